@@ -1,0 +1,130 @@
+// The contract every engine implements. The planner produces batches of operations (see batch.ts for
+// their binary layout, which the C addon reads directly); an engine executes a batch relative to one
+// destination root and reports per-operation errors. Nothing here touches disk.
+
+export type EngineName = 'uring' | 'sync' | 'node';
+export type EngineChoice = EngineName | 'auto';
+
+/** Operation kinds inside a batch. Values are shared with native/batch.h. */
+export const OpKind = {
+  /** Copy a regular file into a temp file beside the target, set metadata, rename over the target. */
+  File: 1,
+  /** Create a symlink (temp name + rename); src is the source symlink, whose target is read at copy time. */
+  Symlink: 2,
+  /** mknod a device, FIFO or socket (temp name + rename). */
+  Special: 3,
+  /** Hard-link dst to the destination path in src (already created earlier in the run). */
+  Hardlink: 4,
+  /** Create a directory (mode 0700 until DirMeta applies the real one) or keep an existing one. */
+  Mkdir: 5,
+  /** Apply a directory's metadata; issued after its contents, deepest first. */
+  DirMeta: 6,
+} as const;
+export type OpKind = (typeof OpKind)[keyof typeof OpKind];
+
+/** Bits of EngineOptions.flags. Values are shared with native/batch.h. */
+export const Preserve = {
+  Perms: 1 << 0,
+  Owner: 1 << 1,
+  Group: 1 << 2,
+  Times: 1 << 3,
+  Xattrs: 1 << 4,
+  Acls: 1 << 5,
+  Devices: 1 << 6,
+  Specials: 1 << 7,
+  /** -S: always look for holes (also zero runs); without it holes of sparse sources are still kept. */
+  Sparse: 1 << 8,
+} as const;
+
+/** Slots of the shared counter array (BigInt64Array over a SharedArrayBuffer). Shared with native. */
+export const Counter = {
+  Files: 0,
+  Dirs: 1,
+  Bytes: 2,
+  Symlinks: 3,
+  Specials: 4,
+  Hardlinks: 5,
+  Errors: 6,
+  /** Set to 1 by the main thread on SIGINT/SIGTERM; engines stop at the next op or chunk. */
+  Abort: 7,
+  Skipped: 8,
+} as const;
+export const COUNTER_SLOTS = 16;
+
+export interface EngineOptions {
+  engine: EngineName;
+  /** Destination root directory (absolute path bytes). Every write resolves beneath it. */
+  destRoot: Buffer;
+  /** Preserve bits. */
+  flags: number;
+  /** Process umask, applied to new files when Perms is not preserved. */
+  umask: number;
+  /** io_uring submission queue depth (uring engine). */
+  queueDepth: number;
+  /** Size of each registered buffer in bytes. */
+  bufferSize: number;
+  /** Number of registered buffers per ring. */
+  bufferCount: number;
+  /** Use O_DIRECT for large files (uring engine). */
+  direct: boolean;
+  /** Shared counters (BigInt64Array of COUNTER_SLOTS over a SharedArrayBuffer). */
+  counters: BigInt64Array;
+}
+
+/** One failed operation, as reported by an engine. */
+export interface OpFailure {
+  /** Index of the op in its batch. */
+  index: number;
+  /** Positive errno. */
+  errno: number;
+  /** The syscall that failed, as Node names it (open, read, copy_file_range, rename, ...). */
+  syscall: string;
+  /** The path the syscall was about (source path, or destination relative path). */
+  path: Buffer;
+  /** Second path, for two-path syscalls (rename, link). */
+  dest?: Buffer;
+  /** True when path/dest are destination-relative paths, false when path is a source path. */
+  onDest: boolean;
+}
+
+/** An engine bound to one destination root, living in one thread. */
+export interface EngineContext {
+  readonly name: EngineName;
+  /** Execute every op of an encoded batch, in order; returns the ops that failed. */
+  run(batch: Uint8Array): OpFailure[];
+  /** Release the ring, buffers and held fds. */
+  close(): void;
+}
+
+/** File types as they appear in Stat.mode & S_IFMT. */
+export const S_IFMT = 0o170000;
+export const S_IFREG = 0o100000;
+export const S_IFDIR = 0o040000;
+export const S_IFLNK = 0o120000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+export const S_IFSOCK = 0o140000;
+
+/** What the walk knows about one entry (lstat semantics: symlinks are not followed). */
+export interface Stat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  ino: number;
+  dev: number;
+  nlink: number;
+  rdev: number;
+  blocks: number;
+}
+
+/** One directory's entries: names as bytes, and their lstat, in readdir order. */
+export interface DirListing {
+  names: Buffer[];
+  stats: (Stat | null)[];
+  /** errno per entry whose lstat failed (vanished between getdents and statx), else 0. */
+  errors: number[];
+}
