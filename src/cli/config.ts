@@ -1,0 +1,60 @@
+// The one typed description of a run. The CLI builds it from argv and checks it before any I/O; every
+// later stage reads it and never argv.
+
+import { availableParallelism } from 'node:os';
+import type { EngineChoice } from '../engine/types.js';
+import { Preserve } from '../engine/types.js';
+
+export interface Config {
+  /** Source operands as raw bytes (trailing slash kept: it means "the contents of"). */
+  sources: Buffer[];
+  /** Destination operand as raw bytes. */
+  dest: Buffer;
+  recursive: boolean;
+  links: boolean;
+  perms: boolean;
+  times: boolean;
+  group: boolean;
+  owner: boolean;
+  devices: boolean;
+  specials: boolean;
+  hardLinks: boolean;
+  acls: boolean;
+  xattrs: boolean;
+  /** Local copies share one user database, so ids are always kept as numbers; kept for rsync parity. */
+  numericIds: boolean;
+  /** -v count (0 = quiet listing). */
+  verbose: number;
+  quiet: boolean;
+  /** A progress bar for the whole transfer (--progress or --info=progress2). */
+  progress: boolean;
+  stats: boolean;
+  engine: EngineChoice;
+  workers: number;
+  queueDepth: number;
+  direct: boolean;
+  /** Bytes per registered buffer / chunk. */
+  bufferSize: number;
+  bufferCount: number;
+}
+
+export const DEFAULTS = {
+  queueDepth: 64,
+  bufferSize: 256 * 1024,
+  bufferCount: 16,
+  workers: Math.max(1, availableParallelism()),
+};
+
+/** The Preserve bitmask the engines take. */
+export function preserveFlags(c: Config): number {
+  let f = 0;
+  if (c.perms) f |= Preserve.Perms;
+  if (c.owner) f |= Preserve.Owner;
+  if (c.group) f |= Preserve.Group;
+  if (c.times) f |= Preserve.Times;
+  if (c.xattrs) f |= Preserve.Xattrs;
+  if (c.acls) f |= Preserve.Acls;
+  if (c.devices) f |= Preserve.Devices;
+  if (c.specials) f |= Preserve.Specials;
+  return f;
+}

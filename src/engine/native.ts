@@ -1,0 +1,114 @@
+// Loads the C addon (build/Release/arsync.node) and gives its functions TypeScript types. The addon is
+// optional: when it did not build, or ARSYNC_ADDON=none says to act as if it had not, load() returns the
+// reason and the caller falls back to the pure-Node engine.
+
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { DirListing, EngineOptions, EngineContext, OpFailure, Stat } from './types.js';
+
+/** A failure returned (not thrown) by the addon. */
+export interface NativeFailure {
+  errno: number;
+  syscall: string;
+}
+
+interface Addon {
+  uringProbe(): number;
+  scanDir(path: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
+  lstat(path: Buffer): Float64Array | NativeFailure;
+  createContext(opts: EngineOptions): object | NativeFailure;
+  run(ctx: object, batch: Uint8Array): OpFailure[];
+  closeContext(ctx: object): void;
+}
+
+export const META_FIELDS = 12;
+
+export type AddonState = { ok: true; addon: Addon; path: string } | { ok: false; reason: string };
+
+let state: AddonState | undefined;
+
+/** The addon's default location: <package>/build/Release/arsync.node (dist/engine/ → ../../build). */
+function defaultPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return join(here, '..', '..', 'build', 'Release', 'arsync.node');
+}
+
+export function loadAddon(): AddonState {
+  if (state) return state;
+  const override = process.env['ARSYNC_ADDON'];
+  if (override === 'none') {
+    state = { ok: false, reason: 'ARSYNC_ADDON=none' };
+    return state;
+  }
+  const path = override && override.length > 0 ? override : defaultPath();
+  try {
+    const addon = createRequire(import.meta.url)(path) as Addon;
+    state = { ok: true, addon, path };
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0] ?? String(err);
+    state = { ok: false, reason: `native addon not loaded (${msg})` };
+  }
+  return state;
+}
+
+export const isFailure = (v: unknown): v is NativeFailure =>
+  typeof v === 'object' && v !== null && 'errno' in v && 'syscall' in v && !ArrayBuffer.isView(v);
+
+/** Decode one 12-double stat record. */
+export function statFromMeta(m: Float64Array, i: number): Stat {
+  const o = i * META_FIELDS;
+  return {
+    mode: m[o]!,
+    uid: m[o + 1]!,
+    gid: m[o + 2]!,
+    size: m[o + 3]!,
+    mtimeSec: m[o + 4]!,
+    mtimeNsec: m[o + 5]!,
+    ino: m[o + 6]!,
+    dev: m[o + 7]!,
+    nlink: m[o + 8]!,
+    rdev: m[o + 9]!,
+    blocks: m[o + 10]!,
+  };
+}
+
+export function nativeScanDir(addon: Addon, path: Buffer): DirListing | NativeFailure {
+  const r = addon.scanDir(path);
+  if (isFailure(r)) return r;
+  const names: Buffer[] = [];
+  const stats: (Stat | null)[] = [];
+  const errors: number[] = [];
+  let start = 0;
+  let i = 0;
+  for (let p = 0; p < r.names.length; p++) {
+    if (r.names[p] !== 0) continue;
+    names.push(r.names.subarray(start, p));
+    const err = r.meta[i * META_FIELDS + 11]!;
+    stats.push(err ? null : statFromMeta(r.meta, i));
+    errors.push(err);
+    start = p + 1;
+    i++;
+  }
+  return { names, stats, errors };
+}
+
+export function nativeLstat(addon: Addon, path: Buffer): Stat | NativeFailure {
+  const r = addon.lstat(path);
+  if (isFailure(r)) return r;
+  return statFromMeta(r, 0);
+}
+
+export function createNativeContext(addon: Addon, opts: EngineOptions): EngineContext | NativeFailure {
+  const ctx = addon.createContext(opts);
+  if (isFailure(ctx)) return ctx;
+  let open = true;
+  return {
+    name: opts.engine,
+    run: (batch) => addon.run(ctx, batch),
+    close: () => {
+      if (open) addon.closeContext(ctx);
+      open = false;
+    },
+  };
+}

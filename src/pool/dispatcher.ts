@@ -1,0 +1,135 @@
+// Sends batches to the engines. A job that fits in one batch runs inline on the main thread and never
+// starts a worker (start-up cost matters for tiny jobs); anything bigger starts a piscina pool lazily and
+// keeps a bounded number of batches in flight, so the walk runs ahead of the copy without buffering the
+// whole tree. Ops that failed with EMFILE/ENFILE are retried at the end, one batch at a time on the main
+// thread: running out of descriptors lowers the concurrency instead of failing the run.
+
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { BatchWriter, readBatch } from '../engine/batch.js';
+import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
+import { ERRNO } from '../util/errors.js';
+
+type Piscina = import('piscina').Piscina;
+
+export interface DispatcherOptions {
+  engineOptions: EngineOptions;
+  workers: number;
+  /** Main-thread context, used for inline batches and for the retries. */
+  inline: EngineContext;
+  /** Called with each batch's failures as soon as it completes. */
+  onFailures: (failures: OpFailure[]) => void;
+}
+
+const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
+export class Dispatcher {
+  private pool: Piscina | undefined;
+  private held: Uint8Array | undefined;
+  private inFlight = new Set<Promise<void>>();
+  private retry = new BatchWriter();
+  private readonly maxInFlight: number;
+  /** Threads actually used, for -v. */
+  threadsUsed = 0;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.maxInFlight = Math.max(2, o.workers * 2);
+  }
+
+  /** Queue one encoded batch; resolves when there is room for another. */
+  async submit(batch: Uint8Array): Promise<void> {
+    if (!this.pool && this.held === undefined && this.o.workers > 0) {
+      // Hold the first batch back: if it is the only one, it runs inline.
+      this.held = batch;
+      return;
+    }
+    if (this.held !== undefined) {
+      const first = this.held;
+      this.held = undefined;
+      await this.send(first);
+    }
+    await this.send(batch);
+  }
+
+  private async send(batch: Uint8Array): Promise<void> {
+    const pool = await this.startPool();
+    if (!pool) {
+      this.handle(batch, this.runInline(batch));
+      return;
+    }
+    // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
+    // failures be re-run from it.
+    const p: Promise<void> = pool
+      .run(batch)
+      .then(
+        (failures: OpFailure[]) => this.handle(batch, failures),
+        // A worker that could not start its engine (or died): run the batch here instead.
+        () => this.handle(batch, this.runInline(batch)),
+      )
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+    while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
+  }
+
+  private runInline(batch: Uint8Array): OpFailure[] {
+    return this.o.inline.run(batch);
+  }
+
+  /** Report failures; set EMFILE/ENFILE ones aside for a retry at lower concurrency. */
+  private handle(batch: Uint8Array, failures: OpFailure[]): void {
+    if (failures.length === 0) return;
+    const report: OpFailure[] = [];
+    const again = new Set<number>();
+    for (const f of failures) {
+      const fixed: OpFailure = { ...f, path: toBuffer(f.path), ...(f.dest ? { dest: toBuffer(f.dest) } : {}) };
+      if ((f.errno === ERRNO.EMFILE || f.errno === ERRNO.ENFILE) && f.index >= 0) again.add(f.index);
+      else report.push(fixed);
+    }
+    if (again.size > 0) {
+      let i = 0;
+      for (const op of readBatch(batch)) {
+        if (again.has(i)) this.retry.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
+        i++;
+      }
+    }
+    if (report.length) this.o.onFailures(report);
+  }
+
+  private async startPool(): Promise<Piscina | undefined> {
+    if (this.pool) return this.pool;
+    if (this.o.workers <= 1) return undefined;
+    const { Piscina } = await import('piscina');
+    const here = dirname(fileURLToPath(import.meta.url));
+    const { destRoot, ...rest } = this.o.engineOptions;
+    this.pool = new Piscina({
+      filename: join(here, 'worker.js'),
+      minThreads: this.o.workers,
+      maxThreads: this.o.workers,
+      idleTimeout: 60_000,
+      workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot) } },
+    });
+    this.threadsUsed = this.o.workers;
+    return this.pool;
+  }
+
+  /** Wait for everything sent, run what was held back inline, then the EMFILE retries. */
+  async drain(): Promise<void> {
+    if (this.held !== undefined) {
+      const only = this.held;
+      this.held = undefined;
+      this.handle(only, this.runInline(only));
+    }
+    while (this.inFlight.size) await Promise.race(this.inFlight);
+    if (this.retry.count > 0) {
+      const batch = this.retry.finish();
+      // Second chance, one op at a time on the main thread; what fails now is reported.
+      const failures = this.o.inline.run(batch).map((f) => ({ ...f, path: toBuffer(f.path) }));
+      if (failures.length) this.o.onFailures(failures);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.pool) await this.pool.destroy();
+    this.pool = undefined;
+  }
+}

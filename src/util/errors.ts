@@ -1,0 +1,97 @@
+// Errors and exit codes. Native code and the node engine report failures as (errno, syscall, path,
+// dest); this module is the one place that turns them into Errors shaped exactly like Node's fs errors,
+// and that maps what went wrong in a run onto rsync's exit codes.
+
+import { getSystemErrorName } from 'node:util';
+import { constants as os } from 'node:os';
+import { escapeName } from './names.js';
+
+/** rsync's exit codes, the ones arsync can produce. */
+export const Exit = {
+  Ok: 0,
+  Usage: 1,
+  FileSelect: 3,
+  FileIO: 11,
+  Signal: 20,
+  Partial: 23,
+  Vanished: 24,
+  MaxDelete: 25,
+} as const;
+export type ExitCode = (typeof Exit)[keyof typeof Exit];
+
+/** Node's fs error: `code`, `errno` (negative), `syscall`, `path`, `dest`. */
+export interface FsError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+  dest?: string;
+}
+
+const describe = (errno: number): string => {
+  // Node's own wording for the common errors (uv_strerror), falling back to the code.
+  const text: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EEXIST: 'file already exists',
+    ENOTDIR: 'not a directory',
+    EISDIR: 'illegal operation on a directory',
+    ENOTEMPTY: 'directory not empty',
+    ENOSPC: 'no space left on device',
+    EMFILE: 'too many open files',
+    ENFILE: 'file table overflow',
+    EXDEV: 'cross-device link not permitted',
+    ELOOP: 'too many symbolic links encountered',
+    EROFS: 'read-only file system',
+    EIO: 'i/o error',
+    EDQUOT: 'disk quota exceeded',
+    ENAMETOOLONG: 'name too long',
+    ENOTSUP: 'operation not supported on socket',
+    EOPNOTSUPP: 'operation not supported on socket',
+    ESTALE: 'stale file handle',
+    EINVAL: 'invalid argument',
+    ENOSYS: 'function not implemented',
+    EBUSY: 'resource busy or locked',
+    ENODATA: 'no data available',
+    EFBIG: 'file too large',
+  };
+  const code = errnoCode(errno);
+  return text[code] ?? code.toLowerCase();
+};
+
+/** The symbolic name of a positive errno ("ENOENT"). */
+export function errnoCode(errno: number): string {
+  try {
+    return getSystemErrorName(-Math.abs(errno));
+  } catch {
+    return `E${errno}`;
+  }
+}
+
+/** Build an Error exactly as Node's fs would: "ENOENT: no such file or directory, open 'a' -> 'b'". */
+export function fsError(errno: number, syscall: string, path?: string, dest?: string): FsError {
+  const code = errnoCode(errno);
+  let message = `${code}: ${describe(errno)}, ${syscall}`;
+  if (path !== undefined) message += ` '${path}'`;
+  if (dest !== undefined) message += ` -> '${dest}'`;
+  const err = new Error(message) as FsError;
+  err.code = code;
+  err.errno = -Math.abs(errno);
+  err.syscall = syscall;
+  if (path !== undefined) err.path = path;
+  if (dest !== undefined) err.dest = dest;
+  return err;
+}
+
+/** Path bytes for messages: control characters and invalid UTF-8 escaped as rsync does (\#ooo). */
+export function showPath(p: Buffer | string): string {
+  return escapeName(typeof p === 'string' ? Buffer.from(p) : p);
+}
+
+export const ERRNO = os.errno;
+
+/** A usage error: reported as "arsync: <message>" and exit 1, before any I/O. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
