@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../../src/cli/options.js';
+import { UsageError } from '../../../src/util/errors.js';
+import type { Config } from '../../../src/cli/config.js';
+
+const run = (...args: string[]): Config => {
+  const p = parseArgs(['node', 'arsync', ...args]);
+  if (p.kind !== 'run') throw new Error('expected a run');
+  return p.config;
+};
+
+describe('parseArgs', () => {
+  it('-a means -rlptgoD and nothing more', () => {
+    const c = run('-a', 'src/', 'dst');
+    expect([c.recursive, c.links, c.perms, c.times, c.group, c.owner, c.devices, c.specials]).toEqual(
+      Array(8).fill(true),
+    );
+    expect([c.hardLinks, c.acls, c.xattrs]).toEqual([false, false, false]);
+  });
+
+  it('without -a nothing is preserved', () => {
+    const c = run('src', 'dst');
+    expect([c.recursive, c.links, c.perms, c.times, c.group, c.owner, c.devices, c.specials]).toEqual(
+      Array(8).fill(false),
+    );
+  });
+
+  it('combined short flags and --no-OPTION after -a', () => {
+    const c = run('-aHAX', '--no-owner', '--no-times', 'a', 'b');
+    expect(c.hardLinks && c.acls && c.xattrs).toBe(true);
+    expect(c.owner).toBe(false);
+    expect(c.times).toBe(false);
+    expect(c.group).toBe(true);
+  });
+
+  it('-A implies -p', () => {
+    expect(run('-A', 'a', 'b').perms).toBe(true);
+  });
+
+  it('-D is --devices --specials', () => {
+    const c = run('-D', 'a', 'b');
+    expect([c.devices, c.specials]).toEqual([true, true]);
+  });
+
+  it('keeps the trailing slash of operands as bytes', () => {
+    const c = run('-a', 'one/', 'two', 'dest/');
+    expect(c.sources.map((s) => s.toString())).toEqual(['one/', 'two']);
+    expect(c.dest.toString()).toBe('dest/');
+  });
+
+  it('counts -v and lets -q silence it', () => {
+    expect(run('-vv', 'a', 'b').verbose).toBe(2);
+    expect(run('-v', '-q', 'a', 'b').verbose).toBe(0);
+  });
+
+  it('--info=progress2 and --progress turn on the bar; -q turns it off', () => {
+    expect(run('--info=progress2', 'a', 'b').progress).toBe(true);
+    expect(run('--progress', 'a', 'b').progress).toBe(true);
+    expect(run('--progress', '-q', 'a', 'b').progress).toBe(false);
+  });
+
+  it('engine, workers and queue depth', () => {
+    const c = run('--engine=sync', '--workers', '3', '--queue-depth=128', 'a', 'b');
+    expect([c.engine, c.workers, c.queueDepth]).toEqual(['sync', 3, 128]);
+  });
+
+  it.each([
+    [['--delte', 'a', 'b'], /unknown option '--delte'/],
+    [['--engine=fast', 'a', 'b'], /--engine/],
+    [['--workers', '0', 'a', 'b'], /between 1 and/],
+    [['--workers', 'x', 'a', 'b'], /whole number/],
+    [['--info=stats2', 'a', 'b'], /--info=stats2 is not supported/],
+    [['a'], /destination is required/],
+    [['-X', '--engine=node', 'a', 'b'], /needs the native addon/],
+    [['--direct', '--engine=sync', 'a', 'b'], /uring engine only/],
+  ])('rejects %j', (args, message) => {
+    expect(() => parseArgs(['node', 'arsync', ...args])).toThrow(UsageError);
+    expect(() => parseArgs(['node', 'arsync', ...args])).toThrow(message);
+  });
+
+  it('suggests the option a misspelling was close to', () => {
+    expect(() => parseArgs(['node', 'arsync', '--stat', 'a', 'b'])).toThrow(/Did you mean --stats\?/);
+  });
+
+  it('--help and --version print instead of running', () => {
+    const h = parseArgs(['node', 'arsync', '--help']);
+    expect(h.kind === 'print' && h.text.includes('--archive')).toBe(true);
+    const v = parseArgs(['node', 'arsync', '--version']);
+    expect(v.kind === 'print' && /arsync version \d+\.\d+\.\d+/.test(v.text)).toBe(true);
+  });
+});
