@@ -1,0 +1,158 @@
+// The generator's decisions for one entry that may already exist on the destination: transfer it, fix
+// only its attributes, or leave it alone; and the 11-letter itemize string rsync prints for that choice
+// (YXcstpoguax). Pure functions of (source stat, destination stat, options), unit-tested without disk.
+
+import { S_IFMT, type Stat } from '../engine/types.js';
+import { fileType, type FileType } from './decide.js';
+
+export interface CheckOptions {
+  checksum: boolean;
+  ignoreTimes: boolean;
+  sizeOnly: boolean;
+  update: boolean;
+  ignoreExisting: boolean;
+  existing: boolean;
+  /** Seconds; negative or 0 with nsTimes compares nanoseconds. */
+  modifyWindow: number;
+  /**
+   * Compare nanoseconds when the window is 0 (arsync's default; rsync needs --modify-window=-1).
+   * The node engine can only set mtimes to about a microsecond, so it compares to the microsecond.
+   */
+  timeResolutionNs: number;
+  times: boolean;
+  perms: boolean;
+  owner: boolean;
+  group: boolean;
+  isRoot: boolean;
+}
+
+export interface Changes {
+  /** Content differs (-c) or a symlink/device value differs. */
+  value: boolean;
+  size: boolean;
+  time: boolean;
+  perms: boolean;
+  owner: boolean;
+  group: boolean;
+  acl: boolean;
+  xattr: boolean;
+}
+
+export type Verdict =
+  /** The destination has nothing there (or something of another type, removed first). */
+  | { action: 'create' }
+  /** Send the data again (regular files), or recreate (symlinks, devices with another value). */
+  | { action: 'transfer'; changes: Changes }
+  /** -c with equal sizes: the engine compares content and then transfers or fixes attributes. */
+  | { action: 'compare'; changes: Changes }
+  /** Same data: only set the attributes that differ. */
+  | { action: 'attrs'; changes: Changes }
+  /** Nothing to do. */
+  | { action: 'none'; changes: Changes }
+  /** An option says to leave it (--existing, --ignore-existing, -u). */
+  | { action: 'skip' };
+
+const NONE: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
+
+const anyAttr = (c: Changes): boolean => c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
+
+/** Nanoseconds since the epoch as a bigint-free pair compare, honouring the modify window. */
+export function sameTime(a: Stat, b: Stat, o: Pick<CheckOptions, 'modifyWindow' | 'timeResolutionNs'>): boolean {
+  if (o.modifyWindow > 0) return Math.abs(a.mtimeSec - b.mtimeSec) <= o.modifyWindow;
+  const ds = a.mtimeSec - b.mtimeSec;
+  if (Math.abs(ds) > 1) return false;
+  const dn = ds * 1e9 + (a.mtimeNsec - b.mtimeNsec);
+  return Math.abs(dn) < Math.max(1, o.timeResolutionNs);
+}
+
+/** Which preserved attributes differ (the ones rsync would report and fix). */
+export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
+  const type = fileType(src.mode);
+  return {
+    ...NONE,
+    // Directories' and symlinks' times only count with -t; files' are handled by the quick check.
+    time: o.times && type !== 'link' && !sameTime(src, dst, o),
+    perms: o.perms && type !== 'link' && (src.mode & 0o7777) !== (dst.mode & 0o7777),
+    owner: o.owner && o.isRoot && src.uid !== dst.uid,
+    group: o.group && src.gid !== dst.gid,
+  };
+}
+
+/**
+ * The quick check. `dst` is the destination's lstat (undefined when missing). `linkDiffers` says whether
+ * a symlink's target differs (the caller reads both targets only for symlinks).
+ */
+export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, linkDiffers = false): Verdict {
+  if (!dst) return o.existing ? { action: 'skip' } : { action: 'create' };
+  if (o.ignoreExisting) return { action: 'skip' };
+  const type = fileType(src.mode);
+  if ((src.mode & S_IFMT) !== (dst.mode & S_IFMT)) {
+    // rsync replaces an entry of another type; -u still protects a newer non-directory.
+    if (o.update && type !== 'dir' && dst.mtimeSec > src.mtimeSec) return { action: 'skip' };
+    return { action: 'create' };
+  }
+  const changes = attrChanges(src, dst, o);
+  switch (type) {
+    case 'dir':
+      return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
+    case 'link': {
+      if (linkDiffers) return { action: 'transfer', changes: { ...changes, value: true, time: o.times ? changes.time : true } };
+      return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
+    }
+    case 'dev':
+    case 'special': {
+      if ((src.mode & S_IFMT) !== (dst.mode & S_IFMT) || (type === 'dev' && src.rdev !== dst.rdev)) {
+        return { action: 'transfer', changes: { ...changes, value: true } };
+      }
+      return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
+    }
+    case 'reg':
+      break;
+  }
+  // -u: a destination file newer than the source is left alone.
+  if (o.update && dst.mtimeSec * 1e9 + dst.mtimeNsec > src.mtimeSec * 1e9 + src.mtimeNsec && !sameTime(src, dst, o)) {
+    return { action: 'skip' };
+  }
+  const size = src.size !== dst.size;
+  const fileTimeDiffers = !sameTime(src, dst, o);
+  // The file's own mtime difference is reported as 't' with -t and 'T' (set to now) without.
+  const withTime = { ...changes, size, time: fileTimeDiffers };
+  if (o.checksum) {
+    if (size) return { action: 'transfer', changes: { ...withTime, value: true } };
+    return { action: 'compare', changes: withTime };
+  }
+  let transfer: boolean;
+  if (o.ignoreTimes) transfer = true;
+  else if (o.sizeOnly) transfer = size;
+  else transfer = size || fileTimeDiffers;
+  if (transfer) return { action: 'transfer', changes: withTime };
+  return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
+}
+
+const typeChar: Record<FileType, string> = { reg: 'f', dir: 'd', link: 'L', dev: 'D', special: 'S' };
+
+/**
+ * rsync's itemize string for an action. `hardlinked` marks an entry made as a hard link (-H, or
+ * --link-dest). Returns undefined when rsync prints nothing at -i (an unchanged entry); `all` is -ii.
+ */
+export function itemize(
+  type: FileType,
+  verdict: Verdict | { action: 'attrs' | 'transfer'; changes: Changes },
+  o: Pick<CheckOptions, 'times'>,
+  opts: { hardlinked?: boolean; all?: boolean } = {},
+): string | undefined {
+  const X = typeChar[type];
+  if (verdict.action === 'skip') return undefined;
+  if (verdict.action === 'create') {
+    const Y = opts.hardlinked ? 'h' : type === 'reg' ? '>' : 'c';
+    return `${Y}${X}+++++++++`;
+  }
+  const c = verdict.changes;
+  const sent = verdict.action === 'transfer';
+  const Y = opts.hardlinked ? 'h' : sent ? (type === 'reg' ? '>' : 'c') : '.';
+  // Without -t a transferred file or recreated symlink gets the transfer time: 'T'.
+  const t = c.time ? (o.times ? 't' : sent ? 'T' : '.') : sent && !o.times && type !== 'dir' ? 'T' : '.';
+  const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');
+  if (!sent && attrs === '.........') return opts.all ? `${Y}${X}         ` : undefined;
+  return `${Y}${X}${attrs}`;
+}
