@@ -3,7 +3,7 @@
 // thousands of objects, and the addon reads it without touching a JS object per field.
 //
 // Layout, little-endian, each op starting on an 8-byte boundary:
-//   0  u8  kind            4  u32 srcLen        8  u32 dstLen       12 u32 mode
+//   0  u8  kind   1 u8 flags (OpFlag)   4  u32 srcLen        8  u32 dstLen       12 u32 mode
 //   16 u32 uid             20 u32 gid           24 u32 mtimeNsec    28 u32 reserved (0)
 //   32 f64 size            40 f64 mtimeSec      48 f64 ino          56 f64 dev
 //   64 f64 rdev
@@ -18,6 +18,7 @@ export const OP_HEADER = 72;
 
 export interface Op {
   kind: OpKind;
+  flags: number;
   src: Buffer;
   dst: Buffer;
   stat: Stat;
@@ -42,7 +43,7 @@ export class BatchWriter {
     return this.len;
   }
 
-  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat): number {
+  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags = 0): number {
     const need = OP_HEADER + pad8(src.length + dst.length);
     if (this.len + need > this.buf.length) {
       const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.len + need));
@@ -53,6 +54,7 @@ export class BatchWriter {
     const o = this.len;
     b.fill(0, o, o + need);
     b.writeUInt8(kind, o);
+    b.writeUInt8(flags, o + 1);
     b.writeUInt32LE(src.length, o + 4);
     b.writeUInt32LE(dst.length, o + 8);
     b.writeUInt32LE(st.mode >>> 0, o + 12);
@@ -103,6 +105,7 @@ export function* readBatch(batch: Uint8Array): Generator<Op> {
     const s = o + OP_HEADER;
     yield {
       kind: b.readUInt8(o) as OpKind,
+      flags: b.readUInt8(o + 1),
       src: b.subarray(s, s + srcLen),
       dst: b.subarray(s + srcLen, s + srcLen + dstLen),
       stat,

@@ -19,6 +19,14 @@ export const OpKind = {
   Mkdir: 5,
   /** Apply a directory's metadata; issued after its contents, deepest first. */
   DirMeta: 6,
+  /** Set the preserved attributes of an existing entry of any type in place (no data written). */
+  Attrs: 7,
+  /** Remove dst (a directory must already be empty: the planner deletes contents first). */
+  Delete: 8,
+  /** Hard-link dst to src, an absolute path that may lie outside the destination (--link-dest). */
+  LinkFrom: 9,
+  /** Move the existing dst aside to src, an absolute backup path (--backup); missing dst is fine. */
+  Backup: 10,
 } as const;
 export type OpKind = (typeof OpKind)[keyof typeof OpKind];
 
@@ -34,6 +42,31 @@ export const Preserve = {
   Specials: 1 << 7,
   /** -S: always look for holes (also zero runs); without it holes of sparse sources are still kept. */
   Sparse: 1 << 8,
+  /** --inplace: write into the target itself instead of a temp file. */
+  Inplace: 1 << 9,
+  /** --partial: after a failure or abort mid-data, rename the partial temp file over the target. */
+  Partial: 1 << 10,
+  /** -K: symlinks to directories beneath the destination root may be followed (never out of it). */
+  KeepDirlinks: 1 << 11,
+} as const;
+
+/** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */
+export const OpFlag = {
+  /** Open the source following symlinks (-L, --copy-unsafe-links). */
+  FollowSource: 1 << 0,
+  /** -c: if the target has the same bytes, only set attributes (outcome Equal) instead of copying. */
+  Compare: 1 << 1,
+  /** --remove-source-files: unlink the source after a successful copy (if still the same file). */
+  RemoveSource: 1 << 2,
+} as const;
+
+/** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */
+export const Outcome = {
+  NotRun: 0,
+  Done: 1,
+  /** Compare flag: contents were equal, attributes were set, no data copied. */
+  Equal: 2,
+  Failed: 3,
 } as const;
 
 /** Slots of the shared counter array (BigInt64Array over a SharedArrayBuffer). Shared with native. */
@@ -48,6 +81,7 @@ export const Counter = {
   /** Set to 1 by the main thread on SIGINT/SIGTERM; engines stop at the next op or chunk. */
   Abort: 7,
   Skipped: 8,
+  Deleted: 9,
 } as const;
 export const COUNTER_SLOTS = 16;
 
@@ -90,8 +124,20 @@ export interface OpFailure {
 /** An engine bound to one destination root, living in one thread. */
 export interface EngineContext {
   readonly name: EngineName;
-  /** Execute every op of an encoded batch, in order; returns the ops that failed. */
-  run(batch: Uint8Array): OpFailure[];
+  /**
+   * Execute every op of an encoded batch, in order; returns the ops that failed. When `outcomes` is
+   * given (one byte per op), each op's Outcome is written there.
+   */
+  run(batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
+  /** List a destination directory (relative to the root, resolved beneath it without symlinks). */
+  scanDest(rel: Buffer): DirListing | { errno: number; syscall: string };
+  /** Read a destination symlink's target (beneath the root). */
+  readlinkDest(rel: Buffer): Buffer | { errno: number; syscall: string };
+  /**
+   * Which of xattrs (bit 1) and ACLs (bit 2) differ between a source path and a destination entry,
+   * for the flags set in `flags` (Preserve.Xattrs / Preserve.Acls). 0 when equal.
+   */
+  xattrDiff(src: Buffer, rel: Buffer, flags: number): number;
   /** Release the ring, buffers and held fds. */
   close(): void;
 }

@@ -88,7 +88,7 @@ export class Dispatcher {
     if (again.size > 0) {
       let i = 0;
       for (const op of readBatch(batch)) {
-        if (again.has(i)) this.retry.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
+        if (again.has(i)) this.retry.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat, op.flags);
         i++;
       }
     }
