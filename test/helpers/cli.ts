@@ -51,7 +51,8 @@ function wrap(args: string[], o: RunOptions): { cmd: string; argv: string[] } {
       `"$@"; rc=$?; echo "$orig" > ${IO_URING_SYSCTL}; exit $rc`;
     return { cmd: 'flock', argv: ['-x', LOCK, 'sh', '-c', script, 'sh', ...inner] };
   }
-  return { cmd: 'flock', argv: ['-s', LOCK, ...inner] };
+  // -F: flock execs the command, so the child's pid is the CLI's (signals reach it directly).
+  return { cmd: 'flock', argv: ['-s', '-F', LOCK, ...inner] };
 }
 
 function envFor(o: RunOptions): NodeJS.ProcessEnv {

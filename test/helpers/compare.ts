@@ -20,6 +20,8 @@ export interface OracleOptions {
   nsTimes?: boolean;
   /** -o/-g as root; rsync ignores owners when not root anyway (default true). */
   owners?: boolean;
+  /** -H (default true); false for plain -a copies, where hard links become separate files. */
+  hardlinks?: boolean;
   /** Extra rsync arguments. */
   extra?: string[];
 }
@@ -35,7 +37,7 @@ export interface OracleResult {
 /** `rsync -aHAXn --checksum --itemize-changes --delete --numeric-ids --modify-window=-1 src/ dst/`. */
 export function oracle(src: string, dst: string, o: OracleOptions = {}): OracleResult {
   const argv = [
-    '-aHn',
+    o.hardlinks === false ? '-an' : '-aHn',
     ...(o.acls === false ? [] : ['-A']),
     ...(o.xattrs === false ? [] : ['-X']),
     ...(o.owners === false ? ['--no-o', '--no-g'] : []),
@@ -319,5 +321,12 @@ export function findTempFiles(dst: string, src: string | null = null): string[] 
     const base = e.rel.subarray(e.rel.lastIndexOf(0x2f) + 1).toString('latin1');
     if (/^\..+\.[A-Za-z0-9]{6}$/s.test(base) && !inSrc.has(k)) out.push(showPath(e.rel));
   }
+  return out;
+}
+
+/** Inode of every regular file under root, keyed by relative path (for "was it rewritten?" checks). */
+export function fileInodes(root: string): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const [k, e] of walk(root)) if ((e.st.mode & S_IFMT) === S_IFREG) out.set(k, e.st.ino);
   return out;
 }
