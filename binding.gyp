@@ -1,0 +1,30 @@
+{
+  # The arsync native addon: plain C on node_api.h, liburing for the uring engine.
+  # Strict C11 (the sources also pass -pedantic); _GNU_SOURCE only exposes Linux APIs we need
+  # (O_PATH, O_NOATIME, copy_file_range, statx, memrchr), it does not change the language.
+  "targets": [
+    {
+      "target_name": "arsync",
+      "sources": [
+        "native/addon.c",
+        "native/ctxapi.c",
+        "native/ring.c",
+        "native/pipeline.c",
+        "native/copy.c",
+        "native/meta.c",
+        "native/walk.c",
+        "native/ops.c",
+        "native/errors.c"
+      ],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],
+      "libraries": ["-luring"],
+      "configurations": {
+        "Release": {
+          "cflags!": ["-O3"],
+          "cflags": ["-O2"]
+        }
+      }
+    }
+  ]
+}

@@ -1,0 +1,22 @@
+/* Registers the addon's functions; everything else lives in one file per concept. */
+#include <node_api.h>
+
+#include "ctxapi.h"
+#include "walk.h"
+
+static napi_value init(napi_env env, napi_value exports)
+{
+  const napi_property_descriptor fns[] = {
+    {"uringProbe", NULL, ctx_uring_probe, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scanDir", NULL, walk_scan_dir, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lstat", NULL, walk_lstat, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"createContext", NULL, ctx_create, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"run", NULL, ctx_run, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"closeContext", NULL, ctx_close, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
+    return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,111 @@
+/* The binary batch layout of src/engine/batch.ts and the shared constants of src/engine/types.ts,
+ * decoded in place: the addon reads a whole batch without touching one JS object per field.
+ * Any change here must be made on the TypeScript side too (and the other way round). */
+#ifndef ARSYNC_BATCH_H
+#define ARSYNC_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "batch.ts writes little-endian fields; this decoder reads them natively"
+#endif
+
+/* OpKind */
+enum op_kind {
+  OP_FILE = 1,
+  OP_SYMLINK = 2,
+  OP_SPECIAL = 3,
+  OP_HARDLINK = 4,
+  OP_MKDIR = 5,
+  OP_DIRMETA = 6,
+};
+
+/* Preserve (EngineOptions.flags) */
+enum preserve {
+  P_PERMS = 1u << 0,
+  P_OWNER = 1u << 1,
+  P_GROUP = 1u << 2,
+  P_TIMES = 1u << 3,
+  P_XATTRS = 1u << 4,
+  P_ACLS = 1u << 5,
+  P_DEVICES = 1u << 6,
+  P_SPECIALS = 1u << 7,
+  P_SPARSE = 1u << 8,
+};
+
+/* Counter slots */
+enum counter {
+  C_FILES = 0,
+  C_DIRS = 1,
+  C_BYTES = 2,
+  C_SYMLINKS = 3,
+  C_SPECIALS = 4,
+  C_HARDLINKS = 5,
+  C_ERRORS = 6,
+  C_ABORT = 7,
+  C_SKIPPED = 8,
+  C_USED = 9, /* slots C touches; the array must be at least this long */
+  COUNTER_SLOTS = 16,
+};
+
+#define OP_HEADER 72u
+
+struct op {
+  uint32_t index;
+  uint8_t kind;
+  uint32_t src_len, dst_len;
+  const uint8_t *src, *dst; /* not NUL-terminated: they point into the batch */
+  uint32_t mode, uid, gid, mtime_nsec;
+  /* Kept as doubles: the walk encoded ino/dev as doubles, so identity is compared in that domain. */
+  double size, mtime_sec, ino, dev, rdev;
+};
+
+static inline uint32_t batch_u32(const uint8_t *p)
+{
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline double batch_f64(const uint8_t *p)
+{
+  double v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* Decodes the op at *off and advances past it (header + paths + padding to 8).
+ * Returns 1 for an op, 0 at the end, -1 when the bytes are not a well-formed batch. */
+static inline int batch_next(const uint8_t *b, size_t len, size_t *off, struct op *op)
+{
+  size_t o = *off;
+  if (o == len)
+    return 0;
+  if (o > len || len - o < OP_HEADER)
+    return -1;
+  const uint8_t *h = b + o;
+  op->kind = h[0];
+  op->src_len = batch_u32(h + 4);
+  op->dst_len = batch_u32(h + 8);
+  uint64_t body = (uint64_t)op->src_len + op->dst_len;
+  uint64_t need = OP_HEADER + ((body + 7) & ~(uint64_t)7);
+  if (need > len - o || op->kind < OP_FILE || op->kind > OP_DIRMETA)
+    return -1;
+  op->mode = batch_u32(h + 12);
+  op->uid = batch_u32(h + 16);
+  op->gid = batch_u32(h + 20);
+  op->mtime_nsec = batch_u32(h + 24);
+  op->size = batch_f64(h + 32);
+  op->mtime_sec = batch_f64(h + 40);
+  op->ino = batch_f64(h + 48);
+  op->dev = batch_f64(h + 56);
+  op->rdev = batch_f64(h + 64);
+  op->src = h + OP_HEADER;
+  op->dst = op->src + op->src_len;
+  *off = o + (size_t)need;
+  return 1;
+}
+
+#endif

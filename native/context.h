@@ -1,0 +1,85 @@
+/* The per-thread engine context and the per-op job state shared by ops.c, copy.c, meta.c and
+ * pipeline.c. A context belongs to the thread (napi_env) that created it: nothing in the addon is
+ * process-wide mutable, so piscina workers and the main thread never share state. */
+#ifndef ARSYNC_CONTEXT_H
+#define ARSYNC_CONTEXT_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "batch.h"
+#include "errors.h"
+
+enum engine { ENGINE_SYNC = 0, ENGINE_URING = 1 };
+
+/* Result of executing an op (or one step of it). */
+enum { OP_OK = 0, OP_FAIL = -1, OP_ABORT = -2 };
+
+/* An open destination directory, refcounted because in-flight uring ops keep using a parent after
+ * the cache has moved on to the next directory. */
+struct parent {
+  int fd;
+  int refs;
+  bool borrowed; /* the root: its fd belongs to the context */
+  uint32_t len;
+  uint8_t path[]; /* destination-relative, not NUL-terminated */
+};
+
+struct uring; /* ring.h */
+
+struct ctx {
+  enum engine engine;
+  int rootfd;            /* O_PATH|O_DIRECTORY on destRoot */
+  struct parent *root;   /* rootfd as a parent ("" prefix) */
+  struct parent *cache;  /* the last resolved parent, one reference held */
+  uint32_t flags;        /* Preserve bits */
+  mode_t umask;
+  bool direct;
+  bool is_root;          /* euid == 0: owner and trusted.* xattrs can be set */
+  bool noatime;          /* O_NOATIME still worth trying (dropped after the first EPERM) */
+  bool no_openat2;       /* openat2 is ENOSYS/EPERM here: walk components with O_NOFOLLOW */
+  bool no_fchmodat2;     /* fchmodat2 is ENOSYS: fchmodat without AT_SYMLINK_NOFOLLOW */
+  uint64_t rng;          /* temp-name generator state */
+  _Atomic int64_t *counters; /* valid during run() only */
+  napi_ref counters_ref;
+  uint8_t *iobuf;        /* sync data path buffer (for uring: the start of the registered area) */
+  size_t bufsize;
+  char *xnames, *xval;   /* xattr scratch, grown on demand */
+  size_t xnames_cap, xval_cap;
+  struct failures fails;
+  struct uring *ur;      /* NULL for the sync engine */
+  bool closed;
+};
+
+/* One op being executed. */
+struct job {
+  struct ctx *c;
+  const struct op *op;
+  struct operr err;
+  int64_t bytes;          /* bytes counted so far (undone when an EMFILE retry starts over) */
+};
+
+static inline int job_fail(struct job *j, int no, const char *sys, int where)
+{
+  j->err = (struct operr){no, sys, where};
+  return OP_FAIL;
+}
+
+static inline void counter_add(struct ctx *c, enum counter slot, int64_t v)
+{
+  atomic_fetch_add_explicit(&c->counters[slot], v, memory_order_relaxed);
+}
+
+static inline bool aborted(const struct ctx *c)
+{
+  return atomic_load_explicit(&c->counters[C_ABORT], memory_order_relaxed) != 0;
+}
+
+_Static_assert(sizeof(_Atomic int64_t) == sizeof(int64_t), "BigInt64Array slots must be plain int64");
+_Static_assert(_Alignof(_Atomic int64_t) == _Alignof(int64_t), "BigInt64Array slots must be plain int64");
+
+#endif

@@ -1,0 +1,191 @@
+/* File data for the sync engine (and for the uring engine's EMFILE retries): copy_file_range loops
+ * with the read/write fallback, SEEK_DATA/SEEK_HOLE extents so that holes stay holes, -S zero runs.
+ * Data goes by explicit offsets so that extents and fallbacks never depend on file positions. */
+#include "copy.h"
+
+#include <errno.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Large enough that copy_file_range's per-call cost vanishes, small enough to honour the abort flag
+ * and to move the byte counter smoothly. */
+#define CFR_CHUNK (8u << 20)
+
+bool copy_cfr_unsupported(int e)
+{
+  return e == EXDEV || e == EOPNOTSUPP || e == EINVAL || e == ENOSYS;
+}
+
+bool copy_dest_errno(int e)
+{
+  return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EROFS;
+}
+
+bool copy_want_sparse(const struct ctx *c, const struct stat *st)
+{
+  return (c->flags & P_SPARSE) || (uint64_t)st->st_blocks * 512u < (uint64_t)st->st_size;
+}
+
+static bool zero_block(const uint8_t *p, size_t n)
+{
+  return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+bool copy_next_run(const uint8_t *buf, size_t from, size_t n, bool skip_zero, size_t *start, size_t *end)
+{
+  if (from >= n)
+    return false;
+  if (!skip_zero) {
+    *start = from;
+    *end = n;
+    return true;
+  }
+  size_t s = from;
+  while (s < n) {
+    size_t b = n - s < ZERO_BLOCK ? n - s : ZERO_BLOCK;
+    if (!zero_block(buf + s, b))
+      break;
+    s += b;
+  }
+  if (s >= n)
+    return false;
+  size_t e = s;
+  while (e < n) {
+    size_t b = n - e < ZERO_BLOCK ? n - e : ZERO_BLOCK;
+    if (e != s && zero_block(buf + e, b))
+      break;
+    e += b;
+  }
+  *start = s;
+  *end = e;
+  return true;
+}
+
+static int write_all(struct job *j, int out, const uint8_t *p, size_t n, uint64_t off)
+{
+  while (n > 0) {
+    ssize_t w = pwrite(out, p, n, (off_t)off);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return job_fail(j, errno, "write", W_DST);
+    }
+    if (w == 0) /* a regular file never does this; do not spin */
+      return job_fail(j, EIO, "write", W_DST);
+    p += w;
+    n -= (size_t)w;
+    off += (uint64_t)w;
+  }
+  return OP_OK;
+}
+
+struct copy_state {
+  bool cfr;   /* copy_file_range still in use for this file */
+  bool first; /* no copy_file_range call has succeeded yet: unsupported errnos may fall back */
+  bool skip_zero;
+};
+
+/* Copies [off, off+len); *done is what was copied (less than len when the source shrank). */
+static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uint64_t off, uint64_t len,
+                      uint64_t *done)
+{
+  struct ctx *c = j->c;
+  uint64_t pos = off, end = off + len;
+  while (pos < end) {
+    if (aborted(c))
+      return OP_ABORT;
+    if (cs->cfr) {
+      loff_t oi = (loff_t)pos, oo = (loff_t)pos;
+      size_t want = end - pos < CFR_CHUNK ? (size_t)(end - pos) : CFR_CHUNK;
+      ssize_t n = copy_file_range(in, &oi, out, &oo, want, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 && cs->first && (n == 0 || copy_cfr_unsupported(errno))) {
+        /* 0 on the first call can also mean "not supported here" (procfs-like sources); let
+         * read() tell us whether it really is EOF. */
+        cs->cfr = false;
+        continue;
+      }
+      if (n < 0)
+        return job_fail(j, errno, "copy_file_range", copy_dest_errno(errno) ? W_DST : W_SRC);
+      cs->first = false;
+      if (n == 0)
+        break;
+      pos += (uint64_t)n;
+      j->bytes += n;
+      counter_add(c, C_BYTES, n);
+      continue;
+    }
+    size_t want = end - pos < c->bufsize ? (size_t)(end - pos) : c->bufsize;
+    ssize_t n = pread(in, c->iobuf, want, (off_t)pos);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return job_fail(j, errno, "read", W_SRC);
+    }
+    if (n == 0)
+      break;
+    size_t from = 0, s, e;
+    while (copy_next_run(c->iobuf, from, (size_t)n, cs->skip_zero, &s, &e)) {
+      int rc = write_all(j, out, c->iobuf + s, e - s, pos + s);
+      if (rc != OP_OK)
+        return rc;
+      from = e;
+    }
+    pos += (uint64_t)n;
+    j->bytes += n;
+    counter_add(c, C_BYTES, n);
+  }
+  *done = pos - off;
+  return OP_OK;
+}
+
+int copy_data_sync(struct job *j, int in, int out, const struct stat *st)
+{
+  struct ctx *c = j->c;
+  uint64_t size = (uint64_t)st->st_size;
+  bool sparse = copy_want_sparse(c, st);
+  struct copy_state cs = {
+    .skip_zero = (c->flags & P_SPARSE) != 0,
+    .first = true,
+  };
+  /* Zero runs can only be skipped when we see the bytes. */
+  cs.cfr = !cs.skip_zero;
+  uint64_t off = 0, eof = size;
+  while (off < size) {
+    uint64_t end = size;
+    if (sparse) {
+      off_t d = lseek(in, (off_t)off, SEEK_DATA);
+      if (d < 0 && errno == ENXIO) /* only a hole is left */
+        break;
+      if (d < 0 && errno == EINVAL) {
+        sparse = false; /* the filesystem cannot tell: copy everything, still skipping zeros */
+      } else if (d < 0) {
+        return job_fail(j, errno, "read", W_SRC);
+      } else {
+        off = (uint64_t)d;
+        if (off >= size)
+          break;
+        off_t h = lseek(in, d, SEEK_HOLE);
+        if (h < 0)
+          return job_fail(j, errno, "read", W_SRC);
+        end = (uint64_t)h < size ? (uint64_t)h : size;
+      }
+    }
+    uint64_t done;
+    int rc = copy_range(j, &cs, in, out, off, end - off, &done);
+    if (rc != OP_OK)
+      return rc;
+    if (done < end - off) {
+      eof = off + done;
+      break;
+    }
+    off = end;
+  }
+  /* A trailing hole (or skipped zeros) leaves the file short: extend it without allocating. */
+  if ((sparse || cs.skip_zero) && ftruncate(out, (off_t)eof) < 0)
+    return job_fail(j, errno, "ftruncate", W_DST);
+  return OP_OK;
+}

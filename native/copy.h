@@ -1,0 +1,32 @@
+/* File data: copy_file_range with the read/write fallback, hole-preserving copies, zero-run
+ * detection for -S. The uring engine shares the policy helpers and does its own I/O. */
+#ifndef ARSYNC_COPY_H
+#define ARSYNC_COPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "context.h"
+
+/* Granularity of -S zero-run detection (and of the holes we leave), the common fs block size. */
+#define ZERO_BLOCK 4096u
+
+/* Copies the data of the regular file `in` (as fstat'ed in *st, up to st_size or EOF if it shrank)
+ * into the empty file `out`, with the sync engine's plain syscalls. */
+int copy_data_sync(struct job *j, int in, int out, const struct stat *st);
+
+/* A source with fewer allocated blocks than its size has holes worth keeping (or -S asks for it). */
+bool copy_want_sparse(const struct ctx *c, const struct stat *st);
+
+/* The next byte run of buf[from, n) to write: all of it, or with skip_zero the next run of
+ * ZERO_BLOCK blocks that are not all zero. False when nothing is left to write. */
+bool copy_next_run(const uint8_t *buf, size_t from, size_t n, bool skip_zero, size_t *start, size_t *end);
+
+/* Errnos that say copy_file_range cannot do this pair of files, as opposed to an I/O error. */
+bool copy_cfr_unsupported(int e);
+
+/* Errnos of a copy that are about the destination, not the source. */
+bool copy_dest_errno(int e);
+
+#endif

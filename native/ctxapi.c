@@ -1,0 +1,296 @@
+/* The JS-facing lifetime of an engine context: argument checking, the External handle (type-tagged
+ * so that a foreign External is a TypeError, not a crash), the finalizer, and run()'s entry. A
+ * context is used only on the thread that created it: Externals cannot cross threads. */
+#include "ctxapi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "errors.h"
+#include "ops.h"
+#include "pipeline.h"
+#include "ring.h"
+
+static const napi_type_tag ctx_tag = {0x6172737972696e67ULL, 0x636f6e7465787431ULL};
+
+#define DEFAULT_DEPTH 64
+#define DEFAULT_BUFSIZE (256u * 1024)
+#define DEFAULT_BUFCOUNT 32
+
+/* Reads opts[key] as a uint32 within [lo, hi]; undefined gives def. NULL on a bad value. */
+static napi_value opt_u32(napi_env env, napi_value obj, const char *key, uint32_t def, uint32_t lo, uint32_t hi,
+                          uint32_t *out)
+{
+  napi_value v;
+  napi_valuetype t;
+  NAPI_TRY(env, napi_get_named_property(env, obj, key, &v));
+  NAPI_TRY(env, napi_typeof(env, v, &t));
+  if (t == napi_undefined) {
+    *out = def;
+    return v;
+  }
+  if (t != napi_number)
+    return throw_type(env, key);
+  double d;
+  NAPI_TRY(env, napi_get_value_double(env, v, &d));
+  if (!(d >= lo && d <= hi) || d != (double)(uint32_t)d)
+    return throw_range(env, key);
+  *out = (uint32_t)d;
+  return v;
+}
+
+static void ctx_free_resources(struct ctx *c, napi_env env)
+{
+  if (c->closed)
+    return;
+  c->closed = true;
+  if (c->ur) {
+    pipeline_destroy(c);
+    ring_destroy(c->ur);
+    c->ur = NULL;
+  }
+  ops_parent_drop_cache(c);
+  if (c->rootfd >= 0)
+    close(c->rootfd);
+  c->rootfd = -1;
+  free(c->root);
+  c->root = NULL;
+  free(c->iobuf);
+  free(c->xnames);
+  free(c->xval);
+  c->iobuf = NULL;
+  c->xnames = c->xval = NULL;
+  failures_free(&c->fails);
+  if (c->counters_ref && env)
+    napi_delete_reference(env, c->counters_ref);
+  c->counters_ref = NULL;
+}
+
+static void ctx_finalize(napi_env env, void *data, void *hint)
+{
+  (void)hint;
+  struct ctx *c = data;
+  /* At env teardown references may already be gone; deleting one then is harmless but pointless. */
+  ctx_free_resources(c, env);
+  free(c);
+}
+
+static uint64_t seed(void)
+{
+  uint64_t s = 0;
+  if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid();
+  }
+  return s ? s : 0x9E3779B97F4A7C15ULL;
+}
+
+napi_value ctx_create(napi_env env, napi_callback_info info)
+{
+  size_t argc = 1;
+  napi_value argv[1], v;
+  napi_valuetype t;
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object)
+    return throw_type(env, "createContext(opts): opts must be an object");
+  napi_value o = argv[0];
+
+  char engine[16] = {0};
+  size_t n;
+  NAPI_TRY(env, napi_get_named_property(env, o, "engine", &v));
+  if (napi_get_value_string_utf8(env, v, engine, sizeof engine, &n) != napi_ok)
+    return throw_type(env, "opts.engine must be 'uring' or 'sync'");
+  enum engine eng;
+  if (strcmp(engine, "uring") == 0)
+    eng = ENGINE_URING;
+  else if (strcmp(engine, "sync") == 0)
+    eng = ENGINE_SYNC;
+  else
+    return throw_type(env, "opts.engine must be 'uring' or 'sync'");
+
+  bool isbuf = false;
+  void *root;
+  size_t rootlen;
+  NAPI_TRY(env, napi_get_named_property(env, o, "destRoot", &v));
+  if (napi_is_buffer(env, v, &isbuf) != napi_ok || !isbuf)
+    return throw_type(env, "opts.destRoot must be a Buffer");
+  NAPI_TRY(env, napi_get_buffer_info(env, v, &root, &rootlen));
+  char rootz[PATH_MAX];
+  if (rootlen == 0 || ops_zpath(root, (uint32_t)rootlen, rootz, sizeof rootz))
+    return throw_type(env, "opts.destRoot must be a non-empty path without NUL bytes");
+
+  uint32_t flags, umask_, depth, bufsize, bufcount;
+  if (!opt_u32(env, o, "flags", 0, 0, 0x1ff, &flags) || !opt_u32(env, o, "umask", 022, 0, 0777, &umask_) ||
+      !opt_u32(env, o, "queueDepth", DEFAULT_DEPTH, 1, 4096, &depth) ||
+      !opt_u32(env, o, "bufferSize", DEFAULT_BUFSIZE, 4096, 64u << 20, &bufsize) ||
+      !opt_u32(env, o, "bufferCount", DEFAULT_BUFCOUNT, 1, 1024, &bufcount))
+    return NULL;
+  if (bufsize % 4096)
+    return throw_range(env, "opts.bufferSize must be a multiple of 4096");
+
+  bool direct = false;
+  NAPI_TRY(env, napi_get_named_property(env, o, "direct", &v));
+  NAPI_TRY(env, napi_typeof(env, v, &t));
+  if (t != napi_undefined && napi_get_value_bool(env, v, &direct) != napi_ok)
+    return throw_type(env, "opts.direct must be a boolean");
+
+  bool ista = false;
+  napi_typedarray_type tt;
+  size_t tlen;
+  NAPI_TRY(env, napi_get_named_property(env, o, "counters", &v));
+  if (napi_is_typedarray(env, v, &ista) != napi_ok || !ista)
+    return throw_type(env, "opts.counters must be a BigInt64Array");
+  NAPI_TRY(env, napi_get_typedarray_info(env, v, &tt, &tlen, NULL, NULL, NULL));
+  if (tt != napi_bigint64_array || tlen < C_USED)
+    return throw_type(env, "opts.counters must be a BigInt64Array of at least 9 slots");
+  napi_value counters = v;
+
+  struct ctx *c = calloc(1, sizeof *c);
+  if (!c)
+    return throw_error(env, "out of memory");
+  c->engine = eng;
+  c->flags = flags;
+  c->umask = (mode_t)umask_;
+  c->direct = direct;
+  c->is_root = geteuid() == 0;
+  c->noatime = true;
+  c->rng = seed();
+  c->bufsize = bufsize;
+  c->rootfd = -1;
+  const char *sys = "open";
+  int e = 0;
+  c->rootfd = open(rootz, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c->rootfd < 0)
+    e = errno;
+  if (!e) {
+    c->root = calloc(1, sizeof *c->root);
+    c->iobuf = aligned_alloc(4096, bufsize);
+    if (!c->root || !c->iobuf) {
+      e = ENOMEM;
+      sys = "malloc";
+    } else {
+      c->root->fd = c->rootfd;
+      c->root->refs = 1;
+      c->root->borrowed = true;
+    }
+  }
+  if (!e && eng == ENGINE_URING) {
+    e = ring_create(&c->ur, depth, bufsize, bufcount, &sys);
+    if (!e && (e = pipeline_create(c)) != 0)
+      sys = "malloc";
+  }
+  if (!e && napi_create_reference(env, counters, 1, &c->counters_ref) != napi_ok) {
+    ctx_free_resources(c, NULL);
+    free(c);
+    return throw_error(env, "createContext: could not hold the counters");
+  }
+  if (e) {
+    ctx_free_resources(c, env);
+    free(c);
+    return err_object(env, e, sys);
+  }
+  napi_value ext;
+  if (napi_create_external(env, c, ctx_finalize, NULL, &ext) != napi_ok) {
+    ctx_free_resources(c, env);
+    free(c);
+    return throw_error(env, "createContext: could not create the handle");
+  }
+  NAPI_TRY(env, napi_type_tag_object(env, ext, &ctx_tag));
+  return ext;
+}
+
+static struct ctx *ctx_arg(napi_env env, napi_value v)
+{
+  bool ok = false;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
+      napi_check_object_type_tag(env, v, &ctx_tag, &ok) != napi_ok || !ok) {
+    throw_type(env, "ctx must be a context from createContext()");
+    return NULL;
+  }
+  void *p;
+  if (napi_get_value_external(env, v, &p) != napi_ok) {
+    throw_type(env, "ctx must be a context from createContext()");
+    return NULL;
+  }
+  return p;
+}
+
+napi_value ctx_run(napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2)
+    return throw_type(env, "run(ctx, batch)");
+  struct ctx *c = ctx_arg(env, argv[0]);
+  if (!c)
+    return NULL;
+  if (c->closed)
+    return throw_error(env, "run: the context is closed");
+  bool ista = false;
+  napi_typedarray_type tt;
+  size_t len;
+  void *data;
+  if (napi_is_typedarray(env, argv[1], &ista) != napi_ok || !ista)
+    return throw_type(env, "batch must be a Uint8Array");
+  NAPI_TRY(env, napi_get_typedarray_info(env, argv[1], &tt, &len, &data, NULL, NULL));
+  if (tt != napi_uint8_array)
+    return throw_type(env, "batch must be a Uint8Array");
+  /* Validate the whole batch before the first I/O: a malformed batch does nothing at all. */
+  size_t off = 0;
+  struct op op;
+  int r;
+  while ((r = batch_next(data, len, &off, &op)) == 1)
+    ;
+  if (r < 0)
+    return throw_range(env, "batch is malformed");
+
+  /* Fetched per call: the reference keeps the SharedArrayBuffer (and so the pointer) alive. */
+  napi_value counters;
+  NAPI_TRY(env, napi_get_reference_value(env, c->counters_ref, &counters));
+  void *cdata;
+  NAPI_TRY(env, napi_get_typedarray_info(env, counters, &tt, &len, &cdata, NULL, NULL));
+  c->counters = cdata;
+  failures_clear(&c->fails);
+  size_t blen;
+  NAPI_TRY(env, napi_get_typedarray_info(env, argv[1], &tt, &blen, &data, NULL, NULL));
+  if (c->engine == ENGINE_URING)
+    pipeline_run(c, data, blen);
+  else
+    ops_run_sync(c, data, blen);
+  c->counters = NULL;
+  failures_sort(&c->fails);
+  napi_value out = failures_to_js(env, &c->fails);
+  failures_clear(&c->fails);
+  return out;
+}
+
+napi_value ctx_close(napi_env env, napi_callback_info info)
+{
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1)
+    return throw_type(env, "closeContext(ctx)");
+  struct ctx *c = ctx_arg(env, argv[0]);
+  if (!c)
+    return NULL;
+  ctx_free_resources(c, env);
+  return NULL;
+}
+
+napi_value ctx_uring_probe(napi_env env, napi_callback_info info)
+{
+  (void)info;
+  napi_value v;
+  NAPI_TRY(env, napi_create_int32(env, ring_probe(), &v));
+  return v;
+}

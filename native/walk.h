@@ -1,0 +1,10 @@
+/* The native walk: one directory per call, names as raw bytes, lstat semantics via statx. */
+#ifndef ARSYNC_WALK_H
+#define ARSYNC_WALK_H
+
+#include <node_api.h>
+
+napi_value walk_scan_dir(napi_env env, napi_callback_info info);
+napi_value walk_lstat(napi_env env, napi_callback_info info);
+
+#endif
