@@ -1,0 +1,367 @@
+// Whole-process benchmark harness: arsync against rsync -a, cp -a, tar | tar and Node's fs.cp on the same
+// source trees. Every run is a fresh process; tools alternate run by run (round-robin, the starting tool
+// rotating each round); before each run the destination is removed and the filesystems synced (untimed),
+// and with --cache cold the page cache is dropped. Per workload it prints the median, min and max wall
+// time of each tool, peak RSS, CPU time, and arsync's median ratio to every peer measured in the same run.
+//
+//   npm run bench                         the default set on tmpfs (under 30 minutes on 2 cores)
+//   npm run bench -- --quick              small, large and tiny with fewer runs
+//   npm run bench -- --only small,large --runs 5 --engines uring,sync,node
+//   npm run bench -- --only large --fs disk --cache warm,cold
+//   npm run bench -- --only million      1,000,000 empty files (opt-in: slow)
+//   npm run bench -- --json out.json      save results (always also saved under bench/results/)
+//   npm run bench -- --compare A.json B.json
+//   npm run bench -- --clean              remove the benchmark trees from tmpfs and the disk destinations
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { checkTimeBinary, dropCaches, machine, syncFs, timed, verify, type RunResult } from './lib/measure.js';
+import {
+  formatCompare,
+  formatWorkload,
+  heading,
+  type Cache,
+  type FioResult,
+  type ResultsFile,
+  type WorkloadResult,
+} from './lib/report.js';
+import { ARSYNC_BIN, NODE_BASELINE, REPO, arsyncTool, presentPeers, type Tool } from './lib/tools.js';
+import {
+  CACHE,
+  SHM,
+  WORKLOADS,
+  changeOnePercent,
+  changeableFiles,
+  rmrf,
+  rootsFor,
+  type FsKind,
+  type Workload,
+} from './lib/workloads.js';
+
+const HELP = `usage: npm run bench -- [options]
+  --runs N              timed runs per tool (default per workload: small/large 5, linux/noop/incremental 3, tiny 20, million 1)
+  --only W,...          workloads: ${WORKLOADS.map((w) => w.name + (w.optIn ? ' (opt-in)' : '')).join(', ')}
+  --fs tmpfs,disk       where the trees live (default tmpfs = ${SHM}; disk = ${CACHE}/disk)
+  --cache warm,cold     cold drops the page cache before each run (disk only; default warm)
+  --engines E,...       arsync rows: auto, uring, sync, node (default auto)
+  --arsync-args "..."   extra arguments for every arsync run (e.g. "--workers 1")
+  --warmup N            untimed rounds before the timed ones (default 1 with a warm cache, 0 cold)
+  --verify MODE         after each run check dst with rsync -an: quick (size+mtime, default), checksum, none
+  --no-fio              do not measure the disk's read bandwidth with fio for large on disk
+  --quick               small preset: small, large, tiny; 3 runs (tiny 10), no warm-up
+  --json FILE           save results here (also saved to bench/results/<date>.json)
+  --compare A.json B.json   compare two saved runs and exit
+  --clean               remove benchmark trees on tmpfs and destinations on disk, then exit
+  --list                list the workloads and exit`;
+
+const { values: opt, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    fs: { type: 'string', default: 'tmpfs' },
+    cache: { type: 'string', default: 'warm' },
+    engines: { type: 'string', default: 'auto' },
+    'arsync-args': { type: 'string', default: '' },
+    warmup: { type: 'string' },
+    verify: { type: 'string', default: 'quick' },
+    'no-fio': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    compare: { type: 'string' },
+    clean: { type: 'boolean', default: false },
+    list: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+function die(msg: string): never {
+  log(`bench: ${msg}`);
+  process.exit(1);
+}
+function intOpt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) die(`--${name} needs a whole number, got ${v}`);
+  return n;
+}
+
+let interrupted = false;
+process.on('SIGINT', () => {
+  interrupted = true;
+});
+/** Lets the SIGINT handler run between runs (spawnSync blocks the event loop). */
+async function checkpoint(): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  if (interrupted) throw new Error('interrupted');
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, fs.statSync(path.join(e.parentPath ?? e.path, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Which engine `auto` picks on this machine, as `arsync -v` says. */
+function autoEngine(): string {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-bench-'));
+  try {
+    fs.mkdirSync(path.join(tmp, 's'));
+    fs.writeFileSync(path.join(tmp, 's', 'f'), 'x');
+    const r = spawnSync(process.execPath, [ARSYNC_BIN, '-av', `${tmp}/s/`, `${tmp}/d/`]);
+    const text = `${r.stdout}\n${r.stderr}`;
+    return text.split('\n').find((l) => /engine/i.test(l))?.trim() ?? `unknown (exit ${r.status})`;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function fio(when: 'before' | 'after'): FioResult {
+  const dir = path.join(CACHE, 'fio');
+  fs.mkdirSync(dir, { recursive: true });
+  const args = [
+    '--name=seqread',
+    '--rw=read',
+    '--bs=1M',
+    '--size=2G',
+    '--direct=1',
+    '--ioengine=libaio',
+    '--iodepth=16',
+    `--filename=${path.join(dir, 'seqread.dat')}`,
+    '--output-format=json',
+  ];
+  const r = spawnSync('fio', args, { maxBuffer: 64 << 20 });
+  if (r.status !== 0) die(`fio failed: ${r.stderr.toString()}`);
+  const out = r.stdout.toString();
+  const j = JSON.parse(out.slice(out.indexOf('{'))) as { jobs: { read: { bw_bytes: number } }[] };
+  return { when, bwBytesPerSec: j.jobs[0]!.read.bw_bytes, cmd: `fio ${args.join(' ')}` };
+}
+
+interface Plan {
+  runs: number | undefined;
+  warmup: number | undefined;
+  quick: boolean;
+  verify: 'quick' | 'checksum' | 'none';
+  fio: boolean;
+  arsyncTools: Tool[];
+  peers: Tool[];
+}
+
+async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan): Promise<WorkloadResult> {
+  const roots = rootsFor(fsKind);
+  fs.mkdirSync(roots.dst, { recursive: true });
+  const src = w.source(roots, log);
+  const dst = path.join(roots.dst, w.name);
+  rmrf(dst);
+
+  const peers = plan.peers.filter((p) => !w.peers || w.peers.includes(p.id));
+  const tools = [...plan.arsyncTools, ...peers, ...(w.nodeBaseline ? [NODE_BASELINE] : [])];
+  const runs = plan.runs ?? (plan.quick ? (w.name === 'tiny' ? 10 : 3) : w.defaultRuns);
+  const warmup = cache === 'cold' ? 0 : (plan.warmup ?? (plan.quick ? 0 : 1));
+
+  const result: WorkloadResult = {
+    workload: w.name,
+    what: w.what,
+    mode: w.mode,
+    fs: fsKind,
+    cache,
+    src: src.dir,
+    stats: src.stats,
+    loadavg: { start: fs.readFileSync('/proc/loadavg', 'utf8').trim(), end: '' },
+    tools: tools.map((t) => ({ id: t.id, label: t.label, kind: t.kind, runs: [] })),
+  };
+  if (w.note) result.note = w.note;
+  log(`\n${heading(result)}: ${runs} runs per tool, ${warmup} warm-up round(s)`);
+
+  let files: { rel: string; size: number }[] = [];
+  let step = 0;
+  if (w.mode === 'noop') {
+    log(`  preparing the complete copy ${dst} (untimed)`);
+    spawnSync('cp', ['-a', `${src.dir}/.`, `${dst}/`]);
+  }
+  if (w.mode === 'incremental') files = changeableFiles(src.dir);
+
+  const measureFio = plan.fio && fsKind === 'disk' && w.name === 'large';
+  if (measureFio) result.fio = [fio('before')];
+
+  /** Untimed: put the destination in the state this mode starts from. */
+  const prepare = (t: Tool): void => {
+    if (t.kind !== 'baseline') {
+      if (w.mode === 'fresh') {
+        rmrf(dst);
+        fs.mkdirSync(dst);
+      } else if (w.mode === 'incremental') {
+        // Bring dst to the source's current state, then change 1% of the source.
+        const r = spawnSync('rsync', ['-a', '--delete', `${src.dir}/`, `${dst}/`]);
+        if (r.status !== 0) die(`preparing ${dst} failed: ${r.stderr}`);
+        result.changedPerRun = changeOnePercent(src.dir, files, step++);
+      }
+    }
+    if (cache === 'cold') dropCaches();
+    else syncFs();
+  };
+
+  const measure = (t: Tool): RunResult => {
+    prepare(t);
+    const r = timed(t.argv(src.dir, dst));
+    if (t.kind !== 'baseline' && plan.verify !== 'none') r.diffs = verify(src.dir, dst, plan.verify === 'checksum');
+    return r;
+  };
+
+  try {
+    for (let i = 0; i < warmup; i++) {
+      for (const t of tools) {
+        await checkpoint();
+        const r = measure(t);
+        log(`  warm-up ${t.label}: ${r.wall.toFixed(3)} s${r.rc ? ` (exit ${r.rc})` : ''}`);
+      }
+    }
+    for (let round = 0; round < runs; round++) {
+      for (let k = 0; k < tools.length; k++) {
+        const i = (round + k) % tools.length;
+        const t = tools[i]!;
+        await checkpoint();
+        const r = measure(t);
+        result.tools[i]!.runs.push(r);
+        log(
+          `  ${round + 1}/${runs} ${t.label}: ${r.wall.toFixed(3)} s, ${(r.rssKiB / 1024).toFixed(0)} MB` +
+            (r.rc ? `, exit ${r.rc}` : '') +
+            (r.diffs ? `, ${r.diffs} items differ` : ''),
+        );
+      }
+    }
+  } finally {
+    rmrf(dst);
+  }
+  if (measureFio) result.fio!.push(fio('after'));
+  result.loadavg.end = fs.readFileSync('/proc/loadavg', 'utf8').trim();
+  return result;
+}
+
+async function main(): Promise<void> {
+  if (opt.help) {
+    console.log(HELP);
+    return;
+  }
+  if (opt.list) {
+    for (const w of WORKLOADS) console.log(`${w.name.padEnd(12)} ${w.what}${w.optIn ? ' (opt-in)' : ''}`);
+    return;
+  }
+  if (opt.compare !== undefined) {
+    const b = positionals[0];
+    if (!b) die('--compare needs two files: --compare A.json B.json');
+    const read = (f: string): ResultsFile => JSON.parse(fs.readFileSync(f, 'utf8')) as ResultsFile;
+    console.log(formatCompare(read(opt.compare), read(b), opt.compare, b));
+    return;
+  }
+  if (opt.clean) {
+    rmrf(SHM);
+    rmrf(path.join(CACHE, 'disk', 'dst'));
+    log(`removed ${SHM} and ${path.join(CACHE, 'disk', 'dst')} (disk sources in ${CACHE} kept)`);
+    return;
+  }
+  if (positionals.length) die(`unexpected argument ${positionals[0]} (see --help)`);
+
+  const fsKinds = list(opt.fs) as FsKind[];
+  for (const f of fsKinds) if (f !== 'tmpfs' && f !== 'disk') die(`--fs takes tmpfs and/or disk, not ${f}`);
+  const caches = list(opt.cache) as Cache[];
+  for (const c of caches) if (c !== 'warm' && c !== 'cold') die(`--cache takes warm and/or cold, not ${c}`);
+  if (!['quick', 'checksum', 'none'].includes(opt.verify)) die(`--verify takes quick, checksum or none`);
+  const engines = list(opt.engines);
+  for (const e of engines) if (!['auto', 'uring', 'sync', 'node'].includes(e)) die(`unknown engine ${e}`);
+
+  let workloads: Workload[];
+  if (opt.only) {
+    workloads = list(opt.only).map((n) => WORKLOADS.find((w) => w.name === n) ?? die(`unknown workload ${n}`));
+  } else if (opt.quick) {
+    workloads = WORKLOADS.filter((w) => ['small', 'large', 'tiny'].includes(w.name));
+  } else {
+    workloads = WORKLOADS.filter((w) => !w.optIn);
+  }
+
+  checkTimeBinary();
+  if (!fs.existsSync(ARSYNC_BIN)) die(`${ARSYNC_BIN} is missing: run npm run build:ts first`);
+  if (caches.includes('cold') && process.geteuid?.() !== 0) die('--cache cold needs root (drop_caches)');
+
+  const arsyncArgs = opt['arsync-args'].split(/\s+/).filter(Boolean);
+  const plan: Plan = {
+    runs: intOpt('runs', opt.runs),
+    warmup: intOpt('warmup', opt.warmup),
+    quick: opt.quick,
+    verify: opt.verify as Plan['verify'],
+    fio: !opt['no-fio'],
+    arsyncTools: engines.map((e) => arsyncTool(e, arsyncArgs)),
+    peers: presentPeers(),
+  };
+  if (plan.runs === 0) die('--runs must be at least 1');
+
+  const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE });
+  const file: ResultsFile = { version: 1, machine: m, argv: process.argv.slice(2), results: [] };
+  file.autoEngine = autoEngine();
+  console.log(
+    `arsync bench ${m.date}\n` +
+      `machine: ${m.nproc} CPUs (${m.cpu}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}\n` +
+      `filesystems: ${Object.entries(m.fsTypes).map(([k, v]) => `${k} = ${v}`).join('; ')}\n` +
+      `peers: ${m.rsync}; ${m.cp}; ${m.tar}; node fs.cp\n` +
+      `arsync: commit ${m.arsync.commit}${m.arsync.dirty ? ' (src/ or native/ has uncommitted changes)' : ''}, ` +
+      `dist built ${m.arsync.distBuilt}, addon ${m.arsync.addon}\n` +
+      `auto engine: ${file.autoEngine}\n` +
+      `load average at start: ${m.loadavgAtStart}\n` +
+      `peak RSS: GNU time %M (ru_maxrss of the process; for tar | tar the larger of the two tars)`,
+  );
+  if (fs.existsSync(path.join(REPO, 'src')) && newestMtime(path.join(REPO, 'src')) > fs.statSync(ARSYNC_BIN).mtimeMs) {
+    console.log('warning: src/ has files newer than dist/bin.js: the measured build may be stale');
+  }
+
+  const stamp = m.date.replace(/[:.]/g, '-');
+  const saveTo = [opt.json, path.join(REPO, 'bench', 'results', `${stamp}.json`)].filter((f): f is string => !!f);
+  const save = (): void => {
+    for (const f of saveTo) {
+      fs.mkdirSync(path.dirname(path.resolve(f)), { recursive: true });
+      fs.writeFileSync(f, JSON.stringify(file, null, 1));
+    }
+  };
+
+  const t0 = performance.now();
+  try {
+    for (const fsKind of fsKinds) {
+      for (const cache of caches) {
+        if (cache === 'cold' && fsKind === 'tmpfs') {
+          log('skipping tmpfs with a cold cache: tmpfs lives in the page cache, there is nothing to drop');
+          continue;
+        }
+        for (const w of workloads) {
+          const r = await runWorkload(w, fsKind, cache, plan);
+          file.results.push(r);
+          save();
+          console.log(`\n${formatWorkload(r)}`);
+        }
+      }
+    }
+  } catch (err) {
+    if ((err as Error).message === 'interrupted') {
+      log('interrupted: destinations removed; results so far saved');
+      save();
+      process.exit(130);
+    }
+    throw err;
+  } finally {
+    for (const f of fsKinds) rmrf(rootsFor(f).dst);
+  }
+  console.log(`\ntotal ${((performance.now() - t0) / 60000).toFixed(1)} min; results saved to ${saveTo.join(', ')}`);
+  if (fsKinds.includes('tmpfs')) {
+    console.log(`source trees kept in ${SHM} (RAM) for the next run; npm run bench -- --clean removes them`);
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
