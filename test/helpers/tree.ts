@@ -144,6 +144,8 @@ export interface TreeSpec {
   fifos?: boolean;
   /** A unix socket (default false). */
   socket?: boolean;
+  /** Hard links among the random bulk files (default true). */
+  hardlinks?: boolean;
   /** Names that are not valid UTF-8 (default true). */
   binaryNames?: boolean;
 }
@@ -186,6 +188,7 @@ export function makeTree(root: string, spec: TreeSpec = {}): TreeInfo {
     fifos: true,
     socket: false,
     binaryNames: true,
+    hardlinks: true,
     ...spec,
   };
   const rng = new Rng(s.seed);
@@ -434,7 +437,7 @@ export function makeTree(root: string, spec: TreeSpec = {}): TreeInfo {
         : rng.int(0, s.maxFileSize);
       const rel = `${d}/f${i}${rng.next() < 0.05 ? ' spaced' : ''}`;
       const k = rng.next();
-      if (k < 0.02 && info.files.length > 0) {
+      if (k < 0.02 && s.hardlinks && info.files.length > 0) {
         // A hard link to an earlier bulk file.
         const target = rng.pick(info.files.filter((f) => f.toString().startsWith('bulk/')).slice(-50));
         if (target) {
@@ -482,5 +485,5 @@ export function sh(cmdline: string, opts: { cwd?: string } = {}): string {
 
 /** A few plain files in a fresh dir (for tests that just need something to copy). */
 export function makeSmallTree(root: string, seed = 7): TreeInfo {
-  return makeTree(root, { seed, catalogue: false, files: 12, maxFileSize: 20000, xattrs: false, acls: false, owners: false });
+  return makeTree(root, { seed, catalogue: false, files: 12, maxFileSize: 20000, xattrs: false, acls: false, owners: false, hardlinks: false });
 }

@@ -1,0 +1,210 @@
+// Error paths with real kernel faults: ENOSPC on a small tmpfs, a file unreadable for a non-root user,
+// EMFILE under `ulimit -n`, SIGTERM mid-copy, sources that vanish. rsync's exit codes: 11 file I/O,
+// 20 signal, 23 partial transfer, 24 vanished.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Rng, isRoot, makeSmallTree, makeTree, removeTemps, sh, tempDir } from '../helpers/tree.js';
+import { compareTrees, findTempFiles, formatDiffs, walk } from '../helpers/compare.js';
+import { runCli, show, startCli, type Running } from '../helpers/cli.js';
+import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
+
+let base: string;
+const mounts: string[] = [];
+
+beforeAll(() => {
+  base = tempDir('arsync-errors-');
+  fs.chmodSync(base, 0o755); // the non-root test needs to get in
+});
+afterAll(() => {
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
+  removeTemps();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll (no timing assertion: only a bound against hangs) until cond() or the process exits. */
+async function until(run: Running, cond: () => boolean): Promise<boolean> {
+  let exited = false;
+  void run.done.then(() => (exited = true));
+  for (let i = 0; i < 20_000 && !exited; i++) {
+    if (cond()) return true;
+    await sleep(2);
+  }
+  return false;
+}
+
+/** Wait until every thread of pid is stopped (state T), so nothing more happens in user space. */
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    const states = fs.readdirSync(`/proc/${pid}/task`).map((t) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+      } catch {
+        return 'T';
+      }
+    });
+    if (states.every((st) => st === 'T' || st === 't')) break;
+    await sleep(1);
+  }
+  await sleep(50); // let io_uring work already handed to the kernel settle
+}
+
+const countFiles = (dir: string): number => {
+  try {
+    return fs.readdirSync(dir).filter((n) => !n.startsWith('.')).length;
+  } catch {
+    return 0;
+  }
+};
+
+/** A flat directory of n files with 1 MiB-ish of random data each, cheap to make (one random block reused). */
+function flatTree(dir: string, n: number, size: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const block = new Rng(n).bytes(size + n);
+  for (let i = 0; i < n; i++) fs.writeFileSync(path.join(dir, `f${String(i).padStart(5, '0')}`), block.subarray(i, i + size));
+}
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  const dir = (name: string): string => {
+    const d = path.join(base, `${name}-${e.name}`);
+    fs.mkdirSync(d, { mode: 0o755 });
+    fs.chmodSync(d, 0o755);
+    return d;
+  };
+
+  it.skipIf(!isRoot)('ENOSPC on a 1 MiB tmpfs: exit 11 or 23, the old destination file intact, no temp file', async () => {
+    const d = dir('enospc');
+    const mnt = path.join(d, 'mnt');
+    fs.mkdirSync(mnt);
+    sh(`mount -t tmpfs -o size=1m tmpfs '${mnt}'`);
+    mounts.push(mnt);
+    try {
+      const src = path.join(d, 'src');
+      const dst = path.join(mnt, 'dst');
+      fs.mkdirSync(src);
+      fs.mkdirSync(dst);
+      const old = new Rng(1).bytes(100_000);
+      fs.writeFileSync(path.join(dst, 'big'), old);
+      fs.writeFileSync(path.join(src, 'big'), new Rng(2).bytes(3 * 1024 * 1024));
+      fs.writeFileSync(path.join(src, 'small'), 'small');
+      sh(`touch -d @1700000000 '${src}/big'`);
+
+      const r = await runCli(['-a', eng, `${src}/`, `${dst}/`]);
+      expect([11, 23], show(r)).toContain(r.code);
+      expect(r.stderr, show(r)).toMatch(/No space left on device|ENOSPC/);
+      expect(r.stderr, 'names the file').toMatch(/big/);
+      expect(fs.readFileSync(path.join(dst, 'big')).equals(old), 'old destination file changed').toBe(true);
+      expect(findTempFiles(mnt), 'temp files left on the full filesystem').toEqual([]);
+    } finally {
+      spawnSync('umount', [mnt]);
+      mounts.splice(mounts.indexOf(mnt), 1);
+    }
+  });
+
+  it.skipIf(!isRoot)('a file unreadable for the (non-root) user: exit 23, the path named, the rest copied', async () => {
+    const d = dir('unreadable');
+    const src = path.join(d, 'src');
+    const dst = path.join(d, 'dst');
+    makeSmallTree(src, 21);
+    fs.writeFileSync(path.join(src, 'secret'), 'root only');
+    fs.chmodSync(path.join(src, 'secret'), 0o600);
+    sh(`chmod -R a+rX '${src}' && chmod 0600 '${src}/secret'`);
+    fs.mkdirSync(dst);
+    fs.chownSync(dst, 65534, 65534);
+    fs.mkdirSync(`${d}/rsync-dst`);
+    fs.chownSync(`${d}/rsync-dst`, 65534, 65534);
+
+    const r = await runCli(['-a', eng, `${src}/`, `${dst}/`], { user: { uid: 65534, gid: 65534 } });
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stderr, show(r)).toMatch(/secret/);
+    expect(r.stderr, show(r)).toMatch(/Permission denied|EACCES/);
+    const diffs = formatDiffs(compareTrees(src, dst, { owners: false, xattrs: false, acls: false, mtimeToleranceNs: e.name === 'node' ? 1000 : 0 }));
+    expect(diffs).toEqual(['secret: missing in dst']);
+    expect(findTempFiles(dst, src)).toEqual([]);
+
+    // rsync agrees on the exit code for the same situation.
+    const rs = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'rsync', '-a', `${src}/`, `${d}/rsync-dst/`], { encoding: 'utf8' });
+    expect(rs.status, rs.stderr).toBe(23);
+  });
+
+  it('EMFILE under ulimit -n 64 with thousands of files: concurrency drops, the run still succeeds', async () => {
+    const d = dir('emfile');
+    const src = path.join(d, 'src');
+    const dst = path.join(d, 'dst');
+    makeTree(src, { seed: 64, catalogue: false, files: 2500, maxFileSize: 100_000, xattrs: false, acls: false });
+    const r = await runCli(['-aH', eng, '--queue-depth=256', `${src}/`, `${dst}/`], { ulimitN: 64 });
+    expect(r.code, show(r)).toBe(0);
+    expectExactCopy(src, dst, e.name, { withXattrs: false });
+  });
+
+  it('SIGTERM mid-copy: exit 20, no temp files, every file present in dst is complete', async () => {
+    const d = dir('sigterm');
+    const src = path.join(d, 'src');
+    const dst = path.join(d, 'dst');
+    for (let i = 0; i < 4; i++) flatTree(path.join(src, `part${i}`), 1500, 96 * 1024);
+    const run = startCli(['-a', eng, `${src}/`, `${dst}/`]);
+    const mid = await until(run, () => countFiles(path.join(dst, 'part0')) > 0);
+    expect(mid, 'the copy finished before it could be interrupted: make the tree bigger').toBe(true);
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code, show(r)).toBe(20);
+    expect(findTempFiles(dst, src)).toEqual([]);
+    // Whatever made it under a real name is whole (temp file + rename): same bytes as the source.
+    let present = 0;
+    for (const [k, ent] of walk(dst)) {
+      if (!ent.st.isFile()) continue;
+      present++;
+      const rel = Buffer.from(k, 'latin1');
+      expect(fs.readFileSync(Buffer.concat([Buffer.from(dst + '/'), rel])).equals(fs.readFileSync(Buffer.concat([Buffer.from(src + '/'), rel]))), `${k} is partial`).toBe(true);
+    }
+    expect(present, 'SIGTERM did not stop the copy').toBeLessThan(6000);
+  });
+
+  it('a source file removed mid-run: exit 24 with rsync\'s "vanished" wording; the rest copied', async () => {
+    const d = dir('vanish');
+    const src = path.join(d, 'src');
+    const dst = path.join(d, 'dst');
+    flatTree(path.join(src, 'flat'), 4000, 48 * 1024);
+    const run = startCli(['-a', eng, '--workers=1', `${src}/`, `${dst}/`]);
+    // Once one file of the (single) directory is in dst, that directory has been listed; stop the copier,
+    // delete every file not copied yet, let it go on: those are vanished files (rsync: exit 24).
+    const mid = await until(run, () => countFiles(path.join(dst, 'flat')) > 0);
+    expect(mid, 'the copy finished before files could be removed: make the tree bigger').toBe(true);
+    run.child.kill('SIGSTOP');
+    await stopped(run.child.pid as number);
+    const copied = new Set(fs.readdirSync(path.join(dst, 'flat')));
+    let removed = 0;
+    for (const n of fs.readdirSync(path.join(src, 'flat'))) {
+      if (!copied.has(n)) {
+        fs.unlinkSync(path.join(src, 'flat', n));
+        removed++;
+      }
+    }
+    run.child.kill('SIGCONT');
+    const r = await run.done;
+    expect(removed, 'nothing left to remove').toBeGreaterThan(0);
+    expect(r.code, show(r)).toBe(24);
+    expect(r.stderr, show(r)).toMatch(/vanished/);
+    expect(findTempFiles(dst, src)).toEqual([]);
+    // Directory mtimes changed under it (we deleted files), so compare everything but times. A file whose
+    // copy was already in flight (io_uring work continues while the process is stopped) may be in dst.
+    const diffs = formatDiffs(compareTrees(src, dst, { times: false, xattrs: false, acls: false }));
+    expect(diffs.filter((l) => !/^flat\/f\d+: extra in dst$/.test(l))).toEqual([]);
+  });
+
+  it('a missing source operand: the same exit code as rsync, the path named, the other source copied', async () => {
+    const d = dir('missing-arg');
+    const src = path.join(d, 'src');
+    makeSmallTree(src, 5);
+    const missing = path.join(d, 'no-such-source');
+    const rs = spawnSync('rsync', ['-a', `${src}/`, missing, `${d}/rsync-dst/`], { encoding: 'utf8' });
+    const r = await runCli(['-a', eng, `${src}/`, missing, `${d}/dst/`]);
+    expect(r.code, show(r)).toBe(rs.status);
+    expect(r.stderr, show(r)).toContain(missing);
+    expectExactCopy(src, `${d}/dst`, e.name, { withXattrs: false });
+  });
+});
