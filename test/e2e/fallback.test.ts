@@ -1,0 +1,97 @@
+// --engine=auto picks the best engine the host allows and says why under -v: the pure-Node engine when the
+// addon is absent (ARSYNC_ADDON=none), the plain-syscall engine when io_uring is refused
+// (kernel.io_uring_disabled=2). Either way the copy is exact. These tests are about `auto`, so they are not
+// repeated per engine; the forced engines' behaviour in the same situations is checked too.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRoot, makeTree, removeTemps, tempDir } from '../helpers/tree.js';
+import { ADDON, IO_URING_SYSCTL, runCli, show } from '../helpers/cli.js';
+import { expectExactCopy } from '../helpers/e2e.js';
+
+let base: string;
+let src: string;
+let originalSysctl: string | null = null;
+
+beforeAll(() => {
+  base = tempDir('arsync-fallback-');
+  src = path.join(base, 'src');
+  makeTree(src, { seed: 77, files: 200 });
+  try {
+    originalSysctl = fs.readFileSync(IO_URING_SYSCTL, 'utf8').trim();
+  } catch {
+    originalSysctl = null;
+  }
+});
+afterAll(() => {
+  // runCli restores the sysctl itself after each flip; this is the safety net if something went wrong.
+  if (originalSysctl !== null && fs.readFileSync(IO_URING_SYSCTL, 'utf8').trim() !== originalSysctl) {
+    fs.writeFileSync(IO_URING_SYSCTL, originalSysctl);
+  }
+  removeTemps();
+});
+
+describe('addon absent (ARSYNC_ADDON=none)', () => {
+  const env = { ARSYNC_ADDON: 'none' };
+
+  it('auto falls back to the node engine, -v says so, and the copy is exact', async () => {
+    const dst = path.join(base, 'no-addon');
+    const r = await runCli(['-aHv', '--engine=auto', `${src}/`, `${dst}/`], { env });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout, show(r)).toMatch(/engine\W+node/);
+    expect(r.stdout.split('\n').find((l) => /engine\W+node/.test(l)), 'the reason names the addon').toMatch(/addon/i);
+    expectExactCopy(src, dst, 'node');
+  });
+
+  it('without -v it says nothing about engines', async () => {
+    const r = await runCli(['-aH', `${src}/`, `${base}/no-addon-quiet/`], { env });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/engine/);
+  });
+
+  it('-X with auto: exit 1, the message says xattrs need the native addon, nothing written', async () => {
+    const dst = path.join(base, 'no-addon-x');
+    const r = await runCli(['-aX', `${src}/`, `${dst}/`], { env });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr).toMatch(/-X|xattr/);
+    expect(r.stderr).toMatch(/native addon/);
+    expect(fs.existsSync(dst)).toBe(false);
+  });
+
+  it.each(['uring', 'sync'])('--engine=%s: exit 1 with a message, nothing written', async (name) => {
+    const dst = path.join(base, `no-addon-${name}`);
+    const r = await runCli(['-a', `--engine=${name}`, `${src}/`, `${dst}/`], { env });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr).toMatch(/addon/);
+    expect(fs.existsSync(dst)).toBe(false);
+  });
+});
+
+const canFlip = isRoot && fs.existsSync(IO_URING_SYSCTL) && fs.existsSync(ADDON);
+describe.skipIf(!canFlip)(`io_uring refused by kernel.io_uring_disabled=2${canFlip ? '' : ' (skipped: needs root, the sysctl and the addon)'}`, () => {
+  it('auto falls back to the sync engine, -v says why, and the -aHAX copy is exact', async () => {
+    const dst = path.join(base, 'uring-disabled');
+    const r = await runCli(['-aHAXv', '--engine=auto', `${src}/`, `${dst}/`], { ioUringDisabled: 2 });
+    expect(fs.readFileSync(IO_URING_SYSCTL, 'utf8').trim(), 'sysctl restored').toBe(originalSysctl);
+    expect(r.code, show(r)).toBe(0);
+    const line = r.stdout.split('\n').find((l) => /engine\W+sync/.test(l));
+    expect(line, show(r)).toBeDefined();
+    expect(line, 'the reason names io_uring and the error').toMatch(/io_uring.*(EPERM|not permitted|disabled)/i);
+    expectExactCopy(src, dst, 'sync');
+  });
+
+  it('--engine=uring: exit 1 with a message naming io_uring, nothing written', async () => {
+    const dst = path.join(base, 'uring-forced');
+    const r = await runCli(['-a', '--engine=uring', `${src}/`, `${dst}/`], { ioUringDisabled: 2 });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr).toMatch(/io_uring/);
+    expect(fs.existsSync(dst)).toBe(false);
+  });
+
+  it('with the sysctl back at its value, auto picks uring again', async () => {
+    const r = await runCli(['-av', `${src}/`, `${base}/uring-back/`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/engine\W+uring/);
+  });
+});

@@ -1,0 +1,81 @@
+// What the CLI prints: -v lists files, -q prints nothing, --stats prints rsync's summary, and the progress
+// displays do not break output when stdout is not a terminal (as in CI logs and cron mail).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { removeTemps, sh, tempDir } from '../helpers/tree.js';
+import { runCli, show } from '../helpers/cli.js';
+import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
+
+let base: string;
+let src: string;
+const sizes = { 'a.txt': 1000, 'b.bin': 70_000, 'sub/c': 4096, 'sub/deeper/d': 0 };
+const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+
+beforeAll(() => {
+  base = tempDir('arsync-output-');
+  src = path.join(base, 'src');
+  for (const [rel, n] of Object.entries(sizes)) {
+    fs.mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
+    fs.writeFileSync(path.join(src, rel), Buffer.alloc(n, 0x61));
+  }
+  sh(`touch -d @1650000000.5 $(find '${src}' -type f)`);
+});
+afterAll(() => removeTemps());
+
+/** rsync prints numbers with thousands separators: "Total file size: 75,096 bytes". */
+const statNumber = (out: string, label: string): number | null => {
+  const m = new RegExp(`^${label}: ([\\d,]+)`, 'm').exec(out);
+  return m ? Number((m[1] as string).replace(/,/g, '')) : null;
+};
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  const dst = (name: string): string => path.join(base, `${name}-${e.name}`);
+
+  it('-v lists every file copied and names the engine', async () => {
+    const r = await runCli(['-av', eng, `${src}/`, `${dst('v')}/`]);
+    expect(r.code, show(r)).toBe(0);
+    for (const rel of Object.keys(sizes)) expect(r.stdout, show(r)).toContain(rel);
+    expect(r.stdout).toMatch(new RegExp(`engine\\W+${e.name}`));
+    expect(r.stderr).toBe('');
+  });
+
+  it('-q prints nothing at all on success', async () => {
+    const r = await runCli(['-aq', eng, `${src}/`, `${dst('q')}/`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('');
+    expectExactCopy(src, dst('q'), e.name, { withXattrs: false });
+  });
+
+  it("--stats prints rsync's summary with the right totals", async () => {
+    const r = await runCli(['-a', '--stats', eng, `${src}/`, `${dst('stats')}/`]);
+    expect(r.code, show(r)).toBe(0);
+    for (const label of ['Number of files', 'Number of regular files transferred', 'Total file size', 'Total transferred file size']) {
+      expect(r.stdout, `${label} line`).toMatch(new RegExp(`^${label}: `, 'm'));
+    }
+    expect(statNumber(r.stdout, 'Total file size')).toBe(total);
+    expect(statNumber(r.stdout, 'Total transferred file size')).toBe(total);
+    expect(statNumber(r.stdout, 'Number of regular files transferred')).toBe(Object.keys(sizes).length);
+    // rsync counts the root dir, sub, sub/deeper and the four files.
+    expect(statNumber(r.stdout, 'Number of files')).toBe(7);
+
+    // A no-op re-run transfers nothing.
+    const again = await runCli(['-a', '--stats', eng, `${src}/`, `${dst('stats')}/`]);
+    expect(again.code, show(again)).toBe(0);
+    expect(statNumber(again.stdout, 'Number of regular files transferred'), show(again)).toBe(0);
+    expect(statNumber(again.stdout, 'Total transferred file size')).toBe(0);
+  });
+
+  it.each(['--progress', '--info=progress2', '-v --progress'])('%s without a TTY: exit 0, no cursor control codes, exact copy', async (opts) => {
+    const flags = opts.split(' ');
+    const d = dst(`progress${flags.join('')}`);
+    const r = await runCli(['-a', ...flags, eng, `${src}/`, `${d}/`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout + r.stderr, 'terminal escape sequences in non-TTY output').not.toMatch(/\x1b\[|\r/);
+    expect(r.stderr).toBe('');
+    expectExactCopy(src, d, e.name, { withXattrs: false });
+  });
+});
