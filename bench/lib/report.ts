@@ -196,8 +196,8 @@ export function formatCompare(a: ResultsFile, b: ResultsFile, nameA: string, nam
               .map((p) => `${p.label} ${fmtRatio(summarize(t.runs).median / summarize(p.runs).median)}`)
               .join(', ')
           : '—';
-      out.push(`${tb.id} ÷ peers: A ${ratios(wa, ta)}`);
-      out.push(`${' '.repeat(tb.id.length)}          B ${ratios(wb, tb)}`);
+      out.push(`${tb.id} ÷ peers in A: ${ratios(wa, ta)}`);
+      out.push(`${tb.id} ÷ peers in B: ${ratios(wb, tb)}`);
     }
   }
   return out.join('\n');
