@@ -1,0 +1,125 @@
+// The node:fs walker, for the `node` engine: the same answers as the addon's scanDir/lstat
+// (docs/native-contract.md), names as bytes, failures as { errno, syscall } instead of throws.
+// It is also the home of `fsImpl`, the one seam through which both node-engine modules touch the
+// filesystem, so tests can inject errors.
+
+import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { S_IFLNK, S_IFMT, type DirListing, type Stat } from './types.js';
+
+/**
+ * Every filesystem call of the node engine and walker goes through this object, so a test can replace
+ * one function to inject an error with a `code`, then restore it.
+ */
+export const fsImpl = {
+  openSync: fs.openSync,
+  closeSync: fs.closeSync,
+  readSync: fs.readSync,
+  writeSync: fs.writeSync,
+  fstatSync: fs.fstatSync,
+  lstatSync: fs.lstatSync,
+  statSync: fs.statSync,
+  ftruncateSync: fs.ftruncateSync,
+  fchownSync: fs.fchownSync,
+  fchmodSync: fs.fchmodSync,
+  futimesSync: fs.futimesSync,
+  chownSync: fs.chownSync,
+  chmodSync: fs.chmodSync,
+  utimesSync: fs.utimesSync,
+  lchownSync: fs.lchownSync,
+  lutimesSync: fs.lutimesSync,
+  renameSync: fs.renameSync,
+  unlinkSync: fs.unlinkSync,
+  rmdirSync: fs.rmdirSync,
+  mkdirSync: fs.mkdirSync,
+  linkSync: fs.linkSync,
+  symlinkSync: fs.symlinkSync,
+  readlinkSync: fs.readlinkSync,
+  readdirSync: fs.readdirSync,
+  realpathSync: fs.realpathSync.native,
+  /** mknod(1), and a child node for sockets: Node can create neither synchronously. */
+  spawnSync,
+};
+
+export interface WalkFailure {
+  errno: number;
+  syscall: string;
+}
+
+function toFailure(e: unknown, syscall: string): WalkFailure {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.errno !== 'number') throw e;
+  return { errno: Math.abs(err.errno), syscall: err.syscall ?? syscall };
+}
+
+/** The Stat shape of the walk: plain numbers, mtime split into seconds and nanoseconds (floored). */
+function toStat(st: fs.BigIntStats): Stat {
+  let sec = st.mtimeNs / 1_000_000_000n;
+  let nsec = st.mtimeNs % 1_000_000_000n;
+  if (nsec < 0n) {
+    nsec += 1_000_000_000n;
+    sec -= 1n;
+  }
+  return {
+    mode: Number(st.mode),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: Number(st.size),
+    mtimeSec: Number(sec),
+    mtimeNsec: Number(nsec),
+    ino: Number(st.ino),
+    // Node reports dev/rdev glibc-makedev-encoded, as the addon does.
+    dev: Number(st.dev),
+    nlink: Number(st.nlink),
+    rdev: Number(st.rdev),
+    blocks: Number(st.blocks),
+  };
+}
+
+/**
+ * One directory's entries (no . or ..) with their lstat, in readdir order. `follow` is for callers that
+ * have already vetted the path (the engine's scanDest); otherwise a symlink is refused like O_NOFOLLOW.
+ */
+export function nodeScanDir(path: Buffer, follow = false): DirListing | WalkFailure {
+  // The addon opens the directory O_NOFOLLOW; readdir would follow, so refuse a symlink first.
+  if (!follow) {
+    try {
+      if ((Number(fsImpl.lstatSync(path, { bigint: true }).mode) & S_IFMT) === S_IFLNK) {
+        return { errno: osConstants.errno.ELOOP, syscall: 'scandir' };
+      }
+    } catch (e) {
+      return toFailure(e, 'lstat');
+    }
+  }
+  let names: Buffer[];
+  try {
+    names = fsImpl.readdirSync(path, { encoding: 'buffer' });
+  } catch (e) {
+    return toFailure(e, 'scandir');
+  }
+  const dir = path.length > 0 && path[path.length - 1] !== 0x2f ? Buffer.concat([path, Buffer.from('/')]) : path;
+  const stats: (Stat | null)[] = [];
+  const errors: number[] = [];
+  for (const name of names) {
+    try {
+      // Entries that vanish between readdir and lstat are common in live trees: no exception for those.
+      const st = fsImpl.lstatSync(Buffer.concat([dir, name]), { bigint: true, throwIfNoEntry: false });
+      stats.push(st ? toStat(st) : null);
+      errors.push(st ? 0 : osConstants.errno.ENOENT);
+    } catch (e) {
+      stats.push(null);
+      errors.push(toFailure(e, 'lstat').errno);
+    }
+  }
+  return { names, stats, errors };
+}
+
+/** lstat of one path, in the walk's Stat shape. */
+export function nodeLstat(path: Buffer): Stat | WalkFailure {
+  try {
+    return toStat(fsImpl.lstatSync(path, { bigint: true }));
+  } catch (e) {
+    return toFailure(e, 'lstat');
+  }
+}
