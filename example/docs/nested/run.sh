@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "arsync keeps the executable bit"
