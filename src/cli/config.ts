@@ -4,6 +4,10 @@
 import { availableParallelism } from 'node:os';
 import type { EngineChoice } from '../engine/types.js';
 import { Preserve } from '../engine/types.js';
+import type { FilterItem } from '../plan/filter.js';
+import type { ChmodRule } from '../plan/chmod.js';
+
+export type DeleteMode = 'none' | 'before' | 'during' | 'after';
 
 export interface Config {
   /** Source operands as raw bytes (trailing slash kept: it means "the contents of"). */
@@ -36,6 +40,48 @@ export interface Config {
   /** Bytes per registered buffer / chunk. */
   bufferSize: number;
   bufferCount: number;
+
+  // What to transfer (issue 3).
+  dryRun: boolean;
+  /** -i count: 1 prints changes, 2 (-ii) also unchanged entries. */
+  itemize: number;
+  outFormat: string | undefined;
+  json: boolean;
+  checksum: boolean;
+  ignoreTimes: boolean;
+  sizeOnly: boolean;
+  update: boolean;
+  ignoreExisting: boolean;
+  existing: boolean;
+  minSize: number | undefined;
+  maxSize: number | undefined;
+  /** Seconds; 0 = arsync's default of comparing nanoseconds. */
+  modifyWindow: number;
+  deleteMode: DeleteMode;
+  deleteExcluded: boolean;
+  maxDelete: number | undefined;
+  ignoreErrors: boolean;
+  filters: FilterItem[];
+  cvsExclude: boolean;
+  filesFrom: string | undefined;
+  linkDest: string[];
+  compareDest: string[];
+  copyDest: string[];
+  backup: boolean;
+  backupDir: string | undefined;
+  suffix: string;
+  inplace: boolean;
+  partial: boolean;
+  sparse: boolean;
+  relative: boolean;
+  mkpath: boolean;
+  oneFileSystem: number;
+  copyLinks: boolean;
+  safeLinks: boolean;
+  copyUnsafeLinks: boolean;
+  keepDirlinks: boolean;
+  removeSourceFiles: boolean;
+  chmod: ChmodRule[];
 }
 
 export const DEFAULTS = {
@@ -56,5 +102,9 @@ export function preserveFlags(c: Config): number {
   if (c.acls) f |= Preserve.Acls;
   if (c.devices) f |= Preserve.Devices;
   if (c.specials) f |= Preserve.Specials;
+  if (c.sparse) f |= Preserve.Sparse;
+  if (c.inplace) f |= Preserve.Inplace;
+  if (c.partial) f |= Preserve.Partial;
+  if (c.keepDirlinks) f |= Preserve.KeepDirlinks;
   return f;
 }

@@ -7,6 +7,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULTS, type Config } from './config.js';
 import { UsageError } from '../util/errors.js';
 import type { EngineChoice } from '../engine/types.js';
+import type { FilterItem } from '../plan/filter.js';
+import { parseChmod, type ChmodRule } from '../plan/chmod.js';
+import { validateFormat } from '../progress/format.js';
 
 export const VERSION = '0.1.0';
 
@@ -14,6 +17,26 @@ export const VERSION = '0.1.0';
 export type Parsed = { kind: 'run'; config: Config } | { kind: 'print'; text: string };
 
 const count = (_: string, prev: number): number => prev + 1;
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** rsync's size syntax: 100, 1.5K, 10M, 2G (powers of 1024), 10KB/10MB (powers of 1000), with +1/-1. */
+export function parseSize(name: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmgtp]?)(i?b)?([+-]1)?$/i.exec(v);
+  if (!m) throw new UsageError(`${name}: invalid size "${v}"`);
+  const unit = m[2]!.toLowerCase();
+  const base = m[3] && m[3].toLowerCase() === 'b' ? 1000 : 1024;
+  const pow = unit ? 'kmgtp'.indexOf(unit) + 1 : 0;
+  let n = Number(m[1]) * base ** pow;
+  if (m[4]) n += Number(m[4]);
+  return Math.round(n);
+}
+
+function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v)) throw new UsageError(`${name} takes a whole number, not "${v}"`);
+    return Number(v);
+  };
+}
 
 function positiveInt(name: string, max: number) {
   return (v: string): number => {
@@ -24,7 +47,12 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function buildProgram(): Command {
+function buildProgram(filters: FilterItem[]): Command {
+  // Filter options keep their command-line order across kinds: commander calls these in argv order.
+  const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
+    filters.push({ kind, value: v });
+    return prev + 1;
+  };
   const p = new Command('arsync');
   p.usage('[OPTION]... SRC [SRC]... DEST')
     .description("Local file copy and sync with rsync's command line, driven by io_uring.")
@@ -56,7 +84,60 @@ function buildProgram(): Command {
     .option('-A, --acls', 'preserve POSIX ACLs (implies -p)')
     .option('-X, --xattrs', 'preserve extended attributes')
     .option('--numeric-ids', 'keep uid/gid numbers (local copies always do)')
-    .option('--progress', 'show a progress bar')
+    .option('-n, --dry-run', 'show what would be done, change nothing')
+    .option('-i, --itemize-changes', "print a change summary for each entry (rsync's YXcstpoguax)", count, 0)
+    .option('--out-format <FORMAT>', 'print updates with this rsync format (%n %i %l %L %b ...)')
+    .option('--json', 'print one JSON summary on stdout and nothing else')
+    .option('-c, --checksum', 'compare file contents, not size and mtime')
+    .option('-I, --ignore-times', 'do not skip files that match size and mtime')
+    .option('--size-only', 'skip files that match in size')
+    .option('-u, --update', 'skip files that are newer on the destination')
+    .option('--ignore-existing', 'skip files that exist on the destination')
+    .option('--existing', 'skip creating new files on the destination')
+    .option('--min-size <SIZE>', "don't transfer files smaller than SIZE")
+    .option('--max-size <SIZE>', "don't transfer files larger than SIZE")
+    .option('-W, --whole-file', 'copy files whole (always so for local copies)')
+    .option('--modify-window <NUM>', 'compare mtimes with this many seconds of slack (0: nanoseconds)', nonNegativeInt('--modify-window'))
+    .option('--delete', 'delete extraneous files from the destination (during the transfer)')
+    .option('--delete-before', 'delete before the transfer')
+    .option('--delete-during', 'delete during the transfer')
+    .option('--del', 'same as --delete-during')
+    .option('--delete-after', 'delete after the transfer')
+    .option('--delete-excluded', 'also delete excluded files on the destination')
+    .option('--max-delete <NUM>', "don't delete more than NUM files (exit 25)", nonNegativeInt('--max-delete'))
+    .option('--ignore-errors', 'delete even when there were I/O errors')
+    .option('--exclude <PATTERN>', 'exclude files matching PATTERN', rule('exclude'), 0)
+    .option('--include <PATTERN>', "don't exclude files matching PATTERN", rule('include'), 0)
+    .option('-f, --filter <RULE>', 'add a filter rule', rule('filter'), 0)
+    .option('--exclude-from <FILE>', 'read exclude patterns from FILE', rule('exclude-from'), 0)
+    .option('--include-from <FILE>', 'read include patterns from FILE', rule('include-from'), 0)
+    .option('-F', "same as --filter='dir-merge /.rsync-filter'; twice also excludes the .rsync-filter files", (_v: string, prev: number) => {
+      filters.push({ kind: 'filter', value: prev === 0 ? 'dir-merge /.rsync-filter' : '- .rsync-filter' });
+      return prev + 1;
+    }, 0)
+    .option('-C, --cvs-exclude', 'auto-ignore files the way CVS does')
+    .option('--files-from <FILE>', 'read the list of source files from FILE')
+    .option('--link-dest <DIR>', 'hard-link unchanged files to those in DIR', collect, [])
+    .option('--compare-dest <DIR>', 'skip files that are unchanged in DIR', collect, [])
+    .option('--copy-dest <DIR>', 'copy unchanged files from DIR', collect, [])
+    .option('-b, --backup', 'keep replaced and deleted files (suffix ~ or --backup-dir)')
+    .option('--backup-dir <DIR>', 'put backups into DIR (implies -b)')
+    .option('--suffix <SUFFIX>', 'backup suffix (default ~, or none with --backup-dir)')
+    .option('--inplace', 'update destination files in place (no temp file)')
+    .option('--partial', 'keep partially transferred files')
+    .option('-P', 'same as --partial --progress')
+    .option('-S, --sparse', 'turn runs of zeros into holes')
+    .option('-R, --relative', 'use full source path names at the destination')
+    .option('--no-relative', 'turn off -R')
+    .option('--mkpath', "create the destination's missing path components")
+    .option('-x, --one-file-system', "don't cross filesystem boundaries (-xx: not even to create the mount point)", count, 0)
+    .option('-L, --copy-links', 'copy what symlinks point to, not the links')
+    .option('--safe-links', 'ignore symlinks that point outside the tree')
+    .option('--copy-unsafe-links', 'copy what unsafe symlinks point to')
+    .option('-K, --keep-dirlinks', 'treat symlinked directories on the destination as directories')
+    .option('--remove-source-files', 'remove transferred files (not directories) from the source')
+    .option('--chmod <CHMOD>', 'change permissions of transferred entries (rsync syntax)', collect, [])
+    .option('--progress', 'show a progress bar and per-file progress')
     .option('--info <FLAGS>', 'rsync info flags; progress2 shows a progress bar for the whole transfer')
     .option('--stats', "print rsync's transfer statistics")
     .addOption(
@@ -92,7 +173,8 @@ function rawArgs(args: string[]): Buffer[] {
 }
 
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
-  const program = buildProgram();
+  const filters: FilterItem[] = [];
+  const program = buildProgram(filters);
   const args = argv.slice(2);
   if (args.includes('-V') || args.includes('--version')) {
     return { kind: 'print', text: versionText() };
@@ -143,7 +225,26 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     }
   }
   const acls = Boolean(o['acls']);
-  const quiet = Boolean(o['quiet']);
+  const json = Boolean(o['json']);
+  const quiet = Boolean(o['quiet']) || json;
+  if (o['P']) progress = true;
+  const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
+  if (deleteModes.length > 1 && !(deleteModes.length === 2 && deleteModes.includes('del') && deleteModes.includes('deleteDuring'))) {
+    throw new UsageError('only one of --delete-before, --delete-during and --delete-after may be given');
+  }
+  const deleteMode = o['deleteBefore'] ? 'before' : o['deleteAfter'] ? 'after' : o['deleteDuring'] || o['del'] || o['delete'] || o['deleteExcluded'] ? 'during' : 'none';
+  let chmod: ChmodRule[] = [];
+  try {
+    chmod = (o['chmod'] as string[]).flatMap((c) => parseChmod(c));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const outFormat = o['outFormat'] as string | undefined;
+  if (outFormat !== undefined) {
+    const bad = validateFormat(outFormat);
+    if (bad) throw new UsageError(bad);
+  }
+  const backupDir = o['backupDir'] as string | undefined;
   const config: Config = {
     sources: operandBytes.slice(0, -1),
     dest: operandBytes[operandBytes.length - 1]!,
@@ -169,7 +270,53 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     direct: Boolean(o['direct']),
     bufferSize: DEFAULTS.bufferSize,
     bufferCount: DEFAULTS.bufferCount,
+    dryRun: Boolean(o['dryRun']),
+    itemize: quiet ? 0 : (o['itemizeChanges'] as number),
+    outFormat: quiet ? undefined : outFormat,
+    json,
+    checksum: Boolean(o['checksum']),
+    ignoreTimes: Boolean(o['ignoreTimes']),
+    sizeOnly: Boolean(o['sizeOnly']),
+    update: Boolean(o['update']),
+    ignoreExisting: Boolean(o['ignoreExisting']),
+    existing: Boolean(o['existing']),
+    minSize: o['minSize'] !== undefined ? parseSize('--min-size', String(o['minSize'])) : undefined,
+    maxSize: o['maxSize'] !== undefined ? parseSize('--max-size', String(o['maxSize'])) : undefined,
+    modifyWindow: (o['modifyWindow'] as number | undefined) ?? 0,
+    deleteMode,
+    deleteExcluded: Boolean(o['deleteExcluded']),
+    maxDelete: o['maxDelete'] as number | undefined,
+    ignoreErrors: Boolean(o['ignoreErrors']),
+    filters,
+    cvsExclude: Boolean(o['cvsExclude']),
+    filesFrom: o['filesFrom'] as string | undefined,
+    linkDest: o['linkDest'] as string[],
+    compareDest: o['compareDest'] as string[],
+    copyDest: o['copyDest'] as string[],
+    backup: Boolean(o['backup']) || backupDir !== undefined,
+    backupDir,
+    suffix: (o['suffix'] as string | undefined) ?? (backupDir !== undefined ? '' : '~'),
+    inplace: Boolean(o['inplace']),
+    partial: Boolean(o['partial']) || Boolean(o['P']),
+    sparse: Boolean(o['sparse']),
+    relative: Boolean(o['relative']) || (o['filesFrom'] !== undefined && o['relative'] !== false),
+    mkpath: Boolean(o['mkpath']),
+    oneFileSystem: o['oneFileSystem'] as number,
+    copyLinks: Boolean(o['copyLinks']),
+    safeLinks: Boolean(o['safeLinks']),
+    copyUnsafeLinks: Boolean(o['copyUnsafeLinks']),
+    keepDirlinks: Boolean(o['keepDirlinks']),
+    removeSourceFiles: Boolean(o['removeSourceFiles']),
+    chmod,
   };
+  // --files-from: -a does not imply -r (rsync), only an explicit -r does.
+  if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
+  if (config.backup && config.suffix === '' && backupDir === undefined) {
+    throw new UsageError('--suffix cannot be empty without --backup-dir');
+  }
+  if (config.inplace && config.sparse) {
+    throw new UsageError('--sparse cannot be used with --inplace');
+  }
   if (config.engine === 'node' && (config.xattrs || config.acls)) {
     throw new UsageError(
       `${config.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon; the node engine cannot read or write extended attributes`,

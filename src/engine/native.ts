@@ -18,8 +18,11 @@ interface Addon {
   scanDir(path: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   lstat(path: Buffer): Float64Array | NativeFailure;
   createContext(opts: EngineOptions): object | NativeFailure;
-  run(ctx: object, batch: Uint8Array): OpFailure[];
+  run(ctx: object, batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
   closeContext(ctx: object): void;
+  scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
+  readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
+  xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
 }
 
 export const META_FIELDS = 12;
@@ -74,7 +77,10 @@ export function statFromMeta(m: Float64Array, i: number): Stat {
 }
 
 export function nativeScanDir(addon: Addon, path: Buffer): DirListing | NativeFailure {
-  const r = addon.scanDir(path);
+  return decodeListing(addon.scanDir(path));
+}
+
+function decodeListing(r: { names: Buffer; meta: Float64Array } | NativeFailure): DirListing | NativeFailure {
   if (isFailure(r)) return r;
   const names: Buffer[] = [];
   const stats: (Stat | null)[] = [];
@@ -105,7 +111,10 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
   let open = true;
   return {
     name: opts.engine,
-    run: (batch) => addon.run(ctx, batch),
+    run: (batch, outcomes) => (outcomes ? addon.run(ctx, batch, outcomes) : addon.run(ctx, batch)),
+    scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
+    readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
+    xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
     close: () => {
       if (open) addon.closeContext(ctx);
       open = false;
