@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTree, removeTemps, tempDir } from '../helpers/tree.js';
 import { fileInodes } from '../helpers/compare.js';
-import { archiveFlags, runCli, show } from '../helpers/cli.js';
+import { REPO, archiveFlags, runCli, show } from '../helpers/cli.js';
 import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
 
 let base: string;
@@ -41,6 +41,14 @@ describeEngines((e) => {
     const rewritten = [...before].filter(([k, ino]) => after.get(k) !== ino).map(([k]) => k);
     expect(rewritten, 'files rewritten by a no-op re-sync').toEqual([]);
     expectExactCopy(full, dst, e.name);
+  });
+
+  it('copies the README example tree exactly', async () => {
+    const example = path.join(REPO, 'example');
+    const dst = path.join(base, `example-${e.name}`);
+    const r = await runCli(['-a', eng, `${example}/`, `${dst}/`]);
+    expect(r.code, show(r)).toBe(0);
+    expectExactCopy(example, dst, e.name, { withXattrs: false });
   });
 
   it('plain -a (no -H) copies hard links as separate files, otherwise exactly', async () => {
