@@ -13,6 +13,9 @@ static napi_value init(napi_env env, napi_value exports)
     {"createContext", NULL, ctx_create, NULL, NULL, NULL, napi_enumerable, NULL},
     {"run", NULL, ctx_run, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeContext", NULL, ctx_close, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scanDest", NULL, walk_scan_dest, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readlinkDest", NULL, ctx_readlink_dest, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"xattrDiff", NULL, ctx_xattr_diff, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

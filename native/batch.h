@@ -1,6 +1,11 @@
 /* The binary batch layout of src/engine/batch.ts and the shared constants of src/engine/types.ts,
  * decoded in place: the addon reads a whole batch without touching one JS object per field.
- * Any change here must be made on the TypeScript side too (and the other way round). */
+ * Any change here must be made on the TypeScript side too (and the other way round).
+ *
+ * Each op, little-endian, starting on an 8-byte boundary:
+ *   0 u8 kind  1 u8 flags  4 u32 srcLen  8 u32 dstLen  12 u32 mode  16 u32 uid  20 u32 gid
+ *   24 u32 mtimeNsec  28 u32 reserved  32 f64 size  40 f64 mtimeSec  48 f64 ino  56 f64 dev
+ *   64 f64 rdev  72 src bytes, dst bytes, zero padding to a multiple of 8. */
 #ifndef ARSYNC_BATCH_H
 #define ARSYNC_BATCH_H
 
@@ -20,6 +25,26 @@ enum op_kind {
   OP_HARDLINK = 4,
   OP_MKDIR = 5,
   OP_DIRMETA = 6,
+  OP_ATTRS = 7,
+  OP_DELETE = 8,
+  OP_LINKFROM = 9,
+  OP_BACKUP = 10,
+};
+#define OP_KIND_MAX OP_BACKUP
+
+/* OpFlag (byte 1 of an op header) */
+enum op_flag {
+  OF_FOLLOW_SOURCE = 1u << 0,
+  OF_COMPARE = 1u << 1,
+  OF_REMOVE_SOURCE = 1u << 2,
+};
+
+/* Outcome (run()'s optional outcomes array, one byte per op) */
+enum outcome {
+  OUT_NOT_RUN = 0,
+  OUT_DONE = 1,
+  OUT_EQUAL = 2,
+  OUT_FAILED = 3,
 };
 
 /* Preserve (EngineOptions.flags) */
@@ -33,7 +58,11 @@ enum preserve {
   P_DEVICES = 1u << 6,
   P_SPECIALS = 1u << 7,
   P_SPARSE = 1u << 8,
+  P_INPLACE = 1u << 9,
+  P_PARTIAL = 1u << 10,
+  P_KEEP_DIRLINKS = 1u << 11,
 };
+#define P_ALL 0xfffu
 
 /* Counter slots */
 enum counter {
@@ -46,7 +75,8 @@ enum counter {
   C_ERRORS = 6,
   C_ABORT = 7,
   C_SKIPPED = 8,
-  C_USED = 9, /* slots C touches; the array must be at least this long */
+  C_DELETED = 9,
+  C_USED = 10, /* slots C touches; the array must be at least this long */
   COUNTER_SLOTS = 16,
 };
 
@@ -54,7 +84,7 @@ enum counter {
 
 struct op {
   uint32_t index;
-  uint8_t kind;
+  uint8_t kind, flags;
   uint32_t src_len, dst_len;
   const uint8_t *src, *dst; /* not NUL-terminated: they point into the batch */
   uint32_t mode, uid, gid, mtime_nsec;
@@ -91,8 +121,9 @@ static inline int batch_next(const uint8_t *b, size_t len, size_t *off, struct o
   op->dst_len = batch_u32(h + 8);
   uint64_t body = (uint64_t)op->src_len + op->dst_len;
   uint64_t need = OP_HEADER + ((body + 7) & ~(uint64_t)7);
-  if (need > len - o || op->kind < OP_FILE || op->kind > OP_DIRMETA)
+  if (need > len - o || op->kind < OP_FILE || op->kind > OP_KIND_MAX)
     return -1;
+  op->flags = h[1];
   op->mode = batch_u32(h + 12);
   op->uid = batch_u32(h + 16);
   op->gid = batch_u32(h + 20);

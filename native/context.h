@@ -51,6 +51,10 @@ struct ctx {
   char *xnames, *xval;   /* xattr scratch, grown on demand */
   size_t xnames_cap, xval_cap;
   struct failures fails;
+  uint8_t *outcomes;     /* run()'s optional outcome bytes, valid during run() only */
+  size_t noutcomes;
+  uint8_t *rootpath;     /* destRoot as given, without trailing slashes (Backup paths) */
+  size_t rootlen;
   struct uring *ur;      /* NULL for the sync engine */
   bool closed;
 };
@@ -61,7 +65,14 @@ struct job {
   const struct op *op;
   struct operr err;
   int64_t bytes;          /* bytes counted so far (undone when an EMFILE retry starts over) */
+  bool equal;             /* Compare found identical content: outcome Equal */
 };
+
+static inline void set_outcome(struct ctx *c, uint32_t index, enum outcome o)
+{
+  if (index < c->noutcomes)
+    c->outcomes[index] = (uint8_t)o;
+}
 
 static inline int job_fail(struct job *j, int no, const char *sys, int where)
 {

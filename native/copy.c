@@ -23,6 +23,15 @@ bool copy_dest_errno(int e)
   return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EROFS;
 }
 
+void copy_count_holes(struct job *j, int64_t before, uint64_t eof)
+{
+  int64_t holes = (int64_t)eof - (j->bytes - before);
+  if (holes > 0) {
+    j->bytes += holes;
+    counter_add(j->c, C_BYTES, holes);
+  }
+}
+
 bool copy_want_sparse(const struct ctx *c, const struct stat *st)
 {
   return (c->flags & P_SPARSE) || (uint64_t)st->st_blocks * 512u < (uint64_t)st->st_size;
@@ -142,13 +151,15 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
   return OP_OK;
 }
 
-int copy_data_sync(struct job *j, int in, int out, const struct stat *st)
+int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool inplace)
 {
   struct ctx *c = j->c;
   uint64_t size = (uint64_t)st->st_size;
-  bool sparse = copy_want_sparse(c, st);
+  int64_t counted = j->bytes;
+  /* In place, a hole we skip would keep the old target's bytes there: write everything. */
+  bool sparse = !inplace && copy_want_sparse(c, st);
   struct copy_state cs = {
-    .skip_zero = (c->flags & P_SPARSE) != 0,
+    .skip_zero = !inplace && (c->flags & P_SPARSE) != 0,
     .first = true,
   };
   /* Zero runs can only be skipped when we see the bytes. */
@@ -184,8 +195,10 @@ int copy_data_sync(struct job *j, int in, int out, const struct stat *st)
     }
     off = end;
   }
-  /* A trailing hole (or skipped zeros) leaves the file short: extend it without allocating. */
-  if ((sparse || cs.skip_zero) && ftruncate(out, (off_t)eof) < 0)
+  /* A trailing hole (or skipped zeros) leaves the file short: extend it without allocating.
+   * In place, the old target may be longer than the source. */
+  if ((sparse || cs.skip_zero || inplace) && ftruncate(out, (off_t)eof) < 0)
     return job_fail(j, errno, "ftruncate", W_DST);
+  copy_count_holes(j, counted, eof);
   return OP_OK;
 }

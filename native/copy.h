@@ -13,8 +13,13 @@
 #define ZERO_BLOCK 4096u
 
 /* Copies the data of the regular file `in` (as fstat'ed in *st, up to st_size or EOF if it shrank)
- * into the empty file `out`, with the sync engine's plain syscalls. */
-int copy_data_sync(struct job *j, int in, int out, const struct stat *st);
+ * into `out` (a new empty file, or with inplace the old target, truncated to the new size at the
+ * end), with the sync engine's plain syscalls. */
+int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool inplace);
+
+/* Holes count as copied bytes, so that progress reaches the files' total size (as the node engine
+ * does): adds eof minus what was counted since `before` (a j->bytes snapshot). */
+void copy_count_holes(struct job *j, int64_t before, uint64_t eof);
 
 /* A source with fewer allocated blocks than its size has holes worth keeping (or -S asks for it). */
 bool copy_want_sparse(const struct ctx *c, const struct stat *st);

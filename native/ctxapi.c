@@ -4,6 +4,7 @@
 #include "ctxapi.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "meta.h"
 #include "errors.h"
 #include "ops.h"
 #include "pipeline.h"
@@ -61,6 +63,8 @@ static void ctx_free_resources(struct ctx *c, napi_env env)
   c->rootfd = -1;
   free(c->root);
   c->root = NULL;
+  free(c->rootpath);
+  c->rootpath = NULL;
   free(c->iobuf);
   free(c->xnames);
   free(c->xval);
@@ -127,7 +131,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
     return throw_type(env, "opts.destRoot must be a non-empty path without NUL bytes");
 
   uint32_t flags, umask_, depth, bufsize, bufcount;
-  if (!opt_u32(env, o, "flags", 0, 0, 0x1ff, &flags) || !opt_u32(env, o, "umask", 022, 0, 0777, &umask_) ||
+  if (!opt_u32(env, o, "flags", 0, 0, P_ALL, &flags) || !opt_u32(env, o, "umask", 022, 0, 0777, &umask_) ||
       !opt_u32(env, o, "queueDepth", DEFAULT_DEPTH, 1, 4096, &depth) ||
       !opt_u32(env, o, "bufferSize", DEFAULT_BUFSIZE, 4096, 64u << 20, &bufsize) ||
       !opt_u32(env, o, "bufferCount", DEFAULT_BUFCOUNT, 1, 1024, &bufcount))
@@ -149,7 +153,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
     return throw_type(env, "opts.counters must be a BigInt64Array");
   NAPI_TRY(env, napi_get_typedarray_info(env, v, &tt, &tlen, NULL, NULL, NULL));
   if (tt != napi_bigint64_array || tlen < C_USED)
-    return throw_type(env, "opts.counters must be a BigInt64Array of at least 9 slots");
+    return throw_type(env, "opts.counters must be a BigInt64Array of at least 10 slots");
   napi_value counters = v;
 
   struct ctx *c = calloc(1, sizeof *c);
@@ -164,6 +168,10 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->rng = seed();
   c->bufsize = bufsize;
   c->rootfd = -1;
+  while (rootlen > 1 && ((const uint8_t *)root)[rootlen - 1] == '/')
+    rootlen--;
+  c->rootpath = malloc(rootlen);
+  c->rootlen = rootlen;
   const char *sys = "open";
   int e = 0;
   c->rootfd = open(rootz, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -172,7 +180,9 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   if (!e) {
     c->root = calloc(1, sizeof *c->root);
     c->iobuf = aligned_alloc(4096, bufsize);
-    if (!c->root || !c->iobuf) {
+    if (c->rootpath)
+      memcpy(c->rootpath, root, rootlen);
+    if (!c->root || !c->iobuf || !c->rootpath) {
       e = ENOMEM;
       sys = "malloc";
     } else {
@@ -206,7 +216,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   return ext;
 }
 
-static struct ctx *ctx_arg(napi_env env, napi_value v)
+struct ctx *ctxapi_get(napi_env env, napi_value v)
 {
   bool ok = false;
   napi_valuetype t;
@@ -220,21 +230,37 @@ static struct ctx *ctx_arg(napi_env env, napi_value v)
     throw_type(env, "ctx must be a context from createContext()");
     return NULL;
   }
-  return p;
+  struct ctx *c = p;
+  if (c->closed) {
+    throw_error(env, "the context is closed");
+    return NULL;
+  }
+  return c;
+}
+
+bool ctxapi_buffer(napi_env env, napi_value v, const uint8_t **p, uint32_t *len)
+{
+  bool isbuf = false;
+  void *data;
+  size_t n;
+  if (napi_is_buffer(env, v, &isbuf) != napi_ok || !isbuf || napi_get_buffer_info(env, v, &data, &n) != napi_ok ||
+      n > UINT32_MAX)
+    return false;
+  *p = data;
+  *len = (uint32_t)n;
+  return true;
 }
 
 napi_value ctx_run(napi_env env, napi_callback_info info)
 {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2)
-    return throw_type(env, "run(ctx, batch)");
-  struct ctx *c = ctx_arg(env, argv[0]);
+    return throw_type(env, "run(ctx, batch, outcomes?)");
+  struct ctx *c = ctxapi_get(env, argv[0]);
   if (!c)
     return NULL;
-  if (c->closed)
-    return throw_error(env, "run: the context is closed");
   bool ista = false;
   napi_typedarray_type tt;
   size_t len;
@@ -252,6 +278,19 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
     ;
   if (r < 0)
     return throw_range(env, "batch is malformed");
+  uint8_t *outcomes = NULL;
+  size_t noutcomes = 0;
+  napi_valuetype t3 = napi_undefined;
+  if (argc >= 3)
+    NAPI_TRY(env, napi_typeof(env, argv[2], &t3));
+  if (t3 != napi_undefined) {
+    void *od;
+    if (napi_is_typedarray(env, argv[2], &ista) != napi_ok || !ista ||
+        napi_get_typedarray_info(env, argv[2], &tt, &noutcomes, &od, NULL, NULL) != napi_ok ||
+        tt != napi_uint8_array)
+      return throw_type(env, "outcomes must be a Uint8Array");
+    outcomes = od;
+  }
 
   /* Fetched per call: the reference keeps the SharedArrayBuffer (and so the pointer) alive. */
   napi_value counters;
@@ -259,6 +298,8 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
   void *cdata;
   NAPI_TRY(env, napi_get_typedarray_info(env, counters, &tt, &len, &cdata, NULL, NULL));
   c->counters = cdata;
+  c->outcomes = outcomes;
+  c->noutcomes = noutcomes;
   failures_clear(&c->fails);
   size_t blen;
   NAPI_TRY(env, napi_get_typedarray_info(env, argv[1], &tt, &blen, &data, NULL, NULL));
@@ -267,6 +308,8 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
   else
     ops_run_sync(c, data, blen);
   c->counters = NULL;
+  c->outcomes = NULL;
+  c->noutcomes = 0;
   failures_sort(&c->fails);
   napi_value out = failures_to_js(env, &c->fails);
   failures_clear(&c->fails);
@@ -280,10 +323,15 @@ napi_value ctx_close(napi_env env, napi_callback_info info)
   NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1)
     return throw_type(env, "closeContext(ctx)");
-  struct ctx *c = ctx_arg(env, argv[0]);
-  if (!c)
-    return NULL;
-  ctx_free_resources(c, env);
+  bool ok = false;
+  napi_valuetype t;
+  void *p;
+  /* Closing twice is fine; closing something that is not a context is not. */
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
+      napi_check_object_type_tag(env, argv[0], &ctx_tag, &ok) != napi_ok || !ok ||
+      napi_get_value_external(env, argv[0], &p) != napi_ok)
+    return throw_type(env, "ctx must be a context from createContext()");
+  ctx_free_resources(p, env);
   return NULL;
 }
 
@@ -292,5 +340,76 @@ napi_value ctx_uring_probe(napi_env env, napi_callback_info info)
   (void)info;
   napi_value v;
   NAPI_TRY(env, napi_create_int32(env, ring_probe(), &v));
+  return v;
+}
+
+napi_value ctx_readlink_dest(napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct ctx *c = argc < 2 ? NULL : ctxapi_get(env, argv[0]);
+  if (!c)
+    return throw_type(env, "readlinkDest(ctx, rel: Buffer)");
+  struct op op = {0};
+  if (!ctxapi_buffer(env, argv[1], &op.dst, &op.dst_len))
+    return throw_type(env, "rel must be a Buffer");
+  struct job j = {.c = c, .op = &op};
+  char name[NAME_MAX + 1], target[PATH_MAX];
+  struct parent *p;
+  if (ops_resolve_parent(&j, op.dst, op.dst_len, &p, name) != OP_OK)
+    return err_object(env, j.err.no, j.err.sys);
+  ssize_t n = readlinkat(p->fd, name, target, sizeof target);
+  int e = errno;
+  ops_parent_put(c, p);
+  if (n < 0)
+    return err_object(env, e, "readlink");
+  if ((size_t)n >= sizeof target)
+    return err_object(env, ENAMETOOLONG, "readlink");
+  napi_value buf;
+  void *data;
+  NAPI_TRY(env, napi_create_buffer_copy(env, (size_t)n, n ? target : "", &data, &buf));
+  return buf;
+}
+
+napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
+{
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
+  if (!c)
+    return throw_type(env, "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number)");
+  struct op op = {0};
+  uint32_t flags;
+  if (!ctxapi_buffer(env, argv[1], &op.src, &op.src_len) || !ctxapi_buffer(env, argv[2], &op.dst, &op.dst_len) ||
+      napi_get_value_uint32(env, argv[3], &flags) != napi_ok)
+    return throw_type(env, "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number)");
+  struct job j = {.c = c, .op = &op};
+  char src[PATH_MAX], name[NAME_MAX + 1], dpath[PATH_MAX + 64];
+  int e = ops_zpath(op.src, op.src_len, src, sizeof src);
+  if (e)
+    return err_object(env, e, "lstat");
+  struct stat st;
+  if (lstat(src, &st) < 0)
+    return err_object(env, errno, "lstat");
+  /* The destination entry is named through our own fd of its parent (a /proc magic link we
+   * opened beneath the root), so l*xattr never resolves a path an attacker could redirect, and
+   * symlinks and device nodes are read without being opened. */
+  struct parent *p = NULL;
+  if (op.dst_len == 0) {
+    snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/.", c->rootfd);
+  } else {
+    if (ops_resolve_parent(&j, op.dst, op.dst_len, &p, name) != OP_OK)
+      return err_object(env, j.err.no, j.err.sys);
+    snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", p->fd, name);
+  }
+  struct xnode s = {.fd = -1, .path = src}, d = {.fd = -1, .path = dpath};
+  int diff = meta_xattrs_diff(&j, flags & (P_XATTRS | P_ACLS), s, d, S_ISDIR(st.st_mode));
+  ops_parent_put(c, p);
+  if (diff < 0)
+    return err_object(env, j.err.no, j.err.sys);
+  napi_value v;
+  NAPI_TRY(env, napi_create_int32(env, diff, &v));
   return v;
 }

@@ -127,14 +127,17 @@ napi_value failures_to_js(napi_env env, const struct failures *f)
     NAPI_TRY(env, set_int(env, obj, "index", x->index));
     NAPI_TRY(env, set_int(env, obj, "errno", x->err.no));
     NAPI_TRY(env, set_str(env, obj, "syscall", x->err.sys));
-    if (x->err.where == W_DST) {
+    int w = x->err.where;
+    if (w == W_DST || w == W_DST_SRC) {
       NAPI_TRY(env, set_buf(env, obj, "path", x->dst, x->dst_len));
+      if (w == W_DST_SRC)
+        NAPI_TRY(env, set_buf(env, obj, "dest", x->src, x->src_len));
     } else {
       NAPI_TRY(env, set_buf(env, obj, "path", x->src, x->src_len));
-      if (x->err.where == W_LINK)
+      if (w == W_LINK || w == W_SRC_LINK)
         NAPI_TRY(env, set_buf(env, obj, "dest", x->dst, x->dst_len));
     }
-    NAPI_TRY(env, set_bool(env, obj, "onDest", x->err.where != W_SRC));
+    NAPI_TRY(env, set_bool(env, obj, "onDest", w != W_SRC && w != W_SRC_LINK));
     NAPI_TRY(env, napi_set_element(env, arr, (uint32_t)i, obj));
   }
   return arr;

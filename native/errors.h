@@ -14,6 +14,8 @@ enum err_where {
   W_SRC = 0,  /* path = op.src, a source path (onDest false) */
   W_DST = 1,  /* path = op.dst, destination-relative (onDest true) */
   W_LINK = 2, /* path = op.src, dest = op.dst, both destination-relative (Hardlink) */
+  W_SRC_LINK = 3, /* path = op.src (absolute, outside the destination), dest = op.dst (LinkFrom) */
+  W_DST_SRC = 4,  /* path = op.dst, dest = op.src (the absolute backup path; Backup) */
 };
 
 struct operr {

@@ -112,23 +112,23 @@ static bool has_prefix(const char *s, const char *p)
   return strncmp(s, p, strlen(p)) == 0;
 }
 
-/* rsync's rules: user.* always; security.* and trusted.* need root (as non-root rsync skips them,
- * and setting e.g. security.capability would fail every file); system.* only for the ACLs. */
-static bool want_xattr(const struct ctx *c, const char *name, bool dir)
+int meta_xattr_class(uint32_t flags, bool is_root, const char *name, bool dir)
 {
-  if (c->flags & P_XATTRS) {
+  /* rsync's rules: user.* always; security.* and trusted.* need root (rsync skips them otherwise,
+   * and setting e.g. security.capability would fail every file); system.* only for the ACLs. */
+  if (flags & P_XATTRS) {
     if (has_prefix(name, "user."))
-      return true;
-    if (c->is_root && (has_prefix(name, "security.") || has_prefix(name, "trusted.")))
-      return true;
+      return XC_XATTR;
+    if (is_root && (has_prefix(name, "security.") || has_prefix(name, "trusted.")))
+      return XC_XATTR;
   }
-  if (c->flags & P_ACLS) {
+  if (flags & P_ACLS) {
     if (strcmp(name, "system.posix_acl_access") == 0)
-      return true;
+      return XC_ACL;
     if (dir && strcmp(name, "system.posix_acl_default") == 0)
-      return true;
+      return XC_ACL;
   }
-  return false;
+  return 0;
 }
 
 static bool grow(char **buf, size_t *cap, size_t want)
@@ -143,10 +143,69 @@ static bool grow(char **buf, size_t *cap, size_t want)
   return true;
 }
 
-/* No xattr support on the source filesystem simply means there is nothing to copy. */
+/* No xattr support on a filesystem simply means an empty set. */
 static bool no_xattrs(int e)
 {
   return e == ENOTSUP || e == ENOSYS;
+}
+
+static ssize_t x_list(struct xnode n, char *buf, size_t cap)
+{
+  return n.fd >= 0 ? flistxattr(n.fd, buf, cap) : llistxattr(n.path, buf, cap);
+}
+
+static ssize_t x_get(struct xnode n, const char *name, void *buf, size_t cap)
+{
+  return n.fd >= 0 ? fgetxattr(n.fd, name, buf, cap) : lgetxattr(n.path, name, buf, cap);
+}
+
+/* The name list into *buf (grown as needed); length, 0 without xattr support, or -errno. */
+static ssize_t list_all(struct xnode n, char **buf, size_t *cap)
+{
+  /* A zero size would ask for the length instead of the names. */
+  if (!grow(buf, cap, 4096))
+    return -ENOMEM;
+  for (;;) {
+    ssize_t len = x_list(n, *buf, *cap);
+    if (len >= 0)
+      return len;
+    if (no_xattrs(errno))
+      return 0;
+    if (errno != ERANGE)
+      return -errno;
+    ssize_t need = x_list(n, NULL, 0);
+    if (need < 0)
+      return -errno;
+    if (!grow(buf, cap, (size_t)need + 256))
+      return -ENOMEM;
+  }
+}
+
+/* One value into *buf; length or -errno (-ENODATA when the name is absent). */
+static ssize_t get_one(struct xnode n, const char *name, char **buf, size_t *cap)
+{
+  if (!grow(buf, cap, 4096))
+    return -ENOMEM;
+  for (;;) {
+    ssize_t v = x_get(n, name, *buf, *cap);
+    if (v >= 0)
+      return v;
+    if (errno != ERANGE)
+      return no_xattrs(errno) ? -ENODATA : -errno;
+    ssize_t need = x_get(n, name, NULL, 0);
+    if (need < 0)
+      return -errno;
+    if (!grow(buf, cap, (size_t)need + 256))
+      return -ENOMEM;
+  }
+}
+
+static bool in_list(const char *list, ssize_t len, const char *name)
+{
+  for (ssize_t i = 0; i < len; i += (ssize_t)strlen(list + i) + 1)
+    if (strcmp(list + i, name) == 0)
+      return true;
+  return false;
 }
 
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
@@ -154,46 +213,96 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
   struct ctx *c = j->c;
   if (!(c->flags & (P_XATTRS | P_ACLS)))
     return OP_OK;
-  ssize_t n;
-  for (;;) {
-    n = flistxattr(srcfd, c->xnames, c->xnames_cap);
-    if (n >= 0)
-      break;
-    if (no_xattrs(errno))
-      return OP_OK;
-    if (errno != ERANGE)
-      return job_fail(j, errno, "listxattr", W_SRC);
-    ssize_t need = flistxattr(srcfd, NULL, 0);
-    if (need < 0)
-      return job_fail(j, errno, "listxattr", W_SRC);
-    if (!grow(&c->xnames, &c->xnames_cap, (size_t)need + 256))
-      return job_fail(j, ENOMEM, "listxattr", W_SRC);
-  }
-  for (ssize_t i = 0; i < n;) {
+  struct xnode src = {.fd = srcfd};
+  ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
+  if (n < 0)
+    return job_fail(j, (int)-n, "listxattr", W_SRC);
+  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
     const char *name = c->xnames + i;
-    i += (ssize_t)strlen(name) + 1;
-    if (!want_xattr(c, name, dir))
+    if (!meta_xattr_class(c->flags, c->is_root, name, dir))
       continue;
-    ssize_t v;
-    for (;;) {
-      v = fgetxattr(srcfd, name, c->xval, c->xval_cap);
-      if (v >= 0 || errno != ERANGE)
-        break;
-      ssize_t need = fgetxattr(srcfd, name, NULL, 0);
-      if (need < 0)
-        break;
-      if (!grow(&c->xval, &c->xval_cap, (size_t)need + 256))
-        return job_fail(j, ENOMEM, "getxattr", W_SRC);
-    }
-    if (v < 0) {
-      if (errno == ENODATA) /* removed since the listing */
-        continue;
-      return job_fail(j, errno, "getxattr", W_SRC);
-    }
+    ssize_t v = get_one(src, name, &c->xval, &c->xval_cap);
+    if (v == -ENODATA) /* removed since the listing */
+      continue;
+    if (v < 0)
+      return job_fail(j, (int)-v, "getxattr", W_SRC);
     if (fsetxattr(dstfd, name, c->xval, (size_t)v, 0) < 0)
       return job_fail(j, errno, "setxattr", W_DST);
   }
   return OP_OK;
+}
+
+/* Compares (and with dstfd >= 0 for writing, repairs) dst's copied xattrs against src's.
+ * Returns the XC_* classes that differed, or -1 with j->err set. */
+static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir, bool fix)
+{
+  struct ctx *c = j->c;
+  char *dnames = NULL, *dval = NULL;
+  size_t dcap = 0, dvcap = 0;
+  int diff = 0, rc = 0;
+  ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
+  if (n < 0) {
+    rc = job_fail(j, (int)-n, "listxattr", W_SRC);
+    goto out;
+  }
+  ssize_t dn = list_all(dst, &dnames, &dcap);
+  if (dn < 0) {
+    rc = job_fail(j, (int)-dn, "listxattr", W_DST);
+    goto out;
+  }
+  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
+    const char *name = c->xnames + i;
+    int cls = meta_xattr_class(flags, c->is_root, name, dir);
+    if (!cls)
+      continue;
+    ssize_t v = get_one(src, name, &c->xval, &c->xval_cap);
+    if (v == -ENODATA)
+      continue;
+    if (v < 0) {
+      rc = job_fail(j, (int)-v, "getxattr", W_SRC);
+      goto out;
+    }
+    ssize_t dv = get_one(dst, name, &dval, &dvcap);
+    if (dv < 0 && dv != -ENODATA) {
+      rc = job_fail(j, (int)-dv, "getxattr", W_DST);
+      goto out;
+    }
+    if (dv == v && memcmp(dval, c->xval, (size_t)v) == 0)
+      continue;
+    diff |= cls;
+    if (fix && fsetxattr(dst.fd, name, c->xval, (size_t)v, 0) < 0) {
+      rc = job_fail(j, errno, "setxattr", W_DST);
+      goto out;
+    }
+  }
+  for (ssize_t i = 0; i < dn; i += (ssize_t)strlen(dnames + i) + 1) {
+    const char *name = dnames + i;
+    int cls = meta_xattr_class(flags, c->is_root, name, dir);
+    if (!cls || in_list(c->xnames, n, name))
+      continue;
+    diff |= cls;
+    if (fix && fremovexattr(dst.fd, name) < 0 && errno != ENODATA) {
+      rc = job_fail(j, errno, "removexattr", W_DST);
+      goto out;
+    }
+  }
+out:
+  free(dnames);
+  free(dval);
+  return rc == OP_FAIL ? -1 : diff;
+}
+
+int meta_xattrs_sync_fd(struct job *j, int srcfd, int dstfd, bool dir)
+{
+  if (!(j->c->flags & (P_XATTRS | P_ACLS)))
+    return OP_OK;
+  struct xnode s = {.fd = srcfd}, d = {.fd = dstfd};
+  return xattrs_reconcile(j, j->c->flags, s, d, dir, true) < 0 ? OP_FAIL : OP_OK;
+}
+
+int meta_xattrs_diff(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir)
+{
+  return xattrs_reconcile(j, flags, src, dst, dir, false);
 }
 
 int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode)

@@ -13,6 +13,20 @@ int meta_owner_fd(struct job *j, int fd);
 int meta_mode_fd(struct job *j, int fd, mode_t mode);
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir);
 int meta_times_fd(struct job *j, int fd);
+/* Makes dst's copied xattrs equal to src's: sets what differs, removes what src lacks (Attrs). */
+int meta_xattrs_sync_fd(struct job *j, int srcfd, int dstfd, bool dir);
+
+/* An xattr holder: an fd (f*xattr), or with fd < 0 a path whose last component is not followed. */
+struct xnode {
+  int fd;
+  const char *path;
+};
+enum { XC_XATTR = 1, XC_ACL = 2 };
+/* Which class a name belongs to under `flags` (0: not copied). */
+int meta_xattr_class(uint32_t flags, bool is_root, const char *name, bool dir);
+/* XC_* bits of the classes whose copied names/values differ, or -1 with j->err set. */
+int meta_xattrs_diff(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir);
+
 /* The whole sequence for a regular file's temp fd; `mode` is the final permission bits. */
 int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode);
 

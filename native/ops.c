@@ -36,9 +36,13 @@ int ops_zpath(const uint8_t *p, uint32_t n, char *out, size_t cap)
 static int open_beneath(struct ctx *c, const char *path, int flags)
 {
   if (!c->no_openat2) {
+    /* -K: symlinks to directories may be followed, but still never out of the root. */
+    bool k = (c->flags & P_KEEP_DIRLINKS) != 0;
     struct open_how how = {
-      .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+      /* No O_NOFOLLOW: with it a trailing symlink would be opened as itself (ENOTDIR); without
+       * it RESOLVE_NO_SYMLINKS refuses it with ELOOP, the error that names the problem. */
+      .flags = (uint64_t)(flags | O_CLOEXEC),
+      .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (k ? 0 : RESOLVE_NO_SYMLINKS),
     };
     long fd = syscall(SYS_openat2, c->rootfd, path, &how, sizeof how);
     if (fd >= 0)
@@ -76,6 +80,19 @@ static int open_beneath(struct ctx *c, const char *path, int flags)
     comp = next;
   }
   return cur;
+}
+
+int ops_open_dest(struct ctx *c, const uint8_t *rel, uint32_t len, int flags)
+{
+  if (len == 0) {
+    int fd = openat(c->rootfd, ".", flags | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+  }
+  if (rel[0] == '/')
+    return -EXDEV;
+  char z[PATH_MAX];
+  int e = ops_zpath(rel, len, z, sizeof z);
+  return e ? -e : open_beneath(c, z, flags);
 }
 
 void ops_parent_put(struct ctx *c, struct parent *p)
@@ -175,9 +192,11 @@ void ops_temp_name(struct ctx *c, const char *name, char out[NAME_MAX + 1])
   out[8 + n] = 0;
 }
 
-int ops_source_flags(const struct ctx *c)
+int ops_source_flags(const struct ctx *c, const struct op *op)
 {
-  return O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (c->noatime ? O_NOATIME : 0);
+  /* -L: the walk already resolved the link; its fstat type must still be a regular file. */
+  int follow = (op->flags & OF_FOLLOW_SOURCE) ? 0 : O_NOFOLLOW;
+  return O_RDONLY | follow | O_CLOEXEC | O_NONBLOCK | (c->noatime ? O_NOATIME : 0);
 }
 
 static bool same_identity(const struct op *op, const struct stat *st)
@@ -242,6 +261,130 @@ int ops_rename_over(struct job *j, int dirfd, const char *tmp, const char *name)
 /* Temp-name collisions are possible (a crashed run's leftovers); a fresh name is cheap. */
 #define TEMP_TRIES 64
 
+static ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
+{
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -errno;
+    if (r == 0)
+      break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
+/* -c: 1 when the target already holds exactly the source's bytes (then *tfd is the target, open
+ * read-only for setting attributes), 0 when it does not (or cannot be read: copy then). */
+static int same_content(struct job *j, int dirfd, const char *name, int in, const struct stat *st, int *tfd)
+{
+  struct ctx *c = j->c;
+  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  struct stat ts;
+  if (fstat(fd, &ts) < 0 || !S_ISREG(ts.st_mode) || ts.st_size != st->st_size) {
+    close(fd);
+    return 0;
+  }
+  size_t half = c->bufsize / 2;
+  uint8_t *a = c->iobuf, *b = c->iobuf + half;
+  uint64_t size = (uint64_t)st->st_size;
+  for (uint64_t off = 0; off < size;) {
+    if (aborted(c)) {
+      close(fd);
+      return OP_ABORT;
+    }
+    size_t want = size - off < half ? (size_t)(size - off) : half;
+    ssize_t n = pread_full(in, a, want, off);
+    if (n < 0) {
+      close(fd);
+      return job_fail(j, (int)-n, "read", W_SRC);
+    }
+    if ((size_t)n != want || pread_full(fd, b, want, off) != n || memcmp(a, b, want) != 0) {
+      close(fd);
+      return 0;
+    }
+    off += want;
+  }
+  *tfd = fd;
+  return 1;
+}
+
+/* Attributes of an existing regular file or directory, on an fd: what Attrs and -c's Equal do. */
+static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
+{
+  struct ctx *c = j->c;
+  int rc = meta_owner_fd(j, fd);
+  if (rc == OP_OK && (c->flags & P_PERMS))
+    rc = meta_mode_fd(j, fd, j->op->mode & 07777);
+  if (rc == OP_OK && srcfd >= 0)
+    rc = meta_xattrs_sync_fd(j, srcfd, fd, dir);
+  if (rc == OP_OK)
+    rc = meta_times_fd(j, fd);
+  return rc;
+}
+
+/* --inplace: the target itself is written (created when missing), then truncated and given its
+ * metadata. Anything that is not a regular file is removed first, never opened for writing. */
+static int file_inplace(struct job *j, struct parent *p, const char *name, int in, const struct stat *st)
+{
+  struct ctx *c = j->c;
+  mode_t mode = meta_target_mode(j, p->fd, name);
+  int out = -1, rc = OP_OK;
+  struct stat ts;
+  if (fstatat(p->fd, name, &ts, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISREG(ts.st_mode)) {
+      out = openat(p->fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (out < 0)
+        return job_fail(j, errno, "open", W_DST);
+      if (fstat(out, &ts) < 0 || !S_ISREG(ts.st_mode)) {
+        close(out);
+        return job_fail(j, ESTALE, "fstat", W_DST);
+      }
+      if (fcntl(out, F_SETFL, 0) < 0) {
+        rc = job_fail(j, errno, "open", W_DST);
+        goto done;
+      }
+    } else if (unlinkat(p->fd, name, S_ISDIR(ts.st_mode) ? AT_REMOVEDIR : 0) < 0) {
+      return job_fail(j, errno, S_ISDIR(ts.st_mode) ? "rmdir" : "unlink", W_DST);
+    }
+  } else if (errno != ENOENT) {
+    return job_fail(j, errno, "lstat", W_DST);
+  }
+  if (out < 0) {
+    out = openat(p->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0)
+      return job_fail(j, errno, "open", W_DST);
+  }
+  rc = copy_data_sync(j, in, out, st, true);
+  if (rc == OP_OK)
+    rc = meta_owner_fd(j, out);
+  if (rc == OP_OK)
+    rc = meta_mode_fd(j, out, mode);
+  if (rc == OP_OK)
+    rc = meta_xattrs_sync_fd(j, in, out, false);
+  if (rc == OP_OK)
+    rc = meta_times_fd(j, out);
+done:
+  if (close(out) < 0 && errno != EINTR && rc == OP_OK)
+    rc = job_fail(j, errno, "close", W_DST);
+  if (rc == OP_OK)
+    counter_add(c, C_FILES, 1);
+  return rc;
+}
+
+/* Failure cleanup of a temp file: --partial keeps what was copied under the real name. */
+void ops_discard_temp(struct job *j, int dirfd, const char *tmp, const char *name)
+{
+  if ((j->c->flags & P_PARTIAL) && j->bytes > 0 && renameat(dirfd, tmp, dirfd, name) == 0)
+    return;
+  unlinkat(dirfd, tmp, 0); /* best effort: the op already failed with the real cause */
+}
+
 static int do_file(struct job *j)
 {
   struct ctx *c = j->c;
@@ -257,10 +400,25 @@ static int do_file(struct job *j)
   int in = -1, out = -1;
   bool made = false;
   struct stat st;
-  int flags = ops_source_flags(c);
-  rc = open_source(j, src, flags, S_IFREG, &in, &st);
+  rc = open_source(j, src, ops_source_flags(c, op), S_IFREG, &in, &st);
   if (rc != OP_OK)
     goto done;
+  if (op->flags & OF_COMPARE) {
+    int tfd = -1;
+    rc = same_content(j, p->fd, name, in, &st, &tfd);
+    if (rc == 1) {
+      j->equal = true;
+      rc = attrs_fd(j, (c->flags & (P_XATTRS | P_ACLS)) ? in : -1, tfd, false);
+      close(tfd);
+      goto done;
+    }
+    if (rc != 0)
+      goto done;
+  }
+  if (c->flags & P_INPLACE) {
+    rc = file_inplace(j, p, name, in, &st);
+    goto done;
+  }
   mode_t mode = meta_target_mode(j, p->fd, name);
   for (int i = 0; i < TEMP_TRIES; i++) {
     ops_temp_name(c, name, tmp);
@@ -273,7 +431,7 @@ static int do_file(struct job *j)
     goto done;
   }
   made = true;
-  rc = copy_data_sync(j, in, out, &st);
+  rc = copy_data_sync(j, in, out, &st, false);
   if (rc == OP_OK)
     rc = meta_file(j, in, out, mode);
   if (rc != OP_OK)
@@ -294,7 +452,7 @@ done:
   if (out >= 0)
     close(out);
   if (made)
-    unlinkat(p->fd, tmp, 0); /* best effort: the op already failed with the real cause */
+    ops_discard_temp(j, p->fd, tmp, name);
   if (in >= 0)
     close(in);
   ops_parent_put(c, p);
@@ -351,6 +509,11 @@ static int do_symlink(struct job *j)
   return rc;
 }
 
+static mode_t special_mode(const struct ctx *c, const struct op *op)
+{
+  return (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & ~c->umask;
+}
+
 static int do_special(struct job *j)
 {
   struct ctx *c = j->c;
@@ -373,7 +536,7 @@ static int do_special(struct job *j)
   if (r < 0) {
     rc = job_fail(j, errno, "mknod", W_DST);
   } else {
-    mode_t mode = (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & ~c->umask;
+    mode_t mode = special_mode(c, op);
     rc = meta_owner_at(j, p->fd, tmp);
     if (rc == OP_OK && mode != 0600)
       rc = meta_mode_at(j, p->fd, tmp, mode);
@@ -390,55 +553,76 @@ static int do_special(struct job *j)
   return rc;
 }
 
-static int do_hardlink(struct job *j)
+/* Hardlink (src destination-relative, from = parent of src) and LinkFrom (src absolute, from =
+ * AT_FDCWD): link at a temp name, rename over the target. */
+static int link_over(struct job *j, int fromfd, const char *from, int where)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
-  char sname[NAME_MAX + 1], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
-  struct parent *sp, *p;
-  /* src is destination-relative here: it is resolved beneath the root like any target. */
-  int rc = ops_resolve_parent(j, op->src, op->src_len, &sp, sname);
-  if (rc != OP_OK) {
-    j->err.where = W_LINK;
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+  struct parent *p;
+  int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
+  if (rc != OP_OK)
     return rc;
-  }
-  rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
-  if (rc != OP_OK) {
-    ops_parent_put(c, sp);
-    return rc;
-  }
   struct stat a, b;
-  if (fstatat(sp->fd, sname, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-      fstatat(p->fd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-    goto done; /* already linked: renaming a link over itself would leave the temp behind */
+  if (fstatat(fromfd, from, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstatat(p->fd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+      a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+    goto ok; /* already linked: renaming a link over itself would leave the temp behind */
   int r = -1;
   for (int i = 0; i < TEMP_TRIES; i++) {
     ops_temp_name(c, name, tmp);
-    r = linkat(sp->fd, sname, p->fd, tmp, 0);
+    r = linkat(fromfd, from, p->fd, tmp, 0);
     if (r == 0 || errno != EEXIST)
       break;
   }
   if (r < 0) {
-    rc = job_fail(j, errno, "link", W_LINK);
+    rc = job_fail(j, errno, "link", where);
     goto done;
   }
   rc = ops_rename_over(j, p->fd, tmp, name);
-  if (rc != OP_OK)
+  if (rc != OP_OK) {
     unlinkat(p->fd, tmp, 0);
-  else
-    counter_add(c, C_HARDLINKS, 1);
+    goto done;
+  }
+ok:
+  counter_add(c, C_HARDLINKS, 1);
 done:
-  ops_parent_put(c, sp);
   ops_parent_put(c, p);
   return rc;
+}
+
+static int do_hardlink(struct job *j)
+{
+  char sname[NAME_MAX + 1];
+  struct parent *sp;
+  /* src is destination-relative here: it is resolved beneath the root like any target. */
+  int rc = ops_resolve_parent(j, j->op->src, j->op->src_len, &sp, sname);
+  if (rc != OP_OK) {
+    j->err.where = W_LINK;
+    return rc;
+  }
+  rc = link_over(j, sp->fd, sname, W_LINK);
+  ops_parent_put(j->c, sp);
+  return rc;
+}
+
+static int do_linkfrom(struct job *j)
+{
+  char src[PATH_MAX];
+  int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
+  if (e)
+    return job_fail(j, e, "link", W_SRC_LINK);
+  return link_over(j, AT_FDCWD, src, W_SRC_LINK);
 }
 
 static int do_mkdir(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
-  if (op->dst_len == 0)
+  if (op->dst_len == 0) {
+    counter_add(c, C_DIRS, 1);
     return OP_OK; /* the root exists: we hold it open */
+  }
   char name[NAME_MAX + 1];
   struct parent *p;
   int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
@@ -446,21 +630,23 @@ static int do_mkdir(struct job *j)
     return rc;
   /* Owner-writable until DirMeta, so that the directory's contents can be created. */
   mode_t mode = (c->flags & P_PERMS) ? 0700 : (op->mode & 0777) | 0700;
-  if (mkdirat(p->fd, name, mode) == 0) {
-    counter_add(c, C_DIRS, 1);
-    goto done;
-  }
+  if (mkdirat(p->fd, name, mode) == 0)
+    goto ok;
   if (errno != EEXIST) {
     rc = job_fail(j, errno, "mkdir", W_DST);
     goto done;
   }
   struct stat st;
+  /* -K: a symlink to a directory counts as the directory (resolution keeps it beneath the root). */
+  int follow = (c->flags & P_KEEP_DIRLINKS) ? 0 : AT_SYMLINK_NOFOLLOW;
+  if (fstatat(p->fd, name, &st, follow) == 0 && S_ISDIR(st.st_mode))
+    goto ok;
   if (fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
     rc = job_fail(j, errno, "lstat", W_DST);
     goto done;
   }
   if (S_ISDIR(st.st_mode))
-    goto done;
+    goto ok;
   if (unlinkat(p->fd, name, 0) < 0) {
     rc = job_fail(j, errno, "unlink", W_DST);
     goto done;
@@ -469,46 +655,40 @@ static int do_mkdir(struct job *j)
     rc = job_fail(j, errno, "mkdir", W_DST);
     goto done;
   }
+ok:
   counter_add(c, C_DIRS, 1);
 done:
   ops_parent_put(c, p);
   return rc;
 }
 
+/* The source side of DirMeta/Attrs: read only for xattrs, so O_PATH (which also works on
+ * unreadable directories) unless xattrs are copied. */
+static int open_meta_source(struct job *j, mode_t type, int *fd)
+{
+  struct ctx *c = j->c;
+  char src[PATH_MAX];
+  struct stat st;
+  int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
+  if (e)
+    return job_fail(j, e, "open", W_SRC);
+  bool x = (c->flags & (P_XATTRS | P_ACLS)) != 0;
+  int fl = (x ? O_RDONLY | O_NONBLOCK : O_PATH) | (type == S_IFDIR ? O_DIRECTORY : 0) | O_NOFOLLOW | O_CLOEXEC;
+  return open_source(j, src, fl, type, fd, &st);
+}
+
 static int do_dirmeta(struct job *j)
 {
   struct ctx *c = j->c;
-  const struct op *op = j->op;
-  char src[PATH_MAX], name[NAME_MAX + 1];
-  int e = ops_zpath(op->src, op->src_len, src, sizeof src);
-  if (e)
-    return job_fail(j, e, "open", W_SRC);
-  int dfd;
-  if (op->dst_len == 0) {
-    dfd = openat(c->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  } else {
-    struct parent *p;
-    int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
-    if (rc != OP_OK)
-      return rc;
-    dfd = openat(p->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0)
-      e = errno;
-    ops_parent_put(c, p);
-    errno = e;
-  }
+  int dfd = ops_open_dest(c, j->op->dst, j->op->dst_len, O_RDONLY | O_DIRECTORY);
   if (dfd < 0)
-    return job_fail(j, errno, "open", W_DST);
-  /* The source is read only for xattrs; O_PATH keeps unreadable directories working otherwise. */
-  bool x = (c->flags & (P_XATTRS | P_ACLS)) != 0;
+    return job_fail(j, -dfd, "open", W_DST);
   int sfd = -1;
-  struct stat st;
-  int rc = open_source(j, src, (x ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, S_IFDIR,
-                       &sfd, &st);
+  int rc = open_meta_source(j, S_IFDIR, &sfd);
   if (rc == OP_OK)
     rc = meta_owner_fd(j, dfd);
   if (rc == OP_OK && (c->flags & P_PERMS))
-    rc = meta_mode_fd(j, dfd, op->mode & 07777);
+    rc = meta_mode_fd(j, dfd, j->op->mode & 07777);
   if (rc == OP_OK)
     rc = meta_xattrs_fd(j, sfd, dfd, true);
   if (rc == OP_OK)
@@ -517,6 +697,137 @@ static int do_dirmeta(struct job *j)
     close(sfd);
   close(dfd);
   return rc;
+}
+
+static int do_attrs(struct job *j)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  mode_t type = op->mode & S_IFMT;
+  if (type == S_IFREG || type == S_IFDIR) {
+    int fd;
+    if (type == S_IFDIR) {
+      fd = ops_open_dest(c, op->dst, op->dst_len, O_RDONLY | O_DIRECTORY);
+    } else {
+      char name[NAME_MAX + 1];
+      struct parent *p;
+      int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
+      if (rc != OP_OK)
+        return rc;
+      fd = openat(p->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      fd = fd < 0 ? -errno : fd;
+      ops_parent_put(c, p);
+    }
+    if (fd < 0)
+      return job_fail(j, -fd, "open", W_DST);
+    struct stat ts;
+    int rc = OP_OK, sfd = -1;
+    if (fstat(fd, &ts) < 0)
+      rc = job_fail(j, errno, "fstat", W_DST);
+    else if ((ts.st_mode & S_IFMT) != type)
+      rc = job_fail(j, ESTALE, "fstat", W_DST);
+    if (rc == OP_OK && (c->flags & (P_XATTRS | P_ACLS)))
+      rc = open_meta_source(j, type, &sfd);
+    if (rc == OP_OK)
+      rc = attrs_fd(j, sfd, fd, type == S_IFDIR);
+    if (sfd >= 0)
+      close(sfd);
+    close(fd);
+    return rc;
+  }
+  /* Symlinks, devices, FIFOs, sockets: by name, never opened (opening a device has effects). */
+  char name[NAME_MAX + 1];
+  struct parent *p;
+  int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
+  if (rc != OP_OK)
+    return rc;
+  rc = meta_owner_at(j, p->fd, name);
+  if (rc == OP_OK && type != S_IFLNK && (c->flags & P_PERMS))
+    rc = meta_mode_at(j, p->fd, name, op->mode & 07777);
+  if (rc == OP_OK)
+    rc = meta_times_at(j, p->fd, name);
+  ops_parent_put(c, p);
+  return rc;
+}
+
+static int do_delete(struct job *j)
+{
+  struct ctx *c = j->c;
+  bool dir = S_ISDIR(j->op->mode);
+  const char *sys = dir ? "rmdir" : "unlink";
+  if (j->op->dst_len == 0)
+    return job_fail(j, EINVAL, sys, W_DST); /* never the root itself */
+  char name[NAME_MAX + 1];
+  struct parent *p;
+  int rc = ops_resolve_parent(j, j->op->dst, j->op->dst_len, &p, name);
+  if (rc != OP_OK)
+    return rc;
+  if (unlinkat(p->fd, name, dir ? AT_REMOVEDIR : 0) == 0)
+    counter_add(c, C_DELETED, 1);
+  else if (errno != ENOENT)
+    rc = job_fail(j, errno, sys, W_DST);
+  ops_parent_put(c, p);
+  return rc;
+}
+
+static int do_backup(struct job *j)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  if (op->dst_len == 0)
+    return job_fail(j, EINVAL, "rename", W_DST);
+  char name[NAME_MAX + 1], src[PATH_MAX];
+  struct parent *p, *bp = NULL;
+  int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
+  if (rc != OP_OK)
+    return rc;
+  struct stat st;
+  if (fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT)
+      rc = job_fail(j, errno, "lstat", W_DST);
+    goto done; /* nothing to back up */
+  }
+  int e = ops_zpath(op->src, op->src_len, src, sizeof src);
+  if (e) {
+    rc = job_fail(j, e, "rename", W_DST_SRC);
+    goto done;
+  }
+  /* A backup inside the destination is resolved like any destination path. */
+  if (op->src_len > c->rootlen + 1 && memcmp(op->src, c->rootpath, c->rootlen) == 0 &&
+      op->src[c->rootlen] == '/') {
+    char bname[NAME_MAX + 1];
+    const uint8_t *rel = op->src + c->rootlen + 1;
+    rc = ops_resolve_parent(j, rel, op->src_len - (uint32_t)c->rootlen - 1, &bp, bname);
+    if (rc != OP_OK) {
+      j->err.where = W_DST_SRC;
+      goto done;
+    }
+    if (renameat(p->fd, name, bp->fd, bname) < 0)
+      rc = job_fail(j, errno, "rename", W_DST_SRC);
+  } else if (renameat(p->fd, name, AT_FDCWD, src) < 0) {
+    rc = job_fail(j, errno, "rename", W_DST_SRC);
+  }
+done:
+  ops_parent_put(c, bp);
+  ops_parent_put(c, p);
+  return rc;
+}
+
+/* --remove-source-files: only a source that is still the file the walk saw is removed. */
+static int remove_source(struct job *j)
+{
+  char src[PATH_MAX];
+  int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
+  if (e)
+    return job_fail(j, e, "unlink", W_SRC);
+  struct stat st;
+  if (lstat(src, &st) < 0)
+    return errno == ENOENT ? OP_OK : job_fail(j, errno, "lstat", W_SRC);
+  if (S_ISDIR(st.st_mode) || !same_identity(j->op, &st))
+    return OP_OK;
+  if (unlink(src) < 0 && errno != ENOENT)
+    return job_fail(j, errno, "unlink", W_SRC);
+  return OP_OK;
 }
 
 static int dispatch(struct job *j)
@@ -534,8 +845,34 @@ static int dispatch(struct job *j)
     return do_mkdir(j);
   case OP_DIRMETA:
     return do_dirmeta(j);
+  case OP_ATTRS:
+    return do_attrs(j);
+  case OP_DELETE:
+    return do_delete(j);
+  case OP_LINKFROM:
+    return do_linkfrom(j);
+  case OP_BACKUP:
+    return do_backup(j);
   }
   return job_fail(j, EINVAL, "open", W_DST); /* batch_next already rejects unknown kinds */
+}
+
+int ops_finish(struct job *j, int rc)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  uint8_t k = op->kind;
+  if (rc == OP_OK && (op->flags & OF_REMOVE_SOURCE) &&
+      (k == OP_FILE || k == OP_SYMLINK || k == OP_SPECIAL || k == OP_ATTRS))
+    rc = remove_source(j);
+  if (rc == OP_FAIL) {
+    failures_push(&c->fails, op, j->err);
+    counter_add(c, C_ERRORS, 1);
+    set_outcome(c, op->index, OUT_FAILED);
+  } else if (rc == OP_OK) {
+    set_outcome(c, op->index, j->equal ? OUT_EQUAL : OUT_DONE);
+  }
+  return rc;
 }
 
 int ops_exec_sync(struct ctx *c, const struct op *op, bool allow_retry)
@@ -550,11 +887,7 @@ int ops_exec_sync(struct ctx *c, const struct op *op, bool allow_retry)
     j = (struct job){.c = c, .op = op};
     rc = dispatch(&j);
   }
-  if (rc == OP_FAIL) {
-    failures_push(&c->fails, op, j.err);
-    counter_add(c, C_ERRORS, 1);
-  }
-  return rc;
+  return ops_finish(&j, rc);
 }
 
 int ops_run_sync(struct ctx *c, const uint8_t *batch, size_t len)

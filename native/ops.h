@@ -26,12 +26,23 @@ void ops_temp_name(struct ctx *c, const char *name, char out[NAME_MAX + 1]);
 
 /* Source flags for a regular file: O_NONBLOCK so that a FIFO swapped in for the file cannot hang
  * the open; cleared again by ops_check_source once the fd is known to be a regular file. */
-int ops_source_flags(const struct ctx *c);
+int ops_source_flags(const struct ctx *c, const struct op *op);
 /* fstat + type/identity check (ESTALE/"fstat" on mismatch); clears O_NONBLOCK on regular files. */
 int ops_check_source(struct job *j, int fd, int flags, mode_t type, struct stat *st);
 
 /* renameat over the target; a directory in the way is removed when empty (else "rmdir" fails). */
 int ops_rename_over(struct job *j, int dirfd, const char *tmp, const char *name);
+
+/* Opens a destination path ("" = the root) beneath the root; an fd or -errno. */
+int ops_open_dest(struct ctx *c, const uint8_t *rel, uint32_t len, int flags);
+
+/* A failed File op's temp file: unlinked, or with --partial renamed over the target when data had
+ * been copied. */
+void ops_discard_temp(struct job *j, int dirfd, const char *tmp, const char *name);
+
+/* After an op ran: --remove-source-files, failure recording and counting, the outcome byte.
+ * Returns the final OP_* code. */
+int ops_finish(struct job *j, int rc);
 
 /* Runs one op with the sync engine. Failures are recorded in c->fails (and counted); with
  * allow_retry an EMFILE/ENFILE drops the cached fd and runs the op once more. OP_OK/OP_FAIL/OP_ABORT. */

@@ -1,7 +1,8 @@
 /* scanDir and lstat: getdents64 on an O_NOFOLLOW directory fd, then statx per entry relative to it,
  * so a directory swapped for a symlink mid-walk is never entered and names stay byte-exact (no
  * UTF-8 round trip). Each entry is 12 doubles: mode uid gid size mtimeSec mtimeNsec ino dev nlink
- * rdev blocks err, with dev/rdev as glibc makedev() like Node's fs.Stats. */
+ * rdev blocks err, with dev/rdev as glibc makedev() like Node's fs.Stats. scanDest lists a
+ * destination directory the same way, opened beneath the context's root. */
 #include "walk.h"
 
 #include <errno.h>
@@ -16,7 +17,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "ctxapi.h"
 #include "errors.h"
+#include "ops.h"
 
 #define META_FIELDS 12
 #define DENTS_BUF (64 * 1024)
@@ -165,14 +168,9 @@ out:
   return e;
 }
 
-napi_value walk_scan_dir(napi_env env, napi_callback_info info)
+/* Lists the open directory fd (and closes it). */
+static napi_value scan_fd(napi_env env, int fd)
 {
-  char path[PATH_MAX];
-  if (!path_arg(env, info, path, sizeof path))
-    return NULL;
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return err_object(env, errno, "scandir");
   struct names names = {0};
   int e = read_names(fd, &names);
   if (e) {
@@ -203,4 +201,34 @@ napi_value walk_scan_dir(napi_env env, napi_callback_info info)
   if (!result)
     return throw_error(env, "scanDir: could not build the result");
   return result;
+}
+
+napi_value walk_scan_dir(napi_env env, napi_callback_info info)
+{
+  char path[PATH_MAX];
+  if (!path_arg(env, info, path, sizeof path))
+    return NULL;
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return err_object(env, errno, "scandir");
+  return scan_fd(env, fd);
+}
+
+napi_value walk_scan_dest(napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct ctx *c = argc < 2 ? NULL : ctxapi_get(env, argv[0]);
+  if (!c)
+    return throw_type(env, "scanDest(ctx, rel: Buffer)");
+  const uint8_t *rel;
+  uint32_t len;
+  if (!ctxapi_buffer(env, argv[1], &rel, &len))
+    return throw_type(env, "rel must be a Buffer");
+  /* Destination directories are opened like every destination path: beneath the root. */
+  int fd = ops_open_dest(c, rel, len, O_RDONLY | O_DIRECTORY);
+  if (fd < 0)
+    return err_object(env, -fd, "scandir");
+  return scan_fd(env, fd);
 }

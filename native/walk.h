@@ -6,5 +6,6 @@
 
 napi_value walk_scan_dir(napi_env env, napi_callback_info info);
 napi_value walk_lstat(napi_env env, napi_callback_info info);
+napi_value walk_scan_dest(napi_env env, napi_callback_info info);
 
 #endif
