@@ -11,6 +11,7 @@
 //   npm run bench -- --only million      1,000,000 empty files (opt-in: slow)
 //   npm run bench -- --json out.json      save results (always also saved under bench/results/)
 //   npm run bench -- --compare A.json B.json
+//   npm run bench -- --report A.json      print the tables of a saved run again
 //   npm run bench -- --clean              remove the benchmark trees from tmpfs and the disk destinations
 
 import * as fs from 'node:fs';
@@ -54,6 +55,7 @@ const HELP = `usage: npm run bench -- [options]
   --quick               small preset: small, large, tiny; 3 runs (tiny 10), no warm-up
   --json FILE           save results here (also saved to bench/results/<date>.json)
   --compare A.json B.json   compare two saved runs and exit
+  --report FILE         print the tables of a saved run and exit
   --clean               remove benchmark trees on tmpfs and destinations on disk, then exit
   --list                list the workloads and exit`;
 
@@ -72,6 +74,7 @@ const { values: opt, positionals } = parseArgs({
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
     compare: { type: 'string' },
+    report: { type: 'string' },
     clean: { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -259,6 +262,14 @@ async function main(): Promise<void> {
     if (!b) die('--compare needs two files: --compare A.json B.json');
     const read = (f: string): ResultsFile => JSON.parse(fs.readFileSync(f, 'utf8')) as ResultsFile;
     console.log(formatCompare(read(opt.compare), read(b), opt.compare, b));
+    return;
+  }
+  if (opt.report !== undefined) {
+    const f = JSON.parse(fs.readFileSync(opt.report, 'utf8')) as ResultsFile;
+    const m = f.machine;
+    console.log(`${opt.report}: ${m.date}, ${m.nproc} CPUs (${m.cpu}), Linux ${m.kernel}, arsync ${m.arsync.commit}`);
+    console.log(`auto engine: ${f.autoEngine ?? 'unknown'}; args: ${f.argv.join(' ')}`);
+    for (const r of f.results) console.log(`\n${formatWorkload(r)}`);
     return;
   }
   if (opt.clean) {

@@ -134,6 +134,11 @@ export function formatWorkload(w: WorkloadResult): string {
   for (const a of sums.filter((x) => x.t.kind === 'arsync')) {
     const parts = others.map((p) => `${p.t.label} ${fmtRatio(a.s.median / p.s.median)}`);
     if (parts.length) out.push(`${a.t.id} median ÷ peer median (< 1 = arsync faster): ${parts.join(', ')}`);
+    // CPU time moves less than wall time when other work shares the machine.
+    const cpu = others
+      .filter((p) => p.t.kind !== 'baseline' || p.s.cpuMedian > 0)
+      .map((p) => `${p.t.label} ${fmtRatio(a.s.cpuMedian / p.s.cpuMedian)}`);
+    if (cpu.length) out.push(`${a.t.id} CPU (user+sys) ÷ peer CPU: ${cpu.join(', ')}`);
   }
   if (w.fio?.length) {
     const bw = median(w.fio.map((f) => f.bwBytesPerSec));
