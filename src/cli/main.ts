@@ -5,10 +5,15 @@ import { parseArgs } from './options.js';
 import { selectEngine } from '../engine/index.js';
 import { lstatPath } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
-import { transfer } from '../transfer.js';
+import { transfer, type RunTotals } from '../transfer.js';
+import type { Config } from './config.js';
+import type { EngineSelection } from '../engine/index.js';
+import { Counter } from '../engine/types.js';
 import { createReporter } from '../progress/reporter.js';
 import { statsLines } from '../progress/stats.js';
-import { Exit, UsageError, fsError, showPath, type FsError } from '../util/errors.js';
+import { Exit, UsageError, type FsError } from '../util/errors.js';
+import { FilterError, FilterList } from '../plan/filter.js';
+import { VERSION } from './options.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -41,20 +46,35 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon (${engine.reason})`);
   }
 
+  let filters: FilterList | undefined;
+  try {
+    if (c.filters.length || c.cvsExclude) {
+      filters = FilterList.fromOptions(c.filters, { cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded });
+    }
+  } catch (err) {
+    if (err instanceof FilterError) {
+      io.err.write(`arsync: ${err.message}\n`);
+      return finish(io, err.exitCode);
+    }
+    throw err;
+  }
+
   let resolved;
   try {
-    resolved = resolveOperands(c, (p) => lstatPath(engine.name, p));
+    resolved = await resolveOperands(c, (p) => lstatPath(engine.name, p));
   } catch (err) {
     if (err instanceof UsageError) return usage(io, err.message);
     throw err;
   }
 
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress, ...io });
-  if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
+  if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\nsending incremental file list\n`);
   let ioErrors = 0;
+  const preErrors: { path: string; message: string; code?: string }[] = [];
   for (const m of resolved.missing) {
     ioErrors++;
-    reporter.error(`link_stat "${showPath(m.src)}" failed: ${fsError(m.errno, m.syscall, showPath(m.src)).message}`);
+    preErrors.push({ path: m.display, message: m.message, code: m.code });
+    reporter.error(m.message);
   }
 
   // SIGINT/SIGTERM/SIGHUP: tell the engines to stop (they remove their temp files), then exit 20.
@@ -69,7 +89,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 
   let totals;
   try {
-    totals = await transfer(c, resolved.plan, engine, reporter, abort);
+    totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort });
   } catch (err) {
     const e = err as FsError;
     if (typeof e.syscall === 'string') {
@@ -81,17 +101,54 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     signals.forEach((s) => process.off(s, onSignal));
   }
 
-  if (totals.aborted) {
-    io.err.write(`arsync error: received SIGINT, SIGTERM, or SIGHUP (code ${Exit.Signal})\n`);
-    return Exit.Signal;
-  }
-  if (c.stats || (c.verbose > 0 && !c.quiet)) {
-    io.out.write(statsLines(totals, performance.now() - started, c.stats).join('\n') + '\n');
-  }
   ioErrors += totals.ioErrors;
-  if (ioErrors > 0) return finish(io, Exit.Partial);
-  if (totals.vanished > 0) return finish(io, Exit.Vanished);
-  return Exit.Ok;
+  let code: number = Exit.Ok;
+  if (totals.aborted) code = Exit.Signal;
+  else if (ioErrors > 0) code = Exit.Partial;
+  else if (totals.deleteSkipped > 0) code = Exit.MaxDelete;
+  else if (totals.vanished > 0) code = Exit.Vanished;
+  const elapsedMs = performance.now() - started;
+
+  if (c.json) {
+    io.out.write(JSON.stringify(jsonSummary(c, engine, totals, code, elapsedMs, [...preErrors, ...totals.errors]), null, 2) + '\n');
+  } else if (!totals.aborted && (c.stats || (c.verbose > 0 && !c.quiet))) {
+    io.out.write(statsLines(totals, elapsedMs, c.stats, c.dryRun).join('\n') + '\n');
+  }
+  if (totals.deleteSkipped > 0) {
+    io.err.write(`Deletions stopped due to --max-delete limit (${totals.deleteSkipped} skipped)\n`);
+  }
+  return code === Exit.Ok ? code : finish(io, code);
+}
+
+function jsonSummary(
+  c: Config,
+  engine: EngineSelection,
+  t: RunTotals,
+  exitCode: number,
+  elapsedMs: number,
+  errors: { path: string; message: string; code?: string }[],
+): object {
+  const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+  return {
+    version: VERSION,
+    exitCode,
+    dryRun: c.dryRun,
+    engine: { name: engine.name, reason: engine.reason },
+    elapsedMs: Math.round(elapsedMs * 1000) / 1000,
+    files: {
+      total: sum(t.listed),
+      ...t.listed,
+      created: sum(t.created),
+      deleted: sum(t.deleted),
+      transferred: c.dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files)),
+      deleteSkipped: t.deleteSkipped,
+    },
+    bytes: {
+      total: t.totalSize,
+      transferred: c.dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes)),
+    },
+    errors,
+  };
 }
 
 function finish(io: Io, code: number): number {
@@ -100,7 +157,15 @@ function finish(io: Io, code: number): number {
       ? 'arsync error: some files/attrs were not transferred (see previous errors)'
       : code === Exit.Vanished
         ? 'arsync warning: some files vanished before they could be transferred'
-        : 'arsync error: error in file IO';
+        : code === Exit.Signal
+          ? 'arsync error: received SIGINT, SIGTERM, or SIGHUP'
+          : code === Exit.MaxDelete
+            ? 'arsync error: the --max-delete limit stopped deletions'
+            : code === Exit.Usage
+              ? 'arsync error: syntax or usage error'
+              : code === Exit.FileSelect
+                ? 'arsync error: errors selecting input/output files, dirs'
+                : 'arsync error: error in file IO';
   io.err.write(`${text} (code ${code})\n`);
   return code;
 }

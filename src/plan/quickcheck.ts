@@ -70,8 +70,8 @@ export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
   const type = fileType(src.mode);
   return {
     ...NONE,
-    // Directories' and symlinks' times only count with -t; files' are handled by the quick check.
-    time: o.times && type !== 'link' && !sameTime(src, dst, o),
+    // Times only count with -t; a file's own mtime is also part of the quick check.
+    time: o.times && !sameTime(src, dst, o),
     perms: o.perms && type !== 'link' && (src.mode & 0o7777) !== (dst.mode & 0o7777),
     owner: o.owner && o.isRoot && src.uid !== dst.uid,
     group: o.group && src.gid !== dst.gid,

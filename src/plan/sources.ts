@@ -1,11 +1,14 @@
 // Resolving operands the way rsync does: a trailing slash on a source means "its contents", a missing
-// destination is created (one level), a single file may be copied to a new name. Also the refusals that
-// must happen before any I/O on the destination: a directory copied into itself, a file onto itself.
+// destination is created (one level, or all with --mkpath), a single file may be copied to a new name,
+// -R keeps the source path (from a "/./" marker on), --files-from reads the sources from a file, and a
+// source with glob characters that the shell left unexpanded is expanded with fast-glob. Also the
+// refusals that must happen before any I/O on the destination: a directory copied into itself, a file
+// onto itself.
 
-import { realpathSync, statSync, lstatSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync, lstatSync } from 'node:fs';
 import { resolve as resolvePath, sep } from 'node:path';
 import type { Config } from '../cli/config.js';
-import { UsageError, showPath } from '../util/errors.js';
+import { UsageError, fsError, showPath } from '../util/errors.js';
 import { baseName, dirName, hasTrailingSlash } from '../util/names.js';
 import { S_IFDIR, S_IFMT, type Stat } from '../engine/types.js';
 
@@ -16,6 +19,8 @@ export interface Root {
   rel: Buffer;
   /** True for "src/": copy the contents into rel. */
   contents: boolean;
+  /** --files-from without -r: a listed directory is made, not entered. */
+  dirOnly: boolean;
 }
 
 export interface Plan {
@@ -26,6 +31,14 @@ export interface Plan {
   createDest: boolean;
 }
 
+export interface MissingSource {
+  display: string;
+  message: string;
+  code: string;
+}
+
+type Lstat = (p: Buffer) => Stat | { errno: number; syscall: string };
+
 const stripSlashes = (p: Buffer): Buffer => {
   let end = p.length;
   while (end > 1 && p[end - 1] === 0x2f) end--;
@@ -33,9 +46,8 @@ const stripSlashes = (p: Buffer): Buffer => {
 };
 
 function absolute(p: Buffer): Buffer {
-  const s = p.toString('latin1');
-  if (s.startsWith('/')) return p;
-  return Buffer.concat([Buffer.from(process.cwd() + '/'), p]);
+  if (p[0] === 0x2f) return p;
+  return Buffer.concat([Buffer.from(process.cwd() + '/', 'latin1'), p]);
 }
 
 /** realpath of a path that may not exist yet: resolve the deepest existing ancestor. */
@@ -56,43 +68,105 @@ function realish(p: Buffer): string {
   }
 }
 
-/**
- * Work out roots and destination. `lstat` is the engine's, so names stay bytes; `sourceStats` gets the
- * stat of each source (or the errno when it is missing: the caller reports it and goes on).
- */
-export function resolveOperands(
-  c: Config,
-  lstat: (p: Buffer) => Stat | { errno: number; syscall: string },
-): { plan: Plan; missing: { src: Buffer; errno: number; syscall: string }[] } {
-  const missing: { src: Buffer; errno: number; syscall: string }[] = [];
-  const present: { src: Buffer; stat: Stat; contents: boolean }[] = [];
+const GLOB = /[*?[{]/;
+
+/** Expand sources with glob characters that do not exist literally (the shell left them quoted). */
+async function expandGlobs(c: Config, lstat: Lstat, missing: MissingSource[]): Promise<Buffer[]> {
+  const out: Buffer[] = [];
   for (const raw of c.sources) {
+    const text = raw.toString('latin1');
+    if (!GLOB.test(text) || !('errno' in lstat(stripSlashes(raw)))) {
+      out.push(raw);
+      continue;
+    }
+    const fg = (await import('fast-glob')).default;
+    const matches = fg.sync(raw.toString('utf8'), { dot: true, onlyFiles: false, followSymbolicLinks: false, unique: true });
+    if (matches.length === 0) {
+      missing.push({ display: showPath(raw), message: `glob "${showPath(raw)}" matched no files`, code: 'ENOENT' });
+      continue;
+    }
+    matches.sort();
+    for (const m of matches) out.push(Buffer.from(m));
+  }
+  return out;
+}
+
+/** -R: the part of a source path that is kept at the destination ("a/./b/c" keeps "b/c"). */
+function relativePart(src: Buffer): Buffer {
+  const s = src.toString('latin1');
+  const marker = s.lastIndexOf('/./');
+  let rel = marker >= 0 ? s.slice(marker + 3) : s.startsWith('./') ? s.slice(2) : s;
+  rel = rel.replace(/^\/+/, '');
+  return Buffer.from(rel, 'latin1');
+}
+
+function readFilesFrom(c: Config): Buffer[] {
+  const base = c.sources[0]!;
+  let text: Buffer;
+  try {
+    text = c.filesFrom === '-' ? readFileSync(0) : readFileSync(c.filesFrom!);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`failed to open files-from file ${c.filesFrom}: ${e.message}`);
+  }
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i === text.length || text[i] === 0x0a) {
+      let line = text.subarray(start, i);
+      if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+      start = i + 1;
+      if (!line.length || line[0] === 0x23 || line[0] === 0x3b) continue;
+      // Listed names are relative to the source directory; "/./" is implied after it.
+      const name = line[0] === 0x2f ? line.subarray(1) : line;
+      out.push(Buffer.concat([stripSlashes(base), Buffer.from('/./'), name]));
+    }
+  }
+  return out;
+}
+
+/**
+ * Work out roots and destination. `lstat` is the engine's, so names stay bytes; sources that are missing
+ * are returned in `missing` (the caller reports them, goes on, and exits 23).
+ */
+export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: Plan; missing: MissingSource[] }> {
+  const missing: MissingSource[] = [];
+  if (c.filesFrom !== undefined && c.sources.length !== 1) {
+    throw new UsageError('--files-from takes exactly one source directory');
+  }
+  const operands = c.filesFrom !== undefined ? readFilesFrom(c) : await expandGlobs(c, lstat, missing);
+  const present: { src: Buffer; stat: Stat; contents: boolean }[] = [];
+  for (const raw of operands) {
     const contents = hasTrailingSlash(raw);
     const src = stripSlashes(raw);
     let st = lstat(src);
     // "link/" means the directory the link points to, as with rsync and the shell.
     if (!('errno' in st) && contents && (st.mode & S_IFMT) !== S_IFDIR) {
       try {
-        const s = statSync(src, { bigint: false });
+        const s = statSync(src);
         if (s.isDirectory()) st = { ...st, mode: s.mode, ino: s.ino, dev: s.dev };
       } catch {
         // keep the lstat result
       }
     }
-    if ('errno' in st) missing.push({ src, errno: st.errno, syscall: st.syscall });
-    else present.push({ src, stat: st, contents: contents && (st.mode & S_IFMT) === S_IFDIR });
+    if ('errno' in st) {
+      const e = fsError(st.errno, st.syscall, showPath(src));
+      missing.push({ display: showPath(src), message: `link_stat "${showPath(src)}" failed: ${e.message}`, code: e.code });
+    } else {
+      present.push({ src, stat: st, contents: contents && (st.mode & S_IFMT) === S_IFDIR });
+    }
   }
 
   const dest = c.dest;
   const destSlash = hasTrailingSlash(dest);
-  let destStat: ReturnType<typeof lstatSync> | undefined;
+  let destStat: ReturnType<typeof statSync> | undefined;
   try {
     destStat = statSync(dest);
   } catch {
     destStat = undefined;
   }
   const destIsDir = destStat?.isDirectory() ?? false;
-  const single = c.sources.length === 1 && present.length === 1 && !present[0]!.contents;
+  const single = operands.length === 1 && present.length === 1 && !present[0]!.contents && !c.relative;
   const singleNonDir = single && (present[0]!.stat.mode & S_IFMT) !== S_IFDIR;
 
   // One non-directory source onto a path that is not a directory: copy to that name.
@@ -101,11 +175,21 @@ export function resolveOperands(
       throw new UsageError(`source and destination are the same file: ${showPath(present[0]!.src)}`);
     }
     const parent = dirName(absolute(stripSlashes(dest)));
+    const destRoot = parent.length ? parent : Buffer.from('/');
+    let parentExists = true;
+    try {
+      statSync(destRoot);
+    } catch {
+      parentExists = false;
+    }
+    if (!parentExists && !c.mkpath) {
+      throw fsError(2, 'mkdir', showPath(destRoot));
+    }
     return {
       plan: {
-        roots: [{ src: present[0]!.src, rel: Buffer.from(baseName(dest)), contents: false }],
-        destRoot: parent.length ? parent : Buffer.from('/'),
-        createDest: false,
+        roots: [{ src: present[0]!.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: false }],
+        destRoot,
+        createDest: !parentExists,
       },
       missing,
     };
@@ -123,15 +207,13 @@ export function resolveOperands(
       const srcReal = realish(absolute(p.src));
       const into = p.contents ? destReal : `${destReal}/${baseName(p.src).toString('latin1')}`;
       if (destReal === srcReal || destReal.startsWith(srcReal === '/' ? '/' : `${srcReal}/`) || into === srcReal) {
-        throw new UsageError(
-          `refusing to copy directory ${showPath(p.src)} into itself (destination ${showPath(dest)})`,
-        );
+        throw new UsageError(`refusing to copy directory ${showPath(p.src)} into itself (destination ${showPath(dest)})`);
       }
     }
     if (!isDir && destStat) {
       // A file copied into a directory where it already lives.
       try {
-        const there = lstatSync(Buffer.concat([destAbs, Buffer.from('/'), baseName(p.src)]));
+        const there = lstatSync(Buffer.concat([destAbs, Buffer.from('/'), c.relative ? relativePart(p.src) : baseName(p.src)]));
         if (there.ino === p.stat.ino && there.dev === p.stat.dev) {
           throw new UsageError(`source and destination are the same file: ${showPath(p.src)}`);
         }
@@ -139,7 +221,22 @@ export function resolveOperands(
         if (err instanceof UsageError) throw err;
       }
     }
-    roots.push({ src: p.src, rel: p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src)), contents: p.contents });
+    const rel = c.relative ? relativePart(p.src) : p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src));
+    roots.push({
+      src: p.src,
+      rel,
+      contents: p.contents && !c.relative,
+      dirOnly: c.filesFrom !== undefined && !c.recursive && isDir,
+    });
+  }
+  if (!destStat && !c.mkpath) {
+    // rsync makes only the last component of a missing destination.
+    try {
+      statSync(dirName(destAbs).length ? dirName(destAbs) : '/');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw fsError(-(e.errno ?? -2), 'mkdir', showPath(destAbs));
+    }
   }
   return { plan: { roots, destRoot: destAbs, createDest: !destStat }, missing };
 }

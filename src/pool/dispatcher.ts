@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { BatchWriter, readBatch } from '../engine/batch.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import { ERRNO } from '../util/errors.js';
+import type { TaskResult } from './worker.js';
 
 type Piscina = import('piscina').Piscina;
 
@@ -19,13 +20,21 @@ export interface DispatcherOptions {
   inline: EngineContext;
   /** Called with each batch's failures as soon as it completes. */
   onFailures: (failures: OpFailure[]) => void;
+  /** Called with a batch's per-op outcomes when it was submitted with a token. */
+  onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
+}
+
+interface Held {
+  batch: Uint8Array;
+  count: number;
+  token: unknown;
 }
 
 const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 export class Dispatcher {
   private pool: Piscina | undefined;
-  private held: Uint8Array | undefined;
+  private held: Held | undefined;
   private inFlight = new Set<Promise<void>>();
   private retry = new BatchWriter();
   private readonly maxInFlight: number;
@@ -36,11 +45,15 @@ export class Dispatcher {
     this.maxInFlight = Math.max(2, o.workers * 2);
   }
 
-  /** Queue one encoded batch; resolves when there is room for another. */
-  async submit(batch: Uint8Array): Promise<void> {
+  /**
+   * Queue one encoded batch of `count` ops; resolves when there is room for another. With a `token`,
+   * onOutcomes(token, outcomes) is called when it completes.
+   */
+  async submit(batch: Uint8Array, count: number, token?: unknown): Promise<void> {
+    const item: Held = { batch, count, token };
     if (!this.pool && this.held === undefined && this.o.workers > 0) {
       // Hold the first batch back: if it is the only one, it runs inline.
-      this.held = batch;
+      this.held = item;
       return;
     }
     if (this.held !== undefined) {
@@ -48,31 +61,38 @@ export class Dispatcher {
       this.held = undefined;
       await this.send(first);
     }
-    await this.send(batch);
+    await this.send(item);
   }
 
-  private async send(batch: Uint8Array): Promise<void> {
+  private async send(item: Held): Promise<void> {
     const pool = await this.startPool();
     if (!pool) {
-      this.handle(batch, this.runInline(batch));
+      this.runInline(item);
       return;
     }
     // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
     // failures be re-run from it.
     const p: Promise<void> = pool
-      .run(batch)
+      .run({ batch: item.batch, count: item.count })
       .then(
-        (failures: OpFailure[]) => this.handle(batch, failures),
+        (r: TaskResult) => this.done(item, r.failures, r.outcomes),
         // A worker that could not start its engine (or died): run the batch here instead.
-        () => this.handle(batch, this.runInline(batch)),
+        () => this.runInline(item),
       )
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
   }
 
-  private runInline(batch: Uint8Array): OpFailure[] {
-    return this.o.inline.run(batch);
+  private runInline(item: Held): void {
+    const outcomes = new Uint8Array(item.count);
+    const failures = this.o.inline.run(item.batch, outcomes);
+    this.done(item, failures, outcomes);
+  }
+
+  private done(item: Held, failures: OpFailure[], outcomes: Uint8Array): void {
+    this.handle(item.batch, failures);
+    if (item.token !== undefined) this.o.onOutcomes?.(item.token, outcomes);
   }
 
   /** Report failures; set EMFILE/ENFILE ones aside for a retry at lower concurrency. */
@@ -117,7 +137,7 @@ export class Dispatcher {
     if (this.held !== undefined) {
       const only = this.held;
       this.held = undefined;
-      this.handle(only, this.runInline(only));
+      this.runInline(only);
     }
     while (this.inFlight.size) await Promise.race(this.inFlight);
     if (this.retry.count > 0) {

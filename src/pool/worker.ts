@@ -9,13 +9,25 @@ interface Data {
   opts: Omit<EngineOptions, 'destRoot'> & { destRoot: Uint8Array };
 }
 
+export interface Task {
+  batch: Uint8Array;
+  count: number;
+}
+
+export interface TaskResult {
+  failures: OpFailure[];
+  outcomes: Uint8Array;
+}
+
 let ctx: EngineContext | undefined;
 
-export default function runBatch(batch: Uint8Array): OpFailure[] {
+export default function runBatch(task: Task): TaskResult {
   if (!ctx) {
     const { opts } = workerData as Data;
     const destRoot = Buffer.from(opts.destRoot.buffer, opts.destRoot.byteOffset, opts.destRoot.byteLength);
     ctx = openContext({ ...opts, destRoot });
   }
-  return ctx.run(batch);
+  const outcomes = new Uint8Array(task.count);
+  const failures = ctx.run(task.batch, outcomes);
+  return { failures, outcomes };
 }

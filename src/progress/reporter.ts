@@ -7,8 +7,8 @@ import { Counter } from '../engine/types.js';
 export interface Reporter {
   start(counters: BigInt64Array, totals: () => RunTotals): Promise<void>;
   stop(): void;
-  /** A file-list line (-v). */
-  listed(line: string): void;
+  /** A line on stdout (itemize, -v listing, summaries). */
+  print(line: string): void;
   /** An informational line (stdout, not under -q). */
   info(line: string): void;
   /** An error line (stderr, "arsync: " prefixed). */
@@ -73,8 +73,8 @@ export function createReporter(o: ReporterOptions): Reporter {
       }
       bar = undefined;
     },
-    listed(line) {
-      if (o.verbose > 0) write(o.out, line);
+    print(line) {
+      write(o.out, line);
     },
     info(line) {
       if (!o.quiet) write(o.out, line);

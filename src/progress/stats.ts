@@ -1,25 +1,31 @@
 // rsync's closing lines: the -v summary ("sent … received … total size is … speedup is …") and the
 // --stats block. Local copies have no protocol, so "sent" counts the file data arsync wrote and
-// "received" is 0; the other lines keep rsync's meaning.
+// "received" is 0; the other lines keep rsync's meaning. Under -n the transferred figures are what
+// would have been sent, and rsync's "(DRY RUN)" marker ends the summary.
 
 import { Counter } from '../engine/types.js';
 import type { RunTotals } from '../transfer.js';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
 
-export function statsLines(t: RunTotals, elapsedMs: number, full: boolean): string[] {
-  const bytes = Number(Atomics.load(t.counters, Counter.Bytes));
-  const files = Number(Atomics.load(t.counters, Counter.Files));
+type Counts = RunTotals['listed'];
+const total = (c: Counts): number => c.reg + c.dir + c.link + c.dev + c.special;
+const breakdown = (c: Counts): string => {
+  const parts = (Object.keys(c) as (keyof Counts)[]).filter((k) => c[k] > 0).map((k) => `${k}: ${n(c[k])}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+};
+
+export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false): string[] {
+  const bytes = dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes));
+  const files = dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files));
   const secs = Math.max(elapsedMs / 1000, 0.001);
   const lines: string[] = [];
   if (full) {
-    const l = t.listed;
-    const total = l.reg + l.dir + l.link + l.dev + l.special;
-    const parts = (Object.keys(l) as (keyof typeof l)[]).filter((k) => l[k] > 0).map((k) => `${k}: ${n(l[k])}`);
     lines.push(
       '',
-      `Number of files: ${n(total)}${parts.length ? ` (${parts.join(', ')})` : ''}`,
-      `Number of deleted files: 0`,
+      `Number of files: ${n(total(t.listed))}${breakdown(t.listed)}`,
+      `Number of created files: ${n(total(t.created))}${breakdown(t.created)}`,
+      `Number of deleted files: ${n(total(t.deleted))}${breakdown(t.deleted)}`,
       `Number of regular files transferred: ${n(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes)} bytes`,
@@ -32,11 +38,12 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean): stri
       `Total bytes received: 0`,
     );
   }
-  const speedup = bytes > 0 ? t.totalSize / bytes : t.totalSize > 0 ? t.totalSize : 0;
+  const sent = dryRun ? 0 : bytes;
+  const speedup = sent > 0 ? t.totalSize / sent : t.totalSize;
   lines.push(
     '',
-    `sent ${n(bytes)} bytes  received 0 bytes  ${(bytes / secs).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} bytes/sec`,
-    `total size is ${n(t.totalSize)}  speedup is ${speedup.toFixed(2)}`,
+    `sent ${n(sent)} bytes  received 0 bytes  ${(sent / secs).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} bytes/sec`,
+    `total size is ${n(t.totalSize)}  speedup is ${speedup.toFixed(2)}${dryRun ? ' (DRY RUN)' : ''}`,
   );
   return lines;
 }

@@ -1,0 +1,56 @@
+// Which line rsync prints for an entry, and in which format: -i / --out-format print every change
+// (and with -ii every entry), -v prints what was created or sent and directories whose attributes
+// changed, --json prints nothing per entry. Deletions read "*deleting   name" under -i and
+// "deleting name" under -v.
+
+import type { Config } from '../cli/config.js';
+import { formatLine, type LineInfo } from './format.js';
+import type { Reporter } from './reporter.js';
+
+export interface EntryEvent extends Omit<LineInfo, 'itemize'> {
+  /** The entry was created, or its data sent/recreated. */
+  changed: boolean;
+  isDir: boolean;
+}
+
+export class Output {
+  private readonly format: string | undefined;
+  private readonly all: boolean;
+
+  constructor(
+    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'verbose' | 'json' | 'quiet'>,
+    private readonly reporter: Reporter,
+  ) {
+    this.format = c.json ? undefined : (c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined));
+    this.all = c.itemize > 1;
+  }
+
+  /** Is anything printed per entry at all? (Lets the caller skip building lines.) */
+  get active(): boolean {
+    return !this.c.json && (this.format !== undefined || this.c.verbose > 0);
+  }
+
+  entry(e: EntryEvent, itemize: string | undefined): void {
+    if (!this.active) return;
+    if (this.format !== undefined) {
+      if (itemize === undefined) return;
+      this.reporter.print(formatLine(this.format, { ...e, itemize }));
+      return;
+    }
+    // -v alone: created or sent entries, and directories with changed attributes.
+    if (e.changed || (e.isDir && itemize !== undefined && !itemize.endsWith('         '))) {
+      this.reporter.print(formatLine('%n%L', { ...e, itemize: itemize ?? '' }));
+    }
+  }
+
+  deleted(e: LineInfo): void {
+    if (!this.active) return;
+    if (this.format !== undefined) this.reporter.print(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
+    else this.reporter.print(`deleting ${e.name}`);
+  }
+
+  /** -ii prints unchanged entries too. */
+  get itemizeAll(): boolean {
+    return this.all;
+  }
+}
