@@ -1,20 +1,651 @@
-/* Placeholder until the uring executor lands: the uring engine runs the sync path. */
+/* The uring engine's batch executor. File ops run as small state machines in "slots": the source
+ * and temp-file opens (linked, so no temp is created for a vanished source), READ_FIXED→WRITE_FIXED
+ * pairs (linked, so a chunk costs no extra round trip) on registered memory, several chunks of a
+ * large file at once, then close→rename (linked). Every round submits what all slots need and waits
+ * once. Steps io_uring has no opcode for (fstat, fchown, fchmod, xattrs, futimens, SEEK_DATA) are
+ * plain syscalls between rounds. Ops that must see earlier ops finished (DirMeta, Hardlink, Attrs,
+ * Delete, Backup) wait for the pipeline to drain and then run through the sync code, as do the
+ * cheap independent ones (Mkdir, Symlink, Special, LinkFrom, -c and --inplace files). */
 #include "pipeline.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "meta.h"
 #include "ops.h"
+#include "ring.h"
+
+/* user_data = pointer | tag: slots and chunks are 8-byte aligned, so 3 low bits are free. */
+enum tag { T_OPEN_SRC = 0, T_OPEN_TMP, T_CLOSE_SRC, T_CLOSE_TMP, T_RENAME, T_READ, T_WRITE };
+#define TAG_MASK 7u
+
+enum state { S_FREE = 0, S_OPEN, S_DATA, S_FINISH };
+
+#define TEMP_TRIES 64
+/* Chunks of one file in flight: enough to keep a device queue busy, few enough that one big file
+ * does not starve the small ones; with the open/close SQEs a file never has more than 8 SQEs out,
+ * which is what the CQ is sized for (ring.c). */
+#define MAX_CHUNKS 4
+
+struct slot;
+
+struct chunk {
+  struct slot *s;
+  struct chunk *next; /* free list */
+  struct rbuf buf;
+  uint64_t off;
+  uint32_t len;    /* bytes asked of the read */
+  int32_t rres;    /* the read's result */
+  uint32_t wpos;   /* bytes of the chunk written or skipped (zero runs) */
+  uint32_t wstart; /* where the write in flight starts */
+  int pending;     /* SQEs in flight */
+};
+
+struct slot {
+  enum state state;
+  struct op op;
+  struct job job;
+  struct parent *p;
+  int srcfd, tmpfd, src_flags;
+  int res_src, res_tmp, res_close, res_rename;
+  int temp_tries;
+  unsigned pending; /* SQEs in flight, chunks' included */
+  unsigned chunks;  /* chunks in flight */
+  bool made, failed, done, data_done, sparse, skip_zero;
+  mode_t mode;
+  struct stat st;
+  uint64_t size, next, data_end, eof;
+  int64_t counted; /* job.bytes when data started, for hole accounting */
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1], src[PATH_MAX];
+};
+
+struct pipe {
+  struct slot *slots;
+  unsigned nslots, active;
+  unsigned inflight; /* SQEs submitted or queued and not completed */
+  struct chunk *chunks, *free_chunks;
+  struct op *retry; /* EMFILE casualties, re-run once the pipeline has drained */
+  size_t nretry, capretry;
+  bool stop;
+};
 
 int pipeline_create(struct ctx *c)
 {
-  (void)c;
+  struct uring *u = c->ur;
+  struct pipe *P = calloc(1, sizeof *P);
+  if (!P)
+    return ENOMEM;
+  P->nslots = u->depth;
+  P->slots = calloc(P->nslots, sizeof *P->slots);
+  size_t nchunks = (size_t)u->nbuf * u->upb;
+  P->chunks = calloc(nchunks, sizeof *P->chunks);
+  if (!P->slots || !P->chunks) {
+    free(P->slots);
+    free(P->chunks);
+    free(P);
+    return ENOMEM;
+  }
+  for (size_t i = 0; i < nchunks; i++)
+    P->chunks[i].next = i + 1 < nchunks ? &P->chunks[i + 1] : NULL;
+  P->free_chunks = P->chunks;
+  u->pipe = P;
   return 0;
 }
 
 void pipeline_destroy(struct ctx *c)
 {
-  (void)c;
+  struct pipe *P = c->ur ? c->ur->pipe : NULL;
+  if (!P)
+    return;
+  free(P->slots);
+  free(P->chunks);
+  free(P->retry);
+  free(P);
+  c->ur->pipe = NULL;
+}
+
+static void tag_sqe(struct pipe *P, struct io_uring_sqe *sqe, void *p, enum tag t, unsigned flags)
+{
+  io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)p | t);
+  sqe->flags |= (uint8_t)flags;
+  P->inflight++;
+}
+
+/* The first error is the one reported; later ones are consequences. */
+static void slot_fail(struct slot *s, int no, const char *sys, int where)
+{
+  if (!s->failed) {
+    s->failed = true;
+    s->job.err = (struct operr){no, sys, where};
+  }
+}
+
+static bool reserve(struct ctx *c, struct slot *s, unsigned n)
+{
+  if (ring_reserve(c->ur, n))
+    return true;
+  slot_fail(s, EBUSY, "io_uring_enter", W_DST);
+  return false;
+}
+
+static void submit_open_tmp(struct ctx *c, struct pipe *P, struct slot *s, unsigned flags)
+{
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
+  ops_temp_name(c, s->name, s->tmp);
+  io_uring_prep_openat(sqe, s->p->fd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  tag_sqe(P, sqe, s, T_OPEN_TMP, flags);
+  s->pending++;
+}
+
+/* Opens the source and, linked behind it, the temp file: a failed source open cancels the temp's. */
+static void submit_opens(struct ctx *c, struct pipe *P, struct slot *s, bool tmp)
+{
+  if (!reserve(c, s, 2))
+    return;
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
+  io_uring_prep_openat(sqe, AT_FDCWD, s->src, s->src_flags, 0);
+  tag_sqe(P, sqe, s, T_OPEN_SRC, tmp ? IOSQE_IO_LINK : 0);
+  s->pending++;
+  if (tmp)
+    submit_open_tmp(c, P, s, 0);
+}
+
+static void chunk_release(struct ctx *c, struct pipe *P, struct chunk *ch)
+{
+  ring_buf_put(c->ur, &ch->buf);
+  ch->s->chunks--;
+  ch->next = P->free_chunks;
+  P->free_chunks = ch;
+}
+
+/* A chunk whose SQEs have all completed: write what is left of it, or retire it. */
+static void chunk_step(struct ctx *c, struct pipe *P, struct chunk *ch)
+{
+  struct slot *s = ch->s;
+  if (s->failed || P->stop) {
+    chunk_release(c, P, ch);
+    return;
+  }
+  if (ch->rres < 0) {
+    slot_fail(s, -ch->rres, "read", W_SRC);
+    chunk_release(c, P, ch);
+    return;
+  }
+  uint32_t n = (uint32_t)ch->rres;
+  if (n < ch->len) {
+    /* The source shrank: its data ends here (the linked write was cancelled by the short read). */
+    if (ch->off + n < s->eof)
+      s->eof = ch->off + n;
+    s->data_done = true;
+  }
+  size_t a, b;
+  if (ch->wpos < n && copy_next_run(ch->buf.addr, ch->wpos, n, s->skip_zero, &a, &b)) {
+    if (!reserve(c, s, 1)) {
+      chunk_release(c, P, ch);
+      return;
+    }
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
+    io_uring_prep_write_fixed(sqe, s->tmpfd, ch->buf.addr + a, (unsigned)(b - a), ch->off + a, ch->buf.index);
+    tag_sqe(P, sqe, ch, T_WRITE, 0);
+    ch->wstart = (uint32_t)a;
+    ch->pending++;
+    s->pending++;
+    return;
+  }
+  s->job.bytes += n;
+  counter_add(c, C_BYTES, n);
+  chunk_release(c, P, ch);
+}
+
+static void on_cqe(struct ctx *c, struct pipe *P, uint64_t ud, int res)
+{
+  enum tag t = (enum tag)(ud & TAG_MASK);
+  void *p = (void *)(uintptr_t)(ud & ~(uint64_t)TAG_MASK);
+  P->inflight--;
+  if (t == T_READ || t == T_WRITE) {
+    struct chunk *ch = p;
+    struct slot *s = ch->s;
+    if (t == T_READ) {
+      ch->rres = res;
+    } else if (res > 0) {
+      ch->wpos = ch->wstart + (uint32_t)res;
+    } else if (res == 0) {
+      slot_fail(s, EIO, "write", W_DST); /* a regular file never does this: do not loop on it */
+    } else if (res != -ECANCELED) {
+      slot_fail(s, -res, "write", W_DST);
+    }
+    ch->pending--;
+    s->pending--;
+    if (ch->pending == 0)
+      chunk_step(c, P, ch);
+    return;
+  }
+  struct slot *s = p;
+  s->pending--;
+  switch (t) {
+  case T_OPEN_SRC:
+    s->res_src = res;
+    break;
+  case T_OPEN_TMP:
+    s->res_tmp = res;
+    if (res >= 0) {
+      s->tmpfd = res;
+      s->made = true;
+    }
+    break;
+  case T_CLOSE_TMP:
+    s->res_close = res;
+    break;
+  case T_RENAME:
+    s->res_rename = res;
+    break;
+  default: /* T_CLOSE_SRC: a read-only fd has nothing to report */
+    break;
+  }
+}
+
+static bool is_emfile(int e)
+{
+  return e == EMFILE || e == ENFILE;
+}
+
+/* Retires a slot whose SQEs have all completed: cleanup, then success, failure, retry or abort. */
+static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
+{
+  if (s->srcfd >= 0)
+    close(s->srcfd);
+  if (s->tmpfd >= 0)
+    close(s->tmpfd);
+  s->srcfd = s->tmpfd = -1;
+  if (s->made)
+    ops_discard_temp(&s->job, s->p->fd, s->tmp, s->name);
+  ops_parent_put(c, s->p);
+  s->p = NULL;
+  s->state = S_FREE;
+  P->active--;
+  int rc = s->failed ? OP_FAIL : s->done ? OP_OK : OP_ABORT;
+  if (rc == OP_FAIL && is_emfile(s->job.err.no)) {
+    /* Retried once the pipeline has drained, through the sync path (which then fails for good). */
+    if (s->job.bytes)
+      counter_add(c, C_BYTES, -s->job.bytes);
+    if (P->nretry == P->capretry) {
+      size_t cap = P->capretry ? P->capretry * 2 : 16;
+      struct op *r = realloc(P->retry, cap * sizeof *r);
+      if (!r) {
+        ops_finish(&s->job, rc);
+        return;
+      }
+      P->retry = r;
+      P->capretry = cap;
+    }
+    P->retry[P->nretry++] = s->op;
+    return;
+  }
+  if (rc != OP_ABORT)
+    ops_finish(&s->job, rc);
+}
+
+static void start_file(struct ctx *c, struct pipe *P, struct slot *s, const struct op *op)
+{
+  memset(s, 0, offsetof(struct slot, name));
+  s->op = *op;
+  s->job = (struct job){.c = c, .op = &s->op};
+  s->srcfd = s->tmpfd = -1;
+  s->name[0] = s->tmp[0] = 0;
+  int e = ops_zpath(op->src, op->src_len, s->src, sizeof s->src);
+  int rc = e ? job_fail(&s->job, e, "open", W_SRC) : ops_resolve_parent(&s->job, op->dst, op->dst_len, &s->p, s->name);
+  if (rc != OP_OK) {
+    /* Nothing started: EMFILE here goes through the sync retry right away. */
+    if (is_emfile(s->job.err.no))
+      ops_exec_sync(c, op, false);
+    else
+      ops_finish(&s->job, rc);
+    return;
+  }
+  s->src_flags = ops_source_flags(c, op);
+  s->state = S_OPEN;
+  P->active++;
+  submit_opens(c, P, s, true);
+}
+
+/* Source and temp are open: check the source, then plan the data. */
+static void begin_data(struct ctx *c, struct slot *s)
+{
+  if (ops_check_source(&s->job, s->srcfd, s->src_flags, S_IFREG, &s->st) != OP_OK) {
+    s->failed = true;
+    return;
+  }
+  s->mode = meta_target_mode(&s->job, s->p->fd, s->name);
+  s->size = (uint64_t)s->st.st_size;
+  s->sparse = copy_want_sparse(c, &s->st);
+  s->skip_zero = (c->flags & P_SPARSE) != 0;
+  s->next = 0;
+  s->data_end = s->sparse ? 0 : s->size;
+  s->eof = s->size;
+  s->counted = s->job.bytes;
+  s->state = S_DATA;
+}
+
+/* Queues reads (with their linked writes) while buffers and the per-file limit allow. */
+static void issue_chunks(struct ctx *c, struct pipe *P, struct slot *s)
+{
+  struct uring *u = c->ur;
+  while (!s->data_done && !s->failed && s->chunks < MAX_CHUNKS) {
+    if (s->next >= s->data_end) {
+      if (s->next >= s->size) {
+        s->data_done = true;
+        break;
+      }
+      off_t d = lseek(s->srcfd, (off_t)s->next, SEEK_DATA);
+      if (d < 0 && errno == ENXIO) {
+        s->data_done = true; /* only a hole is left */
+        break;
+      }
+      if (d < 0 && errno == EINVAL) { /* the filesystem cannot tell: copy everything */
+        s->data_end = s->size;
+        continue;
+      }
+      if (d < 0) {
+        slot_fail(s, errno, "read", W_SRC);
+        break;
+      }
+      if ((uint64_t)d >= s->size) {
+        s->data_done = true;
+        break;
+      }
+      off_t h = lseek(s->srcfd, d, SEEK_HOLE);
+      if (h < 0) {
+        slot_fail(s, errno, "read", W_SRC);
+        break;
+      }
+      s->next = (uint64_t)d;
+      s->data_end = (uint64_t)h < s->size ? (uint64_t)h : s->size;
+    }
+    uint64_t left = s->data_end - s->next;
+    uint32_t len = left < u->bufsize ? (uint32_t)left : (uint32_t)u->bufsize;
+    struct chunk *ch = P->free_chunks;
+    if (!ch || !ring_buf_get(u, len, &ch->buf))
+      break; /* wait for a chunk in flight to give its memory back */
+    unsigned need = s->skip_zero ? 1 : 2;
+    if (!reserve(c, s, need)) {
+      ring_buf_put(u, &ch->buf);
+      break;
+    }
+    P->free_chunks = ch->next;
+    *ch = (struct chunk){.s = s, .buf = ch->buf, .off = s->next, .len = len};
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+    io_uring_prep_read_fixed(sqe, s->srcfd, ch->buf.addr, len, ch->off, ch->buf.index);
+    /* With -S the bytes must be looked at before writing: no link then. */
+    tag_sqe(P, sqe, ch, T_READ, s->skip_zero ? 0 : IOSQE_IO_LINK);
+    if (!s->skip_zero) {
+      sqe = io_uring_get_sqe(&u->ring);
+      io_uring_prep_write_fixed(sqe, s->tmpfd, ch->buf.addr, len, ch->off, ch->buf.index);
+      tag_sqe(P, sqe, ch, T_WRITE, 0);
+    }
+    ch->pending = (int)need;
+    s->pending += need;
+    s->chunks++;
+    s->next += len;
+  }
+}
+
+/* Data is complete: size, metadata, then close the source, and close→rename the temp (linked). */
+static void finish_data(struct ctx *c, struct pipe *P, struct slot *s)
+{
+  if ((s->sparse || s->skip_zero || s->eof < s->size) && ftruncate(s->tmpfd, (off_t)s->eof) < 0) {
+    slot_fail(s, errno, "ftruncate", W_DST);
+    return;
+  }
+  copy_count_holes(&s->job, s->counted, s->eof);
+  if (meta_file(&s->job, s->srcfd, s->tmpfd, s->mode) != OP_OK) {
+    s->failed = true;
+    return;
+  }
+  if (!reserve(c, s, 3))
+    return;
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
+  io_uring_prep_close(sqe, s->srcfd);
+  tag_sqe(P, sqe, s, T_CLOSE_SRC, 0);
+  sqe = io_uring_get_sqe(&c->ur->ring);
+  io_uring_prep_close(sqe, s->tmpfd);
+  tag_sqe(P, sqe, s, T_CLOSE_TMP, IOSQE_IO_LINK);
+  sqe = io_uring_get_sqe(&c->ur->ring);
+  io_uring_prep_renameat(sqe, s->p->fd, s->tmp, s->p->fd, s->name, 0);
+  tag_sqe(P, sqe, s, T_RENAME, 0);
+  s->srcfd = s->tmpfd = -1; /* closing: never close them again */
+  s->res_close = s->res_rename = 0;
+  s->pending += 3;
+  s->state = S_FINISH;
+}
+
+/* Moves a slot on as far as it can go without waiting. */
+static void pump(struct ctx *c, struct pipe *P, struct slot *s)
+{
+  if (s->state == S_OPEN) {
+    if (s->pending)
+      return;
+    if (s->srcfd < 0) {
+      int e = -s->res_src;
+      if (s->res_src >= 0) {
+        s->srcfd = s->res_src;
+      } else if (e == EPERM && (s->src_flags & O_NOATIME) && !P->stop) {
+        /* O_NOATIME is refused on files we do not own: stop asking, for this file and the rest. */
+        c->noatime = false;
+        s->src_flags &= ~O_NOATIME;
+        submit_opens(c, P, s, s->tmpfd < 0);
+        return;
+      } else {
+        /* O_NOFOLLOW met a symlink where the walk saw a file: the entry changed. */
+        slot_fail(s, e == ELOOP ? ESTALE : e, e == ELOOP ? "fstat" : "open", W_SRC);
+      }
+    }
+    if (!s->failed && s->tmpfd < 0) {
+      if (s->res_tmp == -EEXIST && ++s->temp_tries < TEMP_TRIES && !P->stop && reserve(c, s, 1)) {
+        submit_open_tmp(c, P, s, 0);
+        return;
+      }
+      slot_fail(s, -s->res_tmp, "open", W_DST);
+    }
+    if (s->failed || P->stop) {
+      slot_end(c, P, s);
+      return;
+    }
+    begin_data(c, s);
+    if (s->failed) {
+      slot_end(c, P, s);
+      return;
+    }
+  }
+  if (s->state == S_DATA) {
+    if (!s->failed && !P->stop)
+      issue_chunks(c, P, s);
+    if (s->failed || P->stop) {
+      if (!s->pending)
+        slot_end(c, P, s);
+      return;
+    }
+    if (!s->data_done || s->chunks)
+      return;
+    finish_data(c, P, s);
+    if (s->failed) {
+      if (!s->pending)
+        slot_end(c, P, s);
+      return;
+    }
+  }
+  if (s->state == S_FINISH) {
+    if (s->pending)
+      return;
+    if (s->res_close < 0) {
+      slot_fail(s, -s->res_close, "close", W_DST);
+    } else if (s->res_rename == -EISDIR) {
+      /* A directory is in the way: ops_rename_over removes it if empty and renames again. */
+      if (ops_rename_over(&s->job, s->p->fd, s->tmp, s->name) != OP_OK)
+        s->failed = true;
+    } else if (s->res_rename < 0) {
+      slot_fail(s, -s->res_rename, "rename", W_DST);
+    }
+    if (!s->failed) {
+      s->made = false;
+      s->done = true;
+      counter_add(c, C_FILES, 1);
+    }
+    slot_end(c, P, s);
+  }
+}
+
+/* File ops the pipeline runs; -c and --inplace files go through the sync code. */
+static bool pipelined(const struct ctx *c, const struct op *op)
+{
+  return op->kind == OP_FILE && !(op->flags & OF_COMPARE) && !(c->flags & P_INPLACE);
+}
+
+/* Ops whose effect depends on earlier ops having finished. */
+static bool barrier(const struct op *op)
+{
+  switch (op->kind) {
+  case OP_DIRMETA: /* its mtime must be set after the renames into it */
+  case OP_HARDLINK: /* links to a file copied earlier */
+  case OP_ATTRS:
+  case OP_DELETE:
+  case OP_BACKUP:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static struct slot *free_slot(struct pipe *P)
+{
+  if (P->active == P->nslots)
+    return NULL;
+  for (unsigned i = 0; i < P->nslots; i++)
+    if (P->slots[i].state == S_FREE)
+      return &P->slots[i];
+  return NULL;
+}
+
+#define REAP_BATCH 64
+
+static void reap(struct ctx *c, struct pipe *P)
+{
+  struct io_uring_cqe *cqes[REAP_BATCH];
+  uint64_t ud[REAP_BATCH];
+  int res[REAP_BATCH];
+  for (;;) {
+    unsigned n = io_uring_peek_batch_cqe(&c->ur->ring, cqes, REAP_BATCH);
+    if (n == 0)
+      return;
+    /* Copy out and release the CQ slots first: handlers queue new SQEs (and may submit). */
+    for (unsigned i = 0; i < n; i++) {
+      ud[i] = cqes[i]->user_data;
+      res[i] = cqes[i]->res;
+    }
+    io_uring_cq_advance(&c->ur->ring, n);
+    for (unsigned i = 0; i < n; i++)
+      on_cqe(c, P, ud[i], res[i]);
+  }
+}
+
+/* Fails every active slot: the ring stopped working under us. Only reached on a kernel error we
+ * cannot wait out; SQEs may still be in flight, so fds and buffers are leaked rather than reused. */
+static void give_up(struct ctx *c, struct pipe *P, int e)
+{
+  for (unsigned i = 0; i < P->nslots; i++) {
+    struct slot *s = &P->slots[i];
+    if (s->state == S_FREE)
+      continue;
+    slot_fail(s, e, "io_uring_enter", W_DST);
+    failures_push(&c->fails, &s->op, s->job.err);
+    counter_add(c, C_ERRORS, 1);
+    set_outcome(c, s->op.index, OUT_FAILED);
+    s->state = S_FREE;
+  }
+  P->active = 0;
 }
 
 int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
 {
-  return ops_run_sync(c, batch, len);
+  struct pipe *P = c->ur->pipe;
+  size_t off = 0;
+  uint32_t idx = 0;
+  struct op op;
+  bool have = false, end = false;
+  unsigned idle = 0;
+  P->stop = false;
+  P->nretry = 0;
+  for (;;) {
+    if (!P->stop && aborted(c))
+      P->stop = true;
+    /* Admit ops in batch order while slots are free and no barrier or retry is pending. */
+    while (!P->stop && P->nretry == 0) {
+      if (!have) {
+        if (end || batch_next(batch, len, &off, &op) != 1) {
+          end = true;
+          break;
+        }
+        op.index = idx++;
+        have = true;
+      }
+      if (pipelined(c, &op)) {
+        struct slot *s = free_slot(P);
+        if (!s)
+          break;
+        have = false;
+        start_file(c, P, s, &op);
+        continue;
+      }
+      if (barrier(&op) && P->active)
+        break;
+      have = false;
+      if (ops_exec_sync(c, &op, true) == OP_ABORT || aborted(c))
+        P->stop = true;
+    }
+    for (unsigned i = 0; i < P->nslots; i++)
+      if (P->slots[i].state != S_FREE)
+        pump(c, P, &P->slots[i]);
+    if (P->active == 0) {
+      if (P->nretry) {
+        /* The pipeline has drained and released its fds: one more try each, in order. */
+        ops_parent_drop_cache(c);
+        for (size_t i = 0; i < P->nretry; i++) {
+          if (P->stop || aborted(c)) {
+            P->stop = true;
+            break;
+          }
+          if (ops_exec_sync(c, &P->retry[i], false) == OP_ABORT)
+            P->stop = true;
+        }
+        P->nretry = 0;
+        continue;
+      }
+      if (P->stop || (end && !have))
+        break;
+      continue;
+    }
+    if (P->inflight == 0) {
+      /* Active slots with nothing in flight only wait for memory released this round; a slot that
+       * can never move would be a bug, and hanging a backup is worse than failing its files. */
+      if (++idle > 1000) {
+        give_up(c, P, EDEADLK);
+        break;
+      }
+      continue;
+    }
+    idle = 0;
+    int r = io_uring_submit_and_wait(&c->ur->ring, 1);
+    if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY && r != -ETIME) {
+      give_up(c, P, -r);
+      break;
+    }
+    reap(c, P);
+  }
+  return P->stop ? OP_ABORT : OP_OK;
 }
