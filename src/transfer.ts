@@ -109,6 +109,8 @@ export interface TransferInput {
   abort: { aborted: boolean; onAbort?: () => void };
 }
 
+const isFdShortage = (errno: number): boolean => errno === ERRNO.EMFILE || errno === ERRNO.ENFILE;
+
 const NO_CHANGES: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
@@ -217,6 +219,8 @@ class Run {
         inline: ctx,
         onFailures: (fs) => fs.forEach((f) => this.fail(f)),
         onOutcomes: (batchId, outcomes) => this.settle(batchId, outcomes),
+        // The sync engine has one file open at a time: what the EMFILE retries need.
+        serial: () => openContext({ ...this.engineOptions, engine: this.engineOptions.engine === 'uring' ? 'sync' : this.engineOptions.engine }),
       });
     }
     if (c.progress && !c.dryRun) await this.reporter.start(this.counters, () => this.totals);
@@ -503,22 +507,26 @@ class Run {
     return isFailure(st) ? undefined : st;
   }
 
-  private scanDest(rel: Buffer, quiet = false): Map<string, Stat> {
+  private scanDest(rel: Buffer): Map<string, Stat> {
+    return this.scanDestRaw(rel).map;
+  }
+
+  /** A destination directory's entries by name (latin1 keys); errno 0 when it could be listed. */
+  private scanDestRaw(rel: Buffer): { map: Map<string, Stat>; errno: number } {
     const map = new Map<string, Stat>();
-    if (!this.ctx) return map;
+    if (!this.ctx) return { map, errno: 0 };
     const r = this.ctx.scanDest(rel);
-    if (isFailure(r)) {
-      if (r.errno !== ERRNO.ENOENT && r.errno !== ERRNO.ENOTDIR && !quiet) {
-        this.ioError(joinPath(this.plan.destRoot, rel), r.errno, r.syscall, 'opendir failed');
-      }
-      return map;
-    }
+    if (isFailure(r)) return { map, errno: r.errno };
     const l = r as DirListing;
     for (let i = 0; i < l.names.length; i++) {
       const st = l.stats[i];
       if (st) map.set(l.names[i]!.toString('latin1'), st);
     }
-    return map;
+    return { map, errno: 0 };
+  }
+
+  private async lowerConcurrency(): Promise<void> {
+    if (this.dispatcher) await this.dispatcher.lowerConcurrency();
   }
 
   /** Set up a directory to descend into; prints nothing yet (its deletions come first). */
@@ -556,7 +564,11 @@ class Run {
 
   /** List one source directory against its destination twin; returns the subdirectories to visit. */
   private async walkDir(dir: Frame, mode: 'transfer' | 'delete'): Promise<Frame[]> {
-    const listing = scanDir(this.input.engine.name, dir.src);
+    let listing = scanDir(this.input.engine.name, dir.src);
+    for (let tries = 0; isFailure(listing) && isFdShortage(listing.errno) && tries < 4; tries++) {
+      await this.lowerConcurrency();
+      listing = scanDir(this.input.engine.name, dir.src);
+    }
     if (isFailure(listing)) {
       if (mode === 'transfer') {
         if (listing.errno === ERRNO.ENOENT) this.fail({ index: -1, errno: listing.errno, syscall: listing.syscall, path: dir.src, onDest: false });
@@ -564,7 +576,18 @@ class Run {
       }
       return [];
     }
-    const dest = dir.destExists ? this.scanDest(dir.rel) : new Map<string, Stat>();
+    let dest = new Map<string, Stat>();
+    if (dir.destExists) {
+      let r = this.scanDestRaw(dir.rel);
+      for (let tries = 0; r.errno !== 0 && isFdShortage(r.errno) && tries < 4; tries++) {
+        await this.lowerConcurrency();
+        r = this.scanDestRaw(dir.rel);
+      }
+      if (r.errno !== 0 && r.errno !== ERRNO.ENOENT && r.errno !== ERRNO.ENOTDIR) {
+        this.ioError(joinPath(this.plan.destRoot, dir.rel), r.errno, 'scandir', 'opendir failed');
+      }
+      dest = r.map;
+    }
 
     // rsync's order: non-directories first, then directories, each sorted by name bytes.
     const order = listing.names.map((_, i) => i);
@@ -937,7 +960,7 @@ class Run {
   private deleteTree(rel: Buffer, st: Stat, w: BatchWriter, receiver: FilterScope | undefined, print: boolean): boolean {
     const kind = fileType(st.mode);
     if (kind === 'dir') {
-      const inside = this.scanDest(rel, true);
+      const inside = this.scanDest(rel);
       const names = [...inside.keys()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
       const sub = receiver?.enterDir(rel);
       for (const n of names) {

@@ -22,6 +22,8 @@ export interface DispatcherOptions {
   onFailures: (failures: OpFailure[]) => void;
   /** Called with a batch's per-op outcomes when it was submitted with a token. */
   onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
+  /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
+  serial?: () => EngineContext;
 }
 
 interface Held {
@@ -37,7 +39,7 @@ export class Dispatcher {
   private held: Held | undefined;
   private inFlight = new Set<Promise<void>>();
   private retry = new BatchWriter();
-  private readonly maxInFlight: number;
+  private maxInFlight: number;
   /** Threads actually used, for -v. */
   threadsUsed = 0;
 
@@ -115,10 +117,19 @@ export class Dispatcher {
     if (report.length) this.o.onFailures(report);
   }
 
+  private poolBroken = false;
+
   private async startPool(): Promise<Piscina | undefined> {
     if (this.pool) return this.pool;
-    if (this.o.workers <= 1) return undefined;
-    const { Piscina } = await import('piscina');
+    if (this.o.workers <= 1 || this.poolBroken) return undefined;
+    let Piscina: typeof import('piscina').Piscina;
+    try {
+      ({ Piscina } = await import('piscina'));
+    } catch {
+      // Loading the pool needs descriptors too; without them the run goes on inline.
+      this.poolBroken = true;
+      return undefined;
+    }
     const here = dirname(fileURLToPath(import.meta.url));
     const { destRoot, ...rest } = this.o.engineOptions;
     this.pool = new Piscina({
@@ -128,8 +139,28 @@ export class Dispatcher {
       idleTimeout: 60_000,
       workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot) } },
     });
+    // A worker that cannot start (EMFILE under a tight ulimit, no memory for its ring) must not take the
+    // run down: the batches it would have run go inline, and no more workers are tried.
+    this.pool.on('error', () => {
+      this.poolBroken = true;
+    });
     this.threadsUsed = this.o.workers;
     return this.pool;
+  }
+
+  /**
+   * Out of descriptors on the main thread: let every batch in flight finish (closing its files), keep
+   * fewer in flight from now on, and when that is not enough stop the workers (their rings and held
+   * descriptors go with them) and run the rest inline.
+   */
+  async lowerConcurrency(): Promise<void> {
+    const busy = this.inFlight.size > 0;
+    while (this.inFlight.size) await Promise.race(this.inFlight);
+    if (busy && this.maxInFlight > 1) {
+      this.maxInFlight = Math.max(1, this.maxInFlight >> 1);
+      return;
+    }
+    await this.close();
   }
 
   /** Wait for everything sent, run what was held back inline, then the EMFILE retries. */
@@ -140,16 +171,27 @@ export class Dispatcher {
       this.runInline(only);
     }
     while (this.inFlight.size) await Promise.race(this.inFlight);
+    // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
+    await this.close();
     if (this.retry.count > 0) {
       const batch = this.retry.finish();
-      // Second chance, one op at a time on the main thread; what fails now is reported.
-      const failures = this.o.inline.run(batch).map((f) => ({ ...f, path: toBuffer(f.path) }));
+      // Second chance, one file at a time on the main thread; what fails now is reported.
+      let ctx = this.o.inline;
+      try {
+        ctx = this.o.serial?.() ?? this.o.inline;
+      } catch {
+        // keep the inline context
+      }
+      const failures = ctx.run(batch).map((f) => ({ ...f, path: toBuffer(f.path) }));
+      if (ctx !== this.o.inline) ctx.close();
       if (failures.length) this.o.onFailures(failures);
     }
   }
 
   async close(): Promise<void> {
-    if (this.pool) await this.pool.destroy();
+    const pool = this.pool;
     this.pool = undefined;
+    this.poolBroken = true;
+    if (pool) await pool.destroy().catch(() => undefined);
   }
 }
