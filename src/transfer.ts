@@ -758,7 +758,7 @@ class Run {
       return true;
     }
 
-    let verdict = quickCheck(st, destSt, this.check, linkDiffers);
+    const verdict = quickCheck(st, destSt, this.check, linkDiffers);
     if (verdict.action === 'skip' || verdict.action === 'none') {
       if (verdict.action === 'none' && this.out.itemizeAll) this.emit(kind, verdict, this.lineFor(rel, src, st, kind, suffix));
       return false;

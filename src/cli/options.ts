@@ -233,7 +233,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     throw new UsageError('only one of --delete-before, --delete-during and --delete-after may be given');
   }
   const deleteMode = o['deleteBefore'] ? 'before' : o['deleteAfter'] ? 'after' : o['deleteDuring'] || o['del'] || o['delete'] || o['deleteExcluded'] ? 'during' : 'none';
-  let chmod: ChmodRule[] = [];
+  let chmod: ChmodRule[];
   try {
     chmod = (o['chmod'] as string[]).flatMap((c) => parseChmod(c));
   } catch (err) {
