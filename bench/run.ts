@@ -4,7 +4,8 @@
 // and with --cache cold the page cache is dropped. Per workload it prints the median, min and max wall
 // time of each tool, peak RSS, CPU time, and arsync's median ratio to every peer measured in the same run.
 //
-//   npm run bench                         the default set on tmpfs (under 30 minutes on 2 cores)
+//   npm run bench                         the default set: all but million on tmpfs, large on disk warm
+//                                         and cold beside fio (under 30 minutes on 2 cores)
 //   npm run bench -- --quick              small, large and tiny with fewer runs
 //   npm run bench -- --only small,large --runs 5 --engines uring,sync,node
 //   npm run bench -- --only large --fs disk --cache warm,cold
@@ -45,8 +46,10 @@ import {
 const HELP = `usage: npm run bench -- [options]
   --runs N              timed runs per tool (default per workload: small/large 5, linux/noop/incremental 3, tiny 20, million 1)
   --only W,...          workloads: ${WORKLOADS.map((w) => w.name + (w.optIn ? ' (opt-in)' : '')).join(', ')}
-  --fs tmpfs,disk       where the trees live (default tmpfs = ${SHM}; disk = ${CACHE}/disk)
+  --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${CACHE}/disk; default tmpfs)
   --cache warm,cold     cold drops the page cache before each run (disk only; default warm)
+                        with none of --only, --fs, --cache, --quick: every workload but million on tmpfs,
+                        plus large on disk, warm and cold
   --engines E,...       arsync rows: auto, uring, sync, node (default auto)
   --arsync-args "..."   extra arguments for every arsync run (e.g. "--workers 1")
   --warmup N            untimed rounds before the timed ones (default 1 with a warm cache, 0 cold)
@@ -64,8 +67,8 @@ const { values: opt, positionals } = parseArgs({
   options: {
     runs: { type: 'string' },
     only: { type: 'string' },
-    fs: { type: 'string', default: 'tmpfs' },
-    cache: { type: 'string', default: 'warm' },
+    fs: { type: 'string' },
+    cache: { type: 'string' },
     engines: { type: 'string', default: 'auto' },
     'arsync-args': { type: 'string', default: '' },
     warmup: { type: 'string' },
@@ -280,9 +283,9 @@ async function main(): Promise<void> {
   }
   if (positionals.length) die(`unexpected argument ${positionals[0]} (see --help)`);
 
-  const fsKinds = list(opt.fs) as FsKind[];
+  const fsKinds = list(opt.fs ?? 'tmpfs') as FsKind[];
   for (const f of fsKinds) if (f !== 'tmpfs' && f !== 'disk') die(`--fs takes tmpfs and/or disk, not ${f}`);
-  const caches = list(opt.cache) as Cache[];
+  const caches = list(opt.cache ?? 'warm') as Cache[];
   for (const c of caches) if (c !== 'warm' && c !== 'cold') die(`--cache takes warm and/or cold, not ${c}`);
   if (!['quick', 'checksum', 'none'].includes(opt.verify)) die(`--verify takes quick, checksum or none`);
   const engines = list(opt.engines);
@@ -296,10 +299,30 @@ async function main(): Promise<void> {
   } else {
     workloads = WORKLOADS.filter((w) => !w.optIn);
   }
+  interface Case {
+    w: Workload;
+    fsKind: FsKind;
+    cache: Cache;
+  }
+  const cases: Case[] = [];
+  for (const fsKind of fsKinds) {
+    for (const cache of caches) {
+      if (cache === 'cold' && fsKind === 'tmpfs') {
+        log('skipping tmpfs with a cold cache: tmpfs lives in the page cache, there is nothing to drop');
+        continue;
+      }
+      for (const w of workloads) cases.push({ w, fsKind, cache });
+    }
+  }
+  // The default set: every workload on tmpfs, plus the large files on the disk, warm and cold, beside fio.
+  if (!opt.only && !opt.quick && opt.fs === undefined && opt.cache === undefined) {
+    const large = WORKLOADS.find((w) => w.name === 'large')!;
+    cases.push({ w: large, fsKind: 'disk', cache: 'warm' }, { w: large, fsKind: 'disk', cache: 'cold' });
+  }
 
   checkTimeBinary();
   if (!fs.existsSync(ARSYNC_BIN)) die(`${ARSYNC_BIN} is missing: run npm run build:ts first`);
-  if (caches.includes('cold') && process.geteuid?.() !== 0) die('--cache cold needs root (drop_caches)');
+  if (cases.some((c) => c.cache === 'cold') && process.geteuid?.() !== 0) die('--cache cold needs root (drop_caches)');
 
   const arsyncArgs = opt['arsync-args'].split(/\s+/).filter(Boolean);
   const plan: Plan = {
@@ -342,19 +365,11 @@ async function main(): Promise<void> {
 
   const t0 = performance.now();
   try {
-    for (const fsKind of fsKinds) {
-      for (const cache of caches) {
-        if (cache === 'cold' && fsKind === 'tmpfs') {
-          log('skipping tmpfs with a cold cache: tmpfs lives in the page cache, there is nothing to drop');
-          continue;
-        }
-        for (const w of workloads) {
-          const r = await runWorkload(w, fsKind, cache, plan);
-          file.results.push(r);
-          save();
-          console.log(`\n${formatWorkload(r)}`);
-        }
-      }
+    for (const { w, fsKind, cache } of cases) {
+      const r = await runWorkload(w, fsKind, cache, plan);
+      file.results.push(r);
+      save();
+      console.log(`\n${formatWorkload(r)}`);
     }
   } catch (err) {
     if ((err as Error).message === 'interrupted') {
@@ -364,10 +379,10 @@ async function main(): Promise<void> {
     }
     throw err;
   } finally {
-    for (const f of fsKinds) rmrf(rootsFor(f).dst);
+    for (const f of new Set(cases.map((c) => c.fsKind))) rmrf(rootsFor(f).dst);
   }
   console.log(`\ntotal ${((performance.now() - t0) / 60000).toFixed(1)} min; results saved to ${saveTo.join(', ')}`);
-  if (fsKinds.includes('tmpfs')) {
+  if (cases.some((c) => c.fsKind === 'tmpfs')) {
     console.log(`source trees kept in ${SHM} (RAM) for the next run; npm run bench -- --clean removes them`);
   }
 }
