@@ -1,0 +1,103 @@
+// Differential tests against rsync (issue 3): a fresh copy, an update, hard links, and the deletion modes.
+// Each case gives identical starting trees to rsync and to arsync with the same flags and demands the same
+// exit code, the same sorted -i lines, identical resulting trees and untouched sources
+// (see test/helpers/differential.ts).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { removeTemps } from '../helpers/tree.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { clone, deleteSetup, differential, freshSetup, put, updateSetup } from '../helpers/differential.js';
+
+afterAll(() => removeTemps());
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('fresh copy: -a src/ dst/ (dst does not exist)', async () => {
+    await differential({ engine, setup: freshSetup, args: ['-a', 'src/', 'dst/'] });
+  });
+
+  it('fresh copy without a trailing slash on src: -a src dst/', async () => {
+    await differential({ engine, setup: freshSetup, args: ['-a', 'src', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('update: changed, added, removed (kept without --delete), metadata-only changes, retargeted link, file->dir', async () => {
+    await differential({ engine, setup: updateSetup, args: ['-a', 'src/', 'dst/'] });
+  });
+
+  it('update with -v instead of -i (the file list rsync prints)', async () => {
+    await differential({ engine, setup: updateSetup, args: ['-av', 'src/', 'dst/'], noItemize: true });
+  });
+
+  it('--out-format="%i %n%L" matches rsync', async () => {
+    await differential({ engine, setup: updateSetup, args: ['-a', '--out-format=%i %n%L', 'src/', 'dst/'], noItemize: true });
+  });
+
+  it('-H: hard links in an update (group grows, one member changed)', async () => {
+    await differential({
+      engine,
+      setup: (root) => {
+        const src = path.join(root, 'src');
+        freshSetup(root);
+        put(src, 'hl/one', 'linked\n');
+        fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'hl/two'));
+        clone(src, path.join(root, 'dst'));
+        fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'hl/three'));
+        put(src, 'hl2/x', 'second group\n');
+        fs.linkSync(path.join(src, 'hl2/x'), path.join(src, 'hl2/y'));
+      },
+      args: ['-aH', 'src/', 'dst/'],
+    });
+  });
+
+  it('-H fresh copy of hard-link groups', async () => {
+    await differential({
+      engine,
+      setup: (root) => {
+        const src = path.join(root, 'src');
+        freshSetup(root);
+        put(src, 'hl/one', 'linked\n');
+        fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'hl/two'));
+        fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'sub/three'));
+      },
+      args: ['-aH', 'src/', 'dst/'],
+    });
+  });
+
+  it('--delete', async () => {
+    await differential({ engine, setup: deleteSetup, args: ['-a', '--delete', 'src/', 'dst/'] });
+  });
+
+  it('--delete -n changes nothing on disk and itemizes what would happen', async () => {
+    await differential({ engine, setup: deleteSetup, args: ['-a', '--delete', '-n', 'src/', 'dst/'], unchanged: ['.'] });
+  });
+
+  it('--delete-before', async () => {
+    await differential({ engine, setup: deleteSetup, args: ['-a', '--delete-before', 'src/', 'dst/'] });
+  });
+
+  it('--delete-after', async () => {
+    await differential({ engine, setup: deleteSetup, args: ['-a', '--delete-after', 'src/', 'dst/'] });
+  });
+
+  it('--delete-during (same as --delete) with -v', async () => {
+    await differential({ engine, setup: deleteSetup, args: ['-av', '--delete-during', 'src/', 'dst/'], noItemize: true });
+  });
+
+  it('--existing --delete: updates and deletes, creates nothing', async () => {
+    await differential({ engine, setup: deleteSetup, args: ['-a', '--existing', '--delete', 'src/', 'dst/'] });
+  });
+
+  it('--max-delete=1 stops after one deletion with exit 25', async () => {
+    const r = await differential({ engine, setup: deleteSetup, args: ['-a', '--delete', '--max-delete=1', 'src/', 'dst/'] });
+    expect(r.rsync.code).toBe(25);
+    expect(r.rsync.stderr).toMatch(/Deletions stopped due to --max-delete limit/);
+    expect(r.arsync.stderr).toMatch(/Deletions stopped due to --max-delete limit/);
+  });
+
+  it('--max-delete=0 deletes nothing (rsync 3.x: exit 25, skipped deletions reported)', async () => {
+    await differential({ engine, setup: deleteSetup, args: ['-a', '--delete', '--max-delete=0', 'src/', 'dst/'] });
+  });
+});

@@ -1,0 +1,394 @@
+// Differential testing against rsync: the same starting state is given to real rsync and to arsync with the
+// same flags, and everything observable must agree:
+//   1. the exit codes;
+//   2. the sorted stdout lines (both run with -i unless the case asks for its own output format);
+//   3. the resulting trees: the whole work root (dst, and any backup dir, previous snapshot, ...) of the
+//      rsync run against the arsync run, by compareTrees (content, mode, owner, mtimes of files and dirs,
+//      symlink targets, hard-link grouping, which includes inodes shared with a --link-dest snapshot,
+//      xattrs) and by rsync's own `-aHAXn -c -i --delete` dry run, which must print nothing;
+//   4. the sources are untouched (a full lstat snapshot, ctime and inode included, and the content), except
+//      with --remove-source-files, where both runs' sources must just match each other (check 3).
+//
+// Layout: the setup function builds the starting state once under O/ (O/src, usually O/dst, and any extra
+// dirs such as a previous snapshot); `cp -a` clones it into A/ (for rsync) and B/ (for arsync), which keeps
+// ns mtimes, owners, hard links and xattrs. Both tools run with their copy as cwd and the same relative
+// operands (`src/ dst/`), so their output needs no path normalisation ("created directory dst" is the same
+// line for both), and options with paths (--link-dest=../prev, --backup-dir, --files-from) mean the same.
+//
+// Mtimes (documented design decisions):
+//  - arsync compares mtimes to the nanosecond by default; rsync compares whole seconds unless
+//    --modify-window=-1, so rsync gets --modify-window=-1 (arsync gets nothing).
+//  - the node engine can only set mtimes to the microsecond (and compares to the microsecond), so for it the
+//    final rsync-vs-arsync oracle uses rsync's default window and compareTrees a 1000 ns tolerance. Test trees
+//    only ever differ in mtime by whole seconds, where the two precisions decide alike.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
+import { compareTrees, formatDiffs, oracle, walk } from './compare.js';
+import { runCli, type CliResult, type EngineName } from './cli.js';
+import { runShell, shq, showPath, tempDir } from './tree.js';
+
+export interface DiffSpec {
+  engine: EngineName;
+  /** Build the starting state under `root` (root/src, usually root/dst, any extra dirs). */
+  setup: (root: string) => void;
+  /** Flags and operands, relative to the work root (both tools run there). No --engine, no -i. */
+  args: string[];
+  /** rsync's arguments when they must differ from args (rare; say why at the call site). */
+  rsyncArgs?: string[];
+  /** Do not add -i (the case sets its own output, e.g. --out-format). */
+  noItemize?: boolean;
+  /** Dirs (relative to the root; '.' for all of it) whose full lstat snapshot must not change. Default ['src']. */
+  unchanged?: string[];
+  /** The run may change the source (--remove-source-files): skip the unchanged check for src. */
+  sourceChanges?: boolean;
+  /** Paths (relative to the root) whose mtimes legitimately depend on when the run happened. */
+  volatile?: string[];
+  /** Compare owners in the result trees (default true). */
+  owners?: boolean;
+  /** Runs on the two clones (A for rsync, B for arsync) just before the runs (mounts, inode records). */
+  beforeRun?: (roots: { A: string; B: string }) => void;
+  /** Extra checks on the A (rsync) and B (arsync) roots after the standard ones. */
+  after?: (r: DiffResult) => void;
+}
+
+export interface DiffResult {
+  /** The pristine starting state. */
+  O: string;
+  /** rsync's work root. */
+  A: string;
+  /** arsync's work root. */
+  B: string;
+  rsync: CliResult;
+  arsync: CliResult;
+}
+
+function sh(script: string, cwd?: string): string {
+  const r = spawnSync('sh', ['-ec', script], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${script}: exit ${r.status ?? r.signal}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Clone a tree exactly (ns mtimes, owners, modes, hard links, xattrs, symlinks). */
+export function clone(from: string, to: string): void {
+  const r = spawnSync('cp', ['-a', '--', from, to]);
+  if (r.status !== 0) throw new Error(`cp -a ${from} ${to}: ${r.stderr.toString()}`);
+}
+
+/** Full lstat snapshot of everything under dir: type, mode, owner, size, mtime, ctime, inode, nlink, blocks, content hash, link target. */
+export function statSnapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!fs.existsSync(dir)) return out;
+  const D = Buffer.from(dir);
+  for (const [k, e] of walk(dir)) {
+    const st = e.st;
+    const abs = e.rel.length ? Buffer.concat([D, Buffer.from('/'), e.rel]) : D;
+    let extra = '';
+    if (st.isFile()) extra = crypto.createHash('sha1').update(fs.readFileSync(abs)).digest('hex');
+    else if (st.isSymbolicLink()) extra = '-> ' + showPath(fs.readlinkSync(abs, { encoding: 'buffer' }));
+    out.set(
+      k,
+      `mode=${st.mode.toString(8)} uid=${st.uid} gid=${st.gid} size=${st.size} mtime=${st.mtimeNs} ctime=${st.ctimeNs} ino=${st.ino} nlink=${st.nlink} blocks=${st.blocks} ${extra}`,
+    );
+  }
+  return out;
+}
+
+/** The differences between two snapshots, one line each. */
+export function snapshotDiff(before: Map<string, string>, after: Map<string, string>): string[] {
+  const out: string[] = [];
+  const name = (k: string): string => showPath(Buffer.from(k, 'latin1')) || '.';
+  for (const [k, v] of before) {
+    const w = after.get(k);
+    if (w === undefined) out.push(`${name(k)}: removed`);
+    else if (w !== v) out.push(`${name(k)}: ${v}  =>  ${w}`);
+  }
+  for (const k of after.keys()) if (!before.has(k)) out.push(`${name(k)}: added`);
+  return out;
+}
+
+const sortedLines = (s: string): string[] => s.split('\n').filter((l) => l !== '').sort();
+
+/**
+ * What legitimately differs in stdout: the -v summary's byte counts and speed (rsync counts its protocol
+ * traffic, arsync has none), and arsync's "engine: ..." line under -v (a documented arsync addition). The
+ * "total size is N" figure is kept.
+ */
+export function normaliseOutput(out: string, tool: 'rsync' | 'arsync'): string {
+  return out
+    .split('\n')
+    .filter((l) => !(tool === 'arsync' && /^engine: /.test(l)))
+    .map((l) =>
+      l
+        .replace(/^sent [\d,]+ bytes\s+received [\d,]+ bytes\s+[\d,.]+ bytes\/sec$/, 'sent … bytes  received … bytes  … bytes/sec')
+        .replace(/^(total size is [\d,]+)\s+speedup is [\d,.]+/, '$1  speedup is …'),
+    )
+    .join('\n');
+}
+
+/** Soft-assert an empty list, with the list itself in the message (reporters truncate long diffs). */
+export function softEmpty(list: string[], label: string, ctx = ''): void {
+  expect.soft(list, `${label}:\n    ${list.join('\n    ')}${ctx}`).toEqual([]);
+}
+
+/** The lines (as a multiset) only one of the two outputs has. */
+export function lineDiff(rsyncOut: string, arsyncOut: string): { onlyRsync: string[]; onlyArsync: string[] } {
+  const a = sortedLines(arsyncOut);
+  const onlyRsync: string[] = [];
+  for (const l of sortedLines(rsyncOut)) {
+    const i = a.indexOf(l);
+    if (i >= 0) a.splice(i, 1);
+    else onlyRsync.push(l);
+  }
+  return { onlyRsync, onlyArsync: a };
+}
+
+function runRsync(args: string[], cwd: string): CliResult {
+  const r = spawnSync('rsync', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 100_000 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', argv: ['rsync', ...args] };
+}
+
+/**
+ * Run rsync and arsync on identical copies of the starting state and assert they agree (soft assertions:
+ * every disagreement of a case is reported at once). Returns both runs for case-specific checks.
+ */
+export async function differential(spec: DiffSpec): Promise<DiffResult> {
+  const base = tempDir(`arsync-diff-${spec.engine}-`);
+  const O = path.join(base, 'O');
+  const A = path.join(base, 'A');
+  const B = path.join(base, 'B');
+  fs.mkdirSync(O);
+  spec.setup(O);
+  clone(O, A);
+  clone(O, B);
+
+  spec.beforeRun?.({ A, B });
+
+  const itemize = spec.noItemize ? [] : ['-i'];
+  const rsyncArgs = ['--modify-window=-1', ...itemize, ...(spec.rsyncArgs ?? spec.args)];
+  const arsyncArgs = [...itemize, ...spec.args, `--engine=${spec.engine}`];
+
+  const watched = [...(spec.unchanged ?? ['src'])].filter((d) => !(spec.sourceChanges && d === 'src'));
+  const before = watched.map((d) => statSnapshot(path.join(B, d)));
+  const beforeA = watched.map((d) => statSnapshot(path.join(A, d)));
+
+  const rsync = runRsync(rsyncArgs, A);
+  const arsync = await runCli(arsyncArgs, { cwd: B });
+  const res: DiffResult = { O, A, B, rsync, arsync };
+
+  const ctx =
+    `\n  rsync  (cwd A): ${rsync.argv.join(' ')}\n    exit ${rsync.code}\n    stdout: ${rsync.stdout.trim()}\n    stderr: ${rsync.stderr.trim()}` +
+    `\n  arsync (cwd B): ${arsync.argv.join(' ')}\n    exit ${arsync.code ?? arsync.signal}\n    stdout: ${arsync.stdout.trim()}\n    stderr: ${arsync.stderr.trim()}\n`;
+  // 1. exit codes
+  expect.soft(arsync.code, `exit code (rsync: ${rsync.code})${ctx}`).toBe(rsync.code);
+  // 2. output lines, sorted: shown as the lines only one of the two printed.
+  const ld = lineDiff(normaliseOutput(rsync.stdout, 'rsync'), normaliseOutput(arsync.stdout, 'arsync'));
+  const ldLines = [...ld.onlyRsync.map((l) => `only rsync:  ${l}`), ...ld.onlyArsync.map((l) => `only arsync: ${l}`)];
+  softEmpty(ldLines, 'stdout lines differ from rsync\'s', ctx);
+  // A run where rsync says nothing on stderr must not warn either.
+  if (rsync.stderr.trim() === '') expect.soft(arsync.stderr.trim(), `stderr where rsync printed none${ctx}`).toBe('');
+
+  // 4 (first, before the roots' times are touched below). Sources unchanged (lstat incl. ctime and inode,
+  // and content), for arsync and, as a sanity check of the case itself, for rsync.
+  watched.forEach((d, i) => {
+    const after = statSnapshot(path.join(B, d));
+    softEmpty(snapshotDiff(before[i] as Map<string, string>, after), `arsync changed ${d}/`, ctx);
+    const afterA = statSnapshot(path.join(A, d));
+    softEmpty(snapshotDiff(beforeA[i] as Map<string, string>, afterA), `(test sanity) rsync changed ${d}/`, ctx);
+  });
+  if (!spec.sourceChanges) {
+    const srcDiffs = compareTrees(path.join(O, 'src'), path.join(B, 'src'), { rootMeta: true });
+    softEmpty(formatDiffs(srcDiffs), 'arsync\'s source differs from the pristine copy', ctx);
+  }
+
+  // 3. result trees: the whole work roots. Give both roots one mtime first (creating dst changes it at
+  // different instants in the two runs), and likewise any dir the case names as volatile (a dir the run
+  // creates without a source for its times, e.g. dst for `src dst/`).
+  for (const v of ['.', ...(spec.volatile ?? [])]) {
+    for (const r of [A, B]) if (fs.existsSync(path.join(r, v))) fs.utimesSync(path.join(r, v), 1_600_000_000, 1_600_000_000);
+  }
+  const node = spec.engine === 'node';
+  const owners = spec.owners ?? true;
+  const diffs = compareTrees(A, B, { mtimeToleranceNs: node ? 1000 : 0, owners });
+  softEmpty(formatDiffs(diffs), 'compareTrees(rsync\'s result A, arsync\'s result B)', ctx);
+  const o = oracle(A, B, { nsTimes: !node, ...(owners ? {} : { owners: false }) });
+  softEmpty(o.lines, `rsync oracle ${o.argv.join(' ')} (A = rsync's result, B = arsync's) ${o.stderr}`, ctx);
+
+  spec.after?.(res);
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tree building with exact nanosecond mtimes
+
+/** Write a file (creating parents), with an optional mode. */
+export function put(root: string, rel: string, content: string | Buffer, mode?: number): void {
+  const p = path.join(root, rel);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, content);
+  if (mode !== undefined) fs.chmodSync(p, mode);
+}
+
+/** Set an exact mtime (and atime) "SEC.NSEC" on each path, without following symlinks. */
+export function touchNs(stamps: [string, string][]): void {
+  if (stamps.length === 0) return;
+  runShell(Buffer.concat(stamps.map(([p, t]) => Buffer.concat([Buffer.from(`touch -h -d @${t} -- `), shq(p), Buffer.from('\n')]))));
+}
+
+/** Give every entry under dir a distinct deterministic ns mtime (contents before their dirs). */
+export function stampTree(dir: string, t0 = 1_700_000_000): void {
+  const entries = [...walk(dir).values()].map((e) => e.rel.toString()).sort();
+  const stamps: [string, string][] = [];
+  // Deepest first, so setting a child's time does not disturb its parent's afterwards.
+  const order = entries.sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1));
+  order.forEach((rel, i) => {
+    const ns = String((123_456_789 + i * 7_654_321) % 1_000_000_000).padStart(9, '0');
+    stamps.push([rel ? path.join(dir, rel) : dir, `${t0 + i * 1000}.${ns}`]);
+  });
+  touchNs(stamps);
+}
+
+/** Deterministic bytes. */
+export function bytes(n: number, seed: number): Buffer {
+  const out = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/**
+ * The standard source tree for sync cases: nested dirs, files of various sizes and modes, an empty file and
+ * an empty dir, build/log/cache dirs for filter cases, and symlinks (inside, to a dir, dangling, absolute and
+ * `..` ones, the last two unsafe). Every entry has a distinct ns mtime. No hard links (see the -H case).
+ */
+export function baseTree(src: string): void {
+  fs.mkdirSync(src, { recursive: true });
+  put(src, 'a.txt', 'alpha\n');
+  put(src, 'b.bin', bytes(20_000, 2));
+  put(src, 'empty', '');
+  put(src, 'exec.sh', '#!/bin/sh\necho hi\n', 0o755);
+  put(src, 'ro.txt', 'read only\n', 0o444);
+  put(src, 'sub/c.txt', 'charlie\n');
+  put(src, 'sub/d.log', 'delta log\n');
+  put(src, 'sub/deep/e.txt', 'echo\n');
+  put(src, 'sub/deep/f.o', bytes(5000, 6));
+  put(src, 'sub/deep/deeper/g.txt', 'golf\n');
+  put(src, 'build/out.o', bytes(3000, 8));
+  put(src, 'build/keep.txt', 'keep\n');
+  put(src, 'logs/x.log', 'x log\n');
+  put(src, 'logs/old/y.log', 'y log\n');
+  put(src, 'cache/tmp.dat', bytes(1000, 9));
+  put(src, 'docs/build/page.html', '<p>a page</p>\n');
+  put(src, 'docs/readme.md', '# readme\n');
+  fs.mkdirSync(path.join(src, 'emptydir'));
+  fs.symlinkSync('a.txt', path.join(src, 'lnk'));
+  fs.symlinkSync('sub', path.join(src, 'dirlnk'));
+  fs.symlinkSync('nowhere', path.join(src, 'dangling'));
+  fs.symlinkSync('../../a.txt', path.join(src, 'sub/deep/uplnk')); // safe: stays inside the tree
+  fs.symlinkSync('/etc/hostname', path.join(src, 'abs')); // unsafe: absolute
+  fs.symlinkSync('../outside.txt', path.join(src, 'escape')); // unsafe: leaves the tree
+  stampTree(src);
+}
+
+/** A file outside the tree for the `escape` link (put next to src). */
+export function outsideFile(root: string): void {
+  put(root, 'outside.txt', 'outside\n');
+  touchNs([[path.join(root, 'outside.txt'), '1690000000.5']]);
+}
+
+/** mtime as "SEC.NSEC" string. */
+export function mtimeOf(p: string): string {
+  const st = fs.lstatSync(p, { bigint: true });
+  return `${st.mtimeNs / 1_000_000_000n}.${String(st.mtimeNs % 1_000_000_000n).padStart(9, '0')}`;
+}
+
+/** Shift a path's mtime by whole seconds (keeping the ns part). */
+export function shiftMtime(p: string, seconds: number): void {
+  const st = fs.lstatSync(p, { bigint: true });
+  const ns = st.mtimeNs + BigInt(seconds) * 1_000_000_000n;
+  touchNs([[p, `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`]]);
+}
+
+/** Replace a file's content keeping its exact mtime (and the parent dir's mtime). */
+export function rewriteKeepTimes(p: string, content: string | Buffer): void {
+  const dir = path.dirname(p);
+  const t = mtimeOf(p);
+  const td = mtimeOf(dir);
+  fs.writeFileSync(p, content);
+  touchNs([
+    [p, t],
+    [dir, td],
+  ]);
+}
+
+/** Run a shell script in a directory (for setups). */
+export function shIn(cwd: string, script: string): string {
+  return sh(script, cwd);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Standard starting states
+
+/** root/src: a fresh base tree (plus outside.txt for the `escape` link); no dst. */
+export function freshSetup(root: string): void {
+  baseTree(path.join(root, 'src'));
+  outsideFile(root);
+}
+
+/**
+ * root/dst is the previous sync of the base tree; root/src has since changed in every way a sync must
+ * notice: content changed with a new size, content changed with the same size and a new mtime, files and a
+ * dir added, a file and a dir removed, metadata-only changes (mode, mtime, owner and group of a file, owner
+ * of a dir), a symlink retargeted, and a file replaced by a directory.
+ */
+export function updateSetup(root: string): void {
+  const src = path.join(root, 'src');
+  const dst = path.join(root, 'dst');
+  freshSetup(root);
+  clone(src, dst);
+  fs.appendFileSync(path.join(src, 'a.txt'), 'and more\n');
+  const b = path.join(src, 'b.bin');
+  rewriteKeepTimes(b, bytes(20_000, 77));
+  shiftMtime(b, 10);
+  put(src, 'new.txt', 'new file\n');
+  put(src, 'sub/newdir/n.txt', 'new in new dir\n');
+  fs.rmSync(path.join(src, 'sub/d.log'));
+  fs.rmSync(path.join(src, 'logs/old'), { recursive: true });
+  fs.chmodSync(path.join(src, 'exec.sh'), 0o700);
+  shiftMtime(path.join(src, 'sub/c.txt'), -100);
+  fs.lchownSync(path.join(src, 'ro.txt'), 1234, 5678);
+  fs.lchownSync(path.join(src, 'docs'), 4321, 8765);
+  fs.rmSync(path.join(src, 'lnk'));
+  fs.symlinkSync('sub/c.txt', path.join(src, 'lnk'));
+  fs.rmSync(path.join(src, 'sub/deep/f.o'));
+  put(src, 'sub/deep/f.o/inner.txt', 'now a dir\n');
+}
+
+/** updateSetup plus extraneous entries in dst (files and dirs, nested) for --delete cases. */
+export function deleteSetup(root: string): void {
+  updateSetup(root);
+  const src = path.join(root, 'src');
+  const dst = path.join(root, 'dst');
+  put(dst, 'zz-extra.txt', 'extra\n');
+  put(dst, 'extra-dir/one.txt', '1\n');
+  put(dst, 'extra-dir/nested/two.txt', '2\n');
+  put(dst, 'sub/deep/extra.tmp', 'tmp\n');
+  fs.symlinkSync('a.txt', path.join(dst, 'extra-link'));
+  fs.mkdirSync(path.join(dst, 'emptydir/leftover'));
+  // Adding the extras changed these dst dirs' mtimes at whatever instant the setup ran; make them exact and
+  // deterministic: equal to the source dir's for . and emptydir (so only the extraneous entries differ), 50 s
+  // older for sub/deep.
+  touchNs(['.', 'emptydir'].map((d) => [path.join(dst, d), mtimeOf(path.join(src, d))]));
+  touchNs([[path.join(dst, 'sub/deep'), mtimeOf(path.join(src, 'sub/deep'))]]);
+  shiftMtime(path.join(dst, 'sub/deep'), -50);
+}
