@@ -37,8 +37,9 @@ export interface DiffSpec {
   setup: (root: string) => void;
   /** Flags and operands, relative to the work root (both tools run there). No --engine, no -i. */
   args: string[];
-  /** rsync's arguments when they must differ from args (rare; say why at the call site). */
-  rsyncArgs?: string[];
+  /** rsync's arguments when they must differ from args (rare; say why at the call site); a function is
+   *  called with the starting state's root after setup. */
+  rsyncArgs?: string[] | ((root: string) => string[]);
   /** Do not add -i (the case sets its own output, e.g. --out-format). */
   noItemize?: boolean;
   /** Dirs (relative to the root; '.' for all of it) whose full lstat snapshot must not change. Default ['src']. */
@@ -47,6 +48,8 @@ export interface DiffSpec {
   sourceChanges?: boolean;
   /** Paths (relative to the root) whose mtimes legitimately depend on when the run happened. */
   volatile?: string[];
+  /** Compare arsync's src with the pristine O/src (default true; off when src changes in beforeRun). */
+  pristine?: boolean;
   /** Compare owners in the result trees (default true). */
   owners?: boolean;
   /** Runs on the two clones (A for rsync, B for arsync) just before the runs (mounts, inode records). */
@@ -168,7 +171,7 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   spec.beforeRun?.({ A, B });
 
   const itemize = spec.noItemize ? [] : ['-i'];
-  const rsyncArgs = ['--modify-window=-1', ...itemize, ...(spec.rsyncArgs ?? spec.args)];
+  const rsyncArgs = ['--modify-window=-1', ...itemize, ...(typeof spec.rsyncArgs === 'function' ? spec.rsyncArgs(O) : (spec.rsyncArgs ?? spec.args))];
   const arsyncArgs = [...itemize, ...spec.args, `--engine=${spec.engine}`];
 
   const watched = [...(spec.unchanged ?? ['src'])].filter((d) => !(spec.sourceChanges && d === 'src'));
@@ -199,7 +202,7 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
     const afterA = statSnapshot(path.join(A, d));
     softEmpty(snapshotDiff(beforeA[i] as Map<string, string>, afterA), `(test sanity) rsync changed ${d}/`, ctx);
   });
-  if (!spec.sourceChanges) {
+  if (!spec.sourceChanges && spec.pristine !== false) {
     const srcDiffs = compareTrees(path.join(O, 'src'), path.join(B, 'src'), { rootMeta: true });
     softEmpty(formatDiffs(srcDiffs), 'arsync\'s source differs from the pristine copy', ctx);
   }
