@@ -1,11 +1,14 @@
 /* The uring engine's batch executor. File ops run as small state machines in "slots": the source
- * and temp-file opens (linked, so no temp is created for a vanished source), READ_FIXED→WRITE_FIXED
- * pairs (linked, so a chunk costs no extra round trip) on registered memory, several chunks of a
- * large file at once, then close→rename (linked). Every round submits what all slots need and waits
- * once. Steps io_uring has no opcode for (fstat, fchown, fchmod, xattrs, futimens, SEEK_DATA) are
- * plain syscalls between rounds. Ops that must see earlier ops finished (DirMeta, Hardlink, Attrs,
- * Delete, Backup) wait for the pipeline to drain and then run through the sync code, as do the
- * cheap independent ones (Mkdir, Symlink, Special, LinkFrom, -c and --inplace files). */
+ * open, READ_FIXED→WRITE_FIXED pairs (linked, so a chunk costs no extra round trip) on registered
+ * memory, several chunks of a large file at once, then the closes. Every round submits what all
+ * slots need and waits once. Steps io_uring has no opcode for (fstat, fchown, fchmod, xattrs,
+ * futimens, SEEK_DATA) are plain syscalls between rounds, and so are the temp file's O_CREAT open
+ * and the rename: io_uring always hands those to io-wq worker threads, which measured slower than
+ * doing them inline (docs/native-notes.md). Same-filesystem files of 8 MiB and more go through
+ * copy_file_range (extent sharing on XFS/btrfs, server-side copy on NFS), falling back to the ring.
+ * Ops that must see earlier ops finished (DirMeta, Hardlink, Attrs, Delete, Backup) wait for the
+ * pipeline to drain and then run through the sync code, as do the cheap independent ones (Mkdir,
+ * Symlink, Special, LinkFrom, -c and --inplace files). */
 #include "pipeline.h"
 
 #include <errno.h>
@@ -23,16 +26,21 @@
 #include "ring.h"
 
 /* user_data = pointer | tag: slots and chunks are 8-byte aligned, so 3 low bits are free. */
-enum tag { T_OPEN_SRC = 0, T_OPEN_TMP, T_CLOSE_SRC, T_CLOSE_TMP, T_RENAME, T_READ, T_WRITE };
+enum tag { T_OPEN_SRC = 0, T_CLOSE_SRC, T_CLOSE_TMP, T_READ, T_WRITE };
 #define TAG_MASK 7u
 
 enum state { S_FREE = 0, S_OPEN, S_DATA, S_FINISH };
 
 #define TEMP_TRIES 64
 /* Chunks of one file in flight: enough to keep a device queue busy, few enough that one big file
- * does not starve the small ones; with the open/close SQEs a file never has more than 8 SQEs out,
- * which is what the CQ is sized for (ring.c). */
+ * does not starve the small ones; a file never has more than 8 SQEs out, which is what the CQ is
+ * sized for (ring.c). */
 #define MAX_CHUNKS 4
+/* Files at least this large try copy_file_range first. */
+#define CFR_MIN (8u << 20)
+/* --direct applies to files at least this large (smaller ones gain nothing from bypassing the cache). */
+#define DIRECT_MIN (4u << 20)
+#define DIO_ALIGN 4096u
 
 struct slot;
 
@@ -54,11 +62,10 @@ struct slot {
   struct job job;
   struct parent *p;
   int srcfd, tmpfd, src_flags;
-  int res_src, res_tmp, res_close, res_rename;
-  int temp_tries;
+  int res_src, res_close;
   unsigned pending; /* SQEs in flight, chunks' included */
   unsigned chunks;  /* chunks in flight */
-  bool made, failed, done, data_done, sparse, skip_zero;
+  bool made, failed, done, data_done, sparse, skip_zero, direct;
   mode_t mode;
   struct stat st;
   uint64_t size, next, data_end, eof;
@@ -69,6 +76,7 @@ struct slot {
 struct pipe {
   struct slot *slots;
   unsigned nslots, active;
+  unsigned limit; /* files admitted at once: nslots, halved after each EMFILE drain */
   unsigned inflight; /* SQEs submitted or queued and not completed */
   struct chunk *chunks, *free_chunks;
   struct op *retry; /* EMFILE casualties, re-run once the pipeline has drained */
@@ -82,7 +90,7 @@ int pipeline_create(struct ctx *c)
   struct pipe *P = calloc(1, sizeof *P);
   if (!P)
     return ENOMEM;
-  P->nslots = u->depth;
+  P->nslots = P->limit = u->depth;
   P->slots = calloc(P->nslots, sizeof *P->slots);
   size_t nchunks = (size_t)u->nbuf * u->upb;
   P->chunks = calloc(nchunks, sizeof *P->chunks);
@@ -135,26 +143,14 @@ static bool reserve(struct ctx *c, struct slot *s, unsigned n)
   return false;
 }
 
-static void submit_open_tmp(struct ctx *c, struct pipe *P, struct slot *s, unsigned flags)
+static void submit_open_src(struct ctx *c, struct pipe *P, struct slot *s)
 {
-  struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
-  ops_temp_name(c, s->name, s->tmp);
-  io_uring_prep_openat(sqe, s->p->fd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  tag_sqe(P, sqe, s, T_OPEN_TMP, flags);
-  s->pending++;
-}
-
-/* Opens the source and, linked behind it, the temp file: a failed source open cancels the temp's. */
-static void submit_opens(struct ctx *c, struct pipe *P, struct slot *s, bool tmp)
-{
-  if (!reserve(c, s, 2))
+  if (!reserve(c, s, 1))
     return;
   struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
   io_uring_prep_openat(sqe, AT_FDCWD, s->src, s->src_flags, 0);
-  tag_sqe(P, sqe, s, T_OPEN_SRC, tmp ? IOSQE_IO_LINK : 0);
+  tag_sqe(P, sqe, s, T_OPEN_SRC, 0);
   s->pending++;
-  if (tmp)
-    submit_open_tmp(c, P, s, 0);
 }
 
 static void chunk_release(struct ctx *c, struct pipe *P, struct chunk *ch)
@@ -179,6 +175,8 @@ static void chunk_step(struct ctx *c, struct pipe *P, struct chunk *ch)
     return;
   }
   uint32_t n = (uint32_t)ch->rres;
+  if (n > ch->len) /* an aligned --direct tail read past the size we copy: the file grew */
+    n = ch->len;
   if (n < ch->len) {
     /* The source shrank: its data ends here (the linked write was cancelled by the short read). */
     if (ch->off + n < s->eof)
@@ -190,6 +188,12 @@ static void chunk_step(struct ctx *c, struct pipe *P, struct chunk *ch)
     if (!reserve(c, s, 1)) {
       chunk_release(c, P, ch);
       return;
+    }
+    if (s->direct && (b & (DIO_ALIGN - 1))) {
+      /* O_DIRECT writes whole blocks: pad the tail with zeros, ftruncate cuts it off at the end. */
+      size_t al = (b + DIO_ALIGN - 1) & ~(size_t)(DIO_ALIGN - 1);
+      memset(ch->buf.addr + b, 0, al - b);
+      b = al;
     }
     struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
     io_uring_prep_write_fixed(sqe, s->tmpfd, ch->buf.addr + a, (unsigned)(b - a), ch->off + a, ch->buf.index);
@@ -233,18 +237,8 @@ static void on_cqe(struct ctx *c, struct pipe *P, uint64_t ud, int res)
   case T_OPEN_SRC:
     s->res_src = res;
     break;
-  case T_OPEN_TMP:
-    s->res_tmp = res;
-    if (res >= 0) {
-      s->tmpfd = res;
-      s->made = true;
-    }
-    break;
   case T_CLOSE_TMP:
     s->res_close = res;
-    break;
-  case T_RENAME:
-    s->res_rename = res;
     break;
   default: /* T_CLOSE_SRC: a read-only fd has nothing to report */
     break;
@@ -312,11 +306,59 @@ static void start_file(struct ctx *c, struct pipe *P, struct slot *s, const stru
   s->src_flags = ops_source_flags(c, op);
   s->state = S_OPEN;
   P->active++;
-  submit_opens(c, P, s, true);
+  submit_open_src(c, P, s);
+}
+
+/* Copies a whole large file with copy_file_range. False when the kernel cannot do it for this pair
+ * of files (other filesystems, EXDEV...): the ring path takes over from byte 0. */
+static bool try_cfr(struct ctx *c, struct pipe *P, struct slot *s)
+{
+  uint64_t pos = 0;
+  while (pos < s->size) {
+    if (aborted(c)) {
+      P->stop = true;
+      return true;
+    }
+    loff_t oi = (loff_t)pos, oo = (loff_t)pos;
+    size_t want = s->size - pos < CFR_MIN ? (size_t)(s->size - pos) : CFR_MIN;
+    ssize_t n = copy_file_range(s->srcfd, &oi, s->tmpfd, &oo, want, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0 && pos == 0 && (n == 0 || copy_cfr_unsupported(errno)))
+      return false;
+    if (n < 0) {
+      slot_fail(s, errno, "copy_file_range", copy_dest_errno(errno) ? W_DST : W_SRC);
+      return true;
+    }
+    if (n == 0) { /* the source shrank */
+      s->eof = pos;
+      break;
+    }
+    pos += (uint64_t)n;
+    s->job.bytes += n;
+    counter_add(c, C_BYTES, n);
+  }
+  s->next = s->size;
+  s->data_done = true;
+  return true;
+}
+
+/* --direct on both fds of a large file; stays buffered where the filesystem refuses O_DIRECT. */
+static bool try_direct(struct slot *s)
+{
+  int keep = s->src_flags & O_NOATIME;
+  if (fcntl(s->srcfd, F_SETFL, keep | O_DIRECT) < 0)
+    return false;
+  if (fcntl(s->tmpfd, F_SETFL, O_DIRECT) < 0) {
+    if (fcntl(s->srcfd, F_SETFL, keep) < 0)
+      slot_fail(s, errno, "open", W_SRC);
+    return false;
+  }
+  return true;
 }
 
 /* Source and temp are open: check the source, then plan the data. */
-static void begin_data(struct ctx *c, struct slot *s)
+static void begin_data(struct ctx *c, struct pipe *P, struct slot *s)
 {
   if (ops_check_source(&s->job, s->srcfd, s->src_flags, S_IFREG, &s->st) != OP_OK) {
     s->failed = true;
@@ -331,6 +373,11 @@ static void begin_data(struct ctx *c, struct slot *s)
   s->eof = s->size;
   s->counted = s->job.bytes;
   s->state = S_DATA;
+  bool plain = !s->sparse && !s->skip_zero;
+  if (plain && c->direct && s->size >= DIRECT_MIN)
+    s->direct = try_direct(s);
+  else if (plain && s->size >= CFR_MIN)
+    try_cfr(c, P, s);
 }
 
 /* Queues reads (with their linked writes) while buffers and the per-file limit allow. */
@@ -370,10 +417,17 @@ static void issue_chunks(struct ctx *c, struct pipe *P, struct slot *s)
     }
     uint64_t left = s->data_end - s->next;
     uint32_t len = left < u->bufsize ? (uint32_t)left : (uint32_t)u->bufsize;
+    /* An O_DIRECT tail is read as a whole block; its write waits for the read (no link). */
+    uint32_t rlen = len;
+    bool link = !s->skip_zero;
+    if (s->direct && (len & (DIO_ALIGN - 1))) {
+      rlen = (len + DIO_ALIGN - 1) & ~(DIO_ALIGN - 1);
+      link = false;
+    }
     struct chunk *ch = P->free_chunks;
-    if (!ch || !ring_buf_get(u, len, &ch->buf))
+    if (!ch || !ring_buf_get(u, rlen, &ch->buf))
       break; /* wait for a chunk in flight to give its memory back */
-    unsigned need = s->skip_zero ? 1 : 2;
+    unsigned need = link ? 2 : 1;
     if (!reserve(c, s, need)) {
       ring_buf_put(u, &ch->buf);
       break;
@@ -381,10 +435,10 @@ static void issue_chunks(struct ctx *c, struct pipe *P, struct slot *s)
     P->free_chunks = ch->next;
     *ch = (struct chunk){.s = s, .buf = ch->buf, .off = s->next, .len = len};
     struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-    io_uring_prep_read_fixed(sqe, s->srcfd, ch->buf.addr, len, ch->off, ch->buf.index);
+    io_uring_prep_read_fixed(sqe, s->srcfd, ch->buf.addr, rlen, ch->off, ch->buf.index);
     /* With -S the bytes must be looked at before writing: no link then. */
-    tag_sqe(P, sqe, ch, T_READ, s->skip_zero ? 0 : IOSQE_IO_LINK);
-    if (!s->skip_zero) {
+    tag_sqe(P, sqe, ch, T_READ, link ? IOSQE_IO_LINK : 0);
+    if (link) {
       sqe = io_uring_get_sqe(&u->ring);
       io_uring_prep_write_fixed(sqe, s->tmpfd, ch->buf.addr, len, ch->off, ch->buf.index);
       tag_sqe(P, sqe, ch, T_WRITE, 0);
@@ -396,10 +450,11 @@ static void issue_chunks(struct ctx *c, struct pipe *P, struct slot *s)
   }
 }
 
-/* Data is complete: size, metadata, then close the source, and close→rename the temp (linked). */
+/* Data is complete: size, metadata, then both closes through the ring (the rename waits for the
+ * temp's close, which can report a deferred write error). */
 static void finish_data(struct ctx *c, struct pipe *P, struct slot *s)
 {
-  if ((s->sparse || s->skip_zero || s->eof < s->size) && ftruncate(s->tmpfd, (off_t)s->eof) < 0) {
+  if ((s->sparse || s->skip_zero || s->direct || s->eof < s->size) && ftruncate(s->tmpfd, (off_t)s->eof) < 0) {
     slot_fail(s, errno, "ftruncate", W_DST);
     return;
   }
@@ -408,20 +463,17 @@ static void finish_data(struct ctx *c, struct pipe *P, struct slot *s)
     s->failed = true;
     return;
   }
-  if (!reserve(c, s, 3))
+  if (!reserve(c, s, 2))
     return;
   struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
   io_uring_prep_close(sqe, s->srcfd);
   tag_sqe(P, sqe, s, T_CLOSE_SRC, 0);
   sqe = io_uring_get_sqe(&c->ur->ring);
   io_uring_prep_close(sqe, s->tmpfd);
-  tag_sqe(P, sqe, s, T_CLOSE_TMP, IOSQE_IO_LINK);
-  sqe = io_uring_get_sqe(&c->ur->ring);
-  io_uring_prep_renameat(sqe, s->p->fd, s->tmp, s->p->fd, s->name, 0);
-  tag_sqe(P, sqe, s, T_RENAME, 0);
+  tag_sqe(P, sqe, s, T_CLOSE_TMP, 0);
   s->srcfd = s->tmpfd = -1; /* closing: never close them again */
-  s->res_close = s->res_rename = 0;
-  s->pending += 3;
+  s->res_close = 0;
+  s->pending += 2;
   s->state = S_FINISH;
 }
 
@@ -431,33 +483,38 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
   if (s->state == S_OPEN) {
     if (s->pending)
       return;
-    if (s->srcfd < 0) {
-      int e = -s->res_src;
-      if (s->res_src >= 0) {
-        s->srcfd = s->res_src;
-      } else if (e == EPERM && (s->src_flags & O_NOATIME) && !P->stop) {
-        /* O_NOATIME is refused on files we do not own: stop asking, for this file and the rest. */
-        c->noatime = false;
-        s->src_flags &= ~O_NOATIME;
-        submit_opens(c, P, s, s->tmpfd < 0);
-        return;
-      } else {
-        /* O_NOFOLLOW met a symlink where the walk saw a file: the entry changed. */
-        slot_fail(s, e == ELOOP ? ESTALE : e, e == ELOOP ? "fstat" : "open", W_SRC);
-      }
+    int e = -s->res_src;
+    if (s->res_src >= 0) {
+      s->srcfd = s->res_src;
+    } else if (e == EPERM && (s->src_flags & O_NOATIME) && !P->stop) {
+      /* O_NOATIME is refused on files we do not own: stop asking, for this file and the rest. */
+      c->noatime = false;
+      s->src_flags &= ~O_NOATIME;
+      submit_open_src(c, P, s);
+      return;
+    } else {
+      /* O_NOFOLLOW met a symlink where the walk saw a file: the entry changed. */
+      slot_fail(s, e == ELOOP ? ESTALE : e, e == ELOOP ? "fstat" : "open", W_SRC);
     }
-    if (!s->failed && s->tmpfd < 0) {
-      if (s->res_tmp == -EEXIST && ++s->temp_tries < TEMP_TRIES && !P->stop && reserve(c, s, 1)) {
-        submit_open_tmp(c, P, s, 0);
-        return;
+    /* The temp is created only once the source opened, so a vanished source costs nothing. */
+    if (!s->failed && !P->stop) {
+      int fd = -1;
+      for (int i = 0; i < TEMP_TRIES; i++) {
+        ops_temp_name(c, s->name, s->tmp);
+        fd = openat(s->p->fd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+          break;
       }
-      slot_fail(s, -s->res_tmp, "open", W_DST);
+      if (fd < 0)
+        slot_fail(s, errno, "open", W_DST);
+      s->tmpfd = fd;
+      s->made = fd >= 0;
     }
     if (s->failed || P->stop) {
       slot_end(c, P, s);
       return;
     }
-    begin_data(c, s);
+    begin_data(c, P, s);
     if (s->failed) {
       slot_end(c, P, s);
       return;
@@ -483,15 +540,10 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
   if (s->state == S_FINISH) {
     if (s->pending)
       return;
-    if (s->res_close < 0) {
+    if (s->res_close < 0)
       slot_fail(s, -s->res_close, "close", W_DST);
-    } else if (s->res_rename == -EISDIR) {
-      /* A directory is in the way: ops_rename_over removes it if empty and renames again. */
-      if (ops_rename_over(&s->job, s->p->fd, s->tmp, s->name) != OP_OK)
-        s->failed = true;
-    } else if (s->res_rename < 0) {
-      slot_fail(s, -s->res_rename, "rename", W_DST);
-    }
+    else if (ops_rename_over(&s->job, s->p->fd, s->tmp, s->name) != OP_OK)
+      s->failed = true;
     if (!s->failed) {
       s->made = false;
       s->done = true;
@@ -524,7 +576,7 @@ static bool barrier(const struct op *op)
 
 static struct slot *free_slot(struct pipe *P)
 {
-  if (P->active == P->nslots)
+  if (P->active >= P->limit)
     return NULL;
   for (unsigned i = 0; i < P->nslots; i++)
     if (P->slots[i].state == S_FREE)
@@ -613,8 +665,10 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
         pump(c, P, &P->slots[i]);
     if (P->active == 0) {
       if (P->nretry) {
-        /* The pipeline has drained and released its fds: one more try each, in order. */
+        /* The pipeline has drained and released its fds: one more try each, in order. The fd
+         * limit is what it is, so keep fewer files open from now on. */
         ops_parent_drop_cache(c);
+        P->limit = P->limit > 1 ? P->limit / 2 : 1;
         for (size_t i = 0; i < P->nretry; i++) {
           if (P->stop || aborted(c)) {
             P->stop = true;

@@ -4,6 +4,9 @@
 // holes, symlinks, FIFOs, hard links, counters, outcomes, fd leaks, and the safety rules (planted
 // destination symlinks, source swaps, ENOSPC, abort mid-file). Exits non-zero on any mismatch.
 // Usage: node scripts/smoke-native.mjs [--engine=uring|sync] [--keep]
+//        node scripts/smoke-native.mjs --bench [--files=20000] [--mib=1024] [--reps=3]
+// --bench times run() alone (walk and encoding excluded) for each engine on /dev/shm, alternating
+// engines, fresh destination each time, and prints medians (the figures in docs/native-notes.md).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -387,6 +390,18 @@ function testOps(engine, base, src) {
   check(addon.run(ip, encode([{ kind: K.File, src: f, dst: 'inpl', st }])).length === 0, `${engine}: inplace runs`);
   addon.closeContext(ip);
   check(fs.statSync(path.join(dst, 'inpl')).ino === ino && fs.readFileSync(path.join(dst, 'inpl')).equals(fs.readFileSync(f)), `${engine}: inplace content and inode`);
+  // Large files: copy_file_range (>= 8 MiB) and --direct (O_DIRECT, block-padded tail) paths.
+  const large = path.join(base, `large-${engine}`);
+  const lb = Buffer.alloc((9 << 20) + 4099);
+  for (let i = 0; i < lb.length; i += 512) lb[i] = (i >> 9) & 255;
+  fs.writeFileSync(large, lb);
+  const lst = statOf(addon.lstat(Buffer.from(large)));
+  for (const direct of [false, true]) {
+    const dc = ctxOf(engine, dst, ARCHIVE, counters(), { direct, bufferSize: 1 << 20, bufferCount: 8 });
+    const r = addon.run(dc, encode([{ kind: K.File, src: large, dst: `large-${direct}`, st: lst }]));
+    addon.closeContext(dc);
+    check(r.length === 0 && fs.readFileSync(path.join(dst, `large-${direct}`)).equals(lb), `${engine}: large file, direct=${direct}`);
+  }
   // --remove-source-files
   const rs = path.join(base, `rs-${engine}`);
   fs.writeFileSync(rs, 'bye');
@@ -447,6 +462,17 @@ async function testThreads(engine, base, src) {
   for (let i = 0; i < 3; i++) compareTrees(src, path.join(base, `thr-${engine}-${i}`), `${engine} thread ${i}`);
 }
 
+/** Under `ulimit -n 48` opens hit EMFILE: the engine drains, drops its cached fd and retries. */
+function testEmfile(engine, base) {
+  const dst = path.join(base, `emfile-${engine}`);
+  fs.mkdirSync(dst);
+  const me = fileURLToPath(import.meta.url);
+  const r = spawnSync('sh', ['-c', `ulimit -n 48 && exec "${process.execPath}" "${me}" --emfile-child ${engine} "${path.join(base, 'many-src')}" "${dst}"`], { encoding: 'utf8' });
+  check(r.status === 0, `${engine}: EMFILE child ran (${r.status} ${r.stderr.slice(0, 300)})`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
+  check(out.fails === 0 && out.files === 2000, `${engine}: under ulimit -n 48 every file still copies (${JSON.stringify(out)})`);
+}
+
 /** Many small files in several batches: no fd leaks, counters add up. */
 function testMany(engine, base) {
   const src = path.join(base, `many-src`);
@@ -471,6 +497,96 @@ function testMany(engine, base) {
   check(cnt[C.Files] === 2000n, `${engine}: 2000 files counted (${cnt[C.Files]})`);
   check(fdCount() === fds, `${engine}: no fd leak after 2000 files (${fds} -> ${fdCount()})`);
   compareTrees(src, dst, `${engine} many`);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function bench() {
+  const arg = (k, d) => Number(process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d);
+  const nfiles = arg('files', 20000);
+  const mib = arg('mib', 1024);
+  const reps = arg('reps', 3);
+  const depth = arg('depth', 64);
+  const bufsize = arg('bufsize', 1024) * 1024;
+  const bufcount = arg('bufcount', 32);
+  const base = fs.mkdtempSync('/dev/shm/arsync-bench-');
+  const flags = P.Perms | P.Owner | P.Group | P.Times | P.Devices | P.Specials;
+  try {
+    const small = path.join(base, 'small');
+    let total = 0;
+    for (let d = 0; d < nfiles / 200; d++) {
+      fs.mkdirSync(path.join(small, `d${d}`), { recursive: true });
+      for (let i = 0; i < 200; i++) {
+        const n = 1 + ((d * 200 + i) * 7919) % 8192;
+        total += n;
+        fs.writeFileSync(path.join(small, `d${d}`, `f${i}`), Buffer.alloc(n, i));
+      }
+    }
+    const big = path.join(base, 'big');
+    fs.mkdirSync(big);
+    const fd = fs.openSync(path.join(big, 'one'), 'w');
+    const chunk = Buffer.alloc(1 << 20);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 255;
+    for (let i = 0; i < mib; i++) fs.writeSync(fd, chunk);
+    fs.closeSync(fd);
+    const engines = (process.argv.find((a) => a.startsWith('--engine='))?.slice(9) ?? 'sync,uring').split(',');
+    for (const [label, src, bytes] of [[`${nfiles} files 1B-8KiB (${(total / 2 ** 20).toFixed(0)} MiB)`, small, total], [`one ${mib} MiB file`, big, mib * 2 ** 20]]) {
+      const ops = planTree(src);
+      const batches = [];
+      for (let i = 0; i < ops.length; i += 1000) batches.push(encode(ops.slice(i, i + 1000)));
+      const times = Object.fromEntries(engines.map((e) => [e, []]));
+      const cpu = Object.fromEntries(engines.map((e) => [e, []]));
+      for (let r = 0; r < reps; r++) {
+        for (const engine of engines) {
+          const dst = path.join(base, `dst-${engine}`);
+          fs.rmSync(dst, { recursive: true, force: true });
+          fs.mkdirSync(dst);
+          const ctx = ctxOf(engine, dst, flags, counters(), { queueDepth: depth, bufferSize: bufsize, bufferCount: bufcount });
+          const t0 = process.hrtime.bigint();
+          const c0 = process.cpuUsage(); // all threads, io_uring's io-wq workers included
+          for (const b of batches) if (addon.run(ctx, b).length) throw new Error(`${engine}: failures`);
+          times[engine].push(Number(process.hrtime.bigint() - t0) / 1e6);
+          const c1 = process.cpuUsage(c0);
+          cpu[engine].push((c1.user + c1.system) / 1000);
+          addon.closeContext(ctx);
+        }
+      }
+      console.log(label);
+      for (const engine of engines) {
+        const ms = median(times[engine]);
+        // The machine is shared: the fastest run and the CPU time say more than the median wall time.
+        const best = Math.min(...times[engine]);
+        console.log(`  ${engine.padEnd(6)} wall median ${ms.toFixed(0).padStart(5)} ms, best ${best.toFixed(0).padStart(5)} ms (${(bytes / 2 ** 20 / (best / 1000)).toFixed(0)} MiB/s), cpu median ${median(cpu[engine]).toFixed(0).padStart(5)} ms`);
+      }
+    }
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+if (isMainThread && process.argv.includes('--bench')) {
+  bench();
+  process.exit(0);
+}
+
+if (isMainThread && process.argv[2] === '--emfile-child') {
+  const [, , , engine, src, dst] = process.argv;
+  const cnt = counters();
+  const ctx = ctxOf(engine, dst, ARCHIVE, cnt, { queueDepth: 64 });
+  const ops = planTree(src);
+  let fails = 0;
+  const seen = new Set();
+  for (let i = 0; i < ops.length; i += 1000) {
+    const f = addon.run(ctx, encode(ops.slice(i, i + 1000)));
+    fails += f.length;
+    for (const x of f) seen.add(`${x.errno}/${x.syscall}`);
+  }
+  addon.closeContext(ctx);
+  console.log(JSON.stringify({ fails, files: Number(cnt[C.Files]), errors: [...seen] }));
+  process.exit(0);
 }
 
 if (!isMainThread) {
@@ -507,6 +623,7 @@ if (!isMainThread) {
       testOps(engine, base, src);
       testEnospc(engine, base, src);
       testMany(engine, base);
+      testEmfile(engine, base);
       await testAbort(engine, base);
       await testThreads(engine, base, src);
     }
