@@ -48,6 +48,9 @@ export interface DiffSpec {
   sourceChanges?: boolean;
   /** Paths (relative to the root) whose mtimes legitimately depend on when the run happened. */
   volatile?: string[];
+  /** Subtrees (relative to the root) whose directories' mtimes all depend on when the run happened (a
+   *  backup dir the run creates, a source emptied by --remove-source-files). */
+  volatileDirsUnder?: string[];
   /** Compare arsync's src with the pristine O/src (default true; off when src changes in beforeRun). */
   pristine?: boolean;
   /** Compare owners in the result trees (default true). */
@@ -212,6 +215,15 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   // creates without a source for its times, e.g. dst for `src dst/`).
   for (const v of ['.', ...(spec.volatile ?? [])]) {
     for (const r of [A, B]) if (fs.existsSync(path.join(r, v))) fs.utimesSync(path.join(r, v), 1_600_000_000, 1_600_000_000);
+  }
+  for (const v of spec.volatileDirsUnder ?? []) {
+    for (const r of [A, B]) {
+      const top = path.join(r, v);
+      if (!fs.existsSync(top)) continue;
+      for (const ent of walk(top).values()) {
+        if (ent.st.isDirectory()) fs.utimesSync(ent.rel.length ? path.join(top, ent.rel.toString()) : top, 1_600_000_000, 1_600_000_000);
+      }
+    }
   }
   const node = spec.engine === 'node';
   const owners = spec.owners ?? true;
