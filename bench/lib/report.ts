@@ -14,7 +14,8 @@ export interface ToolResult {
 }
 
 export interface FioResult {
-  when: 'before' | 'after';
+  /** 'before' the runs, or 'round N'. */
+  when: string;
   bwBytesPerSec: number;
   cmd: string;
 }
@@ -141,11 +142,15 @@ export function formatWorkload(w: WorkloadResult): string {
     if (cpu.length) out.push(`${a.t.id} CPU (user+sys) ÷ peer CPU: ${cpu.join(', ')}`);
   }
   if (w.fio?.length) {
-    const bw = median(w.fio.map((f) => f.bwBytesPerSec));
-    out.push(`fio sequential read (O_DIRECT) on this disk: ${w.fio.map((f) => `${f.when} ${fmtMBs(f.bwBytesPerSec)}`).join(', ')}`);
+    const all = w.fio.map((f) => f.bwBytesPerSec);
+    const bw = median(all);
+    out.push(
+      `fio sequential read (O_DIRECT, ${all.length} samples: before the runs and once per round): ` +
+        `median ${fmtMBs(bw)}, min ${fmtMBs(Math.min(...all))}, max ${fmtMBs(Math.max(...all))}`,
+    );
     for (const { t, s } of sums) {
       const rate = w.stats.bytes / s.median;
-      out.push(`  ${t.label}: ${fmtMBs(rate)} = ${((rate / bw) * 100).toFixed(0)}% of fio`);
+      out.push(`  ${t.label}: ${fmtMBs(rate)} (size ÷ median time) = ${((rate / bw) * 100).toFixed(0)}% of fio's median`);
     }
   }
   if (w.changedPerRun) out.push(`${w.changedPerRun} files changed before each run.`);
