@@ -387,28 +387,29 @@ napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
     return throw_type(env, "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number)");
   struct job j = {.c = c, .op = &op};
   char src[PATH_MAX], name[NAME_MAX + 1], dpath[PATH_MAX + 64];
-  int e = ops_zpath(op.src, op.src_len, src, sizeof src);
-  if (e)
-    return err_object(env, e, "lstat");
+  /* Never a failure object (the TypeScript signature is a number): when a side cannot be read the
+   * requested classes count as different, the planner issues Attrs, and that op reports the error. */
+  int all = ((flags & P_XATTRS) ? XC_XATTR : 0) | ((flags & P_ACLS) ? XC_ACL : 0);
+  int diff = all;
   struct stat st;
-  if (lstat(src, &st) < 0)
-    return err_object(env, errno, "lstat");
-  /* The destination entry is named through our own fd of its parent (a /proc magic link we
-   * opened beneath the root), so l*xattr never resolves a path an attacker could redirect, and
-   * symlinks and device nodes are read without being opened. */
-  struct parent *p = NULL;
-  if (op.dst_len == 0) {
-    snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/.", c->rootfd);
-  } else {
-    if (ops_resolve_parent(&j, op.dst, op.dst_len, &p, name) != OP_OK)
-      return err_object(env, j.err.no, j.err.sys);
-    snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", p->fd, name);
+  if (all && ops_zpath(op.src, op.src_len, src, sizeof src) == 0 && lstat(src, &st) == 0) {
+    /* The destination entry is named through our own fd of its parent (a /proc magic link we
+     * opened beneath the root), so l*xattr never resolves a path an attacker could redirect, and
+     * symlinks and device nodes are read without being opened. */
+    struct parent *p = NULL;
+    bool ok = true;
+    if (op.dst_len == 0)
+      snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/.", c->rootfd);
+    else if ((ok = ops_resolve_parent(&j, op.dst, op.dst_len, &p, name) == OP_OK))
+      snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", p->fd, name);
+    if (ok) {
+      struct xnode s = {.fd = -1, .path = src}, d = {.fd = -1, .path = dpath};
+      diff = meta_xattrs_diff(&j, flags & (P_XATTRS | P_ACLS), s, d, S_ISDIR(st.st_mode));
+      if (diff < 0)
+        diff = all;
+    }
+    ops_parent_put(c, p);
   }
-  struct xnode s = {.fd = -1, .path = src}, d = {.fd = -1, .path = dpath};
-  int diff = meta_xattrs_diff(&j, flags & (P_XATTRS | P_ACLS), s, d, S_ISDIR(st.st_mode));
-  ops_parent_put(c, p);
-  if (diff < 0)
-    return err_object(env, j.err.no, j.err.sys);
   napi_value v;
   NAPI_TRY(env, napi_create_int32(env, diff, &v));
   return v;

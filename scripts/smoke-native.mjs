@@ -4,7 +4,8 @@
 // holes, symlinks, FIFOs, hard links, counters, outcomes, fd leaks, and the safety rules (planted
 // destination symlinks, source swaps, ENOSPC, abort mid-file). Exits non-zero on any mismatch.
 // Usage: node scripts/smoke-native.mjs [--engine=uring|sync] [--keep]
-//        node scripts/smoke-native.mjs --bench [--files=20000] [--mib=1024] [--reps=3]
+//        node scripts/smoke-native.mjs --bench [--files=20000] [--mib=1024] [--reps=3] [--dir=/dev/shm]
+//                                      [--cold] [--depth=64] [--bufsize=KiB] [--bufcount=32]
 // --bench times run() alone (walk and encoding excluded) for each engine on /dev/shm, alternating
 // engines, fresh destination each time, and prints medians (the figures in docs/native-notes.md).
 
@@ -512,7 +513,10 @@ function bench() {
   const depth = arg('depth', 64);
   const bufsize = arg('bufsize', 1024) * 1024;
   const bufcount = arg('bufcount', 32);
-  const base = fs.mkdtempSync('/dev/shm/arsync-bench-');
+  const dirArg = process.argv.find((a) => a.startsWith('--dir='))?.slice(6) ?? '/dev/shm';
+  // --cold: drop the page cache before each run (root only), for the real-disk cold-cache case.
+  const cold = process.argv.includes('--cold');
+  const base = fs.mkdtempSync(path.join(dirArg, 'arsync-nbench-'));
   const flags = P.Perms | P.Owner | P.Group | P.Times | P.Devices | P.Specials;
   try {
     const small = path.join(base, 'small');
@@ -544,6 +548,10 @@ function bench() {
           const dst = path.join(base, `dst-${engine}`);
           fs.rmSync(dst, { recursive: true, force: true });
           fs.mkdirSync(dst);
+          if (cold) {
+            execFileSync('sync');
+            fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+          }
           const ctx = ctxOf(engine, dst, flags, counters(), { queueDepth: depth, bufferSize: bufsize, bufferCount: bufcount });
           const t0 = process.hrtime.bigint();
           const c0 = process.cpuUsage(); // all threads, io_uring's io-wq workers included
