@@ -82,6 +82,7 @@ struct pipe {
   struct op *retry; /* EMFILE casualties, re-run once the pipeline has drained */
   size_t nretry, capretry;
   bool stop;
+  bool broken; /* give_up() ran: the ring may still hold our SQEs, never touch it again */
 };
 
 int pipeline_create(struct ctx *c)
@@ -607,7 +608,8 @@ static void reap(struct ctx *c, struct pipe *P)
 }
 
 /* Fails every active slot: the ring stopped working under us. Only reached on a kernel error we
- * cannot wait out; SQEs may still be in flight, so fds and buffers are leaked rather than reused. */
+ * cannot wait out; SQEs may still be in flight, so fds and buffers are leaked rather than reused,
+ * and later runs on this context use the sync path. */
 static void give_up(struct ctx *c, struct pipe *P, int e)
 {
   for (unsigned i = 0; i < P->nslots; i++) {
@@ -621,11 +623,14 @@ static void give_up(struct ctx *c, struct pipe *P, int e)
     s->state = S_FREE;
   }
   P->active = 0;
+  P->broken = true;
 }
 
 int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
 {
   struct pipe *P = c->ur->pipe;
+  if (P->broken)
+    return ops_run_sync(c, batch, len); /* the context still works, one file at a time */
   size_t off = 0;
   uint32_t idx = 0;
   struct op op;
@@ -700,6 +705,19 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
       break;
     }
     reap(c, P);
+  }
+  if (P->broken && !P->stop) {
+    /* The ring failed mid-batch: finish the batch through the sync path. */
+    for (size_t i = 0; i < P->nretry; i++)
+      ops_exec_sync(c, &P->retry[i], false);
+    P->nretry = 0;
+    while (have || batch_next(batch, len, &off, &op) == 1) {
+      if (!have)
+        op.index = idx++;
+      have = false;
+      if (aborted(c) || ops_exec_sync(c, &op, true) == OP_ABORT)
+        return OP_ABORT;
+    }
   }
   return P->stop ? OP_ABORT : OP_OK;
 }
