@@ -61,8 +61,9 @@ enum preserve {
   P_INPLACE = 1u << 9,
   P_PARTIAL = 1u << 10,
   P_KEEP_DIRLINKS = 1u << 11,
+  P_OMIT_DIR_TIMES = 1u << 12, /* -O: directories' mtimes are left alone */
 };
-#define P_ALL 0xfffu
+#define P_ALL 0x1fffu
 
 /* Counter slots */
 enum counter {

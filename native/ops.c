@@ -315,15 +315,24 @@ static int same_content(struct job *j, int dirfd, const char *name, int in, cons
 }
 
 /* Attributes of an existing regular file or directory, on an fd: what Attrs and -c's Equal do. */
+/* Only what differs is set: an entry that is already right keeps its ctime (a second -c run, or
+ * an Attrs op for one attribute, touches nothing else). */
 static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
 {
   struct ctx *c = j->c;
-  int rc = meta_owner_fd(j, fd);
-  if (rc == OP_OK && (c->flags & P_PERMS))
-    rc = meta_mode_fd(j, fd, j->op->mode & 07777);
+  const struct op *op = j->op;
+  struct stat cur;
+  bool have = fstat(fd, &cur) == 0;
+  int rc = OP_OK;
+  if (!have || cur.st_uid != (uid_t)op->uid || cur.st_gid != (gid_t)op->gid)
+    rc = meta_owner_fd(j, fd);
+  if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != (op->mode & 07777)))
+    rc = meta_mode_fd(j, fd, op->mode & 07777);
   if (rc == OP_OK && srcfd >= 0)
     rc = meta_xattrs_sync_fd(j, srcfd, fd, dir);
-  if (rc == OP_OK)
+  if (rc == OP_OK && !(dir && (c->flags & P_OMIT_DIR_TIMES)) &&
+      (!have || (double)cur.st_mtim.tv_sec != op->mtime_sec ||
+                      (uint32_t)cur.st_mtim.tv_nsec != op->mtime_nsec))
     rc = meta_times_fd(j, fd);
   return rc;
 }
@@ -691,7 +700,7 @@ static int do_dirmeta(struct job *j)
     rc = meta_mode_fd(j, dfd, j->op->mode & 07777);
   if (rc == OP_OK)
     rc = meta_xattrs_fd(j, sfd, dfd, true);
-  if (rc == OP_OK)
+  if (rc == OP_OK && !(c->flags & P_OMIT_DIR_TIMES))
     rc = meta_times_fd(j, dfd);
   if (sfd >= 0)
     close(sfd);

@@ -6,7 +6,7 @@
 // not grow with the tree), hard links follow once every file is in place, and directory metadata comes
 // last, deepest first, so writing into a directory never leaves its mtime wrong.
 
-import { readlinkSync, statSync, mkdirSync, openSync, readSync, closeSync, constants as FS } from 'node:fs';
+import { readlinkSync, statSync, lstatSync, unlinkSync, mkdirSync, openSync, readSync, closeSync, constants as FS } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
@@ -19,6 +19,7 @@ import {
   OpKind,
   Outcome,
   S_IFDIR,
+  S_IFLNK,
   S_IFMT,
   type DirListing,
   type EngineContext,
@@ -26,8 +27,8 @@ import {
   type OpFailure,
   type Stat,
 } from './engine/types.js';
-import { decide, fileType, HardLinkTable, type FileType } from './plan/decide.js';
-import { itemize, quickCheck, type CheckOptions, type Changes, type Verdict } from './plan/quickcheck.js';
+import { decide, fileType, type FileType } from './plan/decide.js';
+import { attrChanges, itemize, quickCheck, sameTime, type CheckOptions, type Changes, type Verdict } from './plan/quickcheck.js';
 import { applyChmod } from './plan/chmod.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
@@ -79,6 +80,8 @@ interface DirRecord {
   stat: Stat;
   /** Set DirMeta at the end: new, attributes differ, or its entries changed (its mtime moved). */
   needMeta: boolean;
+  /** -K: the destination is a symlink to a directory; rsync stamps the directory's times on the link. */
+  keptLink?: boolean;
 }
 
 interface Frame {
@@ -91,13 +94,34 @@ interface Frame {
   receiver: FilterScope | undefined;
   record: DirRecord | undefined;
   /** The line for the directory itself, printed once its deletions are known (rsync's order). */
-  pending: { verdict: Verdict; line: Omit<LineInfo, 'itemize'> } | undefined;
+  pending: { verdict: Verdict; line: Omit<LineInfo, 'itemize'>; local?: boolean } | undefined;
+  /** --ignore-existing kept a non-directory where this directory would go: its entries all fail. */
+  blocked?: boolean;
+  /** --files-from "dir/": its subdirectories are made but not entered. */
+  oneLevel?: boolean;
 }
+
+/** One non-directory entry on its way to a decision. */
+interface Member {
+  src: Buffer;
+  rel: Buffer;
+  st: Stat;
+  destSt: Stat | undefined;
+  /** The parent directory's record, whose mtime must be restored when this entry changes. */
+  record: DirRecord | undefined;
+  flags: number;
+  /** The name printed, when it is not rel (a single file copied to a new name prints the source's). */
+  display: Buffer | undefined;
+}
+
+const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
 
 interface Pending {
   kind: FileType;
   verdict: Verdict;
   line: Omit<LineInfo, 'itemize'>;
+  /** The parent directory, whose mtime needs restoring if the engine did copy. */
+  record?: DirRecord | undefined;
 }
 
 export interface TransferInput {
@@ -107,6 +131,12 @@ export interface TransferInput {
   reporter: Reporter;
   filters: FilterList | undefined;
   abort: { aborted: boolean; onAbort?: () => void };
+}
+
+/** rsync's deletion order: the reverse of its file-list order (non-directories first, then directories). */
+function deleteOrder(entries: Map<string, Stat>): string[] {
+  const isDir = (n: string): number => Number(((entries.get(n)!.mode & S_IFMT) === S_IFDIR));
+  return [...entries.keys()].sort((a, b) => isDir(a) - isDir(b) || (a < b ? -1 : a > b ? 1 : 0)).reverse();
 }
 
 const isFdShortage = (errno: number): boolean => errno === ERRNO.EMFILE || errno === ERRNO.ENFILE;
@@ -125,6 +155,8 @@ class Run {
   private readonly counters = new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8));
   readonly totals: RunTotals;
   private readonly check: CheckOptions;
+  /** Directories compare times only when they are kept (-O, or --backup without --backup-dir). */
+  private readonly dirCheck: CheckOptions;
   private readonly engineOptions: EngineOptions;
   private ctx: EngineContext | undefined;
   private dispatcher: Dispatcher | undefined;
@@ -132,10 +164,11 @@ class Run {
   private batchBytes = 0;
   /** Lines for ops whose outcome decides what is printed (-c compares, --progress). */
   private batchPending = new Map<number, Pending>();
-  private readonly hardLinks: HardLinkTable | undefined;
+  private readonly hardLinks: boolean;
   private readonly deferredLinks = new BatchWriter(4096);
   private readonly dirs: DirRecord[] = [];
-  private deletionsStopped = false;
+  private readonly groups = new Map<string, Member[]>();
+  private readonly impliedDone = new Set<string>();
   private ioWarningShown = false;
   private rootDev = 0;
   private readonly altDirs: { kind: 'link' | 'compare' | 'copy'; dir: Buffer }[];
@@ -178,6 +211,7 @@ class Run {
       group: c.group,
       isRoot: process.geteuid?.() === 0,
     };
+    this.dirCheck = { ...this.check, times: c.times && !c.omitDirTimes };
     this.engineOptions = {
       engine: input.engine.name,
       destRoot: this.plan.destRoot,
@@ -189,7 +223,7 @@ class Run {
       direct: c.direct,
       counters: this.counters,
     };
-    this.hardLinks = c.hardLinks ? new HardLinkTable() : undefined;
+    this.hardLinks = c.hardLinks;
     // Alternate destination directories are relative to the destination, as in rsync.
     const underDest = (d: string): Buffer =>
       Buffer.from(isAbsolute(d) ? d : resolvePath(this.plan.destRoot.toString('latin1'), d), 'latin1');
@@ -209,6 +243,11 @@ class Run {
   async go(): Promise<RunTotals> {
     const c = this.c;
     const started = performance.now();
+    for (const a of this.altDirs) {
+      if (isFailure(lstatPath(this.input.engine.name, a.dir))) {
+        this.reporter.error(`--${a.kind}-dest arg does not exist: ${showPath(a.dir)}`);
+      }
+    }
     if (this.plan.createDest) this.makeDestRoot();
     if (!c.dryRun || this.destRootExists()) this.ctx = openContext(this.engineOptions);
     if (!c.dryRun && this.ctx) {
@@ -232,6 +271,7 @@ class Run {
         if (this.aborted) break;
         await this.walkRoot(root, 'transfer');
       }
+      await this.finishHardLinks();
       await this.flush();
       await this.dispatcher?.drain();
       this.totals.fileListMs = performance.now() - started;
@@ -243,7 +283,10 @@ class Run {
         const meta = new BatchWriter();
         for (let i = this.dirs.length - 1; i >= 0; i--) {
           const d = this.dirs[i]!;
-          if (d.needMeta) meta.add(OpKind.DirMeta, d.src, d.rel, d.stat);
+          if (!d.needMeta) continue;
+          // -K: rsync sets the directory's attributes on the symlink itself, not on its target.
+          if (d.keptLink) meta.add(OpKind.Attrs, d.src, d.rel, { ...d.stat, mode: S_IFLNK | (d.stat.mode & 0o7777) });
+          else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat);
         }
         this.runNow(meta);
       }
@@ -268,9 +311,16 @@ class Run {
     const path = this.plan.destRoot;
     if (this.destRootExists()) return;
     if (!this.c.json && (this.c.verbose > 0 || this.c.itemize > 0)) {
-      let shown = this.c.dest;
+      // Named as the user wrote it: the operand, or its directory when a file gets a new name.
+      let shown = this.plan.renamed ? dirName(this.c.dest) : this.c.dest;
       while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);
-      this.reporter.print(`created directory ${showPath(shown)}`);
+      if (this.c.mkpath) {
+        let missing = 0;
+        for (let p = path; p.length > 1 && isFailure(lstatPath(this.input.engine.name, p)); p = dirName(p)) missing++;
+        this.reporter.print(`created ${missing} director${missing === 1 ? 'y' : 'ies'} for ${showPath(shown)}`);
+      } else {
+        this.reporter.print(`created directory ${showPath(shown)}`);
+      }
     }
     if (this.c.dryRun) return;
     try {
@@ -343,8 +393,11 @@ class Run {
         const changes = p.verdict.changes;
         const v: Verdict = o === Outcome.Equal ? { action: 'attrs', changes } : { action: 'transfer', changes: { ...changes, value: true } };
         this.emit(p.kind, v, p.line);
-        if (o === Outcome.Done) this.totals.plannedFiles++;
-        if (o === Outcome.Done) this.totals.plannedBytes += p.line.size;
+        if (o === Outcome.Done) {
+          this.totals.plannedFiles++;
+          this.totals.plannedBytes += p.line.size;
+          if (p.record) p.record.needMeta = true;
+        }
       }
     }
   }
@@ -395,6 +448,7 @@ class Run {
       if (mode === 'transfer') this.ioError(root.src, st.errno, st.syscall, `link_stat "${showPath(root.src)}" failed`);
       return;
     }
+    let scanSrc = root.src;
     if ((root.contents || this.c.copyLinks) && fileType(st.mode) === 'link') {
       // "link/" (and -L) mean the directory or file behind the link.
       const followed = this.followStat(root.src);
@@ -403,6 +457,8 @@ class Run {
         return;
       }
       st = followed;
+      // A trailing slash makes every open resolve through the link (the walk opens with O_NOFOLLOW).
+      if (fileType(st.mode) === 'dir') scanSrc = Buffer.concat([root.src, Buffer.from('/')]);
     }
     st = this.withChmod(st);
     this.rootDev = st.dev;
@@ -416,25 +472,37 @@ class Run {
 
     const type = fileType(st.mode);
     if (type === 'dir' && root.dirOnly) {
-      // --files-from without -r: the listed directory is made, its contents are not walked.
+      // --files-from without -r: the listed directory is made; named with a trailing slash, its own
+      // entries are copied too and its subdirectories made, but not entered (rsync's --dirs).
       if (mode !== 'transfer' || (sender && sender.check(root.rel, true) === 'exclude')) return;
-      const f = this.dirFrame(root.src, root.rel, st, this.destStat(root.rel), mode, sender, receiver);
-      if (f?.pending) this.emit('dir', f.pending.verdict, f.pending.line);
+      const f = this.dirFrame(scanSrc, root.rel, st, this.destStat(root.rel), mode, sender, receiver);
+      if (!f) return;
+      if (!root.oneLevel) {
+        if (f.pending) this.emit('dir', f.pending.verdict, f.pending.line);
+        return;
+      }
+      f.sender = sender?.enterDir(root.rel, root.src);
+      f.receiver = receiver?.enterDir(root.rel);
+      f.oneLevel = true;
+      for (const sub of await this.walkDir(f, mode)) {
+        if (sub.pending) this.emit('dir', sub.pending.verdict, sub.pending.line);
+      }
       return;
     }
     if (type !== 'dir' || !this.c.recursive) {
       if (mode === 'transfer') {
         if (root.rel.length && sender && sender.check(root.rel, false) === 'exclude') return;
-        await this.entry(root.src, root.rel, st, this.destStat(root.rel), true);
+        await this.entry(root.src, root.rel, st, this.destStat(root.rel), true, undefined, root.display);
         await this.maybeFlush();
       }
       return;
     }
     // The root directory itself.
     if (root.rel.length && sender && sender.check(root.rel, true) === 'exclude') return;
-    // A destination root made by this run is reported as created, as rsync does ("cd+++++++++ ./").
-    const rootDest = this.plan.createDest && !root.rel.length ? undefined : this.destStat(root.rel);
-    const frame = this.dirFrame(root.src, root.rel, st, rootDest, mode, sender, receiver);
+    // A destination root made by this run is reported as created, as rsync does ("cd+++++++++ ./");
+    // with --mkpath rsync makes the path first and then compares the root as existing.
+    const rootDest = this.plan.createDest && !root.rel.length && !this.c.mkpath ? undefined : this.destStat(root.rel);
+    const frame = this.dirFrame(scanSrc, root.rel, st, rootDest, mode, sender, receiver);
     if (!frame) return;
     frame.sender = sender?.enterDir(root.rel, root.src);
     frame.receiver = receiver?.enterDir(root.rel);
@@ -460,11 +528,15 @@ class Run {
     // The source path of "a/b" is the operand's prefix that ends where rel "a/b" ends.
     const srcPrefix = root.src.subarray(0, root.src.length - root.rel.length);
     for (const rel of parts) {
+      // Several sources under the same directories make (and print) each one once.
+      const key = rel.toString('latin1');
+      if (this.impliedDone.has(key)) continue;
+      this.impliedDone.add(key);
       const src = Buffer.concat([srcPrefix, rel]);
       const st = lstatPath(this.input.engine.name, src);
       if (isFailure(st) || fileType(st.mode) !== 'dir') continue;
       const dest = this.destStat(rel);
-      const verdict = quickCheck(this.withChmod(st), dest, this.check);
+      const verdict = quickCheck(this.withChmod(st), dest, this.dirCheck);
       if (verdict.action === 'skip' || verdict.action === 'none') continue;
       this.emit('dir', verdict, this.lineFor(rel, src, st, 'dir'));
       const w = new BatchWriter(512);
@@ -534,26 +606,63 @@ class Run {
     src: Buffer,
     rel: Buffer,
     st: Stat,
-    destSt: Stat | undefined,
+    destStIn: Stat | undefined,
     mode: 'transfer' | 'delete',
     sender: FilterScope | undefined,
     receiver: FilterScope | undefined,
   ): Frame | undefined {
+    let destSt = destStIn;
+    let keptLink = false;
+    if (this.c.keepDirlinks && destSt && fileType(destSt.mode) === 'link' && rel.length) {
+      // -K: a destination symlink to a directory counts as that directory (resolution stays beneath
+      // the destination root in the engines).
+      const through = this.followStat(joinPath(this.plan.destRoot, rel));
+      if (through && fileType(through.mode) === 'dir') {
+        destSt = through;
+        keptLink = true;
+      }
+    }
     const destIsDir = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
     if (mode === 'delete') {
       if (!destIsDir) return undefined;
       return { src, rel, stat: st, destExists: true, sender, receiver, record: undefined, pending: undefined };
     }
-    const verdict = quickCheck(st, destSt, { ...this.check, existing: false, ignoreExisting: false, update: false });
     if (this.c.existing && !destSt) return undefined;
     this.totals.listed.dir++;
-    const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none' };
+    if (this.c.ignoreExisting && destSt && !destIsDir) {
+      // rsync leaves the non-directory in place and then fails on everything inside it.
+      return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, blocked: true };
+    }
+    const verdict = quickCheck(st, destSt, { ...this.dirCheck, existing: false, ignoreExisting: false, update: false });
+    const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink };
     const line = this.lineFor(rel, src, st, 'dir');
+    if (verdict.action === 'create' && this.altDirs.length && !destSt) {
+      // rsync's try_dests_non for a directory: a twin in an alternate directory turns "cd+++++++++"
+      // into "cd" plus what differs from it, or into silence when nothing does.
+      for (const a of this.altDirs) {
+        const alt = lstatPath(this.input.engine.name, joinPath(a.dir, rel));
+        if (isFailure(alt) || fileType(alt.mode) !== 'dir') continue;
+        const changes = attrChanges(st, alt, this.dirCheck);
+        record.needMeta = true;
+        this.totals.created.dir++;
+        if (!this.c.dryRun && rel.length) {
+          const w = new BatchWriter(512);
+          w.add(OpKind.Mkdir, src, rel, st);
+          this.runNow(w);
+        }
+        this.dirs.push(record);
+        const pending = anyChange(changes) || this.out.itemizeAll ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
+        return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
+      }
+    }
     if (verdict.action === 'create') {
       this.totals.created.dir++;
       if (!this.c.dryRun) {
         const w = new BatchWriter(512);
-        if (destSt && rel.length) this.removeForReplace(rel, destSt, w);
+        if (destSt && rel.length) {
+          if (this.c.backup && !destIsDir) this.addBackupNow(rel, destSt, w);
+          else this.removeForReplace(rel, destSt, w);
+        }
         if (rel.length) w.add(OpKind.Mkdir, src, rel, st);
         this.runNow(w);
       }
@@ -564,6 +673,16 @@ class Run {
 
   /** List one source directory against its destination twin; returns the subdirectories to visit. */
   private async walkDir(dir: Frame, mode: 'transfer' | 'delete'): Promise<Frame[]> {
+    if (dir.blocked) {
+      if (mode !== 'transfer') return [];
+      const l = scanDir(this.input.engine.name, dir.src);
+      if (isFailure(l)) return [];
+      for (const name of [...l.names].sort(Buffer.compare)) {
+        const where = joinPath(joinPath(this.plan.destRoot, dir.rel), name);
+        this.ioError(where, ERRNO.ENOTDIR, 'stat', `recv_generator: failed to stat "${showPath(where)}"`);
+      }
+      return [];
+    }
     let listing = scanDir(this.input.engine.name, dir.src);
     for (let tries = 0; isFailure(listing) && isFdShortage(listing.errno) && tries < 4; tries++) {
       await this.lowerConcurrency();
@@ -620,6 +739,10 @@ class Run {
     const deleting = this.c.deleteMode !== 'none' && (mode === 'delete' || this.c.deleteMode === 'during');
     let deletedHere = 0;
     if (deleting && dir.destExists) deletedHere = this.deleteExtraneous(dir, dest, keptNames);
+    // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
+    // is restored at the end.
+    if (deletedHere > 0 && dir.record) dir.record.needMeta = true;
+    if (deletedHere > 0 && !dir.record && !this.c.dryRun) this.dirs.push({ src: dir.src, rel: dir.rel, stat: dir.stat, needMeta: true });
     if (mode === 'delete') {
       const next: Frame[] = [];
       for (const k of kept) {
@@ -634,15 +757,9 @@ class Run {
       return next;
     }
 
-    // The directory's own line, now that deletions inside it are known (they move its mtime).
     if (dir.pending) {
-      let v = dir.pending.verdict;
-      if (deletedHere > 0 && !this.c.dryRun && this.c.times && v.action !== 'create') {
-        const changes = 'changes' in v ? v.changes : NO_CHANGES;
-        v = { action: 'attrs', changes: { ...changes, time: true } };
-      }
-      if (deletedHere > 0 && dir.record) dir.record.needMeta = true;
-      this.emit('dir', v, dir.pending.line);
+      if (dir.pending.local) this.emitLocal('dir', dir.pending.verdict, dir.pending.line);
+      else this.emit('dir', dir.pending.verdict, dir.pending.line);
       dir.pending = undefined;
     }
 
@@ -650,7 +767,7 @@ class Run {
     for (const k of kept) {
       if (this.aborted) break;
       const destSt = dest.get(k.name.toString('latin1'));
-      if ((k.st.mode & S_IFMT) === S_IFDIR && this.c.recursive) {
+      if ((k.st.mode & S_IFMT) === S_IFDIR && (this.c.recursive || dir.oneLevel)) {
         if (this.c.oneFileSystem > 0 && k.st.dev !== this.rootDev) {
           // -x: the mount point is made but not entered; -xx: not even made.
           if (this.c.oneFileSystem > 1) continue;
@@ -666,7 +783,7 @@ class Run {
         subdirs.push(f);
         continue;
       }
-      const changed = await this.entry(k.src, k.rel, k.st, destSt, false);
+      const changed = await this.entry(k.src, k.rel, k.st, destSt, false, dir.record);
       if (changed && dir.record) dir.record.needMeta = true;
     }
     await this.maybeFlush();
@@ -683,6 +800,8 @@ class Run {
     stIn: Stat,
     destSt: Stat | undefined,
     isRoot: boolean,
+    record?: DirRecord,
+    display?: Buffer,
   ): Promise<boolean> {
     const c = this.c;
     let st = stIn;
@@ -701,16 +820,19 @@ class Run {
         kind = fileType(st.mode);
         flags |= OpFlag.FollowSource;
         if (kind === 'dir') {
-          // A followed link to a directory is copied as that directory.
+          // A followed link to a directory is copied as that directory ("link/" opens through it).
           if (!c.recursive) {
-            this.reporter.info(`skipping directory ${showPath(rel)}`);
+            if (!c.quiet && !c.json) this.reporter.print(`skipping directory ${showPath(rel)}`);
             return false;
           }
-          const f = this.dirFrame(src, rel, st, destSt, 'transfer', undefined, undefined);
+          const through = Buffer.concat([src, Buffer.from('/')]);
+          const f = this.dirFrame(through, rel, st, destSt, 'transfer', undefined, undefined);
           if (f) {
-            const sub = await this.walkDir(f, 'transfer');
-            const stack = [...sub];
-            while (stack.length) stack.push(...(await this.walkDir(stack.pop()!, 'transfer')));
+            const stack = [f];
+            while (stack.length) {
+              const sub = await this.walkDir(stack.pop()!, 'transfer');
+              for (let i = sub.length - 1; i >= 0; i--) stack.push(sub[i]!);
+            }
           }
           return true;
         }
@@ -722,7 +844,7 @@ class Run {
 
     const d = decide(st, c);
     if ('skip' in d) {
-      if (!c.quiet && !c.json) this.reporter.print(`${d.skip} "${showPath(rel)}"`);
+      if (!c.quiet && !c.json) this.reporter.print(`${d.skip} "${showPath(display ?? rel)}"`);
       return false;
     }
     if (!isRoot || kind !== 'dir') this.totals.listed[kind]++;
@@ -731,68 +853,66 @@ class Run {
       if ((c.minSize !== undefined && st.size < c.minSize) || (c.maxSize !== undefined && st.size > c.maxSize)) return false;
     }
 
+    // -H: every member of a group waits for the end of the walk, where the last one is sent and the
+    // others are linked to it (rsync's choice of leader).
+    if (this.hardLinks && kind === 'reg' && st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const member: Member = { src, rel, st, destSt, record, flags, display };
+      const group = this.groups.get(key);
+      if (group) group.push(member);
+      else this.groups.set(key, [member]);
+      return false;
+    }
+    return this.plan1({ src, rel, st, destSt, record, flags, display }, kind);
+  }
+
+  /** Decide and queue one non-directory entry whose source and destination stats are known. */
+  private async plan1(m: Member, kind: FileType, syncCompare = false): Promise<boolean> {
+    const c = this.c;
+    const { src, rel, st, destSt } = m;
+    const flags = m.flags;
     // Symlink targets are compared only when both sides are links.
     let linkDiffers = false;
     let suffix = '';
+    let target: Buffer | undefined;
     if (kind === 'link') {
-      const target = this.readlink(src);
+      target = this.readlink(src);
       suffix = ` -> ${showPath(target ?? Buffer.alloc(0))}`;
       if (destSt && fileType(destSt.mode) === 'link') {
         const there = this.ctx?.readlinkDest(rel);
         linkDiffers = !target || !there || isFailure(there) || !target.equals(there as Buffer);
       }
     }
+    const line = this.lineFor(m.display ?? rel, src, st, kind, suffix);
 
-    // -H: later members of a group become links to the first one.
-    const leader = this.hardLinks?.leaderOf(st, rel);
-    if (leader) {
-      const leaderDest = this.destStat(leader);
-      if (destSt && leaderDest && destSt.ino === leaderDest.ino && destSt.dev === leaderDest.dev && !this.leaderChanges.has(leader.toString('latin1'))) {
-        return false;
-      }
-      const line = this.lineFor(rel, src, st, kind, ` => ${showPath(leader)}`);
-      this.emit(kind, destSt ? { action: 'transfer', changes: NO_CHANGES } : { action: 'create' }, line, true);
-      if (destSt && c.backup) this.addBackup(rel, destSt);
-      this.deferredLinks.add(OpKind.Hardlink, leader, rel, st);
-      if (!destSt) this.totals.created[kind]++;
-      return true;
-    }
-
+    // --ignore-existing / --existing / -u decide first, as in rsync.
     const verdict = quickCheck(st, destSt, this.check, linkDiffers);
-    if (verdict.action === 'skip' || verdict.action === 'none') {
-      if (verdict.action === 'none' && this.out.itemizeAll) this.emit(kind, verdict, this.lineFor(rel, src, st, kind, suffix));
+    if (verdict.action === 'skip') return false;
+    if (verdict.action === 'none') {
+      if (this.out.itemizeAll) this.emit(kind, verdict, line);
+      this.removeSource(m, kind);
       return false;
     }
-    if (this.hardLinks && st.nlink > 1 && (verdict.action === 'create' || verdict.action === 'transfer' || verdict.action === 'compare')) {
-      this.leaderChanges.add(rel.toString('latin1'));
+
+    // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
+    // --link-dest, has in another version).
+    if (this.altDirs.length && (kind === 'reg' || kind === 'link') && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
+      const done = await this.tryAltDirs(m, kind, line, target);
+      if (done !== undefined) return done;
     }
 
-    // --compare-dest / --copy-dest / --link-dest: an unchanged file in an alternate directory.
-    if (kind === 'reg' && this.altDirs.length && (verdict.action === 'create' || verdict.action === 'transfer')) {
-      const alt = this.matchAlt(rel, st);
-      if (alt) {
-        if (alt.kind === 'compare') return false;
-        if (c.dryRun) return true;
-        if (destSt && c.backup) this.addBackup(rel, destSt);
-        if (alt.kind === 'link') this.add(OpKind.LinkFrom, alt.path, rel, st);
-        else this.add(OpKind.File, alt.path, rel, { ...st, ino: 0, dev: 0 });
-        if (!destSt) this.totals.created[kind]++;
-        await this.maybeFlush();
-        return true;
-      }
-    }
-
-    const line = this.lineFor(rel, src, st, kind, suffix);
     if (verdict.action === 'attrs') {
       this.emit(kind, verdict, line);
       if (!c.dryRun) this.add(OpKind.Attrs, src, rel, st);
+      this.removeSource(m, kind);
       return false;
     }
 
     if (verdict.action === 'compare') {
-      if (c.dryRun || (c.backup && destSt)) {
-        // Under -n nothing may be written, and a backup must only be made when the content differs:
-        // compare here; a real run otherwise compares in the engines, in parallel.
+      if (c.dryRun || (c.backup && destSt) || syncCompare) {
+        // Under -n nothing may be written, a backup must only be made when the content differs, and a
+        // hard-link leader must know now whether it changes: compare here. Otherwise the engines
+        // compare, in parallel.
         const equal = this.contentEqual(src, rel, st.size);
         const v: Verdict = equal ? { action: 'attrs', changes: verdict.changes } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
         this.emit(kind, v, line);
@@ -801,22 +921,33 @@ class Run {
           this.totals.plannedBytes += st.size;
         }
         if (!c.dryRun) {
-          if (equal) this.add(OpKind.Attrs, src, rel, st);
-          else {
-            this.addBackup(rel, destSt!);
+          if (equal) {
+            if (anyChange(verdict.changes)) this.add(OpKind.Attrs, src, rel, st);
+            this.removeSource(m, kind);
+          } else {
+            if (destSt && c.backup) this.addBackup(rel, destSt);
             this.add(OpKind.File, src, rel, st, flags | (c.removeSourceFiles ? OpFlag.RemoveSource : 0));
           }
           await this.maybeFlush();
         }
         return !equal;
       }
-      this.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line });
+      // Whether this changes the directory is known only from the outcome (settle()).
+      this.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record });
       await this.maybeFlush();
-      return true;
+      return false;
     }
 
     // create or transfer
     this.emit(kind, verdict, line);
+    return this.queueCopy(m, kind, verdict, flags);
+  }
+
+  /** Queue the op that makes `m` on the destination (a copy, a symlink, a special). */
+  private async queueCopy(m: Member, kind: FileType, verdict: Verdict, flagsIn: number, from?: Buffer): Promise<boolean> {
+    const c = this.c;
+    const { src, rel, st, destSt } = m;
+    let flags = flagsIn;
     if (!destSt || verdict.action === 'create') this.totals.created[kind]++;
     if (kind === 'reg') {
       this.totals.plannedFiles++;
@@ -833,15 +964,137 @@ class Run {
       }
     }
     const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
-    if (op === OpKind.File && c.removeSourceFiles) flags |= OpFlag.RemoveSource;
+    if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
     // A big file goes alone so that it does not hold up a batch of small ones.
     if (op === OpKind.File && st.size >= BATCH_BYTES) await this.flush();
-    this.add(op, src, rel, st, flags);
+    if (from) this.add(op, from, rel, { ...st, ino: 0, dev: 0 }, flags);
+    else this.add(op, src, rel, st, flags);
+    if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
     return true;
   }
 
-  private readonly leaderChanges = new Set<string>();
+  /**
+   * rsync's try_dests_reg / try_dests_non: look for the entry in the --compare-dest, --copy-dest and
+   * --link-dest directories. Returns undefined when the normal path should go on.
+   */
+  private async tryAltDirs(m: Member, kind: FileType, line: Omit<LineInfo, 'itemize'>, target?: Buffer): Promise<boolean | undefined> {
+    const c = this.c;
+    const exists = m.destSt !== undefined;
+    let best: { path: Buffer; st: Stat; level: number } | undefined;
+    for (const a of this.altDirs) {
+      const path = joinPath(a.dir, m.rel);
+      const alt = lstatPath(this.input.engine.name, path);
+      if (isFailure(alt) || (alt.mode & S_IFMT) !== (m.st.mode & S_IFMT)) continue;
+      let level = 1;
+      if (kind === 'reg') {
+        if (m.st.size === alt.size && sameTime(m.st, alt, this.check)) level = 2;
+      } else {
+        const t = this.readlink(path);
+        if (t && target && t.equals(target)) level = 2;
+      }
+      if (level === 2 && !anyChange(attrChanges(m.st, alt, { ...this.check, times: this.check.times && kind !== 'link' }))) level = 3;
+      if (!best || level > best.level) best = { path, st: alt, level };
+      if (level === 3) break;
+    }
+    if (!best) return undefined;
+    // The destination has another version: only an exact --link-dest match replaces it.
+    if (exists && (best.level !== 3 || !c.linkDest.length || kind !== 'reg')) return undefined;
+    const alt = best;
+    const changesVsAlt = (): Changes => {
+      const ch = attrChanges(m.st, alt.st, { ...this.check, times: this.check.times && kind !== 'link' });
+      return kind === 'reg'
+        ? { ...ch, size: m.st.size !== alt.st.size, time: !sameTime(m.st, alt.st, this.check) }
+        : { ...ch, value: alt.level < 2 };
+    };
+    if (alt.level === 3 && !c.copyDest.length) {
+      if (c.linkDest.length) {
+        // Hard-linked to the earlier snapshot: rsync prints it only with -ii.
+        if (this.out.itemizeAll) this.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
+        if (!c.dryRun) {
+          if (exists && c.backup) this.addBackup(m.rel, m.destSt!);
+          this.add(OpKind.LinkFrom, alt.path, m.rel, m.st);
+          await this.maybeFlush();
+        }
+        if (!exists) this.totals.created[kind]++;
+        this.removeSource(m, kind);
+        return true;
+      }
+      // --compare-dest: the earlier copy will do; nothing is made here.
+      this.removeSource(m, kind);
+      return false;
+    }
+    if (alt.level >= 2) {
+      // A local copy of the alternate entry (attributes from the source): "cf" with what differs.
+      this.emitLocal(kind, { action: 'attrs', changes: changesVsAlt() }, line);
+      return this.queueCopy(m, kind, { action: 'create' }, m.flags, kind === 'reg' ? alt.path : undefined);
+    }
+    // Only the name matched: a normal transfer, itemized against the alternate entry.
+    this.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
+    return this.queueCopy(m, kind, { action: 'create' }, m.flags);
+  }
+
+  /** An entry made from a local copy (rsync's ITEM_LOCAL_CHANGE): printed only when something differs. */
+  private emitLocal(kind: FileType, v: Verdict, line: Omit<LineInfo, 'itemize'>): void {
+    if (!this.out.active) return;
+    const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
+    this.out.entry({ ...line, changed: false, isDir: kind === 'dir' }, text);
+  }
+
+  /** --remove-source-files for an entry the destination already has (rsync removes those too). */
+  private removeSource(m: Member, kind: FileType): void {
+    if (!this.c.removeSourceFiles || this.c.dryRun || kind === 'dir') return;
+    try {
+      const now = lstatSync(m.src);
+      if (now.ino !== m.st.ino || now.dev !== m.st.dev) return;
+      unlinkSync(m.src);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== 'ENOENT') this.ioError(m.src, -(e.errno ?? -ERRNO.EIO), 'unlink', 'sender failed to remove');
+    }
+  }
+
+  /**
+   * -H: the groups found by the walk, with rsync's choice of leader: the first member the destination
+   * already has (sent again if it is stale), else the last one. The others are linked to it.
+   */
+  private async finishHardLinks(): Promise<void> {
+    for (const members of this.groups.values()) {
+      if (this.aborted) return;
+      const leader = members.find((m) => m.destSt && fileType(m.destSt.mode) === 'reg') ?? members[members.length - 1]!;
+      const before = leader.destSt;
+      const changed = await this.plan1(leader, 'reg', true);
+      if (changed && leader.record) leader.record.needMeta = true;
+      const leaderDest = changed ? undefined : before;
+      for (const m of members) {
+        if (m === leader) continue;
+        if (leaderDest && m.destSt && m.destSt.ino === leaderDest.ino && m.destSt.dev === leaderDest.dev) {
+          this.removeSource(m, 'reg');
+          continue;
+        }
+        if (this.c.ignoreExisting && m.destSt) continue;
+        if (this.c.existing && !m.destSt) continue;
+        const line = this.lineFor(m.display ?? m.rel, m.src, m.st, 'reg', ` => ${showPath(leader.rel)}`);
+        if (m.destSt) {
+          // An existing member is relinked: rsync prints what differed from the old file, or blanks.
+          const ch = { ...attrChanges(m.st, m.destSt, this.check), size: m.st.size !== m.destSt.size, time: this.c.times && !sameTime(m.st, m.destSt, this.check) };
+          if (this.out.active) {
+            const text = itemize('reg', { action: 'transfer', changes: ch }, this.c, { hardlinked: true });
+            this.out.entry({ ...line, changed: true, isDir: false }, anyChange(ch) ? text : 'hf         ');
+          }
+        } else {
+          this.emit('reg', { action: 'create' }, line, true);
+        }
+        if (!m.destSt) this.totals.created.reg++;
+        if (m.record) m.record.needMeta = true;
+        if (this.c.dryRun) continue;
+        if (m.destSt && this.c.backup) this.addBackup(m.rel, m.destSt);
+        this.deferredLinks.add(OpKind.Hardlink, leader.rel, m.rel, m.st);
+        this.removeSource(m, 'reg');
+      }
+    }
+    this.groups.clear();
+  }
 
   private readlink(src: Buffer): Buffer | undefined {
     try {
@@ -863,17 +1116,6 @@ class Run {
       if (depth < 0) return true;
     }
     return false;
-  }
-
-  private matchAlt(rel: Buffer, st: Stat): { kind: 'link' | 'compare' | 'copy'; path: Buffer } | undefined {
-    for (const a of this.altDirs) {
-      const path = joinPath(a.dir, rel);
-      const alt = lstatPath(this.input.engine.name, path);
-      if (isFailure(alt) || fileType(alt.mode) !== 'reg') continue;
-      const v = quickCheck(st, alt, { ...this.check, existing: false, ignoreExisting: false, update: false });
-      if (a.kind === 'link' ? v.action === 'none' : v.action === 'none' || v.action === 'attrs') return { kind: a.kind, path };
-    }
-    return undefined;
   }
 
   /** -c under -n: compare the bytes here, read-only (a real run compares in the engines). */
@@ -919,6 +1161,12 @@ class Run {
     return path;
   }
 
+  /** A backup that must happen before a directory replaces the entry (outside the batch stream). */
+  private addBackupNow(rel: Buffer, destSt: Stat, w: BatchWriter): void {
+    if (this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR) return;
+    w.add(OpKind.Backup, this.backupPath(rel), rel, destSt);
+  }
+
   private addBackup(rel: Buffer, destSt: Stat): void {
     if (this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR) return;
     this.add(OpKind.Backup, this.backupPath(rel), rel, destSt);
@@ -927,53 +1175,69 @@ class Run {
   /** Make way for a non-directory where a directory stands (rsync needs --delete or --force for a full one). */
   private removeForReplace(rel: Buffer, destSt: Stat, w: BatchWriter): void {
     if ((destSt.mode & S_IFMT) !== S_IFDIR || this.c.deleteMode === 'none') return;
-    this.deleteTree(rel, destSt, w, undefined, false);
+    this.deleteItem(rel, destSt, w, undefined, false, false);
   }
 
-  /** Delete what the destination has and the source does not; returns how many were deleted. */
+  /**
+   * Delete what the destination has and the source does not (rsync's delete_in_dir). Returns how many
+   * entries were deleted.
+   */
   private deleteExtraneous(dir: Frame, dest: Map<string, Stat>, keep: Set<string>): number {
     if (this.totals.ioErrors > 0 && !this.c.ignoreErrors) {
       if (!this.ioWarningShown) this.reporter.error('IO error encountered -- skipping file deletion');
       this.ioWarningShown = true;
       return 0;
     }
-    // rsync deletes in reverse name order.
-    const names = [...dest.keys()].filter((n) => !keep.has(n)).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    const before = this.deletedCount();
     const w = new BatchWriter(4096);
-    let count = 0;
-    for (const n of names) {
+    for (const n of deleteOrder(dest)) {
+      if (keep.has(n)) continue;
       const st = dest.get(n)!;
       const rel = joinPath(dir.rel, Buffer.from(n, 'latin1'));
-      const isDir = (st.mode & S_IFMT) === S_IFDIR;
-      if (dir.receiver && dir.receiver.isProtected(rel, isDir)) continue;
-      if (this.deletionsStopped) {
-        this.totals.deleteSkipped++;
-        continue;
-      }
-      if (this.deleteTree(rel, st, w, dir.receiver, true)) count++;
+      if (this.isProtected(dir.receiver, rel, st)) continue;
+      this.deleteItem(rel, st, w, dir.receiver, true, false);
     }
     this.runNow(w);
-    return count;
+    return this.deletedCount() - before;
   }
 
-  /** Queue the deletion of rel (contents first); prints each. Returns false when nothing was deleted. */
-  private deleteTree(rel: Buffer, st: Stat, w: BatchWriter, receiver: FilterScope | undefined, print: boolean): boolean {
+  private isProtected(receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {
+    // --backup without --backup-dir protects earlier backups, as rsync's implied "P *~" rule does.
+    if (this.c.backup && this.isBackupName(rel)) return true;
+    return receiver !== undefined && receiver.isProtected(rel, (st.mode & S_IFMT) === S_IFDIR);
+  }
+
+  /**
+   * rsync's delete_item: a directory's contents go first (unless the caller already handled them),
+   * then the entry itself unless --max-delete is reached. Returns true when it was deleted.
+   */
+  private deleteItem(
+    rel: Buffer,
+    st: Stat,
+    w: BatchWriter,
+    receiver: FilterScope | undefined,
+    print: boolean,
+    dirIsEmpty: boolean,
+  ): boolean {
     const kind = fileType(st.mode);
-    if (kind === 'dir') {
-      const inside = this.scanDest(rel);
-      const names = [...inside.keys()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-      const sub = receiver?.enterDir(rel);
-      for (const n of names) {
-        const childRel = joinPath(rel, Buffer.from(n, 'latin1'));
-        const cst = inside.get(n)!;
-        if (sub && sub.isProtected(childRel, (cst.mode & S_IFMT) === S_IFDIR)) continue;
-        this.deleteTree(childRel, cst, w, sub, print);
-        if (this.deletionsStopped) return false;
-      }
+    let backupsInside = false;
+    if (kind === 'dir' && !dirIsEmpty) {
+      const r = this.deleteDirContents(rel, w, receiver?.enterDir(rel), print);
+      if (!r.empty) return false;
+      backupsInside = r.backupsInside;
     }
+    return this.deleteOne(rel, st, kind, w, print, backupsInside);
+  }
+
+  /** The entry itself, after its contents (rsync's delete_item past the recursion). */
+  private deleteOne(rel: Buffer, st: Stat, kind: FileType, w: BatchWriter, print: boolean, backupsInside: boolean): boolean {
     if (this.c.maxDelete !== undefined && this.deletedCount() >= this.c.maxDelete) {
-      this.deletionsStopped = true;
       this.totals.deleteSkipped++;
+      return false;
+    }
+    if (kind === 'dir' && backupsInside) {
+      // The backups made inside keep it from being removed: rmdir would fail with ENOTEMPTY.
+      if (print) this.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
       return false;
     }
     this.totals.deleted[kind]++;
@@ -981,12 +1245,54 @@ class Run {
       const line = this.lineFor(rel, rel, st, kind);
       this.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
     }
-    if (this.c.backup && kind !== 'dir') {
-      if (!this.c.dryRun) w.add(OpKind.Backup, this.backupPath(rel), rel, st);
-    } else {
-      w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
-    }
+    if (this.c.dryRun) return true;
+    if (this.c.backup && kind !== 'dir' && !this.isBackupName(rel)) w.add(OpKind.Backup, this.backupPath(rel), rel, st);
+    else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
     return true;
+  }
+
+  private isBackupName(rel: Buffer): boolean {
+    return !this.backupDir && this.c.suffix !== '' && rel.toString('latin1').endsWith(this.c.suffix);
+  }
+
+  /**
+   * rsync's delete_dir_contents: children in reverse of rsync's order, each directory emptied first;
+   * "cannot delete non-empty directory" when something stays. `backupsInside`: everything was
+   * "deleted", but some as backups that stay in the directory.
+   */
+  private deleteDirContents(
+    rel: Buffer,
+    w: BatchWriter,
+    receiver: FilterScope | undefined,
+    print: boolean,
+  ): { empty: boolean; backupsInside: boolean } {
+    const inside = this.scanDest(rel);
+    let empty = true;
+    let backupsInside = false;
+    for (const n of deleteOrder(inside)) {
+      const childRel = joinPath(rel, Buffer.from(n, 'latin1'));
+      const cst = inside.get(n)!;
+      const kind = fileType(cst.mode);
+      if (this.isProtected(receiver, childRel, cst)) {
+        empty = false;
+        continue;
+      }
+      let childBackups = false;
+      if (kind === 'dir') {
+        const r = this.deleteDirContents(childRel, w, receiver?.enterDir(childRel), print);
+        if (!r.empty) empty = false;
+        childBackups = r.backupsInside;
+        if (!r.empty) {
+          // rsync still calls delete_item on it, which can only count it as skipped at the limit.
+          if (this.c.maxDelete !== undefined && this.deletedCount() >= this.c.maxDelete) this.totals.deleteSkipped++;
+          continue;
+        }
+      }
+      if (!this.deleteOne(childRel, cst, kind, w, print, childBackups)) empty = false;
+      else if (this.c.backup && kind !== 'dir' && !this.isBackupName(childRel) && !this.backupDir) backupsInside = true;
+    }
+    if (!empty && print) this.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
+    return { empty, backupsInside };
   }
 
   private deletedCount(): number {

@@ -80,6 +80,8 @@ export interface Config {
   safeLinks: boolean;
   copyUnsafeLinks: boolean;
   keepDirlinks: boolean;
+  /** -O, or implied by --backup without --backup-dir (backups move directory mtimes), as in rsync. */
+  omitDirTimes: boolean;
   removeSourceFiles: boolean;
   chmod: ChmodRule[];
 }
@@ -106,5 +108,6 @@ export function preserveFlags(c: Config): number {
   if (c.inplace) f |= Preserve.Inplace;
   if (c.partial) f |= Preserve.Partial;
   if (c.keepDirlinks) f |= Preserve.KeepDirlinks;
+  if (c.omitDirTimes) f |= Preserve.OmitDirTimes;
   return f;
 }

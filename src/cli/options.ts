@@ -134,6 +134,7 @@ function buildProgram(filters: FilterItem[]): Command {
     .option('-L, --copy-links', 'copy what symlinks point to, not the links')
     .option('--safe-links', 'ignore symlinks that point outside the tree')
     .option('--copy-unsafe-links', 'copy what unsafe symlinks point to')
+    .option('-O, --omit-dir-times', "don't set directories' modification times")
     .option('-K, --keep-dirlinks', 'treat symlinked directories on the destination as directories')
     .option('--remove-source-files', 'remove transferred files (not directories) from the source')
     .option('--chmod <CHMOD>', 'change permissions of transferred entries (rsync syntax)', collect, [])
@@ -306,6 +307,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     safeLinks: Boolean(o['safeLinks']),
     copyUnsafeLinks: Boolean(o['copyUnsafeLinks']),
     keepDirlinks: Boolean(o['keepDirlinks']),
+    omitDirTimes: Boolean(o['omitDirTimes']) || ((Boolean(o['backup']) || backupDir !== undefined) && backupDir === undefined),
     removeSourceFiles: Boolean(o['removeSourceFiles']),
     chmod,
   };
@@ -314,9 +316,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (config.backup && config.suffix === '' && backupDir === undefined) {
     throw new UsageError('--suffix cannot be empty without --backup-dir');
   }
-  if (config.inplace && config.sparse) {
-    throw new UsageError('--sparse cannot be used with --inplace');
-  }
+
   if (config.engine === 'node' && (config.xattrs || config.acls)) {
     throw new UsageError(
       `${config.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon; the node engine cannot read or write extended attributes`,

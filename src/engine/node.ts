@@ -497,7 +497,7 @@ class NodeContext implements EngineContext {
   // ---- metadata --------------------------------------------------------------------------------------
 
   /** Owner, then mode (when not null), then times, in the contract's order. */
-  private applyMeta(op: Op, h: MetaHandle, mode: number | null): void {
+  private applyMeta(op: Op, h: MetaHandle, mode: number | null, isDir = false): void {
     const uid = this.isRoot && this.flags & Preserve.Owner ? op.stat.uid : -1;
     const gid = this.flags & Preserve.Group ? op.stat.gid : -1;
     if (uid !== -1 || gid !== -1) {
@@ -509,7 +509,7 @@ class NodeContext implements EngineContext {
       }
     }
     if (mode !== null) h.chmod(mode);
-    if (this.flags & Preserve.Times) {
+    if (this.flags & Preserve.Times && !(isDir && this.flags & Preserve.OmitDirTimes)) {
       // atime: the contract leaves it alone (UTIME_OMIT); Node cannot omit, so we pass back the current one.
       const [asec, ansec] = splitNs(h.atimeNs());
       h.utimes(utime(asec, ansec), utime(op.stat.mtimeSec, op.stat.mtimeNsec));
@@ -548,7 +548,7 @@ class NodeContext implements EngineContext {
         ? fsImpl.openSync(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK)
         : this.openPath(abs, st.mode & S_IFMT);
     try {
-      this.applyMeta(op, st.isFile() || st.isDirectory() ? byFd(fd) : byPathFd(fd), mode);
+      this.applyMeta(op, st.isFile() || st.isDirectory() ? byFd(fd) : byPathFd(fd), mode, st.isDirectory());
     } catch (e) {
       this.closeQuietly(fd);
       throw e;
@@ -864,7 +864,7 @@ class NodeContext implements EngineContext {
       // The source is opened to check it is still the directory the walk saw.
       this.closeQuietly(this.openSource(op, C.O_RDONLY | C.O_DIRECTORY, S_IFDIR).fd);
       this.at(op.dst, true);
-      this.applyMeta(op, byFd(fd), this.flags & Preserve.Perms ? op.stat.mode & 0o7777 : null);
+      this.applyMeta(op, byFd(fd), this.flags & Preserve.Perms ? op.stat.mode & 0o7777 : null, true);
     } catch (e) {
       this.closeQuietly(fd);
       throw e;

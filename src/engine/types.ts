@@ -48,6 +48,8 @@ export const Preserve = {
   Partial: 1 << 10,
   /** -K: symlinks to directories beneath the destination root may be followed (never out of it). */
   KeepDirlinks: 1 << 11,
+  /** -O (and --backup without --backup-dir): directories' mtimes are not set. */
+  OmitDirTimes: 1 << 12,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

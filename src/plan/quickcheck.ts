@@ -139,7 +139,7 @@ export function itemize(
   type: FileType,
   verdict: Verdict | { action: 'attrs' | 'transfer'; changes: Changes },
   o: Pick<CheckOptions, 'times'>,
-  opts: { hardlinked?: boolean; all?: boolean } = {},
+  opts: { hardlinked?: boolean; all?: boolean; local?: boolean } = {},
 ): string | undefined {
   const X = typeChar[type];
   if (verdict.action === 'skip') return undefined;
@@ -149,7 +149,7 @@ export function itemize(
   }
   const c = verdict.changes;
   const sent = verdict.action === 'transfer';
-  const Y = opts.hardlinked ? 'h' : sent ? (type === 'reg' ? '>' : 'c') : '.';
+  const Y = opts.hardlinked ? 'h' : opts.local ? 'c' : sent ? (type === 'reg' ? '>' : 'c') : '.';
   // Without -t a transferred file or recreated symlink gets the transfer time: 'T'.
   const t = c.time ? (o.times ? 't' : sent ? 'T' : '.') : sent && !o.times && type !== 'dir' ? 'T' : '.';
   const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');

@@ -21,6 +21,10 @@ export interface Root {
   contents: boolean;
   /** --files-from without -r: a listed directory is made, not entered. */
   dirOnly: boolean;
+  /** With dirOnly: it was listed with a trailing slash, so its own entries are copied too. */
+  oneLevel?: boolean;
+  /** The name printed for it when that is not rel (a file copied to a new name prints its own). */
+  display?: Buffer;
 }
 
 export interface Plan {
@@ -29,6 +33,8 @@ export interface Plan {
   destRoot: Buffer;
   /** The destination root does not exist yet and must be created. */
   createDest: boolean;
+  /** One file copied to a new name: DEST names the file, its directory is the root. */
+  renamed?: boolean;
 }
 
 export interface MissingSource {
@@ -80,7 +86,7 @@ async function expandGlobs(c: Config, lstat: Lstat, missing: MissingSource[]): P
       continue;
     }
     const fg = (await import('fast-glob')).default;
-    const matches = fg.sync(raw.toString('utf8'), { dot: true, onlyFiles: false, followSymbolicLinks: false, unique: true });
+    const matches = fg.sync(raw.toString('utf8'), { dot: false, onlyFiles: false, followSymbolicLinks: false, unique: true });
     if (matches.length === 0) {
       missing.push({ display: showPath(raw), message: `glob "${showPath(raw)}" matched no files`, code: 'ENOENT' });
       continue;
@@ -135,7 +141,7 @@ export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: 
     throw new UsageError('--files-from takes exactly one source directory');
   }
   const operands = c.filesFrom !== undefined ? readFilesFrom(c) : await expandGlobs(c, lstat, missing);
-  const present: { src: Buffer; stat: Stat; contents: boolean }[] = [];
+  const present: { src: Buffer; stat: Stat; contents: boolean; slash: boolean }[] = [];
   for (const raw of operands) {
     const contents = hasTrailingSlash(raw);
     const src = stripSlashes(raw);
@@ -153,7 +159,7 @@ export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: 
       const e = fsError(st.errno, st.syscall, showPath(src));
       missing.push({ display: showPath(src), message: `link_stat "${showPath(src)}" failed: ${e.message}`, code: e.code });
     } else {
-      present.push({ src, stat: st, contents: contents && (st.mode & S_IFMT) === S_IFDIR });
+      present.push({ src, stat: st, contents: contents && (st.mode & S_IFMT) === S_IFDIR, slash: contents });
     }
   }
 
@@ -187,9 +193,10 @@ export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: 
     }
     return {
       plan: {
-        roots: [{ src: present[0]!.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: false }],
+        roots: [{ src: present[0]!.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: false, display: Buffer.from(baseName(present[0]!.src)) }],
         destRoot,
         createDest: !parentExists,
+        renamed: true,
       },
       missing,
     };
@@ -227,6 +234,7 @@ export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: 
       rel,
       contents: p.contents && !c.relative,
       dirOnly: c.filesFrom !== undefined && !c.recursive && isDir,
+      oneLevel: p.slash,
     });
   }
   if (!destStat && !c.mkpath) {

@@ -91,7 +91,9 @@ describeEngines((e) => {
   });
 
   it('--max-delete=1 stops after one deletion with exit 25', async () => {
-    const r = await differential({ engine, setup: deleteSetup, args: ['-a', '--delete', '--max-delete=1', 'src/', 'dst/'] });
+    // extra-dir/nested lost its file but could not be removed: both tools leave it at the time of that
+    // deletion (it is not in the source, so no time is restored), which differs between the two runs.
+    const r = await differential({ engine, setup: deleteSetup, args: ['-a', '--delete', '--max-delete=1', 'src/', 'dst/'], volatile: ['dst/extra-dir/nested'] });
     expect(r.rsync.code).toBe(25);
     expect(r.rsync.stderr).toMatch(/Deletions stopped due to --max-delete limit/);
     expect(r.arsync.stderr).toMatch(/Deletions stopped due to --max-delete limit/);

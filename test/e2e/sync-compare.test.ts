@@ -93,7 +93,10 @@ describeEngines((e) => {
   });
 
   it('--ignore-existing', async () => {
-    await differential({ engine, setup: updateSetup, args: ['-a', '--ignore-existing', 'src/', 'dst/'] });
+    // Where the source has a directory and dst a file (sub/deep/f.o), both keep the file and fail on its
+    // contents (exit 23), but rsync then stamps the directory's mtime onto that regular file; arsync
+    // leaves a file it was told to ignore untouched (a documented difference), so its mtime is not compared.
+    await differential({ engine, setup: updateSetup, args: ['-a', '--ignore-existing', 'src/', 'dst/'], volatile: ['dst/sub/deep/f.o'] });
   });
 
   it('--existing', async () => {
