@@ -179,14 +179,15 @@ interface MetaHandle {
   chown(uid: number, gid: number): void;
   chmod(mode: number): void;
   utimes(atime: number | string, mtime: number | string): void;
-  atimeNs(): bigint;
+  /** The entry's current state, so that what already matches is not set again (keeps ctime). */
+  stat(): { uid: bigint; gid: bigint; mode: bigint; atimeNs: bigint; mtimeNs: bigint };
 }
 
 const byFd = (fd: number): MetaHandle => ({
   chown: (uid, gid) => fsImpl.fchownSync(fd, uid, gid),
   chmod: (mode) => fsImpl.fchmodSync(fd, mode),
   utimes: (atime, mtime) => fsImpl.futimesSync(fd, atime, mtime),
-  atimeNs: () => fsImpl.fstatSync(fd, { bigint: true }).atimeNs,
+  stat: () => fsImpl.fstatSync(fd, { bigint: true }),
 });
 
 /** lchown and lutimes act on the link itself; a symlink has no mode of its own. */
@@ -194,7 +195,7 @@ const symlinkByName = (abs: Buffer): MetaHandle => ({
   chown: (uid, gid) => fsImpl.lchownSync(abs, uid, gid),
   chmod: () => undefined,
   utimes: (atime, mtime) => fsImpl.lutimesSync(abs, atime, mtime),
-  atimeNs: () => fsImpl.lstatSync(abs, { bigint: true }).atimeNs,
+  stat: () => fsImpl.lstatSync(abs, { bigint: true }),
 });
 
 /** Through the /proc link of an O_PATH fd the calls reach that inode, never a symlink swapped in later. */
@@ -204,7 +205,7 @@ function byPathFd(fd: number): MetaHandle {
     chown: (uid, gid) => fsImpl.chownSync(self, uid, gid),
     chmod: (mode) => fsImpl.chmodSync(self, mode),
     utimes: (atime, mtime) => fsImpl.utimesSync(self, atime, mtime),
-    atimeNs: () => fsImpl.fstatSync(fd, { bigint: true }).atimeNs,
+    stat: () => fsImpl.fstatSync(fd, { bigint: true }),
   };
 }
 
@@ -498,8 +499,10 @@ class NodeContext implements EngineContext {
 
   /** Owner, then mode (when not null), then times, in the contract's order. */
   private applyMeta(op: Op, h: MetaHandle, mode: number | null, isDir = false): void {
-    const uid = this.isRoot && this.flags & Preserve.Owner ? op.stat.uid : -1;
-    const gid = this.flags & Preserve.Group ? op.stat.gid : -1;
+    // Only what differs is set, like the native engines: an up-to-date entry keeps its ctime.
+    const cur = h.stat();
+    const uid = this.isRoot && this.flags & Preserve.Owner && BigInt(op.stat.uid) !== cur.uid ? op.stat.uid : -1;
+    const gid = this.flags & Preserve.Group && BigInt(op.stat.gid) !== cur.gid ? op.stat.gid : -1;
     if (uid !== -1 || gid !== -1) {
       try {
         h.chown(uid, gid);
@@ -508,11 +511,16 @@ class NodeContext implements EngineContext {
         if (this.isRoot || codeOf(e) !== 'EPERM') throw e;
       }
     }
-    if (mode !== null) h.chmod(mode);
+    if (mode !== null && BigInt(mode) !== (cur.mode & 0o7777n)) h.chmod(mode);
     if (this.flags & Preserve.Times && !(isDir && this.flags & Preserve.OmitDirTimes)) {
-      // atime: the contract leaves it alone (UTIME_OMIT); Node cannot omit, so we pass back the current one.
-      const [asec, ansec] = splitNs(h.atimeNs());
-      h.utimes(utime(asec, ansec), utime(op.stat.mtimeSec, op.stat.mtimeNsec));
+      // Node sets times through a double: within a microsecond is as close as it gets, so it counts as equal.
+      const want = BigInt(op.stat.mtimeSec) * 1_000_000_000n + BigInt(op.stat.mtimeNsec);
+      const diff = cur.mtimeNs - want;
+      if (diff >= 1000n || diff <= -1000n) {
+        // atime: the contract leaves it alone (UTIME_OMIT); Node cannot omit, so we pass back the current one.
+        const [asec, ansec] = splitNs(cur.atimeNs);
+        h.utimes(utime(asec, ansec), utime(op.stat.mtimeSec, op.stat.mtimeNsec));
+      }
     }
   }
 
