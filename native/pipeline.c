@@ -6,9 +6,8 @@
  * and the rename: io_uring always hands those to io-wq worker threads, which measured slower than
  * doing them inline (docs/native-notes.md). Same-filesystem files of 8 MiB and more go through
  * copy_file_range (extent sharing on XFS/btrfs, server-side copy on NFS), falling back to the ring.
- * Ops that must see earlier ops finished (DirMeta, Hardlink, Attrs, Delete, Backup) wait for the
- * pipeline to drain and then run through the sync code, as do the cheap independent ones (Mkdir,
- * Symlink, Special, LinkFrom, -c and --inplace files). */
+ * Every other op (and -c and --inplace files) runs inline through the sync code, in batch order,
+ * after waiting only for the files in flight that it depends on (must_wait). */
 #include "pipeline.h"
 
 #include <errno.h>
@@ -560,19 +559,35 @@ static bool pipelined(const struct ctx *c, const struct op *op)
   return op->kind == OP_FILE && !(op->flags & OF_COMPARE) && !(c->flags & P_INPLACE);
 }
 
-/* Ops whose effect depends on earlier ops having finished. */
-static bool barrier(const struct op *op)
+/* p is dir itself or lies beneath it ("" is the root, above everything). */
+static bool under(const uint8_t *p, uint32_t n, const uint8_t *dir, uint32_t dn)
 {
-  switch (op->kind) {
-  case OP_DIRMETA: /* its mtime must be set after the renames into it */
-  case OP_HARDLINK: /* links to a file copied earlier */
-  case OP_ATTRS:
-  case OP_DELETE:
-  case OP_BACKUP:
+  if (dn == 0)
     return true;
-  default:
+  return n >= dn && memcmp(p, dir, dn) == 0 && (n == dn || p[dn] == '/');
+}
+
+/* Whether op must wait for a file still in flight: one writing at or below op's target (a DirMeta
+ * or a directory's Attrs must come after the renames into it; a Delete after what it deletes),
+ * above it (a file being replaced by a directory), or, for Hardlink, the file it links to. Backup
+ * may name any destination path, so it waits for everything. Independent ops overlap freely. */
+static bool must_wait(const struct pipe *P, const struct op *op)
+{
+  if (P->active == 0)
     return false;
+  if (op->kind == OP_BACKUP)
+    return true;
+  for (unsigned i = 0; i < P->nslots; i++) {
+    const struct slot *s = &P->slots[i];
+    if (s->state == S_FREE)
+      continue;
+    const struct op *o = &s->op;
+    if (under(o->dst, o->dst_len, op->dst, op->dst_len) || under(op->dst, op->dst_len, o->dst, o->dst_len))
+      return true;
+    if (op->kind == OP_HARDLINK && under(o->dst, o->dst_len, op->src, op->src_len))
+      return true;
   }
+  return false;
 }
 
 static struct slot *free_slot(struct pipe *P)
@@ -651,6 +666,8 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
         op.index = idx++;
         have = true;
       }
+      if (must_wait(P, &op))
+        break;
       if (pipelined(c, &op)) {
         struct slot *s = free_slot(P);
         if (!s)
@@ -659,8 +676,6 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
         start_file(c, P, s, &op);
         continue;
       }
-      if (barrier(&op) && P->active)
-        break;
       have = false;
       if (ops_exec_sync(c, &op, true) == OP_ABORT || aborted(c))
         P->stop = true;
