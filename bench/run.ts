@@ -30,7 +30,7 @@ import {
   type ResultsFile,
   type WorkloadResult,
 } from './lib/report.js';
-import { ARSYNC_BIN, NODE_BASELINE, REPO, arsyncTool, presentPeers, type Tool } from './lib/tools.js';
+import { ARSYNC_BIN, NODE_BASELINE, PEER_IDS, REPO, arsyncTool, presentPeers, type Tool } from './lib/tools.js';
 import {
   CACHE,
   SHM,
@@ -51,6 +51,7 @@ const HELP = `usage: npm run bench -- [options]
                         with none of --only, --fs, --cache, --quick: every workload but million on tmpfs,
                         plus large on disk, warm and cold
   --engines E,...       arsync rows: auto, uring, sync, node (default auto)
+  --peers P,...         only these peers: rsync, cp, tar, fs.cp (default every one installed; none = no peers)
   --arsync-args "..."   extra arguments for every arsync run (e.g. "--workers 1")
   --warmup N            untimed rounds before the timed ones (default 1 with a warm cache, 0 cold)
   --verify MODE         after each run check dst with rsync -an: quick (size+mtime, default), checksum, none
@@ -70,6 +71,7 @@ const { values: opt, positionals } = parseArgs({
     fs: { type: 'string' },
     cache: { type: 'string' },
     engines: { type: 'string', default: 'auto' },
+    peers: { type: 'string' },
     'arsync-args': { type: 'string', default: '' },
     warmup: { type: 'string' },
     verify: { type: 'string', default: 'quick' },
@@ -341,6 +343,11 @@ async function main(): Promise<void> {
     arsyncTools: engines.map((e) => arsyncTool(e, arsyncArgs)),
     peers: presentPeers(),
   };
+  if (opt.peers !== undefined) {
+    const wanted = list(opt.peers).filter((p) => p !== 'none');
+    for (const p of wanted) if (!PEER_IDS.includes(p)) die(`unknown peer ${p} (${PEER_IDS.join(', ')})`);
+    plan.peers = plan.peers.filter((p) => wanted.includes(p.id));
+  }
   if (plan.runs === 0) die('--runs must be at least 1');
 
   const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE });
