@@ -117,13 +117,29 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/**
+ * Copy the built CLI (dist/, the addon, package.json) to a private directory and measure that copy, so a
+ * rebuild in the working tree during a run cannot change, break or half-replace what is being measured.
+ */
+function snapshotBuild(): { bin: string; dir: string } {
+  const dir = path.join(CACHE, `build-snapshot-${process.pid}`);
+  rmrf(dir);
+  fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  fs.cpSync(path.join(REPO, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
+  const addon = path.join(REPO, 'build', 'Release', 'arsync.node');
+  if (fs.existsSync(addon)) fs.copyFileSync(addon, path.join(dir, 'build', 'Release', 'arsync.node'));
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+  return { bin: path.join(dir, 'dist', 'bin.js'), dir };
+}
+
 /** Which engine `auto` picks on this machine, as `arsync -v` says. */
-function autoEngine(): string {
+function autoEngine(bin: string): string {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-bench-'));
   try {
     fs.mkdirSync(path.join(tmp, 's'));
     fs.writeFileSync(path.join(tmp, 's', 'f'), 'x');
-    const r = spawnSync(process.execPath, [ARSYNC_BIN, '-av', `${tmp}/s/`, `${tmp}/d/`]);
+    const r = spawnSync(process.execPath, [bin, '-av', `${tmp}/s/`, `${tmp}/d/`]);
     const text = `${r.stdout}\n${r.stderr}`;
     return text.split('\n').find((l) => /engine/i.test(l))?.trim() ?? `unknown (exit ${r.status})`;
   } finally {
@@ -334,13 +350,18 @@ async function main(): Promise<void> {
   if (cases.some((c) => c.cache === 'cold') && process.geteuid?.() !== 0) die('--cache cold needs root (drop_caches)');
 
   const arsyncArgs = opt['arsync-args'].split(/\s+/).filter(Boolean);
+  if (newestMtime(path.join(REPO, 'src')) > fs.statSync(ARSYNC_BIN).mtimeMs) {
+    console.log('warning: src/ has files newer than dist/bin.js: the measured build may be stale (npm run build:ts)');
+  }
+  const snap = snapshotBuild();
+  process.on('exit', () => fs.rmSync(snap.dir, { recursive: true, force: true }));
   const plan: Plan = {
     runs: intOpt('runs', opt.runs),
     warmup: intOpt('warmup', opt.warmup),
     quick: opt.quick,
     verify: opt.verify as Plan['verify'],
     fio: !opt['no-fio'],
-    arsyncTools: engines.map((e) => arsyncTool(e, arsyncArgs)),
+    arsyncTools: engines.map((e) => arsyncTool(e, arsyncArgs, snap.bin)),
     peers: presentPeers(),
   };
   if (opt.peers !== undefined) {
@@ -352,21 +373,18 @@ async function main(): Promise<void> {
 
   const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE });
   const file: ResultsFile = { version: 1, machine: m, argv: process.argv.slice(2), results: [] };
-  file.autoEngine = autoEngine();
+  file.autoEngine = autoEngine(snap.bin);
   console.log(
     `arsync bench ${m.date}\n` +
       `machine: ${m.nproc} CPUs (${m.cpu}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}\n` +
       `filesystems: ${Object.entries(m.fsTypes).map(([k, v]) => `${k} = ${v}`).join('; ')}\n` +
       `peers: ${m.rsync}; ${m.cp}; ${m.tar}; node fs.cp\n` +
       `arsync: commit ${m.arsync.commit}${m.arsync.dirty ? ' (src/ or native/ has uncommitted changes)' : ''}, ` +
-      `dist built ${m.arsync.distBuilt}, addon ${m.arsync.addon}\n` +
+      `dist built ${m.arsync.distBuilt}, addon ${m.arsync.addon}; measured from a copy in ${snap.dir}\n` +
       `auto engine: ${file.autoEngine}\n` +
       `load average at start: ${m.loadavgAtStart}\n` +
       `peak RSS: GNU time %M (ru_maxrss of the process; for tar | tar the larger of the two tars)`,
   );
-  if (fs.existsSync(path.join(REPO, 'src')) && newestMtime(path.join(REPO, 'src')) > fs.statSync(ARSYNC_BIN).mtimeMs) {
-    console.log('warning: src/ has files newer than dist/bin.js: the measured build may be stale');
-  }
 
   const stamp = m.date.replace(/[:.]/g, '-');
   const saveTo = [opt.json, path.join(REPO, 'bench', 'results', `${stamp}.json`)].filter((f): f is string => !!f);

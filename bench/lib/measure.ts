@@ -90,7 +90,7 @@ export function machine(repo: string, dirs: Record<string, string>): Machine {
   const cpu = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   const fsTypes: Record<string, string> = {};
   for (const [k, d] of Object.entries(dirs)) {
-    fsTypes[k] = sh(`findmnt -no FSTYPE,SOURCE -T '${d}'`).replace(/\s+/g, ' ');
+    fsTypes[k] = (sh(`findmnt -no FSTYPE,SOURCE -T '${d}'`).split('\n')[0] ?? '').replace(/\s+/g, ' ');
   }
   const addonPath = path.join(repo, 'build', 'Release', 'arsync.node');
   const dist = path.join(repo, 'dist', 'bin.js');

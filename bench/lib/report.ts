@@ -64,7 +64,9 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function summarize(runs: RunResult[]): Summary {
+/** Timing figures come from the runs that exited 0 only; failed runs are counted, not timed. */
+export function summarize(all: RunResult[]): Summary {
+  const runs = all.filter((r) => r.rc === 0);
   const walls = runs.map((r) => r.wall);
   const checked = runs.filter((r) => r.diffs !== undefined).map((r) => r.diffs!);
   return {
@@ -75,7 +77,7 @@ export function summarize(runs: RunResult[]): Summary {
     rssMedianKiB: median(runs.map((r) => r.rssKiB)),
     rssMaxKiB: Math.max(...runs.map((r) => r.rssKiB)),
     cpuMedian: median(runs.map((r) => r.user + r.sys)),
-    failed: runs.filter((r) => r.rc !== 0).length,
+    failed: all.length - runs.length,
     diffs: checked.length ? Math.max(...checked) : undefined,
   };
 }
@@ -120,13 +122,13 @@ export function formatWorkload(w: WorkloadResult): string {
   for (const { t, s } of sums) {
     rows.push([
       t.label,
-      String(s.n),
+      String(s.n + s.failed),
       fmtTime(s.median),
       fmtTime(s.min),
       fmtTime(s.max),
       fmtMB(s.rssMedianKiB),
       fmtTime(s.cpuMedian),
-      s.failed ? `${s.failed}/${s.n}` : '0',
+      s.failed ? `${s.failed}/${s.n + s.failed}` : '0',
       s.diffs === undefined ? 'n/a' : s.diffs < 0 ? 'check failed' : String(s.diffs),
     ]);
   }
