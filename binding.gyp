@@ -13,6 +13,7 @@
         "native/copy.c",
         "native/meta.c",
         "native/walk.c",
+        "native/scanpair.c",
         "native/ops.c",
         "native/errors.c"
       ],

@@ -2,6 +2,7 @@
 #include <node_api.h>
 
 #include "ctxapi.h"
+#include "scanpair.h"
 #include "walk.h"
 
 static napi_value init(napi_env env, napi_value exports)
@@ -16,6 +17,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"scanDest", NULL, walk_scan_dest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readlinkDest", NULL, ctx_readlink_dest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"xattrDiff", NULL, ctx_xattr_diff, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scanPair", NULL, scan_pair, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

@@ -11,7 +11,8 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
 import { BatchWriter } from './engine/batch.js';
-import { isFailure, lstatPath, openContext, scanDir, type EngineSelection } from './engine/index.js';
+import { isFailure, lstatPath, openContext, scanDir, type EngineSelection, type NativeFailure } from './engine/index.js';
+import { PairBits, pairListings, type PairEntry, type PairListing } from './engine/pair.js';
 import {
   COUNTER_SLOTS,
   Counter,
@@ -133,6 +134,24 @@ export interface TransferInput {
   abort: { aborted: boolean; onAbort?: () => void };
 }
 
+/**
+ * The query for scanPair. Unchanged files are left to the native quick check only when nothing needs
+ * to see each entry: no filters, no -c/-I/--size-only, no -ii, no --chmod, no -X/-A (their attributes
+ * are compared here), no --remove-source-files.
+ */
+function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
+  const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
+    !c.xattrs && !c.acls && !c.removeSourceFiles;
+  let bits = collapse ? PairBits.Collapse : 0;
+  if (c.perms) bits |= PairBits.Perms;
+  if (c.owner && check.isRoot) bits |= PairBits.Owner;
+  if (c.group) bits |= PairBits.Group;
+  if (c.times) bits |= PairBits.Times;
+  if (c.hardLinks) bits |= PairBits.HardLinks;
+  if (!c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks) bits |= PairBits.Links;
+  return Float64Array.of(bits, c.modifyWindow > 0 ? c.modifyWindow : 0, check.timeResolutionNs);
+}
+
 /** rsync's deletion order: the reverse of its file-list order (non-directories first, then directories). */
 function deleteOrder(entries: Map<string, Stat>): string[] {
   const isDir = (n: string): number => Number(((entries.get(n)!.mode & S_IFMT) === S_IFDIR));
@@ -157,6 +176,7 @@ class Run {
   private readonly check: CheckOptions;
   /** Directories compare times only when they are kept (-O, or --backup without --backup-dir). */
   private readonly dirCheck: CheckOptions;
+  private readonly pairQuery: Float64Array;
   private readonly engineOptions: EngineOptions;
   private ctx: EngineContext | undefined;
   private dispatcher: Dispatcher | undefined;
@@ -212,6 +232,7 @@ class Run {
       isRoot: process.geteuid?.() === 0,
     };
     this.dirCheck = { ...this.check, times: c.times && !c.omitDirTimes };
+    this.pairQuery = pairQuery(c, this.check, input.filters !== undefined);
     this.engineOptions = {
       engine: input.engine.name,
       destRoot: this.plan.destRoot,
@@ -597,6 +618,15 @@ class Run {
     return { map, errno: 0 };
   }
 
+  /** The source directory against its destination twin (the twin only when it existed). */
+  private listPair(dir: Frame): PairListing | NativeFailure {
+    const destRel = dir.destExists ? dir.rel : null;
+    if (this.ctx) return this.ctx.scanPair(dir.src, destRel, this.pairQuery);
+    // -n onto a destination that does not exist yet: nothing to pair with.
+    const l = scanDir(this.input.engine.name, dir.src);
+    return isFailure(l) ? l : pairListings(l, undefined);
+  }
+
   private async lowerConcurrency(): Promise<void> {
     if (this.dispatcher) await this.dispatcher.lowerConcurrency();
   }
@@ -683,62 +713,57 @@ class Run {
       }
       return [];
     }
-    let listing = scanDir(this.input.engine.name, dir.src);
-    for (let tries = 0; isFailure(listing) && isFdShortage(listing.errno) && tries < 4; tries++) {
+    let pair = this.listPair(dir);
+    for (let tries = 0; isFailure(pair) && isFdShortage(pair.errno) && tries < 4; tries++) {
       await this.lowerConcurrency();
-      listing = scanDir(this.input.engine.name, dir.src);
+      pair = this.listPair(dir);
     }
-    if (isFailure(listing)) {
+    if (isFailure(pair)) {
       if (mode === 'transfer') {
-        if (listing.errno === ERRNO.ENOENT) this.fail({ index: -1, errno: listing.errno, syscall: listing.syscall, path: dir.src, onDest: false });
-        else this.ioError(dir.src, listing.errno, listing.syscall, `opendir "${showPath(dir.src)}" failed`);
+        if (pair.errno === ERRNO.ENOENT) this.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
+        else this.ioError(dir.src, pair.errno, pair.syscall, `opendir "${showPath(dir.src)}" failed`);
       }
       return [];
     }
-    let dest = new Map<string, Stat>();
-    if (dir.destExists) {
-      let r = this.scanDestRaw(dir.rel);
-      for (let tries = 0; r.errno !== 0 && isFdShortage(r.errno) && tries < 4; tries++) {
-        await this.lowerConcurrency();
-        r = this.scanDestRaw(dir.rel);
-      }
-      if (r.errno !== 0 && r.errno !== ERRNO.ENOENT && r.errno !== ERRNO.ENOTDIR) {
-        this.ioError(joinPath(this.plan.destRoot, dir.rel), r.errno, 'scandir', 'opendir failed');
-      }
-      dest = r.map;
+    const derr = pair.destErrno;
+    if (dir.destExists && derr !== 0 && derr !== ERRNO.ENOENT && derr !== ERRNO.ENOTDIR && mode === 'transfer') {
+      this.ioError(joinPath(this.plan.destRoot, dir.rel), derr, 'scandir', 'opendir failed');
+    }
+    if (mode === 'transfer') {
+      // Entries the native quick check found unchanged are only counted.
+      this.totals.listed.reg += pair.collapsed.reg;
+      this.totals.listed.link += pair.collapsed.link;
+      this.totals.totalSize += pair.collapsed.size;
     }
 
     // rsync's order: non-directories first, then directories, each sorted by name bytes.
-    const order = listing.names.map((_, i) => i);
-    const isDirAt = (i: number): boolean => {
-      const s = listing.stats[i];
-      return s !== null && s !== undefined && (s.mode & S_IFMT) === S_IFDIR;
-    };
-    order.sort((a, b) => Number(isDirAt(a)) - Number(isDirAt(b)) || Buffer.compare(listing.names[a]!, listing.names[b]!));
+    const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
+    const ordered = [...pair.entries.filter((e) => !isDirEntry(e)), ...pair.entries.filter(isDirEntry)];
 
-    // Which source names are in the transfer (filters applied): the rest of `dest` is extraneous.
-    const kept: { name: Buffer; src: Buffer; rel: Buffer; st: Stat }[] = [];
-    const keptNames = new Set<string>();
-    for (const i of order) {
-      const name = listing.names[i]!;
-      const src = joinPath(dir.src, name);
-      const rel = joinPath(dir.rel, name);
-      let st = listing.stats[i];
-      if (!st) {
-        if (mode === 'transfer') this.fail({ index: -1, errno: listing.errors[i] || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
+    // Which source names are in the transfer (filters applied); destination names that are not are
+    // extraneous (deleted with --delete unless protected).
+    const kept: { name: Buffer; src: Buffer; rel: Buffer; st: Stat; dest: Stat | undefined }[] = [];
+    const extraneous = new Map<string, Stat>();
+    for (const x of pair.extras) extraneous.set(x.name.toString('latin1'), x.st);
+    for (const e of ordered) {
+      const src = joinPath(dir.src, e.name);
+      const rel = joinPath(dir.rel, e.name);
+      if (!e.st) {
         // A source entry that vanished must not get its destination twin deleted.
-        keptNames.add(name.toString('latin1'));
+        if (mode === 'transfer') this.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
         continue;
       }
-      st = this.withChmod(st);
-      if (dir.sender && dir.sender.check(rel, isDirAt(i)) === 'exclude') continue;
-      kept.push({ name, src, rel, st });
-      keptNames.add(name.toString('latin1'));
+      const st = this.withChmod(e.st);
+      if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
+        if (e.dest) extraneous.set(e.name.toString('latin1'), e.dest);
+        continue;
+      }
+      kept.push({ name: e.name, src, rel, st, dest: e.dest });
     }
 
     const deleting = this.c.deleteMode !== 'none' && (mode === 'delete' || this.c.deleteMode === 'during');
     let deletedHere = 0;
-    if (deleting && dir.destExists) deletedHere = this.deleteExtraneous(dir, dest, keptNames);
+    if (deleting && dir.destExists) deletedHere = this.deleteExtraneous(dir, extraneous);
     // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
     // is restored at the end.
     if (deletedHere > 0 && dir.record) dir.record.needMeta = true;
@@ -747,7 +772,7 @@ class Run {
       const next: Frame[] = [];
       for (const k of kept) {
         if ((k.st.mode & S_IFMT) !== S_IFDIR || !this.c.recursive) continue;
-        const d = dest.get(k.name.toString('latin1'));
+        const d = k.dest;
         if (!d || (d.mode & S_IFMT) !== S_IFDIR) continue;
         next.push({
           src: k.src, rel: k.rel, stat: k.st, destExists: true,
@@ -766,7 +791,7 @@ class Run {
     const subdirs: Frame[] = [];
     for (const k of kept) {
       if (this.aborted) break;
-      const destSt = dest.get(k.name.toString('latin1'));
+      const destSt = k.dest;
       if ((k.st.mode & S_IFMT) === S_IFDIR && (this.c.recursive || dir.oneLevel)) {
         if (this.c.oneFileSystem > 0 && k.st.dev !== this.rootDev) {
           // -x: the mount point is made but not entered; -xx: not even made.
@@ -883,16 +908,16 @@ class Run {
         linkDiffers = !target || !there || isFailure(there) || !target.equals(there as Buffer);
       }
     }
-    const line = this.lineFor(m.display ?? rel, src, st, kind, suffix);
-
     // --ignore-existing / --existing / -u decide first, as in rsync.
     const verdict = quickCheck(st, destSt, this.check, linkDiffers);
     if (verdict.action === 'skip') return false;
     if (verdict.action === 'none') {
-      if (this.out.itemizeAll) this.emit(kind, verdict, line);
+      // The everyday case of a re-sync: decided without building any output for it.
+      if (this.out.itemizeAll) this.emit(kind, verdict, this.lineFor(m.display ?? rel, src, st, kind, suffix));
       this.removeSource(m, kind);
       return false;
     }
+    const line = this.lineFor(m.display ?? rel, src, st, kind, suffix);
 
     // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
     // --link-dest, has in another version).
@@ -1182,7 +1207,7 @@ class Run {
    * Delete what the destination has and the source does not (rsync's delete_in_dir). Returns how many
    * entries were deleted.
    */
-  private deleteExtraneous(dir: Frame, dest: Map<string, Stat>, keep: Set<string>): number {
+  private deleteExtraneous(dir: Frame, extraneous: Map<string, Stat>): number {
     if (this.totals.ioErrors > 0 && !this.c.ignoreErrors) {
       if (!this.ioWarningShown) this.reporter.error('IO error encountered -- skipping file deletion');
       this.ioWarningShown = true;
@@ -1190,9 +1215,8 @@ class Run {
     }
     const before = this.deletedCount();
     const w = new BatchWriter(4096);
-    for (const n of deleteOrder(dest)) {
-      if (keep.has(n)) continue;
-      const st = dest.get(n)!;
+    for (const n of deleteOrder(extraneous)) {
+      const st = extraneous.get(n)!;
       const rel = joinPath(dir.rel, Buffer.from(n, 'latin1'));
       if (this.isProtected(dir.receiver, rel, st)) continue;
       this.deleteItem(rel, st, w, dir.receiver, true, false);

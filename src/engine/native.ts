@@ -2,10 +2,12 @@
 // optional: when it did not build, or ARSYNC_ADDON=none says to act as if it had not, load() returns the
 // reason and the caller falls back to the pure-Node engine.
 
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { DirListing, EngineOptions, EngineContext, OpFailure, Stat } from './types.js';
+import type { PairEntry, PairListing } from './pair.js';
 
 /** A failure returned (not thrown) by the addon. */
 export interface NativeFailure {
@@ -23,6 +25,44 @@ interface Addon {
   scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
+  scanPair(ctx: object, src: Buffer, destRel: Buffer | null, q: Float64Array): RawPair | NativeFailure;
+}
+
+interface RawPair {
+  names: Buffer;
+  meta: Float64Array;
+  dmeta: Float64Array;
+  extra: Buffer;
+  extraMeta: Float64Array;
+  collapsed: Float64Array;
+  destErrno: number;
+}
+
+/** NUL-separated names as views into one buffer. */
+function splitNames(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let p = b.indexOf(0); p >= 0; p = b.indexOf(0, start)) {
+    out.push(b.subarray(start, p));
+    start = p + 1;
+  }
+  return out;
+}
+
+function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
+  if (isFailure(r)) return r;
+  const names = splitNames(r.names);
+  const entries: PairEntry[] = names.map((name, i) => {
+    const err = r.meta[i * META_FIELDS + 11]!;
+    const derr = r.dmeta[i * META_FIELDS + 11]!;
+    return { name, st: err ? null : statFromMeta(r.meta, i), err, dest: derr ? undefined : statFromMeta(r.dmeta, i) };
+  });
+  const extras = splitNames(r.extra)
+    .map((name, i) => ({ name, i }))
+    .filter(({ i }) => !r.extraMeta[i * META_FIELDS + 11])
+    .map(({ name, i }) => ({ name, st: statFromMeta(r.extraMeta, i) }));
+  const c = r.collapsed;
+  return { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: r.destErrno };
 }
 
 export const META_FIELDS = 12;
@@ -31,10 +71,14 @@ export type AddonState = { ok: true; addon: Addon; path: string } | { ok: false;
 
 let state: AddonState | undefined;
 
-/** The addon's default location: <package>/build/Release/arsync.node (dist/engine/ → ../../build). */
+/**
+ * The addon's default location: <package>/build/Release/arsync.node, seen from the bundle (dist/) or
+ * from the sources (src/engine/, when tests import them).
+ */
 function defaultPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  return join(here, '..', '..', 'build', 'Release', 'arsync.node');
+  const candidates = [join(here, '..', 'build', 'Release', 'arsync.node'), join(here, '..', '..', 'build', 'Release', 'arsync.node')];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
 export function loadAddon(): AddonState {
@@ -115,6 +159,7 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
     scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
+    scanPair: (src, destRel, q) => decodePair(addon.scanPair(ctx, src, destRel, q)),
     close: () => {
       if (open) addon.closeContext(ctx);
       open = false;

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { readBatch, type Op } from './batch.js';
 import { fsImpl, nodeScanDir } from './node-walk.js';
+import { pairListings, type PairListing } from './pair.js';
 import {
   Counter,
   OpFlag,
@@ -281,6 +282,16 @@ class NodeContext implements EngineContext {
       return r.errno === E.ENOENT ? { errno: r.errno, syscall: 'scandir' } : r;
     }
     return nodeScanDir(join(this.root, rel), true);
+  }
+
+  /** The node engine pairs two plain listings and leaves nothing out (see pair.ts). */
+  scanPair(src: Buffer, destRel: Buffer | null): PairListing | ErrnoSyscall {
+    const s = nodeScanDir(src);
+    if ('errno' in s) return s;
+    if (destRel === null) return pairListings(s, undefined);
+    const d = this.scanDest(destRel);
+    if ('errno' in d) return pairListings(s, undefined, d.errno === E.ENOENT || d.errno === E.ENOTDIR ? 0 : d.errno);
+    return pairListings(s, d);
   }
 
   readlinkDest(rel: Buffer): Buffer | ErrnoSyscall {

@@ -1,3 +1,5 @@
+import type { PairListing } from './pair.js';
+
 // The contract every engine implements. The planner produces batches of operations (see batch.ts for
 // their binary layout, which the C addon reads directly); an engine executes a batch relative to one
 // destination root and reports per-operation errors. Nothing here touches disk.
@@ -133,6 +135,11 @@ export interface EngineContext {
   run(batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
   /** List a destination directory (relative to the root, resolved beneath it without symlinks). */
   scanDest(rel: Buffer): DirListing | { errno: number; syscall: string };
+  /**
+   * List a source directory against its destination twin (`destRel` null: no twin to look at). `q` is
+   * [PairBits, modifyWindow, timeResolutionNs] (see pair.ts); native engines leave out unchanged entries.
+   */
+  scanPair(src: Buffer, destRel: Buffer | null, q: Float64Array): PairListing | { errno: number; syscall: string };
   /** Read a destination symlink's target (beneath the root). */
   readlinkDest(rel: Buffer): Buffer | { errno: number; syscall: string };
   /**
