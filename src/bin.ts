@@ -2,11 +2,23 @@
 // The arsync command. All logic lives in cli/main.ts, which returns rsync's exit code.
 import { main } from './cli/main.js';
 
+let finished = false;
+// If the event loop ever ran dry while a run was still waiting on something, Node would exit with 0 as
+// if all had gone well: never let an unfinished run look like a success.
+process.on('exit', () => {
+  if (!finished) {
+    process.stderr.write('arsync: internal error: exited before the run finished\n');
+    process.exitCode = 11;
+  }
+});
+
 main(process.argv).then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    finished = true;
     process.stderr.write(`arsync: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 11;
   },
