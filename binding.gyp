@@ -14,12 +14,13 @@
         "native/meta.c",
         "native/walk.c",
         "native/scanpair.c",
+        "native/tree.c",
         "native/ops.c",
         "native/errors.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],
-      "libraries": ["-luring"],
+      "libraries": ["-luring", "-pthread"],
       "configurations": {
         "Release": {
           "cflags!": ["-O3"],

@@ -3,6 +3,7 @@
 
 #include "ctxapi.h"
 #include "scanpair.h"
+#include "tree.h"
 #include "walk.h"
 
 static napi_value init(napi_env env, napi_value exports)
@@ -18,6 +19,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"readlinkDest", NULL, ctx_readlink_dest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"xattrDiff", NULL, ctx_xattr_diff, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanPair", NULL, scan_pair, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scanTree", NULL, scan_tree, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

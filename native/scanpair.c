@@ -13,6 +13,7 @@
  * doubles per entry in scanDir's layout; a missing twin has err (field 11) = ENOENT. collapsed is
  * [reg, link, totalSize]. */
 #include "scanpair.h"
+#include "listing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,16 +35,6 @@
 #define META_FIELDS 12
 #define DENTS_BUF (64 * 1024)
 
-enum {
-  SP_COLLAPSE = 1,  /* leave out entries the quick check finds unchanged */
-  SP_PERMS = 2,     /* -p: mode bits must match */
-  SP_OWNER = 4,     /* -o as root: uid must match */
-  SP_GROUP = 8,     /* -g: gid must match */
-  SP_TIMES = 16,    /* -t: symlink mtimes must match too (files' always must) */
-  SP_HARDLINKS = 32,/* -H: files with several links go to TypeScript (group leaders) */
-  SP_LINKS = 64,    /* symlinks may be collapsed (no -L, --safe-links, --copy-unsafe-links) */
-};
-
 struct dirent64 {
   uint64_t d_ino;
   int64_t d_off;
@@ -52,16 +43,7 @@ struct dirent64 {
   char d_name[];
 };
 
-struct listing {
-  char *pool;      /* NUL-terminated names back to back */
-  size_t used, cap;
-  char **names;    /* sorted pointers into pool */
-  size_t n, ncap;
-  struct statx *st;
-  int *err;
-};
-
-static void listing_free(struct listing *l)
+void listing_free(struct listing *l)
 {
   free(l->pool);
   free(l->names);
@@ -76,7 +58,7 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* getdents64 into l (without . and ..), then sort. Returns 0 or an errno. */
-static int list_fd(int fd, struct listing *l)
+int list_fd(int fd, struct listing *l)
 {
   char *buf = malloc(DENTS_BUF);
   if (!buf)
@@ -182,7 +164,7 @@ static bool same_link(int sfd, const char *sname, int dfd, const char *dname, si
 }
 
 /* The quick check for one matched pair, as src/plan/quickcheck.ts would decide "none". */
-static bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res,
+bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res,
                       int sfd, const char *name, int dfd)
 {
   if ((s->stx_mode & S_IFMT) != (d->stx_mode & S_IFMT))

@@ -100,6 +100,8 @@ interface Frame {
   blocked?: boolean;
   /** --files-from "dir/": its subdirectories are made but not entered. */
   oneLevel?: boolean;
+  /** Found dirty by scanTree: walk its entries, but not its existing subdirectories (scanned already). */
+  treeMode?: boolean;
 }
 
 /** One non-directory entry on its way to a decision. */
@@ -152,6 +154,19 @@ function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Arr
   return Float64Array.of(bits, c.modifyWindow > 0 ? c.modifyWindow : 0, check.timeResolutionNs);
 }
 
+/**
+ * The query for scanTree: as scanPair's when unchanged entries may be left out, plus directory times,
+ * and only when no option needs to see every directory in order (--delete-before/-after, -x, -L,
+ * --copy-unsafe-links, -K, --files-from).
+ */
+function treeQuery(c: Config, pair: Float64Array): Float64Array | undefined {
+  const bits = pair[0]!;
+  if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
+  if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
+  const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
+  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)));
+}
+
 /** rsync's deletion order: the reverse of its file-list order (non-directories first, then directories). */
 function deleteOrder(entries: Map<string, Stat>): string[] {
   const isDir = (n: string): number => Number(((entries.get(n)!.mode & S_IFMT) === S_IFDIR));
@@ -177,6 +192,8 @@ class Run {
   /** Directories compare times only when they are kept (-O, or --backup without --backup-dir). */
   private readonly dirCheck: CheckOptions;
   private readonly pairQuery: Float64Array;
+  /** scanTree's query, or undefined when some option needs the walk to see every directory. */
+  private readonly treeQuery: Float64Array | undefined;
   private readonly engineOptions: EngineOptions;
   private ctx: EngineContext | undefined;
   private dispatcher: Dispatcher | undefined;
@@ -233,6 +250,7 @@ class Run {
     };
     this.dirCheck = { ...this.check, times: c.times && !c.omitDirTimes };
     this.pairQuery = pairQuery(c, this.check, input.filters !== undefined);
+    this.treeQuery = treeQuery(c, this.pairQuery);
     this.engineOptions = {
       engine: input.engine.name,
       destRoot: this.plan.destRoot,
@@ -527,13 +545,60 @@ class Run {
     if (!frame) return;
     frame.sender = sender?.enterDir(root.rel, root.src);
     frame.receiver = receiver?.enterDir(root.rel);
-    const stack: Frame[] = [frame];
+    const stack: Frame[] = mode === 'transfer' ? this.treeFrames(frame, scanSrc) : [frame];
     while (stack.length) {
       if (this.aborted) return;
       const dir = stack.pop()!;
       const subdirs = await this.walkDir(dir, mode);
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
     }
+  }
+
+  /**
+   * A re-sync onto an existing destination starts with scanTree: the native quick check over the whole
+   * tree on several threads. Only the directories it finds dirty are walked (in name order); the
+   * clean ones are only counted. Returns the frames to walk, or [root] when it does not apply.
+   */
+  private treeFrames(root: Frame, scanSrc: Buffer): Frame[] {
+    if (!this.treeQuery || !root.destExists || !this.ctx?.scanTree) return [root];
+    const t = this.ctx.scanTree(scanSrc, root.rel, this.treeQuery);
+    if (isFailure(t)) return [root];
+    const n = t.counts;
+    this.totals.listed.dir += n.dir;
+    this.totals.listed.reg += n.reg;
+    this.totals.listed.link += n.link;
+    this.totals.listed.dev += n.dev;
+    this.totals.listed.special += n.special;
+    this.totals.totalSize += n.size;
+    const frames: Frame[] = [];
+    let rootDirty = false;
+    for (const d of t.dirty) {
+      if (d.length === 0) {
+        rootDirty = true;
+        root.treeMode = true;
+        frames.push(root);
+        continue;
+      }
+      const src = joinPath(scanSrc, d);
+      const rel = joinPath(root.rel, d);
+      const st = lstatPath(this.input.engine.name, src);
+      if (isFailure(st)) {
+        this.fail({ index: -1, errno: st.errno, syscall: st.syscall, path: src, onDest: false });
+        continue;
+      }
+      const stat = this.withChmod(st);
+      const record: DirRecord = { src, rel, stat, needMeta: false };
+      this.dirs.push(record);
+      frames.push({ src, rel, stat, destExists: true, sender: undefined, receiver: undefined, record, pending: undefined, treeMode: true });
+    }
+    if (!rootDirty && root.pending) {
+      // The root's own line (its attributes may differ even when nothing inside does).
+      if (root.pending.local) this.emitLocal('dir', root.pending.verdict, root.pending.line);
+      else this.emit('dir', root.pending.verdict, root.pending.line);
+      root.pending = undefined;
+    }
+    // A stack: popped in name order.
+    return frames.reverse();
   }
 
   /** -R: make the directories above a root (a/b for a/b/c), with their source attributes. */
@@ -803,6 +868,11 @@ class Run {
         const f = this.dirFrame(k.src, k.rel, k.st, destSt, mode, undefined, undefined);
         if (!f) continue;
         if (dir.record && f.pending?.verdict.action === 'create') dir.record.needMeta = true;
+        if (dir.treeMode && f.destExists) {
+          // scanTree already looked inside: it is walked on its own if it is dirty.
+          if (f.pending) this.emit('dir', f.pending.verdict, f.pending.line);
+          continue;
+        }
         f.sender = dir.sender?.enterDir(k.rel, k.src);
         f.receiver = dir.receiver?.enterDir(k.rel);
         subdirs.push(f);

@@ -26,6 +26,7 @@ interface Addon {
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
   scanPair(ctx: object, src: Buffer, destRel: Buffer | null, q: Float64Array): RawPair | NativeFailure;
+  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array): { dirty: Buffer; counts: Float64Array } | NativeFailure;
 }
 
 interface RawPair {
@@ -160,6 +161,12 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
     scanPair: (src, destRel, q) => decodePair(addon.scanPair(ctx, src, destRel, q)),
+    scanTree: (src, destRel, q) => {
+      const r = addon.scanTree(ctx, src, destRel, q);
+      if (isFailure(r)) return r;
+      const n = r.counts;
+      return { dirty: splitNames(r.dirty), counts: { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! } };
+    },
     close: () => {
       if (open) addon.closeContext(ctx);
       open = false;

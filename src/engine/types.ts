@@ -140,6 +140,12 @@ export interface EngineContext {
    * [PairBits, modifyWindow, timeResolutionNs] (see pair.ts); native engines leave out unchanged entries.
    */
   scanPair(src: Buffer, destRel: Buffer | null, q: Float64Array): PairListing | { errno: number; syscall: string };
+  /**
+   * The quick check over a whole tree on several threads (native engines only): the directories
+   * (relative to `destRel`) that hold anything to do, and counts for the clean ones. `q` is
+   * [PairBits, modifyWindow, timeResolutionNs, threads].
+   */
+  scanTree?(src: Buffer, destRel: Buffer, q: Float64Array): TreeScan | { errno: number; syscall: string };
   /** Read a destination symlink's target (beneath the root). */
   readlinkDest(rel: Buffer): Buffer | { errno: number; syscall: string };
   /**
@@ -174,6 +180,14 @@ export interface Stat {
   nlink: number;
   rdev: number;
   blocks: number;
+}
+
+/** scanTree's answer. */
+export interface TreeScan {
+  /** Sorted, relative to the scanned root ("" is the root itself). */
+  dirty: Buffer[];
+  /** Entries of the clean directories, by type, and their total size. */
+  counts: { dir: number; reg: number; link: number; dev: number; special: number; size: number };
 }
 
 /** One directory's entries: names as bytes, and their lstat, in readdir order. */

@@ -1,0 +1,38 @@
+/* Sorted directory listings with statx, and the quick check on a matched pair: shared by scanPair
+ * (one directory) and scanTree (a whole tree, on several threads). */
+#ifndef ARSYNC_LISTING_H
+#define ARSYNC_LISTING_H
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+enum {
+  SP_COLLAPSE = 1,   /* leave out entries the quick check finds unchanged */
+  SP_PERMS = 2,      /* -p: mode bits must match */
+  SP_OWNER = 4,      /* -o as root: uid must match */
+  SP_GROUP = 8,      /* -g: gid must match */
+  SP_TIMES = 16,     /* -t: symlink mtimes must match too (files' always must) */
+  SP_HARDLINKS = 32, /* -H: files with several links go to TypeScript (group leaders) */
+  SP_LINKS = 64,     /* symlinks may be collapsed (no -L, --safe-links, --copy-unsafe-links) */
+  SP_DIR_TIMES = 128,/* scanTree: directories' mtimes must match (-t without -O) */
+};
+
+struct listing {
+  char *pool;   /* NUL-terminated names back to back */
+  size_t used, cap;
+  char **names; /* sorted pointers into pool */
+  size_t n;
+  struct statx *st;
+  int *err;     /* statx errno per entry, 0 when it worked */
+};
+
+/* getdents64 + sort + statx of every entry of the open directory fd. Returns 0 or an errno. */
+int list_fd(int fd, struct listing *l);
+void listing_free(struct listing *l);
+/* The quick check on a matched regular file or symlink (see src/plan/quickcheck.ts). */
+bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res, int sfd,
+               const char *name, int dfd);
+
+#endif

@@ -1,0 +1,443 @@
+/* scanTree: the quick check over a whole tree, on several threads, before the walk.
+ *
+ * A re-sync of a mostly unchanged tree is bound by the kernel's statx of both trees (rsync pays the same
+ * two stats per entry). Here a few threads walk the source and its destination twin directory by
+ * directory, with the same matching and quick check as scanPair, and report only the "dirty"
+ * directories: those holding anything new, changed, extraneous or unreadable, or a subdirectory whose
+ * own attributes differ. TypeScript then walks just those; everything in clean directories is counted.
+ * A directory that is new on the destination is dirty in its parent and not entered here.
+ *
+ * scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array[4] = [bits, window, resolutionNs,
+ * threads]) → { dirty: Buffer (NUL-separated rel paths below the root, "" for the root itself),
+ * counts: Float64Array [dir, reg, link, dev, special, size] of the clean directories' entries } or
+ * { errno, syscall } when the tree cannot be scanned this way (the caller then walks it in full). */
+#include "tree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "ctxapi.h"
+#include "errors.h"
+#include "listing.h"
+
+#define MAX_THREADS 16
+
+struct shared {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  char **jobs; /* rel paths still to scan (a stack: depth-first keeps it short) */
+  size_t njobs, capjobs;
+  int busy;    /* threads working on a job */
+  int error;   /* first hard error: the scan is abandoned */
+  char *dirty; /* NUL-separated rel paths */
+  size_t dlen, dcap;
+  double counts[6];
+  /* read-only */
+  const char *src;
+  size_t srclen;
+  int rootfd;
+  unsigned bits;
+  double window, res;
+  uint32_t flags;
+};
+
+static bool push_job(struct shared *s, char *rel)
+{
+  if (s->njobs == s->capjobs) {
+    size_t cap = s->capjobs ? s->capjobs * 2 : 256;
+    char **j = realloc(s->jobs, cap * sizeof *j);
+    if (!j)
+      return false;
+    s->jobs = j;
+    s->capjobs = cap;
+  }
+  s->jobs[s->njobs++] = rel;
+  return true;
+}
+
+static bool add_dirty(struct shared *s, const char *rel)
+{
+  size_t len = strlen(rel) + 1;
+  if (s->dlen + len > s->dcap) {
+    size_t cap = s->dcap ? s->dcap * 2 : 4096;
+    while (cap < s->dlen + len)
+      cap *= 2;
+    char *d = realloc(s->dirty, cap);
+    if (!d)
+      return false;
+    s->dirty = d;
+    s->dcap = cap;
+  }
+  memcpy(s->dirty + s->dlen, rel, len);
+  s->dlen += len;
+  return true;
+}
+
+static char *join_rel(const char *rel, const char *name)
+{
+  size_t a = strlen(rel), b = strlen(name);
+  char *p = malloc(a + b + 2);
+  if (!p)
+    return NULL;
+  if (a) {
+    memcpy(p, rel, a);
+    p[a++] = '/';
+  }
+  memcpy(p + a, name, b + 1);
+  return p;
+}
+
+/* Destination directories are opened beneath the root without following symlinks, as every
+ * destination path is; this does not touch the context's (single-threaded) parent cache. */
+static int open_dest(struct shared *s, const char *rel)
+{
+  struct open_how how = {
+    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  long fd = syscall(SYS_openat2, s->rootfd, *rel ? rel : ".", &how, sizeof how);
+  return fd < 0 ? -errno : (int)fd;
+}
+
+static bool same_dir_attrs(const struct shared *s, const struct statx *a, const struct statx *b)
+{
+  if ((s->bits & SP_OWNER) && a->stx_uid != b->stx_uid)
+    return false;
+  if ((s->bits & SP_GROUP) && a->stx_gid != b->stx_gid)
+    return false;
+  if ((s->bits & SP_PERMS) && (a->stx_mode & 07777) != (b->stx_mode & 07777))
+    return false;
+  if (s->bits & SP_DIR_TIMES) {
+    double ds = (double)a->stx_mtime.tv_sec - (double)b->stx_mtime.tv_sec;
+    if (s->window > 0)
+      return fabs(ds) <= s->window;
+    double dn = ds * 1e9 + ((double)a->stx_mtime.tv_nsec - (double)b->stx_mtime.tv_nsec);
+    if (fabs(dn) >= (s->res > 1 ? s->res : 1))
+      return false;
+  }
+  return true;
+}
+
+static bool same_node(const struct shared *s, const struct statx *a, const struct statx *b)
+{
+  /* Devices, FIFOs, sockets: same kind, same device number, same attributes. */
+  if ((a->stx_mode & S_IFMT) != (b->stx_mode & S_IFMT))
+    return false;
+  if ((S_ISCHR(a->stx_mode) || S_ISBLK(a->stx_mode)) &&
+      (a->stx_rdev_major != b->stx_rdev_major || a->stx_rdev_minor != b->stx_rdev_minor))
+    return false;
+  return same_dir_attrs(s, a, b) && (!(s->bits & SP_TIMES) || (a->stx_mtime.tv_sec == b->stx_mtime.tv_sec &&
+                                                                a->stx_mtime.tv_nsec == b->stx_mtime.tv_nsec));
+}
+
+/* One directory pair. Subdirectories present on both sides become jobs; returns 0 or a hard errno. */
+static int scan_one(struct shared *s, const char *rel, bool *dirty, double counts[6], char ***subs, size_t *nsubs)
+{
+  char path[PATH_MAX];
+  size_t rl = strlen(rel);
+  if (s->srclen + 1 + rl >= sizeof path)
+    return ENAMETOOLONG;
+  memcpy(path, s->src, s->srclen);
+  size_t at = s->srclen;
+  if (rl) {
+    if (at && path[at - 1] != '/')
+      path[at++] = '/';
+    memcpy(path + at, rel, rl);
+    at += rl;
+  }
+  path[at] = 0;
+  int sfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sfd < 0) {
+    *dirty = true; /* TypeScript reports it */
+    return errno == EMFILE || errno == ENFILE ? errno : 0;
+  }
+  int dfd = open_dest(s, rel);
+  if (dfd < 0) {
+    close(sfd);
+    *dirty = true;
+    return -dfd == EMFILE || -dfd == ENFILE || -dfd == ENOSYS || -dfd == EPERM ? -dfd : 0;
+  }
+  struct listing a = {0}, b = {0};
+  int e = list_fd(sfd, &a);
+  if (!e)
+    e = list_fd(dfd, &b);
+  if (e) {
+    *dirty = true;
+    goto out;
+  }
+  *dirty = false;
+  double c[6] = {0};
+  *subs = malloc((a.n ? a.n : 1) * sizeof **subs);
+  if (!*subs) {
+    e = ENOMEM;
+    goto out;
+  }
+  size_t j = 0;
+  /* Every subdirectory present on both sides is scanned, even once this directory is dirty: the walk
+   * in TypeScript does not enter existing subdirectories, it relies on this scan for them. Files are
+   * compared only while the directory is still clean. */
+  for (size_t i = 0; i < a.n; i++) {
+    int cmp = 1;
+    while (j < b.n && (cmp = strcmp(b.names[j], a.names[i])) < 0) {
+      *dirty = true; /* extraneous on the destination */
+      j++;
+    }
+    if (j >= b.n || cmp != 0) {
+      *dirty = true; /* new on the destination */
+      continue;
+    }
+    const struct statx *x = &a.st[i], *y = &b.st[j];
+    const char *name = a.names[i];
+    bool err = a.err[i] || b.err[j];
+    j++;
+    if (err) {
+      *dirty = true;
+      continue;
+    }
+    if (S_ISDIR(x->stx_mode)) {
+      if (!S_ISDIR(y->stx_mode)) {
+        *dirty = true;
+        continue;
+      }
+      if (!same_dir_attrs(s, x, y))
+        *dirty = true;
+      char *sub = join_rel(rel, name);
+      if (!sub) {
+        e = ENOMEM;
+        goto out;
+      }
+      (*subs)[(*nsubs)++] = sub;
+      c[0]++;
+      continue;
+    }
+    if (*dirty)
+      continue;
+    if (S_ISREG(x->stx_mode) || S_ISLNK(x->stx_mode)) {
+      if (!unchanged(x, y, s->bits, s->window, s->res, sfd, name, dfd)) {
+        *dirty = true;
+        continue;
+      }
+      c[S_ISREG(x->stx_mode) ? 1 : 2]++;
+      c[5] += (double)x->stx_size;
+    } else {
+      if (!same_node(s, x, y)) {
+        *dirty = true;
+        continue;
+      }
+      c[S_ISCHR(x->stx_mode) || S_ISBLK(x->stx_mode) ? 3 : 4]++;
+    }
+  }
+  if (j < b.n)
+    *dirty = true;
+  if (!*dirty)
+    for (int k = 0; k < 6; k++)
+      counts[k] += c[k];
+out:
+  close(sfd);
+  close(dfd);
+  listing_free(&a);
+  listing_free(&b);
+  return e;
+}
+
+static void *worker(void *arg)
+{
+  struct shared *s = arg;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (s->njobs == 0 && s->busy > 0 && !s->error)
+      pthread_cond_wait(&s->cv, &s->mu);
+    if (s->error || (s->njobs == 0 && s->busy == 0))
+      break;
+    char *rel = s->jobs[--s->njobs];
+    s->busy++;
+    pthread_mutex_unlock(&s->mu);
+
+    bool dirty = false;
+    double counts[6] = {0};
+    char **subs = NULL;
+    size_t nsubs = 0;
+    int e = scan_one(s, rel, &dirty, counts, &subs, &nsubs);
+
+    pthread_mutex_lock(&s->mu);
+    s->busy--;
+    if (e && !s->error)
+      s->error = e;
+    if (!e) {
+      if (dirty && !add_dirty(s, rel))
+        s->error = ENOMEM;
+      for (int k = 0; k < 6; k++)
+        s->counts[k] += counts[k];
+      for (size_t i = 0; i < nsubs; i++) {
+        if (!s->error && push_job(s, subs[i]))
+          subs[i] = NULL;
+        else if (!s->error)
+          s->error = ENOMEM;
+      }
+    }
+    for (size_t i = 0; i < nsubs; i++)
+      free(subs[i]);
+    free(subs);
+    free(rel);
+    pthread_cond_broadcast(&s->cv);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+  return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+napi_value scan_tree(napi_env env, napi_callback_info info)
+{
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
+  if (!c)
+    return throw_type(env, "scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array)");
+  const uint8_t *src, *rel;
+  uint32_t srclen, rellen;
+  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || srclen >= PATH_MAX || memchr(src, 0, srclen) ||
+      !ctxapi_buffer(env, argv[2], &rel, &rellen) || rellen >= PATH_MAX || memchr(rel, 0, rellen))
+    return throw_type(env, "src and destRel must be Buffers without NUL bytes");
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t qlen = 0;
+  void *qdata = NULL;
+  NAPI_TRY(env, napi_is_typedarray(env, argv[3], &is_ta));
+  if (is_ta)
+    NAPI_TRY(env, napi_get_typedarray_info(env, argv[3], &tt, &qlen, &qdata, NULL, NULL));
+  if (!is_ta || tt != napi_float64_array || qlen < 4)
+    return throw_type(env, "q must be a Float64Array of 4");
+  const double *q = qdata;
+
+  struct shared s = {
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .cv = PTHREAD_COND_INITIALIZER,
+    .rootfd = c->rootfd,
+    .bits = (unsigned)q[0],
+    .window = q[1],
+    .res = q[2],
+    .flags = c->flags,
+  };
+  char *srcz = malloc(srclen + 1), *root = malloc(rellen + 1);
+  if (!srcz || !root) {
+    free(srcz);
+    free(root);
+    return throw_error(env, "scanTree: out of memory");
+  }
+  memcpy(srcz, src, srclen);
+  srcz[srclen] = 0;
+  memcpy(root, rel, rellen);
+  root[rellen] = 0;
+  /* Jobs are paths relative to the walk's root (`src` on the source side, `rel` on the destination
+   * side), so a job's two paths are plain concatenations. */
+  s.src = srcz;
+  s.srclen = srclen;
+  char *first = strdup("");
+  if (!first || !push_job(&s, first)) {
+    free(first);
+    free(srcz);
+    free(root);
+    return throw_error(env, "scanTree: out of memory");
+  }
+  /* Rebase the destination root on `rel`: open it once, beneath the context's root. */
+  struct shared *sp = &s;
+  int relfd = -1;
+  {
+    struct open_how how = {
+      .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd = syscall(SYS_openat2, c->rootfd, rellen ? root : ".", &how, sizeof how);
+    if (fd < 0) {
+      int e = errno;
+      free(srcz);
+      free(root);
+      free(s.jobs[0]);
+      free(s.jobs);
+      return err_object(env, e, "openat2");
+    }
+    relfd = (int)fd;
+    sp->rootfd = relfd;
+  }
+  int threads = (int)q[3];
+  if (threads < 1)
+    threads = 1;
+  if (threads > MAX_THREADS)
+    threads = MAX_THREADS;
+  pthread_t tid[MAX_THREADS];
+  int started = 0;
+  for (int i = 1; i < threads; i++) {
+    if (pthread_create(&tid[started], NULL, worker, &s) != 0)
+      break;
+    started++;
+  }
+  worker(&s); /* the calling thread works too */
+  for (int i = 0; i < started; i++)
+    pthread_join(tid[i], NULL);
+  close(relfd);
+  for (size_t i = 0; i < s.njobs; i++)
+    free(s.jobs[i]);
+  free(s.jobs);
+  free(srcz);
+  free(root);
+
+  napi_value result = NULL;
+  if (s.error) {
+    free(s.dirty);
+    return err_object(env, s.error, "scandir");
+  }
+  /* Sorted, so the walk meets dirty directories in name order. */
+  size_t n = 0;
+  for (size_t p = 0; p < s.dlen; p += strlen(s.dirty + p) + 1)
+    n++;
+  char **v = malloc((n ? n : 1) * sizeof *v);
+  napi_value buf, counts;
+  void *data;
+  double *cd;
+  void *cp;
+  if (v && napi_create_buffer(env, s.dlen, &data, &buf) == napi_ok) {
+    size_t k = 0;
+    for (size_t p = 0; p < s.dlen; p += strlen(s.dirty + p) + 1)
+      v[k++] = s.dirty + p;
+    qsort(v, n, sizeof *v, cmp_str);
+    char *o = data;
+    for (size_t i = 0; i < n; i++) {
+      size_t len = strlen(v[i]) + 1;
+      memcpy(o, v[i], len);
+      o += len;
+    }
+    napi_value ab;
+    if (napi_create_arraybuffer(env, 6 * sizeof(double), &cp, &ab) == napi_ok &&
+        napi_create_typedarray(env, napi_float64_array, 6, ab, 0, &counts) == napi_ok &&
+        napi_create_object(env, &result) == napi_ok) {
+      cd = cp;
+      memcpy(cd, s.counts, sizeof s.counts);
+      if (napi_set_named_property(env, result, "dirty", buf) != napi_ok ||
+          napi_set_named_property(env, result, "counts", counts) != napi_ok)
+        result = NULL;
+    }
+  }
+  free(v);
+  free(s.dirty);
+  if (!result)
+    return throw_error(env, "scanTree: out of memory");
+  return result;
+}
