@@ -19,6 +19,7 @@ import {
   OpFlag,
   OpKind,
   Outcome,
+  Preserve,
   S_IFDIR,
   S_IFLNK,
   S_IFMT,
@@ -192,6 +193,7 @@ class Run {
   /** Directories compare times only when they are kept (-O, or --backup without --backup-dir). */
   private readonly dirCheck: CheckOptions;
   private readonly pairQuery: Float64Array;
+  private readonly xattrFlags: number;
   /** scanTree's query, or undefined when some option needs the walk to see every directory. */
   private readonly treeQuery: Float64Array | undefined;
   private readonly engineOptions: EngineOptions;
@@ -250,6 +252,7 @@ class Run {
     };
     this.dirCheck = { ...this.check, times: c.times && !c.omitDirTimes };
     this.pairQuery = pairQuery(c, this.check, input.filters !== undefined);
+    this.xattrFlags = (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0);
     this.treeQuery = treeQuery(c, this.pairQuery);
     this.engineOptions = {
       engine: input.engine.name,
@@ -683,6 +686,19 @@ class Run {
     return { map, errno: 0 };
   }
 
+  /**
+   * -X/-A: xattrs and ACLs are part of the attributes compared (rsync's 'x' and 'a'). The engine reads
+   * both sides; an entry that only differs there becomes an attribute update.
+   */
+  private withXattrs(v: Verdict, kind: FileType, src: Buffer, rel: Buffer, st: Stat, destSt: Stat | undefined): Verdict {
+    if (!this.xattrFlags || !destSt || !this.ctx || kind === 'link' || v.action === 'skip' || v.action === 'create') return v;
+    if ((destSt.mode & S_IFMT) !== (st.mode & S_IFMT)) return v;
+    const diff = this.ctx.xattrDiff(src, rel, this.xattrFlags);
+    if (!diff) return v;
+    const changes: Changes = { ...('changes' in v ? v.changes : NO_CHANGES), xattr: (diff & 1) !== 0, acl: (diff & 2) !== 0 };
+    return v.action === 'none' ? { action: 'attrs', changes } : { ...v, changes };
+  }
+
   /** The source directory against its destination twin (the twin only when it existed). */
   private listPair(dir: Frame): PairListing | NativeFailure {
     const destRel = dir.destExists ? dir.rel : null;
@@ -728,7 +744,10 @@ class Run {
       // rsync leaves the non-directory in place and then fails on everything inside it.
       return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, blocked: true };
     }
-    const verdict = quickCheck(st, destSt, { ...this.dirCheck, existing: false, ignoreExisting: false, update: false });
+    const verdict = this.withXattrs(
+      quickCheck(st, destSt, { ...this.dirCheck, existing: false, ignoreExisting: false, update: false }),
+      'dir', src, rel, st, destSt,
+    );
     const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink };
     const line = this.lineFor(rel, src, st, 'dir');
     if (verdict.action === 'create' && this.altDirs.length && !destSt) {
@@ -979,7 +998,7 @@ class Run {
       }
     }
     // --ignore-existing / --existing / -u decide first, as in rsync.
-    const verdict = quickCheck(st, destSt, this.check, linkDiffers);
+    const verdict = this.withXattrs(quickCheck(st, destSt, this.check, linkDiffers), kind, src, rel, st, destSt);
     if (verdict.action === 'skip') return false;
     if (verdict.action === 'none') {
       // The everyday case of a re-sync: decided without building any output for it.
