@@ -126,6 +126,7 @@ interface Pending {
   line: Omit<LineInfo, 'itemize'>;
   /** The parent directory, whose mtime needs restoring if the engine did copy. */
   record?: DirRecord | undefined;
+  size: number;
 }
 
 export interface TransferInput {
@@ -175,6 +176,8 @@ function deleteOrder(entries: Map<string, Stat>): string[] {
 }
 
 const isFdShortage = (errno: number): boolean => errno === ERRNO.EMFILE || errno === ERRNO.ENFILE;
+
+const NO_LINE: Omit<LineInfo, 'itemize'> = { name: '', fullName: '', suffix: '', size: 0, bytes: 0, mode: 0, uid: 0, gid: 0, mtimeSec: 0, op: 'recv' };
 
 const NO_CHANGES: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
 
@@ -437,7 +440,7 @@ class Run {
         this.emit(p.kind, v, p.line);
         if (o === Outcome.Done) {
           this.totals.plannedFiles++;
-          this.totals.plannedBytes += p.line.size;
+          this.totals.plannedBytes += p.size;
           if (p.record) p.record.needMeta = true;
         }
       }
@@ -462,6 +465,8 @@ class Run {
   }
 
   private lineFor(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix = ''): Omit<LineInfo, 'itemize'> {
+    // Nothing is printed per entry: skip escaping names that nobody will see.
+    if (!this.out.active) return NO_LINE;
     return {
       name: kind === 'dir' ? `${rel.length ? showPath(this.displayRel(rel)) : '.'}/` : showPath(this.displayRel(rel)),
       fullName: showPath(src),
@@ -1047,7 +1052,7 @@ class Run {
         return !equal;
       }
       // Whether this changes the directory is known only from the outcome (settle()).
-      this.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record });
+      this.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size });
       await this.maybeFlush();
       return false;
     }
