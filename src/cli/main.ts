@@ -64,6 +64,12 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     resolved = await resolveOperands(c, (p) => lstatPath(engine.name, p));
   } catch (err) {
     if (err instanceof UsageError) return usage(io, err.message);
+    const e = err as FsError;
+    if (typeof e.syscall === 'string') {
+      // The destination cannot be made (a missing parent without --mkpath): rsync's code 11.
+      io.err.write(`arsync: ${e.syscall} "${e.path ?? ''}" failed: ${e.message}\n`);
+      return finish(io, Exit.FileIO);
+    }
     throw err;
   }
 
