@@ -3,6 +3,9 @@
 import { main } from './cli/main.js';
 
 let finished = false;
+// A reader that went away (`arsync -v ... | head`) must not take the copy down with it: the lines are
+// dropped and the run finishes.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 // If the event loop ever ran dry while a run was still waiting on something, Node would exit with 0 as
 // if all had gone well: never let an unfinished run look like a success.
 process.on('exit', () => {

@@ -40,7 +40,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   }
   const c = parsed.config;
 
-  const engine = selectEngine(c.engine);
+  const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return usage(io, engine.error);
   if (engine.name === 'node' && (c.xattrs || c.acls)) {
     return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon (${engine.reason})`);

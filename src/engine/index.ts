@@ -3,6 +3,8 @@
 // kernel.io_uring_disabled, old kernels), and pure node:fs when there is no addon. Each choice carries a
 // reason that -v prints.
 
+import { statfsSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { errnoCode } from '../util/errors.js';
 import {
   createNativeContext,
@@ -22,8 +24,34 @@ export interface EngineSelection {
   reason: string;
 }
 
+// Filesystems that live in memory (statfs f_type): tmpfs and ramfs.
+const MEMORY_FS = new Set([0x01021994, 0x858458f6]);
+
+/** The statfs type of a path, or of its nearest existing ancestor (a destination may not exist yet). */
+function fsType(p: Buffer): number | undefined {
+  let cur = resolvePath(p.toString('latin1'));
+  for (;;) {
+    try {
+      return statfsSync(Buffer.from(cur, 'latin1')).type;
+    } catch {
+      const up = dirname(cur);
+      if (up === cur) return undefined;
+      cur = up;
+    }
+  }
+}
+
+/**
+ * Whether every path is on a memory filesystem. There the plain-syscall engine measured faster than
+ * io_uring for small files (nothing waits on a device, so the ring only adds work); on disks io_uring
+ * measured twice as fast cold (docs/benchmarks.md).
+ */
+export function allInMemory(paths: Buffer[]): boolean {
+  return paths.length > 0 && paths.every((p) => MEMORY_FS.has(fsType(p) ?? -1));
+}
+
 /** Pick the engine for a run, or say why the requested one cannot run here. */
-export function selectEngine(choice: EngineChoice): EngineSelection | { error: string } {
+export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): EngineSelection | { error: string } {
   if (choice === 'node') return { name: 'node', reason: 'requested with --engine=node' };
   const addon = loadAddon();
   if (!addon.ok) {
@@ -33,7 +61,11 @@ export function selectEngine(choice: EngineChoice): EngineSelection | { error: s
   if (choice === 'sync') return { name: 'sync', reason: 'requested with --engine=sync' };
   const probe = addon.addon.uringProbe();
   if (probe === 0) {
-    return { name: 'uring', reason: choice === 'uring' ? 'requested with --engine=uring' : 'io_uring is available' };
+    if (choice === 'uring') return { name: 'uring', reason: 'requested with --engine=uring' };
+    if (allInMemory(paths)) {
+      return { name: 'sync', reason: 'source and destination are in memory (tmpfs), where plain syscalls measured faster than io_uring' };
+    }
+    return { name: 'uring', reason: 'io_uring is available' };
   }
   const why = `io_uring_setup failed: ${errnoCode(probe)}`;
   if (choice === 'uring') return { error: `--engine=uring cannot run here: ${why}` };
