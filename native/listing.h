@@ -31,6 +31,9 @@ struct listing {
 /* getdents64 + sort + statx of every entry of the open directory fd. Returns 0 or an errno. */
 int list_fd(int fd, struct listing *l);
 void listing_free(struct listing *l);
+/* The 12 doubles of one entry in scanDir's layout (err: the entry's errno, then the rest is 0). */
+void listing_fill(double *m, const struct statx *sx, int err);
+#define META_FIELDS 12
 /* The quick check on a matched regular file or symlink (see src/plan/quickcheck.ts). */
 bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res, int sfd,
                const char *name, int dfd);

@@ -32,7 +32,6 @@
 #include "errors.h"
 #include "ops.h"
 
-#define META_FIELDS 12
 #define DENTS_BUF (64 * 1024)
 
 struct dirent64 {
@@ -122,7 +121,7 @@ out:
   return 0;
 }
 
-static void fill(double *m, const struct statx *sx, int err)
+void listing_fill(double *m, const struct statx *sx, int err)
 {
   memset(m, 0, META_FIELDS * sizeof *m);
   if (err) {
@@ -316,14 +315,14 @@ napi_value scan_pair(napi_env env, napi_callback_info info)
   if (!vnames || !vmeta || !vdmeta || !vextra || !vxmeta || !vcoll || napi_create_int32(env, derr, &vderr) != napi_ok)
     goto done;
   for (size_t k = 0; k < nkeep; k++) {
-    fill(meta + k * META_FIELDS, &s.st[keep[k]], s.err[keep[k]]);
+    listing_fill(meta + k * META_FIELDS, &s.st[keep[k]], s.err[keep[k]]);
     if (twin[k] >= 0)
-      fill(dmeta + k * META_FIELDS, &d.st[twin[k]], d.err[twin[k]]);
+      listing_fill(dmeta + k * META_FIELDS, &d.st[twin[k]], d.err[twin[k]]);
     else
-      fill(dmeta + k * META_FIELDS, NULL, ENOENT);
+      listing_fill(dmeta + k * META_FIELDS, NULL, ENOENT);
   }
   for (size_t k = 0; k < nextra; k++)
-    fill(xmeta + k * META_FIELDS, &d.st[extra[k]], d.err[extra[k]]);
+    listing_fill(xmeta + k * META_FIELDS, &d.st[extra[k]], d.err[extra[k]]);
   coll[0] = coll_reg;
   coll[1] = coll_link;
   coll[2] = coll_size;

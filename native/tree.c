@@ -8,9 +8,11 @@
  * A directory that is new on the destination is dirty in its parent and not entered here.
  *
  * scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array[4] = [bits, window, resolutionNs,
- * threads]) → { dirty: Buffer (NUL-separated rel paths below the root, "" for the root itself),
- * counts: Float64Array [dir, reg, link, dev, special, size] of the clean directories' entries } or
- * { errno, syscall } when the tree cannot be scanned this way (the caller then walks it in full). */
+ * threads]) → { dirty: [{ rel, names, meta, dmeta, extra, extraMeta, collapsed }] sorted by rel (""
+ * for the root itself), counts: Float64Array [dir, reg, link, dev, special, size] of the clean
+ * directories' entries } or { errno, syscall } when the tree cannot be scanned this way (the caller then
+ * walks it in full). Each dirty directory comes with its paired listing in scanPair's shape, so the
+ * walk does not list and stat it a second time; `names` is absent when it could not be listed here. */
 #include "tree.h"
 
 #include <errno.h>
@@ -35,6 +37,16 @@
 
 #define MAX_THREADS 16
 
+/* A dirty directory and its paired listing (the entries the walk must see). */
+struct dirty_rec {
+  char *rel;
+  bool listed;      /* false: listing failed here, the walk lists it itself */
+  char *names, *xnames;
+  size_t nlen, xlen, nkeep, nextra;
+  double *meta, *dmeta, *xmeta;
+  double coll[3];   /* collapsed reg, link, size */
+};
+
 struct shared {
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -42,8 +54,8 @@ struct shared {
   size_t njobs, capjobs;
   int busy;    /* threads working on a job */
   int error;   /* first hard error: the scan is abandoned */
-  char *dirty; /* NUL-separated rel paths */
-  size_t dlen, dcap;
+  struct dirty_rec *dirty;
+  size_t ndirty, capdirty;
   double counts[6];
   /* read-only */
   const char *src;
@@ -68,22 +80,28 @@ static bool push_job(struct shared *s, char *rel)
   return true;
 }
 
-static bool add_dirty(struct shared *s, const char *rel)
+static bool add_dirty(struct shared *s, struct dirty_rec *r)
 {
-  size_t len = strlen(rel) + 1;
-  if (s->dlen + len > s->dcap) {
-    size_t cap = s->dcap ? s->dcap * 2 : 4096;
-    while (cap < s->dlen + len)
-      cap *= 2;
-    char *d = realloc(s->dirty, cap);
+  if (s->ndirty == s->capdirty) {
+    size_t cap = s->capdirty ? s->capdirty * 2 : 64;
+    struct dirty_rec *d = realloc(s->dirty, cap * sizeof *d);
     if (!d)
       return false;
     s->dirty = d;
-    s->dcap = cap;
+    s->capdirty = cap;
   }
-  memcpy(s->dirty + s->dlen, rel, len);
-  s->dlen += len;
+  s->dirty[s->ndirty++] = *r;
   return true;
+}
+
+static void free_rec(struct dirty_rec *r)
+{
+  free(r->rel);
+  free(r->names);
+  free(r->xnames);
+  free(r->meta);
+  free(r->dmeta);
+  free(r->xmeta);
 }
 
 static char *join_rel(const char *rel, const char *name)
@@ -143,8 +161,30 @@ static bool same_node(const struct shared *s, const struct statx *a, const struc
                                                                 a->stx_mtime.tv_nsec == b->stx_mtime.tv_nsec));
 }
 
-/* One directory pair. Subdirectories present on both sides become jobs; returns 0 or a hard errno. */
-static int scan_one(struct shared *s, const char *rel, bool *dirty, double counts[6], char ***subs, size_t *nsubs)
+/* Packs the chosen names of a listing, NUL-separated. */
+static char *pack_names(char **names, const size_t *idx, size_t n, size_t *len)
+{
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++)
+    total += strlen(names[idx[i]]) + 1;
+  char *p = malloc(total ? total : 1), *o = p;
+  if (!p)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(names[idx[i]]) + 1;
+    memcpy(o, names[idx[i]], l);
+    o += l;
+  }
+  *len = total;
+  return p;
+}
+
+/* One directory pair: every entry is classified as scanPair would (left out when unchanged), and the
+ * subdirectories present on both sides become jobs, dirty or not (the walk does not enter existing
+ * subdirectories, it relies on this scan for them). A dirty directory's paired listing goes to *rec.
+ * Returns 0 or a hard errno. */
+static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty_rec *rec, double counts[6],
+                    char ***subs, size_t *nsubs)
 {
   char path[PATH_MAX];
   size_t rl = strlen(rel);
@@ -159,93 +199,123 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, double count
     at += rl;
   }
   path[at] = 0;
+  *dirty = true; /* until the listing proves otherwise; rec->listed stays false on the way out */
   int sfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (sfd < 0) {
-    *dirty = true; /* TypeScript reports it */
-    return errno == EMFILE || errno == ENFILE ? errno : 0;
-  }
+  if (sfd < 0)
+    return errno == EMFILE || errno == ENFILE ? errno : 0; /* the walk reports it */
   int dfd = open_dest(s, rel);
   if (dfd < 0) {
     close(sfd);
-    *dirty = true;
     return -dfd == EMFILE || -dfd == ENFILE || -dfd == ENOSYS || -dfd == EPERM ? -dfd : 0;
   }
   struct listing a = {0}, b = {0};
+  size_t *keep = NULL, *extra = NULL;
+  long *twin = NULL;
   int e = list_fd(sfd, &a);
   if (!e)
     e = list_fd(dfd, &b);
   if (e) {
-    *dirty = true;
+    e = e == EMFILE || e == ENFILE || e == ENOMEM ? e : 0;
     goto out;
   }
-  *dirty = false;
-  double c[6] = {0};
+  keep = malloc((a.n ? a.n : 1) * sizeof *keep);
+  twin = malloc((a.n ? a.n : 1) * sizeof *twin);
+  extra = malloc((b.n ? b.n : 1) * sizeof *extra);
   *subs = malloc((a.n ? a.n : 1) * sizeof **subs);
-  if (!*subs) {
+  if (!keep || !twin || !extra || !*subs) {
     e = ENOMEM;
     goto out;
   }
-  size_t j = 0;
-  /* Every subdirectory present on both sides is scanned, even once this directory is dirty: the walk
-   * in TypeScript does not enter existing subdirectories, it relies on this scan for them. Files are
-   * compared only while the directory is still clean. */
+  bool d = false;
+  double c[6] = {0}, coll[3] = {0};
+  size_t nkeep = 0, nextra = 0, j = 0;
   for (size_t i = 0; i < a.n; i++) {
     int cmp = 1;
     while (j < b.n && (cmp = strcmp(b.names[j], a.names[i])) < 0) {
-      *dirty = true; /* extraneous on the destination */
-      j++;
+      extra[nextra++] = j++;
+      d = true; /* extraneous on the destination */
     }
-    if (j >= b.n || cmp != 0) {
-      *dirty = true; /* new on the destination */
-      continue;
-    }
-    const struct statx *x = &a.st[i], *y = &b.st[j];
-    const char *name = a.names[i];
-    bool err = a.err[i] || b.err[j];
-    j++;
-    if (err) {
-      *dirty = true;
-      continue;
-    }
-    if (S_ISDIR(x->stx_mode)) {
+    long tw = -1;
+    if (j < b.n && cmp == 0)
+      tw = (long)j++;
+    const struct statx *x = &a.st[i];
+    const struct statx *y = tw >= 0 ? &b.st[tw] : NULL;
+    bool ok = !a.err[i] && y && !b.err[tw];
+    bool collapse = false;
+    if (!ok) {
+      d = true;
+    } else if (S_ISDIR(x->stx_mode)) {
       if (!S_ISDIR(y->stx_mode)) {
-        *dirty = true;
-        continue;
+        d = true;
+      } else {
+        if (!same_dir_attrs(s, x, y))
+          d = true;
+        char *sub = join_rel(rel, a.names[i]);
+        if (!sub) {
+          e = ENOMEM;
+          goto out;
+        }
+        (*subs)[(*nsubs)++] = sub;
       }
-      if (!same_dir_attrs(s, x, y))
-        *dirty = true;
-      char *sub = join_rel(rel, name);
-      if (!sub) {
-        e = ENOMEM;
-        goto out;
-      }
-      (*subs)[(*nsubs)++] = sub;
       c[0]++;
-      continue;
-    }
-    if (*dirty)
-      continue;
-    if (S_ISREG(x->stx_mode) || S_ISLNK(x->stx_mode)) {
-      if (!unchanged(x, y, s->bits, s->window, s->res, sfd, name, dfd)) {
-        *dirty = true;
-        continue;
+    } else if (S_ISREG(x->stx_mode) || S_ISLNK(x->stx_mode)) {
+      if (unchanged(x, y, s->bits, s->window, s->res, sfd, a.names[i], dfd)) {
+        collapse = (s->bits & SP_COLLAPSE) != 0;
+        c[S_ISREG(x->stx_mode) ? 1 : 2]++;
+        c[5] += (double)x->stx_size;
+      } else {
+        d = true;
       }
-      c[S_ISREG(x->stx_mode) ? 1 : 2]++;
-      c[5] += (double)x->stx_size;
     } else {
-      if (!same_node(s, x, y)) {
-        *dirty = true;
-        continue;
-      }
+      if (!same_node(s, x, y))
+        d = true;
       c[S_ISCHR(x->stx_mode) || S_ISBLK(x->stx_mode) ? 3 : 4]++;
     }
+    if (collapse) {
+      coll[S_ISREG(x->stx_mode) ? 0 : 1]++;
+      coll[2] += (double)x->stx_size;
+      continue;
+    }
+    keep[nkeep] = i;
+    twin[nkeep++] = tw;
   }
-  if (j < b.n)
-    *dirty = true;
-  if (!*dirty)
+  while (j < b.n) {
+    extra[nextra++] = j++;
+    d = true;
+  }
+  *dirty = d;
+  if (!d) {
     for (int k = 0; k < 6; k++)
       counts[k] += c[k];
+    goto out;
+  }
+  /* The walk will process this directory from this listing. */
+  rec->names = pack_names(a.names, keep, nkeep, &rec->nlen);
+  rec->xnames = pack_names(b.names, extra, nextra, &rec->xlen);
+  rec->meta = malloc((nkeep ? nkeep : 1) * META_FIELDS * sizeof(double));
+  rec->dmeta = malloc((nkeep ? nkeep : 1) * META_FIELDS * sizeof(double));
+  rec->xmeta = malloc((nextra ? nextra : 1) * META_FIELDS * sizeof(double));
+  if (!rec->names || !rec->xnames || !rec->meta || !rec->dmeta || !rec->xmeta) {
+    e = ENOMEM;
+    goto out;
+  }
+  for (size_t k = 0; k < nkeep; k++) {
+    listing_fill(rec->meta + k * META_FIELDS, &a.st[keep[k]], a.err[keep[k]]);
+    if (twin[k] >= 0)
+      listing_fill(rec->dmeta + k * META_FIELDS, &b.st[twin[k]], b.err[twin[k]]);
+    else
+      listing_fill(rec->dmeta + k * META_FIELDS, NULL, ENOENT);
+  }
+  for (size_t k = 0; k < nextra; k++)
+    listing_fill(rec->xmeta + k * META_FIELDS, &b.st[extra[k]], b.err[extra[k]]);
+  rec->nkeep = nkeep;
+  rec->nextra = nextra;
+  memcpy(rec->coll, coll, sizeof coll);
+  rec->listed = true;
 out:
+  free(keep);
+  free(twin);
+  free(extra);
   close(sfd);
   close(dfd);
   listing_free(&a);
@@ -270,15 +340,24 @@ static void *worker(void *arg)
     double counts[6] = {0};
     char **subs = NULL;
     size_t nsubs = 0;
-    int e = scan_one(s, rel, &dirty, counts, &subs, &nsubs);
+    struct dirty_rec rec = {0};
+    int e = scan_one(s, rel, &dirty, &rec, counts, &subs, &nsubs);
 
     pthread_mutex_lock(&s->mu);
     s->busy--;
     if (e && !s->error)
       s->error = e;
-    if (!e) {
-      if (dirty && !add_dirty(s, rel))
+    if (!e && dirty) {
+      rec.rel = rel;
+      rel = NULL; /* owned by the record now */
+      if (!add_dirty(s, &rec)) {
         s->error = ENOMEM;
+        free_rec(&rec);
+      }
+    } else {
+      free_rec(&rec);
+    }
+    if (!e) {
       for (int k = 0; k < 6; k++)
         s->counts[k] += counts[k];
       for (size_t i = 0; i < nsubs; i++) {
@@ -298,9 +377,20 @@ static void *worker(void *arg)
   return NULL;
 }
 
-static int cmp_str(const void *x, const void *y)
+static int cmp_rec(const void *x, const void *y)
 {
-  return strcmp(*(char *const *)x, *(char *const *)y);
+  return strcmp(((const struct dirty_rec *)x)->rel, ((const struct dirty_rec *)y)->rel);
+}
+
+static napi_value f64(napi_env env, size_t n, double **data)
+{
+  napi_value ab, ta;
+  void *p;
+  if (napi_create_arraybuffer(env, (n ? n : 1) * sizeof(double), &p, &ab) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ta) != napi_ok)
+    return NULL;
+  *data = p;
+  return ta;
 }
 
 napi_value scan_tree(napi_env env, napi_callback_info info)
@@ -401,41 +491,53 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
 
   napi_value result = NULL;
   if (s.error) {
+    for (size_t i = 0; i < s.ndirty; i++)
+      free_rec(&s.dirty[i]);
     free(s.dirty);
     return err_object(env, s.error, "scandir");
   }
   /* Sorted, so the walk meets dirty directories in name order. */
-  size_t n = 0;
-  for (size_t p = 0; p < s.dlen; p += strlen(s.dirty + p) + 1)
-    n++;
-  char **v = malloc((n ? n : 1) * sizeof *v);
-  napi_value buf, counts;
-  void *data;
-  double *cd;
+  qsort(s.dirty, s.ndirty, sizeof *s.dirty, cmp_rec);
+  napi_value arr, counts, ab;
   void *cp;
-  if (v && napi_create_buffer(env, s.dlen, &data, &buf) == napi_ok) {
-    size_t k = 0;
-    for (size_t p = 0; p < s.dlen; p += strlen(s.dirty + p) + 1)
-      v[k++] = s.dirty + p;
-    qsort(v, n, sizeof *v, cmp_str);
-    char *o = data;
-    for (size_t i = 0; i < n; i++) {
-      size_t len = strlen(v[i]) + 1;
-      memcpy(o, v[i], len);
-      o += len;
+  bool ok = napi_create_array_with_length(env, s.ndirty, &arr) == napi_ok &&
+            napi_create_arraybuffer(env, 6 * sizeof(double), &cp, &ab) == napi_ok &&
+            napi_create_typedarray(env, napi_float64_array, 6, ab, 0, &counts) == napi_ok;
+  if (ok)
+    memcpy(cp, s.counts, sizeof s.counts);
+  for (size_t i = 0; ok && i < s.ndirty; i++) {
+    struct dirty_rec *r = &s.dirty[i];
+    napi_value o, v;
+    void *data;
+    ok = napi_create_object(env, &o) == napi_ok &&
+         napi_create_buffer_copy(env, strlen(r->rel), r->rel, &data, &v) == napi_ok &&
+         napi_set_named_property(env, o, "rel", v) == napi_ok;
+    if (ok && r->listed) {
+      napi_value names, meta, dmeta, extra, xmeta, coll;
+      double *m;
+      ok = napi_create_buffer_copy(env, r->nlen, r->nlen ? r->names : "", &data, &names) == napi_ok &&
+           napi_create_buffer_copy(env, r->xlen, r->xlen ? r->xnames : "", &data, &extra) == napi_ok &&
+           (meta = f64(env, r->nkeep * META_FIELDS, &m)) != NULL && (memcpy(m, r->meta, r->nkeep * META_FIELDS * sizeof(double)), true) &&
+           (dmeta = f64(env, r->nkeep * META_FIELDS, &m)) != NULL && (memcpy(m, r->dmeta, r->nkeep * META_FIELDS * sizeof(double)), true) &&
+           (xmeta = f64(env, r->nextra * META_FIELDS, &m)) != NULL && (memcpy(m, r->xmeta, r->nextra * META_FIELDS * sizeof(double)), true) &&
+           (coll = f64(env, 3, &m)) != NULL && (memcpy(m, r->coll, sizeof r->coll), true) &&
+           napi_set_named_property(env, o, "names", names) == napi_ok &&
+           napi_set_named_property(env, o, "meta", meta) == napi_ok &&
+           napi_set_named_property(env, o, "dmeta", dmeta) == napi_ok &&
+           napi_set_named_property(env, o, "extra", extra) == napi_ok &&
+           napi_set_named_property(env, o, "extraMeta", xmeta) == napi_ok &&
+           napi_set_named_property(env, o, "collapsed", coll) == napi_ok;
     }
-    napi_value ab;
-    if (napi_create_arraybuffer(env, 6 * sizeof(double), &cp, &ab) == napi_ok &&
-        napi_create_typedarray(env, napi_float64_array, 6, ab, 0, &counts) == napi_ok &&
-        napi_create_object(env, &result) == napi_ok) {
-      cd = cp;
-      memcpy(cd, s.counts, sizeof s.counts);
-      if (napi_set_named_property(env, result, "dirty", buf) != napi_ok ||
-          napi_set_named_property(env, result, "counts", counts) != napi_ok)
-        result = NULL;
-    }
+    ok = ok && napi_set_element(env, arr, (uint32_t)i, o) == napi_ok;
   }
-  free(v);
+  if (ok && napi_create_object(env, &result) == napi_ok &&
+      (napi_set_named_property(env, result, "dirty", arr) != napi_ok ||
+       napi_set_named_property(env, result, "counts", counts) != napi_ok))
+    result = NULL;
+  if (!ok)
+    result = NULL;
+  for (size_t i = 0; i < s.ndirty; i++)
+    free_rec(&s.dirty[i]);
   free(s.dirty);
   if (!result)
     return throw_error(env, "scanTree: out of memory");

@@ -103,6 +103,8 @@ interface Frame {
   oneLevel?: boolean;
   /** Found dirty by scanTree: walk its entries, but not its existing subdirectories (scanned already). */
   treeMode?: boolean;
+  /** Its paired listing, when scanTree already made it. */
+  pair?: PairListing;
 }
 
 /** One non-directory entry on its way to a decision. */
@@ -580,10 +582,11 @@ class Run {
     this.totals.totalSize += n.size;
     const frames: Frame[] = [];
     let rootDirty = false;
-    for (const d of t.dirty) {
+    for (const { rel: d, pair } of t.dirty) {
       if (d.length === 0) {
         rootDirty = true;
         root.treeMode = true;
+        if (pair) root.pair = pair;
         frames.push(root);
         continue;
       }
@@ -597,7 +600,7 @@ class Run {
       const stat = this.withChmod(st);
       const record: DirRecord = { src, rel, stat, needMeta: false };
       this.dirs.push(record);
-      frames.push({ src, rel, stat, destExists: true, sender: undefined, receiver: undefined, record, pending: undefined, treeMode: true });
+      frames.push({ src, rel, stat, destExists: true, sender: undefined, receiver: undefined, record, pending: undefined, treeMode: true, ...(pair ? { pair } : {}) });
     }
     if (!rootDirty && root.pending) {
       // The root's own line (its attributes may differ even when nothing inside does).
@@ -802,7 +805,9 @@ class Run {
       }
       return [];
     }
-    let pair = this.listPair(dir);
+    // scanTree may have listed it already; a listing is used once.
+    let pair = dir.pair ?? this.listPair(dir);
+    dir.pair = undefined;
     for (let tries = 0; isFailure(pair) && isFdShortage(pair.errno) && tries < 4; tries++) {
       await this.lowerConcurrency();
       pair = this.listPair(dir);

@@ -26,7 +26,7 @@ interface Addon {
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
   scanPair(ctx: object, src: Buffer, destRel: Buffer | null, q: Float64Array): RawPair | NativeFailure;
-  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array): { dirty: Buffer; counts: Float64Array } | NativeFailure;
+  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
 }
 
 interface RawPair {
@@ -165,7 +165,11 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
       const r = addon.scanTree(ctx, src, destRel, q);
       if (isFailure(r)) return r;
       const n = r.counts;
-      return { dirty: splitNames(r.dirty), counts: { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! } };
+      const dirty = r.dirty.map((d) => ({
+        rel: d.rel,
+        pair: d.names ? (decodePair({ ...(d as RawPair), destErrno: 0 }) as PairListing) : undefined,
+      }));
+      return { dirty, counts: { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! } };
     },
     close: () => {
       if (open) addon.closeContext(ctx);

@@ -184,8 +184,11 @@ export interface Stat {
 
 /** scanTree's answer. */
 export interface TreeScan {
-  /** Sorted, relative to the scanned root ("" is the root itself). */
-  dirty: Buffer[];
+  /**
+   * Sorted by rel, relative to the scanned root ("" is the root itself), each with its paired listing
+   * (absent when it could not be listed there: the walk lists it itself).
+   */
+  dirty: { rel: Buffer; pair: PairListing | undefined }[];
   /** Entries of the clean directories, by type, and their total size. */
   counts: { dir: number; reg: number; link: number; dev: number; special: number; size: number };
 }
