@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from '../src/cli/options.js';
 import type { Config } from '../src/cli/config.js';
-import { decide, HardLinkTable } from '../src/plan/decide.js';
+import { decide } from '../src/plan/decide.js';
 import { quickCheck, type CheckOptions } from '../src/plan/quickcheck.js';
 import { BatchWriter, readBatch } from '../src/engine/batch.js';
 import { loadAddon } from '../src/engine/native.js';
@@ -209,7 +209,6 @@ async function benchPlanner(): Promise<void> {
     group: true,
     isRoot: true,
   };
-  const dstNames = stats.map((_, i) => Buffer.from(`dir${i % 97}/file${i}.c`));
   let sink = 0;
 
   const bench = newBench();
@@ -219,14 +218,9 @@ async function benchPlanner(): Promise<void> {
   bench.add('quickCheck() vs an existing dst', () => {
     for (let i = 0; i < N; i++) if (quickCheck(stats[i]!, dsts[i], checkOpts).action === 'transfer') sink++;
   });
-  bench.add('HardLinkTable.leaderOf() (1% multi-link)', () => {
-    const t = new HardLinkTable();
-    for (let i = 0; i < N; i++) if (t.leaderOf(stats[i]!, dstNames[i]!)) sink++;
-  });
   await report(`b. planner: ${N} synthetic entries per iteration`, bench, [
     { name: 'decide()', items: N, unit: 'decisions' },
     { name: 'quickCheck() vs an existing dst', items: N, unit: 'checks' },
-    { name: 'HardLinkTable.leaderOf() (1% multi-link)', items: N, unit: 'entries' },
   ]);
   if (sink < 0) console.log(sink);
 }

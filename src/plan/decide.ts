@@ -55,25 +55,3 @@ export function decide(st: Stat, c: Config): Decision {
     }
   }
 }
-
-/**
- * Hard-link groups for -H: the first path seen for a (dev, ino) with nlink > 1 is copied, every later
- * one is linked to it. Only multi-link files are remembered, so memory grows with the link table alone.
- */
-export class HardLinkTable {
-  private first = new Map<string, Buffer>();
-
-  /** The destination path of the group leader, or undefined when this entry is the leader. */
-  leaderOf(st: Stat, dst: Buffer): Buffer | undefined {
-    if (st.nlink < 2 || (st.mode & S_IFMT) === S_IFDIR) return undefined;
-    const key = `${st.dev}:${st.ino}`;
-    const leader = this.first.get(key);
-    if (leader) return leader;
-    this.first.set(key, dst);
-    return undefined;
-  }
-
-  get size(): number {
-    return this.first.size;
-  }
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, fileType, HardLinkTable } from '../../../src/plan/decide.js';
+import { decide, fileType } from '../../../src/plan/decide.js';
 import { OpKind, type Stat } from '../../../src/engine/types.js';
 import type { Config } from '../../../src/cli/config.js';
 
@@ -33,17 +33,5 @@ describe('decide', () => {
     expect(['reg', 'dir', 'link', 'dev', 'special']).toEqual(
       [0o100000, 0o040000, 0o120000, 0o060000, 0o010000].map(fileType),
     );
-  });
-});
-
-describe('HardLinkTable', () => {
-  it('links later members of a group to the first and ignores single links', () => {
-    const t = new HardLinkTable();
-    const a = Buffer.from('a');
-    expect(t.leaderOf(st(0o100644, { nlink: 2, ino: 7 }), a)).toBeUndefined();
-    expect(t.leaderOf(st(0o100644, { nlink: 2, ino: 7 }), Buffer.from('b'))).toBe(a);
-    expect(t.leaderOf(st(0o100644, { nlink: 2, ino: 7, dev: 2 }), Buffer.from('c'))).toBeUndefined();
-    expect(t.leaderOf(st(0o100644, { nlink: 1, ino: 8 }), Buffer.from('d'))).toBeUndefined();
-    expect(t.size).toBe(2);
   });
 });
