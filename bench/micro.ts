@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { parseArgs } from '../src/cli/options.js';
 import type { Config } from '../src/cli/config.js';
 import { decide } from '../src/plan/decide.js';
+import { toStat } from '../src/engine/node-walk.js';
 import { quickCheck, type CheckOptions } from '../src/plan/quickcheck.js';
 import { BatchWriter, readBatch } from '../src/engine/batch.js';
 import { loadAddon } from '../src/engine/native.js';
@@ -266,22 +267,7 @@ async function benchBatch(): Promise<void> {
 
 // ---------------------------------------------------------------- d. native ops
 
-const statOf = (p: string): Stat => {
-  const s = fs.lstatSync(p, { bigint: true });
-  return {
-    mode: Number(s.mode),
-    uid: Number(s.uid),
-    gid: Number(s.gid),
-    size: Number(s.size),
-    mtimeSec: Number(s.mtimeNs / 1_000_000_000n),
-    mtimeNsec: Number(s.mtimeNs % 1_000_000_000n),
-    ino: Number(s.ino),
-    dev: Number(s.dev),
-    nlink: Number(s.nlink),
-    rdev: Number(s.rdev),
-    blocks: Number(s.blocks),
-  };
-};
+const statOf = (p: string): Stat => toStat(fs.lstatSync(p, { bigint: true }));
 
 function ctxFor(engine: EngineName, destRoot: string, bufferCount = 16, bufferSize = 256 * 1024): EngineContext {
   return openContext({

@@ -34,6 +34,10 @@ void listing_free(struct listing *l);
 /* The 12 doubles of one entry in scanDir's layout (err: the entry's errno, then the rest is 0). */
 void listing_fill(double *m, const struct statx *sx, int err);
 #define META_FIELDS 12
+
+#include <node_api.h>
+/* The Float64Array query argument of scanPair/scanTree (at least n values), or NULL. */
+const double *query_arg(napi_env env, napi_value v, size_t n);
 /* The quick check on a matched regular file or symlink (see src/plan/quickcheck.ts). */
 bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res, int sfd,
                const char *name, int dfd);

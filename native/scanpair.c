@@ -216,6 +216,19 @@ static napi_value names_buffer(napi_env env, char **names, const size_t *idx, si
   return buf;
 }
 
+const double *query_arg(napi_env env, napi_value v, size_t n)
+{
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t len = 0;
+  void *data = NULL;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL) != napi_ok || tt != napi_float64_array ||
+      len < n)
+    return NULL;
+  return data;
+}
+
 napi_value scan_pair(napi_env env, napi_callback_info info)
 {
   size_t argc = 4;
@@ -233,16 +246,9 @@ napi_value scan_pair(napi_env env, napi_callback_info info)
   bool want_dest = t != napi_null && t != napi_undefined;
   if (want_dest && !ctxapi_buffer(env, argv[2], &rel, &rellen))
     return throw_type(env, "destRel must be a Buffer or null");
-  bool is_ta = false;
-  napi_typedarray_type tt;
-  size_t qlen = 0;
-  void *qdata = NULL;
-  NAPI_TRY(env, napi_is_typedarray(env, argv[3], &is_ta));
-  if (is_ta)
-    NAPI_TRY(env, napi_get_typedarray_info(env, argv[3], &tt, &qlen, &qdata, NULL, NULL));
-  if (!is_ta || tt != napi_float64_array || qlen < 3)
+  const double *q = query_arg(env, argv[3], 3);
+  if (!q)
     return throw_type(env, "q must be a Float64Array of 3");
-  const double *q = qdata;
   unsigned bits = (unsigned)q[0];
   double window = q[1], res = q[2];
 

@@ -406,16 +406,9 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   if (!ctxapi_buffer(env, argv[1], &src, &srclen) || srclen >= PATH_MAX || memchr(src, 0, srclen) ||
       !ctxapi_buffer(env, argv[2], &rel, &rellen) || rellen >= PATH_MAX || memchr(rel, 0, rellen))
     return throw_type(env, "src and destRel must be Buffers without NUL bytes");
-  bool is_ta = false;
-  napi_typedarray_type tt;
-  size_t qlen = 0;
-  void *qdata = NULL;
-  NAPI_TRY(env, napi_is_typedarray(env, argv[3], &is_ta));
-  if (is_ta)
-    NAPI_TRY(env, napi_get_typedarray_info(env, argv[3], &tt, &qlen, &qdata, NULL, NULL));
-  if (!is_ta || tt != napi_float64_array || qlen < 4)
+  const double *q = query_arg(env, argv[3], 4);
+  if (!q)
     return throw_type(env, "q must be a Float64Array of 4");
-  const double *q = qdata;
 
   struct shared s = {
     .mu = PTHREAD_MUTEX_INITIALIZER,

@@ -19,18 +19,10 @@
 
 #include "ctxapi.h"
 #include "errors.h"
+#include "listing.h"
 #include "ops.h"
 
-#define META_FIELDS 12
-#define DENTS_BUF (64 * 1024)
 
-struct linux_dirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
 
 /* Arguments: one Buffer, NUL-free (the kernel would silently cut the path at the NUL). */
 static napi_value path_arg(napi_env env, napi_callback_info info, char *out, size_t cap)
@@ -52,27 +44,6 @@ static napi_value path_arg(napi_env env, napi_callback_info info, char *out, siz
     memcpy(out, data, len);
   out[len] = 0;
   return argv[0];
-}
-
-static void fill_meta(double *m, const struct statx *sx, int err)
-{
-  if (err) {
-    memset(m, 0, META_FIELDS * sizeof *m);
-    m[11] = err;
-    return;
-  }
-  m[0] = sx->stx_mode;
-  m[1] = sx->stx_uid;
-  m[2] = sx->stx_gid;
-  m[3] = (double)sx->stx_size;
-  m[4] = (double)sx->stx_mtime.tv_sec;
-  m[5] = sx->stx_mtime.tv_nsec;
-  m[6] = (double)sx->stx_ino;
-  m[7] = (double)makedev(sx->stx_dev_major, sx->stx_dev_minor);
-  m[8] = sx->stx_nlink;
-  m[9] = (double)makedev(sx->stx_rdev_major, sx->stx_rdev_minor);
-  m[10] = (double)sx->stx_blocks;
-  m[11] = 0;
 }
 
 #define STATX_WANT (STATX_BASIC_STATS)
@@ -106,98 +77,41 @@ napi_value walk_lstat(napi_env env, napi_callback_info info)
   double *m;
   napi_value ta = meta_array(env, 1, &m);
   if (ta)
-    fill_meta(m, &sx, 0);
+    listing_fill(m, &sx, 0);
   return ta;
 }
 
-struct names {
-  char *v;
-  size_t n, cap;
-  size_t count;
-};
-
-static bool names_add(struct names *s, const char *name, size_t len)
-{
-  if (s->n + len + 1 > s->cap) {
-    size_t cap = s->cap ? s->cap : 4096;
-    while (cap < s->n + len + 1)
-      cap *= 2;
-    char *v = realloc(s->v, cap);
-    if (!v)
-      return false;
-    s->v = v;
-    s->cap = cap;
-  }
-  memcpy(s->v + s->n, name, len + 1);
-  s->n += len + 1;
-  s->count++;
-  return true;
-}
-
-/* Reads every entry name; returns 0 or an errno. */
-static int read_names(int fd, struct names *out)
-{
-  char *buf = malloc(DENTS_BUF);
-  if (!buf)
-    return ENOMEM;
-  int e = 0;
-  for (;;) {
-    long n = syscall(SYS_getdents64, fd, buf, DENTS_BUF);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      e = errno;
-      break;
-    }
-    if (n == 0)
-      break;
-    for (long off = 0; off < n;) {
-      struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-      off += d->d_reclen;
-      const char *nm = d->d_name;
-      if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0)))
-        continue;
-      if (!names_add(out, nm, strlen(nm))) {
-        e = ENOMEM;
-        goto out;
-      }
-    }
-  }
-out:
-  free(buf);
-  return e;
-}
-
-/* Lists the open directory fd (and closes it). */
+/* Lists the open directory fd (and closes it): names sorted by bytes, 12 doubles each. */
 static napi_value scan_fd(napi_env env, int fd)
 {
-  struct names names = {0};
-  int e = read_names(fd, &names);
+  struct listing l = {0};
+  int e = list_fd(fd, &l);
+  close(fd);
   if (e) {
-    close(fd);
-    free(names.v);
+    listing_free(&l);
     return err_object(env, e, "scandir");
   }
   double *m = NULL;
-  napi_value meta = meta_array(env, names.count, &m);
+  napi_value meta = meta_array(env, l.n, &m);
   napi_value buf = NULL, result = NULL;
-  if (meta) {
-    const char *nm = names.v;
-    for (size_t i = 0; i < names.count; i++) {
-      struct statx sx;
-      int err = do_statx(fd, nm, &sx);
-      fill_meta(m + i * META_FIELDS, &sx, err);
-      nm += strlen(nm) + 1;
+  void *data;
+  size_t total = 0;
+  for (size_t i = 0; i < l.n; i++)
+    total += strlen(l.names[i]) + 1;
+  if (meta && napi_create_buffer(env, total, &data, &buf) == napi_ok) {
+    char *o = data;
+    for (size_t i = 0; i < l.n; i++) {
+      size_t len = strlen(l.names[i]) + 1;
+      memcpy(o, l.names[i], len);
+      o += len;
+      listing_fill(m + i * META_FIELDS, &l.st[i], l.err[i]);
     }
-    void *data;
-    if (napi_create_buffer_copy(env, names.n, names.n ? names.v : "", &data, &buf) == napi_ok &&
-        napi_create_object(env, &result) == napi_ok &&
+    if (napi_create_object(env, &result) == napi_ok &&
         (napi_set_named_property(env, result, "names", buf) != napi_ok ||
          napi_set_named_property(env, result, "meta", meta) != napi_ok))
       result = NULL;
   }
-  close(fd);
-  free(names.v);
+  listing_free(&l);
   if (!result)
     return throw_error(env, "scanDir: could not build the result");
   return result;

@@ -12,6 +12,7 @@ import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
 import { BatchWriter } from './engine/batch.js';
 import { isFailure, lstatPath, openContext, scanDir, type EngineSelection, type NativeFailure } from './engine/index.js';
+import { toStat } from './engine/node-walk.js';
 import { PairBits, pairListings, type PairEntry, type PairListing } from './engine/pair.js';
 import {
   COUNTER_SLOTS,
@@ -645,20 +646,7 @@ class Run {
 
   private followStat(path: Buffer): Stat | undefined {
     try {
-      const s = statSync(path, { bigint: true });
-      return {
-        mode: Number(s.mode),
-        uid: Number(s.uid),
-        gid: Number(s.gid),
-        size: Number(s.size),
-        mtimeSec: Number(s.mtimeNs / 1_000_000_000n),
-        mtimeNsec: Number(s.mtimeNs % 1_000_000_000n),
-        ino: Number(s.ino),
-        dev: Number(s.dev),
-        nlink: Number(s.nlink),
-        rdev: Number(s.rdev),
-        blocks: Number(s.blocks),
-      };
+      return toStat(statSync(path, { bigint: true }));
     } catch {
       return undefined;
     }

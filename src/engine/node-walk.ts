@@ -54,7 +54,7 @@ function toFailure(e: unknown, syscall: string): WalkFailure {
 }
 
 /** The Stat shape of the walk: plain numbers, mtime split into seconds and nanoseconds (floored). */
-function toStat(st: fs.BigIntStats): Stat {
+export function toStat(st: fs.BigIntStats): Stat {
   let sec = st.mtimeNs / 1_000_000_000n;
   let nsec = st.mtimeNs % 1_000_000_000n;
   if (nsec < 0n) {
