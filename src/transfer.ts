@@ -130,6 +130,8 @@ interface Pending {
   /** The parent directory, whose mtime needs restoring if the engine did copy. */
   record?: DirRecord | undefined;
   size: number;
+  /** --progress: print rsync's per-file line when it is done. */
+  progress?: boolean;
 }
 
 export interface TransferInput {
@@ -214,6 +216,8 @@ class Run {
   private readonly dirs: DirRecord[] = [];
   private readonly groups = new Map<string, Member[]>();
   private readonly impliedDone = new Set<string>();
+  private transferredSoFar = 0;
+  private readonly started = performance.now();
   private ioWarningShown = false;
   private rootDev = 0;
   private readonly altDirs: { kind: 'link' | 'compare' | 'copy'; dir: Buffer }[];
@@ -358,7 +362,7 @@ class Run {
   private makeDestRoot(): void {
     const path = this.plan.destRoot;
     if (this.destRootExists()) return;
-    if (!this.c.json && (this.c.verbose > 0 || this.c.itemize > 0)) {
+    if (!this.c.json && (this.c.verbose > 0 || this.c.itemize > 0 || this.c.progressFiles)) {
       // Named as the user wrote it: the operand, or its directory when a file gets a new name.
       let shown = this.plan.renamed ? dirName(this.c.dest) : this.c.dest;
       while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);
@@ -410,8 +414,12 @@ class Run {
 
   // ---- batches ------------------------------------------------------------------------------------
 
-  private add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pending?: Pending): void {
+  private add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending): void {
     const index = this.batch.add(kind, src, rel, st, flags);
+    let pending = pendingIn;
+    if (this.c.progressFiles && kind === OpKind.File) {
+      pending = pending ? { ...pending, progress: true } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, progress: true };
+    }
     if (pending) this.batchPending.set(index, pending);
     if (kind === OpKind.File) this.batchBytes += st.size;
   }
@@ -437,6 +445,14 @@ class Run {
     for (const [i, p] of map) {
       const o = outcomes[i];
       if (o === Outcome.Failed || o === Outcome.NotRun) continue;
+      if (p.progress && o === Outcome.Done) {
+        // to-chk as rsync counts it: files still to send, out of every entry listed so far.
+        this.transferredSoFar++;
+        const l = this.totals.listed;
+        const listed = l.reg + l.dir + l.link + l.dev + l.special;
+        const left = Math.max(0, this.totals.plannedFiles - this.transferredSoFar);
+        this.out.progress(p.size, performance.now() - this.started, Number(Atomics.load(this.counters, Counter.Bytes)), this.transferredSoFar, left, listed);
+      }
       if (p.verdict.action === 'compare') {
         const changes = p.verdict.changes;
         const v: Verdict = o === Outcome.Equal ? { action: 'attrs', changes } : { action: 'transfer', changes: { ...changes, value: true } };

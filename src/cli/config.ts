@@ -30,8 +30,10 @@ export interface Config {
   /** -v count (0 = quiet listing). */
   verbose: number;
   quiet: boolean;
-  /** A progress bar for the whole transfer (--progress or --info=progress2). */
+  /** A progress bar for the whole transfer (--progress or --info=progress2; drawn on a terminal). */
   progress: boolean;
+  /** rsync's --progress (and -P, --info=progress1): names as with -v, and a line per transferred file. */
+  progressFiles: boolean;
   stats: boolean;
   engine: EngineChoice;
   workers: number;

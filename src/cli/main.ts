@@ -74,7 +74,8 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   }
 
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress, ...io });
-  if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\nsending incremental file list\n`);
+  if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
+  if ((c.verbose > 0 || c.progressFiles) && !c.json) io.out.write('sending incremental file list\n');
   let ioErrors = 0;
   const preErrors: { path: string; message: string; code?: string }[] = [];
   for (const m of resolved.missing) {

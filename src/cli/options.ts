@@ -138,7 +138,7 @@ function buildProgram(filters: FilterItem[]): Command {
     .option('-K, --keep-dirlinks', 'treat symlinked directories on the destination as directories')
     .option('--remove-source-files', 'remove transferred files (not directories) from the source')
     .option('--chmod <CHMOD>', 'change permissions of transferred entries (rsync syntax)', collect, [])
-    .option('--progress', 'show a progress bar and per-file progress')
+    .option('--progress', 'show progress per file (and a bar for the whole run on a terminal)')
     .option('--info <FLAGS>', 'rsync info flags; progress2 shows a progress bar for the whole transfer')
     .option('--stats', "print rsync's transfer statistics")
     .addOption(
@@ -218,17 +218,19 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
   const devicesAndSpecials = Boolean(o['D']);
   let progress = Boolean(o['progress']);
+  let progressFiles = progress;
   if (o['info'] !== undefined) {
     for (const flag of String(o['info']).split(',')) {
-      if (flag === 'progress2' || flag === 'progress1') progress = true;
-      else if (flag === 'progress0') progress = false;
+      if (flag === 'progress2') progress = true;
+      else if (flag === 'progress1') progress = progressFiles = true;
+      else if (flag === 'progress0') progress = progressFiles = false;
       else throw new UsageError(`--info=${flag} is not supported (supported: progress0, progress1, progress2)`);
     }
   }
   const acls = Boolean(o['acls']);
   const json = Boolean(o['json']);
   const quiet = Boolean(o['quiet']) || json;
-  if (o['P']) progress = true;
+  if (o['P']) progress = progressFiles = true;
   const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
   if (deleteModes.length > 1 && !(deleteModes.length === 2 && deleteModes.includes('del') && deleteModes.includes('deleteDuring'))) {
     throw new UsageError('only one of --delete-before, --delete-during and --delete-after may be given');
@@ -264,6 +266,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     verbose: quiet ? 0 : (o['verbose'] as number),
     quiet,
     progress: progress && !quiet,
+    progressFiles: progressFiles && !quiet,
     stats: Boolean(o['stats']),
     engine: o['engine'] as EngineChoice,
     workers: (o['workers'] as number | undefined) ?? DEFAULTS.workers,

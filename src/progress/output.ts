@@ -18,7 +18,7 @@ export class Output {
   private readonly all: boolean;
 
   constructor(
-    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'verbose' | 'json' | 'quiet'>,
+    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'verbose' | 'json' | 'quiet' | 'progressFiles'>,
     private readonly reporter: Reporter,
   ) {
     this.format = c.json ? undefined : (c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined));
@@ -27,7 +27,7 @@ export class Output {
 
   /** Is anything printed per entry at all? (Lets the caller skip building lines.) */
   get active(): boolean {
-    return !this.c.json && (this.format !== undefined || this.c.verbose > 0);
+    return !this.c.json && (this.format !== undefined || this.c.verbose > 0 || this.c.progressFiles);
   }
 
   entry(e: EntryEvent, itemize: string | undefined): void {
@@ -47,6 +47,16 @@ export class Output {
     if (!this.active) return;
     if (this.format !== undefined) this.reporter.print(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
     else this.reporter.print(`deleting ${e.name}`);
+  }
+
+  /** rsync's --progress line for a file once it is transferred. */
+  progress(size: number, elapsedMs: number, bytesSoFar: number, xfr: number, toCheck: number, total: number): void {
+    const rate = elapsedMs > 0 ? (bytesSoFar * 1000) / elapsedMs : 0;
+    const unit = rate >= 1024 ** 3 ? ['GB/s', 1024 ** 3] : rate >= 1024 ** 2 ? ['MB/s', 1024 ** 2] : ['kB/s', 1024];
+    const shown = `${(rate / (unit[1] as number)).toFixed(2)}${unit[0] as string}`;
+    this.reporter.print(
+      `${size.toLocaleString('en-US').padStart(15)} 100% ${shown.padStart(11)}    0:00:00 (xfr#${xfr}, to-chk=${toCheck}/${total})`,
+    );
   }
 
   /** -ii prints unchanged entries too. */

@@ -59,6 +59,14 @@ describe('parseArgs', () => {
     expect(run('--progress', '-q', 'a', 'b').progress).toBe(false);
   });
 
+  it('--progress, -P and --info=progress1 print per-file lines; progress2 only the bar', () => {
+    expect(run('--progress', 'a', 'b').progressFiles).toBe(true);
+    expect(run('--info=progress1', 'a', 'b').progressFiles).toBe(true);
+    expect(run('--info=progress2', 'a', 'b').progressFiles).toBe(false);
+    const p = run('-P', 'a', 'b');
+    expect([p.progressFiles, p.partial]).toEqual([true, true]);
+  });
+
   it('engine, workers and queue depth', () => {
     const c = run('--engine=sync', '--workers', '3', '--queue-depth=128', 'a', 'b');
     expect([c.engine, c.workers, c.queueDepth]).toEqual(['sync', 3, 128]);
