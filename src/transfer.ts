@@ -10,7 +10,7 @@ import { readlinkSync, statSync, lstatSync, unlinkSync, mkdirSync, openSync, rea
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
-import { BatchWriter } from './engine/batch.js';
+import { BatchWriter, readBatch } from './engine/batch.js';
 import { isFailure, lstatPath, openContext, scanDir, type EngineSelection, type NativeFailure } from './engine/index.js';
 import { toStat } from './engine/node-walk.js';
 import { PairBits, pairListings, type PairEntry, type PairListing } from './engine/pair.js';
@@ -216,6 +216,7 @@ class Run {
   private readonly dirs: DirRecord[] = [];
   private readonly groups = new Map<string, Member[]>();
   private readonly impliedDone = new Set<string>();
+  private readonly fdRetry = new BatchWriter(1024);
   private transferredSoFar = 0;
   private readonly started = performance.now();
   private ioWarningShown = false;
@@ -326,11 +327,13 @@ class Run {
       await this.finishHardLinks();
       await this.flush();
       await this.dispatcher?.drain();
+      await this.retryFdShortage();
       this.totals.fileListMs = performance.now() - started;
       if (c.deleteMode === 'after' && !this.aborted) {
         for (const root of this.plan.roots) if (!this.aborted) await this.walkRoot(root, 'delete');
       }
       if (!this.aborted && !c.dryRun) {
+        await this.retryFdShortage();
         this.runNow(this.deferredLinks);
         const meta = new BatchWriter();
         for (let i = this.dirs.length - 1; i >= 0; i--) {
@@ -341,6 +344,7 @@ class Run {
           else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat);
         }
         this.runNow(meta);
+        await this.retryFdShortage();
       }
     } finally {
       this.totals.threads = this.dispatcher?.threadsUsed ?? 0;
@@ -471,7 +475,29 @@ class Run {
     if (w.count === 0) return;
     const batch = w.finish();
     if (this.c.dryRun || !this.ctx) return;
-    this.ctx.run(batch).forEach((f) => this.fail(f));
+    const failures = this.ctx.run(batch);
+    const again = new Set(failures.filter((f) => isFdShortage(f.errno)).map((f) => f.index));
+    failures.filter((f) => !again.has(f.index)).forEach((f) => this.fail(f));
+    if (again.size) {
+      // Out of descriptors while the workers hold theirs: set aside for retryFdShortage().
+      let i = 0;
+      for (const op of readBatch(batch)) {
+        if (again.has(i)) this.fdRetry.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat, op.flags);
+        i++;
+      }
+    }
+  }
+
+  /**
+   * Inline ops that failed with EMFILE/ENFILE run again once the workers are drained and stopped (the
+   * walk goes on inline from there): called before a directory's contents are planned, and before the
+   * final passes.
+   */
+  private async retryFdShortage(): Promise<void> {
+    if (this.fdRetry.count === 0 || !this.ctx) return;
+    // The workers' rings and open files are what is in the way: stop them, the rest of the run is inline.
+    await this.dispatcher?.goInline();
+    this.ctx.run(this.fdRetry.finish()).forEach((f) => this.fail(f));
   }
 
   // ---- output -------------------------------------------------------------------------------------
@@ -799,6 +825,7 @@ class Run {
 
   /** List one source directory against its destination twin; returns the subdirectories to visit. */
   private async walkDir(dir: Frame, mode: 'transfer' | 'delete'): Promise<Frame[]> {
+    await this.retryFdShortage();
     if (dir.blocked) {
       if (mode !== 'transfer') return [];
       const l = scanDir(this.input.engine.name, dir.src);

@@ -163,6 +163,12 @@ export class Dispatcher {
     await this.close();
   }
 
+  /** Finish what is in flight and stop the workers: every batch from now on runs inline. */
+  async goInline(): Promise<void> {
+    while (this.inFlight.size) await Promise.race(this.inFlight);
+    await this.close();
+  }
+
   /** Wait for everything sent, run what was held back inline, then the EMFILE retries. */
   async drain(): Promise<void> {
     if (this.held !== undefined) {
