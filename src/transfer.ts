@@ -513,7 +513,8 @@ class Run {
     // Nothing is printed per entry: skip escaping names that nobody will see.
     if (!this.out.active) return NO_LINE;
     return {
-      name: kind === 'dir' ? `${rel.length ? showPath(this.displayRel(rel)) : '.'}/` : showPath(this.displayRel(rel)),
+      // Names are printed relative to the transfer root, which is the destination root here.
+      name: kind === 'dir' ? `${rel.length ? showPath(rel) : '.'}/` : showPath(rel),
       fullName: showPath(src),
       suffix,
       size: st.size,
@@ -524,11 +525,6 @@ class Run {
       mtimeSec: st.mtimeSec,
       op: 'recv',
     };
-  }
-
-  /** Names are printed relative to the transfer root, which is the destination root here. */
-  private displayRel(rel: Buffer): Buffer {
-    return rel;
   }
 
   // ---- the walk -----------------------------------------------------------------------------------
@@ -706,22 +702,18 @@ class Run {
     return isFailure(st) ? undefined : st;
   }
 
+  /** A destination directory's entries by name (latin1 keys); empty when it cannot be listed. */
   private scanDest(rel: Buffer): Map<string, Stat> {
-    return this.scanDestRaw(rel).map;
-  }
-
-  /** A destination directory's entries by name (latin1 keys); errno 0 when it could be listed. */
-  private scanDestRaw(rel: Buffer): { map: Map<string, Stat>; errno: number } {
     const map = new Map<string, Stat>();
-    if (!this.ctx) return { map, errno: 0 };
+    if (!this.ctx) return map;
     const r = this.ctx.scanDest(rel);
-    if (isFailure(r)) return { map, errno: r.errno };
+    if (isFailure(r)) return map;
     const l = r as DirListing;
     for (let i = 0; i < l.names.length; i++) {
       const st = l.stats[i];
       if (st) map.set(l.names[i]!.toString('latin1'), st);
     }
-    return { map, errno: 0 };
+    return map;
   }
 
   /**
