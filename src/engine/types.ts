@@ -193,7 +193,7 @@ export interface TreeScan {
   counts: { dir: number; reg: number; link: number; dev: number; special: number; size: number };
 }
 
-/** One directory's entries: names as bytes, and their lstat, in readdir order. */
+/** One directory's entries: names as bytes, and their lstat (native: sorted by name bytes; node: readdir order). */
 export interface DirListing {
   names: Buffer[];
   stats: (Stat | null)[];
