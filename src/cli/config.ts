@@ -35,6 +35,10 @@ export interface Config {
   /** rsync's --progress (and -P, --info=progress1): names as with -v, and a line per transferred file. */
   progressFiles: boolean;
   stats: boolean;
+  /** rsync's -h level: 0 plain digits, 1 (default) commas, 2 units of 1000, 3 units of 1024. */
+  humanReadable: number;
+  /** -8: print high-bit bytes of names as they are. */
+  eightBit: boolean;
   engine: EngineChoice;
   workers: number;
   queueDepth: number;

@@ -11,9 +11,10 @@ import type { EngineSelection } from '../engine/index.js';
 import { Counter } from '../engine/types.js';
 import { createReporter } from '../progress/reporter.js';
 import { statsLines } from '../progress/stats.js';
-import { Exit, UsageError, type FsError } from '../util/errors.js';
+import { Exit, FileSelectError, UsageError, type FsError } from '../util/errors.js';
 import { FilterError, FilterList } from '../plan/filter.js';
 import { VERSION } from './options.js';
+import { setEightBitOutput } from '../util/names.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -39,6 +40,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     return Exit.Ok;
   }
   const c = parsed.config;
+  setEightBitOutput(c.eightBit);
 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return usage(io, engine.error);
@@ -64,6 +66,10 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     resolved = await resolveOperands(c, (p) => lstatPath(engine.name, p));
   } catch (err) {
     if (err instanceof UsageError) return usage(io, err.message);
+    if (err instanceof FileSelectError) {
+      io.err.write(`arsync: ${err.message}\n`);
+      return finish(io, Exit.FileSelect);
+    }
     const e = err as FsError;
     if (typeof e.syscall === 'string') {
       // The destination cannot be made (a missing parent without --mkpath): rsync's code 11.
@@ -119,7 +125,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   if (c.json) {
     io.out.write(JSON.stringify(jsonSummary(c, engine, totals, code, elapsedMs, [...preErrors, ...totals.errors]), null, 2) + '\n');
   } else if (!totals.aborted && (c.stats || (c.verbose > 0 && !c.quiet))) {
-    io.out.write(statsLines(totals, elapsedMs, c.stats, c.dryRun).join('\n') + '\n');
+    io.out.write(statsLines(totals, elapsedMs, c.stats, c.dryRun, c.humanReadable).join('\n') + '\n');
   }
   if (totals.deleteSkipped > 0) {
     io.err.write(`Deletions stopped due to --max-delete limit (${totals.deleteSkipped} skipped)\n`);

@@ -17,6 +17,8 @@ export const VERSION = '0.1.0';
 export type Parsed = { kind: 'run'; config: Config } | { kind: 'print'; text: string };
 
 const count = (_: string, prev: number): number => prev + 1;
+/** rsync's MAX_BASIS_DIRS. */
+const MAX_BASIS_DIRS = 20;
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** rsync's size syntax: 100, 1.5K, 10M, 2G (powers of 1024), 10KB/10MB (powers of 1000), with +1/-1. */
@@ -53,13 +55,23 @@ function buildProgram(filters: FilterItem[]): Command {
     filters.push({ kind, value: v });
     return prev + 1;
   };
+  // rsync takes one kind of --*-dest per run, at most 20 of them, and names the later option first.
+  let altKind: string | undefined;
+  const altDest = (name: string) => (v: string, prev: string[]): string[] => {
+    if (altKind !== undefined && altKind !== name) throw new UsageError(`ERROR: the ${name} option conflicts with the ${altKind} option`);
+    altKind = name;
+    if (prev.length >= MAX_BASIS_DIRS) throw new UsageError(`ERROR: at most ${MAX_BASIS_DIRS} ${name} args may be specified`);
+    return [...prev, v];
+  };
   const p = new Command('arsync');
   p.usage('[OPTION]... SRC [SRC]... DEST')
     .description("Local file copy and sync with rsync's command line, driven by io_uring.")
-    .helpOption('-h, --help', 'show this help')
+    // Help is not commander's early-exit option: every option on the line is checked first (an unknown
+    // one is exit 1 even next to --help), and -h is rsync's --human-readable unless it is alone.
+    .helpOption(false)
     .allowExcessArguments(true)
     .showSuggestionAfterError(true)
-    .argument('<paths...>', 'sources, then the destination')
+    .argument('[paths...]', 'sources, then the destination')
     .option('-v, --verbose', 'list files as they are transferred (-vv for more)', count, 0)
     .option('-q, --quiet', 'print no informational messages')
     .option('-a, --archive', 'archive mode: -rlptgoD')
@@ -117,9 +129,9 @@ function buildProgram(filters: FilterItem[]): Command {
     }, 0)
     .option('-C, --cvs-exclude', 'auto-ignore files the way CVS does')
     .option('--files-from <FILE>', 'read the list of source files from FILE')
-    .option('--link-dest <DIR>', 'hard-link unchanged files to those in DIR', collect, [])
-    .option('--compare-dest <DIR>', 'skip files that are unchanged in DIR', collect, [])
-    .option('--copy-dest <DIR>', 'copy unchanged files from DIR', collect, [])
+    .option('--link-dest <DIR>', 'hard-link unchanged files to those in DIR', altDest('--link-dest'), [])
+    .option('--compare-dest <DIR>', 'skip files that are unchanged in DIR', altDest('--compare-dest'), [])
+    .option('--copy-dest <DIR>', 'copy unchanged files from DIR', altDest('--copy-dest'), [])
     .option('-b, --backup', 'keep replaced and deleted files (suffix ~ or --backup-dir)')
     .option('--backup-dir <DIR>', 'put backups into DIR (implies -b)')
     .option('--suffix <SUFFIX>', 'backup suffix (default ~, or none with --backup-dir)')
@@ -141,13 +153,20 @@ function buildProgram(filters: FilterItem[]): Command {
     .option('--progress', 'show progress per file (and a bar for the whole run on a terminal)')
     .option('--info <FLAGS>', 'rsync info flags; progress2 shows a progress bar for the whole transfer')
     .option('--stats', "print rsync's transfer statistics")
+    .option('-8, --8-bit-output', 'leave high-bit bytes of names unescaped in output')
+    .option('--no-8-bit-output', 'turn off -8')
+    .option('--no-8', 'turn off -8')
+    .option('-h, --human-readable', 'numbers in units (-h: powers of 1000, -hh: of 1024); alone: this help', count, 1)
+    .option('--no-human-readable', 'plain digits, no commas')
+    .option('--no-h', 'same as --no-human-readable')
     .addOption(
       new Option('--engine <NAME>', 'copy engine').choices(['auto', 'uring', 'sync', 'node']).default('auto'),
     )
     .option('--workers <N>', 'worker threads (default: CPUs)', positiveInt('--workers', 256))
     .option('--queue-depth <N>', 'io_uring queue depth per worker', positiveInt('--queue-depth', 4096))
     .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache')
-    .option('-V, --version', 'print the version and exit');
+    .option('-V, --version', 'print the version and exit')
+    .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
   p.configureOutput({ writeOut: () => {}, writeErr: () => {} });
   return p;
@@ -177,21 +196,17 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   const program = buildProgram(filters);
   const args = argv.slice(2);
-  if (args.includes('-V') || args.includes('--version')) {
-    return { kind: 'print', text: versionText() };
-  }
   try {
     program.parse(argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
-        return { kind: 'print', text: program.helpInformation() };
-      }
-      throw new UsageError(err.message.replace(/^error: /, ''));
-    }
+    if (err instanceof CommanderError) throw new UsageError(err.message.replace(/^error: /, ''));
     throw err;
   }
   const o = program.opts();
+  const human = humanLevel(o);
+  if (o['version']) return { kind: 'print', text: versionText() };
+  // rsync keeps the old meaning of -h (help) when it is the only argument.
+  if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
   const operands = program.args;
   if (operands.length < 2) {
     throw new UsageError(
@@ -233,7 +248,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (o['P']) progress = progressFiles = true;
   const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
   if (deleteModes.length > 1 && !(deleteModes.length === 2 && deleteModes.includes('del') && deleteModes.includes('deleteDuring'))) {
-    throw new UsageError('only one of --delete-before, --delete-during and --delete-after may be given');
+    throw new UsageError('You may not combine multiple --delete-WHEN options.');
   }
   const deleteMode = o['deleteBefore'] ? 'before' : o['deleteAfter'] ? 'after' : o['deleteDuring'] || o['del'] || o['delete'] || o['deleteExcluded'] ? 'during' : 'none';
   let chmod: ChmodRule[];
@@ -268,6 +283,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     progress: progress && !quiet,
     progressFiles: progressFiles && !quiet,
     stats: Boolean(o['stats']),
+    humanReadable: human,
+    eightBit: o['8BitOutput'] === true && o['8'] !== false,
     engine: o['engine'] as EngineChoice,
     workers: (o['workers'] as number | undefined) ?? DEFAULTS.workers,
     queueDepth: (o['queueDepth'] as number | undefined) ?? DEFAULTS.queueDepth,
@@ -316,6 +333,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
+  // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
+  if (config.deleteMode !== 'none' && !config.recursive && config.filesFrom === undefined) {
+    throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');
+  }
   if (config.backup && config.suffix === '' && backupDir === undefined) {
     throw new UsageError('--suffix cannot be empty without --backup-dir');
   }
@@ -329,6 +350,13 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     throw new UsageError('--direct works with the uring engine only');
   }
   return { kind: 'run', config };
+}
+
+/** rsync's -h level: 1 by default, +1 per -h, 0 after --no-h/--no-human-readable. */
+function humanLevel(o: Record<string, unknown>): number {
+  if (o['h'] === false) return 0;
+  const v = o['humanReadable'];
+  return typeof v === 'number' ? v : 0;
 }
 
 export function versionText(): string {

@@ -8,7 +8,7 @@
 import { readFileSync, realpathSync, statSync, lstatSync } from 'node:fs';
 import { resolve as resolvePath, sep } from 'node:path';
 import type { Config } from '../cli/config.js';
-import { UsageError, fsError, showPath } from '../util/errors.js';
+import { ERRNO, FileSelectError, UsageError, fsError, showPath } from '../util/errors.js';
 import { baseName, dirName, hasTrailingSlash } from '../util/names.js';
 import { S_IFDIR, S_IFMT, type Stat } from '../engine/types.js';
 
@@ -44,6 +44,13 @@ export interface MissingSource {
 }
 
 type Lstat = (p: Buffer) => Stat | { errno: number; syscall: string };
+
+/** Linux's PATH_MAX, NUL included: a longer path cannot reach the kernel (ENAMETOOLONG). */
+const PATH_MAX = 4096;
+
+/** The engine's lstat, with rsync's answer for a path too long to pass to the kernel. */
+const lstatBounded = (lstat: Lstat): Lstat => (p) =>
+  p.length >= PATH_MAX ? { errno: ERRNO.ENAMETOOLONG, syscall: 'lstat' } : lstat(p);
 
 const stripSlashes = (p: Buffer): Buffer => {
   let end = p.length;
@@ -135,8 +142,9 @@ function readFilesFrom(c: Config): Buffer[] {
  * Work out roots and destination. `lstat` is the engine's, so names stay bytes; sources that are missing
  * are returned in `missing` (the caller reports them, goes on, and exits 23).
  */
-export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: Plan; missing: MissingSource[] }> {
+export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ plan: Plan; missing: MissingSource[] }> {
   const missing: MissingSource[] = [];
+  const lstat = lstatBounded(engineLstat);
   if (c.filesFrom !== undefined && c.sources.length !== 1) {
     throw new UsageError('--files-from takes exactly one source directory');
   }
@@ -146,13 +154,22 @@ export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: 
     const contents = hasTrailingSlash(raw);
     const src = stripSlashes(raw);
     let st = lstat(src);
-    // "link/" means the directory the link points to, as with rsync and the shell.
+    // "link/" means the directory the link points to, as with rsync and the shell; "file/" (or a link
+    // to a file, or a dangling one) is rsync's failed change_dir: reported, the run goes on, exit 23.
     if (!('errno' in st) && contents && (st.mode & S_IFMT) !== S_IFDIR) {
+      let why: NodeJS.ErrnoException | undefined;
       try {
         const s = statSync(src);
         if (s.isDirectory()) st = { ...st, mode: s.mode, ino: s.ino, dev: s.dev };
-      } catch {
-        // keep the lstat result
+        else why = Object.assign(new Error(), { errno: -ERRNO.ENOTDIR });
+      } catch (err) {
+        why = err as NodeJS.ErrnoException;
+      }
+      if (why) {
+        const e = fsError(Math.abs(why.errno ?? ERRNO.ENOTDIR), 'chdir', showPath(src));
+        const shown = showPath(absolute(src));
+        missing.push({ display: showPath(src), message: `change_dir "${shown}" failed: ${e.message}`, code: e.code });
+        continue;
       }
     }
     if ('errno' in st) {
@@ -167,8 +184,15 @@ export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: 
   const destSlash = hasTrailingSlash(dest);
   let destStat: ReturnType<typeof statSync> | undefined;
   try {
+    if (dest.length >= PATH_MAX) throw Object.assign(new Error(), { errno: -ERRNO.ENAMETOOLONG, code: 'ENAMETOOLONG' });
     destStat = statSync(dest);
-  } catch {
+  } catch (err) {
+    // Only a missing destination is made; anything else unknown there is rsync's exit 3.
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'ENOENT') {
+      const why = fsError(Math.abs(e.errno ?? ERRNO.EIO), 'stat', showPath(dest));
+      throw new FileSelectError(`ERROR: cannot stat destination ${showPath(dest)}: ${why.message}`);
+    }
     destStat = undefined;
   }
   const destIsDir = destStat?.isDirectory() ?? false;
@@ -202,7 +226,11 @@ export async function resolveOperands(c: Config, lstat: Lstat): Promise<{ plan: 
     };
   }
   if (destStat && !destIsDir) {
-    throw new UsageError(`destination ${showPath(dest)} is not a directory`);
+    throw new FileSelectError(
+      operands.length > 1
+        ? 'ERROR: destination must be a directory when copying more than 1 file'
+        : 'ERROR: cannot overwrite non-directory with a directory',
+    );
   }
 
   const destAbs = absolute(stripSlashes(dest));

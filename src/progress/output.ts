@@ -5,6 +5,7 @@
 
 import type { Config } from '../cli/config.js';
 import { formatLine, type LineInfo } from './format.js';
+import { humanNum } from './numbers.js';
 import type { Reporter } from './reporter.js';
 
 export interface EntryEvent extends Omit<LineInfo, 'itemize'> {
@@ -18,7 +19,7 @@ export class Output {
   private readonly all: boolean;
 
   constructor(
-    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'verbose' | 'json' | 'quiet' | 'progressFiles'>,
+    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'verbose' | 'json' | 'quiet' | 'progressFiles' | 'humanReadable'>,
     private readonly reporter: Reporter,
   ) {
     this.format = c.json ? undefined : (c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined));
@@ -55,7 +56,7 @@ export class Output {
     const unit = rate >= 1024 ** 3 ? ['GB/s', 1024 ** 3] : rate >= 1024 ** 2 ? ['MB/s', 1024 ** 2] : ['kB/s', 1024];
     const shown = `${(rate / (unit[1] as number)).toFixed(2)}${unit[0] as string}`;
     this.reporter.print(
-      `${size.toLocaleString('en-US').padStart(15)} 100% ${shown.padStart(11)}    0:00:00 (xfr#${xfr}, to-chk=${toCheck}/${total})`,
+      `${humanNum(size, this.c.humanReadable).padStart(15)} 100% ${shown.padStart(11)}    0:00:00 (xfr#${xfr}, to-chk=${toCheck}/${total})`,
     );
   }
 

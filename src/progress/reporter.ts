@@ -3,6 +3,7 @@
 
 import type { RunTotals } from '../transfer.js';
 import { Counter } from '../engine/types.js';
+import { outputBytes } from '../util/names.js';
 
 export interface Reporter {
   start(counters: BigInt64Array, totals: () => RunTotals): Promise<void>;
@@ -31,7 +32,7 @@ export function createReporter(o: ReporterOptions): Reporter {
   const started = performance.now();
   const write = (s: NodeJS.WritableStream, line: string): void => {
     if (bar) bar.stop();
-    s.write(line + '\n');
+    s.write(outputBytes(line + '\n'));
     if (bar) bar.start(bar.getTotal(), bar.getProgress() * bar.getTotal());
   };
   return {

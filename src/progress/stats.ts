@@ -5,17 +5,19 @@
 
 import { Counter } from '../engine/types.js';
 import type { RunTotals } from '../transfer.js';
-
-const n = (v: number): string => Math.round(v).toLocaleString('en-US');
+import { bigDnum, commaNum, humanNum } from './numbers.js';
 
 type Counts = RunTotals['listed'];
 const total = (c: Counts): number => c.reg + c.dir + c.link + c.dev + c.special;
-const breakdown = (c: Counts): string => {
-  const parts = (Object.keys(c) as (keyof Counts)[]).filter((k) => c[k] > 0).map((k) => `${k}: ${n(c[k])}`);
-  return parts.length ? ` (${parts.join(', ')})` : '';
-};
 
-export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false): string[] {
+/** The lines, with numbers printed at rsync's -h level `human` (1, commas, is rsync's default). */
+export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false, human = 1): string[] {
+  const n = (v: number): string => humanNum(v, human);
+  const count = (v: number): string => commaNum(v, human);
+  const breakdown = (c: Counts): string => {
+    const parts = (Object.keys(c) as (keyof Counts)[]).filter((k) => c[k] > 0).map((k) => `${k}: ${count(c[k])}`);
+    return parts.length ? ` (${parts.join(', ')})` : '';
+  };
   const bytes = dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes));
   const files = dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files));
   const secs = Math.max(elapsedMs / 1000, 0.001);
@@ -23,16 +25,16 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
   if (full) {
     lines.push(
       '',
-      `Number of files: ${n(total(t.listed))}${breakdown(t.listed)}`,
-      `Number of created files: ${n(total(t.created))}${breakdown(t.created)}`,
-      `Number of deleted files: ${n(total(t.deleted))}${breakdown(t.deleted)}`,
-      `Number of regular files transferred: ${n(files)}`,
+      `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
+      `Number of created files: ${count(total(t.created))}${breakdown(t.created)}`,
+      `Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`,
+      `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes)} bytes`,
       `Literal data: ${n(bytes)} bytes`,
       `Matched data: 0 bytes`,
       `File list size: 0`,
-      `File list generation time: ${(t.fileListMs / 1000).toFixed(3)} seconds`,
+      `File list generation time: ${bigDnum(t.fileListMs / 1000, Math.min(human, 1), 3)} seconds`,
       `File list transfer time: 0.000 seconds`,
       `Total bytes sent: ${n(bytes)}`,
       `Total bytes received: 0`,
@@ -42,8 +44,8 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
   const speedup = sent > 0 ? t.totalSize / sent : t.totalSize;
   lines.push(
     '',
-    `sent ${n(sent)} bytes  received 0 bytes  ${(sent / secs).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} bytes/sec`,
-    `total size is ${n(t.totalSize)}  speedup is ${speedup.toFixed(2)}${dryRun ? ' (DRY RUN)' : ''}`,
+    `sent ${n(sent)} bytes  received 0 bytes  ${bigDnum(sent / secs, human, 2)} bytes/sec`,
+    `total size is ${n(t.totalSize)}  speedup is ${bigDnum(speedup, Math.min(human, 1), 2)}${dryRun ? ' (DRY RUN)' : ''}`,
   );
   return lines;
 }

@@ -95,3 +95,8 @@ export const ERRNO = os.errno;
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** rsync's "errors selecting input/output files, dirs": reported as "arsync: <message>", exit 3. */
+export class FileSelectError extends Error {
+  override name = 'FileSelectError';
+}

@@ -11,14 +11,38 @@ export function joinPath(a: Buffer, b: Buffer): Buffer {
   return Buffer.concat([a, Buffer.of(SLASH), b]);
 }
 
-/** Escape a name for a terminal the way rsync does: control bytes and invalid UTF-8 as \#ooo. */
+/**
+ * -8 (--8-bit-output): bytes that are not valid UTF-8 are printed as they are instead of as \#ooo. Set
+ * once by the CLI before anything is printed, like rsync's global of the same meaning.
+ */
+let eightBit = false;
+export function setEightBitOutput(on: boolean): void {
+  eightBit = on;
+}
+
+// Under -8 a raw byte travels inside the output string as a lone surrogate (U+DC80..U+DCFF, which no
+// decoded name can contain) and becomes the byte again in outputBytes(), where the line is written.
+const RAW_BASE = 0xdc00;
+
+const octal = (c: number): string => `\\#${c.toString(8).padStart(3, '0')}`;
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+
+/**
+ * Escape a name for a terminal the way rsync does: control bytes, and (without -8) invalid UTF-8, as
+ * \#ooo; the backslash of a literal "\#ddd" in a name too, so every escape in the output is unambiguous.
+ */
 export function escapeName(name: Buffer): string {
   let out = '';
   let i = 0;
   while (i < name.length) {
     const c = name[i]!;
     if (c < 0x20 || c === 0x7f) {
-      out += `\\#${c.toString(8).padStart(3, '0')}`;
+      out += octal(c);
+      i++;
+      continue;
+    }
+    if (c === 0x5c && name[i + 1] === 0x23 && isDigit(name[i + 2]) && isDigit(name[i + 3]) && isDigit(name[i + 4])) {
+      out += octal(c);
       i++;
       continue;
     }
@@ -39,10 +63,27 @@ export function escapeName(name: Buffer): string {
         continue;
       }
     }
-    out += `\\#${c.toString(8).padStart(3, '0')}`;
+    out += eightBit ? String.fromCharCode(RAW_BASE + c) : octal(c);
     i++;
   }
   return out;
+}
+
+/** A line for a stream: a string, or bytes when it carries raw name bytes (-8). */
+export function outputBytes(line: string): string | Buffer {
+  if (!eightBit || !/[\udc80-\udcff]/.test(line)) return line;
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < line.length; i++) {
+    const u = line.charCodeAt(i);
+    // A lone low surrogate: not preceded by a high one.
+    if (u >= 0xdc80 && u <= 0xdcff && !(i > 0 && line.charCodeAt(i - 1) >= 0xd800 && line.charCodeAt(i - 1) <= 0xdbff)) {
+      parts.push(Buffer.from(line.slice(start, i), 'utf8'), Buffer.of(u - RAW_BASE));
+      start = i + 1;
+    }
+  }
+  parts.push(Buffer.from(line.slice(start), 'utf8'));
+  return Buffer.concat(parts);
 }
 
 /** The last component of a path (no trailing slashes). */
