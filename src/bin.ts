@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// The arsync command. All logic lives in cli/main.ts, which returns rsync's exit code.
-import { main } from './cli/main.js';
+// The arsync command: catches signals before anything else runs, then hands argv to cli/main.ts, which
+// returns rsync's exit code. main is imported lazily so that loading it (and everything it pulls in)
+// happens after the signal handlers are in place.
+import { installSignalHandlers } from './cli/signals.js';
 
 let finished = false;
+const exitWith = (code: number): void => {
+  finished = true;
+  process.exit(code);
+};
+installSignalHandlers(exitWith);
 // A reader that went away (`arsync -v ... | head`) must not take the copy down with it: the lines are
 // dropped and the run finishes.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
@@ -15,6 +22,7 @@ process.on('exit', () => {
   }
 });
 
+const { main } = await import('./cli/main.js');
 main(process.argv).then(
   (code) => {
     finished = true;

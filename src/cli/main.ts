@@ -11,7 +11,8 @@ import type { EngineSelection } from '../engine/index.js';
 import { Counter } from '../engine/types.js';
 import { createReporter } from '../progress/reporter.js';
 import { statsLines } from '../progress/stats.js';
-import { Exit, FileSelectError, UsageError, type FsError } from '../util/errors.js';
+import { Exit, FileSelectError, UsageError, exitMessage, type FsError } from '../util/errors.js';
+import { setAbortHandler } from './signals.js';
 import { FilterError, FilterList } from '../plan/filter.js';
 import { VERSION } from './options.js';
 import { setEightBitOutput } from '../util/names.js';
@@ -90,15 +91,17 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     reporter.error(m.message);
   }
 
-  // SIGINT/SIGTERM/SIGHUP: tell the engines to stop (they remove their temp files), then exit 20.
+  // SIGINT/SIGTERM/SIGHUP during the transfer: tell the engines to stop (they remove their temp files),
+  // then exit 20. Before and after it, cli/signals.ts exits 20 at once.
   const abort: { aborted: boolean; onAbort?: () => void } = { aborted: false };
-  const onSignal = (): void => {
-    if (abort.aborted) process.exit(Exit.Signal);
+  // A signal that arrived while the checks above ran synchronously (a --files-from FIFO, say) is only
+  // seen when the event loop turns (measured: only in the second turn when it came during start-up): let
+  // it end the run here, before anything is written.
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+  setAbortHandler(() => {
     abort.aborted = true;
     abort.onAbort?.();
-  };
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  signals.forEach((s) => process.on(s, onSignal));
+  });
 
   let totals;
   try {
@@ -111,12 +114,12 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     }
     throw err;
   } finally {
-    signals.forEach((s) => process.off(s, onSignal));
+    setAbortHandler(undefined);
   }
 
   ioErrors += totals.ioErrors;
   let code: number = Exit.Ok;
-  if (totals.aborted) code = Exit.Signal;
+  if (totals.aborted || abort.aborted) code = Exit.Signal;
   else if (ioErrors > 0) code = Exit.Partial;
   else if (totals.deleteSkipped > 0) code = Exit.MaxDelete;
   else if (totals.vanished > 0) code = Exit.Vanished;
@@ -124,7 +127,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 
   if (c.json) {
     io.out.write(JSON.stringify(jsonSummary(c, engine, totals, code, elapsedMs, [...preErrors, ...totals.errors]), null, 2) + '\n');
-  } else if (!totals.aborted && (c.stats || (c.verbose > 0 && !c.quiet))) {
+  } else if (code !== Exit.Signal && (c.stats || (c.verbose > 0 && !c.quiet))) {
     io.out.write(statsLines(totals, elapsedMs, c.stats, c.dryRun, c.humanReadable).join('\n') + '\n');
   }
   if (totals.deleteSkipped > 0) {
@@ -165,20 +168,6 @@ function jsonSummary(
 }
 
 function finish(io: Io, code: number): number {
-  const text =
-    code === Exit.Partial
-      ? 'arsync error: some files/attrs were not transferred (see previous errors)'
-      : code === Exit.Vanished
-        ? 'arsync warning: some files vanished before they could be transferred'
-        : code === Exit.Signal
-          ? 'arsync error: received SIGINT, SIGTERM, or SIGHUP'
-          : code === Exit.MaxDelete
-            ? 'arsync error: the --max-delete limit stopped deletions'
-            : code === Exit.Usage
-              ? 'arsync error: syntax or usage error'
-              : code === Exit.FileSelect
-                ? 'arsync error: errors selecting input/output files, dirs'
-                : 'arsync error: error in file IO';
-  io.err.write(`${text} (code ${code})\n`);
+  io.err.write(`${exitMessage(code)}\n`);
   return code;
 }

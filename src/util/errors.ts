@@ -19,6 +19,25 @@ export const Exit = {
 } as const;
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
 
+/** rsync's closing line for a failed run, "arsync error: ... (code N)". */
+export function exitMessage(code: number): string {
+  const text =
+    code === Exit.Partial
+      ? 'arsync error: some files/attrs were not transferred (see previous errors)'
+      : code === Exit.Vanished
+        ? 'arsync warning: some files vanished before they could be transferred'
+        : code === Exit.Signal
+          ? 'arsync error: received SIGINT, SIGTERM, or SIGHUP'
+          : code === Exit.MaxDelete
+            ? 'arsync error: the --max-delete limit stopped deletions'
+            : code === Exit.Usage
+              ? 'arsync error: syntax or usage error'
+              : code === Exit.FileSelect
+                ? 'arsync error: errors selecting input/output files, dirs'
+                : 'arsync error: error in file IO';
+  return `${text} (code ${code})`;
+}
+
 /** Node's fs error: `code`, `errno` (negative), `syscall`, `path`, `dest`. */
 export interface FsError extends Error {
   code: string;

@@ -1,0 +1,33 @@
+// SIGINT, SIGTERM and SIGHUP end a run with rsync's exit 20 at any moment. The handlers are installed by
+// bin.ts before anything else is loaded (until then Node's own default kills the process, exit 143/130).
+// While a transfer runs, a signal asks it to stop (the engines remove their temp files, main returns 20);
+// at any other moment nothing is half-written, so the process exits 20 at once.
+
+import { Exit, exitMessage } from '../util/errors.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+let abortRun: (() => void) | undefined;
+let exitNow: (code: number) => void = (code) => process.exit(code);
+
+/** Install the handlers (once, first thing); `exit` ends the process with a code. */
+export function installSignalHandlers(exit: (code: number) => void): void {
+  exitNow = exit;
+  for (const s of SIGNALS) process.on(s, onSignal);
+}
+
+/** While a transfer runs: how to stop it. A second signal does not wait for the stop. */
+export function setAbortHandler(fn: (() => void) | undefined): void {
+  abortRun = fn;
+}
+
+function onSignal(): void {
+  const abort = abortRun;
+  if (abort) {
+    abortRun = undefined;
+    abort();
+    return;
+  }
+  process.stderr.write(`${exitMessage(Exit.Signal)}\n`);
+  exitNow(Exit.Signal);
+}

@@ -1,0 +1,101 @@
+// SIGINT/SIGTERM at any moment of a run: rsync's exit 20, never the default action (death by signal), and
+// no temp file left behind. The earliest moment is checked deterministically: the CLI blocks reading a
+// FIFO given as --exclude-from or --files-from (before any transfer), gets the signal there, and only then
+// sees end of file. Later moments are random delays after the handlers are in place (SIGHUP's bit in
+// /proc/<pid>/status SigCgt: Node itself catches SIGINT and SIGTERM from its first instruction, SIGHUP only
+// once arsync asks), repeated many times.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Rng, makeTree, removeTemps, tempDir } from '../helpers/tree.js';
+import { findTempFiles } from '../helpers/compare.js';
+import { show, startCli, type Running } from '../helpers/cli.js';
+import { describeEngines } from '../helpers/e2e.js';
+
+let base: string;
+let src: string;
+
+beforeAll(() => {
+  base = tempDir('arsync-signals-');
+  src = path.join(base, 'src');
+  makeTree(src, { seed: 2020, catalogue: false, files: 800, maxFileSize: 200_000, xattrs: false, acls: false });
+});
+afterAll(() => removeTemps());
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Whether the process has a handler for SIGHUP (bit 0 of SigCgt); false once it is gone. */
+function catchesHup(pid: number): boolean | undefined {
+  try {
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? (BigInt(`0x${m[1]}`) & 1n) === 1n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Poll (a bound against hangs only, not a timing assertion) until the handlers are installed. */
+async function handlersInstalled(run: Running): Promise<boolean> {
+  for (let i = 0; i < 20_000; i++) {
+    if (run.child.exitCode !== null || run.child.signalCode !== null) return false;
+    const pid = run.child.pid!;
+    if (catchesHup(pid)) return true;
+    await sleep(i < 200 ? 0 : 1);
+  }
+  return false;
+}
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+
+  it.each([
+    ['SIGTERM', '--exclude-from'],
+    ['SIGINT', '--exclude-from'],
+    ['SIGTERM', '--files-from'],
+    ['SIGINT', '--files-from'],
+  ] as const)('%s while reading %s (before anything is copied): exit 20, nothing written', async (sig, opt) => {
+    const fifo = path.join(base, `fifo-${e.name}-${sig}-${opt}`);
+    execFileSync('mkfifo', [fifo]);
+    const dst = path.join(base, `early-${e.name}-${sig}-${opt}`);
+    const run = startCli(['-a', eng, `${opt}=${fifo}`, `${src}/`, `${dst}/`]);
+    // Opening the FIFO for writing waits for the CLI to open it for reading: the CLI is then blocked there.
+    const fd = fs.openSync(fifo, 'w');
+    run.child.kill(sig);
+    // Give the kernel a moment to deliver it (not an assertion: a late delivery only makes the test easier).
+    await sleep(50);
+    fs.closeSync(fd);
+    const r = await run.done;
+    expect(r.signal, show(r)).toBeNull();
+    expect(r.code, show(r)).toBe(20);
+    expect(r.stderr).toMatch(/received SIGINT, SIGTERM, or SIGHUP \(code 20\)/);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(fs.existsSync(dst)).toBe(false);
+  });
+
+  it('a signal at random moments from start to finish, many times: always exit 20, never a temp file', async () => {
+    const rng = new Rng(e.name === 'uring' ? 11 : e.name === 'sync' ? 12 : 13);
+    let delivered = 0;
+    for (let i = 0; i < 10; i++) {
+      const sig = i % 2 ? 'SIGINT' : 'SIGTERM';
+      const dst = path.join(base, `rand-${e.name}-${i}`);
+      const run = startCli(['-a', eng, `${src}/`, `${dst}/`]);
+      const ready = await handlersInstalled(run);
+      expect(ready, `run ${i}: the CLI ended before catching signals`).toBe(true);
+      // Half the runs right away (before the first output), the rest anywhere in the first 600 ms.
+      const delay = i % 2 === 0 ? 0 : Math.floor(rng.next() * 600);
+      if (delay) await sleep(delay);
+      const alive = run.child.exitCode === null && run.child.signalCode === null;
+      if (alive) run.child.kill(sig);
+      const r = await run.done;
+      expect(r.signal, `run ${i} (${sig} after ${delay} ms): ${show(r)}`).toBeNull();
+      if (!alive) continue; // finished before the signal went out
+      delivered++;
+      expect(r.code, `run ${i} (${sig} after ${delay} ms): ${show(r)}`).toBe(20);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      if (fs.existsSync(dst)) expect(findTempFiles(dst, src), `run ${i}: temp files`).toEqual([]);
+    }
+    expect(delivered, 'signals that reached a running CLI').toBeGreaterThan(5);
+  });
+});
