@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULTS, type Config } from './config.js';
-import { UsageError } from '../util/errors.js';
+import { UsageError, showPath } from '../util/errors.js';
+import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { EngineChoice } from '../engine/types.js';
 import type { FilterItem } from '../plan/filter.js';
 import { parseChmod, type ChmodRule } from '../plan/chmod.js';
@@ -225,9 +226,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     }
     return Buffer.from(s);
   });
-  for (const b of operandBytes) {
-    if (b.length === 0) throw new UsageError('empty path operand');
-  }
+  // rsync: an empty source is an error, an empty destination is the current directory.
+  if (operandBytes.slice(0, -1).some((b) => b.length === 0)) throw new UsageError('Empty source arg specified.');
+  if (operandBytes[operandBytes.length - 1]!.length === 0) operandBytes[operandBytes.length - 1] = Buffer.from('.');
+  refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
@@ -350,6 +352,27 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     throw new UsageError('--direct works with the uring engine only');
   }
   return { kind: 'run', config };
+}
+
+/**
+ * Operands in rsync's remote syntax would otherwise become local directories named "host:dir": refuse
+ * them (and a remote --files-from) until remote transfers exist, before any I/O.
+ */
+function refuseRemote(operands: Buffer[], filesFrom: string | undefined): void {
+  for (const b of operands) {
+    const op = classifyOperand(b);
+    if (op.kind === 'local') continue;
+    throw new UsageError(
+      `${showPath(b)} is ${describeRemote(op)}, and remote transfers are not supported yet ` +
+        `(for a local path of that name, write ./${showPath(b)})`,
+    );
+  }
+  if (filesFrom !== undefined) {
+    const op = classifyOperand(Buffer.from(filesFrom));
+    if (op.kind !== 'local') {
+      throw new UsageError(`--files-from=${showPath(filesFrom)} is ${describeRemote(op)}, and remote transfers are not supported yet`);
+    }
+  }
 }
 
 /** rsync's -h level: 1 by default, +1 per -h, 0 after --no-h/--no-human-readable. */

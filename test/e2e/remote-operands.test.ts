@@ -1,0 +1,87 @@
+// Operands in rsync's remote syntax are refused before any I/O (exit 1, a message that says remote
+// transfers are not supported yet) instead of becoming local directories named "host:dir"; the
+// lookalikes rsync keeps local (a "/" before the first ":", a "./" prefix) are copied as usual.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeSmallTree, removeTemps, tempDir } from '../helpers/tree.js';
+import { runCli, show } from '../helpers/cli.js';
+import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
+
+let base: string;
+
+beforeAll(() => {
+  base = tempDir('arsync-remote-');
+  makeSmallTree(path.join(base, 'src'));
+});
+afterAll(() => removeTemps());
+
+const REMOTE = [
+  'host:dir/',
+  'user@host:dir/',
+  '[::1]:dir/',
+  'host::module/dir/',
+  'rsync://host/mod/',
+  'rsync://user@host:873/mod/dir',
+  ':dir/',
+  'host:',
+];
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  let cwd: string;
+
+  beforeAll(() => {
+    cwd = path.join(base, `cwd-${e.name}`);
+    fs.mkdirSync(cwd);
+    fs.symlinkSync(path.join(base, 'src'), path.join(cwd, 'src'));
+  });
+
+  it.each(REMOTE)('destination %s: exit 1, says remote is not supported, creates nothing', async (dest) => {
+    const r = await runCli(['-a', eng, 'src/', dest], { cwd });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr, show(r)).toMatch(/remote transfers are not supported yet/);
+    expect(r.stderr).toMatch(/syntax or usage error \(code 1\)/);
+    expect(fs.readdirSync(cwd)).toEqual(['src']);
+  });
+
+  it.each(REMOTE)('source %s: exit 1, creates nothing', async (source) => {
+    const r = await runCli(['-a', eng, source, 'dst/'], { cwd });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr, show(r)).toMatch(/remote transfers are not supported yet/);
+    expect(fs.readdirSync(cwd)).toEqual(['src']);
+  });
+
+  it('a remote operand among several sources, and a remote --files-from, are refused too', async () => {
+    const r = await runCli(['-a', eng, 'src/', 'host:x', 'dst/'], { cwd });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr).toMatch(/host:x.*remote transfers are not supported yet/);
+    const f = await runCli(['-a', eng, '--files-from=host:list', 'src/', 'dst/'], { cwd });
+    expect(f.code, show(f)).toBe(1);
+    expect(f.stderr).toMatch(/--files-from.*remote transfers are not supported yet/);
+    expect(fs.readdirSync(cwd)).toEqual(['src']);
+  });
+
+  it('lookalikes rsync keeps local are copied: ./host:dir/, a/b:c/', async () => {
+    for (const dest of ['./host:dir/', 'sub/b:c/']) {
+      fs.mkdirSync(path.join(cwd, 'sub'), { recursive: true });
+      const r = await runCli(['-a', eng, 'src/', dest], { cwd });
+      expect(r.code, show(r)).toBe(0);
+      expectExactCopy(path.join(base, 'src'), path.join(cwd, dest), e.name);
+      fs.rmSync(path.join(cwd, dest), { recursive: true });
+    }
+    fs.rmSync(path.join(cwd, 'sub'), { recursive: true });
+  });
+
+  it('an empty source is an error; an empty destination is the current directory (as rsync)', async () => {
+    const r = await runCli(['-a', eng, '', 'dst/'], { cwd });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr).toMatch(/Empty source arg specified/);
+    const into = path.join(base, `empty-dest-${e.name}`);
+    fs.mkdirSync(into);
+    const d = await runCli(['-a', eng, path.join(base, 'src') + '/', ''], { cwd: into });
+    expect(d.code, show(d)).toBe(0);
+    expectExactCopy(path.join(base, 'src'), into, e.name);
+  });
+});
