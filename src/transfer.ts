@@ -141,6 +141,8 @@ export interface TransferInput {
   reporter: Reporter;
   filters: FilterList | undefined;
   abort: { aborted: boolean; onAbort?: () => void };
+  /** Errors reported before the run (missing source operands): they block deletion like any I/O error. */
+  priorErrors?: number;
 }
 
 /**
@@ -220,6 +222,8 @@ class Run {
   private transferredSoFar = 0;
   private readonly started = performance.now();
   private ioWarningShown = false;
+  /** Source errors met by a --delete-before/-after walk (reported by the transfer walk, not there). */
+  private deleteWalkErrors = 0;
   private rootDev = 0;
   private readonly altDirs: { kind: 'link' | 'compare' | 'copy'; dir: Buffer }[];
   private readonly backupDir: Buffer | undefined;
@@ -534,6 +538,7 @@ class Run {
     let st = lstatPath(engine, root.src);
     if (isFailure(st)) {
       if (mode === 'transfer') this.ioError(root.src, st.errno, st.syscall, `link_stat "${showPath(root.src)}" failed`);
+      else this.deleteWalkErrors++;
       return;
     }
     let scanSrc = root.src;
@@ -542,6 +547,7 @@ class Run {
       const followed = this.followStat(root.src);
       if (!followed) {
         if (mode === 'transfer') this.ioError(root.src, ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(root.src)}"`);
+        else this.deleteWalkErrors++;
         return;
       }
       st = followed;
@@ -839,6 +845,8 @@ class Run {
       if (mode === 'transfer') {
         if (pair.errno === ERRNO.ENOENT) this.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
         else this.ioError(dir.src, pair.errno, pair.syscall, `opendir "${showPath(dir.src)}" failed`);
+      } else {
+        this.deleteWalkErrors++;
       }
       return [];
     }
@@ -868,6 +876,7 @@ class Run {
       if (!e.st) {
         // A source entry that vanished must not get its destination twin deleted.
         if (mode === 'transfer') this.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
+        else this.deleteWalkErrors++;
         continue;
       }
       const st = this.withChmod(e.st);
@@ -1330,8 +1339,12 @@ class Run {
    * entries were deleted.
    */
   private deleteExtraneous(dir: Frame, extraneous: Map<string, Stat>): number {
-    if (this.totals.ioErrors > 0 && !this.c.ignoreErrors) {
-      if (!this.ioWarningShown) this.reporter.error('IO error encountered -- skipping file deletion');
+    // rsync's rule: any I/O error so far, a missing source operand included, means the file list may
+    // lack entries that still exist, so nothing is deleted (unless --ignore-errors).
+    const errors = (this.input.priorErrors ?? 0) + this.totals.ioErrors + this.deleteWalkErrors;
+    if (errors > 0 && !this.c.ignoreErrors) {
+      // rsync prints it as information (stdout, silenced by -q), once.
+      if (!this.ioWarningShown) this.reporter.info('IO error encountered -- skipping file deletion');
       this.ioWarningShown = true;
       return 0;
     }
