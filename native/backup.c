@@ -336,6 +336,12 @@ static int backup_inner(struct job *j)
   const char *sys = "open";
   if (!c->bpath) {
     /* Beside the file: its backup name is in the directory already resolved (-K links included). */
+    const uint8_t *ds = memrchr(op->dst, '/', op->dst_len);
+    uint32_t ddlen = ds ? (uint32_t)(ds - op->dst) : 0;
+    if (ddlen != dlen || memcmp(op->dst, rel, dlen) != 0) {
+      rc = job_fail(j, EINVAL, "rename", W_DST_SRC);
+      goto done;
+    }
     bdir = dup(p->fd);
     bdir = bdir < 0 ? -errno : bdir;
   } else {

@@ -111,6 +111,9 @@ export class NodeBackup {
     const name = cut < 0 ? rel : rel.subarray(cut + 1);
     if (name.length === 0 || name.equals(Buffer.from('.')) || name.equals(Buffer.from('..'))) throw sysError('EINVAL', 'rename');
     // Beside the file, its backup name is in the directory already verified (-K links included).
+    if (!this.given && !rel.subarray(0, Math.max(cut, 0)).equals(t.rel.subarray(0, Math.max(t.rel.lastIndexOf(0x2f), 0)))) {
+      throw sysError('EINVAL', 'rename');
+    }
     const dir = this.given ? this.makeDirs(this.base(op), cut < 0 ? Buffer.alloc(0) : rel.subarray(0, cut), op) : t.abs.subarray(0, t.abs.lastIndexOf(0x2f));
     const to = join(dir, name);
     const keep = (op.flags & OpFlag.BackupKeep) !== 0;
