@@ -193,6 +193,46 @@ describeEngines((e) => {
     expect(read(path.join(dst, 'sub/g')).equals(old['sub/g'])).toBe(true);
   });
 
+  it('every replacing op waits for its backup: a hard link (-H), a directory, a --link-dest link', async () => {
+    const root = tempDir('arsync-bak-kinds-');
+    const src = path.join(root, 'src');
+    const dst = path.join(root, 'dst');
+    const prev = path.join(root, 'prev');
+    for (const d of [src, dst, prev]) fs.mkdirSync(d);
+    // -H: h2 becomes a link to h1 (a Hardlink op); dir: a file replaced by a directory (Mkdir);
+    // same: identical to prev/same, so it is hard-linked from --link-dest (LinkFrom).
+    fs.writeFileSync(path.join(src, 'h1'), 'linked data\n');
+    fs.utimesSync(path.join(src, 'h1'), T_OLD, T_OLD);
+    fs.linkSync(path.join(src, 'h1'), path.join(src, 'h2'));
+    // dst/h1 is already up to date, so it leads the group and only h2 is (re)linked.
+    fs.copyFileSync(path.join(src, 'h1'), path.join(dst, 'h1'));
+    fs.chmodSync(path.join(dst, 'h1'), fs.statSync(path.join(src, 'h1')).mode & 0o7777);
+    fs.utimesSync(path.join(dst, 'h1'), T_OLD, T_OLD);
+    fs.mkdirSync(path.join(src, 'dir'));
+    fs.writeFileSync(path.join(src, 'dir/inside'), 'x');
+    fs.writeFileSync(path.join(src, 'same'), 'same\n');
+    fs.writeFileSync(path.join(prev, 'same'), 'same\n');
+    fs.utimesSync(path.join(src, 'same'), T_OLD, T_OLD);
+    fs.utimesSync(path.join(prev, 'same'), T_OLD, T_OLD);
+    const olds: Record<string, string> = { h2: 'old h2\n', dir: 'old file where a dir goes\n', same: 'old same\n' };
+    for (const [n, data] of Object.entries(olds)) {
+      fs.writeFileSync(path.join(dst, n), data);
+      // A non-empty directory at each backup name: every backup fails.
+      fs.mkdirSync(path.join(dst, `${n}~`));
+      fs.writeFileSync(path.join(dst, `${n}~/keep`), 'mine');
+    }
+    const r = await runCli(['-aH', eng, '--backup', `--link-dest=${prev}`, `${src}/`, `${dst}/`]);
+    noCrash(r);
+    expect(r.code, show(r)).toBe(23);
+    for (const [n, data] of Object.entries(olds)) {
+      expect.soft(fs.lstatSync(path.join(dst, n)).isFile(), `dst/${n} still the old file: ${show(r)}`).toBe(true);
+      expect.soft(read(path.join(dst, n)).toString(), `dst/${n} untouched: ${show(r)}`).toBe(data);
+      expect(read(path.join(dst, `${n}~/keep`)).toString()).toBe('mine');
+    }
+    expect(read(path.join(dst, 'h1')).toString()).toBe('linked data\n');
+    expect(findTempFiles(dst)).toEqual([]);
+  });
+
   it('--inplace --backup: the backup is a separate copy of the old bytes', async () => {
     const root = tempDir('arsync-bak-inplace-');
     const { src, dst, old } = pair(root);
