@@ -37,6 +37,8 @@ enum op_flag {
   OF_FOLLOW_SOURCE = 1u << 0,
   OF_COMPARE = 1u << 1,
   OF_REMOVE_SOURCE = 1u << 2,
+  OF_BACKUP_KEEP = 1u << 3,  /* Backup: the next op replaces dst; leave dst in place (link or copy) */
+  OF_AFTER_BACKUP = 1u << 4, /* run only if the Backup op just before succeeded */
 };
 
 /* Outcome (run()'s optional outcomes array, one byte per op) */

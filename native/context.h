@@ -55,6 +55,10 @@ struct ctx {
   size_t noutcomes;
   uint8_t *rootpath;     /* destRoot as given, without trailing slashes (Backup paths) */
   size_t rootlen;
+  uint8_t *bpath;        /* --backup-dir as an absolute path, NUL-terminated; NULL: backups beside files */
+  size_t blen;
+  int brootfd;           /* the backup directory, held once opened (-1 before the first backup) */
+  int backup_errno;      /* the last Backup op's errno (0: it succeeded), for OF_AFTER_BACKUP */
   struct uring *ur;      /* NULL for the sync engine */
   bool closed;
 };

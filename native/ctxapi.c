@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "context.h"
 #include "meta.h"
 #include "errors.h"
@@ -65,6 +66,7 @@ static void ctx_free_resources(struct ctx *c, napi_env env)
   c->root = NULL;
   free(c->rootpath);
   c->rootpath = NULL;
+  backup_release(c);
   free(c->iobuf);
   free(c->xnames);
   free(c->xval);
@@ -145,6 +147,22 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   if (t != napi_undefined && napi_get_value_bool(env, v, &direct) != napi_ok)
     return throw_type(env, "opts.direct must be a boolean");
 
+  /* --backup-dir, absolute; absent or undefined: backups are made beside the files. */
+  void *bdir = NULL;
+  size_t bdirlen = 0;
+  NAPI_TRY(env, napi_get_named_property(env, o, "backupDir", &v));
+  NAPI_TRY(env, napi_typeof(env, v, &t));
+  if (t != napi_undefined) {
+    if (napi_is_buffer(env, v, &isbuf) != napi_ok || !isbuf)
+      return throw_type(env, "opts.backupDir must be a Buffer");
+    NAPI_TRY(env, napi_get_buffer_info(env, v, &bdir, &bdirlen));
+    while (bdirlen > 1 && ((const uint8_t *)bdir)[bdirlen - 1] == '/')
+      bdirlen--;
+    char bz[PATH_MAX];
+    if (bdirlen == 0 || ((const uint8_t *)bdir)[0] != '/' || ops_zpath(bdir, (uint32_t)bdirlen, bz, sizeof bz))
+      return throw_type(env, "opts.backupDir must be an absolute path without NUL bytes");
+  }
+
   bool ista = false;
   napi_typedarray_type tt;
   size_t tlen;
@@ -168,6 +186,15 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->rng = seed();
   c->bufsize = bufsize;
   c->rootfd = -1;
+  c->brootfd = -1;
+  if (bdir) {
+    c->bpath = malloc(bdirlen + 1);
+    if (c->bpath) {
+      memcpy(c->bpath, bdir, bdirlen);
+      c->bpath[bdirlen] = 0;
+      c->blen = bdirlen;
+    }
+  }
   while (rootlen > 1 && ((const uint8_t *)root)[rootlen - 1] == '/')
     rootlen--;
   c->rootpath = malloc(rootlen);
@@ -182,7 +209,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
     c->iobuf = aligned_alloc(4096, bufsize);
     if (c->rootpath)
       memcpy(c->rootpath, root, rootlen);
-    if (!c->root || !c->iobuf || !c->rootpath) {
+    if (!c->root || !c->iobuf || !c->rootpath || (bdir && !c->bpath)) {
       e = ENOMEM;
       sys = "malloc";
     } else {

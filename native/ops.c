@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "copy.h"
 #include "meta.h"
 
@@ -779,49 +780,6 @@ static int do_delete(struct job *j)
   return rc;
 }
 
-static int do_backup(struct job *j)
-{
-  struct ctx *c = j->c;
-  const struct op *op = j->op;
-  if (op->dst_len == 0)
-    return job_fail(j, EINVAL, "rename", W_DST);
-  char name[NAME_MAX + 1], src[PATH_MAX];
-  struct parent *p, *bp = NULL;
-  int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
-  if (rc != OP_OK)
-    return rc;
-  struct stat st;
-  if (fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-    if (errno != ENOENT)
-      rc = job_fail(j, errno, "lstat", W_DST);
-    goto done; /* nothing to back up */
-  }
-  int e = ops_zpath(op->src, op->src_len, src, sizeof src);
-  if (e) {
-    rc = job_fail(j, e, "rename", W_DST_SRC);
-    goto done;
-  }
-  /* A backup inside the destination is resolved like any destination path. */
-  if (op->src_len > c->rootlen + 1 && memcmp(op->src, c->rootpath, c->rootlen) == 0 &&
-      op->src[c->rootlen] == '/') {
-    char bname[NAME_MAX + 1];
-    const uint8_t *rel = op->src + c->rootlen + 1;
-    rc = ops_resolve_parent(j, rel, op->src_len - (uint32_t)c->rootlen - 1, &bp, bname);
-    if (rc != OP_OK) {
-      j->err.where = W_DST_SRC;
-      goto done;
-    }
-    if (renameat(p->fd, name, bp->fd, bname) < 0)
-      rc = job_fail(j, errno, "rename", W_DST_SRC);
-  } else if (renameat(p->fd, name, AT_FDCWD, src) < 0) {
-    rc = job_fail(j, errno, "rename", W_DST_SRC);
-  }
-done:
-  ops_parent_put(c, bp);
-  ops_parent_put(c, p);
-  return rc;
-}
-
 /* --remove-source-files: only a source that is still the file the walk saw is removed. */
 static int remove_source(struct job *j)
 {
@@ -861,7 +819,7 @@ static int dispatch(struct job *j)
   case OP_LINKFROM:
     return do_linkfrom(j);
   case OP_BACKUP:
-    return do_backup(j);
+    return backup_op(j);
   }
   return job_fail(j, EINVAL, "open", W_DST); /* batch_next already rejects unknown kinds */
 }
@@ -905,7 +863,9 @@ int ops_run_sync(struct ctx *c, const uint8_t *batch, size_t len)
   struct op op;
   for (uint32_t i = 0; batch_next(batch, len, &off, &op) == 1; i++) {
     op.index = i;
-    if (aborted(c) || ops_exec_sync(c, &op, true) == OP_ABORT)
+    if (aborted(c))
+      return OP_ABORT;
+    if (backup_gate(c, &op) && ops_exec_sync(c, &op, true) == OP_ABORT)
       return OP_ABORT;
   }
   return OP_OK;

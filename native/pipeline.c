@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "copy.h"
 #include "meta.h"
 #include "ops.h"
@@ -668,6 +669,10 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
       }
       if (must_wait(P, &op))
         break;
+      if (!backup_gate(c, &op)) {
+        have = false;
+        continue;
+      }
       if (pipelined(c, &op)) {
         struct slot *s = free_slot(P);
         if (!s)
@@ -730,7 +735,9 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
       if (!have)
         op.index = idx++;
       have = false;
-      if (aborted(c) || ops_exec_sync(c, &op, true) == OP_ABORT)
+      if (aborted(c))
+        return OP_ABORT;
+      if (backup_gate(c, &op) && ops_exec_sync(c, &op, true) == OP_ABORT)
         return OP_ABORT;
     }
   }

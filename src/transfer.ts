@@ -33,6 +33,7 @@ import {
 import { decide, fileType, type FileType } from './plan/decide.js';
 import { attrChanges, itemize, quickCheck, sameTime, type CheckOptions, type Changes, type Verdict } from './plan/quickcheck.js';
 import { applyChmod } from './plan/chmod.js';
+import { BackupPlan } from './plan/backup.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
 import { Dispatcher } from './pool/dispatcher.js';
@@ -141,6 +142,8 @@ export interface TransferInput {
   reporter: Reporter;
   filters: FilterList | undefined;
   abort: { aborted: boolean; onAbort?: () => void };
+  /** Errors reported before the run (missing source operands): they block deletion like any I/O error. */
+  priorErrors?: number;
 }
 
 /**
@@ -220,9 +223,13 @@ class Run {
   private transferredSoFar = 0;
   private readonly started = performance.now();
   private ioWarningShown = false;
+  /** Source errors met by a --delete-before/-after walk (reported by the transfer walk, not there). */
+  private deleteWalkErrors = 0;
   private rootDev = 0;
   private readonly altDirs: { kind: 'link' | 'compare' | 'copy'; dir: Buffer }[];
-  private readonly backupDir: Buffer | undefined;
+  private readonly backups: BackupPlan;
+  /** this.add as a plain function (what BackupPlan appends with). */
+  private readonly addOp = (kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags: number): void => this.add(kind, src, rel, st, flags);
 
   constructor(private readonly input: TransferInput) {
     const c = (this.c = input.config);
@@ -265,9 +272,11 @@ class Run {
     this.pairQuery = pairQuery(c, this.check, input.filters !== undefined);
     this.xattrFlags = (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0);
     this.treeQuery = treeQuery(c, this.pairQuery);
+    this.backups = new BackupPlan(c, this.plan.destRoot);
     this.engineOptions = {
       engine: input.engine.name,
       destRoot: this.plan.destRoot,
+      ...(this.backups.dir ? { backupDir: this.backups.dir } : {}),
       flags: preserveFlags(c),
       umask: process.umask(),
       queueDepth: c.queueDepth,
@@ -285,7 +294,6 @@ class Run {
       ...c.copyDest.map((d) => ({ kind: 'copy' as const, dir: underDest(d) })),
       ...c.linkDest.map((d) => ({ kind: 'link' as const, dir: underDest(d) })),
     ];
-    this.backupDir = c.backupDir !== undefined ? underDest(c.backupDir) : undefined;
     input.abort.onAbort = () => Atomics.store(this.counters, Counter.Abort, 1n);
   }
 
@@ -391,7 +399,8 @@ class Run {
 
   private fail(f: OpFailure): void {
     const vanished = !f.onDest && (f.errno === ERRNO.ENOENT || f.errno === ERRNO.ESTALE);
-    const where = (p: Buffer): string => showPath(f.onDest ? joinPath(this.plan.destRoot, p) : p);
+    // Destination paths are relative, except a backup name, which is absolute (it may lie outside).
+    const where = (p: Buffer): string => showPath(f.onDest && p[0] !== 0x2f ? joinPath(this.plan.destRoot, p) : p);
     if (vanished) {
       this.totals.vanished++;
       const message =
@@ -534,6 +543,7 @@ class Run {
     let st = lstatPath(engine, root.src);
     if (isFailure(st)) {
       if (mode === 'transfer') this.ioError(root.src, st.errno, st.syscall, `link_stat "${showPath(root.src)}" failed`);
+      else this.deleteWalkErrors++;
       return;
     }
     let scanSrc = root.src;
@@ -542,6 +552,7 @@ class Run {
       const followed = this.followStat(root.src);
       if (!followed) {
         if (mode === 'transfer') this.ioError(root.src, ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(root.src)}"`);
+        else this.deleteWalkErrors++;
         return;
       }
       st = followed;
@@ -803,11 +814,12 @@ class Run {
       this.totals.created.dir++;
       if (!this.c.dryRun) {
         const w = new BatchWriter(512);
+        let after = 0;
         if (destSt && rel.length) {
-          if (this.c.backup && !destIsDir) this.addBackupNow(rel, destSt, w);
+          if (this.c.backup && !destIsDir) after = this.backups.beforeReplace((...a) => w.add(...a), rel, destSt);
           else this.removeForReplace(rel, destSt, w);
         }
-        if (rel.length) w.add(OpKind.Mkdir, src, rel, st);
+        if (rel.length) w.add(OpKind.Mkdir, src, rel, st, after);
         this.runNow(w);
       }
     }
@@ -839,6 +851,8 @@ class Run {
       if (mode === 'transfer') {
         if (pair.errno === ERRNO.ENOENT) this.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
         else this.ioError(dir.src, pair.errno, pair.syscall, `opendir "${showPath(dir.src)}" failed`);
+      } else {
+        this.deleteWalkErrors++;
       }
       return [];
     }
@@ -868,6 +882,7 @@ class Run {
       if (!e.st) {
         // A source entry that vanished must not get its destination twin deleted.
         if (mode === 'transfer') this.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
+        else this.deleteWalkErrors++;
         continue;
       }
       const st = this.withChmod(e.st);
@@ -1072,8 +1087,8 @@ class Run {
             if (anyChange(verdict.changes)) this.add(OpKind.Attrs, src, rel, st);
             this.removeSource(m, kind);
           } else {
-            if (destSt && c.backup) this.addBackup(rel, destSt);
-            this.add(OpKind.File, src, rel, st, flags | (c.removeSourceFiles ? OpFlag.RemoveSource : 0));
+            const after = destSt ? this.backups.beforeReplace(this.addOp, rel, destSt) : 0;
+            this.add(OpKind.File, src, rel, st, flags | after | (c.removeSourceFiles ? OpFlag.RemoveSource : 0));
           }
           await this.maybeFlush();
         }
@@ -1101,8 +1116,10 @@ class Run {
       this.totals.plannedBytes += st.size;
     }
     if (c.dryRun) return true;
+    // A big file goes alone so that it does not hold up a batch of small ones (its backup goes with it).
+    if (kind === 'reg' && st.size >= BATCH_BYTES) await this.flush();
     if (destSt) {
-      if (c.backup) this.addBackup(rel, destSt);
+      if (c.backup) flags |= this.backups.beforeReplace(this.addOp, rel, destSt);
       else if ((destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
         const w = new BatchWriter(1024);
         this.removeForReplace(rel, destSt, w);
@@ -1112,8 +1129,6 @@ class Run {
     }
     const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
     if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
-    // A big file goes alone so that it does not hold up a batch of small ones.
-    if (op === OpKind.File && st.size >= BATCH_BYTES) await this.flush();
     if (from) this.add(op, from, rel, { ...st, ino: 0, dev: 0 }, flags);
     else this.add(op, src, rel, st, flags);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
@@ -1159,8 +1174,8 @@ class Run {
         // Hard-linked to the earlier snapshot: rsync prints it only with -ii.
         if (this.out.itemizeAll) this.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
         if (!c.dryRun) {
-          if (exists && c.backup) this.addBackup(m.rel, m.destSt!);
-          this.add(OpKind.LinkFrom, alt.path, m.rel, m.st);
+          const after = exists ? this.backups.beforeReplace(this.addOp, m.rel, m.destSt!) : 0;
+          this.add(OpKind.LinkFrom, alt.path, m.rel, m.st, after);
           await this.maybeFlush();
         }
         if (!exists) this.totals.created[kind]++;
@@ -1235,8 +1250,9 @@ class Run {
         if (!m.destSt) this.totals.created.reg++;
         if (m.record) m.record.needMeta = true;
         if (this.c.dryRun) continue;
-        if (m.destSt && this.c.backup) this.addBackup(m.rel, m.destSt);
-        this.deferredLinks.add(OpKind.Hardlink, leader.rel, m.rel, m.st);
+        // The backup goes in the same batch as the link, right before it: the link waits for it.
+        const after = m.destSt ? this.backups.beforeReplace((...a) => this.deferredLinks.add(...a), m.rel, m.destSt) : 0;
+        this.deferredLinks.add(OpKind.Hardlink, leader.rel, m.rel, m.st, after);
         this.removeSource(m, 'reg');
       }
     }
@@ -1293,32 +1309,6 @@ class Run {
 
   // ---- backups and deletions ----------------------------------------------------------------------
 
-  private backupPath(rel: Buffer): Buffer {
-    const name = Buffer.concat([rel, Buffer.from(this.c.suffix, 'latin1')]);
-    if (!this.backupDir) return joinPath(this.plan.destRoot, name);
-    const path = joinPath(this.backupDir, name);
-    if (!this.c.dryRun) {
-      try {
-        mkdirSync(dirName(path), { recursive: true });
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        this.ioError(dirName(path), -(e.errno ?? -ERRNO.EIO), 'mkdir', 'backup directory');
-      }
-    }
-    return path;
-  }
-
-  /** A backup that must happen before a directory replaces the entry (outside the batch stream). */
-  private addBackupNow(rel: Buffer, destSt: Stat, w: BatchWriter): void {
-    if (this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR) return;
-    w.add(OpKind.Backup, this.backupPath(rel), rel, destSt);
-  }
-
-  private addBackup(rel: Buffer, destSt: Stat): void {
-    if (this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR) return;
-    this.add(OpKind.Backup, this.backupPath(rel), rel, destSt);
-  }
-
   /** Make way for a non-directory where a directory stands (rsync needs --delete or --force for a full one). */
   private removeForReplace(rel: Buffer, destSt: Stat, w: BatchWriter): void {
     if ((destSt.mode & S_IFMT) !== S_IFDIR || this.c.deleteMode === 'none') return;
@@ -1330,8 +1320,12 @@ class Run {
    * entries were deleted.
    */
   private deleteExtraneous(dir: Frame, extraneous: Map<string, Stat>): number {
-    if (this.totals.ioErrors > 0 && !this.c.ignoreErrors) {
-      if (!this.ioWarningShown) this.reporter.error('IO error encountered -- skipping file deletion');
+    // rsync's rule: any I/O error so far, a missing source operand included, means the file list may
+    // lack entries that still exist, so nothing is deleted (unless --ignore-errors).
+    const errors = (this.input.priorErrors ?? 0) + this.totals.ioErrors + this.deleteWalkErrors;
+    if (errors > 0 && !this.c.ignoreErrors) {
+      // rsync prints it as information (stdout, silenced by -q), once.
+      if (!this.ioWarningShown) this.reporter.info('IO error encountered -- skipping file deletion');
       this.ioWarningShown = true;
       return 0;
     }
@@ -1349,7 +1343,7 @@ class Run {
 
   private isProtected(receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {
     // --backup without --backup-dir protects earlier backups, as rsync's implied "P *~" rule does.
-    if (this.c.backup && this.isBackupName(rel)) return true;
+    if (this.c.backup && this.backups.isBackupName(rel)) return true;
     return receiver !== undefined && receiver.isProtected(rel, (st.mode & S_IFMT) === S_IFDIR);
   }
 
@@ -1392,13 +1386,9 @@ class Run {
       this.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
     }
     if (this.c.dryRun) return true;
-    if (this.c.backup && kind !== 'dir' && !this.isBackupName(rel)) w.add(OpKind.Backup, this.backupPath(rel), rel, st);
+    if (this.c.backup && kind !== 'dir' && !this.backups.isBackupName(rel)) this.backups.insteadOfDelete(w, rel, st);
     else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
     return true;
-  }
-
-  private isBackupName(rel: Buffer): boolean {
-    return !this.backupDir && this.c.suffix !== '' && rel.toString('latin1').endsWith(this.c.suffix);
   }
 
   /**
@@ -1435,7 +1425,7 @@ class Run {
         }
       }
       if (!this.deleteOne(childRel, cst, kind, w, print, childBackups)) empty = false;
-      else if (this.c.backup && kind !== 'dir' && !this.isBackupName(childRel) && !this.backupDir) backupsInside = true;
+      else if (this.c.backup && kind !== 'dir' && !this.backups.isBackupName(childRel) && !this.backups.dir) backupsInside = true;
     }
     if (!empty && print) this.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
     return { empty, backupsInside };

@@ -105,7 +105,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 
   let totals;
   try {
-    totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort });
+    totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length });
   } catch (err) {
     const e = err as FsError;
     if (typeof e.syscall === 'string') {

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { readBatch, type Op } from './batch.js';
 import { fsImpl, nodeScanDir } from './node-walk.js';
+import { NodeBackup } from './node-backup.js';
 import { pairListings, type PairListing } from './pair.js';
 import {
   Counter,
@@ -239,6 +240,7 @@ class NodeContext implements EngineContext {
   /** Bytes of the current file written so far (decides whether --partial keeps anything). */
   private copied = 0;
   private closed = false;
+  private readonly backups: NodeBackup;
 
   constructor(opts: EngineOptions) {
     // The root itself may be reached through symlinks (it is the user's path); pin its real path once so
@@ -254,6 +256,30 @@ class NodeContext implements EngineContext {
     this.umask = opts.umask;
     this.counters = opts.counters;
     this.buf = Buffer.allocUnsafe(Math.max(BLOCK, Math.ceil(opts.bufferSize / BLOCK) * BLOCK));
+    this.backups = new NodeBackup(
+      {
+        root: this.root,
+        rootGiven: this.rootGiven,
+        isRoot: this.isRoot,
+        buf: this.buf,
+        resolve: (rel) => this.resolve(rel),
+        at: (path, onDest, dest) => this.at(path, onDest, dest),
+        checkAbort: () => {
+          if (this.aborted()) throw ABORTED;
+        },
+        mknodIn: (dirAbs, name, type, rdev) => {
+          // As makeSpecial does: the child works in the directory through our fd, names stay off argv.
+          const dirFd = fsImpl.openSync(dirAbs, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+          try {
+            this.mknod(`/proc/${process.pid}/fd/${dirFd}`, name.toString('utf8'), type, rdev);
+          } finally {
+            this.closeQuietly(dirFd);
+          }
+        },
+        forget: (rel) => this.verified.delete(rel.toString('latin1')),
+      },
+      opts.backupDir,
+    );
   }
 
   run(batch: Uint8Array, outcomes?: Uint8Array): OpFailure[] {
@@ -262,7 +288,9 @@ class NodeContext implements EngineContext {
     let index = 0;
     for (const op of readBatch(batch)) {
       if (this.aborted()) break;
-      const result = this.runOp(op, index);
+      // An op that replaces an entry whose backup just failed is not run (DESIGN.md §3.7).
+      const blocked = this.backups.gate(op);
+      const result = blocked ? this.failure(blocked, index) : this.runOp(op, index);
       if (result === ABORTED) break; // the op in progress and the rest stay NotRun
       if (typeof result !== 'number') {
         failures.push(result);
@@ -392,7 +420,7 @@ class NodeContext implements EngineContext {
         this.remove(op);
         return this.done(Counter.Deleted);
       case OpKind.Backup:
-        this.backup(op);
+        this.backups.run(op);
         return this.done();
       default:
         throw new TypeError(`unknown op kind ${String(op.kind)} in batch`);
@@ -904,16 +932,5 @@ class NodeContext implements EngineContext {
     } catch (e) {
       if (codeOf(e) !== 'ENOENT') throw e;
     }
-  }
-
-  /** --backup: move dst aside to the absolute path in src, resolved beneath the root when it is inside. */
-  private backup(op: Op): void {
-    const t = this.resolve(op.dst);
-    if (!fsImpl.lstatSync(t.abs, { throwIfNoEntry: false })) return;
-    const inside = below(op.src, this.rootGiven) ?? below(op.src, this.root);
-    const to = inside ? this.resolve(inside) : null;
-    this.at(t.rel, true, to ? to.rel : op.src);
-    fsImpl.renameSync(t.abs, to ? to.abs : op.src);
-    this.verified.delete(t.rel.toString('latin1'));
   }
 }

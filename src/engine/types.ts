@@ -27,7 +27,11 @@ export const OpKind = {
   Delete: 8,
   /** Hard-link dst to src, an absolute path that may lie outside the destination (--link-dest). */
   LinkFrom: 9,
-  /** Move the existing dst aside to src, an absolute backup path (--backup); missing dst is fine. */
+  /**
+   * Keep the existing dst under src, its absolute backup name (--backup): beneath EngineOptions.backupDir,
+   * or beside dst without one; missing dst is fine. Moved, or with OpFlag.BackupKeep hard-linked (copied
+   * across filesystems) so that dst stays until the next op replaces it.
+   */
   Backup: 10,
 } as const;
 export type OpKind = (typeof OpKind)[keyof typeof OpKind];
@@ -62,6 +66,10 @@ export const OpFlag = {
   Compare: 1 << 1,
   /** --remove-source-files: unlink the source after a successful copy (if still the same file). */
   RemoveSource: 1 << 2,
+  /** Backup: the next op replaces dst; leave dst in place (a hard link, or a copy) instead of moving it. */
+  BackupKeep: 1 << 3,
+  /** Run only if the Backup op just before it succeeded (else: failed, syscall "backup", its errno). */
+  AfterBackup: 1 << 4,
 } as const;
 
 /** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */
@@ -93,6 +101,12 @@ export interface EngineOptions {
   engine: EngineName;
   /** Destination root directory (absolute path bytes). Every write resolves beneath it. */
   destRoot: Buffer;
+  /**
+   * --backup-dir (absolute path bytes): resolved once to a held directory (inside the destination beneath
+   * the root, without symlinks); everything below it is made without following symlinks. Absent: backups
+   * are made beside the files.
+   */
+  backupDir?: Buffer;
   /** Preserve bits. */
   flags: number;
   /** Process umask, applied to new files when Perms is not preserved. */

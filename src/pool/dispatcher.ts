@@ -131,13 +131,13 @@ export class Dispatcher {
       return undefined;
     }
     const here = dirname(fileURLToPath(import.meta.url));
-    const { destRoot, ...rest } = this.o.engineOptions;
+    const { destRoot, backupDir, ...rest } = this.o.engineOptions;
     this.pool = new Piscina({
       filename: join(here, 'worker.js'),
       minThreads: this.o.workers,
       maxThreads: this.o.workers,
       idleTimeout: 60_000,
-      workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot) } },
+      workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot), ...(backupDir ? { backupDir: new Uint8Array(backupDir) } : {}) } },
     });
     // A worker that cannot start (EMFILE under a tight ulimit, no memory for its ring) must not take the
     // run down: the batches it would have run go inline, and no more workers are tried.

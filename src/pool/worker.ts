@@ -6,7 +6,7 @@ import { openContext } from '../engine/index.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 
 interface Data {
-  opts: Omit<EngineOptions, 'destRoot'> & { destRoot: Uint8Array };
+  opts: Omit<EngineOptions, 'destRoot' | 'backupDir'> & { destRoot: Uint8Array; backupDir?: Uint8Array };
 }
 
 export interface Task {
@@ -24,8 +24,10 @@ let ctx: EngineContext | undefined;
 export default function runBatch(task: Task): TaskResult {
   if (!ctx) {
     const { opts } = workerData as Data;
-    const destRoot = Buffer.from(opts.destRoot.buffer, opts.destRoot.byteOffset, opts.destRoot.byteLength);
-    ctx = openContext({ ...opts, destRoot });
+    // Buffers arrive as plain Uint8Arrays; the addon takes only Buffers.
+    const buf = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const { backupDir, ...rest } = opts;
+    ctx = openContext({ ...rest, destRoot: buf(opts.destRoot), ...(backupDir ? { backupDir: buf(backupDir) } : {}) });
   }
   const outcomes = new Uint8Array(task.count);
   const failures = ctx.run(task.batch, outcomes);

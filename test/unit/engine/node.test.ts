@@ -431,7 +431,8 @@ describe('node engine: sync additions', () => {
       [OpKind.Delete, src, 'olddir', dir],
       [OpKind.Delete, f, 'never-there'],
       [OpKind.LinkFrom, join(linkDest, 'f'), 'linked', file],
-      [OpKind.Backup, join(dst, 'bak', 'changed~'), 'changed', file],
+      // Without a backupDir, backups are made beside the file.
+      [OpKind.Backup, join(dst, 'changed~'), 'changed', file],
       [OpKind.Backup, join(base, 'outside~'), 'missing', file],
     ]);
     expect(failures).toEqual([]);
@@ -441,7 +442,7 @@ describe('node engine: sync additions', () => {
     expect(fs.existsSync(join(dst, 'old')) || fs.existsSync(join(dst, 'olddir'))).toBe(false);
     expect(counters[Counter.Deleted]).toBe(3n);
     expect(fs.statSync(join(dst, 'linked')).ino).toBe(fs.statSync(join(linkDest, 'f')).ino);
-    expect(fs.readFileSync(join(dst, 'bak', 'changed~'), 'utf8')).toBe('v1');
+    expect(fs.readFileSync(join(dst, 'changed~'), 'utf8')).toBe('v1');
     expect(fs.existsSync(join(dst, 'changed'))).toBe(false);
     expect(leftovers(dst)).toEqual([]);
   });

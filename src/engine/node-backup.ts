@@ -1,0 +1,304 @@
+// The node engine's Backup op (the twin of native/backup.c): keep the old version of a destination entry
+// under its backup name before it is replaced or deleted, and fail (leaving the entry alone) when that
+// cannot be done. The backup directory is pinned to its real path once; every directory below it is
+// checked with lstat and made without following symlinks (a file or symlink in the way is removed, as
+// rsync does in the backup area), with the same documented check-then-use window as the rest of this
+// engine. A link or rename across filesystems (EXDEV) becomes a copy; an empty directory at the backup
+// name is removed first, a non-empty one fails the backup.
+
+import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import type { Op } from './batch.js';
+import { fsImpl } from './node-walk.js';
+import { OpFlag, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './types.js';
+
+const C = fs.constants;
+const E = osConstants.errno;
+const NAME_MAX = 255;
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** What the engine lends the backup code: its resolution, blame, buffer and special-file maker. */
+export interface BackupHost {
+  /** The destination root's real path, and as given (Backup paths are absolute, as given). */
+  root: Buffer;
+  rootGiven: Buffer;
+  isRoot: boolean;
+  buf: Buffer;
+  /** A destination entry's absolute path, its parent verified beneath the root. */
+  resolve(rel: Buffer): { abs: Buffer; rel: Buffer };
+  /** Which paths a failure thrown from now on is about. */
+  at(path: Buffer, onDest: boolean, dest?: Buffer): void;
+  /** Throws the engine's abort marker when the run is being stopped. */
+  checkAbort(): void;
+  /** Make a device, FIFO or socket `name` (mode 0600) in the directory `dirAbs`. */
+  mknodIn(dirAbs: Buffer, name: Buffer, type: number, rdev: number): void;
+  /** The entry at rel is gone (or moved): forget it in any per-context cache. */
+  forget(rel: Buffer): void;
+}
+
+function sysError(code: string, syscall: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(`${code}: ${syscall}`);
+  err.code = code;
+  err.errno = -(E[code as keyof typeof E] ?? E.EIO);
+  err.syscall = syscall;
+  return err;
+}
+
+const codeOf = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | null)?.code;
+const inTheWay = (e: unknown): boolean => ['EEXIST', 'EISDIR', 'ENOTEMPTY'].includes(codeOf(e) ?? '');
+
+function join(dir: Buffer, name: Buffer): Buffer {
+  if (name.length === 0) return dir;
+  return dir[dir.length - 1] === 0x2f ? Buffer.concat([dir, name]) : Buffer.concat([dir, Buffer.from('/'), name]);
+}
+
+function below(path: Buffer, dir: Buffer): Buffer | null {
+  const slash = dir[dir.length - 1] === 0x2f;
+  const start = slash ? dir.length : dir.length + 1;
+  if (path.length <= start || !path.subarray(0, dir.length).equals(dir)) return null;
+  return slash || path[dir.length] === 0x2f ? path.subarray(start) : null;
+}
+
+function trimSlashes(p: Buffer): Buffer {
+  let n = p.length;
+  while (n > 1 && p[n - 1] === 0x2f) n--;
+  return p.subarray(0, n);
+}
+
+export class NodeBackup {
+  private readonly given: Buffer | undefined;
+  /** The backup directory's real path, once made and pinned. */
+  private dirReal: Buffer | undefined;
+  /** Directories below it already checked (latin1 keys of paths relative to it). */
+  private readonly checked = new Set<string>();
+  /** The last Backup op's failure, for OpFlag.AfterBackup. */
+  private failed: NodeJS.ErrnoException | undefined;
+
+  constructor(private readonly h: BackupHost, backupDir: Buffer | undefined) {
+    this.given = backupDir ? trimSlashes(backupDir) : undefined;
+  }
+
+  /** The error an op flagged AfterBackup must fail with, or undefined when it may run. */
+  gate(op: Op): NodeJS.ErrnoException | undefined {
+    if (!(op.flags & OpFlag.AfterBackup) || !this.failed) return undefined;
+    const e = sysError(this.failed.code ?? 'EIO', 'backup');
+    this.h.at(op.dst, true);
+    return e;
+  }
+
+  run(op: Op): void {
+    this.failed = undefined;
+    try {
+      this.backup(op);
+    } catch (e) {
+      if (typeof (e as NodeJS.ErrnoException)?.code === 'string') this.failed = e as NodeJS.ErrnoException;
+      throw e;
+    }
+  }
+
+  private backup(op: Op): void {
+    const h = this.h;
+    const t = h.resolve(op.dst);
+    const st = fsImpl.lstatSync(t.abs, { bigint: true, throwIfNoEntry: false });
+    if (!st) return; // nothing to back up
+    h.at(t.rel, true, op.src);
+    if ((Number(st.mode) & S_IFMT) === S_IFDIR) throw sysError('EISDIR', 'rename');
+    // op.src is absolute (for messages); what counts is its part below the backup directory.
+    const rel = this.given ? below(op.src, this.given) : (below(op.src, h.rootGiven) ?? below(op.src, h.root));
+    if (!rel) throw sysError('EXDEV', 'rename');
+    const cut = rel.lastIndexOf(0x2f);
+    const name = cut < 0 ? rel : rel.subarray(cut + 1);
+    if (name.length === 0 || name.equals(Buffer.from('.')) || name.equals(Buffer.from('..'))) throw sysError('EINVAL', 'rename');
+    // Beside the file, its backup name is in the directory already verified (-K links included).
+    if (!this.given && !rel.subarray(0, Math.max(cut, 0)).equals(t.rel.subarray(0, Math.max(t.rel.lastIndexOf(0x2f), 0)))) {
+      throw sysError('EINVAL', 'rename');
+    }
+    const dir = this.given ? this.makeDirs(this.base(op), cut < 0 ? Buffer.alloc(0) : rel.subarray(0, cut), op) : t.abs.subarray(0, t.abs.lastIndexOf(0x2f));
+    const to = join(dir, name);
+    const keep = (op.flags & OpFlag.BackupKeep) !== 0;
+    h.at(t.rel, true, op.src);
+    const attempt = (): void => (keep ? fsImpl.linkSync(t.abs, to) : fsImpl.renameSync(t.abs, to));
+    try {
+      try {
+        attempt();
+      } catch (e) {
+        if (!inTheWay(e)) throw e;
+        this.clear(to, op);
+        attempt();
+      }
+      if (!keep) {
+        h.forget(t.rel);
+        // rename() between two links of one inode succeeds and does nothing: finish the move.
+        const now = fsImpl.lstatSync(t.abs, { bigint: true, throwIfNoEntry: false });
+        if (now && now.ino === st.ino && now.dev === st.dev) fsImpl.unlinkSync(t.abs);
+      }
+      return;
+    } catch (e) {
+      // Keep falls back to a copy on any link failure; a move only across filesystems.
+      if (!keep && codeOf(e) !== 'EXDEV') throw e;
+    }
+    this.copy(t.abs, st, dir, name, op);
+    if (!keep) {
+      h.at(t.rel, true);
+      fsImpl.unlinkSync(t.abs);
+      h.forget(t.rel);
+    }
+  }
+
+  /** Where backups go: the pinned backup directory, or without one the destination root. */
+  private base(op: Op): Buffer {
+    const h = this.h;
+    if (!this.given) return h.root;
+    if (this.dirReal) return this.dirReal;
+    h.at(op.dst, true, this.given);
+    const inside = below(this.given, h.rootGiven) ?? below(this.given, h.root);
+    if (inside) {
+      // Inside the destination: made beneath the root like the rest of it, never through a symlink.
+      this.dirReal = this.makeDirs(h.root, inside, op, false);
+    } else {
+      // The operator's own path outside the destination: made as the kernel resolves it, then pinned.
+      fsImpl.mkdirSync(this.given, { recursive: true });
+      this.dirReal = fsImpl.realpathSync(this.given, { encoding: 'buffer' });
+      if (!fsImpl.statSync(this.dirReal).isDirectory()) throw sysError('ENOTDIR', 'mkdir');
+    }
+    return this.dirReal;
+  }
+
+  /** Make `rel` below `base` one component at a time; `replace`: a non-directory in the way goes. */
+  private makeDirs(base: Buffer, rel: Buffer, op: Op, replace = true): Buffer {
+    let cur = base;
+    for (const part of rel.toString('latin1').split('/')) {
+      if (part === '' || part === '.') continue;
+      if (part === '..') throw sysError('EXDEV', 'open');
+      cur = join(cur, Buffer.from(part, 'latin1'));
+      const key = cur.toString('latin1');
+      if (this.checked.has(key)) continue;
+      this.h.at(op.dst, true, cur);
+      const st = fsImpl.lstatSync(cur, { throwIfNoEntry: false });
+      if (st && !st.isDirectory()) {
+        if (!replace) throw sysError(st.isSymbolicLink() ? 'ELOOP' : 'ENOTDIR', 'open');
+        fsImpl.unlinkSync(cur);
+      }
+      if (!st || !st.isDirectory()) {
+        try {
+          fsImpl.mkdirSync(cur, 0o777);
+        } catch (e) {
+          if (codeOf(e) !== 'EEXIST' || !fsImpl.lstatSync(cur).isDirectory()) throw e;
+        }
+      }
+      this.checked.add(key);
+    }
+    return cur;
+  }
+
+  /** An empty directory (or, before a link, a non-directory) standing at the backup name goes. */
+  private clear(to: Buffer, op: Op): void {
+    this.h.at(op.dst, true, to);
+    const st = fsImpl.lstatSync(to, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) fsImpl.rmdirSync(to);
+    else fsImpl.unlinkSync(to);
+  }
+
+  /** A copy through a temp name in `dir`, so a partial copy never stands under the backup name. */
+  private copy(from: Buffer, st: fs.BigIntStats, dir: Buffer, name: Buffer, op: Op): void {
+    const h = this.h;
+    const type = Number(st.mode) & S_IFMT;
+    let tmp: Buffer = Buffer.alloc(0);
+    let fd = -1;
+    let made = false;
+    const make = (create: (abs: Buffer, tmpName: Buffer) => void): void => {
+      for (let tries = 0; ; tries++) {
+        let suffix = '.';
+        for (const b of randomBytes(6)) suffix += ALNUM[b % ALNUM.length];
+        const tmpName = Buffer.concat([Buffer.from('.'), name.subarray(0, NAME_MAX - 8), Buffer.from(suffix)]);
+        tmp = join(dir, tmpName);
+        try {
+          create(tmp, tmpName);
+          made = true;
+          return;
+        } catch (e) {
+          if (codeOf(e) !== 'EEXIST' || tries >= 10) throw e;
+        }
+      }
+    };
+    let inFd = -1;
+    try {
+      if (type === S_IFREG) {
+        h.at(op.dst, true);
+        inFd = fsImpl.openSync(from, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+        const now = fsImpl.fstatSync(inFd, { bigint: true });
+        if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) throw sysError('ESTALE', 'fstat');
+        h.at(op.dst, true, op.src);
+        make((abs) => (fd = fsImpl.openSync(abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600)));
+        const buf = h.buf;
+        for (;;) {
+          h.checkAbort();
+          h.at(op.dst, true);
+          const n = fsImpl.readSync(inFd, buf, 0, buf.length, null);
+          if (n === 0) break;
+          h.at(op.dst, true, op.src);
+          for (let off = 0; off < n; ) off += fsImpl.writeSync(fd, buf, off, n - off, null);
+        }
+        try {
+          fsImpl.fchownSync(fd, h.isRoot ? Number(st.uid) : -1, Number(st.gid));
+        } catch {
+          // as non-root the group may not be ours: the backup is still a backup
+        }
+        fsImpl.fchmodSync(fd, Number(st.mode) & 0o7777);
+        fsImpl.futimesSync(fd, Number(st.atimeMs) / 1000, Number(st.mtimeMs) / 1000);
+        const f = fd;
+        fd = -1;
+        fsImpl.closeSync(f);
+      } else if (type === S_IFLNK) {
+        h.at(op.dst, true);
+        const target = fsImpl.readlinkSync(from, { encoding: 'buffer' });
+        h.at(op.dst, true, op.src);
+        make((abs) => fsImpl.symlinkSync(target, abs));
+        try {
+          fsImpl.lchownSync(tmp, h.isRoot ? Number(st.uid) : -1, Number(st.gid));
+        } catch {
+          // see above
+        }
+        fsImpl.lutimesSync(tmp, Number(st.atimeMs) / 1000, Number(st.mtimeMs) / 1000);
+      } else {
+        h.at(op.dst, true, op.src);
+        make((_abs, tmpName) => h.mknodIn(dir, tmpName, type, Number(st.rdev)));
+        try {
+          fsImpl.lchownSync(tmp, h.isRoot ? Number(st.uid) : -1, Number(st.gid));
+        } catch {
+          // see above
+        }
+        // Our own fresh node (a FIFO or device is never opened): by name is safe.
+        fsImpl.chmodSync(tmp, Number(st.mode) & 0o7777);
+        fsImpl.lutimesSync(tmp, Number(st.atimeMs) / 1000, Number(st.mtimeMs) / 1000);
+      }
+      h.at(op.dst, true, op.src);
+      try {
+        fsImpl.renameSync(tmp, join(dir, name));
+      } catch (e) {
+        if (!inTheWay(e)) throw e;
+        this.clear(join(dir, name), op);
+        h.at(op.dst, true, op.src);
+        fsImpl.renameSync(tmp, join(dir, name));
+      }
+      made = false;
+    } finally {
+      for (const f of [fd, inFd]) {
+        try {
+          if (f >= 0) fsImpl.closeSync(f);
+        } catch {
+          // cleanup only
+        }
+      }
+      if (made) {
+        try {
+          fsImpl.unlinkSync(tmp);
+        } catch {
+          // cleanup only
+        }
+      }
+    }
+  }
+}

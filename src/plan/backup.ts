@@ -1,0 +1,59 @@
+// --backup, --backup-dir, --suffix: where the old version of a replaced or deleted entry goes, and the
+// Backup op that keeps it (rsync's backup rules). Nothing here touches disk: the engines make the backup
+// under the destination safety rules, and the op that replaces an entry is flagged to run only when its
+// backup succeeded, so a file whose backup cannot be made is neither replaced nor deleted.
+
+import { posix } from 'node:path';
+import type { Config } from '../cli/config.js';
+import type { BatchWriter } from '../engine/batch.js';
+import { OpFlag, OpKind, S_IFDIR, S_IFMT, type Stat } from '../engine/types.js';
+import { joinPath } from '../util/names.js';
+
+/** Something ops can be appended to: a BatchWriter, or the run's current batch. */
+type AddOp = (kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags: number) => void;
+
+export class BackupPlan {
+  /** The --backup-dir as an absolute, normalised path (relative ones are relative to the destination). */
+  readonly dir: Buffer | undefined;
+  private readonly suffix: Buffer;
+
+  constructor(
+    private readonly c: Config,
+    private readonly destRoot: Buffer,
+  ) {
+    this.suffix = Buffer.from(c.suffix);
+    if (c.backupDir !== undefined) {
+      // latin1 carries the destination's bytes through path.resolve unchanged; the option is UTF-8 text.
+      const d = Buffer.from(c.backupDir).toString('latin1');
+      this.dir = Buffer.from(posix.resolve(destRoot.toString('latin1'), d), 'latin1');
+    }
+  }
+
+  /** The absolute backup name of a destination entry. */
+  path(rel: Buffer): Buffer {
+    return joinPath(this.dir ?? this.destRoot, Buffer.concat([rel, this.suffix]));
+  }
+
+  /** Without --backup-dir, earlier backups (name ends with the suffix) are protected from deletion. */
+  isBackupName(rel: Buffer): boolean {
+    const s = this.suffix;
+    return !this.dir && s.length > 0 && rel.length >= s.length && rel.subarray(rel.length - s.length).equals(s);
+  }
+
+  /**
+   * Before `rel` is replaced: a Backup op that keeps it in place (hard link, or copy), then the flag the
+   * replacing op must carry (AfterBackup), to be added right after it in the same batch. --inplace writes
+   * into the old file itself, so there the old file is moved aside instead. Directories are not backed
+   * up (rsync neither); 0 when no backup is made.
+   */
+  beforeReplace(add: AddOp, rel: Buffer, destSt: Stat): number {
+    if (!this.c.backup || this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR) return 0;
+    add(OpKind.Backup, this.path(rel), rel, destSt, this.c.inplace ? 0 : OpFlag.BackupKeep);
+    return OpFlag.AfterBackup;
+  }
+
+  /** Instead of deleting `rel`: move it to its backup name (when that fails, it stays). */
+  insteadOfDelete(w: BatchWriter, rel: Buffer, st: Stat): void {
+    w.add(OpKind.Backup, this.path(rel), rel, st);
+  }
+}

@@ -1,0 +1,77 @@
+// Deletion after I/O errors (issue 7, item 15): a source operand that does not exist (an unmounted share)
+// is reported, and then nothing is deleted in any --delete mode, as rsync does ("IO error encountered --
+// skipping file deletion"), unless --ignore-errors.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { runCli, show } from '../helpers/cli.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+
+afterAll(() => removeTemps());
+
+const MODES = ['--delete', '--delete-before', '--delete-during', '--delete-after'] as const;
+
+/** dst holds what share/ and local/ provided; share/ is now gone (an unmounted share). */
+function setup(): string {
+  const root = tempDir('arsync-delgate-');
+  fs.mkdirSync(path.join(root, 'local/sub'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'local/l.txt'), 'local\n');
+  fs.writeFileSync(path.join(root, 'local/sub/s.txt'), 'sub\n');
+  fs.mkdirSync(path.join(root, 'dst/sub'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'dst/photos'));
+  fs.writeFileSync(path.join(root, 'dst/photos/p1.jpg'), 'photo\n');
+  fs.writeFileSync(path.join(root, 'dst/from-share.txt'), 'share\n');
+  fs.writeFileSync(path.join(root, 'dst/sub/old.txt'), 'old\n');
+  return root;
+}
+
+const exists = (root: string, rel: string): boolean => fs.existsSync(path.join(root, rel));
+
+describeEngines((e) => {
+  const engine = `--engine=${e.name}`;
+
+  for (const mode of MODES) {
+    for (const order of ['missing first', 'missing last'] as const) {
+      it(`${mode}, ${order}: a missing source operand means nothing is deleted, exit 23`, async () => {
+        const root = setup();
+        const operands = order === 'missing first' ? ['share/', 'local/'] : ['local/', 'share/'];
+        const r = await runCli([engine, '-a', mode, ...operands, 'dst/'], { cwd: root });
+        expect(r.code, show(r)).toBe(23);
+        expect(r.stderr, show(r)).toContain('link_stat "share" failed');
+        expect(r.stdout, show(r)).toContain('IO error encountered -- skipping file deletion');
+        expect(r.stderr + r.stdout, show(r)).not.toMatch(/internal error|\n\s+at /);
+        for (const f of ['photos/p1.jpg', 'from-share.txt', 'sub/old.txt']) expect(exists(root, `dst/${f}`), `dst/${f} kept: ${show(r)}`).toBe(true);
+        // The sources that are there are still copied.
+        expect(fs.readFileSync(path.join(root, 'dst/l.txt'), 'utf8')).toBe('local\n');
+        expect(fs.readFileSync(path.join(root, 'dst/sub/s.txt'), 'utf8')).toBe('sub\n');
+      });
+    }
+  }
+
+  it('-q silences the notice, deletion is still skipped', async () => {
+    const root = setup();
+    const r = await runCli([engine, '-aq', '--delete', 'share/', 'local/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stdout, show(r)).toBe('');
+    expect(exists(root, 'dst/from-share.txt')).toBe(true);
+  });
+
+  it('--ignore-errors: deletion goes ahead despite the missing operand (exit still 23)', async () => {
+    const root = setup();
+    const r = await runCli([engine, '-a', '--delete', '--ignore-errors', 'share/', 'local/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stdout, show(r)).not.toContain('IO error encountered');
+    expect(exists(root, 'dst/from-share.txt'), show(r)).toBe(false);
+    expect(exists(root, 'dst/sub/old.txt'), show(r)).toBe(false);
+    expect(exists(root, 'dst/l.txt')).toBe(true);
+  });
+
+  it('a single missing operand with --delete-before touches nothing', async () => {
+    const root = setup();
+    const r = await runCli([engine, '-a', '--delete-before', 'share/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(23);
+    for (const f of ['photos/p1.jpg', 'from-share.txt', 'sub/old.txt']) expect(exists(root, `dst/${f}`), `dst/${f}: ${show(r)}`).toBe(true);
+  });
+});
