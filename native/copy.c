@@ -125,17 +125,17 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
       ssize_t n = copy_file_range(in, &oi, out, &oo, want, 0);
       if (n < 0 && errno == EINTR)
         continue;
-      if (n <= 0 && cs->first && (n == 0 || copy_cfr_unsupported(errno))) {
-        /* 0 on the first call can also mean "not supported here" (procfs-like sources); let
-         * read() tell us whether it really is EOF. */
+      if (n == 0 && !cs->first && copy_check_size(j, in, end) != OP_OK)
+        return OP_FAIL;
+      if (n == 0 || (n < 0 && cs->first && copy_cfr_unsupported(errno))) {
+        /* 0 on the first call can also mean "not supported here" (procfs-like sources): read()
+         * tells whether it really is EOF, as it does after copy_check_size. */
         cs->cfr = false;
         continue;
       }
       if (n < 0)
         return job_fail(j, errno, "copy_file_range", copy_dest_errno(errno) ? W_DST : W_SRC);
       cs->first = false;
-      if (n == 0)
-        break;
       pos += (uint64_t)n;
       j->bytes += n;
       counter_add(c, C_BYTES, n);

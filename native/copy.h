@@ -24,7 +24,13 @@ int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool i
 int copy_fail_short(struct job *j);
 
 /* OP_OK when the source still has at least `size` bytes, else the job fails as copy_fail_short (or
- * with fstat's errno). Hole-aware copies need it: SEEK_DATA reports a truncated tail as a hole. */
+ * with fstat's errno). Needed where "no more data" is not a zero-byte read:
+ * - hole-aware copies: SEEK_DATA reports a truncated tail as a hole;
+ * - copy_file_range returning 0 before the end, which is not proof of EOF: the kernel clamps it to
+ *   the inode's cached size, which on FUSE (and network filesystems) a short read can cut, and
+ *   which async reads (io_uring) trust too. fstat asks the filesystem again and refreshes that
+ *   size; when the source is not shorter, the caller goes on with read(), whose zero-byte result
+ *   is the one that means EOF. */
 int copy_check_size(struct job *j, int in, uint64_t size);
 
 /* Holes count as copied bytes, so that progress reaches the files' total size (as the node engine

@@ -352,38 +352,34 @@ static void start_file(struct ctx *c, struct pipe *P, struct slot *s, const stru
   submit_open_src(c, P, s);
 }
 
-/* Copies a whole large file with copy_file_range. False when the kernel cannot do it for this pair
- * of files (other filesystems, EXDEV...): the ring path takes over from byte 0. */
-static bool try_cfr(struct ctx *c, struct pipe *P, struct slot *s)
+/* Copies a large file with copy_file_range as far as the kernel will; the ring path takes over
+ * from where it stopped: from byte 0 when the kernel cannot do it for this pair of files (other
+ * filesystems, EXDEV...), or after a 0 before the end (see copy_check_size). */
+static void try_cfr(struct ctx *c, struct pipe *P, struct slot *s)
 {
   uint64_t pos = 0;
   while (pos < s->size) {
     if (aborted(c)) {
       P->stop = true;
-      return true;
+      return;
     }
     loff_t oi = (loff_t)pos, oo = (loff_t)pos;
     size_t want = s->size - pos < CFR_MIN ? (size_t)(s->size - pos) : CFR_MIN;
     ssize_t n = copy_file_range(s->srcfd, &oi, s->tmpfd, &oo, want, 0);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0 && pos == 0 && (n == 0 || copy_cfr_unsupported(errno)))
-      return false;
-    if (n < 0) {
+    if (n < 0 && !(pos == 0 && copy_cfr_unsupported(errno)))
       slot_fail(s, errno, "copy_file_range", copy_dest_errno(errno) ? W_DST : W_SRC);
-      return true;
-    }
-    if (n == 0) { /* EOF before the size fstat gave */
-      slot_fail_short(s);
-      return true;
-    }
+    if (n == 0 && pos > 0 && copy_check_size(&s->job, s->srcfd, s->size) != OP_OK)
+      s->failed = true;
+    if (n <= 0)
+      break;
     pos += (uint64_t)n;
     s->job.bytes += n;
     counter_add(c, C_BYTES, n);
   }
-  s->next = s->size;
-  s->data_done = true;
-  return true;
+  s->next = pos;
+  s->data_done = pos >= s->size;
 }
 
 /* --direct on both fds of a large file; stays buffered where the filesystem refuses O_DIRECT. */

@@ -1,4 +1,5 @@
-// -X/-A onto a destination that cannot take the attributes (ramfs has no user xattrs and no ACLs): the
+// -X/-A onto a destination that cannot take the attributes (ramfs has no user xattrs and no ACLs, nor
+// has faultfs, the tests' FUSE filesystem): the
 // data is copied and renamed into place with its other attributes, each refusal is reported in rsync's
 // words (`setxattr("/dst/f","user.a") failed: Operation not supported (95)`), exit 23. The node engine
 // refuses -X/-A up front, so these run on the native engines only.
@@ -12,13 +13,17 @@ import { isRoot, removeTemps, sh, tempDir } from '../helpers/tree.js';
 import { compareTrees, findTempFiles, formatDiffs } from '../helpers/compare.js';
 import { runCli, show } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
+import { fuseSkipReason, mountFaultFs } from '../helpers/fusefs.js';
 
 const OLD = new Date('2001-02-03T04:05:06Z');
 const THEN = new Date('2011-12-13T14:15:16Z');
 const mounts: string[] = [];
+const fuseSkip = fuseSkipReason();
 
 afterEach(() => {
-  for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
+  for (const m of mounts.splice(0)) {
+    if (spawnSync('umount', [m]).status !== 0) spawnSync('umount', ['-l', m]);
+  }
 });
 afterAll(() => removeTemps());
 
@@ -79,6 +84,24 @@ describeEngines((e) => {
       expectAllButAttrs(src, dst);
     });
   }
+
+  it.skipIf(!native || fuseSkip !== null)(`-XA onto a FUSE filesystem without xattrs: the data lands, exit 23${fuseSkip ? ` (${fuseSkip})` : ''}`, async () => {
+    const base = tempDir('arsync-xattr-');
+    const src = path.join(base, 'src');
+    source(src);
+    const backing = path.join(base, 'backing');
+    fs.mkdirSync(backing);
+    const mnt = mountFaultFs(backing, path.join(base, 'fuse'), { rw: true }).path;
+    mounts.push(mnt);
+    const dst = path.join(mnt, 'dst');
+    const r = await runCli(['-aXA', `--engine=${e.name}`, `${src}/`, `${dst}/`]);
+    expect(r.code, show(r)).toBe(23);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, show(r)).toContain(refused(dst, 'tagged', 'user.note'));
+    expect(lines, show(r)).toContain(refused(dst, 'dir/acl', 'system.posix_acl_access'));
+    expect(lines, show(r)).toContain(refused(dst, 'dir', 'user.dirnote'));
+    expectAllButAttrs(src, dst);
+  });
 
   it.skipIf(!native)('-A onto ramfs: the file lands with its data, mode and mtime, the ACL is reported, exit 23', async () => {
     const base = tempDir('arsync-xattr-');

@@ -1,5 +1,6 @@
-// faultfs for tests: a read-only FUSE mirror of a backing directory that misbehaves for real (short
-// reads, a size bigger than the data, a file truncated while it is read, EIO at an offset). The C source
+// faultfs for tests: a FUSE mirror of a backing directory that misbehaves for real (short reads, a size
+// bigger than the data, a file truncated while it is read, EIO at an offset, no xattrs); read-only, or
+// writable enough to be a copy's destination. The C source
 // is test/fixtures/faultfs.c; it is compiled once per source version against libfuse3 (Debian: fuse3,
 // libfuse3-dev, pkg-config) and mounted per test.
 
@@ -21,6 +22,10 @@ export interface FaultOptions {
   shrink?: number;
   /** A read whose data would go past this offset fails with EIO. */
   eio?: number;
+  /** Writable (a copy's destination; copy_file_range within the mount goes through splice). */
+  rw?: boolean;
+  /** The faults apply only beneath this top-level directory of the mount. */
+  under?: string;
 }
 
 export interface FaultMount {
@@ -70,7 +75,8 @@ export function faultfsBinary(): string {
 export function mountFaultFs(backing: string, mnt: string, o: FaultOptions = {}): FaultMount {
   fs.mkdirSync(mnt, { recursive: true });
   const opts = ['allow_other'];
-  for (const k of ['chunk', 'extra', 'shrink', 'eio'] as const) if (o[k] !== undefined) opts.push(`${k}=${o[k]}`);
+  for (const k of ['chunk', 'extra', 'shrink', 'eio', 'under'] as const) if (o[k] !== undefined) opts.push(`${k}=${o[k]}`);
+  if (o.rw) opts.push('rw');
   const r = spawnSync(faultfsBinary(), [backing, mnt, '-s', '-o', opts.join(',')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`mounting faultfs on ${mnt} failed (exit ${r.status}): ${r.stderr}`);
   let mounted = true;
