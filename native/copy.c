@@ -32,6 +32,19 @@ void copy_count_holes(struct job *j, int64_t before, uint64_t eof)
   }
 }
 
+int copy_fail_short(struct job *j)
+{
+  return job_fail(j, ENODATA, "read", W_SRC);
+}
+
+int copy_check_size(struct job *j, int in, uint64_t size)
+{
+  struct stat now;
+  if (fstat(in, &now) < 0)
+    return job_fail(j, errno, "fstat", W_SRC);
+  return (uint64_t)now.st_size < size ? copy_fail_short(j) : OP_OK;
+}
+
 bool copy_want_sparse(const struct ctx *c, const struct stat *st)
 {
   return (c->flags & P_SPARSE) || (uint64_t)st->st_blocks * 512u < (uint64_t)st->st_size;
@@ -96,7 +109,8 @@ struct copy_state {
   bool skip_zero;
 };
 
-/* Copies [off, off+len); *done is what was copied (less than len when the source shrank). */
+/* Copies [off, off+len); *done is what was copied (less than len only when the source ended early:
+ * a zero-byte read or copy_file_range result. Short reads are continued at the new offset). */
 static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uint64_t off, uint64_t len,
                       uint64_t *done)
 {
@@ -111,17 +125,17 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
       ssize_t n = copy_file_range(in, &oi, out, &oo, want, 0);
       if (n < 0 && errno == EINTR)
         continue;
-      if (n <= 0 && cs->first && (n == 0 || copy_cfr_unsupported(errno))) {
-        /* 0 on the first call can also mean "not supported here" (procfs-like sources); let
-         * read() tell us whether it really is EOF. */
+      if (n == 0 && !cs->first && copy_check_size(j, in, end) != OP_OK)
+        return OP_FAIL;
+      if (n == 0 || (n < 0 && cs->first && copy_cfr_unsupported(errno))) {
+        /* 0 on the first call can also mean "not supported here" (procfs-like sources): read()
+         * tells whether it really is EOF, as it does after copy_check_size. */
         cs->cfr = false;
         continue;
       }
       if (n < 0)
         return job_fail(j, errno, "copy_file_range", copy_dest_errno(errno) ? W_DST : W_SRC);
       cs->first = false;
-      if (n == 0)
-        break;
       pos += (uint64_t)n;
       j->bytes += n;
       counter_add(c, C_BYTES, n);
@@ -164,7 +178,7 @@ int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool i
   };
   /* Zero runs can only be skipped when we see the bytes. */
   cs.cfr = !cs.skip_zero;
-  uint64_t off = 0, eof = size;
+  uint64_t off = 0;
   while (off < size) {
     uint64_t end = size;
     if (sparse) {
@@ -189,16 +203,17 @@ int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool i
     int rc = copy_range(j, &cs, in, out, off, end - off, &done);
     if (rc != OP_OK)
       return rc;
-    if (done < end - off) {
-      eof = off + done;
-      break;
-    }
+    if (done < end - off)
+      return copy_fail_short(j);
     off = end;
   }
+  /* SEEK_DATA sees a source that shrank as a trailing hole: only its size tells them apart. */
+  if (sparse && copy_check_size(j, in, size) != OP_OK)
+    return OP_FAIL;
   /* A trailing hole (or skipped zeros) leaves the file short: extend it without allocating.
    * In place, the old target may be longer than the source. */
-  if ((sparse || cs.skip_zero || inplace) && ftruncate(out, (off_t)eof) < 0)
+  if ((sparse || cs.skip_zero || inplace) && ftruncate(out, (off_t)size) < 0)
     return job_fail(j, errno, "ftruncate", W_DST);
-  copy_count_holes(j, counted, eof);
+  copy_count_holes(j, counted, size);
   return OP_OK;
 }

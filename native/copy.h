@@ -12,10 +12,26 @@
 /* Granularity of -S zero-run detection (and of the holes we leave), the common fs block size. */
 #define ZERO_BLOCK 4096u
 
-/* Copies the data of the regular file `in` (as fstat'ed in *st, up to st_size or EOF if it shrank)
- * into `out` (a new empty file, or with inplace the old target, truncated to the new size at the
- * end), with the sync engine's plain syscalls. */
+/* Copies the data of the regular file `in` (as fstat'ed in *st: exactly st_size bytes; growth after
+ * the open is not copied) into `out` (a new empty file, or with inplace the old target, truncated to
+ * the new size at the end), with the sync engine's plain syscalls. A source that ends before st_size
+ * fails the op (copy_fail_short): its data was not fully read. */
 int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool inplace);
+
+/* Fails the job because the source ended before the size fstat gave at the open: it shrank or its
+ * filesystem promised more than it has. Reported as rsync's "read errors" (ENODATA, read). Only a
+ * zero-byte read is end of file, so this is the one outcome of reading "too little". */
+int copy_fail_short(struct job *j);
+
+/* OP_OK when the source still has at least `size` bytes, else the job fails as copy_fail_short (or
+ * with fstat's errno). Needed where "no more data" is not a zero-byte read:
+ * - hole-aware copies: SEEK_DATA reports a truncated tail as a hole;
+ * - copy_file_range returning 0 before the end, which is not proof of EOF: the kernel clamps it to
+ *   the inode's cached size, which on FUSE (and network filesystems) a short read can cut, and
+ *   which async reads (io_uring) trust too. fstat asks the filesystem again and refreshes that
+ *   size; when the source is not shorter, the caller goes on with read(), whose zero-byte result
+ *   is the one that means EOF. */
+int copy_check_size(struct job *j, int in, uint64_t size);
 
 /* Holes count as copied bytes, so that progress reaches the files' total size (as the node engine
  * does): adds eof minus what was counted since `before` (a j->bytes snapshot). */

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 void failures_push(struct failures *f, const struct op *op, struct operr err)
 {
@@ -138,6 +139,8 @@ napi_value failures_to_js(napi_env env, const struct failures *f)
         NAPI_TRY(env, set_buf(env, obj, "dest", x->dst, x->dst_len));
     }
     NAPI_TRY(env, set_bool(env, obj, "onDest", w != W_SRC && w != W_SRC_LINK));
+    if (x->err.attr[0])
+      NAPI_TRY(env, set_buf(env, obj, "attr", (const uint8_t *)x->err.attr, strlen(x->err.attr)));
     NAPI_TRY(env, napi_set_element(env, arr, (uint32_t)i, obj));
   }
   return arr;

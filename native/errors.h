@@ -18,10 +18,14 @@ enum err_where {
   W_DST_SRC = 4,  /* path = op.dst, dest = op.src (the absolute backup path; Backup) */
 };
 
+/* Longest xattr name (XATTR_NAME_MAX), plus its NUL. */
+#define ATTR_NAME_CAP 256
+
 struct operr {
   int no;
   const char *sys; /* static string */
   int where;
+  char attr[ATTR_NAME_CAP]; /* the extended attribute a set/remove was refused for, or "" */
 };
 
 struct failure {

@@ -208,6 +208,21 @@ static bool in_list(const char *list, ssize_t len, const char *name)
   return false;
 }
 
+/* The destination refused one attribute (ramfs, vfat or FUSE without xattrs, a value too large for
+ * ext4, a read-only ACL...). rsync reports it and goes on: the data, the other attributes and the
+ * rename still happen, and ops_finish reports the op as failed (exit 23). The first refusal is kept. */
+static void refused(struct job *j, int no, const char *sys, const char *name)
+{
+  if (j->refused.no)
+    return;
+  j->refused = (struct operr){.no = no, .sys = sys, .where = W_DST};
+  size_t n = strlen(name);
+  if (n >= sizeof j->refused.attr)
+    n = sizeof j->refused.attr - 1;
+  memcpy(j->refused.attr, name, n);
+  j->refused.attr[n] = 0;
+}
+
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
 {
   struct ctx *c = j->c;
@@ -227,7 +242,7 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
     if (v < 0)
       return job_fail(j, (int)-v, "getxattr", W_SRC);
     if (fsetxattr(dstfd, name, c->xval, (size_t)v, 0) < 0)
-      return job_fail(j, errno, "setxattr", W_DST);
+      refused(j, errno, "setxattr", name);
   }
   return OP_OK;
 }
@@ -270,10 +285,8 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     if (dv == v && memcmp(dval, c->xval, (size_t)v) == 0)
       continue;
     diff |= cls;
-    if (fix && fsetxattr(dst.fd, name, c->xval, (size_t)v, 0) < 0) {
-      rc = job_fail(j, errno, "setxattr", W_DST);
-      goto out;
-    }
+    if (fix && fsetxattr(dst.fd, name, c->xval, (size_t)v, 0) < 0)
+      refused(j, errno, "setxattr", name);
   }
   for (ssize_t i = 0; i < dn; i += (ssize_t)strlen(dnames + i) + 1) {
     const char *name = dnames + i;
@@ -281,10 +294,8 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     if (!cls || in_list(c->xnames, n, name))
       continue;
     diff |= cls;
-    if (fix && fremovexattr(dst.fd, name) < 0 && errno != ENODATA) {
-      rc = job_fail(j, errno, "removexattr", W_DST);
-      goto out;
-    }
+    if (fix && fremovexattr(dst.fd, name) < 0 && errno != ENODATA)
+      refused(j, errno, "removexattr", name);
   }
 out:
   free(dnames);

@@ -49,8 +49,10 @@ struct chunk {
   struct chunk *next; /* free list */
   struct rbuf buf;
   uint64_t off;
-  uint32_t len;    /* bytes asked of the read */
-  int32_t rres;    /* the read's result */
+  uint32_t len;    /* bytes the chunk covers */
+  uint32_t rlen;   /* bytes asked of the first read (len, or a whole O_DIRECT block at the tail) */
+  uint32_t got;    /* bytes read so far: a short read is continued until len, only 0 is EOF */
+  int32_t rres;    /* the last read's result */
   uint32_t wpos;   /* bytes of the chunk written or skipped (zero runs) */
   uint32_t wstart; /* where the write in flight starts */
   int pending;     /* SQEs in flight */
@@ -65,10 +67,10 @@ struct slot {
   int res_src, res_close;
   unsigned pending; /* SQEs in flight, chunks' included */
   unsigned chunks;  /* chunks in flight */
-  bool made, failed, done, data_done, sparse, skip_zero, direct;
+  bool made, failed, done, data_done, sparse, skip_zero, direct, src_direct;
   mode_t mode;
   struct stat st;
-  uint64_t size, next, data_end, eof;
+  uint64_t size, next, data_end;
   int64_t counted; /* job.bytes when data started, for hole accounting */
   char name[NAME_MAX + 1], tmp[NAME_MAX + 1], src[PATH_MAX];
 };
@@ -136,6 +138,15 @@ static void slot_fail(struct slot *s, int no, const char *sys, int where)
   }
 }
 
+/* The source ended before its size: the rule and its report live in copy.c. */
+static void slot_fail_short(struct slot *s)
+{
+  if (!s->failed) {
+    s->failed = true;
+    copy_fail_short(&s->job);
+  }
+}
+
 static bool reserve(struct ctx *c, struct slot *s, unsigned n)
 {
   if (ring_reserve(c->ur, n))
@@ -162,7 +173,33 @@ static void chunk_release(struct ctx *c, struct pipe *P, struct chunk *ch)
   P->free_chunks = ch;
 }
 
-/* A chunk whose SQEs have all completed: write what is left of it, or retire it. */
+/* The rest of a chunk after a short read, at the new offset, into the rest of its buffer. O_DIRECT
+ * needs block-aligned offsets: after a short read that is not a whole number of blocks (FUSE, NFS),
+ * the source is read through the page cache from here on. */
+static void chunk_continue(struct ctx *c, struct pipe *P, struct chunk *ch)
+{
+  struct slot *s = ch->s;
+  if (s->src_direct && (ch->got & (DIO_ALIGN - 1))) {
+    if (fcntl(s->srcfd, F_SETFL, s->src_flags & O_NOATIME) < 0) {
+      slot_fail(s, errno, "read", W_SRC);
+      chunk_release(c, P, ch);
+      return;
+    }
+    s->src_direct = false;
+  }
+  if (!reserve(c, s, 1)) {
+    chunk_release(c, P, ch);
+    return;
+  }
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
+  io_uring_prep_read_fixed(sqe, s->srcfd, ch->buf.addr + ch->got, ch->rlen - ch->got, ch->off + ch->got,
+                           ch->buf.index);
+  tag_sqe(P, sqe, ch, T_READ, 0);
+  ch->pending++;
+  s->pending++;
+}
+
+/* A chunk whose SQEs have all completed: read the rest of it, write what is left of it, or retire it. */
 static void chunk_step(struct ctx *c, struct pipe *P, struct chunk *ch)
 {
   struct slot *s = ch->s;
@@ -175,15 +212,19 @@ static void chunk_step(struct ctx *c, struct pipe *P, struct chunk *ch)
     chunk_release(c, P, ch);
     return;
   }
-  uint32_t n = (uint32_t)ch->rres;
-  if (n > ch->len) /* an aligned --direct tail read past the size we copy: the file grew */
-    n = ch->len;
-  if (n < ch->len) {
-    /* The source shrank: its data ends here (the linked write was cancelled by the short read). */
-    if (ch->off + n < s->eof)
-      s->eof = ch->off + n;
-    s->data_done = true;
+  if (ch->got < ch->len) {
+    if (ch->rres == 0) {
+      /* EOF before the size fstat gave: the source shrank (or its fs promised more than it has). */
+      slot_fail_short(s);
+      chunk_release(c, P, ch);
+      return;
+    }
+    /* A short read (the linked write was cancelled by it): ask for the rest. */
+    ch->rres = 0;
+    chunk_continue(c, P, ch);
+    return;
   }
+  uint32_t n = ch->len; /* an aligned --direct tail read may return more if the file grew: not copied */
   size_t a, b;
   if (ch->wpos < n && copy_next_run(ch->buf.addr, ch->wpos, n, s->skip_zero, &a, &b)) {
     if (!reserve(c, s, 1)) {
@@ -219,6 +260,8 @@ static void on_cqe(struct ctx *c, struct pipe *P, uint64_t ud, int res)
     struct slot *s = ch->s;
     if (t == T_READ) {
       ch->rres = res;
+      if (res > 0)
+        ch->got += (uint32_t)res;
     } else if (res > 0) {
       ch->wpos = ch->wstart + (uint32_t)res;
     } else if (res == 0) {
@@ -310,38 +353,34 @@ static void start_file(struct ctx *c, struct pipe *P, struct slot *s, const stru
   submit_open_src(c, P, s);
 }
 
-/* Copies a whole large file with copy_file_range. False when the kernel cannot do it for this pair
- * of files (other filesystems, EXDEV...): the ring path takes over from byte 0. */
-static bool try_cfr(struct ctx *c, struct pipe *P, struct slot *s)
+/* Copies a large file with copy_file_range as far as the kernel will; the ring path takes over
+ * from where it stopped: from byte 0 when the kernel cannot do it for this pair of files (other
+ * filesystems, EXDEV...), or after a 0 before the end (see copy_check_size). */
+static void try_cfr(struct ctx *c, struct pipe *P, struct slot *s)
 {
   uint64_t pos = 0;
   while (pos < s->size) {
     if (aborted(c)) {
       P->stop = true;
-      return true;
+      return;
     }
     loff_t oi = (loff_t)pos, oo = (loff_t)pos;
     size_t want = s->size - pos < CFR_MIN ? (size_t)(s->size - pos) : CFR_MIN;
     ssize_t n = copy_file_range(s->srcfd, &oi, s->tmpfd, &oo, want, 0);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0 && pos == 0 && (n == 0 || copy_cfr_unsupported(errno)))
-      return false;
-    if (n < 0) {
+    if (n < 0 && !(pos == 0 && copy_cfr_unsupported(errno)))
       slot_fail(s, errno, "copy_file_range", copy_dest_errno(errno) ? W_DST : W_SRC);
-      return true;
-    }
-    if (n == 0) { /* the source shrank */
-      s->eof = pos;
+    if (n == 0 && pos > 0 && copy_check_size(&s->job, s->srcfd, s->size) != OP_OK)
+      s->failed = true;
+    if (n <= 0)
       break;
-    }
     pos += (uint64_t)n;
     s->job.bytes += n;
     counter_add(c, C_BYTES, n);
   }
-  s->next = s->size;
-  s->data_done = true;
-  return true;
+  s->next = pos;
+  s->data_done = pos >= s->size;
 }
 
 /* --direct on both fds of a large file; stays buffered where the filesystem refuses O_DIRECT. */
@@ -371,12 +410,11 @@ static void begin_data(struct ctx *c, struct pipe *P, struct slot *s)
   s->skip_zero = (c->flags & P_SPARSE) != 0;
   s->next = 0;
   s->data_end = s->sparse ? 0 : s->size;
-  s->eof = s->size;
   s->counted = s->job.bytes;
   s->state = S_DATA;
   bool plain = !s->sparse && !s->skip_zero;
   if (plain && c->direct && s->size >= DIRECT_MIN)
-    s->direct = try_direct(s);
+    s->direct = s->src_direct = try_direct(s);
   else if (plain && s->size >= CFR_MIN)
     try_cfr(c, P, s);
 }
@@ -434,7 +472,7 @@ static void issue_chunks(struct ctx *c, struct pipe *P, struct slot *s)
       break;
     }
     P->free_chunks = ch->next;
-    *ch = (struct chunk){.s = s, .buf = ch->buf, .off = s->next, .len = len};
+    *ch = (struct chunk){.s = s, .buf = ch->buf, .off = s->next, .len = len, .rlen = rlen};
     struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
     io_uring_prep_read_fixed(sqe, s->srcfd, ch->buf.addr, rlen, ch->off, ch->buf.index);
     /* With -S the bytes must be looked at before writing: no link then. */
@@ -455,11 +493,16 @@ static void issue_chunks(struct ctx *c, struct pipe *P, struct slot *s)
  * temp's close, which can report a deferred write error). */
 static void finish_data(struct ctx *c, struct pipe *P, struct slot *s)
 {
-  if ((s->sparse || s->skip_zero || s->direct || s->eof < s->size) && ftruncate(s->tmpfd, (off_t)s->eof) < 0) {
+  /* SEEK_DATA sees a source that shrank as a trailing hole: only its size tells them apart. */
+  if (s->sparse && copy_check_size(&s->job, s->srcfd, s->size) != OP_OK) {
+    s->failed = true;
+    return;
+  }
+  if ((s->sparse || s->skip_zero || s->direct) && ftruncate(s->tmpfd, (off_t)s->size) < 0) {
     slot_fail(s, errno, "ftruncate", W_DST);
     return;
   }
-  copy_count_holes(&s->job, s->counted, s->eof);
+  copy_count_holes(&s->job, s->counted, s->size);
   if (meta_file(&s->job, s->srcfd, s->tmpfd, s->mode) != OP_OK) {
     s->failed = true;
     return;

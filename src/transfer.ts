@@ -37,7 +37,7 @@ import { BackupPlan } from './plan/backup.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
 import { Dispatcher } from './pool/dispatcher.js';
-import { ERRNO, fsError, showPath } from './util/errors.js';
+import { ERRNO, attrRefusedMessage, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
 import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
@@ -413,8 +413,9 @@ class Run {
     }
     this.totals.ioErrors++;
     const e = fsError(f.errno, f.syscall, where(f.path), f.dest ? where(f.dest) : undefined);
-    this.totals.errors.push({ path: where(f.path), message: e.message, code: e.code });
-    this.reporter.error(e.message);
+    const message = f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : e.message;
+    this.totals.errors.push({ path: where(f.path), message, code: e.code });
+    this.reporter.error(message);
   }
 
   private ioError(path: Buffer, errno: number, syscall: string, what?: string): void {

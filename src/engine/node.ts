@@ -666,7 +666,7 @@ class NodeContext implements EngineContext {
     let fd = tmp.made;
     try {
       const sparse = (this.flags & Preserve.Sparse) !== 0 || src.st.blocks * 512n < src.st.size;
-      this.copyData(op, src.fd, fd, t, sparse);
+      this.copyData(op, src, fd, t, sparse);
       this.at(t.rel, true);
       this.applyMeta(op, byFd(fd), mode);
       const closing = fd;
@@ -703,7 +703,7 @@ class NodeContext implements EngineContext {
       fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
     }
     try {
-      this.copyData(op, src.fd, fd, t, false);
+      this.copyData(op, src, fd, t, false);
       this.at(t.rel, true);
       fsImpl.ftruncateSync(fd, this.copied);
       this.applyMeta(op, byFd(fd), mode);
@@ -715,18 +715,22 @@ class NodeContext implements EngineContext {
   }
 
   /**
-   * read/write through the context's one buffer until EOF (copyFileSync would write in place and follow
-   * symlinks). For sparse copies, all-zero blocks are skipped with positioned writes and the size is set
-   * with ftruncate at the end, so holes stay holes.
+   * read/write through the context's one buffer, exactly the size fstat gave at the open (copyFileSync
+   * would write in place and follow symlinks). A short read is continued; a zero-byte read before that
+   * size means the source shrank (or its filesystem promised more than it has): the op fails, as the
+   * native engines' copy_fail_short does, and the data is never renamed into place. Growth after the
+   * open is not copied. For sparse copies, all-zero blocks are skipped with positioned writes and the
+   * size is set with ftruncate at the end, so holes stay holes.
    */
-  private copyData(op: Op, from: number, to: number, t: Target, sparse: boolean): void {
+  private copyData(op: Op, src: Source, to: number, t: Target, sparse: boolean): void {
     const buf = this.buf;
+    const size = Number(src.st.size);
     this.copied = 0;
-    for (;;) {
+    while (this.copied < size) {
       if (this.aborted()) throw ABORTED;
       this.at(op.src, false);
-      const n = fsImpl.readSync(from, buf, 0, buf.length, null);
-      if (n === 0) break;
+      const n = fsImpl.readSync(src.fd, buf, 0, Math.min(buf.length, size - this.copied), null);
+      if (n === 0) throw sysError('ENODATA', 'read');
       this.at(t.rel, true);
       const pos = this.copied;
       if (!sparse) {

@@ -137,6 +137,11 @@ export interface OpFailure {
   dest?: Buffer;
   /** True when path/dest are destination-relative paths, false when path is a source path. */
   onDest: boolean;
+  /**
+   * The extended attribute (or ACL, a system.posix_acl_* name) the destination refused (set/removexattr).
+   * The entry itself was copied and renamed into place; only this attribute is missing.
+   */
+  attr?: Uint8Array;
 }
 
 /** An engine bound to one destination root, living in one thread. */

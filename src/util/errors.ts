@@ -103,6 +103,32 @@ export function fsError(errno: number, syscall: string, path?: string, dest?: st
   return err;
 }
 
+// glibc's strerror() text, which rsync prints, for the errnos a refused xattr or ACL write gives.
+const STRERROR: Record<string, string> = {
+  ENOTSUP: 'Operation not supported',
+  EOPNOTSUPP: 'Operation not supported',
+  E2BIG: 'Argument list too long',
+  ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
+  ERANGE: 'Numerical result out of range',
+  EPERM: 'Operation not permitted',
+  EACCES: 'Permission denied',
+  EROFS: 'Read-only file system',
+  EINVAL: 'Invalid argument',
+  EIO: 'Input/output error',
+};
+
+/**
+ * An extended attribute (or ACL) the destination refused, in rsync's words: the entry was copied without
+ * it. `setxattr("/dst/f","user.a") failed: Operation not supported (95)` (rsync prefixes its internal
+ * function name, `rsync_xal_set:`, and names the temp file; this names the final path).
+ */
+export function attrRefusedMessage(errno: number, syscall: string, path: string, attr: Uint8Array): string {
+  const code = errnoCode(errno);
+  const text = STRERROR[code] ?? describe(errno);
+  return `${syscall}("${path}","${escapeName(Buffer.from(attr))}") failed: ${text} (${Math.abs(errno)})`;
+}
+
 /** Path bytes for messages: control characters and invalid UTF-8 escaped as rsync does (\#ooo). */
 export function showPath(p: Buffer | string): string {
   return escapeName(typeof p === 'string' ? Buffer.from(p) : p);
