@@ -108,6 +108,34 @@ describeEngines((e) => {
     expect(again.stderr).toBe('');
   });
 
+  it.runIf(native)('a symlink planted in the destination beyond PATH_MAX never redirects a write', async () => {
+    const { root, src, dst } = setup();
+    const first = await runCli([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);
+    expect(first.code, show(first)).toBe(0);
+    // A directory about 2 x PATH_MAX down (below it the chain is resolved in chunks) becomes a symlink to
+    // a directory outside; then a file below it changes in the source.
+    const { bottom } = makeDeepTreeInfo(src);
+    const parts = bottom.toString('latin1').split('/');
+    const mid = Buffer.from(parts.slice(0, Math.ceil((2 * PATH_MAX) / 204)).join('/'), 'latin1');
+    const outside = path.join(root, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'file'), 'outside, must stay\n');
+    const moved = Buffer.concat([mid, Buffer.from('.moved')]);
+    fs.renameSync(reach(abs(dst, mid)), reach(abs(dst, moved)));
+    fs.symlinkSync(outside, reach(abs(dst, mid)));
+    releaseLongPaths();
+    const below = Buffer.concat([mid, Buffer.from('/file')]);
+    rewrite(src, below, 'changed below the planted link\n', 1_650_000_000);
+    const r = await runCli([`--engine=${engine}`, ...flags, '--delete', `${src}/`, `${dst}/`]);
+    expect(fs.readdirSync(outside)).toEqual(['file']);
+    expect(fs.readFileSync(path.join(outside, 'file'), 'utf8')).toBe('outside, must stay\n');
+    // rsync replaces the symlink with the source's directory and succeeds.
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.lstatSync(reach(abs(dst, mid))).isDirectory()).toBe(true);
+    releaseLongPaths();
+    expect(formatDiffs(compareTrees(src, dst, cmp))).toEqual([]);
+  });
+
   it.runIf(native)('-c, --backup and --remove-source-files work on entries beyond PATH_MAX', async () => {
     const { src, dst } = setup();
     const first = await runCli([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);

@@ -44,8 +44,9 @@ export interface DeepTree {
 
 /**
  * Nest directories under root until the path from root is at least `total` bytes long. Every level gets a
- * file, a symlink and a small subdirectory with a file; the bottom gets a larger file, a relative symlink,
- * an empty directory, a FIFO and a hard-link pair. Modes and nanosecond mtimes vary by level.
+ * file, a symlink and a small subdirectory with a file; the bottom gets a larger file (with an xattr and an
+ * ACL), a relative symlink, an empty directory (with a default ACL), a FIFO and a hard-link pair. Modes
+ * and mtimes vary by level. Names are ASCII.
  */
 export function makeDeepTree(root: string, total: number): DeepTree {
   const R = Buffer.from(root);
@@ -81,6 +82,16 @@ export function makeDeepTree(root: string, total: number): DeepTree {
   const fifo = spawnSync('mkfifo', ['-m', '0640', at(join(dir, 'fifo')).toString()]); // ASCII names
   if (fifo.status !== 0) throw new Error(`mkfifo: ${String(fifo.stderr)}`);
   entries.push(big, join(dir, 'blink'), join(dir, 'empty'), join(dir, 'hard'), join(dir, 'fifo'));
+  // An xattr and ACLs at the bottom (tmpfs and ext4 hold both).
+  const tools: [string, string[]][] = [
+    ['setfattr', ['-n', 'user.deep', '-v', 'bottom', at(big).toString()]],
+    ['setfacl', ['-m', 'u:1234:r--', at(big).toString()]],
+    ['setfacl', ['-d', '-m', 'u:1234:r-x', at(join(dir, 'empty')).toString()]],
+  ];
+  for (const [cmd, args] of tools) {
+    const r = spawnSync(cmd, args);
+    if (r.status !== 0) throw new Error(`${cmd}: ${String(r.stderr)}`);
+  }
   for (const e of [big, join(dir, 'blink'), join(dir, 'empty'), join(dir, 'fifo')]) stamp(e, 7);
   // Directory mtimes last, deepest first: making entries inside moved them.
   for (let i = dirs.length - 1; i >= 0; i--) stamp(dirs[i]!, i);
