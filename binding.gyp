@@ -17,6 +17,7 @@
         "native/tree.c",
         "native/ops.c",
         "native/backup.c",
+        "native/longpath.c",
         "native/errors.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],

@@ -14,6 +14,7 @@
 
 #include "backup.h"
 #include "context.h"
+#include "longpath.h"
 #include "meta.h"
 #include "errors.h"
 #include "ops.h"
@@ -399,6 +400,24 @@ napi_value ctx_readlink_dest(napi_env env, napi_callback_info info)
   return buf;
 }
 
+napi_value ctx_remove_source(napi_env env, napi_callback_info info)
+{
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
+  struct op op = {0};
+  if (!c || !ctxapi_buffer(env, argv[1], &op.src, &op.src_len) || napi_get_value_double(env, argv[2], &op.ino) != napi_ok ||
+      napi_get_value_double(env, argv[3], &op.dev) != napi_ok)
+    return throw_type(env, "removeSource(ctx, src: Buffer, ino: number, dev: number)");
+  struct job j = {.c = c, .op = &op};
+  if (ops_remove_source(&j) != OP_OK)
+    return err_object(env, j.err.no, j.err.sys);
+  napi_value v;
+  NAPI_TRY(env, napi_get_null(env, &v));
+  return v;
+}
+
 napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
 {
   size_t argc = 4;
@@ -413,13 +432,18 @@ napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
       napi_get_value_uint32(env, argv[3], &flags) != napi_ok)
     return throw_type(env, "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number)");
   struct job j = {.c = c, .op = &op};
-  char src[PATH_MAX], name[NAME_MAX + 1], dpath[PATH_MAX + 64];
+  char spath[PATH_MAX + 64], name[NAME_MAX + 1], dpath[PATH_MAX + 64];
+  struct lp_at sat = {.dirfd = AT_FDCWD};
   /* Never a failure object (the TypeScript signature is a number): when a side cannot be read the
    * requested classes count as different, the planner issues Attrs, and that op reports the error. */
   int all = ((flags & P_XATTRS) ? XC_XATTR : 0) | ((flags & P_ACLS) ? XC_ACL : 0);
   int diff = all;
   struct stat st;
-  if (all && ops_zpath(op.src, op.src_len, src, sizeof src) == 0 && lstat(src, &st) == 0) {
+  /* A source beyond PATH_MAX is named through our fd of a directory on its way (longpath.h). */
+  if (all && lp_source(op.src, op.src_len, PATH_MAX - 64, &sat) == 0 &&
+      (sat.owned ? snprintf(spath, sizeof spath, "/proc/self/fd/%d/%s", sat.dirfd, sat.rest)
+                 : snprintf(spath, sizeof spath, "%s", sat.rest)) > 0 &&
+      lstat(spath, &st) == 0) {
     /* The destination entry is named through our own fd of its parent (a /proc magic link we
      * opened beneath the root), so l*xattr never resolves a path an attacker could redirect, and
      * symlinks and device nodes are read without being opened. */
@@ -430,13 +454,14 @@ napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
     else if ((ok = ops_resolve_parent(&j, op.dst, op.dst_len, &p, name) == OP_OK))
       snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", p->fd, name);
     if (ok) {
-      struct xnode s = {.fd = -1, .path = src}, d = {.fd = -1, .path = dpath};
+      struct xnode s = {.fd = -1, .path = spath}, d = {.fd = -1, .path = dpath};
       diff = meta_xattrs_diff(&j, flags & (P_XATTRS | P_ACLS), s, d, S_ISDIR(st.st_mode));
       if (diff < 0)
         diff = all;
     }
     ops_parent_put(c, p);
   }
+  lp_release(&sat);
   napi_value v;
   NAPI_TRY(env, napi_create_int32(env, diff, &v));
   return v;

@@ -12,6 +12,7 @@ napi_value ctx_close(napi_env env, napi_callback_info info);
 napi_value ctx_uring_probe(napi_env env, napi_callback_info info);
 napi_value ctx_readlink_dest(napi_env env, napi_callback_info info);
 napi_value ctx_xattr_diff(napi_env env, napi_callback_info info);
+napi_value ctx_remove_source(napi_env env, napi_callback_info info);
 
 struct ctx;
 /* The open context behind a JS handle; NULL with a TypeError thrown otherwise. */

@@ -17,6 +17,7 @@
 
 #include "backup.h"
 #include "copy.h"
+#include "longpath.h"
 #include "meta.h"
 
 int ops_zpath(const uint8_t *p, uint32_t n, char *out, size_t cap)
@@ -32,9 +33,10 @@ int ops_zpath(const uint8_t *p, uint32_t n, char *out, size_t cap)
 }
 
 /* openat2 confines the whole walk; the fallback opens one component at a time with O_NOFOLLOW
- * and refuses "..", which gives the same guarantee on kernels before 5.6 or under seccomp.
+ * and refuses "..", which gives the same guarantee on kernels before 5.6 or under seccomp. `dirfd`
+ * is the root or a directory already resolved beneath it (a long path's chain, longpath.h).
  * Returns an fd or -errno. */
-static int open_beneath(struct ctx *c, const char *path, int flags)
+static int open_beneath(struct ctx *c, int dirfd, const char *path, int flags)
 {
   if (!c->no_openat2) {
     /* -K: symlinks to directories may be followed, but still never out of the root. */
@@ -45,7 +47,7 @@ static int open_beneath(struct ctx *c, const char *path, int flags)
       .flags = (uint64_t)(flags | O_CLOEXEC),
       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (k ? 0 : RESOLVE_NO_SYMLINKS),
     };
-    long fd = syscall(SYS_openat2, c->rootfd, path, &how, sizeof how);
+    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
     if (fd >= 0)
       return (int)fd;
     if (errno != ENOSYS && errno != EPERM)
@@ -59,21 +61,21 @@ static int open_beneath(struct ctx *c, const char *path, int flags)
   if (n >= sizeof buf)
     return -ENAMETOOLONG;
   memcpy(buf, path, n + 1);
-  int cur = c->rootfd;
+  int cur = dirfd;
   char *save = NULL, *comp = strtok_r(buf, "/", &save);
   if (!comp)
     comp = ".";
   while (comp) {
     char *next = strtok_r(NULL, "/", &save);
     if (strcmp(comp, "..") == 0) {
-      if (cur != c->rootfd)
+      if (cur != dirfd)
         close(cur);
       return -EXDEV;
     }
     int fl = next ? O_PATH | O_DIRECTORY : flags;
     int fd = openat(cur, comp, fl | O_NOFOLLOW | O_CLOEXEC);
     int e = errno;
-    if (cur != c->rootfd)
+    if (cur != dirfd)
       close(cur);
     if (fd < 0)
       return -e;
@@ -81,6 +83,24 @@ static int open_beneath(struct ctx *c, const char *path, int flags)
     comp = next;
   }
   return cur;
+}
+
+/* One link of a long destination path's chain (longpath.h): a directory, beneath the last one. */
+static int beneath_chunk(void *arg, int dirfd, const char *chunk)
+{
+  return open_beneath(arg, dirfd, chunk, O_PATH | O_DIRECTORY);
+}
+
+/* A destination-relative path of any length, opened beneath the root. An fd or -errno. */
+static int open_dest_path(struct ctx *c, const uint8_t *rel, uint32_t len, int flags)
+{
+  struct lp_at at;
+  int e = lp_split(c->rootfd, rel, len, PATH_MAX, beneath_chunk, c, &at);
+  if (e)
+    return -e;
+  int fd = open_beneath(c, at.dirfd, at.rest, flags);
+  lp_release(&at);
+  return fd;
 }
 
 int ops_open_dest(struct ctx *c, const uint8_t *rel, uint32_t len, int flags)
@@ -91,9 +111,7 @@ int ops_open_dest(struct ctx *c, const uint8_t *rel, uint32_t len, int flags)
   }
   if (rel[0] == '/')
     return -EXDEV;
-  char z[PATH_MAX];
-  int e = ops_zpath(rel, len, z, sizeof z);
-  return e ? -e : open_beneath(c, z, flags);
+  return open_dest_path(c, rel, len, flags);
 }
 
 void ops_parent_put(struct ctx *c, struct parent *p)
@@ -146,14 +164,10 @@ int ops_resolve_parent(struct job *j, const uint8_t *path, uint32_t len, struct 
     *out = p;
     return OP_OK;
   }
-  char pz[PATH_MAX];
-  e = ops_zpath(path, plen, pz, sizeof pz);
-  if (e)
-    return job_fail(j, e, "open", W_DST);
   p = malloc(sizeof *p + plen);
   if (!p)
     return job_fail(j, ENOMEM, "open", W_DST);
-  int fd = open_beneath(c, pz, O_PATH | O_DIRECTORY);
+  int fd = open_dest_path(c, path, plen, O_PATH | O_DIRECTORY);
   if (fd < 0) {
     free(p);
     return job_fail(j, -fd, "open", W_DST);
@@ -221,16 +235,24 @@ int ops_check_source(struct job *j, int fd, int flags, mode_t type, struct stat 
   return OP_OK;
 }
 
-/* open(2) of a source with O_NOATIME while it still works (it is EPERM on files we do not own). */
-static int open_source(struct job *j, const char *path, int flags, mode_t type, int *fd, struct stat *st)
+/* open(2) of the op's source with O_NOATIME while it still works (it is EPERM on files we do not
+ * own). A source path longer than PATH_MAX is opened from the directory its chain leads to. */
+static int open_source(struct job *j, int flags, mode_t type, int *fd, struct stat *st)
 {
   struct ctx *c = j->c;
-  int f = open(path, flags);
+  struct lp_at at;
+  int e = lp_source(j->op->src, j->op->src_len, PATH_MAX, &at);
+  if (e)
+    return job_fail(j, e, "open", W_SRC);
+  int f = openat(at.dirfd, at.rest, flags);
   if (f < 0 && errno == EPERM && (flags & O_NOATIME)) {
     c->noatime = false;
     flags &= ~O_NOATIME;
-    f = open(path, flags);
+    f = openat(at.dirfd, at.rest, flags);
   }
+  e = errno;
+  lp_release(&at);
+  errno = e;
   if (f < 0) {
     /* O_NOFOLLOW met a symlink where the walk saw something else: the entry changed. */
     if (errno == ELOOP)
@@ -399,10 +421,7 @@ static int do_file(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
-  char src[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
-  int e = ops_zpath(op->src, op->src_len, src, sizeof src);
-  if (e)
-    return job_fail(j, e, "open", W_SRC);
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
   struct parent *p;
   int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
@@ -410,7 +429,7 @@ static int do_file(struct job *j)
   int in = -1, out = -1;
   bool made = false;
   struct stat st;
-  rc = open_source(j, src, ops_source_flags(c, op), S_IFREG, &in, &st);
+  rc = open_source(j, ops_source_flags(c, op), S_IFREG, &in, &st);
   if (rc != OP_OK)
     goto done;
   if (op->flags & OF_COMPARE) {
@@ -473,14 +492,11 @@ static int do_symlink(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
-  char src[PATH_MAX], target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
-  int e = ops_zpath(op->src, op->src_len, src, sizeof src);
-  if (e)
-    return job_fail(j, e, "readlink", W_SRC);
+  char target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
   /* O_PATH on the link itself: the readlink and the identity check see the same inode. */
   int fd;
   struct stat st;
-  int rc = open_source(j, src, O_PATH | O_NOFOLLOW | O_CLOEXEC, S_IFLNK, &fd, &st);
+  int rc = open_source(j, O_PATH | O_NOFOLLOW | O_CLOEXEC, S_IFLNK, &fd, &st);
   if (rc != OP_OK)
     return rc;
   ssize_t n = readlinkat(fd, "", target, sizeof target);
@@ -618,11 +634,13 @@ static int do_hardlink(struct job *j)
 
 static int do_linkfrom(struct job *j)
 {
-  char src[PATH_MAX];
-  int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
+  struct lp_at at;
+  int e = lp_source(j->op->src, j->op->src_len, PATH_MAX, &at);
   if (e)
     return job_fail(j, e, "link", W_SRC_LINK);
-  return link_over(j, AT_FDCWD, src, W_SRC_LINK);
+  int rc = link_over(j, at.dirfd, at.rest, W_SRC_LINK);
+  lp_release(&at);
+  return rc;
 }
 
 static int do_mkdir(struct job *j)
@@ -677,14 +695,10 @@ done:
 static int open_meta_source(struct job *j, mode_t type, int *fd)
 {
   struct ctx *c = j->c;
-  char src[PATH_MAX];
   struct stat st;
-  int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
-  if (e)
-    return job_fail(j, e, "open", W_SRC);
   bool x = (c->flags & (P_XATTRS | P_ACLS)) != 0;
   int fl = (x ? O_RDONLY | O_NONBLOCK : O_PATH) | (type == S_IFDIR ? O_DIRECTORY : 0) | O_NOFOLLOW | O_CLOEXEC;
-  return open_source(j, src, fl, type, fd, &st);
+  return open_source(j, fl, type, fd, &st);
 }
 
 static int do_dirmeta(struct job *j)
@@ -781,20 +795,23 @@ static int do_delete(struct job *j)
 }
 
 /* --remove-source-files: only a source that is still the file the walk saw is removed. */
-static int remove_source(struct job *j)
+int ops_remove_source(struct job *j)
 {
-  char src[PATH_MAX];
-  int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
+  struct lp_at at;
+  int e = lp_source(j->op->src, j->op->src_len, PATH_MAX, &at);
   if (e)
-    return job_fail(j, e, "unlink", W_SRC);
+    return e == ENOENT ? OP_OK : job_fail(j, e, "unlink", W_SRC);
   struct stat st;
-  if (lstat(src, &st) < 0)
-    return errno == ENOENT ? OP_OK : job_fail(j, errno, "lstat", W_SRC);
-  if (S_ISDIR(st.st_mode) || !same_identity(j->op, &st))
-    return OP_OK;
-  if (unlink(src) < 0 && errno != ENOENT)
-    return job_fail(j, errno, "unlink", W_SRC);
-  return OP_OK;
+  int rc = OP_OK;
+  if (fstatat(at.dirfd, at.rest, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT)
+      rc = job_fail(j, errno, "lstat", W_SRC);
+  } else if (!S_ISDIR(st.st_mode) && same_identity(j->op, &st) && unlinkat(at.dirfd, at.rest, 0) < 0 &&
+             errno != ENOENT) {
+    rc = job_fail(j, errno, "unlink", W_SRC);
+  }
+  lp_release(&at);
+  return rc;
 }
 
 static int dispatch(struct job *j)
@@ -837,7 +854,7 @@ int ops_finish(struct job *j, int rc)
   }
   if (rc == OP_OK && (op->flags & OF_REMOVE_SOURCE) &&
       (k == OP_FILE || k == OP_SYMLINK || k == OP_SPECIAL || k == OP_ATTRS))
-    rc = remove_source(j);
+    rc = ops_remove_source(j);
   if (rc == OP_FAIL) {
     failures_push(&c->fails, op, j->err);
     counter_add(c, C_ERRORS, 1);

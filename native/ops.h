@@ -40,6 +40,10 @@ int ops_open_dest(struct ctx *c, const uint8_t *rel, uint32_t len, int flags);
  * been copied. */
 void ops_discard_temp(struct job *j, int dirfd, const char *tmp, const char *name);
 
+/* --remove-source-files: the op's source is unlinked only while it is still the file the walk saw
+ * (ino/dev), never a directory; a missing source is fine. Any path length (longpath.h). */
+int ops_remove_source(struct job *j);
+
 /* After an op ran: --remove-source-files, failure recording and counting, the outcome byte.
  * Returns the final OP_* code. */
 int ops_finish(struct job *j, int rc);

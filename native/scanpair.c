@@ -30,6 +30,7 @@
 
 #include "ctxapi.h"
 #include "errors.h"
+#include "longpath.h"
 #include "ops.h"
 
 #define DENTS_BUF (64 * 1024)
@@ -239,7 +240,7 @@ napi_value scan_pair(napi_env env, napi_callback_info info)
     return throw_type(env, "scanPair(ctx, src: Buffer, destRel: Buffer | null, q: Float64Array)");
   const uint8_t *src, *rel = NULL;
   uint32_t srclen, rellen = 0;
-  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || srclen >= PATH_MAX || memchr(src, 0, srclen))
+  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen))
     return throw_type(env, "src must be a Buffer without NUL bytes");
   napi_valuetype t;
   NAPI_TRY(env, napi_typeof(env, argv[2], &t));
@@ -252,12 +253,16 @@ napi_value scan_pair(napi_env env, napi_callback_info info)
   unsigned bits = (unsigned)q[0];
   double window = q[1], res = q[2];
 
-  char path[PATH_MAX];
-  memcpy(path, src, srclen);
-  path[srclen] = 0;
-  int sfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* A source beyond PATH_MAX is opened from the directory its chain leads to (longpath.h). */
+  struct lp_at at;
+  int se = lp_source(src, srclen, PATH_MAX, &at);
+  if (se)
+    return err_object(env, se, "scandir");
+  int sfd = openat(at.dirfd, at.rest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  se = errno;
+  lp_release(&at);
   if (sfd < 0)
-    return err_object(env, errno, "scandir");
+    return err_object(env, se, "scandir");
   struct listing s = {0}, d = {0};
   int e = list_fd(sfd, &s);
   if (e) {

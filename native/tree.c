@@ -34,6 +34,7 @@
 #include "ctxapi.h"
 #include "errors.h"
 #include "listing.h"
+#include "longpath.h"
 
 #define MAX_THREADS 16
 
@@ -122,12 +123,19 @@ static char *join_rel(const char *rel, const char *name)
  * destination path is; this does not touch the context's (single-threaded) parent cache. */
 static int open_dest(struct shared *s, const char *rel)
 {
+  /* A path beyond PATH_MAX: its leading directories are opened the same way, link by link. */
+  struct lp_at at;
+  int e = lp_split(s->rootfd, (const uint8_t *)rel, (uint32_t)strlen(rel), PATH_MAX, lp_open_beneath_strict, NULL, &at);
+  if (e)
+    return -e;
   struct open_how how = {
     .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
     .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
   };
-  long fd = syscall(SYS_openat2, s->rootfd, *rel ? rel : ".", &how, sizeof how);
-  return fd < 0 ? -errno : (int)fd;
+  long fd = syscall(SYS_openat2, at.dirfd, *at.rest ? at.rest : ".", &how, sizeof how);
+  e = errno;
+  lp_release(&at);
+  return fd < 0 ? -e : (int)fd;
 }
 
 static bool same_dir_attrs(const struct shared *s, const struct statx *a, const struct statx *b)
@@ -186,10 +194,10 @@ static char *pack_names(char **names, const size_t *idx, size_t n, size_t *len)
 static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty_rec *rec, double counts[6],
                     char ***subs, size_t *nsubs)
 {
-  char path[PATH_MAX];
   size_t rl = strlen(rel);
-  if (s->srclen + 1 + rl >= sizeof path)
-    return ENAMETOOLONG;
+  char *path = malloc(s->srclen + 1 + rl + 1);
+  if (!path)
+    return ENOMEM;
   memcpy(path, s->src, s->srclen);
   size_t at = s->srclen;
   if (rl) {
@@ -200,9 +208,17 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
   }
   path[at] = 0;
   *dirty = true; /* until the listing proves otherwise; rec->listed stays false on the way out */
-  int sfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* Paths beyond PATH_MAX are opened from the directory their chain leads to (longpath.h). */
+  struct lp_at sat;
+  int sfd = -1, se = lp_source((const uint8_t *)path, (uint32_t)at, PATH_MAX, &sat);
+  if (!se) {
+    sfd = openat(sat.dirfd, sat.rest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    se = errno;
+    lp_release(&sat);
+  }
+  free(path);
   if (sfd < 0)
-    return errno == EMFILE || errno == ENFILE ? errno : 0; /* the walk reports it */
+    return se == EMFILE || se == ENFILE ? se : 0; /* the walk reports it */
   int dfd = open_dest(s, rel);
   if (dfd < 0) {
     close(sfd);
@@ -403,8 +419,8 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     return throw_type(env, "scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array)");
   const uint8_t *src, *rel;
   uint32_t srclen, rellen;
-  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || srclen >= PATH_MAX || memchr(src, 0, srclen) ||
-      !ctxapi_buffer(env, argv[2], &rel, &rellen) || rellen >= PATH_MAX || memchr(rel, 0, rellen))
+  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen) ||
+      !ctxapi_buffer(env, argv[2], &rel, &rellen) || memchr(rel, 0, rellen))
     return throw_type(env, "src and destRel must be Buffers without NUL bytes");
   const double *q = query_arg(env, argv[3], 4);
   if (!q)
@@ -444,13 +460,15 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   struct shared *sp = &s;
   int relfd = -1;
   {
-    struct open_how how = {
-      .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-    };
-    long fd = syscall(SYS_openat2, c->rootfd, rellen ? root : ".", &how, sizeof how);
+    struct lp_at at;
+    int e = lp_split(c->rootfd, rel, rellen, PATH_MAX, lp_open_beneath_strict, NULL, &at);
+    long fd = -1;
+    if (!e) {
+      fd = lp_open_beneath_strict(NULL, at.dirfd, *at.rest ? at.rest : ".");
+      e = fd < 0 ? (int)-fd : 0;
+      lp_release(&at);
+    }
     if (fd < 0) {
-      int e = errno;
       free(srcz);
       free(root);
       free(s.jobs[0]);

@@ -20,12 +20,14 @@
 #include "ctxapi.h"
 #include "errors.h"
 #include "listing.h"
+#include "longpath.h"
 #include "ops.h"
 
 
 
-/* Arguments: one Buffer, NUL-free (the kernel would silently cut the path at the NUL). */
-static napi_value path_arg(napi_env env, napi_callback_info info, char *out, size_t cap)
+/* Arguments: one Buffer, NUL-free (the kernel would silently cut the path at the NUL), of any
+ * length: a path beyond PATH_MAX is split into a directory fd and the rest (longpath.h). */
+static napi_value path_arg(napi_env env, napi_callback_info info, struct lp_at *at, int *err)
 {
   size_t argc = 1;
   napi_value argv[1];
@@ -36,13 +38,11 @@ static napi_value path_arg(napi_env env, napi_callback_info info, char *out, siz
   void *data;
   size_t len;
   NAPI_TRY(env, napi_get_buffer_info(env, argv[0], &data, &len));
-  if (len >= cap)
-    return throw_range(env, "path is longer than PATH_MAX");
+  if (len > UINT32_MAX)
+    return throw_range(env, "path is too long");
   if (len && memchr(data, 0, len))
     return throw_type(env, "path must not contain NUL bytes");
-  if (len)
-    memcpy(out, data, len);
-  out[len] = 0;
+  *err = lp_source(data, (uint32_t)len, PATH_MAX, at);
   return argv[0];
 }
 
@@ -67,11 +67,15 @@ static napi_value meta_array(napi_env env, size_t n, double **data)
 
 napi_value walk_lstat(napi_env env, napi_callback_info info)
 {
-  char path[PATH_MAX];
-  if (!path_arg(env, info, path, sizeof path))
+  struct lp_at at;
+  int e = 0;
+  if (!path_arg(env, info, &at, &e))
     return NULL;
+  if (e)
+    return err_object(env, e, "lstat");
   struct statx sx;
-  int e = do_statx(AT_FDCWD, path, &sx);
+  e = do_statx(at.dirfd, at.rest, &sx);
+  lp_release(&at);
   if (e)
     return err_object(env, e, "lstat");
   double *m;
@@ -79,6 +83,28 @@ napi_value walk_lstat(napi_env env, napi_callback_info info)
   if (ta)
     listing_fill(m, &sx, 0);
   return ta;
+}
+
+napi_value walk_readlink(napi_env env, napi_callback_info info)
+{
+  struct lp_at at;
+  int e = 0;
+  if (!path_arg(env, info, &at, &e))
+    return NULL;
+  if (e)
+    return err_object(env, e, "readlink");
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(at.dirfd, at.rest, target, sizeof target);
+  e = errno;
+  lp_release(&at);
+  if (n < 0)
+    return err_object(env, e, "readlink");
+  if ((size_t)n >= sizeof target)
+    return err_object(env, ENAMETOOLONG, "readlink");
+  napi_value buf;
+  void *data;
+  NAPI_TRY(env, napi_create_buffer_copy(env, (size_t)n, n ? target : "", &data, &buf));
+  return buf;
 }
 
 /* Lists the open directory fd (and closes it): names sorted by bytes, 12 doubles each. */
@@ -119,12 +145,17 @@ static napi_value scan_fd(napi_env env, int fd)
 
 napi_value walk_scan_dir(napi_env env, napi_callback_info info)
 {
-  char path[PATH_MAX];
-  if (!path_arg(env, info, path, sizeof path))
+  struct lp_at at;
+  int e = 0;
+  if (!path_arg(env, info, &at, &e))
     return NULL;
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (e)
+    return err_object(env, e, "scandir");
+  int fd = openat(at.dirfd, at.rest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  e = errno;
+  lp_release(&at);
   if (fd < 0)
-    return err_object(env, errno, "scandir");
+    return err_object(env, e, "scandir");
   return scan_fd(env, fd);
 }
 

@@ -1,4 +1,5 @@
-/* The native walk: one directory per call, names as raw bytes, lstat semantics via statx. */
+/* The native walk: one directory per call, names as raw bytes, lstat semantics via statx; paths of
+ * any length (longpath.h). */
 #ifndef ARSYNC_WALK_H
 #define ARSYNC_WALK_H
 
@@ -6,6 +7,7 @@
 
 napi_value walk_scan_dir(napi_env env, napi_callback_info info);
 napi_value walk_lstat(napi_env env, napi_callback_info info);
+napi_value walk_readlink(napi_env env, napi_callback_info info);
 napi_value walk_scan_dest(napi_env env, napi_callback_info info);
 
 #endif

@@ -6,12 +6,12 @@
 // not grow with the tree), hard links follow once every file is in place, and directory metadata comes
 // last, deepest first, so writing into a directory never leaves its mtime wrong.
 
-import { readlinkSync, statSync, lstatSync, unlinkSync, mkdirSync, openSync, readSync, closeSync, constants as FS } from 'node:fs';
+import { statSync, lstatSync, unlinkSync, mkdirSync, openSync, readSync, closeSync, constants as FS } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
 import { BatchWriter, readBatch } from './engine/batch.js';
-import { isFailure, lstatPath, openContext, scanDir, type EngineSelection, type NativeFailure } from './engine/index.js';
+import { isFailure, lstatPath, openContext, readlinkPath, scanDir, type EngineSelection, type NativeFailure } from './engine/index.js';
 import { toStat } from './engine/node-walk.js';
 import { PairBits, pairListings, type PairEntry, type PairListing } from './engine/pair.js';
 import {
@@ -1207,6 +1207,11 @@ class Run {
   /** --remove-source-files for an entry the destination already has (rsync removes those too). */
   private removeSource(m: Member, kind: FileType): void {
     if (!this.c.removeSourceFiles || this.c.dryRun || kind === 'dir') return;
+    const r = this.ctx?.unlinkSource?.(m.src, m.st);
+    if (r !== undefined) {
+      if (r) this.ioError(m.src, r.errno, r.syscall, 'sender failed to remove');
+      return;
+    }
     try {
       const now = lstatSync(m.src);
       if (now.ino !== m.st.ino || now.dev !== m.st.dev) return;
@@ -1260,12 +1265,10 @@ class Run {
     this.groups.clear();
   }
 
+  /** Through the engine's walker, which reaches sources deeper than PATH_MAX (native engines). */
   private readlink(src: Buffer): Buffer | undefined {
-    try {
-      return readlinkSync(src, { encoding: 'buffer' });
-    } catch {
-      return undefined;
-    }
+    const t = readlinkPath(this.input.engine.name, src);
+    return isFailure(t) ? undefined : t;
   }
 
   /** rsync's "unsafe" symlink: absolute, or climbing above the transfer root. */

@@ -11,11 +11,12 @@ import {
   isFailure,
   loadAddon,
   nativeLstat,
+  nativeReadlink,
   nativeScanDir,
   type NativeFailure,
 } from './native.js';
 import { createNodeContext } from './node.js';
-import { nodeLstat, nodeScanDir } from './node-walk.js';
+import { nodeLstat, nodeReadlink, nodeScanDir } from './node-walk.js';
 import type { DirListing, EngineChoice, EngineContext, EngineName, EngineOptions, Stat } from './types.js';
 
 export interface EngineSelection {
@@ -83,6 +84,13 @@ export function lstatPath(engine: EngineName, path: Buffer): Stat | NativeFailur
   const addon = loadAddon();
   if (engine !== 'node' && addon.ok) return nativeLstat(addon.addon, path);
   return nodeLstat(path);
+}
+
+/** A source symlink's target (native: any path length; node:fs: up to PATH_MAX). */
+export function readlinkPath(engine: EngineName, path: Buffer): Buffer | NativeFailure {
+  const addon = loadAddon();
+  if (engine !== 'node' && addon.ok) return nativeReadlink(addon.addon, path);
+  return nodeReadlink(path);
 }
 
 /** Open an engine context in the calling thread. Throws with a readable message when it cannot. */

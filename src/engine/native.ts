@@ -19,12 +19,14 @@ interface Addon {
   uringProbe(): number;
   scanDir(path: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   lstat(path: Buffer): Float64Array | NativeFailure;
+  readlink(path: Buffer): Buffer | NativeFailure;
   createContext(opts: EngineOptions): object | NativeFailure;
   run(ctx: object, batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
   closeContext(ctx: object): void;
   scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
+  removeSource(ctx: object, src: Buffer, ino: number, dev: number): NativeFailure | null;
   scanPair(ctx: object, src: Buffer, destRel: Buffer | null, q: Float64Array): RawPair | NativeFailure;
   scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
 }
@@ -150,6 +152,10 @@ export function nativeLstat(addon: Addon, path: Buffer): Stat | NativeFailure {
   return statFromMeta(r, 0);
 }
 
+export function nativeReadlink(addon: Addon, path: Buffer): Buffer | NativeFailure {
+  return addon.readlink(path);
+}
+
 export function createNativeContext(addon: Addon, opts: EngineOptions): EngineContext | NativeFailure {
   const ctx = addon.createContext(opts);
   if (isFailure(ctx)) return ctx;
@@ -160,6 +166,7 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
     scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
+    unlinkSource: (src, st) => addon.removeSource(ctx, src, st.ino, st.dev),
     scanPair: (src, destRel, q) => decodePair(addon.scanPair(ctx, src, destRel, q)),
     scanTree: (src, destRel, q) => {
       const r = addon.scanTree(ctx, src, destRel, q);

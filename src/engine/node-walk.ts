@@ -116,6 +116,14 @@ export function nodeScanDir(path: Buffer, follow = false): DirListing | WalkFail
 }
 
 /** lstat of one path, in the walk's Stat shape. */
+export function nodeReadlink(path: Buffer): Buffer | WalkFailure {
+  try {
+    return fsImpl.readlinkSync(path, { encoding: 'buffer' });
+  } catch (e) {
+    return toFailure(e, 'readlink');
+  }
+}
+
 export function nodeLstat(path: Buffer): Stat | WalkFailure {
   try {
     return toStat(fsImpl.lstatSync(path, { bigint: true }));

@@ -172,6 +172,12 @@ export interface EngineContext {
    * for the flags set in `flags` (Preserve.Xattrs / Preserve.Acls). 0 when equal.
    */
   xattrDiff(src: Buffer, rel: Buffer, flags: number): number;
+  /**
+   * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
+   * `st` describes (ino/dev), never a directory; null when done or nothing to do. Native engines only
+   * (they reach sources beyond PATH_MAX); without it the caller uses node:fs.
+   */
+  unlinkSource?(src: Buffer, st: Stat): { errno: number; syscall: string } | null;
   /** Release the ring, buffers and held fds. */
   close(): void;
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bjoin, isRoot, makeTree, removeTemps, runShell, sh, shq, tempDir } from '../helpers/tree.js';
 import { compareTrees, findTempFiles, formatDiffs, oracle, walk } from '../helpers/compare.js';
+import { makeDeepTree, reach, releaseLongPaths } from '../helpers/longpath.js';
 
 let base: string;
 let src: string;
@@ -233,6 +234,36 @@ describe('judges catch planted differences', () => {
     expect(oracle(src, dst, { nsTimes: false }).lines).toEqual([expect.stringMatching(/times\/last-ns/)]);
     sh(`touch -h -d @1600000000.999998998 ${dst}/times/last-ns`);
     expect(formatDiffs(compareTrees(src, dst, { mtimeToleranceNs: 1000 }))).toEqual([expect.stringMatching(/^times\/last-ns: mtime/)]);
+  });
+
+  it('compareTrees reads trees nested beyond PATH_MAX: accepts a twin, catches differences at the bottom', () => {
+    // Neither cp -a nor tar nor rsync copies such a tree; the generator is deterministic, so it makes a twin.
+    const deep = path.join(base, 'deep');
+    const dst = path.join(base, 'deep-twin');
+    fs.mkdirSync(deep);
+    fs.mkdirSync(dst);
+    try {
+      const { bottom } = makeDeepTree(deep, 3 * 4096);
+      makeDeepTree(dst, 3 * 4096);
+      expect(formatDiffs(compareTrees(deep, dst, { rootMeta: false }))).toEqual([]);
+      const at = (name: string): Buffer => reach(Buffer.from(`${dst}/${bottom.toString('latin1')}/${name}`, 'latin1'));
+      keepingMtime(at('bottom'), () => fs.appendFileSync(at('bottom'), 'x'));
+      sh(`setfattr -x user.deep ${at('hard').toString()}`);
+      sh(`setfacl -k ${at('empty').toString()}`);
+      keepingMtime(at('.'), () => fs.rmSync(at('blink')));
+      const diffs = formatDiffs(compareTrees(deep, dst, { rootMeta: false }));
+      expect(diffs.map((l) => l.slice(l.lastIndexOf('/') + 1)).sort()).toEqual([
+        'blink: missing in dst',
+        expect.stringMatching(/^bottom: size \(src 300000, dst 300001\)$/),
+        expect.stringMatching(/^bottom: xattr user.deep /),
+        expect.stringMatching(/^empty: xattr system.posix_acl_default /),
+        expect.stringMatching(/^hard: size/),
+        expect.stringMatching(/^hard: xattr user.deep /),
+      ]);
+    } finally {
+      releaseLongPaths();
+      sh(`rm -rf ${deep} ${dst}`); // fs.rmSync cannot name such paths
+    }
   });
 
   it('findTempFiles reports leftover .name.XXXXXX files but not source files of that shape', () => {

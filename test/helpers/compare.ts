@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { bjoin, showPath } from './tree.js';
+import { reach, releaseLongPaths } from './longpath.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // rsync oracle
@@ -110,7 +111,8 @@ export function walk(root: string): Map<string, Entry> {
   const out = new Map<string, Entry>();
   const R = Buffer.from(root);
   const visit = (rel: Buffer): void => {
-    const abs = rel.length ? bjoin(R, rel) : R;
+    // reach(): trees nested beyond PATH_MAX are read through held directory fds.
+    const abs = reach(rel.length ? bjoin(R, rel) : R);
     const st = fs.lstatSync(abs, { bigint: true });
     out.set(key(rel), { rel, st });
     if ((st.mode & S_IFMT) === S_IFDIR) {
@@ -127,7 +129,16 @@ export function readXattrs(root: string, rels: Buffer[]): Map<string, Map<string
   if (rels.length === 0) return out;
   // Paths go through stdin NUL-separated, so arbitrary bytes survive; getfattr prints "# file: ./rel" with
   // \ooo escapes for newline/CR and "\\" for a backslash.
-  const input = Buffer.concat(rels.flatMap((r) => [Buffer.from('./'), r, Buffer.from([0])]));
+  // Paths beyond PATH_MAX are given as reach() names and mapped back to their rel.
+  const R = Buffer.from(root);
+  const long = new Map<string, Buffer>();
+  const arg = (r: Buffer): Buffer => {
+    const abs = bjoin(R, r);
+    if (reach(abs) === abs) return Buffer.concat([Buffer.from('./'), r]);
+    long.set(key(reach(abs)), r);
+    return reach(abs);
+  };
+  const input = Buffer.concat(rels.flatMap((r) => [arg(r), Buffer.from([0])]));
   const r = spawnSync('xargs', ['-0', 'getfattr', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--'], {
     cwd: root,
     input,
@@ -138,7 +149,7 @@ export function readXattrs(root: string, rels: Buffer[]): Map<string, Map<string
   for (const line of splitLines(r.stdout)) {
     if (line.subarray(0, 8).toString('latin1') === '# file: ') {
       const p = unescapeGetfattr(line.subarray(8));
-      const rel = p.subarray(0, 2).toString() === './' ? p.subarray(2) : p;
+      const rel = long.get(key(p)) ?? (p.subarray(0, 2).toString() === './' ? p.subarray(2) : p);
       cur = new Map();
       out.set(key(rel.toString() === '.' ? Buffer.alloc(0) : rel), cur);
     } else if (line.length && cur) {
@@ -227,8 +238,8 @@ export function compareTrees(src: string, dst: string, o: CompareOptions = {}): 
   const B = walk(dst);
   const SB = Buffer.from(src);
   const DB = Buffer.from(dst);
-  const absA = (rel: Buffer): Buffer => (rel.length ? bjoin(SB, rel) : SB);
-  const absB = (rel: Buffer): Buffer => (rel.length ? bjoin(DB, rel) : DB);
+  const absA = (rel: Buffer): Buffer => reach(rel.length ? bjoin(SB, rel) : SB);
+  const absB = (rel: Buffer): Buffer => reach(rel.length ? bjoin(DB, rel) : DB);
 
   for (const [k, b] of B) if (!A.has(k)) add(b.rel, 'extra in dst');
 
@@ -302,6 +313,7 @@ export function compareTrees(src: string, dst: string, o: CompareOptions = {}): 
       }
     }
   }
+  releaseLongPaths();
   return diffs;
 }
 

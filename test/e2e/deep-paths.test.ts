@@ -1,0 +1,175 @@
+// Trees nested deeper than PATH_MAX (4096 bytes from the root): the native engines copy them exactly, with
+// every operation relative to a directory fd held on the way down (docs/native-contract.md, "Paths longer
+// than PATH_MAX"); the node engine, which can only name whole paths, fails each entry it cannot reach with
+// rsync's exit 23 and copies the rest. rsync itself refuses such paths ("filename overflows max-path len"),
+// so the judge here is compareTrees, which reads long paths through held directory fds (helpers/longpath.ts).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
+import { archiveFlags, fidelity, runCli, show } from '../helpers/cli.js';
+import { compareTrees, findTempFiles, formatDiffs } from '../helpers/compare.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { makeDeepTree, reach, releaseLongPaths } from '../helpers/longpath.js';
+import { removeTemps, showPath, tempDir } from '../helpers/tree.js';
+
+const PATH_MAX = 4096;
+/** About three times PATH_MAX below the source root. */
+const DEPTH = 3 * PATH_MAX;
+
+const roots: string[] = [];
+afterAll(() => {
+  // fs.rmSync names whole paths and cannot remove these trees; GNU rm walks them by fd.
+  for (const r of roots) spawnSync('rm', ['-rf', r]);
+  removeTemps();
+});
+
+function setup(): { root: string; src: string; dst: string } {
+  const root = tempDir('arsync-deep-');
+  roots.push(root);
+  const src = path.join(root, 'src');
+  fs.mkdirSync(src);
+  makeDeepTree(src, DEPTH);
+  return { root, src, dst: path.join(root, 'dst') };
+}
+
+const abs = (root: string, rel: Buffer): Buffer => Buffer.concat([Buffer.from(root + '/'), rel]);
+
+/** Write `data` to the file at rel (any depth) and give it this mtime. */
+function rewrite(root: string, rel: Buffer, data: string, sec: number): void {
+  const p = reach(abs(root, rel));
+  fs.writeFileSync(p, data);
+  fs.utimesSync(p, sec, sec);
+  releaseLongPaths();
+}
+
+function exists(root: string, rel: Buffer): boolean {
+  try {
+    fs.lstatSync(reach(abs(root, rel)));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    releaseLongPaths();
+  }
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+  const native = engine !== 'node';
+  const flags = archiveFlags(engine);
+  const f = fidelity(engine);
+  const cmp = { xattrs: f.xattrs, acls: f.acls, mtimeToleranceNs: f.mtimeToleranceNs };
+
+  it(native ? 'copies a tree nested to 3 x PATH_MAX exactly' : 'fails the entries beyond PATH_MAX with exit 23 and copies the rest', async () => {
+    const { src, dst } = setup();
+    const r = await runCli([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);
+    expect(r.stderr).not.toMatch(/internal error|TypeError|RangeError|\n\s+at /);
+    if (native) {
+      expect(r.code, show(r)).toBe(0);
+      expect(formatDiffs(compareTrees(src, dst, cmp))).toEqual([]);
+      expect(findTempFiles(dst, src)).toEqual([]);
+      return;
+    }
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stderr).toMatch(/ENAMETOOLONG/);
+    // Every difference is an entry that could not be named whole on one side or the other.
+    const diffs = compareTrees(src, dst, cmp);
+    expect(diffs.length).toBeGreaterThan(0);
+    const unreachable = (rel: Buffer): boolean => abs(src, rel).length >= PATH_MAX || abs(dst, rel).length >= PATH_MAX;
+    const other = diffs.filter((d) => !unreachable(d.path));
+    expect(formatDiffs(other), 'differences on entries whose paths fit').toEqual([]);
+    for (const d of diffs) expect(d.what, showPath(d.path)).toBe('missing in dst');
+    expect(findTempFiles(dst, src)).toEqual([]);
+  });
+
+  it.runIf(native)('a re-sync of the deep tree finds deep changes, deletes deep extras, and is then a no-op', async () => {
+    const { src, dst } = setup();
+    const first = await runCli([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);
+    expect(first.code, show(first)).toBe(0);
+    const { bottom } = makeDeepTreeInfo(src);
+    const file = Buffer.concat([bottom, Buffer.from('/bottom')]);
+    rewrite(src, file, 'changed at the bottom\n', 1_600_000_000);
+    // The parent's mtime moved with the rewrite on neither side; an extra file does move dst's.
+    const extra = Buffer.concat([bottom, Buffer.from('/extra')]);
+    fs.writeFileSync(reach(abs(dst, extra)), 'extraneous\n');
+    releaseLongPaths();
+    const r = await runCli([`--engine=${engine}`, ...flags, '--delete', '-i', `${src}/`, `${dst}/`]);
+    expect(r.stderr).toBe('');
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/\*deleting .*\/extra\n/);
+    expect(r.stdout).toMatch(/>f\.st\.{6} .*\/bottom\n/);
+    expect(exists(dst, extra)).toBe(false);
+    expect(formatDiffs(compareTrees(src, dst, cmp))).toEqual([]);
+    const again = await runCli([`--engine=${engine}`, ...flags, '--delete', '-i', `${src}/`, `${dst}/`]);
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stdout).toBe('');
+    expect(again.stderr).toBe('');
+  });
+
+  it.runIf(native)('a symlink planted in the destination beyond PATH_MAX never redirects a write', async () => {
+    const { root, src, dst } = setup();
+    const first = await runCli([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);
+    expect(first.code, show(first)).toBe(0);
+    // A directory about 2 x PATH_MAX down (below it the chain is resolved in chunks) becomes a symlink to
+    // a directory outside; then a file below it changes in the source.
+    const { bottom } = makeDeepTreeInfo(src);
+    const parts = bottom.toString('latin1').split('/');
+    const mid = Buffer.from(parts.slice(0, Math.ceil((2 * PATH_MAX) / 204)).join('/'), 'latin1');
+    const outside = path.join(root, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'file'), 'outside, must stay\n');
+    const moved = Buffer.concat([mid, Buffer.from('.moved')]);
+    fs.renameSync(reach(abs(dst, mid)), reach(abs(dst, moved)));
+    fs.symlinkSync(outside, reach(abs(dst, mid)));
+    releaseLongPaths();
+    const below = Buffer.concat([mid, Buffer.from('/file')]);
+    rewrite(src, below, 'changed below the planted link\n', 1_650_000_000);
+    const r = await runCli([`--engine=${engine}`, ...flags, '--delete', `${src}/`, `${dst}/`]);
+    expect(fs.readdirSync(outside)).toEqual(['file']);
+    expect(fs.readFileSync(path.join(outside, 'file'), 'utf8')).toBe('outside, must stay\n');
+    // rsync replaces the symlink with the source's directory and succeeds.
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.lstatSync(reach(abs(dst, mid))).isDirectory()).toBe(true);
+    releaseLongPaths();
+    expect(formatDiffs(compareTrees(src, dst, cmp))).toEqual([]);
+  });
+
+  it.runIf(native)('-c, --backup and --remove-source-files work on entries beyond PATH_MAX', async () => {
+    const { src, dst } = setup();
+    const first = await runCli([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);
+    expect(first.code, show(first)).toBe(0);
+    const { bottom } = makeDeepTreeInfo(src);
+    const file = Buffer.concat([bottom.subarray(0, bottom.lastIndexOf(0x2f)), Buffer.from('/file')]);
+    // Same size and mtime, other bytes: only -c finds it.
+    const st = fs.lstatSync(reach(abs(src, file)));
+    const old = fs.readFileSync(reach(abs(src, file)));
+    const changed = Buffer.from(old.toString('latin1').replace(/l/g, 'L'), 'latin1');
+    fs.writeFileSync(reach(abs(src, file)), changed);
+    fs.utimesSync(reach(abs(src, file)), st.atime, st.mtime);
+    releaseLongPaths();
+    const r = await runCli([`--engine=${engine}`, ...flags, '-c', '--backup', '--remove-source-files', `${src}/`, `${dst}/`]);
+    expect(r.stderr).toBe('');
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.readFileSync(reach(abs(dst, file)))).toEqual(changed);
+    expect(fs.readFileSync(reach(abs(dst, Buffer.concat([file, Buffer.from('~')]))))).toEqual(old);
+    releaseLongPaths();
+    // Every regular file was sent or already there: all are removed from the source, at every depth.
+    expect(exists(src, file)).toBe(false);
+    expect(exists(src, Buffer.concat([bottom, Buffer.from('/bottom')]))).toBe(false);
+  });
+});
+
+/** The deepest directory of a tree made by makeDeepTree (found again by walking down its d... chain). */
+function makeDeepTreeInfo(root: string): { bottom: Buffer } {
+  let rel = Buffer.alloc(0);
+  for (;;) {
+    const here = reach(rel.length ? abs(root, rel) : Buffer.from(root));
+    const next = fs.readdirSync(here, { encoding: 'buffer' }).find((n) => n.length > 200);
+    if (!next) break;
+    rel = rel.length ? Buffer.concat([rel, Buffer.from('/'), next]) : next;
+  }
+  releaseLongPaths();
+  return { bottom: rel };
+}
