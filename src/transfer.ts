@@ -33,6 +33,7 @@ import {
 import { decide, fileType, type FileType } from './plan/decide.js';
 import { attrChanges, itemize, quickCheck, sameTime, type CheckOptions, type Changes, type Verdict } from './plan/quickcheck.js';
 import { applyChmod } from './plan/chmod.js';
+import { unsafeSymlink } from './plan/safelinks.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
 import { Dispatcher } from './pool/dispatcher.js';
@@ -692,7 +693,7 @@ class Run {
 
   private withChmod(st: Stat): Stat {
     if (!this.c.chmod.length) return st;
-    return { ...st, mode: applyChmod(st.mode, this.c.chmod) };
+    return { ...st, mode: applyChmod(st.mode, this.c.chmod, this.engineOptions.umask) };
   }
 
   /** One destination entry's lstat by relative path (a decision input only: ops resolve safely). */
@@ -1251,18 +1252,10 @@ class Run {
     }
   }
 
-  /** rsync's "unsafe" symlink: absolute, or climbing above the transfer root. */
+  /** rsync's "unsafe" symlink (plan/safelinks.ts), for a source link at rel. */
   private unsafeLink(src: Buffer, rel: Buffer): boolean {
     const target = this.readlink(src);
-    if (!target) return false;
-    if (target[0] === 0x2f) return true;
-    let depth = rel.toString('latin1').split('/').length - 1;
-    for (const part of target.toString('latin1').split('/')) {
-      if (part === '..') depth--;
-      else if (part !== '.' && part !== '') depth++;
-      if (depth < 0) return true;
-    }
-    return false;
+    return target !== undefined && unsafeSymlink(target, rel);
   }
 
   /** -c under -n: compare the bytes here, read-only (a real run compares in the engines). */
