@@ -1301,14 +1301,24 @@ class Run {
     return path;
   }
 
+  /**
+   * rsync's make_backup under --safe-links: an unsafe destination symlink (or one whose target cannot be
+   * read) is not backed up, only replaced or deleted, so a backup never preserves what --safe-links drops.
+   */
+  private unsafeToBackUp(rel: Buffer, destSt: Stat): boolean {
+    if (!this.c.safeLinks || !this.c.links || fileType(destSt.mode) !== 'link') return false;
+    const target = this.ctx?.readlinkDest(rel);
+    return !target || isFailure(target) || unsafeSymlink(target as Buffer, rel);
+  }
+
   /** A backup that must happen before a directory replaces the entry (outside the batch stream). */
   private addBackupNow(rel: Buffer, destSt: Stat, w: BatchWriter): void {
-    if (this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR) return;
+    if (this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR || this.unsafeToBackUp(rel, destSt)) return;
     w.add(OpKind.Backup, this.backupPath(rel), rel, destSt);
   }
 
   private addBackup(rel: Buffer, destSt: Stat): void {
-    if (this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR) return;
+    if (this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR || this.unsafeToBackUp(rel, destSt)) return;
     this.add(OpKind.Backup, this.backupPath(rel), rel, destSt);
   }
 
@@ -1385,7 +1395,7 @@ class Run {
       this.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
     }
     if (this.c.dryRun) return true;
-    if (this.c.backup && kind !== 'dir' && !this.isBackupName(rel)) w.add(OpKind.Backup, this.backupPath(rel), rel, st);
+    if (this.c.backup && kind !== 'dir' && !this.isBackupName(rel) && !this.unsafeToBackUp(rel, st)) w.add(OpKind.Backup, this.backupPath(rel), rel, st);
     else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
     return true;
   }
@@ -1428,7 +1438,7 @@ class Run {
         }
       }
       if (!this.deleteOne(childRel, cst, kind, w, print, childBackups)) empty = false;
-      else if (this.c.backup && kind !== 'dir' && !this.isBackupName(childRel) && !this.backupDir) backupsInside = true;
+      else if (this.c.backup && kind !== 'dir' && !this.isBackupName(childRel) && !this.backupDir && !this.unsafeToBackUp(childRel, cst)) backupsInside = true;
     }
     if (!empty && print) this.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
     return { empty, backupsInside };

@@ -95,3 +95,38 @@ describeEngines((e) => {
     }
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--safe-links --backup: an unsafe destination symlink is replaced or deleted, never backed up', async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      const dst = path.join(root, 'dst');
+      put(src, 'abs', 'now a file\n');
+      put(src, 'dotdot', 'now a file\n');
+      put(src, 'sub/gone/.keep', '');
+      fs.symlinkSync('new-target', path.join(src, 'safe'));
+      fs.mkdirSync(path.join(dst, 'sub/gone'), { recursive: true });
+      fs.symlinkSync('/etc/hostname', path.join(dst, 'abs'));
+      fs.symlinkSync('a/../b', path.join(dst, 'dotdot'));
+      fs.symlinkSync('old-target', path.join(dst, 'safe'));
+      fs.symlinkSync('../../../escape', path.join(dst, 'sub/gone/extra-unsafe'));
+      fs.symlinkSync('.keep', path.join(dst, 'sub/gone/extra-safe'));
+      stampTree(src);
+      stampTree(dst, 1_650_000_000);
+    };
+    await differential({
+      engine,
+      setup,
+      args: ['-a', '--safe-links', '--backup', '--delete', 'src/', 'dst/'],
+      // --backup without --backup-dir implies -O in rsync: directories keep the time of the run.
+      volatileDirsUnder: ['dst'],
+      after: ({ B }) => {
+        expect(fs.existsSync(path.join(B, 'dst/abs~'))).toBe(false);
+        expect(fs.readlinkSync(path.join(B, 'dst/safe~'))).toBe('old-target');
+      },
+    });
+    await differential({ engine, setup, args: ['-a', '--safe-links', '--backup-dir=../bak', '--delete', 'src/', 'dst/'], volatileDirsUnder: ['bak'] });
+  });
+});
