@@ -36,6 +36,7 @@ import { applyChmod } from './plan/chmod.js';
 import { unsafeSymlink } from './plan/safelinks.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
+import { Overlay, roleOf, type Role } from './plan/overlay.js';
 import { Dispatcher } from './pool/dispatcher.js';
 import { ERRNO, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
@@ -101,6 +102,8 @@ interface Frame {
   pending: { verdict: Verdict; line: Omit<LineInfo, 'itemize'>; local?: boolean } | undefined;
   /** --ignore-existing kept a non-directory where this directory would go: its entries all fail. */
   blocked?: boolean;
+  /** Several sources: an earlier root's directory stands here; only this root's entries are walked. */
+  merged?: boolean;
   /** --files-from "dir/": its subdirectories are made but not entered. */
   oneLevel?: boolean;
   /** Found dirty by scanTree: walk its entries, but not its existing subdirectories (scanned already). */
@@ -224,6 +227,10 @@ class Run {
   private rootDev = 0;
   private readonly altDirs: { kind: 'link' | 'compare' | 'copy'; dir: Buffer }[];
   private readonly backupDir: Buffer | undefined;
+  /** Several sources on the same destination paths (plan/overlay.ts), and the root being walked. */
+  private readonly overlay: Overlay | undefined;
+  private rootIndex = 0;
+  private readonly dirRecords = new Map<string, DirRecord>();
 
   constructor(private readonly input: TransferInput) {
     const c = (this.c = input.config);
@@ -263,7 +270,10 @@ class Run {
       isRoot: process.geteuid?.() === 0,
     };
     this.dirCheck = { ...this.check, times: c.times && !c.omitDirTimes };
-    this.pairQuery = pairQuery(c, this.check, input.filters !== undefined);
+    const engine = input.engine.name;
+    this.overlay = Overlay.of(this.plan.roots, c.recursive, (p) => scanDir(engine, p), (p) => lstatPath(engine, p));
+    // Merging needs every entry of every root: nothing is left to the native quick check.
+    this.pairQuery = pairQuery(c, this.check, input.filters !== undefined || this.overlay !== undefined);
     this.xattrFlags = (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0);
     this.treeQuery = treeQuery(c, this.pairQuery);
     this.engineOptions = {
@@ -532,6 +542,7 @@ class Run {
 
   private async walkRoot(root: Root, mode: 'transfer' | 'delete'): Promise<void> {
     const engine = this.input.engine.name;
+    this.rootIndex = this.plan.roots.indexOf(root);
     let st = lstatPath(engine, root.src);
     if (isFailure(st)) {
       if (mode === 'transfer') this.ioError(root.src, st.errno, st.syscall, `link_stat "${showPath(root.src)}" failed`);
@@ -560,6 +571,10 @@ class Run {
     const receiver = filters?.root('receiver', this.plan.destRoot);
 
     const type = fileType(st.mode);
+    const role: Role = this.overlay
+      ? roleOf({ root: this.rootIndex, dir: type === 'dir' && this.c.recursive && !root.dirOnly }, this.overlay.othersAtPath(this.rootIndex, root.rel))
+      : 'owner';
+    if (role === 'skip') return;
     if (type === 'dir' && root.dirOnly) {
       // --files-from without -r: the listed directory is made; named with a trailing slash, its own
       // entries are copied too and its subdirectories made, but not entered (rsync's --dirs).
@@ -591,7 +606,7 @@ class Run {
     // A destination root made by this run is reported as created, as rsync does ("cd+++++++++ ./");
     // with --mkpath rsync makes the path first and then compares the root as existing.
     const rootDest = this.plan.createDest && !root.rel.length && !this.c.mkpath ? undefined : this.destStat(root.rel);
-    const frame = this.dirFrame(scanSrc, root.rel, st, rootDest, mode, sender, receiver);
+    const frame = role === 'merged' ? this.mergedFrame(scanSrc, root.rel, st, sender, receiver) : this.dirFrame(scanSrc, root.rel, st, rootDest, mode, sender, receiver);
     if (!frame) return;
     frame.sender = sender?.enterDir(root.rel, root.src);
     frame.receiver = receiver?.enterDir(root.rel);
@@ -667,7 +682,7 @@ class Run {
     for (const rel of parts) {
       // Several sources under the same directories make (and print) each one once.
       const key = rel.toString('latin1');
-      if (this.impliedDone.has(key)) continue;
+      if (this.impliedDone.has(key) || this.dirRecords.has(key)) continue;
       this.impliedDone.add(key);
       const src = Buffer.concat([srcPrefix, rel]);
       const st = lstatPath(this.input.engine.name, src);
@@ -679,7 +694,7 @@ class Run {
       const w = new BatchWriter(512);
       if (verdict.action === 'create') w.add(OpKind.Mkdir, src, rel, this.withChmod(st));
       this.runNow(w);
-      this.dirs.push({ src, rel, stat: this.withChmod(st), needMeta: true });
+      this.pushDir({ src, rel, stat: this.withChmod(st), needMeta: true });
     }
   }
 
@@ -795,7 +810,7 @@ class Run {
           w.add(OpKind.Mkdir, src, rel, st);
           this.runNow(w);
         }
-        this.dirs.push(record);
+        this.pushDir(record);
         const pending = anyChange(changes) || this.out.itemizeAll ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
         return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
       }
@@ -812,8 +827,25 @@ class Run {
         this.runNow(w);
       }
     }
-    this.dirs.push(record);
+    this.pushDir(record);
     return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record, pending: { verdict, line } };
+  }
+
+  private pushDir(record: DirRecord): void {
+    this.dirs.push(record);
+    if (this.overlay) this.dirRecords.set(record.rel.toString('latin1'), record);
+  }
+
+  /**
+   * Several sources: a directory an earlier root already made (or will make, under -n) here. Nothing
+   * is printed or set for it; this root's entries are walked into it, and its owner's record notes
+   * their changes.
+   */
+  private mergedFrame(src: Buffer, rel: Buffer, st: Stat, sender: FilterScope | undefined, receiver: FilterScope | undefined): Frame {
+    const destSt = this.destStat(rel);
+    const record = this.dirRecords.get(rel.toString('latin1'));
+    const destExists = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
+    return { src, rel, stat: st, destExists, sender, receiver, record, pending: undefined, merged: true };
   }
 
   /** List one source directory against its destination twin; returns the subdirectories to visit. */
@@ -860,9 +892,12 @@ class Run {
 
     // Which source names are in the transfer (filters applied); destination names that are not are
     // extraneous (deleted with --delete unless protected).
-    const kept: { name: Buffer; src: Buffer; rel: Buffer; st: Stat; dest: Stat | undefined }[] = [];
+    const kept: { name: Buffer; src: Buffer; rel: Buffer; st: Stat; dest: Stat | undefined; merged?: boolean }[] = [];
     const extraneous = new Map<string, Stat>();
     for (const x of pair.extras) extraneous.set(x.name.toString('latin1'), x.st);
+    // Several sources: what the other roots put in this directory is theirs, and never extraneous.
+    const others = this.overlay?.othersIn(this.rootIndex, dir.rel);
+    for (const name of others?.keys() ?? []) extraneous.delete(name);
     for (const e of ordered) {
       const src = joinPath(dir.src, e.name);
       const rel = joinPath(dir.rel, e.name);
@@ -872,16 +907,19 @@ class Run {
         continue;
       }
       const st = this.withChmod(e.st);
+      const occ = others?.get(e.name.toString('latin1'));
+      const role = occ ? roleOf({ root: this.rootIndex, dir: isDirEntry(e) && this.c.recursive }, occ) : 'owner';
+      if (role === 'skip') continue;
       if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
-        if (e.dest) extraneous.set(e.name.toString('latin1'), e.dest);
+        if (e.dest && !occ) extraneous.set(e.name.toString('latin1'), e.dest);
         continue;
       }
-      kept.push({ name: e.name, src, rel, st, dest: e.dest });
+      kept.push({ name: e.name, src, rel, st, dest: e.dest, ...(role === 'merged' ? { merged: true } : {}) });
     }
 
     const deleting = this.c.deleteMode !== 'none' && (mode === 'delete' || this.c.deleteMode === 'during');
     let deletedHere = 0;
-    if (deleting && dir.destExists) deletedHere = this.deleteExtraneous(dir, extraneous);
+    if (deleting && dir.destExists && !dir.merged) deletedHere = this.deleteExtraneous(dir, extraneous);
     // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
     // is restored at the end.
     if (deletedHere > 0 && dir.record) dir.record.needMeta = true;
@@ -895,6 +933,7 @@ class Run {
         next.push({
           src: k.src, rel: k.rel, stat: k.st, destExists: true,
           sender: dir.sender?.enterDir(k.rel, k.src), receiver: dir.receiver?.enterDir(k.rel), record: undefined, pending: undefined,
+          ...(k.merged ? { merged: true } : {}),
         });
       }
       return next;
@@ -918,7 +957,7 @@ class Run {
           if (f?.pending) this.emit('dir', f.pending.verdict, f.pending.line);
           continue;
         }
-        const f = this.dirFrame(k.src, k.rel, k.st, destSt, mode, undefined, undefined);
+        const f = k.merged ? this.mergedFrame(k.src, k.rel, k.st, undefined, undefined) : this.dirFrame(k.src, k.rel, k.st, destSt, mode, undefined, undefined);
         if (!f) continue;
         if (dir.record && f.pending?.verdict.action === 'create') dir.record.needMeta = true;
         if (dir.treeMode && f.destExists) {

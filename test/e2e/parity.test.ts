@@ -130,3 +130,53 @@ describeEngines((e) => {
     await differential({ engine, setup, args: ['-a', '--safe-links', '--backup-dir=../bak', '--delete', 'src/', 'dst/'], volatileDirsUnder: ['bak'] });
   });
 });
+
+/** Three source trees that share names: files, a dir in one and a file in another, nested dirs. */
+function overlapSetup(root: string): void {
+  put(root, 'd1/f', 'f from d1\n');
+  put(root, 'd1/sub/a', 'a from d1\n');
+  put(root, 'd1/sub/deep/x', 'x from d1\n');
+  put(root, 'd1/clash/in', 'clash dir from d1\n');
+  put(root, 'd1/same', 'same from d1\n');
+  put(root, 'd2/f', 'f from d2\n');
+  put(root, 'd2/sub/a', 'a from d2\n');
+  put(root, 'd2/sub/b', 'b from d2\n');
+  put(root, 'd2/sub/deep/y', 'y from d2\n');
+  put(root, 'd2/clash', 'clash file from d2\n');
+  put(root, 'd2/same', 'same from d2\n');
+  put(root, 'd3/f/in', 'f is a dir in d3\n');
+  put(root, 'd3/only3', 'only in d3\n');
+  fs.symlinkSync('elsewhere', path.join(root, 'd3/same'));
+  put(root, 'dst/extra', 'extraneous\n');
+  put(root, 'dst/sub/extra', 'extraneous\n');
+  put(root, 'dst/sub/deep/extra', 'extraneous\n');
+  put(root, 'dst/d2/old', 'kept: d2 lands here\n');
+  put(root, 'dst/f', 'old f\n');
+  fs.mkdirSync(path.join(root, 'src'));
+  for (const d of ['d1', 'd2', 'd3', 'dst']) stampTree(path.join(root, d), d === 'dst' ? 1_600_000_000 : 1_700_000_000);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+  const unchanged = ['d1', 'd2', 'd3'];
+
+  it('several sources merge: the first occurrence wins, a directory beats a file, dirs merge', async () => {
+    await differential({ engine, setup: overlapSetup, args: ['-a', 'd1/', 'd2/', 'd3/', 'dst/'], unchanged });
+    await differential({ engine, setup: overlapSetup, args: ['-a', 'd2/', 'd1/', 'dst/'], unchanged });
+    await differential({ engine, setup: overlapSetup, args: ['-a', 'd1/f', 'd2/f', 'd3/f', 'd2/same', 'd1/same', 'dst/'], unchanged, volatile: ['dst'] });
+    await differential({ engine, setup: overlapSetup, args: ['-an', 'd1/', 'd2/', 'd3/', 'dst/'], unchanged });
+  });
+
+  it('the same source given twice is copied once', async () => {
+    await differential({ engine, setup: freshSetup, args: ['-a', 'src/a.txt', 'src/a.txt', 'src/sub', 'src/sub', 'src/sub/', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: freshSetup, args: ['-aR', 'src/./sub', 'src/./sub/deep', 'src/./sub/c.txt', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: freshSetup, args: ['-aR', 'src/./sub/deep', 'src/./sub', 'src/./sub/deep/e.txt', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('--delete with several sources deletes only what none of them has', async () => {
+    for (const del of ['--delete', '--delete-before', '--delete-after']) {
+      await differential({ engine, setup: overlapSetup, args: ['-a', del, 'd1/', 'd2/', 'd3/', 'dst/'], unchanged });
+      await differential({ engine, setup: overlapSetup, args: ['-a', del, 'd1/', 'd2', 'dst/'], unchanged });
+    }
+  });
+});
