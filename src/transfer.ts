@@ -34,8 +34,10 @@ import { decide, fileType, type FileType } from './plan/decide.js';
 import { attrChanges, itemize, quickCheck, sameTime, type CheckOptions, type Changes, type Verdict } from './plan/quickcheck.js';
 import { applyChmod } from './plan/chmod.js';
 import { BackupPlan } from './plan/backup.js';
+import { unsafeSymlink } from './plan/safelinks.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
+import { Overlay, roleOf, type Role } from './plan/overlay.js';
 import { Dispatcher } from './pool/dispatcher.js';
 import { ERRNO, attrRefusedMessage, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
@@ -101,6 +103,8 @@ interface Frame {
   pending: { verdict: Verdict; line: Omit<LineInfo, 'itemize'>; local?: boolean } | undefined;
   /** --ignore-existing kept a non-directory where this directory would go: its entries all fail. */
   blocked?: boolean;
+  /** Several sources: an earlier root's directory stands here; only this root's entries are walked. */
+  merged?: boolean;
   /** --files-from "dir/": its subdirectories are made but not entered. */
   oneLevel?: boolean;
   /** Found dirty by scanTree: walk its entries, but not its existing subdirectories (scanned already). */
@@ -230,6 +234,10 @@ class Run {
   private readonly backups: BackupPlan;
   /** this.add as a plain function (what BackupPlan appends with). */
   private readonly addOp = (kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags: number): void => this.add(kind, src, rel, st, flags);
+  /** Several sources on the same destination paths (plan/overlay.ts), and the root being walked. */
+  private readonly overlay: Overlay | undefined;
+  private rootIndex = 0;
+  private readonly dirRecords = new Map<string, DirRecord>();
 
   constructor(private readonly input: TransferInput) {
     const c = (this.c = input.config);
@@ -269,10 +277,13 @@ class Run {
       isRoot: process.geteuid?.() === 0,
     };
     this.dirCheck = { ...this.check, times: c.times && !c.omitDirTimes };
-    this.pairQuery = pairQuery(c, this.check, input.filters !== undefined);
+    const engine = input.engine.name;
+    this.overlay = Overlay.of(this.plan.roots, c.recursive, (p) => scanDir(engine, p), (p) => lstatPath(engine, p));
+    // Merging needs every entry of every root: nothing is left to the native quick check.
+    this.pairQuery = pairQuery(c, this.check, input.filters !== undefined || this.overlay !== undefined);
     this.xattrFlags = (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0);
     this.treeQuery = treeQuery(c, this.pairQuery);
-    this.backups = new BackupPlan(c, this.plan.destRoot);
+    this.backups = new BackupPlan(c, this.plan.destRoot, (rel, st) => this.unsafeToBackUp(rel, st));
     this.engineOptions = {
       engine: input.engine.name,
       destRoot: this.plan.destRoot,
@@ -541,6 +552,7 @@ class Run {
 
   private async walkRoot(root: Root, mode: 'transfer' | 'delete'): Promise<void> {
     const engine = this.input.engine.name;
+    this.rootIndex = this.plan.roots.indexOf(root);
     let st = lstatPath(engine, root.src);
     if (isFailure(st)) {
       if (mode === 'transfer') this.ioError(root.src, st.errno, st.syscall, `link_stat "${showPath(root.src)}" failed`);
@@ -571,6 +583,10 @@ class Run {
     const receiver = filters?.root('receiver', this.plan.destRoot);
 
     const type = fileType(st.mode);
+    const role: Role = this.overlay
+      ? roleOf({ root: this.rootIndex, dir: type === 'dir' && this.c.recursive && !root.dirOnly }, this.overlay.othersAtPath(this.rootIndex, root.rel))
+      : 'owner';
+    if (role === 'skip') return;
     if (type === 'dir' && root.dirOnly) {
       // --files-from without -r: the listed directory is made; named with a trailing slash, its own
       // entries are copied too and its subdirectories made, but not entered (rsync's --dirs).
@@ -602,7 +618,7 @@ class Run {
     // A destination root made by this run is reported as created, as rsync does ("cd+++++++++ ./");
     // with --mkpath rsync makes the path first and then compares the root as existing.
     const rootDest = this.plan.createDest && !root.rel.length && !this.c.mkpath ? undefined : this.destStat(root.rel);
-    const frame = this.dirFrame(scanSrc, root.rel, st, rootDest, mode, sender, receiver);
+    const frame = role === 'merged' ? this.mergedFrame(scanSrc, root.rel, st, sender, receiver) : this.dirFrame(scanSrc, root.rel, st, rootDest, mode, sender, receiver);
     if (!frame) return;
     frame.sender = sender?.enterDir(root.rel, root.src);
     frame.receiver = receiver?.enterDir(root.rel);
@@ -678,7 +694,7 @@ class Run {
     for (const rel of parts) {
       // Several sources under the same directories make (and print) each one once.
       const key = rel.toString('latin1');
-      if (this.impliedDone.has(key)) continue;
+      if (this.impliedDone.has(key) || this.dirRecords.has(key)) continue;
       this.impliedDone.add(key);
       const src = Buffer.concat([srcPrefix, rel]);
       const st = lstatPath(this.input.engine.name, src);
@@ -690,7 +706,7 @@ class Run {
       const w = new BatchWriter(512);
       if (verdict.action === 'create') w.add(OpKind.Mkdir, src, rel, this.withChmod(st));
       this.runNow(w);
-      this.dirs.push({ src, rel, stat: this.withChmod(st), needMeta: true });
+      this.pushDir({ src, rel, stat: this.withChmod(st), needMeta: true });
     }
   }
 
@@ -704,7 +720,7 @@ class Run {
 
   private withChmod(st: Stat): Stat {
     if (!this.c.chmod.length) return st;
-    return { ...st, mode: applyChmod(st.mode, this.c.chmod) };
+    return { ...st, mode: applyChmod(st.mode, this.c.chmod, this.engineOptions.umask) };
   }
 
   /** One destination entry's lstat by relative path (a decision input only: ops resolve safely). */
@@ -806,7 +822,7 @@ class Run {
           w.add(OpKind.Mkdir, src, rel, st);
           this.runNow(w);
         }
-        this.dirs.push(record);
+        this.pushDir(record);
         const pending = anyChange(changes) || this.out.itemizeAll ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
         return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
       }
@@ -824,8 +840,25 @@ class Run {
         this.runNow(w);
       }
     }
-    this.dirs.push(record);
+    this.pushDir(record);
     return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record, pending: { verdict, line } };
+  }
+
+  private pushDir(record: DirRecord): void {
+    this.dirs.push(record);
+    if (this.overlay) this.dirRecords.set(record.rel.toString('latin1'), record);
+  }
+
+  /**
+   * Several sources: a directory an earlier root already made (or will make, under -n) here. Nothing
+   * is printed or set for it; this root's entries are walked into it, and its owner's record notes
+   * their changes.
+   */
+  private mergedFrame(src: Buffer, rel: Buffer, st: Stat, sender: FilterScope | undefined, receiver: FilterScope | undefined): Frame {
+    const destSt = this.destStat(rel);
+    const record = this.dirRecords.get(rel.toString('latin1'));
+    const destExists = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
+    return { src, rel, stat: st, destExists, sender, receiver, record, pending: undefined, merged: true };
   }
 
   /** List one source directory against its destination twin; returns the subdirectories to visit. */
@@ -874,9 +907,12 @@ class Run {
 
     // Which source names are in the transfer (filters applied); destination names that are not are
     // extraneous (deleted with --delete unless protected).
-    const kept: { name: Buffer; src: Buffer; rel: Buffer; st: Stat; dest: Stat | undefined }[] = [];
+    const kept: { name: Buffer; src: Buffer; rel: Buffer; st: Stat; dest: Stat | undefined; merged?: boolean }[] = [];
     const extraneous = new Map<string, Stat>();
     for (const x of pair.extras) extraneous.set(x.name.toString('latin1'), x.st);
+    // Several sources: what the other roots put in this directory is theirs, and never extraneous.
+    const others = this.overlay?.othersIn(this.rootIndex, dir.rel);
+    for (const name of others?.keys() ?? []) extraneous.delete(name);
     for (const e of ordered) {
       const src = joinPath(dir.src, e.name);
       const rel = joinPath(dir.rel, e.name);
@@ -887,16 +923,19 @@ class Run {
         continue;
       }
       const st = this.withChmod(e.st);
+      const occ = others?.get(e.name.toString('latin1'));
+      const role = occ ? roleOf({ root: this.rootIndex, dir: isDirEntry(e) && this.c.recursive }, occ) : 'owner';
+      if (role === 'skip') continue;
       if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
-        if (e.dest) extraneous.set(e.name.toString('latin1'), e.dest);
+        if (e.dest && !occ) extraneous.set(e.name.toString('latin1'), e.dest);
         continue;
       }
-      kept.push({ name: e.name, src, rel, st, dest: e.dest });
+      kept.push({ name: e.name, src, rel, st, dest: e.dest, ...(role === 'merged' ? { merged: true } : {}) });
     }
 
     const deleting = this.c.deleteMode !== 'none' && (mode === 'delete' || this.c.deleteMode === 'during');
     let deletedHere = 0;
-    if (deleting && dir.destExists) deletedHere = this.deleteExtraneous(dir, extraneous);
+    if (deleting && dir.destExists && !dir.merged) deletedHere = this.deleteExtraneous(dir, extraneous);
     // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
     // is restored at the end.
     if (deletedHere > 0 && dir.record) dir.record.needMeta = true;
@@ -910,6 +949,7 @@ class Run {
         next.push({
           src: k.src, rel: k.rel, stat: k.st, destExists: true,
           sender: dir.sender?.enterDir(k.rel, k.src), receiver: dir.receiver?.enterDir(k.rel), record: undefined, pending: undefined,
+          ...(k.merged ? { merged: true } : {}),
         });
       }
       return next;
@@ -933,7 +973,7 @@ class Run {
           if (f?.pending) this.emit('dir', f.pending.verdict, f.pending.line);
           continue;
         }
-        const f = this.dirFrame(k.src, k.rel, k.st, destSt, mode, undefined, undefined);
+        const f = k.merged ? this.mergedFrame(k.src, k.rel, k.st, undefined, undefined) : this.dirFrame(k.src, k.rel, k.st, destSt, mode, undefined, undefined);
         if (!f) continue;
         if (dir.record && f.pending?.verdict.action === 'create') dir.record.needMeta = true;
         if (dir.treeMode && f.destExists) {
@@ -1271,18 +1311,10 @@ class Run {
     return isFailure(t) ? undefined : t;
   }
 
-  /** rsync's "unsafe" symlink: absolute, or climbing above the transfer root. */
+  /** rsync's "unsafe" symlink (plan/safelinks.ts), for a source link at rel. */
   private unsafeLink(src: Buffer, rel: Buffer): boolean {
     const target = this.readlink(src);
-    if (!target) return false;
-    if (target[0] === 0x2f) return true;
-    let depth = rel.toString('latin1').split('/').length - 1;
-    for (const part of target.toString('latin1').split('/')) {
-      if (part === '..') depth--;
-      else if (part !== '.' && part !== '') depth++;
-      if (depth < 0) return true;
-    }
-    return false;
+    return target !== undefined && unsafeSymlink(target, rel);
   }
 
   /** -c under -n: compare the bytes here, read-only (a real run compares in the engines). */
@@ -1312,6 +1344,16 @@ class Run {
   }
 
   // ---- backups and deletions ----------------------------------------------------------------------
+
+  /**
+   * rsync's make_backup under --safe-links: an unsafe destination symlink (or one whose target cannot be
+   * read) is not backed up, only replaced or deleted, so a backup never preserves what --safe-links drops.
+   */
+  private unsafeToBackUp(rel: Buffer, destSt: Stat): boolean {
+    if (!this.c.safeLinks || !this.c.links || fileType(destSt.mode) !== 'link') return false;
+    const target = this.ctx?.readlinkDest(rel);
+    return !target || isFailure(target) || unsafeSymlink(target as Buffer, rel);
+  }
 
   /** Make way for a non-directory where a directory stands (rsync needs --delete or --force for a full one). */
   private removeForReplace(rel: Buffer, destSt: Stat, w: BatchWriter): void {
@@ -1390,7 +1432,7 @@ class Run {
       this.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
     }
     if (this.c.dryRun) return true;
-    if (this.c.backup && kind !== 'dir' && !this.backups.isBackupName(rel)) this.backups.insteadOfDelete(w, rel, st);
+    if (this.c.backup && kind !== 'dir' && !this.backups.isBackupName(rel) && !this.unsafeToBackUp(rel, st)) this.backups.insteadOfDelete(w, rel, st);
     else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
     return true;
   }
@@ -1429,7 +1471,7 @@ class Run {
         }
       }
       if (!this.deleteOne(childRel, cst, kind, w, print, childBackups)) empty = false;
-      else if (this.c.backup && kind !== 'dir' && !this.backups.isBackupName(childRel) && !this.backups.dir) backupsInside = true;
+      else if (this.c.backup && kind !== 'dir' && !this.backups.isBackupName(childRel) && !this.backups.dir && !this.unsafeToBackUp(childRel, cst)) backupsInside = true;
     }
     if (!empty && print) this.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
     return { empty, backupsInside };

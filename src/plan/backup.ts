@@ -20,6 +20,8 @@ export class BackupPlan {
   constructor(
     private readonly c: Config,
     private readonly destRoot: Buffer,
+    /** Entries never backed up (an unsafe destination symlink under --safe-links: rsync's make_backup). */
+    private readonly skip: (rel: Buffer, st: Stat) => boolean = () => false,
   ) {
     this.suffix = Buffer.from(c.suffix);
     if (c.backupDir !== undefined) {
@@ -47,7 +49,7 @@ export class BackupPlan {
    * up (rsync neither); 0 when no backup is made.
    */
   beforeReplace(add: AddOp, rel: Buffer, destSt: Stat): number {
-    if (!this.c.backup || this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR) return 0;
+    if (!this.c.backup || this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR || this.skip(rel, destSt)) return 0;
     add(OpKind.Backup, this.path(rel), rel, destSt, this.c.inplace ? 0 : OpFlag.BackupKeep);
     return OpFlag.AfterBackup;
   }

@@ -8,6 +8,8 @@ export interface ChmodRule {
   only?: 'D' | 'F';
   octal?: number;
   who: number; // mask of the u/g/o bits affected
+  /** No u/g/o/a was given: rsync filters the rwx bits through the umask (for +, - and =). */
+  implicit?: boolean;
   op?: '+' | '-' | '=';
   perms: string;
 }
@@ -31,7 +33,7 @@ export function parseChmod(spec: string): ChmodRule[] {
     if (!m) throw new Error(`invalid --chmod rule "${part}"`);
     let who = 0;
     for (const ch of m[1]!) who |= WHO[ch]!;
-    rules.push({ ...(only ? { only } : {}), who: who || WHO['a']!, op: m[2] as '+' | '-' | '=', perms: m[3]! });
+    rules.push({ ...(only ? { only } : {}), who: who || WHO['a']!, ...(who ? {} : { implicit: true }), op: m[2] as '+' | '-' | '=', perms: m[3]! });
   }
   return rules;
 }
@@ -54,9 +56,16 @@ export function applyChmod(mode: number, rules: ChmodRule[], umask = 0): number 
       else if (ch === 's') bits |= 0o6000;
       else if (ch === 't') bits |= 0o1000;
     }
-    // Without u/g/o/a, chmod(1) applies the umask to what is added; rsync does the same.
-    const mask = r.who === WHO['a'] ? r.who & ~umask : r.who;
-    bits &= r.who === WHO['a'] && r.op !== '-' ? mask : r.who;
+    if (r.implicit) {
+      // rsync's chmod.c: without u/g/o/a the rwx bits are filtered through the umask whatever the op,
+      // "s" means setuid only, and "=" leaves the setuid/setgid/sticky bits alone.
+      bits = (bits & 0o777 & ~umask) | (r.perms.includes('s') ? 0o4000 : 0) | (bits & 0o1000);
+      if (r.op === '+') perm |= bits;
+      else if (r.op === '-') perm &= ~bits;
+      else perm = (perm & ~0o777) | bits;
+      continue;
+    }
+    bits &= r.who;
     if (r.op === '+') perm |= bits;
     else if (r.op === '-') perm &= ~bits;
     else perm = (perm & ~r.who) | bits;

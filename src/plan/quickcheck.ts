@@ -87,8 +87,8 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
   if (o.ignoreExisting) return { action: 'skip' };
   const type = fileType(src.mode);
   if ((src.mode & S_IFMT) !== (dst.mode & S_IFMT)) {
-    // rsync replaces an entry of another type; -u still protects a newer non-directory.
-    if (o.update && type !== 'dir' && dst.mtimeSec > src.mtimeSec) return { action: 'skip' };
+    // rsync replaces an entry of another type, whatever its age: -u only protects a newer entry of the
+    // same type.
     return { action: 'create' };
   }
   const changes = attrChanges(src, dst, o);

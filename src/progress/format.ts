@@ -41,7 +41,7 @@ const commas = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** Check a format before the run: unknown escapes are a usage error, as in rsync. */
 export function validateFormat(fmt: string): string | undefined {
-  const re = /%(-?\d*'?)([a-zA-Z%])/g;
+  const re = /%('*-?\d*'*)([a-zA-Z%])/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(fmt))) {
     if (!'nfilLboMBUGpt%'.includes(m[2]!)) return `--out-format: unsupported escape %${m[2]}`;
@@ -49,8 +49,21 @@ export function validateFormat(fmt: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a format uses escape `ch` the way rsync scans for it: "%%" is a literal percent, so "%%i" is no
+ * %i (and a format without %i prints like -v, not like -i).
+ */
+export function formatHas(fmt: string, ch: string): boolean {
+  for (const m of fmt.matchAll(/%'*-?\d*'*([^'\d-]|$)/g)) {
+    if (m[1] === ch) return true;
+  }
+  return false;
+}
+
 export function formatLine(fmt: string, i: LineInfo): string {
-  return fmt.replace(/%(-?)(\d*)('?)([a-zA-Z%])/g, (_all, left: string, width: string, quote: string, ch: string) => {
+  // rsync takes the ' (thousands) modifier before or after the width.
+  return fmt.replace(/%('*)(-?)(\d*)('*)([a-zA-Z%])/g, (_all, q1: string, left: string, width: string, q2: string, ch: string) => {
+    const quote = q1 + q2;
     let v: string;
     switch (ch) {
       case '%': return '%';

@@ -4,7 +4,7 @@
 // "deleting name" under -v.
 
 import type { Config } from '../cli/config.js';
-import { formatLine, type LineInfo } from './format.js';
+import { formatHas, formatLine, type LineInfo } from './format.js';
 import { humanNum } from './numbers.js';
 import type { Reporter } from './reporter.js';
 
@@ -17,13 +17,16 @@ export interface EntryEvent extends Omit<LineInfo, 'itemize'> {
 export class Output {
   private readonly format: string | undefined;
   private readonly all: boolean;
+  private readonly itemizing: boolean;
 
   constructor(
     private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'verbose' | 'json' | 'quiet' | 'progressFiles' | 'humanReadable'>,
     private readonly reporter: Reporter,
   ) {
     this.format = c.json ? undefined : (c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined));
-    this.all = c.itemize > 1;
+    // A format without %i selects entries like -v does (rsync's stdout_format_has_i).
+    this.itemizing = this.format !== undefined && formatHas(this.format, 'i');
+    this.all = this.itemizing && c.itemize > 1;
   }
 
   /** Is anything printed per entry at all? (Lets the caller skip building lines.) */
@@ -33,14 +36,14 @@ export class Output {
 
   entry(e: EntryEvent, itemize: string | undefined): void {
     if (!this.active) return;
-    if (this.format !== undefined) {
+    if (this.itemizing) {
       if (itemize === undefined) return;
-      this.reporter.print(formatLine(this.format, { ...e, itemize }));
+      this.reporter.print(formatLine(this.format!, { ...e, itemize }));
       return;
     }
-    // -v alone: created or sent entries, and directories with changed attributes.
+    // -v, or a format without %i: created or sent entries, and directories with changed attributes.
     if (e.changed || (e.isDir && itemize !== undefined && !itemize.endsWith('         '))) {
-      this.reporter.print(formatLine('%n%L', { ...e, itemize: itemize ?? '' }));
+      this.reporter.print(formatLine(this.format ?? '%n%L', { ...e, itemize: itemize ?? '' }));
     }
   }
 

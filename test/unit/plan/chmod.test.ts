@@ -20,6 +20,13 @@ describe('--chmod', () => {
     expect(perm(applyChmod(dir | 0o644, parseChmod('a+X')))).toBe('755');
   });
 
+  it('without a who-letter the rwx bits go through the umask, as in rsync', () => {
+    expect(perm(applyChmod(dir | 0o555, parseChmod('D+w'), 0o022))).toBe('755');
+    expect(perm(applyChmod(file | 0o777, parseChmod('-w'), 0o022))).toBe('577');
+    expect(perm(applyChmod(file | 0o4700, parseChmod('=rw'), 0o022))).toBe('4644');
+    expect(perm(applyChmod(file | 0o444, parseChmod('a+w'), 0o022))).toBe('666');
+  });
+
   it('rejects nonsense', () => {
     expect(() => parseChmod('u+q')).toThrow(/invalid --chmod rule "u\+q"/);
     expect(() => parseChmod('Z755')).toThrow();

@@ -1,0 +1,182 @@
+// Differential tests against rsync 3.5 for the rsync-parity defects of issue 7: rules where arsync used to
+// do something else quietly (unsafe-symlink detection, -u across a type change, --out-format without %i,
+// --chmod without a who-letter, and the rest listed per case).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { removeTemps } from '../helpers/tree.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { clone, differential, freshSetup, put, stampTree, touchNs } from '../helpers/differential.js';
+
+afterAll(() => removeTemps());
+
+/** Links rsync calls unsafe although they never leave the tree, and ones it calls safe. */
+function dotdotSetup(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'x/f', 'x\n');
+  fs.mkdirSync(path.join(src, 'a/a/a'), { recursive: true });
+  fs.symlinkSync('a/a/a/../../../x', path.join(src, 'climb')); // ".." after a name: unsafe
+  fs.symlinkSync('x/..', path.join(src, 'tail')); // ends in "/..": unsafe
+  fs.symlinkSync('../x', path.join(src, 'a/up')); // leading "..", stays inside: safe
+  fs.symlinkSync('../../x/f', path.join(src, 'a/a/up2')); // safe
+  fs.symlinkSync('./x//f', path.join(src, 'dotted')); // safe
+  fs.symlinkSync('../../../x', path.join(src, 'a/a/out')); // climbs above the root: unsafe
+  stampTree(src);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--safe-links: any ".." after a named component is unsafe (rsync does not resolve it)', async () => {
+    await differential({ engine, setup: dotdotSetup, args: ['-a', '--safe-links', 'src/', 'dst/'] });
+    await differential({ engine, setup: dotdotSetup, args: ['-a', '--safe-links', 'src', 'dst/'], volatile: ['dst'] });
+    await differential({
+      engine,
+      // Without "tail" (x/.. is the root itself: following it recurses until ELOOP in both tools).
+      setup: (root) => {
+        dotdotSetup(root);
+        fs.rmSync(path.join(root, 'src/tail'));
+        touchNs([[path.join(root, 'src'), '1700000000.5']]);
+      },
+      args: ['-a', '--copy-unsafe-links', 'src/', 'dst/'],
+      after: ({ B }) => expect(fs.lstatSync(path.join(B, 'dst/climb')).isDirectory()).toBe(true),
+    });
+  });
+
+  it('-u replaces a newer destination entry of another type (a type change always updates)', async () => {
+    await differential({
+      engine,
+      setup: (root) => {
+        const src = path.join(root, 'src');
+        const dst = path.join(root, 'dst');
+        put(src, 'was-link', 'now a file\n');
+        put(src, 'was-file/inner', 'now a dir\n');
+        put(src, 'same-type', 'older file\n');
+        put(dst, 'same-type', 'newer file stays\n');
+        put(dst, 'was-file', 'a newer file\n');
+        fs.mkdirSync(dst, { recursive: true });
+        fs.symlinkSync('somewhere', path.join(dst, 'was-link'));
+        stampTree(src, 1_600_000_000);
+        stampTree(dst, 1_800_000_000);
+      },
+      args: ['-au', 'src/', 'dst/'],
+      after: ({ B }) => {
+        expect(fs.readFileSync(path.join(B, 'dst/was-link'), 'utf8')).toBe('now a file\n');
+        expect(fs.readFileSync(path.join(B, 'dst/same-type'), 'utf8')).toBe('newer file stays\n');
+      },
+    });
+  });
+
+  it("--out-format='%%i %n' is a literal %i, so it prints like -v, not like -i", async () => {
+    const setup = (root: string): void => {
+      freshSetup(root);
+      const src = path.join(root, 'src');
+      clone(src, path.join(root, 'dst'));
+      fs.chmodSync(path.join(src, 'a.txt'), 0o600); // an attribute-only change: -i shows it, -v does not
+      put(src, 'new.txt', 'new\n');
+      touchNs([[path.join(src, 'new.txt'), '1700000000.5']]);
+    };
+    for (const fmt of ['%%i %n', '%n%L', '%i|%n', "%'-12i%n"]) {
+      await differential({ engine, setup, args: ['-a', `--out-format=${fmt}`, 'src/', 'dst/'], noItemize: true, volatile: ['dst'] });
+    }
+  });
+
+  it('--chmod without a who-letter filters the bits through the umask (D+w, F-w, F=rw, a+w)', async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      put(src, 'd/f', 'f\n', 0o444);
+      put(src, 'g', 'g\n', 0o777);
+      fs.chmodSync(path.join(src, 'd'), 0o555);
+      stampTree(src);
+    };
+    for (const rule of ['D+w', 'F-w,D-x', 'F=rw,Dg=rx', 'a+w', 'u+w,F+x']) {
+      await differential({ engine, setup, args: ['-a', `--chmod=${rule}`, 'src/', 'dst/'] });
+    }
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--safe-links --backup: an unsafe destination symlink is replaced or deleted, never backed up', async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      const dst = path.join(root, 'dst');
+      put(src, 'abs', 'now a file\n');
+      put(src, 'dotdot', 'now a file\n');
+      put(src, 'sub/gone/.keep', '');
+      fs.symlinkSync('new-target', path.join(src, 'safe'));
+      fs.mkdirSync(path.join(dst, 'sub/gone'), { recursive: true });
+      fs.symlinkSync('/etc/hostname', path.join(dst, 'abs'));
+      fs.symlinkSync('a/../b', path.join(dst, 'dotdot'));
+      fs.symlinkSync('old-target', path.join(dst, 'safe'));
+      fs.symlinkSync('../../../escape', path.join(dst, 'sub/gone/extra-unsafe'));
+      fs.symlinkSync('.keep', path.join(dst, 'sub/gone/extra-safe'));
+      stampTree(src);
+      stampTree(dst, 1_650_000_000);
+    };
+    await differential({
+      engine,
+      setup,
+      args: ['-a', '--safe-links', '--backup', '--delete', 'src/', 'dst/'],
+      // --backup without --backup-dir implies -O in rsync: directories keep the time of the run.
+      volatileDirsUnder: ['dst'],
+      after: ({ B }) => {
+        expect(fs.existsSync(path.join(B, 'dst/abs~'))).toBe(false);
+        expect(fs.readlinkSync(path.join(B, 'dst/safe~'))).toBe('old-target');
+      },
+    });
+    await differential({ engine, setup, args: ['-a', '--safe-links', '--backup-dir=../bak', '--delete', 'src/', 'dst/'], volatileDirsUnder: ['bak'] });
+  });
+});
+
+/** Three source trees that share names: files, a dir in one and a file in another, nested dirs. */
+function overlapSetup(root: string): void {
+  put(root, 'd1/f', 'f from d1\n');
+  put(root, 'd1/sub/a', 'a from d1\n');
+  put(root, 'd1/sub/deep/x', 'x from d1\n');
+  put(root, 'd1/clash/in', 'clash dir from d1\n');
+  put(root, 'd1/same', 'same from d1\n');
+  put(root, 'd2/f', 'f from d2\n');
+  put(root, 'd2/sub/a', 'a from d2\n');
+  put(root, 'd2/sub/b', 'b from d2\n');
+  put(root, 'd2/sub/deep/y', 'y from d2\n');
+  put(root, 'd2/clash', 'clash file from d2\n');
+  put(root, 'd2/same', 'same from d2\n');
+  put(root, 'd3/f/in', 'f is a dir in d3\n');
+  put(root, 'd3/only3', 'only in d3\n');
+  fs.symlinkSync('elsewhere', path.join(root, 'd3/same'));
+  put(root, 'dst/extra', 'extraneous\n');
+  put(root, 'dst/sub/extra', 'extraneous\n');
+  put(root, 'dst/sub/deep/extra', 'extraneous\n');
+  put(root, 'dst/d2/old', 'kept: d2 lands here\n');
+  put(root, 'dst/f', 'old f\n');
+  fs.mkdirSync(path.join(root, 'src'));
+  for (const d of ['d1', 'd2', 'd3', 'dst']) stampTree(path.join(root, d), d === 'dst' ? 1_600_000_000 : 1_700_000_000);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+  const unchanged = ['d1', 'd2', 'd3'];
+
+  it('several sources merge: the first occurrence wins, a directory beats a file, dirs merge', async () => {
+    await differential({ engine, setup: overlapSetup, args: ['-a', 'd1/', 'd2/', 'd3/', 'dst/'], unchanged });
+    await differential({ engine, setup: overlapSetup, args: ['-a', 'd2/', 'd1/', 'dst/'], unchanged });
+    await differential({ engine, setup: overlapSetup, args: ['-a', 'd1/f', 'd2/f', 'd3/f', 'd2/same', 'd1/same', 'dst/'], unchanged, volatile: ['dst'] });
+    await differential({ engine, setup: overlapSetup, args: ['-an', 'd1/', 'd2/', 'd3/', 'dst/'], unchanged });
+  });
+
+  it('the same source given twice is copied once', async () => {
+    await differential({ engine, setup: freshSetup, args: ['-a', 'src/a.txt', 'src/a.txt', 'src/sub', 'src/sub', 'src/sub/', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: freshSetup, args: ['-aR', 'src/./sub', 'src/./sub/deep', 'src/./sub/c.txt', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: freshSetup, args: ['-aR', 'src/./sub/deep', 'src/./sub', 'src/./sub/deep/e.txt', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('--delete with several sources deletes only what none of them has', async () => {
+    for (const del of ['--delete', '--delete-before', '--delete-after']) {
+      await differential({ engine, setup: overlapSetup, args: ['-a', del, 'd1/', 'd2/', 'd3/', 'dst/'], unchanged });
+      await differential({ engine, setup: overlapSetup, args: ['-a', del, 'd1/', 'd2', 'dst/'], unchanged });
+    }
+  });
+});
