@@ -40,6 +40,7 @@ import { ERRNO, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
 import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
+import { AltDests, type Twin } from './alt-dest.js';
 import type { LineInfo } from './progress/format.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
@@ -221,7 +222,7 @@ class Run {
   private readonly started = performance.now();
   private ioWarningShown = false;
   private rootDev = 0;
-  private readonly altDirs: { kind: 'link' | 'compare' | 'copy'; dir: Buffer }[];
+  private readonly alt: AltDests;
   private readonly backupDir: Buffer | undefined;
 
   constructor(private readonly input: TransferInput) {
@@ -277,14 +278,10 @@ class Run {
       counters: this.counters,
     };
     this.hardLinks = c.hardLinks;
-    // Alternate destination directories are relative to the destination, as in rsync.
+    // The backup directory is relative to the destination, as in rsync.
     const underDest = (d: string): Buffer =>
       Buffer.from(isAbsolute(d) ? d : resolvePath(this.plan.destRoot.toString('latin1'), d), 'latin1');
-    this.altDirs = [
-      ...c.compareDest.map((d) => ({ kind: 'compare' as const, dir: underDest(d) })),
-      ...c.copyDest.map((d) => ({ kind: 'copy' as const, dir: underDest(d) })),
-      ...c.linkDest.map((d) => ({ kind: 'link' as const, dir: underDest(d) })),
-    ];
+    this.alt = new AltDests(input.engine.name, this.check);
     this.backupDir = c.backupDir !== undefined ? underDest(c.backupDir) : undefined;
     input.abort.onAbort = () => Atomics.store(this.counters, Counter.Abort, 1n);
   }
@@ -296,12 +293,8 @@ class Run {
   async go(): Promise<RunTotals> {
     const c = this.c;
     const started = performance.now();
-    for (const a of this.altDirs) {
-      if (isFailure(lstatPath(this.input.engine.name, a.dir))) {
-        this.reporter.error(`--${a.kind}-dest arg does not exist: ${showPath(a.dir)}`);
-      }
-    }
     if (this.plan.createDest) this.makeDestRoot();
+    this.alt.resolve(c, this.plan.destRoot, (m) => this.reporter.error(m));
     if (!c.dryRun || this.destRootExists()) this.ctx = openContext(this.engineOptions);
     if (!c.dryRun && this.ctx) {
       const ctx = this.ctx;
@@ -780,24 +773,21 @@ class Run {
     );
     const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink };
     const line = this.lineFor(rel, src, st, 'dir');
-    if (verdict.action === 'create' && this.altDirs.length && !destSt) {
+    const alt = verdict.action === 'create' && !destSt ? this.alt.dirTwin(rel) : undefined;
+    if (alt) {
       // rsync's try_dests_non for a directory: a twin in an alternate directory turns "cd+++++++++"
       // into "cd" plus what differs from it, or into silence when nothing does.
-      for (const a of this.altDirs) {
-        const alt = lstatPath(this.input.engine.name, joinPath(a.dir, rel));
-        if (isFailure(alt) || fileType(alt.mode) !== 'dir') continue;
-        const changes = attrChanges(st, alt, this.dirCheck);
-        record.needMeta = true;
-        this.totals.created.dir++;
-        if (!this.c.dryRun && rel.length) {
-          const w = new BatchWriter(512);
-          w.add(OpKind.Mkdir, src, rel, st);
-          this.runNow(w);
-        }
-        this.dirs.push(record);
-        const pending = anyChange(changes) || this.out.itemizeAll ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
-        return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
+      const changes = attrChanges(st, alt, this.dirCheck);
+      record.needMeta = true;
+      this.totals.created.dir++;
+      if (!this.c.dryRun && rel.length) {
+        const w = new BatchWriter(512);
+        w.add(OpKind.Mkdir, src, rel, st);
+        this.runNow(w);
       }
+      this.dirs.push(record);
+      const pending = anyChange(changes) || this.out.itemizeAll ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
+      return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
     }
     if (verdict.action === 'create') {
       this.totals.created.dir++;
@@ -1043,7 +1033,7 @@ class Run {
 
     // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
     // --link-dest, has in another version).
-    if (this.altDirs.length && (kind === 'reg' || kind === 'link') && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
+    if (this.alt.any && (kind === 'reg' || kind === 'link') && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
       const done = await this.tryAltDirs(m, kind, line, target);
       if (done !== undefined) return done;
     }
@@ -1091,7 +1081,7 @@ class Run {
   }
 
   /** Queue the op that makes `m` on the destination (a copy, a symlink, a special). */
-  private async queueCopy(m: Member, kind: FileType, verdict: Verdict, flagsIn: number, from?: Buffer): Promise<boolean> {
+  private async queueCopy(m: Member, kind: FileType, verdict: Verdict, flagsIn: number, from?: Twin): Promise<boolean> {
     const c = this.c;
     const { src, rel, st, destSt } = m;
     let flags = flagsIn;
@@ -1114,7 +1104,7 @@ class Run {
     if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
     // A big file goes alone so that it does not hold up a batch of small ones.
     if (op === OpKind.File && st.size >= BATCH_BYTES) await this.flush();
-    if (from) this.add(op, from, rel, { ...st, ino: 0, dev: 0 }, flags);
+    if (from) this.add(op, from.path, rel, { ...st, ino: 0, dev: 0 }, flags);
     else this.add(op, src, rel, st, flags);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
@@ -1128,22 +1118,7 @@ class Run {
   private async tryAltDirs(m: Member, kind: FileType, line: Omit<LineInfo, 'itemize'>, target?: Buffer): Promise<boolean | undefined> {
     const c = this.c;
     const exists = m.destSt !== undefined;
-    let best: { path: Buffer; st: Stat; level: number } | undefined;
-    for (const a of this.altDirs) {
-      const path = joinPath(a.dir, m.rel);
-      const alt = lstatPath(this.input.engine.name, path);
-      if (isFailure(alt) || (alt.mode & S_IFMT) !== (m.st.mode & S_IFMT)) continue;
-      let level = 1;
-      if (kind === 'reg') {
-        if (m.st.size === alt.size && sameTime(m.st, alt, this.check)) level = 2;
-      } else {
-        const t = this.readlink(path);
-        if (t && target && t.equals(target)) level = 2;
-      }
-      if (level === 2 && !anyChange(attrChanges(m.st, alt, { ...this.check, times: this.check.times && kind !== 'link' }))) level = 3;
-      if (!best || level > best.level) best = { path, st: alt, level };
-      if (level === 3) break;
-    }
+    const best = this.alt.best(m.rel, m.st, kind, target, (p) => this.readlink(p));
     if (!best) return undefined;
     // The destination has another version: only an exact --link-dest match replaces it.
     if (exists && (best.level !== 3 || !c.linkDest.length || kind !== 'reg')) return undefined;
@@ -1174,7 +1149,7 @@ class Run {
     if (alt.level >= 2) {
       // A local copy of the alternate entry (attributes from the source): "cf" with what differs.
       this.emitLocal(kind, { action: 'attrs', changes: changesVsAlt() }, line);
-      return this.queueCopy(m, kind, { action: 'create' }, m.flags, kind === 'reg' ? alt.path : undefined);
+      return this.queueCopy(m, kind, { action: 'create' }, m.flags, kind === 'reg' ? alt : undefined);
     }
     // Only the name matched: a normal transfer, itemized against the alternate entry.
     this.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
