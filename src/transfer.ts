@@ -7,7 +7,7 @@
 // last, deepest first, so writing into a directory never leaves its mtime wrong.
 
 import { statSync, lstatSync, unlinkSync, mkdirSync, openSync, readSync, closeSync, constants as FS } from 'node:fs';
-import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
 import { BatchWriter, readBatch } from './engine/batch.js';
@@ -43,6 +43,7 @@ import { ERRNO, attrRefusedMessage, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
 import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
+import { AltDests, type Twin } from './alt-dest.js';
 import type { LineInfo } from './progress/format.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
@@ -230,7 +231,7 @@ class Run {
   /** Source errors met by a --delete-before/-after walk (reported by the transfer walk, not there). */
   private deleteWalkErrors = 0;
   private rootDev = 0;
-  private readonly altDirs: { kind: 'link' | 'compare' | 'copy'; dir: Buffer }[];
+  private readonly alt: AltDests;
   private readonly backups: BackupPlan;
   /** this.add as a plain function (what BackupPlan appends with). */
   private readonly addOp = (kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags: number): void => this.add(kind, src, rel, st, flags);
@@ -297,14 +298,7 @@ class Run {
       counters: this.counters,
     };
     this.hardLinks = c.hardLinks;
-    // Alternate destination directories are relative to the destination, as in rsync.
-    const underDest = (d: string): Buffer =>
-      Buffer.from(isAbsolute(d) ? d : resolvePath(this.plan.destRoot.toString('latin1'), d), 'latin1');
-    this.altDirs = [
-      ...c.compareDest.map((d) => ({ kind: 'compare' as const, dir: underDest(d) })),
-      ...c.copyDest.map((d) => ({ kind: 'copy' as const, dir: underDest(d) })),
-      ...c.linkDest.map((d) => ({ kind: 'link' as const, dir: underDest(d) })),
-    ];
+    this.alt = new AltDests(input.engine.name, this.check);
     input.abort.onAbort = () => Atomics.store(this.counters, Counter.Abort, 1n);
   }
 
@@ -315,12 +309,8 @@ class Run {
   async go(): Promise<RunTotals> {
     const c = this.c;
     const started = performance.now();
-    for (const a of this.altDirs) {
-      if (isFailure(lstatPath(this.input.engine.name, a.dir))) {
-        this.reporter.error(`--${a.kind}-dest arg does not exist: ${showPath(a.dir)}`);
-      }
-    }
     if (this.plan.createDest) this.makeDestRoot();
+    this.alt.resolve(c, this.plan.destRoot, (m) => this.reporter.error(m));
     if (!c.dryRun || this.destRootExists()) this.ctx = openContext(this.engineOptions);
     if (!c.dryRun && this.ctx) {
       const ctx = this.ctx;
@@ -808,24 +798,21 @@ class Run {
     );
     const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink };
     const line = this.lineFor(rel, src, st, 'dir');
-    if (verdict.action === 'create' && this.altDirs.length && !destSt) {
+    const alt = verdict.action === 'create' && !destSt ? this.alt.dirTwin(rel) : undefined;
+    if (alt) {
       // rsync's try_dests_non for a directory: a twin in an alternate directory turns "cd+++++++++"
       // into "cd" plus what differs from it, or into silence when nothing does.
-      for (const a of this.altDirs) {
-        const alt = lstatPath(this.input.engine.name, joinPath(a.dir, rel));
-        if (isFailure(alt) || fileType(alt.mode) !== 'dir') continue;
-        const changes = attrChanges(st, alt, this.dirCheck);
-        record.needMeta = true;
-        this.totals.created.dir++;
-        if (!this.c.dryRun && rel.length) {
-          const w = new BatchWriter(512);
-          w.add(OpKind.Mkdir, src, rel, st);
-          this.runNow(w);
-        }
-        this.pushDir(record);
-        const pending = anyChange(changes) || this.out.itemizeAll ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
-        return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
+      const changes = attrChanges(st, alt, this.dirCheck);
+      record.needMeta = true;
+      this.totals.created.dir++;
+      if (!this.c.dryRun && rel.length) {
+        const w = new BatchWriter(512);
+        w.add(OpKind.Mkdir, src, rel, st);
+        this.runNow(w);
       }
+      this.pushDir(record);
+      const pending = anyChange(changes) || this.out.itemizeAll ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
+      return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
     }
     if (verdict.action === 'create') {
       this.totals.created.dir++;
@@ -1099,7 +1086,7 @@ class Run {
 
     // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
     // --link-dest, has in another version).
-    if (this.altDirs.length && (kind === 'reg' || kind === 'link') && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
+    if (this.alt.any && (kind === 'reg' || kind === 'link') && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
       const done = await this.tryAltDirs(m, kind, line, target);
       if (done !== undefined) return done;
     }
@@ -1147,7 +1134,7 @@ class Run {
   }
 
   /** Queue the op that makes `m` on the destination (a copy, a symlink, a special). */
-  private async queueCopy(m: Member, kind: FileType, verdict: Verdict, flagsIn: number, from?: Buffer): Promise<boolean> {
+  private async queueCopy(m: Member, kind: FileType, verdict: Verdict, flagsIn: number, from?: Twin): Promise<boolean> {
     const c = this.c;
     const { src, rel, st, destSt } = m;
     let flags = flagsIn;
@@ -1170,7 +1157,7 @@ class Run {
     }
     const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
     if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
-    if (from) this.add(op, from, rel, { ...st, ino: 0, dev: 0 }, flags);
+    if (from) this.add(op, from.path, rel, { ...st, ino: 0, dev: 0 }, flags);
     else this.add(op, src, rel, st, flags);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
@@ -1184,22 +1171,7 @@ class Run {
   private async tryAltDirs(m: Member, kind: FileType, line: Omit<LineInfo, 'itemize'>, target?: Buffer): Promise<boolean | undefined> {
     const c = this.c;
     const exists = m.destSt !== undefined;
-    let best: { path: Buffer; st: Stat; level: number } | undefined;
-    for (const a of this.altDirs) {
-      const path = joinPath(a.dir, m.rel);
-      const alt = lstatPath(this.input.engine.name, path);
-      if (isFailure(alt) || (alt.mode & S_IFMT) !== (m.st.mode & S_IFMT)) continue;
-      let level = 1;
-      if (kind === 'reg') {
-        if (m.st.size === alt.size && sameTime(m.st, alt, this.check)) level = 2;
-      } else {
-        const t = this.readlink(path);
-        if (t && target && t.equals(target)) level = 2;
-      }
-      if (level === 2 && !anyChange(attrChanges(m.st, alt, { ...this.check, times: this.check.times && kind !== 'link' }))) level = 3;
-      if (!best || level > best.level) best = { path, st: alt, level };
-      if (level === 3) break;
-    }
+    const best = this.alt.best(m.rel, m.st, kind, target, (p) => this.readlink(p));
     if (!best) return undefined;
     // The destination has another version: only an exact --link-dest match replaces it.
     if (exists && (best.level !== 3 || !c.linkDest.length || kind !== 'reg')) return undefined;
@@ -1230,7 +1202,7 @@ class Run {
     if (alt.level >= 2) {
       // A local copy of the alternate entry (attributes from the source): "cf" with what differs.
       this.emitLocal(kind, { action: 'attrs', changes: changesVsAlt() }, line);
-      return this.queueCopy(m, kind, { action: 'create' }, m.flags, kind === 'reg' ? alt.path : undefined);
+      return this.queueCopy(m, kind, { action: 'create' }, m.flags, kind === 'reg' ? alt : undefined);
     }
     // Only the name matched: a normal transfer, itemized against the alternate entry.
     this.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);

@@ -85,6 +85,8 @@ export interface Config {
   copyLinks: boolean;
   safeLinks: boolean;
   copyUnsafeLinks: boolean;
+  /** --insecure-links: operator-given paths may pass through anyone's symlinks (rsync 3.5 opt-out). */
+  insecureLinks: boolean;
   keepDirlinks: boolean;
   /** -O, or implied by --backup without --backup-dir (backups move directory mtimes), as in rsync. */
   omitDirTimes: boolean;

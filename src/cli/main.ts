@@ -11,8 +11,10 @@ import type { EngineSelection } from '../engine/index.js';
 import { Counter } from '../engine/types.js';
 import { createReporter } from '../progress/reporter.js';
 import { statsLines } from '../progress/stats.js';
-import { Exit, FileSelectError, UsageError, exitMessage, type FsError } from '../util/errors.js';
+import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
 import { setAbortHandler } from './signals.js';
+import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
+import { resolve as resolvePath } from 'node:path';
 import { FilterError, FilterList } from '../plan/filter.js';
 import { VERSION } from './options.js';
 import { setEightBitOutput } from '../util/names.js';
@@ -52,7 +54,12 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   let filters: FilterList | undefined;
   try {
     if (c.filters.length || c.cvsExclude) {
-      filters = FilterList.fromOptions(c.filters, { cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded });
+      filters = FilterList.fromOptions(c.filters, {
+        cvsExclude: c.cvsExclude,
+        deleteExcluded: c.deleteExcluded,
+        insecureLinks: c.insecureLinks,
+        onRefusal: (m) => io.err.write(`arsync: ${m}\n`),
+      });
     }
   } catch (err) {
     if (err instanceof FilterError) {
@@ -78,6 +85,12 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
       return finish(io, Exit.FileIO);
     }
     throw err;
+  }
+
+  const refused = refuseUntrustedPaths(c, resolved.plan.destRoot);
+  if (refused) {
+    io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\narsync: ${refused.message}\n`);
+    return finish(io, refused.code);
   }
 
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress, ...io });
@@ -134,6 +147,25 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     io.err.write(`Deletions stopped due to --max-delete limit (${totals.deleteSkipped} skipped)\n`);
   }
   return code === Exit.Ok ? code : finish(io, code);
+}
+
+/**
+ * rsync 3.5's operator-path rule for the destination and --backup-dir, before anything is written:
+ * the destination exits 3 as rsync's failed change_dir does, the backup directory 11 as its failed
+ * backup does (rsync finds out only at the first backup; here nothing is touched first).
+ */
+function refuseUntrustedPaths(c: Config, destRoot: Buffer): { message: string; code: number } | undefined {
+  const o = { insecure: c.insecureLinks };
+  if (!resolveOperatorPath(destRoot, o).ok) {
+    return { message: `change_dir "${showPath(destRoot)}" failed: ${ELOOP_TEXT}`, code: Exit.FileSelect };
+  }
+  if (c.backupDir !== undefined) {
+    const dir = Buffer.from(resolvePath(destRoot.toString('latin1'), c.backupDir), 'latin1');
+    if (!resolveOperatorPath(dir, o).ok) {
+      return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO };
+    }
+  }
+  return undefined;
 }
 
 function jsonSummary(

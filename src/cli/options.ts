@@ -147,6 +147,8 @@ function buildProgram(filters: FilterItem[]): Command {
     .option('-L, --copy-links', 'copy what symlinks point to, not the links')
     .option('--safe-links', 'ignore symlinks that point outside the tree')
     .option('--copy-unsafe-links', 'copy what unsafe symlinks point to')
+    .option('--insecure-links', 'follow symlinks owned by other users in operator-given paths (destination, --*-dest, --backup-dir, rule files)')
+    .option('--no-insecure-links', 'turn off --insecure-links')
     .option('-O, --omit-dir-times', "don't set directories' modification times")
     .option('-K, --keep-dirlinks', 'treat symlinked directories on the destination as directories')
     .option('--remove-source-files', 'remove transferred files (not directories) from the source')
@@ -328,6 +330,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     copyLinks: Boolean(o['copyLinks']),
     safeLinks: Boolean(o['safeLinks']),
     copyUnsafeLinks: Boolean(o['copyUnsafeLinks']),
+    insecureLinks: Boolean(o['insecureLinks']),
     keepDirlinks: Boolean(o['keepDirlinks']),
     omitDirTimes: Boolean(o['omitDirTimes']) || ((Boolean(o['backup']) || backupDir !== undefined) && backupDir === undefined),
     removeSourceFiles: Boolean(o['removeSourceFiles']),

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { Exit, showPath } from '../util/errors.js';
 import { hasWildcards, litmatchWhere, wildmatchWhere } from './glob.js';
+import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
 
 /** The items the CLI collected, in command-line order. */
 export interface FilterItem {
@@ -38,6 +39,10 @@ export interface FilterOptions {
   env?: Record<string, string | undefined>;
   /** Source of `--exclude-from=-` (default: read fd 0 to its end). */
   readStdin?: () => Buffer;
+  /** --insecure-links: rule files may be read through anyone's symlinks (see operator-path.ts). */
+  insecureLinks?: boolean;
+  /** Told when a rule file that is not fatal to miss (a per-directory one) was refused as untrusted. */
+  onRefusal?: (message: string) => void;
 }
 
 /** Which side of the transfer a question is about. */
@@ -63,6 +68,9 @@ export class FilterError extends Error {
     super(message);
   }
 }
+
+/** A rule file behind a symlink that another user owns (operator-path.ts). */
+class UntrustedPath extends Error {}
 
 // Rule flags, named after rsync's FILTRULE_* bits so the logic can be checked against exclude.c.
 const F = {
@@ -185,8 +193,12 @@ export class FilterList {
   private readonly cwd: string;
   private readonly env: Record<string, string | undefined>;
   private readonly readStdin: () => Buffer;
+  private readonly insecureLinks: boolean;
+  private readonly onRefusal: (message: string) => void;
 
   private constructor(opts: FilterOptions) {
+    this.insecureLinks = Boolean(opts.insecureLinks);
+    this.onRefusal = opts.onRefusal ?? (() => {});
     this.deleteExcluded = Boolean(opts.deleteExcluded);
     this.cwd = latin1(opts.cwd ?? process.cwd());
     this.env = opts.env ?? process.env;
@@ -280,8 +292,9 @@ export class FilterList {
     const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source: filePath };
     let data: Buffer;
     try {
-      data = fs.readFileSync(Buffer.from(filePath, 'latin1'));
-    } catch {
+      data = this.readRuleFile(filePath);
+    } catch (err) {
+      if (err instanceof UntrustedPath) this.onRefusal(UNTRUSTED_SYMLINK);
       return target;
     }
     this.parseBuffer(target, data, merge.flags, X.ANCHORED2ABS, active);
@@ -559,9 +572,11 @@ export class FilterList {
       data = this.readStdin();
     } else {
       try {
-        data = fs.readFileSync(Buffer.from(nodePath.resolve(this.cwd, name), 'latin1'));
+        data = this.readRuleFile(nodePath.resolve(this.cwd, name));
       } catch (err) {
         if (!(xflags & X.FATAL_ERRORS)) return;
+        const what = `failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${shown(name)}`;
+        if (err instanceof UntrustedPath) this.fail(`${UNTRUSTED_SYMLINK}\narsync: ${what}: ${ELOOP_TEXT}`, Exit.FileIO);
         const e = err as NodeJS.ErrnoException;
         const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
         const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : (e.code ?? e.message);
@@ -579,6 +594,13 @@ export class FilterList {
       this.depth--;
     }
     if (sub.inheritedCleared) target.inheritedCleared = true;
+  }
+
+  /** A rule file's bytes, read through the operator-path rule (throws UntrustedPath on a refusal). */
+  private readRuleFile(absPath: string): Buffer {
+    const at = resolveOperatorPath(Buffer.from(absPath, 'latin1'), { insecure: this.insecureLinks });
+    if (!at.ok) throw new UntrustedPath();
+    return fs.readFileSync(at.path);
   }
 
   /** Split a file's bytes into lines (or words for `w`/-C lists) and parse each one. */

@@ -11,6 +11,7 @@ import type { Config } from '../cli/config.js';
 import { ERRNO, FileSelectError, UsageError, fsError, showPath } from '../util/errors.js';
 import { baseName, dirName, hasTrailingSlash } from '../util/names.js';
 import { S_IFDIR, S_IFMT, type Stat } from '../engine/types.js';
+import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
 
 export interface Root {
   /** Source path as given (bytes), without trailing slashes unless it is "/". */
@@ -117,8 +118,15 @@ function readFilesFrom(c: Config): Buffer[] {
   const base = c.sources[0]!;
   let text: Buffer;
   try {
-    text = c.filesFrom === '-' ? readFileSync(0) : readFileSync(c.filesFrom!);
+    if (c.filesFrom === '-') {
+      text = readFileSync(0);
+    } else {
+      const at = resolveOperatorPath(Buffer.from(c.filesFrom!), { insecure: c.insecureLinks });
+      if (!at.ok) throw new UsageError(`${UNTRUSTED_SYMLINK}\narsync: failed to open files-from file ${c.filesFrom}: ${ELOOP_TEXT}`);
+      text = readFileSync(at.path);
+    }
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new UsageError(`failed to open files-from file ${c.filesFrom}: ${e.message}`);
   }

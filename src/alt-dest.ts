@@ -1,0 +1,118 @@
+// The --compare-dest / --copy-dest / --link-dest directories (rsync's basis dirs): where they are, and
+// which twin of an entry they hold and how well it matches (rsync's try_dests_reg / try_dests_non).
+// Each directory is an operator path (operator-path.ts).
+
+import { resolve as resolvePath } from 'node:path';
+import type { Config } from './cli/config.js';
+import { isFailure, lstatPath } from './engine/index.js';
+import { S_IFDIR, S_IFMT, type EngineName, type Stat } from './engine/types.js';
+import type { FileType } from './plan/decide.js';
+import { resolveOperatorPath, UNTRUSTED_SYMLINK } from './plan/operator-path.js';
+import { attrChanges, sameTime, type CheckOptions, type Changes } from './plan/quickcheck.js';
+import { showPath } from './util/errors.js';
+import { joinPath } from './util/names.js';
+
+export type AltKind = 'compare' | 'copy' | 'link';
+
+/**
+ * How well a twin matches (rsync's match_level): 1 same type, 2 same data too (size and mtime, or
+ * symlink target), 3 same preserved attributes too.
+ */
+export interface Twin {
+  path: Buffer;
+  st: Stat;
+  level: 1 | 2 | 3;
+}
+
+interface AltDir {
+  kind: AltKind;
+  /** Absolute, with no symlink in it (resolved once, at start). */
+  dir: Buffer;
+}
+
+const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
+
+export class AltDests {
+  private readonly dirs: AltDir[] = [];
+
+  constructor(
+    private readonly engine: EngineName,
+    private readonly check: CheckOptions,
+  ) {}
+
+  /**
+   * Resolve the directories (relative ones from the destination, as in rsync; called once the
+   * destination exists), each through the operator-path rule: one behind another user's symlink is
+   * not used at all (rsync refuses every lookup in it, so the files are transferred normally), and
+   * the refusal is reported.
+   */
+  resolve(c: Config, destRoot: Buffer, report: (message: string) => void): void {
+    const given: { kind: AltKind; arg: string }[] = [
+      ...c.compareDest.map((arg) => ({ kind: 'compare' as const, arg })),
+      ...c.copyDest.map((arg) => ({ kind: 'copy' as const, arg })),
+      ...c.linkDest.map((arg) => ({ kind: 'link' as const, arg })),
+    ];
+    for (const { kind, arg } of given) {
+      const raw = Buffer.from(arg);
+      // Joined, not normalized: ".." is taken physically, as rsync's walk does. Under -n the
+      // destination may not exist, and then only the lexical reading can find the directory.
+      const path = raw[0] === 0x2f ? raw : joinPath(destRoot, raw);
+      let at = resolveOperatorPath(path, { insecure: c.insecureLinks });
+      if (at.ok && !at.exists) {
+        const lexical = resolveOperatorPath(Buffer.from(resolvePath(path.toString('latin1')), 'latin1'), { insecure: c.insecureLinks });
+        if (!lexical.ok || lexical.exists) at = lexical;
+      }
+      if (!at.ok) {
+        report(UNTRUSTED_SYMLINK);
+        report(`--${kind}-dest arg not used: ${showPath(path)}`);
+        continue;
+      }
+      if (!at.exists || isFailure(lstatPath(this.engine, at.path))) report(`--${kind}-dest arg does not exist: ${showPath(path)}`);
+      this.dirs.push({ kind, dir: at.path });
+    }
+  }
+
+  get any(): boolean {
+    return this.dirs.length > 0;
+  }
+
+  /** A directory's twin in the first alternate directory that has one (rsync's try_dests_non). */
+  dirTwin(rel: Buffer): Stat | undefined {
+    for (const a of this.dirs) {
+      const st = this.lstat(a, rel);
+      if (st && (st.mode & S_IFMT) === S_IFDIR) return st;
+    }
+    return undefined;
+  }
+
+  /**
+   * The best twin of a file or symlink (the first with the highest level). `target`: the source
+   * symlink's target.
+   */
+  best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined): Twin | undefined {
+    let best: Twin | undefined;
+    const check = { ...this.check, times: this.check.times && kind !== 'link' };
+    for (const a of this.dirs) {
+      const alt = this.lstat(a, rel);
+      if (!alt || (alt.mode & S_IFMT) !== (st.mode & S_IFMT)) continue;
+      const path = joinPath(a.dir, rel);
+      let level: Twin['level'] = 1;
+      if (kind === 'reg') {
+        if (st.size === alt.size && sameTime(st, alt, this.check)) level = 2;
+      } else {
+        const t = readlink(path);
+        if (t && target && t.equals(target)) level = 2;
+      }
+      if (level === 2 && !anyChange(attrChanges(st, alt, check))) level = 3;
+      if (!best || level > best.level) best = { path, st: alt, level };
+      if (level === 3) break;
+    }
+    return best;
+  }
+
+  private lstat(a: AltDir, rel: Buffer): Stat | undefined {
+    const st = lstatPath(this.engine, joinPath(a.dir, rel));
+    return isFailure(st) ? undefined : st;
+  }
+
+}

@@ -1,0 +1,191 @@
+// rsync 3.5's operator-path rule (issue 7, item 9): a path the operator gives may pass through a symlink
+// only when root or the running user owns it. Each path is tried through a symlink owned by `nobody`
+// (refused, nothing read or written through it), one owned by root (followed), and with
+// --insecure-links (followed). Runs as root, the case the rule protects.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { runCli, show, type CliResult } from '../helpers/cli.js';
+import { describeEngines } from '../helpers/e2e.js';
+
+const NOBODY = 65534;
+const REFUSAL = 'refusing to follow a symlink owned by an untrusted user';
+const isRoot = process.getuid?.() === 0;
+const T = 1_600_000_000;
+
+let base: string;
+beforeAll(() => {
+  base = tempDir('arsync-oppath-');
+});
+afterAll(() => removeTemps());
+
+/** Everything below `dir`, as relative paths (sorted). */
+function listing(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  let n = 0;
+
+  /**
+   * A fresh case: src/f ("source\n"), outside/ (where a planted link leads; holds what the test
+   * puts there), and attacker/ with `link` -> outside owned by `owner`.
+   */
+  function setup(owner: 'nobody' | 'root'): { d: string; src: string; outside: string; link: string } {
+    const d = path.join(base, `${e.name}-${n++}`);
+    const src = path.join(d, 'src');
+    const outside = path.join(d, 'outside');
+    fs.mkdirSync(src, { recursive: true });
+    fs.mkdirSync(outside);
+    fs.mkdirSync(path.join(d, 'attacker'));
+    fs.writeFileSync(path.join(src, 'f'), 'source\n');
+    // Whole seconds, so that a twin can be given exactly the same mtime.
+    fs.utimesSync(path.join(src, 'f'), T, T);
+    const link = path.join(d, 'attacker', 'link');
+    fs.symlinkSync(outside, link);
+    if (owner === 'nobody') fs.lchownSync(link, NOBODY, NOBODY);
+    return { d, src, outside, link };
+  }
+
+  const run = (args: string[], cwd?: string): Promise<CliResult> => runCli([eng, ...args], cwd ? { cwd } : {});
+
+  const expectRefused = (r: CliResult, code: number, also?: RegExp): void => {
+    expect(r.code, show(r)).toBe(code);
+    expect(r.stderr, show(r)).toContain(REFUSAL);
+    if (also) expect(r.stderr, show(r)).toMatch(also);
+    expect(r.stderr, show(r)).not.toMatch(/internal error|\n\s+at /);
+  };
+
+  it.skipIf(!isRoot)('destination through another user\'s symlink: exit 3, nothing written there', async () => {
+    const { src, outside, link } = setup('nobody');
+    const r = await run(['-a', `${src}/`, `${link}/`]);
+    expectRefused(r, 3, /change_dir ".*attacker\/link" failed: Too many levels of symbolic links/);
+    expect(listing(outside)).toEqual([]);
+    // A missing directory beneath it is not made either (rsync 3.5 makes it, then refuses).
+    const r2 = await run(['-a', `${src}/`, `${link}/sub/`]);
+    expectRefused(r2, 3);
+    expect(listing(outside)).toEqual([]);
+    // A parent of the destination counts too, also for a single file copied to a new name.
+    const r3 = await run(['-a', path.join(src, 'f'), path.join(link, 'g')]);
+    expectRefused(r3, 3);
+    expect(listing(outside)).toEqual([]);
+  });
+
+  it.skipIf(!isRoot)('destination through a root-owned symlink, or with --insecure-links: followed', async () => {
+    const own = setup('root');
+    const r = await run(['-a', `${own.src}/`, `${own.link}/`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.readFileSync(path.join(own.outside, 'f'), 'utf8')).toBe('source\n');
+
+    const other = setup('nobody');
+    const r2 = await run(['-a', '--insecure-links', `${other.src}/`, `${other.link}/`]);
+    expect(r2.code, show(r2)).toBe(0);
+    expect(r2.stderr).not.toContain(REFUSAL);
+    expect(fs.readFileSync(path.join(other.outside, 'f'), 'utf8')).toBe('source\n');
+  });
+
+  it.skipIf(!isRoot)('--backup-dir through another user\'s symlink: exit 11 before anything is replaced', async () => {
+    const { d, src, outside, link } = setup('nobody');
+    const dst = path.join(d, 'dst');
+    fs.mkdirSync(dst);
+    fs.writeFileSync(path.join(dst, 'f'), 'old\n');
+    const r = await run(['-a', '-I', `--backup-dir=${link}/bk`, `${src}/`, `${dst}/`]);
+    expectRefused(r, 11, /backup-dir ".*attacker\/link\/bk" failed/);
+    expect(listing(outside)).toEqual([]);
+    expect(fs.readFileSync(path.join(dst, 'f'), 'utf8')).toBe('old\n');
+
+    const r2 = await run(['-a', '-I', '--insecure-links', `--backup-dir=${link}/bk`, `${src}/`, `${dst}/`]);
+    expect(r2.code, show(r2)).toBe(0);
+    expect(fs.readFileSync(path.join(outside, 'bk', 'f'), 'utf8')).toBe('old\n');
+    expect(fs.readFileSync(path.join(dst, 'f'), 'utf8')).toBe('source\n');
+  });
+
+  for (const kind of ['link', 'copy', 'compare'] as const) {
+    it.skipIf(!isRoot)(`--${kind}-dest through another user's symlink is not used (the file is copied from the source)`, async () => {
+      const { d, src, outside, link } = setup('nobody');
+      // outside/f: another file's bytes with f's size, mtime, owner and mode, so every level matches.
+      const twin = path.join(outside, 'f');
+      fs.writeFileSync(twin, 'SECRET\n');
+      const st = fs.statSync(path.join(src, 'f'));
+      fs.chmodSync(twin, st.mode & 0o7777);
+      fs.utimesSync(twin, T, T);
+      const dst = path.join(d, 'dst');
+      const r = await run(['-a', `--${kind}-dest=${link}`, `${src}/`, `${dst}/`]);
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stderr, show(r)).toContain(REFUSAL);
+      expect(fs.readFileSync(path.join(dst, 'f'), 'utf8')).toBe('source\n');
+      expect(fs.statSync(path.join(dst, 'f')).ino).not.toBe(fs.statSync(twin).ino);
+
+      // Followed with --insecure-links (and so, as rsync does, used: linked, copied, or skipped).
+      const dst2 = path.join(d, 'dst2');
+      const r2 = await run(['-a', '--insecure-links', `--${kind}-dest=${link}`, `${src}/`, `${dst2}/`]);
+      expect(r2.code, show(r2)).toBe(0);
+      expect(r2.stderr).not.toContain(REFUSAL);
+      if (kind === 'link') expect(fs.statSync(path.join(dst2, 'f')).ino).toBe(fs.statSync(twin).ino);
+      if (kind === 'copy') expect(fs.readFileSync(path.join(dst2, 'f'), 'utf8')).toBe('SECRET\n');
+      if (kind === 'compare') expect(fs.existsSync(path.join(dst2, 'f'))).toBe(false);
+    });
+  }
+
+  it.skipIf(!isRoot)('--link-dest through a root-owned symlink: followed', async () => {
+    const { d, src, outside, link } = setup('root');
+    fs.copyFileSync(path.join(src, 'f'), path.join(outside, 'f'));
+    fs.chmodSync(path.join(outside, 'f'), fs.statSync(path.join(src, 'f')).mode & 0o7777);
+    fs.utimesSync(path.join(outside, 'f'), T, T);
+    const r = await run(['-a', `--link-dest=${link}`, `${src}/`, `${path.join(d, 'dst')}/`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr).not.toContain(REFUSAL);
+    expect(fs.statSync(path.join(d, 'dst', 'f')).ino).toBe(fs.statSync(path.join(outside, 'f')).ino);
+  });
+
+  it.skipIf(!isRoot)('--files-from through another user\'s symlink: exit 1, nothing made', async () => {
+    const { d, src, outside, link } = setup('nobody');
+    fs.writeFileSync(path.join(outside, 'list'), 'f\n');
+    const dst = path.join(d, 'dst');
+    const r = await run(['-a', `--files-from=${link}/list`, src, `${dst}/`]);
+    expectRefused(r, 1, /failed to open files-from file .*: Too many levels of symbolic links/);
+    expect(fs.existsSync(dst)).toBe(false);
+
+    const r2 = await run(['-a', '--insecure-links', `--files-from=${link}/list`, src, `${dst}/`]);
+    expect(r2.code, show(r2)).toBe(0);
+    expect(fs.readFileSync(path.join(dst, 'f'), 'utf8')).toBe('source\n');
+  });
+
+  for (const opt of ['--exclude-from=', '--include-from=', '--filter=merge ']) {
+    it.skipIf(!isRoot)(`${opt}FILE through another user's symlink: exit 11, nothing made`, async () => {
+      const { d, src, outside, link } = setup('nobody');
+      fs.writeFileSync(path.join(outside, 'rules'), '- f\n');
+      const dst = path.join(d, 'dst');
+      const r = await run(['-a', `${opt}${link}/rules`, `${src}/`, `${dst}/`]);
+      expectRefused(r, 11, /failed to open (ex|in)clude file .*: Too many levels of symbolic links/);
+      expect(fs.existsSync(dst)).toBe(false);
+
+      const r2 = await run(['-a', '--insecure-links', `${opt}${link}/rules`, `${src}/`, `${dst}/`]);
+      expect(r2.code, show(r2)).toBe(0);
+      // "- f" is an exclude rule in all three ("- " is a rule prefix in an include file too).
+      expect(fs.existsSync(path.join(dst, 'f'))).toBe(false);
+    });
+  }
+
+  it.skipIf(!isRoot)('a per-directory merge file that is another user\'s symlink is not read (-F)', async () => {
+    const { d, src, outside } = setup('nobody');
+    fs.writeFileSync(path.join(outside, 'rules'), '- f\n');
+    const planted = path.join(src, '.rsync-filter');
+    fs.symlinkSync(path.join(outside, 'rules'), planted);
+    fs.lchownSync(planted, NOBODY, NOBODY);
+    const r = await run(['-a', '-F', `${src}/`, `${path.join(d, 'dst')}/`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr, show(r)).toContain(REFUSAL);
+    expect(fs.readFileSync(path.join(d, 'dst', 'f'), 'utf8')).toBe('source\n');
+
+    // Root's own symlink is read: its rule excludes f.
+    fs.lchownSync(planted, 0, 0);
+    const r2 = await run(['-a', '-F', `${src}/`, `${path.join(d, 'dst2')}/`]);
+    expect(r2.code, show(r2)).toBe(0);
+    expect(fs.existsSync(path.join(d, 'dst2', 'f'))).toBe(false);
+  });
+});
