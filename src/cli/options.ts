@@ -8,6 +8,7 @@ import { DEFAULTS, type Config } from './config.js';
 import { UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { EngineChoice } from '../engine/types.js';
+import { engineReport } from '../engine/index.js';
 import type { FilterItem } from '../plan/filter.js';
 import { parseChmod, type ChmodRule } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
@@ -382,6 +383,8 @@ function humanLevel(o: Record<string, unknown>): number {
   return typeof v === 'number' ? v : 0;
 }
 
+/** The first line stays "arsync version X" (scripts grep it); then which engines can run here and why. */
 export function versionText(): string {
-  return `arsync version ${VERSION}\nengines: uring (io_uring via liburing), sync (plain syscalls), node (node:fs)\n`;
+  const rows = engineReport().map((e) => `  ${e.name.padEnd(7)}${e.usable ? 'usable' : 'not usable'}: ${e.why}`);
+  return `arsync version ${VERSION}\nengines on this machine:\n${rows.join('\n')}\n`;
 }
