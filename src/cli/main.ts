@@ -53,7 +53,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   let filters: FilterList | undefined;
   try {
     if (c.filters.length || c.cvsExclude) {
-      filters = FilterList.fromOptions(c.filters, { cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded });
+      filters = FilterList.fromOptions(c.filters, { cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded, eolNulls: c.from0 });
     }
   } catch (err) {
     if (err instanceof FilterError) {

@@ -131,6 +131,8 @@ function buildProgram(filters: FilterItem[]): Command {
     }, 0)
     .option('-C, --cvs-exclude', 'auto-ignore files the way CVS does')
     .option('--files-from <FILE>', 'read the list of source files from FILE')
+    .option('-0, --from0', 'all *-from and merge files are NUL-separated')
+    .option('--no-from0', 'turn off -0')
     .option('--link-dest <DIR>', 'hard-link unchanged files to those in DIR', altDest('--link-dest'), [])
     .option('--compare-dest <DIR>', 'skip files that are unchanged in DIR', altDest('--compare-dest'), [])
     .option('--copy-dest <DIR>', 'copy unchanged files from DIR', altDest('--copy-dest'), [])
@@ -314,6 +316,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     filters,
     cvsExclude: Boolean(o['cvsExclude']),
     filesFrom: o['filesFrom'] as string | undefined,
+    from0: o['from0'] === true,
     linkDest: o['linkDest'] as string[],
     compareDest: o['compareDest'] as string[],
     copyDest: o['copyDest'] as string[],
