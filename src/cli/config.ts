@@ -70,6 +70,8 @@ export interface Config {
   filters: FilterItem[];
   cvsExclude: boolean;
   filesFrom: string | undefined;
+  /** -0/--from0: --files-from, --exclude-from, --include-from and merge files are NUL-separated. */
+  from0: boolean;
   linkDest: string[];
   compareDest: string[];
   copyDest: string[];

@@ -50,6 +50,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   if (engine.name === 'node' && (c.xattrs || c.acls)) {
     return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon (${engine.reason})`);
   }
+  if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);
 
   let filters: FilterList | undefined;
   try {
@@ -58,6 +59,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
         cvsExclude: c.cvsExclude,
         deleteExcluded: c.deleteExcluded,
         insecureLinks: c.insecureLinks,
+        eolNulls: c.from0,
         onRefusal: (m) => io.err.write(`arsync: ${m}\n`),
       });
     }

@@ -8,6 +8,7 @@ import { DEFAULTS, type Config } from './config.js';
 import { UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { EngineChoice } from '../engine/types.js';
+import { engineReport } from '../engine/index.js';
 import type { FilterItem } from '../plan/filter.js';
 import { parseChmod, type ChmodRule } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
@@ -130,6 +131,8 @@ function buildProgram(filters: FilterItem[]): Command {
     }, 0)
     .option('-C, --cvs-exclude', 'auto-ignore files the way CVS does')
     .option('--files-from <FILE>', 'read the list of source files from FILE')
+    .option('-0, --from0', 'all *-from and merge files are NUL-separated')
+    .option('--no-from0', 'turn off -0')
     .option('--link-dest <DIR>', 'hard-link unchanged files to those in DIR', altDest('--link-dest'), [])
     .option('--compare-dest <DIR>', 'skip files that are unchanged in DIR', altDest('--compare-dest'), [])
     .option('--copy-dest <DIR>', 'copy unchanged files from DIR', altDest('--copy-dest'), [])
@@ -315,6 +318,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     filters,
     cvsExclude: Boolean(o['cvsExclude']),
     filesFrom: o['filesFrom'] as string | undefined,
+    from0: o['from0'] === true,
     linkDest: o['linkDest'] as string[],
     compareDest: o['compareDest'] as string[],
     copyDest: o['copyDest'] as string[],
@@ -385,6 +389,8 @@ function humanLevel(o: Record<string, unknown>): number {
   return typeof v === 'number' ? v : 0;
 }
 
+/** The first line stays "arsync version X" (scripts grep it); then which engines can run here and why. */
 export function versionText(): string {
-  return `arsync version ${VERSION}\nengines: uring (io_uring via liburing), sync (plain syscalls), node (node:fs)\n`;
+  const rows = engineReport().map((e) => `  ${e.name.padEnd(7)}${e.usable ? 'usable' : 'not usable'}: ${e.why}`);
+  return `arsync version ${VERSION}\nengines on this machine:\n${rows.join('\n')}\n`;
 }

@@ -23,6 +23,11 @@ export interface EngineSelection {
   name: EngineName;
   /** Why this engine, for -v. */
   reason: string;
+  /**
+   * Said once on stderr (unless -q) when `auto` had to take the slow node engine because the addon is
+   * missing: a failed build must not pass for a good install.
+   */
+  warning?: string;
 }
 
 // Filesystems that live in memory (statfs f_type): tmpfs and ramfs.
@@ -56,7 +61,13 @@ export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): Engine
   if (choice === 'node') return { name: 'node', reason: 'requested with --engine=node' };
   const addon = loadAddon();
   if (!addon.ok) {
-    if (choice === 'auto') return { name: 'node', reason: `${addon.reason}; using the pure-Node engine` };
+    if (choice === 'auto') {
+      return {
+        name: 'node',
+        reason: `${addon.reason}; using the pure-Node engine`,
+        warning: `warning: ${addon.reason}, so this run uses the slower node engine (no io_uring, no -A/-X). To fix: ${addon.fix}.`,
+      };
+    }
     return { error: `--engine=${choice} needs the native addon, which is not available: ${addon.reason}` };
   }
   if (choice === 'sync') return { name: 'sync', reason: 'requested with --engine=sync' };
@@ -71,6 +82,27 @@ export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): Engine
   const why = `io_uring_setup failed: ${errnoCode(probe)}`;
   if (choice === 'uring') return { error: `--engine=uring cannot run here: ${why}` };
   return { name: 'sync', reason: `${why}; using the addon's plain-syscall engine` };
+}
+
+/** Each engine and whether it can run on this machine (with the reason), for --version. */
+export function engineReport(): { name: EngineName; usable: boolean; why: string }[] {
+  const addon = loadAddon();
+  if (!addon.ok) {
+    const why = `${addon.reason}; to fix: ${addon.fix}`;
+    return [
+      { name: 'uring', usable: false, why },
+      { name: 'sync', usable: false, why },
+      { name: 'node', usable: true, why: 'pure node:fs (slower; no -A/-X)' },
+    ];
+  }
+  const probe = addon.addon.uringProbe();
+  return [
+    probe === 0
+      ? { name: 'uring', usable: true, why: 'io_uring via liburing' }
+      : { name: 'uring', usable: false, why: `io_uring_setup failed: ${errnoCode(probe)} (kernel.io_uring_disabled, a seccomp filter, or an old kernel)` },
+    { name: 'sync', usable: true, why: 'native addon, plain syscalls' },
+    { name: 'node', usable: true, why: 'pure node:fs (slower; no -A/-X)' },
+  ];
 }
 
 /** Directory listing through the engine's walker (native getdents64+statx, or node:fs). */

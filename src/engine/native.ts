@@ -70,7 +70,12 @@ function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
 
 export const META_FIELDS = 12;
 
-export type AddonState = { ok: true; addon: Addon; path: string } | { ok: false; reason: string };
+export type AddonState = { ok: true; addon: Addon; path: string } | { ok: false; reason: string; fix: string };
+
+/** What to do about a missing addon, for the warning and --version. */
+const BUILD_FIX =
+  "install a C compiler and liburing's headers (Debian/Ubuntu: apt-get install build-essential python3 liburing-dev), " +
+  "then run 'npm rebuild -g arsync' (in a checkout: 'npm run build')";
 
 let state: AddonState | undefined;
 
@@ -88,16 +93,20 @@ export function loadAddon(): AddonState {
   if (state) return state;
   const override = process.env['ARSYNC_ADDON'];
   if (override === 'none') {
-    state = { ok: false, reason: 'ARSYNC_ADDON=none' };
+    state = { ok: false, reason: 'native addon switched off with ARSYNC_ADDON=none', fix: 'unset ARSYNC_ADDON' };
     return state;
   }
   const path = override && override.length > 0 ? override : defaultPath();
+  if (!existsSync(path)) {
+    state = { ok: false, reason: `native addon not built (${path} is missing)`, fix: BUILD_FIX };
+    return state;
+  }
   try {
     const addon = createRequire(import.meta.url)(path) as Addon;
     state = { ok: true, addon, path };
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0] ?? String(err);
-    state = { ok: false, reason: `native addon not loaded (${msg})` };
+    state = { ok: false, reason: `native addon not loaded (${msg})`, fix: BUILD_FIX };
   }
   return state;
 }

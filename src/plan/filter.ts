@@ -43,6 +43,8 @@ export interface FilterOptions {
   insecureLinks?: boolean;
   /** Told when a rule file that is not fatal to miss (a per-directory one) was refused as untrusted. */
   onRefusal?: (message: string) => void;
+  /** -0/--from0: rule files are NUL-separated (word-split lists are not affected). */
+  eolNulls?: boolean;
 }
 
 /** Which side of the transfer a question is about. */
@@ -195,10 +197,12 @@ export class FilterList {
   private readonly readStdin: () => Buffer;
   private readonly insecureLinks: boolean;
   private readonly onRefusal: (message: string) => void;
+  private readonly eolNulls: boolean;
 
   private constructor(opts: FilterOptions) {
     this.insecureLinks = Boolean(opts.insecureLinks);
     this.onRefusal = opts.onRefusal ?? (() => {});
+    this.eolNulls = Boolean(opts.eolNulls);
     this.deleteExcluded = Boolean(opts.deleteExcluded);
     this.cwd = latin1(opts.cwd ?? process.cwd());
     this.env = opts.env ?? process.env;
@@ -607,8 +611,11 @@ export class FilterList {
   private parseBuffer(target: Target, data: Buffer, tmpl: number, xflags: number, active: Active): void {
     const text = data.toString('latin1');
     const wordSplit = (tmpl & F.WORD_SPLIT) !== 0;
-    const tokens = wordSplit ? text.split(/[ \t\n\v\f\r]/) : text.split(/[\n\r]/);
-    for (const t of tokens) {
+    const tokens = wordSplit ? text.split(/[ \t\n\v\f\r]/) : this.eolNulls ? text.split('\0') : text.split(/[\n\r]/);
+    for (const whole of tokens) {
+      // rsync reads rules as C strings: a NUL ends the rule on its line.
+      const nul = whole.indexOf('\0');
+      const t = nul >= 0 ? whole.slice(0, nul) : whole;
       // Blank lines and whole-line comments are skipped; word-split lists have no comments.
       if (!t || (!wordSplit && (t[0] === ';' || t[0] === '#'))) continue;
       this.parseString(target, t, tmpl, xflags, active);

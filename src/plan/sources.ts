@@ -130,13 +130,17 @@ function readFilesFrom(c: Config): Buffer[] {
     const e = err as NodeJS.ErrnoException;
     throw new UsageError(`failed to open files-from file ${c.filesFrom}: ${e.message}`);
   }
+  // rsync's read_line: lines end at CR or LF (at NUL with -0); a NUL inside a line ends the name there;
+  // empty lines and lines starting with '#' or ';' are skipped.
   const out: Buffer[] = [];
+  const isEnd = c.from0 ? (b: number): boolean => b === 0 : (b: number): boolean => b === 0x0a || b === 0x0d;
   let start = 0;
   for (let i = 0; i <= text.length; i++) {
-    if (i === text.length || text[i] === 0x0a) {
+    if (i === text.length || isEnd(text[i]!)) {
       let line = text.subarray(start, i);
-      if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
       start = i + 1;
+      const nul = line.indexOf(0);
+      if (nul >= 0) line = line.subarray(0, nul);
       if (!line.length || line[0] === 0x23 || line[0] === 0x3b) continue;
       // Listed names are relative to the source directory; "/./" is implied after it.
       const name = line[0] === 0x2f ? line.subarray(1) : line;

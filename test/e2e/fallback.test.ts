@@ -44,10 +44,55 @@ describe('addon absent (ARSYNC_ADDON=none)', () => {
     expectExactCopy(src, dst, 'node');
   });
 
-  it('without -v it says nothing about engines', async () => {
+  it('without -v it says so once on stderr, with the reason and the fix; stdout stays clean', async () => {
     const r = await runCli(['-aH', `${src}/`, `${base}/no-addon-quiet/`], { env });
     expect(r.code, show(r)).toBe(0);
-    expect(r.stdout + r.stderr).not.toMatch(/engine/);
+    expect(r.stdout).not.toMatch(/engine|addon/);
+    const lines = r.stderr.split('\n').filter((l) => /addon/.test(l));
+    expect(lines, show(r)).toHaveLength(1);
+    expect(lines[0]).toMatch(/node engine/);
+    expect(lines[0]).toMatch(/ARSYNC_ADDON=none/);
+    expect(lines[0]).toMatch(/to fix/i);
+    expectExactCopy(src, `${base}/no-addon-quiet`, 'node');
+  });
+
+  it('-q silences the warning; an explicit --engine=node is a choice, not a fallback: no warning', async () => {
+    for (const args of [['-aHq'], ['-aH', '--engine=node']]) {
+      const dst = path.join(base, `no-addon-silent-${args.join('')}`);
+      const r = await runCli([...args, `${src}/`, `${dst}/`], { env });
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stderr, show(r)).toBe('');
+    }
+  });
+
+  it('an addon file that is missing or does not load: the warning names why and how to fix it', async () => {
+    const garbage = path.join(base, 'garbage.node');
+    fs.writeFileSync(garbage, 'not an ELF file');
+    const cases: [string, RegExp][] = [
+      [path.join(base, 'absent', 'arsync.node'), /not built \(.*absent\/arsync\.node is missing\)/],
+      [garbage, /not loaded \(.*garbage\.node/],
+    ];
+    for (const [addon, why] of cases) {
+      const dst = path.join(base, `bad-addon-${path.basename(addon)}`);
+      const r = await runCli(['-a', `${src}/`, `${dst}/`], { env: { ARSYNC_ADDON: addon } });
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stderr, show(r)).toMatch(why);
+      expect(r.stderr).toMatch(/liburing-dev.*npm rebuild/);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    }
+  });
+
+  it('--version lists which engines can run here and why not', async () => {
+    const r = await runCli(['--version'], { env });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^arsync version \d+\.\d+\.\d+$/);
+    expect(r.stdout).toMatch(/^ +uring +not usable: .*ARSYNC_ADDON=none/m);
+    expect(r.stdout).toMatch(/^ +sync +not usable: /m);
+    expect(r.stdout).toMatch(/^ +node +usable/m);
+    const good = await runCli(['--version']);
+    expect(good.code, show(good)).toBe(0);
+    expect(good.stdout).toMatch(/^ +sync +usable/m);
+    expect(good.stdout).toMatch(/^ +uring +(usable|not usable: io_uring_setup failed)/m);
   });
 
   it('-X with auto: exit 1, the message says xattrs need the native addon, nothing written', async () => {
