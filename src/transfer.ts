@@ -35,6 +35,7 @@ import { attrChanges, itemize, quickCheck, sameTime, type CheckOptions, type Cha
 import { applyChmod } from './plan/chmod.js';
 import { BackupPlan } from './plan/backup.js';
 import { unsafeSymlink } from './plan/safelinks.js';
+import { DeleteGate } from './plan/delete-gate.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
 import { Overlay, roleOf, type Role } from './plan/overlay.js';
@@ -227,9 +228,9 @@ class Run {
   private readonly fdRetry = new BatchWriter(1024);
   private transferredSoFar = 0;
   private readonly started = performance.now();
-  private ioWarningShown = false;
-  /** Source errors met by a --delete-before/-after walk (reported by the transfer walk, not there). */
-  private deleteWalkErrors = 0;
+  private readonly deleteGate: DeleteGate;
+  /** --delete-before's first pass: list the whole source for errors, delete nothing. */
+  private probing = false;
   private rootDev = 0;
   private readonly alt: AltDests;
   private readonly backups: BackupPlan;
@@ -285,6 +286,7 @@ class Run {
     this.xattrFlags = (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0);
     this.treeQuery = treeQuery(c, this.pairQuery);
     this.backups = new BackupPlan(c, this.plan.destRoot, (rel, st) => this.unsafeToBackUp(rel, st));
+    this.deleteGate = new DeleteGate(c.ignoreErrors, (l) => input.reporter.info(l), input.priorErrors ?? 0);
     this.engineOptions = {
       engine: input.engine.name,
       destRoot: this.plan.destRoot,
@@ -327,7 +329,14 @@ class Run {
     if (c.progress && !c.dryRun) await this.reporter.start(this.counters, () => this.totals);
     try {
       if (c.deleteMode === 'before') {
+        // rsync reads the whole file list before deleting anything: an error anywhere in it must stop
+        // every deletion, so the source is listed once for errors first.
+        this.probing = true;
         for (const root of this.plan.roots) if (!this.aborted) await this.walkRoot(root, 'delete');
+        this.probing = false;
+        if (this.deleteGate.allows(this.totals.ioErrors)) {
+          for (const root of this.plan.roots) if (!this.aborted) await this.walkRoot(root, 'delete');
+        }
       }
       for (const root of this.plan.roots) {
         if (this.aborted) break;
@@ -546,7 +555,7 @@ class Run {
     let st = lstatPath(engine, root.src);
     if (isFailure(st)) {
       if (mode === 'transfer') this.ioError(root.src, st.errno, st.syscall, `link_stat "${showPath(root.src)}" failed`);
-      else this.deleteWalkErrors++;
+      else this.deleteGate.noteError();
       return;
     }
     let scanSrc = root.src;
@@ -555,7 +564,7 @@ class Run {
       const followed = this.followStat(root.src);
       if (!followed) {
         if (mode === 'transfer') this.ioError(root.src, ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(root.src)}"`);
-        else this.deleteWalkErrors++;
+        else this.deleteGate.noteError();
         return;
       }
       st = followed;
@@ -783,8 +792,8 @@ class Run {
     }
     const destIsDir = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
     if (mode === 'delete') {
-      if (!destIsDir) return undefined;
-      return { src, rel, stat: st, destExists: true, sender, receiver, record: undefined, pending: undefined };
+      if (!destIsDir && !this.probing) return undefined;
+      return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record: undefined, pending: undefined };
     }
     if (this.c.existing && !destSt) return undefined;
     this.totals.listed.dir++;
@@ -872,8 +881,10 @@ class Run {
       if (mode === 'transfer') {
         if (pair.errno === ERRNO.ENOENT) this.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
         else this.ioError(dir.src, pair.errno, pair.syscall, `opendir "${showPath(dir.src)}" failed`);
+        // rsync still comes to this directory's deletions, and says why there are none.
+        if (this.c.deleteMode === 'during' && dir.destExists) this.deleteGate.allows(this.totals.ioErrors);
       } else {
-        this.deleteWalkErrors++;
+        this.deleteGate.noteError();
       }
       return [];
     }
@@ -906,7 +917,7 @@ class Run {
       if (!e.st) {
         // A source entry that vanished must not get its destination twin deleted.
         if (mode === 'transfer') this.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
-        else this.deleteWalkErrors++;
+        else this.deleteGate.noteError();
         continue;
       }
       const st = this.withChmod(e.st);
@@ -920,7 +931,7 @@ class Run {
       kept.push({ name: e.name, src, rel, st, dest: e.dest, ...(role === 'merged' ? { merged: true } : {}) });
     }
 
-    const deleting = this.c.deleteMode !== 'none' && (mode === 'delete' || this.c.deleteMode === 'during');
+    const deleting = this.c.deleteMode !== 'none' && !this.probing && (mode === 'delete' || this.c.deleteMode === 'during');
     let deletedHere = 0;
     if (deleting && dir.destExists && !dir.merged) deletedHere = this.deleteExtraneous(dir, extraneous);
     // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
@@ -931,10 +942,10 @@ class Run {
       const next: Frame[] = [];
       for (const k of kept) {
         if ((k.st.mode & S_IFMT) !== S_IFDIR || !this.c.recursive) continue;
-        const d = k.dest;
-        if (!d || (d.mode & S_IFMT) !== S_IFDIR) continue;
+        const destIsDir = k.dest !== undefined && (k.dest.mode & S_IFMT) === S_IFDIR;
+        if (!destIsDir && !this.probing) continue;
         next.push({
-          src: k.src, rel: k.rel, stat: k.st, destExists: true,
+          src: k.src, rel: k.rel, stat: k.st, destExists: destIsDir,
           sender: dir.sender?.enterDir(k.rel, k.src), receiver: dir.receiver?.enterDir(k.rel), record: undefined, pending: undefined,
           ...(k.merged ? { merged: true } : {}),
         });
@@ -1338,15 +1349,7 @@ class Run {
    * entries were deleted.
    */
   private deleteExtraneous(dir: Frame, extraneous: Map<string, Stat>): number {
-    // rsync's rule: any I/O error so far, a missing source operand included, means the file list may
-    // lack entries that still exist, so nothing is deleted (unless --ignore-errors).
-    const errors = (this.input.priorErrors ?? 0) + this.totals.ioErrors + this.deleteWalkErrors;
-    if (errors > 0 && !this.c.ignoreErrors) {
-      // rsync prints it as information (stdout, silenced by -q), once.
-      if (!this.ioWarningShown) this.reporter.info('IO error encountered -- skipping file deletion');
-      this.ioWarningShown = true;
-      return 0;
-    }
+    if (!this.deleteGate.allows(this.totals.ioErrors)) return 0;
     const before = this.deletedCount();
     const w = new BatchWriter(4096);
     for (const n of deleteOrder(extraneous)) {

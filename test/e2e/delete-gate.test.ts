@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { runCli, show } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { removeTemps, tempDir } from '../helpers/tree.js';
+import { isRoot, removeTemps, sh, tempDir } from '../helpers/tree.js';
 
 afterAll(() => removeTemps());
 
@@ -28,6 +28,21 @@ function setup(): string {
 }
 
 const exists = (root: string, rel: string): boolean => fs.existsSync(path.join(root, rel));
+
+/**
+ * An unreadable source directory (src/z, mode 000) for a run as nobody: rsync's walk fails there. dst has
+ * extraneous entries at the root, in a/ (listed before z/) and in z/.
+ */
+function unreadableSetup(): string {
+  const root = tempDir('arsync-delgate-io-');
+  for (const d of ['src/a', 'src/z', 'dst/a', 'dst/z']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  fs.writeFileSync(path.join(root, 'src/a/f'), '1');
+  fs.writeFileSync(path.join(root, 'src/z/f'), '2');
+  for (const f of ['dst/extra-root', 'dst/a/extra-a', 'dst/z/extra-z']) fs.writeFileSync(path.join(root, f), 'x');
+  sh(`chown -R 65534:65534 '${root}' && chmod 755 '${root}' && chmod 000 '${root}/src/z'`);
+  return root;
+}
+const NOBODY = { uid: 65534, gid: 65534 };
 
 describeEngines((e) => {
   const engine = `--engine=${e.name}`;
@@ -74,4 +89,24 @@ describeEngines((e) => {
     expect(r.code, show(r)).toBe(23);
     for (const f of ['photos/p1.jpg', 'from-share.txt', 'sub/old.txt']) expect(exists(root, `dst/${f}`), `dst/${f}: ${show(r)}`).toBe(true);
   });
+
+  // rsync builds the whole file list before --delete-before/-after deletes anything, so an error anywhere
+  // stops every deletion; with --delete-during (incremental) it stops those from the error on.
+  for (const [mode, kept] of [
+    ['--delete-before', ['extra-root', 'a/extra-a', 'z/extra-z']],
+    ['--delete-after', ['extra-root', 'a/extra-a', 'z/extra-z']],
+    ['--delete-during', ['z/extra-z']],
+  ] as const) {
+    it.skipIf(!isRoot)(`${mode}: an unreadable source directory stops deletion as rsync does`, async () => {
+      const root = unreadableSetup();
+      const r = await runCli([engine, '-a', mode, 'src/', 'dst/'], { cwd: root, user: NOBODY });
+      expect(r.code, show(r)).toBe(23);
+      expect(r.stderr, show(r)).toMatch(/opendir "src\/z" failed: EACCES/);
+      expect(r.stdout, show(r)).toContain('IO error encountered -- skipping file deletion');
+      for (const f of ['extra-root', 'a/extra-a', 'z/extra-z']) {
+        expect(exists(root, `dst/${f}`), `dst/${f} ${kept.includes(f as never) ? 'kept' : 'deleted'}: ${show(r)}`).toBe(kept.includes(f as never));
+      }
+      expect(fs.readFileSync(path.join(root, 'dst/a/f'), 'utf8')).toBe('1');
+    });
+  }
 });
