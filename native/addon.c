@@ -12,6 +12,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"uringProbe", NULL, ctx_uring_probe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanDir", NULL, walk_scan_dir, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lstat", NULL, walk_lstat, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"stat", NULL, walk_stat, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readlink", NULL, walk_readlink, NULL, NULL, NULL, napi_enumerable, NULL},
     {"createContext", NULL, ctx_create, NULL, NULL, NULL, napi_enumerable, NULL},
     {"run", NULL, ctx_run, NULL, NULL, NULL, napi_enumerable, NULL},

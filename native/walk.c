@@ -48,9 +48,10 @@ static napi_value path_arg(napi_env env, napi_callback_info info, struct lp_at *
 
 #define STATX_WANT (STATX_BASIC_STATS)
 
-static int do_statx(int dirfd, const char *name, struct statx *sx)
+static int do_statx(int dirfd, const char *name, struct statx *sx, bool follow)
 {
-  if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT, STATX_WANT, sx) < 0)
+  int fl = (follow ? 0 : AT_SYMLINK_NOFOLLOW) | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT;
+  if (statx(dirfd, name, fl, STATX_WANT, sx) < 0)
     return errno;
   return 0;
 }
@@ -65,24 +66,35 @@ static napi_value meta_array(napi_env env, size_t n, double **data)
   return ta;
 }
 
-napi_value walk_lstat(napi_env env, napi_callback_info info)
+static napi_value stat_path(napi_env env, napi_callback_info info, bool follow)
 {
+  const char *sys = follow ? "stat" : "lstat";
   struct lp_at at;
   int e = 0;
   if (!path_arg(env, info, &at, &e))
     return NULL;
   if (e)
-    return err_object(env, e, "lstat");
+    return err_object(env, e, sys);
   struct statx sx;
-  e = do_statx(at.dirfd, at.rest, &sx);
+  e = do_statx(at.dirfd, at.rest, &sx, follow);
   lp_release(&at);
   if (e)
-    return err_object(env, e, "lstat");
+    return err_object(env, e, sys);
   double *m;
   napi_value ta = meta_array(env, 1, &m);
   if (ta)
     listing_fill(m, &sx, 0);
   return ta;
+}
+
+napi_value walk_lstat(napi_env env, napi_callback_info info)
+{
+  return stat_path(env, info, false);
+}
+
+napi_value walk_stat(napi_env env, napi_callback_info info)
+{
+  return stat_path(env, info, true);
 }
 
 napi_value walk_readlink(napi_env env, napi_callback_info info)

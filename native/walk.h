@@ -7,6 +7,7 @@
 
 napi_value walk_scan_dir(napi_env env, napi_callback_info info);
 napi_value walk_lstat(napi_env env, napi_callback_info info);
+napi_value walk_stat(napi_env env, napi_callback_info info);
 napi_value walk_readlink(napi_env env, napi_callback_info info);
 napi_value walk_scan_dest(napi_env env, napi_callback_info info);
 

@@ -6,13 +6,12 @@
 // not grow with the tree), hard links follow once every file is in place, and directory metadata comes
 // last, deepest first, so writing into a directory never leaves its mtime wrong.
 
-import { statSync, lstatSync, unlinkSync, mkdirSync, openSync, readSync, closeSync, constants as FS } from 'node:fs';
+import { lstatSync, unlinkSync, mkdirSync, openSync, readSync, closeSync, constants as FS } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
 import { BatchWriter, readBatch } from './engine/batch.js';
-import { isFailure, lstatPath, openContext, readlinkPath, scanDir, type EngineSelection, type NativeFailure } from './engine/index.js';
-import { toStat } from './engine/node-walk.js';
+import { isFailure, lstatPath, openContext, readlinkPath, scanDir, statPath, type EngineSelection, type NativeFailure } from './engine/index.js';
 import { PairBits, pairListings, type PairEntry, type PairListing } from './engine/pair.js';
 import {
   COUNTER_SLOTS,
@@ -709,12 +708,10 @@ class Run {
     }
   }
 
+  /** Through the engine's walker, which reaches paths deeper than PATH_MAX (native engines). */
   private followStat(path: Buffer): Stat | undefined {
-    try {
-      return toStat(statSync(path, { bigint: true }));
-    } catch {
-      return undefined;
-    }
+    const st = statPath(this.input.engine.name, path);
+    return isFailure(st) ? undefined : st;
   }
 
   private withChmod(st: Stat): Stat {

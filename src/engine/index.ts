@@ -12,11 +12,12 @@ import {
   loadAddon,
   nativeLstat,
   nativeReadlink,
+  nativeStat,
   nativeScanDir,
   type NativeFailure,
 } from './native.js';
 import { createNodeContext } from './node.js';
-import { nodeLstat, nodeReadlink, nodeScanDir } from './node-walk.js';
+import { nodeLstat, nodeReadlink, nodeScanDir, nodeStat } from './node-walk.js';
 import type { DirListing, EngineChoice, EngineContext, EngineName, EngineOptions, Stat } from './types.js';
 
 export interface EngineSelection {
@@ -116,6 +117,13 @@ export function lstatPath(engine: EngineName, path: Buffer): Stat | NativeFailur
   const addon = loadAddon();
   if (engine !== 'node' && addon.ok) return nativeLstat(addon.addon, path);
   return nodeLstat(path);
+}
+
+/** stat(2), following symlinks (native: any path length; node:fs: up to PATH_MAX). */
+export function statPath(engine: EngineName, path: Buffer): Stat | NativeFailure {
+  const addon = loadAddon();
+  if (engine !== 'node' && addon.ok) return nativeStat(addon.addon, path);
+  return nodeStat(path);
 }
 
 /** A source symlink's target (native: any path length; node:fs: up to PATH_MAX). */

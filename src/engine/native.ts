@@ -20,6 +20,7 @@ interface Addon {
   scanDir(path: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   lstat(path: Buffer): Float64Array | NativeFailure;
   readlink(path: Buffer): Buffer | NativeFailure;
+  stat(path: Buffer): Float64Array | NativeFailure;
   createContext(opts: EngineOptions): object | NativeFailure;
   run(ctx: object, batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
   closeContext(ctx: object): void;
@@ -157,6 +158,12 @@ function decodeListing(r: { names: Buffer; meta: Float64Array } | NativeFailure)
 
 export function nativeLstat(addon: Addon, path: Buffer): Stat | NativeFailure {
   const r = addon.lstat(path);
+  if (isFailure(r)) return r;
+  return statFromMeta(r, 0);
+}
+
+export function nativeStat(addon: Addon, path: Buffer): Stat | NativeFailure {
+  const r = addon.stat(path);
   if (isFailure(r)) return r;
   return statFromMeta(r, 0);
 }

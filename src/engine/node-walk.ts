@@ -116,6 +116,14 @@ export function nodeScanDir(path: Buffer, follow = false): DirListing | WalkFail
 }
 
 /** lstat of one path, in the walk's Stat shape. */
+export function nodeStat(path: Buffer): Stat | WalkFailure {
+  try {
+    return toStat(fsImpl.statSync(path, { bigint: true }));
+  } catch (e) {
+    return toFailure(e, 'stat');
+  }
+}
+
 export function nodeReadlink(path: Buffer): Buffer | WalkFailure {
   try {
     return fsImpl.readlinkSync(path, { encoding: 'buffer' });

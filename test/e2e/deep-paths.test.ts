@@ -136,6 +136,23 @@ describeEngines((e) => {
     expect(formatDiffs(compareTrees(src, dst, cmp))).toEqual([]);
   });
 
+  it.runIf(native)('-L copies what a symlink beyond PATH_MAX points to', async () => {
+    const { src, dst } = setup();
+    const { bottom } = makeDeepTreeInfo(src);
+    // Dangling links (every level's "link", the bottom's "blink") are errors, as in rsync ("symlink has no
+    // referent"); the working one at the bottom becomes a copy of its target.
+    const r = await runCli([`--engine=${engine}`, '-rtL', `${src}/`, `${dst}/`]);
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines.pop()).toMatch(/\(code 23\)$/);
+    for (const l of lines) expect(l).toMatch(/^arsync: symlink has no referent ".*\/b?link"/);
+    expect(lines.filter((l) => /\/blink"/.test(l))).toHaveLength(1);
+    expect(r.code, show(r)).toBe(23);
+    const flink = reach(abs(dst, Buffer.concat([bottom, Buffer.from('/flink')])));
+    expect(fs.lstatSync(flink).isFile()).toBe(true);
+    expect(fs.readFileSync(flink)).toEqual(Buffer.alloc(300_000, 0x61));
+    releaseLongPaths();
+  });
+
   it.runIf(native)('-c, --backup and --remove-source-files work on entries beyond PATH_MAX', async () => {
     const { src, dst } = setup();
     const first = await runCli([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);

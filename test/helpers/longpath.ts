@@ -45,7 +45,7 @@ export interface DeepTree {
 /**
  * Nest directories under root until the path from root is at least `total` bytes long. Every level gets a
  * file, a symlink and a small subdirectory with a file; the bottom gets a larger file (with an xattr and an
- * ACL), a relative symlink, an empty directory (with a default ACL), a FIFO and a hard-link pair. Modes
+ * ACL), a dangling and a working relative symlink, an empty directory (with a default ACL), a FIFO and a hard-link pair. Modes
  * and mtimes vary by level. Names are ASCII.
  */
 export function makeDeepTree(root: string, total: number): DeepTree {
@@ -77,11 +77,12 @@ export function makeDeepTree(root: string, total: number): DeepTree {
   const big = join(dir, 'bottom');
   fs.writeFileSync(at(big), Buffer.alloc(300_000, 0x61));
   fs.symlinkSync('../../up', at(join(dir, 'blink')));
+  fs.symlinkSync('bottom', at(join(dir, 'flink')));
   fs.mkdirSync(at(join(dir, 'empty')));
   fs.linkSync(at(big), at(join(dir, 'hard')));
   const fifo = spawnSync('mkfifo', ['-m', '0640', at(join(dir, 'fifo')).toString()]); // ASCII names
   if (fifo.status !== 0) throw new Error(`mkfifo: ${String(fifo.stderr)}`);
-  entries.push(big, join(dir, 'blink'), join(dir, 'empty'), join(dir, 'hard'), join(dir, 'fifo'));
+  entries.push(big, join(dir, 'blink'), join(dir, 'flink'), join(dir, 'empty'), join(dir, 'hard'), join(dir, 'fifo'));
   // An xattr and ACLs at the bottom (tmpfs and ext4 hold both).
   const tools: [string, string[]][] = [
     ['setfattr', ['-n', 'user.deep', '-v', 'bottom', at(big).toString()]],
