@@ -205,7 +205,7 @@ describeEngines((e) => {
       dotdir: 'a/./\n',
       leading: './a/b/./c/\n',
     };
-    for (const [name, text] of Object.entries(lists)) {
+    for (const text of Object.values(lists)) {
       for (const r of [[], ['-r']]) {
         await differential({
           engine,
