@@ -589,7 +589,9 @@ class Run {
       // --files-from without -r: the listed directory is made; named with a trailing slash, its own
       // entries are copied too and its subdirectories made, but not entered (rsync's --dirs).
       if (mode !== 'transfer' || (sender && sender.check(root.rel, true) === 'exclude')) return;
-      const f = this.dirFrame(scanSrc, root.rel, st, this.destStat(root.rel), mode, sender, receiver);
+      // A destination root made by this run is reported as created (as below).
+      const made = this.plan.createDest && !root.rel.length && !this.c.mkpath;
+      const f = this.dirFrame(scanSrc, root.rel, st, made ? undefined : this.destStat(root.rel), mode, sender, receiver);
       if (!f) return;
       if (!root.oneLevel) {
         if (f.pending) this.emit('dir', f.pending.verdict, f.pending.line);
@@ -694,9 +696,15 @@ class Run {
       const key = rel.toString('latin1');
       if (this.impliedDone.has(key) || this.dirRecords.has(key)) continue;
       this.impliedDone.add(key);
-      const src = Buffer.concat([srcPrefix, rel]);
-      const st = lstatPath(this.input.engine.name, src);
-      if (isFailure(st) || fileType(st.mode) !== 'dir') continue;
+      let src = Buffer.concat([srcPrefix, rel]);
+      let st: Stat | NativeFailure | undefined = lstatPath(this.input.engine.name, src);
+      if (!isFailure(st) && fileType(st.mode) === 'link') {
+        // rsync sends implied directories as what they lead to: a symlinked directory in the source
+        // path arrives as a real directory (its attributes; opened through the link).
+        st = this.followStat(src);
+        src = Buffer.concat([src, Buffer.from('/')]);
+      }
+      if (!st || isFailure(st) || fileType(st.mode) !== 'dir') continue;
       const dest = this.destStat(rel);
       const verdict = quickCheck(this.withChmod(st), dest, this.dirCheck);
       if (verdict.action === 'skip' || verdict.action === 'none') continue;

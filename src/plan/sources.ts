@@ -105,17 +105,68 @@ async function expandGlobs(c: Config, lstat: Lstat, missing: MissingSource[]): P
   return out;
 }
 
-/** -R: the part of a source path that is kept at the destination ("a/./b/c" keeps "b/c"). */
+/** -R: the part of a source path that is kept at the destination ("a/./b/c" keeps "b/c", "a/." nothing). */
 function relativePart(src: Buffer): Buffer {
   const s = src.toString('latin1');
-  const marker = s.lastIndexOf('/./');
-  let rel = marker >= 0 ? s.slice(marker + 3) : s.startsWith('./') ? s.slice(2) : s;
-  rel = rel.replace(/^\/+/, '');
+  const marker = s.indexOf('/./');
+  if (marker < 0 && s.endsWith('/.')) return Buffer.alloc(0);
+  const rel = (marker >= 0 ? s.slice(marker + 3) : s).replace(/^\/+/, '');
   return Buffer.from(rel, 'latin1');
 }
 
-function readFilesFrom(c: Config): Buffer[] {
-  const base = c.sources[0]!;
+/** rsync's clean_fname: no "." components or doubled slashes; a trailing slash is kept. */
+function cleanName(p: string): string {
+  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+  const lead = p.startsWith('/') ? '/' : '';
+  const trail = parts.length && /\/\.?$/.test(p) && p !== '/' ? '/' : '';
+  return lead + parts.join('/') + trail;
+}
+
+/**
+ * -R: an operand as rsync's sender reads it: the first "/./" (searched from `from`) splits the part that
+ * is dropped from the part that is kept; the kept part is cleaned, and a ".." in it is a usage error
+ * (exit 1), since it could name something outside the transfer. Returns "dir/./kept", "kept", or
+ * "dir/./" for a marker with nothing after it (the directory's contents, rsync's dot-dir).
+ */
+function normalizeRelative(raw: Buffer, from = 0, dotDirs?: Buffer[]): Buffer {
+  const s = raw.toString('latin1');
+  const m = s.indexOf('/./', from);
+  const dir = m >= 0 ? cleanName(s.slice(0, m)) || '/' : undefined;
+  const fn = m >= 0 ? s.slice(m + 3).replace(/^\/+/, '') : s;
+  // A kept part written "./name" makes rsync send that directory itself too (its implied_dot_dir):
+  // the destination root gets its attributes.
+  if (fn.length > 2 && fn.startsWith('./')) dotDirs?.push(Buffer.from(dir ?? '.', 'latin1'));
+  const kept = cleanName(m >= 0 ? fn : fn.replace(/^\/+/, '/'));
+  if (kept.split('/').includes('..')) throw new UsageError(`found ".." dir in relative path: ${showPath(Buffer.from(kept, 'latin1'))}`);
+  if (dir === undefined) return Buffer.from(kept || '.', 'latin1');
+  const base = dir.endsWith('/') ? dir.slice(0, -1) : dir;
+  return Buffer.from(kept === '' || kept === '/' ? `${base}/./` : `${base}/./${kept}`, 'latin1');
+}
+
+/**
+ * rsync's sanitize_path for a --files-from line: relative to the source directory whatever it says
+ * (leading slashes dropped), ".." removes the component before it and can never climb above, "."
+ * components stay (a "/./" marker still counts), a trailing slash stays.
+ */
+function sanitizeLine(line: string): string {
+  const out: string[] = [];
+  const parts = line.split('/');
+  let trail = line.endsWith('/');
+  parts.forEach((part, i) => {
+    if (part === '') return;
+    if (part === '..') {
+      out.pop();
+      if (i === parts.length - 1) trail = out.length > 0;
+      return;
+    }
+    out.push(part);
+  });
+  if (!out.length) return '.';
+  return out.join('/') + (trail ? '/' : '');
+}
+
+function readFilesFrom(c: Config, dotDirs: Buffer[]): Buffer[] {
+  const base = stripSlashes(c.sources[0]!);
   let text: Buffer;
   try {
     if (c.filesFrom === '-') {
@@ -142,9 +193,11 @@ function readFilesFrom(c: Config): Buffer[] {
       const nul = line.indexOf(0);
       if (nul >= 0) line = line.subarray(0, nul);
       if (!line.length || line[0] === 0x23 || line[0] === 0x3b) continue;
-      // Listed names are relative to the source directory; "/./" is implied after it.
-      const name = line[0] === 0x2f ? line.subarray(1) : line;
-      out.push(Buffer.concat([stripSlashes(base), Buffer.from('/./'), name]));
+      // Listed names are relative to the source directory: "/./" is implied after it unless the line
+      // has its own marker.
+      const name = sanitizeLine(line.toString('latin1'));
+      const own = name.includes('/./');
+      out.push(normalizeRelative(Buffer.concat([base, Buffer.from((own ? '/' : '/./') + name, 'latin1')]), own ? base.length + 1 : base.length, dotDirs));
     }
   }
   return out;
@@ -160,7 +213,9 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
   if (c.filesFrom !== undefined && c.sources.length !== 1) {
     throw new UsageError('--files-from takes exactly one source directory');
   }
-  const operands = c.filesFrom !== undefined ? readFilesFrom(c) : await expandGlobs(c, lstat, missing);
+  const dotDirs: Buffer[] = [];
+  let operands = c.filesFrom !== undefined ? readFilesFrom(c, dotDirs) : await expandGlobs(c, lstat, missing);
+  if (c.relative && c.filesFrom === undefined) operands = operands.map((o) => normalizeRelative(o, 0, dotDirs));
   const present: { src: Buffer; stat: Stat; contents: boolean; slash: boolean }[] = [];
   for (const raw of operands) {
     const contents = hasTrailingSlash(raw);
@@ -276,6 +331,12 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
       dirOnly: c.filesFrom !== undefined && !c.recursive && isDir,
       oneLevel: p.slash,
     });
+  }
+  const dot = dotDirs[0];
+  if (dot) {
+    // -R "./name": the directory "." itself comes first, made and given its attributes, not walked.
+    const st = lstat(dot);
+    if (!('errno' in st) && (st.mode & S_IFMT) === S_IFDIR) roots.unshift({ src: dot, rel: Buffer.alloc(0), contents: false, dirOnly: true });
   }
   if (!destStat && !c.mkpath) {
     // rsync makes only the last component of a missing destination.

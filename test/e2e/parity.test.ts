@@ -180,3 +180,82 @@ describeEngines((e) => {
     }
   });
 });
+
+/** A tree for -R and --files-from path cases: nested dirs, a symlinked directory, a file at the top. */
+function relSetup(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'a/b/c/f', 'f\n');
+  put(src, 'a/b/g', 'g\n');
+  put(src, 'top', 'top\n');
+  put(src, 'real/deep/h', 'h\n');
+  fs.symlinkSync('real', path.join(src, 'link'));
+  fs.chmodSync(path.join(src, 'a/b'), 0o750);
+  stampTree(src);
+  fs.chmodSync(src, 0o750);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--files-from lines are sanitized like rsync: ".." never climbs, "/./" and "dir/./" markers count', async () => {
+    const lists: Record<string, string> = {
+      dotdot: '../top\na/../top\na/b/../../a/b/g\n/a/b/c/f\n',
+      trailing: 'a/b/..\n',
+      marker: 'a/./b/c/f\na/b/./c\n',
+      dotdir: 'a/./\n',
+      leading: './a/b/./c/\n',
+    };
+    for (const text of Object.values(lists)) {
+      for (const r of [[], ['-r']]) {
+        await differential({
+          engine,
+          setup: (root) => {
+            relSetup(root);
+            fs.writeFileSync(path.join(root, 'list'), text);
+          },
+          args: ['-a', ...r, '--files-from=list', 'src/', 'dst/'],
+          // Made by the run (its time is the run's) unless the list gives it the source's attributes.
+          volatile: ['dst'],
+        });
+      }
+    }
+  });
+
+  it('-R with ".." in the kept part of a path is a usage error (exit 1) before anything is made', async () => {
+    await differential({
+      engine,
+      setup: relSetup,
+      args: ['-aR', 'src/a/../top', 'src/a/b/g', 'dst/'],
+      after: ({ A, B, arsync }) => {
+        expect(arsync.stderr).toContain('found ".." dir in relative path: src/a/../top');
+        expect(fs.existsSync(path.join(A, 'dst'))).toBe(false);
+        expect(fs.existsSync(path.join(B, 'dst'))).toBe(false);
+      },
+    });
+    // Before a /./ marker ".." is the user's business.
+    await differential({ engine, setup: relSetup, args: ['-aR', 'src/a/.././top', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('-R "./name" gives the destination the attributes of "." (rsync sends the implied dot dir)', async () => {
+    await differential({
+      engine,
+      setup: relSetup,
+      // After the marker, "./top" names src's own "." .
+      args: ['-aR', 'src/././top', 'src/./a/b', 'dst/'],
+    });
+    await differential({
+      engine,
+      setup: (root) => {
+        relSetup(root);
+        fs.writeFileSync(path.join(root, 'list'), './top\na/b/g\n');
+      },
+      args: ['-a', '--files-from=list', 'src/', 'dst/'],
+    });
+  });
+
+  it('-R through a symlinked directory in the source path makes it a real directory', async () => {
+    await differential({ engine, setup: relSetup, args: ['-aR', 'src/link/deep/h', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: relSetup, args: ['-aR', 'src/./link/deep', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: relSetup, args: ['-aR', 'src/link/deep', 'src/./link/deep/h', 'dst/'], volatile: ['dst'] });
+  });
+});
