@@ -37,6 +37,7 @@ enum op_flag {
   OF_FOLLOW_SOURCE = 1u << 0,
   OF_COMPARE = 1u << 1,
   OF_REMOVE_SOURCE = 1u << 2,
+  OF_BASIS = 1u << 3,
 };
 
 /* Outcome (run()'s optional outcomes array, one byte per op) */

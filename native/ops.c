@@ -220,15 +220,57 @@ int ops_check_source(struct job *j, int fd, int flags, mode_t type, struct stat 
   return OP_OK;
 }
 
+/* A basis file (OF_BASIS): an absolute path the planner resolved to hold no symlink, opened so that
+ * none is followed at any component now either (a link planted inside an old snapshot must not lead
+ * the read elsewhere). openat2 where it exists, else one O_NOFOLLOW component at a time. Sets errno. */
+static int open_no_symlinks(const char *path, int flags)
+{
+  struct open_how how = {
+    .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+    return (int)fd;
+  if (path[0] != '/') {
+    errno = EINVAL;
+    return -1;
+  }
+  char buf[PATH_MAX];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, path, n + 1);
+  int cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char *save = NULL, *comp = strtok_r(buf, "/", &save);
+  while (cur >= 0 && comp) {
+    char *next = strtok_r(NULL, "/", &save);
+    int fd = openat(cur, comp, (next ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(cur);
+    errno = e;
+    cur = fd;
+    comp = next;
+  }
+  return cur;
+}
+
+static int open_path(const struct op *op, const char *path, int flags)
+{
+  return (op->flags & OF_BASIS) ? open_no_symlinks(path, flags) : open(path, flags);
+}
+
 /* open(2) of a source with O_NOATIME while it still works (it is EPERM on files we do not own). */
 static int open_source(struct job *j, const char *path, int flags, mode_t type, int *fd, struct stat *st)
 {
   struct ctx *c = j->c;
-  int f = open(path, flags);
+  int f = open_path(j->op, path, flags);
   if (f < 0 && errno == EPERM && (flags & O_NOATIME)) {
     c->noatime = false;
     flags &= ~O_NOATIME;
-    f = open(path, flags);
+    f = open_path(j->op, path, flags);
   }
   if (f < 0) {
     /* O_NOFOLLOW met a symlink where the walk saw something else: the entry changed. */
@@ -563,8 +605,9 @@ static int do_special(struct job *j)
 }
 
 /* Hardlink (src destination-relative, from = parent of src) and LinkFrom (src absolute, from =
- * AT_FDCWD): link at a temp name, rename over the target. */
-static int link_over(struct job *j, int fromfd, const char *from, int where)
+ * AT_FDCWD): link at a temp name, rename over the target. `follow` (AT_SYMLINK_FOLLOW) only for a
+ * pinned /proc/self/fd entry, which must be resolved to the inode it holds. */
+static int link_over(struct job *j, int fromfd, const char *from, int where, int follow)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
@@ -574,13 +617,13 @@ static int link_over(struct job *j, int fromfd, const char *from, int where)
   if (rc != OP_OK)
     return rc;
   struct stat a, b;
-  if (fstatat(fromfd, from, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstatat(p->fd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+  if (fstatat(fromfd, from, &a, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 && fstatat(p->fd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
       a.st_ino == b.st_ino && a.st_dev == b.st_dev)
     goto ok; /* already linked: renaming a link over itself would leave the temp behind */
   int r = -1;
   for (int i = 0; i < TEMP_TRIES; i++) {
     ops_temp_name(c, name, tmp);
-    r = linkat(fromfd, from, p->fd, tmp, 0);
+    r = linkat(fromfd, from, p->fd, tmp, follow);
     if (r == 0 || errno != EEXIST)
       break;
   }
@@ -610,7 +653,7 @@ static int do_hardlink(struct job *j)
     j->err.where = W_LINK;
     return rc;
   }
-  rc = link_over(j, sp->fd, sname, W_LINK);
+  rc = link_over(j, sp->fd, sname, W_LINK, 0);
   ops_parent_put(j->c, sp);
   return rc;
 }
@@ -621,7 +664,28 @@ static int do_linkfrom(struct job *j)
   int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
   if (e)
     return job_fail(j, e, "link", W_SRC_LINK);
-  return link_over(j, AT_FDCWD, src, W_SRC_LINK);
+  if (!(j->op->flags & OF_BASIS))
+    return link_over(j, AT_FDCWD, src, W_SRC_LINK, 0);
+  /* A basis file (or symlink): pin the inode first (no symlink followed on the way, the same inode
+   * the planner chose), then link that inode through its /proc/self/fd entry, so nothing swapped in
+   * after the check is linked. O_PATH|O_NOFOLLOW pins a symlink itself. */
+  int fd = open_no_symlinks(src, O_PATH);
+  if (fd < 0)
+    return job_fail(j, errno == ELOOP ? ESTALE : errno, errno == ELOOP ? "fstat" : "link", W_SRC_LINK);
+  struct stat st;
+  int rc;
+  if (fstat(fd, &st) < 0)
+    rc = job_fail(j, errno, "fstat", W_SRC_LINK);
+  else if ((st.st_mode & S_IFMT) != (j->op->mode & S_IFMT) || (double)st.st_ino != j->op->ino ||
+           (double)st.st_dev != j->op->dev)
+    rc = job_fail(j, ESTALE, "fstat", W_SRC_LINK);
+  else {
+    char pinned[64];
+    snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", fd);
+    rc = link_over(j, AT_FDCWD, pinned, W_SRC_LINK, AT_SYMLINK_FOLLOW);
+  }
+  close(fd);
+  return rc;
 }
 
 static int do_mkdir(struct job *j)

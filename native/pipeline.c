@@ -553,10 +553,10 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
   }
 }
 
-/* File ops the pipeline runs; -c and --inplace files go through the sync code. */
+/* File ops the pipeline runs; -c, --inplace and basis-file (alt-dest) copies go through the sync code. */
 static bool pipelined(const struct ctx *c, const struct op *op)
 {
-  return op->kind == OP_FILE && !(op->flags & OF_COMPARE) && !(c->flags & P_INPLACE);
+  return op->kind == OP_FILE && !(op->flags & (OF_COMPARE | OF_BASIS)) && !(c->flags & P_INPLACE);
 }
 
 /* p is dir itself or lies beneath it ("" is the root, above everything). */

@@ -1104,7 +1104,8 @@ class Run {
     if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
     // A big file goes alone so that it does not hold up a batch of small ones.
     if (op === OpKind.File && st.size >= BATCH_BYTES) await this.flush();
-    if (from) this.add(op, from.path, rel, { ...st, ino: 0, dev: 0 }, flags);
+    // A basis file is checked like a source: no symlink on its path, still the inode chosen.
+    if (from) this.add(op, from.path, rel, { ...st, ino: from.st.ino, dev: from.st.dev }, (flags & ~OpFlag.FollowSource) | OpFlag.Basis);
     else this.add(op, src, rel, st, flags);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
@@ -1135,7 +1136,7 @@ class Run {
         if (this.out.itemizeAll) this.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
         if (!c.dryRun) {
           if (exists && c.backup) this.addBackup(m.rel, m.destSt!);
-          this.add(OpKind.LinkFrom, alt.path, m.rel, m.st);
+          this.add(OpKind.LinkFrom, alt.path, m.rel, { ...m.st, ino: alt.st.ino, dev: alt.st.dev }, OpFlag.Basis);
           await this.maybeFlush();
         }
         if (!exists) this.totals.created[kind]++;

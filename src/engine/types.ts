@@ -62,6 +62,12 @@ export const OpFlag = {
   Compare: 1 << 1,
   /** --remove-source-files: unlink the source after a successful copy (if still the same file). */
   RemoveSource: 1 << 2,
+  /**
+   * File and LinkFrom: `src` is a basis file in a --link-dest/--copy-dest/--compare-dest directory
+   * (an absolute path that the planner resolved to hold no symlink): it is opened with no symlink
+   * followed at any component, and must still be of the op's type, with the op's ino and dev.
+   */
+  Basis: 1 << 3,
 } as const;
 
 /** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */
