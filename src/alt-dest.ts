@@ -35,6 +35,9 @@ interface AltDir {
   real: Map<string, boolean>;
 }
 
+/** How many directory answers an alternate directory keeps before starting over. */
+const REAL_DIRS_KEPT = 4096;
+
 const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
 
 export class AltDests {
@@ -135,6 +138,8 @@ export class AltDests {
       const st = lstatPath(this.engine, joinPath(a.dir, rel));
       ok = !isFailure(st) && (st.mode & S_IFMT) === S_IFDIR;
     }
+    // Bounded: a walk asks about the directories it is in, so old answers are rarely wanted again.
+    if (a.real.size >= REAL_DIRS_KEPT) a.real = new Map([['', true]]);
     a.real.set(key, ok);
     return ok;
   }
