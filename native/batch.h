@@ -39,6 +39,7 @@ enum op_flag {
   OF_REMOVE_SOURCE = 1u << 2,
   OF_BACKUP_KEEP = 1u << 3,  /* Backup: the next op replaces dst; leave dst in place (link or copy) */
   OF_AFTER_BACKUP = 1u << 4, /* run only if the Backup op just before succeeded */
+  OF_BASIS = 1u << 5,        /* src is an alt-dest basis file: no symlink followed, identity checked */
 };
 
 /* Outcome (run()'s optional outcomes array, one byte per op) */

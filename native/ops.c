@@ -235,8 +235,46 @@ int ops_check_source(struct job *j, int fd, int flags, mode_t type, struct stat 
   return OP_OK;
 }
 
+/* A basis file (OF_BASIS): an absolute path the planner resolved to hold no symlink, opened so that
+ * none is followed at any component now either (a link planted inside an old snapshot must not lead
+ * the read elsewhere). openat2 where it exists, else one O_NOFOLLOW component at a time. Sets errno. */
+static int open_no_symlinks(const char *path, int flags)
+{
+  struct open_how how = {
+    .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+    return (int)fd;
+  if (path[0] != '/') {
+    errno = EINVAL;
+    return -1;
+  }
+  char buf[PATH_MAX];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, path, n + 1);
+  int cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char *save = NULL, *comp = strtok_r(buf, "/", &save);
+  while (cur >= 0 && comp) {
+    char *next = strtok_r(NULL, "/", &save);
+    int fd = openat(cur, comp, (next ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(cur);
+    errno = e;
+    cur = fd;
+    comp = next;
+  }
+  return cur;
+}
+
 /* open(2) of the op's source with O_NOATIME while it still works (it is EPERM on files we do not
- * own). A source path longer than PATH_MAX is opened from the directory its chain leads to. */
+ * own). A source path longer than PATH_MAX is opened from the directory its chain leads to; a basis
+ * file (OF_BASIS) is opened with no symlink followed at any component. */
 static int open_source(struct job *j, int flags, mode_t type, int *fd, struct stat *st)
 {
   struct ctx *c = j->c;
@@ -244,11 +282,16 @@ static int open_source(struct job *j, int flags, mode_t type, int *fd, struct st
   int e = lp_source(j->op->src, j->op->src_len, PATH_MAX, &at);
   if (e)
     return job_fail(j, e, "open", W_SRC);
-  int f = openat(at.dirfd, at.rest, flags);
+  bool basis = (j->op->flags & OF_BASIS) != 0;
+  if (basis && at.owned) {
+    lp_release(&at); /* a basis path is absolute and must resolve in one piece */
+    return job_fail(j, ENAMETOOLONG, "open", W_SRC);
+  }
+  int f = basis ? open_no_symlinks(at.rest, flags) : openat(at.dirfd, at.rest, flags);
   if (f < 0 && errno == EPERM && (flags & O_NOATIME)) {
     c->noatime = false;
     flags &= ~O_NOATIME;
-    f = openat(at.dirfd, at.rest, flags);
+    f = basis ? open_no_symlinks(at.rest, flags) : openat(at.dirfd, at.rest, flags);
   }
   e = errno;
   lp_release(&at);
@@ -580,8 +623,9 @@ static int do_special(struct job *j)
 }
 
 /* Hardlink (src destination-relative, from = parent of src) and LinkFrom (src absolute, from =
- * AT_FDCWD): link at a temp name, rename over the target. */
-static int link_over(struct job *j, int fromfd, const char *from, int where)
+ * AT_FDCWD): link at a temp name, rename over the target. `follow` (AT_SYMLINK_FOLLOW) only for a
+ * pinned /proc/self/fd entry, which must be resolved to the inode it holds. */
+static int link_over(struct job *j, int fromfd, const char *from, int where, int follow)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
@@ -591,13 +635,13 @@ static int link_over(struct job *j, int fromfd, const char *from, int where)
   if (rc != OP_OK)
     return rc;
   struct stat a, b;
-  if (fstatat(fromfd, from, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstatat(p->fd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+  if (fstatat(fromfd, from, &a, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 && fstatat(p->fd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
       a.st_ino == b.st_ino && a.st_dev == b.st_dev)
     goto ok; /* already linked: renaming a link over itself would leave the temp behind */
   int r = -1;
   for (int i = 0; i < TEMP_TRIES; i++) {
     ops_temp_name(c, name, tmp);
-    r = linkat(fromfd, from, p->fd, tmp, 0);
+    r = linkat(fromfd, from, p->fd, tmp, follow);
     if (r == 0 || errno != EEXIST)
       break;
   }
@@ -627,7 +671,7 @@ static int do_hardlink(struct job *j)
     j->err.where = W_LINK;
     return rc;
   }
-  rc = link_over(j, sp->fd, sname, W_LINK);
+  rc = link_over(j, sp->fd, sname, W_LINK, 0);
   ops_parent_put(j->c, sp);
   return rc;
 }
@@ -638,8 +682,35 @@ static int do_linkfrom(struct job *j)
   int e = lp_source(j->op->src, j->op->src_len, PATH_MAX, &at);
   if (e)
     return job_fail(j, e, "link", W_SRC_LINK);
-  int rc = link_over(j, at.dirfd, at.rest, W_SRC_LINK);
+  if (!(j->op->flags & OF_BASIS)) {
+    int rc = link_over(j, at.dirfd, at.rest, W_SRC_LINK, 0);
+    lp_release(&at);
+    return rc;
+  }
+  if (at.owned) {
+    lp_release(&at); /* a basis path is absolute and must resolve in one piece */
+    return job_fail(j, ENAMETOOLONG, "link", W_SRC_LINK);
+  }
+  /* A basis file (or symlink): pin the inode first (no symlink followed on the way, the same inode
+   * the planner chose), then link that inode through its /proc/self/fd entry, so nothing swapped in
+   * after the check is linked. O_PATH|O_NOFOLLOW pins a symlink itself. */
+  int fd = open_no_symlinks(at.rest, O_PATH);
   lp_release(&at);
+  if (fd < 0)
+    return job_fail(j, errno == ELOOP ? ESTALE : errno, errno == ELOOP ? "fstat" : "link", W_SRC_LINK);
+  struct stat st;
+  int rc;
+  if (fstat(fd, &st) < 0)
+    rc = job_fail(j, errno, "fstat", W_SRC_LINK);
+  else if ((st.st_mode & S_IFMT) != (j->op->mode & S_IFMT) || (double)st.st_ino != j->op->ino ||
+           (double)st.st_dev != j->op->dev)
+    rc = job_fail(j, ESTALE, "fstat", W_SRC_LINK);
+  else {
+    char pinned[64];
+    snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", fd);
+    rc = link_over(j, AT_FDCWD, pinned, W_SRC_LINK, AT_SYMLINK_FOLLOW);
+  }
+  close(fd);
   return rc;
 }
 

@@ -1,6 +1,9 @@
 // The --compare-dest / --copy-dest / --link-dest directories (rsync's basis dirs): where they are, and
 // which twin of an entry they hold and how well it matches (rsync's try_dests_reg / try_dests_non).
-// Each directory is an operator path (operator-path.ts).
+// An old snapshot is not trusted more than a source: the directory itself is an operator path
+// (operator-path.ts), nothing beneath it is reached through a symlink, a twin owned by someone else
+// is never copied or linked under -o, and the engines open the chosen file with no symlink followed
+// and check it is still the inode chosen here (OpFlag.Basis).
 
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
@@ -10,7 +13,7 @@ import type { FileType } from './plan/decide.js';
 import { resolveOperatorPath, UNTRUSTED_SYMLINK } from './plan/operator-path.js';
 import { attrChanges, sameTime, type CheckOptions, type Changes } from './plan/quickcheck.js';
 import { showPath } from './util/errors.js';
-import { joinPath } from './util/names.js';
+import { dirName, joinPath } from './util/names.js';
 
 export type AltKind = 'compare' | 'copy' | 'link';
 
@@ -28,7 +31,12 @@ interface AltDir {
   kind: AltKind;
   /** Absolute, with no symlink in it (resolved once, at start). */
   dir: Buffer;
+  /** Directories beneath it (relative, latin1) found to be real directories all the way down. */
+  real: Map<string, boolean>;
 }
+
+/** How many directory answers an alternate directory keeps before starting over. */
+const REAL_DIRS_KEPT = 4096;
 
 const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
 
@@ -68,7 +76,7 @@ export class AltDests {
         continue;
       }
       if (!at.exists || isFailure(lstatPath(this.engine, at.path))) report(`--${kind}-dest arg does not exist: ${showPath(path)}`);
-      this.dirs.push({ kind, dir: at.path });
+      this.dirs.push({ kind, dir: at.path, real: new Map([['', true]]) });
     }
   }
 
@@ -87,7 +95,8 @@ export class AltDests {
 
   /**
    * The best twin of a file or symlink (the first with the highest level). `target`: the source
-   * symlink's target.
+   * symlink's target. Under -o as root a twin with another owner is only level 1: its data is never
+   * copied or linked, or a user could have root-only content land readable under their own name.
    */
   best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined): Twin | undefined {
     let best: Twin | undefined;
@@ -97,7 +106,10 @@ export class AltDests {
       if (!alt || (alt.mode & S_IFMT) !== (st.mode & S_IFMT)) continue;
       const path = joinPath(a.dir, rel);
       let level: Twin['level'] = 1;
-      if (kind === 'reg') {
+      const foreign = this.check.owner && this.check.isRoot && alt.uid !== st.uid;
+      if (foreign) {
+        // never better than "same type"
+      } else if (kind === 'reg') {
         if (st.size === alt.size && sameTime(st, alt, this.check)) level = 2;
       } else {
         const t = readlink(path);
@@ -110,9 +122,25 @@ export class AltDests {
     return best;
   }
 
+  /** lstat of `rel` beneath an alternate directory, only when no directory on the way is a symlink. */
   private lstat(a: AltDir, rel: Buffer): Stat | undefined {
+    if (!this.realDir(a, dirName(rel))) return undefined;
     const st = lstatPath(this.engine, joinPath(a.dir, rel));
     return isFailure(st) ? undefined : st;
   }
 
+  private realDir(a: AltDir, rel: Buffer): boolean {
+    const key = rel.toString('latin1');
+    const known = a.real.get(key);
+    if (known !== undefined) return known;
+    let ok = this.realDir(a, dirName(rel));
+    if (ok) {
+      const st = lstatPath(this.engine, joinPath(a.dir, rel));
+      ok = !isFailure(st) && (st.mode & S_IFMT) === S_IFDIR;
+    }
+    // Bounded: a walk asks about the directories it is in, so old answers are rarely wanted again.
+    if (a.real.size >= REAL_DIRS_KEPT) a.real = new Map([['', true]]);
+    a.real.set(key, ok);
+    return ok;
+  }
 }

@@ -1173,7 +1173,8 @@ class Run {
     }
     const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
     if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
-    if (from) this.add(op, from.path, rel, { ...st, ino: 0, dev: 0 }, flags);
+    // A basis file is checked like a source: no symlink on its path, still the inode chosen.
+    if (from) this.add(op, from.path, rel, { ...st, ino: from.st.ino, dev: from.st.dev }, (flags & ~OpFlag.FollowSource) | OpFlag.Basis);
     else this.add(op, src, rel, st, flags);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
@@ -1204,7 +1205,7 @@ class Run {
         if (this.out.itemizeAll) this.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
         if (!c.dryRun) {
           const after = exists ? this.backups.beforeReplace(this.addOp, m.rel, m.destSt!) : 0;
-          this.add(OpKind.LinkFrom, alt.path, m.rel, m.st, after);
+          this.add(OpKind.LinkFrom, alt.path, m.rel, { ...m.st, ino: alt.st.ino, dev: alt.st.dev }, after | OpFlag.Basis);
           await this.maybeFlush();
         }
         if (!exists) this.totals.created[kind]++;

@@ -405,7 +405,7 @@ class NodeContext implements EngineContext {
         return this.done(Counter.Hardlinks);
       }
       case OpKind.LinkFrom:
-        this.link(op.src, op.src, false, this.resolve(op.dst));
+        this.link(op.src, op.src, false, this.resolve(op.dst), op.flags & OpFlag.Basis ? op : undefined);
         return this.done(Counter.Hardlinks);
       case OpKind.Mkdir:
         this.makeDir(op);
@@ -608,6 +608,7 @@ class NodeContext implements EngineContext {
   /** Open a source (not following it unless asked) and check it is still what the walk saw. */
   private openSource(op: Op, flags: number, type: number, follow = false): Source {
     this.at(op.src, false);
+    if (op.flags & OpFlag.Basis) this.noSymlinkParents(op.src);
     if (!follow) flags |= C.O_NOFOLLOW;
     let fd: number;
     try {
@@ -624,6 +625,17 @@ class NodeContext implements EngineContext {
     } catch (e) {
       this.closeQuietly(fd);
       throw e;
+    }
+  }
+
+  /**
+   * A basis file's directories (OpFlag.Basis) must all be real directories: a symlink planted in an old
+   * snapshot must not lead a read or link elsewhere (ESTALE: the snapshot changed under us). Node has no
+   * openat2, so this is a check before the open, with the race window the native engines do not have.
+   */
+  private noSymlinkParents(path: Buffer): void {
+    for (let i = path.indexOf(0x2f, 1); i > 0; i = path.indexOf(0x2f, i + 1)) {
+      if (fsImpl.lstatSync(path.subarray(0, i)).isSymbolicLink()) throw sysError('ESTALE', 'fstat');
     }
   }
 
@@ -871,10 +883,15 @@ class NodeContext implements EngineContext {
     throw sysError(code && code in E ? code : 'EIO', 'mknod');
   }
 
-  /** Hardlink and LinkFrom: link `from` at a temp name, rename it over the target. */
-  private link(from: Buffer, fromRel: Buffer, fromOnDest: boolean, t: Target): void {
+  /**
+   * Hardlink and LinkFrom: link `from` at a temp name, rename it over the target. `basis`: a basis
+   * file or symlink (OpFlag.Basis), which must be, before and after the link, the inode the op names.
+   */
+  private link(from: Buffer, fromRel: Buffer, fromOnDest: boolean, t: Target, basis?: Op): void {
     this.at(fromRel, fromOnDest);
+    if (basis) this.noSymlinkParents(from);
     const have = fsImpl.lstatSync(from, { bigint: true });
+    if (basis) this.checkIdentity(basis, have, basis.stat.mode & S_IFMT);
     this.at(t.rel, true);
     const old = fsImpl.lstatSync(t.abs, { bigint: true, throwIfNoEntry: false });
     // Already linked: rename() between two links of one inode would do nothing and leave the temp.
@@ -884,6 +901,15 @@ class NodeContext implements EngineContext {
       this.at(fromRel, fromOnDest, join(t.dirRel, name));
       fsImpl.linkSync(from, abs);
     });
+    if (basis) {
+      // What was linked is what counts: a file swapped in between the check and link(2) is undone.
+      try {
+        this.checkIdentity(basis, fsImpl.lstatSync(tmp.abs, { bigint: true }), basis.stat.mode & S_IFMT);
+      } catch (e) {
+        this.discard(tmp.abs);
+        throw e;
+      }
+    }
     try {
       this.commit(tmp, t);
     } catch (e) {

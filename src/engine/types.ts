@@ -70,6 +70,12 @@ export const OpFlag = {
   BackupKeep: 1 << 3,
   /** Run only if the Backup op just before it succeeded (else: failed, syscall "backup", its errno). */
   AfterBackup: 1 << 4,
+  /**
+   * File and LinkFrom: `src` is a basis file in a --link-dest/--copy-dest/--compare-dest directory
+   * (an absolute path that the planner resolved to hold no symlink): it is opened with no symlink
+   * followed at any component, and must still be of the op's type, with the op's ino and dev.
+   */
+  Basis: 1 << 5,
 } as const;
 
 /** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */
