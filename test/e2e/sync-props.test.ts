@@ -76,8 +76,9 @@ describeEngines((e) => {
   it('--json prints exactly one JSON document on stdout (counts, bytes, elapsed, engine, errors with paths) and nothing else', async () => {
     const root = tempDir('arsync-json-');
     deleteSetup(root);
-    // Even with every other output option, stdout holds only the JSON document.
-    const r = await runCli(['-a', '--json', '-i', '-v', '--stats', '--progress', '--delete', eng, 'src/', 'missing-source', 'dst/'], { cwd: root });
+    // Even with every other output option, stdout holds only the JSON document. --ignore-errors: a
+    // missing source operand otherwise skips deletion (rsync's rule), and the document must show both.
+    const r = await runCli(['-a', '--json', '-i', '-v', '--stats', '--progress', '--delete', '--ignore-errors', eng, 'src/', 'missing-source', 'dst/'], { cwd: root });
     expect(r.code, show(r)).toBe(23);
     let doc: Record<string, unknown> = {};
     expect(() => (doc = JSON.parse(r.stdout) as Record<string, unknown>), `stdout is not one JSON document:\n${r.stdout}`).not.toThrow();
