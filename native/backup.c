@@ -389,7 +389,8 @@ done:
 int backup_op(struct job *j)
 {
   int rc = backup_inner(j);
-  j->c->backup_errno = rc == OP_FAIL ? j->err.no : 0;
+  /* An aborted backup counts as failed too: nothing may replace the entry after it. */
+  j->c->backup_errno = rc == OP_OK ? 0 : rc == OP_FAIL ? j->err.no : EINTR;
   return rc;
 }
 

@@ -92,7 +92,8 @@ export class NodeBackup {
     try {
       this.backup(op);
     } catch (e) {
-      if (typeof (e as NodeJS.ErrnoException)?.code === 'string') this.failed = e as NodeJS.ErrnoException;
+      // An abort counts as a failure too: nothing may replace the entry after it.
+      this.failed = typeof (e as NodeJS.ErrnoException)?.code === 'string' ? (e as NodeJS.ErrnoException) : sysError('EINTR', 'backup');
       throw e;
     }
   }
