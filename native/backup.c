@@ -25,12 +25,31 @@ void backup_release(struct ctx *c)
   c->bpath = NULL;
 }
 
+/* Best effort, like rsync's: a backup directory without its twin's attributes is still usable. */
+static void mirror_attrs(struct ctx *c, int dirfd, const char *name, const uint8_t *rel, uint32_t len)
+{
+  int twin = ops_open_dest(c, rel, len, O_PATH | O_DIRECTORY);
+  if (twin < 0)
+    return;
+  struct stat st;
+  int fd = -1;
+  if (fstat(twin, &st) == 0 && (fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+    (void)fchown(fd, c->is_root ? st.st_uid : (uid_t)-1, st.st_gid);
+    (void)fchmod(fd, (st.st_mode & 07777) | S_IRWXU);
+    close(fd);
+  }
+  close(twin);
+}
+
 /* Opens `path` one component at a time from `start`, making missing directories. `confined`: a
  * component is never a symlink or "..", and with `replace` a non-directory in the way is removed and
  * replaced by a directory (rsync does the same in the backup area; without `replace` it fails the
  * backup); not confined (the operator's own path outside the destination), existing components are
- * opened as the kernel resolves them. An fd, or -errno with *sys set. */
-static int open_dirs(int start, const char *path, bool confined, bool replace, const char **sys)
+ * opened as the kernel resolves them. With `mirror`, a directory made here gets the owner and mode of
+ * the destination directory at the same relative path (as rsync gives backup directories; a private
+ * directory's backups stay private), kept owner-writable so the backups can be made in it. An fd, or
+ * -errno with *sys set. */
+static int open_dirs(struct ctx *mirror, int start, const char *path, bool confined, bool replace, const char **sys)
 {
   char buf[PATH_MAX];
   size_t n = strlen(path);
@@ -74,7 +93,10 @@ static int open_dirs(int start, const char *path, bool confined, bool replace, c
         *sys = "open";
         goto fail;
       }
-      if (mkdirat(cur, comp, 0777) < 0 && errno != EEXIST) {
+      if (mkdirat(cur, comp, 0777) == 0) {
+        if (mirror)
+          mirror_attrs(mirror, cur, comp, (const uint8_t *)path, (uint32_t)(comp - buf + strlen(comp)));
+      } else if (errno != EEXIST) {
         *sys = "mkdir";
         goto fail;
       }
@@ -106,9 +128,9 @@ static int backup_root(struct job *j)
   const char *sys = "open";
   int fd;
   if (c->blen > c->rootlen + 1 && memcmp(c->bpath, c->rootpath, c->rootlen) == 0 && c->bpath[c->rootlen] == '/')
-    fd = open_dirs(c->rootfd, (const char *)c->bpath + c->rootlen + 1, true, false, &sys);
+    fd = open_dirs(NULL, c->rootfd, (const char *)c->bpath + c->rootlen + 1, true, false, &sys);
   else
-    fd = open_dirs(AT_FDCWD, (const char *)c->bpath, false, false, &sys);
+    fd = open_dirs(NULL, AT_FDCWD, (const char *)c->bpath, false, false, &sys);
   if (fd < 0)
     return job_fail(j, -fd, sys, W_DST_SRC), -1;
   c->brootfd = fd;
@@ -350,7 +372,7 @@ static int backup_inner(struct job *j)
       rc = OP_FAIL;
       goto done;
     }
-    bdir = open_dirs(root, dlen ? dir : ".", true, true, &sys);
+    bdir = open_dirs(c, root, dlen ? dir : ".", true, true, &sys);
   }
   if (bdir < 0) {
     rc = job_fail(j, -bdir, sys, W_DST_SRC);
@@ -367,7 +389,8 @@ done:
 int backup_op(struct job *j)
 {
   int rc = backup_inner(j);
-  j->c->backup_errno = rc == OP_FAIL ? j->err.no : 0;
+  /* An aborted backup counts as failed too: nothing may replace the entry after it. */
+  j->c->backup_errno = rc == OP_OK ? 0 : rc == OP_FAIL ? j->err.no : EINTR;
   return rc;
 }
 

@@ -230,6 +230,8 @@ class Run {
   private readonly deleteGate: DeleteGate;
   /** --delete-before's first pass: list the whole source for errors, delete nothing. */
   private probing = false;
+  /** The source operand being walked (deletion must not remove what another operand provides). */
+  private currentRoot: Root | undefined;
   private rootDev = 0;
   private readonly alt: AltDests;
   private readonly backups: BackupPlan;
@@ -549,6 +551,7 @@ class Run {
   // ---- the walk -----------------------------------------------------------------------------------
 
   private async walkRoot(root: Root, mode: 'transfer' | 'delete'): Promise<void> {
+    this.currentRoot = root;
     const engine = this.input.engine.name;
     this.rootIndex = this.plan.roots.indexOf(root);
     let st = lstatPath(engine, root.src);
@@ -1361,11 +1364,30 @@ class Run {
     for (const n of deleteOrder(extraneous)) {
       const st = extraneous.get(n)!;
       const rel = joinPath(dir.rel, Buffer.from(n, 'latin1'));
-      if (this.isProtected(dir.receiver, rel, st)) continue;
+      if (this.isProtected(dir.receiver, rel, st) || this.fromOtherRoot(rel)) continue;
       this.deleteItem(rel, st, w, dir.receiver, true, false);
     }
     this.runNow(w);
     return this.deletedCount() - before;
+  }
+
+  /**
+   * Several operands can fill one destination directory (`a/ b/ dst/`): rsync deletes only what none of
+   * them has, while this walk sees one operand at a time. An entry another operand provides stays.
+   */
+  private fromOtherRoot(rel: Buffer): boolean {
+    const roots = this.plan.roots;
+    // --files-from lists many single entries of one source directory: its own rules apply there.
+    if (roots.length < 2 || this.c.filesFrom !== undefined) return false;
+    for (const r of roots) {
+      if (r === this.currentRoot) continue;
+      const n = r.rel.length;
+      const inside = n === 0 || (rel.length > n && rel[n] === 0x2f && rel.subarray(0, n).equals(r.rel)) || rel.equals(r.rel);
+      if (!inside) continue;
+      const rest = n === 0 ? rel : rel.subarray(Math.min(rel.length, n + 1));
+      if (!isFailure(lstatPath(this.input.engine.name, rest.length ? joinPath(r.src, rest) : r.src))) return true;
+    }
+    return false;
   }
 
   private isProtected(receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {

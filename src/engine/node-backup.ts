@@ -92,7 +92,8 @@ export class NodeBackup {
     try {
       this.backup(op);
     } catch (e) {
-      if (typeof (e as NodeJS.ErrnoException)?.code === 'string') this.failed = e as NodeJS.ErrnoException;
+      // An abort counts as a failure too: nothing may replace the entry after it.
+      this.failed = typeof (e as NodeJS.ErrnoException)?.code === 'string' ? (e as NodeJS.ErrnoException) : sysError('EINTR', 'backup');
       throw e;
     }
   }
@@ -114,7 +115,7 @@ export class NodeBackup {
     if (!this.given && !rel.subarray(0, Math.max(cut, 0)).equals(t.rel.subarray(0, Math.max(t.rel.lastIndexOf(0x2f), 0)))) {
       throw sysError('EINVAL', 'rename');
     }
-    const dir = this.given ? this.makeDirs(this.base(op), cut < 0 ? Buffer.alloc(0) : rel.subarray(0, cut), op) : t.abs.subarray(0, t.abs.lastIndexOf(0x2f));
+    const dir = this.given ? this.makeDirs(this.base(op), cut < 0 ? Buffer.alloc(0) : rel.subarray(0, cut), op, true, true) : t.abs.subarray(0, t.abs.lastIndexOf(0x2f));
     const to = join(dir, name);
     const keep = (op.flags & OpFlag.BackupKeep) !== 0;
     h.at(t.rel, true, op.src);
@@ -165,13 +166,19 @@ export class NodeBackup {
     return this.dirReal;
   }
 
-  /** Make `rel` below `base` one component at a time; `replace`: a non-directory in the way goes. */
-  private makeDirs(base: Buffer, rel: Buffer, op: Op, replace = true): Buffer {
+  /**
+   * Make `rel` below `base` one component at a time; `replace`: a non-directory in the way goes;
+   * `mirror`: a directory made here gets the owner and mode of the destination directory at the same
+   * relative path (as rsync does), kept owner-writable so backups can be made in it.
+   */
+  private makeDirs(base: Buffer, rel: Buffer, op: Op, replace = true, mirror = false): Buffer {
     let cur = base;
+    let twin: Buffer = Buffer.alloc(0);
     for (const part of rel.toString('latin1').split('/')) {
       if (part === '' || part === '.') continue;
       if (part === '..') throw sysError('EXDEV', 'open');
       cur = join(cur, Buffer.from(part, 'latin1'));
+      twin = twin.length ? join(twin, Buffer.from(part, 'latin1')) : Buffer.from(part, 'latin1');
       const key = cur.toString('latin1');
       if (this.checked.has(key)) continue;
       this.h.at(op.dst, true, cur);
@@ -183,6 +190,7 @@ export class NodeBackup {
       if (!st || !st.isDirectory()) {
         try {
           fsImpl.mkdirSync(cur, 0o777);
+          if (mirror) this.mirror(cur, twin);
         } catch (e) {
           if (codeOf(e) !== 'EEXIST' || !fsImpl.lstatSync(cur).isDirectory()) throw e;
         }
@@ -190,6 +198,27 @@ export class NodeBackup {
       this.checked.add(key);
     }
     return cur;
+  }
+
+  /** Best effort, like rsync's: a backup directory without its twin's attributes is still usable. */
+  private mirror(made: Buffer, twinRel: Buffer): void {
+    try {
+      const twin = fsImpl.lstatSync(this.h.resolve(twinRel).abs);
+      if (!twin.isDirectory()) return;
+      const fd = fsImpl.openSync(made, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+      try {
+        try {
+          fsImpl.fchownSync(fd, this.h.isRoot ? twin.uid : -1, twin.gid);
+        } catch {
+          // not ours to give away: the mode below still applies
+        }
+        fsImpl.fchmodSync(fd, (twin.mode & 0o7777) | 0o700);
+      } finally {
+        fsImpl.closeSync(fd);
+      }
+    } catch {
+      // see above
+    }
   }
 
   /** An empty directory (or, before a link, a non-directory) standing at the backup name goes. */

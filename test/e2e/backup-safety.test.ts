@@ -233,6 +233,18 @@ describeEngines((e) => {
     expect(findTempFiles(dst)).toEqual([]);
   });
 
+  it('a backup directory made under --backup-dir gets its destination twin\'s mode (a private dir stays private)', async () => {
+    const root = tempDir('arsync-bak-mode-');
+    const { src, dst, old } = pair(root);
+    fs.chmodSync(path.join(src, 'sub'), 0o700);
+    fs.chmodSync(path.join(dst, 'sub'), 0o700);
+    const r = await runCli(['-a', eng, '--backup-dir=../bak', `${src}/`, `${dst}/`]);
+    noCrash(r);
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.statSync(path.join(root, 'bak/sub')).mode & 0o7777, show(r)).toBe(0o700);
+    expect(read(path.join(root, 'bak/sub/g')).equals(old['sub/g'])).toBe(true);
+  });
+
   it('--inplace --backup: the backup is a separate copy of the old bytes', async () => {
     const root = tempDir('arsync-bak-inplace-');
     const { src, dst, old } = pair(root);

@@ -109,4 +109,26 @@ describeEngines((e) => {
       expect(fs.readFileSync(path.join(root, 'dst/a/f'), 'utf8')).toBe('1');
     });
   }
+
+  // rsync merges the operands' file lists: what one operand provides is not extraneous for another.
+  for (const mode of MODES) {
+    it(`${mode}: two operands filling one destination, only what neither has is deleted`, async () => {
+      const root = tempDir('arsync-delgate-merge-');
+      for (const [f, data] of [['a/fa', 'a'], ['a/sub/x', 'x'], ['b/fb', 'b'], ['b/sub/y', 'y'], ['dst/stale', 's'], ['dst/sub/stale', 's']] as const) {
+        fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+        fs.writeFileSync(path.join(root, f), data);
+      }
+      // dst already holds both operands' files, up to date: none may be deleted (and copied again).
+      sh(`cd '${root}' && cp -a a/. dst/ && cp -a b/. dst/`);
+      const ino = (f: string): number => fs.statSync(path.join(root, 'dst', f)).ino;
+      const before = new Map(['fa', 'fb', 'sub/x', 'sub/y'].map((f) => [f, ino(f)]));
+      const r = await runCli([engine, '-a', '-v', mode, 'a/', 'b/', 'dst/'], { cwd: root });
+      expect(r.code, show(r)).toBe(0);
+      for (const [f, i] of before) {
+        expect(exists(root, `dst/${f}`), `dst/${f} kept: ${show(r)}`).toBe(true);
+        expect(ino(f), `dst/${f} never deleted and copied again: ${show(r)}`).toBe(i);
+      }
+      for (const f of ['stale', 'sub/stale']) expect(exists(root, `dst/${f}`), `dst/${f} deleted: ${show(r)}`).toBe(false);
+    });
+  }
 });
