@@ -349,7 +349,9 @@ static int backup_inner(struct job *j)
   uint32_t nlen = rlen - (uint32_t)(nm - rel);
   char dir[PATH_MAX];
   int e = ops_zpath(nm, nlen, bname, sizeof bname);
-  if (!e)
+  /* Beside the file (no --backup-dir) the directory is the one already resolved, at any depth;
+   * only a path below the backup dir is spelled out, and it must fit in PATH_MAX. */
+  if (!e && c->bpath)
     e = ops_zpath(rel, dlen, dir, sizeof dir);
   if (e || nlen == 0 || strcmp(bname, ".") == 0 || strcmp(bname, "..") == 0) {
     rc = job_fail(j, e ? e : EINVAL, "rename", W_DST_SRC);
