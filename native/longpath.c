@@ -38,11 +38,8 @@ int lp_split(int start, const uint8_t *p, uint32_t n, size_t max, lp_open_fn ope
     char chunk[PATH_MAX];
     size_t clen = cut - off;
     if (clen == 0) {
-      if (off != 0 || !slash) {
-        lp_release(at);
-        return ENAMETOOLONG; /* a single component longer than any chunk */
-      }
-      clen = 1; /* an absolute path whose first chunk is "/" itself: cannot happen with NAME_MAX */
+      lp_release(at);
+      return ENAMETOOLONG; /* a component longer than any chunk (NAME_MAX makes this impossible) */
     }
     memcpy(chunk, p + off, clen);
     chunk[clen] = 0;

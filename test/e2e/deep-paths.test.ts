@@ -6,9 +6,9 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { archiveFlags, fidelity, runCli, show } from '../helpers/cli.js';
+import { archiveFlags, BIN, fidelity, LOCK, REPO, runCli, show, type CliResult } from '../helpers/cli.js';
 import { compareTrees, findTempFiles, formatDiffs } from '../helpers/compare.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { makeDeepTree, reach, releaseLongPaths } from '../helpers/longpath.js';
@@ -32,6 +32,19 @@ function setup(): { root: string; src: string; dst: string } {
   fs.mkdirSync(src);
   makeDeepTree(src, DEPTH);
   return { root, src, dst: path.join(root, 'dst') };
+}
+
+/** The CLI with openat2 failing ENOSYS (seccomp), as on kernels before 5.6 and older container profiles. */
+function runWithoutOpenat2(args: string[]): Promise<CliResult> {
+  const argv = ['-s', LOCK, 'python3', path.join(REPO, 'test', 'helpers', 'noopenat2.py'), process.execPath, BIN, ...args];
+  return new Promise((resolve) => {
+    const child = spawn('flock', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr, argv: ['noopenat2.py', 'arsync', ...args] }));
+  });
 }
 
 const abs = (root: string, rel: Buffer): Buffer => Buffer.concat([Buffer.from(root + '/'), rel]);
@@ -135,6 +148,89 @@ describeEngines((e) => {
     releaseLongPaths();
     expect(formatDiffs(compareTrees(src, dst, cmp))).toEqual([]);
   });
+
+  for (const noOpenat2 of [false, true]) {
+    const run = (args: string[]): Promise<CliResult> => (noOpenat2 ? runWithoutOpenat2(args) : runCli(args));
+    const how = noOpenat2 ? ' (without openat2: the O_NOFOLLOW component walk)' : '';
+    it.runIf(native)(`an attacker swapping a directory on the way beyond PATH_MAX for a symlink never redirects a write${how}`, async () => {
+      const { root, src, dst } = setup();
+      const first = await run([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);
+      expect(first.code, show(first)).toBe(0);
+      expect(formatDiffs(compareTrees(src, dst, cmp))).toEqual([]);
+      const { bottom } = makeDeepTreeInfo(src);
+      const parts = bottom.toString('latin1').split('/');
+      // Level 10 lies in the first chunk (levels 0-19, < PATH_MAX) of every destination path deeper than
+      // PATH_MAX, so those resolve through it link by link. `outside` mirrors the levels below it down to
+      // level 20: a resolution that followed the planted link would find its way in there and write.
+      const at = 10;
+      const parent = parts.slice(0, at).join('/');
+      const name = parts[at]!;
+      const outside = path.join(root, 'outside');
+      const mirror = path.join(outside, ...parts.slice(at + 1, 21));
+      fs.mkdirSync(mirror, { recursive: true });
+      fs.writeFileSync(path.join(outside, 'file'), 'outside, must stay\n');
+      fs.writeFileSync(path.join(mirror, 'file'), 'outside, must stay\n');
+      const snap = path.join(root, 'outside-snap');
+      spawnSync('cp', ['-a', outside, snap]);
+      // Every file changes, so every op below the attacked directory resolves a path through it.
+      spawnSync('find', [src, '-type', 'f', '-exec', 'touch', '-d', '@1700000000', '{}', '+']);
+      const stop = path.join(root, 'stop');
+      // The attacker works fd-relative (the path is too long to name): rename the real directory away,
+      // plant a symlink to `outside` in its place, put the directory back; over and over.
+      const script = [
+        'import os, sys, time',
+        'fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)',
+        'for c in sys.argv[2].split("/") if sys.argv[2] else []:',
+        '    n = os.open(c, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd); os.close(fd); fd = n',
+        'name, aside, end = sys.argv[3], sys.argv[3] + ".real", time.time() + 60',
+        'swaps = 0',
+        'while not os.path.exists(sys.argv[5]) and time.time() < end:',
+        '    os.rename(name, aside, src_dir_fd=fd, dst_dir_fd=fd)',
+        '    os.symlink(sys.argv[4], name, dir_fd=fd)',
+        '    time.sleep(0.0005)',
+        // arsync may have replaced the link by a directory of its own meanwhile: moved aside as junk
+        // (the final --delete run removes it).
+        '    try:',
+        '        os.unlink(name, dir_fd=fd)',
+        '    except IsADirectoryError:',
+        '        os.rename(name, "%s.junk%d" % (name, swaps), src_dir_fd=fd, dst_dir_fd=fd)',
+        '    except FileNotFoundError:',
+        '        pass',
+        '    os.rename(aside, name, src_dir_fd=fd, dst_dir_fd=fd)',
+        '    swaps += 1',
+        '    if swaps == 1:',
+        '        print("ready", flush=True)',
+        'print(swaps)',
+      ].join('\n');
+      const attacker = spawn('python3', ['-c', script, dst, parent, name, outside, stop], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let swaps = '';
+      let aerr = '';
+      const exited = new Promise<number | null>((res) => attacker.on('exit', (code) => res(code)));
+      attacker.stderr.on('data', (d: Buffer) => (aerr += d.toString()));
+      // The run starts once the attacker is at work (a fast run could otherwise end before it begins).
+      await new Promise<void>((res) => {
+        attacker.stdout.on('data', (d: Buffer) => {
+          swaps += d.toString();
+          if (swaps.startsWith('ready')) res();
+        });
+        void exited.then(() => res());
+      });
+      const r = await run([`--engine=${engine}`, ...flags, `${src}/`, `${dst}/`]);
+      fs.writeFileSync(stop, '');
+      expect(await exited, aerr).toBe(0);
+      expect(Number(swaps.trim().split('\n').pop()), 'the attacker ran').toBeGreaterThan(1);
+
+      expect(formatDiffs(compareTrees(snap, outside)), 'outside changed').toEqual([]);
+      expect(findTempFiles(outside), 'temp files outside').toEqual([]);
+      expect(r.stderr).not.toMatch(/internal error|TypeError|RangeError|\n\s+at /);
+      expect([0, 23], show(r)).toContain(r.code);
+      // Once the attacker has stopped, a re-run completes the copy exactly.
+      const again = await run([`--engine=${engine}`, ...flags, '--delete', `${src}/`, `${dst}/`]);
+      expect(again.code, show(again)).toBe(0);
+      expect(formatDiffs(compareTrees(src, dst, cmp))).toEqual([]);
+      expect(findTempFiles(dst, src)).toEqual([]);
+    });
+  }
 
   it.runIf(native)('-L copies what a symlink beyond PATH_MAX points to', async () => {
     const { src, dst } = setup();

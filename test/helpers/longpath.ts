@@ -93,7 +93,7 @@ export function makeDeepTree(root: string, total: number): DeepTree {
     const r = spawnSync(cmd, args);
     if (r.status !== 0) throw new Error(`${cmd}: ${String(r.stderr)}`);
   }
-  for (const e of [big, join(dir, 'blink'), join(dir, 'empty'), join(dir, 'fifo')]) stamp(e, 7);
+  for (const e of [big, join(dir, 'blink'), join(dir, 'flink'), join(dir, 'empty'), join(dir, 'fifo')]) stamp(e, 7);
   // Directory mtimes last, deepest first: making entries inside moved them.
   for (let i = dirs.length - 1; i >= 0; i--) stamp(dirs[i]!, i);
   releaseLongPaths();
