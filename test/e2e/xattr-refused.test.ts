@@ -103,6 +103,34 @@ describeEngines((e) => {
     expectAllButAttrs(src, dst);
   });
 
+  it.skipIf(!native)('-X: a 60 KB xattr value (tmpfs takes it) onto ext4 (one block per value): the data lands, exit 23', async () => {
+    const base = tempDir('arsync-xattr-');
+    const src = path.join(base, 'src');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'large-attr'), randomBytes(10_000));
+    fs.writeFileSync(path.join(src, 'small-attr'), randomBytes(10_000));
+    sh(`setfattr -n user.large -v 0x${'cd'.repeat(60_000)} ${src}/large-attr`);
+    sh(`setfattr -n user.small -v fits ${src}/small-attr`);
+    // A real ext4, on a loop device, whatever filesystem the temp directory is on.
+    const img = path.join(base, 'ext4.img');
+    const mnt = path.join(base, 'ext4');
+    fs.mkdirSync(mnt);
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, 32 << 20);
+    sh(`mkfs.ext4 -q -F ${img}`);
+    sh(`mount -o loop ${img} ${mnt}`);
+    mounts.push(mnt);
+    const dst = path.join(mnt, 'dst');
+    const r = await runCli(['-aX', `--engine=${e.name}`, `${src}/`, `${dst}/`]);
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stderr.trim().split('\n'), show(r)).toContain(
+      `arsync: setxattr("${path.join(dst, 'large-attr')}","user.large") failed: No space left on device (28)`,
+    );
+    expectAllButAttrs(src, dst);
+    // What fits is still copied.
+    expect(sh(`getfattr --only-values -n user.small ${dst}/small-attr`)).toBe('fits');
+  });
+
   it.skipIf(!native)('-A onto ramfs: the file lands with its data, mode and mtime, the ACL is reported, exit 23', async () => {
     const base = tempDir('arsync-xattr-');
     const src = path.join(base, 'src');
