@@ -202,6 +202,21 @@ describe.skipIf(skip !== null)(`faultfs sources${skip ? ` (skipped: ${skip})` : 
       });
     }
 
+    it('-c through short reads: identical content is recognised, nothing is copied again', async () => {
+      const base = tempDir('arsync-short-');
+      const { mnt } = mounted(base, { chunk: 1000 });
+      const dst = path.join(base, 'dst');
+      const first = await runCli(['-a', `--engine=${e.name}`, `${mnt}/`, `${dst}/`]);
+      expect(first.code, show(first)).toBe(0);
+      const files = ['small', 'mid', 'big', 'holes', 'sub/nested'];
+      const inodes = files.map((f) => fs.statSync(path.join(dst, f)).ino);
+      const r = await runCli(['-ac', '-i', `--engine=${e.name}`, `${mnt}/`, `${dst}/`]);
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stdout, show(r)).not.toMatch(/^>f/m);
+      expect(files.map((f) => fs.statSync(path.join(dst, f)).ino)).toEqual(inodes);
+      expectCopyOf(mnt, dst, e.name);
+    });
+
     it('a read error in the middle of a file is reported, exit 23, the old copy kept', async () => {
       const base = tempDir('arsync-short-');
       const { mnt } = mounted(base, { eio: 150_000 });
