@@ -45,11 +45,13 @@ function source(root: string): void {
   fs.writeFileSync(path.join(root, 'plain'), 'no attributes\n');
   fs.writeFileSync(path.join(root, 'dir', 'acl'), randomBytes(777));
   fs.writeFileSync(path.join(root, 'dir', 'inner'), 'inner\n');
+  fs.writeFileSync(path.join(root, 'both'), randomBytes(4321));
   sh(`setfattr -n user.note -v hello ${root}/tagged`);
   sh(`setfattr -n user.big -v 0x${'ab'.repeat(1000)} ${root}/big`);
   sh(`setfattr -n user.dirnote -v d ${root}/dir`);
   sh(`setfacl -m u:nobody:r ${root}/dir/acl`);
-  for (const f of ['tagged', 'big', 'plain', 'dir/acl', 'dir/inner', 'dir']) fs.utimesSync(path.join(root, f), THEN, THEN);
+  sh(`setfattr -n user.one -v 1 ${root}/both && setfattr -n user.two -v 2 ${root}/both && setfacl -m u:nobody:r ${root}/both`);
+  for (const f of ['tagged', 'big', 'plain', 'both', 'dir/acl', 'dir/inner', 'dir']) fs.utimesSync(path.join(root, f), THEN, THEN);
 }
 
 /** dst equals src in everything but xattrs and ACLs. */
@@ -100,6 +102,8 @@ describeEngines((e) => {
     expect(lines, show(r)).toContain(refused(dst, 'tagged', 'user.note'));
     expect(lines, show(r)).toContain(refused(dst, 'dir/acl', 'system.posix_acl_access'));
     expect(lines, show(r)).toContain(refused(dst, 'dir', 'user.dirnote'));
+    // Like rsync, every refused attribute of an entry is reported, not only the first.
+    for (const a of ['user.one', 'user.two', 'system.posix_acl_access']) expect(lines, show(r)).toContain(refused(dst, 'both', a));
     expectAllButAttrs(src, dst);
   });
 
@@ -138,7 +142,11 @@ describeEngines((e) => {
     const dst = path.join(ramfs(base), 'dst');
     const r = await runCli(['-aA', `--engine=${e.name}`, `${src}/`, `${dst}/`]);
     expect(r.code, show(r)).toBe(23);
-    expect(r.stderr.trim().split('\n'), show(r)).toContain(refused(dst, 'dir/acl', 'system.posix_acl_access'));
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, show(r)).toContain(refused(dst, 'dir/acl', 'system.posix_acl_access'));
+    expect(lines, show(r)).toContain(refused(dst, 'both', 'system.posix_acl_access'));
+    // -A alone: the user xattrs are not asked for, so not reported.
+    expect(r.stderr).not.toContain('user.');
     expectAllButAttrs(src, dst);
   });
 
