@@ -68,7 +68,7 @@ struct job {
   struct ctx *c;
   const struct op *op;
   struct operr err;
-  struct operr refused;   /* an attribute the destination would not take; the op went on (meta_refused) */
+  unsigned refused;       /* attributes the destination would not take, each reported; the op went on (meta.c) */
   int64_t bytes;          /* bytes counted so far (undone when an EMFILE retry starts over) */
   bool equal;             /* Compare found identical content: outcome Equal */
 };

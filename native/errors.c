@@ -18,20 +18,25 @@ void failures_push(struct failures *f, const struct op *op, struct operr err)
     f->v = v;
     f->cap = cap;
   }
-  f->v[f->n++] = (struct failure){
+  f->v[f->n] = (struct failure){
     .index = op->index,
+    .seq = (uint32_t)f->n,
     .err = err,
     .src = op->src,
     .dst = op->dst,
     .src_len = op->src_len,
     .dst_len = op->dst_len,
   };
+  f->n++;
 }
 
+/* Batch order; one op's failures (refused attributes) in the order they happened. */
 static int by_index(const void *a, const void *b)
 {
-  uint32_t x = ((const struct failure *)a)->index, y = ((const struct failure *)b)->index;
-  return (x > y) - (x < y);
+  const struct failure *p = a, *q = b;
+  if (p->index != q->index)
+    return (p->index > q->index) - (p->index < q->index);
+  return (p->seq > q->seq) - (p->seq < q->seq);
 }
 
 /* The uring engine finishes ops out of order; callers get failures in batch order. */

@@ -30,6 +30,7 @@ struct operr {
 
 struct failure {
   uint32_t index;
+  uint32_t seq; /* push order: one op may fail more than once (refused attributes) */
   struct operr err;
   const uint8_t *src, *dst; /* point into the batch, alive for the whole run() call */
   uint32_t src_len, dst_len;

@@ -209,18 +209,19 @@ static bool in_list(const char *list, ssize_t len, const char *name)
 }
 
 /* The destination refused one attribute (ramfs, vfat or FUSE without xattrs, a value too large for
- * ext4, a read-only ACL...). rsync reports it and goes on: the data, the other attributes and the
- * rename still happen, and ops_finish reports the op as failed (exit 23). The first refusal is kept. */
+ * ext4, a read-only ACL...). rsync reports each and goes on: the data, the other attributes and the
+ * rename still happen, and ops_finish then marks the op failed (exit 23). */
 static void refused(struct job *j, int no, const char *sys, const char *name)
 {
-  if (j->refused.no)
-    return;
-  j->refused = (struct operr){.no = no, .sys = sys, .where = W_DST};
+  struct operr e = {.no = no, .sys = sys, .where = W_DST};
   size_t n = strlen(name);
-  if (n >= sizeof j->refused.attr)
-    n = sizeof j->refused.attr - 1;
-  memcpy(j->refused.attr, name, n);
-  j->refused.attr[n] = 0;
+  if (n >= sizeof e.attr)
+    n = sizeof e.attr - 1;
+  memcpy(e.attr, name, n);
+  e.attr[n] = 0;
+  failures_push(&j->c->fails, j->op, e);
+  counter_add(j->c, C_ERRORS, 1);
+  j->refused++;
 }
 
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)

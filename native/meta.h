@@ -9,8 +9,9 @@
 #include "context.h"
 
 /* On an open fd (files, directories). A set or remove of an xattr/ACL that the destination refuses
- * does not fail the step: it is kept in j->refused, the rest goes on, and ops_finish reports it
- * (rsync's rule: the entry lands without that attribute, exit 23). */
+ * does not fail the step: it is reported at once (a failure with the attribute's name), counted in
+ * j->refused, and the rest goes on; ops_finish then marks the op failed (rsync's rule: the entry
+ * lands without that attribute, exit 23). */
 int meta_owner_fd(struct job *j, int fd);
 int meta_mode_fd(struct job *j, int fd, mode_t mode);
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir);

@@ -917,11 +917,11 @@ int ops_finish(struct job *j, int rc)
   struct ctx *c = j->c;
   const struct op *op = j->op;
   uint8_t k = op->kind;
-  if (rc == OP_OK && j->refused.no) {
-    /* The entry is in place without an attribute: reported like any failure (exit 23), and its
-     * source is not removed, since the copy is not complete. */
-    j->err = j->refused;
-    rc = OP_FAIL;
+  if (rc == OP_OK && j->refused) {
+    /* The entry is in place without some attributes, each already reported (meta.c): the op failed
+     * (exit 23), and its source is not removed, since the copy is not complete. */
+    set_outcome(c, op->index, OUT_FAILED);
+    return OP_FAIL;
   }
   if (rc == OP_OK && (op->flags & OF_REMOVE_SOURCE) &&
       (k == OP_FILE || k == OP_SYMLINK || k == OP_SPECIAL || k == OP_ATTRS))

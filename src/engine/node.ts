@@ -69,6 +69,17 @@ function sysError(code: string, syscall: string): NodeJS.ErrnoException {
   return err;
 }
 
+/** Positioned read of up to `len` bytes, continuing short reads; less only at EOF (a zero-byte read). */
+function readFull(fd: number, buf: Buffer, len: number, pos: number): number {
+  let got = 0;
+  while (got < len) {
+    const n = fsImpl.readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
 const codeOf = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | null)?.code;
 
 /** errno and syscall of a thrown fs error; anything else is a bug and propagates. */
@@ -785,16 +796,18 @@ class NodeContext implements EngineContext {
     try {
       const a = this.buf;
       const b = (this.cmp ??= Buffer.allocUnsafe(a.length));
-      for (let pos = 0; ; ) {
+      const size = Number(src.st.size);
+      for (let pos = 0; pos < size; ) {
         if (this.aborted()) throw ABORTED;
+        const want = Math.min(a.length, size - pos);
         this.at(op.src, false);
-        const n = fsImpl.readSync(src.fd, a, 0, a.length, pos);
+        // A source that ends early is "different": the copy that follows reports it.
+        if (readFull(src.fd, a, want, pos) !== want) return false;
         this.at(t.rel, true);
-        const m = fsImpl.readSync(fd, b, 0, b.length, pos);
-        if (n !== m || a.compare(b, 0, m, 0, n) !== 0) return false;
-        if (n === 0) return true;
-        pos += n;
+        if (readFull(fd, b, want, pos) !== want || a.compare(b, 0, want, 0, want) !== 0) return false;
+        pos += want;
       }
+      return true;
     } finally {
       this.closeQuietly(fd);
     }

@@ -179,6 +179,44 @@ describe.skipIf(skip !== null)(`faultfs sources${skip ? ` (skipped: ${skip})` : 
       expect(findTempFiles(dst)).toEqual([]);
     });
 
+    // Hole-aware copies (-S, or a source with holes) find data with SEEK_DATA: when the file is cut right
+    // after a whole data extent was read, no read ever comes back empty, and the cut-off tail looks
+    // like a trailing hole. Only the source's size tells.
+    for (const flags of [[], ['-S']]) {
+      it(`a sparse source truncated at the end of a data extent is reported, exit 23 ${flags.join(' ')}`, async () => {
+        const base = tempDir('arsync-short-');
+        // 2 MiB of data, then a 4 MiB hole; the read that reaches 2 MiB cuts the file there. The
+        // uring engine looks for the next extent while reads are in flight, so only one extent.
+        const { mnt } = mounted(base, { shrink: 2 * MiB }, (root) => {
+          const fd = fs.openSync(path.join(root, 'holes'), 'w');
+          fs.writeSync(fd, randomBytes(2 * MiB), 0, 2 * MiB, 0);
+          fs.ftruncateSync(fd, 6 * MiB);
+          fs.closeSync(fd);
+        });
+        const dst = path.join(base, 'dst');
+        const r = await runCli(['-a', ...flags, `--engine=${e.name}`, `${mnt}/`, `${dst}/`]);
+        expect(r.code, show(r)).toBe(23);
+        expect(r.stderr, show(r)).toContain(`ENODATA: no data available, read '${mnt}/holes'`);
+        expect(fs.existsSync(path.join(dst, 'holes'))).toBe(false);
+        expect(findTempFiles(dst)).toEqual([]);
+      });
+    }
+
+    it('-c through short reads: identical content is recognised, nothing is copied again', async () => {
+      const base = tempDir('arsync-short-');
+      const { mnt } = mounted(base, { chunk: 1000 });
+      const dst = path.join(base, 'dst');
+      const first = await runCli(['-a', `--engine=${e.name}`, `${mnt}/`, `${dst}/`]);
+      expect(first.code, show(first)).toBe(0);
+      const files = ['small', 'mid', 'big', 'holes', 'sub/nested'];
+      const inodes = files.map((f) => fs.statSync(path.join(dst, f)).ino);
+      const r = await runCli(['-ac', '-i', `--engine=${e.name}`, `${mnt}/`, `${dst}/`]);
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stdout, show(r)).not.toMatch(/^>f/m);
+      expect(files.map((f) => fs.statSync(path.join(dst, f)).ino)).toEqual(inodes);
+      expectCopyOf(mnt, dst, e.name);
+    });
+
     it('a read error in the middle of a file is reported, exit 23, the old copy kept', async () => {
       const base = tempDir('arsync-short-');
       const { mnt } = mounted(base, { eio: 150_000 });

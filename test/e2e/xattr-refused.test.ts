@@ -45,11 +45,13 @@ function source(root: string): void {
   fs.writeFileSync(path.join(root, 'plain'), 'no attributes\n');
   fs.writeFileSync(path.join(root, 'dir', 'acl'), randomBytes(777));
   fs.writeFileSync(path.join(root, 'dir', 'inner'), 'inner\n');
+  fs.writeFileSync(path.join(root, 'both'), randomBytes(4321));
   sh(`setfattr -n user.note -v hello ${root}/tagged`);
   sh(`setfattr -n user.big -v 0x${'ab'.repeat(1000)} ${root}/big`);
   sh(`setfattr -n user.dirnote -v d ${root}/dir`);
   sh(`setfacl -m u:nobody:r ${root}/dir/acl`);
-  for (const f of ['tagged', 'big', 'plain', 'dir/acl', 'dir/inner', 'dir']) fs.utimesSync(path.join(root, f), THEN, THEN);
+  sh(`setfattr -n user.one -v 1 ${root}/both && setfattr -n user.two -v 2 ${root}/both && setfacl -m u:nobody:r ${root}/both`);
+  for (const f of ['tagged', 'big', 'plain', 'both', 'dir/acl', 'dir/inner', 'dir']) fs.utimesSync(path.join(root, f), THEN, THEN);
 }
 
 /** dst equals src in everything but xattrs and ACLs. */
@@ -100,7 +102,37 @@ describeEngines((e) => {
     expect(lines, show(r)).toContain(refused(dst, 'tagged', 'user.note'));
     expect(lines, show(r)).toContain(refused(dst, 'dir/acl', 'system.posix_acl_access'));
     expect(lines, show(r)).toContain(refused(dst, 'dir', 'user.dirnote'));
+    // Like rsync, every refused attribute of an entry is reported, not only the first.
+    for (const a of ['user.one', 'user.two', 'system.posix_acl_access']) expect(lines, show(r)).toContain(refused(dst, 'both', a));
     expectAllButAttrs(src, dst);
+  });
+
+  it.skipIf(!native)('-X: a 60 KB xattr value (tmpfs takes it) onto ext4 (one block per value): the data lands, exit 23', async () => {
+    const base = tempDir('arsync-xattr-');
+    const src = path.join(base, 'src');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'large-attr'), randomBytes(10_000));
+    fs.writeFileSync(path.join(src, 'small-attr'), randomBytes(10_000));
+    sh(`setfattr -n user.large -v 0x${'cd'.repeat(60_000)} ${src}/large-attr`);
+    sh(`setfattr -n user.small -v fits ${src}/small-attr`);
+    // A real ext4, on a loop device, whatever filesystem the temp directory is on.
+    const img = path.join(base, 'ext4.img');
+    const mnt = path.join(base, 'ext4');
+    fs.mkdirSync(mnt);
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, 32 << 20);
+    sh(`mkfs.ext4 -q -F ${img}`);
+    sh(`mount -o loop ${img} ${mnt}`);
+    mounts.push(mnt);
+    const dst = path.join(mnt, 'dst');
+    const r = await runCli(['-aX', `--engine=${e.name}`, `${src}/`, `${dst}/`]);
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stderr.trim().split('\n'), show(r)).toContain(
+      `arsync: setxattr("${path.join(dst, 'large-attr')}","user.large") failed: No space left on device (28)`,
+    );
+    expectAllButAttrs(src, dst);
+    // What fits is still copied.
+    expect(sh(`getfattr --only-values -n user.small ${dst}/small-attr`)).toBe('fits');
   });
 
   it.skipIf(!native)('-A onto ramfs: the file lands with its data, mode and mtime, the ACL is reported, exit 23', async () => {
@@ -110,7 +142,11 @@ describeEngines((e) => {
     const dst = path.join(ramfs(base), 'dst');
     const r = await runCli(['-aA', `--engine=${e.name}`, `${src}/`, `${dst}/`]);
     expect(r.code, show(r)).toBe(23);
-    expect(r.stderr.trim().split('\n'), show(r)).toContain(refused(dst, 'dir/acl', 'system.posix_acl_access'));
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, show(r)).toContain(refused(dst, 'dir/acl', 'system.posix_acl_access'));
+    expect(lines, show(r)).toContain(refused(dst, 'both', 'system.posix_acl_access'));
+    // -A alone: the user xattrs are not asked for, so not reported.
+    expect(r.stderr).not.toContain('user.');
     expectAllButAttrs(src, dst);
   });
 

@@ -18,7 +18,7 @@ export interface FaultOptions {
   chunk?: number;
   /** Regular files report this many bytes more than they hold: reads end early at the true size. */
   extra?: number;
-  /** A read going past this offset truncates the backing file to it (a concurrent truncate). */
+  /** A read whose data reaches this offset gets the bytes before it, then the file is cut there (a concurrent truncate). */
   shrink?: number;
   /** A read whose data would go past this offset fails with EIO. */
   eio?: number;
