@@ -16,6 +16,7 @@
         "native/scanpair.c",
         "native/tree.c",
         "native/ops.c",
+        "native/source.c",
         "native/errors.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],

@@ -251,6 +251,23 @@ bool ctxapi_buffer(napi_env env, napi_value v, const uint8_t **p, uint32_t *len)
   return true;
 }
 
+bool ctxapi_anchor(napi_env env, napi_value v, uint32_t *out)
+{
+  napi_valuetype t;
+  double d;
+  if (napi_typeof(env, v, &t) != napi_ok)
+    return false;
+  if (t == napi_undefined) {
+    *out = 0;
+    return true;
+  }
+  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d < PATH_MAX) ||
+      d != (double)(uint32_t)d)
+    return false;
+  *out = (uint32_t)d;
+  return true;
+}
+
 napi_value ctx_run(napi_env env, napi_callback_info info)
 {
   size_t argc = 3;

@@ -17,6 +17,7 @@
 
 #include "copy.h"
 #include "meta.h"
+#include "source.h"
 
 int ops_zpath(const uint8_t *p, uint32_t n, char *out, size_t cap)
 {
@@ -111,6 +112,7 @@ void ops_parent_drop_cache(struct ctx *c)
   struct parent *p = c->cache;
   c->cache = NULL;
   ops_parent_put(c, p);
+  src_drop_cache(c);
 }
 
 static bool dot_name(const uint8_t *n, uint32_t len)
@@ -220,23 +222,45 @@ int ops_check_source(struct job *j, int fd, int flags, mode_t type, struct stat 
   return OP_OK;
 }
 
-/* open(2) of a source with O_NOATIME while it still works (it is EPERM on files we do not own). */
-static int open_source(struct job *j, const char *path, int flags, mode_t type, int *fd, struct stat *st)
+static int open_source_at(struct job *j, struct parent *p, const char *name, int flags)
+{
+  char path[PATH_MAX];
+  if (!p) {
+    int e = ops_zpath(j->op->src, j->op->src_len, path, sizeof path);
+    if (e) {
+      errno = e;
+      return -1;
+    }
+  }
+  return p ? openat(p->fd, name, flags) : open(path, flags);
+}
+
+/* The op's source, beneath its anchor (source.c), with O_NOATIME while it still works (it is EPERM on
+ * files we do not own), checked against what the walk saw. */
+static int open_source(struct job *j, int flags, mode_t type, int *fd, struct stat *st)
 {
   struct ctx *c = j->c;
-  int f = open(path, flags);
+  char name[NAME_MAX + 1];
+  struct parent *p;
+  int rc = src_resolve_parent(j, &p, name);
+  if (rc != OP_OK)
+    return rc;
+  int f = open_source_at(j, p, name, flags);
   if (f < 0 && errno == EPERM && (flags & O_NOATIME)) {
     c->noatime = false;
     flags &= ~O_NOATIME;
-    f = open(path, flags);
+    f = open_source_at(j, p, name, flags);
   }
+  int oerr = errno;
+  ops_parent_put(c, p);
+  errno = oerr;
   if (f < 0) {
     /* O_NOFOLLOW met a symlink where the walk saw something else: the entry changed. */
     if (errno == ELOOP)
       return job_fail(j, ESTALE, "fstat", W_SRC);
     return job_fail(j, errno, "open", W_SRC);
   }
-  int rc = ops_check_source(j, f, flags, type, st);
+  rc = ops_check_source(j, f, flags, type, st);
   if (rc != OP_OK) {
     close(f);
     return rc;
@@ -398,10 +422,7 @@ static int do_file(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
-  char src[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
-  int e = ops_zpath(op->src, op->src_len, src, sizeof src);
-  if (e)
-    return job_fail(j, e, "open", W_SRC);
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
   struct parent *p;
   int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
@@ -409,7 +430,7 @@ static int do_file(struct job *j)
   int in = -1, out = -1;
   bool made = false;
   struct stat st;
-  rc = open_source(j, src, ops_source_flags(c, op), S_IFREG, &in, &st);
+  rc = open_source(j, ops_source_flags(c, op), S_IFREG, &in, &st);
   if (rc != OP_OK)
     goto done;
   if (op->flags & OF_COMPARE) {
@@ -472,14 +493,11 @@ static int do_symlink(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
-  char src[PATH_MAX], target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
-  int e = ops_zpath(op->src, op->src_len, src, sizeof src);
-  if (e)
-    return job_fail(j, e, "readlink", W_SRC);
+  char target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
   /* O_PATH on the link itself: the readlink and the identity check see the same inode. */
   int fd;
   struct stat st;
-  int rc = open_source(j, src, O_PATH | O_NOFOLLOW | O_CLOEXEC, S_IFLNK, &fd, &st);
+  int rc = open_source(j, O_PATH | O_NOFOLLOW | O_CLOEXEC, S_IFLNK, &fd, &st);
   if (rc != OP_OK)
     return rc;
   ssize_t n = readlinkat(fd, "", target, sizeof target);
@@ -490,6 +508,10 @@ static int do_symlink(struct job *j)
   if ((size_t)n >= sizeof target)
     return job_fail(j, ENAMETOOLONG, "readlink", W_SRC);
   target[n] = 0;
+  /* The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may
+   * be written; a link replaced since then is a changed entry. */
+  if ((op->flags & OF_TARGET) && ((size_t)n != op->target_len || memcmp(target, op->target, (size_t)n) != 0))
+    return job_fail(j, ESTALE, "readlink", W_SRC);
   struct parent *p;
   rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
@@ -676,14 +698,10 @@ done:
 static int open_meta_source(struct job *j, mode_t type, int *fd)
 {
   struct ctx *c = j->c;
-  char src[PATH_MAX];
   struct stat st;
-  int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
-  if (e)
-    return job_fail(j, e, "open", W_SRC);
   bool x = (c->flags & (P_XATTRS | P_ACLS)) != 0;
   int fl = (x ? O_RDONLY | O_NONBLOCK : O_PATH) | (type == S_IFDIR ? O_DIRECTORY : 0) | O_NOFOLLOW | O_CLOEXEC;
-  return open_source(j, src, fl, type, fd, &st);
+  return open_source(j, fl, type, fd, &st);
 }
 
 static int do_dirmeta(struct job *j)
@@ -825,18 +843,26 @@ done:
 /* --remove-source-files: only a source that is still the file the walk saw is removed. */
 static int remove_source(struct job *j)
 {
-  char src[PATH_MAX];
-  int e = ops_zpath(j->op->src, j->op->src_len, src, sizeof src);
+  char name[NAME_MAX + 1];
+  struct parent *p;
+  /* Beneath the anchor like every source access: a swapped directory never redirects the unlink. */
+  int rc = src_resolve_parent(j, &p, name);
+  if (rc != OP_OK)
+    return j->err.no == ESTALE ? OP_OK : rc; /* changed: kept, like a changed file */
+  char whole[PATH_MAX];
+  int e = p ? 0 : ops_zpath(j->op->src, j->op->src_len, whole, sizeof whole);
   if (e)
     return job_fail(j, e, "unlink", W_SRC);
+  /* Without a parent, src is the anchor itself: the operator's path, used as given. */
+  int dirfd = p ? p->fd : AT_FDCWD;
+  const char *at = p ? name : whole;
   struct stat st;
-  if (lstat(src, &st) < 0)
-    return errno == ENOENT ? OP_OK : job_fail(j, errno, "lstat", W_SRC);
-  if (S_ISDIR(st.st_mode) || !same_identity(j->op, &st))
-    return OP_OK;
-  if (unlink(src) < 0 && errno != ENOENT)
-    return job_fail(j, errno, "unlink", W_SRC);
-  return OP_OK;
+  if (fstatat(dirfd, at, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    rc = errno == ENOENT ? OP_OK : job_fail(j, errno, "lstat", W_SRC);
+  else if (!S_ISDIR(st.st_mode) && same_identity(j->op, &st) && unlinkat(dirfd, at, 0) < 0 && errno != ENOENT)
+    rc = job_fail(j, errno, "unlink", W_SRC);
+  ops_parent_put(j->c, p);
+  return rc;
 }
 
 static int dispatch(struct job *j)

@@ -21,6 +21,7 @@
 #include "errors.h"
 #include "listing.h"
 #include "ops.h"
+#include "source.h"
 
 
 
@@ -120,11 +121,18 @@ static napi_value scan_fd(napi_env env, int fd)
 napi_value walk_scan_dir(napi_env env, napi_callback_info info)
 {
   char path[PATH_MAX];
+  napi_value argv[2];
+  size_t argc = 2;
+  uint32_t anchor = 0;
   if (!path_arg(env, info, path, sizeof path))
     return NULL;
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc >= 2 && !ctxapi_anchor(env, argv[1], &anchor))
+    return throw_type(env, "anchor must be a non-negative integer");
+  /* Beneath the operator's anchor, without symlinks (source.c). */
+  int fd = src_open_dir((const uint8_t *)path, (uint32_t)strlen(path), anchor);
   if (fd < 0)
-    return err_object(env, errno, "scandir");
+    return err_object(env, -fd, "scandir");
   return scan_fd(env, fd);
 }
 
