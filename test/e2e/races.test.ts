@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeTemps, rmrf, tempDir } from '../helpers/tree.js';
 import { runCli, show, type CliResult } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { buildAttacker, filesContaining, startAttacker, symlinksIn, unsafeLink, victimSnapshot } from '../helpers/race.js';
+import { buildAttacker, filesContaining, symlinksIn, underAttack, unsafeLink, victimSnapshot, type Swap } from '../helpers/race.js';
 
 /**
  * Runs per case and engine: at least MIN_RUNS, then more until BUDGET_MS has passed or MAX_RUNS were made
@@ -32,7 +32,10 @@ beforeAll(() => {
 });
 afterAll(() => removeTemps());
 
-const names = (prefix: string): string[] => Array.from({ length: FILES }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
+/** Symlinks are cheap: many of them make each run's chance of meeting the window high. */
+const LINKS = 200;
+
+const names = (prefix: string, n = FILES): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
 function fill(dir: string, files: string[], content: (n: string) => string, mode = 0o644): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -48,10 +51,18 @@ async function runs(body: (i: number) => Promise<void>): Promise<void> {
   for (let i = 0; i < MAX_RUNS && (i < MIN_RUNS || Date.now() - start < BUDGET_MS); i++) await body(i);
 }
 
-/** A run under attack may fail per file ("changed during the run", ELOOP): 0, 23 or 24, never a crash. */
-function expectSane(r: CliResult): void {
-  expect([0, 23, 24], show(r)).toContain(r.code);
-  expect(r.stderr, show(r)).not.toMatch(/internal error| {4}at |TypeError|RangeError/);
+/**
+ * One arsync run while the attacker swaps `swaps`. Under attack a run may fail per file ("changed during
+ * the run", ELOOP): exit 0, 23 or 24, never a crash.
+ */
+async function attacked(swaps: Swap[], args: string[]): Promise<CliResult> {
+  let r: CliResult | undefined;
+  await underAttack(attacker, swaps, async () => {
+    r = await runCli(args);
+  });
+  expect([0, 23, 24], show(r!)).toContain(r!.code);
+  expect(r!.stderr, show(r!)).not.toMatch(/internal error| {4}at |TypeError|RangeError/);
+  return r!;
 }
 
 describeEngines((e) => {
@@ -68,7 +79,7 @@ describeEngines((e) => {
     const dst = path.join(d, 'dst');
     const secret = path.join(d, 'secret');
     const stash = path.join(d, 'stash');
-    const dirs = ['d0', 'd1', 'd2', 'd3'];
+    const dirs = names('d', 8);
     for (const sd of dirs) {
       fill(path.join(src, sd), names('g'), (n) => `good ${n}\n`);
       fill(path.join(src, sd, 'sub'), names('f'), (n) => `good sub/${n}\n`);
@@ -77,19 +88,13 @@ describeEngines((e) => {
     fill(secret, names('g'), (n) => `${MARKER} ${n} and more\n`);
     fill(path.join(secret, 'sub'), names('f'), (n) => `${MARKER} sub/${n} and more\n`);
     fs.mkdirSync(stash);
-    for (const sd of dirs) fs.symlinkSync(secret, path.join(stash, sd));
-    const a = await startAttacker(attacker, dirs.map((sd) => [path.join(src, sd), path.join(stash, sd)]));
-    try {
-      await runs(async (i) => {
-        // Every other run is a re-sync onto the previous copy (the native quick check over both trees).
-        if (i % 2 === 0) rmrf(dst);
-        const r = await runCli(['-a', eng, `${src}/`, `${dst}/`]);
-        expectSane(r);
-        expect(filesContaining(dst, MARKER), `run ${i}: secret bytes copied\n${show(r)}`).toEqual([]);
-      });
-    } finally {
-      await a.stop();
-    }
+    const swaps = dirs.map((sd) => ({ real: path.join(src, sd), link: path.join(stash, sd), target: secret }));
+    await runs(async (i) => {
+      // Every other run is a re-sync onto the previous copy (the native quick check over both trees).
+      if (i % 2 === 0) rmrf(dst);
+      const r = await attacked(swaps, ['-a', eng, `${src}/`, `${dst}/`]);
+      expect(filesContaining(dst, MARKER), `run ${i}: secret bytes copied\n${show(r)}`).toEqual([]);
+    });
   });
 
   it('a source file swapped for a symlink to a secret file is never read through', { timeout: 120_000 }, async () => {
@@ -102,18 +107,12 @@ describeEngines((e) => {
     fill(src, files, (n) => `good ${n}\n`);
     fill(secret, ['s'], () => `${MARKER}\n`);
     fs.mkdirSync(stash);
-    for (const n of files) fs.symlinkSync(path.join(secret, 's'), path.join(stash, n));
-    const a = await startAttacker(attacker, files.map((n) => [path.join(src, n), path.join(stash, n)]));
-    try {
-      await runs(async (i) => {
-        rmrf(dst);
-        const r = await runCli(['-a', eng, `${src}/`, `${dst}/`]);
-        expectSane(r);
-        expect(filesContaining(dst, MARKER), `run ${i}: secret bytes copied\n${show(r)}`).toEqual([]);
-      });
-    } finally {
-      await a.stop();
-    }
+    const swaps = files.map((n) => ({ real: path.join(src, n), link: path.join(stash, n), target: path.join(secret, 's') }));
+    await runs(async (i) => {
+      rmrf(dst);
+      const r = await attacked(swaps, ['-a', eng, `${src}/`, `${dst}/`]);
+      expect(filesContaining(dst, MARKER), `run ${i}: secret bytes copied\n${show(r)}`).toEqual([]);
+    });
   });
 
   it('a destination directory swapped for a symlink to a victim directory is never written through', { timeout: 120_000 }, async () => {
@@ -132,24 +131,14 @@ describeEngines((e) => {
     const r0 = await runCli(['-a', eng, `${src}/`, `${dst}/`]);
     expect(r0.code, show(r0)).toBe(0);
     fs.mkdirSync(stash);
-    fs.symlinkSync(victim, path.join(stash, 'd'));
-    fs.symlinkSync(victim, path.join(stash, 'e'));
+    const swaps = ['d', 'e'].map((n) => ({ real: path.join(dst, n), link: path.join(stash, n), target: victim }));
     const changed = victimSnapshot(victim);
-    const a = await startAttacker(attacker, [
-      [path.join(dst, 'd'), path.join(stash, 'd')],
-      [path.join(dst, 'e'), path.join(stash, 'e')],
-    ]);
-    try {
-      await runs(async (i) => {
-        // -I rewrites every file each run; --delete removes what the source lacks; -a sets every attribute.
-        const opts = i % 2 === 0 ? ['-a', '-I', '--delete'] : ['-a', '-I', '--delete', '--inplace'];
-        const r = await runCli([...opts, eng, `${src}/`, `${dst}/`]);
-        expectSane(r);
-        expect(changed(), `run ${i} (${opts.join(' ')}): the victim outside the destination changed\n${show(r)}`).toEqual([]);
-      });
-    } finally {
-      await a.stop();
-    }
+    await runs(async (i) => {
+      // -I rewrites every file each run; --delete removes what the source lacks; -a sets every attribute.
+      const opts = i % 2 === 0 ? ['-a', '-I', '--delete'] : ['-a', '-I', '--delete', '--inplace'];
+      const r = await attacked(swaps, [...opts, eng, `${src}/`, `${dst}/`]);
+      expect(changed(), `run ${i} (${opts.join(' ')}): the victim outside the destination changed\n${show(r)}`).toEqual([]);
+    });
   });
 
   it('--safe-links: a link judged safe and then swapped for an unsafe one is never written', { timeout: 120_000 }, async () => {
@@ -157,26 +146,18 @@ describeEngines((e) => {
     const src = path.join(d, 'src');
     const dst = path.join(d, 'dst');
     const stash = path.join(d, 'stash');
-    const links = names('l');
+    const links = names('l', LINKS);
     fill(src, ['inside'], () => 'inside\n');
     fs.writeFileSync(path.join(d, 'outside'), `${MARKER}\n`);
     fs.mkdirSync(stash);
-    for (const n of links) {
-      fs.symlinkSync('inside', path.join(src, n));
-      fs.symlinkSync(path.join(d, 'outside'), path.join(stash, n));
-    }
-    const a = await startAttacker(attacker, links.map((n) => [path.join(src, n), path.join(stash, n)]));
-    try {
-      await runs(async (i) => {
-        rmrf(dst);
-        const r = await runCli(['-a', '--safe-links', eng, `${src}/`, `${dst}/`]);
-        expectSane(r);
-        const bad = symlinksIn(dst).filter((l) => unsafeLink(l.rel, l.target));
-        expect(bad, `run ${i}: unsafe symlinks written under --safe-links\n${show(r)}`).toEqual([]);
-      });
-    } finally {
-      await a.stop();
-    }
+    for (const n of links) fs.symlinkSync('inside', path.join(src, n));
+    const swaps = links.map((n) => ({ real: path.join(src, n), link: path.join(stash, n), target: path.join(d, 'outside') }));
+    await runs(async (i) => {
+      rmrf(dst);
+      const r = await attacked(swaps, ['-a', '--safe-links', eng, `${src}/`, `${dst}/`]);
+      const bad = symlinksIn(dst).filter((l) => unsafeLink(l.rel, l.target));
+      expect(bad, `run ${i}: unsafe symlinks written under --safe-links\n${show(r)}`).toEqual([]);
+    });
   });
 
   it('--copy-unsafe-links: each link becomes the judged symlink or the copy of the referent it was judged by', { timeout: 120_000 }, async () => {
@@ -184,27 +165,19 @@ describeEngines((e) => {
     const src = path.join(d, 'src');
     const dst = path.join(d, 'dst');
     const stash = path.join(d, 'stash');
-    const links = names('l');
+    const links = names('l', LINKS);
     fill(src, ['inside'], () => `${MARKER} inside, only ever copied as itself\n`);
     fs.writeFileSync(path.join(d, 'outside'), 'outside, copied for unsafe links\n');
     fs.mkdirSync(stash);
-    for (const n of links) {
-      fs.symlinkSync('inside', path.join(src, n));
-      fs.symlinkSync(path.join(d, 'outside'), path.join(stash, n));
-    }
-    const a = await startAttacker(attacker, links.map((n) => [path.join(src, n), path.join(stash, n)]));
-    try {
-      await runs(async (i) => {
-        rmrf(dst);
-        const r = await runCli(['-a', '--copy-unsafe-links', eng, `${src}/`, `${dst}/`]);
-        expectSane(r);
-        const bad = symlinksIn(dst).filter((l) => unsafeLink(l.rel, l.target));
-        expect(bad, `run ${i}: unsafe symlinks written under --copy-unsafe-links\n${show(r)}`).toEqual([]);
-        // An unsafe link's copy holds the outside file's bytes, never what a safe link points to.
-        expect(filesContaining(dst, MARKER).filter((f) => f !== 'inside'), `run ${i}\n${show(r)}`).toEqual([]);
-      });
-    } finally {
-      await a.stop();
-    }
+    for (const n of links) fs.symlinkSync('inside', path.join(src, n));
+    const swaps = links.map((n) => ({ real: path.join(src, n), link: path.join(stash, n), target: path.join(d, 'outside') }));
+    await runs(async (i) => {
+      rmrf(dst);
+      const r = await attacked(swaps, ['-a', '--copy-unsafe-links', eng, `${src}/`, `${dst}/`]);
+      const bad = symlinksIn(dst).filter((l) => unsafeLink(l.rel, l.target));
+      expect(bad, `run ${i}: unsafe symlinks written under --copy-unsafe-links\n${show(r)}`).toEqual([]);
+      // An unsafe link's copy holds the outside file's bytes, never what a safe link points to.
+      expect(filesContaining(dst, MARKER).filter((f) => f !== 'inside'), `run ${i}\n${show(r)}`).toEqual([]);
+    });
   });
 });

@@ -18,9 +18,39 @@ export function buildAttacker(dir: string): string {
   return bin;
 }
 
+/** One swap: `real` (an entry arsync works on) and `link`, a symlink to `target` kept beside it. */
+export interface Swap {
+  real: string;
+  link: string;
+  target: string;
+}
+
 export interface Attacker {
   /** Kill the loop and put every pair back as it was (real entries at their first path). */
   stop(): Promise<void>;
+}
+
+/**
+ * One run of `body` while an attacker swaps every pair. The links are prepared afresh and the attacker
+ * restarted each time: arsync rightly replaces a symlink it finds where a directory belongs, which would
+ * otherwise leave nothing to swap for the runs after it.
+ */
+export async function underAttack(bin: string, swaps: Swap[], body: () => Promise<void>): Promise<void> {
+  for (const s of swaps) {
+    const st = fs.lstatSync(s.link, { throwIfNoEntry: false });
+    if (st?.isSymbolicLink() && fs.readlinkSync(s.link) === s.target) continue;
+    fs.rmSync(s.link, { recursive: true, force: true });
+    fs.symlinkSync(s.target, s.link);
+  }
+  const a = await startAttacker(
+    bin,
+    swaps.map((s) => [s.real, s.link]),
+  );
+  try {
+    await body();
+  } finally {
+    await a.stop();
+  }
 }
 
 /** Start swapping each [a, b] pair (renameat2 RENAME_EXCHANGE) in a tight loop; resolves once it runs. */
