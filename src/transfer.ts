@@ -42,6 +42,7 @@ import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
 import type { LineInfo } from './progress/format.js';
 import { SourceAnchors } from './plan/anchors.js';
+import { atSourcePath } from './engine/node-beneath.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
 const BATCH_OPS = 256;
@@ -1208,12 +1209,16 @@ class Run {
   private removeSource(m: Member, kind: FileType): void {
     if (!this.c.removeSourceFiles || this.c.dryRun || kind === 'dir') return;
     try {
-      const now = lstatSync(m.src);
-      if (now.ino !== m.st.ino || now.dev !== m.st.dev) return;
-      unlinkSync(m.src);
+      // Beneath the source's anchor, like the engines: a directory swapped for a symlink never leads the
+      // unlink out of the tree (ESTALE: it changed, so it is kept, like a changed file).
+      atSourcePath(m.src, this.anchors.of(m.src), (p) => {
+        const now = lstatSync(p);
+        if (now.ino !== m.st.ino || now.dev !== m.st.dev) return;
+        unlinkSync(p);
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'ENOENT') this.ioError(m.src, -(e.errno ?? -ERRNO.EIO), 'unlink', 'sender failed to remove');
+      if (e.code !== 'ENOENT' && e.code !== 'ESTALE') this.ioError(m.src, -(e.errno ?? -ERRNO.EIO), 'unlink', 'sender failed to remove');
     }
   }
 

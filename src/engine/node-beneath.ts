@@ -150,3 +150,14 @@ export function openSourceDir(src: Buffer, anchorLen: number): number {
     fsImpl.closeSync(a);
   }
 }
+
+/** Run `fn` on the path through which `src` is reached beneath its anchor, its directory held meanwhile. */
+export function atSourcePath<T>(src: Buffer, anchorLen: number, fn: (path: Buffer) => T): T {
+  const s = splitSource(src, anchorLen);
+  const fd = openSourceParent(s);
+  try {
+    return fn(fd === undefined ? src : procPath(fd, s.name));
+  } finally {
+    if (fd !== undefined) fsImpl.closeSync(fd);
+  }
+}

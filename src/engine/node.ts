@@ -160,8 +160,8 @@ interface Target {
   abs: Buffer;
 }
 
-/** Destination directories held open at once (an op resolves at most two, so neither is ever evicted). */
-const DIR_CACHE = 16;
+/** Destination directories held open at once: an op resolves at most two, so neither is evicted while in use; few, since each worker holds its own under a low `ulimit -n`. */
+const DIR_CACHE = 4;
 
 interface Temp {
   abs: Buffer;

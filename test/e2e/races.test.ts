@@ -19,7 +19,7 @@ import { buildAttacker, filesContaining, symlinksIn, underAttack, unsafeLink, vi
  */
 const MIN_RUNS = 8;
 const MAX_RUNS = Number(process.env.ARSYNC_RACE_RUNS ?? 200);
-const BUDGET_MS = Number(process.env.ARSYNC_RACE_MS ?? 8000);
+const BUDGET_MS = Number(process.env.ARSYNC_RACE_MS ?? 6000);
 const MARKER = 'SECRET-7f3a-do-not-copy';
 const FILES = 40;
 
@@ -93,6 +93,26 @@ describeEngines((e) => {
       // Every other run is a re-sync onto the previous copy (the native quick check over both trees).
       if (i % 2 === 0) rmrf(dst);
       const r = await attacked(swaps, ['-a', eng, `${src}/`, `${dst}/`]);
+      expect(filesContaining(dst, MARKER), `run ${i}: secret bytes copied\n${show(r)}`).toEqual([]);
+    });
+  });
+
+  it('--remove-source-files never unlinks through a source directory swapped for a symlink', { timeout: 120_000 }, async () => {
+    const d = caseDir('removesrc');
+    const src = path.join(d, 'src');
+    const dst = path.join(d, 'dst');
+    const secret = path.join(d, 'secret');
+    const stash = path.join(d, 'stash');
+    const dirs = names('d', 8);
+    fill(secret, names('f'), (n) => `${MARKER} ${n}\n`);
+    const untouched = victimSnapshot(secret);
+    fs.mkdirSync(stash);
+    const swaps = dirs.map((sd) => ({ real: path.join(src, sd), link: path.join(stash, sd), target: secret }));
+    await runs(async (i) => {
+      rmrf(dst);
+      for (const sd of dirs) fill(path.join(src, sd), names('f'), (n) => `good ${n}\n`); // what the last run removed
+      const r = await attacked(swaps, ['-a', '--remove-source-files', eng, `${src}/`, `${dst}/`]);
+      expect(untouched(), `run ${i}: files outside the source tree were removed or changed\n${show(r)}`).toEqual([]);
       expect(filesContaining(dst, MARKER), `run ${i}: secret bytes copied\n${show(r)}`).toEqual([]);
     });
   });
