@@ -69,7 +69,12 @@ export async function startAttacker(bin: string, pairs: [string, string][]): Pro
     async stop() {
       child.kill('SIGKILL');
       await exited;
-      const back = pairs.filter(([a], i) => fs.lstatSync(a).isSymbolicLink() === real[i]);
+      const back = pairs.filter(([a, b], i) => {
+        const st = fs.lstatSync(a, { throwIfNoEntry: false });
+        // arsync may remove the link it found there (--remove-source-files removes symlinks too).
+        if (!st && fs.lstatSync(b, { throwIfNoEntry: false })) fs.renameSync(b, a);
+        return st !== undefined && st.isSymbolicLink() === real[i];
+      });
       if (back.length) {
         const r = spawnSync(bin, ['-1', ...back.flat()], { encoding: 'utf8' });
         if (r.status !== 0) throw new Error(`attacker -1: ${r.stderr}`);
