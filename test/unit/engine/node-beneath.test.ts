@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDirBeneath, openSourceDir, openSourceParent, procPath, splitSource } from '../../../src/engine/node-beneath.js';
+import { loadAddon, nativeScanDir } from '../../../src/engine/native.js';
+import { nodeScanDir } from '../../../src/engine/node-walk.js';
 
 const B = (s: string): Buffer => Buffer.from(s, 'latin1');
 let base: string;
@@ -58,5 +60,33 @@ describe('resolution beneath a held directory', () => {
     const fd = openSourceParent(splitSource(Buffer.concat([src, B('/d/e/f')]), src.length))!;
     expect(fs.readFileSync(procPath(fd, B('f')), 'utf8')).toBe('inside');
     fs.closeSync(fd);
+  });
+});
+
+describe('the addon and the node walker resolve anchors alike (native/source.c, node-beneath.ts)', () => {
+  const addon = loadAddon();
+  it.skipIf(!addon.ok)('lists or refuses the same directories for the same anchors', () => {
+    if (!addon.ok) return;
+    const src = path.join(base, 'src');
+    const n = B(src).length;
+    const cases: [string, number][] = [
+      [src, 0],
+      [src, n],
+      [`${src}/`, n + 1],
+      [`${src}/d`, n],
+      [`${src}/d/e`, n],
+      [`${src}/d/e`, 0],
+      [`${src}/swapped`, n],
+      [`${src}/swapped`, 0],
+      [`${src}/swapped/`, n],
+      [`${src}/d/e`, n - 1], // inside a name: no anchor
+      [`${src}/missing`, n],
+    ];
+    for (const [p, anchor] of cases) {
+      const a = nativeScanDir(addon.addon, B(p), anchor);
+      const b = nodeScanDir(B(p), false, anchor);
+      const show = (r: typeof a): string => ('errno' in r ? `errno ${r.errno}` : r.names.map(String).sort().join(','));
+      expect(show(b), `${p} anchor ${anchor}`).toBe(show(a));
+    }
   });
 });
