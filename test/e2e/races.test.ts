@@ -17,9 +17,9 @@ import { buildAttacker, filesContaining, symlinksIn, underAttack, unsafeLink, vi
  * (a bound on the test's length, not an assertion). Each run offers many windows (dozens of swapped
  * entries); ARSYNC_RACE_RUNS / ARSYNC_RACE_MS raise the bounds for a longer stress run.
  */
-const MIN_RUNS = 8;
+const MIN_RUNS = 6;
 const MAX_RUNS = Number(process.env.ARSYNC_RACE_RUNS ?? 200);
-const BUDGET_MS = Number(process.env.ARSYNC_RACE_MS ?? 6000);
+const BUDGET_MS = Number(process.env.ARSYNC_RACE_MS ?? 5000);
 const MARKER = 'SECRET-7f3a-do-not-copy';
 const FILES = 40;
 
