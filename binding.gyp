@@ -18,6 +18,7 @@
         "native/ops.c",
         "native/backup.c",
         "native/longpath.c",
+        "native/source.c",
         "native/errors.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],

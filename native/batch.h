@@ -4,8 +4,11 @@
  *
  * Each op, little-endian, starting on an 8-byte boundary:
  *   0 u8 kind  1 u8 flags  4 u32 srcLen  8 u32 dstLen  12 u32 mode  16 u32 uid  20 u32 gid
- *   24 u32 mtimeNsec  28 u32 reserved  32 f64 size  40 f64 mtimeSec  48 f64 ino  56 f64 dev
- *   64 f64 rdev  72 src bytes, dst bytes, zero padding to a multiple of 8. */
+ *   24 u32 mtimeNsec  28 u32 anchor  32 f64 size  40 f64 mtimeSec  48 f64 ino  56 f64 dev
+ *   64 f64 rdev  72 src bytes, dst bytes, [target bytes], zero padding to a multiple of 8.
+ * anchor: how many leading bytes of src are the operator's part (followed); the rest is resolved
+ * beneath it without symlinks (0: src's own directory). Target bytes (OF_TARGET, Symlink ops only):
+ * the link target the planner judged, `size` bytes long (a symlink's size is its target's length). */
 #ifndef ARSYNC_BATCH_H
 #define ARSYNC_BATCH_H
 
@@ -40,6 +43,7 @@ enum op_flag {
   OF_BACKUP_KEEP = 1u << 3,  /* Backup: the next op replaces dst; leave dst in place (link or copy) */
   OF_AFTER_BACKUP = 1u << 4, /* run only if the Backup op just before succeeded */
   OF_BASIS = 1u << 5,        /* src is an alt-dest basis file: no symlink followed, identity checked */
+  OF_TARGET = 1u << 6,       /* Symlink: the judged target follows dst (size = its length) */
 };
 
 /* Outcome (run()'s optional outcomes array, one byte per op) */
@@ -89,8 +93,8 @@ enum counter {
 struct op {
   uint32_t index;
   uint8_t kind, flags;
-  uint32_t src_len, dst_len;
-  const uint8_t *src, *dst; /* not NUL-terminated: they point into the batch */
+  uint32_t src_len, dst_len, anchor, target_len;
+  const uint8_t *src, *dst, *target; /* not NUL-terminated: they point into the batch */
   uint32_t mode, uid, gid, mtime_nsec;
   /* Kept as doubles: the walk encoded ino/dev as doubles, so identity is compared in that domain. */
   double size, mtime_sec, ino, dev, rdev;
@@ -123,22 +127,31 @@ static inline int batch_next(const uint8_t *b, size_t len, size_t *off, struct o
   op->kind = h[0];
   op->src_len = batch_u32(h + 4);
   op->dst_len = batch_u32(h + 8);
-  uint64_t body = (uint64_t)op->src_len + op->dst_len;
+  op->flags = h[1];
+  op->size = batch_f64(h + 32);
+  op->target_len = 0;
+  if (op->flags & OF_TARGET) {
+    /* A link target: below PATH_MAX, a whole number of bytes, on Symlink ops only. */
+    if (h[0] != OP_SYMLINK || !(op->size >= 0 && op->size < 4096) || op->size != (double)(uint32_t)op->size)
+      return -1;
+    op->target_len = (uint32_t)op->size;
+  }
+  uint64_t body = (uint64_t)op->src_len + op->dst_len + op->target_len;
   uint64_t need = OP_HEADER + ((body + 7) & ~(uint64_t)7);
   if (need > len - o || op->kind < OP_FILE || op->kind > OP_KIND_MAX)
     return -1;
-  op->flags = h[1];
+  op->anchor = batch_u32(h + 28);
   op->mode = batch_u32(h + 12);
   op->uid = batch_u32(h + 16);
   op->gid = batch_u32(h + 20);
   op->mtime_nsec = batch_u32(h + 24);
-  op->size = batch_f64(h + 32);
   op->mtime_sec = batch_f64(h + 40);
   op->ino = batch_f64(h + 48);
   op->dev = batch_f64(h + 56);
   op->rdev = batch_f64(h + 64);
   op->src = h + OP_HEADER;
   op->dst = op->src + op->src_len;
+  op->target = op->dst + op->dst_len;
   *off = o + (size_t)need;
   return 1;
 }

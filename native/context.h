@@ -25,6 +25,7 @@ struct parent {
   int fd;
   int refs;
   bool borrowed; /* the root: its fd belongs to the context */
+  uint32_t anchor; /* source parents: the anchor length they were resolved beneath */
   uint32_t len;
   uint8_t path[]; /* destination-relative, not NUL-terminated */
 };
@@ -36,6 +37,7 @@ struct ctx {
   int rootfd;            /* O_PATH|O_DIRECTORY on destRoot */
   struct parent *root;   /* rootfd as a parent ("" prefix) */
   struct parent *cache;  /* the last resolved parent, one reference held */
+  struct parent *srccache; /* the last resolved source parent (source.c), one reference held */
   uint32_t flags;        /* Preserve bits */
   mode_t umask;
   bool direct;

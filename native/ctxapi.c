@@ -279,6 +279,23 @@ bool ctxapi_buffer(napi_env env, napi_value v, const uint8_t **p, uint32_t *len)
   return true;
 }
 
+bool ctxapi_anchor(napi_env env, napi_value v, uint32_t *out)
+{
+  napi_valuetype t;
+  double d;
+  if (napi_typeof(env, v, &t) != napi_ok)
+    return false;
+  if (t == napi_undefined) {
+    *out = 0;
+    return true;
+  }
+  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d < PATH_MAX) ||
+      d != (double)(uint32_t)d)
+    return false;
+  *out = (uint32_t)d;
+  return true;
+}
+
 napi_value ctx_run(napi_env env, napi_callback_info info)
 {
   size_t argc = 3;
@@ -402,14 +419,15 @@ napi_value ctx_readlink_dest(napi_env env, napi_callback_info info)
 
 napi_value ctx_remove_source(napi_env env, napi_callback_info info)
 {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
   struct op op = {0};
   if (!c || !ctxapi_buffer(env, argv[1], &op.src, &op.src_len) || napi_get_value_double(env, argv[2], &op.ino) != napi_ok ||
-      napi_get_value_double(env, argv[3], &op.dev) != napi_ok)
-    return throw_type(env, "removeSource(ctx, src: Buffer, ino: number, dev: number)");
+      napi_get_value_double(env, argv[3], &op.dev) != napi_ok || (argc >= 5 && !ctxapi_anchor(env, argv[4], &op.anchor)))
+    return throw_type(env, "removeSource(ctx, src: Buffer, ino: number, dev: number, anchor?: number)");
+  /* Beneath the anchor like the ops' own removal (source.c): a swapped directory never leads it out. */
   struct job j = {.c = c, .op = &op};
   if (ops_remove_source(&j) != OP_OK)
     return err_object(env, j.err.no, j.err.sys);

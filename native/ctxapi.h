@@ -19,5 +19,8 @@ struct ctx;
 struct ctx *ctxapi_get(napi_env env, napi_value v);
 /* A Buffer argument's bytes; false when v is not a Buffer. */
 bool ctxapi_buffer(napi_env env, napi_value v, const uint8_t **p, uint32_t *len);
+/* An optional source anchor length (source.h): undefined counts as 0; false when v is not a whole
+ * number in [0, PATH_MAX). */
+bool ctxapi_anchor(napi_env env, napi_value v, uint32_t *out);
 
 #endif

@@ -19,6 +19,7 @@
 #include "copy.h"
 #include "longpath.h"
 #include "meta.h"
+#include "source.h"
 
 int ops_zpath(const uint8_t *p, uint32_t n, char *out, size_t cap)
 {
@@ -130,6 +131,7 @@ void ops_parent_drop_cache(struct ctx *c)
   struct parent *p = c->cache;
   c->cache = NULL;
   ops_parent_put(c, p);
+  src_drop_cache(c);
 }
 
 static bool dot_name(const uint8_t *n, uint32_t len)
@@ -272,30 +274,52 @@ static int open_no_symlinks(const char *path, int flags)
   return cur;
 }
 
-/* open(2) of the op's source with O_NOATIME while it still works (it is EPERM on files we do not
- * own). A source path longer than PATH_MAX is opened from the directory its chain leads to; a basis
- * file (OF_BASIS) is opened with no symlink followed at any component. */
-static int open_source(struct job *j, int flags, mode_t type, int *fd, struct stat *st)
+/* The op's source by name in its parent p (src_resolve_parent), or, when p is NULL (src is its
+ * anchor: the operator's path or a link the run follows on purpose), the whole path as open(2) takes
+ * it, through its directory chain when it is longer than PATH_MAX (longpath.h). A basis file
+ * (OF_BASIS) is opened with no symlink followed at any component. Sets errno. */
+static int open_source_at(struct job *j, struct parent *p, const char *name, int flags)
 {
-  struct ctx *c = j->c;
+  if (p)
+    return openat(p->fd, name, flags);
   struct lp_at at;
   int e = lp_source(j->op->src, j->op->src_len, PATH_MAX, &at);
-  if (e)
-    return job_fail(j, e, "open", W_SRC);
-  bool basis = (j->op->flags & OF_BASIS) != 0;
-  if (basis && at.owned) {
-    lp_release(&at); /* a basis path is absolute and must resolve in one piece */
-    return job_fail(j, ENAMETOOLONG, "open", W_SRC);
+  if (e) {
+    errno = e;
+    return -1;
   }
-  int f = basis ? open_no_symlinks(at.rest, flags) : openat(at.dirfd, at.rest, flags);
-  if (f < 0 && errno == EPERM && (flags & O_NOATIME)) {
-    c->noatime = false;
-    flags &= ~O_NOATIME;
-    f = basis ? open_no_symlinks(at.rest, flags) : openat(at.dirfd, at.rest, flags);
-  }
+  int f;
+  if (j->op->flags & OF_BASIS)
+    f = at.owned ? (errno = ENAMETOOLONG, -1) : open_no_symlinks(at.rest, flags);
+  else
+    f = openat(at.dirfd, at.rest, flags);
   e = errno;
   lp_release(&at);
   errno = e;
+  return f;
+}
+
+/* The op's source, beneath its anchor (source.c), with O_NOATIME while it still works (it is EPERM on
+ * files we do not own), checked against what the walk saw. A basis file is opened whole (no anchor). */
+static int open_source(struct job *j, int flags, mode_t type, int *fd, struct stat *st)
+{
+  struct ctx *c = j->c;
+  char name[NAME_MAX + 1];
+  struct parent *p = NULL;
+  if (!(j->op->flags & OF_BASIS)) {
+    int rc = src_resolve_parent(j, &p, name);
+    if (rc != OP_OK)
+      return rc;
+  }
+  int f = open_source_at(j, p, name, flags);
+  if (f < 0 && errno == EPERM && (flags & O_NOATIME)) {
+    c->noatime = false;
+    flags &= ~O_NOATIME;
+    f = open_source_at(j, p, name, flags);
+  }
+  int oerr = errno;
+  ops_parent_put(c, p);
+  errno = oerr;
   if (f < 0) {
     /* O_NOFOLLOW met a symlink where the walk saw something else: the entry changed. */
     if (errno == ELOOP)
@@ -550,6 +574,10 @@ static int do_symlink(struct job *j)
   if ((size_t)n >= sizeof target)
     return job_fail(j, ENAMETOOLONG, "readlink", W_SRC);
   target[n] = 0;
+  /* The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may
+   * be written; a link replaced since then is a changed entry. */
+  if ((op->flags & OF_TARGET) && ((size_t)n != op->target_len || memcmp(target, op->target, (size_t)n) != 0))
+    return job_fail(j, ESTALE, "readlink", W_SRC);
   struct parent *p;
   rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
@@ -868,20 +896,27 @@ static int do_delete(struct job *j)
 /* --remove-source-files: only a source that is still the file the walk saw is removed. */
 int ops_remove_source(struct job *j)
 {
-  struct lp_at at;
-  int e = lp_source(j->op->src, j->op->src_len, PATH_MAX, &at);
+  char name[NAME_MAX + 1];
+  struct parent *p;
+  /* Beneath the anchor like every source access: a swapped directory never redirects the unlink. */
+  int rc = src_resolve_parent(j, &p, name);
+  if (rc != OP_OK)
+    return j->err.no == ESTALE ? OP_OK : rc; /* changed: kept, like a changed file */
+  /* Without a parent, src is the anchor itself: the operator's path, used as given (through its
+   * directory chain when longer than PATH_MAX). */
+  struct lp_at whole = {.dirfd = AT_FDCWD, .owned = false};
+  int e = p ? 0 : lp_source(j->op->src, j->op->src_len, PATH_MAX, &whole);
   if (e)
-    return e == ENOENT ? OP_OK : job_fail(j, e, "unlink", W_SRC);
+    return job_fail(j, e, "unlink", W_SRC);
+  int dirfd = p ? p->fd : whole.dirfd;
+  const char *at = p ? name : whole.rest;
   struct stat st;
-  int rc = OP_OK;
-  if (fstatat(at.dirfd, at.rest, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-    if (errno != ENOENT)
-      rc = job_fail(j, errno, "lstat", W_SRC);
-  } else if (!S_ISDIR(st.st_mode) && same_identity(j->op, &st) && unlinkat(at.dirfd, at.rest, 0) < 0 &&
-             errno != ENOENT) {
+  if (fstatat(dirfd, at, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    rc = errno == ENOENT ? OP_OK : job_fail(j, errno, "lstat", W_SRC);
+  else if (!S_ISDIR(st.st_mode) && same_identity(j->op, &st) && unlinkat(dirfd, at, 0) < 0 && errno != ENOENT)
     rc = job_fail(j, errno, "unlink", W_SRC);
-  }
-  lp_release(&at);
+  lp_release(&whole);
+  ops_parent_put(j->c, p);
   return rc;
 }
 

@@ -21,6 +21,7 @@
 
 #include "backup.h"
 #include "copy.h"
+#include "source.h"
 #include "meta.h"
 #include "ops.h"
 #include "ring.h"
@@ -63,6 +64,7 @@ struct slot {
   struct op op;
   struct job job;
   struct parent *p;
+  struct parent *sp; /* the source's directory (NULL: src is its own anchor, opened by path) */
   int srcfd, tmpfd, src_flags;
   int res_src, res_close;
   unsigned pending; /* SQEs in flight, chunks' included */
@@ -72,7 +74,7 @@ struct slot {
   struct stat st;
   uint64_t size, next, data_end;
   int64_t counted; /* job.bytes when data started, for hole accounting */
-  char name[NAME_MAX + 1], tmp[NAME_MAX + 1], src[PATH_MAX];
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1], src[PATH_MAX], sname[NAME_MAX + 1];
 };
 
 struct pipe {
@@ -160,7 +162,8 @@ static void submit_open_src(struct ctx *c, struct pipe *P, struct slot *s)
   if (!reserve(c, s, 1))
     return;
   struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
-  io_uring_prep_openat(sqe, AT_FDCWD, s->src, s->src_flags, 0);
+  /* Beneath the source's directory, held since start_file (source.c): never through a symlink. */
+  io_uring_prep_openat(sqe, s->sp ? s->sp->fd : AT_FDCWD, s->sp ? s->sname : s->src, s->src_flags, 0);
   tag_sqe(P, sqe, s, T_OPEN_SRC, 0);
   s->pending++;
 }
@@ -306,6 +309,8 @@ static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
     ops_discard_temp(&s->job, s->p->fd, s->tmp, s->name);
   ops_parent_put(c, s->p);
   s->p = NULL;
+  ops_parent_put(c, s->sp);
+  s->sp = NULL;
   s->state = S_FREE;
   P->active--;
   int rc = s->failed ? OP_FAIL : s->done ? OP_OK : OP_ABORT;
@@ -339,7 +344,11 @@ static void start_file(struct ctx *c, struct pipe *P, struct slot *s, const stru
   s->name[0] = s->tmp[0] = 0;
   int e = ops_zpath(op->src, op->src_len, s->src, sizeof s->src);
   int rc = e ? job_fail(&s->job, e, "open", W_SRC) : ops_resolve_parent(&s->job, op->dst, op->dst_len, &s->p, s->name);
+  if (rc == OP_OK)
+    rc = src_resolve_parent(&s->job, &s->sp, s->sname);
   if (rc != OP_OK) {
+    ops_parent_put(c, s->p);
+    s->p = NULL;
     /* Nothing started: EMFILE here goes through the sync retry right away. */
     if (is_emfile(s->job.err.no))
       ops_exec_sync(c, op, false);

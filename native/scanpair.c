@@ -32,6 +32,7 @@
 #include "errors.h"
 #include "longpath.h"
 #include "ops.h"
+#include "source.h"
 
 #define DENTS_BUF (64 * 1024)
 
@@ -232,12 +233,12 @@ const double *query_arg(napi_env env, napi_value v, size_t n)
 
 napi_value scan_pair(napi_env env, napi_callback_info info)
 {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
   if (!c)
-    return throw_type(env, "scanPair(ctx, src: Buffer, destRel: Buffer | null, q: Float64Array)");
+    return throw_type(env, "scanPair(ctx, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number)");
   const uint8_t *src, *rel = NULL;
   uint32_t srclen, rellen = 0;
   if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen))
@@ -253,16 +254,14 @@ napi_value scan_pair(napi_env env, napi_callback_info info)
   unsigned bits = (unsigned)q[0];
   double window = q[1], res = q[2];
 
-  /* A source beyond PATH_MAX is opened from the directory its chain leads to (longpath.h). */
-  struct lp_at at;
-  int se = lp_source(src, srclen, PATH_MAX, &at);
-  if (se)
-    return err_object(env, se, "scandir");
-  int sfd = openat(at.dirfd, at.rest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  se = errno;
-  lp_release(&at);
+  uint32_t anchor = 0;
+  if (argc >= 5 && !ctxapi_anchor(env, argv[4], &anchor))
+    return throw_type(env, "anchor must be a non-negative integer");
+  /* Beneath the operator's anchor, without symlinks: a directory swapped after the walk saw it is
+   * never listed through the symlink (source.c). */
+  int sfd = src_open_dir(src, srclen, anchor);
   if (sfd < 0)
-    return err_object(env, se, "scandir");
+    return err_object(env, -sfd, "scandir");
   struct listing s = {0}, d = {0};
   int e = list_fd(sfd, &s);
   if (e) {

@@ -35,6 +35,7 @@
 #include "errors.h"
 #include "listing.h"
 #include "longpath.h"
+#include "source.h"
 
 #define MAX_THREADS 16
 
@@ -61,6 +62,7 @@ struct shared {
   /* read-only */
   const char *src;
   size_t srclen;
+  int srcfd;  /* the scanned source root: every directory below it is opened beneath it */
   int rootfd;
   unsigned bits;
   double window, res;
@@ -194,31 +196,12 @@ static char *pack_names(char **names, const size_t *idx, size_t n, size_t *len)
 static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty_rec *rec, double counts[6],
                     char ***subs, size_t *nsubs)
 {
-  size_t rl = strlen(rel);
-  char *path = malloc(s->srclen + 1 + rl + 1);
-  if (!path)
-    return ENOMEM;
-  memcpy(path, s->src, s->srclen);
-  size_t at = s->srclen;
-  if (rl) {
-    if (at && path[at - 1] != '/')
-      path[at++] = '/';
-    memcpy(path + at, rel, rl);
-    at += rl;
-  }
-  path[at] = 0;
   *dirty = true; /* until the listing proves otherwise; rec->listed stays false on the way out */
-  /* Paths beyond PATH_MAX are opened from the directory their chain leads to (longpath.h). */
-  struct lp_at sat;
-  int sfd = -1, se = lp_source((const uint8_t *)path, (uint32_t)at, PATH_MAX, &sat);
-  if (!se) {
-    sfd = openat(sat.dirfd, sat.rest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    se = errno;
-    lp_release(&sat);
-  }
-  free(path);
+  /* No symlink is followed below the root: a directory swapped for one is never listed through it.
+   * A path beyond PATH_MAX is opened a chunk at a time with the same rules. */
+  int sfd = src_open_beneath_path(s->srcfd, (const uint8_t *)rel, (uint32_t)strlen(rel), O_RDONLY | O_DIRECTORY);
   if (sfd < 0)
-    return se == EMFILE || se == ENFILE ? se : 0; /* the walk reports it */
+    return -sfd == EMFILE || -sfd == ENFILE ? -sfd : 0; /* the walk reports it */
   int dfd = open_dest(s, rel);
   if (dfd < 0) {
     close(sfd);
@@ -411,12 +394,12 @@ static napi_value f64(napi_env env, size_t n, double **data)
 
 napi_value scan_tree(napi_env env, napi_callback_info info)
 {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
   if (!c)
-    return throw_type(env, "scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array)");
+    return throw_type(env, "scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number)");
   const uint8_t *src, *rel;
   uint32_t srclen, rellen;
   if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen) ||
@@ -425,10 +408,18 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   const double *q = query_arg(env, argv[3], 4);
   if (!q)
     return throw_type(env, "q must be a Float64Array of 4");
+  /* The tree's root is opened once, beneath its anchor (by default it is its own: an operand). */
+  uint32_t anchor = srclen;
+  if (argc >= 5 && !ctxapi_anchor(env, argv[4], &anchor))
+    return throw_type(env, "anchor must be a non-negative integer");
+  int srcfd = src_open_dir(src, srclen, anchor);
+  if (srcfd < 0)
+    return err_object(env, -srcfd, "scandir");
 
   struct shared s = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
     .cv = PTHREAD_COND_INITIALIZER,
+    .srcfd = srcfd,
     .rootfd = c->rootfd,
     .bits = (unsigned)q[0],
     .window = q[1],
@@ -439,6 +430,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   if (!srcz || !root) {
     free(srcz);
     free(root);
+    close(srcfd);
     return throw_error(env, "scanTree: out of memory");
   }
   memcpy(srcz, src, srclen);
@@ -454,6 +446,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     free(first);
     free(srcz);
     free(root);
+    close(srcfd);
     return throw_error(env, "scanTree: out of memory");
   }
   /* Rebase the destination root on `rel`: open it once, beneath the context's root. */
@@ -473,6 +466,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
       free(root);
       free(s.jobs[0]);
       free(s.jobs);
+      close(srcfd);
       return err_object(env, e, "openat2");
     }
     relfd = (int)fd;
@@ -494,6 +488,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   for (int i = 0; i < started; i++)
     pthread_join(tid[i], NULL);
   close(relfd);
+  close(srcfd);
   for (size_t i = 0; i < s.njobs; i++)
     free(s.jobs[i]);
   free(s.jobs);

@@ -22,27 +22,43 @@
 #include "listing.h"
 #include "longpath.h"
 #include "ops.h"
+#include "source.h"
 
 
 
-/* Arguments: one Buffer, NUL-free (the kernel would silently cut the path at the NUL), of any
- * length: a path beyond PATH_MAX is split into a directory fd and the rest (longpath.h). */
-static napi_value path_arg(napi_env env, napi_callback_info info, struct lp_at *at, int *err)
+/* A path argument: a Buffer, NUL-free (the kernel would silently cut the path at the NUL), of any
+ * length. NULL (with a pending exception) when it is not. */
+static napi_value path_bytes(napi_env env, napi_value v, const uint8_t **p, uint32_t *n)
 {
-  size_t argc = 1;
-  napi_value argv[1];
   bool isbuf = false;
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_is_buffer(env, argv[0], &isbuf) != napi_ok || !isbuf)
+  if (napi_is_buffer(env, v, &isbuf) != napi_ok || !isbuf)
     return throw_type(env, "path must be a Buffer");
   void *data;
   size_t len;
-  NAPI_TRY(env, napi_get_buffer_info(env, argv[0], &data, &len));
+  NAPI_TRY(env, napi_get_buffer_info(env, v, &data, &len));
   if (len > UINT32_MAX)
     return throw_range(env, "path is too long");
   if (len && memchr(data, 0, len))
     return throw_type(env, "path must not contain NUL bytes");
-  *err = lp_source(data, (uint32_t)len, PATH_MAX, at);
+  *p = data;
+  *n = (uint32_t)len;
+  return v;
+}
+
+/* Arguments: one path (path_bytes); beyond PATH_MAX it is split into a directory fd and the rest
+ * (longpath.h). */
+static napi_value path_arg(napi_env env, napi_callback_info info, struct lp_at *at, int *err)
+{
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1)
+    return throw_type(env, "path must be a Buffer");
+  const uint8_t *p;
+  uint32_t n;
+  if (!path_bytes(env, argv[0], &p, &n))
+    return NULL;
+  *err = lp_source(p, n, PATH_MAX, at);
   return argv[0];
 }
 
@@ -157,17 +173,20 @@ static napi_value scan_fd(napi_env env, int fd)
 
 napi_value walk_scan_dir(napi_env env, napi_callback_info info)
 {
-  struct lp_at at;
-  int e = 0;
-  if (!path_arg(env, info, &at, &e))
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const uint8_t *path;
+  uint32_t len;
+  if (argc < 1 || !path_bytes(env, argv[0], &path, &len))
     return NULL;
-  if (e)
-    return err_object(env, e, "scandir");
-  int fd = openat(at.dirfd, at.rest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  e = errno;
-  lp_release(&at);
+  uint32_t anchor = 0;
+  if (argc >= 2 && !ctxapi_anchor(env, argv[1], &anchor))
+    return throw_type(env, "anchor must be a non-negative integer");
+  /* Beneath the operator's anchor, without symlinks, at any length (source.c). */
+  int fd = src_open_dir(path, len, anchor);
   if (fd < 0)
-    return err_object(env, e, "scandir");
+    return err_object(env, -fd, "scandir");
   return scan_fd(env, fd);
 }
 

@@ -45,6 +45,8 @@ import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
 import { AltDests, type Twin } from './alt-dest.js';
 import type { LineInfo } from './progress/format.js';
+import { SourceAnchors } from './plan/anchors.js';
+import { atSourcePath } from './engine/node-beneath.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
 const BATCH_OPS = 256;
@@ -125,6 +127,8 @@ interface Member {
   flags: number;
   /** The name printed, when it is not rel (a single file copied to a new name prints the source's). */
   display: Buffer | undefined;
+  /** A symlink's target as read once and judged (--safe-links, --copy-unsafe-links): the one written. */
+  target?: Buffer;
 }
 
 const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
@@ -224,6 +228,8 @@ class Run {
   private readonly dirs: DirRecord[] = [];
   private readonly groups = new Map<string, Member[]>();
   private readonly impliedDone = new Set<string>();
+  /** Where each source path's operator part ends (what engines may follow) and the walk's part begins. */
+  private readonly anchors = new SourceAnchors();
   private readonly fdRetry = new BatchWriter(1024);
   private transferredSoFar = 0;
   private readonly started = performance.now();
@@ -359,8 +365,9 @@ class Run {
           const d = this.dirs[i]!;
           if (!d.needMeta) continue;
           // -K: rsync sets the directory's attributes on the symlink itself, not on its target.
-          if (d.keptLink) meta.add(OpKind.Attrs, d.src, d.rel, { ...d.stat, mode: S_IFLNK | (d.stat.mode & 0o7777) });
-          else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat);
+          const anchor = this.anchors.of(d.src);
+          if (d.keptLink) meta.add(OpKind.Attrs, d.src, d.rel, { ...d.stat, mode: S_IFLNK | (d.stat.mode & 0o7777) }, 0, anchor);
+          else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat, 0, anchor);
         }
         this.runNow(meta);
         await this.retryFdShortage();
@@ -439,8 +446,8 @@ class Run {
 
   // ---- batches ------------------------------------------------------------------------------------
 
-  private add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending): void {
-    const index = this.batch.add(kind, src, rel, st, flags);
+  private add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer): void {
+    const index = this.batch.add(kind, src, rel, st, flags, this.anchors.of(src), target);
     let pending = pendingIn;
     if (this.c.progressFiles && kind === OpKind.File) {
       pending = pending ? { ...pending, progress: true } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, progress: true };
@@ -503,7 +510,7 @@ class Run {
       // Out of descriptors while the workers hold theirs: set aside for retryFdShortage().
       let i = 0;
       for (const op of readBatch(batch)) {
-        if (again.has(i)) this.fdRetry.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat, op.flags);
+        if (again.has(i)) this.fdRetry.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat, op.flags, op.anchor, op.target && Buffer.from(op.target));
         i++;
       }
     }
@@ -573,6 +580,8 @@ class Run {
       // A trailing slash makes every open resolve through the link (the walk opens with O_NOFOLLOW).
       if (fileType(st.mode) === 'dir') scanSrc = Buffer.concat([root.src, Buffer.from('/')]);
     }
+    // Below a directory operand, the engines follow no symlink the walk did not choose to follow.
+    if (fileType(st.mode) === 'dir') this.anchors.add(scanSrc);
     st = this.withChmod(st);
     this.rootDev = st.dev;
     if (mode === 'transfer') await this.impliedDirs(root);
@@ -767,9 +776,10 @@ class Run {
   /** The source directory against its destination twin (the twin only when it existed). */
   private listPair(dir: Frame): PairListing | NativeFailure {
     const destRel = dir.destExists ? dir.rel : null;
-    if (this.ctx) return this.ctx.scanPair(dir.src, destRel, this.pairQuery);
+    const anchor = this.anchors.of(dir.src);
+    if (this.ctx) return this.ctx.scanPair(dir.src, destRel, this.pairQuery, anchor);
     // -n onto a destination that does not exist yet: nothing to pair with.
-    const l = scanDir(this.input.engine.name, dir.src);
+    const l = scanDir(this.input.engine.name, dir.src, anchor);
     return isFailure(l) ? l : pairListings(l, undefined);
   }
 
@@ -870,7 +880,7 @@ class Run {
     await this.retryFdShortage();
     if (dir.blocked) {
       if (mode !== 'transfer') return [];
-      const l = scanDir(this.input.engine.name, dir.src);
+      const l = scanDir(this.input.engine.name, dir.src, this.anchors.of(dir.src));
       if (isFailure(l)) return [];
       for (const name of [...l.names].sort(Buffer.compare)) {
         const where = joinPath(joinPath(this.plan.destRoot, dir.rel), name);
@@ -1017,15 +1027,21 @@ class Run {
     let kind = fileType(st.mode);
     let flags = 0;
 
+    let target: Buffer | undefined;
     if (kind === 'link' && (c.copyLinks || c.copyUnsafeLinks || c.safeLinks)) {
-      const unsafe = this.unsafeLink(src, rel);
+      // Read once: the value judged here is the one the engine writes (or refuses, if the link changed).
+      target = this.readlink(src);
+      const unsafe = this.unsafeLink(target, rel);
       if (c.copyLinks || (c.copyUnsafeLinks && unsafe)) {
-        const target = this.followStat(src);
-        if (!target) {
+        // The referent of the target judged above, not whatever the link holds by now: the engine opens
+        // the link and must find this very file behind it (dev/ino), or reports it changed.
+        const referent = target === undefined ? src : target[0] === 0x2f ? target : joinPath(dirName(src), target);
+        const followed = this.followStat(referent);
+        if (!followed) {
           this.ioError(src, ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(src)}"`);
           return false;
         }
-        st = this.withChmod(target);
+        st = this.withChmod(followed);
         kind = fileType(st.mode);
         flags |= OpFlag.FollowSource;
         if (kind === 'dir') {
@@ -1035,6 +1051,7 @@ class Run {
             return false;
           }
           const through = Buffer.concat([src, Buffer.from('/')]);
+          this.anchors.add(through);
           const f = this.dirFrame(through, rel, st, destSt, 'transfer', undefined, undefined);
           if (f) {
             const stack = [f];
@@ -1046,7 +1063,7 @@ class Run {
           return true;
         }
       } else if (c.safeLinks && unsafe) {
-        if (c.verbose > 0) this.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(this.readlink(src) ?? Buffer.alloc(0))}"`);
+        if (c.verbose > 0) this.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
         return false;
       }
     }
@@ -1066,13 +1083,13 @@ class Run {
     // others are linked to it (rsync's choice of leader).
     if (this.hardLinks && kind === 'reg' && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
-      const member: Member = { src, rel, st, destSt, record, flags, display };
+      const member: Member = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
       const group = this.groups.get(key);
       if (group) group.push(member);
       else this.groups.set(key, [member]);
       return false;
     }
-    return this.plan1({ src, rel, st, destSt, record, flags, display }, kind);
+    return this.plan1({ src, rel, st, destSt, record, flags, display, ...(kind === 'link' && target ? { target } : {}) }, kind);
   }
 
   /** Decide and queue one non-directory entry whose source and destination stats are known. */
@@ -1085,7 +1102,7 @@ class Run {
     let suffix = '';
     let target: Buffer | undefined;
     if (kind === 'link') {
-      target = this.readlink(src);
+      target = m.target ?? this.readlink(src);
       suffix = ` -> ${showPath(target ?? Buffer.alloc(0))}`;
       if (destSt && fileType(destSt.mode) === 'link') {
         const there = this.ctx?.readlinkDest(rel);
@@ -1178,7 +1195,7 @@ class Run {
     if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
     // A basis file is checked like a source: no symlink on its path, still the inode chosen.
     if (from) this.add(op, from.path, rel, { ...st, ino: from.st.ino, dev: from.st.dev }, (flags & ~OpFlag.FollowSource) | OpFlag.Basis);
-    else this.add(op, src, rel, st, flags);
+    else this.add(op, src, rel, st, flags, undefined, m.target);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
     return true;
@@ -1239,18 +1256,23 @@ class Run {
   /** --remove-source-files for an entry the destination already has (rsync removes those too). */
   private removeSource(m: Member, kind: FileType): void {
     if (!this.c.removeSourceFiles || this.c.dryRun || kind === 'dir') return;
-    const r = this.ctx?.unlinkSource?.(m.src, m.st);
+    // Native engines: beneath the anchor like their own ops, at any path length.
+    const r = this.ctx?.unlinkSource?.(m.src, m.st, this.anchors.of(m.src));
     if (r !== undefined) {
       if (r) this.ioError(m.src, r.errno, r.syscall, 'sender failed to remove');
       return;
     }
     try {
-      const now = lstatSync(m.src);
-      if (now.ino !== m.st.ino || now.dev !== m.st.dev) return;
-      unlinkSync(m.src);
+      // Beneath the source's anchor, like the engines: a directory swapped for a symlink never leads the
+      // unlink out of the tree (ESTALE: it changed, so it is kept, like a changed file).
+      atSourcePath(m.src, this.anchors.of(m.src), (p) => {
+        const now = lstatSync(p);
+        if (now.ino !== m.st.ino || now.dev !== m.st.dev) return;
+        unlinkSync(p);
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'ENOENT') this.ioError(m.src, -(e.errno ?? -ERRNO.EIO), 'unlink', 'sender failed to remove');
+      if (e.code !== 'ENOENT' && e.code !== 'ESTALE') this.ioError(m.src, -(e.errno ?? -ERRNO.EIO), 'unlink', 'sender failed to remove');
     }
   }
 
@@ -1303,9 +1325,8 @@ class Run {
     return isFailure(t) ? undefined : t;
   }
 
-  /** rsync's "unsafe" symlink (plan/safelinks.ts), for a source link at rel. */
-  private unsafeLink(src: Buffer, rel: Buffer): boolean {
-    const target = this.readlink(src);
+  /** rsync's "unsafe" symlink (plan/safelinks.ts), judged on the target read once for the entry. */
+  private unsafeLink(target: Buffer | undefined, rel: Buffer): boolean {
     return target !== undefined && unsafeSymlink(target, rel);
   }
 

@@ -4,15 +4,18 @@
 //
 // Layout, little-endian, each op starting on an 8-byte boundary:
 //   0  u8  kind   1 u8 flags (OpFlag)   4  u32 srcLen        8  u32 dstLen       12 u32 mode
-//   16 u32 uid             20 u32 gid           24 u32 mtimeNsec    28 u32 reserved (0)
+//   16 u32 uid             20 u32 gid           24 u32 mtimeNsec    28 u32 anchor
 //   32 f64 size            40 f64 mtimeSec      48 f64 ino          56 f64 dev
 //   64 f64 rdev
-//   72 src bytes (srcLen), then dst bytes (dstLen), then zero padding to a multiple of 8.
+//   72 src bytes (srcLen), then dst bytes (dstLen), then [target bytes], then zero padding to a multiple of 8.
 // src is the source path (as given, absolute or relative to the cwd); for Hardlink it is the
 // destination-relative path of the first link. dst is relative to the destination root ("" = the root).
 // ino/dev are the source's identity as the walk saw it (0 = do not check).
+// anchor: how many leading bytes of src are the operator's part (an operand, or a link the run follows),
+// resolved as given; the rest is resolved beneath it without following symlinks (0 = src's own directory).
+// Target bytes (OpFlag.Target, Symlink ops): the link target the planner judged; `size` is its length.
 
-import { OpKind, type Stat } from './types.js';
+import { OpFlag, OpKind, type Stat } from './types.js';
 
 export const OP_HEADER = 72;
 
@@ -22,6 +25,10 @@ export interface Op {
   src: Buffer;
   dst: Buffer;
   stat: Stat;
+  /** Leading bytes of src resolved as given (see the layout above). */
+  anchor: number;
+  /** OpFlag.Target: the judged symlink target. */
+  target?: Buffer;
 }
 
 const pad8 = (n: number): number => (n + 7) & ~7;
@@ -43,8 +50,10 @@ export class BatchWriter {
     return this.len;
   }
 
-  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags = 0): number {
-    const need = OP_HEADER + pad8(src.length + dst.length);
+  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags = 0, anchor = 0, target?: Buffer): number {
+    if (target) flags |= OpFlag.Target;
+    const tail = target ? target.length : 0;
+    const need = OP_HEADER + pad8(src.length + dst.length + tail);
     if (this.len + need > this.buf.length) {
       const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.len + need));
       this.buf.copy(grown, 0, 0, this.len);
@@ -61,13 +70,15 @@ export class BatchWriter {
     b.writeUInt32LE(st.uid >>> 0, o + 16);
     b.writeUInt32LE(st.gid >>> 0, o + 20);
     b.writeUInt32LE(st.mtimeNsec >>> 0, o + 24);
-    b.writeDoubleLE(st.size, o + 32);
+    b.writeUInt32LE(anchor >>> 0, o + 28);
+    b.writeDoubleLE(target ? target.length : st.size, o + 32);
     b.writeDoubleLE(st.mtimeSec, o + 40);
     b.writeDoubleLE(st.ino, o + 48);
     b.writeDoubleLE(st.dev, o + 56);
     b.writeDoubleLE(st.rdev, o + 64);
     src.copy(b, o + OP_HEADER);
     dst.copy(b, o + OP_HEADER + src.length);
+    target?.copy(b, o + OP_HEADER + src.length + dst.length);
     this.len += need;
     return this.n++;
   }
@@ -103,13 +114,18 @@ export function* readBatch(batch: Uint8Array): Generator<Op> {
       blocks: 0,
     };
     const s = o + OP_HEADER;
+    const flags = b.readUInt8(o + 1);
+    const tail = flags & OpFlag.Target ? stat.size : 0;
+    const t = s + srcLen + dstLen;
     yield {
       kind: b.readUInt8(o) as OpKind,
-      flags: b.readUInt8(o + 1),
+      flags,
       src: b.subarray(s, s + srcLen),
-      dst: b.subarray(s + srcLen, s + srcLen + dstLen),
+      dst: b.subarray(s + srcLen, t),
       stat,
+      anchor: b.readUInt32LE(o + 28),
+      ...(tail ? { target: b.subarray(t, t + tail) } : {}),
     };
-    o += OP_HEADER + pad8(srcLen + dstLen);
+    o += OP_HEADER + pad8(srcLen + dstLen + tail);
   }
 }

@@ -106,11 +106,14 @@ export function engineReport(): { name: EngineName; usable: boolean; why: string
   ];
 }
 
-/** Directory listing through the engine's walker (native getdents64+statx, or node:fs). */
-export function scanDir(engine: EngineName, path: Buffer): DirListing | NativeFailure {
+/**
+ * Directory listing through the engine's walker (native getdents64+statx, or node:fs). Below the first
+ * `anchor` bytes of `path` (the operator's part; 0: all but the last component) no symlink is followed.
+ */
+export function scanDir(engine: EngineName, path: Buffer, anchor = 0): DirListing | NativeFailure {
   const addon = loadAddon();
-  if (engine !== 'node' && addon.ok) return nativeScanDir(addon.addon, path);
-  return nodeScanDir(path);
+  if (engine !== 'node' && addon.ok) return nativeScanDir(addon.addon, path, anchor);
+  return nodeScanDir(path, false, anchor);
 }
 
 export function lstatPath(engine: EngineName, path: Buffer): Stat | NativeFailure {

@@ -17,7 +17,7 @@ export interface NativeFailure {
 
 interface Addon {
   uringProbe(): number;
-  scanDir(path: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
+  scanDir(path: Buffer, anchor?: number): { names: Buffer; meta: Float64Array } | NativeFailure;
   lstat(path: Buffer): Float64Array | NativeFailure;
   readlink(path: Buffer): Buffer | NativeFailure;
   stat(path: Buffer): Float64Array | NativeFailure;
@@ -27,9 +27,9 @@ interface Addon {
   scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
-  removeSource(ctx: object, src: Buffer, ino: number, dev: number): NativeFailure | null;
-  scanPair(ctx: object, src: Buffer, destRel: Buffer | null, q: Float64Array): RawPair | NativeFailure;
-  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
+  removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
+  scanPair(ctx: object, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): RawPair | NativeFailure;
+  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
 }
 
 interface RawPair {
@@ -133,8 +133,8 @@ export function statFromMeta(m: Float64Array, i: number): Stat {
   };
 }
 
-export function nativeScanDir(addon: Addon, path: Buffer): DirListing | NativeFailure {
-  return decodeListing(addon.scanDir(path));
+export function nativeScanDir(addon: Addon, path: Buffer, anchor = 0): DirListing | NativeFailure {
+  return decodeListing(addon.scanDir(path, anchor));
 }
 
 function decodeListing(r: { names: Buffer; meta: Float64Array } | NativeFailure): DirListing | NativeFailure {
@@ -182,10 +182,10 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
     scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
-    unlinkSource: (src, st) => addon.removeSource(ctx, src, st.ino, st.dev),
-    scanPair: (src, destRel, q) => decodePair(addon.scanPair(ctx, src, destRel, q)),
-    scanTree: (src, destRel, q) => {
-      const r = addon.scanTree(ctx, src, destRel, q);
+    unlinkSource: (src, st, anchor = 0) => addon.removeSource(ctx, src, st.ino, st.dev, anchor),
+    scanPair: (src, destRel, q, anchor = 0) => decodePair(addon.scanPair(ctx, src, destRel, q, anchor)),
+    scanTree: (src, destRel, q, anchor = src.length) => {
+      const r = addon.scanTree(ctx, src, destRel, q, anchor);
       if (isFailure(r)) return r;
       const n = r.counts;
       const dirty = r.dirty.map((d) => ({

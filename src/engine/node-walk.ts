@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { S_IFLNK, S_IFMT, type DirListing, type Stat } from './types.js';
+import { openSourceDir, procPath } from './node-beneath.js';
+import type { DirListing, Stat } from './types.js';
 
 /**
  * Every filesystem call of the node engine and walker goes through this object, so a test can replace
@@ -79,19 +80,27 @@ export function toStat(st: fs.BigIntStats): Stat {
 
 /**
  * One directory's entries (no . or ..) with their lstat, in readdir order. `follow` is for callers that
- * have already vetted the path (the engine's scanDest); otherwise a symlink is refused like O_NOFOLLOW.
+ * pass a path they hold (the engine's scanDest, through /proc/self/fd); otherwise the directory is opened
+ * beneath the first `anchor` bytes of `path` without following symlinks (node-beneath.ts), like the addon,
+ * and listed through that descriptor.
  */
-export function nodeScanDir(path: Buffer, follow = false): DirListing | WalkFailure {
-  // The addon opens the directory O_NOFOLLOW; readdir would follow, so refuse a symlink first.
-  if (!follow) {
-    try {
-      if ((Number(fsImpl.lstatSync(path, { bigint: true }).mode) & S_IFMT) === S_IFLNK) {
-        return { errno: osConstants.errno.ELOOP, syscall: 'scandir' };
-      }
-    } catch (e) {
-      return toFailure(e, 'lstat');
-    }
+export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListing | WalkFailure {
+  if (follow) return listPath(path);
+  let fd: number;
+  try {
+    fd = openSourceDir(path, anchor);
+  } catch (e) {
+    // As the addon reports a directory it cannot open.
+    return { errno: toFailure(e, 'scandir').errno, syscall: 'scandir' };
   }
+  try {
+    return listPath(procPath(fd));
+  } finally {
+    fsImpl.closeSync(fd);
+  }
+}
+
+function listPath(path: Buffer): DirListing | WalkFailure {
   let names: Buffer[];
   try {
     names = fsImpl.readdirSync(path, { encoding: 'buffer' });

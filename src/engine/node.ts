@@ -3,10 +3,13 @@
 // synchronous node:fs calls on Buffer paths: it runs inside worker threads, where blocking I/O is right.
 //
 // Node has no *at() calls and no openat2, so the destination-safety rule (never follow a symlink planted
-// in the destination) is kept by checking each parent component with lstat before use (see `verifyDirs`),
-// by O_NOFOLLOW on every open, and by using only calls that never follow the final component (rename,
-// unlink, rmdir, link, mkdir, lchown, lutimes). Where a call by name would follow (chmod, chown, utimes of
-// a special file), it goes through /proc/self/fd of an O_PATH descriptor, as glibc's fchmodat does.
+// in the destination) is kept with held directory descriptors: each destination directory is opened one
+// O_NOFOLLOW component at a time beneath the held root, and every call names its entry as
+// /proc/self/fd/<dir fd>/<name> (node-beneath.ts), so a directory swapped for a symlink after it was
+// opened cannot redirect anything. The final component is never followed either (O_NOFOLLOW, rename,
+// unlink, rmdir, link, mkdir, lchown, lutimes, O_PATH). Where a call by name would follow (chmod, chown,
+// utimes of a special file), it goes through /proc/self/fd of an O_PATH descriptor, as glibc's fchmodat
+// does. Sources are opened the same way beneath their anchor (the operator's part of the path).
 //
 // Differences from the addon, all forced by what Node exposes:
 // - mtimes are set to the microsecond, not the nanosecond (see `utime`);
@@ -20,6 +23,7 @@ import { constants as osConstants } from 'node:os';
 import { readBatch, type Op } from './batch.js';
 import { fsImpl, nodeScanDir } from './node-walk.js';
 import { NodeBackup } from './node-backup.js';
+import { O_PATH, openDirBeneath, openSourceParent, procPath, splitSource, sysError } from './node-beneath.js';
 import { pairListings, type PairListing } from './pair.js';
 import {
   Counter,
@@ -45,8 +49,6 @@ export { fsImpl };
 
 const C = fs.constants;
 const E = osConstants.errno;
-/** Not in fs.constants; the value on x86-64 and arm64. Names an inode without opening it for I/O. */
-const O_PATH = 0o10000000;
 const NAME_MAX = 255;
 /** Granularity of hole detection: the usual filesystem block. */
 const BLOCK = 4096;
@@ -59,15 +61,6 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const ABORTED = Symbol('aborted');
 
 type ErrnoSyscall = { errno: number; syscall: string };
-
-/** An Error shaped like Node's, for failures this engine detects itself (ESTALE, ELOOP, ...). */
-function sysError(code: string, syscall: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(`${code}: ${syscall}`);
-  err.code = code;
-  err.errno = -(E[code as keyof typeof E] ?? E.EIO);
-  err.syscall = syscall;
-  return err;
-}
 
 /** Positioned read of up to `len` bytes, continuing short reads; less only at EOF (a zero-byte read). */
 function readFull(fd: number, buf: Buffer, len: number, pos: number): number {
@@ -165,17 +158,22 @@ interface Blame {
   onDest: boolean;
 }
 
-/** A destination entry whose parent directory has been checked to be a real directory. */
+/** A destination entry, reached through its parent directory's held descriptor. */
 interface Target {
   /** Destination-relative path, as in the op. */
   rel: Buffer;
   /** Destination-relative path of the parent ("" = the root). */
   dirRel: Buffer;
-  /** Absolute path of the parent. */
+  /** The parent's descriptor (held by the context's cache for at least the rest of the op). */
+  fd: number;
+  /** /proc/self/fd/<fd>: the parent, whatever has been renamed or swapped since it was opened. */
   dir: Buffer;
   name: Buffer;
   abs: Buffer;
 }
+
+/** Destination directories held open at once: an op resolves at most two, so neither is evicted while in use; few, since each worker holds its own under a low `ulimit -n`. */
+const DIR_CACHE = 4;
 
 interface Temp {
   abs: Buffer;
@@ -242,11 +240,15 @@ class NodeContext implements EngineContext {
   private readonly buf: Buffer;
   /** A second one for -c comparisons, allocated on first use. */
   private cmp: Buffer | undefined;
+  /** The destination root, held open (O_PATH) for the context's life: every destination path starts here. */
+  private readonly rootFd: number;
   /**
-   * Destination directories (relative paths, as latin1 keys so any bytes work) already seen by lstat to be
-   * real directories, so each is checked once per context rather than once per op.
+   * Destination directories opened beneath the root (relative paths as latin1 keys, so any bytes work),
+   * least recently used first, so each is resolved once while it is in use rather than once per op.
    */
-  private readonly verified = new Set<string>();
+  private readonly dirs = new Map<string, number>();
+  /** The last source directory opened beneath its anchor (consecutive ops mostly share it). */
+  private srcDir: { key: string; fd: number } | undefined;
   private blame: Blame = { path: Buffer.alloc(0), dest: undefined, onDest: false };
   /** Bytes of the current file written so far (decides whether --partial keeps anything). */
   private copied = 0;
@@ -263,6 +265,7 @@ class NodeContext implements EngineContext {
     let given = opts.destRoot.length;
     while (given > 1 && opts.destRoot[given - 1] === 0x2f) given--;
     this.rootGiven = opts.destRoot.subarray(0, given);
+    this.rootFd = fsImpl.openSync(opts.destRoot, O_PATH | C.O_DIRECTORY);
     this.flags = opts.flags;
     this.umask = opts.umask;
     this.counters = opts.counters;
@@ -279,6 +282,13 @@ class NodeContext implements EngineContext {
           if (this.aborted()) throw ABORTED;
         },
         mknodIn: (dirAbs, name, type, rdev) => {
+          // A held parent (/proc/self/fd/N, what resolve() gives) is already ours: the child reaches it
+          // through our pid. Opening that magic link with O_NOFOLLOW would be ELOOP.
+          const held = /^\/proc\/self\/fd\/(\d+)$/.exec(dirAbs.toString('latin1'));
+          if (held) {
+            this.mknod(`/proc/${process.pid}/fd/${held[1]}`, name.toString('utf8'), type, rdev);
+            return;
+          }
           // As makeSpecial does: the child works in the directory through our fd, names stay off argv.
           const dirFd = fsImpl.openSync(dirAbs, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
           try {
@@ -287,7 +297,7 @@ class NodeContext implements EngineContext {
             this.closeQuietly(dirFd);
           }
         },
-        forget: (rel) => this.verified.delete(rel.toString('latin1')),
+        forget: (rel) => this.forget(rel),
       },
       opts.backupDir,
     );
@@ -314,18 +324,19 @@ class NodeContext implements EngineContext {
   }
 
   scanDest(rel: Buffer): DirListing | ErrnoSyscall {
+    let fd: number;
     try {
-      this.verifyDirs(rel);
+      fd = this.dirFd(rel);
     } catch (e) {
       const r = toErrno(e);
       return r.errno === E.ENOENT ? { errno: r.errno, syscall: 'scandir' } : r;
     }
-    return nodeScanDir(join(this.root, rel), true);
+    return nodeScanDir(procPath(fd), true);
   }
 
   /** The node engine pairs two plain listings and leaves nothing out (see pair.ts). */
-  scanPair(src: Buffer, destRel: Buffer | null): PairListing | ErrnoSyscall {
-    const s = nodeScanDir(src);
+  scanPair(src: Buffer, destRel: Buffer | null, _q?: Float64Array, anchor = 0): PairListing | ErrnoSyscall {
+    const s = nodeScanDir(src, false, anchor);
     if ('errno' in s) return s;
     if (destRel === null) return pairListings(s, undefined);
     const d = this.scanDest(destRel);
@@ -349,8 +360,10 @@ class NodeContext implements EngineContext {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    this.verified.clear();
+    this.forget();
+    this.closeQuietly(this.rootFd);
   }
 
   private aborted(): boolean {
@@ -377,7 +390,7 @@ class NodeContext implements EngineContext {
   private runOp(op: Op, index: number): number | OpFailure | typeof ABORTED {
     let outcome: number;
     // EMFILE/ENFILE are often transient (other workers' fds come and go): as the contract says, drop
-    // cached state (this engine holds no fds between ops, only the verified-directory cache), retry once.
+    // cached state (the held directory fds, except the root's), retry once.
     for (let attempt = 0; ; attempt++) {
       try {
         outcome = this.exec(op);
@@ -386,7 +399,7 @@ class NodeContext implements EngineContext {
         if (e === ABORTED) return ABORTED;
         const failure = this.failure(e, index);
         if (attempt > 0 || (failure.errno !== E.EMFILE && failure.errno !== E.ENFILE)) return failure;
-        this.verified.clear();
+        this.forget();
       }
     }
     const fromSource = op.kind === OpKind.File || op.kind === OpKind.Symlink || op.kind === OpKind.Special;
@@ -425,7 +438,7 @@ class NodeContext implements EngineContext {
         this.dirMeta(op);
         return this.done();
       case OpKind.Attrs:
-        this.setAttrs(op, op.dst.length === 0 ? this.root : this.resolve(op.dst).abs);
+        this.setAttrs(op, op.dst.length === 0 ? procPath(this.rootFd) : this.resolve(op.dst).abs);
         return this.done();
       case OpKind.Delete:
         this.remove(op);
@@ -446,50 +459,64 @@ class NodeContext implements EngineContext {
   // ---- destination resolution ------------------------------------------------------------------------
 
   /**
-   * Check that `dirRel` and every directory above it is a real directory beneath the root (lstat: a
-   * symlink is refused with ELOOP, like openat2's RESOLVE_NO_SYMLINKS; with -K it may point to a directory
-   * inside the root, like RESOLVE_BENEATH alone).
-   *
-   * Remaining TOCTOU window: without openat2/*at() calls, the kernel resolves the path again at each later
-   * call, so someone with write access inside the destination who swaps a checked directory for a symlink
-   * between our lstat and that call (or later in the run, since checks are cached per context) could
-   * redirect it. The final component is never followed (O_NOFOLLOW, rename, unlink, link, lchown,
-   * lutimes, O_PATH), which keeps the common planted-symlink case safe.
+   * The held descriptor of the destination directory `dirRel` ("" = the root), opened beneath the root one
+   * O_NOFOLLOW component at a time (node-beneath.ts): a symlink on the way is refused with ELOOP, like
+   * openat2's RESOLVE_NO_SYMLINKS; with -K one that leads to a directory inside the root is followed, like
+   * RESOLVE_BENEATH alone. Once open, the descriptor is that directory whatever is renamed or swapped later.
    */
-  private verifyDirs(dirRel: Buffer): void {
-    if (dirRel.length === 0 || this.verified.has(dirRel.toString('latin1'))) return;
-    let end = 0;
-    do {
-      end = dirRel.indexOf(0x2f, end + 1);
-      const prefix = end < 0 ? dirRel : dirRel.subarray(0, end);
-      const key = prefix.toString('latin1');
-      if (this.verified.has(key)) continue;
-      // RESOLVE_BENEATH: ".." could climb out of the root.
-      if (prefix.subarray(prefix.lastIndexOf(0x2f) + 1).equals(DOTDOT)) throw sysError('EXDEV', 'open');
-      this.at(prefix, true);
-      const abs = join(this.root, prefix);
-      const st = fsImpl.lstatSync(abs);
-      if (st.isSymbolicLink()) {
-        if (!(this.flags & Preserve.KeepDirlinks)) throw sysError('ELOOP', 'lstat');
-        const real = fsImpl.realpathSync(abs, { encoding: 'buffer' });
-        if (!real.equals(this.root) && below(real, this.root) === null) throw sysError('EXDEV', 'open');
-        if (!fsImpl.statSync(real).isDirectory()) throw sysError('ENOTDIR', 'open');
-      } else if (!st.isDirectory()) {
-        throw sysError('ENOTDIR', 'lstat');
-      }
-      this.verified.add(key);
-    } while (end >= 0);
+  private dirFd(dirRel: Buffer): number {
+    if (dirRel.length === 0) return this.rootFd;
+    const key = dirRel.toString('latin1');
+    const held = this.dirs.get(key);
+    if (held !== undefined) {
+      this.dirs.delete(key); // most recently used goes last
+      this.dirs.set(key, held);
+      return held;
+    }
+    const keep = this.flags & Preserve.KeepDirlinks ? (at: number, name: Buffer) => this.followDirLink(at, name) : undefined;
+    const fd = openDirBeneath(this.rootFd, dirRel, O_PATH, keep);
+    this.dirs.set(key, fd);
+    if (this.dirs.size > DIR_CACHE) {
+      const [oldest, old] = this.dirs.entries().next().value as [string, number];
+      this.dirs.delete(oldest);
+      this.closeQuietly(old);
+    }
+    return fd;
   }
 
-  /** Where a destination entry lives, its parent verified. */
+  /** -K: a symlink to a directory is followed when the directory it reaches is the root or beneath it. */
+  private followDirLink(at: number, name: Buffer): number {
+    const fd = fsImpl.openSync(procPath(at, name), O_PATH | C.O_DIRECTORY);
+    const real = fsImpl.readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
+    if (real.equals(this.root) || below(real, this.root) !== null) return fd;
+    this.closeQuietly(fd);
+    throw sysError('EXDEV', 'open');
+  }
+
+  /** Close the held descriptors of `rel` and everything beneath it (all of them without `rel`). */
+  private forget(rel?: Buffer): void {
+    const key = rel?.toString('latin1');
+    for (const [k, fd] of this.dirs) {
+      if (key !== undefined && k !== key && !k.startsWith(`${key}/`)) continue;
+      this.dirs.delete(k);
+      this.closeQuietly(fd);
+    }
+    if (key === undefined && this.srcDir) {
+      this.closeQuietly(this.srcDir.fd);
+      this.srcDir = undefined;
+    }
+  }
+
+  /** Where a destination entry lives, through its parent's held descriptor. */
   private resolve(rel: Buffer): Target {
     const cut = rel.lastIndexOf(0x2f);
     const dirRel = cut < 0 ? Buffer.alloc(0) : rel.subarray(0, cut);
     const name = cut < 0 ? rel : rel.subarray(cut + 1);
     this.at(rel, true);
     if (name.length === 0 || name.equals(DOTDOT)) throw sysError('EINVAL', 'open');
-    this.verifyDirs(dirRel);
-    return { rel, dirRel, dir: join(this.root, dirRel), name, abs: join(this.root, rel) };
+    const fd = this.dirFd(dirRel);
+    const dir = Buffer.from(`/proc/self/fd/${fd}`);
+    return { rel, dirRel, fd, dir, name, abs: join(dir, name) };
   }
 
   /**
@@ -521,7 +548,7 @@ class NodeContext implements EngineContext {
       if (codeOf(e) !== 'EISDIR') throw e;
       this.at(t.rel, true);
       fsImpl.rmdirSync(t.abs);
-      this.verified.delete(t.rel.toString('latin1'));
+      this.forget(t.rel);
       this.at(tmp.rel, true, t.rel);
       fsImpl.renameSync(tmp.abs, t.abs);
     }
@@ -616,18 +643,40 @@ class NodeContext implements EngineContext {
 
   // ---- sources ---------------------------------------------------------------------------------------
 
+  /**
+   * The path through which the op's source is reached: its directory opened beneath the op's anchor
+   * (node-beneath.ts; a symlink on the way fails with ESTALE), then the name. Valid until the next call.
+   */
+  private sourcePath(op: Op): Buffer {
+    this.at(op.src, false);
+    const s = splitSource(op.src, op.anchor);
+    if (s.whole) return op.src; // the operand itself, used as the operator gave it
+    const key = `${s.anchor.toString('latin1')}\0${s.parent.toString('latin1')}`;
+    if (this.srcDir?.key !== key) {
+      const fd = openSourceParent(s)!;
+      if (this.srcDir) this.closeQuietly(this.srcDir.fd);
+      this.srcDir = { key, fd };
+    }
+    return procPath(this.srcDir.fd, s.name);
+  }
+
   /** Open a source (not following it unless asked) and check it is still what the walk saw. */
   private openSource(op: Op, flags: number, type: number, follow = false): Source {
-    this.at(op.src, false);
-    if (op.flags & OpFlag.Basis) this.noSymlinkParents(op.src);
+    let path: Buffer;
+    if (op.flags & OpFlag.Basis) {
+      // A basis file is an absolute path outside the source tree: no anchor, no symlink at any level.
+      this.at(op.src, false);
+      this.noSymlinkParents(op.src);
+      path = op.src;
+    } else path = this.sourcePath(op);
     if (!follow) flags |= C.O_NOFOLLOW;
     let fd: number;
     try {
-      fd = fsImpl.openSync(op.src, flags | C.O_NOATIME);
+      fd = fsImpl.openSync(path, flags | C.O_NOATIME);
     } catch (e) {
       // O_NOATIME is only allowed on our own files (or with CAP_FOWNER).
       if (codeOf(e) !== 'EPERM') throw e;
-      fd = fsImpl.openSync(op.src, flags);
+      fd = fsImpl.openSync(path, flags);
     }
     try {
       const st = fsImpl.fstatSync(fd, { bigint: true });
@@ -658,9 +707,15 @@ class NodeContext implements EngineContext {
 
   /** --remove-source-files: only the file we copied; one put in its place meanwhile stays. */
   private removeSource(op: Op): void {
-    this.at(op.src, false);
-    const st = fsImpl.lstatSync(op.src, { bigint: true, throwIfNoEntry: false });
-    if (st && Number(st.ino) === op.stat.ino && Number(st.dev) === op.stat.dev) fsImpl.unlinkSync(op.src);
+    let path: Buffer;
+    try {
+      path = this.sourcePath(op);
+    } catch (e) {
+      if (codeOf(e) === 'ESTALE') return; // its directory changed: kept, like a changed file
+      throw e;
+    }
+    const st = fsImpl.lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    if (st && Number(st.ino) === op.stat.ino && Number(st.dev) === op.stat.dev) fsImpl.unlinkSync(path);
   }
 
   // ---- files -----------------------------------------------------------------------------------------
@@ -817,9 +872,12 @@ class NodeContext implements EngineContext {
 
   private copySymlink(op: Op): void {
     const t = this.resolve(op.dst);
-    this.at(op.src, false);
-    this.checkIdentity(op, fsImpl.lstatSync(op.src, { bigint: true }), S_IFLNK, 'lstat');
-    const target = fsImpl.readlinkSync(op.src, { encoding: 'buffer' });
+    const path = this.sourcePath(op);
+    this.checkIdentity(op, fsImpl.lstatSync(path, { bigint: true }), S_IFLNK, 'lstat');
+    const target = fsImpl.readlinkSync(path, { encoding: 'buffer' });
+    // The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may be
+    // written; a link replaced since then is a changed entry.
+    if (op.target && !target.equals(op.target)) throw sysError('ESTALE', 'readlink');
     const tmp = this.temp(t, (abs) => fsImpl.symlinkSync(target, abs));
     try {
       this.at(t.rel, true);
@@ -848,16 +906,10 @@ class NodeContext implements EngineContext {
     // A socket's whole path must fit sun_path (108 bytes), hence the shorter prefix.
     let prefix = t.name.subarray(0, type === S_IFSOCK ? 80 : NAME_MAX);
     if (!Buffer.from(prefix.toString('utf8')).equals(prefix)) prefix = Buffer.from('special');
-    // The child's cwd is our verified parent through our own fd, so the parent path (bytes, maybe not
-    // UTF-8, maybe long) never goes through argv.
-    const dirFd = fsImpl.openSync(t.dir, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
-    let tmp: Temp;
-    try {
-      const cwd = `/proc/${process.pid}/fd/${dirFd}`;
-      tmp = this.temp(t, (_abs, name) => this.mknod(cwd, name.toString('utf8'), type, op.stat.rdev), prefix);
-    } finally {
-      this.closeQuietly(dirFd);
-    }
+    // The child's cwd is our held parent through our own fd, so the parent path (bytes, maybe not
+    // UTF-8, maybe long) never goes through argv, and nothing swapped in can redirect it.
+    const cwd = `/proc/${process.pid}/fd/${t.fd}`;
+    const tmp = this.temp(t, (_abs, name) => this.mknod(cwd, name.toString('utf8'), type, op.stat.rdev), prefix);
     try {
       const fd = this.openPath(tmp.abs, type);
       try {
@@ -941,14 +993,13 @@ class NodeContext implements EngineContext {
       // Owner-writable until DirMeta sets the real mode, so the contents can be created.
       fsImpl.mkdirSync(t.abs, this.flags & Preserve.Perms ? 0o700 : (op.stat.mode & 0o777) | 0o700);
     }
-    this.verified.add(t.rel.toString('latin1'));
   }
 
   private dirMeta(op: Op): void {
     this.at(op.dst, true);
     const fd =
       op.dst.length === 0
-        ? fsImpl.openSync(this.root, C.O_RDONLY | C.O_DIRECTORY)
+        ? fsImpl.openSync(procPath(this.rootFd), C.O_RDONLY | C.O_DIRECTORY)
         : fsImpl.openSync(this.resolve(op.dst).abs, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
     try {
       // The source is opened to check it is still the directory the walk saw.
@@ -968,7 +1019,7 @@ class NodeContext implements EngineContext {
     try {
       if ((op.stat.mode & S_IFMT) === S_IFDIR) {
         fsImpl.rmdirSync(t.abs);
-        this.verified.delete(t.rel.toString('latin1'));
+        this.forget(t.rel);
       } else {
         fsImpl.unlinkSync(t.abs);
       }

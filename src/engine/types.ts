@@ -76,6 +76,11 @@ export const OpFlag = {
    * followed at any component, and must still be of the op's type, with the op's ino and dev.
    */
   Basis: 1 << 5,
+  /**
+   * Symlink ops: the op carries the target the planner read and judged (--safe-links and friends); only
+   * that value is written, and a source link that no longer holds it is a changed entry (ESTALE).
+   */
+  Target: 1 << 6,
 } as const;
 
 /** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */
@@ -163,14 +168,17 @@ export interface EngineContext {
   /**
    * List a source directory against its destination twin (`destRel` null: no twin to look at). `q` is
    * [PairBits, modifyWindow, timeResolutionNs] (see pair.ts); native engines leave out unchanged entries.
+   * `anchor`: how many leading bytes of `src` are the operator's path (followed as given); below them no
+   * symlink is followed (default 0: only `src`'s last component is checked), as for ops (batch.ts).
    */
-  scanPair(src: Buffer, destRel: Buffer | null, q: Float64Array): PairListing | { errno: number; syscall: string };
+  scanPair(src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): PairListing | { errno: number; syscall: string };
   /**
    * The quick check over a whole tree on several threads (native engines only): the directories
    * (relative to `destRel`) that hold anything to do, and counts for the clean ones. `q` is
-   * [PairBits, modifyWindow, timeResolutionNs, threads].
+   * [PairBits, modifyWindow, timeResolutionNs, threads]. `anchor` as for scanPair (default: `src` is
+   * itself the anchor, an operand).
    */
-  scanTree?(src: Buffer, destRel: Buffer, q: Float64Array): TreeScan | { errno: number; syscall: string };
+  scanTree?(src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): TreeScan | { errno: number; syscall: string };
   /** Read a destination symlink's target (beneath the root). */
   readlinkDest(rel: Buffer): Buffer | { errno: number; syscall: string };
   /**
@@ -183,7 +191,7 @@ export interface EngineContext {
    * `st` describes (ino/dev), never a directory; null when done or nothing to do. Native engines only
    * (they reach sources beyond PATH_MAX); without it the caller uses node:fs.
    */
-  unlinkSource?(src: Buffer, st: Stat): { errno: number; syscall: string } | null;
+  unlinkSource?(src: Buffer, st: Stat, anchor?: number): { errno: number; syscall: string } | null;
   /** Release the ring, buffers and held fds. */
   close(): void;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchWriter, OP_HEADER, readBatch } from '../../../src/engine/batch.js';
-import { OpKind, type Stat } from '../../../src/engine/types.js';
+import { OpFlag, OpKind, type Stat } from '../../../src/engine/types.js';
 
 const st: Stat = {
   mode: 0o104755, uid: 1234, gid: 5678, size: 2 ** 40 + 3, mtimeSec: 1_700_000_000, mtimeNsec: 123_456_789,
@@ -25,5 +25,23 @@ describe('batch codec', () => {
     expect(ops[0]!.stat).toMatchObject(want);
     expect(ops[1]!.dst.length).toBe(0);
     expect(w.count).toBe(0);
+  });
+
+  it('carries the source anchor and a judged symlink target (its length as the size)', () => {
+    const w = new BatchWriter(16);
+    const target = Buffer.from('../some/where');
+    w.add(OpKind.Symlink, Buffer.from('/src/d/l'), Buffer.from('d/l'), { ...st, mode: 0o120777, size: 3 }, 0, 4, target);
+    w.add(OpKind.File, Buffer.from('/src/d/f'), Buffer.from('d/f'), st, OpFlag.Compare, 4);
+    const b = w.finish();
+    expect(b.byteLength).toBe(OP_HEADER + 24 + OP_HEADER + 16); // 8 + 3 + 13 bytes, then 8 + 3 padded
+    const [link, file] = [...readBatch(b)];
+    expect(link!.flags).toBe(OpFlag.Target);
+    expect(link!.anchor).toBe(4);
+    expect(link!.target?.equals(target)).toBe(true);
+    expect(link!.stat.size).toBe(target.length);
+    expect(link!.dst.toString()).toBe('d/l');
+    expect(file!.anchor).toBe(4);
+    expect(file!.target).toBeUndefined();
+    expect(file!.src.toString()).toBe('/src/d/f');
   });
 });
