@@ -108,6 +108,11 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   try {
     totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort });
   } catch (err) {
+    // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).
+    if (err instanceof FilterError) {
+      reporter.error(err.message);
+      return finish(io, err.exitCode);
+    }
     const e = err as FsError;
     if (typeof e.syscall === 'string') {
       reporter.error(e.message);
