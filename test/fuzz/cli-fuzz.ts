@@ -50,6 +50,19 @@ const NASTY = ['', '0', '-1', '1', '2', '007', '4096', '4097', '65536', '2147483
 /** Values most options accept, so that many cases get past parsing into the transfer. */
 const SANE = ['1', '2', '3', '10', '1K', '100', 'progress2', '%n', '%i %n%L', 'u+rwX', 'a-w', '- *.o', '+ */', 'list', 'rules', 'auto'];
 
+/** Valid values by option, for the half of the cases that should mostly reach the transfer. */
+const VALID: [RegExp, readonly string[]][] = [
+  [/workers|queue-depth/, ['1', '2', '4', '64']],
+  [/max-delete|modify-window/, ['0', '1', '2', '100']],
+  [/size/, ['0', '1', '100', '1K', '64K', '1M', '1.5k', '10KB']],
+  [/out-format/, ['%n', '%i %n%L', "%'l %b %f", '%o %B %U:%G %M', '%-20n|', '%t %p']],
+  [/chmod/, ['u+rwX', 'D755,F644', 'go-w', 'a=r', 'Dg+s,Fo-x']],
+  [/exclude$|include$|filter|^-f$/, ['- *.o', '+ */', '- sub/', 'P extra', '- /a', ': .rsync-filter', 'merge rules', '- c', '+ a', '- *']],
+  [/-from$/, ['list', 'rules', '-', '/dev/null']],
+  [/engine/, ['auto', 'uring', 'sync', 'node']],
+  [/info/, ['progress2', 'progress1', 'progress0']],
+];
+
 /** Filter rules, good and bad, for --filter values and rule files. */
 const RULES = ['- *.o', '+ */', '- *', 'P keep', 'R x', 'S y', 'H z', ': .rsync-filter', 'dir-merge .rsync-filter', '. rules',
   'merge rules', 'merge /dev/null', '!', 'clear', 'exclude,! x', '-! /a', '+/ b', 'xbogus', '- ', '+', 'merge', ':',
@@ -109,10 +122,15 @@ export function makeCase(rng: Rng, index: number, options: readonly OptionSpec[]
     if (roll < 0.85) return String(rng.int(-3, 300));
     return rng.bytes(rng.int(1, 8)).toString('latin1').replace(/\0/g, '');
   };
+  const sane = rng.next() < 0.5;
+  const validFor = (flag: string): string | undefined => {
+    const v = VALID.find(([re]) => re.test(flag));
+    return v ? rng.pick(v[1]) : undefined;
+  };
   const nOptions = rng.int(0, 5);
   for (let i = 0; i < nOptions; i++) {
     const roll = rng.next();
-    if (roll < 0.08) {
+    if (roll < (sane ? 0.02 : 0.08)) {
       args.push(rng.pick(FOREIGN));
       continue;
     }
@@ -129,6 +147,9 @@ export function makeCase(rng: Rng, index: number, options: readonly OptionSpec[]
       args.push(`${o.flag}=${rng.pick(confined)}`);
     } else if (!o.takesValue) {
       args.push(rng.next() < 0.05 ? `${o.flag}=x` : o.flag);
+    } else if (sane && validFor(o.flag) !== undefined) {
+      const v = validFor(o.flag)!;
+      args.push(...(o.flag.startsWith('--') ? [`${o.flag}=${v}`] : [o.flag, v]));
     } else if (o.flag.startsWith('--') && rng.next() < 0.7) {
       args.push(`${o.flag}=${value()}`);
     } else if (rng.next() < 0.05) {
