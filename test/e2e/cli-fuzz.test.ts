@@ -1,4 +1,4 @@
-// The command-line fuzzer, bounded for `npm test`: a few hundred seeded cases (random and adversarial
+// The command-line fuzzer, bounded for `npm test`: the corpus of past crashes, then 200 seeded cases (random and adversarial
 // options, values, operands and list-file contents; see test/fuzz/cli-fuzz.ts) through the built CLI on
 // every engine this machine has. Any internal error, stack frame, hang, death by signal, exit code rsync
 // never uses, or change outside a case's sandbox fails the test with the argv that reproduces it.
@@ -10,7 +10,7 @@ import { engines } from '../helpers/cli.js';
 import { describeFailure, fuzz } from '../fuzz/cli-fuzz.js';
 
 const SEED = Number(process.env.ARSYNC_FUZZ_SEED ?? 20261130);
-const CASES = Number(process.env.ARSYNC_FUZZ_CASES ?? 240);
+const CASES = Number(process.env.ARSYNC_FUZZ_CASES ?? 200);
 
 afterAll(() => removeTemps());
 

@@ -89,6 +89,7 @@ const CONFINED: Record<string, readonly string[]> = {
 };
 
 export interface FuzzCase {
+  /** Position in the seeded run; negative for the fixed corpus run first. */
   index: number;
   args: string[];
   /** Bytes of the sandbox's `list` and `rules` files. */
@@ -177,6 +178,23 @@ export function makeCase(rng: Rng, index: number, options: readonly OptionSpec[]
   };
 }
 
+/**
+ * Command lines that once produced an internal error (issue 7 and what the fuzzer found since): every run
+ * starts with them, whatever the seed.
+ */
+const CORPUS: Omit<FuzzCase, 'index'>[] = [
+  { args: ['-a', '--out-format=%-99999999999n', 'src/', 'dst/'], list: Buffer.alloc(0), rules: Buffer.alloc(0), perDirRules: undefined, destExists: false },
+  { args: ['-aF', 'src/', 'dst/'], list: Buffer.alloc(0), rules: Buffer.alloc(0), perDirRules: Buffer.from('- *.o\nxbogus rule\n'), destExists: true },
+  { args: ['-a', '--filter=merge rules', 'src/', 'dst/'], list: Buffer.alloc(0), rules: Buffer.from('merge rules\n'), perDirRules: undefined, destExists: false },
+  { args: ['-aF', 'src/', 'dst/'], list: Buffer.alloc(0), rules: Buffer.alloc(0), perDirRules: Buffer.from(': .rsync-filter\nmerge sub/.rsync-filter\n'), destExists: false },
+  { args: ['-a', '--files-from=list', 'src/', 'dst/'], list: Buffer.from('a\0sub\0'), rules: Buffer.alloc(0), perDirRules: undefined, destExists: false },
+  { args: ['-a', '-0', '--files-from=list', '--exclude-from=rules', 'src/', 'dst/'], list: Buffer.from('a\0nl\nname\0'), rules: Buffer.from('- a\0'), perDirRules: undefined, destExists: false },
+  { args: ['-a', 'a/'.repeat(2100), 'dst/'], list: Buffer.alloc(0), rules: Buffer.alloc(0), perDirRules: undefined, destExists: false },
+  { args: ['-a', 'src/', 'a/'.repeat(2100)], list: Buffer.alloc(0), rules: Buffer.alloc(0), perDirRules: undefined, destExists: false },
+  { args: ['-a', 'src/link/', 'dst/'], list: Buffer.alloc(0), rules: Buffer.alloc(0), perDirRules: undefined, destExists: false },
+  { args: ['--version', '--bogus'], list: Buffer.alloc(0), rules: Buffer.alloc(0), perDirRules: undefined, destExists: false },
+];
+
 /** The sandbox: a small source tree, an existing destination (sometimes), and the case's list files. */
 function prepare(dir: string, c: FuzzCase): void {
   const src = path.join(dir, 'src');
@@ -238,7 +256,10 @@ export interface FuzzOptions {
 export async function fuzz(o: FuzzOptions): Promise<FuzzFailure[]> {
   const options = optionsFromHelp();
   const rng = new Rng(o.seed);
-  const cases = Array.from({ length: o.cases }, (_, i) => makeCase(rng, i, options));
+  const cases = [
+    ...CORPUS.map((c, i) => ({ ...c, index: -1 - i })),
+    ...Array.from({ length: o.cases }, (_, i) => makeCase(rng, i, options)),
+  ];
   const engineRng = new Rng(o.seed ^ 0x5eed);
   const engineFor = cases.map(() => (o.engines?.length ? engineRng.pick(o.engines) : undefined));
   const sentinel = path.join(o.base, 'sentinel');
@@ -254,7 +275,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzFailure[]> {
       if (i >= cases.length) return;
       const c = cases[i]!;
       // Two levels below base: a "../" in a list file or rule stays among the sandboxes, away from the sentinel.
-      const dir = path.join(o.base, 'boxes', `case-${o.seed}-${i}`);
+      const dir = path.join(o.base, 'boxes', `case-${o.seed}-${c.index}`);
       fs.mkdirSync(dir, { recursive: true });
       prepare(dir, c);
       const engine = engineFor[i];
