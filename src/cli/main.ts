@@ -46,7 +46,8 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return usage(io, engine.error);
   if (engine.name === 'node' && (c.xattrs || c.acls)) {
-    return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon (${engine.reason})`);
+    const why = engine.missingAddon ? `${engine.missingAddon.reason}. To fix: ${engine.missingAddon.fix}` : engine.reason;
+    return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon: ${why}`);
   }
   if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);
 
