@@ -48,7 +48,8 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return usage(io, engine.error);
   if (engine.name === 'node' && (c.xattrs || c.acls)) {
-    return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon (${engine.reason})`);
+    const why = engine.missingAddon ? `${engine.missingAddon.reason}. To fix: ${engine.missingAddon.fix}` : engine.reason;
+    return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon: ${why}`);
   }
   if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);
 
@@ -122,6 +123,11 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   try {
     totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length });
   } catch (err) {
+    // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).
+    if (err instanceof FilterError) {
+      reporter.error(err.message);
+      return finish(io, err.exitCode);
+    }
     const e = err as FsError;
     if (typeof e.syscall === 'string') {
       reporter.error(e.message);

@@ -346,6 +346,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (config.deleteMode !== 'none' && !config.recursive && config.filesFrom === undefined) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');
   }
+  // A suffix is part of a file name: a slash would put the backup somewhere else.
+  if (config.suffix.includes('/')) throw new UsageError(`--suffix cannot contain slashes: ${showPath(config.suffix)}`);
   if (config.backup && config.suffix === '' && backupDir === undefined) {
     throw new UsageError('--suffix cannot be empty without --backup-dir');
   }

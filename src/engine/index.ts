@@ -29,6 +29,8 @@ export interface EngineSelection {
    * missing: a failed build must not pass for a good install.
    */
   warning?: string;
+  /** Set when the addon is missing: why, and what fixes it (for -A/-X, which need it). */
+  missingAddon?: { reason: string; fix: string };
 }
 
 // Filesystems that live in memory (statfs f_type): tmpfs and ramfs.
@@ -67,9 +69,10 @@ export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): Engine
         name: 'node',
         reason: `${addon.reason}; using the pure-Node engine`,
         warning: `warning: ${addon.reason}, so this run uses the slower node engine (no io_uring, no -A/-X). To fix: ${addon.fix}.`,
+        missingAddon: { reason: addon.reason, fix: addon.fix },
       };
     }
-    return { error: `--engine=${choice} needs the native addon, which is not available: ${addon.reason}` };
+    return { error: `--engine=${choice} needs the native addon, which is not available: ${addon.reason}. To fix: ${addon.fix}` };
   }
   if (choice === 'sync') return { name: 'sync', reason: 'requested with --engine=sync' };
   const probe = addon.addon.uringProbe();

@@ -172,6 +172,17 @@ interface Target {
   root?: string;
   /** The file the rules come from, for error messages. */
   source?: string;
+  /** The line of `source` being parsed (undefined for word-split lists). */
+  line?: number;
+}
+
+/**
+ * Where a rule came from, for messages. A rule read from a file is never echoed (rsync 3.5's rule_text:
+ * whoever chose the file could read its lines back through our messages): "<rule from FILE line N>".
+ */
+function ruleOrigin(t: Target): string | undefined {
+  if (t.source === undefined) return undefined;
+  return `<rule from ${shown(t.source)}${t.line !== undefined ? ` line ${t.line}` : ''}>`;
 }
 
 interface Active {
@@ -318,13 +329,14 @@ export class FilterList {
     pos: number,
     tmpl: number,
     xflags: number,
-    source: string | undefined,
+    origin: string | undefined,
   ): { flags: number; pattern: string; next: number } | undefined {
     if (tmpl & F.WORD_SPLIT) while (pos < s.length && isSpace(s.charCodeAt(pos))) pos++;
     if (pos >= s.length) return undefined;
     const start = pos;
     const whole = s.slice(start);
-    const what = source !== undefined ? `${shown(whole)} (from ${shown(source)})` : shown(whole);
+    const what = origin ?? shown(whole);
+    const quoted = origin ?? `\`${what}'`;
     let flags = tmpl & FROM_CONTAINER;
 
     if (tmpl & F.NO_PREFIXES) {
@@ -351,7 +363,7 @@ export class FilterList {
         if (s[pos + 1] === ',') pos++;
       } else if (/^[cdehimprs]/.test(whole)) {
         // rsync only tries the long name for these letters; a near miss ("excludes") is unknown.
-        this.fail(`Unknown filter rule: \`${what}'`);
+        this.fail(`Unknown filter rule: ${quoted}`);
       } else {
         ch = s[pos]!;
         if (s[pos + 1] === ',') pos++;
@@ -388,7 +400,7 @@ export class FilterList {
           flags |= F.CLEAR_LIST;
           break;
         default:
-          this.fail(`Unknown filter rule: \`${what}'`);
+          this.fail(`Unknown filter rule: ${quoted}`);
       }
       if (ch !== '!') {
         for (pos++; pos < s.length && s[pos] !== ' ' && s[pos] !== '_'; pos++) {
@@ -481,7 +493,7 @@ export class FilterList {
   private parseString(target: Target, s: string, tmpl: number, xflags: number, active: Active = this.active): void {
     let pos = 0;
     for (;;) {
-      const tok = this.parseToken(s, pos, tmpl, xflags, target.source);
+      const tok = this.parseToken(s, pos, tmpl, xflags, ruleOrigin(target));
       if (!tok) return;
       pos = tok.next;
       let { flags, pattern } = tok;
@@ -588,8 +600,10 @@ export class FilterList {
       }
     }
     // A merge file that merges itself would recurse until the stack gives out.
-    if (this.depth >= 32) this.fail(`merge files nested too deeply at ${shown(name)}`);
-    const sub: Target = { ...target, source: name };
+    if (this.depth >= 32) {
+      this.fail(`merge-file include depth limit (32) exceeded at ${ruleOrigin(target) ?? `\`${shown(name)}'`}`, Exit.FileIO);
+    }
+    const sub: Target = { ...target, source: name, line: undefined };
     // `rules` is shared, so rules land in the caller's list; a "!" must clear that same list.
     this.depth++;
     try {
@@ -611,8 +625,10 @@ export class FilterList {
   private parseBuffer(target: Target, data: Buffer, tmpl: number, xflags: number, active: Active): void {
     const text = data.toString('latin1');
     const wordSplit = (tmpl & F.WORD_SPLIT) !== 0;
-    const tokens = wordSplit ? text.split(/[ \t\n\v\f\r]/) : this.eolNulls ? text.split('\0') : text.split(/[\n\r]/);
-    for (const whole of tokens) {
+    // CR LF is one line end, as in rsync, so line numbers in messages match the file.
+    const tokens = wordSplit ? text.split(/[ \t\n\v\f\r]/) : this.eolNulls ? text.split('\0') : text.split(/\r\n?|\n/);
+    for (const [index, whole] of tokens.entries()) {
+      target.line = wordSplit ? undefined : index + 1;
       // rsync reads rules as C strings: a NUL ends the rule on its line.
       const nul = whole.indexOf('\0');
       const t = nul >= 0 ? whole.slice(0, nul) : whole;

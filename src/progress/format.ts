@@ -82,7 +82,12 @@ export function formatLine(fmt: string, i: LineInfo): string {
       case 'p': v = String(process.pid); break;
       default: v = `%${ch}`;
     }
-    const w = width ? Number(width) : 0;
-    return left ? v.padEnd(w) : v.padStart(w);
+    if (!left && !width) return v;
+    // rsync formats a padded escape into a MAXPATHLEN buffer: a huge width is cut there, not allocated.
+    const w = Math.min(Number(width || 0), PADDED_MAX);
+    return (left ? v.padEnd(w) : v.padStart(w)).slice(0, PADDED_MAX);
   });
 }
+
+/** rsync's buffer for one padded --out-format escape (MAXPATHLEN, less its NUL). */
+const PADDED_MAX = 4095;

@@ -123,6 +123,7 @@ describeEngines((e) => {
       [['-a', `--link-dest=${base}`, `--compare-dest=${base}`, `${src}/`, `${dst}/`], /the --compare-dest option conflicts with the --link-dest option/],
       [['-a', `--copy-dest=${base}`, `--link-dest=${base}`, `${src}/`, `${dst}/`], /the --link-dest option conflicts with the --copy-dest option/],
       [['-a', `--compare-dest=${base}`, `--copy-dest=${base}`, `${src}/`, `${dst}/`], /the --copy-dest option conflicts with the --compare-dest option/],
+      [['-ab', '--suffix=/../../x', `${src}/`, `${dst}/`], /--suffix cannot contain slashes: \/\.\.\/\.\.\/x/],
       [['-a', ...Array.from({ length: 21 }, (_, i) => `--link-dest=${base}/l${i}`), `${src}/`, `${dst}/`], /at most 20 --link-dest args may be specified/],
     ];
     for (const [args, message] of cases) {
@@ -156,5 +157,20 @@ describeEngines((e) => {
     expect(d.code, show(d)).toBe(3);
     expect(d.stderr, show(d)).toMatch(/cannot stat destination/);
     expect(d.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+});
+
+describeEngines((e) => {
+  it('--out-format with a huge width: lines cut at rsync\'s buffer size, never an internal error', async () => {
+    const dst = path.join(base, `fmt-${e.name}`);
+    const r = await runCli(['-a', `--engine=${e.name}`, '--out-format=%-99999999999n|', `${src}/`, `${dst}/`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l.length).toBe(4096); // 4095 of padded name, then the '|'
+    const small = await runCli(['-a', `--engine=${e.name}`, '--out-format=[%-6n][%4l]', `${src}/`, `${dst}-2/`]);
+    expect(small.stdout).toMatch(/^\[big {3}\]\[2499000\]$/m);
+    expect(small.stdout).toMatch(/^\[sub\/small\]\[1000\]$/m);
   });
 });

@@ -101,6 +101,7 @@ describe('addon absent (ARSYNC_ADDON=none)', () => {
     expect(r.code, show(r)).toBe(1);
     expect(r.stderr).toMatch(/-X|xattr/);
     expect(r.stderr).toMatch(/native addon/);
+    expect(r.stderr, 'the fix is given').toMatch(/To fix: unset ARSYNC_ADDON/);
     expect(fs.existsSync(dst)).toBe(false);
   });
 

@@ -96,4 +96,36 @@ describe('parseArgs', () => {
     const v = parseArgs(['node', 'arsync', '--version']);
     expect(v.kind === 'print' && /arsync version \d+\.\d+\.\d+/.test(v.text)).toBe(true);
   });
+
+  it('-h counts the human-readable level; alone it is the help; --no-h is 0', () => {
+    expect(run('-a', 'a', 'b').humanReadable).toBe(1);
+    expect(run('-avh', 'a', 'b').humanReadable).toBe(2);
+    expect(run('-hh', 'a', 'b').humanReadable).toBe(3);
+    expect(run('--no-h', 'a', 'b').humanReadable).toBe(0);
+    expect(run('--no-human-readable', '-h', 'a', 'b').humanReadable).toBe(1);
+    expect(parseArgs(['node', 'arsync', '-h']).kind).toBe('print');
+    expect(parseArgs(['node', 'arsync', '--help', '-a']).kind).toBe('print');
+  });
+
+  it('-8 and -0', () => {
+    expect(run('-8', 'a', 'b').eightBit).toBe(true);
+    expect(run('-8', '--no-8', 'a', 'b').eightBit).toBe(false);
+    expect(run('-0', 'a', 'b').from0).toBe(true);
+    expect(run('--from0', '--no-from0', 'a', 'b').from0).toBe(false);
+  });
+
+  it('an unknown option is a usage error even next to --version or --help', () => {
+    for (const args of [['--version', '--bogus'], ['--bogus', '--help'], ['-h', '-Z']]) {
+      expect(() => parseArgs(['node', 'arsync', ...args])).toThrow(UsageError);
+    }
+  });
+
+  it("rsync's refusals: remote operands, --delete without -r, mixed --*-dest, a slash in --suffix", () => {
+    expect(() => run('-a', 'src/', 'host:dst/')).toThrow(/remote transfers are not supported yet/);
+    expect(() => run('-t', '--delete', 'a', 'b')).toThrow(/--delete does not work without --recursive/);
+    expect(() => run('-a', '--link-dest=x', '--compare-dest=y', 'a', 'b')).toThrow(/the --compare-dest option conflicts with the --link-dest option/);
+    expect(() => run('-ab', '--suffix=a/b', 'a', 'b')).toThrow(/--suffix cannot contain slashes/);
+    expect(() => run('-a', '', 'b')).toThrow(/Empty source arg specified/);
+    expect(run('-a', 'a', '').dest.toString()).toBe('.');
+  });
 });

@@ -254,7 +254,7 @@ describe('parsing', () => {
   it('refuses a merge file that merges itself', () => {
     const d = tempDir();
     fs.writeFileSync(path.join(d, 'loop'), 'merge loop\n');
-    expect(() => make(['-f', 'merge loop'], { cwd: d })).toThrow(/nested too deeply/);
+    expect(() => make(['-f', 'merge loop'], { cwd: d })).toThrow(/merge-file include depth limit \(32\) exceeded/);
   });
 
   it('keeps pattern bytes that are not UTF-8', () => {

@@ -1,0 +1,83 @@
+// A bad filter rule ends the run with rsync's message and code, wherever it comes from: the command line
+// (echoed, it is the user's own text), a merge file or a per-directory .rsync-filter met mid-walk (never
+// echoed: "<rule from FILE line N>"), and the merge-file depth cap (exit 11). Never an internal error.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { findTempFiles } from '../helpers/compare.js';
+import { runCli, show } from '../helpers/cli.js';
+import { describeEngines } from '../helpers/e2e.js';
+
+let base: string;
+
+beforeAll(() => {
+  base = tempDir('arsync-filtererr-');
+});
+afterAll(() => removeTemps());
+
+function tree(name: string, files: Record<string, string>): string {
+  const root = path.join(base, name);
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  }
+  return root;
+}
+
+const noCrash = (stderr: string): void => {
+  expect(stderr).not.toMatch(/internal error|FilterError|\n\s+at /);
+};
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+
+  it('a bad rule in a per-directory .rsync-filter (-F): exit 1, the file and line named, the rule not echoed', async () => {
+    const src = tree(`perdir-${e.name}`, { a: 'a', 'sub/b': 'b', 'sub/.rsync-filter': '- *.o\nxSECRET-TOKEN-123 bogus\n' });
+    const dst = path.join(base, `perdir-dst-${e.name}`);
+    const r = await runCli(['-aF', eng, `${src}/`, `${dst}/`]);
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr, show(r)).toMatch(/Unknown filter rule: <rule from .*sub\/\.rsync-filter line 2>/);
+    expect(r.stderr).not.toMatch(/SECRET-TOKEN-123/);
+    expect(r.stderr).toMatch(/syntax or usage error \(code 1\)/);
+    noCrash(r.stderr);
+    if (fs.existsSync(dst)) expect(findTempFiles(dst, src)).toEqual([]);
+  });
+
+  it('merge files that include each other: the depth limit, exit 11', async () => {
+    const src = tree(`loop-${e.name}`, { a: 'a', 'sub/b': 'b' });
+    const loop = path.join(base, `loop-rules-${e.name}`);
+    fs.writeFileSync(loop, `merge ${loop}\n`);
+    const r = await runCli(['-a', eng, `--filter=merge ${loop}`, `${src}/`, `${base}/loop-dst-${e.name}/`]);
+    expect(r.code, show(r)).toBe(11);
+    expect(r.stderr, show(r)).toMatch(/merge-file include depth limit \(32\) exceeded at <rule from .*line 1>/);
+    noCrash(r.stderr);
+    // The same loop through a per-directory file, met mid-walk.
+    const src2 = tree(`loop2-${e.name}`, { '.rsync-filter': ': .loop\n', 'sub/b': 'b' });
+    fs.writeFileSync(path.join(src2, 'sub', '.loop'), `merge ${path.join(src2, 'sub', '.loop')}\n`);
+    const dst2 = path.join(base, `loop2-dst-${e.name}`);
+    const r2 = await runCli(['-aF', eng, `${src2}/`, `${dst2}/`]);
+    expect(r2.code, show(r2)).toBe(11);
+    expect(r2.stderr, show(r2)).toMatch(/merge-file include depth limit \(32\) exceeded/);
+    noCrash(r2.stderr);
+    if (fs.existsSync(dst2)) expect(findTempFiles(dst2, src2)).toEqual([]);
+  });
+
+  it('a bad rule in a --filter merge file (before any I/O): exit 1, not echoed; on the command line: echoed', async () => {
+    const src = tree(`merge-${e.name}`, { a: 'a' });
+    const rules = path.join(base, `bad-rules-${e.name}`);
+    fs.writeFileSync(rules, '+ keep\r\n\r\nxbogus-PRIVATE\n');
+    const dst = path.join(base, `merge-dst-${e.name}`);
+    const r = await runCli(['-a', eng, `--filter=merge ${rules}`, `${src}/`, `${dst}/`]);
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr, show(r)).toMatch(/Unknown filter rule: <rule from .*bad-rules-[a-z]+ line 3>/);
+    expect(r.stderr).not.toMatch(/PRIVATE/);
+    expect(fs.existsSync(dst)).toBe(false);
+    const c = await runCli(['-a', eng, '--filter=xbogus', `${src}/`, `${dst}/`]);
+    expect(c.code, show(c)).toBe(1);
+    expect(c.stderr).toMatch(/Unknown filter rule: `xbogus'/);
+    noCrash(c.stderr);
+    expect(fs.existsSync(dst)).toBe(false);
+  });
+});
