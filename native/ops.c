@@ -220,13 +220,16 @@ int ops_check_source(struct job *j, int fd, int flags, mode_t type, struct stat 
   return OP_OK;
 }
 
-/* A basis file (OF_BASIS): an absolute path the planner resolved to hold no symlink, opened so that
- * none is followed at any component now either (a link planted inside an old snapshot must not lead
- * the read elsewhere). openat2 where it exists, else one O_NOFOLLOW component at a time. Sets errno. */
-static int open_no_symlinks(const char *path, int flags)
+/* A path resolved beforehand to hold no symlink (the destination root, an OF_BASIS file), opened so
+ * that none is followed at any component now either: a symlink swapped in since (into an old
+ * snapshot, or over the destination) fails with ELOOP instead of leading elsewhere. openat2 where
+ * it exists, else one O_NOFOLLOW component at a time (absolute paths only). Sets errno. */
+int ops_open_no_symlinks(const char *path, int flags)
 {
+  /* O_NOFOLLOW only when the caller asks (to pin a symlink itself with O_PATH): without it a trailing
+   * symlink fails with ELOOP, the error that names the problem, not ENOTDIR. */
   struct open_how how = {
-    .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
   };
   long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
@@ -259,7 +262,7 @@ static int open_no_symlinks(const char *path, int flags)
 
 static int open_path(const struct op *op, const char *path, int flags)
 {
-  return (op->flags & OF_BASIS) ? open_no_symlinks(path, flags) : open(path, flags);
+  return (op->flags & OF_BASIS) ? ops_open_no_symlinks(path, flags) : open(path, flags);
 }
 
 /* open(2) of a source with O_NOATIME while it still works (it is EPERM on files we do not own). */
@@ -669,7 +672,7 @@ static int do_linkfrom(struct job *j)
   /* A basis file (or symlink): pin the inode first (no symlink followed on the way, the same inode
    * the planner chose), then link that inode through its /proc/self/fd entry, so nothing swapped in
    * after the check is linked. O_PATH|O_NOFOLLOW pins a symlink itself. */
-  int fd = open_no_symlinks(src, O_PATH);
+  int fd = ops_open_no_symlinks(src, O_PATH | O_NOFOLLOW);
   if (fd < 0)
     return job_fail(j, errno == ELOOP ? ESTALE : errno, errno == ELOOP ? "fstat" : "link", W_SRC_LINK);
   struct stat st;
