@@ -91,6 +91,28 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(other.outside, 'f'), 'utf8')).toBe('source\n');
   });
 
+  it.skipIf(!isRoot)("as an ordinary user: their own and root's symlinks are followed, another user's is refused", async () => {
+    const { d, src, outside } = setup('nobody');
+    fs.chmodSync(path.join(src, 'f'), 0o644);
+    for (const p of [d, src, outside, path.join(d, 'attacker')]) fs.chownSync(p, NOBODY, NOBODY);
+    const links = { self: NOBODY, root: 0, other: 4242 };
+    for (const [name, owner] of Object.entries(links)) {
+      const l = path.join(d, 'attacker', name);
+      fs.symlinkSync(outside, l);
+      fs.lchownSync(l, owner, owner);
+    }
+    const asNobody = { user: { uid: NOBODY, gid: NOBODY } };
+    const other = await runCli([eng, '-r', `${src}/`, `${path.join(d, 'attacker/other')}/`], asNobody);
+    expectRefused(other, 3);
+    expect(listing(outside)).toEqual([]);
+    for (const name of ['self', 'root']) {
+      const r = await runCli([eng, '-r', `${src}/`, `${path.join(d, 'attacker', name)}/`], asNobody);
+      expect(r.code, show(r)).toBe(0);
+      expect(fs.readFileSync(path.join(outside, 'f'), 'utf8')).toBe('source\n');
+      fs.rmSync(path.join(outside, 'f'));
+    }
+  });
+
   it.skipIf(!isRoot)('--backup-dir through another user\'s symlink: exit 11 before anything is replaced', async () => {
     const { d, src, outside, link } = setup('nobody');
     const dst = path.join(d, 'dst');
