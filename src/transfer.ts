@@ -40,7 +40,7 @@ import { ERRNO, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
 import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
-import { AltDests, type Twin } from './alt-dest.js';
+import { AltDests, type Fallback, type Twin } from './alt-dest.js';
 import type { LineInfo } from './progress/format.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
@@ -133,6 +133,8 @@ interface Pending {
   size: number;
   /** --progress: print rsync's per-file line when it is done. */
   progress?: boolean;
+  /** An op reading a basis file: what to do instead if that file changed under it. */
+  fallback?: Fallback;
 }
 
 export interface TransferInput {
@@ -321,6 +323,12 @@ class Run {
       await this.flush();
       await this.dispatcher?.drain();
       await this.retryFdShortage();
+      // Copies from the source for basis files that changed under their ops (queued by settle()).
+      if (this.batch.count) {
+        await this.flush();
+        await this.dispatcher?.drain();
+      }
+      this.alt.leftovers().forEach((f) => this.fail(f));
       this.totals.fileListMs = performance.now() - started;
       if (c.deleteMode === 'after' && !this.aborted) {
         for (const root of this.plan.roots) if (!this.aborted) await this.walkRoot(root, 'delete');
@@ -383,6 +391,7 @@ class Run {
   // ---- failures -----------------------------------------------------------------------------------
 
   private fail(f: OpFailure): void {
+    if (this.alt.park(f)) return;
     const vanished = !f.onDest && (f.errno === ERRNO.ENOENT || f.errno === ERRNO.ESTALE);
     const where = (p: Buffer): string => showPath(f.onDest ? joinPath(this.plan.destRoot, p) : p);
     if (vanished) {
@@ -441,6 +450,8 @@ class Run {
     const map = pending as Map<number, Pending>;
     for (const [i, p] of map) {
       const o = outcomes[i];
+      const fb = p.fallback;
+      if (o === Outcome.Failed && fb && this.alt.unpark(fb.basis)) this.add(fb.op, fb.src, fb.rel, fb.st, fb.flags);
       if (o === Outcome.Failed || o === Outcome.NotRun) continue;
       if (p.progress && o === Outcome.Done) {
         // to-chk as rsync counts it: files still to send, out of every entry listed so far.
@@ -1105,7 +1116,11 @@ class Run {
     // A big file goes alone so that it does not hold up a batch of small ones.
     if (op === OpKind.File && st.size >= BATCH_BYTES) await this.flush();
     // A basis file is checked like a source: no symlink on its path, still the inode chosen.
-    if (from) this.add(op, from.path, rel, { ...st, ino: from.st.ino, dev: from.st.dev }, (flags & ~OpFlag.FollowSource) | OpFlag.Basis);
+    if (from) {
+      const fallback = { basis: from.path, op, src, rel, st, flags };
+      const pending: Pending = { kind, verdict, line: NO_LINE, size: st.size, fallback };
+      this.add(op, from.path, rel, { ...st, ino: from.st.ino, dev: from.st.dev }, (flags & ~OpFlag.FollowSource) | OpFlag.Basis, pending);
+    }
     else this.add(op, src, rel, st, flags);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
@@ -1136,7 +1151,10 @@ class Run {
         if (this.out.itemizeAll) this.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
         if (!c.dryRun) {
           if (exists && c.backup) this.addBackup(m.rel, m.destSt!);
-          this.add(OpKind.LinkFrom, alt.path, m.rel, { ...m.st, ino: alt.st.ino, dev: alt.st.dev }, OpFlag.Basis);
+          const op = kind === 'reg' ? OpKind.File : OpKind.Symlink;
+          const fallback = { basis: alt.path, op, src: m.src, rel: m.rel, st: m.st, flags: m.flags };
+          const pending: Pending = { kind, verdict: { action: 'create' }, line: NO_LINE, size: m.st.size, fallback };
+          this.add(OpKind.LinkFrom, alt.path, m.rel, { ...m.st, ino: alt.st.ino, dev: alt.st.dev }, OpFlag.Basis, pending);
           await this.maybeFlush();
         }
         if (!exists) this.totals.created[kind]++;
