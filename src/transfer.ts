@@ -1115,12 +1115,7 @@ class Run {
     if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
     // A big file goes alone so that it does not hold up a batch of small ones.
     if (op === OpKind.File && st.size >= BATCH_BYTES) await this.flush();
-    // A basis file is checked like a source: no symlink on its path, still the inode chosen.
-    if (from) {
-      const fallback = { basis: from.path, op, src, rel, st, flags };
-      const pending: Pending = { kind, verdict, line: NO_LINE, size: st.size, fallback };
-      this.add(op, from.path, rel, { ...st, ino: from.st.ino, dev: from.st.dev }, (flags & ~OpFlag.FollowSource) | OpFlag.Basis, pending);
-    }
+    if (from) this.addBasis(op, from, kind, { op, src, rel, st, flags });
     else this.add(op, src, rel, st, flags);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
@@ -1151,10 +1146,8 @@ class Run {
         if (this.out.itemizeAll) this.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
         if (!c.dryRun) {
           if (exists && c.backup) this.addBackup(m.rel, m.destSt!);
-          const op = kind === 'reg' ? OpKind.File : OpKind.Symlink;
-          const fallback = { basis: alt.path, op, src: m.src, rel: m.rel, st: m.st, flags: m.flags };
-          const pending: Pending = { kind, verdict: { action: 'create' }, line: NO_LINE, size: m.st.size, fallback };
-          this.add(OpKind.LinkFrom, alt.path, m.rel, { ...m.st, ino: alt.st.ino, dev: alt.st.dev }, OpFlag.Basis, pending);
+          const copy = kind === 'reg' ? OpKind.File : OpKind.Symlink;
+          this.addBasis(OpKind.LinkFrom, alt, kind, { op: copy, src: m.src, rel: m.rel, st: m.st, flags: m.flags });
           await this.maybeFlush();
         }
         if (!exists) this.totals.created[kind]++;
@@ -1173,6 +1166,16 @@ class Run {
     // Only the name matched: a normal transfer, itemized against the alternate entry.
     this.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
     return this.queueCopy(m, kind, { action: 'create' }, m.flags);
+  }
+
+  /**
+   * An op that reads a basis file: checked like a source (OpFlag.Basis: no symlink on its path, still
+   * the twin's inode), with the copy from the source to fall back on if it is not (settle()).
+   */
+  private addBasis(op: OpKind, twin: Twin, kind: FileType, fallback: Omit<Fallback, 'basis'>): void {
+    const pending: Pending = { kind, verdict: { action: 'create' }, line: NO_LINE, size: fallback.st.size, fallback: { ...fallback, basis: twin.path } };
+    const st = { ...fallback.st, ino: twin.st.ino, dev: twin.st.dev };
+    this.add(op, twin.path, fallback.rel, st, (fallback.flags & ~OpFlag.FollowSource) | OpFlag.Basis, pending);
   }
 
   /** An entry made from a local copy (rsync's ITEM_LOCAL_CHANGE): printed only when something differs. */
