@@ -202,7 +202,9 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->rootlen = rootlen;
   const char *sys = "open";
   int e = 0;
-  c->rootfd = open(rootz, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* The CLI resolves the root once (operator-path rule) to a path with no symlink; a symlink found in
+   * it now was swapped in since, and must not redirect every write (ELOOP). */
+  c->rootfd = ops_open_no_symlinks(rootz, O_PATH | O_DIRECTORY);
   if (c->rootfd < 0)
     e = errno;
   if (!e) {

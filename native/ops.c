@@ -237,13 +237,16 @@ int ops_check_source(struct job *j, int fd, int flags, mode_t type, struct stat 
   return OP_OK;
 }
 
-/* A basis file (OF_BASIS): an absolute path the planner resolved to hold no symlink, opened so that
- * none is followed at any component now either (a link planted inside an old snapshot must not lead
- * the read elsewhere). openat2 where it exists, else one O_NOFOLLOW component at a time. Sets errno. */
-static int open_no_symlinks(const char *path, int flags)
+/* A path resolved beforehand to hold no symlink (the destination root, an OF_BASIS file), opened so
+ * that none is followed at any component now either: a symlink swapped in since (into an old
+ * snapshot, or over the destination) fails with ELOOP instead of leading elsewhere. openat2 where
+ * it exists, else one O_NOFOLLOW component at a time (absolute paths only). Sets errno. */
+int ops_open_no_symlinks(const char *path, int flags)
 {
+  /* O_NOFOLLOW only when the caller asks (to pin a symlink itself with O_PATH): without it a trailing
+   * symlink fails with ELOOP, the error that names the problem, not ENOTDIR. */
   struct open_how how = {
-    .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
   };
   long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
@@ -290,7 +293,7 @@ static int open_source_at(struct job *j, struct parent *p, const char *name, int
   }
   int f;
   if (j->op->flags & OF_BASIS)
-    f = at.owned ? (errno = ENAMETOOLONG, -1) : open_no_symlinks(at.rest, flags);
+    f = at.owned ? (errno = ENAMETOOLONG, -1) : ops_open_no_symlinks(at.rest, flags);
   else
     f = openat(at.dirfd, at.rest, flags);
   e = errno;
@@ -722,7 +725,7 @@ static int do_linkfrom(struct job *j)
   /* A basis file (or symlink): pin the inode first (no symlink followed on the way, the same inode
    * the planner chose), then link that inode through its /proc/self/fd entry, so nothing swapped in
    * after the check is linked. O_PATH|O_NOFOLLOW pins a symlink itself. */
-  int fd = open_no_symlinks(at.rest, O_PATH);
+  int fd = ops_open_no_symlinks(at.rest, O_PATH | O_NOFOLLOW);
   lp_release(&at);
   if (fd < 0)
     return job_fail(j, errno == ELOOP ? ESTALE : errno, errno == ELOOP ? "fstat" : "link", W_SRC_LINK);

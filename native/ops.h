@@ -36,6 +36,10 @@ int ops_rename_over(struct job *j, int dirfd, const char *tmp, const char *name)
 /* Opens a destination path ("" = the root) beneath the root; an fd or -errno. */
 int ops_open_dest(struct ctx *c, const uint8_t *rel, uint32_t len, int flags);
 
+/* Open an absolute path without following a symlink at any component (ELOOP if one is met). Returns an
+ * fd, or -1 with errno set. */
+int ops_open_no_symlinks(const char *path, int flags);
+
 /* A failed File op's temp file: unlinked, or with --partial renamed over the target when data had
  * been copied. */
 void ops_discard_temp(struct job *j, int dirfd, const char *tmp, const char *name);

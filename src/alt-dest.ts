@@ -8,11 +8,11 @@
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { isFailure, lstatPath } from './engine/index.js';
-import { S_IFDIR, S_IFMT, type EngineName, type Stat } from './engine/types.js';
+import { S_IFDIR, S_IFMT, type EngineName, type OpFailure, type OpKind, type Stat } from './engine/types.js';
 import type { FileType } from './plan/decide.js';
 import { resolveOperatorPath, UNTRUSTED_SYMLINK } from './plan/operator-path.js';
 import { attrChanges, sameTime, type CheckOptions, type Changes } from './plan/quickcheck.js';
-import { showPath } from './util/errors.js';
+import { ERRNO, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
 
 export type AltKind = 'compare' | 'copy' | 'link';
@@ -26,6 +26,23 @@ export interface Twin {
   st: Stat;
   level: 1 | 2 | 3;
 }
+
+/**
+ * What an op that reads a basis file falls back to when that file changed or vanished under it (or a
+ * symlink appeared on its path): the copy from the source the twin stood in for, as rsync transfers a
+ * file normally when its basis cannot be used.
+ */
+export interface Fallback {
+  basis: Buffer;
+  op: OpKind;
+  src: Buffer;
+  rel: Buffer;
+  st: Stat;
+  flags: number;
+}
+
+/** Basis-side errnos that mean "not the file chosen any more" (OpFlag.Basis reports a symlink as ESTALE). */
+const BASIS_GONE = new Set<number>([ERRNO.ESTALE, ERRNO.ENOENT, ERRNO.ELOOP, ERRNO.ENOTDIR]);
 
 interface AltDir {
   kind: AltKind;
@@ -42,6 +59,9 @@ const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perm
 
 export class AltDests {
   private readonly dirs: AltDir[] = [];
+  /** Failures of basis ops held back until their fallback is queued (by basis path, latin1). */
+  private readonly parked = new Map<string, OpFailure>();
+  private parking = true;
 
   constructor(
     private readonly engine: EngineName,
@@ -120,6 +140,34 @@ export class AltDests {
       if (level === 3) break;
     }
     return best;
+  }
+
+  /**
+   * Hold back the failure of an op whose basis file was no longer the one chosen: its fallback (the
+   * copy from the source) is queued when the batch's outcomes arrive, and then nothing is reported.
+   * Returns false for every other failure (report it).
+   */
+  park(f: OpFailure): boolean {
+    if (!this.parking || f.onDest || !BASIS_GONE.has(f.errno) || !this.holds(f.path)) return false;
+    this.parked.set(f.path.toString('latin1'), f);
+    return true;
+  }
+
+  /** True when the failure of the op reading `basis` was parked: the caller queues the fallback. */
+  unpark(basis: Buffer): boolean {
+    return this.parked.delete(basis.toString('latin1'));
+  }
+
+  /** Parked failures that got no fallback (an op retried outside its batch): to be reported after all. */
+  leftovers(): OpFailure[] {
+    this.parking = false;
+    const left = [...this.parked.values()];
+    this.parked.clear();
+    return left;
+  }
+
+  private holds(p: Buffer): boolean {
+    return this.dirs.some((a) => p.length > a.dir.length && p[a.dir.length] === 0x2f && p.subarray(0, a.dir.length).equals(a.dir));
   }
 
   /** lstat of `rel` beneath an alternate directory, only when no directory on the way is a symlink. */

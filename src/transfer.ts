@@ -43,7 +43,7 @@ import { ERRNO, attrRefusedMessage, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
 import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
-import { AltDests, type Twin } from './alt-dest.js';
+import { AltDests, type Fallback, type Twin } from './alt-dest.js';
 import type { LineInfo } from './progress/format.js';
 import { SourceAnchors } from './plan/anchors.js';
 import { atSourcePath } from './engine/node-beneath.js';
@@ -142,6 +142,8 @@ interface Pending {
   size: number;
   /** --progress: print rsync's per-file line when it is done. */
   progress?: boolean;
+  /** An op reading a basis file: what to do instead if that file changed under it. */
+  fallback?: Fallback;
 }
 
 export interface TransferInput {
@@ -353,6 +355,12 @@ class Run {
       await this.flush();
       await this.dispatcher?.drain();
       await this.retryFdShortage();
+      // Copies from the source for basis files that changed under their ops (queued by settle()).
+      if (this.batch.count) {
+        await this.flush();
+        await this.dispatcher?.drain();
+      }
+      this.alt.leftovers().forEach((f) => this.fail(f));
       this.totals.fileListMs = performance.now() - started;
       if (c.deleteMode === 'after' && !this.aborted) {
         for (const root of this.plan.roots) if (!this.aborted) await this.walkRoot(root, 'delete');
@@ -416,6 +424,7 @@ class Run {
   // ---- failures -----------------------------------------------------------------------------------
 
   private fail(f: OpFailure): void {
+    if (this.alt.park(f)) return;
     const vanished = !f.onDest && (f.errno === ERRNO.ENOENT || f.errno === ERRNO.ESTALE);
     // Destination paths are relative, except a backup name, which is absolute (it may lie outside).
     const where = (p: Buffer): string => showPath(f.onDest && p[0] !== 0x2f ? joinPath(this.plan.destRoot, p) : p);
@@ -476,6 +485,8 @@ class Run {
     const map = pending as Map<number, Pending>;
     for (const [i, p] of map) {
       const o = outcomes[i];
+      const fb = p.fallback;
+      if (o === Outcome.Failed && fb && this.alt.unpark(fb.basis)) this.add(fb.op, fb.src, fb.rel, fb.st, fb.flags);
       if (o === Outcome.Failed || o === Outcome.NotRun) continue;
       if (p.progress && o === Outcome.Done) {
         // to-chk as rsync counts it: files still to send, out of every entry listed so far.
@@ -1193,8 +1204,7 @@ class Run {
     }
     const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
     if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
-    // A basis file is checked like a source: no symlink on its path, still the inode chosen.
-    if (from) this.add(op, from.path, rel, { ...st, ino: from.st.ino, dev: from.st.dev }, (flags & ~OpFlag.FollowSource) | OpFlag.Basis);
+    if (from) this.addBasis(op, from, kind, { op, src, rel, st, flags });
     else this.add(op, src, rel, st, flags, undefined, m.target);
     if (from && c.removeSourceFiles) this.removeSource(m, kind);
     await this.maybeFlush();
@@ -1225,7 +1235,8 @@ class Run {
         if (this.out.itemizeAll) this.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
         if (!c.dryRun) {
           const after = exists ? this.backups.beforeReplace(this.addOp, m.rel, m.destSt!) : 0;
-          this.add(OpKind.LinkFrom, alt.path, m.rel, { ...m.st, ino: alt.st.ino, dev: alt.st.dev }, after | OpFlag.Basis);
+          const copy = kind === 'reg' ? OpKind.File : OpKind.Symlink;
+          this.addBasis(OpKind.LinkFrom, alt, kind, { op: copy, src: m.src, rel: m.rel, st: m.st, flags: m.flags | after });
           await this.maybeFlush();
         }
         if (!exists) this.totals.created[kind]++;
@@ -1244,6 +1255,16 @@ class Run {
     // Only the name matched: a normal transfer, itemized against the alternate entry.
     this.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
     return this.queueCopy(m, kind, { action: 'create' }, m.flags);
+  }
+
+  /**
+   * An op that reads a basis file: checked like a source (OpFlag.Basis: no symlink on its path, still
+   * the twin's inode), with the copy from the source to fall back on if it is not (settle()).
+   */
+  private addBasis(op: OpKind, twin: Twin, kind: FileType, fallback: Omit<Fallback, 'basis'>): void {
+    const pending: Pending = { kind, verdict: { action: 'create' }, line: NO_LINE, size: fallback.st.size, fallback: { ...fallback, basis: twin.path } };
+    const st = { ...fallback.st, ino: twin.st.ino, dev: twin.st.dev };
+    this.add(op, twin.path, fallback.rel, st, (fallback.flags & ~OpFlag.FollowSource) | OpFlag.Basis, pending);
   }
 
   /** An entry made from a local copy (rsync's ITEM_LOCAL_CHANGE): printed only when something differs. */

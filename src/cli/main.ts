@@ -90,11 +90,14 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     throw err;
   }
 
-  const refused = refuseUntrustedPaths(c, resolved.plan.destRoot);
-  if (refused) {
-    io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\narsync: ${refused.message}\n`);
-    return finish(io, refused.code);
+  const checked = checkOperatorPaths(c, resolved.plan.destRoot);
+  if ('message' in checked) {
+    io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\narsync: ${checked.message}\n`);
+    return finish(io, checked.code);
   }
+  // From here on the destination is named without symlinks, and the engines open it following none:
+  // a symlink swapped in after this check cannot redirect the run.
+  resolved.plan.destRoot = checked.destRoot;
 
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress, ...io });
   if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
@@ -158,13 +161,15 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 }
 
 /**
- * rsync 3.5's operator-path rule for the destination and --backup-dir, before anything is written:
+ * rsync 3.5's operator-path rule for the destination and --backup-dir, before anything is written
+ * (returns the destination root resolved to hold no symlink):
  * the destination exits 3 as rsync's failed change_dir does, the backup directory 11 as its failed
  * backup does (rsync finds out only at the first backup; here nothing is touched first).
  */
-function refuseUntrustedPaths(c: Config, destRoot: Buffer): { message: string; code: number } | undefined {
+function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer } | { message: string; code: number } {
   const o = { insecure: c.insecureLinks };
-  if (!resolveOperatorPath(destRoot, o).ok) {
+  const dest = resolveOperatorPath(destRoot, o);
+  if (!dest.ok) {
     return { message: `change_dir "${showPath(destRoot)}" failed: ${ELOOP_TEXT}`, code: Exit.FileSelect };
   }
   if (c.backupDir !== undefined) {
@@ -173,7 +178,7 @@ function refuseUntrustedPaths(c: Config, destRoot: Buffer): { message: string; c
       return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO };
     }
   }
-  return undefined;
+  return { destRoot: dest.path };
 }
 
 function jsonSummary(

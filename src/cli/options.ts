@@ -150,7 +150,7 @@ function buildProgram(filters: FilterItem[]): Command {
     .option('-L, --copy-links', 'copy what symlinks point to, not the links')
     .option('--safe-links', 'ignore symlinks that point outside the tree')
     .option('--copy-unsafe-links', 'copy what unsafe symlinks point to')
-    .option('--insecure-links', 'follow symlinks owned by other users in operator-given paths (destination, --*-dest, --backup-dir, rule files)')
+    .option('--insecure-links', 'follow attacker-owned symlinks in operator paths (destination, --*-dest, --backup-dir, rule files)')
     .option('--no-insecure-links', 'turn off --insecure-links')
     .option('-O, --omit-dir-times', "don't set directories' modification times")
     .option('-K, --keep-dirlinks', 'treat symlinked directories on the destination as directories')

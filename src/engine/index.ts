@@ -5,7 +5,7 @@
 
 import { statfsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { errnoCode } from '../util/errors.js';
+import { errnoCode, fsError, showPath } from '../util/errors.js';
 import {
   createNativeContext,
   isFailure,
@@ -141,11 +141,21 @@ export function readlinkPath(engine: EngineName, path: Buffer): Buffer | NativeF
 
 /** Open an engine context in the calling thread. Throws with a readable message when it cannot. */
 export function openContext(opts: EngineOptions): EngineContext {
-  if (opts.engine === 'node') return createNodeContext(opts);
+  if (opts.engine === 'node') {
+    try {
+      return createNodeContext(opts);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.syscall === 'open' && typeof err.errno === 'number') throw fsError(err.errno, 'open', showPath(opts.destRoot));
+      throw e;
+    }
+  }
   const addon = loadAddon();
   if (!addon.ok) throw new Error(`the ${opts.engine} engine needs the native addon: ${addon.reason}`);
   const ctx = createNativeContext(addon.addon, opts);
   if (isFailure(ctx)) {
+    // The destination root could not be opened: a file-I/O error on that path, not an engine fault.
+    if (ctx.syscall === 'open') throw fsError(ctx.errno, 'open', showPath(opts.destRoot));
     throw new Error(`cannot start the ${opts.engine} engine: ${errnoCode(ctx.errno)} (${ctx.syscall})`);
   }
   return ctx;

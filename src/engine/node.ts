@@ -256,15 +256,17 @@ class NodeContext implements EngineContext {
   private readonly backups: NodeBackup;
 
   constructor(opts: EngineOptions) {
-    // The root itself may be reached through symlinks (it is the user's path); pin its real path once so
-    // later resolution starts from a real directory.
-    this.root = fsImpl.realpathSync(opts.destRoot, { encoding: 'buffer' });
-    if (!fsImpl.statSync(this.root).isDirectory()) {
-      throw new Error(`destination root is not a directory: ${opts.destRoot.toString()}`);
-    }
     let given = opts.destRoot.length;
     while (given > 1 && opts.destRoot[given - 1] === 0x2f) given--;
     this.rootGiven = opts.destRoot.subarray(0, given);
+    // The CLI resolved the root once (operator-path rule) to a path with no symlink: one found in it now
+    // was swapped in since and must not redirect every write (ELOOP, as the native engines say). Node
+    // has no openat2: this check-then-use leaves the race window the native engines close.
+    this.root = fsImpl.realpathSync(opts.destRoot, { encoding: 'buffer' });
+    if (!this.root.equals(this.rootGiven)) throw sysError('ELOOP', 'open');
+    if (!fsImpl.statSync(this.root).isDirectory()) {
+      throw new Error(`destination root is not a directory: ${opts.destRoot.toString()}`);
+    }
     this.rootFd = fsImpl.openSync(opts.destRoot, O_PATH | C.O_DIRECTORY);
     this.flags = opts.flags;
     this.umask = opts.umask;

@@ -125,12 +125,11 @@ describeEngines((e) => {
         for (let run = 0; run < 10; run++) {
           const dst = path.join(d, `dst${run}`);
           const r = await runCli([eng, '-a', `--${kind}-dest=../prev`, `${d}/src/`, `${dst}/`]);
-          // A basis that changed under us is reported (24); nothing else may go wrong.
-          expect([0, 24], show(r)).toContain(r.code);
-          expect(r.stderr, show(r)).not.toMatch(/internal error|\n\s+at /);
+          // A basis that changed under its op is replaced by a copy from the source: every file is
+          // there, with the user's bytes, and the run succeeds.
+          expect(r.code, show(r)).toBe(0);
           for (let i = 0; i < N; i++) {
             const f = path.join(dst, `u/docs/f${i}`);
-            if (!fs.existsSync(f)) continue; // not copied: reported as changed during the run
             expect(fs.readFileSync(f, 'utf8'), `${show(r)}\n${f}`).toBe(USERS);
             expect(privateInos.has(fs.statSync(f).ino), `${f} is root's file`).toBe(false);
           }
