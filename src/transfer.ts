@@ -1048,9 +1048,10 @@ class Run {
       if ((c.minSize !== undefined && st.size < c.minSize) || (c.maxSize !== undefined && st.size > c.maxSize)) return false;
     }
 
-    // -H: every member of a group waits for the end of the walk, where the last one is sent and the
-    // others are linked to it (rsync's choice of leader).
-    if (this.hardLinks && kind === 'reg' && st.nlink > 1) {
+    // -H: every member of a group waits for the end of the walk, where the leader is sent and the
+    // others are linked to it (rsync's choice of leader). Devices, FIFOs, sockets and symlinks are
+    // grouped too, as rsync does on Linux.
+    if (this.hardLinks && kind !== 'dir' && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const member: Member = { src, rel, st, destSt, record, flags, display };
       const group = this.groups.get(key);
@@ -1250,45 +1251,62 @@ class Run {
   }
 
   /**
-   * -H: the groups found by the walk, with rsync's choice of leader: the first member the destination
-   * already has (sent again if it is stale), else the last one. The others are linked to it.
+   * -H: the groups found by the walk, with rsync's choice of leader: for regular files the first member
+   * the destination already has (sent again if it is stale), else the last one; for other types the
+   * first one. The others are linked to it. A member whose source vanished since the walk is reported
+   * and left out, so a survivor is sent in its place (as rsync does).
    */
   private async finishHardLinks(): Promise<void> {
-    for (const members of this.groups.values()) {
+    for (const group of this.groups.values()) {
       if (this.aborted) return;
-      const leader = members.find((m) => m.destSt && fileType(m.destSt.mode) === 'reg') ?? members[members.length - 1]!;
+      const members = group.filter((m) => this.stillThere(m));
+      if (!members.length) continue;
+      const kind = fileType(members[0]!.st.mode);
+      const leader =
+        kind === 'reg'
+          ? (members.find((m) => m.destSt && fileType(m.destSt.mode) === 'reg') ?? members[members.length - 1]!)
+          : members[0]!;
       const before = leader.destSt;
-      const changed = await this.plan1(leader, 'reg', true);
+      const changed = await this.plan1(leader, kind, true);
       if (changed && leader.record) leader.record.needMeta = true;
       const leaderDest = changed ? undefined : before;
       for (const m of members) {
         if (m === leader) continue;
         if (leaderDest && m.destSt && m.destSt.ino === leaderDest.ino && m.destSt.dev === leaderDest.dev) {
-          this.removeSource(m, 'reg');
+          this.removeSource(m, kind);
           continue;
         }
         if (this.c.ignoreExisting && m.destSt) continue;
         if (this.c.existing && !m.destSt) continue;
-        const line = this.lineFor(m.display ?? m.rel, m.src, m.st, 'reg', ` => ${showPath(leader.rel)}`);
+        const line = this.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
         if (m.destSt) {
           // An existing member is relinked: rsync prints what differed from the old file, or blanks.
-          const ch = { ...attrChanges(m.st, m.destSt, this.check), size: m.st.size !== m.destSt.size, time: this.c.times && !sameTime(m.st, m.destSt, this.check) };
+          const ch = { ...attrChanges(m.st, m.destSt, this.check), size: kind === 'reg' && m.st.size !== m.destSt.size, time: this.c.times && !sameTime(m.st, m.destSt, this.check) };
           if (this.out.active) {
-            const text = itemize('reg', { action: 'transfer', changes: ch }, this.c, { hardlinked: true });
-            this.out.entry({ ...line, changed: true, isDir: false }, anyChange(ch) ? text : 'hf         ');
+            const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
+            this.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, this.c, { hardlinked: true, all: true }));
           }
         } else {
-          this.emit('reg', { action: 'create' }, line, true);
+          this.emit(kind, { action: 'create' }, line, true);
         }
-        if (!m.destSt) this.totals.created.reg++;
+        if (!m.destSt) this.totals.created[kind]++;
         if (m.record) m.record.needMeta = true;
         if (this.c.dryRun) continue;
         if (m.destSt && this.c.backup) this.addBackup(m.rel, m.destSt);
         this.deferredLinks.add(OpKind.Hardlink, leader.rel, m.rel, m.st);
-        this.removeSource(m, 'reg');
+        this.removeSource(m, kind);
       }
     }
     this.groups.clear();
+  }
+
+  /** A -H member's source is still the file the walk saw; if not, it is reported as vanished. */
+  private stillThere(m: Member): boolean {
+    const now = lstatPath(this.input.engine.name, m.src);
+    if (!isFailure(now) && now.ino === m.st.ino && now.dev === m.st.dev) return true;
+    if ((m.flags & OpFlag.FollowSource) !== 0) return true; // -L: the walk saw the link's target
+    this.fail({ index: -1, errno: isFailure(now) ? now.errno : ERRNO.ENOENT, syscall: 'lstat', path: m.src, onDest: false });
+    return false;
   }
 
   private readlink(src: Buffer): Buffer | undefined {

@@ -4,10 +4,12 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { removeTemps } from '../helpers/tree.js';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { runCli, show } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { clone, differential, freshSetup, put, stampTree, touchNs } from '../helpers/differential.js';
+import { clone, differential, freshSetup, mtimeOf, put, shIn, stampTree, touchNs } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
 
@@ -257,5 +259,65 @@ describeEngines((e) => {
     await differential({ engine, setup: relSetup, args: ['-aR', 'src/link/deep/h', 'dst/'], volatile: ['dst'] });
     await differential({ engine, setup: relSetup, args: ['-aR', 'src/./link/deep', 'dst/'], volatile: ['dst'] });
     await differential({ engine, setup: relSetup, args: ['-aR', 'src/link/deep', 'src/./link/deep/h', 'dst/'], volatile: ['dst'] });
+  });
+});
+
+/** Hard-linked groups of every type: devices, FIFOs, symlinks and regular files. */
+function hardlinkSetup(root: string): void {
+  const src = path.join(root, 'src');
+  fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+  shIn(src, [
+    'mknod d1 c 1 3 && ln d1 d2 && ln d1 sub/d3',
+    'mkfifo p1 && ln p1 p2',
+    'mkfifo q1 && ln q1 q2 && ln q1 sub/q3',
+    'ln -s tgt s1 && ln s1 s2',
+    'echo x > f1 && ln f1 f2',
+  ].join('\n'));
+  stampTree(src);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-H links devices, FIFOs and symlinks as rsync does (the first member is made, the others linked)', async () => {
+    await differential({ engine, setup: hardlinkSetup, args: ['-aH', 'src/', 'dst/'] });
+    // A re-sync where the destination lost a member and has an unlinked copy of another.
+    await differential({
+      engine,
+      setup: (root) => {
+        hardlinkSetup(root);
+        clone(path.join(root, 'src'), path.join(root, 'dst'));
+        shIn(path.join(root, 'dst'), 'rm p2 sub/q3 && rm q2 && mkfifo q2 && touch -r q1 q2 && rm s2 && ln -s tgt s2 && touch -h -r s1 s2');
+        touchNs([[path.join(root, 'dst'), mtimeOf(path.join(root, 'src'))], [path.join(root, 'dst/sub'), mtimeOf(path.join(root, 'src/sub'))]]);
+      },
+      args: ['-aH', 'src/', 'dst/'],
+    });
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-H: when the member that would be sent vanishes mid-run, a survivor is sent and linked (exit 24)', async () => {
+    const root = tempDir(`arsync-hvanish-${engine}-`);
+    const src = path.join(root, 'src');
+    put(src, 'a/f1', 'linked data\n');
+    fs.mkdirSync(path.join(src, 'z'));
+    fs.linkSync(path.join(src, 'a/f1'), path.join(src, 'z/f2')); // the last member: rsync's and arsync's leader
+    fs.linkSync(path.join(src, 'a/f1'), path.join(src, 'a/f0'));
+    fs.mkdirSync(path.join(src, 'zz/y'), { recursive: true });
+    // zz/y/.rules is a FIFO: the walk reads it when it lists zz/, after z/, and blocks there until the
+    // writer below has removed z/f2, so the leader vanishes between the walk and its transfer, every time.
+    spawnSync('mkfifo', [path.join(src, 'zz/y/.rules')]);
+    const attacker = spawn('timeout', ['60', 'sh', '-c', 'exec 3>"$1/zz/y/.rules"; rm "$1/z/f2"; exec 3>&-', 'sh', src], { stdio: 'ignore' });
+    const r = await runCli(['-aH', '--filter=: .rules', '--exclude=.rules', `--engine=${engine}`, `${src}/`, `${root}/dst/`], { timeoutMs: 60_000 });
+    attacker.kill();
+    expect(r.code, show(r)).toBe(24);
+    expect(r.stderr).toContain(`file has vanished: "${src}/z/f2"`);
+    expect(fs.readFileSync(path.join(root, 'dst/a/f1'), 'utf8')).toBe('linked data\n');
+    const f0 = fs.statSync(path.join(root, 'dst/a/f0'));
+    expect(f0.ino).toBe(fs.statSync(path.join(root, 'dst/a/f1')).ino);
+    expect(f0.nlink).toBe(2);
+    expect(fs.existsSync(path.join(root, 'dst/z/f2'))).toBe(false);
   });
 });
