@@ -40,6 +40,7 @@ import { Overlay, roleOf, type Role } from './plan/overlay.js';
 import { Dispatcher } from './pool/dispatcher.js';
 import { ERRNO, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
+import { makePath } from './util/mkpath.js';
 import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
 import type { LineInfo } from './progress/format.js';
@@ -377,24 +378,29 @@ class Run {
   private makeDestRoot(): void {
     const path = this.plan.destRoot;
     if (this.destRootExists()) return;
+    let made = 1;
+    if (this.c.mkpath) {
+      made = 0;
+      for (let p = path; p.length > 1 && isFailure(lstatPath(this.input.engine.name, p)); p = dirName(p)) made++;
+    }
+    if (!this.c.dryRun) {
+      try {
+        if (this.c.mkpath) makePath(path);
+        else mkdirSync(path);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        // rsync names the destination as the user wrote it: mkdir "/proc/x/y/" failed: ...
+        const fail = fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', e.path ?? showPath(path));
+        fail.message = `mkdir "${showPath(this.c.dest)}" failed: ${fail.message}`;
+        throw fail;
+      }
+    }
     if (!this.c.json && (this.c.verbose > 0 || this.c.itemize > 0 || this.c.progressFiles)) {
       // Named as the user wrote it: the operand, or its directory when a file gets a new name.
       let shown = this.plan.renamed ? dirName(this.c.dest) : this.c.dest;
       while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);
-      if (this.c.mkpath) {
-        let missing = 0;
-        for (let p = path; p.length > 1 && isFailure(lstatPath(this.input.engine.name, p)); p = dirName(p)) missing++;
-        this.reporter.print(`created ${missing} director${missing === 1 ? 'y' : 'ies'} for ${showPath(shown)}`);
-      } else {
-        this.reporter.print(`created directory ${showPath(shown)}`);
-      }
-    }
-    if (this.c.dryRun) return;
-    try {
-      mkdirSync(path, { recursive: this.c.mkpath });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', showPath(path));
+      if (this.c.mkpath) this.reporter.print(`created ${made} director${made === 1 ? 'y' : 'ies'} for ${showPath(shown)}`);
+      else this.reporter.print(`created directory ${showPath(shown)}`);
     }
   }
 

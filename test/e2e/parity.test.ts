@@ -321,3 +321,25 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(root, 'dst/z/f2'))).toBe(false);
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--mkpath where mkdir answers ENOENT under an existing parent (/proc) fails at once with rsync\'s exit 11', async () => {
+    const root = tempDir(`arsync-mkpath-${engine}-`);
+    put(root, 'src/f', 'f\n');
+    for (const [from, to] of [['src/', '/proc/arsync-no-such/x/'], ['src/f', '/proc/arsync-no-such/x/y']] as const) {
+      const rs = spawnSync('rsync', ['-a', '--mkpath', from, to], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+      // A hang is killed after 30 s and fails here (code null): no timing is asserted.
+      const r = await runCli(['-a', '--mkpath', `--engine=${engine}`, from, to], { cwd: root, timeoutMs: 30_000 });
+      expect(rs.status).toBe(11);
+      expect(r.code, show(r)).toBe(11);
+      expect(r.stderr).toContain(`mkdir "${to}" failed: ENOENT`);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
+    // And --mkpath still makes every missing level elsewhere.
+    const r = await runCli(['-a', '--mkpath', `--engine=${engine}`, 'src/', 'new/a/b/'], { cwd: root, timeoutMs: 30_000 });
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'new/a/b/f'), 'utf8')).toBe('f\n');
+  });
+});
