@@ -232,6 +232,9 @@ class Run {
   private readonly overlay: Overlay | undefined;
   private rootIndex = 0;
   private readonly dirRecords = new Map<string, DirRecord>();
+  /** --link-dest links in flight by their alternate path, and those the filesystem refused. */
+  private readonly unlinkable = new Map<string, { m: Member; kind: FileType; from: Buffer }>();
+  private readonly refusedLinks: { m: Member; kind: FileType; from: Buffer }[] = [];
 
   constructor(private readonly input: TransferInput) {
     const c = (this.c = input.config);
@@ -340,6 +343,7 @@ class Run {
       await this.flush();
       await this.dispatcher?.drain();
       await this.retryFdShortage();
+      await this.copyRefusedLinks();
       this.totals.fileListMs = performance.now() - started;
       if (c.deleteMode === 'after' && !this.aborted) {
         for (const root of this.plan.roots) if (!this.aborted) await this.walkRoot(root, 'delete');
@@ -407,6 +411,13 @@ class Run {
   // ---- failures -----------------------------------------------------------------------------------
 
   private fail(f: OpFailure): void {
+    const refused = !f.onDest && f.syscall === 'link' ? this.unlinkable.get(f.path.toString('latin1')) : undefined;
+    if (refused) {
+      // rsync (try_dests_reg/try_dests_non): a --link-dest entry that cannot be hard-linked, for any
+      // reason (another filesystem, EMLINK, a filesystem without links for that type), is copied.
+      this.refusedLinks.push(refused);
+      return;
+    }
     const vanished = !f.onDest && (f.errno === ERRNO.ENOENT || f.errno === ERRNO.ESTALE);
     const where = (p: Buffer): string => showPath(f.onDest ? joinPath(this.plan.destRoot, p) : p);
     if (vanished) {
@@ -1098,7 +1109,7 @@ class Run {
 
     // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
     // --link-dest, has in another version).
-    if (this.altDirs.length && (kind === 'reg' || kind === 'link') && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
+    if (this.altDirs.length && kind !== 'dir' && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
       const done = await this.tryAltDirs(m, kind, line, target);
       if (done !== undefined) return done;
     }
@@ -1191,9 +1202,11 @@ class Run {
       let level = 1;
       if (kind === 'reg') {
         if (m.st.size === alt.size && sameTime(m.st, alt, this.check)) level = 2;
-      } else {
+      } else if (kind === 'link') {
         const t = this.readlink(path);
         if (t && target && t.equals(target)) level = 2;
+      } else if (kind === 'special' || m.st.rdev === alt.rdev) {
+        level = 2; // devices and specials: rsync's quick check is the device number
       }
       if (level === 2 && !anyChange(attrChanges(m.st, alt, { ...this.check, times: this.check.times && kind !== 'link' }))) level = 3;
       if (!best || level > best.level) best = { path, st: alt, level };
@@ -1216,6 +1229,7 @@ class Run {
         if (!c.dryRun) {
           if (exists && c.backup) this.addBackup(m.rel, m.destSt!);
           this.add(OpKind.LinkFrom, alt.path, m.rel, m.st);
+          this.unlinkable.set(alt.path.toString('latin1'), { m, kind, from: alt.path });
           await this.maybeFlush();
         }
         if (!exists) this.totals.created[kind]++;
@@ -1234,6 +1248,18 @@ class Run {
     // Only the name matched: a normal transfer, itemized against the alternate entry.
     this.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
     return this.queueCopy(m, kind, { action: 'create' }, m.flags);
+  }
+
+  /** --link-dest entries the filesystem would not link: made as copies of the identical alternate entry. */
+  private async copyRefusedLinks(): Promise<void> {
+    if (!this.refusedLinks.length) return;
+    for (const { m, kind, from } of this.refusedLinks.splice(0)) {
+      const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
+      this.add(op, from, m.rel, { ...m.st, ino: 0, dev: 0 }, m.flags);
+    }
+    await this.flush();
+    await this.dispatcher?.drain();
+    await this.retryFdShortage();
   }
 
   /** An entry made from a local copy (rsync's ITEM_LOCAL_CHANGE): printed only when something differs. */

@@ -343,3 +343,76 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(root, 'new/a/b/f'), 'utf8')).toBe('f\n');
   });
 });
+
+/** A source with one entry of each linkable type and a previous snapshot identical to it. */
+function linkDestSetup(root: string): void {
+  const src = path.join(root, 'src');
+  fs.mkdirSync(src);
+  shIn(src, 'echo data > f && ln -s tgt l && mkfifo p && mknod d c 1 3');
+  put(src, 'changed', 'new\n');
+  stampTree(src);
+}
+
+const fillPrev = (prev: string, src: string): void => {
+  spawnSync('cp', ['-a', `${src}/.`, prev]);
+  fs.writeFileSync(path.join(prev, 'changed'), 'old!\n');
+  touchNs([[path.join(prev, 'changed'), '1650000000.5']]);
+};
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--link-dest links symlinks, FIFOs and devices too (same filesystem)', async () => {
+    for (const i of [[], ['-i']]) {
+      await differential({
+        engine,
+        setup: (root) => {
+          linkDestSetup(root);
+          fs.mkdirSync(path.join(root, 'prev'));
+          fillPrev(path.join(root, 'prev'), path.join(root, 'src'));
+        },
+        args: ['-a', ...i, '--link-dest=../prev', 'src/', 'dst/'],
+        noItemize: true,
+      });
+    }
+  });
+
+  it('--link-dest on another filesystem: what cannot be hard-linked is copied, silently (exit 0)', async () => {
+    const mounts: string[] = [];
+    try {
+      for (const i of [[], ['-i']]) {
+        await differential({
+          engine,
+          setup: (root) => {
+            linkDestSetup(root);
+            fs.mkdirSync(path.join(root, 'prev'));
+          },
+          // prev is a tmpfs of its own in each clone: every link(2) into dst fails with EXDEV.
+          beforeRun: ({ A, B }) => {
+            for (const r of [A, B]) {
+              const m = path.join(r, 'prev');
+              const t = fs.statSync(r, { bigint: true }).mtimeNs;
+              const res = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'none', m]);
+              if (res.status !== 0) throw new Error(`mount: ${res.stderr.toString()}`);
+              mounts.push(m);
+              fillPrev(m, path.join(r, 'src'));
+              touchNs([[r, `${t / 1_000_000_000n}.${String(t % 1_000_000_000n).padStart(9, '0')}`]]);
+            }
+          },
+          args: ['-a', ...i, '--link-dest=../prev', 'src/', 'dst/'],
+          noItemize: true,
+          volatile: ['prev'],
+          after: ({ B }) => {
+            expect(fs.readFileSync(path.join(B, 'dst/f'), 'utf8')).toBe('data\n');
+            expect(fs.readlinkSync(path.join(B, 'dst/l'))).toBe('tgt');
+            expect(fs.lstatSync(path.join(B, 'dst/p')).isFIFO()).toBe(true);
+            expect(fs.lstatSync(path.join(B, 'dst/d')).isCharacterDevice()).toBe(true);
+          },
+        });
+        for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
+      }
+    } finally {
+      for (const m of mounts) spawnSync('umount', ['-l', m]);
+    }
+  });
+});
