@@ -416,3 +416,31 @@ describeEngines((e) => {
     }
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('without -p, new entries take their bits from the destination directory\'s default ACL (not the umask)', async () => {
+    for (const acl of ['u::rwx,g::rwx,o::r-x', 'u::rwx,g::r-x,o::---,u:1234:rwx', 'u::rw-,g::r--,o::r--']) {
+      await differential({
+        engine,
+        setup: (root) => {
+          const src = path.join(root, 'src');
+          put(src, 'f', 'f\n', 0o664);
+          put(src, 'd/g', 'g\n', 0o666);
+          put(src, 'x', 'x\n', 0o775);
+          shIn(src, 'mkfifo -m 666 p');
+          fs.chmodSync(path.join(src, 'd'), 0o775);
+          stampTree(src);
+          fs.mkdirSync(path.join(root, 'dst'));
+          put(root, 'dst/old', 'an existing file keeps its mode\n', 0o600);
+          shIn(root, `setfacl -d -m ${acl} dst`);
+          touchNs([[path.join(root, 'dst/old'), '1600000000.5'], [path.join(root, 'dst'), '1600000000.5']]);
+        },
+        // -rtD: no -p (the umask is 022 in both runs).
+        args: ['-rtD', 'src/', 'dst/'],
+        volatile: ['dst'],
+      });
+    }
+  });
+});
