@@ -589,7 +589,7 @@ class Run {
 
     const type = fileType(st.mode);
     const role: Role = this.overlay
-      ? roleOf({ root: this.rootIndex, dir: type === 'dir' && this.c.recursive && !root.dirOnly }, this.overlay.othersAtPath(this.rootIndex, root.rel))
+      ? roleOf({ root: this.rootIndex, dir: type === 'dir' && (this.c.recursive || root.dirOnly) }, this.overlay.othersAtPath(this.rootIndex, root.rel))
       : 'owner';
     if (role === 'skip') return;
     if (type === 'dir' && root.dirOnly) {
@@ -598,7 +598,9 @@ class Run {
       if (mode !== 'transfer' || (sender && sender.check(root.rel, true) === 'exclude')) return;
       // A destination root made by this run is reported as created (as below).
       const made = this.plan.createDest && !root.rel.length && !this.c.mkpath;
-      const f = this.dirFrame(scanSrc, root.rel, st, made ? undefined : this.destStat(root.rel), mode, sender, receiver);
+      const f = role === 'merged'
+        ? this.mergedFrame(scanSrc, root.rel, st, sender, receiver)
+        : this.dirFrame(scanSrc, root.rel, st, made ? undefined : this.destStat(root.rel), mode, sender, receiver);
       if (!f) return;
       if (!root.oneLevel) {
         if (f.pending) this.emit('dir', f.pending.verdict, f.pending.line);
@@ -933,7 +935,7 @@ class Run {
       }
       const st = this.withChmod(e.st);
       const occ = others?.get(e.name.toString('latin1'));
-      const role = occ ? roleOf({ root: this.rootIndex, dir: isDirEntry(e) && this.c.recursive }, occ) : 'owner';
+      const role = occ ? roleOf({ root: this.rootIndex, dir: isDirEntry(e) }, occ) : 'owner';
       if (role === 'skip') continue;
       if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
         if (e.dest && !occ) extraneous.set(e.name.toString('latin1'), e.dest);

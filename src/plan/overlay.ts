@@ -75,8 +75,10 @@ export class Overlay {
 
   private constructor(
     private readonly roots: Root[],
-    /** Whether each root is a directory that is walked (-r). */
+    /** Whether each root is a directory that is walked (-r, or one level for --files-from "dir/"). */
     private readonly isDir: boolean[],
+    /** Whether each root's own entry is a directory that the run makes. */
+    private readonly entryDir: boolean[],
     private readonly list: Lister,
     private readonly lstat: Lstat,
   ) {
@@ -90,7 +92,7 @@ export class Overlay {
         const slash = rest.indexOf('/');
         let names = this.below.get(a);
         if (!names) this.below.set(a, (names = new Map()));
-        note(names, slash < 0 ? rest : rest.slice(0, slash), { root: j, dir: slash >= 0 || isDir[j]! });
+        note(names, slash < 0 ? rest : rest.slice(0, slash), { root: j, dir: slash >= 0 || entryDir[j]! });
       }
     });
   }
@@ -102,25 +104,26 @@ export class Overlay {
   static of(roots: Root[], recursive: boolean, list: Lister, lstat: Lstat): Overlay | undefined {
     if (roots.length < 2) return undefined;
     const rels = roots.map((r) => key(r.rel));
-    const seen = new Map<string, boolean>(); // rel → some root there is a walked directory
+    const seen = new Map<string, boolean>(); // rel → some root there is a directory the run makes
     const isDir: boolean[] = [];
+    const entryDir: boolean[] = [];
     let overlap = false;
     roots.forEach((r, j) => {
-      let dir = false;
-      if (recursive && !r.dirOnly) {
-        const st = lstat(r.contents ? Buffer.concat([r.src, Buffer.of(SLASH)]) : r.src);
-        dir = !('errno' in st) && (st.mode & S_IFMT) === S_IFDIR;
-      }
+      const st = lstat(r.contents ? Buffer.concat([r.src, Buffer.of(SLASH)]) : r.src);
+      const type = !('errno' in st) && (st.mode & S_IFMT) === S_IFDIR;
+      // A --files-from "dir/" without -r puts its own entries (one level) at its path too.
+      const dir = type && ((recursive && !r.dirOnly) || (r.dirOnly && r.oneLevel === true));
       isDir.push(dir);
+      entryDir.push(type && (recursive || r.dirOnly));
       const rel = rels[j]!;
       if (seen.has(rel)) overlap = true;
-      seen.set(rel, (seen.get(rel) ?? false) || dir);
+      seen.set(rel, (seen.get(rel) ?? false) || entryDir[j]!);
     });
     if (!overlap) {
-      // A root inside another root's directory.
+      // A root inside another root's directory (walked, or made: -R's implied directories meet it).
       overlap = rels.some((rel) => ancestors(rel).some((a) => seen.get(a) === true));
     }
-    return overlap ? new Overlay(roots, isDir, list, lstat) : undefined;
+    return overlap ? new Overlay(roots, isDir, entryDir, list, lstat) : undefined;
   }
 
   /** Root j's source path for destination path R (which lies within root j's directory). */
@@ -130,11 +133,20 @@ export class Overlay {
     return Buffer.concat([r.src, Buffer.of(SLASH), Buffer.from(rest, 'latin1')]);
   }
 
-  /** The walked directory roots, other than i, whose directory holds destination path P (or is P). */
+  /**
+   * The walked directory roots, other than i, whose walk reaches destination path P (as an entry), or
+   * lists P (as a directory, `self`). A one-level root reaches only its own entries.
+   */
   private covering(i: number, P: string, self: boolean): number[] {
     const out: number[] = [];
-    for (const a of self ? [...ancestors(P), P] : ancestors(P)) {
-      for (const j of this.byRel.get(a) ?? []) if (j !== i && this.isDir[j]) out.push(j);
+    const up = ancestors(P);
+    const parent = up[up.length - 1];
+    for (const a of self ? [...up, P] : up) {
+      for (const j of this.byRel.get(a) ?? []) {
+        if (j === i || !this.isDir[j]) continue;
+        if (this.roots[j]!.dirOnly && a !== (self ? P : parent)) continue;
+        out.push(j);
+      }
     }
     return out;
   }
@@ -147,7 +159,7 @@ export class Overlay {
       if (j === i) continue;
       const r = this.roots[j]!;
       const st = this.lstat(r.contents ? Buffer.concat([r.src, Buffer.of(SLASH)]) : r.src);
-      if (!('errno' in st)) out.push({ root: j, dir: this.isDir[j]! });
+      if (!('errno' in st)) out.push({ root: j, dir: this.entryDir[j]! });
     }
     if (p !== '') {
       // -R: an implied directory above roots that land deeper (the destination root is no one's entry).

@@ -206,6 +206,9 @@ describeEngines((e) => {
       marker: 'a/./b/c/f\na/b/./c\n',
       dotdir: 'a/./\n',
       leading: './a/b/./c/\n',
+      // The same entries reached twice: through "..", a listed dir and its own entries, implied dirs.
+      overlap: '..\ntop\na/\na/b/\na/b/g\n',
+      implied: 'a/b/g\na\na/b\n',
     };
     for (const text of Object.values(lists)) {
       for (const r of [[], ['-r']]) {
