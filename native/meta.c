@@ -3,8 +3,11 @@
  * beneath the root, or by name relative to such a directory with AT_SYMLINK_NOFOLLOW. */
 #include "meta.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -330,6 +333,45 @@ int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode)
   return rc;
 }
 
+/* POSIX ACL xattr layout (linux/posix_acl_xattr.h): a le32 version, then le16 tag, le16 perm, le32 id
+ * per entry. */
+#define ACL_XATTR_HEADER 4
+#define ACL_XATTR_ENTRY 8
+#define ACL_TAG_USER_OBJ 0x01
+#define ACL_TAG_GROUP_OBJ 0x04
+#define ACL_TAG_MASK 0x10
+#define ACL_TAG_OTHER 0x20
+
+mode_t meta_default_perms(const struct ctx *c, int dirfd)
+{
+  mode_t dflt = 0777 & ~c->umask;
+  char path[40];
+  unsigned char buf[4096];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", dirfd); /* dirfd may be O_PATH: go through the fd link */
+  ssize_t n = getxattr(path, "system.posix_acl_default", buf, sizeof buf);
+  if (n < ACL_XATTR_HEADER + ACL_XATTR_ENTRY)
+    return dflt; /* none (ENODATA), no ACL support, or too large to matter: the umask, as rsync falls back */
+  int user = -1, group = 0, mask = -1, other = 0;
+  for (ssize_t i = ACL_XATTR_HEADER; i + ACL_XATTR_ENTRY <= n; i += ACL_XATTR_ENTRY) {
+    uint16_t tag, perm;
+    memcpy(&tag, buf + i, 2);
+    memcpy(&perm, buf + i + 2, 2);
+    tag = le16toh(tag);
+    perm = le16toh(perm) & 7;
+    if (tag == ACL_TAG_USER_OBJ)
+      user = perm;
+    else if (tag == ACL_TAG_GROUP_OBJ)
+      group = perm;
+    else if (tag == ACL_TAG_MASK)
+      mask = perm;
+    else if (tag == ACL_TAG_OTHER)
+      other = perm;
+  }
+  if (user < 0)
+    return dflt;
+  return (mode_t)((user << 6) | ((mask >= 0 ? mask : group) << 3) | other);
+}
+
 mode_t meta_target_mode(struct job *j, int dirfd, const char *name)
 {
   const struct ctx *c = j->c;
@@ -338,5 +380,5 @@ mode_t meta_target_mode(struct job *j, int dirfd, const char *name)
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
     return st.st_mode & 07777;
-  return j->op->mode & 0777 & ~c->umask;
+  return j->op->mode & 0777 & meta_default_perms(c, dirfd);
 }

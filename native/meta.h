@@ -40,6 +40,10 @@ int meta_times_at(struct job *j, int dirfd, const char *name);
 
 /* Permission bits a new or replaced non-directory gets. Without P_PERMS rsync keeps an existing
  * target's bits, and new files get the source's bits masked by the umask. */
+/* rsync's default_perms_for_dir: the permission bits a new entry may have without -p: those of the
+ * directory's default ACL (user::, mask:: or group::, other::) when it has one, else what the umask
+ * leaves. */
+mode_t meta_default_perms(const struct ctx *c, int dirfd);
 mode_t meta_target_mode(struct job *j, int dirfd, const char *name);
 
 #endif

@@ -609,9 +609,9 @@ static int do_symlink(struct job *j)
   return rc;
 }
 
-static mode_t special_mode(const struct ctx *c, const struct op *op)
+static mode_t special_mode(const struct ctx *c, const struct op *op, int dirfd)
 {
-  return (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & ~c->umask;
+  return (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & meta_default_perms(c, dirfd);
 }
 
 static int do_special(struct job *j)
@@ -636,7 +636,7 @@ static int do_special(struct job *j)
   if (r < 0) {
     rc = job_fail(j, errno, "mknod", W_DST);
   } else {
-    mode_t mode = special_mode(c, op);
+    mode_t mode = special_mode(c, op, p->fd);
     rc = meta_owner_at(j, p->fd, tmp);
     if (rc == OP_OK && mode != 0600)
       rc = meta_mode_at(j, p->fd, tmp, mode);

@@ -174,9 +174,10 @@ bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, doub
     return false;
   if ((bits & SP_GROUP) && s->stx_gid != d->stx_gid)
     return false;
+  /* -H: every member of a hard-link group goes to the planner (symlinks too, as rsync groups them). */
+  if ((bits & SP_HARDLINKS) && !S_ISDIR(s->stx_mode) && s->stx_nlink > 1)
+    return false;
   if (S_ISREG(s->stx_mode)) {
-    if ((bits & SP_HARDLINKS) && s->stx_nlink > 1)
-      return false;
     if (s->stx_size != d->stx_size || !same_time(s, d, window, res))
       return false;
     return !(bits & SP_PERMS) || (s->stx_mode & 07777) == (d->stx_mode & 07777);

@@ -131,9 +131,11 @@ export class AltDests {
         // never better than "same type"
       } else if (kind === 'reg') {
         if (st.size === alt.size && sameTime(st, alt, this.check)) level = 2;
-      } else {
+      } else if (kind === 'link') {
         const t = readlink(path);
         if (t && target && t.equals(target)) level = 2;
+      } else if (kind === 'special' || st.rdev === alt.rdev) {
+        level = 2; // devices and specials: rsync's quick check is the device number
       }
       if (level === 2 && !anyChange(attrChanges(st, alt, check))) level = 3;
       if (!best || level > best.level) best = { path, st: alt, level };
@@ -148,7 +150,10 @@ export class AltDests {
    * Returns false for every other failure (report it).
    */
   park(f: OpFailure): boolean {
-    if (!this.parking || f.onDest || !BASIS_GONE.has(f.errno) || !this.holds(f.path)) return false;
+    // A failed backup is never parked: the entry stays as it was (DESIGN.md §3.7). A link the
+    // filesystem refuses (EXDEV, EMLINK, a type it cannot link) is copied instead, as rsync does.
+    if (!this.parking || f.onDest || f.syscall === 'backup' || !this.holds(f.path)) return false;
+    if (!BASIS_GONE.has(f.errno) && f.syscall !== 'link') return false;
     this.parked.set(f.path.toString('latin1'), f);
     return true;
   }

@@ -41,6 +41,7 @@ import { Overlay, roleOf, type Role } from './plan/overlay.js';
 import { Dispatcher } from './pool/dispatcher.js';
 import { ERRNO, attrRefusedMessage, fsError, showPath } from './util/errors.js';
 import { dirName, joinPath } from './util/names.js';
+import { makePath } from './util/mkpath.js';
 import type { Reporter } from './progress/reporter.js';
 import { Output } from './progress/output.js';
 import { AltDests, type Fallback, type Twin } from './alt-dest.js';
@@ -249,6 +250,7 @@ class Run {
   private readonly overlay: Overlay | undefined;
   private rootIndex = 0;
   private readonly dirRecords = new Map<string, DirRecord>();
+  /** --link-dest links in flight by their alternate path, and those the filesystem refused. */
 
   constructor(private readonly input: TransferInput) {
     const c = (this.c = input.config);
@@ -400,24 +402,29 @@ class Run {
   private makeDestRoot(): void {
     const path = this.plan.destRoot;
     if (this.destRootExists()) return;
+    let made = 1;
+    if (this.c.mkpath) {
+      made = 0;
+      for (let p = path; p.length > 1 && isFailure(lstatPath(this.input.engine.name, p)); p = dirName(p)) made++;
+    }
+    if (!this.c.dryRun) {
+      try {
+        if (this.c.mkpath) makePath(path);
+        else mkdirSync(path);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        // rsync names the destination as the user wrote it: mkdir "/proc/x/y/" failed: ...
+        const fail = fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', e.path ?? showPath(path));
+        fail.message = `mkdir "${showPath(this.c.dest)}" failed: ${fail.message}`;
+        throw fail;
+      }
+    }
     if (!this.c.json && (this.c.verbose > 0 || this.c.itemize > 0 || this.c.progressFiles)) {
       // Named as the user wrote it: the operand, or its directory when a file gets a new name.
       let shown = this.plan.renamed ? dirName(this.c.dest) : this.c.dest;
       while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);
-      if (this.c.mkpath) {
-        let missing = 0;
-        for (let p = path; p.length > 1 && isFailure(lstatPath(this.input.engine.name, p)); p = dirName(p)) missing++;
-        this.reporter.print(`created ${missing} director${missing === 1 ? 'y' : 'ies'} for ${showPath(shown)}`);
-      } else {
-        this.reporter.print(`created directory ${showPath(shown)}`);
-      }
-    }
-    if (this.c.dryRun) return;
-    try {
-      mkdirSync(path, { recursive: this.c.mkpath });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', showPath(path));
+      if (this.c.mkpath) this.reporter.print(`created ${made} director${made === 1 ? 'y' : 'ies'} for ${showPath(shown)}`);
+      else this.reporter.print(`created directory ${showPath(shown)}`);
     }
   }
 
@@ -486,7 +493,8 @@ class Run {
     for (const [i, p] of map) {
       const o = outcomes[i];
       const fb = p.fallback;
-      if (o === Outcome.Failed && fb && this.alt.unpark(fb.basis)) this.add(fb.op, fb.src, fb.rel, fb.st, fb.flags);
+      // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
+      if (o === Outcome.Failed && fb && this.alt.unpark(fb.basis)) this.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
       if (o === Outcome.Failed || o === Outcome.NotRun) continue;
       if (p.progress && o === Outcome.Done) {
         // to-chk as rsync counts it: files still to send, out of every entry listed so far.
@@ -605,7 +613,7 @@ class Run {
 
     const type = fileType(st.mode);
     const role: Role = this.overlay
-      ? roleOf({ root: this.rootIndex, dir: type === 'dir' && this.c.recursive && !root.dirOnly }, this.overlay.othersAtPath(this.rootIndex, root.rel))
+      ? roleOf({ root: this.rootIndex, dir: type === 'dir' && (this.c.recursive || root.dirOnly) }, this.overlay.othersAtPath(this.rootIndex, root.rel))
       : 'owner';
     if (role === 'skip') return;
     if (type === 'dir' && root.dirOnly) {
@@ -614,7 +622,9 @@ class Run {
       if (mode !== 'transfer' || (sender && sender.check(root.rel, true) === 'exclude')) return;
       // A destination root made by this run is reported as created (as below).
       const made = this.plan.createDest && !root.rel.length && !this.c.mkpath;
-      const f = this.dirFrame(scanSrc, root.rel, st, made ? undefined : this.destStat(root.rel), mode, sender, receiver);
+      const f = role === 'merged'
+        ? this.mergedFrame(scanSrc, root.rel, st, sender, receiver)
+        : this.dirFrame(scanSrc, root.rel, st, made ? undefined : this.destStat(root.rel), mode, sender, receiver);
       if (!f) return;
       if (!root.oneLevel) {
         if (f.pending) this.emit('dir', f.pending.verdict, f.pending.line);
@@ -951,7 +961,7 @@ class Run {
       }
       const st = this.withChmod(e.st);
       const occ = others?.get(e.name.toString('latin1'));
-      const role = occ ? roleOf({ root: this.rootIndex, dir: isDirEntry(e) && this.c.recursive }, occ) : 'owner';
+      const role = occ ? roleOf({ root: this.rootIndex, dir: isDirEntry(e) }, occ) : 'owner';
       if (role === 'skip') continue;
       if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
         if (e.dest && !occ) extraneous.set(e.name.toString('latin1'), e.dest);
@@ -1090,9 +1100,10 @@ class Run {
       if ((c.minSize !== undefined && st.size < c.minSize) || (c.maxSize !== undefined && st.size > c.maxSize)) return false;
     }
 
-    // -H: every member of a group waits for the end of the walk, where the last one is sent and the
-    // others are linked to it (rsync's choice of leader).
-    if (this.hardLinks && kind === 'reg' && st.nlink > 1) {
+    // -H: every member of a group waits for the end of the walk, where the leader is sent and the
+    // others are linked to it (rsync's choice of leader). Devices, FIFOs, sockets and symlinks are
+    // grouped too, as rsync does on Linux.
+    if (this.hardLinks && kind !== 'dir' && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const member: Member = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
       const group = this.groups.get(key);
@@ -1133,7 +1144,7 @@ class Run {
 
     // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
     // --link-dest, has in another version).
-    if (this.alt.any && (kind === 'reg' || kind === 'link') && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
+    if (this.alt.any && kind !== 'dir' && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
       const done = await this.tryAltDirs(m, kind, line, target);
       if (done !== undefined) return done;
     }
@@ -1235,7 +1246,7 @@ class Run {
         if (this.out.itemizeAll) this.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
         if (!c.dryRun) {
           const after = exists ? this.backups.beforeReplace(this.addOp, m.rel, m.destSt!) : 0;
-          const copy = kind === 'reg' ? OpKind.File : OpKind.Symlink;
+          const copy = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
           this.addBasis(OpKind.LinkFrom, alt, kind, { op: copy, src: m.src, rel: m.rel, st: m.st, flags: m.flags | after });
           await this.maybeFlush();
         }
@@ -1298,46 +1309,63 @@ class Run {
   }
 
   /**
-   * -H: the groups found by the walk, with rsync's choice of leader: the first member the destination
-   * already has (sent again if it is stale), else the last one. The others are linked to it.
+   * -H: the groups found by the walk, with rsync's choice of leader: for regular files the first member
+   * the destination already has (sent again if it is stale), else the last one; for other types the
+   * first one. The others are linked to it. A member whose source vanished since the walk is reported
+   * and left out, so a survivor is sent in its place (as rsync does).
    */
   private async finishHardLinks(): Promise<void> {
-    for (const members of this.groups.values()) {
+    for (const group of this.groups.values()) {
       if (this.aborted) return;
-      const leader = members.find((m) => m.destSt && fileType(m.destSt.mode) === 'reg') ?? members[members.length - 1]!;
+      const members = group.filter((m) => this.stillThere(m));
+      if (!members.length) continue;
+      const kind = fileType(members[0]!.st.mode);
+      const leader =
+        kind === 'reg'
+          ? (members.find((m) => m.destSt && fileType(m.destSt.mode) === 'reg') ?? members[members.length - 1]!)
+          : members[0]!;
       const before = leader.destSt;
-      const changed = await this.plan1(leader, 'reg', true);
+      const changed = await this.plan1(leader, kind, true);
       if (changed && leader.record) leader.record.needMeta = true;
       const leaderDest = changed ? undefined : before;
       for (const m of members) {
         if (m === leader) continue;
         if (leaderDest && m.destSt && m.destSt.ino === leaderDest.ino && m.destSt.dev === leaderDest.dev) {
-          this.removeSource(m, 'reg');
+          this.removeSource(m, kind);
           continue;
         }
         if (this.c.ignoreExisting && m.destSt) continue;
         if (this.c.existing && !m.destSt) continue;
-        const line = this.lineFor(m.display ?? m.rel, m.src, m.st, 'reg', ` => ${showPath(leader.rel)}`);
+        const line = this.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
         if (m.destSt) {
           // An existing member is relinked: rsync prints what differed from the old file, or blanks.
-          const ch = { ...attrChanges(m.st, m.destSt, this.check), size: m.st.size !== m.destSt.size, time: this.c.times && !sameTime(m.st, m.destSt, this.check) };
+          const ch = { ...attrChanges(m.st, m.destSt, this.check), size: kind === 'reg' && m.st.size !== m.destSt.size, time: this.c.times && !sameTime(m.st, m.destSt, this.check) };
           if (this.out.active) {
-            const text = itemize('reg', { action: 'transfer', changes: ch }, this.c, { hardlinked: true });
-            this.out.entry({ ...line, changed: true, isDir: false }, anyChange(ch) ? text : 'hf         ');
+            const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
+            this.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, this.c, { hardlinked: true, all: true }));
           }
         } else {
-          this.emit('reg', { action: 'create' }, line, true);
+          this.emit(kind, { action: 'create' }, line, true);
         }
-        if (!m.destSt) this.totals.created.reg++;
+        if (!m.destSt) this.totals.created[kind]++;
         if (m.record) m.record.needMeta = true;
         if (this.c.dryRun) continue;
         // The backup goes in the same batch as the link, right before it: the link waits for it.
         const after = m.destSt ? this.backups.beforeReplace((...a) => this.deferredLinks.add(...a), m.rel, m.destSt) : 0;
         this.deferredLinks.add(OpKind.Hardlink, leader.rel, m.rel, m.st, after);
-        this.removeSource(m, 'reg');
+        this.removeSource(m, kind);
       }
     }
     this.groups.clear();
+  }
+
+  /** A -H member's source is still the file the walk saw; if not, it is reported as vanished. */
+  private stillThere(m: Member): boolean {
+    const now = lstatPath(this.input.engine.name, m.src);
+    if (!isFailure(now) && now.ino === m.st.ino && now.dev === m.st.dev) return true;
+    if ((m.flags & OpFlag.FollowSource) !== 0) return true; // -L: the walk saw the link's target
+    this.fail({ index: -1, errno: isFailure(now) ? now.errno : ERRNO.ENOENT, syscall: 'lstat', path: m.src, onDest: false });
+    return false;
   }
 
   /** Through the engine's walker, which reaches sources deeper than PATH_MAX (native engines). */

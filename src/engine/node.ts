@@ -234,6 +234,8 @@ class NodeContext implements EngineContext {
   private readonly rootGiven: Buffer;
   private readonly flags: number;
   private readonly umask: number;
+  /** Per destination directory (relative, latin1): rsync's default permissions for new entries. */
+  private readonly dfltPerms = new Map<string, number>();
   private readonly counters: BigInt64Array;
   private readonly isRoot = process.geteuid?.() === 0;
   /** One data buffer for the life of the context, a whole number of hole-detection blocks. */
@@ -603,12 +605,40 @@ class NodeContext implements EngineContext {
     }
   }
 
-  /** The mode a new entry gets: the source's with -p, else an existing target's, else umask'd. */
+  /**
+   * The mode a new entry gets: the source's with -p, else an existing target's, else the source's
+   * filtered through its directory's default permissions.
+   */
   private modeFor(op: Op, t: Target): number {
     if (this.flags & Preserve.Perms) return op.stat.mode & 0o7777;
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
     if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return old.mode & 0o7777;
-    return op.stat.mode & 0o777 & ~this.umask;
+    return op.stat.mode & 0o777 & this.defaultPerms(t);
+  }
+
+  /**
+   * rsync's default_perms_for_dir: the bits a new entry may have without -p, those of the directory's
+   * default ACL when it has one, else those the umask leaves. Node cannot read ACLs, but the kernel
+   * applies that very rule to a file created with mode 0777: ask it once per directory.
+   */
+  private defaultPerms(t: Target): number {
+    const key = t.dirRel.toString('latin1');
+    let perms = this.dfltPerms.get(key);
+    if (perms === undefined) {
+      perms = 0o777 & ~this.umask;
+      try {
+        const probe = this.temp(t, (abs) => fsImpl.openSync(abs, C.O_RDONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o777));
+        try {
+          perms = fsImpl.fstatSync(probe.made).mode & 0o777;
+        } finally {
+          this.discard(probe.abs, probe.made);
+        }
+      } catch {
+        // the op that follows reports what is wrong with the directory
+      }
+      this.dfltPerms.set(key, perms);
+    }
+    return perms;
   }
 
   /** An O_PATH fd on a destination entry that must still be of `type` (else ESTALE). */

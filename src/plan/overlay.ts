@@ -33,11 +33,6 @@ export type Role =
 const SLASH = 0x2f;
 const key = (b: Buffer): string => b.toString('latin1');
 
-/** rel is R itself or lies beneath it (component-wise); "" is above everything. */
-function within(rel: string, R: string): boolean {
-  return R === '' || rel === R || rel.startsWith(`${R}/`);
-}
-
 /** The role of `self` among every root's occurrence at one path (rsync's duplicate rule). */
 export function roleOf(self: Occurrence, others: Occurrence[]): Role {
   const all = [...others, self].sort((a, b) => a.root - b.root);
@@ -49,17 +44,57 @@ export function roleOf(self: Occurrence, others: Occurrence[]): Role {
   return all[0]!.root === self.root ? 'owner' : 'skip';
 }
 
+/** The proper ancestors of a destination path, "" first ("a/b/c" → "", "a", "a/b"). */
+function ancestors(rel: string): string[] {
+  if (rel === '') return [];
+  const out = [''];
+  for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) out.push(rel.slice(0, i));
+  return out;
+}
+
+/** The first occurrence, and the first directory occurrence, of a name (all roleOf needs). */
+interface Firsts {
+  first: Occurrence;
+  firstDir?: Occurrence;
+}
+
+function note(map: Map<string, Firsts>, name: string, o: Occurrence): void {
+  const f = map.get(name);
+  if (!f) map.set(name, { first: o, ...(o.dir ? { firstDir: o } : {}) });
+  else if (o.dir && !f.firstDir) f.firstDir = o;
+}
+
+const occurrences = (f: Firsts): Occurrence[] => (f.firstDir && f.firstDir !== f.first ? [f.first, f.firstDir] : [f.first]);
+
 export class Overlay {
   private readonly rels: string[];
+  /** Roots by the destination path they land on. */
+  private readonly byRel = new Map<string, number[]>();
+  /** For each destination directory, what roots landing deeper put in it (by name), first ones only. */
+  private readonly below = new Map<string, Map<string, Firsts>>();
 
   private constructor(
     private readonly roots: Root[],
-    /** Whether each root is a directory that is walked (-r). */
+    /** Whether each root is a directory that is walked (-r, or one level for --files-from "dir/"). */
     private readonly isDir: boolean[],
+    /** Whether each root's own entry is a directory that the run makes. */
+    private readonly entryDir: boolean[],
     private readonly list: Lister,
     private readonly lstat: Lstat,
   ) {
     this.rels = roots.map((r) => key(r.rel));
+    this.rels.forEach((rel, j) => {
+      const same = this.byRel.get(rel);
+      if (same) same.push(j);
+      else this.byRel.set(rel, [j]);
+      for (const a of ancestors(rel)) {
+        const rest = a === '' ? rel : rel.slice(a.length + 1);
+        const slash = rest.indexOf('/');
+        let names = this.below.get(a);
+        if (!names) this.below.set(a, (names = new Map()));
+        note(names, slash < 0 ? rest : rest.slice(0, slash), { root: j, dir: slash >= 0 || entryDir[j]! });
+      }
+    });
   }
 
   /**
@@ -68,19 +103,27 @@ export class Overlay {
    */
   static of(roots: Root[], recursive: boolean, list: Lister, lstat: Lstat): Overlay | undefined {
     if (roots.length < 2) return undefined;
-    const isDir = roots.map((r) => {
-      if (!recursive || r.dirOnly) return false;
-      const st = lstat(r.contents ? Buffer.concat([r.src, Buffer.of(SLASH)]) : r.src);
-      return !('errno' in st) && (st.mode & S_IFMT) === S_IFDIR;
-    });
     const rels = roots.map((r) => key(r.rel));
-    for (let i = 0; i < roots.length; i++) {
-      for (let j = 0; j < roots.length; j++) {
-        if (i === j) continue;
-        if (rels[i] === rels[j] || (isDir[i] && within(rels[j]!, rels[i]!))) return new Overlay(roots, isDir, list, lstat);
-      }
+    const seen = new Map<string, boolean>(); // rel → some root there is a directory the run makes
+    const isDir: boolean[] = [];
+    const entryDir: boolean[] = [];
+    let overlap = false;
+    roots.forEach((r, j) => {
+      const st = lstat(r.contents ? Buffer.concat([r.src, Buffer.of(SLASH)]) : r.src);
+      const type = !('errno' in st) && (st.mode & S_IFMT) === S_IFDIR;
+      // A --files-from "dir/" without -r puts its own entries (one level) at its path too.
+      const dir = type && ((recursive && !r.dirOnly) || (r.dirOnly && r.oneLevel === true));
+      isDir.push(dir);
+      entryDir.push(type && (recursive || r.dirOnly));
+      const rel = rels[j]!;
+      if (seen.has(rel)) overlap = true;
+      seen.set(rel, (seen.get(rel) ?? false) || entryDir[j]!);
+    });
+    if (!overlap) {
+      // A root inside another root's directory (walked, or made: -R's implied directories meet it).
+      overlap = rels.some((rel) => ancestors(rel).some((a) => seen.get(a) === true));
     }
-    return undefined;
+    return overlap ? new Overlay(roots, isDir, entryDir, list, lstat) : undefined;
   }
 
   /** Root j's source path for destination path R (which lies within root j's directory). */
@@ -90,24 +133,42 @@ export class Overlay {
     return Buffer.concat([r.src, Buffer.of(SLASH), Buffer.from(rest, 'latin1')]);
   }
 
+  /**
+   * The walked directory roots, other than i, whose walk reaches destination path P (as an entry), or
+   * lists P (as a directory, `self`). A one-level root reaches only its own entries.
+   */
+  private covering(i: number, P: string, self: boolean): number[] {
+    const out: number[] = [];
+    const up = ancestors(P);
+    const parent = up[up.length - 1];
+    for (const a of self ? [...up, P] : up) {
+      for (const j of this.byRel.get(a) ?? []) {
+        if (j === i || !this.isDir[j]) continue;
+        if (this.roots[j]!.dirOnly && a !== (self ? P : parent)) continue;
+        out.push(j);
+      }
+    }
+    return out;
+  }
+
   /** What the roots other than i put at path P itself (for a root's own top entry). */
   othersAtPath(i: number, P: Buffer): Occurrence[] {
     const p = key(P);
     const out: Occurrence[] = [];
-    this.roots.forEach((r, j) => {
-      if (j === i) return;
-      const rel = this.rels[j]!;
-      if (rel === p) {
-        const st = this.lstat(r.contents ? Buffer.concat([r.src, Buffer.of(SLASH)]) : r.src);
-        if (!('errno' in st)) out.push({ root: j, dir: this.isDir[j]! });
-      } else if (p !== '' && within(rel, p)) {
-        // -R: an implied directory above root j (the destination root itself is no entry of anyone's).
-        out.push({ root: j, dir: true });
-      } else if (this.isDir[j] && within(p, rel)) {
-        const st = this.lstat(this.sourceAt(j, p));
-        if (!('errno' in st)) out.push({ root: j, dir: (st.mode & S_IFMT) === S_IFDIR });
-      }
-    });
+    for (const j of this.byRel.get(p) ?? []) {
+      if (j === i) continue;
+      const r = this.roots[j]!;
+      const st = this.lstat(r.contents ? Buffer.concat([r.src, Buffer.of(SLASH)]) : r.src);
+      if (!('errno' in st)) out.push({ root: j, dir: this.entryDir[j]! });
+    }
+    if (p !== '') {
+      // -R: an implied directory above roots that land deeper (the destination root is no one's entry).
+      for (const f of this.below.get(p)?.values() ?? []) out.push({ root: f.first.root, dir: true });
+    }
+    for (const j of this.covering(i, p, false)) {
+      const st = this.lstat(this.sourceAt(j, p));
+      if (!('errno' in st)) out.push({ root: j, dir: (st.mode & S_IFMT) === S_IFDIR });
+    }
     return out;
   }
 
@@ -123,23 +184,15 @@ export class Overlay {
       if (list) list.push(o);
       else out.set(name, [o]);
     };
-    this.roots.forEach((_, j) => {
-      if (j === i) return;
-      const rel = this.rels[j]!;
-      if (rel !== dir && within(rel, dir)) {
-        const rest = dir === '' ? rel : rel.slice(dir.length + 1);
-        const slash = rest.indexOf('/');
-        add(slash < 0 ? rest : rest.slice(0, slash), { root: j, dir: slash >= 0 || this.isDir[j]! });
-        return;
-      }
-      if (!this.isDir[j] || !within(dir, rel)) return;
+    for (const [name, f] of this.below.get(dir) ?? []) for (const o of occurrences(f)) add(name, o);
+    for (const j of this.covering(i, dir, true)) {
       const l = this.list(this.sourceAt(j, dir));
-      if ('errno' in l) return;
+      if ('errno' in l) continue;
       l.names.forEach((n, k) => {
         const st = l.stats[k];
         if (st) add(key(n), { root: j, dir: (st.mode & S_IFMT) === S_IFDIR });
       });
-    });
+    }
     return out;
   }
 }

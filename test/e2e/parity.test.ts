@@ -4,10 +4,12 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { removeTemps } from '../helpers/tree.js';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { runCli, show } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { clone, differential, freshSetup, put, stampTree, touchNs } from '../helpers/differential.js';
+import { clone, differential, freshSetup, mtimeOf, put, shIn, stampTree, touchNs } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
 
@@ -204,6 +206,9 @@ describeEngines((e) => {
       marker: 'a/./b/c/f\na/b/./c\n',
       dotdir: 'a/./\n',
       leading: './a/b/./c/\n',
+      // The same entries reached twice: through "..", a listed dir and its own entries, implied dirs.
+      overlap: '..\ntop\na/\na/b/\na/b/g\n',
+      implied: 'a/b/g\na\na/b\n',
     };
     for (const text of Object.values(lists)) {
       for (const r of [[], ['-r']]) {
@@ -257,5 +262,188 @@ describeEngines((e) => {
     await differential({ engine, setup: relSetup, args: ['-aR', 'src/link/deep/h', 'dst/'], volatile: ['dst'] });
     await differential({ engine, setup: relSetup, args: ['-aR', 'src/./link/deep', 'dst/'], volatile: ['dst'] });
     await differential({ engine, setup: relSetup, args: ['-aR', 'src/link/deep', 'src/./link/deep/h', 'dst/'], volatile: ['dst'] });
+  });
+});
+
+/** Hard-linked groups of every type: devices, FIFOs, symlinks and regular files. */
+function hardlinkSetup(root: string): void {
+  const src = path.join(root, 'src');
+  fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+  shIn(src, [
+    'mknod d1 c 1 3 && ln d1 d2 && ln d1 sub/d3',
+    'mkfifo p1 && ln p1 p2',
+    'mkfifo q1 && ln q1 q2 && ln q1 sub/q3',
+    'ln -s tgt s1 && ln s1 s2',
+    'echo x > f1 && ln f1 f2',
+  ].join('\n'));
+  stampTree(src);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-H links devices, FIFOs and symlinks as rsync does (the first member is made, the others linked)', async () => {
+    await differential({ engine, setup: hardlinkSetup, args: ['-aH', 'src/', 'dst/'] });
+    // A re-sync where the destination lost a member and has an unlinked copy of another.
+    await differential({
+      engine,
+      setup: (root) => {
+        hardlinkSetup(root);
+        clone(path.join(root, 'src'), path.join(root, 'dst'));
+        shIn(path.join(root, 'dst'), 'rm p2 sub/q3 && rm q2 && mkfifo q2 && touch -r q1 q2 && rm s2 && ln -s tgt s2 && touch -h -r s1 s2');
+        touchNs([[path.join(root, 'dst'), mtimeOf(path.join(root, 'src'))], [path.join(root, 'dst/sub'), mtimeOf(path.join(root, 'src/sub'))]]);
+      },
+      args: ['-aH', 'src/', 'dst/'],
+    });
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-H: when the member that would be sent vanishes mid-run, a survivor is sent and linked (exit 24)', async () => {
+    const root = tempDir(`arsync-hvanish-${engine}-`);
+    const src = path.join(root, 'src');
+    put(src, 'a/f1', 'linked data\n');
+    fs.mkdirSync(path.join(src, 'z'));
+    fs.linkSync(path.join(src, 'a/f1'), path.join(src, 'z/f2')); // the last member: rsync's and arsync's leader
+    fs.linkSync(path.join(src, 'a/f1'), path.join(src, 'a/f0'));
+    fs.mkdirSync(path.join(src, 'zz/y'), { recursive: true });
+    // zz/y/.rules is a FIFO: the walk reads it when it lists zz/, after z/, and blocks there until the
+    // writer below has removed z/f2, so the leader vanishes between the walk and its transfer, every time.
+    spawnSync('mkfifo', [path.join(src, 'zz/y/.rules')]);
+    const attacker = spawn('timeout', ['60', 'sh', '-c', 'exec 3>"$1/zz/y/.rules"; rm "$1/z/f2"; exec 3>&-', 'sh', src], { stdio: 'ignore' });
+    const r = await runCli(['-aH', '--filter=: .rules', '--exclude=.rules', `--engine=${engine}`, `${src}/`, `${root}/dst/`], { timeoutMs: 60_000 });
+    attacker.kill();
+    expect(r.code, show(r)).toBe(24);
+    expect(r.stderr).toContain(`file has vanished: "${src}/z/f2"`);
+    expect(fs.readFileSync(path.join(root, 'dst/a/f1'), 'utf8')).toBe('linked data\n');
+    const f0 = fs.statSync(path.join(root, 'dst/a/f0'));
+    expect(f0.ino).toBe(fs.statSync(path.join(root, 'dst/a/f1')).ino);
+    expect(f0.nlink).toBe(2);
+    expect(fs.existsSync(path.join(root, 'dst/z/f2'))).toBe(false);
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--mkpath where mkdir answers ENOENT under an existing parent (/proc) fails at once with rsync\'s exit 11', async () => {
+    const root = tempDir(`arsync-mkpath-${engine}-`);
+    put(root, 'src/f', 'f\n');
+    for (const [from, to] of [['src/', '/proc/arsync-no-such/x/'], ['src/f', '/proc/arsync-no-such/x/y']] as const) {
+      const rs = spawnSync('rsync', ['-a', '--mkpath', from, to], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+      // A hang is killed after 30 s and fails here (code null): no timing is asserted.
+      const r = await runCli(['-a', '--mkpath', `--engine=${engine}`, from, to], { cwd: root, timeoutMs: 30_000 });
+      expect(rs.status).toBe(11);
+      expect(r.code, show(r)).toBe(11);
+      expect(r.stderr).toContain(`mkdir "${to}" failed: ENOENT`);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
+    // And --mkpath still makes every missing level elsewhere.
+    const r = await runCli(['-a', '--mkpath', `--engine=${engine}`, 'src/', 'new/a/b/'], { cwd: root, timeoutMs: 30_000 });
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'new/a/b/f'), 'utf8')).toBe('f\n');
+  });
+});
+
+/** A source with one entry of each linkable type and a previous snapshot identical to it. */
+function linkDestSetup(root: string): void {
+  const src = path.join(root, 'src');
+  fs.mkdirSync(src);
+  shIn(src, 'echo data > f && ln -s tgt l && mkfifo p && mknod d c 1 3');
+  put(src, 'changed', 'new\n');
+  stampTree(src);
+}
+
+const fillPrev = (prev: string, src: string): void => {
+  spawnSync('cp', ['-a', `${src}/.`, prev]);
+  fs.writeFileSync(path.join(prev, 'changed'), 'old!\n');
+  touchNs([[path.join(prev, 'changed'), '1650000000.5']]);
+};
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--link-dest links symlinks, FIFOs and devices too (same filesystem)', async () => {
+    for (const i of [[], ['-i']]) {
+      await differential({
+        engine,
+        setup: (root) => {
+          linkDestSetup(root);
+          fs.mkdirSync(path.join(root, 'prev'));
+          fillPrev(path.join(root, 'prev'), path.join(root, 'src'));
+        },
+        args: ['-a', ...i, '--link-dest=../prev', 'src/', 'dst/'],
+        noItemize: true,
+      });
+    }
+  });
+
+  it('--link-dest on another filesystem: what cannot be hard-linked is copied, silently (exit 0)', async () => {
+    const mounts: string[] = [];
+    try {
+      for (const i of [[], ['-i']]) {
+        await differential({
+          engine,
+          setup: (root) => {
+            linkDestSetup(root);
+            fs.mkdirSync(path.join(root, 'prev'));
+          },
+          // prev is a tmpfs of its own in each clone: every link(2) into dst fails with EXDEV.
+          beforeRun: ({ A, B }) => {
+            for (const r of [A, B]) {
+              const m = path.join(r, 'prev');
+              const t = fs.statSync(r, { bigint: true }).mtimeNs;
+              const res = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'none', m]);
+              if (res.status !== 0) throw new Error(`mount: ${res.stderr.toString()}`);
+              mounts.push(m);
+              fillPrev(m, path.join(r, 'src'));
+              touchNs([[r, `${t / 1_000_000_000n}.${String(t % 1_000_000_000n).padStart(9, '0')}`]]);
+            }
+          },
+          args: ['-a', ...i, '--link-dest=../prev', 'src/', 'dst/'],
+          noItemize: true,
+          volatile: ['prev'],
+          after: ({ B }) => {
+            expect(fs.readFileSync(path.join(B, 'dst/f'), 'utf8')).toBe('data\n');
+            expect(fs.readlinkSync(path.join(B, 'dst/l'))).toBe('tgt');
+            expect(fs.lstatSync(path.join(B, 'dst/p')).isFIFO()).toBe(true);
+            expect(fs.lstatSync(path.join(B, 'dst/d')).isCharacterDevice()).toBe(true);
+          },
+        });
+        for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
+      }
+    } finally {
+      for (const m of mounts) spawnSync('umount', ['-l', m]);
+    }
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('without -p, new entries take their bits from the destination directory\'s default ACL (not the umask)', async () => {
+    for (const acl of ['u::rwx,g::rwx,o::r-x', 'u::rwx,g::r-x,o::---,u:1234:rwx', 'u::rw-,g::r--,o::r--']) {
+      await differential({
+        engine,
+        setup: (root) => {
+          const src = path.join(root, 'src');
+          put(src, 'f', 'f\n', 0o664);
+          put(src, 'd/g', 'g\n', 0o666);
+          put(src, 'x', 'x\n', 0o775);
+          shIn(src, 'mkfifo -m 666 p');
+          fs.chmodSync(path.join(src, 'd'), 0o775);
+          stampTree(src);
+          fs.mkdirSync(path.join(root, 'dst'));
+          put(root, 'dst/old', 'an existing file keeps its mode\n', 0o600);
+          shIn(root, `setfacl -d -m ${acl} dst`);
+          touchNs([[path.join(root, 'dst/old'), '1600000000.5'], [path.join(root, 'dst'), '1600000000.5']]);
+        },
+        // -rtD: no -p (the umask is 022 in both runs).
+        args: ['-rtD', 'src/', 'dst/'],
+        volatile: ['dst'],
+      });
+    }
   });
 });
