@@ -738,6 +738,8 @@ class Run {
         src = Buffer.concat([src, Buffer.from('/')]);
       }
       if (!st || isFailure(st) || fileType(st.mode) !== 'dir') continue;
+      // An implied directory is part of the operand: the engines resolve it as given (anchors.ts).
+      this.anchors.add(src);
       const dest = this.destStat(rel);
       const verdict = quickCheck(this.withChmod(st), dest, this.dirCheck);
       if (verdict.action === 'skip' || verdict.action === 'none') continue;
