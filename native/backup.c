@@ -282,6 +282,12 @@ static bool in_the_way(int e)
  * then unlinked, across filesystems). */
 static int make_backup(struct job *j, int from, const char *name, const struct stat *st, int to, const char *bname)
 {
+  /* A backup name that is the entry itself (an empty --suffix with the destination as --backup-dir,
+   * however it was spelled): clearing the name in the way would delete the file it should keep. */
+  struct stat fd_st, td_st;
+  if (strcmp(name, bname) == 0 && fstat(from, &fd_st) == 0 && fstat(to, &td_st) == 0 &&
+      fd_st.st_ino == td_st.st_ino && fd_st.st_dev == td_st.st_dev)
+    return job_fail(j, EINVAL, "rename", W_DST_SRC);
   bool keep = (j->op->flags & OF_BACKUP_KEEP) != 0;
   int r = keep ? linkat(from, name, to, bname, 0) : renameat(from, name, to, bname);
   if (r < 0 && in_the_way(errno)) {

@@ -3,6 +3,7 @@
 // trace on disk.
 
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULTS, type Config } from './config.js';
 import { UsageError, showPath } from '../util/errors.js';
@@ -348,6 +349,11 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   }
   // A suffix is part of a file name: a slash would put the backup somewhere else.
   if (config.suffix.includes('/')) throw new UsageError(`--suffix cannot contain slashes: ${showPath(config.suffix)}`);
+  // An empty suffix with the destination itself as the backup directory would make each backup the
+  // file itself (rsync's check, by spelling; the engines refuse it however it is spelled).
+  if (config.backup && config.suffix === '' && backupDir !== undefined && sameSpelledDir(backupDir, config.dest)) {
+    throw new UsageError('--suffix cannot be empty when --backup-dir is the same as the dest dir');
+  }
   if (config.backup && config.suffix === '' && backupDir === undefined) {
     throw new UsageError('--suffix cannot be empty without --backup-dir');
   }
@@ -392,6 +398,12 @@ function humanLevel(o: Record<string, unknown>): number {
 }
 
 /** The first line stays "arsync version X" (scripts grep it); then which engines can run here and why. */
+/** Whether --backup-dir names the destination directory (relative to it, as rsync takes it). */
+function sameSpelledDir(backupDir: string, dest: Buffer): boolean {
+  const d = posix.resolve(dest.toString('latin1'));
+  return posix.resolve(d, Buffer.from(backupDir).toString('latin1')) === d;
+}
+
 export function versionText(): string {
   const rows = engineReport().map((e) => `  ${e.name.padEnd(7)}${e.usable ? 'usable' : 'not usable'}: ${e.why}`);
   return `arsync version ${VERSION}\nengines on this machine:\n${rows.join('\n')}\n`;

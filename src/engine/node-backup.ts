@@ -117,6 +117,13 @@ export class NodeBackup {
     }
     const dir = this.given ? this.makeDirs(this.base(op), cut < 0 ? Buffer.alloc(0) : rel.subarray(0, cut), op, true, true) : t.abs.subarray(0, t.abs.lastIndexOf(0x2f));
     const to = join(dir, name);
+    // A backup name that is the entry itself (an empty --suffix with the destination as --backup-dir,
+    // however it was spelled): clearing the name in the way would delete the file it should keep.
+    if (name.equals(t.rel.subarray(t.rel.lastIndexOf(0x2f) + 1))) {
+      const a = fsImpl.statSync(dir, { bigint: true });
+      const b = fsImpl.statSync(t.abs.subarray(0, t.abs.lastIndexOf(0x2f)), { bigint: true });
+      if (a.ino === b.ino && a.dev === b.dev) throw sysError('EINVAL', 'rename');
+    }
     const keep = (op.flags & OpFlag.BackupKeep) !== 0;
     h.at(t.rel, true, op.src);
     const attempt = (): void => (keep ? fsImpl.linkSync(t.abs, to) : fsImpl.renameSync(t.abs, to));

@@ -254,4 +254,25 @@ describeEngines((e) => {
     expect(read(path.join(dst, 'f~')).equals(old.f), show(r)).toBe(true);
     expect(read(path.join(dst, 'f')).toString()).toBe('new f, longer\n');
   });
+
+  it('a backup directory that is the destination itself, with an empty suffix, never costs the file', async () => {
+    // rsync refuses the spellings it can see (exit 1); a symlink to the destination is caught by the
+    // engines (the backup name would be the file itself), so the file is kept and reported (exit 23).
+    const root = tempDir('arsync-bak-self-');
+    for (const dir of ['', '.', 'DST']) {
+      const { src, dst, old } = pair(path.join(root, `spelled${dir.length}`));
+      const r = await runCli(['-a', eng, `--backup-dir=${dir === 'DST' ? dst : dir}`, `${src}/`, `${dst}/`]);
+      noCrash(r);
+      expect(r.code, show(r)).toBe(1);
+      expect(r.stderr).toMatch(/--suffix cannot be empty when --backup-dir is the same as the dest dir/);
+      expect(read(path.join(dst, 'f')).equals(old.f), show(r)).toBe(true);
+    }
+    const { src, dst, old } = pair(path.join(root, 'linked'));
+    fs.symlinkSync(dst, path.join(root, 'linked', 'alias'));
+    const r = await runCli(['-a', eng, '--delete', '--backup-dir=../alias', `${src}/`, `${dst}/`]);
+    noCrash(r);
+    expect(r.code, show(r)).toBe(23);
+    for (const rel of ['f', 'sub/g', 'gone'] as const) expect(read(path.join(dst, rel)).equals(old[rel]), `${rel}: ${show(r)}`).toBe(true);
+    expect(findTempFiles(dst, src)).toEqual([]);
+  });
 });
