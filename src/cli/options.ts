@@ -33,13 +33,18 @@ export function parseSize(name: string, v: string): number {
   const pow = unit ? 'kmgtp'.indexOf(unit) + 1 : 0;
   let n = Number(m[1]) * base ** pow;
   if (m[4]) n += Number(m[4]);
+  // rsync keeps sizes in a signed 64-bit integer.
+  if (n > 2 ** 63 - 1) throw new UsageError(`${name}=${v} is too large`);
   return Math.round(n);
 }
 
 function nonNegativeInt(name: string) {
   return (v: string): number => {
     if (!/^-?\d+$/.test(v)) throw new UsageError(`${name} takes a whole number, not "${v}"`);
-    return Number(v);
+    // rsync reads these into a C int.
+    const n = Number(v);
+    if (n > 2 ** 31 - 1 || n < -(2 ** 31)) throw new UsageError(`${name}=${v}: number too large or too small`);
+    return n;
   };
 }
 
@@ -232,9 +237,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     }
     return Buffer.from(s);
   });
-  // rsync: an empty source is an error, an empty destination is the current directory.
+  // rsync 3.5: an empty source or destination is an error (only its --old-args reads an empty
+  // destination as the current directory; a script that meant "." must say so).
   if (operandBytes.slice(0, -1).some((b) => b.length === 0)) throw new UsageError('Empty source arg specified.');
-  if (operandBytes[operandBytes.length - 1]!.length === 0) operandBytes[operandBytes.length - 1] = Buffer.from('.');
+  if (operandBytes[operandBytes.length - 1]!.length === 0) throw new UsageError('Empty destination arg specified (use "." or see --old-args).');
   refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
   const archive = Boolean(o['archive']);

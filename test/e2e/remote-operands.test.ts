@@ -74,14 +74,29 @@ describeEngines((e) => {
     fs.rmSync(path.join(cwd, 'sub'), { recursive: true });
   });
 
-  it('an empty source is an error; an empty destination is the current directory (as rsync)', async () => {
+  it('an empty source or destination is an error (as rsync 3.5), and nothing is written', async () => {
     const r = await runCli(['-a', eng, '', 'dst/'], { cwd });
     expect(r.code, show(r)).toBe(1);
     expect(r.stderr).toMatch(/Empty source arg specified/);
     const into = path.join(base, `empty-dest-${e.name}`);
     fs.mkdirSync(into);
     const d = await runCli(['-a', eng, path.join(base, 'src') + '/', ''], { cwd: into });
-    expect(d.code, show(d)).toBe(0);
-    expectExactCopy(path.join(base, 'src'), into, e.name);
+    expect(d.code, show(d)).toBe(1);
+    expect(d.stderr).toMatch(/Empty destination arg specified/);
+    expect(fs.readdirSync(into)).toEqual([]);
+  });
+
+  it('numbers rsync cannot hold are usage errors: --max-size past 2^63, --modify-window past a C int', async () => {
+    for (const [flag, text] of [
+      ['--max-size=99999999999999999999999', /--max-size=99999999999999999999999 is too large/],
+      ['--min-size=9000P', /--min-size=9000P is too large/],
+      ['--modify-window=2147483648', /--modify-window=2147483648: number too large or too small/],
+      ['--max-delete=99999999999999999999', /--max-delete=99999999999999999999: number too large or too small/],
+    ] as const) {
+      const r = await runCli(['-a', eng, flag, path.join(base, 'src') + '/', 'never-made/'], { cwd });
+      expect(r.code, show(r)).toBe(1);
+      expect(r.stderr).toMatch(text);
+      expect(fs.existsSync(path.join(cwd, 'never-made'))).toBe(false);
+    }
   });
 });

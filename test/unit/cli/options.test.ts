@@ -126,6 +126,6 @@ describe('parseArgs', () => {
     expect(() => run('-a', '--link-dest=x', '--compare-dest=y', 'a', 'b')).toThrow(/the --compare-dest option conflicts with the --link-dest option/);
     expect(() => run('-ab', '--suffix=a/b', 'a', 'b')).toThrow(/--suffix cannot contain slashes/);
     expect(() => run('-a', '', 'b')).toThrow(/Empty source arg specified/);
-    expect(run('-a', 'a', '').dest.toString()).toBe('.');
+    expect(() => run('-a', 'a', '')).toThrow(/Empty destination arg specified/);
   });
 });
