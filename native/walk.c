@@ -46,15 +46,6 @@ static napi_value path_arg(napi_env env, napi_callback_info info, char *out, siz
   return argv[0];
 }
 
-#define STATX_WANT (STATX_BASIC_STATS)
-
-static int do_statx(int dirfd, const char *name, struct statx *sx)
-{
-  if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT, STATX_WANT, sx) < 0)
-    return errno;
-  return 0;
-}
-
 static napi_value meta_array(napi_env env, size_t n, double **data)
 {
   napi_value ab, ta;
@@ -71,7 +62,7 @@ napi_value walk_lstat(napi_env env, napi_callback_info info)
   if (!path_arg(env, info, path, sizeof path))
     return NULL;
   struct statx sx;
-  int e = do_statx(AT_FDCWD, path, &sx);
+  int e = stat_entry(AT_FDCWD, path, &sx);
   if (e)
     return err_object(env, e, "lstat");
   double *m;
@@ -85,9 +76,9 @@ napi_value walk_lstat(napi_env env, napi_callback_info info)
 static napi_value scan_fd(napi_env env, int fd)
 {
   struct listing l = {0};
-  int e = list_fd(fd, &l);
-  close(fd);
+  int e = list_names(fd, &l);
   if (e) {
+    close(fd);
     listing_free(&l);
     return err_object(env, e, "scandir");
   }
@@ -104,13 +95,16 @@ static napi_value scan_fd(napi_env env, int fd)
       size_t len = strlen(l.names[i]) + 1;
       memcpy(o, l.names[i], len);
       o += len;
-      listing_fill(m + i * META_FIELDS, &l.st[i], l.err[i]);
+      struct statx sx;
+      int se = stat_entry(fd, l.names[i], &sx);
+      listing_fill(m + i * META_FIELDS, &sx, se);
     }
     if (napi_create_object(env, &result) == napi_ok &&
         (napi_set_named_property(env, result, "names", buf) != napi_ok ||
          napi_set_named_property(env, result, "meta", meta) != napi_ok))
       result = NULL;
   }
+  close(fd);
   listing_free(&l);
   if (!result)
     return throw_error(env, "scanDir: could not build the result");

@@ -11,9 +11,9 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
 import { BatchWriter, readBatch } from './engine/batch.js';
-import { isFailure, lstatPath, openContext, scanDir, type EngineSelection, type NativeFailure } from './engine/index.js';
+import { isFailure, lstatPath, openContext, openSourcePair, scanDir, type EngineSelection, type NativeFailure } from './engine/index.js';
 import { toStat } from './engine/node-walk.js';
-import { PairBits, pairListings, type PairEntry, type PairListing } from './engine/pair.js';
+import { PAIR_CHUNK, PairBits, PairStream, type PairEntry, type PairListing } from './engine/pair.js';
 import {
   COUNTER_SLOTS,
   Counter,
@@ -121,6 +121,18 @@ interface Member {
   display: Buffer | undefined;
 }
 
+/** A source entry that is in the transfer, with its destination twin. */
+interface Kept {
+  name: Buffer;
+  src: Buffer;
+  rel: Buffer;
+  st: Stat;
+  dest: Stat | undefined;
+}
+
+const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
+const isDirKept = (k: Kept): boolean => (k.st.mode & S_IFMT) === S_IFDIR;
+
 const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
 
 interface Pending {
@@ -171,7 +183,8 @@ function treeQuery(c: Config, pair: Float64Array): Float64Array | undefined {
   if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
   if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
   const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
-  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)));
+  // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor.
+  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), PAIR_CHUNK);
 }
 
 /** rsync's deletion order: the reverse of its file-list order (non-directories first, then directories). */
@@ -730,12 +743,11 @@ class Run {
   }
 
   /** The source directory against its destination twin (the twin only when it existed). */
-  private listPair(dir: Frame): PairListing | NativeFailure {
+  private listPair(dir: Frame): PairStream | NativeFailure {
     const destRel = dir.destExists ? dir.rel : null;
-    if (this.ctx) return this.ctx.scanPair(dir.src, destRel, this.pairQuery);
-    // -n onto a destination that does not exist yet: nothing to pair with.
-    const l = scanDir(this.input.engine.name, dir.src);
-    return isFailure(l) ? l : pairListings(l, undefined);
+    // -n onto a destination that does not exist yet (no context): nothing to pair with.
+    const cursor = this.ctx ? this.ctx.openPair(dir.src, destRel, this.pairQuery) : openSourcePair(this.input.engine.name, dir.src, this.pairQuery);
+    return isFailure(cursor) ? cursor : new PairStream(cursor);
   }
 
   private async lowerConcurrency(): Promise<void> {
@@ -829,7 +841,7 @@ class Run {
       return [];
     }
     // scanTree may have listed it already; a listing is used once.
-    let pair = dir.pair ?? this.listPair(dir);
+    let pair = dir.pair ? new PairStream(dir.pair) : this.listPair(dir);
     dir.pair = undefined;
     for (let tries = 0; isFailure(pair) && isFdShortage(pair.errno) && tries < 4; tries++) {
       await this.lowerConcurrency();
@@ -842,53 +854,55 @@ class Run {
       }
       return [];
     }
+    try {
+      return await this.walkPair(dir, mode, pair);
+    } finally {
+      pair.close();
+    }
+  }
+
+  /**
+   * One directory's entries, read from its paired listing a chunk at a time, so a wide directory is
+   * never held whole. rsync's order: deletions first, then non-directories, then directories, each by
+   * name bytes. A listing of one chunk is gone over once; a wider one twice when something must be
+   * known about all of it first (what to delete, or the subdirectories of a delete walk).
+   */
+  private async walkPair(dir: Frame, mode: 'transfer' | 'delete', pair: PairStream): Promise<Frame[]> {
     const derr = pair.destErrno;
     if (dir.destExists && derr !== 0 && derr !== ERRNO.ENOENT && derr !== ERRNO.ENOTDIR && mode === 'transfer') {
       this.ioError(joinPath(this.plan.destRoot, dir.rel), derr, 'scandir', 'opendir failed');
     }
-    if (mode === 'transfer') {
-      // Entries the native quick check found unchanged are only counted.
-      this.totals.listed.reg += pair.collapsed.reg;
-      this.totals.listed.link += pair.collapsed.link;
-      this.totals.totalSize += pair.collapsed.size;
-    }
-
-    // rsync's order: non-directories first, then directories, each sorted by name bytes.
-    const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
-    const ordered = [...pair.entries.filter((e) => !isDirEntry(e)), ...pair.entries.filter(isDirEntry)];
-
-    // Which source names are in the transfer (filters applied); destination names that are not are
-    // extraneous (deleted with --delete unless protected).
-    const kept: { name: Buffer; src: Buffer; rel: Buffer; st: Stat; dest: Stat | undefined }[] = [];
-    const extraneous = new Map<string, Stat>();
-    for (const x of pair.extras) extraneous.set(x.name.toString('latin1'), x.st);
-    for (const e of ordered) {
-      const src = joinPath(dir.src, e.name);
-      const rel = joinPath(dir.rel, e.name);
-      if (!e.st) {
-        // A source entry that vanished must not get its destination twin deleted.
-        if (mode === 'transfer') this.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
-        continue;
-      }
-      const st = this.withChmod(e.st);
-      if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
-        if (e.dest) extraneous.set(e.name.toString('latin1'), e.dest);
-        continue;
-      }
-      kept.push({ name: e.name, src, rel, st, dest: e.dest });
-    }
-
     const deleting = this.c.deleteMode !== 'none' && (mode === 'delete' || this.c.deleteMode === 'during');
+    // Destination names that are not in the transfer (filters applied) are extraneous (deleted with
+    // --delete unless protected).
+    const extraneous = new Map<string, Stat>();
+    let firstKept: Kept[] | undefined;
+    let keptDirs: Kept[] = [];
+    if (pair.whole) {
+      firstKept = this.classify(dir, pair.whole, extraneous, mode === 'transfer');
+      if (mode === 'transfer') this.countCollapsed(pair.whole);
+      else keptDirs = firstKept.filter(isDirKept);
+    } else if ((deleting && dir.destExists) || mode === 'delete') {
+      // Without sender filters, only destination-only names can be extraneous: source entries are
+      // passed over without a stat.
+      const extrasOnly = mode === 'transfer' && !dir.sender;
+      for (const chunk of pair.chunks(extrasOnly)) {
+        const kept = this.classify(dir, chunk, extraneous, false);
+        if (mode === 'delete') keptDirs.push(...kept.filter(isDirKept));
+      }
+    }
+
     let deletedHere = 0;
     if (deleting && dir.destExists) deletedHere = this.deleteExtraneous(dir, extraneous);
+    extraneous.clear();
     // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
     // is restored at the end.
     if (deletedHere > 0 && dir.record) dir.record.needMeta = true;
     if (deletedHere > 0 && !dir.record && !this.c.dryRun) this.dirs.push({ src: dir.src, rel: dir.rel, stat: dir.stat, needMeta: true });
     if (mode === 'delete') {
       const next: Frame[] = [];
-      for (const k of kept) {
-        if ((k.st.mode & S_IFMT) !== S_IFDIR || !this.c.recursive) continue;
+      for (const k of keptDirs) {
+        if (!this.c.recursive) continue;
         const d = k.dest;
         if (!d || (d.mode & S_IFMT) !== S_IFDIR) continue;
         next.push({
@@ -905,11 +919,23 @@ class Run {
       dir.pending = undefined;
     }
 
+    // Non-directories are planned chunk by chunk; directories wait for all of them.
+    const dirs: Kept[] = [];
+    if (firstKept) {
+      await this.planFiles(dir, firstKept, dirs);
+    } else {
+      for (const chunk of pair.chunks()) {
+        this.countCollapsed(chunk);
+        await this.planFiles(dir, this.classify(dir, chunk, undefined, true), dirs);
+        if (this.aborted) break;
+      }
+    }
+
     const subdirs: Frame[] = [];
-    for (const k of kept) {
+    for (const k of dirs) {
       if (this.aborted) break;
       const destSt = k.dest;
-      if ((k.st.mode & S_IFMT) === S_IFDIR && (this.c.recursive || dir.oneLevel)) {
+      if (this.c.recursive || dir.oneLevel) {
         if (this.c.oneFileSystem > 0 && k.st.dev !== this.rootDev) {
           // -x: the mount point is made but not entered; -xx: not even made.
           if (this.c.oneFileSystem > 1) continue;
@@ -935,6 +961,55 @@ class Run {
     }
     await this.maybeFlush();
     return subdirs;
+  }
+
+  /**
+   * The entries of one chunk that are in the transfer, non-directories first (rsync's order within
+   * the chunk; the caller keeps directories for after every chunk). A vanished entry is reported when
+   * `report`; an entry the sender excludes is extraneous on the destination, like the chunk's
+   * destination-only names (collected in `extraneous` when given).
+   */
+  private classify(dir: Frame, chunk: PairListing, extraneous: Map<string, Stat> | undefined, report: boolean): Kept[] {
+    if (extraneous) for (const x of chunk.extras) extraneous.set(x.name.toString('latin1'), x.st);
+    const ordered = [...chunk.entries.filter((e) => !isDirEntry(e)), ...chunk.entries.filter(isDirEntry)];
+    const kept: Kept[] = [];
+    for (const e of ordered) {
+      const src = joinPath(dir.src, e.name);
+      const rel = joinPath(dir.rel, e.name);
+      if (!e.st) {
+        // A source entry that vanished must not get its destination twin deleted.
+        if (report) this.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
+        continue;
+      }
+      const st = this.withChmod(e.st);
+      if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
+        if (e.dest && extraneous) extraneous.set(e.name.toString('latin1'), e.dest);
+        continue;
+      }
+      kept.push({ name: e.name, src, rel, st, dest: e.dest });
+    }
+    return kept;
+  }
+
+  /** Entries the native quick check found unchanged are only counted. */
+  private countCollapsed(chunk: PairListing): void {
+    this.totals.listed.reg += chunk.collapsed.reg;
+    this.totals.listed.link += chunk.collapsed.link;
+    this.totals.totalSize += chunk.collapsed.size;
+  }
+
+  /** Plan the non-directories of `kept` now; its directories go to `dirs` (planned after every file). */
+  private async planFiles(dir: Frame, kept: Kept[], dirs: Kept[]): Promise<void> {
+    for (const k of kept) {
+      if (this.aborted) return;
+      if (isDirKept(k)) {
+        dirs.push(k);
+        continue;
+      }
+      const changed = await this.entry(k.src, k.rel, k.st, k.dest, false, dir.record);
+      if (changed && dir.record) dir.record.needMeta = true;
+    }
+    await this.maybeFlush();
   }
 
   /**

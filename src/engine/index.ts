@@ -11,11 +11,14 @@ import {
   isFailure,
   loadAddon,
   nativeLstat,
+  nativeOpenPair,
   nativeScanDir,
   type NativeFailure,
 } from './native.js';
 import { createNodeContext } from './node.js';
 import { nodeLstat, nodeScanDir } from './node-walk.js';
+import { nodeOpenPair } from './node-pair.js';
+import type { PairCursor } from './pair.js';
 import type { DirListing, EngineChoice, EngineContext, EngineName, EngineOptions, Stat } from './types.js';
 
 export interface EngineSelection {
@@ -77,6 +80,13 @@ export function scanDir(engine: EngineName, path: Buffer): DirListing | NativeFa
   const addon = loadAddon();
   if (engine !== 'node' && addon.ok) return nativeScanDir(addon.addon, path);
   return nodeScanDir(path);
+}
+
+/** A source directory's paired listing with no destination twin (no context needed: a dry run onto a missing destination). */
+export function openSourcePair(engine: EngineName, path: Buffer, q: Float64Array): PairCursor | NativeFailure {
+  const addon = loadAddon();
+  if (engine !== 'node' && addon.ok) return nativeOpenPair(addon.addon, null, path, null, q);
+  return nodeOpenPair(path, undefined);
 }
 
 export function lstatPath(engine: EngineName, path: Buffer): Stat | NativeFailure {

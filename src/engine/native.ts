@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { DirListing, EngineOptions, EngineContext, OpFailure, Stat } from './types.js';
-import type { PairEntry, PairListing } from './pair.js';
+import type { PairCursor, PairEntry, PairListing } from './pair.js';
 
 /** A failure returned (not thrown) by the addon. */
 export interface NativeFailure {
@@ -25,7 +25,10 @@ interface Addon {
   scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
-  scanPair(ctx: object, src: Buffer, destRel: Buffer | null, q: Float64Array): RawPair | NativeFailure;
+  pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array): object | NativeFailure;
+  pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
+  pairRewind(cursor: object): void;
+  pairClose(cursor: object): void;
   scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
 }
 
@@ -67,6 +70,20 @@ function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
 }
 
 export const META_FIELDS = 12;
+
+/** The addon's pair cursor (ctx null: a source-only listing, for a dry run onto a missing destination). */
+export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array): PairCursor | NativeFailure {
+  const cursor = addon.pairOpen(ctx, src, destRel, q);
+  if (isFailure(cursor)) return cursor;
+  return {
+    next: (max, extrasOnly) => {
+      const r = addon.pairNext(cursor, max, extrasOnly);
+      return { listing: decodePair(r) as PairListing, done: r.done };
+    },
+    rewind: () => addon.pairRewind(cursor),
+    close: () => addon.pairClose(cursor),
+  };
+}
 
 export type AddonState = { ok: true; addon: Addon; path: string } | { ok: false; reason: string };
 
@@ -160,7 +177,7 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
     scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
-    scanPair: (src, destRel, q) => decodePair(addon.scanPair(ctx, src, destRel, q)),
+    openPair: (src, destRel, q) => nativeOpenPair(addon, ctx, src, destRel, q),
     scanTree: (src, destRel, q) => {
       const r = addon.scanTree(ctx, src, destRel, q);
       if (isFailure(r)) return r;

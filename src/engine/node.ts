@@ -19,7 +19,8 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { readBatch, type Op } from './batch.js';
 import { fsImpl, nodeScanDir } from './node-walk.js';
-import { pairListings, type PairListing } from './pair.js';
+import { nodeOpenPair } from './node-pair.js';
+import type { PairCursor } from './pair.js';
 import {
   Counter,
   OpFlag,
@@ -284,14 +285,16 @@ class NodeContext implements EngineContext {
     return nodeScanDir(join(this.root, rel), true);
   }
 
-  /** The node engine pairs two plain listings and leaves nothing out (see pair.ts). */
-  scanPair(src: Buffer, destRel: Buffer | null): PairListing | ErrnoSyscall {
-    const s = nodeScanDir(src);
-    if ('errno' in s) return s;
-    if (destRel === null) return pairListings(s, undefined);
-    const d = this.scanDest(destRel);
-    if ('errno' in d) return pairListings(s, undefined, d.errno === E.ENOENT || d.errno === E.ENOTDIR ? 0 : d.errno);
-    return pairListings(s, d);
+  /** The node engine pairs two plain listings and leaves nothing out (see node-pair.ts). */
+  openPair(src: Buffer, destRel: Buffer | null): PairCursor | ErrnoSyscall {
+    if (destRel === null) return nodeOpenPair(src, undefined);
+    try {
+      this.verifyDirs(destRel);
+    } catch (e) {
+      const r = toErrno(e);
+      return nodeOpenPair(src, undefined, r.errno === E.ENOENT || r.errno === E.ENOTDIR ? 0 : r.errno);
+    }
+    return nodeOpenPair(src, join(this.root, destRel), 0);
   }
 
   readlinkDest(rel: Buffer): Buffer | ErrnoSyscall {
