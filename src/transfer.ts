@@ -33,6 +33,7 @@ import {
 import { decide, fileType, type FileType } from './plan/decide.js';
 import { attrChanges, itemize, quickCheck, sameTime, type CheckOptions, type Changes, type Verdict } from './plan/quickcheck.js';
 import { applyChmod } from './plan/chmod.js';
+import { DeleteList } from './plan/deletelist.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
 import { Dispatcher } from './pool/dispatcher.js';
@@ -187,11 +188,8 @@ function treeQuery(c: Config, pair: Float64Array): Float64Array | undefined {
   return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), PAIR_CHUNK);
 }
 
-/** rsync's deletion order: the reverse of its file-list order (non-directories first, then directories). */
-function deleteOrder(entries: Map<string, Stat>): string[] {
-  const isDir = (n: string): number => Number(((entries.get(n)!.mode & S_IFMT) === S_IFDIR));
-  return [...entries.keys()].sort((a, b) => isDir(a) - isDir(b) || (a < b ? -1 : a > b ? 1 : 0)).reverse();
-}
+/** Deletions are run in batches of this many ops, so deleting a wide directory holds no huge batch. */
+const DELETE_BATCH = 4096;
 
 const isFdShortage = (errno: number): boolean => errno === ERRNO.EMFILE || errno === ERRNO.ENFILE;
 
@@ -715,18 +713,18 @@ class Run {
     return isFailure(st) ? undefined : st;
   }
 
-  /** A destination directory's entries by name (latin1 keys); empty when it cannot be listed. */
-  private scanDest(rel: Buffer): Map<string, Stat> {
-    const map = new Map<string, Stat>();
-    if (!this.ctx) return map;
+  /** A destination directory's entries, for deleting it whole; empty when it cannot be listed. */
+  private scanDest(rel: Buffer): DeleteList {
+    const list = new DeleteList();
+    if (!this.ctx) return list;
     const r = this.ctx.scanDest(rel);
-    if (isFailure(r)) return map;
+    if (isFailure(r)) return list;
     const l = r as DirListing;
     for (let i = 0; i < l.names.length; i++) {
       const st = l.stats[i];
-      if (st) map.set(l.names[i]!.toString('latin1'), st);
+      if (st) list.add(l.names[i]!, st);
     }
-    return map;
+    return list;
   }
 
   /**
@@ -875,7 +873,7 @@ class Run {
     const deleting = this.c.deleteMode !== 'none' && (mode === 'delete' || this.c.deleteMode === 'during');
     // Destination names that are not in the transfer (filters applied) are extraneous (deleted with
     // --delete unless protected).
-    const extraneous = new Map<string, Stat>();
+    const extraneous = new DeleteList();
     let firstKept: Kept[] | undefined;
     let keptDirs: Kept[] = [];
     if (pair.whole) {
@@ -894,7 +892,6 @@ class Run {
 
     let deletedHere = 0;
     if (deleting && dir.destExists) deletedHere = this.deleteExtraneous(dir, extraneous);
-    extraneous.clear();
     // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
     // is restored at the end.
     if (deletedHere > 0 && dir.record) dir.record.needMeta = true;
@@ -969,8 +966,8 @@ class Run {
    * `report`; an entry the sender excludes is extraneous on the destination, like the chunk's
    * destination-only names (collected in `extraneous` when given).
    */
-  private classify(dir: Frame, chunk: PairListing, extraneous: Map<string, Stat> | undefined, report: boolean): Kept[] {
-    if (extraneous) for (const x of chunk.extras) extraneous.set(x.name.toString('latin1'), x.st);
+  private classify(dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, report: boolean): Kept[] {
+    if (extraneous) for (const x of chunk.extras) extraneous.add(x.name, x.st);
     const ordered = [...chunk.entries.filter((e) => !isDirEntry(e)), ...chunk.entries.filter(isDirEntry)];
     const kept: Kept[] = [];
     for (const e of ordered) {
@@ -983,7 +980,7 @@ class Run {
       }
       const st = this.withChmod(e.st);
       if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
-        if (e.dest && extraneous) extraneous.set(e.name.toString('latin1'), e.dest);
+        if (e.dest && extraneous) extraneous.add(e.name, e.dest);
         continue;
       }
       kept.push({ name: e.name, src, rel, st, dest: e.dest });
@@ -1404,7 +1401,7 @@ class Run {
    * Delete what the destination has and the source does not (rsync's delete_in_dir). Returns how many
    * entries were deleted.
    */
-  private deleteExtraneous(dir: Frame, extraneous: Map<string, Stat>): number {
+  private deleteExtraneous(dir: Frame, extraneous: DeleteList): number {
     if (this.totals.ioErrors > 0 && !this.c.ignoreErrors) {
       if (!this.ioWarningShown) this.reporter.error('IO error encountered -- skipping file deletion');
       this.ioWarningShown = true;
@@ -1412,11 +1409,12 @@ class Run {
     }
     const before = this.deletedCount();
     const w = new BatchWriter(4096);
-    for (const n of deleteOrder(extraneous)) {
-      const st = extraneous.get(n)!;
-      const rel = joinPath(dir.rel, Buffer.from(n, 'latin1'));
+    for (const i of extraneous.order()) {
+      const st = extraneous.stat(i);
+      const rel = joinPath(dir.rel, extraneous.name(i));
       if (this.isProtected(dir.receiver, rel, st)) continue;
       this.deleteItem(rel, st, w, dir.receiver, true, false);
+      if (w.count >= DELETE_BATCH) this.runNow(w);
     }
     this.runNow(w);
     return this.deletedCount() - before;
@@ -1490,9 +1488,9 @@ class Run {
     const inside = this.scanDest(rel);
     let empty = true;
     let backupsInside = false;
-    for (const n of deleteOrder(inside)) {
-      const childRel = joinPath(rel, Buffer.from(n, 'latin1'));
-      const cst = inside.get(n)!;
+    for (const i of inside.order()) {
+      const childRel = joinPath(rel, inside.name(i));
+      const cst = inside.stat(i);
       const kind = fileType(cst.mode);
       if (this.isProtected(receiver, childRel, cst)) {
         empty = false;
@@ -1511,6 +1509,7 @@ class Run {
       }
       if (!this.deleteOne(childRel, cst, kind, w, print, childBackups)) empty = false;
       else if (this.c.backup && kind !== 'dir' && !this.isBackupName(childRel) && !this.backupDir) backupsInside = true;
+      if (w.count >= DELETE_BATCH) this.runNow(w);
     }
     if (!empty && print) this.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
     return { empty, backupsInside };
