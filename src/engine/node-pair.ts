@@ -7,6 +7,13 @@ import { dirPrefix, nodeListNames, nodeLstatIn, type WalkFailure } from './node-
 import type { PairCursor, PairEntry, PairListing } from './pair.js';
 
 /**
+ * At most this many entries a step: each lstat here leaves a BigIntStats behind, and a chunk that lives
+ * through several young-generation collections is promoted with all it references, so small chunks
+ * keep the heap from growing with the directory (1,000,000 entries: 419 MB peak with 4096).
+ */
+const NODE_CHUNK = 256;
+
+/**
  * `dest`: the twin directory's absolute path, already vetted by the caller (its listing is read with
  * readdir, which follows), or undefined; `destErrno`: why there is none, to report.
  */
@@ -38,7 +45,8 @@ export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 
         if (r.st) extras.push({ name, st: r.st });
       };
       let out = 0;
-      while (out < max && (i < s.length || j < d.length)) {
+      const limit = Math.min(max, NODE_CHUNK);
+      while (out < limit && (i < s.length || j < d.length)) {
         out++;
         if (i === s.length || (j < d.length && d[j]! < s[i]!)) {
           extra();
