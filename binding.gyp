@@ -13,6 +13,7 @@
         "native/copy.c",
         "native/meta.c",
         "native/walk.c",
+        "native/listing.c",
         "native/scanpair.c",
         "native/tree.c",
         "native/ops.c",

@@ -21,7 +21,10 @@ static napi_value init(napi_env env, napi_value exports)
     {"readlinkDest", NULL, ctx_readlink_dest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"xattrDiff", NULL, ctx_xattr_diff, NULL, NULL, NULL, napi_enumerable, NULL},
     {"removeSource", NULL, ctx_remove_source, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"scanPair", NULL, scan_pair, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pairOpen", NULL, pair_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pairNext", NULL, pair_next, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pairRewind", NULL, pair_rewind, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pairClose", NULL, pair_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanTree", NULL, scan_tree, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)

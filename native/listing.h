@@ -1,5 +1,5 @@
-/* Sorted directory listings with statx, and the quick check on a matched pair: shared by scanPair
- * (one directory) and scanTree (a whole tree, on several threads). */
+/* Sorted directory listings (names only), the 12-double stat layout and the quick check on a matched
+ * pair: shared by scanDir/scanDest, the scanPair cursor and scanTree (listing.c). */
 #ifndef ARSYNC_LISTING_H
 #define ARSYNC_LISTING_H
 
@@ -19,18 +19,20 @@ enum {
   SP_DIR_TIMES = 128,/* scanTree: directories' mtimes must match (-t without -O) */
 };
 
+/* A directory's names only, sorted by bytes: entries are stat'ed when they are looked at, so a wide
+ * directory costs its names (about 20 bytes an entry), not a struct statx (256 bytes) per entry. */
 struct listing {
   char *pool;   /* NUL-terminated names back to back */
   size_t used, cap;
   char **names; /* sorted pointers into pool */
   size_t n;
-  struct statx *st;
-  int *err;     /* statx errno per entry, 0 when it worked */
 };
 
-/* getdents64 + sort + statx of every entry of the open directory fd. Returns 0 or an errno. */
-int list_fd(int fd, struct listing *l);
+/* getdents64 (without . and ..) + sort of the open directory fd. Returns 0 or an errno. */
+int list_names(int fd, struct listing *l);
 void listing_free(struct listing *l);
+/* lstat of one entry relative to its directory fd, by statx. Returns 0 or the errno. */
+int stat_entry(int dirfd, const char *name, struct statx *sx);
 /* The 12 doubles of one entry in scanDir's layout (err: the entry's errno, then the rest is 0). */
 void listing_fill(double *m, const struct statx *sx, int err);
 #define META_FIELDS 12

@@ -1,4 +1,5 @@
-/* scanPair: one source directory and its destination twin, listed and matched by name in C.
+/* The scanPair cursor: one source directory and its destination twin, listed and matched by name in C,
+ * handed to TypeScript a bounded chunk at a time.
  *
  * A re-sync spends its time deciding that files are unchanged. Doing the quick check here, on the two
  * sorted listings, means an unchanged regular file or symlink never becomes a JS object: it is only
@@ -7,25 +8,30 @@
  * destination-only names (for --delete). TypeScript turns collapsing off whenever a rule needs to see
  * every entry (filters, -c, -I, --size-only, -ii, --chmod, -X/-A, --remove-source-files, ...).
  *
- * scanPair(ctx, src: Buffer, destRel: Buffer | null, q: Float64Array[3]) where q = [bits, window,
- * resolutionNs]; bits are the SP_* below. Returns { names, meta, dmeta, extra, extraMeta, collapsed,
- * destErrno } or { errno, syscall } when the source cannot be listed. meta/dmeta/extraMeta hold 12
- * doubles per entry in scanDir's layout; a missing twin has err (field 11) = ENOENT. collapsed is
- * [reg, link, totalSize]. */
+ * Memory is bounded on a wide directory: the cursor holds the two sorted name lists (no stat), and each
+ * pairNext stats only the entries it walks past and returns at most `max` of them (entries and
+ * destination-only names together), so a directory of a million entries never has a million stats, or
+ * a million JS objects, alive at once.
+ *
+ *   pairOpen(ctx | null, src: Buffer, destRel: Buffer | null, q: Float64Array[3]) -> cursor | { errno, syscall }
+ *     q = [bits, window, resolutionNs], bits the SP_* of listing.h; ctx may be null only when destRel is.
+ *   pairNext(cursor, max, extrasOnly) -> { names, meta, dmeta, extra, extraMeta, collapsed, destErrno, done }
+ *     the next entries in name order; meta/dmeta/extraMeta hold 12 doubles per entry in scanDir's
+ *     layout, a missing twin has err (field 11) = ENOENT; collapsed is [reg, link, totalSize] of the
+ *     entries left out by this call. extrasOnly: source entries are passed over unstat'ed and only the
+ *     destination-only names come back (what --delete needs before the entries are planned).
+ *   pairRewind(cursor): back to the first entry.   pairClose(cursor): closes both fds (also on GC). */
 #include "scanpair.h"
 #include "listing.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ctxapi.h"
@@ -34,170 +40,131 @@
 #include "ops.h"
 #include "source.h"
 
-#define DENTS_BUF (64 * 1024)
+static const napi_type_tag cursor_tag = {0x6172737970616972ULL, 0x637572736f723031ULL};
 
-struct dirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
+struct cursor {
+  int sfd, dfd; /* dfd -1: no twin directory */
+  struct listing s, d;
+  size_t i, j;  /* next source entry, next destination entry */
+  unsigned bits;
+  double window, res;
+  int derr;     /* why the destination could not be listed (0: it could, or it was not asked for) */
 };
 
-void listing_free(struct listing *l)
+static void cursor_release(struct cursor *k)
 {
-  free(l->pool);
-  free(l->names);
-  free(l->st);
-  free(l->err);
+  if (k->sfd >= 0)
+    close(k->sfd);
+  if (k->dfd >= 0)
+    close(k->dfd);
+  k->sfd = k->dfd = -1;
+  listing_free(&k->s);
+  listing_free(&k->d);
 }
 
-static int cmp_name(const void *a, const void *b)
+static void cursor_finalize(napi_env env, void *data, void *hint)
 {
-  /* strcmp compares as unsigned char: the same byte order as Buffer.compare. */
-  return strcmp(*(char *const *)a, *(char *const *)b);
+  (void)env;
+  (void)hint;
+  cursor_release(data);
+  free(data);
 }
 
-/* getdents64 into l (without . and ..), then sort. Returns 0 or an errno. */
-int list_fd(int fd, struct listing *l)
+/* The cursor behind a JS handle (NULL with a TypeError thrown otherwise); closed ones too. */
+static struct cursor *cursor_get(napi_env env, napi_value v)
 {
-  char *buf = malloc(DENTS_BUF);
-  if (!buf)
-    return ENOMEM;
-  int e = 0;
-  for (;;) {
-    long n = syscall(SYS_getdents64, fd, buf, DENTS_BUF);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      e = errno;
-      break;
+  bool ok = false;
+  napi_valuetype t;
+  void *p = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
+      napi_check_object_type_tag(env, v, &cursor_tag, &ok) != napi_ok || !ok ||
+      napi_get_value_external(env, v, &p) != napi_ok) {
+    throw_type(env, "cursor must come from pairOpen()");
+    return NULL;
+  }
+  return p;
+}
+
+napi_value pair_open(napi_env env, napi_callback_info info)
+{
+  size_t argc = 5;
+  napi_value argv[5];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4)
+    return throw_type(env, "pairOpen(ctx, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number)");
+  napi_valuetype t, tc;
+  NAPI_TRY(env, napi_typeof(env, argv[2], &t));
+  NAPI_TRY(env, napi_typeof(env, argv[0], &tc));
+  bool want_dest = t != napi_null && t != napi_undefined;
+  struct ctx *c = NULL;
+  if (want_dest || (tc != napi_null && tc != napi_undefined)) {
+    /* Only a source-only cursor (a dry run onto a missing destination) may go without a context. */
+    c = ctxapi_get(env, argv[0]);
+    if (!c)
+      return NULL;
+  }
+  const uint8_t *src, *rel = NULL;
+  uint32_t srclen, rellen = 0;
+  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen))
+    return throw_type(env, "src must be a Buffer without NUL bytes");
+  if (want_dest && !ctxapi_buffer(env, argv[2], &rel, &rellen))
+    return throw_type(env, "destRel must be a Buffer or null");
+  const double *q = query_arg(env, argv[3], 3);
+  if (!q)
+    return throw_type(env, "q must be a Float64Array of 3");
+
+  struct cursor *k = calloc(1, sizeof *k);
+  if (!k)
+    return throw_error(env, "pairOpen: out of memory");
+  k->dfd = -1;
+  k->bits = (unsigned)q[0];
+  k->window = q[1];
+  k->res = q[2];
+  uint32_t anchor = 0;
+  if (argc >= 5 && !ctxapi_anchor(env, argv[4], &anchor)) {
+    free(k);
+    return throw_type(env, "anchor must be a non-negative integer");
+  }
+  /* Beneath the operator's anchor, without symlinks, at any length: a directory swapped after the
+   * walk saw it is never listed through the symlink (source.c). */
+  k->sfd = src_open_dir(src, srclen, anchor);
+  int e = k->sfd < 0 ? -k->sfd : list_names(k->sfd, &k->s);
+  if (e) {
+    cursor_release(k);
+    free(k);
+    return err_object(env, e, "scandir");
+  }
+  if (want_dest) {
+    /* Destination directories resolve beneath the root like every destination path. */
+    k->dfd = ops_open_dest(c, rel, rellen, O_RDONLY | O_DIRECTORY);
+    if (k->dfd < 0) {
+      k->derr = -k->dfd;
+      k->dfd = -1;
+    } else if ((k->derr = list_names(k->dfd, &k->d)) != 0) {
+      listing_free(&k->d);
+      close(k->dfd);
+      k->dfd = -1;
     }
-    if (n == 0)
-      break;
-    for (long off = 0; off < n;) {
-      struct dirent64 *d = (struct dirent64 *)(buf + off);
-      off += d->d_reclen;
-      const char *nm = d->d_name;
-      if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0)))
-        continue;
-      size_t len = strlen(nm) + 1;
-      if (l->used + len > l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8192;
-        while (cap < l->used + len)
-          cap *= 2;
-        char *p = realloc(l->pool, cap);
-        if (!p) {
-          e = ENOMEM;
-          goto out;
-        }
-        l->pool = p;
-        l->cap = cap;
-      }
-      memcpy(l->pool + l->used, nm, len);
-      l->used += len;
-      l->n++;
-    }
   }
-out:
-  free(buf);
-  if (e)
-    return e;
-  /* Offsets become pointers only now: the pool may have moved while growing. */
-  l->names = malloc((l->n ? l->n : 1) * sizeof *l->names);
-  l->st = malloc((l->n ? l->n : 1) * sizeof *l->st);
-  l->err = calloc(l->n ? l->n : 1, sizeof *l->err);
-  if (!l->names || !l->st || !l->err)
-    return ENOMEM;
-  char *p = l->pool;
-  for (size_t i = 0; i < l->n; i++) {
-    l->names[i] = p;
-    p += strlen(p) + 1;
+  napi_value ext;
+  if (napi_create_external(env, k, cursor_finalize, NULL, &ext) != napi_ok ||
+      napi_type_tag_object(env, ext, &cursor_tag) != napi_ok) {
+    cursor_release(k);
+    free(k);
+    return throw_error(env, "pairOpen: could not create the handle");
   }
-  qsort(l->names, l->n, sizeof *l->names, cmp_name);
-  for (size_t i = 0; i < l->n; i++) {
-    if (statx(fd, l->names[i], AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS,
-              &l->st[i]) < 0)
-      l->err[i] = errno;
-  }
-  return 0;
+  return ext;
 }
 
-void listing_fill(double *m, const struct statx *sx, int err)
-{
-  memset(m, 0, META_FIELDS * sizeof *m);
-  if (err) {
-    m[11] = err;
-    return;
-  }
-  m[0] = sx->stx_mode;
-  m[1] = sx->stx_uid;
-  m[2] = sx->stx_gid;
-  m[3] = (double)sx->stx_size;
-  m[4] = (double)sx->stx_mtime.tv_sec;
-  m[5] = sx->stx_mtime.tv_nsec;
-  m[6] = (double)sx->stx_ino;
-  m[7] = (double)makedev(sx->stx_dev_major, sx->stx_dev_minor);
-  m[8] = sx->stx_nlink;
-  m[9] = (double)makedev(sx->stx_rdev_major, sx->stx_rdev_minor);
-  m[10] = (double)sx->stx_blocks;
-}
-
-static bool same_time(const struct statx *a, const struct statx *b, double window, double resolution_ns)
-{
-  double ds = (double)a->stx_mtime.tv_sec - (double)b->stx_mtime.tv_sec;
-  if (window > 0)
-    return fabs(ds) <= window;
-  if (fabs(ds) > 1)
-    return false;
-  double dn = ds * 1e9 + ((double)a->stx_mtime.tv_nsec - (double)b->stx_mtime.tv_nsec);
-  return fabs(dn) < (resolution_ns > 1 ? resolution_ns : 1);
-}
-
-static bool same_link(int sfd, const char *sname, int dfd, const char *dname, size_t size)
-{
-  char a[PATH_MAX], b[PATH_MAX];
-  if (size >= sizeof a)
-    return false;
-  ssize_t la = readlinkat(sfd, sname, a, sizeof a);
-  ssize_t lb = readlinkat(dfd, dname, b, sizeof b);
-  return la >= 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
-}
-
-/* The quick check for one matched pair, as src/plan/quickcheck.ts would decide "none". */
-bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res,
-                      int sfd, const char *name, int dfd)
-{
-  if ((s->stx_mode & S_IFMT) != (d->stx_mode & S_IFMT))
-    return false;
-  if ((bits & SP_OWNER) && s->stx_uid != d->stx_uid)
-    return false;
-  if ((bits & SP_GROUP) && s->stx_gid != d->stx_gid)
-    return false;
-  /* -H: every member of a hard-link group goes to the planner (symlinks too, as rsync groups them). */
-  if ((bits & SP_HARDLINKS) && !S_ISDIR(s->stx_mode) && s->stx_nlink > 1)
-    return false;
-  if (S_ISREG(s->stx_mode)) {
-    if (s->stx_size != d->stx_size || !same_time(s, d, window, res))
-      return false;
-    return !(bits & SP_PERMS) || (s->stx_mode & 07777) == (d->stx_mode & 07777);
-  }
-  if (S_ISLNK(s->stx_mode) && (bits & SP_LINKS)) {
-    if ((bits & SP_TIMES) && !same_time(s, d, window, res))
-      return false;
-    return same_link(sfd, name, dfd, name, s->stx_size);
-  }
-  return false;
-}
-
-static napi_value f64_array(napi_env env, size_t n, double **data)
+static napi_value f64_array(napi_env env, const double *from, size_t n)
 {
   napi_value ab, ta;
   void *p;
   if (napi_create_arraybuffer(env, (n ? n : 1) * sizeof(double), &p, &ab) != napi_ok ||
       napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ta) != napi_ok)
     return NULL;
-  *data = p;
+  if (n)
+    memcpy(p, from, n * sizeof(double));
   return ta;
 }
 
@@ -219,144 +186,139 @@ static napi_value names_buffer(napi_env env, char **names, const size_t *idx, si
   return buf;
 }
 
-const double *query_arg(napi_env env, napi_value v, size_t n)
+/* One chunk's output, allocated for at most max entries. */
+struct chunk {
+  size_t *keep, *extra;
+  double *meta, *dmeta, *xmeta;
+  size_t nkeep, nextra;
+  double coll[3];
+};
+
+static void chunk_free(struct chunk *o)
 {
-  bool is_ta = false;
-  napi_typedarray_type tt;
-  size_t len = 0;
-  void *data = NULL;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL) != napi_ok || tt != napi_float64_array ||
-      len < n)
-    return NULL;
-  return data;
+  free(o->keep);
+  free(o->extra);
+  free(o->meta);
+  free(o->dmeta);
+  free(o->xmeta);
 }
 
-napi_value scan_pair(napi_env env, napi_callback_info info)
+static void add_extra(struct cursor *k, struct chunk *o)
 {
-  size_t argc = 5;
-  napi_value argv[5];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
-  if (!c)
-    return throw_type(env, "scanPair(ctx, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number)");
-  const uint8_t *src, *rel = NULL;
-  uint32_t srclen, rellen = 0;
-  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen))
-    return throw_type(env, "src must be a Buffer without NUL bytes");
-  napi_valuetype t;
-  NAPI_TRY(env, napi_typeof(env, argv[2], &t));
-  bool want_dest = t != napi_null && t != napi_undefined;
-  if (want_dest && !ctxapi_buffer(env, argv[2], &rel, &rellen))
-    return throw_type(env, "destRel must be a Buffer or null");
-  const double *q = query_arg(env, argv[3], 3);
-  if (!q)
-    return throw_type(env, "q must be a Float64Array of 3");
-  unsigned bits = (unsigned)q[0];
-  double window = q[1], res = q[2];
+  struct statx st;
+  size_t j = k->j++;
+  int e = stat_entry(k->dfd, k->d.names[j], &st);
+  listing_fill(o->xmeta + o->nextra * META_FIELDS, &st, e);
+  o->extra[o->nextra++] = j;
+}
 
-  uint32_t anchor = 0;
-  if (argc >= 5 && !ctxapi_anchor(env, argv[4], &anchor))
-    return throw_type(env, "anchor must be a non-negative integer");
-  /* Beneath the operator's anchor, without symlinks: a directory swapped after the walk saw it is
-   * never listed through the symlink (source.c). */
-  int sfd = src_open_dir(src, srclen, anchor);
-  if (sfd < 0)
-    return err_object(env, -sfd, "scandir");
-  struct listing s = {0}, d = {0};
-  int e = list_fd(sfd, &s);
-  if (e) {
-    close(sfd);
-    listing_free(&s);
-    return err_object(env, e, "scandir");
-  }
-  int dfd = -1, derr = 0;
-  if (want_dest) {
-    /* Destination directories resolve beneath the root like every destination path. */
-    dfd = ops_open_dest(c, rel, rellen, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0)
-      derr = -dfd;
-    else if ((derr = list_fd(dfd, &d)) != 0) {
-      listing_free(&d);
-      memset(&d, 0, sizeof d);
-    }
-  }
-
-  napi_value result = NULL;
-  size_t *keep = malloc((s.n ? s.n : 1) * sizeof *keep);
-  long *twin = malloc((s.n ? s.n : 1) * sizeof *twin);
-  size_t *extra = malloc((d.n ? d.n : 1) * sizeof *extra);
-  if (!keep || !twin || !extra)
-    goto done;
-  size_t nkeep = 0, nextra = 0, j = 0;
-  double coll_reg = 0, coll_link = 0, coll_size = 0;
-  for (size_t i = 0; i < s.n; i++) {
-    /* Merge-join on the sorted names; destination-only names are the extras. */
-    int cmp = 1;
-    while (j < d.n && (cmp = strcmp(d.names[j], s.names[i])) < 0)
-      extra[nextra++] = j++;
-    long tw = -1;
-    if (j < d.n && cmp == 0) {
-      tw = (long)j;
-      j++;
-    }
-    if ((bits & SP_COLLAPSE) && tw >= 0 && !s.err[i] && !d.err[tw] &&
-        unchanged(&s.st[i], &d.st[tw], bits, window, res, sfd, s.names[i], dfd)) {
-      if (S_ISREG(s.st[i].stx_mode))
-        coll_reg++;
-      else
-        coll_link++;
-      coll_size += (double)s.st[i].stx_size;
+/* Advances the merge-join until max entries and extras are out or both listings are done. */
+static void fill_chunk(struct cursor *k, struct chunk *o, size_t max, bool extras_only)
+{
+  while (o->nkeep + o->nextra < max) {
+    if (k->i == k->s.n) {
+      if (k->j == k->d.n)
+        return;
+      add_extra(k, o);
       continue;
     }
-    keep[nkeep] = i;
-    twin[nkeep++] = tw;
+    const char *name = k->s.names[k->i];
+    int cmp = 1;
+    if (k->j < k->d.n && (cmp = strcmp(k->d.names[k->j], name)) < 0) {
+      add_extra(k, o); /* destination-only: an extra */
+      continue;
+    }
+    size_t i = k->i++;
+    long tw = -1;
+    if (k->j < k->d.n && cmp == 0)
+      tw = (long)k->j++;
+    if (extras_only)
+      continue;
+    struct statx s, d;
+    int se = stat_entry(k->sfd, name, &s);
+    int de = tw >= 0 ? stat_entry(k->dfd, k->d.names[tw], &d) : ENOENT;
+    if ((k->bits & SP_COLLAPSE) && !se && !de && unchanged(&s, &d, k->bits, k->window, k->res, k->sfd, name, k->dfd)) {
+      o->coll[S_ISREG(s.stx_mode) ? 0 : 1]++;
+      o->coll[2] += (double)s.stx_size;
+      continue;
+    }
+    listing_fill(o->meta + o->nkeep * META_FIELDS, &s, se);
+    listing_fill(o->dmeta + o->nkeep * META_FIELDS, &d, de);
+    o->keep[o->nkeep++] = i;
   }
-  while (j < d.n)
-    extra[nextra++] = j++;
+}
 
-  double *meta, *dmeta, *xmeta, *coll;
-  napi_value vnames = names_buffer(env, s.names, keep, nkeep);
-  napi_value vmeta = f64_array(env, nkeep * META_FIELDS, &meta);
-  napi_value vdmeta = f64_array(env, nkeep * META_FIELDS, &dmeta);
-  napi_value vextra = names_buffer(env, d.names, extra, nextra);
-  napi_value vxmeta = f64_array(env, nextra * META_FIELDS, &xmeta);
-  napi_value vcoll = f64_array(env, 3, &coll);
-  napi_value vderr;
-  if (!vnames || !vmeta || !vdmeta || !vextra || !vxmeta || !vcoll || napi_create_int32(env, derr, &vderr) != napi_ok)
-    goto done;
-  for (size_t k = 0; k < nkeep; k++) {
-    listing_fill(meta + k * META_FIELDS, &s.st[keep[k]], s.err[keep[k]]);
-    if (twin[k] >= 0)
-      listing_fill(dmeta + k * META_FIELDS, &d.st[twin[k]], d.err[twin[k]]);
-    else
-      listing_fill(dmeta + k * META_FIELDS, NULL, ENOENT);
+napi_value pair_next(napi_env env, napi_callback_info info)
+{
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct cursor *k = argc < 3 ? NULL : cursor_get(env, argv[0]);
+  if (!k)
+    return argc < 3 ? throw_type(env, "pairNext(cursor, max: number, extrasOnly: boolean)") : NULL;
+  uint32_t max = 0;
+  bool extras_only = false;
+  if (napi_get_value_uint32(env, argv[1], &max) != napi_ok || max < 1 || max > (1u << 24) ||
+      napi_get_value_bool(env, argv[2], &extras_only) != napi_ok)
+    return throw_type(env, "max must be 1 to 2^24 and extrasOnly a boolean");
+  if (k->sfd < 0)
+    return throw_error(env, "pairNext: the cursor is closed");
+
+  struct chunk o = {0};
+  o.keep = malloc(max * sizeof *o.keep);
+  o.extra = malloc(max * sizeof *o.extra);
+  o.meta = malloc(max * META_FIELDS * sizeof *o.meta);
+  o.dmeta = malloc(max * META_FIELDS * sizeof *o.dmeta);
+  o.xmeta = malloc(max * META_FIELDS * sizeof *o.xmeta);
+  napi_value result = NULL;
+  if (o.keep && o.extra && o.meta && o.dmeta && o.xmeta) {
+    fill_chunk(k, &o, max, extras_only);
+    napi_value vnames = names_buffer(env, k->s.names, o.keep, o.nkeep);
+    napi_value vmeta = f64_array(env, o.meta, o.nkeep * META_FIELDS);
+    napi_value vdmeta = f64_array(env, o.dmeta, o.nkeep * META_FIELDS);
+    napi_value vextra = names_buffer(env, k->d.names, o.extra, o.nextra);
+    napi_value vxmeta = f64_array(env, o.xmeta, o.nextra * META_FIELDS);
+    napi_value vcoll = f64_array(env, o.coll, 3);
+    napi_value vderr, vdone;
+    if (vnames && vmeta && vdmeta && vextra && vxmeta && vcoll && napi_create_int32(env, k->derr, &vderr) == napi_ok &&
+        napi_get_boolean(env, k->i == k->s.n && k->j == k->d.n, &vdone) == napi_ok &&
+        (napi_create_object(env, &result) != napi_ok ||
+         napi_set_named_property(env, result, "names", vnames) != napi_ok ||
+         napi_set_named_property(env, result, "meta", vmeta) != napi_ok ||
+         napi_set_named_property(env, result, "dmeta", vdmeta) != napi_ok ||
+         napi_set_named_property(env, result, "extra", vextra) != napi_ok ||
+         napi_set_named_property(env, result, "extraMeta", vxmeta) != napi_ok ||
+         napi_set_named_property(env, result, "collapsed", vcoll) != napi_ok ||
+         napi_set_named_property(env, result, "destErrno", vderr) != napi_ok ||
+         napi_set_named_property(env, result, "done", vdone) != napi_ok))
+      result = NULL;
   }
-  for (size_t k = 0; k < nextra; k++)
-    listing_fill(xmeta + k * META_FIELDS, &d.st[extra[k]], d.err[extra[k]]);
-  coll[0] = coll_reg;
-  coll[1] = coll_link;
-  coll[2] = coll_size;
-  if (napi_create_object(env, &result) != napi_ok ||
-      napi_set_named_property(env, result, "names", vnames) != napi_ok ||
-      napi_set_named_property(env, result, "meta", vmeta) != napi_ok ||
-      napi_set_named_property(env, result, "dmeta", vdmeta) != napi_ok ||
-      napi_set_named_property(env, result, "extra", vextra) != napi_ok ||
-      napi_set_named_property(env, result, "extraMeta", vxmeta) != napi_ok ||
-      napi_set_named_property(env, result, "collapsed", vcoll) != napi_ok ||
-      napi_set_named_property(env, result, "destErrno", vderr) != napi_ok)
-    result = NULL;
-
-done:
-  free(keep);
-  free(twin);
-  free(extra);
-  close(sfd);
-  if (dfd >= 0)
-    close(dfd);
-  listing_free(&s);
-  listing_free(&d);
+  chunk_free(&o);
   if (!result)
-    return throw_error(env, "scanPair: out of memory");
+    return throw_error(env, "pairNext: out of memory");
   return result;
+}
+
+napi_value pair_rewind(napi_env env, napi_callback_info info)
+{
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct cursor *k = argc < 1 ? NULL : cursor_get(env, argv[0]);
+  if (!k)
+    return argc < 1 ? throw_type(env, "pairRewind(cursor)") : NULL;
+  k->i = k->j = 0;
+  return NULL;
+}
+
+napi_value pair_close(napi_env env, napi_callback_info info)
+{
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct cursor *k = argc < 1 ? NULL : cursor_get(env, argv[0]);
+  if (!k)
+    return argc < 1 ? throw_type(env, "pairClose(cursor)") : NULL;
+  cursor_release(k);
+  return NULL;
 }

@@ -7,12 +7,14 @@
  * own attributes differ. TypeScript then walks just those; everything in clean directories is counted.
  * A directory that is new on the destination is dirty in its parent and not entered here.
  *
- * scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array[4] = [bits, window, resolutionNs,
- * threads]) → { dirty: [{ rel, names, meta, dmeta, extra, extraMeta, collapsed }] sorted by rel (""
+ * scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array[5] = [bits, window, resolutionNs,
+ * threads, maxListed]) → { dirty: [{ rel, names, meta, dmeta, extra, extraMeta, collapsed }] sorted by rel (""
  * for the root itself), counts: Float64Array [dir, reg, link, dev, special, size] of the clean
  * directories' entries } or { errno, syscall } when the tree cannot be scanned this way (the caller then
  * walks it in full). Each dirty directory comes with its paired listing in scanPair's shape, so the
- * walk does not list and stat it a second time; `names` is absent when it could not be listed here. */
+ * walk does not list and stat it a second time; `names` is absent when it could not be listed here, or
+ * when it would hold more than maxListed entries (one chunk of the walk's cursor: a wide directory is
+ * never held whole). Entries are stat'ed one at a time as the sorted name lists are merged. */
 #include "tree.h"
 
 #include <errno.h>
@@ -66,6 +68,7 @@ struct shared {
   int rootfd;
   unsigned bits;
   double window, res;
+  size_t max_listed; /* a dirty directory's listing is handed back only up to this many entries */
   uint32_t flags;
 };
 
@@ -189,6 +192,88 @@ static char *pack_names(char **names, const size_t *idx, size_t n, size_t *len)
   return p;
 }
 
+/* What a dirty directory's listing will hold, gathered during the scan while `on` (at most max_listed
+ * entries and extras together; past that it is dropped). */
+struct kept {
+  bool on;
+  size_t *keep, *extra;
+  double *meta, *dmeta, *xmeta;
+  size_t nkeep, nextra, cap;
+  double coll[3]; /* collapsed reg, link, size */
+};
+
+static void kept_free(struct kept *k)
+{
+  free(k->keep);
+  free(k->extra);
+  free(k->meta);
+  free(k->dmeta);
+  free(k->xmeta);
+  k->keep = k->extra = NULL;
+  k->meta = k->dmeta = k->xmeta = NULL;
+}
+
+/* Room for one more entry or extra; false only when out of memory. Past max_listed, stops keeping. */
+static bool kept_room(const struct shared *s, struct kept *k)
+{
+  if (!k->on)
+    return true;
+  size_t need = (k->nkeep > k->nextra ? k->nkeep : k->nextra) + 1;
+  if (k->nkeep + k->nextra + 1 > s->max_listed) {
+    kept_free(k);
+    k->on = false;
+    return true;
+  }
+  if (need <= k->cap)
+    return true;
+  size_t cap = k->cap ? k->cap * 2 : 64;
+  size_t *kp = realloc(k->keep, cap * sizeof *kp);
+  if (kp)
+    k->keep = kp;
+  size_t *xp = realloc(k->extra, cap * sizeof *xp);
+  if (xp)
+    k->extra = xp;
+  double *m = realloc(k->meta, cap * META_FIELDS * sizeof *m);
+  if (m)
+    k->meta = m;
+  double *dm = realloc(k->dmeta, cap * META_FIELDS * sizeof *dm);
+  if (dm)
+    k->dmeta = dm;
+  double *xm = realloc(k->xmeta, cap * META_FIELDS * sizeof *xm);
+  if (xm)
+    k->xmeta = xm;
+  if (!kp || !xp || !m || !dm || !xm)
+    return false;
+  k->cap = cap;
+  return true;
+}
+
+static bool keep_entry(const struct shared *s, struct kept *k, size_t i, const struct statx *x, int xe,
+                       const struct statx *y, int ye)
+{
+  if (!kept_room(s, k))
+    return false;
+  if (k->on) {
+    listing_fill(k->meta + k->nkeep * META_FIELDS, x, xe);
+    listing_fill(k->dmeta + k->nkeep * META_FIELDS, y, ye);
+    k->keep[k->nkeep++] = i;
+  }
+  return true;
+}
+
+static bool keep_extra(const struct shared *s, struct kept *k, int dfd, char **names, size_t j)
+{
+  if (!kept_room(s, k))
+    return false;
+  if (k->on) {
+    struct statx st;
+    int e = stat_entry(dfd, names[j], &st);
+    listing_fill(k->xmeta + k->nextra * META_FIELDS, &st, e);
+    k->extra[k->nextra++] = j;
+  }
+  return true;
+}
+
 /* One directory pair: every entry is classified as scanPair would (left out when unchanged), and the
  * subdirectories present on both sides become jobs, dirty or not (the walk does not enter existing
  * subdirectories, it relies on this scan for them). A dirty directory's paired listing goes to *rec.
@@ -208,46 +293,50 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
     return -dfd == EMFILE || -dfd == ENFILE || -dfd == ENOSYS || -dfd == EPERM ? -dfd : 0;
   }
   struct listing a = {0}, b = {0};
-  size_t *keep = NULL, *extra = NULL;
-  long *twin = NULL;
-  int e = list_fd(sfd, &a);
+  struct kept k = {0};
+  int e = list_names(sfd, &a);
   if (!e)
-    e = list_fd(dfd, &b);
+    e = list_names(dfd, &b);
   if (e) {
     e = e == EMFILE || e == ENFILE || e == ENOMEM ? e : 0;
     goto out;
   }
-  keep = malloc((a.n ? a.n : 1) * sizeof *keep);
-  twin = malloc((a.n ? a.n : 1) * sizeof *twin);
-  extra = malloc((b.n ? b.n : 1) * sizeof *extra);
   *subs = malloc((a.n ? a.n : 1) * sizeof **subs);
-  if (!keep || !twin || !extra || !*subs) {
+  if (!*subs) {
     e = ENOMEM;
     goto out;
   }
+  /* The listing for the walk is kept only while it stays within one chunk (max_listed entries): a
+   * wider dirty directory is listed again by the walk, with its cursor, a chunk at a time. */
+  k.on = true;
   bool d = false;
-  double c[6] = {0}, coll[3] = {0};
-  size_t nkeep = 0, nextra = 0, j = 0;
+  double c[6] = {0};
+  size_t j = 0;
   for (size_t i = 0; i < a.n; i++) {
     int cmp = 1;
     while (j < b.n && (cmp = strcmp(b.names[j], a.names[i])) < 0) {
-      extra[nextra++] = j++;
       d = true; /* extraneous on the destination */
+      if (!keep_extra(s, &k, dfd, b.names, j)) {
+        e = ENOMEM;
+        goto out;
+      }
+      j++;
     }
     long tw = -1;
     if (j < b.n && cmp == 0)
       tw = (long)j++;
-    const struct statx *x = &a.st[i];
-    const struct statx *y = tw >= 0 ? &b.st[tw] : NULL;
-    bool ok = !a.err[i] && y && !b.err[tw];
+    struct statx x, y;
+    int xe = stat_entry(sfd, a.names[i], &x);
+    int ye = tw >= 0 ? stat_entry(dfd, b.names[tw], &y) : ENOENT;
+    bool ok = !xe && !ye;
     bool collapse = false;
     if (!ok) {
       d = true;
-    } else if (S_ISDIR(x->stx_mode)) {
-      if (!S_ISDIR(y->stx_mode)) {
+    } else if (S_ISDIR(x.stx_mode)) {
+      if (!S_ISDIR(y.stx_mode)) {
         d = true;
       } else {
-        if (!same_dir_attrs(s, x, y))
+        if (!same_dir_attrs(s, &x, &y))
           d = true;
         char *sub = join_rel(rel, a.names[i]);
         if (!sub) {
@@ -257,64 +346,61 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
         (*subs)[(*nsubs)++] = sub;
       }
       c[0]++;
-    } else if (S_ISREG(x->stx_mode) || S_ISLNK(x->stx_mode)) {
-      if (unchanged(x, y, s->bits, s->window, s->res, sfd, a.names[i], dfd)) {
+    } else if (S_ISREG(x.stx_mode) || S_ISLNK(x.stx_mode)) {
+      if (unchanged(&x, &y, s->bits, s->window, s->res, sfd, a.names[i], dfd)) {
         collapse = (s->bits & SP_COLLAPSE) != 0;
-        c[S_ISREG(x->stx_mode) ? 1 : 2]++;
-        c[5] += (double)x->stx_size;
+        c[S_ISREG(x.stx_mode) ? 1 : 2]++;
+        c[5] += (double)x.stx_size;
       } else {
         d = true;
       }
     } else {
-      if (!same_node(s, x, y))
+      if (!same_node(s, &x, &y))
         d = true;
-      c[S_ISCHR(x->stx_mode) || S_ISBLK(x->stx_mode) ? 3 : 4]++;
+      c[S_ISCHR(x.stx_mode) || S_ISBLK(x.stx_mode) ? 3 : 4]++;
     }
     if (collapse) {
-      coll[S_ISREG(x->stx_mode) ? 0 : 1]++;
-      coll[2] += (double)x->stx_size;
+      k.coll[S_ISREG(x.stx_mode) ? 0 : 1]++;
+      k.coll[2] += (double)x.stx_size;
       continue;
     }
-    keep[nkeep] = i;
-    twin[nkeep++] = tw;
+    if (!keep_entry(s, &k, i, &x, xe, &y, ye)) {
+      e = ENOMEM;
+      goto out;
+    }
   }
-  while (j < b.n) {
-    extra[nextra++] = j++;
+  for (; j < b.n; j++) {
     d = true;
+    if (!keep_extra(s, &k, dfd, b.names, j)) {
+      e = ENOMEM;
+      goto out;
+    }
   }
   *dirty = d;
   if (!d) {
-    for (int k = 0; k < 6; k++)
-      counts[k] += c[k];
+    for (int n = 0; n < 6; n++)
+      counts[n] += c[n];
     goto out;
   }
+  if (!k.on)
+    goto out; /* too wide: rec->listed stays false, the walk lists it */
   /* The walk will process this directory from this listing. */
-  rec->names = pack_names(a.names, keep, nkeep, &rec->nlen);
-  rec->xnames = pack_names(b.names, extra, nextra, &rec->xlen);
-  rec->meta = malloc((nkeep ? nkeep : 1) * META_FIELDS * sizeof(double));
-  rec->dmeta = malloc((nkeep ? nkeep : 1) * META_FIELDS * sizeof(double));
-  rec->xmeta = malloc((nextra ? nextra : 1) * META_FIELDS * sizeof(double));
-  if (!rec->names || !rec->xnames || !rec->meta || !rec->dmeta || !rec->xmeta) {
+  rec->names = pack_names(a.names, k.keep, k.nkeep, &rec->nlen);
+  rec->xnames = pack_names(b.names, k.extra, k.nextra, &rec->xlen);
+  if (!rec->names || !rec->xnames) {
     e = ENOMEM;
     goto out;
   }
-  for (size_t k = 0; k < nkeep; k++) {
-    listing_fill(rec->meta + k * META_FIELDS, &a.st[keep[k]], a.err[keep[k]]);
-    if (twin[k] >= 0)
-      listing_fill(rec->dmeta + k * META_FIELDS, &b.st[twin[k]], b.err[twin[k]]);
-    else
-      listing_fill(rec->dmeta + k * META_FIELDS, NULL, ENOENT);
-  }
-  for (size_t k = 0; k < nextra; k++)
-    listing_fill(rec->xmeta + k * META_FIELDS, &b.st[extra[k]], b.err[extra[k]]);
-  rec->nkeep = nkeep;
-  rec->nextra = nextra;
-  memcpy(rec->coll, coll, sizeof coll);
+  rec->meta = k.meta;
+  rec->dmeta = k.dmeta;
+  rec->xmeta = k.xmeta;
+  k.meta = k.dmeta = k.xmeta = NULL;
+  rec->nkeep = k.nkeep;
+  rec->nextra = k.nextra;
+  memcpy(rec->coll, k.coll, sizeof k.coll);
   rec->listed = true;
 out:
-  free(keep);
-  free(twin);
-  free(extra);
+  kept_free(&k);
   close(sfd);
   close(dfd);
   listing_free(&a);
@@ -405,9 +491,9 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen) ||
       !ctxapi_buffer(env, argv[2], &rel, &rellen) || memchr(rel, 0, rellen))
     return throw_type(env, "src and destRel must be Buffers without NUL bytes");
-  const double *q = query_arg(env, argv[3], 4);
-  if (!q)
-    return throw_type(env, "q must be a Float64Array of 4");
+  const double *q = query_arg(env, argv[3], 5);
+  if (!q || !(q[4] >= 1))
+    return throw_type(env, "q must be a Float64Array of 5 (maxListed >= 1)");
   /* The tree's root is opened once, beneath its anchor (by default it is its own: an operand). */
   uint32_t anchor = srclen;
   if (argc >= 5 && !ctxapi_anchor(env, argv[4], &anchor))
@@ -424,6 +510,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     .bits = (unsigned)q[0],
     .window = q[1],
     .res = q[2],
+    .max_listed = q[4] < (double)SIZE_MAX ? (size_t)q[4] : SIZE_MAX,
     .flags = c->flags,
   };
   char *srcz = malloc(srclen + 1), *root = malloc(rellen + 1);

@@ -139,9 +139,9 @@ napi_value walk_readlink(napi_env env, napi_callback_info info)
 static napi_value scan_fd(napi_env env, int fd)
 {
   struct listing l = {0};
-  int e = list_fd(fd, &l);
-  close(fd);
+  int e = list_names(fd, &l);
   if (e) {
+    close(fd);
     listing_free(&l);
     return err_object(env, e, "scandir");
   }
@@ -158,13 +158,16 @@ static napi_value scan_fd(napi_env env, int fd)
       size_t len = strlen(l.names[i]) + 1;
       memcpy(o, l.names[i], len);
       o += len;
-      listing_fill(m + i * META_FIELDS, &l.st[i], l.err[i]);
+      struct statx sx;
+      int se = stat_entry(fd, l.names[i], &sx);
+      listing_fill(m + i * META_FIELDS, &sx, se);
     }
     if (napi_create_object(env, &result) == napi_ok &&
         (napi_set_named_property(env, result, "names", buf) != napi_ok ||
          napi_set_named_property(env, result, "meta", meta) != napi_ok))
       result = NULL;
   }
+  close(fd);
   listing_free(&l);
   if (!result)
     return throw_error(env, "scanDir: could not build the result");

@@ -11,8 +11,8 @@ import { resolve as resolvePath } from 'node:path';
 import type { Config } from './cli/config.js';
 import { preserveFlags } from './cli/config.js';
 import { BatchWriter, readBatch } from './engine/batch.js';
-import { isFailure, lstatPath, openContext, readlinkPath, scanDir, statPath, type EngineSelection, type NativeFailure } from './engine/index.js';
-import { PairBits, pairListings, type PairEntry, type PairListing } from './engine/pair.js';
+import { isFailure, lstatPath, openContext, openSourcePair, readlinkPath, scanDir, statPath, type EngineSelection, type NativeFailure } from './engine/index.js';
+import { PAIR_CHUNK, PairBits, PairStream, type PairEntry, type PairListing } from './engine/pair.js';
 import {
   COUNTER_SLOTS,
   Counter,
@@ -35,6 +35,7 @@ import { applyChmod } from './plan/chmod.js';
 import { BackupPlan } from './plan/backup.js';
 import { unsafeSymlink } from './plan/safelinks.js';
 import { DeleteGate } from './plan/delete-gate.js';
+import { DeleteList } from './plan/deletelist.js';
 import type { FilterList, FilterScope } from './plan/filter.js';
 import type { Plan, Root } from './plan/sources.js';
 import { Overlay, roleOf, type Role } from './plan/overlay.js';
@@ -132,6 +133,20 @@ interface Member {
   target?: Buffer;
 }
 
+/** A source entry that is in the transfer, with its destination twin. */
+interface Kept {
+  name: Buffer;
+  src: Buffer;
+  rel: Buffer;
+  st: Stat;
+  dest: Stat | undefined;
+  /** Several sources: a directory another root also has, merged into (plan/overlay.ts). */
+  merged?: boolean;
+}
+
+const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
+const isDirKept = (k: Kept): boolean => (k.st.mode & S_IFMT) === S_IFDIR;
+
 const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
 
 interface Pending {
@@ -186,14 +201,12 @@ function treeQuery(c: Config, pair: Float64Array): Float64Array | undefined {
   if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
   if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
   const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
-  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)));
+  // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor.
+  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), PAIR_CHUNK);
 }
 
-/** rsync's deletion order: the reverse of its file-list order (non-directories first, then directories). */
-function deleteOrder(entries: Map<string, Stat>): string[] {
-  const isDir = (n: string): number => Number(((entries.get(n)!.mode & S_IFMT) === S_IFDIR));
-  return [...entries.keys()].sort((a, b) => isDir(a) - isDir(b) || (a < b ? -1 : a > b ? 1 : 0)).reverse();
-}
+/** Deletions are run in batches of this many ops, so deleting a wide directory holds no huge batch. */
+const DELETE_BATCH = 4096;
 
 const isFdShortage = (errno: number): boolean => errno === ERRNO.EMFILE || errno === ERRNO.ENFILE;
 
@@ -769,18 +782,18 @@ class Run {
     return isFailure(st) ? undefined : st;
   }
 
-  /** A destination directory's entries by name (latin1 keys); empty when it cannot be listed. */
-  private scanDest(rel: Buffer): Map<string, Stat> {
-    const map = new Map<string, Stat>();
-    if (!this.ctx) return map;
+  /** A destination directory's entries, for deleting it whole; empty when it cannot be listed. */
+  private scanDest(rel: Buffer): DeleteList {
+    const list = new DeleteList();
+    if (!this.ctx) return list;
     const r = this.ctx.scanDest(rel);
-    if (isFailure(r)) return map;
+    if (isFailure(r)) return list;
     const l = r as DirListing;
     for (let i = 0; i < l.names.length; i++) {
       const st = l.stats[i];
-      if (st) map.set(l.names[i]!.toString('latin1'), st);
+      if (st) list.add(l.names[i]!, st);
     }
-    return map;
+    return list;
   }
 
   /**
@@ -797,13 +810,14 @@ class Run {
   }
 
   /** The source directory against its destination twin (the twin only when it existed). */
-  private listPair(dir: Frame): PairListing | NativeFailure {
+  private listPair(dir: Frame): PairStream | NativeFailure {
     const destRel = dir.destExists ? dir.rel : null;
     const anchor = this.anchors.of(dir.src);
-    if (this.ctx) return this.ctx.scanPair(dir.src, destRel, this.pairQuery, anchor);
-    // -n onto a destination that does not exist yet: nothing to pair with.
-    const l = scanDir(this.input.engine.name, dir.src, anchor);
-    return isFailure(l) ? l : pairListings(l, undefined);
+    // -n onto a destination that does not exist yet (no context): nothing to pair with.
+    const cursor = this.ctx
+      ? this.ctx.openPair(dir.src, destRel, this.pairQuery, anchor)
+      : openSourcePair(this.input.engine.name, dir.src, this.pairQuery, anchor);
+    return isFailure(cursor) ? cursor : new PairStream(cursor);
   }
 
   private async lowerConcurrency(): Promise<void> {
@@ -912,7 +926,7 @@ class Run {
       return [];
     }
     // scanTree may have listed it already; a listing is used once.
-    let pair = dir.pair ?? this.listPair(dir);
+    let pair = dir.pair ? new PairStream(dir.pair) : this.listPair(dir);
     dir.pair = undefined;
     for (let tries = 0; isFailure(pair) && isFdShortage(pair.errno) && tries < 4; tries++) {
       await this.lowerConcurrency();
@@ -929,50 +943,47 @@ class Run {
       }
       return [];
     }
+    try {
+      return await this.walkPair(dir, mode, pair);
+    } finally {
+      pair.close();
+    }
+  }
+
+  /**
+   * One directory's entries, read from its paired listing a chunk at a time, so a wide directory is
+   * never held whole. rsync's order: deletions first, then non-directories, then directories, each by
+   * name bytes. A listing of one chunk is gone over once; a wider one twice when something must be
+   * known about all of it first (what to delete, or the subdirectories of a delete walk).
+   */
+  private async walkPair(dir: Frame, mode: 'transfer' | 'delete', pair: PairStream): Promise<Frame[]> {
     const derr = pair.destErrno;
     if (dir.destExists && derr !== 0 && derr !== ERRNO.ENOENT && derr !== ERRNO.ENOTDIR && mode === 'transfer') {
       this.ioError(joinPath(this.plan.destRoot, dir.rel), derr, 'scandir', 'opendir failed');
     }
-    if (mode === 'transfer') {
-      // Entries the native quick check found unchanged are only counted.
-      this.totals.listed.reg += pair.collapsed.reg;
-      this.totals.listed.link += pair.collapsed.link;
-      this.totals.totalSize += pair.collapsed.size;
-    }
-
-    // rsync's order: non-directories first, then directories, each sorted by name bytes.
-    const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
-    const ordered = [...pair.entries.filter((e) => !isDirEntry(e)), ...pair.entries.filter(isDirEntry)];
-
-    // Which source names are in the transfer (filters applied); destination names that are not are
-    // extraneous (deleted with --delete unless protected).
-    const kept: { name: Buffer; src: Buffer; rel: Buffer; st: Stat; dest: Stat | undefined; merged?: boolean }[] = [];
-    const extraneous = new Map<string, Stat>();
-    for (const x of pair.extras) extraneous.set(x.name.toString('latin1'), x.st);
-    // Several sources: what the other roots put in this directory is theirs, and never extraneous.
-    const others = this.overlay?.othersIn(this.rootIndex, dir.rel);
-    for (const name of others?.keys() ?? []) extraneous.delete(name);
-    for (const e of ordered) {
-      const src = joinPath(dir.src, e.name);
-      const rel = joinPath(dir.rel, e.name);
-      if (!e.st) {
-        // A source entry that vanished must not get its destination twin deleted.
-        if (mode === 'transfer') this.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
-        else this.deleteGate.noteError();
-        continue;
-      }
-      const st = this.withChmod(e.st);
-      const occ = others?.get(e.name.toString('latin1'));
-      const role = occ ? roleOf({ root: this.rootIndex, dir: isDirEntry(e) }, occ) : 'owner';
-      if (role === 'skip') continue;
-      if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
-        if (e.dest && !occ) extraneous.set(e.name.toString('latin1'), e.dest);
-        continue;
-      }
-      kept.push({ name: e.name, src, rel, st, dest: e.dest, ...(role === 'merged' ? { merged: true } : {}) });
-    }
-
     const deleting = this.c.deleteMode !== 'none' && !this.probing && (mode === 'delete' || this.c.deleteMode === 'during');
+    // Destination names that are not in the transfer (filters applied) are extraneous (deleted with
+    // --delete unless protected).
+    const extraneous = new DeleteList();
+    let firstKept: Kept[] | undefined;
+    let keptDirs: Kept[] = [];
+    // A source entry that vanished is reported by the transfer walk; a delete walk only notes it (no
+    // deletion after an I/O error).
+    const onVanish = mode === 'transfer' ? 'fail' : 'note';
+    if (pair.whole) {
+      firstKept = this.classify(dir, pair.whole, extraneous, onVanish);
+      if (mode === 'transfer') this.countCollapsed(pair.whole);
+      else keptDirs = firstKept.filter(isDirKept);
+    } else if ((deleting && dir.destExists) || mode === 'delete') {
+      // Without sender filters or other sources, only destination-only names can be extraneous: source
+      // entries are passed over without a stat.
+      const extrasOnly = mode === 'transfer' && !dir.sender && !this.overlay;
+      for (const chunk of pair.chunks(extrasOnly)) {
+        const kept = this.classify(dir, chunk, extraneous, mode === 'delete' ? 'note' : 'none');
+        if (mode === 'delete') keptDirs.push(...kept.filter(isDirKept));
+      }
+    }
+
     let deletedHere = 0;
     if (deleting && dir.destExists && !dir.merged) deletedHere = this.deleteExtraneous(dir, extraneous);
     // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
@@ -981,8 +992,8 @@ class Run {
     if (deletedHere > 0 && !dir.record && !this.c.dryRun) this.dirs.push({ src: dir.src, rel: dir.rel, stat: dir.stat, needMeta: true });
     if (mode === 'delete') {
       const next: Frame[] = [];
-      for (const k of kept) {
-        if ((k.st.mode & S_IFMT) !== S_IFDIR || !this.c.recursive) continue;
+      for (const k of keptDirs) {
+        if (!this.c.recursive) continue;
         const destIsDir = k.dest !== undefined && (k.dest.mode & S_IFMT) === S_IFDIR;
         if (!destIsDir && !this.probing) continue;
         next.push({
@@ -1000,11 +1011,23 @@ class Run {
       dir.pending = undefined;
     }
 
+    // Non-directories are planned chunk by chunk; directories wait for all of them.
+    const dirs: Kept[] = [];
+    if (firstKept) {
+      await this.planFiles(dir, firstKept, dirs);
+    } else {
+      for (const chunk of pair.chunks()) {
+        this.countCollapsed(chunk);
+        await this.planFiles(dir, this.classify(dir, chunk, undefined, 'fail'), dirs);
+        if (this.aborted) break;
+      }
+    }
+
     const subdirs: Frame[] = [];
-    for (const k of kept) {
+    for (const k of dirs) {
       if (this.aborted) break;
       const destSt = k.dest;
-      if ((k.st.mode & S_IFMT) === S_IFDIR && (this.c.recursive || dir.oneLevel)) {
+      if (this.c.recursive || dir.oneLevel) {
         if (this.c.oneFileSystem > 0 && k.st.dev !== this.rootDev) {
           // -x: the mount point is made but not entered; -xx: not even made.
           if (this.c.oneFileSystem > 1) continue;
@@ -1030,6 +1053,62 @@ class Run {
     }
     await this.maybeFlush();
     return subdirs;
+  }
+
+  /**
+   * The entries of one chunk that are in the transfer, non-directories first (rsync's order within
+   * the chunk; the caller keeps directories for after every chunk). A vanished entry is reported when
+   * `report`; an entry the sender excludes is extraneous on the destination, like the chunk's
+   * destination-only names (collected in `extraneous` when given).
+   */
+  private classify(dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, onVanish: 'fail' | 'note' | 'none'): Kept[] {
+    // Several sources: what the other roots put in this directory is theirs, and never extraneous.
+    const others = this.overlay?.othersIn(this.rootIndex, dir.rel);
+    if (extraneous) for (const x of chunk.extras) if (!others?.has(x.name.toString('latin1'))) extraneous.add(x.name, x.st);
+    const ordered = [...chunk.entries.filter((e) => !isDirEntry(e)), ...chunk.entries.filter(isDirEntry)];
+    const kept: Kept[] = [];
+    for (const e of ordered) {
+      const src = joinPath(dir.src, e.name);
+      const rel = joinPath(dir.rel, e.name);
+      if (!e.st) {
+        // A source entry that vanished must not get its destination twin deleted.
+        if (onVanish === 'fail') this.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
+        else if (onVanish === 'note') this.deleteGate.noteError();
+        continue;
+      }
+      const st = this.withChmod(e.st);
+      const occ = others?.get(e.name.toString('latin1'));
+      const role = occ ? roleOf({ root: this.rootIndex, dir: isDirEntry(e) }, occ) : 'owner';
+      if (role === 'skip') continue;
+      if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
+        if (e.dest && !occ && extraneous) extraneous.add(e.name, e.dest);
+        continue;
+      }
+      kept.push({ name: e.name, src, rel, st, dest: e.dest, ...(role === 'merged' ? { merged: true } : {}) });
+    }
+    return kept;
+  }
+
+
+  /** Entries the native quick check found unchanged are only counted. */
+  private countCollapsed(chunk: PairListing): void {
+    this.totals.listed.reg += chunk.collapsed.reg;
+    this.totals.listed.link += chunk.collapsed.link;
+    this.totals.totalSize += chunk.collapsed.size;
+  }
+
+  /** Plan the non-directories of `kept` now; its directories go to `dirs` (planned after every file). */
+  private async planFiles(dir: Frame, kept: Kept[], dirs: Kept[]): Promise<void> {
+    for (const k of kept) {
+      if (this.aborted) return;
+      if (isDirKept(k)) {
+        dirs.push(k);
+        continue;
+      }
+      const changed = await this.entry(k.src, k.rel, k.st, k.dest, false, dir.record);
+      if (changed && dir.record) dir.record.needMeta = true;
+    }
+    await this.maybeFlush();
   }
 
   /**
@@ -1429,15 +1508,16 @@ class Run {
    * Delete what the destination has and the source does not (rsync's delete_in_dir). Returns how many
    * entries were deleted.
    */
-  private deleteExtraneous(dir: Frame, extraneous: Map<string, Stat>): number {
+  private deleteExtraneous(dir: Frame, extraneous: DeleteList): number {
     if (!this.deleteGate.allows(this.totals.ioErrors)) return 0;
     const before = this.deletedCount();
     const w = new BatchWriter(4096);
-    for (const n of deleteOrder(extraneous)) {
-      const st = extraneous.get(n)!;
-      const rel = joinPath(dir.rel, Buffer.from(n, 'latin1'));
+    for (const i of extraneous.order()) {
+      const st = extraneous.stat(i);
+      const rel = joinPath(dir.rel, extraneous.name(i));
       if (this.isProtected(dir.receiver, rel, st) || this.fromOtherRoot(rel)) continue;
       this.deleteItem(rel, st, w, dir.receiver, true, false);
+      if (w.count >= DELETE_BATCH) this.runNow(w);
     }
     this.runNow(w);
     return this.deletedCount() - before;
@@ -1526,9 +1606,9 @@ class Run {
     const inside = this.scanDest(rel);
     let empty = true;
     let backupsInside = false;
-    for (const n of deleteOrder(inside)) {
-      const childRel = joinPath(rel, Buffer.from(n, 'latin1'));
-      const cst = inside.get(n)!;
+    for (const i of inside.order()) {
+      const childRel = joinPath(rel, inside.name(i));
+      const cst = inside.stat(i);
       const kind = fileType(cst.mode);
       if (this.isProtected(receiver, childRel, cst)) {
         empty = false;
@@ -1547,6 +1627,7 @@ class Run {
       }
       if (!this.deleteOne(childRel, cst, kind, w, print, childBackups)) empty = false;
       else if (this.c.backup && kind !== 'dir' && !this.backups.isBackupName(childRel) && !this.backups.dir && !this.unsafeToBackUp(childRel, cst)) backupsInside = true;
+      if (w.count >= DELETE_BATCH) this.runNow(w);
     }
     if (!empty && print) this.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
     return { empty, backupsInside };

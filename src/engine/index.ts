@@ -13,11 +13,14 @@ import {
   nativeLstat,
   nativeReadlink,
   nativeStat,
+  nativeOpenPair,
   nativeScanDir,
   type NativeFailure,
 } from './native.js';
 import { createNodeContext } from './node.js';
 import { nodeLstat, nodeReadlink, nodeScanDir, nodeStat } from './node-walk.js';
+import { nodeOpenSourcePair } from './node-pair.js';
+import type { PairCursor } from './pair.js';
 import type { DirListing, EngineChoice, EngineContext, EngineName, EngineOptions, Stat } from './types.js';
 
 export interface EngineSelection {
@@ -117,6 +120,13 @@ export function scanDir(engine: EngineName, path: Buffer, anchor = 0): DirListin
   const addon = loadAddon();
   if (engine !== 'node' && addon.ok) return nativeScanDir(addon.addon, path, anchor);
   return nodeScanDir(path, false, anchor);
+}
+
+/** A source directory's paired listing with no destination twin (no context needed: a dry run onto a missing destination). */
+export function openSourcePair(engine: EngineName, path: Buffer, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
+  const addon = loadAddon();
+  if (engine !== 'node' && addon.ok) return nativeOpenPair(addon.addon, null, path, null, q, anchor);
+  return nodeOpenSourcePair(path, anchor);
 }
 
 export function lstatPath(engine: EngineName, path: Buffer): Stat | NativeFailure {

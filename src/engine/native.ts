@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { DirListing, EngineOptions, EngineContext, OpFailure, Stat } from './types.js';
-import type { PairEntry, PairListing } from './pair.js';
+import type { PairCursor, PairEntry, PairListing } from './pair.js';
 
 /** A failure returned (not thrown) by the addon. */
 export interface NativeFailure {
@@ -28,7 +28,10 @@ interface Addon {
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
   removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
-  scanPair(ctx: object, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): RawPair | NativeFailure;
+  pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
+  pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
+  pairRewind(cursor: object): void;
+  pairClose(cursor: object): void;
   scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
 }
 
@@ -70,6 +73,20 @@ function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
 }
 
 export const META_FIELDS = 12;
+
+/** The addon's pair cursor (ctx null: a source-only listing, for a dry run onto a missing destination). */
+export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
+  const cursor = addon.pairOpen(ctx, src, destRel, q, anchor);
+  if (isFailure(cursor)) return cursor;
+  return {
+    next: (max, extrasOnly) => {
+      const r = addon.pairNext(cursor, max, extrasOnly);
+      return { listing: decodePair(r) as PairListing, done: r.done };
+    },
+    rewind: () => addon.pairRewind(cursor),
+    close: () => addon.pairClose(cursor),
+  };
+}
 
 export type AddonState = { ok: true; addon: Addon; path: string } | { ok: false; reason: string; fix: string };
 
@@ -183,7 +200,7 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
     unlinkSource: (src, st, anchor = 0) => addon.removeSource(ctx, src, st.ino, st.dev, anchor),
-    scanPair: (src, destRel, q, anchor = 0) => decodePair(addon.scanPair(ctx, src, destRel, q, anchor)),
+    openPair: (src, destRel, q, anchor = 0) => nativeOpenPair(addon, ctx, src, destRel, q, anchor),
     scanTree: (src, destRel, q, anchor = src.length) => {
       const r = addon.scanTree(ctx, src, destRel, q, anchor);
       if (isFailure(r)) return r;

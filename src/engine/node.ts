@@ -23,8 +23,9 @@ import { constants as osConstants } from 'node:os';
 import { readBatch, type Op } from './batch.js';
 import { fsImpl, nodeScanDir } from './node-walk.js';
 import { NodeBackup } from './node-backup.js';
-import { O_PATH, openDirBeneath, openSourceParent, procPath, splitSource, sysError } from './node-beneath.js';
-import { pairListings, type PairListing } from './pair.js';
+import { O_PATH, openDirBeneath, openSourceDir, openSourceParent, procPath, splitSource, sysError } from './node-beneath.js';
+import { nodeOpenPair } from './node-pair.js';
+import type { PairCursor } from './pair.js';
 import {
   Counter,
   OpFlag,
@@ -338,14 +339,28 @@ class NodeContext implements EngineContext {
     return nodeScanDir(procPath(fd), true);
   }
 
-  /** The node engine pairs two plain listings and leaves nothing out (see pair.ts). */
-  scanPair(src: Buffer, destRel: Buffer | null, _q?: Float64Array, anchor = 0): PairListing | ErrnoSyscall {
-    const s = nodeScanDir(src, false, anchor);
-    if ('errno' in s) return s;
-    if (destRel === null) return pairListings(s, undefined);
-    const d = this.scanDest(destRel);
-    if ('errno' in d) return pairListings(s, undefined, d.errno === E.ENOENT || d.errno === E.ENOTDIR ? 0 : d.errno);
-    return pairListings(s, d);
+  /**
+   * The node engine pairs two plain listings and leaves nothing out (see node-pair.ts). The source is
+   * opened beneath its anchor, the twin through the held destination directories; the cursor holds both
+   * descriptors until it is closed.
+   */
+  openPair(src: Buffer, destRel: Buffer | null, _q?: Float64Array, anchor = 0): PairCursor | ErrnoSyscall {
+    let sfd: number;
+    try {
+      sfd = openSourceDir(src, anchor);
+    } catch (e) {
+      return { errno: toErrno(e).errno, syscall: 'scandir' };
+    }
+    if (destRel === null) return nodeOpenPair(procPath(sfd), undefined, 0, [sfd]);
+    let dfd: number;
+    try {
+      // A private descriptor: the context's cache may close its own while the cursor is read.
+      dfd = fsImpl.openSync(procPath(this.dirFd(destRel)), C.O_RDONLY | C.O_DIRECTORY);
+    } catch (e) {
+      const r = toErrno(e);
+      return nodeOpenPair(procPath(sfd), undefined, r.errno === E.ENOENT || r.errno === E.ENOTDIR ? 0 : r.errno, [sfd]);
+    }
+    return nodeOpenPair(procPath(sfd), procPath(dfd), 0, [sfd, dfd]);
   }
 
   readlinkDest(rel: Buffer): Buffer | ErrnoSyscall {

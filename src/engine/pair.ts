@@ -1,8 +1,9 @@
-// A source directory listed against its destination twin (scanPair). The native engines build it in C,
+// A source directory listed against its destination twin, read through a cursor a bounded chunk at a
+// time, so a directory of a million entries is never held whole. The native engines match the two in C,
 // leaving out regular files and symlinks the quick check finds unchanged (only counted); the node engine
-// builds it here from two listings and leaves nothing out. Entries are sorted by name bytes.
+// matches them in node-pair.ts and leaves nothing out. Entries come in name-byte order.
 
-import type { DirListing, Stat } from './types.js';
+import type { Stat } from './types.js';
 
 export interface PairEntry {
   name: Buffer;
@@ -23,6 +24,86 @@ export interface PairListing {
   destErrno: number;
 }
 
+/** One step of a cursor: the next entries in name order, and whether the listing is finished. */
+export interface PairStep {
+  listing: PairListing;
+  done: boolean;
+}
+
+/** A paired listing being read; every engine's `openPair` returns one. */
+export interface PairCursor {
+  /**
+   * At most `max` more entries and destination-only names, together. `extrasOnly`: source entries are
+   * passed over without a stat and only the destination-only names come back.
+   */
+  next(max: number, extrasOnly: boolean): PairStep;
+  /** Back to the first entry (a second pass over a wide directory). */
+  rewind(): void;
+  close(): void;
+}
+
+/**
+ * Entries per chunk of a paired listing. ARSYNC_TEST_PAIR_CHUNK sets it for tests (a few entries make
+ * every chunk boundary show on small trees).
+ */
+export const PAIR_CHUNK = Math.max(1, Math.floor(Number(process.env['ARSYNC_TEST_PAIR_CHUNK'])) || 4096);
+
+/**
+ * Chunks of a paired listing for the walk. A listing that fits in one chunk is read once and kept, so
+ * the walk can go over it twice for free; a wider one is read again from the start for each pass.
+ */
+export class PairStream {
+  /** The whole listing, when it fits in one chunk. */
+  readonly whole: PairListing | undefined;
+  readonly destErrno: number;
+  /** The first chunk of a wider listing, kept for a planning pass that comes first. */
+  private head: PairListing | undefined;
+  private readonly cursor: PairCursor | undefined;
+
+  constructor(from: PairCursor | PairListing) {
+    if (!('next' in from)) {
+      this.whole = from;
+      this.destErrno = from.destErrno;
+      return;
+    }
+    const first = from.next(PAIR_CHUNK, false);
+    this.destErrno = first.listing.destErrno;
+    if (first.done) {
+      from.close();
+      this.whole = first.listing;
+    } else {
+      this.cursor = from;
+      this.head = first.listing;
+    }
+  }
+
+  /** Every chunk, from the first. `extrasOnly`: only destination-only names (see PairCursor.next). */
+  *chunks(extrasOnly = false): Generator<PairListing> {
+    if (this.whole) {
+      yield this.whole;
+      return;
+    }
+    const c = this.cursor!;
+    if (this.head && !extrasOnly) {
+      const h = this.head;
+      this.head = undefined;
+      yield h;
+    } else {
+      this.head = undefined;
+      c.rewind();
+    }
+    for (;;) {
+      const step = c.next(PAIR_CHUNK, extrasOnly);
+      yield step.listing;
+      if (step.done) return;
+    }
+  }
+
+  close(): void {
+    this.cursor?.close();
+  }
+}
+
 /** Bits of the scanPair query (shared with native/scanpair.c). */
 export const PairBits = {
   Collapse: 1,
@@ -33,32 +114,3 @@ export const PairBits = {
   HardLinks: 32,
   Links: 64,
 } as const;
-
-/** Merge two listings (the node engine's scanPair; nothing is collapsed). */
-export function pairListings(src: DirListing, dest: DirListing | undefined, destErrno = 0): PairListing {
-  const s = src.names.map((_, i) => i).sort((a, b) => Buffer.compare(src.names[a]!, src.names[b]!));
-  const d = dest ? dest.names.map((_, i) => i).sort((a, b) => Buffer.compare(dest.names[a]!, dest.names[b]!)) : [];
-  const entries: PairEntry[] = [];
-  const extras: PairListing['extras'] = [];
-  let j = 0;
-  for (const i of s) {
-    const name = src.names[i]!;
-    let cmp = 1;
-    while (j < d.length && (cmp = Buffer.compare(dest!.names[d[j]!]!, name)) < 0) {
-      const st = dest!.stats[d[j]!];
-      if (st) extras.push({ name: dest!.names[d[j]!]!, st });
-      j++;
-    }
-    let twin: Stat | undefined;
-    if (j < d.length && cmp === 0) {
-      twin = dest!.stats[d[j]!] ?? undefined;
-      j++;
-    }
-    entries.push({ name, st: src.stats[i] ?? null, err: src.errors[i] ?? 0, dest: twin });
-  }
-  for (; j < d.length; j++) {
-    const st = dest!.stats[d[j]!];
-    if (st) extras.push({ name: dest!.names[d[j]!]!, st });
-  }
-  return { entries, extras, collapsed: { reg: 0, link: 0, size: 0 }, destErrno };
-}

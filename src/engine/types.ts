@@ -1,4 +1,4 @@
-import type { PairListing } from './pair.js';
+import type { PairCursor, PairListing } from './pair.js';
 
 // The contract every engine implements. The planner produces batches of operations (see batch.ts for
 // their binary layout, which the C addon reads directly); an engine executes a batch relative to one
@@ -166,17 +166,19 @@ export interface EngineContext {
   /** List a destination directory (relative to the root, resolved beneath it without symlinks). */
   scanDest(rel: Buffer): DirListing | { errno: number; syscall: string };
   /**
-   * List a source directory against its destination twin (`destRel` null: no twin to look at). `q` is
-   * [PairBits, modifyWindow, timeResolutionNs] (see pair.ts); native engines leave out unchanged entries.
-   * `anchor`: how many leading bytes of `src` are the operator's path (followed as given); below them no
-   * symlink is followed (default 0: only `src`'s last component is checked), as for ops (batch.ts).
+   * List a source directory against its destination twin (`destRel` null: no twin to look at), to be
+   * read a chunk at a time. `q` is [PairBits, modifyWindow, timeResolutionNs] (see pair.ts); native
+   * engines leave out unchanged entries. `anchor`: how many leading bytes of `src` are the operator's
+   * path (followed as given); below them no symlink is followed (default 0: only `src`'s last component
+   * is checked), as for ops (batch.ts).
    */
-  scanPair(src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): PairListing | { errno: number; syscall: string };
+  openPair(src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): PairCursor | { errno: number; syscall: string };
   /**
    * The quick check over a whole tree on several threads (native engines only): the directories
    * (relative to `destRel`) that hold anything to do, and counts for the clean ones. `q` is
-   * [PairBits, modifyWindow, timeResolutionNs, threads]. `anchor` as for scanPair (default: `src` is
-   * itself the anchor, an operand).
+   * [PairBits, modifyWindow, timeResolutionNs, threads, maxListed]: a dirty directory's listing comes
+   * back only when it has at most maxListed entries (the walk reads wider ones through openPair).
+   * `anchor` as for openPair (default: `src` is itself the anchor, an operand).
    */
   scanTree?(src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): TreeScan | { errno: number; syscall: string };
   /** Read a destination symlink's target (beneath the root). */

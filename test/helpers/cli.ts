@@ -30,6 +30,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Set kernel.io_uring_disabled to this value for the duration of the run (exclusive lock). */
   ioUringDisabled?: 0 | 1 | 2;
+  /** Run under GNU time, which writes the CLI's peak RSS in KiB (wait4's ru_maxrss) to this file. */
+  peakRssFile?: string;
 }
 
 export interface CliResult {
@@ -42,6 +44,7 @@ export interface CliResult {
 
 function wrap(args: string[], o: RunOptions): { cmd: string; argv: string[] } {
   let inner = [process.execPath, BIN, ...args];
+  if (o.peakRssFile !== undefined) inner = ['/usr/bin/time', '-f', '%M', '-o', o.peakRssFile, ...inner];
   if (o.ulimitN !== undefined) inner = ['sh', '-c', `ulimit -n ${o.ulimitN} && exec "$@"`, 'sh', ...inner];
   if (o.user) inner = ['setpriv', `--reuid=${o.user.uid}`, `--regid=${o.user.gid}`, '--clear-groups', '--', ...inner];
   if (o.ioUringDisabled !== undefined) {

@@ -59,6 +59,8 @@ export interface DiffSpec {
   beforeRun?: (roots: { A: string; B: string }) => void;
   /** Extra checks on the A (rsync) and B (arsync) roots after the standard ones. */
   after?: (r: DiffResult) => void;
+  /** Extra environment for arsync (test-only knobs such as ARSYNC_TEST_PAIR_CHUNK). */
+  env?: Record<string, string>;
 }
 
 export interface DiffResult {
@@ -182,7 +184,7 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   const beforeA = watched.map((d) => statSnapshot(path.join(A, d)));
 
   const rsync = runRsync(rsyncArgs, A);
-  const arsync = await runCli(arsyncArgs, { cwd: B });
+  const arsync = await runCli(arsyncArgs, { cwd: B, ...(spec.env ? { env: spec.env } : {}) });
   const res: DiffResult = { O, A, B, rsync, arsync };
 
   const ctx =

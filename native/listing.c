@@ -1,0 +1,184 @@
+/* Sorted directory listings (names only; entries are stat'ed one by one when they are looked at), the
+ * 12-double stat layout, and the quick check on a matched pair: shared by scanDir/scanDest, the
+ * scanPair cursor and scanTree. */
+#include "listing.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define DENTS_BUF (64 * 1024)
+
+struct dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+void listing_free(struct listing *l)
+{
+  free(l->pool);
+  free(l->names);
+  memset(l, 0, sizeof *l);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+  /* strcmp compares as unsigned char: the same byte order as Buffer.compare. */
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int list_names(int fd, struct listing *l)
+{
+  char *buf = malloc(DENTS_BUF);
+  if (!buf)
+    return ENOMEM;
+  int e = 0;
+  for (;;) {
+    long n = syscall(SYS_getdents64, fd, buf, DENTS_BUF);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      e = errno;
+      break;
+    }
+    if (n == 0)
+      break;
+    for (long off = 0; off < n;) {
+      struct dirent64 *d = (struct dirent64 *)(buf + off);
+      off += d->d_reclen;
+      const char *nm = d->d_name;
+      if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0)))
+        continue;
+      size_t len = strlen(nm) + 1;
+      if (l->used + len > l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8192;
+        while (cap < l->used + len)
+          cap *= 2;
+        char *p = realloc(l->pool, cap);
+        if (!p) {
+          e = ENOMEM;
+          goto out;
+        }
+        l->pool = p;
+        l->cap = cap;
+      }
+      memcpy(l->pool + l->used, nm, len);
+      l->used += len;
+      l->n++;
+    }
+  }
+out:
+  free(buf);
+  if (e)
+    return e;
+  /* Offsets become pointers only now: the pool may have moved while growing. */
+  l->names = malloc((l->n ? l->n : 1) * sizeof *l->names);
+  if (!l->names)
+    return ENOMEM;
+  char *p = l->pool;
+  for (size_t i = 0; i < l->n; i++) {
+    l->names[i] = p;
+    p += strlen(p) + 1;
+  }
+  qsort(l->names, l->n, sizeof *l->names, cmp_name);
+  return 0;
+}
+
+int stat_entry(int dirfd, const char *name, struct statx *sx)
+{
+  if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, sx) < 0)
+    return errno;
+  return 0;
+}
+
+void listing_fill(double *m, const struct statx *sx, int err)
+{
+  memset(m, 0, META_FIELDS * sizeof *m);
+  if (err) {
+    m[11] = err;
+    return;
+  }
+  m[0] = sx->stx_mode;
+  m[1] = sx->stx_uid;
+  m[2] = sx->stx_gid;
+  m[3] = (double)sx->stx_size;
+  m[4] = (double)sx->stx_mtime.tv_sec;
+  m[5] = sx->stx_mtime.tv_nsec;
+  m[6] = (double)sx->stx_ino;
+  m[7] = (double)makedev(sx->stx_dev_major, sx->stx_dev_minor);
+  m[8] = sx->stx_nlink;
+  m[9] = (double)makedev(sx->stx_rdev_major, sx->stx_rdev_minor);
+  m[10] = (double)sx->stx_blocks;
+}
+
+static bool same_time(const struct statx *a, const struct statx *b, double window, double resolution_ns)
+{
+  double ds = (double)a->stx_mtime.tv_sec - (double)b->stx_mtime.tv_sec;
+  if (window > 0)
+    return fabs(ds) <= window;
+  if (fabs(ds) > 1)
+    return false;
+  double dn = ds * 1e9 + ((double)a->stx_mtime.tv_nsec - (double)b->stx_mtime.tv_nsec);
+  return fabs(dn) < (resolution_ns > 1 ? resolution_ns : 1);
+}
+
+static bool same_link(int sfd, const char *sname, int dfd, const char *dname, size_t size)
+{
+  char a[PATH_MAX], b[PATH_MAX];
+  if (size >= sizeof a)
+    return false;
+  ssize_t la = readlinkat(sfd, sname, a, sizeof a);
+  ssize_t lb = readlinkat(dfd, dname, b, sizeof b);
+  return la >= 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
+}
+
+/* The quick check for one matched pair, as src/plan/quickcheck.ts would decide "none". */
+bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res,
+                      int sfd, const char *name, int dfd)
+{
+  if ((s->stx_mode & S_IFMT) != (d->stx_mode & S_IFMT))
+    return false;
+  if ((bits & SP_OWNER) && s->stx_uid != d->stx_uid)
+    return false;
+  if ((bits & SP_GROUP) && s->stx_gid != d->stx_gid)
+    return false;
+  /* -H: every member of a hard-link group goes to the planner (symlinks too, as rsync groups them). */
+  if ((bits & SP_HARDLINKS) && !S_ISDIR(s->stx_mode) && s->stx_nlink > 1)
+    return false;
+  if (S_ISREG(s->stx_mode)) {
+    if (s->stx_size != d->stx_size || !same_time(s, d, window, res))
+      return false;
+    return !(bits & SP_PERMS) || (s->stx_mode & 07777) == (d->stx_mode & 07777);
+  }
+  if (S_ISLNK(s->stx_mode) && (bits & SP_LINKS)) {
+    if ((bits & SP_TIMES) && !same_time(s, d, window, res))
+      return false;
+    return same_link(sfd, name, dfd, name, s->stx_size);
+  }
+  return false;
+}
+
+const double *query_arg(napi_env env, napi_value v, size_t n)
+{
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t len = 0;
+  void *data = NULL;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL) != napi_ok || tt != napi_float64_array ||
+      len < n)
+    return NULL;
+  return data;
+}

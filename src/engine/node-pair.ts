@@ -1,0 +1,93 @@
+// The node engine's pair cursor: a source directory and its destination twin, both listed by name
+// (latin1 strings: exact bytes, byte order when sorted), merged, and lstat'ed a chunk at a time, so a
+// wide directory costs its names, not a Stat and a Buffer per entry. Nothing is collapsed: the node
+// engine's decisions are all made in TypeScript.
+
+import { fsImpl, dirPrefix, nodeListNames, nodeLstatIn, toFailure, type WalkFailure } from './node-walk.js';
+import { openSourceDir, procPath } from './node-beneath.js';
+import type { PairCursor, PairEntry, PairListing } from './pair.js';
+
+/**
+ * At most this many entries a step: each lstat here leaves a BigIntStats behind, and a chunk that lives
+ * through several young-generation collections is promoted with all it references, so small chunks
+ * keep the heap from growing with the directory (1,000,000 entries: 419 MB peak with 4096).
+ */
+const NODE_CHUNK = 256;
+
+/**
+ * `src` and `dest`: paths the caller holds (/proc/self/fd/N of directories it opened safely: read with
+ * readdir, which follows), `dest` undefined when there is no twin; `destErrno`: why there is none, to
+ * report. `held`: the descriptors behind those paths, closed with the cursor.
+ */
+export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 0, held: number[] = []): PairCursor | WalkFailure {
+  const closeHeld = (): void => {
+    for (const fd of held.splice(0)) fsImpl.closeSync(fd);
+  };
+  const s = nodeListNames(src, true);
+  if (!Array.isArray(s)) {
+    closeHeld();
+    return s;
+  }
+  if (!Array.isArray(s)) return s;
+  let d: string[] = [];
+  let derr = destErrno;
+  if (dest) {
+    const listed = nodeListNames(dest, true);
+    if (Array.isArray(listed)) d = listed;
+    else derr = listed.errno;
+  }
+  // Default sort compares UTF-16 code units: for latin1 strings, the bytes.
+  s.sort();
+  d.sort();
+  const sdir = dirPrefix(src);
+  const ddir = dest ? dirPrefix(dest) : Buffer.alloc(0);
+  let i = 0;
+  let j = 0;
+  return {
+    next(max: number, extrasOnly: boolean) {
+      const entries: PairEntry[] = [];
+      const extras: PairListing['extras'] = [];
+      const extra = (): void => {
+        const name = Buffer.from(d[j++]!, 'latin1');
+        const r = nodeLstatIn(ddir, name);
+        // A destination entry that vanished meanwhile is nothing to delete.
+        if (r.st) extras.push({ name, st: r.st });
+      };
+      let out = 0;
+      const limit = Math.min(max, NODE_CHUNK);
+      while (out < limit && (i < s.length || j < d.length)) {
+        out++;
+        if (i === s.length || (j < d.length && d[j]! < s[i]!)) {
+          extra();
+          continue;
+        }
+        const n = s[i++]!;
+        const twin = j < d.length && d[j] === n;
+        if (twin) j++;
+        if (extrasOnly) continue;
+        const name = Buffer.from(n, 'latin1');
+        const r = nodeLstatIn(sdir, name);
+        const t = twin ? nodeLstatIn(ddir, name).st ?? undefined : undefined;
+        entries.push({ name, st: r.st, err: r.err, dest: t });
+      }
+      const listing: PairListing = { entries, extras, collapsed: { reg: 0, link: 0, size: 0 }, destErrno: derr };
+      return { listing, done: i === s.length && j === d.length };
+    },
+    rewind() {
+      i = 0;
+      j = 0;
+    },
+    close: closeHeld,
+  };
+}
+
+/** A source directory's cursor with no twin, opened beneath the first `anchor` bytes (node-beneath.ts). */
+export function nodeOpenSourcePair(src: Buffer, anchor: number): PairCursor | WalkFailure {
+  let fd: number;
+  try {
+    fd = openSourceDir(src, anchor);
+  } catch (e) {
+    return { errno: toFailure(e, 'scandir').errno, syscall: 'scandir' };
+  }
+  return nodeOpenPair(procPath(fd), undefined, 0, [fd]);
+}
