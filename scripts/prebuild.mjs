@@ -6,6 +6,7 @@
 //
 //   node scripts/prebuild.mjs              all targets (linux-x64, linux-arm64)
 //   node scripts/prebuild.mjs linux-x64    just the named ones
+//   --out=DIR                              write DIR/<target>/arsync.node instead (tests use it)
 //
 // One compiler call per target, not node-gyp: the addon is a handful of C files, N-API needs no Node
 // library to link against, and node-gyp cannot pick a cross compiler per target. Sources, defines and
@@ -58,14 +59,14 @@ function nodeHeaders() {
   return dir;
 }
 
-function build(name, gyp, headers) {
+function build(name, gyp, headers, outRoot) {
   const t = TARGETS[name];
   if (!t) fail(`unknown target ${name} (known: ${Object.keys(TARGETS).join(', ')})`);
   const cc = [t.cc, t.fallbackCc].find(haveCc);
   if (!cc) fail(`${name}: no compiler (${t.cc}); on Debian: apt-get install gcc-${name === 'linux-arm64' ? 'aarch64' : 'x86-64'}-linux-gnu`);
   const lib = run(cc, ['-print-file-name=liburing.a']).out;
   if (!lib.startsWith('/') || !existsSync(lib)) fail(`${name}: ${cc} finds no liburing.a (install liburing-dev for that architecture)`);
-  const outDir = join(root, 'prebuilds', name);
+  const outDir = join(outRoot, name);
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, 'arsync.node');
   rmSync(out, { force: true });
@@ -92,10 +93,13 @@ function build(name, gyp, headers) {
   // A dynamic liburing dependency would defeat the point of shipping a prebuilt.
   const dyn = run('readelf', ['-d', out]);
   if (dyn.ok && /liburing/.test(dyn.out)) fail(`${name}: ${out} still needs liburing.so`);
-  console.log(`prebuild: ${name} -> ${out.slice(root.length + 1)} (${cc})`);
+  console.log(`prebuild: ${name} -> ${out} (${cc})`);
 }
 
 const gyp = readGyp();
 const headers = nodeHeaders();
-const wanted = process.argv.slice(2);
-for (const name of wanted.length > 0 ? wanted : Object.keys(TARGETS)) build(name, gyp, headers);
+const args = process.argv.slice(2);
+const outArg = args.find((a) => a.startsWith('--out='));
+const outRoot = outArg ? resolve(outArg.slice('--out='.length)) : join(root, 'prebuilds');
+const wanted = args.filter((a) => !a.startsWith('--'));
+for (const name of wanted.length > 0 ? wanted : Object.keys(TARGETS)) build(name, gyp, headers, outRoot);
