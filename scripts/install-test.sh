@@ -29,7 +29,11 @@ trap 'rm -rf "$work"' EXIT
 # 1. The tarball (npm pack builds the prebuilts: needs the cross toolchain, see scripts/prebuild.mjs).
 tarball="${1:-}"
 if [ -z "$tarball" ]; then
-  (cd "$root" && npm pack --silent --pack-destination "$work" >/dev/null) || fail "npm pack failed"
+  # Packed from a copy, so the prebuilds/ that packing makes never shows up in the checkout meanwhile.
+  rsync -a --exclude=/node_modules --exclude=/build --exclude=/dist --exclude=/prebuilds --exclude=/.git \
+    --exclude='*.tgz' "$root/" "$work/pkgsrc/"
+  ln -s "$(readlink -f "$root/node_modules")" "$work/pkgsrc/node_modules"
+  (cd "$work/pkgsrc" && npm pack --silent --pack-destination "$work" >"$work/pack.log" 2>&1) || { cat "$work/pack.log" >&2; fail "npm pack failed"; }
   tarball="$(ls "$work"/arsync-*.tgz)"
 fi
 [ -f "$tarball" ] || fail "no tarball $tarball"
