@@ -1,14 +1,28 @@
 /* Registers the addon's functions; everything else lives in one file per concept. */
 #include <node_api.h>
 
+#include "abi.h"
 #include "ctxapi.h"
 #include "scanpair.h"
 #include "tree.h"
 #include "walk.h"
 
+/* abi(): { abi, napi }, so the loader can check an addon before using it (docs/native-contract.md). */
+static napi_value addon_abi(napi_env env, napi_callback_info info)
+{
+  (void)info;
+  napi_value obj, abi, napi;
+  if (napi_create_object(env, &obj) != napi_ok || napi_create_int32(env, ARSYNC_ADDON_ABI, &abi) != napi_ok ||
+      napi_create_int32(env, NAPI_VERSION, &napi) != napi_ok || napi_set_named_property(env, obj, "abi", abi) != napi_ok ||
+      napi_set_named_property(env, obj, "napi", napi) != napi_ok)
+    return NULL;
+  return obj;
+}
+
 static napi_value init(napi_env env, napi_value exports)
 {
   const napi_property_descriptor fns[] = {
+    {"abi", NULL, addon_abi, NULL, NULL, NULL, napi_enumerable, NULL},
     {"uringProbe", NULL, ctx_uring_probe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanDir", NULL, walk_scan_dir, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lstat", NULL, walk_lstat, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -3,6 +3,8 @@
 // as the package's install script, so it must never fail the install: without the addon arsync
 // uses its pure-Node `node` engine. `--strict` (npm run build) turns a failed build into exit 1.
 // Headers come from the running Node's own installation when present, so nothing is downloaded.
+// An installed package carries prebuilt addons (prebuilds/, scripts/prebuild.mjs): when the one for this
+// platform loads, there is nothing to build, and a machine without a compiler installs silently.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,6 +22,27 @@ function giveUp(reason) {
     `python3 liburing-dev), then run 'npm rebuild arsync' (or 'npm run build' in a checkout).`;
   console.warn(`\nwarning: ${msg}\n`);
   process.exit(strict ? 1 : 0);
+}
+
+/** The loaded prebuilt's path, asked of the CLI's own loader (dist/addon-check.js), or null. */
+function loadablePrebuilt() {
+  const check = join(root, 'dist', 'addon-check.js');
+  if (strict || !existsSync(check)) return null;
+  const env = { ...process.env };
+  delete env.ARSYNC_ADDON;
+  const r = spawnSync(process.execPath, [check], { cwd: root, env, encoding: 'utf8' });
+  try {
+    const s = JSON.parse(r.stdout);
+    return s.ok && s.kind === 'prebuilt addon' ? s.path : null;
+  } catch {
+    return null;
+  }
+}
+
+const prebuilt = loadablePrebuilt();
+if (prebuilt) {
+  console.log(`arsync: using the prebuilt native addon (${prebuilt}); nothing to build`);
+  process.exit(0);
 }
 
 if (process.platform !== 'linux') giveUp(`io_uring needs Linux, this is ${process.platform}`);

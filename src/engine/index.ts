@@ -15,6 +15,7 @@ import {
   nativeStat,
   nativeOpenPair,
   nativeScanDir,
+  type Addon as NativeAddon,
   type NativeFailure,
 } from './native.js';
 import { createNodeContext } from './node.js';
@@ -77,8 +78,15 @@ export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): Engine
     }
     return { error: `--engine=${choice} needs the native addon, which is not available: ${addon.reason}. To fix: ${addon.fix}` };
   }
+  const sel = selectNative(choice, addon.addon, paths);
+  // -v says which addon runs: a prebuilt from the package or a build from source.
+  return 'error' in sel ? sel : { ...sel, reason: `${sel.reason}; ${addon.kind}` };
+}
+
+/** The addon's engines: uring when the kernel allows a ring, else the plain-syscall engine. */
+function selectNative(choice: EngineChoice, addon: NativeAddon, paths: Buffer[]): EngineSelection | { error: string } {
   if (choice === 'sync') return { name: 'sync', reason: 'requested with --engine=sync' };
-  const probe = addon.addon.uringProbe();
+  const probe = addon.uringProbe();
   if (probe === 0) {
     if (choice === 'uring') return { name: 'uring', reason: 'requested with --engine=uring' };
     if (allInMemory(paths)) {

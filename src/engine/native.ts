@@ -1,11 +1,11 @@
-// Loads the C addon (build/Release/arsync.node) and gives its functions TypeScript types. The addon is
-// optional: when it did not build, or ARSYNC_ADDON=none says to act as if it had not, load() returns the
-// reason and the caller falls back to the pure-Node engine.
+// Loads the C addon (the prebuilt for this platform, else build/Release/arsync.node; see addon-path.ts) and
+// gives its functions TypeScript types. The addon is optional: when none loads with the expected ABI, or
+// ARSYNC_ADDON=none says to act as if it had not, loadAddon() returns the reason and the caller falls back
+// to the pure-Node engine.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { addonCandidates, platformTag, type AddonCandidate } from './addon-path.js';
 import type { DirListing, EngineOptions, EngineContext, OpFailure, Stat } from './types.js';
 import type { PairCursor, PairEntry, PairListing } from './pair.js';
 
@@ -15,7 +15,8 @@ export interface NativeFailure {
   syscall: string;
 }
 
-interface Addon {
+export interface Addon {
+  abi(): { abi: number; napi: number };
   uringProbe(): number;
   scanDir(path: Buffer, anchor?: number): { names: Buffer; meta: Float64Array } | NativeFailure;
   lstat(path: Buffer): Float64Array | NativeFailure;
@@ -88,7 +89,7 @@ export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, de
   };
 }
 
-export type AddonState = { ok: true; addon: Addon; path: string } | { ok: false; reason: string; fix: string };
+export type AddonState = { ok: true; addon: Addon; path: string; kind: AddonCandidate['kind'] } | { ok: false; reason: string; fix: string };
 
 /** What to do about a missing addon, for the warning and --version. */
 const BUILD_FIX =
@@ -97,35 +98,48 @@ const BUILD_FIX =
 
 let state: AddonState | undefined;
 
-/**
- * The addon's default location: <package>/build/Release/arsync.node, seen from the bundle (dist/) or
- * from the sources (src/engine/, when tests import them).
- */
-function defaultPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', 'build', 'Release', 'arsync.node'), join(here, '..', '..', 'build', 'Release', 'arsync.node')];
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+/** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
+export const ADDON_ABI = 1;
+
+/** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
+function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(c.path) as Addon;
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0] ?? String(err);
+    return { reason: `${c.kind} ${c.path} did not load (${msg})` };
+  }
+  const abi = typeof addon.abi === 'function' ? addon.abi().abi : 0;
+  if (abi !== ADDON_ABI) return { reason: `${c.kind} ${c.path} has ABI ${abi}, this arsync needs ${ADDON_ABI} (rebuild it)` };
+  return { addon };
 }
 
+/**
+ * The first usable addon: the prebuilt for this platform, else the from-source build (addon-path.ts).
+ * When none is usable the reason names what each candidate said, because a silent fall back to the
+ * slow engine is the defect users cannot see.
+ */
 export function loadAddon(): AddonState {
   if (state) return state;
-  const override = process.env['ARSYNC_ADDON'];
-  if (override === 'none') {
+  if (process.env['ARSYNC_ADDON'] === 'none') {
     state = { ok: false, reason: 'native addon switched off with ARSYNC_ADDON=none', fix: 'unset ARSYNC_ADDON' };
     return state;
   }
-  const path = override && override.length > 0 ? override : defaultPath();
-  if (!existsSync(path)) {
-    state = { ok: false, reason: `native addon not built (${path} is missing)`, fix: BUILD_FIX };
-    return state;
+  const reasons: string[] = [];
+  for (const c of addonCandidates()) {
+    if (c.kind === 'addon built from source' && !existsSync(c.path)) {
+      reasons.push(reasons.length === 0 ? `native addon not loaded (no prebuilt for ${platformTag()} and no build in ${c.path})` : `no build from source in ${c.path}`);
+      continue;
+    }
+    const r = tryLoad(c);
+    if ('addon' in r) {
+      state = { ok: true, addon: r.addon, path: c.path, kind: c.kind };
+      return state;
+    }
+    reasons.push(r.reason);
   }
-  try {
-    const addon = createRequire(import.meta.url)(path) as Addon;
-    state = { ok: true, addon, path };
-  } catch (err) {
-    const msg = (err as Error).message.split('\n')[0] ?? String(err);
-    state = { ok: false, reason: `native addon not loaded (${msg})`, fix: BUILD_FIX };
-  }
+  state = { ok: false, reason: reasons.join('; '), fix: BUILD_FIX };
   return state;
 }
 
