@@ -156,7 +156,7 @@ NAPI_MODULE(stale, init)
     const pkg = makePackage({ prebuilt });
     const r = arsync(pkg, ['-av', `${src}/`, `${base}/dst-env-none/`], { ARSYNC_ADDON: 'none' });
     expect(r.code, r.show).toBe(0);
-    expect(engineLine(r.stdout), r.show).toMatch(/^engine: node \(ARSYNC_ADDON=none; /);
+    expect(engineLine(r.stdout), r.show).toMatch(/^engine: node \(native addon switched off with ARSYNC_ADDON=none; /);
   });
 
   it('the install script skips the build from source when the prebuilt loads', () => {
