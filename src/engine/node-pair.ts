@@ -1,9 +1,10 @@
 // The node engine's pair cursor: a source directory and its destination twin, both listed by name
-// (latin1 strings: exact bytes, byte order when sorted), merged, and lstat'ed a chunk at a time, so a
+// (packed bytes, sorted by bytes: node-names.ts), merged, and lstat'ed a chunk at a time, so a
 // wide directory costs its names, not a Stat and a Buffer per entry. Nothing is collapsed: the node
 // engine's decisions are all made in TypeScript.
 
-import { fsImpl, dirPrefix, nodeListNames, nodeLstatIn, toFailure, type WalkFailure } from './node-walk.js';
+import { fsImpl, dirPrefix, nodeLstatIn, toFailure, type WalkFailure } from './node-walk.js';
+import { NameList } from './node-names.js';
 import { openSourceDir, procPath } from './node-beneath.js';
 import type { PairCursor, PairEntry, PairListing } from './pair.js';
 
@@ -23,22 +24,23 @@ export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 
   const closeHeld = (): void => {
     for (const fd of held.splice(0)) fsImpl.closeSync(fd);
   };
-  const s = nodeListNames(src, true);
-  if (!Array.isArray(s)) {
+  // Names packed (node-names.ts): a wide directory costs its bytes, not a JS string per name.
+  let s: NameList;
+  try {
+    s = NameList.read(src);
+  } catch (e) {
     closeHeld();
-    return s;
+    return toFailure(e, 'scandir');
   }
-  if (!Array.isArray(s)) return s;
-  let d: string[] = [];
+  let d = NameList.empty();
   let derr = destErrno;
   if (dest) {
-    const listed = nodeListNames(dest, true);
-    if (Array.isArray(listed)) d = listed;
-    else derr = listed.errno;
+    try {
+      d = NameList.read(dest);
+    } catch (e) {
+      derr = toFailure(e, 'scandir').errno;
+    }
   }
-  // Default sort compares UTF-16 code units: for latin1 strings, the bytes.
-  s.sort();
-  d.sort();
   const sdir = dirPrefix(src);
   const ddir = dest ? dirPrefix(dest) : Buffer.alloc(0);
   let i = 0;
@@ -48,7 +50,7 @@ export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 
       const entries: PairEntry[] = [];
       const extras: PairListing['extras'] = [];
       const extra = (): void => {
-        const name = Buffer.from(d[j++]!, 'latin1');
+        const name = Buffer.from(d.view(j++));
         const r = nodeLstatIn(ddir, name);
         // A destination entry that vanished meanwhile is nothing to delete.
         if (r.st) extras.push({ name, st: r.st });
@@ -57,15 +59,16 @@ export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 
       const limit = Math.min(max, NODE_CHUNK);
       while (out < limit && (i < s.length || j < d.length)) {
         out++;
-        if (i === s.length || (j < d.length && d[j]! < s[i]!)) {
+        const cmp = i === s.length ? 1 : j < d.length ? s.compare(i, d, j) : -1;
+        if (cmp > 0) {
           extra();
           continue;
         }
-        const n = s[i++]!;
-        const twin = j < d.length && d[j] === n;
+        const twin = cmp === 0;
+        const name = extrasOnly ? undefined : Buffer.from(s.view(i));
+        i++;
         if (twin) j++;
-        if (extrasOnly) continue;
-        const name = Buffer.from(n, 'latin1');
+        if (!name) continue;
         const r = nodeLstatIn(sdir, name);
         const t = twin ? nodeLstatIn(ddir, name).st ?? undefined : undefined;
         entries.push({ name, st: r.st, err: r.err, dest: t });
