@@ -2,6 +2,7 @@
  * so that a foreign External is a TypeError, not a crash), the finalizer, and run()'s entry. A
  * context is used only on the thread that created it: Externals cannot cross threads. */
 #include "ctxapi.h"
+#include "walk.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -402,20 +403,12 @@ napi_value ctx_readlink_dest(napi_env env, napi_callback_info info)
   if (!ctxapi_buffer(env, argv[1], &op.dst, &op.dst_len))
     return throw_type(env, "rel must be a Buffer");
   struct job j = {.c = c, .op = &op};
-  char name[NAME_MAX + 1], target[PATH_MAX];
+  char name[NAME_MAX + 1];
   struct parent *p;
   if (ops_resolve_parent(&j, op.dst, op.dst_len, &p, name) != OP_OK)
     return err_object(env, j.err.no, j.err.sys);
-  ssize_t n = readlinkat(p->fd, name, target, sizeof target);
-  int e = errno;
+  napi_value buf = walk_readlink_at(env, p->fd, name);
   ops_parent_put(c, p);
-  if (n < 0)
-    return err_object(env, e, "readlink");
-  if ((size_t)n >= sizeof target)
-    return err_object(env, ENAMETOOLONG, "readlink");
-  napi_value buf;
-  void *data;
-  NAPI_TRY(env, napi_create_buffer_copy(env, (size_t)n, n ? target : "", &data, &buf));
   return buf;
 }
 

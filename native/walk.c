@@ -121,12 +121,17 @@ napi_value walk_readlink(napi_env env, napi_callback_info info)
     return NULL;
   if (e)
     return err_object(env, e, "readlink");
-  char target[PATH_MAX];
-  ssize_t n = readlinkat(at.dirfd, at.rest, target, sizeof target);
-  e = errno;
+  napi_value buf = walk_readlink_at(env, at.dirfd, at.rest);
   lp_release(&at);
+  return buf;
+}
+
+napi_value walk_readlink_at(napi_env env, int dirfd, const char *name)
+{
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(dirfd, name, target, sizeof target);
   if (n < 0)
-    return err_object(env, e, "readlink");
+    return err_object(env, errno, "readlink");
   if ((size_t)n >= sizeof target)
     return err_object(env, ENAMETOOLONG, "readlink");
   napi_value buf;

@@ -9,6 +9,8 @@ napi_value walk_scan_dir(napi_env env, napi_callback_info info);
 napi_value walk_lstat(napi_env env, napi_callback_info info);
 napi_value walk_stat(napi_env env, napi_callback_info info);
 napi_value walk_readlink(napi_env env, napi_callback_info info);
+/* A symlink's target as a Buffer (readlinkat of name in dirfd), or a failure object. */
+napi_value walk_readlink_at(napi_env env, int dirfd, const char *name);
 napi_value walk_scan_dest(napi_env env, napi_callback_info info);
 
 #endif
