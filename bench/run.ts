@@ -12,6 +12,8 @@
 //   npm run bench -- --only million      1,000,000 empty files (opt-in: slow)
 //   npm run bench -- --json out.json      save results (always also saved under bench/results/)
 //   npm run bench -- --compare A.json B.json
+//   npm run bench -- --before /path/to/old-checkout   also measure that build (rows arsync@before), for a
+//                                         before/after comparison in one run, each against the same peers
 //   npm run bench -- --report A.json      print the tables of a saved run again
 //   npm run bench -- --clean              remove the benchmark trees from tmpfs and the disk destinations
 
@@ -58,6 +60,8 @@ const HELP = `usage: npm run bench -- [options]
   --no-fio              do not measure the disk's read bandwidth with fio (large, disk, cold cache)
   --quick               small preset: small, large, tiny; 3 runs (tiny 10), no warm-up
   --json FILE           save results here (also saved to bench/results/<date>.json)
+  --before DIR          also measure the build in another checkout DIR (its dist/ and build/Release), as
+                        rows arsync@before, alternating with everything else: a before/after in one run
   --compare A.json B.json   compare two saved runs and exit
   --report FILE         print the tables of a saved run and exit
   --clean               remove benchmark trees on tmpfs and destinations on disk, then exit
@@ -78,6 +82,7 @@ const { values: opt, positionals } = parseArgs({
     'no-fio': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
+    before: { type: 'string' },
     compare: { type: 'string' },
     report: { type: 'string' },
     clean: { type: 'boolean', default: false },
@@ -121,13 +126,13 @@ function newestMtime(dir: string): number {
  * Copy the built CLI (dist/, the addon, package.json) to a private directory and measure that copy, so a
  * rebuild in the working tree during a run cannot change, break or half-replace what is being measured.
  */
-function snapshotBuild(): { bin: string; dir: string } {
-  const dir = path.join(CACHE, `build-snapshot-${process.pid}`);
+function snapshotBuild(repo = REPO, tag = 'snapshot'): { bin: string; dir: string } {
+  const dir = path.join(CACHE, `build-${tag}-${process.pid}`);
   rmrf(dir);
   fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
-  fs.cpSync(path.join(REPO, 'dist'), path.join(dir, 'dist'), { recursive: true });
-  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
-  const addon = path.join(REPO, 'build', 'Release', 'arsync.node');
+  fs.cpSync(path.join(repo, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(repo, 'package.json'), path.join(dir, 'package.json'));
+  const addon = path.join(repo, 'build', 'Release', 'arsync.node');
   if (fs.existsSync(addon)) fs.copyFileSync(addon, path.join(dir, 'build', 'Release', 'arsync.node'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   return { bin: path.join(dir, 'dist', 'bin.js'), dir };
@@ -355,13 +360,25 @@ async function main(): Promise<void> {
   }
   const snap = snapshotBuild();
   process.on('exit', () => fs.rmSync(snap.dir, { recursive: true, force: true }));
+  let before: { bin: string; dir: string; commit: string } | undefined;
+  if (opt.before !== undefined) {
+    const repo = path.resolve(opt.before);
+    if (!fs.existsSync(path.join(repo, 'dist', 'bin.js'))) die(`--before ${repo}: no dist/bin.js there (build it first)`);
+    const commit = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+    before = { ...snapshotBuild(repo, 'before'), commit: commit || 'unknown' };
+    const dir = before.dir;
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
   const plan: Plan = {
     runs: intOpt('runs', opt.runs),
     warmup: intOpt('warmup', opt.warmup),
     quick: opt.quick,
     verify: opt.verify as Plan['verify'],
     fio: !opt['no-fio'],
-    arsyncTools: engines.map((e) => arsyncTool(e, arsyncArgs, snap.bin)),
+    arsyncTools: [
+      ...engines.map((e) => arsyncTool(e, arsyncArgs, snap.bin)),
+      ...(before ? engines.map((e) => arsyncTool(e, arsyncArgs, before.bin, 'before')) : []),
+    ],
     peers: presentPeers(),
   };
   if (opt.peers !== undefined) {
@@ -382,6 +399,7 @@ async function main(): Promise<void> {
       `arsync: commit ${m.arsync.commit}${m.arsync.dirty ? ' (src/ or native/ has uncommitted changes)' : ''}, ` +
       `dist built ${m.arsync.distBuilt}, addon ${m.arsync.addon}; measured from a copy in ${snap.dir}\n` +
       `auto engine: ${file.autoEngine}\n` +
+      (before ? `arsync@before: commit ${before.commit}, measured from a copy in ${before.dir}\n` : '') +
       `load average at start: ${m.loadavgAtStart}\n` +
       `peak RSS: GNU time %M (ru_maxrss of the process; for tar | tar the larger of the two tars)`,
   );

@@ -25,8 +25,10 @@ const FS_CP_SCRIPT =
   '{ recursive: true, preserveTimestamps: true, verbatimSymlinks: true })' +
   '.catch((e) => { console.error(e); process.exitCode = 1; });';
 
-export function arsyncTool(engine: string, extraArgs: string[], bin = ARSYNC_BIN): Tool {
-  const id = engine === 'auto' ? 'arsync' : `arsync[${engine}]`;
+/** One arsync row; `tag` names a second build measured in the same run (`arsync@before`). */
+export function arsyncTool(engine: string, extraArgs: string[], bin = ARSYNC_BIN, tag?: string): Tool {
+  const name = tag ? `arsync@${tag}` : 'arsync';
+  const id = engine === 'auto' ? name : `${name}[${engine}]`;
   const engineArgs = engine === 'auto' ? [] : [`--engine=${engine}`];
   return {
     id,
