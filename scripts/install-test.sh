@@ -104,6 +104,11 @@ chroot "$mnt" /bin/sh -ec '
   echo "install-seconds $(echo "$start $end" | awk "{printf \"%.1f\", \$2 - \$1}")"
   if grep -Ei "warn|gyp|error" /tmp/npm-install.log >&2; then echo "npm install printed warnings" >&2; exit 1; fi
   test ! -e /usr/local/lib/node_modules/arsync/build || { echo "the install built the addon from source" >&2; exit 1; }
+  # npm links the man field of the package into the prefix; the completions ship in the package.
+  test -e "$(npm prefix -g)/share/man/man1/arsync.1" || { echo "npm install -g did not install the man page" >&2; exit 1; }
+  for c in arsync.bash _arsync arsync.fish; do
+    test -s "$(npm root -g)/arsync/completions/$c" || { echo "the package lacks completions/$c" >&2; exit 1; }
+  done
   arsync -aHAXv /tmp/src/ /tmp/dst/ >/tmp/arsync.log 2>&1 || { cat /tmp/arsync.log >&2; exit 1; }
   head -1 /tmp/arsync.log
   npm_config_cache=/tmp/npx-cache npx --yes --package=/tmp/arsync.tgz -- arsync -aHAXv /tmp/src/ /tmp/dst-npx/ >/tmp/npx.log 2>&1 || { cat /tmp/npx.log >&2; exit 1; }

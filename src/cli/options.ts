@@ -414,3 +414,28 @@ export function versionText(): string {
   const rows = engineReport().map((e) => `  ${e.name.padEnd(7)}${e.usable ? 'usable' : 'not usable'}: ${e.why}`);
   return `arsync version ${VERSION}\nengines on this machine:\n${rows.join('\n')}\n`;
 }
+
+/** One command-line option as `--help` lists it: the source of the man page and the shell completions. */
+export interface OptionSpec {
+  /** As written in the help: `-v, --verbose`, `--out-format <FORMAT>`. */
+  flags: string;
+  short?: string;
+  long?: string;
+  description: string;
+  /** The value's name (`FORMAT`) when the option takes one. */
+  value?: string;
+  /** The values it accepts, when it names them. */
+  choices?: readonly string[];
+}
+
+/** Every option of the parser, in `--help` order, so generated documents cannot drift from it. */
+export function optionSpecs(): OptionSpec[] {
+  return buildProgram([]).options.map((o) => ({
+    flags: o.flags,
+    ...(o.short ? { short: o.short } : {}),
+    ...(o.long ? { long: o.long } : {}),
+    description: o.description,
+    ...(o.required || o.optional ? { value: /[<[]([^>\]]+)[>\]]/.exec(o.flags)?.[1] ?? 'VALUE' } : {}),
+    ...(o.argChoices ? { choices: o.argChoices } : {}),
+  }));
+}
