@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VERSION, optionSpecs, type OptionSpec } from '../src/cli/options.js';
+import { optionSpecs, type OptionSpec } from '../src/cli/options.js';
+import { VERSION } from '../src/version.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -2,7 +2,9 @@
 // The arsync command: catches signals before anything else runs, then hands argv to cli/main.ts, which
 // returns rsync's exit code. main is imported lazily so that loading it (and everything it pulls in)
 // happens after the signal handlers are in place.
-import { installSignalHandlers } from './cli/signals.js';
+import { installSignalHandlers, setSignalExitHook } from './cli/signals.js';
+import { jsonRequested, summaryDocument } from './progress/json.js';
+import { VERSION } from './version.js';
 
 let finished = false;
 const exitWith = (code: number): void => {
@@ -10,6 +12,14 @@ const exitWith = (code: number): void => {
   process.exit(code);
 };
 installSignalHandlers(exitWith);
+// Under --json even a signal before main() has loaded ends with the document (main replaces this hook
+// with one that knows what the run did).
+if (jsonRequested(process.argv.slice(2))) {
+  const started = performance.now();
+  setSignalExitHook((code) => {
+    process.stdout.write(JSON.stringify(summaryDocument(VERSION, { errors: [] }, code, performance.now() - started), null, 2) + '\n');
+  });
+}
 // A reader that went away (`arsync -v ... | head`) must not take the copy down with it: the lines are
 // dropped and the run finishes.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);

@@ -1,41 +1,64 @@
 // The CLI's entry: argv in, exit code out. Everything that can be checked without I/O is checked first
-// (options, engine, operands); then one transfer runs and its outcome maps onto rsync's exit codes.
+// (options, engine, operands); then one transfer runs and its outcome maps onto rsync's exit codes. Under
+// --json all text goes to stderr and stdout gets exactly one summary document, whatever happened.
 
 import { parseArgs } from './options.js';
 import { selectEngine } from '../engine/index.js';
 import { lstatPath } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
-import { transfer, type RunTotals } from '../transfer.js';
+import { transfer } from '../transfer.js';
 import type { Config } from './config.js';
-import type { EngineSelection } from '../engine/index.js';
-import { Counter } from '../engine/types.js';
 import { createReporter } from '../progress/reporter.js';
 import { statsLines } from '../progress/stats.js';
 import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
-import { setAbortHandler } from './signals.js';
+import { setAbortHandler, setSignalExitHook } from './signals.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
 import { resolve as resolvePath } from 'node:path';
 import { FilterError, FilterList } from '../plan/filter.js';
-import { VERSION } from './options.js';
+import { VERSION } from '../version.js';
 import { setEightBitOutput } from '../util/names.js';
+import { jsonRequested, summaryDocument, type RunReport } from '../progress/json.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
 
-const usage = (io: Io, message: string): number => {
-  io.err.write(`arsync: ${message}\narsync error: syntax or usage error (code ${Exit.Usage})\n`);
-  return Exit.Usage;
-};
-
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   const started = performance.now();
+  const report: RunReport = { errors: [] };
+  if (!jsonRequested(argv.slice(2))) return run(argv, io, report, started);
+  // --json: what would go to stdout (help, listings) goes to stderr; stdout carries only the document,
+  // written once: at the end, or by the signal handler if a signal ends the process first.
+  const printDocument = (code: number): void => {
+    setSignalExitHook(undefined);
+    io.out.write(JSON.stringify(summaryDocument(VERSION, report, code, performance.now() - started), null, 2) + '\n');
+  };
+  setSignalExitHook(printDocument);
+  let code: number;
+  try {
+    code = await run(argv, { out: io.err, err: io.err }, report, started);
+  } catch (err) {
+    report.errors.push({ message: `internal error: ${err instanceof Error ? err.message : String(err)}` });
+    printDocument(Exit.FileIO);
+    throw err;
+  }
+  printDocument(code);
+  return code;
+}
+
+async function run(argv: string[], io: Io, report: RunReport, started: number): Promise<number> {
+  /** A message and rsync's exit code for it; the message is also the JSON document's error. */
+  const fail = (message: string, code: number): number => {
+    io.err.write(`arsync: ${message}\n`);
+    report.errors.push({ message });
+    return finish(io, code);
+  };
   let parsed;
   try {
     parsed = parseArgs(argv, true);
   } catch (err) {
-    if (err instanceof UsageError) return usage(io, err.message);
+    if (err instanceof UsageError) return fail(err.message, Exit.Usage);
     throw err;
   }
   if (parsed.kind === 'print') {
@@ -43,14 +66,16 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     return Exit.Ok;
   }
   const c = parsed.config;
+  report.dryRun = c.dryRun;
   setEightBitOutput(c.eightBit);
 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
-  if ('error' in engine) return usage(io, engine.error);
+  if ('error' in engine) return fail(engine.error, Exit.Usage);
   if (engine.name === 'node' && (c.xattrs || c.acls)) {
     const why = engine.missingAddon ? `${engine.missingAddon.reason}. To fix: ${engine.missingAddon.fix}` : engine.reason;
-    return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon: ${why}`);
+    return fail(`${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon: ${why}`, Exit.Usage);
   }
+  report.engine = engine;
   if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);
 
   let filters: FilterList | undefined;
@@ -65,10 +90,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
       });
     }
   } catch (err) {
-    if (err instanceof FilterError) {
-      io.err.write(`arsync: ${err.message}\n`);
-      return finish(io, err.exitCode);
-    }
+    if (err instanceof FilterError) return fail(err.message, err.exitCode);
     throw err;
   }
 
@@ -76,24 +98,18 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   try {
     resolved = await resolveOperands(c, (p) => lstatPath(engine.name, p));
   } catch (err) {
-    if (err instanceof UsageError) return usage(io, err.message);
-    if (err instanceof FileSelectError) {
-      io.err.write(`arsync: ${err.message}\n`);
-      return finish(io, Exit.FileSelect);
-    }
+    if (err instanceof UsageError) return fail(err.message, Exit.Usage);
+    if (err instanceof FileSelectError) return fail(err.message, Exit.FileSelect);
     const e = err as FsError;
-    if (typeof e.syscall === 'string') {
-      // The destination cannot be made (a missing parent without --mkpath): rsync's code 11.
-      io.err.write(`arsync: ${e.syscall} "${e.path ?? ''}" failed: ${e.message}\n`);
-      return finish(io, Exit.FileIO);
-    }
+    // The destination cannot be made (a missing parent without --mkpath): rsync's code 11.
+    if (typeof e.syscall === 'string') return fail(`${e.syscall} "${e.path ?? ''}" failed: ${e.message}`, Exit.FileIO);
     throw err;
   }
 
   const checked = checkOperatorPaths(c, resolved.plan.destRoot);
   if ('message' in checked) {
-    io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\narsync: ${checked.message}\n`);
-    return finish(io, checked.code);
+    io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\n`);
+    return fail(checked.message, checked.code);
   }
   // From here on the destination is named without symlinks, and the engines open it following none:
   // a symlink swapped in after this check cannot redirect the run.
@@ -129,11 +145,13 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).
     if (err instanceof FilterError) {
       reporter.error(err.message);
+      report.errors.push(...preErrors, { message: err.message });
       return finish(io, err.exitCode);
     }
     const e = err as FsError;
     if (typeof e.syscall === 'string') {
       reporter.error(e.message);
+      report.errors.push(...preErrors, { message: e.message, ...(e.code ? { code: e.code } : {}) });
       return finish(io, Exit.FileIO);
     }
     throw err;
@@ -148,10 +166,10 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   else if (totals.deleteSkipped > 0) code = Exit.MaxDelete;
   else if (totals.vanished > 0) code = Exit.Vanished;
   const elapsedMs = performance.now() - started;
+  report.totals = totals;
+  report.errors.push(...preErrors, ...totals.errors);
 
-  if (c.json) {
-    io.out.write(JSON.stringify(jsonSummary(c, engine, totals, code, elapsedMs, [...preErrors, ...totals.errors]), null, 2) + '\n');
-  } else if (code !== Exit.Signal && (c.stats || (c.verbose > 0 && !c.quiet))) {
+  if (!c.json && code !== Exit.Signal && (c.stats || (c.verbose > 0 && !c.quiet))) {
     io.out.write(statsLines(totals, elapsedMs, c.stats, c.dryRun, c.humanReadable).join('\n') + '\n');
   }
   if (totals.deleteSkipped > 0) {
@@ -179,37 +197,6 @@ function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer } |
     }
   }
   return { destRoot: dest.path };
-}
-
-function jsonSummary(
-  c: Config,
-  engine: EngineSelection,
-  t: RunTotals,
-  exitCode: number,
-  elapsedMs: number,
-  errors: { path: string; message: string; code?: string }[],
-): object {
-  const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
-  return {
-    version: VERSION,
-    exitCode,
-    dryRun: c.dryRun,
-    engine: { name: engine.name, reason: engine.reason },
-    elapsedMs: Math.round(elapsedMs * 1000) / 1000,
-    files: {
-      total: sum(t.listed),
-      ...t.listed,
-      created: sum(t.created),
-      deleted: sum(t.deleted),
-      transferred: c.dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files)),
-      deleteSkipped: t.deleteSkipped,
-    },
-    bytes: {
-      total: t.totalSize,
-      transferred: c.dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes)),
-    },
-    errors,
-  };
 }
 
 function finish(io: Io, code: number): number {

@@ -14,7 +14,7 @@ import type { FilterItem } from '../plan/filter.js';
 import { parseChmod, type ChmodRule } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../version.js';
 
 /** Things the CLI does instead of a transfer. */
 export type Parsed = { kind: 'run'; config: Config } | { kind: 'print'; text: string };

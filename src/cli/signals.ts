@@ -9,6 +9,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 let abortRun: (() => void) | undefined;
 let exitNow: (code: number) => void = (code) => process.exit(code);
+let lastWords: ((code: number) => void) | undefined;
 
 /** Install the handlers (once, first thing); `exit` ends the process with a code. */
 export function installSignalHandlers(exit: (code: number) => void): void {
@@ -21,6 +22,11 @@ export function setAbortHandler(fn: (() => void) | undefined): void {
   abortRun = fn;
 }
 
+/** What to write (synchronously) before the process exits on a signal: the --json document. */
+export function setSignalExitHook(fn: ((code: number) => void) | undefined): void {
+  lastWords = fn;
+}
+
 function onSignal(): void {
   const abort = abortRun;
   if (abort) {
@@ -29,5 +35,8 @@ function onSignal(): void {
     return;
   }
   process.stderr.write(`${exitMessage(Exit.Signal)}\n`);
+  const words = lastWords;
+  lastWords = undefined;
+  words?.(Exit.Signal);
   exitNow(Exit.Signal);
 }

@@ -1,0 +1,77 @@
+// The `--json` document: what one run did, as the versioned contract in schema/summary.v1.json. Every run
+// under --json ends with exactly one of these on stdout, whatever happened (a usage error included), so a
+// script can read the exit code and the errors from it instead of parsing rsync's text.
+
+import { Counter } from '../engine/types.js';
+import { exitMessage } from '../util/errors.js';
+
+/** Bump on any change a reader could notice (a field removed, renamed or retyped); adding a field is not one. */
+export const SUMMARY_FORMAT_VERSION = 1;
+
+export interface JsonError {
+  /** The entry, escaped as in rsync's messages (`\#ooo` for bytes that are not printable UTF-8). */
+  path?: string;
+  message: string;
+  /** The errno name (`EACCES`), when the error came from a system call. */
+  code?: string;
+}
+
+/** The counts a finished transfer hands over (a subset of the run's totals). */
+export interface SummaryTotals {
+  listed: Record<string, number>;
+  created: Record<string, number>;
+  deleted: Record<string, number>;
+  totalSize: number;
+  plannedBytes: number;
+  plannedFiles: number;
+  deleteSkipped: number;
+  counters: BigInt64Array;
+}
+
+/** What main() learns as it goes; every field may be missing when the run stopped before that point. */
+export interface RunReport {
+  dryRun?: boolean;
+  engine?: { name: string; reason: string };
+  totals?: SummaryTotals;
+  errors: JsonError[];
+}
+
+const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+
+export function summaryDocument(version: string, r: RunReport, exitCode: number, elapsedMs: number): object {
+  const t = r.totals;
+  const dryRun = r.dryRun ?? false;
+  return {
+    format: 'arsync-summary',
+    formatVersion: SUMMARY_FORMAT_VERSION,
+    version,
+    exitCode,
+    exitMessage: exitCode === 0 ? null : exitMessage(exitCode).replace(/ \(code \d+\)$/, ''),
+    dryRun,
+    engine: r.engine ? { name: r.engine.name, reason: r.engine.reason } : null,
+    elapsedMs: Math.round(elapsedMs * 1000) / 1000,
+    files: t
+      ? {
+          total: sum(t.listed),
+          ...t.listed,
+          created: sum(t.created),
+          deleted: sum(t.deleted),
+          transferred: dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files)),
+          deleteSkipped: t.deleteSkipped,
+        }
+      : null,
+    bytes: t
+      ? { total: t.totalSize, transferred: dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes)) }
+      : null,
+    errors: r.errors,
+  };
+}
+
+/** Whether argv asks for --json, judged before parsing so that even a usage error is reported as JSON. */
+export function jsonRequested(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--json') return true;
+  }
+  return false;
+}
