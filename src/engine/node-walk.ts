@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { openSourceDir, procPath } from './node-beneath.js';
-import { S_IFLNK, S_IFMT, type DirListing, type Stat } from './types.js';
+import { S_IFLNK, S_IFMT, type Stat } from '../model/stat.js';
+import type { DirListing } from '../model/listing.js';
+import type { SysFailure } from '../model/failure.js';
 
 /**
  * Every filesystem call of the node engine and walker goes through this object, so a test can replace
@@ -43,12 +45,7 @@ export const fsImpl = {
   spawnSync,
 };
 
-export interface WalkFailure {
-  errno: number;
-  syscall: string;
-}
-
-export function toFailure(e: unknown, syscall: string): WalkFailure {
+export function toFailure(e: unknown, syscall: string): SysFailure {
   const err = e as NodeJS.ErrnoException;
   if (typeof err?.errno !== 'number') throw e;
   return { errno: Math.abs(err.errno), syscall: err.syscall ?? syscall };
@@ -84,7 +81,7 @@ export function toStat(st: fs.BigIntStats): Stat {
  * beneath the first `anchor` bytes of `path` without following symlinks (node-beneath.ts), like the addon,
  * and listed through that descriptor.
  */
-export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListing | WalkFailure {
+export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListing | SysFailure {
   if (follow) return listPath(path);
   let fd: number;
   try {
@@ -100,7 +97,7 @@ export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListin
   }
 }
 
-function listPath(path: Buffer): DirListing | WalkFailure {
+function listPath(path: Buffer): DirListing | SysFailure {
   const listed = nodeListNames(path, true);
   if (!Array.isArray(listed)) return listed;
   const dir = dirPrefix(path);
@@ -120,7 +117,7 @@ function listPath(path: Buffer): DirListing | WalkFailure {
  * One directory's names, in readdir order, as latin1 strings (one char per byte, so they are exact and
  * their default sort order is byte order; far smaller than a Buffer each). `follow` as for nodeScanDir.
  */
-export function nodeListNames(path: Buffer, follow = false): string[] | WalkFailure {
+export function nodeListNames(path: Buffer, follow = false): string[] | SysFailure {
   // The addon opens the directory O_NOFOLLOW; readdir would follow, so refuse a symlink first.
   if (!follow) {
     try {
@@ -155,7 +152,7 @@ export function nodeLstatIn(dir: Buffer, name: Buffer): { st: Stat | null; err: 
 }
 
 /** lstat of one path, in the walk's Stat shape. */
-export function nodeStat(path: Buffer): Stat | WalkFailure {
+export function nodeStat(path: Buffer): Stat | SysFailure {
   try {
     return toStat(fsImpl.statSync(path, { bigint: true }));
   } catch (e) {
@@ -163,7 +160,7 @@ export function nodeStat(path: Buffer): Stat | WalkFailure {
   }
 }
 
-export function nodeReadlink(path: Buffer): Buffer | WalkFailure {
+export function nodeReadlink(path: Buffer): Buffer | SysFailure {
   try {
     return fsImpl.readlinkSync(path, { encoding: 'buffer' });
   } catch (e) {
@@ -171,7 +168,7 @@ export function nodeReadlink(path: Buffer): Buffer | WalkFailure {
   }
 }
 
-export function nodeLstat(path: Buffer): Stat | WalkFailure {
+export function nodeLstat(path: Buffer): Stat | SysFailure {
   try {
     return toStat(fsImpl.lstatSync(path, { bigint: true }));
   } catch (e) {

@@ -17,16 +17,10 @@
 
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
+import type { FilterItem } from '../model/config.js';
 import { Exit, showPath } from '../util/errors.js';
 import { hasWildcards, litmatchWhere, wildmatchWhere } from './glob.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
-
-/** The items the CLI collected, in command-line order. */
-export interface FilterItem {
-  kind: 'exclude' | 'include' | 'filter' | 'exclude-from' | 'include-from';
-  /** A pattern, a rule, or a file name. A Buffer keeps bytes that are not valid UTF-8. */
-  value: string | Buffer;
-}
 
 export interface FilterOptions {
   /** -C/--cvs-exclude. */
