@@ -1,49 +1,13 @@
 // The node:fs walker, for the `node` engine: the same answers as the addon's scanDir/lstat
 // (docs/native-contract.md), names as bytes, failures as { errno, syscall } instead of throws.
-// It is also the home of `fsImpl`, the one seam through which both node-engine modules touch the
-// filesystem, so tests can inject errors.
 
 import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
+import { fsImpl } from './node-fs.js';
 import { openSourceDir, procPath } from './node-beneath.js';
 import { S_IFLNK, S_IFMT, type Stat } from '../model/stat.js';
 import type { DirListing } from '../model/listing.js';
 import type { SysFailure } from '../model/failure.js';
-
-/**
- * Every filesystem call of the node engine and walker goes through this object, so a test can replace
- * one function to inject an error with a `code`, then restore it.
- */
-export const fsImpl = {
-  openSync: fs.openSync,
-  closeSync: fs.closeSync,
-  readSync: fs.readSync,
-  writeSync: fs.writeSync,
-  fstatSync: fs.fstatSync,
-  lstatSync: fs.lstatSync,
-  statSync: fs.statSync,
-  ftruncateSync: fs.ftruncateSync,
-  fchownSync: fs.fchownSync,
-  fchmodSync: fs.fchmodSync,
-  futimesSync: fs.futimesSync,
-  chownSync: fs.chownSync,
-  chmodSync: fs.chmodSync,
-  utimesSync: fs.utimesSync,
-  lchownSync: fs.lchownSync,
-  lutimesSync: fs.lutimesSync,
-  renameSync: fs.renameSync,
-  unlinkSync: fs.unlinkSync,
-  rmdirSync: fs.rmdirSync,
-  mkdirSync: fs.mkdirSync,
-  linkSync: fs.linkSync,
-  symlinkSync: fs.symlinkSync,
-  readlinkSync: fs.readlinkSync,
-  readdirSync: fs.readdirSync,
-  realpathSync: fs.realpathSync.native,
-  /** mknod(1), and a child node for sockets: Node can create neither synchronously. */
-  spawnSync,
-};
 
 export function toFailure(e: unknown, syscall: string): SysFailure {
   const err = e as NodeJS.ErrnoException;
