@@ -43,7 +43,7 @@ export const PLAN_FS = {
     // operands, --files-from, and the refusals that come before any I/O (a directory into itself)
     'src/plan/sources.ts',
     // --exclude-from/--include-from/merge files and per-directory rule files
-    'src/plan/filter.ts',
+    'src/plan/filter-files.ts',
   ],
 };
 

@@ -15,7 +15,8 @@ import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError 
 import { setAbortHandler } from './signals.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
 import { resolve as resolvePath } from 'node:path';
-import { FilterError, FilterList } from '../plan/filter.js';
+import { FilterList } from '../plan/filter.js';
+import { FilterError } from '../plan/filter-rules.js';
 import { VERSION } from './options.js';
 import { setEightBitOutput } from '../util/names.js';
 
