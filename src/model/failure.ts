@@ -5,7 +5,7 @@
 export interface SysFailure {
   /** Positive errno. */
   errno: number;
-  /** The syscall that failed, as Node names it (open, lstat, scandir, ...). */
+  /** The syscall that failed, as Node names it (open, read, copy_file_range, rename, lstat, scandir, ...). */
   syscall: string;
 }
 

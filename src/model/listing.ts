@@ -12,6 +12,7 @@ export interface DirListing {
   errors: number[];
 }
 
+/** A source entry of a paired listing, with its destination twin's lstat. */
 export interface PairEntry {
   name: Buffer;
   /** The source's lstat; null when it vanished before it could be stat'ed (then `err`). */
@@ -21,6 +22,7 @@ export interface PairEntry {
   dest: Stat | undefined;
 }
 
+/** A chunk of a paired listing (engine/pair.ts reads it through a cursor). */
 export interface PairListing {
   entries: PairEntry[];
   /** Destination names the source does not have, with their lstat. */
