@@ -19,25 +19,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from '../src/cli/options.js';
-import type { Config } from '../src/cli/config.js';
+import type { Config, EngineName } from '../src/model/config.js';
 import { decide } from '../src/plan/decide.js';
 import { toStat } from '../src/engine/node-walk.js';
 import { quickCheck, type CheckOptions } from '../src/plan/quickcheck.js';
 import { BatchWriter, readBatch } from '../src/engine/batch.js';
 import { loadAddon } from '../src/engine/native.js';
 import { openContext } from '../src/engine/index.js';
-import {
-  COUNTER_SLOTS,
-  Counter,
-  OpKind,
-  Preserve,
-  S_IFDIR,
-  S_IFLNK,
-  S_IFREG,
-  type EngineContext,
-  type EngineName,
-  type Stat,
-} from '../src/engine/types.js';
+import { COUNTER_SLOTS, Counter, OpKind, Preserve } from '../src/model/ops.js';
+import { S_IFDIR, S_IFLNK, S_IFREG, type Stat } from '../src/model/stat.js';
+import type { EngineContext } from '../src/engine/types.js';
 import { Rng } from './lib/prng.js';
 
 const TIME_MS = Number(process.env['MICRO_TIME_MS'] ?? 400);

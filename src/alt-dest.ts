@@ -6,10 +6,12 @@
 // and check it is still the inode chosen here (OpFlag.Basis).
 
 import { resolve as resolvePath } from 'node:path';
-import type { Config } from './cli/config.js';
-import { isFailure, lstatPath } from './engine/index.js';
-import { S_IFDIR, S_IFMT, type EngineName, type OpFailure, type OpKind, type Stat } from './engine/types.js';
-import type { FileType } from './plan/decide.js';
+import type { Config, EngineName } from './model/config.js';
+import { isFailure } from './model/failure.js';
+import { lstatPath } from './engine/index.js';
+import { S_IFDIR, S_IFMT, type Stat, type FileType } from './model/stat.js';
+import type { OpFailure } from './engine/types.js';
+import type { OpKind } from './model/ops.js';
 import { resolveOperatorPath, UNTRUSTED_SYMLINK } from './plan/operator-path.js';
 import { attrChanges, sameTime, type CheckOptions, type Changes } from './plan/quickcheck.js';
 import { ERRNO, showPath } from './util/errors.js';

@@ -8,35 +8,24 @@
 
 import { lstatSync, unlinkSync, mkdirSync, openSync, readSync, closeSync, constants as FS } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import type { Config } from './cli/config.js';
-import { preserveFlags } from './cli/config.js';
+import { type Config, preserveFlags } from './model/config.js';
 import { BatchWriter, readBatch } from './engine/batch.js';
-import { isFailure, lstatPath, openContext, openSourcePair, readlinkPath, scanDir, statPath, type EngineSelection, type NativeFailure } from './engine/index.js';
-import { PAIR_CHUNK, PairBits, PairStream, type PairEntry, type PairListing } from './engine/pair.js';
-import {
-  COUNTER_SLOTS,
-  Counter,
-  OpFlag,
-  OpKind,
-  Outcome,
-  Preserve,
-  S_IFDIR,
-  S_IFLNK,
-  S_IFMT,
-  type DirListing,
-  type EngineContext,
-  type EngineOptions,
-  type OpFailure,
-  type Stat,
-} from './engine/types.js';
-import { decide, fileType, type FileType } from './plan/decide.js';
+import { isFailure, type SysFailure as NativeFailure } from './model/failure.js';
+import { lstatPath, openContext, openSourcePair, readlinkPath, scanDir, statPath, type EngineSelection } from './engine/index.js';
+import { PAIR_CHUNK, PairBits, PairStream } from './engine/pair.js';
+import type { PairEntry, PairListing, DirListing } from './model/listing.js';
+import { COUNTER_SLOTS, Counter, OpFlag, OpKind, Outcome, Preserve } from './model/ops.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, type Stat, fileType, type FileType } from './model/stat.js';
+import type { EngineContext, EngineOptions, OpFailure } from './engine/types.js';
+import { decide } from './plan/decide.js';
 import { attrChanges, itemize, quickCheck, sameTime, type CheckOptions, type Changes, type Verdict } from './plan/quickcheck.js';
 import { applyChmod } from './plan/chmod.js';
 import { BackupPlan } from './plan/backup.js';
 import { unsafeSymlink } from './plan/safelinks.js';
 import { DeleteGate } from './plan/delete-gate.js';
 import { DeleteList } from './plan/deletelist.js';
-import type { FilterList, FilterScope } from './plan/filter.js';
+import type { FilterList } from './plan/filter.js';
+import type { FilterScope } from './plan/filter-scope.js';
 import type { Plan, Root } from './plan/sources.js';
 import { Overlay, roleOf, type Role } from './plan/overlay.js';
 import { Dispatcher } from './pool/dispatcher.js';

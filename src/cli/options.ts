@@ -5,13 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULTS, type Config } from './config.js';
+import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRule } from '../model/config.js';
 import { UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
-import type { EngineChoice } from '../engine/types.js';
 import { engineReport } from '../engine/index.js';
-import type { FilterItem } from '../plan/filter.js';
-import { parseChmod, type ChmodRule } from '../plan/chmod.js';
+import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 
 import { VERSION } from '../version.js';

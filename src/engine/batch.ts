@@ -15,7 +15,8 @@
 // resolved as given; the rest is resolved beneath it without following symlinks (0 = src's own directory).
 // Target bytes (OpFlag.Target, Symlink ops): the link target the planner judged; `size` is its length.
 
-import { OpFlag, OpKind, type Stat } from './types.js';
+import { OpFlag, OpKind, type OpAppender } from '../model/ops.js';
+import type { Stat } from '../model/stat.js';
 
 export const OP_HEADER = 72;
 
@@ -33,7 +34,7 @@ export interface Op {
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
-export class BatchWriter {
+export class BatchWriter implements OpAppender {
   private buf: Buffer;
   private len = 0;
   private n = 0;

@@ -6,23 +6,16 @@
 import { statfsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { errnoCode, fsError, showPath } from '../util/errors.js';
-import {
-  createNativeContext,
-  isFailure,
-  loadAddon,
-  nativeLstat,
-  nativeReadlink,
-  nativeStat,
-  nativeOpenPair,
-  nativeScanDir,
-  type Addon as NativeAddon,
-  type NativeFailure,
-} from './native.js';
+import { createNativeContext, loadAddon, nativeLstat, nativeReadlink, nativeStat, nativeOpenPair, nativeScanDir, type Addon as NativeAddon } from './native.js';
+import { isFailure, type SysFailure as NativeFailure } from '../model/failure.js';
 import { createNodeContext } from './node.js';
 import { nodeLstat, nodeReadlink, nodeScanDir, nodeStat } from './node-walk.js';
 import { nodeOpenSourcePair } from './node-pair.js';
 import type { PairCursor } from './pair.js';
-import type { DirListing, EngineChoice, EngineContext, EngineName, EngineOptions, Stat } from './types.js';
+import type { DirListing } from '../model/listing.js';
+import type { EngineChoice, EngineName } from '../model/config.js';
+import type { EngineContext, EngineOptions } from './types.js';
+import type { Stat } from '../model/stat.js';
 
 export interface EngineSelection {
   name: EngineName;
@@ -179,5 +172,3 @@ export function openContext(opts: EngineOptions): EngineContext {
   return ctx;
 }
 
-export { isFailure };
-export type { NativeFailure };

@@ -6,34 +6,32 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { addonCandidates, platformTag, type AddonCandidate } from './addon-path.js';
-import type { DirListing, EngineOptions, EngineContext, OpFailure, Stat } from './types.js';
-import type { PairCursor, PairEntry, PairListing } from './pair.js';
+import type { DirListing, PairEntry, PairListing } from '../model/listing.js';
+import { isFailure, type SysFailure } from '../model/failure.js';
+import type { EngineOptions, EngineContext, OpFailure } from './types.js';
+import type { Stat } from '../model/stat.js';
+import type { PairCursor } from './pair.js';
 
-/** A failure returned (not thrown) by the addon. */
-export interface NativeFailure {
-  errno: number;
-  syscall: string;
-}
 
 export interface Addon {
   abi(): { abi: number; napi: number };
   uringProbe(): number;
-  scanDir(path: Buffer, anchor?: number): { names: Buffer; meta: Float64Array } | NativeFailure;
-  lstat(path: Buffer): Float64Array | NativeFailure;
-  readlink(path: Buffer): Buffer | NativeFailure;
-  stat(path: Buffer): Float64Array | NativeFailure;
-  createContext(opts: EngineOptions): object | NativeFailure;
+  scanDir(path: Buffer, anchor?: number): { names: Buffer; meta: Float64Array } | SysFailure;
+  lstat(path: Buffer): Float64Array | SysFailure;
+  readlink(path: Buffer): Buffer | SysFailure;
+  stat(path: Buffer): Float64Array | SysFailure;
+  createContext(opts: EngineOptions): object | SysFailure;
   run(ctx: object, batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
   closeContext(ctx: object): void;
-  scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
-  readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
+  scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | SysFailure;
+  readlinkDest(ctx: object, rel: Buffer): Buffer | SysFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
-  removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
-  pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
+  removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): SysFailure | null;
+  pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | SysFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
   pairRewind(cursor: object): void;
   pairClose(cursor: object): void;
-  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
+  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | SysFailure;
 }
 
 interface RawPair {
@@ -57,7 +55,7 @@ function splitNames(b: Buffer): Buffer[] {
   return out;
 }
 
-function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
+function decodePair(r: RawPair | SysFailure): PairListing | SysFailure {
   if (isFailure(r)) return r;
   const names = splitNames(r.names);
   const entries: PairEntry[] = names.map((name, i) => {
@@ -76,7 +74,7 @@ function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
 export const META_FIELDS = 12;
 
 /** The addon's pair cursor (ctx null: a source-only listing, for a dry run onto a missing destination). */
-export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
+export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor = 0): PairCursor | SysFailure {
   const cursor = addon.pairOpen(ctx, src, destRel, q, anchor);
   if (isFailure(cursor)) return cursor;
   return {
@@ -143,9 +141,6 @@ export function loadAddon(): AddonState {
   return state;
 }
 
-export const isFailure = (v: unknown): v is NativeFailure =>
-  typeof v === 'object' && v !== null && 'errno' in v && 'syscall' in v && !ArrayBuffer.isView(v);
-
 /** Decode one 12-double stat record. */
 export function statFromMeta(m: Float64Array, i: number): Stat {
   const o = i * META_FIELDS;
@@ -164,11 +159,11 @@ export function statFromMeta(m: Float64Array, i: number): Stat {
   };
 }
 
-export function nativeScanDir(addon: Addon, path: Buffer, anchor = 0): DirListing | NativeFailure {
+export function nativeScanDir(addon: Addon, path: Buffer, anchor = 0): DirListing | SysFailure {
   return decodeListing(addon.scanDir(path, anchor));
 }
 
-function decodeListing(r: { names: Buffer; meta: Float64Array } | NativeFailure): DirListing | NativeFailure {
+function decodeListing(r: { names: Buffer; meta: Float64Array } | SysFailure): DirListing | SysFailure {
   if (isFailure(r)) return r;
   const names: Buffer[] = [];
   const stats: (Stat | null)[] = [];
@@ -187,23 +182,23 @@ function decodeListing(r: { names: Buffer; meta: Float64Array } | NativeFailure)
   return { names, stats, errors };
 }
 
-export function nativeLstat(addon: Addon, path: Buffer): Stat | NativeFailure {
+export function nativeLstat(addon: Addon, path: Buffer): Stat | SysFailure {
   const r = addon.lstat(path);
   if (isFailure(r)) return r;
   return statFromMeta(r, 0);
 }
 
-export function nativeStat(addon: Addon, path: Buffer): Stat | NativeFailure {
+export function nativeStat(addon: Addon, path: Buffer): Stat | SysFailure {
   const r = addon.stat(path);
   if (isFailure(r)) return r;
   return statFromMeta(r, 0);
 }
 
-export function nativeReadlink(addon: Addon, path: Buffer): Buffer | NativeFailure {
+export function nativeReadlink(addon: Addon, path: Buffer): Buffer | SysFailure {
   return addon.readlink(path);
 }
 
-export function createNativeContext(addon: Addon, opts: EngineOptions): EngineContext | NativeFailure {
+export function createNativeContext(addon: Addon, opts: EngineOptions): EngineContext | SysFailure {
   const ctx = addon.createContext(opts);
   if (isFailure(ctx)) return ctx;
   let open = true;

@@ -10,8 +10,9 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import type { Op } from './batch.js';
-import { fsImpl } from './node-walk.js';
-import { OpFlag, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './types.js';
+import { fsImpl } from './node-fs.js';
+import { OpFlag } from '../model/ops.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
 
 const C = fs.constants;
 const E = osConstants.errno;

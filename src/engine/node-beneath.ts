@@ -9,7 +9,7 @@
 
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { fsImpl } from './node-walk.js';
+import { fsImpl } from './node-fs.js';
 
 const C = fs.constants;
 const E = osConstants.errno;

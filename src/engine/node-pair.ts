@@ -3,10 +3,13 @@
 // wide directory costs its names, not a Stat and a Buffer per entry. Nothing is collapsed: the node
 // engine's decisions are all made in TypeScript.
 
-import { fsImpl, dirPrefix, nodeLstatIn, toFailure, type WalkFailure } from './node-walk.js';
+import { fsImpl } from './node-fs.js';
+import { dirPrefix, nodeLstatIn, toFailure } from './node-walk.js';
+import type { SysFailure } from '../model/failure.js';
 import { NameList } from './node-names.js';
 import { openSourceDir, procPath } from './node-beneath.js';
-import type { PairCursor, PairEntry, PairListing } from './pair.js';
+import type { PairCursor } from './pair.js';
+import type { PairEntry, PairListing } from '../model/listing.js';
 
 /**
  * At most this many entries a step: each lstat here leaves a BigIntStats behind, and a chunk that lives
@@ -20,7 +23,7 @@ const NODE_CHUNK = 256;
  * readdir, which follows), `dest` undefined when there is no twin; `destErrno`: why there is none, to
  * report. `held`: the descriptors behind those paths, closed with the cursor.
  */
-export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 0, held: number[] = []): PairCursor | WalkFailure {
+export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 0, held: number[] = []): PairCursor | SysFailure {
   const closeHeld = (): void => {
     for (const fd of held.splice(0)) fsImpl.closeSync(fd);
   };
@@ -85,7 +88,7 @@ export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 
 }
 
 /** A source directory's cursor with no twin, opened beneath the first `anchor` bytes (node-beneath.ts). */
-export function nodeOpenSourcePair(src: Buffer, anchor: number): PairCursor | WalkFailure {
+export function nodeOpenSourcePair(src: Buffer, anchor: number): PairCursor | SysFailure {
   let fd: number;
   try {
     fd = openSourceDir(src, anchor);

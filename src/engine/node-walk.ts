@@ -1,54 +1,15 @@
 // The node:fs walker, for the `node` engine: the same answers as the addon's scanDir/lstat
 // (docs/native-contract.md), names as bytes, failures as { errno, syscall } instead of throws.
-// It is also the home of `fsImpl`, the one seam through which both node-engine modules touch the
-// filesystem, so tests can inject errors.
 
 import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
+import { fsImpl } from './node-fs.js';
 import { openSourceDir, procPath } from './node-beneath.js';
-import { S_IFLNK, S_IFMT, type DirListing, type Stat } from './types.js';
+import { S_IFLNK, S_IFMT, type Stat } from '../model/stat.js';
+import type { DirListing } from '../model/listing.js';
+import type { SysFailure } from '../model/failure.js';
 
-/**
- * Every filesystem call of the node engine and walker goes through this object, so a test can replace
- * one function to inject an error with a `code`, then restore it.
- */
-export const fsImpl = {
-  openSync: fs.openSync,
-  closeSync: fs.closeSync,
-  readSync: fs.readSync,
-  writeSync: fs.writeSync,
-  fstatSync: fs.fstatSync,
-  lstatSync: fs.lstatSync,
-  statSync: fs.statSync,
-  ftruncateSync: fs.ftruncateSync,
-  fchownSync: fs.fchownSync,
-  fchmodSync: fs.fchmodSync,
-  futimesSync: fs.futimesSync,
-  chownSync: fs.chownSync,
-  chmodSync: fs.chmodSync,
-  utimesSync: fs.utimesSync,
-  lchownSync: fs.lchownSync,
-  lutimesSync: fs.lutimesSync,
-  renameSync: fs.renameSync,
-  unlinkSync: fs.unlinkSync,
-  rmdirSync: fs.rmdirSync,
-  mkdirSync: fs.mkdirSync,
-  linkSync: fs.linkSync,
-  symlinkSync: fs.symlinkSync,
-  readlinkSync: fs.readlinkSync,
-  readdirSync: fs.readdirSync,
-  realpathSync: fs.realpathSync.native,
-  /** mknod(1), and a child node for sockets: Node can create neither synchronously. */
-  spawnSync,
-};
-
-export interface WalkFailure {
-  errno: number;
-  syscall: string;
-}
-
-export function toFailure(e: unknown, syscall: string): WalkFailure {
+export function toFailure(e: unknown, syscall: string): SysFailure {
   const err = e as NodeJS.ErrnoException;
   if (typeof err?.errno !== 'number') throw e;
   return { errno: Math.abs(err.errno), syscall: err.syscall ?? syscall };
@@ -84,7 +45,7 @@ export function toStat(st: fs.BigIntStats): Stat {
  * beneath the first `anchor` bytes of `path` without following symlinks (node-beneath.ts), like the addon,
  * and listed through that descriptor.
  */
-export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListing | WalkFailure {
+export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListing | SysFailure {
   if (follow) return listPath(path);
   let fd: number;
   try {
@@ -100,7 +61,7 @@ export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListin
   }
 }
 
-function listPath(path: Buffer): DirListing | WalkFailure {
+function listPath(path: Buffer): DirListing | SysFailure {
   const listed = nodeListNames(path, true);
   if (!Array.isArray(listed)) return listed;
   const dir = dirPrefix(path);
@@ -120,7 +81,7 @@ function listPath(path: Buffer): DirListing | WalkFailure {
  * One directory's names, in readdir order, as latin1 strings (one char per byte, so they are exact and
  * their default sort order is byte order; far smaller than a Buffer each). `follow` as for nodeScanDir.
  */
-export function nodeListNames(path: Buffer, follow = false): string[] | WalkFailure {
+export function nodeListNames(path: Buffer, follow = false): string[] | SysFailure {
   // The addon opens the directory O_NOFOLLOW; readdir would follow, so refuse a symlink first.
   if (!follow) {
     try {
@@ -155,7 +116,7 @@ export function nodeLstatIn(dir: Buffer, name: Buffer): { st: Stat | null; err: 
 }
 
 /** lstat of one path, in the walk's Stat shape. */
-export function nodeStat(path: Buffer): Stat | WalkFailure {
+export function nodeStat(path: Buffer): Stat | SysFailure {
   try {
     return toStat(fsImpl.statSync(path, { bigint: true }));
   } catch (e) {
@@ -163,7 +124,7 @@ export function nodeStat(path: Buffer): Stat | WalkFailure {
   }
 }
 
-export function nodeReadlink(path: Buffer): Buffer | WalkFailure {
+export function nodeReadlink(path: Buffer): Buffer | SysFailure {
   try {
     return fsImpl.readlinkSync(path, { encoding: 'buffer' });
   } catch (e) {
@@ -171,7 +132,7 @@ export function nodeReadlink(path: Buffer): Buffer | WalkFailure {
   }
 }
 
-export function nodeLstat(path: Buffer): Stat | WalkFailure {
+export function nodeLstat(path: Buffer): Stat | SysFailure {
   try {
     return toStat(fsImpl.lstatSync(path, { bigint: true }));
   } catch (e) {

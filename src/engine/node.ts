@@ -21,30 +21,17 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { readBatch, type Op } from './batch.js';
-import { fsImpl, nodeScanDir } from './node-walk.js';
+import { fsImpl } from './node-fs.js';
+import { nodeScanDir } from './node-walk.js';
 import { NodeBackup } from './node-backup.js';
 import { O_PATH, openDirBeneath, openSourceDir, openSourceParent, procPath, splitSource, sysError } from './node-beneath.js';
 import { nodeOpenPair } from './node-pair.js';
 import type { PairCursor } from './pair.js';
-import {
-  Counter,
-  OpFlag,
-  OpKind,
-  Outcome,
-  Preserve,
-  S_IFBLK,
-  S_IFCHR,
-  S_IFDIR,
-  S_IFIFO,
-  S_IFLNK,
-  S_IFMT,
-  S_IFREG,
-  S_IFSOCK,
-  type DirListing,
-  type EngineContext,
-  type EngineOptions,
-  type OpFailure,
-} from './types.js';
+import { Counter, OpFlag, OpKind, Outcome, Preserve } from '../model/ops.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../model/stat.js';
+import type { DirListing } from '../model/listing.js';
+import type { SysFailure as ErrnoSyscall } from '../model/failure.js';
+import type { EngineContext, EngineOptions, OpFailure } from './types.js';
 
 export { fsImpl };
 
@@ -60,8 +47,6 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Thrown out of an op when the abort slot is set; never reported as a failure. */
 const ABORTED = Symbol('aborted');
-
-type ErrnoSyscall = { errno: number; syscall: string };
 
 /** Positioned read of up to `len` bytes, continuing short reads; less only at EOF (a zero-byte read). */
 function readFull(fd: number, buf: Buffer, len: number, pos: number): number {

@@ -3,26 +3,7 @@
 // leaving out regular files and symlinks the quick check finds unchanged (only counted); the node engine
 // matches them in node-pair.ts and leaves nothing out. Entries come in name-byte order.
 
-import type { Stat } from './types.js';
-
-export interface PairEntry {
-  name: Buffer;
-  /** The source's lstat; null when it vanished before it could be stat'ed (then `err`). */
-  st: Stat | null;
-  err: number;
-  /** The destination twin's lstat, if there is one. */
-  dest: Stat | undefined;
-}
-
-export interface PairListing {
-  entries: PairEntry[];
-  /** Destination names the source does not have, with their lstat. */
-  extras: { name: Buffer; st: Stat }[];
-  /** Unchanged entries left out by the native quick check. */
-  collapsed: { reg: number; link: number; size: number };
-  /** Why the destination could not be listed (0: it could, or it was not asked for). */
-  destErrno: number;
-}
+import type { PairListing } from '../model/listing.js';
 
 /** One step of a cursor: the next entries in name order, and whether the listing is finished. */
 export interface PairStep {

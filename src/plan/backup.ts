@@ -4,9 +4,9 @@
 // backup succeeded, so a file whose backup cannot be made is neither replaced nor deleted.
 
 import { posix } from 'node:path';
-import type { Config } from '../cli/config.js';
-import type { BatchWriter } from '../engine/batch.js';
-import { OpFlag, OpKind, S_IFDIR, S_IFMT, type Stat } from '../engine/types.js';
+import type { Config } from '../model/config.js';
+import { OpFlag, OpKind, type OpAppender } from '../model/ops.js';
+import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { joinPath } from '../util/names.js';
 
 /** Something ops can be appended to: a BatchWriter, or the run's current batch. */
@@ -55,7 +55,7 @@ export class BackupPlan {
   }
 
   /** Instead of deleting `rel`: move it to its backup name (when that fails, it stays). */
-  insteadOfDelete(w: BatchWriter, rel: Buffer, st: Stat): void {
+  insteadOfDelete(w: OpAppender, rel: Buffer, st: Stat): void {
     w.add(OpKind.Backup, this.path(rel), rel, st);
   }
 }

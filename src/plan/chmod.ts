@@ -2,17 +2,8 @@
 // either octal ("D755") or symbolic like chmod(1) ("u+rwx,go-w", "Fa-x", "Dg+s"). Applied to the
 // source's mode before it is written to the destination.
 
-import { S_IFDIR, S_IFMT } from '../engine/types.js';
-
-export interface ChmodRule {
-  only?: 'D' | 'F';
-  octal?: number;
-  who: number; // mask of the u/g/o bits affected
-  /** No u/g/o/a was given: rsync filters the rwx bits through the umask (for +, - and =). */
-  implicit?: boolean;
-  op?: '+' | '-' | '=';
-  perms: string;
-}
+import type { ChmodRule } from '../model/config.js';
+import { S_IFDIR, S_IFMT } from '../model/stat.js';
 
 const WHO: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007, a: 0o7777 };
 

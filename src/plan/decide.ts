@@ -1,41 +1,11 @@
 // Pure decisions: what to do with one source entry under a Config. No disk access, so every rule is
 // unit-tested on plain values.
 
-import type { Config } from '../cli/config.js';
-import {
-  OpKind,
-  S_IFBLK,
-  S_IFCHR,
-  S_IFDIR,
-  S_IFIFO,
-  S_IFLNK,
-  S_IFMT,
-  S_IFREG,
-  S_IFSOCK,
-  type Stat,
-} from '../engine/types.js';
+import type { Config } from '../model/config.js';
+import { OpKind } from '../model/ops.js';
+import { S_IFIFO, S_IFMT, S_IFSOCK, fileType, type Stat } from '../model/stat.js';
 
 export type Decision = { op: OpKind } | { skip: string };
-
-export type FileType = 'reg' | 'dir' | 'link' | 'dev' | 'special';
-
-export function fileType(mode: number): FileType {
-  switch (mode & S_IFMT) {
-    case S_IFREG:
-      return 'reg';
-    case S_IFDIR:
-      return 'dir';
-    case S_IFLNK:
-      return 'link';
-    case S_IFCHR:
-    case S_IFBLK:
-      return 'dev';
-    case S_IFIFO:
-    case S_IFSOCK:
-    default:
-      return 'special';
-  }
-}
 
 /** What rsync would do with an entry of this type, before comparing with the destination. */
 export function decide(st: Stat, c: Config): Decision {

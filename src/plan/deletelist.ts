@@ -2,7 +2,7 @@
 // A wide directory can have hundreds of thousands of them, so each is kept as a latin1 name and six
 // numbers in a shared Float64Array rather than a Map entry holding a Stat object (a tenth of the memory).
 
-import { S_IFDIR, S_IFMT, type Stat } from '../engine/types.js';
+import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 
 /** Fields kept per entry: what deletion and its output use. */
 const F = 6;

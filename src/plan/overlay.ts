@@ -8,12 +8,13 @@
 // being walked in root i, what the other roots put there, so that the walk can skip what another root
 // owns, descend into a directory another root made, and spare from deletion what another root brings.
 
-import { S_IFDIR, S_IFMT, type DirListing, type Stat } from '../engine/types.js';
+import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
+import type { DirListing } from '../model/listing.js';
+import type { SysFailure } from '../model/failure.js';
 import type { Root } from './sources.js';
 
-type Failure = { errno: number; syscall: string };
-type Lister = (path: Buffer) => DirListing | Failure;
-type Lstat = (path: Buffer) => Stat | Failure;
+type Lister = (path: Buffer) => DirListing | SysFailure;
+type Lstat = (path: Buffer) => Stat | SysFailure;
 
 /** What one root puts at a destination path. */
 export interface Occurrence {

@@ -2,8 +2,7 @@
 // only its attributes, or leave it alone; and the 11-letter itemize string rsync prints for that choice
 // (YXcstpoguax). Pure functions of (source stat, destination stat, options), unit-tested without disk.
 
-import { S_IFMT, type Stat } from '../engine/types.js';
-import { fileType, type FileType } from './decide.js';
+import { S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 
 export interface CheckOptions {
   checksum: boolean;

@@ -7,10 +7,11 @@
 
 import { readFileSync, realpathSync, statSync, lstatSync } from 'node:fs';
 import { resolve as resolvePath, sep } from 'node:path';
-import type { Config } from '../cli/config.js';
+import type { Config } from '../model/config.js';
 import { ERRNO, FileSelectError, UsageError, fsError, showPath } from '../util/errors.js';
 import { baseName, dirName, hasTrailingSlash } from '../util/names.js';
-import { S_IFDIR, S_IFMT, type Stat } from '../engine/types.js';
+import type { SysFailure } from '../model/failure.js';
+import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
 
 export interface Root {
@@ -44,7 +45,7 @@ export interface MissingSource {
   code: string;
 }
 
-type Lstat = (p: Buffer) => Stat | { errno: number; syscall: string };
+type Lstat = (p: Buffer) => Stat | SysFailure;
 
 /** Linux's PATH_MAX, NUL included: a longer path cannot reach the kernel (ENAMETOOLONG). */
 const PATH_MAX = 4096;

@@ -3,7 +3,7 @@
 // changed, --json prints nothing per entry. Deletions read "*deleting   name" under -i and
 // "deleting name" under -v.
 
-import type { Config } from '../cli/config.js';
+import type { Config } from '../model/config.js';
 import { formatHas, formatLine, type LineInfo } from './format.js';
 import { humanNum } from './numbers.js';
 import type { Reporter } from './reporter.js';

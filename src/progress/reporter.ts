@@ -2,7 +2,7 @@
 // progress bar drawn from the shared counters. Only the main thread renders; workers never print.
 
 import type { RunTotals } from '../transfer.js';
-import { Counter } from '../engine/types.js';
+import { Counter } from '../model/ops.js';
 import { outputBytes } from '../util/names.js';
 
 export interface Reporter {

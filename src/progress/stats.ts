@@ -3,7 +3,7 @@
 // "received" is 0; the other lines keep rsync's meaning. Under -n the transferred figures are what
 // would have been sent, and rsync's "(DRY RUN)" marker ends the summary.
 
-import { Counter } from '../engine/types.js';
+import { Counter } from '../model/ops.js';
 import type { RunTotals } from '../transfer.js';
 import { bigDnum, commaNum, humanNum } from './numbers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../../src/cli/options.js';
 import { UsageError } from '../../../src/util/errors.js';
-import type { Config } from '../../../src/cli/config.js';
+import type { Config } from '../../../src/model/config.js';
 
 const run = (...args: string[]): Config => {
   const p = parseArgs(['node', 'arsync', ...args]);

@@ -10,17 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchWriter } from '../../../src/engine/batch.js';
 import { createNodeContext, fsImpl } from '../../../src/engine/node.js';
 import { nodeLstat, nodeScanDir } from '../../../src/engine/node-walk.js';
-import {
-  COUNTER_SLOTS,
-  Counter,
-  OpFlag,
-  OpKind,
-  Outcome,
-  Preserve,
-  S_IFSOCK,
-  type EngineOptions,
-  type Stat,
-} from '../../../src/engine/types.js';
+import { COUNTER_SLOTS, Counter, OpFlag, OpKind, Outcome, Preserve } from '../../../src/model/ops.js';
+import { S_IFSOCK, type Stat } from '../../../src/model/stat.js';
+import type { EngineOptions } from '../../../src/engine/types.js';
 
 const E = osConstants.errno;
 const B = (s: string): Buffer => Buffer.from(s);

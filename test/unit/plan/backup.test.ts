@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../../src/cli/config.js';
+import type { Config } from '../../../src/model/config.js';
 import { BackupPlan } from '../../../src/plan/backup.js';
-import { OpFlag, OpKind, S_IFDIR, S_IFREG, type Stat } from '../../../src/engine/types.js';
+import { OpFlag, OpKind } from '../../../src/model/ops.js';
+import { S_IFDIR, S_IFREG, type Stat } from '../../../src/model/stat.js';
 
 const cfg = (over: Partial<Config> = {}): Config => ({ backup: true, backupDir: undefined, suffix: '~', inplace: false, dryRun: false, ...over }) as Config;
 const st = (mode: number): Stat => ({ mode, uid: 0, gid: 0, size: 1, mtimeSec: 0, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0 }) as Stat;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decide, fileType } from '../../../src/plan/decide.js';
-import { OpKind, type Stat } from '../../../src/engine/types.js';
-import type { Config } from '../../../src/cli/config.js';
+import { decide } from '../../../src/plan/decide.js';
+import { fileType, type Stat } from '../../../src/model/stat.js';
+import { OpKind } from '../../../src/model/ops.js';
+import type { Config } from '../../../src/model/config.js';
 
 const st = (mode: number, extra: Partial<Stat> = {}): Stat => ({
   mode, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0, ...extra,

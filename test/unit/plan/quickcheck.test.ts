@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { itemize, quickCheck, sameTime, type CheckOptions } from '../../../src/plan/quickcheck.js';
-import { fileType } from '../../../src/plan/decide.js';
-import type { Stat } from '../../../src/engine/types.js';
+import { fileType, type Stat } from '../../../src/model/stat.js';
 
 const base: Stat = {
   mode: 0o100644, uid: 0, gid: 0, size: 10, mtimeSec: 1_700_000_000, mtimeNsec: 500, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 8,

@@ -2,10 +2,28 @@
 // later stage reads it and never argv.
 
 import { availableParallelism } from 'node:os';
-import type { EngineChoice } from '../engine/types.js';
-import { Preserve } from '../engine/types.js';
-import type { FilterItem } from '../plan/filter.js';
-import type { ChmodRule } from '../plan/chmod.js';
+import { Preserve } from './ops.js';
+
+export type EngineName = 'uring' | 'sync' | 'node';
+export type EngineChoice = EngineName | 'auto';
+
+/** The filter items the CLI collected, in command-line order (plan/filter.ts reads them). */
+export interface FilterItem {
+  kind: 'exclude' | 'include' | 'filter' | 'exclude-from' | 'include-from';
+  /** A pattern, a rule, or a file name. A Buffer keeps bytes that are not valid UTF-8. */
+  value: string | Buffer;
+}
+
+/** One --chmod rule, as plan/chmod.ts parses and applies it. */
+export interface ChmodRule {
+  only?: 'D' | 'F';
+  octal?: number;
+  who: number; // mask of the u/g/o bits affected
+  /** No u/g/o/a was given: rsync filters the rwx bits through the umask (for +, - and =). */
+  implicit?: boolean;
+  op?: '+' | '-' | '=';
+  perms: string;
+}
 
 export type DeleteMode = 'none' | 'before' | 'during' | 'after';
 

@@ -1,0 +1,45 @@
+// Directory listings as the engines hand them to the planner: one directory's entries, a source
+// directory paired with its destination twin (read a chunk at a time through engine/pair.ts), and
+// scanTree's answer for a whole tree.
+
+import type { Stat } from './stat.js';
+
+/** One directory's entries: names as bytes, and their lstat (native: sorted by name bytes; node: readdir order). */
+export interface DirListing {
+  names: Buffer[];
+  stats: (Stat | null)[];
+  /** errno per entry whose lstat failed (vanished between getdents and statx), else 0. */
+  errors: number[];
+}
+
+/** A source entry of a paired listing, with its destination twin's lstat. */
+export interface PairEntry {
+  name: Buffer;
+  /** The source's lstat; null when it vanished before it could be stat'ed (then `err`). */
+  st: Stat | null;
+  err: number;
+  /** The destination twin's lstat, if there is one. */
+  dest: Stat | undefined;
+}
+
+/** A chunk of a paired listing (engine/pair.ts reads it through a cursor). */
+export interface PairListing {
+  entries: PairEntry[];
+  /** Destination names the source does not have, with their lstat. */
+  extras: { name: Buffer; st: Stat }[];
+  /** Unchanged entries left out by the native quick check. */
+  collapsed: { reg: number; link: number; size: number };
+  /** Why the destination could not be listed (0: it could, or it was not asked for). */
+  destErrno: number;
+}
+
+/** scanTree's answer. */
+export interface TreeScan {
+  /**
+   * Sorted by rel, relative to the scanned root ("" is the root itself), each with its paired listing
+   * (absent when it could not be listed there: the walk lists it itself).
+   */
+  dirty: { rel: Buffer; pair: PairListing | undefined }[];
+  /** Entries of the clean directories, by type, and their total size. */
+  counts: { dir: number; reg: number; link: number; dev: number; special: number; size: number };
+}

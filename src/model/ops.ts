@@ -1,0 +1,114 @@
+// The operations the planner asks of an engine, and what comes back: op kinds, per-op flags, the
+// preserve bits, outcomes and the shared counter slots. They are the domain's vocabulary, shared
+// byte for byte with the C addon (native/batch.h), so they live here once, below every folder.
+
+import type { Stat } from './stat.js';
+
+/** Operation kinds inside a batch. Values are shared with native/batch.h. */
+export const OpKind = {
+  /** Copy a regular file into a temp file beside the target, set metadata, rename over the target. */
+  File: 1,
+  /** Create a symlink (temp name + rename); src is the source symlink, whose target is read at copy time. */
+  Symlink: 2,
+  /** mknod a device, FIFO or socket (temp name + rename). */
+  Special: 3,
+  /** Hard-link dst to the destination path in src (already created earlier in the run). */
+  Hardlink: 4,
+  /** Create a directory (mode 0700 until DirMeta applies the real one) or keep an existing one. */
+  Mkdir: 5,
+  /** Apply a directory's metadata; issued after its contents, deepest first. */
+  DirMeta: 6,
+  /** Set the preserved attributes of an existing entry of any type in place (no data written). */
+  Attrs: 7,
+  /** Remove dst (a directory must already be empty: the planner deletes contents first). */
+  Delete: 8,
+  /** Hard-link dst to src, an absolute path that may lie outside the destination (--link-dest). */
+  LinkFrom: 9,
+  /**
+   * Keep the existing dst under src, its absolute backup name (--backup): beneath EngineOptions.backupDir,
+   * or beside dst without one; missing dst is fine. Moved, or with OpFlag.BackupKeep hard-linked (copied
+   * across filesystems) so that dst stays until the next op replaces it.
+   */
+  Backup: 10,
+} as const;
+export type OpKind = (typeof OpKind)[keyof typeof OpKind];
+
+/** Bits of EngineOptions.flags. Values are shared with native/batch.h. */
+export const Preserve = {
+  Perms: 1 << 0,
+  Owner: 1 << 1,
+  Group: 1 << 2,
+  Times: 1 << 3,
+  Xattrs: 1 << 4,
+  Acls: 1 << 5,
+  Devices: 1 << 6,
+  Specials: 1 << 7,
+  /** -S: always look for holes (also zero runs); without it holes of sparse sources are still kept. */
+  Sparse: 1 << 8,
+  /** --inplace: write into the target itself instead of a temp file. */
+  Inplace: 1 << 9,
+  /** --partial: after a failure or abort mid-data, rename the partial temp file over the target. */
+  Partial: 1 << 10,
+  /** -K: symlinks to directories beneath the destination root may be followed (never out of it). */
+  KeepDirlinks: 1 << 11,
+  /** -O (and --backup without --backup-dir): directories' mtimes are not set. */
+  OmitDirTimes: 1 << 12,
+} as const;
+
+/** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */
+export const OpFlag = {
+  /** Open the source following symlinks (-L, --copy-unsafe-links). */
+  FollowSource: 1 << 0,
+  /** -c: if the target has the same bytes, only set attributes (outcome Equal) instead of copying. */
+  Compare: 1 << 1,
+  /** --remove-source-files: unlink the source after a successful copy (if still the same file). */
+  RemoveSource: 1 << 2,
+  /** Backup: the next op replaces dst; leave dst in place (a hard link, or a copy) instead of moving it. */
+  BackupKeep: 1 << 3,
+  /** Run only if the Backup op just before it succeeded (else: failed, syscall "backup", its errno). */
+  AfterBackup: 1 << 4,
+  /**
+   * File and LinkFrom: `src` is a basis file in a --link-dest/--copy-dest/--compare-dest directory
+   * (an absolute path that the planner resolved to hold no symlink): it is opened with no symlink
+   * followed at any component, and must still be of the op's type, with the op's ino and dev.
+   */
+  Basis: 1 << 5,
+  /**
+   * Symlink ops: the op carries the target the planner read and judged (--safe-links and friends); only
+   * that value is written, and a source link that no longer holds it is a changed entry (ESTALE).
+   */
+  Target: 1 << 6,
+} as const;
+
+/** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */
+export const Outcome = {
+  NotRun: 0,
+  Done: 1,
+  /** Compare flag: contents were equal, attributes were set, no data copied. */
+  Equal: 2,
+  Failed: 3,
+} as const;
+
+/** Slots of the shared counter array (BigInt64Array over a SharedArrayBuffer). Shared with native. */
+export const Counter = {
+  Files: 0,
+  Dirs: 1,
+  Bytes: 2,
+  Symlinks: 3,
+  Specials: 4,
+  Hardlinks: 5,
+  Errors: 6,
+  /** Set to 1 by the main thread on SIGINT/SIGTERM; engines stop at the next op or chunk. */
+  Abort: 7,
+  Skipped: 8,
+  Deleted: 9,
+} as const;
+export const COUNTER_SLOTS = 16;
+
+/**
+ * Somewhere ops are appended, in order: a batch being encoded (engine/batch.ts BatchWriter implements
+ * it). The planner's modules take this instead of an engine's writer, so plan/ never imports engine/.
+ */
+export interface OpAppender {
+  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags?: number, anchor?: number, target?: Buffer): unknown;
+}

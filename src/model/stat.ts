@@ -1,0 +1,48 @@
+// What the walk knows about an entry: its lstat fields and the file-type bits of its mode, with the
+// five kinds of entry rsync treats differently. Shared by the planner, the engines and the C addon.
+
+/** File types as they appear in Stat.mode & S_IFMT. */
+export const S_IFMT = 0o170000;
+export const S_IFREG = 0o100000;
+export const S_IFDIR = 0o040000;
+export const S_IFLNK = 0o120000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+export const S_IFSOCK = 0o140000;
+
+/** What the walk knows about one entry (lstat semantics: symlinks are not followed). */
+export interface Stat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  ino: number;
+  dev: number;
+  nlink: number;
+  rdev: number;
+  blocks: number;
+}
+
+/** The five kinds of entry rsync treats differently. */
+export type FileType = 'reg' | 'dir' | 'link' | 'dev' | 'special';
+
+export function fileType(mode: number): FileType {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return 'reg';
+    case S_IFDIR:
+      return 'dir';
+    case S_IFLNK:
+      return 'link';
+    case S_IFCHR:
+    case S_IFBLK:
+      return 'dev';
+    case S_IFIFO:
+    case S_IFSOCK:
+    default:
+      return 'special';
+  }
+}

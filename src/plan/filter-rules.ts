@@ -1,0 +1,139 @@
+// The filter rules' model, shared by the parser, the matcher and the scopes: rsync's FILTRULE_* flags,
+// the parsed rule records, the list being built, and the error a bad rule raises.
+//
+// Everything here is bytes: patterns and names are held as latin1 strings (one char per byte), so names
+// that are not valid UTF-8 match exactly.
+
+import { showPath } from '../util/errors.js';
+
+/** Which side of the transfer a question is about. */
+export type Side = 'sender' | 'receiver';
+export type Verdict = 'include' | 'exclude' | undefined;
+
+export interface CheckOptions {
+  /** Skip perishable rules (`p`, and -C's default list): rsync does this inside directories it deletes. */
+  ignorePerishable?: boolean;
+}
+
+/**
+ * A bad rule or an unreadable rule file. `exitCode` is what rsync exits with: 1 (syntax or usage) for
+ * a rule it cannot parse, 11 (file I/O) for a --exclude-from/--include-from/merge file it cannot open
+ * (checked against rsync 3.5: "failed to open exclude file X: No such file or directory (2)", code 11).
+ */
+export class FilterError extends Error {
+  override name = 'FilterError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+// Rule flags, named after rsync's FILTRULE_* bits so the logic can be checked against exclude.c.
+export const F = {
+  INCLUDE: 1 << 0,
+  DIRECTORY: 1 << 1,
+  WILD: 1 << 2,
+  WILD2: 1 << 3,
+  WILD2_PREFIX: 1 << 4,
+  WILD3_SUFFIX: 1 << 5,
+  ABS_PATH: 1 << 6,
+  NEGATE: 1 << 7,
+  PERISHABLE: 1 << 8,
+  SENDER_SIDE: 1 << 9,
+  RECEIVER_SIDE: 1 << 10,
+  MERGE_FILE: 1 << 11,
+  PERDIR_MERGE: 1 << 12,
+  NO_PREFIXES: 1 << 13,
+  WORD_SPLIT: 1 << 14,
+  NO_INHERIT: 1 << 15,
+  CVS_IGNORE: 1 << 16,
+  EXCLUDE_SELF: 1 << 17,
+  CLEAR_LIST: 1 << 18,
+  XATTR: 1 << 19,
+} as const;
+export const SIDES = F.SENDER_SIDE | F.RECEIVER_SIDE;
+// What a rule inherits from the merge rule that read it.
+export const FROM_CONTAINER = F.ABS_PATH | F.INCLUDE | F.DIRECTORY | F.NEGATE | F.PERISHABLE;
+
+// Parse modes (rsync's XFLG_*).
+export const X = {
+  FATAL_ERRORS: 1 << 0,
+  /** --exclude/--include and the *-from files: only "+ " / "- " prefixes, and "!" alone clears. */
+  OLD_PREFIXES: 1 << 1,
+  /** Rules from a per-directory file: a leading "/" anchors at that file's directory. */
+  ANCHORED2ABS: 1 << 2,
+} as const;
+
+export interface PatternRule {
+  flags: number;
+  /** latin1; trailing "/" removed (DIRECTORY), per-dir anchors expanded to an absolute path. */
+  pattern: string;
+  slashCnt: number;
+}
+
+export interface DirMergeRule {
+  flags: number;
+  /** Unique per parsed rule: keys the rules a scope holds for it. */
+  id: number;
+  /** The merge-file name as given (latin1). */
+  pattern: string;
+  /** Its last component: the name looked up in each directory. */
+  base: string;
+}
+
+export type Entry = PatternRule | DirMergeRule;
+export const isDirMerge = (e: Entry): e is DirMergeRule => (e.flags & F.PERDIR_MERGE) !== 0;
+
+export const latin1 = (v: string | Buffer): string => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v).toString('latin1');
+export const shown = (s: string): string => showPath(Buffer.from(s, 'latin1'));
+
+/** Collapse "//", "/./" and trailing slashes of an absolute path (rsync's clean_fname, minus ".."). */
+export function cleanAbs(p: string): string {
+  const parts: string[] = [];
+  for (const c of p.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') parts.pop();
+    else parts.push(c);
+  }
+  return '/' + parts.join('/');
+}
+
+/** A parsed list under construction: `inheritedCleared` records a "!" that also drops inherited rules. */
+export interface Target {
+  rules: Entry[];
+  inheritedCleared: boolean;
+  /** Absolute directory whose file is being read (per-dir parsing), for anchoring. */
+  dir?: string;
+  /** The transfer root (per-dir parsing). */
+  root?: string;
+  /** The file the rules come from, for error messages. */
+  source?: string;
+  /** The line of `source` being parsed (undefined for word-split lists). */
+  line?: number;
+}
+
+/**
+ * Where a rule came from, for messages. A rule read from a file is never echoed (rsync 3.5's rule_text:
+ * whoever chose the file could read its lines back through our messages): "<rule from FILE line N>".
+ */
+export function ruleOrigin(t: Target): string | undefined {
+  if (t.source === undefined) return undefined;
+  return `<rule from ${shown(t.source)}${t.line !== undefined ? ` line ${t.line}` : ''}>`;
+}
+
+export interface Active {
+  /** Registered dir-merge rules, in registration order (rsync's mergelist_parents). */
+  merges: DirMergeRule[];
+}
+
+/** What a scope asks of the parsed rule list (filter-parse.ts RuleParser implements it). */
+export interface ScopeRules {
+  /** The rules of the command line and the files they merged, in order. */
+  globalRules(): readonly Entry[];
+  /** -C's global list (empty without -C). */
+  cvsList(): readonly Entry[];
+  /** Read one per-directory merge file (missing or unreadable: no rules, as in rsync). */
+  readDirFile(merge: DirMergeRule, absRoot: string, absDir: string, filePath: string, active: Active): Target;
+}

@@ -1,0 +1,132 @@
+// Per-directory merge files (`dir-merge`/`:`), read as the walk descends: `scope.enterDir(relDir)`
+// returns a new immutable scope holding that directory's rules in front of the inherited ones; the walker
+// keeps the parent scope for the siblings, so "leaving" a directory is just dropping its scope. The sender
+// reads merge files in the source tree and the receiver in the destination tree, as rsync does. A scope
+// answers the walker's questions by going through its rules in order (rsync's check_filter).
+
+import { ruleMatches } from './filter-match.js';
+import {
+  F,
+  SIDES,
+  cleanAbs,
+  isDirMerge,
+  latin1,
+  type Active,
+  type CheckOptions,
+  type DirMergeRule,
+  type Entry,
+  type ScopeRules,
+  type Side,
+  type Verdict,
+} from './filter-rules.js';
+
+/** Scan directories above the transfer for `: /path/.file` rules (rsync's parent_dirscan). */
+function parentDirs(mergeDir: string, enteredDir: string): string[] {
+  const top = mergeDir === '/' ? '/' : mergeDir + '/';
+  const here = enteredDir === '/' ? '/' : enteredDir + '/';
+  if (!here.startsWith(top)) return [];
+  const out: string[] = [];
+  let cur = top;
+  while (cur !== here) {
+    out.push(cur === '/' ? '/' : cur.slice(0, -1));
+    const next = here.indexOf('/', cur.length);
+    cur = here.slice(0, next + 1);
+  }
+  return out;
+}
+
+/**
+ * The rules in force inside one directory of one transfer root, on one side. Immutable: `enterDir`
+ * returns the child's scope.
+ */
+export class FilterScope {
+  /** @internal */
+  constructor(
+    private readonly list: ScopeRules,
+    readonly side: Side,
+    /** latin1, absolute, cleaned. */
+    private readonly absRoot: string,
+    private readonly merges: readonly DirMergeRule[],
+    private readonly lists: ReadonlyMap<number, readonly Entry[]>,
+    private readonly isRoot: boolean,
+  ) {}
+
+  /**
+   * The scope for the contents of directory `relDir` (relative to the transfer root; "" for the root
+   * itself when the source is `src/`). Reads each active dir-merge file in that directory: from `dirPath`
+   * if given, else from absRoot/relDir. Call it before checking the directory's entries, as rsync does.
+   */
+  enterDir(relDir: Buffer | string, dirPath?: Buffer): FilterScope {
+    if (this.merges.length === 0) return this;
+    const rel = (typeof relDir === 'string' ? latin1(relDir) : relDir.toString('latin1')).replace(/\/+$/, '');
+    const absDir = cleanAbs(rel ? `${this.absRoot}/${rel}` : this.absRoot);
+    const readDir = dirPath ? dirPath.toString('latin1').replace(/\/+$/, '') || '/' : absDir;
+    const active: Active = { merges: this.merges.slice() };
+    const lists = new Map<number, readonly Entry[]>();
+    // rsync walks its merge list by index while reading may register more (a dir-merge rule inside a
+    // per-dir file takes effect in the same directory), so the bound is re-read every iteration.
+    for (let i = 0; i < active.merges.length; i++) {
+      const m = active.merges[i]!;
+      let inherited: readonly Entry[] = m.flags & F.NO_INHERIT ? [] : (this.lists.get(m.id) ?? []);
+      if (this.isRoot && m.pattern.includes('/')) {
+        inherited = this.scanParents(m, absDir, active);
+      }
+      const file = readDir === '/' ? `/${m.base}` : `${readDir}/${m.base}`;
+      const local = this.list.readDirFile(m, this.absRoot, absDir, file, active);
+      lists.set(m.id, local.inheritedCleared ? local.rules : local.rules.concat(inherited));
+    }
+    return new FilterScope(this.list, this.side, this.absRoot, active.merges, lists, false);
+  }
+
+  private scanParents(m: DirMergeRule, absDir: string, active: Active): readonly Entry[] {
+    // The name's directory is resolved from the first directory entered; only if it is above that
+    // directory are the files in between read (e.g. -F's "/.rsync-filter": from / down to the parent).
+    const slash = m.pattern.lastIndexOf('/');
+    const mergeDir = cleanAbs(m.pattern.startsWith('/') ? m.pattern.slice(0, slash) || '/' : `${absDir}/${m.pattern.slice(0, slash)}`);
+    let inherited: Entry[] = [];
+    for (const dir of parentDirs(mergeDir, absDir)) {
+      const file = dir === '/' ? `/${m.base}` : `${dir}/${m.base}`;
+      const got = this.list.readDirFile(m, this.absRoot, dir, file, active);
+      if (m.flags & F.NO_INHERIT) continue;
+      inherited = got.inheritedCleared ? got.rules : got.rules.concat(inherited);
+    }
+    return inherited;
+  }
+
+  /**
+   * The first matching rule's verdict for `relPath` (relative to the transfer root, no leading "./"), or
+   * undefined when no rule matches (rsync then includes it). The root itself ("") never matches.
+   */
+  check(relPath: Buffer | string, isDir: boolean, opts: CheckOptions = {}): Verdict {
+    let name = typeof relPath === 'string' ? latin1(relPath) : relPath.toString('latin1');
+    if (name.startsWith('/')) name = name.slice(1);
+    if (!name) return undefined;
+    return this.walk(this.list.globalRules(), name, isDir, opts);
+  }
+
+  /** Receiver side: is this destination entry protected from deletion? */
+  isProtected(relPath: Buffer | string, isDir: boolean, opts: CheckOptions = {}): boolean {
+    return this.check(relPath, isDir, opts) === 'exclude';
+  }
+
+  private walk(entries: readonly Entry[], name: string, isDir: boolean, opts: CheckOptions): Verdict {
+    const other = this.side === 'sender' ? F.RECEIVER_SIDE : F.SENDER_SIDE;
+    for (const e of entries) {
+      if (opts.ignorePerishable && e.flags & F.PERISHABLE) continue;
+      // A rule for the other side only does not exist on this side.
+      if ((e.flags & SIDES) === other) continue;
+      if (isDirMerge(e)) {
+        const v = this.walk(this.lists.get(e.id) ?? [], name, isDir, opts);
+        if (v) return v;
+        continue;
+      }
+      if (e.flags & F.CVS_IGNORE && !(e.flags & F.MERGE_FILE)) {
+        const v = this.walk(this.list.cvsList(), name, isDir, opts);
+        if (v) return v;
+        continue;
+      }
+      if (ruleMatches(e, name, isDir, this.absRoot)) return e.flags & F.INCLUDE ? 'include' : 'exclude';
+    }
+    return undefined;
+  }
+}
