@@ -1,6 +1,7 @@
 // rsync's options that change nothing in a local copy (compression, the remote shell, the delta
-// algorithm's knobs, sockets, daemons, argument protection): declared where rsync accepts them and their
-// values checked as rsync checks them, so a command line rsync takes or rejects is taken or rejected alike.
+// algorithm's knobs, sockets, argument protection), declared where rsync accepts them with their values
+// checked as rsync checks them, so a command line rsync takes or rejects is taken or rejected alike; and
+// the daemon and server options, refused with the reason.
 // Each check names the rsync function it ports; docs/options.md says why each option has no effect.
 
 import type { Command } from 'commander';
@@ -31,6 +32,16 @@ const OLDEST_EMULATED = 29;
 /** rsync's MAX_BLOCK_SIZE and OLD_MAX_BLOCK_SIZE (protocol < 30). */
 const MAX_BLOCK_SIZE = 1 << 17;
 const OLD_MAX_BLOCK_SIZE = 1 << 29;
+
+const DAEMON = 'arsync is not an rsync daemon (run rsync --daemon for that)';
+const SERVER = "rsync's mode for the remote end of a transfer; arsync cannot be one";
+
+/** An option that only a daemon or the remote end of a transfer has: exit 1 before any I/O, saying why. */
+function refuse(name: string, why: string) {
+  return (): never => {
+    throw new UsageError(`${name}: ${why}`);
+  };
+}
 
 /** valid_compressions_items[] of the rsync built here (`rsync -V`'s "Compress list"), and "auto". */
 const COMPRESS_NAMES = ['zstd', 'lz4', 'zlibx', 'zlib', 'none', 'auto'];
@@ -218,7 +229,15 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('--no-contimeout', 'turn off --contimeout', set(() => (contimeout = 0)))
     .option('--early-input <FILE>', "file for a daemon's early exec input (no effect locally)")
     .option('--password-file <FILE>', 'daemon password file (refused locally, as rsync does)', set(() => (passwordFile = true)))
-    .option('--protocol <NUM>', 'force an older protocol version (29 to 32 locally)', int('--protocol', (n) => (protocol = n)));
+    .option('--protocol <NUM>', 'force an older protocol version (29 to 32 locally)', int('--protocol', (n) => (protocol = n)))
+    // Daemon mode and the server side of rsync's protocol: arsync is neither.
+    .option('--daemon', 'refused: arsync is not an rsync daemon', refuse('--daemon', DAEMON))
+    .option('--config <FILE>', 'refused: a daemon option', refuse('--config', DAEMON))
+    .option('--dparam <OVERRIDE>', 'refused: a daemon option', refuse('--dparam', DAEMON))
+    .option('--detach', 'refused: a daemon option', refuse('--detach', DAEMON))
+    .option('--no-detach', 'refused: a daemon option', refuse('--no-detach', DAEMON))
+    .option('--server', "refused: rsync's remote end", refuse('--server', SERVER))
+    .option('--sender', "refused: rsync's remote end", refuse('--sender', SERVER));
 
   return (): NoEffect => {
     // parse_arguments(): --old-args from RSYNC_OLD_ARGS when neither it nor -s is on the line.

@@ -118,7 +118,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--min-size <SIZE>', "don't transfer files smaller than SIZE")
     .option('--max-size <SIZE>', "don't transfer files larger than SIZE")
     .option('-W, --whole-file', 'copy files whole (always so for local copies)')
-    .option('--modify-window <NUM>', 'compare mtimes with this many seconds of slack (0: nanoseconds)', nonNegativeInt('--modify-window'))
+    .option('-@, --modify-window <NUM>', 'compare mtimes with this many seconds of slack (0: nanoseconds)', nonNegativeInt('--modify-window'))
     .option('--delete', 'delete extraneous files from the destination (during the transfer)')
     .option('--delete-before', 'delete before the transfer')
     .option('--delete-during', 'delete during the transfer')
