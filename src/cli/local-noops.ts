@@ -27,11 +27,13 @@ const STREAMIO = [12, 'error in rsync protocol data stream'] as const;
 /** rsync's PROTOCOL_VERSION, MIN_PROTOCOL_VERSION and MAX_PROTOCOL_VERSION (rsync.h). */
 const PROTOCOL_VERSION = 32;
 const MIN_PROTOCOL_VERSION = 20;
-/** The oldest protocol whose local output arsync reproduces: before 29, rsync's -i lines change form. */
-const OLDEST_EMULATED = 29;
-/** rsync's MAX_BLOCK_SIZE and OLD_MAX_BLOCK_SIZE (protocol < 30). */
+/**
+ * The oldest protocol whose local copy arsync reproduces: rsync keeps only whole-second mtimes before 31,
+ * no symlink times before 30, and prints other -i lines before 29.
+ */
+const OLDEST_EMULATED = 31;
+/** rsync's MAX_BLOCK_SIZE (protocols older than 30, which arsync refuses, allow OLD_MAX_BLOCK_SIZE). */
 const MAX_BLOCK_SIZE = 1 << 17;
-const OLD_MAX_BLOCK_SIZE = 1 << 29;
 
 const DAEMON = 'arsync is not an rsync daemon (run rsync --daemon for that)';
 const SERVER = "rsync's mode for the remote end of a transfer; arsync cannot be one";
@@ -50,7 +52,7 @@ const CHECKSUM_NAMES = ['xxh128', 'xxh3', 'xxh64', 'xxhash', 'md5', 'md4', 'sha1
 
 /** What the options of this module leave for the rest of the run. */
 export interface NoEffect {
-  /** rsync's allow_inc_recurse as the command line leaves it (--i-r/--no-i-r, --qsort, --protocol < 30). */
+  /** rsync's allow_inc_recurse as the command line leaves it (--i-r/--no-i-r, --qsort). */
   allowIncRecurse: boolean;
   /** --old-args (also RSYNC_OLD_ARGS): an empty destination names the current directory. */
   oldArgs: boolean;
@@ -140,7 +142,7 @@ function knownName(list: string[], name: string): boolean {
 /**
  * Declare the options and return the check rsync makes once the whole line is read (the conflicts and
  * the checks its client makes later, still before any I/O); commander calls the value parsers in argv
- * order, so "last one wins" and "--protocol before --block-size" come out as in rsync's popt loop.
+ * order, so "last one wins" (-z then --no-compress, --old-args then --no-old-args) comes out as in rsync's popt loop.
  */
 export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () => NoEffect {
   let protocol = PROTOCOL_VERSION;
@@ -188,8 +190,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('--no-whole-file', 'use the delta-xfer algorithm (arsync copies whole files: same result)')
     .option('--no-W', 'same as --no-whole-file')
     .option('-B, --block-size <SIZE>', 'fixed checksum block size (no effect locally)', (v: string) =>
-      // rsync's OPT_BLOCK_SIZE: the limit depends on a --protocol given before it.
-      rsyncSize('block-size', v, 'b', 0, protocol < 30 ? OLD_MAX_BLOCK_SIZE : MAX_BLOCK_SIZE, false),
+      rsyncSize('block-size', v, 'b', 0, MAX_BLOCK_SIZE, false),
     )
     .option('--checksum-choice <STR>', 'choose the checksum algorithms (no effect locally)', (v: string) => (checksumChoice = v))
     .option('--cc <STR>', 'same as --checksum-choice', (v: string) => (checksumChoice = v))
@@ -229,7 +230,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('--no-contimeout', 'turn off --contimeout', set(() => (contimeout = 0)))
     .option('--early-input <FILE>', "file for a daemon's early exec input (no effect locally)")
     .option('--password-file <FILE>', 'daemon password file (refused locally, as rsync does)', set(() => (passwordFile = true)))
-    .option('--protocol <NUM>', 'force an older protocol version (29 to 32 locally)', int('--protocol', (n) => (protocol = n)))
+    .option('--protocol <NUM>', 'force an older protocol version (31 or 32 locally)', int('--protocol', (n) => (protocol = n)))
     // Daemon mode and the server side of rsync's protocol: arsync is neither.
     .option('--daemon', 'refused: arsync is not an rsync daemon', refuse('--daemon', DAEMON))
     .option('--config <FILE>', 'refused: a daemon option', refuse('--config', DAEMON))
@@ -252,8 +253,13 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     }
     if (protocol > PROTOCOL_VERSION) throw new OptionError(`--protocol must be no more than ${PROTOCOL_VERSION} on the Client.`, ...PROTOCOL);
     if (protocol < OLDEST_EMULATED) {
-      throw new UsageError(`--protocol=${protocol}: arsync reproduces protocols ${OLDEST_EMULATED} to ${PROTOCOL_VERSION} only (older ones change rsync's -i output)`);
+      throw new UsageError(
+        `--protocol=${protocol}: arsync reproduces protocols ${OLDEST_EMULATED} and ${PROTOCOL_VERSION} only (rsync's older protocols drop nanosecond and symlink times)`,
+      );
     }
+    // rsync's local receiver parses the -M options with --old-args in force (local_child()), so -s there
+    // is the conflict above, in the receiver: the run ends with exit 12.
+    if (remoteOptions.length && secluded > 0) throw remoteOptionError('--secluded-args conflicts with --old-args.');
     // parse_compress_choice() and parse_checksum_choice(): checked even when -z/-c is not given.
     if (compressChoice !== undefined && !knownName(COMPRESS_NAMES, compressChoice)) {
       throw new OptionError(`unknown compress name: ${compressChoice} (--compress-choice)`, ...UNSUPPORTED);
@@ -268,8 +274,8 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
       choice = [names[0]!.toLowerCase(), names[names.length - 1]!.toLowerCase()];
     }
     return {
-      // set_allow_inc_recurse() and setup_protocol(): no incremental recursion with --qsort or before 30.
-      allowIncRecurse: allowIncRecurse && !qsort && protocol >= 30,
+      // set_allow_inc_recurse(): no incremental recursion with --qsort.
+      allowIncRecurse: allowIncRecurse && !qsort,
       oldArgs: oldArgs > 0,
       remoteOptions,
       checksumChoice: choice,
