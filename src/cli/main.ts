@@ -3,6 +3,7 @@
 // --json all text goes to stderr and stdout gets exactly one summary document, whatever happened.
 
 import { parseArgs } from './options.js';
+import { OptionError } from './local-noops.js';
 import { selectEngine } from '../engine/index.js';
 import { lstatPath } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
@@ -59,6 +60,12 @@ async function run(argv: string[], io: Io, report: RunReport, started: number): 
   try {
     parsed = parseArgs(argv, true);
   } catch (err) {
+    if (err instanceof OptionError) {
+      io.err.write(`arsync: ${err.message.replace(/\n/g, '\narsync: ')}\narsync error: ${err.closing} (code ${err.exitCode})\n`);
+      report.errors.push({ message: err.message });
+      report.exitMessage = `arsync error: ${err.closing}`;
+      return err.exitCode;
+    }
     if (err instanceof UsageError) return fail(err.message, Exit.Usage);
     throw err;
   }
@@ -118,7 +125,12 @@ async function run(argv: string[], io: Io, report: RunReport, started: number): 
 
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress, ...io });
   if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
-  if ((c.verbose > 0 || c.progressFiles) && !c.json) io.out.write('sending incremental file list\n');
+  // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
+  // when directories are transferred (-r, --files-from).
+  if ((c.verbose > 0 || c.progressFiles) && !c.json) {
+    if (c.incRecursive) io.out.write('sending incremental file list\n');
+    else if (c.recursive || c.filesFrom !== undefined) io.out.write('building file list ... done\n');
+  }
   let ioErrors = 0;
   const preErrors: { path: string; message: string; code?: string }[] = [];
   for (const m of resolved.missing) {

@@ -11,6 +11,7 @@ import { classifyOperand, describeRemote } from './remote-operand.js';
 import { engineReport } from '../engine/index.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
+import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 
 import { VERSION } from '../version.js';
 
@@ -55,7 +56,7 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function buildProgram(filters: FilterItem[]): Command {
+function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
     filters.push({ kind, value: v });
@@ -115,7 +116,7 @@ function buildProgram(filters: FilterItem[]): Command {
     .option('--min-size <SIZE>', "don't transfer files smaller than SIZE")
     .option('--max-size <SIZE>', "don't transfer files larger than SIZE")
     .option('-W, --whole-file', 'copy files whole (always so for local copies)')
-    .option('--modify-window <NUM>', 'compare mtimes with this many seconds of slack (0: nanoseconds)', nonNegativeInt('--modify-window'))
+    .option('-@, --modify-window <NUM>', 'compare mtimes with this many seconds of slack (0: nanoseconds)', nonNegativeInt('--modify-window'))
     .option('--delete', 'delete extraneous files from the destination (during the transfer)')
     .option('--delete-before', 'delete before the transfer')
     .option('--delete-during', 'delete during the transfer')
@@ -174,12 +175,14 @@ function buildProgram(filters: FilterItem[]): Command {
     )
     .option('--workers <N>', 'worker threads (default: CPUs)', positiveInt('--workers', 256))
     .option('--queue-depth <N>', 'io_uring queue depth per worker', positiveInt('--queue-depth', 4096))
-    .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache')
-    .option('-V, --version', 'print the version and exit')
+    .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache');
+  // rsync's options that change nothing in a local copy (their value checks are rsync's).
+  const noEffect = addNoEffectOptions(p, env);
+  p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
   p.configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  return p;
+  return { p, noEffect };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -204,7 +207,8 @@ function rawArgs(args: string[]): Buffer[] {
 
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
-  const program = buildProgram(filters);
+  // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
+  const { p: program, noEffect: finishNoEffect } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse(argv);
@@ -217,6 +221,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (o['version']) return { kind: 'print', text: versionText() };
   // rsync keeps the old meaning of -h (help) when it is the only argument.
   if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
+  const noEffect = finishNoEffect();
+  for (const opt of noEffect.remoteOptions) checkRemoteOption(opt);
   const operands = program.args;
   if (operands.length < 2) {
     throw new UsageError(
@@ -238,7 +244,11 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // rsync 3.5: an empty source or destination is an error (only its --old-args reads an empty
   // destination as the current directory; a script that meant "." must say so).
   if (operandBytes.slice(0, -1).some((b) => b.length === 0)) throw new UsageError('Empty source arg specified.');
-  if (operandBytes[operandBytes.length - 1]!.length === 0) throw new UsageError('Empty destination arg specified (use "." or see --old-args).');
+  if (operandBytes[operandBytes.length - 1]!.length === 0) {
+    // rsync's dot_dir_or_error(): --old-args keeps the old reading of an empty destination.
+    if (!noEffect.oldArgs) throw new UsageError('Empty destination arg specified (use "." or see --old-args).');
+    operandBytes[operandBytes.length - 1] = Buffer.from('.');
+  }
   refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
   const archive = Boolean(o['archive']);
@@ -344,9 +354,14 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     omitDirTimes: Boolean(o['omitDirTimes']) || ((Boolean(o['backup']) || backupDir !== undefined) && backupDir === undefined),
     removeSourceFiles: Boolean(o['removeSourceFiles']),
     chmod,
+    incRecursive: false,
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
+  // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
+  // list first (--delete-before, --delete-after).
+  config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after';
+  checkChecksumChoice(noEffect.checksumChoice, config.checksum);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.recursive && config.filesFrom === undefined) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');
@@ -392,6 +407,37 @@ function refuseRemote(operands: Buffer[], filesFrom: string | undefined): void {
       throw new UsageError(`--files-from=${showPath(filesFrom)} is ${describeRemote(op)}, and remote transfers are not supported yet`);
     }
   }
+}
+
+/**
+ * -M/--remote-option: rsync's local copy gives it to its forked receiver, which parses it (an unknown or
+ * invalid one ends the run with exit 12). arsync has no second process: it takes a value that changes
+ * nothing in the Config (itself an option without local effect) and refuses the others rather than
+ * ignore them.
+ */
+function checkRemoteOption(opt: string): void {
+  // -r: the receiver of a copy that lists directories (so --delete and the like parse).
+  const plain = parseArgs(['node', 'arsync', '-r', 'a', 'b']);
+  let withOpt: Parsed;
+  try {
+    withOpt = parseArgs(['node', 'arsync', '-r', opt, 'a', 'b']);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw remoteOptionError(/^unknown option/.test(err.message) ? `on remote machine: ${opt}: unknown option` : err.message);
+  }
+  if (JSON.stringify(withOpt) !== JSON.stringify(plain)) {
+    throw new UsageError(
+      `-M/--remote-option=${opt}: a local copy has no remote side; arsync takes only remote options that change nothing here (give ${opt} as an option of its own)`,
+    );
+  }
+}
+
+/**
+ * --checksum-choice's file checksum is what -c compares: rsync's file_checksum() fails on "none" with
+ * exit 4 as soon as it sums a file; arsync says so before any I/O.
+ */
+function checkChecksumChoice(choice: NoEffect['checksumChoice'], checksum: boolean): void {
+  if (checksum && choice?.[1] === 'none') throw new OptionError('Invalid checksum-choice for --checksum: none (0)', 4, 'requested action not supported');
 }
 
 /** rsync's -h level: 1 by default, +1 per -h, 0 after --no-h/--no-human-readable. */

@@ -112,6 +112,11 @@ export interface Config {
   omitDirTimes: boolean;
   removeSourceFiles: boolean;
   chmod: ChmodRule[];
+  /**
+   * rsync's incremental recursion as the line leaves it (-r without --no-i-r, --qsort, --protocol=29,
+   * --delete-before/-after): only -v's first line shows it on a local copy.
+   */
+  incRecursive: boolean;
 }
 
 export const DEFAULTS = {

@@ -1,0 +1,289 @@
+// rsync's options that change nothing in a local copy (compression, the remote shell, the delta
+// algorithm's knobs, sockets, argument protection), declared where rsync accepts them with their values
+// checked as rsync checks them, so a command line rsync takes or rejects is taken or rejected alike; and
+// the daemon and server options, refused with the reason.
+// Each check names the rsync function it ports; docs/options.md says why each option has no effect.
+
+import type { Command } from 'commander';
+import { UsageError } from '../util/errors.js';
+
+/** A usage error that rsync reports with another exit code than 1 (its RERR_* for that failure). */
+export class OptionError extends UsageError {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    /** rsync's closing line for that code, without "error:" and "(code N)". */
+    readonly closing: string,
+  ) {
+    super(message);
+  }
+}
+
+/** rsync's RERR_PROTOCOL, RERR_UNSUPPORTED and RERR_STREAMIO with their errcode.h texts. */
+const PROTOCOL = [2, 'protocol incompatibility'] as const;
+const UNSUPPORTED = [4, 'requested action not supported'] as const;
+const STREAMIO = [12, 'error in rsync protocol data stream'] as const;
+
+/** rsync's PROTOCOL_VERSION, MIN_PROTOCOL_VERSION and MAX_PROTOCOL_VERSION (rsync.h). */
+const PROTOCOL_VERSION = 32;
+const MIN_PROTOCOL_VERSION = 20;
+/**
+ * The oldest protocol whose local copy arsync reproduces: rsync keeps only whole-second mtimes before 31,
+ * no symlink times before 30, and prints other -i lines before 29.
+ */
+const OLDEST_EMULATED = 31;
+/** rsync's MAX_BLOCK_SIZE (protocols older than 30, which arsync refuses, allow OLD_MAX_BLOCK_SIZE). */
+const MAX_BLOCK_SIZE = 1 << 17;
+
+const DAEMON = 'arsync is not an rsync daemon (run rsync --daemon for that)';
+const SERVER = "rsync's mode for the remote end of a transfer; arsync cannot be one";
+
+/** An option that only a daemon or the remote end of a transfer has: exit 1 before any I/O, saying why. */
+function refuse(name: string, why: string) {
+  return (): never => {
+    throw new UsageError(`${name}: ${why}`);
+  };
+}
+
+/** valid_compressions_items[] of the rsync built here (`rsync -V`'s "Compress list"), and "auto". */
+const COMPRESS_NAMES = ['zstd', 'lz4', 'zlibx', 'zlib', 'none', 'auto'];
+/** valid_checksums_items[] of the rsync built here (`rsync -V`'s "Checksum list"), and "auto". */
+const CHECKSUM_NAMES = ['xxh128', 'xxh3', 'xxh64', 'xxhash', 'md5', 'md4', 'sha1', 'none', 'auto'];
+
+/** What the options of this module leave for the rest of the run. */
+export interface NoEffect {
+  /** rsync's allow_inc_recurse as the command line leaves it (--i-r/--no-i-r, --qsort). */
+  allowIncRecurse: boolean;
+  /** --old-args (also RSYNC_OLD_ARGS): an empty destination names the current directory. */
+  oldArgs: boolean;
+  /** -M/--remote-option values, in order (main's parser checks them: it knows every option). */
+  remoteOptions: string[];
+  /** --checksum-choice's transfer and file checksums, lower case; undefined when not given. */
+  checksumChoice: [xfer: string, file: string] | undefined;
+}
+
+/**
+ * popt's POPT_ARG_INT: strtol(arg, &end, 0) must use the whole argument (leading white space, a sign,
+ * 0x hex and 0 octal allowed) and fit a C int.
+ */
+export function poptInt(name: string, v: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(v);
+  if (!m) throw new UsageError(`${name}=${v}: invalid numeric value`);
+  const digits = m[2]!;
+  const n = (m[1] === '-' ? -1 : 1) * (/^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits[0] === '0' ? parseInt(digits, 8) : Number(digits));
+  if (n > 2 ** 31 - 1 || n < -(2 ** 31)) throw new UsageError(`${name}=${v}: number too large or too small`);
+  return n;
+}
+
+/** rsync's do_big_num(n, 3, NULL) for the limits parse_size_arg prints: 128.00K, 1.00M. */
+function bigNum(n: number): string {
+  const units = ['', 'K', 'M', 'G', 'T', 'P'];
+  let i = 0;
+  let x = n;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return i === 0 ? String(n) : `${x.toFixed(2)}${units[i]}`;
+}
+
+/**
+ * rsync's parse_size_arg() (options.c): digits with an optional fraction, a unit (default defSuffix)
+ * of b/k/m/g/t/p, then "b" for powers of 1000 or "ib"/nothing for powers of 1024, then an optional
+ * +1/-1; the result must lie in [min, max] (max < 0: half of SIZE_MAX), and with unlimited0 a 0 is
+ * always allowed.
+ */
+export function rsyncSize(opt: string, arg: string, defSuffix: string, min: number, max: number, unlimited0: boolean): number {
+  const sizeMax = max >= 0 ? max : 2 ** 63 - 1;
+  const fail = (err: string, limit?: number): never => {
+    const tail = limit !== undefined && limit >= 0 ? ` (${err === 'too small' ? 'min' : 'max'}: ${bigNum(limit)}${unlimited0 && err === 'too small' ? ' or 0 for unlimited' : ''})` : '';
+    throw new UsageError(`--${opt}=${arg} is ${err}${tail}`);
+  };
+  const m = /^(\d*(?:\.\d*)?)(.*)$/.exec(arg)!;
+  let rest = m[2]!;
+  let suffix = defSuffix;
+  if (rest !== '' && rest[0] !== '+' && rest[0] !== '-') {
+    suffix = rest[0]!;
+    rest = rest.slice(1);
+  }
+  const reps = 'bkmgtp'.indexOf(suffix.toLowerCase());
+  if (reps < 0) return fail('invalid');
+  let mult: number;
+  if (rest[0] === 'b' || rest[0] === 'B') {
+    mult = 1000;
+    rest = rest.slice(1);
+  } else if (rest === '' || rest[0] === '+' || rest[0] === '-') mult = 1024;
+  else if (rest.slice(0, 2).toLowerCase() === 'ib') {
+    mult = 1024;
+    rest = rest.slice(2);
+  } else return fail('invalid');
+  const unit = mult ** reps;
+  if (unit > sizeMax) return fail('too large', max);
+  // strtod() of the whole argument (it may read a sign the digit scan above did not).
+  const num = /^[ \t\n\v\f\r]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(arg);
+  const dsize = num ? Number(num[0].trim()) : 0;
+  if (dsize < 0 || dsize > sizeMax / unit || (max < 0 && dsize >= sizeMax / unit)) return fail('too large', max);
+  let size = Math.trunc(dsize * unit);
+  if ((rest[0] === '+' || rest[0] === '-') && rest[1] === '1' && rest.length !== arg.length) {
+    size += rest[0] === '+' ? 1 : -1;
+    rest = rest.slice(2);
+  }
+  if (rest !== '') return fail('invalid');
+  if (size < 0 || (max >= 0 && size > max)) return fail('too large', max);
+  if (size < min && (!unlimited0 || size !== 0)) return fail('too small', min);
+  return size;
+}
+
+/** get_nni_by_name(): a name from the list, any case, the whole of it. */
+function knownName(list: string[], name: string): boolean {
+  return list.includes(name.toLowerCase());
+}
+
+/**
+ * Declare the options and return the check rsync makes once the whole line is read (the conflicts and
+ * the checks its client makes later, still before any I/O); commander calls the value parsers in argv
+ * order, so "last one wins" (-z then --no-compress, --old-args then --no-old-args) comes out as in rsync's popt loop.
+ */
+export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () => NoEffect {
+  let protocol = PROTOCOL_VERSION;
+  let compressChoice: string | undefined;
+  let checksumChoice: string | undefined;
+  let oldArgs = -1;
+  let secluded = -1;
+  let allowIncRecurse = true;
+  let qsort = false;
+  let contimeout = 0;
+  let passwordFile = false;
+  const remoteOptions: string[] = [];
+  /** A flag's effect, run when commander meets it (in argv order). */
+  const set = <T>(f: () => T) => (): T => f();
+  const int = (name: string, then?: (n: number) => void) => (v: string): number => {
+    const n = poptInt(name, v);
+    then?.(n);
+    return n;
+  };
+
+  p
+    // Compression only shapes the bytes on a wire a local copy does not have.
+    .option('-z, --compress', 'compress file data during the transfer (no effect locally)', set(() => true))
+    .option('--no-compress', 'turn off -z', set(() => (compressChoice = undefined)))
+    .option('--no-z', 'same as --no-compress', set(() => (compressChoice = undefined)))
+    .option('--old-compress', 'same as --compress-choice=zlib', set(() => (compressChoice = 'zlib')))
+    .option('--new-compress', 'same as --compress-choice=zlibx', set(() => (compressChoice = 'zlibx')))
+    .option('--compress-choice <STR>', 'choose the compression algorithm (no effect locally)', (v: string) => (compressChoice = v))
+    .option('--zc <STR>', 'same as --compress-choice', (v: string) => (compressChoice = v))
+    .option('--compress-level <NUM>', 'compression level (no effect locally)', int('--compress-level'))
+    .option('--zl <NUM>', 'same as --compress-level', int('--zl'))
+    .option('--compress-threads <NUM>', 'compression threads (no effect locally)', int('--compress-threads'))
+    .option('--zt <NUM>', 'same as --compress-threads', int('--zt'))
+    .option('--skip-compress <LIST>', 'skip compressing files with these suffixes (no effect locally)')
+    // The remote shell and the program it starts: a local copy starts neither.
+    .option('-e, --rsh <COMMAND>', 'remote shell (no effect locally)')
+    .option('--rsync-path <PROGRAM>', 'rsync to run on the remote machine (no effect locally)')
+    .option('-M, --remote-option <OPT>', "send OPT to the remote side only (must be an option that changes nothing here)", (v: string) => {
+      // rsync's popt loop, case 'M'.
+      if (!v.startsWith('-')) throw new UsageError(`Remote option must start with a dash: ${v}`);
+      remoteOptions.push(v);
+      return v;
+    })
+    // The delta algorithm: arsync copies whole files, which writes the same bytes.
+    .option('--no-whole-file', 'use the delta-xfer algorithm (arsync copies whole files: same result)')
+    .option('--no-W', 'same as --no-whole-file')
+    .option('-B, --block-size <SIZE>', 'fixed checksum block size (no effect locally)', (v: string) =>
+      rsyncSize('block-size', v, 'b', 0, MAX_BLOCK_SIZE, false),
+    )
+    .option('--checksum-choice <STR>', 'choose the checksum algorithms (no effect locally)', (v: string) => (checksumChoice = v))
+    .option('--cc <STR>', 'same as --checksum-choice', (v: string) => (checksumChoice = v))
+    .option('--checksum-seed <NUM>', 'block/file checksum seed (no effect locally)', int('--checksum-seed'))
+    // Incremental recursion is how rsync streams its file list to a peer; it only shows in -v's first line.
+    .option('--inc-recursive', 'enable incremental recursion', set(() => (allowIncRecurse = true)))
+    .option('--no-inc-recursive', 'disable incremental recursion', set(() => (allowIncRecurse = false)))
+    .option('--i-r', 'same as --inc-recursive', set(() => (allowIncRecurse = true)))
+    .option('--no-i-r', 'same as --no-inc-recursive', set(() => (allowIncRecurse = false)))
+    .option('--qsort', 'sort the file list with qsort (turns off incremental recursion)', set(() => (qsort = true)))
+    // How arguments reach a remote shell; a local copy passes none (only --old-args' empty destination shows).
+    .option('--old-args', 'disable the modern argument-protection idiom', set(() => (oldArgs = oldArgs <= 0 ? 1 : oldArgs + 1)))
+    .option('--no-old-args', 'turn off --old-args', set(() => (oldArgs = 0)))
+    .option('-s, --secluded-args', 'send the arguments through the protocol (no effect locally)', set(() => (secluded = 1)))
+    .option('--no-secluded-args', 'turn off -s', set(() => (secluded = 0)))
+    .option('--protect-args', 'same as --secluded-args', set(() => (secluded = 1)))
+    .option('--no-protect-args', 'same as --no-secluded-args', set(() => (secluded = 0)))
+    .option('--no-s', 'same as --no-secluded-args', set(() => (secluded = 0)))
+    .option('--trust-sender', "trust the remote sender's file list (the local sender is arsync itself)")
+    // Buffers, sockets and daemons: a local copy has no socket and no daemon.
+    .option('--outbuf <N|L|B>', 'set stdout buffering to None, Line, or Block', (v: string) => {
+      // rsync's parse_arguments(): the first letter, any case.
+      if (v === '' || !'NULBF'.includes(v[0]!.toUpperCase())) throw new UsageError('Invalid --outbuf setting -- specify N, L, or B.');
+      return v;
+    })
+    .option('--max-alloc <SIZE>', 'limit on one memory allocation (no effect: arsync has no such allocator)', (v: string) => rsyncSize('max-alloc', v, 'B', 1024 * 1024, -1, true))
+    .option('--blocking-io', 'use blocking I/O for the remote shell (no effect locally)')
+    .option('--no-blocking-io', 'turn off --blocking-io')
+    .option('--motd', "show a daemon's message of the day (no effect locally)")
+    .option('--no-motd', "suppress a daemon's message of the day")
+    .option('--address <ADDRESS>', 'bind address for a daemon connection (no effect locally)')
+    .option('--port <PORT>', 'daemon port (no effect locally)', int('--port'))
+    .option('--sockopts <OPTIONS>', 'TCP options (no effect locally)')
+    .option('-4, --ipv4', 'prefer IPv4 (no effect locally)')
+    .option('-6, --ipv6', 'prefer IPv6 (no effect locally)')
+    .option('--contimeout <SECONDS>', 'daemon connection timeout (refused locally, as rsync does, unless 0)', int('--contimeout', (n) => (contimeout = n)))
+    .option('--no-contimeout', 'turn off --contimeout', set(() => (contimeout = 0)))
+    .option('--early-input <FILE>', "file for a daemon's early exec input (no effect locally)")
+    .option('--password-file <FILE>', 'daemon password file (refused locally, as rsync does)', set(() => (passwordFile = true)))
+    .option('--protocol <NUM>', 'force an older protocol version (31 or 32 locally)', int('--protocol', (n) => (protocol = n)))
+    // Daemon mode and the server side of rsync's protocol: arsync is neither.
+    .option('--daemon', 'refused: arsync is not an rsync daemon', refuse('--daemon', DAEMON))
+    .option('--config <FILE>', 'refused: a daemon option', refuse('--config', DAEMON))
+    .option('--dparam <OVERRIDE>', 'refused: a daemon option', refuse('--dparam', DAEMON))
+    .option('--detach', 'refused: a daemon option', refuse('--detach', DAEMON))
+    .option('--no-detach', 'refused: a daemon option', refuse('--no-detach', DAEMON))
+    .option('--server', "refused: rsync's remote end", refuse('--server', SERVER))
+    .option('--sender', "refused: rsync's remote end", refuse('--sender', SERVER));
+
+  return (): NoEffect => {
+    // parse_arguments(): --old-args from RSYNC_OLD_ARGS when neither it nor -s is on the line.
+    if (oldArgs < 0) oldArgs = secluded <= 0 && env['RSYNC_OLD_ARGS'] ? Number.parseInt(env['RSYNC_OLD_ARGS'], 10) || 0 : 0;
+    else if (oldArgs > 0 && secluded > 0) throw new UsageError('--secluded-args conflicts with --old-args.');
+    // start_client(): the daemon-only options a transfer without a daemon refuses.
+    if (passwordFile) throw new UsageError('The --password-file option may only be used when accessing an rsync daemon.');
+    if (contimeout) throw new UsageError('The --contimeout option may only be used when connecting to an rsync daemon.');
+    // setup_protocol() (compat.c): both ends of a local copy speak the --protocol given.
+    if (protocol < MIN_PROTOCOL_VERSION || protocol > 40) {
+      throw new OptionError('protocol version mismatch -- is your shell clean?\n(see the rsync manpage for an explanation)', ...PROTOCOL);
+    }
+    if (protocol > PROTOCOL_VERSION) throw new OptionError(`--protocol must be no more than ${PROTOCOL_VERSION} on the Client.`, ...PROTOCOL);
+    if (protocol < OLDEST_EMULATED) {
+      throw new UsageError(
+        `--protocol=${protocol}: arsync reproduces protocols ${OLDEST_EMULATED} and ${PROTOCOL_VERSION} only (rsync's older protocols drop nanosecond and symlink times)`,
+      );
+    }
+    // rsync's local receiver parses the -M options with --old-args in force (local_child()), so -s there
+    // is the conflict above, in the receiver: the run ends with exit 12.
+    if (remoteOptions.length && secluded > 0) throw remoteOptionError('--secluded-args conflicts with --old-args.');
+    // parse_compress_choice() and parse_checksum_choice(): checked even when -z/-c is not given.
+    if (compressChoice !== undefined && !knownName(COMPRESS_NAMES, compressChoice)) {
+      throw new OptionError(`unknown compress name: ${compressChoice} (--compress-choice)`, ...UNSUPPORTED);
+    }
+    let choice: [string, string] | undefined;
+    if (checksumChoice !== undefined) {
+      const comma = checksumChoice.indexOf(',');
+      const names = comma < 0 ? [checksumChoice] : [checksumChoice.slice(0, comma), checksumChoice.slice(comma + 1)];
+      for (const n of names) {
+        if (!knownName(CHECKSUM_NAMES, n)) throw new OptionError(`unknown checksum name: ${n} (--checksum-choice)`, ...UNSUPPORTED);
+      }
+      choice = [names[0]!.toLowerCase(), names[names.length - 1]!.toLowerCase()];
+    }
+    return {
+      // set_allow_inc_recurse(): no incremental recursion with --qsort.
+      allowIncRecurse: allowIncRecurse && !qsort,
+      oldArgs: oldArgs > 0,
+      remoteOptions,
+      checksumChoice: choice,
+    };
+  };
+}
+
+/** An -M value rsync's receiver rejects: the receiver dies, so the run ends with exit 12. */
+export function remoteOptionError(message: string): OptionError {
+  return new OptionError(message, ...STREAMIO);
+}
