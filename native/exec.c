@@ -1,0 +1,61 @@
+/* The sync engine's batch loop and what follows every op on either engine: --remove-source-files,
+ * failure recording and counting, the outcome byte, and the one EMFILE/ENFILE retry of an op. */
+#include "exec.h"
+
+#include "backup.h"
+#include "dest.h"
+#include "ops.h"
+#include "source.h"
+
+int exec_finish(struct job *j, int rc)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  uint8_t k = op->kind;
+  if (rc == OP_OK && j->refused) {
+    /* The entry is in place without some attributes, each already reported (meta.c): the op failed
+     * (exit 23), and its source is not removed, since the copy is not complete. */
+    set_outcome(c, op->index, OUT_FAILED);
+    return OP_FAIL;
+  }
+  if (rc == OP_OK && (op->flags & OF_REMOVE_SOURCE) &&
+      (k == OP_FILE || k == OP_SYMLINK || k == OP_SPECIAL || k == OP_ATTRS))
+    rc = src_remove(j);
+  if (rc == OP_FAIL) {
+    failures_push(&c->fails, op, j->err);
+    counter_add(c, C_ERRORS, 1);
+    set_outcome(c, op->index, OUT_FAILED);
+  } else if (rc == OP_OK) {
+    set_outcome(c, op->index, j->equal ? OUT_EQUAL : OUT_DONE);
+  }
+  return rc;
+}
+
+int exec_op_sync(struct ctx *c, const struct op *op, bool allow_retry)
+{
+  struct job j = {.c = c, .op = op};
+  int rc = ops_dispatch(&j);
+  if (rc == OP_FAIL && allow_retry && fd_exhausted(j.err.no)) {
+    /* Give back the fd we can spare and try once more; the op cleaned up after itself. */
+    parents_drop_cache(c);
+    if (j.bytes)
+      counter_add(c, C_BYTES, -j.bytes);
+    j = (struct job){.c = c, .op = op};
+    rc = ops_dispatch(&j);
+  }
+  return exec_finish(&j, rc);
+}
+
+int exec_batch_sync(struct ctx *c, const uint8_t *batch, size_t len)
+{
+  size_t off = 0;
+  struct op op;
+  for (uint32_t i = 0; batch_next(batch, len, &off, &op) == 1; i++) {
+    op.index = i;
+    if (aborted(c))
+      return OP_ABORT;
+    if (backup_gate(c, &op) && exec_op_sync(c, &op, true) == OP_ABORT)
+      return OP_ABORT;
+  }
+  return OP_OK;
+}
