@@ -1,4 +1,5 @@
-/* napi argument helpers (args.h): the checks every entry point makes on its arguments. */
+/* napi argument helpers (args.h): the checks every entry point makes on its arguments, and the
+ * Float64Array copies the scans return. */
 #include "args.h"
 
 #include <limits.h>
@@ -92,4 +93,16 @@ void *arg_external(napi_env env, napi_value v, const napi_type_tag *tag)
       !ok || napi_get_value_external(env, v, &p) != napi_ok)
     return NULL;
   return p;
+}
+
+napi_value f64_copy(napi_env env, const double *from, size_t n)
+{
+  napi_value ab, ta;
+  void *p;
+  if (napi_create_arraybuffer(env, (n ? n : 1) * sizeof(double), &p, &ab) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ta) != napi_ok)
+    return NULL;
+  if (n)
+    memcpy(p, from, n * sizeof(double));
+  return ta;
 }

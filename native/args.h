@@ -1,5 +1,5 @@
 /* napi argument helpers: each entry point fetches its arguments with args_get and checks each with one
- * line, instead of repeating the prologue. Checks return false (or NULL) without throwing unless
+ * line, instead of repeating the prologue; and the Float64Array results the scans build. Checks return false (or NULL) without throwing unless
  * they say otherwise, so the caller throws the TypeError that names its own signature. */
 #ifndef ARSYNC_ARGS_H
 #define ARSYNC_ARGS_H
@@ -38,5 +38,8 @@ const double *arg_f64(napi_env env, napi_value v, size_t n);
 
 /* The pointer behind an External carrying `tag` (a context, a pair cursor), or NULL. */
 void *arg_external(napi_env env, napi_value v, const napi_type_tag *tag);
+
+/* A new Float64Array holding a copy of from[0..n), or NULL. */
+napi_value f64_copy(napi_env env, const double *from, size_t n);
 
 #endif

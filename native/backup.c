@@ -229,13 +229,10 @@ static int copy_entry(struct job *j, int from, const char *name, const struct st
         goto done;
       }
     }
-    int fd = out;
+    rc = temp_close(j, out, W_DST_SRC);
     out = -1;
-    /* close can report a deferred write error: the copy is not safe then. */
-    if (close(fd) < 0 && errno != EINTR) {
-      rc = job_fail(j, errno, "close", W_DST_SRC);
+    if (rc != OP_OK)
       goto done;
-    }
   }
   copy_attrs(c, to, tmp, st, type == S_IFLNK);
   r = renameat(to, tmp, to, bname);

@@ -7,6 +7,20 @@
 #include "ops.h"
 #include "source.h"
 
+void exec_fail(struct ctx *c, const struct op *op, struct operr err)
+{
+  failures_push(&c->fails, op, err);
+  counter_add(c, C_ERRORS, 1);
+  set_outcome(c, op->index, OUT_FAILED);
+}
+
+void exec_uncount(struct job *j)
+{
+  if (j->bytes)
+    counter_add(j->c, C_BYTES, -j->bytes);
+  j->bytes = 0;
+}
+
 int exec_finish(struct job *j, int rc)
 {
   struct ctx *c = j->c;
@@ -21,13 +35,10 @@ int exec_finish(struct job *j, int rc)
   if (rc == OP_OK && (op->flags & OF_REMOVE_SOURCE) &&
       (k == OP_FILE || k == OP_SYMLINK || k == OP_SPECIAL || k == OP_ATTRS))
     rc = src_remove(j);
-  if (rc == OP_FAIL) {
-    failures_push(&c->fails, op, j->err);
-    counter_add(c, C_ERRORS, 1);
-    set_outcome(c, op->index, OUT_FAILED);
-  } else if (rc == OP_OK) {
+  if (rc == OP_FAIL)
+    exec_fail(c, op, j->err);
+  else if (rc == OP_OK)
     set_outcome(c, op->index, j->equal ? OUT_EQUAL : OUT_DONE);
-  }
   return rc;
 }
 
@@ -38,24 +49,34 @@ int exec_op_sync(struct ctx *c, const struct op *op, bool allow_retry)
   if (rc == OP_FAIL && allow_retry && fd_exhausted(j.err.no)) {
     /* Give back the fd we can spare and try once more; the op cleaned up after itself. */
     parents_drop_cache(c);
-    if (j.bytes)
-      counter_add(c, C_BYTES, -j.bytes);
+    exec_uncount(&j);
     j = (struct job){.c = c, .op = op};
     rc = ops_dispatch(&j);
   }
   return exec_finish(&j, rc);
 }
 
-int exec_batch_sync(struct ctx *c, const uint8_t *batch, size_t len)
+int exec_next_sync(struct ctx *c, const struct op *op)
 {
-  size_t off = 0;
+  if (aborted(c))
+    return OP_ABORT;
+  if (backup_gate(c, op) && exec_op_sync(c, op, true) == OP_ABORT)
+    return OP_ABORT;
+  return OP_OK;
+}
+
+int exec_batch_from(struct ctx *c, const uint8_t *batch, size_t len, size_t off, uint32_t index)
+{
   struct op op;
-  for (uint32_t i = 0; batch_next(batch, len, &off, &op) == 1; i++) {
+  for (uint32_t i = index; batch_next(batch, len, &off, &op) == 1; i++) {
     op.index = i;
-    if (aborted(c))
-      return OP_ABORT;
-    if (backup_gate(c, &op) && exec_op_sync(c, &op, true) == OP_ABORT)
+    if (exec_next_sync(c, &op) == OP_ABORT)
       return OP_ABORT;
   }
   return OP_OK;
+}
+
+int exec_batch_sync(struct ctx *c, const uint8_t *batch, size_t len)
+{
+  return exec_batch_from(c, batch, len, 0, 0);
 }

@@ -95,6 +95,18 @@ out:
   return 0;
 }
 
+size_t listing_pack(char *const *names, const size_t *idx, size_t n, char *out)
+{
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(names[idx[i]]) + 1;
+    if (out)
+      memcpy(out + total, names[idx[i]], len);
+    total += len;
+  }
+  return total;
+}
+
 int stat_entry(int dirfd, const char *name, struct statx *sx)
 {
   if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, sx) < 0)

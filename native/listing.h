@@ -42,6 +42,10 @@ static inline bool join_done(const struct join *m, const struct listing *s, cons
   return m->i == s->n && m->j == d->n;
 }
 
+/* The names idx[0..n) of a listing, each followed by a NUL, written to out (when not NULL); returns
+ * the bytes they take. The shape of every names Buffer the scans hand to TypeScript. */
+size_t listing_pack(char *const *names, const size_t *idx, size_t n, char *out);
+
 /* getdents64 (without . and ..) + sort of the open directory fd. Returns 0 or an errno. */
 int list_names(int fd, struct listing *l);
 void listing_free(struct listing *l);

@@ -137,13 +137,10 @@ static int do_file(struct job *j)
     rc = meta_file(j, in, out, mode);
   if (rc != OP_OK)
     goto done;
-  int fd = out;
+  rc = temp_close(j, out, W_DST);
   out = -1;
-  /* close can report a deferred write error (NFS, quota): the data is not safe then. */
-  if (close(fd) < 0 && errno != EINTR) {
-    rc = job_fail(j, errno, "close", W_DST);
+  if (rc != OP_OK)
     goto done;
-  }
   rc = temp_rename_over(j, p->fd, tmp, name);
   if (rc == OP_OK) {
     made = false;
@@ -194,11 +191,8 @@ static int do_symlink(struct job *j)
     rc = meta_owner_at(j, p->fd, tmp);
     if (rc == OP_OK)
       rc = meta_times_at(j, p->fd, tmp);
+    rc = temp_commit(j, p->fd, tmp, name, rc);
     if (rc == OP_OK)
-      rc = temp_rename_over(j, p->fd, tmp, name);
-    if (rc != OP_OK)
-      unlinkat(p->fd, tmp, 0);
-    else
       counter_add(c, C_SYMLINKS, 1);
   }
   parent_put(c, p);
@@ -232,11 +226,8 @@ static int do_special(struct job *j)
       rc = meta_mode_at(j, p->fd, tmp, mode);
     if (rc == OP_OK)
       rc = meta_times_at(j, p->fd, tmp);
+    rc = temp_commit(j, p->fd, tmp, name, rc);
     if (rc == OP_OK)
-      rc = temp_rename_over(j, p->fd, tmp, name);
-    if (rc != OP_OK)
-      unlinkat(p->fd, tmp, 0);
-    else
       counter_add(c, C_SPECIALS, 1);
   }
   parent_put(c, p);
@@ -264,11 +255,9 @@ static int link_over(struct job *j, int fromfd, const char *from, int where, int
     rc = job_fail(j, errno, "link", where);
     goto done;
   }
-  rc = temp_rename_over(j, p->fd, tmp, name);
-  if (rc != OP_OK) {
-    unlinkat(p->fd, tmp, 0);
+  rc = temp_commit(j, p->fd, tmp, name, OP_OK);
+  if (rc != OP_OK)
     goto done;
-  }
 ok:
   counter_add(c, C_HARDLINKS, 1);
 done:

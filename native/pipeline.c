@@ -313,8 +313,7 @@ static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
   int rc = s->failed ? OP_FAIL : s->done ? OP_OK : OP_ABORT;
   if (rc == OP_FAIL && fd_exhausted(s->job.err.no)) {
     /* Retried once the pipeline has drained, through the sync path (which then fails for good). */
-    if (s->job.bytes)
-      counter_add(c, C_BYTES, -s->job.bytes);
+    exec_uncount(&s->job);
     if (P->nretry == P->capretry) {
       size_t cap = P->capretry ? P->capretry * 2 : 16;
       struct op *r = realloc(P->retry, cap * sizeof *r);
@@ -678,9 +677,7 @@ static void give_up(struct ctx *c, struct pipe *P, int e)
     if (s->state == S_FREE)
       continue;
     slot_fail(s, e, "io_uring_enter", W_DST);
-    failures_push(&c->fails, &s->op, s->job.err);
-    counter_add(c, C_ERRORS, 1);
-    set_outcome(c, s->op.index, OUT_FAILED);
+    exec_fail(c, &s->op, s->job.err);
     s->state = S_FREE;
   }
   P->active = 0;
@@ -776,15 +773,9 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
     for (size_t i = 0; i < P->nretry; i++)
       exec_op_sync(c, &P->retry[i], false);
     P->nretry = 0;
-    while (have || batch_next(batch, len, &off, &op) == 1) {
-      if (!have)
-        op.index = idx++;
-      have = false;
-      if (aborted(c))
-        return OP_ABORT;
-      if (backup_gate(c, &op) && exec_op_sync(c, &op, true) == OP_ABORT)
-        return OP_ABORT;
-    }
+    if (have && exec_next_sync(c, &op) == OP_ABORT)
+      return OP_ABORT;
+    return exec_batch_from(c, batch, len, off, idx);
   }
   return P->stop ? OP_ABORT : OP_OK;
 }

@@ -143,33 +143,13 @@ napi_value pair_open(napi_env env, napi_callback_info info)
   return ext;
 }
 
-static napi_value f64_array(napi_env env, const double *from, size_t n)
-{
-  napi_value ab, ta;
-  void *p;
-  if (napi_create_arraybuffer(env, (n ? n : 1) * sizeof(double), &p, &ab) != napi_ok ||
-      napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ta) != napi_ok)
-    return NULL;
-  if (n)
-    memcpy(p, from, n * sizeof(double));
-  return ta;
-}
-
 static napi_value names_buffer(napi_env env, char **names, const size_t *idx, size_t n)
 {
-  size_t total = 0;
-  for (size_t i = 0; i < n; i++)
-    total += strlen(names[idx[i]]) + 1;
   void *data;
   napi_value buf;
-  if (napi_create_buffer(env, total, &data, &buf) != napi_ok)
+  if (napi_create_buffer(env, listing_pack(names, idx, n, NULL), &data, &buf) != napi_ok)
     return NULL;
-  char *p = data;
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(names[idx[i]]) + 1;
-    memcpy(p, names[idx[i]], len);
-    p += len;
-  }
+  listing_pack(names, idx, n, data);
   return buf;
 }
 
@@ -248,11 +228,11 @@ napi_value pair_next(napi_env env, napi_callback_info info)
   if (o.keep && o.extra && o.meta && o.dmeta && o.xmeta) {
     fill_chunk(k, &o, max, extras_only);
     napi_value vnames = names_buffer(env, k->s.names, o.keep, o.nkeep);
-    napi_value vmeta = f64_array(env, o.meta, o.nkeep * META_FIELDS);
-    napi_value vdmeta = f64_array(env, o.dmeta, o.nkeep * META_FIELDS);
+    napi_value vmeta = f64_copy(env, o.meta, o.nkeep * META_FIELDS);
+    napi_value vdmeta = f64_copy(env, o.dmeta, o.nkeep * META_FIELDS);
     napi_value vextra = names_buffer(env, k->d.names, o.extra, o.nextra);
-    napi_value vxmeta = f64_array(env, o.xmeta, o.nextra * META_FIELDS);
-    napi_value vcoll = f64_array(env, o.coll, 3);
+    napi_value vxmeta = f64_copy(env, o.xmeta, o.nextra * META_FIELDS);
+    napi_value vcoll = f64_copy(env, o.coll, 3);
     napi_value vderr, vdone;
     if (vnames && vmeta && vdmeta && vextra && vxmeta && vcoll && napi_create_int32(env, k->derr, &vderr) == napi_ok &&
         napi_get_boolean(env, join_done(&k->m, &k->s, &k->d), &vdone) == napi_ok &&

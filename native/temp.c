@@ -127,3 +127,20 @@ void temp_discard(struct job *j, int dirfd, const char *tmp, const char *name)
     return;
   unlinkat(dirfd, tmp, 0); /* best effort: the op already failed with the real cause */
 }
+
+int temp_commit(struct job *j, int dirfd, const char *tmp, const char *name, int rc)
+{
+  if (rc == OP_OK)
+    rc = temp_rename_over(j, dirfd, tmp, name);
+  if (rc != OP_OK)
+    unlinkat(dirfd, tmp, 0); /* best effort: the op already failed with the real cause */
+  return rc;
+}
+
+int temp_close(struct job *j, int fd, int where)
+{
+  /* close can report a deferred write error (NFS, quota): the data is not safe then. */
+  if (close(fd) < 0 && errno != EINTR)
+    return job_fail(j, errno, "close", where);
+  return OP_OK;
+}

@@ -26,6 +26,14 @@ int temp_link(struct ctx *c, int fromfd, const char *from, int follow, int dirfd
 /* renameat over the target; a directory in the way is removed when empty (else "rmdir" fails). */
 int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name);
 
+/* A temp entry made by name (symlink, node, hard link) after its metadata step gave rc: renamed over
+ * the target when rc is OP_OK, else (or when the rename fails) unlinked. Returns the final rc. */
+int temp_commit(struct job *j, int dirfd, const char *tmp, const char *name, int rc);
+
+/* Closes a temp file we wrote; a deferred write error fails the op with syscall `close` (the data is
+ * then not renamed into place). */
+int temp_close(struct job *j, int fd, int where);
+
 /* A failed File op's temp file: unlinked, or with --partial renamed over the target when data had
  * been copied. */
 void temp_discard(struct job *j, int dirfd, const char *tmp, const char *name);

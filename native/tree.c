@@ -130,21 +130,13 @@ static int open_dest(struct shared *s, const char *rel)
   return beneath_open_path(s->rootfd, (const uint8_t *)rel, (uint32_t)strlen(rel), O_RDONLY | O_DIRECTORY, 0);
 }
 
-/* Packs the chosen names of a listing, NUL-separated. */
+/* Packs the chosen names of a listing, NUL-separated (listing_pack), in memory of its own. */
 static char *pack_names(char **names, const size_t *idx, size_t n, size_t *len)
 {
-  size_t total = 0;
-  for (size_t i = 0; i < n; i++)
-    total += strlen(names[idx[i]]) + 1;
-  char *p = malloc(total ? total : 1), *o = p;
-  if (!p)
-    return NULL;
-  for (size_t i = 0; i < n; i++) {
-    size_t l = strlen(names[idx[i]]) + 1;
-    memcpy(o, names[idx[i]], l);
-    o += l;
-  }
-  *len = total;
+  *len = listing_pack(names, idx, n, NULL);
+  char *p = malloc(*len ? *len : 1);
+  if (p)
+    listing_pack(names, idx, n, p);
   return p;
 }
 
@@ -413,17 +405,6 @@ static int cmp_rec(const void *x, const void *y)
   return strcmp(((const struct dirty_rec *)x)->rel, ((const struct dirty_rec *)y)->rel);
 }
 
-static napi_value f64(napi_env env, size_t n, double **data)
-{
-  napi_value ab, ta;
-  void *p;
-  if (napi_create_arraybuffer(env, (n ? n : 1) * sizeof(double), &p, &ab) != napi_ok ||
-      napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ta) != napi_ok)
-    return NULL;
-  *data = p;
-  return ta;
-}
-
 napi_value scan_tree(napi_env env, napi_callback_info info)
 {
   ARGS(5);
@@ -537,13 +518,12 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
          napi_set_named_property(env, o, "rel", v) == napi_ok;
     if (ok && r->listed) {
       napi_value names, meta, dmeta, extra, xmeta, coll;
-      double *m;
       ok = napi_create_buffer_copy(env, r->nlen, r->nlen ? r->names : "", &data, &names) == napi_ok &&
            napi_create_buffer_copy(env, r->xlen, r->xlen ? r->xnames : "", &data, &extra) == napi_ok &&
-           (meta = f64(env, r->nkeep * META_FIELDS, &m)) != NULL && (memcpy(m, r->meta, r->nkeep * META_FIELDS * sizeof(double)), true) &&
-           (dmeta = f64(env, r->nkeep * META_FIELDS, &m)) != NULL && (memcpy(m, r->dmeta, r->nkeep * META_FIELDS * sizeof(double)), true) &&
-           (xmeta = f64(env, r->nextra * META_FIELDS, &m)) != NULL && (memcpy(m, r->xmeta, r->nextra * META_FIELDS * sizeof(double)), true) &&
-           (coll = f64(env, 3, &m)) != NULL && (memcpy(m, r->coll, sizeof r->coll), true) &&
+           (meta = f64_copy(env, r->meta, r->nkeep * META_FIELDS)) != NULL &&
+           (dmeta = f64_copy(env, r->dmeta, r->nkeep * META_FIELDS)) != NULL &&
+           (xmeta = f64_copy(env, r->xmeta, r->nextra * META_FIELDS)) != NULL &&
+           (coll = f64_copy(env, r->coll, 3)) != NULL &&
            napi_set_named_property(env, o, "names", names) == napi_ok &&
            napi_set_named_property(env, o, "meta", meta) == napi_ok &&
            napi_set_named_property(env, o, "dmeta", dmeta) == napi_ok &&
