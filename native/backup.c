@@ -9,12 +9,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ops.h"
+#include "beneath.h"
+#include "dest.h"
+#include "exec.h"
+#include "temp.h"
 
 void backup_release(struct ctx *c)
 {
@@ -28,7 +32,7 @@ void backup_release(struct ctx *c)
 /* Best effort, like rsync's: a backup directory without its twin's attributes is still usable. */
 static void mirror_attrs(struct ctx *c, int dirfd, const char *name, const uint8_t *rel, uint32_t len)
 {
-  int twin = ops_open_dest(c, rel, len, O_PATH | O_DIRECTORY);
+  int twin = dest_open(c, rel, len, O_PATH | O_DIRECTORY);
   if (twin < 0)
     return;
   struct stat st;
@@ -186,23 +190,18 @@ static int copy_entry(struct job *j, int from, const char *name, const struct st
       return job_fail(j, ESTALE, "fstat", W_DST);
     }
   }
-  int r = -1;
-  for (int i = 0; i < 64; i++) {
-    ops_temp_name(c, bname, tmp);
-    if (type == S_IFREG)
-      r = out = openat(to, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    else if (type == S_IFLNK) {
-      char target[PATH_MAX];
-      ssize_t n = readlinkat(from, name, target, sizeof target);
-      if (n < 0 || (size_t)n >= sizeof target)
-        return job_fail(j, n < 0 ? errno : ENAMETOOLONG, "readlink", W_DST);
-      target[n] = 0;
-      r = symlinkat(target, to, tmp);
-    } else {
-      r = mknodat(to, tmp, type | 0600, st->st_rdev);
-    }
-    if (r >= 0 || errno != EEXIST)
-      break;
+  int r;
+  if (type == S_IFREG) {
+    r = out = temp_open(c, to, bname, tmp);
+  } else if (type == S_IFLNK) {
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(from, name, target, sizeof target);
+    if (n < 0 || (size_t)n >= sizeof target)
+      return job_fail(j, n < 0 ? errno : ENAMETOOLONG, "readlink", W_DST);
+    target[n] = 0;
+    r = temp_symlink(c, to, bname, tmp, target);
+  } else {
+    r = temp_mknod(c, to, bname, tmp, type, st->st_rdev);
   }
   if (r < 0) {
     rc = job_fail(j, errno, type == S_IFREG ? "open" : type == S_IFLNK ? "symlink" : "mknod", W_DST_SRC);
@@ -230,13 +229,10 @@ static int copy_entry(struct job *j, int from, const char *name, const struct st
         goto done;
       }
     }
-    int fd = out;
+    rc = temp_close(j, out, W_DST_SRC);
     out = -1;
-    /* close can report a deferred write error: the copy is not safe then. */
-    if (close(fd) < 0 && errno != EINTR) {
-      rc = job_fail(j, errno, "close", W_DST_SRC);
+    if (rc != OP_OK)
       goto done;
-    }
   }
   copy_attrs(c, to, tmp, st, type == S_IFLNK);
   r = renameat(to, tmp, to, bname);
@@ -326,7 +322,7 @@ static int backup_inner(struct job *j)
     return job_fail(j, EINVAL, "rename", W_DST);
   char name[NAME_MAX + 1], bname[NAME_MAX + 1];
   struct parent *p;
-  int rc = ops_resolve_parent(j, op->dst, op->dst_len, &p, name);
+  int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
     return rc;
   int bdir = -1;
@@ -354,11 +350,11 @@ static int backup_inner(struct job *j)
   const uint8_t *nm = slash ? slash + 1 : rel;
   uint32_t nlen = rlen - (uint32_t)(nm - rel);
   char dir[PATH_MAX];
-  int e = ops_zpath(nm, nlen, bname, sizeof bname);
+  int e = zpath(nm, nlen, bname, sizeof bname);
   /* Beside the file (no --backup-dir) the directory is the one already resolved, at any depth;
    * only a path below the backup dir is spelled out, and it must fit in PATH_MAX. */
   if (!e && c->bpath)
-    e = ops_zpath(rel, dlen, dir, sizeof dir);
+    e = zpath(rel, dlen, dir, sizeof dir);
   if (e || nlen == 0 || strcmp(bname, ".") == 0 || strcmp(bname, "..") == 0) {
     rc = job_fail(j, e ? e : EINVAL, "rename", W_DST_SRC);
     goto done;
@@ -390,7 +386,7 @@ static int backup_inner(struct job *j)
 done:
   if (bdir >= 0)
     close(bdir);
-  ops_parent_put(c, p);
+  parent_put(c, p);
   return rc;
 }
 
@@ -408,6 +404,6 @@ bool backup_gate(struct ctx *c, const struct op *op)
     return true;
   struct job j = {.c = c, .op = op};
   job_fail(&j, c->backup_errno, "backup", W_DST);
-  ops_finish(&j, OP_FAIL);
+  exec_finish(&j, OP_FAIL);
   return false;
 }

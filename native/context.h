@@ -43,7 +43,6 @@ struct ctx {
   bool direct;
   bool is_root;          /* euid == 0: owner and trusted.* xattrs can be set */
   bool noatime;          /* O_NOATIME still worth trying (dropped after the first EPERM) */
-  bool no_openat2;       /* openat2 is ENOSYS/EPERM here: walk components with O_NOFOLLOW */
   bool no_fchmodat2;     /* fchmodat2 is ENOSYS: fchmodat without AT_SYMLINK_NOFOLLOW */
   uint64_t rng;          /* temp-name generator state */
   _Atomic int64_t *counters; /* valid during run() only */
@@ -83,7 +82,7 @@ static inline void set_outcome(struct ctx *c, uint32_t index, enum outcome o)
 
 static inline int job_fail(struct job *j, int no, const char *sys, int where)
 {
-  j->err = (struct operr){no, sys, where};
+  j->err = (struct operr){.no = no, .sys = sys, .where = where};
   return OP_FAIL;
 }
 

@@ -1,6 +1,7 @@
 /* File data for the sync engine (and for the uring engine's EMFILE retries): copy_file_range loops
  * with the read/write fallback, SEEK_DATA/SEEK_HOLE extents so that holes stay holes, -S zero runs.
- * Data goes by explicit offsets so that extents and fallbacks never depend on file positions. */
+ * Data goes by explicit offsets so that extents and fallbacks never depend on file positions. Also
+ * -c's content compare (the one copy in C). */
 #include "copy.h"
 
 #include <errno.h>
@@ -216,4 +217,57 @@ int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool i
     return job_fail(j, errno, "ftruncate", W_DST);
   copy_count_holes(j, counted, size);
   return OP_OK;
+}
+
+static ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
+{
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -errno;
+    if (r == 0)
+      break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
+/* -c: 1 when the target already holds exactly the source's bytes (then *tfd is the target, open
+ * read-only for setting attributes), 0 when it does not (or cannot be read: copy then). */
+int copy_same_content(struct job *j, int dirfd, const char *name, int in, const struct stat *st, int *tfd)
+{
+  struct ctx *c = j->c;
+  int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  struct stat ts;
+  if (fstat(fd, &ts) < 0 || !S_ISREG(ts.st_mode) || ts.st_size != st->st_size) {
+    close(fd);
+    return 0;
+  }
+  size_t half = c->bufsize / 2;
+  uint8_t *a = c->iobuf, *b = c->iobuf + half;
+  uint64_t size = (uint64_t)st->st_size;
+  for (uint64_t off = 0; off < size;) {
+    if (aborted(c)) {
+      close(fd);
+      return OP_ABORT;
+    }
+    size_t want = size - off < half ? (size_t)(size - off) : half;
+    ssize_t n = pread_full(in, a, want, off);
+    if (n < 0) {
+      close(fd);
+      return job_fail(j, (int)-n, "read", W_SRC);
+    }
+    if ((size_t)n != want || pread_full(fd, b, want, off) != n || memcmp(a, b, want) != 0) {
+      close(fd);
+      return 0;
+    }
+    off += want;
+  }
+  *tfd = fd;
+  return 1;
 }

@@ -50,4 +50,9 @@ bool copy_cfr_unsupported(int e);
 /* Errnos of a copy that are about the destination, not the source. */
 bool copy_dest_errno(int e);
 
+/* -c: 1 when the target `name` in dirfd already holds exactly the source's bytes (then *tfd is the
+ * target, open read-only for setting attributes), 0 when it does not (or cannot be read: copy then),
+ * OP_FAIL on a source read error, OP_ABORT. */
+int copy_same_content(struct job *j, int dirfd, const char *name, int in, const struct stat *st, int *tfd);
+
 #endif

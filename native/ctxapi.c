@@ -13,12 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "backup.h"
 #include "context.h"
 #include "longpath.h"
 #include "meta.h"
 #include "errors.h"
-#include "ops.h"
+#include "beneath.h"
+#include "dest.h"
+#include "exec.h"
+#include "source.h"
+#include "temp.h"
 #include "pipeline.h"
 #include "ring.h"
 
@@ -60,7 +65,7 @@ static void ctx_free_resources(struct ctx *c, napi_env env)
     ring_destroy(c->ur);
     c->ur = NULL;
   }
-  ops_parent_drop_cache(c);
+  parents_drop_cache(c);
   if (c->rootfd >= 0)
     close(c->rootfd);
   c->rootfd = -1;
@@ -102,10 +107,9 @@ static uint64_t seed(void)
 
 napi_value ctx_create(napi_env env, napi_callback_info info)
 {
-  size_t argc = 1;
-  napi_value argv[1], v;
+  ARGS(1);
+  napi_value v;
   napi_valuetype t;
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object)
     return throw_type(env, "createContext(opts): opts must be an object");
   napi_value o = argv[0];
@@ -131,7 +135,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
     return throw_type(env, "opts.destRoot must be a Buffer");
   NAPI_TRY(env, napi_get_buffer_info(env, v, &root, &rootlen));
   char rootz[PATH_MAX];
-  if (rootlen == 0 || ops_zpath(root, (uint32_t)rootlen, rootz, sizeof rootz))
+  if (rootlen == 0 || zpath(root, (uint32_t)rootlen, rootz, sizeof rootz))
     return throw_type(env, "opts.destRoot must be a non-empty path without NUL bytes");
 
   uint32_t flags, umask_, depth, bufsize, bufcount;
@@ -161,7 +165,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
     while (bdirlen > 1 && ((const uint8_t *)bdir)[bdirlen - 1] == '/')
       bdirlen--;
     char bz[PATH_MAX];
-    if (bdirlen == 0 || ((const uint8_t *)bdir)[0] != '/' || ops_zpath(bdir, (uint32_t)bdirlen, bz, sizeof bz))
+    if (bdirlen == 0 || ((const uint8_t *)bdir)[0] != '/' || zpath(bdir, (uint32_t)bdirlen, bz, sizeof bz))
       return throw_type(env, "opts.backupDir must be an absolute path without NUL bytes");
   }
 
@@ -205,7 +209,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   int e = 0;
   /* The CLI resolves the root once (operator-path rule) to a path with no symlink; a symlink found in
    * it now was swapped in since, and must not redirect every write (ELOOP). */
-  c->rootfd = ops_open_no_symlinks(rootz, O_PATH | O_DIRECTORY);
+  c->rootfd = open_no_symlinks(rootz, O_PATH | O_DIRECTORY);
   if (c->rootfd < 0)
     e = errno;
   if (!e) {
@@ -249,19 +253,11 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
 
 struct ctx *ctxapi_get(napi_env env, napi_value v)
 {
-  bool ok = false;
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
-      napi_check_object_type_tag(env, v, &ctx_tag, &ok) != napi_ok || !ok) {
+  struct ctx *c = arg_external(env, v, &ctx_tag);
+  if (!c) {
     throw_type(env, "ctx must be a context from createContext()");
     return NULL;
   }
-  void *p;
-  if (napi_get_value_external(env, v, &p) != napi_ok) {
-    throw_type(env, "ctx must be a context from createContext()");
-    return NULL;
-  }
-  struct ctx *c = p;
   if (c->closed) {
     throw_error(env, "the context is closed");
     return NULL;
@@ -269,41 +265,9 @@ struct ctx *ctxapi_get(napi_env env, napi_value v)
   return c;
 }
 
-bool ctxapi_buffer(napi_env env, napi_value v, const uint8_t **p, uint32_t *len)
-{
-  bool isbuf = false;
-  void *data;
-  size_t n;
-  if (napi_is_buffer(env, v, &isbuf) != napi_ok || !isbuf || napi_get_buffer_info(env, v, &data, &n) != napi_ok ||
-      n > UINT32_MAX)
-    return false;
-  *p = data;
-  *len = (uint32_t)n;
-  return true;
-}
-
-bool ctxapi_anchor(napi_env env, napi_value v, uint32_t *out)
-{
-  napi_valuetype t;
-  double d;
-  if (napi_typeof(env, v, &t) != napi_ok)
-    return false;
-  if (t == napi_undefined) {
-    *out = 0;
-    return true;
-  }
-  if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d < PATH_MAX) ||
-      d != (double)(uint32_t)d)
-    return false;
-  *out = (uint32_t)d;
-  return true;
-}
-
 napi_value ctx_run(napi_env env, napi_callback_info info)
 {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(3);
   if (argc < 2)
     return throw_type(env, "run(ctx, batch, outcomes?)");
   struct ctx *c = ctxapi_get(env, argv[0]);
@@ -354,7 +318,7 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
   if (c->engine == ENGINE_URING)
     pipeline_run(c, data, blen);
   else
-    ops_run_sync(c, data, blen);
+    exec_batch_sync(c, data, blen);
   c->counters = NULL;
   c->outcomes = NULL;
   c->noutcomes = 0;
@@ -366,18 +330,12 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
 
 napi_value ctx_close(napi_env env, napi_callback_info info)
 {
-  size_t argc = 1;
-  napi_value argv[1];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(1);
   if (argc < 1)
     return throw_type(env, "closeContext(ctx)");
-  bool ok = false;
-  napi_valuetype t;
-  void *p;
   /* Closing twice is fine; closing something that is not a context is not. */
-  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external ||
-      napi_check_object_type_tag(env, argv[0], &ctx_tag, &ok) != napi_ok || !ok ||
-      napi_get_value_external(env, argv[0], &p) != napi_ok)
+  void *p = arg_external(env, argv[0], &ctx_tag);
+  if (!p)
     return throw_type(env, "ctx must be a context from createContext()");
   ctx_free_resources(p, env);
   return NULL;
@@ -393,38 +351,34 @@ napi_value ctx_uring_probe(napi_env env, napi_callback_info info)
 
 napi_value ctx_readlink_dest(napi_env env, napi_callback_info info)
 {
-  size_t argc = 2;
-  napi_value argv[2];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(2);
   struct ctx *c = argc < 2 ? NULL : ctxapi_get(env, argv[0]);
   if (!c)
     return throw_type(env, "readlinkDest(ctx, rel: Buffer)");
   struct op op = {0};
-  if (!ctxapi_buffer(env, argv[1], &op.dst, &op.dst_len))
+  if (!arg_buffer(env, argv[1], &op.dst, &op.dst_len))
     return throw_type(env, "rel must be a Buffer");
   struct job j = {.c = c, .op = &op};
   char name[NAME_MAX + 1];
   struct parent *p;
-  if (ops_resolve_parent(&j, op.dst, op.dst_len, &p, name) != OP_OK)
+  if (dest_parent(&j, op.dst, op.dst_len, &p, name) != OP_OK)
     return err_object(env, j.err.no, j.err.sys);
   napi_value buf = walk_readlink_at(env, p->fd, name);
-  ops_parent_put(c, p);
+  parent_put(c, p);
   return buf;
 }
 
 napi_value ctx_remove_source(napi_env env, napi_callback_info info)
 {
-  size_t argc = 5;
-  napi_value argv[5];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(5);
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
   struct op op = {0};
-  if (!c || !ctxapi_buffer(env, argv[1], &op.src, &op.src_len) || napi_get_value_double(env, argv[2], &op.ino) != napi_ok ||
-      napi_get_value_double(env, argv[3], &op.dev) != napi_ok || (argc >= 5 && !ctxapi_anchor(env, argv[4], &op.anchor)))
+  if (!c || !arg_buffer(env, argv[1], &op.src, &op.src_len) || napi_get_value_double(env, argv[2], &op.ino) != napi_ok ||
+      napi_get_value_double(env, argv[3], &op.dev) != napi_ok || (argc >= 5 && !arg_anchor(env, argv[4], &op.anchor)))
     return throw_type(env, "removeSource(ctx, src: Buffer, ino: number, dev: number, anchor?: number)");
   /* Beneath the anchor like the ops' own removal (source.c): a swapped directory never leads it out. */
   struct job j = {.c = c, .op = &op};
-  if (ops_remove_source(&j) != OP_OK)
+  if (src_remove(&j) != OP_OK)
     return err_object(env, j.err.no, j.err.sys);
   napi_value v;
   NAPI_TRY(env, napi_get_null(env, &v));
@@ -433,15 +387,13 @@ napi_value ctx_remove_source(napi_env env, napi_callback_info info)
 
 napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
 {
-  size_t argc = 4;
-  napi_value argv[4];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(4);
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
   if (!c)
     return throw_type(env, "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number)");
   struct op op = {0};
   uint32_t flags;
-  if (!ctxapi_buffer(env, argv[1], &op.src, &op.src_len) || !ctxapi_buffer(env, argv[2], &op.dst, &op.dst_len) ||
+  if (!arg_buffer(env, argv[1], &op.src, &op.src_len) || !arg_buffer(env, argv[2], &op.dst, &op.dst_len) ||
       napi_get_value_uint32(env, argv[3], &flags) != napi_ok)
     return throw_type(env, "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number)");
   struct job j = {.c = c, .op = &op};
@@ -464,7 +416,7 @@ napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
     bool ok = true;
     if (op.dst_len == 0)
       snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/.", c->rootfd);
-    else if ((ok = ops_resolve_parent(&j, op.dst, op.dst_len, &p, name) == OP_OK))
+    else if ((ok = dest_parent(&j, op.dst, op.dst_len, &p, name) == OP_OK))
       snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", p->fd, name);
     if (ok) {
       struct xnode s = {.fd = -1, .path = spath}, d = {.fd = -1, .path = dpath};
@@ -472,7 +424,7 @@ napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
       if (diff < 0)
         diff = all;
     }
-    ops_parent_put(c, p);
+    parent_put(c, p);
   }
   lp_release(&sat);
   napi_value v;

@@ -17,10 +17,4 @@ napi_value ctx_remove_source(napi_env env, napi_callback_info info);
 struct ctx;
 /* The open context behind a JS handle; NULL with a TypeError thrown otherwise. */
 struct ctx *ctxapi_get(napi_env env, napi_value v);
-/* A Buffer argument's bytes; false when v is not a Buffer. */
-bool ctxapi_buffer(napi_env env, napi_value v, const uint8_t **p, uint32_t *len);
-/* An optional source anchor length (source.h): undefined counts as 0; false when v is not a whole
- * number in [0, PATH_MAX). */
-bool ctxapi_anchor(napi_env env, napi_value v, uint32_t *out);
-
 #endif

@@ -4,7 +4,9 @@
 #ifndef ARSYNC_ERRORS_H
 #define ARSYNC_ERRORS_H
 
+#include <errno.h>
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "batch.h"
@@ -56,6 +58,15 @@ napi_value err_object(napi_env env, int no, const char *sys);
 napi_value throw_type(napi_env env, const char *msg);
 napi_value throw_range(napi_env env, const char *msg);
 napi_value throw_error(napi_env env, const char *msg);
+
+
+/* Out of file descriptors (EMFILE per process, ENFILE system-wide): the one condition the engines
+ * recover from by giving fds back and trying again (exec.c, pipeline.c), and that abandons the tree
+ * scan (tree.c) instead of marking a directory dirty. */
+static inline bool fd_exhausted(int e)
+{
+  return e == EMFILE || e == ENFILE;
+}
 
 /* Bails out of a napi callback when a node-api call fails (an exception is then pending or thrown). */
 #define NAPI_TRY(env, call)                                                                         \

@@ -1,12 +1,11 @@
 /* Sorted directory listings (names only; entries are stat'ed one by one when they are looked at), the
- * 12-double stat layout, and the quick check on a matched pair: shared by scanDir/scanDest, the
- * scanPair cursor and scanTree. */
+ * one merge-join of a source listing with its destination twin, and the 12-double stat layout: shared
+ * by scanDir/scanDest, the scanPair cursor and scanTree. */
 #include "listing.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -96,6 +95,18 @@ out:
   return 0;
 }
 
+size_t listing_pack(char *const *names, const size_t *idx, size_t n, char *out)
+{
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(names[idx[i]]) + 1;
+    if (out)
+      memcpy(out + total, names[idx[i]], len);
+    total += len;
+  }
+  return total;
+}
+
 int stat_entry(int dirfd, const char *name, struct statx *sx)
 {
   if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, sx) < 0)
@@ -123,62 +134,22 @@ void listing_fill(double *m, const struct statx *sx, int err)
   m[10] = (double)sx->stx_blocks;
 }
 
-static bool same_time(const struct statx *a, const struct statx *b, double window, double resolution_ns)
+bool join_next(struct join *m, const struct listing *s, const struct listing *d, size_t *si, size_t *dj)
 {
-  double ds = (double)a->stx_mtime.tv_sec - (double)b->stx_mtime.tv_sec;
-  if (window > 0)
-    return fabs(ds) <= window;
-  if (fabs(ds) > 1)
-    return false;
-  double dn = ds * 1e9 + ((double)a->stx_mtime.tv_nsec - (double)b->stx_mtime.tv_nsec);
-  return fabs(dn) < (resolution_ns > 1 ? resolution_ns : 1);
-}
-
-static bool same_link(int sfd, const char *sname, int dfd, const char *dname, size_t size)
-{
-  char a[PATH_MAX], b[PATH_MAX];
-  if (size >= sizeof a)
-    return false;
-  ssize_t la = readlinkat(sfd, sname, a, sizeof a);
-  ssize_t lb = readlinkat(dfd, dname, b, sizeof b);
-  return la >= 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
-}
-
-/* The quick check for one matched pair, as src/plan/quickcheck.ts would decide "none". */
-bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res,
-                      int sfd, const char *name, int dfd)
-{
-  if ((s->stx_mode & S_IFMT) != (d->stx_mode & S_IFMT))
-    return false;
-  if ((bits & SP_OWNER) && s->stx_uid != d->stx_uid)
-    return false;
-  if ((bits & SP_GROUP) && s->stx_gid != d->stx_gid)
-    return false;
-  /* -H: every member of a hard-link group goes to the planner (symlinks too, as rsync groups them). */
-  if ((bits & SP_HARDLINKS) && !S_ISDIR(s->stx_mode) && s->stx_nlink > 1)
-    return false;
-  if (S_ISREG(s->stx_mode)) {
-    if (s->stx_size != d->stx_size || !same_time(s, d, window, res))
+  if (m->i == s->n) {
+    if (m->j == d->n)
       return false;
-    return !(bits & SP_PERMS) || (s->stx_mode & 07777) == (d->stx_mode & 07777);
+    *si = SIZE_MAX;
+    *dj = m->j++;
+    return true;
   }
-  if (S_ISLNK(s->stx_mode) && (bits & SP_LINKS)) {
-    if ((bits & SP_TIMES) && !same_time(s, d, window, res))
-      return false;
-    return same_link(sfd, name, dfd, name, s->stx_size);
+  int cmp = m->j < d->n ? strcmp(d->names[m->j], s->names[m->i]) : 1;
+  if (cmp < 0) {
+    *si = SIZE_MAX; /* destination-only: an extra */
+    *dj = m->j++;
+    return true;
   }
-  return false;
-}
-
-const double *query_arg(napi_env env, napi_value v, size_t n)
-{
-  bool is_ta = false;
-  napi_typedarray_type tt;
-  size_t len = 0;
-  void *data = NULL;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL) != napi_ok || tt != napi_float64_array ||
-      len < n)
-    return NULL;
-  return data;
+  *si = m->i++;
+  *dj = cmp == 0 ? m->j++ : SIZE_MAX;
+  return true;
 }

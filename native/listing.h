@@ -1,11 +1,12 @@
-/* Sorted directory listings (names only), the 12-double stat layout and the quick check on a matched
- * pair: shared by scanDir/scanDest, the scanPair cursor and scanTree (listing.c). */
+/* Sorted directory listings (names only), their merge-join, and the 12-double stat layout: shared by
+ * scanDir/scanDest, the scanPair cursor and scanTree (listing.c). The quick check is quickcheck.h. */
 #ifndef ARSYNC_LISTING_H
 #define ARSYNC_LISTING_H
 
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 enum {
@@ -28,6 +29,23 @@ struct listing {
   size_t n;
 };
 
+/* The merge-join of a source listing with its destination twin, in name order: where the two
+ * cursors stand. Zero-initialised at the start (and to rewind). */
+struct join {
+  size_t i, j; /* next source entry, next destination entry */
+};
+/* The next step, false once both listings are used up. A destination-only name (an extra): *si is
+ * SIZE_MAX and *dj its index. A source entry: *si its index, *dj its twin's or SIZE_MAX. */
+bool join_next(struct join *m, const struct listing *s, const struct listing *d, size_t *si, size_t *dj);
+static inline bool join_done(const struct join *m, const struct listing *s, const struct listing *d)
+{
+  return m->i == s->n && m->j == d->n;
+}
+
+/* The names idx[0..n) of a listing, each followed by a NUL, written to out (when not NULL); returns
+ * the bytes they take. The shape of every names Buffer the scans hand to TypeScript. */
+size_t listing_pack(char *const *names, const size_t *idx, size_t n, char *out);
+
 /* getdents64 (without . and ..) + sort of the open directory fd. Returns 0 or an errno. */
 int list_names(int fd, struct listing *l);
 void listing_free(struct listing *l);
@@ -37,11 +55,5 @@ int stat_entry(int dirfd, const char *name, struct statx *sx);
 void listing_fill(double *m, const struct statx *sx, int err);
 #define META_FIELDS 12
 
-#include <node_api.h>
-/* The Float64Array query argument of scanPair/scanTree (at least n values), or NULL. */
-const double *query_arg(napi_env env, napi_value v, size_t n);
-/* The quick check on a matched regular file or symlink (see src/plan/quickcheck.ts). */
-bool unchanged(const struct statx *s, const struct statx *d, unsigned bits, double window, double res, int sfd,
-               const char *name, int dfd);
 
 #endif

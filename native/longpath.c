@@ -6,9 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 void lp_release(struct lp_at *at)
@@ -76,15 +74,4 @@ static int open_plain(void *arg, int dirfd, const char *chunk)
 int lp_source(const uint8_t *p, uint32_t n, size_t max, struct lp_at *at)
 {
   return lp_split(AT_FDCWD, p, n, max, open_plain, NULL, at);
-}
-
-int lp_open_beneath_strict(void *arg, int dirfd, const char *chunk)
-{
-  (void)arg;
-  struct open_how how = {
-    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-  };
-  long fd = syscall(SYS_openat2, dirfd, chunk, &how, sizeof how);
-  return fd < 0 ? -errno : (int)fd;
 }

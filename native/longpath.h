@@ -34,8 +34,4 @@ void lp_release(struct lp_at *at);
  * followed: it is the user's tree, checked by identity afterwards). */
 int lp_source(const uint8_t *p, uint32_t n, size_t max, struct lp_at *at);
 
-/* Opens a chunk beneath dirfd without following any symlink or magic link and without "..", the
- * strict resolution of destination paths (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS). */
-int lp_open_beneath_strict(void *arg, int dirfd, const char *chunk);
-
 #endif

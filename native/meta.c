@@ -213,7 +213,7 @@ static bool in_list(const char *list, ssize_t len, const char *name)
 
 /* The destination refused one attribute (ramfs, vfat or FUSE without xattrs, a value too large for
  * ext4, a read-only ACL...). rsync reports each and goes on: the data, the other attributes and the
- * rename still happen, and ops_finish then marks the op failed (exit 23). */
+ * rename still happen, and exec_finish then marks the op failed (exit 23). */
 static void refused(struct job *j, int no, const char *sys, const char *name)
 {
   struct operr e = {.no = no, .sys = sys, .where = W_DST};

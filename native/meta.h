@@ -10,7 +10,7 @@
 
 /* On an open fd (files, directories). A set or remove of an xattr/ACL that the destination refuses
  * does not fail the step: it is reported at once (a failure with the attribute's name), counted in
- * j->refused, and the rest goes on; ops_finish then marks the op failed (rsync's rule: the entry
+ * j->refused, and the rest goes on; exec_finish then marks the op failed (rsync's rule: the entry
  * lands without that attribute, exit 23). */
 int meta_owner_fd(struct job *j, int fd);
 int meta_mode_fd(struct job *j, int fd, mode_t mode);

@@ -23,7 +23,10 @@
 #include "copy.h"
 #include "source.h"
 #include "meta.h"
-#include "ops.h"
+#include "beneath.h"
+#include "dest.h"
+#include "exec.h"
+#include "temp.h"
 #include "ring.h"
 
 /* user_data = pointer | tag: slots and chunks are 8-byte aligned, so 3 low bits are free. */
@@ -32,7 +35,6 @@ enum tag { T_OPEN_SRC = 0, T_CLOSE_SRC, T_CLOSE_TMP, T_READ, T_WRITE };
 
 enum state { S_FREE = 0, S_OPEN, S_DATA, S_FINISH };
 
-#define TEMP_TRIES 64
 /* Chunks of one file in flight: enough to keep a device queue busy, few enough that one big file
  * does not starve the small ones; a file never has more than 8 SQEs out, which is what the CQ is
  * sized for (ring.c). */
@@ -136,7 +138,7 @@ static void slot_fail(struct slot *s, int no, const char *sys, int where)
 {
   if (!s->failed) {
     s->failed = true;
-    s->job.err = (struct operr){no, sys, where};
+    s->job.err = (struct operr){.no = no, .sys = sys, .where = where};
   }
 }
 
@@ -292,11 +294,6 @@ static void on_cqe(struct ctx *c, struct pipe *P, uint64_t ud, int res)
   }
 }
 
-static bool is_emfile(int e)
-{
-  return e == EMFILE || e == ENFILE;
-}
-
 /* Retires a slot whose SQEs have all completed: cleanup, then success, failure, retry or abort. */
 static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
 {
@@ -306,23 +303,22 @@ static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
     close(s->tmpfd);
   s->srcfd = s->tmpfd = -1;
   if (s->made)
-    ops_discard_temp(&s->job, s->p->fd, s->tmp, s->name);
-  ops_parent_put(c, s->p);
+    temp_discard(&s->job, s->p->fd, s->tmp, s->name);
+  parent_put(c, s->p);
   s->p = NULL;
-  ops_parent_put(c, s->sp);
+  parent_put(c, s->sp);
   s->sp = NULL;
   s->state = S_FREE;
   P->active--;
   int rc = s->failed ? OP_FAIL : s->done ? OP_OK : OP_ABORT;
-  if (rc == OP_FAIL && is_emfile(s->job.err.no)) {
+  if (rc == OP_FAIL && fd_exhausted(s->job.err.no)) {
     /* Retried once the pipeline has drained, through the sync path (which then fails for good). */
-    if (s->job.bytes)
-      counter_add(c, C_BYTES, -s->job.bytes);
+    exec_uncount(&s->job);
     if (P->nretry == P->capretry) {
       size_t cap = P->capretry ? P->capretry * 2 : 16;
       struct op *r = realloc(P->retry, cap * sizeof *r);
       if (!r) {
-        ops_finish(&s->job, rc);
+        exec_finish(&s->job, rc);
         return;
       }
       P->retry = r;
@@ -332,7 +328,7 @@ static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
     return;
   }
   if (rc != OP_ABORT)
-    ops_finish(&s->job, rc);
+    exec_finish(&s->job, rc);
 }
 
 static void start_file(struct ctx *c, struct pipe *P, struct slot *s, const struct op *op)
@@ -342,21 +338,21 @@ static void start_file(struct ctx *c, struct pipe *P, struct slot *s, const stru
   s->job = (struct job){.c = c, .op = &s->op};
   s->srcfd = s->tmpfd = -1;
   s->name[0] = s->tmp[0] = 0;
-  int e = ops_zpath(op->src, op->src_len, s->src, sizeof s->src);
-  int rc = e ? job_fail(&s->job, e, "open", W_SRC) : ops_resolve_parent(&s->job, op->dst, op->dst_len, &s->p, s->name);
+  int e = zpath(op->src, op->src_len, s->src, sizeof s->src);
+  int rc = e ? job_fail(&s->job, e, "open", W_SRC) : dest_parent(&s->job, op->dst, op->dst_len, &s->p, s->name);
   if (rc == OP_OK)
     rc = src_resolve_parent(&s->job, &s->sp, s->sname);
   if (rc != OP_OK) {
-    ops_parent_put(c, s->p);
+    parent_put(c, s->p);
     s->p = NULL;
     /* Nothing started: EMFILE here goes through the sync retry right away. */
-    if (is_emfile(s->job.err.no))
-      ops_exec_sync(c, op, false);
+    if (fd_exhausted(s->job.err.no))
+      exec_op_sync(c, op, false);
     else
-      ops_finish(&s->job, rc);
+      exec_finish(&s->job, rc);
     return;
   }
-  s->src_flags = ops_source_flags(c, op);
+  s->src_flags = src_file_flags(c, op);
   s->state = S_OPEN;
   P->active++;
   submit_open_src(c, P, s);
@@ -409,7 +405,7 @@ static bool try_direct(struct slot *s)
 /* Source and temp are open: check the source, then plan the data. */
 static void begin_data(struct ctx *c, struct pipe *P, struct slot *s)
 {
-  if (ops_check_source(&s->job, s->srcfd, s->src_flags, S_IFREG, &s->st) != OP_OK) {
+  if (src_check(&s->job, s->srcfd, s->src_flags, S_IFREG, &s->st) != OP_OK) {
     s->failed = true;
     return;
   }
@@ -551,13 +547,7 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
     }
     /* The temp is created only once the source opened, so a vanished source costs nothing. */
     if (!s->failed && !P->stop) {
-      int fd = -1;
-      for (int i = 0; i < TEMP_TRIES; i++) {
-        ops_temp_name(c, s->name, s->tmp);
-        fd = openat(s->p->fd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0 || errno != EEXIST)
-          break;
-      }
+      int fd = temp_open(c, s->p->fd, s->name, s->tmp);
       if (fd < 0)
         slot_fail(s, errno, "open", W_DST);
       s->tmpfd = fd;
@@ -595,7 +585,7 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
       return;
     if (s->res_close < 0)
       slot_fail(s, -s->res_close, "close", W_DST);
-    else if (ops_rename_over(&s->job, s->p->fd, s->tmp, s->name) != OP_OK)
+    else if (temp_rename_over(&s->job, s->p->fd, s->tmp, s->name) != OP_OK)
       s->failed = true;
     if (!s->failed) {
       s->made = false;
@@ -687,9 +677,7 @@ static void give_up(struct ctx *c, struct pipe *P, int e)
     if (s->state == S_FREE)
       continue;
     slot_fail(s, e, "io_uring_enter", W_DST);
-    failures_push(&c->fails, &s->op, s->job.err);
-    counter_add(c, C_ERRORS, 1);
-    set_outcome(c, s->op.index, OUT_FAILED);
+    exec_fail(c, &s->op, s->job.err);
     s->state = S_FREE;
   }
   P->active = 0;
@@ -700,7 +688,7 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
 {
   struct pipe *P = c->ur->pipe;
   if (P->broken)
-    return ops_run_sync(c, batch, len); /* the context still works, one file at a time */
+    return exec_batch_sync(c, batch, len); /* the context still works, one file at a time */
   size_t off = 0;
   uint32_t idx = 0;
   struct op op;
@@ -736,7 +724,7 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
         continue;
       }
       have = false;
-      if (ops_exec_sync(c, &op, true) == OP_ABORT || aborted(c))
+      if (exec_op_sync(c, &op, true) == OP_ABORT || aborted(c))
         P->stop = true;
     }
     for (unsigned i = 0; i < P->nslots; i++)
@@ -746,14 +734,14 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
       if (P->nretry) {
         /* The pipeline has drained and released its fds: one more try each, in order. The fd
          * limit is what it is, so keep fewer files open from now on. */
-        ops_parent_drop_cache(c);
+        parents_drop_cache(c);
         P->limit = P->limit > 1 ? P->limit / 2 : 1;
         for (size_t i = 0; i < P->nretry; i++) {
           if (P->stop || aborted(c)) {
             P->stop = true;
             break;
           }
-          if (ops_exec_sync(c, &P->retry[i], false) == OP_ABORT)
+          if (exec_op_sync(c, &P->retry[i], false) == OP_ABORT)
             P->stop = true;
         }
         P->nretry = 0;
@@ -783,17 +771,11 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
   if (P->broken && !P->stop) {
     /* The ring failed mid-batch: finish the batch through the sync path. */
     for (size_t i = 0; i < P->nretry; i++)
-      ops_exec_sync(c, &P->retry[i], false);
+      exec_op_sync(c, &P->retry[i], false);
     P->nretry = 0;
-    while (have || batch_next(batch, len, &off, &op) == 1) {
-      if (!have)
-        op.index = idx++;
-      have = false;
-      if (aborted(c))
-        return OP_ABORT;
-      if (backup_gate(c, &op) && ops_exec_sync(c, &op, true) == OP_ABORT)
-        return OP_ABORT;
-    }
+    if (have && exec_next_sync(c, &op) == OP_ABORT)
+      return OP_ABORT;
+    return exec_batch_from(c, batch, len, off, idx);
   }
   return P->stop ? OP_ABORT : OP_OK;
 }

@@ -11,7 +11,7 @@
 /* Per-context state (slots, chunk pool), created with the ring. 0 or an errno. */
 int pipeline_create(struct ctx *c);
 void pipeline_destroy(struct ctx *c);
-/* Same contract as ops_run_sync. */
+/* Same contract as exec_batch_sync. */
 int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len);
 
 #endif

@@ -34,10 +34,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "ctxapi.h"
 #include "errors.h"
-#include "longpath.h"
-#include "ops.h"
+#include "quickcheck.h"
+#include "dest.h"
 #include "source.h"
 
 static const napi_type_tag cursor_tag = {0x6172737970616972ULL, 0x637572736f723031ULL};
@@ -45,9 +46,8 @@ static const napi_type_tag cursor_tag = {0x6172737970616972ULL, 0x637572736f7230
 struct cursor {
   int sfd, dfd; /* dfd -1: no twin directory */
   struct listing s, d;
-  size_t i, j;  /* next source entry, next destination entry */
-  unsigned bits;
-  double window, res;
+  struct join m;
+  struct quick q;
   int derr;     /* why the destination could not be listed (0: it could, or it was not asked for) */
 };
 
@@ -73,31 +73,20 @@ static void cursor_finalize(napi_env env, void *data, void *hint)
 /* The cursor behind a JS handle (NULL with a TypeError thrown otherwise); closed ones too. */
 static struct cursor *cursor_get(napi_env env, napi_value v)
 {
-  bool ok = false;
-  napi_valuetype t;
-  void *p = NULL;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
-      napi_check_object_type_tag(env, v, &cursor_tag, &ok) != napi_ok || !ok ||
-      napi_get_value_external(env, v, &p) != napi_ok) {
+  struct cursor *k = arg_external(env, v, &cursor_tag);
+  if (!k)
     throw_type(env, "cursor must come from pairOpen()");
-    return NULL;
-  }
-  return p;
+  return k;
 }
 
 napi_value pair_open(napi_env env, napi_callback_info info)
 {
-  size_t argc = 5;
-  napi_value argv[5];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(5);
   if (argc < 4)
     return throw_type(env, "pairOpen(ctx, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number)");
-  napi_valuetype t, tc;
-  NAPI_TRY(env, napi_typeof(env, argv[2], &t));
-  NAPI_TRY(env, napi_typeof(env, argv[0], &tc));
-  bool want_dest = t != napi_null && t != napi_undefined;
+  bool want_dest = !arg_absent(env, argv[2]);
   struct ctx *c = NULL;
-  if (want_dest || (tc != napi_null && tc != napi_undefined)) {
+  if (want_dest || !arg_absent(env, argv[0])) {
     /* Only a source-only cursor (a dry run onto a missing destination) may go without a context. */
     c = ctxapi_get(env, argv[0]);
     if (!c)
@@ -105,11 +94,11 @@ napi_value pair_open(napi_env env, napi_callback_info info)
   }
   const uint8_t *src, *rel = NULL;
   uint32_t srclen, rellen = 0;
-  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen))
+  if (!arg_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen))
     return throw_type(env, "src must be a Buffer without NUL bytes");
-  if (want_dest && !ctxapi_buffer(env, argv[2], &rel, &rellen))
+  if (want_dest && !arg_buffer(env, argv[2], &rel, &rellen))
     return throw_type(env, "destRel must be a Buffer or null");
-  const double *q = query_arg(env, argv[3], 3);
+  const double *q = arg_f64(env, argv[3], 3);
   if (!q)
     return throw_type(env, "q must be a Float64Array of 3");
 
@@ -117,11 +106,9 @@ napi_value pair_open(napi_env env, napi_callback_info info)
   if (!k)
     return throw_error(env, "pairOpen: out of memory");
   k->dfd = -1;
-  k->bits = (unsigned)q[0];
-  k->window = q[1];
-  k->res = q[2];
+  k->q = (struct quick){.bits = (unsigned)q[0], .window = q[1], .res = q[2]};
   uint32_t anchor = 0;
-  if (argc >= 5 && !ctxapi_anchor(env, argv[4], &anchor)) {
+  if (argc >= 5 && !arg_anchor(env, argv[4], &anchor)) {
     free(k);
     return throw_type(env, "anchor must be a non-negative integer");
   }
@@ -136,7 +123,7 @@ napi_value pair_open(napi_env env, napi_callback_info info)
   }
   if (want_dest) {
     /* Destination directories resolve beneath the root like every destination path. */
-    k->dfd = ops_open_dest(c, rel, rellen, O_RDONLY | O_DIRECTORY);
+    k->dfd = dest_open(c, rel, rellen, O_RDONLY | O_DIRECTORY);
     if (k->dfd < 0) {
       k->derr = -k->dfd;
       k->dfd = -1;
@@ -156,33 +143,13 @@ napi_value pair_open(napi_env env, napi_callback_info info)
   return ext;
 }
 
-static napi_value f64_array(napi_env env, const double *from, size_t n)
-{
-  napi_value ab, ta;
-  void *p;
-  if (napi_create_arraybuffer(env, (n ? n : 1) * sizeof(double), &p, &ab) != napi_ok ||
-      napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ta) != napi_ok)
-    return NULL;
-  if (n)
-    memcpy(p, from, n * sizeof(double));
-  return ta;
-}
-
 static napi_value names_buffer(napi_env env, char **names, const size_t *idx, size_t n)
 {
-  size_t total = 0;
-  for (size_t i = 0; i < n; i++)
-    total += strlen(names[idx[i]]) + 1;
   void *data;
   napi_value buf;
-  if (napi_create_buffer(env, total, &data, &buf) != napi_ok)
+  if (napi_create_buffer(env, listing_pack(names, idx, n, NULL), &data, &buf) != napi_ok)
     return NULL;
-  char *p = data;
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(names[idx[i]]) + 1;
-    memcpy(p, names[idx[i]], len);
-    p += len;
-  }
+  listing_pack(names, idx, n, data);
   return buf;
 }
 
@@ -203,10 +170,9 @@ static void chunk_free(struct chunk *o)
   free(o->xmeta);
 }
 
-static void add_extra(struct cursor *k, struct chunk *o)
+static void add_extra(struct cursor *k, struct chunk *o, size_t j)
 {
   struct statx st;
-  size_t j = k->j++;
   int e = stat_entry(k->dfd, k->d.names[j], &st);
   listing_fill(o->xmeta + o->nextra * META_FIELDS, &st, e);
   o->extra[o->nextra++] = j;
@@ -215,29 +181,19 @@ static void add_extra(struct cursor *k, struct chunk *o)
 /* Advances the merge-join until max entries and extras are out or both listings are done. */
 static void fill_chunk(struct cursor *k, struct chunk *o, size_t max, bool extras_only)
 {
-  while (o->nkeep + o->nextra < max) {
-    if (k->i == k->s.n) {
-      if (k->j == k->d.n)
-        return;
-      add_extra(k, o);
+  size_t i, tw;
+  while (o->nkeep + o->nextra < max && join_next(&k->m, &k->s, &k->d, &i, &tw)) {
+    if (i == SIZE_MAX) {
+      add_extra(k, o, tw); /* destination-only: an extra */
       continue;
     }
-    const char *name = k->s.names[k->i];
-    int cmp = 1;
-    if (k->j < k->d.n && (cmp = strcmp(k->d.names[k->j], name)) < 0) {
-      add_extra(k, o); /* destination-only: an extra */
-      continue;
-    }
-    size_t i = k->i++;
-    long tw = -1;
-    if (k->j < k->d.n && cmp == 0)
-      tw = (long)k->j++;
     if (extras_only)
       continue;
+    const char *name = k->s.names[i];
     struct statx s, d;
     int se = stat_entry(k->sfd, name, &s);
-    int de = tw >= 0 ? stat_entry(k->dfd, k->d.names[tw], &d) : ENOENT;
-    if ((k->bits & SP_COLLAPSE) && !se && !de && unchanged(&s, &d, k->bits, k->window, k->res, k->sfd, name, k->dfd)) {
+    int de = tw != SIZE_MAX ? stat_entry(k->dfd, k->d.names[tw], &d) : ENOENT;
+    if ((k->q.bits & SP_COLLAPSE) && !se && !de && quick_unchanged(&k->q, &s, &d, k->sfd, name, k->dfd)) {
       o->coll[S_ISREG(s.stx_mode) ? 0 : 1]++;
       o->coll[2] += (double)s.stx_size;
       continue;
@@ -250,9 +206,7 @@ static void fill_chunk(struct cursor *k, struct chunk *o, size_t max, bool extra
 
 napi_value pair_next(napi_env env, napi_callback_info info)
 {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(3);
   struct cursor *k = argc < 3 ? NULL : cursor_get(env, argv[0]);
   if (!k)
     return argc < 3 ? throw_type(env, "pairNext(cursor, max: number, extrasOnly: boolean)") : NULL;
@@ -274,14 +228,14 @@ napi_value pair_next(napi_env env, napi_callback_info info)
   if (o.keep && o.extra && o.meta && o.dmeta && o.xmeta) {
     fill_chunk(k, &o, max, extras_only);
     napi_value vnames = names_buffer(env, k->s.names, o.keep, o.nkeep);
-    napi_value vmeta = f64_array(env, o.meta, o.nkeep * META_FIELDS);
-    napi_value vdmeta = f64_array(env, o.dmeta, o.nkeep * META_FIELDS);
+    napi_value vmeta = f64_copy(env, o.meta, o.nkeep * META_FIELDS);
+    napi_value vdmeta = f64_copy(env, o.dmeta, o.nkeep * META_FIELDS);
     napi_value vextra = names_buffer(env, k->d.names, o.extra, o.nextra);
-    napi_value vxmeta = f64_array(env, o.xmeta, o.nextra * META_FIELDS);
-    napi_value vcoll = f64_array(env, o.coll, 3);
+    napi_value vxmeta = f64_copy(env, o.xmeta, o.nextra * META_FIELDS);
+    napi_value vcoll = f64_copy(env, o.coll, 3);
     napi_value vderr, vdone;
     if (vnames && vmeta && vdmeta && vextra && vxmeta && vcoll && napi_create_int32(env, k->derr, &vderr) == napi_ok &&
-        napi_get_boolean(env, k->i == k->s.n && k->j == k->d.n, &vdone) == napi_ok &&
+        napi_get_boolean(env, join_done(&k->m, &k->s, &k->d), &vdone) == napi_ok &&
         (napi_create_object(env, &result) != napi_ok ||
          napi_set_named_property(env, result, "names", vnames) != napi_ok ||
          napi_set_named_property(env, result, "meta", vmeta) != napi_ok ||
@@ -301,21 +255,17 @@ napi_value pair_next(napi_env env, napi_callback_info info)
 
 napi_value pair_rewind(napi_env env, napi_callback_info info)
 {
-  size_t argc = 1;
-  napi_value argv[1];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(1);
   struct cursor *k = argc < 1 ? NULL : cursor_get(env, argv[0]);
   if (!k)
     return argc < 1 ? throw_type(env, "pairRewind(cursor)") : NULL;
-  k->i = k->j = 0;
+  k->m = (struct join){0};
   return NULL;
 }
 
 napi_value pair_close(napi_env env, napi_callback_info info)
 {
-  size_t argc = 1;
-  napi_value argv[1];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(1);
   struct cursor *k = argc < 1 ? NULL : cursor_get(env, argv[0]);
   if (!k)
     return argc < 1 ? throw_type(env, "pairClose(cursor)") : NULL;

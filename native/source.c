@@ -1,4 +1,4 @@
-/* Source-side path resolution. A source path is an anchor (an operand, or a symlink the run chose to
+/* Sources: resolution, opening, identity checks and --remove-source-files. A source path is an anchor (an operand, or a symlink the run chose to
  * follow: resolved like any path the user typed) followed by the names the walk found beneath it,
  * which are resolved beneath the anchor without following any symlink (openat2 RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS, or one O_NOFOLLOW component at a time). A directory swapped for a symlink
@@ -8,15 +8,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "beneath.h"
+#include "dest.h"
 #include "longpath.h"
-#include "ops.h"
 
 /* Where a source path splits: anchor [0, alen), parent [pstart, pend), name [nstart, nend). */
 struct split {
@@ -54,63 +54,6 @@ static bool is_dotdot(const char *c)
   return c[0] == '.' && c[1] == '.' && c[2] == 0;
 }
 
-int src_open_beneath(int at, const char *rest, int flags)
-{
-  static _Atomic int no_openat2;
-  if (!*rest)
-    rest = ".";
-  if (!no_openat2) {
-    struct open_how how = {
-      .flags = (uint64_t)(flags | O_CLOEXEC),
-      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-    };
-    long fd = syscall(SYS_openat2, at, rest, &how, sizeof how);
-    if (fd >= 0)
-      return (int)fd;
-    if (errno != ENOSYS && errno != EPERM)
-      return -errno;
-    no_openat2 = 1;
-  }
-  char buf[PATH_MAX];
-  size_t n = strlen(rest);
-  if (n >= sizeof buf)
-    return -ENAMETOOLONG;
-  memcpy(buf, rest, n + 1);
-  int cur = at;
-  char *save = NULL;
-  for (char *comp = strtok_r(buf, "/", &save); comp;) {
-    char *next = strtok_r(NULL, "/", &save);
-    int fd = is_dotdot(comp) ? (errno = EXDEV, -1)
-                             : openat(cur, comp, (next ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
-    int e = errno;
-    if (cur != at)
-      close(cur);
-    if (fd < 0)
-      return -e;
-    cur = fd;
-    comp = next;
-  }
-  return cur == at ? openat(at, ".", flags | O_CLOEXEC) : cur;
-}
-
-/* lp_split's chunk opener for the part beneath the anchor: src_open_beneath's rules per chunk. */
-static int open_chunk_beneath(void *arg, int dirfd, const char *chunk)
-{
-  (void)arg;
-  return src_open_beneath(dirfd, chunk, O_PATH | O_DIRECTORY);
-}
-
-int src_open_beneath_path(int at, const uint8_t *rest, uint32_t len, int flags)
-{
-  struct lp_at l;
-  int e = lp_split(at, rest, len, PATH_MAX, open_chunk_beneath, NULL, &l);
-  if (e)
-    return -e;
-  int fd = src_open_beneath(l.dirfd, l.rest, flags);
-  lp_release(&l);
-  return fd;
-}
-
 /* The anchor (followed: it is the operator's path), then `parent` beneath it; either may be longer
  * than PATH_MAX (longpath.h: opened a chunk at a time, each chunk with the same rules). An fd or
  * -errno. */
@@ -131,7 +74,7 @@ static int open_under_anchor(const uint8_t *s, const struct split *sp, int flags
   }
   if (a < 0)
     return -e;
-  int fd = src_open_beneath_path(a, s + sp->pstart, sp->pend - sp->pstart, flags);
+  int fd = beneath_open_path(a, s + sp->pstart, sp->pend - sp->pstart, flags, 0);
   close(a);
   return fd;
 }
@@ -166,7 +109,7 @@ void src_drop_cache(struct ctx *c)
 {
   struct parent *p = c->srccache;
   c->srccache = NULL;
-  ops_parent_put(c, p);
+  parent_put(c, p);
 }
 
 int src_resolve_parent(struct job *j, struct parent **out, char name[NAME_MAX + 1])
@@ -178,7 +121,7 @@ int src_resolve_parent(struct job *j, struct parent **out, char name[NAME_MAX + 
   split_path(op->src, op->src_len, op->anchor, &sp);
   if (sp.whole)
     return OP_OK;
-  int e = ops_zpath(op->src + sp.nstart, sp.nend - sp.nstart, name, NAME_MAX + 1);
+  int e = zpath(op->src + sp.nstart, sp.nend - sp.nstart, name, NAME_MAX + 1);
   if (e)
     return job_fail(j, e, "open", W_SRC);
   if (is_dotdot(name) || (name[0] == '.' && name[1] == 0))
@@ -207,4 +150,120 @@ int src_resolve_parent(struct job *j, struct parent **out, char name[NAME_MAX + 
   c->srccache = p;
   *out = p;
   return OP_OK;
+}
+
+int src_file_flags(const struct ctx *c, const struct op *op)
+{
+  /* -L: the walk already resolved the link; its fstat type must still be a regular file. */
+  int follow = (op->flags & OF_FOLLOW_SOURCE) ? 0 : O_NOFOLLOW;
+  return O_RDONLY | follow | O_CLOEXEC | O_NONBLOCK | (c->noatime ? O_NOATIME : 0);
+}
+
+static bool same_identity(const struct op *op, const struct stat *st)
+{
+  if (op->ino != 0 && (double)st->st_ino != op->ino)
+    return false;
+  if (op->dev != 0 && (double)st->st_dev != op->dev)
+    return false;
+  return true;
+}
+
+int src_check(struct job *j, int fd, int flags, mode_t type, struct stat *st)
+{
+  if (fstat(fd, st) < 0)
+    return job_fail(j, errno, "fstat", W_SRC);
+  if ((st->st_mode & S_IFMT) != type || !same_identity(j->op, st))
+    return job_fail(j, ESTALE, "fstat", W_SRC);
+  if (type == S_IFREG && (flags & O_NONBLOCK) &&
+      fcntl(fd, F_SETFL, flags & (O_NOATIME | O_DIRECT)) < 0)
+    return job_fail(j, errno, "open", W_SRC);
+  return OP_OK;
+}
+
+/* The op's source by name in its parent p (src_resolve_parent), or, when p is NULL (src is its
+ * anchor: the operator's path or a link the run follows on purpose), the whole path as open(2) takes
+ * it, through its directory chain when it is longer than PATH_MAX (longpath.h). A basis file
+ * (OF_BASIS) is opened with no symlink followed at any component. Sets errno. */
+static int open_source_at(struct job *j, struct parent *p, const char *name, int flags)
+{
+  if (p)
+    return openat(p->fd, name, flags);
+  struct lp_at at;
+  int e = lp_source(j->op->src, j->op->src_len, PATH_MAX, &at);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  int f;
+  if (j->op->flags & OF_BASIS)
+    f = at.owned ? (errno = ENAMETOOLONG, -1) : open_no_symlinks(at.rest, flags);
+  else
+    f = openat(at.dirfd, at.rest, flags);
+  e = errno;
+  lp_release(&at);
+  errno = e;
+  return f;
+}
+
+/* The op's source, beneath its anchor (source.c), with O_NOATIME while it still works (it is EPERM on
+ * files we do not own), checked against what the walk saw. A basis file is opened whole (no anchor). */
+int src_open(struct job *j, int flags, mode_t type, int *fd, struct stat *st)
+{
+  struct ctx *c = j->c;
+  char name[NAME_MAX + 1];
+  struct parent *p = NULL;
+  if (!(j->op->flags & OF_BASIS)) {
+    int rc = src_resolve_parent(j, &p, name);
+    if (rc != OP_OK)
+      return rc;
+  }
+  int f = open_source_at(j, p, name, flags);
+  if (f < 0 && errno == EPERM && (flags & O_NOATIME)) {
+    c->noatime = false;
+    flags &= ~O_NOATIME;
+    f = open_source_at(j, p, name, flags);
+  }
+  int oerr = errno;
+  parent_put(c, p);
+  errno = oerr;
+  if (f < 0) {
+    /* O_NOFOLLOW met a symlink where the walk saw something else: the entry changed. */
+    if (errno == ELOOP)
+      return job_fail(j, ESTALE, "fstat", W_SRC);
+    return job_fail(j, errno, "open", W_SRC);
+  }
+  int rc = src_check(j, f, flags, type, st);
+  if (rc != OP_OK) {
+    close(f);
+    return rc;
+  }
+  *fd = f;
+  return OP_OK;
+}
+
+/* --remove-source-files: only a source that is still the file the walk saw is removed. */
+int src_remove(struct job *j)
+{
+  char name[NAME_MAX + 1];
+  struct parent *p;
+  /* Beneath the anchor like every source access: a swapped directory never redirects the unlink. */
+  int rc = src_resolve_parent(j, &p, name);
+  if (rc != OP_OK)
+    return j->err.no == ESTALE ? OP_OK : rc; /* changed: kept, like a changed file */
+  /* Without a parent, src is the anchor itself: the operator's path, used as given (through its
+   * directory chain when longer than PATH_MAX). */
+  struct lp_at whole = {.dirfd = AT_FDCWD, .owned = false};
+  int e = p ? 0 : lp_source(j->op->src, j->op->src_len, PATH_MAX, &whole);
+  if (e)
+    return job_fail(j, e, "unlink", W_SRC);
+  int dirfd = p ? p->fd : whole.dirfd;
+  const char *at = p ? name : whole.rest;
+  struct stat st;
+  if (fstatat(dirfd, at, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    rc = errno == ENOENT ? OP_OK : job_fail(j, errno, "lstat", W_SRC);
+  else if (!S_ISDIR(st.st_mode) && same_identity(j->op, &st) && unlinkat(dirfd, at, 0) < 0 && errno != ENOENT)
+    rc = job_fail(j, errno, "unlink", W_SRC);
+  lp_release(&whole);
+  parent_put(j->c, p);
+  return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "context.h"
 
@@ -18,15 +19,20 @@ int src_open_dir(const uint8_t *src, uint32_t len, uint32_t alen);
  * escape on the way fails with ESTALE/"fstat" (the entry changed since the walk). */
 int src_resolve_parent(struct job *j, struct parent **out, char name[NAME_MAX + 1]);
 
-/* `rest` ("" = `at` itself) beneath the directory fd `at`, with no symlinks and no "..": openat2, or
- * one O_NOFOLLOW component at a time where openat2 is missing. An fd or -errno. */
-int src_open_beneath(int at, const char *rest, int flags);
-
-/* src_open_beneath for `rest` of any length (not NUL-terminated): beyond PATH_MAX it is opened a
- * chunk at a time, each chunk with the same rules (longpath.h). An fd or -errno. */
-int src_open_beneath_path(int at, const uint8_t *rest, uint32_t len, int flags);
-
 /* Forgets the cached source parent (EMFILE recovery, context close). */
 void src_drop_cache(struct ctx *c);
+
+/* Source flags for a regular file: O_NONBLOCK so that a FIFO swapped in for the file cannot hang
+ * the open; cleared again by src_check once the fd is known to be a regular file. */
+int src_file_flags(const struct ctx *c, const struct op *op);
+/* fstat + type/identity check (ESTALE/"fstat" on mismatch); clears O_NONBLOCK on regular files. */
+int src_check(struct job *j, int fd, int flags, mode_t type, struct stat *st);
+/* The op's source, beneath its anchor, with O_NOATIME while it still works, checked against what the
+ * walk saw (src_check). A basis file (OF_BASIS) is opened whole with no symlink followed. */
+int src_open(struct job *j, int flags, mode_t type, int *fd, struct stat *st);
+
+/* --remove-source-files: the op's source is unlinked only while it is still the file the walk saw
+ * (ino/dev), never a directory; a missing source is fine. Any path length (longpath.h). */
+int src_remove(struct job *j);
 
 #endif

@@ -20,23 +20,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "beneath.h"
 #include "context.h"
 #include "ctxapi.h"
 #include "errors.h"
 #include "listing.h"
-#include "longpath.h"
+#include "quickcheck.h"
 #include "source.h"
 
 #define MAX_THREADS 16
@@ -66,8 +65,7 @@ struct shared {
   size_t srclen;
   int srcfd;  /* the scanned source root: every directory below it is opened beneath it */
   int rootfd;
-  unsigned bits;
-  double window, res;
+  struct quick q;
   size_t max_listed; /* a dirty directory's listing is handed back only up to this many entries */
   uint32_t flags;
 };
@@ -125,70 +123,20 @@ static char *join_rel(const char *rel, const char *name)
 }
 
 /* Destination directories are opened beneath the root without following symlinks, as every
- * destination path is; this does not touch the context's (single-threaded) parent cache. */
+ * destination path is (beneath.c, with its fallback where openat2 is missing); this does not touch the
+ * context's (single-threaded) parent cache. A path beyond PATH_MAX is opened link by link. */
 static int open_dest(struct shared *s, const char *rel)
 {
-  /* A path beyond PATH_MAX: its leading directories are opened the same way, link by link. */
-  struct lp_at at;
-  int e = lp_split(s->rootfd, (const uint8_t *)rel, (uint32_t)strlen(rel), PATH_MAX, lp_open_beneath_strict, NULL, &at);
-  if (e)
-    return -e;
-  struct open_how how = {
-    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-  };
-  long fd = syscall(SYS_openat2, at.dirfd, *at.rest ? at.rest : ".", &how, sizeof how);
-  e = errno;
-  lp_release(&at);
-  return fd < 0 ? -e : (int)fd;
+  return beneath_open_path(s->rootfd, (const uint8_t *)rel, (uint32_t)strlen(rel), O_RDONLY | O_DIRECTORY, 0);
 }
 
-static bool same_dir_attrs(const struct shared *s, const struct statx *a, const struct statx *b)
-{
-  if ((s->bits & SP_OWNER) && a->stx_uid != b->stx_uid)
-    return false;
-  if ((s->bits & SP_GROUP) && a->stx_gid != b->stx_gid)
-    return false;
-  if ((s->bits & SP_PERMS) && (a->stx_mode & 07777) != (b->stx_mode & 07777))
-    return false;
-  if (s->bits & SP_DIR_TIMES) {
-    double ds = (double)a->stx_mtime.tv_sec - (double)b->stx_mtime.tv_sec;
-    if (s->window > 0)
-      return fabs(ds) <= s->window;
-    double dn = ds * 1e9 + ((double)a->stx_mtime.tv_nsec - (double)b->stx_mtime.tv_nsec);
-    if (fabs(dn) >= (s->res > 1 ? s->res : 1))
-      return false;
-  }
-  return true;
-}
-
-static bool same_node(const struct shared *s, const struct statx *a, const struct statx *b)
-{
-  /* Devices, FIFOs, sockets: same kind, same device number, same attributes. */
-  if ((a->stx_mode & S_IFMT) != (b->stx_mode & S_IFMT))
-    return false;
-  if ((S_ISCHR(a->stx_mode) || S_ISBLK(a->stx_mode)) &&
-      (a->stx_rdev_major != b->stx_rdev_major || a->stx_rdev_minor != b->stx_rdev_minor))
-    return false;
-  return same_dir_attrs(s, a, b) && (!(s->bits & SP_TIMES) || (a->stx_mtime.tv_sec == b->stx_mtime.tv_sec &&
-                                                                a->stx_mtime.tv_nsec == b->stx_mtime.tv_nsec));
-}
-
-/* Packs the chosen names of a listing, NUL-separated. */
+/* Packs the chosen names of a listing, NUL-separated (listing_pack), in memory of its own. */
 static char *pack_names(char **names, const size_t *idx, size_t n, size_t *len)
 {
-  size_t total = 0;
-  for (size_t i = 0; i < n; i++)
-    total += strlen(names[idx[i]]) + 1;
-  char *p = malloc(total ? total : 1), *o = p;
-  if (!p)
-    return NULL;
-  for (size_t i = 0; i < n; i++) {
-    size_t l = strlen(names[idx[i]]) + 1;
-    memcpy(o, names[idx[i]], l);
-    o += l;
-  }
-  *len = total;
+  *len = listing_pack(names, idx, n, NULL);
+  char *p = malloc(*len ? *len : 1);
+  if (p)
+    listing_pack(names, idx, n, p);
   return p;
 }
 
@@ -284,13 +232,13 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
   *dirty = true; /* until the listing proves otherwise; rec->listed stays false on the way out */
   /* No symlink is followed below the root: a directory swapped for one is never listed through it.
    * A path beyond PATH_MAX is opened a chunk at a time with the same rules. */
-  int sfd = src_open_beneath_path(s->srcfd, (const uint8_t *)rel, (uint32_t)strlen(rel), O_RDONLY | O_DIRECTORY);
+  int sfd = beneath_open_path(s->srcfd, (const uint8_t *)rel, (uint32_t)strlen(rel), O_RDONLY | O_DIRECTORY, 0);
   if (sfd < 0)
-    return -sfd == EMFILE || -sfd == ENFILE ? -sfd : 0; /* the walk reports it */
+    return fd_exhausted(-sfd) ? -sfd : 0; /* the walk reports it */
   int dfd = open_dest(s, rel);
   if (dfd < 0) {
     close(sfd);
-    return -dfd == EMFILE || -dfd == ENFILE || -dfd == ENOSYS || -dfd == EPERM ? -dfd : 0;
+    return fd_exhausted(-dfd) ? -dfd : 0;
   }
   struct listing a = {0}, b = {0};
   struct kept k = {0};
@@ -298,7 +246,7 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
   if (!e)
     e = list_names(dfd, &b);
   if (e) {
-    e = e == EMFILE || e == ENFILE || e == ENOMEM ? e : 0;
+    e = fd_exhausted(e) || e == ENOMEM ? e : 0;
     goto out;
   }
   *subs = malloc((a.n ? a.n : 1) * sizeof **subs);
@@ -311,23 +259,20 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
   k.on = true;
   bool d = false;
   double c[6] = {0};
-  size_t j = 0;
-  for (size_t i = 0; i < a.n; i++) {
-    int cmp = 1;
-    while (j < b.n && (cmp = strcmp(b.names[j], a.names[i])) < 0) {
+  struct join m = {0};
+  size_t i, tw;
+  while (join_next(&m, &a, &b, &i, &tw)) {
+    if (i == SIZE_MAX) {
       d = true; /* extraneous on the destination */
-      if (!keep_extra(s, &k, dfd, b.names, j)) {
+      if (!keep_extra(s, &k, dfd, b.names, tw)) {
         e = ENOMEM;
         goto out;
       }
-      j++;
+      continue;
     }
-    long tw = -1;
-    if (j < b.n && cmp == 0)
-      tw = (long)j++;
     struct statx x, y;
     int xe = stat_entry(sfd, a.names[i], &x);
-    int ye = tw >= 0 ? stat_entry(dfd, b.names[tw], &y) : ENOENT;
+    int ye = tw != SIZE_MAX ? stat_entry(dfd, b.names[tw], &y) : ENOENT;
     bool ok = !xe && !ye;
     bool collapse = false;
     if (!ok) {
@@ -336,7 +281,7 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
       if (!S_ISDIR(y.stx_mode)) {
         d = true;
       } else {
-        if (!same_dir_attrs(s, &x, &y))
+        if (!quick_same_dir(&s->q, &x, &y))
           d = true;
         char *sub = join_rel(rel, a.names[i]);
         if (!sub) {
@@ -347,15 +292,15 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
       }
       c[0]++;
     } else if (S_ISREG(x.stx_mode) || S_ISLNK(x.stx_mode)) {
-      if (unchanged(&x, &y, s->bits, s->window, s->res, sfd, a.names[i], dfd)) {
-        collapse = (s->bits & SP_COLLAPSE) != 0;
+      if (quick_unchanged(&s->q, &x, &y, sfd, a.names[i], dfd)) {
+        collapse = (s->q.bits & SP_COLLAPSE) != 0;
         c[S_ISREG(x.stx_mode) ? 1 : 2]++;
         c[5] += (double)x.stx_size;
       } else {
         d = true;
       }
     } else {
-      if (!same_node(s, &x, &y))
+      if (!quick_same_node(&s->q, &x, &y))
         d = true;
       c[S_ISCHR(x.stx_mode) || S_ISBLK(x.stx_mode) ? 3 : 4]++;
     }
@@ -365,13 +310,6 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
       continue;
     }
     if (!keep_entry(s, &k, i, &x, xe, &y, ye)) {
-      e = ENOMEM;
-      goto out;
-    }
-  }
-  for (; j < b.n; j++) {
-    d = true;
-    if (!keep_extra(s, &k, dfd, b.names, j)) {
       e = ENOMEM;
       goto out;
     }
@@ -467,36 +405,23 @@ static int cmp_rec(const void *x, const void *y)
   return strcmp(((const struct dirty_rec *)x)->rel, ((const struct dirty_rec *)y)->rel);
 }
 
-static napi_value f64(napi_env env, size_t n, double **data)
-{
-  napi_value ab, ta;
-  void *p;
-  if (napi_create_arraybuffer(env, (n ? n : 1) * sizeof(double), &p, &ab) != napi_ok ||
-      napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ta) != napi_ok)
-    return NULL;
-  *data = p;
-  return ta;
-}
-
 napi_value scan_tree(napi_env env, napi_callback_info info)
 {
-  size_t argc = 5;
-  napi_value argv[5];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(5);
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
   if (!c)
     return throw_type(env, "scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number)");
   const uint8_t *src, *rel;
   uint32_t srclen, rellen;
-  if (!ctxapi_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen) ||
-      !ctxapi_buffer(env, argv[2], &rel, &rellen) || memchr(rel, 0, rellen))
+  if (!arg_buffer(env, argv[1], &src, &srclen) || memchr(src, 0, srclen) ||
+      !arg_buffer(env, argv[2], &rel, &rellen) || memchr(rel, 0, rellen))
     return throw_type(env, "src and destRel must be Buffers without NUL bytes");
-  const double *q = query_arg(env, argv[3], 5);
+  const double *q = arg_f64(env, argv[3], 5);
   if (!q || !(q[4] >= 1))
     return throw_type(env, "q must be a Float64Array of 5 (maxListed >= 1)");
   /* The tree's root is opened once, beneath its anchor (by default it is its own: an operand). */
   uint32_t anchor = srclen;
-  if (argc >= 5 && !ctxapi_anchor(env, argv[4], &anchor))
+  if (argc >= 5 && !arg_anchor(env, argv[4], &anchor))
     return throw_type(env, "anchor must be a non-negative integer");
   int srcfd = src_open_dir(src, srclen, anchor);
   if (srcfd < 0)
@@ -507,9 +432,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     .cv = PTHREAD_COND_INITIALIZER,
     .srcfd = srcfd,
     .rootfd = c->rootfd,
-    .bits = (unsigned)q[0],
-    .window = q[1],
-    .res = q[2],
+    .q = {.bits = (unsigned)q[0], .window = q[1], .res = q[2]},
     .max_listed = q[4] < (double)SIZE_MAX ? (size_t)q[4] : SIZE_MAX,
     .flags = c->flags,
   };
@@ -537,28 +460,16 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     return throw_error(env, "scanTree: out of memory");
   }
   /* Rebase the destination root on `rel`: open it once, beneath the context's root. */
-  struct shared *sp = &s;
-  int relfd = -1;
-  {
-    struct lp_at at;
-    int e = lp_split(c->rootfd, rel, rellen, PATH_MAX, lp_open_beneath_strict, NULL, &at);
-    long fd = -1;
-    if (!e) {
-      fd = lp_open_beneath_strict(NULL, at.dirfd, *at.rest ? at.rest : ".");
-      e = fd < 0 ? (int)-fd : 0;
-      lp_release(&at);
-    }
-    if (fd < 0) {
-      free(srcz);
-      free(root);
-      free(s.jobs[0]);
-      free(s.jobs);
-      close(srcfd);
-      return err_object(env, e, "openat2");
-    }
-    relfd = (int)fd;
-    sp->rootfd = relfd;
+  int relfd = beneath_open_path(c->rootfd, rel, rellen, O_PATH | O_DIRECTORY, 0);
+  if (relfd < 0) {
+    free(srcz);
+    free(root);
+    free(s.jobs[0]);
+    free(s.jobs);
+    close(srcfd);
+    return err_object(env, -relfd, "openat2");
   }
+  s.rootfd = relfd;
   int threads = (int)q[3];
   if (threads < 1)
     threads = 1;
@@ -607,13 +518,12 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
          napi_set_named_property(env, o, "rel", v) == napi_ok;
     if (ok && r->listed) {
       napi_value names, meta, dmeta, extra, xmeta, coll;
-      double *m;
       ok = napi_create_buffer_copy(env, r->nlen, r->nlen ? r->names : "", &data, &names) == napi_ok &&
            napi_create_buffer_copy(env, r->xlen, r->xlen ? r->xnames : "", &data, &extra) == napi_ok &&
-           (meta = f64(env, r->nkeep * META_FIELDS, &m)) != NULL && (memcpy(m, r->meta, r->nkeep * META_FIELDS * sizeof(double)), true) &&
-           (dmeta = f64(env, r->nkeep * META_FIELDS, &m)) != NULL && (memcpy(m, r->dmeta, r->nkeep * META_FIELDS * sizeof(double)), true) &&
-           (xmeta = f64(env, r->nextra * META_FIELDS, &m)) != NULL && (memcpy(m, r->xmeta, r->nextra * META_FIELDS * sizeof(double)), true) &&
-           (coll = f64(env, 3, &m)) != NULL && (memcpy(m, r->coll, sizeof r->coll), true) &&
+           (meta = f64_copy(env, r->meta, r->nkeep * META_FIELDS)) != NULL &&
+           (dmeta = f64_copy(env, r->dmeta, r->nkeep * META_FIELDS)) != NULL &&
+           (xmeta = f64_copy(env, r->xmeta, r->nextra * META_FIELDS)) != NULL &&
+           (coll = f64_copy(env, r->coll, 3)) != NULL &&
            napi_set_named_property(env, o, "names", names) == napi_ok &&
            napi_set_named_property(env, o, "meta", meta) == napi_ok &&
            napi_set_named_property(env, o, "dmeta", dmeta) == napi_ok &&

@@ -17,46 +17,26 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "ctxapi.h"
 #include "errors.h"
 #include "listing.h"
 #include "longpath.h"
-#include "ops.h"
+#include "dest.h"
 #include "source.h"
 
 
 
-/* A path argument: a Buffer, NUL-free (the kernel would silently cut the path at the NUL), of any
- * length. NULL (with a pending exception) when it is not. */
-static napi_value path_bytes(napi_env env, napi_value v, const uint8_t **p, uint32_t *n)
-{
-  bool isbuf = false;
-  if (napi_is_buffer(env, v, &isbuf) != napi_ok || !isbuf)
-    return throw_type(env, "path must be a Buffer");
-  void *data;
-  size_t len;
-  NAPI_TRY(env, napi_get_buffer_info(env, v, &data, &len));
-  if (len > UINT32_MAX)
-    return throw_range(env, "path is too long");
-  if (len && memchr(data, 0, len))
-    return throw_type(env, "path must not contain NUL bytes");
-  *p = data;
-  *n = (uint32_t)len;
-  return v;
-}
-
-/* Arguments: one path (path_bytes); beyond PATH_MAX it is split into a directory fd and the rest
+/* Arguments: one path (arg_path); beyond PATH_MAX it is split into a directory fd and the rest
  * (longpath.h). */
 static napi_value path_arg(napi_env env, napi_callback_info info, struct lp_at *at, int *err)
 {
-  size_t argc = 1;
-  napi_value argv[1];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(1);
   if (argc < 1)
     return throw_type(env, "path must be a Buffer");
   const uint8_t *p;
   uint32_t n;
-  if (!path_bytes(env, argv[0], &p, &n))
+  if (!arg_path(env, argv[0], &p, &n))
     return NULL;
   *err = lp_source(p, n, PATH_MAX, at);
   return argv[0];
@@ -181,15 +161,13 @@ static napi_value scan_fd(napi_env env, int fd)
 
 napi_value walk_scan_dir(napi_env env, napi_callback_info info)
 {
-  size_t argc = 2;
-  napi_value argv[2];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(2);
   const uint8_t *path;
   uint32_t len;
-  if (argc < 1 || !path_bytes(env, argv[0], &path, &len))
+  if (argc < 1 || !arg_path(env, argv[0], &path, &len))
     return NULL;
   uint32_t anchor = 0;
-  if (argc >= 2 && !ctxapi_anchor(env, argv[1], &anchor))
+  if (argc >= 2 && !arg_anchor(env, argv[1], &anchor))
     return throw_type(env, "anchor must be a non-negative integer");
   /* Beneath the operator's anchor, without symlinks, at any length (source.c). */
   int fd = src_open_dir(path, len, anchor);
@@ -200,18 +178,16 @@ napi_value walk_scan_dir(napi_env env, napi_callback_info info)
 
 napi_value walk_scan_dest(napi_env env, napi_callback_info info)
 {
-  size_t argc = 2;
-  napi_value argv[2];
-  NAPI_TRY(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  ARGS(2);
   struct ctx *c = argc < 2 ? NULL : ctxapi_get(env, argv[0]);
   if (!c)
     return throw_type(env, "scanDest(ctx, rel: Buffer)");
   const uint8_t *rel;
   uint32_t len;
-  if (!ctxapi_buffer(env, argv[1], &rel, &len))
+  if (!arg_buffer(env, argv[1], &rel, &len))
     return throw_type(env, "rel must be a Buffer");
   /* Destination directories are opened like every destination path: beneath the root. */
-  int fd = ops_open_dest(c, rel, len, O_RDONLY | O_DIRECTORY);
+  int fd = dest_open(c, rel, len, O_RDONLY | O_DIRECTORY);
   if (fd < 0)
     return err_object(env, -fd, "scandir");
   return scan_fd(env, fd);

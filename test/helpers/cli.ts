@@ -61,6 +61,9 @@ function wrap(args: string[], o: RunOptions): { cmd: string; argv: string[] } {
 function envFor(o: RunOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   if (!o.env || !('ARSYNC_ADDON' in o.env)) delete env.ARSYNC_ADDON;
+  // scripts/coverage-native.sh runs the suite on the instrumented addon it names here.
+  const testAddon = process.env['ARSYNC_TEST_ADDON'];
+  if (testAddon && !(o.env && 'ARSYNC_ADDON' in o.env)) env.ARSYNC_ADDON = testAddon;
   // Never let a developer's terminal settings (colour, width) leak into output assertions.
   delete env.FORCE_COLOR;
   return env;

@@ -1,0 +1,27 @@
+/* The quick check in C (the twin of src/plan/quickcheck.ts): is a matched source/destination pair
+ * unchanged under the run's query bits (SP_* of listing.h)? One copy for the scanPair cursor and the
+ * tree scan. */
+#ifndef ARSYNC_QUICKCHECK_H
+#define ARSYNC_QUICKCHECK_H
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+/* The query of pairOpen/scanTree: SP_* bits, --modify-window (seconds, 0 = none) and the engine's
+ * time resolution in nanoseconds (1, or 1000 for the node engine's microseconds). */
+struct quick {
+  unsigned bits;
+  double window, res;
+};
+
+/* A regular file or symlink (symlinks only with SP_LINKS; targets read with readlinkat in sfd/dfd),
+ * as src/plan/quickcheck.ts would decide "nothing to do". */
+bool quick_unchanged(const struct quick *q, const struct statx *s, const struct statx *d, int sfd, const char *name,
+                     int dfd);
+/* A directory present on both sides: owner, group, perms and (SP_DIR_TIMES) mtime as asked. */
+bool quick_same_dir(const struct quick *q, const struct statx *a, const struct statx *b);
+/* A device, FIFO or socket: same kind, same device number, same attributes. */
+bool quick_same_node(const struct quick *q, const struct statx *a, const struct statx *b);
+
+#endif

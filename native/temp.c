@@ -1,0 +1,146 @@
+/* Temp files (DESIGN §3.1): every new entry is made under `.<name>.XXXXXX` in its target's directory
+ * (a file created O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600; or a symlink, a node, a hard link), given its
+ * metadata, then renamed over the target; on failure it is discarded. One create-with-retry loop for
+ * every kind and both engines, so a crash or kill never leaves a half-made entry under a real name. */
+#include "temp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Temp-name collisions are possible (a crashed run's leftovers); a fresh name is cheap. */
+#define TEMP_TRIES 64
+
+static const char temp_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+static void temp_name(struct ctx *c, const char *name, char out[NAME_MAX + 1])
+{
+  size_t n = strlen(name);
+  if (n > NAME_MAX - 8)
+    n = NAME_MAX - 8;
+  out[0] = '.';
+  memcpy(out + 1, name, n);
+  out[1 + n] = '.';
+  /* xorshift64*: unpredictability is not needed (O_EXCL makes collisions harmless), speed is. */
+  uint64_t x = c->rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  c->rng = x;
+  x *= 0x2545F4914F6CDD1DULL;
+  for (int i = 0; i < 6; i++) {
+    out[2 + n + i] = temp_chars[x % (sizeof temp_chars - 1)];
+    x /= sizeof temp_chars - 1;
+  }
+  out[8 + n] = 0;
+}
+
+int temp_make(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1], temp_make_fn make, const void *arg)
+{
+  int r = -1;
+  for (int i = 0; i < TEMP_TRIES; i++) {
+    temp_name(c, name, tmp);
+    r = make(arg, dirfd, tmp);
+    if (r >= 0 || errno != EEXIST)
+      break;
+  }
+  return r;
+}
+
+static int make_file(const void *arg, int dirfd, const char *tmp)
+{
+  (void)arg;
+  return openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+int temp_open(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1])
+{
+  return temp_make(c, dirfd, name, tmp, make_file, NULL);
+}
+
+static int make_symlink(const void *arg, int dirfd, const char *tmp)
+{
+  return symlinkat(arg, dirfd, tmp);
+}
+
+int temp_symlink(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1], const char *target)
+{
+  return temp_make(c, dirfd, name, tmp, make_symlink, target);
+}
+
+struct node_arg {
+  mode_t type;
+  dev_t rdev;
+};
+
+static int make_node(const void *arg, int dirfd, const char *tmp)
+{
+  const struct node_arg *n = arg;
+  return mknodat(dirfd, tmp, n->type | 0600, n->rdev);
+}
+
+int temp_mknod(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1], mode_t type, dev_t rdev)
+{
+  struct node_arg n = {type, rdev};
+  return temp_make(c, dirfd, name, tmp, make_node, &n);
+}
+
+struct link_arg {
+  int fromfd;
+  const char *from;
+  int follow;
+};
+
+static int make_link(const void *arg, int dirfd, const char *tmp)
+{
+  const struct link_arg *l = arg;
+  return linkat(l->fromfd, l->from, dirfd, tmp, l->follow);
+}
+
+int temp_link(struct ctx *c, int fromfd, const char *from, int follow, int dirfd, const char *name,
+              char tmp[NAME_MAX + 1])
+{
+  struct link_arg l = {fromfd, from, follow};
+  return temp_make(c, dirfd, name, tmp, make_link, &l);
+}
+
+int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name)
+{
+  if (renameat(dirfd, tmp, dirfd, name) == 0)
+    return OP_OK;
+  if (errno != EISDIR)
+    return job_fail(j, errno, "rename", W_DST);
+  if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+    return job_fail(j, errno, "rmdir", W_DST);
+  if (renameat(dirfd, tmp, dirfd, name) < 0)
+    return job_fail(j, errno, "rename", W_DST);
+  return OP_OK;
+}
+
+/* Failure cleanup of a temp file: --partial keeps what was copied under the real name. */
+void temp_discard(struct job *j, int dirfd, const char *tmp, const char *name)
+{
+  if ((j->c->flags & P_PARTIAL) && j->bytes > 0 && renameat(dirfd, tmp, dirfd, name) == 0)
+    return;
+  unlinkat(dirfd, tmp, 0); /* best effort: the op already failed with the real cause */
+}
+
+int temp_commit(struct job *j, int dirfd, const char *tmp, const char *name, int rc)
+{
+  if (rc == OP_OK)
+    rc = temp_rename_over(j, dirfd, tmp, name);
+  if (rc != OP_OK)
+    unlinkat(dirfd, tmp, 0); /* best effort: the op already failed with the real cause */
+  return rc;
+}
+
+int temp_close(struct job *j, int fd, int where)
+{
+  /* close can report a deferred write error (NFS, quota): the data is not safe then. */
+  if (close(fd) < 0 && errno != EINTR)
+    return job_fail(j, errno, "close", where);
+  return OP_OK;
+}

@@ -1,0 +1,41 @@
+/* Temp files beside their target (DESIGN §3.1): `.<name>.XXXXXX`, created exclusively with a fresh
+ * name on a collision, renamed over the target or discarded. */
+#ifndef ARSYNC_TEMP_H
+#define ARSYNC_TEMP_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+#include "context.h"
+
+/* Makes one temp entry named `.<name>.XXXXXX` (shortened so that it fits NAME_MAX) in dirfd with
+ * make(arg, dirfd, tmp), with a fresh name while it answers EEXIST. Returns make's result (>= 0, or
+ * -1 with errno set); tmp holds the name used. */
+typedef int (*temp_make_fn)(const void *arg, int dirfd, const char *tmp);
+int temp_make(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1], temp_make_fn make, const void *arg);
+
+/* The kinds every caller makes: a regular file O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode
+ * 0600 (an fd); a symlink; a device, FIFO or socket (mode 0600 until its metadata is set); a hard link
+ * to `from` (AT_SYMLINK_FOLLOW in `follow` only for a pinned /proc/self/fd entry). */
+int temp_open(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1]);
+int temp_symlink(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1], const char *target);
+int temp_mknod(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1], mode_t type, dev_t rdev);
+int temp_link(struct ctx *c, int fromfd, const char *from, int follow, int dirfd, const char *name,
+              char tmp[NAME_MAX + 1]);
+
+/* renameat over the target; a directory in the way is removed when empty (else "rmdir" fails). */
+int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name);
+
+/* A temp entry made by name (symlink, node, hard link) after its metadata step gave rc: renamed over
+ * the target when rc is OP_OK, else (or when the rename fails) unlinked. Returns the final rc. */
+int temp_commit(struct job *j, int dirfd, const char *tmp, const char *name, int rc);
+
+/* Closes a temp file we wrote; a deferred write error fails the op with syscall `close` (the data is
+ * then not renamed into place). */
+int temp_close(struct job *j, int fd, int where);
+
+/* A failed File op's temp file: unlinked, or with --partial renamed over the target when data had
+ * been copied. */
+void temp_discard(struct job *j, int dirfd, const char *tmp, const char *name);
+
+#endif
