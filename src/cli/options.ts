@@ -474,7 +474,7 @@ export interface OptionSpec {
 
 /** Every option of the parser, in `--help` order, so generated documents cannot drift from it. */
 export function optionSpecs(): OptionSpec[] {
-  return buildProgram([]).options.map((o) => ({
+  return buildProgram([], {}).p.options.map((o) => ({
     flags: o.flags,
     ...(o.short ? { short: o.short } : {}),
     ...(o.long ? { long: o.long } : {}),

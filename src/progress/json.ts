@@ -2,7 +2,7 @@
 // under --json ends with exactly one of these on stdout, whatever happened (a usage error included), so a
 // script can read the exit code and the errors from it instead of parsing rsync's text.
 
-import { Counter } from '../engine/types.js';
+import { Counter } from '../model/ops.js';
 import { exitMessage } from '../util/errors.js';
 
 /** Bump on any change a reader could notice (a field removed, renamed or retyped); adding a field is not one. */
