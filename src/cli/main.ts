@@ -5,7 +5,9 @@ import { parseArgs } from './options.js';
 import { selectEngine } from '../engine/index.js';
 import { lstatPath } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
-import { transfer, type RunTotals } from '../transfer.js';
+import { transfer } from '../run/run.js';
+import { exitCode } from '../run/tally.js';
+import type { RunTotals } from '../model/run-totals.js';
 import type { Config } from './config.js';
 import type { EngineSelection } from '../engine/index.js';
 import { Counter } from '../engine/types.js';
@@ -141,12 +143,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     setAbortHandler(undefined);
   }
 
-  ioErrors += totals.ioErrors;
-  let code: number = Exit.Ok;
-  if (totals.aborted || abort.aborted) code = Exit.Signal;
-  else if (ioErrors > 0) code = Exit.Partial;
-  else if (totals.deleteSkipped > 0) code = Exit.MaxDelete;
-  else if (totals.vanished > 0) code = Exit.Vanished;
+  const code = exitCode(totals, abort.aborted, ioErrors);
   const elapsedMs = performance.now() - started;
 
   if (c.json) {

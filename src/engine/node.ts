@@ -25,6 +25,7 @@ import { fsImpl, nodeScanDir } from './node-walk.js';
 import { NodeBackup } from './node-backup.js';
 import { O_PATH, openDirBeneath, openSourceDir, openSourceParent, procPath, splitSource, sysError } from './node-beneath.js';
 import { nodeOpenPair } from './node-pair.js';
+import { nodeUnlinkSource } from './node-unlink-source.js';
 import type { PairCursor } from './pair.js';
 import {
   Counter,
@@ -369,6 +370,10 @@ class NodeContext implements EngineContext {
     } catch (e) {
       return toErrno(e);
     }
+  }
+
+  unlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor = 0): ErrnoSyscall | null {
+    return nodeUnlinkSource(src, st, anchor);
   }
 
   xattrDiff(_src: Buffer, _rel: Buffer, flags: number): number {

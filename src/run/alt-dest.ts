@@ -6,14 +6,14 @@
 // and check it is still the inode chosen here (OpFlag.Basis).
 
 import { resolve as resolvePath } from 'node:path';
-import type { Config } from './cli/config.js';
-import { isFailure, lstatPath } from './engine/index.js';
-import { S_IFDIR, S_IFMT, type EngineName, type OpFailure, type OpKind, type Stat } from './engine/types.js';
-import type { FileType } from './plan/decide.js';
-import { resolveOperatorPath, UNTRUSTED_SYMLINK } from './plan/operator-path.js';
-import { attrChanges, sameTime, type CheckOptions, type Changes } from './plan/quickcheck.js';
-import { ERRNO, showPath } from './util/errors.js';
-import { dirName, joinPath } from './util/names.js';
+import type { Config } from '../cli/config.js';
+import { isFailure, lstatPath } from '../engine/index.js';
+import { S_IFDIR, S_IFMT, type EngineName, type OpFailure, type OpKind, type Stat } from '../engine/types.js';
+import type { FileType } from '../plan/decide.js';
+import { resolveOperatorPath, UNTRUSTED_SYMLINK } from '../plan/operator-path.js';
+import { attrChanges, sameTime, type CheckOptions, type Changes } from '../plan/quickcheck.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { dirName, joinPath } from '../util/names.js';
 
 export type AltKind = 'compare' | 'copy' | 'link';
 
