@@ -11,9 +11,10 @@ import { isFailure, lstatPath } from '../engine/index.js';
 import { S_IFDIR, S_IFMT, type EngineName, type OpFailure, type OpKind, type Stat } from '../engine/types.js';
 import type { FileType } from '../plan/decide.js';
 import { resolveOperatorPath, UNTRUSTED_SYMLINK } from '../plan/operator-path.js';
-import { attrChanges, sameTime, type CheckOptions, type Changes } from '../plan/quickcheck.js';
+import { attrChanges, sameTime, type CheckOptions } from '../plan/quickcheck.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { dirName, joinPath } from '../util/names.js';
+import { anyChange } from './lines.js';
 
 export type AltKind = 'compare' | 'copy' | 'link';
 
@@ -54,8 +55,6 @@ interface AltDir {
 
 /** How many directory answers an alternate directory keeps before starting over. */
 const REAL_DIRS_KEPT = 4096;
-
-const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
 
 export class AltDests {
   private readonly dirs: AltDir[] = [];

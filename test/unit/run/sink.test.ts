@@ -9,7 +9,7 @@ const st = (size = 1): Stat => ({ mode: S_IFREG | 0o644, uid: 0, gid: 0, size, m
 const b = (s: string): Buffer => Buffer.from(s);
 
 /** An engine context that records each batch it runs and answers with the failures `answer` gives. */
-function fakeContext(answer: (batch: Uint8Array, call: number) => OpFailure[] = () => [], outcome = Outcome.Done) {
+function fakeContext(answer: (batch: Uint8Array, call: number) => OpFailure[] = () => [], outcome: number = Outcome.Done) {
   const runs: { kind: number; dst: string; anchor: number; target: string | undefined }[][] = [];
   const ctx = {
     name: 'sync',
