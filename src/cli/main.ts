@@ -4,22 +4,22 @@
 
 import { parseArgs } from './options.js';
 import { OptionError } from './local-noops.js';
-import { selectEngine } from '../engine/index.js';
-import { lstatPath } from '../engine/index.js';
+import { selectEngine, lstatPath } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
-import { transfer } from '../transfer.js';
+import { transfer } from '../run/run.js';
+import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
 import { createReporter } from '../progress/reporter.js';
 import { statsLines } from '../progress/stats.js';
 import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
 import { setAbortHandler, setSignalExitHook } from './signals.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
-import { resolve as resolvePath } from 'node:path';
 import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { VERSION } from '../version.js';
 import { setEightBitOutput } from '../util/names.js';
 import { jsonRequested, summaryDocument, type RunReport } from '../progress/json.js';
+import { resolve as resolvePath } from 'node:path';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -172,12 +172,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number): 
     setAbortHandler(undefined);
   }
 
-  ioErrors += totals.ioErrors;
-  let code: number = Exit.Ok;
-  if (totals.aborted || abort.aborted) code = Exit.Signal;
-  else if (ioErrors > 0) code = Exit.Partial;
-  else if (totals.deleteSkipped > 0) code = Exit.MaxDelete;
-  else if (totals.vanished > 0) code = Exit.Vanished;
+  const code = exitCode(totals, abort.aborted, ioErrors);
   const elapsedMs = performance.now() - started;
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);

@@ -12,8 +12,8 @@ import { engineReport } from '../engine/index.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
-
 import { VERSION } from '../version.js';
+
 
 /** Things the CLI does instead of a transfer. */
 export type Parsed = { kind: 'run'; config: Config } | { kind: 'print'; text: string };

@@ -26,6 +26,7 @@ import { nodeScanDir } from './node-walk.js';
 import { NodeBackup } from './node-backup.js';
 import { O_PATH, openDirBeneath, openSourceDir, openSourceParent, procPath, splitSource, sysError } from './node-beneath.js';
 import { nodeOpenPair } from './node-pair.js';
+import { nodeUnlinkSource } from './node-unlink-source.js';
 import type { PairCursor } from './pair.js';
 import { Counter, OpFlag, OpKind, Outcome, Preserve } from '../model/ops.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../model/stat.js';
@@ -354,6 +355,10 @@ class NodeContext implements EngineContext {
     } catch (e) {
       return toErrno(e);
     }
+  }
+
+  unlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor = 0): ErrnoSyscall | null {
+    return nodeUnlinkSource(src, st, anchor);
   }
 
   xattrDiff(_src: Buffer, _rel: Buffer, flags: number): number {

@@ -6,9 +6,8 @@
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { BatchWriter, readBatch } from '../engine/batch.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
-import { ERRNO } from '../util/errors.js';
+import { FdRetry } from './fd-retry.js';
 import type { TaskResult } from './worker.js';
 
 type Piscina = import('piscina').Piscina;
@@ -38,7 +37,7 @@ export class Dispatcher {
   private pool: Piscina | undefined;
   private held: Held | undefined;
   private inFlight = new Set<Promise<void>>();
-  private retry = new BatchWriter();
+  private readonly retry = new FdRetry(64 * 1024);
   private maxInFlight: number;
   /** Threads actually used, for -v. */
   threadsUsed = 0;
@@ -97,23 +96,11 @@ export class Dispatcher {
     if (item.token !== undefined) this.o.onOutcomes?.(item.token, outcomes);
   }
 
-  /** Report failures; set EMFILE/ENFILE ones aside for a retry at lower concurrency. */
+  /** Report failures; set EMFILE/ENFILE ones aside for a retry at lower concurrency (fd-retry.ts). */
   private handle(batch: Uint8Array, failures: OpFailure[]): void {
     if (failures.length === 0) return;
-    const report: OpFailure[] = [];
-    const again = new Set<number>();
-    for (const f of failures) {
-      const fixed: OpFailure = { ...f, path: toBuffer(f.path), ...(f.dest ? { dest: toBuffer(f.dest) } : {}) };
-      if ((f.errno === ERRNO.EMFILE || f.errno === ERRNO.ENFILE) && f.index >= 0) again.add(f.index);
-      else report.push(fixed);
-    }
-    if (again.size > 0) {
-      let i = 0;
-      for (const op of readBatch(batch)) {
-        if (again.has(i)) this.retry.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat, op.flags);
-        i++;
-      }
-    }
+    const fixed = failures.map((f): OpFailure => ({ ...f, path: toBuffer(f.path), ...(f.dest ? { dest: toBuffer(f.dest) } : {}) }));
+    const report = this.retry.setAside(batch, fixed);
     if (report.length) this.o.onFailures(report);
   }
 
@@ -180,7 +167,7 @@ export class Dispatcher {
     // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
     await this.close();
     if (this.retry.count > 0) {
-      const batch = this.retry.finish();
+      const batch = this.retry.take();
       // Second chance, one file at a time on the main thread; what fails now is reported.
       let ctx = this.o.inline;
       try {

@@ -1,7 +1,7 @@
 // Everything the user sees while a run goes on: -v listing, informational lines, errors, and the
 // progress bar drawn from the shared counters. Only the main thread renders; workers never print.
 
-import type { RunTotals } from '../transfer.js';
+import type { RunTotals } from '../model/run-totals.js';
 import { Counter } from '../model/ops.js';
 import { outputBytes } from '../util/names.js';
 

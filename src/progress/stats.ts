@@ -4,7 +4,7 @@
 // would have been sent, and rsync's "(DRY RUN)" marker ends the summary.
 
 import { Counter } from '../model/ops.js';
-import type { RunTotals } from '../transfer.js';
+import type { RunTotals } from '../model/run-totals.js';
 import { bigDnum, commaNum, humanNum } from './numbers.js';
 
 type Counts = RunTotals['listed'];

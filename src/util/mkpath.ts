@@ -1,7 +1,8 @@
 // rsync's make_path for --mkpath: find the deepest directory of a path that exists, then make each
 // missing one below it with a plain mkdir, in order. Not Node's recursive mkdir: libuv's loops forever
 // (100% CPU, and deaf to SIGTERM since it blocks the main thread) where mkdir answers ENOENT under a
-// parent that exists, as it does under /proc.
+// parent that exists, as it does under /proc. With makeDir, the one place the main thread writes outside
+// the engines: the destination root itself, made before any engine context can be opened beneath it.
 
 import { mkdirSync, statSync } from 'node:fs';
 import { dirName } from './names.js';
@@ -20,4 +21,9 @@ export function makePath(path: Buffer): number {
   }
   for (const d of missing) mkdirSync(d);
   return missing.length;
+}
+
+/** The destination root when only its last level is missing (rsync's plain mkdir without --mkpath). */
+export function makeDir(path: Buffer): void {
+  mkdirSync(path);
 }

@@ -6,16 +6,18 @@
 // and check it is still the inode chosen here (OpFlag.Basis).
 
 import { resolve as resolvePath } from 'node:path';
-import type { Config, EngineName } from './model/config.js';
-import { isFailure } from './model/failure.js';
-import { lstatPath } from './engine/index.js';
-import { S_IFDIR, S_IFMT, type Stat, type FileType } from './model/stat.js';
-import type { OpFailure } from './engine/types.js';
-import type { OpKind } from './model/ops.js';
-import { resolveOperatorPath, UNTRUSTED_SYMLINK } from './plan/operator-path.js';
-import { attrChanges, sameTime, type CheckOptions, type Changes } from './plan/quickcheck.js';
-import { ERRNO, showPath } from './util/errors.js';
-import { dirName, joinPath } from './util/names.js';
+import type { Config, EngineName } from '../model/config.js';
+import { isFailure } from '../model/failure.js';
+import { lstatPath } from '../engine/index.js';
+import { S_IFDIR, S_IFMT, type Stat, type FileType } from '../model/stat.js';
+import type { OpFailure } from '../engine/types.js';
+import type { OpKind } from '../model/ops.js';
+import { resolveOperatorPath, UNTRUSTED_SYMLINK } from '../plan/operator-path.js';
+import { attrChanges, sameTime } from '../plan/quickcheck.js';
+import type { CheckOptions } from '../plan/quickcheck.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { dirName, joinPath } from '../util/names.js';
+import { anyChange } from './lines.js';
 
 export type AltKind = 'compare' | 'copy' | 'link';
 
@@ -56,8 +58,6 @@ interface AltDir {
 
 /** How many directory answers an alternate directory keeps before starting over. */
 const REAL_DIRS_KEPT = 4096;
-
-const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
 
 export class AltDests {
   private readonly dirs: AltDir[] = [];

@@ -1,0 +1,23 @@
+// The node engine's unlinkSource (--remove-source-files for an entry that needed no op): the source is
+// removed beneath its anchor like the engine's own ops, so a directory swapped for a symlink never leads
+// the unlink out of the tree, and only while it is still the file the walk saw (ino/dev); one that
+// changed (or is gone) is kept, like a changed file.
+
+import { lstatSync, unlinkSync } from 'node:fs';
+import { ERRNO } from '../util/errors.js';
+import { atSourcePath } from './node-beneath.js';
+
+export function nodeUnlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor: number): { errno: number; syscall: string } | null {
+  try {
+    atSourcePath(src, anchor, (p) => {
+      const now = lstatSync(p);
+      if (now.ino !== st.ino || now.dev !== st.dev) return;
+      unlinkSync(p);
+    });
+    return null;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' || e.code === 'ESTALE') return null;
+    return { errno: -(e.errno ?? -ERRNO.EIO), syscall: 'unlink' };
+  }
+}

@@ -1,0 +1,33 @@
+// What a run adds up, as plain data: the figures progress/, the --stats lines and the --json summary read.
+// A leaf (imports nothing from src/), so the renderers depend on the figures and never on the run.
+
+/** Entries by file type (plan/decide.ts FileType: reg, dir, link, dev, special). */
+export type Counts = Record<'reg' | 'dir' | 'link' | 'dev' | 'special', number>;
+
+export interface ErrorRecord {
+  path: string;
+  message: string;
+  code?: string;
+}
+
+export interface RunTotals {
+  /** Entries in the file list by type (rsync's "Number of files"). */
+  listed: Counts;
+  created: Counts;
+  deleted: Counts;
+  /** Sum of regular file sizes and symlink lengths (rsync's "Total file size"). */
+  totalSize: number;
+  /** Bytes of regular files sent to the engines (or that would be, under -n). */
+  plannedBytes: number;
+  /** Regular files sent to the engines (or that would be, under -n). */
+  plannedFiles: number;
+  ioErrors: number;
+  vanished: number;
+  /** Deletions not done because --max-delete was reached. */
+  deleteSkipped: number;
+  aborted: boolean;
+  fileListMs: number;
+  counters: BigInt64Array;
+  threads: number;
+  errors: ErrorRecord[];
+}

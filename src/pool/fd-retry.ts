@@ -1,0 +1,46 @@
+// Running out of descriptors (EMFILE/ENFILE) is not a failure of the op but of the moment: such ops are
+// set aside, re-encoded whole (anchor and judged symlink target included), and run again later, when the
+// workers that hold descriptors have finished. The one copy of that rule, for the pool's batches and for
+// the ops the run executes on the main thread.
+
+import { BatchWriter } from '../engine/batch.js';
+import { readBatch } from '../engine/batch.js';
+import type { OpFailure } from '../engine/types.js';
+import { ERRNO } from '../util/errors.js';
+
+export const isFdShortage = (errno: number): boolean => errno === ERRNO.EMFILE || errno === ERRNO.ENFILE;
+
+export class FdRetry {
+  private readonly ops: BatchWriter;
+
+  constructor(initial = 1024) {
+    this.ops = new BatchWriter(initial);
+  }
+
+  get count(): number {
+    return this.ops.count;
+  }
+
+  /** Keep the ops of `batch` that ran out of descriptors for later; returns the failures to report. */
+  setAside(batch: Uint8Array, failures: OpFailure[]): OpFailure[] {
+    const again = new Set<number>();
+    const report: OpFailure[] = [];
+    for (const f of failures) {
+      if (isFdShortage(f.errno) && f.index >= 0) again.add(f.index);
+      else report.push(f);
+    }
+    if (again.size) {
+      let i = 0;
+      for (const op of readBatch(batch)) {
+        if (again.has(i)) this.ops.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat, op.flags, op.anchor, op.target && Buffer.from(op.target));
+        i++;
+      }
+    }
+    return report;
+  }
+
+  /** The ops set aside so far, as one batch (empties the queue). */
+  take(): Uint8Array {
+    return this.ops.finish();
+  }
+}

@@ -1,0 +1,74 @@
+// --compare-dest / --copy-dest / --link-dest for one entry (rsync's try_dests_reg / try_dests_non): the
+// twin alt-dest.ts found turns the entry into a hard link to the earlier snapshot, a local copy of it,
+// nothing at all, or a normal transfer itemized against it. An op that reads a basis file carries the
+// copy from the source to fall back on.
+
+import { OpFlag, OpKind } from '../model/ops.js';
+import type { Stat, FileType } from '../model/stat.js';
+import { attrChanges, sameTime, type Changes } from '../plan/quickcheck.js';
+import type { Verdict } from '../plan/quickcheck.js';
+import type { Fallback, Twin } from './alt-dest.js';
+import type { RunContext } from './context.js';
+import { NO_CHANGES, NO_LINE, type Line } from './lines.js';
+import type { Member } from './members.js';
+import { removeSource } from './remove-source.js';
+import type { Pending } from './sink.js';
+
+type QueueCopy = (rc: RunContext, m: Member, kind: FileType, verdict: Verdict, flags: number, from?: Twin) => Promise<boolean>;
+
+/**
+ * Look for the entry in the --compare-dest, --copy-dest and --link-dest directories. Returns undefined
+ * when the normal path should go on.
+ */
+export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line: Line, target: Buffer | undefined, queueCopy: QueueCopy): Promise<boolean | undefined> {
+  const c = rc.c;
+  const check = rc.spec.check;
+  const exists = m.destSt !== undefined;
+  const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p));
+  if (!best) return undefined;
+  // The destination has another version: only an exact --link-dest match replaces it.
+  if (exists && (best.level !== 3 || !c.linkDest.length || kind !== 'reg')) return undefined;
+  const alt = best;
+  const changesVsAlt = (): Changes => {
+    const ch = attrChanges(m.st, alt.st, { ...check, times: check.times && kind !== 'link' });
+    return kind === 'reg'
+      ? { ...ch, size: m.st.size !== alt.st.size, time: !sameTime(m.st, alt.st, check) }
+      : { ...ch, value: alt.level < 2 };
+  };
+  if (alt.level === 3 && !c.copyDest.length) {
+    if (c.linkDest.length) {
+      // Hard-linked to the earlier snapshot: rsync prints it only with -ii.
+      if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
+      if (!c.dryRun) {
+        const after = exists ? rc.backups.beforeReplace((k: OpKind, s: Buffer, r: Buffer, st: Stat, f: number) => rc.sink.add(k, s, r, st, f), m.rel, m.destSt!) : 0;
+        const copy = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
+        addBasis(rc, OpKind.LinkFrom, alt, kind, { op: copy, src: m.src, rel: m.rel, st: m.st, flags: m.flags | after });
+        await rc.sink.maybeFlush();
+      }
+      if (!exists) rc.tally.totals.created[kind]++;
+      removeSource(rc, m, kind);
+      return true;
+    }
+    // --compare-dest: the earlier copy will do; nothing is made here.
+    removeSource(rc, m, kind);
+    return false;
+  }
+  if (alt.level >= 2) {
+    // A local copy of the alternate entry (attributes from the source): "cf" with what differs.
+    rc.lines.emitLocal(kind, { action: 'attrs', changes: changesVsAlt() }, line);
+    return queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' ? alt : undefined);
+  }
+  // Only the name matched: a normal transfer, itemized against the alternate entry.
+  rc.lines.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
+  return queueCopy(rc, m, kind, { action: 'create' }, m.flags);
+}
+
+/**
+ * An op that reads a basis file: checked like a source (OpFlag.Basis: no symlink on its path, still
+ * the twin's inode), with the copy from the source to fall back on if it is not (entry.ts settled()).
+ */
+export function addBasis(rc: RunContext, op: OpKind, twin: Twin, kind: FileType, fallback: Omit<Fallback, 'basis'>): void {
+  const pending: Pending = { kind, verdict: { action: 'create' }, line: NO_LINE, size: fallback.st.size, fallback: { ...fallback, basis: twin.path } };
+  const st = { ...fallback.st, ino: twin.st.ino, dev: twin.st.dev };
+  rc.sink.add(op, twin.path, fallback.rel, st, (fallback.flags & ~OpFlag.FollowSource) | OpFlag.Basis, pending);
+}

@@ -1,0 +1,17 @@
+// The run's glue to plan/backup.ts: which destination entries may be backed up at all, judged on what
+// the destination holds (the planner's rule lives in BackupPlan; this only reads the destination for it).
+
+import { type Stat, fileType } from '../model/stat.js';
+import type { Config } from '../model/config.js';
+import { unsafeSymlink } from '../plan/safelinks.js';
+import type { DestReads } from './dest.js';
+
+/**
+ * rsync's make_backup under --safe-links: an unsafe destination symlink (or one whose target cannot be
+ * read) is not backed up, only replaced or deleted, so a backup never preserves what --safe-links drops.
+ */
+export function unsafeToBackUp(c: Config, dest: DestReads, rel: Buffer, destSt: Stat): boolean {
+  if (!c.safeLinks || !c.links || fileType(destSt.mode) !== 'link') return false;
+  const target = dest.readlink(rel);
+  return !target || unsafeSymlink(target, rel);
+}

@@ -1,0 +1,108 @@
+// What the phases of one run share, as one explicit object passed to each of them (no phase keeps state
+// for another in fields of its own): the spec, where entries come from and where ops go, the tally, the
+// directory ledger, the filters and the plan objects. Also the walk's frame and entry shapes.
+
+import type { Config } from '../model/config.js';
+import type { PairListing } from '../model/listing.js';
+import type { OpFailure } from '../engine/types.js';
+import type { Stat } from '../model/stat.js';
+import type { SourceAnchors } from '../plan/anchors.js';
+import type { BackupPlan } from '../plan/backup.js';
+import { applyChmod } from '../plan/chmod.js';
+import type { DeleteGate } from '../plan/delete-gate.js';
+import type { FilterList } from '../plan/filter.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import type { Overlay } from '../plan/overlay.js';
+import type { Plan, Root } from '../plan/sources.js';
+import type { Reporter } from '../progress/reporter.js';
+import type { AltDests } from './alt-dest.js';
+import type { DestReads } from './dest.js';
+import type { DirLedger, DirRecord } from './dirmeta.js';
+import type { Line, Lines } from './lines.js';
+import type { HardLinkGroups } from './members.js';
+import type { OpSink } from './sink.js';
+import type { EntrySource } from './source.js';
+import type { RunSpec } from './spec.js';
+import type { Tally } from './tally.js';
+import type { Verdict } from '../plan/quickcheck.js';
+
+/** The source operand being walked. */
+export interface RootState {
+  /** Deletion must not remove what another operand provides. */
+  current: Root | undefined;
+  /** Its index in the plan's roots (several sources: plan/overlay.ts). */
+  index: number;
+  /** -x: the device of the root directory. */
+  dev: number;
+}
+
+export interface RunContext {
+  readonly c: Config;
+  readonly spec: RunSpec;
+  readonly plan: Plan;
+  /** Where entries come from (the first transport seam). */
+  readonly source: EntrySource;
+  /** Where ops go (the second transport seam). */
+  readonly sink: OpSink;
+  readonly dest: DestReads;
+  readonly tally: Tally;
+  readonly dirs: DirLedger;
+  readonly lines: Lines;
+  readonly reporter: Reporter;
+  readonly filters: FilterList | undefined;
+  /** Where each source path's operator part ends (what engines may follow) and the walk's part begins. */
+  readonly anchors: SourceAnchors;
+  readonly alt: AltDests;
+  readonly backups: BackupPlan;
+  /** Several sources on the same destination paths (plan/overlay.ts). */
+  readonly overlay: Overlay | undefined;
+  readonly gate: DeleteGate;
+  readonly hardLinks: HardLinkGroups;
+  readonly root: RootState;
+  /** -R: implied directories made so far (several sources under the same directories make each once). */
+  readonly implied: Set<string>;
+  readonly abort: { readonly aborted: boolean };
+  /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
+  fail(f: OpFailure): void;
+}
+
+/** A directory to descend into. */
+export interface Frame {
+  src: Buffer;
+  rel: Buffer;
+  stat: Stat;
+  /** The destination directory existed before this run (so it is worth listing). */
+  destExists: boolean;
+  sender: FilterScope | undefined;
+  receiver: FilterScope | undefined;
+  record: DirRecord | undefined;
+  /** The line for the directory itself, printed once its deletions are known (rsync's order). */
+  pending: { verdict: Verdict; line: Line; local?: boolean } | undefined;
+  /** --ignore-existing kept a non-directory where this directory would go: its entries all fail. */
+  blocked?: boolean;
+  /** Several sources: an earlier root's directory stands here; only this root's entries are walked. */
+  merged?: boolean;
+  /** --files-from "dir/": its subdirectories are made but not entered. */
+  oneLevel?: boolean;
+  /** Found dirty by scanTree: walk its entries, but not its existing subdirectories (scanned already). */
+  treeMode?: boolean;
+  /** Its paired listing, when scanTree already made it. */
+  pair?: PairListing;
+}
+
+/** A source entry that is in the transfer, with its destination twin. */
+export interface Kept {
+  name: Buffer;
+  src: Buffer;
+  rel: Buffer;
+  st: Stat;
+  dest: Stat | undefined;
+  /** Several sources: a directory another root also has, merged into (plan/overlay.ts). */
+  merged?: boolean;
+}
+
+/** --chmod applies to what the source says before anything is compared or made. */
+export function withChmod(rc: RunContext, st: Stat): Stat {
+  if (!rc.c.chmod.length) return st;
+  return { ...st, mode: applyChmod(st.mode, rc.c.chmod, rc.spec.engineOptions.umask) };
+}

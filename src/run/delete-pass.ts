@@ -1,0 +1,109 @@
+// --delete-before and --delete-after: a walk of the sources that only deletes (rsync's delete pass before
+// or after the transfer). --delete-before first walks once deleting nothing, to find any I/O error in the
+// whole file list (which stops every deletion, rsync's rule), then walks again to delete.
+// --delete-during deletes in the transfer pass itself (transfer-pass.ts).
+
+import { isFailure } from '../model/failure.js';
+import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
+import { DeleteList } from '../plan/deletelist.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import type { Root } from '../plan/sources.js';
+import type { Frame, Kept, RunContext } from './context.js';
+import { deleteExtraneous } from './deletions.js';
+import { keptDirlink, mergedFrame } from './dirs.js';
+import type { DirEntries } from './source.js';
+import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
+
+/** --delete-before: list everything for errors first, then delete when the gate allows. */
+export async function deleteBefore(rc: RunContext): Promise<void> {
+  // rsync reads the whole file list before deleting anything: an error anywhere in it must stop
+  // every deletion, so the source is listed once for errors first.
+  for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, true);
+  if (rc.gate.allows(rc.tally.totals.ioErrors)) {
+    for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false);
+  }
+}
+
+/** --delete-after: once every file is in place. */
+export async function deleteAfter(rc: RunContext): Promise<void> {
+  for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false);
+}
+
+/** One root's deletion walk. `probing`: list the whole source for errors, delete nothing. */
+async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise<void> {
+  const started = startRoot(rc, root, () => rc.gate.noteError());
+  if (!started) return;
+  const { st, scanSrc } = started;
+  const { sender, receiver, role } = rootScopes(rc, root, st);
+  if (role === 'skip') return;
+  if (fileType(st.mode) !== 'dir' || root.dirOnly || !rc.c.recursive) return;
+  if (root.rel.length && sender && sender.check(root.rel, true) === 'exclude') return;
+  const rootDest = rc.plan.createDest && !root.rel.length && !rc.c.mkpath ? undefined : rc.dest.stat(root.rel);
+  const frame = role === 'merged' ? mergedFrame(rc, scanSrc, root.rel, st, sender, receiver) : deleteFrame(rc, scanSrc, root.rel, st, rootDest, sender, receiver, probing);
+  if (!frame) return;
+  frame.sender = sender?.enterDir(root.rel, root.src);
+  frame.receiver = receiver?.enterDir(root.rel);
+  await walkFrames([frame], (dir) => deleteDir(rc, dir, probing), rc);
+}
+
+/** A directory the deletion walk enters: only one the destination has (or any, when probing). */
+function deleteFrame(
+  rc: RunContext,
+  src: Buffer,
+  rel: Buffer,
+  st: Stat,
+  destStIn: Stat | undefined,
+  sender: FilterScope | undefined,
+  receiver: FilterScope | undefined,
+  probing: boolean,
+): Frame | undefined {
+  const { destSt } = keptDirlink(rc, rel, destStIn);
+  const destIsDir = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
+  if (!destIsDir && !probing) return undefined;
+  return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record: undefined, pending: undefined };
+}
+
+/** One directory: delete what is extraneous in it; returns its subdirectories to visit. */
+async function deleteDir(rc: RunContext, dir: Frame, probing: boolean): Promise<Frame[]> {
+  await rc.sink.retryFdShortage();
+  if (dir.blocked) return [];
+  const pair = await openListing(rc, dir);
+  if (isFailure(pair)) {
+    rc.gate.noteError();
+    return [];
+  }
+  try {
+    return deleteInListing(rc, dir, pair, probing);
+  } finally {
+    pair.close();
+  }
+}
+
+function deleteInListing(rc: RunContext, dir: Frame, pair: DirEntries, probing: boolean): Frame[] {
+  const c = rc.c;
+  // Destination names that are not in the transfer (filters applied) are extraneous (deleted with
+  // --delete unless protected). A source entry that vanished is only noted (no deletion after an I/O
+  // error): the transfer pass reports it.
+  const extraneous = new DeleteList();
+  const keptDirs: Kept[] = [];
+  for (const chunk of pair.whole ? [pair.whole] : pair.chunks(false)) {
+    keptDirs.push(...classify(rc, dir, chunk, extraneous, 'note').filter(isDirKept));
+  }
+  let deletedHere = 0;
+  if (c.deleteMode !== 'none' && !probing && dir.destExists && !dir.merged) deletedHere = deleteExtraneous(rc, dir, extraneous);
+  // Its mtime moved: restored at the end.
+  if (deletedHere > 0 && dir.record) rc.dirs.touch(dir.record);
+  if (deletedHere > 0 && !dir.record && !c.dryRun) rc.dirs.changedUnrecorded(dir.src, dir.rel, dir.stat);
+  const next: Frame[] = [];
+  for (const k of keptDirs) {
+    if (!c.recursive) continue;
+    const destIsDir = k.dest !== undefined && (k.dest.mode & S_IFMT) === S_IFDIR;
+    if (!destIsDir && !probing) continue;
+    next.push({
+      src: k.src, rel: k.rel, stat: k.st, destExists: destIsDir,
+      sender: dir.sender?.enterDir(k.rel, k.src), receiver: dir.receiver?.enterDir(k.rel), record: undefined, pending: undefined,
+      ...(k.merged ? { merged: true } : {}),
+    });
+  }
+  return next;
+}

@@ -1,0 +1,143 @@
+// rsync's deletions on the destination (delete.c): what a directory has and the sources do not
+// (delete_in_dir), an entry with its contents (delete_item, delete_dir_contents), --max-delete, the
+// protections (filters' P rules, earlier backups, what another operand provides), and the deletion that
+// makes way for a directory replaced by a non-directory. Ops run now, in batches of DELETE_BATCH.
+
+import { BatchWriter } from '../engine/batch.js';
+import { isFailure } from '../model/failure.js';
+import { OpKind } from '../model/ops.js';
+import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
+import type { DeleteList } from '../plan/deletelist.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import { showPath } from '../util/errors.js';
+import { joinPath } from '../util/names.js';
+import { unsafeToBackUp } from './backups.js';
+import type { Frame, RunContext } from './context.js';
+
+/** Deletions are run in batches of this many ops, so deleting a wide directory holds no huge batch. */
+const DELETE_BATCH = 4096;
+
+/** Make way for a non-directory where a directory stands (rsync needs --delete or --force for a full one). */
+export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: BatchWriter): void {
+  if ((destSt.mode & S_IFMT) !== S_IFDIR || rc.c.deleteMode === 'none') return;
+  deleteItem(rc, rel, destSt, w, undefined, false, false);
+}
+
+/**
+ * Delete what the destination has and the source does not (rsync's delete_in_dir). Returns how many
+ * entries were deleted.
+ */
+export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteList): number {
+  if (!rc.gate.allows(rc.tally.totals.ioErrors)) return 0;
+  const before = rc.tally.deletedCount();
+  const w = new BatchWriter(4096);
+  for (const i of extraneous.order()) {
+    const st = extraneous.stat(i);
+    const rel = joinPath(dir.rel, extraneous.name(i));
+    if (isProtected(rc, dir.receiver, rel, st) || fromOtherRoot(rc, rel)) continue;
+    deleteItem(rc, rel, st, w, dir.receiver, true, false);
+    if (w.count >= DELETE_BATCH) rc.sink.now(w);
+  }
+  rc.sink.now(w);
+  return rc.tally.deletedCount() - before;
+}
+
+/**
+ * Several operands can fill one destination directory (`a/ b/ dst/`): rsync deletes only what none of
+ * them has, while this walk sees one operand at a time. An entry another operand provides stays.
+ */
+function fromOtherRoot(rc: RunContext, rel: Buffer): boolean {
+  const roots = rc.plan.roots;
+  // --files-from lists many single entries of one source directory: its own rules apply there.
+  if (roots.length < 2 || rc.c.filesFrom !== undefined) return false;
+  for (const r of roots) {
+    if (r === rc.root.current) continue;
+    const n = r.rel.length;
+    const inside = n === 0 || (rel.length > n && rel[n] === 0x2f && rel.subarray(0, n).equals(r.rel)) || rel.equals(r.rel);
+    if (!inside) continue;
+    const rest = n === 0 ? rel : rel.subarray(Math.min(rel.length, n + 1));
+    if (!isFailure(rc.source.lstat(rest.length ? joinPath(r.src, rest) : r.src))) return true;
+  }
+  return false;
+}
+
+function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {
+  // --backup without --backup-dir protects earlier backups, as rsync's implied "P *~" rule does.
+  if (rc.c.backup && rc.backups.isBackupName(rel)) return true;
+  return receiver !== undefined && receiver.isProtected(rel, (st.mode & S_IFMT) === S_IFDIR);
+}
+
+/**
+ * rsync's delete_item: a directory's contents go first (unless the caller already handled them),
+ * then the entry itself unless --max-delete is reached. Returns true when it was deleted.
+ */
+function deleteItem(rc: RunContext, rel: Buffer, st: Stat, w: BatchWriter, receiver: FilterScope | undefined, print: boolean, dirIsEmpty: boolean): boolean {
+  const kind = fileType(st.mode);
+  let backupsInside = false;
+  if (kind === 'dir' && !dirIsEmpty) {
+    const r = deleteDirContents(rc, rel, w, receiver?.enterDir(rel), print);
+    if (!r.empty) return false;
+    backupsInside = r.backupsInside;
+  }
+  return deleteOne(rc, rel, st, kind, w, print, backupsInside);
+}
+
+/** The entry itself, after its contents (rsync's delete_item past the recursion). */
+function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: BatchWriter, print: boolean, backupsInside: boolean): boolean {
+  const c = rc.c;
+  if (c.maxDelete !== undefined && rc.tally.deletedCount() >= c.maxDelete) {
+    rc.tally.totals.deleteSkipped++;
+    return false;
+  }
+  if (kind === 'dir' && backupsInside) {
+    // The backups made inside keep it from being removed: rmdir would fail with ENOTEMPTY.
+    if (print) rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
+    return false;
+  }
+  rc.tally.totals.deleted[kind]++;
+  if (print) {
+    const line = rc.lines.lineFor(rel, rel, st, kind);
+    rc.lines.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
+  }
+  if (c.dryRun) return true;
+  if (c.backup && kind !== 'dir' && !rc.backups.isBackupName(rel) && !unsafeToBackUp(c, rc.dest, rel, st)) rc.backups.insteadOfDelete(w, rel, st);
+  else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
+  return true;
+}
+
+/**
+ * rsync's delete_dir_contents: children in reverse of rsync's order, each directory emptied first;
+ * "cannot delete non-empty directory" when something stays. `backupsInside`: everything was
+ * "deleted", but some as backups that stay in the directory.
+ */
+function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver: FilterScope | undefined, print: boolean): { empty: boolean; backupsInside: boolean } {
+  const c = rc.c;
+  const inside = rc.dest.list(rel);
+  let empty = true;
+  let backupsInside = false;
+  for (const i of inside.order()) {
+    const childRel = joinPath(rel, inside.name(i));
+    const cst = inside.stat(i);
+    const kind = fileType(cst.mode);
+    if (isProtected(rc, receiver, childRel, cst)) {
+      empty = false;
+      continue;
+    }
+    let childBackups = false;
+    if (kind === 'dir') {
+      const r = deleteDirContents(rc, childRel, w, receiver?.enterDir(childRel), print);
+      if (!r.empty) empty = false;
+      childBackups = r.backupsInside;
+      if (!r.empty) {
+        // rsync still calls delete_item on it, which can only count it as skipped at the limit.
+        if (c.maxDelete !== undefined && rc.tally.deletedCount() >= c.maxDelete) rc.tally.totals.deleteSkipped++;
+        continue;
+      }
+    }
+    if (!deleteOne(rc, childRel, cst, kind, w, print, childBackups)) empty = false;
+    else if (c.backup && kind !== 'dir' && !rc.backups.isBackupName(childRel) && !rc.backups.dir && !unsafeToBackUp(c, rc.dest, childRel, cst)) backupsInside = true;
+    if (w.count >= DELETE_BATCH) rc.sink.now(w);
+  }
+  if (!empty && print) rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
+  return { empty, backupsInside };
+}

@@ -1,0 +1,45 @@
+// The destination root before the run opens its engine context there: made when the plan says so (one
+// level, or every missing level under --mkpath: util/mkpath.ts, the one main-thread write outside the
+// engines), and said as rsync says it.
+
+import { isFailure } from '../model/failure.js';
+import { lstatPath } from '../engine/index.js';
+import type { EngineName, Config } from '../model/config.js';
+import type { Plan } from '../plan/sources.js';
+import type { Reporter } from '../progress/reporter.js';
+import { ERRNO, fsError, showPath } from '../util/errors.js';
+import { makeDir, makePath } from '../util/mkpath.js';
+import { dirName } from '../util/names.js';
+
+export function destRootExists(engine: EngineName, plan: Plan): boolean {
+  return !isFailure(lstatPath(engine, plan.destRoot));
+}
+
+export function makeDestRoot(c: Config, engine: EngineName, plan: Plan, reporter: Reporter): void {
+  const path = plan.destRoot;
+  if (destRootExists(engine, plan)) return;
+  let made = 1;
+  if (c.mkpath) {
+    made = 0;
+    for (let p = path; p.length > 1 && isFailure(lstatPath(engine, p)); p = dirName(p)) made++;
+  }
+  if (!c.dryRun) {
+    try {
+      if (c.mkpath) makePath(path);
+      else makeDir(path);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // rsync names the destination as the user wrote it: mkdir "/proc/x/y/" failed: ...
+      const fail = fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', e.path ?? showPath(path));
+      fail.message = `mkdir "${showPath(c.dest)}" failed: ${fail.message}`;
+      throw fail;
+    }
+  }
+  if (!c.json && (c.verbose > 0 || c.itemize > 0 || c.progressFiles)) {
+    // Named as the user wrote it: the operand, or its directory when a file gets a new name.
+    let shown = plan.renamed ? dirName(c.dest) : c.dest;
+    while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);
+    if (c.mkpath) reporter.print(`created ${made} director${made === 1 ? 'y' : 'ies'} for ${showPath(shown)}`);
+    else reporter.print(`created directory ${showPath(shown)}`);
+  }
+}

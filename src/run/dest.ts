@@ -1,0 +1,83 @@
+// What the planner reads of the destination to decide (stats, listings, symlink targets, xattr
+// differences, and the bytes -c compares under -n). Read-only: every write goes through the OpSink.
+
+import { closeSync, constants as FS, openSync, readSync } from 'node:fs';
+import { isFailure } from '../model/failure.js';
+import { lstatPath, statPath } from '../engine/index.js';
+import type { EngineContext } from '../engine/types.js';
+import type { EngineName } from '../model/config.js';
+import type { Stat } from '../model/stat.js';
+import { DeleteList } from '../plan/deletelist.js';
+import { joinPath } from '../util/names.js';
+
+export class DestReads {
+  constructor(
+    private readonly engine: EngineName,
+    private readonly ctx: EngineContext | undefined,
+    private readonly destRoot: Buffer,
+    private readonly dryRun: boolean,
+  ) {}
+
+  /** One destination entry's lstat by relative path (a decision input only: ops resolve safely). */
+  stat(rel: Buffer): Stat | undefined {
+    if (this.dryRun && !this.ctx) return undefined;
+    const st = lstatPath(this.engine, joinPath(this.destRoot, rel));
+    return isFailure(st) ? undefined : st;
+  }
+
+  /** -K: what a destination symlink leads to (resolution stays beneath the root in the engines). */
+  follow(rel: Buffer): Stat | undefined {
+    const st = statPath(this.engine, joinPath(this.destRoot, rel));
+    return isFailure(st) ? undefined : st;
+  }
+
+  /** A destination symlink's target (beneath the root); undefined when it cannot be read. */
+  readlink(rel: Buffer): Buffer | undefined {
+    const t = this.ctx?.readlinkDest(rel);
+    return !t || isFailure(t) ? undefined : (t as Buffer);
+  }
+
+  /** -X/-A: which of xattrs (bit 1) and ACLs (bit 2) differ; 0 without a context. */
+  xattrDiff(src: Buffer, rel: Buffer, flags: number): number {
+    return this.ctx ? this.ctx.xattrDiff(src, rel, flags) : 0;
+  }
+
+  /** A destination directory's entries, for deleting it whole; empty when it cannot be listed. */
+  list(rel: Buffer): DeleteList {
+    const list = new DeleteList();
+    if (!this.ctx) return list;
+    const r = this.ctx.scanDest(rel);
+    if (isFailure(r)) return list;
+    for (let i = 0; i < r.names.length; i++) {
+      const st = r.stats[i];
+      if (st) list.add(r.names[i]!, st);
+    }
+    return list;
+  }
+
+  /** -c under -n: compare the bytes here, read-only (a real run compares in the engines). */
+  contentEqual(src: Buffer, rel: Buffer, size: number): boolean {
+    const dst = joinPath(this.destRoot, rel);
+    let a = -1;
+    let b = -1;
+    try {
+      a = openSync(src, FS.O_RDONLY | FS.O_NOFOLLOW);
+      b = openSync(dst, FS.O_RDONLY | FS.O_NOFOLLOW);
+      const ba = Buffer.allocUnsafe(1 << 20);
+      const bb = Buffer.allocUnsafe(1 << 20);
+      let left = size;
+      while (left > 0) {
+        const n = readSync(a, ba, 0, Math.min(ba.length, left), null);
+        const m = readSync(b, bb, 0, n, null);
+        if (n === 0 || n !== m || !ba.subarray(0, n).equals(bb.subarray(0, m))) return false;
+        left -= n;
+      }
+      return true;
+    } catch {
+      return false;
+    } finally {
+      if (a >= 0) closeSync(a);
+      if (b >= 0) closeSync(b);
+    }
+  }
+}

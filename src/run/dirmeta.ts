@@ -1,0 +1,68 @@
+// The directory metadata ledger: every directory the run made or entered, and whether its metadata
+// (mode, owner, times) must be set again at the end. The rule: directories are recorded in the order the
+// walk reaches them, parents before children, so going over the records in reverse sets children before
+// parents; writing into a directory moves its mtime, so a directory's times are set only once nothing
+// more is written into it, and a read-only directory is made read-only last.
+
+import { BatchWriter } from '../engine/batch.js';
+import { OpKind } from '../model/ops.js';
+import { S_IFLNK, type Stat } from '../model/stat.js';
+
+export interface DirRecord {
+  src: Buffer;
+  rel: Buffer;
+  stat: Stat;
+  /** Set DirMeta at the end: new, attributes differ, or its entries changed (its mtime moved). */
+  needMeta: boolean;
+  /** -K: the destination is a symlink to a directory; rsync stamps the directory's times on the link. */
+  keptLink?: boolean;
+}
+
+export class DirLedger {
+  private readonly records: DirRecord[] = [];
+  /** By relative path (latin1), kept only when several sources can reach the same directory. */
+  private readonly byRel: Map<string, DirRecord> | undefined;
+
+  constructor(indexByPath: boolean) {
+    this.byRel = indexByPath ? new Map() : undefined;
+  }
+
+  /** A directory the walk reached (made, or to be compared): called before anything inside it is planned. */
+  record(r: DirRecord): DirRecord {
+    this.records.push(r);
+    this.byRel?.set(r.rel.toString('latin1'), r);
+    return r;
+  }
+
+  /** A directory entered without a record (a delete pass, a merged root) whose entries this run changed. */
+  changedUnrecorded(src: Buffer, rel: Buffer, stat: Stat): void {
+    this.records.push({ src, rel, stat, needMeta: true });
+  }
+
+  /** Its entries changed (or it is new): its metadata is set again at the end. */
+  touch(r: DirRecord | undefined): void {
+    if (r) r.needMeta = true;
+  }
+
+  /** The record an earlier source made for this path (several sources only). */
+  find(rel: Buffer): DirRecord | undefined {
+    return this.byRel?.get(rel.toString('latin1'));
+  }
+
+  has(rel: Buffer): boolean {
+    return this.byRel?.has(rel.toString('latin1')) ?? false;
+  }
+
+  /** The final ops, children before parents; `anchor` gives each source path's operator part. */
+  finalOps(anchor: (src: Buffer) => number): BatchWriter {
+    const meta = new BatchWriter();
+    for (let i = this.records.length - 1; i >= 0; i--) {
+      const d = this.records[i]!;
+      if (!d.needMeta) continue;
+      // -K: rsync sets the directory's attributes on the symlink itself, not on its target.
+      if (d.keptLink) meta.add(OpKind.Attrs, d.src, d.rel, { ...d.stat, mode: S_IFLNK | (d.stat.mode & 0o7777) }, 0, anchor(d.src));
+      else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat, 0, anchor(d.src));
+    }
+    return meta;
+  }
+}

@@ -1,0 +1,142 @@
+// Directories on the transfer pass: a source directory decided against its destination twin and made at
+// once on this thread (everything inside needs it), -R's implied parent directories, and the directory
+// an earlier source already made when several sources share a path. Each is recorded in the directory
+// ledger (dirmeta.ts), whose metadata ops come last.
+
+import { BatchWriter } from '../engine/batch.js';
+import { isFailure } from '../model/failure.js';
+import type { SysFailure } from '../model/failure.js';
+import { OpKind } from '../model/ops.js';
+import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import { attrChanges, quickCheck } from '../plan/quickcheck.js';
+import type { Verdict } from '../plan/quickcheck.js';
+import type { Root } from '../plan/sources.js';
+import { dirName } from '../util/names.js';
+import { withChmod, type Frame, type RunContext } from './context.js';
+import { removeForReplace } from './deletions.js';
+import type { DirRecord } from './dirmeta.js';
+import { anyChange } from './lines.js';
+import { withXattrs } from './xattrs.js';
+
+/** Set up a directory to descend into, made now if it is new; prints nothing yet (its deletions come first). */
+export function dirFrame(
+  rc: RunContext,
+  src: Buffer,
+  rel: Buffer,
+  st: Stat,
+  destStIn: Stat | undefined,
+  sender: FilterScope | undefined,
+  receiver: FilterScope | undefined,
+): Frame | undefined {
+  const c = rc.c;
+  const { destSt, keptLink } = keptDirlink(rc, rel, destStIn);
+  const destIsDir = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
+  if (c.existing && !destSt) return undefined;
+  rc.tally.totals.listed.dir++;
+  if (c.ignoreExisting && destSt && !destIsDir) {
+    // rsync leaves the non-directory in place and then fails on everything inside it.
+    return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, blocked: true };
+  }
+  const verdict = withXattrs(
+    rc,
+    quickCheck(st, destSt, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false }),
+    'dir', src, rel, st, destSt,
+  );
+  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink };
+  const line = rc.lines.lineFor(rel, src, st, 'dir');
+  const alt = verdict.action === 'create' && !destSt ? rc.alt.dirTwin(rel) : undefined;
+  if (alt) {
+    // rsync's try_dests_non for a directory: a twin in an alternate directory turns "cd+++++++++"
+    // into "cd" plus what differs from it, or into silence when nothing does.
+    const changes = attrChanges(st, alt, rc.spec.dirCheck);
+    record.needMeta = true;
+    rc.tally.totals.created.dir++;
+    if (!c.dryRun && rel.length) {
+      const w = new BatchWriter(512);
+      w.add(OpKind.Mkdir, src, rel, st);
+      rc.sink.now(w);
+    }
+    rc.dirs.record(record);
+    const pending = anyChange(changes) || rc.lines.all ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
+    return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
+  }
+  if (verdict.action === 'create') {
+    rc.tally.totals.created.dir++;
+    if (!c.dryRun) {
+      const w = new BatchWriter(512);
+      let after = 0;
+      if (destSt && rel.length) {
+        if (c.backup && !destIsDir) after = rc.backups.beforeReplace((...a) => w.add(...a), rel, destSt);
+        else removeForReplace(rc, rel, destSt, w);
+      }
+      if (rel.length) w.add(OpKind.Mkdir, src, rel, st, after);
+      rc.sink.now(w);
+    }
+  }
+  rc.dirs.record(record);
+  return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record, pending: { verdict, line } };
+}
+
+/**
+ * -K: a destination symlink to a directory counts as that directory (resolution stays beneath the
+ * destination root in the engines).
+ */
+export function keptDirlink(rc: RunContext, rel: Buffer, destSt: Stat | undefined): { destSt: Stat | undefined; keptLink: boolean } {
+  if (rc.c.keepDirlinks && destSt && fileType(destSt.mode) === 'link' && rel.length) {
+    const through = rc.dest.follow(rel);
+    if (through && fileType(through.mode) === 'dir') return { destSt: through, keptLink: true };
+  }
+  return { destSt, keptLink: false };
+}
+
+/**
+ * Several sources: a directory an earlier root already made (or will make, under -n) here. Nothing
+ * is printed or set for it; this root's entries are walked into it, and its owner's record notes
+ * their changes.
+ */
+export function mergedFrame(rc: RunContext, src: Buffer, rel: Buffer, st: Stat, sender: FilterScope | undefined, receiver: FilterScope | undefined): Frame {
+  const destSt = rc.dest.stat(rel);
+  const record = rc.dirs.find(rel);
+  const destExists = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
+  return { src, rel, stat: st, destExists, sender, receiver, record, pending: undefined, merged: true };
+}
+
+/** -R: make the directories above a root (a/b for a/b/c), with their source attributes. */
+export function impliedDirs(rc: RunContext, root: Root): void {
+  if (!rc.c.relative) return;
+  const parts: Buffer[] = [];
+  let p = dirName(root.rel);
+  while (p.length && !(p.length === 1 && p[0] === 0x2f)) {
+    parts.unshift(p);
+    p = dirName(p);
+  }
+  if (!parts.length) return;
+  // The source path of "a/b" is the operand's prefix that ends where rel "a/b" ends.
+  const srcPrefix = root.src.subarray(0, root.src.length - root.rel.length);
+  for (const rel of parts) {
+    // Several sources under the same directories make (and print) each one once.
+    const key = rel.toString('latin1');
+    if (rc.implied.has(key) || rc.dirs.has(rel)) continue;
+    rc.implied.add(key);
+    let src = Buffer.concat([srcPrefix, rel]);
+    let st: Stat | SysFailure | undefined = rc.source.lstat(src);
+    if (!isFailure(st) && fileType(st.mode) === 'link') {
+      // rsync sends implied directories as what they lead to: a symlinked directory in the source
+      // path arrives as a real directory (its attributes; opened through the link).
+      st = rc.source.follow(src);
+      src = Buffer.concat([src, Buffer.from('/')]);
+    }
+    if (!st || isFailure(st) || fileType(st.mode) !== 'dir') continue;
+    // An implied directory is part of the operand: the engines resolve it as given (anchors.ts).
+    rc.anchors.add(src);
+    const dest = rc.dest.stat(rel);
+    const verdict = quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck);
+    if (verdict.action === 'skip' || verdict.action === 'none') continue;
+    rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
+    const w = new BatchWriter(512);
+    if (verdict.action === 'create') w.add(OpKind.Mkdir, src, rel, withChmod(rc, st));
+    rc.sink.now(w);
+    rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true });
+  }
+}

@@ -1,0 +1,254 @@
+// Per-entry decisions on the transfer pass: one non-directory source entry (or a directory without -r)
+// against its destination twin becomes an op, an output line and a tally, or nothing. Symlinks are
+// judged here (--safe-links, -L, --copy-unsafe-links) on a target read once; -H members wait for
+// hardlinks.ts; --*-dest twins go through alt-entry.ts; an op's outcome, when only it can tell what to
+// print, comes back through settled().
+
+import { BatchWriter } from '../engine/batch.js';
+import { Counter, OpFlag, OpKind, Outcome } from '../model/ops.js';
+import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
+import { decide } from '../plan/decide.js';
+import { quickCheck } from '../plan/quickcheck.js';
+import type { Verdict } from '../plan/quickcheck.js';
+import { unsafeSymlink } from '../plan/safelinks.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { dirName, joinPath } from '../util/names.js';
+import type { Twin } from './alt-dest.js';
+import { addBasis, tryAltDirs } from './alt-entry.js';
+import { withChmod, type Frame, type RunContext } from './context.js';
+import { removeForReplace } from './deletions.js';
+import { dirFrame } from './dirs.js';
+import type { DirRecord } from './dirmeta.js';
+import { anyChange } from './lines.js';
+import type { Member } from './members.js';
+import { removeSource } from './remove-source.js';
+import { BATCH_BYTES, type Pending } from './sink.js';
+import { withXattrs } from './xattrs.js';
+
+export interface EntryIn {
+  src: Buffer;
+  rel: Buffer;
+  st: Stat;
+  destSt: Stat | undefined;
+  /** A root operand itself (a directory root is not counted again). */
+  isRoot: boolean;
+  /** The parent directory's record. */
+  record?: DirRecord | undefined;
+  /** The name printed, when it is not rel. */
+  display?: Buffer | undefined;
+}
+
+/** BackupPlan appends with a plain function. */
+const addOp = (rc: RunContext) => (kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags: number): void => rc.sink.add(kind, src, rel, st, flags);
+
+/**
+ * Plan one non-directory entry (or a directory without -r). Returns true when the destination
+ * directory's entries change (so its mtime must be restored). `descend` walks a directory reached
+ * through a followed symlink.
+ */
+export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
+  const c = rc.c;
+  const { src, rel, destSt, isRoot, record, display } = e;
+  let st = e.st;
+  let kind = fileType(st.mode);
+  let flags = 0;
+
+  let target: Buffer | undefined;
+  if (kind === 'link' && (c.copyLinks || c.copyUnsafeLinks || c.safeLinks)) {
+    // Read once: the value judged here is the one the engine writes (or refuses, if the link changed).
+    target = rc.source.readlink(src);
+    // rsync's "unsafe" symlink (plan/safelinks.ts), judged on the target read once for the entry.
+    const unsafe = target !== undefined && unsafeSymlink(target, rel);
+    if (c.copyLinks || (c.copyUnsafeLinks && unsafe)) {
+      // The referent of the target judged above, not whatever the link holds by now: the engine opens
+      // the link and must find this very file behind it (dev/ino), or reports it changed.
+      const referent = target === undefined ? src : target[0] === 0x2f ? target : joinPath(dirName(src), target);
+      const followed = rc.source.follow(referent);
+      if (!followed) {
+        rc.tally.ioError(src, ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(src)}"`);
+        return false;
+      }
+      st = withChmod(rc, followed);
+      kind = fileType(st.mode);
+      flags |= OpFlag.FollowSource;
+      if (kind === 'dir') {
+        // A followed link to a directory is copied as that directory ("link/" opens through it).
+        if (!c.recursive) {
+          if (!c.quiet && !c.json) rc.reporter.print(`skipping directory ${showPath(rel)}`);
+          return false;
+        }
+        const through = Buffer.concat([src, Buffer.from('/')]);
+        rc.anchors.add(through);
+        const f = dirFrame(rc, through, rel, st, destSt, undefined, undefined);
+        if (f) await descend(rc, f);
+        return true;
+      }
+    } else if (c.safeLinks && unsafe) {
+      if (c.verbose > 0) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
+      return false;
+    }
+  }
+
+  const d = decide(st, c);
+  if ('skip' in d) {
+    if (!c.quiet && !c.json) rc.reporter.print(`${d.skip} "${showPath(display ?? rel)}"`);
+    return false;
+  }
+  const totals = rc.tally.totals;
+  if (!isRoot || kind !== 'dir') totals.listed[kind]++;
+  if (kind === 'reg' || kind === 'link') totals.totalSize += st.size;
+  if (kind === 'reg') {
+    if ((c.minSize !== undefined && st.size < c.minSize) || (c.maxSize !== undefined && st.size > c.maxSize)) return false;
+  }
+
+  // -H: every member of a group waits for the end of the walk, where the leader is sent and the
+  // others are linked to it (rsync's choice of leader). Devices, FIFOs, sockets and symlinks are
+  // grouped too, as rsync does on Linux.
+  if (c.hardLinks && kind !== 'dir' && st.nlink > 1) {
+    rc.hardLinks.add({ src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) });
+    return false;
+  }
+  return planMember(rc, { src, rel, st, destSt, record, flags, display, ...(kind === 'link' && target ? { target } : {}) }, kind);
+}
+
+/**
+ * Decide and queue one non-directory entry whose source and destination stats are known. `syncCompare`:
+ * a -c compare must be known now (a hard-link leader), not from the op's outcome.
+ */
+export async function planMember(rc: RunContext, m: Member, kind: FileType, syncCompare = false): Promise<boolean> {
+  const c = rc.c;
+  const { src, rel, st, destSt } = m;
+  const flags = m.flags;
+  // Symlink targets are compared only when both sides are links.
+  let linkDiffers = false;
+  let suffix = '';
+  let target: Buffer | undefined;
+  if (kind === 'link') {
+    target = m.target ?? rc.source.readlink(src);
+    suffix = ` -> ${showPath(target ?? Buffer.alloc(0))}`;
+    if (destSt && fileType(destSt.mode) === 'link') {
+      const there = rc.dest.readlink(rel);
+      linkDiffers = !target || !there || !target.equals(there);
+    }
+  }
+  // --ignore-existing / --existing / -u decide first, as in rsync.
+  const verdict = withXattrs(rc, quickCheck(st, destSt, rc.spec.check, linkDiffers), kind, src, rel, st, destSt);
+  if (verdict.action === 'skip') return false;
+  if (verdict.action === 'none') {
+    // The everyday case of a re-sync: decided without building any output for it.
+    if (rc.lines.all) rc.lines.emit(kind, verdict, rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix));
+    removeSource(rc, m, kind);
+    return false;
+  }
+  const line = rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix);
+
+  // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
+  // --link-dest, has in another version).
+  if (rc.alt.any && kind !== 'dir' && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
+    const done = await tryAltDirs(rc, m, kind, line, target, queueCopy);
+    if (done !== undefined) return done;
+  }
+
+  if (verdict.action === 'attrs') {
+    rc.lines.emit(kind, verdict, line);
+    if (!c.dryRun) rc.sink.add(OpKind.Attrs, src, rel, st);
+    removeSource(rc, m, kind);
+    return false;
+  }
+
+  const totals = rc.tally.totals;
+  if (verdict.action === 'compare') {
+    if (c.dryRun || (c.backup && destSt) || syncCompare) {
+      // Under -n nothing may be written, a backup must only be made when the content differs, and a
+      // hard-link leader must know now whether it changes: compare here. Otherwise the engines
+      // compare, in parallel.
+      const equal = rc.dest.contentEqual(src, rel, st.size);
+      const v: Verdict = equal ? { action: 'attrs', changes: verdict.changes } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
+      rc.lines.emit(kind, v, line);
+      if (!equal) {
+        totals.plannedFiles++;
+        totals.plannedBytes += st.size;
+      }
+      if (!c.dryRun) {
+        if (equal) {
+          if (anyChange(verdict.changes)) rc.sink.add(OpKind.Attrs, src, rel, st);
+          removeSource(rc, m, kind);
+        } else {
+          const after = destSt ? rc.backups.beforeReplace(addOp(rc), rel, destSt) : 0;
+          rc.sink.add(OpKind.File, src, rel, st, flags | after | (c.removeSourceFiles ? OpFlag.RemoveSource : 0));
+        }
+        await rc.sink.maybeFlush();
+      }
+      return !equal;
+    }
+    // Whether this changes the directory is known only from the outcome (settled()).
+    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size });
+    await rc.sink.maybeFlush();
+    return false;
+  }
+
+  // create or transfer
+  rc.lines.emit(kind, verdict, line);
+  return queueCopy(rc, m, kind, verdict, flags);
+}
+
+/** Queue the op that makes `m` on the destination (a copy, a symlink, a special), from `from` when given. */
+export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdict: Verdict, flagsIn: number, from?: Twin): Promise<boolean> {
+  const c = rc.c;
+  const { src, rel, st, destSt } = m;
+  const totals = rc.tally.totals;
+  let flags = flagsIn;
+  if (!destSt || verdict.action === 'create') totals.created[kind]++;
+  if (kind === 'reg') {
+    totals.plannedFiles++;
+    totals.plannedBytes += st.size;
+  }
+  if (c.dryRun) return true;
+  // A big file goes alone so that it does not hold up a batch of small ones (its backup goes with it).
+  if (kind === 'reg' && st.size >= BATCH_BYTES) await rc.sink.flush();
+  if (destSt) {
+    if (c.backup) flags |= rc.backups.beforeReplace(addOp(rc), rel, destSt);
+    else if ((destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
+      const w = new BatchWriter(1024);
+      removeForReplace(rc, rel, destSt, w);
+      await rc.sink.flush();
+      rc.sink.now(w);
+    }
+  }
+  const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
+  if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
+  if (from) addBasis(rc, op, from, kind, { op, src, rel, st, flags });
+  else rc.sink.add(op, src, rel, st, flags, undefined, m.target);
+  if (from && c.removeSourceFiles) removeSource(rc, m, kind);
+  await rc.sink.maybeFlush();
+  return true;
+}
+
+/**
+ * An op's outcome, for what only the outcome could tell: a basis file that changed under its op (the
+ * copy from the source is queued instead), --progress's line, and what -c found (equal content, or sent).
+ */
+export function settled(rc: RunContext, p: Pending, o: number, progress: { done: number; readonly started: number }): void {
+  const fb = p.fallback;
+  const totals = rc.tally.totals;
+  // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
+  if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
+  if (o === Outcome.Failed || o === Outcome.NotRun) return;
+  if (p.progress && o === Outcome.Done) {
+    // to-chk as rsync counts it: files still to send, out of every entry listed so far.
+    progress.done++;
+    const listed = rc.tally.listedCount();
+    const left = Math.max(0, totals.plannedFiles - progress.done);
+    rc.lines.out.progress(p.size, performance.now() - progress.started, Number(Atomics.load(rc.tally.counters, Counter.Bytes)), progress.done, left, listed);
+  }
+  if (p.verdict.action === 'compare') {
+    const changes = p.verdict.changes;
+    const v: Verdict = o === Outcome.Equal ? { action: 'attrs', changes } : { action: 'transfer', changes: { ...changes, value: true } };
+    rc.lines.emit(p.kind, v, p.line);
+    if (o === Outcome.Done) {
+      totals.plannedFiles++;
+      totals.plannedBytes += p.size;
+      rc.dirs.touch(p.record);
+    }
+  }
+}

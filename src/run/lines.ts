@@ -1,0 +1,73 @@
+// What the planner prints per entry: the line's fields (only built when something is printed at all)
+// and rsync's itemize string for a verdict. Output (progress/output.ts) chooses the format.
+
+import type { Config } from '../model/config.js';
+import type { Stat, FileType } from '../model/stat.js';
+import { itemize, type Changes } from '../plan/quickcheck.js';
+import type { Verdict } from '../plan/quickcheck.js';
+import type { LineInfo } from '../progress/format.js';
+import type { Output } from '../progress/output.js';
+import { showPath } from '../util/errors.js';
+
+export type Line = Omit<LineInfo, 'itemize'>;
+
+export const NO_LINE: Line = { name: '', fullName: '', suffix: '', size: 0, bytes: 0, mode: 0, uid: 0, gid: 0, mtimeSec: 0, op: 'recv' };
+
+export const NO_CHANGES: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
+
+export const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
+
+export class Lines {
+  constructor(
+    private readonly c: Config,
+    readonly out: Output,
+  ) {}
+
+  /** Is anything printed per entry at all? */
+  get active(): boolean {
+    return this.out.active;
+  }
+
+  /** -ii: unchanged entries are printed too. */
+  get all(): boolean {
+    return this.out.itemizeAll;
+  }
+
+  emit(kind: FileType, verdict: Verdict, line: Line, hardlinked = false): void {
+    if (!this.out.active) return;
+    const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
+    const changed = verdict.action === 'create' || verdict.action === 'transfer';
+    this.out.entry({ ...line, changed, isDir: kind === 'dir' }, text);
+  }
+
+  /** An entry made from a local copy (rsync's ITEM_LOCAL_CHANGE): printed only when something differs. */
+  emitLocal(kind: FileType, v: Verdict, line: Line): void {
+    if (!this.out.active) return;
+    const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
+    this.out.entry({ ...line, changed: false, isDir: kind === 'dir' }, text);
+  }
+
+  /** A directory's own line, held back until its deletions are printed (rsync's order). */
+  emitHeld(p: { verdict: Verdict; line: Line; local?: boolean }): void {
+    if (p.local) this.emitLocal('dir', p.verdict, p.line);
+    else this.emit('dir', p.verdict, p.line);
+  }
+
+  lineFor(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix = ''): Line {
+    // Nothing is printed per entry: skip escaping names that nobody will see.
+    if (!this.out.active) return NO_LINE;
+    return {
+      // Names are printed relative to the transfer root, which is the destination root here.
+      name: kind === 'dir' ? `${rel.length ? showPath(rel) : '.'}/` : showPath(rel),
+      fullName: showPath(src),
+      suffix,
+      size: st.size,
+      bytes: kind === 'reg' ? st.size : 0,
+      mode: st.mode,
+      uid: st.uid,
+      gid: st.gid,
+      mtimeSec: st.mtimeSec,
+      op: 'recv',
+    };
+  }
+}

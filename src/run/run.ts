@@ -1,0 +1,132 @@
+// One run, from resolved operands to totals: the phases in order. The main thread walks the source
+// depth-first and, for each directory, lists the same directory on the destination, so every decision
+// is made from two in-memory listings: rsync's quick check, filters, deletions and what to print. Only
+// the work that is needed becomes ops: directories are made at once (everything inside needs them),
+// files are streamed to the workers in batches (a bounded number in flight, so memory does not grow with
+// the tree), hard links follow once every file is in place, and directory metadata comes last, deepest
+// first, so writing into a directory never leaves its mtime wrong.
+//
+// The phases share one RunContext (context.ts); entries come from an EntrySource (source.ts) and ops go
+// to an OpSink (sink.ts): the two seams a remote transport plugs into.
+
+import type { Config } from '../model/config.js';
+import { lstatPath, openContext, scanDir, type EngineSelection } from '../engine/index.js';
+import { Counter } from '../model/ops.js';
+import type { OpFailure } from '../engine/types.js';
+import { SourceAnchors } from '../plan/anchors.js';
+import { BackupPlan } from '../plan/backup.js';
+import { DeleteGate } from '../plan/delete-gate.js';
+import type { FilterList } from '../plan/filter.js';
+import { Overlay } from '../plan/overlay.js';
+import type { Plan } from '../plan/sources.js';
+import { Output } from '../progress/output.js';
+import type { Reporter } from '../progress/reporter.js';
+import { AltDests } from './alt-dest.js';
+import { unsafeToBackUp } from './backups.js';
+import type { RunContext } from './context.js';
+import { deleteAfter, deleteBefore } from './delete-pass.js';
+import { DestReads } from './dest.js';
+import { destRootExists, makeDestRoot } from './dest-root.js';
+import { DirLedger } from './dirmeta.js';
+import { settled } from './entry.js';
+import { finishHardLinks } from './hardlinks.js';
+import { Lines } from './lines.js';
+import { HardLinkGroups } from './members.js';
+import { LocalSink } from './sink.js';
+import { LocalSource } from './source.js';
+import { deriveSpec } from './spec.js';
+import { Tally } from './tally.js';
+import type { RunTotals } from '../model/run-totals.js';
+import { transferRoot } from './transfer-pass.js';
+
+export interface TransferInput {
+  config: Config;
+  plan: Plan;
+  engine: EngineSelection;
+  reporter: Reporter;
+  filters: FilterList | undefined;
+  abort: { aborted: boolean; onAbort?: () => void };
+  /** Errors reported before the run (missing source operands): they block deletion like any I/O error. */
+  priorErrors?: number;
+}
+
+export async function transfer(input: TransferInput): Promise<RunTotals> {
+  const { config: c, plan, reporter, filters, abort } = input;
+  const engine = input.engine.name;
+  const progress = { done: 0, started: performance.now() };
+  const tally = new Tally((m) => reporter.error(m), plan.destRoot);
+  const overlay = Overlay.of(plan.roots, c.recursive, (p) => scanDir(engine, p), (p) => lstatPath(engine, p));
+  // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
+  // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
+  let dest: DestReads | undefined = undefined;
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st));
+  // Merging several sources needs every entry of every root: nothing is left to the native quick check.
+  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, counters: tally.counters, seesEveryEntry: filters !== undefined || overlay !== undefined });
+  const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
+  const alt = new AltDests(engine, spec.check);
+  abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
+
+  const started = performance.now();
+  if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
+  alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
+  const ctx = !c.dryRun || destRootExists(engine, plan) ? openContext(spec.engineOptions) : undefined;
+  dest = new DestReads(engine, ctx, plan.destRoot, c.dryRun);
+  const anchors = new SourceAnchors();
+  const fail = (f: OpFailure): void => {
+    if (!alt.park(f)) tally.fail(f);
+  };
+  const sink = new LocalSink({
+    ctx,
+    engineOptions: spec.engineOptions,
+    workers: c.workers,
+    dryRun: c.dryRun,
+    progressFiles: c.progressFiles,
+    anchors,
+    fail,
+    settled: (p, o) => settled(rc, p, o, progress),
+  });
+  const rc: RunContext = {
+    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest,
+    source: new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery),
+    tally,
+    dirs: new DirLedger(overlay !== undefined),
+    lines: new Lines(c, new Output(c, reporter)),
+    hardLinks: new HardLinkGroups(),
+    root: { current: undefined, index: 0, dev: 0 },
+    implied: new Set(),
+  };
+
+  if (c.progress && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);
+  try {
+    if (c.deleteMode === 'before') await deleteBefore(rc);
+    for (const root of plan.roots) {
+      if (abort.aborted) break;
+      await transferRoot(rc, root);
+    }
+    await finishHardLinks(rc);
+    await sink.flush();
+    await sink.drain();
+    await sink.retryFdShortage();
+    // Copies from the source for basis files that changed under their ops (queued by settled()).
+    if (sink.queued) {
+      await sink.flush();
+      await sink.drain();
+    }
+    alt.leftovers().forEach(fail);
+    tally.totals.fileListMs = performance.now() - started;
+    if (c.deleteMode === 'after' && !abort.aborted) await deleteAfter(rc);
+    if (!abort.aborted && !c.dryRun) {
+      await sink.retryFdShortage();
+      sink.runLater();
+      sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
+      await sink.retryFdShortage();
+    }
+  } finally {
+    tally.totals.threads = sink.threadsUsed;
+    await sink.close();
+    ctx?.close();
+    reporter.stop();
+  }
+  tally.totals.aborted = abort.aborted;
+  return tally.totals;
+}

@@ -1,0 +1,192 @@
+// Where the planner's ops go (the second transport seam: a local engine today, a remote receiver later).
+// Ops are executed in one of three ways, and the name says which:
+//   - add():   streamed: appended to the current batch, sent to the pool when it is full (BATCH_OPS ops
+//              or BATCH_BYTES of file data); its outcome comes back later (settled).
+//   - now():   on this thread before the walk goes on: directories that files will land in, deletions.
+//   - later(): after the walk, once every file exists: hard links.
+// The sink also keeps the ops that ran out of descriptors on this thread (pool/fd-retry.ts).
+
+import { BatchWriter } from '../engine/batch.js';
+import { openContext } from '../engine/index.js';
+import { OpKind } from '../model/ops.js';
+import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
+import type { Stat, FileType } from '../model/stat.js';
+import type { SourceAnchors } from '../plan/anchors.js';
+import { Dispatcher } from '../pool/dispatcher.js';
+import { FdRetry } from '../pool/fd-retry.js';
+import type { Fallback } from './alt-dest.js';
+import type { DirRecord } from './dirmeta.js';
+import { NO_LINE, type Line } from './lines.js';
+import { serialEngine } from './spec.js';
+import type { Verdict } from '../plan/quickcheck.js';
+
+/** Flush a batch at this many ops or this many bytes of file data. */
+export const BATCH_OPS = 256;
+export const BATCH_BYTES = 16 * 1024 * 1024;
+
+/** What to do with an op's outcome, when only the outcome can tell (-c compares, --progress, basis files). */
+export interface Pending {
+  kind: FileType;
+  verdict: Verdict;
+  line: Line;
+  /** The parent directory, whose mtime needs restoring if the engine did copy. */
+  record?: DirRecord | undefined;
+  size: number;
+  /** --progress: print rsync's per-file line when it is done. */
+  progress?: boolean;
+  /** An op reading a basis file: what to do instead if that file changed under it. */
+  fallback?: Fallback;
+}
+
+/** The seam the planner sends ops through. */
+export interface OpSink {
+  /** Streamed: queued in the current batch (its outcome, when `pending` is given, comes to `settled`). */
+  add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number, pending?: Pending, target?: Buffer): void;
+  /** Ops queued in the current batch. */
+  readonly queued: number;
+  /** Send the current batch if it is full. */
+  maybeFlush(): Promise<void>;
+  /** Send the current batch. */
+  flush(): Promise<void>;
+  /** Run these ops here and now, before the walk goes on. */
+  now(w: BatchWriter): void;
+  /** Queue an op for after the walk (once every file exists). */
+  later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number): void;
+  /** Run what later() queued. */
+  runLater(): void;
+  /**
+   * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
+   * `st` describes; a failure to report, or null.
+   */
+  unlinkSource(src: Buffer, st: Stat, anchor: number): { errno: number; syscall: string } | null;
+  /** Run again the ops that ran out of descriptors on this thread (after stopping the workers). */
+  retryFdShortage(): Promise<void>;
+  /** Out of descriptors for a listing: fewer batches in flight, or none. */
+  lowerConcurrency(): Promise<void>;
+  /** Wait for every batch sent (and the pool's own descriptor retries). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+  /** Worker threads used (for -v). */
+  readonly threadsUsed: number;
+}
+
+export interface LocalSinkOptions {
+  /** The main thread's engine context; none under -n onto a destination that does not exist yet. */
+  ctx: EngineContext | undefined;
+  engineOptions: EngineOptions;
+  workers: number;
+  dryRun: boolean;
+  /** --progress: every file op's outcome is wanted. */
+  progressFiles: boolean;
+  anchors: SourceAnchors;
+  fail: (f: OpFailure) => void;
+  settled: (p: Pending, outcome: number) => void;
+}
+
+/** The OpSink over the local engines: the pool's workers and this thread's context. */
+export class LocalSink implements OpSink {
+  private readonly dispatcher: Dispatcher | undefined;
+  private batch = new BatchWriter();
+  private batchBytes = 0;
+  /** Lines for ops whose outcome decides what is printed (-c compares, --progress). */
+  private batchPending = new Map<number, Pending>();
+  private readonly deferred = new BatchWriter(4096);
+  private readonly fdRetry = new FdRetry(1024);
+
+  constructor(private readonly o: LocalSinkOptions) {
+    const ctx = o.ctx;
+    if (!o.dryRun && ctx) {
+      this.dispatcher = new Dispatcher({
+        engineOptions: o.engineOptions,
+        workers: o.workers,
+        inline: ctx,
+        onFailures: (fs) => fs.forEach((f) => o.fail(f)),
+        onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
+        serial: () => openContext({ ...o.engineOptions, engine: serialEngine(o.engineOptions.engine) }),
+      });
+    }
+  }
+
+  get queued(): number {
+    return this.batch.count;
+  }
+
+  get threadsUsed(): number {
+    return this.dispatcher?.threadsUsed ?? 0;
+  }
+
+  add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer): void {
+    const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target);
+    let pending = pendingIn;
+    if (this.o.progressFiles && kind === OpKind.File) {
+      pending = pending ? { ...pending, progress: true } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, progress: true };
+    }
+    if (pending) this.batchPending.set(index, pending);
+    if (kind === OpKind.File) this.batchBytes += st.size;
+  }
+
+  async maybeFlush(): Promise<void> {
+    if (this.batch.count >= BATCH_OPS || this.batchBytes >= BATCH_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.batch.count === 0) return;
+    const count = this.batch.count;
+    const encoded = this.batch.finish();
+    const pending = this.batchPending;
+    this.batchPending = new Map();
+    this.batchBytes = 0;
+    if (!this.dispatcher) return;
+    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined);
+  }
+
+  private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {
+    for (const [i, p] of map) this.o.settled(p, outcomes[i]!);
+  }
+
+  now(w: BatchWriter): void {
+    if (w.count === 0) return;
+    const batch = w.finish();
+    const ctx = this.o.ctx;
+    if (this.o.dryRun || !ctx) return;
+    // Out of descriptors while the workers hold theirs: set aside for retryFdShortage().
+    this.fdRetry.setAside(batch, ctx.run(batch)).forEach((f) => this.o.fail(f));
+  }
+
+  later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0): void {
+    this.deferred.add(kind, src, rel, st, flags);
+  }
+
+  runLater(): void {
+    this.now(this.deferred);
+  }
+
+  unlinkSource(src: Buffer, st: Stat, anchor: number): { errno: number; syscall: string } | null {
+    return this.o.ctx?.unlinkSource?.(src, st, anchor) ?? null;
+  }
+
+  /**
+   * Ops run here that failed with EMFILE/ENFILE run again once the workers are drained and stopped (the
+   * walk goes on inline from there): called before a directory's contents are planned, and before the
+   * final passes.
+   */
+  async retryFdShortage(): Promise<void> {
+    const ctx = this.o.ctx;
+    if (this.fdRetry.count === 0 || !ctx) return;
+    // The workers' rings and open files are what is in the way: stop them, the rest of the run is inline.
+    await this.dispatcher?.goInline();
+    ctx.run(this.fdRetry.take()).forEach((f) => this.o.fail(f));
+  }
+
+  async lowerConcurrency(): Promise<void> {
+    if (this.dispatcher) await this.dispatcher.lowerConcurrency();
+  }
+
+  async drain(): Promise<void> {
+    await this.dispatcher?.drain();
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
+}

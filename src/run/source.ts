@@ -1,0 +1,85 @@
+// Where entries come from (the first transport seam). The planner asks an EntrySource for a root's stat,
+// for each directory's entries paired with their destination twins a chunk at a time, and (when it can
+// tell) for the dirty directories of a whole tree. Today's source is the local walk through the engines
+// (LocalSource: pair cursors, scanTree); a file list received from a remote `rsync --sender` would answer
+// the same questions from the list it received, paired with local destination listings.
+
+import { isFailure } from '../model/failure.js';
+import { lstatPath, openSourcePair, readlinkPath, scanDir, statPath } from '../engine/index.js';
+import type { SysFailure } from '../model/failure.js';
+import { PairStream } from '../engine/pair.js';
+import type { PairListing, TreeScan } from '../model/listing.js';
+import type { EngineContext } from '../engine/types.js';
+import type { EngineName } from '../model/config.js';
+import type { Stat } from '../model/stat.js';
+
+/** One directory's entries, each with its destination twin (a PairStream for a local walk). */
+export interface DirEntries {
+  /** The whole listing, when it fits in one chunk (it can then be gone over twice for free). */
+  readonly whole: PairListing | undefined;
+  /** Why the destination twin could not be listed (0: it could, or there is none). */
+  readonly destErrno: number;
+  /** Every chunk, from the first. `extrasOnly`: only destination-only names. */
+  chunks(extrasOnly?: boolean): Iterable<PairListing>;
+  close(): void;
+}
+
+export interface EntrySource {
+  /** A source path as lstat sees it (an operand, an implied directory, a -H member again). */
+  lstat(path: Buffer): Stat | SysFailure;
+  /** What a source symlink leads to (-L, "link/", implied directories); undefined when nothing. */
+  follow(path: Buffer): Stat | undefined;
+  /** A source symlink's target, read once. */
+  readlink(path: Buffer): Buffer | undefined;
+  /** A source directory's names (unsorted), for a directory whose entries can only fail. */
+  names(path: Buffer, anchor: number): Buffer[] | SysFailure;
+  /** One source directory paired with its destination twin (`destRel` null: none to pair with). */
+  openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure;
+  /**
+   * A whole tree's directories that hold anything to do, with counts for the clean ones; undefined when
+   * this source cannot tell (then every directory is walked).
+   */
+  dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined;
+}
+
+/** The local walk, through the engine (native engines reach paths deeper than PATH_MAX). */
+export class LocalSource implements EntrySource {
+  constructor(
+    private readonly engine: EngineName,
+    /** None under -n onto a destination that does not exist yet: nothing to pair with. */
+    private readonly ctx: EngineContext | undefined,
+    private readonly pairQuery: Float64Array,
+    private readonly treeQuery: Float64Array | undefined,
+  ) {}
+
+  lstat(path: Buffer): Stat | SysFailure {
+    return lstatPath(this.engine, path);
+  }
+
+  follow(path: Buffer): Stat | undefined {
+    const st = statPath(this.engine, path);
+    return isFailure(st) ? undefined : st;
+  }
+
+  readlink(path: Buffer): Buffer | undefined {
+    const t = readlinkPath(this.engine, path);
+    return isFailure(t) ? undefined : t;
+  }
+
+  names(path: Buffer, anchor: number): Buffer[] | SysFailure {
+    const l = scanDir(this.engine, path, anchor);
+    return isFailure(l) ? l : l.names;
+  }
+
+  openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {
+    const cursor = this.ctx
+      ? this.ctx.openPair(src, destRel, this.pairQuery, anchor)
+      : openSourcePair(this.engine, src, this.pairQuery, anchor);
+    return isFailure(cursor) ? cursor : new PairStream(cursor);
+  }
+
+  dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined {
+    if (!this.treeQuery || !this.ctx?.scanTree) return undefined;
+    return this.ctx.scanTree(src, destRel, this.treeQuery);
+  }
+}

@@ -1,0 +1,118 @@
+// The run's spec: everything derived once from the Config and the engine before the walk starts (the
+// quick-check options, the native queries, preserve flags, the engines' options). Phases read it and
+// never re-derive a rule from the Config themselves. The two places that depend on what an engine can
+// do are the two small functions below, so that engine capabilities can replace them in one place.
+
+import { type Config, preserveFlags, type EngineName } from '../model/config.js';
+import { PAIR_CHUNK, PairBits } from '../engine/pair.js';
+import { Preserve } from '../model/ops.js';
+import type { EngineOptions } from '../engine/types.js';
+import type { CheckOptions } from '../plan/quickcheck.js';
+
+export interface RunSpec {
+  /** rsync's quick check for non-directories. */
+  readonly check: CheckOptions;
+  /** Directories compare times only when they are kept (-O, or --backup without --backup-dir). */
+  readonly dirCheck: CheckOptions;
+  /** The query for openPair (pair.ts): which entries the native quick check may leave out. */
+  readonly pairQuery: Float64Array;
+  /** scanTree's query, or undefined when some option needs the walk to see every directory. */
+  readonly treeQuery: Float64Array | undefined;
+  /** -X/-A: the Preserve bits compared through xattrDiff. */
+  readonly xattrFlags: number;
+  /** What every engine context of this run is opened with (main thread, workers, the serial retry). */
+  readonly engineOptions: EngineOptions;
+}
+
+export interface SpecInput {
+  engine: EngineName;
+  destRoot: Buffer;
+  backupDir: Buffer | undefined;
+  counters: BigInt64Array;
+  /** Filters or several sources: the planner must see every entry (nothing left to the native check). */
+  seesEveryEntry: boolean;
+}
+
+/** The finest mtime difference the engine can write: the node engine sets mtimes through a double. */
+export function timeResolutionNs(engine: EngineName): number {
+  return engine === 'node' ? 1000 : 1;
+}
+
+/**
+ * The engine that retries ops which ran out of descriptors, one file at a time: the sync engine has one
+ * file open at a time, where the uring engine keeps a window of them open.
+ */
+export function serialEngine(engine: EngineName): EngineName {
+  return engine === 'uring' ? 'sync' : engine;
+}
+
+export function deriveSpec(c: Config, o: SpecInput): RunSpec {
+  const check: CheckOptions = {
+    checksum: c.checksum,
+    ignoreTimes: c.ignoreTimes,
+    sizeOnly: c.sizeOnly,
+    update: c.update,
+    ignoreExisting: c.ignoreExisting,
+    existing: c.existing,
+    modifyWindow: c.modifyWindow,
+    // Compare only to what the engine can keep, or every re-sync would find times differing.
+    timeResolutionNs: timeResolutionNs(o.engine),
+    times: c.times,
+    perms: c.perms,
+    owner: c.owner,
+    group: c.group,
+    isRoot: process.geteuid?.() === 0,
+  };
+  const pq = pairQuery(c, check, o.seesEveryEntry);
+  return {
+    check,
+    dirCheck: { ...check, times: c.times && !c.omitDirTimes },
+    pairQuery: pq,
+    treeQuery: treeQuery(c, pq),
+    xattrFlags: (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0),
+    engineOptions: {
+      engine: o.engine,
+      destRoot: o.destRoot,
+      ...(o.backupDir ? { backupDir: o.backupDir } : {}),
+      flags: preserveFlags(c),
+      umask: process.umask(),
+      queueDepth: c.queueDepth,
+      bufferSize: c.bufferSize,
+      bufferCount: c.bufferCount,
+      direct: c.direct,
+      counters: o.counters,
+    },
+  };
+}
+
+/**
+ * The query for scanPair. Unchanged files are left to the native quick check only when nothing needs
+ * to see each entry: no filters, no -c/-I/--size-only, no -ii, no --chmod, no -X/-A (their attributes
+ * are compared here), no --remove-source-files.
+ */
+export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
+  const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
+    !c.xattrs && !c.acls && !c.removeSourceFiles;
+  let bits = collapse ? PairBits.Collapse : 0;
+  if (c.perms) bits |= PairBits.Perms;
+  if (c.owner && check.isRoot) bits |= PairBits.Owner;
+  if (c.group) bits |= PairBits.Group;
+  if (c.times) bits |= PairBits.Times;
+  if (c.hardLinks) bits |= PairBits.HardLinks;
+  if (!c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks) bits |= PairBits.Links;
+  return Float64Array.of(bits, c.modifyWindow > 0 ? c.modifyWindow : 0, check.timeResolutionNs);
+}
+
+/**
+ * The query for scanTree: as scanPair's when unchanged entries may be left out, plus directory times,
+ * and only when no option needs to see every directory in order (--delete-before/-after, -x, -L,
+ * --copy-unsafe-links, -K, --files-from).
+ */
+export function treeQuery(c: Config, pair: Float64Array): Float64Array | undefined {
+  const bits = pair[0]!;
+  if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
+  if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
+  const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
+  // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor.
+  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), PAIR_CHUNK);
+}

@@ -1,0 +1,108 @@
+// The run's tally: totals, counts by type, the errors reported (each printed once, as it happens) and
+// the inputs of the exit code. Every phase adds to this one object; progress/ and the summary read its
+// RunTotals (model/run-totals.ts), never the run itself.
+
+import { COUNTER_SLOTS } from '../model/ops.js';
+import type { OpFailure } from '../engine/types.js';
+import type { Counts, RunTotals } from '../model/run-totals.js';
+import { ERRNO, Exit, attrRefusedMessage, fsError, showPath } from '../util/errors.js';
+import { joinPath } from '../util/names.js';
+
+export type { Counts, ErrorRecord, RunTotals } from '../model/run-totals.js';
+
+export const zeroCounts = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
+
+const sum = (n: Counts): number => n.reg + n.dir + n.link + n.dev + n.special;
+
+export class Tally {
+  readonly totals: RunTotals;
+  /** The counters the engines bump from any thread (engine/types.ts Counter slots). */
+  readonly counters = new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8));
+
+  constructor(
+    private readonly error: (message: string) => void,
+    /** Destination paths in failures are relative to it. */
+    private readonly destRoot: Buffer,
+  ) {
+    this.totals = {
+      listed: zeroCounts(),
+      created: zeroCounts(),
+      deleted: zeroCounts(),
+      totalSize: 0,
+      plannedBytes: 0,
+      plannedFiles: 0,
+      ioErrors: 0,
+      vanished: 0,
+      deleteSkipped: 0,
+      aborted: false,
+      fileListMs: 0,
+      counters: this.counters,
+      threads: 0,
+      errors: [],
+    };
+  }
+
+  /** An op (or a walk step) that failed: a vanished source counts apart from I/O errors (exit 24, not 23). */
+  fail(f: OpFailure): void {
+    const vanished = !f.onDest && (f.errno === ERRNO.ENOENT || f.errno === ERRNO.ESTALE);
+    // Destination paths are relative, except a backup name, which is absolute (it may lie outside).
+    const where = (p: Buffer): string => showPath(f.onDest && p[0] !== 0x2f ? joinPath(this.destRoot, p) : p);
+    const t = this.totals;
+    if (vanished) {
+      t.vanished++;
+      const message =
+        f.errno === ERRNO.ESTALE
+          ? `file has changed during the run, not copied: "${where(f.path)}"`
+          : `file has vanished: "${where(f.path)}"`;
+      t.errors.push({ path: where(f.path), message, code: f.errno === ERRNO.ESTALE ? 'ESTALE' : 'ENOENT' });
+      this.error(message);
+      return;
+    }
+    t.ioErrors++;
+    const e = fsError(f.errno, f.syscall, where(f.path), f.dest ? where(f.dest) : undefined);
+    const message = f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : e.message;
+    t.errors.push({ path: where(f.path), message, code: e.code });
+    this.error(message);
+  }
+
+  /** An I/O error found by the planner itself, with rsync's wording in front (`what`). */
+  ioError(path: Buffer, errno: number, syscall: string, what?: string): void {
+    this.totals.ioErrors++;
+    const e = fsError(errno, syscall, showPath(path));
+    const message = what ? `${what}: ${e.message}` : e.message;
+    this.totals.errors.push({ path: showPath(path), message, code: e.code });
+    this.error(message);
+  }
+
+  /** Entries counted without being planned one by one (found unchanged by a native quick check). */
+  addListed(n: Partial<Counts>, size: number): void {
+    const l = this.totals.listed;
+    l.reg += n.reg ?? 0;
+    l.dir += n.dir ?? 0;
+    l.link += n.link ?? 0;
+    l.dev += n.dev ?? 0;
+    l.special += n.special ?? 0;
+    this.totals.totalSize += size;
+  }
+
+  listedCount(): number {
+    return sum(this.totals.listed);
+  }
+
+  deletedCount(): number {
+    return sum(this.totals.deleted);
+  }
+}
+
+/**
+ * rsync's exit code for a finished run, in rsync's order of precedence: a signal (20), then any I/O error
+ * (23, `priorIoErrors` counts the missing operands reported before the run), then --max-delete (25), then
+ * vanished files only (24).
+ */
+export function exitCode(t: Pick<RunTotals, 'aborted' | 'ioErrors' | 'deleteSkipped' | 'vanished'>, aborted: boolean, priorIoErrors: number): number {
+  if (t.aborted || aborted) return Exit.Signal;
+  if (t.ioErrors + priorIoErrors > 0) return Exit.Partial;
+  if (t.deleteSkipped > 0) return Exit.MaxDelete;
+  if (t.vanished > 0) return Exit.Vanished;
+  return Exit.Ok;
+}

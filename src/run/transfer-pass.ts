@@ -1,0 +1,241 @@
+// The transfer pass: each source root walked depth-first against the destination, one directory at a
+// time in rsync's order (its deletions under --delete-during, then its non-directories, then its
+// subdirectories). A re-sync onto an existing destination may start from scanTree's dirty directories.
+
+import { isFailure } from '../model/failure.js';
+import type { PairListing } from '../model/listing.js';
+import { fileType } from '../model/stat.js';
+import { DeleteList } from '../plan/deletelist.js';
+import type { Root } from '../plan/sources.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { joinPath } from '../util/names.js';
+import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
+import { deleteExtraneous } from './deletions.js';
+import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
+import type { DirRecord } from './dirmeta.js';
+import { entry } from './entry.js';
+import type { DirEntries } from './source.js';
+import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
+
+export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
+  const c = rc.c;
+  const started = startRoot(rc, root, (errno, syscall, what) => rc.tally.ioError(root.src, errno, syscall, what));
+  if (!started) return;
+  const { st, scanSrc } = started;
+  impliedDirs(rc, root);
+  const { sender, receiver, role } = rootScopes(rc, root, st);
+  if (role === 'skip') return;
+  const type = fileType(st.mode);
+  if (type === 'dir' && root.dirOnly) {
+    // --files-from without -r: the listed directory is made; named with a trailing slash, its own
+    // entries are copied too and its subdirectories made, but not entered (rsync's --dirs).
+    if (sender && sender.check(root.rel, true) === 'exclude') return;
+    // A destination root made by this run is reported as created (as below).
+    const made = rc.plan.createDest && !root.rel.length && !c.mkpath;
+    const f = role === 'merged'
+      ? mergedFrame(rc, scanSrc, root.rel, st, sender, receiver)
+      : dirFrame(rc, scanSrc, root.rel, st, made ? undefined : rc.dest.stat(root.rel), sender, receiver);
+    if (!f) return;
+    if (!root.oneLevel) {
+      if (f.pending) rc.lines.emit('dir', f.pending.verdict, f.pending.line);
+      return;
+    }
+    f.sender = sender?.enterDir(root.rel, root.src);
+    f.receiver = receiver?.enterDir(root.rel);
+    f.oneLevel = true;
+    for (const sub of await transferDir(rc, f)) {
+      if (sub.pending) rc.lines.emit('dir', sub.pending.verdict, sub.pending.line);
+    }
+    return;
+  }
+  if (type !== 'dir' || !c.recursive) {
+    if (root.rel.length && sender && sender.check(root.rel, false) === 'exclude') return;
+    await entry(rc, { src: root.src, rel: root.rel, st, destSt: rc.dest.stat(root.rel), isRoot: true, display: root.display }, descend);
+    await rc.sink.maybeFlush();
+    return;
+  }
+  // The root directory itself.
+  if (root.rel.length && sender && sender.check(root.rel, true) === 'exclude') return;
+  // A destination root made by this run is reported as created, as rsync does ("cd+++++++++ ./");
+  // with --mkpath rsync makes the path first and then compares the root as existing.
+  const rootDest = rc.plan.createDest && !root.rel.length && !c.mkpath ? undefined : rc.dest.stat(root.rel);
+  const frame = role === 'merged' ? mergedFrame(rc, scanSrc, root.rel, st, sender, receiver) : dirFrame(rc, scanSrc, root.rel, st, rootDest, sender, receiver);
+  if (!frame) return;
+  frame.sender = sender?.enterDir(root.rel, root.src);
+  frame.receiver = receiver?.enterDir(root.rel);
+  await walkFrames(treeFrames(rc, frame, scanSrc), (dir) => transferDir(rc, dir), rc);
+}
+
+/** A directory reached through a followed symlink (-L, --copy-unsafe-links): walked here and now. */
+async function descend(rc: RunContext, f: Frame): Promise<void> {
+  await walkFrames([f], (dir) => transferDir(rc, dir), rc, false);
+}
+
+/**
+ * A re-sync onto an existing destination starts with scanTree: the native quick check over the whole
+ * tree on several threads. Only the directories it finds dirty are walked (in name order); the
+ * clean ones are only counted. Returns the frames to walk (a stack), or [root] when it does not apply.
+ */
+function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
+  if (!root.destExists) return [root];
+  const t = rc.source.dirtyDirs(scanSrc, root.rel);
+  if (t === undefined || isFailure(t)) return [root];
+  rc.tally.addListed(t.counts, t.counts.size);
+  const frames: Frame[] = [];
+  let rootDirty = false;
+  for (const { rel: d, pair } of t.dirty) {
+    if (d.length === 0) {
+      rootDirty = true;
+      root.treeMode = true;
+      if (pair) root.pair = pair;
+      frames.push(root);
+      continue;
+    }
+    const src = joinPath(scanSrc, d);
+    const rel = joinPath(root.rel, d);
+    const st = rc.source.lstat(src);
+    if (isFailure(st)) {
+      rc.fail({ index: -1, errno: st.errno, syscall: st.syscall, path: src, onDest: false });
+      continue;
+    }
+    const stat = withChmod(rc, st);
+    const record: DirRecord = rc.dirs.record({ src, rel, stat, needMeta: false });
+    frames.push({ src, rel, stat, destExists: true, sender: undefined, receiver: undefined, record, pending: undefined, treeMode: true, ...(pair ? { pair } : {}) });
+  }
+  if (!rootDirty && root.pending) {
+    // The root's own line (its attributes may differ even when nothing inside does).
+    rc.lines.emitHeld(root.pending);
+    root.pending = undefined;
+  }
+  // A stack: popped in name order.
+  return frames.reverse();
+}
+
+/** List one source directory against its destination twin; returns the subdirectories to visit. */
+async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
+  await rc.sink.retryFdShortage();
+  if (dir.blocked) {
+    const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
+    if (isFailure(names)) return [];
+    for (const name of [...names].sort(Buffer.compare)) {
+      const where = joinPath(joinPath(rc.plan.destRoot, dir.rel), name);
+      rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `recv_generator: failed to stat "${showPath(where)}"`);
+    }
+    return [];
+  }
+  const pair = await openListing(rc, dir);
+  if (isFailure(pair)) {
+    if (pair.errno === ERRNO.ENOENT) rc.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
+    else rc.tally.ioError(dir.src, pair.errno, pair.syscall, `opendir "${showPath(dir.src)}" failed`);
+    // rsync still comes to this directory's deletions, and says why there are none.
+    if (rc.c.deleteMode === 'during' && dir.destExists) rc.gate.allows(rc.tally.totals.ioErrors);
+    return [];
+  }
+  try {
+    return await transferListing(rc, dir, pair);
+  } finally {
+    pair.close();
+  }
+}
+
+/**
+ * One directory's entries, read from its paired listing a chunk at a time, so a wide directory is
+ * never held whole. rsync's order: deletions first, then non-directories, then directories, each by
+ * name bytes. A listing of one chunk is gone over once; a wider one twice when what to delete must be
+ * known first.
+ */
+async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Promise<Frame[]> {
+  const c = rc.c;
+  const derr = pair.destErrno;
+  if (dir.destExists && derr !== 0 && derr !== ERRNO.ENOENT && derr !== ERRNO.ENOTDIR) {
+    rc.tally.ioError(joinPath(rc.plan.destRoot, dir.rel), derr, 'scandir', 'opendir failed');
+  }
+  const deleting = c.deleteMode === 'during';
+  // Destination names that are not in the transfer (filters applied) are extraneous (deleted with
+  // --delete unless protected).
+  const extraneous = new DeleteList();
+  let firstKept: Kept[] | undefined;
+  if (pair.whole) {
+    firstKept = classify(rc, dir, pair.whole, extraneous, 'fail');
+    countCollapsed(rc, pair.whole);
+  } else if (deleting && dir.destExists) {
+    // Without sender filters or other sources, only destination-only names can be extraneous: source
+    // entries are passed over without a stat.
+    const extrasOnly = !dir.sender && !rc.overlay;
+    for (const chunk of pair.chunks(extrasOnly)) classify(rc, dir, chunk, extraneous, 'none');
+  }
+
+  let deletedHere = 0;
+  if (deleting && dir.destExists && !dir.merged) deletedHere = deleteExtraneous(rc, dir, extraneous);
+  // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
+  // is restored at the end.
+  if (deletedHere > 0 && dir.record) rc.dirs.touch(dir.record);
+  if (deletedHere > 0 && !dir.record && !c.dryRun) rc.dirs.changedUnrecorded(dir.src, dir.rel, dir.stat);
+
+  if (dir.pending) {
+    rc.lines.emitHeld(dir.pending);
+    dir.pending = undefined;
+  }
+
+  // Non-directories are planned chunk by chunk; directories wait for all of them.
+  const dirs: Kept[] = [];
+  if (firstKept) {
+    await planFiles(rc, dir, firstKept, dirs);
+  } else {
+    for (const chunk of pair.chunks()) {
+      countCollapsed(rc, chunk);
+      await planFiles(rc, dir, classify(rc, dir, chunk, undefined, 'fail'), dirs);
+      if (rc.abort.aborted) break;
+    }
+  }
+
+  const subdirs: Frame[] = [];
+  for (const k of dirs) {
+    if (rc.abort.aborted) break;
+    const destSt = k.dest;
+    if (c.recursive || dir.oneLevel) {
+      if (c.oneFileSystem > 0 && k.st.dev !== rc.root.dev) {
+        // -x: the mount point is made but not entered; -xx: not even made.
+        if (c.oneFileSystem > 1) continue;
+        const f = dirFrame(rc, k.src, k.rel, k.st, destSt, undefined, undefined);
+        if (f?.pending) rc.lines.emit('dir', f.pending.verdict, f.pending.line);
+        continue;
+      }
+      const f = k.merged ? mergedFrame(rc, k.src, k.rel, k.st, undefined, undefined) : dirFrame(rc, k.src, k.rel, k.st, destSt, undefined, undefined);
+      if (!f) continue;
+      if (f.pending?.verdict.action === 'create') rc.dirs.touch(dir.record);
+      if (dir.treeMode && f.destExists) {
+        // scanTree already looked inside: it is walked on its own if it is dirty.
+        if (f.pending) rc.lines.emit('dir', f.pending.verdict, f.pending.line);
+        continue;
+      }
+      f.sender = dir.sender?.enterDir(k.rel, k.src);
+      f.receiver = dir.receiver?.enterDir(k.rel);
+      subdirs.push(f);
+      continue;
+    }
+    const changed = await entry(rc, { src: k.src, rel: k.rel, st: k.st, destSt, isRoot: false, record: dir.record }, descend);
+    if (changed) rc.dirs.touch(dir.record);
+  }
+  await rc.sink.maybeFlush();
+  return subdirs;
+}
+
+/** Entries the native quick check found unchanged are only counted. */
+function countCollapsed(rc: RunContext, chunk: PairListing): void {
+  rc.tally.addListed({ reg: chunk.collapsed.reg, link: chunk.collapsed.link }, chunk.collapsed.size);
+}
+
+/** Plan the non-directories of `kept` now; its directories go to `dirs` (planned after every file). */
+async function planFiles(rc: RunContext, dir: Frame, kept: Kept[], dirs: Kept[]): Promise<void> {
+  for (const k of kept) {
+    if (rc.abort.aborted) return;
+    if (isDirKept(k)) {
+      dirs.push(k);
+      continue;
+    }
+    const changed = await entry(rc, { src: k.src, rel: k.rel, st: k.st, destSt: k.dest, isRoot: false, record: dir.record }, descend);
+    if (changed) rc.dirs.touch(dir.record);
+  }
+  await rc.sink.maybeFlush();
+}

@@ -1,0 +1,139 @@
+// The walk's shared steps, for the transfer pass and the deletion passes alike: a root operand resolved
+// (followed where rsync follows it), a directory's paired listing opened (with fewer batches in flight
+// when descriptors run out), a chunk classified (what is in the transfer, what is extraneous), and the
+// depth-first stack that visits directories in rsync's order.
+
+import { resolve as resolvePath } from 'node:path';
+import { isFailure } from '../model/failure.js';
+import type { SysFailure } from '../model/failure.js';
+import { PairStream } from '../engine/pair.js';
+import type { PairEntry, PairListing } from '../model/listing.js';
+import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
+import type { DeleteList } from '../plan/deletelist.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import { roleOf, type Role } from '../plan/overlay.js';
+import type { Root } from '../plan/sources.js';
+import { isFdShortage } from '../pool/fd-retry.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { joinPath } from '../util/names.js';
+import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
+import type { DirEntries } from './source.js';
+
+export const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
+export const isDirKept = (k: Kept): boolean => (k.st.mode & S_IFMT) === S_IFDIR;
+
+/** A root operand as the walk starts it. */
+export interface StartedRoot {
+  st: Stat;
+  /** The path the walk lists ("link/" when a symlinked directory is followed). */
+  scanSrc: Buffer;
+}
+
+/**
+ * Stat a root operand and follow it where rsync does ("link/", -L). `onError` gets what could not be
+ * stat'ed (the transfer pass reports it, a deletion pass only notes it). Sets the run's current root.
+ */
+export function startRoot(rc: RunContext, root: Root, onError: (errno: number, syscall: string, what: string) => void): StartedRoot | undefined {
+  rc.root.current = root;
+  rc.root.index = rc.plan.roots.indexOf(root);
+  let st = rc.source.lstat(root.src);
+  if (isFailure(st)) {
+    onError(st.errno, st.syscall, `link_stat "${showPath(root.src)}" failed`);
+    return undefined;
+  }
+  let scanSrc = root.src;
+  if ((root.contents || rc.c.copyLinks) && fileType(st.mode) === 'link') {
+    // "link/" (and -L) mean the directory or file behind the link.
+    const followed = rc.source.follow(root.src);
+    if (!followed) {
+      onError(ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(root.src)}"`);
+      return undefined;
+    }
+    st = followed;
+    // A trailing slash makes every open resolve through the link (the walk opens with O_NOFOLLOW).
+    if (fileType(st.mode) === 'dir') scanSrc = Buffer.concat([root.src, Buffer.from('/')]);
+  }
+  // Below a directory operand, the engines follow no symlink the walk did not choose to follow.
+  if (fileType(st.mode) === 'dir') rc.anchors.add(scanSrc);
+  st = withChmod(rc, st);
+  rc.root.dev = st.dev;
+  return { st, scanSrc };
+}
+
+/** The filter scopes at a root, and what this root is at its path when several sources share it. */
+export function rootScopes(rc: RunContext, root: Root, st: Stat): { sender: FilterScope | undefined; receiver: FilterScope | undefined; role: Role } {
+  // Filter paths are relative to the transfer root: the directory that `rel` is relative to.
+  const filters = rc.filters;
+  const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
+  const sender = filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
+  const receiver = filters?.root('receiver', rc.plan.destRoot);
+  const type = fileType(st.mode);
+  const role: Role = rc.overlay
+    ? roleOf({ root: rc.root.index, dir: type === 'dir' && (rc.c.recursive || root.dirOnly) }, rc.overlay.othersAtPath(rc.root.index, root.rel))
+    : 'owner';
+  return { sender, receiver, role };
+}
+
+/**
+ * The source directory against its destination twin (the twin only when it existed); scanTree may have
+ * listed it already (a listing is used once). Out of descriptors: fewer batches in flight, and again.
+ */
+export async function openListing(rc: RunContext, dir: Frame): Promise<DirEntries | SysFailure> {
+  const list = (): DirEntries | SysFailure => rc.source.openDir(dir.src, dir.destExists ? dir.rel : null, rc.anchors.of(dir.src));
+  let pair = dir.pair ? new PairStream(dir.pair) : list();
+  dir.pair = undefined;
+  for (let tries = 0; isFailure(pair) && isFdShortage(pair.errno) && tries < 4; tries++) {
+    await rc.sink.lowerConcurrency();
+    pair = list();
+  }
+  return pair;
+}
+
+/**
+ * The entries of one chunk that are in the transfer, non-directories first (rsync's order within
+ * the chunk; the caller keeps directories for after every chunk). A vanished entry is reported when
+ * `onVanish` is 'fail' (noted for the delete gate when 'note'); an entry the sender excludes is
+ * extraneous on the destination, like the chunk's destination-only names (collected in `extraneous`
+ * when given).
+ */
+export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, onVanish: 'fail' | 'note' | 'none'): Kept[] {
+  // Several sources: what the other roots put in this directory is theirs, and never extraneous.
+  const others = rc.overlay?.othersIn(rc.root.index, dir.rel);
+  if (extraneous) for (const x of chunk.extras) if (!others?.has(x.name.toString('latin1'))) extraneous.add(x.name, x.st);
+  const ordered = [...chunk.entries.filter((e) => !isDirEntry(e)), ...chunk.entries.filter(isDirEntry)];
+  const kept: Kept[] = [];
+  for (const e of ordered) {
+    const src = joinPath(dir.src, e.name);
+    const rel = joinPath(dir.rel, e.name);
+    if (!e.st) {
+      // A source entry that vanished must not get its destination twin deleted.
+      if (onVanish === 'fail') rc.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
+      else if (onVanish === 'note') rc.gate.noteError();
+      continue;
+    }
+    const st = withChmod(rc, e.st);
+    const occ = others?.get(e.name.toString('latin1'));
+    const role = occ ? roleOf({ root: rc.root.index, dir: isDirEntry(e) }, occ) : 'owner';
+    if (role === 'skip') continue;
+    if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
+      if (e.dest && !occ && extraneous) extraneous.add(e.name, e.dest);
+      continue;
+    }
+    kept.push({ name: e.name, src, rel, st, dest: e.dest, ...(role === 'merged' ? { merged: true } : {}) });
+  }
+  return kept;
+}
+
+/**
+ * Depth-first over directories: `visit` plans one directory and returns its subdirectories, which are
+ * visited in name order before the directory's next sibling. `stopOnAbort`: a signal ends the walk.
+ */
+export async function walkFrames(first: Frame[], visit: (f: Frame) => Promise<Frame[]>, rc: RunContext, stopOnAbort = true): Promise<void> {
+  const stack = first;
+  while (stack.length) {
+    if (stopOnAbort && rc.abort.aborted) return;
+    const dir = stack.pop()!;
+    const subdirs = await visit(dir);
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
+  }
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { BatchWriter } from '../../../src/engine/batch.js';
+import { readBatch } from '../../../src/engine/batch.js';
+import { OpFlag, OpKind, Outcome } from '../../../src/model/ops.js';
+import { S_IFREG, type Stat } from '../../../src/model/stat.js';
+import type { EngineContext, EngineOptions, OpFailure } from '../../../src/engine/types.js';
+import { SourceAnchors } from '../../../src/plan/anchors.js';
+import { BATCH_BYTES, BATCH_OPS, LocalSink, type Pending } from '../../../src/run/sink.js';
+import { ERRNO } from '../../../src/util/errors.js';
+
+const st = (size = 1): Stat => ({ mode: S_IFREG | 0o644, uid: 0, gid: 0, size, mtimeSec: 1, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0 });
+const b = (s: string): Buffer => Buffer.from(s);
+
+/** An engine context that records each batch it runs and answers with the failures `answer` gives. */
+function fakeContext(answer: (batch: Uint8Array, call: number) => OpFailure[] = () => [], outcome: number = Outcome.Done) {
+  const runs: { kind: number; dst: string; anchor: number; target: string | undefined }[][] = [];
+  const ctx = {
+    name: 'sync',
+    run(batch: Uint8Array, outcomes?: Uint8Array): OpFailure[] {
+      runs.push([...readBatch(batch)].map((o) => ({ kind: o.kind, dst: Buffer.from(o.dst).toString(), anchor: o.anchor, target: o.target && Buffer.from(o.target).toString() })));
+      outcomes?.fill(outcome);
+      return answer(batch, runs.length - 1);
+    },
+    close() {},
+  } as unknown as EngineContext;
+  return { ctx, runs };
+}
+
+function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; progressFiles?: boolean; anchors?: SourceAnchors } = {}) {
+  const failed: OpFailure[] = [];
+  const settled: { p: Pending; o: number }[] = [];
+  const s = new LocalSink({
+    ctx,
+    engineOptions: { engine: 'sync' } as EngineOptions,
+    workers: 0, // every batch runs inline on the fake context
+    dryRun: o.dryRun ?? false,
+    progressFiles: o.progressFiles ?? false,
+    anchors: o.anchors ?? new SourceAnchors(),
+    fail: (f) => failed.push(f),
+    settled: (p, out) => settled.push({ p, o: out }),
+  });
+  return { s, failed, settled };
+}
+
+describe('OpSink (local)', () => {
+  it(`streams: a batch goes at ${BATCH_OPS} ops, not before`, async () => {
+    const { ctx, runs } = fakeContext();
+    const { s } = sink(ctx);
+    for (let i = 0; i < BATCH_OPS - 1; i++) {
+      s.add(OpKind.File, b(`/s/${i}`), b(`${i}`), st());
+      await s.maybeFlush();
+    }
+    expect(runs.length).toBe(0);
+    expect(s.queued).toBe(BATCH_OPS - 1);
+    s.add(OpKind.File, b('/s/last'), b('last'), st());
+    await s.maybeFlush();
+    expect(runs.length).toBe(1);
+    expect(runs[0]!.length).toBe(BATCH_OPS);
+    expect(s.queued).toBe(0);
+  });
+
+  it(`streams: a batch goes at ${BATCH_BYTES} bytes of file data (other ops carry none)`, async () => {
+    const { ctx, runs } = fakeContext();
+    const { s } = sink(ctx);
+    s.add(OpKind.Symlink, b('/s/l'), b('l'), st(BATCH_BYTES));
+    await s.maybeFlush();
+    expect(runs.length).toBe(0);
+    s.add(OpKind.File, b('/s/a'), b('a'), st(BATCH_BYTES - 1));
+    await s.maybeFlush();
+    expect(runs.length).toBe(0);
+    s.add(OpKind.File, b('/s/b'), b('b'), st(1));
+    await s.maybeFlush();
+    expect(runs.map((r) => r.map((o) => o.dst))).toEqual([['l', 'a', 'b']]);
+  });
+
+  it('streams each op with its source anchor; outcomes come back to settled() for the ops that asked', async () => {
+    const { ctx, runs } = fakeContext(() => [], Outcome.Equal);
+    const anchors = new SourceAnchors();
+    anchors.add(b('/top/src'));
+    const { s, settled } = sink(ctx, { anchors });
+    const pending: Pending = { kind: 'reg', verdict: { action: 'create' }, line: { name: '', fullName: '', suffix: '', size: 0, bytes: 0, mode: 0, uid: 0, gid: 0, mtimeSec: 0, op: 'recv' }, size: 1 };
+    s.add(OpKind.File, b('/top/src/a'), b('a'), st());
+    s.add(OpKind.File, b('/top/src/b'), b('b'), st(), OpFlag.Compare, pending);
+    await s.flush();
+    expect(runs[0]!.map((o) => o.anchor)).toEqual([8, 8]);
+    expect(settled).toEqual([{ p: pending, o: Outcome.Equal }]);
+  });
+
+  it('--progress: every file op is settled, without a pending of its own', async () => {
+    const { ctx } = fakeContext();
+    const { s, settled } = sink(ctx, { progressFiles: true });
+    s.add(OpKind.File, b('/s/a'), b('a'), st(5));
+    s.add(OpKind.Mkdir, b('/s/d'), b('d'), st());
+    await s.flush();
+    expect(settled.length).toBe(1);
+    expect(settled[0]!.p.progress).toBe(true);
+    expect(settled[0]!.p.size).toBe(5);
+  });
+
+  it('now(): runs here at once; an op out of descriptors waits for retryFdShortage, with its anchor and target', async () => {
+    const { ctx, runs } = fakeContext((_b, call) =>
+      call === 0
+        ? [
+            { index: 0, errno: ERRNO.EACCES, syscall: 'mkdir', path: b('d1'), onDest: true },
+            { index: 1, errno: ERRNO.EMFILE, syscall: 'open', path: b('l'), onDest: false },
+          ]
+        : [],
+    );
+    const { s, failed } = sink(ctx);
+    const w = new BatchWriter();
+    w.add(OpKind.Mkdir, b('/s/d1'), b('d1'), st());
+    w.add(OpKind.Symlink, b('/s/l'), b('l'), st(), 0, 3, b('target'));
+    s.now(w);
+    expect(runs.length).toBe(1);
+    expect(failed.map((f) => f.errno)).toEqual([ERRNO.EACCES]);
+    expect(w.count).toBe(0);
+    await s.retryFdShortage();
+    expect(runs.length).toBe(2);
+    expect(runs[1]).toEqual([{ kind: OpKind.Symlink, dst: 'l', anchor: 3, target: 'target' }]);
+    await s.retryFdShortage(); // nothing left
+    expect(runs.length).toBe(2);
+  });
+
+  it('later(): held until runLater, in order', () => {
+    const { ctx, runs } = fakeContext();
+    const { s } = sink(ctx);
+    s.later(OpKind.Backup, b('/d/x~'), b('x'), st());
+    s.later(OpKind.Hardlink, b('y'), b('x'), st());
+    expect(runs.length).toBe(0);
+    s.runLater();
+    expect(runs[0]!.map((o) => o.kind)).toEqual([OpKind.Backup, OpKind.Hardlink]);
+  });
+
+  it('-n: nothing runs, whichever way it is sent', async () => {
+    const { ctx, runs } = fakeContext();
+    const { s } = sink(ctx, { dryRun: true });
+    s.add(OpKind.File, b('/s/a'), b('a'), st());
+    await s.flush();
+    const w = new BatchWriter();
+    w.add(OpKind.Mkdir, b('/s/d'), b('d'), st());
+    s.now(w);
+    s.later(OpKind.Hardlink, b('a'), b('c'), st());
+    s.runLater();
+    await s.drain();
+    expect(runs.length).toBe(0);
+    expect(sink(undefined).s.unlinkSource(b('/s/a'), st(), 0)).toBeNull();
+  });
+});
