@@ -3,7 +3,6 @@
 
 import { parseArgs } from './options.js';
 import { selectEngine } from '../engine/index.js';
-import { lstatPath } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
 import { transfer, type RunTotals } from '../transfer.js';
 import type { Config } from './config.js';
@@ -47,7 +46,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return usage(io, engine.error);
-  if (engine.name === 'node' && (c.xattrs || c.acls)) {
+  if (!engine.caps.xattrs && (c.xattrs || c.acls)) {
     const why = engine.missingAddon ? `${engine.missingAddon.reason}. To fix: ${engine.missingAddon.fix}` : engine.reason;
     return usage(io, `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon: ${why}`);
   }
@@ -74,7 +73,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 
   let resolved;
   try {
-    resolved = await resolveOperands(c, (p) => lstatPath(engine.name, p));
+    resolved = await resolveOperands(c, (p) => engine.lstat(p));
   } catch (err) {
     if (err instanceof UsageError) return usage(io, err.message);
     if (err instanceof FileSelectError) {

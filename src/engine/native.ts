@@ -58,35 +58,32 @@ function splitNames(b: Buffer): Buffer[] {
 }
 
 function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
-  if (isFailure(r)) return r;
-  const names = splitNames(r.names);
-  const entries: PairEntry[] = names.map((name, i) => {
-    const err = r.meta[i * META_FIELDS + 11]!;
-    const derr = r.dmeta[i * META_FIELDS + 11]!;
-    return { name, st: err ? null : statFromMeta(r.meta, i), err, dest: derr ? undefined : statFromMeta(r.dmeta, i) };
+  return unwrap(r, (p) => {
+    const entries: PairEntry[] = splitNames(p.names).map((name, i) => {
+      const err = errnoAt(p.meta, i);
+      return { name, st: err ? null : statFromMeta(p.meta, i), err, dest: errnoAt(p.dmeta, i) ? undefined : statFromMeta(p.dmeta, i) };
+    });
+    const extras = splitNames(p.extra)
+      .map((name, i) => ({ name, i }))
+      .filter(({ i }) => !errnoAt(p.extraMeta, i))
+      .map(({ name, i }) => ({ name, st: statFromMeta(p.extraMeta, i) }));
+    const c = p.collapsed;
+    return { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: p.destErrno };
   });
-  const extras = splitNames(r.extra)
-    .map((name, i) => ({ name, i }))
-    .filter(({ i }) => !r.extraMeta[i * META_FIELDS + 11])
-    .map(({ name, i }) => ({ name, st: statFromMeta(r.extraMeta, i) }));
-  const c = r.collapsed;
-  return { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: r.destErrno };
 }
 
 export const META_FIELDS = 12;
 
 /** The addon's pair cursor (ctx null: a source-only listing, for a dry run onto a missing destination). */
 export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
-  const cursor = addon.pairOpen(ctx, src, destRel, q, anchor);
-  if (isFailure(cursor)) return cursor;
-  return {
-    next: (max, extrasOnly) => {
+  return unwrap(addon.pairOpen(ctx, src, destRel, q, anchor), (cursor) => ({
+    next: (max: number, extrasOnly: boolean) => {
       const r = addon.pairNext(cursor, max, extrasOnly);
       return { listing: decodePair(r) as PairListing, done: r.done };
     },
     rewind: () => addon.pairRewind(cursor),
     close: () => addon.pairClose(cursor),
-  };
+  }));
 }
 
 export type AddonState = { ok: true; addon: Addon; path: string; kind: AddonCandidate['kind'] } | { ok: false; reason: string; fix: string };
@@ -146,6 +143,14 @@ export function loadAddon(): AddonState {
 export const isFailure = (v: unknown): v is NativeFailure =>
   typeof v === 'object' && v !== null && 'errno' in v && 'syscall' in v && !ArrayBuffer.isView(v);
 
+/** An addon answer decoded, or its failure passed on as it came (failures are values, not throws). */
+function unwrap<T, R>(r: T | NativeFailure, decode: (v: T) => R): R | NativeFailure {
+  return isFailure(r) ? r : decode(r);
+}
+
+/** The errno field of stat record `i` (0: the stat succeeded). */
+const errnoAt = (m: Float64Array, i: number): number => m[i * META_FIELDS + 11]!;
+
 /** Decode one 12-double stat record. */
 export function statFromMeta(m: Float64Array, i: number): Stat {
   const o = i * META_FIELDS;
@@ -169,34 +174,19 @@ export function nativeScanDir(addon: Addon, path: Buffer, anchor = 0): DirListin
 }
 
 function decodeListing(r: { names: Buffer; meta: Float64Array } | NativeFailure): DirListing | NativeFailure {
-  if (isFailure(r)) return r;
-  const names: Buffer[] = [];
-  const stats: (Stat | null)[] = [];
-  const errors: number[] = [];
-  let start = 0;
-  let i = 0;
-  for (let p = 0; p < r.names.length; p++) {
-    if (r.names[p] !== 0) continue;
-    names.push(r.names.subarray(start, p));
-    const err = r.meta[i * META_FIELDS + 11]!;
-    stats.push(err ? null : statFromMeta(r.meta, i));
-    errors.push(err);
-    start = p + 1;
-    i++;
-  }
-  return { names, stats, errors };
+  return unwrap(r, ({ names, meta }) => {
+    const list = splitNames(names);
+    const errors = list.map((_, i) => errnoAt(meta, i));
+    return { names: list, stats: errors.map((err, i) => (err ? null : statFromMeta(meta, i))), errors };
+  });
 }
 
 export function nativeLstat(addon: Addon, path: Buffer): Stat | NativeFailure {
-  const r = addon.lstat(path);
-  if (isFailure(r)) return r;
-  return statFromMeta(r, 0);
+  return unwrap(addon.lstat(path), (m) => statFromMeta(m, 0));
 }
 
 export function nativeStat(addon: Addon, path: Buffer): Stat | NativeFailure {
-  const r = addon.stat(path);
-  if (isFailure(r)) return r;
-  return statFromMeta(r, 0);
+  return unwrap(addon.stat(path), (m) => statFromMeta(m, 0));
 }
 
 export function nativeReadlink(addon: Addon, path: Buffer): Buffer | NativeFailure {
@@ -204,8 +194,11 @@ export function nativeReadlink(addon: Addon, path: Buffer): Buffer | NativeFailu
 }
 
 export function createNativeContext(addon: Addon, opts: EngineOptions): EngineContext | NativeFailure {
-  const ctx = addon.createContext(opts);
-  if (isFailure(ctx)) return ctx;
+  return unwrap(addon.createContext(opts), (ctx) => contextOf(addon, ctx, opts));
+}
+
+/** The EngineContext over a context the addon made. */
+function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContext {
   let open = true;
   return {
     name: opts.engine,
@@ -215,16 +208,15 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
     unlinkSource: (src, st, anchor = 0) => addon.removeSource(ctx, src, st.ino, st.dev, anchor),
     openPair: (src, destRel, q, anchor = 0) => nativeOpenPair(addon, ctx, src, destRel, q, anchor),
-    scanTree: (src, destRel, q, anchor = src.length) => {
-      const r = addon.scanTree(ctx, src, destRel, q, anchor);
-      if (isFailure(r)) return r;
-      const n = r.counts;
-      const dirty = r.dirty.map((d) => ({
-        rel: d.rel,
-        pair: d.names ? (decodePair({ ...(d as RawPair), destErrno: 0 }) as PairListing) : undefined,
-      }));
-      return { dirty, counts: { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! } };
-    },
+    scanTree: (src, destRel, q, anchor = src.length) =>
+      unwrap(addon.scanTree(ctx, src, destRel, q, anchor), (r) => {
+        const n = r.counts;
+        const dirty = r.dirty.map((d) => ({
+          rel: d.rel,
+          pair: d.names ? (decodePair({ ...(d as RawPair), destErrno: 0 }) as PairListing) : undefined,
+        }));
+        return { dirty, counts: { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! } };
+      }),
     close: () => {
       if (open) addon.closeContext(ctx);
       open = false;
