@@ -3,7 +3,8 @@
 // wide directory costs its names, not a Stat and a Buffer per entry. Nothing is collapsed: the node
 // engine's decisions are all made in TypeScript.
 
-import { fsImpl, dirPrefix, nodeLstatIn, toFailure, type WalkFailure } from './node-walk.js';
+import { fsImpl, toFailure, type WalkFailure } from './node-fs.js';
+import { dirPrefix, nodeLstatIn } from './node-walk.js';
 import { NameList } from './node-names.js';
 import { openSourceDir, procPath } from './node-beneath.js';
 import type { PairCursor, PairEntry, PairListing } from './pair.js';

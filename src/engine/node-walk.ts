@@ -1,74 +1,34 @@
 // The node:fs walker, for the `node` engine: the same answers as the addon's scanDir/lstat
-// (docs/native-contract.md), names as bytes, failures as { errno, syscall } instead of throws.
-// It is also the home of `fsImpl`, the one seam through which both node-engine modules touch the
-// filesystem, so tests can inject errors.
+// (docs/native-contract.md), names as bytes, failures as { errno, syscall } instead of throws. Every
+// call goes through `fsImpl` (node-fs.ts), so tests can inject errors.
 
-import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import type * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { openSourceDir, procPath } from './node-beneath.js';
+import { asValue, fsImpl, toFailure, type WalkFailure } from './node-fs.js';
 import { S_IFLNK, S_IFMT, type DirListing, type Stat } from './types.js';
 
-/**
- * Every filesystem call of the node engine and walker goes through this object, so a test can replace
- * one function to inject an error with a `code`, then restore it.
- */
-export const fsImpl = {
-  openSync: fs.openSync,
-  closeSync: fs.closeSync,
-  readSync: fs.readSync,
-  writeSync: fs.writeSync,
-  fstatSync: fs.fstatSync,
-  lstatSync: fs.lstatSync,
-  statSync: fs.statSync,
-  ftruncateSync: fs.ftruncateSync,
-  fchownSync: fs.fchownSync,
-  fchmodSync: fs.fchmodSync,
-  futimesSync: fs.futimesSync,
-  chownSync: fs.chownSync,
-  chmodSync: fs.chmodSync,
-  utimesSync: fs.utimesSync,
-  lchownSync: fs.lchownSync,
-  lutimesSync: fs.lutimesSync,
-  renameSync: fs.renameSync,
-  unlinkSync: fs.unlinkSync,
-  rmdirSync: fs.rmdirSync,
-  mkdirSync: fs.mkdirSync,
-  linkSync: fs.linkSync,
-  symlinkSync: fs.symlinkSync,
-  readlinkSync: fs.readlinkSync,
-  readdirSync: fs.readdirSync,
-  realpathSync: fs.realpathSync.native,
-  /** mknod(1), and a child node for sockets: Node can create neither synchronously. */
-  spawnSync,
-};
-
-export interface WalkFailure {
-  errno: number;
-  syscall: string;
-}
-
-export function toFailure(e: unknown, syscall: string): WalkFailure {
-  const err = e as NodeJS.ErrnoException;
-  if (typeof err?.errno !== 'number') throw e;
-  return { errno: Math.abs(err.errno), syscall: err.syscall ?? syscall };
-}
-
-/** The Stat shape of the walk: plain numbers, mtime split into seconds and nanoseconds (floored). */
-export function toStat(st: fs.BigIntStats): Stat {
-  let sec = st.mtimeNs / 1_000_000_000n;
-  let nsec = st.mtimeNs % 1_000_000_000n;
+/** [seconds, nanoseconds] of a bigint nanosecond time, nanoseconds always in [0, 1e9) (floored). */
+export function splitNs(ns: bigint): [number, number] {
+  let sec = ns / 1_000_000_000n;
+  let nsec = ns % 1_000_000_000n;
   if (nsec < 0n) {
     nsec += 1_000_000_000n;
     sec -= 1n;
   }
+  return [Number(sec), Number(nsec)];
+}
+
+/** The Stat shape of the walk: plain numbers, mtime split into seconds and nanoseconds (floored). */
+export function toStat(st: fs.BigIntStats): Stat {
+  const [sec, nsec] = splitNs(st.mtimeNs);
   return {
     mode: Number(st.mode),
     uid: Number(st.uid),
     gid: Number(st.gid),
     size: Number(st.size),
-    mtimeSec: Number(sec),
-    mtimeNsec: Number(nsec),
+    mtimeSec: sec,
+    mtimeNsec: nsec,
     ino: Number(st.ino),
     // Node reports dev/rdev glibc-makedev-encoded, as the addon does.
     dev: Number(st.dev),
@@ -131,11 +91,7 @@ export function nodeListNames(path: Buffer, follow = false): string[] | WalkFail
       return toFailure(e, 'lstat');
     }
   }
-  try {
-    return fsImpl.readdirSync(path, { encoding: 'latin1' });
-  } catch (e) {
-    return toFailure(e, 'scandir');
-  }
+  return asValue('scandir', () => fsImpl.readdirSync(path, { encoding: 'latin1' }));
 }
 
 /** `path` with a trailing slash, ready for names to be appended. */
@@ -154,27 +110,16 @@ export function nodeLstatIn(dir: Buffer, name: Buffer): { st: Stat | null; err: 
   }
 }
 
-/** lstat of one path, in the walk's Stat shape. */
+/** stat(2) of one path (following symlinks), in the walk's Stat shape. */
 export function nodeStat(path: Buffer): Stat | WalkFailure {
-  try {
-    return toStat(fsImpl.statSync(path, { bigint: true }));
-  } catch (e) {
-    return toFailure(e, 'stat');
-  }
+  return asValue('stat', () => toStat(fsImpl.statSync(path, { bigint: true })));
 }
 
 export function nodeReadlink(path: Buffer): Buffer | WalkFailure {
-  try {
-    return fsImpl.readlinkSync(path, { encoding: 'buffer' });
-  } catch (e) {
-    return toFailure(e, 'readlink');
-  }
+  return asValue('readlink', () => fsImpl.readlinkSync(path, { encoding: 'buffer' }));
 }
 
+/** lstat of one path, in the walk's Stat shape. */
 export function nodeLstat(path: Buffer): Stat | WalkFailure {
-  try {
-    return toStat(fsImpl.lstatSync(path, { bigint: true }));
-  } catch (e) {
-    return toFailure(e, 'lstat');
-  }
+  return asValue('lstat', () => toStat(fsImpl.lstatSync(path, { bigint: true })));
 }
