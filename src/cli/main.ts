@@ -4,7 +4,7 @@
 
 import { parseArgs } from './options.js';
 import { OptionError } from './local-noops.js';
-import { selectEngine, lstatPath } from '../engine/index.js';
+import { selectEngine } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
 import { transfer } from '../run/run.js';
 import { exitCode } from '../run/tally.js';
@@ -79,7 +79,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number): 
 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return fail(engine.error, Exit.Usage);
-  if (engine.name === 'node' && (c.xattrs || c.acls)) {
+  if (!engine.caps.xattrs && (c.xattrs || c.acls)) {
     const why = engine.missingAddon ? `${engine.missingAddon.reason}. To fix: ${engine.missingAddon.fix}` : engine.reason;
     return fail(`${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon: ${why}`, Exit.Usage);
   }
@@ -104,7 +104,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number): 
 
   let resolved;
   try {
-    resolved = await resolveOperands(c, (p) => lstatPath(engine.name, p));
+    resolved = await resolveOperands(c, (p) => engine.lstat(p));
   } catch (err) {
     if (err instanceof UsageError) return fail(err.message, Exit.Usage);
     if (err instanceof FileSelectError) return fail(err.message, Exit.FileSelect);

@@ -1,26 +1,24 @@
-// Choosing an engine and talking to it. `auto` takes io_uring when the addon loaded and a ring can be set
-// up on this host, the addon's plain-syscall engine when io_uring is refused (Docker's seccomp profile,
-// kernel.io_uring_disabled, old kernels), and pure node:fs when there is no addon. Each choice carries a
-// reason that -v prints.
+// Choosing the engine for a run, in one place (what each engine is and can do: engine.ts). `auto` takes
+// io_uring when the addon loaded and a ring can be set up on this host, the addon's plain-syscall engine
+// when io_uring is refused (Docker's seccomp profile, kernel.io_uring_disabled, old kernels), and pure
+// node:fs when there is no addon. Each choice carries a reason that -v prints.
 
 import { statfsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { errnoCode, fsError, showPath } from '../util/errors.js';
-import { createNativeContext, loadAddon, nativeLstat, nativeReadlink, nativeStat, nativeOpenPair, nativeScanDir, type Addon as NativeAddon } from './native.js';
-import { isFailure, type SysFailure as NativeFailure } from '../model/failure.js';
-import { createNodeContext } from './node.js';
-import { nodeLstat, nodeReadlink, nodeScanDir, nodeStat } from './node-walk.js';
-import { nodeOpenSourcePair } from './node-pair.js';
+import { errnoCode } from '../util/errors.js';
+import { engineNamed, type Engine, type EngineCaps } from './engine.js';
+import { nativeEngine, nodeEngine } from './engine.js';
+import { isFailure } from '../model/failure.js';
+import { loadAddon, type Addon as NativeAddon } from './native.js';
+import type { NativeFailure } from './native.js';
 import type { PairCursor } from './pair.js';
 import type { DirListing } from '../model/listing.js';
 import type { EngineChoice, EngineName } from '../model/config.js';
 import type { EngineContext, EngineOptions } from './types.js';
 import type { Stat } from '../model/stat.js';
 
-export interface EngineSelection {
-  name: EngineName;
-  /** Why this engine, for -v. */
-  reason: string;
+/** The engine a run gets: the engine itself (name, reason, caps, helpers) and what to tell the operator. */
+export interface EngineSelection extends Engine {
   /**
    * Said once on stderr (unless -q) when `auto` had to take the slow node engine because the addon is
    * missing: a failed build must not pass for a good install.
@@ -58,13 +56,12 @@ export function allInMemory(paths: Buffer[]): boolean {
 
 /** Pick the engine for a run, or say why the requested one cannot run here. */
 export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): EngineSelection | { error: string } {
-  if (choice === 'node') return { name: 'node', reason: 'requested with --engine=node' };
+  if (choice === 'node') return nodeEngine('requested with --engine=node');
   const addon = loadAddon();
   if (!addon.ok) {
     if (choice === 'auto') {
       return {
-        name: 'node',
-        reason: `${addon.reason}; using the pure-Node engine`,
+        ...nodeEngine(`${addon.reason}; using the pure-Node engine`),
         warning: `warning: ${addon.reason}, so this run uses the slower node engine (no io_uring, no -A/-X). To fix: ${addon.fix}.`,
         missingAddon: { reason: addon.reason, fix: addon.fix },
       };
@@ -73,11 +70,11 @@ export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): Engine
   }
   const sel = selectNative(choice, addon.addon, paths);
   // -v says which addon runs: a prebuilt from the package or a build from source.
-  return 'error' in sel ? sel : { ...sel, reason: `${sel.reason}; ${addon.kind}` };
+  return 'error' in sel ? sel : nativeEngine(sel.name, addon.addon, `${sel.reason}; ${addon.kind}`);
 }
 
 /** The addon's engines: uring when the kernel allows a ring, else the plain-syscall engine. */
-function selectNative(choice: EngineChoice, addon: NativeAddon, paths: Buffer[]): EngineSelection | { error: string } {
+function selectNative(choice: EngineChoice, addon: NativeAddon, paths: Buffer[]): { name: 'uring' | 'sync'; reason: string } | { error: string } {
   if (choice === 'sync') return { name: 'sync', reason: 'requested with --engine=sync' };
   const probe = addon.uringProbe();
   if (probe === 0) {
@@ -113,62 +110,37 @@ export function engineReport(): { name: EngineName; usable: boolean; why: string
   ];
 }
 
-/**
- * Directory listing through the engine's walker (native getdents64+statx, or node:fs). Below the first
- * `anchor` bytes of `path` (the operator's part; 0: all but the last component) no symlink is followed.
- */
+// The helpers below take an engine's name, for callers that hold only the name; they are the named
+// engine's methods (engine.ts), which callers that hold the Engine call directly.
+
+/** Directory listing through the engine's walker: Engine.scanDir. */
 export function scanDir(engine: EngineName, path: Buffer, anchor = 0): DirListing | NativeFailure {
-  const addon = loadAddon();
-  if (engine !== 'node' && addon.ok) return nativeScanDir(addon.addon, path, anchor);
-  return nodeScanDir(path, false, anchor);
+  return engineNamed(engine).scanDir(path, anchor);
 }
 
-/** A source directory's paired listing with no destination twin (no context needed: a dry run onto a missing destination). */
+/** A source directory's paired listing with no destination twin: Engine.openSourcePair. */
 export function openSourcePair(engine: EngineName, path: Buffer, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
-  const addon = loadAddon();
-  if (engine !== 'node' && addon.ok) return nativeOpenPair(addon.addon, null, path, null, q, anchor);
-  return nodeOpenSourcePair(path, anchor);
+  return engineNamed(engine).openSourcePair(path, q, anchor);
 }
 
 export function lstatPath(engine: EngineName, path: Buffer): Stat | NativeFailure {
-  const addon = loadAddon();
-  if (engine !== 'node' && addon.ok) return nativeLstat(addon.addon, path);
-  return nodeLstat(path);
+  return engineNamed(engine).lstat(path);
 }
 
-/** stat(2), following symlinks (native: any path length; node:fs: up to PATH_MAX). */
+/** stat(2), following symlinks: Engine.stat. */
 export function statPath(engine: EngineName, path: Buffer): Stat | NativeFailure {
-  const addon = loadAddon();
-  if (engine !== 'node' && addon.ok) return nativeStat(addon.addon, path);
-  return nodeStat(path);
+  return engineNamed(engine).stat(path);
 }
 
-/** A source symlink's target (native: any path length; node:fs: up to PATH_MAX). */
+/** A source symlink's target: Engine.readlink. */
 export function readlinkPath(engine: EngineName, path: Buffer): Buffer | NativeFailure {
-  const addon = loadAddon();
-  if (engine !== 'node' && addon.ok) return nativeReadlink(addon.addon, path);
-  return nodeReadlink(path);
+  return engineNamed(engine).readlink(path);
 }
 
-/** Open an engine context in the calling thread. Throws with a readable message when it cannot. */
+/** Open a context of the engine `opts.engine` names in the calling thread (a pool worker has only the name). */
 export function openContext(opts: EngineOptions): EngineContext {
-  if (opts.engine === 'node') {
-    try {
-      return createNodeContext(opts);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.syscall === 'open' && typeof err.errno === 'number') throw fsError(err.errno, 'open', showPath(opts.destRoot));
-      throw e;
-    }
-  }
-  const addon = loadAddon();
-  if (!addon.ok) throw new Error(`the ${opts.engine} engine needs the native addon: ${addon.reason}`);
-  const ctx = createNativeContext(addon.addon, opts);
-  if (isFailure(ctx)) {
-    // The destination root could not be opened: a file-I/O error on that path, not an engine fault.
-    if (ctx.syscall === 'open') throw fsError(ctx.errno, 'open', showPath(opts.destRoot));
-    throw new Error(`cannot start the ${opts.engine} engine: ${errnoCode(ctx.errno)} (${ctx.syscall})`);
-  }
-  return ctx;
+  return engineNamed(opts.engine).openContext(opts);
 }
 
+export { engineNamed, isFailure };
+export type { Engine, EngineCaps, NativeFailure };

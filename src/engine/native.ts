@@ -7,31 +7,35 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { addonCandidates, platformTag, type AddonCandidate } from './addon-path.js';
 import type { DirListing, PairEntry, PairListing } from '../model/listing.js';
-import { isFailure, type SysFailure } from '../model/failure.js';
 import type { EngineOptions, EngineContext, OpFailure } from './types.js';
 import type { Stat } from '../model/stat.js';
 import type { PairCursor } from './pair.js';
 
+/** A failure returned (not thrown) by the addon. */
+export interface NativeFailure {
+  errno: number;
+  syscall: string;
+}
 
 export interface Addon {
   abi(): { abi: number; napi: number };
   uringProbe(): number;
-  scanDir(path: Buffer, anchor?: number): { names: Buffer; meta: Float64Array } | SysFailure;
-  lstat(path: Buffer): Float64Array | SysFailure;
-  readlink(path: Buffer): Buffer | SysFailure;
-  stat(path: Buffer): Float64Array | SysFailure;
-  createContext(opts: EngineOptions): object | SysFailure;
+  scanDir(path: Buffer, anchor?: number): { names: Buffer; meta: Float64Array } | NativeFailure;
+  lstat(path: Buffer): Float64Array | NativeFailure;
+  readlink(path: Buffer): Buffer | NativeFailure;
+  stat(path: Buffer): Float64Array | NativeFailure;
+  createContext(opts: EngineOptions): object | NativeFailure;
   run(ctx: object, batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
   closeContext(ctx: object): void;
-  scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | SysFailure;
-  readlinkDest(ctx: object, rel: Buffer): Buffer | SysFailure;
+  scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
+  readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
-  removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): SysFailure | null;
-  pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | SysFailure;
+  removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
+  pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
   pairRewind(cursor: object): void;
   pairClose(cursor: object): void;
-  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | SysFailure;
+  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
 }
 
 interface RawPair {
@@ -55,36 +59,33 @@ function splitNames(b: Buffer): Buffer[] {
   return out;
 }
 
-function decodePair(r: RawPair | SysFailure): PairListing | SysFailure {
-  if (isFailure(r)) return r;
-  const names = splitNames(r.names);
-  const entries: PairEntry[] = names.map((name, i) => {
-    const err = r.meta[i * META_FIELDS + 11]!;
-    const derr = r.dmeta[i * META_FIELDS + 11]!;
-    return { name, st: err ? null : statFromMeta(r.meta, i), err, dest: derr ? undefined : statFromMeta(r.dmeta, i) };
+function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
+  return unwrap(r, (p) => {
+    const entries: PairEntry[] = splitNames(p.names).map((name, i) => {
+      const err = errnoAt(p.meta, i);
+      return { name, st: err ? null : statFromMeta(p.meta, i), err, dest: errnoAt(p.dmeta, i) ? undefined : statFromMeta(p.dmeta, i) };
+    });
+    const extras = splitNames(p.extra)
+      .map((name, i) => ({ name, i }))
+      .filter(({ i }) => !errnoAt(p.extraMeta, i))
+      .map(({ name, i }) => ({ name, st: statFromMeta(p.extraMeta, i) }));
+    const c = p.collapsed;
+    return { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: p.destErrno };
   });
-  const extras = splitNames(r.extra)
-    .map((name, i) => ({ name, i }))
-    .filter(({ i }) => !r.extraMeta[i * META_FIELDS + 11])
-    .map(({ name, i }) => ({ name, st: statFromMeta(r.extraMeta, i) }));
-  const c = r.collapsed;
-  return { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: r.destErrno };
 }
 
 export const META_FIELDS = 12;
 
 /** The addon's pair cursor (ctx null: a source-only listing, for a dry run onto a missing destination). */
-export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor = 0): PairCursor | SysFailure {
-  const cursor = addon.pairOpen(ctx, src, destRel, q, anchor);
-  if (isFailure(cursor)) return cursor;
-  return {
-    next: (max, extrasOnly) => {
+export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
+  return unwrap(addon.pairOpen(ctx, src, destRel, q, anchor), (cursor) => ({
+    next: (max: number, extrasOnly: boolean) => {
       const r = addon.pairNext(cursor, max, extrasOnly);
       return { listing: decodePair(r) as PairListing, done: r.done };
     },
     rewind: () => addon.pairRewind(cursor),
     close: () => addon.pairClose(cursor),
-  };
+  }));
 }
 
 export type AddonState = { ok: true; addon: Addon; path: string; kind: AddonCandidate['kind'] } | { ok: false; reason: string; fix: string };
@@ -141,6 +142,17 @@ export function loadAddon(): AddonState {
   return state;
 }
 
+export const isFailure = (v: unknown): v is NativeFailure =>
+  typeof v === 'object' && v !== null && 'errno' in v && 'syscall' in v && !ArrayBuffer.isView(v);
+
+/** An addon answer decoded, or its failure passed on as it came (failures are values, not throws). */
+function unwrap<T, R>(r: T | NativeFailure, decode: (v: T) => R): R | NativeFailure {
+  return isFailure(r) ? r : decode(r);
+}
+
+/** The errno field of stat record `i` (0: the stat succeeded). */
+const errnoAt = (m: Float64Array, i: number): number => m[i * META_FIELDS + 11]!;
+
 /** Decode one 12-double stat record. */
 export function statFromMeta(m: Float64Array, i: number): Stat {
   const o = i * META_FIELDS;
@@ -159,48 +171,36 @@ export function statFromMeta(m: Float64Array, i: number): Stat {
   };
 }
 
-export function nativeScanDir(addon: Addon, path: Buffer, anchor = 0): DirListing | SysFailure {
+export function nativeScanDir(addon: Addon, path: Buffer, anchor = 0): DirListing | NativeFailure {
   return decodeListing(addon.scanDir(path, anchor));
 }
 
-function decodeListing(r: { names: Buffer; meta: Float64Array } | SysFailure): DirListing | SysFailure {
-  if (isFailure(r)) return r;
-  const names: Buffer[] = [];
-  const stats: (Stat | null)[] = [];
-  const errors: number[] = [];
-  let start = 0;
-  let i = 0;
-  for (let p = 0; p < r.names.length; p++) {
-    if (r.names[p] !== 0) continue;
-    names.push(r.names.subarray(start, p));
-    const err = r.meta[i * META_FIELDS + 11]!;
-    stats.push(err ? null : statFromMeta(r.meta, i));
-    errors.push(err);
-    start = p + 1;
-    i++;
-  }
-  return { names, stats, errors };
+function decodeListing(r: { names: Buffer; meta: Float64Array } | NativeFailure): DirListing | NativeFailure {
+  return unwrap(r, ({ names, meta }) => {
+    const list = splitNames(names);
+    const errors = list.map((_, i) => errnoAt(meta, i));
+    return { names: list, stats: errors.map((err, i) => (err ? null : statFromMeta(meta, i))), errors };
+  });
 }
 
-export function nativeLstat(addon: Addon, path: Buffer): Stat | SysFailure {
-  const r = addon.lstat(path);
-  if (isFailure(r)) return r;
-  return statFromMeta(r, 0);
+export function nativeLstat(addon: Addon, path: Buffer): Stat | NativeFailure {
+  return unwrap(addon.lstat(path), (m) => statFromMeta(m, 0));
 }
 
-export function nativeStat(addon: Addon, path: Buffer): Stat | SysFailure {
-  const r = addon.stat(path);
-  if (isFailure(r)) return r;
-  return statFromMeta(r, 0);
+export function nativeStat(addon: Addon, path: Buffer): Stat | NativeFailure {
+  return unwrap(addon.stat(path), (m) => statFromMeta(m, 0));
 }
 
-export function nativeReadlink(addon: Addon, path: Buffer): Buffer | SysFailure {
+export function nativeReadlink(addon: Addon, path: Buffer): Buffer | NativeFailure {
   return addon.readlink(path);
 }
 
-export function createNativeContext(addon: Addon, opts: EngineOptions): EngineContext | SysFailure {
-  const ctx = addon.createContext(opts);
-  if (isFailure(ctx)) return ctx;
+export function createNativeContext(addon: Addon, opts: EngineOptions): EngineContext | NativeFailure {
+  return unwrap(addon.createContext(opts), (ctx) => contextOf(addon, ctx, opts));
+}
+
+/** The EngineContext over a context the addon made. */
+function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContext {
   let open = true;
   return {
     name: opts.engine,
@@ -210,16 +210,15 @@ export function createNativeContext(addon: Addon, opts: EngineOptions): EngineCo
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
     unlinkSource: (src, st, anchor = 0) => addon.removeSource(ctx, src, st.ino, st.dev, anchor),
     openPair: (src, destRel, q, anchor = 0) => nativeOpenPair(addon, ctx, src, destRel, q, anchor),
-    scanTree: (src, destRel, q, anchor = src.length) => {
-      const r = addon.scanTree(ctx, src, destRel, q, anchor);
-      if (isFailure(r)) return r;
-      const n = r.counts;
-      const dirty = r.dirty.map((d) => ({
-        rel: d.rel,
-        pair: d.names ? (decodePair({ ...(d as RawPair), destErrno: 0 }) as PairListing) : undefined,
-      }));
-      return { dirty, counts: { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! } };
-    },
+    scanTree: (src, destRel, q, anchor = src.length) =>
+      unwrap(addon.scanTree(ctx, src, destRel, q, anchor), (r) => {
+        const n = r.counts;
+        const dirty = r.dirty.map((d) => ({
+          rel: d.rel,
+          pair: d.names ? (decodePair({ ...(d as RawPair), destErrno: 0 }) as PairListing) : undefined,
+        }));
+        return { dirty, counts: { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! } };
+      }),
     close: () => {
       if (open) addon.closeContext(ctx);
       open = false;

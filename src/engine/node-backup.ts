@@ -7,17 +7,16 @@
 // name is removed first, a non-empty one fails the backup.
 
 import * as fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { constants as osConstants } from 'node:os';
 import type { Op } from './batch.js';
+import { below, trimSlashes } from './node-beneath.js';
+import { closeQuietly, codeOf, discard, sysError } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
+import { createTemp } from './node-temp.js';
 import { OpFlag } from '../model/ops.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
+import { joinPath as join } from '../util/names.js';
 
 const C = fs.constants;
-const E = osConstants.errno;
-const NAME_MAX = 255;
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** What the engine lends the backup code: its resolution, blame, buffer and special-file maker. */
 export interface BackupHost {
@@ -38,34 +37,16 @@ export interface BackupHost {
   forget(rel: Buffer): void;
 }
 
-function sysError(code: string, syscall: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(`${code}: ${syscall}`);
-  err.code = code;
-  err.errno = -(E[code as keyof typeof E] ?? E.EIO);
-  err.syscall = syscall;
-  return err;
+/** An owner change on a backup: as non-root the group may not be ours, and the backup is still a backup. */
+function bestEffort(chown: () => void): void {
+  try {
+    chown();
+  } catch {
+    // see above
+  }
 }
 
-const codeOf = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | null)?.code;
 const inTheWay = (e: unknown): boolean => ['EEXIST', 'EISDIR', 'ENOTEMPTY'].includes(codeOf(e) ?? '');
-
-function join(dir: Buffer, name: Buffer): Buffer {
-  if (name.length === 0) return dir;
-  return dir[dir.length - 1] === 0x2f ? Buffer.concat([dir, name]) : Buffer.concat([dir, Buffer.from('/'), name]);
-}
-
-function below(path: Buffer, dir: Buffer): Buffer | null {
-  const slash = dir[dir.length - 1] === 0x2f;
-  const start = slash ? dir.length : dir.length + 1;
-  if (path.length <= start || !path.subarray(0, dir.length).equals(dir)) return null;
-  return slash || path[dir.length] === 0x2f ? path.subarray(start) : null;
-}
-
-function trimSlashes(p: Buffer): Buffer {
-  let n = p.length;
-  while (n > 1 && p[n - 1] === 0x2f) n--;
-  return p.subarray(0, n);
-}
 
 export class NodeBackup {
   private readonly given: Buffer | undefined;
@@ -246,19 +227,8 @@ export class NodeBackup {
     let fd = -1;
     let made = false;
     const make = (create: (abs: Buffer, tmpName: Buffer) => void): void => {
-      for (let tries = 0; ; tries++) {
-        let suffix = '.';
-        for (const b of randomBytes(6)) suffix += ALNUM[b % ALNUM.length];
-        const tmpName = Buffer.concat([Buffer.from('.'), name.subarray(0, NAME_MAX - 8), Buffer.from(suffix)]);
-        tmp = join(dir, tmpName);
-        try {
-          create(tmp, tmpName);
-          made = true;
-          return;
-        } catch (e) {
-          if (codeOf(e) !== 'EEXIST' || tries >= 10) throw e;
-        }
-      }
+      tmp = createTemp(dir, name, create).abs;
+      made = true;
     };
     let inFd = -1;
     try {
@@ -278,11 +248,8 @@ export class NodeBackup {
           h.at(op.dst, true, op.src);
           for (let off = 0; off < n; ) off += fsImpl.writeSync(fd, buf, off, n - off, null);
         }
-        try {
-          fsImpl.fchownSync(fd, h.isRoot ? Number(st.uid) : -1, Number(st.gid));
-        } catch {
-          // as non-root the group may not be ours: the backup is still a backup
-        }
+        const out = fd;
+        bestEffort(() => fsImpl.fchownSync(out, h.isRoot ? Number(st.uid) : -1, Number(st.gid)));
         fsImpl.fchmodSync(fd, Number(st.mode) & 0o7777);
         fsImpl.futimesSync(fd, Number(st.atimeMs) / 1000, Number(st.mtimeMs) / 1000);
         const f = fd;
@@ -293,20 +260,12 @@ export class NodeBackup {
         const target = fsImpl.readlinkSync(from, { encoding: 'buffer' });
         h.at(op.dst, true, op.src);
         make((abs) => fsImpl.symlinkSync(target, abs));
-        try {
-          fsImpl.lchownSync(tmp, h.isRoot ? Number(st.uid) : -1, Number(st.gid));
-        } catch {
-          // see above
-        }
+        bestEffort(() => fsImpl.lchownSync(tmp, h.isRoot ? Number(st.uid) : -1, Number(st.gid)));
         fsImpl.lutimesSync(tmp, Number(st.atimeMs) / 1000, Number(st.mtimeMs) / 1000);
       } else {
         h.at(op.dst, true, op.src);
         make((_abs, tmpName) => h.mknodIn(dir, tmpName, type, Number(st.rdev)));
-        try {
-          fsImpl.lchownSync(tmp, h.isRoot ? Number(st.uid) : -1, Number(st.gid));
-        } catch {
-          // see above
-        }
+        bestEffort(() => fsImpl.lchownSync(tmp, h.isRoot ? Number(st.uid) : -1, Number(st.gid)));
         // Our own fresh node (a FIFO or device is never opened): by name is safe.
         fsImpl.chmodSync(tmp, Number(st.mode) & 0o7777);
         fsImpl.lutimesSync(tmp, Number(st.atimeMs) / 1000, Number(st.mtimeMs) / 1000);
@@ -322,20 +281,9 @@ export class NodeBackup {
       }
       made = false;
     } finally {
-      for (const f of [fd, inFd]) {
-        try {
-          if (f >= 0) fsImpl.closeSync(f);
-        } catch {
-          // cleanup only
-        }
-      }
-      if (made) {
-        try {
-          fsImpl.unlinkSync(tmp);
-        } catch {
-          // cleanup only
-        }
-      }
+      closeQuietly(fd);
+      closeQuietly(inFd);
+      if (made) discard(tmp);
     }
   }
 }

@@ -8,11 +8,10 @@
 // (resolved here) as the addon's native/source.c.
 
 import * as fs from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { fsImpl } from './node-fs.js';
+import { sysError } from './node-fs.js';
 
 const C = fs.constants;
-const E = osConstants.errno;
 /** Not in fs.constants; the value on x86-64 and arm64. Names an inode without opening it for I/O. */
 export const O_PATH = 0o10000000;
 const SLASH = 0x2f;
@@ -23,13 +22,19 @@ export function procPath(fd: number, name: Buffer = DOT): Buffer {
   return Buffer.concat([Buffer.from(`/proc/self/fd/${fd}/`), name]);
 }
 
-/** An Error shaped like Node's, for refusals detected here. */
-export function sysError(code: string, syscall: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(`${code}: ${syscall}`);
-  err.code = code;
-  err.errno = -(E[code as keyof typeof E] ?? E.EIO);
-  err.syscall = syscall;
-  return err;
+/** The part of `path` below `dir`, or null when `path` is not strictly inside it. */
+export function below(path: Buffer, dir: Buffer): Buffer | null {
+  const slash = dir[dir.length - 1] === SLASH;
+  const start = slash ? dir.length : dir.length + 1;
+  if (path.length <= start || !path.subarray(0, dir.length).equals(dir)) return null;
+  return slash || path[dir.length] === SLASH ? path.subarray(start) : null;
+}
+
+/** `p` without trailing slashes ("/" stays). */
+export function trimSlashes(p: Buffer): Buffer {
+  let n = p.length;
+  while (n > 1 && p[n - 1] === SLASH) n--;
+  return p.subarray(0, n);
 }
 
 const isDotDot = (c: Buffer): boolean => c.length === 2 && c[0] === 0x2e && c[1] === 0x2e;

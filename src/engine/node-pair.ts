@@ -4,8 +4,8 @@
 // engine's decisions are all made in TypeScript.
 
 import { fsImpl } from './node-fs.js';
-import { dirPrefix, nodeLstatIn, toFailure } from './node-walk.js';
-import type { SysFailure } from '../model/failure.js';
+import { toFailure, type WalkFailure } from './node-fs.js';
+import { dirPrefix, nodeLstatIn } from './node-walk.js';
 import { NameList } from './node-names.js';
 import { openSourceDir, procPath } from './node-beneath.js';
 import type { PairCursor } from './pair.js';
@@ -23,7 +23,7 @@ const NODE_CHUNK = 256;
  * readdir, which follows), `dest` undefined when there is no twin; `destErrno`: why there is none, to
  * report. `held`: the descriptors behind those paths, closed with the cursor.
  */
-export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 0, held: number[] = []): PairCursor | SysFailure {
+export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 0, held: number[] = []): PairCursor | WalkFailure {
   const closeHeld = (): void => {
     for (const fd of held.splice(0)) fsImpl.closeSync(fd);
   };
@@ -88,7 +88,7 @@ export function nodeOpenPair(src: Buffer, dest: Buffer | undefined, destErrno = 
 }
 
 /** A source directory's cursor with no twin, opened beneath the first `anchor` bytes (node-beneath.ts). */
-export function nodeOpenSourcePair(src: Buffer, anchor: number): PairCursor | SysFailure {
+export function nodeOpenSourcePair(src: Buffer, anchor: number): PairCursor | WalkFailure {
   let fd: number;
   try {
     fd = openSourceDir(src, anchor);

@@ -3,11 +3,12 @@
 // the unlink out of the tree, and only while it is still the file the walk saw (ino/dev); one that
 // changed (or is gone) is kept, like a changed file.
 
+import type { SysFailure } from '../model/failure.js';
 import { lstatSync, unlinkSync } from 'node:fs';
 import { ERRNO } from '../util/errors.js';
 import { atSourcePath } from './node-beneath.js';
 
-export function nodeUnlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor: number): { errno: number; syscall: string } | null {
+export function nodeUnlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor: number): SysFailure | null {
   try {
     atSourcePath(src, anchor, (p) => {
       const now = lstatSync(p);

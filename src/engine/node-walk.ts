@@ -1,35 +1,36 @@
 // The node:fs walker, for the `node` engine: the same answers as the addon's scanDir/lstat
-// (docs/native-contract.md), names as bytes, failures as { errno, syscall } instead of throws.
+// (docs/native-contract.md), names as bytes, failures as { errno, syscall } instead of throws. Every
+// call goes through `fsImpl` (node-fs.ts), so tests can inject errors.
 
-import * as fs from 'node:fs';
+import type * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { fsImpl } from './node-fs.js';
 import { openSourceDir, procPath } from './node-beneath.js';
+import { asValue, toFailure, type WalkFailure } from './node-fs.js';
+import { fsImpl } from './node-fs.js';
 import { S_IFLNK, S_IFMT, type Stat } from '../model/stat.js';
 import type { DirListing } from '../model/listing.js';
-import type { SysFailure } from '../model/failure.js';
 
-export function toFailure(e: unknown, syscall: string): SysFailure {
-  const err = e as NodeJS.ErrnoException;
-  if (typeof err?.errno !== 'number') throw e;
-  return { errno: Math.abs(err.errno), syscall: err.syscall ?? syscall };
-}
-
-/** The Stat shape of the walk: plain numbers, mtime split into seconds and nanoseconds (floored). */
-export function toStat(st: fs.BigIntStats): Stat {
-  let sec = st.mtimeNs / 1_000_000_000n;
-  let nsec = st.mtimeNs % 1_000_000_000n;
+/** [seconds, nanoseconds] of a bigint nanosecond time, nanoseconds always in [0, 1e9) (floored). */
+export function splitNs(ns: bigint): [number, number] {
+  let sec = ns / 1_000_000_000n;
+  let nsec = ns % 1_000_000_000n;
   if (nsec < 0n) {
     nsec += 1_000_000_000n;
     sec -= 1n;
   }
+  return [Number(sec), Number(nsec)];
+}
+
+/** The Stat shape of the walk: plain numbers, mtime split into seconds and nanoseconds (floored). */
+export function toStat(st: fs.BigIntStats): Stat {
+  const [sec, nsec] = splitNs(st.mtimeNs);
   return {
     mode: Number(st.mode),
     uid: Number(st.uid),
     gid: Number(st.gid),
     size: Number(st.size),
-    mtimeSec: Number(sec),
-    mtimeNsec: Number(nsec),
+    mtimeSec: sec,
+    mtimeNsec: nsec,
     ino: Number(st.ino),
     // Node reports dev/rdev glibc-makedev-encoded, as the addon does.
     dev: Number(st.dev),
@@ -45,7 +46,7 @@ export function toStat(st: fs.BigIntStats): Stat {
  * beneath the first `anchor` bytes of `path` without following symlinks (node-beneath.ts), like the addon,
  * and listed through that descriptor.
  */
-export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListing | SysFailure {
+export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListing | WalkFailure {
   if (follow) return listPath(path);
   let fd: number;
   try {
@@ -61,7 +62,7 @@ export function nodeScanDir(path: Buffer, follow = false, anchor = 0): DirListin
   }
 }
 
-function listPath(path: Buffer): DirListing | SysFailure {
+function listPath(path: Buffer): DirListing | WalkFailure {
   const listed = nodeListNames(path, true);
   if (!Array.isArray(listed)) return listed;
   const dir = dirPrefix(path);
@@ -81,7 +82,7 @@ function listPath(path: Buffer): DirListing | SysFailure {
  * One directory's names, in readdir order, as latin1 strings (one char per byte, so they are exact and
  * their default sort order is byte order; far smaller than a Buffer each). `follow` as for nodeScanDir.
  */
-export function nodeListNames(path: Buffer, follow = false): string[] | SysFailure {
+export function nodeListNames(path: Buffer, follow = false): string[] | WalkFailure {
   // The addon opens the directory O_NOFOLLOW; readdir would follow, so refuse a symlink first.
   if (!follow) {
     try {
@@ -92,11 +93,7 @@ export function nodeListNames(path: Buffer, follow = false): string[] | SysFailu
       return toFailure(e, 'lstat');
     }
   }
-  try {
-    return fsImpl.readdirSync(path, { encoding: 'latin1' });
-  } catch (e) {
-    return toFailure(e, 'scandir');
-  }
+  return asValue('scandir', () => fsImpl.readdirSync(path, { encoding: 'latin1' }));
 }
 
 /** `path` with a trailing slash, ready for names to be appended. */
@@ -115,27 +112,16 @@ export function nodeLstatIn(dir: Buffer, name: Buffer): { st: Stat | null; err: 
   }
 }
 
+/** stat(2) of one path (following symlinks), in the walk's Stat shape. */
+export function nodeStat(path: Buffer): Stat | WalkFailure {
+  return asValue('stat', () => toStat(fsImpl.statSync(path, { bigint: true })));
+}
+
+export function nodeReadlink(path: Buffer): Buffer | WalkFailure {
+  return asValue('readlink', () => fsImpl.readlinkSync(path, { encoding: 'buffer' }));
+}
+
 /** lstat of one path, in the walk's Stat shape. */
-export function nodeStat(path: Buffer): Stat | SysFailure {
-  try {
-    return toStat(fsImpl.statSync(path, { bigint: true }));
-  } catch (e) {
-    return toFailure(e, 'stat');
-  }
-}
-
-export function nodeReadlink(path: Buffer): Buffer | SysFailure {
-  try {
-    return fsImpl.readlinkSync(path, { encoding: 'buffer' });
-  } catch (e) {
-    return toFailure(e, 'readlink');
-  }
-}
-
-export function nodeLstat(path: Buffer): Stat | SysFailure {
-  try {
-    return toStat(fsImpl.lstatSync(path, { bigint: true }));
-  } catch (e) {
-    return toFailure(e, 'lstat');
-  }
+export function nodeLstat(path: Buffer): Stat | WalkFailure {
+  return asValue('lstat', () => toStat(fsImpl.lstatSync(path, { bigint: true })));
 }

@@ -14,10 +14,10 @@ import type { OpFailure } from '../engine/types.js';
 import type { OpKind } from '../model/ops.js';
 import { resolveOperatorPath, UNTRUSTED_SYMLINK } from '../plan/operator-path.js';
 import { attrChanges, sameTime } from '../plan/quickcheck.js';
-import type { CheckOptions } from '../plan/quickcheck.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { dirName, joinPath } from '../util/names.js';
 import { anyChange } from './lines.js';
+import type { CheckOptions } from '../plan/quickcheck.js';
 
 export type AltKind = 'compare' | 'copy' | 'link';
 

@@ -6,13 +6,13 @@
 import { OpFlag, OpKind } from '../model/ops.js';
 import type { Stat, FileType } from '../model/stat.js';
 import { attrChanges, sameTime, type Changes } from '../plan/quickcheck.js';
-import type { Verdict } from '../plan/quickcheck.js';
 import type { Fallback, Twin } from './alt-dest.js';
 import type { RunContext } from './context.js';
 import { NO_CHANGES, NO_LINE, type Line } from './lines.js';
 import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import type { Pending } from './sink.js';
+import type { Verdict } from '../plan/quickcheck.js';
 
 type QueueCopy = (rc: RunContext, m: Member, kind: FileType, verdict: Verdict, flags: number, from?: Twin) => Promise<boolean>;
 

@@ -4,13 +4,11 @@
 // ledger (dirmeta.ts), whose metadata ops come last.
 
 import { BatchWriter } from '../engine/batch.js';
-import { isFailure } from '../model/failure.js';
-import type { SysFailure } from '../model/failure.js';
+import { isFailure, type SysFailure } from '../model/failure.js';
 import { OpKind } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { attrChanges, quickCheck } from '../plan/quickcheck.js';
-import type { Verdict } from '../plan/quickcheck.js';
 import type { Root } from '../plan/sources.js';
 import { dirName } from '../util/names.js';
 import { withChmod, type Frame, type RunContext } from './context.js';
@@ -18,6 +16,7 @@ import { removeForReplace } from './deletions.js';
 import type { DirRecord } from './dirmeta.js';
 import { anyChange } from './lines.js';
 import { withXattrs } from './xattrs.js';
+import type { Verdict } from '../plan/quickcheck.js';
 
 /** Set up a directory to descend into, made now if it is new; prints nothing yet (its deletions come first). */
 export function dirFrame(

@@ -9,7 +9,6 @@ import { Counter, OpFlag, OpKind, Outcome } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
-import type { Verdict } from '../plan/quickcheck.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { dirName, joinPath } from '../util/names.js';
@@ -24,6 +23,7 @@ import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
+import type { Verdict } from '../plan/quickcheck.js';
 
 export interface EntryIn {
   src: Buffer;

@@ -6,13 +6,13 @@ import { OpFlag, OpKind } from '../model/ops.js';
 import { isFailure } from '../model/failure.js';
 import { fileType } from '../model/stat.js';
 import { attrChanges, itemize, sameTime } from '../plan/quickcheck.js';
-import type { Verdict } from '../plan/quickcheck.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import type { RunContext } from './context.js';
 import { planMember } from './entry.js';
 import { anyChange } from './lines.js';
 import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
+import type { Verdict } from '../plan/quickcheck.js';
 
 /**
  * rsync's choice of leader: for regular files the first member the destination already has (sent again

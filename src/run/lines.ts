@@ -4,10 +4,10 @@
 import type { Config } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
 import { itemize, type Changes } from '../plan/quickcheck.js';
-import type { Verdict } from '../plan/quickcheck.js';
 import type { LineInfo } from '../progress/format.js';
 import type { Output } from '../progress/output.js';
 import { showPath } from '../util/errors.js';
+import type { Verdict } from '../plan/quickcheck.js';
 
 export type Line = Omit<LineInfo, 'itemize'>;
 

@@ -6,6 +6,7 @@
 //   - later(): after the walk, once every file exists: hard links.
 // The sink also keeps the ops that ran out of descriptors on this thread (pool/fd-retry.ts).
 
+import type { SysFailure } from '../model/failure.js';
 import { BatchWriter } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
 import { OpKind } from '../model/ops.js';
@@ -58,7 +59,7 @@ export interface OpSink {
    * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
    * `st` describes; a failure to report, or null.
    */
-  unlinkSource(src: Buffer, st: Stat, anchor: number): { errno: number; syscall: string } | null;
+  unlinkSource(src: Buffer, st: Stat, anchor: number): SysFailure | null;
   /** Run again the ops that ran out of descriptors on this thread (after stopping the workers). */
   retryFdShortage(): Promise<void>;
   /** Out of descriptors for a listing: fewer batches in flight, or none. */
@@ -161,7 +162,7 @@ export class LocalSink implements OpSink {
     this.now(this.deferred);
   }
 
-  unlinkSource(src: Buffer, st: Stat, anchor: number): { errno: number; syscall: string } | null {
+  unlinkSource(src: Buffer, st: Stat, anchor: number): SysFailure | null {
     return this.o.ctx?.unlinkSource?.(src, st, anchor) ?? null;
   }
 

@@ -4,9 +4,8 @@
 // (LocalSource: pair cursors, scanTree); a file list received from a remote `rsync --sender` would answer
 // the same questions from the list it received, paired with local destination listings.
 
-import { isFailure } from '../model/failure.js';
+import { isFailure, type SysFailure } from '../model/failure.js';
 import { lstatPath, openSourcePair, readlinkPath, scanDir, statPath } from '../engine/index.js';
-import type { SysFailure } from '../model/failure.js';
 import { PairStream } from '../engine/pair.js';
 import type { PairListing, TreeScan } from '../model/listing.js';
 import type { EngineContext } from '../engine/types.js';

@@ -4,8 +4,7 @@
 // depth-first stack that visits directories in rsync's order.
 
 import { resolve as resolvePath } from 'node:path';
-import { isFailure } from '../model/failure.js';
-import type { SysFailure } from '../model/failure.js';
+import { isFailure, type SysFailure } from '../model/failure.js';
 import { PairStream } from '../engine/pair.js';
 import type { PairEntry, PairListing } from '../model/listing.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';

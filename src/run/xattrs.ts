@@ -3,9 +3,9 @@
 
 import { S_IFMT, type Stat, type FileType } from '../model/stat.js';
 import type { Changes } from '../plan/quickcheck.js';
-import type { Verdict } from '../plan/quickcheck.js';
 import type { RunContext } from './context.js';
 import { NO_CHANGES } from './lines.js';
+import type { Verdict } from '../plan/quickcheck.js';
 
 export function withXattrs(rc: RunContext, v: Verdict, kind: FileType, src: Buffer, rel: Buffer, st: Stat, destSt: Stat | undefined): Verdict {
   if (!rc.spec.xattrFlags || !destSt || kind === 'link' || v.action === 'skip' || v.action === 'create') return v;

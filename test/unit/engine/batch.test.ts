@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BatchWriter, OP_HEADER, readBatch } from '../../../src/engine/batch.js';
+import { BatchWriter, OP_HEADER } from '../../../src/engine/batch.js';
+import { readBatch } from '../../../src/engine/batch.js';
 import { OpFlag, OpKind } from '../../../src/model/ops.js';
 import type { Stat } from '../../../src/model/stat.js';
 

@@ -1,0 +1,142 @@
+// The engines as objects: each has a name, its capabilities, and the main-thread helpers (walker, stat,
+// readlink, a source-only pair cursor, opening a context), so the rest of arsync asks the engine what it
+// can do instead of testing its name. Which engine a run gets is decided in index.ts; this module only
+// says what each one is.
+
+import { errnoCode, fsError, showPath } from '../util/errors.js';
+import { createNativeContext, loadAddon, nativeLstat, nativeOpenPair, nativeReadlink, nativeScanDir, nativeStat, type Addon } from './native.js';
+import { isFailure } from '../model/failure.js';
+import type { NativeFailure } from './native.js';
+import { createNodeContext } from './node.js';
+import { nodeOpenSourcePair } from './node-pair.js';
+import { nodeLstat, nodeReadlink, nodeScanDir, nodeStat } from './node-walk.js';
+import type { PairCursor } from './pair.js';
+import type { DirListing } from '../model/listing.js';
+import type { EngineContext, EngineOptions } from './types.js';
+import type { EngineName } from '../model/config.js';
+import type { Stat } from '../model/stat.js';
+
+/** What an engine can do, so callers ask it instead of inferring it from the name. */
+export interface EngineCaps {
+  /**
+   * The finest mtime step the engine sets, in nanoseconds; the quick check compares times to it. The node
+   * engine sets times through a double, to the microsecond (1000); the addon to the nanosecond (1).
+   */
+  timeResolutionNs: number;
+  /** Reads and writes xattrs and ACLs (-X/-A). Node has no xattr API. */
+  xattrs: boolean;
+  /** Its contexts have scanTree (the quick check over a whole tree on a thread pool, in C). */
+  treeScan: boolean;
+  /**
+   * The engine to run batches with on the main thread when workers cannot be used (the EMFILE retries):
+   * one that keeps one file open at a time. uring → sync; the others are themselves.
+   */
+  serial: EngineName;
+}
+
+/** An engine: what it is, what it can do, and how the main thread walks and opens a context with it. */
+export interface Engine {
+  readonly name: EngineName;
+  /** Why this engine was chosen, for -v. */
+  readonly reason: string;
+  readonly caps: EngineCaps;
+  /**
+   * A directory's listing through the engine's walker (native getdents64+statx, or node:fs). Below the
+   * first `anchor` bytes of `path` (the operator's part; 0: all but the last component) no symlink is
+   * followed.
+   */
+  scanDir(path: Buffer, anchor?: number): DirListing | NativeFailure;
+  /** A source directory's paired listing with no destination twin (no context needed: a dry run onto a missing destination). */
+  openSourcePair(path: Buffer, q: Float64Array, anchor?: number): PairCursor | NativeFailure;
+  lstat(path: Buffer): Stat | NativeFailure;
+  /** stat(2), following symlinks (native: any path length; node:fs: up to PATH_MAX). */
+  stat(path: Buffer): Stat | NativeFailure;
+  /** A source symlink's target (native: any path length; node:fs: up to PATH_MAX). */
+  readlink(path: Buffer): Buffer | NativeFailure;
+  /**
+   * A context of this engine in the calling thread (`opts.engine` is overridden by this engine's name).
+   * Throws with a readable message when it cannot be opened.
+   */
+  openContext(opts: EngineOptions): EngineContext;
+}
+
+/** The destination root could not be opened: a file-I/O error on that path, not an engine fault. */
+const rootError = (errno: number, opts: EngineOptions): Error => fsError(errno, 'open', showPath(opts.destRoot));
+
+const NODE_CAPS: EngineCaps = { timeResolutionNs: 1000, xattrs: false, treeScan: false, serial: 'node' };
+
+/** The pure node:fs engine. */
+export function nodeEngine(reason = ''): Engine {
+  return {
+    name: 'node',
+    reason,
+    caps: NODE_CAPS,
+    scanDir: (path, anchor = 0) => nodeScanDir(path, false, anchor),
+    openSourcePair: (path, _q, anchor = 0) => nodeOpenSourcePair(path, anchor),
+    lstat: nodeLstat,
+    stat: nodeStat,
+    readlink: nodeReadlink,
+    openContext: (opts) => {
+      try {
+        return createNodeContext({ ...opts, engine: 'node' });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.syscall === 'open' && typeof err.errno === 'number') throw rootError(err.errno, opts);
+        throw e;
+      }
+    },
+  };
+}
+
+/** One of the addon's engines: `uring` (io_uring) or `sync` (the same ops with plain syscalls). */
+export function nativeEngine(name: 'uring' | 'sync', addon: Addon, reason = ''): Engine {
+  return {
+    name,
+    reason,
+    caps: { timeResolutionNs: 1, xattrs: true, treeScan: true, serial: 'sync' },
+    scanDir: (path, anchor = 0) => nativeScanDir(addon, path, anchor),
+    openSourcePair: (path, q, anchor = 0) => nativeOpenPair(addon, null, path, null, q, anchor),
+    lstat: (path) => nativeLstat(addon, path),
+    stat: (path) => nativeStat(addon, path),
+    readlink: (path) => nativeReadlink(addon, path),
+    openContext: (opts) => {
+      const ctx = createNativeContext(addon, { ...opts, engine: name });
+      if (!isFailure(ctx)) return ctx;
+      if (ctx.syscall === 'open') throw rootError(ctx.errno, opts);
+      throw new Error(`cannot start the ${name} engine: ${errnoCode(ctx.errno)} (${ctx.syscall})`);
+    },
+  };
+}
+
+/**
+ * An addon engine named where the addon does not load (a worker thread that could not load what the main
+ * thread did): its walker is node:fs, and a context cannot be opened.
+ */
+function withoutAddon(name: 'uring' | 'sync', why: string): Engine {
+  return {
+    ...nodeEngine(),
+    name,
+    openContext: () => {
+      throw new Error(`the ${name} engine needs the native addon: ${why}`);
+    },
+  };
+}
+
+const byName = new Map<EngineName, Engine>();
+
+/**
+ * The engine of a name, for code that has only the name (a worker thread, from its EngineOptions).
+ * Engines of one name are made once: the walker helpers are called per entry.
+ */
+export function engineNamed(name: EngineName): Engine {
+  let e = byName.get(name);
+  if (!e) {
+    if (name === 'node') e = nodeEngine();
+    else {
+      const addon = loadAddon();
+      e = addon.ok ? nativeEngine(name, addon.addon) : withoutAddon(name, addon.reason);
+    }
+    byName.set(name, e);
+  }
+  return e;
+}

@@ -1,0 +1,119 @@
+// The node engine's data path: a file's bytes copied through one buffer with read/write (holes kept as
+// holes), and -c's comparison of a target's bytes with the source's. Only a zero-byte read is end of
+// file (DESIGN.md §3.9): short reads are continued, and a source that ends early fails the op.
+
+import * as fs from 'node:fs';
+import type { Op } from './batch.js';
+import { closeQuietly, sysError } from './node-fs.js';
+import { fsImpl } from './node-fs.js';
+import type { OpScope } from './node-scope.js';
+import type { Source } from './node-source.js';
+import { Counter } from '../model/ops.js';
+import type { Target } from './node-dest.js';
+
+const C = fs.constants;
+/** Granularity of hole detection: the usual filesystem block. */
+export const BLOCK = 4096;
+const ZERO = Buffer.alloc(BLOCK);
+
+/** Positioned read of up to `len` bytes, continuing short reads; less only at EOF (a zero-byte read). */
+function readFull(fd: number, buf: Buffer, len: number, pos: number): number {
+  let got = 0;
+  while (got < len) {
+    const n = fsImpl.readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+export class DataCopier {
+  /** A second buffer for -c comparisons, allocated on first use. */
+  private cmp: Buffer | undefined;
+  /** Bytes of the current file written so far (decides whether --partial keeps anything). */
+  copied = 0;
+
+  constructor(
+    /** One data buffer for the life of the context, a whole number of hole-detection blocks. */
+    readonly buf: Buffer,
+    private readonly scope: OpScope,
+  ) {}
+
+  /**
+   * read/write through the context's one buffer, exactly the size fstat gave at the open (copyFileSync
+   * would write in place and follow symlinks). A short read is continued; a zero-byte read before that
+   * size means the source shrank (or its filesystem promised more than it has): the op fails, as the
+   * native engines' copy_fail_short does, and the data is never renamed into place. Growth after the
+   * open is not copied. For sparse copies, all-zero blocks are skipped with positioned writes and the
+   * size is set with ftruncate at the end, so holes stay holes.
+   */
+  copy(op: Op, src: Source, to: number, t: Target, sparse: boolean): void {
+    const buf = this.buf;
+    const scope = this.scope;
+    const size = Number(src.st.size);
+    this.copied = 0;
+    while (this.copied < size) {
+      scope.checkAbort();
+      scope.at(op.src, false);
+      const n = fsImpl.readSync(src.fd, buf, 0, Math.min(buf.length, size - this.copied), null);
+      if (n === 0) throw sysError('ENODATA', 'read');
+      scope.at(t.rel, true);
+      const pos = this.copied;
+      if (!sparse) {
+        this.writeAll(to, 0, n, null);
+      } else {
+        let run = -1; // start of the current run of non-zero blocks
+        for (let b = 0; b < n; b += BLOCK) {
+          const e = Math.min(b + BLOCK, n);
+          const zero = buf.compare(ZERO, 0, e - b, b, e) === 0;
+          if (!zero && run < 0) run = b;
+          if (zero && run >= 0) {
+            this.writeAll(to, run, b - run, pos + run);
+            run = -1;
+          }
+        }
+        if (run >= 0) this.writeAll(to, run, n - run, pos + run);
+      }
+      this.copied += n;
+      // Holes count too, so progress reaches the files' total size.
+      scope.count(Counter.Bytes, BigInt(n));
+    }
+    if (sparse) fsImpl.ftruncateSync(to, this.copied);
+  }
+
+  private writeAll(fd: number, off: number, len: number, position: number | null): void {
+    while (len > 0) {
+      const w = fsImpl.writeSync(fd, this.buf, off, len, position);
+      off += w;
+      len -= w;
+      if (position !== null) position += w;
+    }
+  }
+
+  /** -c: does the target already hold the source's bytes? Positioned reads leave the source at offset 0. */
+  sameContent(op: Op, src: Source, t: Target): boolean {
+    const scope = this.scope;
+    scope.at(t.rel, true);
+    const old = fsImpl.lstatSync(t.abs, { bigint: true, throwIfNoEntry: false });
+    if (!old?.isFile() || old.size !== src.st.size) return false;
+    const fd = fsImpl.openSync(t.abs, C.O_RDONLY | C.O_NOFOLLOW);
+    try {
+      const a = this.buf;
+      const b = (this.cmp ??= Buffer.allocUnsafe(a.length));
+      const size = Number(src.st.size);
+      for (let pos = 0; pos < size; ) {
+        scope.checkAbort();
+        const want = Math.min(a.length, size - pos);
+        scope.at(op.src, false);
+        // A source that ends early is "different": the copy that follows reports it.
+        if (readFull(src.fd, a, want, pos) !== want) return false;
+        scope.at(t.rel, true);
+        if (readFull(fd, b, want, pos) !== want || a.compare(b, 0, want, 0, want) !== 0) return false;
+        pos += want;
+      }
+      return true;
+    } finally {
+      closeQuietly(fd);
+    }
+  }
+}

@@ -1,0 +1,169 @@
+// The node engine's metadata: owner, mode and times set on an entry in the contract's order (on the fd,
+// or on a symlink by name, or on a special file through /proc), only where they differ; the mode a new
+// entry gets; and the Attrs op. The twin of the addon's native/meta.c.
+
+import * as fs from 'node:fs';
+import type { Op } from './batch.js';
+import { O_PATH } from './node-beneath.js';
+import { closeAfter, closeQuietly, codeOf, discard, sysError } from './node-fs.js';
+import { fsImpl } from './node-fs.js';
+import { splitNs } from './node-walk.js';
+import { Preserve } from '../model/ops.js';
+import { S_IFMT } from '../model/stat.js';
+import type { Target } from './node-dest.js';
+
+const C = fs.constants;
+
+/** How metadata reaches one entry: an fd, a symlink by name, or a special file through /proc. */
+export interface MetaHandle {
+  chown(uid: number, gid: number): void;
+  chmod(mode: number): void;
+  utimes(atime: number | string, mtime: number | string): void;
+  /** The entry's current state, so that what already matches is not set again (keeps ctime). */
+  stat(): { uid: bigint; gid: bigint; mode: bigint; atimeNs: bigint; mtimeNs: bigint };
+}
+
+export const byFd = (fd: number): MetaHandle => ({
+  chown: (uid, gid) => fsImpl.fchownSync(fd, uid, gid),
+  chmod: (mode) => fsImpl.fchmodSync(fd, mode),
+  utimes: (atime, mtime) => fsImpl.futimesSync(fd, atime, mtime),
+  stat: () => fsImpl.fstatSync(fd, { bigint: true }),
+});
+
+/** lchown and lutimes act on the link itself; a symlink has no mode of its own. */
+export const symlinkByName = (abs: Buffer): MetaHandle => ({
+  chown: (uid, gid) => fsImpl.lchownSync(abs, uid, gid),
+  chmod: () => undefined,
+  utimes: (atime, mtime) => fsImpl.lutimesSync(abs, atime, mtime),
+  stat: () => fsImpl.lstatSync(abs, { bigint: true }),
+});
+
+/** Through the /proc link of an O_PATH fd the calls reach that inode, never a symlink swapped in later. */
+export function byPathFd(fd: number): MetaHandle {
+  const self = `/proc/self/fd/${fd}`;
+  return {
+    chown: (uid, gid) => fsImpl.chownSync(self, uid, gid),
+    chmod: (mode) => fsImpl.chmodSync(self, mode),
+    utimes: (atime, mtime) => fsImpl.utimesSync(self, atime, mtime),
+    stat: () => fsImpl.fstatSync(fd, { bigint: true }),
+  };
+}
+
+/**
+ * A time for Node's *utimes family. Node takes seconds as a double and libuv truncates it to the
+ * microsecond, so the nanoseconds are dropped: the file gets the source time floored to the microsecond.
+ * A double near 1.7e9 is only exact to ~0.24 µs, so we aim at the middle of the wanted microsecond and
+ * libuv's truncation (toward zero) lands on it for either sign. Node turns a negative *number* into
+ * "now", but passes numeric strings through untouched, so pre-1970 times go as strings.
+ */
+function utime(sec: number, nsec: number): number | string {
+  const t = sec + Math.floor(nsec / 1000) / 1e6;
+  return t >= 0 ? t + 5e-7 : String(t - 5e-7);
+}
+
+/** An O_PATH fd on a destination entry that must still be of `type` (else ESTALE). */
+export function openPath(abs: Buffer, type: number): number {
+  const fd = fsImpl.openSync(abs, O_PATH | C.O_NOFOLLOW);
+  try {
+    if ((Number(fsImpl.fstatSync(fd, { bigint: true }).mode) & S_IFMT) !== type) throw sysError('ESTALE', 'fstat');
+    return fd;
+  } catch (e) {
+    closeQuietly(fd);
+    throw e;
+  }
+}
+
+export class NodeMeta {
+  private readonly isRoot = process.geteuid?.() === 0;
+  /** Per destination directory (relative, latin1): rsync's default permissions for new entries. */
+  private readonly dfltPerms = new Map<string, number>();
+
+  constructor(
+    private readonly flags: number,
+    private readonly umask: number,
+    /** A probe file created beside `t` (the temp-name rule of the ops). */
+    private readonly probe: (t: Target, create: (abs: Buffer) => number) => { abs: Buffer; made: number },
+  ) {}
+
+  /** Owner, then mode (when not null), then times, in the contract's order. */
+  apply(op: Op, h: MetaHandle, mode: number | null, isDir = false): void {
+    // Only what differs is set, like the native engines: an up-to-date entry keeps its ctime.
+    const cur = h.stat();
+    const uid = this.isRoot && this.flags & Preserve.Owner && BigInt(op.stat.uid) !== cur.uid ? op.stat.uid : -1;
+    const gid = this.flags & Preserve.Group && BigInt(op.stat.gid) !== cur.gid ? op.stat.gid : -1;
+    if (uid !== -1 || gid !== -1) {
+      try {
+        h.chown(uid, gid);
+      } catch (e) {
+        // As non-root we only ever set the group; like rsync, a group we are not in is not an error.
+        if (this.isRoot || codeOf(e) !== 'EPERM') throw e;
+      }
+    }
+    if (mode !== null && BigInt(mode) !== (cur.mode & 0o7777n)) h.chmod(mode);
+    if (this.flags & Preserve.Times && !(isDir && this.flags & Preserve.OmitDirTimes)) {
+      // Node sets times through a double: within a microsecond is as close as it gets, so it counts as equal.
+      const want = BigInt(op.stat.mtimeSec) * 1_000_000_000n + BigInt(op.stat.mtimeNsec);
+      const diff = cur.mtimeNs - want;
+      if (diff >= 1000n || diff <= -1000n) {
+        // atime: the contract leaves it alone (UTIME_OMIT); Node cannot omit, so we pass back the current one.
+        const [asec, ansec] = splitNs(cur.atimeNs);
+        h.utimes(utime(asec, ansec), utime(op.stat.mtimeSec, op.stat.mtimeNsec));
+      }
+    }
+  }
+
+  /** The mode -p preserves (the source's), or null without -p: left as it is. */
+  preservedMode(op: Op): number | null {
+    return this.flags & Preserve.Perms ? op.stat.mode & 0o7777 : null;
+  }
+
+  /**
+   * The mode a new entry gets: the source's with -p, else an existing target's, else the source's
+   * filtered through its directory's default permissions.
+   */
+  modeFor(op: Op, t: Target): number {
+    if (this.flags & Preserve.Perms) return op.stat.mode & 0o7777;
+    const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
+    if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return old.mode & 0o7777;
+    return op.stat.mode & 0o777 & this.defaultPerms(t);
+  }
+
+  /**
+   * rsync's default_perms_for_dir: the bits a new entry may have without -p, those of the directory's
+   * default ACL when it has one, else those the umask leaves. Node cannot read ACLs, but the kernel
+   * applies that very rule to a file created with mode 0777: ask it once per directory.
+   */
+  private defaultPerms(t: Target): number {
+    const key = t.dirRel.toString('latin1');
+    let perms = this.dfltPerms.get(key);
+    if (perms === undefined) {
+      perms = 0o777 & ~this.umask;
+      try {
+        const probe = this.probe(t, (abs) => fsImpl.openSync(abs, C.O_RDONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o777));
+        try {
+          perms = fsImpl.fstatSync(probe.made).mode & 0o777;
+        } finally {
+          discard(probe.abs, probe.made);
+        }
+      } catch {
+        // the op that follows reports what is wrong with the directory
+      }
+      this.dfltPerms.set(key, perms);
+    }
+    return perms;
+  }
+
+  /** The Attrs op (also -c's "equal" case): preserved attributes of an existing entry, in place. */
+  setAttrs(op: Op, abs: Buffer): void {
+    const mode = this.preservedMode(op);
+    const st = fsImpl.lstatSync(abs);
+    if (st.isSymbolicLink()) return this.apply(op, symlinkByName(abs), null);
+    // Regular files and directories are opened (O_NONBLOCK in case a FIFO was swapped in); other types
+    // never are: opening a device can have side effects.
+    const fd =
+      st.isFile() || st.isDirectory()
+        ? fsImpl.openSync(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK)
+        : openPath(abs, st.mode & S_IFMT);
+    closeAfter(fd, () => this.apply(op, st.isFile() || st.isDirectory() ? byFd(fd) : byPathFd(fd), mode, st.isDirectory()));
+  }
+}

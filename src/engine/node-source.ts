@@ -1,0 +1,108 @@
+// The node engine's sources (DESIGN.md §3.3): each op's source reached through its directory opened
+// beneath the op's anchor (node-beneath.ts), opened O_NOFOLLOW unless the op says to follow, and checked
+// (type, ino, dev) against what the walk saw; a mismatch is ESTALE, "changed during the run".
+
+import * as fs from 'node:fs';
+import type { Op } from './batch.js';
+import { openSourceParent, procPath, splitSource } from './node-beneath.js';
+import { closeQuietly, codeOf, sysError } from './node-fs.js';
+import { fsImpl } from './node-fs.js';
+import type { OpScope } from './node-scope.js';
+import { OpFlag } from '../model/ops.js';
+import { S_IFMT } from '../model/stat.js';
+
+const C = fs.constants;
+
+/** An open source and what fstat said of it at the open. */
+export interface Source {
+  fd: number;
+  st: fs.BigIntStats;
+}
+
+/** The type (given by the op kind) and, when the walk recorded them, the ino and dev (else ESTALE). */
+export function checkIdentity(op: Op, st: fs.BigIntStats, type: number, syscall = 'fstat'): void {
+  const moved = op.stat.ino !== 0 && (Number(st.ino) !== op.stat.ino || Number(st.dev) !== op.stat.dev);
+  if ((Number(st.mode) & S_IFMT) !== type || moved) throw sysError('ESTALE', syscall);
+}
+
+/**
+ * A basis file's directories (OpFlag.Basis) must all be real directories: a symlink planted in an old
+ * snapshot must not lead a read or link elsewhere (ESTALE: the snapshot changed under us). Node has no
+ * openat2, so this is a check before the open, with the race window the native engines do not have.
+ */
+export function noSymlinkParents(path: Buffer): void {
+  for (let i = path.indexOf(0x2f, 1); i > 0; i = path.indexOf(0x2f, i + 1)) {
+    if (fsImpl.lstatSync(path.subarray(0, i)).isSymbolicLink()) throw sysError('ESTALE', 'fstat');
+  }
+}
+
+export class Sources {
+  /** The last source directory opened beneath its anchor (consecutive ops mostly share it). */
+  private dir: { key: string; fd: number } | undefined;
+
+  constructor(private readonly scope: OpScope) {}
+
+  /**
+   * The path through which the op's source is reached: its directory opened beneath the op's anchor
+   * (node-beneath.ts; a symlink on the way fails with ESTALE), then the name. Valid until the next call.
+   */
+  path(op: Op): Buffer {
+    this.scope.at(op.src, false);
+    const s = splitSource(op.src, op.anchor);
+    if (s.whole) return op.src; // the operand itself, used as the operator gave it
+    const key = `${s.anchor.toString('latin1')}\0${s.parent.toString('latin1')}`;
+    if (this.dir?.key !== key) {
+      const fd = openSourceParent(s)!;
+      if (this.dir) closeQuietly(this.dir.fd);
+      this.dir = { key, fd };
+    }
+    return procPath(this.dir.fd, s.name);
+  }
+
+  /** Open a source (not following it unless asked) and check it is still what the walk saw. */
+  open(op: Op, flags: number, type: number, follow = false): Source {
+    let path: Buffer;
+    if (op.flags & OpFlag.Basis) {
+      // A basis file is an absolute path outside the source tree: no anchor, no symlink at any level.
+      this.scope.at(op.src, false);
+      noSymlinkParents(op.src);
+      path = op.src;
+    } else path = this.path(op);
+    if (!follow) flags |= C.O_NOFOLLOW;
+    let fd: number;
+    try {
+      fd = fsImpl.openSync(path, flags | C.O_NOATIME);
+    } catch (e) {
+      // O_NOATIME is only allowed on our own files (or with CAP_FOWNER).
+      if (codeOf(e) !== 'EPERM') throw e;
+      fd = fsImpl.openSync(path, flags);
+    }
+    try {
+      const st = fsImpl.fstatSync(fd, { bigint: true });
+      checkIdentity(op, st, type);
+      return { fd, st };
+    } catch (e) {
+      closeQuietly(fd);
+      throw e;
+    }
+  }
+
+  /** --remove-source-files: only the file we copied; one put in its place meanwhile stays. */
+  remove(op: Op): void {
+    let path: Buffer;
+    try {
+      path = this.path(op);
+    } catch (e) {
+      if (codeOf(e) === 'ESTALE') return; // its directory changed: kept, like a changed file
+      throw e;
+    }
+    const st = fsImpl.lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    if (st && Number(st.ino) === op.stat.ino && Number(st.dev) === op.stat.dev) fsImpl.unlinkSync(path);
+  }
+
+  /** Close the held source directory. */
+  forget(): void {
+    if (this.dir) closeQuietly(this.dir.fd);
+    this.dir = undefined;
+  }
+}
