@@ -297,6 +297,19 @@ function opContract(name: EngineName): void {
       expect(fs.readFileSync(join(dst, 'followed'), 'utf8')).toBe(fs.readFileSync(f, 'utf8'));
     });
 
+    it('leaves no descriptor open once the context is closed', () => {
+      const ops: OpSpec[] = [[OpKind.Mkdir, src, 'd', { ...statOf(src), mode: 0o40755 }]];
+      for (let i = 0; i < 40; i++) ops.push([OpKind.File, writeSource(`f${i}`, Buffer.alloc(i * 1000, i)), `d/f${i}`]);
+      fs.symlinkSync('f0', join(src, 'l'));
+      ops.push([OpKind.Symlink, join(src, 'l'), 'd/l'], [OpKind.File, join(src, 'missing'), 'd/x', statOf(src)]);
+      ops.push([OpKind.DirMeta, src, 'd', { ...statOf(src), mode: 0o40755 }]);
+      const fds = fs.readdirSync('/proc/self/fd').length;
+      const { failures, counters } = run(ops);
+      expect(failures.map((f) => f.index)).toEqual([42]);
+      expect(counters[Counter.Files]).toBe(40n);
+      expect(fs.readdirSync('/proc/self/fd').length, 'open descriptors after close').toBe(fds);
+    });
+
     it('an abort set before the batch starts no op: every outcome NotRun, no failure, nothing written', () => {
       const a = writeSource('a', 'first');
       const opts = options();
