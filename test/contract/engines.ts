@@ -42,16 +42,21 @@ export function contractEngines(): ContractEngine[] {
     });
 }
 
-/** Holds a shared flock on the e2e lock until released (see the header). */
+/**
+ * Holds a shared flock on the e2e lock until released (see the header). One process holds it (flock -F
+ * execs the command, so no child keeps the lock fd): `cat` on a pipe from this process, so it also ends,
+ * and the lock with it, when this process dies without releasing.
+ */
 export async function holdSharedLock(): Promise<() => void> {
-  const child: ChildProcess = spawn('flock', ['-s', LOCK, 'sh', '-c', 'echo locked; exec sleep 100000'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child: ChildProcess = spawn('flock', ['-s', '-F', LOCK, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
     child.once('error', reject);
     child.stdout!.once('data', () => resolve());
   });
   return () => {
+    child.stdin!.end();
     child.kill('SIGKILL');
   };
 }
