@@ -11,11 +11,8 @@ import { nativeEngine, nodeEngine } from './engine.js';
 import { isFailure } from '../model/failure.js';
 import { loadAddon, type Addon as NativeAddon } from './native.js';
 import type { NativeFailure } from './native.js';
-import type { PairCursor } from './pair.js';
-import type { DirListing } from '../model/listing.js';
 import type { EngineChoice, EngineName } from '../model/config.js';
 import type { EngineContext, EngineOptions } from './types.js';
-import type { Stat } from '../model/stat.js';
 
 /** The engine a run gets: the engine itself (name, reason, caps, helpers) and what to tell the operator. */
 export interface EngineSelection extends Engine {
@@ -108,33 +105,6 @@ export function engineReport(): { name: EngineName; usable: boolean; why: string
     { name: 'sync', usable: true, why: 'native addon, plain syscalls' },
     { name: 'node', usable: true, why: 'pure node:fs (slower; no -A/-X)' },
   ];
-}
-
-// The helpers below take an engine's name, for callers that hold only the name; they are the named
-// engine's methods (engine.ts), which callers that hold the Engine call directly.
-
-/** Directory listing through the engine's walker: Engine.scanDir. */
-export function scanDir(engine: EngineName, path: Buffer, anchor = 0): DirListing | NativeFailure {
-  return engineNamed(engine).scanDir(path, anchor);
-}
-
-/** A source directory's paired listing with no destination twin: Engine.openSourcePair. */
-export function openSourcePair(engine: EngineName, path: Buffer, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
-  return engineNamed(engine).openSourcePair(path, q, anchor);
-}
-
-export function lstatPath(engine: EngineName, path: Buffer): Stat | NativeFailure {
-  return engineNamed(engine).lstat(path);
-}
-
-/** stat(2), following symlinks: Engine.stat. */
-export function statPath(engine: EngineName, path: Buffer): Stat | NativeFailure {
-  return engineNamed(engine).stat(path);
-}
-
-/** A source symlink's target: Engine.readlink. */
-export function readlinkPath(engine: EngineName, path: Buffer): Buffer | NativeFailure {
-  return engineNamed(engine).readlink(path);
 }
 
 /** Open a context of the engine `opts.engine` names in the calling thread (a pool worker has only the name). */

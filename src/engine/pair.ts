@@ -94,4 +94,6 @@ export const PairBits = {
   Times: 16,
   HardLinks: 32,
   Links: 64,
+  /** scanTree only: directories' mtimes must match too (-t without -O). */
+  DirTimes: 128,
 } as const;

@@ -5,10 +5,10 @@
 // is never copied or linked under -o, and the engines open the chosen file with no symlink followed
 // and check it is still the inode chosen here (OpFlag.Basis).
 
+import type { Engine } from '../engine/engine.js';
 import { resolve as resolvePath } from 'node:path';
-import type { Config, EngineName } from '../model/config.js';
+import type { Config } from '../model/config.js';
 import { isFailure } from '../model/failure.js';
-import { lstatPath } from '../engine/index.js';
 import { S_IFDIR, S_IFMT, type Stat, type FileType } from '../model/stat.js';
 import type { OpFailure } from '../engine/types.js';
 import type { OpKind } from '../model/ops.js';
@@ -66,7 +66,7 @@ export class AltDests {
   private parking = true;
 
   constructor(
-    private readonly engine: EngineName,
+    private readonly engine: Engine,
     private readonly check: CheckOptions,
   ) {}
 
@@ -97,7 +97,7 @@ export class AltDests {
         report(`--${kind}-dest arg not used: ${showPath(path)}`);
         continue;
       }
-      if (!at.exists || isFailure(lstatPath(this.engine, at.path))) report(`--${kind}-dest arg does not exist: ${showPath(path)}`);
+      if (!at.exists || isFailure(this.engine.lstat(at.path))) report(`--${kind}-dest arg does not exist: ${showPath(path)}`);
       this.dirs.push({ kind, dir: at.path, real: new Map([['', true]]) });
     }
   }
@@ -180,7 +180,7 @@ export class AltDests {
   /** lstat of `rel` beneath an alternate directory, only when no directory on the way is a symlink. */
   private lstat(a: AltDir, rel: Buffer): Stat | undefined {
     if (!this.realDir(a, dirName(rel))) return undefined;
-    const st = lstatPath(this.engine, joinPath(a.dir, rel));
+    const st = this.engine.lstat(joinPath(a.dir, rel));
     return isFailure(st) ? undefined : st;
   }
 
@@ -190,7 +190,7 @@ export class AltDests {
     if (known !== undefined) return known;
     let ok = this.realDir(a, dirName(rel));
     if (ok) {
-      const st = lstatPath(this.engine, joinPath(a.dir, rel));
+      const st = this.engine.lstat(joinPath(a.dir, rel));
       ok = !isFailure(st) && (st.mode & S_IFMT) === S_IFDIR;
     }
     // Bounded: a walk asks about the directories it is in, so old answers are rarely wanted again.

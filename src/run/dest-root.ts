@@ -2,26 +2,26 @@
 // level, or every missing level under --mkpath: util/mkpath.ts, the one main-thread write outside the
 // engines), and said as rsync says it.
 
+import type { Engine } from '../engine/engine.js';
 import { isFailure } from '../model/failure.js';
-import { lstatPath } from '../engine/index.js';
-import type { EngineName, Config } from '../model/config.js';
+import type { Config } from '../model/config.js';
 import type { Plan } from '../plan/sources.js';
 import type { Reporter } from '../progress/reporter.js';
 import { ERRNO, fsError, showPath } from '../util/errors.js';
 import { makeDir, makePath } from '../util/mkpath.js';
 import { dirName } from '../util/names.js';
 
-export function destRootExists(engine: EngineName, plan: Plan): boolean {
-  return !isFailure(lstatPath(engine, plan.destRoot));
+export function destRootExists(engine: Engine, plan: Plan): boolean {
+  return !isFailure(engine.lstat(plan.destRoot));
 }
 
-export function makeDestRoot(c: Config, engine: EngineName, plan: Plan, reporter: Reporter): void {
+export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter): void {
   const path = plan.destRoot;
   if (destRootExists(engine, plan)) return;
   let made = 1;
   if (c.mkpath) {
     made = 0;
-    for (let p = path; p.length > 1 && isFailure(lstatPath(engine, p)); p = dirName(p)) made++;
+    for (let p = path; p.length > 1 && isFailure(engine.lstat(p)); p = dirName(p)) made++;
   }
   if (!c.dryRun) {
     try {

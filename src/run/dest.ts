@@ -1,18 +1,17 @@
 // What the planner reads of the destination to decide (stats, listings, symlink targets, xattr
 // differences, and the bytes -c compares under -n). Read-only: every write goes through the OpSink.
 
+import type { Engine } from '../engine/engine.js';
 import { closeSync, constants as FS, openSync, readSync } from 'node:fs';
 import { isFailure } from '../model/failure.js';
-import { lstatPath, statPath } from '../engine/index.js';
 import type { EngineContext } from '../engine/types.js';
-import type { EngineName } from '../model/config.js';
 import type { Stat } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import { joinPath } from '../util/names.js';
 
 export class DestReads {
   constructor(
-    private readonly engine: EngineName,
+    private readonly engine: Engine,
     private readonly ctx: EngineContext | undefined,
     private readonly destRoot: Buffer,
     private readonly dryRun: boolean,
@@ -21,13 +20,13 @@ export class DestReads {
   /** One destination entry's lstat by relative path (a decision input only: ops resolve safely). */
   stat(rel: Buffer): Stat | undefined {
     if (this.dryRun && !this.ctx) return undefined;
-    const st = lstatPath(this.engine, joinPath(this.destRoot, rel));
+    const st = this.engine.lstat(joinPath(this.destRoot, rel));
     return isFailure(st) ? undefined : st;
   }
 
   /** -K: what a destination symlink leads to (resolution stays beneath the root in the engines). */
   follow(rel: Buffer): Stat | undefined {
-    const st = statPath(this.engine, joinPath(this.destRoot, rel));
+    const st = this.engine.stat(joinPath(this.destRoot, rel));
     return isFailure(st) ? undefined : st;
   }
 

@@ -10,7 +10,7 @@
 // to an OpSink (sink.ts): the two seams a remote transport plugs into.
 
 import type { Config } from '../model/config.js';
-import { lstatPath, openContext, scanDir, type EngineSelection } from '../engine/index.js';
+import { openContext, type EngineSelection } from '../engine/index.js';
 import { Counter } from '../model/ops.js';
 import type { OpFailure } from '../engine/types.js';
 import { SourceAnchors } from '../plan/anchors.js';
@@ -52,10 +52,10 @@ export interface TransferInput {
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
   const { config: c, plan, reporter, filters, abort } = input;
-  const engine = input.engine.name;
+  const engine = input.engine;
   const progress = { done: 0, started: performance.now() };
   const tally = new Tally((m) => reporter.error(m), plan.destRoot);
-  const overlay = Overlay.of(plan.roots, c.recursive, (p) => scanDir(engine, p), (p) => lstatPath(engine, p));
+  const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p));
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
@@ -78,6 +78,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const sink = new LocalSink({
     ctx,
     engineOptions: spec.engineOptions,
+    serialEngine: spec.serialEngine,
     workers: c.workers,
     dryRun: c.dryRun,
     progressFiles: c.progressFiles,

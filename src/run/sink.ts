@@ -11,6 +11,7 @@ import { BatchWriter } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
 import { OpKind } from '../model/ops.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
+import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
 import type { SourceAnchors } from '../plan/anchors.js';
 import { Dispatcher } from '../pool/dispatcher.js';
@@ -18,7 +19,6 @@ import { FdRetry } from '../pool/fd-retry.js';
 import type { Fallback } from './alt-dest.js';
 import type { DirRecord } from './dirmeta.js';
 import { NO_LINE, type Line } from './lines.js';
-import { serialEngine } from './spec.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
@@ -75,6 +75,8 @@ export interface LocalSinkOptions {
   /** The main thread's engine context; none under -n onto a destination that does not exist yet. */
   ctx: EngineContext | undefined;
   engineOptions: EngineOptions;
+  /** The engine for batches run on this thread when workers cannot be used (RunSpec.serialEngine). */
+  serialEngine: EngineName;
   workers: number;
   dryRun: boolean;
   /** --progress: every file op's outcome is wanted. */
@@ -103,7 +105,7 @@ export class LocalSink implements OpSink {
         inline: ctx,
         onFailures: (fs) => fs.forEach((f) => o.fail(f)),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
-        serial: () => openContext({ ...o.engineOptions, engine: serialEngine(o.engineOptions.engine) }),
+        serial: () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
       });
     }
   }

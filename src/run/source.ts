@@ -4,12 +4,11 @@
 // (LocalSource: pair cursors, scanTree); a file list received from a remote `rsync --sender` would answer
 // the same questions from the list it received, paired with local destination listings.
 
+import type { Engine } from '../engine/engine.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
-import { lstatPath, openSourcePair, readlinkPath, scanDir, statPath } from '../engine/index.js';
 import { PairStream } from '../engine/pair.js';
 import type { PairListing, TreeScan } from '../model/listing.js';
 import type { EngineContext } from '../engine/types.js';
-import type { EngineName } from '../model/config.js';
 import type { Stat } from '../model/stat.js';
 
 /** One directory's entries, each with its destination twin (a PairStream for a local walk). */
@@ -44,7 +43,7 @@ export interface EntrySource {
 /** The local walk, through the engine (native engines reach paths deeper than PATH_MAX). */
 export class LocalSource implements EntrySource {
   constructor(
-    private readonly engine: EngineName,
+    private readonly engine: Engine,
     /** None under -n onto a destination that does not exist yet: nothing to pair with. */
     private readonly ctx: EngineContext | undefined,
     private readonly pairQuery: Float64Array,
@@ -52,28 +51,28 @@ export class LocalSource implements EntrySource {
   ) {}
 
   lstat(path: Buffer): Stat | SysFailure {
-    return lstatPath(this.engine, path);
+    return this.engine.lstat(path);
   }
 
   follow(path: Buffer): Stat | undefined {
-    const st = statPath(this.engine, path);
+    const st = this.engine.stat(path);
     return isFailure(st) ? undefined : st;
   }
 
   readlink(path: Buffer): Buffer | undefined {
-    const t = readlinkPath(this.engine, path);
+    const t = this.engine.readlink(path);
     return isFailure(t) ? undefined : t;
   }
 
   names(path: Buffer, anchor: number): Buffer[] | SysFailure {
-    const l = scanDir(this.engine, path, anchor);
+    const l = this.engine.scanDir(path, anchor);
     return isFailure(l) ? l : l.names;
   }
 
   openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {
     const cursor = this.ctx
       ? this.ctx.openPair(src, destRel, this.pairQuery, anchor)
-      : openSourcePair(this.engine, src, this.pairQuery, anchor);
+      : this.engine.openSourcePair(src, this.pairQuery, anchor);
     return isFailure(cursor) ? cursor : new PairStream(cursor);
   }
 

@@ -1,12 +1,13 @@
 // The run's spec: everything derived once from the Config and the engine before the walk starts (the
 // quick-check options, the native queries, preserve flags, the engines' options). Phases read it and
-// never re-derive a rule from the Config themselves. The two places that depend on what an engine can
-// do are the two small functions below, so that engine capabilities can replace them in one place.
+// never re-derive a rule from the Config themselves. What depends on the engine comes from its
+// capabilities (engine/engine.ts), never from its name.
 
 import { type Config, preserveFlags, type EngineName } from '../model/config.js';
 import { PAIR_CHUNK, PairBits } from '../engine/pair.js';
 import { Preserve } from '../model/ops.js';
 import type { EngineOptions } from '../engine/types.js';
+import type { Engine } from '../engine/engine.js';
 import type { CheckOptions } from '../plan/quickcheck.js';
 
 export interface RunSpec {
@@ -22,28 +23,17 @@ export interface RunSpec {
   readonly xattrFlags: number;
   /** What every engine context of this run is opened with (main thread, workers, the serial retry). */
   readonly engineOptions: EngineOptions;
+  /** The engine that runs batches on this thread when workers cannot be used (EngineCaps.serial). */
+  readonly serialEngine: EngineName;
 }
 
 export interface SpecInput {
-  engine: EngineName;
+  engine: Pick<Engine, 'name' | 'caps'>;
   destRoot: Buffer;
   backupDir: Buffer | undefined;
   counters: BigInt64Array;
   /** Filters or several sources: the planner must see every entry (nothing left to the native check). */
   seesEveryEntry: boolean;
-}
-
-/** The finest mtime difference the engine can write: the node engine sets mtimes through a double. */
-export function timeResolutionNs(engine: EngineName): number {
-  return engine === 'node' ? 1000 : 1;
-}
-
-/**
- * The engine that retries ops which ran out of descriptors, one file at a time: the sync engine has one
- * file open at a time, where the uring engine keeps a window of them open.
- */
-export function serialEngine(engine: EngineName): EngineName {
-  return engine === 'uring' ? 'sync' : engine;
 }
 
 export function deriveSpec(c: Config, o: SpecInput): RunSpec {
@@ -56,7 +46,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     existing: c.existing,
     modifyWindow: c.modifyWindow,
     // Compare only to what the engine can keep, or every re-sync would find times differing.
-    timeResolutionNs: timeResolutionNs(o.engine),
+    timeResolutionNs: o.engine.caps.timeResolutionNs,
     times: c.times,
     perms: c.perms,
     owner: c.owner,
@@ -71,7 +61,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     treeQuery: treeQuery(c, pq),
     xattrFlags: (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0),
     engineOptions: {
-      engine: o.engine,
+      engine: o.engine.name,
       destRoot: o.destRoot,
       ...(o.backupDir ? { backupDir: o.backupDir } : {}),
       flags: preserveFlags(c),
@@ -82,6 +72,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       direct: c.direct,
       counters: o.counters,
     },
+    serialEngine: o.engine.caps.serial,
   };
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BatchWriter, OP_HEADER } from '../../../src/engine/batch.js';
-import { readBatch } from '../../../src/engine/batch.js';
 import { OpFlag, OpKind } from '../../../src/model/ops.js';
 import type { Stat } from '../../../src/model/stat.js';
+import { readBatch } from '../../../src/engine/batch.js';
 
 const st: Stat = {
   mode: 0o104755, uid: 1234, gid: 5678, size: 2 ** 40 + 3, mtimeSec: 1_700_000_000, mtimeNsec: 123_456_789,

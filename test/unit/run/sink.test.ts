@@ -32,6 +32,7 @@ function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; progressFil
   const s = new LocalSink({
     ctx,
     engineOptions: { engine: 'sync' } as EngineOptions,
+    serialEngine: 'sync',
     workers: 0, // every batch runs inline on the fake context
     dryRun: o.dryRun ?? false,
     progressFiles: o.progressFiles ?? false,

@@ -3,7 +3,8 @@ import { parseArgs } from '../../../src/cli/options.js';
 import type { Config } from '../../../src/model/config.js';
 import { PairBits } from '../../../src/engine/pair.js';
 import { Preserve } from '../../../src/model/ops.js';
-import { deriveSpec, serialEngine, timeResolutionNs } from '../../../src/run/spec.js';
+import { deriveSpec } from '../../../src/run/spec.js';
+import { engineNamed } from '../../../src/engine/index.js';
 
 const config = (...args: string[]): Config => {
   const p = parseArgs(['node', 'arsync', ...args, 'src/', 'dst/']);
@@ -12,18 +13,16 @@ const config = (...args: string[]): Config => {
 };
 
 const spec = (c: Config, engine: 'uring' | 'sync' | 'node' = 'sync', seesEveryEntry = false) =>
-  deriveSpec(c, { engine, destRoot: Buffer.from('/dst'), backupDir: undefined, counters: new BigInt64Array(16), seesEveryEntry });
+  deriveSpec(c, { engine: engineNamed(engine), destRoot: Buffer.from('/dst'), backupDir: undefined, counters: new BigInt64Array(16), seesEveryEntry });
 
 describe('RunSpec', () => {
   it('engine capabilities: the node engine keeps microseconds, the uring engine retries on the sync engine', () => {
-    expect(timeResolutionNs('node')).toBe(1000);
-    expect(timeResolutionNs('sync')).toBe(1);
-    expect(timeResolutionNs('uring')).toBe(1);
-    expect(serialEngine('uring')).toBe('sync');
-    expect(serialEngine('sync')).toBe('sync');
-    expect(serialEngine('node')).toBe('node');
     expect(spec(config('-a'), 'node').check.timeResolutionNs).toBe(1000);
     expect(spec(config('-a'), 'node').pairQuery[2]).toBe(1000);
+    expect(spec(config('-a'), 'sync').check.timeResolutionNs).toBe(1);
+    expect(spec(config('-a'), 'uring').serialEngine).toBe('sync');
+    expect(spec(config('-a'), 'sync').serialEngine).toBe('sync');
+    expect(spec(config('-a'), 'node').serialEngine).toBe('node');
   });
 
   it('-a: unchanged entries are left to the native check, with the preserved attributes compared', () => {
