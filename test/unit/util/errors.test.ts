@@ -44,11 +44,11 @@ describe('fsError', () => {
   });
 
   it('matches the error Node itself throws, with both paths for a two-path syscall', () => {
-    let node: NodeJS.ErrnoException | undefined;
+    let node: (NodeJS.ErrnoException & { dest?: string }) | undefined;
     try {
       fs.renameSync('/nonexistent/a', '/nonexistent/b');
     } catch (err) {
-      node = err as NodeJS.ErrnoException;
+      node = err as NodeJS.ErrnoException & { dest?: string };
     }
     const e = fsError(ERRNO.ENOENT, 'rename', '/nonexistent/a', '/nonexistent/b');
     expect(e.message).toBe(node?.message);
