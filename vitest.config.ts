@@ -1,4 +1,24 @@
 import { defineConfig } from 'vitest/config';
+import type { CoverageV8Options } from 'vitest/node';
+
+/**
+ * Line and branch coverage of src/, in the test processes and in the CLI child processes the e2e tests
+ * start (test/helpers/coverage-provider.ts says how). `--coverage.enabled=false` turns it off.
+ */
+const coverage: CoverageV8Options = {
+  enabled: true,
+  include: ['src/**/*.ts'],
+  all: true,
+  reporter: [['text-summary'], ['text', { skipFull: true }], ['html'], ['json-summary'], ['json']],
+  reportsDirectory: 'coverage',
+  // A flaky test must not hide the figures; the exit code still says it failed.
+  reportOnFailure: true,
+  // The CLI bundles are converted, then only their src/ files count.
+  excludeAfterRemap: true,
+  // Statements and branches from the AST on both sides of the source maps, so that the same line seen
+  // through vite's transform (unit tests) and through the esbuild bundle (the CLI) counts once.
+  experimentalAstAwareRemapping: true,
+};
 
 export default defineConfig({
   test: {
@@ -8,5 +28,7 @@ export default defineConfig({
     // e2e tests spawn the CLI and its workers; two cores cannot take more than two files at once.
     maxWorkers: 2,
     minWorkers: 1,
+    setupFiles: ['test/helpers/coverage-setup.ts'],
+    coverage: { provider: 'custom', customProviderModule: 'test/helpers/coverage-provider.ts', ...coverage },
   },
 });

@@ -66,6 +66,10 @@ function envFor(o: RunOptions): NodeJS.ProcessEnv {
   if (testAddon && !(o.env && 'ARSYNC_ADDON' in o.env)) env.ARSYNC_ADDON = testAddon;
   // Never let a developer's terminal settings (colour, width) leak into output assertions.
   delete env.FORCE_COLOR;
+  // Coverage of the CLI and its workers (coverage-setup.ts), except in runs that measure memory, which
+  // the coverage counters would perturb.
+  const coverage = process.env.ARSYNC_CHILD_V8_COVERAGE;
+  if (coverage && o.peakRssFile === undefined) env.NODE_V8_COVERAGE = coverage;
   return env;
 }
 

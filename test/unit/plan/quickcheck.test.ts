@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { itemize, quickCheck, sameTime, type CheckOptions } from '../../../src/plan/quickcheck.js';
+import { itemize, quickCheck, sameTime } from '../../../src/plan/quickcheck.js';
+import type { CheckOptions } from '../../../src/plan/quickcheck.js';
 import { fileType, type Stat } from '../../../src/model/stat.js';
 
 const base: Stat = {

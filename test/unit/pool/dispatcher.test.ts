@@ -1,96 +1,327 @@
-import { describe, expect, it } from 'vitest';
+// src/pool/dispatcher.ts: the held-back first batch, the inline one-batch run, the bound on batches in
+// flight, the fallback to inline when a worker fails, and the EMFILE/ENFILE retry at the end. piscina is
+// replaced by a pool whose tasks finish when the test says so; the engine contexts are recorders.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatchWriter } from '../../../src/engine/batch.js';
-import { readBatch } from '../../../src/engine/batch.js';
 import { OpKind } from '../../../src/model/ops.js';
-import { S_IFREG, type Stat } from '../../../src/model/stat.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../../../src/engine/types.js';
-import { Dispatcher } from '../../../src/pool/dispatcher.js';
+import type { Stat } from '../../../src/model/stat.js';
 import { ERRNO } from '../../../src/util/errors.js';
+import type { Task, TaskResult } from '../../../src/pool/worker.js';
+import { readBatch } from '../../../src/engine/batch.js';
 
-const st: Stat = { mode: S_IFREG | 0o644, uid: 0, gid: 0, size: 1, mtimeSec: 1, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0 };
-
-function batch(...names: string[]): { bytes: Uint8Array; count: number } {
-  const w = new BatchWriter();
-  for (const n of names) w.add(OpKind.File, Buffer.from(`/s/${n}`), Buffer.from(n), st, 0, 3);
-  return { count: names.length, bytes: w.finish() };
+interface Pending {
+  task: Task;
+  resolve: (r: TaskResult) => void;
+  reject: (e: Error) => void;
 }
 
-function context(answer: (names: string[]) => OpFailure[] = () => []) {
-  const runs: string[][] = [];
+/** What the fake pool saw: tasks waiting for the test to finish them, pools made and destroyed. */
+const pool = { pending: [] as Pending[], made: 0, destroyed: 0, threads: 0, onError: [] as (() => void)[] };
+
+vi.mock('piscina', () => ({
+  Piscina: class {
+    constructor(o: { maxThreads: number }) {
+      pool.made++;
+      pool.threads = o.maxThreads;
+    }
+    run(task: Task): Promise<TaskResult> {
+      return new Promise((resolve, reject) => pool.pending.push({ task, resolve, reject }));
+    }
+    on(event: string, fn: () => void): void {
+      if (event === 'error') pool.onError.push(fn);
+    }
+    destroy(): Promise<void> {
+      pool.destroyed++;
+      return Promise.resolve();
+    }
+  },
+}));
+
+const { Dispatcher } = await import('../../../src/pool/dispatcher.js');
+type DispatcherOptions = ConstructorParameters<typeof Dispatcher>[0];
+
+const STAT: Stat = { mode: 0o100644, uid: 0, gid: 0, size: 1, mtimeSec: 0, mtimeNsec: 0, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 };
+
+/** A batch of File ops named by `names`. */
+function batch(...names: string[]): Uint8Array {
+  const w = new BatchWriter();
+  for (const n of names) w.add(OpKind.File, Buffer.from(`/src/${n}`), Buffer.from(n), STAT);
+  return w.finish();
+}
+
+const names = (b: Uint8Array): string[] => [...readBatch(b)].map((op) => op.dst.toString());
+
+/** An engine context that records the ops it ran and fails the ones `fail` names. */
+function recorder(fail: (name: string) => number | undefined = () => undefined) {
+  const ran: string[][] = [];
   let closed = 0;
   const ctx = {
-    name: 'sync',
-    run(b: Uint8Array): OpFailure[] {
-      const names = [...readBatch(b)].map((o) => Buffer.from(o.dst).toString());
-      runs.push(names);
-      return answer(names);
+    name: 'node',
+    run(b: Uint8Array, outcomes?: Uint8Array): OpFailure[] {
+      const ops = names(b);
+      ran.push(ops);
+      outcomes?.fill(1);
+      const failures: OpFailure[] = [];
+      ops.forEach((n, index) => {
+        const errno = fail(n);
+        if (errno !== undefined) failures.push({ index, errno, syscall: 'open', path: new Uint8Array(Buffer.from(n)) as Buffer, onDest: true });
+      });
+      return failures;
     },
     close() {
       closed++;
     },
   } as unknown as EngineContext;
-  return { ctx, runs, closed: () => closed };
+  return { ctx, ran, closed: () => closed };
 }
 
-const opts = (inline: EngineContext, failures: OpFailure[], extra: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) => ({
-  engineOptions: { engine: 'sync' } as EngineOptions,
-  workers: 1, // no pool starts with one worker: what is sent runs inline
-  inline,
-  onFailures: (fs: OpFailure[]) => failures.push(...fs),
-  ...extra,
+function options(inline: EngineContext, o: Partial<DispatcherOptions> = {}) {
+  const failures: OpFailure[] = [];
+  const outcomes: [unknown, number[]][] = [];
+  const opts: DispatcherOptions = {
+    engineOptions: { engine: 'node', destRoot: Buffer.from('/dst') } as EngineOptions,
+    workers: 2,
+    inline,
+    onFailures: (f) => failures.push(...f),
+    onOutcomes: (token, out) => outcomes.push([token, [...out]]),
+    ...o,
+  };
+  return { opts, failures, outcomes };
+}
+
+/** Let the dispatcher's awaits run. */
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+/** Finish the oldest pending task with these failures (none by default). */
+function finish(failures: OpFailure[] = []): void {
+  const p = pool.pending.shift();
+  if (!p) throw new Error('no task in flight');
+  p.resolve({ failures, outcomes: new Uint8Array(p.task.count).fill(2) });
+}
+
+beforeEach(() => {
+  Object.assign(pool, { pending: [], made: 0, destroyed: 0, threads: 0, onError: [] });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
-describe('Dispatcher', () => {
-  it('holds the first batch back: a job of one batch runs inline at drain', async () => {
-    const { ctx, runs } = context();
-    const d = new Dispatcher(opts(ctx, []));
-    const a = batch('a');
-    await d.submit(a.bytes, a.count);
-    expect(runs).toEqual([]);
+describe('Dispatcher: a job of one batch', () => {
+  it('holds the first batch back and runs it inline at drain, without starting a pool', async () => {
+    const inline = recorder();
+    const { opts, outcomes } = options(inline.ctx);
+    const d = new Dispatcher(opts);
+    await d.submit(batch('a', 'b'), 2, 'tok');
+    expect(inline.ran).toEqual([]);
     await d.drain();
-    expect(runs).toEqual([['a']]);
+    expect(inline.ran).toEqual([['a', 'b']]);
+    expect(pool.made).toBe(0);
+    expect(d.threadsUsed).toBe(0);
+    expect(outcomes).toEqual([['tok', [1, 1]]]);
   });
 
-  it('a second batch sends the held one first, in order', async () => {
-    const { ctx, runs } = context();
-    const d = new Dispatcher(opts(ctx, []));
-    for (const names of [['a', 'b'], ['c']]) {
-      const x = batch(...names);
-      await d.submit(x.bytes, x.count);
-    }
-    expect(runs).toEqual([['a', 'b'], ['c']]);
+  it('without a token, no outcomes are reported', async () => {
+    const inline = recorder();
+    const { opts, outcomes } = options(inline.ctx);
+    const d = new Dispatcher(opts);
+    await d.submit(batch('a'), 1);
+    await d.drain();
+    expect(outcomes).toEqual([]);
+  });
+});
+
+describe('Dispatcher: no workers', () => {
+  it('workers 0: every batch runs inline as it is submitted', async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, { workers: 0 }).opts);
+    await d.submit(batch('a'), 1);
+    expect(inline.ran).toEqual([['a']]);
+    await d.submit(batch('b'), 1);
+    expect(inline.ran).toEqual([['a'], ['b']]);
+    await d.drain();
+    expect(pool.made).toBe(0);
   });
 
-  it('ops out of descriptors are retried at drain on the serial context; what fails again is reported', async () => {
-    const failures: OpFailure[] = [];
-    const first = context((names) =>
-      names.length > 1
-        ? [
-            { index: 0, errno: ERRNO.EMFILE, syscall: 'open', path: Buffer.from('/s/a'), onDest: false },
-            { index: 1, errno: ERRNO.EACCES, syscall: 'open', path: Buffer.from('/s/b'), onDest: false },
-            { index: 2, errno: ERRNO.ENFILE, syscall: 'open', path: Buffer.from('/s/c'), onDest: false },
-          ]
-        : [],
-    );
-    const serial = context(() => [{ index: 1, errno: ERRNO.EMFILE, syscall: 'open', path: Buffer.from('/s/c'), onDest: false }]);
-    const d = new Dispatcher(opts(first.ctx, failures, { workers: 0, serial: () => serial.ctx }));
-    const x = batch('a', 'b', 'c');
-    await d.submit(x.bytes, x.count);
-    expect(failures.map((f) => f.errno)).toEqual([ERRNO.EACCES]);
+  it('workers 1: the first batch is held, then all run inline in order', async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, { workers: 1 }).opts);
+    await d.submit(batch('a'), 1);
+    expect(inline.ran).toEqual([]);
+    await d.submit(batch('b'), 1);
+    expect(inline.ran).toEqual([['a'], ['b']]);
     await d.drain();
-    expect(serial.runs).toEqual([['a', 'c']]);
+    expect(pool.made).toBe(0);
+  });
+});
+
+describe('Dispatcher: a pool', () => {
+  it('a second batch starts the pool and sends the held one first', async () => {
+    const inline = recorder();
+    const { opts, outcomes } = options(inline.ctx);
+    const d = new Dispatcher(opts);
+    await d.submit(batch('a'), 1, 1);
+    await d.submit(batch('b'), 1, 2);
+    expect(pool.made).toBe(1);
+    expect(d.threadsUsed).toBe(2);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['a'], ['b']]);
+    finish();
+    finish();
+    await d.drain();
+    expect(inline.ran).toEqual([]);
+    expect(outcomes).toEqual([
+      [1, [2]],
+      [2, [2]],
+    ]);
+    expect(pool.destroyed).toBe(1);
+  });
+
+  it('keeps at most two batches per worker in flight: submit waits for room', async () => {
+    const d = new Dispatcher(options(recorder().ctx, { workers: 2 }).opts);
+    await d.submit(batch('0'), 1);
+    for (let i = 1; i < 3; i++) await d.submit(batch(String(i)), 1);
+    expect(pool.pending.length).toBe(3);
+    let returned = false;
+    const fourth = d.submit(batch('3'), 1).then(() => (returned = true));
+    await tick();
+    expect(pool.pending.length).toBe(4); // sent, but the caller waits: 4 = 2 workers x 2
+    expect(returned).toBe(false);
+    finish();
+    await fourth;
+    expect(returned).toBe(true);
+    while (pool.pending.length) finish();
+    await d.drain();
+  });
+
+  it('a batch whose worker failed runs inline instead', async () => {
+    const inline = recorder();
+    const { opts, failures } = options(inline.ctx);
+    const d = new Dispatcher(opts);
+    await d.submit(batch('a'), 1);
+    await d.submit(batch('b'), 1);
+    pool.pending.shift()!.reject(new Error('worker died'));
+    finish();
+    await d.drain();
+    expect(inline.ran).toEqual([['a']]);
+    expect(failures).toEqual([]);
+  });
+
+  it('failures from a worker are reported with Buffer paths', async () => {
+    const { opts, failures } = options(recorder().ctx);
+    const d = new Dispatcher(opts);
+    await d.submit(batch('a'), 1);
+    await d.submit(batch('b'), 1);
+    const raw = new Uint8Array(Buffer.from('a'));
+    finish([{ index: 0, errno: ERRNO.EACCES, syscall: 'open', path: raw as Buffer, dest: raw as Buffer, onDest: false }]);
+    finish();
+    await d.drain();
+    expect(failures).toHaveLength(1);
+    expect(Buffer.isBuffer(failures[0]!.path)).toBe(true);
+    expect(Buffer.isBuffer(failures[0]!.dest)).toBe(true);
+    expect(failures[0]!.path.toString()).toBe('a');
+  });
+
+  it('goInline lets the batches in flight finish, stops the workers, and runs the rest inline', async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx).opts);
+    await d.submit(batch('a'), 1);
+    await d.submit(batch('b'), 1);
+    let stopped = false;
+    const going = d.goInline().then(() => (stopped = true));
+    await tick();
+    expect(stopped).toBe(false);
+    finish();
+    finish();
+    await going;
+    expect(pool.destroyed).toBe(1);
+    await d.submit(batch('c'), 1);
+    await d.submit(batch('d'), 1);
+    await d.drain();
+    expect(inline.ran).toEqual([['c'], ['d']]);
+    expect(pool.made).toBe(1);
+  });
+});
+
+describe('Dispatcher: out of descriptors', () => {
+  it('EMFILE and ENFILE ops are retried at drain, one batch on the serial context; what fails again is reported', async () => {
+    const inline = recorder((n) => (n === 'm' ? ERRNO.EMFILE : n === 'n' ? ERRNO.ENFILE : n === 'x' ? ERRNO.EACCES : undefined));
+    const serial = recorder((n) => (n === 'n' ? ERRNO.ENFILE : undefined));
+    const { opts, failures } = options(inline.ctx, { workers: 0, serial: () => serial.ctx });
+    const d = new Dispatcher(opts);
+    await d.submit(batch('a', 'm', 'x'), 3);
+    await d.submit(batch('n', 'b'), 2);
+    expect(failures.map((f) => f.path.toString())).toEqual(['x']);
+    await d.drain();
+    expect(serial.ran).toEqual([['m', 'n']]);
     expect(serial.closed()).toBe(1);
-    expect(failures.map((f) => f.errno)).toEqual([ERRNO.EACCES, ERRNO.EMFILE]);
+    expect(failures.map((f) => [f.path.toString(), f.errno])).toEqual([
+      ['x', ERRNO.EACCES],
+      ['n', ERRNO.ENFILE],
+    ]);
+    expect(Buffer.isBuffer(failures[1]!.path)).toBe(true);
   });
 
-  it('outcomes come back with the token of the batch that asked', async () => {
-    const { ctx } = context();
-    const got: unknown[] = [];
-    const d = new Dispatcher(opts(ctx, [], { workers: 0, onOutcomes: (token, outcomes) => got.push([token, outcomes.length]) }));
-    const x = batch('a', 'b');
-    await d.submit(x.bytes, x.count, 'T');
-    const y = batch('c');
-    await d.submit(y.bytes, y.count);
-    expect(got).toEqual([['T', 2]]);
+  it('without a serial context, or when making one throws, the retry runs on the inline one', async () => {
+    for (const serial of [undefined, () => { throw new Error('no descriptors'); }]) {
+      let first = true;
+      const inline = recorder((n) => (n === 'm' && first ? ((first = false), ERRNO.EMFILE) : undefined));
+      const { opts, failures } = options(inline.ctx, { workers: 0, ...(serial ? { serial } : {}) });
+      const d = new Dispatcher(opts);
+      await d.submit(batch('a', 'm'), 2);
+      await d.drain();
+      expect(inline.ran).toEqual([['a', 'm'], ['m']]);
+      expect(inline.closed()).toBe(0);
+      expect(failures).toEqual([]);
+    }
+  });
+
+  it('a failure without an op index (the batch as a whole) is reported, not retried', async () => {
+    const inline = recorder();
+    const { opts, failures } = options(inline.ctx, { workers: 0 });
+    const d = new Dispatcher(opts);
+    const whole = { index: -1, errno: ERRNO.EMFILE, syscall: 'io_uring_setup', path: Buffer.from(''), onDest: false };
+    vi.spyOn(inline.ctx, 'run').mockReturnValueOnce([whole]);
+    await d.submit(batch('a'), 1);
+    await d.drain();
+    expect(failures).toEqual([whole]);
+  });
+
+  it('lowerConcurrency halves the batches in flight, then stops the workers', async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, { workers: 1 }).opts);
+    // One worker has no pool: lowering goes straight to inline and closes nothing.
+    await d.lowerConcurrency();
+    expect(pool.destroyed).toBe(0);
+
+    const d2 = new Dispatcher(options(inline.ctx, { workers: 2 }).opts);
+    await d2.submit(batch('a'), 1);
+    await d2.submit(batch('b'), 1);
+    const lowered = d2.lowerConcurrency();
+    finish();
+    finish();
+    await lowered;
+    expect(pool.destroyed).toBe(0); // busy: the bound went from 4 to 2, the workers stay
+    // Now 2 in flight is the limit: the second submit waits until one finishes.
+    await d2.submit(batch('c'), 1);
+    let returned = false;
+    const next = d2.submit(batch('d'), 1).then(() => (returned = true));
+    await tick();
+    expect(returned).toBe(false);
+    finish();
+    await next;
+    // Nothing in flight but one: lowering again with work in flight halves to 1.
+    const again = d2.lowerConcurrency();
+    finish();
+    await again;
+    expect(pool.destroyed).toBe(0);
+    // Idle: the workers go, and later batches run inline.
+    await d2.lowerConcurrency();
+    expect(pool.destroyed).toBe(1);
+    await d2.submit(batch('e'), 1);
+    await d2.submit(batch('f'), 1);
+    await d2.drain();
+    expect(inline.ran).toEqual([['e'], ['f']]);
+    expect(pool.made).toBe(1);
   });
 });

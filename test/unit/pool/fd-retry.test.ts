@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { BatchWriter } from '../../../src/engine/batch.js';
-import { readBatch } from '../../../src/engine/batch.js';
 import { OpFlag, OpKind } from '../../../src/model/ops.js';
 import { S_IFLNK, type Stat } from '../../../src/model/stat.js';
 import type { OpFailure } from '../../../src/engine/types.js';
 import { FdRetry, isFdShortage } from '../../../src/pool/fd-retry.js';
 import { ERRNO } from '../../../src/util/errors.js';
+import { readBatch } from '../../../src/engine/batch.js';
 
 const st: Stat = { mode: S_IFLNK | 0o777, uid: 0, gid: 0, size: 1, mtimeSec: 1, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0 };
 const fail = (index: number, errno: number): OpFailure => ({ index, errno, syscall: 'open', path: Buffer.from('p'), onDest: false });

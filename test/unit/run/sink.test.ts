@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { BatchWriter } from '../../../src/engine/batch.js';
-import { readBatch } from '../../../src/engine/batch.js';
 import { OpFlag, OpKind, Outcome } from '../../../src/model/ops.js';
 import { S_IFREG, type Stat } from '../../../src/model/stat.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../../../src/engine/types.js';
 import { SourceAnchors } from '../../../src/plan/anchors.js';
 import { BATCH_BYTES, BATCH_OPS, LocalSink, type Pending } from '../../../src/run/sink.js';
 import { ERRNO } from '../../../src/util/errors.js';
+import { readBatch } from '../../../src/engine/batch.js';
 
 const st = (size = 1): Stat => ({ mode: S_IFREG | 0o644, uid: 0, gid: 0, size, mtimeSec: 1, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0 });
 const b = (s: string): Buffer => Buffer.from(s);

@@ -1,0 +1,185 @@
+// src/cli/options.ts, the edges: sizes and numbers, --delete-WHEN, --info, --chmod, --out-format, backups
+// and suffixes, --files-from, engine-specific refusals, and src/cli/config.ts's preserve bits. Every
+// refusal here is a usage error before any I/O.
+
+import { describe, expect, it } from 'vitest';
+import { parseArgs, parseSize, versionText } from '../../../src/cli/options.js';
+import { VERSION } from '../../../src/version.js';
+import { preserveFlags, type Config } from '../../../src/model/config.js';
+import { Preserve } from '../../../src/model/ops.js';
+import { UsageError } from '../../../src/util/errors.js';
+
+const run = (...args: string[]): Config => {
+  const p = parseArgs(['node', 'arsync', ...args]);
+  if (p.kind !== 'run') throw new Error('expected a run');
+  return p.config;
+};
+const refused = (...args: string[]): string => {
+  try {
+    parseArgs(['node', 'arsync', ...args]);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`accepted: ${args.join(' ')}`);
+};
+
+describe('parseSize', () => {
+  it("reads rsync's size syntax: K/M/G powers of 1024, KB/MB powers of 1000, +1/-1", () => {
+    expect(parseSize('--max-size', '100')).toBe(100);
+    expect(parseSize('--max-size', '1.5K')).toBe(1536);
+    expect(parseSize('--max-size', '10m')).toBe(10 * 1024 ** 2);
+    expect(parseSize('--max-size', '2G')).toBe(2 * 1024 ** 3);
+    expect(parseSize('--max-size', '10KB')).toBe(10_000);
+    expect(parseSize('--max-size', '10MiB')).toBe(10 * 1024 ** 2);
+    expect(parseSize('--max-size', '1K+1')).toBe(1025);
+    expect(parseSize('--max-size', '1K-1')).toBe(1023);
+    expect(parseSize('--max-size', '1P')).toBe(1024 ** 5);
+  });
+
+  it('refuses what is not a size, and what does not fit in 64 bits', () => {
+    expect(() => parseSize('--min-size', '1X')).toThrow(/--min-size: invalid size "1X"/);
+    expect(() => parseSize('--min-size', '-5')).toThrow(UsageError);
+    expect(() => parseSize('--max-size', '9000000P')).toThrow(/--max-size=9000000P is too large/);
+  });
+
+  it('--min-size and --max-size land in the config', () => {
+    const c = run('-a', '--min-size=1k', '--max-size=2M', 'a', 'b');
+    expect([c.minSize, c.maxSize]).toEqual([1024, 2 * 1024 ** 2]);
+    expect(run('-a', 'a', 'b').minSize).toBeUndefined();
+  });
+});
+
+describe('numbers', () => {
+  it('--modify-window and --max-delete take a C int, negative allowed', () => {
+    expect(run('-a', '--modify-window=-1', 'a', 'b').modifyWindow).toBe(-1);
+    expect(run('-a', '--max-delete=0', 'a', 'b').maxDelete).toBe(0);
+    expect(refused('-a', '--modify-window=x', 'a', 'b')).toMatch(/--modify-window takes a whole number, not "x"/);
+    expect(refused('-a', '--max-delete=2147483648', 'a', 'b')).toMatch(/--max-delete=2147483648: number too large or too small/);
+    expect(refused('-a', '--max-delete=-2147483649', 'a', 'b')).toMatch(/number too large or too small/);
+  });
+
+  it('--workers and --queue-depth take a bounded positive number', () => {
+    expect(run('-a', '--workers=256', 'a', 'b').workers).toBe(256);
+    expect(refused('-a', '--workers=0', 'a', 'b')).toMatch(/--workers must be between 1 and 256, not 0/);
+    expect(refused('-a', '--queue-depth=4097', 'a', 'b')).toMatch(/--queue-depth must be between 1 and 4096, not 4097/);
+    expect(refused('-a', '--workers=-1', 'a', 'b')).toMatch(/--workers takes a whole number, not "-1"/);
+  });
+});
+
+describe('--delete-WHEN', () => {
+  it('picks the mode; --delete and --delete-excluded mean during', () => {
+    expect(run('-a', 'a', 'b').deleteMode).toBe('none');
+    expect(run('-a', '--delete', 'a', 'b').deleteMode).toBe('during');
+    expect(run('-a', '--delete-excluded', 'a', 'b')).toMatchObject({ deleteMode: 'during', deleteExcluded: true });
+    expect(run('-a', '--delete-before', 'a', 'b').deleteMode).toBe('before');
+    expect(run('-a', '--delete-after', 'a', 'b').deleteMode).toBe('after');
+    expect(run('-a', '--del', '--delete-during', 'a', 'b').deleteMode).toBe('during');
+  });
+
+  it('refuses two different WHENs', () => {
+    expect(refused('-a', '--delete-before', '--delete-after', 'a', 'b')).toBe('You may not combine multiple --delete-WHEN options.');
+    expect(refused('-a', '--del', '--delete-after', 'a', 'b')).toBe('You may not combine multiple --delete-WHEN options.');
+  });
+
+  it('--files-from transfers whole directories: --delete needs no -r there', () => {
+    expect(run('-a', '--delete', '--files-from=list', 'a', 'b')).toMatchObject({ deleteMode: 'during', recursive: false, relative: true });
+    expect(run('-a', '-r', '--files-from=list', 'a', 'b').recursive).toBe(true);
+    expect(run('-a', '--no-relative', '--files-from=list', 'a', 'b').relative).toBe(false);
+  });
+});
+
+describe('--info', () => {
+  it('progress0 turns both off; anything else is refused', () => {
+    expect(run('-a', '--progress', '--info=progress0', 'a', 'b')).toMatchObject({ progress: false, progressFiles: false });
+    expect(refused('-a', '--info=name1', 'a', 'b')).toBe('--info=name1 is not supported (supported: progress0, progress1, progress2)');
+  });
+});
+
+describe('formats, --chmod, --json', () => {
+  it('--out-format is checked before the run, and dropped by -q', () => {
+    expect(refused('-a', '--out-format=%n %c', 'a', 'b')).toBe('--out-format: unsupported escape %c');
+    expect(run('-a', '--out-format=%n', 'a', 'b').outFormat).toBe('%n');
+    expect(run('-a', '-q', '-i', '--out-format=%n', 'a', 'b')).toMatchObject({ outFormat: undefined, itemize: 0 });
+  });
+
+  it('--chmod rules are parsed at once, a bad one is a usage error', () => {
+    expect(run('-a', '--chmod=u+x', '--chmod=Fg-w', 'a', 'b').chmod).toHaveLength(2);
+    expect(refused('-a', '--chmod=q+x', 'a', 'b')).toMatch(/chmod/i);
+  });
+
+  it('--json is quiet: no -v, no progress', () => {
+    expect(run('-a', '--json', '-vv', '--progress', 'a', 'b')).toMatchObject({ json: true, quiet: true, verbose: 0, progress: false, progressFiles: false });
+  });
+});
+
+describe('backups', () => {
+  it('-b: suffix ~ and directory times left alone; --backup-dir: no suffix and times kept', () => {
+    expect(run('-a', '-b', 'a', 'b')).toMatchObject({ backup: true, suffix: '~', omitDirTimes: true });
+    expect(run('-a', '--backup-dir=old', 'a', 'b')).toMatchObject({ backup: true, backupDir: 'old', suffix: '', omitDirTimes: false });
+    expect(run('-a', '--backup-dir=old', '--suffix=.bak', 'a', 'b').suffix).toBe('.bak');
+  });
+
+  it("refuses an empty suffix that would make the backup the file itself (rsync's checks)", () => {
+    expect(refused('-a', '-b', '--suffix=', 'a', 'b')).toBe('--suffix cannot be empty without --backup-dir');
+    for (const dir of ['.', './', '../b', '/abs/b']) {
+      const dest = dir === '/abs/b' ? '/abs/b' : 'b';
+      expect(refused('-a', `--backup-dir=${dir}`, 'a', dest)).toBe('--suffix cannot be empty when --backup-dir is the same as the dest dir');
+    }
+    expect(run('-a', '--backup-dir=sub', 'a', 'b').backupDir).toBe('sub');
+  });
+
+  it('at most 20 --*-dest directories', () => {
+    const twenty = Array.from({ length: 20 }, (_, i) => `--link-dest=d${i}`);
+    expect(run('-a', ...twenty, 'a', 'b').linkDest).toHaveLength(20);
+    expect(refused('-a', ...twenty, '--link-dest=d20', 'a', 'b')).toBe('ERROR: at most 20 --link-dest args may be specified');
+  });
+});
+
+describe('engines', () => {
+  it('the node engine cannot do -X or -A; --direct is for the uring engine', () => {
+    expect(refused('-aX', '--engine=node', 'a', 'b')).toMatch(/^-X\/--xattrs needs the native addon/);
+    expect(refused('-aA', '--engine=node', 'a', 'b')).toMatch(/^-A\/--acls needs the native addon/);
+    expect(refused('-a', '--direct', '--engine=sync', 'a', 'b')).toBe('--direct works with the uring engine only');
+    expect(run('-a', '--direct', '--engine=uring', 'a', 'b').direct).toBe(true);
+    expect(run('-a', '--direct', 'a', 'b').direct).toBe(true);
+    expect(refused('-a', '--engine=fast', 'a', 'b')).toMatch(/--engine/);
+  });
+
+  it('--version names the version first, then each engine', () => {
+    const text = versionText();
+    expect(text.split('\n')[0]).toBe(`arsync version ${VERSION}`);
+    expect(text).toMatch(/^ {2}node {3}usable: /m);
+  });
+});
+
+describe('operands', () => {
+  it('a remote --files-from is refused like a remote operand', () => {
+    expect(refused('-a', '--files-from=host:list', 'a', 'b')).toMatch(/^--files-from=host:list is .*remote transfers are not supported yet$/);
+  });
+
+  it('one operand, or none, is not a transfer', () => {
+    expect(refused('-a', 'a')).toBe('a destination is required (SRC... DEST)');
+    expect(refused('-a')).toBe('no source or destination given');
+  });
+
+  it('the same operand twice maps to its own bytes each time', () => {
+    expect(run('-a', 'x', 'x', 'd').sources.map(String)).toEqual(['x', 'x']);
+  });
+
+  it('fromProcess reads the raw bytes of this process when they match, else the decoded strings', () => {
+    const p = parseArgs(['node', 'arsync', '-a', 'a', 'b'], true);
+    expect(p.kind === 'run' && p.config.sources.map(String)).toEqual(['a']);
+  });
+});
+
+describe('preserveFlags', () => {
+  it('maps each preserve option to its bit', () => {
+    expect(preserveFlags(run('a', 'b'))).toBe(0);
+    const all = run('-aAX', '--sparse', '--inplace', '--partial', '-K', '-O', 'a', 'b');
+    const want =
+      Preserve.Perms | Preserve.Owner | Preserve.Group | Preserve.Times | Preserve.Xattrs | Preserve.Acls | Preserve.Devices |
+      Preserve.Specials | Preserve.Sparse | Preserve.Inplace | Preserve.Partial | Preserve.KeepDirlinks | Preserve.OmitDirTimes;
+    expect(preserveFlags(all)).toBe(want);
+  });
+});
