@@ -40,7 +40,7 @@ echo "coverage-native: building the instrumented addon in $DIR"
 objs=()
 for s in "${SOURCES[@]}"; do
   o="$DIR/obj/$(basename "${s%.c}").o"
-  gcc "${CFLAGS[@]}" -c "$s" -o "$o"
+  gcc "${CFLAGS[@]}" -c "$root/$s" -o "$o" # absolute: gcov finds the source from $DIR/gcov
   objs+=("$o")
 done
 gcc -shared --coverage -o "$DIR/arsync.node" "${objs[@]}" -luring -pthread
