@@ -1,6 +1,7 @@
-/* The per-thread engine context and the per-op job state shared by ops.c, copy.c, meta.c and
- * pipeline.c. A context belongs to the thread (napi_env) that created it: nothing in the addon is
- * process-wide mutable, so piscina workers and the main thread never share state. */
+/* The per-thread engine context and the per-op job state shared by the op modules (ops.c, exec.c,
+ * dest.c, source.c, temp.c, copy.c, meta.c, backup.c) and pipeline.c. A context belongs to the thread
+ * (napi_env) that created it: nothing in the addon is process-wide mutable but one fact about the
+ * kernel (beneath.c: openat2 is missing), so piscina workers and the main thread never share state. */
 #ifndef ARSYNC_CONTEXT_H
 #define ARSYNC_CONTEXT_H
 

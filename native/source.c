@@ -1,9 +1,10 @@
-/* Sources: resolution, opening, identity checks and --remove-source-files. A source path is an anchor (an operand, or a symlink the run chose to
- * follow: resolved like any path the user typed) followed by the names the walk found beneath it,
- * which are resolved beneath the anchor without following any symlink (openat2 RESOLVE_BENEATH |
- * RESOLVE_NO_SYMLINKS, or one O_NOFOLLOW component at a time). A directory swapped for a symlink
- * after the walk listed it then fails with ELOOP instead of leading a read out of the source tree;
- * the last component is opened by the caller, O_NOFOLLOW unless the op follows it on purpose. */
+/* Sources: resolution, opening, identity checks and --remove-source-files. A source path is an
+ * anchor (an operand, or a symlink the run chose to follow: resolved like any path the user typed)
+ * followed by the names the walk found beneath it, which are resolved beneath the anchor without
+ * following any symlink (beneath.c: openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or one O_NOFOLLOW
+ * component at a time). A directory swapped for a symlink after the walk listed it then fails with
+ * ELOOP instead of leading a read out of the source tree; the last component is opened O_NOFOLLOW
+ * unless the op follows it on purpose, and the open file is checked against what the walk saw. */
 #include "source.h"
 
 #include <errno.h>

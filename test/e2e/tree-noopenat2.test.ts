@@ -1,8 +1,8 @@
 // The native tree pre-pass (scanTree) and the pair cursor resolve destination and source directories
 // beneath their roots with the one helper of native/beneath.c: openat2 where the kernel has it, the
 // O_NOFOLLOW component walk where it does not. Without openat2 (seccomp, test/helpers/noopenat2.py) the
-// scan must give the very same answer, and still refuse a destination path through a planted symlink,
-// instead of failing (which made the CLI walk everything) or following it.
+// scan must give the very same answer, and still refuse a destination path through a planted symlink or
+// `..`, instead of failing (which made the CLI walk everything) or following it.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,7 +30,8 @@ function scan(root: string, noOpenat2: boolean): unknown {
     const n = k.errno ? k : a.pairNext(k, 100, false);
     const pair = n.errno ? n : [split(n.names), split(n.extra), Array.from(n.collapsed), n.destErrno];
     const e = a.scanTree(ctx, Buffer.from(root + '/s/a/evil'), Buffer.from('a/evil'), q);
-    console.log(JSON.stringify({ tree, pair, planted: e.errno ? 'refused' : 'followed' }));`;
+    const up = a.scanTree(ctx, Buffer.from(root + '/s/a'), Buffer.from('a/../..'), q);
+    console.log(JSON.stringify({ tree, pair, planted: e.errno ? 'refused' : 'followed', dotdot: up.errno ? 'refused' : 'followed' }));`;
   const argv = [process.execPath, '-e', script, addon, root];
   const r = noOpenat2
     ? spawnSync('python3', [path.join(REPO, 'test', 'helpers', 'noopenat2.py'), ...argv], { encoding: 'utf8' })
@@ -40,7 +41,7 @@ function scan(root: string, noOpenat2: boolean): unknown {
 }
 
 describe.skipIf(!fs.existsSync(addon) || !['x64', 'arm64'].includes(process.arch))('native scans without openat2', () => {
-  it('scanTree and the pair cursor answer as with openat2, and refuse a planted symlink', () => {
+  it('scanTree and the pair cursor answer as with openat2, and refuse a planted symlink and ..', () => {
     const root = tempDir('arsync-noopenat2-');
     for (const d of ['s/a/b', 's/a/evil', 's/c', 'd/a/b', 'd/c']) fs.mkdirSync(path.join(root, d), { recursive: true });
     fs.writeFileSync(path.join(root, 's/a/f'), 'same');
@@ -56,6 +57,6 @@ describe.skipIf(!fs.existsSync(addon) || !['x64', 'arm64'].includes(process.arch
     const withIt = scan(root, false);
     const without = scan(root, true);
     expect(without).toEqual(withIt);
-    expect(withIt).toMatchObject({ planted: 'refused', tree: { dirty: expect.any(Array) } });
+    expect(withIt).toMatchObject({ planted: 'refused', dotdot: 'refused', tree: { dirty: expect.any(Array) } });
   });
 });
