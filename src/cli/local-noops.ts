@@ -141,8 +141,9 @@ function knownName(list: string[], name: string): boolean {
 
 /**
  * Declare the options and return the check rsync makes once the whole line is read (the conflicts and
- * the checks its client makes later, still before any I/O); commander calls the value parsers in argv
- * order, so "last one wins" (-z then --no-compress, --old-args then --no-old-args) comes out as in rsync's popt loop.
+ * the checks its client makes later, still before any I/O). Commander calls each option's function in
+ * argv order, flags included, so "last one wins" (-z then --no-compress, --old-args then --no-old-args)
+ * comes out as in rsync's popt loop.
  */
 export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () => NoEffect {
   let protocol = PROTOCOL_VERSION;
@@ -155,8 +156,6 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
   let contimeout = 0;
   let passwordFile = false;
   const remoteOptions: string[] = [];
-  /** A flag's effect, run when commander meets it (in argv order). */
-  const set = <T>(f: () => T) => (): T => f();
   const int = (name: string, then?: (n: number) => void) => (v: string): number => {
     const n = poptInt(name, v);
     then?.(n);
@@ -165,11 +164,11 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
 
   p
     // Compression only shapes the bytes on a wire a local copy does not have.
-    .option('-z, --compress', 'compress file data during the transfer (no effect locally)', set(() => true))
-    .option('--no-compress', 'turn off -z', set(() => (compressChoice = undefined)))
-    .option('--no-z', 'same as --no-compress', set(() => (compressChoice = undefined)))
-    .option('--old-compress', 'same as --compress-choice=zlib', set(() => (compressChoice = 'zlib')))
-    .option('--new-compress', 'same as --compress-choice=zlibx', set(() => (compressChoice = 'zlibx')))
+    .option('-z, --compress', 'compress file data during the transfer (no effect locally)', () => true)
+    .option('--no-compress', 'turn off -z', () => (compressChoice = undefined))
+    .option('--no-z', 'same as --no-compress', () => (compressChoice = undefined))
+    .option('--old-compress', 'same as --compress-choice=zlib', () => (compressChoice = 'zlib'))
+    .option('--new-compress', 'same as --compress-choice=zlibx', () => (compressChoice = 'zlibx'))
     .option('--compress-choice <STR>', 'choose the compression algorithm (no effect locally)', (v: string) => (compressChoice = v))
     .option('--zc <STR>', 'same as --compress-choice', (v: string) => (compressChoice = v))
     .option('--compress-level <NUM>', 'compression level (no effect locally)', int('--compress-level'))
@@ -196,19 +195,19 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('--cc <STR>', 'same as --checksum-choice', (v: string) => (checksumChoice = v))
     .option('--checksum-seed <NUM>', 'block/file checksum seed (no effect locally)', int('--checksum-seed'))
     // Incremental recursion is how rsync streams its file list to a peer; it only shows in -v's first line.
-    .option('--inc-recursive', 'enable incremental recursion', set(() => (allowIncRecurse = true)))
-    .option('--no-inc-recursive', 'disable incremental recursion', set(() => (allowIncRecurse = false)))
-    .option('--i-r', 'same as --inc-recursive', set(() => (allowIncRecurse = true)))
-    .option('--no-i-r', 'same as --no-inc-recursive', set(() => (allowIncRecurse = false)))
-    .option('--qsort', 'sort the file list with qsort (turns off incremental recursion)', set(() => (qsort = true)))
+    .option('--inc-recursive', 'enable incremental recursion', () => (allowIncRecurse = true))
+    .option('--no-inc-recursive', 'disable incremental recursion', () => (allowIncRecurse = false))
+    .option('--i-r', 'same as --inc-recursive', () => (allowIncRecurse = true))
+    .option('--no-i-r', 'same as --no-inc-recursive', () => (allowIncRecurse = false))
+    .option('--qsort', 'sort the file list with qsort (turns off incremental recursion)', () => (qsort = true))
     // How arguments reach a remote shell; a local copy passes none (only --old-args' empty destination shows).
-    .option('--old-args', 'disable the modern argument-protection idiom', set(() => (oldArgs = oldArgs <= 0 ? 1 : oldArgs + 1)))
-    .option('--no-old-args', 'turn off --old-args', set(() => (oldArgs = 0)))
-    .option('-s, --secluded-args', 'send the arguments through the protocol (no effect locally)', set(() => (secluded = 1)))
-    .option('--no-secluded-args', 'turn off -s', set(() => (secluded = 0)))
-    .option('--protect-args', 'same as --secluded-args', set(() => (secluded = 1)))
-    .option('--no-protect-args', 'same as --no-secluded-args', set(() => (secluded = 0)))
-    .option('--no-s', 'same as --no-secluded-args', set(() => (secluded = 0)))
+    .option('--old-args', 'disable the modern argument-protection idiom', () => (oldArgs = oldArgs <= 0 ? 1 : oldArgs + 1))
+    .option('--no-old-args', 'turn off --old-args', () => (oldArgs = 0))
+    .option('-s, --secluded-args', 'send the arguments through the protocol (no effect locally)', () => (secluded = 1))
+    .option('--no-secluded-args', 'turn off -s', () => (secluded = 0))
+    .option('--protect-args', 'same as --secluded-args', () => (secluded = 1))
+    .option('--no-protect-args', 'same as --no-secluded-args', () => (secluded = 0))
+    .option('--no-s', 'same as --no-secluded-args', () => (secluded = 0))
     .option('--trust-sender', "trust the remote sender's file list (the local sender is arsync itself)")
     // Buffers, sockets and daemons: a local copy has no socket and no daemon.
     .option('--outbuf <N|L|B>', 'set stdout buffering to None, Line, or Block', (v: string) => {
@@ -227,9 +226,9 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('-4, --ipv4', 'prefer IPv4 (no effect locally)')
     .option('-6, --ipv6', 'prefer IPv6 (no effect locally)')
     .option('--contimeout <SECONDS>', 'daemon connection timeout (refused locally, as rsync does, unless 0)', int('--contimeout', (n) => (contimeout = n)))
-    .option('--no-contimeout', 'turn off --contimeout', set(() => (contimeout = 0)))
+    .option('--no-contimeout', 'turn off --contimeout', () => (contimeout = 0))
     .option('--early-input <FILE>', "file for a daemon's early exec input (no effect locally)")
-    .option('--password-file <FILE>', 'daemon password file (refused locally, as rsync does)', set(() => (passwordFile = true)))
+    .option('--password-file <FILE>', 'daemon password file (refused locally, as rsync does)', () => (passwordFile = true))
     .option('--protocol <NUM>', 'force an older protocol version (31 or 32 locally)', int('--protocol', (n) => (protocol = n)))
     // Daemon mode and the server side of rsync's protocol: arsync is neither.
     .option('--daemon', 'refused: arsync is not an rsync daemon', refuse('--daemon', DAEMON))

@@ -10,7 +10,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
-import { differential, freshSetup, put, updateSetup } from '../helpers/differential.js';
+import { clone, differential, freshSetup, put, updateSetup } from '../helpers/differential.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+
+/** rsync's result (A) against arsync's (B), whole work roots, with the node engine's µs mtimes. */
+function compareTreesFormatted(A: string, B: string, engine: string): string[] {
+  for (const r of [A, B]) fs.utimesSync(r, 1_600_000_000, 1_600_000_000);
+  return formatDiffs(compareTrees(A, B, { mtimeToleranceNs: engine === 'node' ? 1000 : 0 }));
+}
 
 afterAll(() => removeTemps());
 
@@ -48,6 +55,30 @@ describeEngines((e) => {
       setup: updateSetup,
       args: ['-a', '-e', 'ssh -p 2222', '--rsync-path=/nonexistent/rsync', '-M--no-motd', '--remote-option=--outbuf=L', 'src/', 'dst/'],
     });
+  });
+
+  it('--no-whole-file --stats: rsync\'s lines and figures, except what its delta algorithm matched', async () => {
+    const base = tempDir(`arsync-nowhole-${engine}-`);
+    const O = path.join(base, 'O');
+    fs.mkdirSync(O);
+    updateSetup(O);
+    clone(O, path.join(base, 'A'));
+    clone(O, path.join(base, 'B'));
+    const args = ['-a', '--stats', '--no-whole-file', 'src/', 'dst/'];
+    // rsync compares whole seconds unless told otherwise (see differential.ts); arsync, nanoseconds.
+    const rsync = spawnSync('rsync', ['--modify-window=-1', ...args], { cwd: path.join(base, 'A'), encoding: 'utf8' });
+    const r = await runCli([...args, `--engine=${engine}`], { cwd: path.join(base, 'B') });
+    expect(r.code, show(r)).toBe(rsync.status);
+    // Timings and protocol byte counts differ by nature (as in differential.ts's normaliseOutput).
+    const volatile = /^(File list (generation|transfer) time|Total bytes (sent|received)|sent |total size is |Literal data|Matched data)/;
+    const lines = (out: string): string[] => out.split('\n').filter((l) => l !== '' && !volatile.test(l));
+    expect(lines(r.stdout)).toEqual(lines(rsync.stdout));
+    // rsync's delta algorithm matched part of the changed files against the old ones; arsync copies them
+    // whole, so all of it is literal data (docs/options.md: the one difference --no-whole-file leaves).
+    const figure = (out: string, name: string): number => Number(new RegExp(`^${name}: ([\\d,]+) bytes`, 'm').exec(out)![1]!.replace(/,/g, ''));
+    expect(figure(r.stdout, 'Literal data')).toBe(figure(rsync.stdout, 'Literal data') + figure(rsync.stdout, 'Matched data'));
+    expect(figure(r.stdout, 'Matched data')).toBe(0);
+    expect(compareTreesFormatted(path.join(base, 'A'), path.join(base, 'B'), engine)).toEqual([]);
   });
 
   it('-s, --secluded-args', async () => {

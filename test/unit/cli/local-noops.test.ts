@@ -1,0 +1,88 @@
+// The value checks ported from rsync (popt's integers, parse_size_arg()) give rsync's answers; the expected
+// messages are rsync 3.5's own for the same arguments.
+
+import { describe, expect, it } from 'vitest';
+import { poptInt, rsyncSize } from '../../../src/cli/local-noops.js';
+import { parseArgs } from '../../../src/cli/options.js';
+import type { Config } from '../../../src/cli/config.js';
+
+const msg = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return 'ok';
+};
+
+const config = (...args: string[]): Config => {
+  const p = parseArgs(['node', 'arsync', ...args]);
+  if (p.kind !== 'run') throw new Error('expected a run');
+  return p.config;
+};
+
+describe('poptInt (POPT_ARG_INT: strtol base 0, a C int)', () => {
+  it('reads decimal, 0x hex, 0 octal, a sign and leading white space', () => {
+    expect([poptInt('--port', '873'), poptInt('--port', '0x10'), poptInt('--port', '017'), poptInt('--port', '-5'), poptInt('--port', ' 5')]).toEqual([873, 16, 15, -5, 5]);
+  });
+  it("rejects what rsync rejects, in rsync's words", () => {
+    expect(msg(() => poptInt('--protocol', '029'))).toBe('--protocol=029: invalid numeric value');
+    expect(msg(() => poptInt('--zl', '1x'))).toBe('--zl=1x: invalid numeric value');
+    expect(msg(() => poptInt('--compress-level', '2147483648'))).toBe('--compress-level=2147483648: number too large or too small');
+  });
+});
+
+describe("rsyncSize (rsync's parse_size_arg)", () => {
+  const block = (v: string): number | string => {
+    try {
+      return rsyncSize('block-size', v, 'b', 0, 1 << 17, false);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  const alloc = (v: string): number | string => {
+    try {
+      return rsyncSize('max-alloc', v, 'B', 1024 * 1024, -1, true);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  it('takes what rsync takes', () => {
+    expect([block('1024'), block('2K'), block('1.5K'), block('1KB'), block('1k+1'), block('10b'), block('0')]).toEqual([1024, 2048, 1536, 1000, 1025, 10, 0]);
+    expect([alloc('1M'), alloc('1G'), alloc('0'), alloc('8G+1')]).toEqual([2 ** 20, 2 ** 30, 0, 8 * 2 ** 30 + 1]);
+  });
+  it("rejects what rsync rejects, in rsync's words", () => {
+    expect(block('131073')).toBe('--block-size=131073 is too large (max: 128.00K)');
+    expect(block('1G')).toBe('--block-size=1G is too large (max: 128.00K)');
+    expect(block('-1')).toBe('--block-size=-1 is too large (max: 128.00K)');
+    expect(block('1x')).toBe('--block-size=1x is invalid');
+    expect(block(' 5')).toBe('--block-size= 5 is invalid');
+    expect(alloc('1K')).toBe('--max-alloc=1K is too small (min: 1.00M or 0 for unlimited)');
+    expect(alloc('-1')).toBe('--max-alloc=-1 is too large');
+    expect(alloc('9E')).toBe('--max-alloc=9E is invalid');
+  });
+});
+
+describe('what the no-effect options leave in the Config', () => {
+  it('-avz is -av', () => {
+    expect(config('-avz', 'a/', 'b')).toEqual(config('-av', 'a/', 'b'));
+  });
+  it("incremental recursion: -r, unless --no-i-r (last one wins), --qsort or --delete-before/-after", () => {
+    expect(config('-r', 'a', 'b').incRecursive).toBe(true);
+    expect(config('a', 'b').incRecursive).toBe(false);
+    expect(config('-r', '--no-i-r', 'a', 'b').incRecursive).toBe(false);
+    expect(config('-r', '--no-i-r', '--i-r', 'a', 'b').incRecursive).toBe(true);
+    expect(config('-r', '--qsort', 'a', 'b').incRecursive).toBe(false);
+    expect(config('-r', '--delete-after', 'a', 'b').incRecursive).toBe(false);
+    expect(config('-r', '--delete', 'a', 'b').incRecursive).toBe(true);
+  });
+  it('--old-args reads an empty destination as "."', () => {
+    expect(config('--old-args', 'a', '').dest.toString()).toBe('.');
+    expect(msg(() => config('a', ''))).toMatch(/Empty destination arg specified/);
+    expect(msg(() => config('--old-args', '--no-old-args', 'a', ''))).toMatch(/Empty destination arg specified/);
+  });
+  it('-M takes an option without local effect and refuses one that would change the copy', () => {
+    expect(config('-M--no-motd', 'a', 'b')).toEqual(config('a', 'b'));
+    expect(msg(() => config('-M--delete', '-r', 'a', 'b'))).toMatch(/remote-option=--delete/);
+  });
+});
