@@ -12,7 +12,8 @@ import { archiveFlags, BIN, fidelity, LOCK, REPO, runCli, show, type CliResult }
 import { compareTrees, findTempFiles, formatDiffs } from '../helpers/compare.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { makeDeepTree, reach, releaseLongPaths } from '../helpers/longpath.js';
-import { removeTemps, showPath, tempDir } from '../helpers/tree.js';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { showPath } from '../../src/util/errors.js';
 
 const PATH_MAX = 4096;
 /** About three times PATH_MAX below the source root. */

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { compareTrees, findTempFiles, formatDiffs } from '../helpers/compare.js';
-import { fidelity, runCli, show, type EngineName } from '../helpers/cli.js';
+import { fidelity, runCli, show } from '../helpers/cli.js';
+import type { EngineName } from '../../src/model/config.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { fuseSkipReason, mountFaultFs, type FaultMount, type FaultOptions } from '../helpers/fusefs.js';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { poptInt, rsyncSize } from '../../../src/cli/local-noops.js';
 import { parseArgs } from '../../../src/cli/options.js';
-import type { Config } from '../../../src/cli/config.js';
+import type { Config } from '../../../src/model/config.js';
 
 const msg = (f: () => unknown): string => {
   try {
