@@ -3,7 +3,8 @@
 // returns rsync's exit code. main is imported lazily so that loading it (and everything it pulls in)
 // happens after the signal handlers are in place.
 import { installSignalHandlers, setSignalExitHook } from './cli/signals.js';
-import { jsonRequested, summaryDocument } from './progress/json.js';
+import { jsonMode, summaryDocument } from './progress/json.js';
+import { EventStream } from './progress/events.js';
 import { VERSION } from './version.js';
 
 let finished = false;
@@ -14,10 +15,15 @@ const exitWith = (code: number): void => {
 installSignalHandlers(exitWith);
 // Under --json even a signal before main() has loaded ends with the document (main replaces this hook
 // with one that knows what the run did).
-if (jsonRequested(process.argv.slice(2))) {
+const jsonOut = jsonMode(process.argv.slice(2));
+if (jsonOut !== undefined) {
   const started = performance.now();
+  // --json=events ends its stream with the `end` event that carries the document.
+  const events = jsonOut === 'events' ? new EventStream(process.stdout) : undefined;
   setSignalExitHook((code) => {
-    process.stdout.write(JSON.stringify(summaryDocument(VERSION, { errors: [] }, code, performance.now() - started), null, 2) + '\n');
+    const doc = summaryDocument(VERSION, { errors: [] }, code, performance.now() - started);
+    if (events) events.end(doc);
+    else process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   });
 }
 // A reader that went away (`arsync -v ... | head`) must not take the copy down with it: the lines are

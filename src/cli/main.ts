@@ -18,7 +18,8 @@ import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { VERSION } from '../version.js';
 import { setEightBitOutput } from '../util/names.js';
-import { jsonRequested, summaryDocument, type RunReport } from '../progress/json.js';
+import { jsonMode, summaryDocument, type RunReport } from '../progress/json.js';
+import { EventStream } from '../progress/events.js';
 import { resolve as resolvePath } from 'node:path';
 
 export interface Io {
@@ -29,17 +30,22 @@ export interface Io {
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   const started = performance.now();
   const report: RunReport = { errors: [] };
-  if (!jsonRequested(argv.slice(2))) return run(argv, io, report, started);
+  const mode = jsonMode(argv.slice(2));
+  if (mode === undefined) return run(argv, io, report, started);
   // --json: what would go to stdout (help, listings) goes to stderr; stdout carries only the document,
-  // written once: at the end, or by the signal handler if a signal ends the process first.
+  // written once: at the end, or by the signal handler if a signal ends the process first. Under
+  // --json=events it is the last line of the stream (the `end` event).
+  const events = mode === 'events' ? new EventStream(io.out) : undefined;
   const printDocument = (code: number): void => {
     setSignalExitHook(undefined);
-    io.out.write(JSON.stringify(summaryDocument(VERSION, report, code, performance.now() - started), null, 2) + '\n');
+    const doc = summaryDocument(VERSION, report, code, performance.now() - started);
+    if (events) events.end(doc);
+    else io.out.write(JSON.stringify(doc, null, 2) + '\n');
   };
   setSignalExitHook(printDocument);
   let code: number;
   try {
-    code = await run(argv, { out: io.err, err: io.err }, report, started);
+    code = await run(argv, { out: io.err, err: io.err }, report, started, events);
   } catch (err) {
     report.errors.push({ message: `internal error: ${err instanceof Error ? err.message : String(err)}` });
     printDocument(Exit.FileIO);
@@ -49,7 +55,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   return code;
 }
 
-async function run(argv: string[], io: Io, report: RunReport, started: number): Promise<number> {
+async function run(argv: string[], io: Io, report: RunReport, started: number, events?: EventStream): Promise<number> {
   /** A message and rsync's exit code for it; the message is also the JSON document's error. */
   const fail = (message: string, code: number): number => {
     io.err.write(`arsync: ${message}\n`);
@@ -133,7 +139,9 @@ async function run(argv: string[], io: Io, report: RunReport, started: number): 
   }
   let ioErrors = 0;
   const preErrors: { path: string; message: string; code?: string }[] = [];
+  events?.start(VERSION, engine, c.dryRun);
   for (const m of resolved.missing) {
+    events?.error(m.message, m.display, m.code);
     ioErrors++;
     preErrors.push({ path: m.display, message: m.message, code: m.code });
     reporter.error(m.message);
@@ -153,7 +161,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number): 
 
   let totals;
   try {
-    totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length });
+    totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events });
   } catch (err) {
     // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).
     if (err instanceof FilterError) {

@@ -106,7 +106,8 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('-n, --dry-run', 'show what would be done, change nothing')
     .option('-i, --itemize-changes', "print a change summary for each entry (rsync's YXcstpoguax)", count, 0)
     .option('--out-format <FORMAT>', 'print updates with this rsync format (%n %i %l %L %b ...)')
-    .option('--json', 'print one JSON summary on stdout and nothing else')
+    .option('--json', 'print one JSON summary on stdout and nothing else (--json=summary; schema/summary.v1.json)')
+    .option('--json-events', 'print one JSON object per line on stdout as the run goes: start, each entry done, errors, progress, end (--json=events; schema/events.v1.json)')
     .option('-c, --checksum', 'compare file contents, not size and mtime')
     .option('-I, --ignore-times', 'do not skip files that match size and mtime')
     .option('--size-only', 'skip files that match in size')
@@ -205,13 +206,35 @@ function rawArgs(args: string[]): Buffer[] {
   return args.map((a) => Buffer.from(a));
 }
 
+/**
+ * `--json=summary` and `--json=events` are the documented spellings of `--json` and `--json-events`
+ * (commander cannot give `--json` an optional value without taking the next operand as it); anything
+ * else after `--json=` is a usage error. Only options before `--` are options.
+ */
+export function jsonSpellings(args: readonly string[]): string[] {
+  const out: string[] = [];
+  let operands = false;
+  for (const a of args) {
+    if (operands || !a.startsWith('--json=')) {
+      if (a === '--') operands = true;
+      out.push(a);
+      continue;
+    }
+    const mode = a.slice('--json='.length);
+    if (mode === 'summary') out.push('--json');
+    else if (mode === 'events') out.push('--json-events');
+    else throw new UsageError(`--json=${mode}: --json takes summary or events`);
+  }
+  return out;
+}
+
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
   const { p: program, noEffect: finishNoEffect } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
-    program.parse(argv);
+    program.parse([...argv.slice(0, 2), ...jsonSpellings(args)]);
   } catch (err) {
     if (err instanceof CommanderError) throw new UsageError(err.message.replace(/^error: /, ''));
     throw err;
@@ -265,7 +288,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     }
   }
   const acls = Boolean(o['acls']);
-  const json = Boolean(o['json']);
+  const jsonEvents = Boolean(o['jsonEvents']);
+  const json = Boolean(o['json']) || jsonEvents;
   const quiet = Boolean(o['quiet']) || json;
   if (o['P']) progress = progressFiles = true;
   const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
@@ -317,6 +341,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     itemize: quiet ? 0 : (o['itemizeChanges'] as number),
     outFormat: quiet ? undefined : outFormat,
     json,
+    jsonEvents,
     checksum: Boolean(o['checksum']),
     ignoreTimes: Boolean(o['ignoreTimes']),
     sizeOnly: Boolean(o['sizeOnly']),

@@ -70,7 +70,10 @@ export interface Config {
   /** -i count: 1 prints changes, 2 (-ii) also unchanged entries. */
   itemize: number;
   outFormat: string | undefined;
+  /** --json or --json-events: stdout carries JSON only. */
   json: boolean;
+  /** --json-events (--json=events): JSON lines as the run goes instead of one document at the end. */
+  jsonEvents: boolean;
   checksum: boolean;
   ignoreTimes: boolean;
   sizeOnly: boolean;

@@ -69,11 +69,16 @@ export function summaryDocument(version: string, r: RunReport, exitCode: number,
   };
 }
 
-/** Whether argv asks for --json, judged before parsing so that even a usage error is reported as JSON. */
-export function jsonRequested(args: readonly string[]): boolean {
+/**
+ * Which JSON output argv asks for (--json, --json=summary: one document; --json-events, --json=events: a
+ * stream of lines), judged before parsing so that even a usage error is reported as JSON.
+ */
+export function jsonMode(args: readonly string[]): 'summary' | 'events' | undefined {
+  let mode: 'summary' | 'events' | undefined;
   for (const a of args) {
-    if (a === '--') return false;
-    if (a === '--json') return true;
+    if (a === '--') break;
+    if (a === '--json-events' || a === '--json=events') mode = 'events';
+    else if ((a === '--json' || a === '--json=summary') && mode === undefined) mode = 'summary';
   }
-  return false;
+  return mode;
 }

@@ -7,6 +7,7 @@ import type { Config } from '../model/config.js';
 import { formatHas, formatLine, type LineInfo } from './format.js';
 import { humanNum } from './numbers.js';
 import type { Reporter } from './reporter.js';
+import type { EventStream } from './events.js';
 
 export interface EntryEvent extends Omit<LineInfo, 'itemize'> {
   /** The entry was created, or its data sent/recreated. */
@@ -22,6 +23,10 @@ export class Output {
   constructor(
     private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'verbose' | 'json' | 'quiet' | 'progressFiles' | 'humanReadable'>,
     private readonly reporter: Reporter,
+    /** --json=events: entries go to the event stream instead of text lines. */
+    private readonly events?: EventStream,
+    /** -n: no op runs, so an entry is reported as it is decided. */
+    private readonly dryRun = false,
   ) {
     this.format = c.json ? undefined : (c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined));
     // A format without %i selects entries like -v does (rsync's stdout_format_has_i).
@@ -31,10 +36,19 @@ export class Output {
 
   /** Is anything printed per entry at all? (Lets the caller skip building lines.) */
   get active(): boolean {
+    if (this.events) return true;
     return !this.c.json && (this.format !== undefined || this.c.verbose > 0 || this.c.progressFiles);
   }
 
   entry(e: EntryEvent, itemize: string | undefined): void {
+    if (this.events) {
+      if (itemize === undefined) return;
+      const ev = { path: e.name, itemize, size: e.bytes };
+      // A file whose data an op writes is reported when that op is done (EventStream.fileDone).
+      if (!this.dryRun && itemize.startsWith('>f')) this.events.deferEntry(ev);
+      else this.events.entry(ev);
+      return;
+    }
     if (!this.active) return;
     if (this.itemizing) {
       if (itemize === undefined) return;
@@ -48,6 +62,10 @@ export class Output {
   }
 
   deleted(e: LineInfo): void {
+    if (this.events) {
+      this.events.entry({ path: e.name, itemize: '*deleting', size: 0 });
+      return;
+    }
     if (!this.active) return;
     if (this.format !== undefined) this.reporter.print(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
     else this.reporter.print(`deleting ${e.name}`);
@@ -55,6 +73,7 @@ export class Output {
 
   /** rsync's --progress line for a file once it is transferred. */
   progress(size: number, elapsedMs: number, bytesSoFar: number, xfr: number, toCheck: number, total: number): void {
+    if (this.events) return;
     const rate = elapsedMs > 0 ? (bytesSoFar * 1000) / elapsedMs : 0;
     const unit = rate >= 1024 ** 3 ? ['GB/s', 1024 ** 3] : rate >= 1024 ** 2 ? ['MB/s', 1024 ** 2] : ['kB/s', 1024];
     const shown = `${(rate / (unit[1] as number)).toFixed(2)}${unit[0] as string}`;

@@ -2,6 +2,7 @@
 // for another in fields of its own): the spec, where entries come from and where ops go, the tally, the
 // directory ledger, the filters and the plan objects. Also the walk's frame and entry shapes.
 
+import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import type { PairListing } from '../model/listing.js';
 import type { OpFailure } from '../engine/types.js';
@@ -62,6 +63,8 @@ export interface RunContext {
   /** -R: implied directories made so far (several sources under the same directories make each once). */
   readonly implied: Set<string>;
   readonly abort: { readonly aborted: boolean };
+  /** --json=events: the stream that reports each entry once its op is done. */
+  readonly events: EventStream | undefined;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

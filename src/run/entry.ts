@@ -233,7 +233,10 @@ export function settled(rc: RunContext, p: Pending, o: number, progress: { done:
   const totals = rc.tally.totals;
   // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
   if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
-  if (o === Outcome.Failed || o === Outcome.NotRun) return;
+  if (o === Outcome.Failed || o === Outcome.NotRun) {
+    if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
+    return;
+  }
   if (p.progress && o === Outcome.Done) {
     // to-chk as rsync counts it: files still to send, out of every entry listed so far.
     progress.done++;
@@ -251,4 +254,6 @@ export function settled(rc: RunContext, p: Pending, o: number, progress: { done:
       rc.dirs.touch(p.record);
     }
   }
+  // After the -c case above, which may itself have deferred the entry it reports.
+  if (p.eventName !== undefined) rc.events?.fileDone(p.eventName);
 }

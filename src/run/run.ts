@@ -9,6 +9,7 @@
 // The phases share one RunContext (context.ts); entries come from an EntrySource (source.ts) and ops go
 // to an OpSink (sink.ts): the two seams a remote transport plugs into.
 
+import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import { openContext, type EngineSelection } from '../engine/index.js';
 import { Counter } from '../model/ops.js';
@@ -48,13 +49,19 @@ export interface TransferInput {
   abort: { aborted: boolean; onAbort?: () => void };
   /** Errors reported before the run (missing source operands): they block deletion like any I/O error. */
   priorErrors?: number;
+  /** --json=events: entries, errors and progress as they happen. */
+  events?: EventStream;
 }
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
   const { config: c, plan, reporter, filters, abort } = input;
   const engine = input.engine;
   const progress = { done: 0, started: performance.now() };
-  const tally = new Tally((m) => reporter.error(m), plan.destRoot);
+  const events = input.events;
+  const tally = new Tally((m, rec) => {
+    reporter.error(m);
+    events?.error(m, rec.path, rec.code);
+  }, plan.destRoot);
   const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p));
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
@@ -82,22 +89,25 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     workers: c.workers,
     dryRun: c.dryRun,
     progressFiles: c.progressFiles,
+    eventNames: events !== undefined && !c.dryRun,
     anchors,
     fail,
     settled: (p, o) => settled(rc, p, o, progress),
   });
   const rc: RunContext = {
-    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest,
+    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events,
     source: new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter)),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun)),
     hardLinks: new HardLinkGroups(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
   };
 
   if (c.progress && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);
+  const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
+  events?.startProgress(tally.counters, planned);
   try {
     if (c.deleteMode === 'before') await deleteBefore(rc);
     for (const root of plan.roots) {
@@ -127,6 +137,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     await sink.close();
     ctx?.close();
     reporter.stop();
+    events?.stopProgress(tally.counters, planned());
   }
   tally.totals.aborted = abort.aborted;
   return tally.totals;

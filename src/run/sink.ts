@@ -6,6 +6,7 @@
 //   - later(): after the walk, once every file exists: hard links.
 // The sink also keeps the ops that ran out of descriptors on this thread (pool/fd-retry.ts).
 
+import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
 import { BatchWriter } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
@@ -35,6 +36,8 @@ export interface Pending {
   size: number;
   /** --progress: print rsync's per-file line when it is done. */
   progress?: boolean;
+  /** --json=events: the file's name, whose entry event waits for this outcome. */
+  eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */
   fallback?: Fallback;
 }
@@ -81,6 +84,8 @@ export interface LocalSinkOptions {
   dryRun: boolean;
   /** --progress: every file op's outcome is wanted. */
   progressFiles: boolean;
+  /** --json=events: every file op's outcome is wanted, under its printed name. */
+  eventNames: boolean;
   anchors: SourceAnchors;
   fail: (f: OpFailure) => void;
   settled: (p: Pending, outcome: number) => void;
@@ -123,6 +128,10 @@ export class LocalSink implements OpSink {
     let pending = pendingIn;
     if (this.o.progressFiles && kind === OpKind.File) {
       pending = pending ? { ...pending, progress: true } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, progress: true };
+    }
+    if (this.o.eventNames && kind === OpKind.File) {
+      const eventName = showPath(rel);
+      pending = pending ? { ...pending, eventName } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, eventName };
     }
     if (pending) this.batchPending.set(index, pending);
     if (kind === OpKind.File) this.batchBytes += st.size;

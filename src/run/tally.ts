@@ -4,7 +4,7 @@
 
 import { COUNTER_SLOTS } from '../model/ops.js';
 import type { OpFailure } from '../engine/types.js';
-import type { Counts, RunTotals } from '../model/run-totals.js';
+import type { Counts, ErrorRecord, RunTotals } from '../model/run-totals.js';
 import { ERRNO, Exit, attrRefusedMessage, fsError, showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 
@@ -20,7 +20,8 @@ export class Tally {
   readonly counters = new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8));
 
   constructor(
-    private readonly error: (message: string) => void,
+    /** Each error as it happens: its message, and the record the summary keeps. */
+    private readonly error: (message: string, record: ErrorRecord) => void,
     /** Destination paths in failures are relative to it. */
     private readonly destRoot: Buffer,
   ) {
@@ -54,15 +55,17 @@ export class Tally {
         f.errno === ERRNO.ESTALE
           ? `file has changed during the run, not copied: "${where(f.path)}"`
           : `file has vanished: "${where(f.path)}"`;
-      t.errors.push({ path: where(f.path), message, code: f.errno === ERRNO.ESTALE ? 'ESTALE' : 'ENOENT' });
-      this.error(message);
+      const rec = { path: where(f.path), message, code: f.errno === ERRNO.ESTALE ? 'ESTALE' : 'ENOENT' };
+      t.errors.push(rec);
+      this.error(message, rec);
       return;
     }
     t.ioErrors++;
     const e = fsError(f.errno, f.syscall, where(f.path), f.dest ? where(f.dest) : undefined);
     const message = f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : e.message;
-    t.errors.push({ path: where(f.path), message, code: e.code });
-    this.error(message);
+    const rec = { path: where(f.path), message, code: e.code };
+    t.errors.push(rec);
+    this.error(message, rec);
   }
 
   /** An I/O error found by the planner itself, with rsync's wording in front (`what`). */
@@ -70,8 +73,9 @@ export class Tally {
     this.totals.ioErrors++;
     const e = fsError(errno, syscall, showPath(path));
     const message = what ? `${what}: ${e.message}` : e.message;
-    this.totals.errors.push({ path: showPath(path), message, code: e.code });
-    this.error(message);
+    const rec = { path: showPath(path), message, code: e.code };
+    this.totals.errors.push(rec);
+    this.error(message, rec);
   }
 
   /** Entries counted without being planned one by one (found unchanged by a native quick check). */

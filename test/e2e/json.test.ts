@@ -41,7 +41,7 @@ describe('the schema itself', () => {
   it('rejects a document that breaks the contract (so the tests below can fail)', () => {
     const good = { format: 'arsync-summary', formatVersion: 1, version: '0', exitCode: 0, exitMessage: null, dryRun: false, engine: null, elapsedMs: 1, files: null, bytes: null, errors: [] };
     expect(validate(good)).toBe(true);
-    expect(validate({ ...good, exitCode: 2 })).toBe(false);
+    expect(validate({ ...good, exitCode: 7 })).toBe(false);
     expect(validate({ ...good, formatVersion: 2 })).toBe(false);
     expect(validate({ ...good, errors: [{ path: 'x' }] })).toBe(false);
     const { bytes: _b, ...missing } = good;

@@ -36,6 +36,7 @@ function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; progressFil
     workers: 0, // every batch runs inline on the fake context
     dryRun: o.dryRun ?? false,
     progressFiles: o.progressFiles ?? false,
+    eventNames: false,
     anchors: o.anchors ?? new SourceAnchors(),
     fail: (f) => failed.push(f),
     settled: (p, out) => settled.push({ p, o: out }),
