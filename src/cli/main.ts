@@ -37,8 +37,8 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     parsed = parseArgs(argv, true);
   } catch (err) {
     if (err instanceof OptionError) {
-      io.err.write(`arsync: ${err.message.replace(/\n/g, '\narsync: ')}\narsync error: ${err.closing} (code ${err.exitCode})\n`);
-      return err.exitCode;
+      io.err.write(`arsync: ${err.message}\n`);
+      return finish(io, err.exitCode);
     }
     if (err instanceof UsageError) return usage(io, err.message);
     throw err;
