@@ -5,24 +5,17 @@
 // Each check names the rsync function it ports; docs/options.md says why each option has no effect.
 
 import type { Command } from 'commander';
-import { UsageError } from '../util/errors.js';
+import { Exit, UsageError } from '../util/errors.js';
 
 /** A usage error that rsync reports with another exit code than 1 (its RERR_* for that failure). */
 export class OptionError extends UsageError {
   constructor(
     message: string,
     readonly exitCode: number,
-    /** rsync's closing line for that code, without "error:" and "(code N)". */
-    readonly closing: string,
   ) {
     super(message);
   }
 }
-
-/** rsync's RERR_PROTOCOL, RERR_UNSUPPORTED and RERR_STREAMIO with their errcode.h texts. */
-const PROTOCOL = [2, 'protocol incompatibility'] as const;
-const UNSUPPORTED = [4, 'requested action not supported'] as const;
-const STREAMIO = [12, 'error in rsync protocol data stream'] as const;
 
 /** rsync's PROTOCOL_VERSION, MIN_PROTOCOL_VERSION and MAX_PROTOCOL_VERSION (rsync.h). */
 const PROTOCOL_VERSION = 32;
@@ -248,9 +241,9 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     if (contimeout) throw new UsageError('The --contimeout option may only be used when connecting to an rsync daemon.');
     // setup_protocol() (compat.c): both ends of a local copy speak the --protocol given.
     if (protocol < MIN_PROTOCOL_VERSION || protocol > 40) {
-      throw new OptionError('protocol version mismatch -- is your shell clean?\n(see the rsync manpage for an explanation)', ...PROTOCOL);
+      throw new OptionError('protocol version mismatch -- is your shell clean? (see the rsync manpage for an explanation)', Exit.Protocol);
     }
-    if (protocol > PROTOCOL_VERSION) throw new OptionError(`--protocol must be no more than ${PROTOCOL_VERSION} on the Client.`, ...PROTOCOL);
+    if (protocol > PROTOCOL_VERSION) throw new OptionError(`--protocol must be no more than ${PROTOCOL_VERSION} on the Client.`, Exit.Protocol);
     if (protocol < OLDEST_EMULATED) {
       throw new UsageError(
         `--protocol=${protocol}: arsync reproduces protocols ${OLDEST_EMULATED} and ${PROTOCOL_VERSION} only (rsync's older protocols drop nanosecond and symlink times)`,
@@ -261,14 +254,14 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     if (remoteOptions.length && secluded > 0) throw remoteOptionError('--secluded-args conflicts with --old-args.');
     // parse_compress_choice() and parse_checksum_choice(): checked even when -z/-c is not given.
     if (compressChoice !== undefined && !knownName(COMPRESS_NAMES, compressChoice)) {
-      throw new OptionError(`unknown compress name: ${compressChoice} (--compress-choice)`, ...UNSUPPORTED);
+      throw new OptionError(`unknown compress name: ${compressChoice} (--compress-choice)`, Exit.Unsupported);
     }
     let choice: [string, string] | undefined;
     if (checksumChoice !== undefined) {
       const comma = checksumChoice.indexOf(',');
       const names = comma < 0 ? [checksumChoice] : [checksumChoice.slice(0, comma), checksumChoice.slice(comma + 1)];
       for (const n of names) {
-        if (!knownName(CHECKSUM_NAMES, n)) throw new OptionError(`unknown checksum name: ${n} (--checksum-choice)`, ...UNSUPPORTED);
+        if (!knownName(CHECKSUM_NAMES, n)) throw new OptionError(`unknown checksum name: ${n} (--checksum-choice)`, Exit.Unsupported);
       }
       choice = [names[0]!.toLowerCase(), names[names.length - 1]!.toLowerCase()];
     }
@@ -284,5 +277,5 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
 
 /** An -M value rsync's receiver rejects: the receiver dies, so the run ends with exit 12. */
 export function remoteOptionError(message: string): OptionError {
-  return new OptionError(message, ...STREAMIO);
+  return new OptionError(message, Exit.StreamIO);
 }

@@ -67,10 +67,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     parsed = parseArgs(argv, true);
   } catch (err) {
     if (err instanceof OptionError) {
-      io.err.write(`arsync: ${err.message.replace(/\n/g, '\narsync: ')}\narsync error: ${err.closing} (code ${err.exitCode})\n`);
-      report.errors.push({ message: err.message });
-      report.exitMessage = `arsync error: ${err.closing}`;
-      return err.exitCode;
+      return fail(err.message, err.exitCode);
     }
     if (err instanceof UsageError) return fail(err.message, Exit.Usage);
     throw err;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRule } from '../model/config.js';
-import { UsageError, showPath } from '../util/errors.js';
+import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import { engineReport } from '../engine/index.js';
 import { parseChmod } from '../plan/chmod.js';
@@ -462,7 +462,7 @@ function checkRemoteOption(opt: string): void {
  * exit 4 as soon as it sums a file; arsync says so before any I/O.
  */
 function checkChecksumChoice(choice: NoEffect['checksumChoice'], checksum: boolean): void {
-  if (checksum && choice?.[1] === 'none') throw new OptionError('Invalid checksum-choice for --checksum: none (0)', 4, 'requested action not supported');
+  if (checksum && choice?.[1] === 'none') throw new OptionError('Invalid checksum-choice for --checksum: none (0)', Exit.Unsupported);
 }
 
 /** rsync's -h level: 1 by default, +1 per -h, 0 after --no-h/--no-human-readable. */

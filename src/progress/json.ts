@@ -34,8 +34,6 @@ export interface RunReport {
   engine?: { name: string; reason: string };
   totals?: SummaryTotals;
   errors: JsonError[];
-  /** rsync's closing words when they are not the usual ones for the code (an option rsync rejects with 2, 4 or 12). */
-  exitMessage?: string;
 }
 
 const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
@@ -48,7 +46,7 @@ export function summaryDocument(version: string, r: RunReport, exitCode: number,
     formatVersion: SUMMARY_FORMAT_VERSION,
     version,
     exitCode,
-    exitMessage: exitCode === 0 ? null : (r.exitMessage ?? exitMessage(exitCode).replace(/ \(code \d+\)$/, '')),
+    exitMessage: exitCode === 0 ? null : exitMessage(exitCode).replace(/ \(code \d+\)$/, ''),
     dryRun,
     engine: r.engine ? { name: r.engine.name, reason: r.engine.reason } : null,
     elapsedMs: Math.round(elapsedMs * 1000) / 1000,

@@ -10,11 +10,14 @@ import { escapeName } from './names.js';
 export const Exit = {
   Ok: 0,
   Usage: 1,
+  Protocol: 2,
+  Unsupported: 4,
   FileSelect: 3,
   FileIO: 11,
   Signal: 20,
   Partial: 23,
   Vanished: 24,
+  StreamIO: 12,
   MaxDelete: 25,
 } as const;
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
@@ -32,6 +35,12 @@ export function exitMessage(code: number): string {
             ? 'arsync error: the --max-delete limit stopped deletions'
             : code === Exit.Usage
               ? 'arsync error: syntax or usage error'
+              : code === Exit.Protocol
+                ? 'arsync error: protocol incompatibility'
+                : code === Exit.Unsupported
+                  ? 'arsync error: requested action not supported'
+                  : code === Exit.StreamIO
+                    ? 'arsync error: error in rsync protocol data stream'
               : code === Exit.FileSelect
                 ? 'arsync error: errors selecting input/output files, dirs'
                 : 'arsync error: error in file IO';
