@@ -24,28 +24,22 @@ export type ExitCode = (typeof Exit)[keyof typeof Exit];
 
 /** rsync's closing line for a failed run, "arsync error: ... (code N)". */
 export function exitMessage(code: number): string {
-  const text =
-    code === Exit.Partial
-      ? 'arsync error: some files/attrs were not transferred (see previous errors)'
-      : code === Exit.Vanished
-        ? 'arsync warning: some files vanished before they could be transferred'
-        : code === Exit.Signal
-          ? 'arsync error: received SIGINT, SIGTERM, or SIGHUP'
-          : code === Exit.MaxDelete
-            ? 'arsync error: the --max-delete limit stopped deletions'
-            : code === Exit.Usage
-              ? 'arsync error: syntax or usage error'
-              : code === Exit.Protocol
-                ? 'arsync error: protocol incompatibility'
-                : code === Exit.Unsupported
-                  ? 'arsync error: requested action not supported'
-                  : code === Exit.StreamIO
-                    ? 'arsync error: error in rsync protocol data stream'
-              : code === Exit.FileSelect
-                ? 'arsync error: errors selecting input/output files, dirs'
-                : 'arsync error: error in file IO';
-  return `${text} (code ${code})`;
+  return `${CLOSING[code] ?? 'arsync error: error in file IO'} (code ${code})`;
 }
+
+/** rsync's errcode.h texts for the codes arsync exits with (11, file I/O, is also the fallback). */
+const CLOSING: Record<number, string> = {
+  [Exit.Usage]: 'arsync error: syntax or usage error',
+  [Exit.Protocol]: 'arsync error: protocol incompatibility',
+  [Exit.FileSelect]: 'arsync error: errors selecting input/output files, dirs',
+  [Exit.Unsupported]: 'arsync error: requested action not supported',
+  [Exit.FileIO]: 'arsync error: error in file IO',
+  [Exit.StreamIO]: 'arsync error: error in rsync protocol data stream',
+  [Exit.Signal]: 'arsync error: received SIGINT, SIGTERM, or SIGHUP',
+  [Exit.Partial]: 'arsync error: some files/attrs were not transferred (see previous errors)',
+  [Exit.Vanished]: 'arsync warning: some files vanished before they could be transferred',
+  [Exit.MaxDelete]: 'arsync error: the --max-delete limit stopped deletions',
+};
 
 /** Node's fs error: `code`, `errno` (negative), `syscall`, `path`, `dest`. */
 export interface FsError extends Error {
