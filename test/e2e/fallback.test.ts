@@ -115,7 +115,9 @@ describe('addon absent (ARSYNC_ADDON=none)', () => {
 });
 
 const canFlip = isRoot && fs.existsSync(IO_URING_SYSCTL) && fs.existsSync(ADDON);
-describe.skipIf(!canFlip)(`io_uring refused by kernel.io_uring_disabled=2${canFlip ? '' : ' (skipped: needs root, the sysctl and the addon)'}`, () => {
+// The flip waits for an exclusive lock behind every other running test's shared one (cli.ts): the lock
+// wait is not the CLI hanging, so these tests get the helper's longer guard and a timeout to match.
+describe.skipIf(!canFlip)(`io_uring refused by kernel.io_uring_disabled=2${canFlip ? '' : ' (skipped: needs root, the sysctl and the addon)'}`, { timeout: 700_000 }, () => {
   it('auto falls back to the sync engine, -v says why, and the -aHAX copy is exact', async () => {
     const dst = path.join(base, 'uring-disabled');
     const r = await runCli(['-aHAXv', '--engine=auto', `${src}/`, `${dst}/`], { ioUringDisabled: 2 });

@@ -26,7 +26,10 @@ export interface RunOptions {
   user?: { uid: number; gid: number };
   /** `ulimit -n` for the run. */
   ulimitN?: number;
-  /** Kill with SIGKILL after this long (a hang is a failure, not a timing assertion). Default 100 s. */
+  /**
+   * Kill with SIGKILL after this long (a hang is a failure, not a timing assertion). Default 100 s; 600 s
+   * for an ioUringDisabled run, whose exclusive lock may first wait for every other test's shared one.
+   */
   timeoutMs?: number;
   /** Set kernel.io_uring_disabled to this value for the duration of the run (exclusive lock). */
   ioUringDisabled?: 0 | 1 | 2;
@@ -41,6 +44,8 @@ export interface CliResult {
   stderr: string;
   argv: string[];
 }
+
+const hangGuardMs = (o: RunOptions): number => o.timeoutMs ?? (o.ioUringDisabled !== undefined ? 600_000 : 100_000);
 
 function wrap(args: string[], o: RunOptions): { cmd: string; argv: string[] } {
   let inner = [process.execPath, BIN, ...args];
@@ -87,7 +92,7 @@ export function startCli(args: string[], o: RunOptions = {}): Running {
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 100_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), hangGuardMs(o));
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -107,7 +112,7 @@ export function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
 export function runCliSync(args: string[], o: RunOptions = {}): CliResult {
   requireBuilt();
   const { cmd, argv } = wrap(args, o);
-  const r = spawnSync(cmd, argv, { cwd: o.cwd ?? REPO, env: envFor(o), encoding: 'utf8', timeout: o.timeoutMs ?? 100_000 });
+  const r = spawnSync(cmd, argv, { cwd: o.cwd ?? REPO, env: envFor(o), encoding: 'utf8', timeout: hangGuardMs(o) });
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', argv: ['arsync', ...args] };
 }
 
