@@ -79,6 +79,17 @@ static struct cursor *cursor_get(napi_env env, napi_value v)
   return k;
 }
 
+/* The cursor in argv[0] of a call that needs `need` arguments; NULL with a TypeError pending (the
+ * usage when arguments are missing, cursor_get's when argv[0] is not a cursor). */
+static struct cursor *cursor_arg(napi_env env, long argc, napi_value *argv, long need, const char *usage)
+{
+  if (argc < need) {
+    throw_type(env, usage);
+    return NULL;
+  }
+  return cursor_get(env, argv[0]);
+}
+
 napi_value pair_open(napi_env env, napi_callback_info info)
 {
   ARGS(5);
@@ -207,9 +218,9 @@ static void fill_chunk(struct cursor *k, struct chunk *o, size_t max, bool extra
 napi_value pair_next(napi_env env, napi_callback_info info)
 {
   ARGS(3);
-  struct cursor *k = argc < 3 ? NULL : cursor_get(env, argv[0]);
+  struct cursor *k = cursor_arg(env, argc, argv, 3, "pairNext(cursor, max: number, extrasOnly: boolean)");
   if (!k)
-    return argc < 3 ? throw_type(env, "pairNext(cursor, max: number, extrasOnly: boolean)") : NULL;
+    return NULL;
   uint32_t max = 0;
   bool extras_only = false;
   if (napi_get_value_uint32(env, argv[1], &max) != napi_ok || max < 1 || max > (1u << 24) ||
@@ -256,9 +267,9 @@ napi_value pair_next(napi_env env, napi_callback_info info)
 napi_value pair_rewind(napi_env env, napi_callback_info info)
 {
   ARGS(1);
-  struct cursor *k = argc < 1 ? NULL : cursor_get(env, argv[0]);
+  struct cursor *k = cursor_arg(env, argc, argv, 1, "pairRewind(cursor)");
   if (!k)
-    return argc < 1 ? throw_type(env, "pairRewind(cursor)") : NULL;
+    return NULL;
   k->m = (struct join){0};
   return NULL;
 }
@@ -266,9 +277,9 @@ napi_value pair_rewind(napi_env env, napi_callback_info info)
 napi_value pair_close(napi_env env, napi_callback_info info)
 {
   ARGS(1);
-  struct cursor *k = argc < 1 ? NULL : cursor_get(env, argv[0]);
+  struct cursor *k = cursor_arg(env, argc, argv, 1, "pairClose(cursor)");
   if (!k)
-    return argc < 1 ? throw_type(env, "pairClose(cursor)") : NULL;
+    return NULL;
   cursor_release(k);
   return NULL;
 }

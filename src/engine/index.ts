@@ -6,11 +6,9 @@
 import { statfsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { errnoCode } from '../util/errors.js';
-import { engineNamed, type Engine, type EngineCaps } from './engine.js';
+import { engineNamed, type Engine } from './engine.js';
 import { nativeEngine, nodeEngine } from './engine.js';
-import { isFailure } from '../model/failure.js';
 import { loadAddon, type Addon as NativeAddon } from './native.js';
-import type { NativeFailure } from './native.js';
 import type { EngineChoice, EngineName } from '../model/config.js';
 import type { EngineContext, EngineOptions } from './types.js';
 
@@ -111,6 +109,3 @@ export function engineReport(): { name: EngineName; usable: boolean; why: string
 export function openContext(opts: EngineOptions): EngineContext {
   return engineNamed(opts.engine).openContext(opts);
 }
-
-export { engineNamed, isFailure };
-export type { Engine, EngineCaps, NativeFailure };

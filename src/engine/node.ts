@@ -48,8 +48,6 @@ import { joinPath } from '../util/names.js';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
-export { fsImpl };
-
 const C = fs.constants;
 const E = osConstants.errno;
 const NAME_MAX = 255;

@@ -129,21 +129,28 @@ export const DEFAULTS = {
   workers: Math.max(1, availableParallelism()),
 };
 
+type BoolOption = { [K in keyof Config]: Config[K] extends boolean ? K : never }[keyof Config];
+
+/** Each boolean option that sets a Preserve bit, and its bit. */
+const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
+  ['perms', Preserve.Perms],
+  ['owner', Preserve.Owner],
+  ['group', Preserve.Group],
+  ['times', Preserve.Times],
+  ['xattrs', Preserve.Xattrs],
+  ['acls', Preserve.Acls],
+  ['devices', Preserve.Devices],
+  ['specials', Preserve.Specials],
+  ['sparse', Preserve.Sparse],
+  ['inplace', Preserve.Inplace],
+  ['partial', Preserve.Partial],
+  ['keepDirlinks', Preserve.KeepDirlinks],
+  ['omitDirTimes', Preserve.OmitDirTimes],
+];
+
 /** The Preserve bitmask the engines take. */
 export function preserveFlags(c: Config): number {
   let f = 0;
-  if (c.perms) f |= Preserve.Perms;
-  if (c.owner) f |= Preserve.Owner;
-  if (c.group) f |= Preserve.Group;
-  if (c.times) f |= Preserve.Times;
-  if (c.xattrs) f |= Preserve.Xattrs;
-  if (c.acls) f |= Preserve.Acls;
-  if (c.devices) f |= Preserve.Devices;
-  if (c.specials) f |= Preserve.Specials;
-  if (c.sparse) f |= Preserve.Sparse;
-  if (c.inplace) f |= Preserve.Inplace;
-  if (c.partial) f |= Preserve.Partial;
-  if (c.keepDirlinks) f |= Preserve.KeepDirlinks;
-  if (c.omitDirTimes) f |= Preserve.OmitDirTimes;
+  for (const [key, bit] of PRESERVE_BITS) if (c[key]) f |= bit;
   return f;
 }

@@ -2,28 +2,21 @@
 // only its attributes, or leave it alone; and the 11-letter itemize string rsync prints for that choice
 // (YXcstpoguax). Pure functions of (source stat, destination stat, options), unit-tested without disk.
 
+import type { Config } from '../model/config.js';
 import { S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 
-export interface CheckOptions {
-  checksum: boolean;
-  ignoreTimes: boolean;
-  sizeOnly: boolean;
-  update: boolean;
-  ignoreExisting: boolean;
-  existing: boolean;
-  /** Seconds; negative or 0 with nsTimes compares nanoseconds. */
-  modifyWindow: number;
+/** The run's comparison options (modifyWindow: seconds; negative, or 0 with nsTimes, compares nanoseconds). */
+export type CheckOptions = Pick<
+  Config,
+  'checksum' | 'ignoreTimes' | 'sizeOnly' | 'update' | 'ignoreExisting' | 'existing' | 'modifyWindow' | 'times' | 'perms' | 'owner' | 'group'
+> & {
   /**
    * Compare nanoseconds when the window is 0 (arsync's default; rsync needs --modify-window=-1).
    * The node engine can only set mtimes to about a microsecond, so it compares to the microsecond.
    */
   timeResolutionNs: number;
-  times: boolean;
-  perms: boolean;
-  owner: boolean;
-  group: boolean;
   isRoot: boolean;
-}
+};
 
 export interface Changes {
   /** Content differs (-c) or a symlink/device value differs. */

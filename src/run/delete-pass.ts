@@ -4,13 +4,12 @@
 // --delete-during deletes in the transfer pass itself (transfer-pass.ts).
 
 import { isFailure } from '../model/failure.js';
-import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
+import { S_IFDIR, S_IFMT, fileType } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
-import type { FilterScope } from '../plan/filter-scope.js';
 import type { Root } from '../plan/sources.js';
 import type { Frame, Kept, RunContext } from './context.js';
 import { deleteExtraneous } from './deletions.js';
-import { keptDirlink, mergedFrame } from './dirs.js';
+import { destDir, mergedFrame } from './dirs.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 
@@ -39,28 +38,17 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise
   if (fileType(st.mode) !== 'dir' || root.dirOnly || !rc.c.recursive) return;
   if (root.rel.length && sender && sender.check(root.rel, true) === 'exclude') return;
   const rootDest = rc.plan.createDest && !root.rel.length && !rc.c.mkpath ? undefined : rc.dest.stat(root.rel);
-  const frame = role === 'merged' ? mergedFrame(rc, scanSrc, root.rel, st, sender, receiver) : deleteFrame(rc, scanSrc, root.rel, st, rootDest, sender, receiver, probing);
-  if (!frame) return;
+  let frame: Frame;
+  if (role === 'merged') frame = mergedFrame(rc, scanSrc, root.rel, st, sender, receiver);
+  else {
+    // The deletion walk enters only a directory the destination has (or any, when probing).
+    const { destIsDir } = destDir(rc, root.rel, rootDest);
+    if (!destIsDir && !probing) return;
+    frame = { src: scanSrc, rel: root.rel, stat: st, destExists: destIsDir, sender, receiver, record: undefined, pending: undefined };
+  }
   frame.sender = sender?.enterDir(root.rel, root.src);
   frame.receiver = receiver?.enterDir(root.rel);
   await walkFrames([frame], (dir) => deleteDir(rc, dir, probing), rc);
-}
-
-/** A directory the deletion walk enters: only one the destination has (or any, when probing). */
-function deleteFrame(
-  rc: RunContext,
-  src: Buffer,
-  rel: Buffer,
-  st: Stat,
-  destStIn: Stat | undefined,
-  sender: FilterScope | undefined,
-  receiver: FilterScope | undefined,
-  probing: boolean,
-): Frame | undefined {
-  const { destSt } = keptDirlink(rc, rel, destStIn);
-  const destIsDir = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
-  if (!destIsDir && !probing) return undefined;
-  return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record: undefined, pending: undefined };
 }
 
 /** One directory: delete what is extraneous in it; returns its subdirectories to visit. */

@@ -29,8 +29,7 @@ export function dirFrame(
   receiver: FilterScope | undefined,
 ): Frame | undefined {
   const c = rc.c;
-  const { destSt, keptLink } = keptDirlink(rc, rel, destStIn);
-  const destIsDir = destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR;
+  const { destSt, keptLink, destIsDir } = destDir(rc, rel, destStIn);
   if (c.existing && !destSt) return undefined;
   rc.tally.totals.listed.dir++;
   if (c.ignoreExisting && destSt && !destIsDir) {
@@ -77,11 +76,17 @@ export function dirFrame(
   return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record, pending: { verdict, line } };
 }
 
+/** What the destination has where a source directory goes, and whether it is a directory to walk into. */
+export function destDir(rc: RunContext, rel: Buffer, destStIn: Stat | undefined): { destSt: Stat | undefined; keptLink: boolean; destIsDir: boolean } {
+  const { destSt, keptLink } = keptDirlink(rc, rel, destStIn);
+  return { destSt, keptLink, destIsDir: destSt !== undefined && (destSt.mode & S_IFMT) === S_IFDIR };
+}
+
 /**
  * -K: a destination symlink to a directory counts as that directory (resolution stays beneath the
  * destination root in the engines).
  */
-export function keptDirlink(rc: RunContext, rel: Buffer, destSt: Stat | undefined): { destSt: Stat | undefined; keptLink: boolean } {
+function keptDirlink(rc: RunContext, rel: Buffer, destSt: Stat | undefined): { destSt: Stat | undefined; keptLink: boolean } {
   if (rc.c.keepDirlinks && destSt && fileType(destSt.mode) === 'link' && rel.length) {
     const through = rc.dest.follow(rel);
     if (through && fileType(through.mode) === 'dir') return { destSt: through, keptLink: true };

@@ -8,8 +8,6 @@ import type { Counts, ErrorRecord, RunTotals } from '../model/run-totals.js';
 import { ERRNO, Exit, attrRefusedMessage, fsError, showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 
-export type { Counts, ErrorRecord, RunTotals } from '../model/run-totals.js';
-
 export const zeroCounts = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
 
 const sum = (n: Counts): number => n.reg + n.dir + n.link + n.dev + n.special;

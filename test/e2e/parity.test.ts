@@ -9,7 +9,7 @@ import { afterAll, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { runCli, show } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { clone, differential, freshSetup, mtimeOf, put, shIn, stampTree, touchNs } from '../helpers/differential.js';
+import { clone, differential, freshSetup, mtimeOf, put, shIn, stampTree, syncedSetup, touchNs } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
 
@@ -72,9 +72,7 @@ describeEngines((e) => {
 
   it("--out-format='%%i %n' is a literal %i, so it prints like -v, not like -i", async () => {
     const setup = (root: string): void => {
-      freshSetup(root);
-      const src = path.join(root, 'src');
-      clone(src, path.join(root, 'dst'));
+      const src = syncedSetup(root);
       fs.chmodSync(path.join(src, 'a.txt'), 0o600); // an attribute-only change: -i shows it, -v does not
       put(src, 'new.txt', 'new\n');
       touchNs([[path.join(src, 'new.txt'), '1700000000.5']]);

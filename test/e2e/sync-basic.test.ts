@@ -12,6 +12,15 @@ import { clone, deleteSetup, differential, freshSetup, put, updateSetup } from '
 
 afterAll(() => removeTemps());
 
+/** The fresh base tree with one hard-link group (hl/one, hl/two); returns root/src. */
+function hardLinkedSetup(root: string): string {
+  const src = path.join(root, 'src');
+  freshSetup(root);
+  put(src, 'hl/one', 'linked\n');
+  fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'hl/two'));
+  return src;
+}
+
 describeEngines((e) => {
   const engine = e.name;
 
@@ -39,10 +48,7 @@ describeEngines((e) => {
     await differential({
       engine,
       setup: (root) => {
-        const src = path.join(root, 'src');
-        freshSetup(root);
-        put(src, 'hl/one', 'linked\n');
-        fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'hl/two'));
+        const src = hardLinkedSetup(root);
         clone(src, path.join(root, 'dst'));
         fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'hl/three'));
         put(src, 'hl2/x', 'second group\n');
@@ -56,10 +62,7 @@ describeEngines((e) => {
     await differential({
       engine,
       setup: (root) => {
-        const src = path.join(root, 'src');
-        freshSetup(root);
-        put(src, 'hl/one', 'linked\n');
-        fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'hl/two'));
+        const src = hardLinkedSetup(root);
         fs.linkSync(path.join(src, 'hl/one'), path.join(src, 'sub/three'));
       },
       args: ['-aH', 'src/', 'dst/'],

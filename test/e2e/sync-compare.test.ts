@@ -13,6 +13,7 @@ import {
   freshSetup,
   rewriteKeepTimes,
   shiftMtime,
+  syncedSetup,
   touchNs,
   updateSetup,
 } from '../helpers/differential.js';
@@ -25,9 +26,7 @@ afterAll(() => removeTemps());
  * change, and a file grown by a byte with its mtime kept.
  */
 function checksumSetup(root: string): void {
-  const src = path.join(root, 'src');
-  freshSetup(root);
-  clone(src, path.join(root, 'dst'));
+  const src = syncedSetup(root);
   rewriteKeepTimes(path.join(src, 'sub/c.txt'), 'CHARLIE\n'); // same size, same mtime, other content
   rewriteKeepTimes(path.join(src, 'b.bin'), bytes(20_000, 555)); // same size, same mtime
   const f = path.join(src, 'sub/deep/f.o');

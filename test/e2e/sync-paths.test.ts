@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { clone, differential, freshSetup, put, stampTree, touchNs, updateSetup } from '../helpers/differential.js';
+import { differential, freshSetup, put, stampTree, syncedSetup, touchNs, updateSetup } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
 
@@ -139,9 +139,7 @@ describeEngines((e) => {
     await differential({
       engine,
       setup: (root) => {
-        freshSetup(root);
-        const src = path.join(root, 'src');
-        clone(src, path.join(root, 'dst'));
+        const src = syncedSetup(root);
         fs.rmSync(path.join(src, 'lnk'));
         put(src, 'lnk', 'now a file\n');
         fs.rmSync(path.join(src, 'sub/c.txt'));
@@ -155,9 +153,7 @@ describeEngines((e) => {
     await differential({
       engine,
       setup: (root) => {
-        freshSetup(root);
-        const src = path.join(root, 'src');
-        clone(src, path.join(root, 'dst'));
+        const src = syncedSetup(root);
         fs.appendFileSync(path.join(src, 'docs/readme.md'), 'more\n');
         // The link stays inside dst: rsync >= 3.4 refuses to follow a destination symlink that leaves the
         // destination tree ("Too many levels of symbolic links", exit 23) even with -K.

@@ -362,6 +362,14 @@ export function freshSetup(root: string): void {
   outsideFile(root);
 }
 
+/** root/src a fresh base tree and root/dst its previous sync (an exact copy); returns root/src. */
+export function syncedSetup(root: string): string {
+  const src = path.join(root, 'src');
+  freshSetup(root);
+  clone(src, path.join(root, 'dst'));
+  return src;
+}
+
 /**
  * root/dst is the previous sync of the base tree; root/src has since changed in every way a sync must
  * notice: content changed with a new size, content changed with the same size and a new mtime, files and a
@@ -369,10 +377,7 @@ export function freshSetup(root: string): void {
  * of a dir), a symlink retargeted, and a file replaced by a directory.
  */
 export function updateSetup(root: string): void {
-  const src = path.join(root, 'src');
-  const dst = path.join(root, 'dst');
-  freshSetup(root);
-  clone(src, dst);
+  const src = syncedSetup(root);
   fs.appendFileSync(path.join(src, 'a.txt'), 'and more\n');
   const b = path.join(src, 'b.bin');
   rewriteKeepTimes(b, bytes(20_000, 77));

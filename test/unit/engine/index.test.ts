@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AddonState } from '../../../src/engine/native.js';
+import { isFailure } from '../../../src/model/failure.js';
 import { COUNTER_SLOTS } from '../../../src/model/ops.js';
 
 const EPERM = 1;
@@ -31,6 +32,12 @@ async function withAddon(probe: number | 'missing'): Promise<typeof import('../.
     loadAddon: () => state,
   }));
   return import('../../../src/engine/index.js');
+}
+
+/** engine.ts (what each engine is) loaded beside index.ts with the same stand-in addon. */
+async function enginesWithAddon(probe: number | 'missing'): Promise<typeof import('../../../src/engine/engine.js')> {
+  await withAddon(probe);
+  return import('../../../src/engine/engine.js');
 }
 
 const hasShm = fs.existsSync('/dev/shm');
@@ -115,13 +122,13 @@ describe('engine capabilities', () => {
   });
 
   it('engines by name are made once; an addon engine where the addon does not load cannot open a context', async () => {
-    const { engineNamed } = await withAddon('missing');
+    const { engineNamed } = await enginesWithAddon('missing');
     expect(engineNamed('node')).toBe(engineNamed('node'));
     expect(() => engineNamed('sync').openContext({} as never)).toThrow('the sync engine needs the native addon: native addon not loaded (test)');
   });
 
   it('a context opened through an engine is of that engine, whatever name the options carry', async () => {
-    const { engineNamed } = await withAddon('missing');
+    const { engineNamed } = await enginesWithAddon('missing');
     const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-engine-')));
     try {
       const counters = new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8));
@@ -135,7 +142,7 @@ describe('engine capabilities', () => {
   });
 
   it('the walker helpers of the node engine answer like lstat', async () => {
-    const { engineNamed, isFailure } = await withAddon('missing');
+    const { engineNamed } = await enginesWithAddon('missing');
     const node = engineNamed('node');
     const st = node.lstat(DISK);
     expect(isFailure(st)).toBe(false);

@@ -13,7 +13,7 @@ import { nodeLstat, nodeScanDir } from '../../../src/engine/node-walk.js';
 import { COUNTER_SLOTS, Counter, OpKind, Outcome, Preserve } from '../../../src/model/ops.js';
 import type { Stat } from '../../../src/model/stat.js';
 import type { EngineOptions } from '../../../src/engine/types.js';
-import { fsImpl } from '../../../src/engine/node.js';
+import { fsImpl } from '../../../src/engine/node-fs.js';
 
 const E = osConstants.errno;
 const B = (s: string): Buffer => Buffer.from(s);

@@ -4,7 +4,7 @@ import type { Config } from '../../../src/model/config.js';
 import { PairBits } from '../../../src/engine/pair.js';
 import { Preserve } from '../../../src/model/ops.js';
 import { deriveSpec } from '../../../src/run/spec.js';
-import { engineNamed } from '../../../src/engine/index.js';
+import { engineNamed } from '../../../src/engine/engine.js';
 
 const config = (...args: string[]): Config => {
   const p = parseArgs(['node', 'arsync', ...args, 'src/', 'dst/']);
