@@ -126,8 +126,8 @@ class NodeContext implements EngineContext {
     try {
       fd = this.dest.dirFd(rel);
     } catch (e) {
-      const r = toFailure(e);
-      return r.errno === E.ENOENT ? { errno: r.errno, syscall: 'scandir' } : r;
+      // Whatever step failed, the call is the listing (as the native engines name it).
+      return { errno: toFailure(e).errno, syscall: 'scandir' };
     }
     return nodeScanDir(procPath(fd), true);
   }
@@ -200,7 +200,10 @@ class NodeContext implements EngineContext {
         this.forget();
       }
     }
-    const fromSource = op.kind === OpKind.File || op.kind === OpKind.Symlink || op.kind === OpKind.Special;
+    // --remove-source-files after File, Symlink, Special and Attrs (an unchanged entry whose attributes
+    // were fixed: rsync's generator reports it sent, and the sender removes it); for Hardlink src is a
+    // destination path.
+    const fromSource = op.kind === OpKind.File || op.kind === OpKind.Symlink || op.kind === OpKind.Special || op.kind === OpKind.Attrs;
     if (fromSource && op.flags & OpFlag.RemoveSource) {
       try {
         this.sources.remove(op);
@@ -239,8 +242,8 @@ class NodeContext implements EngineContext {
         this.meta.setAttrs(op, op.dst.length === 0 ? procPath(this.dest.rootFd) : this.dest.resolve(op.dst).abs);
         return this.done();
       case OpKind.Delete:
-        this.remove(op);
-        return this.done(Counter.Deleted);
+        // Counted only when something was removed (rsync counts in delete_item on success).
+        return this.done(this.remove(op) ? Counter.Deleted : undefined);
       case OpKind.Backup:
         this.backups.run(op);
         return this.done();
@@ -452,10 +455,7 @@ class NodeContext implements EngineContext {
 
   private dirMeta(op: Op): void {
     this.scope.at(op.dst, true);
-    const fd =
-      op.dst.length === 0
-        ? fsImpl.openSync(procPath(this.dest.rootFd), C.O_RDONLY | C.O_DIRECTORY)
-        : fsImpl.openSync(this.dest.resolve(op.dst).abs, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    const fd = this.dest.openDir(op.dst, C.O_RDONLY);
     closeAfter(fd, () => {
       // The source is opened to check it is still the directory the walk saw.
       closeQuietly(this.sources.open(op, C.O_RDONLY | C.O_DIRECTORY, S_IFDIR).fd);
@@ -464,8 +464,8 @@ class NodeContext implements EngineContext {
     });
   }
 
-  /** Delete: never follows a symlink (unlink/rmdir act on the name); already gone is fine. */
-  private remove(op: Op): void {
+  /** Delete: never follows a symlink (unlink/rmdir act on the name); already gone is fine (false). */
+  private remove(op: Op): boolean {
     const t = this.dest.resolve(op.dst);
     try {
       if ((op.stat.mode & S_IFMT) === S_IFDIR) {
@@ -476,6 +476,8 @@ class NodeContext implements EngineContext {
       }
     } catch (e) {
       if (codeOf(e) !== 'ENOENT') throw e;
+      return false;
     }
+    return true;
   }
 }
