@@ -352,16 +352,29 @@ class NodeContext implements EngineContext {
     restoreBlame();
   }
 
-  /** --inplace: into the target itself, no temp file; holes are not punched (stale bytes would show). */
+  /**
+   * --inplace: into the target itself, no temp file; holes are not punched (stale bytes would show). Only
+   * a regular file is rewritten; anything else at the name is removed first, as native file_inplace()
+   * does: a FIFO must not block the open, a symlink must not be followed. O_NONBLOCK covers a FIFO
+   * swapped in after the lstat (it stays set: no effect on a regular file, and Node has no fcntl).
+   */
   private writeInPlace(op: Op, src: Source, t: Target, mode: number): void {
     this.scope.at(t.rel, true);
-    let fd: number;
-    try {
-      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_NOFOLLOW);
-    } catch (e) {
-      if (codeOf(e) !== 'ENOENT') throw e;
-      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
+    let fd = -1;
+    if (old?.isFile()) {
+      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      if (!fsImpl.fstatSync(fd).isFile()) {
+        closeQuietly(fd);
+        throw sysError('ESTALE', 'fstat');
+      }
+    } else if (old?.isDirectory()) {
+      fsImpl.rmdirSync(t.abs);
+      this.forget(t.rel);
+    } else if (old) {
+      fsImpl.unlinkSync(t.abs);
     }
+    if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
     closeAfter(fd, () => {
       this.data.copy(op, src, fd, t, false);
       this.scope.at(t.rel, true);

@@ -688,6 +688,32 @@ function opContract(name: EngineName): void {
       expect(fs.readFileSync(join(dst, 'f'), 'utf8')).toBe('short');
       expect(fs.statSync(join(dst, 'f')).ino).toBe(ino);
     });
+
+    it('--inplace replaces a FIFO, a symlink or an empty directory at the target, without hanging or following', () => {
+      const f = writeSource('f', 'data');
+      execFileSync('mkfifo', [join(dst, 'fifo')]);
+      const victim = join(base, 'victim');
+      fs.writeFileSync(victim, 'precious');
+      fs.symlinkSync(victim, join(dst, 'link'));
+      fs.mkdirSync(join(dst, 'empty'));
+      fs.mkdirSync(join(dst, 'full'));
+      fs.writeFileSync(join(dst, 'full', 'keep'), 'k');
+      const { failures } = run(
+        [
+          [OpKind.File, f, 'fifo'],
+          [OpKind.File, f, 'link'],
+          [OpKind.File, f, 'empty'],
+          [OpKind.File, f, 'full'],
+        ],
+        options(ALL | Preserve.Inplace),
+      );
+      expect(failures).toEqual([{ index: 3, errno: E.ENOTEMPTY, syscall: 'rmdir', path: B('full'), onDest: true }]);
+      for (const n of ['fifo', 'link', 'empty']) {
+        expect(fs.lstatSync(join(dst, n)).isFile(), n).toBe(true);
+        expect(fs.readFileSync(join(dst, n), 'utf8')).toBe('data');
+      }
+      expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
+    });
   });
 
   // The node engine copies no xattrs or ACLs (it refuses the flags: node.test.ts); the native ones must
