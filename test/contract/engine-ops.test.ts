@@ -521,6 +521,22 @@ function opContract(name: EngineName): void {
       expect(fs.readFileSync(join(dst, 'diff'), 'utf8')).toBe('new bytes');
     });
 
+    it('-c: a FIFO or a symlink at the target is different content, replaced without hanging or following', () => {
+      const f = writeSource('f', 'data');
+      execFileSync('mkfifo', [join(dst, 'fifo')]);
+      const victim = join(base, 'victim');
+      fs.writeFileSync(victim, 'data');
+      fs.symlinkSync(victim, join(dst, 'link'));
+      const { failures, outcomes } = run([
+        [OpKind.File, f, 'fifo', undefined, OpFlag.Compare],
+        [OpKind.File, f, 'link', undefined, OpFlag.Compare],
+      ]);
+      expect(failures).toEqual([]);
+      expect(outcomes).toEqual([Outcome.Done, Outcome.Done]);
+      for (const n of ['fifo', 'link']) expect(fs.lstatSync(join(dst, n)).isFile(), n).toBe(true);
+      expect(fs.readFileSync(victim, 'utf8')).toBe('data');
+    });
+
     it('--remove-source-files unlinks the source after the copy, and only if it is still the same file', () => {
       const a = writeSource('a', 'x');
       const b = writeSource('b', 'y');
