@@ -111,8 +111,10 @@ export class Sources {
       throw e;
     }
     const st = fsImpl.lstatSync(path, { bigint: true, throwIfNoEntry: false });
-    // An op without the walk's ino (0) has no identity to confirm: kept (source.c identity_confirmed).
-    if (st && op.stat.ino !== 0 && Number(st.ino) === op.stat.ino && Number(st.dev) === op.stat.dev) fsImpl.unlinkSync(path);
+    // An op without the walk's ino (0) has no identity to confirm: kept (source.c identity_confirmed);
+    // a directory (an Attrs op's) is never removed, as in src_remove().
+    const same = st && op.stat.ino !== 0 && Number(st.ino) === op.stat.ino && Number(st.dev) === op.stat.dev;
+    if (same && !st.isDirectory()) fsImpl.unlinkSync(path);
   }
 
   /** Close the held source directory. */

@@ -565,6 +565,11 @@ function opContract(name: EngineName): void {
       ).toEqual([]);
       expect(fs.existsSync(c)).toBe(false);
       expect(fs.existsSync(d)).toBe(true);
+      // A directory is never removed, even when its op carries the flag.
+      fs.mkdirSync(join(src, 'dir'));
+      fs.mkdirSync(join(dst, 'dir'));
+      expect(run([[OpKind.Attrs, join(src, 'dir'), 'dir', undefined, OpFlag.RemoveSource]]).failures).toEqual([]);
+      expect(fs.statSync(join(src, 'dir')).isDirectory()).toBe(true);
     });
 
     it('Attrs, Delete, LinkFrom and Backup', () => {
