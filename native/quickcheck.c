@@ -75,6 +75,6 @@ bool quick_same_node(const struct quick *q, const struct statx *a, const struct 
   if ((S_ISCHR(a->stx_mode) || S_ISBLK(a->stx_mode)) &&
       (a->stx_rdev_major != b->stx_rdev_major || a->stx_rdev_minor != b->stx_rdev_minor))
     return false;
-  return quick_same_dir(q, a, b) && (!(q->bits & SP_TIMES) || (a->stx_mtime.tv_sec == b->stx_mtime.tv_sec &&
-                                                               a->stx_mtime.tv_nsec == b->stx_mtime.tv_nsec));
+  /* Times as sameTime() compares them (--modify-window, the engine's resolution), like a file's. */
+  return quick_same_dir(q, a, b) && (!(q->bits & SP_TIMES) || same_time(q, a, b));
 }

@@ -169,6 +169,14 @@ static bool same_identity(const struct op *op, const struct stat *st)
   return true;
 }
 
+/* --remove-source-files unlinks only a source whose identity it can confirm: an op without the walk's
+ * ino (0) has none to confirm, so its source is kept, as rsync's successful_send() keeps a file
+ * its re-lstat does not match (same_identity() lets such an op be opened, not removed). */
+static bool identity_confirmed(const struct op *op, const struct stat *st)
+{
+  return op->ino != 0 && (double)st->st_ino == op->ino && (double)st->st_dev == op->dev;
+}
+
 int src_check(struct job *j, int fd, int flags, mode_t type, struct stat *st)
 {
   if (fstat(fd, st) < 0)
@@ -262,7 +270,7 @@ int src_remove(struct job *j)
   struct stat st;
   if (fstatat(dirfd, at, &st, AT_SYMLINK_NOFOLLOW) < 0)
     rc = errno == ENOENT ? OP_OK : job_fail(j, errno, "lstat", W_SRC);
-  else if (!S_ISDIR(st.st_mode) && same_identity(j->op, &st) && unlinkat(dirfd, at, 0) < 0 && errno != ENOENT)
+  else if (!S_ISDIR(st.st_mode) && identity_confirmed(j->op, &st) && unlinkat(dirfd, at, 0) < 0 && errno != ENOENT)
     rc = job_fail(j, errno, "unlink", W_SRC);
   lp_release(&whole);
   parent_put(j->c, p);

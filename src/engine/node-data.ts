@@ -94,10 +94,18 @@ export class DataCopier {
   sameContent(op: Op, src: Source, t: Target): boolean {
     const scope = this.scope;
     scope.at(t.rel, true);
-    const old = fsImpl.lstatSync(t.abs, { bigint: true, throwIfNoEntry: false });
-    if (!old?.isFile() || old.size !== src.st.size) return false;
-    const fd = fsImpl.openSync(t.abs, C.O_RDONLY | C.O_NOFOLLOW);
+    // Opened first and then checked, as native copy_same_content() does: O_NONBLOCK so a FIFO at the name
+    // cannot block the open, and a target that cannot be opened or is no regular file of the source's
+    // size is "different" (the copy that follows replaces it or reports why it cannot).
+    let fd: number;
     try {
+      fd = fsImpl.openSync(t.abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+    } catch {
+      return false;
+    }
+    try {
+      const old = fsImpl.fstatSync(fd, { bigint: true });
+      if (!old.isFile() || old.size !== src.st.size) return false;
       const a = this.buf;
       const b = (this.cmp ??= Buffer.allocUnsafe(a.length));
       const size = Number(src.st.size);

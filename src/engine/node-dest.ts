@@ -4,7 +4,7 @@
 // swapped for a symlink after it was opened cannot redirect anything (DESIGN.md §3.2).
 
 import * as fs from 'node:fs';
-import { O_PATH, below, openDirBeneath, procPath, trimSlashes } from './node-beneath.js';
+import { O_PATH, below, openDirBeneath, procPath, trimSlashes, type LinkPolicy } from './node-beneath.js';
 import { closeQuietly, sysError } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
 import type { OpScope } from './node-scope.js';
@@ -28,6 +28,14 @@ export interface Target {
   dir: Buffer;
   name: Buffer;
   abs: Buffer;
+}
+
+/**
+ * Destination paths are relative to the root: one starting with '/' would leave it, and is refused with
+ * the EXDEV that openat2's RESOLVE_BENEATH gives (native dest.c), not quietly taken as relative.
+ */
+function notAbsolute(rel: Buffer): void {
+  if (rel[0] === 0x2f) throw sysError('EXDEV', 'open');
 }
 
 export class DestTree {
@@ -68,6 +76,7 @@ export class DestTree {
    */
   dirFd(dirRel: Buffer): number {
     if (dirRel.length === 0) return this.rootFd;
+    notAbsolute(dirRel);
     const key = dirRel.toString('latin1');
     const held = this.dirs.get(key);
     if (held !== undefined) {
@@ -75,8 +84,7 @@ export class DestTree {
       this.dirs.set(key, held);
       return held;
     }
-    const keep = this.keepDirlinks ? (at: number, name: Buffer) => this.followDirLink(at, name) : undefined;
-    const fd = openDirBeneath(this.rootFd, dirRel, O_PATH, keep);
+    const fd = openDirBeneath(this.rootFd, dirRel, O_PATH, this.linkPolicy());
     this.dirs.set(key, fd);
     if (this.dirs.size > DIR_CACHE) {
       const [oldest, old] = this.dirs.entries().next().value as [string, number];
@@ -84,6 +92,20 @@ export class DestTree {
       closeQuietly(old);
     }
     return fd;
+  }
+
+  /**
+   * A new descriptor (not held) on the destination directory `rel` ("" = the root), opened with `flags`
+   * and resolved as dirFd resolves: a symlink as the last component is refused with ELOOP too (or
+   * followed with -K), as the native engines' openat2 does, never opened as itself (ENOTDIR).
+   */
+  openDir(rel: Buffer, flags: number): number {
+    notAbsolute(rel);
+    return openDirBeneath(this.rootFd, rel, flags, this.linkPolicy());
+  }
+
+  private linkPolicy(): LinkPolicy | undefined {
+    return this.keepDirlinks ? (at: number, name: Buffer) => this.followDirLink(at, name) : undefined;
   }
 
   /** -K: a symlink to a directory is followed when the directory it reaches is the root or beneath it. */
@@ -111,6 +133,7 @@ export class DestTree {
     const dirRel = cut < 0 ? Buffer.alloc(0) : rel.subarray(0, cut);
     const name = cut < 0 ? rel : rel.subarray(cut + 1);
     this.scope.at(rel, true);
+    notAbsolute(rel);
     if (name.length === 0 || name.equals(DOTDOT)) throw sysError('EINVAL', 'open');
     const fd = this.dirFd(dirRel);
     const dir = Buffer.from(`/proc/self/fd/${fd}`);

@@ -69,13 +69,24 @@ export class Sources {
       path = op.src;
     } else path = this.path(op);
     if (!follow) flags |= C.O_NOFOLLOW;
+    // O_NONBLOCK: a FIFO swapped in since the walk must not block the thread for good in open(2); the
+    // type check below then refuses it (ESTALE). The native engines clear the flag with fcntl once the
+    // file is known to be regular; Node has no fcntl, and open(2) says the flag has no effect on
+    // regular files (and directories), so it stays.
+    flags |= C.O_NONBLOCK;
     let fd: number;
     try {
-      fd = fsImpl.openSync(path, flags | C.O_NOATIME);
+      try {
+        fd = fsImpl.openSync(path, flags | C.O_NOATIME);
+      } catch (e) {
+        // O_NOATIME is only allowed on our own files (or with CAP_FOWNER).
+        if (codeOf(e) !== 'EPERM') throw e;
+        fd = fsImpl.openSync(path, flags);
+      }
     } catch (e) {
-      // O_NOATIME is only allowed on our own files (or with CAP_FOWNER).
-      if (codeOf(e) !== 'EPERM') throw e;
-      fd = fsImpl.openSync(path, flags);
+      // O_NOFOLLOW met a symlink where the walk saw something else: the entry changed (as source.c says).
+      if (codeOf(e) === 'ELOOP') throw sysError('ESTALE', 'fstat');
+      throw e;
     }
     try {
       const st = fsImpl.fstatSync(fd, { bigint: true });
@@ -87,7 +98,10 @@ export class Sources {
     }
   }
 
-  /** --remove-source-files: only the file we copied; one put in its place meanwhile stays. */
+  /**
+   * --remove-source-files: only the file we copied; one put in its place meanwhile stays, as rsync's
+   * successful_send() re-lstats the source and keeps one that changed.
+   */
   remove(op: Op): void {
     let path: Buffer;
     try {
@@ -97,7 +111,10 @@ export class Sources {
       throw e;
     }
     const st = fsImpl.lstatSync(path, { bigint: true, throwIfNoEntry: false });
-    if (st && Number(st.ino) === op.stat.ino && Number(st.dev) === op.stat.dev) fsImpl.unlinkSync(path);
+    // An op without the walk's ino (0) has no identity to confirm: kept (source.c identity_confirmed);
+    // a directory (an Attrs op's) is never removed, as in src_remove().
+    const same = st && op.stat.ino !== 0 && Number(st.ino) === op.stat.ino && Number(st.dev) === op.stat.dev;
+    if (same && !st.isDirectory()) fsImpl.unlinkSync(path);
   }
 
   /** Close the held source directory. */

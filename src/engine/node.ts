@@ -124,8 +124,8 @@ class NodeContext implements EngineContext {
     try {
       fd = this.dest.dirFd(rel);
     } catch (e) {
-      const r = toFailure(e);
-      return r.errno === E.ENOENT ? { errno: r.errno, syscall: 'scandir' } : r;
+      // Whatever step failed, the call is the listing (as the native engines name it).
+      return { errno: toFailure(e).errno, syscall: 'scandir' };
     }
     return nodeScanDir(procPath(fd), true);
   }
@@ -198,7 +198,10 @@ class NodeContext implements EngineContext {
         this.forget();
       }
     }
-    const fromSource = op.kind === OpKind.File || op.kind === OpKind.Symlink || op.kind === OpKind.Special;
+    // --remove-source-files after File, Symlink, Special and Attrs (an unchanged entry whose attributes
+    // were fixed: rsync's generator reports it sent, and the sender removes it); for Hardlink src is a
+    // destination path.
+    const fromSource = op.kind === OpKind.File || op.kind === OpKind.Symlink || op.kind === OpKind.Special || op.kind === OpKind.Attrs;
     if (fromSource && op.flags & OpFlag.RemoveSource) {
       try {
         this.sources.remove(op);
@@ -237,8 +240,8 @@ class NodeContext implements EngineContext {
         this.meta.setAttrs(op, op.dst.length === 0 ? procPath(this.dest.rootFd) : this.dest.resolve(op.dst).abs);
         return this.done();
       case OpKind.Delete:
-        this.remove(op);
-        return this.done(Counter.Deleted);
+        // Counted only when something was removed (rsync counts in delete_item on success).
+        return this.done(this.remove(op) ? Counter.Deleted : undefined);
       case OpKind.Backup:
         this.backups.run(op);
         return this.done();
@@ -347,16 +350,29 @@ class NodeContext implements EngineContext {
     restoreBlame();
   }
 
-  /** --inplace: into the target itself, no temp file; holes are not punched (stale bytes would show). */
+  /**
+   * --inplace: into the target itself, no temp file; holes are not punched (stale bytes would show). Only
+   * a regular file is rewritten; anything else at the name is removed first, as native file_inplace()
+   * does: a FIFO must not block the open, a symlink must not be followed. O_NONBLOCK covers a FIFO
+   * swapped in after the lstat (it stays set: no effect on a regular file, and Node has no fcntl).
+   */
   private writeInPlace(op: Op, src: Source, t: Target, mode: number): void {
     this.scope.at(t.rel, true);
-    let fd: number;
-    try {
-      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_NOFOLLOW);
-    } catch (e) {
-      if (codeOf(e) !== 'ENOENT') throw e;
-      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
+    let fd = -1;
+    if (old?.isFile()) {
+      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      if (!fsImpl.fstatSync(fd).isFile()) {
+        closeQuietly(fd);
+        throw sysError('ESTALE', 'fstat');
+      }
+    } else if (old?.isDirectory()) {
+      fsImpl.rmdirSync(t.abs);
+      this.forget(t.rel);
+    } else if (old) {
+      fsImpl.unlinkSync(t.abs);
     }
+    if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
     closeAfter(fd, () => {
       this.data.copy(op, src, fd, t, false);
       this.scope.at(t.rel, true);
@@ -450,10 +466,7 @@ class NodeContext implements EngineContext {
 
   private dirMeta(op: Op): void {
     this.scope.at(op.dst, true);
-    const fd =
-      op.dst.length === 0
-        ? fsImpl.openSync(procPath(this.dest.rootFd), C.O_RDONLY | C.O_DIRECTORY)
-        : fsImpl.openSync(this.dest.resolve(op.dst).abs, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    const fd = this.dest.openDir(op.dst, C.O_RDONLY);
     closeAfter(fd, () => {
       // The source is opened to check it is still the directory the walk saw.
       closeQuietly(this.sources.open(op, C.O_RDONLY | C.O_DIRECTORY, S_IFDIR).fd);
@@ -462,8 +475,8 @@ class NodeContext implements EngineContext {
     });
   }
 
-  /** Delete: never follows a symlink (unlink/rmdir act on the name); already gone is fine. */
-  private remove(op: Op): void {
+  /** Delete: never follows a symlink (unlink/rmdir act on the name); already gone is fine (false). */
+  private remove(op: Op): boolean {
     const t = this.dest.resolve(op.dst);
     try {
       if ((op.stat.mode & S_IFMT) === S_IFDIR) {
@@ -474,6 +487,8 @@ class NodeContext implements EngineContext {
       }
     } catch (e) {
       if (codeOf(e) !== 'ENOENT') throw e;
+      return false;
     }
+    return true;
   }
 }

@@ -66,26 +66,6 @@ function opContract(name: EngineName): void {
   /** The node engine sets mtimes through a double: it keeps microseconds (docs/native-contract.md). */
   const nsTimes = name !== 'node';
   const keptNs = (ns: bigint): bigint => (nsTimes ? ns : (ns / 1000n) * 1000n);
-  // KNOWN DIVERGENCES between the node engine and the native ones, found by this contract and left for
-  // the engines' owners (docs/native-contract.md "Contract tests"). Each test states both sides, so
-  // fixing one engine makes its test fail until the line here goes.
-  const node = name === 'node';
-  const known = {
-    /** A source swapped for a symlink: node reports open's ELOOP, native ESTALE/fstat ("changed during the run"). */
-    swappedSource: node ? { errno: E.ELOOP, syscall: 'open' } : { errno: E.ESTALE, syscall: 'fstat' },
-    /** Delete of a missing entry: node counts it in Counter.Deleted, native counts only what it removed. */
-    deletedCountsMissing: node,
-    /** RemoveSource on an Attrs op: native unlinks the source (docs: File, Symlink, Special, Attrs), node never. */
-    attrsRemovesSource: !node,
-    /** RemoveSource when the op carries no identity (ino/dev 0): native unlinks the source, node keeps it. */
-    unknownIdentityRemoved: !node,
-    /** scanDest of a planted symlink: native names the syscall scandir, node open. */
-    scanDestLoopSyscall: node ? 'open' : 'scandir',
-    /** DirMeta on a planted symlink: node fails with ENOTDIR, native ELOOP. */
-    dirMetaLoopErrno: node ? E.ENOTDIR : E.ELOOP,
-    /** A dst starting with '/': native fails with EXDEV, node takes it as relative (still beneath the root). */
-    absoluteDstRefused: !node,
-  };
 
   let base: string;
   let src: string;
@@ -245,15 +225,12 @@ function opContract(name: EngineName): void {
       fs.unlinkSync(p);
       fs.symlinkSync('/etc/passwd', p);
       const { failures } = run([[OpKind.File, p, 'f', st]]);
-      const k = known.swappedSource;
-      expect(failures.map((f) => [f.index, f.errno, f.syscall, f.onDest])).toEqual([[0, k.errno, k.syscall, false]]);
+      expect(failures.map((f) => [f.index, f.errno, f.syscall, f.onDest])).toEqual([[0, E.ESTALE, 'fstat', false]]);
       expect(fs.readdirSync(dst)).toEqual([]);
     });
 
-    // KNOWN DIVERGENCE, found by this contract: the node engine opens a source without O_NONBLOCK
-    // (src/engine/node.ts openSource), so a FIFO swapped in after the walk blocks its thread for good;
-    // the native engines open O_NONBLOCK and refuse it. Skipped on node until node.ts is fixed.
-    it.skipIf(name === 'node')('refuses a FIFO swapped in for a file, without hanging', () => {
+    // Sources are opened O_NONBLOCK: a FIFO swapped in after the walk must not block the thread.
+    it('refuses a FIFO swapped in for a file, without hanging', () => {
       const p = writeSource('f', 'x');
       const st = statOf(p);
       fs.unlinkSync(p);
@@ -363,12 +340,12 @@ function opContract(name: EngineName): void {
         [OpKind.File, p, '/abs'],
       ];
       const { failures, outcomes } = run(ops);
-      // Every op through `evil` fails at the resolution of its parent, whichever op kind it is; `..`
-      // leaves the root (EXDEV).
-      const expected = ops.slice(0, 11).map((_, i) => [i, i === 6 ? known.dirMetaLoopErrno : E.ELOOP, 'open']);
-      expected.push([11, E.EXDEV, 'open']);
-      if (known.absoluteDstRefused) expected.push([12, E.EXDEV, 'open']);
-      else expect(fs.readFileSync(join(dst, 'abs'), 'utf8')).toBe('payload');
+      // Every op through `evil` fails at the resolution of its parent (DirMeta at `evil` itself), whichever
+      // op kind it is, with ELOOP; `..`
+      // leaves the root (EXDEV), and so does a path starting with '/'.
+      const expected = ops.slice(0, 11).map((_, i) => [i, E.ELOOP, 'open']);
+      expected.push([11, E.EXDEV, 'open'], [12, E.EXDEV, 'open']);
+      expect(fs.existsSync(join(dst, 'abs'))).toBe(false);
       expect(failures.map((f) => [f.index, f.errno, f.syscall])).toEqual(expected);
       for (const f of failures) expect(f.onDest, `op ${f.index} (${ops[f.index]![2]}) fails on the destination`).toBe(true);
       expect(outcomes.slice(0, expected.length).every((o) => o === Outcome.Failed)).toBe(true);
@@ -416,7 +393,7 @@ function opContract(name: EngineName): void {
         const listing = ctx.scanDest(B('d'));
         if ('errno' in listing) throw new Error('scanDest failed');
         expect(listing.names.map(String).sort()).toEqual(['l', 'x']);
-        expect(ctx.scanDest(B('evil'))).toEqual({ errno: E.ELOOP, syscall: known.scanDestLoopSyscall });
+        expect(ctx.scanDest(B('evil'))).toEqual({ errno: E.ELOOP, syscall: 'scandir' });
         expect(ctx.scanDest(B('missing'))).toEqual({ errno: E.ENOENT, syscall: 'scandir' });
         expect(ctx.readlinkDest(B('d/l'))).toEqual(B('target'));
         expect(ctx.readlinkDest(B('evil/x'))).toEqual({ errno: E.ELOOP, syscall: 'open' });
@@ -544,6 +521,22 @@ function opContract(name: EngineName): void {
       expect(fs.readFileSync(join(dst, 'diff'), 'utf8')).toBe('new bytes');
     });
 
+    it('-c: a FIFO or a symlink at the target is different content, replaced without hanging or following', () => {
+      const f = writeSource('f', 'data');
+      execFileSync('mkfifo', [join(dst, 'fifo')]);
+      const victim = join(base, 'victim');
+      fs.writeFileSync(victim, 'data');
+      fs.symlinkSync(victim, join(dst, 'link'));
+      const { failures, outcomes } = run([
+        [OpKind.File, f, 'fifo', undefined, OpFlag.Compare],
+        [OpKind.File, f, 'link', undefined, OpFlag.Compare],
+      ]);
+      expect(failures).toEqual([]);
+      expect(outcomes).toEqual([Outcome.Done, Outcome.Done]);
+      for (const n of ['fifo', 'link']) expect(fs.lstatSync(join(dst, n)).isFile(), n).toBe(true);
+      expect(fs.readFileSync(victim, 'utf8')).toBe('data');
+    });
+
     it('--remove-source-files unlinks the source after the copy, and only if it is still the same file', () => {
       const a = writeSource('a', 'x');
       const b = writeSource('b', 'y');
@@ -555,12 +548,28 @@ function opContract(name: EngineName): void {
       expect(failures).toEqual([]);
       expect(fs.readFileSync(join(dst, 'b'), 'utf8')).toBe('y');
       expect(fs.existsSync(a)).toBe(false);
-      expect(fs.existsSync(b)).toBe(!known.unknownIdentityRemoved);
-      // The planner never sends RemoveSource on an Attrs op (it unlinks an unchanged source itself).
+      // Nothing confirms it is still the file copied, so it stays (rsync keeps a source that changed).
+      expect(fs.existsSync(b)).toBe(true);
+      // On an Attrs op too (the planner unlinks an unchanged source itself, but the contract holds), and
+      // only while the source is the file the op names.
       const c = writeSource('c', 'z');
+      const d = writeSource('d', 'w');
       fs.writeFileSync(join(dst, 'c'), 'z');
-      expect(run([[OpKind.Attrs, c, 'c', undefined, OpFlag.RemoveSource]]).failures).toEqual([]);
-      expect(fs.existsSync(c)).toBe(!known.attrsRemovesSource);
+      fs.writeFileSync(join(dst, 'd'), 'w');
+      const moved = { ...statOf(d), ino: statOf(d).ino + 1 };
+      expect(
+        run([
+          [OpKind.Attrs, c, 'c', undefined, OpFlag.RemoveSource],
+          [OpKind.Attrs, d, 'd', moved, OpFlag.RemoveSource],
+        ]).failures,
+      ).toEqual([]);
+      expect(fs.existsSync(c)).toBe(false);
+      expect(fs.existsSync(d)).toBe(true);
+      // A directory is never removed, even when its op carries the flag.
+      fs.mkdirSync(join(src, 'dir'));
+      fs.mkdirSync(join(dst, 'dir'));
+      expect(run([[OpKind.Attrs, join(src, 'dir'), 'dir', undefined, OpFlag.RemoveSource]]).failures).toEqual([]);
+      expect(fs.statSync(join(src, 'dir')).isDirectory()).toBe(true);
     });
 
     it('Attrs, Delete, LinkFrom and Backup', () => {
@@ -591,8 +600,8 @@ function opContract(name: EngineName): void {
       expect(modeOf(join(dst, 'attrs'))).toBe('604');
       expect(mtimeNs(join(dst, 'attrs'))).toBe(keptNs(1_700_000_000_123_456_789n));
       expect(fs.existsSync(join(dst, 'old')) || fs.existsSync(join(dst, 'olddir'))).toBe(false);
-      // ENOENT is success (native: not counted, since nothing was removed).
-      expect(counters[Counter.Deleted]).toBe(known.deletedCountsMissing ? 3n : 2n);
+      // ENOENT is success, but not counted: nothing was removed.
+      expect(counters[Counter.Deleted]).toBe(2n);
       expect(fs.statSync(join(dst, 'linked')).ino).toBe(fs.statSync(join(linkDest, 'f')).ino);
       expect(fs.readFileSync(join(dst, 'changed~'), 'utf8')).toBe('v1');
       expect(fs.existsSync(join(dst, 'changed'))).toBe(false);
@@ -699,6 +708,32 @@ function opContract(name: EngineName): void {
       expect(run([[OpKind.File, f, 'f']], options(ALL | Preserve.Inplace)).failures).toEqual([]);
       expect(fs.readFileSync(join(dst, 'f'), 'utf8')).toBe('short');
       expect(fs.statSync(join(dst, 'f')).ino).toBe(ino);
+    });
+
+    it('--inplace replaces a FIFO, a symlink or an empty directory at the target, without hanging or following', () => {
+      const f = writeSource('f', 'data');
+      execFileSync('mkfifo', [join(dst, 'fifo')]);
+      const victim = join(base, 'victim');
+      fs.writeFileSync(victim, 'precious');
+      fs.symlinkSync(victim, join(dst, 'link'));
+      fs.mkdirSync(join(dst, 'empty'));
+      fs.mkdirSync(join(dst, 'full'));
+      fs.writeFileSync(join(dst, 'full', 'keep'), 'k');
+      const { failures } = run(
+        [
+          [OpKind.File, f, 'fifo'],
+          [OpKind.File, f, 'link'],
+          [OpKind.File, f, 'empty'],
+          [OpKind.File, f, 'full'],
+        ],
+        options(ALL | Preserve.Inplace),
+      );
+      expect(failures).toEqual([{ index: 3, errno: E.ENOTEMPTY, syscall: 'rmdir', path: B('full'), onDest: true }]);
+      for (const n of ['fifo', 'link', 'empty']) {
+        expect(fs.lstatSync(join(dst, n)).isFile(), n).toBe(true);
+        expect(fs.readFileSync(join(dst, n), 'utf8')).toBe('data');
+      }
+      expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
     });
   });
 

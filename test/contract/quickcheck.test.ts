@@ -1,25 +1,27 @@
 // The quick check is written twice: in TypeScript (src/plan/quickcheck.ts, what the planner decides for
-// each entry it sees) and in C (unchanged() in native/listing.c and the directory/special checks of
-// native/tree.c, which leave unchanged entries out before they ever reach the planner). This test builds
-// one small tree of source/destination pairs that differ in one way each and asks both: an entry the
-// native pair cursor (pairOpen) leaves out, or a directory scanTree finds clean, must be exactly one the
-// TypeScript quick check calls 'none', under each set of options.
+// each entry it sees) and in C (native/quickcheck.c, which the pair cursor and the tree scan use to leave
+// unchanged entries out before they ever reach the planner). This test builds one small tree of
+// source/destination pairs that differ in one way each and asks both: an entry the native pair cursor
+// (pairOpen) leaves out, or a directory scanTree finds clean, must be exactly one the TypeScript quick
+// check calls 'none', under each set of options. The options reach both sides as a run derives them
+// (parseArgs, then src/run/spec.ts), so the options→query rule has one copy.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openContext } from '../../src/engine/index.js';
 import { nodeLstat } from '../../src/engine/node-walk.js';
 import { PAIR_CHUNK, PairBits } from '../../src/engine/pair.js';
 import { COUNTER_SLOTS } from '../../src/model/ops.js';
 import type { EngineContext } from '../../src/engine/types.js';
 import { type Stat, fileType } from '../../src/model/stat.js';
 import { quickCheck } from '../../src/plan/quickcheck.js';
-import type { CheckOptions } from '../../src/plan/quickcheck.js';
+import { parseArgs } from '../../src/cli/options.js';
+import { engineNamed, openContext } from '../../src/engine/index.js';
+import type { Config, EngineName } from '../../src/model/config.js';
+import { deriveSpec, type RunSpec } from '../../src/run/spec.js';
 import { addonOrReason, holdSharedLock } from './engines.js';
 
-const isRoot = process.geteuid?.() === 0;
 const T0 = 1_700_000_000;
 
 /** One pair: how the source entry `e` is made, and how its destination twin differs. */
@@ -135,58 +137,43 @@ const CASES: Case[] = [
   dir('dir-gid', (d) => fs.chownSync(d, fs.statSync(d).uid, 12345)),
 ];
 
-/** A set of options, as the planner turns it into a CheckOptions and a pair query. */
+/**
+ * A set of options, as the operator gives them, and the engine whose time resolution the check uses.
+ * The CheckOptions and both native queries come from src/run/spec.ts (deriveSpec, pairQuery, treeQuery),
+ * the one copy of the options→query rule, through the CLI's parseArgs: this test holds no copy of it.
+ */
 interface OptionSet {
   name: string;
-  check: CheckOptions;
-  hardLinks: boolean;
-  omitDirTimes: boolean;
+  args: string[];
+  engine?: EngineName;
 }
 
-const A: CheckOptions = {
-  checksum: false,
-  ignoreTimes: false,
-  sizeOnly: false,
-  update: false,
-  ignoreExisting: false,
-  existing: false,
-  modifyWindow: 0,
-  timeResolutionNs: 1,
-  times: true,
-  perms: true,
-  owner: true,
-  group: true,
-  isRoot,
-};
-
 const SETS: OptionSet[] = [
-  { name: '-a', check: A, hardLinks: false, omitDirTimes: false },
-  { name: '-rlD (no -p -t -o -g)', check: { ...A, times: false, perms: false, owner: false, group: false }, hardLinks: false, omitDirTimes: false },
-  { name: '-rltD (no -p -o -g)', check: { ...A, perms: false, owner: false, group: false }, hardLinks: false, omitDirTimes: false },
-  { name: '-a -O', check: A, hardLinks: false, omitDirTimes: true },
-  { name: '-a, microsecond resolution (node engine)', check: { ...A, timeResolutionNs: 1000 }, hardLinks: false, omitDirTimes: false },
-  { name: '-a --modify-window=2', check: { ...A, modifyWindow: 2 }, hardLinks: false, omitDirTimes: false },
-  { name: '-a -u', check: { ...A, update: true }, hardLinks: false, omitDirTimes: false },
-  { name: '-aH', check: A, hardLinks: true, omitDirTimes: false },
-  { name: '-a -c', check: { ...A, checksum: true }, hardLinks: false, omitDirTimes: false },
-  { name: '-a --size-only', check: { ...A, sizeOnly: true }, hardLinks: false, omitDirTimes: false },
-  { name: '-a -I', check: { ...A, ignoreTimes: true }, hardLinks: false, omitDirTimes: false },
+  { name: '-a', args: ['-a'] },
+  { name: '-rlD (no -p -t -o -g)', args: ['-rlD'] },
+  { name: '-rltD (no -p -o -g)', args: ['-rltD'] },
+  { name: '-a -O', args: ['-a', '-O'] },
+  { name: '-a, microsecond resolution (node engine)', args: ['-a'], engine: 'node' },
+  { name: '-a --modify-window=2', args: ['-a', '--modify-window=2'] },
+  { name: '-a -u', args: ['-a', '-u'] },
+  { name: '-aH', args: ['-aH'] },
+  { name: '-a -c', args: ['-a', '-c'] },
+  { name: '-a --size-only', args: ['-a', '--size-only'] },
+  { name: '-a -I', args: ['-a', '-I'] },
 ];
 
-/**
- * The pair query for a set of options: the rule of pairQuery/treeQuery in src/transfer.ts (collapse
- * only when no option needs to see each entry: -c, -I, --size-only turn it off; -o only as root).
- */
-function query(o: OptionSet): { bits: number; window: number; res: number } {
-  const c = o.check;
-  let bits = c.checksum || c.ignoreTimes || c.sizeOnly ? 0 : PairBits.Collapse;
-  if (c.perms) bits |= PairBits.Perms;
-  if (c.owner && c.isRoot) bits |= PairBits.Owner;
-  if (c.group) bits |= PairBits.Group;
-  if (c.times) bits |= PairBits.Times;
-  if (o.hardLinks) bits |= PairBits.HardLinks;
-  bits |= PairBits.Links;
-  return { bits, window: c.modifyWindow > 0 ? c.modifyWindow : 0, res: c.timeResolutionNs };
+/** What the run derives from a set of options: its Config and its RunSpec (check options, queries). */
+function derive(o: OptionSet): { c: Config; spec: RunSpec } {
+  const p = parseArgs(['node', 'arsync', ...o.args, 'src/', 'dst/']);
+  if (p.kind !== 'run') throw new Error(`${o.args.join(' ')}: not a run`);
+  const spec = deriveSpec(p.config, {
+    engine: engineNamed(o.engine ?? 'sync'),
+    destRoot: Buffer.from('dst'),
+    backupDir: undefined,
+    counters: new BigInt64Array(new SharedArrayBuffer(8 * COUNTER_SLOTS)),
+    seesEveryEntry: false,
+  });
+  return { c: p.config, spec };
 }
 
 function lstat(p: string): Stat {
@@ -197,28 +184,16 @@ function lstat(p: string): Stat {
 
 /** What the planner decides for one case: 'none' means the native side may leave it out. */
 function verdict(o: OptionSet, s: string, d: string): string {
+  const { c, spec } = derive(o);
   const st = lstat(s);
   const dt = lstat(d);
   const isDir = fileType(st.mode) === 'dir';
-  const check = isDir ? { ...o.check, times: o.check.times && !o.omitDirTimes } : o.check;
+  const check = isDir ? spec.dirCheck : spec.check;
   const linkDiffers = fileType(st.mode) === 'link' && fileType(dt.mode) === 'link' && fs.readlinkSync(s) !== fs.readlinkSync(d);
   const v = quickCheck(st, dt, check, linkDiffers).action;
   // -H: every member of a hard-link group goes to the planner, which picks the group's leader.
-  return v === 'none' && o.hardLinks && !isDir && st.nlink > 1 ? 'none, but a hard-link group member' : v;
+  return v === 'none' && c.hardLinks && !isDir && st.nlink > 1 ? 'none, but a hard-link group member' : v;
 }
-
-/**
- * KNOWN DIVERGENCES, found by this test and left to the owner of native/tree.c: where the C side is
- * stricter than quickcheck.ts, so a directory is walked although the planner then does nothing (a cost,
- * never a missed change). Keyed `case @ option set`; fixing C makes the row fail until it goes from here.
- */
-const KNOWN_STRICTER: Record<string, string> = {
-  // same_node() compares a special file's mtime to the nanosecond with -t, ignoring --modify-window and
-  // the time resolution that sameTime() honours.
-  'fifo-mtime-1s @ -a --modify-window=2': 'tree.c same_node ignores --modify-window',
-  'fifo-mtime-500ns @ -a --modify-window=2': 'tree.c same_node ignores --modify-window',
-  'fifo-mtime-500ns @ -a, microsecond resolution (node engine)': 'tree.c same_node ignores the time resolution',
-};
 
 const addon = addonOrReason();
 
@@ -269,8 +244,7 @@ describe.skipIf(typeof addon === 'string')(`quick check: src/plan/quickcheck.ts 
 
   /** The names the native pair cursor leaves out of src/flat (what it found unchanged). */
   function leftOut(o: OptionSet): Set<string> {
-    const q = query(o);
-    const cursor = ctx.openPair(Buffer.from(src('flat')), Buffer.from('flat'), Float64Array.of(q.bits, q.window, q.res));
+    const cursor = ctx.openPair(Buffer.from(src('flat')), Buffer.from('flat'), derive(o).spec.pairQuery);
     if ('errno' in cursor) throw new Error(`pairOpen: ${cursor.errno} ${cursor.syscall}`);
     const seen = new Set<string>();
     try {
@@ -287,9 +261,9 @@ describe.skipIf(typeof addon === 'string')(`quick check: src/plan/quickcheck.ts 
 
   /** The case directories scanTree finds dirty. */
   function dirtyDirs(o: OptionSet): Set<string> {
-    const q = query(o);
-    const dirTimes = o.check.times && !o.omitDirTimes ? PairBits.DirTimes : 0;
-    const r = ctx.scanTree!(Buffer.from(src('tree')), Buffer.from('tree'), Float64Array.of(q.bits | dirTimes, q.window, q.res, 2, PAIR_CHUNK));
+    const q = derive(o).spec.treeQuery;
+    if (q === undefined) throw new Error(`${o.name}: no tree query`);
+    const r = ctx.scanTree!(Buffer.from(src('tree')), Buffer.from('tree'), q);
     if ('errno' in r) throw new Error(`scanTree: ${r.errno} ${r.syscall}`);
     return new Set(r.dirty.map((d) => d.rel.toString()));
   }
@@ -298,7 +272,7 @@ describe.skipIf(typeof addon === 'string')(`quick check: src/plan/quickcheck.ts 
     describe(o.name, () => {
       it('pairOpen leaves out a regular file or symlink exactly when quickCheck says none', () => {
         const out = leftOut(o);
-        const collapse = (query(o).bits & PairBits.Collapse) !== 0;
+        const collapse = (derive(o).spec.pairQuery[0]! & PairBits.Collapse) !== 0;
         const rows = CASES.filter((k) => ['reg', 'link'].includes(fileType(lstat(src('flat', k.name)).mode))).map((k) => {
           const v = verdict(o, src('flat', k.name), dst('flat', k.name));
           return `${k.name}: quickCheck ${v}, native ${out.has(k.name) ? 'left out' : 'listed'}`;
@@ -309,15 +283,15 @@ describe.skipIf(typeof addon === 'string')(`quick check: src/plan/quickcheck.ts 
         for (const k of CASES) if (/^(dir|fifo)-/.test(k.name)) expect(out.has(k.name), k.name).toBe(false);
       });
 
-      it.skipIf((query(o).bits & PairBits.Collapse) === 0)('scanTree finds a directory dirty exactly when quickCheck says its entry needs something', () => {
+      // scanTree runs only when unchanged entries may be left out (treeQuery says when).
+      it.skipIf(derive(o).spec.treeQuery === undefined)('scanTree finds a directory dirty exactly when quickCheck says its entry needs something', () => {
         const dirty = dirtyDirs(o);
         const rows = CASES.map((k) => {
           const v = verdict(o, src('tree', k.name, 'e'), dst('tree', k.name, 'e'));
           return `${k.name}: quickCheck ${v}, scanTree ${dirty.has(k.name) ? 'dirty' : 'clean'}`;
         });
-        const expected = rows.map((r, i) => {
-          const known = KNOWN_STRICTER[`${CASES[i]!.name} @ ${o.name}`];
-          const clean = / none,/.test(r) && !/group member/.test(r) && !known;
+        const expected = rows.map((r) => {
+          const clean = / none,/.test(r) && !/group member/.test(r);
           return r.replace(/scanTree .*/, clean ? 'scanTree clean' : 'scanTree dirty');
         });
         expect(rows).toEqual(expected);
