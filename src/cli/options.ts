@@ -13,6 +13,7 @@ import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { VERSION } from '../version.js';
+import { jsonSpellings } from '../progress/json.js';
 
 
 /** Things the CLI does instead of a transfer. */
@@ -204,28 +205,6 @@ function rawArgs(args: string[]): Buffer[] {
     // no /proc: fall through to the decoded strings
   }
   return args.map((a) => Buffer.from(a));
-}
-
-/**
- * `--json=summary` and `--json=events` are the documented spellings of `--json` and `--json-events`
- * (commander cannot give `--json` an optional value without taking the next operand as it); anything
- * else after `--json=` is a usage error. Only options before `--` are options.
- */
-export function jsonSpellings(args: readonly string[]): string[] {
-  const out: string[] = [];
-  let operands = false;
-  for (const a of args) {
-    if (operands || !a.startsWith('--json=')) {
-      if (a === '--') operands = true;
-      out.push(a);
-      continue;
-    }
-    const mode = a.slice('--json='.length);
-    if (mode === 'summary') out.push('--json');
-    else if (mode === 'events') out.push('--json-events');
-    else throw new UsageError(`--json=${mode}: --json takes summary or events`);
-  }
-  return out;
 }
 
 export function parseArgs(argv: string[], fromProcess = false): Parsed {

@@ -3,7 +3,7 @@
 // script can read the exit code and the errors from it instead of parsing rsync's text.
 
 import { Counter } from '../model/ops.js';
-import { exitMessage } from '../util/errors.js';
+import { UsageError, exitMessage } from '../util/errors.js';
 
 /** Bump on any change a reader could notice (a field removed, renamed or retyped); adding a field is not one. */
 export const SUMMARY_FORMAT_VERSION = 1;
@@ -79,4 +79,26 @@ export function jsonMode(args: readonly string[]): 'summary' | 'events' | undefi
     else if ((a === '--json' || a === '--json=summary') && mode === undefined) mode = 'summary';
   }
   return mode;
+}
+
+/**
+ * `--json=summary` and `--json=events` are the documented spellings of `--json` and `--json-events`
+ * (commander cannot give `--json` an optional value without taking the next operand as it); anything
+ * else after `--json=` is a usage error. Only options before `--` are options.
+ */
+export function jsonSpellings(args: readonly string[]): string[] {
+  const out: string[] = [];
+  let operands = false;
+  for (const a of args) {
+    if (operands || !a.startsWith('--json=')) {
+      if (a === '--') operands = true;
+      out.push(a);
+      continue;
+    }
+    const mode = a.slice('--json='.length);
+    if (mode === 'summary') out.push('--json');
+    else if (mode === 'events') out.push('--json-events');
+    else throw new UsageError(`--json=${mode}: --json takes summary or events`);
+  }
+  return out;
 }
