@@ -81,6 +81,8 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .showSuggestionAfterError(true)
     .argument('[paths...]', 'sources, then the destination')
     .option('-v, --verbose', 'list files as they are transferred (-vv for more)', count, 0)
+    .option('--no-verbose', 'turn off -v')
+    .option('--no-v', 'same as --no-verbose')
     .option('-q, --quiet', 'print no informational messages')
     .option('-a, --archive', 'archive mode: -rlptgoD')
     .option('-r, --recursive', 'recurse into directories')
@@ -107,6 +109,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('-n, --dry-run', 'show what would be done, change nothing')
     .option('-i, --itemize-changes', "print a change summary for each entry (rsync's YXcstpoguax)", count, 0)
     .option('--out-format <FORMAT>', 'print updates with this rsync format (%n %i %l %L %b ...)')
+    .option('--log-format <FORMAT>', "same as --out-format (rsync's deprecated name)")
     .option('--json', 'print one JSON summary on stdout and nothing else (--json=summary; schema/summary.v1.json)')
     .option('--json-events', 'print one JSON object per line on stdout as the run goes: start, each entry done, errors, progress, end (--json=events; schema/events.v1.json)')
     .option('-c, --checksum', 'compare file contents, not size and mtime')
@@ -115,6 +118,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('-u, --update', 'skip files that are newer on the destination')
     .option('--ignore-existing', 'skip files that exist on the destination')
     .option('--existing', 'skip creating new files on the destination')
+    .option('--ignore-non-existing', 'same as --existing')
     .option('--min-size <SIZE>', "don't transfer files smaller than SIZE")
     .option('--max-size <SIZE>', "don't transfer files larger than SIZE")
     .option('-W, --whole-file', 'copy files whole (always so for local copies)')
@@ -184,6 +188,10 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
   p.configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  // rsync keeps one variable behind each pair of names, so the last one on the line wins: commander
+  // fires these events in argv order, and each writes the shared attribute.
+  p.on('option:no-v', () => p.setOptionValue('verbose', 0));
+  p.on('option:log-format', (v: string) => p.setOptionValue('outFormat', v));
   return { p, noEffect };
 }
 
@@ -303,7 +311,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     acls,
     xattrs: Boolean(o['xattrs']),
     numericIds: Boolean(o['numericIds']),
-    verbose: quiet ? 0 : (o['verbose'] as number),
+    // --no-verbose leaves `false` behind (a later -v counts on from it).
+    verbose: quiet ? 0 : Number(o['verbose']),
     quiet,
     progress: progress && !quiet,
     progressFiles: progressFiles && !quiet,
@@ -326,7 +335,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     sizeOnly: Boolean(o['sizeOnly']),
     update: Boolean(o['update']),
     ignoreExisting: Boolean(o['ignoreExisting']),
-    existing: Boolean(o['existing']),
+    existing: Boolean(o['existing']) || Boolean(o['ignoreNonExisting']),
     minSize: o['minSize'] !== undefined ? parseSize('--min-size', String(o['minSize'])) : undefined,
     maxSize: o['maxSize'] !== undefined ? parseSize('--max-size', String(o['maxSize'])) : undefined,
     modifyWindow: (o['modifyWindow'] as number | undefined) ?? 0,
