@@ -49,6 +49,16 @@ describeEngines((e) => {
     await differential({ engine, setup: updateSetup, args: ['-av', '--no-W', '-B', '2K', '--cc=md5', '-c', 'src/', 'dst/'], noItemize: true });
   });
 
+  it('-y/--fuzzy: a new file like one the destination has (and --delete taking that one away) gives rsync\'s lines and tree', async () => {
+    const fuzzySetup = (root: string): void => {
+      freshSetup(root);
+      put(path.join(root, 'src'), 'data-v2.bin', Buffer.alloc(50_000, 7));
+      put(path.join(root, 'dst'), 'data-v1.bin', Buffer.alloc(50_000, 7));
+    };
+    await differential({ engine, setup: fuzzySetup, args: ['-a', '-yy', '--delete', 'src/', 'dst/'] });
+    await differential({ engine, setup: fuzzySetup, args: ['-a', '--fuzzy', '--no-fuzzy', '-y', '--no-y', '--fuzzy', 'src/', 'dst/'] });
+  });
+
   it('the remote shell and remote side: -e, --rsync-path, -M with a no-effect option', async () => {
     await differential({
       engine,
