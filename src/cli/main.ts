@@ -197,6 +197,9 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
  * the destination exits 3 as rsync's failed change_dir does, the backup directory 11 as its failed
  * backup does (rsync finds out only at the first backup; here nothing is touched first).
  */
+/** Linux's PATH_MAX, counting the terminating NUL. */
+const PATH_MAX = 4096;
+
 function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer } | { message: string; code: number } {
   const o = { insecure: c.insecureLinks };
   const dest = resolveOperatorPath(destRoot, o);
@@ -205,6 +208,9 @@ function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer } |
   }
   if (c.backupDir !== undefined) {
     const dir = Buffer.from(resolvePath(destRoot.toString('latin1'), c.backupDir), 'latin1');
+    // The engines hold the backup directory by its absolute path, which must fit in PATH_MAX (a short
+    // --backup-dir below a deep destination may not): no backup could be made there, so nothing starts.
+    if (dir.length >= PATH_MAX) return { message: `backup-dir "${showPath(dir)}" failed: File name too long (36)`, code: Exit.FileIO };
     if (!resolveOperatorPath(dir, o).ok) {
       return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO };
     }

@@ -13,6 +13,7 @@ import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { VERSION } from '../version.js';
+import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
 
 
@@ -296,6 +297,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     if (bad) throw new UsageError(bad);
   }
   const backupDir = o['backupDir'] as string | undefined;
+  if (backupDir !== undefined) checkBackupDirLength(backupDir);
   const config: Config = {
     sources: operandBytes.slice(0, -1),
     dest: operandBytes[operandBytes.length - 1]!,

@@ -8,6 +8,7 @@ import type { Config } from '../model/config.js';
 import { OpFlag, OpKind, type OpAppender } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { joinPath } from '../util/names.js';
+import { UsageError } from '../util/errors.js';
 
 /** Something ops can be appended to: a BatchWriter, or the run's current batch. */
 type AddOp = (kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags: number) => void;
@@ -58,4 +59,14 @@ export class BackupPlan {
   insteadOfDelete(w: OpAppender, rel: Buffer, st: Stat): void {
     w.add(OpKind.Backup, this.path(rel), rel, st);
   }
+}
+
+/** rsync's MAXPATHLEN on Linux: its --backup-dir buffer, of which it keeps 128 bytes for the names below. */
+const MAXPATHLEN = 4096;
+
+/** rsync's parse_arguments(): a --backup-dir (after leading "./"s) longer than its buffer allows is refused. */
+export function checkBackupDirLength(dir: string): void {
+  let d = Buffer.from(dir);
+  while (d.length >= 2 && d[0] === 0x2e && d[1] === 0x2f) d = d.subarray(2);
+  if (d.length > MAXPATHLEN - 128) throw new UsageError('the --backup-dir path is WAY too long.');
 }
