@@ -110,7 +110,9 @@ export class LocalSink implements OpSink {
         inline: ctx,
         onFailures: (fs) => fs.forEach((f) => o.fail(f)),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
-        serial: () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
+        // A second context only when the serial engine differs (uring → sync): one of the same engine
+        // would hold a second set of descriptors exactly when they are short; the inline one serves.
+        serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
       });
     }
   }
