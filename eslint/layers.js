@@ -25,6 +25,11 @@ export const LAYERS = [
     why: 'output reads totals and counters, never the run or an engine implementation',
   },
   {
+    folder: 'src/remote/',
+    allow: ['src/remote/', 'src/model/', 'src/util/'],
+    why: "rsync's wire protocol is its own layer: codecs and sessions that the run and the CLI call, never the other way round",
+  },
+  {
     folder: 'src/engine/',
     allow: ['src/engine/', 'src/model/', 'src/util/'],
     why: 'engines execute ops: they never import the planner, the output, the CLI or the run',

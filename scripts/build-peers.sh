@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the older rsync releases the remote tests talk to (rsync 3.1.3: protocol 31, no checksum
+# negotiation, no xxhash; 3.2.7: negotiation, no 3.4+ hardening) from the source archives in
+# ../shared/rsync-versions, into $ARSYNC_PEERS (default ~/.cache/arsync/peers/rsync-X.Y.Z/rsync).
+# Idempotent: a peer already built is kept. Uses rsync's bundled popt and zlib and turns off the
+# optional libraries, so only a C compiler and make are needed.
+#
+#   bash scripts/build-peers.sh [VERSIONS_DIR]
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+SRC=${1:-$HERE/../shared/rsync-versions}
+OUT=${ARSYNC_PEERS:-$HOME/.cache/arsync/peers}
+mkdir -p "$OUT"
+for tgz in "$SRC"/rsync-*.tar.gz; do
+  [ -e "$tgz" ] || { echo "build-peers: no rsync-*.tar.gz in $SRC" >&2; exit 1; }
+  name=$(basename "$tgz" .tar.gz)
+  [ -x "$OUT/$name/rsync" ] && continue
+  work=$(mktemp -d)
+  tar -xzf "$tgz" -C "$work"
+  (
+    cd "$work/$name"
+    # Each release knows a different set of --disable switches: offer only the ones it has.
+    flags="--with-included-popt --with-included-zlib --disable-debug"
+    for f in xxhash zstd lz4 openssl md2man iconv acl-support xattr-support; do
+      if ./configure --help | grep -q -- "--disable-$f"; then flags="$flags --disable-$f"; fi
+    done
+    ./configure $flags >"$work/configure.log" 2>&1 || { tail -20 "$work/configure.log" >&2; exit 1; }
+    make -j"$(nproc)" rsync >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; exit 1; }
+  )
+  mkdir -p "$OUT/$name"
+  cp "$work/$name/rsync" "$OUT/$name/rsync"
+  rm -rf "$work"
+  echo "build-peers: $OUT/$name/rsync ($("$OUT/$name/rsync" --version | head -1))"
+done

@@ -1,0 +1,77 @@
+// A client session over a remote shell: starts the remote shell with the server's command line, runs
+// a protocol exchange over its stdin and stdout (its stderr is ours, as with rsync: the remote rsync's
+// own error lines reach the user unchanged), and turns what happened into rsync's exit code: the
+// peer's own code, 255 when the remote shell failed, 12 for a broken stream, 23/24 for the sender's
+// I/O errors.
+
+import { spawn } from 'node:child_process';
+import { Exit } from '../util/errors.js';
+import { Conn } from './conn.js';
+import { PeerMessages } from './messages.js';
+import { remoteArgv, type RemoteCommand } from './rsh.js';
+import { ProtocolError } from './wire.js';
+
+/** rsync's IOERR_GENERAL and IOERR_VANISHED. */
+const IOERR_GENERAL = 1;
+const IOERR_VANISHED = 2;
+
+export interface ClientIo {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export interface Outcome<T> {
+  /** What the exchange produced, when it completed. */
+  result: T | undefined;
+  exitCode: number;
+}
+
+/**
+ * Runs `exchange` against the server started through the remote shell. `exchange` gets the
+ * connection and the message sink (whose io_error it may add to from the file list's end).
+ */
+export async function runClient<T>(
+  cmd: RemoteCommand,
+  env: NodeJS.ProcessEnv,
+  io: ClientIo,
+  exchange: (conn: Conn, peer: PeerMessages) => Promise<T>,
+): Promise<Outcome<T>> {
+  const argv = remoteArgv(cmd, env);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.on('error', (error) => resolve({ code: null, signal: null, error }));
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const peer = new PeerMessages(io.out, io.err);
+  const conn = new Conn(child.stdout!, child.stdin!, peer.take);
+  let result: T | undefined;
+  let failure: unknown;
+  try {
+    result = await exchange(conn, peer);
+  } catch (e) {
+    failure = e;
+    child.stdin!.destroy();
+  }
+  const end = await exited;
+  if (end.error) {
+    // The remote shell itself could not be started (rsync: "Failed to exec ssh: ..." and exit 14).
+    io.err.write(`arsync: Failed to exec ${argv[0]}: ${(end.error as NodeJS.ErrnoException).code ?? end.error.message}\n`);
+    return { result: undefined, exitCode: 14 };
+  }
+  const remoteCode = end.code ?? 255;
+  if (failure !== undefined) {
+    if (!(failure instanceof ProtocolError)) throw failure;
+    if (/connection unexpectedly closed/.test(failure.message) && remoteCode !== 0) {
+      // The far side ended first (ssh could not connect, rsync not installed, a refused option):
+      // its own message is already on stderr; its exit code is the run's, as with rsync.
+      io.err.write(`arsync: connection unexpectedly closed [Receiver]\n`);
+      return { result: undefined, exitCode: remoteCode };
+    }
+    io.err.write(`arsync: ${failure.message}\n`);
+    return { result: undefined, exitCode: failure.code };
+  }
+  let code = Math.max(remoteCode, peer.exitCode ?? 0);
+  if (peer.ioError & IOERR_GENERAL) code = Math.max(code, Exit.Partial);
+  else if (peer.ioError & IOERR_VANISHED) code = Math.max(code, Exit.Vanished);
+  return { result, exitCode: code };
+}

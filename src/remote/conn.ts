@@ -1,0 +1,121 @@
+// One connection to a remote rsync: the byte streams in both directions, raw during the handshake
+// and multiplexed after it. Reads are decoder functions over a Cursor (src/remote/wire.ts) retried
+// until enough bytes are here, so protocol code reads like rsync's blocking reads without blocking
+// Node. The peer's log and error messages are handed to a callback as they arrive, between data.
+
+import type { Readable, Writable } from 'node:stream';
+import { Exit } from '../util/errors.js';
+import { Cursor, ProtocolError, Short } from './wire.js';
+import { Demux, Msg, dataFrames, frame, type Frame } from './mux.js';
+
+/** More unread data than this and the connection stops reading from the peer until it is consumed. */
+const HIGH_WATER = 8 * 1024 * 1024;
+
+export class Conn {
+  private data: Buffer = Buffer.alloc(0);
+  private demux: Demux | undefined;
+  private muxOut = false;
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly onMessage: (f: Frame) => void,
+  ) {
+    input.on('data', (chunk: Buffer) => this.arrive(chunk));
+    input.on('end', () => this.finish());
+    input.on('error', (e: Error) => this.finish(e));
+    // A peer that exits while we write: the read side reports it with the peer's own last words.
+    output.on('error', () => {});
+  }
+
+  private arrive(chunk: Buffer): void {
+    try {
+      if (this.demux) {
+        for (const f of this.demux.push(chunk)) {
+          if (f.tag === Msg.Data) this.append(f.payload);
+          else this.onMessage(f);
+        }
+      } else {
+        this.append(chunk);
+      }
+    } catch (e) {
+      this.finish(e as Error);
+      return;
+    }
+    if (this.data.length > HIGH_WATER) this.input.pause();
+    this.poke();
+  }
+
+  private append(b: Buffer): void {
+    this.data = this.data.length ? Buffer.concat([this.data, b]) : Buffer.from(b);
+  }
+
+  private finish(e?: Error): void {
+    this.closed = true;
+    if (e && !this.failure) this.failure = e;
+    this.poke();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** From now on the peer's bytes are frames (rsync's io_start_multiplex_in). */
+  startMuxIn(): void {
+    const raw = this.data;
+    this.data = Buffer.alloc(0);
+    this.demux = new Demux();
+    if (raw.length) this.arrive(raw);
+  }
+
+  /** From now on what we send is framed as data (rsync's io_start_multiplex_out). */
+  startMuxOut(): void {
+    this.muxOut = true;
+  }
+
+  /** Runs `decode` over the unread data, waiting for more until it completes. */
+  async read<T>(decode: (c: Cursor) => T): Promise<T> {
+    for (;;) {
+      const c = new Cursor(this.data);
+      try {
+        const v = decode(c);
+        this.data = this.data.subarray(c.pos);
+        if (this.data.length < HIGH_WATER / 2 && this.input.isPaused()) this.input.resume();
+        return v;
+      } catch (e) {
+        if (!(e instanceof Short)) throw e;
+      }
+      if (this.failure) throw this.failure;
+      if (this.closed) throw new ProtocolError('connection unexpectedly closed', Exit.StreamIO);
+      if (this.input.isPaused()) this.input.resume();
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  /** Whether the peer has sent everything and closed its side. */
+  get atEnd(): boolean {
+    return this.closed && this.data.length === 0;
+  }
+
+  write(b: Buffer): void {
+    if (!this.muxOut) {
+      this.output.write(b);
+      return;
+    }
+    for (const f of dataFrames(b)) this.output.write(f);
+  }
+
+  /** A non-data message to the peer. */
+  send(tag: number, payload: Buffer): void {
+    this.output.write(frame(tag, payload));
+  }
+
+  end(): void {
+    this.output.end();
+  }
+}

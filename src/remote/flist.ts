@@ -1,0 +1,341 @@
+// The file list as an rsync sender transmits it (protocol 30 and later, without incremental
+// recursion): one entry per name, each field sent only when it differs from the previous entry's,
+// then the end marker with the sender's I/O-error flags, then the uid and gid name lists. The sender
+// is not trusted: every length, count, mode and name is checked here, before anything downstream can
+// act on it (names with "..", absolute names, NUL bytes, nanoseconds out of range, unknown file types,
+// hard-link references forward or out of range, lengths past rsync's own limits).
+
+import { Exit } from '../util/errors.js';
+import { Cursor, ProtocolError } from './wire.js';
+
+/** rsync's XMIT_* flag bits (rsync.h), the ones protocol 30+ senders use. */
+export const Xmit = {
+  TopDir: 1 << 0,
+  SameMode: 1 << 1,
+  ExtendedFlags: 1 << 2,
+  SameUid: 1 << 3,
+  SameGid: 1 << 4,
+  SameName: 1 << 5,
+  LongName: 1 << 6,
+  SameTime: 1 << 7,
+  SameRdevMajor: 1 << 8,
+  NoContentDir: 1 << 8,
+  Hlinked: 1 << 9,
+  UserNameFollows: 1 << 10,
+  GroupNameFollows: 1 << 11,
+  HlinkFirst: 1 << 12,
+  IoErrorEndlist: 1 << 12,
+  ModNsec: 1 << 13,
+  SameAtime: 1 << 14,
+} as const;
+
+/** rsync's MAXPATHLEN: no name or symlink target on the wire may reach it. */
+const MAXPATHLEN = 1024;
+const MAX_WIRE_NSEC = 999_999_999;
+
+const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+const S_IFSOCK = 0o140000;
+const TYPES = new Set([S_IFDIR, S_IFREG, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK]);
+
+export const isDir = (mode: number): boolean => (mode & S_IFMT) === S_IFDIR;
+export const isReg = (mode: number): boolean => (mode & S_IFMT) === S_IFREG;
+export const isLink = (mode: number): boolean => (mode & S_IFMT) === S_IFLNK;
+export const isDevice = (mode: number): boolean => (mode & S_IFMT) === S_IFCHR || (mode & S_IFMT) === S_IFBLK;
+export const isSpecial = (mode: number): boolean => (mode & S_IFMT) === S_IFIFO || (mode & S_IFMT) === S_IFSOCK;
+
+/** What the two sides agreed on that changes which fields an entry carries. */
+export interface FlistOptions {
+  protocol: number;
+  uid: boolean;
+  gid: boolean;
+  links: boolean;
+  devices: boolean;
+  specials: boolean;
+  hardLinks: boolean;
+  atimes: boolean;
+  /** -c: length of the whole-file checksum each regular file carries; 0 without -c. */
+  checksumLen: number;
+  /** -R: names may start with "/" (stripped, as rsync strips them). */
+  relative: boolean;
+  /** compat flag CF_ID0_NAMES: the id lists end with the names of uid 0 and gid 0. */
+  id0Names: boolean;
+  /** --numeric-ids: no name lists follow. */
+  numericIds: boolean;
+}
+
+export interface RemoteEntry {
+  /** The cleaned relative name ("." for the transfer root). */
+  name: Buffer;
+  mode: number;
+  size: number;
+  mtime: number;
+  mtimeNsec: number;
+  atime?: number;
+  uid?: number;
+  gid?: number;
+  /** Devices (and specials before protocol 31): rsync's major and minor numbers. */
+  rdev?: { major: number; minor: number };
+  /** A symlink's target, as sent. */
+  link?: Buffer;
+  /** -H: the index of the first entry of this entry's hard-link group (itself when first). */
+  hlinkGroup?: number;
+  /** -c: the sender's whole-file checksum. */
+  sum?: Buffer;
+  /** rsync's XMIT_TOP_DIR: an operand's own directory, which --delete treats as a deletion root. */
+  topDir: boolean;
+}
+
+export interface FlistEnd {
+  end: true;
+  /** The sender's io_error flags (IOERR_GENERAL 1, IOERR_VANISHED 2, IOERR_DEL_LIMIT 4). */
+  ioError: number;
+}
+
+/** rsync's IOERR_VALID_MASK: a peer may set only these bits. */
+const IOERR_VALID_MASK = 0x7;
+
+/**
+ * Decodes entries one at a time. Each call reads a whole entry or throws `Short` having changed
+ * nothing, so the caller can retry the same call after more bytes arrive.
+ */
+export class FlistDecoder {
+  private lastName = Buffer.alloc(0);
+  private mtime = 0;
+  private mode = 0;
+  private uid = 0;
+  private gid = 0;
+  private atime = 0;
+  private rdevMajor = 0;
+  readonly entries: RemoteEntry[] = [];
+  /** uid and gid → name, as the sender named them. */
+  readonly userNames = new Map<number, Buffer>();
+  readonly groupNames = new Map<number, Buffer>();
+
+  constructor(private readonly o: FlistOptions) {}
+
+  /** The next entry, or the end marker. */
+  next(c: Cursor): RemoteEntry | FlistEnd {
+    const flags = c.varint();
+    if (flags === 0) return { end: true, ioError: c.varint() & IOERR_VALID_MASK };
+    const o = this.o;
+    let l1 = 0;
+    if (flags & Xmit.SameName) l1 = c.byte();
+    const l2 = flags & Xmit.LongName ? c.varint() : c.byte();
+    if (l1 > this.lastName.length || l2 < 0 || l2 >= MAXPATHLEN - l1) {
+      throw new ProtocolError(`overflow: flags=0x${flags.toString(16)} l1=${l1} l2=${l2}`, Exit.StreamIO);
+    }
+    const raw = Buffer.concat([this.lastName.subarray(0, l1), c.bytes(l2)]);
+
+    let first: RemoteEntry | undefined;
+    if (o.hardLinks && (flags & (Xmit.Hlinked | Xmit.HlinkFirst)) === Xmit.Hlinked) {
+      const ref = c.varint();
+      if (ref < 0 || ref >= this.entries.length) {
+        throw new ProtocolError(`hard-link reference out of range: ${ref} (${this.entries.length})`, Exit.Protocol);
+      }
+      first = this.entries[ref]!;
+    }
+
+    let size: number;
+    let mtime = this.mtime;
+    let nsec = 0;
+    let mode = this.mode;
+    let atime = this.atime;
+    let uid = this.uid;
+    let gid = this.gid;
+    let rdevMajor = this.rdevMajor;
+    let rdev: RemoteEntry['rdev'];
+    let link: Buffer | undefined;
+    let userName: Buffer | undefined;
+    let groupName: Buffer | undefined;
+    if (first) {
+      // An abbreviated hard link: everything but the name comes from the group's first entry.
+      ({ size, mtime, mtimeNsec: nsec, mode } = first);
+      if (first.atime !== undefined) atime = first.atime;
+      if (first.uid !== undefined) uid = first.uid;
+      if (first.gid !== undefined) gid = first.gid;
+      rdev = first.rdev;
+      link = first.link;
+    } else {
+      size = c.varlong(3);
+      if (size < 0) throw new ProtocolError('Offset underflow: file-length is negative', Exit.Unsupported);
+      if (!(flags & Xmit.SameTime)) mtime = c.varlong(4);
+      if (flags & Xmit.ModNsec) nsec = c.varintIn(0, MAX_WIRE_NSEC, 'modtime_nsec');
+      if (!(flags & Xmit.SameMode)) mode = c.int32() >>> 0;
+      if (!TYPES.has(mode & S_IFMT)) {
+        throw new ProtocolError(`invalid file mode 0${mode.toString(8)} for ${raw.toString('latin1')}`, Exit.Protocol);
+      }
+      if (o.atimes && !isDir(mode) && !(flags & Xmit.SameAtime)) atime = c.varlong(4);
+      if (o.uid && !(flags & Xmit.SameUid)) {
+        uid = c.varint() >>> 0;
+        if (flags & Xmit.UserNameFollows) userName = c.bytes(c.byte());
+      }
+      if (o.gid && !(flags & Xmit.SameGid)) {
+        gid = c.varint() >>> 0;
+        if (flags & Xmit.GroupNameFollows) groupName = c.bytes(c.byte());
+      }
+      if ((o.devices && isDevice(mode)) || (o.specials && isSpecial(mode) && o.protocol < 31)) {
+        if (!(flags & Xmit.SameRdevMajor)) rdevMajor = c.varint() >>> 0;
+        rdev = { major: rdevMajor, minor: c.varint() >>> 0 };
+        size = 0;
+      } else if (isDevice(mode)) {
+        size = 0;
+      }
+      if (o.links && isLink(mode)) {
+        const len = c.varint();
+        if (len <= 0 || len >= MAXPATHLEN) throw new ProtocolError(`overflow: linkname_len=${len}`, Exit.StreamIO);
+        link = Buffer.from(c.bytes(len));
+      }
+    }
+    let sum: Buffer | undefined;
+    if (o.checksumLen && isReg(mode)) sum = first ? first.sum : Buffer.from(c.bytes(o.checksumLen));
+    if (first && o.checksumLen && isReg(mode) && !sum) sum = Buffer.alloc(o.checksumLen);
+
+    // Only now, with the whole entry read, does anything change: a Short above leaves no trace.
+    const name = cleanName(raw, o.relative);
+    if (name.length === 1 && name[0] === DOT && !isDir(mode)) {
+      // "." is the transfer root: a sender that makes it a file could make a receiver replace the
+      // destination directory itself.
+      throw new ProtocolError(`ABORTING due to invalid root entry from sender: mode 0${mode.toString(8)}`, Exit.Protocol);
+    }
+    this.lastName = raw;
+    this.mtime = mtime;
+    this.mode = mode;
+    this.uid = uid;
+    this.gid = gid;
+    this.atime = atime;
+    this.rdevMajor = rdevMajor;
+    if (userName?.length) this.userNames.set(uid, Buffer.from(userName));
+    if (groupName?.length) this.groupNames.set(gid, Buffer.from(groupName));
+    const entry: RemoteEntry = { name, mode, size, mtime, mtimeNsec: nsec, topDir: (flags & Xmit.TopDir) !== 0 && isDir(mode) };
+    if (o.atimes && !isDir(mode)) entry.atime = atime;
+    if (o.uid) entry.uid = uid;
+    if (o.gid) entry.gid = gid;
+    if (rdev) entry.rdev = rdev;
+    if (link) entry.link = link;
+    if (sum) entry.sum = sum;
+    if (o.hardLinks && flags & Xmit.Hlinked) entry.hlinkGroup = first ? this.entries.indexOf(first) : this.entries.length;
+    this.entries.push(entry);
+    return entry;
+  }
+
+  /**
+   * The uid and gid lists that follow the end marker (rsync's recv_id_list): (id, name) pairs up to
+   * a zero id, then the names of id 0 when the sender includes them.
+   */
+  idLists(c: Cursor): void {
+    const o = this.o;
+    const users = new Map<number, Buffer>();
+    const groups = new Map<number, Buffer>();
+    const list = (into: Map<number, Buffer>): void => {
+      for (let n = 0; ; n++) {
+        if (n > 1_000_000) throw new ProtocolError('id list too long', Exit.Protocol);
+        const id = c.varint() >>> 0;
+        if (id === 0) break;
+        const len = c.byte();
+        into.set(id, Buffer.from(c.bytes(len)));
+      }
+      if (o.id0Names) {
+        const len = c.byte();
+        if (len) into.set(0, Buffer.from(c.bytes(len)));
+      }
+    };
+    if (o.uid && !o.numericIds) list(users);
+    if (o.gid && !o.numericIds) list(groups);
+    for (const [k, v] of users) this.userNames.set(k, v);
+    for (const [k, v] of groups) this.groupNames.set(k, v);
+  }
+}
+
+const DOT = 0x2e;
+const SLASH = 0x2f;
+
+/**
+ * rsync's clean_fname with CFN_REFUSE_DOT_DOT_DIRS, plus the refusals of recv_file_entry: no ".."
+ * component, no NUL byte, no absolute name unless -R (whose leading slashes are dropped); repeated
+ * slashes, "." components and a trailing slash are removed. The empty name is ".".
+ */
+export function cleanName(raw: Buffer, relative: boolean): Buffer {
+  if (raw.includes(0)) throw unsafe(raw);
+  if (raw[0] === SLASH && !relative) throw unsafe(raw);
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at <= raw.length) {
+    let end = raw.indexOf(SLASH, at);
+    if (end < 0) end = raw.length;
+    const part = raw.subarray(at, end);
+    at = end + 1;
+    if (part.length === 0 || (part.length === 1 && part[0] === DOT)) continue;
+    if (part.length === 2 && part[0] === DOT && part[1] === DOT) throw unsafe(raw);
+    parts.push(part);
+  }
+  if (!parts.length) return Buffer.from('.');
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (out.length) out.push(Buffer.from('/'));
+    out.push(p);
+  }
+  return Buffer.concat(out);
+}
+
+const unsafe = (raw: Buffer): ProtocolError =>
+  new ProtocolError(`ABORTING due to unsafe pathname from sender: ${raw.toString('latin1').replace(/\0/g, '\\0')}`, Exit.Unsupported);
+
+/**
+ * rsync's file-list order (f_name_cmp, protocol 29+): within a directory its files come before its
+ * subdirectories, a directory sorts as its name with a "/" after it, and a directory's contents come
+ * right after it. The root "." sorts first.
+ */
+export function compareEntries(a: RemoteEntry, b: RemoteEntry): number {
+  const ka = sortKey(a);
+  const kb = sortKey(b);
+  const n = Math.min(ka.length, kb.length);
+  for (let i = 0; i < n; i++) {
+    const x = ka[i]!;
+    const y = kb[i]!;
+    if (x.dir !== y.dir) return x.dir ? 1 : -1;
+    const c = Buffer.compare(x.name, y.name);
+    if (c) return c;
+  }
+  return ka.length - kb.length;
+}
+
+interface KeyPart {
+  dir: boolean;
+  name: Buffer;
+}
+
+function sortKey(e: RemoteEntry): KeyPart[] {
+  if (e.name.length === 1 && e.name[0] === DOT) return [];
+  const parts: KeyPart[] = [];
+  let at = 0;
+  for (;;) {
+    const end = e.name.indexOf(SLASH, at);
+    if (end < 0) break;
+    parts.push({ dir: true, name: Buffer.concat([e.name.subarray(at, end), Buffer.from('/')]) });
+    at = end + 1;
+  }
+  const leaf = e.name.subarray(at);
+  parts.push(isDir(e.mode) ? { dir: true, name: Buffer.concat([leaf, Buffer.from('/')]) } : { dir: false, name: leaf });
+  return parts;
+}
+
+/**
+ * Sorts as rsync's receiver does and clears duplicate names (keeping a directory over a
+ * non-directory, else the first sent), so a sender cannot make one name mean two entries. Cleared
+ * slots stay as `undefined`: the index a peer uses for an entry is its place in this list.
+ */
+export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[] {
+  const keep = new Map<string, RemoteEntry>();
+  for (const e of entries) {
+    const k = e.name.toString('latin1');
+    const had = keep.get(k);
+    if (!had || (isDir(e.mode) && !isDir(had.mode))) keep.set(k, e);
+  }
+  return [...entries].sort(compareEntries).map((e) => (keep.get(e.name.toString('latin1')) === e ? e : undefined));
+}

@@ -1,0 +1,71 @@
+// The start of every rsync session, client side (rsync's setup_protocol for a client): the protocol
+// version exchange, the server's compatibility flags, the checksum (and compression) name
+// negotiation, and the checksum seed. arsync speaks protocol 30 and 31; an older server is refused
+// with rsync's exit code for a protocol mismatch.
+
+import { Exit } from '../util/errors.js';
+import type { Conn } from './conn.js';
+import { ProtocolError, int32, vstring } from './wire.js';
+
+/** The protocol arsync implements and offers. */
+export const PROTOCOL = 31;
+export const MIN_PROTOCOL = 30;
+
+/** rsync's CF_* compatibility flags (compat.c). */
+export const Cf = {
+  IncRecurse: 1 << 0,
+  SymlinkTimes: 1 << 1,
+  SymlinkIconv: 1 << 2,
+  SafeFlist: 1 << 3,
+  AvoidXattrOptim: 1 << 4,
+  ChksumSeedFix: 1 << 5,
+  InplacePartialDir: 1 << 6,
+  VarintFlistFlags: 1 << 7,
+  Id0Names: 1 << 8,
+} as const;
+
+/**
+ * The capability letters of the `-e.` option a client sends (rsync's maybe_add_e_option), and why
+ * each is or is not offered: no 'i' (incremental recursion is not implemented, so the server sends the
+ * whole list first), no 's' (no --iconv). 'L' symlink times, 'f' the safe file-list end, 'x' no xattr
+ * abbreviation, 'C' the fixed seed order, 'I' --inplace with a partial dir, 'v' varint flags and
+ * negotiated checksums, 'u' names for uid/gid 0.
+ */
+export const CLIENT_INFO = 'e.LfxCIvu';
+
+/** The checksums arsync can compute, strongest first: Node's crypto has MD5 (MD4 is not in OpenSSL 3's default provider). */
+export const CHECKSUMS = ['md5'];
+
+export interface Session {
+  protocol: number;
+  compat: number;
+  /** The negotiated whole-file and block checksum. */
+  checksum: string;
+  seed: number;
+}
+
+export async function handshake(conn: Conn): Promise<Session> {
+  conn.write(int32(PROTOCOL));
+  const remote = await conn.read((c) => c.int32());
+  if (remote < 20 || remote > 40) {
+    throw new ProtocolError('protocol version mismatch -- is your shell clean?\n(see the rsync manpage for an explanation)', Exit.Protocol);
+  }
+  const protocol = Math.min(PROTOCOL, remote);
+  if (protocol < MIN_PROTOCOL) {
+    throw new ProtocolError(`the remote rsync speaks protocol ${remote}; arsync needs ${MIN_PROTOCOL} or later (rsync 3.0.0 or later)`, Exit.Protocol);
+  }
+  const compat = await conn.read((c) => c.varint());
+  if (compat & Cf.IncRecurse) throw new ProtocolError('the server turned on incremental recursion, which arsync did not offer', Exit.Protocol);
+  let checksum = 'md5';
+  if (compat & Cf.VarintFlistFlags) {
+    conn.write(vstring(CHECKSUMS.join(' ')));
+    const theirs = (await conn.read((c) => c.vstring(1024))).toString('latin1').split(' ');
+    const pick = CHECKSUMS.find((n) => theirs.includes(n));
+    if (!pick) {
+      throw new ProtocolError(`Failed to negotiate a checksum choice.\nServer list: ${theirs.join(' ')}\nClient list: ${CHECKSUMS.join(' ')}`, Exit.Unsupported);
+    }
+    checksum = pick;
+  }
+  const seed = await conn.read((c) => c.int32());
+  return { protocol, compat, checksum, seed };
+}

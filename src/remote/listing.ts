@@ -1,0 +1,97 @@
+// A pull that transfers nothing: the client side of `rsync host:path` with no destination (rsync's
+// implicit --list-only). It runs the whole protocol a receiving client runs — filter list, file list,
+// the three phases ended with NDX_DONE, the sender's statistics and the goodbye — requesting no file,
+// and returns the sorted list for the caller to print.
+
+import type { Conn } from './conn.js';
+import { handshake, Cf, type Session } from './handshake.js';
+import { FlistDecoder, sortAndClean, type FlistOptions, type RemoteEntry } from './flist.js';
+import { Exit } from '../util/errors.js';
+import { ProtocolError, int32 } from './wire.js';
+
+/** rsync's NDX_DONE on the wire (protocol 30+): one zero byte. */
+const NDX_DONE = Buffer.from([0]);
+
+export interface SenderStats {
+  totalRead: number;
+  totalWritten: number;
+  totalSize: number;
+  flistBuildTime: number;
+  flistXferTime: number;
+}
+
+export interface ReceivedList {
+  session: Session;
+  /** In rsync's order; duplicates cleared to undefined. */
+  entries: (RemoteEntry | undefined)[];
+  /** As the sender sent them (the order hard-link references count in). */
+  sent: RemoteEntry[];
+  ioError: number;
+  userNames: Map<number, Buffer>;
+  groupNames: Map<number, Buffer>;
+}
+
+export interface Listing extends ReceivedList {
+  /** Undefined when the list was empty (the sender sends none then). */
+  stats: SenderStats | undefined;
+}
+
+export type ListOptions = Omit<FlistOptions, 'protocol' | 'id0Names'>;
+
+/** Reads the file list; the caller has already started the server as a sender. */
+export async function receiveList(conn: Conn, opts: ListOptions): Promise<ReceivedList> {
+  const session = await handshake(conn);
+  conn.startMuxIn();
+  conn.startMuxOut();
+  // The filter rules we send the sender: none yet, so the list ends at once.
+  conn.write(int32(0));
+  const decoder = new FlistDecoder({ ...opts, protocol: session.protocol, id0Names: (session.compat & Cf.Id0Names) !== 0 });
+  let got = await conn.read((c) => decoder.next(c));
+  while (!('end' in got)) got = await conn.read((c) => decoder.next(c));
+  const ioError = got.ioError;
+  await conn.read((c) => decoder.idLists(c));
+  return {
+    session,
+    sent: decoder.entries,
+    entries: sortAndClean(decoder.entries),
+    ioError,
+    userNames: decoder.userNames,
+    groupNames: decoder.groupNames,
+  };
+}
+
+/**
+ * The end of a receiving client's run when it requested nothing (or everything is done). An empty
+ * list ends the session at once on both sides (the sender exits): no phases, no statistics.
+ */
+export async function finishReceive(conn: Conn, empty: boolean): Promise<SenderStats | undefined> {
+  if (empty) {
+    conn.end();
+    return undefined;
+  }
+  // Phases 0, 1 (redo) and 2 each end with NDX_DONE, which the sender echoes.
+  for (let phase = 0; phase < 3; phase++) {
+    conn.write(NDX_DONE);
+    await expectDone(conn);
+  }
+  const stats = await conn.read((c) => {
+    // The sender's view: what it read is what we wrote, and the other way round.
+    const totalWritten = c.varlong(3);
+    const totalRead = c.varlong(3);
+    const totalSize = c.varlong(3);
+    const flistBuildTime = c.varlong(3);
+    const flistXferTime = c.varlong(3);
+    return { totalRead, totalWritten, totalSize, flistBuildTime, flistXferTime };
+  });
+  // The goodbye: ours, the sender's answer, and (protocol 31) our receiver's last word.
+  conn.write(NDX_DONE);
+  await expectDone(conn);
+  conn.write(NDX_DONE);
+  conn.end();
+  return stats;
+}
+
+async function expectDone(conn: Conn): Promise<void> {
+  const b = await conn.read((c) => c.byte());
+  if (b !== 0) throw new ProtocolError(`Invalid packet at end of run (byte ${b})`, Exit.Protocol);
+}

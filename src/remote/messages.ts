@@ -1,0 +1,63 @@
+// What a client does with the peer's non-data messages (rsync's read_a_msg, client side): the peer's
+// informational lines go to our stdout and its errors and warnings to our stderr, byte for byte (they
+// are the remote rsync's own words, already prefixed "rsync: ... [sender]"); I/O-error flags and an
+// error exit are remembered for the exit code; anything a sender has no business sending ends the run
+// with rsync's "invalid multi-message" (exit 12).
+
+import { Exit } from '../util/errors.js';
+import { Msg, type Frame } from './mux.js';
+import { ProtocolError } from './wire.js';
+
+/** rsync's IOERR_VALID_MASK. */
+const IOERR_VALID_MASK = 0x7;
+/** A message longer than rsync's own BIGPATHBUFLEN is not a log line. */
+const MAX_TEXT = 4096 + 1024;
+
+export class PeerMessages {
+  /** The sender's io_error flags, from its messages and the end of its file list. */
+  ioError = 0;
+  /** The exit code the peer announced it is exiting with (MSG_ERROR_EXIT), if any. */
+  exitCode: number | undefined;
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly err: NodeJS.WritableStream,
+  ) {}
+
+  readonly take = (f: Frame): void => {
+    switch (f.tag) {
+      case Msg.Info:
+      case Msg.Client:
+        if (f.payload.length > MAX_TEXT) return this.invalid(f);
+        this.out.write(f.payload);
+        return;
+      case Msg.Error:
+      case Msg.ErrorXfer:
+      case Msg.Warning:
+      case Msg.ErrorUtf8:
+      case Msg.ErrorSocket:
+        if (f.payload.length > MAX_TEXT) return this.invalid(f);
+        this.err.write(f.payload);
+        return;
+      case Msg.Log:
+        return;
+      case Msg.IoError:
+        if (f.payload.length !== 4) return this.invalid(f);
+        this.ioError |= f.payload.readInt32LE(0) & IOERR_VALID_MASK;
+        return;
+      case Msg.ErrorExit:
+        if (f.payload.length === 4) this.exitCode = f.payload.readInt32LE(0);
+        else if (f.payload.length !== 0) this.invalid(f);
+        return;
+      case Msg.Noop:
+      case Msg.IoTimeout:
+        return;
+      default:
+        this.invalid(f);
+    }
+  };
+
+  /** Thrown into the connection, which fails the session's next read with it. */
+  private invalid(f: Frame): never {
+    throw new ProtocolError(`invalid multi-message ${f.tag}:${f.payload.length} [client]`, Exit.StreamIO);
+  }
+}

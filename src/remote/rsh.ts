@@ -1,0 +1,95 @@
+// How rsync starts its peer through a remote shell (rsync's do_cmd and safe_arg): the -e command (or
+// RSYNC_RSH, or ssh) split into words the way rsync splits it, "-l USER" when the operand names a user,
+// the host, then the remote rsync's path, the server options and the remote paths. The remote shell
+// joins its arguments with spaces and gives them to a shell, so each path is escaped as rsync 3.2.4+
+// escapes it: a remote shell must see the name the user typed, not a command.
+
+import { UsageError } from '../util/errors.js';
+
+/** rsync's do_cmd word splitting: spaces separate words; '…' and "…" quote, a doubled quote inside is one. */
+export function splitRsh(cmd: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < cmd.length) {
+    if (cmd[i] === ' ') {
+      i++;
+      continue;
+    }
+    let word = '';
+    let quote = '';
+    for (; i < cmd.length && (cmd[i] !== ' ' || quote); i++) {
+      const ch = cmd[i]!;
+      if (ch === "'" || ch === '"') {
+        if (!quote) {
+          quote = ch;
+          continue;
+        }
+        if (ch === quote) {
+          if (cmd[i + 1] === quote) {
+            word += ch;
+            i++;
+          } else {
+            quote = '';
+          }
+          continue;
+        }
+      }
+      word += ch;
+    }
+    if (quote) throw new UsageError(`Missing trailing-${quote} in remote-shell command.`);
+    words.push(word);
+  }
+  return words;
+}
+
+const SHELL_CHARS = '!#$&;|<>(){}"\'` \t\n\r\\';
+const WILD_CHARS = '*?[]';
+
+/**
+ * rsync's safe_arg for a file name sent to the remote shell: shell metacharacters escaped with a
+ * backslash (wildcards left alone, so the remote side still expands them), a leading "-" made "./-",
+ * and, for a receiving client, a leading "~" escaped when the name has no "/" (a sender must not get to
+ * expand someone's home directory from a bare name).
+ */
+export function safeFileArg(arg: string, weSend: boolean): string {
+  let out = '';
+  if (arg.startsWith('-')) out = './';
+  if (arg.startsWith('~') && !weSend && !arg.includes('/')) out += '\\';
+  for (let i = 0; i < arg.length; i++) {
+    const ch = arg[i]!;
+    if (ch === '\\') {
+      out += WILD_CHARS.includes(arg[i + 1] ?? '\0') && arg[i + 1] !== undefined ? '\\' : '\\\\';
+    } else if (SHELL_CHARS.includes(ch)) {
+      out += '\\' + ch;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+export interface RemoteCommand {
+  /** -e, or undefined for $RSYNC_RSH / ssh. */
+  rsh: string | undefined;
+  user: string | undefined;
+  host: string;
+  /** --rsync-path, default "rsync"; sent as one word (the remote shell splits it). */
+  rsyncPath: string | undefined;
+  /** The server's options, from --server on. */
+  serverArgs: string[];
+  /** The remote paths, unescaped. */
+  paths: string[];
+  /** Whether this side sends files (a push). */
+  weSend: boolean;
+}
+
+/** The argv to spawn: the remote shell's words, then what it runs on the far side. */
+export function remoteArgv(c: RemoteCommand, env: NodeJS.ProcessEnv): string[] {
+  const words = splitRsh(c.rsh ?? env['RSYNC_RSH'] ?? 'ssh');
+  if (!words.length) throw new UsageError('the remote-shell command (-e) is empty');
+  const argv = [...words];
+  if (c.user !== undefined) argv.push('-l', c.user);
+  argv.push(c.host, c.rsyncPath ?? 'rsync', ...c.serverArgs, '.');
+  for (const p of c.paths) argv.push(safeFileArg(p, c.weSend));
+  return argv;
+}

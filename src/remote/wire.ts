@@ -1,0 +1,172 @@
+// rsync's wire encodings (protocol 30 and later): little-endian int32, the varint and varlong forms
+// whose first byte's leading one-bits count the bytes that follow, and the short-length "vstring".
+// Decoding is synchronous over a buffer that may end early: a read past the end throws `Short`, and
+// the caller retries once more bytes have arrived, so a decoder never sees half a value. Every read
+// is bounded; a value rsync itself would refuse is a ProtocolError with rsync's exit code.
+
+import { Exit } from '../util/errors.js';
+
+/** Not enough bytes buffered yet: retry the whole unit once more have arrived. */
+export class Short extends Error {
+  constructor() {
+    super('short read');
+  }
+}
+const SHORT = new Short();
+
+/** The peer sent something rsync would refuse; `code` is the exit code rsync uses for it. */
+export class ProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly code: number = Exit.StreamIO,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * How many bytes follow a varint's first byte: its leading one-bits, at most 6 (rsync's
+ * int_byte_extra table, indexed by the byte's top six bits).
+ */
+export function extraBytes(first: number): number {
+  let n = 0;
+  for (let bit = 0x80; n < 6 && first & bit; bit >>= 1) n++;
+  return n;
+}
+
+/** A read position in a buffer of received bytes. */
+export class Cursor {
+  constructor(
+    readonly buf: Buffer,
+    public pos = 0,
+  ) {}
+
+  get left(): number {
+    return this.buf.length - this.pos;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw SHORT;
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  bytes(n: number): Buffer {
+    this.need(n);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  int32(): number {
+    this.need(4);
+    const v = this.buf.readInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** rsync's read_varint: a signed 32-bit value in 1 to 5 bytes. */
+  varint(): number {
+    const first = this.byte();
+    const extra = extraBytes(first);
+    if (extra === 0) return first;
+    if (extra >= 5) throw new ProtocolError('Overflow in read_varint()');
+    this.need(extra);
+    const b = Buffer.alloc(5);
+    this.buf.copy(b, 0, this.pos, this.pos + extra);
+    this.pos += extra;
+    b[extra] = first & ((1 << (8 - extra)) - 1);
+    return b.readInt32LE(0);
+  }
+
+  /** rsync's read_varint bounded to [lo, hi], as its read_varint_bounded checks. */
+  varintIn(lo: number, hi: number, what: string): number {
+    const v = this.varint();
+    if (v < lo || v > hi) throw new ProtocolError(`wire value ${what} out of range: ${v} not in [${lo},${hi}]`, Exit.Protocol);
+    return v;
+  }
+
+  /**
+   * rsync's read_varlong: a signed 64-bit value of at least `min` bytes. Returned as a number; a value
+   * beyond 2^53 (no real size or time) is refused rather than rounded.
+   */
+  varlong(min: number): number {
+    this.need(min);
+    const first = this.buf[this.pos]!;
+    const extra = extraBytes(first);
+    if (min + extra > 9) throw new ProtocolError('Overflow in read_varlong()');
+    this.need(min + extra);
+    const b = Buffer.alloc(9);
+    this.buf.copy(b, 0, this.pos + 1, this.pos + min);
+    this.buf.copy(b, min - 1, this.pos + min, this.pos + min + extra);
+    b[min + extra - 1] = extra ? first & ((1 << (8 - extra)) - 1) : first;
+    this.pos += min + extra;
+    const v = b.readBigInt64LE(0);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw new ProtocolError(`Integer overflow: ${v} does not fit`, Exit.Unsupported);
+    }
+    return Number(v);
+  }
+
+  /** rsync's read_vstring: one length byte, or two when the first has its top bit set. */
+  vstring(max: number): Buffer {
+    let len = this.byte();
+    if (len & 0x80) len = (len & 0x7f) * 0x100 + this.byte();
+    if (len >= max) throw new ProtocolError(`over-long vstring received (${len} > ${max - 1})`, Exit.Protocol);
+    return this.bytes(len);
+  }
+}
+
+/** Encoders: each returns the bytes rsync's write_* function would send. */
+export function int32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v | 0, 0);
+  return b;
+}
+
+/** rsync's write_varint. */
+export function varint(v: number): Buffer {
+  const b = Buffer.alloc(5);
+  b.writeInt32LE(v | 0, 1);
+  let cnt = 4;
+  while (cnt > 1 && b[cnt] === 0) cnt--;
+  const bit = 1 << (7 - cnt + 1);
+  if (b[cnt]! >= bit) {
+    cnt++;
+    b[0] = ~(bit - 1) & 0xff;
+  } else if (cnt > 1) {
+    b[0] = (b[cnt]! | ~(bit * 2 - 1)) & 0xff;
+  } else {
+    b[0] = b[1]!;
+  }
+  return Buffer.from(b.subarray(0, cnt));
+}
+
+/** rsync's write_varlong with at least `min` bytes. */
+export function varlong(v: number, min: number): Buffer {
+  const b = Buffer.alloc(9);
+  b.writeBigInt64LE(BigInt(v), 1);
+  let cnt = 8;
+  while (cnt > min && b[cnt] === 0) cnt--;
+  const bit = 1 << (7 - cnt + min);
+  if (b[cnt]! >= bit) {
+    cnt++;
+    b[0] = ~(bit - 1) & 0xff;
+  } else if (cnt > min) {
+    b[0] = (b[cnt]! | ~(bit * 2 - 1)) & 0xff;
+  } else {
+    b[0] = b[cnt]!;
+  }
+  return Buffer.from(b.subarray(0, cnt));
+}
+
+/** rsync's write_vstring (at most 0x7fff bytes). */
+export function vstring(s: Buffer | string): Buffer {
+  const body = typeof s === 'string' ? Buffer.from(s) : s;
+  if (body.length > 0x7fff) throw new ProtocolError(`attempting to send over-long vstring (${body.length} > 32767)`, Exit.Protocol);
+  const head = body.length > 0x7f ? Buffer.from([(body.length >> 8) | 0x80, body.length & 0xff]) : Buffer.from([body.length]);
+  return Buffer.concat([head, body]);
+}

@@ -1,0 +1,60 @@
+// A real `rsync --server --sender` on this machine, driven through arsync's client code: for tests of
+// the wire decoders against the bytes rsync actually sends, and to capture those bytes as the seed of
+// the decoder fuzzer.
+
+import { spawn } from 'node:child_process';
+import { Conn } from '../../src/remote/conn.js';
+import { receiveList, finishReceive, type ListOptions, type Listing } from '../../src/remote/listing.js';
+import type { Cursor } from '../../src/remote/wire.js';
+
+export const LIST_OPTS: ListOptions = {
+  uid: true,
+  gid: true,
+  links: true,
+  devices: true,
+  specials: true,
+  hardLinks: false,
+  atimes: false,
+  checksumLen: 0,
+  relative: false,
+  numericIds: false,
+};
+
+export interface Served extends Listing {
+  /** The data-stream bytes of the file list and id lists exactly as received. */
+  listBytes: Buffer;
+  exitCode: number | null;
+  stderr: string;
+  messages: string[];
+}
+
+/** Runs a listing session against `rsync` (or another binary) serving `path` with `flags` (e.g. "-logDtpr"). */
+export async function serveList(path: string, flags: string, opts: ListOptions = LIST_OPTS, rsync = 'rsync'): Promise<Served> {
+  const child = spawn(rsync, ['--server', '--sender', `${flags}e.LfxCIvu`, '.', path], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const messages: string[] = [];
+  const conn = new Conn(child.stdout, child.stdin, (f) => messages.push(`${f.tag}:${f.payload.toString()}`));
+  // Record every byte the list decoders consume once they are past the handshake.
+  const chunks: Buffer[] = [];
+  const read = conn.read.bind(conn);
+  let recording = false;
+  conn.read = async <T,>(decode: (c: Cursor) => T): Promise<T> =>
+    read((c) => {
+      const from = c.pos;
+      const v = decode(c);
+      if (recording) chunks.push(Buffer.from(c.buf.subarray(from, c.pos)));
+      return v;
+    });
+  const startMuxIn = conn.startMuxIn.bind(conn);
+  conn.startMuxIn = () => {
+    startMuxIn();
+    recording = true;
+  };
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const list = await receiveList(conn, opts);
+  recording = false;
+  const stats = await finishReceive(conn, list.entries.length === 0);
+  const exitCode = await exited;
+  return { ...list, stats, listBytes: Buffer.concat(chunks), exitCode, stderr, messages };
+}
