@@ -11,8 +11,12 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:-$HERE/../shared/rsync-versions}
 OUT=${ARSYNC_PEERS:-$HOME/.cache/arsync/peers}
 mkdir -p "$OUT"
+if ! ls "$SRC"/rsync-*.tar.gz >/dev/null 2>&1; then
+  # Without the archives (a checkout outside the team's tree) the interop tests skip, saying why.
+  echo "build-peers: no rsync-*.tar.gz in $SRC: the older-peer interop tests will be skipped" >&2
+  exit 0
+fi
 for tgz in "$SRC"/rsync-*.tar.gz; do
-  [ -e "$tgz" ] || { echo "build-peers: no rsync-*.tar.gz in $SRC" >&2; exit 1; }
   name=$(basename "$tgz" .tar.gz)
   [ -x "$OUT/$name/rsync" ] && continue
   work=$(mktemp -d)

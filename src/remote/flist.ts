@@ -63,6 +63,10 @@ export interface FlistOptions {
   checksumLen: number;
   /** -R: names may start with "/" (stripped, as rsync strips them). */
   relative: boolean;
+  /** compat flag CF_VARINT_FLIST_FLAGS (rsync 3.2+): each entry's flags are a varint, not one or two bytes. */
+  varintFlags: boolean;
+  /** compat flag CF_SAFE_FLIST or protocol 31: the list may end with the sender's I/O-error flags. */
+  safeFlist: boolean;
   /** compat flag CF_ID0_NAMES: the id lists end with the names of uid 0 and gid 0. */
   id0Names: boolean;
   /** --numeric-ids: no name lists follow. */
@@ -121,9 +125,20 @@ export class FlistDecoder {
 
   /** The next entry, or the end marker. */
   next(c: Cursor): RemoteEntry | FlistEnd {
-    const flags = c.varint();
-    if (flags === 0) return { end: true, ioError: c.varint() & IOERR_VALID_MASK };
     const o = this.o;
+    let flags: number;
+    if (o.varintFlags) {
+      flags = c.varint();
+      if (flags === 0) return { end: true, ioError: c.varint() & IOERR_VALID_MASK };
+    } else {
+      flags = c.byte();
+      if (flags === 0) return { end: true, ioError: 0 };
+      if (flags & Xmit.ExtendedFlags) flags |= c.byte() << 8;
+      if (flags === (Xmit.ExtendedFlags | Xmit.IoErrorEndlist)) {
+        if (!o.safeFlist) throw new ProtocolError(`Invalid flist flag: ${flags.toString(16)}`, Exit.Protocol);
+        return { end: true, ioError: c.varint() & IOERR_VALID_MASK };
+      }
+    }
     let l1 = 0;
     if (flags & Xmit.SameName) l1 = c.byte();
     const l2 = flags & Xmit.LongName ? c.varint() : c.byte();

@@ -36,7 +36,7 @@ export interface Listing extends ReceivedList {
   stats: SenderStats | undefined;
 }
 
-export type ListOptions = Omit<FlistOptions, 'protocol' | 'id0Names'>;
+export type ListOptions = Omit<FlistOptions, 'protocol' | 'id0Names' | 'varintFlags' | 'safeFlist'>;
 
 /** Reads the file list; the caller has already started the server as a sender. */
 export async function receiveList(conn: Conn, opts: ListOptions): Promise<ReceivedList> {
@@ -45,7 +45,13 @@ export async function receiveList(conn: Conn, opts: ListOptions): Promise<Receiv
   conn.startMuxOut();
   // The filter rules we send the sender: none yet, so the list ends at once.
   conn.write(int32(0));
-  const decoder = new FlistDecoder({ ...opts, protocol: session.protocol, id0Names: (session.compat & Cf.Id0Names) !== 0 });
+  const decoder = new FlistDecoder({
+    ...opts,
+    protocol: session.protocol,
+    id0Names: (session.compat & Cf.Id0Names) !== 0,
+    varintFlags: (session.compat & Cf.VarintFlistFlags) !== 0,
+    safeFlist: session.protocol >= 31 || (session.compat & Cf.SafeFlist) !== 0,
+  });
   let got = await conn.read((c) => decoder.next(c));
   while (!('end' in got)) got = await conn.read((c) => decoder.next(c));
   const ioError = got.ioError;

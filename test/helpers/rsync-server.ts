@@ -3,9 +3,29 @@
 // the decoder fuzzer.
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Conn } from '../../src/remote/conn.js';
 import { receiveList, finishReceive, type ListOptions, type Listing } from '../../src/remote/listing.js';
 import type { Cursor } from '../../src/remote/wire.js';
+
+const PEERS = process.env['ARSYNC_PEERS'] ?? join(homedir(), '.cache/arsync/peers');
+const ARCHIVES = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/rsync-versions');
+
+/**
+ * Whether the older rsync releases can be had: built already, or their source archives are beside the
+ * project (scripts/build-peers.sh, run by `npm test`, builds them). Without either, interop tests skip.
+ */
+export const peersAvailable = existsSync(PEERS) || existsSync(ARCHIVES);
+
+/** An older rsync built by scripts/build-peers.sh; missing while its archive exists is a failure. */
+export function peerRsync(version: string): string {
+  const bin = join(PEERS, `rsync-${version}`, 'rsync');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run bash scripts/build-peers.sh`);
+  return bin;
+}
 
 export const LIST_OPTS: ListOptions = {
   uid: true,
