@@ -3,6 +3,7 @@
 // --json all text goes to stderr and stdout gets exactly one summary document, whatever happened.
 
 import { parseArgs } from './options.js';
+import { listRemote } from './remote.js';
 import { OptionError } from './local-noops.js';
 import { selectEngine } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
@@ -75,6 +76,11 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   if (parsed.kind === 'print') {
     io.out.write(parsed.text);
     return Exit.Ok;
+  }
+  if (parsed.kind === 'remote-list') {
+    setEightBitOutput(parsed.list.config.eightBit);
+    const code = await listRemote(parsed.list, process.env, io);
+    return code === Exit.Ok ? code : finish(io, code);
   }
   const c = parsed.config;
   report.dryRun = c.dryRun;

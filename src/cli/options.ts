@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRule } from '../model/config.js';
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
+import type { RemoteList } from './remote.js';
 import { engineReport } from '../engine/index.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
@@ -18,7 +19,7 @@ import { jsonSpellings } from '../progress/json.js';
 
 
 /** Things the CLI does instead of a transfer. */
-export type Parsed = { kind: 'run'; config: Config } | { kind: 'print'; text: string };
+export type Parsed = { kind: 'run'; config: Config } | { kind: 'print'; text: string } | { kind: 'remote-list'; list: RemoteList };
 
 const count = (_: string, prev: number): number => prev + 1;
 /** rsync's MAX_BASIS_DIRS. */
@@ -235,6 +236,11 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const noEffect = finishNoEffect();
   for (const opt of noEffect.remoteOptions) checkRemoteOption(opt);
   const operands = program.args;
+  // `host:path` alone lists a directory on another machine (rsync's implicit --list-only).
+  const remoteList = operands.length === 1 ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
+  if (remoteList?.kind === 'daemon') throw new UsageError(`${operands[0]} is ${describeRemote(remoteList)}, and rsync daemons are not supported yet`);
+  const listing = remoteList?.kind === 'shell' ? remoteList : undefined;
+  if (listing) operands.push('.');
   if (operands.length < 2) {
     throw new UsageError(
       operands.length === 0 ? 'no source or destination given' : 'a destination is required (SRC... DEST)',
@@ -260,7 +266,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     if (!noEffect.oldArgs) throw new UsageError('Empty destination arg specified (use "." or see --old-args).');
     operandBytes[operandBytes.length - 1] = Buffer.from('.');
   }
-  refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
+  if (!listing) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
@@ -399,6 +405,18 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   }
   if (config.direct && config.engine !== 'auto' && config.engine !== 'uring') {
     throw new UsageError('--direct works with the uring engine only');
+  }
+  if (listing) {
+    const path = operandBytes[0]!.subarray(operandBytes[0]!.length - listing.path.length);
+    const list: RemoteList = {
+      // An empty path is the remote user's home directory, as rsync sends it: ".".
+      operand: { ...listing, path: path.length ? path : Buffer.from('.') },
+      rsh: o['rsh'] as string | undefined,
+      rsyncPath: o['rsyncPath'] as string | undefined,
+      config,
+      listOnly: Boolean(o['listOnly']),
+    };
+    return { kind: 'remote-list', list };
   }
   return { kind: 'run', config };
 }

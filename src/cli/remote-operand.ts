@@ -3,9 +3,17 @@
 // `host::module/path` and `rsync://[user@]host[:port]/module/path` go to an rsync daemon. A `/` before the
 // first `:` (so also a `./` prefix) keeps an operand local. Pure functions on bytes, no I/O.
 
+/** `[user@]host:path`: reached through a remote shell. */
+export interface ShellOperand {
+  kind: 'shell';
+  user: string | undefined;
+  host: string;
+  path: Buffer;
+}
+
 export type Operand =
   | { kind: 'local' }
-  | { kind: 'shell'; user: string | undefined; host: string; path: Buffer }
+  | ShellOperand
   | { kind: 'daemon'; user: string | undefined; host: string; port: number | undefined; path: Buffer };
 
 const COLON = 0x3a;

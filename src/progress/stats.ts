@@ -40,12 +40,67 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       `Total bytes received: 0`,
     );
   }
-  const sent = dryRun ? 0 : bytes;
-  const speedup = sent > 0 ? t.totalSize / sent : t.totalSize;
-  lines.push(
+  lines.push(...summaryLines(dryRun ? 0 : bytes, 0, t.totalSize, secs, human, dryRun));
+  return lines;
+}
+
+/**
+ * rsync's last two lines (after an empty one): the bytes both ways, their rate, and the speedup. `secs`
+ * is the elapsed time as the rate divides by it (rsync itself uses half a second plus the whole
+ * seconds that passed: see `rsyncSeconds`).
+ */
+export function summaryLines(sent: number, received: number, totalSize: number, secs: number, human: number, dryRun = false): string[] {
+  const n = (v: number): string => humanNum(v, human);
+  const moved = sent + received;
+  const speedup = moved > 0 ? totalSize / moved : totalSize;
+  return [
     '',
-    `sent ${n(sent)} bytes  received 0 bytes  ${bigDnum(sent / secs, human, 2)} bytes/sec`,
-    `total size is ${n(t.totalSize)}  speedup is ${bigDnum(speedup, Math.min(human, 1), 2)}${dryRun ? ' (DRY RUN)' : ''}`,
-  );
+    `sent ${n(sent)} bytes  received ${n(received)} bytes  ${bigDnum(moved / Math.max(secs, 0.001), human, 2)} bytes/sec`,
+    `total size is ${n(totalSize)}  speedup is ${bigDnum(speedup, Math.min(human, 1), 2)}${dryRun ? ' (DRY RUN)' : ''}`,
+  ];
+}
+
+/** The time rsync divides by for its rate: 0.5 s plus the whole-second clock ticks between start and end. */
+export function rsyncSeconds(startMs: number, endMs: number): number {
+  return 0.5 + (Math.floor(endMs / 1000) - Math.floor(startMs / 1000));
+}
+
+/** What a client knows at the end of a remote listing, for its --stats block. */
+export interface ListingStats {
+  counts: Counts;
+  totalSize: number;
+  /** Bytes of the file list as received. */
+  listBytes: number;
+  buildMs: number;
+  xferMs: number;
+  sent: number;
+  received: number;
+}
+
+/** rsync's --stats block (full) or -v summary for a listing: nothing created, deleted or transferred. */
+export function listingStatsLines(s: ListingStats, secs: number, full: boolean, human: number): string[] {
+  const n = (v: number): string => humanNum(v, human);
+  const count = (v: number): string => commaNum(v, human);
+  const parts = (Object.keys(s.counts) as (keyof Counts)[]).filter((k) => s.counts[k] > 0).map((k) => `${k}: ${count(s.counts[k])}`);
+  const lines: string[] = [];
+  if (full) {
+    lines.push(
+      '',
+      `Number of files: ${count(total(s.counts))}${parts.length ? ` (${parts.join(', ')})` : ''}`,
+      'Number of created files: 0',
+      'Number of deleted files: 0',
+      'Number of regular files transferred: 0',
+      `Total file size: ${n(s.totalSize)} bytes`,
+      'Total transferred file size: 0 bytes',
+      'Literal data: 0 bytes',
+      'Matched data: 0 bytes',
+      `File list size: ${count(s.listBytes)}`,
+      `File list generation time: ${bigDnum(s.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
+      `File list transfer time: ${bigDnum(s.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+      `Total bytes sent: ${n(s.sent)}`,
+      `Total bytes received: ${n(s.received)}`,
+    );
+  }
+  lines.push(...summaryLines(s.sent, s.received, s.totalSize, secs, human));
   return lines;
 }

@@ -60,15 +60,19 @@ export async function runClient<T>(
   }
   const remoteCode = end.code ?? 255;
   if (failure !== undefined) {
-    if (!(failure instanceof ProtocolError)) throw failure;
-    if (/connection unexpectedly closed/.test(failure.message) && remoteCode !== 0) {
+    // A broken stream: our own "connection unexpectedly closed", or a system error on the pipes.
+    const streamBroke =
+      failure instanceof ProtocolError ? failure.code === Exit.StreamIO : typeof (failure as NodeJS.ErrnoException | null)?.code === 'string';
+    if (!(failure instanceof ProtocolError) && !streamBroke) throw failure;
+    if (streamBroke && remoteCode !== 0) {
       // The far side ended first (ssh could not connect, rsync not installed, a refused option):
       // its own message is already on stderr; its exit code is the run's, as with rsync.
       io.err.write(`arsync: connection unexpectedly closed [Receiver]\n`);
       return { result: undefined, exitCode: remoteCode };
     }
-    io.err.write(`arsync: ${failure.message}\n`);
-    return { result: undefined, exitCode: failure.code };
+    const e = failure as ProtocolError;
+    io.err.write(`arsync: ${e.message}\n`);
+    return { result: undefined, exitCode: e instanceof ProtocolError ? e.code : Exit.StreamIO };
   }
   let code = Math.max(remoteCode, peer.exitCode ?? 0);
   if (peer.ioError & IOERR_GENERAL) code = Math.max(code, Exit.Partial);

@@ -18,6 +18,10 @@ export class Conn {
   private wake: (() => void) | undefined;
   private closed = false;
   private failure: Error | undefined;
+  /** Data bytes the session has decoded so far. */
+  consumed = 0;
+  /** Data frames received so far (each cost the peer a 4-byte header). */
+  dataFrames = 0;
 
   constructor(
     private readonly input: Readable,
@@ -35,7 +39,10 @@ export class Conn {
     try {
       if (this.demux) {
         for (const f of this.demux.push(chunk)) {
-          if (f.tag === Msg.Data) this.append(f.payload);
+          if (f.tag === Msg.Data) {
+            this.dataFrames++;
+            this.append(f.payload);
+          }
           else this.onMessage(f);
         }
       } else {
@@ -84,6 +91,7 @@ export class Conn {
       const c = new Cursor(this.data);
       try {
         const v = decode(c);
+        this.consumed += c.pos;
         this.data = this.data.subarray(c.pos);
         if (this.data.length < HIGH_WATER / 2 && this.input.isPaused()) this.input.resume();
         return v;

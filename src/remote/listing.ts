@@ -27,6 +27,11 @@ export interface ReceivedList {
   /** As the sender sent them (the order hard-link references count in). */
   sent: RemoteEntry[];
   ioError: number;
+  /**
+   * rsync's "File list size": what the list cost on the wire, its data and the headers of the frames
+   * that carried it (rsync counts its socket reads while the list comes in).
+   */
+  listBytes: number;
   userNames: Map<number, Buffer>;
   groupNames: Map<number, Buffer>;
 }
@@ -52,6 +57,8 @@ export async function receiveList(conn: Conn, opts: ListOptions): Promise<Receiv
     varintFlags: (session.compat & Cf.VarintFlistFlags) !== 0,
     safeFlist: session.protocol >= 31 || (session.compat & Cf.SafeFlist) !== 0,
   });
+  const before = conn.consumed;
+  const framesBefore = conn.dataFrames;
   let got = await conn.read((c) => decoder.next(c));
   while (!('end' in got)) got = await conn.read((c) => decoder.next(c));
   const ioError = got.ioError;
@@ -61,6 +68,7 @@ export async function receiveList(conn: Conn, opts: ListOptions): Promise<Receiv
     sent: decoder.entries,
     entries: sortAndClean(decoder.entries),
     ioError,
+    listBytes: conn.consumed - before + 4 * (conn.dataFrames - framesBefore),
     userNames: decoder.userNames,
     groupNames: decoder.groupNames,
   };
@@ -75,11 +83,14 @@ export async function finishReceive(conn: Conn, empty: boolean): Promise<SenderS
     conn.end();
     return undefined;
   }
-  // Phases 0, 1 (redo) and 2 each end with NDX_DONE, which the sender echoes.
-  for (let phase = 0; phase < 3; phase++) {
-    conn.write(NDX_DONE);
-    await expectDone(conn);
-  }
+  // Phase 0 ends with NDX_DONE, which the sender echoes. With nothing to redo, rsync's generator then
+  // ends phases 1 and 2 and says goodbye in one write; the same framing gives the sender the same
+  // byte counts to report as it reports to rsync itself.
+  conn.write(NDX_DONE);
+  await expectDone(conn);
+  conn.write(Buffer.concat([NDX_DONE, NDX_DONE, NDX_DONE]));
+  await expectDone(conn);
+  await expectDone(conn);
   const stats = await conn.read((c) => {
     // The sender's view: what it read is what we wrote, and the other way round.
     const totalWritten = c.varlong(3);
@@ -89,8 +100,7 @@ export async function finishReceive(conn: Conn, empty: boolean): Promise<SenderS
     const flistXferTime = c.varlong(3);
     return { totalRead, totalWritten, totalSize, flistBuildTime, flistXferTime };
   });
-  // The goodbye: ours, the sender's answer, and (protocol 31) our receiver's last word.
-  conn.write(NDX_DONE);
+  // The sender's answer to the goodbye, then (protocol 31) our receiver's last word.
   await expectDone(conn);
   conn.write(NDX_DONE);
   conn.end();

@@ -42,7 +42,7 @@ export const LIST_OPTS: ListOptions = {
 
 export interface Served extends Listing {
   /** The data-stream bytes of the file list and id lists exactly as received. */
-  listBytes: Buffer;
+  wire: Buffer;
   exitCode: number | null;
   stderr: string;
   messages: string[];
@@ -76,5 +76,5 @@ export async function serveList(path: string, flags: string, opts: ListOptions =
   recording = false;
   const stats = await finishReceive(conn, list.entries.length === 0);
   const exitCode = await exited;
-  return { ...list, stats, listBytes: Buffer.concat(chunks), exitCode, stderr, messages };
+  return { ...list, stats, wire: Buffer.concat(chunks), exitCode, stderr, messages };
 }

@@ -257,8 +257,8 @@ describe('the decoder fuzzer', () => {
 
   it('survives random bytes and mutations of real lists without a crash or an unsafe entry', async () => {
     const seeds = [
-      (await serveList(`${src}/`, '-logDtprH', { ...LIST_OPTS, hardLinks: true })).listBytes,
-      (await serveList(`${src}/d/`, '-logDtprc', { ...LIST_OPTS, checksumLen: 16 })).listBytes,
+      (await serveList(`${src}/`, '-logDtprH', { ...LIST_OPTS, hardLinks: true })).wire,
+      (await serveList(`${src}/d/`, '-logDtprc', { ...LIST_OPTS, checksumLen: 16 })).wire,
     ];
     let seed = 12345;
     const rand = (n: number): number => {

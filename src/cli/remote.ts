@@ -1,0 +1,90 @@
+// The CLI's remote runs. Today one: a listing of a directory on another machine (`arsync host:path`, or
+// with --list-only), through a remote shell, against the rsync already installed there. Transfers to
+// and from another machine are refused before anything starts, saying so.
+
+import type { Config } from '../model/config.js';
+import type { ShellOperand } from './remote-operand.js';
+import { runClient, type ClientIo } from '../remote/client.js';
+import { receiveList, finishReceive } from '../remote/listing.js';
+import { senderArgs } from '../remote/server-args.js';
+import { listLine } from '../progress/list-line.js';
+import { listingStatsLines, rsyncSeconds } from '../progress/stats.js';
+import { isDevice, isDir, isLink, isReg } from '../remote/flist.js';
+import { outputBytes } from '../util/names.js';
+
+export interface RemoteList {
+  operand: ShellOperand;
+  rsh: string | undefined;
+  rsyncPath: string | undefined;
+  config: Config;
+  /** --list-only was given (rsync then tells the server so). */
+  listOnly: boolean;
+}
+
+/** Lists the remote operand as rsync does; returns the exit code. */
+export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: ClientIo): Promise<number> {
+  const c = r.config;
+  const flags = {
+    verbose: c.verbose,
+    links: c.links,
+    dirs: !c.recursive,
+    recursive: c.recursive,
+    copyLinks: c.copyLinks,
+    hardLinks: c.hardLinks,
+    owner: c.owner,
+    group: c.group,
+    devices: c.devices,
+    specials: c.specials,
+    times: c.times,
+    perms: c.perms,
+    checksum: c.checksum,
+    relative: c.relative,
+    numericIds: c.numericIds,
+    listOnly: r.listOnly,
+  };
+  const cmd = {
+    rsh: r.rsh,
+    user: r.operand.user,
+    host: r.operand.host,
+    rsyncPath: r.rsyncPath,
+    serverArgs: senderArgs(flags),
+    paths: [r.operand.path.toString('latin1')],
+    weSend: false,
+  };
+  const started = Date.now();
+  // rsync without incremental recursion announces the list before it prints anything.
+  if ((c.verbose > 0 || c.progressFiles) && !c.quiet) io.out.write('receiving file list ... done\n');
+  const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    const list = await receiveList(conn, {
+      uid: c.owner,
+      gid: c.group,
+      links: c.links,
+      devices: c.devices,
+      specials: c.specials,
+      hardLinks: c.hardLinks,
+      atimes: false,
+      checksumLen: c.checksum ? 16 : 0,
+      relative: c.relative,
+      numericIds: c.numericIds,
+    });
+    peer.ioError |= list.ioError;
+    for (const e of list.entries) if (e) io.out.write(outputBytes(listLine(e, c.humanReadable)));
+    const stats = await finishReceive(conn, list.entries.length === 0);
+    if (stats && (c.stats || (c.verbose > 0 && !c.quiet))) {
+      const counts = { reg: 0, dir: 0, link: 0, dev: 0, special: 0 };
+      for (const e of list.entries) if (e) counts[kindOf(e.mode)]++;
+      const lines = listingStatsLines(
+        { counts, totalSize: stats.totalSize, listBytes: list.listBytes, buildMs: stats.flistBuildTime, xferMs: stats.flistXferTime, sent: stats.totalWritten, received: stats.totalRead },
+        rsyncSeconds(started, Date.now()),
+        c.stats,
+        c.humanReadable,
+      );
+      io.out.write(lines.join('\n') + '\n');
+    }
+  });
+  return outcome.exitCode;
+}
+
+function kindOf(mode: number): 'reg' | 'dir' | 'link' | 'dev' | 'special' {
+  return isReg(mode) ? 'reg' : isDir(mode) ? 'dir' : isLink(mode) ? 'link' : isDevice(mode) ? 'dev' : 'special';
+}

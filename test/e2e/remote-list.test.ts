@@ -1,0 +1,131 @@
+// Listing a directory on another machine (`arsync host:path`, rsync's implicit --list-only), through a
+// remote shell, against the rsync installed on the far side: the installed rsync 3.5 and, where the
+// source archives are here, rsync 3.1.3 and 3.2.7 (scripts/build-peers.sh). Differential: rsync as the
+// client with the same options, the same remote shell and the same server must print the same lines
+// and exit with the same code. The remote shell is a script that drops the host name and runs the
+// server command locally, as ssh would on the far side (test/e2e/remote-ssh.test.ts uses real sshd).
+// A listing goes through no engine; it runs under each engine's name all the same (--engine is
+// accepted and changes nothing), as every e2e test does.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { runCli, show } from '../helpers/cli.js';
+import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+
+let root: string;
+let src: string;
+let rsh: string;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rlist-'));
+  src = path.join(root, 'src');
+  const w = (rel: string, data = rel): void => {
+    fs.mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
+    fs.writeFileSync(path.join(src, rel), data);
+  };
+  for (const n of ['a', 'a.b', 'b c', 'd/x', 'd/sub/y', 'e/z', 'weird\nname', 'big']) w(n);
+  fs.writeFileSync(path.join(src, 'big'), Buffer.alloc(123_456_789 % 2_000_000));
+  fs.symlinkSync('a', path.join(src, 'ln'));
+  fs.linkSync(path.join(src, 'a'), path.join(src, 'd', 'hard-a'));
+  execFileSync('mkfifo', [path.join(src, 'fifo')]);
+  fs.chownSync(path.join(src, 'a.b'), 65534, 65534);
+  fs.chmodSync(path.join(src, 'e'), 0o2750);
+  rsh = path.join(root, 'rsh');
+  // The far side: drop the host, run what rsync asked for (ssh gives the words to the remote shell too).
+  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** rsync as the client, with incremental recursion off (arsync does not offer it; it changes -v's first line). */
+function rsyncClient(args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** The rate depends on when the clock ticks: the one figure compared loosely. */
+const steady = (s: string): string => s.replace(/ [\d,.]+[KMG]? bytes\/sec$/m, ' … bytes/sec');
+
+const CASES: string[][] = [
+  [],
+  ['-r'],
+  ['-a'],
+  ['-av'],
+  ['-aH', '--stats'],
+  ['-rlpt', '--numeric-ids', '-h'],
+  ['-a', '--no-h'],
+  ['-a', '-8'],
+];
+
+describeEngines((e) => {
+  const target = () => `host:${src}/`;
+
+  it.each(CASES)('lists like rsync: %j', async (...opts) => {
+    const theirs = rsyncClient([...opts, '-e', rsh, target()]);
+    const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', rsh, target()]);
+    expect(ours.code, show(ours)).toBe(theirs.code);
+    expect(steady(ours.stdout)).toBe(steady(theirs.out));
+    expect(theirs.code).toBe(0);
+  });
+
+  it('lists a single file, and an operand with a space, as rsync', async () => {
+    for (const p of [`${src}/a`, `${src}/b c`]) {
+      const theirs = rsyncClient(['-a', '-e', rsh, `host:${p}`]);
+      const ours = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, `host:${p}`]);
+      expect(ours.stdout).toBe(theirs.out);
+      expect(ours.code).toBe(0);
+    }
+  });
+
+  it("reports a missing remote path with the server's own message and rsync's exit code 23", async () => {
+    const missing = `host:${root}/nope/`;
+    const theirs = rsyncClient(['-a', '-e', rsh, missing]);
+    const ours = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, missing]);
+    expect(theirs.code).toBe(23);
+    expect(ours.code).toBe(23);
+    expect(ours.stderr).toMatch(/rsync: \[sender\] change_dir ".*nope" failed: No such file or directory \(2\)/);
+    expect(ours.stderr).toMatch(/\(code 23\)/);
+    expect(ours.stdout).toBe('');
+  });
+
+  it('exits with the remote shell\'s own code when it cannot start the server (255 from ssh)', async () => {
+    const failing = path.join(root, 'fail-rsh');
+    fs.writeFileSync(failing, '#!/bin/sh\necho "ssh: connect to host nohost port 22: Connection refused" >&2\nexit 255\n', { mode: 0o755 });
+    const theirs = rsyncClient(['-e', failing, 'nohost:/x']);
+    const ours = await runCli([`--engine=${e.name}`, '-e', failing, 'nohost:/x']);
+    expect(theirs.code).toBe(255);
+    expect(ours.code).toBe(255);
+    expect(ours.stderr).toMatch(/Connection refused/);
+  });
+
+  it('refuses a server that is not rsync with the protocol error (exit 2)', async () => {
+    const noisy = path.join(root, 'noisy-rsh');
+    // A login script that prints a banner: rsync's "is your shell clean?" case.
+    fs.writeFileSync(noisy, '#!/bin/sh\necho "Welcome to the machine"\nexec cat >/dev/null\n', { mode: 0o755 });
+    const ours = await runCli([`--engine=${e.name}`, '-e', noisy, 'host:/x'], { timeoutMs: 20_000 });
+    expect(ours.code).toBe(2);
+    expect(ours.stderr).toMatch(/protocol version mismatch -- is your shell clean\?/);
+  });
+
+  it('still refuses a transfer to or from another machine, before any I/O', async () => {
+    const dst = path.join(root, `dst-${e.name}`);
+    const r = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, target(), dst]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/remote transfers are not supported yet/);
+    expect(fs.existsSync(dst)).toBe(false);
+  });
+
+  it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('lists like rsync against an rsync %s server', async (version) => {
+    const peer = peerRsync(version);
+    for (const opts of [['-av'], ['-aH', '--stats']]) {
+      const theirs = rsyncClient([...opts, '-e', rsh, `--rsync-path=${peer}`, target()]);
+      const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', rsh, `--rsync-path=${peer}`, target()]);
+      expect(ours.code, show(ours)).toBe(0);
+      expect(steady(ours.stdout)).toBe(steady(theirs.out));
+    }
+  });
+});
