@@ -67,7 +67,7 @@ export async function runClient<T>(
     if (streamBroke && remoteCode !== 0) {
       // The far side ended first (ssh could not connect, rsync not installed, a refused option):
       // its own message is already on stderr; its exit code is the run's, as with rsync.
-      io.err.write(`arsync: connection unexpectedly closed [Receiver]\n`);
+      io.err.write(`arsync: connection unexpectedly closed (${conn.received} bytes received so far) [Receiver]\n`);
       return { result: undefined, exitCode: remoteCode };
     }
     const e = failure as ProtocolError;

@@ -20,6 +20,8 @@ export class Conn {
   private failure: Error | undefined;
   /** Data bytes the session has decoded so far. */
   consumed = 0;
+  /** Bytes received from the peer so far, framing included. */
+  received = 0;
   /** Data frames received so far (each cost the peer a 4-byte header). */
   dataFrames = 0;
 
@@ -35,7 +37,8 @@ export class Conn {
     output.on('error', () => {});
   }
 
-  private arrive(chunk: Buffer): void {
+  private arrive(chunk: Buffer, counted = false): void {
+    if (!counted) this.received += chunk.length;
     try {
       if (this.demux) {
         for (const f of this.demux.push(chunk)) {
@@ -77,7 +80,7 @@ export class Conn {
     const raw = this.data;
     this.data = Buffer.alloc(0);
     this.demux = new Demux();
-    if (raw.length) this.arrive(raw);
+    if (raw.length) this.arrive(raw, true);
   }
 
   /** From now on what we send is framed as data (rsync's io_start_multiplex_out). */

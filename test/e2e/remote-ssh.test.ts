@@ -1,0 +1,81 @@
+// The remote listing over a real ssh connection to localhost (a throw-away sshd, test/helpers/sshd.ts),
+// against the installed rsync 3.5 and, where their archives are here, rsync 3.1.3 and 3.2.7: the same
+// lines and exit codes as rsync's own client over the same connection. Also $RSYNC_RSH and user@host.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { runCli, show } from '../helpers/cli.js';
+import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+
+const unavailable = sshdUnavailable();
+let sshd: Sshd;
+let root: string;
+let src: string;
+
+beforeAll(async () => {
+  if (unavailable) return;
+  sshd = await startSshd();
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rssh-'));
+  src = path.join(root, 'src');
+  fs.mkdirSync(path.join(src, 'd', 'sub'), { recursive: true });
+  for (const n of ['a', 'b c', 'd/x', 'd/sub/y']) fs.writeFileSync(path.join(src, n), n.repeat(100));
+  fs.symlinkSync('a', path.join(src, 'ln'));
+}, 60_000);
+
+afterAll(() => {
+  if (unavailable) return;
+  sshd.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+const steady = (s: string): string => s.replace(/ [\d,.]+[KMG]? bytes\/sec$/m, ' … bytes/sec');
+
+function rsyncClient(args: string[], env: NodeJS.ProcessEnv = process.env): { code: number; out: string } {
+  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1', env });
+  return { code: r.status ?? -1, out: r.stdout };
+}
+
+describeEngines((e) => {
+  it.skipIf(unavailable !== null)('lists over ssh like rsync', async () => {
+    for (const opts of [['-av'], ['-a', '--stats']]) {
+      const theirs = rsyncClient([...opts, '-e', sshd.rsh, `127.0.0.1:${src}/`]);
+      const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', sshd.rsh, `127.0.0.1:${src}/`]);
+      expect(ours.code, show(ours)).toBe(0);
+      expect(theirs.code).toBe(0);
+      expect(steady(ours.stdout)).toBe(steady(theirs.out));
+    }
+  });
+
+  it.skipIf(unavailable !== null)('takes the remote shell from $RSYNC_RSH and the user from user@host', async () => {
+    const user = os.userInfo().username;
+    const env = { ...process.env, RSYNC_RSH: sshd.rsh };
+    const theirs = rsyncClient(['-r', `${user}@127.0.0.1:${src}/`], env);
+    const ours = await runCli([`--engine=${e.name}`, '-r', `${user}@127.0.0.1:${src}/`], { env: { RSYNC_RSH: sshd.rsh } });
+    expect(ours.code, show(ours)).toBe(0);
+    expect(ours.stdout).toBe(theirs.out);
+  });
+
+  it.skipIf(unavailable !== null || !peersAvailable).each(['3.1.3', '3.2.7'])('lists over ssh against rsync %s', async (version) => {
+    const peer = peerRsync(version);
+    const theirs = rsyncClient(['-av', '-e', sshd.rsh, `--rsync-path=${peer}`, `127.0.0.1:${src}/`]);
+    const ours = await runCli([`--engine=${e.name}`, '-av', '-e', sshd.rsh, `--rsync-path=${peer}`, `127.0.0.1:${src}/`]);
+    expect(ours.code, show(ours)).toBe(0);
+    expect(steady(ours.stdout)).toBe(steady(theirs.out));
+  });
+
+  it.skipIf(unavailable !== null)('exits 255 as rsync does when ssh cannot connect', async () => {
+    const closed = sshd.rsh.replace(/-p \d+/, '-p 1');
+    const theirs = rsyncClient(['-e', closed, `127.0.0.1:${src}/`]);
+    const ours = await runCli([`--engine=${e.name}`, '-e', closed, `127.0.0.1:${src}/`]);
+    // rsync itself races here: 255 when it reaps ssh first, 12 when it sees the closed pipe first.
+    expect([12, 255]).toContain(theirs.code);
+    expect(ours.code, show(ours)).toBe(255);
+    expect(ours.stderr).toMatch(/Connection refused/);
+    expect(ours.stderr).toMatch(/connection unexpectedly closed \(0 bytes received so far\) \[Receiver\]/);
+  });
+});
