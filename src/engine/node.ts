@@ -19,7 +19,8 @@
 // - mtimes are set to the microsecond, not the nanosecond (see `utime` in node-meta.ts);
 // - no xattrs or ACLs (createNodeContext refuses those flags);
 // - devices and FIFOs are made by coreutils' mknod(1), sockets by a child node process (node-special.ts);
-// - holes are found by looking for all-zero blocks, not with SEEK_DATA/SEEK_HOLE.
+// - holes are found by looking for all-zero blocks, not with SEEK_DATA/SEEK_HOLE;
+// - no reflinks: --reflink=auto copies, --reflink=always fails each file (see copyFile).
 
 import type { SysFailure } from '../model/failure.js';
 import { nodeUnlinkSource } from './node-unlink-source.js';
@@ -308,6 +309,13 @@ class NodeContext implements EngineContext {
       if (op.flags & OpFlag.Compare && this.data.sameContent(op, src, t)) {
         this.meta.setAttrs(op, t.abs);
         return Outcome.Equal;
+      }
+      if (this.flags & Preserve.ReflinkAlways) {
+        // node:fs reaches FICLONE only through copyFile, which first chmods the file it writes to the
+        // source's mode: a root-owned temp file would be setuid (or writable by others) before its owner
+        // and mode are set (DESIGN.md §3.1). So this engine never clones, and always fails each file.
+        this.scope.at(t.rel, true);
+        throw sysError('EOPNOTSUPP', 'clone');
       }
       const mode = this.meta.modeFor(op, t);
       if (this.flags & Preserve.Inplace) this.writeInPlace(op, src, t, mode);
