@@ -60,6 +60,8 @@ export interface Workload {
   nodeBaseline?: boolean;
   /** Not in the default set: only with --only. */
   optIn?: boolean;
+  /** Size sweep workloads: the number of files (a point of the cost curve). */
+  sweep?: number;
   /** Printed under the table: peers left out and why. */
   note?: string;
   /** Make sure the source tree exists on this filesystem; returns its path and size. */
@@ -178,6 +180,27 @@ function genMillion(dir: string): void {
   }
 }
 
+/** `n` files of 1 B–8 KiB, 100 to a directory, for the size sweep (the cost curve). */
+function genFiles(n: number): (dir: string) => void {
+  return (dir) => {
+    const rng = new Rng(n);
+    const bytes = new ByteStream(`sweep:${n}`);
+    fs.mkdirSync(dir);
+    for (let i = 0; i < n; i++) {
+      const sub = path.join(dir, `d${String(Math.floor(i / 100)).padStart(5, '0')}`);
+      if (i % 100 === 0) fs.mkdirSync(sub);
+      const p = path.join(sub, `f${String(i).padStart(7, '0')}.dat`);
+      fs.writeFileSync(p, bytes.take(rng.int(1, 8192)));
+      fs.utimesSync(p, BASE_MTIME + i, BASE_MTIME + i);
+    }
+    for (let d = 0; d * 100 < n; d++) {
+      const sub = path.join(dir, `d${String(d).padStart(5, '0')}`);
+      fs.utimesSync(sub, BASE_MTIME, BASE_MTIME);
+    }
+    fs.utimesSync(dir, BASE_MTIME, BASE_MTIME);
+  };
+}
+
 /** The pristine unpacked Linux tree in the disk cache (unpacked once). */
 function linuxUnpacked(log: (s: string) => void): { dir: string; stats: TreeStats } {
   if (!fs.existsSync(LINUX_TARBALL)) {
@@ -283,6 +306,24 @@ export const WORKLOADS: Workload[] = [
     source: gen('million', genMillion),
   },
 ];
+
+/** The size sweep's job sizes (files of 1 B–8 KiB); the million is behind --sweep-million. */
+export const SWEEP_SIZES = [10, 100, 300, 1_000, 3_000, 20_000, 100_000];
+export const SWEEP_MILLION = 1_000_000;
+
+/** One point of the cost curve: `n` fresh files, every peer, and the bare node start as a baseline. */
+export function sweepWorkload(n: number): Workload {
+  return {
+    name: `files-${n}`,
+    what: `${n.toLocaleString('en-US')} files of 1 B–8 KiB (size sweep)`,
+    mode: 'fresh',
+    // Short runs are the noisiest: more of them.
+    defaultRuns: n <= 1_000 ? 11 : n <= 20_000 ? 5 : n <= 100_000 ? 3 : 1,
+    nodeBaseline: true,
+    sweep: n,
+    source: gen(`files-${n}`, genFiles(n)),
+  };
+}
 
 /** Regular files with at least one byte, sorted, for the incremental workload to choose from. */
 export function changeableFiles(dir: string): { rel: string; size: number }[] {
