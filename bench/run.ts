@@ -40,10 +40,12 @@ import { evaluateGoals, formatGoals } from './lib/goals.js';
 import {
   CACHE,
   SHM,
+  FS_KINDS,
   SWEEP_MILLION,
   SWEEP_SIZES,
   WORKLOADS,
   sweepWorkload,
+  unmountLoops,
   changeOnePercent,
   changeableFiles,
   rmrf,
@@ -51,6 +53,9 @@ import {
   type FsKind,
   type Workload,
 } from './lib/workloads.js';
+
+const IMAGE_NOTE = `loop-mounted ${'8G'} images in ${CACHE} (XFS with reflink=1, btrfs: filesystems
+                        that clone, where cp -a and arsync share extents; needs root; --clean unmounts)`;
 
 const HELP = `usage: npm run bench -- [options]
   --runs N              timed runs per tool (default per workload: small/large 5, linux/noop/incremental 3, tiny 20, million 1)
@@ -61,7 +66,8 @@ const HELP = `usage: npm run bench -- [options]
   --sweep-million       add 1,000,000 files to the sweep (about 4 GiB of source; slow)
   --svg FILE            where the cost curve goes (default docs/cost-curve.svg; further filesystems and
                         caches get -<fs>-<cache> before .svg); with --report, draw it from a saved run
-  --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${CACHE}/disk; default tmpfs)
+  --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${CACHE}/disk; default tmpfs);
+                        also xfs and btrfs: ${IMAGE_NOTE}
   --cache warm,cold     cold drops the page cache before each run (disk only; default warm)
                         with none of --only, --fs, --cache, --quick: every workload but million on tmpfs,
                         plus large on disk, warm and cold
@@ -349,12 +355,13 @@ async function main(): Promise<void> {
     rmrf(SHM);
     rmrf(path.join(CACHE, 'disk', 'dst'));
     log(`removed ${SHM} and ${path.join(CACHE, 'disk', 'dst')} (disk sources in ${CACHE} kept)`);
+    for (const d of unmountLoops()) log(`unmounted ${d} (its image stays in ${CACHE})`);
     return;
   }
   if (positionals.length) die(`unexpected argument ${positionals[0]} (see --help)`);
 
   const fsKinds = list(opt.fs ?? 'tmpfs') as FsKind[];
-  for (const f of fsKinds) if (f !== 'tmpfs' && f !== 'disk') die(`--fs takes tmpfs and/or disk, not ${f}`);
+  for (const f of fsKinds) if (!FS_KINDS.includes(f)) die(`--fs takes ${FS_KINDS.join(', ')}, not ${f}`);
   const caches = list(opt.cache ?? 'warm') as Cache[];
   for (const c of caches) if (c !== 'warm' && c !== 'cold') die(`--cache takes warm and/or cold, not ${c}`);
   if (!['quick', 'checksum', 'none'].includes(opt.verify)) die(`--verify takes quick, checksum or none`);
@@ -434,7 +441,8 @@ async function main(): Promise<void> {
   }
   if (plan.runs === 0) die('--runs must be at least 1');
 
-  const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE });
+  const loops = Object.fromEntries(fsKinds.filter((f) => f === 'xfs' || f === 'btrfs').map((f) => [f, rootsFor(f).src.replace(/\/src$/, '')]));
+  const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE, ...loops });
   const file: ResultsFile = { version: 1, machine: m, argv: process.argv.slice(2), results: [] };
   file.autoEngine = autoEngine(snap.bin);
   console.log(

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ByteStream, Rng } from './prng.js';
 
-export type FsKind = 'tmpfs' | 'disk';
+/** tmpfs and the disk (ext4 here); xfs and btrfs are loop-mounted images on the disk, for reflinks. */
+export type FsKind = 'tmpfs' | 'disk' | 'xfs' | 'btrfs';
+export const FS_KINDS: FsKind[] = ['tmpfs', 'disk', 'xfs', 'btrfs'];
 
 /** The disk cache; also where the Linux tarball is unpacked once. */
 export const CACHE = process.env['ARSYNC_BENCH_CACHE'] ?? '/var/tmp/arsync-bench';
@@ -27,8 +29,39 @@ export interface Roots {
 }
 
 export function rootsFor(kind: FsKind): Roots {
-  const base = kind === 'tmpfs' ? SHM : path.join(CACHE, 'disk');
+  const base = kind === 'tmpfs' ? SHM : kind === 'disk' ? path.join(CACHE, 'disk') : loopMount(kind);
   return { fs: kind, src: path.join(base, 'src'), dst: path.join(base, 'dst') };
+}
+
+/** The image sizes leave room for the large workload's 2 GiB source and one full (not cloned) copy. */
+const IMAGE_SIZE = '8G';
+
+/**
+ * A filesystem that clones (XFS with reflink=1, btrfs) as an image file in the disk cache, loop-mounted
+ * at CACHE/mnt-<kind> (made once, needs root and xfsprogs/btrfs-progs); it stays mounted so its trees
+ * can be reused: `--clean` unmounts it.
+ */
+function loopMount(kind: 'xfs' | 'btrfs'): string {
+  const dir = path.join(CACHE, `mnt-${kind}`);
+  if (spawnSync('mountpoint', ['-q', dir]).status === 0) return dir;
+  const img = path.join(CACHE, `${kind}.img`);
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(img)) {
+    run('truncate', ['-s', IMAGE_SIZE, img]);
+    run(kind === 'xfs' ? 'mkfs.xfs' : 'mkfs.btrfs', kind === 'xfs' ? ['-q', '-m', 'reflink=1', img] : ['-q', img]);
+  }
+  run('mount', ['-o', 'loop', img, dir]);
+  return dir;
+}
+
+/** Unmounts the loop-mounted images (their files stay in the cache). */
+export function unmountLoops(): string[] {
+  const done: string[] = [];
+  for (const kind of ['xfs', 'btrfs']) {
+    const dir = path.join(CACHE, `mnt-${kind}`);
+    if (spawnSync('mountpoint', ['-q', dir]).status === 0 && spawnSync('umount', [dir]).status === 0) done.push(dir);
+  }
+  return done;
 }
 
 export interface TreeStats {

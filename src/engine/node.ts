@@ -20,7 +20,8 @@
 // - no xattrs or ACLs (createNodeContext refuses those flags);
 // - devices and FIFOs are made by coreutils' mknod(1), sockets by a child node process (node-special.ts);
 // - holes are found by looking for all-zero blocks, not with SEEK_DATA/SEEK_HOLE;
-// - no reflinks: --reflink=auto copies, --reflink=always fails each file (see copyFile).
+// - no reflinks: node's one way to FICLONE, copyFile, chmods its target to the source's mode before the
+//   owner is set (a root-owned setuid temp file), so --reflink=auto copies and always fails each file.
 
 import type { SysFailure } from '../model/failure.js';
 import { nodeUnlinkSource } from './node-unlink-source.js';
@@ -311,9 +312,6 @@ class NodeContext implements EngineContext {
         return Outcome.Equal;
       }
       if (this.flags & Preserve.ReflinkAlways) {
-        // node:fs reaches FICLONE only through copyFile, which first chmods the file it writes to the
-        // source's mode: a root-owned temp file would be setuid (or writable by others) before its owner
-        // and mode are set (DESIGN.md §3.1). So this engine never clones, and always fails each file.
         this.scope.at(t.rel, true);
         throw sysError('EOPNOTSUPP', 'clone');
       }
