@@ -70,6 +70,7 @@ complete -c arsync -l inplace -d 'update destination files in place (no temp fil
 complete -c arsync -l partial -d 'keep partially transferred files'
 complete -c arsync -s P -d 'same as --partial --progress'
 complete -c arsync -s S -l sparse -d 'turn runs of zeros into holes'
+complete -c arsync -l no-sparse -d 'turn -S back off'
 complete -c arsync -s R -l relative -d 'use full source path names at the destination'
 complete -c arsync -l no-relative -d 'turn off -R'
 complete -c arsync -l mkpath -d 'create the destination\'s missing path components'

@@ -47,6 +47,25 @@ describeEngines((e) => {
     });
   });
 
+  it('--no-sparse turns -S back off (the last one wins), as rsync\'s does: same trees, output and exit code', async () => {
+    for (const flags of [['--no-sparse'], ['-S', '--no-sparse'], ['--no-sparse', '-S']]) {
+      await differential({
+        engine: e.name,
+        setup: (root) => {
+          const src = path.join(root, 'src');
+          fs.mkdirSync(src, { recursive: true });
+          fs.writeFileSync(path.join(src, 'zeros'), Buffer.concat([bytes(5000, 7), Buffer.alloc(1 * MiB), bytes(10, 8)]));
+        },
+        args: ['-a', ...flags, 'src/', 'dst/'],
+      });
+    }
+    // -S then --no-sparse: -S is off, so --reflink=always is no longer refused with it.
+    const root = tempDir('arsync-nosparse-');
+    fs.mkdirSync(path.join(root, 'src'));
+    const r = await runCli(['-r', '-S', '--no-sparse', '--reflink=always', `--engine=${e.name}`, `${root}/src/`, `${root}/dst/`]);
+    expect(r.code, show(r)).toBe(e.name === 'node' ? 1 : 0);
+  });
+
   it('without -S the holes of a sparse source stay holes too (same bytes)', async () => {
     const root = tempDir('arsync-holes-');
     const src = path.join(root, 'src');
