@@ -11,6 +11,7 @@
         "native/ring.c",
         "native/pipeline.c",
         "native/copy.c",
+        "native/reflink.c",
         "native/meta.c",
         "native/walk.c",
         "native/listing.c",

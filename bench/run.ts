@@ -1,5 +1,5 @@
-// Whole-process benchmark harness: arsync against rsync -a, cp -a, tar | tar and Node's fs.cp on the same
-// source trees. Every run is a fresh process; tools alternate run by run (round-robin, the starting tool
+// Whole-process benchmark harness: arsync against every peer installed (rsync -a, cp -a, tar | tar,
+// Node's fs.cp, rclone copy, fpsync, cpy-cli) on the same source trees. Every run is a fresh process; tools alternate run by run (round-robin, the starting tool
 // rotating each round); before each run the destination is removed and the filesystems synced (untimed),
 // and with --cache cold the page cache is dropped. Per workload it prints the median, min and max wall
 // time of each tool, peak RSS, CPU time, and arsync's median ratio to every peer measured in the same run.
@@ -10,6 +10,8 @@
 //   npm run bench -- --only small,large --runs 5 --engines uring,sync,node
 //   npm run bench -- --only large --fs disk --cache warm,cold
 //   npm run bench -- --only million      1,000,000 empty files (opt-in: slow)
+//   npm run bench -- --sweep              the size sweep (10 to 100,000 files) and its cost curve, drawn
+//                                         into docs/cost-curve.svg; --sweep-million adds 1,000,000 files
 //   npm run bench -- --json out.json      save results (always also saved under bench/results/)
 //   npm run bench -- --compare A.json B.json
 //   npm run bench -- --before /path/to/old-checkout   also measure that build (rows arsync@before), for a
@@ -32,11 +34,18 @@ import {
   type ResultsFile,
   type WorkloadResult,
 } from './lib/report.js';
-import { ARSYNC_BIN, NODE_BASELINE, PEER_IDS, REPO, arsyncTool, presentPeers, type Tool } from './lib/tools.js';
+import { ARSYNC_BIN, NODE_BASELINE, PEER_IDS, REPO, arsyncTool, peerVersions, presentPeers, type Tool } from './lib/tools.js';
+import { costCurveSvg, sweepSeries } from './lib/curve.js';
+import { evaluateGoals, formatGoals } from './lib/goals.js';
 import {
   CACHE,
   SHM,
+  FS_KINDS,
+  SWEEP_MILLION,
+  SWEEP_SIZES,
   WORKLOADS,
+  sweepWorkload,
+  unmountLoops,
   changeOnePercent,
   changeableFiles,
   rmrf,
@@ -45,15 +54,25 @@ import {
   type Workload,
 } from './lib/workloads.js';
 
+const IMAGE_NOTE = `loop-mounted ${'8G'} images in ${CACHE} (XFS with reflink=1, btrfs: filesystems
+                        that clone, where cp -a and arsync share extents; needs root; --clean unmounts)`;
+
 const HELP = `usage: npm run bench -- [options]
   --runs N              timed runs per tool (default per workload: small/large 5, linux/noop/incremental 3, tiny 20, million 1)
-  --only W,...          workloads: ${WORKLOADS.map((w) => w.name + (w.optIn ? ' (opt-in)' : '')).join(', ')}
-  --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${CACHE}/disk; default tmpfs)
+  --only W,...          workloads: ${WORKLOADS.map((w) => w.name + (w.optIn ? ' (opt-in)' : '')).join(', ')},
+                        and files-N for a sweep size N
+  --sweep               the size sweep: ${SWEEP_SIZES.join(', ')} files of 1 B–8 KiB, every tool and a bare
+                        node start, then the cost curve (time against files, log–log) as an SVG
+  --sweep-million       add 1,000,000 files to the sweep (about 4 GiB of source; slow)
+  --svg FILE            where the cost curve goes (default docs/cost-curve.svg; further filesystems and
+                        caches get -<fs>-<cache> before .svg); with --report, draw it from a saved run
+  --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${CACHE}/disk; default tmpfs);
+                        also xfs and btrfs: ${IMAGE_NOTE}
   --cache warm,cold     cold drops the page cache before each run (disk only; default warm)
                         with none of --only, --fs, --cache, --quick: every workload but million on tmpfs,
                         plus large on disk, warm and cold
   --engines E,...       arsync rows: auto, uring, sync, node (default auto)
-  --peers P,...         only these peers: rsync, cp, tar, fs.cp (default every one installed; none = no peers)
+  --peers P,...         only these peers: ${PEER_IDS.join(', ')} (default every one installed; none = no peers)
   --arsync-args "..."   extra arguments for every arsync run (e.g. "--workers 1")
   --warmup N            untimed rounds before the timed ones (default 1 with a warm cache, 0 cold)
   --verify MODE         after each run check dst with rsync -an: quick (size+mtime, default), checksum, none
@@ -87,6 +106,9 @@ const { values: opt, positionals } = parseArgs({
     report: { type: 'string' },
     clean: { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
+    sweep: { type: 'boolean', default: false },
+    'sweep-million': { type: 'boolean', default: false },
+    svg: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -281,6 +303,28 @@ async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan
   return result;
 }
 
+/** One cost curve per filesystem and cache the sweep ran on: the first at `to`, the others beside it. */
+function drawCurves(file: ResultsFile, to: string): void {
+  const groups = new Map<string, WorkloadResult[]>();
+  for (const r of file.results.filter((x) => x.workload.startsWith('files-'))) {
+    const k = `${r.fs}-${r.cache}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const m = file.machine;
+  [...groups].forEach(([k, rs], i) => {
+    const out = i === 0 ? to : to.replace(/(\.svg)?$/, `-${k}.svg`);
+    const loads = rs.map((r) => r.loadavg.start.split(' ').slice(0, 3).join(' '));
+    const svg = costCurveSvg(sweepSeries(rs), `Cost curve: median wall time of a fresh copy (${rs[0]!.fs}, ${rs[0]!.cache} cache)`, [
+      `${m.date.slice(0, 10)}; ${m.nproc} CPUs (${m.cpu}), Linux ${m.kernel}, Node ${m.node}; arsync ${m.arsync.commit}`,
+      `auto engine: ${(file.autoEngine ?? '?').slice(0, 110)}`,
+      `load average (1, 5, 15 min) at each size's start: ${loads[0]} … ${loads[loads.length - 1]}; tools alternated run by run, medians`,
+    ]);
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    fs.writeFileSync(out, svg);
+    console.log(`cost curve (${k}) written to ${out}`);
+  });
+}
+
 async function main(): Promise<void> {
   if (opt.help) {
     console.log(HELP);
@@ -303,27 +347,36 @@ async function main(): Promise<void> {
     console.log(`${opt.report}: ${m.date}, ${m.nproc} CPUs (${m.cpu}), Linux ${m.kernel}, arsync ${m.arsync.commit}`);
     console.log(`auto engine: ${f.autoEngine ?? 'unknown'}; args: ${f.argv.join(' ')}`);
     for (const r of f.results) console.log(`\n${formatWorkload(r)}`);
+    console.log(`\n${formatGoals(evaluateGoals(f.results))}`);
+    if (opt.svg !== undefined) drawCurves(f, opt.svg);
     return;
   }
   if (opt.clean) {
     rmrf(SHM);
     rmrf(path.join(CACHE, 'disk', 'dst'));
     log(`removed ${SHM} and ${path.join(CACHE, 'disk', 'dst')} (disk sources in ${CACHE} kept)`);
+    for (const d of unmountLoops()) log(`unmounted ${d} (its image stays in ${CACHE})`);
     return;
   }
   if (positionals.length) die(`unexpected argument ${positionals[0]} (see --help)`);
 
   const fsKinds = list(opt.fs ?? 'tmpfs') as FsKind[];
-  for (const f of fsKinds) if (f !== 'tmpfs' && f !== 'disk') die(`--fs takes tmpfs and/or disk, not ${f}`);
+  for (const f of fsKinds) if (!FS_KINDS.includes(f)) die(`--fs takes ${FS_KINDS.join(', ')}, not ${f}`);
   const caches = list(opt.cache ?? 'warm') as Cache[];
   for (const c of caches) if (c !== 'warm' && c !== 'cold') die(`--cache takes warm and/or cold, not ${c}`);
   if (!['quick', 'checksum', 'none'].includes(opt.verify)) die(`--verify takes quick, checksum or none`);
   const engines = list(opt.engines);
   for (const e of engines) if (!['auto', 'uring', 'sync', 'node'].includes(e)) die(`unknown engine ${e}`);
 
+  const sweepSizes = [...(opt.sweep || opt['sweep-million'] ? SWEEP_SIZES : []), ...(opt['sweep-million'] ? [SWEEP_MILLION] : [])];
+  const byName = (n: string): Workload => {
+    const m = /^files-(\d+)$/.exec(n);
+    if (m) return sweepWorkload(Number(m[1]));
+    return WORKLOADS.find((w) => w.name === n) ?? die(`unknown workload ${n}`);
+  };
   let workloads: Workload[];
-  if (opt.only) {
-    workloads = list(opt.only).map((n) => WORKLOADS.find((w) => w.name === n) ?? die(`unknown workload ${n}`));
+  if (opt.only || sweepSizes.length) {
+    workloads = [...list(opt.only ?? '').map(byName), ...sweepSizes.map(sweepWorkload)];
   } else if (opt.quick) {
     workloads = WORKLOADS.filter((w) => ['small', 'large', 'tiny'].includes(w.name));
   } else {
@@ -345,7 +398,7 @@ async function main(): Promise<void> {
     }
   }
   // The default set: every workload on tmpfs, plus the large files on the disk, warm and cold, beside fio.
-  if (!opt.only && !opt.quick && opt.fs === undefined && opt.cache === undefined) {
+  if (!opt.only && !sweepSizes.length && !opt.quick && opt.fs === undefined && opt.cache === undefined) {
     const large = WORKLOADS.find((w) => w.name === 'large')!;
     cases.push({ w: large, fsKind: 'disk', cache: 'warm' }, { w: large, fsKind: 'disk', cache: 'cold' });
   }
@@ -388,14 +441,16 @@ async function main(): Promise<void> {
   }
   if (plan.runs === 0) die('--runs must be at least 1');
 
-  const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE });
+  const loops = Object.fromEntries(fsKinds.filter((f) => f === 'xfs' || f === 'btrfs').map((f) => [f, rootsFor(f).src.replace(/\/src$/, '')]));
+  const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE, ...loops });
   const file: ResultsFile = { version: 1, machine: m, argv: process.argv.slice(2), results: [] };
   file.autoEngine = autoEngine(snap.bin);
   console.log(
     `arsync bench ${m.date}\n` +
       `machine: ${m.nproc} CPUs (${m.cpu}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}\n` +
       `filesystems: ${Object.entries(m.fsTypes).map(([k, v]) => `${k} = ${v}`).join('; ')}\n` +
-      `peers: ${m.rsync}; ${m.cp}; ${m.tar}; node fs.cp\n` +
+      `peers: ${[m.rsync, m.cp, m.tar, 'node fs.cp', ...peerVersions()].join('; ')}\n` +
+      `measured: ${[...plan.arsyncTools, ...plan.peers].map((t) => t.label).join(', ')}\n` +
       `arsync: commit ${m.arsync.commit}${m.arsync.dirty ? ' (src/ or native/ has uncommitted changes)' : ''}, ` +
       `dist built ${m.arsync.distBuilt}, addon ${m.arsync.addon}; measured from a copy in ${snap.dir}\n` +
       `auto engine: ${file.autoEngine}\n` +
@@ -431,6 +486,8 @@ async function main(): Promise<void> {
   } finally {
     for (const f of new Set(cases.map((c) => c.fsKind))) rmrf(rootsFor(f).dst);
   }
+  console.log(`\n${formatGoals(evaluateGoals(file.results))}`);
+  if (file.results.some((r) => r.workload.startsWith('files-'))) drawCurves(file, opt.svg ?? path.join(REPO, 'docs', 'cost-curve.svg'));
   console.log(`\ntotal ${((performance.now() - t0) / 60000).toFixed(1)} min; results saved to ${saveTo.join(', ')}`);
   if (cases.some((c) => c.fsKind === 'tmpfs')) {
     console.log(`source trees kept in ${SHM} (RAM) for the next run; npm run bench -- --clean removes them`);

@@ -69,8 +69,10 @@ enum preserve {
   P_PARTIAL = 1u << 10,
   P_KEEP_DIRLINKS = 1u << 11,
   P_OMIT_DIR_TIMES = 1u << 12, /* -O: directories' mtimes are left alone */
+  P_REFLINK_NEVER = 1u << 13,  /* --reflink=never: no FICLONE (neither bit: auto) */
+  P_REFLINK_ALWAYS = 1u << 14, /* --reflink=always: a file that cannot be cloned fails */
 };
-#define P_ALL 0x1fffu
+#define P_ALL 0x7fffu
 
 /* Counter slots */
 enum counter {

@@ -45,6 +45,8 @@ struct ctx {
   bool is_root;          /* euid == 0: owner and trusted.* xattrs can be set */
   bool noatime;          /* O_NOATIME still worth trying (dropped after the first EPERM) */
   bool no_fchmodat2;     /* fchmodat2 is ENOSYS: fchmodat without AT_SYMLINK_NOFOLLOW */
+  bool noclone_known;    /* --reflink=auto: sources on noclone_dev cannot be cloned here (reflink.c) */
+  dev_t noclone_dev;
   uint64_t rng;          /* temp-name generator state */
   _Atomic int64_t *counters; /* valid during run() only */
   napi_ref counters_ref;

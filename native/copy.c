@@ -1,8 +1,9 @@
-/* File data for the sync engine (and for the uring engine's EMFILE retries): copy_file_range loops
+/* File data for the sync engine (and for the uring engine's EMFILE retries): a clone (reflink.c), else copy_file_range loops
  * with the read/write fallback, SEEK_DATA/SEEK_HOLE extents so that holes stay holes, -S zero runs.
  * Data goes by explicit offsets so that extents and fallbacks never depend on file positions. Also
  * -c's content compare (the one copy in C). */
 #include "copy.h"
+#include "reflink.h"
 
 #include <errno.h>
 #include <string.h>
@@ -178,7 +179,14 @@ int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool i
     .first = true,
   };
   /* Zero runs can only be skipped when we see the bytes. */
-  cs.cfr = !cs.skip_zero;
+  cs.cfr = !cs.skip_zero && reflink_cfr_allowed(c);
+  int cloned = reflink_try(j, in, out, st, cs.skip_zero);
+  if (cloned != 0) {
+    /* In place, the old target may be longer than the clone. */
+    if (cloned == 1 && inplace && ftruncate(out, (off_t)size) < 0)
+      return job_fail(j, errno, "ftruncate", W_DST);
+    return cloned == 1 ? OP_OK : cloned;
+  }
   uint64_t off = 0;
   while (off < size) {
     uint64_t end = size;

@@ -4,7 +4,8 @@
  * slots need and waits once. Steps io_uring has no opcode for (fstat, fchown, fchmod, xattrs,
  * futimens, SEEK_DATA) are plain syscalls between rounds, and so are the temp file's O_CREAT open
  * and the rename: io_uring always hands those to io-wq worker threads, which measured slower than
- * doing them inline (docs/native-notes.md). Same-filesystem files of 8 MiB and more go through
+ * doing them inline (docs/native-notes.md). --reflink (auto by default) clones a file first (reflink.c);
+ * otherwise same-filesystem files of 8 MiB and more go through
  * copy_file_range (extent sharing on XFS/btrfs, server-side copy on NFS), falling back to the ring.
  * Every other op (and -c and --inplace files) runs inline through the sync code, in batch order,
  * after waiting only for the files in flight that it depends on (must_wait). */
@@ -21,6 +22,7 @@
 
 #include "backup.h"
 #include "copy.h"
+#include "reflink.h"
 #include "source.h"
 #include "meta.h"
 #include "beneath.h"
@@ -417,10 +419,21 @@ static void begin_data(struct ctx *c, struct pipe *P, struct slot *s)
   s->data_end = s->sparse ? 0 : s->size;
   s->counted = s->job.bytes;
   s->state = S_DATA;
+  int cloned = reflink_try(&s->job, s->srcfd, s->tmpfd, &s->st, s->skip_zero);
+  if (cloned < 0) {
+    s->failed = true;
+    return;
+  }
+  if (cloned == 1) { /* the data is there, holes and all */
+    s->sparse = s->skip_zero = false;
+    s->next = s->data_end = s->size;
+    s->data_done = true;
+    return;
+  }
   bool plain = !s->sparse && !s->skip_zero;
   if (plain && c->direct && s->size >= DIRECT_MIN)
     s->direct = s->src_direct = try_direct(s);
-  else if (plain && s->size >= CFR_MIN)
+  else if (plain && s->size >= CFR_MIN && reflink_cfr_allowed(c))
     try_cfr(c, P, s);
 }
 

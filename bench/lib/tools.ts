@@ -1,8 +1,11 @@
 // The tools the harness runs: arsync (one row per engine asked for) and every peer present on the
-// machine. Each returns the argv of one fresh process that copies the contents of src into dst (an
+// machine (rsync, cp, tar | tar, Node's fs.cp, rclone with its default and one transfer per CPU, fpsync,
+// cpy-cli). Each returns the argv of one fresh process that copies the contents of src into dst (an
 // existing empty directory for fresh runs, so every tool gets the same starting point).
 
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +41,21 @@ export function arsyncTool(engine: string, extraArgs: string[], bin = ARSYNC_BIN
   };
 }
 
+/** Parallel peers get one job per CPU, as their documentation suggests for a local copy. */
+const CPUS = os.availableParallelism();
+/** fpsync's run directory (its partition lists and logs), outside the measured trees. */
+const FPSYNC_TMP = path.join(process.env['ARSYNC_BENCH_CACHE'] ?? '/var/tmp/arsync-bench', 'fpsync');
+
+/**
+ * cpy-cli's `cpy`: the project's devDependency when installed, else ARSYNC_BENCH_CPY, else one on PATH
+ * (e.g. `npm install --prefix /var/tmp/cpy-cli cpy-cli` and ARSYNC_BENCH_CPY=/var/tmp/cpy-cli/node_modules/.bin/cpy).
+ */
+function cpyBin(): string {
+  const local = path.join(REPO, 'node_modules', '.bin', 'cpy');
+  if (fs.existsSync(local)) return local;
+  return process.env['ARSYNC_BENCH_CPY'] ?? 'cpy';
+}
+
 const PEERS: (Tool & { needs: string[] })[] = [
   {
     id: 'rsync',
@@ -68,6 +86,37 @@ const PEERS: (Tool & { needs: string[] })[] = [
     needs: [],
     argv: (src, dst) => [process.execPath, '-e', FS_CP_SCRIPT, src, dst],
   },
+  {
+    // rclone's local backend skips symlinks (with a notice) unless told to translate them into files.
+    id: 'rclone',
+    label: 'rclone copy',
+    kind: 'peer',
+    needs: ['rclone'],
+    argv: (src, dst) => ['rclone', 'copy', '--config=/dev/null', src, dst],
+  },
+  {
+    id: 'rclone-cpus',
+    label: `rclone copy --transfers=${CPUS}`,
+    kind: 'peer',
+    needs: ['rclone'],
+    argv: (src, dst) => ['rclone', 'copy', '--config=/dev/null', `--transfers=${CPUS}`, src, dst],
+  },
+  {
+    // fpart splits the tree into partitions and fpsync runs one rsync per partition, CPUs at a time.
+    id: 'fpsync',
+    label: `fpsync -n ${CPUS}`,
+    kind: 'peer',
+    needs: ['fpsync', 'fpart', 'rsync'],
+    argv: (src, dst) => ['sh', '-c', 'mkdir -p "$1" && exec fpsync -n "$2" -t "$1" "$3/" "$4/"', 'sh', FPSYNC_TMP, String(CPUS), src, dst],
+  },
+  {
+    // cpy copies the files a glob matches (dot files included), keeping their paths below --cwd.
+    id: 'cpy',
+    label: 'cpy-cli',
+    kind: 'peer',
+    needs: [cpyBin()],
+    argv: (src, dst) => [cpyBin(), '**', dst, `--cwd=${src}`, '--dot'],
+  },
 ];
 
 export const NODE_BASELINE: Tool = {
@@ -79,6 +128,19 @@ export const NODE_BASELINE: Tool = {
 
 export function hasCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
+}
+
+/** The version line of each installed peer program, for the run's header. */
+export function peerVersions(): string[] {
+  const first = (cmd: string[]): string => {
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
+    return `${r.stdout}${r.stderr}`.split('\n').find((l) => /\d+\.\d+/.test(l))?.trim() ?? '?';
+  };
+  const out: string[] = [];
+  if (hasCommand('rclone')) out.push(first(['rclone', 'version']));
+  if (hasCommand('fpsync')) out.push(first(['fpsync', '-h']));
+  if (hasCommand(cpyBin())) out.push(`cpy-cli ${first([cpyBin(), '--version'])}`);
+  return out;
 }
 
 /** Peers whose programs are installed. */

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ByteStream, Rng } from './prng.js';
 
-export type FsKind = 'tmpfs' | 'disk';
+/** tmpfs and the disk (ext4 here); xfs and btrfs are loop-mounted images on the disk, for reflinks. */
+export type FsKind = 'tmpfs' | 'disk' | 'xfs' | 'btrfs';
+export const FS_KINDS: FsKind[] = ['tmpfs', 'disk', 'xfs', 'btrfs'];
 
 /** The disk cache; also where the Linux tarball is unpacked once. */
 export const CACHE = process.env['ARSYNC_BENCH_CACHE'] ?? '/var/tmp/arsync-bench';
@@ -27,8 +29,39 @@ export interface Roots {
 }
 
 export function rootsFor(kind: FsKind): Roots {
-  const base = kind === 'tmpfs' ? SHM : path.join(CACHE, 'disk');
+  const base = kind === 'tmpfs' ? SHM : kind === 'disk' ? path.join(CACHE, 'disk') : loopMount(kind);
   return { fs: kind, src: path.join(base, 'src'), dst: path.join(base, 'dst') };
+}
+
+/** The image sizes leave room for the large workload's 2 GiB source and one full (not cloned) copy. */
+const IMAGE_SIZE = '8G';
+
+/**
+ * A filesystem that clones (XFS with reflink=1, btrfs) as an image file in the disk cache, loop-mounted
+ * at CACHE/mnt-<kind> (made once, needs root and xfsprogs/btrfs-progs); it stays mounted so its trees
+ * can be reused: `--clean` unmounts it.
+ */
+function loopMount(kind: 'xfs' | 'btrfs'): string {
+  const dir = path.join(CACHE, `mnt-${kind}`);
+  if (spawnSync('mountpoint', ['-q', dir]).status === 0) return dir;
+  const img = path.join(CACHE, `${kind}.img`);
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(img)) {
+    run('truncate', ['-s', IMAGE_SIZE, img]);
+    run(kind === 'xfs' ? 'mkfs.xfs' : 'mkfs.btrfs', kind === 'xfs' ? ['-q', '-m', 'reflink=1', img] : ['-q', img]);
+  }
+  run('mount', ['-o', 'loop', img, dir]);
+  return dir;
+}
+
+/** Unmounts the loop-mounted images (their files stay in the cache). */
+export function unmountLoops(): string[] {
+  const done: string[] = [];
+  for (const kind of ['xfs', 'btrfs']) {
+    const dir = path.join(CACHE, `mnt-${kind}`);
+    if (spawnSync('mountpoint', ['-q', dir]).status === 0 && spawnSync('umount', [dir]).status === 0) done.push(dir);
+  }
+  return done;
 }
 
 export interface TreeStats {
@@ -60,6 +93,8 @@ export interface Workload {
   nodeBaseline?: boolean;
   /** Not in the default set: only with --only. */
   optIn?: boolean;
+  /** Size sweep workloads: the number of files (a point of the cost curve). */
+  sweep?: number;
   /** Printed under the table: peers left out and why. */
   note?: string;
   /** Make sure the source tree exists on this filesystem; returns its path and size. */
@@ -178,6 +213,27 @@ function genMillion(dir: string): void {
   }
 }
 
+/** `n` files of 1 B–8 KiB, 100 to a directory, for the size sweep (the cost curve). */
+function genFiles(n: number): (dir: string) => void {
+  return (dir) => {
+    const rng = new Rng(n);
+    const bytes = new ByteStream(`sweep:${n}`);
+    fs.mkdirSync(dir);
+    for (let i = 0; i < n; i++) {
+      const sub = path.join(dir, `d${String(Math.floor(i / 100)).padStart(5, '0')}`);
+      if (i % 100 === 0) fs.mkdirSync(sub);
+      const p = path.join(sub, `f${String(i).padStart(7, '0')}.dat`);
+      fs.writeFileSync(p, bytes.take(rng.int(1, 8192)));
+      fs.utimesSync(p, BASE_MTIME + i, BASE_MTIME + i);
+    }
+    for (let d = 0; d * 100 < n; d++) {
+      const sub = path.join(dir, `d${String(d).padStart(5, '0')}`);
+      fs.utimesSync(sub, BASE_MTIME, BASE_MTIME);
+    }
+    fs.utimesSync(dir, BASE_MTIME, BASE_MTIME);
+  };
+}
+
 /** The pristine unpacked Linux tree in the disk cache (unpacked once). */
 function linuxUnpacked(log: (s: string) => void): { dir: string; stats: TreeStats } {
   if (!fs.existsSync(LINUX_TARBALL)) {
@@ -283,6 +339,24 @@ export const WORKLOADS: Workload[] = [
     source: gen('million', genMillion),
   },
 ];
+
+/** The size sweep's job sizes (files of 1 B–8 KiB); the million is behind --sweep-million. */
+export const SWEEP_SIZES = [10, 100, 300, 1_000, 3_000, 20_000, 100_000];
+export const SWEEP_MILLION = 1_000_000;
+
+/** One point of the cost curve: `n` fresh files, every peer, and the bare node start as a baseline. */
+export function sweepWorkload(n: number): Workload {
+  return {
+    name: `files-${n}`,
+    what: `${n.toLocaleString('en-US')} files of 1 B–8 KiB (size sweep)`,
+    mode: 'fresh',
+    // Short runs are the noisiest: more of them.
+    defaultRuns: n <= 1_000 ? 11 : n <= 20_000 ? 5 : n <= 100_000 ? 3 : 1,
+    nodeBaseline: true,
+    sweep: n,
+    source: gen(`files-${n}`, genFiles(n)),
+  };
+}
 
 /** Regular files with at least one byte, sorted, for the incremental workload to choose from. */
 export function changeableFiles(dir: string): { rel: string; size: number }[] {

@@ -13,6 +13,7 @@ import { engineReport } from '../engine/index.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
+import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { VERSION } from '../version.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
@@ -156,6 +157,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--partial', 'keep partially transferred files')
     .option('-P', 'same as --partial --progress')
     .option('-S, --sparse', 'turn runs of zeros into holes')
+    .option('--no-sparse', 'turn -S back off')
     .option('-R, --relative', 'use full source path names at the destination')
     .option('--no-relative', 'turn off -R')
     .option('--mkpath', "create the destination's missing path components")
@@ -186,6 +188,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache');
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
   const noEffect = addNoEffectOptions(p, env);
+  addReflinkOption(p);
   p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
@@ -223,7 +226,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const { p: program, noEffect: finishNoEffect } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
-    program.parse([...argv.slice(0, 2), ...jsonSpellings(args)]);
+    program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
   } catch (err) {
     if (err instanceof CommanderError) throw new UsageError(err.message.replace(/^error: /, ''));
     throw err;
@@ -364,6 +367,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     inplace: Boolean(o['inplace']),
     partial: Boolean(o['partial']) || Boolean(o['P']),
     sparse: Boolean(o['sparse']),
+    reflink: reflinkMode(o['reflink'], Boolean(o['sparse'])),
     relative: Boolean(o['relative']) || (o['filesFrom'] !== undefined && o['relative'] !== false),
     mkpath: Boolean(o['mkpath']),
     oneFileSystem: o['oneFileSystem'] as number,
@@ -402,6 +406,9 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     throw new UsageError(
       `${config.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon; the node engine cannot read or write extended attributes`,
     );
+  }
+  if (config.reflink === 'always' && config.engine === 'node') {
+    throw new UsageError('--reflink=always needs the native addon; the node engine cannot clone files');
   }
   if (config.direct && config.engine !== 'auto' && config.engine !== 'uring') {
     throw new UsageError('--direct works with the uring engine only');

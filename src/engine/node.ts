@@ -19,7 +19,9 @@
 // - mtimes are set to the microsecond, not the nanosecond (see `utime` in node-meta.ts);
 // - no xattrs or ACLs (createNodeContext refuses those flags);
 // - devices and FIFOs are made by coreutils' mknod(1), sockets by a child node process (node-special.ts);
-// - holes are found by looking for all-zero blocks, not with SEEK_DATA/SEEK_HOLE.
+// - holes are found by looking for all-zero blocks, not with SEEK_DATA/SEEK_HOLE;
+// - no reflinks: node's one way to FICLONE, copyFile, chmods its target to the source's mode before the
+//   owner is set (a root-owned setuid temp file), so --reflink=auto copies and always fails each file.
 
 import type { SysFailure } from '../model/failure.js';
 import { nodeUnlinkSource } from './node-unlink-source.js';
@@ -308,6 +310,10 @@ class NodeContext implements EngineContext {
       if (op.flags & OpFlag.Compare && this.data.sameContent(op, src, t)) {
         this.meta.setAttrs(op, t.abs);
         return Outcome.Equal;
+      }
+      if (this.flags & Preserve.ReflinkAlways) {
+        this.scope.at(t.rel, true);
+        throw sysError('EOPNOTSUPP', 'clone');
       }
       const mode = this.meta.modeFor(op, t);
       if (this.flags & Preserve.Inplace) this.writeInPlace(op, src, t, mode);

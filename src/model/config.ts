@@ -6,6 +6,8 @@ import { Preserve } from './ops.js';
 
 export type EngineName = 'uring' | 'sync' | 'node';
 export type EngineChoice = EngineName | 'auto';
+/** --reflink's WHEN (GNU cp's): clone where possible, clone or fail, never clone. */
+export type ReflinkMode = 'auto' | 'always' | 'never';
 
 /** The filter items the CLI collected, in command-line order (plan/filter.ts reads them). */
 export interface FilterItem {
@@ -102,6 +104,8 @@ export interface Config {
   inplace: boolean;
   partial: boolean;
   sparse: boolean;
+  /** --reflink: clone file data before copying it (auto), only clone (always), or never clone. */
+  reflink: ReflinkMode;
   relative: boolean;
   mkpath: boolean;
   oneFileSystem: number;
@@ -152,5 +156,7 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
 export function preserveFlags(c: Config): number {
   let f = 0;
   for (const [key, bit] of PRESERVE_BITS) if (c[key]) f |= bit;
+  if (c.reflink === 'never') f |= Preserve.ReflinkNever;
+  if (c.reflink === 'always') f |= Preserve.ReflinkAlways;
   return f;
 }

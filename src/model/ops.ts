@@ -53,6 +53,10 @@ export const Preserve = {
   KeepDirlinks: 1 << 11,
   /** -O (and --backup without --backup-dir): directories' mtimes are not set. */
   OmitDirTimes: 1 << 12,
+  /** --reflink=never: file data is always copied (neither reflink bit: auto, clone where possible). */
+  ReflinkNever: 1 << 13,
+  /** --reflink=always: a file that cannot be cloned fails instead of being copied. */
+  ReflinkAlways: 1 << 14,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

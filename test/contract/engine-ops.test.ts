@@ -203,6 +203,24 @@ function opContract(name: EngineName): void {
       expect(counters[Counter.Bytes]).toBe(BigInt(16 << 20));
     });
 
+    it('ReflinkAlways where nothing clones (tmpfs): each file fails with ENOTSUP/clone, nothing left; auto and ReflinkNever copy', () => {
+      const a = writeSource('a', 'data');
+      const e = writeSource('e', '');
+      const always = run([[OpKind.File, a, 'a'], [OpKind.File, e, 'e']], options(ALL | Preserve.ReflinkAlways));
+      expect(always.failures).toEqual([
+        { index: 0, errno: E.ENOTSUP, syscall: 'clone', path: B('a'), onDest: true },
+        { index: 1, errno: E.ENOTSUP, syscall: 'clone', path: B('e'), onDest: true },
+      ]);
+      expect(fs.readdirSync(dst), 'no file and no temp file').toEqual([]);
+      for (const flags of [ALL, ALL | Preserve.ReflinkNever]) {
+        expect(run([[OpKind.File, a, 'a'], [OpKind.File, e, 'e']], options(flags)).failures).toEqual([]);
+        expect(fs.readFileSync(join(dst, 'a'), 'utf8')).toBe('data');
+        expect(fs.readFileSync(join(dst, 'e'), 'utf8')).toBe('');
+        fs.rmSync(join(dst, 'a'));
+        fs.rmSync(join(dst, 'e'));
+      }
+    });
+
     it('reports a changed source as ESTALE/fstat and a vanished one as ENOENT/open', () => {
       const p = writeSource('f', 'x');
       const moved = { ...statOf(p), ino: statOf(p).ino + 1 };

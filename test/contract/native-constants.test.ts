@@ -186,6 +186,8 @@ describe('C constants equal the TypeScript ones', () => {
       Partial: 'P_PARTIAL',
       KeepDirlinks: 'P_KEEP_DIRLINKS',
       OmitDirTimes: 'P_OMIT_DIR_TIMES',
+      ReflinkNever: 'P_REFLINK_NEVER',
+      ReflinkAlways: 'P_REFLINK_ALWAYS',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());
