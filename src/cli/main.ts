@@ -177,7 +177,9 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     setAbortHandler(undefined);
   }
 
-  const code = exitCode(totals, abort.aborted, ioErrors);
+  // Stopped by the run's clock (--stop-at, --stop-after, --timeout): rsync's line, then its exit 30.
+  if (totals.stopMessage) io.err.write(`${totals.stopMessage}\n`);
+  const code = totals.stopMessage ? Exit.Timeout : exitCode(totals, abort.aborted, ioErrors);
   const elapsedMs = performance.now() - started;
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);

@@ -37,6 +37,7 @@ import { LocalSink } from './sink.js';
 import { LocalSource } from './source.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
+import { startClock, stopMessage } from './clock.js';
 import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
 
@@ -72,6 +73,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
   const alt = new AltDests(engine, spec.check);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
+  // --bwlimit: the engines' shared rate meter (engine/rate-meter.ts, native/meter.h).
+  if (c.bwlimit) Atomics.store(tally.counters, Counter.BwRate, BigInt(c.bwlimit));
+  // The watchdog's stop reaches the engines through the abort slot, and the walk through this message.
+  const clock = startClock(tally.counters, c, () => (abort.aborted = true));
 
   const started = performance.now();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
@@ -86,7 +91,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     ctx,
     engineOptions: spec.engineOptions,
     serialEngine: spec.serialEngine,
-    workers: c.workers,
+    // Under --bwlimit files are written one at a time in rsync's order (the rate is the bottleneck).
+    workers: c.bwlimit ? 1 : c.workers,
     dryRun: c.dryRun,
     progressFiles: c.progressFiles,
     eventNames: events !== undefined && !c.dryRun,
@@ -133,12 +139,15 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.retryFdShortage();
     }
   } finally {
+    await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     await sink.close();
     ctx?.close();
     reporter.stop();
     events?.stopProgress(tally.counters, planned());
   }
-  tally.totals.aborted = abort.aborted;
+  const stop = clock && stopMessage(clock.stopped);
+  if (stop) tally.totals.stopMessage = stop;
+  tally.totals.aborted = abort.aborted || stop !== undefined;
   return tally.totals;
 }
