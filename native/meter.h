@@ -18,6 +18,8 @@
 
 #define METER_SLACK_NS 10000000LL  /* 10 ms: shorter sleeps cost more than they even out */
 #define METER_SLICE_NS 100000000LL /* 100 ms */
+#define METER_PIECE_DIVISOR 8      /* rsync's bwlimit_writemax: an eighth of a second's data */
+#define METER_PIECE_MIN 512
 
 static inline int64_t meter_rate(const struct ctx *c)
 {
@@ -30,7 +32,7 @@ static inline size_t meter_piece(const struct ctx *c, size_t def)
   int64_t rate = meter_rate(c);
   if (rate <= 0)
     return def;
-  int64_t piece = rate / 8 < 512 ? 512 : rate / 8;
+  int64_t piece = rate / METER_PIECE_DIVISOR < METER_PIECE_MIN ? METER_PIECE_MIN : rate / METER_PIECE_DIVISOR;
   return (size_t)piece < def ? (size_t)piece : def;
 }
 

@@ -8,16 +8,20 @@
 import { Counter } from '../model/ops.js';
 
 /** Sleeps shorter than this cost more than they even out (native/meter.h METER_SLACK_NS). */
-const SLACK_NS = 10_000_000n;
+export const SLACK_NS = 10_000_000n;
 /** The longest sleep between looks at the abort slot (METER_SLICE_NS). */
-const SLICE_MS = 100;
+export const SLICE_MS = 100;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** rsync's bwlimit_writemax: a piece is 1/PIECE_DIVISOR of a second's data, at least PIECE_MIN bytes. */
+export const PIECE_DIVISOR = 8;
+export const PIECE_MIN = 512;
 
 /** The most a copy loop should write in one piece: rate/8 bytes (at least 512), or `def` without a limit. */
 export function meterPiece(counters: BigInt64Array, def: number): number {
   const rate = Number(Atomics.load(counters, Counter.BwRate));
   if (rate <= 0) return def;
-  return Math.min(def, Math.max(512, Math.floor(rate / 8)));
+  return Math.min(def, Math.max(PIECE_MIN, Math.floor(rate / PIECE_DIVISOR)));
 }
 
 /** Charge n written bytes to the meter and sleep off what is ahead of the rate. */

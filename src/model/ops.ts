@@ -106,12 +106,6 @@ export const Counter = {
   BwRate: 10,
   /** The rate meter's clock: CLOCK_MONOTONIC ns at which the data written so far is paid for. */
   BwNext: 11,
-  /** Why the run was stopped by its clock (run/clock.ts StopReason), 0 = it was not. Not read by C. */
-  Stopped: 12,
-  /** Bumped by the main thread as it walks: activity --timeout counts besides the data. Not read by C. */
-  Beat: 13,
-  /** How many seconds the run had been idle when --timeout stopped it. Not read by C. */
-  Idle: 14,
 } as const;
 export const COUNTER_SLOTS = 16;
 

@@ -10,7 +10,14 @@
 import { Worker } from 'node:worker_threads';
 import { Counter } from '../model/ops.js';
 
-/** Why the clock stopped the run (the Stopped counter slot). */
+/**
+ * The clock's own slots of the counter array, past the ones C touches (C_USED): why the run was stopped
+ * (StopReason), the walk's heartbeat (activity --timeout counts besides the engines' counters), and how
+ * long the run had been idle when --timeout stopped it.
+ */
+export const ClockSlot = { Stopped: 12, Beat: 13, Idle: 14 } as const;
+
+/** Why the clock stopped the run (the Stopped slot). */
 export const StopReason = { None: 0, StopAt: 1, Timeout: 2 } as const;
 
 /** How often the watchdog looks (rsync looks about once a second too). */
@@ -52,16 +59,16 @@ export function startClock(counters: BigInt64Array, limits: { stopAt?: number; t
   if (limits.stopAt === undefined && timeoutMs <= 0) return undefined;
   const slots = {
     abort: Counter.Abort,
-    stopped: Counter.Stopped,
-    idle: Counter.Idle,
-    activity: [Counter.Files, Counter.Dirs, Counter.Bytes, Counter.Symlinks, Counter.Specials, Counter.Hardlinks, Counter.Errors, Counter.Skipped, Counter.Deleted, Counter.Beat],
+    stopped: ClockSlot.Stopped,
+    idle: ClockSlot.Idle,
+    activity: [Counter.Files, Counter.Dirs, Counter.Bytes, Counter.Symlinks, Counter.Specials, Counter.Hardlinks, Counter.Errors, Counter.Skipped, Counter.Deleted, ClockSlot.Beat],
   };
   const w = new Worker(WATCHDOG, { eval: true, workerData: { counters, stopAt: limits.stopAt, timeoutMs, slots } });
   w.on('message', onStop);
   w.unref();
   return {
     get stopped() {
-      return { reason: Number(Atomics.load(counters, Counter.Stopped)), idleSeconds: Number(Atomics.load(counters, Counter.Idle)) };
+      return { reason: Number(Atomics.load(counters, ClockSlot.Stopped)), idleSeconds: Number(Atomics.load(counters, ClockSlot.Idle)) };
     },
     close: async () => {
       await w.terminate();
