@@ -79,6 +79,6 @@ export function startClock(counters: BigInt64Array, limits: { stopAt?: number; t
 /** rsync's line for a stop by the clock (io.c: perform_io's stop_at_utime check, check_timeout). */
 export function stopMessage(s: { reason: number; idleSeconds: number }): string | undefined {
   if (s.reason === StopReason.StopAt) return 'stopping at requested limit';
-  if (s.reason === StopReason.Timeout) return `[generator] io timeout after ${s.idleSeconds} seconds -- exiting`;
+  if (s.reason === StopReason.Timeout) return `[sender] io timeout after ${s.idleSeconds} seconds -- exiting`;
   return undefined;
 }

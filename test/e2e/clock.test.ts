@@ -151,7 +151,7 @@ describeEngines((e) => {
       mounts.push(m);
       const r = await runCli(['-a', '--timeout=1', `--engine=${engine}`, `${m.path}/`, `${base}/dst/`]);
       expect(r.code, show(r)).toBe(30);
-      expect(r.stderr).toMatch(/^\[generator\] io timeout after [12] seconds -- exiting\narsync error: timeout in data send\/receive \(code 30\)\n$/);
+      expect(r.stderr).toMatch(/^\[sender\] io timeout after [12] seconds -- exiting\narsync error: timeout in data send\/receive \(code 30\)\n$/);
       expect(findTempFiles(`${base}/dst`)).toEqual([]);
       expect(fs.existsSync(`${base}/dst/slow`)).toBe(false);
     });
