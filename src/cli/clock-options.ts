@@ -1,5 +1,5 @@
-// rsync's time and rate options (--bwlimit, --timeout, --stop-after/--time-limit, --stop-at): declared on
-// the parser, their values checked as rsync's options.c checks them (parse_size_arg, popt's int, atol,
+// rsync's time and rate options (--bwlimit, --timeout, --stop-after/--time-limit, --stop-at), and
+// arsync's --progress-bar (the whole run's bar, beside rsync's progress output): declared on the parser, their values checked as rsync's options.c checks them (parse_size_arg, popt's int, atol,
 // parse_time) with rsync's messages, and turned into the Config's limits. What the limits do during a run
 // is run/clock.ts (the stop and inactivity timers) and the engines' shared rate meter.
 
@@ -15,6 +15,8 @@ export interface ClockLimits {
   timeout: number;
   /** When the run stops, in ms since the epoch; undefined = never. */
   stopAt: number | undefined;
+  /** --progress-bar. */
+  progressBar: boolean;
 }
 
 /** C's LONG_MAX on Linux x86-64 and arm64 (rsync's overflow check for --stop-after). */
@@ -160,6 +162,7 @@ export function addClockOptions(p: Command, nowMs: () => number = Date.now): () 
   let bwlimit = 0;
   let timeout = 0;
   let stopAt: number | undefined;
+  let progressBar = false;
   const nowSec = (): number => Math.floor(nowMs() / 1000);
   p.option('--bwlimit <RATE>', 'limit the rate data is written at (KiB/s unless a suffix says; 0 = no limit)', (v: string) => {
     // rsync keeps whole KiB per second, rounded to the nearest.
@@ -179,7 +182,9 @@ export function addClockOptions(p: Command, nowMs: () => number = Date.now): () 
       if (at <= now) throw new UsageError(`--stop-at time is not in the future: ${v}`);
       stopAt = at * 1000;
       return v;
-    });
+    })
+    .option('--progress-bar', "arsync's full-width bar for the whole run (on a terminal only)", () => (progressBar = true))
+    .option('--no-progress-bar', 'turn off --progress-bar', () => (progressBar = false));
   // A negative --timeout is no timeout in rsync (its checks only act on a positive one).
-  return () => ({ bwlimit, timeout: Math.max(0, timeout), stopAt });
+  return () => ({ bwlimit, timeout: Math.max(0, timeout), stopAt, progressBar });
 }

@@ -126,7 +126,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   // a symlink swapped in after this check cannot redirect the run.
   resolved.plan.destRoot = checked.destRoot;
 
-  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress, ...io });
+  // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
+  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, ...io });
   if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, --files-from).

@@ -124,6 +124,8 @@ export interface Config {
   bwlimit?: number;
   /** --timeout: seconds without progress before the run stops with exit 30; 0 = none. */
   timeout?: number;
+  /** --progress-bar: arsync's full-width bar for the whole run, on a terminal only. */
+  progressBar?: boolean;
   /** --stop-after/--stop-at: when the run stops with exit 30, in ms since the epoch; undefined = never. */
   stopAt?: number;
 }

@@ -91,8 +91,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     ctx,
     engineOptions: spec.engineOptions,
     serialEngine: spec.serialEngine,
-    // Under --bwlimit files are written one at a time in rsync's order (the rate is the bottleneck).
-    workers: c.bwlimit ? 1 : c.workers,
+    workers: c.workers,
     dryRun: c.dryRun,
     progressFiles: c.progressFiles,
     eventNames: events !== undefined && !c.dryRun,
@@ -111,7 +110,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     implied: new Set(),
   };
 
-  if (c.progress && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);
+  if ((c.progress || c.progressBar) && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
   try {
