@@ -45,7 +45,8 @@ export interface TotalSample {
 
 export class TotalProgress {
   private readonly history: { t: number; ofs: number }[] = [];
-  private readonly started = performance.now();
+  /** When data started to flow (rsync's ph_start): the last line's rate and time count from there. */
+  private started = performance.now();
   private high = { bytes: 0, size: 0 };
   /** A line is on screen without its newline. */
   pending = false;
@@ -75,6 +76,7 @@ export class TotalProgress {
     const now = performance.now();
     // rsync draws once data flows: a line before that would read 0 of 0 bytes as 100%.
     if (s.bytes === 0 || now - this.drawn < 1000) return;
+    if (this.drawn === -Infinity) this.started = now;
     this.drawn = now;
     this.history.push({ t: now, ofs: s.bytes });
     if (this.history.length > HISTORY) this.history.shift();
