@@ -17,7 +17,7 @@ import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/oper
 import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { VERSION } from '../version.js';
-import { setEightBitOutput } from '../util/names.js';
+import { setEightBitOutput, setOutputLocale } from '../util/names.js';
 import { jsonMode, summaryDocument, type RunReport } from '../progress/json.js';
 import { EventStream } from '../progress/events.js';
 import { resolve as resolvePath } from 'node:path';
@@ -79,6 +79,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   const c = parsed.config;
   report.dryRun = c.dryRun;
   setEightBitOutput(c.eightBit);
+  setOutputLocale(process.env);
 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return fail(engine.error, Exit.Usage);
