@@ -1,5 +1,5 @@
-// rsync's time and rate options (--bwlimit, --timeout, --stop-after/--time-limit, --stop-at), and
-// arsync's --progress-bar (the whole run's bar, beside rsync's progress output): declared on the parser, their values checked as rsync's options.c checks them (parse_size_arg, popt's int, atol,
+// rsync's time and rate options (--bwlimit, --timeout, --stop-after/--time-limit, --stop-at), rsync's
+// --no-progress, and arsync's --progress-bar (the whole run's bar, beside rsync's progress output): declared on the parser, their values checked as rsync's options.c checks them (parse_size_arg, popt's int, atol,
 // parse_time) with rsync's messages, and turned into the Config's limits. What the limits do during a run
 // is run/clock.ts (the stop and inactivity timers) and the engines' shared rate meter.
 
@@ -17,6 +17,8 @@ export interface ClockLimits {
   stopAt: number | undefined;
   /** --progress-bar. */
   progressBar: boolean;
+  /** --no-progress came after the last --progress or -P (it undoes -P's progress, not its --partial). */
+  progressOff: boolean;
 }
 
 /** C's LONG_MAX on Linux x86-64 and arm64 (rsync's overflow check for --stop-after). */
@@ -163,6 +165,11 @@ export function addClockOptions(p: Command, nowMs: () => number = Date.now): () 
   let timeout = 0;
   let stopAt: number | undefined;
   let progressBar = false;
+  let progressOff = false;
+  // rsync's do_progress is one variable: the last of --progress, -P and --no-progress wins. Commander
+  // fires these in argv order (--progress itself is declared with the other output options).
+  p.on('option:progress', () => (progressOff = false));
+  p.on('option:P', () => (progressOff = false));
   const nowSec = (): number => Math.floor(nowMs() / 1000);
   p.option('--bwlimit <RATE>', 'limit the rate data is written at (KiB/s unless a suffix says; 0 = no limit)', (v: string) => {
     // rsync keeps whole KiB per second, rounded to the nearest.
@@ -183,8 +190,12 @@ export function addClockOptions(p: Command, nowMs: () => number = Date.now): () 
       stopAt = at * 1000;
       return v;
     })
+    .option('--no-progress', 'turn off --progress (and the progress of -P)', () => {
+      progressOff = true;
+      return false;
+    })
     .option('--progress-bar', "arsync's full-width bar for the whole run (on a terminal only)", () => (progressBar = true))
     .option('--no-progress-bar', 'turn off --progress-bar', () => (progressBar = false));
   // A negative --timeout is no timeout in rsync (its checks only act on a positive one).
-  return () => ({ bwlimit, timeout: Math.max(0, timeout), stopAt, progressBar });
+  return () => ({ bwlimit, timeout: Math.max(0, timeout), stopAt, progressBar, progressOff });
 }

@@ -169,7 +169,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('-K, --keep-dirlinks', 'treat symlinked directories on the destination as directories')
     .option('--remove-source-files', 'remove transferred files (not directories) from the source')
     .option('--chmod <CHMOD>', 'change permissions of transferred entries (rsync syntax)', collect, [])
-    .option('--progress', 'show progress per file (and a bar for the whole run on a terminal)')
+    .option('--progress', 'show progress during transfer')
     .option('--info <FLAGS>', 'rsync info flags; progress2 shows a progress bar for the whole transfer')
     .option('--stats', "print rsync's transfer statistics")
     .option('-8, --8-bit-output', 'leave high-bit bytes of names unescaped in output')
@@ -264,6 +264,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   }
   refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
+  const clockLimits = clock();
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
   const devicesAndSpecials = Boolean(o['D']);
@@ -281,7 +282,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const jsonEvents = Boolean(o['jsonEvents']);
   const json = Boolean(o['json']) || jsonEvents;
   const quiet = Boolean(o['quiet']) || json;
-  if (o['P']) progress = progressFiles = true;
+  if (o['P'] && !clockLimits.progressOff) progress = progressFiles = true;
   const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
   if (deleteModes.length > 1 && !(deleteModes.length === 2 && deleteModes.includes('del') && deleteModes.includes('deleteDuring'))) {
     throw new UsageError('You may not combine multiple --delete-WHEN options.');
@@ -372,7 +373,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     removeSourceFiles: Boolean(o['removeSourceFiles']),
     chmod,
     incRecursive: false,
-    ...clock(),
+    bwlimit: clockLimits.bwlimit,
+    timeout: clockLimits.timeout,
+    stopAt: clockLimits.stopAt,
+    progressBar: clockLimits.progressBar,
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;

@@ -82,4 +82,29 @@ describeEngines((e) => {
     expect(r.stdout).not.toMatch(/xfr#/);
     expect(r.stdout.endsWith('\n')).toBe(true);
   });
+
+  it('--no-progress: the last of --progress, -P and --no-progress wins, as in rsync (-P keeps --partial)', async () => {
+    const root = tempDir('arsync-progress-');
+    fs.mkdirSync(path.join(root, 'src'));
+    fs.writeFileSync(path.join(root, 'src', 'f'), Buffer.alloc(1000, 1));
+    for (const words of [['--progress', '--no-progress'], ['-P', '--no-progress'], ['--no-progress', '-P'], ['--no-progress', '--progress']]) {
+      const r = await runCli(['-a', ...words, `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+      fs.rmSync(path.join(root, 'dst'), { recursive: true });
+      const want = spawnSync('rsync', ['-a', ...words, `${root}/src/`, `${root}/rdst/`], { encoding: 'utf8' });
+      fs.rmSync(path.join(root, 'rdst'), { recursive: true });
+      expect(r.code, show(r)).toBe(0);
+      const lines = (out: string) => out.split('\n').filter((l) => /xfr#|^f$/.test(l)).length;
+      expect(lines(r.stdout), words.join(' ')).toBe(lines(want.stdout));
+    }
+  });
+
+  it('--progress-bar draws nothing when stdout is not a terminal', async () => {
+    const root = tempDir('arsync-progress-');
+    fs.mkdirSync(path.join(root, 'src'));
+    fs.writeFileSync(path.join(root, 'src', 'f'), Buffer.alloc(100_000, 1));
+    const r = await runCli(['-a', '-v', '--progress-bar', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u2591\u2588\r]|\x1b\[/);
+    expect(r.stdout).toMatch(/^f$/m);
+  });
 });
