@@ -86,7 +86,9 @@ enum counter {
   C_ABORT = 7,
   C_SKIPPED = 8,
   C_DELETED = 9,
-  C_USED = 10, /* slots C touches; the array must be at least this long */
+  C_BW_RATE = 10, /* --bwlimit in bytes per second, 0 = none (set by the main thread before the run) */
+  C_BW_NEXT = 11, /* the rate meter: CLOCK_MONOTONIC ns at which the data written so far is paid for */
+  C_USED = 12, /* slots C touches; the array must be at least this long */
   COUNTER_SLOTS = 16,
 };
 

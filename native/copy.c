@@ -4,6 +4,7 @@
  * -c's content compare (the one copy in C). */
 #include "copy.h"
 #include "reflink.h"
+#include "meter.h"
 
 #include <errno.h>
 #include <string.h>
@@ -123,7 +124,8 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
       return OP_ABORT;
     if (cs->cfr) {
       loff_t oi = (loff_t)pos, oo = (loff_t)pos;
-      size_t want = end - pos < CFR_CHUNK ? (size_t)(end - pos) : CFR_CHUNK;
+      size_t piece = meter_piece(c, CFR_CHUNK);
+      size_t want = end - pos < piece ? (size_t)(end - pos) : piece;
       ssize_t n = copy_file_range(in, &oi, out, &oo, want, 0);
       if (n < 0 && errno == EINTR)
         continue;
@@ -141,9 +143,11 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
       pos += (uint64_t)n;
       j->bytes += n;
       counter_add(c, C_BYTES, n);
+      meter_charge(c, n);
       continue;
     }
-    size_t want = end - pos < c->bufsize ? (size_t)(end - pos) : c->bufsize;
+    size_t piece = meter_piece(c, c->bufsize);
+    size_t want = end - pos < piece ? (size_t)(end - pos) : piece;
     ssize_t n = pread(in, c->iobuf, want, (off_t)pos);
     if (n < 0) {
       if (errno == EINTR)
@@ -162,6 +166,7 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
     pos += (uint64_t)n;
     j->bytes += n;
     counter_add(c, C_BYTES, n);
+    meter_charge(c, n);
   }
   *done = pos - off;
   return OP_OK;

@@ -30,6 +30,7 @@
 #include "exec.h"
 #include "temp.h"
 #include "ring.h"
+#include "meter.h"
 
 /* user_data = pointer | tag: slots and chunks are 8-byte aligned, so 3 low bits are free. */
 enum tag { T_OPEN_SRC = 0, T_CLOSE_SRC, T_CLOSE_TMP, T_READ, T_WRITE };
@@ -255,6 +256,7 @@ static void chunk_step(struct ctx *c, struct pipe *P, struct chunk *ch)
   s->job.bytes += n;
   counter_add(c, C_BYTES, n);
   chunk_release(c, P, ch);
+  meter_charge(c, n);
 }
 
 static void on_cqe(struct ctx *c, struct pipe *P, uint64_t ud, int res)
@@ -372,7 +374,8 @@ static void try_cfr(struct ctx *c, struct pipe *P, struct slot *s)
       return;
     }
     loff_t oi = (loff_t)pos, oo = (loff_t)pos;
-    size_t want = s->size - pos < CFR_MIN ? (size_t)(s->size - pos) : CFR_MIN;
+    size_t piece = meter_piece(c, CFR_MIN);
+    size_t want = s->size - pos < piece ? (size_t)(s->size - pos) : piece;
     ssize_t n = copy_file_range(s->srcfd, &oi, s->tmpfd, &oo, want, 0);
     if (n < 0 && errno == EINTR)
       continue;
@@ -385,6 +388,7 @@ static void try_cfr(struct ctx *c, struct pipe *P, struct slot *s)
     pos += (uint64_t)n;
     s->job.bytes += n;
     counter_add(c, C_BYTES, n);
+    meter_charge(c, n);
   }
   s->next = pos;
   s->data_done = pos >= s->size;
@@ -473,7 +477,8 @@ static void issue_chunks(struct ctx *c, struct pipe *P, struct slot *s)
       s->data_end = (uint64_t)h < s->size ? (uint64_t)h : s->size;
     }
     uint64_t left = s->data_end - s->next;
-    uint32_t len = left < u->bufsize ? (uint32_t)left : (uint32_t)u->bufsize;
+    size_t piece = meter_piece(c, u->bufsize);
+    uint32_t len = left < piece ? (uint32_t)left : (uint32_t)piece;
     /* An O_DIRECT tail is read as a whole block; its write waits for the read (no link). */
     uint32_t rlen = len;
     bool link = !s->skip_zero;
@@ -648,9 +653,11 @@ static bool must_wait(const struct pipe *P, const struct op *op)
   return false;
 }
 
-static struct slot *free_slot(struct pipe *P)
+static struct slot *free_slot(struct ctx *c, struct pipe *P)
 {
-  if (P->active >= P->limit)
+  /* Under --bwlimit files go one at a time, in the batch's order, as rsync sends them: the rate is
+   * the bottleneck, and a later file must not be read before an earlier one is written. */
+  if (P->active >= P->limit || (P->active > 0 && meter_rate(c) > 0))
     return NULL;
   for (unsigned i = 0; i < P->nslots; i++)
     if (P->slots[i].state == S_FREE)
@@ -729,7 +736,7 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
         continue;
       }
       if (pipelined(c, &op)) {
-        struct slot *s = free_slot(P);
+        struct slot *s = free_slot(c, P);
         if (!s)
           break;
         have = false;

@@ -18,7 +18,7 @@ import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/oper
 import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { VERSION } from '../version.js';
-import { setEightBitOutput } from '../util/names.js';
+import { setEightBitOutput, setOutputLocale } from '../util/names.js';
 import { jsonMode, summaryDocument, type RunReport } from '../progress/json.js';
 import { EventStream } from '../progress/events.js';
 import { resolve as resolvePath } from 'node:path';
@@ -85,6 +85,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   const c = parsed.config;
   report.dryRun = c.dryRun;
   setEightBitOutput(c.eightBit);
+  setOutputLocale(process.env);
 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return fail(engine.error, Exit.Usage);
@@ -132,7 +133,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   // a symlink swapped in after this check cannot redirect the run.
   resolved.plan.destRoot = checked.destRoot;
 
-  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress, ...io });
+  // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
+  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, ...io });
   if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, --files-from).
@@ -183,7 +185,9 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     setAbortHandler(undefined);
   }
 
-  const code = exitCode(totals, abort.aborted, ioErrors);
+  // Stopped by the run's clock (--stop-at, --stop-after, --timeout): rsync's line, then its exit 30.
+  if (totals.stopMessage) io.err.write(`${totals.stopMessage}\n`);
+  const code = totals.stopMessage ? Exit.Timeout : exitCode(totals, abort.aborted, ioErrors);
   const elapsedMs = performance.now() - started;
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);

@@ -14,6 +14,7 @@ import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
+import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { VERSION } from '../version.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
@@ -60,7 +61,7 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect } {
+function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect; clock: () => ClockLimits } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
     filters.push({ kind, value: v });
@@ -171,7 +172,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('-K, --keep-dirlinks', 'treat symlinked directories on the destination as directories')
     .option('--remove-source-files', 'remove transferred files (not directories) from the source')
     .option('--chmod <CHMOD>', 'change permissions of transferred entries (rsync syntax)', collect, [])
-    .option('--progress', 'show progress per file (and a bar for the whole run on a terminal)')
+    .option('--progress', 'show progress during transfer')
     .option('--info <FLAGS>', 'rsync info flags; progress2 shows a progress bar for the whole transfer')
     .option('--stats', "print rsync's transfer statistics")
     .option('-8, --8-bit-output', 'leave high-bit bytes of names unescaped in output')
@@ -189,6 +190,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
+  const clock = addClockOptions(p);
   p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
@@ -197,7 +199,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
   // fires these events in argv order, and each writes the shared attribute.
   p.on('option:no-v', () => p.setOptionValue('verbose', 0));
   p.on('option:log-format', (v: string) => p.setOptionValue('outFormat', v));
-  return { p, noEffect };
+  return { p, noEffect, clock };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -223,7 +225,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -271,6 +273,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   }
   if (!listing) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
+  const clockLimits = clock();
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
   const devicesAndSpecials = Boolean(o['D']);
@@ -288,7 +291,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const jsonEvents = Boolean(o['jsonEvents']);
   const json = Boolean(o['json']) || jsonEvents;
   const quiet = Boolean(o['quiet']) || json;
-  if (o['P']) progress = progressFiles = true;
+  if (o['P'] && !clockLimits.progressOff) progress = progressFiles = true;
   const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
   if (deleteModes.length > 1 && !(deleteModes.length === 2 && deleteModes.includes('del') && deleteModes.includes('deleteDuring'))) {
     throw new UsageError('You may not combine multiple --delete-WHEN options.');
@@ -380,6 +383,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     removeSourceFiles: Boolean(o['removeSourceFiles']),
     chmod,
     incRecursive: false,
+    bwlimit: clockLimits.bwlimit,
+    timeout: clockLimits.timeout,
+    stopAt: clockLimits.stopAt,
+    progressBar: clockLimits.progressBar,
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;

@@ -10,6 +10,7 @@ import type { OpScope } from './node-scope.js';
 import type { Source } from './node-source.js';
 import { Counter } from '../model/ops.js';
 import type { Target } from './node-dest.js';
+import { meterCharge, meterPiece } from './rate-meter.js';
 
 const C = fs.constants;
 /** Granularity of hole detection: the usual filesystem block. */
@@ -52,10 +53,13 @@ export class DataCopier {
     const scope = this.scope;
     const size = Number(src.st.size);
     this.copied = 0;
+    // --bwlimit: pieces of rate/8 (whole blocks, so holes are still found block by block).
+    const want = meterPiece(scope.counters, buf.length);
+    const piece = Math.max(BLOCK, want - (want % BLOCK));
     while (this.copied < size) {
       scope.checkAbort();
       scope.at(op.src, false);
-      const n = fsImpl.readSync(src.fd, buf, 0, Math.min(buf.length, size - this.copied), null);
+      const n = fsImpl.readSync(src.fd, buf, 0, Math.min(piece, size - this.copied), null);
       if (n === 0) throw sysError('ENODATA', 'read');
       scope.at(t.rel, true);
       const pos = this.copied;
@@ -77,6 +81,7 @@ export class DataCopier {
       this.copied += n;
       // Holes count too, so progress reaches the files' total size.
       scope.count(Counter.Bytes, BigInt(n));
+      meterCharge(scope.counters, n);
     }
     if (sparse) fsImpl.ftruncateSync(to, this.copied);
   }

@@ -14,7 +14,7 @@ export class OpScope {
   private dest: Buffer | undefined;
   private onDest = false;
 
-  constructor(private readonly counters: BigInt64Array) {}
+  constructor(readonly counters: BigInt64Array) {}
 
   /** Which paths a failure thrown from now on is about (OpFailure.path/dest/onDest). */
   at(path: Buffer, onDest: boolean, dest?: Buffer): void {

@@ -124,6 +124,14 @@ export interface Config {
    * --delete-before/-after): only -v's first line shows it on a local copy.
    */
   incRecursive: boolean;
+  /** --bwlimit in bytes per second (rsync's KiB/s × 1024); 0 = no limit. */
+  bwlimit?: number;
+  /** --timeout: seconds without progress before the run stops with exit 30; 0 = none. */
+  timeout?: number;
+  /** --progress-bar: arsync's full-width bar for the whole run, on a terminal only. */
+  progressBar?: boolean;
+  /** --stop-after/--stop-at: when the run stops with exit 30, in ms since the epoch; undefined = never. */
+  stopAt?: number;
 }
 
 export const DEFAULTS = {
@@ -133,7 +141,7 @@ export const DEFAULTS = {
   workers: Math.max(1, availableParallelism()),
 };
 
-type BoolOption = { [K in keyof Config]: Config[K] extends boolean ? K : never }[keyof Config];
+type BoolOption = { [K in keyof Config]-?: Config[K] extends boolean ? K : never }[keyof Config];
 
 /** Each boolean option that sets a Preserve bit, and its bit. */
 const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [

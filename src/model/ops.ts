@@ -106,6 +106,10 @@ export const Counter = {
   Abort: 7,
   Skipped: 8,
   Deleted: 9,
+  /** --bwlimit in bytes per second, 0 = none: set by the main thread before the run (engine/rate-meter.ts). */
+  BwRate: 10,
+  /** The rate meter's clock: CLOCK_MONOTONIC ns at which the data written so far is paid for. */
+  BwNext: 11,
 } as const;
 export const COUNTER_SLOTS = 16;
 

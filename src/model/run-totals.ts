@@ -26,6 +26,8 @@ export interface RunTotals {
   /** Deletions not done because --max-delete was reached. */
   deleteSkipped: number;
   aborted: boolean;
+  /** rsync's line when the run's clock stopped it (--stop-at/--stop-after, --timeout): exit 30, not 20. */
+  stopMessage?: string;
   fileListMs: number;
   counters: BigInt64Array;
   threads: number;

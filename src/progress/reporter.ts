@@ -1,9 +1,12 @@
 // Everything the user sees while a run goes on: -v listing, informational lines, errors, and the
-// progress bar drawn from the shared counters. Only the main thread renders; workers never print.
+// whole-run progress drawn from the shared counters: rsync's --info=progress2 line (rsync-progress.ts),
+// or arsync's --progress-bar (a cli-progress bar, on a terminal only, with every other line printed above
+// it through the library's log). Only the main thread renders; workers never print.
 
 import type { RunTotals } from '../model/run-totals.js';
 import { Counter } from '../model/ops.js';
 import { outputBytes } from '../util/names.js';
+import { TotalProgress } from './rsync-progress.js';
 
 export interface Reporter {
   start(counters: BigInt64Array, totals: () => RunTotals): Promise<void>;
@@ -19,69 +22,87 @@ export interface Reporter {
 export interface ReporterOptions {
   verbose: number;
   quiet: boolean;
+  /** --info=progress2: rsync's whole-run line on stdout. */
   progress: boolean;
+  /** --progress-bar: a full-width bar, when stdout is a terminal. */
+  bar?: boolean;
+  /** -h level for the numbers of the progress line. */
+  human?: number;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
 
+type Bars = import('cli-progress').MultiBar;
 type Bar = import('cli-progress').SingleBar;
 
+/** How often the progress line is looked at (it is redrawn at most once a second). */
+const REDRAW_MS = 250;
+
 export function createReporter(o: ReporterOptions): Reporter {
+  let bars: Bars | undefined;
   let bar: Bar | undefined;
+  let line: TotalProgress | undefined;
+  let counters: BigInt64Array | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const started = performance.now();
-  const write = (s: NodeJS.WritableStream, line: string): void => {
-    if (bar) bar.stop();
-    s.write(outputBytes(line + '\n'));
-    if (bar) bar.start(bar.getTotal(), bar.getProgress() * bar.getTotal());
+  const write = (s: NodeJS.WritableStream, text: string): void => {
+    if (bars) {
+      // The library's way to print above the bar (it redraws the bar below).
+      bars.log(outputBytes(text + '\n').toString('latin1'));
+      return;
+    }
+    // rsync ends an unfinished progress line before any other output (output_needs_newline).
+    if (line?.pending) {
+      o.out.write('\n');
+      line.pending = false;
+    }
+    s.write(outputBytes(text + '\n'));
   };
   return {
-    async start(counters, totals) {
-      if (!o.progress) return;
-      const { SingleBar, Presets } = await import('cli-progress');
-      const fmtBytes = (n: number): string => humanBytes(n);
-      bar = new SingleBar(
-        {
-          format: '{bar} {percentage}% | {done}/{size} | {files} files | {rate}/s | ETA {eta_formatted}',
-          hideCursor: true,
-          noTTYOutput: false,
-          etaBuffer: 20,
-          fps: 5,
-        },
-        Presets.shades_classic,
-      );
-      bar.start(1, 0, { done: '0B', size: '0B', files: 0, rate: '0B' });
-      timer = setInterval(() => {
+    async start(c, totals) {
+      counters = c;
+      const listed = (t: RunTotals): number => Object.values(t.listed).reduce((a, b) => a + b, 0);
+      const sample = () => {
         const t = totals();
-        const bytes = Number(Atomics.load(counters, Counter.Bytes));
-        const files = Number(Atomics.load(counters, Counter.Files));
-        const secs = (performance.now() - started) / 1000;
-        bar!.setTotal(Math.max(1, t.plannedBytes));
-        bar!.update(bytes, {
-          done: fmtBytes(bytes),
-          size: fmtBytes(t.plannedBytes),
-          files,
-          rate: fmtBytes(secs > 0 ? bytes / secs : 0),
-        });
-      }, 200);
-      timer.unref();
+        return { bytes: Number(Atomics.load(c, Counter.Bytes)), size: t.totalSize, files: Number(Atomics.load(c, Counter.Files)), listed: listed(t) };
+      };
+      if (o.bar && (o.out as NodeJS.WriteStream).isTTY) {
+        const { MultiBar, Presets } = await import('cli-progress');
+        bars = new MultiBar({ format: '{bar} {percentage}% | {done}/{size} | {files} files | {rate}/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 20, fps: 5, stream: o.out as NodeJS.WriteStream }, Presets.shades_classic);
+        bar = bars.create(1, 0, { done: '0B', size: '0B', files: 0, rate: '0B' });
+        const started = performance.now();
+        timer = setInterval(() => {
+          const s = sample();
+          const secs = (performance.now() - started) / 1000;
+          bar!.setTotal(Math.max(1, s.size));
+          bar!.update(s.bytes, { done: humanBytes(s.bytes), size: humanBytes(s.size), files: s.files, rate: humanBytes(secs > 0 ? s.bytes / secs : 0) });
+        }, 200);
+      } else if (o.progress) {
+        line = new TotalProgress((s) => o.out.write(s), sample, o.human ?? 1);
+        line.tick();
+        timer = setInterval(() => line!.tick(), REDRAW_MS);
+      }
+      timer?.unref();
     },
     stop() {
       if (timer) clearInterval(timer);
-      if (bar) {
-        bar.update(bar.getTotal());
-        bar.stop();
+      timer = undefined;
+      const aborted = counters !== undefined && Atomics.load(counters, Counter.Abort) !== 0n;
+      if (bars) {
+        if (!aborted) bar!.update(bar!.getTotal());
+        bars.stop();
       }
-      bar = undefined;
+      bars = bar = undefined;
+      line?.finish(aborted);
+      line = undefined;
     },
-    print(line) {
-      write(o.out, line);
+    print(text) {
+      write(o.out, text);
     },
-    info(line) {
-      if (!o.quiet) write(o.out, line);
+    info(text) {
+      if (!o.quiet) write(o.out, text);
     },
-    error(line) {
-      write(o.err, `arsync: ${line}`);
+    error(text) {
+      write(o.err, `arsync: ${text}`);
     },
   };
 }

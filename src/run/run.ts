@@ -37,6 +37,7 @@ import { LocalSink } from './sink.js';
 import { LocalSource } from './source.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
+import { startClock, stopMessage } from './clock.js';
 import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
 
@@ -72,6 +73,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
   const alt = new AltDests(engine, spec.check);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
+  // --bwlimit: the engines' shared rate meter (engine/rate-meter.ts, native/meter.h).
+  if (c.bwlimit) Atomics.store(tally.counters, Counter.BwRate, BigInt(c.bwlimit));
+  // The watchdog's stop reaches the engines through the abort slot, and the walk through this message.
+  const clock = startClock(tally.counters, c, () => (abort.aborted = true));
 
   const started = performance.now();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
@@ -105,7 +110,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     implied: new Set(),
   };
 
-  if (c.progress && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);
+  if ((c.progress || c.progressBar) && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
   try {
@@ -133,12 +138,15 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.retryFdShortage();
     }
   } finally {
+    await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     await sink.close();
     ctx?.close();
     reporter.stop();
     events?.stopProgress(tally.counters, planned());
   }
-  tally.totals.aborted = abort.aborted;
+  const stop = clock && stopMessage(clock.stopped);
+  if (stop) tally.totals.stopMessage = stop;
+  tally.totals.aborted = abort.aborted || stop !== undefined;
   return tally.totals;
 }

@@ -3,6 +3,7 @@
 // when descriptors run out), a chunk classified (what is in the transfer, what is extraneous), and the
 // depth-first stack that visits directories in rsync's order.
 
+import { ClockSlot } from './clock.js';
 import { resolve as resolvePath } from 'node:path';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import { PairStream } from '../engine/pair.js';
@@ -132,6 +133,8 @@ export async function walkFrames(first: Frame[], visit: (f: Frame) => Promise<Fr
   while (stack.length) {
     if (stopOnAbort && rc.abort.aborted) return;
     const dir = stack.pop()!;
+    // Walking is progress for --timeout (run/clock.ts), as rsync's generator keeps its peer alive.
+    Atomics.add(rc.tally.counters, ClockSlot.Beat, 1n);
     const subdirs = await visit(dir);
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
   }

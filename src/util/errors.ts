@@ -19,6 +19,7 @@ export const Exit = {
   Vanished: 24,
   StreamIO: 12,
   MaxDelete: 25,
+  Timeout: 30,
 } as const;
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
 
@@ -39,6 +40,7 @@ const CLOSING: Record<number, string> = {
   [Exit.Partial]: 'arsync error: some files/attrs were not transferred (see previous errors)',
   [Exit.Vanished]: 'arsync warning: some files vanished before they could be transferred',
   [Exit.MaxDelete]: 'arsync error: the --max-delete limit stopped deletions',
+  [Exit.Timeout]: 'arsync error: timeout in data send/receive',
 };
 
 /** Node's fs error: `code`, `errno` (negative), `syscall`, `path`, `dest`. */

@@ -1,6 +1,8 @@
 // Names are bytes end to end. These helpers join and print them without ever decoding a name that is
 // not valid UTF-8 into replacement characters.
 
+import { spawnSync } from 'node:child_process';
+
 const SLASH = 0x2f;
 
 /** Join two path byte strings with one slash; an empty side yields the other. */
@@ -20,6 +22,35 @@ export function setEightBitOutput(on: boolean): void {
   eightBit = on;
 }
 
+/**
+ * rsync prints a byte as it is only when the locale's character type calls it printable (isprint, or
+ * mbrtowc in a multibyte locale): in the C/POSIX locale no byte at or above 0x80 is, so every non-ASCII
+ * byte is escaped without -8. Set once by the CLI from the environment, as rsync's setlocale(LC_CTYPE, "").
+ */
+let localeName: string | undefined = 'C.UTF-8';
+let utf8Known: boolean | undefined;
+export function setOutputLocale(env: NodeJS.ProcessEnv): void {
+  // setlocale()'s order: LC_ALL, then LC_CTYPE, then LANG; unset or empty is the C locale.
+  localeName = [env['LC_ALL'], env['LC_CTYPE'], env['LANG']].find((v) => v !== undefined && v !== '');
+  utf8Known = undefined;
+}
+
+/** Is the output locale a UTF-8 one that exists here (glibc falls back to C for one not installed)? */
+function utf8Locale(): boolean {
+  if (utf8Known !== undefined) return utf8Known;
+  const name = localeName ?? 'C';
+  const m = /^([^.@]*)\.(utf-?8)(@.*)?$/i.exec(name);
+  utf8Known = false;
+  if (!m) return false;
+  // The C.UTF-8 locale is built into glibc; any other must be installed (`locale -a` names it with the
+  // codeset normalised: en_US.UTF-8 is en_US.utf8). Asked once, and only when a name needs it.
+  if (m[1] === 'C' || m[1] === 'POSIX') return (utf8Known = true);
+  const r = spawnSync('locale', ['-a'], { encoding: 'utf8', timeout: 5000 });
+  const want = `${m[1]}.utf8${m[3] ?? ''}`;
+  utf8Known = r.status !== 0 || r.stdout.split('\n').includes(want);
+  return utf8Known;
+}
+
 // Under -8 a raw byte travels inside the output string as a lone surrogate (U+DC80..U+DCFF, which no
 // decoded name can contain) and becomes the byte again in outputBytes(), where the line is written.
 const RAW_BASE = 0xdc00;
@@ -28,7 +59,7 @@ const octal = (c: number): string => `\\#${c.toString(8).padStart(3, '0')}`;
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
 
 /**
- * Escape a name for a terminal the way rsync does: control bytes, and (without -8) invalid UTF-8, as
+ * Escape a name for a terminal the way rsync does: control bytes but the tab, and (without -8) invalid UTF-8, as
  * \#ooo; the backslash of a literal "\#ddd" in a name too, so every escape in the output is unambiguous.
  */
 export function escapeName(name: Buffer): string {
@@ -36,7 +67,8 @@ export function escapeName(name: Buffer): string {
   let i = 0;
   while (i < name.length) {
     const c = name[i]!;
-    if (c < 0x20 || c === 0x7f) {
+    // rsync's filtered_fwrite() passes a tab through: only the other control bytes are escaped.
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
       out += octal(c);
       i++;
       continue;
@@ -51,7 +83,7 @@ export function escapeName(name: Buffer): string {
       i++;
       continue;
     }
-    const len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    const len = !utf8Locale() ? 0 : c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
     let ok = len > 0 && i + len <= name.length;
     for (let k = 1; ok && k < len; k++) ok = (name[i + k]! & 0xc0) === 0x80;
     if (ok) {

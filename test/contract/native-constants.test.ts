@@ -207,6 +207,8 @@ describe('C constants equal the TypeScript ones', () => {
       Abort: 'C_ABORT',
       Skipped: 'C_SKIPPED',
       Deleted: 'C_DELETED',
+      BwRate: 'C_BW_RATE',
+      BwNext: 'C_BW_NEXT',
     };
     expectSame(T.Counter, names, 'Counter');
     expect(enumOf('C_FILES').sort()).toEqual([...Object.values(names), 'C_USED', 'COUNTER_SLOTS'].sort());

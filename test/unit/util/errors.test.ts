@@ -7,7 +7,7 @@ import { ERRNO, Exit, FileSelectError, UsageError, attrRefusedMessage, errnoCode
 
 describe('exit codes', () => {
   it("are rsync's numbers", () => {
-    expect(Exit).toEqual({ Ok: 0, Usage: 1, Protocol: 2, FileSelect: 3, Unsupported: 4, FileIO: 11, StreamIO: 12, Signal: 20, Partial: 23, Vanished: 24, MaxDelete: 25 });
+    expect(Exit).toEqual({ Ok: 0, Usage: 1, Protocol: 2, FileSelect: 3, Unsupported: 4, FileIO: 11, StreamIO: 12, Signal: 20, Partial: 23, Vanished: 24, MaxDelete: 25, Timeout: 30 });
   });
 
   it("close a failed run with rsync's line for each code", () => {
@@ -18,6 +18,7 @@ describe('exit codes', () => {
     expect(exitMessage(Exit.Partial)).toBe('arsync error: some files/attrs were not transferred (see previous errors) (code 23)');
     expect(exitMessage(Exit.Vanished)).toBe('arsync warning: some files vanished before they could be transferred (code 24)');
     expect(exitMessage(Exit.MaxDelete)).toBe('arsync error: the --max-delete limit stopped deletions (code 25)');
+    expect(exitMessage(Exit.Timeout)).toBe('arsync error: timeout in data send/receive (code 30)');
     expect(exitMessage(Exit.Protocol)).toBe('arsync error: protocol incompatibility (code 2)');
     expect(exitMessage(Exit.Unsupported)).toBe('arsync error: requested action not supported (code 4)');
     expect(exitMessage(Exit.StreamIO)).toBe('arsync error: error in rsync protocol data stream (code 12)');

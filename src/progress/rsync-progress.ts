@@ -1,0 +1,107 @@
+// rsync's --info=progress2 line (progress.c rprint_progress/show_progress): one line on stdout, redrawn in
+// place with a carriage return at most once a second, whether or not stdout is a terminal, with only "\r"
+// (no cursor control, so TERM=dumb and pipes see what rsync writes). Bytes are the data written so far,
+// out of the total size of every file listed (rsync's total_size), the rate over the last five seconds
+// and the time left at that rate; the last line says the whole run's rate and time and rsync's
+// "(xfr#N, to-chk=M/T)", then a newline. After an interrupt no last line is drawn (no false 100%).
+
+import { humanNum } from './numbers.js';
+
+/** rsync's PROGRESS_HISTORY_SECS: the rate is measured over this many one-second samples. */
+const HISTORY = 5;
+
+/** rsync's "%4u:%02u:%02u", or "  ??:??:??" out of range. */
+function clock(secs: number): string {
+  if (!(secs >= 0) || secs > 9999 * 3600) return '  ??:??:??';
+  const s = Math.floor(secs);
+  return `${String(Math.floor(s / 3600)).padStart(4)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** rsync's "\r%15s %3d%% %7.2f%s %s%s" for `ofs` of `size` bytes at `rateKiB` KiB/s. */
+export function progressLine(ofs: number, size: number, rateKiB: number, secs: number, eol: string, human: number): string {
+  let rate = rateKiB;
+  let units = 'kB/s';
+  if (rate > 1024 * 1024) {
+    rate /= 1024 * 1024;
+    units = 'GB/s';
+  } else if (rate > 1024) {
+    rate /= 1024;
+    units = 'MB/s';
+  }
+  const pct = ofs === size ? 100 : size > 0 ? Math.floor((100 * ofs) / size) : 0;
+  return `\r${humanNum(ofs, human).padStart(15)} ${String(pct).padStart(3)}% ${rate.toFixed(2).padStart(7)}${units} ${clock(secs)}${eol}`;
+}
+
+/** What the line is drawn from, read anew at each redraw. */
+export interface TotalSample {
+  /** Data written so far (never less than the previous sample: totals do not run backwards). */
+  bytes: number;
+  /** Total size of the files listed so far. */
+  size: number;
+  /** Files transferred, and entries listed (rsync's xfr# and num_files). */
+  files: number;
+  listed: number;
+}
+
+export class TotalProgress {
+  private readonly history: { t: number; ofs: number }[] = [];
+  /** When data started to flow (rsync's ph_start): the last line's rate and time count from there. */
+  private started = performance.now();
+  private high = { bytes: 0, size: 0 };
+  /** A line is on screen without its newline. */
+  pending = false;
+  private eolLen = 0;
+
+  constructor(
+    private readonly write: (s: string) => void,
+    private readonly sample: () => TotalSample,
+    private readonly human: number,
+  ) {}
+
+  private read(): TotalSample {
+    const s = this.sample();
+    // Totals never run backwards, even when a file's bytes are recounted.
+    this.high = { bytes: Math.max(this.high.bytes, s.bytes), size: Math.max(this.high.size, s.size, s.bytes) };
+    return { ...s, ...this.high };
+  }
+
+  private drawn = -Infinity;
+
+  /**
+   * The in-place update, looked at often and drawn as soon as data flows, then at most once a second (as
+   * rsync's show_progress): rate over the last seconds, time left at that rate.
+   */
+  tick(): void {
+    const s = this.read();
+    const now = performance.now();
+    // rsync draws once data flows: a line before that would read 0 of 0 bytes as 100%.
+    if (s.bytes === 0 || now - this.drawn < 1000) return;
+    if (this.drawn === -Infinity) this.started = now;
+    this.drawn = now;
+    this.history.push({ t: now, ofs: s.bytes });
+    if (this.history.length > HISTORY) this.history.shift();
+    const oldest = this.history[0]!;
+    const ms = Math.max(1, now - oldest.t);
+    const rate = ((s.bytes - oldest.ofs) * 1000) / ms / 1024;
+    const remain = rate ? (s.size - s.bytes) / rate / 1000 : 0;
+    this.write(progressLine(s.bytes, s.size, rate, remain, '  ', this.human));
+    this.pending = true;
+  }
+
+  /** The last line: the whole run's rate and time, rsync's counts, a newline. Nothing after an interrupt. */
+  finish(aborted: boolean): void {
+    if (aborted) {
+      if (this.pending) this.write('\n');
+      this.pending = false;
+      return;
+    }
+    const s = this.read();
+    const ms = Math.max(1, performance.now() - this.started);
+    let eol = ` (xfr#${s.files}, to-chk=0/${s.listed})`;
+    // rsync pads with spaces when the line got shorter than an earlier one.
+    if (eol.length < this.eolLen) eol = eol.padEnd(this.eolLen);
+    this.eolLen = eol.length;
+    this.write(progressLine(s.bytes, s.size, (s.bytes * 1000) / ms / 1024, ms / 1000, eol, this.human) + '\n');
+    this.pending = false;
+  }
+}
