@@ -36,6 +36,8 @@ export interface EntryIn {
   record?: DirRecord | undefined;
   /** The name printed, when it is not rel. */
   display?: Buffer | undefined;
+  /** A root's name in rsync's file list, when it is not rel ("." for "dir/", "/a/b" for -R's /a/b). */
+  listName?: Buffer | undefined;
 }
 
 /** BackupPlan appends with a plain function. */
@@ -54,16 +56,19 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   let flags = 0;
 
   let target: Buffer | undefined;
-  if (kind === 'link' && (c.copyLinks || c.copyUnsafeLinks || c.safeLinks)) {
+  if (kind === 'link' && (c.copyLinks || c.copyUnsafeLinks || c.safeLinks || c.copyDirlinks)) {
     // Read once: the value judged here is the one the engine writes (or refuses, if the link changed).
     target = rc.source.readlink(src);
     // rsync's "unsafe" symlink (plan/safelinks.ts), judged on the target read once for the entry.
     const unsafe = target !== undefined && unsafeSymlink(target, rel);
-    if (c.copyLinks || (c.copyUnsafeLinks && unsafe)) {
-      // The referent of the target judged above, not whatever the link holds by now: the engine opens
-      // the link and must find this very file behind it (dev/ino), or reports it changed.
-      const referent = target === undefined ? src : target[0] === 0x2f ? target : joinPath(dirName(src), target);
-      const followed = rc.source.follow(referent);
+    const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafe);
+    // The referent of the target judged above, not whatever the link holds by now: the engine opens
+    // the link and must find this very file behind it (dev/ino), or reports it changed.
+    const referent = target === undefined ? src : target[0] === 0x2f ? target : joinPath(dirName(src), target);
+    // -k: a link to a directory is that directory (any other link stays a link).
+    const followed = followAll || c.copyDirlinks ? rc.source.follow(referent) : undefined;
+    const followDir = c.copyDirlinks && followed !== undefined && fileType(followed.mode) === 'dir';
+    if (followAll || followDir) {
       if (!followed) {
         rc.tally.ioError(src, ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(src)}"`);
         return false;
@@ -91,7 +96,8 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
 
   const d = decide(st, c);
   if ('skip' in d) {
-    if (!c.quiet && !c.json) rc.reporter.print(`${d.skip} "${showPath(display ?? rel)}"`);
+    // rsync names a skipped directory bare, as the file list has it ("." for "dir/"); other skips quoted.
+    if (!c.quiet && !c.json) rc.reporter.print(kind === 'dir' ? `${d.skip} ${showPath(e.listName ?? display ?? rel)}` : `${d.skip} "${showPath(display ?? rel)}"`);
     return false;
   }
   const totals = rc.tally.totals;
