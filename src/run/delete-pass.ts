@@ -31,6 +31,8 @@ export async function deleteAfter(rc: RunContext): Promise<void> {
 
 /** One root's deletion walk. `probing`: list the whole source for errors, delete nothing. */
 async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise<void> {
+  // --delete-missing-args: the transfer pass deletes a missing operand's twin.
+  if (root.missing) return;
   const started = startRoot(rc, root, () => rc.gate.noteError());
   if (!started) return;
   const { st, scanSrc } = started;

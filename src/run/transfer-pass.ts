@@ -2,6 +2,7 @@
 // time in rsync's order (its deletions under --delete-during, then its non-directories, then its
 // subdirectories). A re-sync onto an existing destination may start from scanTree's dirty directories.
 
+import { resolve as resolvePath } from 'node:path';
 import { isFailure } from '../model/failure.js';
 import type { PairListing } from '../model/listing.js';
 import { fileType } from '../model/stat.js';
@@ -10,7 +11,7 @@ import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
-import { deleteExtraneous } from './deletions.js';
+import { deleteExtraneous, deleteMissingArg } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { entry } from './entry.js';
@@ -20,6 +21,7 @@ import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } f
 
 export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   const c = rc.c;
+  if (root.missing) return missingRoot(rc, root);
   const started = startRoot(rc, root, (errno, syscall, what) => rc.tally.ioError(root.src, errno, syscall, what));
   if (!started) return;
   const { st, scanSrc } = started;
@@ -28,7 +30,7 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   // -m: a named directory (not "dir/") with nothing to transfer inside is left out, with -R's
   // implied directories above it.
   if (type === 'dir' && c.recursive && root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver)) return;
-  impliedDirs(rc, root);
+  if (!impliedDirs(rc, root)) return;
   if (role === 'skip') return;
   if (type === 'dir' && root.dirOnly) {
     // --files-from without -r: the listed directory is made; named with a trailing slash, its own
@@ -70,6 +72,17 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   frame.sender = sender?.enterDir(root.rel, root.src);
   frame.receiver = receiver?.enterDir(root.rel);
   await walkFrames(treeFrames(rc, frame, scanSrc), (dir) => transferDir(rc, dir), rc);
+}
+
+/** --delete-missing-args: a missing operand's twin is deleted, unless a filter leaves the name out. */
+function missingRoot(rc: RunContext, root: Root): void {
+  const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
+  const sender = rc.filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
+  const receiver = rc.filters?.root('receiver', rc.plan.destRoot);
+  const destSt = rc.dest.stat(root.rel);
+  const isDir = destSt !== undefined && fileType(destSt.mode) === 'dir';
+  if (sender && sender.check(root.rel, isDir) === 'exclude') return;
+  deleteMissingArg(rc, root.rel, receiver);
 }
 
 /** A root's name in rsync's file list: "." for "dir/", and under -R the path as given when it has no "/./". */
