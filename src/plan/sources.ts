@@ -222,8 +222,9 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
   const present: { src: Buffer; stat: Stat; contents: boolean; slash: boolean }[] = [];
   const gone: Buffer[] = [];
   for (const raw of operands) {
-    const contents = hasTrailingSlash(raw);
-    const src = stripSlashes(raw);
+    // "dir/." is "dir/" (rsync's dot-dir); -R keeps its own reading of "/./".
+    const contents = hasTrailingSlash(raw) || (!c.relative && dotDir(raw) && raw.length > 1);
+    const src = contents && dotDir(raw) ? stripSlashes(raw.subarray(0, raw.length - 1)) : stripSlashes(raw);
     let st = lstat(src);
     // "link/" means the directory the link points to, as with rsync and the shell; "file/" (or a link
     // to a file, or a dangling one) is rsync's failed change_dir: reported, the run goes on, exit 23.
@@ -272,16 +273,20 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     destStat = undefined;
   }
   const destIsDir = destStat?.isDirectory() ?? false;
-  const single = operands.length === 1 && present.length === 1 && !present[0]!.contents && !c.relative;
-  const singleIsDir = single && (present[0]!.stat.mode & S_IFMT) === S_IFDIR;
-  // rsync's get_local_name(): a file list of one entry onto a missing name gets that name. Without
-  // -r, a named directory (-d) is such a list too.
-  const singleEntry = single && (!singleIsDir || (c.dirs && !c.recursive && !dotDir(present[0]!.src)));
+  // rsync's get_local_name(): a file list of one entry onto a missing name gets that name. A directory
+  // skipped without -r or -d is not in the list; without -r, a named directory (-d) is one entry.
+  const isDirAt = (p: { stat: Stat }): boolean => (p.stat.mode & S_IFMT) === S_IFDIR;
+  const inList = present.filter((p) => c.dirs || !isDirAt(p));
+  const skipped = present.filter((p) => !inList.includes(p));
+  const single = operands.length - skipped.length === 1 && inList.length === 1 && !inList[0]!.contents && !c.relative;
+  const singleIsDir = single && isDirAt(inList[0]!);
+  const singleEntry = single && (!singleIsDir || (c.dirs && !c.recursive));
+  const one = inList[0]!;
 
   // One entry onto a path that is not a directory: copy to that name.
   if (singleEntry && !destIsDir && !destSlash && !(singleIsDir && destStat)) {
-    if (destStat && destStat.ino === present[0]!.stat.ino && destStat.dev === present[0]!.stat.dev) {
-      throw new UsageError(`source and destination are the same file: ${showPath(present[0]!.src)}`);
+    if (destStat && destStat.ino === one.stat.ino && destStat.dev === one.stat.dev) {
+      throw new UsageError(`source and destination are the same file: ${showPath(one.src)}`);
     }
     const parent = dirName(absolute(stripSlashes(dest)));
     const destRoot = parent.length ? parent : Buffer.from('/');
@@ -296,7 +301,11 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     }
     return {
       plan: {
-        roots: [{ src: present[0]!.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: singleIsDir, display: Buffer.from(baseName(present[0]!.src)) }],
+        // The skipped directories still say so.
+        roots: [
+          ...skipped.map((p) => ({ src: p.src, rel: p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src)), contents: p.contents, dirOnly: false })),
+          { src: one.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: singleIsDir, display: Buffer.from(baseName(one.src)) },
+        ],
         destRoot,
         createDest: !parentExists,
         renamed: true,

@@ -90,7 +90,8 @@ export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Flo
   if (c.group) bits |= PairBits.Group;
   if (c.times) bits |= PairBits.Times;
   if (c.hardLinks) bits |= PairBits.HardLinks;
-  if (!c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks && !c.copyDirlinks) bits |= PairBits.Links;
+  // Without -l each symlink prints rsync's "skipping non-regular file": none may be left out.
+  if (c.links && !c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks && !c.copyDirlinks) bits |= PairBits.Links;
   return Float64Array.of(bits, c.modifyWindow > 0 ? c.modifyWindow : 0, check.timeResolutionNs);
 }
 
