@@ -9,7 +9,7 @@ import { fileType } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
-import { joinPath } from '../util/names.js';
+import { dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { deleteExtraneous, deleteMissingArg } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
@@ -58,7 +58,11 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   }
   if (type !== 'dir' || !c.recursive) {
     if (root.rel.length && sender && sender.check(root.rel, false) === 'exclude') return;
-    await entry(rc, { src: root.src, rel: root.rel, st, destSt: rc.dest.stat(root.rel), isRoot: true, display: root.display, listName: listName(rc, root) }, descend);
+    // Several sources: a file landing in a directory an earlier source sent changes that directory,
+    // whose times are then set again at the end.
+    const record = root.rel.length ? rc.dirs.find(dirName(root.rel)) : undefined;
+    const changed = await entry(rc, { src: root.src, rel: root.rel, st, destSt: rc.dest.stat(root.rel), isRoot: true, display: root.display, listName: listName(rc, root), record }, descend);
+    if (changed) rc.dirs.touch(record);
     await rc.sink.maybeFlush();
     return;
   }
