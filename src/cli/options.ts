@@ -18,6 +18,7 @@ import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { VERSION } from '../version.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
+import { addDirOptions, applyDirChoices, dirDefaults, type DirChoices } from './dir-options.js';
 
 
 /** Things the CLI does instead of a transfer. */
@@ -61,7 +62,7 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect; clock: () => ClockLimits } {
+function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect; clock: () => ClockLimits; dirChoices: () => DirChoices } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
     filters.push({ kind, value: v });
@@ -191,6 +192,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
   const clock = addClockOptions(p);
+  const dirChoices = addDirOptions(p);
   p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
@@ -199,7 +201,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
   // fires these events in argv order, and each writes the shared attribute.
   p.on('option:no-v', () => p.setOptionValue('verbose', 0));
   p.on('option:log-format', (v: string) => p.setOptionValue('outFormat', v));
-  return { p, noEffect, clock };
+  return { p, noEffect, clock, dirChoices };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -225,7 +227,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -387,15 +389,17 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     timeout: clockLimits.timeout,
     stopAt: clockLimits.stopAt,
     progressBar: clockLimits.progressBar,
+    ...dirDefaults(),
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
+  applyDirChoices(config, dirChoices(), filters);
   // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
   // list first (--delete-before, --delete-after).
   config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after';
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
-  if (config.deleteMode !== 'none' && !config.recursive && config.filesFrom === undefined) {
+  if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');
   }
   // A suffix is part of a file name: a slash would put the backup somewhere else.

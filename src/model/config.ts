@@ -27,6 +27,9 @@ export interface ChmodRule {
   perms: string;
 }
 
+/** rsync's missing_args: a missing source operand is an error, ignored, or deleted at the destination. */
+export type MissingArgs = 'error' | 'ignore' | 'delete';
+
 export type DeleteMode = 'none' | 'before' | 'during' | 'after';
 
 export interface Config {
@@ -35,6 +38,19 @@ export interface Config {
   /** Destination operand as raw bytes. */
   dest: Buffer;
   recursive: boolean;
+  /** -d/--dirs (or -r, or --files-from): directories named are transferred, not skipped. */
+  dirs: boolean;
+  /** -m: directories that would end up empty (filters applied) are not made. */
+  pruneEmptyDirs: boolean;
+  /** -k: a source symlink to a directory is the directory. */
+  copyDirlinks: boolean;
+  /** -R's implied directories are sent (--no-implied-dirs turns it off). */
+  impliedDirs: boolean;
+  missingArgs: MissingArgs;
+  /** --force: a non-empty directory in the way of a non-directory is deleted even without --delete. */
+  force: boolean;
+  /** --remove-sent-files: only files actually sent are removed from the source (rsync's value 2). */
+  removeSentOnly: boolean;
   links: boolean;
   perms: boolean;
   times: boolean;

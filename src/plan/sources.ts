@@ -27,6 +27,8 @@ export interface Root {
   oneLevel?: boolean;
   /** The name printed for it when that is not rel (a file copied to a new name prints its own). */
   display?: Buffer;
+  /** --delete-missing-args: the operand does not exist; what the destination has at rel is deleted. */
+  missing?: boolean;
 }
 
 export interface Plan {
@@ -218,9 +220,11 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
   let operands = c.filesFrom !== undefined ? readFilesFrom(c, dotDirs) : await expandGlobs(c, lstat, missing);
   if (c.relative && c.filesFrom === undefined) operands = operands.map((o) => normalizeRelative(o, 0, dotDirs));
   const present: { src: Buffer; stat: Stat; contents: boolean; slash: boolean }[] = [];
+  const gone: Buffer[] = [];
   for (const raw of operands) {
-    const contents = hasTrailingSlash(raw);
-    const src = stripSlashes(raw);
+    // "dir/." is "dir/" (rsync's dot-dir); -R keeps its own reading of "/./".
+    const contents = hasTrailingSlash(raw) || (!c.relative && dotDir(raw) && raw.length > 1);
+    const src = contents && dotDir(raw) ? stripSlashes(raw.subarray(0, raw.length - 1)) : stripSlashes(raw);
     let st = lstat(src);
     // "link/" means the directory the link points to, as with rsync and the shell; "file/" (or a link
     // to a file, or a dangling one) is rsync's failed change_dir: reported, the run goes on, exit 23.
@@ -239,6 +243,11 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
         missing.push({ display: showPath(src), message: `change_dir "${shown}" failed: ${e.message}`, code: e.code });
         continue;
       }
+    }
+    if ('errno' in st && st.errno === ERRNO.ENOENT && c.missingArgs !== 'error') {
+      // --ignore-missing-args drops the operand; --delete-missing-args deletes its destination twin.
+      if (c.missingArgs === 'delete') gone.push(src);
+      continue;
     }
     if ('errno' in st) {
       const e = fsError(st.errno, st.syscall, showPath(src));
@@ -264,13 +273,20 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     destStat = undefined;
   }
   const destIsDir = destStat?.isDirectory() ?? false;
-  const single = operands.length === 1 && present.length === 1 && !present[0]!.contents && !c.relative;
-  const singleNonDir = single && (present[0]!.stat.mode & S_IFMT) !== S_IFDIR;
+  // rsync's get_local_name(): a file list of one entry onto a missing name gets that name. A directory
+  // skipped without -r or -d is not in the list; without -r, a named directory (-d) is one entry.
+  const isDirAt = (p: { stat: Stat }): boolean => (p.stat.mode & S_IFMT) === S_IFDIR;
+  const inList = present.filter((p) => c.dirs || !isDirAt(p));
+  const skipped = present.filter((p) => !inList.includes(p));
+  const single = operands.length - skipped.length === 1 && inList.length === 1 && !inList[0]!.contents && !c.relative;
+  const singleIsDir = single && isDirAt(inList[0]!);
+  const singleEntry = single && (!singleIsDir || (c.dirs && !c.recursive));
+  const one = inList[0]!;
 
-  // One non-directory source onto a path that is not a directory: copy to that name.
-  if (singleNonDir && !destIsDir && !destSlash) {
-    if (destStat && destStat.ino === present[0]!.stat.ino && destStat.dev === present[0]!.stat.dev) {
-      throw new UsageError(`source and destination are the same file: ${showPath(present[0]!.src)}`);
+  // One entry onto a path that is not a directory: copy to that name.
+  if (singleEntry && !destIsDir && !destSlash && !(singleIsDir && destStat)) {
+    if (destStat && destStat.ino === one.stat.ino && destStat.dev === one.stat.dev) {
+      throw new UsageError(`source and destination are the same file: ${showPath(one.src)}`);
     }
     const parent = dirName(absolute(stripSlashes(dest)));
     const destRoot = parent.length ? parent : Buffer.from('/');
@@ -285,7 +301,11 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     }
     return {
       plan: {
-        roots: [{ src: present[0]!.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: false, display: Buffer.from(baseName(present[0]!.src)) }],
+        // The skipped directories still say so.
+        roots: [
+          ...skipped.map((p) => ({ src: p.src, rel: p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src)), contents: p.contents, dirOnly: false })),
+          { src: one.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: singleIsDir, display: Buffer.from(baseName(one.src)) },
+        ],
         destRoot,
         createDest: !parentExists,
         renamed: true,
@@ -329,9 +349,14 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
       src: p.src,
       rel,
       contents: p.contents && !c.relative,
-      dirOnly: c.filesFrom !== undefined && !c.recursive && isDir,
-      oneLevel: p.slash,
+      // -d (and --files-from, which implies it) without -r: a directory is made, not entered; named
+      // "dir/" or ".", its own entries are copied too (rsync's content dir).
+      dirOnly: c.dirs && !c.recursive && isDir,
+      oneLevel: p.slash || dotDir(p.src),
     });
+  }
+  for (const src of gone) {
+    roots.push({ src, rel: c.relative ? relativePart(src) : Buffer.from(baseName(src)), contents: false, dirOnly: false, missing: true });
   }
   const dot = dotDirs[0];
   if (dot) {
@@ -348,5 +373,13 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
       throw fsError(-(e.errno ?? -2), 'mkdir', showPath(destAbs));
     }
   }
-  return { plan: { roots, destRoot: destAbs, createDest: !destStat }, missing };
+  // rsync makes a missing destination only for a file list that is not empty (or for "dest/"): a
+  // directory skipped without -r or -d, or a missing operand, is not in it.
+  const listed = present.some((p) => c.dirs || (p.stat.mode & S_IFMT) !== S_IFDIR);
+  return { plan: { roots, destRoot: destAbs, createDest: !destStat && (listed || destSlash) }, missing };
+}
+
+/** "." or "dir/.": rsync's dot-dir name, which means the directory's contents as "dir/" does. */
+function dotDir(src: Buffer): boolean {
+  return (src.length === 1 && src[0] === 0x2e) || (src.length >= 2 && src[src.length - 1] === 0x2e && src[src.length - 2] === 0x2f);
 }

@@ -10,6 +10,7 @@ import type { Root } from '../plan/sources.js';
 import type { Frame, Kept, RunContext } from './context.js';
 import { deleteExtraneous } from './deletions.js';
 import { destDir, mergedFrame } from './dirs.js';
+import { pruned } from './prune.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 
@@ -30,13 +31,17 @@ export async function deleteAfter(rc: RunContext): Promise<void> {
 
 /** One root's deletion walk. `probing`: list the whole source for errors, delete nothing. */
 async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise<void> {
+  // --delete-missing-args: the transfer pass deletes a missing operand's twin.
+  if (root.missing) return;
   const started = startRoot(rc, root, () => rc.gate.noteError());
   if (!started) return;
   const { st, scanSrc } = started;
   const { sender, receiver, role } = rootScopes(rc, root, st);
   if (role === 'skip') return;
-  if (fileType(st.mode) !== 'dir' || root.dirOnly || !rc.c.recursive) return;
+  // Deletions happen in directories whose contents are transferred: -r's, and -d's "dir/".
+  if (fileType(st.mode) !== 'dir' || (root.dirOnly ? !root.oneLevel : !rc.c.recursive)) return;
   if (root.rel.length && sender && sender.check(root.rel, true) === 'exclude') return;
+  if (root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver)) return;
   const rootDest = rc.plan.createDest && !root.rel.length && !rc.c.mkpath ? undefined : rc.dest.stat(root.rel);
   let frame: Frame;
   if (role === 'merged') frame = mergedFrame(rc, scanSrc, root.rel, st, sender, receiver);

@@ -17,10 +17,47 @@ import type { Frame, RunContext } from './context.js';
 /** Deletions are run in batches of this many ops, so deleting a wide directory holds no huge batch. */
 const DELETE_BATCH = 4096;
 
-/** Make way for a non-directory where a directory stands (rsync needs --delete or --force for a full one). */
+/** rsync's words for what a deletion makes way for (delete_item's DEL_FOR_* descriptions). */
+const MAKE_WAY_FOR: Record<FileType, string> = { reg: 'regular file', dir: 'directory', link: 'symlink', dev: 'device file', special: 'special file' };
+
+/**
+ * Make way for a non-directory where a directory stands. rsync empties a full one only under --delete
+ * or --force (its contents are listed as deleted); an empty one the engines replace themselves.
+ */
 export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: BatchWriter): void {
-  if ((destSt.mode & S_IFMT) !== S_IFDIR || rc.c.deleteMode === 'none') return;
-  deleteItem(rc, rel, destSt, w, undefined, false, false);
+  if ((destSt.mode & S_IFMT) !== S_IFDIR || (rc.c.deleteMode === 'none' && !rc.c.force)) return;
+  // The directory itself is not listed: rsync logs no deletion that only makes room.
+  const r = deleteDirContents(rc, rel, w, undefined, true);
+  if (r.empty) deleteOne(rc, rel, destSt, 'dir', w, false, r.backupsInside);
+}
+
+/**
+ * Whether a `kind` can replace what the destination has at `rel`: without --delete or --force, a
+ * directory that is not empty stays, and the entry is not made (rsync's "cannot delete non-empty
+ * directory", then its error "could not make way for new ...").
+ */
+export function canMakeWay(rc: RunContext, rel: Buffer, destSt: Stat | undefined, kind: FileType): boolean {
+  if (!destSt || (destSt.mode & S_IFMT) !== S_IFDIR || kind === 'dir' || rc.c.backup) return true;
+  if (rc.c.deleteMode !== 'none' || rc.c.force || rc.dest.list(rel).size === 0) return true;
+  rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
+  rc.tally.xferError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`);
+  return false;
+}
+
+/**
+ * --delete-missing-args: a missing operand's twin on the destination is deleted (rsync's delete_item,
+ * with the contents of a directory only under --delete or --force).
+ */
+export function deleteMissingArg(rc: RunContext, rel: Buffer, receiver: FilterScope | undefined): void {
+  const st = rc.dest.stat(rel);
+  if (!st) return;
+  const w = new BatchWriter(512);
+  if ((st.mode & S_IFMT) === S_IFDIR && rc.c.deleteMode === 'none' && !rc.c.force && rc.dest.list(rel).size > 0) {
+    rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
+    return;
+  }
+  deleteItem(rc, rel, st, w, receiver, true, false);
+  rc.sink.now(w);
 }
 
 /**

@@ -10,7 +10,8 @@ import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { attrChanges, quickCheck } from '../plan/quickcheck.js';
 import type { Root } from '../plan/sources.js';
-import { dirName } from '../util/names.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type RunContext } from './context.js';
 import { removeForReplace } from './deletions.js';
 import type { DirRecord } from './dirmeta.js';
@@ -106,16 +107,16 @@ export function mergedFrame(rc: RunContext, src: Buffer, rel: Buffer, st: Stat, 
   return { src, rel, stat: st, destExists, sender, receiver, record, pending: undefined, merged: true };
 }
 
-/** -R: make the directories above a root (a/b for a/b/c), with their source attributes. */
-export function impliedDirs(rc: RunContext, root: Root): void {
-  if (!rc.c.relative) return;
-  const parts: Buffer[] = [];
-  let p = dirName(root.rel);
-  while (p.length && !(p.length === 1 && p[0] === 0x2f)) {
-    parts.unshift(p);
-    p = dirName(p);
-  }
-  if (!parts.length) return;
+/**
+ * -R: make the directories above a root (a/b for a/b/c), with their source attributes; under
+ * --no-implied-dirs only the missing ones, with default attributes (noImplied). Returns false when the
+ * root cannot be transferred (reported).
+ */
+export function impliedDirs(rc: RunContext, root: Root): boolean {
+  if (!rc.c.relative) return true;
+  if (!rc.c.impliedDirs) return noImplied(rc, root);
+  const parts = parentsOf(root.rel);
+  if (!parts.length) return true;
   // The source path of "a/b" is the operand's prefix that ends where rel "a/b" ends.
   const srcPrefix = root.src.subarray(0, root.src.length - root.rel.length);
   for (const rel of parts) {
@@ -143,4 +144,66 @@ export function impliedDirs(rc: RunContext, root: Root): void {
     rc.sink.now(w);
     rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true });
   }
+  return true;
+}
+
+/**
+ * --no-implied-dirs: the directories above a root are not part of the transfer. One the destination
+ * lacks is made silently with a new directory's attributes (rsync's receiver makes the path); one it
+ * has is left as it is. Where the destination has a symlink instead, rsync writes through it; arsync
+ * never writes through a destination symlink (DESIGN §3.2) unless -K, whose engines follow one to a
+ * directory only while it stays beneath the destination: the root is refused with an error instead.
+ */
+function noImplied(rc: RunContext, root: Root): boolean {
+  for (const rel of parentsOf(root.rel)) {
+    const key = rel.toString('latin1');
+    if (rc.implied.has(key) || rc.dirs.has(rel)) continue;
+    const dest = rc.dest.stat(rel);
+    if (dest && fileType(dest.mode) === 'dir') continue;
+    if (dest && fileType(dest.mode) === 'link' && rc.c.keepDirlinks) {
+      const through = rc.dest.follow(rel);
+      if (through && fileType(through.mode) === 'dir') continue;
+    }
+    if (dest) {
+      const where = joinPath(rc.plan.destRoot, rel);
+      const why = fileType(dest.mode) === 'link' ? ERRNO.ELOOP : ERRNO.ENOTDIR;
+      rc.tally.ioError(joinPath(rc.plan.destRoot, root.rel), why, 'open', `not transferred: "${showPath(where)}" is not a directory (--no-implied-dirs; arsync writes through no destination symlink without -K)`);
+      return false;
+    }
+    rc.implied.add(key);
+    if (rc.c.dryRun) continue;
+    // Named after the source's directory of that path (the ops want a directory there).
+    const src = Buffer.concat([root.src.subarray(0, root.src.length - root.rel.length), rel]);
+    const w = new BatchWriter(512);
+    const st = newDirStat(rc);
+    w.add(OpKind.Mkdir, src, rel, st);
+    rc.sink.now(w);
+    rc.dirs.record({ src, rel, stat: st, needMeta: true });
+  }
+  return true;
+}
+
+/** The directories above a relative path, outermost first ("a", "a/b" for "a/b/c"). */
+function parentsOf(rel: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let p = dirName(rel); p.length && !(p.length === 1 && p[0] === 0x2f); p = dirName(p)) parts.unshift(p);
+  return parts;
+}
+
+/** The attributes a directory made by a plain mkdir gets: 0777 less the umask, ours, now. */
+function newDirStat(rc: RunContext): Stat {
+  const now = Date.now();
+  return {
+    mode: S_IFDIR | (0o777 & ~rc.spec.engineOptions.umask),
+    uid: process.geteuid?.() ?? 0,
+    gid: process.getegid?.() ?? 0,
+    size: 0,
+    mtimeSec: Math.floor(now / 1000),
+    mtimeNsec: (now % 1000) * 1e6,
+    ino: 0,
+    dev: 0,
+    nlink: 1,
+    rdev: 0,
+    blocks: 0,
+  };
 }

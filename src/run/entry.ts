@@ -15,7 +15,7 @@ import { dirName, joinPath } from '../util/names.js';
 import type { Twin } from './alt-dest.js';
 import { addBasis, tryAltDirs } from './alt-entry.js';
 import { withChmod, type Frame, type RunContext } from './context.js';
-import { removeForReplace } from './deletions.js';
+import { canMakeWay, removeForReplace } from './deletions.js';
 import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { anyChange } from './lines.js';
@@ -36,6 +36,8 @@ export interface EntryIn {
   record?: DirRecord | undefined;
   /** The name printed, when it is not rel. */
   display?: Buffer | undefined;
+  /** A root's name in rsync's file list, when it is not rel ("." for "dir/", "/a/b" for -R's /a/b). */
+  listName?: Buffer | undefined;
 }
 
 /** BackupPlan appends with a plain function. */
@@ -54,16 +56,19 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   let flags = 0;
 
   let target: Buffer | undefined;
-  if (kind === 'link' && (c.copyLinks || c.copyUnsafeLinks || c.safeLinks)) {
+  if (kind === 'link' && (c.copyLinks || c.copyUnsafeLinks || c.safeLinks || c.copyDirlinks)) {
     // Read once: the value judged here is the one the engine writes (or refuses, if the link changed).
     target = rc.source.readlink(src);
     // rsync's "unsafe" symlink (plan/safelinks.ts), judged on the target read once for the entry.
     const unsafe = target !== undefined && unsafeSymlink(target, rel);
-    if (c.copyLinks || (c.copyUnsafeLinks && unsafe)) {
-      // The referent of the target judged above, not whatever the link holds by now: the engine opens
-      // the link and must find this very file behind it (dev/ino), or reports it changed.
-      const referent = target === undefined ? src : target[0] === 0x2f ? target : joinPath(dirName(src), target);
-      const followed = rc.source.follow(referent);
+    const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafe);
+    // The referent of the target judged above, not whatever the link holds by now: the engine opens
+    // the link and must find this very file behind it (dev/ino), or reports it changed.
+    const referent = target === undefined ? src : target[0] === 0x2f ? target : joinPath(dirName(src), target);
+    // -k: a link to a directory is that directory (any other link stays a link).
+    const followed = followAll || c.copyDirlinks ? rc.source.follow(referent) : undefined;
+    const followDir = c.copyDirlinks && followed !== undefined && fileType(followed.mode) === 'dir';
+    if (followAll || followDir) {
       if (!followed) {
         rc.tally.ioError(src, ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(src)}"`);
         return false;
@@ -91,7 +96,8 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
 
   const d = decide(st, c);
   if ('skip' in d) {
-    if (!c.quiet && !c.json) rc.reporter.print(`${d.skip} "${showPath(display ?? rel)}"`);
+    // rsync names a skipped directory bare, as the file list has it ("." for "dir/"); other skips quoted.
+    if (!c.quiet && !c.json) rc.reporter.print(kind === 'dir' ? `${d.skip} ${showPath(e.listName ?? display ?? rel)}` : `${d.skip} "${showPath(display ?? rel)}"`);
     return false;
   }
   const totals = rc.tally.totals;
@@ -158,9 +164,10 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
 
   const totals = rc.tally.totals;
   if (verdict.action === 'compare') {
-    if (c.dryRun || (c.backup && destSt) || syncCompare) {
+    if (c.dryRun || (c.backup && destSt) || syncCompare || c.removeSentOnly) {
       // Under -n nothing may be written, a backup must only be made when the content differs, and a
-      // hard-link leader must know now whether it changes: compare here. Otherwise the engines
+      // hard-link leader must know now whether it changes (so must --remove-sent-files, which removes
+      // only a file that is sent): compare here. Otherwise the engines
       // compare, in parallel.
       const equal = rc.dest.contentEqual(src, rel, st.size);
       const v: Verdict = equal ? { action: 'attrs', changes: verdict.changes } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
@@ -188,12 +195,15 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   }
 
   // create or transfer
-  rc.lines.emit(kind, verdict, line);
-  return queueCopy(rc, m, kind, verdict, flags);
+  if (!canMakeWay(rc, rel, destSt, kind)) return false;
+  return queueCopy(rc, m, kind, verdict, flags, undefined, () => rc.lines.emit(kind, verdict, line));
 }
 
-/** Queue the op that makes `m` on the destination (a copy, a symlink, a special), from `from` when given. */
-export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdict: Verdict, flagsIn: number, from?: Twin): Promise<boolean> {
+/**
+ * Queue the op that makes `m` on the destination (a copy, a symlink, a special), from `from` when given.
+ * `emit` prints its line, after the deletions that make way for it (rsync's order).
+ */
+export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdict: Verdict, flagsIn: number, from?: Twin, emit?: () => void): Promise<boolean> {
   const c = rc.c;
   const { src, rel, st, destSt } = m;
   const totals = rc.tally.totals;
@@ -203,20 +213,23 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
     totals.plannedFiles++;
     totals.plannedBytes += st.size;
   }
-  if (c.dryRun) return true;
-  // A big file goes alone so that it does not hold up a batch of small ones (its backup goes with it).
-  if (kind === 'reg' && st.size >= BATCH_BYTES) await rc.sink.flush();
-  if (destSt) {
-    if (c.backup) flags |= rc.backups.beforeReplace(addOp(rc), rel, destSt);
-    else if ((destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
-      const w = new BatchWriter(1024);
-      removeForReplace(rc, rel, destSt, w);
+  if (destSt && !c.backup && (destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
+    // Under -n the deletions are only listed (no op is queued for them).
+    const w = new BatchWriter(1024);
+    removeForReplace(rc, rel, destSt, w);
+    if (!c.dryRun) {
       await rc.sink.flush();
       rc.sink.now(w);
     }
   }
+  emit?.();
+  if (c.dryRun) return true;
+  // A big file goes alone so that it does not hold up a batch of small ones (its backup goes with it).
+  if (kind === 'reg' && st.size >= BATCH_BYTES) await rc.sink.flush();
+  if (destSt && c.backup) flags |= rc.backups.beforeReplace(addOp(rc), rel, destSt);
   const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
-  if (c.removeSourceFiles && !from) flags |= OpFlag.RemoveSource;
+  // --remove-sent-files removes what is sent: files and symlinks, not devices or specials (rsync).
+  if (c.removeSourceFiles && !from && (!c.removeSentOnly || kind === 'reg' || kind === 'link')) flags |= OpFlag.RemoveSource;
   if (from) addBasis(rc, op, from, kind, { op, src, rel, st, flags });
   else rc.sink.add(op, src, rel, st, flags, undefined, m.target);
   if (from && c.removeSourceFiles) removeSource(rc, m, kind);

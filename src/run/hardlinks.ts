@@ -52,9 +52,10 @@ export async function finishHardLinks(rc: RunContext): Promise<void> {
       if (c.existing && !m.destSt) continue;
       const line = rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
       if (m.destSt) {
-        // An existing member is relinked: rsync prints what differed from the old file, or blanks.
+        // An existing member is relinked: rsync prints what differed from the old file, or blanks;
+        // without -t its time is always reported (the link is a local change, named after its leader).
         const check = rc.spec.check;
-        const ch = { ...attrChanges(m.st, m.destSt, check), size: kind === 'reg' && m.st.size !== m.destSt.size, time: c.times && !sameTime(m.st, m.destSt, check) };
+        const ch = { ...attrChanges(m.st, m.destSt, check), size: kind === 'reg' && m.st.size !== m.destSt.size, time: c.times ? !sameTime(m.st, m.destSt, check) : true };
         if (rc.lines.active) {
           const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
           rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, c, { hardlinked: true, all: true }));

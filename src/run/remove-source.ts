@@ -1,12 +1,13 @@
 // --remove-source-files for an entry that needed no op (rsync removes those too): the source is
 // unlinked by the engine, beneath the source's anchor and only if it is still the file the walk saw.
+// --remove-sent-files (rsync's older option) removes only what was sent, so none of these.
 
 import type { FileType } from '../model/stat.js';
 import type { RunContext } from './context.js';
 import type { Member } from './members.js';
 
 export function removeSource(rc: RunContext, m: Member, kind: FileType): void {
-  if (!rc.c.removeSourceFiles || rc.c.dryRun || kind === 'dir') return;
+  if (!rc.c.removeSourceFiles || rc.c.removeSentOnly || rc.c.dryRun || kind === 'dir') return;
   const r = rc.sink.unlinkSource(m.src, m.st, rc.anchors.of(m.src));
   if (r) rc.tally.ioError(m.src, r.errno, r.syscall, 'sender failed to remove');
 }

@@ -81,7 +81,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const started = performance.now();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
   alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
-  const ctx = !c.dryRun || destRootExists(engine, plan) ? openContext(spec.engineOptions) : undefined;
+  // A destination that is still missing was not made: nothing in the run writes there (all of its
+  // operands were skipped or missing, or it is a dry run).
+  const ctx = destRootExists(engine, plan) ? openContext(spec.engineOptions) : undefined;
   dest = new DestReads(engine, ctx, plan.destRoot, c.dryRun);
   const anchors = new SourceAnchors();
   const fail = (f: OpFailure): void => {

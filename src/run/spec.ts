@@ -79,30 +79,31 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
 /**
  * The query for scanPair. Unchanged files are left to the native quick check only when nothing needs
  * to see each entry: no filters, no -c/-I/--size-only, no -ii, no --chmod, no -X/-A (their attributes
- * are compared here), no --remove-source-files.
+ * are compared here), no --remove-source-files, no -m (a directory's files decide whether it is made).
  */
 export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
   const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
-    !c.xattrs && !c.acls && !c.removeSourceFiles;
+    !c.xattrs && !c.acls && !c.removeSourceFiles && !c.pruneEmptyDirs;
   let bits = collapse ? PairBits.Collapse : 0;
   if (c.perms) bits |= PairBits.Perms;
   if (c.owner && check.isRoot) bits |= PairBits.Owner;
   if (c.group) bits |= PairBits.Group;
   if (c.times) bits |= PairBits.Times;
   if (c.hardLinks) bits |= PairBits.HardLinks;
-  if (!c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks) bits |= PairBits.Links;
+  // Without -l each symlink prints rsync's "skipping non-regular file": none may be left out.
+  if (c.links && !c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks && !c.copyDirlinks) bits |= PairBits.Links;
   return Float64Array.of(bits, c.modifyWindow > 0 ? c.modifyWindow : 0, check.timeResolutionNs);
 }
 
 /**
  * The query for scanTree: as scanPair's when unchanged entries may be left out, plus directory times,
  * and only when no option needs to see every directory in order (--delete-before/-after, -x, -L,
- * --copy-unsafe-links, -K, --files-from).
+ * --copy-unsafe-links, -k, -K, --files-from).
  */
 export function treeQuery(c: Config, pair: Float64Array): Float64Array | undefined {
   const bits = pair[0]!;
   if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
-  if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
+  if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
   const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
   // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor.
   return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), PAIR_CHUNK);

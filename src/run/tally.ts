@@ -66,6 +66,14 @@ export class Tally {
     this.error(message, rec);
   }
 
+  /** An error the planner words whole, as rsync does (no errno): counted as an I/O error. */
+  xferError(path: Buffer, message: string): void {
+    this.totals.ioErrors++;
+    const rec = { path: showPath(path), message, code: 'EIO' };
+    this.totals.errors.push(rec);
+    this.error(message, rec);
+  }
+
   /** An I/O error found by the planner itself, with rsync's wording in front (`what`). */
   ioError(path: Buffer, errno: number, syscall: string, what?: string): void {
     this.totals.ioErrors++;

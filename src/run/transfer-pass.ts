@@ -2,30 +2,36 @@
 // time in rsync's order (its deletions under --delete-during, then its non-directories, then its
 // subdirectories). A re-sync onto an existing destination may start from scanTree's dirty directories.
 
+import { resolve as resolvePath } from 'node:path';
 import { isFailure } from '../model/failure.js';
 import type { PairListing } from '../model/listing.js';
 import { fileType } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
-import { joinPath } from '../util/names.js';
+import { dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
-import { deleteExtraneous } from './deletions.js';
+import { deleteExtraneous, deleteMissingArg } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { entry } from './entry.js';
+import { pruned } from './prune.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 
 export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   const c = rc.c;
+  if (root.missing) return missingRoot(rc, root);
   const started = startRoot(rc, root, (errno, syscall, what) => rc.tally.ioError(root.src, errno, syscall, what));
   if (!started) return;
   const { st, scanSrc } = started;
-  impliedDirs(rc, root);
   const { sender, receiver, role } = rootScopes(rc, root, st);
-  if (role === 'skip') return;
   const type = fileType(st.mode);
+  // -m: a named directory (not "dir/") with nothing to transfer inside is left out, with -R's
+  // implied directories above it.
+  if (type === 'dir' && c.recursive && root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver)) return;
+  if (!impliedDirs(rc, root)) return;
+  if (role === 'skip') return;
   if (type === 'dir' && root.dirOnly) {
     // --files-from without -r: the listed directory is made; named with a trailing slash, its own
     // entries are copied too and its subdirectories made, but not entered (rsync's --dirs).
@@ -36,6 +42,8 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
       ? mergedFrame(rc, scanSrc, root.rel, st, sender, receiver)
       : dirFrame(rc, scanSrc, root.rel, st, made ? undefined : rc.dest.stat(root.rel), sender, receiver);
     if (!f) return;
+    // -d onto a new name: rsync prints the directory under its own name.
+    if (root.display && f.pending) f.pending.line = rc.lines.lineFor(root.display, scanSrc, st, 'dir');
     if (!root.oneLevel) {
       if (f.pending) rc.lines.emit('dir', f.pending.verdict, f.pending.line);
       return;
@@ -50,7 +58,11 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   }
   if (type !== 'dir' || !c.recursive) {
     if (root.rel.length && sender && sender.check(root.rel, false) === 'exclude') return;
-    await entry(rc, { src: root.src, rel: root.rel, st, destSt: rc.dest.stat(root.rel), isRoot: true, display: root.display }, descend);
+    // Several sources: a file landing in a directory an earlier source sent changes that directory,
+    // whose times are then set again at the end.
+    const record = root.rel.length ? rc.dirs.find(dirName(root.rel)) : undefined;
+    const changed = await entry(rc, { src: root.src, rel: root.rel, st, destSt: rc.dest.stat(root.rel), isRoot: true, display: root.display, listName: listName(rc, root), record }, descend);
+    if (changed) rc.dirs.touch(record);
     await rc.sink.maybeFlush();
     return;
   }
@@ -64,6 +76,23 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   frame.sender = sender?.enterDir(root.rel, root.src);
   frame.receiver = receiver?.enterDir(root.rel);
   await walkFrames(treeFrames(rc, frame, scanSrc), (dir) => transferDir(rc, dir), rc);
+}
+
+/** --delete-missing-args: a missing operand's twin is deleted, unless a filter leaves the name out. */
+function missingRoot(rc: RunContext, root: Root): void {
+  const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
+  const sender = rc.filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
+  const receiver = rc.filters?.root('receiver', rc.plan.destRoot);
+  const destSt = rc.dest.stat(root.rel);
+  const isDir = destSt !== undefined && fileType(destSt.mode) === 'dir';
+  if (sender && sender.check(root.rel, isDir) === 'exclude') return;
+  deleteMissingArg(rc, root.rel, receiver);
+}
+
+/** A root's name in rsync's file list: "." for "dir/", and under -R the path as given when it has no "/./". */
+function listName(rc: RunContext, root: Root): Buffer {
+  if (rc.c.relative && !root.src.includes('/./')) return root.src;
+  return root.rel.length ? root.rel : Buffer.from('.');
 }
 
 /** A directory reached through a followed symlink (-L, --copy-unsafe-links): walked here and now. */

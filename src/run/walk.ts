@@ -17,6 +17,7 @@ import { isFdShortage } from '../pool/fd-retry.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
+import { pruned } from './prune.js';
 import type { DirEntries } from './source.js';
 
 export const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
@@ -42,16 +43,20 @@ export function startRoot(rc: RunContext, root: Root, onError: (errno: number, s
     return undefined;
   }
   let scanSrc = root.src;
-  if ((root.contents || rc.c.copyLinks) && fileType(st.mode) === 'link') {
-    // "link/" (and -L) mean the directory or file behind the link.
+  if ((root.contents || rc.c.copyLinks || rc.c.copyDirlinks) && fileType(st.mode) === 'link') {
+    // "link/" means the directory behind the link; so do -L and -k for a link to a directory. A link
+    // to anything else stays a link here: the entry's own step follows it under -L (and tells the
+    // engine to open through it) or reports it dangling.
     const followed = rc.source.follow(root.src);
-    if (!followed) {
+    if (!followed && root.contents) {
       onError(ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(root.src)}"`);
       return undefined;
     }
-    st = followed;
-    // A trailing slash makes every open resolve through the link (the walk opens with O_NOFOLLOW).
-    if (fileType(st.mode) === 'dir') scanSrc = Buffer.concat([root.src, Buffer.from('/')]);
+    if (followed && (root.contents || fileType(followed.mode) === 'dir')) {
+      st = followed;
+      // A trailing slash makes every open resolve through the link (the walk opens with O_NOFOLLOW).
+      if (fileType(st.mode) === 'dir') scanSrc = Buffer.concat([root.src, Buffer.from('/')]);
+    }
   }
   // Below a directory operand, the engines follow no symlink the walk did not choose to follow.
   if (fileType(st.mode) === 'dir') rc.anchors.add(scanSrc);
@@ -115,7 +120,8 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     const occ = others?.get(e.name.toString('latin1'));
     const role = occ ? roleOf({ root: rc.root.index, dir: isDirEntry(e) }, occ) : 'owner';
     if (role === 'skip') continue;
-    if (dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') {
+    // Excluded, or a directory -m prunes: not in the transfer, so extraneous on the destination.
+    if ((dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') || (isDirEntry(e) && pruned(rc, src, rel, dir.sender, dir.receiver))) {
       if (e.dest && !occ && extraneous) extraneous.add(e.name, e.dest);
       continue;
     }

@@ -1,0 +1,64 @@
+// -m/--prune-empty-dirs: a directory is left out of the transfer when nothing but directories would
+// end up inside it, filters applied (rsync prunes such chains from the receiver's file list, so they are
+// neither made nor kept from deletion). A directory a receiver-side rule protects stays, with the chain
+// above it (rsync's way to keep one: --filter 'protect dir/'). The walk asks before it makes a directory,
+// so the subtree is looked at first, each directory once per run.
+
+import { isFailure } from '../model/failure.js';
+import { S_IFDIR, S_IFMT } from '../model/stat.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import { joinPath } from '../util/names.js';
+import type { RunContext } from './context.js';
+
+/** Per run: source directory path → whether something is transferred inside it. */
+const known = new WeakMap<RunContext, Map<string, boolean>>();
+
+/**
+ * Whether -m leaves out the source directory `src` (at `rel`). `sender` and `receiver` are the filter
+ * scopes of its parent directory.
+ */
+export function pruned(rc: RunContext, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): boolean {
+  if (!rc.c.pruneEmptyDirs) return false;
+  let cache = known.get(rc);
+  if (!cache) known.set(rc, (cache = new Map()));
+  return !holdsContent(rc, cache, src, rel, sender, receiver);
+}
+
+function holdsContent(rc: RunContext, cache: Map<string, boolean>, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): boolean {
+  const key = src.toString('latin1');
+  const seen = cache.get(key);
+  if (seen !== undefined) return seen;
+  let found = receiver !== undefined && receiver.isProtected(rel, true);
+  if (!found) {
+    const inSender = sender?.enterDir(rel, src);
+    const inReceiver = receiver?.enterDir(rel);
+    const pair = rc.source.openDir(src, null, rc.anchors.of(src));
+    // A directory that cannot be listed stays in the transfer, where its error is reported.
+    if (isFailure(pair)) found = true;
+    else {
+      const subdirs: Buffer[] = [];
+      try {
+        for (const chunk of pair.whole ? [pair.whole] : pair.chunks()) {
+          for (const e of chunk.entries) {
+            if (!e.st) continue;
+            const isDir = (e.st.mode & S_IFMT) === S_IFDIR;
+            const childRel = joinPath(rel, e.name);
+            if (inSender && inSender.check(childRel, isDir) === 'exclude') continue;
+            if (!isDir) found = true;
+            else subdirs.push(e.name);
+            if (found) break;
+          }
+          if (found) break;
+        }
+      } finally {
+        pair.close();
+      }
+      for (const name of subdirs) {
+        if (found) break;
+        found = holdsContent(rc, cache, joinPath(src, name), joinPath(rel, name), inSender, inReceiver);
+      }
+    }
+  }
+  cache.set(key, found);
+  return found;
+}

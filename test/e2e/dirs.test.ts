@@ -1,0 +1,214 @@
+// Directory and operand semantics against rsync itself, on every engine: -d/--dirs and --old-dirs (with
+// --delete), a directory without -r or -d, -m/--prune-empty-dirs, -k/--copy-dirlinks, -L on a top-level
+// link, --no-implied-dirs, --ignore-missing-args/--delete-missing-args, --force and a full directory in
+// the way without it, --remove-sent-files. Each case gives rsync and arsync the same starting tree and
+// compares exit codes, -i lines and the resulting trees (test/helpers/differential.ts).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { runCli, show } from '../helpers/cli.js';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { deleteSetup, differential, freshSetup, put, stampTree, updateSetup } from '../helpers/differential.js';
+
+afterAll(() => removeTemps());
+
+/** src: files at the top and a tree several levels deep; dst: an older copy with extraneous entries. */
+function deepSetup(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'f0', 'top\n');
+  put(src, 'd1/f1', 'one\n');
+  put(src, 'd1/d2/f2', 'two\n');
+  put(src, 'd1/d2/d3/f3', 'three\n');
+  fs.mkdirSync(path.join(src, 'empty/e1/e2'), { recursive: true });
+  put(src, 'logs/sub/a.log', 'a\n');
+  put(src, 'mixed/sub/keep.txt', 'k\n');
+  put(src, 'mixed/sub/drop.log', 'd\n');
+  put(root, 'dst/extra.txt', 'extra\n');
+  put(root, 'dst/d1/old.txt', 'old\n');
+  fs.mkdirSync(path.join(root, 'dst/empty-there/x'), { recursive: true });
+  stampTree(src);
+  stampTree(path.join(root, 'dst'), 1_690_000_000);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-d src/ dst/: the top level only, its directories made empty; --dirs src dst/ makes just src', async () => {
+    await differential({ engine, setup: deepSetup, args: ['-dt', 'src/', 'dst/'] });
+    await differential({ engine, setup: deepSetup, args: ['-t', '--dirs', 'src', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: freshSetup, args: ['-lptd', 'src/', 'dst/'] });
+    const r = await differential({ engine, setup: freshSetup, args: ['-dt', 'src/.', 'dst'] });
+    expect(fs.readdirSync(path.join(r.B, 'dst', 'sub'))).toEqual([]);
+  });
+
+  it('-d --delete: deletions only in the directory whose contents are sent', async () => {
+    const r = await differential({ engine, setup: deepSetup, args: ['-dt', '--delete', 'src/', 'dst/'] });
+    expect(fs.existsSync(path.join(r.B, 'dst/extra.txt'))).toBe(false);
+    expect(fs.readFileSync(path.join(r.B, 'dst/d1/old.txt'), 'utf8')).toBe('old\n');
+    await differential({ engine, setup: deleteSetup, args: ['-dt', '--delete-after', 'src/', 'dst/'] });
+    await differential({ engine, setup: deleteSetup, args: ['-dt', '--delete-before', 'src', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('--old-dirs and --old-d: -r with a "- /*/*" rule; --no-dirs after -d skips the directory', async () => {
+    await differential({ engine, setup: deepSetup, args: ['--old-dirs', '-t', 'src/', 'dst/'] });
+    await differential({ engine, setup: deepSetup, args: ['--old-d', '-t', 'src', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: deepSetup, args: ['-d', '--no-dirs', 'src', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: deepSetup, args: ['-d', '--no-d', 'src/', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('-d src newdir: a one-directory list onto a new name makes that name the directory, printed as src/', async () => {
+    const r = await differential({ engine, setup: freshSetup, args: ['-dt', 'src', 'newdir'] });
+    expect(fs.readdirSync(path.join(r.B, 'newdir'))).toEqual([]);
+  });
+
+  it('a directory without -r or -d: rsync\'s bare "skipping directory" line, and no destination made', async () => {
+    const cases: [string[], string][] = [[['src', 'nd'], 'src'], [['src/', 'nd'], '.'], [['-t', 'src', 'nd/'], 'src'], [['-t', 'src', 'src/a.txt', 'nd2'], 'src']];
+    for (const [args, name] of cases) {
+      const r = await differential({ engine, setup: freshSetup, args, volatile: ['nd'] });
+      expect(r.arsync.stdout, show(r.arsync)).toContain(`skipping directory ${name}\n`);
+    }
+    const r = await runCli(['src', 'nd', `--engine=${engine}`], { cwd: (() => { const d = tempDir('arsync-skip-'); freshSetup(d); return d; })() });
+    expect(r.stdout).toBe('skipping directory src\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('-m/--prune-empty-dirs: empty chains and chains a filter empties are not made; --delete takes them away', async () => {
+    await differential({ engine, setup: deepSetup, args: ['-a', '-m', 'src/', 'dst/'] });
+    const r = await differential({ engine, setup: deepSetup, args: ['-a', '--prune-empty-dirs', '--exclude=*.log', '--delete', 'src/', 'dst/'] });
+    expect(fs.existsSync(path.join(r.B, 'dst/logs'))).toBe(false);
+    expect(fs.existsSync(path.join(r.B, 'dst/mixed/sub/keep.txt'))).toBe(true);
+    expect(fs.existsSync(path.join(r.B, 'dst/empty-there'))).toBe(false);
+    await differential({ engine, setup: deepSetup, args: ['-a', '-m', '--filter=protect empty/', '--delete', 'src/', 'dst/'] });
+    await differential({ engine, setup: deepSetup, args: ['-rtm', 'src/empty', 'src/d1', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup: deepSetup, args: ['-a', '-m', '--no-m', 'src/', 'dst/'] });
+    await differential({ engine, setup: deepSetup, args: ['-a', '-m', '--no-prune-empty-dirs', 'src/', 'dst/'] });
+  });
+
+  it('-k/--copy-dirlinks: a link to a directory is copied as the directory, at depth and as an operand; other links stay', async () => {
+    const setup = (root: string): void => {
+      deepSetup(root);
+      const d3 = path.join(root, 'src/d1/d2/d3');
+      fs.mkdirSync(path.join(d3, 'realdir'));
+      put(d3, 'realdir/inside', 'inside\n');
+      fs.symlinkSync('realdir', path.join(d3, 'dirlink'));
+      fs.symlinkSync('f3', path.join(d3, 'sl'));
+      fs.symlinkSync('src/d1', path.join(root, 'toplink'));
+    };
+    const r = await differential({ engine, setup, args: ['-rltk', 'src/', 'dst/'] });
+    expect(fs.lstatSync(path.join(r.B, 'dst/d1/d2/d3/dirlink')).isDirectory()).toBe(true);
+    expect(fs.lstatSync(path.join(r.B, 'dst/d1/d2/d3/sl')).isSymbolicLink()).toBe(true);
+    await differential({ engine, setup, args: ['-rltk', 'toplink', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup, args: ['-ltk', 'toplink', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('-L on a top-level symlink to a file copies the file (exit 0), to a directory and to a new name too', async () => {
+    const setup = (root: string): void => {
+      freshSetup(root);
+      fs.symlinkSync('src/a.txt', path.join(root, 'flink'));
+      fs.symlinkSync('src/sub', path.join(root, 'dlink'));
+      fs.symlinkSync('nowhere', path.join(root, 'dangling'));
+      fs.mkdirSync(path.join(root, 'dst'));
+    };
+    const r = await differential({ engine, setup, args: ['-tL', 'flink', 'dst/'], volatile: ['dst'] });
+    expect(r.arsync.code).toBe(0);
+    expect(fs.lstatSync(path.join(r.B, 'dst/flink')).isFile()).toBe(true);
+    await differential({ engine, setup, args: ['-aL', 'flink', 'copy'] });
+    await differential({ engine, setup, args: ['-rtL', 'dlink', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup, args: ['-tL', 'dlink', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup, args: ['-tL', 'dangling', 'flink', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('--no-implied-dirs: missing path directories made with a new directory\'s mode, existing ones kept', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/a/b/c/file', 'data\n');
+      fs.chmodSync(path.join(root, 'src/a/b'), 0o750);
+      put(root, 'dst/a/keep', 'k\n');
+      fs.chmodSync(path.join(root, 'dst/a'), 0o700);
+      stampTree(path.join(root, 'src'));
+    };
+    // The directories made along the path get the time of the run in both tools.
+    const r = await differential({ engine, setup, args: ['-aR', '--no-implied-dirs', 'src/./a/b/c/file', 'dst/'], volatile: ['dst/a', 'dst/a/b', 'dst/a/b/c'] });
+    expect(fs.statSync(path.join(r.B, 'dst/a/b')).mode & 0o7777).toBe(0o777 & ~process.umask());
+    expect(fs.statSync(path.join(r.B, 'dst/a')).mode & 0o7777).toBe(0o700);
+    await differential({ engine, setup, args: ['-aR', '--no-implied-dirs', 'src/./a/b/c', 'dst/'], volatile: ['dst/a', 'dst/a/b'] });
+    await differential({ engine, setup, args: ['-aR', '--no-i-d', '--i-d', 'src/./a/b/c/file', 'dst/'] });
+    await differential({ engine, setup, args: ['-aR', '--implied-dirs', '--no-implied-dirs', '-n', 'src/./a/b/c/file', 'dst/'] });
+  });
+
+  it('--no-implied-dirs never writes through a destination symlink in the path (rsync does); -K follows one inside the destination', async () => {
+    const base = tempDir(`arsync-noimplied-${engine}-`);
+    put(base, 'src/path/file', 'NEW\n');
+    fs.mkdirSync(path.join(base, 'dst/real'), { recursive: true });
+    fs.symlinkSync('real', path.join(base, 'dst/path'));
+    const r = await runCli(['-aR', '--no-implied-dirs', 'src/./path/file', 'dst/', `--engine=${engine}`], { cwd: base });
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stderr).toMatch(/not transferred: .*dst\/path" is not a directory/);
+    expect(fs.readdirSync(path.join(base, 'dst/real'))).toEqual([]);
+    expect(fs.lstatSync(path.join(base, 'dst/path')).isSymbolicLink()).toBe(true);
+    const k = await runCli(['-aRK', '--no-implied-dirs', 'src/./path/file', 'dst/', `--engine=${engine}`], { cwd: base });
+    expect(k.code, show(k)).toBe(0);
+    expect(fs.readFileSync(path.join(base, 'dst/real/file'), 'utf8')).toBe('NEW\n');
+  });
+
+  it('--ignore-missing-args and --delete-missing-args', async () => {
+    const setup = (root: string): void => {
+      updateSetup(root);
+      put(root, 'dst/gone.txt', 'gone\n');
+      put(root, 'dst/gonedir/x/y', 'y\n');
+      fs.mkdirSync(path.join(root, 'dst/emptygone'));
+    };
+    await differential({ engine, setup, args: ['-a', '--ignore-missing-args', 'src/a.txt', 'src/nothere', 'src/gone.txt', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup, args: ['-a', '--ignore-missing-args', 'src/nothere', 'newdst'] });
+    const r = await differential({ engine, setup, args: ['-a', '--delete-missing-args', 'src/a.txt', 'src/gone.txt', 'src/emptygone', 'dst/'], volatile: ['dst'] });
+    expect(fs.existsSync(path.join(r.B, 'dst/gone.txt'))).toBe(false);
+    await differential({ engine, setup, args: ['-a', '--delete-missing-args', 'src/gonedir', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup, args: ['-a', '--delete-missing-args', '--force', 'src/gonedir', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup, args: ['-a', '--delete-missing-args', '--ignore-missing-args', '--exclude=gone.txt', 'src/gone.txt', 'src/gonedir', '--delete', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('--force: a full directory replaced by a file; without it rsync\'s two messages and exit 23', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/d1/d2/d3/f3', 'now a regular file\n');
+      put(root, 'dst/d1/d2/d3/f3/occupant', 'blocker\n');
+      put(root, 'dst/d1/d2/d3/f3/sub/more', 'more\n');
+      stampTree(path.join(root, 'src'));
+      stampTree(path.join(root, 'dst'), 1_690_000_000);
+    };
+    const r = await differential({ engine, setup, args: ['-a', 'src/', 'dst/'] });
+    expect(r.arsync.code).toBe(23);
+    expect(r.arsync.stdout).toContain('cannot delete non-empty directory: d1/d2/d3/f3\n');
+    expect(r.arsync.stderr).toContain('could not make way for new regular file: d1/d2/d3/f3\n');
+    const f = await differential({ engine, setup, args: ['-a', '--force', 'src/', 'dst/'] });
+    expect(fs.readFileSync(path.join(f.B, 'dst/d1/d2/d3/f3'), 'utf8')).toBe('now a regular file\n');
+    await differential({ engine, setup, args: ['-a', '--force', '--no-force', 'src/', 'dst/'] });
+    await differential({ engine, setup, args: ['-a', '--delete', 'src/', 'dst/'] });
+    await differential({ engine, setup, args: ['-an', '--force', 'src/', 'dst/'] });
+  });
+
+  it('--remove-sent-files removes only what was sent; --remove-source-files also what was up to date', async () => {
+    const setup = (root: string): void => {
+      updateSetup(root);
+      fs.symlinkSync('a.txt', path.join(root, 'src/newlink'));
+    };
+    const r = await differential({ engine, setup, args: ['-a', '--remove-sent-files', 'src/', 'dst/'], sourceChanges: true, volatileDirsUnder: ['src'] });
+    expect(fs.existsSync(path.join(r.B, 'src/a.txt'))).toBe(false);
+    // Only its mode changed: not sent, so not removed (--remove-source-files would remove it).
+    expect(fs.existsSync(path.join(r.B, 'src/exec.sh'))).toBe(true);
+    await differential({ engine, setup, args: ['-ac', '--remove-sent-files', 'src/', 'dst/'], sourceChanges: true, volatileDirsUnder: ['src'] });
+    await differential({ engine, setup, args: ['-a', '--remove-sent-files', '--remove-source-files', 'src/', 'dst/'], sourceChanges: true, volatileDirsUnder: ['src'] });
+    await differential({ engine, setup, args: ['-a', '--remove-source-files', '--remove-sent-files', 'src/', 'dst/'], sourceChanges: true, volatileDirsUnder: ['src'] });
+  });
+
+  it('bad input: --delete without -r or -d is rsync\'s usage error and writes nothing', async () => {
+    const base = tempDir(`arsync-dirs-usage-${engine}-`);
+    freshSetup(base);
+    const r = await runCli(['--delete', '--no-dirs', 'src/', 'dst/', `--engine=${engine}`], { cwd: base });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--delete does not work without --recursive (-r) or --dirs (-d).');
+    expect(fs.existsSync(path.join(base, 'dst'))).toBe(false);
+    const d = await runCli(['-d', '--delete', 'src/', 'dst/', `--engine=${engine}`], { cwd: base });
+    expect(d.code, show(d)).toBe(0);
+  });
+});
