@@ -69,8 +69,10 @@ enum preserve {
   P_PARTIAL = 1u << 10,
   P_KEEP_DIRLINKS = 1u << 11,
   P_OMIT_DIR_TIMES = 1u << 12, /* -O: directories' mtimes are left alone */
+  P_FSYNC = 1u << 13,          /* --fsync: fsync each written file before its rename or close */
+  P_PREALLOCATE = 1u << 14,    /* --preallocate: fallocate the file's size before its data */
 };
-#define P_ALL 0x1fffu
+#define P_ALL 0x7fffu
 
 /* Counter slots */
 enum counter {

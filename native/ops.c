@@ -52,6 +52,7 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
   struct ctx *c = j->c;
   mode_t mode = meta_target_mode(j, p->fd, name);
   int out = -1, rc = OP_OK;
+  off_t old_size = 0;
   struct stat ts;
   if (fstatat(p->fd, name, &ts, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISREG(ts.st_mode)) {
@@ -66,6 +67,7 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
         rc = job_fail(j, errno, "open", W_DST);
         goto done;
       }
+      old_size = ts.st_size;
     } else if (unlinkat(p->fd, name, S_ISDIR(ts.st_mode) ? AT_REMOVEDIR : 0) < 0) {
       return job_fail(j, errno, S_ISDIR(ts.st_mode) ? "rmdir" : "unlink", W_DST);
     }
@@ -77,6 +79,9 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
     if (out < 0)
       return job_fail(j, errno, "open", W_DST);
   }
+  /* In place, only a file that grows needs more blocks (rsync's rule). */
+  if (st->st_size > old_size)
+    temp_preallocate(c, out, st->st_size);
   rc = copy_data_sync(j, in, out, st, true);
   if (rc == OP_OK)
     rc = meta_owner_fd(j, out);
@@ -86,6 +91,8 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
     rc = meta_xattrs_sync_fd(j, in, out, false);
   if (rc == OP_OK)
     rc = meta_times_fd(j, out);
+  if (rc == OP_OK)
+    rc = temp_fsync(j, out, W_DST);
 done:
   if (close(out) < 0 && errno != EINTR && rc == OP_OK)
     rc = job_fail(j, errno, "close", W_DST);
@@ -132,9 +139,12 @@ static int do_file(struct job *j)
     goto done;
   }
   made = true;
+  temp_preallocate(c, out, st.st_size);
   rc = copy_data_sync(j, in, out, &st, false);
   if (rc == OP_OK)
     rc = meta_file(j, in, out, mode);
+  if (rc == OP_OK)
+    rc = temp_fsync(j, out, W_DST);
   if (rc != OP_OK)
     goto done;
   rc = temp_close(j, out, W_DST);

@@ -411,6 +411,7 @@ static void begin_data(struct ctx *c, struct pipe *P, struct slot *s)
   }
   s->mode = meta_target_mode(&s->job, s->p->fd, s->name);
   s->size = (uint64_t)s->st.st_size;
+  temp_preallocate(c, s->tmpfd, (off_t)s->size);
   s->sparse = copy_want_sparse(c, &s->st);
   s->skip_zero = (c->flags & P_SPARSE) != 0;
   s->next = 0;
@@ -508,7 +509,7 @@ static void finish_data(struct ctx *c, struct pipe *P, struct slot *s)
     return;
   }
   copy_count_holes(&s->job, s->counted, s->size);
-  if (meta_file(&s->job, s->srcfd, s->tmpfd, s->mode) != OP_OK) {
+  if (meta_file(&s->job, s->srcfd, s->tmpfd, s->mode) != OP_OK || temp_fsync(&s->job, s->tmpfd, W_DST) != OP_OK) {
     s->failed = true;
     return;
   }

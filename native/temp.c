@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -142,5 +143,23 @@ int temp_close(struct job *j, int fd, int where)
   /* close can report a deferred write error (NFS, quota): the data is not safe then. */
   if (close(fd) < 0 && errno != EINTR)
     return job_fail(j, errno, "close", where);
+  return OP_OK;
+}
+
+void temp_preallocate(const struct ctx *c, int fd, off_t size)
+{
+  /* -S writes zero runs as holes, which reserved blocks would fill: such a file is not preallocated.
+   * KEEP_SIZE (rsync's choice) keeps the size at 0 until data lands, so a failed copy is never
+   * mistaken for a whole one. A filesystem without fallocate only loses the hint: rsync warns and
+   * goes on, the data is written all the same. */
+  if (!(c->flags & P_PREALLOCATE) || (c->flags & P_SPARSE) || size <= 0)
+    return;
+  (void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size);
+}
+
+int temp_fsync(struct job *j, int fd, int where)
+{
+  if ((j->c->flags & P_FSYNC) && fsync(fd) < 0)
+    return job_fail(j, errno, "fsync", where);
   return OP_OK;
 }

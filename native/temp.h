@@ -38,4 +38,12 @@ int temp_close(struct job *j, int fd, int where);
  * been copied. */
 void temp_discard(struct job *j, int dirfd, const char *tmp, const char *name);
 
+/* --preallocate: the file's blocks reserved before its data is written (not under -S, whose zero runs
+ * are holes); best effort, as in rsync. */
+void temp_preallocate(const struct ctx *c, int fd, off_t size);
+
+/* --fsync: the written file's data and metadata on disk before it takes its name (or, in place, before
+ * its close); a failure fails the op with syscall `fsync`. */
+int temp_fsync(struct job *j, int fd, int where);
+
 #endif

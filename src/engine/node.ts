@@ -38,6 +38,7 @@ import { ABORTED, OpScope } from './node-scope.js';
 import { checkIdentity, noSymlinkParents, Sources, type Source } from './node-source.js';
 import { heldCwd, mknod, mknodIn } from './node-special.js';
 import { createTemp } from './node-temp.js';
+import { preallocate } from './node-prealloc.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
 import { Counter, OpFlag, OpKind, Outcome, Preserve } from '../model/ops.js';
@@ -324,9 +325,11 @@ class NodeContext implements EngineContext {
     let fd = tmp.made;
     try {
       const sparse = (this.flags & Preserve.Sparse) !== 0 || src.st.blocks * 512n < src.st.size;
+      this.preallocate(fd, src.st.size);
       this.data.copy(op, src, fd, t, sparse);
       this.scope.at(t.rel, true);
       this.meta.apply(op, byFd(fd), mode);
+      if (this.flags & Preserve.Fsync) fsImpl.fsyncSync(fd);
       const closing = fd;
       fd = -1;
       fsImpl.closeSync(closing);
@@ -373,12 +376,20 @@ class NodeContext implements EngineContext {
       fsImpl.unlinkSync(t.abs);
     }
     if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    // In place, only a file that grows needs more blocks (rsync's rule).
+    if (src.st.size > BigInt(old?.isFile() ? old.size : 0)) this.preallocate(fd, src.st.size);
     closeAfter(fd, () => {
       this.data.copy(op, src, fd, t, false);
       this.scope.at(t.rel, true);
       fsImpl.ftruncateSync(fd, this.data.copied);
       this.meta.apply(op, byFd(fd), mode);
+      if (this.flags & Preserve.Fsync) fsImpl.fsyncSync(fd);
     });
+  }
+
+  /** --preallocate, the twin of native temp_preallocate(): not under -S, whose zero runs are holes. */
+  private preallocate(fd: number, size: bigint): void {
+    if ((this.flags & (Preserve.Preallocate | Preserve.Sparse)) === Preserve.Preallocate) preallocate(fd, size);
   }
 
   // ---- other entries ---------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ export interface ChmodRule {
   perms: string;
 }
 
-export type DeleteMode = 'none' | 'before' | 'during' | 'after';
+/** When --delete deletes; 'delay': found during the transfer pass, deleted after it (rsync's --delete-delay). */
+export type DeleteMode = 'none' | 'before' | 'during' | 'delay' | 'after';
 
 export interface Config {
   /** Source operands as raw bytes (trailing slash kept: it means "the contents of"). */
@@ -102,6 +103,10 @@ export interface Config {
   inplace: boolean;
   partial: boolean;
   sparse: boolean;
+  /** --fsync: each written file is fsync'd before it takes its name. */
+  fsync: boolean;
+  /** --preallocate: a file's blocks are allocated (fallocate) before its data is written. */
+  preallocate: boolean;
   relative: boolean;
   mkpath: boolean;
   oneFileSystem: number;
@@ -146,6 +151,8 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['partial', Preserve.Partial],
   ['keepDirlinks', Preserve.KeepDirlinks],
   ['omitDirTimes', Preserve.OmitDirTimes],
+  ['fsync', Preserve.Fsync],
+  ['preallocate', Preserve.Preallocate],
 ];
 
 /** The Preserve bitmask the engines take. */

@@ -53,6 +53,10 @@ export const Preserve = {
   KeepDirlinks: 1 << 11,
   /** -O (and --backup without --backup-dir): directories' mtimes are not set. */
   OmitDirTimes: 1 << 12,
+  /** --fsync: fsync each written file before it is renamed into place (or, in place, before its close). */
+  Fsync: 1 << 13,
+  /** --preallocate: fallocate a file's whole size before writing its data. */
+  Preallocate: 1 << 14,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

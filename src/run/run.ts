@@ -125,7 +125,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     }
     alt.leftovers().forEach(fail);
     tally.totals.fileListMs = performance.now() - started;
-    if (c.deleteMode === 'after' && !abort.aborted) await deleteAfter(rc);
+    // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
+    if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);
     if (!abort.aborted && !c.dryRun) {
       await sink.retryFdShortage();
       sink.runLater();

@@ -1,0 +1,40 @@
+// rsync's options for how and where destination files are written (--fsync, --preallocate, the --no-
+// forms of --sparse/--inplace/--partial), declared on the parser and mapped into the Config with
+// rsync's interactions between them (options.c's checks after popt), so options.ts's chain stays small.
+
+import type { Command } from 'commander';
+import type { Config } from '../model/config.js';
+
+/** What this module's options leave in the Config. */
+export type WriteOptions = Pick<Config, 'sparse' | 'inplace' | 'partial' | 'fsync' | 'preallocate'>;
+
+/** Declares the options on the parser; the returned function reads them once parsing is done. */
+export function addWriteOptions(p: Command): (o: Record<string, unknown>) => WriteOptions {
+  p.option('--no-sparse', 'turn off -S')
+    .option('--no-S', 'same as --no-sparse')
+    .option('--no-inplace', 'turn off --inplace')
+    .option('--no-partial', 'turn off --partial (and -P\'s partial part)')
+    .option('--preallocate', 'allocate destination files before writing them (fallocate)')
+    .option('--fsync', 'fsync every file written before it takes its name');
+  // rsync keeps one variable behind -S, --no-sparse and --no-S: the last on the line wins. -P is
+  // --partial --progress, so a later --no-partial undoes its partial part and a later -P redoes it.
+  let sparse = false;
+  let partial = false;
+  p.on('option:sparse', () => (sparse = true));
+  p.on('option:no-sparse', () => (sparse = false));
+  p.on('option:no-S', () => (sparse = false));
+  p.on('option:partial', () => (partial = true));
+  p.on('option:P', () => (partial = true));
+  p.on('option:no-partial', () => (partial = false));
+  return (o) => {
+    const inplace = o['inplace'] === true;
+    return {
+      sparse,
+      inplace,
+      // --inplace clears keep_partial for the transfer (options.c): the target itself holds the data.
+      partial: partial && !inplace,
+      fsync: o['fsync'] === true,
+      preallocate: o['preallocate'] === true,
+    };
+  };
+}
