@@ -110,7 +110,7 @@ static int do_file(struct job *j)
   int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
     return rc;
-  int in = -1, out = -1;
+  int in = -1, out = -1, tdir = -1;
   bool made = false;
   struct stat st;
   rc = src_open(j, src_file_flags(c, op), S_IFREG, &in, &st);
@@ -133,7 +133,12 @@ static int do_file(struct job *j)
     goto done;
   }
   mode_t mode = meta_target_mode(j, p->fd, name);
-  out = temp_open(c, p->fd, name, tmp);
+  tdir = temp_file_dir(j, p->fd);
+  if (tdir < 0) {
+    rc = OP_FAIL;
+    goto done;
+  }
+  out = temp_open(c, tdir, name, tmp);
   if (out < 0) {
     rc = job_fail(j, errno, "open", W_DST);
     goto done;
@@ -151,7 +156,7 @@ static int do_file(struct job *j)
   out = -1;
   if (rc != OP_OK)
     goto done;
-  rc = temp_rename_over(j, p->fd, tmp, name);
+  rc = temp_place(j, tdir, tmp, p->fd, name, mode);
   if (rc == OP_OK) {
     made = false;
     counter_add(c, C_FILES, 1);
@@ -160,7 +165,7 @@ done:
   if (out >= 0)
     close(out);
   if (made)
-    temp_discard(j, p->fd, tmp, name);
+    temp_discard(j, tdir, tmp, p->fd, name);
   if (in >= 0)
     close(in);
   parent_put(c, p);

@@ -68,6 +68,7 @@ struct slot {
   struct parent *p;
   struct parent *sp; /* the source's directory (NULL: src is its own anchor, opened by path) */
   int srcfd, tmpfd, src_flags;
+  int tdir; /* where the temp is made: the target's directory, or the held --temp-dir */
   int res_src, res_close;
   unsigned pending; /* SQEs in flight, chunks' included */
   unsigned chunks;  /* chunks in flight */
@@ -303,7 +304,7 @@ static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
     close(s->tmpfd);
   s->srcfd = s->tmpfd = -1;
   if (s->made)
-    temp_discard(&s->job, s->p->fd, s->tmp, s->name);
+    temp_discard(&s->job, s->tdir, s->tmp, s->p->fd, s->name);
   parent_put(c, s->p);
   s->p = NULL;
   parent_put(c, s->sp);
@@ -548,8 +549,11 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
     }
     /* The temp is created only once the source opened, so a vanished source costs nothing. */
     if (!s->failed && !P->stop) {
-      int fd = temp_open(c, s->p->fd, s->name, s->tmp);
-      if (fd < 0)
+      s->tdir = temp_file_dir(&s->job, s->p->fd);
+      int fd = s->tdir < 0 ? -1 : temp_open(c, s->tdir, s->name, s->tmp);
+      if (s->tdir < 0)
+        s->failed = true;
+      else if (fd < 0)
         slot_fail(s, errno, "open", W_DST);
       s->tmpfd = fd;
       s->made = fd >= 0;
@@ -586,7 +590,7 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
       return;
     if (s->res_close < 0)
       slot_fail(s, -s->res_close, "close", W_DST);
-    else if (temp_rename_over(&s->job, s->p->fd, s->tmp, s->name) != OP_OK)
+    else if (temp_place(&s->job, s->tdir, s->tmp, s->p->fd, s->name, s->mode) != OP_OK)
       s->failed = true;
     if (!s->failed) {
       s->made = false;

@@ -4,9 +4,13 @@
 
 import type { Command } from 'commander';
 import type { Config } from '../model/config.js';
+import { UsageError } from '../util/errors.js';
+
+/** rsync's MAXPATHLEN. */
+const PATH_MAX = 4096;
 
 /** What this module's options leave in the Config. */
-export type WriteOptions = Pick<Config, 'sparse' | 'inplace' | 'partial' | 'fsync' | 'preallocate'>;
+export type WriteOptions = Pick<Config, 'sparse' | 'inplace' | 'partial' | 'fsync' | 'preallocate' | 'tempDir'>;
 
 /** Declares the options on the parser; the returned function reads them once parsing is done. */
 export function addWriteOptions(p: Command): (o: Record<string, unknown>) => WriteOptions {
@@ -15,7 +19,8 @@ export function addWriteOptions(p: Command): (o: Record<string, unknown>) => Wri
     .option('--no-inplace', 'turn off --inplace')
     .option('--no-partial', 'turn off --partial (and -P\'s partial part)')
     .option('--preallocate', 'allocate destination files before writing them (fallocate)')
-    .option('--fsync', 'fsync every file written before it takes its name');
+    .option('--fsync', 'fsync every file written before it takes its name')
+    .option('-T, --temp-dir <DIR>', 'create temporary files in directory DIR');
   // rsync keeps one variable behind -S, --no-sparse and --no-S: the last on the line wins. -P is
   // --partial --progress, so a later --no-partial undoes its partial part and a later -P redoes it.
   let sparse = false;
@@ -28,7 +33,11 @@ export function addWriteOptions(p: Command): (o: Record<string, unknown>) => Wri
   p.on('option:no-partial', () => (partial = false));
   return (o) => {
     const inplace = o['inplace'] === true;
+    const tempDir = o['tempDir'] as string | undefined;
+    // rsync's limit leaves room for the temp name in MAXPATHLEN.
+    if (tempDir !== undefined && Buffer.byteLength(tempDir) >= PATH_MAX - 10) throw new UsageError('the --temp-dir path is WAY too long.');
     return {
+      tempDir,
       sparse,
       inplace,
       // --inplace clears keep_partial for the transfer (options.c): the target itself holds the data.

@@ -103,6 +103,8 @@ export interface Config {
   inplace: boolean;
   partial: boolean;
   sparse: boolean;
+  /** -T/--temp-dir as given (relative: to the destination directory); undefined: temps beside targets. */
+  tempDir: string | undefined;
   /** --fsync: each written file is fsync'd before it takes its name. */
   fsync: boolean;
   /** --preallocate: a file's blocks are allocated (fallocate) before its data is written. */

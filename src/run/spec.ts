@@ -31,6 +31,8 @@ export interface SpecInput {
   engine: Pick<Engine, 'name' | 'caps'>;
   destRoot: Buffer;
   backupDir: Buffer | undefined;
+  /** --temp-dir, resolved: File ops make their temp files there. */
+  tempDir?: Buffer | undefined;
   counters: BigInt64Array;
   /** Filters or several sources: the planner must see every entry (nothing left to the native check). */
   seesEveryEntry: boolean;
@@ -64,6 +66,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       engine: o.engine.name,
       destRoot: o.destRoot,
       ...(o.backupDir ? { backupDir: o.backupDir } : {}),
+      ...(o.tempDir ? { tempDir: o.tempDir } : {}),
       flags: preserveFlags(c),
       umask: process.umask(),
       queueDepth: c.queueDepth,
