@@ -164,5 +164,8 @@ complete -c arsync -l no-partial -d 'turn off --partial (and -P\'s partial part)
 complete -c arsync -l preallocate -d 'allocate destination files before writing them (fallocate)'
 complete -c arsync -l fsync -d 'fsync every file written before it takes its name'
 complete -c arsync -s T -l temp-dir -r -F -d 'create temporary files in directory DIR'
+complete -c arsync -l append -d 'append data onto shorter files (implies --inplace)'
+complete -c arsync -l append-verify -d '--append, and redo a file whose kept data differs from the source'
+complete -c arsync -l no-append -d 'turn off --append and --append-verify'
 complete -c arsync -s V -l version -d 'print the version and exit'
 complete -c arsync -l help -d 'show this help (so does -h on its own)'

@@ -71,8 +71,10 @@ enum preserve {
   P_OMIT_DIR_TIMES = 1u << 12, /* -O: directories' mtimes are left alone */
   P_FSYNC = 1u << 13,          /* --fsync: fsync each written file before its rename or close */
   P_PREALLOCATE = 1u << 14,    /* --preallocate: fallocate the file's size before its data */
+  P_APPEND = 1u << 15,         /* --append (with P_INPLACE): a shorter target keeps its bytes, the rest is written after */
+  P_APPEND_VERIFY = 1u << 16,  /* --append-verify: the kept bytes must match the source, else the whole file is written */
 };
-#define P_ALL 0x7fffu
+#define P_ALL 0x1ffffu
 
 /* Counter slots */
 enum counter {

@@ -54,9 +54,11 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
   int out = -1, rc = OP_OK;
   off_t old_size = 0;
   struct stat ts;
+  /* --append-verify reads back the bytes it keeps. */
+  int rw = (c->flags & P_APPEND_VERIFY) ? O_RDWR : O_WRONLY;
   if (fstatat(p->fd, name, &ts, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISREG(ts.st_mode)) {
-      out = openat(p->fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      out = openat(p->fd, name, rw | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (out < 0)
         return job_fail(j, errno, "open", W_DST);
       if (fstat(out, &ts) < 0 || !S_ISREG(ts.st_mode)) {
@@ -82,7 +84,17 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
   /* In place, only a file that grows needs more blocks (rsync's rule). */
   if (st->st_size > old_size)
     temp_preallocate(c, out, st->st_size);
-  rc = copy_data_sync(j, in, out, st, true);
+  /* --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
+   * --append-verify writes the whole file when they are not the source's. */
+  uint64_t from = (c->flags & P_APPEND) && old_size < st->st_size ? (uint64_t)old_size : 0;
+  if (from && (c->flags & P_APPEND_VERIFY)) {
+    rc = copy_same_prefix(j, in, out, from);
+    if (rc < 0)
+      goto done;
+    if (rc == 0)
+      from = 0;
+  }
+  rc = copy_data_from(j, in, out, st, true, from);
   if (rc == OP_OK)
     rc = meta_owner_fd(j, out);
   if (rc == OP_OK)

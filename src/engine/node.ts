@@ -393,7 +393,8 @@ class NodeContext implements EngineContext {
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
     let fd = -1;
     if (old?.isFile()) {
-      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      // --append-verify reads back the bytes it keeps.
+      fd = fsImpl.openSync(t.abs, (this.flags & Preserve.AppendVerify ? C.O_RDWR : C.O_WRONLY) | C.O_NOFOLLOW | C.O_NONBLOCK);
       if (!fsImpl.fstatSync(fd).isFile()) {
         closeQuietly(fd);
         throw sysError('ESTALE', 'fstat');
@@ -407,8 +408,12 @@ class NodeContext implements EngineContext {
     if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
     // In place, only a file that grows needs more blocks (rsync's rule).
     if (src.st.size > BigInt(old?.isFile() ? old.size : 0)) preallocate(this.flags, fd, src.st.size);
+    // --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
+    // --append-verify writes the whole file when they are not the source's.
+    const kept = this.flags & Preserve.Append && old?.isFile() && BigInt(old.size) < src.st.size ? old.size : 0;
     closeAfter(fd, () => {
-      this.data.copy(op, src, fd, t, false);
+      const from = kept && this.flags & Preserve.AppendVerify && !this.data.samePrefix(op, src, fd, t, kept) ? 0 : kept;
+      this.data.copy(op, src, fd, t, false, from);
       this.scope.at(t.rel, true);
       fsImpl.ftruncateSync(fd, this.data.copied);
       this.sealed(op, fd, mode);

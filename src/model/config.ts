@@ -105,6 +105,10 @@ export interface Config {
   sparse: boolean;
   /** -T/--temp-dir as given (relative: to the destination directory); undefined: temps beside targets. */
   tempDir: string | undefined;
+  /** --append (implies inplace): a shorter regular target gets only the rest of the source. */
+  append: boolean;
+  /** --append-verify: --append, and the kept bytes must be the source's (else the whole file is written). */
+  appendVerify: boolean;
   /** --fsync: each written file is fsync'd before it takes its name. */
   fsync: boolean;
   /** --preallocate: a file's blocks are allocated (fallocate) before its data is written. */
@@ -155,6 +159,8 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['omitDirTimes', Preserve.OmitDirTimes],
   ['fsync', Preserve.Fsync],
   ['preallocate', Preserve.Preallocate],
+  ['append', Preserve.Append],
+  ['appendVerify', Preserve.AppendVerify],
 ];
 
 /** The Preserve bitmask the engines take. */

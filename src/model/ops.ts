@@ -57,6 +57,10 @@ export const Preserve = {
   Fsync: 1 << 13,
   /** --preallocate: fallocate a file's whole size before writing its data. */
   Preallocate: 1 << 14,
+  /** --append (with Inplace): a shorter regular target keeps its bytes; only the source's rest is written after them. */
+  Append: 1 << 15,
+  /** --append-verify (with Append): the kept bytes are checked against the source; when they differ the whole file is written. */
+  AppendVerify: 1 << 16,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

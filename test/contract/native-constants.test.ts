@@ -188,6 +188,8 @@ describe('C constants equal the TypeScript ones', () => {
       OmitDirTimes: 'P_OMIT_DIR_TIMES',
       Fsync: 'P_FSYNC',
       Preallocate: 'P_PREALLOCATE',
+      Append: 'P_APPEND',
+      AppendVerify: 'P_APPEND_VERIFY',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());
