@@ -40,6 +40,7 @@ import { heldCwd, mknod, mknodIn } from './node-special.js';
 import { createTemp } from './node-temp.js';
 import { preallocate } from './node-prealloc.js';
 import { TempDir, copyInto, createFile } from './node-tempdir.js';
+import { writeInPlace, type InplaceHost } from './node-inplace.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
 import { Counter, OpFlag, OpKind, Outcome, Preserve } from '../model/ops.js';
@@ -316,7 +317,7 @@ class NodeContext implements EngineContext {
         return Outcome.Equal;
       }
       const mode = this.meta.modeFor(op, t);
-      if (this.flags & Preserve.Inplace) this.writeInPlace(op, src, t, mode);
+      if (this.flags & Preserve.Inplace) writeInPlace(this.inplaceHost, op, src, t, mode);
       else this.writeViaTemp(op, src, t, mode);
       this.scope.count(Counter.Files);
       return Outcome.Done;
@@ -364,6 +365,14 @@ class NodeContext implements EngineContext {
     discard(tmp.abs);
   }
 
+  private readonly inplaceHost: InplaceHost = {
+    flags: () => this.flags,
+    scope: () => this.scope,
+    data: () => this.data,
+    forget: (rel) => this.forget(rel),
+    sealed: (op, fd, mode) => this.sealed(op, fd, mode),
+  };
+
   /** A written file's metadata, then --fsync's fsync: the last steps before it takes its name. */
   private sealed(op: Op, fd: number, mode: number): void {
     this.meta.apply(op, byFd(fd), mode);
@@ -380,44 +389,6 @@ class NodeContext implements EngineContext {
       discard(tmp.abs);
     }
     restoreBlame();
-  }
-
-  /**
-   * --inplace: into the target itself, no temp file; holes are not punched (stale bytes would show). Only
-   * a regular file is rewritten; anything else at the name is removed first, as native file_inplace()
-   * does: a FIFO must not block the open, a symlink must not be followed. O_NONBLOCK covers a FIFO
-   * swapped in after the lstat (it stays set: no effect on a regular file, and Node has no fcntl).
-   */
-  private writeInPlace(op: Op, src: Source, t: Target, mode: number): void {
-    this.scope.at(t.rel, true);
-    const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
-    let fd = -1;
-    if (old?.isFile()) {
-      // --append-verify reads back the bytes it keeps.
-      fd = fsImpl.openSync(t.abs, (this.flags & Preserve.AppendVerify ? C.O_RDWR : C.O_WRONLY) | C.O_NOFOLLOW | C.O_NONBLOCK);
-      if (!fsImpl.fstatSync(fd).isFile()) {
-        closeQuietly(fd);
-        throw sysError('ESTALE', 'fstat');
-      }
-    } else if (old?.isDirectory()) {
-      fsImpl.rmdirSync(t.abs);
-      this.forget(t.rel);
-    } else if (old) {
-      fsImpl.unlinkSync(t.abs);
-    }
-    if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-    // In place, only a file that grows needs more blocks (rsync's rule).
-    if (src.st.size > BigInt(old?.isFile() ? old.size : 0)) preallocate(this.flags, fd, src.st.size);
-    // --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
-    // --append-verify writes the whole file when they are not the source's.
-    const kept = this.flags & Preserve.Append && old?.isFile() && BigInt(old.size) < src.st.size ? old.size : 0;
-    closeAfter(fd, () => {
-      const from = kept && this.flags & Preserve.AppendVerify && !this.data.samePrefix(op, src, fd, t, kept) ? 0 : kept;
-      this.data.copy(op, src, fd, t, false, from);
-      this.scope.at(t.rel, true);
-      fsImpl.ftruncateSync(fd, this.data.copied);
-      this.sealed(op, fd, mode);
-    });
   }
 
   // ---- other entries ---------------------------------------------------------------------------------
