@@ -69,10 +69,15 @@ enum preserve {
   P_PARTIAL = 1u << 10,
   P_KEEP_DIRLINKS = 1u << 11,
   P_OMIT_DIR_TIMES = 1u << 12, /* -O: directories' mtimes are left alone */
-  P_REFLINK_NEVER = 1u << 13,  /* --reflink=never: no FICLONE (neither bit: auto) */
-  P_REFLINK_ALWAYS = 1u << 14, /* --reflink=always: a file that cannot be cloned fails */
+  P_FSYNC = 1u << 13,          /* --fsync: fsync each written file before its rename or close */
+  P_PREALLOCATE = 1u << 14,    /* --preallocate: fallocate the file's size before its data */
+  P_APPEND = 1u << 15,         /* --append (with P_INPLACE): a shorter target keeps its bytes, the rest is written after */
+  P_APPEND_VERIFY = 1u << 16,  /* --append-verify: the kept bytes must match the source, else the whole file is written */
+
+  P_REFLINK_NEVER = 1u << 17,  /* --reflink=never: no FICLONE (neither bit: auto) */
+  P_REFLINK_ALWAYS = 1u << 18, /* --reflink=always: a file that cannot be cloned fails */
 };
-#define P_ALL 0x7fffu
+#define P_ALL 0x7ffffu
 
 /* Counter slots */
 enum counter {

@@ -63,6 +63,8 @@ struct ctx {
   size_t blen;
   int brootfd;           /* the backup directory, held once opened (-1 before the first backup) */
   int backup_errno;      /* the last Backup op's errno (0: it succeeded), for OF_AFTER_BACKUP */
+  char *tpath;           /* --temp-dir, absolute and resolved to hold no symlink; NULL: temps beside targets */
+  int tdirfd;            /* the temp directory, held once opened (-1 before the first File op) */
   struct uring *ur;      /* NULL for the sync engine */
   bool closed;
 };

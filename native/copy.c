@@ -174,6 +174,11 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
 
 int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool inplace)
 {
+  return copy_data_from(j, in, out, st, inplace, 0);
+}
+
+int copy_data_from(struct job *j, int in, int out, const struct stat *st, bool inplace, uint64_t from)
+{
   struct ctx *c = j->c;
   uint64_t size = (uint64_t)st->st_size;
   int64_t counted = j->bytes;
@@ -185,14 +190,17 @@ int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool i
   };
   /* Zero runs can only be skipped when we see the bytes. */
   cs.cfr = !cs.skip_zero && reflink_cfr_allowed(c);
-  int cloned = reflink_try(j, in, out, st, cs.skip_zero);
-  if (cloned != 0) {
-    /* In place, the old target may be longer than the clone. */
-    if (cloned == 1 && inplace && ftruncate(out, (off_t)size) < 0)
-      return job_fail(j, errno, "ftruncate", W_DST);
-    return cloned == 1 ? OP_OK : cloned;
+  /* A clone replaces the whole file: not when --append keeps the target's first bytes. */
+  if (from == 0) {
+    int cloned = reflink_try(j, in, out, st, cs.skip_zero);
+    if (cloned != 0) {
+      /* In place, the old target may be longer than the clone. */
+      if (cloned == 1 && inplace && ftruncate(out, (off_t)size) < 0)
+        return job_fail(j, errno, "ftruncate", W_DST);
+      return cloned == 1 ? OP_OK : cloned;
+    }
   }
-  uint64_t off = 0;
+  uint64_t off = from;
   while (off < size) {
     uint64_t end = size;
     if (sparse) {
@@ -248,11 +256,29 @@ static ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
   return (ssize_t)got;
 }
 
+int copy_same_prefix(struct job *j, int in, int fd, uint64_t size)
+{
+  struct ctx *c = j->c;
+  size_t half = c->bufsize / 2;
+  uint8_t *a = c->iobuf, *b = c->iobuf + half;
+  for (uint64_t off = 0; off < size;) {
+    if (aborted(c))
+      return OP_ABORT;
+    size_t want = size - off < half ? (size_t)(size - off) : half;
+    ssize_t n = pread_full(in, a, want, off);
+    if (n < 0)
+      return job_fail(j, (int)-n, "read", W_SRC);
+    if ((size_t)n != want || pread_full(fd, b, want, off) != n || memcmp(a, b, want) != 0)
+      return 0;
+    off += want;
+  }
+  return 1;
+}
+
 /* -c: 1 when the target already holds exactly the source's bytes (then *tfd is the target, open
  * read-only for setting attributes), 0 when it does not (or cannot be read: copy then). */
 int copy_same_content(struct job *j, int dirfd, const char *name, int in, const struct stat *st, int *tfd)
 {
-  struct ctx *c = j->c;
   int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return 0;
@@ -261,25 +287,10 @@ int copy_same_content(struct job *j, int dirfd, const char *name, int in, const 
     close(fd);
     return 0;
   }
-  size_t half = c->bufsize / 2;
-  uint8_t *a = c->iobuf, *b = c->iobuf + half;
-  uint64_t size = (uint64_t)st->st_size;
-  for (uint64_t off = 0; off < size;) {
-    if (aborted(c)) {
-      close(fd);
-      return OP_ABORT;
-    }
-    size_t want = size - off < half ? (size_t)(size - off) : half;
-    ssize_t n = pread_full(in, a, want, off);
-    if (n < 0) {
-      close(fd);
-      return job_fail(j, (int)-n, "read", W_SRC);
-    }
-    if ((size_t)n != want || pread_full(fd, b, want, off) != n || memcmp(a, b, want) != 0) {
-      close(fd);
-      return 0;
-    }
-    off += want;
+  int r = copy_same_prefix(j, in, fd, (uint64_t)st->st_size);
+  if (r != 1) {
+    close(fd);
+    return r;
   }
   *tfd = fd;
   return 1;

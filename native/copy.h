@@ -18,6 +18,13 @@
  * fails the op (copy_fail_short): its data was not fully read. */
 int copy_data_sync(struct job *j, int in, int out, const struct stat *st, bool inplace);
 
+/* copy_data_sync from byte `from` on (--append: the target's first `from` bytes are kept). */
+int copy_data_from(struct job *j, int in, int out, const struct stat *st, bool inplace, uint64_t from);
+
+/* --append-verify: 1 when the first `size` bytes of `fd` (open for reading) are the source's, 0 when
+ * not (or when it reads short), OP_FAIL (the source unreadable) or OP_ABORT. */
+int copy_same_prefix(struct job *j, int in, int fd, uint64_t size);
+
 /* Fails the job because the source ended before the size fstat gave at the open: it shrank or its
  * filesystem promised more than it has. Reported as rsync's "read errors" (ENODATA, read). Only a
  * zero-byte read is end of file, so this is the one outcome of reading "too little". */

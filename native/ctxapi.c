@@ -74,6 +74,7 @@ static void ctx_free_resources(struct ctx *c, napi_env env)
   free(c->rootpath);
   c->rootpath = NULL;
   backup_release(c);
+  temp_release(c);
   free(c->iobuf);
   free(c->xnames);
   free(c->xval);
@@ -169,6 +170,20 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
       return throw_type(env, "opts.backupDir must be an absolute path without NUL bytes");
   }
 
+  /* --temp-dir, absolute and free of symlinks (the CLI resolved it); absent: temps beside targets. */
+  void *tdir = NULL;
+  size_t tdirlen = 0;
+  NAPI_TRY(env, napi_get_named_property(env, o, "tempDir", &v));
+  NAPI_TRY(env, napi_typeof(env, v, &t));
+  if (t != napi_undefined) {
+    if (napi_is_buffer(env, v, &isbuf) != napi_ok || !isbuf)
+      return throw_type(env, "opts.tempDir must be a Buffer");
+    NAPI_TRY(env, napi_get_buffer_info(env, v, &tdir, &tdirlen));
+    char tz[PATH_MAX];
+    if (tdirlen == 0 || ((const uint8_t *)tdir)[0] != '/' || zpath(tdir, (uint32_t)tdirlen, tz, sizeof tz))
+      return throw_type(env, "opts.tempDir must be an absolute path without NUL bytes");
+  }
+
   bool ista = false;
   napi_typedarray_type tt;
   size_t tlen;
@@ -193,6 +208,18 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->bufsize = bufsize;
   c->rootfd = -1;
   c->brootfd = -1;
+  c->tdirfd = -1;
+  if (tdir) {
+    /* Without it the temps would silently go beside their targets: fail instead. */
+    c->tpath = malloc(tdirlen + 1);
+    if (!c->tpath) {
+      free(c->bpath);
+      free(c);
+      return throw_error(env, "out of memory");
+    }
+    memcpy(c->tpath, tdir, tdirlen);
+    c->tpath[tdirlen] = 0;
+  }
   if (bdir) {
     c->bpath = malloc(bdirlen + 1);
     if (c->bpath) {

@@ -52,10 +52,13 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
   struct ctx *c = j->c;
   mode_t mode = meta_target_mode(j, p->fd, name);
   int out = -1, rc = OP_OK;
+  off_t old_size = 0;
   struct stat ts;
+  /* --append-verify reads back the bytes it keeps. */
+  int rw = (c->flags & P_APPEND_VERIFY) ? O_RDWR : O_WRONLY;
   if (fstatat(p->fd, name, &ts, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISREG(ts.st_mode)) {
-      out = openat(p->fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      out = openat(p->fd, name, rw | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (out < 0)
         return job_fail(j, errno, "open", W_DST);
       if (fstat(out, &ts) < 0 || !S_ISREG(ts.st_mode)) {
@@ -66,6 +69,7 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
         rc = job_fail(j, errno, "open", W_DST);
         goto done;
       }
+      old_size = ts.st_size;
     } else if (unlinkat(p->fd, name, S_ISDIR(ts.st_mode) ? AT_REMOVEDIR : 0) < 0) {
       return job_fail(j, errno, S_ISDIR(ts.st_mode) ? "rmdir" : "unlink", W_DST);
     }
@@ -77,7 +81,20 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
     if (out < 0)
       return job_fail(j, errno, "open", W_DST);
   }
-  rc = copy_data_sync(j, in, out, st, true);
+  /* In place, only a file that grows needs more blocks (rsync's rule). */
+  if (st->st_size > old_size)
+    temp_preallocate(c, out, st->st_size);
+  /* --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
+   * --append-verify writes the whole file when they are not the source's. */
+  uint64_t from = (c->flags & P_APPEND) && old_size < st->st_size ? (uint64_t)old_size : 0;
+  if (from && (c->flags & P_APPEND_VERIFY)) {
+    rc = copy_same_prefix(j, in, out, from);
+    if (rc < 0)
+      goto done;
+    if (rc == 0)
+      from = 0;
+  }
+  rc = copy_data_from(j, in, out, st, true, from);
   if (rc == OP_OK)
     rc = meta_owner_fd(j, out);
   if (rc == OP_OK)
@@ -86,6 +103,8 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
     rc = meta_xattrs_sync_fd(j, in, out, false);
   if (rc == OP_OK)
     rc = meta_times_fd(j, out);
+  if (rc == OP_OK)
+    rc = temp_fsync(j, out, W_DST);
 done:
   if (close(out) < 0 && errno != EINTR && rc == OP_OK)
     rc = job_fail(j, errno, "close", W_DST);
@@ -103,7 +122,7 @@ static int do_file(struct job *j)
   int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
     return rc;
-  int in = -1, out = -1;
+  int in = -1, out = -1, tdir = -1;
   bool made = false;
   struct stat st;
   rc = src_open(j, src_file_flags(c, op), S_IFREG, &in, &st);
@@ -126,22 +145,30 @@ static int do_file(struct job *j)
     goto done;
   }
   mode_t mode = meta_target_mode(j, p->fd, name);
-  out = temp_open(c, p->fd, name, tmp);
+  tdir = temp_file_dir(j, p->fd);
+  if (tdir < 0) {
+    rc = OP_FAIL;
+    goto done;
+  }
+  out = temp_open(c, tdir, name, tmp);
   if (out < 0) {
     rc = job_fail(j, errno, "open", W_DST);
     goto done;
   }
   made = true;
+  temp_preallocate(c, out, st.st_size);
   rc = copy_data_sync(j, in, out, &st, false);
   if (rc == OP_OK)
     rc = meta_file(j, in, out, mode);
+  if (rc == OP_OK)
+    rc = temp_fsync(j, out, W_DST);
   if (rc != OP_OK)
     goto done;
   rc = temp_close(j, out, W_DST);
   out = -1;
   if (rc != OP_OK)
     goto done;
-  rc = temp_rename_over(j, p->fd, tmp, name);
+  rc = temp_place(j, tdir, tmp, p->fd, name, mode);
   if (rc == OP_OK) {
     made = false;
     counter_add(c, C_FILES, 1);
@@ -150,7 +177,7 @@ done:
   if (out >= 0)
     close(out);
   if (made)
-    temp_discard(j, p->fd, tmp, name);
+    temp_discard(j, tdir, tmp, p->fd, name);
   if (in >= 0)
     close(in);
   parent_put(c, p);

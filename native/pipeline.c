@@ -71,6 +71,7 @@ struct slot {
   struct parent *p;
   struct parent *sp; /* the source's directory (NULL: src is its own anchor, opened by path) */
   int srcfd, tmpfd, src_flags;
+  int tdir; /* where the temp is made: the target's directory, or the held --temp-dir */
   int res_src, res_close;
   unsigned pending; /* SQEs in flight, chunks' included */
   unsigned chunks;  /* chunks in flight */
@@ -307,7 +308,7 @@ static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
     close(s->tmpfd);
   s->srcfd = s->tmpfd = -1;
   if (s->made)
-    temp_discard(&s->job, s->p->fd, s->tmp, s->name);
+    temp_discard(&s->job, s->tdir, s->tmp, s->p->fd, s->name);
   parent_put(c, s->p);
   s->p = NULL;
   parent_put(c, s->sp);
@@ -417,6 +418,7 @@ static void begin_data(struct ctx *c, struct pipe *P, struct slot *s)
   }
   s->mode = meta_target_mode(&s->job, s->p->fd, s->name);
   s->size = (uint64_t)s->st.st_size;
+  temp_preallocate(c, s->tmpfd, (off_t)s->size);
   s->sparse = copy_want_sparse(c, &s->st);
   s->skip_zero = (c->flags & P_SPARSE) != 0;
   s->next = 0;
@@ -526,7 +528,7 @@ static void finish_data(struct ctx *c, struct pipe *P, struct slot *s)
     return;
   }
   copy_count_holes(&s->job, s->counted, s->size);
-  if (meta_file(&s->job, s->srcfd, s->tmpfd, s->mode) != OP_OK) {
+  if (meta_file(&s->job, s->srcfd, s->tmpfd, s->mode) != OP_OK || temp_fsync(&s->job, s->tmpfd, W_DST) != OP_OK) {
     s->failed = true;
     return;
   }
@@ -565,8 +567,11 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
     }
     /* The temp is created only once the source opened, so a vanished source costs nothing. */
     if (!s->failed && !P->stop) {
-      int fd = temp_open(c, s->p->fd, s->name, s->tmp);
-      if (fd < 0)
+      s->tdir = temp_file_dir(&s->job, s->p->fd);
+      int fd = s->tdir < 0 ? -1 : temp_open(c, s->tdir, s->name, s->tmp);
+      if (s->tdir < 0)
+        s->failed = true;
+      else if (fd < 0)
         slot_fail(s, errno, "open", W_DST);
       s->tmpfd = fd;
       s->made = fd >= 0;
@@ -603,7 +608,7 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
       return;
     if (s->res_close < 0)
       slot_fail(s, -s->res_close, "close", W_DST);
-    else if (temp_rename_over(&s->job, s->p->fd, s->tmp, s->name) != OP_OK)
+    else if (temp_place(&s->job, s->tdir, s->tmp, s->p->fd, s->name, s->mode) != OP_OK)
       s->failed = true;
     if (!s->failed) {
       s->made = false;

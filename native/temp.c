@@ -6,10 +6,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "beneath.h"
+#include "meta.h"
 
 /* Temp-name collisions are possible (a crashed run's leftovers); a fresh name is cheap. */
 #define TEMP_TRIES 64
@@ -121,11 +126,137 @@ int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name
 }
 
 /* Failure cleanup of a temp file: --partial keeps what was copied under the real name. */
-void temp_discard(struct job *j, int dirfd, const char *tmp, const char *name)
+void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name)
 {
-  if ((j->c->flags & P_PARTIAL) && j->bytes > 0 && renameat(dirfd, tmp, dirfd, name) == 0)
+  if ((j->c->flags & P_PARTIAL) && j->bytes > 0 && renameat(tdir, tmp, dirfd, name) == 0)
     return;
-  unlinkat(dirfd, tmp, 0); /* best effort: the op already failed with the real cause */
+  unlinkat(tdir, tmp, 0); /* best effort: the op already failed with the real cause */
+}
+
+void temp_release(struct ctx *c)
+{
+  if (c->tdirfd >= 0)
+    close(c->tdirfd);
+  c->tdirfd = -1;
+  free(c->tpath);
+  c->tpath = NULL;
+}
+
+int temp_file_dir(struct job *j, int dirfd)
+{
+  struct ctx *c = j->c;
+  if (!c->tpath)
+    return dirfd;
+  /* Opened once and held: a symlink swapped in for the directory (or a parent) later cannot move
+   * where the temps go, and none is followed now (the CLI resolved the path to hold none). */
+  if (c->tdirfd < 0) {
+    c->tdirfd = open_no_symlinks(c->tpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->tdirfd < 0)
+      return job_fail(j, errno, "open", W_DST), -1;
+  }
+  return c->tdirfd;
+}
+
+/* Data of `in` into `out`, holes kept (SEEK_DATA), through a buffer of our own (the context's may be
+ * the ring's registered area, in use by reads in flight). */
+static int copy_plain(int in, int out, int *err)
+{
+  enum { BUF = 1 << 18 };
+  char *buf = malloc(BUF);
+  if (!buf)
+    return *err = ENOMEM, -1;
+  struct stat st;
+  int rc = fstat(in, &st);
+  off_t pos = 0;
+  while (rc == 0 && pos < st.st_size) {
+    off_t data = lseek(in, pos, SEEK_DATA);
+    if (data < 0) /* ENXIO: only a hole is left */
+      break;
+    off_t hole = lseek(in, data, SEEK_HOLE);
+    if (hole < 0) {
+      rc = -1;
+      break;
+    }
+    for (pos = data; rc == 0 && pos < hole;) {
+      ssize_t n = pread(in, buf, (size_t)(hole - pos < BUF ? hole - pos : BUF), pos);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) { /* a file of ours that shrank: never renamed into place */
+        if (n == 0)
+          errno = EIO;
+        rc = -1;
+        break;
+      }
+      for (ssize_t w = 0; w < n;) {
+        ssize_t k = pwrite(out, buf + w, (size_t)(n - w), pos + w);
+        if (k < 0 && errno == EINTR)
+          continue;
+        if (k < 0) {
+          rc = -1;
+          break;
+        }
+        w += k;
+      }
+      pos += n;
+    }
+  }
+  if (rc == 0 && ftruncate(out, st.st_size) < 0)
+    rc = -1;
+  if (rc < 0)
+    *err = errno;
+  free(buf);
+  return rc;
+}
+
+/* rsync's answer to a --temp-dir on another filesystem (rename's EXDEV): the finished temp file is
+ * copied into a fresh temp beside the target, given its metadata again, and renamed from there. */
+static int temp_place_across(struct job *j, int tdir, const char *tmp, int dirfd, const char *name, mode_t mode)
+{
+  char tmp2[NAME_MAX + 1];
+  int in = openat(tdir, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (in < 0)
+    return job_fail(j, errno, "open", W_DST);
+  int rc;
+  int out = temp_open(j->c, dirfd, name, tmp2);
+  if (out < 0) {
+    rc = job_fail(j, errno, "open", W_DST);
+    close(in);
+    return rc;
+  }
+  int err = 0;
+  rc = copy_plain(in, out, &err) < 0 ? job_fail(j, err, "write", W_DST) : OP_OK;
+  if (rc == OP_OK)
+    rc = meta_file(j, in, out, mode);
+  if (rc == OP_OK)
+    rc = temp_fsync(j, out, W_DST);
+  close(in);
+  if (rc == OP_OK)
+    rc = temp_close(j, out, W_DST);
+  else
+    close(out);
+  rc = temp_commit(j, dirfd, tmp2, name, rc);
+  if (rc == OP_OK)
+    unlinkat(tdir, tmp, 0); /* the copy is in place; a leftover here is only scratch */
+  return rc;
+}
+
+int temp_place(struct job *j, int tdir, const char *tmp, int dirfd, const char *name, mode_t mode)
+{
+  if (tdir == dirfd)
+    return temp_rename_over(j, dirfd, tmp, name);
+  if (renameat(tdir, tmp, dirfd, name) == 0)
+    return OP_OK;
+  if (errno == EXDEV)
+    return temp_place_across(j, tdir, tmp, dirfd, name, mode);
+  if (errno != EISDIR)
+    return job_fail(j, errno, "rename", W_DST);
+  if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+    return job_fail(j, errno, "rmdir", W_DST);
+  if (renameat(tdir, tmp, dirfd, name) == 0)
+    return OP_OK;
+  if (errno == EXDEV)
+    return temp_place_across(j, tdir, tmp, dirfd, name, mode);
+  return job_fail(j, errno, "rename", W_DST);
 }
 
 int temp_commit(struct job *j, int dirfd, const char *tmp, const char *name, int rc)
@@ -142,5 +273,23 @@ int temp_close(struct job *j, int fd, int where)
   /* close can report a deferred write error (NFS, quota): the data is not safe then. */
   if (close(fd) < 0 && errno != EINTR)
     return job_fail(j, errno, "close", where);
+  return OP_OK;
+}
+
+void temp_preallocate(const struct ctx *c, int fd, off_t size)
+{
+  /* -S writes zero runs as holes, which reserved blocks would fill: such a file is not preallocated.
+   * KEEP_SIZE (rsync's choice) keeps the size at 0 until data lands, so a failed copy is never
+   * mistaken for a whole one. A filesystem without fallocate only loses the hint: rsync warns and
+   * goes on, the data is written all the same. */
+  if (!(c->flags & P_PREALLOCATE) || (c->flags & P_SPARSE) || size <= 0)
+    return;
+  (void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size);
+}
+
+int temp_fsync(struct job *j, int fd, int where)
+{
+  if ((j->c->flags & P_FSYNC) && fsync(fd) < 0)
+    return job_fail(j, errno, "fsync", where);
   return OP_OK;
 }

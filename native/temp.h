@@ -34,8 +34,29 @@ int temp_commit(struct job *j, int dirfd, const char *tmp, const char *name, int
  * then not renamed into place). */
 int temp_close(struct job *j, int fd, int where);
 
-/* A failed File op's temp file: unlinked, or with --partial renamed over the target when data had
- * been copied. */
-void temp_discard(struct job *j, int dirfd, const char *tmp, const char *name);
+/* A failed File op's temp file (made in `tdir`): unlinked, or with --partial renamed over the target
+ * when data had been copied. */
+void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name);
+
+/* The directory a File op's temp file is made in: the held --temp-dir (opened on first use without
+ * following any symlink), else `dirfd`, the target's. -1 with the op failed. */
+int temp_file_dir(struct job *j, int dirfd);
+
+/* A finished File temp moved over the target: a rename (from --temp-dir into the target's directory
+ * too); across filesystems (EXDEV) rsync's copy into a temp beside the target, its metadata (`mode`,
+ * the op's owner and times, the temp's xattrs) set again, then renamed. A directory in the way is
+ * removed when empty. */
+int temp_place(struct job *j, int tdir, const char *tmp, int dirfd, const char *name, mode_t mode);
+
+/* The context's --temp-dir, closed and freed. */
+void temp_release(struct ctx *c);
+
+/* --preallocate: the file's blocks reserved before its data is written (not under -S, whose zero runs
+ * are holes); best effort, as in rsync. */
+void temp_preallocate(const struct ctx *c, int fd, off_t size);
+
+/* --fsync: the written file's data and metadata on disk before it takes its name (or, in place, before
+ * its close); a failure fails the op with syscall `fsync`. */
+int temp_fsync(struct job *j, int fd, int where);
 
 #endif

@@ -15,6 +15,7 @@ import { statsLines } from '../progress/stats.js';
 import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
 import { setAbortHandler, setSignalExitHook } from './signals.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
+import { checkTempDir } from './temp-dir.js';
 import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { VERSION } from '../version.js';
@@ -132,6 +133,11 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   // From here on the destination is named without symlinks, and the engines open it following none:
   // a symlink swapped in after this check cannot redirect the run.
   resolved.plan.destRoot = checked.destRoot;
+  const tempDir = checkTempDir(c, resolved.plan.destRoot);
+  if (!tempDir.ok) {
+    if (tempDir.untrusted) io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\n`);
+    return fail(tempDir.message, tempDir.code);
+  }
 
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, ...io });
@@ -166,7 +172,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
 
   let totals;
   try {
-    totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events });
+    totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path });
   } catch (err) {
     // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).
     if (err instanceof FilterError) {

@@ -19,6 +19,7 @@ import { VERSION } from '../version.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
 import { addDirOptions, applyDirChoices, dirDefaults, type DirChoices } from './dir-options.js';
+import { addWriteOptions, type WriteOptions } from './write-options.js';
 
 
 /** Things the CLI does instead of a transfer. */
@@ -62,7 +63,16 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect; clock: () => ClockLimits; dirChoices: () => DirChoices } {
+function buildProgram(
+  filters: FilterItem[],
+  env: NodeJS.ProcessEnv,
+): {
+  p: Command;
+  noEffect: () => NoEffect;
+  clock: () => ClockLimits;
+  dirChoices: () => DirChoices;
+  writes: (o: Record<string, unknown>) => WriteOptions;
+} {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
     filters.push({ kind, value: v });
@@ -133,6 +143,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--delete-during', 'delete during the transfer')
     .option('--del', 'same as --delete-during')
     .option('--delete-after', 'delete after the transfer')
+    .option('--delete-delay', 'find deletions during the transfer, delete after it')
     .option('--delete-excluded', 'also delete excluded files on the destination')
     .option('--max-delete <NUM>', "don't delete more than NUM files (exit 25)", nonNegativeInt('--max-delete'))
     .option('--ignore-errors', 'delete even when there were I/O errors')
@@ -193,6 +204,8 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
   addReflinkOption(p);
   const clock = addClockOptions(p);
   const dirChoices = addDirOptions(p);
+  // Where and how destination files are written (cli/write-options.ts).
+  const writes = addWriteOptions(p);
   p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
@@ -201,7 +214,10 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
   // fires these events in argv order, and each writes the shared attribute.
   p.on('option:no-v', () => p.setOptionValue('verbose', 0));
   p.on('option:log-format', (v: string) => p.setOptionValue('outFormat', v));
-  return { p, noEffect, clock, dirChoices };
+  for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
+    p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
+  }
+  return { p, noEffect, clock, dirChoices, writes };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -227,7 +243,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -294,11 +310,12 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const json = Boolean(o['json']) || jsonEvents;
   const quiet = Boolean(o['quiet']) || json;
   if (o['P'] && !clockLimits.progressOff) progress = progressFiles = true;
-  const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
-  if (deleteModes.length > 1 && !(deleteModes.length === 2 && deleteModes.includes('del') && deleteModes.includes('deleteDuring'))) {
+  // --del, --delete-during and --delete-delay set one rsync variable (delete_during): the last one wins.
+  const duringKind = o['deleteDuringKind'] as 'during' | 'delay' | undefined;
+  if (Number(Boolean(o['deleteBefore'])) + Number(duringKind !== undefined) + Number(Boolean(o['deleteAfter'])) > 1) {
     throw new UsageError('You may not combine multiple --delete-WHEN options.');
   }
-  const deleteMode = o['deleteBefore'] ? 'before' : o['deleteAfter'] ? 'after' : o['deleteDuring'] || o['del'] || o['delete'] || o['deleteExcluded'] ? 'during' : 'none';
+  const deleteMode = o['deleteBefore'] ? 'before' : o['deleteAfter'] ? 'after' : duringKind ?? (o['delete'] || o['deleteExcluded'] ? 'during' : 'none');
   let chmod: ChmodRule[];
   try {
     chmod = (o['chmod'] as string[]).flatMap((c) => parseChmod(c));
@@ -369,9 +386,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     backup: Boolean(o['backup']) || backupDir !== undefined,
     backupDir,
     suffix: (o['suffix'] as string | undefined) ?? (backupDir !== undefined ? '' : '~'),
-    inplace: Boolean(o['inplace']),
-    partial: Boolean(o['partial']) || Boolean(o['P']),
-    sparse: Boolean(o['sparse']),
+    ...writes(o),
     reflink: reflinkMode(o['reflink'], Boolean(o['sparse'])),
     relative: Boolean(o['relative']) || (o['filesFrom'] !== undefined && o['relative'] !== false),
     mkpath: Boolean(o['mkpath']),

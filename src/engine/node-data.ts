@@ -48,23 +48,25 @@ export class DataCopier {
    * open is not copied. For sparse copies, all-zero blocks are skipped with positioned writes and the
    * size is set with ftruncate at the end, so holes stay holes.
    */
-  copy(op: Op, src: Source, to: number, t: Target, sparse: boolean): void {
+  copy(op: Op, src: Source, to: number, t: Target, sparse: boolean, from = 0): void {
     const buf = this.buf;
     const scope = this.scope;
     const size = Number(src.st.size);
-    this.copied = 0;
+    // --append starts past the bytes the target keeps: positioned reads and writes from there.
+    const at = (pos: number): number | null => (from > 0 ? pos : null);
+    this.copied = from;
     // --bwlimit: pieces of rate/8 (whole blocks, so holes are still found block by block).
     const want = meterPiece(scope.counters, buf.length);
     const piece = Math.max(BLOCK, want - (want % BLOCK));
     while (this.copied < size) {
       scope.checkAbort();
       scope.at(op.src, false);
-      const n = fsImpl.readSync(src.fd, buf, 0, Math.min(piece, size - this.copied), null);
+      const n = fsImpl.readSync(src.fd, buf, 0, Math.min(piece, size - this.copied), at(this.copied));
       if (n === 0) throw sysError('ENODATA', 'read');
       scope.at(t.rel, true);
       const pos = this.copied;
       if (!sparse) {
-        this.writeAll(to, 0, n, null);
+        this.writeAll(to, 0, n, at(pos));
       } else {
         let run = -1; // start of the current run of non-zero blocks
         for (let b = 0; b < n; b += BLOCK) {
@@ -95,6 +97,23 @@ export class DataCopier {
     }
   }
 
+  /** --append-verify: are the first `size` bytes of the open target `fd` the source's? */
+  samePrefix(op: Op, src: Source, fd: number, t: Target, size: number): boolean {
+    const a = this.buf;
+    const b = (this.cmp ??= Buffer.allocUnsafe(a.length));
+    for (let pos = 0; pos < size; ) {
+      this.scope.checkAbort();
+      const want = Math.min(a.length, size - pos);
+      this.scope.at(op.src, false);
+      // A source that ends early is "different": the copy that follows reports it.
+      if (readFull(src.fd, a, want, pos) !== want) return false;
+      this.scope.at(t.rel, true);
+      if (readFull(fd, b, want, pos) !== want || a.compare(b, 0, want, 0, want) !== 0) return false;
+      pos += want;
+    }
+    return true;
+  }
+
   /** -c: does the target already hold the source's bytes? Positioned reads leave the source at offset 0. */
   sameContent(op: Op, src: Source, t: Target): boolean {
     const scope = this.scope;
@@ -111,20 +130,7 @@ export class DataCopier {
     try {
       const old = fsImpl.fstatSync(fd, { bigint: true });
       if (!old.isFile() || old.size !== src.st.size) return false;
-      const a = this.buf;
-      const b = (this.cmp ??= Buffer.allocUnsafe(a.length));
-      const size = Number(src.st.size);
-      for (let pos = 0; pos < size; ) {
-        scope.checkAbort();
-        const want = Math.min(a.length, size - pos);
-        scope.at(op.src, false);
-        // A source that ends early is "different": the copy that follows reports it.
-        if (readFull(src.fd, a, want, pos) !== want) return false;
-        scope.at(t.rel, true);
-        if (readFull(fd, b, want, pos) !== want || a.compare(b, 0, want, 0, want) !== 0) return false;
-        pos += want;
-      }
-      return true;
+      return this.samePrefix(op, src, fd, t, Number(src.st.size));
     } finally {
       closeQuietly(fd);
     }

@@ -21,6 +21,7 @@ export const fsImpl = {
   lstatSync: fs.lstatSync,
   statSync: fs.statSync,
   ftruncateSync: fs.ftruncateSync,
+  fsyncSync: fs.fsyncSync,
   fchownSync: fs.fchownSync,
   fchmodSync: fs.fchmodSync,
   futimesSync: fs.futimesSync,

@@ -40,6 +40,9 @@ import { ABORTED, OpScope } from './node-scope.js';
 import { checkIdentity, noSymlinkParents, Sources, type Source } from './node-source.js';
 import { heldCwd, mknod, mknodIn } from './node-special.js';
 import { createTemp } from './node-temp.js';
+import { preallocate } from './node-prealloc.js';
+import { TempDir, copyInto, createFile } from './node-tempdir.js';
+import { writeInPlace, type InplaceHost } from './node-inplace.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
 import { Counter, OpFlag, OpKind, Outcome, Preserve } from '../model/ops.js';
@@ -76,10 +79,13 @@ class NodeContext implements EngineContext {
   private readonly data: DataCopier;
   private readonly meta: NodeMeta;
   private readonly backups: NodeBackup;
+  /** --temp-dir: where File ops make their temp files. */
+  private readonly tempDir: TempDir | undefined;
   private closed = false;
 
   constructor(opts: EngineOptions) {
     this.flags = opts.flags;
+    this.tempDir = opts.tempDir ? new TempDir(opts.tempDir) : undefined;
     this.scope = new OpScope(opts.counters);
     this.dest = new DestTree(opts.destRoot, (opts.flags & Preserve.KeepDirlinks) !== 0, this.scope);
     this.sources = new Sources(this.scope);
@@ -176,6 +182,7 @@ class NodeContext implements EngineContext {
     this.closed = true;
     this.sources.forget();
     this.dest.close();
+    this.tempDir?.close();
   }
 
   /** Close the held destination descriptors of `rel` and beneath it; without `rel`, every held descriptor but the root's. */
@@ -316,7 +323,7 @@ class NodeContext implements EngineContext {
         throw sysError('EOPNOTSUPP', 'clone');
       }
       const mode = this.meta.modeFor(op, t);
-      if (this.flags & Preserve.Inplace) this.writeInPlace(op, src, t, mode);
+      if (this.flags & Preserve.Inplace) writeInPlace(this.inplaceHost, op, src, t, mode);
       else this.writeViaTemp(op, src, t, mode);
       this.scope.count(Counter.Files);
       return Outcome.Done;
@@ -326,22 +333,56 @@ class NodeContext implements EngineContext {
   }
 
   private writeViaTemp(op: Op, src: Source, t: Target, mode: number): void {
-    const tmp = this.temp(t, (abs) => fsImpl.openSync(abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600));
+    const tmp = this.fileTemp(t);
     let fd = tmp.made;
     try {
       const sparse = (this.flags & Preserve.Sparse) !== 0 || src.st.blocks * 512n < src.st.size;
+      preallocate(this.flags, fd, src.st.size);
       this.data.copy(op, src, fd, t, sparse);
       this.scope.at(t.rel, true);
-      this.meta.apply(op, byFd(fd), mode);
+      this.sealed(op, fd, mode);
       const closing = fd;
       fd = -1;
       fsImpl.closeSync(closing);
-      this.commit(tmp, t);
+      this.place(tmp, t, op, mode);
     } catch (e) {
       if (this.flags & Preserve.Partial && this.data.copied > 0) this.keepPartial(tmp, t, fd);
       else discard(tmp.abs, fd);
       throw e;
     }
+  }
+
+  /** A File op's temp file: in the held --temp-dir (blamed on the target), else beside the target. */
+  private fileTemp(t: Target): Temp & { made: number } {
+    if (!this.tempDir) return this.temp(t, createFile);
+    this.scope.at(t.rel, true);
+    return { ...createTemp(this.tempDir.dir(), t.name, createFile), rel: t.rel };
+  }
+
+  /** A finished File temp over its target; from a --temp-dir on another filesystem (EXDEV), rsync's copy. */
+  private place(tmp: Temp, t: Target, op: Op, mode: number): void {
+    try {
+      return this.commit(tmp, t);
+    } catch (e) {
+      if (!this.tempDir || codeOf(e) !== 'EXDEV') throw e;
+    }
+    const copy = this.temp(t, createFile);
+    this.finish(copy, t, () => closeAfter(copy.made, () => this.sealed(op, copyInto(tmp.abs, copy.made, this.data.buf), mode)));
+    discard(tmp.abs);
+  }
+
+  private readonly inplaceHost: InplaceHost = {
+    flags: () => this.flags,
+    scope: () => this.scope,
+    data: () => this.data,
+    forget: (rel) => this.forget(rel),
+    sealed: (op, fd, mode) => this.sealed(op, fd, mode),
+  };
+
+  /** A written file's metadata, then --fsync's fsync: the last steps before it takes its name. */
+  private sealed(op: Op, fd: number, mode: number): void {
+    this.meta.apply(op, byFd(fd), mode);
+    if (this.flags & Preserve.Fsync) fsImpl.fsyncSync(fd);
   }
 
   /** --partial: the data so far replaces the target, like rsync; the original failure is still reported. */
@@ -354,37 +395,6 @@ class NodeContext implements EngineContext {
       discard(tmp.abs);
     }
     restoreBlame();
-  }
-
-  /**
-   * --inplace: into the target itself, no temp file; holes are not punched (stale bytes would show). Only
-   * a regular file is rewritten; anything else at the name is removed first, as native file_inplace()
-   * does: a FIFO must not block the open, a symlink must not be followed. O_NONBLOCK covers a FIFO
-   * swapped in after the lstat (it stays set: no effect on a regular file, and Node has no fcntl).
-   */
-  private writeInPlace(op: Op, src: Source, t: Target, mode: number): void {
-    this.scope.at(t.rel, true);
-    const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
-    let fd = -1;
-    if (old?.isFile()) {
-      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
-      if (!fsImpl.fstatSync(fd).isFile()) {
-        closeQuietly(fd);
-        throw sysError('ESTALE', 'fstat');
-      }
-    } else if (old?.isDirectory()) {
-      fsImpl.rmdirSync(t.abs);
-      this.forget(t.rel);
-    } else if (old) {
-      fsImpl.unlinkSync(t.abs);
-    }
-    if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-    closeAfter(fd, () => {
-      this.data.copy(op, src, fd, t, false);
-      this.scope.at(t.rel, true);
-      fsImpl.ftruncateSync(fd, this.data.copied);
-      this.meta.apply(op, byFd(fd), mode);
-    });
   }
 
   // ---- other entries ---------------------------------------------------------------------------------

@@ -19,6 +19,13 @@ export interface EngineOptions {
    * are made beside the files.
    */
   backupDir?: Buffer;
+  /**
+   * --temp-dir (absolute path bytes, resolved to hold no symlink): File ops (not --inplace) make their
+   * temp file there, in a directory held once opened (no symlink followed), and rename it into place;
+   * across filesystems it is copied into a temp beside the target first, as rsync does. Absent: temps
+   * beside their targets.
+   */
+  tempDir?: Buffer;
   /** Preserve bits. */
   flags: number;
   /** Process umask, applied to new files when Perms is not preserved. */

@@ -30,7 +30,8 @@ export interface ChmodRule {
 /** rsync's missing_args: a missing source operand is an error, ignored, or deleted at the destination. */
 export type MissingArgs = 'error' | 'ignore' | 'delete';
 
-export type DeleteMode = 'none' | 'before' | 'during' | 'after';
+/** When --delete deletes; 'delay': found during the transfer pass, deleted after it (rsync's --delete-delay). */
+export type DeleteMode = 'none' | 'before' | 'during' | 'delay' | 'after';
 
 export interface Config {
   /** Source operands as raw bytes (trailing slash kept: it means "the contents of"). */
@@ -122,6 +123,16 @@ export interface Config {
   sparse: boolean;
   /** --reflink: clone file data before copying it (auto), only clone (always), or never clone. */
   reflink: ReflinkMode;
+  /** -T/--temp-dir as given (relative: to the destination directory); undefined: temps beside targets. */
+  tempDir: string | undefined;
+  /** --append (implies inplace): a shorter regular target gets only the rest of the source. */
+  append: boolean;
+  /** --append-verify: --append, and the kept bytes must be the source's (else the whole file is written). */
+  appendVerify: boolean;
+  /** --fsync: each written file is fsync'd before it takes its name. */
+  fsync: boolean;
+  /** --preallocate: a file's blocks are allocated (fallocate) before its data is written. */
+  preallocate: boolean;
   relative: boolean;
   mkpath: boolean;
   oneFileSystem: number;
@@ -174,6 +185,10 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['partial', Preserve.Partial],
   ['keepDirlinks', Preserve.KeepDirlinks],
   ['omitDirTimes', Preserve.OmitDirTimes],
+  ['fsync', Preserve.Fsync],
+  ['preallocate', Preserve.Preallocate],
+  ['append', Preserve.Append],
+  ['appendVerify', Preserve.AppendVerify],
 ];
 
 /** The Preserve bitmask the engines take. */

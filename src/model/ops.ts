@@ -53,10 +53,18 @@ export const Preserve = {
   KeepDirlinks: 1 << 11,
   /** -O (and --backup without --backup-dir): directories' mtimes are not set. */
   OmitDirTimes: 1 << 12,
+  /** --fsync: fsync each written file before it is renamed into place (or, in place, before its close). */
+  Fsync: 1 << 13,
+  /** --preallocate: fallocate a file's whole size before writing its data. */
+  Preallocate: 1 << 14,
+  /** --append (with Inplace): a shorter regular target keeps its bytes; only the source's rest is written after them. */
+  Append: 1 << 15,
+  /** --append-verify (with Append): the kept bytes are checked against the source; when they differ the whole file is written. */
+  AppendVerify: 1 << 16,
   /** --reflink=never: file data is always copied (neither reflink bit: auto, clone where possible). */
-  ReflinkNever: 1 << 13,
+  ReflinkNever: 1 << 17,
   /** --reflink=always: a file that cannot be cloned fails instead of being copied. */
-  ReflinkAlways: 1 << 14,
+  ReflinkAlways: 1 << 18,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

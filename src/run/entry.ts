@@ -9,6 +9,7 @@ import { Counter, OpFlag, OpKind, Outcome } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
+import { appendSkips } from '../plan/append.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { dirName, joinPath } from '../util/names.js';
@@ -146,6 +147,8 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     removeSource(rc, m, kind);
     return false;
   }
+  // --append: a changed file whose target is not shorter is left as it is.
+  if (verdict.action === 'transfer' && appendSkips(c, st, destSt)) return false;
   const line = rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix);
 
   // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
@@ -164,12 +167,14 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
 
   const totals = rc.tally.totals;
   if (verdict.action === 'compare') {
-    if (c.dryRun || (c.backup && destSt) || syncCompare || c.removeSentOnly) {
+    if (c.dryRun || (c.backup && destSt) || syncCompare || c.removeSentOnly || c.append) {
       // Under -n nothing may be written, a backup must only be made when the content differs, and a
       // hard-link leader must know now whether it changes (so must --remove-sent-files, which removes
       // only a file that is sent): compare here. Otherwise the engines
       // compare, in parallel.
       const equal = rc.dest.contentEqual(src, rel, st.size);
+      // --append: different data in a target that is not shorter is left as it is.
+      if (!equal && appendSkips(c, st, destSt)) return false;
       const v: Verdict = equal ? { action: 'attrs', changes: verdict.changes } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
       rc.lines.emit(kind, v, line);
       if (!equal) {

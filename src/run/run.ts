@@ -52,6 +52,8 @@ export interface TransferInput {
   priorErrors?: number;
   /** --json=events: entries, errors and progress as they happen. */
   events?: EventStream;
+  /** --temp-dir, absolute and resolved to hold no symlink (cli/main.ts applies the operator-path rule). */
+  tempDir?: Buffer;
 }
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
@@ -69,7 +71,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   let dest: DestReads | undefined = undefined;
   const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st));
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
-  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, counters: tally.counters, seesEveryEntry: filters !== undefined || overlay !== undefined });
+  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, counters: tally.counters, seesEveryEntry: filters !== undefined || overlay !== undefined });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
   const alt = new AltDests(engine, spec.check);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
@@ -132,7 +134,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     }
     alt.leftovers().forEach(fail);
     tally.totals.fileListMs = performance.now() - started;
-    if (c.deleteMode === 'after' && !abort.aborted) await deleteAfter(rc);
+    // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
+    if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);
     if (!abort.aborted && !c.dryRun) {
       await sink.retryFdShortage();
       sink.runLater();

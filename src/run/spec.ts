@@ -31,6 +31,8 @@ export interface SpecInput {
   engine: Pick<Engine, 'name' | 'caps'>;
   destRoot: Buffer;
   backupDir: Buffer | undefined;
+  /** --temp-dir, resolved: File ops make their temp files there. */
+  tempDir?: Buffer | undefined;
   counters: BigInt64Array;
   /** Filters or several sources: the planner must see every entry (nothing left to the native check). */
   seesEveryEntry: boolean;
@@ -64,6 +66,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       engine: o.engine.name,
       destRoot: o.destRoot,
       ...(o.backupDir ? { backupDir: o.backupDir } : {}),
+      ...(o.tempDir ? { tempDir: o.tempDir } : {}),
       flags: preserveFlags(c),
       umask: process.umask(),
       queueDepth: c.queueDepth,
@@ -103,7 +106,7 @@ export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Flo
 export function treeQuery(c: Config, pair: Float64Array): Float64Array | undefined {
   const bits = pair[0]!;
   if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
-  if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
+  if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.deleteMode === 'delay' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
   const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
   // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor.
   return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), PAIR_CHUNK);

@@ -186,6 +186,10 @@ describe('C constants equal the TypeScript ones', () => {
       Partial: 'P_PARTIAL',
       KeepDirlinks: 'P_KEEP_DIRLINKS',
       OmitDirTimes: 'P_OMIT_DIR_TIMES',
+      Fsync: 'P_FSYNC',
+      Preallocate: 'P_PREALLOCATE',
+      Append: 'P_APPEND',
+      AppendVerify: 'P_APPEND_VERIFY',
       ReflinkNever: 'P_REFLINK_NEVER',
       ReflinkAlways: 'P_REFLINK_ALWAYS',
     };

@@ -176,10 +176,32 @@ describe('operands', () => {
 describe('preserveFlags', () => {
   it('maps each preserve option to its bit', () => {
     expect(preserveFlags(run('a', 'b'))).toBe(0);
-    const all = run('-aAX', '--sparse', '--inplace', '--partial', '-K', '-O', 'a', 'b');
+    const all = run('-aAX', '--sparse', '--inplace', '-K', '-O', '--fsync', '--preallocate', 'a', 'b');
     const want =
       Preserve.Perms | Preserve.Owner | Preserve.Group | Preserve.Times | Preserve.Xattrs | Preserve.Acls | Preserve.Devices |
-      Preserve.Specials | Preserve.Sparse | Preserve.Inplace | Preserve.Partial | Preserve.KeepDirlinks | Preserve.OmitDirTimes;
+      Preserve.Specials | Preserve.Sparse | Preserve.Inplace | Preserve.KeepDirlinks | Preserve.OmitDirTimes |
+      Preserve.Fsync | Preserve.Preallocate;
     expect(preserveFlags(all)).toBe(want);
+    expect(preserveFlags(run('--partial', 'a', 'b'))).toBe(Preserve.Partial);
+  });
+
+  it('--inplace clears --partial (rsync: the target itself holds the data)', () => {
+    expect(run('--partial', '--inplace', 'a', 'b').partial).toBe(false);
+  });
+
+  it('the last of -S/--no-sparse/--no-S and of --partial/-P/--no-partial wins', () => {
+    expect(run('-S', '--no-sparse', 'a', 'b').sparse).toBe(false);
+    expect(run('--no-S', '-S', 'a', 'b').sparse).toBe(true);
+    expect(run('-S', '--no-S', 'a', 'b').sparse).toBe(false);
+    expect(run('-P', '--no-partial', 'a', 'b').partial).toBe(false);
+    expect(run('--no-partial', '-P', 'a', 'b').partial).toBe(true);
+    expect(run('--inplace', '--no-inplace', 'a', 'b').inplace).toBe(false);
+  });
+
+  it('--del, --delete-during and --delete-delay: the last one wins; with another --delete-WHEN it is a usage error', () => {
+    expect(run('-r', '--del', '--delete-delay', 'a', 'b').deleteMode).toBe('delay');
+    expect(run('-r', '--delete-delay', '--delete-during', 'a', 'b').deleteMode).toBe('during');
+    expect(run('-r', '--delete-delay', 'a', 'b').incRecursive).toBe(true);
+    expect(() => run('-r', '--delete-delay', '--delete-after', 'a', 'b')).toThrow(/multiple --delete-WHEN/);
   });
 });

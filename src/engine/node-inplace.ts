@@ -1,0 +1,63 @@
+// --inplace (and --append, which implies it) on the node engine: the target itself is written, no temp
+// file, the twin of native file_inplace(). Holes are not punched (stale bytes would show). Only a regular
+// file is rewritten; anything else at the name is removed first: a FIFO must not block the open, a
+// symlink must not be followed. O_NONBLOCK covers a FIFO swapped in after the lstat (it stays set: no
+// effect on a regular file, and Node has no fcntl).
+
+import * as fs from 'node:fs';
+import type { Op } from './batch.js';
+import type { DataCopier } from './node-data.js';
+import type { Target } from './node-dest.js';
+import { closeAfter, closeQuietly, fsImpl, sysError } from './node-fs.js';
+import { preallocate } from './node-prealloc.js';
+import type { OpScope } from './node-scope.js';
+import type { Source } from './node-source.js';
+import { Preserve } from '../model/ops.js';
+
+const C = fs.constants;
+
+/** What the in-place write uses of its engine context. */
+export interface InplaceHost {
+  flags(): number;
+  scope(): OpScope;
+  data(): DataCopier;
+  /** Forget held descriptors of `rel` and beneath (a directory removed at the name). */
+  forget(rel: Buffer): void;
+  /** The written file's metadata, then --fsync. */
+  sealed(op: Op, fd: number, mode: number): void;
+}
+
+export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mode: number): void {
+  const flags = h.flags();
+  const scope = h.scope();
+  const data = h.data();
+  scope.at(t.rel, true);
+  const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
+  let fd = -1;
+  if (old?.isFile()) {
+    // --append-verify reads back the bytes it keeps.
+    fd = fsImpl.openSync(t.abs, (flags & Preserve.AppendVerify ? C.O_RDWR : C.O_WRONLY) | C.O_NOFOLLOW | C.O_NONBLOCK);
+    if (!fsImpl.fstatSync(fd).isFile()) {
+      closeQuietly(fd);
+      throw sysError('ESTALE', 'fstat');
+    }
+  } else if (old?.isDirectory()) {
+    fsImpl.rmdirSync(t.abs);
+    h.forget(t.rel);
+  } else if (old) {
+    fsImpl.unlinkSync(t.abs);
+  }
+  if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+  // In place, only a file that grows needs more blocks (rsync's rule).
+  if (src.st.size > BigInt(old?.isFile() ? old.size : 0)) preallocate(flags, fd, src.st.size);
+  // --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
+  // --append-verify writes the whole file when they are not the source's.
+  const kept = flags & Preserve.Append && old?.isFile() && BigInt(old.size) < src.st.size ? old.size : 0;
+  closeAfter(fd, () => {
+    const from = kept && flags & Preserve.AppendVerify && !data.samePrefix(op, src, fd, t, kept) ? 0 : kept;
+    data.copy(op, src, fd, t, false, from);
+    scope.at(t.rel, true);
+    fsImpl.ftruncateSync(fd, data.copied);
+    h.sealed(op, fd, mode);
+  });
+}
