@@ -10,7 +10,7 @@ import { afterAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { removeTemps, tempDir } from '../helpers/tree.js';
-import { deleteSetup, differential, freshSetup, put, stampTree, updateSetup } from '../helpers/differential.js';
+import { clone, deleteSetup, differential, freshSetup, put, stampTree, updateSetup } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
 
@@ -199,6 +199,36 @@ describeEngines((e) => {
     await differential({ engine, setup, args: ['-ac', '--remove-sent-files', 'src/', 'dst/'], sourceChanges: true, volatileDirsUnder: ['src'] });
     await differential({ engine, setup, args: ['-a', '--remove-sent-files', '--remove-source-files', 'src/', 'dst/'], sourceChanges: true, volatileDirsUnder: ['src'] });
     await differential({ engine, setup, args: ['-a', '--remove-source-files', '--remove-sent-files', 'src/', 'dst/'], sourceChanges: true, volatileDirsUnder: ['src'] });
+  });
+
+  it('-R, a file from a second source landing in a directory the first one sent: that directory keeps its source times (suite: relative)', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/down/deep/f', 'f\n');
+      put(root, 'src/down/deep/dir/g', 'g\n');
+      put(root, 'extra/down/deep/extra.value', 'x\n');
+      stampTree(path.join(root, 'src'));
+      stampTree(path.join(root, 'extra'), 1_650_000_000);
+      fs.mkdirSync(path.join(root, 'dst'));
+      clone(path.join(root, 'src/down'), path.join(root, 'dst/down'));
+    };
+    const r = await differential({ engine, setup, args: ['-aR', 'src/./down/deep', 'extra/./down/deep/extra.value', 'dst/'], unchanged: ['src', 'extra'] });
+    // Within the node engine's microseconds.
+    expect(Math.abs(fs.statSync(path.join(r.B, 'dst/down/deep')).mtimeMs - fs.statSync(path.join(r.B, 'src/down/deep')).mtimeMs)).toBeLessThan(0.002);
+  });
+
+  it('-H relinking an existing copy without -t reports its time as rsync does (suite: itemize)', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/foo/config1', 'one\n', 0o600);
+      fs.linkSync(path.join(root, 'src/foo/config1'), path.join(root, 'src/foo/extra'));
+      put(root, 'src/foo/config2', 'two\n', 0o601);
+      stampTree(path.join(root, 'src'));
+      put(root, 'dst/foo/config1', 'one\n', 0o600);
+      put(root, 'dst/foo/extra', 'one\n', 0o600);
+      put(root, 'dst/foo/config2', 'old two\n', 0o600);
+      stampTree(path.join(root, 'dst'), 1_690_000_000);
+    };
+    const r = await differential({ engine, setup, args: ['-plrH', 'src/', 'dst/'], volatile: ['dst/foo', 'dst/foo/config1', 'dst/foo/config2'] });
+    expect(r.arsync.stdout).toContain('hf..T...... foo/extra => foo/config1\n');
   });
 
   it('bad input: --delete without -r or -d is rsync\'s usage error and writes nothing', async () => {
