@@ -71,7 +71,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   let dest: DestReads | undefined = undefined;
   const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st));
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
-  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, counters: tally.counters, seesEveryEntry: filters !== undefined || overlay !== undefined });
+  // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
+  // beats the clock per directory) does the quick check instead.
+  const seesEveryEntry = filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0;
+  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, counters: tally.counters, seesEveryEntry });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
   const alt = new AltDests(engine, spec.check);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);

@@ -74,7 +74,9 @@ describeEngines((e) => {
     const d = dst(`progress${flags.join('')}`);
     const r = await runCli(['-a', ...flags, eng, `${src}/`, `${d}/`]);
     expect(r.code, show(r)).toBe(0);
-    expect(r.stdout + r.stderr, 'terminal escape sequences in non-TTY output').not.toMatch(/\x1b\[|\r/);
+    expect(r.stdout + r.stderr, 'terminal escape sequences in non-TTY output').not.toMatch(/\x1b\[/);
+    // rsync's progress2 line is redrawn with a bare \r even off a terminal; --progress's lines here are whole.
+    if (!flags.includes('--info=progress2')) expect(r.stdout).not.toMatch(/\r/);
     expect(r.stderr).toBe('');
     expectExactCopy(src, d, e.name, { withXattrs: false });
   });
