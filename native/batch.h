@@ -69,8 +69,10 @@ enum preserve {
   P_PARTIAL = 1u << 10,
   P_KEEP_DIRLINKS = 1u << 11,
   P_OMIT_DIR_TIMES = 1u << 12, /* -O: directories' mtimes are left alone */
+  P_EXECUTABILITY = 1u << 13,  /* -E without -p: a file's x bits follow the source's (dest_mode) */
+  P_OMIT_LINK_TIMES = 1u << 14, /* -J: symlinks' mtimes are left alone */
 };
-#define P_ALL 0x1fffu
+#define P_ALL 0x7fffu
 
 /* Counter slots */
 enum counter {

@@ -105,6 +105,8 @@ int meta_times_at(struct job *j, int dirfd, const char *name)
   struct timespec ts[2];
   if (!(j->c->flags & P_TIMES))
     return OP_OK;
+  if ((j->c->flags & P_OMIT_LINK_TIMES) && S_ISLNK(j->op->mode))
+    return OP_OK;
   if (utimensat(dirfd, name, op_times(j, ts), AT_SYMLINK_NOFOLLOW) < 0)
     return job_fail(j, errno, "lutimes", W_DST);
   return OP_OK;
@@ -372,6 +374,16 @@ mode_t meta_default_perms(const struct ctx *c, int dirfd)
   return (mode_t)((user << 6) | ((mask >= 0 ? mask : group) << 3) | other);
 }
 
+mode_t meta_exec_mode(mode_t src, mode_t cur)
+{
+  mode_t m = cur & 07777;
+  if (!(src & 0111))
+    m &= ~(mode_t)0111;
+  else if (!(cur & 0111))
+    m |= (m & 0444) >> 2; /* execute for whoever may read */
+  return m;
+}
+
 mode_t meta_target_mode(struct job *j, int dirfd, const char *name)
 {
   const struct ctx *c = j->c;
@@ -379,6 +391,7 @@ mode_t meta_target_mode(struct job *j, int dirfd, const char *name)
     return j->op->mode & 07777;
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-    return st.st_mode & 07777;
+    return (c->flags & P_EXECUTABILITY) && S_ISREG(j->op->mode) ? meta_exec_mode(j->op->mode, st.st_mode)
+                                                                 : st.st_mode & 07777;
   return j->op->mode & 0777 & meta_default_perms(c, dirfd);
 }

@@ -36,6 +36,9 @@ static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
     rc = meta_owner_fd(j, fd);
   if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != (op->mode & 07777)))
     rc = meta_mode_fd(j, fd, op->mode & 07777);
+  else if (rc == OP_OK && (c->flags & P_EXECUTABILITY) && have && S_ISREG(op->mode) &&
+           meta_exec_mode(op->mode, cur.st_mode) != (cur.st_mode & 07777))
+    rc = meta_mode_fd(j, fd, meta_exec_mode(op->mode, cur.st_mode));
   if (rc == OP_OK && srcfd >= 0)
     rc = meta_xattrs_sync_fd(j, srcfd, fd, dir);
   if (rc == OP_OK && !(dir && (c->flags & P_OMIT_DIR_TIMES)) &&

@@ -15,6 +15,7 @@ import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } fro
 import { VERSION } from '../version.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
+import { addMetaOptions, type MetaConfig } from './meta-options.js';
 
 
 /** Things the CLI does instead of a transfer. */
@@ -58,7 +59,7 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect } {
+function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect; meta: () => MetaConfig } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
     filters.push({ kind, value: v });
@@ -185,6 +186,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache');
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
   const noEffect = addNoEffectOptions(p, env);
+  const meta = addMetaOptions(p);
   p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
@@ -193,7 +195,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
   // fires these events in argv order, and each writes the shared attribute.
   p.on('option:no-v', () => p.setOptionValue('verbose', 0));
   p.on('option:log-format', (v: string) => p.setOptionValue('outFormat', v));
-  return { p, noEffect };
+  return { p, noEffect, meta };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -219,7 +221,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, meta } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...jsonSpellings(args)]);
@@ -370,6 +372,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     removeSourceFiles: Boolean(o['removeSourceFiles']),
     chmod,
     incRecursive: false,
+    ...meta(),
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;

@@ -9,7 +9,7 @@ import { closeAfter, closeQuietly, codeOf, discard, sysError } from './node-fs.j
 import { fsImpl } from './node-fs.js';
 import { splitNs } from './node-walk.js';
 import { Preserve } from '../model/ops.js';
-import { S_IFMT } from '../model/stat.js';
+import { S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
 import type { Target } from './node-dest.js';
 
 const C = fs.constants;
@@ -73,6 +73,18 @@ export function openPath(abs: Buffer, type: number): number {
   }
 }
 
+/**
+ * rsync's dest_mode under -E without -p, for an existing regular file (native/meta.c meta_exec_mode is
+ * the same rule; test/contract/engine-ops.test.ts holds them together): its own bits, execute taken
+ * away when the source has none, or given to whoever may read when the source has some and it had none.
+ */
+export function execMode(src: number, cur: number): number {
+  let m = cur & 0o7777;
+  if (!(src & 0o111)) m &= ~0o111;
+  else if (!(cur & 0o111)) m |= (m & 0o444) >> 2;
+  return m;
+}
+
 export class NodeMeta {
   private readonly isRoot = process.geteuid?.() === 0;
   /** Per destination directory (relative, latin1): rsync's default permissions for new entries. */
@@ -100,7 +112,8 @@ export class NodeMeta {
       }
     }
     if (mode !== null && BigInt(mode) !== (cur.mode & 0o7777n)) h.chmod(mode);
-    if (this.flags & Preserve.Times && !(isDir && this.flags & Preserve.OmitDirTimes)) {
+    const isLink = (op.stat.mode & S_IFMT) === S_IFLNK;
+    if (this.flags & Preserve.Times && !(isDir && this.flags & Preserve.OmitDirTimes) && !(isLink && this.flags & Preserve.OmitLinkTimes)) {
       // Node sets times through a double: within a microsecond is as close as it gets, so it counts as equal.
       const want = BigInt(op.stat.mtimeSec) * 1_000_000_000n + BigInt(op.stat.mtimeNsec);
       const diff = cur.mtimeNs - want;
@@ -124,7 +137,7 @@ export class NodeMeta {
   modeFor(op: Op, t: Target): number {
     if (this.flags & Preserve.Perms) return op.stat.mode & 0o7777;
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
-    if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return old.mode & 0o7777;
+    if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return this.existingMode(op, old.mode);
     return op.stat.mode & 0o777 & this.defaultPerms(t);
   }
 
@@ -153,10 +166,15 @@ export class NodeMeta {
     return perms;
   }
 
+  /** Without -p, an existing entry keeps its bits; under -E a regular file's execute bits follow. */
+  private existingMode(op: Op, cur: number): number {
+    return this.flags & Preserve.Executability && (op.stat.mode & S_IFMT) === S_IFREG ? execMode(op.stat.mode, cur) : cur & 0o7777;
+  }
+
   /** The Attrs op (also -c's "equal" case): preserved attributes of an existing entry, in place. */
   setAttrs(op: Op, abs: Buffer): void {
-    const mode = this.preservedMode(op);
     const st = fsImpl.lstatSync(abs);
+    const mode = this.preservedMode(op) ?? (this.flags & Preserve.Executability && st.isFile() ? this.existingMode(op, st.mode) : null);
     if (st.isSymbolicLink()) return this.apply(op, symlinkByName(abs), null);
     // Regular files and directories are opened (O_NONBLOCK in case a FIFO was swapped in); other types
     // never are: opening a device can have side effects.

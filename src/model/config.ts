@@ -111,6 +111,10 @@ export interface Config {
   /** --insecure-links: operator-given paths may pass through anyone's symlinks (rsync 3.5 opt-out). */
   insecureLinks: boolean;
   keepDirlinks: boolean;
+  /** -E (cli/meta-options.ts): without -p, a regular file's execute bits follow the source's. */
+  executability: boolean;
+  /** -J (cli/meta-options.ts): symlinks' mtimes are neither compared nor set. */
+  omitLinkTimes: boolean;
   /** -O, or implied by --backup without --backup-dir (backups move directory mtimes), as in rsync. */
   omitDirTimes: boolean;
   removeSourceFiles: boolean;
@@ -146,11 +150,14 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['partial', Preserve.Partial],
   ['keepDirlinks', Preserve.KeepDirlinks],
   ['omitDirTimes', Preserve.OmitDirTimes],
+  ['omitLinkTimes', Preserve.OmitLinkTimes],
 ];
 
 /** The Preserve bitmask the engines take. */
 export function preserveFlags(c: Config): number {
   let f = 0;
   for (const [key, bit] of PRESERVE_BITS) if (c[key]) f |= bit;
+  // -p already sets every mode bit: -E only matters without it (rsync's dest_mode).
+  if (c.executability && !c.perms) f |= Preserve.Executability;
   return f;
 }

@@ -53,6 +53,10 @@ export const Preserve = {
   KeepDirlinks: 1 << 11,
   /** -O (and --backup without --backup-dir): directories' mtimes are not set. */
   OmitDirTimes: 1 << 12,
+  /** -E without -p: a regular file's execute bits follow the source's (rsync's dest_mode). */
+  Executability: 1 << 13,
+  /** -J: symlinks' mtimes are not set. */
+  OmitLinkTimes: 1 << 14,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

@@ -9,7 +9,9 @@ import { S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 export type CheckOptions = Pick<
   Config,
   'checksum' | 'ignoreTimes' | 'sizeOnly' | 'update' | 'ignoreExisting' | 'existing' | 'modifyWindow' | 'times' | 'perms' | 'owner' | 'group'
-> & {
+> &
+  /** -E and -J: off when absent. */
+  Partial<Pick<Config, 'executability' | 'omitLinkTimes'>> & {
   /**
    * Compare nanoseconds when the window is 0 (arsync's default; rsync needs --modify-window=-1).
    * The node engine can only set mtimes to about a microsecond, so it compares to the microsecond.
@@ -57,14 +59,24 @@ export function sameTime(a: Stat, b: Stat, o: Pick<CheckOptions, 'modifyWindow' 
   return Math.abs(dn) < Math.max(1, o.timeResolutionNs);
 }
 
+/**
+ * rsync's perms_differ: with -p any permission bit; with -E alone, whether the entry is executable by
+ * anyone (for every type but symlinks, directories included, as rsync reports them).
+ */
+function permsDiffer(src: Stat, dst: Stat, o: Pick<CheckOptions, 'perms' | 'executability'>): boolean {
+  if (o.perms) return (src.mode & 0o7777) !== (dst.mode & 0o7777);
+  return Boolean(o.executability) && (src.mode & 0o111 ? 1 : 0) !== (dst.mode & 0o111 ? 1 : 0);
+}
+
 /** Which preserved attributes differ (the ones rsync would report and fix). */
 export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
   const type = fileType(src.mode);
   return {
     ...NONE,
-    // Times only count with -t; a file's own mtime is also part of the quick check.
-    time: o.times && !sameTime(src, dst, o),
-    perms: o.perms && type !== 'link' && (src.mode & 0o7777) !== (dst.mode & 0o7777),
+    // Times only count with -t (and for symlinks not with -J); a file's own mtime is also part of the
+    // quick check.
+    time: o.times && !(type === 'link' && o.omitLinkTimes) && !sameTime(src, dst, o),
+    perms: type !== 'link' && permsDiffer(src, dst, o),
     owner: o.owner && o.isRoot && src.uid !== dst.uid,
     group: o.group && src.gid !== dst.gid,
   };
@@ -88,7 +100,8 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
     case 'dir':
       return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
     case 'link': {
-      if (linkDiffers) return { action: 'transfer', changes: { ...changes, value: true, time: o.times ? changes.time : true } };
+      // A recreated link reports its time when -t does not keep it (rsync's keep_time, -J included).
+      if (linkDiffers) return { action: 'transfer', changes: { ...changes, value: true, time: o.times && !o.omitLinkTimes ? changes.time : true } };
       return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
     }
     case 'dev':

@@ -1,0 +1,37 @@
+// rsync's metadata and special-file options that are not part of -a (-E, -J, -N, --no-sparse), declared
+// on the parser here and mapped into the Config, so options.ts's main chain does not grow with them.
+
+import type { Command } from 'commander';
+import type { Config } from '../model/config.js';
+import { UsageError } from '../util/errors.js';
+
+/** The Config fields this module owns. */
+export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes'>;
+
+/**
+ * Declare the options; the function returned reads their values once commander has parsed the line.
+ * Commander calls each option's function in argv order, so "last one wins" (-J then --no-J) comes out
+ * as in rsync's popt loop.
+ */
+export function addMetaOptions(p: Command): () => MetaConfig {
+  let omitLinkTimes = false;
+  p.option('-E, --executability', "preserve executability (without -p: a file's execute bits follow the source's)")
+    .option('-J, --omit-link-times', "don't set symlinks' modification times", () => (omitLinkTimes = true))
+    .option('--no-omit-link-times', 'turn off -J', () => (omitLinkTimes = false))
+    .option('--no-J', 'same as --no-omit-link-times', () => (omitLinkTimes = false))
+    // Linux has no settable creation time: rsync built here refuses -N the moment it reads it (its
+    // refuse list), whatever follows on the line; the --no- forms are accepted and change nothing.
+    .option('-N, --crtimes', 'refused: Linux cannot set creation times (as rsync refuses it here)', () => {
+      throw new UsageError('This rsync does not support --crtimes (-N)');
+    })
+    .option('--no-crtimes', 'turn off -N (no effect: creation times are never set)')
+    .option('--no-N', 'same as --no-crtimes')
+    .option('--no-sparse', 'turn off -S')
+    .option('--no-S', 'same as --no-sparse');
+  // -S's attribute is "sparse": --no-S writes it too, in argv order.
+  p.on('option:no-S', () => p.setOptionValue('sparse', false));
+  return (): MetaConfig => ({
+    executability: Boolean(p.opts()['executability']),
+    omitLinkTimes,
+  });
+}
