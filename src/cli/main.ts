@@ -125,6 +125,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   // From here on the destination is named without symlinks, and the engines open it following none:
   // a symlink swapped in after this check cannot redirect the run.
   resolved.plan.destRoot = checked.destRoot;
+  // Likewise the backup directory: the operator's own symlinks on its way were followed once, here.
+  if (checked.backupDir) resolved.plan.backupDir = checked.backupDir;
 
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress, ...io });
   if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
@@ -200,7 +202,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
 /** Linux's PATH_MAX, counting the terminating NUL. */
 const PATH_MAX = 4096;
 
-function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer } | { message: string; code: number } {
+function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; backupDir?: Buffer } | { message: string; code: number } {
   const o = { insecure: c.insecureLinks };
   const dest = resolveOperatorPath(destRoot, o);
   if (!dest.ok) {
@@ -211,9 +213,12 @@ function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer } |
     // The engines hold the backup directory by its absolute path, which must fit in PATH_MAX (a short
     // --backup-dir below a deep destination may not): no backup could be made there, so nothing starts.
     if (dir.length >= PATH_MAX) return { message: `backup-dir "${showPath(dir)}" failed: File name too long (36)`, code: Exit.FileIO };
-    if (!resolveOperatorPath(dir, o).ok) {
+    const backup = resolveOperatorPath(dir, o);
+    if (!backup.ok) {
       return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO };
     }
+    if (backup.path.length >= PATH_MAX) return { message: `backup-dir "${showPath(backup.path)}" failed: File name too long (36)`, code: Exit.FileIO };
+    return { destRoot: dest.path, backupDir: backup.path };
   }
   return { destRoot: dest.path };
 }

@@ -66,7 +66,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
-  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st));
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir);
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, counters: tally.counters, seesEveryEntry: filters !== undefined || overlay !== undefined });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
