@@ -1,12 +1,12 @@
-// rsync's metadata and special-file options that are not part of -a (-E, -J, -N, --no-sparse), declared
+// rsync's metadata and special-file options that are not part of -a (-E, -J, -N, --drop-D, --no-sparse), declared
 // on the parser here and mapped into the Config, so options.ts's main chain does not grow with them.
 
 import type { Command } from 'commander';
 import type { Config } from '../model/config.js';
 import { UsageError } from '../util/errors.js';
 
-/** The Config fields this module owns. */
-export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes'>;
+/** The Config fields this module owns, and those it may override (--drop-D). */
+export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes'> & Partial<Pick<Config, 'devices' | 'specials'>>;
 
 /**
  * Declare the options; the function returned reads their values once commander has parsed the line.
@@ -15,6 +15,7 @@ export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes'>;
  */
 export function addMetaOptions(p: Command): () => MetaConfig {
   let omitLinkTimes = false;
+  let dropD = false;
   p.option('-E, --executability', "preserve executability (without -p: a file's execute bits follow the source's)")
     .option('-J, --omit-link-times', "don't set symlinks' modification times", () => (omitLinkTimes = true))
     .option('--no-omit-link-times', 'turn off -J', () => (omitLinkTimes = false))
@@ -26,6 +27,10 @@ export function addMetaOptions(p: Command): () => MetaConfig {
     })
     .option('--no-crtimes', 'turn off -N (no effect: creation times are never set)')
     .option('--no-N', 'same as --no-crtimes')
+    // The receiver's own refusal to make nodes: entries skipped as without -D, whatever -D says and
+    // wherever it is on the line (rsync keeps it in a variable of its own).
+    .option('--drop-D', 'refuse to create devices and specials (skipped as without -D)', () => (dropD = true))
+    .option('--no-drop-D', 'turn off --drop-D', () => (dropD = false))
     .option('--no-sparse', 'turn off -S')
     .option('--no-S', 'same as --no-sparse');
   // -S's attribute is "sparse": --no-S writes it too, in argv order.
@@ -33,5 +38,6 @@ export function addMetaOptions(p: Command): () => MetaConfig {
   return (): MetaConfig => ({
     executability: Boolean(p.opts()['executability']),
     omitLinkTimes,
+    ...(dropD ? { devices: false, specials: false } : {}),
   });
 }

@@ -139,6 +139,25 @@ describeEngines((e) => {
     });
   });
 
+  it.skipIf(process.getuid?.() !== 0)('--drop-D: devices and specials are skipped as without -D (existing nodes left alone, even under --delete); --no-drop-D undoes it', async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      const dst = path.join(root, 'dst');
+      put(src, 'f', 'file\n');
+      fs.mkdirSync(dst);
+      spawnSync('sh', ['-ec', 'mknod src/chr c 1 3; mknod src/blk b 7 0; mkfifo src/fifo; mknod dst/chr c 1 5; mkfifo dst/oldfifo'], { cwd: root });
+      touchNs([[path.join(src, 'f'), '1700000000.5'], [src, '1700000000.5'], [dst, '1600000000']]);
+    };
+    const r = await differential({ engine, setup, args: ['-a', '--drop-D', '--delete', 'src/', 'dst/'] });
+    expect(r.arsync.stdout).toContain('skipping non-regular file "chr"');
+    // dst/chr keeps its own rdev (1,5): it was not recreated from the source's.
+    expect(fs.lstatSync(path.join(r.B, 'dst/chr')).rdev).toBe(fs.lstatSync(path.join(r.O, 'dst/chr')).rdev);
+    expect(fs.existsSync(path.join(r.B, 'dst/fifo'))).toBe(false);
+    await differential({ engine, setup, args: ['-rtD', '--drop-D', '--devices', 'src/', 'dst/'] });
+    const r2 = await differential({ engine, setup, args: ['-a', '--drop-D', '--no-drop-D', 'src/', 'dst/'] });
+    expect(fs.lstatSync(path.join(r2.B, 'dst/fifo')).isFIFO()).toBe(true);
+  });
+
   it('--no-sparse and --no-S turn -S off (the content arrives either way, as with rsync)', async () => {
     const setup = (root: string): void => {
       const f = path.join(root, 'src/d1/d2/holey');
