@@ -165,6 +165,8 @@ complete -c arsync -l no-crtimes -d 'turn off -N (no effect: creation times are 
 complete -c arsync -l no-N -d 'same as --no-crtimes'
 complete -c arsync -l drop-D -d 'refuse to create devices and specials (skipped as without -D)'
 complete -c arsync -l no-drop-D -d 'turn off --drop-D'
+complete -c arsync -l open-noatime -d 'open sources with O_NOATIME, leaving their access times alone (arsync\'s default)'
+complete -c arsync -l no-open-noatime -d 'open sources without O_NOATIME, as rsync does by default (reading may update their access times)'
 complete -c arsync -l no-sparse -d 'turn off -S'
 complete -c arsync -l no-S -d 'same as --no-sparse'
 complete -c arsync -s V -l version -d 'print the version and exit'

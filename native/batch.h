@@ -71,8 +71,9 @@ enum preserve {
   P_OMIT_DIR_TIMES = 1u << 12, /* -O: directories' mtimes are left alone */
   P_EXECUTABILITY = 1u << 13,  /* -E without -p: a file's x bits follow the source's (dest_mode) */
   P_OMIT_LINK_TIMES = 1u << 14, /* -J: symlinks' mtimes are left alone */
+  P_ATIME_ON_READ = 1u << 15,   /* --no-open-noatime: sources opened without O_NOATIME */
 };
-#define P_ALL 0x7fffu
+#define P_ALL 0xffffu
 
 /* Counter slots */
 enum counter {

@@ -6,7 +6,7 @@ import type { Config } from '../model/config.js';
 import { UsageError } from '../util/errors.js';
 
 /** The Config fields this module owns, and those it may override (--drop-D). */
-export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes'> & Partial<Pick<Config, 'devices' | 'specials'>>;
+export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes' | 'openNoatime'> & Partial<Pick<Config, 'devices' | 'specials'>>;
 
 /**
  * Declare the options; the function returned reads their values once commander has parsed the line.
@@ -16,6 +16,7 @@ export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes'> & Parti
 export function addMetaOptions(p: Command): () => MetaConfig {
   let omitLinkTimes = false;
   let dropD = false;
+  let openNoatime = true;
   p.option('-E, --executability', "preserve executability (without -p: a file's execute bits follow the source's)")
     .option('-J, --omit-link-times', "don't set symlinks' modification times", () => (omitLinkTimes = true))
     .option('--no-omit-link-times', 'turn off -J', () => (omitLinkTimes = false))
@@ -31,6 +32,10 @@ export function addMetaOptions(p: Command): () => MetaConfig {
     // wherever it is on the line (rsync keeps it in a variable of its own).
     .option('--drop-D', 'refuse to create devices and specials (skipped as without -D)', () => (dropD = true))
     .option('--no-drop-D', 'turn off --drop-D', () => (dropD = false))
+    // Every engine reads sources with O_NOATIME unless told otherwise (silently without it where the
+    // kernel refuses it, on files of other users): rsync's --open-noatime, which is arsync's default.
+    .option('--open-noatime', "open sources with O_NOATIME, leaving their access times alone (arsync's default)", () => (openNoatime = true))
+    .option('--no-open-noatime', "open sources without O_NOATIME, as rsync does by default (reading may update their access times)", () => (openNoatime = false))
     .option('--no-sparse', 'turn off -S')
     .option('--no-S', 'same as --no-sparse');
   // -S's attribute is "sparse": --no-S writes it too, in argv order.
@@ -38,6 +43,7 @@ export function addMetaOptions(p: Command): () => MetaConfig {
   return (): MetaConfig => ({
     executability: Boolean(p.opts()['executability']),
     omitLinkTimes,
+    openNoatime,
     ...(dropD ? { devices: false, specials: false } : {}),
   });
 }

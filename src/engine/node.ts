@@ -80,7 +80,7 @@ class NodeContext implements EngineContext {
     this.flags = opts.flags;
     this.scope = new OpScope(opts.counters);
     this.dest = new DestTree(opts.destRoot, (opts.flags & Preserve.KeepDirlinks) !== 0, this.scope);
-    this.sources = new Sources(this.scope);
+    this.sources = new Sources(this.scope, (opts.flags & Preserve.AtimeOnRead) === 0);
     this.data = new DataCopier(Buffer.allocUnsafe(Math.max(BLOCK, Math.ceil(opts.bufferSize / BLOCK) * BLOCK)), this.scope);
     this.meta = new NodeMeta(opts.flags, opts.umask, (t, create) => this.temp(t, create));
     this.backups = new NodeBackup(

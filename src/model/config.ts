@@ -115,6 +115,8 @@ export interface Config {
   executability: boolean;
   /** -J (cli/meta-options.ts): symlinks' mtimes are neither compared nor set. */
   omitLinkTimes: boolean;
+  /** --open-noatime (cli/meta-options.ts): sources are opened with O_NOATIME; on unless --no-open-noatime. */
+  openNoatime: boolean;
   /** -O, or implied by --backup without --backup-dir (backups move directory mtimes), as in rsync. */
   omitDirTimes: boolean;
   removeSourceFiles: boolean;
@@ -159,5 +161,6 @@ export function preserveFlags(c: Config): number {
   for (const [key, bit] of PRESERVE_BITS) if (c[key]) f |= bit;
   // -p already sets every mode bit: -E only matters without it (rsync's dest_mode).
   if (c.executability && !c.perms) f |= Preserve.Executability;
+  if (!c.openNoatime) f |= Preserve.AtimeOnRead;
   return f;
 }

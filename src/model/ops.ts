@@ -57,6 +57,8 @@ export const Preserve = {
   Executability: 1 << 13,
   /** -J: symlinks' mtimes are not set. */
   OmitLinkTimes: 1 << 14,
+  /** --no-open-noatime: sources are opened without O_NOATIME (rsync's default; arsync's is O_NOATIME). */
+  AtimeOnRead: 1 << 15,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

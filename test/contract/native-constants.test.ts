@@ -188,6 +188,7 @@ describe('C constants equal the TypeScript ones', () => {
       OmitDirTimes: 'P_OMIT_DIR_TIMES',
       Executability: 'P_EXECUTABILITY',
       OmitLinkTimes: 'P_OMIT_LINK_TIMES',
+      AtimeOnRead: 'P_ATIME_ON_READ',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());

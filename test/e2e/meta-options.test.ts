@@ -158,6 +158,29 @@ describeEngines((e) => {
     expect(fs.lstatSync(path.join(r2.B, 'dst/fifo')).isFIFO()).toBe(true);
   });
 
+  it('--open-noatime (arsync\'s default) leaves a source\'s access time alone; --no-open-noatime reads as rsync does by default', async () => {
+    const base = tempDir(`arsync-noatime-${engine}-`);
+    put(base, 'src/f', 'hello\n');
+    const f = path.join(base, 'src/f');
+    // An access time older than the mtime: relatime updates it on the next read.
+    const read = async (args: string[]): Promise<number> => {
+      fs.utimesSync(f, 1_000_000_000, fs.statSync(f).mtime);
+      fs.rmSync(path.join(base, 'dst'), { recursive: true, force: true });
+      const r = await runCli(['-a', ...args, `--engine=${engine}`, 'src/', 'dst/'], { cwd: base });
+      expect(r.code, show(r)).toBe(0);
+      expect(fs.readFileSync(path.join(base, 'dst/f'), 'utf8')).toBe('hello\n');
+      return fs.statSync(f).atimeMs / 1000;
+    };
+    expect(await read(['--open-noatime'])).toBe(1_000_000_000);
+    expect(await read([])).toBe(1_000_000_000);
+    expect(await read(['--open-noatime', '--no-open-noatime'])).toBeGreaterThan(1_000_000_000);
+    // rsync's own default on the same file, for reference: its read moves the access time too.
+    fs.utimesSync(f, 1_000_000_000, fs.statSync(f).mtime);
+    spawnSync('rsync', ['-a', 'src/', 'rdst/'], { cwd: base });
+    expect(fs.statSync(f).atimeMs / 1000).toBeGreaterThan(1_000_000_000);
+    expect(await read(['--no-open-noatime', '--open-noatime'])).toBe(1_000_000_000);
+  });
+
   it('--no-sparse and --no-S turn -S off (the content arrives either way, as with rsync)', async () => {
     const setup = (root: string): void => {
       const f = path.join(root, 'src/d1/d2/holey');
