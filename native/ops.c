@@ -43,7 +43,8 @@ static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
     rc = meta_xattrs_sync_fd(j, srcfd, fd, dir);
   if (rc == OP_OK && !(dir && (c->flags & P_OMIT_DIR_TIMES)) &&
       (!have || (double)cur.st_mtim.tv_sec != op->mtime_sec ||
-                      (uint32_t)cur.st_mtim.tv_nsec != op->mtime_nsec))
+                      (uint32_t)cur.st_mtim.tv_nsec != op->mtime_nsec ||
+       ((c->flags & P_ATIMES) && !dir && (double)cur.st_atim.tv_sec != op->atime_sec)))
     rc = meta_times_fd(j, fd);
   return rc;
 }

@@ -1,4 +1,5 @@
-// rsync's metadata and special-file options that are not part of -a (-E, -J, -N, --drop-D, --no-sparse), declared
+// rsync's metadata and special-file options that are not part of -a (-E, -J, -U, -N, --open-noatime, --drop-D,
+// --no-sparse), declared
 // on the parser here and mapped into the Config, so options.ts's main chain does not grow with them.
 
 import type { Command } from 'commander';
@@ -6,7 +7,7 @@ import type { Config } from '../model/config.js';
 import { UsageError } from '../util/errors.js';
 
 /** The Config fields this module owns, and those it may override (--drop-D). */
-export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes' | 'openNoatime'> & Partial<Pick<Config, 'devices' | 'specials'>>;
+export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes' | 'atimes' | 'openNoatime'> & Partial<Pick<Config, 'devices' | 'specials'>>;
 
 /**
  * Declare the options; the function returned reads their values once commander has parsed the line.
@@ -17,6 +18,7 @@ export function addMetaOptions(p: Command): () => MetaConfig {
   let omitLinkTimes = false;
   let dropD = false;
   let openNoatime = true;
+  let atimes = 0;
   p.option('-E, --executability', "preserve executability (without -p: a file's execute bits follow the source's)")
     .option('-J, --omit-link-times', "don't set symlinks' modification times", () => (omitLinkTimes = true))
     .option('--no-omit-link-times', 'turn off -J', () => (omitLinkTimes = false))
@@ -32,6 +34,13 @@ export function addMetaOptions(p: Command): () => MetaConfig {
     // wherever it is on the line (rsync keeps it in a variable of its own).
     .option('--drop-D', 'refuse to create devices and specials (skipped as without -D)', () => (dropD = true))
     .option('--no-drop-D', 'turn off --drop-D', () => (dropD = false))
+    // rsync's 'U' case: a second -U also turns --open-noatime on (here the default, unless turned off
+    // earlier on the line).
+    .option('-U, --atimes', 'preserve access times (-UU: also --open-noatime)', () => {
+      if (++atimes > 1) openNoatime = true;
+    })
+    .option('--no-atimes', 'turn off -U', () => (atimes = 0))
+    .option('--no-U', 'same as --no-atimes', () => (atimes = 0))
     // Every engine reads sources with O_NOATIME unless told otherwise (silently without it where the
     // kernel refuses it, on files of other users): rsync's --open-noatime, which is arsync's default.
     .option('--open-noatime', "open sources with O_NOATIME, leaving their access times alone (arsync's default)", () => (openNoatime = true))
@@ -43,6 +52,7 @@ export function addMetaOptions(p: Command): () => MetaConfig {
   return (): MetaConfig => ({
     executability: Boolean(p.opts()['executability']),
     omitLinkTimes,
+    atimes: atimes > 0,
     openNoatime,
     ...(dropD ? { devices: false, specials: false } : {}),
   });

@@ -74,7 +74,7 @@ function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
   });
 }
 
-export const META_FIELDS = 12;
+export const META_FIELDS = 13;
 
 /** The addon's pair cursor (ctx null: a source-only listing, for a dry run onto a missing destination). */
 export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
@@ -98,7 +98,7 @@ const BUILD_FIX =
 let state: AddonState | undefined;
 
 /** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
-export const ADDON_ABI = 1;
+export const ADDON_ABI = 2;
 
 /** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
 function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {
@@ -168,6 +168,7 @@ export function statFromMeta(m: Float64Array, i: number): Stat {
     nlink: m[o + 8]!,
     rdev: m[o + 9]!,
     blocks: m[o + 10]!,
+    atimeSec: m[o + 12]!,
   };
 }
 

@@ -9,7 +9,7 @@ import { closeAfter, closeQuietly, codeOf, discard, sysError } from './node-fs.j
 import { fsImpl } from './node-fs.js';
 import { splitNs } from './node-walk.js';
 import { Preserve } from '../model/ops.js';
-import { S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
 import type { Target } from './node-dest.js';
 
 const C = fs.constants;
@@ -113,15 +113,20 @@ export class NodeMeta {
     }
     if (mode !== null && BigInt(mode) !== (cur.mode & 0o7777n)) h.chmod(mode);
     const isLink = (op.stat.mode & S_IFMT) === S_IFLNK;
-    if (this.flags & Preserve.Times && !(isDir && this.flags & Preserve.OmitDirTimes) && !(isLink && this.flags & Preserve.OmitLinkTimes)) {
-      // Node sets times through a double: within a microsecond is as close as it gets, so it counts as equal.
-      const want = BigInt(op.stat.mtimeSec) * 1_000_000_000n + BigInt(op.stat.mtimeNsec);
-      const diff = cur.mtimeNs - want;
-      if (diff >= 1000n || diff <= -1000n) {
-        // atime: the contract leaves it alone (UTIME_OMIT); Node cannot omit, so we pass back the current one.
-        const [asec, ansec] = splitNs(cur.atimeNs);
-        h.utimes(utime(asec, ansec), utime(op.stat.mtimeSec, op.stat.mtimeNsec));
-      }
+    if (isLink && this.flags & Preserve.OmitLinkTimes) return;
+    // -t sets the mtime, -U the access time (whole seconds, as rsync; never a directory's). What is not
+    // set is passed back as it is: Node cannot leave one of the two alone (UTIME_OMIT) as the contract does.
+    const setM = (this.flags & Preserve.Times) !== 0 && !(isDir && this.flags & Preserve.OmitDirTimes);
+    const atime = this.flags & Preserve.Atimes && !isDir && (op.stat.mode & S_IFMT) !== S_IFDIR ? op.stat.atimeSec : undefined;
+    // Node sets times through a double: within a microsecond is as close as it gets, so it counts as equal.
+    const want = BigInt(op.stat.mtimeSec) * 1_000_000_000n + BigInt(op.stat.mtimeNsec);
+    const diff = cur.mtimeNs - want;
+    const mDiffers = setM && (diff >= 1000n || diff <= -1000n);
+    const aDiffers = atime !== undefined && cur.atimeNs / 1_000_000_000n !== BigInt(atime);
+    if (mDiffers || aDiffers) {
+      const [asec, ansec] = atime !== undefined ? [atime, 0] : splitNs(cur.atimeNs);
+      const [msec, mnsec] = setM ? [op.stat.mtimeSec, op.stat.mtimeNsec] : splitNs(cur.mtimeNs);
+      h.utimes(utime(asec, ansec), utime(msec, mnsec));
     }
   }
 

@@ -115,6 +115,8 @@ export interface Config {
   executability: boolean;
   /** -J (cli/meta-options.ts): symlinks' mtimes are neither compared nor set. */
   omitLinkTimes: boolean;
+  /** -U (cli/meta-options.ts): non-directories get the source's access time, compared in whole seconds. */
+  atimes: boolean;
   /** --open-noatime (cli/meta-options.ts): sources are opened with O_NOATIME; on unless --no-open-noatime. */
   openNoatime: boolean;
   /** -O, or implied by --backup without --backup-dir (backups move directory mtimes), as in rsync. */
@@ -153,6 +155,7 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['keepDirlinks', Preserve.KeepDirlinks],
   ['omitDirTimes', Preserve.OmitDirTimes],
   ['omitLinkTimes', Preserve.OmitLinkTimes],
+  ['atimes', Preserve.Atimes],
 ];
 
 /** The Preserve bitmask the engines take. */

@@ -59,6 +59,8 @@ export const Preserve = {
   OmitLinkTimes: 1 << 14,
   /** --no-open-noatime: sources are opened without O_NOATIME (rsync's default; arsync's is O_NOATIME). */
   AtimeOnRead: 1 << 15,
+  /** -U: non-directories get the source's access time (whole seconds, as rsync sets it). */
+  Atimes: 1 << 16,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

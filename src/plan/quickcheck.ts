@@ -11,7 +11,7 @@ export type CheckOptions = Pick<
   'checksum' | 'ignoreTimes' | 'sizeOnly' | 'update' | 'ignoreExisting' | 'existing' | 'modifyWindow' | 'times' | 'perms' | 'owner' | 'group'
 > &
   /** -E and -J: off when absent. */
-  Partial<Pick<Config, 'executability' | 'omitLinkTimes'>> & {
+  Partial<Pick<Config, 'executability' | 'omitLinkTimes' | 'atimes'>> & {
   /**
    * Compare nanoseconds when the window is 0 (arsync's default; rsync needs --modify-window=-1).
    * The node engine can only set mtimes to about a microsecond, so it compares to the microsecond.
@@ -30,6 +30,8 @@ export interface Changes {
   group: boolean;
   acl: boolean;
   xattr: boolean;
+  /** -U: the access time differs (rsync's "u"; never for directories and symlinks). */
+  atime?: boolean;
 }
 
 export type Verdict =
@@ -48,7 +50,7 @@ export type Verdict =
 
 const NONE: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
 
-const anyAttr = (c: Changes): boolean => c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
+const anyAttr = (c: Changes): boolean => c.time || c.perms || c.owner || c.group || c.acl || c.xattr || Boolean(c.atime);
 
 /** Nanoseconds since the epoch as a bigint-free pair compare, honouring the modify window. */
 export function sameTime(a: Stat, b: Stat, o: Pick<CheckOptions, 'modifyWindow' | 'timeResolutionNs'>): boolean {
@@ -79,6 +81,8 @@ export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
     perms: type !== 'link' && permsDiffer(src, dst, o),
     owner: o.owner && o.isRoot && src.uid !== dst.uid,
     group: o.group && src.gid !== dst.gid,
+    // rsync's same_time(F_ATIME, 0, st_atime, 0): whole seconds.
+    atime: Boolean(o.atimes) && type !== 'dir' && type !== 'link' && src.atimeSec !== dst.atimeSec,
   };
 }
 
@@ -157,7 +161,7 @@ export function itemize(
   const Y = opts.hardlinked ? 'h' : opts.local ? 'c' : sent ? (type === 'reg' ? '>' : 'c') : '.';
   // Without -t a transferred file or recreated symlink gets the transfer time: 'T'.
   const t = c.time ? (o.times ? 't' : sent ? 'T' : '.') : sent && !o.times && type !== 'dir' ? 'T' : '.';
-  const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');
+  const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', c.atime ? 'u' : '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');
   if (!sent && attrs === '.........') return opts.all ? `${Y}${X}         ` : undefined;
   return `${Y}${X}${attrs}`;
 }

@@ -158,6 +158,60 @@ describeEngines((e) => {
     expect(fs.lstatSync(path.join(r2.B, 'dst/fifo')).isFIFO()).toBe(true);
   });
 
+  /**
+   * -U cases: access times an hour or two ahead (newer than the mtimes and the ctimes that setting them
+   * gives), so that no read (rsync's own reads, which have no O_NOATIME by default, or the helpers'
+   * clones and snapshots) moves them under relatime, and both tools see the same source. `dstAtimes`: an existing dst with the same data and
+   * mtimes, but other access times.
+   */
+  const atimeSetup = (dstAtimes: boolean) => (root: string): void => {
+    const src = path.join(root, 'src');
+    const now = Math.floor(Date.now() / 1000);
+    put(src, 'f', 'hello\n');
+    put(src, 'sub/g', bytes(5000, 9));
+    fs.symlinkSync('f', path.join(src, 'lnk'));
+    const stamps: [string, string][] = [];
+    const atimes: Record<string, number> = { f: now + 3600, 'sub/g': now + 7200 };
+    const tree = (d: string, a: Record<string, number>): void => {
+      for (const [rel, at] of Object.entries(a)) fs.utimesSync(path.join(d, rel), at, 1_700_000_000.5);
+      stamps.push([path.join(d, 'sub'), '1700000001'], [d, '1700000002']);
+    };
+    tree(src, atimes);
+    if (dstAtimes) {
+      const dst = path.join(root, 'dst');
+      put(dst, 'f', 'hello\n');
+      put(dst, 'sub/g', bytes(5000, 9));
+      fs.symlinkSync('f', path.join(dst, 'lnk'));
+      tree(dst, { f: now + 600, 'sub/g': now + 7200 });
+      touchNs([[path.join(src, 'lnk'), '1700000000'], [path.join(dst, 'lnk'), '1700000000']]);
+    }
+    touchNs(stamps.map(([p, t]) => [p, t]));
+    for (const [rel, at] of Object.entries(atimes)) fs.utimesSync(path.join(src, rel), at, 1_700_000_000.5);
+  };
+  const atimeOf = (p: string): number => Math.floor(fs.statSync(p).atimeMs / 1000);
+
+  it('-U: new files get the source\'s access time (whole seconds); -UU and --atimes too', async () => {
+    for (const u of [['-U'], ['-UU'], ['--atimes']]) {
+      const r = await differential({ engine, setup: atimeSetup(false), args: ['-a', ...u, 'src/', 'dst/'] });
+      for (const f of ['f', 'sub/g']) expect(atimeOf(path.join(r.B, 'dst', f)), f).toBe(atimeOf(path.join(r.O, 'src', f)));
+      for (const f of ['f', 'sub/g']) expect(atimeOf(path.join(r.A, 'dst', f)), `rsync ${f}`).toBe(atimeOf(path.join(r.O, 'src', f)));
+    }
+  });
+
+  it('-U: an up-to-date file with another access time gets rsync\'s "u" line and the source\'s time; --no-U turns -U off', async () => {
+    const r = await differential({ engine, setup: atimeSetup(true), args: ['-a', '-U', 'src/', 'dst/'] });
+    expect(r.arsync.stdout.trim()).toBe('.f......u.. f');
+    expect(atimeOf(path.join(r.B, 'dst/f'))).toBe(atimeOf(path.join(r.O, 'src/f')));
+    const again = await runCli(['-aUi', `--engine=${engine}`, 'src/', 'dst/'], { cwd: r.B });
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stdout).toBe('');
+    for (const off of [['-U', '--no-U'], ['-U', '--no-atimes']]) {
+      const r2 = await differential({ engine, setup: atimeSetup(true), args: ['-a', ...off, 'src/', 'dst/'] });
+      expect(r2.arsync.stdout).toBe('');
+      expect(atimeOf(path.join(r2.B, 'dst/f'))).toBe(atimeOf(path.join(r2.O, 'dst/f')));
+    }
+  });
+
   it('--open-noatime (arsync\'s default) leaves a source\'s access time alone; --no-open-noatime reads as rsync does by default', async () => {
     const base = tempDir(`arsync-noatime-${engine}-`);
     put(base, 'src/f', 'hello\n');
