@@ -74,8 +74,12 @@ enum preserve {
   P_OMIT_LINK_TIMES = 1u << 14, /* -J: symlinks' mtimes are left alone */
   P_ATIME_ON_READ = 1u << 15,   /* --no-open-noatime: sources opened without O_NOATIME */
   P_ATIMES = 1u << 16,          /* -U: access times of non-directories set (whole seconds) */
+  P_UNMUNGE_LINKS = 1u << 17,   /* --munge-links, sending side: "/rsyncd-munged/" dropped from targets */
 };
-#define P_ALL 0x1ffffu
+#define P_ALL 0x3ffffu
+/* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
+#define MUNGE_PREFIX "/rsyncd-munged/"
+#define MUNGE_PREFIX_LEN 15
 
 /* Counter slots */
 enum counter {

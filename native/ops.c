@@ -180,6 +180,12 @@ static int do_symlink(struct job *j)
   if ((size_t)n >= sizeof target)
     return job_fail(j, ENAMETOOLONG, "readlink", W_SRC);
   target[n] = 0;
+  /* --munge-links: a local copy is the sending side, which unmunges (rsync's readlink_stat), as the
+   * planner did before judging the target. */
+  if ((c->flags & P_UNMUNGE_LINKS) && n > MUNGE_PREFIX_LEN && memcmp(target, MUNGE_PREFIX, MUNGE_PREFIX_LEN) == 0) {
+    n -= MUNGE_PREFIX_LEN;
+    memmove(target, target + MUNGE_PREFIX_LEN, (size_t)n + 1);
+  }
   /* The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may
    * be written; a link replaced since then is a changed entry. */
   if ((op->flags & OF_TARGET) && ((size_t)n != op->target_len || memcmp(target, op->target, (size_t)n) != 0))

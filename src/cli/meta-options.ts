@@ -1,5 +1,5 @@
 // rsync's metadata and special-file options that are not part of -a (-E, -J, -U, -N, --open-noatime, --drop-D,
-// --no-sparse), declared
+// --munge-links, --no-sparse), declared
 // on the parser here and mapped into the Config, so options.ts's main chain does not grow with them.
 
 import type { Command } from 'commander';
@@ -7,7 +7,7 @@ import type { Config } from '../model/config.js';
 import { UsageError } from '../util/errors.js';
 
 /** The Config fields this module owns, and those it may override (--drop-D). */
-export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes' | 'atimes' | 'openNoatime'> & Partial<Pick<Config, 'devices' | 'specials'>>;
+export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes' | 'atimes' | 'openNoatime' | 'mungeLinks'> & Partial<Pick<Config, 'devices' | 'specials'>>;
 
 /**
  * Declare the options; the function returned reads their values once commander has parsed the line.
@@ -19,6 +19,7 @@ export function addMetaOptions(p: Command): () => MetaConfig {
   let dropD = false;
   let openNoatime = true;
   let atimes = 0;
+  let mungeLinks = false;
   p.option('-E, --executability', "preserve executability (without -p: a file's execute bits follow the source's)")
     .option('-J, --omit-link-times', "don't set symlinks' modification times", () => (omitLinkTimes = true))
     .option('--no-omit-link-times', 'turn off -J', () => (omitLinkTimes = false))
@@ -45,6 +46,11 @@ export function addMetaOptions(p: Command): () => MetaConfig {
     // kernel refuses it, on files of other users): rsync's --open-noatime, which is arsync's default.
     .option('--open-noatime', "open sources with O_NOATIME, leaving their access times alone (arsync's default)", () => (openNoatime = true))
     .option('--no-open-noatime', "open sources without O_NOATIME, as rsync does by default (reading may update their access times)", () => (openNoatime = false))
+    // rsync: the option acts on the side it is given to; a local copy's client is the sender, which
+    // unmunges ("/rsyncd-munged/" dropped from source link targets). -M--munge-links would munge on the
+    // receiving side: not taken (see -M).
+    .option('--munge-links', 'unmunge symlinks on reading them (drop the "/rsyncd-munged/" prefix of source link targets)', () => (mungeLinks = true))
+    .option('--no-munge-links', 'turn off --munge-links', () => (mungeLinks = false))
     .option('--no-sparse', 'turn off -S')
     .option('--no-S', 'same as --no-sparse');
   // -S's attribute is "sparse": --no-S writes it too, in argv order.
@@ -53,6 +59,7 @@ export function addMetaOptions(p: Command): () => MetaConfig {
     executability: Boolean(p.opts()['executability']),
     omitLinkTimes,
     atimes: atimes > 0,
+    mungeLinks,
     openNoatime,
     ...(dropD ? { devices: false, specials: false } : {}),
   });

@@ -24,6 +24,7 @@
 import type { SysFailure } from '../model/failure.js';
 import { nodeUnlinkSource } from './node-unlink-source.js';
 import { readBatch } from './batch.js';
+import { unmunge } from '../util/munge.js';
 import type { Op } from './batch.js';
 import { NodeBackup } from './node-backup.js';
 import { openSourceDir, procPath } from './node-beneath.js';
@@ -387,7 +388,9 @@ class NodeContext implements EngineContext {
     const t = this.dest.resolve(op.dst);
     const path = this.sources.path(op);
     checkIdentity(op, fsImpl.lstatSync(path, { bigint: true }), S_IFLNK, 'lstat');
-    const target = fsImpl.readlinkSync(path, { encoding: 'buffer' });
+    const raw = fsImpl.readlinkSync(path, { encoding: 'buffer' });
+    // --munge-links: the sending side unmunges, as the planner did before judging the target.
+    const target = this.flags & Preserve.UnmungeLinks ? unmunge(raw) : raw;
     // The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may be
     // written; a link replaced since then is a changed entry.
     if (op.target && !target.equals(op.target)) throw sysError('ESTALE', 'readlink');

@@ -117,6 +117,8 @@ export interface Config {
   omitLinkTimes: boolean;
   /** -U (cli/meta-options.ts): non-directories get the source's access time, compared in whole seconds. */
   atimes: boolean;
+  /** --munge-links (cli/meta-options.ts): a local copy is its sending side, so source links are unmunged. */
+  mungeLinks: boolean;
   /** --open-noatime (cli/meta-options.ts): sources are opened with O_NOATIME; on unless --no-open-noatime. */
   openNoatime: boolean;
   /** -O, or implied by --backup without --backup-dir (backups move directory mtimes), as in rsync. */
@@ -156,6 +158,7 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['omitDirTimes', Preserve.OmitDirTimes],
   ['omitLinkTimes', Preserve.OmitLinkTimes],
   ['atimes', Preserve.Atimes],
+  ['mungeLinks', Preserve.UnmungeLinks],
 ];
 
 /** The Preserve bitmask the engines take. */

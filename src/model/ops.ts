@@ -61,6 +61,8 @@ export const Preserve = {
   AtimeOnRead: 1 << 15,
   /** -U: non-directories get the source's access time (whole seconds, as rsync sets it). */
   Atimes: 1 << 16,
+  /** --munge-links on a local copy (the sending side): a source link's "/rsyncd-munged/" prefix is dropped. */
+  UnmungeLinks: 1 << 17,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

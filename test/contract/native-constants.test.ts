@@ -190,6 +190,7 @@ describe('C constants equal the TypeScript ones', () => {
       OmitLinkTimes: 'P_OMIT_LINK_TIMES',
       AtimeOnRead: 'P_ATIME_ON_READ',
       Atimes: 'P_ATIMES',
+      UnmungeLinks: 'P_UNMUNGE_LINKS',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());

@@ -235,6 +235,28 @@ describeEngines((e) => {
     expect(await read(['--no-open-noatime', '--open-noatime'])).toBe(1_000_000_000);
   });
 
+  it('--munge-links: a local copy unmunges source links ("/rsyncd-munged/" dropped, as rsync\'s sending side), judged unmunged by --safe-links; --no-munge-links undoes it', async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      fs.mkdirSync(src, { recursive: true });
+      fs.symlinkSync('/rsyncd-munged/foo', path.join(src, 'munged'));
+      fs.symlinkSync('bar', path.join(src, 'plain'));
+      fs.symlinkSync('/rsyncd-munged/', path.join(src, 'prefix-only'));
+      fs.symlinkSync('/rsyncd-munged/../../etc', path.join(src, 'escapes'));
+      put(root, 'dst/munged-was', 'x\n');
+      touchNs([[src, '1700000000']]);
+    };
+    const r = await differential({ engine, setup, args: ['-a', '--munge-links', 'src/', 'dst/'] });
+    expect(fs.readlinkSync(path.join(r.B, 'dst/munged'))).toBe('foo');
+    expect(fs.readlinkSync(path.join(r.B, 'dst/prefix-only'))).toBe('/rsyncd-munged/');
+    expect(fs.readlinkSync(path.join(r.B, 'dst/escapes'))).toBe('../../etc');
+    const safe = await differential({ engine, setup, args: ['-a', '--munge-links', '--safe-links', 'src/', 'dst/'] });
+    expect(fs.existsSync(path.join(safe.B, 'dst/escapes'))).toBe(false);
+    expect(fs.readlinkSync(path.join(safe.B, 'dst/munged'))).toBe('foo');
+    const off = await differential({ engine, setup, args: ['-a', '--munge-links', '--no-munge-links', 'src/', 'dst/'] });
+    expect(fs.readlinkSync(path.join(off.B, 'dst/munged'))).toBe('/rsyncd-munged/foo');
+  });
+
   it('--no-sparse and --no-S turn -S off (the content arrives either way, as with rsync)', async () => {
     const setup = (root: string): void => {
       const f = path.join(root, 'src/d1/d2/holey');
