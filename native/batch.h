@@ -5,7 +5,8 @@
  * Each op, little-endian, starting on an 8-byte boundary:
  *   0 u8 kind  1 u8 flags  4 u32 srcLen  8 u32 dstLen  12 u32 mode  16 u32 uid  20 u32 gid
  *   24 u32 mtimeNsec  28 u32 anchor  32 f64 size  40 f64 mtimeSec  48 f64 ino  56 f64 dev
- *   64 f64 rdev  72 src bytes, dst bytes, [target bytes], zero padding to a multiple of 8.
+ *   64 f64 rdev  72 f64 atimeSec (whole seconds, -U)
+ *   80 src bytes, dst bytes, [target bytes], zero padding to a multiple of 8.
  * anchor: how many leading bytes of src are the operator's part (followed); the rest is resolved
  * beneath it without symlinks (0: src's own directory). Target bytes (OF_TARGET, Symlink ops only):
  * the link target the planner judged, `size` bytes long (a symlink's size is its target's length). */
@@ -76,8 +77,16 @@ enum preserve {
 
   P_REFLINK_NEVER = 1u << 17,  /* --reflink=never: no FICLONE (neither bit: auto) */
   P_REFLINK_ALWAYS = 1u << 18, /* --reflink=always: a file that cannot be cloned fails */
+  P_EXECUTABILITY = 1u << 19,  /* -E without -p: a file's x bits follow the source's (dest_mode) */
+  P_OMIT_LINK_TIMES = 1u << 20, /* -J: symlinks' mtimes are left alone */
+  P_ATIME_ON_READ = 1u << 21,   /* --no-open-noatime: sources opened without O_NOATIME */
+  P_ATIMES = 1u << 22,          /* -U: access times of non-directories set (whole seconds) */
+  P_UNMUNGE_LINKS = 1u << 23,   /* --munge-links, sending side: "/rsyncd-munged/" dropped from targets */
 };
-#define P_ALL 0x7ffffu
+#define P_ALL 0xffffffu
+/* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
+#define MUNGE_PREFIX "/rsyncd-munged/"
+#define MUNGE_PREFIX_LEN 15
 
 /* Counter slots */
 enum counter {
@@ -97,7 +106,7 @@ enum counter {
   COUNTER_SLOTS = 16,
 };
 
-#define OP_HEADER 72u
+#define OP_HEADER 80u
 
 struct op {
   uint32_t index;
@@ -106,7 +115,7 @@ struct op {
   const uint8_t *src, *dst, *target; /* not NUL-terminated: they point into the batch */
   uint32_t mode, uid, gid, mtime_nsec;
   /* Kept as doubles: the walk encoded ino/dev as doubles, so identity is compared in that domain. */
-  double size, mtime_sec, ino, dev, rdev;
+  double size, mtime_sec, ino, dev, rdev, atime_sec;
 };
 
 static inline uint32_t batch_u32(const uint8_t *p)
@@ -158,6 +167,7 @@ static inline int batch_next(const uint8_t *b, size_t len, size_t *off, struct o
   op->ino = batch_f64(h + 48);
   op->dev = batch_f64(h + 56);
   op->rdev = batch_f64(h + 64);
+  op->atime_sec = batch_f64(h + 72);
   op->src = h + OP_HEADER;
   op->dst = op->src + op->src_len;
   op->target = op->dst + op->dst_len;

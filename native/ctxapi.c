@@ -203,7 +203,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->umask = (mode_t)umask_;
   c->direct = direct;
   c->is_root = geteuid() == 0;
-  c->noatime = true;
+  c->noatime = !(flags & P_ATIME_ON_READ); /* --open-noatime is arsync's default */
   c->rng = seed();
   c->bufsize = bufsize;
   c->rootfd = -1;

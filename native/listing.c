@@ -132,6 +132,7 @@ void listing_fill(double *m, const struct statx *sx, int err)
   m[8] = sx->stx_nlink;
   m[9] = (double)makedev(sx->stx_rdev_major, sx->stx_rdev_minor);
   m[10] = (double)sx->stx_blocks;
+  m[12] = (double)sx->stx_atime.tv_sec; /* after the errno slot: -U's whole-second access time */
 }
 
 bool join_next(struct join *m, const struct listing *s, const struct listing *d, size_t *si, size_t *dj)

@@ -53,7 +53,7 @@ void listing_free(struct listing *l);
 int stat_entry(int dirfd, const char *name, struct statx *sx);
 /* The 12 doubles of one entry in scanDir's layout (err: the entry's errno, then the rest is 0). */
 void listing_fill(double *m, const struct statx *sx, int err);
-#define META_FIELDS 12
+#define META_FIELDS 13
 
 
 #endif

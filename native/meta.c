@@ -83,19 +83,26 @@ int meta_mode_at(struct job *j, int dirfd, const char *name, mode_t mode)
   return OP_OK;
 }
 
-static struct timespec *op_times(const struct job *j, struct timespec ts[2])
+/* The times this op's entry gets: the mtime with -t, the access time with -U (whole seconds, as rsync
+ * sets it; never on directories), neither on a symlink under -J. False when there is nothing to set. */
+static bool op_times(const struct job *j, struct timespec ts[2])
 {
-  ts[0] = (struct timespec){.tv_sec = 0, .tv_nsec = UTIME_OMIT};
-  ts[1] = (struct timespec){.tv_sec = (time_t)j->op->mtime_sec, .tv_nsec = (long)j->op->mtime_nsec};
-  return ts;
+  uint32_t f = j->c->flags;
+  if ((f & P_OMIT_LINK_TIMES) && S_ISLNK(j->op->mode))
+    return false;
+  bool m = (f & P_TIMES) != 0, a = (f & P_ATIMES) && !S_ISDIR(j->op->mode);
+  ts[0] = a ? (struct timespec){.tv_sec = (time_t)j->op->atime_sec, .tv_nsec = 0} : (struct timespec){.tv_nsec = UTIME_OMIT};
+  ts[1] = m ? (struct timespec){.tv_sec = (time_t)j->op->mtime_sec, .tv_nsec = (long)j->op->mtime_nsec}
+            : (struct timespec){.tv_nsec = UTIME_OMIT};
+  return m || a;
 }
 
 int meta_times_fd(struct job *j, int fd)
 {
   struct timespec ts[2];
-  if (!(j->c->flags & P_TIMES))
+  if (!op_times(j, ts))
     return OP_OK;
-  if (futimens(fd, op_times(j, ts)) < 0)
+  if (futimens(fd, ts) < 0)
     return job_fail(j, errno, "futimes", W_DST);
   return OP_OK;
 }
@@ -103,9 +110,9 @@ int meta_times_fd(struct job *j, int fd)
 int meta_times_at(struct job *j, int dirfd, const char *name)
 {
   struct timespec ts[2];
-  if (!(j->c->flags & P_TIMES))
+  if (!op_times(j, ts))
     return OP_OK;
-  if (utimensat(dirfd, name, op_times(j, ts), AT_SYMLINK_NOFOLLOW) < 0)
+  if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
     return job_fail(j, errno, "lutimes", W_DST);
   return OP_OK;
 }
@@ -372,6 +379,16 @@ mode_t meta_default_perms(const struct ctx *c, int dirfd)
   return (mode_t)((user << 6) | ((mask >= 0 ? mask : group) << 3) | other);
 }
 
+mode_t meta_exec_mode(mode_t src, mode_t cur)
+{
+  mode_t m = cur & 07777;
+  if (!(src & 0111))
+    m &= ~(mode_t)0111;
+  else if (!(cur & 0111))
+    m |= (m & 0444) >> 2; /* execute for whoever may read */
+  return m;
+}
+
 mode_t meta_target_mode(struct job *j, int dirfd, const char *name)
 {
   const struct ctx *c = j->c;
@@ -379,6 +396,7 @@ mode_t meta_target_mode(struct job *j, int dirfd, const char *name)
     return j->op->mode & 07777;
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-    return st.st_mode & 07777;
+    return (c->flags & P_EXECUTABILITY) && S_ISREG(j->op->mode) ? meta_exec_mode(j->op->mode, st.st_mode)
+                                                                 : st.st_mode & 07777;
   return j->op->mode & 0777 & meta_default_perms(c, dirfd);
 }

@@ -45,5 +45,9 @@ int meta_times_at(struct job *j, int dirfd, const char *name);
  * leaves. */
 mode_t meta_default_perms(const struct ctx *c, int dirfd);
 mode_t meta_target_mode(struct job *j, int dirfd, const char *name);
+/* rsync's dest_mode under -E (P_EXECUTABILITY, without -p) for an existing regular file: its own bits,
+ * execute taken away when the source has none, or given to whoever may read when the source has some
+ * and the file had none. */
+mode_t meta_exec_mode(mode_t src, mode_t cur);
 
 #endif

@@ -36,11 +36,15 @@ static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
     rc = meta_owner_fd(j, fd);
   if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != (op->mode & 07777)))
     rc = meta_mode_fd(j, fd, op->mode & 07777);
+  else if (rc == OP_OK && (c->flags & P_EXECUTABILITY) && have && S_ISREG(op->mode) &&
+           meta_exec_mode(op->mode, cur.st_mode) != (cur.st_mode & 07777))
+    rc = meta_mode_fd(j, fd, meta_exec_mode(op->mode, cur.st_mode));
   if (rc == OP_OK && srcfd >= 0)
     rc = meta_xattrs_sync_fd(j, srcfd, fd, dir);
   if (rc == OP_OK && !(dir && (c->flags & P_OMIT_DIR_TIMES)) &&
       (!have || (double)cur.st_mtim.tv_sec != op->mtime_sec ||
-                      (uint32_t)cur.st_mtim.tv_nsec != op->mtime_nsec))
+                      (uint32_t)cur.st_mtim.tv_nsec != op->mtime_nsec ||
+       ((c->flags & P_ATIMES) && !dir && (double)cur.st_atim.tv_sec != op->atime_sec)))
     rc = meta_times_fd(j, fd);
   return rc;
 }
@@ -203,6 +207,12 @@ static int do_symlink(struct job *j)
   if ((size_t)n >= sizeof target)
     return job_fail(j, ENAMETOOLONG, "readlink", W_SRC);
   target[n] = 0;
+  /* --munge-links: a local copy is the sending side, which unmunges (rsync's readlink_stat), as the
+   * planner did before judging the target. */
+  if ((c->flags & P_UNMUNGE_LINKS) && n > MUNGE_PREFIX_LEN && memcmp(target, MUNGE_PREFIX, MUNGE_PREFIX_LEN) == 0) {
+    n -= MUNGE_PREFIX_LEN;
+    memmove(target, target + MUNGE_PREFIX_LEN, (size_t)n + 1);
+  }
   /* The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may
    * be written; a link replaced since then is a changed entry. */
   if ((op->flags & OF_TARGET) && ((size_t)n != op->target_len || memcmp(target, op->target, (size_t)n) != 0))

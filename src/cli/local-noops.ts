@@ -148,6 +148,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
   let qsort = false;
   let contimeout = 0;
   let passwordFile = false;
+  let maxAlloc: string | undefined;
   const remoteOptions: string[] = [];
   const int = (name: string, then?: (n: number) => void) => (v: string): number => {
     const n = poptInt(name, v);
@@ -213,7 +214,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
       if (v === '' || !'NULBF'.includes(v[0]!.toUpperCase())) throw new UsageError('Invalid --outbuf setting -- specify N, L, or B.');
       return v;
     })
-    .option('--max-alloc <SIZE>', 'limit on one memory allocation (no effect: arsync has no such allocator)', (v: string) => rsyncSize('max-alloc', v, 'B', 1024 * 1024, -1, true))
+    .option('--max-alloc <SIZE>', 'limit on one memory allocation (no effect: arsync has no such allocator)', (v: string) => (maxAlloc = v))
     .option('--blocking-io', 'use blocking I/O for the remote shell (no effect locally)')
     .option('--no-blocking-io', 'turn off --blocking-io')
     .option('--motd', "show a daemon's message of the day (no effect locally)")
@@ -241,6 +242,12 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     // parse_arguments(): --old-args from RSYNC_OLD_ARGS when neither it nor -s is on the line.
     if (oldArgs < 0) oldArgs = secluded <= 0 && env['RSYNC_OLD_ARGS'] ? Number.parseInt(env['RSYNC_OLD_ARGS'], 10) || 0 : 0;
     else if (oldArgs > 0 && secluded > 0) throw new UsageError('--secluded-args conflicts with --old-args.');
+    // parse_arguments(): --max-alloc, else RSYNC_MAX_ALLOC when set and not empty; its size rule still
+    // names 0 ("unlimited"), but rsync 3.5 then refuses 0 on its own.
+    const alloc = maxAlloc ?? (env['RSYNC_MAX_ALLOC'] || undefined);
+    if (alloc !== undefined && rsyncSize('max-alloc', alloc, 'B', 1024 * 1024, -1, true) === 0) {
+      throw new UsageError('max-alloc must be greater than zero');
+    }
     // start_client(): the daemon-only options a transfer without a daemon refuses.
     if (passwordFile) throw new UsageError('The --password-file option may only be used when accessing an rsync daemon.');
     if (contimeout) throw new UsageError('The --contimeout option may only be used when connecting to an rsync daemon.');

@@ -138,6 +138,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     if (tempDir.untrusted) io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\n`);
     return fail(tempDir.message, tempDir.code);
   }
+  // Likewise the backup directory: the operator's own symlinks on its way were followed once, here.
+  if (checked.backupDir) resolved.plan.backupDir = checked.backupDir;
 
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, ...io });
@@ -216,7 +218,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
 /** Linux's PATH_MAX, counting the terminating NUL. */
 const PATH_MAX = 4096;
 
-function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer } | { message: string; code: number } {
+function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; backupDir?: Buffer } | { message: string; code: number } {
   const o = { insecure: c.insecureLinks };
   const dest = resolveOperatorPath(destRoot, o);
   if (!dest.ok) {
@@ -227,9 +229,12 @@ function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer } |
     // The engines hold the backup directory by its absolute path, which must fit in PATH_MAX (a short
     // --backup-dir below a deep destination may not): no backup could be made there, so nothing starts.
     if (dir.length >= PATH_MAX) return { message: `backup-dir "${showPath(dir)}" failed: File name too long (36)`, code: Exit.FileIO };
-    if (!resolveOperatorPath(dir, o).ok) {
+    const backup = resolveOperatorPath(dir, o);
+    if (!backup.ok) {
       return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO };
     }
+    if (backup.path.length >= PATH_MAX) return { message: `backup-dir "${showPath(backup.path)}" failed: File name too long (36)`, code: Exit.FileIO };
+    return { destRoot: dest.path, backupDir: backup.path };
   }
   return { destRoot: dest.path };
 }

@@ -20,6 +20,7 @@ import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
 import { addDirOptions, applyDirChoices, dirDefaults, type DirChoices } from './dir-options.js';
 import { addWriteOptions, type WriteOptions } from './write-options.js';
+import { addMetaOptions, type MetaConfig } from './meta-options.js';
 
 
 /** Things the CLI does instead of a transfer. */
@@ -72,6 +73,7 @@ function buildProgram(
   clock: () => ClockLimits;
   dirChoices: () => DirChoices;
   writes: (o: Record<string, unknown>) => WriteOptions;
+  meta: () => MetaConfig;
 } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
@@ -206,6 +208,7 @@ function buildProgram(
   const dirChoices = addDirOptions(p);
   // Where and how destination files are written (cli/write-options.ts).
   const writes = addWriteOptions(p);
+  const meta = addMetaOptions(p);
   p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
@@ -217,7 +220,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes };
+  return { p, noEffect, clock, dirChoices, writes, meta };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -243,7 +246,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -405,6 +408,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     stopAt: clockLimits.stopAt,
     progressBar: clockLimits.progressBar,
     ...dirDefaults(),
+    ...meta(),
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;

@@ -6,8 +6,8 @@
 //   0  u8  kind   1 u8 flags (OpFlag)   4  u32 srcLen        8  u32 dstLen       12 u32 mode
 //   16 u32 uid             20 u32 gid           24 u32 mtimeNsec    28 u32 anchor
 //   32 f64 size            40 f64 mtimeSec      48 f64 ino          56 f64 dev
-//   64 f64 rdev
-//   72 src bytes (srcLen), then dst bytes (dstLen), then [target bytes], then zero padding to a multiple of 8.
+//   64 f64 rdev            72 f64 atimeSec (whole seconds, -U)
+//   80 src bytes (srcLen), then dst bytes (dstLen), then [target bytes], then zero padding to a multiple of 8.
 // src is the source path (as given, absolute or relative to the cwd); for Hardlink it is the
 // destination-relative path of the first link. dst is relative to the destination root ("" = the root).
 // ino/dev are the source's identity as the walk saw it (0 = do not check).
@@ -18,7 +18,7 @@
 import { OpFlag, OpKind, type OpAppender } from '../model/ops.js';
 import type { Stat } from '../model/stat.js';
 
-export const OP_HEADER = 72;
+export const OP_HEADER = 80;
 
 export interface Op {
   kind: OpKind;
@@ -77,6 +77,7 @@ export class BatchWriter implements OpAppender {
     b.writeDoubleLE(st.ino, o + 48);
     b.writeDoubleLE(st.dev, o + 56);
     b.writeDoubleLE(st.rdev, o + 64);
+    b.writeDoubleLE(st.atimeSec ?? 0, o + 72);
     src.copy(b, o + OP_HEADER);
     dst.copy(b, o + OP_HEADER + src.length);
     target?.copy(b, o + OP_HEADER + src.length + dst.length);
@@ -111,6 +112,7 @@ export function* readBatch(batch: Uint8Array): Generator<Op> {
       ino: b.readDoubleLE(o + 48),
       dev: b.readDoubleLE(o + 56),
       rdev: b.readDoubleLE(o + 64),
+      atimeSec: b.readDoubleLE(o + 72),
       nlink: 1,
       blocks: 0,
     };

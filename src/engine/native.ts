@@ -74,7 +74,7 @@ function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
   });
 }
 
-export const META_FIELDS = 12;
+export const META_FIELDS = 13;
 
 /** The addon's pair cursor (ctx null: a source-only listing, for a dry run onto a missing destination). */
 export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor = 0): PairCursor | NativeFailure {
@@ -168,6 +168,7 @@ export function statFromMeta(m: Float64Array, i: number): Stat {
     nlink: m[o + 8]!,
     rdev: m[o + 9]!,
     blocks: m[o + 10]!,
+    atimeSec: m[o + 12]!,
   };
 }
 

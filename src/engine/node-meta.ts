@@ -9,7 +9,7 @@ import { closeAfter, closeQuietly, codeOf, discard, sysError } from './node-fs.j
 import { fsImpl } from './node-fs.js';
 import { splitNs } from './node-walk.js';
 import { Preserve } from '../model/ops.js';
-import { S_IFMT } from '../model/stat.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
 import type { Target } from './node-dest.js';
 
 const C = fs.constants;
@@ -73,6 +73,18 @@ export function openPath(abs: Buffer, type: number): number {
   }
 }
 
+/**
+ * rsync's dest_mode under -E without -p, for an existing regular file (native/meta.c meta_exec_mode is
+ * the same rule; test/contract/engine-ops.test.ts holds them together): its own bits, execute taken
+ * away when the source has none, or given to whoever may read when the source has some and it had none.
+ */
+export function execMode(src: number, cur: number): number {
+  let m = cur & 0o7777;
+  if (!(src & 0o111)) m &= ~0o111;
+  else if (!(cur & 0o111)) m |= (m & 0o444) >> 2;
+  return m;
+}
+
 export class NodeMeta {
   private readonly isRoot = process.geteuid?.() === 0;
   /** Per destination directory (relative, latin1): rsync's default permissions for new entries. */
@@ -100,15 +112,21 @@ export class NodeMeta {
       }
     }
     if (mode !== null && BigInt(mode) !== (cur.mode & 0o7777n)) h.chmod(mode);
-    if (this.flags & Preserve.Times && !(isDir && this.flags & Preserve.OmitDirTimes)) {
-      // Node sets times through a double: within a microsecond is as close as it gets, so it counts as equal.
-      const want = BigInt(op.stat.mtimeSec) * 1_000_000_000n + BigInt(op.stat.mtimeNsec);
-      const diff = cur.mtimeNs - want;
-      if (diff >= 1000n || diff <= -1000n) {
-        // atime: the contract leaves it alone (UTIME_OMIT); Node cannot omit, so we pass back the current one.
-        const [asec, ansec] = splitNs(cur.atimeNs);
-        h.utimes(utime(asec, ansec), utime(op.stat.mtimeSec, op.stat.mtimeNsec));
-      }
+    const isLink = (op.stat.mode & S_IFMT) === S_IFLNK;
+    if (isLink && this.flags & Preserve.OmitLinkTimes) return;
+    // -t sets the mtime, -U the access time (whole seconds, as rsync; never a directory's). What is not
+    // set is passed back as it is: Node cannot leave one of the two alone (UTIME_OMIT) as the contract does.
+    const setM = (this.flags & Preserve.Times) !== 0 && !(isDir && this.flags & Preserve.OmitDirTimes);
+    const atime = this.flags & Preserve.Atimes && !isDir && (op.stat.mode & S_IFMT) !== S_IFDIR ? op.stat.atimeSec : undefined;
+    // Node sets times through a double: within a microsecond is as close as it gets, so it counts as equal.
+    const want = BigInt(op.stat.mtimeSec) * 1_000_000_000n + BigInt(op.stat.mtimeNsec);
+    const diff = cur.mtimeNs - want;
+    const mDiffers = setM && (diff >= 1000n || diff <= -1000n);
+    const aDiffers = atime !== undefined && cur.atimeNs / 1_000_000_000n !== BigInt(atime);
+    if (mDiffers || aDiffers) {
+      const [asec, ansec] = atime !== undefined ? [atime, 0] : splitNs(cur.atimeNs);
+      const [msec, mnsec] = setM ? [op.stat.mtimeSec, op.stat.mtimeNsec] : splitNs(cur.mtimeNs);
+      h.utimes(utime(asec, ansec), utime(msec, mnsec));
     }
   }
 
@@ -124,7 +142,7 @@ export class NodeMeta {
   modeFor(op: Op, t: Target): number {
     if (this.flags & Preserve.Perms) return op.stat.mode & 0o7777;
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
-    if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return old.mode & 0o7777;
+    if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return this.existingMode(op, old.mode);
     return op.stat.mode & 0o777 & this.defaultPerms(t);
   }
 
@@ -153,10 +171,15 @@ export class NodeMeta {
     return perms;
   }
 
+  /** Without -p, an existing entry keeps its bits; under -E a regular file's execute bits follow. */
+  private existingMode(op: Op, cur: number): number {
+    return this.flags & Preserve.Executability && (op.stat.mode & S_IFMT) === S_IFREG ? execMode(op.stat.mode, cur) : cur & 0o7777;
+  }
+
   /** The Attrs op (also -c's "equal" case): preserved attributes of an existing entry, in place. */
   setAttrs(op: Op, abs: Buffer): void {
-    const mode = this.preservedMode(op);
     const st = fsImpl.lstatSync(abs);
+    const mode = this.preservedMode(op) ?? (this.flags & Preserve.Executability && st.isFile() ? this.existingMode(op, st.mode) : null);
     if (st.isSymbolicLink()) return this.apply(op, symlinkByName(abs), null);
     // Regular files and directories are opened (O_NONBLOCK in case a FIFO was swapped in); other types
     // never are: opening a device can have side effects.

@@ -40,7 +40,11 @@ export class Sources {
   /** The last source directory opened beneath its anchor (consecutive ops mostly share it). */
   private dir: { key: string; fd: number } | undefined;
 
-  constructor(private readonly scope: OpScope) {}
+  constructor(
+    private readonly scope: OpScope,
+    /** O_NOATIME on every open (--open-noatime, the default; --no-open-noatime turns it off). */
+    private readonly noatime = true,
+  ) {}
 
   /**
    * The path through which the op's source is reached: its directory opened beneath the op's anchor
@@ -77,10 +81,10 @@ export class Sources {
     let fd: number;
     try {
       try {
-        fd = fsImpl.openSync(path, flags | C.O_NOATIME);
+        fd = fsImpl.openSync(path, flags | (this.noatime ? C.O_NOATIME : 0));
       } catch (e) {
-        // O_NOATIME is only allowed on our own files (or with CAP_FOWNER).
-        if (codeOf(e) !== 'EPERM') throw e;
+        // O_NOATIME is only allowed on our own files (or with CAP_FOWNER): as rsync, silently without.
+        if (codeOf(e) !== 'EPERM' || !this.noatime) throw e;
         fd = fsImpl.openSync(path, flags);
       }
     } catch (e) {

@@ -31,6 +31,7 @@ export function toStat(st: fs.BigIntStats): Stat {
     size: Number(st.size),
     mtimeSec: sec,
     mtimeNsec: nsec,
+    atimeSec: Number(st.atimeNs / 1_000_000_000n),
     ino: Number(st.ino),
     // Node reports dev/rdev glibc-makedev-encoded, as the addon does.
     dev: Number(st.dev),

@@ -26,6 +26,7 @@
 import type { SysFailure } from '../model/failure.js';
 import { nodeUnlinkSource } from './node-unlink-source.js';
 import { readBatch } from './batch.js';
+import { unmunge } from '../util/munge.js';
 import type { Op } from './batch.js';
 import { NodeBackup } from './node-backup.js';
 import { openSourceDir, procPath } from './node-beneath.js';
@@ -88,7 +89,7 @@ class NodeContext implements EngineContext {
     this.tempDir = opts.tempDir ? new TempDir(opts.tempDir) : undefined;
     this.scope = new OpScope(opts.counters);
     this.dest = new DestTree(opts.destRoot, (opts.flags & Preserve.KeepDirlinks) !== 0, this.scope);
-    this.sources = new Sources(this.scope);
+    this.sources = new Sources(this.scope, (opts.flags & Preserve.AtimeOnRead) === 0);
     this.data = new DataCopier(Buffer.allocUnsafe(Math.max(BLOCK, Math.ceil(opts.bufferSize / BLOCK) * BLOCK)), this.scope);
     this.meta = new NodeMeta(opts.flags, opts.umask, (t, create) => this.temp(t, create));
     this.backups = new NodeBackup(
@@ -403,7 +404,9 @@ class NodeContext implements EngineContext {
     const t = this.dest.resolve(op.dst);
     const path = this.sources.path(op);
     checkIdentity(op, fsImpl.lstatSync(path, { bigint: true }), S_IFLNK, 'lstat');
-    const target = fsImpl.readlinkSync(path, { encoding: 'buffer' });
+    const raw = fsImpl.readlinkSync(path, { encoding: 'buffer' });
+    // --munge-links: the sending side unmunges, as the planner did before judging the target.
+    const target = this.flags & Preserve.UnmungeLinks ? unmunge(raw) : raw;
     // The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may be
     // written; a link replaced since then is a changed entry.
     if (op.target && !target.equals(op.target)) throw sysError('ESTALE', 'readlink');

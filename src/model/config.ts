@@ -142,6 +142,16 @@ export interface Config {
   /** --insecure-links: operator-given paths may pass through anyone's symlinks (rsync 3.5 opt-out). */
   insecureLinks: boolean;
   keepDirlinks: boolean;
+  /** -E (cli/meta-options.ts): without -p, a regular file's execute bits follow the source's. */
+  executability: boolean;
+  /** -J (cli/meta-options.ts): symlinks' mtimes are neither compared nor set. */
+  omitLinkTimes: boolean;
+  /** -U (cli/meta-options.ts): non-directories get the source's access time, compared in whole seconds. */
+  atimes: boolean;
+  /** --munge-links (cli/meta-options.ts): a local copy is its sending side, so source links are unmunged. */
+  mungeLinks: boolean;
+  /** --open-noatime (cli/meta-options.ts): sources are opened with O_NOATIME; on unless --no-open-noatime. */
+  openNoatime: boolean;
   /** -O, or implied by --backup without --backup-dir (backups move directory mtimes), as in rsync. */
   omitDirTimes: boolean;
   removeSourceFiles: boolean;
@@ -189,6 +199,9 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['preallocate', Preserve.Preallocate],
   ['append', Preserve.Append],
   ['appendVerify', Preserve.AppendVerify],
+  ['omitLinkTimes', Preserve.OmitLinkTimes],
+  ['atimes', Preserve.Atimes],
+  ['mungeLinks', Preserve.UnmungeLinks],
 ];
 
 /** The Preserve bitmask the engines take. */
@@ -197,5 +210,8 @@ export function preserveFlags(c: Config): number {
   for (const [key, bit] of PRESERVE_BITS) if (c[key]) f |= bit;
   if (c.reflink === 'never') f |= Preserve.ReflinkNever;
   if (c.reflink === 'always') f |= Preserve.ReflinkAlways;
+  // -p already sets every mode bit: -E only matters without it (rsync's dest_mode).
+  if (c.executability && !c.perms) f |= Preserve.Executability;
+  if (!c.openNoatime) f |= Preserve.AtimeOnRead;
   return f;
 }

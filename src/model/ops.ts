@@ -65,6 +65,16 @@ export const Preserve = {
   ReflinkNever: 1 << 17,
   /** --reflink=always: a file that cannot be cloned fails instead of being copied. */
   ReflinkAlways: 1 << 18,
+  /** -E without -p: a regular file's execute bits follow the source's (rsync's dest_mode). */
+  Executability: 1 << 19,
+  /** -J: symlinks' mtimes are not set. */
+  OmitLinkTimes: 1 << 20,
+  /** --no-open-noatime: sources are opened without O_NOATIME (rsync's default; arsync's is O_NOATIME). */
+  AtimeOnRead: 1 << 21,
+  /** -U: non-directories get the source's access time (whole seconds, as rsync sets it). */
+  Atimes: 1 << 22,
+  /** --munge-links on a local copy (the sending side): a source link's "/rsyncd-munged/" prefix is dropped. */
+  UnmungeLinks: 1 << 23,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

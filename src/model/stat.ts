@@ -19,6 +19,8 @@ export interface Stat {
   size: number;
   mtimeSec: number;
   mtimeNsec: number;
+  /** Access time, whole seconds (what -U compares and sets, as rsync: its nanoseconds are dropped). */
+  atimeSec?: number;
   ino: number;
   dev: number;
   nlink: number;

@@ -23,9 +23,12 @@ export class BackupPlan {
     private readonly destRoot: Buffer,
     /** Entries never backed up (an unsafe destination symlink under --safe-links: rsync's make_backup). */
     private readonly skip: (rel: Buffer, st: Stat) => boolean = () => false,
+    /** The directory as the operator-path rule resolved it (followed symlinks replaced by their targets). */
+    resolvedDir?: Buffer,
   ) {
     this.suffix = Buffer.from(c.suffix);
-    if (c.backupDir !== undefined) {
+    if (resolvedDir) this.dir = resolvedDir;
+    else if (c.backupDir !== undefined) {
       // latin1 carries the destination's bytes through path.resolve unchanged; the option is UTF-8 text.
       const d = Buffer.from(c.backupDir).toString('latin1');
       this.dir = Buffer.from(posix.resolve(destRoot.toString('latin1'), d), 'latin1');

@@ -9,7 +9,9 @@ import { S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 export type CheckOptions = Pick<
   Config,
   'checksum' | 'ignoreTimes' | 'sizeOnly' | 'update' | 'ignoreExisting' | 'existing' | 'modifyWindow' | 'times' | 'perms' | 'owner' | 'group'
-> & {
+> &
+  /** -E and -J: off when absent. */
+  Partial<Pick<Config, 'executability' | 'omitLinkTimes' | 'atimes'>> & {
   /**
    * Compare nanoseconds when the window is 0 (arsync's default; rsync needs --modify-window=-1).
    * The node engine can only set mtimes to about a microsecond, so it compares to the microsecond.
@@ -28,6 +30,8 @@ export interface Changes {
   group: boolean;
   acl: boolean;
   xattr: boolean;
+  /** -U: the access time differs (rsync's "u"; never for directories and symlinks). */
+  atime?: boolean;
 }
 
 export type Verdict =
@@ -46,7 +50,7 @@ export type Verdict =
 
 const NONE: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
 
-const anyAttr = (c: Changes): boolean => c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
+const anyAttr = (c: Changes): boolean => c.time || c.perms || c.owner || c.group || c.acl || c.xattr || Boolean(c.atime);
 
 /** Nanoseconds since the epoch as a bigint-free pair compare, honouring the modify window. */
 export function sameTime(a: Stat, b: Stat, o: Pick<CheckOptions, 'modifyWindow' | 'timeResolutionNs'>): boolean {
@@ -57,16 +61,28 @@ export function sameTime(a: Stat, b: Stat, o: Pick<CheckOptions, 'modifyWindow' 
   return Math.abs(dn) < Math.max(1, o.timeResolutionNs);
 }
 
+/**
+ * rsync's perms_differ: with -p any permission bit; with -E alone, whether the entry is executable by
+ * anyone (for every type but symlinks, directories included, as rsync reports them).
+ */
+function permsDiffer(src: Stat, dst: Stat, o: Pick<CheckOptions, 'perms' | 'executability'>): boolean {
+  if (o.perms) return (src.mode & 0o7777) !== (dst.mode & 0o7777);
+  return Boolean(o.executability) && (src.mode & 0o111 ? 1 : 0) !== (dst.mode & 0o111 ? 1 : 0);
+}
+
 /** Which preserved attributes differ (the ones rsync would report and fix). */
 export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
   const type = fileType(src.mode);
   return {
     ...NONE,
-    // Times only count with -t; a file's own mtime is also part of the quick check.
-    time: o.times && !sameTime(src, dst, o),
-    perms: o.perms && type !== 'link' && (src.mode & 0o7777) !== (dst.mode & 0o7777),
+    // Times only count with -t (and for symlinks not with -J); a file's own mtime is also part of the
+    // quick check.
+    time: o.times && !(type === 'link' && o.omitLinkTimes) && !sameTime(src, dst, o),
+    perms: type !== 'link' && permsDiffer(src, dst, o),
     owner: o.owner && o.isRoot && src.uid !== dst.uid,
     group: o.group && src.gid !== dst.gid,
+    // rsync's same_time(F_ATIME, 0, st_atime, 0): whole seconds.
+    atime: Boolean(o.atimes) && type !== 'dir' && type !== 'link' && src.atimeSec !== dst.atimeSec,
   };
 }
 
@@ -88,7 +104,8 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
     case 'dir':
       return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
     case 'link': {
-      if (linkDiffers) return { action: 'transfer', changes: { ...changes, value: true, time: o.times ? changes.time : true } };
+      // A recreated link reports its time when -t does not keep it (rsync's keep_time, -J included).
+      if (linkDiffers) return { action: 'transfer', changes: { ...changes, value: true, time: o.times && !o.omitLinkTimes ? changes.time : true } };
       return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
     }
     case 'dev':
@@ -144,7 +161,7 @@ export function itemize(
   const Y = opts.hardlinked ? 'h' : opts.local ? 'c' : sent ? (type === 'reg' ? '>' : 'c') : '.';
   // Without -t a transferred file or recreated symlink gets the transfer time: 'T'.
   const t = c.time ? (o.times ? 't' : sent ? 'T' : '.') : sent && !o.times && type !== 'dir' ? 'T' : '.';
-  const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');
+  const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', c.atime ? 'u' : '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');
   if (!sent && attrs === '.........') return opts.all ? `${Y}${X}         ` : undefined;
   return `${Y}${X}${attrs}`;
 }

@@ -39,6 +39,8 @@ export interface Plan {
   createDest: boolean;
   /** One file copied to a new name: DEST names the file, its directory is the root. */
   renamed?: boolean;
+  /** --backup-dir as the operator-path rule resolved it (cli/main.ts): absolute, through no symlink. */
+  backupDir?: Buffer;
 }
 
 export interface MissingSource {

@@ -13,6 +13,7 @@ import { appendSkips } from '../plan/append.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { dirName, joinPath } from '../util/names.js';
+import { unmunge } from '../util/munge.js';
 import type { Twin } from './alt-dest.js';
 import { addBasis, tryAltDirs } from './alt-entry.js';
 import { withChmod, type Frame, type RunContext } from './context.js';
@@ -59,13 +60,15 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   let target: Buffer | undefined;
   if (kind === 'link' && (c.copyLinks || c.copyUnsafeLinks || c.safeLinks || c.copyDirlinks)) {
     // Read once: the value judged here is the one the engine writes (or refuses, if the link changed).
-    target = rc.source.readlink(src);
+    const raw = rc.source.readlink(src);
+    target = raw && c.mungeLinks ? unmunge(raw) : raw;
     // rsync's "unsafe" symlink (plan/safelinks.ts), judged on the target read once for the entry.
     const unsafe = target !== undefined && unsafeSymlink(target, rel);
     const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafe);
     // The referent of the target judged above, not whatever the link holds by now: the engine opens
-    // the link and must find this very file behind it (dev/ino), or reports it changed.
-    const referent = target === undefined ? src : target[0] === 0x2f ? target : joinPath(dirName(src), target);
+    // the link and must find this very file behind it (dev/ino), or reports it changed. The kernel
+    // follows the link as it is (munged or not), as rsync's stat of it does.
+    const referent = raw === undefined ? src : raw[0] === 0x2f ? raw : joinPath(dirName(src), raw);
     // -k: a link to a directory is that directory (any other link stays a link).
     const followed = followAll || c.copyDirlinks ? rc.source.follow(referent) : undefined;
     const followDir = c.copyDirlinks && followed !== undefined && fileType(followed.mode) === 'dir';
@@ -132,6 +135,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   let target: Buffer | undefined;
   if (kind === 'link') {
     target = m.target ?? rc.source.readlink(src);
+    if (target && c.mungeLinks && m.target === undefined) target = unmunge(target);
     suffix = ` -> ${showPath(target ?? Buffer.alloc(0))}`;
     if (destSt && fileType(destSt.mode) === 'link') {
       const there = rc.dest.readlink(rel);

@@ -69,7 +69,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
-  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st));
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir);
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.

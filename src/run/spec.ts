@@ -51,6 +51,9 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     timeResolutionNs: o.engine.caps.timeResolutionNs,
     times: c.times,
     perms: c.perms,
+    executability: c.executability,
+    omitLinkTimes: c.omitLinkTimes,
+    atimes: c.atimes,
     owner: c.owner,
     group: c.group,
     isRoot: process.geteuid?.() === 0,
@@ -82,11 +85,12 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
 /**
  * The query for scanPair. Unchanged files are left to the native quick check only when nothing needs
  * to see each entry: no filters, no -c/-I/--size-only, no -ii, no --chmod, no -X/-A (their attributes
- * are compared here), no --remove-source-files, no -m (a directory's files decide whether it is made).
+ * are compared here), no --remove-source-files, no -m (a directory's files decide whether it is made),
+ * no -E without -p, no -J and no -U (the native check knows none of these rules).
  */
 export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
   const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
-    !c.xattrs && !c.acls && !c.removeSourceFiles && !c.pruneEmptyDirs;
+    !c.xattrs && !c.acls && !c.removeSourceFiles && !c.pruneEmptyDirs && !(c.executability && !c.perms) && !c.omitLinkTimes && !c.atimes;
   let bits = collapse ? PairBits.Collapse : 0;
   if (c.perms) bits |= PairBits.Perms;
   if (c.owner && check.isRoot) bits |= PairBits.Owner;

@@ -192,6 +192,11 @@ describe('C constants equal the TypeScript ones', () => {
       AppendVerify: 'P_APPEND_VERIFY',
       ReflinkNever: 'P_REFLINK_NEVER',
       ReflinkAlways: 'P_REFLINK_ALWAYS',
+      Executability: 'P_EXECUTABILITY',
+      OmitLinkTimes: 'P_OMIT_LINK_TIMES',
+      AtimeOnRead: 'P_ATIME_ON_READ',
+      Atimes: 'P_ATIMES',
+      UnmungeLinks: 'P_UNMUNGE_LINKS',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());
@@ -259,6 +264,7 @@ describe('C constants equal the TypeScript ones', () => {
       nlink: Number(st.nlink),
       rdev: 0,
       blocks: Number(st.blocks),
+      atimeSec: Number(st.atimeNs / 1_000_000_000n),
     });
     const dn = addon.lstat(Buffer.from('/dev/null'));
     if (!(dn instanceof Float64Array)) throw new Error('lstat /dev/null');
@@ -314,6 +320,7 @@ describe('the batch layout: BatchWriter (batch.ts) writes where batch_next (nati
       nlink: 1,
       rdev: 2 ** 20 + 7,
       blocks: 0,
+      atimeSec: 1_600_000_123,
     };
     const w = new BatchWriter();
     const src = Buffer.from('source/path');
@@ -336,6 +343,7 @@ describe('the batch layout: BatchWriter (batch.ts) writes where batch_next (nati
       ino: st.ino,
       dev: st.dev,
       rdev: st.rdev,
+      atime_sec: st.atimeSec!,
     };
     const offsets = decoderOffsets();
     expect([...offsets.keys()].sort(), 'the header fields the C decoder reads').toEqual(Object.keys(written).sort());
