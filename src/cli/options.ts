@@ -12,6 +12,7 @@ import { engineReport } from '../engine/index.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
+import { addNegations } from './negations.js';
 import { VERSION } from '../version.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
@@ -185,6 +186,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache');
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
   const noEffect = addNoEffectOptions(p, env);
+  addNegations(p);
   p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
@@ -279,7 +281,6 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const jsonEvents = Boolean(o['jsonEvents']);
   const json = Boolean(o['json']) || jsonEvents;
   const quiet = Boolean(o['quiet']) || json;
-  if (o['P']) progress = progressFiles = true;
   const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
   if (deleteModes.length > 1 && !(deleteModes.length === 2 && deleteModes.includes('del') && deleteModes.includes('deleteDuring'))) {
     throw new UsageError('You may not combine multiple --delete-WHEN options.');
@@ -303,7 +304,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     dest: operandBytes[operandBytes.length - 1]!,
     recursive: pick('recursive', archive),
     links: pick('links', archive),
-    perms: pick('perms', archive) || acls,
+    perms: pick('perms', archive),
     times: pick('times', archive),
     group: pick('group', archive),
     owner: pick('owner', archive),
@@ -328,7 +329,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     bufferSize: DEFAULTS.bufferSize,
     bufferCount: DEFAULTS.bufferCount,
     dryRun: Boolean(o['dryRun']),
-    itemize: quiet ? 0 : (o['itemizeChanges'] as number),
+    itemize: quiet ? 0 : Number(o['itemizeChanges']),
     outFormat: quiet ? undefined : outFormat,
     json,
     jsonEvents,
@@ -356,11 +357,11 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     backupDir,
     suffix: (o['suffix'] as string | undefined) ?? (backupDir !== undefined ? '' : '~'),
     inplace: Boolean(o['inplace']),
-    partial: Boolean(o['partial']) || Boolean(o['P']),
+    partial: Boolean(o['partial']),
     sparse: Boolean(o['sparse']),
     relative: Boolean(o['relative']) || (o['filesFrom'] !== undefined && o['relative'] !== false),
     mkpath: Boolean(o['mkpath']),
-    oneFileSystem: o['oneFileSystem'] as number,
+    oneFileSystem: Number(o['oneFileSystem']),
     copyLinks: Boolean(o['copyLinks']),
     safeLinks: Boolean(o['safeLinks']),
     copyUnsafeLinks: Boolean(o['copyUnsafeLinks']),
