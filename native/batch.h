@@ -69,8 +69,10 @@ enum preserve {
   P_PARTIAL = 1u << 10,
   P_KEEP_DIRLINKS = 1u << 11,
   P_OMIT_DIR_TIMES = 1u << 12, /* -O: directories' mtimes are left alone */
+  P_SUPER = 1u << 24,    /* --super: act as root (owners, trusted.* xattrs) even when not root */
+  P_NO_SUPER = 1u << 25, /* --no-super: do not act as root even as root */
 };
-#define P_ALL 0x1fffu
+#define P_ALL 0x3001fffu
 
 /* Counter slots */
 enum counter {

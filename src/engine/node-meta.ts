@@ -73,8 +73,14 @@ export function openPath(abs: Buffer, type: number): number {
   }
 }
 
+/** rsync's am_root as the engine options carry it (Preserve.Super/NoSuper), else the effective uid. */
+export function actsAsRoot(flags: number): boolean {
+  if (flags & Preserve.Super) return true;
+  if (flags & Preserve.NoSuper) return false;
+  return process.geteuid?.() === 0;
+}
+
 export class NodeMeta {
-  private readonly isRoot = process.geteuid?.() === 0;
   /** Per destination directory (relative, latin1): rsync's default permissions for new entries. */
   private readonly dfltPerms = new Map<string, number>();
 
@@ -83,7 +89,11 @@ export class NodeMeta {
     private readonly umask: number,
     /** A probe file created beside `t` (the temp-name rule of the ops). */
     private readonly probe: (t: Target, create: (abs: Buffer) => number) => { abs: Buffer; made: number },
-  ) {}
+  ) {
+    this.isRoot = actsAsRoot(flags);
+  }
+
+  private readonly isRoot: boolean;
 
   /** Owner, then mode (when not null), then times, in the contract's order. */
   apply(op: Op, h: MetaHandle, mode: number | null, isDir = false): void {

@@ -25,6 +25,11 @@ export interface ChmodRule {
   perms: string;
 }
 
+/** One FROM:TO item of --usermap/--groupmap (plan/idmap.ts): FROM an id or range, a name, or a wildcard. */
+export type IdMapRule =
+  | { kind: 'ids'; low: number; high: number; to: string }
+  | { kind: 'name' | 'wild'; name: string; to: string };
+
 export type DeleteMode = 'none' | 'before' | 'during' | 'after';
 
 export interface Config {
@@ -115,6 +120,18 @@ export interface Config {
   omitDirTimes: boolean;
   removeSourceFiles: boolean;
   chmod: ChmodRule[];
+  /** --usermap (or --chown's user): the source's uids mapped by these rules (with -o, as root). */
+  usermap?: IdMapRule[];
+  /** --groupmap (or --chown's group): the source's gids mapped by these rules (with -g). */
+  groupmap?: IdMapRule[];
+  /**
+   * rsync's am_root: 1 running as root, 0 not; --super makes it 2 (act as root: set owners, make
+   * devices), --no-super 0 even as root, --fake-super -1 (owners, modes and devices kept in the
+   * user.rsync.%stat xattr). Absent: from the effective uid.
+   */
+  amRoot?: number;
+  /** --copy-as=USER[:GROUP]: the CLI becomes this user (and group) before any I/O, as rsync does. */
+  copyAs?: string;
   /**
    * rsync's incremental recursion as the line leaves it (-r without --no-i-r, --qsort, --protocol=29,
    * --delete-before/-after): only -v's first line shows it on a local copy.
@@ -129,7 +146,7 @@ export const DEFAULTS = {
   workers: Math.max(1, availableParallelism()),
 };
 
-type BoolOption = { [K in keyof Config]: Config[K] extends boolean ? K : never }[keyof Config];
+type BoolOption = { [K in keyof Config]-?: Config[K] extends boolean ? K : never }[keyof Config];
 
 /** Each boolean option that sets a Preserve bit, and its bit. */
 const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
@@ -148,9 +165,16 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['omitDirTimes', Preserve.OmitDirTimes],
 ];
 
+/** rsync's am_root != 0: owners are set and devices made (root, or --super; not under --no-super). */
+export function actsAsRoot(c: Config): boolean {
+  return (c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0)) !== 0;
+}
+
 /** The Preserve bitmask the engines take. */
 export function preserveFlags(c: Config): number {
   let f = 0;
   for (const [key, bit] of PRESERVE_BITS) if (c[key]) f |= bit;
+  // --super/--no-super decide for the engines; without them each engine asks the effective uid.
+  if (c.amRoot !== undefined) f |= c.amRoot !== 0 ? Preserve.Super : Preserve.NoSuper;
   return f;
 }

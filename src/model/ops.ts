@@ -53,6 +53,13 @@ export const Preserve = {
   KeepDirlinks: 1 << 11,
   /** -O (and --backup without --backup-dir): directories' mtimes are not set. */
   OmitDirTimes: 1 << 12,
+  /**
+   * rsync's am_root as --super/--no-super leave it: act as root (set owners, trusted.* xattrs) even when
+   * not, or not even as root. Neither bit: the engine asks the effective uid. High bits, apart from the
+   * preserve bits above.
+   */
+  Super: 1 << 24,
+  NoSuper: 1 << 25,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

@@ -3,7 +3,7 @@
 // never re-derive a rule from the Config themselves. What depends on the engine comes from its
 // capabilities (engine/engine.ts), never from its name.
 
-import { type Config, preserveFlags, type EngineName } from '../model/config.js';
+import { type Config, actsAsRoot, preserveFlags, type EngineName } from '../model/config.js';
 import { PAIR_CHUNK, PairBits } from '../engine/pair.js';
 import { Preserve } from '../model/ops.js';
 import type { EngineOptions } from '../engine/types.js';
@@ -51,7 +51,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     perms: c.perms,
     owner: c.owner,
     group: c.group,
-    isRoot: process.geteuid?.() === 0,
+    isRoot: actsAsRoot(c),
   };
   const pq = pairQuery(c, check, o.seesEveryEntry);
   return {
@@ -79,11 +79,11 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
 /**
  * The query for scanPair. Unchanged files are left to the native quick check only when nothing needs
  * to see each entry: no filters, no -c/-I/--size-only, no -ii, no --chmod, no -X/-A (their attributes
- * are compared here), no --remove-source-files.
+ * are compared here), no --remove-source-files, no --usermap/--groupmap (the ids compared are mapped).
  */
 export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
   const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
-    !c.xattrs && !c.acls && !c.removeSourceFiles;
+    !c.xattrs && !c.acls && !c.removeSourceFiles && !c.usermap && !c.groupmap;
   let bits = collapse ? PairBits.Collapse : 0;
   if (c.perms) bits |= PairBits.Perms;
   if (c.owner && check.isRoot) bits |= PairBits.Owner;

@@ -186,6 +186,8 @@ describe('C constants equal the TypeScript ones', () => {
       Partial: 'P_PARTIAL',
       KeepDirlinks: 'P_KEEP_DIRLINKS',
       OmitDirTimes: 'P_OMIT_DIR_TIMES',
+      Super: 'P_SUPER',
+      NoSuper: 'P_NO_SUPER',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());
