@@ -189,6 +189,9 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->direct = direct;
   /* rsync's am_root: --super and --no-super override the effective uid. */
   c->is_root = (flags & P_SUPER) ? true : (flags & P_NO_SUPER) ? false : geteuid() == 0;
+  c->ngroups = getgroups(63, c->groups);
+  if (c->ngroups >= 0)
+    c->groups[c->ngroups++] = getegid();
   c->noatime = true;
   c->rng = seed();
   c->bufsize = bufsize;

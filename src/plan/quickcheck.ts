@@ -16,6 +16,11 @@ export type CheckOptions = Pick<
    */
   timeResolutionNs: number;
   isRoot: boolean;
+  /**
+   * Not acting as root: the groups we are a member of. rsync's FLAG_SKIP_GROUP: a source group outside
+   * them is neither compared nor set (native/meta.c sets only these too). Undefined: every group counts.
+   */
+  memberGids?: ReadonlySet<number>;
 };
 
 export interface Changes {
@@ -66,7 +71,7 @@ export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
     time: o.times && !sameTime(src, dst, o),
     perms: o.perms && type !== 'link' && (src.mode & 0o7777) !== (dst.mode & 0o7777),
     owner: o.owner && o.isRoot && src.uid !== dst.uid,
-    group: o.group && src.gid !== dst.gid,
+    group: o.group && src.gid !== dst.gid && (o.isRoot || !o.memberGids || o.memberGids.has(src.gid)),
   };
 }
 

@@ -52,6 +52,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     owner: c.owner,
     group: c.group,
     isRoot: actsAsRoot(c),
+    ...(actsAsRoot(c) ? {} : { memberGids: new Set([...(process.getgroups?.() ?? []), process.getegid?.() ?? 0]) }),
   };
   const pq = pairQuery(c, check, o.seesEveryEntry);
   return {

@@ -22,6 +22,9 @@ function privSetup(root: string): void {
   sh(`mknod '${src}/null-dev' c 1 3 && mkfifo '${src}/fifo'`);
   fs.lchownSync(path.join(src, 'a.txt'), 1234, 0);
   fs.lchownSync(path.join(src, 'sub'), 1234, 0);
+  // A group neither root under --no-super nor nobody is a member of: rsync leaves it unset (FLAG_SKIP_GROUP).
+  fs.lchownSync(path.join(src, 'b.bin'), 0, 5678);
+  fs.lchownSync(path.join(src, 'docs'), 0, 5678);
 }
 
 /** A tree both tools copy as nobody: everything readable, the destination's parent writable. */
@@ -43,6 +46,7 @@ describeEngines((e) => {
     expect(fs.lstatSync(path.join(r.B, 'dst/a.txt')).uid).toBe(0);
     expect(fs.existsSync(path.join(r.B, 'dst/null-dev'))).toBe(false);
     expect(fs.lstatSync(path.join(r.B, 'dst/fifo')).isFIFO()).toBe(true);
+    expect(fs.lstatSync(path.join(r.B, 'dst/b.bin')).gid).toBe(0);
   });
 
   rootOnly('--no-super --super: the last one wins (owners and devices kept)', async () => {
@@ -64,6 +68,12 @@ describeEngines((e) => {
         expect(names(path.join(B, 'dst'))).toEqual(names(path.join(A, 'dst')));
         expect(names(path.join(B, 'dst'))).not.toContain('null-dev');
         expect(fs.lstatSync(path.join(B, 'dst/a.txt')).uid).toBe(NOBODY.uid);
+        // A re-sync: a source group nobody is not a member of is neither compared nor set, so nothing
+        // is itemized (no "g" every run).
+        const rs2 = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'rsync', '-ai', 'src/', 'dst/'], { cwd: A, encoding: 'utf8' });
+        const ar2 = await runCli(['-ai', `--engine=${engine}`, 'src/', 'dst/'], { cwd: B, user: NOBODY });
+        expect([ar2.code, ar2.stdout], show(ar2)).toEqual([rs2.status, rs2.stdout]);
+        expect(ar2.stdout).not.toMatch(/^[.>c][a-zA-Z]/m);
       } else {
         expect(rs.status).toBe(23);
         expect(ar.stderr, show(ar)).toMatch(/chown.*dst\/\.?a\.txt|a\.txt.*chown/);
