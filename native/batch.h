@@ -82,8 +82,10 @@ enum preserve {
   P_ATIME_ON_READ = 1u << 21,   /* --no-open-noatime: sources opened without O_NOATIME */
   P_ATIMES = 1u << 22,          /* -U: access times of non-directories set (whole seconds) */
   P_UNMUNGE_LINKS = 1u << 23,   /* --munge-links, sending side: "/rsyncd-munged/" dropped from targets */
+  P_SUPER = 1u << 24,    /* --super: act as root (owners, trusted.* xattrs) even when not root */
+  P_NO_SUPER = 1u << 25, /* --no-super: do not act as root even as root */
 };
-#define P_ALL 0xffffffu
+#define P_ALL 0x3ffffffu
 /* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
 #define MUNGE_PREFIX "/rsyncd-munged/"
 #define MUNGE_PREFIX_LEN 15

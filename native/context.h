@@ -43,6 +43,8 @@ struct ctx {
   mode_t umask;
   bool direct;
   bool is_root;          /* euid == 0: owner and trusted.* xattrs can be set */
+  int ngroups;           /* the groups we are a member of (-1: too many to hold: assume any) */
+  gid_t groups[64];
   bool noatime;          /* O_NOATIME still worth trying (dropped after the first EPERM) */
   bool no_fchmodat2;     /* fchmodat2 is ENOSYS: fchmodat without AT_SYMLINK_NOFOLLOW */
   bool noclone_known;    /* --reflink=auto: sources on noclone_dev cannot be cloned here (reflink.c) */

@@ -202,7 +202,11 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->flags = flags;
   c->umask = (mode_t)umask_;
   c->direct = direct;
-  c->is_root = geteuid() == 0;
+  /* rsync's am_root: --super and --no-super override the effective uid. */
+  c->is_root = (flags & P_SUPER) ? true : (flags & P_NO_SUPER) ? false : geteuid() == 0;
+  c->ngroups = getgroups(63, c->groups);
+  if (c->ngroups >= 0)
+    c->groups[c->ngroups++] = getegid();
   c->noatime = !(flags & P_ATIME_ON_READ); /* --open-noatime is arsync's default */
   c->rng = seed();
   c->bufsize = bufsize;

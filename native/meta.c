@@ -18,6 +18,18 @@
 #define SYS_fchmodat2 452
 #endif
 
+/* rsync's FLAG_SKIP_GROUP: not acting as root, a group we are not a member of is left alone (the
+ * twin of memberGids in src/plan/quickcheck.ts). */
+static bool member_gid(const struct ctx *c, gid_t g)
+{
+  if (c->ngroups < 0)
+    return true;
+  for (int i = 0; i < c->ngroups; i++)
+    if (c->groups[i] == g)
+      return true;
+  return false;
+}
+
 static bool owner_ids(struct job *j, uid_t *u, gid_t *g)
 {
   const struct ctx *c = j->c;
@@ -26,7 +38,7 @@ static bool owner_ids(struct job *j, uid_t *u, gid_t *g)
   /* Only root can give a file away; rsync silently keeps our uid otherwise. */
   if ((c->flags & P_OWNER) && c->is_root)
     *u = j->op->uid;
-  if (c->flags & P_GROUP)
+  if ((c->flags & P_GROUP) && (c->is_root || member_gid(c, j->op->gid)))
     *g = j->op->gid;
   return *u != (uid_t)-1 || *g != (gid_t)-1;
 }

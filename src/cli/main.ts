@@ -14,6 +14,7 @@ import { createReporter } from '../progress/reporter.js';
 import { statsLines } from '../progress/stats.js';
 import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
 import { setAbortHandler, setSignalExitHook } from './signals.js';
+import { becomeCopyAsUser } from './copy-as.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
 import { checkTempDir } from './temp-dir.js';
 import { FilterList } from '../plan/filter.js';
@@ -84,6 +85,11 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     return code === Exit.Ok ? code : finish(io, code);
   }
   const c = parsed.config;
+  if (c.copyAs !== undefined) {
+    const as = becomeCopyAsUser(c.copyAs);
+    if ('error' in as) return fail(as.error, Exit.Usage);
+    c.amRoot = as.amRoot;
+  }
   report.dryRun = c.dryRun;
   setEightBitOutput(c.eightBit);
   setOutputLocale(process.env);

@@ -15,6 +15,8 @@ import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
+import { addNegations } from './negations.js';
+import { addOwnershipOptions, type Ownership } from './ownership.js';
 import { VERSION } from '../version.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
@@ -74,6 +76,7 @@ function buildProgram(
   dirChoices: () => DirChoices;
   writes: (o: Record<string, unknown>) => WriteOptions;
   meta: () => MetaConfig;
+  ownership: () => Ownership;
 } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
@@ -202,6 +205,7 @@ function buildProgram(
     .option('--queue-depth <N>', 'io_uring queue depth per worker', positiveInt('--queue-depth', 4096))
     .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache');
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
+  const ownership = addOwnershipOptions(p);
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
   const clock = addClockOptions(p);
@@ -209,6 +213,7 @@ function buildProgram(
   // Where and how destination files are written (cli/write-options.ts).
   const writes = addWriteOptions(p);
   const meta = addMetaOptions(p);
+  addNegations(p);
   p.option('-V, --version', 'print the version and exit')
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
@@ -220,7 +225,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta };
+  return { p, noEffect, clock, dirChoices, writes, meta, ownership };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -246,7 +251,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -337,7 +342,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     dest: operandBytes[operandBytes.length - 1]!,
     recursive: pick('recursive', archive),
     links: pick('links', archive),
-    perms: pick('perms', archive) || acls,
+    perms: pick('perms', archive),
     times: pick('times', archive),
     group: pick('group', archive),
     owner: pick('owner', archive),
@@ -362,7 +367,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     bufferSize: DEFAULTS.bufferSize,
     bufferCount: DEFAULTS.bufferCount,
     dryRun: Boolean(o['dryRun']),
-    itemize: quiet ? 0 : (o['itemizeChanges'] as number),
+    itemize: quiet ? 0 : Number(o['itemizeChanges']),
     outFormat: quiet ? undefined : outFormat,
     json,
     jsonEvents,
@@ -393,7 +398,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     reflink: reflinkMode(o['reflink'], Boolean(o['sparse'])),
     relative: Boolean(o['relative']) || (o['filesFrom'] !== undefined && o['relative'] !== false),
     mkpath: Boolean(o['mkpath']),
-    oneFileSystem: o['oneFileSystem'] as number,
+    oneFileSystem: Number(o['oneFileSystem']),
     copyLinks: Boolean(o['copyLinks']),
     safeLinks: Boolean(o['safeLinks']),
     copyUnsafeLinks: Boolean(o['copyUnsafeLinks']),
@@ -409,6 +414,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     progressBar: clockLimits.progressBar,
     ...dirDefaults(),
     ...meta(),
+    ...ownership(),
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;

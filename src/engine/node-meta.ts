@@ -85,8 +85,14 @@ export function execMode(src: number, cur: number): number {
   return m;
 }
 
+/** rsync's am_root as the engine options carry it (Preserve.Super/NoSuper), else the effective uid. */
+export function actsAsRoot(flags: number): boolean {
+  if (flags & Preserve.Super) return true;
+  if (flags & Preserve.NoSuper) return false;
+  return process.geteuid?.() === 0;
+}
+
 export class NodeMeta {
-  private readonly isRoot = process.geteuid?.() === 0;
   /** Per destination directory (relative, latin1): rsync's default permissions for new entries. */
   private readonly dfltPerms = new Map<string, number>();
 
@@ -95,14 +101,20 @@ export class NodeMeta {
     private readonly umask: number,
     /** A probe file created beside `t` (the temp-name rule of the ops). */
     private readonly probe: (t: Target, create: (abs: Buffer) => number) => { abs: Buffer; made: number },
-  ) {}
+  ) {
+    this.isRoot = actsAsRoot(flags);
+  }
+
+  private readonly isRoot: boolean;
+  /** rsync's FLAG_SKIP_GROUP: not acting as root, only groups we are a member of are set (native/meta.c). */
+  private readonly memberGids = new Set([...(process.getgroups?.() ?? []), process.getegid?.() ?? 0]);
 
   /** Owner, then mode (when not null), then times, in the contract's order. */
   apply(op: Op, h: MetaHandle, mode: number | null, isDir = false): void {
     // Only what differs is set, like the native engines: an up-to-date entry keeps its ctime.
     const cur = h.stat();
     const uid = this.isRoot && this.flags & Preserve.Owner && BigInt(op.stat.uid) !== cur.uid ? op.stat.uid : -1;
-    const gid = this.flags & Preserve.Group && BigInt(op.stat.gid) !== cur.gid ? op.stat.gid : -1;
+    const gid = this.flags & Preserve.Group && (this.isRoot || this.memberGids.has(op.stat.gid)) && BigInt(op.stat.gid) !== cur.gid ? op.stat.gid : -1;
     if (uid !== -1 || gid !== -1) {
       try {
         h.chown(uid, gid);

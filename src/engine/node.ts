@@ -35,7 +35,7 @@ import { DestTree } from './node-dest.js';
 import type { Target } from './node-dest.js';
 import { asValue, closeAfter, closeQuietly, codeOf, discard, sysError, toFailure, type WalkFailure } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
-import { byFd, byPathFd, NodeMeta, openPath, symlinkByName } from './node-meta.js';
+import { actsAsRoot, byFd, byPathFd, NodeMeta, openPath, symlinkByName } from './node-meta.js';
 import { nodeOpenPair } from './node-pair.js';
 import { ABORTED, OpScope } from './node-scope.js';
 import { checkIdentity, noSymlinkParents, Sources, type Source } from './node-source.js';
@@ -96,7 +96,7 @@ class NodeContext implements EngineContext {
       {
         root: this.dest.root,
         rootGiven: this.dest.rootGiven,
-        isRoot: process.geteuid?.() === 0,
+        isRoot: actsAsRoot(opts.flags),
         buf: this.data.buf,
         resolve: (rel) => this.dest.resolve(rel),
         at: (path, onDest, dest) => this.scope.at(path, onDest, dest),

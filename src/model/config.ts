@@ -27,11 +27,20 @@ export interface ChmodRule {
   perms: string;
 }
 
+<<<<<<< HEAD
 /** rsync's missing_args: a missing source operand is an error, ignored, or deleted at the destination. */
 export type MissingArgs = 'error' | 'ignore' | 'delete';
 
 /** When --delete deletes; 'delay': found during the transfer pass, deleted after it (rsync's --delete-delay). */
 export type DeleteMode = 'none' | 'before' | 'during' | 'delay' | 'after';
+=======
+/** One FROM:TO item of --usermap/--groupmap (plan/idmap.ts): FROM an id or range, a name, or a wildcard. */
+export type IdMapRule =
+  | { kind: 'ids'; low: number; high: number; to: string }
+  | { kind: 'name' | 'wild'; name: string; to: string };
+
+export type DeleteMode = 'none' | 'before' | 'during' | 'after';
+>>>>>>> s8/owners
 
 export interface Config {
   /** Source operands as raw bytes (trailing slash kept: it means "the contents of"). */
@@ -156,6 +165,18 @@ export interface Config {
   omitDirTimes: boolean;
   removeSourceFiles: boolean;
   chmod: ChmodRule[];
+  /** --usermap (or --chown's user): the source's uids mapped by these rules (with -o, as root). */
+  usermap?: IdMapRule[];
+  /** --groupmap (or --chown's group): the source's gids mapped by these rules (with -g). */
+  groupmap?: IdMapRule[];
+  /**
+   * rsync's am_root: 1 running as root, 0 not; --super makes it 2 (act as root: set owners, make
+   * devices), --no-super 0 even as root, --fake-super -1 (owners, modes and devices kept in the
+   * user.rsync.%stat xattr). Absent: from the effective uid.
+   */
+  amRoot?: number;
+  /** --copy-as=USER[:GROUP]: the CLI becomes this user (and group) before any I/O, as rsync does. */
+  copyAs?: string;
   /**
    * rsync's incremental recursion as the line leaves it (-r without --no-i-r, --qsort, --protocol=29,
    * --delete-before/-after): only -v's first line shows it on a local copy.
@@ -204,14 +225,24 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['mungeLinks', Preserve.UnmungeLinks],
 ];
 
+/** rsync's am_root != 0: owners are set and devices made (root, or --super; not under --no-super). */
+export function actsAsRoot(c: Config): boolean {
+  return (c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0)) !== 0;
+}
+
 /** The Preserve bitmask the engines take. */
 export function preserveFlags(c: Config): number {
   let f = 0;
   for (const [key, bit] of PRESERVE_BITS) if (c[key]) f |= bit;
+<<<<<<< HEAD
   if (c.reflink === 'never') f |= Preserve.ReflinkNever;
   if (c.reflink === 'always') f |= Preserve.ReflinkAlways;
   // -p already sets every mode bit: -E only matters without it (rsync's dest_mode).
   if (c.executability && !c.perms) f |= Preserve.Executability;
   if (!c.openNoatime) f |= Preserve.AtimeOnRead;
+=======
+  // --super/--no-super decide for the engines; without them each engine asks the effective uid.
+  if (c.amRoot !== undefined) f |= c.amRoot !== 0 ? Preserve.Super : Preserve.NoSuper;
+>>>>>>> s8/owners
   return f;
 }

@@ -1,7 +1,7 @@
 // Pure decisions: what to do with one source entry under a Config. No disk access, so every rule is
 // unit-tested on plain values.
 
-import type { Config } from '../model/config.js';
+import { actsAsRoot, type Config } from '../model/config.js';
 import { OpKind } from '../model/ops.js';
 import { S_IFIFO, S_IFMT, S_IFSOCK, fileType, type Stat } from '../model/stat.js';
 
@@ -17,7 +17,8 @@ export function decide(st: Stat, c: Config): Decision {
     case 'link':
       return c.links ? { op: OpKind.Symlink } : { skip: 'skipping non-regular file' };
     case 'dev':
-      return c.devices ? { op: OpKind.Special } : { skip: 'skipping non-regular file' };
+      // rsync makes devices only as root (or with --super).
+      return c.devices && actsAsRoot(c) ? { op: OpKind.Special } : { skip: 'skipping non-regular file' };
     case 'special': {
       const t = st.mode & S_IFMT;
       if (t !== S_IFIFO && t !== S_IFSOCK) return { skip: 'skipping non-regular file' };

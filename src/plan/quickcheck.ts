@@ -18,6 +18,11 @@ export type CheckOptions = Pick<
    */
   timeResolutionNs: number;
   isRoot: boolean;
+  /**
+   * Not acting as root: the groups we are a member of. rsync's FLAG_SKIP_GROUP: a source group outside
+   * them is neither compared nor set (native/meta.c sets only these too). Undefined: every group counts.
+   */
+  memberGids?: ReadonlySet<number>;
 };
 
 export interface Changes {
@@ -80,9 +85,13 @@ export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
     time: o.times && !(type === 'link' && o.omitLinkTimes) && !sameTime(src, dst, o),
     perms: type !== 'link' && permsDiffer(src, dst, o),
     owner: o.owner && o.isRoot && src.uid !== dst.uid,
+<<<<<<< HEAD
     group: o.group && src.gid !== dst.gid,
     // rsync's same_time(F_ATIME, 0, st_atime, 0): whole seconds.
     atime: Boolean(o.atimes) && type !== 'dir' && type !== 'link' && src.atimeSec !== dst.atimeSec,
+=======
+    group: o.group && src.gid !== dst.gid && (o.isRoot || !o.memberGids || o.memberGids.has(src.gid)),
+>>>>>>> s8/owners
   };
 }
 

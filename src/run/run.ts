@@ -34,7 +34,8 @@ import { finishHardLinks } from './hardlinks.js';
 import { Lines } from './lines.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
-import { LocalSource } from './source.js';
+import { LocalSource, type EntrySource } from './source.js';
+import { MappedSource, idMappers } from './id-source.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
@@ -106,9 +107,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     fail,
     settled: (p, o) => settled(rc, p, o, progress),
   });
+  const local: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events,
-    source: new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery),
+    source: ids ? new MappedSource(local, ids) : local,
     tally,
     dirs: new DirLedger(overlay !== undefined),
     lines: new Lines(c, new Output(c, reporter, events, c.dryRun)),

@@ -3,7 +3,7 @@
 // never re-derive a rule from the Config themselves. What depends on the engine comes from its
 // capabilities (engine/engine.ts), never from its name.
 
-import { type Config, preserveFlags, type EngineName } from '../model/config.js';
+import { type Config, actsAsRoot, preserveFlags, type EngineName } from '../model/config.js';
 import { PAIR_CHUNK, PairBits } from '../engine/pair.js';
 import { Preserve } from '../model/ops.js';
 import type { EngineOptions } from '../engine/types.js';
@@ -56,7 +56,8 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     atimes: c.atimes,
     owner: c.owner,
     group: c.group,
-    isRoot: process.geteuid?.() === 0,
+    isRoot: actsAsRoot(c),
+    ...(actsAsRoot(c) ? {} : { memberGids: new Set([...(process.getgroups?.() ?? []), process.getegid?.() ?? 0]) }),
   };
   const pq = pairQuery(c, check, o.seesEveryEntry);
   return {
@@ -85,12 +86,20 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
 /**
  * The query for scanPair. Unchanged files are left to the native quick check only when nothing needs
  * to see each entry: no filters, no -c/-I/--size-only, no -ii, no --chmod, no -X/-A (their attributes
+<<<<<<< HEAD
  * are compared here), no --remove-source-files, no -m (a directory's files decide whether it is made),
  * no -E without -p, no -J and no -U (the native check knows none of these rules).
  */
 export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
   const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
     !c.xattrs && !c.acls && !c.removeSourceFiles && !c.pruneEmptyDirs && !(c.executability && !c.perms) && !c.omitLinkTimes && !c.atimes;
+=======
+ * are compared here), no --remove-source-files, no --usermap/--groupmap (the ids compared are mapped).
+ */
+export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
+  const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
+    !c.xattrs && !c.acls && !c.removeSourceFiles && !c.usermap && !c.groupmap;
+>>>>>>> s8/owners
   let bits = collapse ? PairBits.Collapse : 0;
   if (c.perms) bits |= PairBits.Perms;
   if (c.owner && check.isRoot) bits |= PairBits.Owner;

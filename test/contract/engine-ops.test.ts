@@ -151,6 +151,23 @@ function opContract(name: EngineName): void {
       expect(counters[Counter.Bytes]).toBe(BigInt(data.length));
     });
 
+    it.skipIf(process.geteuid?.() !== 0)('Super/NoSuper decide owners over the euid; not acting as root only member groups are set', () => {
+      const s = join(src, 'f');
+      fs.writeFileSync(s, 'x');
+      fs.chownSync(s, 1234, 5678);
+      // --no-super as root: no owner, and a group we are not a member of is left alone (rsync's FLAG_SKIP_GROUP).
+      expect(run([[OpKind.File, s, 'a']], options(ALL | Preserve.NoSuper)).failures).toEqual([]);
+      expect([fs.lstatSync(join(dst, 'a')).uid, fs.lstatSync(join(dst, 'a')).gid]).toEqual([0, 0]);
+      // A member group (root's own, 0) is still set.
+      fs.chownSync(s, 1234, 0);
+      expect(run([[OpKind.File, s, 'b']], options(ALL | Preserve.NoSuper)).failures).toEqual([]);
+      expect(fs.lstatSync(join(dst, 'b')).gid).toBe(0);
+      // --super (or root): owner and group set.
+      fs.chownSync(s, 1234, 5678);
+      expect(run([[OpKind.File, s, 'c']], options(ALL | Preserve.Super)).failures).toEqual([]);
+      expect([fs.lstatSync(join(dst, 'c')).uid, fs.lstatSync(join(dst, 'c')).gid]).toEqual([1234, 5678]);
+    });
+
     it('without -p keeps an existing target mode, else applies the umask', () => {
       const s = writeSource('a', 'x', 0o777);
       writeSource('b', 'y', 0o777);

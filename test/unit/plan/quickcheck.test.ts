@@ -74,6 +74,14 @@ describe('quickCheck + itemize match rsync -i', () => {
     expect(line(st({ uid: 5 }), st(), { ...archive, isRoot: false })).toBeUndefined();
     expect(line(st({ uid: 5, gid: 7 }), st())).toBe('.f....og...');
   });
+
+  it('not acting as root, a group we are not a member of is not compared (rsync\'s FLAG_SKIP_GROUP)', () => {
+    const nonRoot = { ...archive, isRoot: false, memberGids: new Set([7]) };
+    expect(line(st({ gid: 8 }), st(), nonRoot)).toBeUndefined();
+    expect(line(st({ gid: 7 }), st(), nonRoot)).toBe('.f.....g...');
+    // As root every group counts, members or not.
+    expect(line(st({ gid: 8 }), st(), { ...archive, memberGids: new Set([7]) })).toBe('.f.....g...');
+  });
 });
 
 describe('sameTime', () => {

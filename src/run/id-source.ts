@@ -1,0 +1,88 @@
+// --usermap/--groupmap/--chown on the local walk: an EntrySource that hands the planner every source
+// entry with its owner and group already mapped (plan/idmap.ts), as rsync's receiver maps the ids of the
+// file list it received before it compares or sets anything. The quick check, the ops' chown, -i's
+// o/g letters and alt-dest ownership checks all see the mapped ids; the source itself is untouched.
+
+import type { Config } from '../model/config.js';
+import { isFailure, type SysFailure } from '../model/failure.js';
+import type { PairListing, TreeScan } from '../model/listing.js';
+import type { Stat } from '../model/stat.js';
+import { IdMapper } from '../plan/idmap.js';
+import { groups, users } from '../util/userdb.js';
+import type { DirEntries, EntrySource } from './source.js';
+
+/**
+ * The mappers a run applies, or undefined when it maps nothing: rsync maps uids only where it sets
+ * owners (-o as root or --super), gids only with -g. `warn` gets rsync's message for a target name this
+ * machine does not know.
+ */
+export function idMappers(c: Config, isRoot: boolean, warn: (m: string) => void): { uid?: IdMapper; gid?: IdMapper } | undefined {
+  const uid = c.usermap && c.owner && isRoot ? new IdMapper(c.usermap, users, c.numericIds, true, warn) : undefined;
+  const gid = c.groupmap && c.group ? new IdMapper(c.groupmap, groups, c.numericIds, false, warn) : undefined;
+  if (!uid && !gid) return undefined;
+  return { ...(uid ? { uid } : {}), ...(gid ? { gid } : {}) };
+}
+
+/** `inner`'s entries with mapped ids. */
+export class MappedSource implements EntrySource {
+  /** Listings already mapped (a whole listing is handed out again for a second pass). */
+  private readonly done = new WeakSet<PairListing>();
+
+  constructor(
+    private readonly inner: EntrySource,
+    private readonly ids: { uid?: IdMapper; gid?: IdMapper },
+  ) {}
+
+  private mapped(st: Stat): Stat {
+    return {
+      ...st,
+      uid: this.ids.uid ? this.ids.uid.map(st.uid) : st.uid,
+      gid: this.ids.gid ? this.ids.gid.map(st.gid) : st.gid,
+    };
+  }
+
+  private listing(l: PairListing): PairListing {
+    if (this.done.has(l)) return l;
+    for (const e of l.entries) if (e.st) e.st = this.mapped(e.st);
+    this.done.add(l);
+    return l;
+  }
+
+  lstat(path: Buffer): Stat | SysFailure {
+    const st = this.inner.lstat(path);
+    return isFailure(st) ? st : this.mapped(st);
+  }
+
+  follow(path: Buffer): Stat | undefined {
+    const st = this.inner.follow(path);
+    return st && this.mapped(st);
+  }
+
+  readlink(path: Buffer): Buffer | undefined {
+    return this.inner.readlink(path);
+  }
+
+  names(path: Buffer, anchor: number): Buffer[] | SysFailure {
+    return this.inner.names(path, anchor);
+  }
+
+  openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {
+    const d = this.inner.openDir(src, destRel, anchor);
+    if (isFailure(d)) return d;
+    const whole = d.whole && this.listing(d.whole);
+    const mapChunks = function* (this: MappedSource, extrasOnly?: boolean): Generator<PairListing> {
+      for (const l of d.chunks(extrasOnly)) yield this.listing(l);
+    };
+    return {
+      whole,
+      destErrno: d.destErrno,
+      chunks: (extrasOnly?: boolean) => mapChunks.call(this, extrasOnly),
+      close: () => d.close(),
+    };
+  }
+
+  /** Never asked: a run that maps ids leaves nothing to the native quick check (run/spec.ts). */
+  dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined {
+    return this.inner.dirtyDirs(src, destRel);
+  }
+}
