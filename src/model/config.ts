@@ -27,20 +27,16 @@ export interface ChmodRule {
   perms: string;
 }
 
-<<<<<<< HEAD
 /** rsync's missing_args: a missing source operand is an error, ignored, or deleted at the destination. */
 export type MissingArgs = 'error' | 'ignore' | 'delete';
 
-/** When --delete deletes; 'delay': found during the transfer pass, deleted after it (rsync's --delete-delay). */
-export type DeleteMode = 'none' | 'before' | 'during' | 'delay' | 'after';
-=======
 /** One FROM:TO item of --usermap/--groupmap (plan/idmap.ts): FROM an id or range, a name, or a wildcard. */
 export type IdMapRule =
   | { kind: 'ids'; low: number; high: number; to: string }
   | { kind: 'name' | 'wild'; name: string; to: string };
 
-export type DeleteMode = 'none' | 'before' | 'during' | 'after';
->>>>>>> s8/owners
+/** When --delete deletes; 'delay': found during the transfer pass, deleted after it (rsync's --delete-delay). */
+export type DeleteMode = 'none' | 'before' | 'during' | 'delay' | 'after';
 
 export interface Config {
   /** Source operands as raw bytes (trailing slash kept: it means "the contents of"). */
@@ -234,15 +230,12 @@ export function actsAsRoot(c: Config): boolean {
 export function preserveFlags(c: Config): number {
   let f = 0;
   for (const [key, bit] of PRESERVE_BITS) if (c[key]) f |= bit;
-<<<<<<< HEAD
   if (c.reflink === 'never') f |= Preserve.ReflinkNever;
   if (c.reflink === 'always') f |= Preserve.ReflinkAlways;
   // -p already sets every mode bit: -E only matters without it (rsync's dest_mode).
   if (c.executability && !c.perms) f |= Preserve.Executability;
   if (!c.openNoatime) f |= Preserve.AtimeOnRead;
-=======
   // --super/--no-super decide for the engines; without them each engine asks the effective uid.
   if (c.amRoot !== undefined) f |= c.amRoot !== 0 ? Preserve.Super : Preserve.NoSuper;
->>>>>>> s8/owners
   return f;
 }

@@ -53,7 +53,6 @@ export const Preserve = {
   KeepDirlinks: 1 << 11,
   /** -O (and --backup without --backup-dir): directories' mtimes are not set. */
   OmitDirTimes: 1 << 12,
-<<<<<<< HEAD
   /** --fsync: fsync each written file before it is renamed into place (or, in place, before its close). */
   Fsync: 1 << 13,
   /** --preallocate: fallocate a file's whole size before writing its data. */
@@ -76,7 +75,6 @@ export const Preserve = {
   Atimes: 1 << 22,
   /** --munge-links on a local copy (the sending side): a source link's "/rsyncd-munged/" prefix is dropped. */
   UnmungeLinks: 1 << 23,
-=======
   /**
    * rsync's am_root as --super/--no-super leave it: act as root (set owners, trusted.* xattrs) even when
    * not, or not even as root. Neither bit: the engine asks the effective uid. High bits, apart from the
@@ -84,7 +82,6 @@ export const Preserve = {
    */
   Super: 1 << 24,
   NoSuper: 1 << 25,
->>>>>>> s8/owners
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

@@ -85,13 +85,9 @@ export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
     time: o.times && !(type === 'link' && o.omitLinkTimes) && !sameTime(src, dst, o),
     perms: type !== 'link' && permsDiffer(src, dst, o),
     owner: o.owner && o.isRoot && src.uid !== dst.uid,
-<<<<<<< HEAD
-    group: o.group && src.gid !== dst.gid,
+    group: o.group && src.gid !== dst.gid && (o.isRoot || !o.memberGids || o.memberGids.has(src.gid)),
     // rsync's same_time(F_ATIME, 0, st_atime, 0): whole seconds.
     atime: Boolean(o.atimes) && type !== 'dir' && type !== 'link' && src.atimeSec !== dst.atimeSec,
-=======
-    group: o.group && src.gid !== dst.gid && (o.isRoot || !o.memberGids || o.memberGids.has(src.gid)),
->>>>>>> s8/owners
   };
 }
 

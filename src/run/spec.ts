@@ -86,20 +86,14 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
 /**
  * The query for scanPair. Unchanged files are left to the native quick check only when nothing needs
  * to see each entry: no filters, no -c/-I/--size-only, no -ii, no --chmod, no -X/-A (their attributes
-<<<<<<< HEAD
  * are compared here), no --remove-source-files, no -m (a directory's files decide whether it is made),
- * no -E without -p, no -J and no -U (the native check knows none of these rules).
+ * no -E without -p, no -J and no -U (the native check knows none of these rules), no --usermap/--groupmap
+ * (the ids compared are mapped).
  */
 export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
   const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
-    !c.xattrs && !c.acls && !c.removeSourceFiles && !c.pruneEmptyDirs && !(c.executability && !c.perms) && !c.omitLinkTimes && !c.atimes;
-=======
- * are compared here), no --remove-source-files, no --usermap/--groupmap (the ids compared are mapped).
- */
-export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
-  const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && !c.chmod.length &&
-    !c.xattrs && !c.acls && !c.removeSourceFiles && !c.usermap && !c.groupmap;
->>>>>>> s8/owners
+    !c.xattrs && !c.acls && !c.removeSourceFiles && !c.pruneEmptyDirs && !(c.executability && !c.perms) && !c.omitLinkTimes &&
+    !c.atimes && !c.usermap && !c.groupmap;
   let bits = collapse ? PairBits.Collapse : 0;
   if (c.perms) bits |= PairBits.Perms;
   if (c.owner && check.isRoot) bits |= PairBits.Owner;

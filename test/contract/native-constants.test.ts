@@ -186,7 +186,6 @@ describe('C constants equal the TypeScript ones', () => {
       Partial: 'P_PARTIAL',
       KeepDirlinks: 'P_KEEP_DIRLINKS',
       OmitDirTimes: 'P_OMIT_DIR_TIMES',
-<<<<<<< HEAD
       Fsync: 'P_FSYNC',
       Preallocate: 'P_PREALLOCATE',
       Append: 'P_APPEND',
@@ -198,10 +197,8 @@ describe('C constants equal the TypeScript ones', () => {
       AtimeOnRead: 'P_ATIME_ON_READ',
       Atimes: 'P_ATIMES',
       UnmungeLinks: 'P_UNMUNGE_LINKS',
-=======
       Super: 'P_SUPER',
       NoSuper: 'P_NO_SUPER',
->>>>>>> s8/owners
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());
