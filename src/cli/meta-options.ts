@@ -1,6 +1,5 @@
 // rsync's metadata and special-file options that are not part of -a (-E, -J, -U, -N, --open-noatime, --drop-D,
-// --munge-links, --no-sparse), declared
-// on the parser here and mapped into the Config, so options.ts's main chain does not grow with them.
+// --munge-links), declared on the parser here and mapped into the Config, so options.ts's main chain does not grow with them.
 
 import type { Command } from 'commander';
 import type { Config } from '../model/config.js';
@@ -50,11 +49,7 @@ export function addMetaOptions(p: Command): () => MetaConfig {
     // unmunges ("/rsyncd-munged/" dropped from source link targets). -M--munge-links would munge on the
     // receiving side: not taken (see -M).
     .option('--munge-links', 'unmunge symlinks on reading them (drop the "/rsyncd-munged/" prefix of source link targets)', () => (mungeLinks = true))
-    .option('--no-munge-links', 'turn off --munge-links', () => (mungeLinks = false))
-    .option('--no-sparse', 'turn off -S')
-    .option('--no-S', 'same as --no-sparse');
-  // -S's attribute is "sparse": --no-S writes it too, in argv order.
-  p.on('option:no-S', () => p.setOptionValue('sparse', false));
+    .option('--no-munge-links', 'turn off --munge-links', () => (mungeLinks = false));
   return (): MetaConfig => ({
     executability: Boolean(p.opts()['executability']),
     omitLinkTimes,

@@ -8,7 +8,11 @@ import type { Command } from 'commander';
 /** An attribute of the parsed options and the value a --no- form writes to it. */
 type Write = readonly [attribute: string, value: false | 0];
 
-/** Each --no- form, what `--help` says of it, and what it writes (rsync's long_options[]). */
+/**
+ * Each --no- form, what `--help` says of it, and what it writes (rsync's long_options[]). The forms
+ * whose options live in their own modules are declared there: --no-sparse/-S/--no-inplace/--no-partial
+ * in write-options.ts, --no-progress in clock-options.ts.
+ */
 const NEGATIONS: ReadonlyArray<readonly [flag: string, help: string, writes: readonly Write[]]> = [
   ['--no-r', 'same as --no-recursive', [['recursive', false]]],
   ['--no-l', 'same as --no-links', [['links', false]]],
@@ -28,14 +32,9 @@ const NEGATIONS: ReadonlyArray<readonly [flag: string, help: string, writes: rea
   ['--no-R', 'same as --no-relative', [['relative', false]]],
   ['--no-one-file-system', 'turn off -x', [['oneFileSystem', 0]]],
   ['--no-x', 'same as --no-one-file-system', [['oneFileSystem', 0]]],
-  ['--no-sparse', 'turn off -S', [['sparse', false]]],
-  ['--no-S', 'same as --no-sparse', [['sparse', false]]],
-  ['--no-inplace', 'turn off --inplace', [['inplace', false]]],
   ['--no-ignore-errors', 'turn off --ignore-errors', [['ignoreErrors', false]]],
   ['--no-checksum', 'turn off -c', [['checksum', false]]],
   ['--no-c', 'same as --no-checksum', [['checksum', false]]],
-  ['--no-progress', 'turn off --progress (and the progress half of -P)', [['progress', false]]],
-  ['--no-partial', 'turn off --partial (and the partial half of -P)', [['partial', false]]],
   ['--no-itemize-changes', 'turn off -i (a later -i counts on from 0)', [['itemizeChanges', 0]]],
   ['--no-i', 'same as --no-itemize-changes', [['itemizeChanges', 0]]],
   ['--no-backup', 'turn off -b (--backup-dir still implies it)', [['backup', false]]],

@@ -175,7 +175,6 @@ function buildProgram(
     .option('--partial', 'keep partially transferred files')
     .option('-P', 'same as --partial --progress')
     .option('-S, --sparse', 'turn runs of zeros into holes')
-    .option('--no-sparse', 'turn -S back off')
     .option('-R, --relative', 'use full source path names at the destination')
     .option('--no-relative', 'turn off -R')
     .option('--mkpath', "create the destination's missing path components")
