@@ -4,8 +4,32 @@
 // Node's ESM loader opens a whole import graph at once, which fails under a very low `ulimit -n`).
 // piscina (which loads its own worker by path), fast-glob and cli-progress stay external: they are
 // loaded lazily, only by the runs that need them.
-import { rmSync } from 'node:fs';
+// The bundles are CommonJS (dist/package.json says so; the package itself is ESM): Node loads a
+// CommonJS file with one synchronous read and compile, where its ESM loader goes through fs/promises
+// (streams and more of Node's own modules) and a module graph: measured, 12 ms less CPU on every run
+// (docs/benchmarks.md, "Fixed costs of small jobs").
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+
+/**
+ * commander loads node:child_process at start-up for git-style subcommands, which arsync does not have;
+ * loading it (streams, sockets) is a few ms of every run. Its one use, spawn, loads it on demand. If
+ * commander's source changes shape the bundle keeps the plain require (and says so).
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!src.includes(eager)) {
+        return { contents: src, loader: 'js', warnings: [{ text: 'commander: node:child_process stays eager' }] };
+      }
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: src.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
 
 rmSync('dist', { recursive: true, force: true });
 
@@ -15,10 +39,13 @@ await build({
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  format: 'cjs',
   sourcemap: true,
   external: ['piscina', 'fast-glob', 'cli-progress'],
-  // Bundled CommonJS dependencies (commander) need require(): give the ESM bundle one.
-  banner: { js: "import { createRequire as __arsyncRequire } from 'node:module'; const require = __arsyncRequire(import.meta.url);" },
+  // The sources find their files (the addon, the worker) from import.meta.url, which CommonJS lacks.
+  define: { 'import.meta.url': '__arsyncModuleUrl' },
+  banner: { js: "const __arsyncModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyChildProcess],
   logLevel: 'warning',
 });
+writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');

@@ -38,8 +38,8 @@ process.on('exit', () => {
   }
 });
 
-const { main } = await import('./cli/main.js');
-main(process.argv).then(
+// Not a top-level await: the bundle is CommonJS (scripts/bundle.mjs), which Node loads faster than ESM.
+void import('./cli/main.js').then(({ main }) => main(process.argv)).then(
   (code) => {
     finished = true;
     process.exitCode = code;

@@ -3,8 +3,16 @@
 // { errno, syscall } values at the engine's boundary, as the addon returns them.
 
 import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
+
+type SpawnSync = typeof import('node:child_process').spawnSync;
+/**
+ * node:child_process is loaded on first use: it pulls in streams and sockets, which cost every run
+ * start-up time (docs/benchmarks.md, "Fixed costs of small jobs") and only special files need.
+ */
+const spawnSync = ((...args: Parameters<SpawnSync>) =>
+  (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawnSync(...args)) as SpawnSync;
 
 const E = osConstants.errno;
 

@@ -2,7 +2,6 @@
 // target's is made at a fresh `.<name>.XXXXXX` in the target's directory and renamed into place. One
 // helper for the ops and the backups, the twin of the addon's temp-name loop.
 
-import { randomBytes } from 'node:crypto';
 import { codeOf } from './node-fs.js';
 import { joinPath } from '../util/names.js';
 
@@ -25,7 +24,9 @@ export interface Made<T> {
 export function createTemp<T>(dir: Buffer, prefix: Buffer, create: (abs: Buffer, name: Buffer) => T): Made<T> {
   for (let tries = 0; ; tries++) {
     let suffix = '.';
-    for (const b of randomBytes(6)) suffix += ALNUM[b % ALNUM.length];
+    // Math.random, not node:crypto (loading it costs every run start-up time): O_EXCL makes a guessed
+    // name harmless, as in the addon's temp names.
+    for (let i = 0; i < 6; i++) suffix += ALNUM[Math.floor(Math.random() * ALNUM.length)];
     const name = Buffer.concat([Buffer.from('.'), prefix.subarray(0, NAME_MAX - 8), Buffer.from(suffix)]);
     const abs = joinPath(dir, name);
     try {

@@ -34,7 +34,8 @@ let n = 0;
 function makePackage(o: { prebuilt?: string | Buffer; build?: boolean }): string {
   const pkg = path.join(base, `pkg${++n}`);
   fs.mkdirSync(path.join(pkg, 'dist'), { recursive: true });
-  for (const f of fs.readdirSync(path.join(REPO, 'dist')).filter((f) => f.endsWith('.js'))) {
+  // package.json's `files`: the bundles and dist/package.json, which makes them CommonJS.
+  for (const f of fs.readdirSync(path.join(REPO, 'dist')).filter((f) => f.endsWith('.js') || f === 'package.json')) {
     fs.copyFileSync(path.join(REPO, 'dist', f), path.join(pkg, 'dist', f));
   }
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(pkg, 'package.json'));
