@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,7 +111,17 @@ struct copy_state {
   bool cfr;   /* copy_file_range still in use for this file */
   bool first; /* no copy_file_range call has succeeded yet: unsupported errnos may fall back */
   bool skip_zero;
+  bool punch; /* -S in place: the target's old bytes under a skipped zero run are punched out */
 };
+
+/* -S in place (rsync's do_punch_hole): a zero run becomes a hole in the target; where the filesystem
+ * cannot punch, the zeros (already in `zeros`) are written. */
+static int punch_run(struct job *j, int out, const uint8_t *zeros, size_t n, uint64_t off)
+{
+  if (fallocate(out, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)n) == 0)
+    return OP_OK;
+  return write_all(j, out, zeros, n, off);
+}
 
 /* Copies [off, off+len); *done is what was copied (less than len only when the source ended early:
  * a zero-byte read or copy_file_range result. Short reads are continued at the new offset). */
@@ -157,12 +168,17 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
     if (n == 0)
       break;
     size_t from = 0, s, e;
+    int rc = OP_OK;
     while (copy_next_run(c->iobuf, from, (size_t)n, cs->skip_zero, &s, &e)) {
-      int rc = write_all(j, out, c->iobuf + s, e - s, pos + s);
+      if (cs->punch && s > from && (rc = punch_run(j, out, c->iobuf + from, s - from, pos + from)) != OP_OK)
+        return rc;
+      rc = write_all(j, out, c->iobuf + s, e - s, pos + s);
       if (rc != OP_OK)
         return rc;
       from = e;
     }
+    if (cs->punch && from < (size_t)n && (rc = punch_run(j, out, c->iobuf + from, (size_t)n - from, pos + from)) != OP_OK)
+      return rc;
     pos += (uint64_t)n;
     j->bytes += n;
     counter_add(c, C_BYTES, n);
@@ -184,8 +200,10 @@ int copy_data_from(struct job *j, int in, int out, const struct stat *st, bool i
   int64_t counted = j->bytes;
   /* In place, a hole we skip would keep the old target's bytes there: write everything. */
   bool sparse = !inplace && copy_want_sparse(c, st);
+  /* In place, -S punches the zero runs it skips (the old target's bytes are under them). */
   struct copy_state cs = {
-    .skip_zero = !inplace && (c->flags & P_SPARSE) != 0,
+    .skip_zero = (c->flags & P_SPARSE) != 0,
+    .punch = inplace && (c->flags & P_SPARSE) != 0,
     .first = true,
   };
   /* Zero runs can only be skipped when we see the bytes. */

@@ -1,5 +1,5 @@
 // --inplace (and --append, which implies it) on the node engine: the target itself is written, no temp
-// file, the twin of native file_inplace(). Holes are not punched (stale bytes would show). Only a regular
+// file, the twin of native file_inplace(); under -S its zero runs are punched into holes. Only a regular
 // file is rewritten; anything else at the name is removed first: a FIFO must not block the open, a
 // symlink must not be followed. O_NONBLOCK covers a FIFO swapped in after the lstat (it stays set: no
 // effect on a regular file, and Node has no fcntl).
@@ -9,7 +9,7 @@ import type { Op } from './batch.js';
 import type { DataCopier } from './node-data.js';
 import type { Target } from './node-dest.js';
 import { closeAfter, closeQuietly, fsImpl, sysError } from './node-fs.js';
-import { preallocate } from './node-prealloc.js';
+import { digHoles, preallocate } from './node-prealloc.js';
 import type { OpScope } from './node-scope.js';
 import type { Source } from './node-source.js';
 import { Preserve } from '../model/ops.js';
@@ -58,6 +58,7 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
     data.copy(op, src, fd, t, false, from);
     scope.at(t.rel, true);
     fsImpl.ftruncateSync(fd, data.copied);
+    digHoles(flags, fd);
     h.sealed(op, fd, mode);
   });
 }

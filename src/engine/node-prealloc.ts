@@ -1,6 +1,7 @@
-// --preallocate on the node engine: Node has no fallocate, so util-linux's fallocate(1) reserves the
-// blocks of a file we hold open, reached as /proc/<our pid>/fd/<fd> (the child's own /proc/self would be
-// its own). A hint, as in rsync: when it cannot be given, the data is written all the same.
+// fallocate on the node engine, which Node does not have: util-linux's fallocate(1) works on a file we
+// hold open, reached as /proc/<our pid>/fd/<fd> (the child's own /proc/self would be its own). For
+// --preallocate (reserve the blocks first) and -S in place (punch the zero runs, as rsync's
+// do_punch_hole does). Both are about allocation only: when they cannot be done, the bytes are the same.
 
 import { fsImpl } from './node-fs.js';
 import { Preserve } from '../model/ops.js';
@@ -12,7 +13,16 @@ import { Preserve } from '../model/ops.js';
  */
 export function preallocate(flags: number, fd: number, size: bigint): void {
   if ((flags & (Preserve.Preallocate | Preserve.Sparse)) !== Preserve.Preallocate || size <= 0n) return;
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
   // Best effort: a missing fallocate(1) or a filesystem without fallocate only loses the hint.
-  fsImpl.spawnSync('fallocate', ['--keep-size', '--length', String(size), `/proc/${process.pid}/fd/${fd}`], { env, stdio: 'ignore' });
+  fallocate(['--keep-size', '--length', String(size)], fd);
+}
+
+/** -S in place (in `flags`): the zero runs of the written file `fd` become holes (fallocate --dig-holes). */
+export function digHoles(flags: number, fd: number): void {
+  if (flags & Preserve.Sparse) fallocate(['--dig-holes'], fd);
+}
+
+function fallocate(args: string[], fd: number): void {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
+  fsImpl.spawnSync('fallocate', [...args, `/proc/${process.pid}/fd/${fd}`], { env, stdio: 'ignore' });
 }

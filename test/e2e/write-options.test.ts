@@ -95,6 +95,27 @@ describeEngines((e) => {
     await differential({ engine, setup: updateSetup, args: ['-a', '--preallocate', '--inplace', 'src/', 'dst/'] });
   });
 
+  it('--inplace -S: a zero run written over old data becomes a hole, as with rsync (do_punch_hole)', async () => {
+    const MB = 1_000_000;
+    await differential({
+      engine,
+      setup: (root) => {
+        const old = bytes(MB, 11);
+        const now = Buffer.from(old);
+        now.fill(0, 200_000, 800_000);
+        put(path.join(root, 'dst'), 'f', old);
+        put(path.join(root, 'src'), 'f', now);
+        stampTree(path.join(root, 'src'));
+        stampTree(path.join(root, 'dst'), 1_600_000_000);
+      },
+      args: ['-a', '--inplace', '-S', 'src/', 'dst/'],
+      after: ({ A, B }) => {
+        expect(allocated(path.join(A, 'dst/f')), 'rsync').toBeLessThan(MB);
+        expect(allocated(path.join(B, 'dst/f')), 'arsync').toBeLessThan(MB);
+      },
+    });
+  });
+
   it('-S --no-sparse and --no-S: a plain copy, the same as rsync (the hole written as data, under --preallocate)', async () => {
     for (const off of ['--no-sparse', '--no-S']) {
       await differential({
