@@ -185,6 +185,27 @@ function opContract(name: EngineName): void {
       expect(modeOf(join(dst, 'b'))).toBe('755');
     });
 
+    it('Executability without Perms: an existing target keeps its bits, execute following the source (rsync\'s dest_mode), on File and Attrs ops', () => {
+      // [source mode, target mode, expected]: x taken away; x given to whoever may read; both x: kept.
+      const cases: [number, number, string][] = [
+        [0o644, 0o755, '644'],
+        [0o700, 0o604, '705'],
+        [0o1700, 0o640, '750'],
+        [0o711, 0o700, '700'],
+        [0o600, 0o6711, '6600'],
+      ];
+      for (const kind of [OpKind.File, OpKind.Attrs]) {
+        const ops: OpSpec[] = cases.map(([sm, tm], i) => {
+          const s = writeSource(`e${kind}-${i}`, 'x', sm);
+          fs.writeFileSync(join(dst, `e${kind}-${i}`), 'x');
+          fs.chmodSync(join(dst, `e${kind}-${i}`), tm);
+          return [kind, s, `e${kind}-${i}`];
+        });
+        expect(run(ops, options(Preserve.Times | Preserve.Executability)).failures).toEqual([]);
+        expect(cases.map((_, i) => modeOf(join(dst, `e${kind}-${i}`)))).toEqual(cases.map((c) => c[2]));
+      }
+    });
+
     it('sets pre-1970 mtimes (Node would turn a negative number into "now")', () => {
       const p = writeSource('old', 'x');
       const st = { ...statOf(p), mtimeSec: -2, mtimeNsec: 500_000_000 };
