@@ -8,11 +8,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRule } from '../model/config.js';
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
-import { engineReport } from '../engine/index.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
-import { VERSION } from '../version.js';
+import { addOutputOptions } from './output-options.js';
+import { versionText } from './version-info.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
 
@@ -58,7 +58,7 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect } {
+function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Command; noEffect: () => NoEffect; output: ReturnType<typeof addOutputOptions> } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
     filters.push({ kind, value: v });
@@ -169,7 +169,6 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--remove-source-files', 'remove transferred files (not directories) from the source')
     .option('--chmod <CHMOD>', 'change permissions of transferred entries (rsync syntax)', collect, [])
     .option('--progress', 'show progress per file (and a bar for the whole run on a terminal)')
-    .option('--info <FLAGS>', 'rsync info flags; progress2 shows a progress bar for the whole transfer')
     .option('--stats', "print rsync's transfer statistics")
     .option('-8, --8-bit-output', 'leave high-bit bytes of names unescaped in output')
     .option('--no-8-bit-output', 'turn off -8')
@@ -185,7 +184,8 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
     .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache');
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
   const noEffect = addNoEffectOptions(p, env);
-  p.option('-V, --version', 'print the version and exit')
+  const output = addOutputOptions(p);
+  p.option('-V, --version', 'print the version and exit (-VV: as JSON)', count, 0)
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
   p.configureOutput({ writeOut: () => {}, writeErr: () => {} });
@@ -193,7 +193,7 @@ function buildProgram(filters: FilterItem[], env: NodeJS.ProcessEnv): { p: Comma
   // fires these events in argv order, and each writes the shared attribute.
   p.on('option:no-v', () => p.setOptionValue('verbose', 0));
   p.on('option:log-format', (v: string) => p.setOptionValue('outFormat', v));
-  return { p, noEffect };
+  return { p, noEffect, output };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -219,7 +219,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, output } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...jsonSpellings(args)]);
@@ -229,7 +229,9 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   }
   const o = program.opts();
   const human = humanLevel(o);
-  if (o['version']) return { kind: 'print', text: versionText() };
+  if (o['version']) return { kind: 'print', text: versionText(o['version'] as number, program, o['engine'] as EngineChoice) };
+  const wordsHelp = output.help();
+  if (wordsHelp !== undefined) return { kind: 'print', text: wordsHelp };
   // rsync keeps the old meaning of -h (help) when it is the only argument.
   if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
   const noEffect = finishNoEffect();
@@ -265,21 +267,16 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
   const devicesAndSpecials = Boolean(o['D']);
-  let progress = Boolean(o['progress']);
-  let progressFiles = progress;
-  if (o['info'] !== undefined) {
-    for (const flag of String(o['info']).split(',')) {
-      if (flag === 'progress2') progress = true;
-      else if (flag === 'progress1') progress = progressFiles = true;
-      else if (flag === 'progress0') progress = progressFiles = false;
-      else throw new UsageError(`--info=${flag} is not supported (supported: progress0, progress1, progress2)`);
-    }
-  }
   const acls = Boolean(o['acls']);
   const jsonEvents = Boolean(o['jsonEvents']);
   const json = Boolean(o['json']) || jsonEvents;
   const quiet = Boolean(o['quiet']) || json;
-  if (o['P']) progress = progressFiles = true;
+  const outputs = output.finish({
+    verbose: quiet ? 0 : Number(o['verbose']), quiet, stats: Boolean(o['stats']),
+    progress: Boolean(o['progress']) || Boolean(o['P']), formatted: o['itemizeChanges'] as number > 0 || o['outFormat'] !== undefined,
+  });
+  const progress = outputs.info.PROGRESS > 0;
+  const progressFiles = outputs.info.PROGRESS === 1;
   const deleteModes = (['deleteBefore', 'deleteDuring', 'del', 'deleteAfter'] as const).filter((k) => o[k]);
   if (deleteModes.length > 1 && !(deleteModes.length === 2 && deleteModes.includes('del') && deleteModes.includes('deleteDuring'))) {
     throw new UsageError('You may not combine multiple --delete-WHEN options.');
@@ -370,6 +367,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     removeSourceFiles: Boolean(o['removeSourceFiles']),
     chmod,
     incRecursive: false,
+    ...outputs,
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
@@ -462,17 +460,12 @@ function humanLevel(o: Record<string, unknown>): number {
   return typeof v === 'number' ? v : 0;
 }
 
-/** The first line stays "arsync version X" (scripts grep it); then which engines can run here and why. */
 /** Whether --backup-dir names the destination directory (relative to it, as rsync takes it). */
 function sameSpelledDir(backupDir: string, dest: Buffer): boolean {
   const d = posix.resolve(dest.toString('latin1'));
   return posix.resolve(d, Buffer.from(backupDir).toString('latin1')) === d;
 }
 
-export function versionText(): string {
-  const rows = engineReport().map((e) => `  ${e.name.padEnd(7)}${e.usable ? 'usable' : 'not usable'}: ${e.why}`);
-  return `arsync version ${VERSION}\nengines on this machine:\n${rows.join('\n')}\n`;
-}
 
 /** One command-line option as `--help` lists it: the source of the man page and the shell completions. */
 export interface OptionSpec {

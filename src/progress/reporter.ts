@@ -4,22 +4,28 @@
 import type { RunTotals } from '../model/run-totals.js';
 import { Counter } from '../model/ops.js';
 import { outputBytes } from '../util/names.js';
+import type { LogFile } from './logfile.js';
 
 export interface Reporter {
   start(counters: BigInt64Array, totals: () => RunTotals): Promise<void>;
   stop(): void;
-  /** A line on stdout (itemize, -v listing, summaries). */
+  /** A message line on stdout (summaries, skips), also logged to --log-file. */
   print(line: string): void;
+  /** An entry's line on stdout (itemize, -v listing, progress): not logged (the log has its own format). */
+  item(line: string): void;
   /** An informational line (stdout, not under -q). */
   info(line: string): void;
   /** An error line (stderr, "arsync: " prefixed). */
   error(line: string): void;
+  /** --log-file, when given. */
+  readonly log?: LogFile;
 }
 
 export interface ReporterOptions {
   verbose: number;
   quiet: boolean;
   progress: boolean;
+  log?: LogFile;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -74,14 +80,21 @@ export function createReporter(o: ReporterOptions): Reporter {
       }
       bar = undefined;
     },
+    log: o.log,
     print(line) {
+      write(o.out, line);
+      o.log?.line(line);
+    },
+    item(line) {
       write(o.out, line);
     },
     info(line) {
       if (!o.quiet) write(o.out, line);
+      o.log?.line(line);
     },
     error(line) {
       write(o.err, `arsync: ${line}`);
+      o.log?.line(`arsync: ${line}`);
     },
   };
 }

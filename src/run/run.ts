@@ -75,6 +75,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
 
   const started = performance.now();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
+  // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists: a local
+  // copy sends whole files.
+  if (c.debug.FLIST > 0 && !c.json) reporter.print('delta-transmission disabled for local transfer or --whole-file');
   alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
   const ctx = !c.dryRun || destRootExists(engine, plan) ? openContext(spec.engineOptions) : undefined;
   dest = new DestReads(engine, ctx, plan.destRoot, c.dryRun);

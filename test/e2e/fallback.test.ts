@@ -138,7 +138,7 @@ describe.skipIf(!canFlip)(`io_uring refused by kernel.io_uring_disabled=2${canFl
   });
 
   it('with the sysctl back at its value, auto picks uring again (sync when both sides are on tmpfs)', async () => {
-    const r = await runCli(['-av', `${src}/`, `${base}/uring-back/`]);
+    const r = await runCli(['-av', '--debug=proto', `${src}/`, `${base}/uring-back/`]);
     expect(r.code, show(r)).toBe(0);
     // auto prefers plain syscalls when source and destination are in memory (measured faster there).
     const inMemory = [src, base].every((p) => [0x01021994, 0x858458f6].includes(fs.statfsSync(p).type));
@@ -150,7 +150,7 @@ describe.skipIf(!canFlip)(`io_uring refused by kernel.io_uring_disabled=2${canFl
     const disk = fs.mkdtempSync('/var/tmp/arsync-fallback-');
     try {
       if ([0x01021994, 0x858458f6].includes(fs.statfsSync(disk).type)) return; // no disk here to try
-      const r = await runCli(['-av', `${src}/`, `${disk}/dst/`]);
+      const r = await runCli(['-av', '--debug=proto', `${src}/`, `${disk}/dst/`]);
       expect(r.code, show(r)).toBe(0);
       expect(r.stdout).toMatch(/engine: uring/);
     } finally {
