@@ -95,12 +95,19 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
     return false;
   }
   rc.tally.totals.deleted[kind]++;
+  const backUp = !c.dryRun && c.backup && kind !== 'dir' && !rc.backups.isBackupName(rel) && !unsafeToBackUp(c, rc.dest, rel, st);
+  // --info=backup (-vv): rsync names the backup its deletion makes (the --backup-dir as given), first.
+  if (backUp && c.info.BACKUP > 0 && !c.json) {
+    const name = Buffer.concat([rel, Buffer.from(c.suffix)]);
+    const shown = c.backupDir !== undefined ? `${c.backupDir.replace(/\/+$/, '')}/${showPath(name)}` : showPath(name);
+    rc.reporter.print(`backed up ${showPath(rel)} to ${shown}`);
+  }
   if (print) {
     const line = rc.lines.lineFor(rel, rel, st, kind);
     rc.lines.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
   }
   if (c.dryRun) return true;
-  if (c.backup && kind !== 'dir' && !rc.backups.isBackupName(rel) && !unsafeToBackUp(c, rc.dest, rel, st)) rc.backups.insteadOfDelete(w, rel, st);
+  if (backUp) rc.backups.insteadOfDelete(w, rel, st);
   else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
   return true;
 }

@@ -12,6 +12,8 @@
 import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import { openContext, type EngineSelection } from '../engine/index.js';
+import { posix } from 'node:path';
+import { isFailure } from '../model/failure.js';
 import { Counter } from '../model/ops.js';
 import type { OpFailure } from '../engine/types.js';
 import { SourceAnchors } from '../plan/anchors.js';
@@ -75,6 +77,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
 
   const started = performance.now();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
+  // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
+  if (c.backupDir !== undefined && c.info.BACKUP > 0 && !c.json) {
+    const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));
+    reporter.print(`${isFailure(there) ? '(new) ' : ''}backup_dir is ${c.backupDir}`);
+  }
   // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists: a local
   // copy sends whole files.
   if (c.debug.FLIST > 0 && !c.json) reporter.print('delta-transmission disabled for local transfer or --whole-file');
