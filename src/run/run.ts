@@ -25,7 +25,7 @@ import type { Plan } from '../plan/sources.js';
 import { Output } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
-import { unsafeToBackUp } from './backups.js';
+import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { RunContext } from './context.js';
 import { deleteAfter, deleteBefore } from './delete-pass.js';
 import { DestReads } from './dest.js';
@@ -68,7 +68,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
-  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st));
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), (rel) => backedUpLine(c, reporter, rel));
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, counters: tally.counters, seesEveryEntry: filters !== undefined || overlay !== undefined });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);

@@ -98,7 +98,12 @@ describeEngines((e) => {
     }
   });
 
-  it('%o is "send" for entries and "del." for deletions, as rsync\'s local client prints', async () => {
+  it("--info=backup and -vv: rsync's backup_dir and 'backed up X to Y' lines, for replaced and deleted entries", async () => {
+    await differential({ engine, setup: deleteSetup, args: ['-a', '--info=backup', '--delete', '-b', 'src/', 'dst/'], volatileDirsUnder: ['dst'] });
+    await differential({ engine, setup: deleteSetup, args: ['-avv', '--delete', '--backup-dir=../bk', 'src/', 'dst/'], noItemize: true, volatileDirsUnder: ['bk'] });
+  });
+
+    it('%o is "send" for entries and "del." for deletions, as rsync\'s local client prints', async () => {
     await differential({ engine, setup: deleteSetup, args: ['-a', '--delete', '--out-format=%o %n', 'src/', 'dst/'], noItemize: true });
   });
 
