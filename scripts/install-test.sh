@@ -109,9 +109,9 @@ chroot "$mnt" /bin/sh -ec '
   for c in arsync.bash _arsync arsync.fish; do
     test -s "$(npm root -g)/arsync/completions/$c" || { echo "the package lacks completions/$c" >&2; exit 1; }
   done
-  arsync -aHAXv /tmp/src/ /tmp/dst/ >/tmp/arsync.log 2>&1 || { cat /tmp/arsync.log >&2; exit 1; }
+  arsync -aHAXv --debug=proto /tmp/src/ /tmp/dst/ >/tmp/arsync.log 2>&1 || { cat /tmp/arsync.log >&2; exit 1; }
   head -1 /tmp/arsync.log
-  npm_config_cache=/tmp/npx-cache npx --yes --package=/tmp/arsync.tgz -- arsync -aHAXv /tmp/src/ /tmp/dst-npx/ >/tmp/npx.log 2>&1 || { cat /tmp/npx.log >&2; exit 1; }
+  npm_config_cache=/tmp/npx-cache npx --yes --package=/tmp/arsync.tgz -- arsync -aHAXv --debug=proto /tmp/src/ /tmp/dst-npx/ >/tmp/npx.log 2>&1 || { cat /tmp/npx.log >&2; exit 1; }
   echo "npx: $(head -1 /tmp/npx.log)"
 '
 INNER

@@ -5,13 +5,16 @@
 import { parseArgs } from './options.js';
 import { listRemote } from './remote.js';
 import { OptionError } from './local-noops.js';
+import { openLogFile } from './output-options.js';
+import type { LogFile } from '../progress/logfile.js';
 import { selectEngine } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
 import { transfer } from '../run/run.js';
 import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
 import { createReporter } from '../progress/reporter.js';
-import { statsLines } from '../progress/stats.js';
+import { logTotalsLine, statsLines } from '../progress/stats.js';
+import { Counter } from '../model/ops.js';
 import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
 import { setAbortHandler, setSignalExitHook } from './signals.js';
 import { becomeCopyAsUser } from './copy-as.js';
@@ -60,10 +63,13 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 
 async function run(argv: string[], io: Io, report: RunReport, started: number, events?: EventStream): Promise<number> {
   /** A message and rsync's exit code for it; the message is also the JSON document's error. */
+  // --log-file, once the options are read: failures after that are logged too.
+  const logged: { log?: LogFile } = {};
   const fail = (message: string, code: number): number => {
     io.err.write(`arsync: ${message}\n`);
+    logged.log?.line(`arsync: ${message}`);
     report.errors.push({ message });
-    return finish(io, code);
+    return finish(io, code, logged.log);
   };
   let parsed;
   try {
@@ -90,6 +96,11 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     if ('error' in as) return fail(as.error, Exit.Usage);
     c.amRoot = as.amRoot;
   }
+  // --stderr=all (--msgs2stderr): every message goes to stderr, listings and summaries too. rsync's
+  // "errors" and "client" modes print alike for a local copy (errors on stderr, the rest on stdout).
+  if (c.stderr === 'all') io = { out: io.err, err: io.err };
+  // rsync opens its log as soon as the options are read.
+  const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
   report.dryRun = c.dryRun;
   setEightBitOutput(c.eightBit);
   setOutputLocale(process.env);
@@ -148,14 +159,18 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   if (checked.backupDir) resolved.plan.backupDir = checked.backupDir;
 
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
-  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, ...io });
-  if (c.verbose > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
+  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...io });
+  log?.line('building file list');
+  // Which engine runs and why: arsync's own line, kept off -v's output (rsync scripts parse that) and
+  // printed at --debug=proto (or -vvvv), where rsync reports how it talks to the other side.
+  if (c.debug.PROTO > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, --files-from).
-  if ((c.verbose > 0 || c.progressFiles) && !c.json) {
+  if (c.info.FLIST > 0 && !c.json) {
     if (c.incRecursive) io.out.write('sending incremental file list\n');
     else if (c.recursive || c.filesFrom !== undefined) io.out.write('building file list ... done\n');
   }
+
   let ioErrors = 0;
   const preErrors: { path: string; message: string; code?: string }[] = [];
   events?.start(VERSION, engine, c.dryRun);
@@ -186,13 +201,13 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     if (err instanceof FilterError) {
       reporter.error(err.message);
       report.errors.push(...preErrors, { message: err.message });
-      return finish(io, err.exitCode);
+      return finish(io, err.exitCode, log);
     }
     const e = err as FsError;
     if (typeof e.syscall === 'string') {
       reporter.error(e.message);
       report.errors.push(...preErrors, { message: e.message, ...(e.code ? { code: e.code } : {}) });
-      return finish(io, Exit.FileIO);
+      return finish(io, Exit.FileIO, log);
     }
     throw err;
   } finally {
@@ -206,13 +221,19 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);
 
-  if (!c.json && code !== Exit.Signal && (c.stats || (c.verbose > 0 && !c.quiet))) {
-    io.out.write(statsLines(totals, elapsedMs, c.stats, c.dryRun, c.humanReadable).join('\n') + '\n');
+  // rsync's match_report() (--debug=deltasum, -vv): whole files, so every byte is literal data.
+  if (!c.json && code !== Exit.Signal && c.debug.DELTASUM > 0) {
+    reporter.print(`total: matches=0  hash_hits=0  false_alarms=0 data=${c.dryRun ? 0 : Number(Atomics.load(totals.counters, Counter.Bytes))}`);
   }
+  if (!c.json && code !== Exit.Signal && c.info.STATS > 0) {
+    for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable)) reporter.print(line);
+  }
+  // rsync's log_exit(): the log's closing totals when no statistics were printed, or the run failed.
+  if (log && (c.info.STATS === 0 || code !== Exit.Ok)) log.line(logTotalsLine(totals, c.dryRun, c.humanReadable));
   if (totals.deleteSkipped > 0) {
     io.err.write(`Deletions stopped due to --max-delete limit (${totals.deleteSkipped} skipped)\n`);
   }
-  return code === Exit.Ok ? code : finish(io, code);
+  return code === Exit.Ok ? code : finish(io, code, log);
 }
 
 /**
@@ -245,7 +266,8 @@ function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; ba
   return { destRoot: dest.path };
 }
 
-function finish(io: Io, code: number): number {
+function finish(io: Io, code: number, log?: LogFile): number {
   io.err.write(`${exitMessage(code)}\n`);
+  log?.line(exitMessage(code));
   return code;
 }

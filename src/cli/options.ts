@@ -9,7 +9,6 @@ import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRu
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { RemoteList } from './remote.js';
-import { engineReport } from '../engine/index.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
@@ -17,7 +16,8 @@ import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
-import { VERSION } from '../version.js';
+import { addOutputOptions } from './output-options.js';
+import { versionText } from './version-info.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
 import { addDirOptions, applyDirChoices, dirDefaults, type DirChoices } from './dir-options.js';
@@ -77,6 +77,7 @@ function buildProgram(
   writes: (o: Record<string, unknown>) => WriteOptions;
   meta: () => MetaConfig;
   ownership: () => Ownership;
+  output: ReturnType<typeof addOutputOptions>;
 } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
@@ -188,8 +189,7 @@ function buildProgram(
     .option('-K, --keep-dirlinks', 'treat symlinked directories on the destination as directories')
     .option('--remove-source-files', 'remove transferred files (not directories) from the source')
     .option('--chmod <CHMOD>', 'change permissions of transferred entries (rsync syntax)', collect, [])
-    .option('--progress', 'show progress during transfer')
-    .option('--info <FLAGS>', 'rsync info flags; progress2 shows a progress bar for the whole transfer')
+    .option('--progress', 'show progress per file')
     .option('--stats', "print rsync's transfer statistics")
     .option('-8, --8-bit-output', 'leave high-bit bytes of names unescaped in output')
     .option('--no-8-bit-output', 'turn off -8')
@@ -213,7 +213,8 @@ function buildProgram(
   const writes = addWriteOptions(p);
   const meta = addMetaOptions(p);
   addNegations(p);
-  p.option('-V, --version', 'print the version and exit')
+  const output = addOutputOptions(p);
+  p.option('-V, --version', 'print the version and exit (-VV: as JSON)', count, 0)
     .option('--help', 'show this help (so does -h on its own)');
   p.exitOverride();
   p.configureOutput({ writeOut: () => {}, writeErr: () => {} });
@@ -224,7 +225,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta, ownership };
+  return { p, noEffect, clock, dirChoices, writes, meta, ownership, output };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -250,7 +251,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, output } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -260,7 +261,9 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   }
   const o = program.opts();
   const human = humanLevel(o);
-  if (o['version']) return { kind: 'print', text: versionText() };
+  if (o['version']) return { kind: 'print', text: versionText(o['version'] as number, program, o['engine'] as EngineChoice) };
+  const wordsHelp = output.help();
+  if (wordsHelp !== undefined) return { kind: 'print', text: wordsHelp };
   // rsync keeps the old meaning of -h (help) when it is the only argument.
   if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
   const noEffect = finishNoEffect();
@@ -302,21 +305,18 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
   const devicesAndSpecials = Boolean(o['D']);
-  let progress = Boolean(o['progress']);
-  let progressFiles = progress;
-  if (o['info'] !== undefined) {
-    for (const flag of String(o['info']).split(',')) {
-      if (flag === 'progress2') progress = true;
-      else if (flag === 'progress1') progress = progressFiles = true;
-      else if (flag === 'progress0') progress = progressFiles = false;
-      else throw new UsageError(`--info=${flag} is not supported (supported: progress0, progress1, progress2)`);
-    }
-  }
   const acls = Boolean(o['acls']);
   const jsonEvents = Boolean(o['jsonEvents']);
   const json = Boolean(o['json']) || jsonEvents;
   const quiet = Boolean(o['quiet']) || json;
-  if (o['P'] && !clockLimits.progressOff) progress = progressFiles = true;
+  const outputs = output.finish({
+    verbose: quiet ? 0 : Number(o['verbose']), quiet, stats: Boolean(o['stats']),
+    // -P writes --progress in argv order (cli/negations.ts): a later --no-progress has cleared it.
+    progress: Boolean(o['progress']) || (Boolean(o['P']) && !clockLimits.progressOff),
+    formatted: o['itemizeChanges'] as number > 0 || o['outFormat'] !== undefined,
+  });
+  const progress = outputs.info.PROGRESS > 0;
+  const progressFiles = outputs.info.PROGRESS === 1;
   // --del, --delete-during and --delete-delay set one rsync variable (delete_during): the last one wins.
   const duringKind = o['deleteDuringKind'] as 'during' | 'delay' | undefined;
   if (Number(Boolean(o['deleteBefore'])) + Number(duringKind !== undefined) + Number(Boolean(o['deleteAfter'])) > 1) {
@@ -414,6 +414,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     ...dirDefaults(),
     ...meta(),
     ...ownership(),
+    ...outputs,
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
@@ -522,17 +523,12 @@ function humanLevel(o: Record<string, unknown>): number {
   return typeof v === 'number' ? v : 0;
 }
 
-/** The first line stays "arsync version X" (scripts grep it); then which engines can run here and why. */
 /** Whether --backup-dir names the destination directory (relative to it, as rsync takes it). */
 function sameSpelledDir(backupDir: string, dest: Buffer): boolean {
   const d = posix.resolve(dest.toString('latin1'));
   return posix.resolve(d, Buffer.from(backupDir).toString('latin1')) === d;
 }
 
-export function versionText(): string {
-  const rows = engineReport().map((e) => `  ${e.name.padEnd(7)}${e.usable ? 'usable' : 'not usable'}: ${e.why}`);
-  return `arsync version ${VERSION}\nengines on this machine:\n${rows.join('\n')}\n`;
-}
 
 /** One command-line option as `--help` lists it: the source of the man page and the shell completions. */
 export interface OptionSpec {

@@ -3,6 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Preserve } from './ops.js';
+import type { DebugLevels, InfoLevels } from './output-levels.js';
 
 export type EngineName = 'uring' | 'sync' | 'node';
 export type EngineChoice = EngineName | 'auto';
@@ -186,7 +187,19 @@ export interface Config {
   progressBar?: boolean;
   /** --stop-after/--stop-at: when the run stops with exit 30, in ms since the epoch; undefined = never. */
   stopAt?: number;
+  /** --info/--debug levels after -v's, --stats' and --progress's defaults (cli/output-options.ts). */
+  info: InfoLevels;
+  debug: DebugLevels;
+  /** --stderr/--msgs2stderr: errors (rsync's default), all (every message on stderr), client (all on stdout). */
+  stderr: StderrMode;
+  /** --log-file and --log-file-format. */
+  logFile: string | undefined;
+  logFileFormat: string | undefined;
+  /** --list-only, or a command line with a source and no destination. */
+  listOnly: boolean;
 }
+
+export type StderrMode = 'errors' | 'all' | 'client';
 
 export const DEFAULTS = {
   queueDepth: 64,

@@ -25,6 +25,8 @@ export class BackupPlan {
     private readonly skip: (rel: Buffer, st: Stat) => boolean = () => false,
     /** The directory as the operator-path rule resolved it (followed symlinks replaced by their targets). */
     resolvedDir?: Buffer,
+    /** Told of each backup of a replaced entry as it is planned (--info=backup's line). */
+    private readonly onBackup: (rel: Buffer) => void = () => {},
   ) {
     this.suffix = Buffer.from(c.suffix);
     if (resolvedDir) this.dir = resolvedDir;
@@ -55,6 +57,7 @@ export class BackupPlan {
   beforeReplace(add: AddOp, rel: Buffer, destSt: Stat): number {
     if (!this.c.backup || this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR || this.skip(rel, destSt)) return 0;
     add(OpKind.Backup, this.path(rel), rel, destSt, this.c.inplace ? 0 : OpFlag.BackupKeep);
+    this.onBackup(rel);
     return OpFlag.AfterBackup;
   }
 

@@ -5,6 +5,9 @@ import { actsAsRoot, type Config } from '../model/config.js';
 import { OpKind } from '../model/ops.js';
 import { S_IFIFO, S_IFMT, S_IFSOCK, fileType, type Stat } from '../model/stat.js';
 
+/** rsync's line for a special file it does not copy (--info=nonreg). */
+export const NONREG_SKIP = 'skipping non-regular file';
+
 export type Decision = { op: OpKind } | { skip: string };
 
 /** What rsync would do with an entry of this type, before comparing with the destination. */
@@ -15,14 +18,14 @@ export function decide(st: Stat, c: Config): Decision {
     case 'dir':
       return c.recursive ? { op: OpKind.Mkdir } : { skip: 'skipping directory' };
     case 'link':
-      return c.links ? { op: OpKind.Symlink } : { skip: 'skipping non-regular file' };
+      return c.links ? { op: OpKind.Symlink } : { skip: NONREG_SKIP };
     case 'dev':
       // rsync makes devices only as root (or with --super).
-      return c.devices && actsAsRoot(c) ? { op: OpKind.Special } : { skip: 'skipping non-regular file' };
+      return c.devices && actsAsRoot(c) ? { op: OpKind.Special } : { skip: NONREG_SKIP };
     case 'special': {
       const t = st.mode & S_IFMT;
-      if (t !== S_IFIFO && t !== S_IFSOCK) return { skip: 'skipping non-regular file' };
-      return c.specials ? { op: OpKind.Special } : { skip: 'skipping non-regular file' };
+      if (t !== S_IFIFO && t !== S_IFSOCK) return { skip: NONREG_SKIP };
+      return c.specials ? { op: OpKind.Special } : { skip: NONREG_SKIP };
     }
   }
 }

@@ -17,7 +17,8 @@ export interface LineInfo {
   uid: number;
   gid: number;
   mtimeSec: number;
-  op: 'recv' | 'del.';
+  /** rsync's %o: a local copy's client is the sender ("send"), deletions are "del.". */
+  op: 'send' | 'recv' | 'del.';
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');

@@ -21,7 +21,7 @@ export class Output {
   private readonly itemizing: boolean;
 
   constructor(
-    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'verbose' | 'json' | 'quiet' | 'progressFiles' | 'humanReadable'>,
+    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'info' | 'json' | 'quiet' | 'progressFiles' | 'humanReadable'>,
     private readonly reporter: Reporter,
     /** --json=events: entries go to the event stream instead of text lines. */
     private readonly events?: EventStream,
@@ -31,13 +31,19 @@ export class Output {
     this.format = c.json ? undefined : (c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined));
     // A format without %i selects entries like -v does (rsync's stdout_format_has_i).
     this.itemizing = this.format !== undefined && formatHas(this.format, 'i');
-    this.all = this.itemizing && c.itemize > 1;
+    // -ii, or --info=name2 (-vv): unchanged entries are itemized too, or said to be up to date.
+    this.all = !c.json && (this.itemizing ? c.itemize > 1 || c.info.NAME > 1 : c.info.NAME > 1);
   }
 
-  /** Is anything printed per entry at all? (Lets the caller skip building lines.) */
+  /** Is anything printed or logged per entry at all? (Lets the caller skip building lines.) */
   get active(): boolean {
-    if (this.events) return true;
-    return !this.c.json && (this.format !== undefined || this.c.verbose > 0 || this.c.progressFiles);
+    if (this.events || this.reporter.log) return true;
+    return this.printing || (!this.c.json && this.c.info.DEL > 0);
+  }
+
+  /** Are entries printed on stdout? */
+  private get printing(): boolean {
+    return !this.c.json && (this.format !== undefined || this.c.info.NAME > 0 || this.c.progressFiles);
   }
 
   entry(e: EntryEvent, itemize: string | undefined): void {
@@ -49,26 +55,37 @@ export class Output {
       else this.events.entry(ev);
       return;
     }
-    if (!this.active) return;
+    // --log-file: every entry whose itemize string shows a change, in the log's own format.
+    if (this.reporter.log && itemize !== undefined && !itemize.endsWith('         ')) this.reporter.log.entry({ ...e, itemize }, this.itemizing);
+    if (!this.printing) return;
     if (this.itemizing) {
       if (itemize === undefined) return;
-      this.reporter.print(formatLine(this.format!, { ...e, itemize }));
+      this.reporter.item(formatLine(this.format!, { ...e, itemize }));
       return;
     }
     // -v, or a format without %i: created or sent entries, and directories with changed attributes.
-    if (e.changed || (e.isDir && itemize !== undefined && !itemize.endsWith('         '))) {
-      this.reporter.print(formatLine(this.format ?? '%n%L', { ...e, itemize: itemize ?? '' }));
+    const attrsChanged = itemize !== undefined && !itemize.endsWith('         ');
+    if (e.changed || (e.isDir && attrsChanged)) {
+      this.reporter.item(formatLine(this.format ?? '%n%L', { ...e, itemize: itemize ?? '' }));
+    } else if (!e.isDir && this.c.info.NAME > 1) {
+      // --info=name2 (-vv): rsync names an entry whose attributes it updated, and says the others are
+      // up to date.
+      this.reporter.item(attrsChanged ? e.name : `${e.name} is uptodate`);
     }
   }
 
-  deleted(e: LineInfo): void {
+  deleted(entry: LineInfo): void {
+    // rsync's log_delete() formats a blank file record that has only the mode: no size, owner or time.
+    const e: LineInfo = { ...entry, size: 0, bytes: 0, uid: 0, gid: 0, mtimeSec: 0 };
     if (this.events) {
       this.events.entry({ path: e.name, itemize: '*deleting', size: 0 });
       return;
     }
-    if (!this.active) return;
-    if (this.format !== undefined) this.reporter.print(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
-    else this.reporter.print(`deleting ${e.name}`);
+    this.reporter.log?.deleted({ ...e, itemize: '*deleting  ' });
+    // rsync's log_delete(): a format prints every deletion, else --info=del (-v) says "deleting NAME".
+    if (this.c.json || (this.format === undefined && this.c.info.DEL === 0)) return;
+    if (this.format !== undefined) this.reporter.item(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
+    else this.reporter.item(`deleting ${e.name}`);
   }
 
   /** rsync's --progress line for a file once it is transferred. */
@@ -77,12 +94,12 @@ export class Output {
     const rate = elapsedMs > 0 ? (bytesSoFar * 1000) / elapsedMs : 0;
     const unit = rate >= 1024 ** 3 ? ['GB/s', 1024 ** 3] : rate >= 1024 ** 2 ? ['MB/s', 1024 ** 2] : ['kB/s', 1024];
     const shown = `${(rate / (unit[1] as number)).toFixed(2)}${unit[0] as string}`;
-    this.reporter.print(
+    this.reporter.item(
       `${humanNum(size, this.c.humanReadable).padStart(15)} 100% ${shown.padStart(11)}    0:00:00 (xfr#${xfr}, to-chk=${toCheck}/${total})`,
     );
   }
 
-  /** -ii prints unchanged entries too. */
+  /** -ii and --info=name2 print unchanged entries too. */
   get itemizeAll(): boolean {
     return this.all;
   }

@@ -7,16 +7,21 @@ import type { RunTotals } from '../model/run-totals.js';
 import { Counter } from '../model/ops.js';
 import { outputBytes } from '../util/names.js';
 import { TotalProgress } from './rsync-progress.js';
+import type { LogFile } from './logfile.js';
 
 export interface Reporter {
   start(counters: BigInt64Array, totals: () => RunTotals): Promise<void>;
   stop(): void;
-  /** A line on stdout (itemize, -v listing, summaries). */
+  /** A message line on stdout (summaries, skips), also logged to --log-file. */
   print(line: string): void;
+  /** An entry's line on stdout (itemize, -v listing, progress): not logged (the log has its own format). */
+  item(line: string): void;
   /** An informational line (stdout, not under -q). */
   info(line: string): void;
   /** An error line (stderr, "arsync: " prefixed). */
   error(line: string): void;
+  /** --log-file, when given. */
+  readonly log?: LogFile;
 }
 
 export interface ReporterOptions {
@@ -28,6 +33,7 @@ export interface ReporterOptions {
   bar?: boolean;
   /** -h level for the numbers of the progress line. */
   human?: number;
+  log?: LogFile;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -95,14 +101,21 @@ export function createReporter(o: ReporterOptions): Reporter {
       line?.finish(aborted);
       line = undefined;
     },
-    print(text) {
-      write(o.out, text);
+    log: o.log,
+    print(line) {
+      write(o.out, line);
+      o.log?.line(line);
     },
-    info(text) {
-      if (!o.quiet) write(o.out, text);
+    item(line) {
+      write(o.out, line);
     },
-    error(text) {
-      write(o.err, `arsync: ${text}`);
+    info(line) {
+      if (!o.quiet) write(o.out, line);
+      o.log?.line(line);
+    },
+    error(line) {
+      write(o.err, `arsync: ${line}`);
+      o.log?.line(`arsync: ${line}`);
     },
   };
 }

@@ -104,3 +104,9 @@ export function listingStatsLines(s: ListingStats, secs: number, full: boolean, 
   lines.push(...summaryLines(s.sent, s.received, s.totalSize, secs, human));
   return lines;
 }
+
+/** rsync's log_exit() line in --log-file when no statistics were printed (or the run failed). */
+export function logTotalsLine(t: RunTotals, dryRun = false, human = 1): string {
+  const sent = dryRun ? 0 : Number(Atomics.load(t.counters, Counter.Bytes));
+  return `sent ${humanNum(sent, human)} bytes  received 0 bytes  total size ${humanNum(t.totalSize, human)}`;
+}

@@ -1,10 +1,13 @@
 // The run's glue to plan/backup.ts: which destination entries may be backed up at all, judged on what
-// the destination holds (the planner's rule lives in BackupPlan; this only reads the destination for it).
+// the destination holds (the planner's rule lives in BackupPlan; this only reads the destination for it), and
+// --info=backup's line for each backup made.
 
 import { type Stat, fileType } from '../model/stat.js';
 import type { Config } from '../model/config.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import type { DestReads } from './dest.js';
+import type { Reporter } from '../progress/reporter.js';
+import { showPath } from '../util/errors.js';
 
 /**
  * rsync's make_backup under --safe-links: an unsafe destination symlink (or one whose target cannot be
@@ -14,4 +17,12 @@ export function unsafeToBackUp(c: Config, dest: DestReads, rel: Buffer, destSt: 
   if (!c.safeLinks || !c.links || fileType(destSt.mode) !== 'link') return false;
   const target = dest.readlink(rel);
   return !target || unsafeSymlink(target, rel);
+}
+
+/** --info=backup (-vv): rsync's line for a backup, the --backup-dir named as given. */
+export function backedUpLine(c: Config, reporter: Reporter, rel: Buffer): void {
+  if (c.info.BACKUP === 0 || c.json) return;
+  const name = Buffer.concat([rel, Buffer.from(c.suffix)]);
+  const shown = c.backupDir !== undefined ? `${c.backupDir.replace(/\/+$/, '')}/${showPath(name)}` : showPath(name);
+  reporter.print(`backed up ${showPath(rel)} to ${shown}`);
 }

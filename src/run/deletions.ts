@@ -11,7 +11,7 @@ import type { DeleteList } from '../plan/deletelist.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
-import { unsafeToBackUp } from './backups.js';
+import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { Frame, RunContext } from './context.js';
 
 /** Deletions are run in batches of this many ops, so deleting a wide directory holds no huge batch. */
@@ -132,12 +132,15 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
     return false;
   }
   rc.tally.totals.deleted[kind]++;
+  const backUp = !c.dryRun && c.backup && kind !== 'dir' && !rc.backups.isBackupName(rel) && !unsafeToBackUp(c, rc.dest, rel, st);
+  // --info=backup (-vv): rsync names the backup its deletion makes (the --backup-dir as given), first.
+  if (backUp) backedUpLine(c, rc.reporter, rel);
   if (print) {
     const line = rc.lines.lineFor(rel, rel, st, kind);
     rc.lines.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
   }
   if (c.dryRun) return true;
-  if (c.backup && kind !== 'dir' && !rc.backups.isBackupName(rel) && !unsafeToBackUp(c, rc.dest, rel, st)) rc.backups.insteadOfDelete(w, rel, st);
+  if (backUp) rc.backups.insteadOfDelete(w, rel, st);
   else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
   return true;
 }

@@ -35,7 +35,7 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
       throw fail;
     }
   }
-  if (!c.json && (c.verbose > 0 || c.itemize > 0 || c.progressFiles)) {
+  if (!c.json && (c.info.NAME > 0 || c.itemize > 0)) {
     // Named as the user wrote it: the operand, or its directory when a file gets a new name.
     let shown = plan.renamed ? dirName(c.dest) : c.dest;
     while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);

@@ -7,7 +7,7 @@
 import { BatchWriter } from '../engine/batch.js';
 import { Counter, OpFlag, OpKind, Outcome } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
-import { decide } from '../plan/decide.js';
+import { NONREG_SKIP, decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
 import { appendSkips } from '../plan/append.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
@@ -93,7 +93,7 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
         return true;
       }
     } else if (c.safeLinks && unsafe) {
-      if (c.verbose > 0) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
+      if (c.info.SYMSAFE > 0) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
       return false;
     }
   }
@@ -101,7 +101,9 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   const d = decide(st, c);
   if ('skip' in d) {
     // rsync names a skipped directory bare, as the file list has it ("." for "dir/"); other skips quoted.
-    if (!c.quiet && !c.json) rc.reporter.print(kind === 'dir' ? `${d.skip} ${showPath(e.listName ?? display ?? rel)}` : `${d.skip} "${showPath(display ?? rel)}"`);
+    // Its --info=nonreg (on by default, off under -q) says it skipped a special file.
+    const shown = d.skip === NONREG_SKIP ? c.info.NONREG > 0 : !c.quiet;
+    if (shown && !c.json) rc.reporter.print(kind === 'dir' ? `${d.skip} ${showPath(e.listName ?? display ?? rel)}` : `${d.skip} "${showPath(display ?? rel)}"`);
     return false;
   }
   const totals = rc.tally.totals;

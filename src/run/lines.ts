@@ -11,7 +11,7 @@ import type { Verdict } from '../plan/quickcheck.js';
 
 export type Line = Omit<LineInfo, 'itemize'>;
 
-export const NO_LINE: Line = { name: '', fullName: '', suffix: '', size: 0, bytes: 0, mode: 0, uid: 0, gid: 0, mtimeSec: 0, op: 'recv' };
+export const NO_LINE: Line = { name: '', fullName: '', suffix: '', size: 0, bytes: 0, mode: 0, uid: 0, gid: 0, mtimeSec: 0, op: 'send' };
 
 export const NO_CHANGES: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
 
@@ -67,7 +67,7 @@ export class Lines {
       uid: st.uid,
       gid: st.gid,
       mtimeSec: st.mtimeSec,
-      op: 'recv',
+      op: 'send',
     };
   }
 }

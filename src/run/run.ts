@@ -12,6 +12,8 @@
 import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import { openContext, type EngineSelection } from '../engine/index.js';
+import { posix } from 'node:path';
+import { isFailure } from '../model/failure.js';
 import { Counter } from '../model/ops.js';
 import type { OpFailure } from '../engine/types.js';
 import { SourceAnchors } from '../plan/anchors.js';
@@ -23,7 +25,7 @@ import type { Plan } from '../plan/sources.js';
 import { Output } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
-import { unsafeToBackUp } from './backups.js';
+import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { RunContext } from './context.js';
 import { deleteAfter, deleteBefore } from './delete-pass.js';
 import { DestReads } from './dest.js';
@@ -70,7 +72,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
-  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir);
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) => backedUpLine(c, reporter, rel));
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.
@@ -86,6 +88,14 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
 
   const started = performance.now();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
+  // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
+  if (c.backupDir !== undefined && c.info.BACKUP > 0 && !c.json) {
+    const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));
+    reporter.print(`${isFailure(there) ? '(new) ' : ''}backup_dir is ${c.backupDir}`);
+  }
+  // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists: a local
+  // copy sends whole files.
+  if (c.debug.FLIST > 0 && !c.json) reporter.print('delta-transmission disabled for local transfer or --whole-file');
   alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
   // A destination that is still missing was not made: nothing in the run writes there (all of its
   // operands were skipped or missing, or it is a dry run).

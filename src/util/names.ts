@@ -59,7 +59,7 @@ const octal = (c: number): string => `\\#${c.toString(8).padStart(3, '0')}`;
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
 
 /**
- * Escape a name for a terminal the way rsync does: control bytes but the tab, and (without -8) invalid UTF-8, as
+ * Escape a name for a terminal the way rsync does: control bytes but tab, and (without -8) invalid UTF-8, as
  * \#ooo; the backslash of a literal "\#ddd" in a name too, so every escape in the output is unambiguous.
  */
 export function escapeName(name: Buffer): string {
@@ -67,8 +67,8 @@ export function escapeName(name: Buffer): string {
   let i = 0;
   while (i < name.length) {
     const c = name[i]!;
-    // rsync's filtered_fwrite() passes a tab through: only the other control bytes are escaped.
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+    // rsync's filtered_fwrite() in a UTF-8 locale: bytes below space except tab (DEL passes too).
+    if (c < 0x20 && c !== 0x09) {
       out += octal(c);
       i++;
       continue;

@@ -35,9 +35,9 @@ afterAll(() => {
 describe('addon absent (ARSYNC_ADDON=none)', () => {
   const env = { ARSYNC_ADDON: 'none' };
 
-  it('auto falls back to the node engine, -v says so, and the copy is exact', async () => {
+  it('auto falls back to the node engine, --debug=proto says so, and the copy is exact', async () => {
     const dst = path.join(base, 'no-addon');
-    const r = await runCli(['-aHv', '--engine=auto', `${src}/`, `${dst}/`], { env });
+    const r = await runCli(['-aHv', '--debug=proto', '--engine=auto', `${src}/`, `${dst}/`], { env });
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout, show(r)).toMatch(/engine\W+node/);
     expect(r.stdout.split('\n').find((l) => /engine\W+node/.test(l)), 'the reason names the addon').toMatch(/addon/i);
@@ -85,7 +85,7 @@ describe('addon absent (ARSYNC_ADDON=none)', () => {
   it('--version lists which engines can run here and why not', async () => {
     const r = await runCli(['--version'], { env });
     expect(r.code, show(r)).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^arsync version \d+\.\d+\.\d+$/);
+    expect(r.stdout.split('\n')[0]).toMatch(/^arsync {2}version \d+\.\d+\.\d+ {2}protocol version 32$/);
     expect(r.stdout).toMatch(/^ +uring +not usable: .*ARSYNC_ADDON=none/m);
     expect(r.stdout).toMatch(/^ +sync +not usable: /m);
     expect(r.stdout).toMatch(/^ +node +usable/m);
@@ -118,9 +118,9 @@ const canFlip = isRoot && fs.existsSync(IO_URING_SYSCTL) && fs.existsSync(ADDON)
 // The flip waits for an exclusive lock behind every other running test's shared one (cli.ts): the lock
 // wait is not the CLI hanging, so these tests get the helper's longer guard and a timeout to match.
 describe.skipIf(!canFlip)(`io_uring refused by kernel.io_uring_disabled=2${canFlip ? '' : ' (skipped: needs root, the sysctl and the addon)'}`, { timeout: 700_000 }, () => {
-  it('auto falls back to the sync engine, -v says why, and the -aHAX copy is exact', async () => {
+  it('auto falls back to the sync engine, --debug=proto says why, and the -aHAX copy is exact', async () => {
     const dst = path.join(base, 'uring-disabled');
-    const r = await runCli(['-aHAXv', '--engine=auto', `${src}/`, `${dst}/`], { ioUringDisabled: 2 });
+    const r = await runCli(['-aHAXv', '--debug=proto', '--engine=auto', `${src}/`, `${dst}/`], { ioUringDisabled: 2 });
     expect(fs.readFileSync(IO_URING_SYSCTL, 'utf8').trim(), 'sysctl restored').toBe(originalSysctl);
     expect(r.code, show(r)).toBe(0);
     const line = r.stdout.split('\n').find((l) => /engine\W+sync/.test(l));
@@ -138,7 +138,7 @@ describe.skipIf(!canFlip)(`io_uring refused by kernel.io_uring_disabled=2${canFl
   });
 
   it('with the sysctl back at its value, auto picks uring again (sync when both sides are on tmpfs)', async () => {
-    const r = await runCli(['-av', `${src}/`, `${base}/uring-back/`]);
+    const r = await runCli(['-av', '--debug=proto', `${src}/`, `${base}/uring-back/`]);
     expect(r.code, show(r)).toBe(0);
     // auto prefers plain syscalls when source and destination are in memory (measured faster there).
     const inMemory = [src, base].every((p) => [0x01021994, 0x858458f6].includes(fs.statfsSync(p).type));
@@ -150,7 +150,7 @@ describe.skipIf(!canFlip)(`io_uring refused by kernel.io_uring_disabled=2${canFl
     const disk = fs.mkdtempSync('/var/tmp/arsync-fallback-');
     try {
       if ([0x01021994, 0x858458f6].includes(fs.statfsSync(disk).type)) return; // no disk here to try
-      const r = await runCli(['-av', `${src}/`, `${disk}/dst/`]);
+      const r = await runCli(['-av', '--debug=proto', `${src}/`, `${disk}/dst/`]);
       expect(r.code, show(r)).toBe(0);
       expect(r.stdout).toMatch(/engine: uring/);
     } finally {

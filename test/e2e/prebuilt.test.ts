@@ -88,7 +88,7 @@ describe.skipIf(skip !== null)('prebuilt addon', () => {
   it('a package with only the prebuilt runs it: the uring engine, -aHAX copies exactly', () => {
     const pkg = makePackage({ prebuilt });
     const dst = path.join(base, 'dst-prebuilt');
-    const r = arsync(pkg, ['-aHAXv', '--engine=uring', `${src}/`, `${dst}/`]);
+    const r = arsync(pkg, ['-aHAXv', '--debug=proto', '--engine=uring', `${src}/`, `${dst}/`]);
     expect(r.code, r.show).toBe(0);
     expect(engineLine(r.stdout), r.show).toMatch(/^engine: uring \(.*; prebuilt addon\)$/);
     expectExactCopy(src, dst, 'uring');
@@ -96,7 +96,7 @@ describe.skipIf(skip !== null)('prebuilt addon', () => {
 
   it('the prebuilt wins over a build from source in the same package', () => {
     const pkg = makePackage({ prebuilt, build: true });
-    const r = arsync(pkg, ['-av', '--engine=sync', `${src}/`, `${base}/dst-both/`]);
+    const r = arsync(pkg, ['-av', '--debug=proto', '--engine=sync', `${src}/`, `${base}/dst-both/`]);
     expect(r.code, r.show).toBe(0);
     expect(engineLine(r.stdout), r.show).toMatch(/prebuilt addon\)$/);
   });
@@ -104,7 +104,7 @@ describe.skipIf(skip !== null)('prebuilt addon', () => {
   it('a prebuilt that does not load falls back to the build from source, quietly without -v', () => {
     const pkg = makePackage({ prebuilt: Buffer.from('not an ELF file\n'), build: true });
     const dst = path.join(base, 'dst-fallback-build');
-    const v = arsync(pkg, ['-aHAXv', '--engine=uring', `${src}/`, `${dst}/`]);
+    const v = arsync(pkg, ['-aHAXv', '--debug=proto', '--engine=uring', `${src}/`, `${dst}/`]);
     expect(v.code, v.show).toBe(0);
     expect(engineLine(v.stdout), v.show).toMatch(/^engine: uring \(.*; addon built from source\)$/);
     expectExactCopy(src, dst, 'uring');
@@ -134,7 +134,7 @@ NAPI_MODULE(stale, init)
     expect(cc.status, cc.stderr).toBe(0);
     const pkg = makePackage({ prebuilt: so });
     const dst = path.join(base, 'dst-stale');
-    const r = arsync(pkg, ['-aHv', `${src}/`, `${dst}/`]);
+    const r = arsync(pkg, ['-aHv', '--debug=proto', `${src}/`, `${dst}/`]);
     expect(r.code, r.show).toBe(0);
     const line = engineLine(r.stdout);
     expect(line, r.show).toMatch(/^engine: node \(/);
@@ -145,7 +145,7 @@ NAPI_MODULE(stale, init)
 
   it('no addon at all: the node engine, and -v names the platform that has no prebuilt', () => {
     const pkg = makePackage({});
-    const r = arsync(pkg, ['-aHv', `${src}/`, `${base}/dst-none/`]);
+    const r = arsync(pkg, ['-aHv', '--debug=proto', `${src}/`, `${base}/dst-none/`]);
     expect(r.code, r.show).toBe(0);
     expect(engineLine(r.stdout), r.show).toContain(`engine: node (native addon not loaded (no prebuilt for ${TAG} and no build in`);
     const x = arsync(pkg, ['-aX', `${src}/`, `${base}/dst-none-x/`]);
@@ -155,7 +155,7 @@ NAPI_MODULE(stale, init)
 
   it('ARSYNC_ADDON=none wins over a loadable prebuilt', () => {
     const pkg = makePackage({ prebuilt });
-    const r = arsync(pkg, ['-av', `${src}/`, `${base}/dst-env-none/`], { ARSYNC_ADDON: 'none' });
+    const r = arsync(pkg, ['-av', '--debug=proto', `${src}/`, `${base}/dst-env-none/`], { ARSYNC_ADDON: 'none' });
     expect(r.code, r.show).toBe(0);
     expect(engineLine(r.stdout), r.show).toMatch(/^engine: node \(native addon switched off with ARSYNC_ADDON=none; /);
   });

@@ -60,7 +60,9 @@ const VALID: [RegExp, readonly string[]][] = [
   [/exclude$|include$|filter|^-f$/, ['- *.o', '+ */', '- sub/', 'P extra', '- /a', ': .rsync-filter', 'merge rules', '- c', '+ a', '- *']],
   [/-from$/, ['list', 'rules', '-', '/dev/null']],
   [/engine/, ['auto', 'uring', 'sync', 'node']],
-  [/info/, ['progress2', 'progress1', 'progress0']],
+  [/info/, ['progress2', 'progress1', 'progress0', 'name2', 'all', 'none,del', 'stats3', 'help', 'bogus', 'backup,skip2']],
+  [/debug/, ['all', 'none', 'flist2', 'proto', 'HLINK5', 'deltasum', 'help', 'bogus']],
+  [/stderr/, ['errors', 'all', 'client', 'e', 'x', '']],
 ];
 
 /** Filter rules, good and bad, for --filter values and rule files. */
@@ -86,6 +88,8 @@ const CONFINED: Record<string, readonly string[]> = {
   '--compare-dest': ['src', 'dst', '', 'missing', '/nonexistent', 'file-dest'],
   '--copy-dest': ['src', 'dst', '', 'missing', '/nonexistent', 'file-dest'],
   '--suffix': ['', '~', '.bak', 'x/y', '/', '\n', '.', 'x'.repeat(300), '\x01'],
+  // --log-file appends to the file it names.
+  '--log-file': ['log', 'dst/log', '', '.', 'dst', 'missing/log', 'x'.repeat(300), 'a/'.repeat(2100)],
 };
 
 export interface FuzzCase {

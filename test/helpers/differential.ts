@@ -122,13 +122,12 @@ const sortedLines = (s: string): string[] => s.split('\n').filter((l) => l !== '
 
 /**
  * What legitimately differs in stdout: the -v summary's byte counts and speed (rsync counts its protocol
- * traffic, arsync has none), and arsync's "engine: ..." line under -v (a documented arsync addition). The
- * "total size is N" figure is kept.
+ * traffic, arsync has none). The "total size is N" figure is kept; -v prints nothing of arsync's own (the
+ * engine line is --debug=proto's).
  */
-export function normaliseOutput(out: string, tool: 'rsync' | 'arsync'): string {
+export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string {
   return out
     .split('\n')
-    .filter((l) => !(tool === 'arsync' && /^engine: /.test(l)))
     .map((l) =>
       l
         .replace(/^sent [\d,]+ bytes\s+received [\d,]+ bytes\s+[\d,.]+ bytes\/sec$/, 'sent … bytes  received … bytes  … bytes/sec')

@@ -3,7 +3,7 @@
 // refusal here is a usage error before any I/O.
 
 import { describe, expect, it } from 'vitest';
-import { parseArgs, parseSize, versionText } from '../../../src/cli/options.js';
+import { parseArgs, parseSize } from '../../../src/cli/options.js';
 import { VERSION } from '../../../src/version.js';
 import { preserveFlags, type Config } from '../../../src/model/config.js';
 import { Preserve } from '../../../src/model/ops.js';
@@ -90,9 +90,34 @@ describe('--delete-WHEN', () => {
 });
 
 describe('--info', () => {
-  it('progress0 turns both off; anything else is refused', () => {
+  it("progress0 turns both off; progress2 is the bar alone; a word rsync lacks is rsync's error", () => {
     expect(run('-a', '--progress', '--info=progress0', 'a', 'b')).toMatchObject({ progress: false, progressFiles: false });
-    expect(refused('-a', '--info=name1', 'a', 'b')).toBe('--info=name1 is not supported (supported: progress0, progress1, progress2)');
+    expect(run('-a', '--progress', '--info=progress2', 'a', 'b')).toMatchObject({ progress: true, progressFiles: false });
+    expect(run('-a', '--info=name1', 'a', 'b').info.NAME).toBe(1);
+    expect(refused('-a', '--info=nam', 'a', 'b')).toBe('Unknown --info item: "nam"');
+  });
+
+  it('-v, --stats and --progress set the levels rsync sets, beneath what --info names', () => {
+    expect(run('-v', 'a', 'b').info).toMatchObject({ NAME: 1, STATS: 1, FLIST: 1, DEL: 1, BACKUP: 0, NONREG: 1 });
+    expect(run('-vv', 'a', 'b').info).toMatchObject({ NAME: 2, BACKUP: 1, MISC: 2, SKIP: 1 });
+    expect(run('-vv', 'a', 'b').debug).toMatchObject({ FLIST: 1, DELTASUM: 1, BACKUP: 0 });
+    expect(run('-vv', '--info=name0', 'a', 'b').info.NAME).toBe(0);
+    expect(run('--info=name0', '-vv', 'a', 'b').info.NAME).toBe(0);
+    expect(run('--stats', 'a', 'b').info.STATS).toBe(2);
+    expect(run('-vv', '--stats', 'a', 'b').info.STATS).toBe(3);
+    expect(run('--progress', 'a', 'b').info).toMatchObject({ NAME: 1, FLIST: 2, PROGRESS: 1 });
+    expect(run('-i', '--progress', 'a', 'b').info.NAME).toBe(0);
+    expect(run('-q', '-vv', 'a', 'b').info).toMatchObject({ NAME: 0, NONREG: 0 });
+    expect(run('--info=all,name0', 'a', 'b').info).toMatchObject({ NAME: 0, BACKUP: 1, STATS: 1 });
+    expect(run('--info=ALL9', 'a', 'b').info.STATS).toBe(4);
+    expect(run('--debug=none,hlink5', 'a', 'b').debug).toMatchObject({ HLINK: 4, FLIST: 0 });
+  });
+
+  it('=help prints the table wherever it comes on the line, before operands are checked', () => {
+    const p = parseArgs(['node', 'arsync', '--info=name,help']);
+    expect(p.kind === 'print' && p.text.startsWith('Use OPT or OPT1 for level 1 output')).toBe(true);
+    const d = parseArgs(['node', 'arsync', '--debug=HELP']);
+    expect(d.kind === 'print' && d.text.includes('5) CHDIR,DELTASUM4,FLIST4,FUZZY2,HASH,HLINK\n')).toBe(true);
   });
 });
 
@@ -146,10 +171,11 @@ describe('engines', () => {
     expect(refused('-a', '--engine=fast', 'a', 'b')).toMatch(/--engine/);
   });
 
-  it('--version names the version first, then each engine', () => {
-    const text = versionText();
-    expect(text.split('\n')[0]).toBe(`arsync version ${VERSION}`);
-    expect(text).toMatch(/^ {2}node {3}usable: /m);
+  it('--version names the version and protocol first, as rsync does, then each engine', () => {
+    const p = parseArgs(['node', 'arsync', '--version']);
+    const text = p.kind === 'print' ? p.text : '';
+    expect(text.split('\n')[0]).toBe(`arsync  version ${VERSION}  protocol version 32`);
+    expect(text).toMatch(/^ {4}node {3}usable: /m);
   });
 });
 

@@ -4,13 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import { Output, type EntryEvent } from '../../../src/progress/output.js';
 import type { Reporter } from '../../../src/progress/reporter.js';
+import { levelsForVerbosity } from '../../../src/model/output-levels.js';
+
+const atV = (n: number) => ({ info: levelsForVerbosity(n).info });
 
 type Flags = ConstructorParameters<typeof Output>[0];
-const base: Flags = { itemize: 0, outFormat: undefined, verbose: 0, json: false, quiet: false, progressFiles: false, humanReadable: 1 };
+const base: Flags = { itemize: 0, outFormat: undefined, ...atV(0), json: false, quiet: false, progressFiles: false, humanReadable: 1 };
 
 function output(flags: Partial<Flags>): { out: Output; lines: string[] } {
   const lines: string[] = [];
-  const reporter = { print: (l: string) => lines.push(l) } as unknown as Reporter;
+  const reporter = { print: (l: string) => lines.push(l), item: (l: string) => lines.push(l) } as unknown as Reporter;
   return { out: new Output({ ...base, ...flags }, reporter), lines };
 }
 
@@ -56,7 +59,7 @@ describe('Output', () => {
   });
 
   it('-v: created or sent entries, and directories whose attributes changed', () => {
-    const { out, lines } = output({ verbose: 1 });
+    const { out, lines } = output(atV(1));
     out.entry(file, NEW);
     out.entry({ ...file, changed: false }, '.f..t......');
     out.entry(dir, DIR_TIME);
@@ -74,7 +77,7 @@ describe('Output', () => {
   });
 
   it('--json prints nothing per entry, whatever else is asked', () => {
-    const { out, lines } = output({ json: true, itemize: 1, verbose: 2, outFormat: '%n' });
+    const { out, lines } = output({ json: true, itemize: 1, ...atV(2), outFormat: '%n' });
     expect(out.active).toBe(false);
     out.entry(file, NEW);
     expect(lines).toEqual([]);
@@ -84,7 +87,7 @@ describe('Output', () => {
     const i = output({ itemize: 1 });
     i.out.deleted({ ...file, itemize: '' });
     expect(i.lines).toEqual(['*deleting   f']);
-    const v = output({ verbose: 1 });
+    const v = output(atV(1));
     v.out.deleted({ ...file, itemize: '' });
     expect(v.lines).toEqual(['deleting f']);
   });

@@ -46,15 +46,22 @@ describe('RunSpec', () => {
   });
 
   it('options that need every directory in order keep the walk off scanTree', () => {
-    for (const args of [['-a', '--delete-before'], ['-a', '--delete-after'], ['-a', '-x'], ['-a', '-L'], ['-a', '-K'], ['-rlpt']]) {
+    for (const args of [['-a', '--delete-before'], ['-a', '--delete-after'], ['-a', '-x'], ['-a', '-L'], ['-a', '-K'], ['-rlptD']]) {
       const s = spec(config(...args));
-      if (args[0] === '-rlpt') {
+      if (args[0] === '-rlptD') {
         expect(s.treeQuery).toBeDefined();
         continue;
       }
       expect(s.treeQuery, args.join(' ')).toBeUndefined();
     }
     expect(spec(config('-lpt')).treeQuery).toBeUndefined(); // not recursive
+  });
+
+  it('a run that skips special files with rsync\'s message (--info=nonreg, on by default) sees every entry', () => {
+    expect(spec(config('-rpt')).treeQuery).toBeUndefined();
+    expect(spec(config('-rlpt')).treeQuery).toBeUndefined();
+    expect(spec(config('-rlpt', '--info=nonreg0')).treeQuery).toBeDefined();
+    expect(spec(config('-rlpt', '-q')).treeQuery).toBeDefined();
   });
 
   it('directories compare times only when they are kept (-O)', () => {

@@ -4,7 +4,7 @@ import { fsError } from '../../../src/util/errors.js';
 
 describe('names', () => {
   it('escapes control bytes and invalid UTF-8 like rsync, keeps valid UTF-8', () => {
-    expect(escapeName(Buffer.from('a\nb\tc'))).toBe('a\\#012b\tc');
+    expect(escapeName(Buffer.from('a\nb\tc\x1b\x7f'))).toBe('a\\#012b\tc\\#033\x7f');
     expect(escapeName(Buffer.from([0x61, 0xff, 0x62]))).toBe('a\\#377b');
     expect(escapeName(Buffer.from('é€😀'))).toBe('é€😀');
     expect(escapeName(Buffer.from([0xc3]))).toBe('\\#303');
