@@ -81,9 +81,6 @@ export class Dispatcher {
     this.submitted += count;
     const heavy = bytes >= this.heavyBytes;
     if (!this.ready && (heavy || this.submitted >= this.afterOps)) this.startInBackground();
-    // The warm-up's answer is a message, which only a turn of the event loop delivers; the walk and
-    // inline batches are synchronous and would otherwise keep it out until the job ends.
-    if (this.starting && !this.ready) await new Promise((resolve) => setImmediate(resolve));
     // Until a worker is up, the main thread copies (a heavy batch is worth waiting for the workers).
     if (this.ready || (heavy && this.starting)) await this.send(item);
     else this.runInline(item);

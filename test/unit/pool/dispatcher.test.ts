@@ -216,23 +216,6 @@ describe('Dispatcher: a pool', () => {
     expect(pool.destroyed).toBe(1);
   });
 
-  it('the warm-up answer gets in between back-to-back submits (a worker answers with a message, not a microtask)', async () => {
-    const inline = recorder();
-    const d = new Dispatcher(options(inline.ctx).opts);
-    await d.submit(batch('a'), 1);
-    await d.submit(batch('b'), 1);
-    await poolStarted();
-    const warm = pool.pending.shift()!;
-    setTimeout(() => warm.resolve({ failures: [], outcomes: new Uint8Array(0) }), 0);
-    // The walk submits with nothing but these awaits in between.
-    let n = 0;
-    while (n < 50 && pool.pending.length === 0) await d.submit(batch(`x${n++}`), 1);
-    expect(pool.pending.length).toBe(1);
-    expect(inline.ran.length).toBe(n + 1);
-    finish();
-    await d.drain();
-  });
-
   it('a batch heavy with data starts the pool and waits for it instead of running inline', async () => {
     const inline = recorder();
     const d = new Dispatcher(options(inline.ctx, { poolAfterOps: 1000 }).opts);
