@@ -1,29 +1,16 @@
-// Sends batches to the engines. Batches run inline on the main thread from the first one, so a small job
-// never pays for workers (starting them costs more than copying a few thousand small files); once a job
-// proves large (POOL_AFTER_OPS ops, or a batch heavy with data) a piscina pool starts in the background
-// while the main thread keeps copying, and batches go to the workers only once one has started. Then a
-// bounded number of batches is in flight, so the walk runs ahead of the copy without buffering the whole
-// tree. Ops that failed with EMFILE/ENFILE are retried at the end, one batch at a time on the main
+// Sends batches to the engines. A job that fits in one batch runs inline on the main thread and never
+// starts a worker (start-up cost matters for tiny jobs); anything bigger starts a piscina pool lazily and
+// keeps a bounded number of batches in flight, so the walk runs ahead of the copy without buffering the
+// whole tree. Ops that failed with EMFILE/ENFILE are retried at the end, one batch at a time on the main
 // thread: running out of descriptors lowers the concurrency instead of failing the run.
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import { FdRetry } from './fd-retry.js';
-import type { Task, TaskResult } from './worker.js';
+import type { TaskResult } from './worker.js';
 
 type Piscina = import('piscina').Piscina;
-
-/**
- * Ops submitted before the pool is started: below this a job runs entirely on the main thread. Measured
- * on 2 CPUs (docs/benchmarks.md, "Fixed costs of small jobs"): two workers cost about 130 ms of CPU to
- * start, more than copying a thousand small files here; past it the main thread keeps copying while
- * they start, so starting early costs little wall time (1,024, 4,096 and never were within the noise
- * at 3,000 files; 1,024 keeps workers on a 20,000-file job from its first tenth).
- */
-export const POOL_AFTER_OPS = 1024;
-/** A batch carrying this much file data waits for the workers instead of running here (large files copy in parallel). */
-export const POOL_BATCH_BYTES = 8 * 1024 * 1024;
 
 export interface DispatcherOptions {
   engineOptions: EngineOptions;
@@ -36,12 +23,9 @@ export interface DispatcherOptions {
   onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
   /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
   serial?: () => EngineContext;
-  /** Thresholds (tests set them small): POOL_AFTER_OPS, POOL_BATCH_BYTES. */
-  poolAfterOps?: number;
-  poolBatchBytes?: number;
 }
 
-interface Item {
+interface Held {
   batch: Uint8Array;
   count: number;
   token: unknown;
@@ -51,67 +35,46 @@ const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.fro
 
 export class Dispatcher {
   private pool: Piscina | undefined;
-  /** The pool being started (memoized: one import, one Piscina). */
-  private starting: Promise<Piscina | undefined> | undefined;
-  /** A worker has opened its engine: batches go to the pool from now on. */
-  private ready = false;
-  /** No pool from now on (closed, or piscina could not load): everything runs inline. */
-  private poolBroken = false;
-  private submitted = 0;
+  private held: Held | undefined;
   private inFlight = new Set<Promise<void>>();
   private readonly retry = new FdRetry(64 * 1024);
   private maxInFlight: number;
-  private readonly afterOps: number;
-  private readonly heavyBytes: number;
   /** Threads actually used, for -v. */
   threadsUsed = 0;
 
   constructor(private readonly o: DispatcherOptions) {
     this.maxInFlight = Math.max(2, o.workers * 2);
-    this.afterOps = o.poolAfterOps ?? POOL_AFTER_OPS;
-    this.heavyBytes = o.poolBatchBytes ?? POOL_BATCH_BYTES;
   }
 
   /**
-   * Run or queue one encoded batch of `count` ops carrying `bytes` of file data; resolves when there is
-   * room for another. With a `token`, onOutcomes(token, outcomes) is called when it completes.
+   * Queue one encoded batch of `count` ops; resolves when there is room for another. With a `token`,
+   * onOutcomes(token, outcomes) is called when it completes.
    */
-  async submit(batch: Uint8Array, count: number, token?: unknown, bytes = 0): Promise<void> {
-    const item: Item = { batch, count, token };
-    this.submitted += count;
-    const heavy = bytes >= this.heavyBytes;
-    if (!this.ready && (heavy || this.submitted >= this.afterOps)) this.startInBackground();
-    // Until a worker is up, the main thread copies (a heavy batch is worth waiting for the workers).
-    if (this.ready || (heavy && this.starting)) await this.send(item);
-    else this.runInline(item);
+  async submit(batch: Uint8Array, count: number, token?: unknown): Promise<void> {
+    const item: Held = { batch, count, token };
+    if (!this.pool && this.held === undefined && this.o.workers > 0) {
+      // Hold the first batch back: if it is the only one, it runs inline.
+      this.held = item;
+      return;
+    }
+    if (this.held !== undefined) {
+      const first = this.held;
+      this.held = undefined;
+      await this.send(first);
+    }
+    await this.send(item);
   }
 
-  /** Start the pool without waiting for it; `ready` once a worker has opened its engine. */
-  private startInBackground(): void {
-    if (this.starting || this.o.workers <= 1 || this.poolBroken) return;
-    this.starting = this.startPool();
-    void this.starting
-      .then(async (pool) => {
-        if (!pool) return;
-        const warm: Task = { batch: new Uint8Array(0), count: 0, warm: true };
-        await pool.run(warm);
-        if (this.pool === pool) this.ready = true;
-      })
-      // A worker that cannot open its engine: the batches keep running here.
-      .catch(() => undefined);
-  }
-
-  private async send(item: Item): Promise<void> {
-    const pool = this.pool ?? (await this.starting);
-    if (!pool || this.pool !== pool) {
+  private async send(item: Held): Promise<void> {
+    const pool = await this.startPool();
+    if (!pool) {
       this.runInline(item);
       return;
     }
-    this.threadsUsed = this.o.workers;
     // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
     // failures be re-run from it.
     const p: Promise<void> = pool
-      .run({ batch: item.batch, count: item.count } satisfies Task)
+      .run({ batch: item.batch, count: item.count })
       .then(
         (r: TaskResult) => this.done(item, r.failures, r.outcomes),
         // A worker that could not start its engine (or died): run the batch here instead.
@@ -122,13 +85,13 @@ export class Dispatcher {
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
   }
 
-  private runInline(item: Item): void {
+  private runInline(item: Held): void {
     const outcomes = new Uint8Array(item.count);
     const failures = this.o.inline.run(item.batch, outcomes);
     this.done(item, failures, outcomes);
   }
 
-  private done(item: Item, failures: OpFailure[], outcomes: Uint8Array): void {
+  private done(item: Held, failures: OpFailure[], outcomes: Uint8Array): void {
     this.handle(item.batch, failures);
     if (item.token !== undefined) this.o.onOutcomes?.(item.token, outcomes);
   }
@@ -141,7 +104,11 @@ export class Dispatcher {
     if (report.length) this.o.onFailures(report);
   }
 
+  private poolBroken = false;
+
   private async startPool(): Promise<Piscina | undefined> {
+    if (this.pool) return this.pool;
+    if (this.o.workers <= 1 || this.poolBroken) return undefined;
     let Piscina: typeof import('piscina').Piscina;
     try {
       ({ Piscina } = await import('piscina'));
@@ -150,8 +117,6 @@ export class Dispatcher {
       this.poolBroken = true;
       return undefined;
     }
-    // Closed while piscina was loading (the job ended, or descriptors ran out): no workers after all.
-    if (this.poolBroken) return undefined;
     const here = dirname(fileURLToPath(import.meta.url));
     const { destRoot, backupDir, ...rest } = this.o.engineOptions;
     this.pool = new Piscina({
@@ -166,6 +131,7 @@ export class Dispatcher {
     this.pool.on('error', () => {
       this.poolBroken = true;
     });
+    this.threadsUsed = this.o.workers;
     return this.pool;
   }
 
@@ -190,8 +156,13 @@ export class Dispatcher {
     await this.close();
   }
 
-  /** Wait for everything sent, then the EMFILE retries. */
+  /** Wait for everything sent, run what was held back inline, then the EMFILE retries. */
   async drain(): Promise<void> {
+    if (this.held !== undefined) {
+      const only = this.held;
+      this.held = undefined;
+      this.runInline(only);
+    }
     while (this.inFlight.size) await Promise.race(this.inFlight);
     // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
     await this.close();
@@ -213,7 +184,6 @@ export class Dispatcher {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    this.ready = false;
     this.poolBroken = true;
     if (pool) await pool.destroy().catch(() => undefined);
   }

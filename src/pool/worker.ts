@@ -12,8 +12,6 @@ interface Data {
 export interface Task {
   batch: Uint8Array;
   count: number;
-  /** Only open the engine: the dispatcher's sign that this worker is up. */
-  warm?: boolean;
 }
 
 export interface TaskResult {
@@ -32,7 +30,6 @@ export default function runBatch(task: Task): TaskResult {
     ctx = openContext({ ...rest, destRoot: buf(opts.destRoot), ...(backupDir ? { backupDir: buf(backupDir) } : {}) });
   }
   const outcomes = new Uint8Array(task.count);
-  if (task.warm) return { failures: [], outcomes };
   const failures = ctx.run(task.batch, outcomes);
   return { failures, outcomes };
 }

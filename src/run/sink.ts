@@ -148,11 +148,10 @@ export class LocalSink implements OpSink {
     const count = this.batch.count;
     const encoded = this.batch.finish();
     const pending = this.batchPending;
-    const bytes = this.batchBytes;
     this.batchPending = new Map();
     this.batchBytes = 0;
     if (!this.dispatcher) return;
-    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined, bytes);
+    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined);
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {

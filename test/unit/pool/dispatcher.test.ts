@@ -1,6 +1,5 @@
-// src/pool/dispatcher.ts: batches inline until the job proves large, the pool started in the background
-// and used once a worker is up, heavy batches waiting for it, the bound on batches in flight, the
-// fallback to inline when a worker fails, and the EMFILE/ENFILE retry at the end. piscina is
+// src/pool/dispatcher.ts: the held-back first batch, the inline one-batch run, the bound on batches in
+// flight, the fallback to inline when a worker fails, and the EMFILE/ENFILE retry at the end. piscina is
 // replaced by a pool whose tasks finish when the test says so; the engine contexts are recorders.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -87,9 +86,6 @@ function options(inline: EngineContext, o: Partial<DispatcherOptions> = {}) {
     inline,
     onFailures: (f) => failures.push(...f),
     onOutcomes: (token, out) => outcomes.push([token, [...out]]),
-    // The pool starts at the second op (tests count in ops, not thousands).
-    poolAfterOps: 2,
-    poolBatchBytes: 100,
     ...o,
   };
   return { opts, failures, outcomes };
@@ -97,31 +93,6 @@ function options(inline: EngineContext, o: Partial<DispatcherOptions> = {}) {
 
 /** Let the dispatcher's awaits run. */
 const tick = () => new Promise((r) => setTimeout(r, 0));
-
-/** Answer the warm-up task: a worker is up, batches go to the pool from now on. */
-async function warmUp(): Promise<void> {
-  await poolStarted();
-  const i = pool.pending.findIndex((p) => p.task.warm);
-  if (i < 0) throw new Error('no warm-up task');
-  const [p] = pool.pending.splice(i, 1);
-  p!.resolve({ failures: [], outcomes: new Uint8Array(0) });
-  await tick();
-}
-
-/** Let the background start go until the pool has its warm-up task. */
-async function poolStarted(ms = 10_000): Promise<void> {
-  // Loading the (mocked) piscina goes through vitest's module loader: a few turns, or many under load.
-  const until = Date.now() + ms;
-  while (!pool.pending.length && Date.now() < until) await tick();
-}
-
-/** Submit `a` (inline) and `b` (starts the pool, inline too) and let a worker come up. */
-async function withPool(d: InstanceType<typeof Dispatcher>, ran: string[][]): Promise<void> {
-  await d.submit(batch('a'), 1);
-  await d.submit(batch('b'), 1);
-  expect(ran).toEqual([['a'], ['b']]);
-  await warmUp();
-}
 
 /** Finish the oldest pending task with these failures (none by default). */
 function finish(failures: OpFailure[] = []): void {
@@ -138,12 +109,12 @@ afterEach(() => {
 });
 
 describe('Dispatcher: a job of one batch', () => {
-  it('runs it inline at once, without starting a pool', async () => {
+  it('holds the first batch back and runs it inline at drain, without starting a pool', async () => {
     const inline = recorder();
-    const { opts, outcomes } = options(inline.ctx, { poolAfterOps: 3 });
+    const { opts, outcomes } = options(inline.ctx);
     const d = new Dispatcher(opts);
     await d.submit(batch('a', 'b'), 2, 'tok');
-    expect(inline.ran).toEqual([['a', 'b']]);
+    expect(inline.ran).toEqual([]);
     await d.drain();
     expect(inline.ran).toEqual([['a', 'b']]);
     expect(pool.made).toBe(0);
@@ -173,12 +144,12 @@ describe('Dispatcher: no workers', () => {
     expect(pool.made).toBe(0);
   });
 
-  it('workers 1: every batch runs inline in order, even past the threshold and heavy', async () => {
+  it('workers 1: the first batch is held, then all run inline in order', async () => {
     const inline = recorder();
     const d = new Dispatcher(options(inline.ctx, { workers: 1 }).opts);
     await d.submit(batch('a'), 1);
-    expect(inline.ran).toEqual([['a']]);
-    await d.submit(batch('b'), 1, undefined, 1000);
+    expect(inline.ran).toEqual([]);
+    await d.submit(batch('b'), 1);
     expect(inline.ran).toEqual([['a'], ['b']]);
     await d.drain();
     expect(pool.made).toBe(0);
@@ -186,83 +157,30 @@ describe('Dispatcher: no workers', () => {
 });
 
 describe('Dispatcher: a pool', () => {
-  it('past the threshold the pool starts in the background; batches run inline until a worker is up, then go to the pool', async () => {
+  it('a second batch starts the pool and sends the held one first', async () => {
     const inline = recorder();
     const { opts, outcomes } = options(inline.ctx);
     const d = new Dispatcher(opts);
     await d.submit(batch('a'), 1, 1);
-    await tick();
-    expect(pool.made).toBe(0);
     await d.submit(batch('b'), 1, 2);
-    await poolStarted();
     expect(pool.made).toBe(1);
-    expect(pool.pending.map((p) => p.task.warm)).toEqual([true]);
-    await d.submit(batch('c'), 1, 3);
-    expect(inline.ran).toEqual([['a'], ['b'], ['c']]);
-    expect(d.threadsUsed).toBe(0);
-    await warmUp();
-    await d.submit(batch('d'), 1, 4);
     expect(d.threadsUsed).toBe(2);
-    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['d']]);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['a'], ['b']]);
+    finish();
     finish();
     await d.drain();
-    expect(inline.ran).toEqual([['a'], ['b'], ['c']]);
+    expect(inline.ran).toEqual([]);
     expect(outcomes).toEqual([
-      [1, [1]],
-      [2, [1]],
-      [3, [1]],
-      [4, [2]],
+      [1, [2]],
+      [2, [2]],
     ]);
     expect(pool.destroyed).toBe(1);
   });
 
-  it('a batch heavy with data starts the pool and waits for it instead of running inline', async () => {
-    const inline = recorder();
-    const d = new Dispatcher(options(inline.ctx, { poolAfterOps: 1000 }).opts);
-    await d.submit(batch('a'), 1);
-    await d.submit(batch('big'), 1, undefined, 100);
-    expect(pool.made).toBe(1);
-    expect(pool.pending.map((p) => (p.task.warm ? 'warm' : names(p.task.batch)))).toEqual(['warm', ['big']]);
-    await d.submit(batch('small'), 1);
-    expect(inline.ran).toEqual([['a'], ['small']]);
-    await warmUp();
-    finish();
-    await d.drain();
-    expect(inline.ran).toEqual([['a'], ['small']]);
-  });
-
-  it('a job that ends before a worker is up closes the pool and ran everything inline', async () => {
-    const inline = recorder();
-    const d = new Dispatcher(options(inline.ctx).opts);
-    await d.submit(batch('a'), 1);
-    await d.submit(batch('b'), 1);
-    await poolStarted();
-    await d.drain();
-    expect(inline.ran).toEqual([['a'], ['b']]);
-    expect(pool.made).toBe(1);
-    expect(pool.destroyed).toBe(1);
-    expect(d.threadsUsed).toBe(0);
-  });
-
-  it('a worker that cannot start (the warm-up fails) leaves every batch inline', async () => {
-    const inline = recorder();
-    const d = new Dispatcher(options(inline.ctx).opts);
-    await d.submit(batch('a'), 1);
-    await d.submit(batch('b'), 1);
-    await poolStarted();
-    pool.pending.shift()!.reject(new Error('no ring'));
-    await tick();
-    await d.submit(batch('c'), 1);
-    await d.drain();
-    expect(inline.ran).toEqual([['a'], ['b'], ['c']]);
-    expect(pool.pending).toEqual([]);
-  });
-
   it('keeps at most two batches per worker in flight: submit waits for room', async () => {
-    const inline = recorder();
-    const d = new Dispatcher(options(inline.ctx, { workers: 2 }).opts);
-    await withPool(d, inline.ran);
-    for (let i = 0; i < 3; i++) await d.submit(batch(String(i)), 1);
+    const d = new Dispatcher(options(recorder().ctx, { workers: 2 }).opts);
+    await d.submit(batch('0'), 1);
+    for (let i = 1; i < 3; i++) await d.submit(batch(String(i)), 1);
     expect(pool.pending.length).toBe(3);
     let returned = false;
     const fourth = d.submit(batch('3'), 1).then(() => (returned = true));
@@ -280,21 +198,18 @@ describe('Dispatcher: a pool', () => {
     const inline = recorder();
     const { opts, failures } = options(inline.ctx);
     const d = new Dispatcher(opts);
-    await withPool(d, inline.ran);
-    await d.submit(batch('c'), 1);
-    await d.submit(batch('d'), 1);
+    await d.submit(batch('a'), 1);
+    await d.submit(batch('b'), 1);
     pool.pending.shift()!.reject(new Error('worker died'));
     finish();
     await d.drain();
-    expect(inline.ran).toEqual([['a'], ['b'], ['c']]);
+    expect(inline.ran).toEqual([['a']]);
     expect(failures).toEqual([]);
   });
 
   it('failures from a worker are reported with Buffer paths', async () => {
-    const inline = recorder();
-    const { opts, failures } = options(inline.ctx);
+    const { opts, failures } = options(recorder().ctx);
     const d = new Dispatcher(opts);
-    await withPool(d, inline.ran);
     await d.submit(batch('a'), 1);
     await d.submit(batch('b'), 1);
     const raw = new Uint8Array(Buffer.from('a'));
@@ -310,9 +225,8 @@ describe('Dispatcher: a pool', () => {
   it('goInline lets the batches in flight finish, stops the workers, and runs the rest inline', async () => {
     const inline = recorder();
     const d = new Dispatcher(options(inline.ctx).opts);
-    await withPool(d, inline.ran);
-    await d.submit(batch('x'), 1);
-    await d.submit(batch('y'), 1);
+    await d.submit(batch('a'), 1);
+    await d.submit(batch('b'), 1);
     let stopped = false;
     const going = d.goInline().then(() => (stopped = true));
     await tick();
@@ -324,7 +238,7 @@ describe('Dispatcher: a pool', () => {
     await d.submit(batch('c'), 1);
     await d.submit(batch('d'), 1);
     await d.drain();
-    expect(inline.ran).toEqual([['a'], ['b'], ['c'], ['d']]);
+    expect(inline.ran).toEqual([['c'], ['d']]);
     expect(pool.made).toBe(1);
   });
 });
@@ -381,9 +295,8 @@ describe('Dispatcher: out of descriptors', () => {
     expect(pool.destroyed).toBe(0);
 
     const d2 = new Dispatcher(options(inline.ctx, { workers: 2 }).opts);
-    await withPool(d2, inline.ran);
-    await d2.submit(batch('x'), 1);
-    await d2.submit(batch('y'), 1);
+    await d2.submit(batch('a'), 1);
+    await d2.submit(batch('b'), 1);
     const lowered = d2.lowerConcurrency();
     finish();
     finish();
@@ -408,7 +321,7 @@ describe('Dispatcher: out of descriptors', () => {
     await d2.submit(batch('e'), 1);
     await d2.submit(batch('f'), 1);
     await d2.drain();
-    expect(inline.ran).toEqual([['a'], ['b'], ['e'], ['f']]);
+    expect(inline.ran).toEqual([['e'], ['f']]);
     expect(pool.made).toBe(1);
   });
 });
