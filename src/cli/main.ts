@@ -261,6 +261,11 @@ function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; ba
       return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO };
     }
     if (backup.path.length >= PATH_MAX) return { message: `backup-dir "${showPath(backup.path)}" failed: File name too long (36)`, code: Exit.FileIO };
+    // Inside the destination a symlink is the destination's content, whoever owns it (DESIGN §3: never
+    // follow a symlink planted there): the engines get the spelled path and refuse a link on the way.
+    // Outside it, the operator's own symlinks were followed just now, as rsync 3.5 follows them.
+    const root = Buffer.concat([destRoot, Buffer.from('/')]);
+    if (dir.subarray(0, root.length).equals(root)) return { destRoot: dest.path };
     return { destRoot: dest.path, backupDir: backup.path };
   }
   return { destRoot: dest.path };

@@ -129,25 +129,27 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(dst, 'f'), 'utf8')).toBe('source\n');
   });
 
-  it('--backup-dir through the operator\'s own symlinks (a name in the destination, an absolute parent): followed, as rsync 3.5 does, with and without --inplace', async () => {
+  it('--backup-dir through the operator\'s own symlinks: followed outside the destination (an absolute parent), as rsync 3.5 does; a link inside the destination is never followed (stricter than rsync), with and without --inplace', async () => {
     for (const inplace of [[], ['--inplace']]) {
       const { d, src, outside } = setup('root');
       const dst = path.join(d, 'dst');
       fs.mkdirSync(dst);
       fs.writeFileSync(path.join(dst, 'f'), 'old\n');
-      // A relative --backup-dir names a symlink inside the destination, owned by the running user.
+      // A relative --backup-dir names a symlink inside the destination, owned by the running user: it
+      // is the destination's content (DESIGN §3), so no backup goes through it; the file stays as it was.
       fs.symlinkSync(outside, path.join(dst, 'osl'));
       const r = await run(['-a', '-I', ...inplace, '--backup-dir=osl', `${src}/`, `${dst}/`]);
-      expect(r.code, show(r)).toBe(0);
-      expect(fs.readFileSync(path.join(outside, 'f'), 'utf8')).toBe('old\n');
-      expect(fs.readFileSync(path.join(dst, 'f'), 'utf8')).toBe('source\n');
+      expect(r.code, show(r)).toBe(23);
+      expect(fs.readdirSync(outside)).toEqual([]);
+      expect(fs.readFileSync(path.join(dst, 'f'), 'utf8')).toBe('old\n');
       expect(fs.lstatSync(path.join(dst, 'osl')).isSymbolicLink()).toBe(true);
-      // An absolute one whose parent is such a link.
+      // An absolute one whose parent is such a link, outside the destination: followed.
       fs.symlinkSync(outside, path.join(d, 'opd'));
       fs.writeFileSync(path.join(dst, 'f'), 'older\n');
       const r2 = await run(['-a', '-I', ...inplace, `--backup-dir=${path.join(d, 'opd', 'sub')}`, `${src}/`, `${dst}/`]);
       expect(r2.code, show(r2)).toBe(0);
       expect(fs.readFileSync(path.join(outside, 'sub', 'f'), 'utf8')).toBe('older\n');
+      expect(fs.readFileSync(path.join(dst, 'f'), 'utf8')).toBe('source\n');
       expect(fs.lstatSync(path.join(d, 'opd')).isSymbolicLink()).toBe(true);
     }
   });
