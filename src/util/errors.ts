@@ -41,6 +41,13 @@ const CLOSING: Record<number, string> = {
   [Exit.Vanished]: 'arsync warning: some files vanished before they could be transferred',
   [Exit.MaxDelete]: 'arsync error: the --max-delete limit stopped deletions',
   [Exit.Timeout]: 'arsync error: timeout in data send/receive',
+  // The codes of a remote session: the remote shell could not be started, or it exited with its own code.
+  14: 'arsync error: error in IPC code',
+  124: 'arsync error: remote command failed',
+  125: 'arsync error: remote command killed',
+  126: 'arsync error: remote command could not be run',
+  127: 'arsync error: remote command not found',
+  255: 'arsync error: unexplained error',
 };
 
 /** Node's fs error: `code`, `errno` (negative), `syscall`, `path`, `dest`. */

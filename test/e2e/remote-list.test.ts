@@ -102,6 +102,7 @@ describeEngines((e) => {
     expect(ours.code, show(ours)).toBe(255);
     expect(ours.stderr).toMatch(/Connection refused/);
     expect(ours.stderr).toMatch(/connection unexpectedly closed \(0 bytes received so far\) \[Receiver\]/);
+    expect(ours.stderr).toMatch(/unexplained error \(code 255\)/);
   });
 
   it('refuses a server that is not rsync with the protocol error (exit 2)', async () => {

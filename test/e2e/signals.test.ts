@@ -20,7 +20,9 @@ let src: string;
 beforeAll(() => {
   base = tempDir('arsync-signals-');
   src = path.join(base, 'src');
-  makeTree(src, { seed: 2020, catalogue: false, files: 800, maxFileSize: 200_000, xattrs: false, acls: false });
+  // Large enough that a copy lasts well past the 300 ms in which the signals go out: a signal that
+  // arrives while the process is already exiting (its run done) is a race no program can win.
+  makeTree(src, { seed: 2020, catalogue: false, files: 2_400, maxFileSize: 200_000, xattrs: false, acls: false });
 });
 afterAll(() => removeTemps());
 
@@ -97,7 +99,7 @@ describeEngines((e) => {
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
       if (fs.existsSync(dst)) expect(findTempFiles(dst, src), `run ${i}: temp files`).toEqual([]);
     }
-    // At least the runs signalled right after start-up (a copy of 800 files is never over by then).
+    // At least the runs signalled right after start-up (a copy of 2,400 files is never over by then).
     expect(delivered, 'signals that reached a running CLI').toBeGreaterThanOrEqual(5);
   });
 });

@@ -11,7 +11,8 @@ import { Rng } from '../helpers/tree.js';
 import { runCli, runCliSync, type CliResult } from '../helpers/cli.js';
 
 /** Every exit code rsync 3.5 documents. */
-export const RSYNC_EXIT_CODES = new Set([0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14, 19, 20, 21, 22, 23, 24, 25, 30, 35]);
+// errcode.h's codes, and those a remote shell passes through (124-127, and 255 from ssh itself).
+export const RSYNC_EXIT_CODES = new Set([0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14, 19, 20, 21, 22, 23, 24, 25, 30, 35, 124, 125, 126, 127, 255]);
 
 export interface OptionSpec {
   /** The spelling used on the command line ("-v" or "--verbose"). */
@@ -285,7 +286,9 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzFailure[]> {
       const engine = engineFor[i];
       const args = engine && !c.args.some((a) => a.startsWith('--engine')) ? [`--engine=${engine}`, ...c.args] : c.args;
       const started = Date.now();
-      const r = await runCli(args, { cwd: dir, timeoutMs });
+      // A lone host:path operand lists a remote directory: the remote shell is `false`, so a fuzzed line
+      // never reaches the network (it fails as a remote shell that cannot connect does).
+      const r = await runCli(args, { cwd: dir, timeoutMs, env: { RSYNC_RSH: 'false' } });
       const timedOut = r.signal === 'SIGKILL' && Date.now() - started >= timeoutMs;
       let why = judge(r, timedOut);
       if (!why && sentinelState(sentinel) !== before) why = 'a change outside the sandbox';

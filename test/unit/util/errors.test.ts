@@ -22,6 +22,9 @@ describe('exit codes', () => {
     expect(exitMessage(Exit.Protocol)).toBe('arsync error: protocol incompatibility (code 2)');
     expect(exitMessage(Exit.Unsupported)).toBe('arsync error: requested action not supported (code 4)');
     expect(exitMessage(Exit.StreamIO)).toBe('arsync error: error in rsync protocol data stream (code 12)');
+    // A remote shell's own failure (ssh could not connect) is rsync's "unexplained error".
+    expect(exitMessage(255)).toBe('arsync error: unexplained error (code 255)');
+    expect(exitMessage(14)).toBe('arsync error: error in IPC code (code 14)');
   });
 
   it('name their error classes for the CLI to tell apart', () => {
