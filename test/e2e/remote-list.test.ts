@@ -47,8 +47,12 @@ function rsyncClient(args: string[]): { code: number; out: string; err: string }
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-/** The rate depends on when the clock ticks: the one figure compared loosely. */
-const steady = (s: string): string => s.replace(/ [\d,.]+[KMG]? bytes\/sec$/m, ' … bytes/sec');
+/** The rate depends on when the clock ticks, the list's times on the server's clock: compared loosely. */
+const steady = (s: string): string =>
+  s
+    .replace(/ [\d,.]+[KMG]? bytes\/sec$/m, ' … bytes/sec')
+    // The server times its own file list: two servers, two figures.
+    .replace(/^(File list (generation|transfer) time:) [\d.]+ seconds$/gm, '$1 … seconds');
 
 const CASES: string[][] = [
   [],
