@@ -5,6 +5,7 @@
 
 import { Exit } from '../util/errors.js';
 import type { Conn } from './conn.js';
+import { CHECKSUMS } from './checksum.js';
 import { ProtocolError, int32, vstring } from './wire.js';
 
 /** The protocol arsync implements and offers. */
@@ -33,8 +34,6 @@ export const Cf = {
  */
 export const CLIENT_INFO = 'e.LfxCIvu';
 
-/** The checksums arsync can compute, strongest first: Node's crypto has MD5 (MD4 is not in OpenSSL 3's default provider). */
-export const CHECKSUMS = ['md5'];
 
 export interface Session {
   protocol: number;

@@ -1,0 +1,80 @@
+// A file's data on the wire (rsync's token.c, uncompressed form): the sender interleaves literal runs
+// and references to the receiver's basis blocks, and ends the file with a zero. Each token is a 4-byte
+// little-endian integer: n > 0 is a literal run of n bytes that follow (at most CHUNK_SIZE per token, as
+// rsync sends them; longer runs are accepted, read a chunk at a time), n < 0 is basis block -(n+1),
+// 0 is the end. The compressed forms (-z) implement the same two interfaces.
+
+import { Exit } from '../util/errors.js';
+import type { Conn } from './conn.js';
+import { ProtocolError, int32 } from './wire.js';
+
+/** rsync's CHUNK_SIZE: the longest literal run one token carries. */
+export const CHUNK_SIZE = 32 * 1024;
+
+export type Token =
+  | { kind: 'literal'; data: Buffer }
+  | { kind: 'match'; block: number }
+  | { kind: 'end' };
+
+/** Writes one file's tokens. `match` gets the block's bytes too: a compressing writer feeds them to its dictionary. */
+export interface TokenWriter {
+  literal(data: Buffer): void;
+  match(block: number, data: Buffer): void;
+  end(): void;
+}
+
+/** Reads one file's tokens; `matched` is told each basis block's bytes as the receiver copies them. */
+export interface TokenReader {
+  next(): Promise<Token>;
+  matched(data: Buffer): void;
+}
+
+export class PlainTokenWriter implements TokenWriter {
+  constructor(private readonly out: (b: Buffer) => void) {}
+
+  literal(data: Buffer): void {
+    for (let at = 0; at < data.length; at += CHUNK_SIZE) {
+      const piece = data.subarray(at, Math.min(data.length, at + CHUNK_SIZE));
+      this.out(int32(piece.length));
+      this.out(piece);
+    }
+  }
+
+  match(block: number): void {
+    this.out(int32(-(block + 1)));
+  }
+
+  end(): void {
+    this.out(int32(0));
+  }
+}
+
+export class PlainTokenReader implements TokenReader {
+  /** Bytes of the current literal run not yet read. */
+  private residue = 0;
+
+  constructor(
+    private readonly conn: Conn,
+    /** The basis file's block count: a reference beyond it is a hostile or broken peer. */
+    private readonly blocks: number,
+  ) {}
+
+  async next(): Promise<Token> {
+    if (this.residue === 0) {
+      const n = await this.conn.read((c) => c.int32());
+      if (n === 0) return { kind: 'end' };
+      if (n < 0) {
+        const block = -(n + 1);
+        if (block >= this.blocks) throw new ProtocolError(`invalid block reference ${block} (basis has ${this.blocks} blocks)`, Exit.Protocol);
+        return { kind: 'match', block };
+      }
+      this.residue = n;
+    }
+    const take = Math.min(CHUNK_SIZE, this.residue);
+    this.residue -= take;
+    const data = await this.conn.read((c) => Buffer.from(c.bytes(take)));
+    return { kind: 'literal', data };
+  }
+
+  matched(): void {}
+}
