@@ -34,7 +34,8 @@ import {
   type ResultsFile,
   type WorkloadResult,
 } from './lib/report.js';
-import { ARSYNC_BIN, NODE_BASELINE, PEER_IDS, REPO, arsyncTool, peerVersions, presentPeers, type Tool } from './lib/tools.js';
+import { ARSYNC_BIN, NODE_BASELINE, PEER_IDS, REPO, arsyncTool, overSsh, peerVersions, presentPeers, type Tool } from './lib/tools.js';
+import { startSshd, sshdUnavailable, type Sshd } from '../test/helpers/sshd.js';
 import { costCurveSvg, sweepSeries } from './lib/curve.js';
 import { evaluateGoals, formatGoals } from './lib/goals.js';
 import {
@@ -47,6 +48,7 @@ import {
   sweepWorkload,
   unmountLoops,
   changeOnePercent,
+  changeOnePercentOfFile,
   changeableFiles,
   rmrf,
   rootsFor,
@@ -64,6 +66,9 @@ const HELP = `usage: npm run bench -- [options]
   --sweep               the size sweep: ${SWEEP_SIZES.join(', ')} files of 1 B–8 KiB, every tool and a bare
                         node start, then the cost curve (time against files, log–log) as an SVG
   --sweep-million       add 1,000,000 files to the sweep (about 4 GiB of source; slow)
+  --ssh                 the workloads between machines, through a throw-away sshd on 127.0.0.1: push and
+                        pull of the Linux tree (fresh, and no-op onto a complete copy) and of one 1 GiB
+                        file with 1% changed (rsync's delta transfer), arsync against rsync as the client
   --svg FILE            where the cost curve goes (default docs/cost-curve.svg; further filesystems and
                         caches get -<fs>-<cache> before .svg); with --report, draw it from a saved run
   --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${CACHE}/disk; default tmpfs);
@@ -108,6 +113,7 @@ const { values: opt, positionals } = parseArgs({
     list: { type: 'boolean', default: false },
     sweep: { type: 'boolean', default: false },
     'sweep-million': { type: 'boolean', default: false },
+    ssh: { type: 'boolean', default: false },
     svg: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -203,6 +209,8 @@ interface Plan {
   fio: boolean;
   arsyncTools: Tool[];
   peers: Tool[];
+  /** The sshd the ssh workloads go through (started only when one is selected). */
+  sshd?: Sshd;
 }
 
 async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan): Promise<WorkloadResult> {
@@ -213,7 +221,8 @@ async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan
   rmrf(dst);
 
   const peers = plan.peers.filter((p) => !w.peers || w.peers.includes(p.id));
-  const tools = [...plan.arsyncTools, ...peers, ...(w.nodeBaseline ? [NODE_BASELINE] : [])];
+  let tools = [...plan.arsyncTools, ...peers, ...(w.nodeBaseline ? [NODE_BASELINE] : [])];
+  if (w.remote) tools = tools.map((t) => overSsh(t, plan.sshd!.rsh, w.remote!));
   const runs = plan.runs ?? (plan.quick ? (w.name === 'tiny' ? 10 : 3) : w.defaultRuns);
   const warmup = cache === 'cold' ? 0 : (plan.warmup ?? (plan.quick ? 0 : 1));
 
@@ -237,7 +246,7 @@ async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan
     log(`  preparing the complete copy ${dst} (untimed)`);
     spawnSync('cp', ['-a', `${src.dir}/.`, `${dst}/`]);
   }
-  if (w.mode === 'incremental') files = changeableFiles(src.dir);
+  if (w.mode === 'incremental' || w.mode === 'delta') files = changeableFiles(src.dir);
 
   // Only the cold case reads the disk; a warm copy of large comes from the page cache.
   const measureFio = plan.fio && fsKind === 'disk' && cache === 'cold' && w.name === 'large';
@@ -256,6 +265,11 @@ async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan
         const r = spawnSync('rsync', ['-a', '--delete', `${src.dir}/`, `${dst}/`]);
         if (r.status !== 0) die(`preparing ${dst} failed: ${r.stderr}`);
         result.changedPerRun = changeOnePercent(src.dir, files, step++);
+      } else if (w.mode === 'delta') {
+        // Bring dst to the source's current state, then change 1% of the large file's bytes.
+        const r = spawnSync('rsync', ['-a', '--delete', `${src.dir}/`, `${dst}/`]);
+        if (r.status !== 0) die(`preparing ${dst} failed: ${r.stderr}`);
+        result.changedPerRun = changeOnePercentOfFile(path.join(src.dir, files[0]!.rel), step++);
       }
     }
     if (cache === 'cold') dropCaches();
@@ -376,7 +390,9 @@ async function main(): Promise<void> {
   };
   let workloads: Workload[];
   if (opt.only || sweepSizes.length) {
-    workloads = [...list(opt.only ?? '').map(byName), ...sweepSizes.map(sweepWorkload)];
+    workloads = [...list(opt.only ?? '').map(byName), ...sweepSizes.map(sweepWorkload), ...(opt.ssh ? WORKLOADS.filter((w) => w.remote) : [])];
+  } else if (opt.ssh) {
+    workloads = WORKLOADS.filter((w) => w.remote);
   } else if (opt.quick) {
     workloads = WORKLOADS.filter((w) => ['small', 'large', 'tiny'].includes(w.name));
   } else {
@@ -398,7 +414,7 @@ async function main(): Promise<void> {
     }
   }
   // The default set: every workload on tmpfs, plus the large files on the disk, warm and cold, beside fio.
-  if (!opt.only && !sweepSizes.length && !opt.quick && opt.fs === undefined && opt.cache === undefined) {
+  if (!opt.only && !sweepSizes.length && !opt.quick && !opt.ssh && opt.fs === undefined && opt.cache === undefined) {
     const large = WORKLOADS.find((w) => w.name === 'large')!;
     cases.push({ w: large, fsKind: 'disk', cache: 'warm' }, { w: large, fsKind: 'disk', cache: 'cold' });
   }
@@ -440,6 +456,14 @@ async function main(): Promise<void> {
     plan.peers = plan.peers.filter((p) => wanted.includes(p.id));
   }
   if (plan.runs === 0) die('--runs must be at least 1');
+  if (cases.some((c) => c.w.remote)) {
+    const why = sshdUnavailable();
+    if (why) die(`the ssh workloads need a local sshd: ${why}`);
+    if (!plan.peers.some((p) => p.id === 'rsync')) die('the ssh workloads need rsync as the peer (--peers rsync)');
+    const sshd = await startSshd();
+    plan.sshd = sshd;
+    process.on('exit', () => sshd.stop());
+  }
 
   const loops = Object.fromEntries(fsKinds.filter((f) => f === 'xfs' || f === 'btrfs').map((f) => [f, rootsFor(f).src.replace(/\/src$/, '')]));
   const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE, ...loops });

@@ -155,7 +155,9 @@ export function formatWorkload(w: WorkloadResult): string {
       out.push(`  ${t.label}: ${fmtMBs(rate)} (size ÷ median time) = ${((rate / bw) * 100).toFixed(0)}% of fio's median`);
     }
   }
-  if (w.changedPerRun) out.push(`${w.changedPerRun} files changed before each run.`);
+  if (w.changedPerRun) {
+    out.push(w.mode === 'delta' ? `${w.changedPerRun.toLocaleString('en-US')} bytes of the file changed before each run.` : `${w.changedPerRun} files changed before each run.`);
+  }
   if (w.note) out.push(w.note);
   for (const { t } of sums) {
     const bad = t.runs.find((r) => r.rc !== 0);

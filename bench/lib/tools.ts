@@ -149,3 +149,24 @@ export function presentPeers(): Tool[] {
 }
 
 export const PEER_IDS = PEERS.map((p) => p.id);
+
+/** The host the ssh workloads reach: this machine, through the throw-away sshd. */
+export const SSH_HOST = '127.0.0.1';
+
+/**
+ * `t` between machines: the same command with `-e RSH` and the source (pull) or the destination (push)
+ * named as HOST:PATH. Works for the tools whose command ends in `SRC/ DST/` (arsync and rsync).
+ */
+export function overSsh(t: Tool, rsh: string, remote: 'push' | 'pull'): Tool {
+  return {
+    ...t,
+    label: `${t.label} (${remote})`,
+    argv: (src, dst) => {
+      const argv = t.argv(src, dst);
+      const [s, d] = argv.slice(-2);
+      if (s !== `${src}/` || d !== `${dst}/`) throw new Error(`${t.id} cannot run over ssh (its command does not end in SRC/ DST/)`);
+      const ends = remote === 'push' ? [s, `${SSH_HOST}:${d}`] : [`${SSH_HOST}:${s}`, d];
+      return [...argv.slice(0, -2), '-e', rsh, ...ends];
+    },
+  };
+}

@@ -78,8 +78,10 @@ export interface TreeStats {
  * - noop: the destination is a complete copy made once before the runs and never removed;
  * - incremental: before every run the destination is brought to the source's current state (untimed),
  *   then 1% of the source's files change; the timed run brings the destination up to date.
+ * - delta: the same with one large file, of which 1% of the bytes change (in scattered 64 KiB pieces):
+ *   what rsync's delta transfer is for.
  */
-export type Mode = 'fresh' | 'noop' | 'incremental';
+export type Mode = 'fresh' | 'noop' | 'incremental' | 'delta';
 
 export interface Workload {
   name: string;
@@ -95,6 +97,11 @@ export interface Workload {
   optIn?: boolean;
   /** Size sweep workloads: the number of files (a point of the cost curve). */
   sweep?: number;
+  /**
+   * Between machines through ssh to this machine's own sshd: `push` copies SRC/ to 127.0.0.1:DST/, `pull`
+   * 127.0.0.1:SRC/ to DST/. Only arsync and rsync take part (the others do not speak rsync's protocol).
+   */
+  remote?: 'push' | 'pull';
   /** Printed under the table: peers left out and why. */
   note?: string;
   /** Make sure the source tree exists on this filesystem; returns its path and size. */
@@ -189,6 +196,19 @@ function genLarge(dir: string): void {
     fs.closeSync(fd);
     fs.utimesSync(p, BASE_MTIME, BASE_MTIME);
   }
+  fs.utimesSync(dir, BASE_MTIME, BASE_MTIME);
+}
+
+/** One 1 GiB file (the same bytes as large's a.bin), for the delta workloads, which change it. */
+function genOneGig(dir: string): void {
+  fs.mkdirSync(dir);
+  const chunk = 8 << 20;
+  const bytes = new ByteStream('large:a.bin');
+  const p = path.join(dir, 'big.bin');
+  const fd = fs.openSync(p, 'w');
+  for (let done = 0; done < 1 << 30; done += chunk) fs.writeSync(fd, bytes.take(chunk));
+  fs.closeSync(fd);
+  fs.utimesSync(p, BASE_MTIME, BASE_MTIME);
   fs.utimesSync(dir, BASE_MTIME, BASE_MTIME);
 }
 
@@ -338,7 +358,18 @@ export const WORKLOADS: Workload[] = [
     note: 'Peers limited to rsync -a and cp -a to keep the run short.',
     source: gen('million', genMillion),
   },
+  ...sshWorkloads(),
 ];
+
+/** The workloads between machines (opt-in, `--ssh`): each of push and pull, fresh, no-op and delta. */
+function sshWorkloads(): Workload[] {
+  const note = 'Through ssh to 127.0.0.1 (a throw-away sshd); only rsync speaks rsync\'s protocol, so it is the one peer.';
+  return (['push', 'pull'] as const).flatMap((remote): Workload[] => (<Omit<Workload, 'remote'>[]>[
+    { name: `ssh-${remote}-linux`, what: `linux-source-6.1, fresh copy, ${remote} over ssh`, mode: 'fresh', defaultRuns: 3, source: linuxOn },
+    { name: `ssh-${remote}-noop`, what: `linux-source-6.1 re-synced onto a complete copy, ${remote} over ssh`, mode: 'noop', defaultRuns: 3, source: linuxOn },
+    { name: `ssh-${remote}-delta`, what: `one 1 GiB file with 1% of it changed, ${remote} over ssh`, mode: 'delta', defaultRuns: 3, source: gen('onegig', genOneGig) },
+  ]).map((w) => ({ ...w, remote, peers: ['rsync'], optIn: true, note })));
+}
 
 /** The size sweep's job sizes (files of 1 B–8 KiB); the million is behind --sweep-million. */
 export const SWEEP_SIZES = [10, 100, 300, 1_000, 3_000, 20_000, 100_000];
@@ -390,4 +421,27 @@ export function changeOnePercent(dir: string, files: { rel: string; size: number
     fs.closeSync(fd);
   }
   return k;
+}
+
+/** Piece size of the delta workloads' changes. */
+const DELTA_PIECE = 64 * 1024;
+
+/**
+ * Change 1% of one large file's bytes, chosen by `step`: seeded 64 KiB pieces at seeded offsets, and a
+ * new fixed mtime. Returns the bytes changed.
+ */
+export function changeOnePercentOfFile(file: string, step: number): number {
+  const size = fs.statSync(file).size;
+  const pieces = Math.max(1, Math.round(size / 100 / DELTA_PIECE));
+  const rng = new Rng(0xde17a + step);
+  const bytes = new ByteStream(`delta:${step}`);
+  const fd = fs.openSync(file, 'r+');
+  try {
+    for (const i of rng.sample(Math.floor(size / DELTA_PIECE), pieces)) fs.writeSync(fd, bytes.take(DELTA_PIECE), 0, DELTA_PIECE, i * DELTA_PIECE);
+    const mtime = 2_000_000_000 + step;
+    fs.futimesSync(fd, mtime, mtime);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return pieces * DELTA_PIECE;
 }
