@@ -1,8 +1,10 @@
-// Sends batches to the engines. A job that fits in one batch runs inline on the main thread and never
-// starts a worker (start-up cost matters for tiny jobs); anything bigger starts a piscina pool lazily and
-// keeps a bounded number of batches in flight, so the walk runs ahead of the copy without buffering the
-// whole tree. Ops that failed with EMFILE/ENFILE are retried at the end, one batch at a time on the main
-// thread: running out of descriptors lowers the concurrency instead of failing the run.
+// Sends batches to the engines. A job starts on the main thread: its batches run inline, one at a time,
+// with the event loop let in between (signals, timers, --info=progress2), until the job proves large —
+// more inline time than starting workers costs, or a batch carrying much file data. Only then is a piscina
+// pool started, and from there a bounded number of batches is kept in flight, so the walk runs ahead of
+// the copy without buffering the whole tree. Small jobs never pay for worker start-up. Ops that failed
+// with EMFILE/ENFILE are retried at the end, one batch at a time on the main thread: running out of
+// descriptors lowers the concurrency instead of failing the run.
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -23,7 +25,28 @@ export interface DispatcherOptions {
   onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
   /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
   serial?: () => EngineContext;
+  /** How much a job may run inline before workers start (defaults: INLINE_BUDGET). */
+  inlineBudget?: InlineBudget;
 }
+
+export interface InlineBudget {
+  /** Inline run time after which the job counts as large (about what starting the workers costs). */
+  ms: number;
+  /** File data one inline batch may carry, and all inline batches together. */
+  batchBytes: number;
+  totalBytes: number;
+}
+
+/**
+ * Measured on 2 cores (docs/benchmarks.md, "Inline first"): starting two workers costs 80–150 ms of wall
+ * time before their first batch completes, while a batch of 256 small files runs inline in a few ms. A
+ * batch's data bounds how long the event loop waits for it (how late a signal or a progress line comes):
+ * 2 MiB is a millisecond on tmpfs, tens on a cold disk.
+ */
+export const INLINE_BUDGET: InlineBudget = { ms: 100, batchBytes: 2 << 20, totalBytes: 32 << 20 };
+
+/** No inline start: every batch goes to the workers (--bwlimit, whose sleeps would hold the event loop). */
+export const NO_INLINE: InlineBudget = { ms: 0, batchBytes: 0, totalBytes: 0 };
 
 interface Held {
   batch: Uint8Array;
@@ -31,11 +54,18 @@ interface Held {
   token: unknown;
 }
 
+/** Lets the event loop run: signal handlers, timers (progress lines), I/O callbacks. */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 export class Dispatcher {
   private pool: Piscina | undefined;
-  private held: Held | undefined;
+  /** Still running batches inline (the job has not proved large yet). */
+  private inlineFirst = true;
+  private inlineMs = 0;
+  private inlineBytes = 0;
+  private readonly budget: InlineBudget;
   private inFlight = new Set<Promise<void>>();
   private readonly retry = new FdRetry(64 * 1024);
   private maxInFlight: number;
@@ -44,23 +74,26 @@ export class Dispatcher {
 
   constructor(private readonly o: DispatcherOptions) {
     this.maxInFlight = Math.max(2, o.workers * 2);
+    this.budget = o.inlineBudget ?? INLINE_BUDGET;
   }
 
   /**
-   * Queue one encoded batch of `count` ops; resolves when there is room for another. With a `token`,
-   * onOutcomes(token, outcomes) is called when it completes.
+   * Queue one encoded batch of `count` ops carrying `bytes` of file data; resolves when there is room
+   * for another. With a `token`, onOutcomes(token, outcomes) is called when it completes.
    */
-  async submit(batch: Uint8Array, count: number, token?: unknown): Promise<void> {
+  async submit(batch: Uint8Array, count: number, token?: unknown, bytes = 0): Promise<void> {
     const item: Held = { batch, count, token };
-    if (!this.pool && this.held === undefined && this.o.workers > 0) {
-      // Hold the first batch back: if it is the only one, it runs inline.
-      this.held = item;
-      return;
-    }
-    if (this.held !== undefined) {
-      const first = this.held;
-      this.held = undefined;
-      await this.send(first);
+    if (this.inlineFirst && !this.pool) {
+      const b = this.budget;
+      if (this.inlineMs < b.ms && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {
+        const t0 = performance.now();
+        this.runInline(item);
+        this.inlineMs += performance.now() - t0;
+        this.inlineBytes += bytes;
+        await yieldToLoop();
+        return;
+      }
+      this.inlineFirst = false;
     }
     await this.send(item);
   }
@@ -156,13 +189,8 @@ export class Dispatcher {
     await this.close();
   }
 
-  /** Wait for everything sent, run what was held back inline, then the EMFILE retries. */
+  /** Wait for everything sent, then the EMFILE retries. */
   async drain(): Promise<void> {
-    if (this.held !== undefined) {
-      const only = this.held;
-      this.held = undefined;
-      this.runInline(only);
-    }
     while (this.inFlight.size) await Promise.race(this.inFlight);
     // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
     await this.close();

@@ -110,6 +110,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     engineOptions: spec.engineOptions,
     serialEngine: spec.serialEngine,
     workers: c.workers,
+    // A rate-limited copy sleeps inside the engine: on this thread those sleeps would hold the event loop.
+    inlineFirst: !c.bwlimit,
     dryRun: c.dryRun,
     progressFiles: c.progressFiles,
     eventNames: events !== undefined && !c.dryRun,

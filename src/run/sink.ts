@@ -15,7 +15,7 @@ import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js
 import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
 import type { SourceAnchors } from '../plan/anchors.js';
-import { Dispatcher } from '../pool/dispatcher.js';
+import { Dispatcher, NO_INLINE } from '../pool/dispatcher.js';
 import { FdRetry } from '../pool/fd-retry.js';
 import type { Fallback } from './alt-dest.js';
 import type { DirRecord } from './dirmeta.js';
@@ -81,6 +81,8 @@ export interface LocalSinkOptions {
   /** The engine for batches run on this thread when workers cannot be used (RunSpec.serialEngine). */
   serialEngine: EngineName;
   workers: number;
+  /** Whether a job may start on this thread before workers (not under --bwlimit: pool/dispatcher.ts). */
+  inlineFirst: boolean;
   dryRun: boolean;
   /** --progress: every file op's outcome is wanted. */
   progressFiles: boolean;
@@ -107,6 +109,7 @@ export class LocalSink implements OpSink {
       this.dispatcher = new Dispatcher({
         engineOptions: o.engineOptions,
         workers: o.workers,
+        ...(o.inlineFirst ? {} : { inlineBudget: NO_INLINE }),
         inline: ctx,
         onFailures: (fs) => fs.forEach((f) => o.fail(f)),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
@@ -148,10 +151,11 @@ export class LocalSink implements OpSink {
     const count = this.batch.count;
     const encoded = this.batch.finish();
     const pending = this.batchPending;
+    const bytes = this.batchBytes;
     this.batchPending = new Map();
     this.batchBytes = 0;
     if (!this.dispatcher) return;
-    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined);
+    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined, bytes);
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {

@@ -1,5 +1,5 @@
-// src/pool/dispatcher.ts: the held-back first batch, the inline one-batch run, the bound on batches in
-// flight, the fallback to inline when a worker fails, and the EMFILE/ENFILE retry at the end. piscina is
+// src/pool/dispatcher.ts: the inline start and its budget (time, data per batch, data in all), the bound
+// on batches in flight, the fallback to inline when a worker fails, and the EMFILE/ENFILE retry at the end. piscina is
 // replaced by a pool whose tasks finish when the test says so; the engine contexts are recorders.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -39,7 +39,7 @@ vi.mock('piscina', () => ({
   },
 }));
 
-const { Dispatcher } = await import('../../../src/pool/dispatcher.js');
+const { Dispatcher, INLINE_BUDGET } = await import('../../../src/pool/dispatcher.js');
 type DispatcherOptions = ConstructorParameters<typeof Dispatcher>[0];
 
 const STAT: Stat = { mode: 0o100644, uid: 0, gid: 0, size: 1, mtimeSec: 0, mtimeNsec: 0, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 };
@@ -77,6 +77,9 @@ function recorder(fail: (name: string) => number | undefined = () => undefined) 
   return { ctx, ran, closed: () => closed };
 }
 
+/** No inline start: every batch goes to the pool (the behaviour of a job that has proved large). */
+const POOL_NOW = { inlineBudget: { ms: 0, batchBytes: 0, totalBytes: 0 } };
+
 function options(inline: EngineContext, o: Partial<DispatcherOptions> = {}) {
   const failures: OpFailure[] = [];
   const outcomes: [unknown, number[]][] = [];
@@ -108,18 +111,70 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('Dispatcher: a job of one batch', () => {
-  it('holds the first batch back and runs it inline at drain, without starting a pool', async () => {
+describe('Dispatcher: the inline start', () => {
+  it('runs a small job inline as it is submitted, without starting a pool', async () => {
     const inline = recorder();
     const { opts, outcomes } = options(inline.ctx);
     const d = new Dispatcher(opts);
     await d.submit(batch('a', 'b'), 2, 'tok');
-    expect(inline.ran).toEqual([]);
-    await d.drain();
     expect(inline.ran).toEqual([['a', 'b']]);
+    await d.submit(batch('c'), 1);
+    await d.drain();
+    expect(inline.ran).toEqual([['a', 'b'], ['c']]);
     expect(pool.made).toBe(0);
     expect(d.threadsUsed).toBe(0);
     expect(outcomes).toEqual([['tok', [1, 1]]]);
+  });
+
+  it('lets the event loop run after each inline batch (signals and progress timers are not starved)', async () => {
+    const d = new Dispatcher(options(recorder().ctx).opts);
+    let fired = 0;
+    const timer = setImmediate(() => fired++);
+    await d.submit(batch('a'), 1);
+    expect(fired).toBe(1);
+    clearImmediate(timer);
+    await d.drain();
+  });
+
+  it('a batch carrying more file data than one inline batch may goes to the pool, and so does everything after it', async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx).opts);
+    await d.submit(batch('a'), 1, undefined, 10);
+    await d.submit(batch('big'), 1, undefined, INLINE_BUDGET.batchBytes + 1);
+    await d.submit(batch('c'), 1, undefined, 1);
+    expect(inline.ran).toEqual([['a']]);
+    expect(pool.made).toBe(1);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['big'], ['c']]);
+    finish();
+    finish();
+    await d.drain();
+  });
+
+  it('inline data adds up: past the total, the job is large', async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, { inlineBudget: { ms: 1e9, batchBytes: 100, totalBytes: 150 } }).opts);
+    await d.submit(batch('a'), 1, undefined, 100);
+    await d.submit(batch('b'), 1, undefined, 100);
+    expect(inline.ran).toEqual([['a']]);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['b']]);
+    finish();
+    await d.drain();
+  });
+
+  it('inline time adds up: once it passes the budget, the job is large', async () => {
+    const inline = recorder();
+    // A clock the engine moves: each batch takes 5 ms, however loaded the machine is.
+    let clock = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    const slow = { ...inline.ctx, run: (b: Uint8Array, o?: Uint8Array) => ((clock += 5), inline.ctx.run(b, o)) } as EngineContext;
+    const d = new Dispatcher(options(slow, { inlineBudget: { ms: 8, batchBytes: 1e9, totalBytes: 1e9 } }).opts);
+    await d.submit(batch('a'), 1);
+    await d.submit(batch('b'), 1);
+    await d.submit(batch('c'), 1);
+    expect(inline.ran).toEqual([['a'], ['b']]);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['c']]);
+    finish();
+    await d.drain();
   });
 
   it('without a token, no outcomes are reported', async () => {
@@ -144,11 +199,10 @@ describe('Dispatcher: no workers', () => {
     expect(pool.made).toBe(0);
   });
 
-  it('workers 1: the first batch is held, then all run inline in order', async () => {
+  it('workers 1: past the inline budget, batches still run inline in order (no pool for one worker)', async () => {
     const inline = recorder();
-    const d = new Dispatcher(options(inline.ctx, { workers: 1 }).opts);
+    const d = new Dispatcher(options(inline.ctx, { workers: 1, ...POOL_NOW }).opts);
     await d.submit(batch('a'), 1);
-    expect(inline.ran).toEqual([]);
     await d.submit(batch('b'), 1);
     expect(inline.ran).toEqual([['a'], ['b']]);
     await d.drain();
@@ -157,9 +211,9 @@ describe('Dispatcher: no workers', () => {
 });
 
 describe('Dispatcher: a pool', () => {
-  it('a second batch starts the pool and sends the held one first', async () => {
+  it('a job past its inline budget starts the pool and sends its batches in order', async () => {
     const inline = recorder();
-    const { opts, outcomes } = options(inline.ctx);
+    const { opts, outcomes } = options(inline.ctx, POOL_NOW);
     const d = new Dispatcher(opts);
     await d.submit(batch('a'), 1, 1);
     await d.submit(batch('b'), 1, 2);
@@ -178,7 +232,7 @@ describe('Dispatcher: a pool', () => {
   });
 
   it('keeps at most two batches per worker in flight: submit waits for room', async () => {
-    const d = new Dispatcher(options(recorder().ctx, { workers: 2 }).opts);
+    const d = new Dispatcher(options(recorder().ctx, { workers: 2, ...POOL_NOW }).opts);
     await d.submit(batch('0'), 1);
     for (let i = 1; i < 3; i++) await d.submit(batch(String(i)), 1);
     expect(pool.pending.length).toBe(3);
@@ -196,7 +250,7 @@ describe('Dispatcher: a pool', () => {
 
   it('a batch whose worker failed runs inline instead', async () => {
     const inline = recorder();
-    const { opts, failures } = options(inline.ctx);
+    const { opts, failures } = options(inline.ctx, POOL_NOW);
     const d = new Dispatcher(opts);
     await d.submit(batch('a'), 1);
     await d.submit(batch('b'), 1);
@@ -208,7 +262,7 @@ describe('Dispatcher: a pool', () => {
   });
 
   it('failures from a worker are reported with Buffer paths', async () => {
-    const { opts, failures } = options(recorder().ctx);
+    const { opts, failures } = options(recorder().ctx, POOL_NOW);
     const d = new Dispatcher(opts);
     await d.submit(batch('a'), 1);
     await d.submit(batch('b'), 1);
@@ -224,7 +278,7 @@ describe('Dispatcher: a pool', () => {
 
   it('goInline lets the batches in flight finish, stops the workers, and runs the rest inline', async () => {
     const inline = recorder();
-    const d = new Dispatcher(options(inline.ctx).opts);
+    const d = new Dispatcher(options(inline.ctx, POOL_NOW).opts);
     await d.submit(batch('a'), 1);
     await d.submit(batch('b'), 1);
     let stopped = false;
@@ -294,7 +348,7 @@ describe('Dispatcher: out of descriptors', () => {
     await d.lowerConcurrency();
     expect(pool.destroyed).toBe(0);
 
-    const d2 = new Dispatcher(options(inline.ctx, { workers: 2 }).opts);
+    const d2 = new Dispatcher(options(inline.ctx, { workers: 2, ...POOL_NOW }).opts);
     await d2.submit(batch('a'), 1);
     await d2.submit(batch('b'), 1);
     const lowered = d2.lowerConcurrency();

@@ -34,6 +34,7 @@ function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; progressFil
     engineOptions: { engine: 'sync' } as EngineOptions,
     serialEngine: 'sync',
     workers: 0, // every batch runs inline on the fake context
+    inlineFirst: true,
     dryRun: o.dryRun ?? false,
     progressFiles: o.progressFiles ?? false,
     eventNames: false,
