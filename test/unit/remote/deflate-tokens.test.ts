@@ -12,19 +12,7 @@ import { tokenCodec } from '../../../src/remote/token-codec.js';
 import type { Compression } from '../../../src/remote/compress.js';
 import type { Token } from '../../../src/remote/tokens.js';
 import { ProtocolError } from '../../../src/remote/wire.js';
-
-/** A deterministic pseudo-random generator (xorshift32). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
+import { rng } from '../../helpers/token-capture.js';
 
 /** Text-like bytes (compress well) or noise (do not). */
 function bytes(r: () => number, n: number, text: boolean): Buffer {
