@@ -24,6 +24,14 @@ export class Conn {
   received = 0;
   /** Data frames received so far (each cost the peer a 4-byte header). */
   dataFrames = 0;
+  /** Called before a read waits for the peer: a writer that gathers output sends it then (rsync flushes when it would block). */
+  idle: (() => void) | undefined;
+  /** Bytes sent to the peer so far, framing included. */
+  written = 0;
+  /** Data bytes received so far (consumed or not): where a message sits in the data stream. */
+  private appended = 0;
+  /** The peer's messages that came after data not yet consumed, each with the data offset it follows. */
+  private pending: { at: number; f: Frame }[] = [];
 
   constructor(
     private readonly input: Readable,
@@ -46,7 +54,7 @@ export class Conn {
             this.dataFrames++;
             this.append(f.payload);
           }
-          else this.onMessage(f);
+          else this.message(f);
         }
       } else {
         this.append(chunk);
@@ -59,12 +67,31 @@ export class Conn {
     this.poke();
   }
 
+  /**
+   * A message is handled once the data sent before it has been read, as rsync's single reader handles
+   * them: a line the peer wrote after an entry is printed after what that entry prints.
+   */
+  private message(f: Frame): void {
+    if (this.pending.length === 0 && this.consumed >= this.appended) this.onMessage(f);
+    else this.pending.push({ at: this.appended, f });
+  }
+
+  private deliver(all = false): void {
+    while (this.pending.length && (all || this.pending[0]!.at <= this.consumed)) this.onMessage(this.pending.shift()!.f);
+  }
+
   private append(b: Buffer): void {
+    this.appended += b.length;
     this.data = this.data.length ? Buffer.concat([this.data, b]) : Buffer.from(b);
   }
 
   private finish(e?: Error): void {
     this.closed = true;
+    try {
+      this.deliver(true);
+    } catch (m) {
+      e ??= m as Error;
+    }
     if (e && !this.failure) this.failure = e;
     this.poke();
   }
@@ -79,6 +106,7 @@ export class Conn {
   startMuxIn(): void {
     const raw = this.data;
     this.data = Buffer.alloc(0);
+    this.appended -= raw.length;
     this.demux = new Demux();
     if (raw.length) this.arrive(raw, true);
   }
@@ -96,6 +124,7 @@ export class Conn {
         const v = decode(c);
         this.consumed += c.pos;
         this.data = this.data.subarray(c.pos);
+        if (this.pending.length) this.deliver();
         if (this.data.length < HIGH_WATER / 2 && this.input.isPaused()) this.input.resume();
         return v;
       } catch (e) {
@@ -104,6 +133,7 @@ export class Conn {
       if (this.failure) throw this.failure;
       if (this.closed) throw new ProtocolError('connection unexpectedly closed', Exit.StreamIO);
       if (this.input.isPaused()) this.input.resume();
+      this.idle?.();
       await new Promise<void>((r) => (this.wake = r));
     }
   }
@@ -115,15 +145,40 @@ export class Conn {
 
   write(b: Buffer): void {
     if (!this.muxOut) {
+      this.written += b.length;
       this.output.write(b);
       return;
     }
-    for (const f of dataFrames(b)) this.output.write(f);
+    for (const f of dataFrames(b)) {
+      this.written += f.length;
+      this.output.write(f);
+    }
   }
 
   /** A non-data message to the peer. */
   send(tag: number, payload: Buffer): void {
-    this.output.write(frame(tag, payload));
+    const f = frame(tag, payload);
+    this.written += f.length;
+    this.output.write(f);
+  }
+
+  /** Bytes written and not yet taken by the peer's pipe. */
+  get pendingOutput(): number {
+    return this.output.writableLength;
+  }
+
+  /** Resolves once the peer has taken what was written (or the pipe is gone): a sender's backpressure. */
+  async drained(): Promise<void> {
+    if (!this.output.writableNeedDrain || this.output.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.output.off('drain', done);
+        this.output.off('close', done);
+        resolve();
+      };
+      this.output.on('drain', done);
+      this.output.on('close', done);
+    });
   }
 
   end(): void {
