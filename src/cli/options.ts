@@ -479,6 +479,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       plainDelete: o['deleteDuringKind'] === undefined,
       dirs: Boolean(o['dirs']),
       maxDelete: o['maxDelete'] as number | undefined,
+      openNoatime: o['openNoatime'] === true,
     };
     return { kind: 'remote-push', push };
   }

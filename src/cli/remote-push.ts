@@ -30,6 +30,7 @@ export interface RemotePush {
   plainDelete: boolean;
   dirs: boolean;
   maxDelete: number | undefined;
+  openNoatime: boolean;
 }
 
 /**
@@ -137,7 +138,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete }),
+    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime }),
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
   };

@@ -28,10 +28,6 @@ export class Conn {
   idle: (() => void) | undefined;
   /** Bytes sent to the peer so far, framing included. */
   written = 0;
-  /** Data bytes received so far (consumed or not): where a message sits in the data stream. */
-  private appended = 0;
-  /** The peer's messages that came after data not yet consumed, each with the data offset it follows. */
-  private pending: { at: number; f: Frame }[] = [];
 
   constructor(
     private readonly input: Readable,
@@ -54,7 +50,7 @@ export class Conn {
             this.dataFrames++;
             this.append(f.payload);
           }
-          else this.message(f);
+          else this.onMessage(f);
         }
       } else {
         this.append(chunk);
@@ -67,31 +63,12 @@ export class Conn {
     this.poke();
   }
 
-  /**
-   * A message is handled once the data sent before it has been read, as rsync's single reader handles
-   * them: a line the peer wrote after an entry is printed after what that entry prints.
-   */
-  private message(f: Frame): void {
-    if (this.pending.length === 0 && this.consumed >= this.appended) this.onMessage(f);
-    else this.pending.push({ at: this.appended, f });
-  }
-
-  private deliver(all = false): void {
-    while (this.pending.length && (all || this.pending[0]!.at <= this.consumed)) this.onMessage(this.pending.shift()!.f);
-  }
-
   private append(b: Buffer): void {
-    this.appended += b.length;
     this.data = this.data.length ? Buffer.concat([this.data, b]) : Buffer.from(b);
   }
 
   private finish(e?: Error): void {
     this.closed = true;
-    try {
-      this.deliver(true);
-    } catch (m) {
-      e ??= m as Error;
-    }
     if (e && !this.failure) this.failure = e;
     this.poke();
   }
@@ -106,7 +83,6 @@ export class Conn {
   startMuxIn(): void {
     const raw = this.data;
     this.data = Buffer.alloc(0);
-    this.appended -= raw.length;
     this.demux = new Demux();
     if (raw.length) this.arrive(raw, true);
   }
@@ -124,7 +100,6 @@ export class Conn {
         const v = decode(c);
         this.consumed += c.pos;
         this.data = this.data.subarray(c.pos);
-        if (this.pending.length) this.deliver();
         if (this.data.length < HIGH_WATER / 2 && this.input.isPaused()) this.input.resume();
         return v;
       } catch (e) {

@@ -61,6 +61,8 @@ export interface PushExtras {
   wholeFile: boolean;
   /** Plain --delete (rsync names it so); --del/--delete-during name the timing. */
   plainDelete: boolean;
+  /** --open-noatime given (arsync's default, which rsync sends only when asked for, and 3.1 does not know). */
+  openNoatime: boolean;
   /** --max-delete's value as given (0 is sent as -1, rsync's "delete nothing"). */
   maxDelete: number | undefined;
 }
@@ -155,7 +157,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.relative && !c.impliedDirs) args.push('--no-implied-dirs');
   if (c.removeSourceFiles) args.push(c.removeSentOnly ? '--remove-sent-files' : '--remove-source-files');
   if (c.preallocate) args.push('--preallocate');
-  if (c.openNoatime) args.push('--open-noatime');
+  if (c.openNoatime && x.openNoatime) args.push('--open-noatime');
   if (c.mkpath) args.push('--mkpath');
   return args;
 }
