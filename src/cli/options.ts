@@ -480,6 +480,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       dirs: Boolean(o['dirs']),
       maxDelete: o['maxDelete'] as number | undefined,
       openNoatime: o['openNoatime'] === true,
+      omitDirTimes: Boolean(o['omitDirTimes']),
     };
     return { kind: 'remote-push', push };
   }

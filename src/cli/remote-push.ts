@@ -31,6 +31,7 @@ export interface RemotePush {
   dirs: boolean;
   maxDelete: number | undefined;
   openNoatime: boolean;
+  omitDirTimes: boolean;
 }
 
 /**
@@ -138,7 +139,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime }),
+    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes }),
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
   };

@@ -61,6 +61,8 @@ export interface PushExtras {
   wholeFile: boolean;
   /** Plain --delete (rsync names it so); --del/--delete-during name the timing. */
   plainDelete: boolean;
+  /** -O given (a --backup without --backup-dir implies it locally; rsync does not send that). */
+  omitDirTimes: boolean;
   /** --open-noatime given (arsync's default, which rsync sends only when asked for, and 3.1 does not know). */
   openNoatime: boolean;
   /** --max-delete's value as given (0 is sent as -1, rsync's "delete nothing"). */
@@ -91,7 +93,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (x.dirs || (c.dirs && !c.recursive && c.deleteMode !== 'none')) letters += 'd';
   if (c.keepDirlinks) letters += 'K';
   if (c.pruneEmptyDirs) letters += 'm';
-  if (c.omitDirTimes) letters += 'O';
+  if (x.omitDirTimes) letters += 'O';
   if (c.omitLinkTimes) letters += 'J';
   if (x.wholeFile) letters += 'W';
   if (c.hardLinks) letters += 'H';
@@ -151,8 +153,8 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
     if (c.appendVerify) args.push('--append');
     args.push('--append');
   } else if (c.inplace) {
+    // (rsync 3.5 would add --no-W for -S only after an explicit --no-W, which changes nothing here.)
     args.push('--inplace');
-    if (c.sparse && !x.wholeFile) args.push('--no-W');
   }
   if (c.relative && !c.impliedDirs) args.push('--no-implied-dirs');
   if (c.removeSourceFiles) args.push(c.removeSentOnly ? '--remove-sent-files' : '--remove-source-files');
