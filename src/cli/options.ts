@@ -481,6 +481,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       maxDelete: o['maxDelete'] as number | undefined,
       openNoatime: o['openNoatime'] === true,
       omitDirTimes: Boolean(o['omitDirTimes']),
+      blockSize: (o['blockSize'] as number | undefined) ?? 0,
     };
     return { kind: 'remote-push', push };
   }

@@ -32,6 +32,7 @@ export interface RemotePush {
   maxDelete: number | undefined;
   openNoatime: boolean;
   omitDirTimes: boolean;
+  blockSize: number;
 }
 
 /**
@@ -139,7 +140,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes }),
+    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize }),
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
   };

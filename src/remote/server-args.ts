@@ -61,6 +61,8 @@ export interface PushExtras {
   wholeFile: boolean;
   /** Plain --delete (rsync names it so); --del/--delete-during name the timing. */
   plainDelete: boolean;
+  /** -B: the block size the receiver's checksums use (0: its own choice). */
+  blockSize: number;
   /** -O given (a --backup without --backup-dir implies it locally; rsync does not send that). */
   omitDirTimes: boolean;
   /** --open-noatime given (arsync's default, which rsync sends only when asked for, and 3.1 does not know). */
@@ -119,6 +121,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   else if (!c.devices && c.specials) args.push('--specials');
   const log = logFormatArg(c);
   if (log) args.push(log);
+  if (x.blockSize) args.push(`-B${x.blockSize}`);
   if (c.timeout) args.push(`--timeout=${c.timeout}`);
   if (c.bwlimit) args.push(`--bwlimit=${Math.floor(c.bwlimit / 1024)}`);
   if (c.backupDir !== undefined) args.push('--backup-dir', safeFileArg(c.backupDir, true));

@@ -12,7 +12,7 @@ import { FlistDecoder, sortAndClean, type FlistEnd, type RemoteEntry } from '../
 import { encodeFlist, sortForSend, type EncodeOptions, type SendEntry } from '../../../src/remote/flist-send.js';
 import { Cursor } from '../../../src/remote/wire.js';
 import { walkSources } from '../../../src/run/push-source.js';
-import { DEFAULTS } from '../../../src/model/config.js';
+import { parseArgs } from '../../../src/cli/options.js';
 
 let root: string;
 
@@ -49,7 +49,9 @@ function decode(wire: Buffer, o: EncodeOptions): { entries: RemoteEntry[]; end: 
 const names = new Map([[0, 'root'], [65534, 'nobody']]);
 
 it.each([true, false])('decodes what it encodes, field by field (varint flags: %s)', (varintFlags) => {
-  const walk = walkSources({ ...DEFAULTS, sources: [Buffer.from(`${root}/`)], recursive: true, links: true, devices: true, specials: true, hardLinks: true, owner: true, group: true });
+  const parsed = parseArgs(['node', 'arsync', '-rlHDog', `${root}/`, `${root}-dst`]);
+  if (parsed.kind !== 'run') throw new Error(parsed.kind);
+  const walk = walkSources(parsed.config);
   const entries: SendEntry[] = walk.entries;
   // A hard link after the first of its group carries nothing of its own: its sum is the group's.
   const firsts = new Map<string, number>();

@@ -33,7 +33,7 @@ function oursArgv(opts: string[]): string[] {
   const parsed = parseArgs(['node', 'arsync', ...opts, '-e', rsh, `${root}/src/`, 'host:dst dir/']);
   if (parsed.kind !== 'remote-push') throw new Error(`not a push: ${parsed.kind}`);
   const p = parsed.push;
-  const args = receiverArgs(p.config, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes });
+  const args = receiverArgs(p.config, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize });
   return remoteArgv({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: args, paths: [p.operand.path.toString('latin1')], weSend: true }, {}).slice(1);
 }
 
@@ -68,6 +68,7 @@ const CASES: string[][] = [
   ['-a', '-b'],
   ['-rlt', '-E', '--safe-links', '--copy-unsafe-links', '--fsync', '--temp-dir=/t', '--preallocate'],
   ['-a', '--open-noatime'],
+  ['-a', '-B', '2048', '--timeout=5'],
   ['-a', '--out-format=%n %o'],
 ];
 
