@@ -12,7 +12,10 @@ import { Item, itemizeFlags, significant } from '../remote/iflags.js';
 import { Msg } from '../remote/mux.js';
 import { isDir, isLink } from '../remote/flist.js';
 import type { SendEntry } from '../remote/flist-send.js';
-import { int32 } from '../remote/wire.js';
+import { filterListBytes } from '../remote/filter-list.js';
+import { FilterList } from '../plan/filter.js';
+import { rulesToSend } from '../plan/filter-send.js';
+import { FilterError } from '../plan/filter-rules.js';
 import { walkSources } from '../run/push-source.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
@@ -51,7 +54,6 @@ export function pushTarget(operands: Buffer[]): ShellOperand | undefined {
 /** What a push does not carry yet: refused before anything starts, with the reason. */
 export function refuseForPush(c: Config, o: Record<string, unknown>): void {
   const no: [boolean, string][] = [
-    [c.filters.length > 0 || c.cvsExclude, '--exclude/--include/--filter/-C'],
     [c.filesFrom !== undefined, '--files-from'],
     [c.relative, '-R/--relative'],
     [c.acls || c.xattrs, '-A/-X'],
@@ -97,7 +99,20 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   const say = (s: string): void => void io.out.write(outputBytes(s));
   const showList = (c.verbose > 0 || c.progressFiles) && !c.quiet;
   if (showList) io.out.write('building file list ... ');
-  const walk = walkSources(c);
+  let filters: FilterList | undefined;
+  let rules: Buffer[] | undefined;
+  try {
+    const opts = { insecureLinks: c.insecureLinks, eolNulls: c.from0, onRefusal: (m: string) => void io.err.write(`arsync: ${m}\n`) };
+    if (c.filters.length || c.cvsExclude) filters = FilterList.fromOptions(c.filters, { ...opts, cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded });
+    rules = rulesToSend(c.filters, { ...opts, weSend: true, cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded, deleting: c.deleteMode !== 'none', pruneEmptyDirs: c.pruneEmptyDirs });
+  } catch (err) {
+    if (err instanceof FilterError) {
+      io.err.write(`arsync: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  const walk = walkSources(c, filters);
   const builtMs = Date.now() - started;
   if (showList) io.out.write('done\n');
   for (const m of walk.messages) {
@@ -145,7 +160,6 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     weSend: true,
   };
   let wire = { sent: 0, received: 0 };
-  const wantsRules = c.deleteMode !== 'none' || c.pruneEmptyDirs;
   const outcome = await runClient(
     cmd,
     env,
@@ -169,7 +183,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           checksum: c.checksum,
           dryRun: c.dryRun,
           inplace: c.inplace,
-          filterRules: wantsRules ? int32(0) : Buffer.alloc(0),
+          filterRules: filterListBytes(rules),
         },
         report,
         { ms: builtMs },

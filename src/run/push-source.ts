@@ -8,10 +8,12 @@
 import * as fs from 'node:fs';
 import type { Config } from '../model/config.js';
 import { isDir, isReg } from '../remote/flist.js';
+import type { FilterList } from '../plan/filter.js';
+import type { FilterScope } from '../plan/filter-scope.js';
 import { sortForSend, type SendEntry } from '../remote/flist-send.js';
 import type { Opened, PushSource } from '../remote/push.js';
 import { showPath } from '../util/errors.js';
-import { joinPath, hasTrailingSlash, baseName } from '../util/names.js';
+import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
@@ -35,7 +37,8 @@ export interface PushWalk extends PushSource {
   messages: { text: string; error: boolean }[];
 }
 
-export function walkSources(c: Config): PushWalk {
+/** `filters`: the sending side's rules (--exclude and the like): excluded names are not listed, nor read. */
+export function walkSources(c: Config, filters?: FilterList): PushWalk {
   const entries: Entry[] = [];
   const messages: PushWalk['messages'] = [];
   let ioError = 0;
@@ -71,7 +74,9 @@ export function walkSources(c: Config): PushWalk {
     return e;
   };
 
-  const descend = (dirPath: Buffer, dirName: Buffer, rootDev: bigint, deep: boolean): void => {
+  const descend = (dirPath: Buffer, dirName: Buffer, rootDev: bigint, deep: boolean, parent: FilterScope | undefined): void => {
+    const top = dirName.length === 1 && dirName[0] === 0x2e;
+    const scope = parent?.enterDir(top ? Buffer.alloc(0) : dirName, dirPath);
     let names: Buffer[];
     try {
       names = fs.readdirSync(dirPath, { encoding: 'buffer' });
@@ -82,7 +87,7 @@ export function walkSources(c: Config): PushWalk {
     }
     for (const n of names) {
       const p = joinPath(dirPath, n);
-      const rel = dirName.length === 1 && dirName[0] === 0x2e ? n : joinPath(dirName, n);
+      const rel = top ? n : joinPath(dirName, n);
       let st: fs.BigIntStats;
       try {
         st = stat(p);
@@ -98,9 +103,10 @@ export function walkSources(c: Config): PushWalk {
         continue;
       }
       const sub = isDir(Number(st.mode));
+      if (scope && scope.check(rel, sub) === 'exclude') continue;
       // -x: a directory on another file system is listed, its contents are not.
       const e = add(p, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev));
-      if (sub && e.contentDir) descend(p, rel, rootDev, deep);
+      if (sub && e.contentDir) descend(p, rel, rootDev, deep, scope);
     }
   };
 
@@ -120,9 +126,12 @@ export function walkSources(c: Config): PushWalk {
       messages.push({ text: `skipping directory ${showPath(name)}`, error: false });
       continue;
     }
+    // The rules' root: the directory itself for "dir/", its parent for "dir" (rsync's current directory).
+    const scope = filters?.root('sender', contents ? src : dirName(src));
+    if (scope && !contents && scope.check(name, dir) === 'exclude') continue;
     if (dir && (c.recursive || contents)) {
       add(src, name, st, true, true);
-      descend(src, name, st.dev, c.recursive);
+      descend(src, name, st.dev, c.recursive, scope);
     } else {
       add(src, name, st, true, false);
     }
