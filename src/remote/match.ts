@@ -8,7 +8,7 @@
 
 import { Exit } from '../util/errors.js';
 import { CHUNK_SIZE, type TokenWriter } from './tokens.js';
-import type { FileHasher } from './checksum.js';
+import { nativeRollScan, type FileHasher } from './checksum.js';
 import { Cursor, ProtocolError } from './wire.js';
 
 /** rsync's MAX_BLOCK_SIZE (protocol 30+) and the most blocks a sum header may announce. */
@@ -16,6 +16,8 @@ const MAX_BLOCK_SIZE = 1 << 17;
 const MAX_BLOCKS = 0x7fffffff / 4;
 /** rsync gives up on a weak-checksum bucket longer than this (its MAX_CHAIN_LEN): the data goes literal. */
 const MAX_CHAIN = 1024;
+/** How far one call of the C scan may run ahead (the window holds that much more of the file). */
+const SCAN_STEP = 1 << 20;
 
 export interface SumHead {
   count: number;
@@ -183,7 +185,28 @@ export async function matchFile(
     let wantI = 0;
     let offset = 0;
     const end = len + 1 - blockLen(count - 1);
+    // The C scan rolls past the offsets whose weak sum no block can have (a 65536-bit filter of the
+    // blocks' sums); every offset it stops at goes through the search below, as in rsync.
+    const scan = nativeRollScan();
+    const filter = new Uint8Array(8192);
+    for (const s of sums.sum1) {
+      const bit = (s ^ (s >>> 16)) & 0xffff;
+      filter[bit >> 3]! |= 1 << (bit & 7);
+    }
+    const state = new Int32Array(2);
     do {
+      if (scan && k === blength) {
+        const stop = Math.min(end, lastMatch + blength + CHUNK_SIZE, len - k, offset + SCAN_STEP);
+        if (stop > offset) {
+          w.ensure(stop + k);
+          state[0] = s1;
+          state[1] = s2;
+          offset = scan(w.buf, w.base, offset, stop, k, state, filter);
+          s1 = state[0]!;
+          s2 = state[1]!;
+          if (offset >= end) break;
+        }
+      }
       const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
       const chain = chains.get(sum);
       if (chain) {
