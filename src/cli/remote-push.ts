@@ -13,6 +13,7 @@ import { Msg } from '../remote/mux.js';
 import { isDir, isLink } from '../remote/flist.js';
 import type { SendEntry } from '../remote/flist-send.js';
 import { filterListBytes } from '../remote/filter-list.js';
+import { ProtocolError } from '../remote/wire.js';
 import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
@@ -62,7 +63,6 @@ export function refuseForPush(c: Config, o: Record<string, unknown>): void {
     [c.append, '--append'],
     [Boolean(o['compress']) || o['compressChoice'] !== undefined, '-z/--compress'],
     [c.progress, '--progress/--info=progress2'],
-    [c.removeSourceFiles, '--remove-source-files'],
     [c.json, '--json'],
     [c.logFile !== undefined, '--log-file'],
     [c.copyAs !== undefined, '--copy-as'],
@@ -150,7 +150,20 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       io.err.write(outputBytes(`arsync: [sender] ${message}\n`));
     },
   };
+  let removeFailed = false;
   const onMessage = (f: { tag: number; payload: Buffer }): boolean => {
+    if (f.tag === Msg.Success && c.removeSourceFiles) {
+      // rsync's successful_send: the receiver has the entry, so the sender's copy goes.
+      const ndx = f.payload.length === 4 ? f.payload.readInt32LE(0) : -1;
+      const e = walk.entries[ndx];
+      if (!e) throw new ProtocolError(`invalid multi-message ${f.tag}:${f.payload.length} [sender]`, Exit.StreamIO);
+      const r = walk.removeSent(e);
+      if (r.error) {
+        removeFailed = true;
+        io.err.write(outputBytes(`arsync: [sender] ${r.text}\n`));
+      } else if (!r.removed || c.info.REMOVE > 0) say(`${r.text}\n`);
+      return true;
+    }
     if (f.tag !== Msg.Deleted) return false;
     // rsync's log_delete on the client: "deleting NAME" under -v, the format's own line under -i.
     const d = deletedName(f.payload);
@@ -211,6 +224,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       say(lines.join('\n') + '\n');
     }
   } else if (walk.ioError & 1) code = Math.max(code, Exit.Partial);
+  if (removeFailed) code = Math.max(code, Exit.Partial);
   return code;
 }
 

@@ -35,6 +35,11 @@ function errText(e: NodeJS.ErrnoException): string {
 export interface PushWalk extends PushSource {
   /** rsync's messages from the walk ("link_stat ... failed", "skipping directory ..."), in order. */
   messages: { text: string; error: boolean }[];
+  /**
+   * --remove-source-files, once the receiver confirmed an entry (rsync's successful_send): removed only
+   * when it is still what was sent (size and time); returns rsync's line about it and whether it is an error.
+   */
+  removeSent(e: SendEntry): { text: string; error: boolean; removed: boolean };
 }
 
 /** `filters`: the sending side's rules (--exclude and the like): excluded names are not listed, nor read. */
@@ -142,6 +147,28 @@ export function walkSources(c: Config, filters?: FilterList): PushWalk {
     entries: sorted,
     ioError,
     messages,
+    removeSent(e: SendEntry) {
+      const name = showPath(e.name);
+      let st: fs.BigIntStats;
+      try {
+        st = stat(e.path);
+      } catch (err) {
+        const x = err as NodeJS.ErrnoException;
+        if (x.code === 'ENOENT') return { text: `sender file already removed: ${name}`, error: false, removed: false };
+        return { text: `sender failed to re-lstat ${name}: ${errText(x)}`, error: true, removed: false };
+      }
+      if (Number(st.size) !== e.size || Number(st.mtimeNs / 1_000_000_000n) !== e.mtime || Number(st.mtimeNs % 1_000_000_000n) !== e.mtimeNsec) {
+        return { text: `ERROR: Skipping sender remove for changed file: ${name}`, error: true, removed: false };
+      }
+      try {
+        fs.unlinkSync(e.path);
+      } catch (err) {
+        const x = err as NodeJS.ErrnoException;
+        if (x.code === 'ENOENT') return { text: `sender file already removed: ${name}`, error: false, removed: false };
+        return { text: `sender failed to remove ${name}: ${errText(x)}`, error: true, removed: false };
+      }
+      return { text: `sender removed ${name}`, error: false, removed: true };
+    },
     open(e: SendEntry): Opened | { message: string; vanished: boolean } {
       const seen = e as Entry;
       let fd: number;

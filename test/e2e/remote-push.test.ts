@@ -192,6 +192,27 @@ describeEngines((e) => {
     same(theirsDir, oursDir);
   });
 
+  it('--remove-source-files: the sender removes what the receiver confirmed, as rsync does', async () => {
+    const srcA = path.join(root, `rsf-theirs-${n}`);
+    const srcB = path.join(root, `rsf-ours-${n}`);
+    for (const d of [srcA, srcB]) execFileSync('cp', ['-a', `${src}/.`, d]);
+    fs.mkdirSync(theirsDir);
+    fs.mkdirSync(oursDir);
+    // Already there and the same: confirmed and removed too.
+    for (const d of [theirsDir, oursDir]) execFileSync('cp', ['-a', path.join(src, 'a.b'), d]);
+    const opts = ['-a', '--remove-source-files', '-vv'];
+    const theirs = rsyncClient([...opts, '-e', rsh, `${srcA}/`, `host:${theirsDir}/`]);
+    const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', rsh, `${srcB}/`, `host:${oursDir}/`]);
+    expect(ours.code, show(ours)).toBe(theirs.code);
+    const removed = (s: string): string[] => s.split('\n').filter((l) => l.startsWith('sender removed')).sort();
+    expect(removed(ours.stdout)).toEqual(removed(theirs.out));
+    expect(removed(ours.stdout).length).toBeGreaterThan(3);
+    same(srcA, srcB, { rootMeta: false, times: false });
+    expect(fs.existsSync(path.join(srcB, 'a'))).toBe(false);
+    expect(fs.statSync(path.join(srcB, 'd')).isDirectory()).toBe(true);
+    same(theirsDir, oursDir);
+  });
+
   it('refuses what a push does not carry yet, before anything starts', async () => {
     const r = await runCli([`--engine=${e.name}`, '-a', '-R', '-e', rsh, `${src}/`, `host:${oursDir}/`]);
     expect(r.code).toBe(1);
