@@ -124,7 +124,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   const builtMs = Date.now() - started;
   if (showList) io.out.write('done\n');
   for (const m of walk.messages) {
-    if (m.error) io.err.write(outputBytes(`arsync: [sender] ${m.text}\n`));
+    if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
     else if (!c.quiet) say(`${m.text}\n`);
   }
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.

@@ -25,6 +25,14 @@ interface Seen {
 
 type Entry = SendEntry & Seen;
 
+const isLinkAt = (p: Buffer): boolean => {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
 /** An errno's text as rsync prints it: "No such file or directory (2)". */
 function errText(e: NodeJS.ErrnoException): string {
   const msg = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ .*$/, '');
@@ -34,7 +42,7 @@ function errText(e: NodeJS.ErrnoException): string {
 
 export interface PushWalk extends PushSource {
   /** rsync's messages from the walk ("link_stat ... failed", "skipping directory ..."), in order. */
-  messages: { text: string; error: boolean }[];
+  messages: { text: string; error: boolean; plain?: boolean }[];
   /**
    * --remove-source-files, once the receiver confirmed an entry (rsync's successful_send): removed only
    * when it is still what was sent (size and time); returns rsync's line about it and whether it is an error.
@@ -98,7 +106,11 @@ export function walkSources(c: Config, filters?: FilterList): PushWalk {
         st = stat(p);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        if (e.code === 'ENOENT') {
+        if (e.code === 'ENOENT' && c.copyLinks && isLinkAt(p)) {
+          // -L onto a symlink that leads nowhere: rsync's own words, and a transfer error (exit 23).
+          ioError |= IOERR_GENERAL;
+          messages.push({ text: `symlink has no referent: "${showPath(p)}"`, error: true, plain: true });
+        } else if (e.code === 'ENOENT') {
           ioError |= IOERR_VANISHED;
           messages.push({ text: `file has vanished: "${showPath(p)}"`, error: true });
         } else {
