@@ -477,7 +477,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       config,
       wholeFile: Boolean(o['wholeFile']),
       plainDelete: o['deleteDuringKind'] === undefined,
-      dirs: Boolean(o['dirs']),
+      dirs: o['dirs'] === 2,
       maxDelete: o['maxDelete'] as number | undefined,
       openNoatime: o['openNoatime'] === true,
       omitDirTimes: Boolean(o['omitDirTimes']),

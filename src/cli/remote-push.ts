@@ -99,7 +99,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   const c = p.config;
   const started = Date.now();
   const say = (s: string): void => void io.out.write(outputBytes(s));
-  const showList = (c.verbose > 0 || c.progressFiles) && !c.quiet;
+  // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
+  const showList = (c.verbose > 0 || c.progressFiles) && !c.quiet && (c.recursive || c.dirs);
   if (showList) io.out.write('building file list ... ');
   let filters: FilterList | undefined;
   let rules: Buffer[] | undefined;

@@ -92,7 +92,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.update) letters += 'u';
   if (c.dryRun) letters += 'n';
   if (c.links) letters += 'l';
-  if (x.dirs || (c.dirs && !c.recursive && c.deleteMode !== 'none')) letters += 'd';
+  if (c.dirs && !c.recursive && (x.dirs || c.deleteMode !== 'none')) letters += 'd';
   if (c.keepDirlinks) letters += 'K';
   if (c.pruneEmptyDirs) letters += 'm';
   if (x.omitDirTimes) letters += 'O';

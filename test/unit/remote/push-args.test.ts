@@ -58,6 +58,8 @@ const CASES: string[][] = [
   ['-a', '--numeric-ids', '-W', '--bwlimit=100', '--timeout=30'],
   ['-r'],
   ['-d', '--delete'],
+  ['-rd'],
+  ['-d'],
   ['-rD', '--no-specials'],
   ['-a', '-S', '--ignore-existing', '--existing', '--size-only'],
   ['-a', '-S', '--inplace'],
