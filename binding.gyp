@@ -27,7 +27,9 @@
         "native/longpath.c",
         "native/source.c",
         "native/args.c",
-        "native/errors.c"
+        "native/errors.c",
+        "native/checksum.c",
+        "native/md5.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],

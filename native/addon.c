@@ -2,6 +2,7 @@
 #include <node_api.h>
 
 #include "abi.h"
+#include "checksum.h"
 #include "ctxapi.h"
 #include "scanpair.h"
 #include "tree.h"
@@ -40,6 +41,12 @@ static napi_value init(napi_env env, napi_value exports)
     {"pairRewind", NULL, pair_rewind, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pairClose", NULL, pair_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanTree", NULL, scan_tree, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumChecksum1", NULL, sum_checksum1, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumBlock", NULL, sum_block, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumHasher", NULL, sum_hasher, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumHasherUpdate", NULL, sum_hasher_update, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumHasherDigest", NULL, sum_hasher_digest, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumRollScan", NULL, sum_roll_scan, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

@@ -52,6 +52,11 @@ if (!uringHeaders.some((p) => existsSync(p))) {
   giveUp('liburing.h was not found; install it with: apt-get install liburing-dev');
 }
 
+// The transfer checksums (native/checksum.c) inline xxhash from its header; there is nothing to link.
+if (!['/usr/include/xxhash.h', '/usr/local/include/xxhash.h'].some((p) => existsSync(p))) {
+  giveUp('xxhash.h was not found; install it with: apt-get install libxxhash-dev');
+}
+
 function findNodeGyp() {
   const fromNpm = process.env.npm_config_node_gyp;
   if (fromNpm && existsSync(fromNpm)) return [process.execPath, fromNpm];

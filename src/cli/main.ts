@@ -4,6 +4,7 @@
 
 import { parseArgs } from './options.js';
 import { listRemote } from './remote.js';
+import { pushRemote } from './remote-push.js';
 import { OptionError } from './local-noops.js';
 import { openLogFile } from './output-options.js';
 import type { LogFile } from '../progress/logfile.js';
@@ -88,6 +89,11 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   if (parsed.kind === 'remote-list') {
     setEightBitOutput(parsed.list.config.eightBit);
     const code = await listRemote(parsed.list, process.env, io);
+    return code === Exit.Ok ? code : finish(io, code);
+  }
+  if (parsed.kind === 'remote-push') {
+    setEightBitOutput(parsed.push.config.eightBit);
+    const code = await pushRemote(parsed.push, process.env, io);
     return code === Exit.Ok ? code : finish(io, code);
   }
   const c = parsed.config;

@@ -9,6 +9,7 @@ import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRu
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { RemoteList } from './remote.js';
+import { pushTarget, refuseForPush, type RemotePush } from './remote-push.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
@@ -26,7 +27,11 @@ import { addMetaOptions, type MetaConfig } from './meta-options.js';
 
 
 /** Things the CLI does instead of a transfer. */
-export type Parsed = { kind: 'run'; config: Config } | { kind: 'print'; text: string } | { kind: 'remote-list'; list: RemoteList };
+export type Parsed =
+  | { kind: 'run'; config: Config }
+  | { kind: 'print'; text: string }
+  | { kind: 'remote-list'; list: RemoteList }
+  | { kind: 'remote-push'; push: RemotePush };
 
 const count = (_: string, prev: number): number => prev + 1;
 /** rsync's MAX_BASIS_DIRS. */
@@ -299,7 +304,9 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     if (!noEffect.oldArgs) throw new UsageError('Empty destination arg specified (use "." or see --old-args).');
     operandBytes[operandBytes.length - 1] = Buffer.from('.');
   }
-  if (!listing) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
+  // `arsync src/ host:dst/`: a push (src/cli/remote-push.ts).
+  const pushTo = listing ? undefined : pushTarget(operandBytes);
+  if (!listing && !pushTo) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
   const clockLimits = clock();
   const archive = Boolean(o['archive']);
@@ -460,6 +467,23 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       listOnly: Boolean(o['listOnly']),
     };
     return { kind: 'remote-list', list };
+  }
+  if (pushTo) {
+    refuseForPush(config, o);
+    const push: RemotePush = {
+      operand: { ...pushTo, path: pushTo.path.length ? pushTo.path : Buffer.from('.') },
+      rsh: o['rsh'] as string | undefined,
+      rsyncPath: o['rsyncPath'] as string | undefined,
+      config,
+      wholeFile: Boolean(o['wholeFile']),
+      plainDelete: o['deleteDuringKind'] === undefined,
+      dirs: o['dirs'] === 2,
+      maxDelete: o['maxDelete'] as number | undefined,
+      openNoatime: o['openNoatime'] === true,
+      omitDirTimes: Boolean(o['omitDirTimes']),
+      blockSize: (o['blockSize'] as number | undefined) ?? 0,
+    };
+    return { kind: 'remote-push', push };
   }
   return { kind: 'run', config };
 }

@@ -36,6 +36,13 @@ export interface Addon {
   pairRewind(cursor: object): void;
   pairClose(cursor: object): void;
   scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
+  // rsync's transfer checksums (native/checksum.c; src/remote/checksum.ts's NativeSums).
+  sumChecksum1(b: Uint8Array): number;
+  sumBlock(kind: number, b: Uint8Array, seed: number): Buffer;
+  sumHasher(kind: number): object;
+  sumHasherUpdate(h: object, b: Uint8Array): void;
+  sumHasherDigest(h: object): Buffer;
+  sumRollScan(window: Uint8Array, base: number, from: number, to: number, k: number, state: Int32Array, bitmap: Uint8Array): number;
 }
 
 interface RawPair {
@@ -98,7 +105,7 @@ const BUILD_FIX =
 let state: AddonState | undefined;
 
 /** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
-export const ADDON_ABI = 2;
+export const ADDON_ABI = 3;
 
 /** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
 function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {

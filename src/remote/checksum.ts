@@ -2,7 +2,10 @@
 // (rsync's get_checksum1), the strong sum of a block (get_checksum2: seeded) and the whole-file sum the
 // sender appends after a file's data (sum_init/sum_update/sum_final: never seeded for the hashes arsync
 // offers). The one place where a checksum name becomes an algorithm: the handshake offers exactly the
-// names `STRONG` can compute, in `CHECKSUMS`' order of preference.
+// names `STRONG` can compute, in `CHECKSUMS`' order of preference. MD5 is Node's own; with the native
+// addon (native/checksum.c, handed in by the CLI through useNativeSums: this layer loads no addon) the
+// xxhash family joins it, in rsync's order (xxh128 xxh3 xxh64 md5), and the sender's rolling scan
+// runs in C.
 
 import { createHash } from 'node:crypto';
 
@@ -43,11 +46,59 @@ const md5: Strong = {
   },
 };
 
+const strongMap = new Map<string, Strong>([['md5', md5]]);
 /** The strong checksums arsync computes, by rsync's name for them. */
-export const STRONG: ReadonlyMap<string, Strong> = new Map([['md5', md5]]);
+export const STRONG: ReadonlyMap<string, Strong> = strongMap;
 
-/** The names offered in the checksum negotiation, most preferred first. */
-export const CHECKSUMS: readonly string[] = [...STRONG.keys()];
+const names: string[] = [...strongMap.keys()];
+/** The names offered in the checksum negotiation, most preferred first (grows with useNativeSums). */
+export const CHECKSUMS: readonly string[] = names;
+
+/** The addon's checksum functions (src/engine/native.ts Addon, native/checksum.c). */
+export interface NativeSums {
+  sumChecksum1(b: Uint8Array): number;
+  sumBlock(kind: number, b: Uint8Array, seed: number): Buffer;
+  sumHasher(kind: number): object;
+  sumHasherUpdate(h: object, b: Uint8Array): void;
+  sumHasherDigest(h: object): Buffer;
+  sumRollScan(window: Uint8Array, base: number, from: number, to: number, k: number, state: Int32Array, bitmap: Uint8Array): number;
+}
+
+/** native/checksum.c's numbering of the kinds. */
+const KIND = { md5: 0, xxh64: 1, xxh3: 2, xxh128: 3 } as const;
+const LENGTH = { md5: 16, xxh64: 8, xxh3: 8, xxh128: 16 } as const;
+
+let native: NativeSums | undefined;
+
+function nativeStrong(n: NativeSums, name: keyof typeof KIND): Strong {
+  const kind = KIND[name];
+  return {
+    length: LENGTH[name],
+    file() {
+      const h = n.sumHasher(kind);
+      return { update: (b) => n.sumHasherUpdate(h, b), digest: () => n.sumHasherDigest(h) };
+    },
+    block: (b, seed) => n.sumBlock(kind, b, seed >>> 0),
+  };
+}
+
+/** Computes the sums in C from now on, and offers the xxhash family, most preferred first, as rsync does. */
+export function useNativeSums(n: NativeSums): void {
+  if (native) return;
+  native = n;
+  for (const name of ['xxh128', 'xxh3', 'xxh64', 'md5'] as const) strongMap.set(name, nativeStrong(n, name));
+  names.splice(0, names.length, 'xxh128', 'xxh3', 'xxh64', 'md5');
+}
+
+/** The C rolling scan (match.ts uses it when there is one). */
+export function nativeRollScan(): NativeSums['sumRollScan'] | undefined {
+  return native?.sumRollScan;
+}
+
+/** Both implementations, for the contract test that they agree. */
+export function jsMd5(): Strong {
+  return md5;
+}
 
 export function strong(name: string): Strong {
   const s = STRONG.get(name);
@@ -60,6 +111,12 @@ export function strong(name: string): Strong {
  * as SIGNED chars (rsync casts to schar; CHAR_OFFSET is 0), low half s1, high half s2.
  */
 export function checksum1(b: Buffer, start = 0, end = b.length): number {
+  if (native && start === 0 && end === b.length) return native.sumChecksum1(b);
+  return checksum1Js(b, start, end);
+}
+
+/** checksum1 in TypeScript (the addon's twin; test/contract/checksum.test.ts holds them together). */
+export function checksum1Js(b: Buffer, start = 0, end = b.length): number {
   let s1 = 0;
   let s2 = 0;
   for (let i = start; i < end; i++) {

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { Exit } from '../util/errors.js';
 import { Conn } from './conn.js';
 import { PeerMessages } from './messages.js';
+import type { Frame } from './mux.js';
 import { remoteArgv, type RemoteCommand } from './rsh.js';
 import { ProtocolError } from './wire.js';
 
@@ -35,6 +36,8 @@ export async function runClient<T>(
   env: NodeJS.ProcessEnv,
   io: ClientIo,
   exchange: (conn: Conn, peer: PeerMessages) => Promise<T>,
+  /** Messages only this kind of session has (a receiving server's deletions and successes); true: handled. */
+  onMessage?: (f: Frame) => boolean,
 ): Promise<Outcome<T>> {
   const argv = remoteArgv(cmd, env);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
@@ -43,7 +46,7 @@ export async function runClient<T>(
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
   const peer = new PeerMessages(io.out, io.err);
-  const conn = new Conn(child.stdout!, child.stdin!, peer.take);
+  const conn = new Conn(child.stdout!, child.stdin!, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
   let result: T | undefined;
   let failure: unknown;
   try {

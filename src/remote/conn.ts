@@ -24,6 +24,10 @@ export class Conn {
   received = 0;
   /** Data frames received so far (each cost the peer a 4-byte header). */
   dataFrames = 0;
+  /** Called before a read waits for the peer: a writer that gathers output sends it then (rsync flushes when it would block). */
+  idle: (() => void) | undefined;
+  /** Bytes sent to the peer so far, framing included. */
+  written = 0;
 
   constructor(
     private readonly input: Readable,
@@ -104,6 +108,7 @@ export class Conn {
       if (this.failure) throw this.failure;
       if (this.closed) throw new ProtocolError('connection unexpectedly closed', Exit.StreamIO);
       if (this.input.isPaused()) this.input.resume();
+      this.idle?.();
       await new Promise<void>((r) => (this.wake = r));
     }
   }
@@ -115,15 +120,40 @@ export class Conn {
 
   write(b: Buffer): void {
     if (!this.muxOut) {
+      this.written += b.length;
       this.output.write(b);
       return;
     }
-    for (const f of dataFrames(b)) this.output.write(f);
+    for (const f of dataFrames(b)) {
+      this.written += f.length;
+      this.output.write(f);
+    }
   }
 
   /** A non-data message to the peer. */
   send(tag: number, payload: Buffer): void {
-    this.output.write(frame(tag, payload));
+    const f = frame(tag, payload);
+    this.written += f.length;
+    this.output.write(f);
+  }
+
+  /** Bytes written and not yet taken by the peer's pipe. */
+  get pendingOutput(): number {
+    return this.output.writableLength;
+  }
+
+  /** Resolves once the peer has taken what was written (or the pipe is gone): a sender's backpressure. */
+  async drained(): Promise<void> {
+    if (!this.output.writableNeedDrain || this.output.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.output.off('drain', done);
+        this.output.off('close', done);
+        resolve();
+      };
+      this.output.on('drain', done);
+      this.output.on('close', done);
+    });
   }
 
   end(): void {

@@ -1,8 +1,10 @@
-// The command line a client gives the remote `rsync --server` (rsync's server_options): the options
-// that change what the server does or sends, as one cluster of single letters in rsync's own order
+// The command line a client gives the remote `rsync --server` (rsync's server_options), for a server
+// that sends (a pull, a listing) or receives (a push): the options that change what the server does or sends, as one cluster of single letters in rsync's own order
 // followed by the capability letters (handshake.ts's CLIENT_INFO), then the long options.
 
+import type { Config } from '../model/config.js';
 import { CLIENT_INFO } from './handshake.js';
+import { safeFileArg } from './rsh.js';
 
 /** What the server must know of the client's options (a subset of the Config, named as there). */
 export interface ServerFlags {
@@ -48,5 +50,119 @@ export function senderArgs(f: ServerFlags): string[] {
   if (f.devices && !f.specials) args.push('--no-specials');
   else if (!f.devices && f.specials) args.push('--specials');
   if (f.numericIds) args.push('--numeric-ids');
+  return args;
+}
+
+/** What rsync's client tells a receiving server that the Config does not say in so many words. */
+export interface PushExtras {
+  /** -d given itself (rsync's xfer_dirs 2), which the server is told even with -r. */
+  dirs: boolean;
+  /** -W given (rsync sends it only when asked: whole files are no default remotely). */
+  wholeFile: boolean;
+  /** Plain --delete (rsync names it so); --del/--delete-during name the timing. */
+  plainDelete: boolean;
+  /** -B: the block size the receiver's checksums use (0: its own choice). */
+  blockSize: number;
+  /** -O given (a --backup without --backup-dir implies it locally; rsync does not send that). */
+  omitDirTimes: boolean;
+  /** --open-noatime given (arsync's default, which rsync sends only when asked for, and 3.1 does not know). */
+  openNoatime: boolean;
+  /** --max-delete's value as given (0 is sent as -1, rsync's "delete nothing"). */
+  maxDelete: number | undefined;
+}
+
+/** rsync's stdout_format as a pushing client sees it: what the server needs to know of it. */
+function logFormatArg(c: Config): string | undefined {
+  const fmt = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined);
+  if (fmt !== undefined && /%[-'\d]*i/.test(fmt)) return c.itemize > 1 ? '--log-format=%i%I' : '--log-format=%i';
+  if (fmt !== undefined && /%[-'\d]*o/.test(fmt)) return '--log-format=%o';
+  // --progress (or a format) without -v: the server is told there is a format, and no more.
+  if ((fmt !== undefined || c.progressFiles) && c.verbose === 0) return '--log-format=X';
+  return undefined;
+}
+
+/**
+ * The arguments after the remote rsync's path when the server receives (a push): rsync's
+ * server_options for a sending client, in its order. The server does the deciding (quick check,
+ * deletions, backups, alternate destinations), so every option that shapes a decision goes along.
+ */
+export function receiverArgs(c: Config, x: PushExtras): string[] {
+  let letters = 'v'.repeat(Math.min(c.verbose, 9));
+  if (c.backup) letters += 'b';
+  if (c.update) letters += 'u';
+  if (c.dryRun) letters += 'n';
+  if (c.links) letters += 'l';
+  if (c.dirs && !c.recursive && (x.dirs || c.deleteMode !== 'none')) letters += 'd';
+  if (c.keepDirlinks) letters += 'K';
+  if (c.pruneEmptyDirs) letters += 'm';
+  if (x.omitDirTimes) letters += 'O';
+  if (c.omitLinkTimes) letters += 'J';
+  if (x.wholeFile) letters += 'W';
+  if (c.hardLinks) letters += 'H';
+  if (c.owner) letters += 'o';
+  if (c.group) letters += 'g';
+  if (c.devices) letters += 'D';
+  if (c.times) letters += 't';
+  if (c.atimes) letters += 'U';
+  if (c.perms) letters += 'p';
+  else if (c.executability) letters += 'E';
+  if (c.acls) letters += 'A';
+  if (c.xattrs) letters += 'X';
+  if (c.recursive) letters += 'r';
+  if (c.checksum) letters += 'c';
+  if (c.cvsExclude) letters += 'C';
+  if (c.ignoreTimes) letters += 'I';
+  if (c.relative) letters += 'R';
+  letters += 'x'.repeat(Math.min(c.oneFileSystem, 2));
+  if (c.sparse) letters += 'S';
+  const args = ['--server', `-${letters}${CLIENT_INFO}`];
+  if (c.dirs && !c.recursive && c.deleteMode !== 'none') args.push('--no-r');
+  if (c.devices && !c.specials) args.push('--no-specials');
+  else if (!c.devices && c.specials) args.push('--specials');
+  const log = logFormatArg(c);
+  if (log) args.push(log);
+  if (x.blockSize) args.push(`-B${x.blockSize}`);
+  if (c.timeout) args.push(`--timeout=${c.timeout}`);
+  if (c.bwlimit) args.push(`--bwlimit=${Math.floor(c.bwlimit / 1024)}`);
+  if (c.backupDir !== undefined) args.push('--backup-dir', safeFileArg(c.backupDir, true));
+  if (c.suffix !== (c.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${safeFileArg(c.suffix, true)}`);
+  if (x.maxDelete !== undefined) args.push(`--max-delete=${x.maxDelete > 0 ? x.maxDelete : -1}`);
+  if (c.minSize !== undefined) args.push(`--min-size=${c.minSize}`);
+  if (c.maxSize !== undefined) args.push(`--max-size=${c.maxSize}`);
+  if (c.deleteMode === 'before') args.push('--delete-before');
+  else if (c.deleteMode === 'delay') args.push('--delete-delay');
+  else if (c.deleteMode === 'during' && !x.plainDelete) args.push('--delete-during');
+  else if (c.deleteMode === 'after') args.push('--delete-after');
+  else if (c.deleteMode !== 'none' && !c.deleteExcluded) args.push('--delete');
+  if (c.deleteExcluded) args.push('--delete-excluded');
+  if (c.force) args.push('--force');
+  if (c.sizeOnly) args.push('--size-only');
+  if (c.stats) args.push('--stats');
+  if (c.missingArgs === 'delete') args.push('--delete-missing-args');
+  if (c.modifyWindow !== 0) args.push(c.modifyWindow < 0 ? `-@${c.modifyWindow}` : `--modify-window=${c.modifyWindow}`);
+  if (c.partial) args.push('--partial');
+  if (c.ignoreErrors) args.push('--ignore-errors');
+  if (c.copyUnsafeLinks) args.push('--copy-unsafe-links');
+  if (c.safeLinks) args.push('--safe-links');
+  if (c.numericIds) args.push('--numeric-ids');
+  if (c.ignoreExisting) args.push('--ignore-existing');
+  if (c.existing) args.push('--existing');
+  if (c.tempDir !== undefined) args.push('--temp-dir', safeFileArg(c.tempDir, true));
+  if (c.fsync) args.push('--fsync');
+  for (const [opt, dirs] of [['--compare-dest', c.compareDest], ['--copy-dest', c.copyDest], ['--link-dest', c.linkDest]] as const) {
+    for (const d of dirs) args.push(opt, safeFileArg(d, true));
+  }
+  if (c.append) {
+    if (c.appendVerify) args.push('--append');
+    args.push('--append');
+  } else if (c.inplace) {
+    // (rsync 3.5 would add --no-W for -S only after an explicit --no-W, which changes nothing here.)
+    args.push('--inplace');
+  }
+  if (c.relative && !c.impliedDirs) args.push('--no-implied-dirs');
+  if (c.removeSourceFiles) args.push(c.removeSentOnly ? '--remove-sent-files' : '--remove-source-files');
+  if (c.preallocate) args.push('--preallocate');
+  if (c.openNoatime && x.openNoatime) args.push('--open-noatime');
+  if (c.mkpath) args.push('--mkpath');
   return args;
 }

@@ -72,6 +72,30 @@ describeEngines((e) => {
     expect(steady(ours.stdout)).toBe(steady(theirs.out));
   });
 
+  it.skipIf(unavailable !== null)('pushes over ssh like rsync, then a small change as a delta', async () => {
+    const theirsDir = path.join(root, `push-theirs-${e.name}`);
+    const oursDir = path.join(root, `push-ours-${e.name}`);
+    const push = async (opts: string[]): Promise<void> => {
+      const theirs = rsyncClient([...opts, '-e', sshd.rsh, `${src}/`, `127.0.0.1:${theirsDir}/`]);
+      const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', sshd.rsh, `${src}/`, `127.0.0.1:${oursDir}/`]);
+      expect(ours.code, show(ours)).toBe(0);
+      expect(theirs.code).toBe(0);
+      const lines = (s: string): string => s.replace(new RegExp(`${theirsDir}|${oursDir}`, 'g'), 'DST').split('\n').filter((l) => !/^(sent|total size|File list|Total bytes)/.test(l)).join('\n');
+      expect(lines(ours.stdout)).toBe(lines(theirs.out));
+    };
+    await push(['-ai']);
+    expect(fs.readFileSync(path.join(oursDir, 'd', 'sub', 'y'), 'utf8')).toBe('d/sub/y'.repeat(100));
+    const a = path.join(src, 'a');
+    const saved = fs.readFileSync(a);
+    try {
+      fs.writeFileSync(a, Buffer.concat([saved, Buffer.from('more')]));
+      await push(['-ai', '--stats', '-B', '100']);
+      expect(fs.readFileSync(path.join(oursDir, 'a')).equals(fs.readFileSync(a))).toBe(true);
+    } finally {
+      fs.writeFileSync(a, saved);
+    }
+  });
+
   it.skipIf(unavailable !== null)('exits 255 as rsync does when ssh cannot connect', async () => {
     const closed = sshd.rsh.replace(/-p \d+/, '-p 1');
     const theirs = rsyncClient(['-e', closed, `127.0.0.1:${src}/`]);

@@ -121,7 +121,7 @@ describe('parseArgs', () => {
   });
 
   it("rsync's refusals: remote operands, --delete without -r, mixed --*-dest, a slash in --suffix", () => {
-    expect(() => run('-a', 'src/', 'host:dst/')).toThrow(/remote transfers are not supported yet/);
+    expect(() => run('-a', 'host:src/', 'dst/')).toThrow(/remote transfers are not supported yet/);
     expect(() => run('-t', '--delete', 'a', 'b')).toThrow(/--delete does not work without --recursive/);
     expect(() => run('-a', '--link-dest=x', '--compare-dest=y', 'a', 'b')).toThrow(/the --compare-dest option conflicts with the --link-dest option/);
     expect(() => run('-ab', '--suffix=a/b', 'a', 'b')).toThrow(/--suffix cannot contain slashes/);

@@ -1,0 +1,278 @@
+/* rsync's transfer checksums in C (the contract with src/remote/checksum.ts is docs/native-contract.md,
+ * checked by test/contract/checksum.test.ts): checksum1 reads bytes as SIGNED chars, as rsync's
+ * get_checksum1 does; block sums are seeded as rsync's get_checksum2 seeds them (the seed before the
+ * data for md5, the hash's own seed for xxh*); file sums are unseeded; 64-bit digests are stored
+ * little-endian, xxh128 as its low half then its high half. The xxhash functions come from Debian's
+ * libxxhash-dev header, inlined (nothing to link). */
+#include "checksum.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "md5.h"
+
+#if !__has_include(<xxhash.h>)
+#error "xxhash.h is missing: install it with: apt-get install libxxhash-dev"
+#endif
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+/* The kinds, in the numbering src/remote/checksum.ts uses. */
+enum { SUM_MD5 = 0, SUM_XXH64 = 1, SUM_XXH3 = 2, SUM_XXH128 = 3 };
+
+static const size_t SUM_LEN[] = {16, 8, 8, 16};
+
+static napi_value fail(napi_env env, const char *msg)
+{
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+/* The bytes of a Buffer or any typed array. */
+static bool bytes_of(napi_env env, napi_value v, const uint8_t **p, size_t *len)
+{
+  bool is;
+  napi_typedarray_type t;
+  size_t n;
+  void *data;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is)
+    return false;
+  if (napi_get_typedarray_info(env, v, &t, &n, &data, NULL, NULL) != napi_ok)
+    return false;
+  size_t width = t == napi_int32_array || t == napi_uint32_array || t == napi_float32_array ? 4
+                 : t == napi_int16_array || t == napi_uint16_array                          ? 2
+                 : t == napi_float64_array || t == napi_bigint64_array || t == napi_biguint64_array ? 8
+                                                                                                     : 1;
+  *p = data;
+  *len = n * width;
+  return true;
+}
+
+static bool int_of(napi_env env, napi_value v, int64_t *out)
+{
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || d != d)
+    return false;
+  *out = (int64_t)d;
+  return true;
+}
+
+static void put64le(uint8_t *o, uint64_t v)
+{
+  for (int i = 0; i < 8; i++)
+    o[i] = (uint8_t)(v >> (8 * i));
+}
+
+static napi_value new_buffer(napi_env env, const uint8_t *p, size_t n)
+{
+  napi_value out;
+  void *data;
+  if (napi_create_buffer_copy(env, n, p, &data, &out) != napi_ok)
+    return NULL;
+  return out;
+}
+
+static uint32_t checksum1(const uint8_t *p, size_t n)
+{
+  uint32_t s1 = 0, s2 = 0;
+  for (size_t i = 0; i < n; i++) {
+    s1 += (uint32_t)(int32_t)(int8_t)p[i];
+    s2 += s1;
+  }
+  return (s1 & 0xffff) + (s2 << 16);
+}
+
+/* checksum1(bytes) -> number (uint32) */
+napi_value sum_checksum1(napi_env env, napi_callback_info info)
+{
+  ARGS(1);
+  const uint8_t *p;
+  size_t n;
+  if (!bytes_of(env, argv[0], &p, &n))
+    return fail(env, "checksum1(bytes): bytes must be a Buffer or typed array");
+  napi_value out;
+  napi_create_uint32(env, checksum1(p, n), &out);
+  return out;
+}
+
+/* block(kind, bytes, seed) -> Buffer: rsync's get_checksum2 for the kind. */
+napi_value sum_block(napi_env env, napi_callback_info info)
+{
+  ARGS(3);
+  int64_t kind, seed;
+  const uint8_t *p;
+  size_t n;
+  if (!int_of(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128 || !bytes_of(env, argv[1], &p, &n) ||
+      !int_of(env, argv[2], &seed))
+    return fail(env, "block(kind, bytes, seed): kind 0-3, bytes a Buffer, seed a number");
+  uint32_t s = (uint32_t)seed;
+  uint8_t out[16];
+  switch (kind) {
+  case SUM_MD5: {
+    md5_ctx c;
+    md5_init(&c);
+    if (s) {
+      uint8_t sb[4] = {(uint8_t)s, (uint8_t)(s >> 8), (uint8_t)(s >> 16), (uint8_t)(s >> 24)};
+      md5_update(&c, sb, 4);
+    }
+    md5_update(&c, p, n);
+    md5_final(&c, out);
+    break;
+  }
+  case SUM_XXH64:
+    put64le(out, XXH64(p, n, s));
+    break;
+  case SUM_XXH3:
+    put64le(out, XXH3_64bits_withSeed(p, n, s));
+    break;
+  default: {
+    XXH128_hash_t h = XXH3_128bits_withSeed(p, n, s);
+    put64le(out, h.low64);
+    put64le(out + 8, h.high64);
+  }
+  }
+  return new_buffer(env, out, SUM_LEN[kind]);
+}
+
+typedef struct {
+  int kind;
+  md5_ctx md5;
+  XXH64_state_t *x64;
+  XXH3_state_t *x3;
+} hasher;
+
+static const napi_type_tag HASHER_TAG = {0x6172737973756d31ULL, 0x68617368657231ULL};
+
+static void hasher_free(napi_env env, void *data, void *hint)
+{
+  (void)env;
+  (void)hint;
+  hasher *h = data;
+  if (h->x64)
+    XXH64_freeState(h->x64);
+  if (h->x3)
+    XXH3_freeState(h->x3);
+  free(h);
+}
+
+/* hasher(kind) -> External: a whole-file sum being fed (unseeded, as rsync's sum_init). */
+napi_value sum_hasher(napi_env env, napi_callback_info info)
+{
+  ARGS(1);
+  int64_t kind;
+  if (!int_of(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128)
+    return fail(env, "hasher(kind): kind 0-3");
+  hasher *h = calloc(1, sizeof *h);
+  if (!h)
+    return fail(env, "out of memory");
+  h->kind = (int)kind;
+  if (kind == SUM_MD5)
+    md5_init(&h->md5);
+  else if (kind == SUM_XXH64) {
+    h->x64 = XXH64_createState();
+    if (h->x64)
+      XXH64_reset(h->x64, 0);
+  } else {
+    h->x3 = XXH3_createState();
+    if (h->x3) {
+      if (kind == SUM_XXH3)
+        XXH3_64bits_reset(h->x3);
+      else
+        XXH3_128bits_reset(h->x3);
+    }
+  }
+  if (kind != SUM_MD5 && !h->x64 && !h->x3) {
+    free(h);
+    return fail(env, "out of memory");
+  }
+  napi_value ext;
+  if (napi_create_external(env, h, hasher_free, NULL, &ext) != napi_ok || napi_type_tag_object(env, ext, &HASHER_TAG) != napi_ok)
+    return NULL;
+  return ext;
+}
+
+/* hasherUpdate(h, bytes) */
+napi_value sum_hasher_update(napi_env env, napi_callback_info info)
+{
+  ARGS(2);
+  hasher *h = arg_external(env, argv[0], &HASHER_TAG);
+  const uint8_t *p;
+  size_t n;
+  if (!h || !bytes_of(env, argv[1], &p, &n))
+    return fail(env, "hasherUpdate(hasher, bytes)");
+  if (h->kind == SUM_MD5)
+    md5_update(&h->md5, p, n);
+  else if (h->kind == SUM_XXH64)
+    XXH64_update(h->x64, p, n);
+  else if (h->kind == SUM_XXH3)
+    XXH3_64bits_update(h->x3, p, n);
+  else
+    XXH3_128bits_update(h->x3, p, n);
+  return NULL;
+}
+
+/* hasherDigest(h) -> Buffer */
+napi_value sum_hasher_digest(napi_env env, napi_callback_info info)
+{
+  ARGS(1);
+  hasher *h = arg_external(env, argv[0], &HASHER_TAG);
+  if (!h)
+    return fail(env, "hasherDigest(hasher)");
+  uint8_t out[16];
+  if (h->kind == SUM_MD5)
+    md5_final(&h->md5, out);
+  else if (h->kind == SUM_XXH64)
+    put64le(out, XXH64_digest(h->x64));
+  else if (h->kind == SUM_XXH3)
+    put64le(out, XXH3_64bits_digest(h->x3));
+  else {
+    XXH128_hash_t d = XXH3_128bits_digest(h->x3);
+    put64le(out, d.low64);
+    put64le(out + 8, d.high64);
+  }
+  return new_buffer(env, out, SUM_LEN[h->kind]);
+}
+
+/*
+ * rollScan(window, base, from, to, k, state, bitmap) -> offset: the sender's rolling search (rsync's
+ * hash_search inner loop). `window` holds the file from offset `base`; state is an Int32Array [s1, s2]
+ * of the checksum of the k bytes at `from`. Rolls one byte at a time until the offset whose sum's
+ * bit ((sum ^ sum >> 16) & 0xffff) is set in `bitmap` (8192 bytes), or `to`; returns that offset
+ * with the state of the sum there. The caller keeps from + ... + k within the window and the file.
+ */
+napi_value sum_roll_scan(napi_env env, napi_callback_info info)
+{
+  ARGS(7);
+  const uint8_t *w, *bm, *st;
+  size_t wn, bmn, stn;
+  int64_t base, from, to, k;
+  if (!bytes_of(env, argv[0], &w, &wn) || !int_of(env, argv[1], &base) || !int_of(env, argv[2], &from) ||
+      !int_of(env, argv[3], &to) || !int_of(env, argv[4], &k) || !bytes_of(env, argv[5], &st, &stn) || stn < 8 ||
+      !bytes_of(env, argv[6], &bm, &bmn) || bmn < 8192)
+    return fail(env, "rollScan(window, base, from, to, k, state, bitmap)");
+  if (from < base || to < from || k < 1 || (uint64_t)(to - base + k) > wn)
+    return fail(env, "rollScan: the range is not inside the window");
+  int32_t *state = (int32_t *)(uintptr_t)st;
+  uint32_t s1 = (uint32_t)state[0], s2 = (uint32_t)state[1];
+  const uint8_t *p = w + (from - base);
+  int64_t off = from;
+  uint32_t kk = (uint32_t)k;
+  for (; off < to; off++, p++) {
+    uint32_t sum = (s1 & 0xffff) | (s2 << 16);
+    uint32_t bit = (sum ^ (sum >> 16)) & 0xffff;
+    if (bm[bit >> 3] & (1u << (bit & 7)))
+      break;
+    uint32_t first = (uint32_t)(int32_t)(int8_t)p[0];
+    s1 -= first;
+    s2 -= kk * first;
+    s1 += (uint32_t)(int32_t)(int8_t)p[kk];
+    s2 += s1;
+  }
+  state[0] = (int32_t)s1;
+  state[1] = (int32_t)s2;
+  napi_value out;
+  napi_create_int64(env, off, &out);
+  return out;
+}

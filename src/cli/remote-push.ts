@@ -1,0 +1,232 @@
+// The CLI's push (`arsync [options] src/ host:dst/`): recognises the operands (a remote destination,
+// local sources), refuses before any I/O what a push cannot do yet, starts `rsync --server` on the far
+// side with the options rsync's own client would send, and prints what rsync's sending client prints:
+// the far side's item flags as -i/-v lines, its deletions, the sender's --stats and -v summary.
+
+import type { Config } from '../model/config.js';
+import { classifyOperand, type ShellOperand } from './remote-operand.js';
+import { runClient, type ClientIo } from '../remote/client.js';
+import { receiverArgs } from '../remote/server-args.js';
+import { runPush, deletedName, type PushReport, type PushStats } from '../remote/push.js';
+import { Item, itemizeFlags, significant } from '../remote/iflags.js';
+import { Msg } from '../remote/mux.js';
+import { isDir, isLink } from '../remote/flist.js';
+import type { SendEntry } from '../remote/flist-send.js';
+import { filterListBytes } from '../remote/filter-list.js';
+import { ProtocolError } from '../remote/wire.js';
+import { FilterList } from '../plan/filter.js';
+import { rulesToSend } from '../plan/filter-send.js';
+import { FilterError } from '../plan/filter-rules.js';
+import { walkSources } from '../run/push-source.js';
+import { loadAddon } from '../engine/native.js';
+import { useNativeSums } from '../remote/checksum.js';
+import { formatLine, type LineInfo } from '../progress/format.js';
+import { pushStatsLines } from '../progress/push-stats.js';
+import { rsyncSeconds } from '../progress/stats.js';
+import { Exit, UsageError, showPath } from '../util/errors.js';
+import { outputBytes } from '../util/names.js';
+import { users, groups } from '../util/userdb.js';
+
+export interface RemotePush {
+  operand: ShellOperand;
+  rsh: string | undefined;
+  rsyncPath: string | undefined;
+  config: Config;
+  wholeFile: boolean;
+  plainDelete: boolean;
+  dirs: boolean;
+  maxDelete: number | undefined;
+  openNoatime: boolean;
+  omitDirTimes: boolean;
+  blockSize: number;
+}
+
+/**
+ * The destination when it is `[user@]host:path` and every source is local; undefined otherwise. A
+ * remote source with a remote destination is rsync's usage error.
+ */
+export function pushTarget(operands: Buffer[]): ShellOperand | undefined {
+  const dest = classifyOperand(operands[operands.length - 1]!);
+  if (dest.kind !== 'shell') return undefined;
+  if (operands.slice(0, -1).some((b) => classifyOperand(b).kind !== 'local')) {
+    throw new UsageError('The source and destination cannot both be remote.');
+  }
+  return dest;
+}
+
+/** What a push does not carry yet: refused before anything starts, with the reason. */
+export function refuseForPush(c: Config, o: Record<string, unknown>): void {
+  const no: [boolean, string][] = [
+    [c.filesFrom !== undefined, '--files-from'],
+    [c.relative, '-R/--relative'],
+    [c.acls || c.xattrs, '-A/-X'],
+    [c.append, '--append'],
+    [Boolean(o['compress']) || o['compressChoice'] !== undefined, '-z/--compress'],
+    [c.progress, '--progress/--info=progress2'],
+    [c.json, '--json'],
+    [c.logFile !== undefined, '--log-file'],
+    [c.copyAs !== undefined, '--copy-as'],
+    [c.atimes, '-U/--atimes'],
+    [c.pruneEmptyDirs, '-m/--prune-empty-dirs'],
+    [c.missingArgs !== 'error', '--ignore-missing-args/--delete-missing-args'],
+  ];
+  for (const [on, what] of no) {
+    if (on) throw new UsageError(`${what} is not supported in a push to another machine yet`);
+  }
+}
+
+/** The line fields rsync's log_formatted fills for an entry of the list. */
+function lineFor(e: SendEntry | { name: Buffer; mode: number }, iflags: string, xname: Buffer | undefined, op: LineInfo['op']): LineInfo {
+  const dir = isDir(e.mode);
+  const full = 'path' in e;
+  return {
+    itemize: iflags,
+    name: dir ? `${showPath(e.name)}/` : showPath(e.name),
+    fullName: showPath(e.name),
+    suffix: xname ? ` => ${showPath(xname)}` : full && isLink(e.mode) && e.link ? ` -> ${showPath(e.link)}` : '',
+    size: full ? e.size : 0,
+    bytes: 0,
+    mode: e.mode,
+    uid: full ? (e.uid ?? 0) : 0,
+    gid: full ? (e.gid ?? 0) : 0,
+    mtimeSec: full ? e.mtime : 0,
+    op,
+  };
+}
+
+/** Pushes to the remote operand as rsync's client does; returns the exit code. */
+export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo): Promise<number> {
+  const c = p.config;
+  const started = Date.now();
+  const say = (s: string): void => void io.out.write(outputBytes(s));
+  // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
+  const showList = (c.verbose > 0 || c.progressFiles) && !c.quiet && (c.recursive || c.dirs);
+  if (showList) io.out.write('building file list ... ');
+  let filters: FilterList | undefined;
+  let rules: Buffer[] | undefined;
+  try {
+    const opts = { insecureLinks: c.insecureLinks, eolNulls: c.from0, onRefusal: (m: string) => void io.err.write(`arsync: ${m}\n`) };
+    if (c.filters.length || c.cvsExclude) filters = FilterList.fromOptions(c.filters, { ...opts, cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded });
+    rules = rulesToSend(c.filters, { ...opts, weSend: true, cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded, deleting: c.deleteMode !== 'none', pruneEmptyDirs: c.pruneEmptyDirs });
+  } catch (err) {
+    if (err instanceof FilterError) {
+      io.err.write(`arsync: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  // The addon computes rsync's checksums in C and brings the xxhash family to the negotiation; the node
+  // engine stays pure JavaScript (MD5 only, as rsync 3.1 peers have anyway).
+  if (c.engine !== 'node') {
+    const addon = loadAddon();
+    if (addon.ok) useNativeSums(addon.addon);
+  }
+  const walk = walkSources(c, filters);
+  const builtMs = Date.now() - started;
+  if (showList) io.out.write('done\n');
+  for (const m of walk.messages) {
+    if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
+    else if (!c.quiet) say(`${m.text}\n`);
+  }
+  // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
+  const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.verbose > 0 ? '%n%L' : undefined);
+  const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
+  const iCtx = { sending: true, times: c.times, symlinkTimes: true };
+  const print = (info: LineInfo): void => {
+    if (format === undefined || c.quiet) return;
+    say(`${formatLine(format, info)}\n`);
+  };
+  const report: PushReport = {
+    item(e, iflags, xname, transferred) {
+      if (transferred) return print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
+      // rsync's maybe_log_item for a client.
+      const sig = significant(iflags);
+      const see = itemizing && (sig !== 0 || xname !== undefined || c.itemize > 1);
+      const localChange = (iflags & Item.LocalChange) !== 0 && sig !== 0;
+      if (see || localChange || xname !== undefined || (isDir(e.mode) && sig !== 0)) {
+        print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), xname, 'send'));
+      }
+    },
+    error(message) {
+      io.err.write(outputBytes(`arsync: [sender] ${message}\n`));
+    },
+  };
+  let removeFailed = false;
+  const onMessage = (f: { tag: number; payload: Buffer }): boolean => {
+    if (f.tag === Msg.Success && c.removeSourceFiles) {
+      // rsync's successful_send: the receiver has the entry, so the sender's copy goes.
+      const ndx = f.payload.length === 4 ? f.payload.readInt32LE(0) : -1;
+      const e = walk.entries[ndx];
+      if (!e) throw new ProtocolError(`invalid multi-message ${f.tag}:${f.payload.length} [sender]`, Exit.StreamIO);
+      const r = walk.removeSent(e);
+      if (r.error) {
+        removeFailed = true;
+        io.err.write(outputBytes(`arsync: [sender] ${r.text}\n`));
+      } else if (!r.removed || c.info.REMOVE > 0) say(`${r.text}\n`);
+      return true;
+    }
+    if (f.tag !== Msg.Deleted) return false;
+    // rsync's log_delete on the client: "deleting NAME" under -v, the format's own line under -i.
+    const d = deletedName(f.payload);
+    const fmt = format !== undefined && /%[-'\d]*[io]/.test(format) ? format : c.verbose > 0 ? 'deleting %n' : undefined;
+    if (fmt !== undefined && !c.quiet) say(`${formatLine(fmt, lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'))}\n`);
+    return true;
+  };
+  const cmd = {
+    rsh: p.rsh,
+    user: p.operand.user,
+    host: p.operand.host,
+    rsyncPath: p.rsyncPath,
+    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize }),
+    paths: [p.operand.path.toString('latin1')],
+    weSend: true,
+  };
+  let wire = { sent: 0, received: 0 };
+  const outcome = await runClient(
+    cmd,
+    env,
+    io,
+    async (conn): Promise<PushStats> => {
+      const stats = await runPush(
+        conn,
+        walk,
+        {
+          flist: {
+            uid: c.owner,
+            gid: c.group,
+            links: c.links,
+            devices: c.devices,
+            specials: c.specials,
+            hardLinks: c.hardLinks,
+            numericIds: c.numericIds,
+            userName: (id) => nameBytes(users.nameOf(id)),
+            groupName: (id) => nameBytes(groups.nameOf(id)),
+          },
+          checksum: c.checksum,
+          dryRun: c.dryRun,
+          inplace: c.inplace,
+          filterRules: filterListBytes(rules),
+        },
+        report,
+        { ms: builtMs },
+      );
+      wire = { sent: conn.written, received: conn.received };
+      return stats;
+    },
+    onMessage,
+  );
+  const stats = outcome.result;
+  let code = outcome.exitCode;
+  if (stats) {
+    if (stats.ioError & 1) code = Math.max(code, Exit.Partial);
+    else if (stats.ioError & 2) code = Math.max(code, Exit.Vanished);
+    if ((c.stats || c.verbose > 0) && !c.quiet) {
+      const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun);
+      say(lines.join('\n') + '\n');
+    }
+  } else if (walk.ioError & 1) code = Math.max(code, Exit.Partial);
+  if (removeFailed) code = Math.max(code, Exit.Partial);
+  return code;
+}
+
+const nameBytes = (n: string | undefined): Buffer | undefined => (n === undefined ? undefined : Buffer.from(n));

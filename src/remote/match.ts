@@ -1,0 +1,264 @@
+// The sender's half of the delta transfer (rsync's match.c): given the receiver's block checksums of
+// its basis file, slide a window over our file with the rolling checksum, confirm a candidate block
+// with its strong sum, and send literal runs and block references. Same search as rsync's — every
+// offset tried, candidates in rsync's chain order (the highest block index first), the block after
+// the previous match preferred, literal runs flushed once they grow past a block and a chunk — so the
+// "Literal data" and "Matched data" figures are rsync's own. The file is read through a window, never
+// whole; the whole-file checksum is fed the bytes in order as they are read.
+
+import { Exit } from '../util/errors.js';
+import { CHUNK_SIZE, type TokenWriter } from './tokens.js';
+import { nativeRollScan, type FileHasher } from './checksum.js';
+import { Cursor, ProtocolError } from './wire.js';
+
+/** rsync's MAX_BLOCK_SIZE (protocol 30+) and the most blocks a sum header may announce. */
+const MAX_BLOCK_SIZE = 1 << 17;
+const MAX_BLOCKS = 0x7fffffff / 4;
+/** rsync gives up on a weak-checksum bucket longer than this (its MAX_CHAIN_LEN): the data goes literal. */
+const MAX_CHAIN = 1024;
+/** How far one call of the C scan may run ahead (the window holds that much more of the file). */
+const SCAN_STEP = 1 << 20;
+
+export interface SumHead {
+  count: number;
+  blength: number;
+  s2length: number;
+  remainder: number;
+}
+
+export interface BlockSums {
+  head: SumHead;
+  sum1: Uint32Array;
+  /** count × s2length bytes. */
+  sum2: Buffer;
+}
+
+/** rsync's read_sum_head, bounded as rsync bounds it (a hostile receiver gets exit 2). */
+export function readSumHead(c: Cursor, maxS2: number): SumHead {
+  const count = c.int32();
+  const blength = c.int32();
+  const s2length = c.int32();
+  const remainder = c.int32();
+  if (count < 0 || count > MAX_BLOCKS) throw new ProtocolError(`Invalid checksum count ${count} [sender]`, Exit.Protocol);
+  if (blength < 0 || blength > MAX_BLOCK_SIZE) throw new ProtocolError(`Invalid block length ${blength} [sender]`, Exit.Protocol);
+  if (s2length < 0 || s2length > maxS2) throw new ProtocolError(`Invalid checksum length ${s2length} [sender]`, Exit.Protocol);
+  if (remainder < 0 || remainder > blength) throw new ProtocolError(`Invalid remainder length ${remainder} [sender]`, Exit.Protocol);
+  if (count > 0 && blength === 0) throw new ProtocolError(`Invalid block length 0 [sender]`, Exit.Protocol);
+  return { count, blength, s2length, remainder };
+}
+
+/** The sums that follow a header: a 4-byte weak sum and s2length strong bytes per block. */
+export function readSums(c: Cursor, head: SumHead): BlockSums {
+  const sum1 = new Uint32Array(head.count);
+  const sum2 = Buffer.alloc(head.count * head.s2length);
+  for (let i = 0; i < head.count; i++) {
+    sum1[i] = c.int32() >>> 0;
+    c.bytes(head.s2length).copy(sum2, i * head.s2length);
+  }
+  return { head, sum1, sum2 };
+}
+
+export function writeSumHead(h: SumHead): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeInt32LE(h.count, 0);
+  b.writeInt32LE(h.blength, 4);
+  b.writeInt32LE(h.s2length, 8);
+  b.writeInt32LE(h.remainder, 12);
+  return b;
+}
+
+/** Reads the file being sent; returns fewer bytes than asked only at its (possibly moved) end. */
+export type ReadAt = (pos: number, len: number) => Buffer;
+
+export interface MatchResult {
+  literal: number;
+  matched: number;
+  /** The file gave fewer bytes than the list said (it shrank while being sent): zeros were sent. */
+  short: boolean;
+}
+
+/** Bytes of a file held for matching: from `base` on, read ahead as the search needs them. */
+class Window {
+  buf: Buffer = Buffer.alloc(0);
+  base = 0;
+  short = false;
+  constructor(
+    private readonly read: ReadAt,
+    private readonly len: number,
+    private readonly hash: FileHasher,
+    private readonly ahead: number,
+  ) {}
+
+  /** Makes bytes up to `end` (at most the file's length) available. */
+  ensure(end: number): void {
+    const have = this.base + this.buf.length;
+    if (end <= have) return;
+    const want = Math.min(this.len, Math.max(end, have + this.ahead)) - have;
+    let got = this.read(have, want);
+    if (got.length < want) {
+      // rsync's map_ptr: a file that shrank reads as zeros, and the transfer is marked bad.
+      this.short = true;
+      got = Buffer.concat([got, Buffer.alloc(want - got.length)]);
+    }
+    this.hash.update(got);
+    this.buf = this.buf.length ? Buffer.concat([this.buf, got]) : got;
+  }
+
+  at(pos: number): number {
+    return this.buf[pos - this.base]!;
+  }
+
+  slice(from: number, to: number): Buffer {
+    this.ensure(to);
+    return this.buf.subarray(from - this.base, to - this.base);
+  }
+
+  /** Forgets what lies before `pos` but the byte just before it (the search steps back onto it). */
+  drop(end: number): void {
+    const pos = end - 1;
+    if (pos - this.base > this.ahead) {
+      this.buf = Buffer.from(this.buf.subarray(pos - this.base));
+      this.base = pos;
+    }
+  }
+}
+
+const signed = (b: number): number => (b << 24) >> 24;
+
+/**
+ * Sends one file's data as tokens against the receiver's sums (none: the whole file as literal runs).
+ * `strong2` computes a block's strong sum (seeded as negotiated); `inplace` is rsync's
+ * updating_basis_file: the receiver overwrites its basis as it goes, so no block behind the current
+ * offset may be referenced.
+ */
+export async function matchFile(
+  sums: BlockSums,
+  len: number,
+  read: ReadAt,
+  hash: FileHasher,
+  strong2: (b: Buffer) => Buffer,
+  out: TokenWriter,
+  inplace: boolean,
+  /** Called after each piece of output: a promise to wait for while the peer catches up. */
+  backpressure: () => Promise<void> | undefined = () => undefined,
+): Promise<MatchResult> {
+  const { count, blength, s2length, remainder } = sums.head;
+  const w = new Window(read, len, hash, Math.max(blength * 3, 256 * 1024));
+  const res: MatchResult = { literal: 0, matched: 0, short: false };
+  let lastMatch = 0;
+  const blockLen = (i: number): number => (i === count - 1 && remainder ? remainder : blength);
+  const emit = async (offset: number, i: number): Promise<void> => {
+    // rsync's matched(): the literal run since the last match, then block i (i < 0: none).
+    for (let at = lastMatch; at < offset; at += CHUNK_SIZE) {
+      const piece = w.slice(at, Math.min(offset, at + CHUNK_SIZE));
+      out.literal(piece);
+    }
+    res.literal += offset - lastMatch;
+    if (i >= 0) {
+      const l = blockLen(i);
+      out.match(i, w.slice(offset, offset + l));
+      res.matched += l;
+      lastMatch = offset + l;
+    } else lastMatch = offset;
+    w.drop(lastMatch);
+    const wait = backpressure();
+    if (wait) await wait;
+  };
+
+  if (len > 0 && count > 0) {
+    const chains = new Map<number, number[]>();
+    for (let i = count - 1; i >= 0; i--) {
+      const s = sums.sum1[i]!;
+      const chain = chains.get(s);
+      if (chain) chain.push(i);
+      else chains.set(s, [i]);
+    }
+    const sameStrong = (i: number, s2: Buffer): boolean => sums.sum2.compare(s2, 0, s2length, i * s2length, (i + 1) * s2length) === 0;
+    let k = Math.min(len, blength);
+    w.ensure(k);
+    let s1 = 0;
+    let s2 = 0;
+    for (let p = 0; p < k; p++) {
+      s1 = (s1 + signed(w.at(p))) | 0;
+      s2 = (s2 + s1) | 0;
+    }
+    let wantI = 0;
+    let offset = 0;
+    const end = len + 1 - blockLen(count - 1);
+    // The C scan rolls past the offsets whose weak sum no block can have (a 65536-bit filter of the
+    // blocks' sums); every offset it stops at goes through the search below, as in rsync.
+    const scan = nativeRollScan();
+    const filter = new Uint8Array(8192);
+    for (const s of sums.sum1) {
+      const bit = (s ^ (s >>> 16)) & 0xffff;
+      filter[bit >> 3]! |= 1 << (bit & 7);
+    }
+    const state = new Int32Array(2);
+    do {
+      if (scan && k === blength) {
+        const stop = Math.min(end, lastMatch + blength + CHUNK_SIZE, len - k, offset + SCAN_STEP);
+        if (stop > offset) {
+          w.ensure(stop + k);
+          state[0] = s1;
+          state[1] = s2;
+          offset = scan(w.buf, w.base, offset, stop, k, state, filter);
+          s1 = state[0]!;
+          s2 = state[1]!;
+          if (offset >= end) break;
+        }
+      }
+      const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
+      const chain = chains.get(sum);
+      if (chain) {
+        let strongSum: Buffer | undefined;
+        const l = Math.min(blength, len - offset);
+        let tried = 0;
+        for (const cand of chain) {
+          let i = cand;
+          if (inplace && i * blength < offset) continue;
+          if (++tried > MAX_CHAIN) break;
+          if (l !== blockLen(i)) continue;
+          strongSum ??= strong2(w.slice(offset, offset + l));
+          if (!sameStrong(i, strongSum)) continue;
+          // A match: the block after the previous one is preferred when it matches too.
+          if (i !== wantI && wantI < count && (!inplace || wantI * blength >= offset) && sums.sum1[wantI] === sum && l === blockLen(wantI) && sameStrong(wantI, strongSum)) {
+            i = wantI;
+          }
+          wantI = i + 1;
+          await emit(offset, i);
+          offset += blockLen(i) - 1;
+          k = Math.min(blength, len - offset);
+          w.ensure(offset + k);
+          s1 = 0;
+          s2 = 0;
+          for (let p = offset; p < offset + k; p++) {
+            s1 = (s1 + signed(w.at(p))) | 0;
+            s2 = (s2 + s1) | 0;
+          }
+          break;
+        }
+      }
+      // Roll the window one byte on: drop its first byte, add the next one if there is one.
+      const more = offset + k < len;
+      w.ensure(offset + k + (more ? 1 : 0));
+      const first = signed(w.at(offset));
+      s1 = (s1 - first) | 0;
+      s2 = (s2 - Math.imul(k, first)) | 0;
+      if (more) {
+        s1 = (s1 + signed(w.at(offset + k))) | 0;
+        s2 = (s2 + s1) | 0;
+      } else k--;
+      // A long literal run goes out now rather than being held (rsync's early matched(-2)).
+      if (offset - lastMatch >= blength + CHUNK_SIZE && end - offset > CHUNK_SIZE) await emit(offset - blength, -1);
+    } while (++offset < end);
+    await emit(len, -1);
+  } else {
+    for (let at = CHUNK_SIZE; at < len; at += CHUNK_SIZE) await emit(at, -1);
+    await emit(len, -1);
+  }
+  // rsync's last matched(-1): the end token.
+  out.end();
+  w.ensure(len);
+  res.short = w.short;
+  return res;
+}

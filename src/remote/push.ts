@@ -1,0 +1,288 @@
+// The client side of a push (rsync's client_run for a sender, then send_files and
+// read_final_goodbye): the handshake, the filter rules and the file list out, then the receiving
+// server's generator asks for files by index with its item flags and block checksums, and we answer
+// each with the delta against its basis (match.ts) and the whole-file checksum; three phases (the
+// transfer, the redo of files whose checksum failed, the end), then the goodbye. The far side decides
+// what to transfer, delete and back up; this side reads only the entries it listed, through the
+// source's own opener, and never an index it did not send.
+
+import { Exit } from '../util/errors.js';
+import type { Conn } from './conn.js';
+import { strong } from './checksum.js';
+import { encodeFlist, type EncodeOptions, type SendEntry } from './flist-send.js';
+import { isDevice, isDir, isLink, isReg } from './flist.js';
+import { Cf, handshake, type Session } from './handshake.js';
+import { Item } from './iflags.js';
+import { matchFile, readSumHead, readSums, writeSumHead, type ReadAt } from './match.js';
+import { Msg } from './mux.js';
+import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
+import { PlainTokenWriter } from './tokens.js';
+import { ProtocolError, int32 } from './wire.js';
+
+/** rsync's MAXPATHLEN, the bound on a name the receiver sends back (a hard link's leader). */
+const MAXPATHLEN = 1024;
+const IOERR_GENERAL = 1;
+const IOERR_VANISHED = 2;
+/** How much output is gathered before it goes out as frames. */
+const OUT_CHUNK = 32 * 1024;
+/** More output than this waiting for the peer and the sender waits for it (no file is held in memory). */
+const BACKLOG = 4 * 1024 * 1024;
+
+/** A file opened for sending; `read` returns fewer bytes only at its end. */
+export interface Opened {
+  read: ReadAt;
+  close(): void;
+}
+
+/** What the local side lists and how it reads (the second transport seam, seen from a push). */
+export interface PushSource {
+  /** Sorted and without repeated names (flist-send.ts's sortForSend). */
+  entries: SendEntry[];
+  /** IOERR_* flags from the walk (a directory that could not be read, a source that vanished). */
+  ioError: number;
+  /** Opens a listed regular file for reading; an error says what rsync would say, and whether it vanished. */
+  open(e: SendEntry): Opened | { message: string; vanished: boolean };
+}
+
+export interface PushSettings {
+  flist: Omit<EncodeOptions, 'protocol' | 'varintFlags' | 'id0Names' | 'checksumLen'>;
+  /** -c: each regular file's whole checksum goes in the list. */
+  checksum: boolean;
+  dryRun: boolean;
+  /** --inplace (or --append): the receiver overwrites its basis as it goes. */
+  inplace: boolean;
+  /** The filter rules for the receiver, already encoded with their terminator (rsync's send_filter_list). */
+  filterRules: Buffer;
+}
+
+/** Where a push tells what happened, as it happens (the CLI prints it). */
+export interface PushReport {
+  /** An entry the receiver looked at: its item flags, the name a hard link joins, and whether data went. */
+  item(e: SendEntry, iflags: number, xname: Buffer | undefined, transferred: boolean): void;
+  /** A read error or a vanished file, in rsync's words. */
+  error(message: string): void;
+}
+
+export interface Counts {
+  reg: number;
+  dir: number;
+  link: number;
+  dev: number;
+  special: number;
+}
+
+export interface PushStats {
+  session: Session;
+  listed: Counts;
+  created: Counts;
+  deleted: Counts;
+  totalSize: number;
+  transferredFiles: number;
+  transferredSize: number;
+  literal: number;
+  matched: number;
+  flistSize: number;
+  flistBuildMs: number;
+  ioError: number;
+}
+
+const zero = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
+
+export function kindOf(mode: number): keyof Counts {
+  return isReg(mode) ? 'reg' : isDir(mode) ? 'dir' : isLink(mode) ? 'link' : isDevice(mode) ? 'dev' : 'special';
+}
+
+/** Output gathered into frames of a useful size; flushed before every wait for the peer. */
+class Out {
+  private parts: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly conn: Conn) {}
+
+  push = (b: Buffer): void => {
+    this.parts.push(b);
+    this.size += b.length;
+    if (this.size >= OUT_CHUNK) this.flush();
+  };
+
+  flush(): void {
+    if (!this.size) return;
+    this.conn.write(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size));
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+/** Runs the whole push over a started connection; the caller has spawned `rsync --server` (receiving). */
+export async function runPush(conn: Conn, src: PushSource, s: PushSettings, report: PushReport, built: { ms: number }): Promise<PushStats> {
+  const session = await handshake(conn);
+  conn.startMuxOut();
+  conn.startMuxIn();
+  const out = new Out(conn);
+  conn.idle = () => out.flush();
+  out.push(s.filterRules);
+
+  const sum = strong(session.checksum);
+  let ioError = src.ioError;
+  const listed = zero();
+  let totalSize = 0;
+  const started = Date.now();
+  for (const e of src.entries) {
+    listed[kindOf(e.mode)]++;
+    if (isReg(e.mode) || isLink(e.mode)) totalSize += e.size;
+    if (s.checksum && isReg(e.mode)) {
+      // rsync's file_checksum: the whole file, unseeded; unreadable files list with an all-zero sum.
+      const f = src.open(e);
+      if ('message' in f) continue;
+      try {
+        const h = sum.file();
+        for (let at = 0; ; ) {
+          const b = f.read(at, 256 * 1024);
+          if (!b.length) break;
+          h.update(b);
+          at += b.length;
+        }
+        e.sum = h.digest();
+      } finally {
+        f.close();
+      }
+    }
+  }
+  const flist = encodeFlist(
+    src.entries,
+    {
+      ...s.flist,
+      protocol: session.protocol,
+      varintFlags: (session.compat & Cf.VarintFlistFlags) !== 0,
+      id0Names: (session.compat & Cf.Id0Names) !== 0,
+      checksumLen: s.checksum ? sum.length : 0,
+    },
+    ioError,
+  );
+  out.push(flist);
+  out.flush();
+  const flistBuildMs = built.ms + (Date.now() - started);
+
+  const stats: PushStats = {
+    session,
+    listed,
+    created: zero(),
+    deleted: zero(),
+    totalSize,
+    transferredFiles: 0,
+    transferredSize: 0,
+    literal: 0,
+    matched: 0,
+    flistSize: flist.length,
+    flistBuildMs,
+    ioError: 0,
+  };
+  const ndxIn = new NdxReader();
+  const ndxOut = new NdxWriter();
+  const sent = new Set<number>();
+
+  /** rsync's read_ndx_and_attrs: an index (deletion statistics read on the way), its flags and names. */
+  const readItem = async (): Promise<{ ndx: number; iflags: number; basisType: number | undefined; xname: Buffer | undefined }> => {
+    for (;;) {
+      const ndx = await conn.read((c) => ndxIn.decode(c));
+      if (ndx === NDX_DONE) return { ndx, iflags: 0, basisType: undefined, xname: undefined };
+      if (ndx === NDX_DEL_STATS) {
+        const d = await conn.read((c) => [0, 1, 2, 3, 4].map(() => c.varintIn(0, 0x7fffffff, 'deleted')));
+        stats.deleted = { reg: d[0]!, dir: d[1]!, link: d[2]!, dev: d[3]!, special: d[4]! };
+        continue;
+      }
+      if (ndx < 0 || ndx >= src.entries.length) {
+        throw new ProtocolError(`Invalid file index: ${ndx} (-1 - ${src.entries.length - 1}) [sender]`, Exit.Protocol);
+      }
+      const iflags = await conn.read((c) => c.byte() | (c.byte() << 8));
+      const basisType = iflags & Item.BasisTypeFollows ? await conn.read((c) => c.byte()) : undefined;
+      const xname = iflags & Item.XnameFollows ? Buffer.from(await conn.read((c) => c.vstring(MAXPATHLEN))) : undefined;
+      return { ndx, iflags, basisType, xname };
+    }
+  };
+  const echo = (ndx: number, iflags: number, basisType: number | undefined, xname: Buffer | undefined): void => {
+    out.push(ndxOut.encode(ndx));
+    out.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
+    if (basisType !== undefined) out.push(Buffer.from([basisType]));
+    if (xname) out.push(Buffer.concat([Buffer.from(xname.length > 0x7f ? [(xname.length >> 8) | 0x80, xname.length & 0xff] : [xname.length]), xname]));
+  };
+
+  let phase = 0;
+  for (;;) {
+    const { ndx, iflags, basisType, xname } = await readItem();
+    if (ndx === NDX_DONE) {
+      if (++phase > 2) break;
+      out.push(ndxOut.encode(NDX_DONE));
+      continue;
+    }
+    const e = src.entries[ndx]!;
+    if (!(iflags & Item.Transfer)) {
+      report.item(e, iflags, xname, false);
+      echo(ndx, iflags, basisType, xname);
+      if (iflags & Item.IsNew) stats.created[kindOf(e.mode)]++;
+      continue;
+    }
+    if (phase === 2) throw new ProtocolError('got transfer request in phase 2 [sender]', Exit.Protocol);
+    if (!isReg(e.mode)) throw new ProtocolError(`refusing transfer of a non-regular file index ${ndx} [sender]`, Exit.Protocol);
+    if (!sent.has(ndx) && iflags & Item.IsNew) stats.created.reg++;
+    stats.transferredFiles++;
+    stats.transferredSize += e.size;
+    if (s.dryRun) {
+      report.item(e, iflags, xname, true);
+      echo(ndx, iflags, basisType, xname);
+      continue;
+    }
+    const head = await conn.read((c) => readSumHead(c, sum.length));
+    const sums = await conn.read((c) => readSums(c, head));
+    const f = src.open(e);
+    if ('message' in f) {
+      ioError |= f.vanished ? IOERR_VANISHED : IOERR_GENERAL;
+      report.error(f.message);
+      conn.send(Msg.NoSend, int32(ndx));
+      continue;
+    }
+    try {
+      echo(ndx, iflags, basisType, xname);
+      out.push(writeSumHead(head));
+      const hasher = sum.file();
+      // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).
+      const inplace = s.inplace && (basisType ?? 0) === 0;
+      const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), new PlainTokenWriter(out.push), inplace, () =>
+        conn.pendingOutput > BACKLOG ? conn.drained() : undefined,
+      );
+      const digest = hasher.digest();
+      if (r.short) {
+        // A file that shrank while it was read: a wrong checksum makes the receiver discard it.
+        digest[0] = (digest[0]! + 1) & 0xff;
+        ioError |= IOERR_GENERAL;
+        report.error(`read errors mapping ${e.path.toString('latin1')}: No data available (61)`);
+      }
+      out.push(digest);
+      stats.literal += r.literal;
+      stats.matched += r.matched;
+    } finally {
+      f.close();
+    }
+    sent.add(ndx);
+    report.item(e, iflags, xname, true);
+    await conn.drained();
+  }
+  if (ioError !== src.ioError) conn.send(Msg.IoError, int32(ioError));
+  stats.ioError = ioError;
+  out.push(ndxOut.encode(NDX_DONE));
+  // rsync's read_final_goodbye: the receiver's NDX_DONE, ours back (protocol 31), and its last one.
+  let bye = await readItem();
+  if (bye.ndx === NDX_DONE && session.protocol >= 31) {
+    out.push(ndxOut.encode(NDX_DONE));
+    bye = await readItem();
+  }
+  if (bye.ndx !== NDX_DONE) throw new ProtocolError(`Invalid packet at end of run (${bye.ndx}) [sender]`, Exit.Protocol);
+  out.flush();
+  conn.end();
+  return stats;
+}
+
+/** The receiver's MSG_DELETED: a name (a directory's ends with a NUL), for the client to print. */
+export function deletedName(payload: Buffer): { name: Buffer; dir: boolean } {
+  const dir = payload.length > 0 && payload[payload.length - 1] === 0;
+  return { name: dir ? payload.subarray(0, -1) : payload, dir };
+}

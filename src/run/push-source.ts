@@ -1,0 +1,215 @@
+// The local side of a push (rsync's send_file_list and the sender's open): walks the source operands as
+// rsync's sender walks them (a trailing slash sends a directory's contents as ".", otherwise the
+// directory itself under its own name; -r descends, -d lists one level, -L follows symlinks, -x stays
+// on one file system) into the entries of the file list, and opens a listed file for reading
+// O_NOFOLLOW, checked against what the walk saw (DESIGN §3 rule 3): a symlink in the source is sent as
+// a symlink, never read through, unless -L asked for that.
+
+import * as fs from 'node:fs';
+import type { Config } from '../model/config.js';
+import { isDir, isReg } from '../remote/flist.js';
+import type { FilterList } from '../plan/filter.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import { sortForSend, type SendEntry } from '../remote/flist-send.js';
+import type { Opened, PushSource } from '../remote/push.js';
+import { showPath } from '../util/errors.js';
+import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
+
+const IOERR_GENERAL = 1;
+const IOERR_VANISHED = 2;
+
+interface Seen {
+  dev: bigint;
+  ino: bigint;
+}
+
+type Entry = SendEntry & Seen;
+
+const isLinkAt = (p: Buffer): boolean => {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
+/** An errno's text as rsync prints it: "No such file or directory (2)". */
+function errText(e: NodeJS.ErrnoException): string {
+  const msg = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ .*$/, '');
+  const text = msg.charAt(0).toUpperCase() + msg.slice(1);
+  return `${text} (${-(e.errno ?? 0)})`;
+}
+
+export interface PushWalk extends PushSource {
+  /** rsync's messages from the walk ("link_stat ... failed", "skipping directory ..."), in order. */
+  messages: { text: string; error: boolean; plain?: boolean }[];
+  /**
+   * --remove-source-files, once the receiver confirmed an entry (rsync's successful_send): removed only
+   * when it is still what was sent (size and time); returns rsync's line about it and whether it is an error.
+   */
+  removeSent(e: SendEntry): { text: string; error: boolean; removed: boolean };
+}
+
+/** `filters`: the sending side's rules (--exclude and the like): excluded names are not listed, nor read. */
+export function walkSources(c: Config, filters?: FilterList): PushWalk {
+  const entries: Entry[] = [];
+  const messages: PushWalk['messages'] = [];
+  let ioError = 0;
+  const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
+
+  const add = (path: Buffer, name: Buffer, st: fs.BigIntStats, top: boolean, content: boolean): Entry => {
+    const mode = Number(st.mode);
+    const e: Entry = {
+      path,
+      name,
+      mode,
+      size: Number(st.size),
+      mtime: Number(st.mtimeNs / 1_000_000_000n),
+      mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      topDir: top && isDir(mode),
+      contentDir: isDir(mode) && content,
+      dev: st.dev,
+      ino: st.ino,
+    };
+    const type = mode & 0o170000;
+    if (type === 0o020000 || type === 0o060000) {
+      const rdev = Number(st.rdev);
+      e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
+    }
+    if (type === 0o120000) {
+      e.link = fs.readlinkSync(path, { encoding: 'buffer' });
+      e.size = e.link.length;
+    }
+    if (c.hardLinks && !isDir(mode) && st.nlink > 1n) e.devIno = `${st.dev}:${st.ino}`;
+    entries.push(e);
+    return e;
+  };
+
+  const descend = (dirPath: Buffer, dirName: Buffer, rootDev: bigint, deep: boolean, parent: FilterScope | undefined): void => {
+    const top = dirName.length === 1 && dirName[0] === 0x2e;
+    const scope = parent?.enterDir(top ? Buffer.alloc(0) : dirName, dirPath);
+    let names: Buffer[];
+    try {
+      names = fs.readdirSync(dirPath, { encoding: 'buffer' });
+    } catch (err) {
+      ioError |= IOERR_GENERAL;
+      messages.push({ text: `opendir "${showPath(dirPath)}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
+      return;
+    }
+    for (const n of names) {
+      const p = joinPath(dirPath, n);
+      const rel = top ? n : joinPath(dirName, n);
+      let st: fs.BigIntStats;
+      try {
+        st = stat(p);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'ENOENT' && c.copyLinks && isLinkAt(p)) {
+          // -L onto a symlink that leads nowhere: rsync's own words, and a transfer error (exit 23).
+          ioError |= IOERR_GENERAL;
+          messages.push({ text: `symlink has no referent: "${showPath(p)}"`, error: true, plain: true });
+        } else if (e.code === 'ENOENT') {
+          ioError |= IOERR_VANISHED;
+          messages.push({ text: `file has vanished: "${showPath(p)}"`, error: true });
+        } else {
+          ioError |= IOERR_GENERAL;
+          messages.push({ text: `readlink_stat("${showPath(p)}") failed: ${errText(e)}`, error: true });
+        }
+        continue;
+      }
+      const sub = isDir(Number(st.mode));
+      if (scope && scope.check(rel, sub) === 'exclude') continue;
+      // -x: a directory on another file system is listed, its contents are not.
+      const e = add(p, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev));
+      if (sub && e.contentDir) descend(p, rel, rootDev, deep, scope);
+    }
+  };
+
+  for (const src of c.sources) {
+    const contents = hasTrailingSlash(src) || /(^|\/)\.$/.test(src.toString('latin1'));
+    let st: fs.BigIntStats;
+    try {
+      st = stat(src);
+    } catch (err) {
+      ioError |= IOERR_GENERAL;
+      messages.push({ text: `link_stat "${showPath(src)}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
+      continue;
+    }
+    const dir = isDir(Number(st.mode));
+    const name = contents && dir ? Buffer.from('.') : baseName(src);
+    if (dir && !c.recursive && !c.dirs) {
+      messages.push({ text: `skipping directory ${showPath(name)}`, error: false });
+      continue;
+    }
+    // The rules' root: the directory itself for "dir/", its parent for "dir" (rsync's current directory).
+    const scope = filters?.root('sender', contents ? src : dirName(src));
+    if (scope && !contents && scope.check(name, dir) === 'exclude') continue;
+    if (dir && (c.recursive || contents)) {
+      add(src, name, st, true, true);
+      descend(src, name, st.dev, c.recursive, scope);
+    } else {
+      add(src, name, st, true, false);
+    }
+  }
+
+  const sorted = sortForSend(entries);
+  return {
+    entries: sorted,
+    ioError,
+    messages,
+    removeSent(e: SendEntry) {
+      const name = showPath(e.name);
+      let st: fs.BigIntStats;
+      try {
+        st = stat(e.path);
+      } catch (err) {
+        const x = err as NodeJS.ErrnoException;
+        if (x.code === 'ENOENT') return { text: `sender file already removed: ${name}`, error: false, removed: false };
+        return { text: `sender failed to re-lstat ${name}: ${errText(x)}`, error: true, removed: false };
+      }
+      if (Number(st.size) !== e.size || Number(st.mtimeNs / 1_000_000_000n) !== e.mtime || Number(st.mtimeNs % 1_000_000_000n) !== e.mtimeNsec) {
+        return { text: `ERROR: Skipping sender remove for changed file: ${name}`, error: true, removed: false };
+      }
+      try {
+        fs.unlinkSync(e.path);
+      } catch (err) {
+        const x = err as NodeJS.ErrnoException;
+        if (x.code === 'ENOENT') return { text: `sender file already removed: ${name}`, error: false, removed: false };
+        return { text: `sender failed to remove ${name}: ${errText(x)}`, error: true, removed: false };
+      }
+      return { text: `sender removed ${name}`, error: false, removed: true };
+    },
+    open(e: SendEntry): Opened | { message: string; vanished: boolean } {
+      const seen = e as Entry;
+      let fd: number;
+      try {
+        fd = fs.openSync(e.path, fs.constants.O_RDONLY | (c.copyLinks ? 0 : fs.constants.O_NOFOLLOW));
+      } catch (err) {
+        const x = err as NodeJS.ErrnoException;
+        if (x.code === 'ENOENT') return { message: `file has vanished: "${showPath(e.path)}"`, vanished: true };
+        return { message: `send_files failed to open "${showPath(e.path)}": ${errText(x)}`, vanished: false };
+      }
+      const st = fs.fstatSync(fd, { bigint: true });
+      if (st.dev !== seen.dev || st.ino !== seen.ino || !isReg(Number(st.mode))) {
+        // Something else took the listed file's place since the walk: it is not what was listed.
+        fs.closeSync(fd);
+        return { message: `file has vanished: "${showPath(e.path)}"`, vanished: true };
+      }
+      return {
+        read(pos: number, len: number): Buffer {
+          const b = Buffer.allocUnsafe(len);
+          let got = 0;
+          while (got < len) {
+            const n = fs.readSync(fd, b, got, len - got, pos + got);
+            if (n === 0) break;
+            got += n;
+          }
+          return got === len ? b : b.subarray(0, got);
+        },
+        close: () => fs.closeSync(fd),
+      };
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// rsync's transfer checksums, implemented twice (native/checksum.c and src/remote/checksum.ts), held
+// together: checksum1 and the MD5 block and file sums agree on random buffers, seeds and lengths; the
+// C rolling scan stops where rolling the TypeScript sum one byte at a time finds a candidate; and every
+// file sum (xxh128, xxh3, xxh64, md5) equals what rsync 3.5 itself computes for the same bytes (its
+// --out-format=%C under -c), with RFC 1321's MD5 vectors besides.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checksum1Js, jsMd5 } from '../../src/remote/checksum.js';
+import { addonOrReason } from './engines.js';
+
+const addon = addonOrReason();
+const KIND = { md5: 0, xxh64: 1, xxh3: 2, xxh128: 3 } as const;
+
+function random(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+describe.skipIf(typeof addon === 'string')('the transfer checksums: C and TypeScript agree', () => {
+  const a = addon as Exclude<typeof addon, string>;
+
+  it('checksum1 (signed bytes) on random buffers', () => {
+    for (let i = 0; i < 200; i++) {
+      const b = random(i * 37 + (i % 7), i + 1);
+      expect(a.sumChecksum1(b), `length ${b.length}`).toBe(checksum1Js(b));
+    }
+    // Bytes above 0x7f are negative to rsync: all 0xff is the case that tells signed from unsigned.
+    expect(a.sumChecksum1(Buffer.alloc(1000, 0xff))).toBe(checksum1Js(Buffer.alloc(1000, 0xff)));
+  });
+
+  it('MD5 block sums with and without a seed, and MD5 file sums fed in pieces', () => {
+    for (let i = 0; i < 100; i++) {
+      const b = random(i * 131, i + 7);
+      const seed = i % 3 === 0 ? 0 : (i * 2654435761) >>> 0;
+      expect(a.sumBlock(KIND.md5, b, seed).toString('hex')).toBe(jsMd5().block(b, seed).toString('hex'));
+      const h = a.sumHasher(KIND.md5);
+      const js = jsMd5().file();
+      for (let at = 0; at < b.length; at += 1 + (i % 97)) {
+        a.sumHasherUpdate(h, b.subarray(at, at + 1 + (i % 97)));
+        js.update(b.subarray(at, at + 1 + (i % 97)));
+      }
+      expect(a.sumHasherDigest(h).toString('hex')).toBe(js.digest().toString('hex'));
+    }
+  });
+
+  it("MD5 gives RFC 1321's test vectors", () => {
+    const vectors: [string, string][] = [
+      ['', 'd41d8cd98f00b204e9800998ecf8427e'],
+      ['a', '0cc175b9c0f1b6a831c399e269772661'],
+      ['abc', '900150983cd24fb0d6963f7d28e17f72'],
+      ['message digest', 'f96b697d7cb7938d525a2f31aaf161d0'],
+      ['abcdefghijklmnopqrstuvwxyz', 'c3fcd3d76192e4007dfb496cca67e13b'],
+      ['12345678901234567890123456789012345678901234567890123456789012345678901234567890', '57edf4a22be3c955ac49da2e2107b67a'],
+    ];
+    for (const [text, hex] of vectors) expect(a.sumBlock(KIND.md5, Buffer.from(text), 0).toString('hex')).toBe(hex);
+  });
+
+  it('every file sum is the one rsync 3.5 computes for the same bytes', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-sums-'));
+    try {
+      const sizes = [0, 1, 3, 63, 64, 65, 240, 1000, 100_000];
+      for (const [i, n] of sizes.entries()) fs.writeFileSync(path.join(dir, `f${i}`), random(n, i + 99));
+      for (const name of ['xxh128', 'xxh3', 'xxh64', 'md5'] as const) {
+        const r = spawnSync('rsync', ['-n', '-c', `--cc=${name}`, '--out-format=%C %n', ...sizes.map((_, i) => path.join(dir, `f${i}`)), path.join(dir, 'nowhere/')], { encoding: 'latin1' });
+        expect(r.status, r.stderr).toBe(0);
+        const theirs = new Map(r.stdout.trim().split('\n').map((l) => [l.split(' ')[1]!, l.split(' ')[0]!]));
+        for (const i of sizes.keys()) {
+          const h = a.sumHasher(KIND[name]);
+          a.sumHasherUpdate(h, fs.readFileSync(path.join(dir, `f${i}`)));
+          const d = a.sumHasherDigest(h);
+          // rsync prints the xxhash sums as numbers (the little-endian bytes reversed), MD5 as bytes.
+          const shown = name === 'md5' ? d.toString('hex') : Buffer.from(d).reverse().toString('hex');
+          expect(shown, `${name} of ${sizes[i]} bytes`).toBe(theirs.get(`f${i}`));
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the rolling scan stops where the TypeScript rolling sum first hits the filter', () => {
+    const data = random(50_000, 5);
+    const k = 700;
+    const filter = new Uint8Array(8192);
+    // Mark the sums of a few windows: the scan must stop at the first of them (or an earlier collision).
+    const marked = [40_000, 12_345, 31_000];
+    for (const at of marked) {
+      const s = checksum1Js(data, at, at + k);
+      const bit = (s ^ (s >>> 16)) & 0xffff;
+      filter[bit >> 3]! |= 1 << (bit & 7);
+    }
+    const hit = (s: number): boolean => {
+      const bit = (s ^ (s >>> 16)) & 0xffff;
+      return (filter[bit >> 3]! & (1 << (bit & 7))) !== 0;
+    };
+    let expected = -1;
+    for (let off = 100; off < data.length - k; off++) {
+      if (hit(checksum1Js(data, off, off + k))) {
+        expected = off;
+        break;
+      }
+    }
+    expect(expected).toBeGreaterThan(0);
+    expect(expected).toBeLessThanOrEqual(12_345);
+    const first = checksum1Js(data, 100, 100 + k);
+    const state = new Int32Array([(first & 0xffff) | 0, first >>> 16]);
+    const at = a.sumRollScan(data, 0, 100, data.length - k, k, state, filter);
+    expect(at).toBe(expected);
+    expect((((state[0]! & 0xffff) | (state[1]! << 16)) >>> 0)).toBe(checksum1Js(data, at, at + k));
+  });
+});

@@ -1,0 +1,79 @@
+// The command line a pushing client gives the remote `rsync --server` (server-args.ts receiverArgs,
+// through the CLI's own parsing and the remote shell's argv), checked against the one rsync 3.5 builds
+// for the same command line: rsync runs a remote shell that prints its argv and fails.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseArgs } from '../../../src/cli/options.js';
+import { receiverArgs } from '../../../src/remote/server-args.js';
+import { remoteArgv } from '../../../src/remote/rsh.js';
+
+let root: string;
+let rsh: string;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-pushargs-'));
+  fs.mkdirSync(path.join(root, 'src'));
+  rsh = path.join(root, 'rsh');
+  fs.writeFileSync(rsh, '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >&2\nexit 1\n', { mode: 0o755 });
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** What rsync 3.5 runs through the remote shell for `rsync OPTS src/ host:dst/`. */
+function rsyncArgv(opts: string[]): string[] {
+  const r = spawnSync('rsync', [...opts, '-e', rsh, `${root}/src/`, 'host:dst dir/'], { encoding: 'latin1' });
+  return r.stderr.split('\n').filter((l) => l && !/^rsync(:| error)/.test(l));
+}
+
+function oursArgv(opts: string[]): string[] {
+  const parsed = parseArgs(['node', 'arsync', ...opts, '-e', rsh, `${root}/src/`, 'host:dst dir/']);
+  if (parsed.kind !== 'remote-push') throw new Error(`not a push: ${parsed.kind}`);
+  const p = parsed.push;
+  const args = receiverArgs(p.config, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize });
+  return remoteArgv({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: args, paths: [p.operand.path.toString('latin1')], weSend: true }, {}).slice(1);
+}
+
+/** rsync offers incremental recursion ('i') and iconv ('s'), which arsync leaves out. */
+const withoutOwnCaps = (argv: string[]): string[] => argv.map((a) => a.replace(/e\.i?Ls?fxCIvu$/, 'e.LfxCIvu'));
+
+const CASES: string[][] = [
+  ['-a'],
+  ['-aHv'],
+  ['-ani'],
+  ['-aii'],
+  ['-a', '--delete'],
+  ['-a', '--del'],
+  ['-a', '--delete-after', '--delete-excluded'],
+  ['-a', '--delete-before', '-vv'],
+  ['-a', '--delete-delay', '--force', '--ignore-errors'],
+  ['-rlptgoDc', '-u', '--max-delete=3', '--partial', '--inplace'],
+  ['-a', '--delete', '--max-delete=0'],
+  ['-a', '--link-dest=/x', '--backup', '--suffix=.b', '--backup-dir=/bd'],
+  ['-a', '--compare-dest=/c'],
+  ['-a', '--copy-dest=/c y'],
+  ['-a', '--numeric-ids', '-W', '--bwlimit=100', '--timeout=30'],
+  ['-r'],
+  ['-d', '--delete'],
+  ['-rd'],
+  ['-d'],
+  ['-rD', '--no-specials'],
+  ['-a', '-S', '--ignore-existing', '--existing', '--size-only'],
+  ['-a', '-S', '--inplace'],
+  ['-a', '--stats'],
+  ['-av', '--stats'],
+  ['-a', '-x', '-O', '-J', '-K', '--mkpath', '--modify-window=2'],
+  ['-a', '--min-size=10', '--max-size=100'],
+  ['-a', '-b'],
+  ['-rlt', '-E', '--safe-links', '--copy-unsafe-links', '--fsync', '--temp-dir=/t', '--preallocate'],
+  ['-a', '--open-noatime'],
+  ['-a', '-B', '2048', '--timeout=5'],
+  ['-a', '--out-format=%n %o'],
+];
+
+it.each(CASES.map((c) => [c]))('sends the receiving server what rsync 3.5 sends: %j', (opts) => {
+  expect(oursArgv(opts)).toEqual(withoutOwnCaps(rsyncArgv(opts)));
+});
