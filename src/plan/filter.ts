@@ -14,7 +14,7 @@
 
 import type { FilterItem } from '../model/config.js';
 import { RuleParser, type FilterOptions } from './filter-parse.js';
-import { F, X, cleanAbs, latin1, type CheckOptions, type Side, type Target, type Verdict } from './filter-rules.js';
+import { F, X, cleanAbs, latin1, type CheckOptions, type Entry, type Side, type Target, type Verdict } from './filter-rules.js';
 import { FilterScope } from './filter-scope.js';
 
 /**
@@ -62,6 +62,15 @@ export class FilterList {
       parser.parseString(target, '-C', 0, 0);
     }
     return new FilterList(parser);
+  }
+
+  /** The command line's rules in order (merge files read in place), and -C's list: what a client sends its peer. */
+  get globalRules(): readonly Entry[] {
+    return this.parser.globalRules();
+  }
+
+  get cvsRules(): readonly Entry[] {
+    return this.parser.cvsList();
   }
 
   /** No rules at all: a walker can skip every check. */
