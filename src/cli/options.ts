@@ -9,6 +9,7 @@ import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRu
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { RemoteList } from './remote.js';
+import { pullOperand, type RemotePull } from './pull-operand.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
@@ -26,7 +27,11 @@ import { addMetaOptions, type MetaConfig } from './meta-options.js';
 
 
 /** Things the CLI does instead of a transfer. */
-export type Parsed = { kind: 'run'; config: Config } | { kind: 'print'; text: string } | { kind: 'remote-list'; list: RemoteList };
+export type Parsed =
+  | { kind: 'run'; config: Config }
+  | { kind: 'print'; text: string }
+  | { kind: 'remote-list'; list: RemoteList }
+  | { kind: 'remote-pull'; pull: RemotePull };
 
 const count = (_: string, prev: number): number => prev + 1;
 /** rsync's MAX_BASIS_DIRS. */
@@ -299,7 +304,9 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     if (!noEffect.oldArgs) throw new UsageError('Empty destination arg specified (use "." or see --old-args).');
     operandBytes[operandBytes.length - 1] = Buffer.from('.');
   }
-  if (!listing) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
+  // `host:src dst`: a pull (cli/pull-operand.ts); any other remote operand is refused.
+  const pulled = listing ? undefined : pullOperand(operandBytes);
+  if (!listing && !pulled) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
   const clockLimits = clock();
   const archive = Boolean(o['archive']);
@@ -460,6 +467,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       listOnly: Boolean(o['listOnly']),
     };
     return { kind: 'remote-list', list };
+  }
+  if (pulled) {
+    const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true };
+    return { kind: 'remote-pull', pull };
   }
   return { kind: 'run', config };
 }
