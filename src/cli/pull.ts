@@ -79,7 +79,7 @@ export function pullServerArgs(c: Config, wholeFile: boolean): string[] {
     copyUnsafeLinks: c.copyUnsafeLinks,
     safeLinks: c.safeLinks,
     inplace: c.inplace,
-    append: c.append ? (c.appendVerify ? 1 : 2) : 0,
+    append: c.append ? (c.appendVerify ? 2 : 1) : 0,
     noImpliedDirs: c.relative && !c.impliedDirs,
     removeSourceFiles: c.removeSourceFiles ? (c.removeSentOnly ? 2 : 1) : 0,
   });

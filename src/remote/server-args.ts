@@ -48,7 +48,7 @@ export interface ServerFlags {
   copyUnsafeLinks?: boolean;
   safeLinks?: boolean;
   inplace?: boolean;
-  /** 1 --append-verify (sent as one --append), 2 --append (sent twice), 0 neither. */
+  /** 1 --append, 2 --append-verify (rsync sends --append twice), 0 neither. */
   append?: number;
   noImpliedDirs?: boolean;
   /** 1 --remove-source-files, 2 --remove-sent-files. */
