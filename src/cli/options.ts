@@ -9,7 +9,7 @@ import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRu
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { RemoteList } from './remote.js';
-import { pullOperand, type RemotePull } from './pull-operand.js';
+import { pullOperand, pullRefusal, type RemotePull } from './pull-operand.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
@@ -469,6 +469,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     return { kind: 'remote-list', list };
   }
   if (pulled) {
+    const refused = pullRefusal(config);
+    if (refused) throw new UsageError(refused);
     const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true };
     return { kind: 'remote-pull', pull };
   }

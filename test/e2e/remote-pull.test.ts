@@ -171,6 +171,15 @@ describeEngines((e) => {
     expect(fs.existsSync(mine)).toBe(false);
   });
 
+  it('refuses what a pull cannot do yet (-X, -A, --files-from) before starting anything: exit 1', async () => {
+    for (const opt of ['-X', '-A', `--files-from=${path.join(root, 'list')}`]) {
+      const ours = await runCli([eng, '-a', opt, '-e', rsh, `host:${src}/`, `${mine}/`]);
+      expect(ours.code, show(ours)).toBe(1);
+      expect(ours.stderr).toMatch(/is not supported in a pull from another machine yet/);
+      expect(fs.existsSync(mine)).toBe(false);
+    }
+  });
+
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('pulls like rsync from an rsync %s server', async (version) => {
     const peer = peerRsync(version);
     for (const opts of [['-aHi'], ['-ai', '--delete', '--stats']]) {
