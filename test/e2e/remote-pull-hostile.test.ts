@@ -4,6 +4,7 @@
 // below it, a name longer than rsync allows, an answer for a file never asked for); the run must end
 // with rsync's exit code for it, and nothing may appear outside the destination.
 
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -111,6 +112,26 @@ describeEngines((e) => {
     expect(r.code, show(r)).toBe(12);
     expect(fs.existsSync(dst)).toBe(false);
     nothingOutside();
+  });
+
+  /** One answer for "f" (index 1): the echo, an empty sum header, "abc" as literal data, then `sum`. */
+  const answer = (first: boolean, sum: Buffer): Buffer =>
+    Buffer.concat([first ? Buffer.from([2]) : Buffer.from([0xfe, 0, 0]), Buffer.from([0x00, 0x80]), int32(0), int32(0), int32(0), int32(0), int32(3), Buffer.from('abc'), int32(0), sum]);
+  const good = createHash('md5').update('abc').digest();
+  const bad = Buffer.alloc(16, 0xee);
+  const fileList: Ent[] = [{ name: '.', mode: S_IFDIR | 0o755 }, { name: 'f', mode: S_IFREG | 0o644, size: 3 }];
+
+  it('a file whose checksum fails is fetched again in the redo phase, and kept when it verifies', async () => {
+    const r = await pullFrom(stream(fileList, Buffer.concat([answer(true, bad), Buffer.from([0]), answer(false, good), Buffer.from([0, 0])])));
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.readFileSync(path.join(dst, 'f'), 'latin1')).toBe('abc');
+  });
+
+  it('a file that fails its checksum twice is discarded with rsync\'s message (exit 23)', async () => {
+    const r = await pullFrom(stream(fileList, Buffer.concat([answer(true, bad), Buffer.from([0]), answer(false, bad), Buffer.from([0, 0])])));
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stderr).toMatch(/ERROR: f failed verification -- update discarded\./);
+    expect(fs.existsSync(path.join(dst, 'f'))).toBe(false);
   });
 
   it('an answer for a file never requested ends the run with exit 2, writing nothing', async () => {
