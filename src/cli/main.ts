@@ -5,6 +5,9 @@
 import { parseArgs } from './options.js';
 import { listRemote } from './remote.js';
 import { pushRemote } from './remote-push.js';
+import { fetchRemote, type Pulled } from './pull.js';
+import { StagedSource } from '../run/staged-source.js';
+import { rmSync } from 'node:fs';
 import { OptionError } from './local-noops.js';
 import { openLogFile } from './output-options.js';
 import type { LogFile } from '../progress/logfile.js';
@@ -96,7 +99,31 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const code = await pushRemote(parsed.push, process.env, io);
     return code === Exit.Ok ? code : finish(io, code);
   }
-  const c = parsed.config;
+  // A pull: fetch into a staging tree, then the local run from it (cli/pull.ts).
+  let pulled: Pulled | undefined;
+  if (parsed.kind === 'remote-pull') {
+    setEightBitOutput(parsed.pull.config.eightBit);
+    const r = await fetchRemote(parsed.pull, process.env, io);
+    if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
+    pulled = r;
+    parsed = { kind: 'run' as const, config: { ...parsed.pull.config, sources: r.operands, incRecursive: false } };
+  }
+  try {
+    const code = await runLocal(parsed.config, io, report, started, events, pulled);
+    return code;
+  } finally {
+    if (pulled) rmSync(pulled.staging, { recursive: true, force: true });
+  }
+}
+
+async function runLocal(c: Config, io: Io, report: RunReport, started: number, events: EventStream | undefined, pulled: Pulled | undefined): Promise<number> {
+  const logged: { log?: LogFile } = {};
+  const fail = (message: string, code: number): number => {
+    io.err.write(`arsync: ${message}\n`);
+    logged.log?.line(`arsync: ${message}`);
+    report.errors.push({ message });
+    return finish(io, code, logged.log);
+  };
   if (c.copyAs !== undefined) {
     const as = becomeCopyAsUser(c.copyAs);
     if ('error' in as) return fail(as.error, Exit.Usage);
@@ -172,7 +199,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   if (c.debug.PROTO > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, --files-from).
-  if (c.info.FLIST > 0 && !c.json) {
+  if (c.info.FLIST > 0 && !c.json && !pulled) {
     if (c.incRecursive) io.out.write('sending incremental file list\n');
     else if (c.recursive || c.filesFrom !== undefined) io.out.write('building file list ... done\n');
   }
@@ -201,7 +228,11 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
 
   let totals;
   try {
-    totals = await transfer({ config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path });
+    totals = await transfer({
+      config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path,
+      ...(pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta) } : {}),
+    });
+    if (pulled) totals.wire = pulled.wire;
   } catch (err) {
     // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).
     if (err instanceof FilterError) {
@@ -222,7 +253,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
 
   // Stopped by the run's clock (--stop-at, --stop-after, --timeout): rsync's line, then its exit 30.
   if (totals.stopMessage) io.err.write(`${totals.stopMessage}\n`);
-  const code = totals.stopMessage ? Exit.Timeout : exitCode(totals, abort.aborted, ioErrors);
+  const code = Math.max(totals.stopMessage ? Exit.Timeout : exitCode(totals, abort.aborted, ioErrors), pulled?.code ?? 0);
   const elapsedMs = performance.now() - started;
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);

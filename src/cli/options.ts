@@ -10,6 +10,7 @@ import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { RemoteList } from './remote.js';
 import { pushTarget, refuseForPush, type RemotePush } from './remote-push.js';
+import { pullOperand, pullRefusal, type RemotePull } from './pull-operand.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
@@ -31,7 +32,8 @@ export type Parsed =
   | { kind: 'run'; config: Config }
   | { kind: 'print'; text: string }
   | { kind: 'remote-list'; list: RemoteList }
-  | { kind: 'remote-push'; push: RemotePush };
+  | { kind: 'remote-push'; push: RemotePush }
+  | { kind: 'remote-pull'; pull: RemotePull };
 
 const count = (_: string, prev: number): number => prev + 1;
 /** rsync's MAX_BASIS_DIRS. */
@@ -304,9 +306,11 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     if (!noEffect.oldArgs) throw new UsageError('Empty destination arg specified (use "." or see --old-args).');
     operandBytes[operandBytes.length - 1] = Buffer.from('.');
   }
-  // `arsync src/ host:dst/`: a push (src/cli/remote-push.ts).
+  // `arsync src/ host:dst/`: a push (src/cli/remote-push.ts); `host:src dst`: a pull (cli/pull-operand.ts);
+  // any other remote operand is refused.
   const pushTo = listing ? undefined : pushTarget(operandBytes);
-  if (!listing && !pushTo) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
+  const pulled = listing || pushTo ? undefined : pullOperand(operandBytes);
+  if (!listing && !pushTo && !pulled) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
   const clockLimits = clock();
   const archive = Boolean(o['archive']);
@@ -484,6 +488,12 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       blockSize: (o['blockSize'] as number | undefined) ?? 0,
     };
     return { kind: 'remote-push', push };
+  }
+  if (pulled) {
+    const refused = pullRefusal(config);
+    if (refused) throw new UsageError(refused);
+    const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true };
+    return { kind: 'remote-pull', pull };
   }
   return { kind: 'run', config };
 }

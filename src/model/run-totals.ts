@@ -32,4 +32,17 @@ export interface RunTotals {
   counters: BigInt64Array;
   threads: number;
   errors: ErrorRecord[];
+  /** A pull: what really crossed the wire (the --stats and -v figures rsync reports for it). */
+  wire?: WireTotals;
+}
+
+/** A remote run's figures from the protocol (bytes each way, literal and matched data, the file list). */
+export interface WireTotals {
+  literal: number;
+  matched: number;
+  sent: number;
+  received: number;
+  listBytes: number;
+  buildMs: number;
+  xferMs: number;
 }

@@ -22,7 +22,26 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
   const files = dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files));
   const secs = Math.max(elapsedMs / 1000, 0.001);
   const lines: string[] = [];
-  if (full) {
+  const w = t.wire;
+  if (full && w) {
+    // A pull: the data came over the wire, as the protocol counted it.
+    lines.push(
+      '',
+      `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
+      `Number of created files: ${count(total(t.created))}${breakdown(t.created)}`,
+      `Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`,
+      `Number of regular files transferred: ${count(files)}`,
+      `Total file size: ${n(t.totalSize)} bytes`,
+      `Total transferred file size: ${n(bytes)} bytes`,
+      `Literal data: ${n(w.literal)} bytes`,
+      `Matched data: ${n(w.matched)} bytes`,
+      `File list size: ${count(w.listBytes)}`,
+      `File list generation time: ${bigDnum(w.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
+      `File list transfer time: ${bigDnum(w.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+      `Total bytes sent: ${n(w.sent)}`,
+      `Total bytes received: ${n(w.received)}`,
+    );
+  } else if (full) {
     lines.push(
       '',
       `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
@@ -40,7 +59,7 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       `Total bytes received: 0`,
     );
   }
-  lines.push(...summaryLines(dryRun ? 0 : bytes, 0, t.totalSize, secs, human, dryRun));
+  lines.push(...(w ? summaryLines(w.sent, w.received, t.totalSize, secs, human, dryRun) : summaryLines(dryRun ? 0 : bytes, 0, t.totalSize, secs, human, dryRun)));
   return lines;
 }
 

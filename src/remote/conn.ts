@@ -12,7 +12,9 @@ import { Demux, Msg, dataFrames, frame, type Frame } from './mux.js';
 const HIGH_WATER = 8 * 1024 * 1024;
 
 export class Conn {
+  /** The unread data: a view of `store` (appends copy into its free tail, so a large backlog is not re-copied per frame). */
   private data: Buffer = Buffer.alloc(0);
+  private store: Buffer = Buffer.alloc(0);
   private demux: Demux | undefined;
   private muxOut = false;
   private wake: (() => void) | undefined;
@@ -64,7 +66,19 @@ export class Conn {
   }
 
   private append(b: Buffer): void {
-    this.data = this.data.length ? Buffer.concat([this.data, b]) : Buffer.from(b);
+    let at = this.data.byteOffset - this.store.byteOffset + this.data.length;
+    if (this.data.buffer !== this.store.buffer || this.data.length === 0 || at + b.length > this.store.length) {
+      // Out of room: the unread bytes move to a new store with room to spare (twice what is held), so
+      // each byte is copied a bounded number of times however much is buffered. The old store is left
+      // as it was: views a decoder kept into it stay valid.
+      const next = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * (this.data.length + b.length)));
+      this.data.copy(next, 0);
+      this.store = next;
+      this.data = next.subarray(0, this.data.length);
+      at = this.data.length;
+    }
+    b.copy(this.store, at);
+    this.data = this.store.subarray(at - this.data.length, at + b.length);
   }
 
   private finish(e?: Error): void {

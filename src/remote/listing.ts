@@ -44,12 +44,12 @@ export interface Listing extends ReceivedList {
 export type ListOptions = Omit<FlistOptions, 'protocol' | 'id0Names' | 'varintFlags' | 'safeFlist'>;
 
 /** Reads the file list; the caller has already started the server as a sender. */
-export async function receiveList(conn: Conn, opts: ListOptions): Promise<ReceivedList> {
+export async function receiveList(conn: Conn, opts: ListOptions, filterList: Buffer = int32(0)): Promise<ReceivedList> {
   const session = await handshake(conn);
   conn.startMuxIn();
   conn.startMuxOut();
-  // The filter rules we send the sender: none yet, so the list ends at once.
-  conn.write(int32(0));
+  // The filter rules we send the sender (remote/filter-list.ts frames them; a listing sends none).
+  conn.write(filterList);
   const decoder = new FlistDecoder({
     ...opts,
     protocol: session.protocol,

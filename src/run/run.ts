@@ -57,6 +57,8 @@ export interface TransferInput {
   events?: EventStream;
   /** --temp-dir, absolute and resolved to hold no symlink (cli/main.ts applies the operator-path rule). */
   tempDir?: Buffer;
+  /** A pull: the entries' metadata comes from the received file list (run/staged-source.ts). */
+  wrapSource?: (local: EntrySource) => EntrySource;
 }
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
@@ -76,7 +78,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.
-  const seesEveryEntry = filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0;
+  // A pull's staging tree has its own times: the native quick check cannot judge it.
+  const seesEveryEntry = filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined;
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, counters: tally.counters, seesEveryEntry });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
   const alt = new AltDests(engine, spec.check);
@@ -119,7 +122,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     fail,
     settled: (p, o) => settled(rc, p, o, progress),
   });
-  const local: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  const walked: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  const local = input.wrapSource ? input.wrapSource(walked) : walked;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events,

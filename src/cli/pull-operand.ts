@@ -1,0 +1,35 @@
+// Which command lines are a pull (`arsync [options] [user@]host:src dst`): one source on another
+// machine reached through a remote shell, and a local destination. What a pull run carries beyond the
+// Config: the operand, the remote shell and the remote rsync's path, and -W (which a local copy has no
+// use for).
+
+import type { Config } from '../model/config.js';
+import { classifyOperand, type ShellOperand } from './remote-operand.js';
+
+export interface RemotePull {
+  operand: ShellOperand;
+  rsh: string | undefined;
+  rsyncPath: string | undefined;
+  config: Config;
+  /** -W/--whole-file: no delta transfer (rsync's default for a local copy, not for a remote one). */
+  wholeFile: boolean;
+}
+
+/** The remote source of a pull, or undefined when the operands are not one (then other rules apply). */
+export function pullOperand(operands: Buffer[]): ShellOperand | undefined {
+  if (operands.length !== 2) return undefined;
+  const src = classifyOperand(operands[0]!);
+  if (src.kind !== 'shell' || classifyOperand(operands[1]!).kind !== 'local') return undefined;
+  // An empty path is the remote user's home directory, as rsync sends it: ".".
+  return { ...src, path: src.path.length ? src.path : Buffer.from('.') };
+}
+
+/**
+ * What a pull cannot do yet, said before anything starts (undefined: nothing): the ACL and xattr lists
+ * of the file list are not decoded, --files-from would have to be read on the far side.
+ */
+export function pullRefusal(c: Config): string | undefined {
+  if (c.acls || c.xattrs) return `${c.xattrs ? '-X/--xattrs' : '-A/--acls'} is not supported in a pull from another machine yet`;
+  if (c.filesFrom !== undefined) return '--files-from is not supported in a pull from another machine yet';
+  return undefined;
+}

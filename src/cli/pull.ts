@@ -1,0 +1,400 @@
+// A pull's first half (`arsync host:src dst`): start `rsync --server --sender` through the remote
+// shell, send the filter rules, receive the file list, and rebuild every file the destination needs
+// into a private staging tree (a 0700 directory of this process, files 0600): a file the destination
+// already has (by rsync's quick check, or -c's sums) stays an empty placeholder of its size, the others
+// come over the wire as deltas against the destination's current file (read through a descriptor
+// opened one component at a time, following no symlink) or whole. The second half is the ordinary local
+// run from the staging tree to the destination (cli/main.ts), with the sender's metadata in place of
+// the staging tree's (run/staged-source.ts): every write to the destination is the engines' own.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { Config } from '../model/config.js';
+import type { RemotePull } from './pull-operand.js';
+import { runClient, type ClientIo } from '../remote/client.js';
+import { receiveList } from '../remote/listing.js';
+import { senderArgs } from '../remote/server-args.js';
+import { pullFiles, type Fetch } from '../remote/pull.js';
+import { filterListBytes } from '../remote/filter-list.js';
+import { isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from '../remote/flist.js';
+import { strong } from '../remote/checksum.js';
+import { rulesToSend } from '../plan/filter-send.js';
+import { FilterError } from '../plan/filter-rules.js';
+import type { StagedMeta } from '../run/staged-source.js';
+import { groups, users } from '../util/userdb.js';
+import { Exit, showPath } from '../util/errors.js';
+
+
+/** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
+export interface Pulled {
+  staging: string;
+  operands: Buffer[];
+  meta: Map<string, StagedMeta>;
+  wire: { literal: number; matched: number; sent: number; received: number; listBytes: number; buildMs: number; xferMs: number };
+  code: number;
+}
+
+const O_DIRECTORY = fs.constants.O_DIRECTORY;
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
+const O_NONBLOCK = fs.constants.O_NONBLOCK;
+
+/** The server's options for this pull (rsync's server_options with the client receiving). */
+export function pullServerArgs(c: Config, wholeFile: boolean): string[] {
+  return senderArgs({
+    verbose: c.verbose,
+    links: c.links,
+    dirs: c.dirs && !c.recursive,
+    recursive: c.recursive,
+    copyLinks: c.copyLinks,
+    hardLinks: c.hardLinks,
+    owner: c.owner,
+    group: c.group,
+    devices: c.devices,
+    specials: c.specials,
+    times: c.times,
+    perms: c.perms,
+    checksum: c.checksum,
+    relative: c.relative,
+    numericIds: c.numericIds,
+    listOnly: false,
+    backup: c.backup,
+    update: c.update,
+    dryRun: c.dryRun,
+    copyDirlinks: c.copyDirlinks,
+    wholeFile,
+    atimes: c.atimes,
+    acls: c.acls,
+    xattrs: c.xattrs,
+    cvsExclude: c.cvsExclude,
+    ignoreTimes: c.ignoreTimes,
+    oneFileSystem: c.oneFileSystem,
+    sparse: c.sparse,
+    timeout: c.timeout ?? 0,
+    bwlimitKib: c.bwlimit ? Math.round(c.bwlimit / 1024) : 0,
+    backupDir: c.backupDir,
+    suffix: c.suffix,
+    ignoreErrors: c.ignoreErrors,
+    copyUnsafeLinks: c.copyUnsafeLinks,
+    safeLinks: c.safeLinks,
+    inplace: c.inplace,
+    append: c.append ? (c.appendVerify ? 2 : 1) : 0,
+    noImpliedDirs: c.relative && !c.impliedDirs,
+    removeSourceFiles: c.removeSourceFiles ? (c.removeSentOnly ? 2 : 1) : 0,
+  });
+}
+
+export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo): Promise<Pulled | { code: number }> {
+  const c = p.config;
+  let rules: Buffer[] | undefined;
+  try {
+    rules = rulesToSend(c.filters, {
+      weSend: false,
+      cvsExclude: c.cvsExclude,
+      deleteExcluded: c.deleteExcluded,
+      deleting: c.deleteMode !== 'none',
+      pruneEmptyDirs: c.pruneEmptyDirs,
+      insecureLinks: c.insecureLinks,
+      eolNulls: c.from0,
+    });
+  } catch (err) {
+    if (err instanceof FilterError) {
+      io.err.write(`arsync: ${err.message}\n`);
+      return { code: err.exitCode };
+    }
+    throw err;
+  }
+  const staging = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
+  fs.chmodSync(staging, 0o700);
+  const cmd = {
+    rsh: p.rsh,
+    user: p.operand.user,
+    host: p.operand.host,
+    rsyncPath: p.rsyncPath,
+    serverArgs: pullServerArgs(c, p.wholeFile),
+    paths: [p.operand.path.toString('latin1')],
+    weSend: false,
+  };
+  if (c.info.FLIST > 0 && !c.json && !c.quiet) io.out.write('receiving file list ... done\n');
+  const meta = new Map<string, StagedMeta>();
+  const operands: Buffer[] = [];
+  const wire = { literal: 0, matched: 0, sent: 0, received: 0, listBytes: 0, buildMs: 0, xferMs: 0 };
+  let localErrors = 0;
+  const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    const list = await receiveList(
+      conn,
+      {
+        uid: c.owner,
+        gid: c.group,
+        links: c.links,
+        devices: c.devices,
+        specials: c.specials,
+        hardLinks: c.hardLinks,
+        atimes: false,
+        // -c: each file's sum, as long as the negotiated checksum's (MD5: 16 bytes).
+        checksumLen: c.checksum ? 16 : 0,
+        relative: c.relative,
+        numericIds: c.numericIds,
+      },
+      filterListBytes(rules ?? []),
+    );
+    peer.ioError |= list.ioError;
+    wire.listBytes = list.listBytes;
+    const stage = new Stage(c, staging, destBase(c, list.entries), (m) => {
+      io.err.write(`arsync: ${m}\n`);
+      localErrors++;
+    });
+    const fetches: Fetch[] = [];
+    const opened: number[] = [];
+    const sum = strong(list.session.checksum);
+    list.entries.forEach((e, ndx) => {
+      if (!e) return;
+      const f = stage.add(e, list, sum);
+      if (f) {
+        fetches.push({ ...f, ndx });
+        opened.push(f.out);
+        if (f.basis) opened.push(f.basis.fd);
+      }
+    });
+    for (const [k, v] of stage.meta) meta.set(k, v);
+    for (const e of list.entries) {
+      if (!e) continue;
+      const name = e.name.toString('latin1');
+      if (name === '.') {
+        operands.length = 0;
+        operands.push(Buffer.from(`${staging}/`, 'latin1'));
+        break;
+      }
+      if (!name.includes('/')) operands.push(Buffer.from(c.relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
+    }
+    try {
+      const totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
+        wholeFile: p.wholeFile,
+        done: () => {},
+      });
+      wire.literal = totals.literal;
+      wire.matched = totals.matched;
+      // The sender's figures, already turned to our side (what it read, we sent).
+      wire.sent = totals.stats.totalWritten;
+      wire.received = totals.stats.totalRead;
+      wire.buildMs = totals.stats.flistBuildTime;
+      wire.xferMs = totals.stats.flistXferTime;
+      for (const ndx of totals.failed) {
+        const e = list.entries[ndx]!;
+        io.err.write(`ERROR: ${showPath(e.name)} failed verification -- update discarded.\n`);
+        localErrors++;
+        stage.discard(e);
+      }
+    } finally {
+      for (const fd of opened) fs.closeSync(fd);
+    }
+    return true;
+  });
+  const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
+  if (outcome.result === undefined && outcome.exitCode !== 0) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    return { code: outcome.exitCode };
+  }
+  return { staging, operands, meta, wire, code };
+}
+
+/** The destination directory the list's names are relative to, when it is one (else the one-file case). */
+function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir: Buffer } | { file: Buffer } {
+  const dest = c.dest;
+  let isDirectory: boolean;
+  try {
+    isDirectory = fs.statSync(dest).isDirectory();
+  } catch {
+    isDirectory = false;
+  }
+  const real = entries.filter((e): e is RemoteEntry => e !== undefined);
+  if (!isDirectory && real.length === 1 && !isDir(real[0]!.mode) && !dest.toString('latin1').endsWith('/')) return { file: dest };
+  return { dir: dest };
+}
+
+/** The staging tree being built, entry by entry in the list's order. */
+class Stage {
+  readonly meta = new Map<string, StagedMeta>();
+  /** Staged directories, by relative name ("." the root). */
+  private readonly dirs = new Set<string>(['.']);
+  /** -H: the staged path of each hard-link group's first member. */
+  private readonly groups = new Map<number, string>();
+
+  constructor(
+    private readonly c: Config,
+    private readonly root: string,
+    private readonly dest: { dir: Buffer } | { file: Buffer },
+    private readonly error: (m: string) => void,
+  ) {}
+
+  private path(rel: string): string {
+    return rel === '.' ? this.root : `${this.root}/${rel}`;
+  }
+
+  add(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer>; sent: RemoteEntry[] }, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): Omit<Fetch, 'ndx'> | undefined {
+    const rel = e.name.toString('latin1');
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? '.' : rel.slice(0, slash);
+    // Every entry sits in a directory the list itself made (never below a symlink or a file it sent).
+    if (rel !== '.' && !this.dirs.has(parent)) {
+      this.error(`refusing ${showPath(e.name)} from the sender: its parent ${showPath(Buffer.from(parent, 'latin1'))} is not a directory it sent`);
+      return undefined;
+    }
+    const path = this.path(rel);
+    const at = Buffer.from(path, 'latin1');
+    this.meta.set(path, this.metaOf(e, list));
+    try {
+      if (isDir(e.mode)) {
+        if (rel !== '.') fs.mkdirSync(at, 0o700);
+        this.dirs.add(rel);
+        return undefined;
+      }
+      if (isLink(e.mode)) {
+        fs.symlinkSync(e.link!, at);
+        return undefined;
+      }
+      if (isDevice(e.mode) || isSpecial(e.mode)) {
+        const kind = (e.mode & 0o170000) === 0o060000 ? 'b' : (e.mode & 0o170000) === 0o020000 ? 'c' : 'p';
+        if ((e.mode & 0o170000) === 0o140000) {
+          this.error(`cannot stage socket ${showPath(e.name)}`);
+          return undefined;
+        }
+        const args = kind === 'p' ? [path] : [path, kind, String(e.rdev?.major ?? 0), String(e.rdev?.minor ?? 0)];
+        execFileSync(kind === 'p' ? 'mkfifo' : 'mknod', args, { stdio: 'ignore' });
+        return undefined;
+      }
+      if (!isReg(e.mode)) return undefined;
+      if (e.hlinkGroup !== undefined) {
+        const first = this.groups.get(e.hlinkGroup);
+        if (first !== undefined) {
+          fs.linkSync(first, at);
+          return undefined;
+        }
+        this.groups.set(e.hlinkGroup, path);
+      }
+      const out = fs.openSync(at, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
+      const basis = this.basis(rel);
+      const need = this.needsData(e, basis, sum);
+      if (need === 'same-bytes') {
+        // -c found the same bytes: the staging copy must hold them too (the local run sums it again).
+        copyAll(basis!.fd, out, basis!.size);
+      } else if (need === 'placeholder' || this.c.dryRun) {
+        fs.ftruncateSync(out, e.size);
+      } else {
+        return { size: e.size, out, ...(basis && basis.size > 0 ? { basis } : {}) };
+      }
+      if (basis) fs.closeSync(basis.fd);
+      fs.closeSync(out);
+      return undefined;
+    } catch (err) {
+      this.error(`staging ${showPath(e.name)} failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** A file that failed verification twice: the destination keeps what it has. */
+  discard(e: RemoteEntry): void {
+    const path = this.path(e.name.toString('latin1'));
+    fs.rmSync(Buffer.from(path, 'latin1'), { force: true });
+    this.meta.delete(path);
+  }
+
+  private metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
+    const c = this.c;
+    const map = (id: number | undefined, names: Map<number, Buffer>, db: typeof users): number => {
+      if (id === undefined) return 0;
+      if (c.numericIds || id === 0) return id;
+      const name = names.get(id);
+      return (name && db.idOf(name.toString('utf8'))) ?? id;
+    };
+    return {
+      mode: e.mode,
+      uid: c.owner ? map(e.uid, list.userNames, users) : process.getuid?.() ?? 0,
+      gid: c.group ? map(e.gid, list.groupNames, groups) : process.getgid?.() ?? 0,
+      size: isReg(e.mode) ? e.size : isLink(e.mode) ? e.link?.length ?? 0 : 0,
+      mtimeSec: e.mtime,
+      mtimeNsec: e.mtimeNsec,
+    };
+  }
+
+  /** The destination's current file at `rel`, opened following no symlink on the way; undefined when none. */
+  private basis(rel: string): { fd: number; size: number } | undefined {
+    let fd: number;
+    let parts: string[];
+    if ('file' in this.dest) {
+      try {
+        fd = fs.openSync(this.dest.file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      } catch {
+        return undefined;
+      }
+      parts = [];
+    } else {
+      try {
+        fd = fs.openSync(this.dest.dir, fs.constants.O_RDONLY | O_DIRECTORY);
+      } catch {
+        return undefined;
+      }
+      parts = rel.split('/');
+    }
+    try {
+      for (let i = 0; i < parts.length; i++) {
+        const last = i === parts.length - 1;
+        const flags = fs.constants.O_RDONLY | O_NOFOLLOW | (last ? O_NONBLOCK : O_DIRECTORY);
+        const next = fs.openSync(Buffer.from(`/proc/self/fd/${fd}/${parts[i]}`, 'latin1'), flags);
+        fs.closeSync(fd);
+        fd = next;
+      }
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) {
+        fs.closeSync(fd);
+        return undefined;
+      }
+      return { fd, size: st.size };
+    } catch {
+      fs.closeSync(fd);
+      return undefined;
+    }
+  }
+
+  /**
+   * Whether the file's data must come over the wire. A placeholder only where the local run will
+   * certainly not copy (the same tests its planner makes, never looser); in doubt, fetch.
+   */
+  private needsData(e: RemoteEntry, basis: { fd: number; size: number } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
+    const c = this.c;
+    if (!basis) return c.existing ? 'placeholder' : 'fetch';
+    if (c.ignoreExisting) return 'placeholder';
+    if (c.ignoreTimes) return 'fetch';
+    if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
+    const st = fs.fstatSync(basis.fd, { bigint: true });
+    const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
+    if (c.update && st.mtimeNs > mtimeNs + BigInt(c.modifyWindow) * 1_000_000_000n) return 'placeholder';
+    if (c.checksum) {
+      if (basis.size !== e.size || !e.sum) return 'fetch';
+      const h = sum.file();
+      const buf = Buffer.alloc(1 << 20);
+      for (let pos = 0; pos < basis.size; ) {
+        const n = fs.readSync(basis.fd, buf, 0, buf.length, pos);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        pos += n;
+      }
+      return h.digest().equals(e.sum) ? 'same-bytes' : 'fetch';
+    }
+    if (basis.size !== e.size) return 'fetch';
+    if (c.sizeOnly || st.mtimeNs === mtimeNs) return 'placeholder';
+    return 'fetch';
+  }
+}
+
+function copyAll(from: number, to: number, size: number): void {
+  const buf = Buffer.alloc(1 << 20);
+  for (let pos = 0; pos < size; ) {
+    const n = fs.readSync(from, buf, 0, buf.length, pos);
+    if (n === 0) break;
+    let w = 0;
+    while (w < n) w += fs.writeSync(to, buf, w, n - w, pos + w);
+    pos += n;
+  }
+}

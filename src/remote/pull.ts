@@ -1,0 +1,287 @@
+// The data phases of a pull, client side (rsync's generator and receiver when the server sends): for
+// each file to fetch, the request (its index, item flags and the block checksums of the basis file, or
+// an empty sum header for a whole-file transfer), then the sender's answer read back and rebuilt into a
+// file the caller opened, its whole-file checksum verified; a file that fails it is asked for again in
+// the redo phase with full-length block sums; then the phase ends, the sender's statistics and the
+// goodbye. Files are read and written through descriptors the caller owns: where they live, and every
+// rule about the destination, are the caller's (cli/pull.ts).
+
+import * as fs from 'node:fs';
+import { Exit } from '../util/errors.js';
+import type { Conn } from './conn.js';
+import type { Session } from './handshake.js';
+import { checksum1, strong } from './checksum.js';
+import { PlainTokenReader, type TokenReader } from './tokens.js';
+import { ProtocolError, int32 } from './wire.js';
+import type { SenderStats } from './listing.js';
+
+/** rsync's item flags (rsync.h ITEM_*) that a pulling client sends or reads. */
+const ITEM_BASIS_TYPE_FOLLOWS = 1 << 11;
+const ITEM_XNAME_FOLLOWS = 1 << 12;
+const ITEM_IS_NEW = 1 << 13;
+const ITEM_TRANSFER = 1 << 15;
+
+/** rsync's BLOCK_SIZE, MAX_BLOCK_SIZE (protocol 30+), SUM_LENGTH, SHORT_SUM_LENGTH, BLOCKSUM_BIAS. */
+const BLOCK_SIZE = 700;
+const MAX_BLOCK_SIZE = 1 << 17;
+const SUM_LENGTH = 16;
+const SHORT_SUM_LENGTH = 2;
+const BLOCKSUM_BIAS = 10;
+
+/** One file to fetch. */
+export interface Fetch {
+  /** Its index in the sorted file list (what the sender knows it by). */
+  ndx: number;
+  /** The sender's size of it (what the rebuilt file must come to). */
+  size: number;
+  /** The basis to rebuild against (the destination's current file), or none: a whole-file transfer. */
+  basis?: { fd: number; size: number };
+  /** Where the file is rebuilt: an empty file opened for writing (and reading, for a redo). */
+  out: number;
+}
+
+export interface SumHead {
+  count: number;
+  blength: number;
+  s2length: number;
+  remainder: number;
+}
+
+/** rsync's sum_sizes_sqroot: block length and strong-sum length for a basis of `len` bytes. */
+export function sumSizes(len: number, csumLength: number, xferSumLen: number, blockSize = 0): SumHead {
+  const maxS2 = Math.min(SUM_LENGTH, xferSumLen);
+  let blength: number;
+  if (blockSize) blength = blockSize;
+  else if (len <= BLOCK_SIZE * BLOCK_SIZE) blength = BLOCK_SIZE;
+  else {
+    let c = 1;
+    for (let l = Math.floor(len / 4); l > 0; l = Math.floor(l / 4)) c *= 2;
+    if (c >= MAX_BLOCK_SIZE) blength = MAX_BLOCK_SIZE;
+    else {
+      blength = 0;
+      do {
+        blength |= c;
+        if (len < blength * blength) blength &= ~c;
+        c >>= 1;
+      } while (c >= 8);
+      blength = Math.max(blength, BLOCK_SIZE);
+    }
+  }
+  let s2length: number;
+  if (csumLength === SUM_LENGTH) s2length = maxS2;
+  else {
+    let b = BLOCKSUM_BIAS;
+    for (let l = Math.floor(len / 2); l > 0; l = Math.floor(l / 2)) b += 2;
+    for (let c = blength >> 1; c && b; c >>= 1) b--;
+    s2length = Math.trunc((b + 1 - 32 + 7) / 8);
+    s2length = Math.min(Math.max(s2length, csumLength), maxS2);
+  }
+  const remainder = len % blength;
+  return { count: Math.floor(len / blength) + (remainder ? 1 : 0), blength, s2length, remainder };
+}
+
+/** rsync's write_ndx/read_ndx (protocol 30+): each index as a difference from the last one sent. */
+export class NdxCodec {
+  private prevPositive = -1;
+  private prevNegative = 1;
+
+  encode(ndx: number): Buffer {
+    const b: number[] = [];
+    let diff: number;
+    if (ndx >= 0) {
+      diff = ndx - this.prevPositive;
+      this.prevPositive = ndx;
+    } else if (ndx === -1) {
+      return Buffer.from([0]);
+    } else {
+      b.push(0xff);
+      ndx = -ndx;
+      diff = ndx - this.prevNegative;
+      this.prevNegative = ndx;
+    }
+    if (diff > 0 && diff < 0xfe) b.push(diff);
+    else if (diff < 0 || diff > 0x7fff) b.push(0xfe, ((ndx >>> 24) & 0x7f) | 0x80, ndx & 0xff, (ndx >>> 8) & 0xff, (ndx >>> 16) & 0xff);
+    else b.push(0xfe, (diff >> 8) & 0xff, diff & 0xff);
+    return Buffer.from(b);
+  }
+
+  /** Reads one index from the cursor (throws Short when incomplete, having kept no state). */
+  decode(c: { byte(): number }): number {
+    let b = c.byte();
+    if (b === 0) return -1;
+    let negative = false;
+    if (b === 0xff) {
+      negative = true;
+      b = c.byte();
+    }
+    let num: number;
+    const prev = negative ? this.prevNegative : this.prevPositive;
+    if (b === 0xfe) {
+      const b1 = c.byte();
+      const b2 = c.byte();
+      if (b1 & 0x80) {
+        const b3 = c.byte();
+        const b4 = c.byte();
+        num = ((b1 & 0x7f) << 24) | (b4 << 16) | (b3 << 8) | b2;
+      } else num = (b1 << 8) + b2 + prev;
+    } else num = b + prev;
+    if (negative) {
+      this.prevNegative = num;
+      return -num;
+    }
+    this.prevPositive = num;
+    return num;
+  }
+}
+
+export interface PullTotals {
+  /** Bytes of literal data the sender sent, and bytes rebuilt from the basis (rsync's --stats). */
+  literal: number;
+  matched: number;
+  /** Files that failed verification twice: not kept (rsync's "failed verification -- update discarded"). */
+  failed: number[];
+  stats: SenderStats;
+}
+
+export interface PullOptions {
+  /** -W: no block sums are sent, every file comes whole. */
+  wholeFile: boolean;
+  /** -B: a fixed block length. */
+  blockSize?: number;
+  /** Told each file once its data is in place and verified (before the redo phase for the others). */
+  done(ndx: number): void;
+  /** A reader of the sender's tokens for one file (the plain one unless -z plugs its own in). */
+  tokens?(conn: Conn, blocks: number): TokenReader;
+}
+
+const NDX_DONE = -1;
+
+/** Runs the transfer phases for `fetches` (possibly none) and the end of the session. */
+export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], o: PullOptions): Promise<PullTotals> {
+  const sum = strong(session.checksum);
+  const ndxOut = new NdxCodec();
+  const ndxIn = new NdxCodec();
+  const byNdx = new Map(fetches.map((f) => [f.ndx, f]));
+  const totals: PullTotals = { literal: 0, matched: 0, failed: [], stats: undefined as unknown as SenderStats };
+
+  const request = (f: Fetch, csumLength: number): void => {
+    const parts: Buffer[] = [ndxOut.encode(f.ndx)];
+    const iflags = ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW);
+    parts.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
+    if (!f.basis || o.wholeFile) {
+      parts.push(int32(0), int32(0), int32(0), int32(0));
+    } else {
+      const head = sumSizes(f.basis.size, csumLength, sum.length, o.blockSize);
+      parts.push(int32(head.count), int32(head.blength), int32(head.s2length), int32(head.remainder));
+      const buf = Buffer.alloc(head.blength);
+      for (let i = 0; i < head.count; i++) {
+        const len = i === head.count - 1 && head.remainder ? head.remainder : head.blength;
+        const got = readFull(f.basis.fd, buf, len, i * head.blength);
+        const block = buf.subarray(0, got);
+        parts.push(int32(checksum1(block)), sum.block(block, session.seed).subarray(0, head.s2length));
+      }
+    }
+    conn.write(Buffer.concat(parts));
+  };
+
+  /** Reads the sender's answers until its NDX_DONE; returns the indexes that failed verification. */
+  const receive = async (): Promise<number[]> => {
+    const bad: number[] = [];
+    for (;;) {
+      const ndx = await conn.read((c) => ndxIn.decode(c));
+      if (ndx === NDX_DONE) return bad;
+      const f = byNdx.get(ndx);
+      if (!f) throw new ProtocolError(`Invalid file index: ${ndx} (the sender answered a request never made)`, Exit.Protocol);
+      const iflags = await conn.read((c) => {
+        const lo = c.byte();
+        return lo | (c.byte() << 8);
+      });
+      if (iflags & ITEM_BASIS_TYPE_FOLLOWS) await conn.read((c) => c.byte());
+      if (iflags & ITEM_XNAME_FOLLOWS) await conn.read((c) => c.vstring(4096));
+      if (!(iflags & ITEM_TRANSFER)) continue;
+      const head = await conn.read((c) => ({ count: c.int32(), blength: c.int32(), s2length: c.int32(), remainder: c.int32() }));
+      const sent = f.basis && !o.wholeFile ? sumSizes(f.basis.size, SHORT_SUM_LENGTH, sum.length, o.blockSize) : undefined;
+      // The echo must be the header we sent (its block count bounds every block reference below).
+      if (head.count < 0 || head.count > (sent?.count ?? 0) || (head.count && head.blength !== sent!.blength)) {
+        throw new ProtocolError(`invalid sum header for file index ${ndx}`, Exit.Protocol);
+      }
+      if (!(await rebuild(f, head))) bad.push(ndx);
+      else o.done(ndx);
+    }
+  };
+
+  const rebuild = async (f: Fetch, head: SumHead): Promise<boolean> => {
+    fs.ftruncateSync(f.out, 0);
+    const hasher = sum.file();
+    const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
+    const block = Buffer.alloc(head.blength);
+    let at = 0;
+    for (;;) {
+      const t = await reader.next();
+      if (t.kind === 'end') break;
+      let data: Buffer;
+      if (t.kind === 'literal') {
+        data = t.data;
+        totals.literal += data.length;
+      } else {
+        const len = t.block === head.count - 1 && head.remainder ? head.remainder : head.blength;
+        data = block.subarray(0, readFull(f.basis!.fd, block, len, t.block * head.blength));
+        reader.matched(data);
+        totals.matched += data.length;
+      }
+      // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
+      if (at + data.length > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
+      hasher.update(data);
+      writeFull(f.out, data, at);
+      at += data.length;
+    }
+    const theirs = await conn.read((c) => Buffer.from(c.bytes(sum.length)));
+    return at === f.size && hasher.digest().equals(theirs);
+  };
+
+  for (const f of fetches) request(f, SHORT_SUM_LENGTH);
+  conn.write(ndxOut.encode(NDX_DONE));
+  const redo = await receive();
+  // The redo phase: full-length block sums against the same basis.
+  for (const ndx of redo) request(byNdx.get(ndx)!, SUM_LENGTH);
+  conn.write(ndxOut.encode(NDX_DONE));
+  totals.failed = redo.length ? await receive() : (await expectDone(conn, ndxIn), []);
+  // Phase 2 ends, and the goodbye (one write, as rsync's generator sends them).
+  conn.write(Buffer.concat([ndxOut.encode(NDX_DONE), ndxOut.encode(NDX_DONE)]));
+  await expectDone(conn, ndxIn);
+  totals.stats = await conn.read((c) => {
+    const totalWritten = c.varlong(3);
+    const totalRead = c.varlong(3);
+    const totalSize = c.varlong(3);
+    const flistBuildTime = c.varlong(3);
+    const flistXferTime = c.varlong(3);
+    return { totalRead, totalWritten, totalSize, flistBuildTime, flistXferTime };
+  });
+  await expectDone(conn, ndxIn);
+  conn.write(ndxOut.encode(NDX_DONE));
+  conn.end();
+  return totals;
+}
+
+async function expectDone(conn: Conn, ndx: NdxCodec): Promise<void> {
+  const n = await conn.read((c) => ndx.decode(c));
+  if (n !== NDX_DONE) throw new ProtocolError(`Invalid packet at end of run (index ${n})`, Exit.Protocol);
+}
+
+function readFull(fd: number, buf: Buffer, len: number, pos: number): number {
+  let got = 0;
+  while (got < len) {
+    const n = fs.readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  // A basis that shrank under us reads as zeros: the whole-file checksum catches it and the redo
+  // phase fetches the file again.
+  buf.fill(0, got, len);
+  return len;
+}
+
+function writeFull(fd: number, data: Buffer, pos: number): void {
+  let done = 0;
+  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, pos + done);
+}

@@ -1,0 +1,94 @@
+// A pull's entries (the first transport seam, EntrySource, over what a remote sender listed): the
+// received files are rebuilt into a private staging tree, and the planner walks that tree through the
+// local walk with each entry's metadata replaced by the sender's (permissions, owner and group as this
+// machine maps them, size, modification time to the nanosecond). The staging tree holds the data and
+// the file types; the file list holds everything else. So the planner, the engines and every check of
+// theirs run unchanged: the staging files are an ordinary local source owned by this process.
+
+import { isFailure, type SysFailure } from '../model/failure.js';
+import type { PairListing, TreeScan } from '../model/listing.js';
+import { S_IFMT, type Stat } from '../model/stat.js';
+import type { DirEntries, EntrySource } from './source.js';
+
+/** What the sender said of one entry, by its staging path (latin1). */
+export interface StagedMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+}
+
+export class StagedSource implements EntrySource {
+  private readonly done = new WeakSet<PairListing>();
+
+  constructor(
+    private readonly inner: EntrySource,
+    private readonly meta: ReadonlyMap<string, StagedMeta>,
+  ) {}
+
+  private staged(path: Buffer, st: Stat): Stat {
+    const m = this.meta.get(path.toString('latin1'));
+    if (!m) return st;
+    return { ...st, mode: (st.mode & S_IFMT) | (m.mode & 0o7777), uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec };
+  }
+
+  private listing(dir: Buffer, l: PairListing): PairListing {
+    if (this.done.has(l)) return l;
+    for (const e of l.entries) if (e.st) e.st = this.staged(Buffer.concat([dir, Buffer.from('/'), e.name]), e.st);
+    this.done.add(l);
+    return l;
+  }
+
+  lstat(path: Buffer): Stat | SysFailure {
+    const st = this.inner.lstat(path);
+    return isFailure(st) ? st : this.staged(trim(path), st);
+  }
+
+  follow(path: Buffer): Stat | undefined {
+    const st = this.inner.follow(path);
+    return st && this.staged(trim(path), st);
+  }
+
+  readlink(path: Buffer): Buffer | undefined {
+    return this.inner.readlink(path);
+  }
+
+  names(path: Buffer, anchor: number): Buffer[] | SysFailure {
+    return this.inner.names(path, anchor);
+  }
+
+  openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {
+    const d = this.inner.openDir(src, destRel, anchor);
+    if (isFailure(d)) return d;
+    const dir = trim(src);
+    const whole = d.whole && this.listing(dir, d.whole);
+    const listing = (l: PairListing): PairListing => this.listing(dir, l);
+    return {
+      whole,
+      destErrno: d.destErrno,
+      chunks: function* (extrasOnly?: boolean): Generator<PairListing> {
+        for (const l of d.chunks(extrasOnly)) yield listing(l);
+      },
+      close: () => d.close(),
+    };
+  }
+
+  /** Never: the staging tree's own times say nothing (the run sees every entry, run.ts). */
+  dirtyDirs(): TreeScan | SysFailure | undefined {
+    return undefined;
+  }
+}
+
+/** A path without trailing slashes or "/." ("staging/" and "staging/." are the staging root). */
+function trim(p: Buffer): Buffer {
+  let s = p.toString('latin1');
+  for (;;) {
+    if (s.length > 1 && s.endsWith('/')) s = s.slice(0, -1);
+    else if (s.endsWith('/.')) s = s.slice(0, -2);
+    else break;
+  }
+  s = s.replace(/\/\.\//g, '/');
+  return Buffer.from(s, 'latin1');
+}
