@@ -4,6 +4,7 @@
 
 import { parseArgs } from './options.js';
 import { listRemote } from './remote.js';
+import { listLocal } from './list-local.js';
 import { OptionError } from './local-noops.js';
 import { openLogFile } from './output-options.js';
 import type { LogFile } from '../progress/logfile.js';
@@ -128,6 +129,12 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   } catch (err) {
     if (err instanceof FilterError) return fail(err.message, err.exitCode);
     throw err;
+  }
+
+  if (c.listOnly) {
+    const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: false, human: c.humanReadable, log, ...io });
+    const code = await listLocal(c, engine, filters, reporter, io.out);
+    return code === Exit.Ok ? code : finish(io, code, log);
   }
 
   let resolved;

@@ -270,14 +270,16 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   for (const opt of noEffect.remoteOptions) checkRemoteOption(opt);
   const operands = program.args;
   // `host:path` alone lists a directory on another machine (rsync's implicit --list-only).
-  const remoteList = operands.length === 1 ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
+  // With --list-only a destination may follow; rsync lists the source all the same.
+  const remoteList = operands.length === 1 || (o['listOnly'] && operands.length === 2) ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
   if (remoteList?.kind === 'daemon') throw new UsageError(`${operands[0]} is ${describeRemote(remoteList)}, and rsync daemons are not supported yet`);
   const listing = remoteList?.kind === 'shell' ? remoteList : undefined;
-  if (listing) operands.push('.');
+  // A lone local source is listed (rsync's implicit --list-only); the "." stands for the destination
+  // a listing never uses.
+  const lone = operands.length === 1;
+  if (lone) operands.push('.');
   if (operands.length < 2) {
-    throw new UsageError(
-      operands.length === 0 ? 'no source or destination given' : 'a destination is required (SRC... DEST)',
-    );
+    throw new UsageError('no source or destination given');
   }
   const raw = fromProcess ? rawArgs(args) : args.map((a) => Buffer.from(a));
   // Commander hands back operands as strings; map each back to its raw bytes by position in argv.
@@ -314,6 +316,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     // -P writes --progress in argv order (cli/negations.ts): a later --no-progress has cleared it.
     progress: Boolean(o['progress']) || (Boolean(o['P']) && !clockLimits.progressOff),
     formatted: o['itemizeChanges'] as number > 0 || o['outFormat'] !== undefined,
+    lone: lone && !listing,
   });
   const progress = outputs.info.PROGRESS > 0;
   const progressFiles = outputs.info.PROGRESS === 1;

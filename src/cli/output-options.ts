@@ -42,6 +42,8 @@ export interface OutputInputs {
   progress: boolean;
   /** -i or --out-format given (rsync's log_before_transfer). */
   formatted: boolean;
+  /** A source and no destination: rsync lists without being asked (its list_only |= 1). */
+  lone: boolean;
 }
 
 export function addOutputOptions(p: Command): {
@@ -63,7 +65,8 @@ export function addOutputOptions(p: Command): {
     .option('--msgs2stderr', 'output all messages to stderr (same as --stderr=all)')
     .option('--no-msgs2stderr', 'output messages to stdout (same as --stderr=client)')
     .option('--log-file <FILE>', "log what the run does to FILE (rsync's log format)")
-    .option('--log-file-format <FMT>', 'log updates using the specified FMT');
+    .option('--log-file-format <FMT>', 'log updates using the specified FMT')
+    .option('--list-only', 'list the files instead of copying them');
   // --stderr and --msgs2stderr set one variable in rsync: the last on the line wins.
   p.on('option:msgs2stderr', () => p.setOptionValue('stderr', 'all'));
   p.on('option:no-msgs2stderr', () => p.setOptionValue('stderr', 'client'));
@@ -119,7 +122,7 @@ export function addOutputOptions(p: Command): {
         stderr: (o['stderr'] as StderrMode | undefined) ?? 'errors',
         logFile: o['logFile'] as string | undefined,
         logFileFormat,
-        listOnly: false,
+        listOnly: Boolean(o['listOnly']) || i.lone,
       };
     },
   };
