@@ -16,7 +16,7 @@ import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
-import { addOutputOptions } from './output-options.js';
+import { percentCSum, addOutputOptions } from './output-options.js';
 import { versionText } from './version-info.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
@@ -426,6 +426,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // list first (--delete-before, --delete-after).
   config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after';
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
+  config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');

@@ -9,7 +9,8 @@ import { UsageError, showPath } from '../util/errors.js';
 import { ELOOP_TEXT, resolveOperatorPath } from '../plan/operator-path.js';
 import { LogFile } from '../progress/logfile.js';
 import type { Config } from '../model/config.js';
-import { validateFormat } from '../progress/format.js';
+import { formatHas, validateFormat } from '../progress/format.js';
+import { canSum } from '../run/file-sum.js';
 import {
   Priority,
   applyVerbosity,
@@ -154,4 +155,20 @@ export function openLogFile(c: Config, say: (line: string) => void): LogFile | u
     return undefined;
   }
   return new LogFile(fd, c.logFileFormat, c.dryRun);
+}
+
+/**
+ * The checksum %C prints, when a format in use has %C: rsync's negotiated one (for a local copy rsync
+ * 3.5 settles on xxh128), or what --checksum-choice names (its second name under -c). A name this build
+ * cannot compute is refused before any I/O rather than printed wrong.
+ */
+export function percentCSum(formats: (string | undefined)[], choice: [string, string] | undefined, checksum: boolean): string | undefined {
+  if (!formats.some((f) => f !== undefined && formatHas(f, 'C'))) return undefined;
+  const picked = choice ? (checksum ? choice[1] : choice[0]) : 'auto';
+  const name = picked === 'auto' ? 'xxh128' : picked;
+  if (!canSum(name)) {
+    const why = picked === 'auto' ? `rsync's default checksum for a local copy, ${name},` : `the ${name} checksum`;
+    throw new UsageError(`%C needs ${why} which this build of arsync cannot compute (--checksum-choice=md5 prints MD5 sums)`);
+  }
+  return name;
 }

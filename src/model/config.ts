@@ -197,6 +197,8 @@ export interface Config {
   logFileFormat: string | undefined;
   /** --list-only, or a command line with a source and no destination. */
   listOnly: boolean;
+  /** The checksum --out-format's or --log-file-format's %C prints (rsync's negotiated name), when one uses it. */
+  fileSum?: string | undefined;
 }
 
 export type StderrMode = 'errors' | 'all' | 'client';
