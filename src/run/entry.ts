@@ -269,6 +269,7 @@ export function settled(rc: RunContext, p: Pending, o: number, progress: { done:
     if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
     return;
   }
+  if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);
   if (p.progress && o === Outcome.Done) {
     // to-chk as rsync counts it: files still to send, out of every entry listed so far.
     progress.done++;

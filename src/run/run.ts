@@ -114,6 +114,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     dryRun: c.dryRun,
     progressFiles: c.progressFiles,
     eventNames: events !== undefined && !c.dryRun,
+    removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
     settled: (p, o) => settled(rc, p, o, progress),

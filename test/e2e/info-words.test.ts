@@ -68,6 +68,26 @@ describeEngines((e) => {
     await run(['-a', '--existing']);
   });
 
+  it('remove: "sender removed X" for every source --remove-source-files removes (sent or already there), -vv too', async () => {
+    const setup = (root: string): void => {
+      put(path.join(root, 'src'), 'a', 'a\n');
+      put(path.join(root, 'src'), 'big', 'x'.repeat(300_000));
+      put(path.join(root, 'src'), 'd/b', 'b\n');
+      put(path.join(root, 'src'), 'c', 'c\n');
+      fs.symlinkSync('a', path.join(root, 'src', 'ln'));
+      stampTree(path.join(root, 'src'));
+      fs.mkdirSync(path.join(root, 'dst'));
+      fs.copyFileSync(path.join(root, 'src', 'c'), path.join(root, 'dst', 'c'));
+      const st = fs.statSync(path.join(root, 'src', 'c'));
+      fs.utimesSync(path.join(root, 'dst', 'c'), st.atime, st.mtime);
+    };
+    for (const args of [['-a', '--info=remove'], ['-avv'], ['-a', '-c', '--info=remove'], ['-a']]) {
+      const r = await differential({ engine, setup, args: [...args, '--remove-source-files', 'src/', 'dst/'], noItemize: true, sourceChanges: true, volatileDirsUnder: ['src'] });
+      if (args.includes('-a') && args.length === 1) expect(r.arsync.stdout).toBe('');
+      else expect(r.arsync.stdout).toMatch(/^sender removed d\/b$/m);
+    }
+  });
+
   it('copy and misc print nothing on a local copy, at any level', async () => {
     await run(['-a', '--info=copy2,misc2']);
     await run(['-a', '-i', '--info=copy,misc']);
