@@ -72,6 +72,7 @@ export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteL
     const st = extraneous.stat(i);
     const rel = joinPath(dir.rel, extraneous.name(i));
     if (isProtected(rc, dir.receiver, rel, st) || fromOtherRoot(rc, rel)) continue;
+    if (mountPoint(rc, rel, st)) continue;
     deleteItem(rc, rel, st, w, dir.receiver, true, false);
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }
@@ -96,6 +97,19 @@ function fromOtherRoot(rc: RunContext, rel: Buffer): boolean {
     if (!isFailure(rc.source.lstat(rest.length ? joinPath(r.src, rest) : r.src))) return true;
   }
   return false;
+}
+
+/**
+ * -x: a directory of the destination on another filesystem than the destination root is a mount point,
+ * which rsync never deletes (its FLAG_MOUNT_DIR); --info=mount (-vv) says so.
+ */
+function mountPoint(rc: RunContext, rel: Buffer, st: Stat): boolean {
+  if (rc.c.oneFileSystem < 1 || (st.mode & S_IFMT) !== S_IFDIR) return false;
+  const here = rc.dest.stat(rel);
+  const top = rc.dest.stat(Buffer.alloc(0));
+  if (!here || !top || here.dev === top.dev) return false;
+  if (rc.c.info.MOUNT > 0 && !rc.c.json) rc.reporter.print(`cannot delete mount point: ${showPath(rel)}`);
+  return true;
 }
 
 function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {

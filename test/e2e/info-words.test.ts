@@ -6,12 +6,26 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { removeTemps } from '../helpers/tree.js';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { runCli } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { differential, put, stampTree, touchNs } from '../helpers/differential.js';
+import { differential, lineDiff, normaliseOutput, put, stampTree, touchNs } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
+
+/** Whether this process may mount a tmpfs (root, outside a restricted container). */
+function canMount(): boolean {
+  const probe = fs.mkdtempSync('/tmp/arsync-mount-probe-');
+  try {
+    if (spawnSync('mount', ['-t', 'tmpfs', 'none', probe]).status !== 0) return false;
+    spawnSync('umount', [probe]);
+    return true;
+  } finally {
+    fs.rmdirSync(probe);
+  }
+}
 
 /** A destination with one entry of each kind the skip lines tell apart. */
 function skipSetup(root: string): void {
@@ -85,6 +99,48 @@ describeEngines((e) => {
       const r = await differential({ engine, setup, args: [...args, '--remove-source-files', 'src/', 'dst/'], noItemize: true, sourceChanges: true, volatileDirsUnder: ['src'] });
       if (args.includes('-a') && args.length === 1) expect(r.arsync.stdout).toBe('');
       else expect(r.arsync.stdout).toMatch(/^sender removed d\/b$/m);
+    }
+  });
+
+  it.skipIf(!canMount())('mount: -x keeps a mount point in the destination ("cannot delete mount point"), -xx skips one in the source', async () => {
+    const setup = (root: string): void => {
+      put(path.join(root, 'src'), 'a', 'a\n');
+      fs.mkdirSync(path.join(root, 'src', 'm'));
+      fs.mkdirSync(path.join(root, 'dst', 'n'), { recursive: true });
+    };
+    // Mounts are not cloned and their times are the mount's: the runs are compared by exit code, output
+    // lines and what stays in the mount points, not by differential()'s whole-tree checks.
+    for (const args of [['-a', '-x', '--delete', '--info=mount'], ['-avv', '-x', '--delete'], ['-a', '-xx', '--info=mount'], ['-a', '-x', '--delete']]) {
+      const base = tempDir('arsync-mount-');
+      const mounts: string[] = [];
+      const out: Record<string, { code: number | null; stdout: string }> = {};
+      try {
+        for (const tool of ['rsync', 'arsync']) {
+          const r = path.join(base, tool);
+          setup(r);
+          for (const [dir, file] of [['src/m', 'f'], ['dst/n', 'q']] as const) {
+            execFileSync('mount', ['-t', 'tmpfs', 'none', path.join(r, dir)]);
+            mounts.push(path.join(r, dir));
+            fs.writeFileSync(path.join(r, dir, file), `${file}\n`);
+          }
+          if (tool === 'rsync') {
+            const p = spawnSync('rsync', [...args, 'src/', 'dst/'], { cwd: r, encoding: 'utf8' });
+            out[tool] = { code: p.status, stdout: p.stdout };
+          } else {
+            const p = await runCli([`--engine=${engine}`, ...args, 'src/', 'dst/'], { cwd: r });
+            out[tool] = { code: p.code, stdout: p.stdout };
+          }
+          expect(fs.readFileSync(path.join(r, 'dst/n/q'), 'utf8'), `${tool}: the mount point's contents`).toBe('q\n');
+          expect(fs.existsSync(path.join(r, 'dst/m/f')), `${tool}: -x does not enter a source mount point`).toBe(false);
+        }
+      } finally {
+        while (mounts.length) execFileSync('umount', [mounts.pop()!]);
+      }
+      expect(out['arsync']!.code, args.join(' ')).toBe(out['rsync']!.code);
+      expect(lineDiff(normaliseOutput(out['rsync']!.stdout, 'rsync'), normaliseOutput(out['arsync']!.stdout, 'arsync')), args.join(' ')).toEqual({ onlyRsync: [], onlyArsync: [] });
+      if (args.includes('-xx')) expect(out['arsync']!.stdout).toMatch(/^\[sender\] skipping mount-point dir m$/m);
+      else if (args.length > 3 || args.includes('-avv')) expect(out['arsync']!.stdout).toMatch(/^cannot delete mount point: n$/m);
+      else expect(out['arsync']!.stdout).toBe('');
     }
   });
 
