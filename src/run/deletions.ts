@@ -113,9 +113,12 @@ function mountPoint(rc: RunContext, rel: Buffer, st: Stat): boolean {
 }
 
 function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {
-  // --backup without --backup-dir protects earlier backups, as rsync's implied "P *~" rule does.
-  if (rc.c.backup && rc.backups.isBackupName(rel)) return true;
-  return receiver !== undefined && receiver.isProtected(rel, (st.mode & S_IFMT) === S_IFDIR);
+  const v = receiver?.check(rel, (st.mode & S_IFMT) === S_IFDIR);
+  if (v !== undefined) return v === 'exclude';
+  // --backup without --backup-dir protects earlier backups by rsync's implied "P *~" rule, which it
+  // appends after the operator's rules (so an "R *~" of theirs comes first) and not under
+  // --delete-excluded.
+  return rc.c.backup && !rc.c.deleteExcluded && rc.backups.isBackupName(rel);
 }
 
 /**
