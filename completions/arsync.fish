@@ -250,5 +250,6 @@ complete -c arsync -l msgs2stderr -d 'output all messages to stderr (same as --s
 complete -c arsync -l no-msgs2stderr -d 'output messages to stdout (same as --stderr=client)'
 complete -c arsync -l log-file -r -F -d 'log what the run does to FILE (rsync\'s log format)'
 complete -c arsync -l log-file-format -r -F -d 'log updates using the specified FMT'
+complete -c arsync -l list-only -d 'list the files instead of copying them'
 complete -c arsync -s V -l version -d 'print the version and exit (-VV: as JSON)'
 complete -c arsync -l help -d 'show this help (so does -h on its own)'

@@ -8,6 +8,7 @@ import { pushRemote } from './remote-push.js';
 import { fetchRemote, type Pulled } from './pull.js';
 import { StagedSource } from '../run/staged-source.js';
 import { rmSync } from 'node:fs';
+import { listLocal } from './list-local.js';
 import { OptionError } from './local-noops.js';
 import { openLogFile } from './output-options.js';
 import type { LogFile } from '../progress/logfile.js';
@@ -161,6 +162,12 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   } catch (err) {
     if (err instanceof FilterError) return fail(err.message, err.exitCode);
     throw err;
+  }
+
+  if (c.listOnly) {
+    const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: false, human: c.humanReadable, log, ...io });
+    const code = await listLocal(c, engine, filters, reporter, io.out);
+    return code === Exit.Ok ? code : finish(io, code, log);
   }
 
   let resolved;

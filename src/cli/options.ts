@@ -18,7 +18,7 @@ import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
-import { addOutputOptions } from './output-options.js';
+import { percentCSum, addOutputOptions } from './output-options.js';
 import { versionText } from './version-info.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
@@ -277,14 +277,16 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   for (const opt of noEffect.remoteOptions) checkRemoteOption(opt);
   const operands = program.args;
   // `host:path` alone lists a directory on another machine (rsync's implicit --list-only).
-  const remoteList = operands.length === 1 ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
+  // With --list-only a destination may follow; rsync lists the source all the same.
+  const remoteList = operands.length === 1 || (o['listOnly'] && operands.length === 2) ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
   if (remoteList?.kind === 'daemon') throw new UsageError(`${operands[0]} is ${describeRemote(remoteList)}, and rsync daemons are not supported yet`);
   const listing = remoteList?.kind === 'shell' ? remoteList : undefined;
-  if (listing) operands.push('.');
+  // A lone local source is listed (rsync's implicit --list-only); the "." stands for the destination
+  // a listing never uses.
+  const lone = operands.length === 1;
+  if (lone) operands.push('.');
   if (operands.length < 2) {
-    throw new UsageError(
-      operands.length === 0 ? 'no source or destination given' : 'a destination is required (SRC... DEST)',
-    );
+    throw new UsageError('no source or destination given');
   }
   const raw = fromProcess ? rawArgs(args) : args.map((a) => Buffer.from(a));
   // Commander hands back operands as strings; map each back to its raw bytes by position in argv.
@@ -325,6 +327,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     // -P writes --progress in argv order (cli/negations.ts): a later --no-progress has cleared it.
     progress: Boolean(o['progress']) || (Boolean(o['P']) && !clockLimits.progressOff),
     formatted: o['itemizeChanges'] as number > 0 || o['outFormat'] !== undefined,
+    lone: lone && !listing,
   });
   const progress = outputs.info.PROGRESS > 0;
   const progressFiles = outputs.info.PROGRESS === 1;
@@ -434,6 +437,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // list first (--delete-before, --delete-after).
   config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after';
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
+  config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');

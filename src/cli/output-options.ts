@@ -9,7 +9,8 @@ import { UsageError, showPath } from '../util/errors.js';
 import { ELOOP_TEXT, resolveOperatorPath } from '../plan/operator-path.js';
 import { LogFile } from '../progress/logfile.js';
 import type { Config } from '../model/config.js';
-import { validateFormat } from '../progress/format.js';
+import { formatHas, validateFormat } from '../progress/format.js';
+import { canSum } from '../run/file-sum.js';
 import {
   Priority,
   applyVerbosity,
@@ -42,6 +43,8 @@ export interface OutputInputs {
   progress: boolean;
   /** -i or --out-format given (rsync's log_before_transfer). */
   formatted: boolean;
+  /** A source and no destination: rsync lists without being asked (its list_only |= 1). */
+  lone: boolean;
 }
 
 export function addOutputOptions(p: Command): {
@@ -63,7 +66,8 @@ export function addOutputOptions(p: Command): {
     .option('--msgs2stderr', 'output all messages to stderr (same as --stderr=all)')
     .option('--no-msgs2stderr', 'output messages to stdout (same as --stderr=client)')
     .option('--log-file <FILE>', "log what the run does to FILE (rsync's log format)")
-    .option('--log-file-format <FMT>', 'log updates using the specified FMT');
+    .option('--log-file-format <FMT>', 'log updates using the specified FMT')
+    .option('--list-only', 'list the files instead of copying them');
   // --stderr and --msgs2stderr set one variable in rsync: the last on the line wins.
   p.on('option:msgs2stderr', () => p.setOptionValue('stderr', 'all'));
   p.on('option:no-msgs2stderr', () => p.setOptionValue('stderr', 'client'));
@@ -119,7 +123,7 @@ export function addOutputOptions(p: Command): {
         stderr: (o['stderr'] as StderrMode | undefined) ?? 'errors',
         logFile: o['logFile'] as string | undefined,
         logFileFormat,
-        listOnly: false,
+        listOnly: Boolean(o['listOnly']) || i.lone,
       };
     },
   };
@@ -151,4 +155,20 @@ export function openLogFile(c: Config, say: (line: string) => void): LogFile | u
     return undefined;
   }
   return new LogFile(fd, c.logFileFormat, c.dryRun);
+}
+
+/**
+ * The checksum %C prints, when a format in use has %C: rsync's negotiated one (for a local copy rsync
+ * 3.5 settles on xxh128), or what --checksum-choice names (its second name under -c). A name this build
+ * cannot compute is refused before any I/O rather than printed wrong.
+ */
+export function percentCSum(formats: (string | undefined)[], choice: [string, string] | undefined, checksum: boolean): string | undefined {
+  if (!formats.some((f) => f !== undefined && formatHas(f, 'C'))) return undefined;
+  const picked = choice ? (checksum ? choice[1] : choice[0]) : 'auto';
+  const name = picked === 'auto' ? 'xxh128' : picked;
+  if (!canSum(name)) {
+    const why = picked === 'auto' ? `rsync's default checksum for a local copy, ${name},` : `the ${name} checksum`;
+    throw new UsageError(`%C needs ${why} which this build of arsync cannot compute (--checksum-choice=md5 prints MD5 sums)`);
+  }
+  return name;
 }

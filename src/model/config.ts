@@ -26,6 +26,8 @@ export interface ChmodRule {
   implicit?: boolean;
   op?: '+' | '-' | '=';
   perms: string;
+  /** "g=o": the class whose rwx bits are copied (the shift of its bits: u 6, g 3, o 0). */
+  copy?: number;
 }
 
 /** rsync's missing_args: a missing source operand is an error, ignored, or deleted at the destination. */
@@ -197,6 +199,8 @@ export interface Config {
   logFileFormat: string | undefined;
   /** --list-only, or a command line with a source and no destination. */
   listOnly: boolean;
+  /** The checksum --out-format's or --log-file-format's %C prints (rsync's negotiated name), when one uses it. */
+  fileSum?: string | undefined;
 }
 
 export type StderrMode = 'errors' | 'all' | 'client';

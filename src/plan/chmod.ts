@@ -6,6 +6,8 @@ import type { ChmodRule } from '../model/config.js';
 import { S_IFDIR, S_IFMT } from '../model/stat.js';
 
 const WHO: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007, a: 0o7777 };
+/** The class a rule copies from: how far its rwx bits sit from the bottom. */
+const COPY: Record<string, number> = { u: 6, g: 3, o: 0 };
 
 export function parseChmod(spec: string): ChmodRule[] {
   const rules: ChmodRule[] = [];
@@ -20,11 +22,20 @@ export function parseChmod(spec: string): ChmodRule[] {
       rules.push({ ...(only ? { only } : {}), octal: parseInt(s, 8), who: 0o7777, perms: '' });
       continue;
     }
-    const m = /^([ugoa]*)([-+=])([rwxXst]*)$/.exec(s);
+    // rsync 3.5 also copies one class's bits to others ("g=o", "a+u"), as chmod(1) does.
+    const m = /^([ugoa]*)([-+=])([rwxXst]*|[ugo])$/.exec(s);
     if (!m) throw new Error(`invalid --chmod rule "${part}"`);
     let who = 0;
     for (const ch of m[1]!) who |= WHO[ch]!;
-    rules.push({ ...(only ? { only } : {}), who: who || WHO['a']!, ...(who ? {} : { implicit: true }), op: m[2] as '+' | '-' | '=', perms: m[3]! });
+    const copy = COPY[m[3]!];
+    rules.push({
+      ...(only ? { only } : {}),
+      who: who || WHO['a']!,
+      ...(who ? {} : { implicit: true }),
+      op: m[2] as '+' | '-' | '=',
+      perms: copy === undefined ? m[3]! : '',
+      ...(copy === undefined ? {} : { copy }),
+    });
   }
   return rules;
 }
@@ -38,6 +49,9 @@ export function applyChmod(mode: number, rules: ChmodRule[], umask = 0): number 
       perm = r.octal;
       continue;
     }
+    // rsync's mode_copy_bits(): the source class's rwx as they were before this rule, spread over the
+    // classes it names (without u/g/o/a: all three, through the umask).
+    const copied = r.copy === undefined ? 0 : ((perm >> r.copy) & 7) * ((r.who & 0o777) / 7) & (r.implicit ? ~umask : 0o7777);
     let bits = 0;
     for (const ch of r.perms) {
       if (ch === 'r') bits |= 0o444;
@@ -53,13 +67,16 @@ export function applyChmod(mode: number, rules: ChmodRule[], umask = 0): number 
       bits = (bits & 0o777 & ~umask) | (r.perms.includes('s') ? 0o4000 : 0) | (bits & 0o1000);
       if (r.op === '+') perm |= bits;
       else if (r.op === '-') perm &= ~bits;
-      else perm = (perm & ~0o777) | bits;
+      // "=" copying bits also clears the special bits of the classes it sets (mode_dest_special_bits).
+      else perm = (perm & ~(r.copy === undefined ? 0o777 : 0o7777)) | bits;
+      perm = r.op === '-' ? perm & ~copied : perm | copied;
       continue;
     }
     bits &= r.who;
     if (r.op === '+') perm |= bits;
     else if (r.op === '-') perm &= ~bits;
     else perm = (perm & ~r.who) | bits;
+    perm = r.op === '-' ? perm & ~copied : perm | copied;
   }
   return (mode & ~0o7777) | perm;
 }

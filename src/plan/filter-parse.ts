@@ -15,6 +15,7 @@ import {
   isDirMerge,
   latin1,
   ruleOrigin,
+  ruleWhere,
   shown,
   type Active,
   type DirMergeRule,
@@ -102,7 +103,7 @@ export class RuleParser implements ScopeRules {
 
   /** Read one per-directory merge file (missing or unreadable: no rules, as in rsync). */
   readDirFile(merge: DirMergeRule, absRoot: string, absDir: string, filePath: string, active: Active): Target {
-    const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source: filePath };
+    const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source: filePath, readEarlier: merge.fromFile };
     let data: Buffer;
     try {
       data = this.readRuleFile(filePath);
@@ -348,7 +349,7 @@ export class RuleParser implements ScopeRules {
       const base = pat.slice(pat.lastIndexOf('/') + 1);
       // A dir-merge file already active is not added again (rsync compares last components).
       if (active.merges.some((m) => m.base === base)) return;
-      const rule: DirMergeRule = { flags, id: this.nextId++, pattern: pat, base };
+      const rule: DirMergeRule = { flags, id: this.nextId++, pattern: pat, base, ...(target.source !== undefined ? { fromFile: true } : {}) };
       active.merges.push(rule);
       target.rules.push(rule);
       return;
@@ -390,19 +391,22 @@ export class RuleParser implements ScopeRules {
         data = this.readRuleFile(nodePath.resolve(this.cwd, name));
       } catch (err) {
         if (!(xflags & X.FATAL_ERRORS)) return;
-        const what = `failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${shown(name)}`;
+        // A name read from a file is not echoed: the rule's place stands for it (rsync 3.5).
+        const named = ruleOrigin(target) ?? shown(name);
+        const what = `failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${named}`;
         if (err instanceof UntrustedPath) this.fail(`${UNTRUSTED_SYMLINK}\narsync: ${what}: ${ELOOP_TEXT}`, Exit.FileIO);
         const e = err as NodeJS.ErrnoException;
         const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
         const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : (e.code ?? e.message);
-        this.fail(`failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${shown(name)}: ${why} (${errno})`, Exit.FileIO);
+        this.fail(`${what}: ${why} (${errno})`, Exit.FileIO);
       }
     }
     // A merge file that merges itself would recurse until the stack gives out.
     if (this.depth >= 32) {
       this.fail(`merge-file include depth limit (32) exceeded at ${ruleOrigin(target) ?? `\`${shown(name)}'`}`, Exit.FileIO);
     }
-    const sub: Target = { ...target, source: name, line: undefined };
+    // A merge file named inside another file is shown only by where it was named.
+    const sub: Target = { ...target, source: name, line: undefined, readEarlier: undefined, namedAt: target.source === undefined ? undefined : ruleWhere(target) };
     // `rules` is shared, so rules land in the caller's list; a "!" must clear that same list.
     this.depth++;
     try {

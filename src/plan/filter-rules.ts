@@ -81,6 +81,8 @@ export interface DirMergeRule {
   pattern: string;
   /** Its last component: the name looked up in each directory. */
   base: string;
+  /** Named by a rule read from a file, not by the operator: its files are "a file read earlier". */
+  fromFile?: boolean;
 }
 
 export type Entry = PatternRule | DirMergeRule;
@@ -112,6 +114,13 @@ export interface Target {
   source?: string;
   /** The line of `source` being parsed (undefined for word-split lists). */
   line?: number;
+  /**
+   * A file named by another file (not by the operator): its own name is never shown, only where it was
+   * named ("a file named at OUTER line N"), or, for a per-directory file named so, "a file read earlier"
+   * (rsync 3.5: whoever chose the name could otherwise learn what a path holds through our messages).
+   */
+  namedAt?: string | undefined;
+  readEarlier?: boolean | undefined;
 }
 
 /**
@@ -119,8 +128,16 @@ export interface Target {
  * whoever chose the file could read its lines back through our messages): "<rule from FILE line N>".
  */
 export function ruleOrigin(t: Target): string | undefined {
+  const where = ruleWhere(t);
+  return where === undefined ? undefined : `<rule from ${where}>`;
+}
+
+/** rsync's rule_src_where(): "FILE line N", or what may be said of a file named by another file. */
+export function ruleWhere(t: Target): string | undefined {
   if (t.source === undefined) return undefined;
-  return `<rule from ${shown(t.source)}${t.line !== undefined ? ` line ${t.line}` : ''}>`;
+  if (t.readEarlier) return 'a file read earlier';
+  if (t.namedAt !== undefined) return `a file named at ${t.namedAt}`;
+  return `${shown(t.source)}${t.line !== undefined ? ` line ${t.line}` : ''}`;
 }
 
 export interface Active {

@@ -50,8 +50,8 @@ export type Verdict =
   | { action: 'attrs'; changes: Changes }
   /** Nothing to do. */
   | { action: 'none'; changes: Changes }
-  /** An option says to leave it (--existing, --ignore-existing, -u). */
-  | { action: 'skip' };
+  /** An option says to leave it: --existing (`missing`), --ignore-existing (`exists`), -u (`newer`). */
+  | { action: 'skip'; why: 'missing' | 'exists' | 'newer' };
 
 const NONE: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
 
@@ -96,8 +96,8 @@ export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
  * a symlink's target differs (the caller reads both targets only for symlinks).
  */
 export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, linkDiffers = false): Verdict {
-  if (!dst) return o.existing ? { action: 'skip' } : { action: 'create' };
-  if (o.ignoreExisting) return { action: 'skip' };
+  if (!dst) return o.existing ? { action: 'skip', why: 'missing' } : { action: 'create' };
+  if (o.ignoreExisting) return { action: 'skip', why: 'exists' };
   const type = fileType(src.mode);
   if ((src.mode & S_IFMT) !== (dst.mode & S_IFMT)) {
     // rsync replaces an entry of another type, whatever its age: -u only protects a newer entry of the
@@ -125,7 +125,7 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
   }
   // -u: a destination file newer than the source is left alone.
   if (o.update && dst.mtimeSec * 1e9 + dst.mtimeNsec > src.mtimeSec * 1e9 + src.mtimeNsec && !sameTime(src, dst, o)) {
-    return { action: 'skip' };
+    return { action: 'skip', why: 'newer' };
   }
   const size = src.size !== dst.size;
   const fileTimeDiffers = !sameTime(src, dst, o);

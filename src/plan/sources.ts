@@ -259,6 +259,18 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     }
   }
 
+  // --list-only never looks at a destination (rsync's get_local_name() returns at once): the roots are
+  // the sources as the sender names them.
+  if (c.listOnly) {
+    const roots = present.map((p) => ({
+      src: p.src,
+      rel: c.relative ? relativePart(p.src) : p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src)),
+      contents: p.contents && !c.relative,
+      dirOnly: !c.recursive && (p.stat.mode & S_IFMT) === S_IFDIR,
+      oneLevel: p.slash || dotDir(p.src),
+    }));
+    return { plan: { roots, destRoot: Buffer.from('/'), createDest: false }, missing };
+  }
   const dest = c.dest;
   const destSlash = hasTrailingSlash(dest);
   let destStat: ReturnType<typeof statSync> | undefined;

@@ -19,6 +19,8 @@ export interface LineInfo {
   mtimeSec: number;
   /** rsync's %o: a local copy's client is the sender ("send"), deletions are "del.". */
   op: 'send' | 'recv' | 'del.';
+  /** rsync's %C: the whole-file checksum in hex, or blanks of its width when it is not known. */
+  sum?: string;
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
@@ -42,52 +44,106 @@ const commas = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** Check a format before the run: unknown escapes are a usage error, as in rsync. */
 export function validateFormat(fmt: string): string | undefined {
-  const re = /%('*-?\d*'*)([a-zA-Z%])/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(fmt))) {
-    if (!'nfilLboMBUGpt%'.includes(m[2]!)) return `--out-format: unsupported escape %${m[2]}`;
+  for (const e of escapes(fmt)) {
+    if (e.ch !== undefined && /[a-zA-Z]/.test(e.ch) && !'nfilLboMBUGptC'.includes(e.ch)) return `--out-format: unsupported escape %${e.ch}`;
   }
   return undefined;
 }
 
 /**
  * Whether a format uses escape `ch` the way rsync scans for it: "%%" is a literal percent, so "%%i" is no
- * %i (and a format without %i prints like -v, not like -i).
+ * %i (and a format without %i prints like -v, not like -i). The same scan as formatLine's, so the two
+ * never disagree on where an escape letter is.
  */
 export function formatHas(fmt: string, ch: string): boolean {
-  for (const m of fmt.matchAll(/%'*-?\d*'*([^'\d-]|$)/g)) {
-    if (m[1] === ch) return true;
-  }
+  for (const e of escapes(fmt)) if (e.ch === ch) return true;
   return false;
 }
 
+/** One "%" of a format as rsync's log_formatted() reads it. */
+interface Escape {
+  /** Where the "%" is, and where the escape's letter is (the format's length when it ends first). */
+  start: number;
+  at: number;
+  ch: string | undefined;
+  quote: string;
+  left: string;
+  width: string;
+}
+
+/**
+ * rsync's scan (not a regex): the ' (thousands) modifier before or after the width, and the width cut
+ * where its 32-byte format buffer ends (the digits past it are no escape: they stay as written, and the
+ * scan goes on from there, so "%000…0%C" still expands %C).
+ */
+function* escapes(fmt: string): Generator<Escape> {
+  let at = 0;
+  for (;;) {
+    const start = fmt.indexOf('%', at);
+    if (start < 0) return;
+    let p = start + 1;
+    let quote = '';
+    while (fmt[p] === "'") quote += fmt[p++];
+    const left = fmt[p] === '-' ? fmt[p++]! : '';
+    let width = '';
+    while (p < fmt.length && fmt[p]! >= '0' && fmt[p]! <= '9' && left.length + width.length < WIDTH_MAX) width += fmt[p++];
+    while (fmt[p] === "'") quote += fmt[p++];
+    const ch = p < fmt.length && !(fmt[p]! >= '0' && fmt[p]! <= '9') ? fmt[p] : undefined;
+    yield { start, at: p, ch, quote, left, width };
+    if (p >= fmt.length) return;
+    at = ch === undefined ? p : p + 1;
+  }
+}
+
 export function formatLine(fmt: string, i: LineInfo): string {
-  // rsync takes the ' (thousands) modifier before or after the width.
-  return fmt.replace(/%('*)(-?)(\d*)('*)([a-zA-Z%])/g, (_all, q1: string, left: string, width: string, q2: string, ch: string) => {
-    const quote = q1 + q2;
-    let v: string;
-    switch (ch) {
-      case '%': return '%';
-      case 'n': v = i.name; break;
-      case 'f': v = i.fullName; break;
-      case 'i': v = i.itemize; break;
-      case 'l': v = quote ? commas(i.size) : String(i.size); break;
-      case 'b': v = quote ? commas(i.bytes) : String(i.bytes); break;
-      case 'L': v = i.suffix; break;
-      case 'o': v = i.op; break;
-      case 'M': v = stamp(new Date(i.mtimeSec * 1000), '-'); break;
-      case 't': v = stamp(new Date(), ' '); break;
-      case 'B': v = permString(i.mode); break;
-      case 'U': v = String(i.uid); break;
-      case 'G': v = String(i.gid); break;
-      case 'p': v = String(process.pid); break;
-      default: v = `%${ch}`;
+  let out = '';
+  let at = 0;
+  for (const e of escapes(fmt)) {
+    out += fmt.slice(at, e.start);
+    const v = e.ch === undefined ? undefined : escapeValue(e.ch, e.quote, i);
+    if (v === undefined) {
+      // No escape: the text stays as written (the scan goes on after it).
+      out += fmt.slice(e.start, e.at);
+      at = e.at;
+      continue;
     }
-    if (!left && !width) return v;
+    at = e.at + 1;
+    if (!e.left && !e.width) {
+      out += v;
+      continue;
+    }
     // rsync formats a padded escape into a MAXPATHLEN buffer: a huge width is cut there, not allocated.
-    const w = Math.min(Number(width || 0), PADDED_MAX);
-    return (left ? v.padEnd(w) : v.padStart(w)).slice(0, PADDED_MAX);
-  });
+    const w = Math.min(Number(e.width || 0), PADDED_MAX);
+    out += (e.left ? v.padEnd(w) : v.padStart(w)).slice(0, PADDED_MAX);
+  }
+  return out + fmt.slice(at);
+}
+
+/** The digits (and "-") of a width that fit rsync's format buffer beside its "%" and conversion. */
+const WIDTH_MAX = 23;
+
+/** One escape's text, or undefined when the character is no escape (the text is then left as written). */
+function escapeValue(ch: string, quote: string, i: LineInfo): string | undefined {
+  let v: string;
+  switch (ch) {
+    case '%': v = '%'; break;
+    case 'n': v = i.name; break;
+    case 'f': v = i.fullName; break;
+    case 'i': v = i.itemize; break;
+    case 'l': v = quote ? commas(i.size) : String(i.size); break;
+    case 'b': v = quote ? commas(i.bytes) : String(i.bytes); break;
+    case 'L': v = i.suffix; break;
+    case 'o': v = i.op; break;
+    case 'M': v = stamp(new Date(i.mtimeSec * 1000), '-'); break;
+    case 't': v = stamp(new Date(), ' '); break;
+    case 'B': v = permString(i.mode); break;
+    case 'U': v = String(i.uid); break;
+    case 'G': v = String(i.gid); break;
+    case 'p': v = String(process.pid); break;
+    case 'C': v = i.sum ?? ''; break;
+    default: return undefined;
+  }
+  return v;
 }
 
 /** rsync's buffer for one padded --out-format escape (MAXPATHLEN, less its NUL). */

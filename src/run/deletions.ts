@@ -72,6 +72,7 @@ export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteL
     const st = extraneous.stat(i);
     const rel = joinPath(dir.rel, extraneous.name(i));
     if (isProtected(rc, dir.receiver, rel, st) || fromOtherRoot(rc, rel)) continue;
+    if (mountPoint(rc, rel, st)) continue;
     deleteItem(rc, rel, st, w, dir.receiver, true, false);
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }
@@ -98,10 +99,26 @@ function fromOtherRoot(rc: RunContext, rel: Buffer): boolean {
   return false;
 }
 
+/**
+ * -x: a directory of the destination on another filesystem than the destination root is a mount point,
+ * which rsync never deletes (its FLAG_MOUNT_DIR); --info=mount (-vv) says so.
+ */
+function mountPoint(rc: RunContext, rel: Buffer, st: Stat): boolean {
+  if (rc.c.oneFileSystem < 1 || (st.mode & S_IFMT) !== S_IFDIR) return false;
+  const here = rc.dest.stat(rel);
+  const top = rc.dest.stat(Buffer.alloc(0));
+  if (!here || !top || here.dev === top.dev) return false;
+  if (rc.c.info.MOUNT > 0 && !rc.c.json) rc.reporter.print(`cannot delete mount point: ${showPath(rel)}`);
+  return true;
+}
+
 function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {
-  // --backup without --backup-dir protects earlier backups, as rsync's implied "P *~" rule does.
-  if (rc.c.backup && rc.backups.isBackupName(rel)) return true;
-  return receiver !== undefined && receiver.isProtected(rel, (st.mode & S_IFMT) === S_IFDIR);
+  const v = receiver?.check(rel, (st.mode & S_IFMT) === S_IFDIR);
+  if (v !== undefined) return v === 'exclude';
+  // --backup without --backup-dir protects earlier backups by rsync's implied "P *~" rule, which it
+  // appends after the operator's rules (so an "R *~" of theirs comes first) and not under
+  // --delete-excluded.
+  return rc.c.backup && !rc.c.deleteExcluded && rc.backups.isBackupName(rel);
 }
 
 /**

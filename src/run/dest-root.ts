@@ -2,6 +2,7 @@
 // level, or every missing level under --mkpath: util/mkpath.ts, the one main-thread write outside the
 // engines), and said as rsync says it.
 
+import { formatHas } from '../progress/format.js';
 import type { Engine } from '../engine/engine.js';
 import { isFailure } from '../model/failure.js';
 import type { Config } from '../model/config.js';
@@ -35,7 +36,8 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
       throw fail;
     }
   }
-  if (!c.json && (c.info.NAME > 0 || c.itemize > 0)) {
+  // rsync: INFO_GTE(NAME, 1) or a stdout format with %i (its stdout_format_has_i).
+  if (!c.json && (c.info.NAME > 0 || c.itemize > 0 || (c.outFormat !== undefined && formatHas(c.outFormat, 'i')))) {
     // Named as the user wrote it: the operand, or its directory when a file gets a new name.
     let shown = plan.renamed ? dirName(c.dest) : c.dest;
     while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);

@@ -3,6 +3,7 @@
 // an earlier source already made when several sources share a path. Each is recorded in the directory
 // ledger (dirmeta.ts), whose metadata ops come last.
 
+import { skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import { OpKind } from '../model/ops.js';
@@ -31,7 +32,10 @@ export function dirFrame(
 ): Frame | undefined {
   const c = rc.c;
   const { destSt, keptLink, destIsDir } = destDir(rc, rel, destStIn);
-  if (c.existing && !destSt) return undefined;
+  if (c.existing && !destSt) {
+    skipLine(rc, { src, rel, st, destSt, display: undefined }, 'dir', 'missing', false);
+    return undefined;
+  }
   rc.tally.totals.listed.dir++;
   if (c.ignoreExisting && destSt && !destIsDir) {
     // rsync leaves the non-directory in place and then fails on everything inside it.

@@ -4,6 +4,7 @@
 // hardlinks.ts; --*-dest twins go through alt-entry.ts; an op's outcome, when only it can tell what to
 // print, comes back through settled().
 
+import { sizeSkipLine, skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
 import { Counter, OpFlag, OpKind, Outcome } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
@@ -110,7 +111,11 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   if (!isRoot || kind !== 'dir') totals.listed[kind]++;
   if (kind === 'reg' || kind === 'link') totals.totalSize += st.size;
   if (kind === 'reg') {
-    if ((c.minSize !== undefined && st.size < c.minSize) || (c.maxSize !== undefined && st.size > c.maxSize)) return false;
+    const over = c.maxSize !== undefined && st.size > c.maxSize;
+    if (over || (c.minSize !== undefined && st.size < c.minSize)) {
+      sizeSkipLine(rc, rel, display, over);
+      return false;
+    }
   }
 
   // -H: every member of a group waits for the end of the walk, where the leader is sent and the
@@ -146,7 +151,10 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   }
   // --ignore-existing / --existing / -u decide first, as in rsync.
   const verdict = withXattrs(rc, quickCheck(st, destSt, rc.spec.check, linkDiffers), kind, src, rel, st, destSt);
-  if (verdict.action === 'skip') return false;
+  if (verdict.action === 'skip') {
+    skipLine(rc, m, kind, verdict.why, linkDiffers);
+    return false;
+  }
   if (verdict.action === 'none') {
     // The everyday case of a re-sync: decided without building any output for it.
     if (rc.lines.all) rc.lines.emit(kind, verdict, rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix));
@@ -261,6 +269,7 @@ export function settled(rc: RunContext, p: Pending, o: number, progress: { done:
     if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
     return;
   }
+  if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);
   if (p.progress && o === Outcome.Done) {
     // to-chk as rsync counts it: files still to send, out of every entry listed so far.
     progress.done++;

@@ -17,10 +17,21 @@ export const NO_CHANGES: Changes = { value: false, size: false, time: false, per
 
 export const anyChange = (c: Changes): boolean => c.value || c.size || c.time || c.perms || c.owner || c.group || c.acl || c.xattr;
 
+/** %C's sums: the source file's, or rsync's text when none is known. */
+export interface LineSums {
+  of(src: Buffer, st: Stat): string;
+  blank(): string;
+  zeros(): string;
+}
+
 export class Lines {
+  /** A regular file's source, for %C (only recorded when a format prints it). */
+  private readonly sources = new WeakMap<Line, { src: Buffer; st: Stat }>();
+
   constructor(
     private readonly c: Config,
     readonly out: Output,
+    private readonly sums?: LineSums,
   ) {}
 
   /** Is anything printed per entry at all? */
@@ -37,14 +48,26 @@ export class Lines {
     if (!this.out.active) return;
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
-    this.out.entry({ ...line, changed, isDir: kind === 'dir' }, text);
+    this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
+  }
+
+  /**
+   * rsync's %C (log.c): under -c the list's sum of every regular file printed; else the sum of what was
+   * sent, for a transferred one (a dry run sends nothing: zeros); else blanks.
+   */
+  private sum(line: Line, kind: FileType, sent: boolean): { sum?: string } {
+    if (!this.sums) return {};
+    const from = kind === 'reg' ? this.sources.get(line) : undefined;
+    if (!from || (!this.c.checksum && !sent)) return { sum: this.sums.blank() };
+    if (!this.c.checksum && this.c.dryRun) return { sum: this.sums.zeros() };
+    return { sum: this.sums.of(from.src, from.st) };
   }
 
   /** An entry made from a local copy (rsync's ITEM_LOCAL_CHANGE): printed only when something differs. */
   emitLocal(kind: FileType, v: Verdict, line: Line): void {
     if (!this.out.active) return;
     const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
-    this.out.entry({ ...line, changed: false, isDir: kind === 'dir' }, text);
+    this.out.entry({ ...line, changed: false, isDir: kind === 'dir', ...this.sum(line, kind, false) }, text);
   }
 
   /** A directory's own line, held back until its deletions are printed (rsync's order). */
@@ -56,7 +79,7 @@ export class Lines {
   lineFor(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix = ''): Line {
     // Nothing is printed per entry: skip escaping names that nobody will see.
     if (!this.out.active) return NO_LINE;
-    return {
+    const line: Line = {
       // Names are printed relative to the transfer root, which is the destination root here.
       name: kind === 'dir' ? `${rel.length ? showPath(rel) : '.'}/` : showPath(rel),
       fullName: showPath(src),
@@ -69,5 +92,7 @@ export class Lines {
       mtimeSec: st.mtimeSec,
       op: 'send',
     };
+    if (this.sums && kind === 'reg') this.sources.set(line, { src, st });
+    return line;
   }
 }

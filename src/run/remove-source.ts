@@ -3,6 +3,7 @@
 // --remove-sent-files (rsync's older option) removes only what was sent, so none of these.
 
 import type { FileType } from '../model/stat.js';
+import { showPath } from '../util/errors.js';
 import type { RunContext } from './context.js';
 import type { Member } from './members.js';
 
@@ -10,4 +11,6 @@ export function removeSource(rc: RunContext, m: Member, kind: FileType): void {
   if (!rc.c.removeSourceFiles || rc.c.removeSentOnly || rc.c.dryRun || kind === 'dir') return;
   const r = rc.sink.unlinkSource(m.src, m.st, rc.anchors.of(m.src));
   if (r) rc.tally.ioError(m.src, r.errno, r.syscall, 'sender failed to remove');
+  // --info=remove (-vv): rsync's sender names each source it removed.
+  else if (rc.c.info.REMOVE > 0 && !rc.c.json) rc.reporter.print(`sender removed ${showPath(m.display ?? m.rel)}`);
 }

@@ -33,7 +33,8 @@ import { destRootExists, makeDestRoot } from './dest-root.js';
 import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
 import { finishHardLinks } from './hardlinks.js';
-import { Lines } from './lines.js';
+import { Lines, type LineSums } from './lines.js';
+import { FileSums } from './file-sum.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
 import { LocalSource, type EntrySource } from './source.js';
@@ -118,6 +119,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     dryRun: c.dryRun,
     progressFiles: c.progressFiles,
     eventNames: events !== undefined && !c.dryRun,
+    removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
     settled: (p, o) => settled(rc, p, o, progress),
@@ -130,7 +132,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: ids ? new MappedSource(local, ids) : local,
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun)),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun), lineSums(c, anchors)),
     hardLinks: new HardLinkGroups(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
@@ -176,4 +178,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (stop) tally.totals.stopMessage = stop;
   tally.totals.aborted = abort.aborted || stop !== undefined;
   return tally.totals;
+}
+
+/** %C's sums, when --out-format or --log-file-format prints them. */
+function lineSums(c: Config, anchors: SourceAnchors): LineSums | undefined {
+  if (c.fileSum === undefined) return undefined;
+  const sums = new FileSums(c.fileSum, c.copyLinks || c.copyUnsafeLinks);
+  return { of: (src, st) => sums.of(src, st, anchors.of(src)), blank: () => sums.blank(), zeros: () => sums.zeros() };
 }

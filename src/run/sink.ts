@@ -10,7 +10,7 @@ import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
 import { BatchWriter } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
-import { OpKind } from '../model/ops.js';
+import { OpFlag, OpKind } from '../model/ops.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
@@ -40,6 +40,8 @@ export interface Pending {
   eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */
   fallback?: Fallback;
+  /** --info=remove: the name rsync's "sender removed" line gives, once the op removed the source. */
+  removed?: string;
 }
 
 /** The seam the planner sends ops through. */
@@ -88,6 +90,8 @@ export interface LocalSinkOptions {
   progressFiles: boolean;
   /** --json=events: every file op's outcome is wanted, under its printed name. */
   eventNames: boolean;
+  /** --info=remove: the outcome of every op that removes its source is wanted. */
+  removedNames?: boolean;
   anchors: SourceAnchors;
   fail: (f: OpFailure) => void;
   settled: (p: Pending, outcome: number) => void;
@@ -137,6 +141,10 @@ export class LocalSink implements OpSink {
     if (this.o.eventNames && kind === OpKind.File) {
       const eventName = showPath(rel);
       pending = pending ? { ...pending, eventName } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, eventName };
+    }
+    if (this.o.removedNames && flags & OpFlag.RemoveSource) {
+      const removed = showPath(rel);
+      pending = pending ? { ...pending, removed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, removed };
     }
     if (pending) this.batchPending.set(index, pending);
     if (kind === OpKind.File) this.batchBytes += st.size;

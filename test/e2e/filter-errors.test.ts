@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { findTempFiles } from '../helpers/compare.js';
@@ -43,6 +44,36 @@ describeEngines((e) => {
     expect(r.stderr).toMatch(/syntax or usage error \(code 1\)/);
     noCrash(r.stderr);
     if (fs.existsSync(dst)) expect(findTempFiles(dst, src)).toEqual([]);
+  });
+
+  it("a file named by another file is never named itself: rsync's 'a file read earlier' and 'a file named at'", async () => {
+    const root = path.join(base, `named-${e.name}`);
+    const w = (rel: string, text: string): void => {
+      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      fs.writeFileSync(path.join(root, rel), text);
+    };
+    w('src/f', 'f\n');
+    w('secret', 'TOP-SECRET-LINE\n');
+    w('src/.rsync-filter', ': ../secret\n');
+    w('outer', `. ${root}/inner\n`);
+    w('inner', 'TOP-SECRET-LINE\n');
+    w('outer2', `. ${root}/nested\n`);
+    w('nested', '. TOP-SECRET-NAME\n');
+    const cases: [string[], RegExp][] = [
+      [['-r', '-F'], /filter rule: <rule from a file read earlier>$/m],
+      [['-r', `--filter=. ${root}/outer`], /filter rule: <rule from a file named at .*\/outer line 1>$/m],
+      [['-r', `--filter=. ${root}/outer2`], /^arsync: failed to open exclude file <rule from a file named at .*\/outer2 line 1>: No such file or directory \(2\)$/m],
+    ];
+    for (const [args, want] of cases) {
+      const r = await runCli([eng, ...args, `${root}/src/`, `${root}/dst/`]);
+      const theirs = spawnSync('rsync', [...args, `${root}/src/`, `${root}/dst/`], { encoding: 'utf8' });
+      expect(r.code, show(r)).toBe(theirs.status);
+      expect(r.stderr).toMatch(want);
+      // rsync's own message says the same (its prefix and the text after the rule's place aside).
+      expect(theirs.stderr).toContain(want.exec(r.stderr)![0].replace(/^arsync: /, '').replace(/: No such.*$/, ''));
+      expect(r.stderr + r.stdout).not.toMatch(/TOP-SECRET|\/inner\b|\/nested\b/);
+      fs.rmSync(path.join(root, 'dst'), { recursive: true, force: true });
+    }
   });
 
   it('merge files that include each other: the depth limit, exit 11', async () => {

@@ -94,6 +94,20 @@ describeEngines((e) => {
       await differential({ engine, setup, args: ['-a', `--chmod=${rule}`, 'src/', 'dst/'] });
     }
   });
+
+  it("--chmod copies one class's bits to others as rsync 3.5 does (g=o, o=, a+u, go-u, =g, Fo=u)", async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      put(src, 'd/f', 'f\n', 0o754);
+      put(src, 'g', 'g\n', 0o4751);
+      put(src, 'h', 'h\n', 0o2640);
+      fs.chmodSync(path.join(src, 'd'), 0o751);
+      stampTree(src);
+    };
+    for (const rule of ['g=o,o=', 'a+u', 'go-u', '=g', 'Fo=u,Dg+o', 'u=g']) {
+      await differential({ engine, setup, args: ['-a', `--chmod=${rule}`, 'src/', 'dst/'] });
+    }
+  });
 });
 
 describeEngines((e) => {

@@ -118,11 +118,33 @@ describeEngines((e) => {
     expect(ours.stderr).toMatch(/protocol version mismatch -- is your shell clean\?/);
   });
 
-  it('still refuses a transfer to another machine, before any I/O', async () => {
+  it('--list-only (with or without a destination) lists, and tells the server so, as rsync does', async () => {
+    // A remote shell that also records the server command line each client asked for.
+    const log = path.join(root, `rsh-${e.name}.log`);
+    const logging = path.join(root, `logging-rsh-${e.name}`);
+    fs.writeFileSync(logging, `#!/bin/sh\nshift\necho "$*" >> ${log}\nexec sh -c "$*"\n`, { mode: 0o755 });
+    const dst = path.join(root, `never-${e.name}`);
+    for (const tail of [[target()], [target(), dst]]) {
+      fs.rmSync(log, { force: true });
+      const theirs = rsyncClient(['--list-only', '-r', '-e', logging, ...tail]);
+      const theirCmd = fs.readFileSync(log, 'utf8');
+      fs.rmSync(log, { force: true });
+      const ours = await runCli([`--engine=${e.name}`, '--list-only', '-r', '-e', logging, ...tail]);
+      const ourCmd = fs.readFileSync(log, 'utf8');
+      expect(ours.code, show(ours)).toBe(0);
+      expect(theirs.code).toBe(0);
+      expect(steady(ours.stdout)).toBe(steady(theirs.out));
+      expect(theirCmd).toMatch(/ --list-only /);
+      expect(ourCmd).toMatch(/^rsync --server --sender -\S+ --list-only \. /);
+      expect(fs.existsSync(dst)).toBe(false);
+    }
+  });
+
+  it('still refuses a transfer to an rsync daemon, before any I/O', async () => {
     const dst = path.join(root, `dst-${e.name}`);
-    const r = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, `${src}/`, `host:${dst}`]);
+    const r = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, `${src}/`, `host::module${dst}`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/remote transfers are not supported yet/);
+    expect(r.stderr).toMatch(/not supported/);
     expect(fs.existsSync(dst)).toBe(false);
   });
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { clone, deleteSetup, differential, freshSetup, shiftMtime, updateSetup } from '../helpers/differential.js';
+import { clone, deleteSetup, differential, freshSetup, put, shiftMtime, updateSetup } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
 
@@ -37,6 +37,24 @@ describeEngines((e) => {
     // --backup without --backup-dir implies --omit-dir-times in rsync (backups move directory mtimes),
     // and in arsync: every directory under dst keeps the time of the run, so those are not compared.
     await differential({ engine, setup: deleteSetup, args: ['-a', '--backup', '--delete', 'src/', 'dst/'], volatileDirsUnder: ['dst'] });
+  });
+
+  it("--backup --delete: rsync's implied P *~ comes after the operator's rules (an R *~ deletes old backups, unsuffixed), and not under --delete-excluded", async () => {
+    const setup = (root: string): void => {
+      deleteSetup(root);
+      put(root, 'dst/sub/old~', 'an earlier backup\n');
+      put(root, 'dst/plain', 'extraneous\n');
+    };
+    const gone = (args: string[]) => differential({
+      engine, setup, args: ['-a', '--backup', ...args, 'src/', 'dst/'], volatileDirsUnder: ['dst'],
+      after: (r) => {
+        expect(fs.existsSync(path.join(r.B, 'dst/sub/old~')), 'old~').toBe(false);
+        expect(fs.existsSync(path.join(r.B, 'dst/sub/old~~')), 'old~~').toBe(false);
+      },
+    });
+    await gone(['--delete', '--filter=R *~']);
+    await gone(['--delete-excluded', '--exclude=nothing']);
+    await differential({ engine, setup, args: ['-a', '--backup', '--delete', 'src/', 'dst/'], volatileDirsUnder: ['dst'], after: (r) => expect(fs.existsSync(path.join(r.B, 'dst/sub/old~'))).toBe(true) });
   });
 
   it('--backup --backup-dir=../bak --suffix=.old with --delete', async () => {

@@ -184,8 +184,13 @@ describe('operands', () => {
     expect(refused('-a', '--files-from=host:list', 'a', 'b')).toMatch(/^--files-from=host:list is .*remote transfers are not supported yet$/);
   });
 
-  it('one operand, or none, is not a transfer', () => {
-    expect(refused('-a', 'a')).toBe('a destination is required (SRC... DEST)');
+  it('one operand is a listing (rsync\'s implicit --list-only), none is refused', () => {
+    const one = parseArgs(['node', 'arsync', '-a', 'a']);
+    expect(one.kind === 'run' && one.config.listOnly).toBe(true);
+    const two = parseArgs(['node', 'arsync', '-a', 'a', 'b']);
+    expect(two.kind === 'run' && two.config.listOnly).toBe(false);
+    const asked = parseArgs(['node', 'arsync', '--list-only', 'a', 'b']);
+    expect(asked.kind === 'run' && asked.config.listOnly).toBe(true);
     expect(refused('-a')).toBe('no source or destination given');
   });
 

@@ -78,7 +78,7 @@ describe('parseArgs', () => {
     [['--workers', '0', 'a', 'b'], /between 1 and/],
     [['--workers', 'x', 'a', 'b'], /whole number/],
     [['--info=stat2', 'a', 'b'], /^Unknown --info item: "stat"$/],
-    [['a'], /destination is required/],
+    [[], /no source or destination given/],
     [['-X', '--engine=node', 'a', 'b'], /needs the native addon/],
     [['--direct', '--engine=sync', 'a', 'b'], /uring engine only/],
   ])('rejects %j', (args, message) => {

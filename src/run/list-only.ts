@@ -1,0 +1,170 @@
+// --list-only on a local source: the file list rsync's sender would build (operands, filters, -r or one
+// level, -L, -x), printed one list_file_entry line per entry in rsync's order, with nothing read from or
+// written to a destination. Only metadata is read (lstat, readlink; stat for -L): no file is opened.
+
+import { isFailure } from '../model/failure.js';
+import { fileType, type Stat } from '../model/stat.js';
+import type { FilterList } from '../plan/filter.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import type { Root } from '../plan/sources.js';
+import type { ListedEntry } from '../progress/list-line.js';
+import { ERRNO, fsError, showPath } from '../util/errors.js';
+import { joinPath } from '../util/names.js';
+import { resolve as resolvePath } from 'node:path';
+import type { Config } from '../model/config.js';
+
+/** The engine's metadata helpers a listing needs (every engine has them on the main thread). */
+export interface ListReader {
+  scanDir(path: Buffer, anchor?: number): { names: Buffer[]; stats: (Stat | null)[]; errors: number[] } | { errno: number; syscall: string };
+  lstat(path: Buffer): Stat | { errno: number; syscall: string };
+  stat(path: Buffer): Stat | { errno: number; syscall: string };
+  readlink(path: Buffer): Buffer | { errno: number; syscall: string };
+}
+
+export interface ListCounts {
+  reg: number;
+  dir: number;
+  link: number;
+  dev: number;
+  special: number;
+}
+
+export interface ListTotals {
+  counts: ListCounts;
+  /** rsync's total_size: every non-directory's length (a symlink's is its target's). */
+  totalSize: number;
+  /** I/O errors reported (the run exits 23). */
+  errors: number;
+}
+
+interface Item {
+  src: Buffer;
+  rel: Buffer;
+  st: Stat;
+  /** Walk its entries (-r, or a "dir/" operand's one level). */
+  enter: boolean;
+  scope: FilterScope | undefined;
+  /** The device of its operand (-x). */
+  dev: number;
+}
+
+const isDir = (st: Stat): boolean => fileType(st.mode) === 'dir';
+
+/** rsync's order within a directory: non-directories, then directories, each by name bytes. */
+function rsyncOrder<T extends { name: Buffer; st: Stat }>(list: T[]): T[] {
+  const by = (a: T, b: T): number => Buffer.compare(a.name, b.name);
+  return [...list.filter((e) => !isDir(e.st)).sort(by), ...list.filter((e) => isDir(e.st)).sort(by)];
+}
+
+/**
+ * List the roots; `print` gets each entry, `error` each failure (already worded as rsync words it).
+ */
+export function listRoots(
+  c: Config,
+  roots: readonly Root[],
+  reader: ListReader,
+  filters: FilterList | undefined,
+  print: (e: ListedEntry) => void,
+  error: (message: string) => void,
+): ListTotals {
+  const t: ListTotals = { counts: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0, errors: 0 };
+  const fail = (path: Buffer, errno: number, syscall: string, what: string): void => {
+    t.errors++;
+    error(`${what}: ${fsError(errno, syscall, showPath(path)).message}`);
+  };
+
+  /** An entry as the sender puts it in the list (-L follows links), or undefined when it is left out. */
+  const resolveEntry = (src: Buffer, st: Stat): Stat | undefined => {
+    if (fileType(st.mode) !== 'link' || !c.copyLinks) return st;
+    const to = reader.stat(src);
+    if (isFailure(to)) {
+      if (to.errno === ERRNO.ENOENT) {
+        t.errors++;
+        error(`symlink has no referent: "${showPath(resolvePath(src.toString('latin1')))}"`);
+      } else fail(src, to.errno, to.syscall, `readlink_stat "${showPath(src)}" failed`);
+      return undefined;
+    }
+    return to;
+  };
+
+  const emit = (item: Item, name: Buffer): void => {
+    const type = fileType(item.st.mode);
+    t.counts[type]++;
+    if (type !== 'dir') t.totalSize += type === 'reg' || type === 'link' ? item.st.size : 0;
+    let link: Buffer | undefined;
+    if (type === 'link' && c.links) {
+      const l = reader.readlink(item.src);
+      if (isFailure(l)) fail(item.src, l.errno, l.syscall, `readlink "${showPath(item.src)}" failed`);
+      else link = l;
+    }
+    print({ mode: item.st.mode, size: type === 'reg' || type === 'link' || type === 'dir' ? item.st.size : 0, mtime: item.st.mtimeSec, name, link });
+  };
+
+  /** One directory's entries, then each subdirectory's, depth first (rsync's list order). */
+  const walk = (dir: Item): void => {
+    // -L: the walk goes wherever the links lead (the operator asked for it); else through no symlink.
+    const l = c.copyLinks ? reader.scanDir(dir.src, dir.src.length) : reader.scanDir(dir.src);
+    if (isFailure(l)) {
+      fail(dir.src, l.errno, l.syscall, `opendir "${showPath(dir.src)}" failed`);
+      return;
+    }
+    const entries: { name: Buffer; st: Stat }[] = [];
+    l.names.forEach((name, i) => {
+      const st = l.stats[i];
+      const src = joinPath(dir.src, name);
+      if (!st) {
+        fail(src, l.errors[i] || ERRNO.ENOENT, 'lstat', `readlink_stat "${showPath(src)}" failed`);
+        return;
+      }
+      const seen = resolveEntry(src, st);
+      if (seen) entries.push({ name, st: seen });
+    });
+    const subdirs: Item[] = [];
+    for (const e of rsyncOrder(entries)) {
+      const rel = dir.rel.length ? joinPath(dir.rel, e.name) : e.name;
+      const d = isDir(e.st);
+      if (dir.scope && dir.scope.check(rel, d) === 'exclude') continue;
+      const item: Item = { src: joinPath(dir.src, e.name), rel, st: e.st, enter: d && c.recursive, scope: undefined, dev: dir.dev };
+      if (d) subdirs.push(item);
+      else emit(item, rel);
+    }
+    // Each directory's line comes right before its own entries (rsync's list order).
+    for (const s of subdirs) {
+      emit(s, s.rel);
+      // -x: a mount point is listed, not entered.
+      if (!s.enter || (c.oneFileSystem > 0 && s.st.dev !== dir.dev)) continue;
+      s.scope = dir.scope?.enterDir(s.rel, s.src);
+      walk(s);
+    }
+  };
+
+  // The operands are one sorted list, as in rsync's file list: files first, then directories.
+  const tops: { name: Buffer; st: Stat; root: Root }[] = [];
+  for (const root of roots) {
+    const st0 = reader.lstat(root.src);
+    if (isFailure(st0)) {
+      fail(root.src, st0.errno, st0.syscall, `link_stat "${showPath(root.src)}" failed`);
+      continue;
+    }
+    // "link/" is the directory it points to; -L follows any link.
+    const st = root.contents && fileType(st0.mode) === 'link' ? reader.stat(root.src) : resolveEntry(root.src, st0);
+    if (st === undefined) continue;
+    if (isFailure(st)) {
+      fail(root.src, st.errno, st.syscall, `change_dir "${showPath(root.src)}" failed`);
+      continue;
+    }
+    tops.push({ name: root.rel.length ? root.rel : Buffer.from('.'), st, root });
+  }
+  const ordered = tops.length > 1 ? rsyncOrder(tops) : tops;
+  for (const { name, st, root } of ordered) {
+    const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
+    const scope = filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
+    if (root.rel.length && scope && scope.check(root.rel, isDir(st)) === 'exclude') continue;
+    const item: Item = { src: root.src, rel: root.rel, st, enter: isDir(st) && (c.recursive || root.contents), scope, dev: st.dev };
+    emit(item, name);
+    if (!item.enter) continue;
+    item.scope = scope?.enterDir(root.rel, root.src);
+    walk(item);
+  }
+  return t;
+}
