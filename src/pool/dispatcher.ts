@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import { FdRetry } from './fd-retry.js';
+import { Counter } from '../model/ops.js';
 import type { TaskResult } from './worker.js';
 
 type Piscina = import('piscina').Piscina;
@@ -23,12 +24,19 @@ export interface DispatcherOptions {
   onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
   /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
   serial?: () => EngineContext;
+  /**
+   * --progress: one batch at a time on one worker thread, never on this thread (which draws the live line
+   * meanwhile), Counter.Current cleared before each, so the slot names an op of the batch in flight.
+   */
+  live?: boolean;
 }
 
 interface Held {
   batch: Uint8Array;
   count: number;
   token: unknown;
+  /** Outcome bytes the submitter reads while the batch runs (over a SharedArrayBuffer). */
+  outcomes?: Uint8Array | undefined;
 }
 
 const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
@@ -43,16 +51,18 @@ export class Dispatcher {
   threadsUsed = 0;
 
   constructor(private readonly o: DispatcherOptions) {
-    this.maxInFlight = Math.max(2, o.workers * 2);
+    // workers: 0 means every batch on this thread (tests): nothing to draw meanwhile.
+    if (o.workers <= 0) this.o = { ...o, live: false };
+    this.maxInFlight = this.o.live ? 1 : Math.max(2, o.workers * 2);
   }
 
   /**
    * Queue one encoded batch of `count` ops; resolves when there is room for another. With a `token`,
    * onOutcomes(token, outcomes) is called when it completes.
    */
-  async submit(batch: Uint8Array, count: number, token?: unknown): Promise<void> {
-    const item: Held = { batch, count, token };
-    if (!this.pool && this.held === undefined && this.o.workers > 0) {
+  async submit(batch: Uint8Array, count: number, token?: unknown, outcomes?: Uint8Array): Promise<void> {
+    const item: Held = { batch, count, token, outcomes };
+    if (!this.pool && this.held === undefined && this.o.workers > 0 && !this.o.live) {
       // Hold the first batch back: if it is the only one, it runs inline.
       this.held = item;
       return;
@@ -71,10 +81,11 @@ export class Dispatcher {
       this.runInline(item);
       return;
     }
+    if (this.o.live) Atomics.store(this.o.engineOptions.counters, Counter.Current, 0n);
     // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
     // failures be re-run from it.
     const p: Promise<void> = pool
-      .run({ batch: item.batch, count: item.count })
+      .run({ batch: item.batch, count: item.count, outcomes: item.outcomes })
       .then(
         (r: TaskResult) => this.done(item, r.failures, r.outcomes),
         // A worker that could not start its engine (or died): run the batch here instead.
@@ -86,7 +97,7 @@ export class Dispatcher {
   }
 
   private runInline(item: Held): void {
-    const outcomes = new Uint8Array(item.count);
+    const outcomes = item.outcomes ?? new Uint8Array(item.count);
     const failures = this.o.inline.run(item.batch, outcomes);
     this.done(item, failures, outcomes);
   }
@@ -108,7 +119,8 @@ export class Dispatcher {
 
   private async startPool(): Promise<Piscina | undefined> {
     if (this.pool) return this.pool;
-    if (this.o.workers <= 1 || this.poolBroken) return undefined;
+    if ((this.o.workers <= 1 && !this.o.live) || this.poolBroken) return undefined;
+    const threads = this.o.live ? 1 : this.o.workers;
     let Piscina: typeof import('piscina').Piscina;
     try {
       ({ Piscina } = await import('piscina'));
@@ -121,8 +133,8 @@ export class Dispatcher {
     const { destRoot, backupDir, ...rest } = this.o.engineOptions;
     this.pool = new Piscina({
       filename: join(here, 'worker.js'),
-      minThreads: this.o.workers,
-      maxThreads: this.o.workers,
+      minThreads: threads,
+      maxThreads: threads,
       idleTimeout: 60_000,
       workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot), ...(backupDir ? { backupDir: new Uint8Array(backupDir) } : {}) } },
     });
@@ -131,7 +143,7 @@ export class Dispatcher {
     this.pool.on('error', () => {
       this.poolBroken = true;
     });
-    this.threadsUsed = this.o.workers;
+    this.threadsUsed = threads;
     return this.pool;
   }
 

@@ -12,6 +12,8 @@ interface Data {
 export interface Task {
   batch: Uint8Array;
   count: number;
+  /** --progress: outcome bytes over a SharedArrayBuffer, read by the main thread while the batch runs. */
+  outcomes?: Uint8Array | undefined;
 }
 
 export interface TaskResult {
@@ -29,7 +31,7 @@ export default function runBatch(task: Task): TaskResult {
     const { backupDir, ...rest } = opts;
     ctx = openContext({ ...rest, destRoot: buf(opts.destRoot), ...(backupDir ? { backupDir: buf(backupDir) } : {}) });
   }
-  const outcomes = new Uint8Array(task.count);
+  const outcomes = task.outcomes ?? new Uint8Array(task.count);
   const failures = ctx.run(task.batch, outcomes);
   return { failures, outcomes };
 }

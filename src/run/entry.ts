@@ -5,7 +5,7 @@
 // print, comes back through settled().
 
 import { BatchWriter } from '../engine/batch.js';
-import { Counter, OpFlag, OpKind, Outcome } from '../model/ops.js';
+import { OpFlag, OpKind, Outcome } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { NONREG_SKIP, decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
@@ -252,21 +252,16 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
  * An op's outcome, for what only the outcome could tell: a basis file that changed under its op (the
  * copy from the source is queued instead), --progress's line, and what -c found (equal content, or sent).
  */
-export function settled(rc: RunContext, p: Pending, o: number, progress: { done: number; readonly started: number }): void {
+export function settled(rc: RunContext, p: Pending, o: number): void {
   const fb = p.fallback;
   const totals = rc.tally.totals;
+  // --progress: the file's last line (or none, when it failed or never ran).
+  if (p.mark) rc.reporter.settle?.(p.mark, o);
   // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
   if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
   if (o === Outcome.Failed || o === Outcome.NotRun) {
     if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
     return;
-  }
-  if (p.progress && o === Outcome.Done) {
-    // to-chk as rsync counts it: files still to send, out of every entry listed so far.
-    progress.done++;
-    const listed = rc.tally.listedCount();
-    const left = Math.max(0, totals.plannedFiles - progress.done);
-    rc.lines.out.progress(p.size, performance.now() - progress.started, Number(Atomics.load(rc.tally.counters, Counter.Bytes)), progress.done, left, listed);
   }
   if (p.verdict.action === 'compare') {
     const changes = p.verdict.changes;

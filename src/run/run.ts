@@ -62,7 +62,6 @@ export interface TransferInput {
 export async function transfer(input: TransferInput): Promise<RunTotals> {
   const { config: c, plan, reporter, filters, abort } = input;
   const engine = input.engine;
-  const progress = { done: 0, started: performance.now() };
   const events = input.events;
   const tally = new Tally((m, rec) => {
     reporter.error(m);
@@ -111,11 +110,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     serialEngine: spec.serialEngine,
     workers: c.workers,
     dryRun: c.dryRun,
-    progressFiles: c.progressFiles,
+    fileMark: c.progressFiles && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
     eventNames: events !== undefined && !c.dryRun,
     anchors,
     fail,
-    settled: (p, o) => settled(rc, p, o, progress),
+    settled: (p, o) => settled(rc, p, o),
   });
   const local: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
@@ -130,7 +129,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     implied: new Set(),
   };
 
-  if ((c.progress || c.progressBar) && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);
+  if ((c.progress || c.progressBar) && !c.dryRun) {
+    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount() }));
+  }
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
   try {

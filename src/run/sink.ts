@@ -21,6 +21,7 @@ import type { Fallback } from './alt-dest.js';
 import type { DirRecord } from './dirmeta.js';
 import { NO_LINE, type Line } from './lines.js';
 import type { Verdict } from '../plan/quickcheck.js';
+import type { FileMark } from '../progress/file-progress.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
 export const BATCH_OPS = 256;
@@ -34,8 +35,8 @@ export interface Pending {
   /** The parent directory, whose mtime needs restoring if the engine did copy. */
   record?: DirRecord | undefined;
   size: number;
-  /** --progress: print rsync's per-file line when it is done. */
-  progress?: boolean;
+  /** --progress: the file's place in the reporter's queue (its lines follow its outcome). */
+  mark?: FileMark | undefined;
   /** --json=events: the file's name, whose entry event waits for this outcome. */
   eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */
@@ -82,8 +83,8 @@ export interface LocalSinkOptions {
   serialEngine: EngineName;
   workers: number;
   dryRun: boolean;
-  /** --progress: every file op's outcome is wanted. */
-  progressFiles: boolean;
+  /** --progress: every file op gets a place in the reporter's queue (undefined when it is off). */
+  fileMark?: ((size: number) => FileMark | undefined) | undefined;
   /** --json=events: every file op's outcome is wanted, under its printed name. */
   eventNames: boolean;
   anchors: SourceAnchors;
@@ -113,6 +114,7 @@ export class LocalSink implements OpSink {
         // A second context only when the serial engine differs (uring → sync): one of the same engine
         // would hold a second set of descriptors exactly when they are short; the inline one serves.
         serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
+        live: o.fileMark !== undefined,
       });
     }
   }
@@ -128,9 +130,8 @@ export class LocalSink implements OpSink {
   add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer): void {
     const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target);
     let pending = pendingIn;
-    if (this.o.progressFiles && kind === OpKind.File) {
-      pending = pending ? { ...pending, progress: true } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, progress: true };
-    }
+    const mark = this.dispatcher && kind === OpKind.File ? this.o.fileMark?.(st.size) : undefined;
+    if (mark) pending = pending ? { ...pending, mark } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, mark };
     if (this.o.eventNames && kind === OpKind.File) {
       const eventName = showPath(rel);
       pending = pending ? { ...pending, eventName } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, eventName };
@@ -151,7 +152,15 @@ export class LocalSink implements OpSink {
     this.batchPending = new Map();
     this.batchBytes = 0;
     if (!this.dispatcher) return;
-    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined);
+    // --progress: the outcome bytes are shared, so a file's last line need not wait for its whole batch.
+    let shared: Uint8Array | undefined;
+    for (const [i, p] of pending) {
+      if (!p.mark) continue;
+      shared ??= new Uint8Array(new SharedArrayBuffer(count));
+      p.mark.shared = shared;
+      p.mark.index = i;
+    }
+    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined, shared);
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {
