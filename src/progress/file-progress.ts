@@ -73,10 +73,13 @@ export class FileProgress {
     return m;
   }
 
-  /** The batch returned this file's outcome. */
-  settle(m: FileMark, outcome: number): void {
+  /** The batch returned this file's outcome; `lines` (its -c line) are printed ahead of its own. */
+  settle(m: FileMark, outcome: number, lines: (string | Buffer)[] = []): void {
     m.outcome = outcome;
     m.settledByBatch = true;
+    const at = this.queue.indexOf(m);
+    if (at >= 0) this.queue.splice(at, 0, ...lines);
+    else lines.forEach((l) => this.queue.push(l));
     this.pump();
   }
 

@@ -25,8 +25,8 @@ export interface Reporter {
   readonly log?: LogFile;
   /** --progress: a file whose op was just queued (its lines follow the ones printed so far); undefined when off. */
   file?(size: number): FileMark | undefined;
-  /** --progress: that file's op outcome, from its batch. */
-  settle?(m: FileMark, outcome: number): void;
+  /** --progress: that file's op outcome, from its batch; stdout lines printed by `before` come ahead of it. */
+  settle?(m: FileMark, outcome: number, before: () => void): void;
 }
 
 export interface ReporterOptions {
@@ -58,6 +58,8 @@ export function createReporter(o: ReporterOptions): Reporter {
   let bar: Bar | undefined;
   let line: TotalProgress | undefined;
   let files: FileProgress | undefined;
+  /** Lines printed while a file is being settled: they go ahead of it. */
+  let ahead: (string | Buffer)[] | undefined;
   let counters: BigInt64Array | undefined;
   let timer: NodeJS.Timeout | undefined;
   const write = (s: NodeJS.WritableStream, text: string): void => {
@@ -68,7 +70,8 @@ export function createReporter(o: ReporterOptions): Reporter {
     }
     // --progress: stdout lines wait for the files queued before them.
     if (files && s === o.out) {
-      files.line(outputBytes(text + '\n'));
+      if (ahead) ahead.push(outputBytes(text + '\n'));
+      else files.line(outputBytes(text + '\n'));
       return;
     }
     if (files?.pending) {
@@ -126,7 +129,20 @@ export function createReporter(o: ReporterOptions): Reporter {
       files = undefined;
     },
     file: (size) => files?.file(size),
-    settle: (m, outcome) => files?.settle(m, outcome),
+    settle(m, outcome, before) {
+      if (!files) {
+        before();
+        return;
+      }
+      ahead = [];
+      try {
+        before();
+      } finally {
+        const lines = ahead;
+        ahead = undefined;
+        files.settle(m, outcome, lines);
+      }
+    },
     log: o.log,
     print(line) {
       write(o.out, line);

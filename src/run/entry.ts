@@ -255,15 +255,9 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
 export function settled(rc: RunContext, p: Pending, o: number): void {
   const fb = p.fallback;
   const totals = rc.tally.totals;
-  // --progress: the file's last line (or none, when it failed or never ran).
-  if (p.mark) rc.reporter.settle?.(p.mark, o);
-  // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
-  if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
-  if (o === Outcome.Failed || o === Outcome.NotRun) {
-    if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
-    return;
-  }
-  if (p.verdict.action === 'compare') {
+  // -c: what the compare found decides the entry's line (and whether it counts as sent).
+  const compared = (): void => {
+    if (p.verdict.action !== 'compare' || o === Outcome.Failed || o === Outcome.NotRun) return;
     const changes = p.verdict.changes;
     const v: Verdict = o === Outcome.Equal ? { action: 'attrs', changes } : { action: 'transfer', changes: { ...changes, value: true } };
     rc.lines.emit(p.kind, v, p.line);
@@ -272,6 +266,15 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
       totals.plannedBytes += p.size;
       rc.dirs.touch(p.record);
     }
+  };
+  // --progress: the file's last line (or none, when it failed or never ran), after its -c line.
+  if (p.mark && rc.reporter.settle) rc.reporter.settle(p.mark, o, compared);
+  else compared();
+  // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
+  if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
+  if (o === Outcome.Failed || o === Outcome.NotRun) {
+    if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
+    return;
   }
   // After the -c case above, which may itself have deferred the entry it reports.
   if (p.eventName !== undefined) rc.events?.fileDone(p.eventName);

@@ -155,7 +155,8 @@ export class LocalSink implements OpSink {
     // --progress: the outcome bytes are shared, so a file's last line need not wait for its whole batch.
     let shared: Uint8Array | undefined;
     for (const [i, p] of pending) {
-      if (!p.mark) continue;
+      // A -c compare's line comes with its outcome from the batch: its file waits for that.
+      if (!p.mark || p.verdict.action === 'compare') continue;
       shared ??= new Uint8Array(new SharedArrayBuffer(count));
       p.mark.shared = shared;
       p.mark.index = i;

@@ -37,6 +37,26 @@ describeEngines((e) => {
     expect(again.stdout).not.toMatch(/\r|xfr#/);
   });
 
+  it('--progress with -c: the name of a file whose content differs comes before its lines, differential', async () => {
+    const root = tempDir('arsync-progress-');
+    for (const side of ['src', 'dst', 'rdst']) fs.mkdirSync(path.join(root, side));
+    fs.writeFileSync(path.join(root, 'src', 'f'), 'aaaa\n');
+    fs.writeFileSync(path.join(root, 'src', 'g'), 'same\n');
+    for (const side of ['dst', 'rdst']) {
+      fs.writeFileSync(path.join(root, side, 'f'), 'bbbb\n');
+      fs.writeFileSync(path.join(root, side, 'g'), 'same\n');
+    }
+    // Same size, same whole-second mtimes everywhere: only -c tells f apart.
+    for (const side of ['src', 'dst', 'rdst']) for (const n of ['f', 'g', '']) fs.utimesSync(path.join(root, side, n), 1_700_000_000, 1_700_000_000);
+    const r = await runCli(['-rtc', '--progress', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+    expect(r.code, show(r)).toBe(0);
+    const want = spawnSync('rsync', ['-rtc', '--progress', `${root}/src/`, `${root}/rdst/`], { encoding: 'utf8' });
+    const shape = (out: string) => out.replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/g, ' RATE TIME').replace(/to-chk=\d+/g, 'to-chk=N');
+    expect(shape(r.stdout)).toBe(shape(want.stdout));
+    expect(r.stdout).toMatch(/^sending incremental file list\nf\n\r/);
+    expect(fs.readFileSync(path.join(root, 'dst', 'f'), 'utf8')).toBe('aaaa\n');
+  });
+
   it('--progress is live while a large file copies: the name, then \r updates at most once a second, then the last line', async () => {
     const root = tempDir('arsync-progress-');
     fs.mkdirSync(path.join(root, 'src'));
