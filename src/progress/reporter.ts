@@ -58,6 +58,7 @@ export function createReporter(o: ReporterOptions): Reporter {
   let bar: Bar | undefined;
   let line: TotalProgress | undefined;
   let files: FileProgress | undefined;
+  const barOnTerminal = Boolean(o.bar && (o.out as NodeJS.WriteStream).isTTY);
   /** Lines printed while a file is being settled: they go ahead of it. */
   let ahead: (string | Buffer)[] | undefined;
   let counters: BigInt64Array | undefined;
@@ -93,7 +94,7 @@ export function createReporter(o: ReporterOptions): Reporter {
         const t = totals();
         return { bytes: Number(Atomics.load(c, Counter.Bytes)), size: t.totalSize, files: Number(Atomics.load(c, Counter.Files)), listed: listed(t) };
       };
-      if (o.bar && (o.out as NodeJS.WriteStream).isTTY) {
+      if (barOnTerminal) {
         const { MultiBar, Presets } = await import('cli-progress');
         bars = new MultiBar({ format: '{bar} {percentage}% | {done}/{size} | {files} files | {rate}/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 20, fps: 5, stream: o.out as NodeJS.WriteStream }, Presets.shades_classic);
         bar = bars.create(1, 0, { done: '0B', size: '0B', files: 0, rate: '0B' });
@@ -128,21 +129,26 @@ export function createReporter(o: ReporterOptions): Reporter {
       files?.stop();
       files = undefined;
     },
-    file: (size) => files?.file(size),
-    settle(m, outcome, before) {
-      if (!files) {
-        before();
-        return;
-      }
-      ahead = [];
-      try {
-        before();
-      } finally {
-        const lines = ahead;
-        ahead = undefined;
-        files.settle(m, outcome, lines);
-      }
-    },
+    // --progress's lines, unless the full-width bar takes the terminal (then batches need not run one by one).
+    ...(o.files && !barOnTerminal
+      ? {
+          file: (size: number) => files?.file(size),
+          settle(m: FileMark, outcome: number, before: () => void) {
+            if (!files) {
+              before();
+              return;
+            }
+            ahead = [];
+            try {
+              before();
+            } finally {
+              const lines = ahead;
+              ahead = undefined;
+              files.settle(m, outcome, lines);
+            }
+          },
+        }
+      : {}),
     log: o.log,
     print(line) {
       write(o.out, line);
