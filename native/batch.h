@@ -105,7 +105,8 @@ enum counter {
   C_BW_RATE = 10, /* --bwlimit in bytes per second, 0 = none (set by the main thread before the run) */
   C_BW_NEXT = 11, /* the rate meter: CLOCK_MONOTONIC ns at which the data written so far is paid for */
   C_CURRENT = 12, /* --progress: the file op copying data now, (op index + 1) << CURRENT_SHIFT | its bytes so far */
-  C_USED = 13, /* slots C touches; the array must be at least this long */
+  C_BATCH = 13,   /* --progress: the batch a worker runs now (its number, set by the TypeScript worker; C never writes it) */
+  C_USED = 14, /* slots C touches; the array must be at least this long */
   COUNTER_SLOTS = 16,
 };
 

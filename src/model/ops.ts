@@ -140,6 +140,8 @@ export const Counter = {
    * store per chunk by whichever engine copies (read by progress/file-progress.ts).
    */
   Current: 12,
+  /** --progress: the number of the batch running now, stored (with Current cleared) as a worker starts it. */
+  Batch: 13,
 } as const;
 /** Counter.Current's packing (native/batch.h CURRENT_SHIFT): the low 48 bits are bytes. */
 export const CURRENT_SHIFT = 48;

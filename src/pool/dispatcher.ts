@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import { FdRetry } from './fd-retry.js';
-import { Counter } from '../model/ops.js';
+import { startingBatch } from './live.js';
 import type { TaskResult } from './worker.js';
 
 type Piscina = import('piscina').Piscina;
@@ -25,8 +25,8 @@ export interface DispatcherOptions {
   /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
   serial?: () => EngineContext;
   /**
-   * --progress: one batch at a time on one worker thread, never on this thread (which draws the live line
-   * meanwhile), Counter.Current cleared before each, so the slot names an op of the batch in flight.
+   * --progress: batches run one after the other on one worker thread, never on this thread (which draws
+   * the live line meanwhile); each says when it starts (pool/live.ts).
    */
   live?: boolean;
 }
@@ -37,6 +37,14 @@ interface Held {
   token: unknown;
   /** Outcome bytes the submitter reads while the batch runs (over a SharedArrayBuffer). */
   outcomes?: Uint8Array | undefined;
+  /** --progress: the batch's number (Counter.Batch). */
+  seq?: number | undefined;
+}
+
+/** What the submitter of a --progress batch watches while it runs. */
+export interface LiveBatch {
+  outcomes: Uint8Array;
+  seq: number;
 }
 
 const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
@@ -53,15 +61,16 @@ export class Dispatcher {
   constructor(private readonly o: DispatcherOptions) {
     // workers: 0 means every batch on this thread (tests): nothing to draw meanwhile.
     if (o.workers <= 0) this.o = { ...o, live: false };
-    this.maxInFlight = this.o.live ? 1 : Math.max(2, o.workers * 2);
+    // --progress: one batch queued behind the running one, so the walk keeps a step ahead of the copy.
+    this.maxInFlight = this.o.live ? 2 : Math.max(2, o.workers * 2);
   }
 
   /**
    * Queue one encoded batch of `count` ops; resolves when there is room for another. With a `token`,
    * onOutcomes(token, outcomes) is called when it completes.
    */
-  async submit(batch: Uint8Array, count: number, token?: unknown, outcomes?: Uint8Array): Promise<void> {
-    const item: Held = { batch, count, token, outcomes };
+  async submit(batch: Uint8Array, count: number, token?: unknown, live?: LiveBatch): Promise<void> {
+    const item: Held = { batch, count, token, outcomes: live?.outcomes, seq: live?.seq };
     if (!this.pool && this.held === undefined && this.o.workers > 0 && !this.o.live) {
       // Hold the first batch back: if it is the only one, it runs inline.
       this.held = item;
@@ -81,11 +90,10 @@ export class Dispatcher {
       this.runInline(item);
       return;
     }
-    if (this.o.live) Atomics.store(this.o.engineOptions.counters, Counter.Current, 0n);
     // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
     // failures be re-run from it.
     const p: Promise<void> = pool
-      .run({ batch: item.batch, count: item.count, outcomes: item.outcomes })
+      .run({ batch: item.batch, count: item.count, outcomes: item.outcomes, seq: item.seq })
       .then(
         (r: TaskResult) => this.done(item, r.failures, r.outcomes),
         // A worker that could not start its engine (or died): run the batch here instead.
@@ -98,6 +106,7 @@ export class Dispatcher {
 
   private runInline(item: Held): void {
     const outcomes = item.outcomes ?? new Uint8Array(item.count);
+    if (this.o.live && item.seq !== undefined) startingBatch(this.o.engineOptions.counters, item.seq);
     const failures = this.o.inline.run(item.batch, outcomes);
     this.done(item, failures, outcomes);
   }

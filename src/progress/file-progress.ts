@@ -5,7 +5,8 @@
 // queued, so every stdout line of the run goes through this queue while it is on: a line queued after a
 // file waits for that file's last line. The bytes of the file being copied come from the engines' shared
 // Counter.Current slot (op index and bytes, one store per chunk); whether it is done from the outcome
-// bytes its batch shares with the worker (or, for a batch run on this thread, the batch's outcomes).
+// bytes its batch shares with the worker (or, for a batch run on this thread, the batch's outcomes), and
+// Counter.Batch says which batch the slot's op belongs to.
 
 import { CURRENT_SHIFT, Counter, Outcome } from '../model/ops.js';
 import { progressLine } from './rsync-progress.js';
@@ -19,6 +20,8 @@ export class FileMark {
   /** The outcome bytes its batch shares with the worker running it, and its index there. */
   shared: Uint8Array | undefined;
   index = -1;
+  /** Its batch's number (Counter.Batch while that batch runs). */
+  batch = 0;
   /** The outcome the batch returned (Outcome.NotRun until then). */
   outcome: number = Outcome.NotRun;
   settledByBatch = false;
@@ -126,7 +129,7 @@ export class FileProgress {
 
   /** rsync's show_progress: the first line at the file's first data, then at most once a second. */
   private live(m: FileMark): void {
-    if (!m.shared) return;
+    if (!m.shared || Atomics.load(this.counters, Counter.Batch) !== BigInt(m.batch)) return;
     const cur = Atomics.load(this.counters, Counter.Current);
     if (Number(cur >> BigInt(CURRENT_SHIFT)) !== m.index + 1) return;
     const ofs = Math.min(m.size, Number(cur & MASK));

@@ -101,6 +101,8 @@ export class LocalSink implements OpSink {
   private batchPending = new Map<number, Pending>();
   private readonly deferred = new BatchWriter(4096);
   private readonly fdRetry = new FdRetry(1024);
+  /** Batches sent so far (--progress numbers them). */
+  private batches = 0;
 
   constructor(private readonly o: LocalSinkOptions) {
     const ctx = o.ctx;
@@ -154,14 +156,16 @@ export class LocalSink implements OpSink {
     if (!this.dispatcher) return;
     // --progress: the outcome bytes are shared, so a file's last line need not wait for its whole batch.
     let shared: Uint8Array | undefined;
+    const seq = ++this.batches;
     for (const [i, p] of pending) {
       // A -c compare's line comes with its outcome from the batch: its file waits for that.
       if (!p.mark || p.verdict.action === 'compare') continue;
       shared ??= new Uint8Array(new SharedArrayBuffer(count));
       p.mark.shared = shared;
       p.mark.index = i;
+      p.mark.batch = seq;
     }
-    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined, shared);
+    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined, shared ? { outcomes: shared, seq } : undefined);
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {

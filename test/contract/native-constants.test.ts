@@ -221,6 +221,7 @@ describe('C constants equal the TypeScript ones', () => {
       BwRate: 'C_BW_RATE',
       BwNext: 'C_BW_NEXT',
       Current: 'C_CURRENT',
+      Batch: 'C_BATCH',
     };
     expectSame(T.Counter, names, 'Counter');
     expect(enumOf('C_FILES').sort()).toEqual([...Object.values(names), 'C_USED', 'COUNTER_SLOTS'].sort());

@@ -39,6 +39,11 @@ describe('FileProgress (--progress)', () => {
     current(0, 500); // another op of the batch
     fp.pump();
     expect(out).toEqual([]);
+    m.batch = 7; // the slot is another batch's (Counter.Batch is 0): not this file's bytes
+    current(1, 100_000);
+    fp.pump();
+    expect(out).toEqual([]);
+    m.batch = 0;
     current(1, 100_000);
     fp.pump();
     expect(out.map(shape)).toEqual(['\r        100,000  10% RATE TIME  ']);

@@ -102,6 +102,7 @@ describe('OpSink (local)', () => {
     expect(settled[0]!.p.size).toBe(5);
     // The batch's outcome bytes are shared with the mark, at the op's index.
     expect(marks[0]!.index).toBe(1);
+    expect(marks[0]!.batch).toBe(1);
     expect(marks[0]!.shared?.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
