@@ -20,7 +20,7 @@ export class Output {
   private readonly itemizing: boolean;
 
   constructor(
-    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'info' | 'json' | 'quiet' | 'progressFiles' | 'humanReadable'>,
+    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'info' | 'json' | 'quiet' | 'humanReadable'>,
     private readonly reporter: Reporter,
     /** --json=events: entries go to the event stream instead of text lines. */
     private readonly events?: EventStream,
@@ -42,7 +42,8 @@ export class Output {
 
   /** Are entries printed on stdout? */
   private get printing(): boolean {
-    return !this.c.json && (this.format !== undefined || this.c.info.NAME > 0 || this.c.progressFiles);
+    // --progress names files through --info=name (cli/output-options.ts), --info=progress1 alone does not.
+    return !this.c.json && (this.format !== undefined || this.c.info.NAME > 0);
   }
 
   entry(e: EntryEvent, itemize: string | undefined): void {

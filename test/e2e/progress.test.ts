@@ -37,6 +37,22 @@ describeEngines((e) => {
     expect(again.stdout).not.toMatch(/\r|xfr#/);
   });
 
+  it('--info=progress1 alone draws the lines without the names (--progress adds name1), differential', async () => {
+    const root = tempDir('arsync-progress-');
+    fs.mkdirSync(path.join(root, 'src'));
+    fs.writeFileSync(path.join(root, 'src', 'a'), Buffer.alloc(1000, 1));
+    fs.writeFileSync(path.join(root, 'src', 'b'), '');
+    for (const words of [['--info=progress1'], ['--progress', '--info=name0'], ['--info=progress1', '-v']]) {
+      const r = await runCli(['-r', ...words, `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+      fs.rmSync(path.join(root, 'dst'), { recursive: true });
+      const want = spawnSync('rsync', ['-r', ...words, `${root}/src/`, `${root}/dst/`], { encoding: 'utf8' });
+      fs.rmSync(path.join(root, 'dst'), { recursive: true });
+      expect(r.code, show(r)).toBe(0);
+      const shape = (out: string) => out.replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/g, ' RATE TIME').replace(/^sent [^]*$/m, 'sent (the summary counts rsync\'s protocol bytes)');
+      expect(shape(r.stdout), words.join(' ')).toBe(shape(want.stdout));
+    }
+  });
+
   it('--progress with -c: the name of a file whose content differs comes before its lines, differential', async () => {
     const root = tempDir('arsync-progress-');
     for (const side of ['src', 'dst', 'rdst']) fs.mkdirSync(path.join(root, side));

@@ -9,7 +9,7 @@ import { levelsForVerbosity } from '../../../src/model/output-levels.js';
 const atV = (n: number) => ({ info: levelsForVerbosity(n).info });
 
 type Flags = ConstructorParameters<typeof Output>[0];
-const base: Flags = { itemize: 0, outFormat: undefined, ...atV(0), json: false, quiet: false, progressFiles: false, humanReadable: 1 };
+const base: Flags = { itemize: 0, outFormat: undefined, ...atV(0), json: false, quiet: false, humanReadable: 1 };
 
 function output(flags: Partial<Flags>): { out: Output; lines: string[] } {
   const lines: string[] = [];
