@@ -104,9 +104,15 @@ enum counter {
   C_DELETED = 9,
   C_BW_RATE = 10, /* --bwlimit in bytes per second, 0 = none (set by the main thread before the run) */
   C_BW_NEXT = 11, /* the rate meter: CLOCK_MONOTONIC ns at which the data written so far is paid for */
-  C_USED = 12, /* slots C touches; the array must be at least this long */
+  C_CURRENT = 12, /* --progress: the file op copying data now, (op index + 1) << CURRENT_SHIFT | its bytes so far */
+  C_BATCH = 13,   /* --progress: the batch a worker runs now (its number, set by the TypeScript worker; C never writes it) */
+  C_USED = 14, /* slots C touches; the array must be at least this long */
   COUNTER_SLOTS = 16,
 };
+
+/* C_CURRENT's packing: one 64-bit store, so the main thread never reads an index with another op's bytes.
+ * 48 bits of bytes (256 TiB), 15 of op index + 1 (batches hold at most 256 ops). */
+#define CURRENT_SHIFT 48
 
 #define OP_HEADER 80u
 

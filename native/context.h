@@ -98,6 +98,16 @@ static inline void counter_add(struct ctx *c, enum counter slot, int64_t v)
   atomic_fetch_add_explicit(&c->counters[slot], v, memory_order_relaxed);
 }
 
+/* n more bytes of the op's data written: the run's total, and C_CURRENT for --progress's live line (a relaxed
+ * store per chunk, with or without --progress: cheaper than asking). */
+static inline void job_count(struct job *j, int64_t n)
+{
+  j->bytes += n;
+  counter_add(j->c, C_BYTES, n);
+  int64_t cur = ((int64_t)((j->op->index + 1) & 0x7fff) << CURRENT_SHIFT) | (j->bytes & ((1LL << CURRENT_SHIFT) - 1));
+  atomic_store_explicit(&j->c->counters[C_CURRENT], cur, memory_order_relaxed);
+}
+
 static inline bool aborted(const struct ctx *c)
 {
   return atomic_load_explicit(&c->counters[C_ABORT], memory_order_relaxed) != 0;

@@ -31,8 +31,7 @@ void copy_count_holes(struct job *j, int64_t before, uint64_t eof)
 {
   int64_t holes = (int64_t)eof - (j->bytes - before);
   if (holes > 0) {
-    j->bytes += holes;
-    counter_add(j->c, C_BYTES, holes);
+    job_count(j, holes);
   }
 }
 
@@ -152,8 +151,7 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
         return job_fail(j, errno, "copy_file_range", copy_dest_errno(errno) ? W_DST : W_SRC);
       cs->first = false;
       pos += (uint64_t)n;
-      j->bytes += n;
-      counter_add(c, C_BYTES, n);
+      job_count(j, n);
       meter_charge(c, n);
       continue;
     }
@@ -180,8 +178,7 @@ static int copy_range(struct job *j, struct copy_state *cs, int in, int out, uin
     if (cs->punch && from < (size_t)n && (rc = punch_run(j, out, c->iobuf + from, (size_t)n - from, pos + from)) != OP_OK)
       return rc;
     pos += (uint64_t)n;
-    j->bytes += n;
-    counter_add(c, C_BYTES, n);
+    job_count(j, n);
     meter_charge(c, n);
   }
   *done = pos - off;

@@ -425,8 +425,9 @@ static int do_dirmeta(struct job *j)
     rc = meta_owner_fd(j, dfd);
   if (rc == OP_OK && (c->flags & P_PERMS))
     rc = meta_mode_fd(j, dfd, j->op->mode & 07777);
-  if (rc == OP_OK)
-    rc = meta_xattrs_fd(j, sfd, dfd, true);
+  /* An existing directory keeps no xattr the source lacks (rsync -X removes them, as for files). */
+  if (rc == OP_OK && sfd >= 0)
+    rc = meta_xattrs_sync_fd(j, sfd, dfd, true);
   if (rc == OP_OK && !(c->flags & P_OMIT_DIR_TIMES))
     rc = meta_times_fd(j, dfd);
   if (sfd >= 0)

@@ -254,8 +254,7 @@ static void chunk_step(struct ctx *c, struct pipe *P, struct chunk *ch)
     s->pending++;
     return;
   }
-  s->job.bytes += n;
-  counter_add(c, C_BYTES, n);
+  job_count(&s->job, n);
   chunk_release(c, P, ch);
   meter_charge(c, n);
 }
@@ -387,8 +386,7 @@ static void try_cfr(struct ctx *c, struct pipe *P, struct slot *s)
     if (n <= 0)
       break;
     pos += (uint64_t)n;
-    s->job.bytes += n;
-    counter_add(c, C_BYTES, n);
+    job_count(&s->job, n);
     meter_charge(c, n);
   }
   s->next = pos;

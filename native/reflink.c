@@ -42,8 +42,7 @@ int reflink_try(struct job *j, int in, int out, const struct stat *st, bool skip
   if (!always && (skip_zero || (c->noclone_known && c->noclone_dev == st->st_dev)))
     return 0;
   if (ioctl(out, FICLONE, in) == 0) {
-    j->bytes += st->st_size;
-    counter_add(c, C_BYTES, st->st_size);
+    job_count(j, st->st_size);
     return 1;
   }
   int e = errno;

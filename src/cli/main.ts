@@ -199,7 +199,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   if (checked.backupDir) resolved.plan.backupDir = checked.backupDir;
 
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
-  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...io });
+  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, files: c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...io });
   log?.line('building file list');
   // Which engine runs and why: arsync's own line, kept off -v's output (rsync scripts parse that) and
   // printed at --debug=proto (or -vvvv), where rsync reports how it talks to the other side.

@@ -8,7 +8,6 @@ import { closeQuietly, sysError } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
 import type { OpScope } from './node-scope.js';
 import type { Source } from './node-source.js';
-import { Counter } from '../model/ops.js';
 import type { Target } from './node-dest.js';
 import { meterCharge, meterPiece } from './rate-meter.js';
 
@@ -82,7 +81,7 @@ export class DataCopier {
       }
       this.copied += n;
       // Holes count too, so progress reaches the files' total size.
-      scope.count(Counter.Bytes, BigInt(n));
+      scope.countData(n, this.copied);
       meterCharge(scope.counters, n);
     }
     if (sparse) fsImpl.ftruncateSync(to, this.copied);

@@ -3,7 +3,7 @@
 // and the shared counters. One per context; passed to each module instead of living in a god class.
 
 import { toFailure } from './node-fs.js';
-import { Counter } from '../model/ops.js';
+import { Counter, CURRENT_SHIFT } from '../model/ops.js';
 import type { OpFailure } from './types.js';
 
 /** Thrown out of an op when the abort slot is set; never reported as a failure. */
@@ -47,5 +47,15 @@ export class OpScope {
 
   count(slot: number, n = 1n): void {
     Atomics.add(this.counters, slot, n);
+  }
+
+  /** The op in progress (its index in the batch), for --progress's live line. */
+  index = 0;
+
+  /** n more bytes of the op's data written, `copied` of this op so far: the run's total and Counter.Current. */
+  countData(n: number, copied: number): void {
+    Atomics.add(this.counters, Counter.Bytes, BigInt(n));
+    const cur = (BigInt((this.index + 1) & 0x7fff) << BigInt(CURRENT_SHIFT)) | (BigInt(copied) & ((1n << BigInt(CURRENT_SHIFT)) - 1n));
+    Atomics.store(this.counters, Counter.Current, cur);
   }
 }

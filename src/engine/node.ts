@@ -194,6 +194,7 @@ class NodeContext implements EngineContext {
 
   /** One op: its Outcome, its failure, or ABORTED. */
   private runOp(op: Op, index: number): number | OpFailure | typeof ABORTED {
+    this.scope.index = index;
     let outcome: number;
     // EMFILE/ENFILE are often transient (other workers' fds come and go): as the contract says, drop
     // cached state (the held directory fds, except the root's), retry once.

@@ -135,7 +135,16 @@ export const Counter = {
   BwRate: 10,
   /** The rate meter's clock: CLOCK_MONOTONIC ns at which the data written so far is paid for. */
   BwNext: 11,
+  /**
+   * --progress: the file op copying data now, `(op index + 1) * 2**CURRENT_SHIFT + its bytes so far`, one
+   * store per chunk by whichever engine copies (read by progress/file-progress.ts).
+   */
+  Current: 12,
+  /** --progress: the number of the batch running now, stored (with Current cleared) as a worker starts it. */
+  Batch: 13,
 } as const;
+/** Counter.Current's packing (native/batch.h CURRENT_SHIFT): the low 48 bits are bytes. */
+export const CURRENT_SHIFT = 48;
 export const COUNTER_SLOTS = 16;
 
 /**

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import { FdRetry } from './fd-retry.js';
+import { startingBatch } from './live.js';
 import type { TaskResult } from './worker.js';
 
 type Piscina = import('piscina').Piscina;
@@ -25,6 +26,11 @@ export interface DispatcherOptions {
   onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
   /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
   serial?: () => EngineContext;
+  /**
+   * --progress: batches run one after the other on one worker thread, never on this thread (which draws
+   * the live line meanwhile); each says when it starts (pool/live.ts).
+   */
+  live?: boolean;
   /** How much a job may run inline before workers start (defaults: INLINE_BUDGET). */
   inlineBudget?: InlineBudget;
 }
@@ -48,10 +54,21 @@ export const INLINE_BUDGET: InlineBudget = { ms: 100, batchBytes: 2 << 20, total
 /** No inline start: every batch goes to the workers (--bwlimit, whose sleeps would hold the event loop). */
 export const NO_INLINE: InlineBudget = { ms: 0, batchBytes: 0, totalBytes: 0 };
 
+
 interface Held {
   batch: Uint8Array;
   count: number;
   token: unknown;
+  /** Outcome bytes the submitter reads while the batch runs (over a SharedArrayBuffer). */
+  outcomes?: Uint8Array | undefined;
+  /** --progress: the batch's number (Counter.Batch). */
+  seq?: number | undefined;
+}
+
+/** What the submitter of a --progress batch watches while it runs. */
+export interface LiveBatch {
+  outcomes: Uint8Array;
+  seq: number;
 }
 
 /** Lets the event loop run: signal handlers, timers (progress lines), I/O callbacks. */
@@ -73,17 +90,21 @@ export class Dispatcher {
   threadsUsed = 0;
 
   constructor(private readonly o: DispatcherOptions) {
-    this.maxInFlight = Math.max(2, o.workers * 2);
+    // workers: 0 means every batch on this thread (tests): nothing to draw meanwhile.
+    if (o.workers <= 0) this.o = { ...o, live: false };
+    // --progress: one batch queued behind the running one, so the walk keeps a step ahead of the copy.
+    this.maxInFlight = this.o.live ? 2 : Math.max(2, o.workers * 2);
     this.budget = o.inlineBudget ?? INLINE_BUDGET;
   }
 
   /**
    * Queue one encoded batch of `count` ops carrying `bytes` of file data; resolves when there is room
-   * for another. With a `token`, onOutcomes(token, outcomes) is called when it completes.
+   * for another. With a `token`, onOutcomes(token, outcomes) is called when it completes. A --progress
+   * batch (`live`) never runs inline: this thread draws its line meanwhile.
    */
-  async submit(batch: Uint8Array, count: number, token?: unknown, bytes = 0): Promise<void> {
-    const item: Held = { batch, count, token };
-    if (this.inlineFirst && !this.pool) {
+  async submit(batch: Uint8Array, count: number, token?: unknown, bytes = 0, live?: LiveBatch): Promise<void> {
+    const item: Held = { batch, count, token, outcomes: live?.outcomes, seq: live?.seq };
+    if (this.inlineFirst && !this.pool && !this.o.live) {
       const b = this.budget;
       if (this.inlineMs < b.ms && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {
         // CPU time, not wall time: on a loaded machine a batch preempted for a while has not proved the
@@ -110,7 +131,7 @@ export class Dispatcher {
     // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
     // failures be re-run from it.
     const p: Promise<void> = pool
-      .run({ batch: item.batch, count: item.count })
+      .run({ batch: item.batch, count: item.count, outcomes: item.outcomes, seq: item.seq })
       .then(
         (r: TaskResult) => this.done(item, r.failures, r.outcomes),
         // A worker that could not start its engine (or died): run the batch here instead.
@@ -122,7 +143,8 @@ export class Dispatcher {
   }
 
   private runInline(item: Held): void {
-    const outcomes = new Uint8Array(item.count);
+    const outcomes = item.outcomes ?? new Uint8Array(item.count);
+    if (this.o.live && item.seq !== undefined) startingBatch(this.o.engineOptions.counters, item.seq);
     const failures = this.o.inline.run(item.batch, outcomes);
     this.done(item, failures, outcomes);
   }
@@ -144,7 +166,8 @@ export class Dispatcher {
 
   private async startPool(): Promise<Piscina | undefined> {
     if (this.pool) return this.pool;
-    if (this.o.workers <= 1 || this.poolBroken) return undefined;
+    if ((this.o.workers <= 1 && !this.o.live) || this.poolBroken) return undefined;
+    const threads = this.o.live ? 1 : this.o.workers;
     let Piscina: typeof import('piscina').Piscina;
     try {
       ({ Piscina } = await import('piscina'));
@@ -157,8 +180,8 @@ export class Dispatcher {
     const { destRoot, backupDir, ...rest } = this.o.engineOptions;
     this.pool = new Piscina({
       filename: join(here, 'worker.js'),
-      minThreads: this.o.workers,
-      maxThreads: this.o.workers,
+      minThreads: threads,
+      maxThreads: threads,
       idleTimeout: 60_000,
       workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot), ...(backupDir ? { backupDir: new Uint8Array(backupDir) } : {}) } },
     });
@@ -167,7 +190,7 @@ export class Dispatcher {
     this.pool.on('error', () => {
       this.poolBroken = true;
     });
-    this.threadsUsed = this.o.workers;
+    this.threadsUsed = threads;
     return this.pool;
   }
 

@@ -4,6 +4,7 @@
 import { workerData } from 'node:worker_threads';
 import { openContext } from '../engine/index.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
+import { startingBatch } from './live.js';
 
 interface Data {
   opts: Omit<EngineOptions, 'destRoot' | 'backupDir'> & { destRoot: Uint8Array; backupDir?: Uint8Array };
@@ -12,6 +13,10 @@ interface Data {
 export interface Task {
   batch: Uint8Array;
   count: number;
+  /** --progress: outcome bytes over a SharedArrayBuffer, read by the main thread while the batch runs. */
+  outcomes?: Uint8Array | undefined;
+  /** --progress: the batch's number, published in Counter.Batch as it starts. */
+  seq?: number | undefined;
 }
 
 export interface TaskResult {
@@ -29,7 +34,8 @@ export default function runBatch(task: Task): TaskResult {
     const { backupDir, ...rest } = opts;
     ctx = openContext({ ...rest, destRoot: buf(opts.destRoot), ...(backupDir ? { backupDir: buf(backupDir) } : {}) });
   }
-  const outcomes = new Uint8Array(task.count);
+  const outcomes = task.outcomes ?? new Uint8Array(task.count);
+  if (task.seq !== undefined) startingBatch((workerData as Data).opts.counters, task.seq);
   const failures = ctx.run(task.batch, outcomes);
   return { failures, outcomes };
 }

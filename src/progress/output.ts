@@ -5,7 +5,6 @@
 
 import type { Config } from '../model/config.js';
 import { formatHas, formatLine, type LineInfo } from './format.js';
-import { humanNum } from './numbers.js';
 import type { Reporter } from './reporter.js';
 import type { EventStream } from './events.js';
 
@@ -21,7 +20,7 @@ export class Output {
   private readonly itemizing: boolean;
 
   constructor(
-    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'info' | 'json' | 'quiet' | 'progressFiles' | 'humanReadable'>,
+    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'info' | 'json' | 'quiet' | 'humanReadable'>,
     private readonly reporter: Reporter,
     /** --json=events: entries go to the event stream instead of text lines. */
     private readonly events?: EventStream,
@@ -43,7 +42,8 @@ export class Output {
 
   /** Are entries printed on stdout? */
   private get printing(): boolean {
-    return !this.c.json && (this.format !== undefined || this.c.info.NAME > 0 || this.c.progressFiles);
+    // --progress names files through --info=name (cli/output-options.ts), --info=progress1 alone does not.
+    return !this.c.json && (this.format !== undefined || this.c.info.NAME > 0);
   }
 
   entry(e: EntryEvent, itemize: string | undefined): void {
@@ -86,17 +86,6 @@ export class Output {
     if (this.c.json || (this.format === undefined && this.c.info.DEL === 0)) return;
     if (this.format !== undefined) this.reporter.item(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
     else this.reporter.item(`deleting ${e.name}`);
-  }
-
-  /** rsync's --progress line for a file once it is transferred. */
-  progress(size: number, elapsedMs: number, bytesSoFar: number, xfr: number, toCheck: number, total: number): void {
-    if (this.events) return;
-    const rate = elapsedMs > 0 ? (bytesSoFar * 1000) / elapsedMs : 0;
-    const unit = rate >= 1024 ** 3 ? ['GB/s', 1024 ** 3] : rate >= 1024 ** 2 ? ['MB/s', 1024 ** 2] : ['kB/s', 1024];
-    const shown = `${(rate / (unit[1] as number)).toFixed(2)}${unit[0] as string}`;
-    this.reporter.item(
-      `${humanNum(size, this.c.humanReadable).padStart(15)} 100% ${shown.padStart(11)}    0:00:00 (xfr#${xfr}, to-chk=${toCheck}/${total})`,
-    );
   }
 
   /** -ii and --info=name2 print unchanged entries too. */

@@ -7,10 +7,11 @@ import type { RunTotals } from '../model/run-totals.js';
 import { Counter } from '../model/ops.js';
 import { outputBytes } from '../util/names.js';
 import { TotalProgress } from './rsync-progress.js';
+import { FileProgress, type FileMark, type ListCounts } from './file-progress.js';
 import type { LogFile } from './logfile.js';
 
 export interface Reporter {
-  start(counters: BigInt64Array, totals: () => RunTotals): Promise<void>;
+  start(counters: BigInt64Array, totals: () => RunTotals, counts?: () => ListCounts): Promise<void>;
   stop(): void;
   /** A message line on stdout (summaries, skips), also logged to --log-file. */
   print(line: string): void;
@@ -22,6 +23,10 @@ export interface Reporter {
   error(line: string): void;
   /** --log-file, when given. */
   readonly log?: LogFile;
+  /** --progress: a file whose op was just queued (its lines follow the ones printed so far); undefined when off. */
+  file?(size: number): FileMark | undefined;
+  /** --progress: that file's op outcome, from its batch; stdout lines printed by `before` come ahead of it. */
+  settle?(m: FileMark, outcome: number, before: () => void): void;
 }
 
 export interface ReporterOptions {
@@ -31,6 +36,8 @@ export interface ReporterOptions {
   progress: boolean;
   /** --progress-bar: a full-width bar, when stdout is a terminal. */
   bar?: boolean;
+  /** --progress: rsync's per-file lines (file-progress.ts). */
+  files?: boolean;
   /** -h level for the numbers of the progress line. */
   human?: number;
   log?: LogFile;
@@ -43,11 +50,17 @@ type Bar = import('cli-progress').SingleBar;
 
 /** How often the progress line is looked at (it is redrawn at most once a second). */
 const REDRAW_MS = 250;
+/** How often --progress's queue is looked at: a file done shows its last line this soon. */
+const FILES_MS = 100;
 
 export function createReporter(o: ReporterOptions): Reporter {
   let bars: Bars | undefined;
   let bar: Bar | undefined;
   let line: TotalProgress | undefined;
+  let files: FileProgress | undefined;
+  const barOnTerminal = Boolean(o.bar && (o.out as NodeJS.WriteStream).isTTY);
+  /** Lines printed while a file is being settled: they go ahead of it. */
+  let ahead: (string | Buffer)[] | undefined;
   let counters: BigInt64Array | undefined;
   let timer: NodeJS.Timeout | undefined;
   const write = (s: NodeJS.WritableStream, text: string): void => {
@@ -55,6 +68,16 @@ export function createReporter(o: ReporterOptions): Reporter {
       // The library's way to print above the bar (it redraws the bar below).
       bars.log(outputBytes(text + '\n').toString('latin1'));
       return;
+    }
+    // --progress: stdout lines wait for the files queued before them.
+    if (files && s === o.out) {
+      if (ahead) ahead.push(outputBytes(text + '\n'));
+      else files.line(outputBytes(text + '\n'));
+      return;
+    }
+    if (files?.pending) {
+      o.out.write('\n');
+      files.pending = false;
     }
     // rsync ends an unfinished progress line before any other output (output_needs_newline).
     if (line?.pending) {
@@ -64,14 +87,14 @@ export function createReporter(o: ReporterOptions): Reporter {
     s.write(outputBytes(text + '\n'));
   };
   return {
-    async start(c, totals) {
+    async start(c, totals, counts) {
       counters = c;
       const listed = (t: RunTotals): number => Object.values(t.listed).reduce((a, b) => a + b, 0);
       const sample = () => {
         const t = totals();
         return { bytes: Number(Atomics.load(c, Counter.Bytes)), size: t.totalSize, files: Number(Atomics.load(c, Counter.Files)), listed: listed(t) };
       };
-      if (o.bar && (o.out as NodeJS.WriteStream).isTTY) {
+      if (barOnTerminal) {
         const { MultiBar, Presets } = await import('cli-progress');
         bars = new MultiBar({ format: '{bar} {percentage}% | {done}/{size} | {files} files | {rate}/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 20, fps: 5, stream: o.out as NodeJS.WriteStream }, Presets.shades_classic);
         bar = bars.create(1, 0, { done: '0B', size: '0B', files: 0, rate: '0B' });
@@ -82,6 +105,9 @@ export function createReporter(o: ReporterOptions): Reporter {
           bar!.setTotal(Math.max(1, s.size));
           bar!.update(s.bytes, { done: humanBytes(s.bytes), size: humanBytes(s.size), files: s.files, rate: humanBytes(secs > 0 ? s.bytes / secs : 0) });
         }, 200);
+      } else if (o.files && counts) {
+        files = new FileProgress((s) => o.out.write(s), c, counts, o.human ?? 1);
+        timer = setInterval(() => files!.pump(), FILES_MS);
       } else if (o.progress) {
         line = new TotalProgress((s) => o.out.write(s), sample, o.human ?? 1);
         line.tick();
@@ -100,7 +126,29 @@ export function createReporter(o: ReporterOptions): Reporter {
       bars = bar = undefined;
       line?.finish(aborted);
       line = undefined;
+      files?.stop();
+      files = undefined;
     },
+    // --progress's lines, unless the full-width bar takes the terminal (then batches need not run one by one).
+    ...(o.files && !barOnTerminal
+      ? {
+          file: (size: number) => files?.file(size),
+          settle(m: FileMark, outcome: number, before: () => void) {
+            if (!files) {
+              before();
+              return;
+            }
+            ahead = [];
+            try {
+              before();
+            } finally {
+              const lines = ahead;
+              ahead = undefined;
+              files.settle(m, outcome, lines);
+            }
+          },
+        }
+      : {}),
     log: o.log,
     print(line) {
       write(o.out, line);

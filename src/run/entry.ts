@@ -6,7 +6,7 @@
 
 import { sizeSkipLine, skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
-import { Counter, OpFlag, OpKind, Outcome } from '../model/ops.js';
+import { OpFlag, OpKind, Outcome } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { NONREG_SKIP, decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
@@ -260,24 +260,12 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
  * An op's outcome, for what only the outcome could tell: a basis file that changed under its op (the
  * copy from the source is queued instead), --progress's line, and what -c found (equal content, or sent).
  */
-export function settled(rc: RunContext, p: Pending, o: number, progress: { done: number; readonly started: number }): void {
+export function settled(rc: RunContext, p: Pending, o: number): void {
   const fb = p.fallback;
   const totals = rc.tally.totals;
-  // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
-  if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
-  if (o === Outcome.Failed || o === Outcome.NotRun) {
-    if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
-    return;
-  }
-  if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);
-  if (p.progress && o === Outcome.Done) {
-    // to-chk as rsync counts it: files still to send, out of every entry listed so far.
-    progress.done++;
-    const listed = rc.tally.listedCount();
-    const left = Math.max(0, totals.plannedFiles - progress.done);
-    rc.lines.out.progress(p.size, performance.now() - progress.started, Number(Atomics.load(rc.tally.counters, Counter.Bytes)), progress.done, left, listed);
-  }
-  if (p.verdict.action === 'compare') {
+  // -c: what the compare found decides the entry's line (and whether it counts as sent).
+  const compared = (): void => {
+    if (p.verdict.action !== 'compare' || o === Outcome.Failed || o === Outcome.NotRun) return;
     const changes = p.verdict.changes;
     const v: Verdict = o === Outcome.Equal ? { action: 'attrs', changes } : { action: 'transfer', changes: { ...changes, value: true } };
     rc.lines.emit(p.kind, v, p.line);
@@ -286,7 +274,17 @@ export function settled(rc: RunContext, p: Pending, o: number, progress: { done:
       totals.plannedBytes += p.size;
       rc.dirs.touch(p.record);
     }
+  };
+  // --progress: the file's last line (or none, when it failed or never ran), after its -c line.
+  if (p.mark && rc.reporter.settle) rc.reporter.settle(p.mark, o, compared);
+  else compared();
+  // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
+  if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
+  if (o === Outcome.Failed || o === Outcome.NotRun) {
+    if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
+    return;
   }
+  if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);
   // After the -c case above, which may itself have deferred the entry it reports.
   if (p.eventName !== undefined) rc.events?.fileDone(p.eventName);
 }

@@ -65,7 +65,6 @@ export interface TransferInput {
 export async function transfer(input: TransferInput): Promise<RunTotals> {
   const { config: c, plan, reporter, filters, abort } = input;
   const engine = input.engine;
-  const progress = { done: 0, started: performance.now() };
   const events = input.events;
   const tally = new Tally((m, rec) => {
     reporter.error(m);
@@ -117,12 +116,12 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // A rate-limited copy sleeps inside the engine: on this thread those sleeps would hold the event loop.
     inlineFirst: !c.bwlimit,
     dryRun: c.dryRun,
-    progressFiles: c.progressFiles,
+    fileMark: c.progressFiles && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
     eventNames: events !== undefined && !c.dryRun,
     removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
-    settled: (p, o) => settled(rc, p, o, progress),
+    settled: (p, o) => settled(rc, p, o),
   });
   const walked: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
   const local = input.wrapSource ? input.wrapSource(walked) : walked;
@@ -138,7 +137,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     implied: new Set(),
   };
 
-  if ((c.progress || c.progressBar) && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);
+  if ((c.progress || c.progressBar) && !c.dryRun) {
+    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount() }));
+  }
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
   try {

@@ -21,6 +21,7 @@ import type { Fallback } from './alt-dest.js';
 import type { DirRecord } from './dirmeta.js';
 import { NO_LINE, type Line } from './lines.js';
 import type { Verdict } from '../plan/quickcheck.js';
+import type { FileMark } from '../progress/file-progress.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
 export const BATCH_OPS = 256;
@@ -34,8 +35,8 @@ export interface Pending {
   /** The parent directory, whose mtime needs restoring if the engine did copy. */
   record?: DirRecord | undefined;
   size: number;
-  /** --progress: print rsync's per-file line when it is done. */
-  progress?: boolean;
+  /** --progress: the file's place in the reporter's queue (its lines follow its outcome). */
+  mark?: FileMark | undefined;
   /** --json=events: the file's name, whose entry event waits for this outcome. */
   eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */
@@ -86,8 +87,8 @@ export interface LocalSinkOptions {
   /** Whether a job may start on this thread before workers (not under --bwlimit: pool/dispatcher.ts). */
   inlineFirst: boolean;
   dryRun: boolean;
-  /** --progress: every file op's outcome is wanted. */
-  progressFiles: boolean;
+  /** --progress: every file op gets a place in the reporter's queue (undefined when it is off). */
+  fileMark?: ((size: number) => FileMark | undefined) | undefined;
   /** --json=events: every file op's outcome is wanted, under its printed name. */
   eventNames: boolean;
   /** --info=remove: the outcome of every op that removes its source is wanted. */
@@ -106,6 +107,8 @@ export class LocalSink implements OpSink {
   private batchPending = new Map<number, Pending>();
   private readonly deferred = new BatchWriter(4096);
   private readonly fdRetry = new FdRetry(1024);
+  /** Batches sent so far (--progress numbers them). */
+  private batches = 0;
 
   constructor(private readonly o: LocalSinkOptions) {
     const ctx = o.ctx;
@@ -120,6 +123,7 @@ export class LocalSink implements OpSink {
         // A second context only when the serial engine differs (uring → sync): one of the same engine
         // would hold a second set of descriptors exactly when they are short; the inline one serves.
         serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
+        live: o.fileMark !== undefined,
       });
     }
   }
@@ -135,9 +139,8 @@ export class LocalSink implements OpSink {
   add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer): void {
     const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target);
     let pending = pendingIn;
-    if (this.o.progressFiles && kind === OpKind.File) {
-      pending = pending ? { ...pending, progress: true } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, progress: true };
-    }
+    const mark = this.dispatcher && kind === OpKind.File ? this.o.fileMark?.(st.size) : undefined;
+    if (mark) pending = pending ? { ...pending, mark } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, mark };
     if (this.o.eventNames && kind === OpKind.File) {
       const eventName = showPath(rel);
       pending = pending ? { ...pending, eventName } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, eventName };
@@ -163,7 +166,18 @@ export class LocalSink implements OpSink {
     this.batchPending = new Map();
     this.batchBytes = 0;
     if (!this.dispatcher) return;
-    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined, bytes);
+    // --progress: the outcome bytes are shared, so a file's last line need not wait for its whole batch.
+    let shared: Uint8Array | undefined;
+    const seq = ++this.batches;
+    for (const [i, p] of pending) {
+      // A -c compare's line comes with its outcome from the batch: its file waits for that.
+      if (!p.mark || p.verdict.action === 'compare') continue;
+      shared ??= new Uint8Array(new SharedArrayBuffer(count));
+      p.mark.shared = shared;
+      p.mark.index = i;
+      p.mark.batch = seq;
+    }
+    await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined, bytes, shared ? { outcomes: shared, seq } : undefined);
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {

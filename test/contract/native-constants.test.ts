@@ -220,12 +220,15 @@ describe('C constants equal the TypeScript ones', () => {
       Deleted: 'C_DELETED',
       BwRate: 'C_BW_RATE',
       BwNext: 'C_BW_NEXT',
+      Current: 'C_CURRENT',
+      Batch: 'C_BATCH',
     };
     expectSame(T.Counter, names, 'Counter');
     expect(enumOf('C_FILES').sort()).toEqual([...Object.values(names), 'C_USED', 'COUNTER_SLOTS'].sort());
     expect(c('COUNTER_SLOTS'), 'COUNTER_SLOTS').toBe(T.COUNTER_SLOTS);
     expect(c('C_USED'), 'C_USED: the slots C touches').toBe(Math.max(...Object.values(T.Counter)) + 1);
     expect(c('C_USED')).toBeLessThanOrEqual(T.COUNTER_SLOTS);
+    expect(c('CURRENT_SHIFT'), 'CURRENT_SHIFT: Counter.Current packing').toBe(T.CURRENT_SHIFT);
   });
 
   it('PairBits (src/engine/pair.ts) = the SP_* query bits', () => {

@@ -65,7 +65,7 @@ describeEngines((e) => {
     const dst = path.join(base, `prog-${e.name}`);
     const r = await runCli(['-a', '--progress', '-h', eng, `${src}/`, `${dst}/`]);
     expect(r.code, show(r)).toBe(0);
-    expect(r.stdout, show(r)).toMatch(/^ +2\.50M 100% /m);
+    expect(r.stdout, show(r)).toMatch(/\r +2\.50M 100% /);
   });
 
   it('-h alone, or --help, prints the help and exits 0; -h with anything else is not help', async () => {

@@ -1,5 +1,5 @@
-// --progress prints, like rsync, the names and one completion line per transferred file; --info=progress2
-// prints rsync's one whole-run line, redrawn with \r, on a terminal or not.
+// --progress prints, like rsync, each transferred file's name, then its line redrawn with \r while it is copied
+// and its last line; --info=progress2 prints rsync's one whole-run line, redrawn with \r, on a terminal or not.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,28 +11,109 @@ import { spawnSync } from 'node:child_process';
 
 afterAll(() => removeTemps());
 
-const LINE = /^\s+[\d,]+ 100%\s+[\d.]+[kMG]B\/s\s+0:00:00 \(xfr#(\d+), to-chk=(\d+)\/(\d+)\)$/;
-
 describeEngines((e) => {
   const engine = e.name;
 
-  it('--progress: one line per transferred file, counted like rsync', async () => {
+  it("--progress: rsync's lines in rsync's order (name, first line, last line), differential", async () => {
     const root = tempDir('arsync-progress-');
     for (let i = 1; i <= 4; i++) {
       fs.mkdirSync(path.join(root, 'src', `d${i}`), { recursive: true });
       fs.writeFileSync(path.join(root, 'src', `d${i}`, 'f'), Buffer.alloc(i * 5000, i));
     }
+    fs.writeFileSync(path.join(root, 'src', 'empty'), '');
     const r = await runCli(['-a', '--progress', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
     expect(r.code, show(r)).toBe(0);
-    const lines = r.stdout.split('\n').filter((l) => LINE.test(l));
-    expect(lines.length, r.stdout).toBe(4);
-    const xfr = lines.map((l) => Number(LINE.exec(l)![1])).sort();
-    expect(xfr).toEqual([1, 2, 3, 4]);
-    expect(r.stdout).toMatch(/^sending incremental file list$/m);
-    expect(r.stdout).toMatch(/^d1\/f$/m);
+    const want = spawnSync('rsync', ['-a', '--progress', `${root}/src/`, `${root}/rdst/`], { encoding: 'utf8' });
+    // Rates and times are the clock's; to-chk counts rsync's file-list order (arsync: files left to send).
+    const shape = (out: string) =>
+      out
+        .replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/g, ' RATE TIME')
+        .replace(/to-chk=\d+/g, 'to-chk=N')
+        .replace(/^created directory .*$/m, 'created');
+    expect(shape(r.stdout)).toBe(shape(want.stdout));
+    expect(r.stdout).toMatch(/^d1\/f\n\r {10}5,000 100% +[\d.]+kB\/s +0:00:00 {2}\r {10}5,000 100% +[\d.]+[kMG]B\/s +0:00:00 \(xfr#\d, to-chk=\d\/10\)$/m);
     // Nothing left to send: a second run prints no progress line.
     const again = await runCli(['-a', '--progress', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
-    expect(again.stdout.split('\n').filter((l) => LINE.test(l))).toEqual([]);
+    expect(again.stdout).not.toMatch(/\r|xfr#/);
+  });
+
+  it('--info=progress1 alone draws the lines without the names (--progress adds name1), differential', async () => {
+    const root = tempDir('arsync-progress-');
+    fs.mkdirSync(path.join(root, 'src'));
+    fs.writeFileSync(path.join(root, 'src', 'a'), Buffer.alloc(1000, 1));
+    fs.writeFileSync(path.join(root, 'src', 'b'), '');
+    for (const words of [['--info=progress1'], ['--progress', '--info=name0'], ['--info=progress1', '-v']]) {
+      const r = await runCli(['-r', ...words, `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+      fs.rmSync(path.join(root, 'dst'), { recursive: true });
+      const want = spawnSync('rsync', ['-r', ...words, `${root}/src/`, `${root}/dst/`], { encoding: 'utf8' });
+      fs.rmSync(path.join(root, 'dst'), { recursive: true });
+      expect(r.code, show(r)).toBe(0);
+      const shape = (out: string) => out.replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/g, ' RATE TIME').replace(/^sent [^]*$/m, 'sent (the summary counts rsync\'s protocol bytes)');
+      expect(shape(r.stdout), words.join(' ')).toBe(shape(want.stdout));
+    }
+  });
+
+  it('--progress with -c: the name of a file whose content differs comes before its lines, differential', async () => {
+    const root = tempDir('arsync-progress-');
+    for (const side of ['src', 'dst', 'rdst']) fs.mkdirSync(path.join(root, side));
+    fs.writeFileSync(path.join(root, 'src', 'f'), 'aaaa\n');
+    fs.writeFileSync(path.join(root, 'src', 'g'), 'same\n');
+    for (const side of ['dst', 'rdst']) {
+      fs.writeFileSync(path.join(root, side, 'f'), 'bbbb\n');
+      fs.writeFileSync(path.join(root, side, 'g'), 'same\n');
+    }
+    // Same size, same whole-second mtimes everywhere: only -c tells f apart.
+    for (const side of ['src', 'dst', 'rdst']) for (const n of ['f', 'g', '']) fs.utimesSync(path.join(root, side, n), 1_700_000_000, 1_700_000_000);
+    const r = await runCli(['-rtc', '--progress', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+    expect(r.code, show(r)).toBe(0);
+    const want = spawnSync('rsync', ['-rtc', '--progress', `${root}/src/`, `${root}/rdst/`], { encoding: 'utf8' });
+    const shape = (out: string) => out.replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/g, ' RATE TIME').replace(/to-chk=\d+/g, 'to-chk=N');
+    expect(shape(r.stdout)).toBe(shape(want.stdout));
+    expect(r.stdout).toMatch(/^sending incremental file list\nf\n\r/);
+    expect(fs.readFileSync(path.join(root, 'dst', 'f'), 'utf8')).toBe('aaaa\n');
+  });
+
+  it('--progress is live while a large file copies: the name, then \r updates at most once a second, then the last line', async () => {
+    const root = tempDir('arsync-progress-');
+    fs.mkdirSync(path.join(root, 'src'));
+    fs.writeFileSync(path.join(root, 'src', 'big'), Buffer.alloc(3_000_000, 7));
+    // About three seconds at 1000 kB/s: rsync draws at the first data, then once a second.
+    const run = startCli(['-r', '--progress', '--bwlimit=1000', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+    const chunks: { t: number; s: string }[] = [];
+    run.child.stdout!.on('data', (d: Buffer) => chunks.push({ t: performance.now(), s: d.toString() }));
+    const r = await run.done;
+    const end = performance.now();
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout.startsWith('sending incremental file list\ncreated directory')).toBe(true);
+    const tail = r.stdout.slice(r.stdout.indexOf('./\nbig\n') + 7);
+    const parts = tail.split('\r').slice(1);
+    const live = parts.slice(0, -1);
+    expect(live.length, JSON.stringify(tail)).toBeGreaterThanOrEqual(3);
+    for (const l of live) expect(l).toMatch(/^ +[\d,]+ +\d+% +[\d.]+[kM]B\/s +\d+:\d\d:\d\d {2}$/);
+    const bytes = live.map((l) => Number(/^ *([\d,]+)/.exec(l)![1]!.replace(/,/g, '')));
+    expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
+    expect(bytes[bytes.length - 1]).toBeLessThan(3_000_000);
+    expect(parts[parts.length - 1]).toMatch(/^ {6}3,000,000 100% +[\d.]+[kM]B\/s +0:00:0[2-4] \(xfr#1, to-chk=0\/2\)\n$/);
+    // Drawn while the copy went on, not after it: the first update came seconds before the end.
+    const first = chunks.find((c) => /\r +[\d,]+ +\d+%/.test(c.s))!;
+    expect(end - first.t).toBeGreaterThan(1500);
+  });
+
+  it('--progress interrupted: no 100% line for the file being copied, the line is ended', async () => {
+    const root = tempDir('arsync-progress-');
+    fs.mkdirSync(path.join(root, 'src'));
+    fs.writeFileSync(path.join(root, 'src', 'big'), Buffer.alloc(3_000_000, 7));
+    const run = startCli(['-r', '--progress', '--bwlimit=500', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+    await new Promise<void>((res) => {
+      run.child.stdout!.on('data', (d: Buffer) => d.includes('\r') && res());
+      run.child.on('exit', () => res());
+    });
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, show(r)).toBe(20);
+    expect(r.stdout).not.toMatch(/100%|xfr#/);
+    expect(r.stdout).toMatch(/\r +[\d,]+ +\d+% .* {2}\n/);
+    expect(fs.existsSync(path.join(root, 'dst', 'big'))).toBe(false);
   });
 
   it("--info=progress2 off a terminal: rsync's one line, redrawn with \\r, ending as rsync's", async () => {

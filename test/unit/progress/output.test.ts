@@ -9,7 +9,7 @@ import { levelsForVerbosity } from '../../../src/model/output-levels.js';
 const atV = (n: number) => ({ info: levelsForVerbosity(n).info });
 
 type Flags = ConstructorParameters<typeof Output>[0];
-const base: Flags = { itemize: 0, outFormat: undefined, ...atV(0), json: false, quiet: false, progressFiles: false, humanReadable: 1 };
+const base: Flags = { itemize: 0, outFormat: undefined, ...atV(0), json: false, quiet: false, humanReadable: 1 };
 
 function output(flags: Partial<Flags>): { out: Output; lines: string[] } {
   const lines: string[] = [];
@@ -90,20 +90,5 @@ describe('Output', () => {
     const v = output(atV(1));
     v.out.deleted({ ...file, itemize: '' });
     expect(v.lines).toEqual(['deleting f']);
-  });
-
-  it("--progress: rsync's line per transferred file, the rate in kB/s, MB/s or GB/s", () => {
-    const { out, lines } = output({ progressFiles: true });
-    expect(out.active).toBe(true);
-    out.progress(1234, 1000, 2048, 1, 5, 9);
-    out.progress(5, 1000, 3 * 1024 ** 2, 2, 4, 9);
-    out.progress(5, 1000, 3 * 1024 ** 3, 3, 0, 9);
-    out.progress(0, 0, 0, 4, 0, 9);
-    expect(lines).toEqual([
-      '          1,234 100%    2.00kB/s    0:00:00 (xfr#1, to-chk=5/9)',
-      '              5 100%    3.00MB/s    0:00:00 (xfr#2, to-chk=4/9)',
-      '              5 100%    3.00GB/s    0:00:00 (xfr#3, to-chk=0/9)',
-      '              0 100%    0.00kB/s    0:00:00 (xfr#4, to-chk=0/9)',
-    ]);
   });
 });

@@ -7,6 +7,7 @@ import { SourceAnchors } from '../../../src/plan/anchors.js';
 import { BATCH_BYTES, BATCH_OPS, LocalSink, type Pending } from '../../../src/run/sink.js';
 import { ERRNO } from '../../../src/util/errors.js';
 import { readBatch } from '../../../src/engine/batch.js';
+import { FileMark } from '../../../src/progress/file-progress.js';
 
 const st = (size = 1): Stat => ({ mode: S_IFREG | 0o644, uid: 0, gid: 0, size, mtimeSec: 1, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0 });
 const b = (s: string): Buffer => Buffer.from(s);
@@ -26,7 +27,7 @@ function fakeContext(answer: (batch: Uint8Array, call: number) => OpFailure[] = 
   return { ctx, runs };
 }
 
-function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; progressFiles?: boolean; anchors?: SourceAnchors } = {}) {
+function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; fileMark?: (size: number) => FileMark; anchors?: SourceAnchors } = {}) {
   const failed: OpFailure[] = [];
   const settled: { p: Pending; o: number }[] = [];
   const s = new LocalSink({
@@ -36,7 +37,7 @@ function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; progressFil
     workers: 0, // every batch runs inline on the fake context
     inlineFirst: true,
     dryRun: o.dryRun ?? false,
-    progressFiles: o.progressFiles ?? false,
+    fileMark: o.fileMark,
     eventNames: false,
     anchors: o.anchors ?? new SourceAnchors(),
     fail: (f) => failed.push(f),
@@ -89,15 +90,21 @@ describe('OpSink (local)', () => {
     expect(settled).toEqual([{ p: pending, o: Outcome.Equal }]);
   });
 
-  it('--progress: every file op is settled, without a pending of its own', async () => {
+  it('--progress: every file op gets a mark and is settled, without a pending of its own', async () => {
     const { ctx } = fakeContext();
-    const { s, settled } = sink(ctx, { progressFiles: true });
-    s.add(OpKind.File, b('/s/a'), b('a'), st(5));
+    const marks: FileMark[] = [];
+    const { s, settled } = sink(ctx, { fileMark: (size) => (marks.push(new FileMark(size)), marks.at(-1)!) });
     s.add(OpKind.Mkdir, b('/s/d'), b('d'), st());
+    s.add(OpKind.File, b('/s/a'), b('a'), st(5));
     await s.flush();
+    expect(marks.map((m) => m.size)).toEqual([5]);
     expect(settled.length).toBe(1);
-    expect(settled[0]!.p.progress).toBe(true);
+    expect(settled[0]!.p.mark).toBe(marks[0]);
     expect(settled[0]!.p.size).toBe(5);
+    // The batch's outcome bytes are shared with the mark, at the op's index.
+    expect(marks[0]!.index).toBe(1);
+    expect(marks[0]!.batch).toBe(1);
+    expect(marks[0]!.shared?.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
   it('now(): runs here at once; an op out of descriptors waits for retryFdShortage, with its anchor and target', async () => {

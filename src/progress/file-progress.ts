@@ -1,0 +1,164 @@
+// rsync's --progress (progress1, progress.c show_progress/end_progress): after each transferred file's name,
+// one line redrawn in place with "\r" while that file is copied — drawn at its first data, then at most once
+// a second (bytes, percent, rate over the last five seconds, time left) — and its last line, "(xfr#N,
+// to-chk=M/T)" and a newline, once the op is done. Files are shown one at a time in the order they were
+// queued, so every stdout line of the run goes through this queue while it is on: a line queued after a
+// file waits for that file's last line. The bytes of the file being copied come from the engines' shared
+// Counter.Current slot (op index and bytes, one store per chunk); whether it is done from the outcome
+// bytes its batch shares with the worker (or, for a batch run on this thread, the batch's outcomes), and
+// Counter.Batch says which batch the slot's op belongs to.
+
+import { CURRENT_SHIFT, Counter, Outcome } from '../model/ops.js';
+import { progressLine } from './rsync-progress.js';
+
+/** rsync's PROGRESS_HISTORY_SECS. */
+const HISTORY = 5;
+const MASK = (1n << BigInt(CURRENT_SHIFT)) - 1n;
+
+/** One file in the queue: its op's place in a batch once sent, and its outcome once known. */
+export class FileMark {
+  /** The outcome bytes its batch shares with the worker running it, and its index there. */
+  shared: Uint8Array | undefined;
+  index = -1;
+  /** Its batch's number (Counter.Batch while that batch runs). */
+  batch = 0;
+  /** The outcome the batch returned (Outcome.NotRun until then). */
+  outcome: number = Outcome.NotRun;
+  settledByBatch = false;
+
+  constructor(readonly size: number) {}
+
+  /** Done, Equal or Failed as soon as the engine wrote it; undefined while it runs or waits. */
+  result(): number | undefined {
+    if (this.settledByBatch) return this.outcome;
+    const o = this.shared ? Atomics.load(this.shared, this.index) : Outcome.NotRun;
+    return o === Outcome.NotRun ? undefined : o;
+  }
+}
+
+/** What the last line's "(xfr#N, to-chk=M/T)" counts. */
+export interface ListCounts {
+  /** Files the run sends (so far). */
+  planned: number;
+  /** Entries in the file list (so far). */
+  listed: number;
+}
+
+export class FileProgress {
+  private readonly queue: (string | Buffer | FileMark)[] = [];
+  /** The head file's live state. */
+  private history: { t: number; ofs: number }[] = [];
+  private started = 0;
+  private head: FileMark | undefined;
+  private xfr = 0;
+  /** A line is on screen without its newline (rsync's output_needs_newline). */
+  pending = false;
+
+  constructor(
+    /** Writes text to stdout as is. */
+    private readonly write: (s: string | Buffer) => void,
+    private readonly counters: BigInt64Array,
+    private readonly counts: () => ListCounts,
+    private readonly human: number,
+  ) {}
+
+  /** A whole stdout line (with its newline), printed in queue order. */
+  line(text: string | Buffer): void {
+    this.queue.push(text);
+    this.pump();
+  }
+
+  /** A file whose op was just queued: its lines come next. */
+  file(size: number): FileMark {
+    const m = new FileMark(size);
+    this.queue.push(m);
+    this.pump();
+    return m;
+  }
+
+  /** The batch returned this file's outcome; `lines` (its -c line) are printed ahead of its own. */
+  settle(m: FileMark, outcome: number, lines: (string | Buffer)[] = []): void {
+    m.outcome = outcome;
+    m.settledByBatch = true;
+    const at = this.queue.indexOf(m);
+    if (at >= 0) this.queue.splice(at, 0, ...lines);
+    else lines.forEach((l) => this.queue.push(l));
+    this.pump();
+  }
+
+  /** Print what can be printed: lines, finished files, the live line of the file being copied. */
+  pump(): void {
+    while (this.queue.length) {
+      const next = this.queue[0]!;
+      if (!(next instanceof FileMark)) {
+        this.endLine();
+        this.write(next);
+        this.queue.shift();
+        continue;
+      }
+      if (this.head !== next) {
+        this.head = next;
+        this.history = [];
+        this.started = performance.now();
+      }
+      const o = next.result();
+      if (o === undefined) {
+        this.live(next);
+        return;
+      }
+      if (o === Outcome.Done) this.last(next);
+      else this.endLine();
+      this.queue.shift();
+      this.head = undefined;
+    }
+  }
+
+  /** The run is over: an interrupted file gets no last line (no false 100%), only the newline it lacks. */
+  stop(): void {
+    this.pump();
+    this.endLine();
+    // Whatever is still queued was never run (an interrupt): its lines are not printed as if it had been.
+    this.queue.length = 0;
+  }
+
+  private endLine(): void {
+    if (!this.pending) return;
+    this.write('\n');
+    this.pending = false;
+  }
+
+  /** rsync's show_progress: the first line at the file's first data, then at most once a second. */
+  private live(m: FileMark): void {
+    if (!m.shared || Atomics.load(this.counters, Counter.Batch) !== BigInt(m.batch)) return;
+    const cur = Atomics.load(this.counters, Counter.Current);
+    if (Number(cur >> BigInt(CURRENT_SHIFT)) !== m.index + 1) return;
+    const ofs = Math.min(m.size, Number(cur & MASK));
+    if (ofs === 0) return;
+    const now = performance.now();
+    if (this.history.length && now - this.history[this.history.length - 1]!.t < 1000) return;
+    if (!this.history.length) this.started = now;
+    this.history.push({ t: now, ofs });
+    if (this.history.length > HISTORY) this.history.shift();
+    const oldest = this.history[0]!;
+    const ms = Math.max(1, now - oldest.t);
+    const rate = ((ofs - oldest.ofs) * 1000) / ms / 1024;
+    const remain = rate ? (m.size - ofs) / rate / 1000 : 0;
+    this.write(progressLine(ofs, m.size, rate, remain, '  ', this.human));
+    this.pending = true;
+  }
+
+  /** rsync's end_progress: the whole file at its average rate, the time it took, the counts, a newline. */
+  private last(m: FileMark): void {
+    // A file copied before it was looked at still gets the line rsync draws at its first data.
+    if (!this.history.length && m.size > 0) {
+      const first = Math.min(m.size, 32 * 1024);
+      this.write(progressLine(first, m.size, 0, 0, '  ', this.human));
+    }
+    const ms = Math.max(1, performance.now() - this.started);
+    this.xfr++;
+    const { planned, listed } = this.counts();
+    const eol = ` (xfr#${this.xfr}, to-chk=${Math.max(0, planned - this.xfr)}/${listed})`;
+    this.write(progressLine(m.size, m.size, (m.size * 1000) / ms / 1024, ms / 1000, eol, this.human) + '\n');
+    this.pending = false;
+  }
+}
