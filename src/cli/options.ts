@@ -22,6 +22,7 @@ import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
 import { addDirOptions, applyDirChoices, dirDefaults, type DirChoices } from './dir-options.js';
 import { addWriteOptions, type WriteOptions } from './write-options.js';
+import { addPartialOptions, type PartialOptions } from './partial-options.js';
 import { addMetaOptions, type MetaConfig } from './meta-options.js';
 
 
@@ -74,7 +75,7 @@ function buildProgram(
   noEffect: () => NoEffect;
   clock: () => ClockLimits;
   dirChoices: () => DirChoices;
-  writes: (o: Record<string, unknown>) => WriteOptions;
+  writes: (o: Record<string, unknown>) => WriteOptions & PartialOptions;
   meta: () => MetaConfig;
   ownership: () => Ownership;
   output: ReturnType<typeof addOutputOptions>;
@@ -210,7 +211,12 @@ function buildProgram(
   const clock = addClockOptions(p);
   const dirChoices = addDirOptions(p);
   // Where and how destination files are written (cli/write-options.ts).
-  const writes = addWriteOptions(p);
+  const writeOpts = addWriteOptions(p);
+  const partials = addPartialOptions(p, env);
+  const writes = (o: Record<string, unknown>): WriteOptions & PartialOptions => {
+    const w = writeOpts(o);
+    return { ...w, ...partials(o, w, filters) };
+  };
   const meta = addMetaOptions(p);
   addNegations(p);
   const output = addOutputOptions(p);

@@ -43,6 +43,7 @@ import { heldCwd, mknod, mknodIn } from './node-special.js';
 import { createTemp } from './node-temp.js';
 import { preallocate } from './node-prealloc.js';
 import { TempDir, copyInto, createFile } from './node-tempdir.js';
+import { PartialDir, inPartialDir } from './node-partial.js';
 import { writeInPlace, type InplaceHost } from './node-inplace.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
@@ -82,11 +83,14 @@ class NodeContext implements EngineContext {
   private readonly backups: NodeBackup;
   /** --temp-dir: where File ops make their temp files. */
   private readonly tempDir: TempDir | undefined;
+  /** --partial-dir / --delay-updates: where kept and delayed files wait. */
+  private readonly partialDir: PartialDir | undefined;
   private closed = false;
 
   constructor(opts: EngineOptions) {
     this.flags = opts.flags;
     this.tempDir = opts.tempDir ? new TempDir(opts.tempDir) : undefined;
+    this.partialDir = opts.partialDir ? new PartialDir(opts.partialDir) : undefined;
     this.scope = new OpScope(opts.counters);
     this.dest = new DestTree(opts.destRoot, (opts.flags & Preserve.KeepDirlinks) !== 0, this.scope);
     this.sources = new Sources(this.scope, (opts.flags & Preserve.AtimeOnRead) === 0);
@@ -184,6 +188,7 @@ class NodeContext implements EngineContext {
     this.sources.forget();
     this.dest.close();
     this.tempDir?.close();
+    this.partialDir?.close();
   }
 
   /** Close the held destination descriptors of `rel` and beneath it; without `rel`, every held descriptor but the root's. */
@@ -254,6 +259,9 @@ class NodeContext implements EngineContext {
         return this.done(this.remove(op) ? Counter.Deleted : undefined);
       case OpKind.Backup:
         this.backups.run(op);
+        return this.done();
+      case OpKind.Delayed:
+        this.delayed(op);
         return this.done();
       default:
         throw new TypeError(`unknown op kind ${String(op.kind)} in batch`);
@@ -345,7 +353,7 @@ class NodeContext implements EngineContext {
       const closing = fd;
       fd = -1;
       fsImpl.closeSync(closing);
-      this.place(tmp, t, op, mode);
+      this.placeFinished(tmp, t, op, mode);
     } catch (e) {
       if (this.flags & Preserve.Partial && this.data.copied > 0) this.keepPartial(tmp, t, fd);
       else discard(tmp.abs, fd);
@@ -358,6 +366,41 @@ class NodeContext implements EngineContext {
     if (!this.tempDir) return this.temp(t, createFile);
     this.scope.at(t.rel, true);
     return { ...createTemp(this.tempDir.dir(), t.name, createFile), rel: t.rel };
+  }
+
+  /**
+   * A finished File temp into place: over its target, then its partial file used up; with
+   * --delay-updates into the partial dir instead, where OpKind.Delayed finds it at the end.
+   */
+  private placeFinished(tmp: Temp, t: Target, op: Op, mode: number): void {
+    const pd = this.partialDir;
+    if (!pd) return this.place(tmp, t, op, mode);
+    if (!(this.flags & Preserve.DelayUpdates)) {
+      this.place(tmp, t, op, mode);
+      return pd.consumed(t.fd, t.name);
+    }
+    this.scope.at(t.rel, true);
+    const fd = pd.open(t.fd, true);
+    try {
+      this.place(tmp, inPartialDir(t, fd), op, mode);
+    } finally {
+      pd.put(fd);
+    }
+  }
+
+  /** --delay-updates' last step for one file: out of its partial dir over its target. */
+  private delayed(op: Op): void {
+    const t = this.dest.resolve(op.dst);
+    const pd = this.partialDir;
+    this.scope.at(t.rel, true);
+    if (!pd) throw sysError('EINVAL', 'rename');
+    const fd = pd.open(t.fd, false);
+    try {
+      this.commit({ abs: procPath(fd, t.name), rel: t.rel }, t);
+    } finally {
+      pd.put(fd);
+    }
+    pd.removeIfEmpty(t.fd);
   }
 
   /** A finished File temp over its target; from a --temp-dir on another filesystem (EXDEV), rsync's copy. */
@@ -390,8 +433,18 @@ class NodeContext implements EngineContext {
   private keepPartial(tmp: Temp, t: Target, fd: number): void {
     const restoreBlame = this.scope.save();
     closeQuietly(fd);
+    const pd = this.partialDir;
     try {
-      this.commit(tmp, t);
+      // With a partial dir the data waits there under the file's name (made when needed), never over the target.
+      if (!pd) this.commit(tmp, t);
+      else {
+        const pfd = pd.open(t.fd, true);
+        try {
+          this.commit(tmp, inPartialDir(t, pfd));
+        } finally {
+          pd.put(pfd);
+        }
+      }
     } catch {
       discard(tmp.abs);
     }

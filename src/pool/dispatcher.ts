@@ -23,6 +23,12 @@ export interface DispatcherOptions {
   onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
   /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
   serial?: () => EngineContext;
+  /**
+   * --partial: no batch runs inline while the walk goes on, so the main thread stays free to hear a
+   * signal mid-file (a signal's handler runs only between engine calls) and the engines can keep the
+   * partial data; with one worker or none every batch still runs here.
+   */
+  noInline?: boolean;
 }
 
 interface Held {
@@ -52,7 +58,7 @@ export class Dispatcher {
    */
   async submit(batch: Uint8Array, count: number, token?: unknown): Promise<void> {
     const item: Held = { batch, count, token };
-    if (!this.pool && this.held === undefined && this.o.workers > 0) {
+    if (!this.pool && this.held === undefined && this.o.workers > 0 && !this.o.noInline) {
       // Hold the first batch back: if it is the only one, it runs inline.
       this.held = item;
       return;

@@ -57,6 +57,8 @@ export interface TransferInput {
   events?: EventStream;
   /** --temp-dir, absolute and resolved to hold no symlink (cli/main.ts applies the operator-path rule). */
   tempDir?: Buffer;
+  /** --partial-dir: relative, or absolute and resolved (cli/partial-dir.ts). */
+  partialDir?: Buffer | undefined;
 }
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
@@ -77,7 +79,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.
   const seesEveryEntry = filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0;
-  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, counters: tally.counters, seesEveryEntry });
+  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
   const alt = new AltDests(engine, spec.check);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
@@ -116,6 +118,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     anchors,
     fail,
     settled: (p, o) => settled(rc, p, o, progress),
+    delayUpdates: c.delayUpdates === true,
+    keepPartial: c.partial,
   });
   const local: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
@@ -149,6 +153,12 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.drain();
     }
     alt.leftovers().forEach(fail);
+    // --delay-updates: every finished file into place at once, before deletions and directory times
+    // (the renames change directories); an interrupted run leaves them where they wait, as rsync does.
+    if (c.delayUpdates && !abort.aborted && !c.dryRun) {
+      await sink.retryFdShortage();
+      sink.runDelayed();
+    }
     tally.totals.fileListMs = performance.now() - started;
     // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
     if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);

@@ -4,13 +4,14 @@
 //              or BATCH_BYTES of file data); its outcome comes back later (settled).
 //   - now():   on this thread before the walk goes on: directories that files will land in, deletions.
 //   - later(): after the walk, once every file exists: hard links.
+//   - runDelayed(): --delay-updates' renames out of the partial dirs, for the File ops that were done.
 // The sink also keeps the ops that ran out of descriptors on this thread (pool/fd-retry.ts).
 
 import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
 import { BatchWriter } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
-import { OpKind } from '../model/ops.js';
+import { OpKind, Outcome } from '../model/ops.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
@@ -40,6 +41,8 @@ export interface Pending {
   eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */
   fallback?: Fallback;
+  /** --delay-updates: the op's file waits in its partial dir; once done, it is renamed into place at the end. */
+  delayed?: { src: Buffer; rel: Buffer; st: Stat };
 }
 
 /** The seam the planner sends ops through. */
@@ -58,6 +61,8 @@ export interface OpSink {
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number): void;
   /** Run what later() queued. */
   runLater(): void;
+  /** --delay-updates: rename every finished file out of its partial dir into place (after drain()). */
+  runDelayed(): void;
   /**
    * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
    * `st` describes; a failure to report, or null.
@@ -89,6 +94,10 @@ export interface LocalSinkOptions {
   anchors: SourceAnchors;
   fail: (f: OpFailure) => void;
   settled: (p: Pending, outcome: number) => void;
+  /** --partial: batches go to the workers, leaving this thread free to hear a signal (Dispatcher.noInline). */
+  keepPartial?: boolean;
+  /** --delay-updates: File ops' outcomes are wanted, to move the finished files into place at the end. */
+  delayUpdates?: boolean;
 }
 
 /** The OpSink over the local engines: the pool's workers and this thread's context. */
@@ -99,6 +108,8 @@ export class LocalSink implements OpSink {
   /** Lines for ops whose outcome decides what is printed (-c compares, --progress). */
   private batchPending = new Map<number, Pending>();
   private readonly deferred = new BatchWriter(4096);
+  /** --delay-updates: the Delayed ops of the File ops that were done. */
+  private readonly delayedOps = new BatchWriter(4096);
   private readonly fdRetry = new FdRetry(1024);
 
   constructor(private readonly o: LocalSinkOptions) {
@@ -108,6 +119,7 @@ export class LocalSink implements OpSink {
         engineOptions: o.engineOptions,
         workers: o.workers,
         inline: ctx,
+        noInline: o.keepPartial === true,
         onFailures: (fs) => fs.forEach((f) => o.fail(f)),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
         // A second context only when the serial engine differs (uring → sync): one of the same engine
@@ -135,6 +147,10 @@ export class LocalSink implements OpSink {
       const eventName = showPath(rel);
       pending = pending ? { ...pending, eventName } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, eventName };
     }
+    if (this.o.delayUpdates && kind === OpKind.File) {
+      const delayed = { src, rel, st };
+      pending = pending ? { ...pending, delayed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, delayed };
+    }
     if (pending) this.batchPending.set(index, pending);
     if (kind === OpKind.File) this.batchBytes += st.size;
   }
@@ -155,7 +171,12 @@ export class LocalSink implements OpSink {
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {
-    for (const [i, p] of map) this.o.settled(p, outcomes[i]!);
+    for (const [i, p] of map) {
+      const o = outcomes[i]!;
+      // Done: the file was written into its partial dir (Equal: the target already had its bytes).
+      if (p.delayed && o === Outcome.Done) this.delayedOps.add(OpKind.Delayed, p.delayed.src, p.delayed.rel, p.delayed.st);
+      this.o.settled(p, o);
+    }
   }
 
   now(w: BatchWriter): void {
@@ -173,6 +194,10 @@ export class LocalSink implements OpSink {
 
   runLater(): void {
     this.now(this.deferred);
+  }
+
+  runDelayed(): void {
+    this.now(this.delayedOps);
   }
 
   unlinkSource(src: Buffer, st: Stat, anchor: number): SysFailure | null {
