@@ -98,10 +98,12 @@ function fromOtherRoot(rc: RunContext, rel: Buffer): boolean {
   return false;
 }
 
-function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {
+function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat, insideDeleted = false): boolean {
   // --backup without --backup-dir protects earlier backups, as rsync's implied "P *~" rule does.
   if (rc.c.backup && rc.backups.isBackupName(rel)) return true;
-  return receiver !== undefined && receiver.isProtected(rel, (st.mode & S_IFMT) === S_IFDIR);
+  // Inside a directory being deleted, perishable rules protect nothing (rsync's ignore_perishable):
+  // a --partial-dir or -C's rules do not keep an otherwise gone directory alive.
+  return receiver !== undefined && receiver.isProtected(rel, (st.mode & S_IFMT) === S_IFDIR, { ignorePerishable: insideDeleted });
 }
 
 /**
@@ -159,7 +161,7 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
     const childRel = joinPath(rel, inside.name(i));
     const cst = inside.stat(i);
     const kind = fileType(cst.mode);
-    if (isProtected(rc, receiver, childRel, cst)) {
+    if (isProtected(rc, receiver, childRel, cst, true)) {
       empty = false;
       continue;
     }
