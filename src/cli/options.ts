@@ -426,8 +426,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
   applyDirChoices(config, dirChoices(), filters);
   // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
-  // list first (--delete-before, --delete-after).
-  config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after';
+  // list first (--delete-before, --delete-after, --delay-updates).
+  config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after' && !config.delayUpdates;
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
