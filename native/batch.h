@@ -34,8 +34,9 @@ enum op_kind {
   OP_LINKFROM = 9,
   OP_BACKUP = 10,
   OP_DELAYED = 11, /* --delay-updates: the file waiting in dst's partial dir renamed over dst */
+  OP_PARTIAL_USED = 12, /* --partial-dir: dst is current; its waiting partial file removed */
 };
-#define OP_KIND_MAX OP_DELAYED
+#define OP_KIND_MAX OP_PARTIAL_USED
 
 /* OpFlag (byte 1 of an op header) */
 enum op_flag {

@@ -532,6 +532,8 @@ int ops_dispatch(struct job *j)
     return backup_op(j);
   case OP_DELAYED:
     return partial_delayed(j);
+  case OP_PARTIAL_USED:
+    return partial_used(j);
   }
   return job_fail(j, EINVAL, "open", W_DST); /* batch_next already rejects unknown kinds */
 }

@@ -89,6 +89,18 @@ static void pdir_remove_if_empty(struct ctx *c, int dirfd)
   close(par);
 }
 
+/* `name`'s partial file in the partial dir of `dirfd` used up: unlinked, and a relative partial dir
+ * left empty removed; best effort (rsync does not report these). */
+static void partial_consume(struct ctx *c, int dirfd, const char *name)
+{
+  int pfd = pdir_open(c, dirfd, false);
+  if (pfd < 0)
+    return;
+  (void)unlinkat(pfd, name, 0); /* not there (or a directory): nothing was kept for this name */
+  pdir_put(c, pfd);
+  pdir_remove_if_empty(c, dirfd);
+}
+
 int partial_finish(struct job *j, int tdir, const char *tmp, int dirfd, const char *name, mode_t mode)
 {
   struct ctx *c = j->c;
@@ -96,15 +108,9 @@ int partial_finish(struct job *j, int tdir, const char *tmp, int dirfd, const ch
     return temp_place(j, tdir, tmp, dirfd, name, mode);
   if (!(c->flags & P_DELAY_UPDATES)) {
     int rc = temp_place(j, tdir, tmp, dirfd, name, mode);
-    if (rc != OP_OK)
-      return rc;
-    int pfd = pdir_open(c, dirfd, false);
-    if (pfd >= 0) {
-      (void)unlinkat(pfd, name, 0); /* the used-up partial file, when there is one */
-      pdir_put(c, pfd);
-      pdir_remove_if_empty(c, dirfd);
-    }
-    return OP_OK;
+    if (rc == OP_OK)
+      partial_consume(c, dirfd, name);
+    return rc;
   }
   int pfd = pdir_open(c, dirfd, true);
   if (pfd < 0)
@@ -150,6 +156,19 @@ int partial_delayed(struct job *j)
   }
   parent_put(c, p);
   return rc;
+}
+
+int partial_used(struct job *j)
+{
+  char name[NAME_MAX + 1];
+  struct parent *p;
+  int rc = dest_parent(j, j->op->dst, j->op->dst_len, &p, name);
+  if (rc != OP_OK)
+    return rc;
+  if (j->c->ppath)
+    partial_consume(j->c, p->fd, name);
+  parent_put(j->c, p);
+  return OP_OK;
 }
 
 void partial_release(struct ctx *c)

@@ -23,6 +23,10 @@ bool partial_keep(struct job *j, int tdir, const char *tmp, int dirfd, const cha
  * partial dir left empty is removed. */
 int partial_delayed(struct job *j);
 
+/* OP_PARTIAL_USED: dst is current; the partial file waiting under its name is removed, and a relative
+ * partial dir left empty. */
+int partial_used(struct job *j);
+
 /* The context's partial dir: the held absolute one closed, the path freed. */
 void partial_release(struct ctx *c);
 

@@ -263,6 +263,11 @@ class NodeContext implements EngineContext {
       case OpKind.Delayed:
         this.delayed(op);
         return this.done();
+      case OpKind.PartialUsed: {
+        const t = this.dest.resolve(op.dst);
+        this.partialDir?.consumed(t.fd, t.name);
+        return this.done();
+      }
       default:
         throw new TypeError(`unknown op kind ${String(op.kind)} in batch`);
     }

@@ -36,6 +36,11 @@ export const OpKind = {
    * empty is removed.
    */
   Delayed: 11,
+  /**
+   * --partial-dir, for a dst found up to date: the partial file waiting under dst's name in its partial
+   * dir is removed (no symlink followed), and a relative partial dir left empty with it.
+   */
+  PartialUsed: 12,
 } as const;
 export type OpKind = (typeof OpKind)[keyof typeof OpKind];
 

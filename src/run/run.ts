@@ -29,6 +29,9 @@ import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { RunContext } from './context.js';
 import { deleteAfter, deleteBefore } from './delete-pass.js';
 import { DestReads } from './dest.js';
+import { PartialLeftovers, regularNames } from './partial-leftovers.js';
+import type { DeleteList } from '../plan/deletelist.js';
+import type { Stat } from '../model/stat.js';
 import { destRootExists, makeDestRoot } from './dest-root.js';
 import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
@@ -61,6 +64,23 @@ export interface TransferInput {
   partialDir?: Buffer | undefined;
 }
 
+/** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
+function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection): PartialLeftovers {
+  const fromList = (l: DeleteList): Set<string> => {
+    const names: Buffer[] = [];
+    const stats: Stat[] = [];
+    for (const i of l.order()) {
+      names.push(l.name(i));
+      stats.push(l.stat(i));
+    }
+    return regularNames(names, stats);
+  };
+  return new PartialLeftovers(pdir, (rel) => fromList(dest.list(rel)), () => {
+    const l = engine.scanDir(pdir);
+    return isFailure(l) ? new Set() : regularNames(l.names, l.stats);
+  });
+}
+
 export async function transfer(input: TransferInput): Promise<RunTotals> {
   const { config: c, plan, reporter, filters, abort } = input;
   const engine = input.engine;
@@ -78,7 +98,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.
-  const seesEveryEntry = filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0;
+  // --partial-dir: an up-to-date file's waiting partial is removed, so every entry is looked at.
+  const seesEveryEntry = filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.partialDir !== undefined;
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
   const alt = new AltDests(engine, spec.check);
@@ -132,6 +153,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     hardLinks: new HardLinkGroups(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
+    partials: input.partialDir && !c.dryRun ? partialLeftovers(input.partialDir, dest, engine) : undefined,
   };
 
   if ((c.progress || c.progressBar) && !c.dryRun) await reporter.start(tally.counters, () => tally.totals);

@@ -144,6 +144,7 @@ describe('C constants equal the TypeScript ones', () => {
       LinkFrom: 'OP_LINKFROM',
       Backup: 'OP_BACKUP',
       Delayed: 'OP_DELAYED',
+      PartialUsed: 'OP_PARTIAL_USED',
     };
     expectSame(T.OpKind, names, 'OpKind');
     expect(enumOf('OP_FILE').sort()).toEqual(Object.values(names).sort());

@@ -37,6 +37,10 @@ function stagedSetup(root: string): void {
   fs.utimesSync(path.join(st, 'c.txt'), PINNED, PINNED);
   fs.utimesSync(st, PINNED, PINNED);
   fs.utimesSync(path.join(root, 'dst/sub'), PINNED, PINNED);
+  // and one for a file that is up to date: rsync removes it, and the staging dir with it
+  put(path.join(root, 'dst'), 'sub/deep/.~tmp~/e.txt', 'stale staged junk\n');
+  fs.utimesSync(path.join(root, 'dst/sub/deep/.~tmp~'), PINNED, PINNED);
+  fs.utimesSync(path.join(root, 'dst/sub/deep'), PINNED, PINNED);
 }
 
 /** updateSetup, plus the first part of new.txt's and sub/newdir/n.txt's data waiting in `.pp` partial dirs. */
@@ -46,9 +50,11 @@ function partialSetup(root: string, pdir = '.pp'): void {
   put(dst, `${pdir}/new.txt`, 'new ');
   fs.mkdirSync(path.join(dst, 'sub/newdir'), { recursive: true });
   put(dst, `sub/newdir/${pdir}/n.txt`, 'new in');
-  // a partial dir beside an up-to-date file: nothing of it is consumed
+  // a partial dir holding nothing for the files beside it: kept as it is
   put(dst, `logs/${pdir}/keep.txt`, 'someone else\'s\n');
-  for (const d of ['.', 'sub/newdir', 'logs']) fs.utimesSync(path.join(dst, d), PINNED, PINNED);
+  // a partial file for a file that is up to date: removed, and its dir with it (rsync's generator)
+  put(dst, `sub/deep/${pdir}/e.txt`, 'stale\n');
+  for (const d of ['.', 'sub/newdir', 'logs', 'sub/deep']) fs.utimesSync(path.join(dst, d), PINNED, PINNED);
 }
 
 /** No `.~tmp~` left anywhere under `dir`. */
@@ -96,6 +102,7 @@ describeEngines((e) => {
         expect(fs.existsSync(path.join(B, 'dst/.pp'))).toBe(false);
         expect(fs.existsSync(path.join(B, 'dst/sub/newdir/.pp'))).toBe(false);
         expect(fs.readFileSync(path.join(B, 'dst/logs/.pp/keep.txt'), 'utf8')).toBe('someone else\'s\n');
+        expect(fs.existsSync(path.join(B, 'dst/sub/deep/.pp'))).toBe(false);
       },
     });
   });
@@ -161,10 +168,16 @@ describeEngines((e) => {
     put(src, 'd1/d2/f3', data(300_000, 3));
     put(src, 'top.txt', 'top\n');
     put(pd, 'f3', data(300_000, 3).subarray(0, 100_000));
+    put(pd, 'other', 'not for any file here\n');
     const r = await runCli(['-a', `--partial-dir=${pd}`, `--engine=${engine}`, `${src}/`, `${root}/dst/`]);
     expect(r.code, show(r)).toBe(0);
     expect(fs.readFileSync(path.join(root, 'dst/d1/d2/f3')).equals(data(300_000, 3))).toBe(true);
-    expect(fs.readdirSync(pd)).toEqual([]);
+    expect(fs.readdirSync(pd)).toEqual(['other']);
+    // A partial file for a file that is now up to date is removed too (rsync's generator).
+    put(pd, 'f3', 'stale\n');
+    const again = await runCli(['-a', `--partial-dir=${pd}`, `--engine=${engine}`, `${src}/`, `${root}/dst/`]);
+    expect(again.code, show(again)).toBe(0);
+    expect(fs.readdirSync(pd)).toEqual(['other']);
     // --delay-updates through an absolute partial dir it makes itself (rsync: mode 0700), left there empty.
     const pd2 = path.join(root, 'made');
     fs.appendFileSync(path.join(src, 'top.txt'), 'more\n');
