@@ -131,8 +131,19 @@ int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name
 void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name)
 {
   if ((j->c->flags & P_PARTIAL) && j->bytes > 0) {
-    if (j->c->ppath ? partial_keep(j, tdir, tmp, dirfd, name) : renameat(tdir, tmp, dirfd, name) == 0)
-      return;
+    if (j->c->ppath) {
+      if (partial_keep(j, tdir, tmp, dirfd, name))
+        return;
+    } else {
+      /* Stopped by a signal, the partial file takes the target's name with mtime 0 (rsync's cleanup):
+       * newer than the source, -u would never complete it. */
+      if (aborted(j->c)) {
+        const struct timespec t[2] = {{0, UTIME_OMIT}, {0, 0}};
+        (void)utimensat(tdir, tmp, t, AT_SYMLINK_NOFOLLOW);
+      }
+      if (renameat(tdir, tmp, dirfd, name) == 0)
+        return;
+    }
   }
   unlinkat(tdir, tmp, 0); /* best effort: the op already failed with the real cause */
 }

@@ -41,11 +41,11 @@ export function addPartialOptions(p: Command, env: NodeJS.ProcessEnv): (o: Recor
     }
     // The variable is read only when --partial asked for partial files and gave them no directory.
     if (w.partial && dir === undefined && env['RSYNC_PARTIAL_DIR']) dir = env['RSYNC_PARTIAL_DIR'];
-    if (dir !== undefined) {
-      dir = cleanName(dir);
-      if (dir === '' || dir === '.') dir = undefined;
-    }
     if (dir === undefined) return { partial: w.partial, partialDir: undefined, delayUpdates: delay };
+    // Any partial dir turns --partial on, even one that cleans to "." (rsync: the current directory,
+    // which is --partial's own place).
+    dir = cleanName(dir);
+    if (dir === '' || dir === '.') return { partial: true, partialDir: undefined, delayUpdates: delay };
     // rsync (compat.c): a relative partial dir is excluded wherever it appears, as a directory, and the
     // rule is perishable: it hides the dir from the sender and keeps --delete off it, but does not keep
     // an otherwise empty parent from being deleted. Added after the operator's rules.

@@ -360,7 +360,7 @@ class NodeContext implements EngineContext {
       fsImpl.closeSync(closing);
       this.placeFinished(tmp, t, op, mode);
     } catch (e) {
-      if (this.flags & Preserve.Partial && this.data.copied > 0) this.keepPartial(tmp, t, fd);
+      if (this.flags & Preserve.Partial && this.data.copied > 0) this.keepPartial(tmp, t, fd, e === ABORTED);
       else discard(tmp.abs, fd);
       throw e;
     }
@@ -435,10 +435,20 @@ class NodeContext implements EngineContext {
   }
 
   /** --partial: the data so far replaces the target, like rsync; the original failure is still reported. */
-  private keepPartial(tmp: Temp, t: Target, fd: number): void {
+  private keepPartial(tmp: Temp, t: Target, fd: number, signalled: boolean): void {
     const restoreBlame = this.scope.save();
-    closeQuietly(fd);
     const pd = this.partialDir;
+    // Stopped by a signal, a partial file under the target's name gets mtime 0 (rsync's cleanup): newer
+    // than the source, -u would never complete it.
+    if (signalled && !pd && fd >= 0) {
+      try {
+        const st = fsImpl.fstatSync(fd);
+        fsImpl.futimesSync(fd, st.atime, 0);
+      } catch {
+        // best effort, as the rename below
+      }
+    }
+    closeQuietly(fd);
     try {
       // With a partial dir the data waits there under the file's name (made when needed), never over the target.
       if (!pd) this.commit(tmp, t);
