@@ -88,6 +88,29 @@ describeEngines((e) => {
     });
   });
 
+  it.each([
+    [['--backup', '--suffix=.bak']],
+    [['-H']],
+    [['--remove-source-files']],
+    [['--delete-during', '-v']],
+  ])('--delay-updates with %j: the same result and output as rsync', async (opts) => {
+    await differential({
+      engine,
+      setup: (root) => {
+        updateSetup(root);
+        const src = path.join(root, 'src');
+        // a hard-linked pair, changed since the last sync
+        put(src, 'hl1', 'linked content, now longer\n');
+        fs.linkSync(path.join(src, 'hl1'), path.join(src, 'hl2'));
+      },
+      args: ['-a', '--delay-updates', ...opts, 'src/', 'dst/'],
+      ...(opts[0] === '--remove-source-files' ? { sourceChanges: true, pristine: false, volatileDirsUnder: ['src'] } : {}),
+      // --backup without --backup-dir implies -O: directory times are those of the run.
+      ...(opts[0] === '--backup' ? { volatileDirsUnder: ['dst'] } : {}),
+      after: ({ B }) => expect(stagingLeft(path.join(B, 'dst'))).toEqual([]),
+    });
+  });
+
   it('--delay-updates -n: nothing written, the same lines as rsync', async () => {
     await differential({ engine, setup: updateSetup, args: ['-avn', '--delay-updates', 'src/', 'dst/'] });
   });
