@@ -29,6 +29,8 @@ export interface DispatcherOptions {
    * partial data; with one worker or none every batch still runs here.
    */
   noInline?: boolean;
+  /** The EMFILE retries' batch and outcomes (--delay-updates keeps the files they placed). */
+  onRetried?: (batch: Uint8Array, outcomes: Uint8Array) => void;
 }
 
 interface Held {
@@ -173,6 +175,7 @@ export class Dispatcher {
     // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
     await this.close();
     if (this.retry.count > 0) {
+      const outcomes = new Uint8Array(this.retry.count);
       const batch = this.retry.take();
       // Second chance, one file at a time on the main thread; what fails now is reported.
       let ctx = this.o.inline;
@@ -181,9 +184,10 @@ export class Dispatcher {
       } catch {
         // keep the inline context
       }
-      const failures = ctx.run(batch).map((f) => ({ ...f, path: toBuffer(f.path) }));
+      const failures = ctx.run(batch, outcomes).map((f) => ({ ...f, path: toBuffer(f.path) }));
       if (ctx !== this.o.inline) ctx.close();
       if (failures.length) this.o.onFailures(failures);
+      this.o.onRetried?.(batch, outcomes);
     }
   }
 

@@ -9,7 +9,7 @@
 
 import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
-import { BatchWriter } from '../engine/batch.js';
+import { BatchWriter, readBatch } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
 import { OpKind, Outcome } from '../model/ops.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
@@ -120,6 +120,7 @@ export class LocalSink implements OpSink {
         workers: o.workers,
         inline: ctx,
         noInline: o.keepPartial === true,
+        ...(o.delayUpdates ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.delayRetried(b, out) } : {}),
         onFailures: (fs) => fs.forEach((f) => o.fail(f)),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
         // A second context only when the serial engine differs (uring → sync): one of the same engine
@@ -198,6 +199,15 @@ export class LocalSink implements OpSink {
 
   runDelayed(): void {
     this.now(this.delayedOps);
+  }
+
+  /** --delay-updates: File ops that ran again after an EMFILE and were done wait for their Delayed op too. */
+  private delayRetried(batch: Uint8Array, outcomes: Uint8Array): void {
+    let i = 0;
+    for (const op of readBatch(batch)) {
+      if (op.kind === OpKind.File && outcomes[i] === Outcome.Done) this.delayedOps.add(OpKind.Delayed, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
+      i++;
+    }
   }
 
   unlinkSource(src: Buffer, st: Stat, anchor: number): SysFailure | null {

@@ -111,6 +111,16 @@ describeEngines((e) => {
     });
   });
 
+  it('--delay-updates under ulimit -n 32 (ops retried after EMFILE): every file still put into place', async () => {
+    const root = tempDir(`arsync-pdir-emfile-${engine}-`);
+    const src = path.join(root, 'src');
+    for (let d = 0; d < 20; d++) for (let f = 0; f < 150; f++) put(src, `d${d}/f${f}`, `${d} ${f}\n`);
+    const r = await runCli(['-a', '--delay-updates', '--queue-depth=256', `--engine=${engine}`, 'src/', 'dst/'], { cwd: root, ulimitN: 32 });
+    expect(r.code, show(r)).toBe(0);
+    expect(stagingLeft(path.join(root, 'dst'))).toEqual([]);
+    for (let d = 0; d < 20; d++) expect(fs.readdirSync(path.join(root, `dst/d${d}`)).length, `d${d}`).toBe(150);
+  });
+
   it('--delay-updates -n: nothing written, the same lines as rsync', async () => {
     await differential({ engine, setup: updateSetup, args: ['-avn', '--delay-updates', 'src/', 'dst/'] });
   });
