@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import { O_PATH, openDirBeneath, procPath } from './node-beneath.js';
-import { closeQuietly, codeOf, fsImpl } from './node-fs.js';
+import { closeQuietly, codeOf, fsImpl, sysError } from './node-fs.js';
 
 const C = fs.constants;
 const SLASH = 0x2f;
@@ -95,9 +95,70 @@ export class PartialDir {
     this.removeIfEmpty(dirFd);
   }
 
+  /**
+   * A finished file placed by `place`: at `t` (then its partial file is used up), or with --delay-updates
+   * (`delay`) at its name in the partial dir (made when missing), where the Delayed op finds it.
+   */
+  finish<T extends Spot>(t: T, delay: boolean, place: (into: T) => void): void {
+    if (!delay) {
+      place(t);
+      return this.consumed(t.fd, t.name);
+    }
+    this.within(t, true, (fd) => place(inPartialDir(t, fd)));
+  }
+
+  /** --partial's kept data, moved by `commit` to its name in the partial dir (made when missing). */
+  keep<T extends Spot>(t: T, commit: (into: T) => void): void {
+    this.within(t, true, (fd) => commit(inPartialDir(t, fd)));
+  }
+
+  /** The Delayed op: the file waiting for `t`, renamed over it by `commit(from)`; an emptied relative dir removed. */
+  delayed(t: Spot, commit: (from: Buffer) => void): void {
+    this.within(t, false, (fd) => commit(procPath(fd, t.name)));
+    this.removeIfEmpty(t.fd);
+  }
+
+  private within(t: Spot, create: boolean, fn: (fd: number) => void): void {
+    const fd = this.open(t.fd, create);
+    try {
+      fn(fd);
+    } finally {
+      this.put(fd);
+    }
+  }
+
   close(): void {
     closeQuietly(this.held);
     this.held = -1;
+  }
+}
+
+/** What the partial dir needs of a target (node-dest.ts Target). */
+interface Spot {
+  rel: Buffer;
+  dirRel: Buffer;
+  fd: number;
+  dir: Buffer;
+  name: Buffer;
+  abs: Buffer;
+}
+
+/** The context's partial dir for the Delayed op, which is only sent with one. */
+export function partialDirOf(pd: PartialDir | undefined): PartialDir {
+  if (!pd) throw sysError('EINVAL', 'rename');
+  return pd;
+}
+
+/**
+ * Stopped by a signal, a partial file that takes its target's name gets mtime 0 (rsync's cleanup):
+ * newer than the source, `-u` would never complete it. Best effort, as the rename after it.
+ */
+export function signalledPartial(fd: number): void {
+  if (fd < 0) return;
+  try {
+    fsImpl.futimesSync(fd, fsImpl.fstatSync(fd).atime, 0);
+  } catch {
+    // kept as it is
   }
 }
 
@@ -112,6 +173,6 @@ function openAbsolute(path: Buffer): number {
 }
 
 /** The place `t`'s file takes in the partial dir `fd` (failures still blamed on `t`). */
-export function inPartialDir<T extends { rel: Buffer; dirRel: Buffer; name: Buffer }>(t: T, fd: number): T & { fd: number; dir: Buffer; abs: Buffer } {
+function inPartialDir<T extends Spot>(t: T, fd: number): T {
   return { ...t, fd, dir: procPath(fd), abs: procPath(fd, t.name) };
 }

@@ -43,7 +43,7 @@ import { heldCwd, mknod, mknodIn } from './node-special.js';
 import { createTemp } from './node-temp.js';
 import { preallocate } from './node-prealloc.js';
 import { TempDir, copyInto, createFile } from './node-tempdir.js';
-import { PartialDir, inPartialDir } from './node-partial.js';
+import { PartialDir, partialDirOf, signalledPartial } from './node-partial.js';
 import { writeInPlace, type InplaceHost } from './node-inplace.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
@@ -261,11 +261,11 @@ class NodeContext implements EngineContext {
         this.backups.run(op);
         return this.done();
       case OpKind.Delayed:
-        this.delayed(op);
-        return this.done();
       case OpKind.PartialUsed: {
         const t = this.dest.resolve(op.dst);
-        this.partialDir?.consumed(t.fd, t.name);
+        this.scope.at(t.rel, true);
+        if (op.kind === OpKind.PartialUsed) this.partialDir?.consumed(t.fd, t.name);
+        else partialDirOf(this.partialDir).delayed(t, (from) => this.commit({ abs: from, rel: t.rel }, t));
         return this.done();
       }
       default:
@@ -373,39 +373,11 @@ class NodeContext implements EngineContext {
     return { ...createTemp(this.tempDir.dir(), t.name, createFile), rel: t.rel };
   }
 
-  /**
-   * A finished File temp into place: over its target, then its partial file used up; with
-   * --delay-updates into the partial dir instead, where OpKind.Delayed finds it at the end.
-   */
+  /** A finished File temp into place (node-partial.ts: with --delay-updates into its partial dir). */
   private placeFinished(tmp: Temp, t: Target, op: Op, mode: number): void {
-    const pd = this.partialDir;
-    if (!pd) return this.place(tmp, t, op, mode);
-    if (!(this.flags & Preserve.DelayUpdates)) {
-      this.place(tmp, t, op, mode);
-      return pd.consumed(t.fd, t.name);
-    }
+    if (!this.partialDir) return this.place(tmp, t, op, mode);
     this.scope.at(t.rel, true);
-    const fd = pd.open(t.fd, true);
-    try {
-      this.place(tmp, inPartialDir(t, fd), op, mode);
-    } finally {
-      pd.put(fd);
-    }
-  }
-
-  /** --delay-updates' last step for one file: out of its partial dir over its target. */
-  private delayed(op: Op): void {
-    const t = this.dest.resolve(op.dst);
-    const pd = this.partialDir;
-    this.scope.at(t.rel, true);
-    if (!pd) throw sysError('EINVAL', 'rename');
-    const fd = pd.open(t.fd, false);
-    try {
-      this.commit({ abs: procPath(fd, t.name), rel: t.rel }, t);
-    } finally {
-      pd.put(fd);
-    }
-    pd.removeIfEmpty(t.fd);
+    this.partialDir.finish(t, (this.flags & Preserve.DelayUpdates) !== 0, (into) => this.place(tmp, into, op, mode));
   }
 
   /** A finished File temp over its target; from a --temp-dir on another filesystem (EXDEV), rsync's copy. */
@@ -438,28 +410,12 @@ class NodeContext implements EngineContext {
   private keepPartial(tmp: Temp, t: Target, fd: number, signalled: boolean): void {
     const restoreBlame = this.scope.save();
     const pd = this.partialDir;
-    // Stopped by a signal, a partial file under the target's name gets mtime 0 (rsync's cleanup): newer
-    // than the source, -u would never complete it.
-    if (signalled && !pd && fd >= 0) {
-      try {
-        const st = fsImpl.fstatSync(fd);
-        fsImpl.futimesSync(fd, st.atime, 0);
-      } catch {
-        // best effort, as the rename below
-      }
-    }
+    if (signalled && !pd) signalledPartial(fd);
     closeQuietly(fd);
     try {
       // With a partial dir the data waits there under the file's name (made when needed), never over the target.
       if (!pd) this.commit(tmp, t);
-      else {
-        const pfd = pd.open(t.fd, true);
-        try {
-          this.commit(tmp, inPartialDir(t, pfd));
-        } finally {
-          pd.put(pfd);
-        }
-      }
+      else pd.keep(t, (into) => this.commit(tmp, into));
     } catch {
       discard(tmp.abs);
     }
