@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { removeTemps, tempDir } from '../helpers/tree.js';
+import { isRoot, removeTemps, tempDir } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show, startCli } from '../helpers/cli.js';
 import { deleteSetup, differential, put, updateSetup } from '../helpers/differential.js';
@@ -219,6 +219,32 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(root, 'dst/top.txt'), 'utf8')).toBe('top\nmore\n');
     expect(fs.readdirSync(pd2)).toEqual([]);
     expect(fs.statSync(pd2).mode & 0o777).toBe(0o700);
+  });
+
+  it.each([
+    ['another user\'s', 65534, [], false],
+    ['another user\'s, with --insecure-links', 65534, ['--insecure-links'], true],
+    ['the operator\'s own', -1, [], true],
+  ] as const)('--delay-updates --partial-dir=ABS through %s symlink: followed only where rsync 3.5 follows it', async (_label, owner, extra, followed) => {
+    if (owner >= 0 && !isRoot) return;
+    const root = tempDir(`arsync-pdir-link-${engine}-`);
+    put(path.join(root, 'src'), 'f0', 'payload\n');
+    fs.mkdirSync(path.join(root, 'outside'));
+    fs.mkdirSync(path.join(root, 'plant'));
+    fs.symlinkSync(path.join(root, 'outside'), path.join(root, 'plant/opd'));
+    if (owner >= 0) fs.lchownSync(path.join(root, 'plant/opd'), owner, owner);
+    const r = await runCli(['-a', '--delay-updates', `--partial-dir=${root}/plant/opd/sub`, ...extra, `--engine=${engine}`, 'src/', 'dest/'], { cwd: root });
+    expect(fs.existsSync(path.join(root, 'outside/sub')), show(r)).toBe(followed);
+    if (followed) {
+      expect(r.code, show(r)).toBe(0);
+      expect(fs.readFileSync(path.join(root, 'dest/f0'), 'utf8')).toBe('payload\n');
+      expect(fs.readdirSync(path.join(root, 'outside/sub'))).toEqual([]);
+    } else {
+      // rsync: "Unable to create partial-dir for f0 -- discarding completed file."; arsync fails the file (23).
+      expect(r.code, show(r)).toBe(23);
+      expect(r.stderr).toContain('refusing to follow a symlink owned by an untrusted user');
+      expect(fs.existsSync(path.join(root, 'dest/f0'))).toBe(false);
+    }
   });
 
   it.each([
