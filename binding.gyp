@@ -23,6 +23,7 @@
         "native/dest.c",
         "native/beneath.c",
         "native/temp.c",
+        "native/partial.c",
         "native/backup.c",
         "native/longpath.c",
         "native/source.c",

@@ -33,8 +33,10 @@ enum op_kind {
   OP_DELETE = 8,
   OP_LINKFROM = 9,
   OP_BACKUP = 10,
+  OP_DELAYED = 11, /* --delay-updates: the file waiting in dst's partial dir renamed over dst */
+  OP_PARTIAL_USED = 12, /* --partial-dir: dst is current; its waiting partial file removed */
 };
-#define OP_KIND_MAX OP_BACKUP
+#define OP_KIND_MAX OP_PARTIAL_USED
 
 /* OpFlag (byte 1 of an op header) */
 enum op_flag {
@@ -84,8 +86,9 @@ enum preserve {
   P_UNMUNGE_LINKS = 1u << 23,   /* --munge-links, sending side: "/rsyncd-munged/" dropped from targets */
   P_SUPER = 1u << 24,    /* --super: act as root (owners, trusted.* xattrs) even when not root */
   P_NO_SUPER = 1u << 25, /* --no-super: do not act as root even as root */
+  P_DELAY_UPDATES = 1u << 26, /* --delay-updates: finished files wait in the partial dir for OP_DELAYED */
 };
-#define P_ALL 0x3ffffffu
+#define P_ALL 0x7ffffffu
 /* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
 #define MUNGE_PREFIX "/rsyncd-munged/"
 #define MUNGE_PREFIX_LEN 15

@@ -67,6 +67,8 @@ struct ctx {
   int backup_errno;      /* the last Backup op's errno (0: it succeeded), for OF_AFTER_BACKUP */
   char *tpath;           /* --temp-dir, absolute and resolved to hold no symlink; NULL: temps beside targets */
   int tdirfd;            /* the temp directory, held once opened (-1 before the first File op) */
+  char *ppath;           /* --partial-dir: relative (per directory) or absolute and symlink-free; NULL: none */
+  int pdirfd;            /* an absolute partial dir, held once opened (-1 before) */
   struct uring *ur;      /* NULL for the sync engine */
   bool closed;
 };

@@ -24,6 +24,7 @@
 #include "exec.h"
 #include "source.h"
 #include "temp.h"
+#include "partial.h"
 #include "pipeline.h"
 #include "ring.h"
 
@@ -75,6 +76,7 @@ static void ctx_free_resources(struct ctx *c, napi_env env)
   c->rootpath = NULL;
   backup_release(c);
   temp_release(c);
+  partial_release(c);
   free(c->iobuf);
   free(c->xnames);
   free(c->xval);
@@ -184,6 +186,20 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
       return throw_type(env, "opts.tempDir must be an absolute path without NUL bytes");
   }
 
+  /* --partial-dir: relative (one per destination directory) or absolute (the CLI resolved it). */
+  void *pdir = NULL;
+  size_t pdirlen = 0;
+  NAPI_TRY(env, napi_get_named_property(env, o, "partialDir", &v));
+  NAPI_TRY(env, napi_typeof(env, v, &t));
+  if (t != napi_undefined) {
+    if (napi_is_buffer(env, v, &isbuf) != napi_ok || !isbuf)
+      return throw_type(env, "opts.partialDir must be a Buffer");
+    NAPI_TRY(env, napi_get_buffer_info(env, v, &pdir, &pdirlen));
+    char pz[PATH_MAX];
+    if (pdirlen == 0 || zpath(pdir, (uint32_t)pdirlen, pz, sizeof pz))
+      return throw_type(env, "opts.partialDir must be a path without NUL bytes");
+  }
+
   bool ista = false;
   napi_typedarray_type tt;
   size_t tlen;
@@ -213,6 +229,11 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->rootfd = -1;
   c->brootfd = -1;
   c->tdirfd = -1;
+  c->pdirfd = -1;
+  if (pdir && !(c->ppath = strndup(pdir, pdirlen))) {
+    free(c);
+    return throw_error(env, "out of memory");
+  }
   if (tdir) {
     /* Without it the temps would silently go beside their targets: fail instead. */
     c->tpath = malloc(tdirlen + 1);

@@ -19,6 +19,7 @@
 #include "dest.h"
 #include "longpath.h"
 #include "meta.h"
+#include "partial.h"
 #include "source.h"
 #include "temp.h"
 
@@ -172,7 +173,7 @@ static int do_file(struct job *j)
   out = -1;
   if (rc != OP_OK)
     goto done;
-  rc = temp_place(j, tdir, tmp, p->fd, name, mode);
+  rc = partial_finish(j, tdir, tmp, p->fd, name, mode);
   if (rc == OP_OK) {
     made = false;
     counter_add(c, C_FILES, 1);
@@ -530,6 +531,10 @@ int ops_dispatch(struct job *j)
     return do_linkfrom(j);
   case OP_BACKUP:
     return backup_op(j);
+  case OP_DELAYED:
+    return partial_delayed(j);
+  case OP_PARTIAL_USED:
+    return partial_used(j);
   }
   return job_fail(j, EINVAL, "open", W_DST); /* batch_next already rejects unknown kinds */
 }

@@ -25,6 +25,7 @@
 #include "reflink.h"
 #include "source.h"
 #include "meta.h"
+#include "partial.h"
 #include "beneath.h"
 #include "dest.h"
 #include "exec.h"
@@ -606,7 +607,7 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
       return;
     if (s->res_close < 0)
       slot_fail(s, -s->res_close, "close", W_DST);
-    else if (temp_place(&s->job, s->tdir, s->tmp, s->p->fd, s->name, s->mode) != OP_OK)
+    else if (partial_finish(&s->job, s->tdir, s->tmp, s->p->fd, s->name, s->mode) != OP_OK)
       s->failed = true;
     if (!s->failed) {
       s->made = false;

@@ -15,6 +15,7 @@
 
 #include "beneath.h"
 #include "meta.h"
+#include "partial.h"
 
 /* Temp-name collisions are possible (a crashed run's leftovers); a fresh name is cheap. */
 #define TEMP_TRIES 64
@@ -125,11 +126,25 @@ int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name
   return OP_OK;
 }
 
-/* Failure cleanup of a temp file: --partial keeps what was copied under the real name. */
+/* Failure cleanup of a temp file: --partial keeps what was copied under the real name, or with a
+ * --partial-dir under that name in the partial dir (partial.c). */
 void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name)
 {
-  if ((j->c->flags & P_PARTIAL) && j->bytes > 0 && renameat(tdir, tmp, dirfd, name) == 0)
-    return;
+  if ((j->c->flags & P_PARTIAL) && j->bytes > 0) {
+    if (j->c->ppath) {
+      if (partial_keep(j, tdir, tmp, dirfd, name))
+        return;
+    } else {
+      /* Stopped by a signal, the partial file takes the target's name with mtime 0 (rsync's cleanup):
+       * newer than the source, -u would never complete it. */
+      if (aborted(j->c)) {
+        const struct timespec t[2] = {{0, UTIME_OMIT}, {0, 0}};
+        (void)utimensat(tdir, tmp, t, AT_SYMLINK_NOFOLLOW);
+      }
+      if (renameat(tdir, tmp, dirfd, name) == 0)
+        return;
+    }
+  }
   unlinkat(tdir, tmp, 0); /* best effort: the op already failed with the real cause */
 }
 

@@ -24,6 +24,7 @@ import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError 
 import { setAbortHandler, setSignalExitHook } from './signals.js';
 import { becomeCopyAsUser } from './copy-as.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
+import { partialDirFor } from './partial-dir.js';
 import { checkTempDir } from './temp-dir.js';
 import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
@@ -195,6 +196,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     if (tempDir.untrusted) io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\n`);
     return fail(tempDir.message, tempDir.code);
   }
+  const partialDir = partialDirFor(c, (line) => io.err.write(`arsync: ${line}\n`));
   // Likewise the backup directory: the operator's own symlinks on its way were followed once, here.
   if (checked.backupDir) resolved.plan.backupDir = checked.backupDir;
 
@@ -236,7 +238,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   let totals;
   try {
     totals = await transfer({
-      config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path,
+      config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir,
       ...(pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta) } : {}),
     });
     if (pulled) totals.wire = pulled.wire;

@@ -24,6 +24,7 @@ import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
 import { addDirOptions, applyDirChoices, dirDefaults, type DirChoices } from './dir-options.js';
 import { addWriteOptions, type WriteOptions } from './write-options.js';
+import { addPartialOptions, type PartialOptions } from './partial-options.js';
 import { addMetaOptions, type MetaConfig } from './meta-options.js';
 
 
@@ -81,7 +82,7 @@ function buildProgram(
   noEffect: () => NoEffect;
   clock: () => ClockLimits;
   dirChoices: () => DirChoices;
-  writes: (o: Record<string, unknown>) => WriteOptions;
+  writes: (o: Record<string, unknown>) => WriteOptions & PartialOptions;
   meta: () => MetaConfig;
   ownership: () => Ownership;
   output: ReturnType<typeof addOutputOptions>;
@@ -217,7 +218,12 @@ function buildProgram(
   const clock = addClockOptions(p);
   const dirChoices = addDirOptions(p);
   // Where and how destination files are written (cli/write-options.ts).
-  const writes = addWriteOptions(p);
+  const writeOpts = addWriteOptions(p);
+  const partials = addPartialOptions(p, env);
+  const writes = (o: Record<string, unknown>): WriteOptions & PartialOptions => {
+    const w = writeOpts(o);
+    return { ...w, ...partials(o, w, filters) };
+  };
   const meta = addMetaOptions(p);
   addNegations(p);
   const output = addOutputOptions(p);
@@ -434,8 +440,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
   applyDirChoices(config, dirChoices(), filters);
   // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
-  // list first (--delete-before, --delete-after).
-  config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after';
+  // list first (--delete-before, --delete-after, --delay-updates).
+  config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after' && !config.delayUpdates;
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
   config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.

@@ -43,6 +43,7 @@ import { heldCwd, mknod, mknodIn } from './node-special.js';
 import { createTemp } from './node-temp.js';
 import { preallocate } from './node-prealloc.js';
 import { TempDir, copyInto, createFile } from './node-tempdir.js';
+import { PartialDir, partialDirOf, signalledPartial } from './node-partial.js';
 import { writeInPlace, type InplaceHost } from './node-inplace.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
@@ -82,11 +83,14 @@ class NodeContext implements EngineContext {
   private readonly backups: NodeBackup;
   /** --temp-dir: where File ops make their temp files. */
   private readonly tempDir: TempDir | undefined;
+  /** --partial-dir / --delay-updates: where kept and delayed files wait. */
+  private readonly partialDir: PartialDir | undefined;
   private closed = false;
 
   constructor(opts: EngineOptions) {
     this.flags = opts.flags;
     this.tempDir = opts.tempDir ? new TempDir(opts.tempDir) : undefined;
+    this.partialDir = opts.partialDir ? new PartialDir(opts.partialDir) : undefined;
     this.scope = new OpScope(opts.counters);
     this.dest = new DestTree(opts.destRoot, (opts.flags & Preserve.KeepDirlinks) !== 0, this.scope);
     this.sources = new Sources(this.scope, (opts.flags & Preserve.AtimeOnRead) === 0);
@@ -184,6 +188,7 @@ class NodeContext implements EngineContext {
     this.sources.forget();
     this.dest.close();
     this.tempDir?.close();
+    this.partialDir?.close();
   }
 
   /** Close the held destination descriptors of `rel` and beneath it; without `rel`, every held descriptor but the root's. */
@@ -256,6 +261,14 @@ class NodeContext implements EngineContext {
       case OpKind.Backup:
         this.backups.run(op);
         return this.done();
+      case OpKind.Delayed:
+      case OpKind.PartialUsed: {
+        const t = this.dest.resolve(op.dst);
+        this.scope.at(t.rel, true);
+        if (op.kind === OpKind.PartialUsed) this.partialDir?.consumed(t.fd, t.name);
+        else partialDirOf(this.partialDir).delayed(t, (from) => this.commit({ abs: from, rel: t.rel }, t));
+        return this.done();
+      }
       default:
         throw new TypeError(`unknown op kind ${String(op.kind)} in batch`);
     }
@@ -346,9 +359,9 @@ class NodeContext implements EngineContext {
       const closing = fd;
       fd = -1;
       fsImpl.closeSync(closing);
-      this.place(tmp, t, op, mode);
+      this.placeFinished(tmp, t, op, mode);
     } catch (e) {
-      if (this.flags & Preserve.Partial && this.data.copied > 0) this.keepPartial(tmp, t, fd);
+      if (this.flags & Preserve.Partial && this.data.copied > 0) this.keepPartial(tmp, t, fd, e === ABORTED);
       else discard(tmp.abs, fd);
       throw e;
     }
@@ -359,6 +372,13 @@ class NodeContext implements EngineContext {
     if (!this.tempDir) return this.temp(t, createFile);
     this.scope.at(t.rel, true);
     return { ...createTemp(this.tempDir.dir(), t.name, createFile), rel: t.rel };
+  }
+
+  /** A finished File temp into place (node-partial.ts: with --delay-updates into its partial dir). */
+  private placeFinished(tmp: Temp, t: Target, op: Op, mode: number): void {
+    if (!this.partialDir) return this.place(tmp, t, op, mode);
+    this.scope.at(t.rel, true);
+    this.partialDir.finish(t, (this.flags & Preserve.DelayUpdates) !== 0, (into) => this.place(tmp, into, op, mode));
   }
 
   /** A finished File temp over its target; from a --temp-dir on another filesystem (EXDEV), rsync's copy. */
@@ -388,11 +408,15 @@ class NodeContext implements EngineContext {
   }
 
   /** --partial: the data so far replaces the target, like rsync; the original failure is still reported. */
-  private keepPartial(tmp: Temp, t: Target, fd: number): void {
+  private keepPartial(tmp: Temp, t: Target, fd: number, signalled: boolean): void {
     const restoreBlame = this.scope.save();
+    const pd = this.partialDir;
+    if (signalled && !pd) signalledPartial(fd);
     closeQuietly(fd);
     try {
-      this.commit(tmp, t);
+      // With a partial dir the data waits there under the file's name (made when needed), never over the target.
+      if (!pd) this.commit(tmp, t);
+      else pd.keep(t, (into) => this.commit(tmp, into));
     } catch {
       discard(tmp.abs);
     }

@@ -26,6 +26,13 @@ export interface EngineOptions {
    * beside their targets.
    */
   tempDir?: Buffer;
+  /**
+   * --partial-dir (or --delay-updates' `.~tmp~`): relative (one per destination directory, opened beneath
+   * it with no symlink followed) or absolute (resolved to hold no symlink, held once opened). A file kept
+   * by --partial goes there under its own name, a finished file's leftover there is removed, and with
+   * Preserve.DelayUpdates finished files wait there for OpKind.Delayed.
+   */
+  partialDir?: Buffer;
   /** Preserve bits. */
   flags: number;
   /** Process umask, applied to new files when Perms is not preserved. */

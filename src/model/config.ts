@@ -133,6 +133,13 @@ export interface Config {
   reflink: ReflinkMode;
   /** -T/--temp-dir as given (relative: to the destination directory); undefined: temps beside targets. */
   tempDir: string | undefined;
+  /**
+   * --partial-dir (or RSYNC_PARTIAL_DIR with --partial, or `.~tmp~` for --delay-updates), cleaned as rsync
+   * cleans it: relative (per destination directory) or absolute (the operator's); undefined: none.
+   */
+  partialDir?: string | undefined;
+  /** --delay-updates: updated files wait in the partial dir and are all renamed into place at the end. */
+  delayUpdates?: boolean;
   /** --append (implies inplace): a shorter regular target gets only the rest of the source. */
   append: boolean;
   /** --append-verify: --append, and the kept bytes must be the source's (else the whole file is written). */
@@ -252,6 +259,7 @@ export function preserveFlags(c: Config): number {
   // -p already sets every mode bit: -E only matters without it (rsync's dest_mode).
   if (c.executability && !c.perms) f |= Preserve.Executability;
   if (!c.openNoatime) f |= Preserve.AtimeOnRead;
+  if (c.delayUpdates) f |= Preserve.DelayUpdates;
   // --super/--no-super decide for the engines; without them each engine asks the effective uid.
   if (c.amRoot !== undefined) f |= c.amRoot !== 0 ? Preserve.Super : Preserve.NoSuper;
   return f;

@@ -30,6 +30,17 @@ export const OpKind = {
    * across filesystems) so that dst stays until the next op replaces it.
    */
   Backup: 10,
+  /**
+   * --delay-updates, at the end of the run: the file waiting under dst's name in its partial dir
+   * (EngineOptions.partialDir) renamed over dst, no symlink followed; a relative partial dir left
+   * empty is removed.
+   */
+  Delayed: 11,
+  /**
+   * --partial-dir, for a dst found up to date: the partial file waiting under dst's name in its partial
+   * dir is removed (no symlink followed), and a relative partial dir left empty with it.
+   */
+  PartialUsed: 12,
 } as const;
 export type OpKind = (typeof OpKind)[keyof typeof OpKind];
 
@@ -82,6 +93,8 @@ export const Preserve = {
    */
   Super: 1 << 24,
   NoSuper: 1 << 25,
+  /** --delay-updates: a File op's finished file goes into its partial dir, not over its target (OpKind.Delayed moves it). */
+  DelayUpdates: 1 << 26,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

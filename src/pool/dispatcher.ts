@@ -33,6 +33,14 @@ export interface DispatcherOptions {
   live?: boolean;
   /** How much a job may run inline before workers start (defaults: INLINE_BUDGET). */
   inlineBudget?: InlineBudget;
+  /**
+   * --partial: no batch runs inline while the walk goes on, so the main thread stays free to hear a
+   * signal mid-file (a signal's handler runs only between engine calls) and the engines can keep the
+   * partial data; with one worker or none every batch still runs here.
+   */
+  noInline?: boolean;
+  /** The EMFILE retries' batch and outcomes (--delay-updates keeps the files they placed). */
+  onRetried?: (batch: Uint8Array, outcomes: Uint8Array) => void;
 }
 
 export interface InlineBudget {
@@ -104,7 +112,7 @@ export class Dispatcher {
    */
   async submit(batch: Uint8Array, count: number, token?: unknown, bytes = 0, live?: LiveBatch): Promise<void> {
     const item: Held = { batch, count, token, outcomes: live?.outcomes, seq: live?.seq };
-    if (this.inlineFirst && !this.pool && !this.o.live) {
+    if (this.inlineFirst && !this.pool && !this.o.live && !this.o.noInline) {
       const b = this.budget;
       if (this.inlineMs < b.ms && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {
         // CPU time, not wall time: on a loaded machine a batch preempted for a while has not proved the
@@ -221,6 +229,7 @@ export class Dispatcher {
     // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
     await this.close();
     if (this.retry.count > 0) {
+      const outcomes = new Uint8Array(this.retry.count);
       const batch = this.retry.take();
       // Second chance, one file at a time on the main thread; what fails now is reported.
       let ctx = this.o.inline;
@@ -229,9 +238,10 @@ export class Dispatcher {
       } catch {
         // keep the inline context
       }
-      const failures = ctx.run(batch).map((f) => ({ ...f, path: toBuffer(f.path) }));
+      const failures = ctx.run(batch, outcomes).map((f) => ({ ...f, path: toBuffer(f.path) }));
       if (ctx !== this.o.inline) ctx.close();
       if (failures.length) this.o.onFailures(failures);
+      this.o.onRetried?.(batch, outcomes);
     }
   }
 

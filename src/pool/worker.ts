@@ -31,8 +31,14 @@ export default function runBatch(task: Task): TaskResult {
     const { opts } = workerData as Data;
     // Buffers arrive as plain Uint8Arrays; the addon takes only Buffers.
     const buf = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    const { backupDir, ...rest } = opts;
-    ctx = openContext({ ...rest, destRoot: buf(opts.destRoot), ...(backupDir ? { backupDir: buf(backupDir) } : {}) });
+    const { backupDir, tempDir, partialDir, ...rest } = opts;
+    ctx = openContext({
+      ...rest,
+      destRoot: buf(opts.destRoot),
+      ...(backupDir ? { backupDir: buf(backupDir) } : {}),
+      ...(tempDir ? { tempDir: buf(tempDir) } : {}),
+      ...(partialDir ? { partialDir: buf(partialDir) } : {}),
+    });
   }
   const outcomes = task.outcomes ?? new Uint8Array(task.count);
   if (task.seq !== undefined) startingBatch((workerData as Data).opts.counters, task.seq);

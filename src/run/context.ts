@@ -12,6 +12,7 @@ import type { BackupPlan } from '../plan/backup.js';
 import { applyChmod } from '../plan/chmod.js';
 import type { DeleteGate } from '../plan/delete-gate.js';
 import type { FilterList } from '../plan/filter.js';
+import type { PartialLeftovers } from './partial-leftovers.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import type { Overlay } from '../plan/overlay.js';
 import type { Plan, Root } from '../plan/sources.js';
@@ -65,6 +66,8 @@ export interface RunContext {
   readonly abort: { readonly aborted: boolean };
   /** --json=events: the stream that reports each entry once its op is done. */
   readonly events: EventStream | undefined;
+  /** --partial-dir: the partial files waiting for destination files (used up when those are current). */
+  readonly partials?: PartialLeftovers | undefined;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

@@ -112,8 +112,10 @@ function mountPoint(rc: RunContext, rel: Buffer, st: Stat): boolean {
   return true;
 }
 
-function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat): boolean {
-  const v = receiver?.check(rel, (st.mode & S_IFMT) === S_IFDIR);
+function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat, insideDeleted = false): boolean {
+  // Inside a directory being deleted, perishable rules protect nothing (rsync's ignore_perishable):
+  // a --partial-dir or -C's rules do not keep an otherwise gone directory alive.
+  const v = receiver?.check(rel, (st.mode & S_IFMT) === S_IFDIR, { ignorePerishable: insideDeleted });
   if (v !== undefined) return v === 'exclude';
   // --backup without --backup-dir protects earlier backups by rsync's implied "P *~" rule, which it
   // appends after the operator's rules (so an "R *~" of theirs comes first) and not under
@@ -176,7 +178,7 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
     const childRel = joinPath(rel, inside.name(i));
     const cst = inside.stat(i);
     const kind = fileType(cst.mode);
-    if (isProtected(rc, receiver, childRel, cst)) {
+    if (isProtected(rc, receiver, childRel, cst, true)) {
       empty = false;
       continue;
     }

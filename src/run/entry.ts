@@ -158,6 +158,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   if (verdict.action === 'none') {
     // The everyday case of a re-sync: decided without building any output for it.
     if (rc.lines.all) rc.lines.emit(kind, verdict, rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix));
+    partialUsed(rc, kind, src, rel, st);
     removeSource(rc, m, kind);
     return false;
   }
@@ -175,6 +176,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   if (verdict.action === 'attrs') {
     rc.lines.emit(kind, verdict, line);
     if (!c.dryRun) rc.sink.add(OpKind.Attrs, src, rel, st);
+    partialUsed(rc, kind, src, rel, st);
     removeSource(rc, m, kind);
     return false;
   }
@@ -216,6 +218,11 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   // create or transfer
   if (!canMakeWay(rc, rel, destSt, kind)) return false;
   return queueCopy(rc, m, kind, verdict, flags, undefined, () => rc.lines.emit(kind, verdict, line));
+}
+
+/** --partial-dir: a current file's waiting partial is removed, as rsync's generator does (rc.partials is unset under -n). */
+function partialUsed(rc: RunContext, kind: FileType, src: Buffer, rel: Buffer, st: Stat): void {
+  if (kind === 'reg' && rc.partials?.has(rel)) rc.sink.add(OpKind.PartialUsed, src, rel, st);
 }
 
 /**

@@ -29,6 +29,9 @@ import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { RunContext } from './context.js';
 import { deleteAfter, deleteBefore } from './delete-pass.js';
 import { DestReads } from './dest.js';
+import { PartialLeftovers, regularNames } from './partial-leftovers.js';
+import type { DeleteList } from '../plan/deletelist.js';
+import type { Stat } from '../model/stat.js';
 import { destRootExists, makeDestRoot } from './dest-root.js';
 import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
@@ -60,6 +63,25 @@ export interface TransferInput {
   tempDir?: Buffer;
   /** A pull: the entries' metadata comes from the received file list (run/staged-source.ts). */
   wrapSource?: (local: EntrySource) => EntrySource;
+  /** --partial-dir: relative, or absolute and resolved (cli/partial-dir.ts). */
+  partialDir?: Buffer | undefined;
+}
+
+/** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
+function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection): PartialLeftovers {
+  const fromList = (l: DeleteList): Set<string> => {
+    const names: Buffer[] = [];
+    const stats: Stat[] = [];
+    for (const i of l.order()) {
+      names.push(l.name(i));
+      stats.push(l.stat(i));
+    }
+    return regularNames(names, stats);
+  };
+  return new PartialLeftovers(pdir, (rel) => fromList(dest.list(rel)), () => {
+    const l = engine.scanDir(pdir);
+    return isFailure(l) ? new Set() : regularNames(l.names, l.stats);
+  });
 }
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
@@ -78,9 +100,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.
-  // A pull's staging tree has its own times: the native quick check cannot judge it.
-  const seesEveryEntry = filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined;
-  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, counters: tally.counters, seesEveryEntry });
+  // A pull's staging tree has its own times: the native quick check cannot judge it. --partial-dir: an
+  // up-to-date file's waiting partial is removed, so every entry is looked at.
+  const seesEveryEntry =
+    filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
+  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
   const alt = new AltDests(engine, spec.check);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
@@ -122,6 +146,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     anchors,
     fail,
     settled: (p, o) => settled(rc, p, o),
+    delayUpdates: c.delayUpdates === true,
+    keepPartial: c.partial,
   });
   const walked: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
   const local = input.wrapSource ? input.wrapSource(walked) : walked;
@@ -135,6 +161,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     hardLinks: new HardLinkGroups(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
+    partials: input.partialDir && !c.dryRun ? partialLeftovers(input.partialDir, dest, engine) : undefined,
   };
 
   if ((c.progress || c.progressBar) && !c.dryRun) {
@@ -158,6 +185,12 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.drain();
     }
     alt.leftovers().forEach(fail);
+    // --delay-updates: every finished file into place at once, before deletions and directory times
+    // (the renames change directories); an interrupted run leaves them where they wait, as rsync does.
+    if (c.delayUpdates && !abort.aborted && !c.dryRun) {
+      await sink.retryFdShortage();
+      sink.runDelayed();
+    }
     tally.totals.fileListMs = performance.now() - started;
     // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
     if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);

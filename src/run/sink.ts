@@ -4,13 +4,14 @@
 //              or BATCH_BYTES of file data); its outcome comes back later (settled).
 //   - now():   on this thread before the walk goes on: directories that files will land in, deletions.
 //   - later(): after the walk, once every file exists: hard links.
+//   - runDelayed(): --delay-updates' renames out of the partial dirs, for the File ops that were done.
 // The sink also keeps the ops that ran out of descriptors on this thread (pool/fd-retry.ts).
 
 import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
-import { BatchWriter } from '../engine/batch.js';
+import { BatchWriter, readBatch } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
-import { OpFlag, OpKind } from '../model/ops.js';
+import { OpFlag, OpKind, Outcome } from '../model/ops.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
@@ -43,6 +44,8 @@ export interface Pending {
   fallback?: Fallback;
   /** --info=remove: the name rsync's "sender removed" line gives, once the op removed the source. */
   removed?: string;
+  /** --delay-updates: the op's file waits in its partial dir; once done, it is renamed into place at the end. */
+  delayed?: { src: Buffer; rel: Buffer; st: Stat };
 }
 
 /** The seam the planner sends ops through. */
@@ -61,6 +64,8 @@ export interface OpSink {
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number): void;
   /** Run what later() queued. */
   runLater(): void;
+  /** --delay-updates: rename every finished file out of its partial dir into place (after drain()). */
+  runDelayed(): void;
   /**
    * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
    * `st` describes; a failure to report, or null.
@@ -96,6 +101,10 @@ export interface LocalSinkOptions {
   anchors: SourceAnchors;
   fail: (f: OpFailure) => void;
   settled: (p: Pending, outcome: number) => void;
+  /** --partial: batches go to the workers, leaving this thread free to hear a signal (Dispatcher.noInline). */
+  keepPartial?: boolean;
+  /** --delay-updates: File ops' outcomes are wanted, to move the finished files into place at the end. */
+  delayUpdates?: boolean;
 }
 
 /** The OpSink over the local engines: the pool's workers and this thread's context. */
@@ -106,6 +115,8 @@ export class LocalSink implements OpSink {
   /** Lines for ops whose outcome decides what is printed (-c compares, --progress). */
   private batchPending = new Map<number, Pending>();
   private readonly deferred = new BatchWriter(4096);
+  /** --delay-updates: the Delayed ops of the File ops that were done. */
+  private readonly delayedOps = new BatchWriter(4096);
   private readonly fdRetry = new FdRetry(1024);
   /** Batches sent so far (--progress numbers them). */
   private batches = 0;
@@ -118,6 +129,8 @@ export class LocalSink implements OpSink {
         workers: o.workers,
         ...(o.inlineFirst ? {} : { inlineBudget: NO_INLINE }),
         inline: ctx,
+        noInline: o.keepPartial === true,
+        ...(o.delayUpdates ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.delayRetried(b, out) } : {}),
         onFailures: (fs) => fs.forEach((f) => o.fail(f)),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
         // A second context only when the serial engine differs (uring → sync): one of the same engine
@@ -148,6 +161,10 @@ export class LocalSink implements OpSink {
     if (this.o.removedNames && flags & OpFlag.RemoveSource) {
       const removed = showPath(rel);
       pending = pending ? { ...pending, removed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, removed };
+    }
+    if (this.o.delayUpdates && kind === OpKind.File) {
+      const delayed = { src, rel, st };
+      pending = pending ? { ...pending, delayed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, delayed };
     }
     if (pending) this.batchPending.set(index, pending);
     if (kind === OpKind.File) this.batchBytes += st.size;
@@ -181,7 +198,12 @@ export class LocalSink implements OpSink {
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {
-    for (const [i, p] of map) this.o.settled(p, outcomes[i]!);
+    for (const [i, p] of map) {
+      const o = outcomes[i]!;
+      // Done: the file was written into its partial dir (Equal: the target already had its bytes).
+      if (p.delayed && o === Outcome.Done) this.delayedOps.add(OpKind.Delayed, p.delayed.src, p.delayed.rel, p.delayed.st);
+      this.o.settled(p, o);
+    }
   }
 
   now(w: BatchWriter): void {
@@ -199,6 +221,19 @@ export class LocalSink implements OpSink {
 
   runLater(): void {
     this.now(this.deferred);
+  }
+
+  runDelayed(): void {
+    this.now(this.delayedOps);
+  }
+
+  /** --delay-updates: File ops that ran again after an EMFILE and were done wait for their Delayed op too. */
+  private delayRetried(batch: Uint8Array, outcomes: Uint8Array): void {
+    let i = 0;
+    for (const op of readBatch(batch)) {
+      if (op.kind === OpKind.File && outcomes[i] === Outcome.Done) this.delayedOps.add(OpKind.Delayed, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
+      i++;
+    }
   }
 
   unlinkSource(src: Buffer, st: Stat, anchor: number): SysFailure | null {

@@ -33,6 +33,8 @@ export interface SpecInput {
   backupDir: Buffer | undefined;
   /** --temp-dir, resolved: File ops make their temp files there. */
   tempDir?: Buffer | undefined;
+  /** --partial-dir (relative, or absolute and resolved): where kept and delayed files wait. */
+  partialDir?: Buffer | undefined;
   counters: BigInt64Array;
   /** Filters or several sources: the planner must see every entry (nothing left to the native check). */
   seesEveryEntry: boolean;
@@ -71,6 +73,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       destRoot: o.destRoot,
       ...(o.backupDir ? { backupDir: o.backupDir } : {}),
       ...(o.tempDir ? { tempDir: o.tempDir } : {}),
+      ...(o.partialDir ? { partialDir: o.partialDir } : {}),
       flags: preserveFlags(c),
       umask: process.umask(),
       queueDepth: c.queueDepth,

@@ -143,6 +143,8 @@ describe('C constants equal the TypeScript ones', () => {
       Delete: 'OP_DELETE',
       LinkFrom: 'OP_LINKFROM',
       Backup: 'OP_BACKUP',
+      Delayed: 'OP_DELAYED',
+      PartialUsed: 'OP_PARTIAL_USED',
     };
     expectSame(T.OpKind, names, 'OpKind');
     expect(enumOf('OP_FILE').sort()).toEqual(Object.values(names).sort());
@@ -199,6 +201,7 @@ describe('C constants equal the TypeScript ones', () => {
       UnmungeLinks: 'P_UNMUNGE_LINKS',
       Super: 'P_SUPER',
       NoSuper: 'P_NO_SUPER',
+      DelayUpdates: 'P_DELAY_UPDATES',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());

@@ -1,0 +1,49 @@
+// --partial-dir: which up-to-date files have a partial file waiting for them (rsync's generator removes
+// it when the quick check finds the target current, and a relative partial dir left empty with it). A
+// relative partial dir is listed once per destination directory as the walk reaches it; an absolute
+// one once for the run. Only regular files there count, as in rsync.
+
+import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
+import { joinPath } from '../util/names.js';
+
+/** Regular-file names of a listing, as latin1 strings (names are bytes). */
+export function regularNames(names: readonly Buffer[], stats: readonly (Stat | null | undefined)[]): Set<string> {
+  const out = new Set<string>();
+  names.forEach((n, i) => {
+    const st = stats[i];
+    if (st && (st.mode & S_IFMT) === S_IFREG) out.add(n.toString('latin1'));
+  });
+  return out;
+}
+
+export class PartialLeftovers {
+  private dirKey: string | undefined;
+  private names: Set<string> = new Set();
+  private readonly absolute: Set<string> | undefined;
+
+  /**
+   * `pdir`: the partial dir as the engines take it. `listDest(rel)`: the regular files of the destination
+   * directory `rel` (empty when missing); `listAbsolute()`: those of the absolute partial dir.
+   */
+  constructor(
+    private readonly pdir: Buffer,
+    private readonly listDest: (rel: Buffer) => Set<string>,
+    listAbsolute: () => Set<string>,
+  ) {
+    this.absolute = pdir[0] === 0x2f ? listAbsolute() : undefined;
+  }
+
+  /** Whether a partial file waits in the partial dir for the destination file `rel`. */
+  has(rel: Buffer): boolean {
+    const slash = rel.lastIndexOf(0x2f);
+    const name = rel.subarray(slash + 1).toString('latin1');
+    if (this.absolute) return this.absolute.has(name);
+    const parent = slash < 0 ? Buffer.alloc(0) : rel.subarray(0, slash);
+    const key = parent.toString('latin1');
+    if (key !== this.dirKey) {
+      this.dirKey = key;
+      this.names = this.listDest(joinPath(parent, this.pdir));
+    }
+    return this.names.has(name);
+  }
+}
