@@ -20,6 +20,7 @@ import { withChmod, type Frame, type RunContext } from './context.js';
 import { canMakeWay, removeForReplace } from './deletions.js';
 import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
+import { planNonRegularMember } from './hardlinks.js';
 import { anyChange } from './lines.js';
 import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
@@ -113,9 +114,15 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     if ((c.minSize !== undefined && st.size < c.minSize) || (c.maxSize !== undefined && st.size > c.maxSize)) return false;
   }
 
-  // -H: every member of a group waits for the end of the walk, where the leader is sent and the
-  // others are linked to it (rsync's choice of leader). Devices, FIFOs, sockets and symlinks are
-  // grouped too, as rsync does on Linux.
+  // -H: every member of a group of regular files waits for the end of the walk, where the leader is
+  // sent and the others are linked to it (rsync's choice of leader). Devices, FIFOs, sockets and
+  // symlinks are grouped too, as rsync does on Linux, but linked where the walk meets them.
+  if (c.hardLinks && kind !== 'dir' && kind !== 'reg' && st.nlink > 1) {
+    const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
+    const changed = await planNonRegularMember(rc, m, kind);
+    if (changed) rc.dirs.touch(record);
+    return false;
+  }
   if (c.hardLinks && kind !== 'dir' && st.nlink > 1) {
     rc.hardLinks.add({ src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) });
     return false;
