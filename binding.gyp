@@ -27,7 +27,8 @@
         "native/longpath.c",
         "native/source.c",
         "native/args.c",
-        "native/errors.c"
+        "native/errors.c",
+        "native/fakesuper.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],

@@ -3,6 +3,7 @@
 
 #include "abi.h"
 #include "ctxapi.h"
+#include "fakesuper.h"
 #include "scanpair.h"
 #include "tree.h"
 #include "walk.h"
@@ -40,6 +41,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"pairRewind", NULL, pair_rewind, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pairClose", NULL, pair_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanTree", NULL, scan_tree, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

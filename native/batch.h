@@ -84,8 +84,10 @@ enum preserve {
   P_UNMUNGE_LINKS = 1u << 23,   /* --munge-links, sending side: "/rsyncd-munged/" dropped from targets */
   P_SUPER = 1u << 24,    /* --super: act as root (owners, trusted.* xattrs) even when not root */
   P_NO_SUPER = 1u << 25, /* --no-super: do not act as root even as root */
+  P_FAKE_SUPER = 1u << 26,  /* --fake-super receiving: owners, set-id bits and types kept in user.rsync.%stat (fakesuper.h) */
+  P_FAKE_SOURCE = 1u << 27, /* --fake-super sending: a Symlink op's target is the op's (the source may be a fake one) */
 };
-#define P_ALL 0x3ffffffu
+#define P_ALL 0xfffffffu
 /* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
 #define MUNGE_PREFIX "/rsyncd-munged/"
 #define MUNGE_PREFIX_LEN 15

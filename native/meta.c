@@ -3,6 +3,8 @@
  * beneath the root, or by name relative to such a directory with AT_SYMLINK_NOFOLLOW. */
 #include "meta.h"
 
+#include "fakesuper.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,9 @@ static bool owner_ids(struct job *j, uid_t *u, gid_t *g)
   const struct ctx *c = j->c;
   *u = (uid_t)-1;
   *g = (gid_t)-1;
+  /* --fake-super: owners live in the entry's user.rsync.%stat record (fake_stat_set), never chown. */
+  if (c->flags & P_FAKE_SUPER)
+    return false;
   /* Only root can give a file away; rsync silently keeps our uid otherwise. */
   if ((c->flags & P_OWNER) && c->is_root)
     *u = j->op->uid;
@@ -73,6 +78,8 @@ int meta_owner_at(struct job *j, int dirfd, const char *name)
 
 int meta_mode_fd(struct job *j, int fd, mode_t mode)
 {
+  if (j->c->flags & P_FAKE_SUPER)
+    return fake_stat_set(j, fd, mode);
   if (fchmod(fd, mode) < 0)
     return job_fail(j, errno, "fchmod", W_DST);
   return OP_OK;
@@ -139,6 +146,9 @@ int meta_xattr_class(uint32_t flags, bool is_root, const char *name, bool dir)
   /* rsync's rules: user.* always; security.* and trusted.* need root (rsync skips them otherwise,
    * and setting e.g. security.capability would fail every file); system.* only for the ACLs. */
   if (flags & P_XATTRS) {
+    /* rsync's own records (user.rsync.%stat, %aacl, %dacl) are not copied with one -X. */
+    if (fake_reserved_xattr(name))
+      return 0;
     if (has_prefix(name, "user."))
       return XC_XATTR;
     if (is_root && (has_prefix(name, "security.") || has_prefix(name, "trusted.")))
@@ -342,8 +352,9 @@ int meta_xattrs_diff(struct job *j, uint32_t flags, struct xnode src, struct xno
 int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode)
 {
   int rc = meta_owner_fd(j, dstfd);
-  /* The temp file was created 0600: skip the syscall when that already is the answer. */
-  if (rc == OP_OK && mode != 0600)
+  /* The temp file was created 0600: skip the syscall when that already is the answer (under
+   * --fake-super the record is always written). */
+  if (rc == OP_OK && (mode != 0600 || (j->c->flags & P_FAKE_SUPER)))
     rc = meta_mode_fd(j, dstfd, mode);
   if (rc == OP_OK)
     rc = meta_xattrs_fd(j, srcfd, dstfd, false);

@@ -17,6 +17,7 @@
 #include "beneath.h"
 #include "copy.h"
 #include "dest.h"
+#include "fakesuper.h"
 #include "longpath.h"
 #include "meta.h"
 #include "source.h"
@@ -32,9 +33,16 @@ static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
   struct stat cur;
   bool have = fstat(fd, &cur) == 0;
   int rc = OP_OK;
-  if (!have || cur.st_uid != (uid_t)op->uid || cur.st_gid != (gid_t)op->gid)
+  if (c->flags & P_FAKE_SUPER) {
+    /* The record says what the entry is; without -p it keeps the permissions it claims. */
+    if (!have)
+      return job_fail(j, errno, "fstat", W_DST);
+    rc = fake_stat_set(j, fd, (c->flags & P_PERMS) ? op->mode & 07777 : fake_stat_perms(fd, cur.st_mode & 07777));
+  } else if (!have || cur.st_uid != (uid_t)op->uid || cur.st_gid != (gid_t)op->gid)
     rc = meta_owner_fd(j, fd);
-  if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != (op->mode & 07777)))
+  if (c->flags & P_FAKE_SUPER)
+    ;
+  else if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != (op->mode & 07777)))
     rc = meta_mode_fd(j, fd, op->mode & 07777);
   else if (rc == OP_OK && (c->flags & P_EXECUTABILITY) && have && S_ISREG(op->mode) &&
            meta_exec_mode(op->mode, cur.st_mode) != (cur.st_mode & 07777))
@@ -188,11 +196,20 @@ done:
   return rc;
 }
 
+static int symlink_place(struct job *j, const char *target);
+
 static int do_symlink(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
   char target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+  /* --fake-super sending: the source may be a regular file holding the target; the planner read it
+   * once and sends it with the op. */
+  if ((c->flags & P_FAKE_SOURCE) && (op->flags & OF_TARGET) && op->target_len < sizeof target) {
+    memcpy(target, op->target, op->target_len);
+    target[op->target_len] = 0;
+    return symlink_place(j, target);
+  }
   /* O_PATH on the link itself: the readlink and the identity check see the same inode. */
   int fd;
   struct stat st;
@@ -217,8 +234,53 @@ static int do_symlink(struct job *j)
    * be written; a link replaced since then is a changed entry. */
   if ((op->flags & OF_TARGET) && ((size_t)n != op->target_len || memcmp(target, op->target, (size_t)n) != 0))
     return job_fail(j, ESTALE, "readlink", W_SRC);
+  return symlink_place(j, target);
+}
+
+/* --fake-super receiving: a device, FIFO, socket or symlink lands as a regular file the user owns
+ * (holding a symlink's target), its type in the user.rsync.%stat record (rsync's do_mknod and
+ * do_symlink under am_root < 0). */
+static int fake_node(struct job *j, const char *content, mode_t perms)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
   struct parent *p;
-  rc = dest_parent(j, op->dst, op->dst_len, &p, name);
+  int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
+  if (rc != OP_OK)
+    return rc;
+  int out = temp_open(c, p->fd, name, tmp);
+  if (out < 0) {
+    rc = job_fail(j, errno, "open", W_DST);
+    parent_put(c, p);
+    return rc;
+  }
+  size_t len = content ? strlen(content) : 0;
+  if (len && write(out, content, len) != (ssize_t)len)
+    rc = job_fail(j, errno ? errno : EIO, "write", W_DST);
+  if (rc == OP_OK)
+    rc = meta_mode_fd(j, out, perms);
+  if (rc == OP_OK)
+    rc = meta_times_fd(j, out);
+  if (close(out) < 0 && rc == OP_OK)
+    rc = job_fail(j, errno, "close", W_DST);
+  rc = temp_commit(j, p->fd, tmp, name, rc);
+  if (rc == OP_OK)
+    counter_add(c, S_ISLNK(op->mode) ? C_SYMLINKS : C_SPECIALS, 1);
+  parent_put(c, p);
+  return rc;
+}
+
+/* A symlink holding `target` at the op's destination. */
+static int symlink_place(struct job *j, const char *target)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+  if (c->flags & P_FAKE_SUPER)
+    return fake_node(j, target, 0777);
+  struct parent *p;
+  int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
     return rc;
   int r = temp_symlink(c, p->fd, name, tmp, target);
@@ -249,6 +311,8 @@ static int do_special(struct job *j)
   mode_t type = op->mode & S_IFMT;
   if (type != S_IFCHR && type != S_IFBLK && type != S_IFIFO && type != S_IFSOCK)
     return job_fail(j, EINVAL, "mknod", W_DST);
+  if (c->flags & P_FAKE_SUPER)
+    return fake_node(j, NULL, (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & ~c->umask);
   struct parent *p;
   int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
@@ -425,6 +489,11 @@ static int do_dirmeta(struct job *j)
     rc = meta_owner_fd(j, dfd);
   if (rc == OP_OK && (c->flags & P_PERMS))
     rc = meta_mode_fd(j, dfd, j->op->mode & 07777);
+  else if (rc == OP_OK && (c->flags & P_FAKE_SUPER)) {
+    /* Without -p the directory keeps the permissions it has (or its record claims). */
+    struct stat cur;
+    rc = fstat(dfd, &cur) < 0 ? job_fail(j, errno, "fstat", W_DST) : fake_stat_set(j, dfd, fake_stat_perms(dfd, cur.st_mode & 07777));
+  }
   if (rc == OP_OK)
     rc = meta_xattrs_fd(j, sfd, dfd, true);
   if (rc == OP_OK && !(c->flags & P_OMIT_DIR_TIMES))
@@ -440,7 +509,9 @@ static int do_attrs(struct job *j)
   struct ctx *c = j->c;
   const struct op *op = j->op;
   mode_t type = op->mode & S_IFMT;
-  if (type == S_IFREG || type == S_IFDIR) {
+  /* --fake-super receiving: every type but a directory is a regular file on disk. */
+  mode_t disk = (c->flags & P_FAKE_SUPER) && type != S_IFDIR ? S_IFREG : type;
+  if (disk == S_IFREG || type == S_IFDIR) {
     int fd;
     if (type == S_IFDIR) {
       fd = dest_open(c, op->dst, op->dst_len, O_RDONLY | O_DIRECTORY);
@@ -460,9 +531,9 @@ static int do_attrs(struct job *j)
     int rc = OP_OK, sfd = -1;
     if (fstat(fd, &ts) < 0)
       rc = job_fail(j, errno, "fstat", W_DST);
-    else if ((ts.st_mode & S_IFMT) != type)
+    else if ((ts.st_mode & S_IFMT) != disk)
       rc = job_fail(j, ESTALE, "fstat", W_DST);
-    if (rc == OP_OK && (c->flags & (P_XATTRS | P_ACLS)))
+    if (rc == OP_OK && (c->flags & (P_XATTRS | P_ACLS)) && type == disk)
       rc = open_meta_source(j, type, &sfd);
     if (rc == OP_OK)
       rc = attrs_fd(j, sfd, fd, type == S_IFDIR);

@@ -172,6 +172,11 @@ export interface Config {
    * user.rsync.%stat xattr). Absent: from the effective uid.
    */
   amRoot?: number;
+  /**
+   * --fake-super on the line (not only through -M): the sending side reads each source entry's
+   * user.rsync.%stat record as its type, permissions, device numbers and owner (rsync's x_lstat).
+   */
+  fakeSuper?: boolean;
   /** --copy-as=USER[:GROUP]: the CLI becomes this user (and group) before any I/O, as rsync does. */
   copyAs?: string;
   /**
@@ -250,5 +255,7 @@ export function preserveFlags(c: Config): number {
   if (!c.openNoatime) f |= Preserve.AtimeOnRead;
   // --super/--no-super decide for the engines; without them each engine asks the effective uid.
   if (c.amRoot !== undefined) f |= c.amRoot !== 0 ? Preserve.Super : Preserve.NoSuper;
+  if (c.amRoot === -1) f |= Preserve.FakeSuper;
+  if (c.fakeSuper) f |= Preserve.FakeSource;
   return f;
 }

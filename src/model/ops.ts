@@ -82,6 +82,10 @@ export const Preserve = {
    */
   Super: 1 << 24,
   NoSuper: 1 << 25,
+  /** --fake-super receiving: owners, set-id bits and types go to user.rsync.%stat (native/fakesuper.h). */
+  FakeSuper: 1 << 26,
+  /** --fake-super sending: a Symlink op writes the target it carries (the source may be a fake link). */
+  FakeSource: 1 << 27,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

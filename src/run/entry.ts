@@ -99,6 +99,9 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     }
   }
 
+  // --fake-super sending: a fake symlink is a file holding its target; the op carries the target read here.
+  if (kind === 'link' && c.fakeSuper && target === undefined) target = rc.source.readlink(src);
+
   const d = decide(st, c);
   if ('skip' in d) {
     // rsync names a skipped directory bare, as the file list has it ("." for "dir/"); other skips quoted.

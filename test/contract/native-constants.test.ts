@@ -199,6 +199,8 @@ describe('C constants equal the TypeScript ones', () => {
       UnmungeLinks: 'P_UNMUNGE_LINKS',
       Super: 'P_SUPER',
       NoSuper: 'P_NO_SUPER',
+      FakeSuper: 'P_FAKE_SUPER',
+      FakeSource: 'P_FAKE_SOURCE',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());
