@@ -102,6 +102,7 @@ complete -c arsync -l chown -r -F -d 'simple username/groupname mapping (--userm
 complete -c arsync -l super -d 'receiver attempts super-user activities (owners, devices) even when not root'
 complete -c arsync -l no-super -d 'receiver does not attempt super-user activities, even as root'
 complete -c arsync -l copy-as -r -F -d 'run the copy as this user (and group); root only'
+complete -c arsync -l fake-super -d 'store/recover privileged attrs (owners, set-id bits, devices, specials) using xattrs'
 complete -c arsync -s z -l compress -d 'compress file data during the transfer (no effect locally)'
 complete -c arsync -l no-compress -d 'turn off -z'
 complete -c arsync -l no-z -d 'same as --no-compress'

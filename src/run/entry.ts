@@ -20,7 +20,7 @@ import { withChmod, type Frame, type RunContext } from './context.js';
 import { canMakeWay, removeForReplace } from './deletions.js';
 import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
-import { planNonRegularMember } from './hardlinks.js';
+import { linkMember } from './link-member.js';
 import { anyChange } from './lines.js';
 import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
@@ -290,4 +290,21 @@ export function settled(rc: RunContext, p: Pending, o: number, progress: { done:
   }
   // After the -c case above, which may itself have deferred the entry it reports.
   if (p.eventName !== undefined) rc.events?.fileDone(p.eventName);
+}
+
+/**
+ * -H for a device, FIFO, socket or symlink: the first member of its inode is planned where the walk
+ * meets it, each later one is linked to it at its own place (rsync's order: its lines come in list
+ * order, not after the transfer). The links themselves wait until every file exists.
+ */
+export async function planNonRegularMember(rc: RunContext, m: Member, kind: FileType): Promise<boolean> {
+  const planned = rc.hardLinks.leaderOf(m);
+  if (!planned) {
+    const before = m.destSt;
+    const changed = await planMember(rc, m, kind, true);
+    rc.hardLinks.lead(m, changed ? undefined : before);
+    return changed;
+  }
+  linkMember(rc, planned.leader, planned.kept, m, kind);
+  return false;
 }
