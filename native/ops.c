@@ -69,7 +69,17 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
   /* --append-verify reads back the bytes it keeps. */
   int rw = (c->flags & P_APPEND_VERIFY) ? O_RDWR : O_WRONLY;
   if (fstatat(p->fd, name, &ts, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (S_ISREG(ts.st_mode)) {
+    if ((c->flags & P_WRITE_DEVICES) && (S_ISCHR(ts.st_mode) || S_ISBLK(ts.st_mode))) {
+      /* --write-devices: the data goes into the device itself, which stays a device of its size. */
+      out = openat(p->fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (out < 0)
+        return job_fail(j, errno, "open", W_DST);
+      if (fstat(out, &ts) < 0 || !(S_ISCHR(ts.st_mode) || S_ISBLK(ts.st_mode))) {
+        close(out);
+        return job_fail(j, ESTALE, "fstat", W_DST);
+      }
+      j->device_out = true;
+    } else if (S_ISREG(ts.st_mode)) {
       out = openat(p->fd, name, rw | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (out < 0)
         return job_fail(j, errno, "open", W_DST);
@@ -94,7 +104,7 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
       return job_fail(j, errno, "open", W_DST);
   }
   /* In place, only a file that grows needs more blocks (rsync's rule). */
-  if (st->st_size > old_size)
+  if (st->st_size > old_size && !j->device_out)
     temp_preallocate(c, out, st->st_size);
   /* --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
    * --append-verify writes the whole file when they are not the source's. */
@@ -125,6 +135,22 @@ done:
   return rc;
 }
 
+/* A File op's source: a regular file, or under OF_DEVICE (--copy-devices) a char or block device
+ * whose contents are copied as a file of the op's size (a device's stat has no size; rsync reads
+ * what its size query said). */
+static int src_open_file(struct job *j, int *in, struct stat *st)
+{
+  const struct op *op = j->op;
+  if (!(op->flags & OF_DEVICE))
+    return src_open(j, src_file_flags(j->c, op), S_IFREG, in, st);
+  int rc = src_open(j, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, SRC_DEVICE, in, st);
+  if (rc != OP_OK)
+    return rc;
+  st->st_size = (off_t)op->size;
+  st->st_blocks = (blkcnt_t)(op->size / 512 + 1); /* no holes to look for */
+  return OP_OK;
+}
+
 static int do_file(struct job *j)
 {
   struct ctx *c = j->c;
@@ -137,7 +163,7 @@ static int do_file(struct job *j)
   int in = -1, out = -1, tdir = -1;
   bool made = false;
   struct stat st;
-  rc = src_open(j, src_file_flags(c, op), S_IFREG, &in, &st);
+  rc = src_open_file(j, &in, &st);
   if (rc != OP_OK)
     goto done;
   if (op->flags & OF_COMPARE) {
@@ -531,8 +557,9 @@ static int do_attrs(struct job *j)
     int rc = OP_OK, sfd = -1;
     if (fstat(fd, &ts) < 0)
       rc = job_fail(j, errno, "fstat", W_DST);
-    else if ((ts.st_mode & S_IFMT) != disk)
-      rc = job_fail(j, ESTALE, "fstat", W_DST);
+    else if ((ts.st_mode & S_IFMT) != disk &&
+             !((c->flags & P_WRITE_DEVICES) && disk == S_IFREG && (S_ISCHR(ts.st_mode) || S_ISBLK(ts.st_mode))))
+      rc = job_fail(j, ESTALE, "fstat", W_DST); /* --write-devices: a device stands for the file */
     if (rc == OP_OK && (c->flags & (P_XATTRS | P_ACLS)) && type == disk)
       rc = open_meta_source(j, type, &sfd);
     if (rc == OP_OK)

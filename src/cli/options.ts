@@ -17,6 +17,7 @@ import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
 import { addFakeSuperOptions, isReceiverOption, type FakeSuper } from './fake-super.js';
+import { addDeviceOptions, type DeviceOptions } from './device-options.js';
 import { addOutputOptions } from './output-options.js';
 import { versionText } from './version-info.js';
 import { checkBackupDirLength } from '../plan/backup.js';
@@ -79,6 +80,7 @@ function buildProgram(
   meta: () => MetaConfig;
   ownership: () => Ownership;
   fakeSuper: (remoteOptions: string[]) => FakeSuper;
+  devices: () => Partial<DeviceOptions>;
   output: ReturnType<typeof addOutputOptions>;
 } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
@@ -208,6 +210,7 @@ function buildProgram(
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
   const ownership = addOwnershipOptions(p);
   const fakeSuper = addFakeSuperOptions(p);
+  const devices = addDeviceOptions(p);
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
   const clock = addClockOptions(p);
@@ -228,7 +231,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, output };
+  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -254,7 +257,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, output } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -418,6 +421,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     ...meta(),
     ...ownership(),
     ...fakeSuper(noEffect.remoteOptions),
+    ...devices(),
     ...outputs,
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.

@@ -177,6 +177,10 @@ export interface Config {
    * user.rsync.%stat record as its type, permissions, device numbers and owner (rsync's x_lstat).
    */
   fakeSuper?: boolean;
+  /** --copy-devices: a char or block device is sent as a regular file holding its contents. */
+  copyDevices?: boolean;
+  /** --write-devices: a file's data goes into an existing char or block device in its place (implies --inplace). */
+  writeDevices?: boolean;
   /** --copy-as=USER[:GROUP]: the CLI becomes this user (and group) before any I/O, as rsync does. */
   copyAs?: string;
   /**
@@ -257,5 +261,6 @@ export function preserveFlags(c: Config): number {
   if (c.amRoot !== undefined) f |= c.amRoot !== 0 ? Preserve.Super : Preserve.NoSuper;
   if (c.amRoot === -1) f |= Preserve.FakeSuper;
   if (c.fakeSuper) f |= Preserve.FakeSource;
+  if (c.writeDevices) f |= Preserve.WriteDevices;
   return f;
 }

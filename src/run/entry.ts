@@ -18,6 +18,7 @@ import type { Twin } from './alt-dest.js';
 import { addBasis, tryAltDirs } from './alt-entry.js';
 import { withChmod, type Frame, type RunContext } from './context.js';
 import { canMakeWay, removeForReplace } from './deletions.js';
+import { deviceAsSource, deviceAsTarget, isDevice } from './devices.js';
 import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { linkMember } from './link-member.js';
@@ -53,8 +54,9 @@ const addOp = (rc: RunContext) => (kind: OpKind, src: Buffer, rel: Buffer, st: S
  */
 export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
   const c = rc.c;
-  const { src, rel, destSt, isRoot, record, display } = e;
+  const { src, rel, isRoot, record, display } = e;
   let st = e.st;
+  let destSt = e.destSt;
   let kind = fileType(st.mode);
   let flags = 0;
 
@@ -101,6 +103,14 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
 
   // --fake-super sending: a fake symlink is a file holding its target; the op carries the target read here.
   if (kind === 'link' && c.fakeSuper && target === undefined) target = rc.source.readlink(src);
+  // --copy-devices: a device is sent as a file of its contents; --write-devices: a device target
+  // takes a file's data in its place (rsync compares it as a file of the device's size).
+  if (c.copyDevices && kind === 'dev') {
+    st = deviceAsSource(st);
+    kind = 'reg';
+    flags |= OpFlag.Device;
+  }
+  if (c.writeDevices && kind === 'reg' && destSt && isDevice(destSt)) destSt = deviceAsTarget(destSt);
 
   const d = decide(st, c);
   if ('skip' in d) {

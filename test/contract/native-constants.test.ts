@@ -158,6 +158,7 @@ describe('C constants equal the TypeScript ones', () => {
       AfterBackup: 'OF_AFTER_BACKUP',
       Basis: 'OF_BASIS',
       Target: 'OF_TARGET',
+      Device: 'OF_DEVICE',
     };
     expectSame(T.OpFlag, names, 'OpFlag');
     expect(enumOf('OF_COMPARE').sort()).toEqual(Object.values(names).sort());
@@ -201,6 +202,7 @@ describe('C constants equal the TypeScript ones', () => {
       NoSuper: 'P_NO_SUPER',
       FakeSuper: 'P_FAKE_SUPER',
       FakeSource: 'P_FAKE_SOURCE',
+      WriteDevices: 'P_WRITE_DEVICES',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());
