@@ -15,6 +15,7 @@
 #include "ctxapi.h"
 #include "dest.h"
 #include "errors.h"
+#include "meta.h"
 
 #define RSYNC_XATTR_PREFIX "user.rsync.%"
 
@@ -165,4 +166,94 @@ napi_value fake_read(napi_env env, napi_callback_info info)
   void *data;
   NAPI_TRY(env, napi_create_buffer_copy(env, (size_t)n, buf, &data, &out));
   return out;
+}
+
+#define ACL_ACCESS "system.posix_acl_access"
+#define ACL_DEFAULT "system.posix_acl_default"
+#define REC_ACCESS "user.rsync.%aacl"
+#define REC_DEFAULT "user.rsync.%dacl"
+#define NO_ENTRY 0x80u
+#define NAME_IS_USER 0x80000000u
+
+bool fake_acls(uint32_t ctxflags, uint32_t flags)
+{
+  return (ctxflags & P_FAKE_SUPER) && (flags & P_ACLS);
+}
+
+int fake_acl_class(uint32_t ctxflags, const char *name, bool dir, bool src_side)
+{
+  bool records = !src_side || (ctxflags & P_FAKE_SOURCE);
+  if (records)
+    return strcmp(name, REC_ACCESS) == 0 || (dir && strcmp(name, REC_DEFAULT) == 0) ? XC_ACL : 0;
+  return strcmp(name, ACL_ACCESS) == 0 || (dir && strcmp(name, ACL_DEFAULT) == 0) ? XC_ACL : 0;
+}
+
+const char *fake_acl_dest_name(uint32_t ctxflags, const char *name)
+{
+  if (ctxflags & P_FAKE_SOURCE)
+    return name;
+  return strcmp(name, ACL_ACCESS) == 0 ? REC_ACCESS : strcmp(name, ACL_DEFAULT) == 0 ? REC_DEFAULT : name;
+}
+
+static uint32_t le16at(const unsigned char *p)
+{
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t le32at(const unsigned char *p)
+{
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32(char *p, uint32_t v)
+{
+  for (int i = 0; i < 4; i++)
+    p[i] = (char)(v >> (8 * i));
+}
+
+long fake_acl_value(uint32_t ctxflags, const char *name, const unsigned char *val, size_t len, char *out, size_t cap)
+{
+  if (ctxflags & P_FAKE_SOURCE) { /* a record already */
+    if (len > cap)
+      return -1;
+    memcpy(out, val, len);
+    return (long)len;
+  }
+  /* The kernel's posix_acl xattr: le32 version 2, then (le16 tag, le16 perm, le32 id) entries. */
+  if (len < 4 || (len - 4) % 8 || le32at(val) != 2)
+    return -1;
+  uint32_t obj[4] = {NO_ENTRY, NO_ENTRY, NO_ENTRY, NO_ENTRY}; /* user, group, mask, other */
+  size_t n = (len - 4) / 8, named = 0;
+  if (16 + n * 8 > cap)
+    return -1;
+  /* Named users come before named groups in the kernel's order, as rsync stores them. */
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char *e = val + 4 + i * 8;
+    uint32_t tag = le16at(e), perm = le16at(e + 2) & 7, id = le32at(e + 4);
+    switch (tag) {
+    case 0x01: obj[0] = perm; break;
+    case 0x04: obj[1] = perm; break;
+    case 0x10: obj[2] = perm; break;
+    case 0x20: obj[3] = perm; break;
+    case 0x02:
+    case 0x08:
+      put32(out + 16 + named * 8, id);
+      put32(out + 20 + named * 8, perm | (tag == 0x02 ? NAME_IS_USER : 0));
+      named++;
+      break;
+    default: return -1;
+    }
+  }
+  if (strcmp(name, ACL_ACCESS) == 0) {
+    /* rsync's sender strips what the mode bits carry (rsync_acl_strip_perms; with a mask the mode's
+     * group bits are the mask), and its receiver puts back a mask a name list needs. */
+    uint32_t mask = obj[2];
+    obj[0] = obj[3] = NO_ENTRY;
+    obj[1] = mask == NO_ENTRY || obj[1] == mask ? NO_ENTRY : obj[1];
+    if (obj[1] == NO_ENTRY && obj[2] == NO_ENTRY && named == 0)
+      return 0;
+  }
+  for (int i = 0; i < 4; i++)
+    put32(out + 4 * i, obj[i]);
+  return (long)(16 + named * 8);
 }

@@ -33,3 +33,18 @@ mode_t fake_stat_perms(int fd, mode_t fallback);
 napi_value fake_read(napi_env env, napi_callback_info info);
 
 #endif
+
+/* --fake-super with -A: the receiver keeps ACLs in user.rsync.%aacl (access) and user.rsync.%dacl
+ * (a directory's default) records instead of system.posix_acl_* (rsync's acls.c): four le32 values
+ * user::, group::, mask::, other:: (0x80 for "no entry"), then an (id, perms) le32 pair per named
+ * entry, users first, their perms with bit 31 set. An access record leaves out what the mode bits
+ * say (rsync sends it stripped); a sending side that fakes too has records, copied as they are.
+ * `ctxflags` is the context's Preserve bits, `flags` the classes asked for. */
+bool fake_acls(uint32_t ctxflags, uint32_t flags);
+/* XC_ACL when `name` is an ACL under these rules on that side (source or destination), else 0. */
+int fake_acl_class(uint32_t ctxflags, const char *name, bool dir, bool src_side);
+/* The destination's name for a source ACL name. */
+const char *fake_acl_dest_name(uint32_t ctxflags, const char *name);
+/* The value a source ACL is kept as, into out (cap bytes): its length, 0 when it makes no record
+ * (an access ACL the mode bits say all of), -1 when it does not parse. */
+long fake_acl_value(uint32_t ctxflags, const char *name, const unsigned char *val, size_t len, char *out, size_t cap);

@@ -240,6 +240,33 @@ static bool in_list(const char *list, ssize_t len, const char *name)
   return false;
 }
 
+/* A name's class on the source or the destination side: under --fake-super -A the ACLs are records
+ * (fakesuper.h), and a source ACL is kept under another name on the destination. */
+static int side_class(const struct ctx *c, uint32_t flags, const char *name, bool dir, bool src)
+{
+  if (!fake_acls(c->flags, flags))
+    return meta_xattr_class(flags, c->is_root, name, dir);
+  int a = fake_acl_class(c->flags, name, dir, src);
+  return a ? a : meta_xattr_class(flags & ~P_ACLS, c->is_root, name, dir);
+}
+
+/* A source attribute as the destination keeps it: its name there, and its value (converted into
+ * conv for a record); false when it makes no record. */
+static bool dest_form(const struct ctx *c, int cls, const char **name, const char **val, ssize_t *len, char *conv, size_t cap)
+{
+  if (cls != XC_ACL || !(c->flags & P_FAKE_SUPER))
+    return true;
+  long n = fake_acl_value(c->flags, *name, (const unsigned char *)*val, (size_t)*len, conv, cap);
+  if (n <= 0)
+    return false; /* no record (or an ACL we cannot read: left as the mode bits say) */
+  *name = fake_acl_dest_name(c->flags, *name);
+  *val = conv;
+  *len = n;
+  return true;
+}
+
+#define ACL_CONV_MAX 65552
+
 /* The destination refused one attribute (ramfs, vfat or FUSE without xattrs, a value too large for
  * ext4, a read-only ACL...). rsync reports each and goes on: the data, the other attributes and the
  * rename still happen, and exec_finish then marks the op failed (exit 23). */
@@ -265,18 +292,26 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
   ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
   if (n < 0)
     return job_fail(j, (int)-n, "listxattr", W_SRC);
+  char *conv = (c->flags & P_FAKE_SUPER) && (c->flags & P_ACLS) ? malloc(ACL_CONV_MAX) : NULL;
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
     const char *name = c->xnames + i;
-    if (!meta_xattr_class(c->flags, c->is_root, name, dir))
+    int cls = side_class(c, c->flags, name, dir, true);
+    if (!cls)
       continue;
     ssize_t v = get_one(src, name, &c->xval, &c->xval_cap);
     if (v == -ENODATA) /* removed since the listing */
       continue;
-    if (v < 0)
+    if (v < 0) {
+      free(conv);
       return job_fail(j, (int)-v, "getxattr", W_SRC);
-    if (fsetxattr(dstfd, name, c->xval, (size_t)v, 0) < 0)
+    }
+    const char *val = c->xval;
+    if (cls == XC_ACL && (c->flags & P_FAKE_SUPER) && (!conv || !dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX)))
+      continue;
+    if (fsetxattr(dstfd, name, val, (size_t)v, 0) < 0)
       refused(j, errno, "setxattr", name);
   }
+  free(conv);
   return OP_OK;
 }
 
@@ -288,6 +323,14 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
   char *dnames = NULL, *dval = NULL;
   size_t dcap = 0, dvcap = 0;
   int diff = 0, rc = 0;
+  bool fake = fake_acls(c->flags, flags);
+  /* Under --fake-super -A: which destination records the source's ACLs make. */
+  bool made_access = false, made_default = false;
+  char *conv = fake ? malloc(ACL_CONV_MAX) : NULL;
+  if (fake && !conv) {
+    rc = job_fail(j, ENOMEM, "getxattr", W_SRC);
+    goto out;
+  }
   ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
   if (n < 0) {
     rc = job_fail(j, (int)-n, "listxattr", W_SRC);
@@ -300,7 +343,7 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
   }
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
     const char *name = c->xnames + i;
-    int cls = meta_xattr_class(flags, c->is_root, name, dir);
+    int cls = side_class(c, flags, name, dir, true);
     if (!cls)
       continue;
     ssize_t v = get_one(src, name, &c->xval, &c->xval_cap);
@@ -310,27 +353,40 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
       rc = job_fail(j, (int)-v, "getxattr", W_SRC);
       goto out;
     }
+    const char *val = c->xval;
+    if (fake && cls == XC_ACL) {
+      if (!dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX))
+        continue;
+      if (strcmp(name, "user.rsync.%aacl") == 0)
+        made_access = true;
+      else
+        made_default = true;
+    }
     ssize_t dv = get_one(dst, name, &dval, &dvcap);
     if (dv < 0 && dv != -ENODATA) {
       rc = job_fail(j, (int)-dv, "getxattr", W_DST);
       goto out;
     }
-    if (dv == v && memcmp(dval, c->xval, (size_t)v) == 0)
+    if (dv == v && memcmp(dval, val, (size_t)v) == 0)
       continue;
     diff |= cls;
-    if (fix && fsetxattr(dst.fd, name, c->xval, (size_t)v, 0) < 0)
+    if (fix && fsetxattr(dst.fd, name, val, (size_t)v, 0) < 0)
       refused(j, errno, "setxattr", name);
   }
   for (ssize_t i = 0; i < dn; i += (ssize_t)strlen(dnames + i) + 1) {
     const char *name = dnames + i;
-    int cls = meta_xattr_class(flags, c->is_root, name, dir);
-    if (!cls || in_list(c->xnames, n, name))
+    int cls = side_class(c, flags, name, dir, false);
+    if (!cls)
+      continue;
+    if (fake && cls == XC_ACL ? (strcmp(name, "user.rsync.%aacl") == 0 ? made_access : made_default)
+                              : in_list(c->xnames, n, name))
       continue;
     diff |= cls;
     if (fix && fremovexattr(dst.fd, name) < 0 && errno != ENODATA)
       refused(j, errno, "removexattr", name);
   }
 out:
+  free(conv);
   free(dnames);
   free(dval);
   return rc == OP_FAIL ? -1 : diff;

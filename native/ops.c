@@ -521,7 +521,7 @@ static int do_dirmeta(struct job *j)
     rc = fstat(dfd, &cur) < 0 ? job_fail(j, errno, "fstat", W_DST) : fake_stat_set(j, dfd, fake_stat_perms(dfd, cur.st_mode & 07777));
   }
   if (rc == OP_OK)
-    rc = meta_xattrs_fd(j, sfd, dfd, true);
+    rc = meta_xattrs_sync_fd(j, sfd, dfd, true); /* an existing directory loses what the source lacks */
   if (rc == OP_OK && !(c->flags & P_OMIT_DIR_TIMES))
     rc = meta_times_fd(j, dfd);
   if (sfd >= 0)

@@ -76,6 +76,34 @@ describeEngines((e) => {
     expect(xattrs(path.join(r.B, 'dst'))).toContain('user.rsync.%stat="100644 0,0 1234:567"');
   });
 
+  native('-A with a fake receiver: ACLs kept in user.rsync.%aacl/%dacl records byte for byte as rsync, read back by a fake sender, a dropped default ACL removed', async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      fs.mkdirSync(path.join(src, 'd'), { recursive: true });
+      fs.mkdirSync(path.join(src, 'plain-dir'));
+      fs.writeFileSync(path.join(src, 'f'), 'acl\n');
+      fs.writeFileSync(path.join(src, 'plain'), 'none\n');
+      sh(`cd '${src}' && setfacl -m u:1234:rwx,g:55:r-x f && setfacl -d -m u:1234:rwx d`);
+    };
+    const r = await differential({ engine, setup, args: ['-aA', '-M--fake-super', 'src/', 'dst/'], oracleXattrs: false });
+    const got = xattrs(path.join(r.B, 'dst'));
+    expect(got).toBe(xattrs(path.join(r.A, 'dst')));
+    expect(got).toMatch(/# file: f\nuser\.rsync\.%aacl=/);
+    expect(got).toMatch(/# file: d\nuser\.rsync\.%dacl=/);
+    expect(got).not.toMatch(/plain/);
+    // Both sides fake: the records travel as they are.
+    const back = await runCli(['-aA', '--fake-super', '-M--fake-super', `--engine=${engine}`, 'dst/', 'again/'], { cwd: r.B });
+    expect(back.code, show(back)).toBe(0);
+    expect(xattrs(path.join(r.B, 'again'))).toBe(got);
+    // The source directory loses its default ACL: the next run removes the record, as rsync.
+    for (const root of [r.A, r.B]) sh(`setfacl -k '${root}/src/d'`);
+    spawnSync('rsync', ['-aA', '-M--fake-super', 'src/', 'dst/'], { cwd: r.A });
+    const again = await runCli(['-aA', '-M--fake-super', `--engine=${engine}`, 'src/', 'dst/'], { cwd: r.B });
+    expect(again.code, show(again)).toBe(0);
+    expect(xattrs(path.join(r.B, 'dst'))).toBe(xattrs(path.join(r.A, 'dst')));
+    expect(xattrs(path.join(r.B, 'dst'))).not.toContain('%dacl');
+  });
+
   it.skipIf(engine !== 'node')('the node engine refuses --fake-super (no xattrs), nothing written', async () => {
     const root = tempDir('arsync-fake-');
     fs.mkdirSync(path.join(root, 'src'));
