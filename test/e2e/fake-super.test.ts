@@ -104,6 +104,23 @@ describeEngines((e) => {
     expect(xattrs(path.join(r.B, 'dst'))).not.toContain('%dacl');
   });
 
+  native('as a user who is not root (the backup case): the same records, plain files and user xattrs as rsync', async () => {
+    const roots = [tempDir('arsync-fake-A-'), tempDir('arsync-fake-B-')];
+    for (const root of roots) {
+      privTree(root);
+      sh(`setfattr -n user.note -v kept '${root}/src/plain' && chmod -R a+rwX '${root}' && chmod 1777 '${root}'`);
+    }
+    const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+    const rs = spawnSync(asNobody[0]!, [...asNobody.slice(1), 'rsync', '-aiX', '--fake-super', 'src/', 'dst/'], { cwd: roots[0], encoding: 'utf8' });
+    const ar = await runCli(['-aiX', '--fake-super', `--engine=${engine}`, 'src/', 'dst/'], { cwd: roots[1], user: { uid: 65534, gid: 65534 } });
+    expect([ar.code, ar.stdout.split('\n').sort()], show(ar)).toEqual([rs.status, rs.stdout.split('\n').sort()]);
+    const got = xattrs(path.join(roots[1]!, 'dst'));
+    expect(got).toBe(xattrs(path.join(roots[0]!, 'dst')));
+    expect(got).toContain('user.rsync.%stat="100666 0,0 1234:567"'); // chmod a+rwX above
+    expect(got).toContain('user.note="kept"');
+    expect(fs.lstatSync(path.join(roots[1]!, 'dst/sub/tty')).uid).toBe(65534);
+  });
+
   it.skipIf(engine !== 'node')('the node engine refuses --fake-super (no xattrs), nothing written', async () => {
     const root = tempDir('arsync-fake-');
     fs.mkdirSync(path.join(root, 'src'));
