@@ -146,9 +146,6 @@ int meta_xattr_class(uint32_t flags, bool is_root, const char *name, bool dir)
   /* rsync's rules: user.* always; security.* and trusted.* need root (rsync skips them otherwise,
    * and setting e.g. security.capability would fail every file); system.* only for the ACLs. */
   if (flags & P_XATTRS) {
-    /* rsync's own records (user.rsync.%stat, %aacl, %dacl) are not copied with one -X. */
-    if (fake_reserved_xattr(name))
-      return 0;
     if (has_prefix(name, "user."))
       return XC_XATTR;
     if (is_root && (has_prefix(name, "security.") || has_prefix(name, "trusted.")))
@@ -244,10 +241,17 @@ static bool in_list(const char *list, ssize_t len, const char *name)
  * (fakesuper.h), and a source ACL is kept under another name on the destination. */
 static int side_class(const struct ctx *c, uint32_t flags, const char *name, bool dir, bool src)
 {
-  if (!fake_acls(c->flags, flags))
-    return meta_xattr_class(flags, c->is_root, name, dir);
-  int a = fake_acl_class(c->flags, name, dir, src);
-  return a ? a : meta_xattr_class(flags & ~P_ACLS, c->is_root, name, dir);
+  if (fake_acls(c->flags, flags)) {
+    int a = fake_acl_class(c->flags, name, dir, src);
+    if (a)
+      return a;
+    flags &= ~P_ACLS;
+  }
+  /* rsync's own records (user.rsync.%stat, %aacl, %dacl): its sender sends none with one -X, and its
+   * receiver ignores them only when it fakes (else a stale one is removed like any other). */
+  if (fake_reserved_xattr(name))
+    return !src && !(c->flags & P_FAKE_SUPER) ? meta_xattr_class(flags, c->is_root, name, dir) : 0;
+  return meta_xattr_class(flags, c->is_root, name, dir);
 }
 
 /* A source attribute as the destination keeps it: its name there, and its value (converted into
