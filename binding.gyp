@@ -30,7 +30,8 @@
         "native/args.c",
         "native/errors.c",
         "native/checksum.c",
-        "native/md5.c"
+        "native/md5.c",
+        "native/fakesuper.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],

@@ -4,6 +4,7 @@
 #include "abi.h"
 #include "checksum.h"
 #include "ctxapi.h"
+#include "fakesuper.h"
 #include "scanpair.h"
 #include "tree.h"
 #include "walk.h"
@@ -47,6 +48,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumHasherUpdate", NULL, sum_hasher_update, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumHasherDigest", NULL, sum_hasher_digest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumRollScan", NULL, sum_roll_scan, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

@@ -47,6 +47,7 @@ enum op_flag {
   OF_AFTER_BACKUP = 1u << 4, /* run only if the Backup op just before succeeded */
   OF_BASIS = 1u << 5,        /* src is an alt-dest basis file: no symlink followed, identity checked */
   OF_TARGET = 1u << 6,       /* Symlink: the judged target follows dst (size = its length) */
+  OF_DEVICE = 1u << 7,       /* File: the source is a char/block device copied as a file of op size bytes (--copy-devices) */
 };
 
 /* Outcome (run()'s optional outcomes array, one byte per op) */
@@ -87,8 +88,11 @@ enum preserve {
   P_SUPER = 1u << 24,    /* --super: act as root (owners, trusted.* xattrs) even when not root */
   P_NO_SUPER = 1u << 25, /* --no-super: do not act as root even as root */
   P_DELAY_UPDATES = 1u << 26, /* --delay-updates: finished files wait in the partial dir for OP_DELAYED */
+  P_FAKE_SUPER = 1u << 27,  /* --fake-super receiving: owners, set-id bits and types kept in user.rsync.%stat (fakesuper.h) */
+  P_FAKE_SOURCE = 1u << 28, /* --fake-super sending: a Symlink op's target is the op's (the source may be a fake one) */
+  P_WRITE_DEVICES = 1u << 29, /* --write-devices (with P_INPLACE): a char/block device target is written into, never replaced */
 };
-#define P_ALL 0x7ffffffu
+#define P_ALL 0x3fffffffu
 /* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
 #define MUNGE_PREFIX "/rsyncd-munged/"
 #define MUNGE_PREFIX_LEN 15

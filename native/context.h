@@ -81,6 +81,7 @@ struct job {
   unsigned refused;       /* attributes the destination would not take, each reported; the op went on (meta.c) */
   int64_t bytes;          /* bytes counted so far (undone when an EMFILE retry starts over) */
   bool equal;             /* Compare found identical content: outcome Equal */
+  bool device_out;        /* --write-devices: data goes into a device (no holes skipped, no truncation) */
 };
 
 static inline void set_outcome(struct ctx *c, uint32_t index, enum outcome o)

@@ -196,7 +196,7 @@ int copy_data_from(struct job *j, int in, int out, const struct stat *st, bool i
   uint64_t size = (uint64_t)st->st_size;
   int64_t counted = j->bytes;
   /* In place, a hole we skip would keep the old target's bytes there: write everything. */
-  bool sparse = !inplace && copy_want_sparse(c, st);
+  bool sparse = !inplace && !j->device_out && copy_want_sparse(c, st);
   /* In place, -S punches the zero runs it skips (the old target's bytes are under them). */
   struct copy_state cs = {
     .skip_zero = (c->flags & P_SPARSE) != 0,
@@ -210,7 +210,7 @@ int copy_data_from(struct job *j, int in, int out, const struct stat *st, bool i
     int cloned = reflink_try(j, in, out, st, cs.skip_zero);
     if (cloned != 0) {
       /* In place, the old target may be longer than the clone. */
-      if (cloned == 1 && inplace && ftruncate(out, (off_t)size) < 0)
+      if (cloned == 1 && inplace && !j->device_out && ftruncate(out, (off_t)size) < 0)
         return job_fail(j, errno, "ftruncate", W_DST);
       return cloned == 1 ? OP_OK : cloned;
     }
@@ -249,7 +249,8 @@ int copy_data_from(struct job *j, int in, int out, const struct stat *st, bool i
     return OP_FAIL;
   /* A trailing hole (or skipped zeros) leaves the file short: extend it without allocating.
    * In place, the old target may be longer than the source. */
-  if ((sparse || cs.skip_zero || inplace) && ftruncate(out, (off_t)size) < 0)
+  /* A device written into (--write-devices) keeps its size: it cannot be truncated. */
+  if ((sparse || cs.skip_zero || inplace) && !j->device_out && ftruncate(out, (off_t)size) < 0)
     return job_fail(j, errno, "ftruncate", W_DST);
   copy_count_holes(j, counted, size);
   return OP_OK;

@@ -219,7 +219,8 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->umask = (mode_t)umask_;
   c->direct = direct;
   /* rsync's am_root: --super and --no-super override the effective uid. */
-  c->is_root = (flags & P_SUPER) ? true : (flags & P_NO_SUPER) ? false : geteuid() == 0;
+  /* --fake-super is rsync's am_root -1: owners go to records, and only user.* xattrs are copied. */
+  c->is_root = (flags & P_FAKE_SUPER) ? false : (flags & P_SUPER) ? true : (flags & P_NO_SUPER) ? false : geteuid() == 0;
   c->ngroups = getgroups(63, c->groups);
   if (c->ngroups >= 0)
     c->groups[c->ngroups++] = getegid();

@@ -3,6 +3,8 @@
  * beneath the root, or by name relative to such a directory with AT_SYMLINK_NOFOLLOW. */
 #include "meta.h"
 
+#include "fakesuper.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,9 @@ static bool owner_ids(struct job *j, uid_t *u, gid_t *g)
   const struct ctx *c = j->c;
   *u = (uid_t)-1;
   *g = (gid_t)-1;
+  /* --fake-super: owners live in the entry's user.rsync.%stat record (fake_stat_set), never chown. */
+  if (c->flags & P_FAKE_SUPER)
+    return false;
   /* Only root can give a file away; rsync silently keeps our uid otherwise. */
   if ((c->flags & P_OWNER) && c->is_root)
     *u = j->op->uid;
@@ -73,6 +78,8 @@ int meta_owner_at(struct job *j, int dirfd, const char *name)
 
 int meta_mode_fd(struct job *j, int fd, mode_t mode)
 {
+  if (j->c->flags & P_FAKE_SUPER)
+    return fake_stat_set(j, fd, mode);
   if (fchmod(fd, mode) < 0)
     return job_fail(j, errno, "fchmod", W_DST);
   return OP_OK;
@@ -230,6 +237,40 @@ static bool in_list(const char *list, ssize_t len, const char *name)
   return false;
 }
 
+/* A name's class on the source or the destination side: under --fake-super -A the ACLs are records
+ * (fakesuper.h), and a source ACL is kept under another name on the destination. */
+static int side_class(const struct ctx *c, uint32_t flags, const char *name, bool dir, bool src)
+{
+  if (fake_acls(c->flags, flags)) {
+    int a = fake_acl_class(c->flags, name, dir, src);
+    if (a)
+      return a;
+    flags &= ~P_ACLS;
+  }
+  /* rsync's own records (user.rsync.%stat, %aacl, %dacl): its sender sends none with one -X, and its
+   * receiver ignores them only when it fakes (else a stale one is removed like any other). */
+  if (fake_reserved_xattr(name))
+    return !src && !(c->flags & P_FAKE_SUPER) ? meta_xattr_class(flags, c->is_root, name, dir) : 0;
+  return meta_xattr_class(flags, c->is_root, name, dir);
+}
+
+/* A source attribute as the destination keeps it: its name there, and its value (converted into
+ * conv for a record); false when it makes no record. */
+static bool dest_form(const struct ctx *c, int cls, const char **name, const char **val, ssize_t *len, char *conv, size_t cap)
+{
+  if (cls != XC_ACL || !(c->flags & P_FAKE_SUPER))
+    return true;
+  long n = fake_acl_value(c->flags, *name, (const unsigned char *)*val, (size_t)*len, conv, cap);
+  if (n <= 0)
+    return false; /* no record (or an ACL we cannot read: left as the mode bits say) */
+  *name = fake_acl_dest_name(c->flags, *name);
+  *val = conv;
+  *len = n;
+  return true;
+}
+
+#define ACL_CONV_MAX 65552
+
 /* The destination refused one attribute (ramfs, vfat or FUSE without xattrs, a value too large for
  * ext4, a read-only ACL...). rsync reports each and goes on: the data, the other attributes and the
  * rename still happen, and exec_finish then marks the op failed (exit 23). */
@@ -255,18 +296,26 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
   ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
   if (n < 0)
     return job_fail(j, (int)-n, "listxattr", W_SRC);
+  char *conv = (c->flags & P_FAKE_SUPER) && (c->flags & P_ACLS) ? malloc(ACL_CONV_MAX) : NULL;
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
     const char *name = c->xnames + i;
-    if (!meta_xattr_class(c->flags, c->is_root, name, dir))
+    int cls = side_class(c, c->flags, name, dir, true);
+    if (!cls)
       continue;
     ssize_t v = get_one(src, name, &c->xval, &c->xval_cap);
     if (v == -ENODATA) /* removed since the listing */
       continue;
-    if (v < 0)
+    if (v < 0) {
+      free(conv);
       return job_fail(j, (int)-v, "getxattr", W_SRC);
-    if (fsetxattr(dstfd, name, c->xval, (size_t)v, 0) < 0)
+    }
+    const char *val = c->xval;
+    if (cls == XC_ACL && (c->flags & P_FAKE_SUPER) && (!conv || !dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX)))
+      continue;
+    if (fsetxattr(dstfd, name, val, (size_t)v, 0) < 0)
       refused(j, errno, "setxattr", name);
   }
+  free(conv);
   return OP_OK;
 }
 
@@ -278,6 +327,14 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
   char *dnames = NULL, *dval = NULL;
   size_t dcap = 0, dvcap = 0;
   int diff = 0, rc = 0;
+  bool fake = fake_acls(c->flags, flags);
+  /* Under --fake-super -A: which destination records the source's ACLs make. */
+  bool made_access = false, made_default = false;
+  char *conv = fake ? malloc(ACL_CONV_MAX) : NULL;
+  if (fake && !conv) {
+    rc = job_fail(j, ENOMEM, "getxattr", W_SRC);
+    goto out;
+  }
   ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
   if (n < 0) {
     rc = job_fail(j, (int)-n, "listxattr", W_SRC);
@@ -290,7 +347,7 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
   }
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
     const char *name = c->xnames + i;
-    int cls = meta_xattr_class(flags, c->is_root, name, dir);
+    int cls = side_class(c, flags, name, dir, true);
     if (!cls)
       continue;
     ssize_t v = get_one(src, name, &c->xval, &c->xval_cap);
@@ -300,27 +357,40 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
       rc = job_fail(j, (int)-v, "getxattr", W_SRC);
       goto out;
     }
+    const char *val = c->xval;
+    if (fake && cls == XC_ACL) {
+      if (!dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX))
+        continue;
+      if (strcmp(name, "user.rsync.%aacl") == 0)
+        made_access = true;
+      else
+        made_default = true;
+    }
     ssize_t dv = get_one(dst, name, &dval, &dvcap);
     if (dv < 0 && dv != -ENODATA) {
       rc = job_fail(j, (int)-dv, "getxattr", W_DST);
       goto out;
     }
-    if (dv == v && memcmp(dval, c->xval, (size_t)v) == 0)
+    if (dv == v && memcmp(dval, val, (size_t)v) == 0)
       continue;
     diff |= cls;
-    if (fix && fsetxattr(dst.fd, name, c->xval, (size_t)v, 0) < 0)
+    if (fix && fsetxattr(dst.fd, name, val, (size_t)v, 0) < 0)
       refused(j, errno, "setxattr", name);
   }
   for (ssize_t i = 0; i < dn; i += (ssize_t)strlen(dnames + i) + 1) {
     const char *name = dnames + i;
-    int cls = meta_xattr_class(flags, c->is_root, name, dir);
-    if (!cls || in_list(c->xnames, n, name))
+    int cls = side_class(c, flags, name, dir, false);
+    if (!cls)
+      continue;
+    if (fake && cls == XC_ACL ? (strcmp(name, "user.rsync.%aacl") == 0 ? made_access : made_default)
+                              : in_list(c->xnames, n, name))
       continue;
     diff |= cls;
     if (fix && fremovexattr(dst.fd, name) < 0 && errno != ENODATA)
       refused(j, errno, "removexattr", name);
   }
 out:
+  free(conv);
   free(dnames);
   free(dval);
   return rc == OP_FAIL ? -1 : diff;
@@ -342,8 +412,9 @@ int meta_xattrs_diff(struct job *j, uint32_t flags, struct xnode src, struct xno
 int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode)
 {
   int rc = meta_owner_fd(j, dstfd);
-  /* The temp file was created 0600: skip the syscall when that already is the answer. */
-  if (rc == OP_OK && mode != 0600)
+  /* The temp file was created 0600: skip the syscall when that already is the answer (under
+   * --fake-super the record is always written). */
+  if (rc == OP_OK && (mode != 0600 || (j->c->flags & P_FAKE_SUPER)))
     rc = meta_mode_fd(j, dstfd, mode);
   if (rc == OP_OK)
     rc = meta_xattrs_fd(j, srcfd, dstfd, false);

@@ -17,6 +17,7 @@
 #include "beneath.h"
 #include "copy.h"
 #include "dest.h"
+#include "fakesuper.h"
 #include "longpath.h"
 #include "meta.h"
 #include "partial.h"
@@ -33,9 +34,16 @@ static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
   struct stat cur;
   bool have = fstat(fd, &cur) == 0;
   int rc = OP_OK;
-  if (!have || cur.st_uid != (uid_t)op->uid || cur.st_gid != (gid_t)op->gid)
+  if (c->flags & P_FAKE_SUPER) {
+    /* The record says what the entry is; without -p it keeps the permissions it claims. */
+    if (!have)
+      return job_fail(j, errno, "fstat", W_DST);
+    rc = fake_stat_set(j, fd, (c->flags & P_PERMS) ? op->mode & 07777 : fake_stat_perms(fd, cur.st_mode & 07777));
+  } else if (!have || cur.st_uid != (uid_t)op->uid || cur.st_gid != (gid_t)op->gid)
     rc = meta_owner_fd(j, fd);
-  if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != (op->mode & 07777)))
+  if (c->flags & P_FAKE_SUPER)
+    ;
+  else if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != (op->mode & 07777)))
     rc = meta_mode_fd(j, fd, op->mode & 07777);
   else if (rc == OP_OK && (c->flags & P_EXECUTABILITY) && have && S_ISREG(op->mode) &&
            meta_exec_mode(op->mode, cur.st_mode) != (cur.st_mode & 07777))
@@ -62,7 +70,17 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
   /* --append-verify reads back the bytes it keeps. */
   int rw = (c->flags & P_APPEND_VERIFY) ? O_RDWR : O_WRONLY;
   if (fstatat(p->fd, name, &ts, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (S_ISREG(ts.st_mode)) {
+    if ((c->flags & P_WRITE_DEVICES) && (S_ISCHR(ts.st_mode) || S_ISBLK(ts.st_mode))) {
+      /* --write-devices: the data goes into the device itself, which stays a device of its size. */
+      out = openat(p->fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (out < 0)
+        return job_fail(j, errno, "open", W_DST);
+      if (fstat(out, &ts) < 0 || !(S_ISCHR(ts.st_mode) || S_ISBLK(ts.st_mode))) {
+        close(out);
+        return job_fail(j, ESTALE, "fstat", W_DST);
+      }
+      j->device_out = true;
+    } else if (S_ISREG(ts.st_mode)) {
       out = openat(p->fd, name, rw | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (out < 0)
         return job_fail(j, errno, "open", W_DST);
@@ -87,7 +105,7 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
       return job_fail(j, errno, "open", W_DST);
   }
   /* In place, only a file that grows needs more blocks (rsync's rule). */
-  if (st->st_size > old_size)
+  if (st->st_size > old_size && !j->device_out)
     temp_preallocate(c, out, st->st_size);
   /* --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
    * --append-verify writes the whole file when they are not the source's. */
@@ -118,6 +136,22 @@ done:
   return rc;
 }
 
+/* A File op's source: a regular file, or under OF_DEVICE (--copy-devices) a char or block device
+ * whose contents are copied as a file of the op's size (a device's stat has no size; rsync reads
+ * what its size query said). */
+static int src_open_file(struct job *j, int *in, struct stat *st)
+{
+  const struct op *op = j->op;
+  if (!(op->flags & OF_DEVICE))
+    return src_open(j, src_file_flags(j->c, op), S_IFREG, in, st);
+  int rc = src_open(j, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, SRC_DEVICE, in, st);
+  if (rc != OP_OK)
+    return rc;
+  st->st_size = (off_t)op->size;
+  st->st_blocks = (blkcnt_t)(op->size / 512 + 1); /* no holes to look for */
+  return OP_OK;
+}
+
 static int do_file(struct job *j)
 {
   struct ctx *c = j->c;
@@ -130,7 +164,7 @@ static int do_file(struct job *j)
   int in = -1, out = -1, tdir = -1;
   bool made = false;
   struct stat st;
-  rc = src_open(j, src_file_flags(c, op), S_IFREG, &in, &st);
+  rc = src_open_file(j, &in, &st);
   if (rc != OP_OK)
     goto done;
   if (op->flags & OF_COMPARE) {
@@ -189,11 +223,20 @@ done:
   return rc;
 }
 
+static int symlink_place(struct job *j, const char *target);
+
 static int do_symlink(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
   char target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+  /* --fake-super sending: the source may be a regular file holding the target; the planner read it
+   * once and sends it with the op. */
+  if ((c->flags & P_FAKE_SOURCE) && (op->flags & OF_TARGET) && op->target_len < sizeof target) {
+    memcpy(target, op->target, op->target_len);
+    target[op->target_len] = 0;
+    return symlink_place(j, target);
+  }
   /* O_PATH on the link itself: the readlink and the identity check see the same inode. */
   int fd;
   struct stat st;
@@ -218,8 +261,53 @@ static int do_symlink(struct job *j)
    * be written; a link replaced since then is a changed entry. */
   if ((op->flags & OF_TARGET) && ((size_t)n != op->target_len || memcmp(target, op->target, (size_t)n) != 0))
     return job_fail(j, ESTALE, "readlink", W_SRC);
+  return symlink_place(j, target);
+}
+
+/* --fake-super receiving: a device, FIFO, socket or symlink lands as a regular file the user owns
+ * (holding a symlink's target), its type in the user.rsync.%stat record (rsync's do_mknod and
+ * do_symlink under am_root < 0). */
+static int fake_node(struct job *j, const char *content, mode_t perms)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
   struct parent *p;
-  rc = dest_parent(j, op->dst, op->dst_len, &p, name);
+  int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
+  if (rc != OP_OK)
+    return rc;
+  int out = temp_open(c, p->fd, name, tmp);
+  if (out < 0) {
+    rc = job_fail(j, errno, "open", W_DST);
+    parent_put(c, p);
+    return rc;
+  }
+  size_t len = content ? strlen(content) : 0;
+  if (len && write(out, content, len) != (ssize_t)len)
+    rc = job_fail(j, errno ? errno : EIO, "write", W_DST);
+  if (rc == OP_OK)
+    rc = meta_mode_fd(j, out, perms);
+  if (rc == OP_OK)
+    rc = meta_times_fd(j, out);
+  if (close(out) < 0 && rc == OP_OK)
+    rc = job_fail(j, errno, "close", W_DST);
+  rc = temp_commit(j, p->fd, tmp, name, rc);
+  if (rc == OP_OK)
+    counter_add(c, S_ISLNK(op->mode) ? C_SYMLINKS : C_SPECIALS, 1);
+  parent_put(c, p);
+  return rc;
+}
+
+/* A symlink holding `target` at the op's destination. */
+static int symlink_place(struct job *j, const char *target)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+  if (c->flags & P_FAKE_SUPER)
+    return fake_node(j, target, 0777);
+  struct parent *p;
+  int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
     return rc;
   int r = temp_symlink(c, p->fd, name, tmp, target);
@@ -250,6 +338,8 @@ static int do_special(struct job *j)
   mode_t type = op->mode & S_IFMT;
   if (type != S_IFCHR && type != S_IFBLK && type != S_IFIFO && type != S_IFSOCK)
     return job_fail(j, EINVAL, "mknod", W_DST);
+  if (c->flags & P_FAKE_SUPER)
+    return fake_node(j, NULL, (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & ~c->umask);
   struct parent *p;
   int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)
@@ -426,9 +516,13 @@ static int do_dirmeta(struct job *j)
     rc = meta_owner_fd(j, dfd);
   if (rc == OP_OK && (c->flags & P_PERMS))
     rc = meta_mode_fd(j, dfd, j->op->mode & 07777);
-  /* An existing directory keeps no xattr the source lacks (rsync -X removes them, as for files). */
-  if (rc == OP_OK && sfd >= 0)
-    rc = meta_xattrs_sync_fd(j, sfd, dfd, true);
+  else if (rc == OP_OK && (c->flags & P_FAKE_SUPER)) {
+    /* Without -p the directory keeps the permissions it has (or its record claims). */
+    struct stat cur;
+    rc = fstat(dfd, &cur) < 0 ? job_fail(j, errno, "fstat", W_DST) : fake_stat_set(j, dfd, fake_stat_perms(dfd, cur.st_mode & 07777));
+  }
+  if (rc == OP_OK)
+    rc = meta_xattrs_sync_fd(j, sfd, dfd, true); /* an existing directory loses what the source lacks */
   if (rc == OP_OK && !(c->flags & P_OMIT_DIR_TIMES))
     rc = meta_times_fd(j, dfd);
   if (sfd >= 0)
@@ -442,7 +536,9 @@ static int do_attrs(struct job *j)
   struct ctx *c = j->c;
   const struct op *op = j->op;
   mode_t type = op->mode & S_IFMT;
-  if (type == S_IFREG || type == S_IFDIR) {
+  /* --fake-super receiving: every type but a directory is a regular file on disk. */
+  mode_t disk = (c->flags & P_FAKE_SUPER) && type != S_IFDIR ? S_IFREG : type;
+  if (disk == S_IFREG || type == S_IFDIR) {
     int fd;
     if (type == S_IFDIR) {
       fd = dest_open(c, op->dst, op->dst_len, O_RDONLY | O_DIRECTORY);
@@ -462,9 +558,10 @@ static int do_attrs(struct job *j)
     int rc = OP_OK, sfd = -1;
     if (fstat(fd, &ts) < 0)
       rc = job_fail(j, errno, "fstat", W_DST);
-    else if ((ts.st_mode & S_IFMT) != type)
-      rc = job_fail(j, ESTALE, "fstat", W_DST);
-    if (rc == OP_OK && (c->flags & (P_XATTRS | P_ACLS)))
+    else if ((ts.st_mode & S_IFMT) != disk &&
+             !((c->flags & P_WRITE_DEVICES) && disk == S_IFREG && (S_ISCHR(ts.st_mode) || S_ISBLK(ts.st_mode))))
+      rc = job_fail(j, ESTALE, "fstat", W_DST); /* --write-devices: a device stands for the file */
+    if (rc == OP_OK && (c->flags & (P_XATTRS | P_ACLS)) && type == disk)
       rc = open_meta_source(j, type, &sfd);
     if (rc == OP_OK)
       rc = attrs_fd(j, sfd, fd, type == S_IFDIR);

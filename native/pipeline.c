@@ -618,12 +618,12 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
   }
 }
 
-/* File ops the pipeline runs; -c, --inplace and basis-file (alt-dest) copies go through the sync code. */
+/* File ops the pipeline runs; -c, --inplace, basis-file (alt-dest) and --copy-devices copies go through the sync code. */
 static bool pipelined(const struct ctx *c, const struct op *op)
 {
   /* A source path beyond PATH_MAX cannot go to the ring's openat in one piece: the sync code opens
    * it through its directory chain (longpath.h). */
-  return op->kind == OP_FILE && !(op->flags & (OF_COMPARE | OF_BASIS)) && !(c->flags & P_INPLACE) && op->src_len < PATH_MAX;
+  return op->kind == OP_FILE && !(op->flags & (OF_COMPARE | OF_BASIS | OF_DEVICE)) && !(c->flags & P_INPLACE) && op->src_len < PATH_MAX;
 }
 
 /* p is dir itself or lies beneath it ("" is the root, above everything). */

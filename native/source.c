@@ -181,7 +181,8 @@ int src_check(struct job *j, int fd, int flags, mode_t type, struct stat *st)
 {
   if (fstat(fd, st) < 0)
     return job_fail(j, errno, "fstat", W_SRC);
-  if ((st->st_mode & S_IFMT) != type || !same_identity(j->op, st))
+  bool type_ok = type == SRC_DEVICE ? S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) : (st->st_mode & S_IFMT) == type;
+  if (!type_ok || !same_identity(j->op, st))
     return job_fail(j, ESTALE, "fstat", W_SRC);
   if (type == S_IFREG && (flags & O_NONBLOCK) &&
       fcntl(fd, F_SETFL, flags & (O_NOATIME | O_DIRECT)) < 0)

@@ -26,6 +26,9 @@ void src_drop_cache(struct ctx *c);
  * the open; cleared again by src_check once the fd is known to be a regular file. */
 int src_file_flags(const struct ctx *c, const struct op *op);
 /* fstat + type/identity check (ESTALE/"fstat" on mismatch); clears O_NONBLOCK on regular files. */
+/* src_open/src_check `type` for a char or block device (--copy-devices reads one as a file). */
+#define SRC_DEVICE ((mode_t)1)
+
 int src_check(struct job *j, int fd, int flags, mode_t type, struct stat *st);
 /* The op's source, beneath its anchor, with O_NOATIME while it still works, checked against what the
  * walk saw (src_check). A basis file (OF_BASIS) is opened whole with no symlink followed. */

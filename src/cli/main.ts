@@ -142,9 +142,11 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 
   const engine = selectEngine(c.engine, [...c.sources, c.dest]);
   if ('error' in engine) return fail(engine.error, Exit.Usage);
-  if (!engine.caps.xattrs && (c.xattrs || c.acls)) {
+  // --fake-super keeps what it cannot set in xattrs: an engine without them refuses it as -X.
+  const fakes = c.fakeSuper === true || c.amRoot === -1;
+  if (!engine.caps.xattrs && (c.xattrs || c.acls || fakes)) {
     const why = engine.missingAddon ? `${engine.missingAddon.reason}. To fix: ${engine.missingAddon.fix}` : engine.reason;
-    return fail(`${c.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon: ${why}`, Exit.Usage);
+    return fail(`${c.xattrs ? '-X/--xattrs' : c.acls ? '-A/--acls' : '--fake-super'} needs the native addon: ${why}`, Exit.Usage);
   }
   report.engine = engine;
   if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);

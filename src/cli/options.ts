@@ -18,6 +18,8 @@ import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
+import { addFakeSuperOptions, isReceiverOption, type FakeSuper } from './fake-super.js';
+import { addDeviceOptions, type DeviceOptions } from './device-options.js';
 import { percentCSum, addOutputOptions } from './output-options.js';
 import { versionText } from './version-info.js';
 import { checkBackupDirLength } from '../plan/backup.js';
@@ -85,6 +87,8 @@ function buildProgram(
   writes: (o: Record<string, unknown>) => WriteOptions & PartialOptions;
   meta: () => MetaConfig;
   ownership: () => Ownership;
+  fakeSuper: (remoteOptions: string[]) => FakeSuper;
+  devices: () => Partial<DeviceOptions>;
   output: ReturnType<typeof addOutputOptions>;
 } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
@@ -213,6 +217,8 @@ function buildProgram(
     .option('--direct', 'O_DIRECT for large files (uring engine): do not fill the page cache');
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
   const ownership = addOwnershipOptions(p);
+  const fakeSuper = addFakeSuperOptions(p);
+  const devices = addDeviceOptions(p);
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
   const clock = addClockOptions(p);
@@ -238,7 +244,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta, ownership, output };
+  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -264,7 +270,7 @@ function rawArgs(args: string[]): Buffer[] {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, output } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -280,7 +286,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // rsync keeps the old meaning of -h (help) when it is the only argument.
   if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
   const noEffect = finishNoEffect();
-  for (const opt of noEffect.remoteOptions) checkRemoteOption(opt);
+  for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt)) checkRemoteOption(opt);
   const operands = program.args;
   // `host:path` alone lists a directory on another machine (rsync's implicit --list-only).
   // With --list-only a destination may follow; rsync lists the source all the same.
@@ -434,6 +440,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     ...dirDefaults(),
     ...meta(),
     ...ownership(),
+    ...fakeSuper(noEffect.remoteOptions),
+    ...devices(),
     ...outputs,
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.

@@ -54,6 +54,11 @@ export interface Engine {
   /** A source symlink's target (native: any path length; node:fs: up to PATH_MAX). */
   readlink(path: Buffer): Buffer | NativeFailure;
   /**
+   * --fake-super (native engines only): a source entry's user.rsync.%stat record (content false) or a
+   * regular file's bytes (content true: a fake symlink's target); null when there is none.
+   */
+  fakeRead?(path: Buffer, content: boolean): Buffer | null | NativeFailure;
+  /**
    * A context of this engine in the calling thread (`opts.engine` is overridden by this engine's name).
    * Throws with a readable message when it cannot be opened.
    */
@@ -99,6 +104,7 @@ export function nativeEngine(name: 'uring' | 'sync', addon: Addon, reason = ''):
     lstat: (path) => nativeLstat(addon, path),
     stat: (path) => nativeStat(addon, path),
     readlink: (path) => nativeReadlink(addon, path),
+    fakeRead: (path, content) => addon.fakeRead(null, path, false, content),
     openContext: (opts) => {
       const ctx = createNativeContext(addon, { ...opts, engine: name });
       if (!isFailure(ctx)) return ctx;

@@ -30,6 +30,7 @@ export interface Addon {
   scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
+  fakeRead(ctx: object | null, path: Buffer, onDest: boolean, content: boolean): Buffer | null | NativeFailure;
   removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
   pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
@@ -105,7 +106,7 @@ const BUILD_FIX =
 let state: AddonState | undefined;
 
 /** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
-export const ADDON_ABI = 3;
+export const ADDON_ABI = 4;
 
 /** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
 function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {
@@ -216,6 +217,7 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
     scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
     xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
+    fakeReadDest: (rel, content) => addon.fakeRead(ctx, rel, true, content),
     unlinkSource: (src, st, anchor = 0) => addon.removeSource(ctx, src, st.ino, st.dev, anchor),
     openPair: (src, destRel, q, anchor = 0) => nativeOpenPair(addon, ctx, src, destRel, q, anchor),
     scanTree: (src, destRel, q, anchor = src.length) =>

@@ -34,7 +34,16 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
   scope.at(t.rel, true);
   const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
   let fd = -1;
-  if (old?.isFile()) {
+  // --write-devices: a device target takes the data itself and stays a device of its own size.
+  const device = (flags & Preserve.WriteDevices) !== 0 && (old?.isCharacterDevice() || old?.isBlockDevice()) === true;
+  if (device) {
+    fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_NOFOLLOW);
+    const now = fsImpl.fstatSync(fd);
+    if (!now.isCharacterDevice() && !now.isBlockDevice()) {
+      closeQuietly(fd);
+      throw sysError('ESTALE', 'fstat');
+    }
+  } else if (old?.isFile()) {
     // --append-verify reads back the bytes it keeps.
     fd = fsImpl.openSync(t.abs, (flags & Preserve.AppendVerify ? C.O_RDWR : C.O_WRONLY) | C.O_NOFOLLOW | C.O_NONBLOCK);
     if (!fsImpl.fstatSync(fd).isFile()) {
@@ -49,7 +58,7 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
   }
   if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
   // In place, only a file that grows needs more blocks (rsync's rule).
-  if (src.st.size > BigInt(old?.isFile() ? old.size : 0)) preallocate(flags, fd, src.st.size);
+  if (!device && src.st.size > BigInt(old?.isFile() ? old.size : 0)) preallocate(flags, fd, src.st.size);
   // --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
   // --append-verify writes the whole file when they are not the source's.
   const kept = flags & Preserve.Append && old?.isFile() && BigInt(old.size) < src.st.size ? old.size : 0;
@@ -57,8 +66,10 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
     const from = kept && flags & Preserve.AppendVerify && !data.samePrefix(op, src, fd, t, kept) ? 0 : kept;
     data.copy(op, src, fd, t, false, from);
     scope.at(t.rel, true);
-    fsImpl.ftruncateSync(fd, data.copied);
-    digHoles(flags, fd);
+    if (!device) {
+      fsImpl.ftruncateSync(fd, data.copied);
+      digHoles(flags, fd);
+    }
     h.sealed(op, fd, mode);
   });
 }

@@ -9,7 +9,7 @@ import { closeQuietly, codeOf, sysError } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
 import type { OpScope } from './node-scope.js';
 import { OpFlag } from '../model/ops.js';
-import { S_IFMT } from '../model/stat.js';
+import { S_IFBLK, S_IFCHR, S_IFMT } from '../model/stat.js';
 
 const C = fs.constants;
 
@@ -22,8 +22,13 @@ export interface Source {
 /** The type (given by the op kind) and, when the walk recorded them, the ino and dev (else ESTALE). */
 export function checkIdentity(op: Op, st: fs.BigIntStats, type: number, syscall = 'fstat'): void {
   const moved = op.stat.ino !== 0 && (Number(st.ino) !== op.stat.ino || Number(st.dev) !== op.stat.dev);
-  if ((Number(st.mode) & S_IFMT) !== type || moved) throw sysError('ESTALE', syscall);
+  const t = Number(st.mode) & S_IFMT;
+  const typeOk = type === DEVICE ? t === S_IFCHR || t === S_IFBLK : t === type;
+  if (!typeOk || moved) throw sysError('ESTALE', syscall);
 }
+
+/** The `type` of a source that is a char or block device (--copy-devices reads one as a file). */
+export const DEVICE = -1;
 
 /**
  * A basis file's directories (OpFlag.Basis) must all be real directories: a symlink planted in an old

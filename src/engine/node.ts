@@ -38,7 +38,7 @@ import { fsImpl } from './node-fs.js';
 import { actsAsRoot, byFd, byPathFd, NodeMeta, openPath, symlinkByName } from './node-meta.js';
 import { nodeOpenPair } from './node-pair.js';
 import { ABORTED, OpScope } from './node-scope.js';
-import { checkIdentity, noSymlinkParents, Sources, type Source } from './node-source.js';
+import { DEVICE, checkIdentity, noSymlinkParents, Sources, type Source } from './node-source.js';
 import { heldCwd, mknod, mknodIn } from './node-special.js';
 import { createTemp } from './node-temp.js';
 import { preallocate } from './node-prealloc.js';
@@ -327,7 +327,10 @@ class NodeContext implements EngineContext {
   private copyFile(op: Op): number {
     const t = this.dest.resolve(op.dst);
     const follow = (op.flags & OpFlag.FollowSource) !== 0;
-    const src = this.sources.open(op, C.O_RDONLY, S_IFREG, follow);
+    const device = (op.flags & OpFlag.Device) !== 0;
+    const src = this.sources.open(op, C.O_RDONLY, device ? DEVICE : S_IFREG, follow);
+    // --copy-devices: a device's stat has no size; it is read as a file of the size the planner found.
+    if (device) Object.assign(src.st, { size: BigInt(op.stat.size), blocks: BigInt(Math.ceil(op.stat.size / 512) + 1) });
     try {
       if (op.flags & OpFlag.Compare && this.data.sameContent(op, src, t)) {
         this.meta.setAttrs(op, t.abs);

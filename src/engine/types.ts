@@ -95,6 +95,11 @@ export interface EngineContext {
   /** Read a destination symlink's target (beneath the root). */
   readlinkDest(rel: Buffer): Buffer | SysFailure;
   /**
+   * --fake-super (native engines only): a destination entry's user.rsync.%stat record (content false)
+   * or a regular file's bytes (content true: a fake symlink's target), beneath the root; null when none.
+   */
+  fakeReadDest?(rel: Buffer, content: boolean): Buffer | null | SysFailure;
+  /**
    * Which of xattrs (bit 1) and ACLs (bit 2) differ between a source path and a destination entry,
    * for the flags set in `flags` (Preserve.Xattrs / Preserve.Acls). 0 when equal.
    */

@@ -181,6 +181,15 @@ export interface Config {
    * user.rsync.%stat xattr). Absent: from the effective uid.
    */
   amRoot?: number;
+  /**
+   * --fake-super on the line (not only through -M): the sending side reads each source entry's
+   * user.rsync.%stat record as its type, permissions, device numbers and owner (rsync's x_lstat).
+   */
+  fakeSuper?: boolean;
+  /** --copy-devices: a char or block device is sent as a regular file holding its contents. */
+  copyDevices?: boolean;
+  /** --write-devices: a file's data goes into an existing char or block device in its place (implies --inplace). */
+  writeDevices?: boolean;
   /** --copy-as=USER[:GROUP]: the CLI becomes this user (and group) before any I/O, as rsync does. */
   copyAs?: string;
   /**
@@ -262,5 +271,8 @@ export function preserveFlags(c: Config): number {
   if (c.delayUpdates) f |= Preserve.DelayUpdates;
   // --super/--no-super decide for the engines; without them each engine asks the effective uid.
   if (c.amRoot !== undefined) f |= c.amRoot !== 0 ? Preserve.Super : Preserve.NoSuper;
+  if (c.amRoot === -1) f |= Preserve.FakeSuper;
+  if (c.fakeSuper) f |= Preserve.FakeSource;
+  if (c.writeDevices) f |= Preserve.WriteDevices;
   return f;
 }

@@ -95,6 +95,12 @@ export const Preserve = {
   NoSuper: 1 << 25,
   /** --delay-updates: a File op's finished file goes into its partial dir, not over its target (OpKind.Delayed moves it). */
   DelayUpdates: 1 << 26,
+  /** --fake-super receiving: owners, set-id bits and types go to user.rsync.%stat (native/fakesuper.h). */
+  FakeSuper: 1 << 27,
+  /** --fake-super sending: a Symlink op writes the target it carries (the source may be a fake link). */
+  FakeSource: 1 << 28,
+  /** --write-devices (with Inplace): a char or block device target is written into, never replaced. */
+  WriteDevices: 1 << 29,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */
@@ -120,6 +126,11 @@ export const OpFlag = {
    * that value is written, and a source link that no longer holds it is a changed entry (ESTALE).
    */
   Target: 1 << 6,
+  /**
+   * File ops (--copy-devices): the source is a char or block device, read as a file of the op's size
+   * (a device's own stat has no size).
+   */
+  Device: 1 << 7,
 } as const;
 
 /** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */

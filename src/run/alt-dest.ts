@@ -6,6 +6,7 @@
 // and check it is still the inode chosen here (OpFlag.Basis).
 
 import type { Engine } from '../engine/engine.js';
+import { withRecord, type FakeReader } from './fake-source.js';
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from '../model/config.js';
 import { isFailure } from '../model/failure.js';
@@ -68,6 +69,8 @@ export class AltDests {
   constructor(
     private readonly engine: Engine,
     private readonly check: CheckOptions,
+    /** --fake-super receiving: twins are as their user.rsync.%stat records describe them. */
+    private readonly fake?: FakeReader,
   ) {}
 
   /**
@@ -180,8 +183,10 @@ export class AltDests {
   /** lstat of `rel` beneath an alternate directory, only when no directory on the way is a symlink. */
   private lstat(a: AltDir, rel: Buffer): Stat | undefined {
     if (!this.realDir(a, dirName(rel))) return undefined;
-    const st = this.engine.lstat(joinPath(a.dir, rel));
-    return isFailure(st) ? undefined : st;
+    const path = joinPath(a.dir, rel);
+    const st = this.engine.lstat(path);
+    if (isFailure(st)) return undefined;
+    return this.fake ? withRecord(st, path, this.fake, () => {}) : st;
   }
 
   private realDir(a: AltDir, rel: Buffer): boolean {

@@ -8,6 +8,7 @@ import type { EngineContext } from '../engine/types.js';
 import type { Stat } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import { joinPath } from '../util/names.js';
+import { withRecord } from './fake-source.js';
 
 export class DestReads {
   constructor(
@@ -15,13 +16,18 @@ export class DestReads {
     private readonly ctx: EngineContext | undefined,
     private readonly destRoot: Buffer,
     private readonly dryRun: boolean,
+    /** --fake-super receiving: entries are as their records say (a symlink is a file holding its target). */
+    private readonly fakeLinks = false,
   ) {}
 
   /** One destination entry's lstat by relative path (a decision input only: ops resolve safely). */
   stat(rel: Buffer): Stat | undefined {
     if (this.dryRun && !this.ctx) return undefined;
     const st = this.engine.lstat(joinPath(this.destRoot, rel));
-    return isFailure(st) ? undefined : st;
+    if (isFailure(st)) return undefined;
+    // --fake-super receiving: the entry as its user.rsync.%stat record describes it.
+    const read = this.fakeLinks && this.ctx?.fakeReadDest;
+    return read ? withRecord(st, rel, read.bind(this.ctx), () => {}) : st;
   }
 
   /** -K: what a destination symlink leads to (resolution stays beneath the root in the engines). */
@@ -33,7 +39,10 @@ export class DestReads {
   /** A destination symlink's target (beneath the root); undefined when it cannot be read. */
   readlink(rel: Buffer): Buffer | undefined {
     const t = this.ctx?.readlinkDest(rel);
-    return !t || isFailure(t) ? undefined : (t as Buffer);
+    if (t && !isFailure(t)) return t as Buffer;
+    // --fake-super receiving: a symlink is a regular file that holds its target.
+    const f = this.fakeLinks ? this.ctx?.fakeReadDest?.(rel, true) : undefined;
+    return f && !isFailure(f) ? f : undefined;
   }
 
   /** -X/-A: which of xattrs (bit 1) and ACLs (bit 2) differ; 0 without a context. */

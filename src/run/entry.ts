@@ -19,8 +19,10 @@ import type { Twin } from './alt-dest.js';
 import { addBasis, tryAltDirs } from './alt-entry.js';
 import { withChmod, type Frame, type RunContext } from './context.js';
 import { canMakeWay, removeForReplace } from './deletions.js';
+import { deviceAsSource, deviceAsTarget, isDevice } from './devices.js';
 import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
+import { linkMember } from './link-member.js';
 import { anyChange } from './lines.js';
 import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
@@ -53,8 +55,9 @@ const addOp = (rc: RunContext) => (kind: OpKind, src: Buffer, rel: Buffer, st: S
  */
 export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
   const c = rc.c;
-  const { src, rel, destSt, isRoot, record, display } = e;
+  const { src, rel, isRoot, record, display } = e;
   let st = e.st;
+  let destSt = e.destSt;
   let kind = fileType(st.mode);
   let flags = 0;
 
@@ -99,6 +102,17 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     }
   }
 
+  // --fake-super sending: a fake symlink is a file holding its target; the op carries the target read here.
+  if (kind === 'link' && c.fakeSuper && target === undefined) target = rc.source.readlink(src);
+  // --copy-devices: a device is sent as a file of its contents; --write-devices: a device target
+  // takes a file's data in its place (rsync compares it as a file of the device's size).
+  if (c.copyDevices && kind === 'dev') {
+    st = deviceAsSource(st);
+    kind = 'reg';
+    flags |= OpFlag.Device;
+  }
+  if (c.writeDevices && kind === 'reg' && destSt && isDevice(destSt)) destSt = deviceAsTarget(destSt);
+
   const d = decide(st, c);
   if ('skip' in d) {
     // rsync names a skipped directory bare, as the file list has it ("." for "dir/"); other skips quoted.
@@ -118,9 +132,15 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     }
   }
 
-  // -H: every member of a group waits for the end of the walk, where the leader is sent and the
-  // others are linked to it (rsync's choice of leader). Devices, FIFOs, sockets and symlinks are
-  // grouped too, as rsync does on Linux.
+  // -H: every member of a group of regular files waits for the end of the walk, where the leader is
+  // sent and the others are linked to it (rsync's choice of leader). Devices, FIFOs, sockets and
+  // symlinks are grouped too, as rsync does on Linux, but linked where the walk meets them.
+  if (c.hardLinks && kind !== 'dir' && kind !== 'reg' && st.nlink > 1) {
+    const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
+    const changed = await planNonRegularMember(rc, m, kind);
+    if (changed) rc.dirs.touch(record);
+    return false;
+  }
   if (c.hardLinks && kind !== 'dir' && st.nlink > 1) {
     rc.hardLinks.add({ src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) });
     return false;
@@ -294,4 +314,21 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);
   // After the -c case above, which may itself have deferred the entry it reports.
   if (p.eventName !== undefined) rc.events?.fileDone(p.eventName);
+}
+
+/**
+ * -H for a device, FIFO, socket or symlink: the first member of its inode is planned where the walk
+ * meets it, each later one is linked to it at its own place (rsync's order: its lines come in list
+ * order, not after the transfer). The links themselves wait until every file exists.
+ */
+export async function planNonRegularMember(rc: RunContext, m: Member, kind: FileType): Promise<boolean> {
+  const planned = rc.hardLinks.leaderOf(m);
+  if (!planned) {
+    const before = m.destSt;
+    const changed = await planMember(rc, m, kind, true);
+    rc.hardLinks.lead(m, changed ? undefined : before);
+    return changed;
+  }
+  linkMember(rc, planned.leader, planned.kept, m, kind);
+  return false;
 }

@@ -2,17 +2,14 @@
 // leader, which is planned like any entry; the others are linked to it once every file exists
 // (OpSink.later), each with its backup right before it.
 
-import { OpFlag, OpKind } from '../model/ops.js';
+import { OpFlag } from '../model/ops.js';
 import { isFailure } from '../model/failure.js';
 import { fileType } from '../model/stat.js';
-import { attrChanges, itemize, sameTime } from '../plan/quickcheck.js';
-import { ERRNO, showPath } from '../util/errors.js';
+import { ERRNO } from '../util/errors.js';
 import type { RunContext } from './context.js';
 import { planMember } from './entry.js';
-import { anyChange } from './lines.js';
+import { linkMember } from './link-member.js';
 import type { Member } from './members.js';
-import { removeSource } from './remove-source.js';
-import type { Verdict } from '../plan/quickcheck.js';
 
 /**
  * rsync's choice of leader: for regular files the first member the destination already has (sent again
@@ -31,7 +28,6 @@ export function chooseLeader(members: Member[]): Member {
  * does).
  */
 export async function finishHardLinks(rc: RunContext): Promise<void> {
-  const c = rc.c;
   for (const group of rc.hardLinks.take()) {
     if (rc.abort.aborted) return;
     const members = group.filter((m) => stillThere(rc, m));
@@ -43,33 +39,7 @@ export async function finishHardLinks(rc: RunContext): Promise<void> {
     if (changed) rc.dirs.touch(leader.record);
     const leaderDest = changed ? undefined : before;
     for (const m of members) {
-      if (m === leader) continue;
-      if (leaderDest && m.destSt && m.destSt.ino === leaderDest.ino && m.destSt.dev === leaderDest.dev) {
-        removeSource(rc, m, kind);
-        continue;
-      }
-      if (c.ignoreExisting && m.destSt) continue;
-      if (c.existing && !m.destSt) continue;
-      const line = rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
-      if (m.destSt) {
-        // An existing member is relinked: rsync prints what differed from the old file, or blanks;
-        // without -t its time is always reported (the link is a local change, named after its leader).
-        const check = rc.spec.check;
-        const ch = { ...attrChanges(m.st, m.destSt, check), size: kind === 'reg' && m.st.size !== m.destSt.size, time: c.times ? !sameTime(m.st, m.destSt, check) : true };
-        if (rc.lines.active) {
-          const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
-          rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, c, { hardlinked: true, all: true }));
-        }
-      } else {
-        rc.lines.emit(kind, { action: 'create' }, line, true);
-      }
-      if (!m.destSt) rc.tally.totals.created[kind]++;
-      rc.dirs.touch(m.record);
-      if (c.dryRun) continue;
-      // The backup goes in the same batch as the link, right before it: the link waits for it.
-      const after = m.destSt ? rc.backups.beforeReplace((...a) => rc.sink.later(...a), m.rel, m.destSt) : 0;
-      rc.sink.later(OpKind.Hardlink, leader.rel, m.rel, m.st, after);
-      removeSource(rc, m, kind);
+      if (m !== leader) linkMember(rc, leader, leaderDest, m, kind);
     }
   }
 }

@@ -18,9 +18,31 @@ export interface Member {
   target?: Buffer;
 }
 
+/** A non-regular group's leader as it was planned: the others link to it where the walk meets them. */
+export interface PlannedLeader {
+  leader: Member;
+  /** The destination entry the leader left in place (undefined when it was replaced or created). */
+  kept: Member['destSt'];
+}
+
 /** -H: the members of each inode (dev:ino) with more than one link, in the order the walk found them. */
 export class HardLinkGroups {
   private readonly groups = new Map<string, Member[]>();
+  private readonly leaders = new Map<string, PlannedLeader>();
+
+  /**
+   * Devices, FIFOs, sockets and symlinks carry no data: rsync links each of them at its own place in
+   * the list, to the group's first member, instead of after the transfer. The leader already planned
+   * for m's inode, if any.
+   */
+  leaderOf(m: Member): PlannedLeader | undefined {
+    return this.leaders.get(`${m.st.dev}:${m.st.ino}`);
+  }
+
+  /** m, just planned, leads its inode's group. */
+  lead(m: Member, kept: Member['destSt']): void {
+    this.leaders.set(`${m.st.dev}:${m.st.ino}`, { leader: m, kept });
+  }
 
   add(m: Member): void {
     const key = `${m.st.dev}:${m.st.ino}`;

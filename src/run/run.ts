@@ -42,6 +42,8 @@ import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
 import { LocalSource, type EntrySource } from './source.js';
 import { MappedSource, idMappers } from './id-source.js';
+import { fakeStatSource } from './fake-source.js';
+import { showPath } from '../util/errors.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
@@ -106,7 +108,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
-  const alt = new AltDests(engine, spec.check);
+  const alt = new AltDests(engine, spec.check, c.amRoot === -1 ? engine.fakeRead?.bind(engine) : undefined);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
   // --bwlimit: the engines' shared rate meter (engine/rate-meter.ts, native/meter.h).
   if (c.bwlimit) Atomics.store(tally.counters, Counter.BwRate, BigInt(c.bwlimit));
@@ -127,7 +129,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // A destination that is still missing was not made: nothing in the run writes there (all of its
   // operands were skipped or missing, or it is a dry run).
   const ctx = destRootExists(engine, plan) ? openContext(spec.engineOptions) : undefined;
-  dest = new DestReads(engine, ctx, plan.destRoot, c.dryRun);
+  dest = new DestReads(engine, ctx, plan.destRoot, c.dryRun, c.amRoot === -1);
   const anchors = new SourceAnchors();
   const fail = (f: OpFailure): void => {
     if (!alt.park(f)) tally.fail(f);
@@ -154,7 +156,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events,
-    source: ids ? new MappedSource(local, ids) : local,
+    source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
     lines: new Lines(c, new Output(c, reporter, events, c.dryRun), lineSums(c, anchors)),

@@ -160,6 +160,7 @@ describe('C constants equal the TypeScript ones', () => {
       AfterBackup: 'OF_AFTER_BACKUP',
       Basis: 'OF_BASIS',
       Target: 'OF_TARGET',
+      Device: 'OF_DEVICE',
     };
     expectSame(T.OpFlag, names, 'OpFlag');
     expect(enumOf('OF_COMPARE').sort()).toEqual(Object.values(names).sort());
@@ -202,6 +203,9 @@ describe('C constants equal the TypeScript ones', () => {
       Super: 'P_SUPER',
       NoSuper: 'P_NO_SUPER',
       DelayUpdates: 'P_DELAY_UPDATES',
+      FakeSuper: 'P_FAKE_SUPER',
+      FakeSource: 'P_FAKE_SOURCE',
+      WriteDevices: 'P_WRITE_DEVICES',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());

@@ -55,6 +55,11 @@ export interface DiffSpec {
   pristine?: boolean;
   /** Compare owners in the result trees (default true). */
   owners?: boolean;
+  /**
+   * The oracle's -X (default true). False for --fake-super trees: rsync's own -X sender leaves out the
+   * user.rsync.%stat records its receiver still lists, so it itemizes "x" on identical trees.
+   */
+  oracleXattrs?: boolean;
   /** Runs on the two clones (A for rsync, B for arsync) just before the runs (mounts, inode records). */
   beforeRun?: (roots: { A: string; B: string }) => void;
   /** Extra checks on the A (rsync) and B (arsync) roots after the standard ones. */
@@ -230,7 +235,7 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   const owners = spec.owners ?? true;
   const diffs = compareTrees(A, B, { mtimeToleranceNs: node ? 1000 : 0, owners });
   softEmpty(formatDiffs(diffs), 'compareTrees(rsync\'s result A, arsync\'s result B)', ctx);
-  const o = oracle(A, B, { nsTimes: !node, ...(owners ? {} : { owners: false }) });
+  const o = oracle(A, B, { nsTimes: !node, ...(owners ? {} : { owners: false }), ...(spec.oracleXattrs === false ? { xattrs: false } : {}) });
   softEmpty(o.lines, `rsync oracle ${o.argv.join(' ')} (A = rsync's result, B = arsync's) ${o.stderr}`, ctx);
 
   spec.after?.(res);

@@ -1,0 +1,131 @@
+// --fake-super on the local walk: an EntrySource that hands the planner each entry as its
+// user.rsync.%stat record describes it (rsync's get_stat_xattr: type, permissions, device numbers,
+// owner and group), on the sending side when --fake-super is given on the line, and for the
+// destination twins when the receiving side fakes (rsync's am_root < 0, also -M--fake-super). A real
+// device, FIFO or socket keeps its own stat; a fake symlink's target is the content of its file.
+
+import { isFailure, type SysFailure } from '../model/failure.js';
+import type { PairListing, TreeScan } from '../model/listing.js';
+import { S_IFDIR, S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
+import type { Config } from '../model/config.js';
+import type { Engine } from '../engine/engine.js';
+import type { EngineContext } from '../engine/types.js';
+import type { DirEntries, EntrySource } from './source.js';
+
+/** Reads a record (content false) or a fake symlink's target (content true); null when there is none. */
+export type FakeReader = (path: Buffer, content: boolean) => Buffer | null | SysFailure;
+
+/** glibc's makedev, the encoding of Stat.rdev. */
+export function makedev(major: number, minor: number): number {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return Number(((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn));
+}
+
+/** rsync's "%o %d,%d %d:%d" record, or undefined when it does not parse. */
+export function parseRecord(text: string): { mode: number; rdev: number; uid: number; gid: number } | undefined {
+  const m = /^([0-7]+) (\d+),(\d+) (\d+):(\d+)$/.exec(text);
+  if (!m) return undefined;
+  return { mode: parseInt(m[1]!, 8), rdev: makedev(Number(m[2]!), Number(m[3]!)), uid: Number(m[4]!), gid: Number(m[5]!) };
+}
+
+/**
+ * `st` as the record read through `read` describes it. Only regular files and directories carry
+ * records (user.* xattrs exist on nothing else). `corrupt` gets rsync's message for a record that
+ * does not parse; the entry then keeps its own stat.
+ */
+export function withRecord(st: Stat, path: Buffer, read: FakeReader, corrupt: (path: Buffer, value: string) => void): Stat {
+  const type = st.mode & S_IFMT;
+  if (type !== S_IFREG && type !== S_IFDIR) return st;
+  const v = read(path, false);
+  if (v === null || isFailure(v)) return st;
+  const r = parseRecord(v.toString('latin1'));
+  if (!r) {
+    corrupt(path, v.toString('latin1'));
+    return st;
+  }
+  return { ...st, mode: r.mode, rdev: r.rdev, uid: r.uid, gid: r.gid };
+}
+
+export interface FakeSides {
+  /** Records read on source entries (--fake-super on the line). */
+  source?: FakeReader;
+  /** Records read on destination twins (the receiving side fakes); paths relative to the root. */
+  dest?: FakeReader;
+  /** rsync's message for a record that does not parse. */
+  corrupt: (path: Buffer, value: string) => void;
+}
+
+const join = (dir: Buffer | null, name: Buffer): Buffer => (dir && dir.length ? Buffer.concat([dir, Buffer.from('/'), name]) : name);
+
+/** `inner`'s entries as their records describe them. */
+export class FakeStatSource implements EntrySource {
+  private readonly done = new WeakSet<PairListing>();
+
+  constructor(
+    private readonly inner: EntrySource,
+    private readonly sides: FakeSides,
+  ) {}
+
+  private src(st: Stat, path: Buffer): Stat {
+    return this.sides.source ? withRecord(st, path, this.sides.source, this.sides.corrupt) : st;
+  }
+
+  private listing(l: PairListing, src: Buffer, destRel: Buffer | null): PairListing {
+    if (this.done.has(l)) return l;
+    for (const e of l.entries) {
+      if (e.st) e.st = this.src(e.st, join(src, e.name));
+      if (e.dest && this.sides.dest && destRel !== null) e.dest = withRecord(e.dest, join(destRel, e.name), this.sides.dest, this.sides.corrupt);
+    }
+    this.done.add(l);
+    return l;
+  }
+
+  lstat(path: Buffer): Stat | SysFailure {
+    const st = this.inner.lstat(path);
+    return isFailure(st) ? st : this.src(st, path);
+  }
+
+  follow(path: Buffer): Stat | undefined {
+    return this.inner.follow(path);
+  }
+
+  readlink(path: Buffer): Buffer | undefined {
+    const t = this.inner.readlink(path);
+    if (t !== undefined || !this.sides.source) return t;
+    const c = this.sides.source(path, true);
+    return c === null || isFailure(c) ? undefined : c;
+  }
+
+  names(path: Buffer, anchor: number): Buffer[] | SysFailure {
+    return this.inner.names(path, anchor);
+  }
+
+  openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {
+    const d = this.inner.openDir(src, destRel, anchor);
+    if (isFailure(d)) return d;
+    const whole = d.whole && this.listing(d.whole, src, destRel);
+    const chunks = function* (this: FakeStatSource, extrasOnly?: boolean): Generator<PairListing> {
+      for (const l of d.chunks(extrasOnly)) yield this.listing(l, src, destRel);
+    };
+    return {
+      whole,
+      destErrno: d.destErrno,
+      chunks: (extrasOnly?: boolean) => chunks.call(this, extrasOnly),
+      close: () => d.close(),
+    };
+  }
+
+  /** Never asked: a --fake-super run leaves nothing to the native quick check (run/spec.ts). */
+  dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined {
+    return this.inner.dirtyDirs(src, destRel);
+  }
+}
+
+/** `inner` as a --fake-super run sees it (itself when neither side fakes). */
+export function fakeStatSource(c: Config, engine: Engine, ctx: EngineContext | undefined, inner: EntrySource, corrupt: FakeSides['corrupt']): EntrySource {
+  const source = c.fakeSuper ? engine.fakeRead?.bind(engine) : undefined;
+  const dest = c.amRoot === -1 ? ctx?.fakeReadDest?.bind(ctx) : undefined;
+  if (!source && !dest) return inner;
+  return new FakeStatSource(inner, { ...(source ? { source } : {}), ...(dest ? { dest } : {}), corrupt });
+}

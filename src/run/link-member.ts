@@ -1,0 +1,44 @@
+// -H: one member linked to its group's leader (its -i line, its backup, the Hardlink op queued for after
+// the walk), for the groups hardlinks.ts settles after the walk and the non-regular ones entry.ts links
+// where the walk meets them.
+
+import { OpKind } from '../model/ops.js';
+import type { FileType } from '../model/stat.js';
+import { attrChanges, itemize, sameTime } from '../plan/quickcheck.js';
+import { showPath } from '../util/errors.js';
+import type { RunContext } from './context.js';
+import { anyChange } from './lines.js';
+import type { Member } from './members.js';
+import { removeSource } from './remove-source.js';
+import type { Verdict } from '../plan/quickcheck.js';
+
+/** One member linked to its group's leader (its line, its backup, the link after the walk). */
+export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['destSt'], m: Member, kind: FileType): void {
+  const c = rc.c;
+  if (leaderDest && m.destSt && m.destSt.ino === leaderDest.ino && m.destSt.dev === leaderDest.dev) {
+    removeSource(rc, m, kind);
+    return;
+  }
+  if (c.ignoreExisting && m.destSt) return;
+  if (c.existing && !m.destSt) return;
+  const line = rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
+  if (m.destSt) {
+    // An existing member is relinked: rsync prints what differed from the old file, or blanks;
+    // without -t its time is always reported (the link is a local change, named after its leader).
+    const check = rc.spec.check;
+    const ch = { ...attrChanges(m.st, m.destSt, check), size: kind === 'reg' && m.st.size !== m.destSt.size, time: c.times ? !sameTime(m.st, m.destSt, check) : true };
+    if (rc.lines.active) {
+      const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
+      rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, c, { hardlinked: true, all: true }));
+    }
+  } else {
+    rc.lines.emit(kind, { action: 'create' }, line, true);
+  }
+  if (!m.destSt) rc.tally.totals.created[kind]++;
+  rc.dirs.touch(m.record);
+  if (c.dryRun) return;
+  // The backup goes in the same batch as the link, right before it: the link waits for it.
+  const after = m.destSt ? rc.backups.beforeReplace((...a) => rc.sink.later(...a), m.rel, m.destSt) : 0;
+  rc.sink.later(OpKind.Hardlink, leader.rel, m.rel, m.st, after);
+  removeSource(rc, m, kind);
+}
