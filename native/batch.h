@@ -111,10 +111,11 @@ enum counter {
   C_DELETED = 9,
   C_BW_RATE = 10, /* --bwlimit in bytes per second, 0 = none (set by the main thread before the run) */
   C_BW_NEXT = 11, /* the rate meter: CLOCK_MONOTONIC ns at which the data written so far is paid for */
-  C_CURRENT = 12, /* --progress: the file op copying data now, (op index + 1) << CURRENT_SHIFT | its bytes so far */
-  C_BATCH = 13,   /* --progress: the batch a worker runs now (its number, set by the TypeScript worker; C never writes it) */
-  C_USED = 14, /* slots C touches; the array must be at least this long */
-  COUNTER_SLOTS = 16,
+  /* 12-14 belong to the run's clock (src/run/clock.ts ClockSlot), 15 is free */
+  C_CURRENT = 16, /* --progress: the file op copying data now, (op index + 1) << CURRENT_SHIFT | its bytes so far */
+  C_BATCH = 17,   /* --progress: the batch a worker runs now (its number, set by the TypeScript worker; C never writes it) */
+  C_USED = 18, /* slots C touches; the array must be at least this long */
+  COUNTER_SLOTS = 24,
 };
 
 /* C_CURRENT's packing: one 64-bit store, so the main thread never reads an index with another op's bytes.

@@ -159,17 +159,18 @@ export const Counter = {
   BwRate: 10,
   /** The rate meter's clock: CLOCK_MONOTONIC ns at which the data written so far is paid for. */
   BwNext: 11,
+  // 12-14: the run's clock (run/clock.ts ClockSlot); 15 free.
   /**
    * --progress: the file op copying data now, `(op index + 1) * 2**CURRENT_SHIFT + its bytes so far`, one
    * store per chunk by whichever engine copies (read by progress/file-progress.ts).
    */
-  Current: 12,
+  Current: 16,
   /** --progress: the number of the batch running now, stored (with Current cleared) as a worker starts it. */
-  Batch: 13,
+  Batch: 17,
 } as const;
 /** Counter.Current's packing (native/batch.h CURRENT_SHIFT): the low 48 bits are bytes. */
 export const CURRENT_SHIFT = 48;
-export const COUNTER_SLOTS = 16;
+export const COUNTER_SLOTS = 24;
 
 /**
  * Somewhere ops are appended, in order: a batch being encoded (engine/batch.ts BatchWriter implements

@@ -13,6 +13,7 @@ import { ADDON_ABI, META_FIELDS, statFromMeta } from '../../src/engine/native.js
 import { PairBits } from '../../src/engine/pair.js';
 import * as Ops from '../../src/model/ops.js';
 import * as StatBits from '../../src/model/stat.js';
+import { ClockSlot } from '../../src/run/clock.js';
 /** The TypeScript constants, wherever src/ keeps them. */
 const T = { ...Ops, ...StatBits };
 import { addonOrReason } from './engines.js';
@@ -236,6 +237,10 @@ describe('C constants equal the TypeScript ones', () => {
     expect(c('C_USED'), 'C_USED: the slots C touches').toBe(Math.max(...Object.values(T.Counter)) + 1);
     expect(c('C_USED')).toBeLessThanOrEqual(T.COUNTER_SLOTS);
     expect(c('CURRENT_SHIFT'), 'CURRENT_SHIFT: Counter.Current packing').toBe(T.CURRENT_SHIFT);
+    // The run's clock keeps its own slots in the same array: no counter may land on one.
+    const clock = Object.values(ClockSlot);
+    expect(Object.values(T.Counter).filter((v) => clock.includes(v as never)), 'Counter slots taken by run/clock.ts').toEqual([]);
+    expect(Math.max(...clock)).toBeLessThan(T.COUNTER_SLOTS);
   });
 
   it('PairBits (src/engine/pair.ts) = the SP_* query bits', () => {

@@ -21,7 +21,7 @@ function scan(root: string, noOpenat2: boolean): unknown {
     const a = require(process.argv[1]);
     const root = process.argv[2];
     const ctx = a.createContext({ engine: 'sync', destRoot: Buffer.from(root + '/d'), flags: 0, umask: 0o22,
-      counters: new BigInt64Array(new SharedArrayBuffer(8 * 16)) });
+      counters: new BigInt64Array(new SharedArrayBuffer(8 * 24)) });
     const q = Float64Array.of(1 | 16, 0, 1, 2, 100);
     const split = (b) => b && b.toString('latin1').split('\\0').filter(Boolean);
     const t = a.scanTree(ctx, Buffer.from(root + '/s'), Buffer.from(''), q);

@@ -13,7 +13,7 @@ const config = (...args: string[]): Config => {
 };
 
 const spec = (c: Config, engine: 'uring' | 'sync' | 'node' = 'sync', seesEveryEntry = false) =>
-  deriveSpec(c, { engine: engineNamed(engine), destRoot: Buffer.from('/dst'), backupDir: undefined, counters: new BigInt64Array(16), seesEveryEntry });
+  deriveSpec(c, { engine: engineNamed(engine), destRoot: Buffer.from('/dst'), backupDir: undefined, counters: new BigInt64Array(24), seesEveryEntry });
 
 describe('RunSpec', () => {
   it('engine capabilities: the node engine keeps microseconds, the uring engine retries on the sync engine', () => {
