@@ -16,6 +16,7 @@
 #include "dest.h"
 #include "errors.h"
 #include "meta.h"
+#include "temp.h"
 
 #define RSYNC_XATTR_PREFIX "user.rsync.%"
 
@@ -79,6 +80,40 @@ int fake_stat_set(struct job *j, int fd, mode_t perms)
   if (fsetxattr(fd, FAKE_STAT_XATTR, buf, (size_t)len, 0) < 0)
     return job_fail(j, errno, "setxattr", W_DST);
   return OP_OK;
+}
+
+/* --fake-super receiving: a device, FIFO, socket or symlink lands as a regular file the user owns
+ * (holding a symlink's target), its type in the user.rsync.%stat record (rsync's do_mknod and
+ * do_symlink under am_root < 0). */
+int fake_node(struct job *j, const char *content, mode_t perms)
+{
+  struct ctx *c = j->c;
+  const struct op *op = j->op;
+  char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+  struct parent *p;
+  int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
+  if (rc != OP_OK)
+    return rc;
+  int out = temp_open(c, p->fd, name, tmp);
+  if (out < 0) {
+    rc = job_fail(j, errno, "open", W_DST);
+    parent_put(c, p);
+    return rc;
+  }
+  size_t len = content ? strlen(content) : 0;
+  if (len && write(out, content, len) != (ssize_t)len)
+    rc = job_fail(j, errno ? errno : EIO, "write", W_DST);
+  if (rc == OP_OK)
+    rc = meta_mode_fd(j, out, perms);
+  if (rc == OP_OK)
+    rc = meta_times_fd(j, out);
+  if (close(out) < 0 && rc == OP_OK)
+    rc = job_fail(j, errno, "close", W_DST);
+  rc = temp_commit(j, p->fd, tmp, name, rc);
+  if (rc == OP_OK)
+    counter_add(c, S_ISLNK(op->mode) ? C_SYMLINKS : C_SPECIALS, 1);
+  parent_put(c, p);
+  return rc;
 }
 
 mode_t fake_stat_perms(int fd, mode_t fallback)

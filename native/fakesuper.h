@@ -23,6 +23,11 @@ bool fake_reserved_xattr(const char *name);
  * op's under -o/-g, else the file's own); a record equal to what is on disk is removed. */
 int fake_stat_set(struct job *j, int fd, mode_t perms);
 
+/* A device, FIFO, socket or symlink op under --fake-super: a plain file the user owns (holding
+ * `content`, a symlink's target, when not NULL) made at a temp name, given the record with `perms`
+ * and the op's times, renamed over the target (rsync's do_mknod and do_symlink under am_root < 0). */
+int fake_node(struct job *j, const char *content, mode_t perms);
+
 /* The permission bits (07777) an existing fake-super entry claims, or `fallback` without a record. */
 mode_t fake_stat_perms(int fd, mode_t fallback);
 
