@@ -190,6 +190,21 @@ describeEngines((e) => {
     same(theirsDir, oursDir);
   });
 
+  it('pushes single files and a directory without its slash as rsync does', async () => {
+    for (const ops of [[`${src}/a`, `${src}/big`], [`${src}/d`]]) {
+      for (const opts of [['-v'], ['-av']]) {
+        n++;
+        theirsDir = path.join(root, `theirs-${n}`);
+        oursDir = path.join(root, `ours-${n}`);
+        const theirs = rsyncClient([...opts, '-e', rsh, ...ops, `host:${theirsDir}/`]);
+        const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', rsh, ...ops, `host:${oursDir}/`]);
+        expect(ours.code, show(ours)).toBe(theirs.code);
+        expect(steady(ours.stdout)).toBe(steady(theirs.out));
+        same(theirsDir, oursDir, { rootMeta: false, times: opts.includes('-av') });
+      }
+    }
+  });
+
   it('a missing source: the rest is sent, exit 23 as rsync', async () => {
     const theirs = rsyncClient(['-a', '-e', rsh, `${src}/a`, `${root}/nope`, `host:${theirsDir}/`]);
     const ours = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, `${src}/a`, `${root}/nope`, `host:${oursDir}/`]);
