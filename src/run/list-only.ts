@@ -156,10 +156,23 @@ export function listRoots(
     tops.push({ name: root.rel.length ? root.rel : Buffer.from('.'), st, root });
   }
   const ordered = tops.length > 1 ? rsyncOrder(tops) : tops;
+  // -R: the directories above each operand's path are in the list too (unless --no-implied-dirs), once.
+  const implied = new Set<string>();
   for (const { name, st, root } of ordered) {
     const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
     const scope = filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
     if (root.rel.length && scope && scope.check(root.rel, isDir(st)) === 'exclude') continue;
+    if (c.relative && c.impliedDirs) {
+      for (let i = root.rel.indexOf(0x2f); i > 0; i = root.rel.indexOf(0x2f, i + 1)) {
+        const rel = root.rel.subarray(0, i);
+        if (implied.has(rel.toString('latin1'))) continue;
+        implied.add(rel.toString('latin1'));
+        const src = root.src.subarray(0, root.src.length - root.rel.length + i);
+        const dst = reader.lstat(src);
+        if (isFailure(dst)) fail(src, dst.errno, dst.syscall, `link_stat "${showPath(src)}" failed`);
+        else emit({ src, rel, st: dst, enter: false, scope: undefined, dev: dst.dev }, rel);
+      }
+    }
     const item: Item = { src: root.src, rel: root.rel, st, enter: isDir(st) && (c.recursive || root.contents), scope, dev: st.dev };
     emit(item, name);
     if (!item.enter) continue;

@@ -57,6 +57,9 @@ const CASES: string[][] = [
   ['-r', '--stats', '--list-only', 'src/'],
   ['-r', '-q', '--list-only', 'src/'],
   ['--list-only', 'src/missing', 'src/a', 'dst/'],
+  ['-R', '--list-only', 'src/d/sub'],
+  ['-rR', '--list-only', 'src/d/sub/y', 'src/./e', 'src/a'],
+  ['-rR', '--no-implied-dirs', '--list-only', 'src/d/sub/y'],
 ];
 
 describeEngines((e) => {
