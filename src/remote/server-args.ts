@@ -3,6 +3,7 @@
 // followed by the capability letters (handshake.ts's CLIENT_INFO), then the long options.
 
 import { CLIENT_INFO } from './handshake.js';
+import { compressLetter, compressLongArgs, type ClientCompress } from './compress.js';
 
 /** What the server must know of the client's options (a subset of the Config, named as there). */
 export interface ServerFlags {
@@ -24,6 +25,8 @@ export interface ServerFlags {
   numericIds: boolean;
   /** --list-only given explicitly (a source without a destination lists without saying so). */
   listOnly: boolean;
+  /** -z and its options (compress.ts): a letter and long options of their own. */
+  compress?: ClientCompress;
 }
 
 /** The arguments after the remote rsync's path when the server sends (a pull or a listing). */
@@ -42,11 +45,16 @@ export function senderArgs(f: ServerFlags): string[] {
   if (f.recursive) letters += 'r';
   if (f.checksum) letters += 'c';
   if (f.relative) letters += 'R';
+  const compress = f.compress ?? { mode: 'off' };
+  letters += compressLetter(compress);
+  const z = compressLongArgs(compress, false);
   const args = ['--server', '--sender', `-${letters}${CLIENT_INFO}`];
   if (f.listOnly) args.push('--list-only');
+  args.push(...z.level);
   // -D sends devices and specials; one without the other is said in a long option.
   if (f.devices && !f.specials) args.push('--no-specials');
   else if (!f.devices && f.specials) args.push('--specials');
+  args.push(...z.choice, ...z.skip);
   if (f.numericIds) args.push('--numeric-ids');
   return args;
 }
