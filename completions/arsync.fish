@@ -117,7 +117,7 @@ complete -c arsync -l compress-level -r -F -d 'compression level (no effect loca
 complete -c arsync -l zl -r -F -d 'same as --compress-level'
 complete -c arsync -l compress-threads -r -F -d 'compression threads (no effect locally)'
 complete -c arsync -l zt -r -F -d 'same as --compress-threads'
-complete -c arsync -l skip-compress -r -F -d 'skip compressing files with these suffixes (no effect locally)'
+complete -c arsync -l skip-compress -r -F -d 'skip compressing files with these suffixes (no effect locally; sent to a remote sender)'
 complete -c arsync -s e -l rsh -r -F -d 'remote shell (no effect locally)'
 complete -c arsync -l rsync-path -r -F -d 'rsync to run on the remote machine (no effect locally)'
 complete -c arsync -s M -l remote-option -r -F -d 'send OPT to the remote side only (must be an option that changes nothing here)'

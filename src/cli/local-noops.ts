@@ -5,6 +5,7 @@
 // Each check names the rsync function it ports; docs/options.md says why each option has no effect.
 
 import type { Command } from 'commander';
+import type { CompressOptions } from '../model/config.js';
 import { Exit, UsageError } from '../util/errors.js';
 
 /** A usage error that rsync reports with another exit code than 1 (its RERR_* for that failure). */
@@ -53,6 +54,8 @@ export interface NoEffect {
   remoteOptions: string[];
   /** --checksum-choice's transfer and file checksums, lower case; undefined when not given. */
   checksumChoice: [xfer: string, file: string] | undefined;
+  /** -z and its options, for a remote session (src/remote/compress.ts settles them). */
+  compress: CompressOptions;
 }
 
 /**
@@ -141,6 +144,9 @@ function knownName(list: string[], name: string): boolean {
 export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () => NoEffect {
   let protocol = PROTOCOL_VERSION;
   let compressChoice: string | undefined;
+  let compressCount = 0;
+  let compressLevel: number | undefined;
+  let skipCompress: string | undefined;
   let checksumChoice: string | undefined;
   let oldArgs = -1;
   let secluded = -1;
@@ -158,18 +164,18 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
 
   p
     // Compression only shapes the bytes on a wire a local copy does not have.
-    .option('-z, --compress', 'compress file data during the transfer (no effect locally)', () => true)
-    .option('--no-compress', 'turn off -z', () => (compressChoice = undefined))
-    .option('--no-z', 'same as --no-compress', () => (compressChoice = undefined))
+    .option('-z, --compress', 'compress file data during the transfer (no effect locally)', () => (compressCount++, true))
+    .option('--no-compress', 'turn off -z', () => ((compressCount = 0), (compressChoice = undefined)))
+    .option('--no-z', 'same as --no-compress', () => ((compressCount = 0), (compressChoice = undefined)))
     .option('--old-compress', 'same as --compress-choice=zlib', () => (compressChoice = 'zlib'))
     .option('--new-compress', 'same as --compress-choice=zlibx', () => (compressChoice = 'zlibx'))
     .option('--compress-choice <STR>', 'choose the compression algorithm (no effect locally)', (v: string) => (compressChoice = v))
     .option('--zc <STR>', 'same as --compress-choice', (v: string) => (compressChoice = v))
-    .option('--compress-level <NUM>', 'compression level (no effect locally)', int('--compress-level'))
-    .option('--zl <NUM>', 'same as --compress-level', int('--zl'))
+    .option('--compress-level <NUM>', 'compression level (no effect locally)', int('--compress-level', (n) => (compressLevel = n)))
+    .option('--zl <NUM>', 'same as --compress-level', int('--zl', (n) => (compressLevel = n)))
     .option('--compress-threads <NUM>', 'compression threads (no effect locally)', int('--compress-threads'))
     .option('--zt <NUM>', 'same as --compress-threads', int('--zt'))
-    .option('--skip-compress <LIST>', 'skip compressing files with these suffixes (no effect locally)')
+    .option('--skip-compress <LIST>', 'skip compressing files with these suffixes (no effect locally; sent to a remote sender)', (v: string) => (skipCompress = v))
     // The remote shell and the program it starts: a local copy starts neither.
     .option('-e, --rsh <COMMAND>', 'remote shell (no effect locally)')
     .option('--rsync-path <PROGRAM>', 'rsync to run on the remote machine (no effect locally)')
@@ -283,6 +289,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
       oldArgs: oldArgs > 0,
       remoteOptions,
       checksumChoice: choice,
+      compress: { count: compressCount, choice: compressChoice?.toLowerCase(), level: compressLevel, skip: skipCompress },
     };
   };
 }

@@ -5,12 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULTS, type Config, type EngineChoice, type FilterItem, type ChmodRule } from '../model/config.js';
+import { DEFAULTS, type CompressOptions, type Config, type EngineChoice, type FilterItem, type ChmodRule } from '../model/config.js';
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { RemoteList } from './remote.js';
 import { pushTarget, refuseForPush, type RemotePush } from './remote-push.js';
 import { pullOperand, pullRefusal, type RemotePull } from './pull-operand.js';
+import { clientCompress, type ClientCompress } from '../remote/compress.js';
+import { ProtocolError } from '../remote/wire.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
@@ -267,6 +269,16 @@ function rawArgs(args: string[]): Buffer[] {
   return args.map((a) => Buffer.from(a));
 }
 
+/** A remote session's compression; a choice arsync cannot speak (zstd, lz4) is refused before any I/O. */
+function remoteCompress(o: CompressOptions): ClientCompress {
+  try {
+    return clientCompress(o);
+  } catch (e) {
+    if (e instanceof ProtocolError) throw new OptionError(e.message, e.code);
+    throw e;
+  }
+}
+
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
@@ -377,6 +389,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     acls,
     xattrs: Boolean(o['xattrs']),
     numericIds: Boolean(o['numericIds']),
+    compress: noEffect.compress,
     // --no-verbose leaves `false` behind (a later -v counts on from it).
     verbose: quiet ? 0 : Number(o['verbose']),
     quiet,
@@ -487,6 +500,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       rsyncPath: o['rsyncPath'] as string | undefined,
       config,
       listOnly: Boolean(o['listOnly']),
+      compress: remoteCompress(noEffect.compress),
     };
     return { kind: 'remote-list', list };
   }

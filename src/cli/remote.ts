@@ -7,6 +7,7 @@ import type { ShellOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList, finishReceive } from '../remote/listing.js';
 import { senderArgs } from '../remote/server-args.js';
+import type { ClientCompress } from '../remote/compress.js';
 import { listLine } from '../progress/list-line.js';
 import { listingStatsLines, rsyncSeconds } from '../progress/stats.js';
 import { isDevice, isDir, isLink, isReg } from '../remote/flist.js';
@@ -19,6 +20,8 @@ export interface RemoteList {
   config: Config;
   /** --list-only was given (rsync then tells the server so). */
   listOnly: boolean;
+  /** -z and its options as the session will use them. */
+  compress: ClientCompress;
 }
 
 /** Lists the remote operand as rsync does; returns the exit code. */
@@ -41,6 +44,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     relative: c.relative,
     numericIds: c.numericIds,
     listOnly: r.listOnly,
+    compress: r.compress,
   };
   const cmd = {
     rsh: r.rsh,
@@ -66,7 +70,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
       checksumLen: c.checksum ? 16 : 0,
       relative: c.relative,
       numericIds: c.numericIds,
-    });
+    }, undefined, { compress: r.compress, env });
     peer.ioError |= list.ioError;
     for (const e of list.entries) if (e) io.out.write(outputBytes(listLine(e, c.humanReadable)));
     const stats = await finishReceive(conn, list.entries.length === 0);

@@ -41,6 +41,18 @@ export type IdMapRule =
 /** When --delete deletes; 'delay': found during the transfer pass, deleted after it (rsync's --delete-delay). */
 export type DeleteMode = 'none' | 'before' | 'during' | 'delay' | 'after';
 
+/** rsync's do_compression count, compress_choice, level and --skip-compress as the command line left them. */
+export interface CompressOptions {
+  /** How many -z (--no-compress sets it back to 0). */
+  count: number;
+  /** --compress-choice/--zc (lower case), --old-compress (zlib), --new-compress (zlibx). */
+  choice: string | undefined;
+  /** --compress-level/--zl. */
+  level: number | undefined;
+  /** --skip-compress's suffix list as given. */
+  skip: string | undefined;
+}
+
 export interface Config {
   /** Source operands as raw bytes (trailing slash kept: it means "the contents of"). */
   sources: Buffer[];
@@ -72,6 +84,8 @@ export interface Config {
   xattrs: boolean;
   /** Local copies share one user database, so ids are always kept as numbers; kept for rsync parity. */
   numericIds: boolean;
+  /** -z and its options as given (no effect on a local copy; a remote session compresses its file data). */
+  compress?: CompressOptions;
   /** -v count (0 = quiet listing). */
   verbose: number;
   quiet: boolean;

@@ -5,6 +5,7 @@
 // zlibx with Node's zlib; zstd and lz4 are not in Node 20, so they are never offered and a
 // --compress-choice naming them is refused for a remote run.
 
+import type { CompressOptions } from '../model/config.js';
 import { Exit } from '../util/errors.js';
 import { ProtocolError } from './wire.js';
 
@@ -16,21 +17,10 @@ export const COMPRESS_OFFERED: readonly Compression[] = ['zlibx', 'zlib'];
 /** The names a RSYNC_COMPRESS_LIST may keep: the offered ones and "none". */
 const KNOWN: readonly Compression[] = ['zlibx', 'zlib', 'none'];
 
-/** The compression options as the command line left them (rsync's do_compression, compress_choice, ...). */
-export interface CompressOptions {
-  /** How many -z (--no-compress sets it back to 0). */
-  count: number;
-  /** --compress-choice/--zc, --old-compress (zlib), --new-compress (zlibx); lower case. */
-  choice: string | undefined;
-  /** --compress-level/--zl as given. */
-  level: number | undefined;
-  /** --skip-compress's list as given. */
-  skip: string | undefined;
-}
-
 /** What the client does about compression in a remote session. */
 export type ClientCompress =
-  | { mode: 'off' }
+  /** No compression. `none`: --compress-choice=none was given, and is passed on (with any level), as rsync does. */
+  | { mode: 'off'; none?: { level: number | undefined }; skip?: string }
   /** Negotiate with a server that can; an older one means zlib. `zlibLetter`: -z says "z" to the server. */
   | { mode: 'negotiate'; zlibLetter: boolean; level: number | undefined; skip: string | undefined }
   /** The algorithm the command line named; nothing is negotiated. */
@@ -45,14 +35,14 @@ export function clientCompress(o: CompressOptions): ClientCompress {
   let choice = o.choice;
   if (choice === undefined && o.count > 1) choice = 'zlibx';
   if (choice === 'auto') choice = undefined;
-  if (choice === 'none') return { mode: 'off' };
+  if (choice === 'none') return { mode: 'off', none: { level: o.level }, skip: o.skip };
   if (choice !== undefined) {
     if (choice !== 'zlib' && choice !== 'zlibx') {
       throw new ProtocolError(`--compress-choice=${choice}: arsync compresses with zlibx or zlib only (Node has no ${choice})`, Exit.Unsupported);
     }
     return { mode: 'fixed', name: choice, level: o.level, skip: o.skip };
   }
-  if (o.count === 0 && o.level === undefined) return { mode: 'off' };
+  if (o.count === 0 && o.level === undefined) return { mode: 'off', skip: o.skip };
   // A level without -z is rsync's CPRES_AUTO: negotiated, but no "z" letter goes to the server.
   return { mode: 'negotiate', zlibLetter: o.count > 0, level: o.level, skip: o.skip };
 }
@@ -70,11 +60,18 @@ export function compressLetter(c: ClientCompress): string {
  * options a receiving client gives the sender (none when the client sends).
  */
 export function compressLongArgs(c: ClientCompress, weSend: boolean): { level: string[]; choice: string[]; skip: string[] } {
-  if (c.mode === 'off') return { level: [], choice: [], skip: [] };
+  // --skip-compress goes to a sending server whether or not anything is compressed.
+  const skip = !weSend && c.skip !== undefined ? [safeOptionArg('--skip-compress', c.skip)] : [];
+  if (c.mode === 'off') {
+    // rsync names the choice back once parsed, so "none" goes to the server; a level with it still turns
+    // compression "on" (to be negotiated away), so the level goes too.
+    if (!c.none) return { level: [], choice: [], skip };
+    return { level: c.none.level !== undefined ? [`--compress-level=${c.none.level}`] : [], choice: ['--compress-choice=none'], skip };
+  }
   return {
     level: c.level !== undefined ? [`--compress-level=${c.level}`] : [],
     choice: c.mode === 'fixed' ? [c.name === 'zlibx' ? '--new-compress' : '--old-compress'] : [],
-    skip: !weSend && c.skip !== undefined ? [safeOptionArg('--skip-compress', c.skip)] : [],
+    skip,
   };
 }
 

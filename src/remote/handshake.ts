@@ -6,6 +6,7 @@
 import { Exit } from '../util/errors.js';
 import type { Conn } from './conn.js';
 import { CHECKSUMS } from './checksum.js';
+import { clientCompressList, pickCompression, sessionCompress, type ClientCompress, type Compression, type SessionCompress } from './compress.js';
 import { ProtocolError, int32, vstring } from './wire.js';
 
 /** The protocol arsync implements and offers. */
@@ -41,9 +42,15 @@ export interface Session {
   /** The negotiated whole-file and block checksum. */
   checksum: string;
   seed: number;
+  /** The file data's compression (compress.ts): negotiated, fixed by the command line, or none. */
+  compress: SessionCompress;
 }
 
-export async function handshake(conn: Conn): Promise<Session> {
+/**
+ * `compress` is what the command line asked (compress.ts); `env` gives RSYNC_COMPRESS_LIST. As rsync
+ * does, the client sends all its lists before it reads the server's.
+ */
+export async function handshake(conn: Conn, compress: ClientCompress = { mode: 'off' }, env: NodeJS.ProcessEnv = {}): Promise<Session> {
   conn.write(int32(PROTOCOL));
   const remote = await conn.read((c) => c.int32());
   if (remote < 20 || remote > 40) {
@@ -56,15 +63,22 @@ export async function handshake(conn: Conn): Promise<Session> {
   const compat = await conn.read((c) => c.varint());
   if (compat & Cf.IncRecurse) throw new ProtocolError('the server turned on incremental recursion, which arsync did not offer', Exit.Protocol);
   let checksum = 'md5';
+  let negotiated: Compression | undefined;
   if (compat & Cf.VarintFlistFlags) {
     conn.write(vstring(CHECKSUMS.join(' ')));
+    const ourCompress = compress.mode === 'negotiate' ? clientCompressList(env) : undefined;
+    if (ourCompress) conn.write(vstring(ourCompress.join(' ')));
     const theirs = (await conn.read((c) => c.vstring(1024))).toString('latin1').split(' ');
     const pick = CHECKSUMS.find((n) => theirs.includes(n));
     if (!pick) {
       throw new ProtocolError(`Failed to negotiate a checksum choice.\nServer list: ${theirs.join(' ')}\nClient list: ${CHECKSUMS.join(' ')}`, Exit.Unsupported);
     }
     checksum = pick;
+    if (ourCompress) negotiated = pickCompression(ourCompress, (await conn.read((c) => c.vstring(1024))).toString('latin1').split(' '));
+  } else if (compress.mode === 'negotiate') {
+    // A server too old to negotiate compresses with zlib: the client's list must allow it.
+    negotiated = pickCompression(clientCompressList(env), ['zlib']);
   }
   const seed = await conn.read((c) => c.int32());
-  return { protocol, compat, checksum, seed };
+  return { protocol, compat, checksum, seed, compress: sessionCompress(compress, negotiated) };
 }

@@ -5,6 +5,7 @@
 
 import type { Conn } from './conn.js';
 import { handshake, Cf, type Session } from './handshake.js';
+import type { ClientCompress } from './compress.js';
 import { FlistDecoder, sortAndClean, type FlistOptions, type RemoteEntry } from './flist.js';
 import { Exit } from '../util/errors.js';
 import { ProtocolError, int32 } from './wire.js';
@@ -44,8 +45,14 @@ export interface Listing extends ReceivedList {
 export type ListOptions = Omit<FlistOptions, 'protocol' | 'id0Names' | 'varintFlags' | 'safeFlist'>;
 
 /** Reads the file list; the caller has already started the server as a sender. */
-export async function receiveList(conn: Conn, opts: ListOptions, filterList: Buffer = int32(0)): Promise<ReceivedList> {
-  const session = await handshake(conn);
+export async function receiveList(
+  conn: Conn,
+  opts: ListOptions,
+  filterList: Buffer = int32(0),
+  ask: { compress: ClientCompress; env: NodeJS.ProcessEnv } = { compress: { mode: 'off' }, env: {} },
+): Promise<ReceivedList> {
+  // A listing moves no file data, but -z still goes through the negotiation, as with rsync.
+  const session = await handshake(conn, ask.compress, ask.env);
   conn.startMuxIn();
   conn.startMuxOut();
   // The filter rules we send the sender (remote/filter-list.ts frames them; a listing sends none).

@@ -5,6 +5,7 @@
 import type { Config } from '../model/config.js';
 import { CLIENT_INFO } from './handshake.js';
 import { safeFileArg } from './rsh.js';
+import { compressLetter, compressLongArgs, type ClientCompress } from './compress.js';
 
 /** What the server must know of the client's options (a subset of the Config, named as there). */
 export interface ServerFlags {
@@ -55,6 +56,8 @@ export interface ServerFlags {
   noImpliedDirs?: boolean;
   /** 1 --remove-source-files, 2 --remove-sent-files. */
   removeSourceFiles?: number;
+  /** -z and its options (compress.ts): a letter and long options of their own. */
+  compress?: ClientCompress;
 }
 
 /** The arguments after the remote rsync's path when the server sends (a pull or a listing). */
@@ -85,8 +88,12 @@ export function senderArgs(f: ServerFlags): string[] {
   if (f.relative) letters += 'R';
   letters += 'x'.repeat(Math.min(f.oneFileSystem ?? 0, 2));
   if (f.sparse) letters += 'S';
+  const compress = f.compress ?? { mode: 'off' };
+  letters += compressLetter(compress);
+  const z = compressLongArgs(compress, false);
   const args = ['--server', '--sender', `-${letters}${CLIENT_INFO}`];
   if (f.listOnly) args.push('--list-only');
+  args.push(...z.level);
   // -D sends devices and specials; one without the other is said in a long option.
   if (f.devices && !f.specials) args.push('--no-specials');
   else if (!f.devices && f.specials) args.push('--specials');
@@ -95,6 +102,8 @@ export function senderArgs(f: ServerFlags): string[] {
   if (f.backupDir !== undefined) args.push('--backup-dir', f.backupDir);
   // Only a suffix other than the default is sent ("~", or "" with --backup-dir).
   if (f.suffix !== undefined && f.suffix !== (f.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${f.suffix}`);
+  // rsync sends the compression choice after --suffix, and --skip-compress (to a sender) next.
+  args.push(...z.choice, ...z.skip);
   if (f.ignoreErrors) args.push('--ignore-errors');
   if (f.copyUnsafeLinks) args.push('--copy-unsafe-links');
   if (f.safeLinks) args.push('--safe-links');

@@ -64,8 +64,18 @@ describe("rsyncSize (rsync's parse_size_arg)", () => {
 });
 
 describe('what the no-effect options leave in the Config', () => {
-  it('-avz is -av', () => {
-    expect(config('-avz', 'a/', 'b')).toEqual(config('-av', 'a/', 'b'));
+  it('-avz is -av, but for the compression kept for a remote session', () => {
+    const { compress, ...z } = config('-avz', 'a/', 'b');
+    const { compress: none, ...plain } = config('-av', 'a/', 'b');
+    expect(z).toEqual(plain);
+    expect(compress).toEqual({ count: 1, choice: undefined, level: undefined, skip: undefined });
+    expect(none).toEqual({ count: 0, choice: undefined, level: undefined, skip: undefined });
+  });
+  it('the compression options as rsync leaves them: -z counted, --no-compress resets, choices lower-cased', () => {
+    expect(config('-zz', '--zl=3', '--skip-compress=gz', 'a', 'b').compress).toEqual({ count: 2, choice: undefined, level: 3, skip: 'gz' });
+    expect(config('-z', '--zc=ZLIB', '--no-compress', '-z', 'a', 'b').compress).toEqual({ count: 1, choice: undefined, level: undefined, skip: undefined });
+    expect(config('--new-compress', 'a', 'b').compress?.choice).toBe('zlibx');
+    expect(config('--zc=Zstd', 'a', 'b').compress?.choice).toBe('zstd');
   });
   it("incremental recursion: -r, unless --no-i-r (last one wins), --qsort or --delete-before/-after", () => {
     expect(config('-r', 'a', 'b').incRecursive).toBe(true);

@@ -13,7 +13,7 @@ import { rng } from '../../helpers/token-capture.js';
 
 const BLOCKS = 40;
 const BLOCK_LEN = 700;
-const basis = Buffer.alloc(BLOCKS * BLOCK_LEN, 0).map((_, i) => (i * 31) & 0xff);
+const basis = Buffer.from(Array.from({ length: BLOCKS * BLOCK_LEN }, (_, i) => (i * 31) & 0xff));
 
 /** A valid session of a few files, written by arsync's writer. */
 function validStream(r: () => number, name: 'zlib' | 'zlibx'): Buffer {
