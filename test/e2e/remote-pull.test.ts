@@ -142,11 +142,11 @@ describeEngines((e) => {
     }
   });
 
-  it('sends a small change as a delta: Literal/Matched data as rsync reports them', async () => {
+  it.each([[], ['-B', '1024'], ['--no-W', '--block-size=8k']])('sends a small change as a delta: Literal/Matched data as rsync reports them (%j)', async (...blocks) => {
     seedDest(theirs);
     seedDest(mine);
-    const r = rsyncClient(['-a', '--stats', '-e', rsh, `host:${src}/big`, `${theirs}/big`]);
-    const ours = await runCli([eng, '-a', '--stats', '-e', rsh, `host:${src}/big`, `${mine}/big`]);
+    const r = rsyncClient(['-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${theirs}/big`]);
+    const ours = await runCli([eng, '-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${mine}/big`]);
     expect(ours.code, show(ours)).toBe(0);
     const figure = (out: string, what: string): number => Number(new RegExp(`^${what}: ([\\d,]+) bytes`, 'm').exec(out)![1]!.replace(/,/g, ''));
     expect(figure(ours.stdout, 'Literal data')).toBe(figure(r.out, 'Literal data'));
