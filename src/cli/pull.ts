@@ -173,7 +173,6 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       const totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
         wholeFile: p.wholeFile,
         blockSize: p.blockSize,
-        done: () => {},
       });
       wire.literal = totals.literal;
       wire.matched = totals.matched;
