@@ -524,7 +524,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (pulled) {
     const refused = pullRefusal(config);
     if (refused) throw new UsageError(refused);
-    const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true };
+    const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true, blockSize: Number(o['blockSize'] ?? 0) };
     return { kind: 'remote-pull', pull };
   }
   return { kind: 'run', config };

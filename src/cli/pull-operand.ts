@@ -13,6 +13,8 @@ export interface RemotePull {
   config: Config;
   /** -W/--whole-file: no delta transfer (rsync's default for a local copy, not for a remote one). */
   wholeFile: boolean;
+  /** -B/--block-size: the delta's block length (0: rsync's rule by the file's size). */
+  blockSize: number;
 }
 
 /** The remote source of a pull, or undefined when the operands are not one (then other rules apply). */

@@ -41,7 +41,7 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 const O_NONBLOCK = fs.constants.O_NONBLOCK;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
-export function pullServerArgs(c: Config, wholeFile: boolean): string[] {
+export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0): string[] {
   return senderArgs({
     verbose: c.verbose,
     links: c.links,
@@ -71,6 +71,7 @@ export function pullServerArgs(c: Config, wholeFile: boolean): string[] {
     ignoreTimes: c.ignoreTimes,
     oneFileSystem: c.oneFileSystem,
     sparse: c.sparse,
+    blockSize,
     timeout: c.timeout ?? 0,
     bwlimitKib: c.bwlimit ? Math.round(c.bwlimit / 1024) : 0,
     backupDir: c.backupDir,
@@ -112,7 +113,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: pullServerArgs(c, p.wholeFile),
+    serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize),
     paths: [p.operand.path.toString('latin1')],
     weSend: false,
   };
@@ -171,7 +172,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     try {
       const totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
         wholeFile: p.wholeFile,
-        done: () => {},
+        blockSize: p.blockSize,
       });
       wire.literal = totals.literal;
       wire.matched = totals.matched;

@@ -148,8 +148,6 @@ export interface PullOptions {
   wholeFile: boolean;
   /** -B: a fixed block length. */
   blockSize?: number;
-  /** Told each file once its data is in place and verified (before the redo phase for the others). */
-  done(ndx: number): void;
   /** A reader of the sender's tokens for one file (the plain one unless -z plugs its own in). */
   tokens?(conn: Conn, blocks: number): TokenReader;
 }
@@ -206,7 +204,6 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
         throw new ProtocolError(`invalid sum header for file index ${ndx}`, Exit.Protocol);
       }
       if (!(await rebuild(f, head))) bad.push(ndx);
-      else o.done(ndx);
     }
   };
 

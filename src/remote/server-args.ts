@@ -41,6 +41,8 @@ export interface ServerFlags {
   /** -x count. */
   oneFileSystem?: number;
   sparse?: boolean;
+  /** -B: a fixed block length; 0 = none. */
+  blockSize?: number;
   /** Seconds; 0 = none. */
   timeout?: number;
   /** --bwlimit in KiB/s as rsync sends it; 0 = none. */
@@ -97,6 +99,7 @@ export function senderArgs(f: ServerFlags): string[] {
   // -D sends devices and specials; one without the other is said in a long option.
   if (f.devices && !f.specials) args.push('--no-specials');
   else if (!f.devices && f.specials) args.push('--specials');
+  if (f.blockSize) args.push(`-B${f.blockSize}`);
   if (f.timeout) args.push(`--timeout=${f.timeout}`);
   if (f.bwlimitKib) args.push(`--bwlimit=${f.bwlimitKib}`);
   if (f.backupDir !== undefined) args.push('--backup-dir', f.backupDir);

@@ -33,7 +33,7 @@ function rsyncSends(opts: string[]): string[] {
 function oursSends(opts: string[]): string[] {
   const parsed = parseArgs(['node', 'arsync', ...opts, 'host:src/', 'dst/']);
   if (parsed.kind !== 'remote-pull') throw new Error(`not a pull: ${parsed.kind}`);
-  return pullServerArgs(parsed.pull.config, parsed.pull.wholeFile);
+  return pullServerArgs(parsed.pull.config, parsed.pull.wholeFile, parsed.pull.blockSize);
 }
 
 const CASES: string[][] = [
@@ -53,6 +53,8 @@ const CASES: string[][] = [
   ['-a', '--remove-source-files'],
   ['-a', '-S', '-xx'],
   ['-d'],
+  ['-a', '-B', '2048', '--timeout=5'],
+  ['-a', '--block-size=1k'],
 ];
 
 describe('the server options of a pull, as rsync 3.5 sends them', () => {
