@@ -505,7 +505,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     return { kind: 'remote-list', list };
   }
   if (pushTo) {
-    refuseForPush(config, o);
+    refuseForPush(config);
     const push: RemotePush = {
       operand: { ...pushTo, path: pushTo.path.length ? pushTo.path : Buffer.from('.') },
       rsh: o['rsh'] as string | undefined,
@@ -518,35 +518,45 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
       openNoatime: o['openNoatime'] === true,
       omitDirTimes: Boolean(o['omitDirTimes']),
       blockSize: (o['blockSize'] as number | undefined) ?? 0,
+      compress: remoteCompress(noEffect.compress),
     };
     return { kind: 'remote-push', push };
   }
   if (pulled) {
     const refused = pullRefusal(config);
     if (refused) throw new UsageError(refused);
-    const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true, blockSize: Number(o['blockSize'] ?? 0) };
+    const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true, blockSize: Number(o['blockSize'] ?? 0), compress: remoteCompress(noEffect.compress) };
     return { kind: 'remote-pull', pull };
   }
   return { kind: 'run', config };
 }
 
 /**
- * Operands in rsync's remote syntax would otherwise become local directories named "host:dir": refuse
- * them (and a remote --files-from) until remote transfers exist, before any I/O.
+ * Operands in rsync's remote syntax that are neither a push (`src/ host:dst/`) nor a pull (`host:src dst`)
+ * would otherwise become local directories named "host:dir": refuse them (and a remote --files-from)
+ * before any I/O, in rsync's words where rsync refuses the same line.
  */
 function refuseRemote(operands: Buffer[], filesFrom: string | undefined): void {
-  for (const b of operands) {
-    const op = classifyOperand(b);
-    if (op.kind === 'local') continue;
-    throw new UsageError(
-      `${showPath(b)} is ${describeRemote(op)}, and remote transfers are not supported yet ` +
-        `(for a local path of that name, write ./${showPath(b)})`,
-    );
-  }
+  const kinds = operands.map((b) => classifyOperand(b));
+  kinds.forEach((op, i) => {
+    if (op.kind === 'local') return;
+    const b = operands[i]!;
+    if (op.kind === 'daemon') {
+      throw new UsageError(
+        `${showPath(b)} is ${describeRemote(op)}, and rsync daemons are not supported yet ` +
+          `(for a local path of that name, write ./${showPath(b)})`,
+      );
+    }
+    const sources = kinds.slice(0, -1);
+    if (kinds[kinds.length - 1]!.kind === 'local' && sources.every((k) => k.kind === 'shell')) {
+      throw new UsageError('a pull of several remote paths in one run is not supported yet (pull each path on its own)');
+    }
+    throw new UsageError(`Unexpected remote arg: ${showPath(b)}`);
+  });
   if (filesFrom !== undefined) {
     const op = classifyOperand(Buffer.from(filesFrom));
     if (op.kind !== 'local') {
-      throw new UsageError(`--files-from=${showPath(filesFrom)} is ${describeRemote(op)}, and remote transfers are not supported yet`);
+      throw new UsageError(`--files-from=${showPath(filesFrom)} is ${describeRemote(op)}, and a remote --files-from is not supported yet`);
     }
   }
 }

@@ -3,6 +3,7 @@
 // Config: the operand, the remote shell and the remote rsync's path, and -W (which a local copy has no
 // use for).
 
+import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
 import { classifyOperand, type ShellOperand } from './remote-operand.js';
 
@@ -15,6 +16,8 @@ export interface RemotePull {
   wholeFile: boolean;
   /** -B/--block-size: the delta's block length (0: rsync's rule by the file's size). */
   blockSize: number;
+  /** -z and its options as rsync's client settles them (remote/compress.ts). */
+  compress: ClientCompress;
 }
 
 /** The remote source of a pull, or undefined when the operands are not one (then other rules apply). */

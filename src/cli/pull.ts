@@ -7,6 +7,8 @@
 // run from the staging tree to the destination (cli/main.ts), with the sender's metadata in place of
 // the staging tree's (run/staged-source.ts): every write to the destination is the engines' own.
 
+import type { ClientCompress } from '../remote/compress.js';
+import { tokenCodec } from '../remote/token-codec.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
@@ -41,8 +43,9 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 const O_NONBLOCK = fs.constants.O_NONBLOCK;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
-export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0): string[] {
+export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress): string[] {
   return senderArgs({
+    ...(compress ? { compress } : {}),
     verbose: c.verbose,
     links: c.links,
     dirs: c.dirs && !c.recursive,
@@ -113,7 +116,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize),
+    serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress),
     paths: [p.operand.path.toString('latin1')],
     weSend: false,
   };
@@ -133,12 +136,13 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         specials: c.specials,
         hardLinks: c.hardLinks,
         atimes: false,
-        // -c: each file's sum, as long as the negotiated checksum's (MD5: 16 bytes).
+        // -c: each file's sum (its length is the negotiated checksum's: listing.ts).
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,
         numericIds: c.numericIds,
       },
       filterListBytes(rules ?? []),
+      { compress: p.compress, env },
     );
     peer.ioError |= list.ioError;
     wire.listBytes = list.listBytes;
@@ -170,9 +174,12 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       if (!name.includes('/')) operands.push(Buffer.from(c.relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
     }
     try {
+      // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
+      const codec = tokenCodec(list.session.compress, list.session.protocol);
       const totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
         wholeFile: p.wholeFile,
         blockSize: p.blockSize,
+        tokens: (cn, blocks) => codec.reader(cn, blocks),
       });
       wire.literal = totals.literal;
       wire.matched = totals.matched;

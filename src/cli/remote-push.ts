@@ -3,6 +3,7 @@
 // side with the options rsync's own client would send, and prints what rsync's sending client prints:
 // the far side's item flags as -i/-v lines, its deletions, the sender's --stats and -v summary.
 
+import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
 import { classifyOperand, type ShellOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
@@ -39,6 +40,8 @@ export interface RemotePush {
   openNoatime: boolean;
   omitDirTimes: boolean;
   blockSize: number;
+  /** -z and its options as rsync's client settles them (remote/compress.ts). */
+  compress: ClientCompress;
 }
 
 /**
@@ -55,13 +58,12 @@ export function pushTarget(operands: Buffer[]): ShellOperand | undefined {
 }
 
 /** What a push does not carry yet: refused before anything starts, with the reason. */
-export function refuseForPush(c: Config, o: Record<string, unknown>): void {
+export function refuseForPush(c: Config): void {
   const no: [boolean, string][] = [
     [c.filesFrom !== undefined, '--files-from'],
     [c.relative, '-R/--relative'],
     [c.acls || c.xattrs, '-A/-X'],
     [c.append, '--append'],
-    [Boolean(o['compress']) || o['compressChoice'] !== undefined, '-z/--compress'],
     [c.progress, '--progress/--info=progress2'],
     [c.json, '--json'],
     [c.logFile !== undefined, '--log-file'],
@@ -177,7 +179,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize }),
+    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize, compress: p.compress }),
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
   };
@@ -206,6 +208,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           dryRun: c.dryRun,
           inplace: c.inplace,
           filterRules: filterListBytes(rules),
+          compress: p.compress,
+          env,
         },
         report,
         { ms: builtMs },

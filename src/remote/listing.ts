@@ -4,6 +4,7 @@
 // and returns the sorted list for the caller to print.
 
 import type { Conn } from './conn.js';
+import { strong } from './checksum.js';
 import { handshake, Cf, type Session } from './handshake.js';
 import type { ClientCompress } from './compress.js';
 import { FlistDecoder, sortAndClean, type FlistOptions, type RemoteEntry } from './flist.js';
@@ -59,6 +60,8 @@ export async function receiveList(
   conn.write(filterList);
   const decoder = new FlistDecoder({
     ...opts,
+    // -c: each file's sum is as long as the negotiated checksum's (MD5 and xxh128 16 bytes, xxh3/xxh64 8).
+    checksumLen: opts.checksumLen ? strong(session.checksum).length : 0,
     protocol: session.protocol,
     id0Names: (session.compat & Cf.Id0Names) !== 0,
     varintFlags: (session.compat & Cf.VarintFlistFlags) !== 0,

@@ -16,7 +16,8 @@ import { Item } from './iflags.js';
 import { matchFile, readSumHead, readSums, writeSumHead, type ReadAt } from './match.js';
 import { Msg } from './mux.js';
 import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
-import { PlainTokenWriter } from './tokens.js';
+import { tokenCodec } from './token-codec.js';
+import type { ClientCompress } from './compress.js';
 import { ProtocolError, int32 } from './wire.js';
 
 /** rsync's MAXPATHLEN, the bound on a name the receiver sends back (a hard link's leader). */
@@ -53,6 +54,9 @@ export interface PushSettings {
   inplace: boolean;
   /** The filter rules for the receiver, already encoded with their terminator (rsync's send_filter_list). */
   filterRules: Buffer;
+  /** -z and its options, negotiated in the handshake (the environment for RSYNC_COMPRESS_LIST). */
+  compress?: ClientCompress;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Where a push tells what happened, as it happens (the CLI prints it). */
@@ -114,7 +118,9 @@ class Out {
 
 /** Runs the whole push over a started connection; the caller has spawned `rsync --server` (receiving). */
 export async function runPush(conn: Conn, src: PushSource, s: PushSettings, report: PushReport, built: { ms: number }): Promise<PushStats> {
-  const session = await handshake(conn);
+  const session = await handshake(conn, s.compress, s.env);
+  // -z: the compressed token stream when the session negotiated one (token-codec.ts).
+  const codec = tokenCodec(session.compress, session.protocol);
   conn.startMuxOut();
   conn.startMuxIn();
   const out = new Out(conn);
@@ -246,7 +252,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       const hasher = sum.file();
       // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).
       const inplace = s.inplace && (basisType ?? 0) === 0;
-      const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), new PlainTokenWriter(out.push), inplace, () =>
+      const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, () =>
         conn.pendingOutput > BACKLOG ? conn.drained() : undefined,
       );
       const digest = hasher.digest();

@@ -137,6 +137,8 @@ export interface PushExtras {
   openNoatime: boolean;
   /** --max-delete's value as given (0 is sent as -1, rsync's "delete nothing"). */
   maxDelete: number | undefined;
+  /** -z and its options (compress.ts). */
+  compress?: ClientCompress;
 }
 
 /** rsync's stdout_format as a pushing client sees it: what the server needs to know of it. */
@@ -183,8 +185,11 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.relative) letters += 'R';
   letters += 'x'.repeat(Math.min(c.oneFileSystem, 2));
   if (c.sparse) letters += 'S';
+  const z = compressLongArgs(x.compress ?? { mode: 'off' }, true);
+  letters += compressLetter(x.compress ?? { mode: 'off' });
   const args = ['--server', `-${letters}${CLIENT_INFO}`];
   if (c.dirs && !c.recursive && c.deleteMode !== 'none') args.push('--no-r');
+  args.push(...z.level);
   if (c.devices && !c.specials) args.push('--no-specials');
   else if (!c.devices && c.specials) args.push('--specials');
   const log = logFormatArg(c);
@@ -194,6 +199,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.bwlimit) args.push(`--bwlimit=${Math.floor(c.bwlimit / 1024)}`);
   if (c.backupDir !== undefined) args.push('--backup-dir', safeFileArg(c.backupDir, true));
   if (c.suffix !== (c.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${safeFileArg(c.suffix, true)}`);
+  args.push(...z.choice);
   if (x.maxDelete !== undefined) args.push(`--max-delete=${x.maxDelete > 0 ? x.maxDelete : -1}`);
   if (c.minSize !== undefined) args.push(`--min-size=${c.minSize}`);
   if (c.maxSize !== undefined) args.push(`--max-size=${c.maxSize}`);

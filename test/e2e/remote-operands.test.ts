@@ -38,10 +38,11 @@ describeEngines((e) => {
     fs.symlinkSync(path.join(base, 'src'), path.join(cwd, 'src'));
   });
 
-  it.each(REMOTE)('destination %s: exit 1, says remote is not supported, creates nothing', async (dest) => {
+  // A destination through a remote shell is a push now (test/e2e/remote-push.test.ts); daemons are refused.
+  it.each(REMOTE.filter((r) => /^[^[]*::/.test(r) || r.startsWith('rsync://')))('destination %s: exit 1, says daemons are not supported, creates nothing', async (dest) => {
     const r = await runCli(['-a', eng, 'src/', dest], { cwd });
     expect(r.code, show(r)).toBe(1);
-    expect(r.stderr, show(r)).toMatch(/remote transfers are not supported yet/);
+    expect(r.stderr, show(r)).toMatch(/rsync daemons are not supported yet/);
     expect(r.stderr).toMatch(/syntax or usage error \(code 1\)/);
     expect(fs.readdirSync(cwd)).toEqual(['src']);
   });
@@ -50,17 +51,17 @@ describeEngines((e) => {
   it.each(REMOTE.filter((r) => /^[^[]*::/.test(r) || r.startsWith('rsync://')))('source %s: exit 1, creates nothing', async (source) => {
     const r = await runCli(['-a', eng, source, 'dst/'], { cwd });
     expect(r.code, show(r)).toBe(1);
-    expect(r.stderr, show(r)).toMatch(/remote transfers are not supported yet/);
+    expect(r.stderr, show(r)).toMatch(/rsync daemons are not supported yet/);
     expect(fs.readdirSync(cwd)).toEqual(['src']);
   });
 
   it('a remote operand among several sources, and a remote --files-from, are refused too', async () => {
     const r = await runCli(['-a', eng, 'src/', 'host:x', 'dst/'], { cwd });
     expect(r.code, show(r)).toBe(1);
-    expect(r.stderr).toMatch(/host:x.*remote transfers are not supported yet/);
+    expect(r.stderr).toMatch(/Unexpected remote arg: host:x/);
     const f = await runCli(['-a', eng, '--files-from=host:list', 'src/', 'dst/'], { cwd });
     expect(f.code, show(f)).toBe(1);
-    expect(f.stderr).toMatch(/--files-from.*remote transfers are not supported yet/);
+    expect(f.stderr).toMatch(/--files-from.*a remote --files-from is not supported yet/);
     expect(fs.readdirSync(cwd)).toEqual(['src']);
   });
 

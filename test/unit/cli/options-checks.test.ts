@@ -181,7 +181,7 @@ describe('engines', () => {
 
 describe('operands', () => {
   it('a remote --files-from is refused like a remote operand', () => {
-    expect(refused('-a', '--files-from=host:list', 'a', 'b')).toMatch(/^--files-from=host:list is .*remote transfers are not supported yet$/);
+    expect(refused('-a', '--files-from=host:list', 'a', 'b')).toMatch(/^--files-from=host:list is .*a remote --files-from is not supported yet$/);
   });
 
   it('one operand is a listing (rsync\'s implicit --list-only), none is refused', () => {

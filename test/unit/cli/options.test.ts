@@ -121,7 +121,9 @@ describe('parseArgs', () => {
   });
 
   it("rsync's refusals: remote operands, --delete without -r, mixed --*-dest, a slash in --suffix", () => {
-    expect(() => run('-a', 'host:src/', 'dst/')).toThrow(/remote transfers are not supported yet/);
+    expect(() => run('-a', 'host::mod/', 'dst/')).toThrow(/rsync daemons are not supported yet/);
+    expect(() => run('-a', 'src/', 'host:x', 'dst/')).toThrow(/^Unexpected remote arg: host:x$/);
+    expect(() => run('-a', 'host:a', 'host:b', 'dst/')).toThrow(/several remote paths/);
     expect(() => run('-t', '--delete', 'a', 'b')).toThrow(/--delete does not work without --recursive/);
     expect(() => run('-a', '--link-dest=x', '--compare-dest=y', 'a', 'b')).toThrow(/the --compare-dest option conflicts with the --link-dest option/);
     expect(() => run('-ab', '--suffix=a/b', 'a', 'b')).toThrow(/--suffix cannot contain slashes/);

@@ -33,7 +33,7 @@ function rsyncSends(opts: string[]): string[] {
 function oursSends(opts: string[]): string[] {
   const parsed = parseArgs(['node', 'arsync', ...opts, 'host:src/', 'dst/']);
   if (parsed.kind !== 'remote-pull') throw new Error(`not a pull: ${parsed.kind}`);
-  return pullServerArgs(parsed.pull.config, parsed.pull.wholeFile, parsed.pull.blockSize);
+  return pullServerArgs(parsed.pull.config, parsed.pull.wholeFile, parsed.pull.blockSize, parsed.pull.compress);
 }
 
 const CASES: string[][] = [
