@@ -12,11 +12,6 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  * src/run/) and the CLI first of all. A prefix ending in `/` is a folder, anything else one file.
  */
 export const LAYERS = [
-  {
-    folder: 'src/boot/',
-    allow: ['src/boot/'],
-    why: 'the loader runs before the CLI is loaded: it imports nothing of it (Node built-ins only)',
-  },
   { folder: 'src/model/', allow: ['src/model/'], why: 'the shared vocabulary is a leaf: it imports nothing from src/' },
   { folder: 'src/util/', allow: ['src/util/', 'src/model/'], why: 'helpers every layer uses import only the model' },
   {

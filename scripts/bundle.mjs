@@ -1,4 +1,4 @@
-// Bundles the CLI into dist/cli.js (run by the loader dist/bin.js through V8's code cache), the pool worker into dist/worker.js and the install script's addon
+// Bundles the CLI into dist/bin.js, the pool worker into dist/worker.js and the install script's addon
 // check into dist/addon-check.js. One file per entry means
 // Node reads one or two modules at start-up instead of thirty (start-up is most of a tiny job's time, and
 // Node's ESM loader opens a whole import graph at once, which fails under a very low `ulimit -n`).
@@ -34,8 +34,7 @@ const lazyChildProcess = {
 rmSync('dist', { recursive: true, force: true });
 
 await build({
-  // dist/bin.js is the small loader (src/boot/bin.ts) that runs dist/cli.js through V8's code cache.
-  entryPoints: { bin: 'src/boot/bin.ts', cli: 'src/bin.ts', worker: 'src/pool/worker.ts', 'addon-check': 'src/engine/addon-check.ts' },
+  entryPoints: { bin: 'src/bin.ts', worker: 'src/pool/worker.ts', 'addon-check': 'src/engine/addon-check.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',
