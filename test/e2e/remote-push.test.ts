@@ -229,6 +229,8 @@ describeEngines((e) => {
   it('leaves out what the filter rules exclude, and sends the rules that protect on the far side', async () => {
     for (const d of [theirsDir, oursDir]) {
       fs.mkdirSync(path.join(d, 'keep-dir'), { recursive: true });
+      // Protected: neither side touches it, so both copies keep the same made-up time (not two clock ticks).
+      fs.utimesSync(path.join(d, 'keep-dir'), 1_600_000_000, 1_600_000_000);
       fs.writeFileSync(path.join(d, 'keep.tmp'), 'mine');
       fs.writeFileSync(path.join(d, 'stale'), 'old');
     }
