@@ -151,16 +151,11 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       localErrors++;
     });
     const fetches: Fetch[] = [];
-    const opened: number[] = [];
     const sum = strong(list.session.checksum);
     list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, list, sum);
-      if (f) {
-        fetches.push({ ...f, ndx });
-        opened.push(f.out);
-        if (f.basis) opened.push(f.basis.fd);
-      }
+      if (f) fetches.push({ ...f, ndx });
     });
     for (const [k, v] of stage.meta) meta.set(k, v);
     for (const e of list.entries) {
@@ -173,29 +168,25 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       }
       if (!name.includes('/')) operands.push(Buffer.from(c.relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
     }
-    try {
-      // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
-      const codec = tokenCodec(list.session.compress, list.session.protocol);
-      const totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
-        wholeFile: p.wholeFile,
-        blockSize: p.blockSize,
-        tokens: (cn, blocks) => codec.reader(cn, blocks),
-      });
-      wire.literal = totals.literal;
-      wire.matched = totals.matched;
-      // The sender's figures, already turned to our side (what it read, we sent).
-      wire.sent = totals.stats.totalWritten;
-      wire.received = totals.stats.totalRead;
-      wire.buildMs = totals.stats.flistBuildTime;
-      wire.xferMs = totals.stats.flistXferTime;
-      for (const ndx of totals.failed) {
-        const e = list.entries[ndx]!;
-        io.err.write(`ERROR: ${showPath(e.name)} failed verification -- update discarded.\n`);
-        localErrors++;
-        stage.discard(e);
-      }
-    } finally {
-      for (const fd of opened) fs.closeSync(fd);
+    // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
+    const codec = tokenCodec(list.session.compress, list.session.protocol);
+    const totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
+      wholeFile: p.wholeFile,
+      blockSize: p.blockSize,
+      tokens: (cn, blocks) => codec.reader(cn, blocks),
+    });
+    wire.literal = totals.literal;
+    wire.matched = totals.matched;
+    // The sender's figures, already turned to our side (what it read, we sent).
+    wire.sent = totals.stats.totalWritten;
+    wire.received = totals.stats.totalRead;
+    wire.buildMs = totals.stats.flistBuildTime;
+    wire.xferMs = totals.stats.flistXferTime;
+    for (const ndx of totals.failed) {
+      const e = list.entries[ndx]!;
+      io.err.write(`ERROR: ${showPath(e.name)} failed verification -- update discarded.\n`);
+      localErrors++;
+      stage.discard(e);
     }
     return true;
   });
@@ -290,7 +281,21 @@ class Stage {
       } else if (need === 'placeholder' || this.c.dryRun) {
         fs.ftruncateSync(out, e.size);
       } else {
-        return { size: e.size, out, ...(basis && basis.size > 0 ? { basis } : {}) };
+        // Closed until the file's turn: a tree has more files than a process may hold open. The staging
+        // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
+        const size = basis?.size ?? 0;
+        if (basis) fs.closeSync(basis.fd);
+        fs.closeSync(out);
+        const reopenBasis = (): number => {
+          const b = this.basis(rel);
+          if (!b) throw new Error(`the destination's ${rel} went away during the pull`);
+          return b.fd;
+        };
+        return {
+          size: e.size,
+          openOut: () => fs.openSync(at, fs.constants.O_RDWR | O_NOFOLLOW),
+          ...(size > 0 ? { basis: { size, open: reopenBasis } } : {}),
+        };
       }
       if (basis) fs.closeSync(basis.fd);
       fs.closeSync(out);

@@ -34,10 +34,14 @@ export interface Fetch {
   ndx: number;
   /** The sender's size of it (what the rebuilt file must come to). */
   size: number;
-  /** The basis to rebuild against (the destination's current file), or none: a whole-file transfer. */
-  basis?: { fd: number; size: number };
-  /** Where the file is rebuilt: an empty file opened for writing (and reading, for a redo). */
-  out: number;
+  /**
+   * The basis to rebuild against (the destination's current file), or none: a whole-file transfer. Files
+   * are opened only while they are used (a tree has more files than a process may hold open); the caller
+   * closes what `open` returns. A basis that changed in between fails the file's checksum: the redo.
+   */
+  basis?: { size: number; open(): number };
+  /** Where the file is rebuilt: opened for writing (and reading, for a redo). */
+  openOut(): number;
 }
 
 export interface SumHead {
@@ -163,6 +167,14 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const totals: PullTotals = { literal: 0, matched: 0, failed: [], stats: undefined as unknown as SenderStats };
 
   const request = (f: Fetch, csumLength: number): void => {
+    if (f.basis && !o.wholeFile) {
+      // Probe first: a basis that went away is dropped before anything of this request is written.
+      try {
+        fs.closeSync(f.basis.open());
+      } catch {
+        delete f.basis;
+      }
+    }
     const parts: Buffer[] = [ndxOut.encode(f.ndx)];
     const iflags = ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW);
     parts.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
@@ -172,11 +184,16 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       const head = sumSizes(f.basis.size, csumLength, sum.length, o.blockSize);
       parts.push(int32(head.count), int32(head.blength), int32(head.s2length), int32(head.remainder));
       const buf = Buffer.alloc(head.blength);
-      for (let i = 0; i < head.count; i++) {
-        const len = i === head.count - 1 && head.remainder ? head.remainder : head.blength;
-        const got = readFull(f.basis.fd, buf, len, i * head.blength);
-        const block = buf.subarray(0, got);
-        parts.push(int32(checksum1(block)), sum.block(block, session.seed).subarray(0, head.s2length));
+      const fd = f.basis.open();
+      try {
+        for (let i = 0; i < head.count; i++) {
+          const len = i === head.count - 1 && head.remainder ? head.remainder : head.blength;
+          const got = readFull(fd, buf, len, i * head.blength);
+          const block = buf.subarray(0, got);
+          parts.push(int32(checksum1(block)), sum.block(block, session.seed).subarray(0, head.s2length));
+        }
+      } finally {
+        fs.closeSync(fd);
       }
     }
     conn.write(Buffer.concat(parts));
@@ -208,32 +225,48 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   };
 
   const rebuild = async (f: Fetch, head: SumHead): Promise<boolean> => {
-    fs.ftruncateSync(f.out, 0);
-    const hasher = sum.file();
-    const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
-    const block = Buffer.alloc(head.blength);
-    let at = 0;
-    for (;;) {
-      const t = await reader.next();
-      if (t.kind === 'end') break;
-      let data: Buffer;
-      if (t.kind === 'literal') {
-        data = t.data;
-        totals.literal += data.length;
-      } else {
-        const len = t.block === head.count - 1 && head.remainder ? head.remainder : head.blength;
-        data = block.subarray(0, readFull(f.basis!.fd, block, len, t.block * head.blength));
-        reader.matched(data);
-        totals.matched += data.length;
+    const out = f.openOut();
+    let basisFd = -1;
+    let lost = false;
+    try {
+      fs.ftruncateSync(out, 0);
+      const hasher = sum.file();
+      const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
+      const block = Buffer.alloc(head.blength);
+      let at = 0;
+      for (;;) {
+        const t = await reader.next();
+        if (t.kind === 'end') break;
+        let data: Buffer;
+        if (t.kind === 'literal') {
+          data = t.data;
+          totals.literal += data.length;
+        } else {
+          if (basisFd < 0 && !lost) {
+            try {
+              basisFd = f.basis!.open();
+            } catch {
+              // The basis went away since it was summed: this file cannot be rebuilt now (the redo asks again).
+              lost = true;
+            }
+          }
+          const len = t.block === head.count - 1 && head.remainder ? head.remainder : head.blength;
+          data = lost ? Buffer.alloc(0) : block.subarray(0, readFull(basisFd, block, len, t.block * head.blength));
+          reader.matched(data);
+          totals.matched += data.length;
+        }
+        // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
+        if (at + data.length > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
+        hasher.update(data);
+        writeFull(out, data, at);
+        at += data.length;
       }
-      // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
-      if (at + data.length > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
-      hasher.update(data);
-      writeFull(f.out, data, at);
-      at += data.length;
+      const theirs = await conn.read((c) => Buffer.from(c.bytes(sum.length)));
+      return !lost && at === f.size && hasher.digest().equals(theirs);
+    } finally {
+      fs.closeSync(out);
+      if (basisFd >= 0) fs.closeSync(basisFd);
     }
-    const theirs = await conn.read((c) => Buffer.from(c.bytes(sum.length)));
-    return at === f.size && hasher.digest().equals(theirs);
   };
 
   for (const f of fetches) request(f, SHORT_SUM_LENGTH);

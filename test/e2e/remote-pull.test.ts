@@ -136,6 +136,23 @@ describeEngines((e) => {
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
   });
 
+  it('pulls more files than the process may hold open (ulimit -n 64), fresh and as deltas', async () => {
+    const many = path.join(root, `many-${e.name}`);
+    for (let i = 0; i < 400; i++) {
+      fs.mkdirSync(path.join(many, `d${i % 4}`), { recursive: true });
+      fs.writeFileSync(path.join(many, `d${i % 4}`, `f${i}`), Buffer.alloc(2000 + i, i & 0xff));
+    }
+    const dst = path.join(root, `many-dst-${e.name}`);
+    const pull = () => runCli([`--engine=${e.name}`, '-a', '-e', rsh, `localhost:${many}/`, `${dst}/`], { ulimitN: 64 });
+    const first = await pull();
+    expect(first.code, show(first)).toBe(0);
+    // Every file changes a little: each is fetched as a delta against the old one.
+    for (let i = 0; i < 400; i++) fs.appendFileSync(path.join(many, `d${i % 4}`, `f${i}`), 'more');
+    const second = await pull();
+    expect(second.code, show(second)).toBe(0);
+    expect(formatDiffs(compareTrees(many, dst, { xattrs: false, acls: false, rootMeta: false, mtimeToleranceNs: e.name === 'node' ? 1000 : 0 }))).toEqual([]);
+  });
+
   it('pulls a directory without its trailing slash, and a single file, as rsync', async () => {
     for (const [from, to] of [[`host:${src}/d`, '/'], [`host:${src}/big`, '/'], [`host:${src}/big`, '']]) {
       const t = `${theirs}-${path.basename(from!)}${to ? '-dir' : ''}${to}`;
