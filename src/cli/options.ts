@@ -23,6 +23,7 @@ import { addOwnershipOptions, type Ownership } from './ownership.js';
 import { addFakeSuperOptions, isReceiverOption, type FakeSuper } from './fake-super.js';
 import { addDeviceOptions, type DeviceOptions } from './device-options.js';
 import { percentCSum, addOutputOptions } from './output-options.js';
+import { useNativeSumsFor } from './native-sums.js';
 import { versionText } from './version-info.js';
 import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
@@ -464,6 +465,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // list first (--delete-before, --delete-after, --delay-updates).
   config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after' && !config.delayUpdates;
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
+  // %C's default is rsync's xxh128, which the addon computes.
+  if ([config.outFormat, config.logFileFormat].some((f) => f?.includes('%'))) useNativeSumsFor(config.engine);
   config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {

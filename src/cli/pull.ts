@@ -7,6 +7,7 @@
 // run from the staging tree to the destination (cli/main.ts), with the sender's metadata in place of
 // the staging tree's (run/staged-source.ts): every write to the destination is the engines' own.
 
+import { useNativeSumsFor } from './native-sums.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
 import * as fs from 'node:fs';
@@ -125,6 +126,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const operands: Buffer[] = [];
   const wire = { literal: 0, matched: 0, sent: 0, received: 0, listBytes: 0, buildMs: 0, xferMs: 0 };
   let localErrors = 0;
+  useNativeSumsFor(c.engine);
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     const list = await receiveList(
       conn,

@@ -19,8 +19,7 @@ import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { walkSources } from '../run/push-source.js';
-import { loadAddon } from '../engine/native.js';
-import { useNativeSums } from '../remote/checksum.js';
+import { useNativeSumsFor } from './native-sums.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
 import { rsyncSeconds } from '../progress/stats.js';
@@ -117,12 +116,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     }
     throw err;
   }
-  // The addon computes rsync's checksums in C and brings the xxhash family to the negotiation; the node
-  // engine stays pure JavaScript (MD5 only, as rsync 3.1 peers have anyway).
-  if (c.engine !== 'node') {
-    const addon = loadAddon();
-    if (addon.ok) useNativeSums(addon.addon);
-  }
+  useNativeSumsFor(c.engine);
   const walk = walkSources(c, filters);
   const builtMs = Date.now() - started;
   if (showList) io.out.write('done\n');

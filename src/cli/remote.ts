@@ -2,6 +2,7 @@
 // with --list-only), through a remote shell, against the rsync already installed there. Transfers to
 // and from another machine are refused before anything starts, saying so.
 
+import { useNativeSumsFor } from './native-sums.js';
 import type { Config } from '../model/config.js';
 import type { ShellOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
@@ -58,6 +59,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
   const started = Date.now();
   // rsync without incremental recursion announces the list before it prints anything.
   if ((c.verbose > 0 || c.progressFiles) && !c.quiet) io.out.write('receiving file list ... done\n');
+  useNativeSumsFor(c.engine);
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     const list = await receiveList(conn, {
       uid: c.owner,
