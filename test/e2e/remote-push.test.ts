@@ -229,10 +229,11 @@ describeEngines((e) => {
   it('leaves out what the filter rules exclude, and sends the rules that protect on the far side', async () => {
     for (const d of [theirsDir, oursDir]) {
       fs.mkdirSync(path.join(d, 'keep-dir'), { recursive: true });
-      // Protected: neither side touches it, so both copies keep the same made-up time (not two clock ticks).
-      fs.utimesSync(path.join(d, 'keep-dir'), 1_600_000_000, 1_600_000_000);
       fs.writeFileSync(path.join(d, 'keep.tmp'), 'mine');
       fs.writeFileSync(path.join(d, 'stale'), 'old');
+      // Protected or excluded: neither side touches these, so both copies keep one made-up time (they were
+      // made on two clock ticks).
+      for (const n of ['keep-dir', 'keep.tmp', 'stale']) fs.utimesSync(path.join(d, n), 1_600_000_000, 1_600_000_000);
     }
     const run = async (opts: string[]): Promise<void> => {
       const { theirs, ours } = await both(opts, { engine: e.name });
