@@ -142,8 +142,15 @@ export class Dispatcher {
       .run({ batch: item.batch, count: item.count, outcomes: item.outcomes, seq: item.seq })
       .then(
         (r: TaskResult) => this.done(item, r.failures, r.outcomes),
-        // A worker that could not start its engine (or died): run the batch here instead.
-        () => this.runInline(item),
+        // A worker that could not start its engine (or died): run the batch here instead, and stop using
+        // the pool. piscina starts no more workers once they fail while starting (EMFILE under a tight
+        // ulimit), so batches still queued in it would wait forever: destroying it rejects them, and each
+        // comes back here to run inline.
+        () => {
+          this.poolBroken = true;
+          this.runInline(item);
+          void this.abandonPool();
+        },
       )
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -243,6 +250,12 @@ export class Dispatcher {
       if (failures.length) this.o.onFailures(failures);
       this.o.onRetried?.(batch, outcomes);
     }
+  }
+
+  private async abandonPool(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await pool.destroy().catch(() => undefined);
   }
 
   async close(): Promise<void> {
