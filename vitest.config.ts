@@ -9,7 +9,9 @@ const coverage: CoverageV8Options = {
   enabled: true,
   include: ['src/**/*.ts'],
   all: true,
-  reporter: [['text-summary'], ['text', { skipFull: true }], ['html'], ['json-summary'], ['json']],
+  // The per-file table goes to coverage/coverage.txt, not the console: CI shows only the end of the
+  // output, and a failed test's report must not scroll off behind 150 lines of figures.
+  reporter: [['text-summary'], ['text', { skipFull: true, file: 'coverage.txt' }], ['html'], ['json-summary'], ['json']],
   reportsDirectory: 'coverage',
   // A flaky test must not hide the figures; the exit code still says it failed.
   reportOnFailure: true,
@@ -29,6 +31,7 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     setupFiles: ['test/helpers/coverage-setup.ts'],
+    reporters: ['default', './test/helpers/failures-last.ts'],
     coverage: { provider: 'custom', customProviderModule: 'test/helpers/coverage-provider.ts', ...coverage },
   },
 });
