@@ -16,8 +16,9 @@ export default class FailuresLast implements Reporter {
       for (const t of m.children.allTests()) {
         const r = t.result();
         if (r.state !== 'failed') continue;
-        const first = r.errors?.[0]?.message?.split('\n')[0] ?? '';
-        failed.push(`${t.fullName} (${path.relative(process.cwd(), m.moduleId)})\n    ${first}`);
+        // The first lines of the message: an e2e assertion puts the CLI's stderr there.
+        const head = (r.errors?.[0]?.message ?? '').split('\n').slice(0, 8).join('\n    ');
+        failed.push(`${t.fullName} (${path.relative(process.cwd(), m.moduleId)})\n    ${head}`);
       }
     }
     if (failed.length === 0) return;
