@@ -19,6 +19,7 @@ import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { walkSources } from '../run/push-source.js';
+import { selectEngine } from '../engine/index.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
@@ -117,7 +118,13 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     throw err;
   }
   useNativeSumsFor(c.engine);
-  const walk = walkSources(c, filters);
+  // The engine only walks the sources here (its directory listing); the far side writes.
+  const engine = selectEngine(c.engine, c.sources);
+  if ('error' in engine) {
+    io.err.write(`arsync: ${engine.error}\n`);
+    return Exit.Usage;
+  }
+  const walk = walkSources(c, engine, filters);
   const builtMs = Date.now() - started;
   if (showList) io.out.write('done\n');
   for (const m of walk.messages) {

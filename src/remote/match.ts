@@ -8,7 +8,7 @@
 
 import { Exit } from '../util/errors.js';
 import { CHUNK_SIZE, type TokenWriter } from './tokens.js';
-import { nativeRollScan, type FileHasher } from './checksum.js';
+import { checksum1, nativeRollScan, type FileHasher } from './checksum.js';
 import { Cursor, ProtocolError } from './wire.js';
 
 /** rsync's MAX_BLOCK_SIZE (protocol 30+) and the most blocks a sum header may announce. */
@@ -126,6 +126,16 @@ class Window {
 const signed = (b: number): number => (b << 24) >> 24;
 
 /**
+ * A block's checksum1 as the two running sums the roll updates. Only their low 16 bits ever reach a
+ * sum (and every step is addition or multiplication mod 2^32), so the halves of checksum1 (in C with
+ * the addon) stand for the full sums.
+ */
+const halves = (b: Buffer): [number, number] => {
+  const c = checksum1(b);
+  return [c & 0xffff, c >>> 16];
+};
+
+/**
  * Sends one file's data as tokens against the receiver's sums (none: the whole file as literal runs).
  * `strong2` computes a block's strong sum (seeded as negotiated); `inplace` is rsync's
  * updating_basis_file: the receiver overwrites its basis as it goes, so no block behind the current
@@ -175,13 +185,7 @@ export async function matchFile(
     }
     const sameStrong = (i: number, s2: Buffer): boolean => sums.sum2.compare(s2, 0, s2length, i * s2length, (i + 1) * s2length) === 0;
     let k = Math.min(len, blength);
-    w.ensure(k);
-    let s1 = 0;
-    let s2 = 0;
-    for (let p = 0; p < k; p++) {
-      s1 = (s1 + signed(w.at(p))) | 0;
-      s2 = (s2 + s1) | 0;
-    }
+    let [s1, s2] = halves(w.slice(0, k));
     let wantI = 0;
     let offset = 0;
     const end = len + 1 - blockLen(count - 1);
@@ -228,13 +232,7 @@ export async function matchFile(
           await emit(offset, i);
           offset += blockLen(i) - 1;
           k = Math.min(blength, len - offset);
-          w.ensure(offset + k);
-          s1 = 0;
-          s2 = 0;
-          for (let p = offset; p < offset + k; p++) {
-            s1 = (s1 + signed(w.at(p))) | 0;
-            s2 = (s2 + s1) | 0;
-          }
+          [s1, s2] = halves(w.slice(offset, offset + k));
           break;
         }
       }
