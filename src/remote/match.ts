@@ -67,8 +67,11 @@ export function writeSumHead(h: SumHead): Buffer {
   return b;
 }
 
-/** Reads the file being sent; returns fewer bytes than asked only at its (possibly moved) end. */
-export type ReadAt = (pos: number, len: number) => Buffer;
+/**
+ * Reads the file being sent: up to `len` bytes at file offset `pos` into `buf` from `off`; returns how
+ * many, fewer only at its (possibly moved) end.
+ */
+export type ReadAt = (buf: Buffer, off: number, len: number, pos: number) => number;
 
 export interface MatchResult {
   literal: number;
@@ -77,11 +80,18 @@ export interface MatchResult {
   short: boolean;
 }
 
-/** Bytes of a file held for matching: from `base` on, read ahead as the search needs them. */
+/**
+ * Bytes of a file held for matching: from `base` on, read ahead as the search needs them, straight into
+ * a store with room to spare (no copy per read). When the store is full, what is still held moves to a
+ * new one; the old one is left as it was, so a view handed out earlier stays valid.
+ */
 class Window {
   buf: Buffer = Buffer.alloc(0);
   base = 0;
   short = false;
+  private store: Buffer = Buffer.alloc(0);
+  /** Where `base` is in `store`. */
+  private start = 0;
   constructor(
     private readonly read: ReadAt,
     private readonly len: number,
@@ -91,17 +101,25 @@ class Window {
 
   /** Makes bytes up to `end` (at most the file's length) available. */
   ensure(end: number): void {
-    const have = this.base + this.buf.length;
+    const held = this.buf.length;
+    const have = this.base + held;
     if (end <= have) return;
     const want = Math.min(this.len, Math.max(end, have + this.ahead)) - have;
-    let got = this.read(have, want);
-    if (got.length < want) {
+    if (this.start + held + want > this.store.length) {
+      const next = Buffer.allocUnsafe(Math.max(held + want, Math.min(4 * this.ahead, this.len - this.base)));
+      this.buf.copy(next, 0);
+      this.store = next;
+      this.start = 0;
+    }
+    const at = this.start + held;
+    const got = this.read(this.store, at, want, have);
+    if (got < want) {
       // rsync's map_ptr: a file that shrank reads as zeros, and the transfer is marked bad.
       this.short = true;
-      got = Buffer.concat([got, Buffer.alloc(want - got.length)]);
+      this.store.fill(0, at + got, at + want);
     }
-    this.hash.update(got);
-    this.buf = this.buf.length ? Buffer.concat([this.buf, got]) : got;
+    this.hash.update(this.store.subarray(at, at + want));
+    this.buf = this.store.subarray(this.start, at + want);
   }
 
   at(pos: number): number {
@@ -117,7 +135,8 @@ class Window {
   drop(end: number): void {
     const pos = end - 1;
     if (pos - this.base > this.ahead) {
-      this.buf = Buffer.from(this.buf.subarray(pos - this.base));
+      this.start += pos - this.base;
+      this.buf = this.buf.subarray(pos - this.base);
       this.base = pos;
     }
   }

@@ -15,6 +15,7 @@ import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
 import { matchFile, readSumHead, readSums, writeSumHead, type ReadAt } from './match.js';
 import { Msg } from './mux.js';
+import { FrameOut } from './frame-out.js';
 import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import { tokenCodec } from './token-codec.js';
 import type { ClientCompress } from './compress.js';
@@ -24,8 +25,6 @@ import { ProtocolError, int32 } from './wire.js';
 const MAXPATHLEN = 1024;
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
-/** How much output is gathered before it goes out as frames. */
-const OUT_CHUNK = 32 * 1024;
 /** More output than this waiting for the peer and the sender waits for it (no file is held in memory). */
 const BACKLOG = 4 * 1024 * 1024;
 
@@ -96,26 +95,6 @@ export function kindOf(mode: number): keyof Counts {
   return isReg(mode) ? 'reg' : isDir(mode) ? 'dir' : isLink(mode) ? 'link' : isDevice(mode) ? 'dev' : 'special';
 }
 
-/** Output gathered into frames of a useful size; flushed before every wait for the peer. */
-class Out {
-  private parts: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly conn: Conn) {}
-
-  push = (b: Buffer): void => {
-    this.parts.push(b);
-    this.size += b.length;
-    if (this.size >= OUT_CHUNK) this.flush();
-  };
-
-  flush(): void {
-    if (!this.size) return;
-    this.conn.write(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size));
-    this.parts = [];
-    this.size = 0;
-  }
-}
-
 /** Runs the whole push over a started connection; the caller has spawned `rsync --server` (receiving). */
 export async function runPush(conn: Conn, src: PushSource, s: PushSettings, report: PushReport, built: { ms: number }): Promise<PushStats> {
   const session = await handshake(conn, s.compress, s.env);
@@ -123,7 +102,8 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   const codec = tokenCodec(session.compress, session.protocol);
   conn.startMuxOut();
   conn.startMuxIn();
-  const out = new Out(conn);
+  // Output gathered into frames, flushed before every wait for the peer.
+  const out = new FrameOut(conn);
   conn.idle = () => out.flush();
   out.push(s.filterRules);
 
@@ -132,6 +112,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   const listed = zero();
   let totalSize = 0;
   const started = Date.now();
+  const sumBuf = Buffer.allocUnsafe(s.checksum ? 256 * 1024 : 0);
   for (const e of src.entries) {
     listed[kindOf(e.mode)]++;
     if (isReg(e.mode) || isLink(e.mode)) totalSize += e.size;
@@ -142,10 +123,10 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       try {
         const h = sum.file();
         for (let at = 0; ; ) {
-          const b = f.read(at, 256 * 1024);
-          if (!b.length) break;
-          h.update(b);
-          at += b.length;
+          const n = f.read(sumBuf, 0, sumBuf.length, at);
+          if (!n) break;
+          h.update(sumBuf.subarray(0, n));
+          at += n;
         }
         e.sum = h.digest();
       } finally {
@@ -270,7 +251,9 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
     }
     sent.add(ndx);
     report.item(e, iflags, xname, true);
-    await conn.drained();
+    // Wait for the peer only when much is unsent: waiting after every file would stop the pipeline
+    // (the receiver asks for the next files while this one is still in the pipe).
+    if (conn.pendingOutput > BACKLOG) await conn.drained();
   }
   if (ioError !== src.ioError) conn.send(Msg.IoError, int32(ioError));
   stats.ioError = ioError;

@@ -217,15 +217,14 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList): Pu
         return { message: `file has vanished: "${showPath(e.path)}"`, vanished: true };
       }
       return {
-        read(pos: number, len: number): Buffer {
-          const b = Buffer.allocUnsafe(len);
+        read(buf: Buffer, off: number, len: number, pos: number): number {
           let got = 0;
           while (got < len) {
-            const n = fs.readSync(fd, b, got, len - got, pos + got);
+            const n = fs.readSync(fd, buf, off + got, len - got, pos + got);
             if (n === 0) break;
             got += n;
           }
-          return got === len ? b : b.subarray(0, got);
+          return got;
         },
         close: () => fs.closeSync(fd),
       };
