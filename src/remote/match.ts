@@ -168,8 +168,11 @@ export async function matchFile(
   strong2: (b: Buffer) => Buffer,
   out: TokenWriter,
   inplace: boolean,
-  /** Called after each piece of output: a promise to wait for while the peer catches up. */
-  backpressure: () => Promise<void> | undefined = () => undefined,
+  /**
+   * Called after each piece of output with the bytes of the file sent so far (rsync's show_progress
+   * point): a promise to wait for while the peer catches up.
+   */
+  backpressure: (sent: number) => Promise<void> | undefined = () => undefined,
 ): Promise<MatchResult> {
   const { count, blength, s2length, remainder } = sums.head;
   const w = new Window(read, len, hash, Math.max(blength * 3, 256 * 1024));
@@ -190,7 +193,7 @@ export async function matchFile(
       lastMatch = offset + l;
     } else lastMatch = offset;
     w.drop(lastMatch);
-    const wait = backpressure();
+    const wait = backpressure(lastMatch);
     if (wait) await wait;
   };
 

@@ -64,6 +64,12 @@ export interface PushReport {
   item(e: SendEntry, iflags: number, xname: Buffer | undefined, transferred: boolean): void;
   /** A read error or a vanished file, in rsync's words. */
   error(message: string): void;
+  /** A file's data is about to go (after its sum header): its index in the list and its item flags. */
+  sending?(e: SendEntry, ndx: number, iflags: number): void;
+  /** `sent` bytes of that file's data have gone (for --progress). */
+  sent?(sent: number): void;
+  /** The receiver ended a phase (NDX_DONE in the transfer loop). */
+  phaseDone?(): void;
 }
 
 export interface Counts {
@@ -197,6 +203,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   for (;;) {
     const { ndx, iflags, basisType, xname } = await readItem();
     if (ndx === NDX_DONE) {
+      report.phaseDone?.();
       if (++phase > 2) break;
       out.push(ndxOut.encode(NDX_DONE));
       continue;
@@ -233,9 +240,11 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       const hasher = sum.file();
       // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).
       const inplace = s.inplace && (basisType ?? 0) === 0;
-      const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, () =>
-        conn.pendingOutput > BACKLOG ? conn.drained() : undefined,
-      );
+      report.sending?.(e, ndx, iflags);
+      const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, (at) => {
+        report.sent?.(at);
+        return conn.pendingOutput > BACKLOG ? conn.drained() : undefined;
+      });
       const digest = hasher.digest();
       if (r.short) {
         // A file that shrank while it was read: a wrong checksum makes the receiver discard it.
