@@ -210,7 +210,8 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList): Pu
         if (x.code === 'ENOENT') return { message: `file has vanished: "${showPath(e.path)}"`, vanished: true };
         return { message: `send_files failed to open "${showPath(e.path)}": ${errText(x)}`, vanished: false };
       }
-      const st = toStat(fs.fstatSync(fd, { bigint: true }));
+      // Numbers, as the walk's: a 64-bit inode rounds alike on both sides.
+      const st = fs.fstatSync(fd);
       if (st.dev !== seen.dev || st.ino !== seen.ino || !isReg(st.mode)) {
         // Something else took the listed file's place since the walk: it is not what was listed.
         fs.closeSync(fd);
