@@ -11,7 +11,7 @@ import { receiverArgs } from '../remote/server-args.js';
 import { runPush, deletedName, type PushReport, type PushStats } from '../remote/push.js';
 import { Item, itemizeFlags, significant } from '../remote/iflags.js';
 import { Msg } from '../remote/mux.js';
-import { isDir, isLink } from '../remote/flist.js';
+import { isDir, isLink, isReg } from '../remote/flist.js';
 import type { SendEntry } from '../remote/flist-send.js';
 import { filterListBytes } from '../remote/filter-list.js';
 import { ProtocolError } from '../remote/wire.js';
@@ -19,9 +19,11 @@ import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { walkSources } from '../run/push-source.js';
+import { selectEngine } from '../engine/index.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
+import { PushProgress } from '../progress/push-progress.js';
 import { rsyncSeconds } from '../progress/stats.js';
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { outputBytes } from '../util/names.js';
@@ -63,7 +65,6 @@ export function refuseForPush(c: Config): void {
     [c.relative, '-R/--relative'],
     [c.acls || c.xattrs, '-A/-X'],
     [c.append, '--append'],
-    [c.progress, '--progress/--info=progress2'],
     [c.json, '--json'],
     [c.logFile !== undefined, '--log-file'],
     [c.copyAs !== undefined, '--copy-as'],
@@ -99,9 +100,14 @@ function lineFor(e: SendEntry | { name: Buffer; mode: number }, iflags: string, 
 export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo): Promise<number> {
   const c = p.config;
   const started = Date.now();
-  const say = (s: string): void => void io.out.write(outputBytes(s));
+  let progress: PushProgress | undefined;
+  // Any other line ends an open progress line first (rsync's output_needs_newline).
+  const say = (s: string): void => {
+    progress?.newline();
+    io.out.write(outputBytes(s));
+  };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
-  const showList = (c.verbose > 0 || c.progressFiles) && !c.quiet && (c.recursive || c.dirs);
+  const showList = c.info.FLIST > 0 && !c.quiet && (c.recursive || c.dirs);
   if (showList) io.out.write('building file list ... ');
   let filters: FilterList | undefined;
   let rules: Buffer[] | undefined;
@@ -117,23 +123,47 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     throw err;
   }
   useNativeSumsFor(c.engine);
-  const walk = walkSources(c, filters);
+  // The engine only walks the sources here (its directory listing); the far side writes.
+  const engine = selectEngine(c.engine, c.sources);
+  if ('error' in engine) {
+    io.err.write(`arsync: ${engine.error}\n`);
+    return Exit.Usage;
+  }
+  const walk = walkSources(c, engine, filters);
   const builtMs = Date.now() - started;
-  if (showList) io.out.write('done\n');
+  if (showList) io.out.write(c.info.FLIST > 1 ? filelistCount(walk.entries.length) : 'done\n');
   for (const m of walk.messages) {
     if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
     else if (!c.quiet) say(`${m.text}\n`);
   }
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
-  const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.verbose > 0 ? '%n%L' : undefined);
+  const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
   const iCtx = { sending: true, times: c.times, symlinkTimes: true };
   const print = (info: LineInfo): void => {
     if (format === undefined || c.quiet) return;
     say(`${formatLine(format, info)}\n`);
   };
+  if (c.progress && !c.dryRun) {
+    const size = walk.entries.reduce((n, e) => (isReg(e.mode) || isLink(e.mode) ? n + e.size : n), 0);
+    progress = new PushProgress((s) => void io.out.write(s), c.progressFiles ? 1 : 2, c.humanReadable, walk.entries.length, size);
+  }
+  let sendingNdx = -1;
   const report: PushReport = {
+    // rsync's sending client names a file before its data (log_before_transfer), not again after.
+    sending(e, ndx, iflags) {
+      sendingNdx = ndx;
+      print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
+      progress?.begin(e.size);
+    },
+    sent: (n) => progress?.data(n),
+    phaseDone: () => progress?.phaseDone(),
     item(e, iflags, xname, transferred) {
+      if (transferred && sendingNdx >= 0) {
+        progress?.end(sendingNdx);
+        sendingNdx = -1;
+        return;
+      }
       if (transferred) return print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
       // rsync's maybe_log_item for a client.
       const sig = significant(iflags);
@@ -214,6 +244,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     onMessage,
   );
   const stats = outcome.result;
+  progress?.finish();
   let code = outcome.exitCode;
   if (stats) {
     if (stats.ioError & 1) code = Math.max(code, Exit.Partial);
@@ -225,6 +256,16 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   } else if (walk.ioError & 1) code = Math.max(code, Exit.Partial);
   if (removeFailed) code = Math.max(code, Exit.Partial);
   return code;
+}
+
+/**
+ * rsync's file-list progress under --info=flist2 (--progress): " N files..." at every hundredth entry,
+ * each overwritten, then the count (after "building file list ... ", on a line of its own).
+ */
+function filelistCount(n: number): string {
+  let s = '\n';
+  for (let k = 0; k < n; k += 100) s += ` ${k} files...\r`;
+  return `${s}${n} file${n === 1 ? ' ' : 's '}to consider\n`;
 }
 
 const nameBytes = (n: string | undefined): Buffer | undefined => (n === undefined ? undefined : Buffer.from(n));

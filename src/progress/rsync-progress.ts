@@ -95,13 +95,27 @@ export class TotalProgress {
       this.pending = false;
       return;
     }
+    this.countsLine(0);
+    this.write('\n');
+    this.pending = false;
+  }
+
+  /**
+   * rsync's end_progress under progress2 as a sender draws it after each file: the run's rate and time
+   * so far with the counts ("to-chk" files still to look at), left open for the next redraw.
+   */
+  fileDone(toCheck: number): void {
+    this.countsLine(toCheck);
+    this.pending = true;
+  }
+
+  private countsLine(toCheck: number): void {
     const s = this.read();
     const ms = Math.max(1, performance.now() - this.started);
-    let eol = ` (xfr#${s.files}, to-chk=0/${s.listed})`;
+    let eol = ` (xfr#${s.files}, to-chk=${toCheck}/${s.listed})`;
     // rsync pads with spaces when the line got shorter than an earlier one.
     if (eol.length < this.eolLen) eol = eol.padEnd(this.eolLen);
     this.eolLen = eol.length;
-    this.write(progressLine(s.bytes, s.size, (s.bytes * 1000) / ms / 1024, ms / 1000, eol, this.human) + '\n');
-    this.pending = false;
+    this.write(progressLine(s.bytes, s.size, (s.bytes * 1000) / ms / 1024, ms / 1000, eol, this.human));
   }
 }

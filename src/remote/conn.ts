@@ -144,6 +144,12 @@ export class Conn {
     }
   }
 
+  /** Bytes already framed by the caller (a writer that builds data frames in place), sent as they are. */
+  writeFramed(b: Buffer): void {
+    this.written += b.length;
+    this.output.write(b);
+  }
+
   /** A non-data message to the peer. */
   send(tag: number, payload: Buffer): void {
     const f = frame(tag, payload);

@@ -6,7 +6,7 @@
 // receiver asks for files by) is its place in the list both sides sort.
 
 import { Xmit, compareEntries, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
-import { varint, varlong, int32 } from './wire.js';
+import { ByteWriter } from './byte-writer.js';
 
 /** One entry to send: a RemoteEntry as the local walk saw it, with what only the sender knows. */
 export interface SendEntry extends RemoteEntry {
@@ -52,7 +52,7 @@ export function sortForSend<T extends SendEntry>(entries: T[]): T[] {
 
 /** Encodes a whole sorted list, its end marker with `ioError`, and (unless --numeric-ids) the id lists. */
 export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioError: number): Buffer {
-  const out: Buffer[] = [];
+  const out = new ByteWriter(Math.max(4096, entries.length * 48));
   let lastName: Buffer = Buffer.alloc(0);
   let mode = 0;
   let mtime = 0;
@@ -105,57 +105,66 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (l1 > 0) xflags |= Xmit.SameName;
     if (l2 > 255) xflags |= Xmit.LongName;
 
-    if (o.varintFlags) out.push(varint(xflags || Xmit.ExtendedFlags));
+    if (o.varintFlags) out.varint(xflags || Xmit.ExtendedFlags);
     else {
       if (!xflags && !isDir(e.mode)) xflags |= Xmit.TopDir;
       if (xflags & 0xff00 || !xflags) {
         xflags |= Xmit.ExtendedFlags;
-        out.push(Buffer.from([xflags & 0xff, (xflags >> 8) & 0xff]));
-      } else out.push(Buffer.from([xflags]));
+        out.u8(xflags);
+        out.u8(xflags >> 8);
+      } else out.u8(xflags);
     }
-    if (xflags & Xmit.SameName) out.push(Buffer.from([l1]));
-    out.push(xflags & Xmit.LongName ? varint(l2) : Buffer.from([l2]));
-    out.push(e.name.subarray(l1));
+    if (xflags & Xmit.SameName) out.u8(l1);
+    if (xflags & Xmit.LongName) out.varint(l2);
+    else out.u8(l2);
+    out.bytes(e.name.subarray(l1));
     lastName = e.name;
     if (hlinkRef >= 0) {
       // Everything else is the group's first entry's: the receiver copies it from there.
-      out.push(varint(hlinkRef));
+      out.varint(hlinkRef);
       return;
     }
-    out.push(varlong(isDevice(e.mode) || isSpecial(e.mode) ? 0 : e.size, 3));
-    if (!(xflags & Xmit.SameTime)) out.push(varlong(mtime, 4));
-    if (xflags & Xmit.ModNsec) out.push(varint(e.mtimeNsec));
-    if (!(xflags & Xmit.SameMode)) out.push(int32(mode | 0));
-    if (o.uid && !(xflags & Xmit.SameUid)) out.push(varint(uid | 0));
-    if (o.gid && !(xflags & Xmit.SameGid)) out.push(varint(gid | 0));
+    out.varlong(isDevice(e.mode) || isSpecial(e.mode) ? 0 : e.size, 3);
+    if (!(xflags & Xmit.SameTime)) out.varlong(mtime, 4);
+    if (xflags & Xmit.ModNsec) out.varint(e.mtimeNsec);
+    if (!(xflags & Xmit.SameMode)) out.int32(mode | 0);
+    if (o.uid && !(xflags & Xmit.SameUid)) out.varint(uid | 0);
+    if (o.gid && !(xflags & Xmit.SameGid)) out.varint(gid | 0);
     if ((o.devices && isDevice(e.mode)) || (o.specials && isSpecial(e.mode) && o.protocol < 31)) {
-      if (!(xflags & Xmit.SameRdevMajor)) out.push(varint(rdevMajor | 0));
-      out.push(varint(minor | 0));
+      if (!(xflags & Xmit.SameRdevMajor)) out.varint(rdevMajor | 0);
+      out.varint(minor | 0);
     }
     if (o.links && isLink(e.mode) && e.link) {
-      out.push(varint(e.link.length));
-      out.push(e.link);
+      out.varint(e.link.length);
+      out.bytes(e.link);
     }
-    if (o.checksumLen && isReg(e.mode)) out.push(e.sum ?? Buffer.alloc(o.checksumLen));
+    if (o.checksumLen && isReg(e.mode)) out.bytes(e.sum ?? Buffer.alloc(o.checksumLen));
   });
   // The end, with the I/O-error flags (rsync's safe list end: every peer of protocol 31 and later
   // reads it, and arsync refuses older ones that did not say CF_SAFE_FLIST).
-  if (o.varintFlags) out.push(varint(0), varint(ioError));
-  else out.push(Buffer.from([Xmit.ExtendedFlags, Xmit.IoErrorEndlist >> 8]), varint(ioError));
+  if (o.varintFlags) out.varint(0);
+  else {
+    out.u8(Xmit.ExtendedFlags);
+    out.u8(Xmit.IoErrorEndlist >> 8);
+  }
+  out.varint(ioError);
   if (!o.numericIds) {
     const list = (ids: Map<number, Buffer | undefined>, zeroName: Buffer | undefined): void => {
       for (const [id, name] of ids) {
         if (id === 0 || !name) continue;
-        out.push(varint(id | 0), Buffer.from([Math.min(name.length, 255)]), name.subarray(0, 255));
+        out.varint(id | 0);
+        out.u8(Math.min(name.length, 255));
+        out.bytes(name.subarray(0, 255));
       }
-      out.push(varint(0));
+      out.varint(0);
       if (o.id0Names) {
         const z = zeroName ?? Buffer.alloc(0);
-        out.push(Buffer.from([Math.min(z.length, 255)]), z.subarray(0, 255));
+        out.u8(Math.min(z.length, 255));
+        out.bytes(z.subarray(0, 255));
       }
     };
     if (o.uid) list(users, o.userName(0));
     if (o.gid) list(groups, o.groupName(0));
   }
-  return Buffer.concat(out);
+  return out.take();
 }

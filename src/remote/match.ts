@@ -8,7 +8,7 @@
 
 import { Exit } from '../util/errors.js';
 import { CHUNK_SIZE, type TokenWriter } from './tokens.js';
-import { nativeRollScan, type FileHasher } from './checksum.js';
+import { checksum1, nativeRollScan, type FileHasher } from './checksum.js';
 import { Cursor, ProtocolError } from './wire.js';
 
 /** rsync's MAX_BLOCK_SIZE (protocol 30+) and the most blocks a sum header may announce. */
@@ -67,8 +67,11 @@ export function writeSumHead(h: SumHead): Buffer {
   return b;
 }
 
-/** Reads the file being sent; returns fewer bytes than asked only at its (possibly moved) end. */
-export type ReadAt = (pos: number, len: number) => Buffer;
+/**
+ * Reads the file being sent: up to `len` bytes at file offset `pos` into `buf` from `off`; returns how
+ * many, fewer only at its (possibly moved) end.
+ */
+export type ReadAt = (buf: Buffer, off: number, len: number, pos: number) => number;
 
 export interface MatchResult {
   literal: number;
@@ -77,11 +80,18 @@ export interface MatchResult {
   short: boolean;
 }
 
-/** Bytes of a file held for matching: from `base` on, read ahead as the search needs them. */
+/**
+ * Bytes of a file held for matching: from `base` on, read ahead as the search needs them, straight into
+ * a store with room to spare (no copy per read). When the store is full, what is still held moves to a
+ * new one; the old one is left as it was, so a view handed out earlier stays valid.
+ */
 class Window {
   buf: Buffer = Buffer.alloc(0);
   base = 0;
   short = false;
+  private store: Buffer = Buffer.alloc(0);
+  /** Where `base` is in `store`. */
+  private start = 0;
   constructor(
     private readonly read: ReadAt,
     private readonly len: number,
@@ -91,17 +101,25 @@ class Window {
 
   /** Makes bytes up to `end` (at most the file's length) available. */
   ensure(end: number): void {
-    const have = this.base + this.buf.length;
+    const held = this.buf.length;
+    const have = this.base + held;
     if (end <= have) return;
     const want = Math.min(this.len, Math.max(end, have + this.ahead)) - have;
-    let got = this.read(have, want);
-    if (got.length < want) {
+    if (this.start + held + want > this.store.length) {
+      const next = Buffer.allocUnsafe(Math.max(held + want, Math.min(4 * this.ahead, this.len - this.base)));
+      this.buf.copy(next, 0);
+      this.store = next;
+      this.start = 0;
+    }
+    const at = this.start + held;
+    const got = this.read(this.store, at, want, have);
+    if (got < want) {
       // rsync's map_ptr: a file that shrank reads as zeros, and the transfer is marked bad.
       this.short = true;
-      got = Buffer.concat([got, Buffer.alloc(want - got.length)]);
+      this.store.fill(0, at + got, at + want);
     }
-    this.hash.update(got);
-    this.buf = this.buf.length ? Buffer.concat([this.buf, got]) : got;
+    this.hash.update(this.store.subarray(at, at + want));
+    this.buf = this.store.subarray(this.start, at + want);
   }
 
   at(pos: number): number {
@@ -117,13 +135,24 @@ class Window {
   drop(end: number): void {
     const pos = end - 1;
     if (pos - this.base > this.ahead) {
-      this.buf = Buffer.from(this.buf.subarray(pos - this.base));
+      this.start += pos - this.base;
+      this.buf = this.buf.subarray(pos - this.base);
       this.base = pos;
     }
   }
 }
 
 const signed = (b: number): number => (b << 24) >> 24;
+
+/**
+ * A block's checksum1 as the two running sums the roll updates. Only their low 16 bits ever reach a
+ * sum (and every step is addition or multiplication mod 2^32), so the halves of checksum1 (in C with
+ * the addon) stand for the full sums.
+ */
+const halves = (b: Buffer): [number, number] => {
+  const c = checksum1(b);
+  return [c & 0xffff, c >>> 16];
+};
 
 /**
  * Sends one file's data as tokens against the receiver's sums (none: the whole file as literal runs).
@@ -139,8 +168,11 @@ export async function matchFile(
   strong2: (b: Buffer) => Buffer,
   out: TokenWriter,
   inplace: boolean,
-  /** Called after each piece of output: a promise to wait for while the peer catches up. */
-  backpressure: () => Promise<void> | undefined = () => undefined,
+  /**
+   * Called after each piece of output with the bytes of the file sent so far (rsync's show_progress
+   * point): a promise to wait for while the peer catches up.
+   */
+  backpressure: (sent: number) => Promise<void> | undefined = () => undefined,
 ): Promise<MatchResult> {
   const { count, blength, s2length, remainder } = sums.head;
   const w = new Window(read, len, hash, Math.max(blength * 3, 256 * 1024));
@@ -161,7 +193,7 @@ export async function matchFile(
       lastMatch = offset + l;
     } else lastMatch = offset;
     w.drop(lastMatch);
-    const wait = backpressure();
+    const wait = backpressure(lastMatch);
     if (wait) await wait;
   };
 
@@ -175,13 +207,7 @@ export async function matchFile(
     }
     const sameStrong = (i: number, s2: Buffer): boolean => sums.sum2.compare(s2, 0, s2length, i * s2length, (i + 1) * s2length) === 0;
     let k = Math.min(len, blength);
-    w.ensure(k);
-    let s1 = 0;
-    let s2 = 0;
-    for (let p = 0; p < k; p++) {
-      s1 = (s1 + signed(w.at(p))) | 0;
-      s2 = (s2 + s1) | 0;
-    }
+    let [s1, s2] = halves(w.slice(0, k));
     let wantI = 0;
     let offset = 0;
     const end = len + 1 - blockLen(count - 1);
@@ -228,13 +254,7 @@ export async function matchFile(
           await emit(offset, i);
           offset += blockLen(i) - 1;
           k = Math.min(blength, len - offset);
-          w.ensure(offset + k);
-          s1 = 0;
-          s2 = 0;
-          for (let p = offset; p < offset + k; p++) {
-            s1 = (s1 + signed(w.at(p))) | 0;
-            s2 = (s2 + s1) | 0;
-          }
+          [s1, s2] = halves(w.slice(offset, offset + k));
           break;
         }
       }

@@ -82,10 +82,15 @@ export class Demux {
 
 /** One frame: header and payload. Data longer than a frame's limit is split by `dataFrames`. */
 export function frame(tag: number, payload: Buffer): Buffer {
-  if (payload.length > MAX_FRAME) throw new Error(`frame of ${payload.length} bytes`);
   const head = Buffer.alloc(4);
-  head.writeUInt32LE((((tag + MPLEX_BASE) << 24) | payload.length) >>> 0, 0);
+  putFrameHead(head, 0, tag, payload.length);
   return Buffer.concat([head, payload]);
+}
+
+/** Writes a frame's 4-byte header at `at` (for writers that build frames in place). */
+export function putFrameHead(to: Buffer, at: number, tag: number, length: number): void {
+  if (length > MAX_FRAME) throw new Error(`frame of ${length} bytes`);
+  to.writeUInt32LE((((tag + MPLEX_BASE) << 24) | length) >>> 0, at);
 }
 
 /** Data for the multiplexed stream, in frames no longer than rsync's own I/O buffer sends. */

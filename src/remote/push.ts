@@ -15,6 +15,7 @@ import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
 import { matchFile, readSumHead, readSums, writeSumHead, type ReadAt } from './match.js';
 import { Msg } from './mux.js';
+import { FrameOut } from './frame-out.js';
 import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import { tokenCodec } from './token-codec.js';
 import type { ClientCompress } from './compress.js';
@@ -24,8 +25,6 @@ import { ProtocolError, int32 } from './wire.js';
 const MAXPATHLEN = 1024;
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
-/** How much output is gathered before it goes out as frames. */
-const OUT_CHUNK = 32 * 1024;
 /** More output than this waiting for the peer and the sender waits for it (no file is held in memory). */
 const BACKLOG = 4 * 1024 * 1024;
 
@@ -65,6 +64,12 @@ export interface PushReport {
   item(e: SendEntry, iflags: number, xname: Buffer | undefined, transferred: boolean): void;
   /** A read error or a vanished file, in rsync's words. */
   error(message: string): void;
+  /** A file's data is about to go (after its sum header): its index in the list and its item flags. */
+  sending?(e: SendEntry, ndx: number, iflags: number): void;
+  /** `sent` bytes of that file's data have gone (for --progress). */
+  sent?(sent: number): void;
+  /** The receiver ended a phase (NDX_DONE in the transfer loop). */
+  phaseDone?(): void;
 }
 
 export interface Counts {
@@ -96,26 +101,6 @@ export function kindOf(mode: number): keyof Counts {
   return isReg(mode) ? 'reg' : isDir(mode) ? 'dir' : isLink(mode) ? 'link' : isDevice(mode) ? 'dev' : 'special';
 }
 
-/** Output gathered into frames of a useful size; flushed before every wait for the peer. */
-class Out {
-  private parts: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly conn: Conn) {}
-
-  push = (b: Buffer): void => {
-    this.parts.push(b);
-    this.size += b.length;
-    if (this.size >= OUT_CHUNK) this.flush();
-  };
-
-  flush(): void {
-    if (!this.size) return;
-    this.conn.write(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size));
-    this.parts = [];
-    this.size = 0;
-  }
-}
-
 /** Runs the whole push over a started connection; the caller has spawned `rsync --server` (receiving). */
 export async function runPush(conn: Conn, src: PushSource, s: PushSettings, report: PushReport, built: { ms: number }): Promise<PushStats> {
   const session = await handshake(conn, s.compress, s.env);
@@ -123,7 +108,8 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   const codec = tokenCodec(session.compress, session.protocol);
   conn.startMuxOut();
   conn.startMuxIn();
-  const out = new Out(conn);
+  // Output gathered into frames, flushed before every wait for the peer.
+  const out = new FrameOut(conn);
   conn.idle = () => out.flush();
   out.push(s.filterRules);
 
@@ -132,6 +118,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   const listed = zero();
   let totalSize = 0;
   const started = Date.now();
+  const sumBuf = Buffer.allocUnsafe(s.checksum ? 256 * 1024 : 0);
   for (const e of src.entries) {
     listed[kindOf(e.mode)]++;
     if (isReg(e.mode) || isLink(e.mode)) totalSize += e.size;
@@ -142,10 +129,10 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       try {
         const h = sum.file();
         for (let at = 0; ; ) {
-          const b = f.read(at, 256 * 1024);
-          if (!b.length) break;
-          h.update(b);
-          at += b.length;
+          const n = f.read(sumBuf, 0, sumBuf.length, at);
+          if (!n) break;
+          h.update(sumBuf.subarray(0, n));
+          at += n;
         }
         e.sum = h.digest();
       } finally {
@@ -216,6 +203,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   for (;;) {
     const { ndx, iflags, basisType, xname } = await readItem();
     if (ndx === NDX_DONE) {
+      report.phaseDone?.();
       if (++phase > 2) break;
       out.push(ndxOut.encode(NDX_DONE));
       continue;
@@ -252,9 +240,11 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       const hasher = sum.file();
       // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).
       const inplace = s.inplace && (basisType ?? 0) === 0;
-      const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, () =>
-        conn.pendingOutput > BACKLOG ? conn.drained() : undefined,
-      );
+      report.sending?.(e, ndx, iflags);
+      const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, (at) => {
+        report.sent?.(at);
+        return conn.pendingOutput > BACKLOG ? conn.drained() : undefined;
+      });
       const digest = hasher.digest();
       if (r.short) {
         // A file that shrank while it was read: a wrong checksum makes the receiver discard it.
@@ -270,7 +260,9 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
     }
     sent.add(ndx);
     report.item(e, iflags, xname, true);
-    await conn.drained();
+    // Wait for the peer only when much is unsent: waiting after every file would stop the pipeline
+    // (the receiver asks for the next files while this one is still in the pipe).
+    if (conn.pendingOutput > BACKLOG) await conn.drained();
   }
   if (ioError !== src.ioError) conn.send(Msg.IoError, int32(ioError));
   stats.ioError = ioError;

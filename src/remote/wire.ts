@@ -127,9 +127,16 @@ export function int32(v: number): Buffer {
   return b;
 }
 
-/** rsync's write_varint. */
-export function varint(v: number): Buffer {
-  const b = Buffer.alloc(5);
+/** Room for the longest varint or varlong, reused by the encoders below (single-threaded). */
+const scratch = Buffer.alloc(9);
+
+/**
+ * rsync's write_varint into `to` at `at` (which has room for 5 bytes); returns how many bytes it took.
+ * The one copy of the rule: varint() and the buffered writers build on it.
+ */
+export function putVarint(to: Buffer, at: number, v: number): number {
+  const b = scratch;
+  b[0] = 0;
   b.writeInt32LE(v | 0, 1);
   let cnt = 4;
   while (cnt > 1 && b[cnt] === 0) cnt--;
@@ -142,13 +149,18 @@ export function varint(v: number): Buffer {
   } else {
     b[0] = b[1]!;
   }
-  return Buffer.from(b.subarray(0, cnt));
+  return b.copy(to, at, 0, cnt);
 }
 
-/** rsync's write_varlong with at least `min` bytes. */
-export function varlong(v: number, min: number): Buffer {
-  const b = Buffer.alloc(9);
-  b.writeBigInt64LE(BigInt(v), 1);
+/** rsync's write_varlong with at least `min` bytes into `to` at `at` (room for 9); returns the bytes taken. */
+export function putVarlong(to: Buffer, at: number, v: number, min: number): number {
+  const b = scratch;
+  b[0] = 0;
+  // Sizes and times up to 2^32 (nearly all) without a BigInt.
+  if (v >= 0 && v <= 0xffffffff) {
+    b.writeUInt32LE(v, 1);
+    b.writeUInt32LE(0, 5);
+  } else b.writeBigInt64LE(BigInt(v), 1);
   let cnt = 8;
   while (cnt > min && b[cnt] === 0) cnt--;
   const bit = 1 << (7 - cnt + min);
@@ -160,7 +172,19 @@ export function varlong(v: number, min: number): Buffer {
   } else {
     b[0] = b[cnt]!;
   }
-  return Buffer.from(b.subarray(0, cnt));
+  return b.copy(to, at, 0, cnt);
+}
+
+/** rsync's write_varint. */
+export function varint(v: number): Buffer {
+  const b = Buffer.allocUnsafe(5);
+  return b.subarray(0, putVarint(b, 0, v));
+}
+
+/** rsync's write_varlong with at least `min` bytes. */
+export function varlong(v: number, min: number): Buffer {
+  const b = Buffer.allocUnsafe(9);
+  return b.subarray(0, putVarlong(b, 0, v, min));
 }
 
 /** rsync's write_vstring (at most 0x7fff bytes). */

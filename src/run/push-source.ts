@@ -12,15 +12,19 @@ import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { sortForSend, type SendEntry } from '../remote/flist-send.js';
 import type { Opened, PushSource } from '../remote/push.js';
-import { showPath } from '../util/errors.js';
+import { fsError, showPath } from '../util/errors.js';
+import type { Engine } from '../engine/engine.js';
+import { toStat } from '../engine/node-walk.js';
+import { isFailure } from '../model/failure.js';
+import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
 
 interface Seen {
-  dev: bigint;
-  ino: bigint;
+  dev: number;
+  ino: number;
 }
 
 type Entry = SendEntry & Seen;
@@ -50,24 +54,27 @@ export interface PushWalk extends PushSource {
   removeSent(e: SendEntry): { text: string; error: boolean; removed: boolean };
 }
 
-/** `filters`: the sending side's rules (--exclude and the like): excluded names are not listed, nor read. */
-export function walkSources(c: Config, filters?: FilterList): PushWalk {
+/**
+ * `engine` lists the directories (its walker); `filters`: the sending side's rules (--exclude and the
+ * like): excluded names are not listed, nor read.
+ */
+export function walkSources(c: Config, engine: Engine, filters?: FilterList): PushWalk {
   const entries: Entry[] = [];
   const messages: PushWalk['messages'] = [];
   let ioError = 0;
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
-  const add = (path: Buffer, name: Buffer, st: fs.BigIntStats, top: boolean, content: boolean): Entry => {
-    const mode = Number(st.mode);
+  const add = (path: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean): Entry => {
+    const mode = st.mode;
     const e: Entry = {
       path,
       name,
       mode,
-      size: Number(st.size),
-      mtime: Number(st.mtimeNs / 1_000_000_000n),
-      mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
+      size: st.size,
+      mtime: st.mtimeSec,
+      mtimeNsec: st.mtimeNsec,
+      uid: st.uid,
+      gid: st.gid,
       topDir: top && isDir(mode),
       contentDir: isDir(mode) && content,
       dev: st.dev,
@@ -75,69 +82,81 @@ export function walkSources(c: Config, filters?: FilterList): PushWalk {
     };
     const type = mode & 0o170000;
     if (type === 0o020000 || type === 0o060000) {
-      const rdev = Number(st.rdev);
+      const rdev = st.rdev;
       e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
     }
     if (type === 0o120000) {
       e.link = fs.readlinkSync(path, { encoding: 'buffer' });
       e.size = e.link.length;
     }
-    if (c.hardLinks && !isDir(mode) && st.nlink > 1n) e.devIno = `${st.dev}:${st.ino}`;
+    if (c.hardLinks && !isDir(mode) && st.nlink > 1) e.devIno = `${st.dev}:${st.ino}`;
     entries.push(e);
     return e;
   };
 
-  const descend = (dirPath: Buffer, dirName: Buffer, rootDev: bigint, deep: boolean, parent: FilterScope | undefined): void => {
-    const top = dirName.length === 1 && dirName[0] === 0x2e;
-    const scope = parent?.enterDir(top ? Buffer.alloc(0) : dirName, dirPath);
-    let names: Buffer[];
+  /**
+   * One entry of a listing as the walk keeps it: the listing's lstat, or under -L what a symlink leads
+   * to; undefined (with rsync's message) when it cannot be had.
+   */
+  const entryStat = (p: Buffer, st: Stat | null, errno: number): Stat | undefined => {
+    if (st && !(c.copyLinks && (st.mode & 0o170000) === 0o120000)) return st;
     try {
-      names = fs.readdirSync(dirPath, { encoding: 'buffer' });
+      if (!st) throw fsError(errno, 'lstat');
+      return toStat(fs.statSync(p, { bigint: true }));
     } catch (err) {
-      ioError |= IOERR_GENERAL;
-      messages.push({ text: `opendir "${showPath(dirPath)}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
-      return;
-    }
-    for (const n of names) {
-      const p = joinPath(dirPath, n);
-      const rel = top ? n : joinPath(dirName, n);
-      let st: fs.BigIntStats;
-      try {
-        st = stat(p);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (e.code === 'ENOENT' && c.copyLinks && isLinkAt(p)) {
-          // -L onto a symlink that leads nowhere: rsync's own words, and a transfer error (exit 23).
-          ioError |= IOERR_GENERAL;
-          messages.push({ text: `symlink has no referent: "${showPath(p)}"`, error: true, plain: true });
-        } else if (e.code === 'ENOENT') {
-          ioError |= IOERR_VANISHED;
-          messages.push({ text: `file has vanished: "${showPath(p)}"`, error: true });
-        } else {
-          ioError |= IOERR_GENERAL;
-          messages.push({ text: `readlink_stat("${showPath(p)}") failed: ${errText(e)}`, error: true });
-        }
-        continue;
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT' && c.copyLinks && isLinkAt(p)) {
+        // -L onto a symlink that leads nowhere: rsync's own words, and a transfer error (exit 23).
+        ioError |= IOERR_GENERAL;
+        messages.push({ text: `symlink has no referent: "${showPath(p)}"`, error: true, plain: true });
+      } else if (e.code === 'ENOENT') {
+        ioError |= IOERR_VANISHED;
+        messages.push({ text: `file has vanished: "${showPath(p)}"`, error: true });
+      } else {
+        ioError |= IOERR_GENERAL;
+        messages.push({ text: `readlink_stat("${showPath(p)}") failed: ${errText(e)}`, error: true });
       }
-      const sub = isDir(Number(st.mode));
-      if (scope && scope.check(rel, sub) === 'exclude') continue;
-      // -x: a directory on another file system is listed, its contents are not.
-      const e = add(p, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev));
-      if (sub && e.contentDir) descend(p, rel, rootDev, deep, scope);
+      return undefined;
     }
   };
 
+  // The engine's walker (getdents64 + statx in C with the addon) lists each directory with its entries'
+  // lstat in one call, beneath the operand (`anchor` bytes, resolved as given): a directory swapped for
+  // a symlink after it was listed is not followed. -L follows symlinked directories, so there the whole
+  // path is resolved as given.
+  const descend = (dirPath: Buffer, dirName: Buffer, rootDev: number, deep: boolean, parent: FilterScope | undefined, anchor: number): void => {
+    const top = dirName.length === 1 && dirName[0] === 0x2e;
+    const scope = parent?.enterDir(top ? Buffer.alloc(0) : dirName, dirPath);
+    const list = engine.scanDir(dirPath, c.copyLinks ? dirPath.length : anchor);
+    if (isFailure(list)) {
+      ioError |= IOERR_GENERAL;
+      messages.push({ text: `opendir "${showPath(dirPath)}" failed: ${errText(fsError(list.errno, 'opendir'))}`, error: true });
+      return;
+    }
+    for (let i = 0; i < list.names.length; i++) {
+      const n = list.names[i]!;
+      const p = joinPath(dirPath, n);
+      const rel = top ? n : joinPath(dirName, n);
+      const st = entryStat(p, list.stats[i] ?? null, list.errors[i] ?? 0);
+      if (!st) continue;
+      const sub = isDir(st.mode);
+      if (scope && scope.check(rel, sub) === 'exclude') continue;
+      // -x: a directory on another file system is listed, its contents are not.
+      const e = add(p, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev));
+      if (sub && e.contentDir) descend(p, rel, rootDev, deep, scope, anchor);
+    }
+  };
   for (const src of c.sources) {
     const contents = hasTrailingSlash(src) || /(^|\/)\.$/.test(src.toString('latin1'));
-    let st: fs.BigIntStats;
+    let st: Stat;
     try {
-      st = stat(src);
+      st = toStat(stat(src));
     } catch (err) {
       ioError |= IOERR_GENERAL;
       messages.push({ text: `link_stat "${showPath(src)}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
       continue;
     }
-    const dir = isDir(Number(st.mode));
+    const dir = isDir(st.mode);
     const name = contents && dir ? Buffer.from('.') : baseName(src);
     if (dir && !c.recursive && !c.dirs) {
       messages.push({ text: `skipping directory ${showPath(name)}`, error: false });
@@ -148,7 +167,7 @@ export function walkSources(c: Config, filters?: FilterList): PushWalk {
     if (scope && !contents && scope.check(name, dir) === 'exclude') continue;
     if (dir && (c.recursive || contents)) {
       add(src, name, st, true, true);
-      descend(src, name, st.dev, c.recursive, scope);
+      descend(src, name, st.dev, c.recursive, scope, src.length);
     } else {
       add(src, name, st, true, false);
     }
@@ -161,15 +180,15 @@ export function walkSources(c: Config, filters?: FilterList): PushWalk {
     messages,
     removeSent(e: SendEntry) {
       const name = showPath(e.name);
-      let st: fs.BigIntStats;
+      let st: Stat;
       try {
-        st = stat(e.path);
+        st = toStat(stat(e.path));
       } catch (err) {
         const x = err as NodeJS.ErrnoException;
         if (x.code === 'ENOENT') return { text: `sender file already removed: ${name}`, error: false, removed: false };
         return { text: `sender failed to re-lstat ${name}: ${errText(x)}`, error: true, removed: false };
       }
-      if (Number(st.size) !== e.size || Number(st.mtimeNs / 1_000_000_000n) !== e.mtime || Number(st.mtimeNs % 1_000_000_000n) !== e.mtimeNsec) {
+      if (st.size !== e.size || st.mtimeSec !== e.mtime || st.mtimeNsec !== e.mtimeNsec) {
         return { text: `ERROR: Skipping sender remove for changed file: ${name}`, error: true, removed: false };
       }
       try {
@@ -191,22 +210,22 @@ export function walkSources(c: Config, filters?: FilterList): PushWalk {
         if (x.code === 'ENOENT') return { message: `file has vanished: "${showPath(e.path)}"`, vanished: true };
         return { message: `send_files failed to open "${showPath(e.path)}": ${errText(x)}`, vanished: false };
       }
-      const st = fs.fstatSync(fd, { bigint: true });
-      if (st.dev !== seen.dev || st.ino !== seen.ino || !isReg(Number(st.mode))) {
+      // Numbers, as the walk's: a 64-bit inode rounds alike on both sides.
+      const st = fs.fstatSync(fd);
+      if (st.dev !== seen.dev || st.ino !== seen.ino || !isReg(st.mode)) {
         // Something else took the listed file's place since the walk: it is not what was listed.
         fs.closeSync(fd);
         return { message: `file has vanished: "${showPath(e.path)}"`, vanished: true };
       }
       return {
-        read(pos: number, len: number): Buffer {
-          const b = Buffer.allocUnsafe(len);
+        read(buf: Buffer, off: number, len: number, pos: number): number {
           let got = 0;
           while (got < len) {
-            const n = fs.readSync(fd, b, got, len - got, pos + got);
+            const n = fs.readSync(fd, buf, off + got, len - got, pos + got);
             if (n === 0) break;
             got += n;
           }
-          return got === len ? b : b.subarray(0, got);
+          return got;
         },
         close: () => fs.closeSync(fd),
       };

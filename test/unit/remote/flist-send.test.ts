@@ -13,6 +13,12 @@ import { encodeFlist, sortForSend, type EncodeOptions, type SendEntry } from '..
 import { Cursor } from '../../../src/remote/wire.js';
 import { walkSources } from '../../../src/run/push-source.js';
 import { parseArgs } from '../../../src/cli/options.js';
+import { nodeEngine, type Engine } from '../../../src/engine/engine.js';
+import { selectEngine } from '../../../src/engine/index.js';
+
+// The push walks with the run's engine: node:fs, and the addon's getdents64+statx when it is built.
+const native = selectEngine('sync');
+const engines: [string, Engine][] = [['node', nodeEngine()], ...('error' in native ? [] : [['sync', native] as [string, Engine]])];
 
 let root: string;
 
@@ -48,10 +54,10 @@ function decode(wire: Buffer, o: EncodeOptions): { entries: RemoteEntry[]; end: 
 
 const names = new Map([[0, 'root'], [65534, 'nobody']]);
 
-it.each([true, false])('decodes what it encodes, field by field (varint flags: %s)', (varintFlags) => {
+it.each(engines.flatMap(([n, e]) => [true, false].map((v) => [n, e, v] as const)))('decodes what it encodes, field by field (%s walk, varint flags: %s)', (_name, engine, varintFlags) => {
   const parsed = parseArgs(['node', 'arsync', '-rlHDog', `${root}/`, `${root}-dst`]);
   if (parsed.kind !== 'run') throw new Error(parsed.kind);
-  const walk = walkSources(parsed.config);
+  const walk = walkSources(parsed.config, engine);
   const entries: SendEntry[] = walk.entries;
   // A hard link after the first of its group carries nothing of its own: its sum is the group's.
   const firsts = new Map<string, number>();

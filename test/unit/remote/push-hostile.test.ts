@@ -20,7 +20,7 @@ function source(opened: string[]): PushSource {
     ioError: 0,
     open(e) {
       opened.push(e.name.toString());
-      return { read: (pos, len) => Buffer.from('abc').subarray(pos, pos + len), close: () => {} };
+      return { read: (buf, off, len, pos) => Buffer.from('abc').copy(buf, off, pos, pos + len), close: () => {} };
     },
   };
 }

@@ -1,0 +1,100 @@
+// --progress and --info=progress2 in a push, as rsync's sending client draws them (sender.c, match.c's
+// show_progress after each piece of a file's data, progress.c's end_progress): progress1 redraws one
+// line per file in place ("\r"), first at its first data and then at most once a second, and ends it
+// with the file's rate, time and "(xfr#N, to-chk=M/T)"; progress2 draws the whole run's line, once a
+// second while data flows and after each file. The line itself is rsync-progress.ts's.
+
+import { TotalProgress, progressLine } from './rsync-progress.js';
+
+/** rsync's PROGRESS_HISTORY_SECS. */
+const HISTORY = 5;
+
+export class PushProgress {
+  private history: { t: number; ofs: number }[] = [];
+  private started = 0;
+  private size = 0;
+  /** Files sent so far (rsync's xfr#) and the bytes of the files finished before the current one. */
+  private xfr = 0;
+  private doneBytes = 0;
+  private ofs = 0;
+  private readonly total: TotalProgress | undefined;
+  /** A line is on screen without its newline (rsync's output_needs_newline). */
+  private open = false;
+
+  constructor(
+    private readonly write: (s: string) => void,
+    /** 1: a line per file (--progress); 2: the whole run's line (--info=progress2). */
+    level: number,
+    private readonly human: number,
+    /** Entries in the file list, and the total size of its files (rsync's num_files, total_size). */
+    private readonly listed: number,
+    totalSize: number,
+  ) {
+    if (level >= 2) {
+      this.total = new TotalProgress(
+        (s) => this.draw(s),
+        () => ({ bytes: this.doneBytes + this.ofs, size: totalSize, files: this.xfr, listed }),
+        human,
+      );
+    }
+  }
+
+  /** Before another line is printed: the open progress line gets its newline first. */
+  newline(): void {
+    if (!this.open) return;
+    this.write('\n');
+    this.open = false;
+  }
+
+  /** A file's data starts (rsync counts it as transferred from here). */
+  begin(size: number): void {
+    this.xfr++;
+    this.size = size;
+    this.ofs = 0;
+    this.history = [];
+  }
+
+  /** `ofs` bytes of the current file are sent (rsync's show_progress after each match or literal run). */
+  data(ofs: number): void {
+    this.ofs = ofs;
+    // An empty file has no data to show (rsync maps nothing for it): only its last line.
+    if (this.size === 0) return;
+    if (this.total) return this.total.tick();
+    const now = performance.now();
+    if (this.history.length && now - this.history[this.history.length - 1]!.t < 1000) return;
+    if (!this.history.length) this.started = now;
+    this.history.push({ t: now, ofs });
+    if (this.history.length > HISTORY) this.history.shift();
+    const oldest = this.history[0]!;
+    const rate = ((ofs - oldest.ofs) * 1000) / Math.max(1, now - oldest.t) / 1024;
+    const remain = rate ? (this.size - ofs) / rate / 1000 : 0;
+    this.draw(progressLine(ofs, this.size, rate, remain, '  ', this.human));
+  }
+
+  /** The file at index `ndx` of the list is sent: its last line (progress1), the run's line (progress2). */
+  end(ndx: number): void {
+    this.doneBytes += this.size;
+    this.ofs = 0;
+    const toCheck = Math.max(0, this.listed - ndx - 1);
+    if (this.total) return this.total.fileDone(toCheck);
+    const ms = Math.max(1, performance.now() - (this.history.length ? this.started : performance.now()));
+    const eol = ` (xfr#${this.xfr}, to-chk=${toCheck}/${this.listed})`;
+    this.draw(progressLine(this.size, this.size, (this.size * 1000) / ms / 1024, ms / 1000, eol, this.human));
+    this.newline();
+  }
+
+  /** The receiver ended a phase (rsync's sender redraws progress2's line with nothing left to check). */
+  phaseDone(): void {
+    this.total?.fileDone(0);
+  }
+
+  /** The run is over: the open line gets its newline. */
+  finish(): void {
+    this.newline();
+  }
+
+  private draw(s: string): void {
+    this.write(s);
+    this.open = true;
+  }
+}

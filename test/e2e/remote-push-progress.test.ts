@@ -1,0 +1,105 @@
+// --progress/-P, --info=progress1 and --info=progress2 in a push (`arsync [options] src/ host:dst/`),
+// through a remote shell that runs rsync 3.5's server locally. Differential: rsync as the client with
+// the same options, remote shell and server prints the same lines (names before their data, each
+// file's in-place lines and its "(xfr#N, to-chk=M/T)" end, progress2's run line after each file and
+// phase, the file-list count under --info=flist2), once rates and times (the clock's) are set aside;
+// both leave the same tree and exit alike.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { runCli, show } from '../helpers/cli.js';
+import { compareTrees } from '../helpers/compare.js';
+
+let root: string;
+let rsh: string;
+let n = 0;
+
+/** Two files with data (one spanning several 32 KiB pieces), an empty one, a symlink, a directory. */
+function makeTree(at: string, seed: number): void {
+  fs.mkdirSync(path.join(at, 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(at, 'a'), Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919 + (i >> 9) * 131 + seed) & 0xff)));
+  fs.writeFileSync(path.join(at, 'sub', 'b'), `b${seed}\n`);
+  fs.writeFileSync(path.join(at, 'empty'), '');
+  fs.symlinkSync('a', path.join(at, 'l'));
+  for (const rel of ['a', 'sub/b', 'empty', 'l', 'sub', '']) fs.lutimesSync(path.join(at, rel), 1_500_000_000 + seed, 1_500_000_000 + seed);
+}
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpush-progress-'));
+  makeTree(path.join(root, 'src'), 1);
+  rsh = path.join(root, 'rsh');
+  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** Rates and times are the clock's; the summary's byte counts are framing's; the destinations differ by name. */
+const shape = (out: string, dst: string): string =>
+  out
+    .replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/g, ' RATE TIME')
+    .replace(/^sent [\d,.]+ bytes {2}received [\d,.]+ bytes {2}[\d,.]+ bytes\/sec$/m, 'sent … received …')
+    .replace(/^total size is ([\d,.]+) {2}speedup is [\d,.]+/m, 'total size is $1  speedup is …')
+    .split(dst)
+    .join('DST');
+
+async function both(opts: string[], engine: string, prepare?: (dst: string) => void) {
+  n++;
+  const theirsDir = path.join(root, `theirs-${n}`);
+  const oursDir = path.join(root, `ours-${n}`);
+  if (prepare) for (const d of [theirsDir, oursDir]) prepare(d);
+  const src = path.join(root, 'src');
+  const t = spawnSync('rsync', ['--no-i-r', ...opts, '-e', rsh, `${src}/`, `host:${theirsDir}/`], { encoding: 'latin1' });
+  const ours = await runCli([`--engine=${engine}`, ...opts, '-e', rsh, `${src}/`, `host:${oursDir}/`]);
+  return { theirs: { code: t.status, out: shape(t.stdout, theirsDir), err: t.stderr }, ours, oursOut: shape(ours.stdout, oursDir), theirsDir, oursDir };
+}
+
+describeEngines((e) => {
+  it.each([
+    [['-a', '--progress']],
+    [['-a', '-P']],
+    [['-ai', '--progress']],
+    [['-av', '--progress']],
+    [['-a', '--info=progress1']],
+    [['-a', '--info=progress2']],
+    [['-av', '--info=progress2']],
+    [['-an', '--progress']],
+  ])('prints what rsync prints for a push: %j', async (opts) => {
+    const r = await both(opts, e.name);
+    expect(r.ours.code, show(r.ours)).toBe(r.theirs.code);
+    expect(r.theirs.code, r.theirs.err).toBe(0);
+    expect(r.oursOut).toBe(r.theirs.out);
+    if (!opts.includes('-an')) expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+  });
+
+  it("--progress's own lines: the name, the first data's line, then the last one with xfr#/to-chk", async () => {
+    const r = await both(['-a', '--progress'], e.name);
+    expect(r.ours.code, show(r.ours)).toBe(0);
+    expect(r.ours.stdout).toMatch(/^building file list \.\.\. \n 0 files\.\.\.\r6 files to consider\n/);
+    // "a" is 100,000 bytes: its first line shows the first 32 KiB piece, its last one the whole file.
+    expect(r.ours.stdout).toMatch(/\na\n\r {9}32,768 {2}32% +[\d.]+kB\/s +0:00:00 {2}\r {8}100,000 100% +[\d.]+[kMG]B\/s +0:00:00 \(xfr#1, to-chk=4\/6\)\n/);
+    // An empty file has no data line, only its end.
+    expect(r.ours.stdout).toMatch(/\nempty\n\r {14}0 100% +0\.00kB\/s +0:00:00 \(xfr#2, to-chk=3\/6\)\n/);
+  });
+
+  it('--progress over a delta (the receiver has old copies): the same lines as rsync, the same tree', async () => {
+    const r = await both(['-a', '--progress', '--no-W'], e.name, (d) => makeTree(d, 2));
+    expect(r.ours.code, show(r.ours)).toBe(0);
+    expect(r.oursOut).toBe(r.theirs.out);
+    expect(r.oursOut).toMatch(/\(xfr#2, to-chk=\d\/6\)/);
+    expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+  });
+
+  it('--info=progress2 on a push with nothing to send: the run line at each phase, as rsync', async () => {
+    const r = await both(['-a', '--info=progress2'], e.name, (d) => {
+      fs.cpSync(path.join(root, 'src'), d, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      for (const rel of ['a', 'sub/b', 'empty', 'l', 'sub', '']) fs.lutimesSync(path.join(d, rel), 1_500_000_001, 1_500_000_001);
+    });
+    expect(r.ours.code, show(r.ours)).toBe(0);
+    expect(r.oursOut).toBe(r.theirs.out);
+    expect(r.ours.stdout).toMatch(/\(xfr#0, to-chk=0\/6\)\n$/);
+  });
+});
