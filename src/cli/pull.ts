@@ -172,11 +172,16 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
     const codec = tokenCodec(list.session.compress, list.session.protocol);
-    const totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
-      wholeFile: p.wholeFile,
-      blockSize: p.blockSize,
-      tokens: (cn, blocks) => codec.reader(cn, blocks),
-    });
+    let totals;
+    try {
+      totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
+        wholeFile: p.wholeFile,
+        blockSize: p.blockSize,
+        tokens: (cn, blocks) => codec.reader(cn, blocks),
+      });
+    } finally {
+      stage.close();
+    }
     wire.literal = totals.literal;
     wire.matched = totals.matched;
     // The sender's figures, already turned to our side (what it read, we sent).
@@ -221,6 +226,10 @@ class Stage {
   private readonly dirs = new Set<string>(['.']);
   /** -H: the staged path of each hard-link group's first member. */
   private readonly groups = new Map<number, string>();
+  /** The list holds "." (its top-level names are inside the staging root, not operands of their own). */
+  private rootStaged = false;
+  /** The destination directory last looked into, held open: the list comes a directory at a time. */
+  private held: { rel: string; fd: number } | undefined;
 
   constructor(
     private readonly c: Config,
@@ -248,6 +257,7 @@ class Stage {
     try {
       if (isDir(e.mode)) {
         if (rel !== '.') fs.mkdirSync(at, 0o700);
+        else this.rootStaged = true;
         this.dirs.add(rel);
         return undefined;
       }
@@ -274,32 +284,36 @@ class Stage {
         }
         this.groups.set(e.hlinkGroup, path);
       }
+      const found = this.basis(rel);
+      const need = this.needsData(e, found, sum);
+      // Not staged at all: the destination's file stands for it (run/staged-source.ts). Only inside a
+      // staged directory (an operand must exist), and never for a hard-link group (its members are
+      // linked to the staged first one).
+      if (need === 'placeholder' && found && !this.c.dryRun && e.hlinkGroup === undefined && (this.rootStaged || rel.includes('/'))) {
+        this.meta.get(path)!.virtual = true;
+        return undefined;
+      }
       const out = fs.openSync(at, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
-      const basis = this.basis(rel);
-      const need = this.needsData(e, basis, sum);
       if (need === 'same-bytes') {
         // -c found the same bytes: the staging copy must hold them too (the local run sums it again).
-        copyAll(basis!.fd, out, basis!.size);
+        const fd = this.openBasis(rel);
+        try {
+          copyAll(fd, out, found!.size);
+        } finally {
+          fs.closeSync(fd);
+        }
       } else if (need === 'placeholder' || this.c.dryRun) {
         fs.ftruncateSync(out, e.size);
       } else {
         // Closed until the file's turn: a tree has more files than a process may hold open. The staging
         // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
-        const size = basis?.size ?? 0;
-        if (basis) fs.closeSync(basis.fd);
         fs.closeSync(out);
-        const reopenBasis = (): number => {
-          const b = this.basis(rel);
-          if (!b) throw new Error(`the destination's ${rel} went away during the pull`);
-          return b.fd;
-        };
         return {
           size: e.size,
           openOut: () => fs.openSync(at, fs.constants.O_RDWR | O_NOFOLLOW),
-          ...(size > 0 ? { basis: { size, open: reopenBasis } } : {}),
+          ...(found && found.size > 0 ? { basis: { size: found.size, open: () => this.openBasis(rel) } } : {}),
         };
       }
-      if (basis) fs.closeSync(basis.fd);
       fs.closeSync(out);
       return undefined;
     } catch (err) {
@@ -333,67 +347,90 @@ class Stage {
     };
   }
 
-  /** The destination's current file at `rel`, opened following no symlink on the way; undefined when none. */
-  private basis(rel: string): { fd: number; size: number } | undefined {
-    let fd: number;
-    let parts: string[];
-    if ('file' in this.dest) {
-      try {
-        fd = fs.openSync(this.dest.file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-      } catch {
-        return undefined;
-      }
-      parts = [];
-    } else {
-      try {
-        fd = fs.openSync(this.dest.dir, fs.constants.O_RDONLY | O_DIRECTORY);
-      } catch {
-        return undefined;
-      }
-      parts = rel.split('/');
-    }
+  /** Closes what the stage holds open (the last destination directory looked into). */
+  close(): void {
+    if (this.held) fs.closeSync(this.held.fd);
+    this.held = undefined;
+  }
+
+  /**
+   * The destination directory `dir` (relative to the destination's root), opened one component at a
+   * time following no symlink; kept open for the next entries of the same directory.
+   */
+  private destDir(dir: string): number {
+    if (this.held?.rel === dir) return this.held.fd;
+    this.close();
+    const root = (this.dest as { dir: Buffer }).dir;
+    let fd = fs.openSync(root, fs.constants.O_RDONLY | O_DIRECTORY);
     try {
-      for (let i = 0; i < parts.length; i++) {
-        const last = i === parts.length - 1;
-        const flags = fs.constants.O_RDONLY | O_NOFOLLOW | (last ? O_NONBLOCK : O_DIRECTORY);
-        const next = fs.openSync(Buffer.from(`/proc/self/fd/${fd}/${parts[i]}`, 'latin1'), flags);
+      for (const part of dir === '.' ? [] : dir.split('/')) {
+        const next = fs.openSync(Buffer.from(`/proc/self/fd/${fd}/${part}`, 'latin1'), fs.constants.O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
         fs.closeSync(fd);
         fd = next;
       }
-      const st = fs.fstatSync(fd);
-      if (!st.isFile()) {
-        fs.closeSync(fd);
-        return undefined;
-      }
-      return { fd, size: st.size };
-    } catch {
+    } catch (err) {
       fs.closeSync(fd);
+      throw err;
+    }
+    this.held = { rel: dir, fd };
+    return fd;
+  }
+
+  /** Where the destination's file at `rel` is, through a held directory (a lookup that follows no symlink). */
+  private destPath(rel: string): Buffer {
+    if ('file' in this.dest) return this.dest.file;
+    const slash = rel.lastIndexOf('/');
+    const fd = this.destDir(slash < 0 ? '.' : rel.slice(0, slash));
+    return Buffer.from(`/proc/self/fd/${fd}/${rel.slice(slash + 1)}`, 'latin1');
+  }
+
+  /** The destination's current regular file at `rel` (its lstat), undefined when there is none. */
+  private basis(rel: string): { size: number; st: fs.BigIntStats } | undefined {
+    try {
+      const st = fs.lstatSync(this.destPath(rel), { bigint: true });
+      return st.isFile() ? { size: Number(st.size), st } : undefined;
+    } catch {
       return undefined;
     }
+  }
+
+  /** The destination's file at `rel` opened for reading, following no symlink on the way; throws when it is no regular file now. */
+  private openBasis(rel: string): number {
+    const fd = fs.openSync(this.destPath(rel), fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (!fs.fstatSync(fd).isFile()) {
+      fs.closeSync(fd);
+      throw new Error(`the destination's ${rel} is no longer a regular file`);
+    }
+    return fd;
   }
 
   /**
    * Whether the file's data must come over the wire. A placeholder only where the local run will
    * certainly not copy (the same tests its planner makes, never looser); in doubt, fetch.
    */
-  private needsData(e: RemoteEntry, basis: { fd: number; size: number } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
+  private needsData(e: RemoteEntry, basis: { size: number; st: fs.BigIntStats } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
     const c = this.c;
     if (!basis) return c.existing ? 'placeholder' : 'fetch';
     if (c.ignoreExisting) return 'placeholder';
     if (c.ignoreTimes) return 'fetch';
     if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
-    const st = fs.fstatSync(basis.fd, { bigint: true });
+    const st = basis.st;
     const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
     if (c.update && st.mtimeNs > mtimeNs + BigInt(c.modifyWindow) * 1_000_000_000n) return 'placeholder';
     if (c.checksum) {
       if (basis.size !== e.size || !e.sum) return 'fetch';
       const h = sum.file();
       const buf = Buffer.alloc(1 << 20);
-      for (let pos = 0; pos < basis.size; ) {
-        const n = fs.readSync(basis.fd, buf, 0, buf.length, pos);
-        if (n === 0) break;
-        h.update(buf.subarray(0, n));
-        pos += n;
+      const fd = this.openBasis(e.name.toString('latin1'));
+      try {
+        for (let pos = 0; pos < basis.size; ) {
+          const n = fs.readSync(fd, buf, 0, buf.length, pos);
+          if (n === 0) break;
+          h.update(buf.subarray(0, n));
+          pos += n;
+        }
+      } finally {
+        fs.closeSync(fd);
       }
       return h.digest().equals(e.sum) ? 'same-bytes' : 'fetch';
     }

@@ -4,10 +4,13 @@
 // machine maps them, size, modification time to the nanosecond). The staging tree holds the data and
 // the file types; the file list holds everything else. So the planner, the engines and every check of
 // theirs run unchanged: the staging files are an ordinary local source owned by this process.
+// A file the destination already has and the run will not copy (the pull's quick check) is not staged
+// at all: it is a virtual entry, listed from the sender's metadata and paired with the destination's
+// file that the local listing reports as destination-only (a no-op pull creates nothing).
 
 import { isFailure, type SysFailure } from '../model/failure.js';
 import type { PairListing, TreeScan } from '../model/listing.js';
-import { S_IFMT, type Stat } from '../model/stat.js';
+import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
 import type { DirEntries, EntrySource } from './source.js';
 
 /** What the sender said of one entry, by its staging path (latin1). */
@@ -18,15 +21,35 @@ export interface StagedMeta {
   size: number;
   mtimeSec: number;
   mtimeNsec: number;
+  /** Not in the staging tree: the destination's regular file of the same name stands for it. */
+  virtual?: boolean;
 }
 
 export class StagedSource implements EntrySource {
   private readonly done = new WeakSet<PairListing>();
+  /** The virtual entries' names, by their staging directory (latin1). */
+  private readonly virtuals = new Map<string, Set<string>>();
 
   constructor(
     private readonly inner: EntrySource,
     private readonly meta: ReadonlyMap<string, StagedMeta>,
-  ) {}
+  ) {
+    for (const [path, m] of meta) {
+      if (!m.virtual) continue;
+      const slash = path.lastIndexOf('/');
+      const dir = path.slice(0, slash);
+      let names = this.virtuals.get(dir);
+      if (!names) this.virtuals.set(dir, (names = new Set()));
+      names.add(path.slice(slash + 1));
+    }
+  }
+
+  /** A virtual entry's lstat: the sender's, with no inode of its own (it is no file here, nor the same file as any). */
+  private virtualStat(path: Buffer): Stat | undefined {
+    const m = this.meta.get(path.toString('latin1'));
+    if (!m?.virtual) return undefined;
+    return { mode: m.mode, uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 };
+  }
 
   private staged(path: Buffer, st: Stat): Stat {
     const m = this.meta.get(path.toString('latin1'));
@@ -37,18 +60,34 @@ export class StagedSource implements EntrySource {
   private listing(dir: Buffer, l: PairListing): PairListing {
     if (this.done.has(l)) return l;
     for (const e of l.entries) if (e.st) e.st = this.staged(Buffer.concat([dir, Buffer.from('/'), e.name]), e.st);
+    const virtual = this.virtuals.get(dir.toString('latin1'));
+    if (virtual) {
+      // The destination's twin shows as destination-only: it is the entry's, never an extraneous one.
+      const extras: PairListing['extras'] = [];
+      let added = false;
+      for (const x of l.extras) {
+        const st = virtual.has(x.name.toString('latin1')) ? this.virtualStat(Buffer.concat([dir, Buffer.from('/'), x.name])) : undefined;
+        if (st && (x.st.mode & S_IFMT) === S_IFREG) {
+          l.entries.push({ name: x.name, st, err: 0, dest: x.st });
+          added = true;
+        } else extras.push(x);
+      }
+      l.extras = extras;
+      if (added) l.entries.sort((a, b) => Buffer.compare(a.name, b.name));
+    }
     this.done.add(l);
     return l;
   }
 
   lstat(path: Buffer): Stat | SysFailure {
     const st = this.inner.lstat(path);
-    return isFailure(st) ? st : this.staged(trim(path), st);
+    if (isFailure(st)) return this.virtualStat(trim(path)) ?? st;
+    return this.staged(trim(path), st);
   }
 
   follow(path: Buffer): Stat | undefined {
     const st = this.inner.follow(path);
-    return st && this.staged(trim(path), st);
+    return st ? this.staged(trim(path), st) : this.virtualStat(trim(path));
   }
 
   readlink(path: Buffer): Buffer | undefined {
@@ -56,7 +95,9 @@ export class StagedSource implements EntrySource {
   }
 
   names(path: Buffer, anchor: number): Buffer[] | SysFailure {
-    return this.inner.names(path, anchor);
+    const names = this.inner.names(path, anchor);
+    const virtual = this.virtuals.get(trim(path).toString('latin1'));
+    return isFailure(names) || !virtual ? names : [...names, ...[...virtual].map((n) => Buffer.from(n, 'latin1'))];
   }
 
   openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {
