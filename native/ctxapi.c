@@ -440,18 +440,21 @@ napi_value ctx_remove_source(napi_env env, napi_callback_info info)
 
 napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
 {
-  ARGS(4);
+  ARGS(5);
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
+  static const char usage[] = "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number, basis?: boolean)";
   if (!c)
-    return throw_type(env, "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number)");
+    return throw_type(env, usage);
   struct op op = {0};
   uint32_t flags;
+  bool basis = false;
   if (!arg_buffer(env, argv[1], &op.src, &op.src_len) || !arg_buffer(env, argv[2], &op.dst, &op.dst_len) ||
-      napi_get_value_uint32(env, argv[3], &flags) != napi_ok)
-    return throw_type(env, "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number)");
+      napi_get_value_uint32(env, argv[3], &flags) != napi_ok ||
+      (argc >= 5 && napi_get_value_bool(env, argv[4], &basis) != napi_ok))
+    return throw_type(env, usage);
   struct job j = {.c = c, .op = &op};
   char spath[PATH_MAX + 64], name[NAME_MAX + 1], dpath[PATH_MAX + 64];
-  struct lp_at sat = {.dirfd = AT_FDCWD};
+  struct lp_at sat = {.dirfd = AT_FDCWD}, bat = {.dirfd = AT_FDCWD};
   /* Never a failure object (the TypeScript signature is a number): when a side cannot be read the
    * requested classes count as different, the planner issues Attrs, and that op reports the error. */
   int all = ((flags & P_XATTRS) ? XC_XATTR : 0) | ((flags & P_ACLS) ? XC_ACL : 0);
@@ -464,10 +467,15 @@ napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
       lstat(spath, &st) == 0) {
     /* The destination entry is named through our own fd of its parent (a /proc magic link we
      * opened beneath the root), so l*xattr never resolves a path an attacker could redirect, and
-     * symlinks and device nodes are read without being opened. */
+     * symlinks and device nodes are read without being opened. A --*-dest basis file is named as
+     * the planner found it (an absolute path it checked has no symlink on the way), like a source. */
     struct parent *p = NULL;
     bool ok = true;
-    if (op.dst_len == 0)
+    if (basis)
+      ok = lp_source(op.dst, op.dst_len, PATH_MAX - 64, &bat) == 0 &&
+           (bat.owned ? snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", bat.dirfd, bat.rest)
+                      : snprintf(dpath, sizeof dpath, "%s", bat.rest)) > 0;
+    else if (op.dst_len == 0)
       snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/.", c->rootfd);
     else if ((ok = dest_parent(&j, op.dst, op.dst_len, &p, name) == OP_OK))
       snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", p->fd, name);
@@ -479,6 +487,7 @@ napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
     }
     parent_put(c, p);
   }
+  lp_release(&bat);
   lp_release(&sat);
   napi_value v;
   NAPI_TRY(env, napi_create_int32(env, diff, &v));

@@ -29,7 +29,7 @@ export interface Addon {
   closeContext(ctx: object): void;
   scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
-  xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
+  xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number, basis?: boolean): number;
   fakeRead(ctx: object | null, path: Buffer, onDest: boolean, content: boolean): Buffer | null | NativeFailure;
   removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
   pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
@@ -216,7 +216,7 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
     run: (batch, outcomes) => (outcomes ? addon.run(ctx, batch, outcomes) : addon.run(ctx, batch)),
     scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
-    xattrDiff: (src, rel, flags) => addon.xattrDiff(ctx, src, rel, flags),
+    xattrDiff: (src, rel, flags, basis = false) => addon.xattrDiff(ctx, src, rel, flags, basis),
     fakeReadDest: (rel, content) => addon.fakeRead(ctx, rel, true, content),
     unlinkSource: (src, st, anchor = 0) => addon.removeSource(ctx, src, st.ino, st.dev, anchor),
     openPair: (src, destRel, q, anchor = 0) => nativeOpenPair(addon, ctx, src, destRel, q, anchor),

@@ -101,9 +101,10 @@ export interface EngineContext {
   fakeReadDest?(rel: Buffer, content: boolean): Buffer | null | SysFailure;
   /**
    * Which of xattrs (bit 1) and ACLs (bit 2) differ between a source path and a destination entry,
-   * for the flags set in `flags` (Preserve.Xattrs / Preserve.Acls). 0 when equal.
+   * for the flags set in `flags` (Preserve.Xattrs / Preserve.Acls). 0 when equal. `basis`: `rel` is
+   * instead the absolute path of a --*-dest basis file, one the planner found with no symlink on the way.
    */
-  xattrDiff(src: Buffer, rel: Buffer, flags: number): number;
+  xattrDiff(src: Buffer, rel: Buffer, flags: number, basis?: boolean): number;
   /**
    * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
    * `st` describes (ino/dev), never a directory; null when done or nothing to do. Native engines only

@@ -30,6 +30,8 @@ export interface Twin {
   path: Buffer;
   st: Stat;
   level: 1 | 2 | 3;
+  /** -X/-A: which of xattrs (bit 1) and ACLs (bit 2) differ from the source's (asked at level 2 only). */
+  xattrs?: number;
 }
 
 /**
@@ -122,8 +124,10 @@ export class AltDests {
    * The best twin of a file or symlink (the first with the highest level). `target`: the source
    * symlink's target. Under -o as root a twin with another owner is only level 1: its data is never
    * copied or linked, or a user could have root-only content land readable under their own name.
+   * `xattrs`: under -X/-A, which of them differ between the source and a twin (rsync's unchanged_attrs
+   * counts them: a twin whose xattrs differ is copied, never linked).
    */
-  best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined): Twin | undefined {
+  best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined, xattrs?: (path: Buffer) => number): Twin | undefined {
     let best: Twin | undefined;
     const check = { ...this.check, times: this.check.times && kind !== 'link' };
     for (const a of this.dirs) {
@@ -142,8 +146,9 @@ export class AltDests {
       } else if (kind === 'special' || st.rdev === alt.rdev) {
         level = 2; // devices and specials: rsync's quick check is the device number
       }
-      if (level === 2 && !anyChange(attrChanges(st, alt, check))) level = 3;
-      if (!best || level > best.level) best = { path, st: alt, level };
+      const differ = level === 2 && xattrs ? xattrs(path) : 0;
+      if (level === 2 && !differ && !anyChange(attrChanges(st, alt, check))) level = 3;
+      if (!best || level > best.level) best = { path, st: alt, level, ...(differ ? { xattrs: differ } : {}) };
       if (level === 3) break;
     }
     return best;

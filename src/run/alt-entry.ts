@@ -24,13 +24,15 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   const c = rc.c;
   const check = rc.spec.check;
   const exists = m.destSt !== undefined;
-  const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p));
+  const flags = rc.spec.xattrFlags;
+  const xattrs = flags && kind !== 'link' ? (p: Buffer): number => rc.dest.basisXattrDiff(m.src, p, flags) : undefined;
+  const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p), xattrs);
   if (!best) return undefined;
   // The destination has another version: only an exact --link-dest match replaces it.
   if (exists && (best.level !== 3 || !c.linkDest.length || kind !== 'reg')) return undefined;
   const alt = best;
   const changesVsAlt = (): Changes => {
-    const ch = attrChanges(m.st, alt.st, { ...check, times: check.times && kind !== 'link' });
+    const ch = { ...attrChanges(m.st, alt.st, { ...check, times: check.times && kind !== 'link' }), ...(alt.xattrs ? { xattr: (alt.xattrs & 1) !== 0, acl: (alt.xattrs & 2) !== 0 } : {}) };
     return kind === 'reg'
       ? { ...ch, size: m.st.size !== alt.st.size, time: !sameTime(m.st, alt.st, check) }
       : { ...ch, value: alt.level < 2 };
@@ -56,7 +58,9 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   if (alt.level >= 2) {
     // A local copy of the alternate entry (attributes from the source): "cf" with what differs.
     rc.lines.emitLocal(kind, { action: 'attrs', changes: changesVsAlt() }, line);
-    return queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' ? alt : undefined);
+    // A twin whose xattrs or ACLs differ has the same data: it is read from the source, whose xattrs
+    // the engines copy with it (an op reading the twin would copy the twin's).
+    return queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);
   }
   // Only the name matched: a normal transfer, itemized against the alternate entry.
   rc.lines.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);

@@ -50,6 +50,11 @@ export class DestReads {
     return this.ctx ? this.ctx.xattrDiff(src, rel, flags) : 0;
   }
 
+  /** -X/-A against a --*-dest basis file (an absolute path found with no symlink on the way). */
+  basisXattrDiff(src: Buffer, path: Buffer, flags: number): number {
+    return this.ctx ? this.ctx.xattrDiff(src, path, flags, true) : 0;
+  }
+
   /** A destination directory's entries, for deleting it whole; empty when it cannot be listed. */
   list(rel: Buffer): DeleteList {
     const list = new DeleteList();

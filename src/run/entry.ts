@@ -132,8 +132,8 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     }
   }
 
-  // -H: every member of a group of regular files waits for the end of the walk, where the leader is
-  // sent and the others are linked to it (rsync's choice of leader). Devices, FIFOs, sockets and
+  // -H: the members of a group of regular files other than its leader wait for the end of the walk,
+  // where they are linked to it (rsync's choice of leader, hardlinks.ts). Devices, FIFOs, sockets and
   // symlinks are grouped too, as rsync does on Linux, but linked where the walk meets them.
   if (c.hardLinks && kind !== 'dir' && kind !== 'reg' && st.nlink > 1) {
     const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
@@ -142,7 +142,17 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     return false;
   }
   if (c.hardLinks && kind !== 'dir' && st.nlink > 1) {
-    rc.hardLinks.add({ src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) });
+    const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
+    rc.hardLinks.add(m);
+    // rsync sends its leader at the leader's place in the list, so its line comes in walk order: the
+    // first member the destination has is that leader (an earlier one would have been planned already).
+    // When none has one, the last member leads: which one that is is known only after the walk (and a
+    // member that vanished meanwhile is left out there).
+    if (!rc.hardLinks.leaderOf(m) && destSt && fileType(destSt.mode) === 'reg') {
+      const changed = await planMember(rc, m, kind, true);
+      rc.hardLinks.lead(m, changed ? undefined : destSt);
+      return changed;
+    }
     return false;
   }
   return planMember(rc, { src, rel, st, destSt, record, flags, display, ...(kind === 'link' && target ? { target } : {}) }, kind);

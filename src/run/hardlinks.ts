@@ -1,6 +1,6 @@
 // -H after the walk: each group of source names for one inode (members.ts) gets rsync's choice of
-// leader, which is planned like any entry; the others are linked to it once every file exists
-// (OpSink.later), each with its backup right before it.
+// leader, which is planned like any entry (unless the walk could tell it and planned it at its place);
+// the others are linked to it once every file exists (OpSink.later), each with its backup right before it.
 
 import { OpFlag } from '../model/ops.js';
 import { isFailure } from '../model/failure.js';
@@ -28,16 +28,23 @@ export function chooseLeader(members: Member[]): Member {
  * does).
  */
 export async function finishHardLinks(rc: RunContext): Promise<void> {
-  for (const group of rc.hardLinks.take()) {
+  for (const [group, planned] of rc.hardLinks.take()) {
     if (rc.abort.aborted) return;
-    const members = group.filter((m) => stillThere(rc, m));
+    const members = group.filter((m) => m === planned?.leader || stillThere(rc, m));
     if (!members.length) continue;
     const kind = fileType(members[0]!.st.mode);
-    const leader = chooseLeader(members);
-    const before = leader.destSt;
-    const changed = await planMember(rc, leader, kind, true);
-    if (changed) rc.dirs.touch(leader.record);
-    const leaderDest = changed ? undefined : before;
+    let leader: Member;
+    let leaderDest: Member['destSt'];
+    if (planned) {
+      // Planned where the walk met it (entry.ts), as rsync sends it at its place in the list.
+      ({ leader, kept: leaderDest } = planned);
+    } else {
+      leader = chooseLeader(members);
+      const before = leader.destSt;
+      const changed = await planMember(rc, leader, kind, true);
+      if (changed) rc.dirs.touch(leader.record);
+      leaderDest = changed ? undefined : before;
+    }
     for (const m of members) {
       if (m !== leader) linkMember(rc, leader, leaderDest, m, kind);
     }

@@ -18,7 +18,10 @@ export interface Member {
   target?: Buffer;
 }
 
-/** A non-regular group's leader as it was planned: the others link to it where the walk meets them. */
+/**
+ * A group's leader as it was planned during the walk: a non-regular group's others link to it where the
+ * walk meets them, a regular group's after the walk.
+ */
 export interface PlannedLeader {
   leader: Member;
   /** The destination entry the leader left in place (undefined when it was replaced or created). */
@@ -51,9 +54,9 @@ export class HardLinkGroups {
     else this.groups.set(key, [m]);
   }
 
-  /** Every group, once (the groups are emptied). */
-  *take(): Generator<Member[]> {
-    for (const g of this.groups.values()) yield g;
+  /** Every group, once (the groups are emptied), with the leader already planned during the walk, if any. */
+  *take(): Generator<[Member[], PlannedLeader | undefined]> {
+    for (const [key, g] of this.groups) yield [g, this.leaders.get(key)];
     this.groups.clear();
   }
 }

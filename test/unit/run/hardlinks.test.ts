@@ -33,8 +33,10 @@ describe('hard-link leader (rsync)', () => {
     groups.add(a);
     groups.add(other);
     groups.add(b);
+    groups.lead(b, undefined);
     const taken = [...groups.take()];
-    expect(taken.map((g) => g.map((m) => m.rel.toString()))).toEqual([['a', 'b'], ['x']]);
+    expect(taken.map(([g]) => g.map((m) => m.rel.toString()))).toEqual([['a', 'b'], ['x']]);
+    expect(taken.map(([, led]) => led?.leader.rel.toString())).toEqual(['b', undefined]);
     expect([...groups.take()]).toEqual([]);
   });
 });
