@@ -31,6 +31,36 @@ const lazyChildProcess = {
   },
 };
 
+/**
+ * Node's builtins that only some runs use, loaded on first use instead of at start-up: node:child_process
+ * (getent, locale, the remote shell) pulls in streams and sockets, node:crypto (md5 for old remote
+ * protocols) OpenSSL's tables; together about 10 ms of CPU at every start (docs/benchmarks.md, "The main
+ * thread's cost per entry"). Each is replaced by a module whose exports are the builtin's functions,
+ * forwarding to it (a class keeps working with `new`). A name that is not a function there is not
+ * exported, so an import of one fails the build instead of going lazy by surprise.
+ */
+const LAZY_BUILTINS = ['node:child_process', 'node:crypto'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(child_process|crypto)$/ }, (args) => {
+      // The forwarding module's own require is the real builtin.
+      if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+      return args.importer.includes('node_modules') ? undefined : { path: args.path, namespace: 'lazy-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      if (!LAZY_BUILTINS.includes(args.path)) return undefined;
+      const real = await import(args.path);
+      const names = Object.keys(real).filter((k) => k !== 'default' && typeof real[k] === 'function');
+      const lines = [`let m; const load = () => (m ??= require(${JSON.stringify(args.path)}));`];
+      for (const k of names) {
+        lines.push(`export function ${k}(...a) { return new.target ? Reflect.construct(load().${k}, a, new.target) : load().${k}.apply(this, a); }`);
+      }
+      return { contents: lines.join('\n'), loader: 'js', resolveDir: '.' };
+    });
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 
 await build({
@@ -45,7 +75,7 @@ await build({
   // The sources find their files (the addon, the worker) from import.meta.url, which CommonJS lacks.
   define: { 'import.meta.url': '__arsyncModuleUrl' },
   banner: { js: "const __arsyncModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, lazyBuiltins],
   logLevel: 'warning',
 });
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');

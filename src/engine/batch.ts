@@ -36,11 +36,14 @@ const pad8 = (n: number): number => (n + 7) & ~7;
 
 export class BatchWriter implements OpAppender {
   private buf: Buffer;
+  /** The same bytes, for the header's fields (explicitly little-endian, without Buffer's per-call checks). */
+  private view: DataView;
   private len = 0;
   private n = 0;
 
   constructor(initial = 64 * 1024) {
     this.buf = Buffer.alloc(initial);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   get count(): number {
@@ -54,33 +57,39 @@ export class BatchWriter implements OpAppender {
   add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags = 0, anchor = 0, target?: Buffer): number {
     if (target) flags |= OpFlag.Target;
     const tail = target ? target.length : 0;
-    const need = OP_HEADER + pad8(src.length + dst.length + tail);
+    const names = src.length + dst.length + tail;
+    const need = OP_HEADER + pad8(names);
     if (this.len + need > this.buf.length) {
       const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.len + need));
       this.buf.copy(grown, 0, 0, this.len);
       this.buf = grown;
+      this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
     }
     const b = this.buf;
+    const v = this.view;
     const o = this.len;
-    b.fill(0, o, o + need);
-    b.writeUInt8(kind, o);
-    b.writeUInt8(flags, o + 1);
-    b.writeUInt32LE(src.length, o + 4);
-    b.writeUInt32LE(dst.length, o + 8);
-    b.writeUInt32LE(st.mode >>> 0, o + 12);
-    b.writeUInt32LE(st.uid >>> 0, o + 16);
-    b.writeUInt32LE(st.gid >>> 0, o + 20);
-    b.writeUInt32LE(st.mtimeNsec >>> 0, o + 24);
-    b.writeUInt32LE(anchor >>> 0, o + 28);
-    b.writeDoubleLE(target ? target.length : st.size, o + 32);
-    b.writeDoubleLE(st.mtimeSec, o + 40);
-    b.writeDoubleLE(st.ino, o + 48);
-    b.writeDoubleLE(st.dev, o + 56);
-    b.writeDoubleLE(st.rdev, o + 64);
-    b.writeDoubleLE(st.atimeSec ?? 0, o + 72);
-    src.copy(b, o + OP_HEADER);
-    dst.copy(b, o + OP_HEADER + src.length);
-    target?.copy(b, o + OP_HEADER + src.length + dst.length);
+    // Every header byte is written (2..3 are reserved, zero); the writer's buffer is reused, so the
+    // padding after the names is zeroed too.
+    v.setUint8(o, kind);
+    v.setUint8(o + 1, flags);
+    v.setUint16(o + 2, 0, true);
+    v.setUint32(o + 4, src.length, true);
+    v.setUint32(o + 8, dst.length, true);
+    v.setUint32(o + 12, st.mode >>> 0, true);
+    v.setUint32(o + 16, st.uid >>> 0, true);
+    v.setUint32(o + 20, st.gid >>> 0, true);
+    v.setUint32(o + 24, st.mtimeNsec >>> 0, true);
+    v.setUint32(o + 28, anchor >>> 0, true);
+    v.setFloat64(o + 32, target ? target.length : st.size, true);
+    v.setFloat64(o + 40, st.mtimeSec, true);
+    v.setFloat64(o + 48, st.ino, true);
+    v.setFloat64(o + 56, st.dev, true);
+    v.setFloat64(o + 64, st.rdev, true);
+    v.setFloat64(o + 72, st.atimeSec ?? 0, true);
+    b.set(src, o + OP_HEADER);
+    b.set(dst, o + OP_HEADER + src.length);
+    if (target) b.set(target, o + OP_HEADER + src.length + dst.length);
+    for (let p = o + OP_HEADER + names; p < o + need; p++) b[p] = 0;
     this.len += need;
     return this.n++;
   }

@@ -69,14 +69,18 @@ function splitNames(b: Buffer): Buffer[] {
 
 function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
   return unwrap(r, (p) => {
-    const entries: PairEntry[] = splitNames(p.names).map((name, i) => {
+    // Once per entry of the walk: plain loops, no intermediate arrays.
+    const names = splitNames(p.names);
+    const entries: PairEntry[] = [];
+    for (let i = 0; i < names.length; i++) {
       const err = errnoAt(p.meta, i);
-      return { name, st: err ? null : statFromMeta(p.meta, i), err, dest: errnoAt(p.dmeta, i) ? undefined : statFromMeta(p.dmeta, i) };
-    });
-    const extras = splitNames(p.extra)
-      .map((name, i) => ({ name, i }))
-      .filter(({ i }) => !errnoAt(p.extraMeta, i))
-      .map(({ name, i }) => ({ name, st: statFromMeta(p.extraMeta, i) }));
+      entries.push({ name: names[i]!, st: err ? null : statFromMeta(p.meta, i), err, dest: errnoAt(p.dmeta, i) ? undefined : statFromMeta(p.dmeta, i) });
+    }
+    const extras: PairListing['extras'] = [];
+    const extraNames = p.extra.length ? splitNames(p.extra) : [];
+    for (let i = 0; i < extraNames.length; i++) {
+      if (!errnoAt(p.extraMeta, i)) extras.push({ name: extraNames[i]!, st: statFromMeta(p.extraMeta, i) });
+    }
     const c = p.collapsed;
     return { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: p.destErrno };
   });

@@ -13,10 +13,21 @@ function key(p: Buffer): string {
 
 export class SourceAnchors {
   private readonly dirs = new Set<string>();
+  /** Lengths of the registered keys: a path of another length cannot be one (no string built for it). */
+  private readonly lengths = new Set<number>();
+  /**
+   * The last parent answered (its bytes up to and with its last slash) and its anchor: the entries of one
+   * directory come one after another, and each would otherwise build a string per slash of its path.
+   */
+  private lastParent: Buffer | undefined;
+  private lastAnchor = 0;
 
   /** A directory the run resolves as given: a directory operand, or a followed link to a directory. */
   add(dir: Buffer): void {
-    this.dirs.add(key(dir));
+    const k = key(dir);
+    this.dirs.add(k);
+    this.lengths.add(k.length);
+    this.lastParent = undefined;
   }
 
   /**
@@ -25,10 +36,28 @@ export class SourceAnchors {
    */
   of(src: Buffer): number {
     if (this.dirs.size === 0) return 0;
-    if (this.dirs.has(key(src))) return src.length;
-    for (let i = src.length - 1; i > 0; i--) {
-      if (src[i] === SLASH && this.dirs.has(key(src.subarray(0, i)))) return i;
+    if (this.isDir(src, src.length)) return src.length;
+    // Only the bytes up to the last slash decide the rest.
+    const last = src.lastIndexOf(SLASH, src.length - 1);
+    if (last <= 0) return 0;
+    const seen = this.lastParent;
+    if (seen && seen.length === last + 1 && src.compare(seen, 0, seen.length, 0, last + 1) === 0) return this.lastAnchor;
+    let found = 0;
+    for (let i = last; i > 0; i--) {
+      if (src[i] === SLASH && this.isDir(src, i)) {
+        found = i;
+        break;
+      }
     }
-    return 0;
+    this.lastParent = Buffer.from(src.subarray(0, last + 1));
+    this.lastAnchor = found;
+    return found;
+  }
+
+  /** Is src[0, end) a registered directory (trailing slashes aside)? */
+  private isDir(src: Buffer, end: number): boolean {
+    let e = end;
+    while (e > 1 && src[e - 1] === SLASH) e--;
+    return this.lengths.has(e) && this.dirs.has(src.toString('latin1', 0, e));
   }
 }

@@ -7,7 +7,7 @@
 // Known limit: a syscall that never returns (a hung network filesystem) is not interrupted; the run stops
 // when it returns.
 
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import { Counter } from '../model/ops.js';
 
 /**
@@ -63,6 +63,8 @@ export function startClock(counters: BigInt64Array, limits: { stopAt?: number; t
     idle: ClockSlot.Idle,
     activity: [Counter.Files, Counter.Dirs, Counter.Bytes, Counter.Symlinks, Counter.Specials, Counter.Hardlinks, Counter.Errors, Counter.Skipped, Counter.Deleted, ClockSlot.Beat],
   };
+  // node:worker_threads is loaded only by the runs that have a limit (loading it costs every start ~2 ms).
+  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   const w = new Worker(WATCHDOG, { eval: true, workerData: { counters, stopAt: limits.stopAt, timeoutMs, slots } });
   w.on('message', onStop);
   w.unref();

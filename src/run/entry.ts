@@ -155,7 +155,9 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     }
     return false;
   }
-  return planMember(rc, { src, rel, st, destSt, record, flags, display, ...(kind === 'link' && target ? { target } : {}) }, kind);
+  const m: Member = { src, rel, st, destSt, record, flags, display };
+  if (kind === 'link' && target) m.target = target;
+  return planMember(rc, m, kind);
 }
 
 /**

@@ -105,7 +105,9 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
   // Several sources: what the other roots put in this directory is theirs, and never extraneous.
   const others = rc.overlay?.othersIn(rc.root.index, dir.rel);
   if (extraneous) for (const x of chunk.extras) if (!others?.has(x.name.toString('latin1'))) extraneous.add(x.name, x.st);
-  const ordered = [...chunk.entries.filter((e) => !isDirEntry(e)), ...chunk.entries.filter(isDirEntry)];
+  const ordered: PairEntry[] = [];
+  for (const e of chunk.entries) if (!isDirEntry(e)) ordered.push(e);
+  for (const e of chunk.entries) if (isDirEntry(e)) ordered.push(e);
   const kept: Kept[] = [];
   for (const e of ordered) {
     const src = joinPath(dir.src, e.name);
@@ -125,7 +127,9 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
       if (e.dest && !occ && extraneous) extraneous.add(e.name, e.dest);
       continue;
     }
-    kept.push({ name: e.name, src, rel, st, dest: e.dest, ...(role === 'merged' ? { merged: true } : {}) });
+    const k: Kept = { name: e.name, src, rel, st, dest: e.dest };
+    if (role === 'merged') k.merged = true;
+    kept.push(k);
   }
   return kept;
 }

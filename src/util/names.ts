@@ -9,8 +9,13 @@ const SLASH = 0x2f;
 export function joinPath(a: Buffer, b: Buffer): Buffer {
   if (a.length === 0) return b;
   if (b.length === 0) return a;
-  if (a[a.length - 1] === SLASH) return Buffer.concat([a, b]);
-  return Buffer.concat([a, Buffer.of(SLASH), b]);
+  // Once per entry of the walk (twice: source and destination path): one allocation, no array of parts.
+  const sep = a[a.length - 1] === SLASH ? 0 : 1;
+  const out = Buffer.allocUnsafe(a.length + sep + b.length);
+  a.copy(out, 0);
+  if (sep) out[a.length] = SLASH;
+  b.copy(out, a.length + sep);
+  return out;
 }
 
 /**
