@@ -10,6 +10,13 @@ import { ERRNO } from '../util/errors.js';
 
 export const isFdShortage = (errno: number): boolean => errno === ERRNO.EMFILE || errno === ERRNO.ENFILE;
 
+/**
+ * A pause before trying again when nothing of this run is left to wait for: descriptors a worker thread
+ * or the coverage writer holds while it starts or exits are given back on their own, a little later.
+ * 10 ms doubling, at most 320 ms; `attempt` counts from 0.
+ */
+export const fdPause = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10 << Math.min(attempt, 5)));
+
 export class FdRetry {
   private readonly ops: BatchWriter;
 

@@ -13,7 +13,7 @@ import type { DeleteList } from '../plan/deletelist.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { roleOf, type Role } from '../plan/overlay.js';
 import type { Root } from '../plan/sources.js';
-import { isFdShortage } from '../pool/fd-retry.js';
+import { fdPause, isFdShortage } from '../pool/fd-retry.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
@@ -87,8 +87,11 @@ export async function openListing(rc: RunContext, dir: Frame): Promise<DirEntrie
   const list = (): DirEntries | SysFailure => rc.source.openDir(dir.src, dir.destExists ? dir.rel : null, rc.anchors.of(dir.src));
   let pair = dir.pair ? new PairStream(dir.pair) : list();
   dir.pair = undefined;
-  for (let tries = 0; isFailure(pair) && isFdShortage(pair.errno) && tries < 4; tries++) {
+  // Fewer batches in flight first; then, with nothing of ours left to wait for, a few pauses (about 1.2 s
+  // in all) before the directory is reported as unreadable.
+  for (let tries = 0; isFailure(pair) && isFdShortage(pair.errno) && tries < 9; tries++) {
     await rc.sink.lowerConcurrency();
+    if (tries >= 3) await fdPause(tries - 3);
     pair = list();
   }
   return pair;

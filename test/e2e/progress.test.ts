@@ -92,8 +92,11 @@ describeEngines((e) => {
     for (const l of live) expect(l).toMatch(/^ +[\d,]+ +\d+% +[\d.]+[kM]B\/s +\d+:\d\d:\d\d {2}$/);
     const bytes = live.map((l) => Number(/^ *([\d,]+)/.exec(l)![1]!.replace(/,/g, '')));
     expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
-    expect(bytes[bytes.length - 1]).toBeLessThan(3_000_000);
-    expect(parts[parts.length - 1]).toMatch(/^ {6}3,000,000 100% +[\d.]+[kM]B\/s +0:00:0[2-4] \(xfr#1, to-chk=0\/2\)\n$/);
+    // A live line may show the whole size when the second ticks after the last write (rsync's
+    // show_progress is called then too); only the last line has xfr#.
+    expect(bytes[bytes.length - 1]).toBeLessThanOrEqual(3_000_000);
+    // About three seconds at the limit; a loaded machine may take longer, never less than two.
+    expect(parts[parts.length - 1]).toMatch(/^ {6}3,000,000 100% +[\d.]+[kM]B\/s +0:00:(0[2-9]|[1-5]\d) \(xfr#1, to-chk=0\/2\)\n$/);
     // Drawn while the copy went on, not after it: the first update came seconds before the end.
     const first = chunks.find((c) => /\r +[\d,]+ +\d+%/.test(c.s))!;
     expect(end - first.t).toBeGreaterThan(1500);
