@@ -28,6 +28,7 @@ import { FilterError } from '../plan/filter-rules.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
+import { aclAddon, applyStagedAcls } from './remote-acls.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
@@ -92,6 +93,11 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
 
 export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo): Promise<Pulled | { code: number }> {
   const c = p.config;
+  const acl = aclAddon(c);
+  if (acl.error) {
+    io.err.write(`arsync: ${acl.error}\n`);
+    return { code: Exit.Usage };
+  }
   let rules: Buffer[] | undefined;
   try {
     rules = rulesToSend(c.filters, {
@@ -142,6 +148,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,
         numericIds: c.numericIds,
+        acls: c.acls,
       },
       filterListBytes(rules ?? []),
       { compress: p.compress, env },
@@ -190,6 +197,15 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       localErrors++;
       stage.discard(e);
     }
+    // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts).
+    if (acl.addon) {
+      const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
+      const staged = (e: RemoteEntry): string | undefined => {
+        const at = stage.path(e.name.toString('latin1'));
+        return stage.meta.has(at) ? at : undefined;
+      };
+      localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
+    }
     return true;
   });
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
@@ -198,6 +214,13 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     return { code: outcome.exitCode };
   }
   return { staging, operands, meta, wire, code };
+}
+
+/** The sender's uid or gid as this machine's: by the name the sender gave it, unless --numeric-ids (0 stays 0). */
+function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof users): number {
+  if (c.numericIds || id === 0) return id;
+  const name = names.get(id);
+  return (name && db.idOf(name.toString('utf8'))) ?? id;
 }
 
 /** The destination directory the list's names are relative to, when it is one (else the one-file case). */
@@ -229,7 +252,7 @@ class Stage {
     private readonly error: (m: string) => void,
   ) {}
 
-  private path(rel: string): string {
+  path(rel: string): string {
     return rel === '.' ? this.root : `${this.root}/${rel}`;
   }
 
@@ -317,12 +340,7 @@ class Stage {
 
   private metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
     const c = this.c;
-    const map = (id: number | undefined, names: Map<number, Buffer>, db: typeof users): number => {
-      if (id === undefined) return 0;
-      if (c.numericIds || id === 0) return id;
-      const name = names.get(id);
-      return (name && db.idOf(name.toString('utf8'))) ?? id;
-    };
+    const map = (id: number | undefined, names: Map<number, Buffer>, db: typeof users): number => (id === undefined ? 0 : localId(c, id, names, db));
     return {
       mode: e.mode,
       uid: c.owner ? map(e.uid, list.userNames, users) : process.getuid?.() ?? 0,

@@ -26,6 +26,7 @@ import { rsyncSeconds } from '../progress/stats.js';
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { outputBytes } from '../util/names.js';
 import { users, groups } from '../util/userdb.js';
+import { aclAddon, readSendAcls } from './remote-acls.js';
 
 export interface RemotePush {
   operand: ShellOperand;
@@ -61,7 +62,7 @@ export function refuseForPush(c: Config): void {
   const no: [boolean, string][] = [
     [c.filesFrom !== undefined, '--files-from'],
     [c.relative, '-R/--relative'],
-    [c.acls || c.xattrs, '-A/-X'],
+    [c.xattrs, '-X/--xattrs'],
     [c.append, '--append'],
     [c.progress, '--progress/--info=progress2'],
     [c.json, '--json'],
@@ -116,8 +117,15 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     }
     throw err;
   }
+  const acl = aclAddon(c);
+  if (acl.error) {
+    io.err.write(`arsync: ${acl.error}\n`);
+    return Exit.Usage;
+  }
   useNativeSumsFor(c.engine);
   const walk = walkSources(c, filters);
+  // -A: each entry's ACLs go in the file list (cli/remote-acls.ts).
+  if (acl.addon) walk.ioError |= readSendAcls(acl.addon, c, walk.entries, (m) => walk.messages.push({ text: m, error: true }));
   const builtMs = Date.now() - started;
   if (showList) io.out.write('done\n');
   for (const m of walk.messages) {
@@ -195,6 +203,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
             specials: c.specials,
             hardLinks: c.hardLinks,
             numericIds: c.numericIds,
+            acls: c.acls,
             userName: (id) => nameBytes(users.nameOf(id)),
             groupName: (id) => nameBytes(groups.nameOf(id)),
           },
