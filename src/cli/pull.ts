@@ -33,6 +33,7 @@ import { aclAddon, applyStagedAcls } from './remote-acls.js';
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
 export interface Pulled {
+  /** The holder of the staging tree, removed after the local run (removeStaging). */
   staging: string;
   operands: Buffer[];
   meta: Map<string, StagedMeta>;
@@ -116,8 +117,12 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     throw err;
   }
-  const staging = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
-  fs.chmodSync(staging, 0o700);
+  // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
+  // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
+  const holder = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
+  fs.chmodSync(holder, 0o700);
+  const staging = nodePath.join(holder, 'tree');
+  fs.mkdirSync(staging, 0o700);
   const cmd = {
     rsh: p.rsh,
     user: p.operand.user,
@@ -210,10 +215,36 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   });
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
   if (outcome.result === undefined && outcome.exitCode !== 0) {
-    fs.rmSync(staging, { recursive: true, force: true });
+    removeStaging(holder);
     return { code: outcome.exitCode };
   }
-  return { staging, operands, meta, wire, code };
+  return { staging: holder, operands, meta, wire, code };
+}
+
+/**
+ * Removes a pull's staging holder. With -A a staged directory took the sender's mode with its ACL, perhaps
+ * without the owner's write bit: a user who is not root gives it back first (only to directories, never
+ * through a symlink).
+ */
+export function removeStaging(holder: string): void {
+  try {
+    fs.rmSync(holder, { recursive: true, force: true });
+    return;
+  } catch {
+    // below
+  }
+  const open = (dir: Buffer): void => {
+    try {
+      fs.chmodSync(dir, 0o700);
+      for (const d of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+        if (d.isDirectory()) open(Buffer.concat([dir, Buffer.from('/'), d.name]));
+      }
+    } catch {
+      // What cannot be opened is left; rmSync says so below.
+    }
+  };
+  open(Buffer.from(holder));
+  fs.rmSync(holder, { recursive: true, force: true });
 }
 
 /** The sender's uid or gid as this machine's: by the name the sender gave it, unless --numeric-ids (0 stays 0). */

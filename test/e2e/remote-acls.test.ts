@@ -168,6 +168,32 @@ describeEngines((e) => {
     sameAcls(src, pullMine, true);
   });
 
+  it('a user who is not root pulls a read-only directory with an ACL; the staging tree stays private and goes', async () => {
+    const own = path.join(root, `nonroot-${e.name}`);
+    const from = path.join(own, 'src');
+    const tmp = path.join(own, 'tmp');
+    fs.mkdirSync(path.join(from, 'ro'), { recursive: true });
+    fs.mkdirSync(tmp);
+    fs.writeFileSync(path.join(from, 'ro', 'f'), 'f');
+    execFileSync('setfacl', ['-m', 'u:1:rwx,o::rwx', path.join(from, 'ro')]);
+    execFileSync('chmod', ['0557', path.join(from, 'ro')]);
+    execFileSync('chown', ['-R', '65534:65534', own]);
+    fs.chmodSync(root, 0o755);
+    // The staging holder must stay 0700 while the tree's "ro" takes the sender's 0557 and its ACL.
+    let holderModes: number[] = [];
+    const watch = setInterval(() => {
+      for (const h of fs.readdirSync(tmp)) holderModes.push(fs.statSync(path.join(tmp, h)).mode & 0o777);
+    }, 5);
+    const r = await runCli([eng, '-aA', '-e', rsh, `host:${from}/`, `${own}/dst/`], { user: { uid: 65534, gid: 65534 }, env: { TMPDIR: tmp } });
+    clearInterval(watch);
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.statSync(path.join(own, 'dst', 'ro')).mode & 0o7777).toBe(0o557);
+    sameAcls(from, path.join(own, 'dst'), true);
+    holderModes = [...new Set(holderModes)];
+    expect(holderModes.every((m) => m === 0o700), String(holderModes)).toBe(true);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
   // A sender that plays back a crafted stream: protocol 31, no compat flags, one entry (".") whose ACL
   // list is hostile. The run ends with rsync's exit code for it and nothing is written.
   const hostile = (acl: Buffer): Buffer => {
