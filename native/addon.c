@@ -2,6 +2,7 @@
 #include <node_api.h>
 
 #include "abi.h"
+#include "aclio.h"
 #include "checksum.h"
 #include "ctxapi.h"
 #include "fakesuper.h"
@@ -49,6 +50,8 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumHasherDigest", NULL, sum_hasher_digest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumRollScan", NULL, sum_roll_scan, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"aclSet", NULL, acl_set, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

@@ -5,9 +5,8 @@
 import { parseArgs } from './options.js';
 import { listRemote } from './remote.js';
 import { pushRemote } from './remote-push.js';
-import { fetchRemote, type Pulled } from './pull.js';
+import { fetchRemote, removeStaging, type Pulled } from './pull.js';
 import { StagedSource } from '../run/staged-source.js';
-import { rmSync } from 'node:fs';
 import { listLocal } from './list-local.js';
 import { OptionError } from './local-noops.js';
 import { openLogFile } from './output-options.js';
@@ -114,7 +113,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const code = await runLocal(parsed.config, io, report, started, events, pulled);
     return code;
   } finally {
-    if (pulled) rmSync(pulled.staging, { recursive: true, force: true });
+    if (pulled) removeStaging(pulled.staging);
   }
 }
 

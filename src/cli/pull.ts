@@ -28,10 +28,12 @@ import { FilterError } from '../plan/filter-rules.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
+import { aclAddon, applyStagedAcls } from './remote-acls.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
 export interface Pulled {
+  /** The holder of the staging tree, removed after the local run (removeStaging). */
   staging: string;
   operands: Buffer[];
   meta: Map<string, StagedMeta>;
@@ -92,6 +94,11 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
 
 export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo): Promise<Pulled | { code: number }> {
   const c = p.config;
+  const acl = aclAddon(c);
+  if (acl.error) {
+    io.err.write(`arsync: ${acl.error}\n`);
+    return { code: Exit.Usage };
+  }
   let rules: Buffer[] | undefined;
   try {
     rules = rulesToSend(c.filters, {
@@ -110,8 +117,12 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     throw err;
   }
-  const staging = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
-  fs.chmodSync(staging, 0o700);
+  // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
+  // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
+  const holder = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
+  fs.chmodSync(holder, 0o700);
+  const staging = nodePath.join(holder, 'tree');
+  fs.mkdirSync(staging, 0o700);
   const cmd = {
     rsh: p.rsh,
     user: p.operand.user,
@@ -142,6 +153,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,
         numericIds: c.numericIds,
+        acls: c.acls,
       },
       filterListBytes(rules ?? []),
       { compress: p.compress, env },
@@ -195,14 +207,56 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       localErrors++;
       stage.discard(e);
     }
+    // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts).
+    if (acl.addon) {
+      const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
+      const staged = (e: RemoteEntry): string | undefined => {
+        const at = stage.path(e.name.toString('latin1'));
+        return stage.meta.has(at) ? at : undefined;
+      };
+      localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
+    }
     return true;
   });
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
   if (outcome.result === undefined && outcome.exitCode !== 0) {
-    fs.rmSync(staging, { recursive: true, force: true });
+    removeStaging(holder);
     return { code: outcome.exitCode };
   }
-  return { staging, operands, meta, wire, code };
+  return { staging: holder, operands, meta, wire, code };
+}
+
+/**
+ * Removes a pull's staging holder. With -A a staged directory took the sender's mode with its ACL, perhaps
+ * without the owner's write bit: a user who is not root gives it back first (only to directories, never
+ * through a symlink).
+ */
+export function removeStaging(holder: string): void {
+  try {
+    fs.rmSync(holder, { recursive: true, force: true });
+    return;
+  } catch {
+    // below
+  }
+  const open = (dir: Buffer): void => {
+    try {
+      fs.chmodSync(dir, 0o700);
+      for (const d of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+        if (d.isDirectory()) open(Buffer.concat([dir, Buffer.from('/'), d.name]));
+      }
+    } catch {
+      // What cannot be opened is left; rmSync says so below.
+    }
+  };
+  open(Buffer.from(holder));
+  fs.rmSync(holder, { recursive: true, force: true });
+}
+
+/** The sender's uid or gid as this machine's: by the name the sender gave it, unless --numeric-ids (0 stays 0). */
+function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof users): number {
+  if (c.numericIds || id === 0) return id;
+  const name = names.get(id);
+  return (name && db.idOf(name.toString('utf8'))) ?? id;
 }
 
 /** The destination directory the list's names are relative to, when it is one (else the one-file case). */
@@ -238,7 +292,7 @@ class Stage {
     private readonly error: (m: string) => void,
   ) {}
 
-  private path(rel: string): string {
+  path(rel: string): string {
     return rel === '.' ? this.root : `${this.root}/${rel}`;
   }
 
@@ -331,12 +385,7 @@ class Stage {
 
   private metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
     const c = this.c;
-    const map = (id: number | undefined, names: Map<number, Buffer>, db: typeof users): number => {
-      if (id === undefined) return 0;
-      if (c.numericIds || id === 0) return id;
-      const name = names.get(id);
-      return (name && db.idOf(name.toString('utf8'))) ?? id;
-    };
+    const map = (id: number | undefined, names: Map<number, Buffer>, db: typeof users): number => (id === undefined ? 0 : localId(c, id, names, db));
     return {
       mode: e.mode,
       uid: c.owner ? map(e.uid, list.userNames, users) : process.getuid?.() ?? 0,

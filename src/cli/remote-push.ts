@@ -28,6 +28,7 @@ import { rsyncSeconds } from '../progress/stats.js';
 import { Exit, UsageError, showPath } from '../util/errors.js';
 import { outputBytes } from '../util/names.js';
 import { users, groups } from '../util/userdb.js';
+import { aclAddon, readSendAcls } from './remote-acls.js';
 
 export interface RemotePush {
   operand: ShellOperand;
@@ -63,7 +64,7 @@ export function refuseForPush(c: Config): void {
   const no: [boolean, string][] = [
     [c.filesFrom !== undefined, '--files-from'],
     [c.relative, '-R/--relative'],
-    [c.acls || c.xattrs, '-A/-X'],
+    [c.xattrs, '-X/--xattrs'],
     [c.append, '--append'],
     [c.json, '--json'],
     [c.logFile !== undefined, '--log-file'],
@@ -122,6 +123,11 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     }
     throw err;
   }
+  const acl = aclAddon(c);
+  if (acl.error) {
+    io.err.write(`arsync: ${acl.error}\n`);
+    return Exit.Usage;
+  }
   useNativeSumsFor(c.engine);
   // The engine only walks the sources here (its directory listing); the far side writes.
   const engine = selectEngine(c.engine, c.sources);
@@ -130,6 +136,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     return Exit.Usage;
   }
   const walk = walkSources(c, engine, filters);
+  // -A: each entry's ACLs go in the file list (cli/remote-acls.ts).
+  if (acl.addon) walk.ioError |= readSendAcls(acl.addon, c, walk.entries, (m) => walk.messages.push({ text: m, error: true }));
   const builtMs = Date.now() - started;
   if (showList) io.out.write(c.info.FLIST > 1 ? filelistCount(walk.entries.length) : 'done\n');
   for (const m of walk.messages) {
@@ -225,6 +233,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
             specials: c.specials,
             hardLinks: c.hardLinks,
             numericIds: c.numericIds,
+            acls: c.acls,
             userName: (id) => nameBytes(users.nameOf(id)),
             groupName: (id) => nameBytes(groups.nameOf(id)),
           },

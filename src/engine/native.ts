@@ -31,6 +31,10 @@ export interface Addon {
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number, basis?: boolean): number;
   fakeRead(ctx: object | null, path: Buffer, onDest: boolean, content: boolean): Buffer | null | NativeFailure;
+  /** A path's raw POSIX ACL (system.posix_acl_access, or _default), never through a symlink; null: none. */
+  aclGet(path: Buffer, isDefault: boolean): Buffer | null | NativeFailure;
+  /** Sets (or with null removes) a path's raw POSIX ACL, never through a symlink. */
+  aclSet(path: Buffer, isDefault: boolean, value: Buffer | null): null | NativeFailure;
   removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
   pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
@@ -110,7 +114,7 @@ const BUILD_FIX =
 let state: AddonState | undefined;
 
 /** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
-export const ADDON_ABI = 4;
+export const ADDON_ABI = 5;
 
 /** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
 function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {

@@ -7,6 +7,7 @@
 
 import { Xmit, compareEntries, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
 import { ByteWriter } from './byte-writer.js';
+import { AclEncoder, type EntryAcls } from './acl-list.js';
 
 /** One entry to send: a RemoteEntry as the local walk saw it, with what only the sender knows. */
 export interface SendEntry extends RemoteEntry {
@@ -18,6 +19,8 @@ export interface SendEntry extends RemoteEntry {
   contentDir?: boolean;
   /** The whole-file checksum filled in under -c. */
   sum?: Buffer;
+  /** -A: the ACLs the sender read (undefined: none beyond the mode). */
+  aclsRead?: EntryAcls;
 }
 
 export interface EncodeOptions {
@@ -33,6 +36,8 @@ export interface EncodeOptions {
   checksumLen: number;
   numericIds: boolean;
   id0Names: boolean;
+  /** -A: each entry but a symlink carries its ACLs (acl-list.ts). */
+  acls?: boolean;
   userName(uid: number): Buffer | undefined;
   groupName(gid: number): Buffer | undefined;
 }
@@ -62,6 +67,12 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
   const users = new Map<number, Buffer | undefined>();
   const groups = new Map<number, Buffer | undefined>();
   const firstOfGroup = new Map<string, number>();
+  const acls = o.acls ? new AclEncoder() : undefined;
+  const aclName = (id: number, user: boolean): void => {
+    if (o.numericIds) return;
+    if (user && !users.has(id)) users.set(id, o.userName(id));
+    if (!user && !groups.has(id)) groups.set(id, o.groupName(id));
+  };
   entries.forEach((e, ndx) => {
     let xflags = 0;
     if (isDir(e.mode)) xflags = e.contentDir ? (e.topDir ? Xmit.TopDir : 0) : Xmit.NoContentDir;
@@ -122,6 +133,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (hlinkRef >= 0) {
       // Everything else is the group's first entry's: the receiver copies it from there.
       out.varint(hlinkRef);
+      if (acls && !isLink(e.mode)) acls.encode(out, e.mode, e.aclsRead, isDir(e.mode), aclName);
       return;
     }
     out.varlong(isDevice(e.mode) || isSpecial(e.mode) ? 0 : e.size, 3);
@@ -139,6 +151,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
       out.bytes(e.link);
     }
     if (o.checksumLen && isReg(e.mode)) out.bytes(e.sum ?? Buffer.alloc(o.checksumLen));
+    if (acls && !isLink(e.mode)) acls.encode(out, e.mode, e.aclsRead, isDir(e.mode), aclName);
   });
   // The end, with the I/O-error flags (rsync's safe list end: every peer of protocol 31 and later
   // reads it, and arsync refuses older ones that did not say CF_SAFE_FLIST).
@@ -163,8 +176,8 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
         out.bytes(z.subarray(0, 255));
       }
     };
-    if (o.uid) list(users, o.userName(0));
-    if (o.gid) list(groups, o.groupName(0));
+    if (o.uid || o.acls) list(users, o.userName(0));
+    if (o.gid || o.acls) list(groups, o.groupName(0));
   }
   return out.take();
 }

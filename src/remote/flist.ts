@@ -6,6 +6,7 @@
 // hard-link references forward or out of range, lengths past rsync's own limits).
 
 import { Exit } from '../util/errors.js';
+import { AclDecoder, type ReceivedAcls } from './acl-list.js';
 import { Cursor, ProtocolError } from './wire.js';
 
 /** rsync's XMIT_* flag bits (rsync.h), the ones protocol 30+ senders use. */
@@ -71,6 +72,8 @@ export interface FlistOptions {
   id0Names: boolean;
   /** --numeric-ids: no name lists follow. */
   numericIds: boolean;
+  /** -A: each entry but a symlink carries its ACLs (acl-list.ts); the id lists name their ids too. */
+  acls?: boolean;
 }
 
 export interface RemoteEntry {
@@ -93,6 +96,8 @@ export interface RemoteEntry {
   sum?: Buffer;
   /** rsync's XMIT_TOP_DIR: an operand's own directory, which --delete treats as a deletion root. */
   topDir: boolean;
+  /** -A: the entry's ACLs as sent (ids the sender's). */
+  acls?: ReceivedAcls;
 }
 
 export interface FlistEnd {
@@ -120,8 +125,11 @@ export class FlistDecoder {
   /** uid and gid → name, as the sender named them. */
   readonly userNames = new Map<number, Buffer>();
   readonly groupNames = new Map<number, Buffer>();
+  private readonly aclDecoder: AclDecoder | undefined;
 
-  constructor(private readonly o: FlistOptions) {}
+  constructor(private readonly o: FlistOptions) {
+    this.aclDecoder = o.acls ? new AclDecoder() : undefined;
+  }
 
   /** The next entry, or the end marker. */
   next(c: Cursor): RemoteEntry | FlistEnd {
@@ -210,6 +218,7 @@ export class FlistDecoder {
     let sum: Buffer | undefined;
     if (o.checksumLen && isReg(mode)) sum = first ? first.sum : Buffer.from(c.bytes(o.checksumLen));
     if (first && o.checksumLen && isReg(mode) && !sum) sum = Buffer.alloc(o.checksumLen);
+    const acls = this.aclDecoder && !isLink(mode) ? this.aclDecoder.decode(c, mode, isDir(mode)) : undefined;
 
     // Only now, with the whole entry read, does anything change: a Short above leaves no trace.
     const name = cleanName(raw, o.relative);
@@ -225,6 +234,7 @@ export class FlistDecoder {
     this.gid = gid;
     this.atime = atime;
     this.rdevMajor = rdevMajor;
+    acls?.commit();
     if (userName?.length) this.userNames.set(uid, Buffer.from(userName));
     if (groupName?.length) this.groupNames.set(gid, Buffer.from(groupName));
     const entry: RemoteEntry = { name, mode, size, mtime, mtimeNsec: nsec, topDir: (flags & Xmit.TopDir) !== 0 && isDir(mode) };
@@ -234,6 +244,7 @@ export class FlistDecoder {
     if (rdev) entry.rdev = rdev;
     if (link) entry.link = link;
     if (sum) entry.sum = sum;
+    if (acls) entry.acls = acls.acls;
     if (o.hardLinks && flags & Xmit.Hlinked) entry.hlinkGroup = first ? this.entries.indexOf(first) : this.entries.length;
     this.entries.push(entry);
     return entry;
@@ -260,8 +271,9 @@ export class FlistDecoder {
         if (len) into.set(0, Buffer.from(c.bytes(len)));
       }
     };
-    if (o.uid && !o.numericIds) list(users);
-    if (o.gid && !o.numericIds) list(groups);
+    // -A's named entries are named in these lists too, so they come even without -o/-g.
+    if ((o.uid || o.acls) && !o.numericIds) list(users);
+    if ((o.gid || o.acls) && !o.numericIds) list(groups);
     for (const [k, v] of users) this.userNames.set(k, v);
     for (const [k, v] of groups) this.groupNames.set(k, v);
   }

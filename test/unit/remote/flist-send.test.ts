@@ -115,3 +115,45 @@ it('drops a repeated name, keeping the first, as rsync clears duplicates', () =>
   const sorted = sortForSend([e('b', 0o100644), e('a/x', 0o100644), e('a', 0o040755), e('b', 0o100600), e('.', 0o040755)]);
   expect(sorted.map((x) => `${x.name}:${x.mode.toString(8)}`)).toEqual(['.:40755', 'b:100644', 'a:40755', 'a/x:100644']);
 });
+
+it.each([true, false])('-A: every entry but a symlink carries its ACLs, hard links too, and their ids are named without -o/-g (varint flags: %s)', (varintFlags) => {
+  const parsed = parseArgs(['node', 'arsync', '-rlHDA', `${root}/`, `${root}-dst`]);
+  if (parsed.kind !== 'run') throw new Error(parsed.kind);
+  const entries: SendEntry[] = walkSources(parsed.config, engines[0]![1]).entries;
+  const named = { userObj: 6, groupObj: 4, maskObj: 6, otherObj: 4, names: [{ id: 65534, perms: 6, user: true }, { id: 7, perms: 4, user: false }] };
+  for (const e of entries) {
+    if (e.name.toString() === 'a' || e.name.toString().endsWith('a-link')) e.aclsRead = { access: named };
+    if (e.name.toString() === 'dir') e.aclsRead = { def: { ...named, userObj: 7, otherObj: 5 } };
+  }
+  const o: EncodeOptions = {
+    protocol: 31,
+    varintFlags,
+    uid: false,
+    gid: false,
+    links: true,
+    devices: true,
+    specials: true,
+    hardLinks: true,
+    checksumLen: 0,
+    numericIds: false,
+    id0Names: true,
+    acls: true,
+    userName: (id) => (names.has(id) ? Buffer.from(names.get(id)!) : undefined),
+    groupName: (id) => (id === 7 ? Buffer.from('seven') : undefined),
+  };
+  const d = new FlistDecoder({ ...o, atimes: false, relative: false, safeFlist: true });
+  const c = new Cursor(encodeFlist(entries, o, 0));
+  while (!('end' in d.next(c)));
+  d.idLists(c);
+  expect(c.left).toBe(0);
+  const by = (n: string): RemoteEntry => d.entries.find((e) => e.name.toString() === n)!;
+  expect(by('ln').acls).toBeUndefined();
+  for (const n of ['a', 'dir/a-link']) expect(by(n).acls!.access.names).toEqual(named.names);
+  // The third name of the group was read without an ACL: it goes with the one its mode implies.
+  expect(by('dir/sub/a-link2').acls!.access.names).toEqual([]);
+  expect(by('b').acls!.access.names).toEqual([]);
+  expect(by('dir').acls!.def!.names).toEqual(named.names);
+  expect(by('dir/sub').acls!.def!.userObj).toBe(0x80);
+  expect(d.userNames.get(65534)?.toString()).toBe('nobody');
+  expect(d.groupNames.get(7)?.toString()).toBe('seven');
+});

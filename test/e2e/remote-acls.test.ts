@@ -1,0 +1,225 @@
+// -A to and from another machine: pushes and pulls through a remote shell that runs the server locally,
+// against rsync 3.5 and (where scripts/build-peers.sh built them with ACLs) 3.2.7 and 3.1.3. Differential:
+// rsync as the client with the same options and server must leave the same ACLs (system.posix_acl_*
+// compared byte for byte), modes and files, exit with the same code and print the same -i lines. The
+// tree has named users and groups with a mask, a mask that differs from the owning group, a mask alone,
+// directories with default ACLs, and several files sharing one ACL (sent once, then by index). The node
+// engine refuses -A in a push and a pull as it does locally. A hostile sender's ACL list ends a pull with
+// rsync's exit code, nothing written.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { runCli, show } from '../helpers/cli.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { frame } from '../../src/remote/mux.js';
+import { int32, varint, varlong } from '../../src/remote/wire.js';
+
+let root: string;
+let src: string;
+let rsh: string;
+
+const setfacl = (args: string[], rel: string): void => void execFileSync('setfacl', [...args, path.join(src, rel)]);
+
+function makeTree(): void {
+  const w = (rel: string): void => {
+    fs.mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
+    fs.writeFileSync(path.join(src, rel), rel);
+  };
+  for (const f of ['plain', 'same1', 'same2', 'same3', 'masked', 'groupobj', 'maskonly', 'nameless']) w(f);
+  // Three files with one ACL: the list carries it once, then its index.
+  for (const f of ['same1', 'same2', 'same3']) setfacl(['-m', 'u:65534:rw,g:100:r'], f);
+  setfacl(['-m', 'u:1:rwx,g:2:rx,m::r'], 'masked');
+  // The owning group differs from the mask (the mode's group bits): both must travel.
+  setfacl(['-m', 'u:4:rw,g::r,m::rwx'], 'groupobj');
+  setfacl(['-m', 'm::r'], 'maskonly');
+  // An id without a name on this machine: it travels as a number, names or not.
+  setfacl(['-m', 'u:54321:r,g:54321:rw'], 'nameless');
+  fs.mkdirSync(path.join(src, 'd'));
+  setfacl(['-m', 'u:2:rwx'], 'd');
+  setfacl(['-d', '-m', 'u:65534:rwx,g:100:rx'], 'd');
+  w('d/inherits');
+  fs.mkdirSync(path.join(src, 'd', 'sub'));
+  fs.mkdirSync(path.join(src, 'e'));
+  setfacl(['-d', '-m', 'u:3:r,m::rwx'], 'e');
+  fs.mkdirSync(path.join(src, 'plaindir'));
+  fs.chmodSync(path.join(src, 'plaindir'), 0o750);
+  fs.symlinkSync('plain', path.join(src, 'ln'));
+  fs.linkSync(path.join(src, 'masked'), path.join(src, 'd', 'hard-masked'));
+  const all = execFileSync('find', [src, '-depth', '-print0']).toString('latin1').split('\0').filter(Boolean);
+  execFileSync('touch', ['-h', '-d', '2021-05-06 07:08:09', ...all]);
+}
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-racl-'));
+  src = path.join(root, 'src');
+  makeTree();
+  rsh = path.join(root, 'rsh');
+  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** The peers that speak -A: rsync 3.5, and the older ones where they were built with ACLs. */
+function peers(): { name: string; path?: string; skip: boolean }[] {
+  const old = (v: string): { name: string; path?: string; skip: boolean } => {
+    if (!peersAvailable) return { name: v, skip: true };
+    const bin = peerRsync(v);
+    return { name: v, path: bin, skip: / no ACLs/.test(execFileSync(bin, ['--version']).toString()) };
+  };
+  return [{ name: '3.5', skip: false }, old('3.2.7'), old('3.1.3')];
+}
+const PEERS = peers();
+
+function rsyncClient(args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** -i lines as a set (a pull's client prints them from two processes). */
+const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l)).sort();
+
+const OPTS: string[][] = [['-aAi'], ['-aAHi', '--numeric-ids'], ['-rlptAi']];
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  let n = 0;
+  let mine: string;
+  let theirs: string;
+  beforeEach(() => {
+    n++;
+    mine = path.join(root, `mine-${e.name}-${n}`);
+    theirs = path.join(root, `theirs-${e.name}-${n}`);
+  });
+
+  const sameAcls = (a: string, b: string, owners: boolean): void => {
+    expect(formatDiffs(compareTrees(a, b, { acls: true, xattrs: false, owners, hardlinks: false }))).toEqual([]);
+  };
+
+  if (e.name === 'node') {
+    it('refuses -A in a push and a pull as it does locally (exit 1, nothing written)', async () => {
+      for (const args of [[`${src}/`, `host:${mine}/`], [`host:${src}/`, `${mine}/`]]) {
+        const r = await runCli([eng, '-aA', '-e', rsh, ...args]);
+        expect(r.code, show(r)).toBe(1);
+        expect(r.stderr).toMatch(/-A\/--acls needs the native addon/);
+        expect(fs.existsSync(mine)).toBe(false);
+      }
+    });
+    return;
+  }
+
+  for (const peer of PEERS) {
+    const pathOpt = peer.path ? [`--rsync-path=${peer.path}`] : [];
+    it.skipIf(peer.skip).each(OPTS)(`pushes ACLs like rsync to ${peer.name}: %j`, async (...opts) => {
+      const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${theirs}/`]);
+      const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${mine}/`]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code, r.err).toBe(0);
+      expect(ours.stdout.replaceAll(mine, 'DST')).toBe(r.out.replaceAll(theirs, 'DST'));
+      sameAcls(theirs, mine, true);
+      sameAcls(src, mine, opts.some((o) => o.startsWith('-a')));
+    });
+
+    it.skipIf(peer.skip).each(OPTS)(`pulls ACLs like rsync from ${peer.name}: %j`, async (...opts) => {
+      const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${theirs}/`]);
+      const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${mine}/`]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code, r.err).toBe(0);
+      expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+      sameAcls(theirs, mine, true);
+      sameAcls(src, mine, opts.some((o) => o.startsWith('-a')));
+    });
+  }
+
+  it('a changed ACL is sent again and itemized with "a", both ways, as rsync does', async () => {
+    // The same out-of-date copy on both sides: one ACL changed, one removed, one default ACL removed.
+    for (const dir of [theirs, mine]) {
+      execFileSync('cp', ['-a', `${src}/.`, dir]);
+      // -n: the mask stays, so the mode does not change with the ACL (only the 'a' differs).
+      execFileSync('setfacl', ['-n', '-m', 'u:65534:r', path.join(dir, 'same2')]);
+      execFileSync('setfacl', ['-b', path.join(dir, 'masked')]);
+      execFileSync('setfacl', ['-k', path.join(dir, 'd')]);
+    }
+    const pullTheirs = `${theirs}-pull`;
+    const pullMine = `${mine}-pull`;
+    for (const d of [pullTheirs, pullMine]) {
+      execFileSync('cp', ['-a', `${theirs}/.`, d]);
+      // Not a hard link of "masked" there: the local run decides each name before any op runs, so it
+      // would list the second name of an inode whose ACL the first name's op already fixed (rsync not).
+      fs.rmSync(path.join(d, 'd', 'hard-masked'));
+      const t = fs.statSync(path.join(src, 'd')).mtime;
+      fs.utimesSync(path.join(d, 'd'), t, t);
+    }
+    const r = rsyncClient(['-aAi', '-e', rsh, `${src}/`, `host:${theirs}/`]);
+    const ours = await runCli([eng, '-aAi', '-e', rsh, `${src}/`, `host:${mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(ours.stdout).toBe(r.out);
+    expect(ours.stdout).toMatch(/^\.f\.{7}a\. same2$/m);
+    sameAcls(src, mine, true);
+    const rp = rsyncClient(['-aAi', '-e', rsh, `host:${src}/`, `${pullTheirs}/`]);
+    const op = await runCli([eng, '-aAi', '-e', rsh, `host:${src}/`, `${pullMine}/`]);
+    expect(op.code, show(op)).toBe(rp.code);
+    expect(itemLines(op.stdout)).toEqual(itemLines(rp.out));
+    expect(op.stdout).toMatch(/^\.d\.{7}a\. d\/$/m);
+    sameAcls(src, pullMine, true);
+  });
+
+  it('a user who is not root pulls a read-only directory with an ACL; the staging tree stays private and goes', async () => {
+    const own = path.join(root, `nonroot-${e.name}`);
+    const from = path.join(own, 'src');
+    const tmp = path.join(own, 'tmp');
+    fs.mkdirSync(path.join(from, 'ro'), { recursive: true });
+    fs.mkdirSync(tmp);
+    fs.writeFileSync(path.join(from, 'ro', 'f'), 'f');
+    execFileSync('setfacl', ['-m', 'u:1:rwx,o::rwx', path.join(from, 'ro')]);
+    execFileSync('chmod', ['0557', path.join(from, 'ro')]);
+    execFileSync('chown', ['-R', '65534:65534', own]);
+    fs.chmodSync(root, 0o755);
+    // The staging holder must stay 0700 while the tree's "ro" takes the sender's 0557 and its ACL.
+    let holderModes: number[] = [];
+    const watch = setInterval(() => {
+      for (const h of fs.readdirSync(tmp)) holderModes.push(fs.statSync(path.join(tmp, h)).mode & 0o777);
+    }, 5);
+    const r = await runCli([eng, '-aA', '-e', rsh, `host:${from}/`, `${own}/dst/`], { user: { uid: 65534, gid: 65534 }, env: { TMPDIR: tmp } });
+    clearInterval(watch);
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.statSync(path.join(own, 'dst', 'ro')).mode & 0o7777).toBe(0o557);
+    sameAcls(from, path.join(own, 'dst'), true);
+    holderModes = [...new Set(holderModes)];
+    expect(holderModes.every((m) => m === 0o700), String(holderModes)).toBe(true);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  // A sender that plays back a crafted stream: protocol 31, no compat flags, one entry (".") whose ACL
+  // list is hostile. The run ends with rsync's exit code for it and nothing is written.
+  const hostile = (acl: Buffer): Buffer => {
+    const root = Buffer.concat([Buffer.from([0x40]), varint(1), Buffer.from('.'), varlong(0, 3), varlong(1_600_000_000, 4), int32(0o040755)]);
+    return Buffer.concat([int32(31), varint(0), int32(1234), frame(0, Buffer.concat([root, acl, Buffer.from([0])]))]);
+  };
+  async function pullFrom(bytes: Buffer): Promise<Awaited<ReturnType<typeof runCli>>> {
+    const file = path.join(root, `stream-${e.name}-${n}`);
+    fs.writeFileSync(file, bytes);
+    const fake = path.join(root, `fake-${e.name}-${n}`);
+    fs.writeFileSync(fake, `#!/bin/sh\ncat '${file}'\nexec cat >/dev/null\n`, { mode: 0o755 });
+    return runCli([eng, '-rltA', '-e', fake, 'host:src/', `${mine}/`], { timeoutMs: 30_000 });
+  }
+
+  it('a hostile ACL count ends a pull with exit 2, writing nothing', async () => {
+    // A new access ACL with a name list of 100000 entries (rsync allows 65536).
+    const r = await pullFrom(hostile(Buffer.concat([varint(0), Buffer.from([0x10]), varint(100_000)])));
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr).toMatch(/ACL count out of range: 100000/);
+    expect(fs.existsSync(mine)).toBe(false);
+  });
+
+  it('an ACL index never sent ends a pull with exit 12, writing nothing', async () => {
+    const r = await pullFrom(hostile(varint(5)));
+    expect(r.code, show(r)).toBe(12);
+    expect(r.stderr).toMatch(/ACL index 5 > 0/);
+    expect(fs.existsSync(mine)).toBe(false);
+  });
+});
