@@ -31,7 +31,8 @@
         "native/errors.c",
         "native/checksum.c",
         "native/md5.c",
-        "native/fakesuper.c"
+        "native/fakesuper.c",
+        "native/xattrio.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],

@@ -5,6 +5,7 @@
 #include "checksum.h"
 #include "ctxapi.h"
 #include "fakesuper.h"
+#include "xattrio.h"
 #include "scanpair.h"
 #include "tree.h"
 #include "walk.h"
@@ -49,6 +50,8 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumHasherDigest", NULL, sum_hasher_digest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumRollScan", NULL, sum_roll_scan, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"xattrRead", NULL, xattr_read, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"xattrWrite", NULL, xattr_write, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

@@ -19,6 +19,7 @@ import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { walkSources } from '../run/push-source.js';
+import { remoteXattrs } from '../run/remote-xattrs.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
@@ -61,7 +62,7 @@ export function refuseForPush(c: Config): void {
   const no: [boolean, string][] = [
     [c.filesFrom !== undefined, '--files-from'],
     [c.relative, '-R/--relative'],
-    [c.acls || c.xattrs, '-A/-X'],
+    [c.acls, '-A/--acls'],
     [c.append, '--append'],
     [c.progress, '--progress/--info=progress2'],
     [c.json, '--json'],
@@ -101,6 +102,12 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   const started = Date.now();
   const say = (s: string): void => void io.out.write(outputBytes(s));
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
+  // -X: the sources' xattrs are read through the addon (Node has no xattr API).
+  const xattrs = c.xattrs ? remoteXattrs() : undefined;
+  if (xattrs && 'reason' in xattrs) {
+    io.err.write(`arsync: -X/--xattrs needs the native addon: ${xattrs.reason}\n`);
+    return Exit.Usage;
+  }
   const showList = (c.verbose > 0 || c.progressFiles) && !c.quiet && (c.recursive || c.dirs);
   if (showList) io.out.write('building file list ... ');
   let filters: FilterList | undefined;
@@ -117,7 +124,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     throw err;
   }
   useNativeSumsFor(c.engine);
-  const walk = walkSources(c, filters);
+  const walk = walkSources(c, filters, xattrs);
   const builtMs = Date.now() - started;
   if (showList) io.out.write('done\n');
   for (const m of walk.messages) {
@@ -204,6 +211,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           filterRules: filterListBytes(rules),
           compress: p.compress,
           env,
+          xattrs: c.xattrs,
         },
         report,
         { ms: builtMs },

@@ -31,6 +31,9 @@ export interface Addon {
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
   xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number): number;
   fakeRead(ctx: object | null, path: Buffer, onDest: boolean, content: boolean): Buffer | null | NativeFailure;
+  // Whole xattr lists and single values for the remote protocol (native/xattrio.c).
+  xattrRead(target: Buffer | number): { names: Buffer[]; values: Buffer[] } | NativeFailure;
+  xattrWrite(path: Buffer, name: Buffer, value: Buffer): null | NativeFailure;
   removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
   pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
@@ -106,7 +109,7 @@ const BUILD_FIX =
 let state: AddonState | undefined;
 
 /** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
-export const ADDON_ABI = 4;
+export const ADDON_ABI = 5;
 
 /** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
 function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {

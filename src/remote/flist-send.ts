@@ -7,6 +7,7 @@
 
 import { Xmit, compareEntries, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
 import { varint, varlong, int32 } from './wire.js';
+import type { XattrItem, XattrSender } from './xattr-list.js';
 
 /** One entry to send: a RemoteEntry as the local walk saw it, with what only the sender knows. */
 export interface SendEntry extends RemoteEntry {
@@ -18,6 +19,10 @@ export interface SendEntry extends RemoteEntry {
   contentDir?: boolean;
   /** The whole-file checksum filled in under -c. */
   sum?: Buffer;
+  /** -X: its xattrs as the sender lists them (xattr-list.ts senderItems). */
+  xattrItems?: XattrItem[];
+  /** -X: the index of its list in the session's XattrSender, set as the list is encoded. */
+  xattr?: number;
 }
 
 export interface EncodeOptions {
@@ -35,6 +40,8 @@ export interface EncodeOptions {
   id0Names: boolean;
   userName(uid: number): Buffer | undefined;
   groupName(gid: number): Buffer | undefined;
+  /** -X: every entry is followed by its xattr list. */
+  xattrSender?: XattrSender;
 }
 
 /** Sorts as rsync's sender and receiver both sort, and drops repeated names (the first one stays). */
@@ -62,6 +69,14 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
   const users = new Map<number, Buffer | undefined>();
   const groups = new Map<number, Buffer | undefined>();
   const firstOfGroup = new Map<string, number>();
+  /** What follows an entry's own fields, a hard link's reference included (the ACL, then the xattr list). */
+  const trailer = (e: SendEntry): void => {
+    if (o.xattrSender) {
+      const x = o.xattrSender.encode(e.xattrItems ?? []);
+      out.push(x.bytes);
+      e.xattr = x.ndx;
+    }
+  };
   entries.forEach((e, ndx) => {
     let xflags = 0;
     if (isDir(e.mode)) xflags = e.contentDir ? (e.topDir ? Xmit.TopDir : 0) : Xmit.NoContentDir;
@@ -120,6 +135,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (hlinkRef >= 0) {
       // Everything else is the group's first entry's: the receiver copies it from there.
       out.push(varint(hlinkRef));
+      trailer(e);
       return;
     }
     out.push(varlong(isDevice(e.mode) || isSpecial(e.mode) ? 0 : e.size, 3));
@@ -137,6 +153,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
       out.push(e.link);
     }
     if (o.checksumLen && isReg(e.mode)) out.push(e.sum ?? Buffer.alloc(o.checksumLen));
+    trailer(e);
   });
   // The end, with the I/O-error flags (rsync's safe list end: every peer of protocol 31 and later
   // reads it, and arsync refuses older ones that did not say CF_SAFE_FLIST).

@@ -7,6 +7,7 @@
 
 import { Exit } from '../util/errors.js';
 import { Cursor, ProtocolError } from './wire.js';
+import type { XattrReceiver } from './xattr-list.js';
 
 /** rsync's XMIT_* flag bits (rsync.h), the ones protocol 30+ senders use. */
 export const Xmit = {
@@ -71,6 +72,8 @@ export interface FlistOptions {
   id0Names: boolean;
   /** --numeric-ids: no name lists follow. */
   numericIds: boolean;
+  /** -X: each entry is followed by its xattr list (xattr-list.ts), kept here. */
+  xattrReceiver?: XattrReceiver;
 }
 
 export interface RemoteEntry {
@@ -93,6 +96,8 @@ export interface RemoteEntry {
   sum?: Buffer;
   /** rsync's XMIT_TOP_DIR: an operand's own directory, which --delete treats as a deletion root. */
   topDir: boolean;
+  /** -X: the index of its xattr list in the session's XattrReceiver. */
+  xattr?: number;
 }
 
 export interface FlistEnd {
@@ -210,6 +215,7 @@ export class FlistDecoder {
     let sum: Buffer | undefined;
     if (o.checksumLen && isReg(mode)) sum = first ? first.sum : Buffer.from(c.bytes(o.checksumLen));
     if (first && o.checksumLen && isReg(mode) && !sum) sum = Buffer.alloc(o.checksumLen);
+    const xattrs = o.xattrReceiver?.read(c);
 
     // Only now, with the whole entry read, does anything change: a Short above leaves no trace.
     const name = cleanName(raw, o.relative);
@@ -234,6 +240,7 @@ export class FlistDecoder {
     if (rdev) entry.rdev = rdev;
     if (link) entry.link = link;
     if (sum) entry.sum = sum;
+    if (xattrs) entry.xattr = o.xattrReceiver!.commit(xattrs);
     if (o.hardLinks && flags & Xmit.Hlinked) entry.hlinkGroup = first ? this.entries.indexOf(first) : this.entries.length;
     this.entries.push(entry);
     return entry;

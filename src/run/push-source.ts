@@ -14,6 +14,7 @@ import { sortForSend, type SendEntry } from '../remote/flist-send.js';
 import type { Opened, PushSource } from '../remote/push.js';
 import { showPath } from '../util/errors.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
+import type { RemoteXattrs } from './remote-xattrs.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
@@ -50,8 +51,11 @@ export interface PushWalk extends PushSource {
   removeSent(e: SendEntry): { text: string; error: boolean; removed: boolean };
 }
 
-/** `filters`: the sending side's rules (--exclude and the like): excluded names are not listed, nor read. */
-export function walkSources(c: Config, filters?: FilterList): PushWalk {
+/**
+ * `filters`: the sending side's rules (--exclude and the like): excluded names are not listed, nor read.
+ * `xattrs` (-X): each entry's xattrs are read as it is listed.
+ */
+export function walkSources(c: Config, filters?: FilterList, xattrs?: RemoteXattrs): PushWalk {
   const entries: Entry[] = [];
   const messages: PushWalk['messages'] = [];
   let ioError = 0;
@@ -83,6 +87,15 @@ export function walkSources(c: Config, filters?: FilterList): PushWalk {
       e.size = e.link.length;
     }
     if (c.hardLinks && !isDir(mode) && st.nlink > 1n) e.devIno = `${st.dev}:${st.ino}`;
+    // rsync's get_xattr: files and directories, and the other kinds only when they are preserved.
+    const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
+    if (xattrs && kept) {
+      const items = xattrs.source(path, mode, c.copyLinks);
+      if ('message' in items) {
+        ioError |= IOERR_GENERAL;
+        messages.push({ text: items.message, error: true });
+      } else e.xattrItems = items;
+    }
     entries.push(e);
     return e;
   };
