@@ -28,6 +28,9 @@ import { FilterError } from '../plan/filter-rules.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
+import { XattrReceiver, XATTR_SUM_LEN, abbreviated, type XattrItem } from '../remote/xattr-list.js';
+import { remoteXattrs, resolveAgainst, type RemoteXattrs } from '../run/remote-xattrs.js';
+import type { XattrAsk } from '../remote/pull.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
@@ -110,6 +113,13 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     throw err;
   }
+  // -X: the sender's lists go onto the staging tree through the addon (Node has no xattr API).
+  const xio = c.xattrs ? remoteXattrs() : undefined;
+  if (xio && 'reason' in xio) {
+    io.err.write(`arsync: -X/--xattrs needs the native addon: ${xio.reason}\n`);
+    return { code: Exit.Usage };
+  }
+  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: (c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0)) > 0 }) : undefined;
   const staging = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
   fs.chmodSync(staging, 0o700);
   const cmd = {
@@ -142,6 +152,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,
         numericIds: c.numericIds,
+        ...(xattrReceiver ? { xattrReceiver } : {}),
       },
       filterListBytes(rules ?? []),
       { compress: p.compress, env },
@@ -153,11 +164,16 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       localErrors++;
     });
     const fetches: Fetch[] = [];
+    const xattrAsks: XattrAsk[] = [];
     const sum = strong(list.session.checksum);
     list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, list, sum);
       if (f) fetches.push({ ...f, ndx });
+      if (xio && xattrReceiver && e.xattr !== undefined) {
+        const ask = stage.xattrs(e, xattrReceiver.lists[e.xattr]!, xio);
+        if (ask) xattrAsks.push({ ...ask, ndx });
+      }
     });
     for (const [k, v] of stage.meta) meta.set(k, v);
     for (const e of list.entries) {
@@ -176,6 +192,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       wholeFile: p.wholeFile,
       blockSize: p.blockSize,
       tokens: (cn, blocks) => codec.reader(cn, blocks),
+      xattrAsks,
     });
     wire.literal = totals.literal;
     wire.matched = totals.matched;
@@ -308,6 +325,38 @@ class Stage {
     }
   }
 
+  /**
+   * -X: puts the sender's xattrs on the staged entry, an abbreviated value from the destination's same
+   * entry when its length and sum agree; the others are asked for (a dry run asks nothing: a stand-in
+   * value that differs from the destination's makes the local run see the change all the same).
+   */
+  xattrs(e: RemoteEntry, items: XattrItem[], xio: RemoteXattrs): Omit<XattrAsk, 'ndx'> | undefined {
+    const rel = e.name.toString('latin1');
+    const at = Buffer.from(this.path(rel), 'latin1');
+    try {
+      fs.lstatSync(at);
+    } catch {
+      return undefined;
+    }
+    const dest = items.some(abbreviated) ? this.basis(rel, true) : undefined;
+    const known = resolveAgainst(items, dest ? xio.current(dest.fd) : new Map());
+    if (dest) fs.closeSync(dest.fd);
+    const put = (values: Map<number, Buffer>): void => {
+      for (const it of items) {
+        const v = values.get(it.num);
+        const failed = v && xio.put(at, it.name, v);
+        if (failed) this.error(failed);
+      }
+    };
+    put(known.values);
+    if (!known.ask.length) return undefined;
+    if (this.c.dryRun) {
+      put(new Map(items.filter((it) => known.ask.includes(it.num)).map((it) => [it.num, Buffer.concat([it.sum!, Buffer.alloc(XATTR_SUM_LEN)])])));
+      return undefined;
+    }
+    return { nums: known.ask, got: put };
+  }
+
   /** A file that failed verification twice: the destination keeps what it has. */
   discard(e: RemoteEntry): void {
     const path = this.path(e.name.toString('latin1'));
@@ -334,7 +383,7 @@ class Stage {
   }
 
   /** The destination's current file at `rel`, opened following no symlink on the way; undefined when none. */
-  private basis(rel: string): { fd: number; size: number } | undefined {
+  private basis(rel: string, orDir = false): { fd: number; size: number } | undefined {
     let fd: number;
     let parts: string[];
     if ('file' in this.dest) {
@@ -361,7 +410,7 @@ class Stage {
         fd = next;
       }
       const st = fs.fstatSync(fd);
-      if (!st.isFile()) {
+      if (!st.isFile() && !(orDir && st.isDirectory())) {
         fs.closeSync(fd);
         return undefined;
       }
