@@ -2,8 +2,10 @@
 # Builds the older rsync releases the remote tests talk to (rsync 3.1.3: protocol 31, no checksum
 # negotiation, no xxhash; 3.2.7: negotiation, no 3.4+ hardening) from the source archives in
 # ../shared/rsync-versions, into $ARSYNC_PEERS (default ~/.cache/arsync/peers/rsync-X.Y.Z/rsync).
-# Idempotent: a peer already built is kept. Uses rsync's bundled popt and zlib and turns off the
-# optional libraries, so only a C compiler and make are needed.
+# Idempotent: a peer already built is kept (one built before xattrs were kept is built again). Uses
+# rsync's bundled popt and zlib and turns off the optional libraries, so only a C compiler and make
+# are needed; xattr support stays on (it needs only the C library's <sys/xattr.h>): the -X interop
+# tests push and pull xattrs through these peers.
 #
 #   bash scripts/build-peers.sh [VERSIONS_DIR]
 set -euo pipefail
@@ -18,21 +20,23 @@ if ! ls "$SRC"/rsync-*.tar.gz >/dev/null 2>&1; then
 fi
 for tgz in "$SRC"/rsync-*.tar.gz; do
   name=$(basename "$tgz" .tar.gz)
-  [ -x "$OUT/$name/rsync" ] && continue
+  if [ -x "$OUT/$name/rsync" ] && ! "$OUT/$name/rsync" --version | grep -q 'no xattrs'; then continue; fi
   work=$(mktemp -d)
   tar -xzf "$tgz" -C "$work"
   (
     cd "$work/$name"
     # Each release knows a different set of --disable switches: offer only the ones it has.
     flags="--with-included-popt --with-included-zlib --disable-debug"
-    for f in xxhash zstd lz4 openssl md2man iconv acl-support xattr-support; do
+    for f in xxhash zstd lz4 openssl md2man iconv acl-support; do
       if ./configure --help | grep -q -- "--disable-$f"; then flags="$flags --disable-$f"; fi
     done
     ./configure $flags >"$work/configure.log" 2>&1 || { tail -20 "$work/configure.log" >&2; exit 1; }
     make -j"$(nproc)" rsync >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; exit 1; }
   )
   mkdir -p "$OUT/$name"
-  cp "$work/$name/rsync" "$OUT/$name/rsync"
+  # Copied beside, then renamed: a test still running the old binary keeps it.
+  cp "$work/$name/rsync" "$OUT/$name/rsync.new"
+  mv -f "$OUT/$name/rsync.new" "$OUT/$name/rsync"
   rm -rf "$work"
   echo "build-peers: $OUT/$name/rsync ($("$OUT/$name/rsync" --version | head -1))"
 done
