@@ -171,7 +171,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       const f = stage.add(e, list, sum);
       if (f) fetches.push({ ...f, ndx });
       if (xio && xattrReceiver && e.xattr !== undefined) {
-        const ask = stage.xattrs(e, xattrReceiver.lists[e.xattr]!, xio);
+        const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, xio);
         if (ask) xattrAsks.push({ ...ask, ndx });
       }
     });
@@ -238,6 +238,8 @@ class Stage {
   private readonly dirs = new Set<string>(['.']);
   /** -H: the staged path of each hard-link group's first member. */
   private readonly groups = new Map<number, string>();
+  /** -X: who waits for each abbreviated value asked for ("list:num"). */
+  private readonly xattrWaits = new Map<string, ((v: Buffer) => void)[]>();
 
   constructor(
     private readonly c: Config,
@@ -328,9 +330,11 @@ class Stage {
   /**
    * -X: puts the sender's xattrs on the staged entry, an abbreviated value from the destination's same
    * entry when its length and sum agree; the others are asked for (a dry run asks nothing: a stand-in
-   * value that differs from the destination's makes the local run see the change all the same).
+   * value that differs from the destination's makes the local run see the change all the same). The
+   * sender answers for one value of a list once (entries with the same list share it, hard links among
+   * them): every entry that needs it waits for that one answer.
    */
-  xattrs(e: RemoteEntry, items: XattrItem[], xio: RemoteXattrs): Omit<XattrAsk, 'ndx'> | undefined {
+  xattrs(e: RemoteEntry, list: number, items: XattrItem[], xio: RemoteXattrs): Omit<XattrAsk, 'ndx'> | undefined {
     const rel = e.name.toString('latin1');
     const at = Buffer.from(this.path(rel), 'latin1');
     try {
@@ -354,7 +358,19 @@ class Stage {
       put(new Map(items.filter((it) => known.ask.includes(it.num)).map((it) => [it.num, Buffer.concat([it.sum!, Buffer.alloc(XATTR_SUM_LEN)])])));
       return undefined;
     }
-    return { nums: known.ask, got: put };
+    const nums: number[] = [];
+    for (const num of known.ask) {
+      const key = `${list}:${num}`;
+      const putOne = (v: Buffer): void => put(new Map([[num, v]]));
+      const waiting = this.xattrWaits.get(key);
+      if (waiting) waiting.push(putOne);
+      else {
+        this.xattrWaits.set(key, [putOne]);
+        nums.push(num);
+      }
+    }
+    if (!nums.length) return undefined;
+    return { nums, got: (values) => values.forEach((v, num) => this.xattrWaits.get(`${list}:${num}`)?.forEach((f) => f(v))) };
   }
 
   /** A file that failed verification twice: the destination keeps what it has. */

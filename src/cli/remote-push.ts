@@ -141,6 +141,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   };
   const report: PushReport = {
     item(e, iflags, xname, transferred) {
+      // An empty name (a hard link whose attributes alone changed) is no name: rsync tests its first byte.
+      if (xname && !xname.length) xname = undefined;
       if (transferred) return print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
       // rsync's maybe_log_item for a client.
       const sig = significant(iflags);
