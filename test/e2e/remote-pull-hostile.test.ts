@@ -1,8 +1,9 @@
 // A hostile sender cannot make a pull write outside its destination: a remote shell that plays back a
 // crafted server stream (the handshake, a file list, the ends of the phases) instead of running rsync.
 // Each stream carries one attack (a name with "..", an absolute name, a symlink followed by an entry
-// below it, a name longer than rsync allows, an answer for a file never asked for); the run must end
-// with rsync's exit code for it, and nothing may appear outside the destination.
+// below it, a name longer than rsync allows, an answer for a file never asked for, -X lists with counts,
+// lengths or names past rsync's bounds); the run must end with rsync's exit code for it, and nothing may
+// appear outside the destination.
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
