@@ -28,8 +28,8 @@ import { FilterError } from '../plan/filter-rules.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
-import { XattrReceiver, XATTR_SUM_LEN, abbreviated, type XattrItem } from '../remote/xattr-list.js';
-import { remoteXattrs, resolveAgainst, type RemoteXattrs } from '../run/remote-xattrs.js';
+import { XattrReceiver, abbreviated, type XattrItem } from '../remote/xattr-list.js';
+import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import type { XattrAsk } from '../remote/pull.js';
 
 
@@ -165,13 +165,14 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     });
     const fetches: Fetch[] = [];
     const xattrAsks: XattrAsk[] = [];
+    const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
     const sum = strong(list.session.checksum);
     list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, list, sum);
       if (f) fetches.push({ ...f, ndx });
-      if (xio && xattrReceiver && e.xattr !== undefined) {
-        const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, xio);
+      if (staged && xattrReceiver && e.xattr !== undefined) {
+        const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
         if (ask) xattrAsks.push({ ...ask, ndx });
       }
     });
@@ -238,8 +239,6 @@ class Stage {
   private readonly dirs = new Set<string>(['.']);
   /** -H: the staged path of each hard-link group's first member. */
   private readonly groups = new Map<number, string>();
-  /** -X: who waits for each abbreviated value asked for ("list:num"). */
-  private readonly xattrWaits = new Map<string, ((v: Buffer) => void)[]>();
 
   constructor(
     private readonly c: Config,
@@ -327,14 +326,8 @@ class Stage {
     }
   }
 
-  /**
-   * -X: puts the sender's xattrs on the staged entry, an abbreviated value from the destination's same
-   * entry when its length and sum agree; the others are asked for (a dry run asks nothing: a stand-in
-   * value that differs from the destination's makes the local run see the change all the same). The
-   * sender answers for one value of a list once (entries with the same list share it, hard links among
-   * them): every entry that needs it waits for that one answer.
-   */
-  xattrs(e: RemoteEntry, list: number, items: XattrItem[], xio: RemoteXattrs): Omit<XattrAsk, 'ndx'> | undefined {
+  /** -X: the sender's list onto the staged entry (run/remote-xattrs.ts), against the destination's same entry. */
+  xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs): Omit<XattrAsk, 'ndx'> | undefined {
     const rel = e.name.toString('latin1');
     const at = Buffer.from(this.path(rel), 'latin1');
     try {
@@ -343,34 +336,11 @@ class Stage {
       return undefined;
     }
     const dest = items.some(abbreviated) ? this.basis(rel, true) : undefined;
-    const known = resolveAgainst(items, dest ? xio.current(dest.fd) : new Map());
-    if (dest) fs.closeSync(dest.fd);
-    const put = (values: Map<number, Buffer>): void => {
-      for (const it of items) {
-        const v = values.get(it.num);
-        const failed = v && xio.put(at, it.name, v);
-        if (failed) this.error(failed);
-      }
-    };
-    put(known.values);
-    if (!known.ask.length) return undefined;
-    if (this.c.dryRun) {
-      put(new Map(items.filter((it) => known.ask.includes(it.num)).map((it) => [it.num, Buffer.concat([it.sum!, Buffer.alloc(XATTR_SUM_LEN)])])));
-      return undefined;
+    try {
+      return staged.entry(at, list, items, dest?.fd, this.error);
+    } finally {
+      if (dest) fs.closeSync(dest.fd);
     }
-    const nums: number[] = [];
-    for (const num of known.ask) {
-      const key = `${list}:${num}`;
-      const putOne = (v: Buffer): void => put(new Map([[num, v]]));
-      const waiting = this.xattrWaits.get(key);
-      if (waiting) waiting.push(putOne);
-      else {
-        this.xattrWaits.set(key, [putOne]);
-        nums.push(num);
-      }
-    }
-    if (!nums.length) return undefined;
-    return { nums, got: (values) => values.forEach((v, num) => this.xattrWaits.get(`${list}:${num}`)?.forEach((f) => f(v))) };
   }
 
   /** A file that failed verification twice: the destination keeps what it has. */

@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import { loadAddon, isFailure, type Addon } from '../engine/native.js';
-import { abbreviated, senderItems, xattrSum, type XattrItem } from '../remote/xattr-list.js';
+import { XATTR_SUM_LEN, abbreviated, senderItems, xattrSum, type XattrItem } from '../remote/xattr-list.js';
 import { attrRefusedMessage, errnoText, showPath } from '../util/errors.js';
 import { S_IFMT } from '../model/stat.js';
 
@@ -88,4 +88,48 @@ export function resolveAgainst(items: readonly XattrItem[], current: Map<string,
     else ask.push(it.num);
   }
   return { values, ask };
+}
+
+/**
+ * A pull's staging side of -X: each entry's list put on its staged copy, an abbreviated value taken
+ * from the destination's same entry when its length and sum agree, the others asked for (a dry run
+ * asks nothing: a stand-in that differs from the destination's value makes the local run see the
+ * change all the same). The sender answers for one value of a list once (entries with the same list
+ * share it, hard links among them), so every entry that needs it waits for that one answer.
+ */
+export class StagedXattrs {
+  /** Who waits for each value asked for, by "list:num". */
+  private readonly waits = new Map<string, ((v: Buffer) => void)[]>();
+
+  constructor(
+    private readonly xio: RemoteXattrs,
+    private readonly dryRun: boolean,
+  ) {}
+
+  /** Puts what is known on `at` now; returns what to ask the sender for, if anything. */
+  entry(at: Buffer, list: number, items: readonly XattrItem[], destFd: number | undefined, error: (m: string) => void): { nums: number[]; got(values: Map<number, Buffer>): void } | undefined {
+    const known = resolveAgainst(items, destFd === undefined ? new Map() : this.xio.current(destFd));
+    const put = (num: number, v: Buffer): void => {
+      const it = items.find((x) => x.num === num)!;
+      const failed = this.xio.put(at, it.name, v);
+      if (failed) error(failed);
+    };
+    known.values.forEach((v, num) => put(num, v));
+    if (this.dryRun) {
+      for (const num of known.ask) put(num, Buffer.concat([items.find((x) => x.num === num)!.sum!, Buffer.alloc(XATTR_SUM_LEN)]));
+      return undefined;
+    }
+    const nums: number[] = [];
+    for (const num of known.ask) {
+      const key = `${list}:${num}`;
+      const waiting = this.waits.get(key);
+      if (waiting) waiting.push((v) => put(num, v));
+      else {
+        this.waits.set(key, [(v) => put(num, v)]);
+        nums.push(num);
+      }
+    }
+    if (!nums.length) return undefined;
+    return { nums, got: (values) => values.forEach((v, num) => this.waits.get(`${list}:${num}`)?.forEach((f) => f(v))) };
+  }
 }
