@@ -119,7 +119,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     io.err.write(`arsync: -X/--xattrs needs the native addon: ${xio.reason}\n`);
     return { code: Exit.Usage };
   }
-  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: (c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0)) > 0 }) : undefined;
+  const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
+  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0 }) : undefined;
   const staging = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
   fs.chmodSync(staging, 0o700);
   const cmd = {

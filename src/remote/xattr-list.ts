@@ -47,8 +47,10 @@ const isRsyncRecord = (name: Buffer): boolean => name.length > RSYNC.length && n
 /**
  * The sender's side of the namespace rule (rsync_xal_get with am_sender): every name but the system
  * namespace (ACLs travel in their own lists) and rsync's own records; sorted by name bytes, numbered.
+ * Under --fake-super (`fake`) a name the receiver once hid as `user.rsync.NAME` goes out as NAME again
+ * (rsync's send_xattr), keeping its place in the order of the names on disk.
  */
-export function senderItems(names: readonly Buffer[], values: readonly Buffer[]): XattrItem[] {
+export function senderItems(names: readonly Buffer[], values: readonly Buffer[], fake = false): XattrItem[] {
   const items: XattrItem[] = [];
   names.forEach((name, i) => {
     if (startsWith(name, SYSTEM) || isRsyncRecord(name)) return;
@@ -56,7 +58,10 @@ export function senderItems(names: readonly Buffer[], values: readonly Buffer[])
     items.push({ name, len: value.length, value, num: 0, ...(value.length > MAX_FULL_DATUM ? { sum: xattrSum(value) } : {}) });
   });
   items.sort((a, b) => Buffer.compare(a.name, b.name));
-  items.forEach((it, i) => (it.num = i + 1));
+  items.forEach((it, i) => {
+    it.num = i + 1;
+    if (fake && it.name.length > RSYNC.length && startsWith(it.name, RSYNC)) it.name = it.name.subarray(RSYNC.length);
+  });
   return items;
 }
 
@@ -97,6 +102,8 @@ export class XattrSender {
 export interface ReceiveRule {
   /** Root keeps every namespace; anyone else only user.* (the others are dropped). */
   root: boolean;
+  /** --fake-super (rsync's am_root < 0): another namespace's NAME is kept as user.rsync.NAME. */
+  fake?: boolean;
 }
 
 /** A list read from the wire but not yet stored (so a short read leaves the cache unchanged). */
@@ -118,6 +125,7 @@ export class XattrReceiver {
     const count = c.varintIn(0, MAX_COUNT, 'xattr count');
     const items: XattrItem[] = [];
     let total = 0;
+    let resort = false;
     for (let num = 1; num <= count; num++) {
       const nameLen = size(c, MAX_NAMELEN, 'xattr name_len');
       const len = size(c, 0x7fffffff, 'xattr datum_len');
@@ -126,16 +134,22 @@ export class XattrReceiver {
       if (total > MAX_LIST) throw new ProtocolError('xattr list exceeds per-file limit', Exit.Protocol);
       const raw = c.bytes(nameLen);
       if (nameLen < 1 || raw[nameLen - 1] !== 0) throw new ProtocolError('Invalid xattr name received (missing trailing \\0).', Exit.FileIO);
-      const name = Buffer.from(raw.subarray(0, nameLen - 1));
+      let name = Buffer.from(raw.subarray(0, nameLen - 1));
       if (name.length === 0 || name.includes(0)) throw new ProtocolError('Invalid xattr name received (empty or with a NUL inside).', Exit.FileIO);
-      const it: XattrItem = { name, len, num };
-      if (len > MAX_FULL_DATUM) it.sum = Buffer.from(c.bytes(XATTR_SUM_LEN));
-      else it.value = Buffer.from(c.bytes(len));
-      // Non-root keeps only the user namespace; nobody keeps rsync's own records without -XX.
-      if (!this.rule.root && !startsWith(name, USER)) continue;
+      const value = len > MAX_FULL_DATUM ? undefined : Buffer.from(c.bytes(len));
+      const sum = value ? undefined : Buffer.from(c.bytes(XATTR_SUM_LEN));
+      // Non-root keeps only the user namespace (a fake super user keeps the others under user.rsync.);
+      // nobody keeps rsync's own records without -XX.
+      if (!startsWith(name, USER)) {
+        if (this.rule.fake) {
+          name = Buffer.concat([RSYNC, name]);
+          resort = true;
+        } else if (!this.rule.root) continue;
+      }
       if (isRsyncRecord(name)) continue;
-      items.push(it);
+      items.push({ name, len, num, ...(value ? { value } : { sum: sum! }) });
     }
+    if (resort) items.sort((a, b) => Buffer.compare(a.name, b.name));
     return { items };
   }
 

@@ -113,6 +113,33 @@ describeEngines((e) => {
     }
   });
 
+  // Other namespaces than user.* need root (trusted.*); rsync 3.5 as the server.
+  it.skipIf(e.name === 'node' || process.getuid?.() !== 0).each(['push', 'pull'] as const)(
+    '--fake-super: a %s keeps trusted.* as user.rsync.trusted.* on the faking side and back, as rsync',
+    async (way) => {
+      const src = makeSource();
+      setx(path.join(src, 'a'), 'trusted.t', 'T'.repeat(40));
+      setx(path.join(src, 'b'), 'user.rsync.trusted.k', 'kept');
+      const theirs = path.join(root, `theirs-${n}`);
+      const ours = path.join(root, `ours-${n}`);
+      const ends = (dst: string): string[] => (way === 'push' ? [`${src}/`, `host:${dst}/`] : [`host:${src}/`, `${dst}/`]);
+      const args = ['-aXi', '--fake-super', '-e', rsh];
+      const t = rsyncClient([...args, ...ends(theirs)]);
+      const o = await runCli([`--engine=${e.name}`, ...args, ...ends(ours)]);
+      expect(o.code, show(o)).toBe(t.code);
+      expect(steady(o.stdout, [ours])).toBe(steady(t.out, [theirs]));
+      sameTrees(theirs, ours);
+      const x = readXattrs(ours, [Buffer.from('a'), Buffer.from('b')]);
+      if (way === 'pull') {
+        expect(x.get('a')?.get('user.rsync.trusted.t')).toBe(hex('T'.repeat(40)));
+        expect(x.get('b')?.get('user.rsync.trusted.k')).toBe(hex('kept'));
+      } else {
+        expect(x.get('a')?.get('trusted.t')).toBe(hex('T'.repeat(40)));
+        expect(x.get('b')?.get('trusted.k')).toBe(hex('kept'));
+      }
+    },
+  );
+
   for (const [version, pathOpt] of PEERS) {
     const skip = e.name === 'node' || (version !== '3.5' && !peersAvailable);
     for (const way of ['push', 'pull'] as const) {

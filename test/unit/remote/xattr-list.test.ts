@@ -105,6 +105,27 @@ describe('xattr lists', () => {
     expect(r.lists[r.commit(r.read(new Cursor(rec)))]).toEqual([]);
   });
 
+  it('--fake-super: the sender sends user.rsync.NAME as NAME, the receiver keeps other namespaces as user.rsync.NAME', () => {
+    const sent = items([
+      ['user.rsync.trusted.k', b('k')],
+      ['trusted.t', b('t')],
+      ['user.u', b('u')],
+    ]);
+    expect(senderItems(sent.map((i) => i.name), sent.map((i) => i.value!), true).map((i) => [i.name.toString(), i.num])).toEqual([
+      ['trusted.t', 1],
+      ['trusted.k', 2],
+      ['user.u', 3],
+    ]);
+    const bytes = new XattrSender().encode(senderItems(sent.map((i) => i.name), sent.map((i) => i.value!), true)).bytes;
+    const r = new XattrReceiver({ root: false, fake: true });
+    const got = r.lists[r.commit(r.read(new Cursor(bytes)))]!;
+    expect(got.map((i) => [i.name.toString(), i.num])).toEqual([
+      ['user.rsync.trusted.k', 2],
+      ['user.rsync.trusted.t', 1],
+      ['user.u', 3],
+    ]);
+  });
+
   it('a short read stores nothing: the same bytes read again give the same list index', () => {
     const bytes = new XattrSender().encode(items([['user.a', long]])).bytes;
     const r = new XattrReceiver({ root: false });
