@@ -11,7 +11,7 @@
 #include "meta.h"
 
 /* A path argument's bytes as a C string; NULL with an exception pending. */
-static char *cpath(napi_env env, napi_value v, const char *usage)
+static char *cpath(napi_env env, napi_value v)
 {
   const uint8_t *p;
   uint32_t n;
@@ -24,7 +24,6 @@ static char *cpath(napi_env env, napi_value v, const char *usage)
   }
   memcpy(s, p, n);
   s[n] = '\0';
-  (void)usage;
   return s;
 }
 
@@ -44,7 +43,7 @@ napi_value xattr_read(napi_env env, napi_callback_info info)
       return throw_type(env, usage);
     node.fd = fd;
   } else {
-    if (!(path = cpath(env, argv[0], usage)))
+    if (!(path = cpath(env, argv[0])))
       return NULL;
     node.path = path;
   }
@@ -98,7 +97,7 @@ napi_value xattr_write(napi_env env, napi_callback_info info)
   if (argc < 3 || !arg_buffer(env, argv[1], &name, &nlen) || !arg_buffer(env, argv[2], &value, &vlen) || nlen == 0 ||
       memchr(name, 0, nlen))
     return throw_type(env, usage);
-  char *path = cpath(env, argv[0], usage);
+  char *path = cpath(env, argv[0]);
   if (!path)
     return NULL;
   char *cname = malloc((size_t)nlen + 1);
