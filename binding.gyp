@@ -32,7 +32,8 @@
         "native/checksum.c",
         "native/md5.c",
         "native/fakesuper.c",
-        "native/aclio.c"
+        "native/aclio.c",
+        "native/xattrio.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],

@@ -6,6 +6,7 @@
 #include "checksum.h"
 #include "ctxapi.h"
 #include "fakesuper.h"
+#include "xattrio.h"
 #include "scanpair.h"
 #include "tree.h"
 #include "walk.h"
@@ -52,6 +53,8 @@ static napi_value init(napi_env env, napi_value exports)
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclSet", NULL, acl_set, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"xattrRead", NULL, xattr_read, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"xattrWrite", NULL, xattr_write, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

@@ -229,6 +229,16 @@ static ssize_t get_one(struct xnode n, const char *name, char **buf, size_t *cap
   }
 }
 
+ssize_t meta_xattr_names(struct xnode n, char **buf, size_t *cap)
+{
+  return list_all(n, buf, cap);
+}
+
+ssize_t meta_xattr_value(struct xnode n, const char *name, char **buf, size_t *cap)
+{
+  return get_one(n, name, buf, cap);
+}
+
 static bool in_list(const char *list, ssize_t len, const char *name)
 {
   for (ssize_t i = 0; i < len; i += (ssize_t)strlen(list + i) + 1)

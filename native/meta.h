@@ -24,6 +24,11 @@ struct xnode {
   int fd;
   const char *path;
 };
+/* The raw name list (NUL-terminated names) into *buf, grown as needed: its length, 0 where the
+ * filesystem has no xattrs, or -errno. */
+ssize_t meta_xattr_names(struct xnode n, char **buf, size_t *cap);
+/* One value into *buf: its length, or -errno (-ENODATA when the name is absent). */
+ssize_t meta_xattr_value(struct xnode n, const char *name, char **buf, size_t *cap);
 enum { XC_XATTR = 1, XC_ACL = 2 };
 /* Which class a name belongs to under `flags` (0: not copied). */
 int meta_xattr_class(uint32_t flags, bool is_root, const char *name, bool dir);

@@ -2,10 +2,10 @@
 # Builds the older rsync releases the remote tests talk to (rsync 3.1.3: protocol 31, no checksum
 # negotiation, no xxhash; 3.2.7: negotiation, no 3.4+ hardening) from the source archives in
 # ../shared/rsync-versions, into $ARSYNC_PEERS (default ~/.cache/arsync/peers/rsync-X.Y.Z/rsync).
-# Idempotent: a peer already built is kept. Uses rsync's bundled popt and zlib and turns off the
-# optional libraries, so only a C compiler and make are needed; ACLs are in when libacl's headers are
-# (libacl1-dev: the -A interop tests need them, and skip a peer without), and a peer built without them
-# is rebuilt once the headers are there.
+# Idempotent: a peer already built is kept, unless it lacks what the interop tests need: xattrs (only
+# the C library's <sys/xattr.h> is needed, so they are always on) and, when libacl's headers are here
+# (libacl1-dev), ACLs (the -A tests skip a peer without them). Uses rsync's bundled popt and zlib and
+# turns off the other optional libraries, so only a C compiler and make are needed.
 #
 #   bash scripts/build-peers.sh [VERSIONS_DIR]
 set -euo pipefail
@@ -21,7 +21,8 @@ fi
 for tgz in "$SRC"/rsync-*.tar.gz; do
   name=$(basename "$tgz" .tar.gz)
   if [ -x "$OUT/$name/rsync" ]; then
-    [ -f /usr/include/sys/acl.h ] && "$OUT/$name/rsync" --version | grep -q 'no ACLs' || continue
+    v=$("$OUT/$name/rsync" --version)
+    if ! grep -q 'no xattrs' <<<"$v" && { [ ! -f /usr/include/sys/acl.h ] || ! grep -q 'no ACLs' <<<"$v"; }; then continue; fi
   fi
   work=$(mktemp -d)
   tar -xzf "$tgz" -C "$work"
@@ -29,14 +30,16 @@ for tgz in "$SRC"/rsync-*.tar.gz; do
     cd "$work/$name"
     # Each release knows a different set of --disable switches: offer only the ones it has.
     flags="--with-included-popt --with-included-zlib --disable-debug"
-    for f in xxhash zstd lz4 openssl md2man iconv xattr-support; do
+    off="xxhash zstd lz4 openssl md2man iconv"
+    [ -f /usr/include/sys/acl.h ] || off="$off acl-support"
+    for f in $off; do
       if ./configure --help | grep -q -- "--disable-$f"; then flags="$flags --disable-$f"; fi
     done
     ./configure $flags >"$work/configure.log" 2>&1 || { tail -20 "$work/configure.log" >&2; exit 1; }
     make -j"$(nproc)" rsync >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; exit 1; }
   )
   mkdir -p "$OUT/$name"
-  # Replaced in one step: tests running meanwhile see the old peer or the new one, never a half copy.
+  # Copied beside, then renamed in one step: a test running meanwhile sees the old peer or the new one.
   cp "$work/$name/rsync" "$OUT/$name/rsync.new"
   mv -f "$OUT/$name/rsync.new" "$OUT/$name/rsync"
   rm -rf "$work"

@@ -30,11 +30,10 @@ export function pullOperand(operands: Buffer[]): ShellOperand | undefined {
 }
 
 /**
- * What a pull cannot do yet, said before anything starts (undefined: nothing): the xattr lists
- * of the file list are not decoded, --files-from would have to be read on the far side.
+ * What a pull cannot do yet, said before anything starts (undefined: nothing): --files-from would have
+ * to be read on the far side.
  */
 export function pullRefusal(c: Config): string | undefined {
-  if (c.xattrs) return '-X/--xattrs is not supported in a pull from another machine yet';
   if (c.filesFrom !== undefined) return '--files-from is not supported in a pull from another machine yet';
   return undefined;
 }

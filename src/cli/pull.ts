@@ -29,6 +29,9 @@ import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
+import { XattrReceiver, abbreviated, type XattrItem } from '../remote/xattr-list.js';
+import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
+import type { XattrAsk } from '../remote/pull.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
@@ -117,6 +120,14 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     throw err;
   }
+  // -X: the sender's lists go onto the staging tree through the addon (Node has no xattr API).
+  const xio = c.xattrs ? remoteXattrs() : undefined;
+  if (xio && 'reason' in xio) {
+    io.err.write(`arsync: -X/--xattrs needs the native addon: ${xio.reason}\n`);
+    return { code: Exit.Usage };
+  }
+  const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
+  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0 }) : undefined;
   // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
   // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
   const holder = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
@@ -154,6 +165,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         relative: c.relative,
         numericIds: c.numericIds,
         acls: c.acls,
+        ...(xattrReceiver ? { xattrReceiver } : {}),
       },
       filterListBytes(rules ?? []),
       { compress: p.compress, env },
@@ -165,11 +177,17 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       localErrors++;
     });
     const fetches: Fetch[] = [];
+    const xattrAsks: XattrAsk[] = [];
+    const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
     const sum = strong(list.session.checksum);
     list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, list, sum);
       if (f) fetches.push({ ...f, ndx });
+      if (staged && xattrReceiver && e.xattr !== undefined) {
+        const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
+        if (ask) xattrAsks.push({ ...ask, ndx });
+      }
     });
     for (const [k, v] of stage.meta) meta.set(k, v);
     for (const e of list.entries) {
@@ -190,6 +208,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         wholeFile: p.wholeFile,
         blockSize: p.blockSize,
         tokens: (cn, blocks) => codec.reader(cn, blocks),
+        xattrAsks,
       });
     } finally {
       stage.close();
@@ -376,6 +395,23 @@ class Stage {
     }
   }
 
+  /** -X: the sender's list onto the staged entry (run/remote-xattrs.ts), against the destination's same entry. */
+  xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs): Omit<XattrAsk, 'ndx'> | undefined {
+    const rel = e.name.toString('latin1');
+    const at = Buffer.from(this.path(rel), 'latin1');
+    try {
+      fs.lstatSync(at);
+    } catch {
+      return undefined;
+    }
+    const dest = items.some(abbreviated) ? this.openDest(rel) : undefined;
+    try {
+      return staged.entry(at, list, items, dest?.fd, this.error);
+    } finally {
+      if (dest) fs.closeSync(dest.fd);
+    }
+  }
+
   /** A file that failed verification twice: the destination keeps what it has. */
   discard(e: RemoteEntry): void {
     const path = this.path(e.name.toString('latin1'));
@@ -441,6 +477,20 @@ class Stage {
     } catch {
       return undefined;
     }
+  }
+
+  /** -X: the destination's file or directory at `rel`, opened following no symlink; undefined when none. */
+  private openDest(rel: string): { fd: number } | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.destPath(rel), fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    } catch {
+      return undefined;
+    }
+    const st = fs.fstatSync(fd);
+    if (st.isFile() || st.isDirectory()) return { fd };
+    fs.closeSync(fd);
+    return undefined;
   }
 
   /** The destination's file at `rel` opened for reading, following no symlink on the way; throws when it is no regular file now. */

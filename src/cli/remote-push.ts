@@ -20,6 +20,7 @@ import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { walkSources } from '../run/push-source.js';
 import { selectEngine } from '../engine/index.js';
+import { remoteXattrs } from '../run/remote-xattrs.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
@@ -64,7 +65,6 @@ export function refuseForPush(c: Config): void {
   const no: [boolean, string][] = [
     [c.filesFrom !== undefined, '--files-from'],
     [c.relative, '-R/--relative'],
-    [c.xattrs, '-X/--xattrs'],
     [c.append, '--append'],
     [c.json, '--json'],
     [c.logFile !== undefined, '--log-file'],
@@ -108,6 +108,12 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     io.out.write(outputBytes(s));
   };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
+  // -X: the sources' xattrs are read through the addon (Node has no xattr API).
+  const xattrs = c.xattrs ? remoteXattrs() : undefined;
+  if (xattrs && 'reason' in xattrs) {
+    io.err.write(`arsync: -X/--xattrs needs the native addon: ${xattrs.reason}\n`);
+    return Exit.Usage;
+  }
   const showList = c.info.FLIST > 0 && !c.quiet && (c.recursive || c.dirs);
   if (showList) io.out.write('building file list ... ');
   let filters: FilterList | undefined;
@@ -135,7 +141,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     io.err.write(`arsync: ${engine.error}\n`);
     return Exit.Usage;
   }
-  const walk = walkSources(c, engine, filters);
+  const walk = walkSources(c, engine, filters, xattrs);
   // -A: each entry's ACLs go in the file list (cli/remote-acls.ts).
   if (acl.addon) walk.ioError |= readSendAcls(acl.addon, c, walk.entries, (m) => walk.messages.push({ text: m, error: true }));
   const builtMs = Date.now() - started;
@@ -167,6 +173,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     sent: (n) => progress?.data(n),
     phaseDone: () => progress?.phaseDone(),
     item(e, iflags, xname, transferred) {
+      // An empty name (a hard link whose attributes alone changed) is no name: rsync tests its first byte.
+      if (xname && !xname.length) xname = undefined;
       if (transferred && sendingNdx >= 0) {
         progress?.end(sendingNdx);
         sendingNdx = -1;
@@ -243,6 +251,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           filterRules: filterListBytes(rules),
           compress: p.compress,
           env,
+          xattrs: c.xattrs,
         },
         report,
         { ms: builtMs },

@@ -35,6 +35,9 @@ export interface Addon {
   aclGet(path: Buffer, isDefault: boolean): Buffer | null | NativeFailure;
   /** Sets (or with null removes) a path's raw POSIX ACL, never through a symlink. */
   aclSet(path: Buffer, isDefault: boolean, value: Buffer | null): null | NativeFailure;
+  // Whole xattr lists and single values for the remote protocol (native/xattrio.c).
+  xattrRead(target: Buffer | number): { names: Buffer[]; values: Buffer[] } | NativeFailure;
+  xattrWrite(path: Buffer, name: Buffer, value: Buffer): null | NativeFailure;
   removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
   pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };

@@ -8,6 +8,7 @@
 import { Xmit, compareEntries, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
 import { ByteWriter } from './byte-writer.js';
 import { AclEncoder, type EntryAcls } from './acl-list.js';
+import type { XattrItem, XattrSender } from './xattr-list.js';
 
 /** One entry to send: a RemoteEntry as the local walk saw it, with what only the sender knows. */
 export interface SendEntry extends RemoteEntry {
@@ -21,6 +22,10 @@ export interface SendEntry extends RemoteEntry {
   sum?: Buffer;
   /** -A: the ACLs the sender read (undefined: none beyond the mode). */
   aclsRead?: EntryAcls;
+  /** -X: its xattrs as the sender lists them (xattr-list.ts senderItems). */
+  xattrItems?: XattrItem[];
+  /** -X: the index of its list in the session's XattrSender, set as the list is encoded. */
+  xattr?: number;
 }
 
 export interface EncodeOptions {
@@ -40,6 +45,8 @@ export interface EncodeOptions {
   acls?: boolean;
   userName(uid: number): Buffer | undefined;
   groupName(gid: number): Buffer | undefined;
+  /** -X: every entry is followed by its xattr list. */
+  xattrSender?: XattrSender;
 }
 
 /** Sorts as rsync's sender and receiver both sort, and drops repeated names (the first one stays). */
@@ -72,6 +79,15 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (o.numericIds) return;
     if (user && !users.has(id)) users.set(id, o.userName(id));
     if (!user && !groups.has(id)) groups.set(id, o.groupName(id));
+  };
+  /** What follows an entry's own fields, a hard link's reference included: the ACLs, then the xattr list. */
+  const trailer = (e: SendEntry): void => {
+    if (acls && !isLink(e.mode)) acls.encode(out, e.mode, e.aclsRead, isDir(e.mode), aclName);
+    if (o.xattrSender) {
+      const x = o.xattrSender.encode(e.xattrItems ?? []);
+      out.bytes(x.bytes);
+      e.xattr = x.ndx;
+    }
   };
   entries.forEach((e, ndx) => {
     let xflags = 0;
@@ -133,7 +149,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (hlinkRef >= 0) {
       // Everything else is the group's first entry's: the receiver copies it from there.
       out.varint(hlinkRef);
-      if (acls && !isLink(e.mode)) acls.encode(out, e.mode, e.aclsRead, isDir(e.mode), aclName);
+      trailer(e);
       return;
     }
     out.varlong(isDevice(e.mode) || isSpecial(e.mode) ? 0 : e.size, 3);
@@ -151,7 +167,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
       out.bytes(e.link);
     }
     if (o.checksumLen && isReg(e.mode)) out.bytes(e.sum ?? Buffer.alloc(o.checksumLen));
-    if (acls && !isLink(e.mode)) acls.encode(out, e.mode, e.aclsRead, isDir(e.mode), aclName);
+    trailer(e);
   });
   // The end, with the I/O-error flags (rsync's safe list end: every peer of protocol 31 and later
   // reads it, and arsync refuses older ones that did not say CF_SAFE_FLIST).

@@ -8,6 +8,7 @@
 import { Exit } from '../util/errors.js';
 import { AclDecoder, type ReceivedAcls } from './acl-list.js';
 import { Cursor, ProtocolError } from './wire.js';
+import type { XattrReceiver } from './xattr-list.js';
 
 /** rsync's XMIT_* flag bits (rsync.h), the ones protocol 30+ senders use. */
 export const Xmit = {
@@ -74,6 +75,8 @@ export interface FlistOptions {
   numericIds: boolean;
   /** -A: each entry but a symlink carries its ACLs (acl-list.ts); the id lists name their ids too. */
   acls?: boolean;
+  /** -X: each entry is followed by its xattr list (xattr-list.ts), kept here. */
+  xattrReceiver?: XattrReceiver;
 }
 
 export interface RemoteEntry {
@@ -98,6 +101,8 @@ export interface RemoteEntry {
   topDir: boolean;
   /** -A: the entry's ACLs as sent (ids the sender's). */
   acls?: ReceivedAcls;
+  /** -X: the index of its xattr list in the session's XattrReceiver. */
+  xattr?: number;
 }
 
 export interface FlistEnd {
@@ -219,6 +224,7 @@ export class FlistDecoder {
     if (o.checksumLen && isReg(mode)) sum = first ? first.sum : Buffer.from(c.bytes(o.checksumLen));
     if (first && o.checksumLen && isReg(mode) && !sum) sum = Buffer.alloc(o.checksumLen);
     const acls = this.aclDecoder && !isLink(mode) ? this.aclDecoder.decode(c, mode, isDir(mode)) : undefined;
+    const xattrs = o.xattrReceiver?.read(c);
 
     // Only now, with the whole entry read, does anything change: a Short above leaves no trace.
     const name = cleanName(raw, o.relative);
@@ -245,6 +251,7 @@ export class FlistDecoder {
     if (link) entry.link = link;
     if (sum) entry.sum = sum;
     if (acls) entry.acls = acls.acls;
+    if (xattrs) entry.xattr = o.xattrReceiver!.commit(xattrs);
     if (o.hardLinks && flags & Xmit.Hlinked) entry.hlinkGroup = first ? this.entries.indexOf(first) : this.entries.length;
     this.entries.push(entry);
     return entry;

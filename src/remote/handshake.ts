@@ -30,7 +30,7 @@ export const Cf = {
  * The capability letters of the `-e.` option a client sends (rsync's maybe_add_e_option), and why
  * each is or is not offered: no 'i' (incremental recursion is not implemented, so the server sends the
  * whole list first), no 's' (no --iconv). 'L' symlink times, 'f' the safe file-list end, 'x' no xattr
- * abbreviation, 'C' the fixed seed order, 'I' --inplace with a partial dir, 'v' varint flags and
+ * shortcut for hard links (CF_AVOID_XATTR_OPTIM: -X requests ride on every index), 'C' the fixed seed order, 'I' --inplace with a partial dir, 'v' varint flags and
  * negotiated checksums, 'u' names for uid/gid 0.
  */
 export const CLIENT_INFO = 'e.LfxCIvu';

@@ -14,8 +14,10 @@ import { checksum1, strong } from './checksum.js';
 import { PlainTokenReader, type TokenReader } from './tokens.js';
 import { ProtocolError, int32 } from './wire.js';
 import type { SenderStats } from './listing.js';
+import { encodeRequest, readAnswer } from './xattr-list.js';
 
 /** rsync's item flags (rsync.h ITEM_*) that a pulling client sends or reads. */
+const ITEM_REPORT_XATTR = 1 << 8;
 const ITEM_BASIS_TYPE_FOLLOWS = 1 << 11;
 const ITEM_XNAME_FOLLOWS = 1 << 12;
 const ITEM_IS_NEW = 1 << 13;
@@ -154,6 +156,17 @@ export interface PullOptions {
   blockSize?: number;
   /** A reader of the sender's tokens for one file (the plain one unless -z plugs its own in). */
   tokens?(conn: Conn, blocks: number): TokenReader;
+  /** -X: abbreviated xattr values to ask for, by entry (with its transfer, or on their own). */
+  xattrAsks?: XattrAsk[];
+}
+
+/** The full values of an entry's abbreviated xattrs that the destination does not have (rsync's XSTATE_TODO). */
+export interface XattrAsk {
+  ndx: number;
+  /** The items' numbers in the sender's list. */
+  nums: number[];
+  /** The values, once the sender's echo brought them. */
+  got(values: Map<number, Buffer>): void;
 }
 
 const NDX_DONE = -1;
@@ -164,9 +177,17 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const ndxOut = new NdxCodec();
   const ndxIn = new NdxCodec();
   const byNdx = new Map(fetches.map((f) => [f.ndx, f]));
+  const asks = new Map((o.xattrAsks ?? []).map((a) => [a.ndx, a]));
+  /** The item flags and rsync's xattr request that follow an index (first phase only: the values come once). */
+  const attrs = (ndx: number, iflags: number, first: boolean): Buffer => {
+    const ask = first ? asks.get(ndx) : undefined;
+    if (ask) iflags |= ITEM_REPORT_XATTR;
+    const flags = Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]);
+    return ask ? Buffer.concat([flags, encodeRequest(ask.nums)]) : flags;
+  };
   const totals: PullTotals = { literal: 0, matched: 0, failed: [], stats: undefined as unknown as SenderStats };
 
-  const request = (f: Fetch, csumLength: number): void => {
+  const request = (f: Fetch, csumLength: number, first: boolean): void => {
     if (f.basis && !o.wholeFile) {
       // Probe first: a basis that went away is dropped before anything of this request is written.
       try {
@@ -175,9 +196,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
         delete f.basis;
       }
     }
-    const parts: Buffer[] = [ndxOut.encode(f.ndx)];
-    const iflags = ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW);
-    parts.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
+    const parts: Buffer[] = [ndxOut.encode(f.ndx), attrs(f.ndx, ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW), first)];
     if (!f.basis || o.wholeFile) {
       parts.push(int32(0), int32(0), int32(0), int32(0));
     } else {
@@ -206,14 +225,24 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       const ndx = await conn.read((c) => ndxIn.decode(c));
       if (ndx === NDX_DONE) return bad;
       const f = byNdx.get(ndx);
-      if (!f) throw new ProtocolError(`Invalid file index: ${ndx} (the sender answered a request never made)`, Exit.Protocol);
+      const ask = asks.get(ndx);
+      if (!f && !ask) throw new ProtocolError(`Invalid file index: ${ndx} (the sender answered a request never made)`, Exit.Protocol);
       const iflags = await conn.read((c) => {
         const lo = c.byte();
         return lo | (c.byte() << 8);
       });
       if (iflags & ITEM_BASIS_TYPE_FOLLOWS) await conn.read((c) => c.byte());
       if (iflags & ITEM_XNAME_FOLLOWS) await conn.read((c) => c.vstring(4096));
+      if (iflags & ITEM_REPORT_XATTR) {
+        // Only what was asked for, once (a second echo of the same index may bring nothing).
+        const got = await conn.read((c) => readAnswer(c, new Set(ask?.nums ?? [])));
+        if (ask) {
+          asks.delete(ndx);
+          ask.got(got);
+        }
+      }
       if (!(iflags & ITEM_TRANSFER)) continue;
+      if (!f) throw new ProtocolError(`Invalid file index: ${ndx} (a transfer never asked for)`, Exit.Protocol);
       const head = await conn.read((c) => ({ count: c.int32(), blength: c.int32(), s2length: c.int32(), remainder: c.int32() }));
       const sent = f.basis && !o.wholeFile ? sumSizes(f.basis.size, SHORT_SUM_LENGTH, sum.length, o.blockSize) : undefined;
       // The echo must be the header we sent (its block count bounds every block reference below).
@@ -269,11 +298,16 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     }
   };
 
-  for (const f of fetches) request(f, SHORT_SUM_LENGTH);
+  // In the list's order, as rsync's generator goes: transfers, and entries whose xattr values alone are asked for.
+  const firsts = [...fetches.map((f) => ({ ndx: f.ndx, f })), ...[...asks.keys()].filter((n) => !byNdx.has(n)).map((ndx) => ({ ndx, f: undefined }))];
+  for (const { ndx, f } of firsts.sort((a, b) => a.ndx - b.ndx)) {
+    if (f) request(f, SHORT_SUM_LENGTH, true);
+    else conn.write(Buffer.concat([ndxOut.encode(ndx), attrs(ndx, 0, true)]));
+  }
   conn.write(ndxOut.encode(NDX_DONE));
   const redo = await receive();
   // The redo phase: full-length block sums against the same basis.
-  for (const ndx of redo) request(byNdx.get(ndx)!, SUM_LENGTH);
+  for (const ndx of redo) request(byNdx.get(ndx)!, SUM_LENGTH, false);
   conn.write(ndxOut.encode(NDX_DONE));
   totals.failed = redo.length ? await receive() : (await expectDone(conn, ndxIn), []);
   // Phase 2 ends, and the goodbye (one write, as rsync's generator sends them).

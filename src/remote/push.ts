@@ -20,6 +20,7 @@ import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import { tokenCodec } from './token-codec.js';
 import type { ClientCompress } from './compress.js';
 import { ProtocolError, int32 } from './wire.js';
+import { XattrSender, encodeAnswer, readRequest } from './xattr-list.js';
 
 /** rsync's MAXPATHLEN, the bound on a name the receiver sends back (a hard link's leader). */
 const MAXPATHLEN = 1024;
@@ -56,6 +57,8 @@ export interface PushSettings {
   /** -z and its options, negotiated in the handshake (the environment for RSYNC_COMPRESS_LIST). */
   compress?: ClientCompress;
   env?: NodeJS.ProcessEnv;
+  /** -X: each entry's xattr list follows it (the entries carry xattrItems), and abbreviated values are asked for. */
+  xattrs?: boolean;
 }
 
 /** Where a push tells what happened, as it happens (the CLI prints it). */
@@ -140,10 +143,12 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       }
     }
   }
+  const xattrs = s.xattrs ? new XattrSender() : undefined;
   const flist = encodeFlist(
     src.entries,
     {
       ...s.flist,
+      ...(xattrs ? { xattrSender: xattrs } : {}),
       protocol: session.protocol,
       varintFlags: (session.compat & Cf.VarintFlistFlags) !== 0,
       id0Names: (session.compat & Cf.Id0Names) !== 0,
@@ -174,7 +179,10 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   const sent = new Set<number>();
 
   /** rsync's read_ndx_and_attrs: an index (deletion statistics read on the way), its flags and names. */
-  const readItem = async (): Promise<{ ndx: number; iflags: number; basisType: number | undefined; xname: Buffer | undefined }> => {
+  type ItemIn = { ndx: number; iflags: number; basisType: number | undefined; xname: Buffer | undefined; xattrNums?: number[] };
+  /** rsync's rule for the xattr request after an item's flags (want_xattr_optim is off: we send 'x'). */
+  const xattrRequest = (iflags: number): boolean => xattrs !== undefined && (iflags & Item.ReportXattr) !== 0 && !s.dryRun;
+  const readItem = async (): Promise<ItemIn> => {
     for (;;) {
       const ndx = await conn.read((c) => ndxIn.decode(c));
       if (ndx === NDX_DONE) return { ndx, iflags: 0, basisType: undefined, xname: undefined };
@@ -189,19 +197,25 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       const iflags = await conn.read((c) => c.byte() | (c.byte() << 8));
       const basisType = iflags & Item.BasisTypeFollows ? await conn.read((c) => c.byte()) : undefined;
       const xname = iflags & Item.XnameFollows ? Buffer.from(await conn.read((c) => c.vstring(MAXPATHLEN))) : undefined;
-      return { ndx, iflags, basisType, xname };
+      if (!xattrRequest(iflags)) return { ndx, iflags, basisType, xname };
+      const list = xattrs!.lists[src.entries[ndx]!.xattr ?? -1] ?? [];
+      const xattrNums = await conn.read((c) => readRequest(c, list));
+      return { ndx, iflags, basisType, xname, xattrNums };
     }
   };
-  const echo = (ndx: number, iflags: number, basisType: number | undefined, xname: Buffer | undefined): void => {
+  const echo = ({ ndx, iflags, basisType, xname, xattrNums }: ItemIn): void => {
     out.push(ndxOut.encode(ndx));
     out.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
     if (basisType !== undefined) out.push(Buffer.from([basisType]));
     if (xname) out.push(Buffer.concat([Buffer.from(xname.length > 0x7f ? [(xname.length >> 8) | 0x80, xname.length & 0xff] : [xname.length]), xname]));
+    // -X: the full values the receiver asked for with this index.
+    if (xattrRequest(iflags)) out.push(encodeAnswer(xattrs!.lists[src.entries[ndx]!.xattr ?? -1] ?? [], xattrNums ?? []));
   };
 
   let phase = 0;
   for (;;) {
-    const { ndx, iflags, basisType, xname } = await readItem();
+    const item = await readItem();
+    const { ndx, iflags, basisType, xname } = item;
     if (ndx === NDX_DONE) {
       report.phaseDone?.();
       if (++phase > 2) break;
@@ -211,7 +225,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
     const e = src.entries[ndx]!;
     if (!(iflags & Item.Transfer)) {
       report.item(e, iflags, xname, false);
-      echo(ndx, iflags, basisType, xname);
+      echo(item);
       if (iflags & Item.IsNew) stats.created[kindOf(e.mode)]++;
       continue;
     }
@@ -222,7 +236,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
     stats.transferredSize += e.size;
     if (s.dryRun) {
       report.item(e, iflags, xname, true);
-      echo(ndx, iflags, basisType, xname);
+      echo(item);
       continue;
     }
     const head = await conn.read((c) => readSumHead(c, sum.length));
@@ -235,7 +249,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       continue;
     }
     try {
-      echo(ndx, iflags, basisType, xname);
+      echo(item);
       out.push(writeSumHead(head));
       const hasher = sum.file();
       // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).

@@ -18,6 +18,7 @@ import { toStat } from '../engine/node-walk.js';
 import { isFailure } from '../model/failure.js';
 import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
+import type { RemoteXattrs } from './remote-xattrs.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
@@ -56,9 +57,10 @@ export interface PushWalk extends PushSource {
 
 /**
  * `engine` lists the directories (its walker); `filters`: the sending side's rules (--exclude and the
- * like): excluded names are not listed, nor read.
+ * like): excluded names are not listed, nor read. `xattrs` (-X): each entry's xattrs are read as it is
+ * listed.
  */
-export function walkSources(c: Config, engine: Engine, filters?: FilterList): PushWalk {
+export function walkSources(c: Config, engine: Engine, filters?: FilterList, xattrs?: RemoteXattrs): PushWalk {
   const entries: Entry[] = [];
   const messages: PushWalk['messages'] = [];
   let ioError = 0;
@@ -90,6 +92,15 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList): Pu
       e.size = e.link.length;
     }
     if (c.hardLinks && !isDir(mode) && st.nlink > 1) e.devIno = `${st.dev}:${st.ino}`;
+    // rsync's get_xattr: files and directories, and the other kinds only when they are preserved.
+    const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
+    if (xattrs && kept) {
+      const items = xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true);
+      if ('message' in items) {
+        ioError |= IOERR_GENERAL;
+        messages.push({ text: items.message, error: true });
+      } else e.xattrItems = items;
+    }
     entries.push(e);
     return e;
   };

@@ -136,9 +136,13 @@ const STRERROR: Record<string, string> = {
  * function name, `rsync_xal_set:`, and names the temp file; this names the final path).
  */
 export function attrRefusedMessage(errno: number, syscall: string, path: string, attr: Uint8Array): string {
-  const code = errnoCode(errno);
-  const text = STRERROR[code] ?? describe(errno);
+  const text = errnoText(errno);
   return `${syscall}("${path}","${escapeName(Buffer.from(attr))}") failed: ${text} (${Math.abs(errno)})`;
+}
+
+/** An errno's text as rsync prints it (its strerror): "Permission denied". */
+export function errnoText(errno: number): string {
+  return STRERROR[errnoCode(errno)] ?? describe(errno);
 }
 
 /** Path bytes for messages: control characters and invalid UTF-8 escaped as rsync does (\#ooo). */

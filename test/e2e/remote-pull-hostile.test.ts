@@ -1,8 +1,9 @@
 // A hostile sender cannot make a pull write outside its destination: a remote shell that plays back a
 // crafted server stream (the handshake, a file list, the ends of the phases) instead of running rsync.
 // Each stream carries one attack (a name with "..", an absolute name, a symlink followed by an entry
-// below it, a name longer than rsync allows, an answer for a file never asked for); the run must end
-// with rsync's exit code for it, and nothing may appear outside the destination.
+// below it, a name longer than rsync allows, an answer for a file never asked for, -X lists with counts,
+// lengths or names past rsync's bounds); the run must end with rsync's exit code for it, and nothing may
+// appear outside the destination.
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -139,6 +140,27 @@ describeEngines((e) => {
     const r = await pullFrom(stream([{ name: '.', mode: S_IFDIR | 0o755 }, { name: 'f', mode: S_IFREG | 0o644, size: 3 }], Buffer.from([1, 0x00, 0x80])));
     expect(r.code, show(r)).toBe(2);
     expect(r.stderr).toMatch(/Invalid file index: 0/);
+    expect(fs.existsSync(path.join(dst, 'f'))).toBe(false);
+    nothingOutside();
+  });
+
+  /** -X: each entry followed by the xattr bytes given for it (the whole list's end and the rest as `stream`). */
+  const xattrStream = (ents: [Ent, Buffer][]): Buffer => {
+    const data = Buffer.concat([...ents.flatMap(([en, x]) => [entry(en), x]), Buffer.from([0]), Buffer.from([0, 0, 0]), ...Array.from({ length: 5 }, () => varlong(0, 3)), Buffer.from([0])]);
+    return Buffer.concat([int32(31), varint(0), int32(1234), frame(0, data)]);
+  };
+  const rootDir: Ent = { name: '.', mode: S_IFDIR | 0o755 };
+  const newList = (...items: Buffer[]): Buffer => Buffer.concat([varint(0), varint(items.length), ...items]);
+
+  it.skipIf(e.name === 'node').each([
+    ['an xattr count past 65536', Buffer.concat([varint(0), varint(70_000)]), 2, /xattr count out of range/],
+    ['an xattr value longer than rsync allows', newList(Buffer.concat([varint(7), varint(0x7fffffff)])), 2, /per-value limit/],
+    ['an xattr name without its NUL', newList(Buffer.concat([varint(6), varint(1), Buffer.from('user.ax')])), 11, /missing trailing/],
+    ['an xattr list index never sent', varint(5), 12, /xa index 5 out of range/],
+  ] as const)('-X: %s ends the run with rsync\'s exit code (%i), writing nothing', async (_what, xattrs, code, message) => {
+    const r = await pullFrom(xattrStream([[rootDir, newList()], [{ name: 'f', mode: S_IFREG | 0o644, size: 3 }, xattrs]]), ['-rltX']);
+    expect(r.code, show(r)).toBe(code);
+    expect(r.stderr).toMatch(message);
     expect(fs.existsSync(path.join(dst, 'f'))).toBe(false);
     nothingOutside();
   });

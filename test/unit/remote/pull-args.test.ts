@@ -37,6 +37,9 @@ function oursSends(opts: string[]): string[] {
 }
 
 const CASES: string[][] = [
+  ['-aX'],
+  ['-aHX', '--numeric-ids', '-v'],
+  ['-rltXn'],
   ['-a'],
   ['-av'],
   ['-aHvv', '--numeric-ids'],

@@ -41,6 +41,9 @@ function oursArgv(opts: string[]): string[] {
 const withoutOwnCaps = (argv: string[]): string[] => argv.map((a) => a.replace(/e\.i?Ls?fxCIvu$/, 'e.LfxCIvu'));
 
 const CASES: string[][] = [
+  ['-aX'],
+  ['-aHX', '--numeric-ids', '-v'],
+  ['-rltXn'],
   ['-a'],
   ['-aHv'],
   ['-ani'],

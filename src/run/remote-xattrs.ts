@@ -1,0 +1,135 @@
+// The local ends of -X in a transfer with another machine, through the addon (Node has no xattr API):
+// a push lists each source entry's xattrs for the file list, a pull reads the destination's values to
+// spare asking for abbreviated ones it already has, and writes the sender's lists onto its private
+// staging tree, from where the ordinary local run copies them like any source's. Which names travel is
+// remote/xattr-list.ts's rule.
+
+import * as fs from 'node:fs';
+import { loadAddon, isFailure, type Addon } from '../engine/native.js';
+import { XATTR_SUM_LEN, abbreviated, senderItems, xattrSum, type XattrItem } from '../remote/xattr-list.js';
+import { attrRefusedMessage, errnoText, showPath } from '../util/errors.js';
+import { S_IFMT } from '../model/stat.js';
+
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+
+export interface RemoteXattrs {
+  /**
+   * A source entry's items as a sender lists them, or rsync's message when they cannot be read. With
+   * `follow` (-L) a file or directory is read through what its path leads to; `fake`: --fake-super.
+   */
+  source(path: Buffer, mode: number, follow: boolean, fake: boolean): XattrItem[] | { message: string };
+  /** The values an open destination entry has now, by name (none when they cannot be read). */
+  current(fd: number): Map<string, Buffer>;
+  /** Sets one value on a staging entry; rsync's message when that fails. */
+  put(path: Buffer, name: Buffer, value: Buffer): string | undefined;
+}
+
+/** The addon's xattr calls, or why they cannot be had (the caller refuses -X with it). */
+export function remoteXattrs(): RemoteXattrs | { reason: string } {
+  const a = loadAddon();
+  if (!a.ok) return { reason: `${a.reason}. To fix: ${a.fix}` };
+  return make(a.addon);
+}
+
+function make(addon: Addon): RemoteXattrs {
+  const text = (errno: number): string => `${errnoText(Math.abs(errno))} (${Math.abs(errno)})`;
+  return {
+    source(path, mode, follow, fake) {
+      let target: Buffer | number = path;
+      let fd = -1;
+      const type = mode & S_IFMT;
+      if (follow && (type === S_IFREG || type === S_IFDIR)) {
+        try {
+          fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+          target = fd;
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          return { message: `get_xattr_names: open("${showPath(path)}") failed: ${text(-(e.errno ?? 0))}` };
+        }
+      }
+      try {
+        const r = addon.xattrRead(target);
+        if (isFailure(r)) return { message: `get_xattr_names: l${r.syscall}("${showPath(path)}") failed: ${text(r.errno)}` };
+        return senderItems(r.names, r.values, fake);
+      } finally {
+        if (fd >= 0) fs.closeSync(fd);
+      }
+    },
+    current(fd) {
+      const r = addon.xattrRead(fd);
+      const out = new Map<string, Buffer>();
+      if (isFailure(r)) return out;
+      r.names.forEach((n, i) => out.set(n.toString('latin1'), r.values[i]!));
+      return out;
+    },
+    put(path, name, value) {
+      const r = addon.xattrWrite(path, name, value);
+      return r === null ? undefined : attrRefusedMessage(r.errno, 'lsetxattr', showPath(path), name);
+    },
+  };
+}
+
+/**
+ * A receiver's view of one entry's list (rsync's xattr_diff with find_all): every value it will write,
+ * taking an abbreviated one from the destination when its current value has the same length and sum,
+ * and the numbers of those it must ask the sender for.
+ */
+export function resolveAgainst(items: readonly XattrItem[], current: Map<string, Buffer>): { values: Map<number, Buffer>; ask: number[] } {
+  const values = new Map<number, Buffer>();
+  const ask: number[] = [];
+  for (const it of items) {
+    if (!abbreviated(it)) {
+      values.set(it.num, it.value!);
+      continue;
+    }
+    const have = current.get(it.name.toString('latin1'));
+    if (have && have.length === it.len && xattrSum(have).equals(it.sum!)) values.set(it.num, have);
+    else ask.push(it.num);
+  }
+  return { values, ask };
+}
+
+/**
+ * A pull's staging side of -X: each entry's list put on its staged copy, an abbreviated value taken
+ * from the destination's same entry when its length and sum agree, the others asked for (a dry run
+ * asks nothing: a stand-in that differs from the destination's value makes the local run see the
+ * change all the same). The sender answers for one value of a list once (entries with the same list
+ * share it, hard links among them), so every entry that needs it waits for that one answer.
+ */
+export class StagedXattrs {
+  /** Who waits for each value asked for, by "list:num". */
+  private readonly waits = new Map<string, ((v: Buffer) => void)[]>();
+
+  constructor(
+    private readonly xio: RemoteXattrs,
+    private readonly dryRun: boolean,
+  ) {}
+
+  /** Puts what is known on `at` now; returns what to ask the sender for, if anything. */
+  entry(at: Buffer, list: number, items: readonly XattrItem[], destFd: number | undefined, error: (m: string) => void): { nums: number[]; got(values: Map<number, Buffer>): void } | undefined {
+    const known = resolveAgainst(items, destFd === undefined ? new Map() : this.xio.current(destFd));
+    const put = (num: number, v: Buffer): void => {
+      const it = items.find((x) => x.num === num)!;
+      const failed = this.xio.put(at, it.name, v);
+      if (failed) error(failed);
+    };
+    known.values.forEach((v, num) => put(num, v));
+    if (this.dryRun) {
+      for (const num of known.ask) put(num, Buffer.concat([items.find((x) => x.num === num)!.sum!, Buffer.alloc(XATTR_SUM_LEN)]));
+      return undefined;
+    }
+    const nums: number[] = [];
+    for (const num of known.ask) {
+      const key = `${list}:${num}`;
+      const waiting = this.waits.get(key);
+      if (waiting) waiting.push((v) => put(num, v));
+      else {
+        this.waits.set(key, [(v) => put(num, v)]);
+        nums.push(num);
+      }
+    }
+    if (!nums.length) return undefined;
+    return { nums, got: (values) => values.forEach((v, num) => this.waits.get(`${list}:${num}`)?.forEach((f) => f(v))) };
+  }
+}
