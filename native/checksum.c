@@ -235,12 +235,23 @@ napi_value sum_hasher_digest(napi_env env, napi_callback_info info)
   return new_buffer(env, out, SUM_LEN[h->kind]);
 }
 
+/* A bitmap this large (2^24 bits) is indexed by 24 bits of a multiplicative hash of the sum. */
+#define SCAN_WIDE_BYTES (1u << 21)
+
+/* The bit of a weak sum in a scan bitmap of `wide` (2^24 bits) or narrow (2^16 bits) size. */
+static inline uint32_t scan_bit(uint32_t sum, bool wide)
+{
+  return wide ? (sum * 0x9E3779B1u) >> 8 : (sum ^ (sum >> 16)) & 0xffff;
+}
+
 /*
  * rollScan(window, base, from, to, k, state, bitmap) -> offset: the sender's rolling search (rsync's
  * hash_search inner loop). `window` holds the file from offset `base`; state is an Int32Array [s1, s2]
  * of the checksum of the k bytes at `from`. Rolls one byte at a time until the offset whose sum's
- * bit ((sum ^ sum >> 16) & 0xffff) is set in `bitmap` (8192 bytes), or `to`; returns that offset
- * with the state of the sum there. The caller keeps from + ... + k within the window and the file.
+ * bit is set in `bitmap`, or `to`; returns that offset with the state of the sum there. The bitmap is
+ * 8192 bytes (bit (sum ^ sum >> 16) & 0xffff) or, where many blocks would fill that one and stop the
+ * scan every few bytes, 2 MiB (bit (sum * 0x9E3779B1) >> 8). The caller keeps from + ... + k within
+ * the window and the file.
  */
 napi_value sum_roll_scan(napi_env env, napi_callback_info info)
 {
@@ -259,9 +270,10 @@ napi_value sum_roll_scan(napi_env env, napi_callback_info info)
   const uint8_t *p = w + (from - base);
   int64_t off = from;
   uint32_t kk = (uint32_t)k;
+  bool wide = bmn >= SCAN_WIDE_BYTES;
   for (; off < to; off++, p++) {
     uint32_t sum = (s1 & 0xffff) | (s2 << 16);
-    uint32_t bit = (sum ^ (sum >> 16)) & 0xffff;
+    uint32_t bit = scan_bit(sum, wide);
     if (bm[bit >> 3] & (1u << (bit & 7)))
       break;
     uint32_t first = (uint32_t)(int32_t)(int8_t)p[0];

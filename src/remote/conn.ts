@@ -144,10 +144,13 @@ export class Conn {
     }
   }
 
-  /** Bytes already framed by the caller (a writer that builds data frames in place), sent as they are. */
-  writeFramed(b: Buffer): void {
+  /**
+   * Bytes already framed by the caller (a writer that builds data frames in place), sent as they are;
+   * `done` once the stream no longer needs them (the caller may then reuse the buffer).
+   */
+  writeFramed(b: Buffer, done?: () => void): void {
     this.written += b.length;
-    this.output.write(b);
+    this.output.write(b, done && (() => done()));
   }
 
   /** A non-data message to the peer. */

@@ -5,7 +5,7 @@
 // name lists. Entries are sent in rsync's sorted order, so an entry's index on the wire (which the
 // receiver asks for files by) is its place in the list both sides sort.
 
-import { Xmit, compareEntries, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
+import { Xmit, compareSortKeys, sortKey, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
 import { ByteWriter } from './byte-writer.js';
 import { AclEncoder, type EntryAcls } from './acl-list.js';
 import type { XattrItem, XattrSender } from './xattr-list.js';
@@ -53,7 +53,10 @@ export interface EncodeOptions {
 export function sortForSend<T extends SendEntry>(entries: T[]): T[] {
   const seen = new Set<string>();
   const out: T[] = [];
-  for (const e of [...entries].sort(compareEntries)) {
+  // Each entry's key made once, not at every comparison (n log n of them).
+  const keyed = entries.map((e) => ({ e, key: sortKey(e) }));
+  keyed.sort((a, b) => compareSortKeys(a.key, b.key));
+  for (const { e } of keyed) {
     const k = e.name.toString('latin1');
     if (seen.has(k)) continue;
     seen.add(k);

@@ -326,8 +326,11 @@ const unsafe = (raw: Buffer): ProtocolError =>
  * right after it. The root "." sorts first.
  */
 export function compareEntries(a: RemoteEntry, b: RemoteEntry): number {
-  const ka = sortKey(a);
-  const kb = sortKey(b);
+  return compareSortKeys(sortKey(a), sortKey(b));
+}
+
+/** compareEntries over keys made once per entry (sortKey), for sorting many entries. */
+export function compareSortKeys(ka: readonly KeyPart[], kb: readonly KeyPart[]): number {
   const n = Math.min(ka.length, kb.length);
   for (let i = 0; i < n; i++) {
     const x = ka[i]!;
@@ -339,12 +342,13 @@ export function compareEntries(a: RemoteEntry, b: RemoteEntry): number {
   return ka.length - kb.length;
 }
 
-interface KeyPart {
+export interface KeyPart {
   dir: boolean;
   name: Buffer;
 }
 
-function sortKey(e: RemoteEntry): KeyPart[] {
+/** An entry's place in rsync's order, as its name's components (see compareEntries). */
+export function sortKey(e: RemoteEntry): KeyPart[] {
   if (e.name.length === 1 && e.name[0] === DOT) return [];
   const parts: KeyPart[] = [];
   let at = 0;

@@ -10,12 +10,15 @@ import { Msg, putFrameHead } from './mux.js';
 const FRAME = 32 * 1024;
 /** How much is gathered before it is written (fewer, larger writes to the pipe). */
 const GATHER = 256 * 1024;
+/** Written buffers kept for reuse. */
+const SPARES = 4;
 
 export class FrameOut {
-  private buf = Buffer.allocUnsafe(GATHER + FRAME + 4 * (GATHER / FRAME + 2));
+  private buf: Buffer = Buffer.allocUnsafe(GATHER + FRAME + 4 * (GATHER / FRAME + 2));
   private pos = 0;
   /** Where the open frame's header is (-1: none open). */
   private head = -1;
+  private readonly spare: Buffer[] = [];
 
   constructor(private readonly conn: Conn) {}
 
@@ -39,12 +42,19 @@ export class FrameOut {
     this.head = -1;
   }
 
-  /** Sends what is gathered; the stream keeps the buffer, so the next bytes go into a new one. */
+  /**
+   * Sends what is gathered. The stream keeps the buffer until the pipe took it, so the next bytes go
+   * into a spare one; buffers come back to the spares once written (no allocation per flush, which
+   * would make the garbage collector chase external memory).
+   */
   flush(): void {
     this.close();
     if (!this.pos) return;
-    this.conn.writeFramed(this.buf.subarray(0, this.pos));
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    const full = this.buf;
+    this.conn.writeFramed(full.subarray(0, this.pos), () => {
+      if (this.spare.length < SPARES) this.spare.push(full);
+    });
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(full.length);
     this.pos = 0;
   }
 }

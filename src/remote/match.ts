@@ -81,22 +81,30 @@ export interface MatchResult {
 }
 
 /**
+ * Where a session's file windows keep their bytes, reused from one file to the next. A view into it is
+ * good until the window reads again: the token writers copy (or deflate) what they are given at once.
+ */
+export interface WindowStore {
+  buf: Buffer;
+}
+
+/**
  * Bytes of a file held for matching: from `base` on, read ahead as the search needs them, straight into
- * a store with room to spare (no copy per read). When the store is full, what is still held moves to a
- * new one; the old one is left as it was, so a view handed out earlier stays valid.
+ * the store (no copy per read). When the store's end is reached, what is still held moves to its
+ * start, or to a larger store.
  */
 class Window {
   buf: Buffer = Buffer.alloc(0);
   base = 0;
   short = false;
-  private store: Buffer = Buffer.alloc(0);
-  /** Where `base` is in `store`. */
+  /** Where `base` is in the store. */
   private start = 0;
   constructor(
     private readonly read: ReadAt,
     private readonly len: number,
     private readonly hash: FileHasher,
     private readonly ahead: number,
+    private readonly store: WindowStore,
   ) {}
 
   /** Makes bytes up to `end` (at most the file's length) available. */
@@ -105,21 +113,24 @@ class Window {
     const have = this.base + held;
     if (end <= have) return;
     const want = Math.min(this.len, Math.max(end, have + this.ahead)) - have;
-    if (this.start + held + want > this.store.length) {
-      const next = Buffer.allocUnsafe(Math.max(held + want, Math.min(4 * this.ahead, this.len - this.base)));
-      this.buf.copy(next, 0);
-      this.store = next;
+    if (this.start + held + want > this.store.buf.length) {
+      if (held + want > this.store.buf.length) {
+        const next = Buffer.allocUnsafe(Math.max(held + want, Math.min(4 * this.ahead, this.len - this.base)));
+        this.buf.copy(next, 0);
+        this.store.buf = next;
+      } else this.store.buf.copy(this.store.buf, 0, this.start, this.start + held);
       this.start = 0;
     }
+    const store = this.store.buf;
     const at = this.start + held;
-    const got = this.read(this.store, at, want, have);
+    const got = this.read(store, at, want, have);
     if (got < want) {
       // rsync's map_ptr: a file that shrank reads as zeros, and the transfer is marked bad.
       this.short = true;
-      this.store.fill(0, at + got, at + want);
+      store.fill(0, at + got, at + want);
     }
-    this.hash.update(this.store.subarray(at, at + want));
-    this.buf = this.store.subarray(this.start, at + want);
+    this.hash.update(store.subarray(at, at + want));
+    this.buf = store.subarray(this.start, at + want);
   }
 
   at(pos: number): number {
@@ -143,6 +154,25 @@ class Window {
 }
 
 const signed = (b: number): number => (b << 24) >> 24;
+
+/** Above this many blocks the C scan gets the 2^24-bit filter (a 2^16-bit one would stop it every few bytes). */
+const WIDE_FROM = 1024;
+const WIDE_BYTES = 1 << 21;
+
+/** A weak sum's bit in the C scan's filter of `bytes` (native/checksum.c scan_bit: the same rule). */
+export function scanBit(sum: number, bytes: number): number {
+  return bytes >= WIDE_BYTES ? Math.imul(sum, 0x9e3779b1) >>> 8 : (sum ^ (sum >>> 16)) & 0xffff;
+}
+
+/** The filter the C scan stops on: a bit set for every block's weak sum. */
+export function scanFilter(sums: Uint32Array): Uint8Array {
+  const filter = new Uint8Array(sums.length > WIDE_FROM ? WIDE_BYTES : 8192);
+  for (const s of sums) {
+    const bit = scanBit(s, filter.length);
+    filter[bit >> 3]! |= 1 << (bit & 7);
+  }
+  return filter;
+}
 
 /**
  * A block's checksum1 as the two running sums the roll updates. Only their low 16 bits ever reach a
@@ -173,9 +203,11 @@ export async function matchFile(
    * point): a promise to wait for while the peer catches up.
    */
   backpressure: (sent: number) => Promise<void> | undefined = () => undefined,
+  /** The session's reusable window store (a fresh one per file without it). */
+  store: WindowStore = { buf: Buffer.alloc(0) },
 ): Promise<MatchResult> {
   const { count, blength, s2length, remainder } = sums.head;
-  const w = new Window(read, len, hash, Math.max(blength * 3, 256 * 1024));
+  const w = new Window(read, len, hash, Math.max(blength * 3, 256 * 1024), store);
   const res: MatchResult = { literal: 0, matched: 0, short: false };
   let lastMatch = 0;
   const blockLen = (i: number): number => (i === count - 1 && remainder ? remainder : blength);
@@ -199,8 +231,9 @@ export async function matchFile(
 
   if (len > 0 && count > 0) {
     const chains = new Map<number, number[]>();
+    // Keyed by the sum as a signed 32-bit value: a small integer to V8, cheaper to hash than a double.
     for (let i = count - 1; i >= 0; i--) {
-      const s = sums.sum1[i]!;
+      const s = sums.sum1[i]! | 0;
       const chain = chains.get(s);
       if (chain) chain.push(i);
       else chains.set(s, [i]);
@@ -214,11 +247,7 @@ export async function matchFile(
     // The C scan rolls past the offsets whose weak sum no block can have (a 65536-bit filter of the
     // blocks' sums); every offset it stops at goes through the search below, as in rsync.
     const scan = nativeRollScan();
-    const filter = new Uint8Array(8192);
-    for (const s of sums.sum1) {
-      const bit = (s ^ (s >>> 16)) & 0xffff;
-      filter[bit >> 3]! |= 1 << (bit & 7);
-    }
+    const filter = scanFilter(sums.sum1);
     const state = new Int32Array(2);
     do {
       if (scan && k === blength) {
@@ -234,7 +263,7 @@ export async function matchFile(
         }
       }
       const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
-      const chain = chains.get(sum);
+      const chain = chains.get(sum | 0);
       if (chain) {
         let strongSum: Buffer | undefined;
         const l = Math.min(blength, len - offset);

@@ -13,7 +13,7 @@ import { encodeFlist, type EncodeOptions, type SendEntry } from './flist-send.js
 import { isDevice, isDir, isLink, isReg } from './flist.js';
 import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
-import { matchFile, readSumHead, readSums, writeSumHead, type ReadAt } from './match.js';
+import { matchFile, readSumHead, readSums, writeSumHead, type ReadAt, type WindowStore } from './match.js';
 import { Msg } from './mux.js';
 import { FrameOut } from './frame-out.js';
 import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
@@ -177,6 +177,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   const ndxIn = new NdxReader();
   const ndxOut = new NdxWriter();
   const sent = new Set<number>();
+  const windowStore: WindowStore = { buf: Buffer.alloc(0) };
 
   /** rsync's read_ndx_and_attrs: an index (deletion statistics read on the way), its flags and names. */
   type ItemIn = { ndx: number; iflags: number; basisType: number | undefined; xname: Buffer | undefined; xattrNums?: number[] };
@@ -258,7 +259,7 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
       const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, (at) => {
         report.sent?.(at);
         return conn.pendingOutput > BACKLOG ? conn.drained() : undefined;
-      });
+      }, windowStore);
       const digest = hasher.digest();
       if (r.short) {
         // A file that shrank while it was read: a wrong checksum makes the receiver discard it.

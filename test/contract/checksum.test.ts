@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checksum1Js, jsMd5 } from '../../src/remote/checksum.js';
+import { scanBit, scanFilter } from '../../src/remote/match.js';
 import { addonOrReason } from './engines.js';
 
 const addon = addonOrReason();
@@ -118,5 +119,36 @@ describe.skipIf(typeof addon === 'string')('the transfer checksums: C and TypeSc
     const at = a.sumRollScan(data, 0, 100, data.length - k, k, state, filter);
     expect(at).toBe(expected);
     expect((((state[0]! & 0xffff) | (state[1]! << 16)) >>> 0)).toBe(checksum1Js(data, at, at + k));
+  });
+
+  it.each([8192, 1 << 21])('rollScan stops where match.ts scanBit says, with a filter of %i bytes', (bytes) => {
+    const data = Buffer.from(Array.from({ length: 60_000 }, (_, i) => (i * 2654435761) >>> 13 & 0xff));
+    const k = 700;
+    // A filter from the sums of windows every 17 bytes (block sums, as scanFilter marks them), either size.
+    const sums = Uint32Array.from({ length: 3000 }, (_, j) => checksum1Js(data, 100 + j * 17, 100 + j * 17 + k));
+    const filter = new Uint8Array(bytes);
+    for (const s of sums) {
+      const bit = scanBit(s, bytes);
+      filter[bit >> 3]! |= 1 << (bit & 7);
+    }
+    // What match.ts hands the scan for this many blocks: the wide filter.
+    expect(scanFilter(sums).length).toBe(1 << 21);
+    const hit = (s: number): boolean => {
+      const bit = scanBit(s, bytes);
+      return (filter[bit >> 3]! & (1 << (bit & 7))) !== 0;
+    };
+    // Scan from several starts: each stop is the first offset whose sum's bit is set.
+    for (const from of [5, 101, 118, 20_000, 55_000]) {
+      let expected = data.length - k;
+      for (let off = from; off < data.length - k; off++) {
+        if (hit(checksum1Js(data, off, off + k))) {
+          expected = off;
+          break;
+        }
+      }
+      const first = checksum1Js(data, from, from + k);
+      const state = new Int32Array([(first & 0xffff) | 0, first >>> 16]);
+      expect(a.sumRollScan(data, 0, from, data.length - k, k, state, filter)).toBe(expected);
+    }
   });
 });
