@@ -86,7 +86,6 @@ await build({
  */
 for (const file of ['dist/bin.js', 'dist/worker.js', 'dist/addon-check.js']) {
   const text = readFileSync(file, 'utf8');
-  // eslint-disable-next-line no-control-regex
   const ascii = text.replace(/[^\x00-\x7f]/g, (ch) => `\\u{${ch.codePointAt(0).toString(16)}}`);
   if (ascii !== text) writeFileSync(file, ascii);
 }
