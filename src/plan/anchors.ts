@@ -11,6 +11,12 @@ function key(p: Buffer): string {
   return p.toString('latin1', 0, end);
 }
 
+/** Does `src` start with all of `prefix`? (A plain loop: Buffer#compare's argument checks cost more here.) */
+function samePrefix(src: Buffer, prefix: Buffer): boolean {
+  for (let i = prefix.length - 1; i >= 0; i--) if (src[i] !== prefix[i]) return false;
+  return true;
+}
+
 export class SourceAnchors {
   private readonly dirs = new Set<string>();
   /** Lengths of the registered keys: a path of another length cannot be one (no string built for it). */
@@ -41,7 +47,7 @@ export class SourceAnchors {
     const last = src.lastIndexOf(SLASH, src.length - 1);
     if (last <= 0) return 0;
     const seen = this.lastParent;
-    if (seen && seen.length === last + 1 && src.compare(seen, 0, seen.length, 0, last + 1) === 0) return this.lastAnchor;
+    if (seen && seen.length === last + 1 && samePrefix(src, seen)) return this.lastAnchor;
     let found = 0;
     for (let i = last; i > 0; i--) {
       if (src[i] === SLASH && this.isDir(src, i)) {
