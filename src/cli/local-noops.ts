@@ -50,6 +50,8 @@ export interface NoEffect {
   allowIncRecurse: boolean;
   /** --old-args (also RSYNC_OLD_ARGS): an empty destination names the current directory. */
   oldArgs: boolean;
+  /** rsync's old_style_args: how many --old-args (or RSYNC_OLD_ARGS's number); remote/rsh.ts's quoting. */
+  oldArgsLevel: number;
   /** -M/--remote-option values, in order (main's parser checks them: it knows every option). */
   remoteOptions: string[];
   /** --checksum-choice's transfer and file checksums, lower case; undefined when not given. */
@@ -287,6 +289,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
       // set_allow_inc_recurse(): no incremental recursion with --qsort.
       allowIncRecurse: allowIncRecurse && !qsort,
       oldArgs: oldArgs > 0,
+      oldArgsLevel: Math.max(oldArgs, 0),
       remoteOptions,
       checksumChoice: choice,
       compress: { count: compressCount, choice: compressChoice?.toLowerCase(), level: compressLevel, skip: skipCompress },

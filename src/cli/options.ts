@@ -426,6 +426,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     filters,
     cvsExclude: Boolean(o['cvsExclude']),
     filesFrom: o['filesFrom'] as string | undefined,
+    oldArgs: noEffect.oldArgsLevel,
     from0: o['from0'] === true,
     linkDest: o['linkDest'] as string[],
     compareDest: o['compareDest'] as string[],

@@ -120,6 +120,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress),
     paths: [p.operand.path.toString('latin1')],
     weSend: false,
+    oldArgs: c.oldArgs,
   };
   if (c.info.FLIST > 0 && !c.json && !c.quiet) io.out.write('receiving file list ... done\n');
   const meta = new Map<string, StagedMeta>();

@@ -176,6 +176,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize, compress: p.compress }),
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
+    oldArgs: c.oldArgs,
   };
   let wire = { sent: 0, received: 0 };
   const outcome = await runClient(

@@ -49,11 +49,14 @@ const WILD_CHARS = '*?[]';
  * rsync's safe_arg for a file name sent to the remote shell: shell metacharacters escaped with a
  * backslash (wildcards left alone, so the remote side still expands them), a leading "-" made "./-",
  * and, for a receiving client, a leading "~" escaped when the name has no "/" (a sender must not get to
- * expand someone's home directory from a bare name).
+ * expand someone's home directory from a bare name). `oldArgs` (--old-args, rsync's old_style_args):
+ * the name goes as typed, so the remote shell splits and expands it ("host:one two" names two files);
+ * only the leading "-" is still guarded.
  */
-export function safeFileArg(arg: string, weSend: boolean): string {
+export function safeFileArg(arg: string, weSend: boolean, oldArgs = 0): string {
   let out = '';
   if (arg.startsWith('-')) out = './';
+  if (oldArgs > 0) return out + arg;
   if (arg.startsWith('~') && !weSend && !arg.includes('/')) out += '\\';
   for (let i = 0; i < arg.length; i++) {
     const ch = arg[i]!;
@@ -65,6 +68,18 @@ export function safeFileArg(arg: string, weSend: boolean): string {
       out += ch;
     }
   }
+  return out;
+}
+
+/**
+ * rsync's safe_arg for an option's value (--backup-dir, --suffix, --files-from, ...): shell
+ * metacharacters and wildcards escaped with a backslash, a backslash doubled; under two --old-args
+ * (RSYNC_OLD_ARGS=2) nothing is, as rsync leaves it then.
+ */
+export function safeOptionArg(value: string, oldArgs = 0): string {
+  if (oldArgs >= 2) return value;
+  let out = '';
+  for (const ch of value) out += SHELL_CHARS.includes(ch) || WILD_CHARS.includes(ch) ? '\\' + ch : ch;
   return out;
 }
 
@@ -81,6 +96,8 @@ export interface RemoteCommand {
   paths: string[];
   /** Whether this side sends files (a push). */
   weSend: boolean;
+  /** --old-args' level (rsync's old_style_args): the paths go unescaped. */
+  oldArgs?: number;
 }
 
 /** The argv to spawn: the remote shell's words, then what it runs on the far side. */
@@ -90,6 +107,6 @@ export function remoteArgv(c: RemoteCommand, env: NodeJS.ProcessEnv): string[] {
   const argv = [...words];
   if (c.user !== undefined) argv.push('-l', c.user);
   argv.push(c.host, c.rsyncPath ?? 'rsync', ...c.serverArgs, '.');
-  for (const p of c.paths) argv.push(safeFileArg(p, c.weSend));
+  for (const p of c.paths) argv.push(safeFileArg(p, c.weSend, c.oldArgs));
   return argv;
 }

@@ -4,7 +4,7 @@
 
 import type { Config } from '../model/config.js';
 import { CLIENT_INFO } from './handshake.js';
-import { safeFileArg } from './rsh.js';
+import { safeOptionArg } from './rsh.js';
 import { compressLetter, compressLongArgs, type ClientCompress } from './compress.js';
 
 /** What the server must know of the client's options (a subset of the Config, named as there). */
@@ -197,8 +197,9 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (x.blockSize) args.push(`-B${x.blockSize}`);
   if (c.timeout) args.push(`--timeout=${c.timeout}`);
   if (c.bwlimit) args.push(`--bwlimit=${Math.floor(c.bwlimit / 1024)}`);
-  if (c.backupDir !== undefined) args.push('--backup-dir', safeFileArg(c.backupDir, true));
-  if (c.suffix !== (c.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${safeFileArg(c.suffix, true)}`);
+  const val = (v: string): string => safeOptionArg(v, c.oldArgs);
+  if (c.backupDir !== undefined) args.push('--backup-dir', val(c.backupDir));
+  if (c.suffix !== (c.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${val(c.suffix)}`);
   args.push(...z.choice);
   if (x.maxDelete !== undefined) args.push(`--max-delete=${x.maxDelete > 0 ? x.maxDelete : -1}`);
   if (c.minSize !== undefined) args.push(`--min-size=${c.minSize}`);
@@ -221,10 +222,10 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.numericIds) args.push('--numeric-ids');
   if (c.ignoreExisting) args.push('--ignore-existing');
   if (c.existing) args.push('--existing');
-  if (c.tempDir !== undefined) args.push('--temp-dir', safeFileArg(c.tempDir, true));
+  if (c.tempDir !== undefined) args.push('--temp-dir', val(c.tempDir));
   if (c.fsync) args.push('--fsync');
   for (const [opt, dirs] of [['--compare-dest', c.compareDest], ['--copy-dest', c.copyDest], ['--link-dest', c.linkDest]] as const) {
-    for (const d of dirs) args.push(opt, safeFileArg(d, true));
+    for (const d of dirs) args.push(opt, val(d));
   }
   if (c.append) {
     if (c.appendVerify) args.push('--append');
