@@ -21,6 +21,9 @@ import { receiveList } from '../remote/listing.js';
 import { senderArgs } from '../remote/server-args.js';
 import { pullFiles, type Fetch } from '../remote/pull.js';
 import { filterListBytes } from '../remote/filter-list.js';
+import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
+import { readFilesFromList } from '../plan/sources.js';
+import { filesFromPlace } from './remote-files-from.js';
 import { isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from '../remote/flist.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
@@ -37,6 +40,8 @@ export interface Pulled {
   meta: Map<string, StagedMeta>;
   wire: { literal: number; matched: number; sent: number; received: number; listBytes: number; buildMs: number; xferMs: number };
   code: number;
+  /** What the local half's Config changes: a --files-from list was the far side's to read, and the staging tree holds just what it named. */
+  local?: Partial<Config>;
 }
 
 const O_DIRECTORY = fs.constants.O_DIRECTORY;
@@ -44,8 +49,9 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 const O_NONBLOCK = fs.constants.O_NONBLOCK;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
-export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress): string[] {
+export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress, filesFrom?: string[]): string[] {
   return senderArgs({
+    ...(filesFrom ? { filesFrom } : {}),
     ...(compress ? { compress } : {}),
     verbose: c.verbose,
     links: c.links,
@@ -110,6 +116,14 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     throw err;
   }
+  // --files-from: a list here is read now (an unreadable one is exit 1 before anything starts) and
+  // forwarded to the sender after the filter rules; a list there the sender reads itself.
+  const place = filesFromPlace(c, p.operand.host);
+  const listHere = place && !place.remote ? readFilesFromList(c) : undefined;
+  const toSender = (session: { protocol: number }): Buffer => {
+    const filters = filterListBytes(rules ?? []);
+    return listHere ? Buffer.concat([filters, forwardedList(listHere, c.from0, session.protocol)]) : filters;
+  };
   const staging = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
   fs.chmodSync(staging, 0o700);
   const cmd = {
@@ -117,7 +131,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress),
+    serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress, place ? filesFromServerArgs(place, c, true) : undefined),
     paths: [p.operand.path.toString('latin1')],
     weSend: false,
     oldArgs: c.oldArgs,
@@ -144,7 +158,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         relative: c.relative,
         numericIds: c.numericIds,
       },
-      filterListBytes(rules ?? []),
+      toSender,
       { compress: p.compress, env },
     );
     peer.ioError |= list.ioError;
@@ -166,7 +180,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       const name = e.name.toString('latin1');
       if (name === '.') {
         operands.length = 0;
-        operands.push(Buffer.from(`${staging}/`, 'latin1'));
+        operands.push(Buffer.from(c.relative ? `${staging}/./` : `${staging}/`, 'latin1'));
         break;
       }
       if (!name.includes('/')) operands.push(Buffer.from(c.relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
@@ -198,7 +212,10 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     fs.rmSync(staging, { recursive: true, force: true });
     return { code: outcome.exitCode };
   }
-  return { staging, operands, meta, wire, code };
+  // The staging tree holds exactly what the list named (directories sent without their contents are
+  // empty there): the local half copies it whole instead of reading the list again.
+  const local = place ? { filesFrom: undefined, recursive: true } : undefined;
+  return { staging, operands, meta, wire, code, ...(local ? { local } : {}) };
 }
 
 /** The destination directory the list's names are relative to, when it is one (else the one-file case). */

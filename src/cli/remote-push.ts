@@ -18,7 +18,9 @@ import { ProtocolError } from '../remote/wire.js';
 import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
-import { walkSources } from '../run/push-source.js';
+import { walkSources, type PushWalk } from '../run/push-source.js';
+import { filesFromPlace } from './remote-files-from.js';
+import { filesFromServerArgs, readForwardedList } from '../remote/files-from.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
@@ -56,11 +58,10 @@ export function pushTarget(operands: Buffer[]): ShellOperand | undefined {
   return dest;
 }
 
-/** What a push does not carry yet: refused before anything starts, with the reason. */
-export function refuseForPush(c: Config): void {
+/** What a push does not carry yet: refused before anything starts, with the reason (and a --files-from elsewhere). */
+export function refuseForPush(c: Config, host: string): void {
+  filesFromPlace(c, host);
   const no: [boolean, string][] = [
-    [c.filesFrom !== undefined, '--files-from'],
-    [c.relative, '-R/--relative'],
     [c.acls || c.xattrs, '-A/-X'],
     [c.append, '--append'],
     [c.progress, '--progress/--info=progress2'],
@@ -117,13 +118,22 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     throw err;
   }
   useNativeSumsFor(c.engine);
-  const walk = walkSources(c, filters);
-  const builtMs = Date.now() - started;
-  if (showList) io.out.write('done\n');
-  for (const m of walk.messages) {
-    if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
-    else if (!c.quiet) say(`${m.text}\n`);
-  }
+  const place = filesFromPlace(c, p.operand.host);
+  const built = { ms: 0 };
+  let walk: PushWalk | undefined;
+  // `listed`: the names of a --files-from list on the far side, which its receiver forwards to us.
+  const listLocal = (listed?: Buffer): PushWalk => {
+    const w = walkSources(c, filters, listed);
+    walk = w;
+    built.ms = Date.now() - started;
+    if (showList) io.out.write('done\n');
+    for (const m of w.messages) {
+      if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
+      else if (!c.quiet) say(`${m.text}\n`);
+    }
+    return w;
+  };
+  if (!place?.remote) listLocal();
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.verbose > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
@@ -152,9 +162,9 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     if (f.tag === Msg.Success && c.removeSourceFiles) {
       // rsync's successful_send: the receiver has the entry, so the sender's copy goes.
       const ndx = f.payload.length === 4 ? f.payload.readInt32LE(0) : -1;
-      const e = walk.entries[ndx];
+      const e = walk?.entries[ndx];
       if (!e) throw new ProtocolError(`invalid multi-message ${f.tag}:${f.payload.length} [sender]`, Exit.StreamIO);
-      const r = walk.removeSent(e);
+      const r = walk!.removeSent(e);
       if (r.error) {
         removeFailed = true;
         io.err.write(outputBytes(`arsync: [sender] ${r.text}\n`));
@@ -173,7 +183,17 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize, compress: p.compress }),
+    serverArgs: receiverArgs(c, {
+      wholeFile: p.wholeFile,
+      plainDelete: p.plainDelete,
+      dirs: p.dirs,
+      maxDelete: p.maxDelete,
+      openNoatime: p.openNoatime,
+      omitDirTimes: p.omitDirTimes,
+      blockSize: p.blockSize,
+      compress: p.compress,
+      ...(place ? { filesFrom: filesFromServerArgs(place, c, false) } : {}),
+    }),
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
     oldArgs: c.oldArgs,
@@ -186,7 +206,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     async (conn): Promise<PushStats> => {
       const stats = await runPush(
         conn,
-        walk,
+        walk ?? (async (cn, protocol) => listLocal(await readForwardedList(cn, protocol))),
         {
           flist: {
             uid: c.owner,
@@ -207,7 +227,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           env,
         },
         report,
-        { ms: builtMs },
+        built,
       );
       wire = { sent: conn.written, received: conn.received };
       return stats;
@@ -223,7 +243,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun);
       say(lines.join('\n') + '\n');
     }
-  } else if (walk.ioError & 1) code = Math.max(code, Exit.Partial);
+  } else if (walk && walk.ioError & 1) code = Math.max(code, Exit.Partial);
   if (removeFailed) code = Math.max(code, Exit.Partial);
   return code;
 }

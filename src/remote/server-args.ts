@@ -58,6 +58,8 @@ export interface ServerFlags {
   noImpliedDirs?: boolean;
   /** 1 --remove-source-files, 2 --remove-sent-files. */
   removeSourceFiles?: number;
+  /** --files-from as the server is told of it (remote/files-from.ts's filesFromServerArgs). */
+  filesFrom?: string[];
   /** -z and its options (compress.ts): a letter and long options of their own. */
   compress?: ClientCompress;
 }
@@ -115,6 +117,7 @@ export function senderArgs(f: ServerFlags): string[] {
     if (f.append > 1) args.push('--append');
     args.push('--append');
   } else if (f.inplace) args.push('--inplace');
+  args.push(...(f.filesFrom ?? []));
   if (f.noImpliedDirs) args.push('--no-implied-dirs');
   if (f.removeSourceFiles === 1) args.push('--remove-source-files');
   else if (f.removeSourceFiles === 2) args.push('--remove-sent-files');
@@ -139,6 +142,8 @@ export interface PushExtras {
   maxDelete: number | undefined;
   /** -z and its options (compress.ts). */
   compress?: ClientCompress;
+  /** --files-from as the server is told of it (remote/files-from.ts's filesFromServerArgs). */
+  filesFrom?: string[];
 }
 
 /** rsync's stdout_format as a pushing client sees it: what the server needs to know of it. */
@@ -234,6 +239,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
     // (rsync 3.5 would add --no-W for -S only after an explicit --no-W, which changes nothing here.)
     args.push('--inplace');
   }
+  args.push(...(x.filesFrom ?? []));
   if (c.relative && !c.impliedDirs) args.push('--no-implied-dirs');
   if (c.removeSourceFiles) args.push(c.removeSentOnly ? '--remove-sent-files' : '--remove-source-files');
   if (c.preallocate) args.push('--preallocate');
