@@ -58,7 +58,11 @@ function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boo
   return { src: Buffer.from(src, 'latin1'), name: Buffer.from(name, 'latin1'), contents, base: Buffer.from(base, 'latin1') };
 }
 
-const absolutePath = (p: Buffer): Buffer => (p[0] === 0x2f ? p : Buffer.from(nodePath.resolve(p.toString('latin1')), 'latin1'));
+/** The path rsync's full_fname prints: absolute, without the "/./" of a --files-from name. */
+function absolutePath(p: Buffer): Buffer {
+  const s = p.toString('latin1').replace(/\/\.(?=\/)/g, '');
+  return Buffer.from(s.startsWith('/') ? s : nodePath.resolve(s), 'latin1');
+}
 
 /**
  * One entry per name, as rsync's flist_sort_and_clean leaves it: a directory wins over a non-directory,
@@ -205,7 +209,7 @@ export function walkSources(c: Config, filters?: FilterList, listed?: Buffer): P
       st = c.relative && contents ? fs.statSync(src, { bigint: true }) : stat(src);
     } catch (err) {
       ioError |= IOERR_GENERAL;
-      messages.push({ text: `link_stat "${showPath(c.relative ? absolutePath(src) : src)}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
+      messages.push({ text: `link_stat "${showPath(absolutePath(src))}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
       continue;
     }
     const dir = isDir(Number(st.mode));
