@@ -194,9 +194,9 @@ describeEngines((e) => {
     expect(fs.existsSync(mine)).toBe(false);
   });
 
-  it('refuses what a pull cannot do yet (-X, -A, --files-from) before starting anything: exit 1', async () => {
-    for (const opt of ['-X', '-A', `--files-from=${path.join(root, 'list')}`]) {
-      const ours = await runCli([eng, '-a', opt, '-e', rsh, `host:${src}/`, `${mine}/`]);
+  it('refuses what a pull cannot do yet (-X, -A, --delete with --files-from) before starting anything: exit 1', async () => {
+    for (const opt of [['-X'], ['-A'], ['--delete', `--files-from=${path.join(root, 'list')}`]]) {
+      const ours = await runCli([eng, '-a', ...opt, '-e', rsh, `host:${src}/`, `${mine}/`]);
       expect(ours.code, show(ours)).toBe(1);
       // (the node engine refuses -X/-A earlier, for a reason of its own)
       expect(ours.stderr).toMatch(/is not supported in a pull from another machine yet|needs the native addon/);
