@@ -427,6 +427,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     cvsExclude: Boolean(o['cvsExclude']),
     filesFrom: o['filesFrom'] as string | undefined,
     oldArgs: noEffect.oldArgsLevel,
+    secludedArgs: noEffect.secludedArgs,
     from0: o['from0'] === true,
     linkDest: o['linkDest'] as string[],
     compareDest: o['compareDest'] as string[],

@@ -135,6 +135,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     paths: [p.operand.path.toString('latin1')],
     weSend: false,
     oldArgs: c.oldArgs,
+    secluded: c.secludedArgs,
   };
   if (c.info.FLIST > 0 && !c.json && !c.quiet) io.out.write('receiving file list ... done\n');
   const meta = new Map<string, StagedMeta>();

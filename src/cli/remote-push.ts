@@ -197,6 +197,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
     oldArgs: c.oldArgs,
+    secluded: c.secludedArgs,
   };
   let wire = { sent: 0, received: 0 };
   const outcome = await runClient(

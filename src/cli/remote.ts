@@ -56,6 +56,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     paths: [r.operand.path.toString('latin1')],
     weSend: false,
     oldArgs: c.oldArgs,
+    secluded: c.secludedArgs,
   };
   const started = Date.now();
   // rsync without incremental recursion announces the list before it prints anything.

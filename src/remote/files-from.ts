@@ -20,6 +20,8 @@ export interface FilesFromFlags {
   /** -R (implied by --files-from; --no-R turns it off, and the server is told). */
   relative: boolean;
   oldArgs: number;
+  /** -s: the path reaches no shell, so it goes unescaped. */
+  secludedArgs: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface FilesFromFlags {
  */
 export function filesFromServerArgs(place: FilesFromPlace, f: FilesFromFlags, serverSends: boolean): string[] {
   if (!place.remote && !serverSends) return [];
-  const args = place.remote ? ['--files-from', safeOptionArg(place.path, f.oldArgs), ...(f.from0 ? ['--from0'] : [])] : ['--files-from=-', '--from0'];
+  const args = place.remote ? ['--files-from', f.secludedArgs ? place.path : safeOptionArg(place.path, f.oldArgs), ...(f.from0 ? ['--from0'] : [])] : ['--files-from=-', '--from0'];
   if (!f.relative) args.push('--no-relative');
   return args;
 }

@@ -98,15 +98,42 @@ export interface RemoteCommand {
   weSend: boolean;
   /** --old-args' level (rsync's old_style_args): the paths go unescaped. */
   oldArgs?: number;
+  /** -s (rsync's protect_args): only the server's first options go through the remote shell. */
+  secluded?: boolean;
+}
+
+/** What starts the server: the remote shell's argv, and under -s the arguments to send it first. */
+export interface Launch {
+  argv: string[];
+  /** Under -s: "rsync", the rest of the server's options, ".", the paths, each NUL-terminated, then an empty one. */
+  secluded?: Buffer;
 }
 
 /** The argv to spawn: the remote shell's words, then what it runs on the far side. */
 export function remoteArgv(c: RemoteCommand, env: NodeJS.ProcessEnv): string[] {
+  return remoteLaunch(c, env).argv;
+}
+
+/**
+ * rsync's do_cmd: the remote shell's argv, and under -s (send_protected_args) the arguments that go
+ * through the connection instead, before the handshake: the remote shell then sees only the server's
+ * option letters (with "s" first), so no name is ever split or expanded by a shell; names are sent as
+ * they are, a leading "-" still made "./-".
+ */
+export function remoteLaunch(c: RemoteCommand, env: NodeJS.ProcessEnv): Launch {
   const words = splitRsh(c.rsh ?? env['RSYNC_RSH'] ?? 'ssh');
   if (!words.length) throw new UsageError('the remote-shell command (-e) is empty');
   const argv = [...words];
   if (c.user !== undefined) argv.push('-l', c.user);
-  argv.push(c.host, c.rsyncPath ?? 'rsync', ...c.serverArgs, '.');
-  for (const p of c.paths) argv.push(safeFileArg(p, c.weSend, c.oldArgs));
-  return argv;
+  argv.push(c.host, c.rsyncPath ?? 'rsync');
+  const cluster = c.serverArgs.findIndex((a) => /^-[^-]/.test(a));
+  if (!c.secluded || cluster < 0) {
+    argv.push(...c.serverArgs, '.');
+    for (const p of c.paths) argv.push(safeFileArg(p, c.weSend, c.oldArgs));
+    return { argv };
+  }
+  argv.push(...c.serverArgs.slice(0, cluster), `-s${c.serverArgs[cluster]!.slice(1)}`);
+  const rest = ['rsync', ...c.serverArgs.slice(cluster + 1), '.', ...c.paths.map((p) => (p.startsWith('-') ? `./${p}` : p))];
+  const secluded = Buffer.concat([...rest.map((a) => Buffer.from(`${a || '.'}\0`, 'latin1')), Buffer.of(0)]);
+  return { argv, secluded };
 }

@@ -202,7 +202,8 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (x.blockSize) args.push(`-B${x.blockSize}`);
   if (c.timeout) args.push(`--timeout=${c.timeout}`);
   if (c.bwlimit) args.push(`--bwlimit=${Math.floor(c.bwlimit / 1024)}`);
-  const val = (v: string): string => safeOptionArg(v, c.oldArgs);
+  // Under -s no shell reads them: they go as they are.
+  const val = (v: string): string => (c.secludedArgs ? v : safeOptionArg(v, c.oldArgs));
   if (c.backupDir !== undefined) args.push('--backup-dir', val(c.backupDir));
   if (c.suffix !== (c.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${val(c.suffix)}`);
   args.push(...z.choice);

@@ -171,6 +171,32 @@ describeEngines((e) => {
   });
 
   it.each([
+    ['-s', ['-s'], {}],
+    ['RSYNC_PROTECT_ARGS=1', [], { RSYNC_PROTECT_ARGS: '1' }],
+  ] as const)('under %s the names reach the server through the connection, not the remote shell', async (_what, opts, env) => {
+    // A remote shell that records what it was given, then runs it as ssh would.
+    const seen = path.join(root, `seen-${n}`);
+    const recording = path.join(root, `rsh-rec-${n}`);
+    fs.writeFileSync(recording, `#!/bin/sh\nprintf '%s\\n' "$@" >> ${seen}\nshift\nexec sh -c "$*"\n`, { mode: 0o755 });
+    for (const pull of [false, true]) {
+      const ends = (dst: string): string[] => (pull ? [`host:${src}/dir/`, `${dst}/x y;z/`] : [`${src}/dir/`, `host:${dst}/x y;z/`]);
+      fs.mkdirSync(theirsDir, { recursive: true });
+      fs.mkdirSync(oursDir, { recursive: true });
+      const theirs = rsyncClient(['-ai', ...opts, '-e', recording, ...ends(theirsDir)], { env });
+      fs.rmSync(seen, { force: true });
+      const ours = await arsync([`--engine=${e.name}`, '-ai', ...opts, '-e', recording, ...ends(oursDir)], { env });
+      expect(theirs.code).toBe(0);
+      expectSame(theirs, ours);
+      expect(fs.readFileSync(path.join(oursDir, 'x y;z', 'a b'), 'utf8')).toBe('dir/a b\n');
+      const argv = fs.readFileSync(seen, 'utf8').split('\n');
+      expect(argv.some((a) => a.includes(src) || a.includes(oursDir))).toBe(false);
+      expect(argv.find((a) => a.startsWith('-') && !a.startsWith('--'))).toMatch(/^-s/);
+      fs.rmSync(theirsDir, { recursive: true });
+      fs.rmSync(oursDir, { recursive: true });
+    }
+  });
+
+  it.each([
     ['with --old-args', ['--old-args'], {}, 0],
     ['with RSYNC_OLD_ARGS=1', [], { RSYNC_OLD_ARGS: '1' }, 0],
     ['without either (one name with a space, which does not exist)', [], {}, 23],

@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../../src/cli/options.js';
 import { pullServerArgs } from '../../../src/cli/pull.js';
 import { receiverArgs } from '../../../src/remote/server-args.js';
-import { remoteArgv, safeFileArg, safeOptionArg } from '../../../src/remote/rsh.js';
+import { filesFromServerArgs } from '../../../src/remote/files-from.js';
+import { filesFromPlace } from '../../../src/cli/remote-files-from.js';
+import { remoteArgv, remoteLaunch, safeFileArg, safeOptionArg } from '../../../src/remote/rsh.js';
 
 let root: string;
 let rsh: string;
@@ -61,6 +63,50 @@ describe('the remote argv with and without --old-args', () => {
   ];
   it.each(cases)('%s', (_what, args) => {
     expect(oursArgv(args())).toEqual(rsyncArgv(args()));
+  });
+});
+
+/** Under -s: rsync's argv, and the arguments it wrote to the remote shell's stdin (up to their empty end). */
+function rsyncSecluded(args: string[]): { argv: string[]; sent: Buffer } {
+  const got = path.join(root, 'stdin');
+  const sh = path.join(root, 'rsh-s');
+  fs.writeFileSync(sh, `#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >&2\ntimeout 1 cat > ${got}\nexit 1\n`, { mode: 0o755 });
+  const r = spawnSync('rsync', ['-e', sh, ...args], { encoding: 'latin1', env: { ...process.env, RSYNC_OLD_ARGS: '', RSYNC_PROTECT_ARGS: '' } });
+  const argv = r.stderr.split('\n').filter((l) => l && !/^rsync(:| error)/.test(l)).map((a) => a.replace(/e\.i?Ls?fxCIvu$/, 'e.LfxCIvu'));
+  const bytes = fs.readFileSync(got);
+  return { argv: [rsh, ...argv], sent: bytes.subarray(0, bytes.indexOf(Buffer.of(0, 0)) + 2) };
+}
+
+function oursSecluded(args: string[]): { argv: string[]; sent: Buffer | undefined } {
+  const parsed = parseArgs(['node', 'arsync', '-e', rsh, ...args]);
+  if (parsed.kind === 'remote-push') {
+    const p = parsed.push;
+    // (as cli/remote-push.ts adds a --files-from list on the far side)
+    const place = filesFromPlace(p.config, p.operand.host);
+    const filesFrom = place ? filesFromServerArgs(place, p.config, false) : [];
+    const server = receiverArgs(p.config, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize, filesFrom });
+    const l = remoteLaunch({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: server, paths: [p.operand.path.toString('latin1')], weSend: true, secluded: p.config.secludedArgs }, {});
+    return { argv: l.argv, sent: l.secluded };
+  }
+  if (parsed.kind !== 'remote-pull') throw new Error(`not a transfer: ${parsed.kind}`);
+  const p = parsed.pull;
+  const l = remoteLaunch({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: pullServerArgs(p.config, p.wholeFile, p.blockSize), paths: [p.operand.path.toString('latin1')], weSend: false, secluded: p.config.secludedArgs }, {});
+  return { argv: l.argv, sent: l.secluded };
+}
+
+describe('-s/--secluded-args: the arguments go through the connection', () => {
+  const src = (): string => `${root}/src/`;
+  const cases: [string, () => string[]][] = [
+    ['a pull of a name with a space and shell characters', () => ['-a', '-s', 'host:one two;$x', 'dst/']],
+    ['a pull of a name starting with "-"', () => ['-r', '--protect-args', 'host:-x', 'dst/']],
+    ['a push with option values that would need escaping', () => ['-av', '-s', '-b', '--backup-dir=/b d*', '--suffix=~x;', src(), 'host:d e']],
+    ['a push with --delete and --files-from there', () => ['-a', '-s', '--delete', '--files-from=host:/l i*st', src(), 'host:d']],
+  ];
+  it.each(cases)('%s', (_what, args) => {
+    const theirs = rsyncSecluded(args());
+    const ours = oursSecluded(args());
+    expect(ours.argv).toEqual(theirs.argv);
+    expect(ours.sent?.toString('latin1')).toBe(theirs.sent.toString('latin1'));
   });
 });
 
