@@ -245,7 +245,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       say(lines.join('\n') + '\n');
     }
   } else if (walk && walk.ioError & 1) code = Math.max(code, Exit.Partial);
-  if (removeFailed) code = Math.max(code, Exit.Partial);
+  if (removeFailed || walk?.missingNamed) code = Math.max(code, Exit.Partial);
   return code;
 }
 

@@ -98,6 +98,11 @@ function errText(e: NodeJS.ErrnoException): string {
 }
 
 export interface PushWalk extends PushSource {
+  /**
+   * A named source that does not exist (rsync's link_stat ENOENT): the run ends with exit 23, but the
+   * receiver is not told of an I/O error, so its deletions go ahead (nothing existing was left out).
+   */
+  missingNamed: boolean;
   /** rsync's messages from the walk ("link_stat ... failed", "skipping directory ..."), in order. */
   messages: { text: string; error: boolean; plain?: boolean }[];
   /**
@@ -115,6 +120,7 @@ export function walkSources(c: Config, filters?: FilterList, listed?: Buffer): P
   const entries: Entry[] = [];
   const messages: PushWalk['messages'] = [];
   let ioError = 0;
+  let missingNamed = false;
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
   const add = (path: Buffer, name: Buffer, st: fs.BigIntStats, top: boolean, content: boolean): Entry => {
@@ -208,7 +214,8 @@ export function walkSources(c: Config, filters?: FilterList, listed?: Buffer): P
       // -R: "dir/" and "." are followed to the directory (rsync's link_stat for a name that is not NORMAL_NAME).
       st = c.relative && contents ? fs.statSync(src, { bigint: true }) : stat(src);
     } catch (err) {
-      ioError |= IOERR_GENERAL;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') missingNamed = true;
+      else ioError |= IOERR_GENERAL;
       messages.push({ text: `link_stat "${showPath(absolutePath(src))}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
       continue;
     }
@@ -240,6 +247,7 @@ export function walkSources(c: Config, filters?: FilterList, listed?: Buffer): P
   return {
     entries: sorted,
     ioError,
+    missingNamed,
     messages,
     removeSent(e: SendEntry) {
       const name = showPath(e.name);

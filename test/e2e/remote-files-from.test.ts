@@ -112,10 +112,15 @@ async function both(opts: string[], pull: boolean, engine: string, o: { input?: 
   return { theirs, ours };
 }
 
-/** `racy`: only the sender's own error lines (how rsync's receiver notices the sender's end varies from run to run). */
-const expectSame = (theirs: Result, ours: Result, racy = false): void => {
+/**
+ * `racy`: only the sender's own error lines (how rsync's receiver notices the sender's end varies from
+ * run to run). `unordered`: the receiver's deletions interleave with the sender's lines in another order
+ * (a push prints the receiver's messages as they arrive, ahead of the requests still queued before them).
+ */
+const expectSame = (theirs: Result, ours: Result, racy = false, unordered = false): void => {
   expect(ours.code, `${ours.out}\n${ours.err}`).toBe(theirs.code);
-  expect(steady(ours.out)).toBe(steady(theirs.out));
+  const lines = (s: string): string => (unordered ? steady(s).split('\n').sort().join('\n') : steady(s));
+  expect(lines(ours.out)).toBe(lines(theirs.out));
   const pick = (s: string): string[] => errors(s).filter((l) => !racy || l.includes('[sender]'));
   expect(pick(ours.err)).toEqual(pick(theirs.err));
   expect(fs.existsSync(oursDir)).toBe(fs.existsSync(theirsDir));
@@ -148,6 +153,21 @@ describeEngines((e) => {
     const { theirs, ours } = await both(['-rtv', '-0', `--files-from=${listArg(list0, where)}`], pull, e.name);
     expectSame(theirs, ours);
     expect(fs.readFileSync(path.join(oursDir, 'dir/sub/deeper/x'), 'utf8')).toBe('dir/sub/deeper/x\n');
+  });
+
+  it('a push with --delete deletes only in the directories the list sent with their contents, as rsync', async () => {
+    for (const d of [theirsDir, oursDir]) {
+      for (const extra of ['dir/sub2/gone', 'dir/sub/kept', 'dir/kept too', 'gone top']) {
+        fs.mkdirSync(path.dirname(path.join(d, extra)), { recursive: true });
+        fs.writeFileSync(path.join(d, extra), 'extra\n');
+        fs.utimesSync(path.join(d, extra), 1_400_000_000, 1_400_000_000);
+      }
+    }
+    const { theirs, ours } = await both(['-ai', '--delete', `--files-from=${list}`], false, e.name);
+    expectSame(theirs, ours, false, true);
+    expect(fs.existsSync(path.join(oursDir, 'dir/sub2/gone'))).toBe(false);
+    expect(fs.existsSync(path.join(oursDir, 'dir/sub/kept'))).toBe(true);
+    expect(fs.existsSync(path.join(oursDir, 'dir/kept too'))).toBe(true);
   });
 
   it.each([[false], [true]])('reads the list from stdin (pull: %s)', async (pull) => {
