@@ -136,6 +136,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    relative: c.relative,
+    trustSender: place?.remote === true,
   };
   if (c.info.FLIST > 0 && !c.json && !c.quiet) io.out.write('receiving file list ... done\n');
   const meta = new Map<string, StagedMeta>();

@@ -57,6 +57,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    relative: c.relative,
   };
   const started = Date.now();
   // rsync without incremental recursion announces the list before it prints anything.

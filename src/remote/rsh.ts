@@ -48,16 +48,18 @@ const WILD_CHARS = '*?[]';
 /**
  * rsync's safe_arg for a file name sent to the remote shell: shell metacharacters escaped with a
  * backslash (wildcards left alone, so the remote side still expands them), a leading "-" made "./-",
- * and, for a receiving client, a leading "~" escaped when the name has no "/" (a sender must not get to
- * expand someone's home directory from a bare name). `oldArgs` (--old-args, rsync's old_style_args):
+ * and, for a receiving client, a leading "~" escaped when the name has no "/" (or, under -R, no "/./")
+ * unless the sender is trusted to name other files than asked (a --files-from list on its side): a
+ * sender must not get to expand someone's home directory from a bare name. `oldArgs` (--old-args, rsync's old_style_args):
  * the name goes as typed, so the remote shell splits and expands it ("host:one two" names two files);
  * only the leading "-" is still guarded.
  */
-export function safeFileArg(arg: string, weSend: boolean, oldArgs = 0): string {
+export function safeFileArg(arg: string, weSend: boolean, oldArgs = 0, tilde: { relative?: boolean; trustSender?: boolean } = {}): string {
   let out = '';
   if (arg.startsWith('-')) out = './';
   if (oldArgs > 0) return out + arg;
-  if (arg.startsWith('~') && !weSend && !arg.includes('/')) out += '\\';
+  const bare = tilde.relative ? !arg.includes('/./') : !arg.includes('/');
+  if (arg.startsWith('~') && !weSend && !tilde.trustSender && (bare || !arg.includes('/'))) out += '\\';
   for (let i = 0; i < arg.length; i++) {
     const ch = arg[i]!;
     if (ch === '\\') {
@@ -100,6 +102,9 @@ export interface RemoteCommand {
   oldArgs?: number;
   /** -s (rsync's protect_args): only the server's first options go through the remote shell. */
   secluded?: boolean;
+  /** -R, and a sender trusted with names (a --files-from list on its side): safeFileArg's "~" rule. */
+  relative?: boolean;
+  trustSender?: boolean;
 }
 
 /** What starts the server: the remote shell's argv, and under -s the arguments to send it first. */
@@ -129,7 +134,7 @@ export function remoteLaunch(c: RemoteCommand, env: NodeJS.ProcessEnv): Launch {
   const cluster = c.serverArgs.findIndex((a) => /^-[^-]/.test(a));
   if (!c.secluded || cluster < 0) {
     argv.push(...c.serverArgs, '.');
-    for (const p of c.paths) argv.push(safeFileArg(p, c.weSend, c.oldArgs));
+    for (const p of c.paths) argv.push(safeFileArg(p, c.weSend, c.oldArgs, { relative: c.relative, trustSender: c.trustSender }));
     return { argv };
   }
   argv.push(...c.serverArgs.slice(0, cluster), `-s${c.serverArgs[cluster]!.slice(1)}`);

@@ -43,7 +43,9 @@ function oursArgv(args: string[]): string[] {
   if (parsed.kind === 'remote-pull') {
     const p = parsed.pull;
     const server = pullServerArgs(p.config, p.wholeFile, p.blockSize);
-    return remoteArgv({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: server, paths: [p.operand.path.toString('latin1')], weSend: false, oldArgs: p.config.oldArgs }, {}).slice(1);
+    const place = filesFromPlace(p.config, p.operand.host);
+    const args = place ? pullServerArgs(p.config, p.wholeFile, p.blockSize, undefined, filesFromServerArgs(place, p.config, true)) : server;
+    return remoteArgv({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: args, paths: [p.operand.path.toString('latin1')], weSend: false, oldArgs: p.config.oldArgs, relative: p.config.relative, trustSender: place?.remote === true }, {}).slice(1);
   }
   throw new Error(`not a transfer: ${parsed.kind}`);
 }
@@ -55,6 +57,10 @@ describe('the remote argv with and without --old-args', () => {
     ['a pull of "one two" is one name without it', () => ['-a', 'host:one two', 'dst/']],
     ['a pull keeps $, ; and a leading ~ for the remote shell under --old-args', () => ['-r', '--old-args', 'host:~/a $b;c', 'dst/']],
     ['a pull escapes a bare ~ without it', () => ['-r', 'host:~', 'dst/']],
+    ['a pull escapes ~/x under -R (no "/./" in it)', () => ['-rR', 'host:~/x', 'dst/']],
+    ['a pull keeps ~/./x under -R', () => ['-rR', 'host:~/./x', 'dst/']],
+    ['a pull with the list on the far side trusts the sender with ~', () => ['-r', '--files-from=host:/l', 'host:~', 'dst/']],
+    ['a pull with the list here still escapes ~', () => ['-r', `--files-from=${root}/src/../rsh`, 'host:~', 'dst/']],
     ['a leading - is guarded either way', () => ['-r', '--old-args', 'host:-x y', 'dst/']],
     ['a push names its destination unescaped under --old-args', () => ['-a', '--old-args', src(), 'host:dst dir/*']],
     ['option values stay escaped under one --old-args', () => ['-a', '--old-args', '-b', '--backup-dir=/b d*', '--suffix=~x;', src(), 'host:d e']],
