@@ -50,6 +50,10 @@ export interface NoEffect {
   allowIncRecurse: boolean;
   /** --old-args (also RSYNC_OLD_ARGS): an empty destination names the current directory. */
   oldArgs: boolean;
+  /** rsync's old_style_args: how many --old-args (or RSYNC_OLD_ARGS's number); remote/rsh.ts's quoting. */
+  oldArgsLevel: number;
+  /** rsync's protect_args once settled (-s, else RSYNC_PROTECT_ARGS; never with old args): remote/rsh.ts. */
+  secludedArgs: boolean;
   /** -M/--remote-option values, in order (main's parser checks them: it knows every option). */
   remoteOptions: string[];
   /** --checksum-choice's transfer and file checksums, lower case; undefined when not given. */
@@ -246,8 +250,15 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
 
   return (): NoEffect => {
     // parse_arguments(): --old-args from RSYNC_OLD_ARGS when neither it nor -s is on the line.
-    if (oldArgs < 0) oldArgs = secluded <= 0 && env['RSYNC_OLD_ARGS'] ? Number.parseInt(env['RSYNC_OLD_ARGS'], 10) || 0 : 0;
-    else if (oldArgs > 0 && secluded > 0) throw new UsageError('--secluded-args conflicts with --old-args.');
+    let protect = secluded;
+    if (oldArgs < 0) {
+      const fromEnv = secluded <= 0 && Boolean(env['RSYNC_OLD_ARGS']);
+      oldArgs = fromEnv ? Number.parseInt(env['RSYNC_OLD_ARGS']!, 10) || 0 : 0;
+      if (fromEnv) protect = 0;
+    } else if (oldArgs > 0 && secluded > 0) throw new UsageError('--secluded-args conflicts with --old-args.');
+    else if (oldArgs > 0) protect = 0;
+    // Then RSYNC_PROTECT_ARGS when nothing above decided (this rsync is not built to seclude by default).
+    if (protect < 0) protect = env['RSYNC_PROTECT_ARGS'] ? (Number.parseInt(env['RSYNC_PROTECT_ARGS'], 10) ? 1 : 0) : 0;
     // parse_arguments(): --max-alloc, else RSYNC_MAX_ALLOC when set and not empty; its size rule still
     // names 0 ("unlimited"), but rsync 3.5 then refuses 0 on its own.
     const alloc = maxAlloc ?? (env['RSYNC_MAX_ALLOC'] || undefined);
@@ -287,6 +298,8 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
       // set_allow_inc_recurse(): no incremental recursion with --qsort.
       allowIncRecurse: allowIncRecurse && !qsort,
       oldArgs: oldArgs > 0,
+      oldArgsLevel: Math.max(oldArgs, 0),
+      secludedArgs: protect > 0,
       remoteOptions,
       checksumChoice: choice,
       compress: { count: compressCount, choice: compressChoice?.toLowerCase(), level: compressLevel, skip: skipCompress },

@@ -107,7 +107,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const r = await fetchRemote(parsed.pull, process.env, io);
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
-    parsed = { kind: 'run' as const, config: { ...parsed.pull.config, sources: r.operands, incRecursive: false } };
+    parsed = { kind: 'run' as const, config: { ...parsed.pull.config, sources: r.operands, incRecursive: false, ...r.local } };
   }
   try {
     const code = await runLocal(parsed.config, io, report, started, events, pulled);

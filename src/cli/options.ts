@@ -426,6 +426,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     filters,
     cvsExclude: Boolean(o['cvsExclude']),
     filesFrom: o['filesFrom'] as string | undefined,
+    oldArgs: noEffect.oldArgsLevel,
+    secludedArgs: noEffect.secludedArgs,
     from0: o['from0'] === true,
     linkDest: o['linkDest'] as string[],
     compareDest: o['compareDest'] as string[],
@@ -508,7 +510,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     return { kind: 'remote-list', list };
   }
   if (pushTo) {
-    refuseForPush(config);
+    refuseForPush(config, pushTo.host);
     const push: RemotePush = {
       operand: { ...pushTo, path: pushTo.path.length ? pushTo.path : Buffer.from('.') },
       rsh: o['rsh'] as string | undefined,
@@ -526,7 +528,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     return { kind: 'remote-push', push };
   }
   if (pulled) {
-    const refused = pullRefusal(config);
+    const refused = pullRefusal(config, pulled.host);
     if (refused) throw new UsageError(refused);
     const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true, blockSize: Number(o['blockSize'] ?? 0), compress: remoteCompress(noEffect.compress) };
     return { kind: 'remote-pull', pull };
@@ -558,9 +560,7 @@ function refuseRemote(operands: Buffer[], filesFrom: string | undefined): void {
   });
   if (filesFrom !== undefined) {
     const op = classifyOperand(Buffer.from(filesFrom));
-    if (op.kind !== 'local') {
-      throw new UsageError(`--files-from=${showPath(filesFrom)} is ${describeRemote(op)}, and a remote --files-from is not supported yet`);
-    }
+    if (op.kind !== 'local') throw new UsageError('--files-from cannot be remote when the transfer is local');
   }
 }
 

@@ -6,6 +6,7 @@
 import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
 import { classifyOperand, type ShellOperand } from './remote-operand.js';
+import { filesFromPlace } from './remote-files-from.js';
 
 export interface RemotePull {
   operand: ShellOperand;
@@ -30,10 +31,12 @@ export function pullOperand(operands: Buffer[]): ShellOperand | undefined {
 }
 
 /**
- * What a pull cannot do yet, said before anything starts (undefined: nothing): --files-from would have
- * to be read on the far side.
+ * What a pull cannot do yet, said before anything starts (undefined: nothing): with --files-from, the
+ * local half copies the staged tree whole, so it could not keep a deletion to the directories the list
+ * sent with their contents. A --files-from on another host than `host` is refused here too
+ * (remote-files-from.ts).
  */
-export function pullRefusal(c: Config): string | undefined {
-  if (c.filesFrom !== undefined) return '--files-from is not supported in a pull from another machine yet';
+export function pullRefusal(c: Config, host: string): string | undefined {
+  if (filesFromPlace(c, host) && c.deleteMode !== 'none') return '--delete with --files-from is not supported in a pull from another machine yet';
   return undefined;
 }

@@ -21,6 +21,9 @@ import { receiveList } from '../remote/listing.js';
 import { senderArgs } from '../remote/server-args.js';
 import { pullFiles, type Fetch } from '../remote/pull.js';
 import { filterListBytes } from '../remote/filter-list.js';
+import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
+import { readFilesFromList } from '../plan/sources.js';
+import { filesFromPlace } from './remote-files-from.js';
 import { isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from '../remote/flist.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
@@ -42,6 +45,8 @@ export interface Pulled {
   meta: Map<string, StagedMeta>;
   wire: { literal: number; matched: number; sent: number; received: number; listBytes: number; buildMs: number; xferMs: number };
   code: number;
+  /** What the local half's Config changes: a --files-from list was the far side's to read, and the staging tree holds just what it named. */
+  local?: Partial<Config>;
 }
 
 const O_DIRECTORY = fs.constants.O_DIRECTORY;
@@ -49,8 +54,9 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 const O_NONBLOCK = fs.constants.O_NONBLOCK;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
-export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress): string[] {
+export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress, filesFrom?: string[]): string[] {
   return senderArgs({
+    ...(filesFrom ? { filesFrom } : {}),
     ...(compress ? { compress } : {}),
     verbose: c.verbose,
     links: c.links,
@@ -120,6 +126,14 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     throw err;
   }
+  // --files-from: a list here is read now (an unreadable one is exit 1 before anything starts) and
+  // forwarded to the sender after the filter rules; a list there the sender reads itself.
+  const place = filesFromPlace(c, p.operand.host);
+  const listHere = place && !place.remote ? readFilesFromList(c) : undefined;
+  const toSender = (session: { protocol: number }): Buffer => {
+    const filters = filterListBytes(rules ?? []);
+    return listHere ? Buffer.concat([filters, forwardedList(listHere, c.from0, session.protocol)]) : filters;
+  };
   // -X: the sender's lists go onto the staging tree through the addon (Node has no xattr API).
   const xio = c.xattrs ? remoteXattrs() : undefined;
   if (xio && 'reason' in xio) {
@@ -139,9 +153,13 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress),
+    serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress, place ? filesFromServerArgs(place, c, true) : undefined),
     paths: [p.operand.path.toString('latin1')],
     weSend: false,
+    oldArgs: c.oldArgs,
+    secluded: c.secludedArgs,
+    relative: c.relative,
+    trustSender: place?.remote === true,
   };
   if (c.info.FLIST > 0 && !c.json && !c.quiet) io.out.write('receiving file list ... done\n');
   const meta = new Map<string, StagedMeta>();
@@ -167,7 +185,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         acls: c.acls,
         ...(xattrReceiver ? { xattrReceiver } : {}),
       },
-      filterListBytes(rules ?? []),
+      toSender,
       { compress: p.compress, env },
     );
     peer.ioError |= list.ioError;
@@ -195,7 +213,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       const name = e.name.toString('latin1');
       if (name === '.') {
         operands.length = 0;
-        operands.push(Buffer.from(`${staging}/`, 'latin1'));
+        operands.push(Buffer.from(c.relative ? `${staging}/./` : `${staging}/`, 'latin1'));
         break;
       }
       if (!name.includes('/')) operands.push(Buffer.from(c.relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
@@ -242,7 +260,10 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     removeStaging(holder);
     return { code: outcome.exitCode };
   }
-  return { staging: holder, operands, meta, wire, code };
+  // The staging tree holds exactly what the list named (directories sent without their contents are
+  // empty there): the local half copies it whole instead of reading the list again.
+  const local = place ? { filesFrom: undefined, recursive: true } : undefined;
+  return { staging: holder, operands, meta, wire, code, ...(local ? { local } : {}) };
 }
 
 /**

@@ -18,9 +18,11 @@ import { ProtocolError } from '../remote/wire.js';
 import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
-import { walkSources } from '../run/push-source.js';
+import { walkSources, type PushWalk } from '../run/push-source.js';
 import { selectEngine } from '../engine/index.js';
 import { remoteXattrs } from '../run/remote-xattrs.js';
+import { filesFromPlace } from './remote-files-from.js';
+import { filesFromServerArgs, readForwardedList } from '../remote/files-from.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
@@ -60,11 +62,10 @@ export function pushTarget(operands: Buffer[]): ShellOperand | undefined {
   return dest;
 }
 
-/** What a push does not carry yet: refused before anything starts, with the reason. */
-export function refuseForPush(c: Config): void {
+/** What a push does not carry yet: refused before anything starts, with the reason (and a --files-from elsewhere). */
+export function refuseForPush(c: Config, host: string): void {
+  filesFromPlace(c, host);
   const no: [boolean, string][] = [
-    [c.filesFrom !== undefined, '--files-from'],
-    [c.relative, '-R/--relative'],
     [c.append, '--append'],
     [c.json, '--json'],
     [c.logFile !== undefined, '--log-file'],
@@ -141,15 +142,28 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     io.err.write(`arsync: ${engine.error}\n`);
     return Exit.Usage;
   }
-  const walk = walkSources(c, engine, filters, xattrs);
-  // -A: each entry's ACLs go in the file list (cli/remote-acls.ts).
-  if (acl.addon) walk.ioError |= readSendAcls(acl.addon, c, walk.entries, (m) => walk.messages.push({ text: m, error: true }));
-  const builtMs = Date.now() - started;
-  if (showList) io.out.write(c.info.FLIST > 1 ? filelistCount(walk.entries.length) : 'done\n');
-  for (const m of walk.messages) {
-    if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
-    else if (!c.quiet) say(`${m.text}\n`);
-  }
+  const place = filesFromPlace(c, p.operand.host);
+  const built = { ms: 0 };
+  let walk: PushWalk | undefined;
+  // `listed`: the names of a --files-from list on the far side, which its receiver forwards to us.
+  const listLocal = (listed?: Buffer): PushWalk => {
+    const w = walkSources(c, engine, filters, xattrs, listed);
+    // -A: each entry's ACLs go in the file list (cli/remote-acls.ts).
+    if (acl.addon) w.ioError |= readSendAcls(acl.addon, c, w.entries, (m) => w.messages.push({ text: m, error: true }));
+    walk = w;
+    built.ms = Date.now() - started;
+    if (c.progress && !c.dryRun) {
+      const size = w.entries.reduce((n, e) => (isReg(e.mode) || isLink(e.mode) ? n + e.size : n), 0);
+      progress = new PushProgress((s) => void io.out.write(s), c.progressFiles ? 1 : 2, c.humanReadable, w.entries.length, size);
+    }
+    if (showList) io.out.write(c.info.FLIST > 1 ? filelistCount(w.entries.length) : 'done\n');
+    for (const m of w.messages) {
+      if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
+      else if (!c.quiet) say(`${m.text}\n`);
+    }
+    return w;
+  };
+  if (!place?.remote) listLocal();
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
@@ -158,10 +172,6 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     if (format === undefined || c.quiet) return;
     say(`${formatLine(format, info)}\n`);
   };
-  if (c.progress && !c.dryRun) {
-    const size = walk.entries.reduce((n, e) => (isReg(e.mode) || isLink(e.mode) ? n + e.size : n), 0);
-    progress = new PushProgress((s) => void io.out.write(s), c.progressFiles ? 1 : 2, c.humanReadable, walk.entries.length, size);
-  }
   let sendingNdx = -1;
   const report: PushReport = {
     // rsync's sending client names a file before its data (log_before_transfer), not again after.
@@ -198,9 +208,9 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     if (f.tag === Msg.Success && c.removeSourceFiles) {
       // rsync's successful_send: the receiver has the entry, so the sender's copy goes.
       const ndx = f.payload.length === 4 ? f.payload.readInt32LE(0) : -1;
-      const e = walk.entries[ndx];
+      const e = walk?.entries[ndx];
       if (!e) throw new ProtocolError(`invalid multi-message ${f.tag}:${f.payload.length} [sender]`, Exit.StreamIO);
-      const r = walk.removeSent(e);
+      const r = walk!.removeSent(e);
       if (r.error) {
         removeFailed = true;
         io.err.write(outputBytes(`arsync: [sender] ${r.text}\n`));
@@ -219,9 +229,21 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: receiverArgs(c, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize, compress: p.compress }),
+    serverArgs: receiverArgs(c, {
+      wholeFile: p.wholeFile,
+      plainDelete: p.plainDelete,
+      dirs: p.dirs,
+      maxDelete: p.maxDelete,
+      openNoatime: p.openNoatime,
+      omitDirTimes: p.omitDirTimes,
+      blockSize: p.blockSize,
+      compress: p.compress,
+      ...(place ? { filesFrom: filesFromServerArgs(place, c, false) } : {}),
+    }),
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
+    oldArgs: c.oldArgs,
+    secluded: c.secludedArgs,
   };
   let wire = { sent: 0, received: 0 };
   const outcome = await runClient(
@@ -231,7 +253,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     async (conn): Promise<PushStats> => {
       const stats = await runPush(
         conn,
-        walk,
+        walk ?? (async (cn, protocol) => listLocal(await readForwardedList(cn, protocol))),
         {
           flist: {
             uid: c.owner,
@@ -254,7 +276,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           xattrs: c.xattrs,
         },
         report,
-        { ms: builtMs },
+        built,
       );
       wire = { sent: conn.written, received: conn.received };
       return stats;
@@ -271,8 +293,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun);
       say(lines.join('\n') + '\n');
     }
-  } else if (walk.ioError & 1) code = Math.max(code, Exit.Partial);
-  if (removeFailed) code = Math.max(code, Exit.Partial);
+  } else if (walk && walk.ioError & 1) code = Math.max(code, Exit.Partial);
+  if (removeFailed || walk?.missingNamed) code = Math.max(code, Exit.Partial);
   return code;
 }
 

@@ -55,6 +55,9 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     serverArgs: senderArgs(flags),
     paths: [r.operand.path.toString('latin1')],
     weSend: false,
+    oldArgs: c.oldArgs,
+    secluded: c.secludedArgs,
+    relative: c.relative,
   };
   const started = Date.now();
   // rsync without incremental recursion announces the list before it prints anything.

@@ -132,6 +132,10 @@ export interface Config {
   filters: FilterItem[];
   cvsExclude: boolean;
   filesFrom: string | undefined;
+  /** rsync's old_style_args (--old-args, RSYNC_OLD_ARGS): 1 leaves remote file names unescaped, 2 option values too. */
+  oldArgs: number;
+  /** rsync's protect_args (-s, RSYNC_PROTECT_ARGS): a remote server gets its arguments through the connection, not the remote shell. */
+  secludedArgs: boolean;
   /** -0/--from0: --files-from, --exclude-from, --include-from and merge files are NUL-separated. */
   from0: boolean;
   linkDest: string[];

@@ -170,26 +170,37 @@ function sanitizeLine(line: string): string {
   return out.join('/') + (trail ? '/' : '');
 }
 
-function readFilesFrom(c: Config, dotDirs: Buffer[]): Buffer[] {
-  const base = stripSlashes(c.sources[0]!);
-  let text: Buffer;
+/**
+ * The --files-from list's bytes, read from the operator's file (through no untrusted symlink: DESIGN §3
+ * rule 8) or stdin; a list that cannot be read is a usage error (exit 1) before any I/O.
+ */
+export function readFilesFromList(c: Config): Buffer {
   try {
-    if (c.filesFrom === '-') {
-      text = readFileSync(0);
-    } else {
-      const at = resolveOperatorPath(Buffer.from(c.filesFrom!), { insecure: c.insecureLinks });
-      if (!at.ok) throw new UsageError(`${UNTRUSTED_SYMLINK}\narsync: failed to open files-from file ${c.filesFrom}: ${ELOOP_TEXT}`);
-      text = readFileSync(at.path);
-    }
+    if (c.filesFrom === '-') return readFileSync(0);
+    const at = resolveOperatorPath(Buffer.from(c.filesFrom!), { insecure: c.insecureLinks });
+    if (!at.ok) throw new UsageError(`${UNTRUSTED_SYMLINK}\narsync: failed to open files-from file ${c.filesFrom}: ${ELOOP_TEXT}`);
+    return readFileSync(at.path);
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new UsageError(`failed to open files-from file ${c.filesFrom}: ${e.message}`);
   }
-  // rsync's read_line: lines end at CR or LF (at NUL with -0); a NUL inside a line ends the name there;
-  // empty lines and lines starting with '#' or ';' are skipped.
+}
+
+/** How a --files-from list is read: NUL-separated (-0, or names another rsync forwarded), comments skipped (a local file). */
+export interface ListReading {
+  nul: boolean;
+  comments: boolean;
+}
+
+/**
+ * The sender's operands from a --files-from list (rsync's read_line and sanitize_path), each as
+ * "SRC/./NAME" so -R keeps NAME: lines end at CR or LF (at NUL when `nul`); a NUL inside a line ends
+ * the name there; empty lines are skipped, and with `comments` lines starting with '#' or ';'.
+ */
+export function filesFromOperands(base: Buffer, text: Buffer, how: ListReading, dotDirs: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
-  const isEnd = c.from0 ? (b: number): boolean => b === 0 : (b: number): boolean => b === 0x0a || b === 0x0d;
+  const isEnd = how.nul ? (b: number): boolean => b === 0 : (b: number): boolean => b === 0x0a || b === 0x0d;
   let start = 0;
   for (let i = 0; i <= text.length; i++) {
     if (i === text.length || isEnd(text[i]!)) {
@@ -197,7 +208,7 @@ function readFilesFrom(c: Config, dotDirs: Buffer[]): Buffer[] {
       start = i + 1;
       const nul = line.indexOf(0);
       if (nul >= 0) line = line.subarray(0, nul);
-      if (!line.length || line[0] === 0x23 || line[0] === 0x3b) continue;
+      if (!line.length || (how.comments && (line[0] === 0x23 || line[0] === 0x3b))) continue;
       // Listed names are relative to the source directory: "/./" is implied after it unless the line
       // has its own marker.
       const name = sanitizeLine(line.toString('latin1'));
@@ -206,6 +217,25 @@ function readFilesFrom(c: Config, dotDirs: Buffer[]): Buffer[] {
     }
   }
   return out;
+}
+
+function readFilesFrom(c: Config, dotDirs: Buffer[]): Buffer[] {
+  return filesFromOperands(stripSlashes(c.sources[0]!), readFilesFromList(c), { nul: c.from0, comments: true }, dotDirs);
+}
+
+/**
+ * A sending client's operands (a push): with --files-from, the list's names (`listed`: the bytes the
+ * far side forwarded, NUL-separated, for a list on that machine); with -R, each source in its
+ * "dir/./kept" form; otherwise the sources as given. `dotDirs` collects the directories a "./name"
+ * makes rsync send as "." too.
+ */
+export function senderOperands(c: Config, listed: Buffer | undefined, dotDirs: Buffer[]): Buffer[] {
+  if (c.filesFrom !== undefined) {
+    if (c.sources.length !== 1) throw new UsageError('--files-from takes exactly one source directory');
+    const base = stripSlashes(c.sources[0]!);
+    return listed ? filesFromOperands(base, listed, { nul: true, comments: false }, dotDirs) : readFilesFrom(c, dotDirs);
+  }
+  return c.relative ? c.sources.map((o) => normalizeRelative(o, 0, dotDirs)) : c.sources;
 }
 
 /**

@@ -9,7 +9,7 @@ import { Exit } from '../util/errors.js';
 import { Conn } from './conn.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
-import { remoteArgv, type RemoteCommand } from './rsh.js';
+import { remoteLaunch, type RemoteCommand } from './rsh.js';
 import { ProtocolError } from './wire.js';
 
 /** rsync's IOERR_GENERAL and IOERR_VANISHED. */
@@ -39,8 +39,10 @@ export async function runClient<T>(
   /** Messages only this kind of session has (a receiving server's deletions and successes); true: handled. */
   onMessage?: (f: Frame) => boolean,
 ): Promise<Outcome<T>> {
-  const argv = remoteArgv(cmd, env);
+  const { argv, secluded } = remoteLaunch(cmd, env);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
+  // -s: the server reads the rest of its arguments from the connection before anything else.
+  if (secluded) child.stdin!.write(secluded);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.on('error', (error) => resolve({ code: null, signal: null, error }));
     child.on('exit', (code, signal) => resolve({ code, signal }));

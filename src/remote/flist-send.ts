@@ -18,6 +18,8 @@ export interface SendEntry extends RemoteEntry {
   devIno?: string;
   /** A directory whose contents are in the list (rsync's FLAG_CONTENT_DIR). */
   contentDir?: boolean;
+  /** -R: a directory sent only because a listed name lies below it (rsync's FLAG_IMPLIED_DIR). */
+  impliedDir?: boolean;
   /** The whole-file checksum filled in under -c. */
   sum?: Buffer;
   /** -A: the ACLs the sender read (undefined: none beyond the mode). */
@@ -94,7 +96,8 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
   };
   entries.forEach((e, ndx) => {
     let xflags = 0;
-    if (isDir(e.mode)) xflags = e.contentDir ? (e.topDir ? Xmit.TopDir : 0) : Xmit.NoContentDir;
+    // An implied directory is told apart by both bits (rsync's send_file_entry, protocol 30+).
+    if (isDir(e.mode)) xflags = e.contentDir ? (e.topDir ? Xmit.TopDir : 0) : e.impliedDir ? Xmit.TopDir | Xmit.NoContentDir : Xmit.NoContentDir;
     if (e.mode === mode) xflags |= Xmit.SameMode;
     else mode = e.mode;
     let minor = 0;

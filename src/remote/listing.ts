@@ -49,7 +49,8 @@ export type ListOptions = Omit<FlistOptions, 'protocol' | 'id0Names' | 'varintFl
 export async function receiveList(
   conn: Conn,
   opts: ListOptions,
-  filterList: Buffer = int32(0),
+  /** What goes to the sender before its list: the filter rules, and a forwarded --files-from list (which depends on the protocol). */
+  filterList: Buffer | ((session: Session) => Buffer) = int32(0),
   ask: { compress: ClientCompress; env: NodeJS.ProcessEnv } = { compress: { mode: 'off' }, env: {} },
 ): Promise<ReceivedList> {
   // A listing moves no file data, but -z still goes through the negotiation, as with rsync.
@@ -57,7 +58,7 @@ export async function receiveList(
   conn.startMuxIn();
   conn.startMuxOut();
   // The filter rules we send the sender (remote/filter-list.ts frames them; a listing sends none).
-  conn.write(filterList);
+  conn.write(typeof filterList === 'function' ? filterList(session) : filterList);
   const decoder = new FlistDecoder({
     ...opts,
     // -c: each file's sum is as long as the negotiated checksum's (MD5 and xxh128 16 bytes, xxh3/xxh64 8).

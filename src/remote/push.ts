@@ -105,7 +105,11 @@ export function kindOf(mode: number): keyof Counts {
 }
 
 /** Runs the whole push over a started connection; the caller has spawned `rsync --server` (receiving). */
-export async function runPush(conn: Conn, src: PushSource, s: PushSettings, report: PushReport, built: { ms: number }): Promise<PushStats> {
+/**
+ * `source`: the list to send, or (for a --files-from list on the far side, which the receiver forwards
+ * once it has our filter rules: remote/files-from.ts) a function that reads it and builds the list.
+ */
+export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, protocol: number) => PushSource | Promise<PushSource>), s: PushSettings, report: PushReport, built: { ms: number }): Promise<PushStats> {
   const session = await handshake(conn, s.compress, s.env);
   // -z: the compressed token stream when the session negotiated one (token-codec.ts).
   const codec = tokenCodec(session.compress, session.protocol);
@@ -115,6 +119,8 @@ export async function runPush(conn: Conn, src: PushSource, s: PushSettings, repo
   const out = new FrameOut(conn);
   conn.idle = () => out.flush();
   out.push(s.filterRules);
+  if (typeof source === 'function') out.flush();
+  const src = typeof source === 'function' ? await source(conn, session.protocol) : source;
 
   const sum = strong(session.checksum);
   let ioError = src.ioError;

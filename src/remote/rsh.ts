@@ -48,13 +48,18 @@ const WILD_CHARS = '*?[]';
 /**
  * rsync's safe_arg for a file name sent to the remote shell: shell metacharacters escaped with a
  * backslash (wildcards left alone, so the remote side still expands them), a leading "-" made "./-",
- * and, for a receiving client, a leading "~" escaped when the name has no "/" (a sender must not get to
- * expand someone's home directory from a bare name).
+ * and, for a receiving client, a leading "~" escaped when the name has no "/" (or, under -R, no "/./")
+ * unless the sender is trusted to name other files than asked (a --files-from list on its side): a
+ * sender must not get to expand someone's home directory from a bare name. `oldArgs` (--old-args, rsync's old_style_args):
+ * the name goes as typed, so the remote shell splits and expands it ("host:one two" names two files);
+ * only the leading "-" is still guarded.
  */
-export function safeFileArg(arg: string, weSend: boolean): string {
+export function safeFileArg(arg: string, weSend: boolean, oldArgs = 0, tilde: { relative?: boolean; trustSender?: boolean } = {}): string {
   let out = '';
   if (arg.startsWith('-')) out = './';
-  if (arg.startsWith('~') && !weSend && !arg.includes('/')) out += '\\';
+  if (oldArgs > 0) return out + arg;
+  const bare = tilde.relative ? !arg.includes('/./') : !arg.includes('/');
+  if (arg.startsWith('~') && !weSend && !tilde.trustSender && (bare || !arg.includes('/'))) out += '\\';
   for (let i = 0; i < arg.length; i++) {
     const ch = arg[i]!;
     if (ch === '\\') {
@@ -65,6 +70,18 @@ export function safeFileArg(arg: string, weSend: boolean): string {
       out += ch;
     }
   }
+  return out;
+}
+
+/**
+ * rsync's safe_arg for an option's value (--backup-dir, --suffix, --files-from, ...): shell
+ * metacharacters and wildcards escaped with a backslash, a backslash doubled; under two --old-args
+ * (RSYNC_OLD_ARGS=2) nothing is, as rsync leaves it then.
+ */
+export function safeOptionArg(value: string, oldArgs = 0): string {
+  if (oldArgs >= 2) return value;
+  let out = '';
+  for (const ch of value) out += SHELL_CHARS.includes(ch) || WILD_CHARS.includes(ch) ? '\\' + ch : ch;
   return out;
 }
 
@@ -81,15 +98,47 @@ export interface RemoteCommand {
   paths: string[];
   /** Whether this side sends files (a push). */
   weSend: boolean;
+  /** --old-args' level (rsync's old_style_args): the paths go unescaped. */
+  oldArgs?: number;
+  /** -s (rsync's protect_args): only the server's first options go through the remote shell. */
+  secluded?: boolean;
+  /** -R, and a sender trusted with names (a --files-from list on its side): safeFileArg's "~" rule. */
+  relative?: boolean;
+  trustSender?: boolean;
+}
+
+/** What starts the server: the remote shell's argv, and under -s the arguments to send it first. */
+export interface Launch {
+  argv: string[];
+  /** Under -s: "rsync", the rest of the server's options, ".", the paths, each NUL-terminated, then an empty one. */
+  secluded?: Buffer;
 }
 
 /** The argv to spawn: the remote shell's words, then what it runs on the far side. */
 export function remoteArgv(c: RemoteCommand, env: NodeJS.ProcessEnv): string[] {
+  return remoteLaunch(c, env).argv;
+}
+
+/**
+ * rsync's do_cmd: the remote shell's argv, and under -s (send_protected_args) the arguments that go
+ * through the connection instead, before the handshake: the remote shell then sees only the server's
+ * option letters (with "s" first), so no name is ever split or expanded by a shell; names are sent as
+ * they are, a leading "-" still made "./-".
+ */
+export function remoteLaunch(c: RemoteCommand, env: NodeJS.ProcessEnv): Launch {
   const words = splitRsh(c.rsh ?? env['RSYNC_RSH'] ?? 'ssh');
   if (!words.length) throw new UsageError('the remote-shell command (-e) is empty');
   const argv = [...words];
   if (c.user !== undefined) argv.push('-l', c.user);
-  argv.push(c.host, c.rsyncPath ?? 'rsync', ...c.serverArgs, '.');
-  for (const p of c.paths) argv.push(safeFileArg(p, c.weSend));
-  return argv;
+  argv.push(c.host, c.rsyncPath ?? 'rsync');
+  const cluster = c.serverArgs.findIndex((a) => /^-[^-]/.test(a));
+  if (!c.secluded || cluster < 0) {
+    argv.push(...c.serverArgs, '.');
+    for (const p of c.paths) argv.push(safeFileArg(p, c.weSend, c.oldArgs, { relative: c.relative, trustSender: c.trustSender }));
+    return { argv };
+  }
+  argv.push(...c.serverArgs.slice(0, cluster), `-s${c.serverArgs[cluster]!.slice(1)}`);
+  const rest = ['rsync', ...c.serverArgs.slice(cluster + 1), '.', ...c.paths.map((p) => (p.startsWith('-') ? `./${p}` : p))];
+  const secluded = Buffer.concat([...rest.map((a) => Buffer.from(`${a || '.'}\0`, 'latin1')), Buffer.of(0)]);
+  return { argv, secluded };
 }

@@ -4,7 +4,7 @@
 
 import type { Config } from '../model/config.js';
 import { CLIENT_INFO } from './handshake.js';
-import { safeFileArg } from './rsh.js';
+import { safeOptionArg } from './rsh.js';
 import { compressLetter, compressLongArgs, type ClientCompress } from './compress.js';
 
 /** What the server must know of the client's options (a subset of the Config, named as there). */
@@ -58,6 +58,8 @@ export interface ServerFlags {
   noImpliedDirs?: boolean;
   /** 1 --remove-source-files, 2 --remove-sent-files. */
   removeSourceFiles?: number;
+  /** --files-from as the server is told of it (remote/files-from.ts's filesFromServerArgs). */
+  filesFrom?: string[];
   /** -z and its options (compress.ts): a letter and long options of their own. */
   compress?: ClientCompress;
 }
@@ -115,6 +117,7 @@ export function senderArgs(f: ServerFlags): string[] {
     if (f.append > 1) args.push('--append');
     args.push('--append');
   } else if (f.inplace) args.push('--inplace');
+  args.push(...(f.filesFrom ?? []));
   if (f.noImpliedDirs) args.push('--no-implied-dirs');
   if (f.removeSourceFiles === 1) args.push('--remove-source-files');
   else if (f.removeSourceFiles === 2) args.push('--remove-sent-files');
@@ -139,6 +142,8 @@ export interface PushExtras {
   maxDelete: number | undefined;
   /** -z and its options (compress.ts). */
   compress?: ClientCompress;
+  /** --files-from as the server is told of it (remote/files-from.ts's filesFromServerArgs). */
+  filesFrom?: string[];
 }
 
 /** rsync's stdout_format as a pushing client sees it: what the server needs to know of it. */
@@ -197,8 +202,10 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (x.blockSize) args.push(`-B${x.blockSize}`);
   if (c.timeout) args.push(`--timeout=${c.timeout}`);
   if (c.bwlimit) args.push(`--bwlimit=${Math.floor(c.bwlimit / 1024)}`);
-  if (c.backupDir !== undefined) args.push('--backup-dir', safeFileArg(c.backupDir, true));
-  if (c.suffix !== (c.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${safeFileArg(c.suffix, true)}`);
+  // Under -s no shell reads them: they go as they are.
+  const val = (v: string): string => (c.secludedArgs ? v : safeOptionArg(v, c.oldArgs));
+  if (c.backupDir !== undefined) args.push('--backup-dir', val(c.backupDir));
+  if (c.suffix !== (c.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${val(c.suffix)}`);
   args.push(...z.choice);
   if (x.maxDelete !== undefined) args.push(`--max-delete=${x.maxDelete > 0 ? x.maxDelete : -1}`);
   if (c.minSize !== undefined) args.push(`--min-size=${c.minSize}`);
@@ -221,10 +228,10 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.numericIds) args.push('--numeric-ids');
   if (c.ignoreExisting) args.push('--ignore-existing');
   if (c.existing) args.push('--existing');
-  if (c.tempDir !== undefined) args.push('--temp-dir', safeFileArg(c.tempDir, true));
+  if (c.tempDir !== undefined) args.push('--temp-dir', val(c.tempDir));
   if (c.fsync) args.push('--fsync');
   for (const [opt, dirs] of [['--compare-dest', c.compareDest], ['--copy-dest', c.copyDest], ['--link-dest', c.linkDest]] as const) {
-    for (const d of dirs) args.push(opt, safeFileArg(d, true));
+    for (const d of dirs) args.push(opt, val(d));
   }
   if (c.append) {
     if (c.appendVerify) args.push('--append');
@@ -233,6 +240,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
     // (rsync 3.5 would add --no-W for -S only after an explicit --no-W, which changes nothing here.)
     args.push('--inplace');
   }
+  args.push(...(x.filesFrom ?? []));
   if (c.relative && !c.impliedDirs) args.push('--no-implied-dirs');
   if (c.removeSourceFiles) args.push(c.removeSentOnly ? '--remove-sent-files' : '--remove-source-files');
   if (c.preallocate) args.push('--preallocate');

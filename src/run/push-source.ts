@@ -6,6 +6,7 @@
 // a symlink, never read through, unless -L asked for that.
 
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import type { Config } from '../model/config.js';
 import { isDir, isReg } from '../remote/flist.js';
 import type { FilterList } from '../plan/filter.js';
@@ -19,6 +20,7 @@ import { isFailure } from '../model/failure.js';
 import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
+import { senderOperands } from '../plan/sources.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
@@ -38,6 +40,62 @@ const isLinkAt = (p: Buffer): boolean => {
   }
 };
 
+/** A source operand without -R: "dir/" (or "dir/.") is its contents, "dir" itself by its name. */
+function plainOperand(src: Buffer): { src: Buffer; name: Buffer; contents: boolean; base: Buffer } {
+  const contents = hasTrailingSlash(src) || /(^|\/)\.$/.test(src.toString('latin1'));
+  return { src, name: baseName(src), contents, base: contents ? src : dirName(src) };
+}
+
+/**
+ * A -R operand in "dir/./kept" form (plan/sources.ts's senderOperands): the name sent is the kept part
+ * (leading slashes dropped), read beneath "dir"; a trailing slash or a bare "." sends the directory
+ * with its contents (rsync's SLASH_ENDING_NAME and DOTDIR_NAME).
+ */
+function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boolean; base: Buffer } {
+  const s = op.toString('latin1');
+  const m = s.indexOf('/./');
+  const base = m >= 0 ? s.slice(0, m) || '/' : '.';
+  let kept = m >= 0 ? s.slice(m + 3) : s;
+  const contents = kept === '' || kept === '.' || kept.endsWith('/');
+  kept = kept.replace(/\/+$/, '').replace(/^\/+/, '');
+  const name = kept === '' ? '.' : kept;
+  const src = m >= 0 ? (name === '.' ? base : `${base === '/' ? '' : base}/${name}`) : s.replace(/\/+$/, '') || '/';
+  return { src: Buffer.from(src, 'latin1'), name: Buffer.from(name, 'latin1'), contents, base: Buffer.from(base, 'latin1') };
+}
+
+/** The path rsync's full_fname prints: absolute, without the "/./" of a --files-from name. */
+function absolutePath(p: Buffer): Buffer {
+  const s = p.toString('latin1').replace(/\/\.(?=\/)/g, '');
+  return Buffer.from(s.startsWith('/') ? s : nodePath.resolve(s), 'latin1');
+}
+
+/**
+ * One entry per name, as rsync's flist_sort_and_clean leaves it: a directory wins over a non-directory,
+ * and a directory named twice (implied, then listed) keeps the content and top-level marks either had,
+ * and is implied only if both were.
+ */
+function mergeRepeats<T extends SendEntry>(entries: T[]): T[] {
+  const first = new Map<string, T>();
+  const out: T[] = [];
+  for (const e of entries) {
+    const k = e.name.toString('latin1');
+    const had = first.get(k);
+    if (!had) {
+      first.set(k, e);
+      out.push(e);
+    } else if (isDir(e.mode) && !isDir(had.mode)) {
+      out[out.indexOf(had)] = e;
+      first.set(k, e);
+    } else if (isDir(e.mode)) {
+      had.topDir = Boolean(had.topDir || e.topDir);
+      had.contentDir = Boolean(had.contentDir || e.contentDir);
+      had.impliedDir = Boolean(had.impliedDir && e.impliedDir);
+    }
+  }
+  return out;
+}
+
+
 /** An errno's text as rsync prints it: "No such file or directory (2)". */
 function errText(e: NodeJS.ErrnoException): string {
   const msg = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ .*$/, '');
@@ -46,6 +104,11 @@ function errText(e: NodeJS.ErrnoException): string {
 }
 
 export interface PushWalk extends PushSource {
+  /**
+   * A named source that does not exist (rsync's link_stat ENOENT): the run ends with exit 23, but the
+   * receiver is not told of an I/O error, so its deletions go ahead (nothing existing was left out).
+   */
+  missingNamed: boolean;
   /** rsync's messages from the walk ("link_stat ... failed", "skipping directory ..."), in order. */
   messages: { text: string; error: boolean; plain?: boolean }[];
   /**
@@ -58,12 +121,14 @@ export interface PushWalk extends PushSource {
 /**
  * `engine` lists the directories (its walker); `filters`: the sending side's rules (--exclude and the
  * like): excluded names are not listed, nor read. `xattrs` (-X): each entry's xattrs are read as it is
- * listed.
+ * listed. `listed`: a --files-from list the far side forwarded (NUL-separated names), for a list on that
+ * machine.
  */
-export function walkSources(c: Config, engine: Engine, filters?: FilterList, xattrs?: RemoteXattrs): PushWalk {
+export function walkSources(c: Config, engine: Engine, filters?: FilterList, xattrs?: RemoteXattrs, listed?: Buffer): PushWalk {
   const entries: Entry[] = [];
   const messages: PushWalk['messages'] = [];
   let ioError = 0;
+  let missingNamed = false;
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
   const add = (path: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean): Entry => {
@@ -157,25 +222,46 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       if (sub && e.contentDir) descend(p, rel, rootDev, deep, scope, anchor);
     }
   };
-  for (const src of c.sources) {
-    const contents = hasTrailingSlash(src) || /(^|\/)\.$/.test(src.toString('latin1'));
+  /** An implied directory (rsync's send_implied_dirs): followed if a symlink, never filtered, not entered. */
+  const implied = (path: Buffer, name: Buffer): void => {
+    try {
+      const e = add(path, name, toStat(fs.statSync(path, { bigint: true })), false, false);
+      if (isDir(e.mode)) e.impliedDir = true;
+    } catch {
+      // Missing: the name below it is reported when it is looked at.
+    }
+  };
+  const impliedDirs = (base: Buffer, name: Buffer): void => {
+    for (let at = name.indexOf(0x2f, 1); at > 0; at = name.indexOf(0x2f, at + 1)) implied(joinPath(base, name.subarray(0, at)), name.subarray(0, at));
+  };
+
+  const dotDirs: Buffer[] = [];
+  for (const op of senderOperands(c, listed, dotDirs)) {
+    const { src, name: given, contents, base } = c.relative ? relativeOperand(op) : plainOperand(op);
     let st: Stat;
     try {
-      st = toStat(stat(src));
+      // -R: "dir/" and "." are followed to the directory (rsync's link_stat for a name that is not NORMAL_NAME).
+      st = toStat(c.relative && contents ? fs.statSync(src, { bigint: true }) : stat(src));
     } catch (err) {
-      ioError |= IOERR_GENERAL;
-      messages.push({ text: `link_stat "${showPath(src)}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') missingNamed = true;
+      else ioError |= IOERR_GENERAL;
+      messages.push({ text: `link_stat "${showPath(absolutePath(src))}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
       continue;
     }
     const dir = isDir(st.mode);
-    const name = contents && dir ? Buffer.from('.') : baseName(src);
+    const name = !c.relative && contents && dir ? Buffer.from('.') : given;
     if (dir && !c.recursive && !c.dirs) {
       messages.push({ text: `skipping directory ${showPath(name)}`, error: false });
       continue;
     }
-    // The rules' root: the directory itself for "dir/", its parent for "dir" (rsync's current directory).
-    const scope = filters?.root('sender', contents ? src : dirName(src));
-    if (scope && !contents && scope.check(name, dir) === 'exclude') continue;
+    // The rules' root: the directory itself for "dir/", its parent for "dir" (rsync's current directory);
+    // with -R the directory before "/./".
+    const scope = filters?.root('sender', base);
+    // A dot-dir is never excluded; without -R neither is "dir/" (its rules start inside it).
+    const unchecked = c.relative ? name.length === 1 && name[0] === 0x2e : contents;
+    if (scope && !unchecked && scope.check(name, dir) === 'exclude') continue;
+    // -R: each directory above the name goes first, so the far side makes it with its own attributes.
+    if (c.relative && c.impliedDirs) impliedDirs(base, name);
     if (dir && (c.recursive || contents)) {
       add(src, name, st, true, true);
       descend(src, name, st.dev, c.recursive, scope, src.length);
@@ -184,10 +270,13 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     }
   }
 
-  const sorted = sortForSend(entries);
+  // A "./name" in -R makes rsync send its directory as "." too (flist.c's implied_dot_dir).
+  for (const d of dotDirs) implied(d, Buffer.from('.'));
+  const sorted = sortForSend(mergeRepeats(entries));
   return {
     entries: sorted,
     ioError,
+    missingNamed,
     messages,
     removeSent(e: SendEntry) {
       const name = showPath(e.name);

@@ -55,13 +55,13 @@ describeEngines((e) => {
     expect(fs.readdirSync(cwd)).toEqual(['src']);
   });
 
-  it('a remote operand among several sources, and a remote --files-from, are refused too', async () => {
+  it('a remote operand among several sources, and a remote --files-from in a local copy, are refused too (rsync\'s words)', async () => {
     const r = await runCli(['-a', eng, 'src/', 'host:x', 'dst/'], { cwd });
     expect(r.code, show(r)).toBe(1);
     expect(r.stderr).toMatch(/Unexpected remote arg: host:x/);
     const f = await runCli(['-a', eng, '--files-from=host:list', 'src/', 'dst/'], { cwd });
     expect(f.code, show(f)).toBe(1);
-    expect(f.stderr).toMatch(/--files-from.*a remote --files-from is not supported yet/);
+    expect(f.stderr).toMatch(/--files-from cannot be remote when the transfer is local/);
     expect(fs.readdirSync(cwd)).toEqual(['src']);
   });
 

@@ -180,8 +180,10 @@ describe('engines', () => {
 });
 
 describe('operands', () => {
-  it('a remote --files-from is refused like a remote operand', () => {
-    expect(refused('-a', '--files-from=host:list', 'a', 'b')).toMatch(/^--files-from=host:list is .*a remote --files-from is not supported yet$/);
+  it('a remote --files-from is refused in a local copy, and one on another host than the transfer\'s, in rsync\'s words', () => {
+    expect(refused('-a', '--files-from=host:list', 'a', 'b')).toBe('--files-from cannot be remote when the transfer is local');
+    expect(refused('-a', '--files-from=other:list', 'a', 'host:b')).toBe('--files-from hostname is not the same as the transfer hostname');
+    expect(refused('-a', '--files-from=host:-', 'host:a', 'b')).toBe('Invalid --files-from remote filename');
   });
 
   it('one operand is a listing (rsync\'s implicit --list-only), none is refused', () => {
