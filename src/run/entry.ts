@@ -202,6 +202,12 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     const done = await tryAltDirs(rc, m, kind, line, target, queueCopy);
     if (done !== undefined) return done;
   }
+  // -y: the basis rsync would pick for a file the destination lacks (a waiting partial file comes first).
+  if (rc.fuzzy && kind === 'reg') {
+    if (!destSt || fileType(destSt.mode) !== 'reg') {
+      if (!rc.partials?.has(rel)) rc.fuzzy.choose(rel, st);
+    } else if (verdict.action === 'transfer' || verdict.action === 'compare') rc.fuzzy.replacing(rel);
+  }
 
   if (verdict.action === 'attrs') {
     rc.lines.emit(kind, verdict, line);
