@@ -365,7 +365,7 @@ export class RuleParser implements ScopeRules {
         if (pat.endsWith('***')) flags |= F.WILD3_SUFFIX;
       }
     }
-    target.rules.push({ flags, pattern: pat, slashCnt });
+    target.rules.push({ flags, pattern: pat, slashCnt, ...(target.source !== undefined ? { fromFile: true } : {}) });
   }
 
   /** -C's global list: the defaults, then $HOME/.cvsignore, then $CVSIGNORE (once, like rsync). */

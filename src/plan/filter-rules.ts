@@ -71,6 +71,8 @@ export interface PatternRule {
   /** latin1; trailing "/" removed (DIRECTORY), per-dir anchors expanded to an absolute path. */
   pattern: string;
   slashCnt: number;
+  /** Read from a file's contents, not given by the operator: traces never show its text (rsync's rule_text). */
+  fromFile?: boolean;
 }
 
 export interface DirMergeRule {
