@@ -134,6 +134,28 @@ export function ruleOrigin(t: Target): string | undefined {
   return where === undefined ? undefined : `<rule from ${where}>`;
 }
 
+/**
+ * rsync's get_rule_prefix (protocol 30+): the rule's kind, its modifiers, a space. The wire form of a
+ * sent rule (filter-send.ts) and the form --debug=FILTER shows.
+ */
+export function rulePrefix(flags: number): string {
+  let p = flags & F.PERDIR_MERGE ? ':' : flags & F.INCLUDE ? '+' : '-';
+  if (flags & F.ABS_PATH) p += '/';
+  if (flags & F.NEGATE) p += '!';
+  if (flags & F.CVS_IGNORE) p += 'C';
+  else {
+    if (flags & F.NO_INHERIT) p += 'n';
+    if (flags & F.WORD_SPLIT) p += 'w';
+    if (flags & F.NO_PREFIXES) p += flags & F.INCLUDE ? '+' : '-';
+  }
+  if (flags & F.EXCLUDE_SELF) p += 'e';
+  if (flags & F.XATTR) p += 'x';
+  if (flags & F.SENDER_SIDE) p += 's';
+  if (flags & F.RECEIVER_SIDE) p += 'r';
+  if (flags & F.PERISHABLE) p += 'p';
+  return p + ' ';
+}
+
 /** rsync's rule_src_where(): "FILE line N", or what may be said of a file named by another file. */
 export function ruleWhere(t: Target): string | undefined {
   if (t.source === undefined) return undefined;

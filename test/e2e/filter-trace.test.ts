@@ -50,4 +50,23 @@ describeEngines((e) => {
     expect(traces(r.arsync.stdout)).toContain('[sender] hiding file a.o because of pattern *.o [global CVS]');
     expect(traces(r.arsync.stdout)).toContain('[sender] hiding directory cache because of pattern cache/');
   });
+
+  it("--debug=FILTER: an operator's rule ending in white space gets rsync's CAUTION line", async () => {
+    const r = await differential({ engine, setup, args: ['-a', '--debug=FILTER', '--filter=- my-own-rule ', '--exclude=a ', '--include=b\t', '--filter=-! c ', '--exclude-from=rules', 'src/', 'dst/'] });
+    const cautions = (out: string): string[] => out.split('\n').filter((l) => l.includes('CAUTION'));
+    expect(cautions(r.arsync.stdout)).toEqual(cautions(r.rsync.stdout));
+    expect(cautions(r.arsync.stdout)).toEqual([
+      '[client] add_rule(- my-own-rule ) -- CAUTION: trailing whitespace!',
+      '[client] add_rule(- a ) -- CAUTION: trailing whitespace!',
+      '[client] add_rule(+ b\t) -- CAUTION: trailing whitespace!',
+      '[client] add_rule(-! c ) -- CAUTION: trailing whitespace!',
+    ]);
+  });
+
+  it('a rule as long as a path may be (4096 bytes) is discarded with rsync\'s message, the run goes on (exit 0)', async () => {
+    const long = `ARGLONG-${'Q'.repeat(4200)}`;
+    const r = await differential({ engine, setup, args: ['-a', `--filter=- ${long}`, 'src/', 'dst/'] });
+    expect(r.arsync.code).toBe(0);
+    expect(r.arsync.stderr).toBe(`discarding over-long filter: ${long}\n`);
+  });
 });
