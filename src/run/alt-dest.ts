@@ -131,6 +131,14 @@ export class AltDests {
     return out;
   }
 
+  /** Whether some alternate directory holds an entry of `st`'s type at `rel` (a basis, at least). */
+  hasTwin(rel: Buffer, st: Stat): boolean {
+    return this.dirs.some((a) => {
+      const alt = this.lstat(a, rel);
+      return alt !== undefined && (alt.mode & S_IFMT) === (st.mode & S_IFMT);
+    });
+  }
+
   /** A directory's twin in the first alternate directory that has one (rsync's try_dests_non). */
   dirTwin(rel: Buffer): Stat | undefined {
     for (const a of this.dirs) {
