@@ -192,11 +192,6 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     // The delta algorithm: arsync copies whole files, which writes the same bytes.
     .option('--no-whole-file', 'use the delta-xfer algorithm (arsync copies whole files: same result)')
     .option('--no-W', 'same as --no-whole-file')
-    // A fuzzy basis only seeds the delta algorithm; a local copy sends whole files, so the result and
-    // the -i lines are the same (checked against rsync in test/e2e/rsync-options.test.ts).
-    .option('-y, --fuzzy', 'find a similar file as the basis for a new one (no effect on a whole-file local copy; -yy also in --*-dest dirs)', (_v: string, prev: number) => prev + 1, 0)
-    .option('--no-fuzzy', 'turn off -y')
-    .option('--no-y', 'same as --no-fuzzy')
     .option('-B, --block-size <SIZE>', 'fixed checksum block size (no effect locally)', (v: string) =>
       rsyncSize('block-size', v, 'b', 0, MAX_BLOCK_SIZE, false),
     )

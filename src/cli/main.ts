@@ -159,6 +159,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
         insecureLinks: c.insecureLinks,
         eolNulls: c.from0,
         onRefusal: (m) => io.err.write(`arsync: ${m}\n`),
+        onNote: (line, error) => (error ? io.err : io.out).write(`${line}\n`),
+        trace: c.debug.FILTER > 0 && !c.json,
       });
     }
   } catch (err) {

@@ -17,6 +17,7 @@ import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
+import { addFuzzyOptions, fuzzyLevel } from './fuzzy-options.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
@@ -224,6 +225,7 @@ function buildProgram(
   const devices = addDeviceOptions(p);
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
+  addFuzzyOptions(p);
   const clock = addClockOptions(p);
   const dirChoices = addDirOptions(p);
   // Where and how destination files are written (cli/write-options.ts).
@@ -437,6 +439,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     suffix: (o['suffix'] as string | undefined) ?? (backupDir !== undefined ? '' : '~'),
     ...writes(o),
     reflink: reflinkMode(o['reflink'], Boolean(o['sparse'])),
+    fuzzy: fuzzyLevel(o),
     relative: Boolean(o['relative']) || (o['filesFrom'] !== undefined && o['relative'] !== false),
     mkpath: Boolean(o['mkpath']),
     oneFileSystem: Number(o['oneFileSystem']),

@@ -149,6 +149,8 @@ export interface Config {
   sparse: boolean;
   /** --reflink: clone file data before copying it (auto), only clone (always), or never clone. */
   reflink: ReflinkMode;
+  /** -y: rsync's fuzzy_basis (1: the destination directory, 2: also the --*-dest ones); 0 off. */
+  fuzzy: number;
   /** -T/--temp-dir as given (relative: to the destination directory); undefined: temps beside targets. */
   tempDir: string | undefined;
   /**

@@ -15,6 +15,7 @@ import {
   isDirMerge,
   latin1,
   ruleOrigin,
+  rulePrefix,
   ruleWhere,
   shown,
   type Active,
@@ -43,7 +44,16 @@ export interface FilterOptions {
   onRefusal?: (message: string) => void;
   /** -0/--from0: rule files are NUL-separated (word-split lists are not affected). */
   eolNulls?: boolean;
+  /**
+   * Told rsync's messages about rules as they are added: "discarding over-long filter" (an error, for
+   * stderr) and, with `trace` (--debug=FILTER), an operator's rule that ends in white space.
+   */
+  onNote?: (line: string, error: boolean) => void;
+  trace?: boolean;
 }
+
+/** rsync's MAXPATHLEN: a longer pattern is discarded. */
+const MAXPATHLEN = 4096;
 
 // rsync's default_cvsignore(); protocol 30+ marks these perishable.
 const DEFAULT_CVSIGNORE =
@@ -82,8 +92,12 @@ export class RuleParser implements ScopeRules {
   private readonly insecureLinks: boolean;
   private readonly onRefusal: (message: string) => void;
   private readonly eolNulls: boolean;
+  private readonly onNote: (line: string, error: boolean) => void;
+  private readonly trace: boolean;
 
   constructor(opts: FilterOptions) {
+    this.onNote = opts.onNote ?? (() => {});
+    this.trace = Boolean(opts.trace);
     this.insecureLinks = Boolean(opts.insecureLinks);
     this.onRefusal = opts.onRefusal ?? (() => {});
     this.eolNulls = Boolean(opts.eolNulls);
@@ -293,10 +307,19 @@ export class RuleParser implements ScopeRules {
   parseString(target: Target, s: string, tmpl: number, xflags: number, active: Active = this.active): void {
     let pos = 0;
     for (;;) {
-      const tok = this.parseToken(s, pos, tmpl, xflags, ruleOrigin(target));
+      const origin = ruleOrigin(target);
+      const tok = this.parseToken(s, pos, tmpl, xflags, origin);
       if (!tok) return;
       pos = tok.next;
       let { flags, pattern } = tok;
+      if (pattern.length >= MAXPATHLEN) {
+        this.onNote(`discarding over-long filter: ${origin ?? shown(pattern)}`, true);
+        continue;
+      }
+      // An operator's rule that ends in white space is almost always a mistake (a file's is never quoted).
+      if (this.trace && origin === undefined && /[ \t]$/.test(pattern)) {
+        this.onNote(`[client] add_rule(${rulePrefix(flags)}${shown(pattern)}) -- CAUTION: trailing whitespace!`, false);
+      }
 
       if (flags & F.CLEAR_LIST) {
         this.clear(target, active);
@@ -365,7 +388,7 @@ export class RuleParser implements ScopeRules {
         if (pat.endsWith('***')) flags |= F.WILD3_SUFFIX;
       }
     }
-    target.rules.push({ flags, pattern: pat, slashCnt });
+    target.rules.push({ flags, pattern: pat, slashCnt, ...(target.source !== undefined ? { fromFile: true } : {}) });
   }
 
   /** -C's global list: the defaults, then $HOME/.cvsignore, then $CVSIGNORE (once, like rsync). */

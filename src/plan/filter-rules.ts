@@ -71,6 +71,8 @@ export interface PatternRule {
   /** latin1; trailing "/" removed (DIRECTORY), per-dir anchors expanded to an absolute path. */
   pattern: string;
   slashCnt: number;
+  /** Read from a file's contents, not given by the operator: traces never show its text (rsync's rule_text). */
+  fromFile?: boolean;
 }
 
 export interface DirMergeRule {
@@ -130,6 +132,28 @@ export interface Target {
 export function ruleOrigin(t: Target): string | undefined {
   const where = ruleWhere(t);
   return where === undefined ? undefined : `<rule from ${where}>`;
+}
+
+/**
+ * rsync's get_rule_prefix (protocol 30+): the rule's kind, its modifiers, a space. The wire form of a
+ * sent rule (filter-send.ts) and the form --debug=FILTER shows.
+ */
+export function rulePrefix(flags: number): string {
+  let p = flags & F.PERDIR_MERGE ? ':' : flags & F.INCLUDE ? '+' : '-';
+  if (flags & F.ABS_PATH) p += '/';
+  if (flags & F.NEGATE) p += '!';
+  if (flags & F.CVS_IGNORE) p += 'C';
+  else {
+    if (flags & F.NO_INHERIT) p += 'n';
+    if (flags & F.WORD_SPLIT) p += 'w';
+    if (flags & F.NO_PREFIXES) p += flags & F.INCLUDE ? '+' : '-';
+  }
+  if (flags & F.EXCLUDE_SELF) p += 'e';
+  if (flags & F.XATTR) p += 'x';
+  if (flags & F.SENDER_SIDE) p += 's';
+  if (flags & F.RECEIVER_SIDE) p += 'r';
+  if (flags & F.PERISHABLE) p += 'p';
+  return p + ' ';
 }
 
 /** rsync's rule_src_where(): "FILE line N", or what may be said of a file named by another file. */

@@ -11,10 +11,12 @@ import {
   cleanAbs,
   isDirMerge,
   latin1,
+  shown,
   type Active,
   type CheckOptions,
   type DirMergeRule,
   type Entry,
+  type PatternRule,
   type ScopeRules,
   type Side,
   type Verdict,
@@ -98,10 +100,15 @@ export class FilterScope {
    * undefined when no rule matches (rsync then includes it). The root itself ("") never matches.
    */
   check(relPath: Buffer | string, isDir: boolean, opts: CheckOptions = {}): Verdict {
+    return this.match(relPath, isDir, opts)?.verdict;
+  }
+
+  /** The first matching rule itself, and the list it is in (for --debug=FILTER's trace, filterTrace()). */
+  match(relPath: Buffer | string, isDir: boolean, opts: CheckOptions = {}): Match | undefined {
     let name = typeof relPath === 'string' ? latin1(relPath) : relPath.toString('latin1');
     if (name.startsWith('/')) name = name.slice(1);
     if (!name) return undefined;
-    return this.walk(this.list.globalRules(), name, isDir, opts);
+    return this.walk(this.list.globalRules(), name, isDir, opts, '');
   }
 
   /** Receiver side: is this destination entry protected from deletion? */
@@ -109,24 +116,47 @@ export class FilterScope {
     return this.check(relPath, isDir, opts) === 'exclude';
   }
 
-  private walk(entries: readonly Entry[], name: string, isDir: boolean, opts: CheckOptions): Verdict {
+  /** `list`: rsync's debug_type of the list being walked ("", " [per-dir NAME]", " [global CVS]"). */
+  private walk(entries: readonly Entry[], name: string, isDir: boolean, opts: CheckOptions, list: string): Match | undefined {
     const other = this.side === 'sender' ? F.RECEIVER_SIDE : F.SENDER_SIDE;
     for (const e of entries) {
       if (opts.ignorePerishable && e.flags & F.PERISHABLE) continue;
       // A rule for the other side only does not exist on this side.
       if ((e.flags & SIDES) === other) continue;
       if (isDirMerge(e)) {
-        const v = this.walk(this.lists.get(e.id) ?? [], name, isDir, opts);
-        if (v) return v;
+        const m = this.walk(this.lists.get(e.id) ?? [], name, isDir, opts, ` [per-dir ${e.fromFile ? FROM_FILE : e.base}]`);
+        if (m) return m;
         continue;
       }
       if (e.flags & F.CVS_IGNORE && !(e.flags & F.MERGE_FILE)) {
-        const v = this.walk(this.list.cvsList(), name, isDir, opts);
-        if (v) return v;
+        const m = this.walk(this.list.cvsList(), name, isDir, opts, ' [global CVS]');
+        if (m) return m;
         continue;
       }
-      if (ruleMatches(e, name, isDir, this.absRoot)) return e.flags & F.INCLUDE ? 'include' : 'exclude';
+      if (ruleMatches(e, name, isDir, this.absRoot)) return { verdict: e.flags & F.INCLUDE ? 'include' : 'exclude', rule: e, list };
     }
     return undefined;
   }
+}
+
+/** What rsync shows in place of a rule's text that came out of a file (rule_text after parsing). */
+const FROM_FILE = '<rule from a file read earlier>';
+
+/** A rule that matched, and rsync's name for the list it is in. */
+export interface Match {
+  verdict: 'include' | 'exclude';
+  rule: PatternRule;
+  list: string;
+}
+
+/**
+ * rsync's report_filter_result line (--debug=FILTER, which -vv turns on): "[sender] hiding file NAME
+ * because of pattern PATTERN", "[generator] protecting ..." on the receiving side; a rule read from a
+ * file is never quoted (nor its directory slash).
+ */
+export function filterTrace(side: 'sender' | 'receiver', name: string, isDir: boolean, m: Match): string {
+  const include = m.verdict === 'include';
+  const action = side === 'sender' ? (include ? 'showing' : 'hiding') : include ? 'risking' : 'protecting';
+  const text = m.rule.fromFile ? FROM_FILE : `${shown(m.rule.pattern)}${m.rule.flags & F.DIRECTORY ? '/' : ''}`;
+  return `[${side === 'sender' ? 'sender' : 'generator'}] ${action} ${isDir ? 'directory' : 'file'} ${name} because of pattern ${text}${m.list}`;
 }

@@ -6,7 +6,7 @@
 
 import type { FilterItem } from '../model/config.js';
 import { FilterList } from './filter.js';
-import { F, type Entry } from './filter-rules.js';
+import { F, rulePrefix, type Entry } from './filter-rules.js';
 import type { FilterOptions } from './filter-parse.js';
 
 export interface SendFilterOptions extends Omit<FilterOptions, 'cvsExclude' | 'deleteExcluded'> {
@@ -43,7 +43,7 @@ export function rulesToSend(items: readonly FilterItem[], o: SendFilterOptions):
           continue;
         }
       }
-      const text = prefix(r.flags) + r.pattern + (r.flags & F.DIRECTORY ? '/' : '');
+      const text = rulePrefix(r.flags) + r.pattern + (r.flags & F.DIRECTORY ? '/' : '');
       if (forReal && text.length) out.push(Buffer.from(text, 'latin1'));
     }
   };
@@ -64,21 +64,3 @@ function keep(flags: number, o: SendFilterOptions): boolean {
   return true;
 }
 
-/** rsync's get_rule_prefix for the wire (protocol 30+): the rule's kind, its modifiers, a space. */
-function prefix(flags: number): string {
-  let p = flags & F.PERDIR_MERGE ? ':' : flags & F.INCLUDE ? '+' : '-';
-  if (flags & F.ABS_PATH) p += '/';
-  if (flags & F.NEGATE) p += '!';
-  if (flags & F.CVS_IGNORE) p += 'C';
-  else {
-    if (flags & F.NO_INHERIT) p += 'n';
-    if (flags & F.WORD_SPLIT) p += 'w';
-    if (flags & F.NO_PREFIXES) p += flags & F.INCLUDE ? '+' : '-';
-  }
-  if (flags & F.EXCLUDE_SELF) p += 'e';
-  if (flags & F.XATTR) p += 'x';
-  if (flags & F.SENDER_SIDE) p += 's';
-  if (flags & F.RECEIVER_SIDE) p += 'r';
-  if (flags & F.PERISHABLE) p += 'p';
-  return p + ' ';
-}

@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import { withRecord, type FakeReader } from './fake-source.js';
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from '../model/config.js';
+import type { DirListing } from '../model/listing.js';
 import { isFailure } from '../model/failure.js';
 import { S_IFDIR, S_IFMT, type Stat, type FileType } from '../model/stat.js';
 import type { OpFailure } from '../engine/types.js';
@@ -53,6 +54,8 @@ const BASIS_GONE = new Set<number>([ERRNO.ESTALE, ERRNO.ENOENT, ERRNO.ELOOP, ERR
 
 interface AltDir {
   kind: AltKind;
+  /** As rsync names it in --debug=FUZZY's lines: the argument, after the destination's absolute path when relative. */
+  shown: string;
   /** Absolute, with no symlink in it (resolved once, at start). */
   dir: Buffer;
   /** Directories beneath it (relative, latin1) found to be real directories all the way down. */
@@ -103,12 +106,37 @@ export class AltDests {
         continue;
       }
       if (!at.exists || isFailure(this.engine.lstat(at.path))) report(`--${kind}-dest arg does not exist: ${showPath(path)}`);
-      this.dirs.push({ kind, dir: at.path, real: new Map([['', true]]) });
+      const shown = raw[0] === 0x2f ? arg : `${resolvePath(destRoot.toString('latin1'))}/${arg}`;
+      this.dirs.push({ kind, shown, dir: at.path, real: new Map([['', true]]) });
     }
   }
 
   get any(): boolean {
     return this.dirs.length > 0;
+  }
+
+  /**
+   * -yy: the listing of directory `rel` beneath each alternate directory (empty where it is missing or
+   * reached through a symlink), with the name rsync gives that directory (the argument joined to it).
+   */
+  listings(rel: Buffer): { shown: string; listing: DirListing }[] {
+    const out: { shown: string; listing: DirListing }[] = [];
+    for (const a of this.dirs) {
+      // rsync's pathjoin of the argument and the directory, cleaned as its file list cleans names.
+      const joined = `${a.shown}/${showPath(rel)}`.split('/').filter((part, i) => i === 0 || (part !== '' && part !== '.'));
+      const shown = joined.length > 1 && joined[0] === '.' ? joined.slice(1).join('/') : joined.join('/') || '/';
+      const listing = this.realDir(a, rel) ? this.engine.scanDir(joinPath(a.dir, rel)) : undefined;
+      out.push({ shown, listing: listing && !isFailure(listing) ? listing : { names: [], stats: [], errors: [] } });
+    }
+    return out;
+  }
+
+  /** Whether some alternate directory holds an entry of `st`'s type at `rel` (a basis, at least). */
+  hasTwin(rel: Buffer, st: Stat): boolean {
+    return this.dirs.some((a) => {
+      const alt = this.lstat(a, rel);
+      return alt !== undefined && (alt.mode & S_IFMT) === (st.mode & S_IFMT);
+    });
   }
 
   /** A directory's twin in the first alternate directory that has one (rsync's try_dests_non). */

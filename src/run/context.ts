@@ -2,6 +2,7 @@
 // for another in fields of its own): the spec, where entries come from and where ops go, the tally, the
 // directory ledger, the filters and the plan objects. Also the walk's frame and entry shapes.
 
+import type { FuzzyBases } from './fuzzy.js';
 import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import type { PairListing } from '../model/listing.js';
@@ -68,6 +69,8 @@ export interface RunContext {
   readonly events: EventStream | undefined;
   /** --partial-dir: the partial files waiting for destination files (used up when those are current). */
   readonly partials?: PartialLeftovers | undefined;
+  /** -y under --debug=FUZZY: rsync's basis choice for files the destination lacks, printed. */
+  readonly fuzzy?: FuzzyBases | undefined;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

@@ -8,7 +8,7 @@ import { isFailure } from '../model/failure.js';
 import { OpKind } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import type { DeleteList } from '../plan/deletelist.js';
-import type { FilterScope } from '../plan/filter-scope.js';
+import { filterTrace, type FilterScope } from '../plan/filter-scope.js';
 import { showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
@@ -115,8 +115,11 @@ function mountPoint(rc: RunContext, rel: Buffer, st: Stat): boolean {
 function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat, insideDeleted = false): boolean {
   // Inside a directory being deleted, perishable rules protect nothing (rsync's ignore_perishable):
   // a --partial-dir or -C's rules do not keep an otherwise gone directory alive.
-  const v = receiver?.check(rel, (st.mode & S_IFMT) === S_IFDIR, { ignorePerishable: insideDeleted });
-  if (v !== undefined) return v === 'exclude';
+  const isDir = (st.mode & S_IFMT) === S_IFDIR;
+  const m = receiver?.match(rel, isDir, { ignorePerishable: insideDeleted });
+  // --debug=FILTER (-vv): rsync's generator names the rule that protects (or risks) the entry.
+  if (m && rc.c.debug.FILTER > 0 && !rc.c.json) rc.reporter.print(filterTrace('receiver', showPath(rel), isDir, m));
+  if (m) return m.verdict === 'exclude';
   // --backup without --backup-dir protects earlier backups by rsync's implied "P *~" rule, which it
   // appends after the operator's rules (so an "R *~" of theirs comes first) and not under
   // --delete-excluded.

@@ -24,7 +24,7 @@ import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { linkMember } from './link-member.js';
 import { anyChange } from './lines.js';
-import type { Member } from './members.js';
+import { hasBasis, type Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
@@ -145,12 +145,12 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
     rc.hardLinks.add(m);
     // rsync sends its leader at the leader's place in the list, so its line comes in walk order: the
-    // first member the destination has is that leader (an earlier one would have been planned already).
-    // When none has one, the last member leads: which one that is is known only after the walk (and a
-    // member that vanished meanwhile is left out there).
-    if (!rc.hardLinks.leaderOf(m) && destSt && fileType(destSt.mode) === 'reg') {
+    // first member the destination (or a --*-dest directory) has is that leader (an earlier one would
+    // have been planned already). When none has one, the last member leads: which one that is is known
+    // only after the walk (and a member that vanished meanwhile is left out there).
+    if (!rc.hardLinks.leaderOf(m) && hasBasis(m, rc.alt)) {
       const changed = await planMember(rc, m, kind, true);
-      rc.hardLinks.lead(m, changed ? undefined : destSt);
+      rc.hardLinks.lead(m, changed ? undefined : destSt, changed);
       return changed;
     }
     return false;
@@ -203,6 +203,12 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   if (rc.alt.any && kind !== 'dir' && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
     const done = await tryAltDirs(rc, m, kind, line, target, queueCopy);
     if (done !== undefined) return done;
+  }
+  // -y: the basis rsync would pick for a file the destination lacks (a waiting partial file comes first).
+  if (rc.fuzzy && kind === 'reg') {
+    if (!destSt || fileType(destSt.mode) !== 'reg') {
+      if (!rc.partials?.has(rel)) rc.fuzzy.choose(rel, st);
+    } else if (verdict.action === 'transfer' || verdict.action === 'compare') rc.fuzzy.replacing(rel);
   }
 
   if (verdict.action === 'attrs') {

@@ -9,17 +9,17 @@ import { ERRNO } from '../util/errors.js';
 import type { RunContext } from './context.js';
 import { planMember } from './entry.js';
 import { linkMember } from './link-member.js';
-import type { Member } from './members.js';
+import { hasBasis, type AltTwins, type Member } from './members.js';
 
 /**
  * rsync's choice of leader: for regular files the first member the destination already has (sent again
- * if it is stale), else the last one; for other types the first one.
+ * if it is stale) or a --*-dest directory has (`inAlt`: its basis then), else the last one; for other
+ * types the first one.
  */
-export function chooseLeader(members: Member[]): Member {
+export function chooseLeader(members: Member[], alt?: AltTwins): Member {
   const kind = fileType(members[0]!.st.mode);
-  return kind === 'reg'
-    ? (members.find((m) => m.destSt && fileType(m.destSt.mode) === 'reg') ?? members[members.length - 1]!)
-    : members[0]!;
+  if (kind !== 'reg') return members[0]!;
+  return members.find((m) => hasBasis(m, alt)) ?? members[members.length - 1]!;
 }
 
 /**
@@ -35,15 +35,25 @@ export async function finishHardLinks(rc: RunContext): Promise<void> {
     const kind = fileType(members[0]!.st.mode);
     let leader: Member;
     let leaderDest: Member['destSt'];
+    let changed: boolean;
     if (planned) {
       // Planned where the walk met it (entry.ts), as rsync sends it at its place in the list.
       ({ leader, kept: leaderDest } = planned);
+      changed = planned.changed ?? true;
     } else {
-      leader = chooseLeader(members);
+      leader = chooseLeader(members, rc.alt);
       const before = leader.destSt;
-      const changed = await planMember(rc, leader, kind, true);
+      changed = await planMember(rc, leader, kind, true);
       if (changed) rc.dirs.touch(leader.record);
       leaderDest = changed ? undefined : before;
+    }
+    if (!changed && !leader.destSt && rc.alt.any) {
+      // The leader matched its --compare-dest twin, so nothing was made to link to: each other member
+      // is looked up there on its own, as rsync's hard_link_check does for a member the destination lacks.
+      for (const m of members) {
+        if (m !== leader && (await planMember(rc, m, kind, true))) rc.dirs.touch(m.record);
+      }
+      continue;
     }
     for (const m of members) {
       if (m !== leader) linkMember(rc, leader, leaderDest, m, kind);

@@ -7,10 +7,21 @@ import type { FileType } from '../model/stat.js';
 import { attrChanges, itemize, sameTime } from '../plan/quickcheck.js';
 import { showPath } from '../util/errors.js';
 import type { RunContext } from './context.js';
-import { anyChange } from './lines.js';
+import { NO_CHANGES, anyChange } from './lines.js';
 import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import type { Verdict } from '../plan/quickcheck.js';
+
+/** m, which the destination lacks, has an exact --*-dest twin, the leader's own under --link-dest. */
+function altMatched(rc: RunContext, leader: Member, m: Member, kind: FileType): boolean {
+  if (!rc.alt.any || kind !== 'reg') return false;
+  const none = (): undefined => undefined;
+  const twin = rc.alt.best(m.rel, m.st, kind, undefined, none);
+  if (twin?.level !== 3) return false;
+  if (!rc.c.linkDest.length) return true;
+  const led = rc.alt.best(leader.rel, leader.st, kind, undefined, none);
+  return led?.level === 3 && led.st.ino === twin.st.ino && led.st.dev === twin.st.dev;
+}
 
 /** One member linked to its group's leader (its line, its backup, the link after the walk). */
 export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['destSt'], m: Member, kind: FileType): void {
@@ -31,6 +42,10 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
       const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
       rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, c, { hardlinked: true, all: true }));
     }
+  } else if (altMatched(rc, leader, m, kind)) {
+    // rsync's hard_link_check: a member that matches its --copy-dest/--link-dest twin (for --link-dest,
+    // the very file the leader was linked to) is no change: shown only with -ii/-vv, blank.
+    if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
   } else {
     rc.lines.emit(kind, { action: 'create' }, line, true);
   }

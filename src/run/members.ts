@@ -1,7 +1,7 @@
 // A non-directory entry on its way to a decision, and the -H groups that hold such entries back until
 // the walk is over (hardlinks.ts chooses each group's leader then).
 
-import type { Stat } from '../model/stat.js';
+import { fileType, type Stat } from '../model/stat.js';
 import type { DirRecord } from './dirmeta.js';
 
 export interface Member {
@@ -18,6 +18,20 @@ export interface Member {
   target?: Buffer;
 }
 
+/** The --*-dest directories as -H's choice of leader asks them (run/alt-dest.ts AltDests). */
+export interface AltTwins {
+  readonly any: boolean;
+  hasTwin(rel: Buffer, st: Stat): boolean;
+}
+
+/**
+ * A regular member rsync could send at its place (so it leads its group): the destination has it, or a
+ * --*-dest directory does (rsync's basis for it).
+ */
+export function hasBasis(m: Member, alt?: AltTwins): boolean {
+  return (m.destSt !== undefined && fileType(m.destSt.mode) === 'reg') || (alt !== undefined && alt.any && alt.hasTwin(m.rel, m.st));
+}
+
 /**
  * A group's leader as it was planned during the walk: a non-regular group's others link to it where the
  * walk meets them, a regular group's after the walk.
@@ -26,6 +40,8 @@ export interface PlannedLeader {
   leader: Member;
   /** The destination entry the leader left in place (undefined when it was replaced or created). */
   kept: Member['destSt'];
+  /** Its plan changed the destination (false: left as it was, or matched in --compare-dest). */
+  changed?: boolean;
 }
 
 /** -H: the members of each inode (dev:ino) with more than one link, in the order the walk found them. */
@@ -43,8 +59,8 @@ export class HardLinkGroups {
   }
 
   /** m, just planned, leads its inode's group. */
-  lead(m: Member, kept: Member['destSt']): void {
-    this.leaders.set(`${m.st.dev}:${m.st.ino}`, { leader: m, kept });
+  lead(m: Member, kept: Member['destSt'], changed?: boolean): void {
+    this.leaders.set(`${m.st.dev}:${m.st.ino}`, { leader: m, kept, ...(changed !== undefined ? { changed } : {}) });
   }
 
   add(m: Member): void {

@@ -9,6 +9,7 @@
 // The phases share one RunContext (context.ts); entries come from an EntrySource (source.ts) and ops go
 // to an OpSink (sink.ts): the two seams a remote transport plugs into.
 
+import { FuzzyBases } from './fuzzy.js';
 import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import { openContext, type EngineSelection } from '../engine/index.js';
@@ -164,6 +165,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
     partials: input.partialDir && !c.dryRun ? partialLeftovers(input.partialDir, dest, engine) : undefined,
+    fuzzy:
+      c.fuzzy && c.debug.FUZZY > 0 && !c.json
+        ? new FuzzyBases({ level: c.fuzzy, debug: c.debug.FUZZY, list: (d) => dest!.list(d), altListings: (d) => alt.listings(d), print: (l) => reporter.print(l) })
+        : undefined,
   };
 
   if ((c.progress || c.progressBar) && !c.dryRun) {

@@ -10,7 +10,7 @@ import { PairStream } from '../engine/pair.js';
 import type { PairEntry, PairListing } from '../model/listing.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { DeleteList } from '../plan/deletelist.js';
-import type { FilterScope } from '../plan/filter-scope.js';
+import { filterTrace, type FilterScope } from '../plan/filter-scope.js';
 import { roleOf, type Role } from '../plan/overlay.js';
 import type { Root } from '../plan/sources.js';
 import { fdPause, isFdShortage } from '../pool/fd-retry.js';
@@ -126,7 +126,7 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     const role = occ ? roleOf({ root: rc.root.index, dir: isDirEntry(e) }, occ) : 'owner';
     if (role === 'skip') continue;
     // Excluded, or a directory -m prunes: not in the transfer, so extraneous on the destination.
-    if ((dir.sender && dir.sender.check(rel, isDirEntry(e)) === 'exclude') || (isDirEntry(e) && pruned(rc, src, rel, dir.sender, dir.receiver))) {
+    if ((dir.sender && senderExcludes(rc, dir.sender, rel, isDirEntry(e))) || (isDirEntry(e) && pruned(rc, src, rel, dir.sender, dir.receiver))) {
       if (e.dest && !occ && extraneous) extraneous.add(e.name, e.dest);
       continue;
     }
@@ -135,6 +135,14 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     kept.push(k);
   }
   return kept;
+}
+
+/** The sender's filter verdict on an entry; the rule that decided it traced under --debug=FILTER (-vv). */
+function senderExcludes(rc: RunContext, scope: FilterScope, rel: Buffer, isDir: boolean): boolean {
+  if (rc.c.debug.FILTER === 0 || rc.c.json) return scope.check(rel, isDir) === 'exclude';
+  const m = scope.match(rel, isDir);
+  if (m) rc.reporter.print(filterTrace('sender', showPath(rel), isDir, m));
+  return m?.verdict === 'exclude';
 }
 
 /**
