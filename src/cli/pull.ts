@@ -8,10 +8,10 @@
 // the staging tree's (run/staged-source.ts): every write to the destination is the engines' own.
 
 import { useNativeSumsFor } from './native-sums.js';
+import { stagingParent } from './staging-dir.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Config } from '../model/config.js';
@@ -110,7 +110,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     throw err;
   }
-  const staging = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
+  const staging = fs.mkdtempSync(nodePath.join(stagingParent(c.dest), 'arsync-pull-'));
   fs.chmodSync(staging, 0o700);
   const cmd = {
     rsh: p.rsh,
@@ -349,7 +349,7 @@ class Stage {
 
   /** Closes what the stage holds open (the last destination directory looked into). */
   close(): void {
-    if (this.held) fs.closeSync(this.held.fd);
+    if (this.held && this.held.fd >= 0) fs.closeSync(this.held.fd);
     this.held = undefined;
   }
 
@@ -358,8 +358,13 @@ class Stage {
    * time following no symlink; kept open for the next entries of the same directory.
    */
   private destDir(dir: string): number {
-    if (this.held?.rel === dir) return this.held.fd;
+    if (this.held?.rel === dir) {
+      if (this.held.fd < 0) throw new Error(`the destination has no directory ${dir}`);
+      return this.held.fd;
+    }
     this.close();
+    // A directory the destination does not have is remembered too (a fresh pull asks for each file).
+    this.held = { rel: dir, fd: -1 };
     const root = (this.dest as { dir: Buffer }).dir;
     let fd = fs.openSync(root, fs.constants.O_RDONLY | O_DIRECTORY);
     try {
@@ -372,7 +377,7 @@ class Stage {
       fs.closeSync(fd);
       throw err;
     }
-    this.held = { rel: dir, fd };
+    this.held.fd = fd;
     return fd;
   }
 
