@@ -307,8 +307,10 @@ const unsafe = (raw: Buffer): ProtocolError =>
  * right after it. The root "." sorts first.
  */
 export function compareEntries(a: RemoteEntry, b: RemoteEntry): number {
-  const ka = sortKey(a);
-  const kb = sortKey(b);
+  return compareKeys(sortKey(a), sortKey(b));
+}
+
+function compareKeys(ka: KeyPart[], kb: KeyPart[]): number {
   const n = Math.min(ka.length, kb.length);
   for (let i = 0; i < n; i++) {
     const x = ka[i]!;
@@ -352,5 +354,8 @@ export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[
     const had = keep.get(k);
     if (!had || (isDir(e.mode) && !isDir(had.mode))) keep.set(k, e);
   }
-  return [...entries].sort(compareEntries).map((e) => (keep.get(e.name.toString('latin1')) === e ? e : undefined));
+  // Each entry's key is made once, not once per comparison (a list of 80,000 entries makes ~2.5 million).
+  const keyed = entries.map((e) => ({ e, key: sortKey(e) }));
+  keyed.sort((a, b) => compareKeys(a.key, b.key));
+  return keyed.map(({ e }) => (keep.get(e.name.toString('latin1')) === e ? e : undefined));
 }
