@@ -32,6 +32,10 @@ const BLOCKSUM_BIAS = 10;
 const SUM_READ = 1 << 20;
 /** How much of a rebuilt file is gathered before it is written. */
 const WRITE_SPAN = 1 << 20;
+/** How much of the requests is gathered before it is written. */
+const REQUEST_SPAN = 256 * 1024;
+/** The sum header of a whole-file request: no blocks. */
+const NO_SUMS = Buffer.alloc(16);
 
 /** One file to fetch. */
 export interface Fetch {
@@ -116,6 +120,21 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const byNdx = new Map(fetches.map((f) => [f.ndx, f]));
   const totals: PullTotals = { literal: 0, matched: 0, failed: [], stats: undefined as unknown as SenderStats };
 
+  // Requests are gathered and written a quarter megabyte at a time (a fresh pull of many small files
+  // made one write, and one frame, per file).
+  let queued: Buffer[] = [];
+  let queuedBytes = 0;
+  const flushQueue = (): void => {
+    if (queued.length) conn.write(Buffer.concat(queued, queuedBytes));
+    queued = [];
+    queuedBytes = 0;
+  };
+  const queue = (b: Buffer): void => {
+    queued.push(b);
+    queuedBytes += b.length;
+    if (queuedBytes >= REQUEST_SPAN) flushQueue();
+  };
+
   const request = (f: Fetch, csumLength: number): void => {
     if (f.basis && !o.wholeFile) {
       // Probe first: a basis that went away is dropped before anything of this request is written.
@@ -129,7 +148,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     const iflags = ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW);
     parts.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
     if (!f.basis || o.wholeFile) {
-      parts.push(int32(0), int32(0), int32(0), int32(0));
+      parts.push(NO_SUMS);
     } else {
       const head = sumSizes(f.basis.size, csumLength, sum.length, o.blockSize);
       parts.push(int32(head.count), int32(head.blength), int32(head.s2length), int32(head.remainder));
@@ -153,7 +172,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       }
       parts.push(sums);
     }
-    conn.write(Buffer.concat(parts));
+    for (const b of parts) queue(b);
   };
 
   /** Reads the sender's answers until its NDX_DONE; returns the indexes that failed verification. */
@@ -246,11 +265,13 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   };
 
   for (const f of fetches) request(f, SHORT_SUM_LENGTH);
-  conn.write(ndxOut.encode(NDX_DONE));
+  queue(ndxOut.encode(NDX_DONE));
+  flushQueue();
   const redo = await receive();
   // The redo phase: full-length block sums against the same basis.
   for (const ndx of redo) request(byNdx.get(ndx)!, SUM_LENGTH);
-  conn.write(ndxOut.encode(NDX_DONE));
+  queue(ndxOut.encode(NDX_DONE));
+  flushQueue();
   totals.failed = redo.length ? await receive() : (await expectDone(conn, ndxIn), []);
   // Phase 2 ends, and the goodbye (one write, as rsync's generator sends them).
   conn.write(Buffer.concat([ndxOut.encode(NDX_DONE), ndxOut.encode(NDX_DONE)]));
