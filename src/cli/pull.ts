@@ -8,10 +8,10 @@
 // the staging tree's (run/staged-source.ts): every write to the destination is the engines' own.
 
 import { useNativeSumsFor } from './native-sums.js';
+import { stagingParent } from './staging-dir.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Config } from '../model/config.js';
@@ -144,7 +144,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0 }) : undefined;
   // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
   // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
-  const holder = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'arsync-pull-'));
+  const holder = fs.mkdtempSync(nodePath.join(stagingParent(c.dest), 'arsync-pull-'));
   fs.chmodSync(holder, 0o700);
   const staging = nodePath.join(holder, 'tree');
   fs.mkdirSync(staging, 0o700);
@@ -455,7 +455,7 @@ class Stage {
 
   /** Closes what the stage holds open (the last destination directory looked into). */
   close(): void {
-    if (this.held) fs.closeSync(this.held.fd);
+    if (this.held && this.held.fd >= 0) fs.closeSync(this.held.fd);
     this.held = undefined;
   }
 
@@ -464,8 +464,13 @@ class Stage {
    * time following no symlink; kept open for the next entries of the same directory.
    */
   private destDir(dir: string): number {
-    if (this.held?.rel === dir) return this.held.fd;
+    if (this.held?.rel === dir) {
+      if (this.held.fd < 0) throw new Error(`the destination has no directory ${dir}`);
+      return this.held.fd;
+    }
     this.close();
+    // A directory the destination does not have is remembered too (a fresh pull asks for each file).
+    this.held = { rel: dir, fd: -1 };
     const root = (this.dest as { dir: Buffer }).dir;
     let fd = fs.openSync(root, fs.constants.O_RDONLY | O_DIRECTORY);
     try {
@@ -478,7 +483,7 @@ class Stage {
       fs.closeSync(fd);
       throw err;
     }
-    this.held = { rel: dir, fd };
+    this.held.fd = fd;
     return fd;
   }
 

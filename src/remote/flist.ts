@@ -375,5 +375,8 @@ export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[
     const had = keep.get(k);
     if (!had || (isDir(e.mode) && !isDir(had.mode))) keep.set(k, e);
   }
-  return [...entries].sort(compareEntries).map((e) => (keep.get(e.name.toString('latin1')) === e ? e : undefined));
+  // Each entry's key is made once, not once per comparison (a list of 80,000 entries makes ~2.5 million).
+  const keyed = entries.map((e) => ({ e, key: sortKey(e) }));
+  keyed.sort((a, b) => compareSortKeys(a.key, b.key));
+  return keyed.map(({ e }) => (keep.get(e.name.toString('latin1')) === e ? e : undefined));
 }

@@ -13,6 +13,7 @@ import type { Session } from './handshake.js';
 import { checksum1, strong } from './checksum.js';
 import { PlainTokenReader, type TokenReader } from './tokens.js';
 import { ProtocolError, int32 } from './wire.js';
+import { NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import type { SenderStats } from './listing.js';
 import { encodeRequest, readAnswer } from './xattr-list.js';
 
@@ -29,6 +30,14 @@ const MAX_BLOCK_SIZE = 1 << 17;
 const SUM_LENGTH = 16;
 const SHORT_SUM_LENGTH = 2;
 const BLOCKSUM_BIAS = 10;
+/** How much of a basis is read at once to sum its blocks. */
+const SUM_READ = 1 << 20;
+/** How much of a rebuilt file is gathered before it is written. */
+const WRITE_SPAN = 1 << 20;
+/** How much of the requests is gathered before it is written. */
+const REQUEST_SPAN = 256 * 1024;
+/** The sum header of a whole-file request: no blocks. */
+const NO_SUMS = Buffer.alloc(16);
 
 /** One file to fetch. */
 export interface Fetch {
@@ -86,60 +95,6 @@ export function sumSizes(len: number, csumLength: number, xferSumLen: number, bl
   return { count: Math.floor(len / blength) + (remainder ? 1 : 0), blength, s2length, remainder };
 }
 
-/** rsync's write_ndx/read_ndx (protocol 30+): each index as a difference from the last one sent. */
-export class NdxCodec {
-  private prevPositive = -1;
-  private prevNegative = 1;
-
-  encode(ndx: number): Buffer {
-    const b: number[] = [];
-    let diff: number;
-    if (ndx >= 0) {
-      diff = ndx - this.prevPositive;
-      this.prevPositive = ndx;
-    } else if (ndx === -1) {
-      return Buffer.from([0]);
-    } else {
-      b.push(0xff);
-      ndx = -ndx;
-      diff = ndx - this.prevNegative;
-      this.prevNegative = ndx;
-    }
-    if (diff > 0 && diff < 0xfe) b.push(diff);
-    else if (diff < 0 || diff > 0x7fff) b.push(0xfe, ((ndx >>> 24) & 0x7f) | 0x80, ndx & 0xff, (ndx >>> 8) & 0xff, (ndx >>> 16) & 0xff);
-    else b.push(0xfe, (diff >> 8) & 0xff, diff & 0xff);
-    return Buffer.from(b);
-  }
-
-  /** Reads one index from the cursor (throws Short when incomplete, having kept no state). */
-  decode(c: { byte(): number }): number {
-    let b = c.byte();
-    if (b === 0) return -1;
-    let negative = false;
-    if (b === 0xff) {
-      negative = true;
-      b = c.byte();
-    }
-    let num: number;
-    const prev = negative ? this.prevNegative : this.prevPositive;
-    if (b === 0xfe) {
-      const b1 = c.byte();
-      const b2 = c.byte();
-      if (b1 & 0x80) {
-        const b3 = c.byte();
-        const b4 = c.byte();
-        num = ((b1 & 0x7f) << 24) | (b4 << 16) | (b3 << 8) | b2;
-      } else num = (b1 << 8) + b2 + prev;
-    } else num = b + prev;
-    if (negative) {
-      this.prevNegative = num;
-      return -num;
-    }
-    this.prevPositive = num;
-    return num;
-  }
-}
-
 export interface PullTotals {
   /** Bytes of literal data the sender sent, and bytes rebuilt from the basis (rsync's --stats). */
   literal: number;
@@ -169,13 +124,12 @@ export interface XattrAsk {
   got(values: Map<number, Buffer>): void;
 }
 
-const NDX_DONE = -1;
 
 /** Runs the transfer phases for `fetches` (possibly none) and the end of the session. */
 export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], o: PullOptions): Promise<PullTotals> {
   const sum = strong(session.checksum);
-  const ndxOut = new NdxCodec();
-  const ndxIn = new NdxCodec();
+  const ndxOut = new NdxWriter();
+  const ndxIn = new NdxReader();
   const byNdx = new Map(fetches.map((f) => [f.ndx, f]));
   const asks = new Map((o.xattrAsks ?? []).map((a) => [a.ndx, a]));
   /** The item flags and rsync's xattr request that follow an index (first phase only: the values come once). */
@@ -186,6 +140,21 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     return ask ? Buffer.concat([flags, encodeRequest(ask.nums)]) : flags;
   };
   const totals: PullTotals = { literal: 0, matched: 0, failed: [], stats: undefined as unknown as SenderStats };
+
+  // Requests are gathered and written a quarter megabyte at a time (a fresh pull of many small files
+  // made one write, and one frame, per file).
+  let queued: Buffer[] = [];
+  let queuedBytes = 0;
+  const flushQueue = (): void => {
+    if (queued.length) conn.write(Buffer.concat(queued, queuedBytes));
+    queued = [];
+    queuedBytes = 0;
+  };
+  const queue = (b: Buffer): void => {
+    queued.push(b);
+    queuedBytes += b.length;
+    if (queuedBytes >= REQUEST_SPAN) flushQueue();
+  };
 
   const request = (f: Fetch, csumLength: number, first: boolean): void => {
     if (f.basis && !o.wholeFile) {
@@ -198,24 +167,31 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     }
     const parts: Buffer[] = [ndxOut.encode(f.ndx), attrs(f.ndx, ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW), first)];
     if (!f.basis || o.wholeFile) {
-      parts.push(int32(0), int32(0), int32(0), int32(0));
+      parts.push(NO_SUMS);
     } else {
       const head = sumSizes(f.basis.size, csumLength, sum.length, o.blockSize);
       parts.push(int32(head.count), int32(head.blength), int32(head.s2length), int32(head.remainder));
-      const buf = Buffer.alloc(head.blength);
+      // The basis is read many blocks at a time, and the sums go straight into one buffer.
+      const per = 4 + head.s2length;
+      const sums = Buffer.allocUnsafe(head.count * per);
+      const span = Math.max(1, Math.floor(SUM_READ / head.blength)) * head.blength;
+      const buf = Buffer.allocUnsafe(Math.min(span, f.basis.size));
       const fd = f.basis.open();
       try {
-        for (let i = 0; i < head.count; i++) {
-          const len = i === head.count - 1 && head.remainder ? head.remainder : head.blength;
-          const got = readFull(fd, buf, len, i * head.blength);
-          const block = buf.subarray(0, got);
-          parts.push(int32(checksum1(block)), sum.block(block, session.seed).subarray(0, head.s2length));
+        for (let pos = 0, i = 0; i < head.count; pos += span) {
+          const got = readFull(fd, buf, Math.min(span, f.basis.size - pos), pos);
+          for (let off = 0; off < got && i < head.count; off += head.blength, i++) {
+            const block = buf.subarray(off, Math.min(got, off + head.blength));
+            sums.writeInt32LE(checksum1(block) | 0, i * per);
+            sum.block(block, session.seed).copy(sums, i * per + 4, 0, head.s2length);
+          }
         }
       } finally {
         fs.closeSync(fd);
       }
+      parts.push(sums);
     }
-    conn.write(Buffer.concat(parts));
+    for (const b of parts) queue(b);
   };
 
   /** Reads the sender's answers until its NDX_DONE; returns the indexes that failed verification. */
@@ -253,6 +229,9 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     }
   };
 
+  /** The rebuilt file's bytes gather here and are written (and hashed) a megabyte at a time. */
+  const pending = Buffer.allocUnsafe(WRITE_SPAN);
+
   const rebuild = async (f: Fetch, head: SumHead): Promise<boolean> => {
     const out = f.openOut();
     let basisFd = -1;
@@ -261,15 +240,27 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       fs.ftruncateSync(out, 0);
       const hasher = sum.file();
       const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
-      const block = Buffer.alloc(head.blength);
       let at = 0;
+      let fill = 0;
+      const flush = (): void => {
+        const data = pending.subarray(0, fill);
+        hasher.update(data);
+        writeFull(out, data, at - fill);
+        fill = 0;
+      };
       for (;;) {
         const t = await reader.next();
         if (t.kind === 'end') break;
-        let data: Buffer;
+        const len = t.kind === 'literal' ? t.data.length : t.block === head.count - 1 && head.remainder ? head.remainder : head.blength;
+        // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
+        if (at + len > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
+        if (fill + len > pending.length) flush();
         if (t.kind === 'literal') {
-          data = t.data;
-          totals.literal += data.length;
+          if (len > pending.length) {
+            hasher.update(t.data);
+            writeFull(out, t.data, at);
+          } else t.data.copy(pending, fill);
+          totals.literal += len;
         } else {
           if (basisFd < 0 && !lost) {
             try {
@@ -279,17 +270,21 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
               lost = true;
             }
           }
-          const len = t.block === head.count - 1 && head.remainder ? head.remainder : head.blength;
-          data = lost ? Buffer.alloc(0) : block.subarray(0, readFull(basisFd, block, len, t.block * head.blength));
-          reader.matched(data);
-          totals.matched += data.length;
+          // A block longer than the buffer (-B beyond it) goes through a buffer of its own.
+          const into = len > pending.length ? Buffer.allocUnsafe(len) : pending.subarray(fill, fill + len);
+          if (lost) into.fill(0);
+          else readFull(basisFd, into, len, t.block * head.blength);
+          reader.matched(into);
+          if (into.buffer !== pending.buffer) {
+            hasher.update(into);
+            writeFull(out, into, at);
+          }
+          totals.matched += len;
         }
-        // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
-        if (at + data.length > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
-        hasher.update(data);
-        writeFull(out, data, at);
-        at += data.length;
+        if (len <= pending.length) fill += len;
+        at += len;
       }
+      flush();
       const theirs = await conn.read((c) => Buffer.from(c.bytes(sum.length)));
       return !lost && at === f.size && hasher.digest().equals(theirs);
     } finally {
@@ -302,13 +297,15 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const firsts = [...fetches.map((f) => ({ ndx: f.ndx, f })), ...[...asks.keys()].filter((n) => !byNdx.has(n)).map((ndx) => ({ ndx, f: undefined }))];
   for (const { ndx, f } of firsts.sort((a, b) => a.ndx - b.ndx)) {
     if (f) request(f, SHORT_SUM_LENGTH, true);
-    else conn.write(Buffer.concat([ndxOut.encode(ndx), attrs(ndx, 0, true)]));
+    else queue(Buffer.concat([ndxOut.encode(ndx), attrs(ndx, 0, true)]));
   }
-  conn.write(ndxOut.encode(NDX_DONE));
+  queue(ndxOut.encode(NDX_DONE));
+  flushQueue();
   const redo = await receive();
   // The redo phase: full-length block sums against the same basis.
   for (const ndx of redo) request(byNdx.get(ndx)!, SUM_LENGTH, false);
-  conn.write(ndxOut.encode(NDX_DONE));
+  queue(ndxOut.encode(NDX_DONE));
+  flushQueue();
   totals.failed = redo.length ? await receive() : (await expectDone(conn, ndxIn), []);
   // Phase 2 ends, and the goodbye (one write, as rsync's generator sends them).
   conn.write(Buffer.concat([ndxOut.encode(NDX_DONE), ndxOut.encode(NDX_DONE)]));
@@ -327,7 +324,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   return totals;
 }
 
-async function expectDone(conn: Conn, ndx: NdxCodec): Promise<void> {
+async function expectDone(conn: Conn, ndx: NdxReader): Promise<void> {
   const n = await conn.read((c) => ndx.decode(c));
   if (n !== NDX_DONE) throw new ProtocolError(`Invalid packet at end of run (index ${n})`, Exit.Protocol);
 }

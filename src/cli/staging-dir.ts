@@ -1,0 +1,39 @@
+// Where a pull's private staging tree is made: on the destination's own filesystem when one of the
+// usual temporary directories is there ($TMPDIR, else /dev/shm), so staging costs the medium the
+// destination already uses; else in $TMPDIR. Measured: a pull into /dev/shm staged on a busy ext4 /tmp
+// spent most of its time creating and unlinking the staging files (10,000 files: 31 s of 35 s).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
+
+/** The device of `dest`, or of its nearest existing ancestor (a destination the run will make). */
+function deviceOf(dest: string): number | undefined {
+  for (let p = nodePath.resolve(dest); ; p = nodePath.dirname(p)) {
+    try {
+      return fs.statSync(p).dev;
+    } catch {
+      if (p === '/') return undefined;
+    }
+  }
+}
+
+/** The directory to make the staging tree in, for a pull into `dest`. */
+export function stagingParent(dest: Buffer): string {
+  const tmp = os.tmpdir();
+  const dev = deviceOf(dest.toString('latin1'));
+  if (dev === undefined) return tmp;
+  for (const dir of [tmp, '/dev/shm']) {
+    try {
+      const st = fs.statSync(dir);
+      // Only a directory everybody may use (sticky, like /tmp) or our own: never one another user controls.
+      if (st.dev === dev && st.isDirectory() && (st.uid === 0 || st.uid === process.getuid?.()) && (st.mode & 0o1000 || !(st.mode & 0o022))) {
+        fs.accessSync(dir, fs.constants.W_OK);
+        return dir;
+      }
+    } catch {
+      // Not there, or not ours to write: the next one.
+    }
+  }
+  return tmp;
+}
