@@ -381,9 +381,11 @@ class Stage {
       const found = this.basis(rel);
       const need = this.needsData(e, found, sum);
       // Not staged at all: the destination's file stands for it (run/staged-source.ts). Only inside a
-      // staged directory (an operand must exist), and never for a hard-link group (its members are
-      // linked to the staged first one).
-      if (need === 'placeholder' && found && !this.c.dryRun && e.hlinkGroup === undefined && (this.rootStaged || rel.includes('/'))) {
+      // staged directory (an operand must exist), never for a hard-link group (its members are linked
+      // to the staged first one), and not under -A/-X: the sender's ACLs and xattrs are put on the
+      // staged inode, which the local run compares with the destination's.
+      const attrsOnInode = this.c.acls || this.c.xattrs;
+      if (need === 'placeholder' && found && !this.c.dryRun && !attrsOnInode && e.hlinkGroup === undefined && (this.rootStaged || rel.includes('/'))) {
         this.meta.get(path)!.virtual = true;
         return undefined;
       }
