@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
-import { FdRetry, fdPause } from './fd-retry.js';
+import { FdRetry, runSetAside } from './fd-retry.js';
 import { startingBatch } from './live.js';
 import type { TaskResult } from './worker.js';
 
@@ -58,9 +58,6 @@ export interface InlineBudget {
  * 2 MiB is a millisecond on tmpfs, tens on a cold disk.
  */
 export const INLINE_BUDGET: InlineBudget = { ms: 100, batchBytes: 2 << 20, totalBytes: 32 << 20 };
-
-/** Rounds of the drain's descriptor retries after the first (with fdPause between them: about 0.3 s). */
-const FD_ROUNDS = 4;
 
 /** No inline start: every batch goes to the workers (--bwlimit, whose sleeps would hold the event loop). */
 export const NO_INLINE: InlineBudget = { ms: 0, batchBytes: 0, totalBytes: 0 };
@@ -239,27 +236,15 @@ export class Dispatcher {
     // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
     await this.close();
     if (this.retry.count === 0) return;
-    // Second chance, one file at a time on the main thread. Ops that still find no descriptor get a few
-    // more rounds after a pause (what holds them may be on its way out); the rest of the failures, and
-    // those of the last round, are reported.
+    // Second chance, one file at a time on the main thread (with a few more rounds for what still finds
+    // no descriptor: fd-retry.ts).
     let ctx = this.o.inline;
     try {
       ctx = this.o.serial?.() ?? this.o.inline;
     } catch {
       // keep the inline context
     }
-    let pending: FdRetry = this.retry;
-    for (let round = 0; pending.count > 0; round++) {
-      const outcomes = new Uint8Array(pending.count);
-      const batch = pending.take();
-      const failures = ctx.run(batch, outcomes).map((f) => ({ ...f, path: toBuffer(f.path) }));
-      this.o.onRetried?.(batch, outcomes);
-      const again = new FdRetry(1024);
-      const report = round < FD_ROUNDS ? again.setAside(batch, failures) : failures;
-      if (report.length) this.o.onFailures(report);
-      pending = again;
-      if (pending.count > 0) await fdPause(round);
-    }
+    await runSetAside(ctx, this.retry, (failures) => this.o.onFailures(failures.map((f) => ({ ...f, path: toBuffer(f.path) }))), this.o.onRetried);
     if (ctx !== this.o.inline) ctx.close();
   }
 

@@ -5,7 +5,7 @@
 
 import { BatchWriter } from '../engine/batch.js';
 import { readBatch } from '../engine/batch.js';
-import type { OpFailure } from '../engine/types.js';
+import type { EngineContext, OpFailure } from '../engine/types.js';
 import { ERRNO } from '../util/errors.js';
 
 export const isFdShortage = (errno: number): boolean => errno === ERRNO.EMFILE || errno === ERRNO.ENFILE;
@@ -49,5 +49,32 @@ export class FdRetry {
   /** The ops set aside so far, as one batch (empties the queue). */
   take(): Uint8Array {
     return this.ops.finish();
+  }
+}
+
+/** Rounds after the first of a retry (with fdPause between them: about 0.3 s in all). */
+const FD_ROUNDS = 4;
+
+/**
+ * Runs the ops set aside in `pending` on `ctx`, one batch at a time on this thread. Ops that still find no
+ * descriptor get a few more rounds after a pause (what holds them may be on its way out); every other
+ * failure, and those of the last round, go to `report`. `retried` sees each round's batch and outcomes.
+ */
+export async function runSetAside(
+  ctx: Pick<EngineContext, 'run'>,
+  pending: FdRetry,
+  report: (failures: OpFailure[]) => void,
+  retried?: (batch: Uint8Array, outcomes: Uint8Array) => void,
+): Promise<void> {
+  for (let round = 0; pending.count > 0; round++) {
+    const outcomes = new Uint8Array(pending.count);
+    const batch = pending.take();
+    const failures = ctx.run(batch, outcomes);
+    retried?.(batch, outcomes);
+    const again = new FdRetry(1024);
+    const rest = round < FD_ROUNDS ? again.setAside(batch, failures) : failures;
+    if (rest.length) report(rest);
+    pending = again;
+    if (pending.count > 0) await fdPause(round);
   }
 }

@@ -204,6 +204,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (!abort.aborted && !c.dryRun) {
       await sink.retryFdShortage();
       sink.runLater();
+      // Links and renames that ran out of descriptors go in before the directories get their final times
+      // (done after them, they would change those times again).
+      await sink.retryFdShortage();
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }

@@ -17,7 +17,7 @@ import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
 import type { SourceAnchors } from '../plan/anchors.js';
 import { Dispatcher, NO_INLINE } from '../pool/dispatcher.js';
-import { FdRetry } from '../pool/fd-retry.js';
+import { FdRetry, runSetAside } from '../pool/fd-retry.js';
 import type { Fallback } from './alt-dest.js';
 import type { DirRecord } from './dirmeta.js';
 import { NO_LINE, type Line } from './lines.js';
@@ -250,7 +250,7 @@ export class LocalSink implements OpSink {
     if (this.fdRetry.count === 0 || !ctx) return;
     // The workers' rings and open files are what is in the way: stop them, the rest of the run is inline.
     await this.dispatcher?.goInline();
-    ctx.run(this.fdRetry.take()).forEach((f) => this.o.fail(f));
+    await runSetAside(ctx, this.fdRetry, (failures) => failures.forEach((f) => this.o.fail(f)));
   }
 
   async lowerConcurrency(): Promise<void> {
