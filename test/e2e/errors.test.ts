@@ -81,6 +81,8 @@ describeEngines((e) => {
   const eng = `--engine=${e.name}`;
   const dir = (name: string): string => {
     const d = path.join(base, `${name}-${e.name}`);
+    // A test run again (CI retries a failed one) starts from nothing, not from the first run's leftovers.
+    fs.rmSync(d, { recursive: true, force: true });
     fs.mkdirSync(d, { mode: 0o755 });
     fs.chmodSync(d, 0o755);
     return d;
