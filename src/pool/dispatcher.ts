@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import { FdRetry, runSetAside } from './fd-retry.js';
 import { startingBatch } from './live.js';
+import { reclaimTask } from './task-state.js';
 import type { TaskResult } from './worker.js';
 
 type Piscina = import('piscina').Piscina;
@@ -71,6 +72,10 @@ interface Held {
   outcomes?: Uint8Array | undefined;
   /** --progress: the batch's number (Counter.Batch). */
   seq?: number | undefined;
+  /** Sent to a worker: who claimed it (pool/worker.ts, TaskState), shared with the worker thread. */
+  state?: Int32Array;
+  /** Taken back from the pool (no worker began it, or its worker failed) and run here: the pool's answer is ignored. */
+  reclaimed?: boolean;
 }
 
 /** What the submitter of a --progress batch watches while it runs. */
@@ -91,7 +96,7 @@ export class Dispatcher {
   private inlineMs = 0;
   private inlineBytes = 0;
   private readonly budget: InlineBudget;
-  private inFlight = new Set<Promise<void>>();
+  private inFlight = new Map<Promise<void>, Held>();
   private readonly retry = new FdRetry(64 * 1024);
   private maxInFlight: number;
   /** Threads actually used, for -v. */
@@ -132,29 +137,34 @@ export class Dispatcher {
 
   private async send(item: Held): Promise<void> {
     const pool = await this.startPool();
-    if (!pool) {
+    // The pool may have been abandoned while it started: never hand it a batch after that (a worker could
+    // begin it just before the pool is destroyed, and be stopped in the middle of a file).
+    if (!pool || pool !== this.pool) {
       this.runInline(item);
       return;
     }
+    item.state = new Int32Array(new SharedArrayBuffer(4));
     // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
     // failures be re-run from it.
     const p: Promise<void> = pool
-      .run({ batch: item.batch, count: item.count, outcomes: item.outcomes, seq: item.seq })
+      .run({ batch: item.batch, count: item.count, outcomes: item.outcomes, seq: item.seq, state: item.state })
       .then(
-        (r: TaskResult) => this.done(item, r.failures, r.outcomes),
+        (r: TaskResult) => {
+          if (!item.reclaimed) this.done(item, r.failures, r.outcomes);
+        },
         // A worker that could not start its engine (or died): run the batch here instead, and stop using
-        // the pool. piscina starts no more workers once they fail while starting (EMFILE under a tight
-        // ulimit), so batches still queued in it would wait forever: destroying it rejects them, and each
-        // comes back here to run inline.
+        // the pool (abandonPool).
         () => {
+          if (item.reclaimed) return;
+          item.reclaimed = true;
           this.poolBroken = true;
           this.runInline(item);
           void this.abandonPool();
         },
       )
       .finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
-    while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
+    this.inFlight.set(p, item);
+    while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight.keys());
   }
 
   private runInline(item: Held): void {
@@ -203,7 +213,7 @@ export class Dispatcher {
     // A worker that cannot start (EMFILE under a tight ulimit, no memory for its ring) must not take the
     // run down: the batches it would have run go inline, and no more workers are tried.
     this.pool.on('error', () => {
-      this.poolBroken = true;
+      void this.abandonPool();
     });
     this.threadsUsed = threads;
     return this.pool;
@@ -216,7 +226,7 @@ export class Dispatcher {
    */
   async lowerConcurrency(): Promise<void> {
     const busy = this.inFlight.size > 0;
-    while (this.inFlight.size) await Promise.race(this.inFlight);
+    while (this.inFlight.size) await Promise.race(this.inFlight.keys());
     if (busy && this.maxInFlight > 1) {
       this.maxInFlight = Math.max(1, this.maxInFlight >> 1);
       return;
@@ -226,13 +236,13 @@ export class Dispatcher {
 
   /** Finish what is in flight and stop the workers: every batch from now on runs inline. */
   async goInline(): Promise<void> {
-    while (this.inFlight.size) await Promise.race(this.inFlight);
+    while (this.inFlight.size) await Promise.race(this.inFlight.keys());
     await this.close();
   }
 
   /** Wait for everything sent, then the EMFILE retries. */
   async drain(): Promise<void> {
-    while (this.inFlight.size) await Promise.race(this.inFlight);
+    while (this.inFlight.size) await Promise.race(this.inFlight.keys());
     // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
     await this.close();
     if (this.retry.count === 0) return;
@@ -248,10 +258,30 @@ export class Dispatcher {
     if (ctx !== this.o.inline) ctx.close();
   }
 
+  /**
+   * Stop using a pool that lost a worker. piscina starts no more workers once they fail while starting
+   * (EMFILE under a tight ulimit), so batches still queued in it could wait for ever, and destroying it
+   * stops every worker at once, in the middle of a file (its temp file left behind, the batch run twice).
+   * So: each batch no worker has begun is claimed back and run here; the ones a worker has begun are
+   * waited for; only then is the pool destroyed, with nothing running in it.
+   */
   private async abandonPool(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    if (pool) await pool.destroy().catch(() => undefined);
+    this.poolBroken = true;
+    if (!pool) return;
+    const begun: Promise<void>[] = [];
+    for (const [p, item] of this.inFlight) {
+      if (item.reclaimed || !item.state) continue;
+      if (reclaimTask(item.state)) {
+        item.reclaimed = true;
+        this.runInline(item);
+      } else {
+        begun.push(p);
+      }
+    }
+    await Promise.allSettled(begun);
+    await pool.destroy().catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import { workerData } from 'node:worker_threads';
 import { openContext } from '../engine/index.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import { startingBatch } from './live.js';
+import { claimTask } from './task-state.js';
 
 interface Data {
   opts: Omit<EngineOptions, 'destRoot' | 'backupDir'> & { destRoot: Uint8Array; backupDir?: Uint8Array };
@@ -17,6 +18,8 @@ export interface Task {
   outcomes?: Uint8Array | undefined;
   /** --progress: the batch's number, published in Counter.Batch as it starts. */
   seq?: number | undefined;
+  /** Who owns the batch (task-state.ts): a batch the main thread took back is not run here. */
+  state?: Int32Array | undefined;
 }
 
 export interface TaskResult {
@@ -27,6 +30,9 @@ export interface TaskResult {
 let ctx: EngineContext | undefined;
 
 export default function runBatch(task: Task): TaskResult {
+  // Claimed before the engine opens: a worker that cannot open it has begun nothing (the batch then runs
+  // on the main thread).
+  if (!claimTask(task.state)) return { failures: [], outcomes: new Uint8Array(0) };
   if (!ctx) {
     const { opts } = workerData as Data;
     // Buffers arrive as plain Uint8Arrays; the addon takes only Buffers.

@@ -10,6 +10,7 @@ import type { Stat } from '../../../src/model/stat.js';
 import { ERRNO } from '../../../src/util/errors.js';
 import type { Task, TaskResult } from '../../../src/pool/worker.js';
 import { readBatch } from '../../../src/engine/batch.js';
+import { claimTask } from '../../../src/pool/task-state.js';
 
 interface Pending {
   task: Task;
@@ -266,6 +267,45 @@ describe('Dispatcher: a pool', () => {
     expect(inline.ran).toEqual([['a'], ['b'], ['c']]);
     expect(pool.made).toBe(1);
     expect(failures).toEqual([]);
+  });
+
+  it('a batch a worker has begun is never stopped half-way: the pool is destroyed only once it is done, and it does not run again', async () => {
+    const inline = recorder();
+    const { opts, outcomes } = options(inline.ctx, POOL_NOW);
+    const d = new Dispatcher(opts);
+    await d.submit(batch('a'), 1, 'a');
+    await d.submit(batch('b'), 1, 'b');
+    await d.submit(batch('c'), 1, 'c');
+    // 'b' is being copied by a healthy worker when the worker of 'a' fails to start its engine.
+    expect(claimTask(pool.pending[1]!.task.state)).toBe(true);
+    pool.pending.shift()!.reject(new Error('EMFILE while opening the engine'));
+    await tick();
+    // 'a' (failed) and 'c' (queued, taken back) run here; 'b' is left to its worker.
+    expect(inline.ran).toEqual([['a'], ['c']]);
+    expect(pool.destroyed).toBe(0);
+    // A worker that meets the taken-back batch later leaves it alone.
+    expect(claimTask(pool.pending[1]!.task.state)).toBe(false);
+    finish();
+    await tick();
+    expect(pool.destroyed).toBe(1);
+    await d.drain();
+    expect(inline.ran).toEqual([['a'], ['c']]);
+    expect(outcomes.map(([t]) => t).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it("a worker that fails while starting (the pool's error event): batches no worker began run here, nothing waits for ever", async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, POOL_NOW).opts);
+    await d.submit(batch('a'), 1);
+    await d.submit(batch('b'), 1);
+    pool.onError.forEach((fn) => fn());
+    await tick();
+    expect(pool.destroyed).toBe(1);
+    expect(inline.ran).toEqual([['a'], ['b']]);
+    await d.submit(batch('c'), 1);
+    await d.drain();
+    expect(inline.ran).toEqual([['a'], ['b'], ['c']]);
+    expect(pool.made).toBe(1);
   });
 
   it('failures from a worker are reported with Buffer paths', async () => {
