@@ -9,10 +9,8 @@
 // Counter.Batch says which batch the slot's op belongs to.
 
 import { CURRENT_SHIFT, Counter, Outcome } from '../model/ops.js';
-import { progressLine } from './rsync-progress.js';
+import { RateWindow, progressLine } from './rsync-progress.js';
 
-/** rsync's PROGRESS_HISTORY_SECS. */
-const HISTORY = 5;
 const MASK = (1n << BigInt(CURRENT_SHIFT)) - 1n;
 
 /** One file in the queue: its op's place in a batch once sent, and its outcome once known. */
@@ -47,8 +45,7 @@ export interface ListCounts {
 export class FileProgress {
   private readonly queue: (string | Buffer | FileMark)[] = [];
   /** The head file's live state. */
-  private history: { t: number; ofs: number }[] = [];
-  private started = 0;
+  private readonly rate = new RateWindow();
   private head: FileMark | undefined;
   private xfr = 0;
   /** A line is on screen without its newline (rsync's output_needs_newline). */
@@ -98,8 +95,7 @@ export class FileProgress {
       }
       if (this.head !== next) {
         this.head = next;
-        this.history = [];
-        this.started = performance.now();
+        this.rate.reset();
       }
       const o = next.result();
       if (o === undefined) {
@@ -134,31 +130,23 @@ export class FileProgress {
     if (Number(cur >> BigInt(CURRENT_SHIFT)) !== m.index + 1) return;
     const ofs = Math.min(m.size, Number(cur & MASK));
     if (ofs === 0) return;
-    const now = performance.now();
-    if (this.history.length && now - this.history[this.history.length - 1]!.t < 1000) return;
-    if (!this.history.length) this.started = now;
-    this.history.push({ t: now, ofs });
-    if (this.history.length > HISTORY) this.history.shift();
-    const oldest = this.history[0]!;
-    const ms = Math.max(1, now - oldest.t);
-    const rate = ((ofs - oldest.ofs) * 1000) / ms / 1024;
-    const remain = rate ? (m.size - ofs) / rate / 1000 : 0;
-    this.write(progressLine(ofs, m.size, rate, remain, '  ', this.human));
+    const line = this.rate.line(ofs, m.size, this.human);
+    if (line === undefined) return;
+    this.write(line);
     this.pending = true;
   }
 
   /** rsync's end_progress: the whole file at its average rate, the time it took, the counts, a newline. */
   private last(m: FileMark): void {
     // A file copied before it was looked at still gets the line rsync draws at its first data.
-    if (!this.history.length && m.size > 0) {
+    if (!this.rate.sampled && m.size > 0) {
       const first = Math.min(m.size, 32 * 1024);
       this.write(progressLine(first, m.size, 0, 0, '  ', this.human));
     }
-    const ms = Math.max(1, performance.now() - this.started);
     this.xfr++;
     const { planned, listed } = this.counts();
     const eol = ` (xfr#${this.xfr}, to-chk=${Math.max(0, planned - this.xfr)}/${listed})`;
-    this.write(progressLine(m.size, m.size, (m.size * 1000) / ms / 1024, ms / 1000, eol, this.human) + '\n');
+    this.write(this.rate.end(m.size, m.size, eol, this.human) + '\n');
     this.pending = false;
   }
 }

@@ -4,14 +4,11 @@
 // with the file's rate, time and "(xfr#N, to-chk=M/T)"; progress2 draws the whole run's line, once a
 // second while data flows and after each file. The line itself is rsync-progress.ts's.
 
-import { TotalProgress, progressLine } from './rsync-progress.js';
-
-/** rsync's PROGRESS_HISTORY_SECS. */
-const HISTORY = 5;
+import { RateWindow, TotalProgress } from './rsync-progress.js';
 
 export class PushProgress {
-  private history: { t: number; ofs: number }[] = [];
-  private started = 0;
+  /** The current file's rate and time. */
+  private readonly rate = new RateWindow();
   private size = 0;
   /** Files sent so far (rsync's xfr#) and the bytes of the files finished before the current one. */
   private xfr = 0;
@@ -51,7 +48,7 @@ export class PushProgress {
     this.xfr++;
     this.size = size;
     this.ofs = 0;
-    this.history = [];
+    this.rate.reset();
   }
 
   /** `ofs` bytes of the current file are sent (rsync's show_progress after each match or literal run). */
@@ -60,15 +57,8 @@ export class PushProgress {
     // An empty file has no data to show (rsync maps nothing for it): only its last line.
     if (this.size === 0) return;
     if (this.total) return this.total.tick();
-    const now = performance.now();
-    if (this.history.length && now - this.history[this.history.length - 1]!.t < 1000) return;
-    if (!this.history.length) this.started = now;
-    this.history.push({ t: now, ofs });
-    if (this.history.length > HISTORY) this.history.shift();
-    const oldest = this.history[0]!;
-    const rate = ((ofs - oldest.ofs) * 1000) / Math.max(1, now - oldest.t) / 1024;
-    const remain = rate ? (this.size - ofs) / rate / 1000 : 0;
-    this.draw(progressLine(ofs, this.size, rate, remain, '  ', this.human));
+    const line = this.rate.line(ofs, this.size, this.human);
+    if (line !== undefined) this.draw(line);
   }
 
   /** The file at index `ndx` of the list is sent: its last line (progress1), the run's line (progress2). */
@@ -77,9 +67,8 @@ export class PushProgress {
     this.ofs = 0;
     const toCheck = Math.max(0, this.listed - ndx - 1);
     if (this.total) return this.total.fileDone(toCheck);
-    const ms = Math.max(1, performance.now() - (this.history.length ? this.started : performance.now()));
     const eol = ` (xfr#${this.xfr}, to-chk=${toCheck}/${this.listed})`;
-    this.draw(progressLine(this.size, this.size, (this.size * 1000) / ms / 1024, ms / 1000, eol, this.human));
+    this.draw(this.rate.end(this.size, this.size, eol, this.human));
     this.newline();
   }
 

@@ -32,6 +32,46 @@ export function progressLine(ofs: number, size: number, rateKiB: number, secs: n
   return `\r${humanNum(ofs, human).padStart(15)} ${String(pct).padStart(3)}% ${rate.toFixed(2).padStart(7)}${units} ${clock(secs)}${eol}`;
 }
 
+/**
+ * rsync's show_progress/end_progress timing, the one copy for every progress line: a sample at most once
+ * a second, the live rate over the last HISTORY samples, the time left at that rate; the last line's rate
+ * and time count from the first sample (rsync's ph_start), or from reset() when none was taken.
+ */
+export class RateWindow {
+  private samples: { t: number; ofs: number }[] = [];
+  started = performance.now();
+
+  /** A sample was taken since the last reset (a live line was drawn). */
+  get sampled(): boolean {
+    return this.samples.length > 0;
+  }
+
+  reset(): void {
+    this.samples = [];
+    this.started = performance.now();
+  }
+
+  /** The live line for `ofs` of `size` bytes, or undefined within a second of the last one. */
+  line(ofs: number, size: number, human: number): string | undefined {
+    const now = performance.now();
+    const last = this.samples[this.samples.length - 1];
+    if (last && now - last.t < 1000) return undefined;
+    if (!last) this.started = now;
+    this.samples.push({ t: now, ofs });
+    if (this.samples.length > HISTORY) this.samples.shift();
+    const oldest = this.samples[0]!;
+    const rate = ((ofs - oldest.ofs) * 1000) / Math.max(1, now - oldest.t) / 1024;
+    const remain = rate ? (size - ofs) / rate / 1000 : 0;
+    return progressLine(ofs, size, rate, remain, '  ', human);
+  }
+
+  /** The end line: `ofs` of `size` bytes at the average rate since the start, then `eol`. */
+  end(ofs: number, size: number, eol: string, human: number): string {
+    const ms = Math.max(1, performance.now() - this.started);
+    return progressLine(ofs, size, (ofs * 1000) / ms / 1024, ms / 1000, eol, human);
+  }
+}
+
 /** What the line is drawn from, read anew at each redraw. */
 export interface TotalSample {
   /** Data written so far (never less than the previous sample: totals do not run backwards). */
@@ -44,9 +84,8 @@ export interface TotalSample {
 }
 
 export class TotalProgress {
-  private readonly history: { t: number; ofs: number }[] = [];
-  /** When data started to flow (rsync's ph_start): the last line's rate and time count from there. */
-  private started = performance.now();
+  /** Its rate and time; the last line counts from when data started to flow (rsync's ph_start). */
+  private readonly rate = new RateWindow();
   private high = { bytes: 0, size: 0 };
   /** A line is on screen without its newline. */
   pending = false;
@@ -65,26 +104,17 @@ export class TotalProgress {
     return { ...s, ...this.high };
   }
 
-  private drawn = -Infinity;
-
   /**
    * The in-place update, looked at often and drawn as soon as data flows, then at most once a second (as
    * rsync's show_progress): rate over the last seconds, time left at that rate.
    */
   tick(): void {
     const s = this.read();
-    const now = performance.now();
     // rsync draws once data flows: a line before that would read 0 of 0 bytes as 100%.
-    if (s.bytes === 0 || now - this.drawn < 1000) return;
-    if (this.drawn === -Infinity) this.started = now;
-    this.drawn = now;
-    this.history.push({ t: now, ofs: s.bytes });
-    if (this.history.length > HISTORY) this.history.shift();
-    const oldest = this.history[0]!;
-    const ms = Math.max(1, now - oldest.t);
-    const rate = ((s.bytes - oldest.ofs) * 1000) / ms / 1024;
-    const remain = rate ? (s.size - s.bytes) / rate / 1000 : 0;
-    this.write(progressLine(s.bytes, s.size, rate, remain, '  ', this.human));
+    if (s.bytes === 0) return;
+    const line = this.rate.line(s.bytes, s.size, this.human);
+    if (line === undefined) return;
+    this.write(line);
     this.pending = true;
   }
 
@@ -111,11 +141,10 @@ export class TotalProgress {
 
   private countsLine(toCheck: number): void {
     const s = this.read();
-    const ms = Math.max(1, performance.now() - this.started);
     let eol = ` (xfr#${s.files}, to-chk=${toCheck}/${s.listed})`;
     // rsync pads with spaces when the line got shorter than an earlier one.
     if (eol.length < this.eolLen) eol = eol.padEnd(this.eolLen);
     this.eolLen = eol.length;
-    this.write(progressLine(s.bytes, s.size, (s.bytes * 1000) / ms / 1024, ms / 1000, eol, this.human));
+    this.write(this.rate.end(s.bytes, s.size, eol, this.human));
   }
 }
