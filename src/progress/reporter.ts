@@ -109,7 +109,12 @@ export function createReporter(o: ReporterOptions): Reporter {
         files = new FileProgress((s) => o.out.write(s), c, counts, o.human ?? 1);
         timer = setInterval(() => files!.pump(), FILES_MS);
       } else if (o.progress) {
-        line = new TotalProgress((s) => o.out.write(s), sample, o.human ?? 1);
+        // Between live redraws, the counts as each file ends (rsync's end_progress under progress2).
+        const withCounts = () => {
+          const s = sample();
+          return counts ? { ...s, toCheck: Math.max(0, counts().planned - s.files) } : s;
+        };
+        line = new TotalProgress((s) => o.out.write(s), withCounts, o.human ?? 1);
         line.tick();
         timer = setInterval(() => line!.tick(), REDRAW_MS);
       }

@@ -81,11 +81,18 @@ export interface TotalSample {
   /** Files transferred, and entries listed (rsync's xfr# and num_files). */
   files: number;
   listed: number;
+  /**
+   * Files still to send, when the drawer is to show the counts after each file by itself (a local run;
+   * rsync's receiver draws end_progress as each file ends). A push's sender calls fileDone() instead.
+   */
+  toCheck?: number;
 }
 
 export class TotalProgress {
   /** Its rate and time; the last line counts from when data started to flow (rsync's ph_start). */
   private readonly rate = new RateWindow();
+  /** Files done when the counts were last drawn. */
+  private counted = 0;
   private high = { bytes: 0, size: 0 };
   /** A line is on screen without its newline. */
   pending = false;
@@ -113,8 +120,14 @@ export class TotalProgress {
     // rsync draws once data flows: a line before that would read 0 of 0 bytes as 100%.
     if (s.bytes === 0) return;
     const line = this.rate.line(s.bytes, s.size, this.human);
-    if (line === undefined) return;
-    this.write(line);
+    if (line !== undefined) {
+      this.write(line);
+    } else if (s.toCheck !== undefined && s.files > this.counted) {
+      this.counted = s.files;
+      this.countsLine(s.toCheck);
+    } else {
+      return;
+    }
     this.pending = true;
   }
 
