@@ -12,22 +12,61 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 /**
- * commander loads node:child_process at start-up for git-style subcommands, which arsync does not have;
- * loading it (streams, sockets) is a few ms of every run. Its one use, spawn, loads it on demand. If
- * commander's source changes shape the bundle keeps the plain require (and says so).
+ * Edits to commander's source as the bundle takes it in. commander loads node:child_process at start-up
+ * for git-style subcommands, which arsync does not have; loading it (streams, sockets) is a few ms of
+ * every run: its one use, spawn, loads it on demand.
+ * And commander looks an option up by scanning every option (`_findOption`: `options.find`), twice or three
+ * times for each option it registers, so building arsync's ~300 options is quadratic; and it derives an
+ * option's attribute name (a split and a reduce) afresh each time it is asked, many times a parse. Both
+ * answers never change once an option exists (commander never removes one or changes its flags), so the
+ * bundle keeps a flag index and memoizes the name: ~3% of a 100-file run's instructions
+ * (docs/benchmarks.md, "Small jobs, session 11"). A text that no longer matches leaves commander as it is
+ * (and says so).
  */
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+const COMMANDER_EDITS = [
+  {
+    file: /commander[\\/]lib[\\/]command\.js$/,
+    edits: [
+      [
+        "const childProcess = require('node:child_process');",
+        "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };",
+      ],
+      [
+        '    this._initOptionGroup(option);\n    this.options.push(option);\n',
+        '    this._initOptionGroup(option);\n    this.options.push(option);\n' +
+          '    const index = (this._arsyncFlagIndex ??= new Map());\n' +
+          '    for (const flag of [option.short, option.long]) if (flag && !index.has(flag)) index.set(flag, option);\n',
+      ],
+      [
+        '  _findOption(arg) {\n    return this.options.find((option) => option.is(arg));\n  }',
+        '  _findOption(arg) {\n    return this._arsyncFlagIndex?.get(arg);\n  }',
+      ],
+    ],
+  },
+  {
+    file: /commander[\\/]lib[\\/]option\.js$/,
+    edits: [
+      [
+        "  attributeName() {\n    if (this.negate) {\n      return camelcase(this.name().replace(/^no-/, ''));\n    }\n    return camelcase(this.name());\n  }",
+        "  attributeName() {\n    return (this._arsyncAttributeName ??= this.negate\n      ? camelcase(this.name().replace(/^no-/, ''))\n      : camelcase(this.name()));\n  }",
+      ],
+    ],
+  },
+];
+const fastCommander = {
+  name: 'fast-commander',
   setup(b) {
-    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, (args) => {
-      const src = readFileSync(args.path, 'utf8');
-      const eager = "const childProcess = require('node:child_process');";
-      if (!src.includes(eager)) {
-        return { contents: src, loader: 'js', warnings: [{ text: 'commander: node:child_process stays eager' }] };
-      }
-      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
-      return { contents: src.replace(eager, lazy), loader: 'js' };
-    });
+    for (const { file, edits } of COMMANDER_EDITS) {
+      b.onLoad({ filter: file }, (args) => {
+        let src = readFileSync(args.path, 'utf8');
+        const warnings = [];
+        for (const [from, to] of edits) {
+          if (src.includes(from)) src = src.replace(from, to);
+          else warnings.push({ text: `commander: ${args.path}: an edit no longer matches; left as it is` });
+        }
+        return { contents: src, loader: 'js', warnings };
+      });
+    }
   },
 };
 
@@ -98,7 +137,7 @@ await build({
   // The sources find their files (the addon, the worker) from import.meta.url, which CommonJS lacks.
   define: { 'import.meta.url': '__arsyncModuleUrl' },
   banner: { js: "const __arsyncModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lazyChildProcess, lazyBuiltins],
+  plugins: [fastCommander, lazyBuiltins],
   logLevel: 'warning',
 });
 /**
