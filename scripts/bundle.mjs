@@ -12,22 +12,61 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 /**
- * commander loads node:child_process at start-up for git-style subcommands, which arsync does not have;
- * loading it (streams, sockets) is a few ms of every run. Its one use, spawn, loads it on demand. If
- * commander's source changes shape the bundle keeps the plain require (and says so).
+ * Edits to commander's source as the bundle takes it in. commander loads node:child_process at start-up
+ * for git-style subcommands, which arsync does not have; loading it (streams, sockets) is a few ms of
+ * every run: its one use, spawn, loads it on demand.
+ * And commander looks an option up by scanning every option (`_findOption`: `options.find`), twice or three
+ * times for each option it registers, so building arsync's ~300 options is quadratic; and it derives an
+ * option's attribute name (a split and a reduce) afresh each time it is asked, many times a parse. Both
+ * answers never change once an option exists (commander never removes one or changes its flags), so the
+ * bundle keeps a flag index and memoizes the name: ~3% of a 100-file run's instructions
+ * (docs/benchmarks.md, "Small jobs, session 11"). A text that no longer matches leaves commander as it is
+ * (and says so).
  */
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+const COMMANDER_EDITS = [
+  {
+    file: /commander[\\/]lib[\\/]command\.js$/,
+    edits: [
+      [
+        "const childProcess = require('node:child_process');",
+        "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };",
+      ],
+      [
+        '    this._initOptionGroup(option);\n    this.options.push(option);\n',
+        '    this._initOptionGroup(option);\n    this.options.push(option);\n' +
+          '    const index = (this._arsyncFlagIndex ??= new Map());\n' +
+          '    for (const flag of [option.short, option.long]) if (flag && !index.has(flag)) index.set(flag, option);\n',
+      ],
+      [
+        '  _findOption(arg) {\n    return this.options.find((option) => option.is(arg));\n  }',
+        '  _findOption(arg) {\n    return this._arsyncFlagIndex?.get(arg);\n  }',
+      ],
+    ],
+  },
+  {
+    file: /commander[\\/]lib[\\/]option\.js$/,
+    edits: [
+      [
+        "  attributeName() {\n    if (this.negate) {\n      return camelcase(this.name().replace(/^no-/, ''));\n    }\n    return camelcase(this.name());\n  }",
+        "  attributeName() {\n    return (this._arsyncAttributeName ??= this.negate\n      ? camelcase(this.name().replace(/^no-/, ''))\n      : camelcase(this.name()));\n  }",
+      ],
+    ],
+  },
+];
+const fastCommander = {
+  name: 'fast-commander',
   setup(b) {
-    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, (args) => {
-      const src = readFileSync(args.path, 'utf8');
-      const eager = "const childProcess = require('node:child_process');";
-      if (!src.includes(eager)) {
-        return { contents: src, loader: 'js', warnings: [{ text: 'commander: node:child_process stays eager' }] };
-      }
-      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
-      return { contents: src.replace(eager, lazy), loader: 'js' };
-    });
+    for (const { file, edits } of COMMANDER_EDITS) {
+      b.onLoad({ filter: file }, (args) => {
+        let src = readFileSync(args.path, 'utf8');
+        const warnings = [];
+        for (const [from, to] of edits) {
+          if (src.includes(from)) src = src.replace(from, to);
+          else warnings.push({ text: `commander: ${args.path}: an edit no longer matches; left as it is` });
+        }
+        return { contents: src, loader: 'js', warnings };
+      });
+    }
   },
 };
 
@@ -61,6 +100,29 @@ const lazyBuiltins = {
   },
 };
 
+/**
+ * `import * as fs from 'node:fs'` in a CommonJS bundle becomes `__toESM(require("node:fs"), 1)` in every
+ * module that says it: a fresh object with a getter per export (node:fs has over 100), made at start-up
+ * once per importing module, 19 times in dist/bin.js and 13 in dist/worker.js (~2 ms of CPU per process,
+ * docs/benchmarks.md, "Small jobs, session 11"). A namespace object is read-only to its importers, so one
+ * per builtin does: each such call goes through a memo. The call's shape is esbuild's; if it changes,
+ * nothing matches and the bundle stays as it was.
+ */
+function shareBuiltinNamespaces(text, file) {
+  const call = /__toESM\(require\("(node:[a-z_/]+)"\)(, 1)?\)/g;
+  const anchor = /^var __toESM = .*?\n\s*mod\n\s*\)\);\n/ms;
+  if (!call.test(text) || !anchor.test(text)) return text;
+  // One line, added to the end of __toESM's, so that the source map's lines stay right.
+  const memo =
+    ' var __arsyncBuiltins = new Map(); var __arsyncBuiltin = (name, node) => { let ns = __arsyncBuiltins.get(name + node);' +
+    ' if (!ns) __arsyncBuiltins.set(name + node, ns = __toESM(require(name), node)); return ns; };';
+  const out = text
+    .replace(anchor, (m) => m.slice(0, -1) + memo + '\n')
+    .replace(call, (_m, name, node) => `__arsyncBuiltin(${JSON.stringify(name)}, ${node ? 1 : 0})`);
+  if (!out.includes('var __arsyncBuiltin =')) throw new Error(`${file}: the builtin memo was not placed`);
+  return out;
+}
+
 rmSync('dist', { recursive: true, force: true });
 
 await build({
@@ -75,7 +137,7 @@ await build({
   // The sources find their files (the addon, the worker) from import.meta.url, which CommonJS lacks.
   define: { 'import.meta.url': '__arsyncModuleUrl' },
   banner: { js: "const __arsyncModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lazyChildProcess, lazyBuiltins],
+  plugins: [fastCommander, lazyBuiltins],
   logLevel: 'warning',
 });
 /**
@@ -85,9 +147,9 @@ await build({
  * comment an escape reads as well.
  */
 for (const file of ['dist/bin.js', 'dist/worker.js', 'dist/addon-check.js']) {
-  const text = readFileSync(file, 'utf8');
+  const text = shareBuiltinNamespaces(readFileSync(file, 'utf8'), file);
   const ascii = text.replace(/[^\x00-\x7f]/g, (ch) => `\\u{${ch.codePointAt(0).toString(16)}}`);
-  if (ascii !== text) writeFileSync(file, ascii);
+  writeFileSync(file, ascii);
 }
 
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');

@@ -3,10 +3,9 @@
 // --json all text goes to stderr and stdout gets exactly one summary document, whatever happened.
 
 import { parseArgs } from './options.js';
-import { listRemote } from './remote.js';
-import { pushRemote } from './remote-push.js';
-import { fetchRemote, removeStaging, type Pulled } from './pull.js';
-import { StagedSource } from '../run/staged-source.js';
+// The remote side (the protocol, zlib and Node's streams) is loaded only by a run that names another
+// machine: a local copy does not pay for initialising it (docs/benchmarks.md, "Small jobs, session 11").
+import type { Pulled } from './pull.js';
 import { listLocal } from './list-local.js';
 import { OptionError } from './local-noops.js';
 import { openLogFile } from './output-options.js';
@@ -92,19 +91,24 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   }
   if (parsed.kind === 'remote-list') {
     setEightBitOutput(parsed.list.config.eightBit);
+    const { listRemote } = await import('./remote.js');
     const code = await listRemote(parsed.list, process.env, io);
     return code === Exit.Ok ? code : finish(io, code);
   }
   if (parsed.kind === 'remote-push') {
     setEightBitOutput(parsed.push.config.eightBit);
+    const { pushRemote } = await import('./remote-push.js');
     const code = await pushRemote(parsed.push, process.env, io);
     return code === Exit.Ok ? code : finish(io, code);
   }
   // A pull: fetch into a staging tree, then the local run from it (cli/pull.ts).
   let pulled: Pulled | undefined;
+  let removeStaging: ((dir: string) => void) | undefined;
   if (parsed.kind === 'remote-pull') {
     setEightBitOutput(parsed.pull.config.eightBit);
-    const r = await fetchRemote(parsed.pull, process.env, io);
+    const pull = await import('./pull.js');
+    removeStaging = pull.removeStaging;
+    const r = await pull.fetchRemote(parsed.pull, process.env, io);
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
     parsed = { kind: 'run' as const, config: { ...parsed.pull.config, sources: r.operands, incRecursive: false, ...r.local } };
@@ -113,7 +117,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const code = await runLocal(parsed.config, io, report, started, events, pulled);
     return code;
   } finally {
-    if (pulled) removeStaging(pulled.staging);
+    if (pulled) removeStaging?.(pulled.staging);
   }
 }
 
@@ -226,6 +230,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     reporter.error(m.message);
   }
 
+  const StagedSource = pulled ? (await import('../run/staged-source.js')).StagedSource : undefined;
   // SIGINT/SIGTERM/SIGHUP during the transfer: tell the engines to stop (they remove their temp files),
   // then exit 20. Before and after it, cli/signals.ts exits 20 at once.
   const abort: { aborted: boolean; onAbort?: () => void } = { aborted: false };
@@ -242,7 +247,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   try {
     totals = await transfer({
       config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir,
-      ...(pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta) } : {}),
+      ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta) } : {}),
     });
     if (pulled) totals.wire = pulled.wire;
   } catch (err) {

@@ -10,12 +10,19 @@
 // Node has kept since 0.11 (test/unit/remote/zlib-sync.test.ts pins it). Errors come back through the
 // handle's `onerror` during the call, and are thrown here as ProtocolError.
 
-import zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 import { Exit } from '../util/errors.js';
 import { ProtocolError } from './wire.js';
 
-export const Z_NO_FLUSH = zlib.constants.Z_NO_FLUSH;
-export const Z_SYNC_FLUSH = zlib.constants.Z_SYNC_FLUSH;
+// node:zlib (and all of Node's streams with it) is loaded by the first stream made, not when the module
+// is: every run initialises this module, only -z uses it (docs/benchmarks.md, "Small jobs, session 11").
+let zlibModule: typeof import('node:zlib') | undefined;
+const zlib = (): typeof import('node:zlib') =>
+  (zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib'));
+
+/** zlib.h's flush values (part of zlib's ABI; the unit test checks them against Node's). */
+export const Z_NO_FLUSH = 0;
+export const Z_SYNC_FLUSH = 2;
 
 /** The part of Node's native zlib handle this module uses. */
 interface Handle {
@@ -41,8 +48,8 @@ export class SyncZlib {
 
   constructor(kind: 'deflate' | 'inflate', level = 6) {
     const z = (kind === 'deflate'
-      ? zlib.createDeflateRaw({ level, windowBits: 15, memLevel: 8, strategy: zlib.constants.Z_DEFAULT_STRATEGY })
-      : zlib.createInflateRaw({ windowBits: 15 })) as unknown as NodeZlib;
+      ? zlib().createDeflateRaw({ level, windowBits: 15, memLevel: 8, strategy: zlib().constants.Z_DEFAULT_STRATEGY })
+      : zlib().createInflateRaw({ windowBits: 15 })) as unknown as NodeZlib;
     if (!z._handle || typeof z._handle.writeSync !== 'function' || !(z._writeState instanceof Uint32Array)) {
       throw new Error("this Node's zlib has no synchronous stream handle: -z cannot be used");
     }

@@ -2,12 +2,17 @@
 // on demand, resets per file and reports a bad stream as a ProtocolError. If a Node release changes the
 // internal handle this module uses, these tests fail first.
 
-import { inflateRawSync } from 'node:zlib';
+import { constants, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SyncZlib, Z_NO_FLUSH, Z_SYNC_FLUSH } from '../../../src/remote/zlib-sync.js';
 import { ProtocolError } from '../../../src/remote/wire.js';
 
 describe('SyncZlib', () => {
+  it("its flush values are zlib's (written out so that node:zlib loads only with -z)", () => {
+    expect(Z_NO_FLUSH).toBe(constants.Z_NO_FLUSH);
+    expect(Z_SYNC_FLUSH).toBe(constants.Z_SYNC_FLUSH);
+  });
+
   it('deflates across calls with one dictionary, each sync flush ending in 00 00 ff ff', () => {
     const d = new SyncZlib('deflate', 6);
     const text = Buffer.from('the same words again and again; '.repeat(20));
