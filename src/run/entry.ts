@@ -166,6 +166,12 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
  */
 export async function planMember(rc: RunContext, m: Member, kind: FileType, syncCompare = false): Promise<boolean> {
   const c = rc.c;
+  if (kind === 'reg' && !c.dryRun && rc.sharedInodes.stale(m.destSt)) {
+    // Another name of this destination inode got its attributes in this run: decide from what it is now.
+    await rc.sink.flush();
+    await rc.sink.drain();
+    m.destSt = rc.dest.stat(m.rel);
+  }
   const { src, rel, st, destSt } = m;
   const flags = m.flags;
   // Symlink targets are compared only when both sides are links.
@@ -211,6 +217,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     } else if (verdict.action === 'transfer' || verdict.action === 'compare') rc.fuzzy.replacing(rel);
   }
 
+  if (verdict.action === 'attrs' || verdict.action === 'compare') rc.sharedInodes.note(destSt);
   if (verdict.action === 'attrs') {
     rc.lines.emit(kind, verdict, line);
     if (!c.dryRun) rc.sink.add(OpKind.Attrs, src, rel, st);
@@ -248,7 +255,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       return !equal;
     }
     // Whether this changes the directory is known only from the outcome (settled()).
-    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size });
+    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size, slot: rc.order?.hold() });
     await rc.sink.maybeFlush();
     return false;
   }
@@ -322,6 +329,7 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   };
   // --progress: the file's last line (or none, when it failed or never ran), after its -c line.
   if (p.mark && rc.reporter.settle) rc.reporter.settle(p.mark, o, compared);
+  else if (p.slot && rc.order) rc.order.fill(p.slot, compared);
   else compared();
   // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
   if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);

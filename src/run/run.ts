@@ -38,6 +38,8 @@ import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
 import { finishHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
+import { LineOrder } from './line-order.js';
+import { SharedInodes } from './dest-links.js';
 import { FileSums } from './file-sum.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
@@ -88,7 +90,11 @@ function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection
 }
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
-  const { config: c, plan, reporter, filters, abort } = input;
+  const { config: c, plan, filters, abort } = input;
+  // -c's compares settle after later entries are planned: their lines keep rsync's order through a queue
+  // (--progress orders its own lines by file).
+  const order = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle) ? new LineOrder(input.reporter) : undefined;
+  const reporter = order?.reporter ?? input.reporter;
   const engine = input.engine;
   const events = input.events;
   const tally = new Tally((m, rec) => {
@@ -156,12 +162,13 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const local = input.wrapSource ? input.wrapSource(walked) : walked;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
-    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events,
+    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
     lines: new Lines(c, new Output(c, reporter, events, c.dryRun), lineSums(c, anchors)),
     hardLinks: new HardLinkGroups(),
+    sharedInodes: new SharedInodes(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
     partials: input.partialDir && !c.dryRun ? partialLeftovers(input.partialDir, dest, engine) : undefined,
@@ -214,6 +221,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     await sink.close();
+    order?.close();
     ctx?.close();
     reporter.stop();
     events?.stopProgress(tally.counters, planned());
