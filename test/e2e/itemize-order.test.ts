@@ -1,4 +1,4 @@
-// Differential tests against rsync for the order and content of -c's lines (rsync suite: itemize): a
+// Differential tests against rsync for the order and content of itemized lines (rsync suite: itemize): a
 // compare runs in the engines, in parallel, yet its line comes at the entry's place in the list, as
 // rsync's generator prints it; and destination names of one inode (without -H) are decided one after the
 // other, so a name whose attributes another name just set prints nothing.
@@ -83,5 +83,34 @@ describeEngines((e) => {
     expect(lines(r.arsync.stdout)).toEqual(['.f...p..... one']);
     sameOrder(r);
     expect((fs.statSync(path.join(r.B, 'dst/two')).mode & 0o777).toString(8)).toBe('600');
+  });
+});
+
+/** src and dst hold the same two names of one inode each, already in sync. */
+function linkedBothSetup(root: string): void {
+  for (const side of ['src', 'dst']) {
+    put(root, `${side}/d/one`, 'linked\n', 0o644);
+    fs.linkSync(path.join(root, side, 'd/one'), path.join(root, side, 'd/two'));
+    put(root, `${side}/d/zz`, 'last\n', 0o644);
+    touchNs([
+      [path.join(root, side, 'd/one'), '1700000100.5'],
+      [path.join(root, side, 'd/zz'), '1700000100.5'],
+      [path.join(root, side, 'd'), '1700000200.5'],
+      [path.join(root, side), '1700000300.5'],
+    ]);
+  }
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-H -ii names a member that is already linked to its leader ("hf" and blanks)', async () => {
+    const r = await differential({ engine, setup: linkedBothSetup, args: ['-rtHi', 'src/', 'dst/'] });
+    expect(lines(r.arsync.stdout)).toContain('hf          d/two');
+  });
+
+  it('-H -vv says a member already linked to its leader is up to date', async () => {
+    const r = await differential({ engine, setup: linkedBothSetup, args: ['-rtHvv', 'src/', 'dst/'], noItemize: true });
+    expect(lines(r.arsync.stdout)).toContain('d/two is uptodate');
   });
 });
