@@ -114,7 +114,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const seesEveryEntry =
     filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry });
-  const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
+  const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0, () => filters?.ioErrors ?? 0);
   const alt = new AltDests(engine, spec.check, c.amRoot === -1 ? engine.fakeRead?.bind(engine) : undefined);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
   // --bwlimit: the engines' shared rate meter (engine/rate-meter.ts, native/meter.h).
@@ -226,6 +226,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     reporter.stop();
     events?.stopProgress(tally.counters, planned());
   }
+  // Per-directory merge names too long for their directories: I/O errors of the run (rsync's exit 23).
+  tally.totals.ioErrors += filters?.ioErrors ?? 0;
   const stop = clock && stopMessage(clock.stopped);
   if (stop) tally.totals.stopMessage = stop;
   tally.totals.aborted = abort.aborted || stop !== undefined;
