@@ -26,6 +26,7 @@ import { linkMember } from './link-member.js';
 import { anyChange } from './lines.js';
 import { hasBasis, type Member } from './members.js';
 import { removeSource } from './remove-source.js';
+import { searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
 import type { Verdict } from '../plan/quickcheck.js';
@@ -262,6 +263,15 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
 
   // create or transfer
   if (!canMakeWay(rc, rel, destSt, kind)) return false;
+  // --no-whole-file: rsync's delta search against the file being replaced, for its figures.
+  const delta = rc.tally.totals.delta;
+  if (delta && c.localDelta && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') {
+    await searchDelta(delta, src, st, rc.anchors.of(src), joinPath(rc.plan.destRoot, rel), destSt, {
+      blockSize: c.localDelta.blockSize,
+      follow: c.copyLinks || c.copyUnsafeLinks,
+      inplace: c.inplace,
+    });
+  }
   return queueCopy(rc, m, kind, verdict, flags, undefined, () => rc.lines.emit(kind, verdict, line));
 }
 

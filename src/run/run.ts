@@ -40,6 +40,7 @@ import { finishHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
 import { LineOrder } from './line-order.js';
 import { SharedInodes } from './dest-links.js';
+import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
@@ -123,6 +124,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const clock = startClock(tally.counters, c, () => (abort.aborted = true));
 
   const started = performance.now();
+  // --no-whole-file: the delta search's figures (a dry run sends nothing, so it searches nothing).
+  if (c.localDelta && !c.dryRun) tally.totals.delta = noDelta();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
   // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
   if (c.backupDir !== undefined && c.info.BACKUP > 0 && !c.json) {
@@ -131,7 +134,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   }
   // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists: a local
   // copy sends whole files.
-  if (c.debug.FLIST > 0 && !c.json) reporter.print('delta-transmission disabled for local transfer or --whole-file');
+  if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
   alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
   // A destination that is still missing was not made: nothing in the run writes there (all of its
   // operands were skipped or missing, or it is a dry run).
