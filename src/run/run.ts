@@ -124,8 +124,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const clock = startClock(tally.counters, c, () => (abort.aborted = true));
 
   const started = performance.now();
-  // --no-whole-file: the delta search's figures (a dry run sends nothing, so it searches nothing).
-  if (c.localDelta && !c.dryRun) tally.totals.delta = noDelta();
+  // --no-whole-file: the delta search's figures (a dry run sends nothing, so it searches nothing; a
+  // pull's delta ran over the wire, and its figures are the protocol's).
+  if (c.localDelta && !c.dryRun && !input.wrapSource) tally.totals.delta = noDelta();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
   // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
   if (c.backupDir !== undefined && c.info.BACKUP > 0 && !c.json) {
