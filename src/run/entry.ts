@@ -144,6 +144,12 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   }
   if (c.hardLinks && kind !== 'dir' && st.nlink > 1) {
     const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
+    const planned = rc.hardLinks.leaderOf(m);
+    if (planned?.kept && destSt && destSt.ino === planned.kept.ino && destSt.dev === planned.kept.dev) {
+      // Already linked to a leader the walk planned and kept: only its line, at its place (rsync's order).
+      linkMember(rc, planned.leader, planned.kept, m, kind);
+      return false;
+    }
     rc.hardLinks.add(m);
     // rsync sends its leader at the leader's place in the list, so its line comes in walk order: the
     // first member the destination (or a --*-dest directory) has is that leader (an earlier one would
