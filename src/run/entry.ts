@@ -269,9 +269,10 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
 
   // create or transfer
   if (!canMakeWay(rc, rel, destSt, kind)) return false;
-  // --no-whole-file: rsync's delta search against the file being replaced, for its figures.
+  // --no-whole-file: rsync's delta search against the file being replaced, for its figures (--append
+  // sends what follows the kept data, with no search, as rsync's match_sums).
   const delta = rc.tally.totals.delta;
-  if (delta && c.localDelta && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') {
+  if (delta && c.localDelta && !c.append && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') {
     await searchDelta(delta, src, st, rc.anchors.of(src), joinPath(rc.plan.destRoot, rel), destSt, {
       blockSize: c.localDelta.blockSize,
       follow: c.copyLinks || c.copyUnsafeLinks,

@@ -75,6 +75,25 @@ describeEngines((e) => {
     expect(figures(r.stdout)).toContain('Matched data: 0 bytes');
   });
 
+  it('--append --no-whole-file: no search (rsync sends what follows the kept data), nothing matched', async () => {
+    const setup = (root: string): void => {
+      const kept = bytes(100_000, 9);
+      fs.mkdirSync(path.join(root, 'src'), { recursive: true });
+      fs.mkdirSync(path.join(root, 'dst'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'src/f'), Buffer.concat([kept, Buffer.from('tail'.repeat(1000))]));
+      fs.writeFileSync(path.join(root, 'dst/f'), kept);
+    };
+    const { A, B } = twoCopies(`${engine}-append`, setup);
+    const args = ['-a', '--append', '--no-whole-file', '--stats', '--debug=deltasum1', 'src/', 'dst/'];
+    const rsync = spawnSync('rsync', args, { cwd: A, encoding: 'utf8' });
+    const r = await runCli([...args, `--engine=${engine}`], { cwd: B });
+    expect(r.code, show(r)).toBe(0);
+    const counts = (out: string): string[] => figures(out).filter((l) => /^(total:|Matched)/.test(l)).map((l) => l.replace(/ data=\d+$/, ''));
+    expect(counts(r.stdout)).toEqual(counts(rsync.stdout));
+    expect(counts(r.stdout)).toEqual(['total: matches=0  hash_hits=0  false_alarms=0', 'Matched data: 0 bytes']);
+    sameBytes(path.join(B, 'src/f'), path.join(B, 'dst/f'));
+  });
+
   it('a basis of 8000 blocks with one weak sum: the chain walk is capped per offset, the file still exact', async () => {
     // rsync suite's hashsearch-chain: each decoy block keeps an all-C block's weak sum but not its strong one.
     const root = tempDir(`arsync-chain-${engine}-`);
