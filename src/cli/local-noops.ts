@@ -1,5 +1,6 @@
-// rsync's options that change nothing in a local copy (compression, the remote shell, the delta
-// algorithm's knobs, sockets, argument protection), declared where rsync accepts them with their values
+// rsync's options that change nothing in a local copy (compression, the remote shell, sockets, argument
+// protection; also the delta algorithm's --no-whole-file and -B, whose local figures run/local-delta.ts
+// computes), declared where rsync accepts them with their values
 // checked as rsync checks them, so a command line rsync takes or rejects is taken or rejected alike; and
 // the daemon and server options, refused with the reason.
 // Each check names the rsync function it ports; docs/options.md says why each option has no effect.
@@ -189,10 +190,11 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
       remoteOptions.push(v);
       return v;
     })
-    // The delta algorithm: arsync copies whole files, which writes the same bytes.
-    .option('--no-whole-file', 'use the delta-xfer algorithm (arsync copies whole files: same result)')
+    // The delta algorithm: locally its search gives rsync's figures (run/local-delta.ts, settled by
+    // write-options.ts); the files are still written whole, which is the same bytes.
+    .option('--no-whole-file', 'use the delta-xfer algorithm (locally: its figures; files still written whole)')
     .option('--no-W', 'same as --no-whole-file')
-    .option('-B, --block-size <SIZE>', 'fixed checksum block size (no effect locally)', (v: string) =>
+    .option('-B, --block-size <SIZE>', 'fixed checksum block size', (v: string) =>
       rsyncSize('block-size', v, 'b', 0, MAX_BLOCK_SIZE, false),
     )
     .option('--checksum-choice <STR>', 'choose the checksum algorithms (no effect locally)', (v: string) => (checksumChoice = v))

@@ -16,7 +16,7 @@ import { transfer } from '../run/run.js';
 import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
 import { createReporter } from '../progress/reporter.js';
-import { logTotalsLine, statsLines } from '../progress/stats.js';
+import { literalData, logTotalsLine, statsLines } from '../progress/stats.js';
 import { Counter } from '../model/ops.js';
 import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
 import { setAbortHandler, setSignalExitHook } from './signals.js';
@@ -275,9 +275,12 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);
 
-  // rsync's match_report() (--debug=deltasum, -vv): whole files, so every byte is literal data.
+  // rsync's match_report() (--debug=deltasum, -vv): whole files, every byte literal data, unless
+  // --no-whole-file's delta search counted its matches.
   if (!c.json && code !== Exit.Signal && c.debug.DELTASUM > 0) {
-    reporter.print(`total: matches=0  hash_hits=0  false_alarms=0 data=${c.dryRun ? 0 : Number(Atomics.load(totals.counters, Counter.Bytes))}`);
+    const d = totals.delta;
+    const data = c.dryRun ? 0 : literalData(totals, Number(Atomics.load(totals.counters, Counter.Bytes)));
+    reporter.print(`total: matches=${d?.matches ?? 0}  hash_hits=${d?.hashHits ?? 0}  false_alarms=${d?.falseAlarms ?? 0} data=${data}`);
   }
   if (!c.json && code !== Exit.Signal && c.info.STATS > 0) {
     for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable)) reporter.print(line);

@@ -10,7 +10,7 @@ import { UsageError } from '../util/errors.js';
 const PATH_MAX = 4096;
 
 /** What this module's options leave in the Config. */
-export type WriteOptions = Pick<Config, 'sparse' | 'inplace' | 'partial' | 'fsync' | 'preallocate' | 'tempDir' | 'append' | 'appendVerify'>;
+export type WriteOptions = Pick<Config, 'sparse' | 'inplace' | 'partial' | 'fsync' | 'preallocate' | 'tempDir' | 'append' | 'appendVerify' | 'localDelta'>;
 
 /** Declares the options on the parser; the returned function reads them once parsing is done. */
 export function addWriteOptions(p: Command): (o: Record<string, unknown>) => WriteOptions {
@@ -35,9 +35,20 @@ export function addWriteOptions(p: Command): (o: Record<string, unknown>) => Wri
   p.on('option:no-append', () => (append = 0));
   // rsync's whole_file: -W sets it, --no-W/--no-whole-file clear it; only a set one conflicts with --append.
   let wholeFile = false;
-  p.on('option:whole-file', () => (wholeFile = true));
-  p.on('option:no-whole-file', () => (wholeFile = false));
-  p.on('option:no-W', () => (wholeFile = false));
+  // Set only by --no-whole-file/--no-W (a local copy is whole-file unless told otherwise).
+  let delta = false;
+  p.on('option:whole-file', () => {
+    wholeFile = true;
+    delta = false;
+  });
+  p.on('option:no-whole-file', () => {
+    wholeFile = false;
+    delta = true;
+  });
+  p.on('option:no-W', () => {
+    wholeFile = false;
+    delta = true;
+  });
   p.on('option:sparse', () => (sparse = true));
   p.on('option:no-sparse', () => (sparse = false));
   p.on('option:no-S', () => (sparse = false));
@@ -60,6 +71,7 @@ export function addWriteOptions(p: Command): (o: Record<string, unknown>) => Wri
       appendVerify: append === 2,
       fsync: o['fsync'] === true,
       preallocate: o['preallocate'] === true,
+      localDelta: delta ? { blockSize: Number(o['blockSize'] ?? 0) } : undefined,
     };
   };
 }

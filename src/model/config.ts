@@ -168,6 +168,11 @@ export interface Config {
   fsync: boolean;
   /** --preallocate: a file's blocks are allocated (fallocate) before its data is written. */
   preallocate: boolean;
+  /**
+   * --no-whole-file/--no-W (the last of them and -W): a local copy runs rsync's delta search against
+   * each replaced file for rsync's figures (run/local-delta.ts); `blockSize` is -B's (0: rsync's rule).
+   */
+  localDelta?: { blockSize: number } | undefined;
   relative: boolean;
   mkpath: boolean;
   oneFileSystem: number;

@@ -34,6 +34,20 @@ export interface RunTotals {
   errors: ErrorRecord[];
   /** A pull: what really crossed the wire (the --stats and -v figures rsync reports for it). */
   wire?: WireTotals;
+  /** --no-whole-file on a local copy: the delta search's figures (run/local-delta.ts). */
+  delta?: DeltaTotals;
+}
+
+/** rsync's match.c totals and its literal/matched data, for the files a local delta search looked at. */
+export interface DeltaTotals {
+  matches: number;
+  hashHits: number;
+  falseAlarms: number;
+  /** Bytes of the searched files that went as literal data, and that were rebuilt from their basis. */
+  literal: number;
+  matched: number;
+  /** Bytes of the files that were searched (the rest of the data sent counts as literal). */
+  searched: number;
 }
 
 /** A remote run's figures from the protocol (bytes each way, literal and matched data, the file list). */

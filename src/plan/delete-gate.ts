@@ -11,6 +11,8 @@ export class DeleteGate {
     private readonly info: (line: string) => void,
     /** Errors reported before the run (missing source operands). */
     prior: number,
+    /** Errors counted elsewhere as the run goes (the filters' per-directory merge names). */
+    private readonly more: () => number = () => 0,
   ) {
     this.errors = prior;
   }
@@ -22,7 +24,7 @@ export class DeleteGate {
 
   /** Whether deletion may go ahead, given the run's reported I/O errors; says why not, once. */
   allows(ioErrors: number): boolean {
-    if (this.ignoreErrors || this.errors + ioErrors === 0) return true;
+    if (this.ignoreErrors || this.errors + ioErrors + this.more() === 0) return true;
     if (!this.warned) this.info('IO error encountered -- skipping file deletion');
     this.warned = true;
     return false;

@@ -115,9 +115,20 @@ export class RuleParser implements ScopeRules {
     return this.cvsRules ?? [];
   }
 
+  /** I/O errors the per-directory merge names caused (rsync's io_error): the run's exit code counts them. */
+  ioErrors = 0;
+  readonly unjoined = new Set<number>();
+
+  longName(message: string): void {
+    this.ioErrors++;
+    this.onNote(message, true);
+  }
+
   /** Read one per-directory merge file (missing or unreadable: no rules, as in rsync). */
   readDirFile(merge: DirMergeRule, absRoot: string, absDir: string, filePath: string, active: Active): Target {
-    const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source: filePath, readEarlier: merge.fromFile };
+    // Messages name the file as rsync's dirbuf does: absolute (the read itself may go through a relative path).
+    const source = filePath.startsWith('/') ? filePath : `${absDir === '/' ? '' : absDir}/${merge.base}`;
+    const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source, readEarlier: merge.fromFile };
     let data: Buffer;
     try {
       data = this.readRuleFile(filePath);

@@ -177,4 +177,8 @@ export interface ScopeRules {
   cvsList(): readonly Entry[];
   /** Read one per-directory merge file (missing or unreadable: no rules, as in rsync). */
   readDirFile(merge: DirMergeRule, absRoot: string, absDir: string, filePath: string, active: Active): Target;
+  /** A per-directory merge name too long for its directory (rsync's IOERR_GENERAL): reported, and counted. */
+  longName(message: string): void;
+  /** The dir-merge rules whose name could not be joined to the directory they were set up in (by id). */
+  readonly unjoined: Set<number>;
 }

@@ -22,6 +22,23 @@ import {
   type Verdict,
 } from './filter-rules.js';
 
+/** rsync's MAXPATHLEN, the bound of a per-directory merge file's path. */
+const MAXPATHLEN = 4096;
+
+/** The length of rsync's dirbuf for a directory: its path with the trailing slash. */
+const dirLength = (dir: string): number => (dir === '/' ? 1 : dir.length + 1);
+
+/** rsync's clean_fname() of a relative name (CFN_COLLAPSE_DOT_DOT_DIRS): empty and "." parts dropped, ".." collapsed. */
+function cleanRel(p: string): string {
+  const parts: string[] = [];
+  for (const c of p.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..' && parts.length && parts[parts.length - 1] !== '..') parts.pop();
+    else parts.push(c);
+  }
+  return parts.join('/');
+}
+
 /** Scan directories above the transfer for `: /path/.file` rules (rsync's parent_dirscan). */
 function parentDirs(mergeDir: string, enteredDir: string): string[] {
   const top = mergeDir === '/' ? '/' : mergeDir + '/';
@@ -70,14 +87,51 @@ export class FilterScope {
     for (let i = 0; i < active.merges.length; i++) {
       const m = active.merges[i]!;
       let inherited: readonly Entry[] = m.flags & F.NO_INHERIT ? [] : (this.lists.get(m.id) ?? []);
-      if (this.isRoot && m.pattern.includes('/')) {
+      // A rule is set up in the first directory it is in force for (rsync's FILTRULE_FINISH_SETUP).
+      const setUp = this.isRoot || i >= this.merges.length;
+      if (setUp && !this.joins(m, absDir)) this.list.unjoined.add(m.id);
+      else if (this.isRoot && m.pattern.includes('/')) {
         inherited = this.scanParents(m, absDir, active);
+      }
+      if (!this.fits(m, absDir)) {
+        lists.set(m.id, inherited);
+        continue;
       }
       const file = readDir === '/' ? `/${m.base}` : `${readDir}/${m.base}`;
       const local = this.list.readDirFile(m, this.absRoot, absDir, file, active);
       lists.set(m.id, local.inheritedCleared ? local.rules : local.rules.concat(inherited));
     }
     return new FilterScope(this.list, this.side, this.absRoot, active.merges, lists, false);
+  }
+
+  /**
+   * rsync's parse_merge_name() when the rule is set up: a relative name with a directory part is joined
+   * to the directory, and a join longer than MAXPATHLEN is an error; the rule then keeps its whole name.
+   */
+  private joins(m: DirMergeRule, dir: string): boolean {
+    if (m.pattern.startsWith('/') || !m.pattern.includes('/')) return true;
+    const name = cleanRel(m.pattern);
+    if (dirLength(dir) + name.length < MAXPATHLEN) return true;
+    this.report(`merge-file name overflows: ${m.fromFile ? FROM_FILE : shown(name)}`);
+    return false;
+  }
+
+  /**
+   * rsync's push_local_filters(): the file's name after the directory must fit in MAXPATHLEN, else the
+   * directory gets no rules from it and the run has an I/O error (exit 23, no deletions).
+   */
+  private fits(m: DirMergeRule, dir: string): boolean {
+    const name = this.list.unjoined.has(m.id) ? m.pattern : m.base;
+    const prefix = dir === '/' ? '/' : `${dir}/`;
+    if (prefix.length + name.length < MAXPATHLEN) return true;
+    const full = `${prefix}${name}`.slice(0, MAXPATHLEN - 1);
+    this.report(`cannot add local filter rules in long-named directory: ${m.fromFile ? FROM_FILE : shown(full)}`);
+    return false;
+  }
+
+  /** The sender says it, once: the receiver's scope meets the same names in the same directories. */
+  private report(message: string): void {
+    if (this.side === 'sender') this.list.longName(message);
   }
 
   private scanParents(m: DirMergeRule, absDir: string, active: Active): readonly Entry[] {

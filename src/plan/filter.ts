@@ -74,6 +74,11 @@ export class FilterList {
   }
 
   /** No rules at all: a walker can skip every check. */
+  /** I/O errors from per-directory merge names so far (rsync's io_error): they block deletion and make the exit 23. */
+  get ioErrors(): number {
+    return this.parser.ioErrors;
+  }
+
   get isEmpty(): boolean {
     return this.parser.rules.length === 0;
   }

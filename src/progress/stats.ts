@@ -10,6 +10,15 @@ import { bigDnum, commaNum, humanNum } from './numbers.js';
 type Counts = RunTotals['listed'];
 const total = (c: Counts): number => c.reg + c.dir + c.link + c.dev + c.special;
 
+/**
+ * A local copy's literal data: every byte written, unless --no-whole-file's delta search looked at some
+ * files (then theirs is what the search left literal; files sent with no basis are literal whole).
+ */
+export function literalData(t: RunTotals, bytes: number): number {
+  const d = t.delta;
+  return d ? Math.max(0, bytes - d.searched) + d.literal : bytes;
+}
+
 /** The lines, with numbers printed at rsync's -h level `human` (1, commas, is rsync's default). */
 export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false, human = 1): string[] {
   const n = (v: number): string => humanNum(v, human);
@@ -50,8 +59,8 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes)} bytes`,
-      `Literal data: ${n(bytes)} bytes`,
-      `Matched data: 0 bytes`,
+      `Literal data: ${n(literalData(t, bytes))} bytes`,
+      `Matched data: ${n(t.delta?.matched ?? 0)} bytes`,
       `File list size: 0`,
       `File list generation time: ${bigDnum(t.fileListMs / 1000, Math.min(human, 1), 3)} seconds`,
       `File list transfer time: 0.000 seconds`,

@@ -73,6 +73,12 @@ export function writeSumHead(h: SumHead): Buffer {
  */
 export type ReadAt = (buf: Buffer, off: number, len: number, pos: number) => number;
 
+export interface SearchCounts {
+  hashHits: number;
+  falseAlarms: number;
+  matches: number;
+}
+
 export interface MatchResult {
   literal: number;
   matched: number;
@@ -175,6 +181,19 @@ export function scanFilter(sums: Uint32Array): Uint8Array {
 }
 
 /**
+ * rsync's hash table of the block sums (match.c build_hash_table): 2^16 buckets by the 16-bit sum of the
+ * two halves, or, for many blocks, about 1.25 buckets a block by the sum modulo the table size. An
+ * offset whose bucket holds a block is one of rsync's hash_hits, whether or not the sums are equal.
+ */
+export function rsyncBuckets(sums: Uint32Array): (sum: number) => boolean {
+  const size = Math.max(1 << 16, Math.floor(sums.length / 8) * 10 + 11);
+  const slot = size === 1 << 16 ? (sum: number): number => ((sum & 0xffff) + (sum >>> 16)) & 0xffff : (sum: number): number => (sum >>> 0) % size;
+  const used = new Uint8Array(size);
+  for (const s of sums) used[slot(s)] = 1;
+  return (sum) => used[slot(sum)] === 1;
+}
+
+/**
  * A block's checksum1 as the two running sums the roll updates. Only their low 16 bits ever reach a
  * sum (and every step is addition or multiplication mod 2^32), so the halves of checksum1 (in C with
  * the addon) stand for the full sums.
@@ -205,6 +224,8 @@ export async function matchFile(
   backpressure: (sent: number) => Promise<void> | undefined = () => undefined,
   /** The session's reusable window store (a fresh one per file without it). */
   store: WindowStore = { buf: Buffer.alloc(0) },
+  /** rsync's match.c counters (--debug=deltasum): offsets whose weak sum a block has, strong sums that disagreed, matches. */
+  counts?: SearchCounts,
 ): Promise<MatchResult> {
   const { count, blength, s2length, remainder } = sums.head;
   const w = new Window(read, len, hash, Math.max(blength * 3, 256 * 1024), store);
@@ -246,7 +267,9 @@ export async function matchFile(
     const end = len + 1 - blockLen(count - 1);
     // The C scan rolls past the offsets whose weak sum no block can have (a 65536-bit filter of the
     // blocks' sums); every offset it stops at goes through the search below, as in rsync.
-    const scan = nativeRollScan();
+    // Counting rsync's figures needs every offset looked at in rsync's own hash table: no C scan then.
+    const scan = counts ? undefined : nativeRollScan();
+    const bucket = counts ? rsyncBuckets(sums.sum1) : undefined;
     const filter = scanFilter(sums.sum1);
     const state = new Int32Array(2);
     do {
@@ -263,6 +286,7 @@ export async function matchFile(
         }
       }
       const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
+      if (bucket?.(sum)) counts!.hashHits++;
       const chain = chains.get(sum | 0);
       if (chain) {
         let strongSum: Buffer | undefined;
@@ -274,7 +298,11 @@ export async function matchFile(
           if (++tried > MAX_CHAIN) break;
           if (l !== blockLen(i)) continue;
           strongSum ??= strong2(w.slice(offset, offset + l));
-          if (!sameStrong(i, strongSum)) continue;
+          if (!sameStrong(i, strongSum)) {
+            if (counts) counts.falseAlarms++;
+            continue;
+          }
+          if (counts) counts.matches++;
           // A match: the block after the previous one is preferred when it matches too.
           if (i !== wantI && wantI < count && (!inplace || wantI * blength >= offset) && sums.sum1[wantI] === sum && l === blockLen(wantI) && sameStrong(wantI, strongSum)) {
             i = wantI;

@@ -22,6 +22,8 @@ import type { AltDests } from './alt-dest.js';
 import type { DestReads } from './dest.js';
 import type { DirLedger, DirRecord } from './dirmeta.js';
 import type { Line, Lines } from './lines.js';
+import type { LineOrder } from './line-order.js';
+import type { SharedInodes } from './dest-links.js';
 import type { HardLinkGroups } from './members.js';
 import type { OpSink } from './sink.js';
 import type { EntrySource } from './source.js';
@@ -71,6 +73,10 @@ export interface RunContext {
   readonly partials?: PartialLeftovers | undefined;
   /** -y under --debug=FUZZY: rsync's basis choice for files the destination lacks, printed. */
   readonly fuzzy?: FuzzyBases | undefined;
+  /** Destination inodes with several names whose attributes the run sets (dest-links.ts). */
+  readonly sharedInodes: SharedInodes;
+  /** -c: the queue that keeps lines in rsync's order while compares are in the engines. */
+  readonly order?: LineOrder | undefined;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

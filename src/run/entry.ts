@@ -26,6 +26,7 @@ import { linkMember } from './link-member.js';
 import { anyChange } from './lines.js';
 import { hasBasis, type Member } from './members.js';
 import { removeSource } from './remove-source.js';
+import { searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
 import type { Verdict } from '../plan/quickcheck.js';
@@ -143,6 +144,12 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   }
   if (c.hardLinks && kind !== 'dir' && st.nlink > 1) {
     const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
+    const planned = rc.hardLinks.leaderOf(m);
+    if (planned?.kept && destSt && destSt.ino === planned.kept.ino && destSt.dev === planned.kept.dev) {
+      // Already linked to a leader the walk planned and kept: only its line, at its place (rsync's order).
+      linkMember(rc, planned.leader, planned.kept, m, kind);
+      return false;
+    }
     rc.hardLinks.add(m);
     // rsync sends its leader at the leader's place in the list, so its line comes in walk order: the
     // first member the destination (or a --*-dest directory) has is that leader (an earlier one would
@@ -166,6 +173,12 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
  */
 export async function planMember(rc: RunContext, m: Member, kind: FileType, syncCompare = false): Promise<boolean> {
   const c = rc.c;
+  if (kind === 'reg' && !c.dryRun && rc.sharedInodes.stale(m.destSt)) {
+    // Another name of this destination inode got its attributes in this run: decide from what it is now.
+    await rc.sink.flush();
+    await rc.sink.drain();
+    m.destSt = rc.dest.stat(m.rel);
+  }
   const { src, rel, st, destSt } = m;
   const flags = m.flags;
   // Symlink targets are compared only when both sides are links.
@@ -211,6 +224,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     } else if (verdict.action === 'transfer' || verdict.action === 'compare') rc.fuzzy.replacing(rel);
   }
 
+  if (verdict.action === 'attrs' || verdict.action === 'compare') rc.sharedInodes.note(destSt);
   if (verdict.action === 'attrs') {
     rc.lines.emit(kind, verdict, line);
     if (!c.dryRun) rc.sink.add(OpKind.Attrs, src, rel, st);
@@ -248,13 +262,23 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       return !equal;
     }
     // Whether this changes the directory is known only from the outcome (settled()).
-    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size });
+    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size, slot: rc.order?.hold() });
     await rc.sink.maybeFlush();
     return false;
   }
 
   // create or transfer
   if (!canMakeWay(rc, rel, destSt, kind)) return false;
+  // --no-whole-file: rsync's delta search against the file being replaced, for its figures (--append
+  // sends what follows the kept data, with no search, as rsync's match_sums).
+  const delta = rc.tally.totals.delta;
+  if (delta && c.localDelta && !c.append && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') {
+    await searchDelta(delta, src, st, rc.anchors.of(src), joinPath(rc.plan.destRoot, rel), destSt, {
+      blockSize: c.localDelta.blockSize,
+      follow: c.copyLinks || c.copyUnsafeLinks,
+      inplace: c.inplace,
+    });
+  }
   return queueCopy(rc, m, kind, verdict, flags, undefined, () => rc.lines.emit(kind, verdict, line));
 }
 
@@ -322,6 +346,7 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   };
   // --progress: the file's last line (or none, when it failed or never ran), after its -c line.
   if (p.mark && rc.reporter.settle) rc.reporter.settle(p.mark, o, compared);
+  else if (p.slot && rc.order) rc.order.fill(p.slot, compared);
   else compared();
   // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
   if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);

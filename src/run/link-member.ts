@@ -27,6 +27,8 @@ function altMatched(rc: RunContext, leader: Member, m: Member, kind: FileType): 
 export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['destSt'], m: Member, kind: FileType): void {
   const c = rc.c;
   if (leaderDest && m.destSt && m.destSt.ino === leaderDest.ino && m.destSt.dev === leaderDest.dev) {
+    // Already linked: rsync's hard_link_check names it only with -ii ("hf" and blanks) or -vv ("is uptodate").
+    if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind), true);
     removeSource(rc, m, kind);
     return;
   }

@@ -38,6 +38,9 @@ import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
 import { finishHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
+import { LineOrder } from './line-order.js';
+import { SharedInodes } from './dest-links.js';
+import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
@@ -88,7 +91,11 @@ function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection
 }
 
 export async function transfer(input: TransferInput): Promise<RunTotals> {
-  const { config: c, plan, reporter, filters, abort } = input;
+  const { config: c, plan, filters, abort } = input;
+  // -c's compares settle after later entries are planned: their lines keep rsync's order through a queue
+  // (--progress orders its own lines by file).
+  const order = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle) ? new LineOrder(input.reporter) : undefined;
+  const reporter = order?.reporter ?? input.reporter;
   const engine = input.engine;
   const events = input.events;
   const tally = new Tally((m, rec) => {
@@ -108,7 +115,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const seesEveryEntry =
     filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry });
-  const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0);
+  const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0, () => filters?.ioErrors ?? 0);
   const alt = new AltDests(engine, spec.check, c.amRoot === -1 ? engine.fakeRead?.bind(engine) : undefined);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);
   // --bwlimit: the engines' shared rate meter (engine/rate-meter.ts, native/meter.h).
@@ -117,6 +124,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const clock = startClock(tally.counters, c, () => (abort.aborted = true));
 
   const started = performance.now();
+  // --no-whole-file: the delta search's figures (a dry run sends nothing, so it searches nothing; a
+  // pull's delta ran over the wire, and its figures are the protocol's).
+  if (c.localDelta && !c.dryRun && !input.wrapSource) tally.totals.delta = noDelta();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
   // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
   if (c.backupDir !== undefined && c.info.BACKUP > 0 && !c.json) {
@@ -125,7 +135,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   }
   // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists: a local
   // copy sends whole files.
-  if (c.debug.FLIST > 0 && !c.json) reporter.print('delta-transmission disabled for local transfer or --whole-file');
+  if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
   alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
   // A destination that is still missing was not made: nothing in the run writes there (all of its
   // operands were skipped or missing, or it is a dry run).
@@ -156,12 +166,13 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const local = input.wrapSource ? input.wrapSource(walked) : walked;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
-    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events,
+    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
     lines: new Lines(c, new Output(c, reporter, events, c.dryRun), lineSums(c, anchors)),
     hardLinks: new HardLinkGroups(),
+    sharedInodes: new SharedInodes(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
     partials: input.partialDir && !c.dryRun ? partialLeftovers(input.partialDir, dest, engine) : undefined,
@@ -214,10 +225,13 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     await sink.close();
+    order?.close();
     ctx?.close();
     reporter.stop();
     events?.stopProgress(tally.counters, planned());
   }
+  // Per-directory merge names too long for their directories: I/O errors of the run (rsync's exit 23).
+  tally.totals.ioErrors += filters?.ioErrors ?? 0;
   const stop = clock && stopMessage(clock.stopped);
   if (stop) tally.totals.stopMessage = stop;
   tally.totals.aborted = abort.aborted || stop !== undefined;

@@ -21,6 +21,7 @@ import { FdRetry, runSetAside } from '../pool/fd-retry.js';
 import type { Fallback } from './alt-dest.js';
 import type { DirRecord } from './dirmeta.js';
 import { NO_LINE, type Line } from './lines.js';
+import type { LineSlot } from './line-order.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import type { FileMark } from '../progress/file-progress.js';
 
@@ -38,6 +39,8 @@ export interface Pending {
   size: number;
   /** --progress: the file's place in the reporter's queue (its lines follow its outcome). */
   mark?: FileMark | undefined;
+  /** -c without --progress: the compare's place among the printed lines (run/line-order.ts). */
+  slot?: LineSlot | undefined;
   /** --json=events: the file's name, whose entry event waits for this outcome. */
   eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */
