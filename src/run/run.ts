@@ -36,6 +36,7 @@ import type { Stat } from '../model/stat.js';
 import { destRootExists, makeDestRoot } from './dest-root.js';
 import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
+import { destGranularity } from './time-granularity.js';
 import { finishHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
 import { LineOrder } from './line-order.js';
@@ -114,7 +115,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // up-to-date file's waiting partial is removed, so every entry is looked at.
   const seesEveryEntry =
     filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
-  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry });
+  const destTime = destGranularity(plan.destRoot, c.dryRun);
+  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry, destTime });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0, () => filters?.ioErrors ?? 0);
   const alt = new AltDests(engine, spec.check, c.amRoot === -1 ? engine.fakeRead?.bind(engine) : undefined);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);

@@ -9,6 +9,7 @@ import { Preserve } from '../model/ops.js';
 import type { EngineOptions } from '../engine/types.js';
 import type { Engine } from '../engine/engine.js';
 import type { CheckOptions } from '../plan/quickcheck.js';
+import type { Granularity } from './time-granularity.js';
 
 export interface RunSpec {
   /** rsync's quick check for non-directories. */
@@ -25,6 +26,8 @@ export interface RunSpec {
   readonly engineOptions: EngineOptions;
   /** The engine that runs batches on this thread when workers cannot be used (EngineCaps.serial). */
   readonly serialEngine: EngineName;
+  /** time-granularity.ts probed the destination's top directory: its times are set again at the end. */
+  readonly destRootProbed: boolean;
 }
 
 export interface SpecInput {
@@ -36,6 +39,8 @@ export interface SpecInput {
   /** --partial-dir (relative, or absolute and resolved): where kept and delayed files wait. */
   partialDir?: Buffer | undefined;
   counters: BigInt64Array;
+  /** The destination filesystem's mtime granularity (time-granularity.ts); 1 when not known. */
+  destTime?: Granularity;
   /** Filters or several sources: the planner must see every entry (nothing left to the native check). */
   seesEveryEntry: boolean;
 }
@@ -49,8 +54,9 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     ignoreExisting: c.ignoreExisting,
     existing: c.existing,
     modifyWindow: c.modifyWindow,
-    // Compare only to what the engine can keep, or every re-sync would find times differing.
-    timeResolutionNs: o.engine.caps.timeResolutionNs,
+    // Compare only to what the engine and the destination's filesystem can keep, or every re-sync would
+    // find times differing.
+    timeResolutionNs: Math.max(o.engine.caps.timeResolutionNs, o.destTime?.ns ?? 1),
     times: c.times,
     perms: c.perms,
     executability: c.executability,
@@ -83,6 +89,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       counters: o.counters,
     },
     serialEngine: o.engine.caps.serial,
+    destRootProbed: o.destTime?.probed ?? false,
   };
 }
 
