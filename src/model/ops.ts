@@ -101,6 +101,14 @@ export const Preserve = {
   FakeSource: 1 << 28,
   /** --write-devices (with Inplace): a char or block device target is written into, never replaced. */
   WriteDevices: 1 << 29,
+  /**
+   * A pull: each File op's source is a file this process received into its private staging tree (on
+   * the destination's filesystem when it could). The engine links that inode in under the temp name
+   * (the same exclusive `.<name>.XXXXXX` create, beneath the held directory) instead of copying its
+   * bytes, sets the metadata and renames it over the target as for a copy; where no link can be made
+   * (another filesystem, -S, --preallocate, -A/-X) the file is copied as usual.
+   */
+  AdoptSource: 1 << 30,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */
