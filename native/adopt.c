@@ -19,8 +19,7 @@
 
 bool adopt_wanted(const struct ctx *c, const struct op *op)
 {
-  /* -S and --preallocate shape the copy's extents; -X/-A copy attributes from the source, which here
-   * would be the same inode: those runs copy as before. */
+  /* The twin of src/model/ops.ts adoptsSource (why each of these copies is said there). */
   const uint32_t copy_only = P_SPARSE | P_PREALLOCATE | P_XATTRS | P_ACLS | P_INPLACE | P_FAKE_SUPER;
   return (c->flags & P_ADOPT_SOURCE) && !(c->flags & copy_only) &&
          !(op->flags & (OF_COMPARE | OF_BASIS | OF_DEVICE | OF_REMOVE_SOURCE));

@@ -1,5 +1,5 @@
 // A pull's received file put in place without copying its bytes again, node engine (the twin of
-// native/adopt.c; test/contract/engine-ops.test.ts holds them together): the staged file, which this
+// native/adopt.c; test/contract/adopt.test.ts holds them together): the staged file, which this
 // process rebuilt in its private 0700 staging tree, is hard-linked under the exclusive temp name a copy
 // would have made (link(2) fails on EEXIST, as O_EXCL does), checked to be the inode the op opened,
 // then given its metadata and renamed over the target by the caller, as a copy is.
@@ -7,19 +7,11 @@
 import type { BigIntStats } from 'node:fs';
 import type { Op } from './batch.js';
 import { codeOf, discard, fsImpl, sysError } from './node-fs.js';
-import { OpFlag, Preserve } from '../model/ops.js';
+import { adoptsSource } from '../model/ops.js';
 
-/**
- * -S and --preallocate shape the copy's extents; -X/-A copy attributes from the source (here the same
- * inode); --inplace writes into the target; -c compares, a basis or a device is no staged file, and
- * --remove-source-files unlinks the source: all of those copy as before.
- */
-const COPY_ONLY = Preserve.Sparse | Preserve.Preallocate | Preserve.Xattrs | Preserve.Acls | Preserve.Inplace | Preserve.FakeSuper;
-const OP_COPY_ONLY = OpFlag.Compare | OpFlag.Basis | OpFlag.Device | OpFlag.RemoveSource;
-
-/** Whether a File op's source is linked in rather than copied (native/adopt.c adopt_wanted). */
+/** Whether a File op's source is linked in rather than copied (model/ops.ts adoptsSource). */
 export function adoptWanted(flags: number, op: Op): boolean {
-  return (flags & Preserve.AdoptSource) !== 0 && (flags & COPY_ONLY) === 0 && (op.flags & OP_COPY_ONLY) === 0;
+  return adoptsSource(flags, op.flags);
 }
 
 /** link(2)'s errors that mean "no link here" (another filesystem, say), not a failed op: the data is copied. */

@@ -141,6 +141,19 @@ export const OpFlag = {
   Device: 1 << 7,
 } as const;
 
+/**
+ * Preserve.AdoptSource's one rule (native/adopt.c adopt_wanted is its twin; test/contract/adopt.test.ts
+ * holds them together): whether a File op's source is linked in rather than copied. -S and --preallocate
+ * shape the copy's extents; -X/-A and --fake-super copy attributes from the source (here the same
+ * inode); --inplace writes into the target; -c compares, a basis or a device is no staged file, and
+ * --remove-source-files unlinks the source: all of those copy.
+ */
+export function adoptsSource(flags: number, opFlags: number): boolean {
+  const copyOnly = Preserve.Sparse | Preserve.Preallocate | Preserve.Xattrs | Preserve.Acls | Preserve.Inplace | Preserve.FakeSuper;
+  const opCopyOnly = OpFlag.Compare | OpFlag.Basis | OpFlag.Device | OpFlag.RemoveSource;
+  return (flags & Preserve.AdoptSource) !== 0 && (flags & copyOnly) === 0 && (opFlags & opCopyOnly) === 0;
+}
+
 /** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */
 export const Outcome = {
   NotRun: 0,
