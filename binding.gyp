@@ -19,6 +19,7 @@
         "native/scanpair.c",
         "native/tree.c",
         "native/ops.c",
+        "native/adopt.c",
         "native/exec.c",
         "native/dest.c",
         "native/beneath.c",

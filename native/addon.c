@@ -46,6 +46,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"scanTree", NULL, scan_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumChecksum1", NULL, sum_checksum1, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumBlock", NULL, sum_block, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumBlocks", NULL, sum_blocks, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumHasher", NULL, sum_hasher, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumHasherUpdate", NULL, sum_hasher_update, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumHasherDigest", NULL, sum_hasher_digest, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -91,8 +91,9 @@ enum preserve {
   P_FAKE_SUPER = 1u << 27,  /* --fake-super receiving: owners, set-id bits and types kept in user.rsync.%stat (fakesuper.h) */
   P_FAKE_SOURCE = 1u << 28, /* --fake-super sending: a Symlink op's target is the op's (the source may be a fake one) */
   P_WRITE_DEVICES = 1u << 29, /* --write-devices (with P_INPLACE): a char/block device target is written into, never replaced */
+  P_ADOPT_SOURCE = 1u << 30, /* a pull: File ops' sources are this process's staged files, linked in as the temp (adopt.c) */
 };
-#define P_ALL 0x3fffffffu
+#define P_ALL 0x7fffffffu
 /* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
 #define MUNGE_PREFIX "/rsyncd-munged/"
 #define MUNGE_PREFIX_LEN 15

@@ -97,18 +97,9 @@ napi_value sum_checksum1(napi_env env, napi_callback_info info)
   return out;
 }
 
-/* block(kind, bytes, seed) -> Buffer: rsync's get_checksum2 for the kind. */
-napi_value sum_block(napi_env env, napi_callback_info info)
+/* rsync's get_checksum2 of p[0..n) for the kind, seeded with s, into out (SUM_LEN[kind] bytes). */
+static void strong_sum(int64_t kind, const uint8_t *p, size_t n, uint32_t s, uint8_t out[16])
 {
-  ARGS(3);
-  int64_t kind, seed;
-  const uint8_t *p;
-  size_t n;
-  if (!int_of(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128 || !bytes_of(env, argv[1], &p, &n) ||
-      !int_of(env, argv[2], &seed))
-    return fail(env, "block(kind, bytes, seed): kind 0-3, bytes a Buffer, seed a number");
-  uint32_t s = (uint32_t)seed;
-  uint8_t out[16];
   switch (kind) {
   case SUM_MD5: {
     md5_ctx c;
@@ -133,7 +124,54 @@ napi_value sum_block(napi_env env, napi_callback_info info)
     put64le(out + 8, h.high64);
   }
   }
+}
+
+/* block(kind, bytes, seed) -> Buffer: rsync's get_checksum2 for the kind. */
+napi_value sum_block(napi_env env, napi_callback_info info)
+{
+  ARGS(3);
+  int64_t kind, seed;
+  const uint8_t *p;
+  size_t n;
+  if (!int_of(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128 || !bytes_of(env, argv[1], &p, &n) ||
+      !int_of(env, argv[2], &seed))
+    return fail(env, "block(kind, bytes, seed): kind 0-3, bytes a Buffer, seed a number");
+  uint8_t out[16];
+  strong_sum(kind, p, n, (uint32_t)seed, out);
   return new_buffer(env, out, SUM_LEN[kind]);
+}
+
+/* blocks(kind, bytes, blength, s2length, seed, out, at) -> count: the block sums a pulling client
+ * sends for a span of its basis (rsync's generate_sums), one call per span instead of two per block:
+ * for each blength-byte block of bytes (the last may be shorter), its checksum1 as an int32 LE, then
+ * the first s2length bytes of its strong sum, written into out from byte `at`. */
+napi_value sum_blocks(napi_env env, napi_callback_info info)
+{
+  ARGS(7);
+  int64_t kind, blength, s2length, seed, at;
+  const uint8_t *p;
+  size_t n, olen;
+  uint8_t *o;
+  if (!int_of(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128 || !bytes_of(env, argv[1], &p, &n) ||
+      !int_of(env, argv[2], &blength) || blength < 1 || !int_of(env, argv[3], &s2length) || s2length < 0 ||
+      (size_t)s2length > SUM_LEN[kind] || !int_of(env, argv[4], &seed) || !bytes_of(env, argv[5], (const uint8_t **)&o, &olen) ||
+      !int_of(env, argv[6], &at) || at < 0)
+    return fail(env, "blocks(kind, bytes, blength, s2length, seed, out, at): kind 0-3, blength > 0, s2length within the sum");
+  size_t per = 4 + (size_t)s2length, count = (n + (size_t)blength - 1) / (size_t)blength;
+  if ((size_t)at > olen || count > (olen - (size_t)at) / per)
+    return fail(env, "blocks: out is too short for the sums");
+  uint8_t *w = o + at, sum[16];
+  for (size_t off = 0; off < n; off += (size_t)blength, w += per) {
+    size_t len = n - off < (size_t)blength ? n - off : (size_t)blength;
+    uint32_t c1 = checksum1(p + off, len);
+    for (int i = 0; i < 4; i++)
+      w[i] = (uint8_t)(c1 >> (8 * i));
+    strong_sum(kind, p + off, len, (uint32_t)seed, sum);
+    memcpy(w + 4, sum, (size_t)s2length);
+  }
+  napi_value out;
+  napi_create_uint32(env, (uint32_t)count, &out);
+  return out;
 }
 
 typedef struct {

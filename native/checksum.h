@@ -8,6 +8,7 @@
 
 napi_value sum_checksum1(napi_env env, napi_callback_info info);
 napi_value sum_block(napi_env env, napi_callback_info info);
+napi_value sum_blocks(napi_env env, napi_callback_info info);
 napi_value sum_hasher(napi_env env, napi_callback_info info);
 napi_value sum_hasher_update(napi_env env, napi_callback_info info);
 napi_value sum_hasher_digest(napi_env env, napi_callback_info info);

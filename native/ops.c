@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "backup.h"
 #include "beneath.h"
 #include "copy.h"
@@ -182,6 +183,11 @@ static int do_file(struct job *j)
   if (c->flags & P_INPLACE) {
     rc = file_inplace(j, p, name, in, &st);
     goto done;
+  }
+  if (adopt_wanted(c, op)) {
+    rc = adopt_file(j, p->fd, name, in, &st);
+    if (rc != ADOPT_COPY)
+      goto done;
   }
   mode_t mode = meta_target_mode(j, p->fd, name);
   tdir = temp_file_dir(j, p->fd);

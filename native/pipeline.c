@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "backup.h"
 #include "copy.h"
 #include "reflink.h"
@@ -618,12 +619,13 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
   }
 }
 
-/* File ops the pipeline runs; -c, --inplace, basis-file (alt-dest) and --copy-devices copies go through the sync code. */
+/* File ops the pipeline runs; a pull's adopted files, -c, --inplace, basis-file (alt-dest) and --copy-devices copies go through the sync code. */
 static bool pipelined(const struct ctx *c, const struct op *op)
 {
   /* A source path beyond PATH_MAX cannot go to the ring's openat in one piece: the sync code opens
    * it through its directory chain (longpath.h). */
-  return op->kind == OP_FILE && !(op->flags & (OF_COMPARE | OF_BASIS | OF_DEVICE)) && !(c->flags & P_INPLACE) && op->src_len < PATH_MAX;
+  return op->kind == OP_FILE && !(op->flags & (OF_COMPARE | OF_BASIS | OF_DEVICE)) && !(c->flags & P_INPLACE) && op->src_len < PATH_MAX &&
+         !adopt_wanted(c, op); /* a pull's staged file is linked in (adopt.c), not copied */
 }
 
 /* p is dir itself or lies beneath it ("" is the root, above everything). */

@@ -247,7 +247,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   try {
     totals = await transfer({
       config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir,
-      ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta) } : {}),
+      ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable } : {}),
     });
     if (pulled) totals.wire = pulled.wire;
   } catch (err) {

@@ -8,7 +8,7 @@
 // the staging tree's (run/staged-source.ts): every write to the destination is the engines' own.
 
 import { useNativeSumsFor } from './native-sums.js';
-import { stagingParent } from './staging-dir.js';
+import { linkable, stagingParent } from './staging-dir.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
 import * as fs from 'node:fs';
@@ -47,6 +47,8 @@ export interface Pulled {
   code: number;
   /** What the local half's Config changes: a --files-from list was the far side's to read, and the staging tree holds just what it named. */
   local?: Partial<Config>;
+  /** The staging tree is on the filesystem of the local run's temp files: its files are linked into place, not copied. */
+  linkable: boolean;
 }
 
 const O_DIRECTORY = fs.constants.O_DIRECTORY;
@@ -263,7 +265,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   // The staging tree holds exactly what the list named (directories sent without their contents are
   // empty there): the local half copies it whole instead of reading the list again.
   const local = place ? { filesFrom: undefined, recursive: true } : undefined;
-  return { staging: holder, operands, meta, wire, code, ...(local ? { local } : {}) };
+  return { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
 }
 
 /**

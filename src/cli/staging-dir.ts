@@ -1,7 +1,9 @@
 // Where a pull's private staging tree is made: on the destination's own filesystem when one of the
 // usual temporary directories is there ($TMPDIR, else /dev/shm), so staging costs the medium the
 // destination already uses; else in $TMPDIR. Measured: a pull into /dev/shm staged on a busy ext4 /tmp
-// spent most of its time creating and unlinking the staging files (10,000 files: 31 s of 35 s).
+// spent most of its time creating and unlinking the staging files (10,000 files: 31 s of 35 s). On the
+// destination's filesystem the local run links the staged files into place instead of copying them
+// (model/ops.ts Preserve.AdoptSource).
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -36,4 +38,14 @@ export function stagingParent(dest: Buffer): string {
     }
   }
   return tmp;
+}
+
+/**
+ * Whether the staging tree at `holder` is on the filesystem the local run makes its temp files on
+ * (`tempDir` under -T, else the destination's): then its files can be linked into place.
+ */
+export function linkable(holder: string, dest: Buffer, tempDir: string | undefined): boolean {
+  const staged = deviceOf(holder);
+  const into = tempDir !== undefined ? deviceOf(nodePath.resolve(dest.toString('latin1'), tempDir)) : deviceOf(dest.toString('latin1'));
+  return staged !== undefined && staged === into;
 }

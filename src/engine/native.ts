@@ -47,6 +47,8 @@ export interface Addon {
   // rsync's transfer checksums (native/checksum.c; src/remote/checksum.ts's NativeSums).
   sumChecksum1(b: Uint8Array): number;
   sumBlock(kind: number, b: Uint8Array, seed: number): Buffer;
+  /** An addon older than this function lacks it: the caller sums block by block then (remote/checksum.ts). */
+  sumBlocks?(kind: number, b: Uint8Array, blength: number, s2length: number, seed: number, out: Uint8Array, at: number): number;
   sumHasher(kind: number): object;
   sumHasherUpdate(h: object, b: Uint8Array): void;
   sumHasherDigest(h: object): Buffer;

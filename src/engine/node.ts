@@ -45,6 +45,7 @@ import { preallocate } from './node-prealloc.js';
 import { TempDir, copyInto, createFile } from './node-tempdir.js';
 import { PartialDir, partialDirOf, signalledPartial } from './node-partial.js';
 import { writeInPlace, type InplaceHost } from './node-inplace.js';
+import { adoptWanted, linkStaged } from './node-adopt.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
 import { Counter, OpFlag, OpKind, Outcome, Preserve } from '../model/ops.js';
@@ -342,7 +343,7 @@ class NodeContext implements EngineContext {
       }
       const mode = this.meta.modeFor(op, t);
       if (this.flags & Preserve.Inplace) writeInPlace(this.inplaceHost, op, src, t, mode);
-      else this.writeViaTemp(op, src, t, mode);
+      else if (!(adoptWanted(this.flags, op) && this.adopt(op, src, t, mode))) this.writeViaTemp(op, src, t, mode);
       this.scope.count(Counter.Files);
       return Outcome.Done;
     } finally {
@@ -370,11 +371,29 @@ class NodeContext implements EngineContext {
     }
   }
 
+  /** A pull's staged file linked in under its temp name (node-adopt.ts); false when it must be copied. */
+  private adopt(op: Op, src: Source, t: Target, mode: number): boolean {
+    const tmp = linkStaged(this.sources.path(op), src.st, (create) => this.fileTemp(t, create));
+    if (!tmp) return false;
+    try {
+      this.scope.at(t.rel, true);
+      this.sealed(op, src.fd, mode);
+      this.placeFinished(tmp, t, op, mode);
+    } catch (e) {
+      discard(tmp.abs);
+      throw e;
+    }
+    this.scope.countData(Number(src.st.size), Number(src.st.size));
+    // The staging name is not needed any more (best effort, as native/adopt.c).
+    nodeUnlinkSource(op.src, op.stat, op.anchor);
+    return true;
+  }
+
   /** A File op's temp file: in the held --temp-dir (blamed on the target), else beside the target. */
-  private fileTemp(t: Target): Temp & { made: number } {
-    if (!this.tempDir) return this.temp(t, createFile);
+  private fileTemp(t: Target, create: (abs: Buffer) => number = createFile): Temp & { made: number } {
+    if (!this.tempDir) return this.temp(t, create);
     this.scope.at(t.rel, true);
-    return { ...createTemp(this.tempDir.dir(), t.name, createFile), rel: t.rel };
+    return { ...createTemp(this.tempDir.dir(), t.name, create), rel: t.rel };
   }
 
   /** A finished File temp into place (node-partial.ts: with --delay-updates into its partial dir). */

@@ -101,6 +101,14 @@ export const Preserve = {
   FakeSource: 1 << 28,
   /** --write-devices (with Inplace): a char or block device target is written into, never replaced. */
   WriteDevices: 1 << 29,
+  /**
+   * A pull: each File op's source is a file this process received into its private staging tree (on
+   * the destination's filesystem when it could). The engine links that inode in under the temp name
+   * (the same exclusive `.<name>.XXXXXX` create, beneath the held directory) instead of copying its
+   * bytes, sets the metadata and renames it over the target as for a copy; where no link can be made
+   * (another filesystem, -S, --preallocate, -A/-X) the file is copied as usual.
+   */
+  AdoptSource: 1 << 30,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */
@@ -132,6 +140,19 @@ export const OpFlag = {
    */
   Device: 1 << 7,
 } as const;
+
+/**
+ * Preserve.AdoptSource's one rule (native/adopt.c adopt_wanted is its twin; test/contract/adopt.test.ts
+ * holds them together): whether a File op's source is linked in rather than copied. -S and --preallocate
+ * shape the copy's extents; -X/-A and --fake-super copy attributes from the source (here the same
+ * inode); --inplace writes into the target; -c compares, a basis or a device is no staged file, and
+ * --remove-source-files unlinks the source: all of those copy.
+ */
+export function adoptsSource(flags: number, opFlags: number): boolean {
+  const copyOnly = Preserve.Sparse | Preserve.Preallocate | Preserve.Xattrs | Preserve.Acls | Preserve.Inplace | Preserve.FakeSuper;
+  const opCopyOnly = OpFlag.Compare | OpFlag.Basis | OpFlag.Device | OpFlag.RemoveSource;
+  return (flags & Preserve.AdoptSource) !== 0 && (flags & copyOnly) === 0 && (opFlags & opCopyOnly) === 0;
+}
 
 /** What happened to each op (run()'s outcomes array). Values are shared with native/batch.h. */
 export const Outcome = {

@@ -23,6 +23,24 @@ interface Strong {
   file(): FileHasher;
   /** A block's strong sum with the session's seed (0 = no seed), in rsync's byte order. */
   block(b: Buffer, seed: number): Buffer;
+  /**
+   * The block sums of a span of a basis (rsync's generate_sums): each `blength`-byte block of `b` (the
+   * last may be shorter) as its checksum1 (int32 LE) and the first `s2length` bytes of its strong sum,
+   * written into `out` from `at`; returns the number of blocks.
+   */
+  blocks(b: Buffer, blength: number, s2length: number, seed: number, out: Buffer, at: number): number;
+}
+
+/** Strong.blocks block by block, for a hash without a one-call version. */
+function blocksOneByOne(this: Strong, b: Buffer, blength: number, s2length: number, seed: number, out: Buffer, at: number): number {
+  let w = at;
+  let count = 0;
+  for (let off = 0; off < b.length; off += blength, count++, w += 4 + s2length) {
+    const block = b.subarray(off, Math.min(b.length, off + blength));
+    out.writeInt32LE(checksum1(block) | 0, w);
+    this.block(block, seed).copy(out, w + 4, 0, s2length);
+  }
+  return count;
 }
 
 function seedBytes(seed: number): Buffer {
@@ -44,6 +62,7 @@ const md5: Strong = {
     if (seed) h.update(seedBytes(seed));
     return h.update(b).digest();
   },
+  blocks: blocksOneByOne,
 };
 
 const strongMap = new Map<string, Strong>([['md5', md5]]);
@@ -58,6 +77,7 @@ export const CHECKSUMS: readonly string[] = names;
 export interface NativeSums {
   sumChecksum1(b: Uint8Array): number;
   sumBlock(kind: number, b: Uint8Array, seed: number): Buffer;
+  sumBlocks?(kind: number, b: Uint8Array, blength: number, s2length: number, seed: number, out: Uint8Array, at: number): number;
   sumHasher(kind: number): object;
   sumHasherUpdate(h: object, b: Uint8Array): void;
   sumHasherDigest(h: object): Buffer;
@@ -79,6 +99,9 @@ function nativeStrong(n: NativeSums, name: keyof typeof KIND): Strong {
       return { update: (b) => n.sumHasherUpdate(h, b), digest: () => n.sumHasherDigest(h) };
     },
     block: (b, seed) => n.sumBlock(kind, b, seed >>> 0),
+    blocks(b, blength, s2length, seed, out, at) {
+      return n.sumBlocks ? n.sumBlocks(kind, b, blength, s2length, seed >>> 0, out, at) : blocksOneByOne.call(this, b, blength, s2length, seed, out, at);
+    },
   };
 }
 

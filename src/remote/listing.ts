@@ -7,9 +7,9 @@ import type { Conn } from './conn.js';
 import { strong } from './checksum.js';
 import { handshake, Cf, type Session } from './handshake.js';
 import type { ClientCompress } from './compress.js';
-import { FlistDecoder, sortAndClean, type FlistOptions, type RemoteEntry } from './flist.js';
+import { FlistDecoder, sortAndClean, type FlistEnd, type FlistOptions, type RemoteEntry } from './flist.js';
 import { Exit } from '../util/errors.js';
-import { ProtocolError, int32 } from './wire.js';
+import { ProtocolError, Short, int32, type Cursor } from './wire.js';
 
 /** rsync's NDX_DONE on the wire (protocol 30+): one zero byte. */
 const NDX_DONE = Buffer.from([0]);
@@ -70,8 +70,8 @@ export async function receiveList(
   });
   const before = conn.consumed;
   const framesBefore = conn.dataFrames;
-  let got = await conn.read((c) => decoder.next(c));
-  while (!('end' in got)) got = await conn.read((c) => decoder.next(c));
+  let got = await conn.read((c) => several(decoder, c));
+  while (!('end' in got)) got = await conn.read((c) => several(decoder, c));
   const ioError = got.ioError;
   await conn.read((c) => decoder.idLists(c));
   return {
@@ -121,4 +121,24 @@ export async function finishReceive(conn: Conn, empty: boolean): Promise<SenderS
 async function expectDone(conn: Conn): Promise<void> {
   const b = await conn.read((c) => c.byte());
   if (b !== 0) throw new ProtocolError(`Invalid packet at end of run (byte ${b})`, Exit.Protocol);
+}
+
+/**
+ * As many entries as have arrived, in one read (one cursor and one await per batch, not per entry);
+ * the last one decoded, or the end. An entry cut short stays for the next read: the decoder keeps no
+ * state of an entry it did not finish (Conn.read retries it the same way).
+ */
+function several(decoder: FlistDecoder, c: Cursor): RemoteEntry | FlistEnd {
+  let got = decoder.next(c);
+  while (!('end' in got) && c.left > 0) {
+    const at = c.pos;
+    try {
+      got = decoder.next(c);
+    } catch (e) {
+      if (!(e instanceof Short)) throw e;
+      c.pos = at;
+      break;
+    }
+  }
+  return got;
 }

@@ -70,6 +70,8 @@ export interface TransferInput {
   tempDir?: Buffer;
   /** A pull: the entries' metadata comes from the received file list (run/staged-source.ts). */
   wrapSource?: (local: EntrySource) => EntrySource;
+  /** A pull: the sources are files this process staged, linked into place rather than copied (model/ops.ts Preserve.AdoptSource). */
+  adoptSources?: boolean;
   /** --partial-dir: relative, or absolute and resolved (cli/partial-dir.ts). */
   partialDir?: Buffer | undefined;
 }
@@ -116,7 +118,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const seesEveryEntry =
     filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
   const destTime = destGranularity(plan.destRoot, c.dryRun);
-  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry, destTime });
+  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry, destTime, adoptSources: input.adoptSources });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0, () => filters?.ioErrors ?? 0);
   const alt = new AltDests(engine, spec.check, c.amRoot === -1 ? engine.fakeRead?.bind(engine) : undefined);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);

@@ -11,7 +11,7 @@ import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
 import { BatchWriter, readBatch } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
-import { OpFlag, OpKind, Outcome } from '../model/ops.js';
+import { OpFlag, OpKind, Outcome, adoptsSource } from '../model/ops.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
@@ -170,7 +170,8 @@ export class LocalSink implements OpSink {
       pending = pending ? { ...pending, delayed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, delayed };
     }
     if (pending) this.batchPending.set(index, pending);
-    if (kind === OpKind.File) this.batchBytes += st.size;
+    // A pull's staged file linked into place moves no data: its size is no reason to start the workers.
+    if (kind === OpKind.File && !adoptsSource(this.o.engineOptions.flags, flags)) this.batchBytes += st.size;
   }
 
   async maybeFlush(): Promise<void> {

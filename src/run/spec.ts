@@ -43,6 +43,8 @@ export interface SpecInput {
   destTime?: Granularity;
   /** Filters or several sources: the planner must see every entry (nothing left to the native check). */
   seesEveryEntry: boolean;
+  /** A pull: the sources are this process's staged files, linked into place instead of copied (Preserve.AdoptSource). */
+  adoptSources?: boolean | undefined;
 }
 
 export function deriveSpec(c: Config, o: SpecInput): RunSpec {
@@ -80,7 +82,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       ...(o.backupDir ? { backupDir: o.backupDir } : {}),
       ...(o.tempDir ? { tempDir: o.tempDir } : {}),
       ...(o.partialDir ? { partialDir: o.partialDir } : {}),
-      flags: preserveFlags(c),
+      flags: preserveFlags(c) | (o.adoptSources ? Preserve.AdoptSource : 0),
       umask: process.umask(),
       queueDepth: c.queueDepth,
       bufferSize: c.bufferSize,

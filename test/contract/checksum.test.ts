@@ -1,5 +1,5 @@
 // rsync's transfer checksums, implemented twice (native/checksum.c and src/remote/checksum.ts), held
-// together: checksum1 and the MD5 block and file sums agree on random buffers, seeds and lengths; the
+// together: checksum1, the MD5 block and file sums and a span's block sums in one call agree on random buffers, seeds and lengths; the
 // C rolling scan stops where rolling the TypeScript sum one byte at a time finds a candidate; and every
 // file sum (xxh128, xxh3, xxh64, md5) equals what rsync 3.5 itself computes for the same bytes (its
 // --out-format=%C under -c), with RFC 1321's MD5 vectors besides.
@@ -53,6 +53,38 @@ describe.skipIf(typeof addon === 'string')('the transfer checksums: C and TypeSc
       }
       expect(a.sumHasherDigest(h).toString('hex')).toBe(js.digest().toString('hex'));
     }
+  });
+
+  it("a span's block sums in one call (sumBlocks) equal them block by block, every kind, short last block included", () => {
+    for (const kind of Object.values(KIND)) {
+      for (let i = 0; i < 30; i++) {
+        const blength = 1 + ((i * 97) % 1500);
+        const b = random(i * 1013 + (i % 5), i + 3);
+        const s2length = [2, 8, kind === KIND.md5 || kind === KIND.xxh128 ? 16 : 8][i % 3]!;
+        const seed = i % 2 ? (i * 2654435761) >>> 0 : 0;
+        const per = 4 + s2length;
+        const count = Math.ceil(b.length / blength);
+        const got = Buffer.alloc(3 + count * per, 0xee);
+        expect(a.sumBlocks!(kind, b, blength, s2length, seed, got, 3)).toBe(count);
+        const want = Buffer.alloc(3 + count * per, 0xee);
+        for (let k = 0; k < count; k++) {
+          const block = b.subarray(k * blength, (k + 1) * blength);
+          want.writeInt32LE(checksum1Js(block) | 0, 3 + k * per);
+          const strong = kind === KIND.md5 ? jsMd5().block(block, seed) : a.sumBlock(kind, block, seed);
+          strong.copy(want, 3 + k * per + 4, 0, s2length);
+        }
+        expect(got.toString('hex'), `kind ${kind}, ${b.length} bytes in blocks of ${blength}`).toBe(want.toString('hex'));
+      }
+    }
+    // An out buffer too short for the sums is refused, never written past.
+    expect(() => a.sumBlocks!(KIND.md5, Buffer.alloc(100), 10, 2, 0, Buffer.alloc(59), 0)).toThrow(/too short/);
+    // The TypeScript version (no addon) gives the same for MD5.
+    const b = random(5000, 9);
+    const js = Buffer.alloc(8 * 6);
+    const c = Buffer.alloc(8 * 6);
+    expect(jsMd5().blocks(b, 1000, 4, 77, js, 0)).toBe(5);
+    a.sumBlocks!(KIND.md5, b, 1000, 4, 77, c, 0);
+    expect(js.toString('hex')).toBe(c.toString('hex'));
   });
 
   it("MD5 gives RFC 1321's test vectors", () => {

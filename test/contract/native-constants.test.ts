@@ -207,6 +207,7 @@ describe('C constants equal the TypeScript ones', () => {
       FakeSuper: 'P_FAKE_SUPER',
       FakeSource: 'P_FAKE_SOURCE',
       WriteDevices: 'P_WRITE_DEVICES',
+      AdoptSource: 'P_ADOPT_SOURCE',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());

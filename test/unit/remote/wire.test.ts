@@ -77,6 +77,43 @@ describe('varlong', () => {
   });
 });
 
+describe('varint and varlong against read_varint/read_varlong taken literally', () => {
+  /** rsync's unions: the bytes gathered in a zeroed buffer, then read as one little-endian integer. */
+  const refVarint = (b: Buffer): number => {
+    const extra = extraBytes(b[0]!);
+    if (extra === 0) return b[0]!;
+    const u = Buffer.alloc(5);
+    b.copy(u, 0, 1, 1 + extra);
+    u[extra] = b[0]! & ((1 << (8 - extra)) - 1);
+    return u.readInt32LE(0);
+  };
+  const refVarlong = (b: Buffer, min: number): bigint => {
+    const extra = extraBytes(b[0]!);
+    const u = Buffer.alloc(9);
+    b.copy(u, 0, 1, min);
+    b.copy(u, min - 1, min, min + extra);
+    u[min + extra - 1] = extra ? b[0]! & ((1 << (8 - extra)) - 1) : b[0]!;
+    return u.readBigInt64LE(0);
+  };
+  it('decode every first byte with random following bytes as the unions do', () => {
+    let x = 12345;
+    const rnd = (): number => ((x = (x * 1103515245 + 12345) & 0x7fffffff) >> 8) & 0xff;
+    for (let first = 0; first < 256; first++) {
+      for (let k = 0; k < 20; k++) {
+        const b = Buffer.from([first, ...Array.from({ length: 9 }, rnd)]);
+        if (extraBytes(first) < 5) expect(new Cursor(b).varint(), `varint ${b.toString('hex')}`).toBe(refVarint(b));
+        for (const min of [3, 4]) {
+          if (min + extraBytes(first) > 9) continue;
+          const want = refVarlong(b, min);
+          if (want > BigInt(Number.MAX_SAFE_INTEGER) || want < BigInt(Number.MIN_SAFE_INTEGER)) {
+            expect(() => new Cursor(b).varlong(min)).toThrow(ProtocolError);
+          } else expect(new Cursor(b).varlong(min), `varlong ${b.toString('hex')} min ${min}`).toBe(Number(want));
+        }
+      }
+    }
+  });
+});
+
 describe('int32 and vstring', () => {
   it('int32 is little-endian and signed', () => {
     expect(int32(32).toString('hex')).toBe('20000000');

@@ -1,0 +1,70 @@
+/* A pull's received file put in place without copying its bytes again (P_ADOPT_SOURCE). The source
+ * is a file this process rebuilt from the wire in its private 0700 staging tree (src/cli/pull.ts): its
+ * inode is hard-linked beneath the destination's held directory under the exclusive temp name every
+ * new file gets (temp.c), takes its metadata on the already-open source fd (the same inode), and is
+ * renamed over the target by the same finish as a copy (partial.c: --delay-updates included). So the
+ * destination sees exactly what a copy would give it, and DESIGN §3's rules hold: a new name made
+ * with O_EXCL's semantics (linkat fails on EEXIST), no symlink followed, nothing written in place.
+ * A link across filesystems (a staging tree elsewhere, -T) is impossible: the caller copies then.
+ * Once in place, the staging name is unlinked (the tree is removed whole at the end of the pull). */
+#include "adopt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "meta.h"
+#include "partial.h"
+#include "source.h"
+#include "temp.h"
+
+bool adopt_wanted(const struct ctx *c, const struct op *op)
+{
+  /* The twin of src/model/ops.ts adoptsSource (why each of these copies is said there). */
+  const uint32_t copy_only = P_SPARSE | P_PREALLOCATE | P_XATTRS | P_ACLS | P_INPLACE | P_FAKE_SUPER;
+  return (c->flags & P_ADOPT_SOURCE) && !(c->flags & copy_only) &&
+         !(op->flags & (OF_COMPARE | OF_BASIS | OF_DEVICE | OF_REMOVE_SOURCE));
+}
+
+/* Errors of linkat that mean "no link here", not "the op failed": the data is copied instead. */
+static bool cannot_link(int e)
+{
+  return e == EXDEV || e == EPERM || e == EMLINK || e == EOPNOTSUPP || e == ENOSYS;
+}
+
+int adopt_file(struct job *j, int dirfd, const char *name, int in, const struct stat *st)
+{
+  struct ctx *c = j->c;
+  mode_t mode = meta_target_mode(j, dirfd, name);
+  int tdir = temp_file_dir(j, dirfd);
+  if (tdir < 0)
+    return OP_FAIL;
+  /* The inode the caller opened and checked, never whatever its path names now. */
+  char pinned[40], tmp[NAME_MAX + 1];
+  snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", in);
+  if (temp_link(c, AT_FDCWD, pinned, AT_SYMLINK_FOLLOW, tdir, name, tmp) < 0)
+    return cannot_link(errno) ? ADOPT_COPY : job_fail(j, errno, "link", W_DST);
+  /* The staged file's fd takes the owner, mode and times in the contract's order, as a temp file's
+   * does (its mode is set even when 0600: the staging file's own came through our umask). */
+  int rc = meta_owner_fd(j, in);
+  if (rc == OP_OK)
+    rc = meta_mode_fd(j, in, mode);
+  if (rc == OP_OK)
+    rc = meta_times_fd(j, in);
+  if (rc == OP_OK)
+    rc = temp_fsync(j, in, W_DST);
+  if (rc == OP_OK)
+    rc = partial_finish(j, tdir, tmp, dirfd, name, mode);
+  if (rc != OP_OK) {
+    unlinkat(tdir, tmp, 0); /* best effort: the op already failed with the real cause */
+    return rc;
+  }
+  job_count(j, st->st_size);
+  counter_add(c, C_FILES, 1);
+  /* The staging name is not needed any more: dropped here (beneath the anchor, only if still this
+   * inode), on the worker that did the link, rather than by the pull's removal of the whole tree at
+   * the end. Best effort: the op is done either way. */
+  (void)src_remove(j);
+  return OP_OK;
+}
