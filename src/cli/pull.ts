@@ -7,6 +7,7 @@
 // run from the staging tree to the destination (cli/main.ts), with the sender's metadata in place of
 // the staging tree's (run/staged-source.ts): every write to the destination is the engines' own.
 
+import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { linkable, stagingParent } from './staging-dir.js';
 import type { ClientCompress } from '../remote/compress.js';
@@ -163,7 +164,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     relative: c.relative,
     trustSender: place?.remote === true,
   };
-  if (c.info.FLIST > 0 && !c.json && !c.quiet) io.out.write('receiving file list ... done\n');
+  // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
+  const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);
+  if (showList) io.out.write('receiving file list ... ');
   const meta = new Map<string, StagedMeta>();
   const operands: Buffer[] = [];
   const wire = { literal: 0, matched: 0, sent: 0, received: 0, listBytes: 0, buildMs: 0, xferMs: 0 };
@@ -192,6 +195,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     );
     peer.ioError |= list.ioError;
     wire.listBytes = list.listBytes;
+    if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
     const stage = new Stage(c, staging, destBase(c, list.entries), (m) => {
       io.err.write(`arsync: ${m}\n`);
       localErrors++;

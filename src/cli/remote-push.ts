@@ -32,6 +32,7 @@ import { Exit, UsageError, showPath } from '../util/errors.js';
 import { outputBytes } from '../util/names.js';
 import { users, groups } from '../util/userdb.js';
 import { aclAddon, readSendAcls } from './remote-acls.js';
+import { filelistEnd } from '../progress/filelist-progress.js';
 
 export interface RemotePush {
   operand: ShellOperand;
@@ -156,7 +157,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       const size = w.entries.reduce((n, e) => (isReg(e.mode) || isLink(e.mode) ? n + e.size : n), 0);
       progress = new PushProgress((s) => void io.out.write(s), c.progressFiles ? 1 : 2, c.humanReadable, w.entries.length, size);
     }
-    if (showList) io.out.write(c.info.FLIST > 1 ? filelistCount(w.entries.length) : 'done\n');
+    if (showList) io.out.write(filelistEnd(w.entries.length, c.info.FLIST, 'sending'));
     for (const m of w.messages) {
       if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
       else if (!c.quiet) say(`${m.text}\n`);
@@ -296,16 +297,6 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   } else if (walk && walk.ioError & 1) code = Math.max(code, Exit.Partial);
   if (removeFailed || walk?.missingNamed) code = Math.max(code, Exit.Partial);
   return code;
-}
-
-/**
- * rsync's file-list progress under --info=flist2 (--progress): " N files..." at every hundredth entry,
- * each overwritten, then the count (after "building file list ... ", on a line of its own).
- */
-function filelistCount(n: number): string {
-  let s = '\n';
-  for (let k = 0; k < n; k += 100) s += ` ${k} files...\r`;
-  return `${s}${n} file${n === 1 ? ' ' : 's '}to consider\n`;
 }
 
 const nameBytes = (n: string | undefined): Buffer | undefined => (n === undefined ? undefined : Buffer.from(n));

@@ -136,6 +136,23 @@ describeEngines((e) => {
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
   });
 
+  it("announces the file list as rsync's client does (-v: done; --progress: the count, every hundredth entry; no -r: nothing)", async () => {
+    const wide = path.join(root, `wide-${e.name}`);
+    for (let i = 0; i < 250; i++) {
+      fs.mkdirSync(wide, { recursive: true });
+      fs.writeFileSync(path.join(wide, `f${i}`), `${i}`);
+    }
+    // What comes before the first line about a file: the list's announcement.
+    const head = (out: string): string => out.slice(0, out.search(/created directory|\n[^\n]*f\d/));
+    for (const opts of [['-av'], ['-a', '--progress'], ['-t', '-v']]) {
+      const src1 = opts.includes('-t') ? `${wide}/f7` : `${wide}/`;
+      const r = rsyncClient([...opts, '-e', rsh, `host:${src1}`, `${theirs}-${opts.join('')}/`]);
+      const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src1}`, `${mine}-${opts.join('')}/`]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(head(ours.stdout), opts.join(' ')).toBe(head(r.out));
+    }
+  });
+
   it('pulls more files than the process may hold open (ulimit -n 64), fresh and as deltas', async () => {
     const many = path.join(root, `many-${e.name}`);
     for (let i = 0; i < 400; i++) {
