@@ -18,6 +18,7 @@ import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { frame } from '../../src/remote/mux.js';
 import { int32, varint, varlong } from '../../src/remote/wire.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let src: string;
@@ -58,8 +59,7 @@ beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-racl-'));
   src = path.join(root, 'src');
   makeTree();
-  rsh = path.join(root, 'rsh');
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let src: string;
@@ -26,9 +27,8 @@ beforeAll(() => {
   fs.writeFileSync(path.join(src, 'a.txt'), 'text '.repeat(1000));
   fs.writeFileSync(path.join(src, 'd', 'b.gz'), Buffer.alloc(5000, 7));
   log = path.join(root, 'log');
-  rsh = path.join(root, 'rsh');
   // The far side: record the command, drop the host, run it.
-  fs.writeFileSync(rsh, `#!/bin/sh\nshift\nprintf '%s\\n' "$*" >> '${log}'\nexec sh -c "$*"\n`, { mode: 0o755 });
+  rsh = fakeRsh(root, { log });
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { BIN, runCli, show } from '../helpers/cli.js';
 import { compareTrees } from '../helpers/compare.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let src: string;
@@ -44,8 +45,7 @@ beforeAll(() => {
   fs.writeFileSync(list, names.join('\n') + '\n');
   list0 = path.join(root, 'list0');
   fs.writeFileSync(list0, names.join('\0') + '\0');
-  rsh = path.join(root, 'rsh');
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

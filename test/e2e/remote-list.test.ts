@@ -15,6 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let src: string;
@@ -34,9 +35,8 @@ beforeAll(() => {
   execFileSync('mkfifo', [path.join(src, 'fifo')]);
   fs.chownSync(path.join(src, 'a.b'), 65534, 65534);
   fs.chmodSync(path.join(src, 'e'), 0o2750);
-  rsh = path.join(root, 'rsh');
   // The far side: drop the host, run what rsync asked for (ssh gives the words to the remote shell too).
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -121,8 +121,7 @@ describeEngines((e) => {
   it('--list-only (with or without a destination) lists, and tells the server so, as rsync does', async () => {
     // A remote shell that also records the server command line each client asked for.
     const log = path.join(root, `rsh-${e.name}.log`);
-    const logging = path.join(root, `logging-rsh-${e.name}`);
-    fs.writeFileSync(logging, `#!/bin/sh\nshift\necho "$*" >> ${log}\nexec sh -c "$*"\n`, { mode: 0o755 });
+    const logging = fakeRsh(root, { log, name: `logging-rsh-${e.name}` });
     const dst = path.join(root, `never-${e.name}`);
     for (const tail of [[target()], [target(), dst]]) {
       fs.rmSync(log, { force: true });

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let src: string;
@@ -39,8 +40,7 @@ beforeAll(() => {
   fs.chmodSync(path.join(src, 'd', 'x'), 0o751);
   const when = new Date('2021-05-06T07:08:09.123Z');
   for (const rel of ['a', 'b', 'd/x', 'd/y', 'zeros', 'd', '.']) fs.utimesSync(path.join(src, rel), when, when);
-  rsh = path.join(root, 'rsh');
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
   outside = path.join(root, 'outside');
   fs.mkdirSync(outside);
 });

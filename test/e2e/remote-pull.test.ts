@@ -15,6 +15,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let src: string;
@@ -46,9 +47,8 @@ beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpull-'));
   src = path.join(root, 'src');
   makeTree();
-  rsh = path.join(root, 'rsh');
   // The far side: drop the host, run what the client asked for (as ssh would).
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

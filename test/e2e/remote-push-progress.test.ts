@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { compareTrees } from '../helpers/compare.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let rsh: string;
@@ -31,8 +32,7 @@ function makeTree(at: string, seed: number): void {
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpush-progress-'));
   makeTree(path.join(root, 'src'), 1);
-  rsh = path.join(root, 'rsh');
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

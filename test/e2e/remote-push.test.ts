@@ -15,6 +15,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { compareTrees } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let src: string;
@@ -51,9 +52,8 @@ beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpush-'));
   src = path.join(root, 'src');
   makeTree(src);
-  rsh = path.join(root, 'rsh');
   // The far side: drop the host, run what the client asked for (ssh gives the words to a shell too).
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

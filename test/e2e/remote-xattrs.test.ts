@@ -16,6 +16,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs, readXattrs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let root: string;
 let rsh: string;
@@ -71,8 +72,7 @@ function changeSource(at: string): void {
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rxattr-'));
-  rsh = path.join(root, 'rsh');
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
