@@ -66,12 +66,9 @@ export function pushTarget(operands: Buffer[]): ShellOperand | undefined {
 export function refuseForPush(c: Config, host: string): void {
   filesFromPlace(c, host);
   const no: [boolean, string][] = [
-    [c.append, '--append'],
     [c.json, '--json'],
     [c.logFile !== undefined, '--log-file'],
     [c.copyAs !== undefined, '--copy-as'],
-    [c.atimes, '-U/--atimes'],
-    [c.pruneEmptyDirs, '-m/--prune-empty-dirs'],
     [c.missingArgs !== 'error', '--ignore-missing-args/--delete-missing-args'],
   ];
   for (const [on, what] of no) {
@@ -264,12 +261,14 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
             hardLinks: c.hardLinks,
             numericIds: c.numericIds,
             acls: c.acls,
+            atimes: c.atimes,
             userName: (id) => nameBytes(users.nameOf(id)),
             groupName: (id) => nameBytes(groups.nameOf(id)),
           },
           checksum: c.checksum,
           dryRun: c.dryRun,
           inplace: c.inplace,
+          append: c.append ? (c.appendVerify ? 2 : 1) : 0,
           filterRules: filterListBytes(rules),
           compress: p.compress,
           env,
