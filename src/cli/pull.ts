@@ -154,7 +154,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
     serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress, place ? filesFromServerArgs(place, c, true) : undefined),
-    paths: [p.operand.path.toString('latin1')],
+    paths: [p.operand.path, ...(p.extraPaths ?? [])].map((b) => b.toString('latin1')),
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
