@@ -5,6 +5,7 @@
 import { parseArgs } from './options.js';
 import { listRemote } from './remote.js';
 import { pushRemote } from './remote-push.js';
+import { PushLog } from './push-log.js';
 import { fetchRemote, removeStaging, type Pulled } from './pull.js';
 import { StagedSource } from '../run/staged-source.js';
 import { listLocal } from './list-local.js';
@@ -96,9 +97,12 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     return code === Exit.Ok ? code : finish(io, code);
   }
   if (parsed.kind === 'remote-push') {
-    setEightBitOutput(parsed.push.config.eightBit);
-    const code = await pushRemote(parsed.push, process.env, io);
-    return code === Exit.Ok ? code : finish(io, code);
+    const c = parsed.push.config;
+    setEightBitOutput(c.eightBit);
+    // rsync opens its log as soon as the options are read.
+    const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
+    const code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun));
+    return code === Exit.Ok ? code : finish(io, code, log);
   }
   // A pull: fetch into a staging tree, then the local run from it (cli/pull.ts).
   let pulled: Pulled | undefined;

@@ -1,7 +1,8 @@
 // The options a push carries beyond the core (`arsync [options] src/ host:dst/`): --append and
 // --append-verify (the receiver's prefix is kept, only the rest is sent; a prefix that is not ours is
-// sent again whole under -verify), -U/--atimes (access times in the file list) and
-// -m/--prune-empty-dirs (the receiving server prunes). Differential against rsync 3.5 as the client
+// sent again whole under -verify), -U/--atimes (access times in the file list),
+// -m/--prune-empty-dirs (the receiving server prunes) and --log-file/--log-file-format (the sending
+// client's log, compared line by line with rsync's). Differential against rsync 3.5 as the client
 // through the same fake remote shell and server: the same tree (bytes, times, access times), exit
 // code, -i lines and "Literal data"; and against the older servers, where rsync 3.1.3's own refusal
 // of -U is the expected result.
@@ -116,6 +117,25 @@ function setAtimes(dir: string): Record<string, number> {
   return want;
 }
 
+/** A log's lines without the time and process prefix, with what differs between two runs made alike. */
+function logLines(file: string): string[] {
+  return fs
+    .readFileSync(file, 'latin1')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) =>
+      l
+        .replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[\d+\] /, '')
+        .replace(new RegExp(`${theirsDir}|${oursDir}`, 'g'), 'DST')
+        .replace(/^a?rsync(?= error|:)/, 'X')
+        .replace(/ at \S+\(\d+\) \[sender=[^\]]*\]$/, '')
+        .replace(/^sent [\d,]+ bytes {2}received [\d,]+ bytes(.*?)[\d,.]+ bytes\/sec$/, 'sent … received …$1…/sec')
+        .replace(/^sent \d+ bytes {2}received \d+ bytes {2}total size (\d+)$/, 'sent … received … total size $1')
+        .replace(/speedup is [\d,.]+/, 'speedup is …')
+        .replace(/^(File list size|File list (generation|transfer) time|Total bytes (sent|received)):.*$/, '$1: …'),
+    );
+}
+
 /** name → whole-second access time of every regular file under `dir`. */
 function atimes(dir: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -219,6 +239,44 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(oursDir, 'empty'))).toBe(false);
     expect(fs.existsSync(path.join(oursDir, 'only-excluded'))).toBe(!opts.includes('--exclude=*.tmp'));
     expect(fs.existsSync(path.join(oursDir, 'd', 'f'))).toBe(true);
+  });
+
+  it.each([
+    [['-a']],
+    [['-ai', '--delete']],
+    [['-av', '--stats']],
+    [['-an', '--delete']],
+    [['-a', '--delete', '--log-file-format=%o %n %l']],
+    [['-ai', '--log-file-format=']],
+    [['-a', '--log-file-format=%n']],
+  ])('logs a push as rsync logs it: %j', async (opts) => {
+    for (const d of [theirsDir, oursDir]) partialDest(d);
+    for (const d of [theirsDir, oursDir]) {
+      fs.writeFileSync(path.join(d, 'gone'), 'gone');
+      fs.utimesSync(path.join(d, 'gone'), 1_400_000_000, 1_400_000_000);
+    }
+    const logs = { ours: path.join(root, `ours-${n}.log`), theirs: path.join(root, `theirs-${n}.log`) };
+    const ours = await runCli([`--engine=${e.name}`, ...opts, `--log-file=${logs.ours}`, '-e', rsh, `${src}/`, `host:${oursDir}/`]);
+    const theirs = rsyncClient([...opts, `--log-file=${logs.theirs}`, '-e', rsh, `${src}/`, `host:${theirsDir}/`]);
+    expect(ours.code, show(ours)).toBe(theirs.code);
+    expect(theirs.code).toBe(0);
+    const ourLog = logLines(logs.ours);
+    expect(ourLog).toEqual(logLines(logs.theirs));
+    expect(ourLog[0]).toBe('building file list');
+    if (!opts.includes('-an') && !opts.includes('--log-file-format=')) expect(ourLog.some((l) => /(^| )big\b/.test(l) && !/^deleting/.test(l))).toBe(true);
+    // Every line carries rsync's prefix, with our own process id.
+    for (const l of fs.readFileSync(logs.ours, 'latin1').split('\n').filter(Boolean)) expect(l).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[\d+\] /);
+  });
+
+  it('logs a push that fails as rsync does: the error, the totals, the exit line', async () => {
+    const logs = { ours: path.join(root, `ours-${n}.log`), theirs: path.join(root, `theirs-${n}.log`) };
+    const missing = path.join(src, 'missing');
+    const ours = await runCli([`--engine=${e.name}`, '-a', `--log-file=${logs.ours}`, '-e', rsh, `${src}/`, missing, `host:${oursDir}/`]);
+    const theirs = rsyncClient(['-a', `--log-file=${logs.theirs}`, '-e', rsh, `${src}/`, missing, `host:${theirsDir}/`]);
+    expect(ours.code, show(ours)).toBe(23);
+    expect(theirs.code).toBe(23);
+    expect(logLines(logs.ours)).toEqual(logLines(logs.theirs));
+    expect(logLines(logs.ours).at(-1)).toMatch(/^X error: some files\/attrs were not transferred/);
   });
 
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('carries these options to an rsync %s server as rsync does', async (version) => {
