@@ -6,6 +6,7 @@ import { parseArgs } from './options.js';
 import { listRemote } from './remote.js';
 import { pushRemote } from './remote-push.js';
 import { PushLog } from './push-log.js';
+import { remoteCopyAs } from './remote-copy-as.js';
 import { fetchRemote, removeStaging, type Pulled } from './pull.js';
 import { StagedSource } from '../run/staged-source.js';
 import { listLocal } from './list-local.js';
@@ -107,11 +108,18 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   // A pull: fetch into a staging tree, then the local run from it (cli/pull.ts).
   let pulled: Pulled | undefined;
   if (parsed.kind === 'remote-pull') {
-    setEightBitOutput(parsed.pull.config.eightBit);
-    const r = await fetchRemote(parsed.pull, process.env, io);
+    let pull = parsed.pull;
+    setEightBitOutput(pull.config.eightBit);
+    if (pull.config.copyAs !== undefined) {
+      // The switch happens once the remote shell runs, and the local run is then already USER's.
+      const as = remoteCopyAs(pull.config.copyAs);
+      if ('error' in as) return fail(as.error, Exit.Usage);
+      pull = { ...pull, copyAs: as, config: { ...pull.config, copyAs: undefined, amRoot: as.amRoot } };
+    }
+    const r = await fetchRemote(pull, process.env, io);
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
-    parsed = { kind: 'run' as const, config: { ...parsed.pull.config, sources: r.operands, incRecursive: false, ...r.local } };
+    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, ...r.local } };
   }
   try {
     const code = await runLocal(parsed.config, io, report, started, events, pulled);

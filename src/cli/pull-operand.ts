@@ -8,11 +8,14 @@ import type { Config } from '../model/config.js';
 import { classifyOperand, type ShellOperand } from './remote-operand.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { UsageError, showPath } from '../util/errors.js';
+import type { RemoteCopyAs } from './remote-copy-as.js';
 
 export interface RemotePull {
   operand: ShellOperand;
   /** Further sources on the same machine (`host:a :b dst`): their paths, sent after the operand's. */
   extraPaths?: Buffer[];
+  /** --copy-as: the identity this process takes once the remote shell runs (cli/remote-copy-as.ts). */
+  copyAs?: RemoteCopyAs;
   rsh: string | undefined;
   rsyncPath: string | undefined;
   config: Config;

@@ -148,6 +148,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   fs.chmodSync(holder, 0o700);
   const staging = nodePath.join(holder, 'tree');
   fs.mkdirSync(staging, 0o700);
+  p.copyAs?.hand([holder, staging]);
   const cmd = {
     rsh: p.rsh,
     user: p.operand.user,
@@ -168,6 +169,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   let localErrors = 0;
   useNativeSumsFor(c.engine);
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    p.copyAs?.become();
     const list = await receiveList(
       conn,
       {

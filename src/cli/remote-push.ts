@@ -33,6 +33,7 @@ import { outputBytes } from '../util/names.js';
 import { users, groups } from '../util/userdb.js';
 import { aclAddon, readSendAcls } from './remote-acls.js';
 import type { PushLog } from './push-log.js';
+import { remoteCopyAs } from './remote-copy-as.js';
 
 export interface RemotePush {
   operand: ShellOperand;
@@ -68,7 +69,6 @@ export function refuseForPush(c: Config, host: string): void {
   filesFromPlace(c, host);
   const no: [boolean, string][] = [
     [c.json, '--json'],
-    [c.copyAs !== undefined, '--copy-as'],
     [c.missingArgs !== 'error', '--ignore-missing-args/--delete-missing-args'],
   ];
   for (const [on, what] of no) {
@@ -133,6 +133,12 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     io.err.write(`arsync: ${acl.error}\n`);
     return Exit.Usage;
   }
+  // --copy-as: the sources are walked and read as USER, once the remote shell runs (cli/remote-copy-as.ts).
+  const copyAs = c.copyAs !== undefined ? remoteCopyAs(c.copyAs) : undefined;
+  if (copyAs && 'error' in copyAs) {
+    io.err.write(`arsync: ${copyAs.error}\n`);
+    return Exit.Usage;
+  }
   useNativeSumsFor(c.engine);
   // The engine only walks the sources here (its directory listing); the far side writes.
   const engine = selectEngine(c.engine, c.sources);
@@ -164,7 +170,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     }
     return w;
   };
-  if (!place?.remote) listLocal();
+  if (!place?.remote && !copyAs) listLocal();
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
@@ -264,7 +270,11 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       session = conn;
       const stats = await runPush(
         conn,
-        walk ?? (async (cn, protocol) => listLocal(await readForwardedList(cn, protocol))),
+        walk ??
+          (async (cn, protocol) => {
+            copyAs?.become();
+            return listLocal(place?.remote ? await readForwardedList(cn, protocol) : undefined);
+          }),
         {
           flist: {
             uid: c.owner,
