@@ -47,7 +47,8 @@ function makeTree(at: string): void {
     if (st.isDirectory()) for (const c of fs.readdirSync(p)) age(path.join(rel, c), depth + 1);
     const t = 1_500_000_000 + depth * 1000 + rel.length;
     // Access times apart from the modification times (and from one another), so -U has something to carry.
-    if (!st.isSymbolicLink()) fs.utimesSync(p, ATIME + rel.length * 17, t);
+    // (A symlink too: a receiver leaves alone a time in the same second as its own new entry's.)
+    fs.lutimesSync(p, ATIME + rel.length * 17, t);
   };
   age('', 0);
 }
@@ -230,6 +231,7 @@ describeEngines((e) => {
     for (const d of [theirsDir, oursDir]) {
       fs.mkdirSync(path.join(d, 'gone'), { recursive: true });
       fs.writeFileSync(path.join(d, 'gone', 'old'), 'old');
+      for (const f of ['gone/old', 'gone']) fs.utimesSync(path.join(d, f), 1_400_000_000, 1_400_000_000);
     }
     const { theirs, ours } = await both(opts, e.name);
     expect(ours.code, show(ours)).toBe(theirs.code);
