@@ -57,14 +57,12 @@ export function pullExtraPaths(operands: Buffer[], host: string): Buffer[] {
 }
 
 /**
- * What a pull cannot do yet, said before anything starts (undefined: nothing): with --files-from, the
- * local half copies the staged tree whole, so it could not keep a deletion to the directories the list
- * sent with their contents. A --files-from on another host than `host` is refused here too
- * (remote-files-from.ts).
+ * What a pull refuses before anything starts (undefined: nothing): more than one source with
+ * --files-from, and a --files-from on another host than `host` (remote-files-from.ts).
  */
 export function pullRefusal(c: Config, host: string): string | undefined {
   // rsync's usage error for more than one source with --files-from, said as the local copy says it.
   if (c.filesFrom !== undefined && c.sources.length > 1) return '--files-from takes exactly one source directory';
-  if (filesFromPlace(c, host) && c.deleteMode !== 'none') return '--delete with --files-from is not supported in a pull from another machine yet';
+  filesFromPlace(c, host);
   return undefined;
 }

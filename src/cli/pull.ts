@@ -16,6 +16,7 @@ import * as nodePath from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Config } from '../model/config.js';
 import type { RemotePull } from './pull-operand.js';
+import { deleteScopeRules } from './pull-delete-scope.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
 import { senderArgs } from '../remote/server-args.js';
@@ -168,6 +169,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const wire = { literal: 0, matched: 0, sent: 0, received: 0, listBytes: 0, buildMs: 0, xferMs: 0 };
   let localErrors = 0;
   useNativeSumsFor(c.engine);
+  let listed: (RemoteEntry | undefined)[] = [];
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     p.copyAs?.become();
     const list = await receiveList(
@@ -191,6 +193,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       { compress: p.compress, env },
     );
     peer.ioError |= list.ioError;
+    listed = list.entries;
     wire.listBytes = list.listBytes;
     const stage = new Stage(c, staging, destBase(c, list.entries), (m) => {
       io.err.write(`arsync: ${m}\n`);
@@ -264,7 +267,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   }
   // The staging tree holds exactly what the list named (directories sent without their contents are
   // empty there): the local half copies it whole instead of reading the list again.
-  const local = place ? { filesFrom: undefined, recursive: true } : undefined;
+  // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
+  const scope = place && c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
+  const local = place ? { filesFrom: undefined, recursive: true, ...scope } : undefined;
   return { staging: holder, operands, meta, wire, code, ...(local ? { local } : {}) };
 }
 
