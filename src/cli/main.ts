@@ -217,7 +217,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, files: c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...io });
-  log?.line('building file list');
+  // A pull is rsync's receiving client: it receives the list.
+  log?.line(pulled ? 'receiving file list' : 'building file list');
+  // (cli/pull.ts printed "receiving file list ... done" under the same condition.)
+  if (pulled && c.info.FLIST > 0 && !c.json && !c.quiet) log?.line('done');
   // Which engine runs and why: arsync's own line, kept off -v's output (rsync scripts parse that) and
   // printed at --debug=proto (or -vvvv), where rsync reports how it talks to the other side.
   if (c.debug.PROTO > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
@@ -290,7 +293,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable)) reporter.print(line);
   }
   // rsync's log_exit(): the log's closing totals when no statistics were printed, or the run failed.
-  if (log && (c.info.STATS === 0 || code !== Exit.Ok)) log.line(logTotalsLine(totals, c.dryRun, c.humanReadable));
+  if (log && pulled) {
+    // rsync's log_exit for a receiving client: the wire's bytes in plain digits, and only after a clean run.
+    if (c.info.STATS === 0 && code === Exit.Ok) log.line(`sent ${pulled.wire.sent} bytes  received ${pulled.wire.received} bytes  total size ${totals.totalSize}`);
+  } else if (log && (c.info.STATS === 0 || code !== Exit.Ok)) log.line(logTotalsLine(totals, c.dryRun, c.humanReadable));
   if (totals.deleteSkipped > 0) {
     io.err.write(`Deletions stopped due to --max-delete limit (${totals.deleteSkipped} skipped)\n`);
   }

@@ -2,7 +2,7 @@
 // far side's sender lists them all in one file list, as for rsync's client. Differential against rsync
 // 3.5 as the client through the same fake remote shell and server: the same tree, exit code and -i
 // lines; rsync's usage errors (a local one among them, another machine, a daemon's) before anything
-// starts; and the older servers, which take several paths as well.
+// starts; the older servers, which take several paths as well; and the pulling client's --log-file.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -119,6 +119,36 @@ describeEngines((e) => {
     expect(r.err).toContain(message);
     expect(ours.stderr).toContain(message);
     expect(fs.existsSync(mine)).toBe(false);
+  });
+
+  it.each([[['-a']], [['-ai', '--delete']], [['-av']], [['-a', '--stats']], [['-an']]])('logs a pull of several sources as rsync logs it: %j', async (opts) => {
+    for (const d of [mine, theirs]) {
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'gone'), 'gone');
+    }
+    const logs = { ours: `${mine}.log`, theirs: `${theirs}.log` };
+    const sources = [`host:${src}/a`, `:${src}/d`, `:${src}/big`];
+    const r = rsyncClient([...opts, `--log-file=${logs.theirs}`, '-e', rsh, ...sources, `${theirs}/`]);
+    const ours = await runCli([eng, ...opts, `--log-file=${logs.ours}`, '-e', rsh, ...sources, `${mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(r.code).toBe(0);
+    const lines = (file: string): string[] =>
+      fs
+        .readFileSync(file, 'latin1')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          expect(l).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[\d+\] /);
+          return l
+            .replace(/^\S+ \S+ \[\d+\] /, '')
+            .replace(/^sent [\d,]+ bytes {2}received [\d,]+ bytes.*?(total size \d+)?$/, 'sent … received … $1')
+            .replace(/^(File list size|File list (generation|transfer) time|Total bytes (sent|received)):.*$/, '$1: …')
+            .replace(/speedup is .*/, 'speedup is …');
+        });
+    const got = lines(logs.ours);
+    expect(got).toEqual(lines(logs.theirs));
+    expect(got[0]).toBe('receiving file list');
+    if (!opts.includes('-an')) expect(got).toContain('>f+++++++++ d/x');
   });
 
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('pulls several sources like rsync from an rsync %s server', async (version) => {
