@@ -17,11 +17,8 @@ function sysText(err: unknown): string {
 /** A name or (all digits) a number, as rsync's user_to_uid/group_to_gid with num_ok. */
 const idOf = (db: typeof users, name: string): number | undefined => (/^\d+$/.test(name) ? Number(name) : name === '' ? undefined : db.idOf(name));
 
-/**
- * Switch this process to the --copy-as identity. Returns rsync's message when it cannot (the caller
- * exits 1 before any I/O), else the new am_root (rsync recomputes it from the uid it now has).
- */
-export function becomeCopyAsUser(spec: string): { error: string } | { amRoot: number } {
+/** The identity --copy-as names (rsync's checks and messages), without switching to it. */
+export function copyAsIds(spec: string): { error: string } | { user: string; group: string | undefined; uid: number; gid: number } {
   const colon = spec.indexOf(':');
   const user = colon < 0 ? spec : spec.slice(0, colon);
   const group = colon < 0 ? undefined : spec.slice(colon + 1);
@@ -35,6 +32,17 @@ export function becomeCopyAsUser(spec: string): { error: string } | { amRoot: nu
     gid = users.primaryGid(users.nameOf(uid) ?? '');
     if (gid === undefined) return { error: 'getpwuid failed' };
   }
+  return { user, group, uid, gid };
+}
+
+/**
+ * Switch this process to the --copy-as identity. Returns rsync's message when it cannot (the caller
+ * exits 1 before any I/O), else the new am_root (rsync recomputes it from the uid it now has).
+ */
+export function becomeCopyAsUser(spec: string): { error: string } | { amRoot: number } {
+  const ids = copyAsIds(spec);
+  if ('error' in ids) return ids;
+  const { user, group, uid, gid } = ids;
   const steps: [string, () => void][] = [
     ['setgid', () => process.setgid!(gid)],
     ['setgroups', () => process.setgroups!([gid])],

@@ -96,22 +96,33 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     return code === Exit.Ok ? code : finish(io, code);
   }
   if (parsed.kind === 'remote-push') {
-    setEightBitOutput(parsed.push.config.eightBit);
-    const { pushRemote } = await import('./remote-push.js');
-    const code = await pushRemote(parsed.push, process.env, io);
-    return code === Exit.Ok ? code : finish(io, code);
+    const c = parsed.push.config;
+    setEightBitOutput(c.eightBit);
+    // rsync opens its log as soon as the options are read.
+    const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
+    const [{ pushRemote }, { PushLog }] = await Promise.all([import('./remote-push.js'), import('./push-log.js')]);
+    const code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun));
+    return code === Exit.Ok ? code : finish(io, code, log);
   }
   // A pull: fetch into a staging tree, then the local run from it (cli/pull.ts).
   let pulled: Pulled | undefined;
   let removeStaging: ((dir: string) => void) | undefined;
   if (parsed.kind === 'remote-pull') {
-    setEightBitOutput(parsed.pull.config.eightBit);
-    const pull = await import('./pull.js');
-    removeStaging = pull.removeStaging;
-    const r = await pull.fetchRemote(parsed.pull, process.env, io);
+    let pull = parsed.pull;
+    setEightBitOutput(pull.config.eightBit);
+    if (pull.config.copyAs !== undefined) {
+      // The switch happens once the remote shell runs, and the local run is then already USER's.
+      const { remoteCopyAs } = await import('./remote-copy-as.js');
+      const as = remoteCopyAs(pull.config.copyAs);
+      if ('error' in as) return fail(as.error, Exit.Usage);
+      pull = { ...pull, copyAs: as, config: { ...pull.config, copyAs: undefined, amRoot: as.amRoot } };
+    }
+    const pullMod = await import('./pull.js');
+    removeStaging = pullMod.removeStaging;
+    const r = await pullMod.fetchRemote(pull, process.env, io);
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
-    parsed = { kind: 'run' as const, config: { ...parsed.pull.config, sources: r.operands, incRecursive: false, ...r.local } };
+    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, ...r.local } };
   }
   try {
     const code = await runLocal(parsed.config, io, report, started, events, pulled);
@@ -209,7 +220,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, files: c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...io });
-  log?.line('building file list');
+  // A pull is rsync's receiving client: it receives the list.
+  log?.line(pulled ? 'receiving file list' : 'building file list');
+  // (cli/pull.ts printed "receiving file list ... done" under the same condition.)
+  if (pulled && c.info.FLIST > 0 && !c.json && !c.quiet) log?.line('done');
   // Which engine runs and why: arsync's own line, kept off -v's output (rsync scripts parse that) and
   // printed at --debug=proto (or -vvvv), where rsync reports how it talks to the other side.
   if (c.debug.PROTO > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
@@ -286,7 +300,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable)) reporter.print(line);
   }
   // rsync's log_exit(): the log's closing totals when no statistics were printed, or the run failed.
-  if (log && (c.info.STATS === 0 || code !== Exit.Ok)) log.line(logTotalsLine(totals, c.dryRun, c.humanReadable));
+  if (log && pulled) {
+    // rsync's log_exit for a receiving client: the wire's bytes in plain digits, and only after a clean run.
+    if (c.info.STATS === 0 && code === Exit.Ok) log.line(`sent ${pulled.wire.sent} bytes  received ${pulled.wire.received} bytes  total size ${totals.totalSize}`);
+  } else if (log && (c.info.STATS === 0 || code !== Exit.Ok)) log.line(logTotalsLine(totals, c.dryRun, c.humanReadable));
   if (totals.deleteSkipped > 0) {
     io.err.write(`Deletions stopped due to --max-delete limit (${totals.deleteSkipped} skipped)\n`);
   }

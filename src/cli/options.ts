@@ -10,7 +10,7 @@ import { Exit, UsageError, showPath } from '../util/errors.js';
 import { classifyOperand, describeRemote } from './remote-operand.js';
 import type { RemoteList } from './remote.js';
 import { pushTarget, refuseForPush, type RemotePush } from './remote-push.js';
-import { pullOperand, pullRefusal, type RemotePull } from './pull-operand.js';
+import { pullExtraPaths, pullOperand, pullRefusal, type RemotePull } from './pull-operand.js';
 import { clientCompress, type ClientCompress } from '../remote/compress.js';
 import { ProtocolError } from '../remote/wire.js';
 import { parseChmod } from '../plan/chmod.js';
@@ -533,7 +533,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (pulled) {
     const refused = pullRefusal(config, pulled.host);
     if (refused) throw new UsageError(refused);
-    const pull: RemotePull = { operand: pulled, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true, blockSize: Number(o['blockSize'] ?? 0), compress: remoteCompress(noEffect.compress) };
+    const extraPaths = pullExtraPaths(operandBytes, pulled.host);
+    const pull: RemotePull = { operand: pulled, extraPaths, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true, blockSize: Number(o['blockSize'] ?? 0), compress: remoteCompress(noEffect.compress) };
     return { kind: 'remote-pull', pull };
   }
   return { kind: 'run', config };
@@ -554,10 +555,6 @@ function refuseRemote(operands: Buffer[], filesFrom: string | undefined): void {
         `${showPath(b)} is ${describeRemote(op)}, and rsync daemons are not supported yet ` +
           `(for a local path of that name, write ./${showPath(b)})`,
       );
-    }
-    const sources = kinds.slice(0, -1);
-    if (kinds[kinds.length - 1]!.kind === 'local' && sources.every((k) => k.kind === 'shell')) {
-      throw new UsageError('a pull of several remote paths in one run is not supported yet (pull each path on its own)');
     }
     throw new UsageError(`Unexpected remote arg: ${showPath(b)}`);
   });

@@ -1,15 +1,21 @@
-// Which command lines are a pull (`arsync [options] [user@]host:src dst`): one source on another
-// machine reached through a remote shell, and a local destination. What a pull run carries beyond the
-// Config: the operand, the remote shell and the remote rsync's path, and -W (which a local copy has no
-// use for).
+// Which command lines are a pull (`arsync [options] [user@]host:src [host:src2 | :src2 ...] dst`):
+// sources on one other machine reached through a remote shell, and a local destination. What a pull
+// run carries beyond the Config: the operands, the remote shell and the remote rsync's path, and -W
+// (which a local copy has no use for).
 
 import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
 import { classifyOperand, type ShellOperand } from './remote-operand.js';
 import { filesFromPlace } from './remote-files-from.js';
+import { UsageError, showPath } from '../util/errors.js';
+import type { RemoteCopyAs } from './remote-copy-as.js';
 
 export interface RemotePull {
   operand: ShellOperand;
+  /** Further sources on the same machine (`host:a :b dst`): their paths, sent after the operand's. */
+  extraPaths?: Buffer[];
+  /** --copy-as: the identity this process takes once the remote shell runs (cli/remote-copy-as.ts). */
+  copyAs?: RemoteCopyAs;
   rsh: string | undefined;
   rsyncPath: string | undefined;
   config: Config;
@@ -21,22 +27,42 @@ export interface RemotePull {
   compress: ClientCompress;
 }
 
-/** The remote source of a pull, or undefined when the operands are not one (then other rules apply). */
+/**
+ * The (first) remote source of a pull, or undefined when the operands are not one (then other rules
+ * apply): the first operand on another machine through a remote shell, the last one local.
+ */
 export function pullOperand(operands: Buffer[]): ShellOperand | undefined {
-  if (operands.length !== 2) return undefined;
+  if (operands.length < 2) return undefined;
   const src = classifyOperand(operands[0]!);
-  if (src.kind !== 'shell' || classifyOperand(operands[1]!).kind !== 'local') return undefined;
+  if (src.kind !== 'shell' || classifyOperand(operands[operands.length - 1]!).kind !== 'local') return undefined;
   // An empty path is the remote user's home directory, as rsync sends it: ".".
   return { ...src, path: src.path.length ? src.path : Buffer.from('.') };
 }
 
 /**
- * What a pull cannot do yet, said before anything starts (undefined: nothing): with --files-from, the
- * local half copies the staged tree whole, so it could not keep a deletion to the directories the list
- * sent with their contents. A --files-from on another host than `host` is refused here too
- * (remote-files-from.ts).
+ * The paths of a pull's further sources (`host:a host:b dst`, or `host:a :b dst`), by rsync's rules
+ * (main.c client_run): each must name the same machine or none, through a remote shell too; an empty
+ * path is ".". A local one, another host or a daemon's is rsync's usage error, before anything starts.
+ */
+export function pullExtraPaths(operands: Buffer[], host: string): Buffer[] {
+  return operands.slice(1, -1).map((b) => {
+    const op = classifyOperand(b);
+    if (op.kind === 'local') {
+      throw new UsageError(`Unexpected local arg: ${showPath(b)}\nIf arg is a remote file/dir, prefix it with a colon (:).`);
+    }
+    if (op.host.length && op.host !== host) throw new UsageError('All source args must come from the same machine.');
+    if (op.kind === 'daemon') throw new UsageError('All source args must use the same hostspec format.');
+    return op.path.length ? op.path : Buffer.from('.');
+  });
+}
+
+/**
+ * What a pull refuses before anything starts (undefined: nothing): more than one source with
+ * --files-from, and a --files-from on another host than `host` (remote-files-from.ts).
  */
 export function pullRefusal(c: Config, host: string): string | undefined {
-  if (filesFromPlace(c, host) && c.deleteMode !== 'none') return '--delete with --files-from is not supported in a pull from another machine yet';
+  // rsync's usage error for more than one source with --files-from, said as the local copy says it.
+  if (c.filesFrom !== undefined && c.sources.length > 1) return '--files-from takes exactly one source directory';
+  filesFromPlace(c, host);
   return undefined;
 }

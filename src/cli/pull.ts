@@ -17,6 +17,7 @@ import * as nodePath from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Config } from '../model/config.js';
 import type { RemotePull } from './pull-operand.js';
+import { deleteScopeRules } from './pull-delete-scope.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
 import { senderArgs } from '../remote/server-args.js';
@@ -151,13 +152,14 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   fs.chmodSync(holder, 0o700);
   const staging = nodePath.join(holder, 'tree');
   fs.mkdirSync(staging, 0o700);
+  p.copyAs?.hand([holder, staging]);
   const cmd = {
     rsh: p.rsh,
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
     serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress, place ? filesFromServerArgs(place, c, true) : undefined),
-    paths: [p.operand.path.toString('latin1')],
+    paths: [p.operand.path, ...(p.extraPaths ?? [])].map((b) => b.toString('latin1')),
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
@@ -172,7 +174,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const wire = { literal: 0, matched: 0, sent: 0, received: 0, listBytes: 0, buildMs: 0, xferMs: 0 };
   let localErrors = 0;
   useNativeSumsFor(c.engine);
+  let listed: (RemoteEntry | undefined)[] = [];
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    p.copyAs?.become();
     const list = await receiveList(
       conn,
       {
@@ -194,6 +198,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       { compress: p.compress, env },
     );
     peer.ioError |= list.ioError;
+    listed = list.entries;
     wire.listBytes = list.listBytes;
     if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
     const stage = new Stage(c, staging, destBase(c, list.entries), (m) => {
@@ -268,7 +273,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   }
   // The staging tree holds exactly what the list named (directories sent without their contents are
   // empty there): the local half copies it whole instead of reading the list again.
-  const local = place ? { filesFrom: undefined, recursive: true } : undefined;
+  // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
+  const scope = place && c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
+  const local = place ? { filesFrom: undefined, recursive: true, ...scope } : undefined;
   return { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
 }
 

@@ -33,6 +33,8 @@ import { outputBytes } from '../util/names.js';
 import { users, groups } from '../util/userdb.js';
 import { aclAddon, readSendAcls } from './remote-acls.js';
 import { filelistEnd } from '../progress/filelist-progress.js';
+import type { PushLog } from './push-log.js';
+import { remoteCopyAs } from './remote-copy-as.js';
 
 export interface RemotePush {
   operand: ShellOperand;
@@ -67,12 +69,7 @@ export function pushTarget(operands: Buffer[]): ShellOperand | undefined {
 export function refuseForPush(c: Config, host: string): void {
   filesFromPlace(c, host);
   const no: [boolean, string][] = [
-    [c.append, '--append'],
     [c.json, '--json'],
-    [c.logFile !== undefined, '--log-file'],
-    [c.copyAs !== undefined, '--copy-as'],
-    [c.atimes, '-U/--atimes'],
-    [c.pruneEmptyDirs, '-m/--prune-empty-dirs'],
     [c.missingArgs !== 'error', '--ignore-missing-args/--delete-missing-args'],
   ];
   for (const [on, what] of no) {
@@ -99,9 +96,10 @@ function lineFor(e: SendEntry | { name: Buffer; mode: number }, iflags: string, 
   };
 }
 
-/** Pushes to the remote operand as rsync's client does; returns the exit code. */
-export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo): Promise<number> {
+/** Pushes to the remote operand as rsync's client does; returns the exit code. `log`: --log-file's (cli/push-log.ts). */
+export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo, log?: PushLog): Promise<number> {
   const c = p.config;
+  log?.lines('building file list');
   const started = Date.now();
   let progress: PushProgress | undefined;
   // Any other line ends an open progress line first (rsync's output_needs_newline).
@@ -136,6 +134,12 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     io.err.write(`arsync: ${acl.error}\n`);
     return Exit.Usage;
   }
+  // --copy-as: the sources are walked and read as USER, once the remote shell runs (cli/remote-copy-as.ts).
+  const copyAs = c.copyAs !== undefined ? remoteCopyAs(c.copyAs) : undefined;
+  if (copyAs && 'error' in copyAs) {
+    io.err.write(`arsync: ${copyAs.error}\n`);
+    return Exit.Usage;
+  }
   useNativeSumsFor(c.engine);
   // The engine only walks the sources here (its directory listing); the far side writes.
   const engine = selectEngine(c.engine, c.sources);
@@ -158,13 +162,16 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       progress = new PushProgress((s) => void io.out.write(s), c.progressFiles ? 1 : 2, c.humanReadable, w.entries.length, size);
     }
     if (showList) io.out.write(filelistEnd(w.entries.length, c.info.FLIST, 'sending'));
+    if (showList && c.info.FLIST === 1) log?.lines('done');
     for (const m of w.messages) {
-      if (m.error) io.err.write(outputBytes(m.plain ? `${m.text}\n` : `arsync: [sender] ${m.text}\n`));
-      else if (!c.quiet) say(`${m.text}\n`);
+      const text = m.error && !m.plain ? `arsync: [sender] ${m.text}` : m.text;
+      if (m.error || !c.quiet) log?.lines(text);
+      if (m.error) io.err.write(outputBytes(`${text}\n`));
+      else if (!c.quiet) say(`${text}\n`);
     }
     return w;
   };
-  if (!place?.remote) listLocal();
+  if (!place?.remote && !copyAs) listLocal();
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
@@ -186,6 +193,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     item(e, iflags, xname, transferred) {
       // An empty name (a hard link whose attributes alone changed) is no name: rsync tests its first byte.
       if (xname && !xname.length) xname = undefined;
+      // rsync's sender logs a file after its data (log_item with FLOG or FINFO).
+      if (transferred) log?.sent(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
       if (transferred && sendingNdx >= 0) {
         progress?.end(sendingNdx);
         sendingNdx = -1;
@@ -196,11 +205,12 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       const sig = significant(iflags);
       const see = itemizing && (sig !== 0 || xname !== undefined || c.itemize > 1);
       const localChange = (iflags & Item.LocalChange) !== 0 && sig !== 0;
-      if (see || localChange || xname !== undefined || (isDir(e.mode) && sig !== 0)) {
-        print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), xname, 'send'));
-      }
+      const shown = see || localChange || xname !== undefined || (isDir(e.mode) && sig !== 0);
+      if (shown) print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), xname, 'send'));
+      log?.looked(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), xname, 'send'), iflags, shown);
     },
     error(message) {
+      log?.lines(`arsync: [sender] ${message}`);
       io.err.write(outputBytes(`arsync: [sender] ${message}\n`));
     },
   };
@@ -214,13 +224,18 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       const r = walk!.removeSent(e);
       if (r.error) {
         removeFailed = true;
+        log?.lines(`arsync: [sender] ${r.text}`);
         io.err.write(outputBytes(`arsync: [sender] ${r.text}\n`));
-      } else if (!r.removed || c.info.REMOVE > 0) say(`${r.text}\n`);
+      } else if (!r.removed || c.info.REMOVE > 0) {
+        log?.lines(r.text);
+        say(`${r.text}\n`);
+      }
       return true;
     }
-    if (f.tag !== Msg.Deleted) return false;
+    if (f.tag !== Msg.Deleted) return log ? log.frame(f) : false;
     // rsync's log_delete on the client: "deleting NAME" under -v, the format's own line under -i.
     const d = deletedName(f.payload);
+    log?.deleted(lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'));
     const fmt = format !== undefined && /%[-'\d]*[io]/.test(format) ? format : c.verbose > 0 ? 'deleting %n' : undefined;
     if (fmt !== undefined && !c.quiet) say(`${formatLine(fmt, lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'))}\n`);
     return true;
@@ -247,14 +262,20 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     secluded: c.secludedArgs,
   };
   let wire = { sent: 0, received: 0 };
+  let session: { written: number; received: number } | undefined;
   const outcome = await runClient(
     cmd,
     env,
-    io,
+    log ? log.tee(io) : io,
     async (conn): Promise<PushStats> => {
+      session = conn;
       const stats = await runPush(
         conn,
-        walk ?? (async (cn, protocol) => listLocal(await readForwardedList(cn, protocol))),
+        walk ??
+          (async (cn, protocol) => {
+            copyAs?.become();
+            return listLocal(place?.remote ? await readForwardedList(cn, protocol) : undefined);
+          }),
         {
           flist: {
             uid: c.owner,
@@ -265,12 +286,14 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
             hardLinks: c.hardLinks,
             numericIds: c.numericIds,
             acls: c.acls,
+            atimes: c.atimes,
             userName: (id) => nameBytes(users.nameOf(id)),
             groupName: (id) => nameBytes(groups.nameOf(id)),
           },
           checksum: c.checksum,
           dryRun: c.dryRun,
           inplace: c.inplace,
+          append: c.append ? (c.appendVerify ? 2 : 1) : 0,
           filterRules: filterListBytes(rules),
           compress: p.compress,
           env,
@@ -292,10 +315,16 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     else if (stats.ioError & 2) code = Math.max(code, Exit.Vanished);
     if ((c.stats || c.verbose > 0) && !c.quiet) {
       const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun);
+      log?.lines(lines.join('\n'));
       say(lines.join('\n') + '\n');
     }
   } else if (walk && walk.ioError & 1) code = Math.max(code, Exit.Partial);
   if (removeFailed || walk?.missingNamed) code = Math.max(code, Exit.Partial);
+  // rsync's log_exit: the totals when no statistics were printed, or the run failed.
+  if (log && (c.info.STATS === 0 || code !== Exit.Ok)) {
+    const size = stats?.totalSize ?? (walk?.entries ?? []).reduce((n, e) => (isReg(e.mode) || isLink(e.mode) ? n + e.size : n), 0);
+    log.totals(session?.written ?? 0, session?.received ?? 0, size);
+  }
   return code;
 }
 

@@ -72,6 +72,21 @@ export class LogFile {
     this.line(formatLine(this.format, { ...i, op: 'send' }));
   }
 
+  /** rsync's logfile_format_has_i: the entry format has %i. */
+  get hasI(): boolean {
+    return formatHas(this.format, 'i');
+  }
+
+  /** An entry line in the log's format, for a caller that applied rsync's rule itself (a push's sender). */
+  item(i: LineInfo): void {
+    if (this.format) this.line(formatLine(this.format, i));
+  }
+
+  /** Each line of text as printed (a message, a block of statistics). */
+  lines(text: string): void {
+    for (const l of text.split('\n')) this.line(l.replace(/\r$/, ''));
+  }
+
   /** A deletion: "deleting NAME" unless the format itemizes (%i or %o); nothing under -n. */
   deleted(i: LineInfo): void {
     if (this.dryRun || !this.format) return;

@@ -69,11 +69,14 @@ export async function runClient<T>(
     const streamBroke =
       failure instanceof ProtocolError ? failure.code === Exit.StreamIO : typeof (failure as NodeJS.ErrnoException | null)?.code === 'string';
     if (!(failure instanceof ProtocolError) && !streamBroke) throw failure;
+    // The far side said why it ends (MSG_ERROR_EXIT) and went: rsync's client exits with that code.
+    if (streamBroke && remoteCode !== 0 && peer.exitCode !== undefined) return { result: undefined, exitCode: peer.exitCode };
     if (streamBroke && remoteCode !== 0) {
       // The far side ended first (ssh could not connect, rsync not installed, a refused option):
-      // its own message is already on stderr; its exit code is the run's, as with rsync.
-      io.err.write(`arsync: connection unexpectedly closed (${conn.received} bytes received so far) [Receiver]\n`);
-      return { result: undefined, exitCode: remoteCode };
+      // its own message is already on stderr. rsync's exit is the broken stream's 12, or the remote
+      // shell's own code when that is higher (255 from ssh, 127 without rsync there).
+      io.err.write(`arsync: connection unexpectedly closed (${conn.received} bytes received so far) [${cmd.weSend ? 'sender' : 'Receiver'}]\n`);
+      return { result: undefined, exitCode: Math.max(Exit.StreamIO, remoteCode) };
     }
     const e = failure as ProtocolError;
     io.err.write(`arsync: ${e.message}\n`);

@@ -45,6 +45,8 @@ export interface EncodeOptions {
   id0Names: boolean;
   /** -A: each entry but a symlink carries its ACLs (acl-list.ts). */
   acls?: boolean;
+  /** -U: each non-directory carries its access time (the entries' `atime`). */
+  atimes?: boolean;
   userName(uid: number): Buffer | undefined;
   groupName(gid: number): Buffer | undefined;
   /** -X: every entry is followed by its xattr list. */
@@ -73,6 +75,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
   let lastName: Buffer = Buffer.alloc(0);
   let mode = 0;
   let mtime = 0;
+  let atime = 0;
   let uid = 0;
   let gid = 0;
   let rdevMajor = 0;
@@ -123,6 +126,11 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (e.mtime === mtime) xflags |= Xmit.SameTime;
     else mtime = e.mtime;
     if (e.mtimeNsec && o.protocol >= 31) xflags |= Xmit.ModNsec;
+    // Like the mtime, compared with the previous entry that carried one (rsync's static atime).
+    if (o.atimes && !isDir(e.mode)) {
+      if ((e.atime ?? 0) === atime) xflags |= Xmit.SameAtime;
+      else atime = e.atime ?? 0;
+    }
     let hlinkRef = -1;
     if (o.hardLinks && e.devIno !== undefined && !isDir(e.mode)) {
       const had = firstOfGroup.get(e.devIno);
@@ -162,6 +170,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (!(xflags & Xmit.SameTime)) out.varlong(mtime, 4);
     if (xflags & Xmit.ModNsec) out.varint(e.mtimeNsec);
     if (!(xflags & Xmit.SameMode)) out.int32(mode | 0);
+    if (o.atimes && !isDir(e.mode) && !(xflags & Xmit.SameAtime)) out.varlong(atime, 4);
     if (o.uid && !(xflags & Xmit.SameUid)) out.varint(uid | 0);
     if (o.gid && !(xflags & Xmit.SameGid)) out.varint(gid | 0);
     if ((o.devices && isDevice(e.mode)) || (o.specials && isSpecial(e.mode) && o.protocol < 31)) {

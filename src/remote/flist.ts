@@ -99,6 +99,8 @@ export interface RemoteEntry {
   sum?: Buffer;
   /** rsync's XMIT_TOP_DIR: an operand's own directory, which --delete treats as a deletion root. */
   topDir: boolean;
+  /** rsync's XMIT_NO_CONTENT_DIR: a directory sent without its contents (-d, or implied by -R): nothing is deleted in it. */
+  noContent?: boolean;
   /** -A: the entry's ACLs as sent (ids the sender's). */
   acls?: ReceivedAcls;
   /** -X: the index of its xattr list in the session's XattrReceiver. */
@@ -244,6 +246,7 @@ export class FlistDecoder {
     if (userName?.length) this.userNames.set(uid, Buffer.from(userName));
     if (groupName?.length) this.groupNames.set(gid, Buffer.from(groupName));
     const entry: RemoteEntry = { name, mode, size, mtime, mtimeNsec: nsec, topDir: (flags & Xmit.TopDir) !== 0 && isDir(mode) };
+    if (isDir(mode) && flags & Xmit.NoContentDir) entry.noContent = true;
     if (o.atimes && !isDir(mode)) entry.atime = atime;
     if (o.uid) entry.uid = uid;
     if (o.gid) entry.gid = gid;

@@ -13,6 +13,7 @@ import { encodeFlist, type EncodeOptions, type SendEntry } from './flist-send.js
 import { isDevice, isDir, isLink, isReg } from './flist.js';
 import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
+import { appendFile } from './append-send.js';
 import { matchFile, readSumHead, readSums, writeSumHead, type ReadAt, type WindowStore } from './match.js';
 import { Msg } from './mux.js';
 import { FrameOut } from './frame-out.js';
@@ -52,6 +53,8 @@ export interface PushSettings {
   dryRun: boolean;
   /** --inplace (or --append): the receiver overwrites its basis as it goes. */
   inplace: boolean;
+  /** 1 --append, 2 --append-verify: a file's first request sends only what the receiver lacks (append-send.ts). */
+  append?: number;
   /** The filter rules for the receiver, already encoded with their terminator (rsync's send_filter_list). */
   filterRules: Buffer;
   /** -z and its options, negotiated in the handshake (the environment for RSYNC_COMPRESS_LIST). */
@@ -247,7 +250,9 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       continue;
     }
     const head = await conn.read((c) => readSumHead(c, sum.length));
-    const sums = await conn.read((c) => readSums(c, head));
+    // --append: the first request carries no block sums; a redo (the verification failed) is a normal one.
+    const appending = (s.append ?? 0) > 0 && !sent.has(ndx);
+    const sums = appending ? undefined : await conn.read((c) => readSums(c, head));
     const f = src.open(e);
     if ('message' in f) {
       ioError |= f.vanished ? IOERR_VANISHED : IOERR_GENERAL;
@@ -262,10 +267,13 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).
       const inplace = s.inplace && (basisType ?? 0) === 0;
       report.sending?.(e, ndx, iflags);
-      const r = await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, (at) => {
+      const backpressure = (at: number): Promise<void> | undefined => {
         report.sent?.(at);
         return conn.pendingOutput > BACKLOG ? conn.drained() : undefined;
-      }, windowStore);
+      };
+      const r = sums
+        ? await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, backpressure, windowStore)
+        : await appendFile(head, e.size, f.read, hasher, codec.writer(out.push), s.append === 2, backpressure);
       const digest = hasher.digest();
       if (r.short) {
         // A file that shrank while it was read: a wrong checksum makes the receiver discard it.

@@ -156,6 +156,8 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       e.link = fs.readlinkSync(path, { encoding: 'buffer' });
       e.size = e.link.length;
     }
+    // -U: rsync lists every non-directory's access time, whole seconds.
+    if (c.atimes && !isDir(mode)) e.atime = st.atimeSec ?? 0;
     if (c.hardLinks && !isDir(mode) && st.nlink > 1) e.devIno = `${st.dev}:${st.ino}`;
     // rsync's get_xattr: files and directories, and the other kinds only when they are preserved.
     const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);

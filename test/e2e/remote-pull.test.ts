@@ -234,17 +234,6 @@ describeEngines((e) => {
     expect(fs.existsSync(mine)).toBe(false);
   });
 
-  it('refuses what a pull cannot do yet (--delete with --files-from) before starting anything: exit 1', async () => {
-    // -A and -X are pulled (test/e2e/remote-acls.test.ts, remote-xattrs.test.ts).
-    for (const opt of [['--delete', `--files-from=${path.join(root, 'list')}`]]) {
-      const ours = await runCli([eng, '-a', ...opt, '-e', rsh, `host:${src}/`, `${mine}/`]);
-      expect(ours.code, show(ours)).toBe(1);
-      // (the node engine refuses -A earlier, for a reason of its own)
-      expect(ours.stderr).toMatch(/is not supported in a pull from another machine yet|needs the native addon/);
-      expect(fs.existsSync(mine)).toBe(false);
-    }
-  });
-
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('pulls like rsync from an rsync %s server', async (version) => {
     const peer = peerRsync(version);
     for (const opts of [['-aHi'], ['-ai', '--delete', '--stats']]) {

@@ -123,7 +123,11 @@ describe('parseArgs', () => {
   it("rsync's refusals: remote operands, --delete without -r, mixed --*-dest, a slash in --suffix", () => {
     expect(() => run('-a', 'host::mod/', 'dst/')).toThrow(/rsync daemons are not supported yet/);
     expect(() => run('-a', 'src/', 'host:x', 'dst/')).toThrow(/^Unexpected remote arg: host:x$/);
-    expect(() => run('-a', 'host:a', 'host:b', 'dst/')).toThrow(/several remote paths/);
+    // Several remote sources: the same machine, through a remote shell (rsync's client_run).
+    expect(() => run('-a', 'host:a', 'b', 'dst/')).toThrow(/^Unexpected local arg: b\nIf arg is a remote file\/dir, prefix it with a colon \(:\)\.$/);
+    expect(() => run('-a', 'host:a', 'other:b', 'dst/')).toThrow(/^All source args must come from the same machine\.$/);
+    expect(() => run('-a', 'host:a', 'host::mod/b', 'dst/')).toThrow(/^All source args must use the same hostspec format\.$/);
+    expect(() => run('-a', '--files-from=list', 'host:a', ':b', 'dst/')).toThrow(/^--files-from takes exactly one source directory$/);
     expect(() => run('-t', '--delete', 'a', 'b')).toThrow(/--delete does not work without --recursive/);
     expect(() => run('-a', '--link-dest=x', '--compare-dest=y', 'a', 'b')).toThrow(/the --compare-dest option conflicts with the --link-dest option/);
     expect(() => run('-ab', '--suffix=a/b', 'a', 'b')).toThrow(/--suffix cannot contain slashes/);

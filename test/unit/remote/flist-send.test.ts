@@ -158,3 +158,18 @@ it.each([true, false])('-A: every entry but a symlink carries its ACLs, hard lin
   expect(d.userNames.get(65534)?.toString()).toBe('nobody');
   expect(d.groupNames.get(7)?.toString()).toBe('seven');
 });
+
+it.each([true, false])('-U: access times go with every non-directory, left out when equal to the previous one (varint flags: %s)', (varintFlags) => {
+  const e = (name: string, mode: number, atime: number): SendEntry => ({ name: Buffer.from(name), path: Buffer.from(name), mode, size: 1, mtime: 1_600_000_000, mtimeNsec: 0, topDir: false, atime });
+  const entries = [e('.', 0o040755, 0), e('a', 0o100644, 1_300_000_000), e('b', 0o100644, 1_300_000_000), e('c', 0o100644, 1_200_000_000), e('d', 0o040755, 5), e('d/x', 0o100644, 1_200_000_000)];
+  const o: EncodeOptions = { protocol: 31, varintFlags, uid: false, gid: false, links: true, devices: false, specials: false, hardLinks: false, checksumLen: 0, numericIds: true, id0Names: false, atimes: true, userName: () => undefined, groupName: () => undefined };
+  const wire = encodeFlist(entries, o, 0);
+  const d = new FlistDecoder({ ...o, atimes: true, relative: false, safeFlist: true });
+  const c = new Cursor(wire);
+  while (!('end' in d.next(c)));
+  expect(d.entries.map((x) => [x.name.toString(), x.atime])).toEqual([['.', undefined], ['a', 1_300_000_000], ['b', 1_300_000_000], ['c', 1_200_000_000], ['d', undefined], ['d/x', 1_200_000_000]]);
+  // The same time again costs no bytes: without -U the list is shorter by exactly the times sent (three).
+  const without = encodeFlist(entries, { ...o, atimes: false }, 0);
+  expect(wire.length).toBeGreaterThan(without.length);
+  expect(wire.length - without.length).toBeLessThanOrEqual(3 * 5 + (varintFlags ? 0 : 5));
+});

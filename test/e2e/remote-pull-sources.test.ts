@@ -1,0 +1,164 @@
+// Several remote sources in one pull (`arsync [options] host:a host:b dst/`, or `host:a :b dst/`): the
+// far side's sender lists them all in one file list, as for rsync's client. Differential against rsync
+// 3.5 as the client through the same fake remote shell and server: the same tree, exit code and -i
+// lines; rsync's usage errors (a local one among them, another machine, a daemon's) before anything
+// starts; the older servers, which take several paths as well; and the pulling client's --log-file.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { fidelity, runCli, show } from '../helpers/cli.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+
+let root: string;
+let src: string;
+let rsh: string;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpullsrc-'));
+  src = path.join(root, 'src');
+  const w = (rel: string, data: string): void => {
+    fs.mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
+    fs.writeFileSync(path.join(src, rel), data);
+  };
+  w('a', 'a');
+  w('big', 'b'.repeat(100_000));
+  w('d/x', 'x');
+  w('d/sub/y', 'y');
+  w('e/z', 'z');
+  w('e/x', 'another x');
+  fs.symlinkSync('a', path.join(src, 'ln'));
+  execFileSync('touch', ['-h', '-d', '2020-02-02 02:02:02', ...['a', 'big', 'd/x', 'd/sub/y', 'e/z', 'e/x', 'ln', 'd/sub', 'd', 'e', '.'].map((r) => path.join(src, r))]);
+  rsh = path.join(root, 'rsh');
+  // The far side: drop the host, run the command in the source's directory (a relative path is there).
+  fs.writeFileSync(rsh, `#!/bin/sh\nshift\ncd ${src} && exec sh -c "$*"\n`, { mode: 0o755 });
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function rsyncClient(args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** The -i lines as a set (rsync's client prints them from two processes). */
+const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l) || l.startsWith('*deleting')).sort();
+
+/** rsync's closing lines name its source file and version; arsync's do not. */
+const errs = (x: string, dst: string): string =>
+  x
+    .split(dst)
+    .join('DST')
+    .replace(/^a?rsync(?= error|:)/gm, 'X')
+    .replace(/ at \S+\(\d+\)/g, '')
+    .replace(/ *\[(Receiver|client|generator)=[^\]]*\]$/gm, '')
+    .replace(/ +$/gm, '');
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
+  let n = 0;
+  let mine: string;
+  let theirs: string;
+  beforeEach(() => {
+    n++;
+    mine = path.join(root, `mine-${e.name}-${n}`);
+    theirs = path.join(root, `theirs-${e.name}-${n}`);
+  });
+
+  const cases: [string[], (s: string) => string[]][] = [
+    [['-ai'], (s) => [`host:${s}/a`, `host:${s}/d`, `host:${s}/big`]],
+    [['-ai'], (s) => [`host:${s}/a`, `:${s}/d/`, `:${s}/e/`]],
+    [['-i'], (s) => [`host:${s}/a`, `:${s}/d`, `:${s}/big`]],
+    [['-ai', '--delete'], (s) => [`host:${s}/d/`, `:${s}/e/`]],
+    [['-aiR'], (s) => [`host:${s}/./d/x`, `:${s}/./e`]],
+    [['-ai'], () => ['host:a', ':e', 'host:d/sub']],
+    [['-ai'], (s) => [`host:${s}/a`, `:${s}/nonexistent`, `:${s}/e`]],
+  ];
+  it.each(cases.map(([o, s], i) => [i, o, s] as const))('pulls several sources like rsync (case %i: %j)', async (_i, opts, sources) => {
+    for (const d of [mine, theirs]) {
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'extra'), 'extra');
+      fs.utimesSync(path.join(d, 'extra'), 1_400_000_000, 1_400_000_000);
+      fs.utimesSync(d, 1_400_000_000, 1_400_000_000);
+    }
+    const r = rsyncClient([...opts, '-e', rsh, ...sources(src), `${theirs}/`]);
+    const ours = await runCli([eng, ...opts, '-e', rsh, ...sources(src), `${mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+    expect(itemLines(ours.stdout).length).toBeGreaterThan(1);
+    expect(errs(ours.stderr, mine)).toBe(errs(r.err, theirs));
+    // Without -t each client gives its files its own time.
+    const times = opts.some((o) => /^-[^-]*[at]/.test(o));
+    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false, times }))).toEqual([]);
+    expect(fs.existsSync(path.join(mine, 'extra'))).toBe(!opts.includes('--delete'));
+  });
+
+  it('pulls two files into a new directory, and one listed twice once', async () => {
+    const r = rsyncClient(['-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, theirs]);
+    const ours = await runCli([eng, '-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, mine]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(fs.readdirSync(mine).sort()).toEqual(['a', 'big']);
+    expect(fs.readFileSync(path.join(mine, 'big'), 'latin1')).toBe('b'.repeat(100_000));
+    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+  });
+
+  it.each([
+    [['host:a', 'b'], 'Unexpected local arg: b\nIf arg is a remote file/dir, prefix it with a colon (:).'],
+    [['host:a', 'other:b'], 'All source args must come from the same machine.'],
+    [['host:a', 'host::mod/b'], 'All source args must use the same hostspec format.'],
+  ])('refuses %j before anything starts, as rsync', async (sources, message) => {
+    const r = rsyncClient(['-a', '-e', rsh, ...sources, `${theirs}/`]);
+    const ours = await runCli([eng, '-a', '-e', rsh, ...sources, `${mine}/`]);
+    expect(r.code).toBe(1);
+    expect(ours.code, show(ours)).toBe(1);
+    expect(r.err).toContain(message);
+    expect(ours.stderr).toContain(message);
+    expect(fs.existsSync(mine)).toBe(false);
+  });
+
+  it.each([[['-a']], [['-ai', '--delete']], [['-av']], [['-a', '--stats']], [['-an']]])('logs a pull of several sources as rsync logs it: %j', async (opts) => {
+    for (const d of [mine, theirs]) {
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'gone'), 'gone');
+    }
+    const logs = { ours: `${mine}.log`, theirs: `${theirs}.log` };
+    const sources = [`host:${src}/a`, `:${src}/d`, `:${src}/big`];
+    const r = rsyncClient([...opts, `--log-file=${logs.theirs}`, '-e', rsh, ...sources, `${theirs}/`]);
+    const ours = await runCli([eng, ...opts, `--log-file=${logs.ours}`, '-e', rsh, ...sources, `${mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(r.code).toBe(0);
+    const lines = (file: string): string[] =>
+      fs
+        .readFileSync(file, 'latin1')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          expect(l).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[\d+\] /);
+          return l
+            .replace(/^\S+ \S+ \[\d+\] /, '')
+            .replace(/^sent [\d,]+ bytes {2}received [\d,]+ bytes.*?(total size \d+)?$/, 'sent … received … $1')
+            .replace(/^(File list size|File list (generation|transfer) time|Total bytes (sent|received)):.*$/, '$1: …')
+            .replace(/speedup is .*/, 'speedup is …');
+        });
+    const got = lines(logs.ours);
+    expect(got).toEqual(lines(logs.theirs));
+    expect(got[0]).toBe('receiving file list');
+    if (!opts.includes('-an')) expect(got).toContain('>f+++++++++ d/x');
+  });
+
+  it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('pulls several sources like rsync from an rsync %s server', async (version) => {
+    const peer = peerRsync(version);
+    const sources = [`host:${src}/a`, `:${src}/d`, `host:${src}/e/`];
+    const r = rsyncClient(['-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${theirs}/`]);
+    const ours = await runCli([eng, '-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(r.code).toBe(0);
+    expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+  });
+});
