@@ -5,8 +5,7 @@
  * renamed over the target by the same finish as a copy (partial.c: --delay-updates included). So the
  * destination sees exactly what a copy would give it, and DESIGN §3's rules hold: a new name made
  * with O_EXCL's semantics (linkat fails on EEXIST), no symlink followed, nothing written in place.
- * A link across filesystems (a staging tree elsewhere, -T) is impossible: the caller copies then.
- * Once in place, the staging name is unlinked (the tree is removed whole at the end of the pull). */
+ * A link across filesystems (a staging tree elsewhere, -T) is impossible: the caller copies then. */
 #include "adopt.h"
 
 #include <errno.h>
@@ -16,7 +15,6 @@
 
 #include "meta.h"
 #include "partial.h"
-#include "source.h"
 #include "temp.h"
 
 bool adopt_wanted(const struct ctx *c, const struct op *op)
@@ -62,9 +60,5 @@ int adopt_file(struct job *j, int dirfd, const char *name, int in, const struct 
   }
   job_count(j, st->st_size);
   counter_add(c, C_FILES, 1);
-  /* The staging name is not needed any more: dropped here (beneath the anchor, only if still this
-   * inode), on the worker that did the link, rather than by the pull's removal of the whole tree at
-   * the end. Best effort: the op is done either way. */
-  (void)src_remove(j);
   return OP_OK;
 }

@@ -384,8 +384,6 @@ class NodeContext implements EngineContext {
       throw e;
     }
     this.scope.countData(Number(src.st.size), Number(src.st.size));
-    // The staging name is not needed any more (best effort, as native/adopt.c).
-    nodeUnlinkSource(op.src, op.stat, op.anchor);
     return true;
   }
 
