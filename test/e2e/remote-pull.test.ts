@@ -85,6 +85,9 @@ const CASES: string[][] = [
   ['-aH', '-i'],
   ['-ai', '--delete'],
   ['-ai', '--delete', '--exclude=*.o'],
+  // Deletions after the transfer look at the staged tree again: every staged name must still be there.
+  ['-ai', '--delete-after'],
+  ['-ai', '--delete-delay'],
   ['-rlpti', '--numeric-ids'],
   ['-ai', '-c'],
   ['-ai', '-W'],
