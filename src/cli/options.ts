@@ -43,6 +43,15 @@ export type Parsed =
   | { kind: 'remote-pull'; pull: RemotePull };
 
 const count = (_: string, prev: number): number => prev + 1;
+
+/**
+ * -X once; -XX is rsync's "and rsync's own user.rsync.% attributes too", which arsync does not do yet:
+ * refused rather than copied as -X (which would drop what rsync -XX keeps and still exit 0).
+ */
+function xattrsLevel(n: number): boolean {
+  if (n > 1) throw new UsageError("-XX (copying rsync's own user.rsync.% attributes too) is not supported yet: use -X");
+  return n > 0;
+}
 /** rsync's MAX_BASIS_DIRS. */
 const MAX_BASIS_DIRS = 20;
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -141,7 +150,7 @@ function buildProgram(
     .option('--no-specials', 'turn off --specials')
     .option('-H, --hard-links', 'preserve hard links')
     .option('-A, --acls', 'preserve POSIX ACLs (implies -p)')
-    .option('-X, --xattrs', 'preserve extended attributes')
+    .option('-X, --xattrs', 'preserve extended attributes', count, 0)
     .option('--numeric-ids', 'keep uid/gid numbers (local copies always do)')
     .option('-n, --dry-run', 'show what would be done, change nothing')
     .option('-i, --itemize-changes', "print a change summary for each entry (rsync's YXcstpoguax)", count, 0)
@@ -390,7 +399,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     specials: pick('specials', archive || devicesAndSpecials),
     hardLinks: Boolean(o['hardLinks']),
     acls,
-    xattrs: Boolean(o['xattrs']),
+    xattrs: xattrsLevel(Number(o['xattrs'] ?? 0)),
     numericIds: Boolean(o['numericIds']),
     compress: noEffect.compress,
     // --no-verbose leaves `false` behind (a later -v counts on from it).
