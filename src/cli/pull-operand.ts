@@ -1,15 +1,15 @@
-// Which command lines are a pull (`arsync [options] [user@]host:src dst`): one source on another
-// machine reached through a remote shell, and a local destination. What a pull run carries beyond the
+// Which command lines are a pull (`arsync [options] [user@]host:src dst`, or a daemon's `host::module/src`):
+// one source on another machine reached through a remote shell or an rsync daemon, and a local destination. What a pull run carries beyond the
 // Config: the operand, the remote shell and the remote rsync's path, and -W (which a local copy has no
 // use for).
 
 import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
-import { classifyOperand, type ShellOperand } from './remote-operand.js';
+import { classifyOperand, type RemoteOperand } from './remote-operand.js';
 import { filesFromPlace } from './remote-files-from.js';
 
 export interface RemotePull {
-  operand: ShellOperand;
+  operand: RemoteOperand;
   rsh: string | undefined;
   rsyncPath: string | undefined;
   config: Config;
@@ -22,12 +22,12 @@ export interface RemotePull {
 }
 
 /** The remote source of a pull, or undefined when the operands are not one (then other rules apply). */
-export function pullOperand(operands: Buffer[]): ShellOperand | undefined {
+export function pullOperand(operands: Buffer[]): RemoteOperand | undefined {
   if (operands.length !== 2) return undefined;
   const src = classifyOperand(operands[0]!);
-  if (src.kind !== 'shell' || classifyOperand(operands[1]!).kind !== 'local') return undefined;
-  // An empty path is the remote user's home directory, as rsync sends it: ".".
-  return { ...src, path: src.path.length ? src.path : Buffer.from('.') };
+  if (src.kind === 'local' || classifyOperand(operands[1]!).kind !== 'local') return undefined;
+  // An empty path is the remote user's home directory, as rsync sends it: "." (a daemon's is its module list).
+  return { ...src, path: src.path.length || src.kind === 'daemon' ? src.path : Buffer.from('.') };
 }
 
 /**

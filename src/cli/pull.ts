@@ -16,6 +16,7 @@ import * as nodePath from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Config } from '../model/config.js';
 import type { RemotePull } from './pull-operand.js';
+import { loginOf } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
 import { senderArgs } from '../remote/server-args.js';
@@ -160,6 +161,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     secluded: c.secludedArgs,
     relative: c.relative,
     trustSender: place?.remote === true,
+    daemon: loginOf(p.operand),
   };
   if (c.info.FLIST > 0 && !c.json && !c.quiet) io.out.write('receiving file list ... done\n');
   const meta = new Map<string, StagedMeta>();

@@ -1,0 +1,115 @@
+// How a client reaches an rsync daemon (rsync's open_socket_out_wrapped and do_cmd's daemon case): a TCP
+// connection to the daemon's port, or $RSYNC_CONNECT_PROG run through the shell with %H as the host
+// (rsync's test hook, also used for custom tunnels), or a remote shell that starts
+// `rsync --server --daemon .` on the far host (`-e ssh host::module`). Each gives a byte stream both ways;
+// what is said over it is daemon.ts's business.
+
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { errnoText, ERRNO } from '../util/errors.js';
+import { splitRsh } from './rsh.js';
+import type { DaemonRoute } from './daemon-route.js';
+import { ProtocolError } from './wire.js';
+
+/** rsync's RERR_SOCKETIO and RERR_CONTIMEOUT. */
+export const EXIT_SOCKET = 10;
+export const EXIT_CONTIMEOUT = 35;
+
+export interface Transport {
+  input: Readable;
+  output: Writable;
+  /** Resolves when the transport is gone: a child's exit code, or null for a socket. */
+  ended: Promise<number | null>;
+  close(): void;
+}
+
+/** A transport that could not be opened: rsync's message and exit code. */
+export class ConnectError extends ProtocolError {}
+
+/** Opens the route: $RSYNC_CONNECT_PROG, else the remote shell (-e), else TCP. */
+export async function openTransport(r: DaemonRoute, env: NodeJS.ProcessEnv): Promise<Transport> {
+  if (r.rsh !== undefined) return viaRsh(r);
+  const prog = env['RSYNC_CONNECT_PROG'];
+  if (prog) return spawned(['sh', '-c', connectCommand(prog, r.host)], env);
+  return viaTcp(r);
+}
+
+/**
+ * rsync's %H substitution: the host single-quoted, "%%" one "%", any other "%" kept. A host a nested
+ * shell could turn into something else is refused, as rsync refuses it.
+ */
+export function connectCommand(prog: string, host: string): string {
+  if (!prog.includes('%')) return prog;
+  if (!host || '-+~%'.includes(host[0]!) || !/^[A-Za-z0-9._:%+~-]+$/.test(host)) {
+    throw new ConnectError('unsafe host characters for RSYNC_CONNECT_PROG', EXIT_SOCKET);
+  }
+  return prog.replace(/%(.?)/gs, (all, next: string) => (next === '%' ? '%' : next === 'H' ? `'${host}'` : all));
+}
+
+/** rsync's do_cmd for a daemon: the remote shell's words, -l user unless -e has its own, the host, rsync --server --daemon . */
+export function rshDaemonArgv(r: DaemonRoute): string[] {
+  const words = splitRsh(r.rsh!);
+  const dashL = words.some((w, i) => w === '-l' && i < words.length - 1 && !words[i + 1]!.startsWith('-'));
+  const argv = [...words];
+  if (r.user !== undefined && !dashL) argv.push('-l', r.user);
+  const base = (words[0] ?? '').split('/').pop();
+  if (base === 'ssh' && r.connect.family) argv.push(`-${r.connect.family}`);
+  argv.push(r.host, r.rsyncPath ?? 'rsync', '--server', '--daemon', '.');
+  return argv;
+}
+
+function viaRsh(r: DaemonRoute): Promise<Transport> {
+  return Promise.resolve(spawned(rshDaemonArgv(r), process.env));
+}
+
+function spawned(argv: string[], env: NodeJS.ProcessEnv): Transport {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
+  const ended = new Promise<number | null>((resolve) => {
+    child.on('error', () => resolve(14));
+    child.on('exit', (code) => resolve(code ?? 255));
+  });
+  return { input: child.stdout!, output: child.stdin!, ended, close: () => child.stdin!.destroy() };
+}
+
+function viaTcp(r: DaemonRoute): Promise<Transport> {
+  const c = r.connect;
+  const port = r.port ?? c.port ?? 873;
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: r.host, port, family: c.family, localAddress: c.address, noDelay: sockoptOn(c.sockopts, 'TCP_NODELAY') });
+    if (sockoptOn(c.sockopts, 'SO_KEEPALIVE')) sock.setKeepAlive(true);
+    let timer: NodeJS.Timeout | undefined;
+    if (c.contimeout > 0) {
+      timer = setTimeout(() => {
+        sock.destroy();
+        reject(new ConnectError('timeout waiting for daemon connection', EXIT_CONTIMEOUT));
+      }, c.contimeout * 1000);
+    }
+    sock.once('error', (e: NodeJS.ErrnoException & { address?: string }) => {
+      clearTimeout(timer);
+      const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : ERRNO[e.code as keyof typeof ERRNO];
+      // rsync: "failed to connect to HOST (ADDR): Connection refused (111)"; a name that does not resolve is its getaddrinfo line.
+      const msg =
+        e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+          ? `getaddrinfo: ${r.host} ${port}: Name or service not known`
+          : `failed to connect to ${r.host} (${e.address ?? r.host}): ${errno ? `${errnoText(errno)} (${errno})` : e.message}`;
+      reject(new ConnectError(msg, EXIT_SOCKET));
+    });
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.removeAllListeners('error');
+      sock.on('error', () => {});
+      const ended = new Promise<number | null>((res) => sock.once('close', () => res(null)));
+      resolve({ input: sock, output: sock, ended, close: () => sock.destroy() });
+    });
+  });
+}
+
+/** Whether --sockopts turns NAME on (rsync's set_socket_options: a comma-separated list, NAME or NAME=VALUE). */
+function sockoptOn(opts: string | undefined, name: string): boolean {
+  if (!opts) return false;
+  return opts.split(/[ ,\t]+/).some((o) => {
+    const [k, v] = o.split('=');
+    return k === name && (v === undefined || Number(v) !== 0);
+  });
+}
