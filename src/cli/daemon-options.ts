@@ -65,10 +65,12 @@ export function daemonLogin(
   rsyncPath: string | undefined,
   env: NodeJS.ProcessEnv,
   insecureLinks: boolean,
+  timeout: number,
 ): DaemonLogin {
   return {
     route: { host: op.host, user: op.user, port: op.port, rsh, rsyncPath, connect: d.connect },
     password: () => daemonPassword(d.passwordFile, env, insecureLinks),
     motd: d.motd,
+    timeout,
   };
 }

@@ -342,16 +342,16 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const pushTo = listing ? undefined : pushTarget(operandBytes);
   const pulled = listing || pushTo ? undefined : pullOperand(operandBytes);
   if (!listing && !pushTo && !pulled) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
+
+  const clockLimits = clock();
   const daemonOp = [listing, pushTo, pulled].find((op) => op?.kind === 'daemon');
   const daemonChoices = finishDaemon(daemonOp !== undefined);
   if (daemonOp?.kind === 'daemon') {
     // A daemon's server reads its arguments as lines after the greeting: -s has nothing to protect there yet.
     if (noEffect.secludedArgs) throw new UsageError('-s/--secluded-args with an rsync daemon is not supported yet');
     if (o['earlyInput'] !== undefined) throw new UsageError('--early-input is not supported with an rsync daemon yet');
-    daemonOp.login = daemonLogin(daemonOp, daemonChoices, o['rsh'] as string | undefined, o['rsyncPath'] as string | undefined, fromProcess ? process.env : {}, Boolean(o['insecureLinks']));
+    daemonOp.login = daemonLogin(daemonOp, daemonChoices, o['rsh'] as string | undefined, o['rsyncPath'] as string | undefined, fromProcess ? process.env : {}, Boolean(o['insecureLinks']), clockLimits.timeout);
   }
-
-  const clockLimits = clock();
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
   const devicesAndSpecials = Boolean(o['D']);

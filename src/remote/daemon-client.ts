@@ -57,6 +57,15 @@ export async function runDaemonClient<T>(
   let result: T | undefined;
   let failure: unknown;
   let started = false;
+  // A daemon that says nothing (or trickles a line for ever) is cut off at --timeout, as rsync's io timeout does.
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  if (login.timeout > 0) {
+    timer = setTimeout(() => {
+      timedOut = true;
+      t.input.destroy(new ProtocolError(`[Receiver] io timeout after ${login.timeout} seconds -- exiting`, Exit.Timeout));
+    }, login.timeout * 1000);
+  }
   try {
     const user = login.route.user ?? env['USER'] ?? env['LOGNAME'] ?? 'nobody';
     const g = await daemonGreeting(conn, {
@@ -69,16 +78,19 @@ export async function runDaemonClient<T>(
     });
     if (g === undefined || !module) {
       // The module list ends with the daemon's EXIT: nothing else to do.
+      clearTimeout(timer);
       t.close();
       return { result: undefined, exitCode: g === undefined ? 0 : Exit.StreamIO };
     }
+    clearTimeout(timer);
     started = true;
     conn.write(daemonArgs(cmd.serverArgs, cmd.paths, module, g.protocol, (cmd.oldArgs ?? 0) > 0));
     conn.agreedProtocol = g.protocol;
     result = await exchange(conn, peer);
   } catch (e) {
-    failure = e;
+    failure = timedOut && !started ? new ProtocolError(`[Receiver] io timeout after ${login.timeout} seconds -- exiting`, Exit.Timeout) : e;
   }
+  clearTimeout(timer);
   t.close();
   const childCode = await t.ended;
   if (failure !== undefined) {

@@ -31,4 +31,6 @@ export interface DaemonLogin {
   route: DaemonRoute;
   password: () => string;
   motd: boolean;
+  /** --timeout in seconds (0: none): a daemon silent that long during the greeting ends the run (exit 30). */
+  timeout: number;
 }

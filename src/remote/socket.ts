@@ -5,7 +5,10 @@
 // what is said over it is daemon.ts's business.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { errnoText, ERRNO } from '../util/errors.js';
 import { splitRsh } from './rsh.js';
@@ -31,7 +34,7 @@ export class ConnectError extends ProtocolError {}
 export async function openTransport(r: DaemonRoute, env: NodeJS.ProcessEnv): Promise<Transport> {
   if (r.rsh !== undefined) return viaRsh(r);
   const prog = env['RSYNC_CONNECT_PROG'];
-  if (prog) return spawned(['sh', '-c', connectCommand(prog, r.host)], env);
+  if (prog) return connectProg(connectCommand(prog, r.host), env);
   return viaTcp(r);
 }
 
@@ -70,6 +73,41 @@ function spawned(argv: string[], env: NodeJS.ProcessEnv): Transport {
     child.on('exit', (code) => resolve(code ?? 255));
   });
   return { input: child.stdout!, output: child.stdin!, ended, close: () => child.stdin!.destroy() };
+}
+
+/**
+ * rsync's sock_exec: the program gets one end of a socket pair as its stdin and stdout (an rsync daemon
+ * run this way writes its answers to fd 0, as inetd's would). Node has no socketpair(), so the pair is a
+ * connection over a Unix socket in a private directory, whose accepted end the child inherits.
+ */
+async function connectProg(command: string, env: NodeJS.ProcessEnv): Promise<Transport> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-connect-'));
+  const where = path.join(dir, 's');
+  const server = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(where, resolve);
+    });
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const ours = net.connect(where);
+    await new Promise<void>((resolve, reject) => {
+      ours.once('connect', resolve);
+      ours.once('error', reject);
+    });
+    const theirs = await accepted;
+    const child = spawn('sh', ['-c', command], { stdio: [theirs, theirs, 'inherit'], env });
+    theirs.destroy();
+    ours.on('error', () => {});
+    const ended = new Promise<number | null>((resolve) => {
+      child.on('error', () => resolve(14));
+      child.on('exit', (code) => resolve(code ?? 255));
+    });
+    return { input: ours, output: ours, ended, close: () => ours.destroy() };
+  } finally {
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function viaTcp(r: DaemonRoute): Promise<Transport> {
