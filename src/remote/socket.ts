@@ -5,10 +5,7 @@
 // what is said over it is daemon.ts's business.
 
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { errnoText, ERRNO } from '../util/errors.js';
 import { splitRsh } from './rsh.js';
@@ -77,25 +74,37 @@ function spawned(argv: string[], env: NodeJS.ProcessEnv): Transport {
 
 /**
  * rsync's sock_exec: the program gets one end of a socket pair as its stdin and stdout (an rsync daemon
- * run this way writes its answers to fd 0, as inetd's would). Node has no socketpair(), so the pair is a
- * connection over a Unix socket in a private directory, whose accepted end the child inherits.
+ * run this way answers on its fd 0, as under inetd). Like rsync's socketpair_tcp the pair is a loopback
+ * TCP connection, so such a daemon sees a peer on 127.0.0.1 ("hosts allow = localhost" admits it); the
+ * listener lives only until our own connection is accepted, and a connection from anyone else (another
+ * local user racing for the port) is dropped.
  */
 async function connectProg(command: string, env: NodeJS.ProcessEnv): Promise<Transport> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-connect-'));
-  const where = path.join(dir, 's');
   const server = net.createServer();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(where, resolve);
+      server.listen(0, '127.0.0.1', resolve);
     });
-    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-    const ours = net.connect(where);
+    // Accepted connections are held until ours is known to be connected, then matched by port.
+    const pending: net.Socket[] = [];
+    let waiter: (() => void) | undefined;
+    server.on('connection', (sock: net.Socket) => {
+      pending.push(sock);
+      waiter?.();
+    });
+    const ours = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
     await new Promise<void>((resolve, reject) => {
       ours.once('connect', resolve);
       ours.once('error', reject);
     });
-    const theirs = await accepted;
+    let theirs: net.Socket | undefined;
+    while (!theirs) {
+      const i = pending.findIndex((sock) => sock.remotePort === ours.localPort);
+      if (i >= 0) theirs = pending.splice(i, 1)[0];
+      else await new Promise<void>((resolve) => (waiter = resolve));
+    }
+    for (const other of pending) other.destroy();
     const child = spawn('sh', ['-c', command], { stdio: [theirs, theirs, 'inherit'], env });
     theirs.destroy();
     ours.on('error', () => {});
@@ -106,7 +115,6 @@ async function connectProg(command: string, env: NodeJS.ProcessEnv): Promise<Tra
     return { input: ours, output: ours, ended, close: () => ours.destroy() };
   } finally {
     server.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
