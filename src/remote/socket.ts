@@ -1,6 +1,7 @@
 // How a client reaches an rsync daemon (rsync's open_socket_out_wrapped and do_cmd's daemon case): a TCP
 // connection to the daemon's port, or $RSYNC_CONNECT_PROG run through the shell with %H as the host
-// (rsync's test hook, also used for custom tunnels), or a remote shell that starts
+// (rsync's test hook, also used for custom tunnels), through $RSYNC_PROXY's CONNECT tunnel (proxy.ts),
+// or a remote shell that starts
 // `rsync --server --daemon .` on the far host (`-e ssh host::module`). Each gives a byte stream both ways;
 // what is said over it is daemon.ts's business.
 
@@ -10,6 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { errnoText, ERRNO } from '../util/errors.js';
 import { splitRsh } from './rsh.js';
 import type { DaemonRoute } from './daemon-route.js';
+import { parseProxy, proxyTunnel } from './proxy.js';
 import { ProtocolError } from './wire.js';
 
 /** rsync's RERR_SOCKETIO and RERR_CONTIMEOUT. */
@@ -32,7 +34,7 @@ export async function openTransport(r: DaemonRoute, env: NodeJS.ProcessEnv): Pro
   if (r.rsh !== undefined) return viaRsh(r);
   const prog = env['RSYNC_CONNECT_PROG'];
   if (prog) return connectProg(connectCommand(prog, r.host), env);
-  return viaTcp(r);
+  return viaTcp(r, env);
 }
 
 /**
@@ -118,11 +120,28 @@ async function connectProg(command: string, env: NodeJS.ProcessEnv): Promise<Tra
   }
 }
 
-function viaTcp(r: DaemonRoute): Promise<Transport> {
+async function viaTcp(r: DaemonRoute, env: NodeJS.ProcessEnv): Promise<Transport> {
+  const port = r.port ?? r.connect.port ?? 873;
+  const proxy = parseProxy(env['RSYNC_PROXY']);
+  const sock = await connectTcp(r, proxy ? proxy.host : r.host, proxy ? proxy.port : port);
+  if (proxy) {
+    try {
+      await proxyTunnel(sock, proxy, r.host, port);
+    } catch (e) {
+      sock.destroy();
+      throw e instanceof ProtocolError ? new ConnectError(e.message, EXIT_SOCKET) : e;
+    }
+  }
+  sock.on('error', () => {});
+  const ended = new Promise<number | null>((res) => sock.once('close', () => res(null)));
+  return { input: sock, output: sock, ended, close: () => sock.destroy() };
+}
+
+/** A TCP connection to host:port with --address, -4/-6, --sockopts and --contimeout; rsync's messages on failure. */
+function connectTcp(r: DaemonRoute, host: string, port: number): Promise<net.Socket> {
   const c = r.connect;
-  const port = r.port ?? c.port ?? 873;
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: r.host, port, family: c.family, localAddress: c.address, noDelay: sockoptOn(c.sockopts, 'TCP_NODELAY') });
+    const sock = net.connect({ host, port, family: c.family, localAddress: c.address, noDelay: sockoptOn(c.sockopts, 'TCP_NODELAY') });
     if (sockoptOn(c.sockopts, 'SO_KEEPALIVE')) sock.setKeepAlive(true);
     let timer: NodeJS.Timeout | undefined;
     if (c.contimeout > 0) {
@@ -137,16 +156,14 @@ function viaTcp(r: DaemonRoute): Promise<Transport> {
       // rsync: "failed to connect to HOST (ADDR): Connection refused (111)"; a name that does not resolve is its getaddrinfo line.
       const msg =
         e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
-          ? `getaddrinfo: ${r.host} ${port}: Name or service not known`
-          : `failed to connect to ${r.host} (${e.address ?? r.host}): ${errno ? `${errnoText(errno)} (${errno})` : e.message}`;
+          ? `getaddrinfo: ${host} ${port}: Name or service not known`
+          : `failed to connect to ${host} (${e.address ?? host}): ${errno ? `${errnoText(errno)} (${errno})` : e.message}`;
       reject(new ConnectError(msg, EXIT_SOCKET));
     });
     sock.once('connect', () => {
       clearTimeout(timer);
       sock.removeAllListeners('error');
-      sock.on('error', () => {});
-      const ended = new Promise<number | null>((res) => sock.once('close', () => res(null)));
-      resolve({ input: sock, output: sock, ended, close: () => sock.destroy() });
+      resolve(sock);
     });
   });
 }

@@ -165,6 +165,47 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(root, 'up', `rsh-${e.name}`, 'big'))).toEqual(fs.readFileSync(path.join(src, 'big')));
   });
 
+  it('goes through RSYNC_PROXY\'s CONNECT tunnel as rsync does; a proxy that refuses is exit 10', async () => {
+    const requests: string[] = [];
+    const proxy = net.createServer((c) => {
+      let buf = Buffer.alloc(0);
+      const onData = (d: Buffer): void => {
+        buf = Buffer.concat([buf, d]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        c.off('data', onData);
+        const head = buf.subarray(0, end).toString();
+        requests.push(head);
+        const m = /^CONNECT (.*):(\d+) HTTP\/1\.0/.exec(head);
+        if (!m || head.includes('deny')) return void c.end('HTTP/1.0 403 Forbidden\r\n\r\n');
+        const up = net.connect({ host: m[1], port: Number(m[2]) }, () => {
+          c.write('HTTP/1.0 200 Connection established\r\nVia: test\r\n\r\n');
+          c.pipe(up);
+          up.pipe(c);
+        });
+        up.on('error', () => c.destroy());
+      };
+      c.on('data', onData);
+      c.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const at = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    try {
+      const env = { RSYNC_PROXY: `user:secret@${at}` };
+      const ours = await runCli([eng, url('3.5', 'src/')], { env });
+      const theirs = rsyncClient([url('3.5', 'src/')], env);
+      expect(ours.code, show(ours)).toBe(0);
+      expect(ours.stdout).toBe(theirs.out);
+      expect(requests[0]).toBe(requests[1]);
+      expect(requests[0]).toBe(`CONNECT 127.0.0.1:${daemons.get('3.5')!.port} HTTP/1.0\r\nProxy-Authorization: Basic ${Buffer.from('user:secret').toString('base64')}`);
+      const denied = await runCli([eng, url('3.5', 'src/')], { env: { RSYNC_PROXY: `deny:x@${at}` } });
+      expect(denied.code).toBe(10);
+      expect(denied.stderr).toContain('bad response from proxy -- HTTP/1.0 403 Forbidden');
+    } finally {
+      proxy.close();
+    }
+  });
+
   it('a daemon that sends garbage, an endless line, or nothing: exit 5 or 30, no hang', async () => {
     const serve = (behave: (s: net.Socket) => void): Promise<{ port: number; close: () => void }> =>
       new Promise((resolve) => {

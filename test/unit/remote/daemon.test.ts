@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AUTH_DIGESTS, authDigest, authResponse, daemonArgs, greetingLine, moduleOf, parseGreeting, readLine } from '../../../src/remote/daemon.js';
 import { connectCommand, rshDaemonArgv } from '../../../src/remote/socket.js';
+import { connectRequest, parseProxy } from '../../../src/remote/proxy.js';
 import { Cursor, ProtocolError, Short } from '../../../src/remote/wire.js';
 
 describe('the greeting', () => {
@@ -94,5 +95,19 @@ describe('reaching the daemon', () => {
     expect(rshDaemonArgv(route)).toEqual(['ssh', '-p', '22', '-l', 'bob', '-4', 'h', 'rsync', '--server', '--daemon', '.']);
     expect(rshDaemonArgv({ ...route, rsh: 'ssh -l alice', rsyncPath: '/opt/rsync' })).toEqual(['ssh', '-l', 'alice', '-4', 'h', '/opt/rsync', '--server', '--daemon', '.']);
     expect(rshDaemonArgv({ ...route, rsh: 'rsh', connect: { ...route.connect, family: undefined } })).toEqual(['rsh', '-l', 'bob', 'h', 'rsync', '--server', '--daemon', '.']);
+  });
+});
+
+describe('RSYNC_PROXY', () => {
+  it('parses [USER:PASS@]HOST:PORT as rsync does and builds its CONNECT request', () => {
+    expect(parseProxy(undefined)).toBeUndefined();
+    expect(parseProxy('')).toBeUndefined();
+    expect(parseProxy('p.example:3128')).toEqual({ host: 'p.example', port: 3128, user: undefined, pass: undefined });
+    const p = parseProxy('me:pa:ss@p:8080')!;
+    expect(p).toEqual({ host: 'p', port: 8080, user: 'me', pass: 'pa:ss' });
+    expect(connectRequest(p, 'h', 873)).toBe(`CONNECT h:873 HTTP/1.0\r\nProxy-Authorization: Basic ${Buffer.from('me:pa:ss').toString('base64')}\r\n\r\n`);
+    expect(() => parseProxy('p')).toThrow('invalid proxy specification: should be HOST:PORT');
+    expect(() => parseProxy('me@p:1')).toThrow('invalid proxy specification: should be USER:PASS@HOST:PORT');
+    expect(() => connectRequest(parseProxy('p:1')!, 'h\r\nX: y', 873)).toThrow('invalid control character in proxy CONNECT host');
   });
 });
