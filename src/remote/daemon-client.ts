@@ -48,7 +48,7 @@ export async function runDaemonClient<T>(
     t = await openTransport(login.route, env);
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;
-    io.err.write(`arsync: ${e.message}\n`);
+    if (e.message) io.err.write(`arsync: ${e.message}\n`);
     return { result: undefined, exitCode: e.code };
   }
   const peer = new PeerMessages(io.out, io.err);

@@ -147,7 +147,8 @@ function connectTcp(r: DaemonRoute, host: string, port: number): Promise<net.Soc
     if (c.contimeout > 0) {
       timer = setTimeout(() => {
         sock.destroy();
-        reject(new ConnectError('timeout waiting for daemon connection', EXIT_CONTIMEOUT));
+        // rsync says only its closing line here: "timeout waiting for daemon connection (code 35)".
+        reject(new ConnectError('', EXIT_CONTIMEOUT));
       }, c.contimeout * 1000);
     }
     sock.once('error', (e: NodeJS.ErrnoException & { address?: string }) => {

@@ -4,7 +4,7 @@
 // against the same daemon must leave the same tree, exit with the same code and print the same -i lines
 // and module list; the login, a missing module, a read-only module; and daemons that misbehave.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -65,6 +65,18 @@ afterAll(async () => {
 function rsyncClient(args: string[], env: Record<string, string> = {}): { code: number; out: string; err: string } {
   const r = spawnSync('rsync', args, { encoding: 'latin1', env: { ...process.env, ...env } });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** rsync as the client without blocking this process (for servers this test process runs itself). */
+function rsyncClientAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('rsync', args, { env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString('latin1')));
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
 }
 
 const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l) || l.startsWith('*deleting')).sort();
@@ -193,7 +205,7 @@ describeEngines((e) => {
     try {
       const env = { RSYNC_PROXY: `user:secret@${at}` };
       const ours = await runCli([eng, url('3.5', 'src/')], { env });
-      const theirs = rsyncClient([url('3.5', 'src/')], env);
+      const theirs = await rsyncClientAsync([url('3.5', 'src/')], env);
       expect(ours.code, show(ours)).toBe(0);
       expect(ours.stdout).toBe(theirs.out);
       expect(requests[0]).toBe(requests[1]);
@@ -203,6 +215,32 @@ describeEngines((e) => {
       expect(denied.stderr).toContain('bad response from proxy -- HTTP/1.0 403 Forbidden');
     } finally {
       proxy.close();
+    }
+  });
+
+  it('--contimeout gives up on a connection that is never accepted: exit 35, as rsync', async () => {
+    // A listener whose accept queue is full: further connections wait in SYN_SENT.
+    const full = spawn('python3', ['-c', [
+      'import socket, time',
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+      'print(s.getsockname()[1], flush=True)',
+      'fill = []',
+      'for i in range(4):',
+      '    c = socket.socket(); c.setblocking(False)',
+      "    try: c.connect(('127.0.0.1', s.getsockname()[1]))",
+      '    except BlockingIOError: pass',
+      '    fill.append(c)',
+      'time.sleep(60)',
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<string>((resolve) => full.stdout.once('data', (b: Buffer) => resolve(b.toString().trim())));
+      const ours = await runCli([eng, '--contimeout=1', `rsync://127.0.0.1:${port}/m/`], { timeoutMs: 30_000 });
+      const theirs = rsyncClient(['--contimeout=1', `rsync://127.0.0.1:${port}/m/`]);
+      expect(theirs.code).toBe(35);
+      expect(ours.code, show(ours)).toBe(35);
+      expect(ours.stderr).toBe('arsync error: timeout waiting for daemon connection (code 35)\n');
+    } finally {
+      full.kill();
     }
   });
 
