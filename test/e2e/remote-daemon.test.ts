@@ -189,7 +189,7 @@ describeEngines((e) => {
         const head = buf.subarray(0, end).toString();
         requests.push(head);
         const m = /^CONNECT (.*):(\d+) HTTP\/1\.0/.exec(head);
-        if (!m || head.includes('deny')) return void c.end('HTTP/1.0 403 Forbidden\r\n\r\n');
+        if (!m || head.includes(Buffer.from('deny:x').toString('base64'))) return void c.end('HTTP/1.0 403 Forbidden\r\n\r\n');
         const up = net.connect({ host: m[1], port: Number(m[2]) }, () => {
           c.write('HTTP/1.0 200 Connection established\r\nVia: test\r\n\r\n');
           c.pipe(up);
