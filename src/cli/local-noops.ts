@@ -157,8 +157,6 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
   let secluded = -1;
   let allowIncRecurse = true;
   let qsort = false;
-  let contimeout = 0;
-  let passwordFile = false;
   let maxAlloc: string | undefined;
   const remoteOptions: string[] = [];
   const int = (name: string, then?: (n: number) => void) => (v: string): number => {
@@ -215,7 +213,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('--no-protect-args', 'same as --no-secluded-args', () => (secluded = 0))
     .option('--no-s', 'same as --no-secluded-args', () => (secluded = 0))
     .option('--trust-sender', "trust the remote sender's file list (the local sender is arsync itself)")
-    // Buffers, sockets and daemons: a local copy has no socket and no daemon.
+    // Buffers: a local copy has no socket (the daemon connection's options are cli/daemon-options.ts).
     .option('--outbuf <N|L|B>', 'set stdout buffering to None, Line, or Block', (v: string) => {
       // rsync's parse_arguments(): the first letter, any case.
       if (v === '' || !'NULBF'.includes(v[0]!.toUpperCase())) throw new UsageError('Invalid --outbuf setting -- specify N, L, or B.');
@@ -224,17 +222,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('--max-alloc <SIZE>', 'limit on one memory allocation (no effect: arsync has no such allocator)', (v: string) => (maxAlloc = v))
     .option('--blocking-io', 'use blocking I/O for the remote shell (no effect locally)')
     .option('--no-blocking-io', 'turn off --blocking-io')
-    .option('--motd', "show a daemon's message of the day (no effect locally)")
-    .option('--no-motd', "suppress a daemon's message of the day")
-    .option('--address <ADDRESS>', 'bind address for a daemon connection (no effect locally)')
-    .option('--port <PORT>', 'daemon port (no effect locally)', int('--port'))
-    .option('--sockopts <OPTIONS>', 'TCP options (no effect locally)')
-    .option('-4, --ipv4', 'prefer IPv4 (no effect locally)')
-    .option('-6, --ipv6', 'prefer IPv6 (no effect locally)')
-    .option('--contimeout <SECONDS>', 'daemon connection timeout (refused locally, as rsync does, unless 0)', int('--contimeout', (n) => (contimeout = n)))
-    .option('--no-contimeout', 'turn off --contimeout', () => (contimeout = 0))
     .option('--early-input <FILE>', "file for a daemon's early exec input (no effect locally)")
-    .option('--password-file <FILE>', 'daemon password file (refused locally, as rsync does)', () => (passwordFile = true))
     .option('--protocol <NUM>', 'force an older protocol version (31 or 32 locally)', int('--protocol', (n) => (protocol = n)))
     // Daemon mode and the server side of rsync's protocol: arsync is neither.
     .option('--daemon', 'refused: arsync is not an rsync daemon', refuse('--daemon', DAEMON))
@@ -262,9 +250,6 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     if (alloc !== undefined && rsyncSize('max-alloc', alloc, 'B', 1024 * 1024, -1, true) === 0) {
       throw new UsageError('max-alloc must be greater than zero');
     }
-    // start_client(): the daemon-only options a transfer without a daemon refuses.
-    if (passwordFile) throw new UsageError('The --password-file option may only be used when accessing an rsync daemon.');
-    if (contimeout) throw new UsageError('The --contimeout option may only be used when connecting to an rsync daemon.');
     // setup_protocol() (compat.c): both ends of a local copy speak the --protocol given.
     if (protocol < MIN_PROTOCOL_VERSION || protocol > 40) {
       throw new OptionError('protocol version mismatch -- is your shell clean? (see the rsync manpage for an explanation)', Exit.Protocol);

@@ -15,6 +15,7 @@ import { clientCompress, type ClientCompress } from '../remote/compress.js';
 import { ProtocolError } from '../remote/wire.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
+import { addDaemonOptions, daemonLogin } from './daemon-options.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addFuzzyOptions, fuzzyLevel } from './fuzzy-options.js';
@@ -103,6 +104,7 @@ function buildProgram(
   fakeSuper: (remoteOptions: string[]) => FakeSuper;
   devices: () => Partial<DeviceOptions>;
   output: ReturnType<typeof addOutputOptions>;
+  daemon: ReturnType<typeof addDaemonOptions>;
 } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
@@ -231,6 +233,7 @@ function buildProgram(
   // rsync's options that change nothing in a local copy (their value checks are rsync's).
   const ownership = addOwnershipOptions(p);
   const fakeSuper = addFakeSuperOptions(p);
+  const daemon = addDaemonOptions(p);
   const devices = addDeviceOptions(p);
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
@@ -258,7 +261,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output };
+  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -294,7 +297,7 @@ function remoteCompress(o: CompressOptions): ClientCompress {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -315,8 +318,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // `host:path` alone lists a directory on another machine (rsync's implicit --list-only).
   // With --list-only a destination may follow; rsync lists the source all the same.
   const remoteList = operands.length === 1 || (o['listOnly'] && operands.length === 2) ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
-  if (remoteList?.kind === 'daemon') throw new UsageError(`${operands[0]} is ${describeRemote(remoteList)}, and rsync daemons are not supported yet`);
-  const listing = remoteList?.kind === 'shell' ? remoteList : undefined;
+  const listing = remoteList?.kind === 'local' ? undefined : remoteList;
   // A lone local source is listed (rsync's implicit --list-only); the "." stands for the destination
   // a listing never uses.
   const lone = operands.length === 1;
@@ -351,6 +353,14 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (!listing && !pushTo && !pulled) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
 
   const clockLimits = clock();
+  const daemonOp = [listing, pushTo, pulled].find((op) => op?.kind === 'daemon');
+  const daemonChoices = finishDaemon(daemonOp !== undefined);
+  if (daemonOp?.kind === 'daemon') {
+    // A daemon's server reads its arguments as lines after the greeting: -s has nothing to protect there yet.
+    if (noEffect.secludedArgs) throw new UsageError('-s/--secluded-args with an rsync daemon is not supported yet');
+    if (o['earlyInput'] !== undefined) throw new UsageError('--early-input is not supported with an rsync daemon yet');
+    daemonOp.login = daemonLogin(daemonOp, daemonChoices, o['rsh'] as string | undefined, o['rsyncPath'] as string | undefined, fromProcess ? process.env : {}, Boolean(o['insecureLinks']), clockLimits.timeout);
+  }
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));
   const devicesAndSpecials = Boolean(o['D']);
@@ -511,8 +521,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (listing) {
     const path = operandBytes[0]!.subarray(operandBytes[0]!.length - listing.path.length);
     const list: RemoteList = {
-      // An empty path is the remote user's home directory, as rsync sends it: ".".
-      operand: { ...listing, path: path.length ? path : Buffer.from('.') },
+      // An empty path is the remote user's home directory, as rsync sends it: "." (a daemon's: its module list).
+      operand: { ...listing, path: path.length || listing.kind === 'daemon' ? path : Buffer.from('.') },
       rsh: o['rsh'] as string | undefined,
       rsyncPath: o['rsyncPath'] as string | undefined,
       config,
@@ -524,7 +534,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (pushTo) {
     refuseForPush(config, pushTo.host);
     const push: RemotePush = {
-      operand: { ...pushTo, path: pushTo.path.length ? pushTo.path : Buffer.from('.') },
+      operand: { ...pushTo, path: pushTo.path.length || pushTo.kind === 'daemon' ? pushTo.path : Buffer.from('.') },
       rsh: o['rsh'] as string | undefined,
       rsyncPath: o['rsyncPath'] as string | undefined,
       config,
@@ -542,7 +552,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (pulled) {
     const refused = pullRefusal(config, pulled.host);
     if (refused) throw new UsageError(refused);
-    const extraPaths = pullExtraPaths(operandBytes, pulled.host);
+    const extraPaths = pullExtraPaths(operandBytes, pulled);
     const pull: RemotePull = { operand: pulled, extraPaths, rsh: o['rsh'] as string | undefined, rsyncPath: o['rsyncPath'] as string | undefined, config, wholeFile: o['wholeFile'] === true, blockSize: Number(o['blockSize'] ?? 0), compress: remoteCompress(noEffect.compress) };
     return { kind: 'remote-pull', pull };
   }

@@ -1,17 +1,17 @@
-// Which command lines are a pull (`arsync [options] [user@]host:src [host:src2 | :src2 ...] dst`):
-// sources on one other machine reached through a remote shell, and a local destination. What a pull
-// run carries beyond the Config: the operands, the remote shell and the remote rsync's path, and -W
-// (which a local copy has no use for).
+// Which command lines are a pull (`arsync [options] [user@]host:src [host:src2 | :src2 ...] dst`, or a
+// daemon's `host::module/src`): sources on one other machine reached through a remote shell or an rsync
+// daemon, and a local destination. What a pull run carries beyond the Config: the operands, the remote
+// shell and the remote rsync's path, and -W (which a local copy has no use for).
 
 import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
-import { classifyOperand, type ShellOperand } from './remote-operand.js';
+import { classifyOperand, type RemoteOperand } from './remote-operand.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { UsageError, showPath } from '../util/errors.js';
 import type { RemoteCopyAs } from './remote-copy-as.js';
 
 export interface RemotePull {
-  operand: ShellOperand;
+  operand: RemoteOperand;
   /** Further sources on the same machine (`host:a :b dst`): their paths, sent after the operand's. */
   extraPaths?: Buffer[];
   /** --copy-as: the identity this process takes once the remote shell runs (cli/remote-copy-as.ts). */
@@ -29,14 +29,14 @@ export interface RemotePull {
 
 /**
  * The (first) remote source of a pull, or undefined when the operands are not one (then other rules
- * apply): the first operand on another machine through a remote shell, the last one local.
+ * apply): the first operand on another machine (remote shell or daemon), the last one local.
  */
-export function pullOperand(operands: Buffer[]): ShellOperand | undefined {
+export function pullOperand(operands: Buffer[]): RemoteOperand | undefined {
   if (operands.length < 2) return undefined;
   const src = classifyOperand(operands[0]!);
-  if (src.kind !== 'shell' || classifyOperand(operands[operands.length - 1]!).kind !== 'local') return undefined;
-  // An empty path is the remote user's home directory, as rsync sends it: ".".
-  return { ...src, path: src.path.length ? src.path : Buffer.from('.') };
+  if (src.kind === 'local' || classifyOperand(operands[operands.length - 1]!).kind !== 'local') return undefined;
+  // An empty path is the remote user's home directory, as rsync sends it: "." (a daemon's is its module list).
+  return { ...src, path: src.path.length || src.kind === 'daemon' ? src.path : Buffer.from('.') };
 }
 
 /**
@@ -44,7 +44,9 @@ export function pullOperand(operands: Buffer[]): ShellOperand | undefined {
  * (main.c client_run): each must name the same machine or none, through a remote shell too; an empty
  * path is ".". A local one, another host or a daemon's is rsync's usage error, before anything starts.
  */
-export function pullExtraPaths(operands: Buffer[], host: string): Buffer[] {
+export function pullExtraPaths(operands: Buffer[], first: RemoteOperand): Buffer[] {
+  const host = first.host;
+  if (first.kind === 'daemon' && operands.length > 2) throw new UsageError('several sources from an rsync daemon in one run are not supported yet');
   return operands.slice(1, -1).map((b) => {
     const op = classifyOperand(b);
     if (op.kind === 'local') {

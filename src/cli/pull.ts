@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import type { Config } from '../model/config.js';
 import type { RemotePull } from './pull-operand.js';
 import { deleteScopeRules } from './pull-delete-scope.js';
+import { loginOf } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
 import { senderArgs } from '../remote/server-args.js';
@@ -165,10 +166,10 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     secluded: c.secludedArgs,
     relative: c.relative,
     trustSender: place?.remote === true,
+    daemon: loginOf(p.operand),
   };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
   const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);
-  if (showList) io.out.write('receiving file list ... ');
   const meta = new Map<string, StagedMeta>();
   const operands: Buffer[] = [];
   const wire = { literal: 0, matched: 0, sent: 0, received: 0, listBytes: 0, buildMs: 0, xferMs: 0 };
@@ -176,6 +177,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   useNativeSumsFor(c.engine);
   let listed: (RemoteEntry | undefined)[] = [];
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
+    if (showList) io.out.write('receiving file list ... ');
     p.copyAs?.become();
     const list = await receiveList(
       conn,

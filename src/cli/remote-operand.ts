@@ -3,6 +3,8 @@
 // `host::module/path` and `rsync://[user@]host[:port]/module/path` go to an rsync daemon. A `/` before the
 // first `:` (so also a `./` prefix) keeps an operand local. Pure functions on bytes, no I/O.
 
+import type { DaemonLogin } from '../remote/daemon-route.js';
+
 /** `[user@]host:path`: reached through a remote shell. */
 export interface ShellOperand {
   kind: 'shell';
@@ -11,10 +13,27 @@ export interface ShellOperand {
   path: Buffer;
 }
 
-export type Operand =
-  | { kind: 'local' }
-  | ShellOperand
-  | { kind: 'daemon'; user: string | undefined; host: string; port: number | undefined; path: Buffer };
+/** `host::module/path` or `rsync://[user@]host[:port]/module/path`: a module of an rsync daemon. */
+export interface DaemonOperand {
+  kind: 'daemon';
+  user: string | undefined;
+  host: string;
+  port: number | undefined;
+  /** The module and the path in it ("" asks for the module list). */
+  path: Buffer;
+  /** How to reach and log in to the daemon, once the options are read (cli/daemon-options.ts). */
+  login?: DaemonLogin;
+}
+
+/** An operand on another machine: a remote shell's or a daemon's. */
+export type RemoteOperand = ShellOperand | DaemonOperand;
+
+export type Operand = { kind: 'local' } | ShellOperand | DaemonOperand;
+
+/** The daemon login a remote run uses, when its operand is a daemon's. */
+export function loginOf(op: RemoteOperand): DaemonLogin | undefined {
+  return op.kind === 'daemon' ? op.login : undefined;
+}
 
 const COLON = 0x3a;
 const SLASH = 0x2f;

@@ -5,7 +5,7 @@
 
 import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
-import { classifyOperand, type ShellOperand } from './remote-operand.js';
+import { classifyOperand, loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiverArgs } from '../remote/server-args.js';
 import { runPush, deletedName, type PushReport, type PushStats } from '../remote/push.js';
@@ -37,7 +37,7 @@ import type { PushLog } from './push-log.js';
 import { remoteCopyAs } from './remote-copy-as.js';
 
 export interface RemotePush {
-  operand: ShellOperand;
+  operand: RemoteOperand;
   rsh: string | undefined;
   rsyncPath: string | undefined;
   config: Config;
@@ -56,9 +56,9 @@ export interface RemotePush {
  * The destination when it is `[user@]host:path` and every source is local; undefined otherwise. A
  * remote source with a remote destination is rsync's usage error.
  */
-export function pushTarget(operands: Buffer[]): ShellOperand | undefined {
+export function pushTarget(operands: Buffer[]): RemoteOperand | undefined {
   const dest = classifyOperand(operands[operands.length - 1]!);
-  if (dest.kind !== 'shell') return undefined;
+  if (dest.kind === 'local') return undefined;
   if (operands.slice(0, -1).some((b) => classifyOperand(b).kind !== 'local')) {
     throw new UsageError('The source and destination cannot both be remote.');
   }
@@ -260,6 +260,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     weSend: true,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    daemon: loginOf(p.operand),
   };
   let wire = { sent: 0, received: 0 };
   let session: { written: number; received: number } | undefined;

@@ -4,7 +4,7 @@
 
 import { useNativeSumsFor } from './native-sums.js';
 import type { Config } from '../model/config.js';
-import type { ShellOperand } from './remote-operand.js';
+import { loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList, finishReceive } from '../remote/listing.js';
 import { senderArgs } from '../remote/server-args.js';
@@ -15,7 +15,7 @@ import { isDevice, isDir, isLink, isReg } from '../remote/flist.js';
 import { outputBytes } from '../util/names.js';
 
 export interface RemoteList {
-  operand: ShellOperand;
+  operand: RemoteOperand;
   rsh: string | undefined;
   rsyncPath: string | undefined;
   config: Config;
@@ -58,6 +58,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
     relative: c.relative,
+    daemon: loginOf(r.operand),
   };
   const started = Date.now();
   // rsync without incremental recursion announces the list before it prints anything.

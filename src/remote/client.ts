@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { Exit } from '../util/errors.js';
 import { Conn } from './conn.js';
+import { runDaemonClient } from './daemon-client.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
 import { remoteLaunch, type RemoteCommand } from './rsh.js';
@@ -39,6 +40,7 @@ export async function runClient<T>(
   /** Messages only this kind of session has (a receiving server's deletions and successes); true: handled. */
   onMessage?: (f: Frame) => boolean,
 ): Promise<Outcome<T>> {
+  if (cmd.daemon) return runDaemonClient(cmd, cmd.daemon, env, io, exchange, onMessage);
   const { argv, secluded } = remoteLaunch(cmd, env);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
   // -s: the server reads the rest of its arguments from the connection before anything else.

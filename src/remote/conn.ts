@@ -30,6 +30,8 @@ export class Conn {
   idle: (() => void) | undefined;
   /** Bytes sent to the peer so far, framing included. */
   written = 0;
+  /** The protocol a daemon greeting already settled: the handshake then exchanges no versions. */
+  agreedProtocol: number | undefined;
 
   constructor(
     private readonly input: Readable,

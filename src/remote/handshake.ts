@@ -51,8 +51,9 @@ export interface Session {
  * does, the client sends all its lists before it reads the server's.
  */
 export async function handshake(conn: Conn, compress: ClientCompress = { mode: 'off' }, env: NodeJS.ProcessEnv = {}): Promise<Session> {
-  conn.write(int32(PROTOCOL));
-  const remote = await conn.read((c) => c.int32());
+  // After a daemon's greeting the versions are agreed (rsync's setup_protocol skips its exchange then).
+  if (conn.agreedProtocol === undefined) conn.write(int32(PROTOCOL));
+  const remote = conn.agreedProtocol ?? (await conn.read((c) => c.int32()));
   if (remote < 20 || remote > 40) {
     throw new ProtocolError('protocol version mismatch -- is your shell clean?\n(see the rsync manpage for an explanation)', Exit.Protocol);
   }

@@ -5,6 +5,7 @@
 // escapes it: a remote shell must see the name the user typed, not a command.
 
 import { UsageError } from '../util/errors.js';
+import type { DaemonLogin } from './daemon-route.js';
 
 /** rsync's do_cmd word splitting: spaces separate words; '…' and "…" quote, a doubled quote inside is one. */
 export function splitRsh(cmd: string): string[] {
@@ -105,6 +106,8 @@ export interface RemoteCommand {
   /** -R, and a sender trusted with names (a --files-from list on its side): safeFileArg's "~" rule. */
   relative?: boolean;
   trustSender?: boolean;
+  /** A module of an rsync daemon (`host::module/path`, `rsync://`): no remote shell runs the server. */
+  daemon?: DaemonLogin;
 }
 
 /** What starts the server: the remote shell's argv, and under -s the arguments to send it first. */

@@ -42,6 +42,9 @@ const CLOSING: Record<number, string> = {
   [Exit.MaxDelete]: 'arsync error: the --max-delete limit stopped deletions',
   [Exit.Timeout]: 'arsync error: timeout in data send/receive',
   // The codes of a remote session: the remote shell could not be started, or it exited with its own code.
+  5: 'arsync error: error starting client-server protocol',
+  10: 'arsync error: error in socket IO',
+  35: 'arsync error: timeout waiting for daemon connection',
   14: 'arsync error: error in IPC code',
   124: 'arsync error: remote command failed',
   125: 'arsync error: remote command killed',
@@ -128,6 +131,13 @@ const STRERROR: Record<string, string> = {
   EROFS: 'Read-only file system',
   EINVAL: 'Invalid argument',
   EIO: 'Input/output error',
+  // A daemon connection's failures (rsync: "failed to connect to HOST (ADDR): Connection refused (111)").
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
 };
 
 /**

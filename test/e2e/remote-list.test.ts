@@ -139,11 +139,11 @@ describeEngines((e) => {
     }
   });
 
-  it('still refuses a transfer to an rsync daemon, before any I/O', async () => {
+  it('a daemon over the remote shell that never greets (no rsyncd.conf there): exit 5 as rsync, nothing written', async () => {
     const dst = path.join(root, `dst-${e.name}`);
-    const r = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, `${src}/`, `host::module${dst}`]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not supported/);
+    const r = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, '--rsync-path=rsync --config=/nonexistent/rsyncd.conf', `${src}/`, `host::module${dst}`]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/did not see server greeting/);
     expect(fs.existsSync(dst)).toBe(false);
   });
 

@@ -38,20 +38,19 @@ describeEngines((e) => {
     fs.symlinkSync(path.join(base, 'src'), path.join(cwd, 'src'));
   });
 
-  // A destination through a remote shell is a push now (test/e2e/remote-push.test.ts); daemons are refused.
-  it.each(REMOTE.filter((r) => /^[^[]*::/.test(r) || r.startsWith('rsync://')))('destination %s: exit 1, says daemons are not supported, creates nothing', async (dest) => {
+  // A destination through a remote shell is a push now (test/e2e/remote-push.test.ts), a daemon's too
+  // (test/e2e/remote-daemon.test.ts): a host that does not resolve is rsync's socket error.
+  it.each(REMOTE.filter((r) => /^[^[]*::/.test(r) || r.startsWith('rsync://')))('destination %s: a daemon that cannot be reached is exit 10, creates nothing', async (dest) => {
     const r = await runCli(['-a', eng, 'src/', dest], { cwd });
-    expect(r.code, show(r)).toBe(1);
-    expect(r.stderr, show(r)).toMatch(/rsync daemons are not supported yet/);
-    expect(r.stderr).toMatch(/syntax or usage error \(code 1\)/);
+    expect(r.code, show(r)).toBe(10);
+    expect(r.stderr, show(r)).toMatch(/getaddrinfo: host 873: Name or service not known|failed to connect to host/);
+    expect(r.stderr).toMatch(/error in socket IO \(code 10\)/);
     expect(fs.readdirSync(cwd)).toEqual(['src']);
   });
 
-  // A source through a remote shell is a pull now (test/e2e/remote-pull.test.ts); daemons are refused.
-  it.each(REMOTE.filter((r) => /^[^[]*::/.test(r) || r.startsWith('rsync://')))('source %s: exit 1, creates nothing', async (source) => {
+  it.each(REMOTE.filter((r) => /^[^[]*::/.test(r) || r.startsWith('rsync://')))('source %s: exit 10, creates nothing', async (source) => {
     const r = await runCli(['-a', eng, source, 'dst/'], { cwd });
-    expect(r.code, show(r)).toBe(1);
-    expect(r.stderr, show(r)).toMatch(/rsync daemons are not supported yet/);
+    expect(r.code, show(r)).toBe(10);
     expect(fs.readdirSync(cwd)).toEqual(['src']);
   });
 

@@ -120,8 +120,23 @@ describe('parseArgs', () => {
     }
   });
 
+  it('a daemon operand is a pull, push or listing that carries the daemon options', () => {
+    const pull = parseArgs(['node', 'arsync', '-a', '--port=8730', '--no-motd', '-6', '--contimeout=3', 'host::mod/x', 'dst/']);
+    expect(pull.kind).toBe('remote-pull');
+    const op = pull.kind === 'remote-pull' ? pull.pull.operand : undefined;
+    expect(op?.kind).toBe('daemon');
+    const login = op?.kind === 'daemon' ? op.login : undefined;
+    expect(login?.motd).toBe(false);
+    expect(login?.route).toMatchObject({ host: 'host', port: undefined, connect: { port: 8730, family: 6, contimeout: 3 } });
+    const push = parseArgs(['node', 'arsync', '-a', 'src/', 'rsync://u@h:99/mod/']);
+    expect(push.kind === 'remote-push' && push.push.operand).toMatchObject({ kind: 'daemon', user: 'u', host: 'h', port: 99 });
+    expect(parseArgs(['node', 'arsync', 'rsync://h/']).kind).toBe('remote-list');
+    expect(() => parseArgs(['node', 'arsync', '-a', '--sockopts=SO_SNDBUF=8192', 'src/', 'h::m/'])).toThrow(/SO_SNDBUF is not an option arsync can set/);
+    expect(() => parseArgs(['node', 'arsync', '-a', '--contimeout=3', 'src/', 'h:m/'])).toThrow(/--contimeout option may only be used when connecting to an rsync daemon/);
+  });
+
   it("rsync's refusals: remote operands, --delete without -r, mixed --*-dest, a slash in --suffix", () => {
-    expect(() => run('-a', 'host::mod/', 'dst/')).toThrow(/rsync daemons are not supported yet/);
+    expect(() => run('-a', '-s', 'host::mod/', 'dst/')).toThrow(/-s\/--secluded-args with an rsync daemon is not supported yet/);
     expect(() => run('-a', 'src/', 'host:x', 'dst/')).toThrow(/^Unexpected remote arg: host:x$/);
     // Several remote sources: the same machine, through a remote shell (rsync's client_run).
     expect(() => run('-a', 'host:a', 'b', 'dst/')).toThrow(/^Unexpected local arg: b\nIf arg is a remote file\/dir, prefix it with a colon \(:\)\.$/);

@@ -1,0 +1,112 @@
+// A client session with an rsync daemon: opens the route (socket.ts), does the daemon greeting and
+// login (daemon.ts), sends the server's command line, then runs the same protocol exchange as a
+// remote-shell session, and turns what happened into rsync's exit code (5 before the daemon's OK, 10
+// for a socket that would not open, 35 for --contimeout, the peer's own code after).
+
+import { Exit } from '../util/errors.js';
+import { Conn } from './conn.js';
+import { daemonArgs, daemonGreeting, moduleOf } from './daemon.js';
+import { PeerMessages } from './messages.js';
+import type { Frame } from './mux.js';
+import type { RemoteCommand } from './rsh.js';
+import type { DaemonLogin } from './daemon-route.js';
+import { openTransport } from './socket.js';
+import { ProtocolError } from './wire.js';
+
+/** The session's output streams and result (client.ts's ClientIo and Outcome, which import this module). */
+interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+interface Ended<T> {
+  result: T | undefined;
+  exitCode: number;
+}
+
+const IOERR_GENERAL = 1;
+const IOERR_VANISHED = 2;
+
+/**
+ * Runs `exchange` against the daemon's module the path names; a path with no module asks for the
+ * module list, which is printed (unless --no-motd) and is the whole session.
+ */
+export async function runDaemonClient<T>(
+  cmd: RemoteCommand,
+  login: DaemonLogin,
+  env: NodeJS.ProcessEnv,
+  io: Io,
+  exchange: (conn: Conn, peer: PeerMessages) => Promise<T>,
+  onMessage?: (f: Frame) => boolean,
+): Promise<Ended<T>> {
+  const path = cmd.paths[0] ?? '';
+  if (path.startsWith('/')) {
+    io.err.write('arsync: ERROR: The remote path must start with a module name not a /\n');
+    return { result: undefined, exitCode: 5 };
+  }
+  let t;
+  try {
+    t = await openTransport(login.route, env);
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    if (e.message) io.err.write(`arsync: ${e.message}\n`);
+    return { result: undefined, exitCode: e.code };
+  }
+  const peer = new PeerMessages(io.out, io.err);
+  const conn = new Conn(t.input, t.output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
+  const module = moduleOf(path);
+  let result: T | undefined;
+  let failure: unknown;
+  let started = false;
+  // A daemon that says nothing (or trickles a line for ever) is cut off at --timeout, as rsync's io timeout does.
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  if (login.timeout > 0) {
+    timer = setTimeout(() => {
+      timedOut = true;
+      t.input.destroy(new ProtocolError(`[Receiver] io timeout after ${login.timeout} seconds -- exiting`, Exit.Timeout));
+    }, login.timeout * 1000);
+  }
+  try {
+    const user = login.route.user ?? env['USER'] ?? env['LOGNAME'] ?? 'nobody';
+    const g = await daemonGreeting(conn, {
+      module,
+      user: user || 'nobody',
+      password: login.password,
+      motd: login.motd,
+      out: (s) => io.out.write(s),
+      err: (s) => io.err.write(s),
+    });
+    if (g === undefined || !module) {
+      // The module list ends with the daemon's EXIT: nothing else to do.
+      clearTimeout(timer);
+      t.close();
+      return { result: undefined, exitCode: g === undefined ? 0 : Exit.StreamIO };
+    }
+    clearTimeout(timer);
+    started = true;
+    conn.write(daemonArgs(cmd.serverArgs, cmd.paths, module, g.protocol, (cmd.oldArgs ?? 0) > 0));
+    conn.agreedProtocol = g.protocol;
+    result = await exchange(conn, peer);
+  } catch (e) {
+    failure = timedOut && !started ? new ProtocolError(`[Receiver] io timeout after ${login.timeout} seconds -- exiting`, Exit.Timeout) : e;
+  }
+  clearTimeout(timer);
+  t.close();
+  const childCode = await t.ended;
+  if (failure !== undefined) {
+    if (!(failure instanceof ProtocolError) && typeof (failure as NodeJS.ErrnoException | null)?.code !== 'string') throw failure;
+    const e = failure instanceof ProtocolError ? failure : new ProtocolError(`read error: ${(failure as Error).message}`, Exit.StreamIO);
+    if (!started) {
+      if (e.message) io.err.write(`arsync: ${e.message}\n`);
+      return { result: undefined, exitCode: e.code };
+    }
+    // The daemon refused the options or the path: its own error lines came first, and its exit code.
+    if (peer.exitCode !== undefined && e.code === Exit.StreamIO) return { result: undefined, exitCode: peer.exitCode };
+    io.err.write(`arsync: ${e.message}${e.code === Exit.StreamIO ? ` (${conn.received} bytes received so far)` : ''}\n`);
+    return { result: undefined, exitCode: e.code };
+  }
+  let code = Math.max(childCode ?? 0, peer.exitCode ?? 0);
+  if (peer.ioError & IOERR_GENERAL) code = Math.max(code, Exit.Partial);
+  else if (peer.ioError & IOERR_VANISHED) code = Math.max(code, Exit.Vanished);
+  return { result, exitCode: code };
+}

@@ -1,0 +1,272 @@
+// The rsync daemon client (`rsync://host[:port]/module/path`, `host::module/path`) against stock rsync
+// daemons on this machine (3.5, and 3.1.3 and 3.2.7 where scripts/build-peers.sh built them), over TCP,
+// RSYNC_CONNECT_PROG and a remote shell. Differential: rsync 3.5 as the client with the same options
+// against the same daemon must leave the same tree, exit with the same code and print the same -i lines
+// and module list; the login, a missing module, a read-only module; and daemons that misbehave.
+
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { fidelity, runCli, show } from '../helpers/cli.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { startDaemon, writeConf, type Daemon } from '../helpers/rsyncd.js';
+
+let root: string;
+let src: string;
+const daemons = new Map<string, Daemon>();
+const VERSIONS = ['3.5', ...(peersAvailable ? ['3.1.3', '3.2.7'] : [])];
+const rsyncOf = (v: string): string => (v === '3.5' ? 'rsync' : peerRsync(v));
+
+function makeTree(): void {
+  const w = (rel: string, data: string | Buffer = rel): void => {
+    fs.mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
+    fs.writeFileSync(path.join(src, rel), data);
+  };
+  for (const n of ['a', 'b c', 'd/x', 'd/sub/y', '-dash']) w(n);
+  w('big', Buffer.alloc(300_001, 7));
+  fs.symlinkSync('a', path.join(src, 'ln'));
+  fs.chmodSync(path.join(src, 'd', 'x'), 0o640);
+  const when = new Date('2021-05-06T07:08:09Z');
+  for (const rel of ['a', 'b c', 'd/x', 'd/sub/y', '-dash', 'big', 'd/sub', 'd', '.']) fs.utimesSync(path.join(src, rel), when, when);
+}
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-daemon-'));
+  src = path.join(root, 'src');
+  makeTree();
+  fs.mkdirSync(path.join(root, 'up'));
+  fs.mkdirSync(path.join(root, 'ro'));
+  fs.writeFileSync(path.join(root, 'pw'), 'sesame\n', { mode: 0o600 });
+  for (const v of VERSIONS) {
+    const conf = writeConf(
+      path.join(root, `conf-${v}`),
+      [
+        { name: 'src', path: src, readOnly: true, comment: 'the source' },
+        { name: 'up', path: path.join(root, 'up'), readOnly: false },
+        { name: 'ro', path: path.join(root, 'ro'), readOnly: true },
+        { name: 'sec', path: src, readOnly: true, secrets: ['alice:sesame'] },
+      ],
+      `Welcome to ${v}\n`,
+    );
+    daemons.set(v, await startDaemon(conf, rsyncOf(v)));
+  }
+});
+
+afterAll(async () => {
+  for (const d of daemons.values()) await d.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function rsyncClient(args: string[], env: Record<string, string> = {}): { code: number; out: string; err: string } {
+  const r = spawnSync('rsync', args, { encoding: 'latin1', env: { ...process.env, ...env } });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** rsync as the client without blocking this process (for servers this test process runs itself). */
+function rsyncClientAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('rsync', args, { env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString('latin1')));
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l) || l.startsWith('*deleting')).sort();
+const url = (v: string, rest: string): string => `rsync://127.0.0.1:${daemons.get(v)!.port}/${rest}`;
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
+  const same = (a: string, b: string): void => {
+    expect(formatDiffs(compareTrees(a, b, { mtimeToleranceNs: tolerance, xattrs: false, acls: false }))).toEqual([]);
+  };
+
+  it.each(VERSIONS)('lists the modules and a module as rsync does (daemon %s)', async (v) => {
+    for (const args of [[url(v, '')], ['--no-motd', url(v, '')], [url(v, 'src/')], ['-r', url(v, 'src/d')], [`127.0.0.1::src/`, `--port=${daemons.get(v)!.port}`]]) {
+      const r = rsyncClient(args);
+      const ours = await runCli([eng, ...args]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code).toBe(0);
+      expect(ours.stdout).toBe(r.out);
+    }
+    const list = await runCli([eng, url(v, '')]);
+    expect(list.stdout).toContain(`Welcome to ${v}`);
+    expect(list.stdout).toMatch(/^src {12}\tthe source$/m);
+  });
+
+  it.each(VERSIONS)('pushes to a module and pulls from one as rsync does (daemon %s)', async (v) => {
+    for (const opts of [['-a'], ['-ai'], ['-ai', '--delete', '--exclude=b c']]) {
+      const tag = `${e.name}-${v}-${opts.length}`;
+      const r = rsyncClient([...opts, `${src}/`, url(v, `up/theirs-${tag}/`)]);
+      const ours = await runCli([eng, ...opts, `${src}/`, url(v, `up/mine-${tag}/`)]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code).toBe(0);
+      expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+      same(path.join(root, 'up', `theirs-${tag}`), path.join(root, 'up', `mine-${tag}`));
+      // Against the source itself only the data: a daemon without chroot munges symlinks and keeps no link times.
+      for (const f of ['a', 'big', 'd/sub/y', '-dash']) expect(fs.readFileSync(path.join(root, 'up', `mine-${tag}`, f))).toEqual(fs.readFileSync(path.join(src, f)));
+      const theirs = path.join(root, `pulled-theirs-${tag}`);
+      const mine = path.join(root, `pulled-mine-${tag}`);
+      const rp = rsyncClient([...opts, url(v, 'src/'), `${theirs}/`]);
+      const op = await runCli([eng, ...opts, url(v, 'src/'), `${mine}/`]);
+      expect(op.code, show(op)).toBe(rp.code);
+      expect(itemLines(op.stdout)).toEqual(itemLines(rp.out));
+      same(theirs, mine);
+      expect(fs.readFileSync(path.join(mine, 'big'))).toEqual(fs.readFileSync(path.join(src, 'big')));
+    }
+  });
+
+  it('logs in with --password-file and RSYNC_PASSWORD; a wrong password is exit 5 with the daemon\'s words', async () => {
+    const v = '3.5';
+    const good = await runCli([eng, '-a', `--password-file=${path.join(root, 'pw')}`, url(v, 'sec/').replace('//', '//alice@'), path.join(root, `sec-${e.name}/`)]);
+    expect(good.code, show(good)).toBe(0);
+    same(src, path.join(root, `sec-${e.name}`));
+    const named = `rsync://alice@127.0.0.1:${daemons.get(v)!.port}/sec/`;
+    const env = await runCli([eng, named], { env: { RSYNC_PASSWORD: 'sesame' } });
+    expect(env.code, show(env)).toBe(0);
+    expect(env.stdout).toMatch(/ big$/m);
+    const bad = await runCli([eng, named], { env: { RSYNC_PASSWORD: 'wrong' } });
+    const theirs = rsyncClient([named], { RSYNC_PASSWORD: 'wrong' });
+    expect(bad.code).toBe(5);
+    expect(theirs.code).toBe(5);
+    expect(bad.stderr).toContain('@ERROR: auth failed on module sec');
+    expect(bad.stderr).toContain('arsync error: error starting client-server protocol (code 5)');
+  });
+
+  it('a module that does not exist, a read-only module, a closed port: rsync\'s codes and words, nothing written', async () => {
+    const v = '3.5';
+    const missing = await runCli([eng, '-a', `${src}/`, url(v, 'nope/')]);
+    expect(missing.code).toBe(rsyncClient(['-a', `${src}/`, url(v, 'nope/')]).code);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toContain("@ERROR: Unknown module 'nope'");
+    const ro = await runCli([eng, '-a', `${src}/`, url(v, 'ro/')]);
+    expect(ro.code, show(ro)).toBe(rsyncClient(['-a', `${src}/`, url(v, 'ro/')]).code);
+    expect(ro.code).toBe(1);
+    expect(ro.stderr).toContain('ERROR: module is read only');
+    expect(fs.readdirSync(path.join(root, 'ro'))).toEqual([]);
+    const closed = await runCli([eng, 'rsync://127.0.0.1:1/']);
+    expect(closed.code).toBe(10);
+    expect(closed.stderr).toContain('failed to connect to 127.0.0.1 (127.0.0.1): Connection refused (111)');
+    const plain = await runCli([eng, '-a', `--password-file=${path.join(root, 'pw')}`, `${src}/`, path.join(root, 'x')]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('The --password-file option may only be used when accessing an rsync daemon.');
+  });
+
+  it('reaches the daemon through RSYNC_CONNECT_PROG and through a remote shell (-e), as rsync does', async () => {
+    const conf = daemons.get('3.5')!.conf;
+    const viaProg = { RSYNC_CONNECT_PROG: `rsync --config=${conf} --daemon` };
+    const dst = path.join(root, `prog-${e.name}`);
+    const ours = await runCli([eng, '-ai', 'rsync://localhost/src/', `${dst}/`], { env: viaProg });
+    const r = rsyncClient(['-ai', 'rsync://localhost/src/', `${dst}-theirs/`], viaProg);
+    expect(ours.code, show(ours)).toBe(0);
+    expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+    same(src, dst);
+    // The remote shell drops the host and runs what it is given, as ssh would on the far side.
+    const rsh = path.join(root, 'rsh');
+    fs.writeFileSync(rsh, '#!/bin/sh\nwhile [ "$1" = -l ]; do shift 2; done\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+    const pushed = await runCli([eng, '-a', '-e', rsh, `--rsync-path=rsync --config=${conf}`, `${src}/`, `someone@localhost::up/rsh-${e.name}/`]);
+    expect(pushed.code, show(pushed)).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'up', `rsh-${e.name}`, 'big'))).toEqual(fs.readFileSync(path.join(src, 'big')));
+  });
+
+  it('goes through RSYNC_PROXY\'s CONNECT tunnel as rsync does; a proxy that refuses is exit 10', async () => {
+    const requests: string[] = [];
+    const proxy = net.createServer((c) => {
+      let buf = Buffer.alloc(0);
+      const onData = (d: Buffer): void => {
+        buf = Buffer.concat([buf, d]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        c.off('data', onData);
+        const head = buf.subarray(0, end).toString();
+        requests.push(head);
+        const m = /^CONNECT (.*):(\d+) HTTP\/1\.0/.exec(head);
+        if (!m || head.includes(Buffer.from('deny:x').toString('base64'))) return void c.end('HTTP/1.0 403 Forbidden\r\n\r\n');
+        const up = net.connect({ host: m[1], port: Number(m[2]) }, () => {
+          c.write('HTTP/1.0 200 Connection established\r\nVia: test\r\n\r\n');
+          c.pipe(up);
+          up.pipe(c);
+        });
+        up.on('error', () => c.destroy());
+      };
+      c.on('data', onData);
+      c.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const at = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    try {
+      const env = { RSYNC_PROXY: `user:secret@${at}` };
+      const ours = await runCli([eng, url('3.5', 'src/')], { env });
+      const theirs = await rsyncClientAsync([url('3.5', 'src/')], env);
+      expect(ours.code, show(ours)).toBe(0);
+      expect(ours.stdout).toBe(theirs.out);
+      expect(requests[0]).toBe(requests[1]);
+      expect(requests[0]).toBe(`CONNECT 127.0.0.1:${daemons.get('3.5')!.port} HTTP/1.0\r\nProxy-Authorization: Basic ${Buffer.from('user:secret').toString('base64')}`);
+      const denied = await runCli([eng, url('3.5', 'src/')], { env: { RSYNC_PROXY: `deny:x@${at}` } });
+      expect(denied.code).toBe(10);
+      expect(denied.stderr).toContain('bad response from proxy -- HTTP/1.0 403 Forbidden');
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('--contimeout gives up on a connection that is never accepted: exit 35, as rsync', async () => {
+    // A listener whose accept queue is full: further connections wait in SYN_SENT.
+    const full = spawn('python3', ['-c', [
+      'import socket, time',
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+      'print(s.getsockname()[1], flush=True)',
+      'fill = []',
+      'for i in range(4):',
+      '    c = socket.socket(); c.setblocking(False)',
+      "    try: c.connect(('127.0.0.1', s.getsockname()[1]))",
+      '    except BlockingIOError: pass',
+      '    fill.append(c)',
+      'time.sleep(60)',
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<string>((resolve) => full.stdout.once('data', (b: Buffer) => resolve(b.toString().trim())));
+      const ours = await runCli([eng, '--contimeout=1', `rsync://127.0.0.1:${port}/m/`], { timeoutMs: 30_000 });
+      const theirs = rsyncClient(['--contimeout=1', `rsync://127.0.0.1:${port}/m/`]);
+      expect(theirs.code).toBe(35);
+      expect(ours.code, show(ours)).toBe(35);
+      expect(ours.stderr).toBe('arsync error: timeout waiting for daemon connection (code 35)\n');
+    } finally {
+      full.kill();
+    }
+  });
+
+  it('a daemon that sends garbage, an endless line, or nothing: exit 5 or 30, no hang', async () => {
+    const serve = (behave: (s: net.Socket) => void): Promise<{ port: number; close: () => void }> =>
+      new Promise((resolve) => {
+        const server = net.createServer(behave);
+        server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as net.AddressInfo).port, close: () => server.close() }));
+      });
+    const garbage = await serve((s) => s.end('HTTP/1.0 400 Bad Request\n'));
+    const g = await runCli([eng, `rsync://127.0.0.1:${garbage.port}/m/`]);
+    expect(g.code).toBe(5);
+    expect(g.stderr).toContain('server sent "HTTP/1.0 400 Bad Request" rather than greeting');
+    garbage.close();
+    const endless = await serve((s) => {
+      const chunk = Buffer.alloc(64 * 1024, 0x41);
+      const pump = (): void => void (s.destroyed || s.write(chunk, () => setImmediate(pump)));
+      s.on('error', () => {});
+      pump();
+    });
+    const n = await runCli([eng, `rsync://127.0.0.1:${endless.port}/m/`], { timeoutMs: 30_000 });
+    expect(n.code).toBe(5);
+    endless.close();
+    const silent = await serve((s) => s.on('error', () => {}));
+    const q = await runCli([eng, '--timeout=1', `rsync://127.0.0.1:${silent.port}/m/`], { timeoutMs: 30_000 });
+    expect(q.code, show(q)).toBe(30);
+    silent.close();
+  });
+});
