@@ -42,6 +42,9 @@ int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode);
 int meta_owner_at(struct job *j, int dirfd, const char *name);
 int meta_mode_at(struct job *j, int dirfd, const char *name, mode_t mode);
 int meta_times_at(struct job *j, int dirfd, const char *name);
+/* Whether a destination of statfs type `type` gets both times in every time change (FUSE: see
+ * meta.c), decided once per context. */
+bool meta_both_times_fs(long type);
 
 /* Permission bits a new or replaced non-directory gets. Without P_PERMS rsync keeps an existing
  * target's bits, and new files get the source's bits masked by the umask. */
