@@ -21,11 +21,12 @@ const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`
 function skipReason(): string | null {
   if (!isRoot) return 'mounting a loop device needs root';
   if (!fs.existsSync('/dev/fuse')) return 'no /dev/fuse on this machine';
-  for (const [cmd, pkg] of [
+  const tools: [string, string][] = [
     ['mount.exfat-fuse', 'exfat-fuse'],
     ['mkfs.exfat', 'exfatprogs'],
     ['losetup', 'mount'],
-  ]) {
+  ];
+  for (const [cmd, pkg] of tools) {
     if (!has(cmd)) return `${cmd} is missing (apt-get install ${pkg})`;
   }
   // A container may have the tools but no loop devices or no FUSE mounts: try the whole thing once.
