@@ -126,7 +126,7 @@ bool meta_both_times_fs(long type)
  * (UTIME_OMIT needs a flag few daemons set). There an omitted time is filled in with the one the
  * entry has now, as rsync always does; one fstat more per entry, only on FUSE, whose every call is a
  * round trip to its daemon anyway. `name` NULL: dirfd is the entry's own fd. */
-static void fill_omitted(const struct ctx *c, struct timespec ts[2], int dirfd, const char *name)
+void meta_fill_times(const struct ctx *c, struct timespec ts[2], int dirfd, const char *name)
 {
   if (!c->both_times || (ts[0].tv_nsec != UTIME_OMIT && ts[1].tv_nsec != UTIME_OMIT))
     return;
@@ -144,7 +144,7 @@ int meta_times_fd(struct job *j, int fd)
   struct timespec ts[2];
   if (!op_times(j, ts))
     return OP_OK;
-  fill_omitted(j->c, ts, fd, NULL);
+  meta_fill_times(j->c, ts, fd, NULL);
   if (futimens(fd, ts) < 0)
     return job_fail(j, errno, "futimes", W_DST);
   return OP_OK;
@@ -155,7 +155,7 @@ int meta_times_at(struct job *j, int dirfd, const char *name)
   struct timespec ts[2];
   if (!op_times(j, ts))
     return OP_OK;
-  fill_omitted(j->c, ts, dirfd, name);
+  meta_fill_times(j->c, ts, dirfd, name);
   if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
     return job_fail(j, errno, "lutimes", W_DST);
   return OP_OK;
