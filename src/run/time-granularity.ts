@@ -6,8 +6,9 @@
 //
 // Known filesystem types are answered from statfs(2); any other one (FUSE, NFS, 9p...) is asked by
 // giving a fresh O_EXCL file in the destination's top directory an mtime with nine significant digits
-// of fraction and reading back what it kept. The probe changes that directory's mtime, so the run sets
-// the directory's times again at the end (DirRecord.needMeta). Nothing is probed in a dry run, or when
+// of fraction and reading back what it kept. The probe changes that directory's mtime: it gets its
+// times back at once (so this run's -i line for it is rsync's), and the run sets them again at the end
+// (DirRecord.needMeta). Nothing is probed in a dry run, or when
 // the destination does not exist yet (every file is then new: nothing is compared).
 
 import * as fs from 'node:fs';
