@@ -47,6 +47,7 @@ struct ctx {
   gid_t groups[64];
   bool noatime;          /* O_NOATIME still worth trying (dropped after the first EPERM) */
   bool no_fchmodat2;     /* fchmodat2 is ENOSYS: fchmodat without AT_SYMLINK_NOFOLLOW */
+  bool both_times;       /* the destination is FUSE: a time change names both times (meta.c) */
   bool noclone_known;    /* --reflink=auto: sources on noclone_dev cannot be cloned here (reflink.c) */
   dev_t noclone_dev;
   uint64_t rng;          /* temp-name generator state */

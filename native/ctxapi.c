@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -277,6 +278,8 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
       c->root->fd = c->rootfd;
       c->root->refs = 1;
       c->root->borrowed = true;
+      struct statfs sf;
+      c->both_times = fstatfs(c->rootfd, &sf) == 0 && meta_both_times_fs((long)sf.f_type);
     }
   }
   if (!e && eng == ENGINE_URING) {

@@ -116,11 +116,35 @@ static bool op_times(const struct job *j, struct timespec ts[2])
   return m || a;
 }
 
+bool meta_both_times_fs(long type)
+{
+  return type == 0x65735546; /* FUSE_SUPER_MAGIC */
+}
+
+/* A FUSE filesystem built on libfuse 2 (exfat-fuse, fusefat) silently drops a time change that
+ * names only one of the two times: its setattr calls the daemon's utimens only when both are given
+ * (UTIME_OMIT needs a flag few daemons set). There an omitted time is filled in with the one the
+ * entry has now, as rsync always does; one fstat more per entry, only on FUSE, whose every call is a
+ * round trip to its daemon anyway. `name` NULL: dirfd is the entry's own fd. */
+void meta_fill_times(const struct ctx *c, struct timespec ts[2], int dirfd, const char *name)
+{
+  if (!c->both_times || (ts[0].tv_nsec != UTIME_OMIT && ts[1].tv_nsec != UTIME_OMIT))
+    return;
+  struct stat st;
+  if ((name ? fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) : fstat(dirfd, &st)) < 0)
+    return; /* the change is made as asked; a filesystem that drops it loses only that time */
+  if (ts[0].tv_nsec == UTIME_OMIT)
+    ts[0] = st.st_atim;
+  if (ts[1].tv_nsec == UTIME_OMIT)
+    ts[1] = st.st_mtim;
+}
+
 int meta_times_fd(struct job *j, int fd)
 {
   struct timespec ts[2];
   if (!op_times(j, ts))
     return OP_OK;
+  meta_fill_times(j->c, ts, fd, NULL);
   if (futimens(fd, ts) < 0)
     return job_fail(j, errno, "futimes", W_DST);
   return OP_OK;
@@ -131,6 +155,7 @@ int meta_times_at(struct job *j, int dirfd, const char *name)
   struct timespec ts[2];
   if (!op_times(j, ts))
     return OP_OK;
+  meta_fill_times(j->c, ts, dirfd, name);
   if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
     return job_fail(j, errno, "lutimes", W_DST);
   return OP_OK;

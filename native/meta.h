@@ -42,6 +42,12 @@ int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode);
 int meta_owner_at(struct job *j, int dirfd, const char *name);
 int meta_mode_at(struct job *j, int dirfd, const char *name, mode_t mode);
 int meta_times_at(struct job *j, int dirfd, const char *name);
+/* Whether a destination of statfs type `type` gets both times in every time change (FUSE: see
+ * meta.c), decided once per context. */
+bool meta_both_times_fs(long type);
+/* On such a destination, a UTIME_OMIT in ts becomes the entry's current time (fstatat on dirfd/name
+ * without following, or fstat on dirfd when name is NULL); elsewhere ts is left as it is. */
+void meta_fill_times(const struct ctx *c, struct timespec ts[2], int dirfd, const char *name);
 
 /* Permission bits a new or replaced non-directory gets. Without P_PERMS rsync keeps an existing
  * target's bits, and new files get the source's bits masked by the umask. */

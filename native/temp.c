@@ -138,7 +138,8 @@ void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const cha
       /* Stopped by a signal, the partial file takes the target's name with mtime 0 (rsync's cleanup):
        * newer than the source, -u would never complete it. */
       if (aborted(j->c)) {
-        const struct timespec t[2] = {{0, UTIME_OMIT}, {0, 0}};
+        struct timespec t[2] = {{0, UTIME_OMIT}, {0, 0}};
+        meta_fill_times(j->c, t, tdir, tmp);
         (void)utimensat(tdir, tmp, t, AT_SYMLINK_NOFOLLOW);
       }
       if (renameat(tdir, tmp, dirfd, name) == 0)

@@ -6,8 +6,9 @@
 //
 // Known filesystem types are answered from statfs(2); any other one (FUSE, NFS, 9p...) is asked by
 // giving a fresh O_EXCL file in the destination's top directory an mtime with nine significant digits
-// of fraction and reading back what it kept. The probe changes that directory's mtime, so the run sets
-// the directory's times again at the end (DirRecord.needMeta). Nothing is probed in a dry run, or when
+// of fraction and reading back what it kept. The probe changes that directory's mtime: it gets its
+// times back at once (so this run's -i line for it is rsync's), and the run sets them again at the end
+// (DirRecord.needMeta). Nothing is probed in a dry run, or when
 // the destination does not exist yet (every file is then new: nothing is compared).
 
 import * as fs from 'node:fs';
@@ -74,12 +75,14 @@ export function destGranularity(destRoot: Buffer, dryRun: boolean): Granularity 
   const known = KNOWN.get(type);
   if (known !== undefined || dryRun) return { ns: known ?? 1, probed: false };
   const probe = joinPath(destRoot, Buffer.from(`.arsync-probe.${process.pid}.${Date.now().toString(36)}`));
+  const top = holdTop(destRoot);
   let fd: number;
   try {
     // O_EXCL: never an entry that is there already (a planted symlink included).
     fd = fs.openSync(probe, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
   } catch {
     // A read-only or full destination (or the unlikely name taken): compare to the nanosecond.
+    if (top) fs.closeSync(top.fd);
     return { ns: 1, probed: false };
   }
   try {
@@ -95,5 +98,41 @@ export function destGranularity(destRoot: Buffer, dryRun: boolean): Granularity 
     } catch {
       // gone already
     }
+    if (top) restoreTop(top);
+  }
+}
+
+interface HeldTop {
+  fd: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+}
+
+/** The top directory, held (never through a symlink) with the times it has before the probe. */
+function holdTop(destRoot: Buffer): HeldTop | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(destRoot, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    const st = fs.fstatSync(fd, { bigint: true });
+    return { fd, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs };
+  } catch {
+    if (fd !== undefined) fs.closeSync(fd);
+    return undefined;
+  }
+}
+
+/**
+ * The probe's create and unlink moved the top directory's mtime: it gets back the times it had, so that
+ * this run's comparison of the top directory (and an -i line for it) sees the directory as it was.
+ * Node sends the time as a double, within a microsecond, which is as fine as a probed filesystem is
+ * compared to (STEPS). Best effort: the run sets the top directory's times again at the end anyway.
+ */
+function restoreTop(top: HeldTop): void {
+  try {
+    fs.futimesSync(top.fd, Number(top.atimeNs) / 1e9, Number(top.mtimeNs) / 1e9);
+  } catch {
+    // a filesystem that refuses: the end of the run sets them
+  } finally {
+    fs.closeSync(top.fd);
   }
 }
