@@ -156,7 +156,8 @@ describeEngines((e) => {
     expect(counts.length, JSON.stringify(r.stdout)).toBeGreaterThanOrEqual(1);
     const done = counts.map((m) => Number(m[1]));
     expect(done).toEqual([...done].sort((a, b) => a - b));
-    for (const m of counts) expect(Number(m[1]) + Number(m[2])).toBeLessThanOrEqual(300);
+    // to-chk: what is still to send among what the walk has found so far, never more than the list.
+    for (const m of counts) expect(Number(m[2])).toBeLessThanOrEqual(304);
   });
 
   it('--info=progress2 interrupted: no 100% line, the line is ended', async () => {
