@@ -24,7 +24,11 @@ export class FileMark {
   outcome: number = Outcome.NotRun;
   settledByBatch = false;
 
-  constructor(readonly size: number) {}
+  /** Entries listed when its op was queued, itself included: rsync's index of the file in its list, + 1. */
+  constructor(
+    readonly size: number,
+    readonly listedAt = 0,
+  ) {}
 
   /** Done, Equal or Failed as soon as the engine wrote it; undefined while it runs or waits. */
   result(): number | undefined {
@@ -40,6 +44,11 @@ export interface ListCounts {
   planned: number;
   /** Entries in the file list (so far). */
   listed: number;
+  /**
+   * The list is still growing (the walk goes on) under incremental recursion: rsync then says "ir-chk"
+   * (its flist_eof not yet reached), and "to-chk" once the whole list is known.
+   */
+  growing?: boolean;
 }
 
 export class FileProgress {
@@ -67,7 +76,7 @@ export class FileProgress {
 
   /** A file whose op was just queued: its lines come next. */
   file(size: number): FileMark {
-    const m = new FileMark(size);
+    const m = new FileMark(size, this.counts().listed);
     this.queue.push(m);
     this.pump();
     return m;
@@ -144,8 +153,9 @@ export class FileProgress {
       this.write(progressLine(first, m.size, 0, 0, '  ', this.human));
     }
     this.xfr++;
-    const { planned, listed } = this.counts();
-    const eol = ` (xfr#${this.xfr}, to-chk=${Math.max(0, planned - this.xfr)}/${listed})`;
+    // rsync's count: the entries of the list after this file (num_files - index - 1).
+    const { listed, growing } = this.counts();
+    const eol = ` (xfr#${this.xfr}, ${growing ? 'ir' : 'to'}-chk=${Math.max(0, listed - m.listedAt)}/${listed})`;
     this.write(this.rate.end(m.size, m.size, eol, this.human) + '\n');
     this.pending = false;
   }

@@ -186,8 +186,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
         : undefined,
   };
 
+  // The walk has listed every entry (--progress's ir-chk becomes to-chk).
+  let listComplete = false;
   if ((c.progress || c.progressBar) && !c.dryRun) {
-    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount() }));
+    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete }));
   }
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
@@ -197,6 +199,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       if (abort.aborted) break;
       await transferRoot(rc, root);
     }
+    listComplete = true;
     await finishHardLinks(rc);
     await sink.flush();
     await sink.drain();

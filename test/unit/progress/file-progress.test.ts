@@ -7,10 +7,19 @@ function setup() {
   const out: string[] = [];
   let now = 1000;
   vi.spyOn(performance, 'now').mockImplementation(() => now);
-  const fp = new FileProgress((s) => out.push(s.toString()), counters, () => ({ planned: 2, listed: 5 }), 1);
+  // The list has 4 entries when a file is queued and 5 when its last line is drawn: one entry after it.
+  const list = { planned: 2, listed: 4, growing: false };
+  const fp = new FileProgress((s) => out.push(s.toString()), counters, () => list, 1);
+  const queue = fp.file.bind(fp);
+  fp.file = (size: number) => {
+    list.listed = 4;
+    const m = queue(size);
+    list.listed = 5;
+    return m;
+  };
   const current = (index: number, bytes: number) =>
     Atomics.store(counters, Counter.Current, (BigInt(index + 1) << BigInt(CURRENT_SHIFT)) | BigInt(bytes));
-  return { fp, out, counters, current, advance: (ms: number) => (now += ms) };
+  return { fp, out, counters, current, list, advance: (ms: number) => (now += ms) };
 }
 
 const shared = (n: number) => new Uint8Array(new SharedArrayBuffer(n));
@@ -95,5 +104,19 @@ describe('FileProgress (--progress)', () => {
     fp.settle(m, Outcome.Done, ['name\n']);
     expect(out[0]).toBe('name\n');
     expect(out.at(-1)).toBe('next\n');
+  });
+
+  it("rsync's count: the entries listed after the file (to-chk), ir-chk while the list still grows", () => {
+    const { fp, out, list } = setup();
+    list.growing = true;
+    const a = fp.file(1);
+    list.listed = 9;
+    fp.settle(a, Outcome.Done);
+    expect(out.at(-1)).toMatch(/\(xfr#1, ir-chk=5\/9\)\n$/);
+    list.growing = false;
+    const b = fp.file(1);
+    list.listed = 12;
+    fp.settle(b, Outcome.Done);
+    expect(out.at(-1)).toMatch(/\(xfr#2, to-chk=8\/12\)\n$/);
   });
 });
