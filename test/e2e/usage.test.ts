@@ -47,9 +47,10 @@ describeEngines((e) => {
     ['--engine=warp', /--engine|warp/],
     // rsync caps a level at 4 (progress9 is taken), but an unknown word is its usage error.
     ['--info=progres9', /Unknown --info item: "progres"/],
-    // rsync's -XX also copies its own user.rsync.% attributes: not done, so not taken as -X.
-    ['-XX', /-XX .*not supported yet/],
-    ['--xattrs --xattrs', /-XX .*not supported yet/],
+    // rsync's own check (options.c): its records are what --fake-super keeps, -XX would copy them.
+    ['-XX --fake-super', /--fake-super conflicts with -XX/],
+    // rsync's receiver refuses it too (there exit 12, as its forked receiver's error ends the link).
+    ['--xattrs --xattrs -M--fake-super', /--fake-super conflicts with -XX/],
   ])('%s: exit 1, the message names it, nothing is written', async (bad, names) => {
     const dst = path.join(base, `never-${e.name}`);
     const r = await runCli(['-a', eng, ...bad.split(' '), `${src}/`, `${dst}/`]);
@@ -57,6 +58,19 @@ describeEngines((e) => {
     expect(r.stderr, show(r)).toMatch(names);
     expect(r.stdout).toBe('');
     expect(fs.existsSync(dst)).toBe(false);
+  });
+
+  it('-XX on a push or a pull: exit 1, it works on local copies only, nothing is written or run', async () => {
+    const dst = path.join(base, `never-xx-${e.name}`);
+    for (const ops of [[`${src}/`, `lh:${dst}/`], [`lh:${src}/`, `${dst}/`]]) {
+      // A remote shell that would leave a trace if it were ever started.
+      const r = await runCli(['-aXX', eng, '-e', `touch ${dst}-rsh;`, ...ops]);
+      expect(r.code, show(r)).toBe(1);
+      expect(r.stderr, show(r)).toMatch(/-XX .*works on local copies only/);
+      expect(r.stdout).toBe('');
+      expect(fs.existsSync(dst)).toBe(false);
+      expect(fs.existsSync(`${dst}-rsh`)).toBe(false);
+    }
   });
 
   it('a near miss gets a hint when the CLI offers one (--delte -> --delete)', async () => {
