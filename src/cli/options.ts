@@ -500,7 +500,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     throw new UsageError('--suffix cannot be empty without --backup-dir');
   }
 
-  checkXattrsAll(config, listing !== undefined || pushTo !== undefined || pulled !== undefined);
+  checkXattrsAll(config);
   if (config.engine === 'node' && (config.xattrs || config.acls)) {
     throw new UsageError(
       `${config.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon; the node engine cannot read or write extended attributes`,

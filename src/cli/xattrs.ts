@@ -1,6 +1,7 @@
 // -X's count, as rsync reads it: once copies the extended attributes, twice (-XX) also rsync's own
-// user.rsync.% records (its preserve_xattrs 2), which only a local copy does here; and rsync's refusal of
-// -XX with --fake-super, whose records those are.
+// user.rsync.% records (its preserve_xattrs 2: the engines' Preserve.XattrsAll, and on the wire a second
+// X in the server options and the records in the lists); and rsync's refusal of -XX with --fake-super,
+// whose records those are.
 
 import type { Config } from '../model/config.js';
 import { UsageError } from '../util/errors.js';
@@ -13,12 +14,9 @@ export function xattrsLevel(n: number): XattrsLevel {
 }
 
 /**
- * -XX's refusals, before any I/O: with --fake-super (rsync's options.c check, its message; -M--fake-super
- * too, as rsync's receiver refuses it), and on a remote transfer, whose file list arsync builds without
- * rsync's records.
+ * -XX with --fake-super, refused before any I/O (rsync's options.c check and its message; -M--fake-super
+ * too, which rsync's receiver refuses).
  */
-export function checkXattrsAll(c: Config, remote: boolean): void {
-  if (!c.xattrsAll) return;
-  if (c.amRoot === -1 || c.fakeSuper) throw new UsageError('--fake-super conflicts with -XX');
-  if (remote) throw new UsageError("-XX (rsync's own user.rsync.% attributes too) works on local copies only: use -X");
+export function checkXattrsAll(c: Config): void {
+  if (c.xattrsAll && (c.amRoot === -1 || c.fakeSuper)) throw new UsageError('--fake-super conflicts with -XX');
 }

@@ -60,19 +60,6 @@ describeEngines((e) => {
     expect(fs.existsSync(dst)).toBe(false);
   });
 
-  it('-XX on a push or a pull: exit 1, it works on local copies only, nothing is written or run', async () => {
-    const dst = path.join(base, `never-xx-${e.name}`);
-    for (const ops of [[`${src}/`, `lh:${dst}/`], [`lh:${src}/`, `${dst}/`]]) {
-      // A remote shell that would leave a trace if it were ever started.
-      const r = await runCli(['-aXX', eng, '-e', `touch ${dst}-rsh;`, ...ops]);
-      expect(r.code, show(r)).toBe(1);
-      expect(r.stderr, show(r)).toMatch(/-XX .*works on local copies only/);
-      expect(r.stdout).toBe('');
-      expect(fs.existsSync(dst)).toBe(false);
-      expect(fs.existsSync(`${dst}-rsh`)).toBe(false);
-    }
-  });
-
   it('a near miss gets a hint when the CLI offers one (--delte -> --delete)', async () => {
     const r = await runCli(['-a', eng, '--delte', `${src}/`, `${base}/x/`]);
     expect(r.code).toBe(1);
