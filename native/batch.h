@@ -92,8 +92,9 @@ enum preserve {
   P_FAKE_SOURCE = 1u << 28, /* --fake-super sending: a Symlink op's target is the op's (the source may be a fake one) */
   P_WRITE_DEVICES = 1u << 29, /* --write-devices (with P_INPLACE): a char/block device target is written into, never replaced */
   P_ADOPT_SOURCE = 1u << 30, /* a pull: File ops' sources are this process's staged files, linked in as the temp (adopt.c) */
+  P_XATTRS_ALL = 1u << 31,   /* -XX: rsync's own user.rsync.% records copied and compared too (meta.c side_class) */
 };
-#define P_ALL 0x7fffffffu
+#define P_ALL 0xffffffffu
 /* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
 #define MUNGE_PREFIX "/rsyncd-munged/"
 #define MUNGE_PREFIX_LEN 15

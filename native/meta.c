@@ -283,8 +283,9 @@ static int side_class(const struct ctx *c, uint32_t flags, const char *name, boo
     flags &= ~P_ACLS;
   }
   /* rsync's own records (user.rsync.%stat, %aacl, %dacl): its sender sends none with one -X, and its
-   * receiver ignores them only when it fakes (else a stale one is removed like any other). */
-  if (fake_reserved_xattr(name))
+   * receiver ignores them only when it fakes (else a stale one is removed like any other). With -XX
+   * (which rsync refuses with --fake-super) they are attributes like any other on both sides. */
+  if (fake_reserved_xattr(name) && !(c->flags & P_XATTRS_ALL))
     return !src && !(c->flags & P_FAKE_SUPER) ? meta_xattr_class(flags, c->is_root, name, dir) : 0;
   return meta_xattr_class(flags, c->is_root, name, dir);
 }
@@ -417,8 +418,10 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     int cls = side_class(c, flags, name, dir, false);
     if (!cls)
       continue;
+    /* Kept when the source has it and copies it: a name the source holds but does not copy (rsync's
+     * own records under one -X) is stale here like any other. */
     if (fake && cls == XC_ACL ? (strcmp(name, "user.rsync.%aacl") == 0 ? made_access : made_default)
-                              : in_list(c->xnames, n, name))
+                              : in_list(c->xnames, n, name) && side_class(c, flags, name, dir, true))
       continue;
     diff |= cls;
     if (fix && fremovexattr(dst.fd, name) < 0 && errno != ENODATA)

@@ -23,6 +23,7 @@ import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
 import { addFakeSuperOptions, isReceiverOption, type FakeSuper } from './fake-super.js';
+import { checkXattrsAll, xattrsLevel } from './xattrs.js';
 import { addDeviceOptions, type DeviceOptions } from './device-options.js';
 import { percentCSum, addOutputOptions } from './output-options.js';
 import { useNativeSumsFor } from './native-sums.js';
@@ -45,14 +46,6 @@ export type Parsed =
 
 const count = (_: string, prev: number): number => prev + 1;
 
-/**
- * -X once; -XX is rsync's "and rsync's own user.rsync.% attributes too", which arsync does not do yet:
- * refused rather than copied as -X (which would drop what rsync -XX keeps and still exit 0).
- */
-function xattrsLevel(n: number): boolean {
-  if (n > 1) throw new UsageError("-XX (copying rsync's own user.rsync.% attributes too) is not supported yet: use -X");
-  return n > 0;
-}
 /** rsync's MAX_BASIS_DIRS. */
 const MAX_BASIS_DIRS = 20;
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -409,7 +402,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     specials: pick('specials', archive || devicesAndSpecials),
     hardLinks: Boolean(o['hardLinks']),
     acls,
-    xattrs: xattrsLevel(Number(o['xattrs'] ?? 0)),
+    ...xattrsLevel(Number(o['xattrs'] ?? 0)),
     numericIds: Boolean(o['numericIds']),
     compress: noEffect.compress,
     // --no-verbose leaves `false` behind (a later -v counts on from it).
@@ -507,6 +500,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     throw new UsageError('--suffix cannot be empty without --backup-dir');
   }
 
+  checkXattrsAll(config);
   if (config.engine === 'node' && (config.xattrs || config.acls)) {
     throw new UsageError(
       `${config.xattrs ? '-X/--xattrs' : '-A/--acls'} needs the native addon; the node engine cannot read or write extended attributes`,

@@ -87,6 +87,7 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
     atimes: c.atimes,
     acls: c.acls,
     xattrs: c.xattrs,
+    xattrsAll: c.xattrsAll === true,
     cvsExclude: c.cvsExclude,
     ignoreTimes: c.ignoreTimes,
     oneFileSystem: c.oneFileSystem,
@@ -146,7 +147,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     return { code: Exit.Usage };
   }
   const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
-  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0 }) : undefined;
+  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true }) : undefined;
   // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
   // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
   const holder = fs.mkdtempSync(nodePath.join(stagingParent(c.dest), 'arsync-pull-'));

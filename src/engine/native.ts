@@ -218,7 +218,8 @@ export function nativeReadlink(addon: Addon, path: Buffer): Buffer | NativeFailu
 }
 
 export function createNativeContext(addon: Addon, opts: EngineOptions): EngineContext | NativeFailure {
-  return unwrap(addon.createContext(opts), (ctx) => contextOf(addon, ctx, opts));
+  // Preserve.XattrsAll is bit 31: a mask built with `|` is a negative int32, the addon takes a uint32.
+  return unwrap(addon.createContext({ ...opts, flags: opts.flags >>> 0 }), (ctx) => contextOf(addon, ctx, opts));
 }
 
 /** The EngineContext over a context the addon made. */

@@ -82,6 +82,8 @@ export interface Config {
   hardLinks: boolean;
   acls: boolean;
   xattrs: boolean;
+  /** -XX (rsync's preserve_xattrs 2): rsync's own user.rsync.% records are copied too (local copies only). */
+  xattrsAll?: boolean;
   /** Local copies share one user database, so ids are always kept as numbers; kept for rsync parity. */
   numericIds: boolean;
   /** -z and its options as given (no effect on a local copy; a remote session compresses its file data). */
@@ -299,5 +301,6 @@ export function preserveFlags(c: Config): number {
   if (c.amRoot === -1) f |= Preserve.FakeSuper;
   if (c.fakeSuper) f |= Preserve.FakeSource;
   if (c.writeDevices) f |= Preserve.WriteDevices;
-  return f;
+  if (c.xattrs && c.xattrsAll) f |= Preserve.XattrsAll;
+  return f >>> 0;
 }

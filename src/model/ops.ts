@@ -109,6 +109,12 @@ export const Preserve = {
    * (another filesystem, -S, --preallocate, -A/-X) the file is copied as usual.
    */
   AdoptSource: 1 << 30,
+  /**
+   * -XX (with Xattrs): rsync's own records (user.rsync.%stat, %aacl, %dacl...) are copied and compared
+   * like any other attribute. Bit 31: a mask holding it is negative as an int32, so the addon is handed
+   * `flags >>> 0` (engine/native.ts).
+   */
+  XattrsAll: 2 ** 31,
 } as const;
 
 /** Per-op flags (byte 1 of an op header). Values are shared with native/batch.h. */

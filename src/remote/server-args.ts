@@ -36,6 +36,8 @@ export interface ServerFlags {
   atimes?: boolean;
   acls?: boolean;
   xattrs?: boolean;
+  /** -XX: rsync's own user.rsync.% records travel too (rsync's server_options sends X twice). */
+  xattrsAll?: boolean;
   cvsExclude?: boolean;
   ignoreTimes?: boolean;
   /** -x count. */
@@ -84,7 +86,7 @@ export function senderArgs(f: ServerFlags): string[] {
   if (f.atimes) letters += 'U';
   if (f.perms) letters += 'p';
   if (f.acls) letters += 'A';
-  if (f.xattrs) letters += 'X';
+  if (f.xattrs) letters += f.xattrsAll ? 'XX' : 'X';
   if (f.recursive) letters += 'r';
   if (f.checksum) letters += 'c';
   if (f.cvsExclude) letters += 'C';
@@ -182,7 +184,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.perms) letters += 'p';
   else if (c.executability) letters += 'E';
   if (c.acls) letters += 'A';
-  if (c.xattrs) letters += 'X';
+  if (c.xattrs) letters += c.xattrsAll ? 'XX' : 'X';
   if (c.recursive) letters += 'r';
   if (c.checksum) letters += 'c';
   if (c.cvsExclude) letters += 'C';

@@ -41,19 +41,20 @@ const USER = Buffer.from('user.');
 const SYSTEM = Buffer.from('system.');
 const RSYNC = Buffer.from('user.rsync.');
 const startsWith = (b: Buffer, p: Buffer): boolean => b.length >= p.length && b.subarray(0, p.length).equals(p);
-/** rsync's own records (user.rsync.%stat, %aacl, %dacl): never sent or kept without -XX. */
+/** rsync's own records (user.rsync.%stat, %aacl, %dacl...): sent and kept only with -XX. */
 const isRsyncRecord = (name: Buffer): boolean => name.length > RSYNC.length && name[RSYNC.length] === 0x25 && startsWith(name, RSYNC);
 
 /**
  * The sender's side of the namespace rule (rsync_xal_get with am_sender): every name but the system
  * namespace (ACLs travel in their own lists) and rsync's own records; sorted by name bytes, numbered.
  * Under --fake-super (`fake`) a name the receiver once hid as `user.rsync.NAME` goes out as NAME again
- * (rsync's send_xattr), keeping its place in the order of the names on disk.
+ * (rsync's send_xattr), keeping its place in the order of the names on disk. `all` (-XX): rsync's own
+ * records go too.
  */
-export function senderItems(names: readonly Buffer[], values: readonly Buffer[], fake = false): XattrItem[] {
+export function senderItems(names: readonly Buffer[], values: readonly Buffer[], fake = false, all = false): XattrItem[] {
   const items: XattrItem[] = [];
   names.forEach((name, i) => {
-    if (startsWith(name, SYSTEM) || isRsyncRecord(name)) return;
+    if (startsWith(name, SYSTEM) || (isRsyncRecord(name) && !all)) return;
     const value = values[i]!;
     items.push({ name, len: value.length, value, num: 0, ...(value.length > MAX_FULL_DATUM ? { sum: xattrSum(value) } : {}) });
   });
@@ -104,6 +105,8 @@ export interface ReceiveRule {
   root: boolean;
   /** --fake-super (rsync's am_root < 0): another namespace's NAME is kept as user.rsync.NAME. */
   fake?: boolean;
+  /** -XX: rsync's own user.rsync.% records are kept too. */
+  all?: boolean;
 }
 
 /** A list read from the wire but not yet stored (so a short read leaves the cache unchanged). */
@@ -146,7 +149,7 @@ export class XattrReceiver {
           resort = true;
         } else if (!this.rule.root) continue;
       }
-      if (isRsyncRecord(name)) continue;
+      if (isRsyncRecord(name) && this.rule.all !== true) continue;
       items.push({ name, len, num, ...(value ? { value } : { sum: sum! }) });
     }
     if (resort) items.sort((a, b) => Buffer.compare(a.name, b.name));

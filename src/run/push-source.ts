@@ -162,7 +162,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     // rsync's get_xattr: files and directories, and the other kinds only when they are preserved.
     const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
     if (xattrs && kept) {
-      const items = xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true);
+      const items = xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true);
       if ('message' in items) {
         ioError |= IOERR_GENERAL;
         messages.push({ text: items.message, error: true });

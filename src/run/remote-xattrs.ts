@@ -16,9 +16,10 @@ const S_IFDIR = 0o040000;
 export interface RemoteXattrs {
   /**
    * A source entry's items as a sender lists them, or rsync's message when they cannot be read. With
-   * `follow` (-L) a file or directory is read through what its path leads to; `fake`: --fake-super.
+   * `follow` (-L) a file or directory is read through what its path leads to; `fake`: --fake-super;
+   * `all`: -XX (rsync's own records go too).
    */
-  source(path: Buffer, mode: number, follow: boolean, fake: boolean): XattrItem[] | { message: string };
+  source(path: Buffer, mode: number, follow: boolean, fake: boolean, all?: boolean): XattrItem[] | { message: string };
   /** The values an open destination entry has now, by name (none when they cannot be read). */
   current(fd: number): Map<string, Buffer>;
   /** Sets one value on a staging entry; rsync's message when that fails. */
@@ -35,7 +36,7 @@ export function remoteXattrs(): RemoteXattrs | { reason: string } {
 function make(addon: Addon): RemoteXattrs {
   const text = (errno: number): string => `${errnoText(Math.abs(errno))} (${Math.abs(errno)})`;
   return {
-    source(path, mode, follow, fake) {
+    source(path, mode, follow, fake, all = false) {
       let target: Buffer | number = path;
       let fd = -1;
       const type = mode & S_IFMT;
@@ -51,7 +52,7 @@ function make(addon: Addon): RemoteXattrs {
       try {
         const r = addon.xattrRead(target);
         if (isFailure(r)) return { message: `get_xattr_names: l${r.syscall}("${showPath(path)}") failed: ${text(r.errno)}` };
-        return senderItems(r.names, r.values, fake);
+        return senderItems(r.names, r.values, fake, all);
       } finally {
         if (fd >= 0) fs.closeSync(fd);
       }

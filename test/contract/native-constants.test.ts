@@ -208,10 +208,11 @@ describe('C constants equal the TypeScript ones', () => {
       FakeSource: 'P_FAKE_SOURCE',
       WriteDevices: 'P_WRITE_DEVICES',
       AdoptSource: 'P_ADOPT_SOURCE',
+      XattrsAll: 'P_XATTRS_ALL',
     };
     expectSame(T.Preserve, names, 'Preserve');
     expect(enumOf('P_PERMS').sort()).toEqual(Object.values(names).sort());
-    const all = Object.values(T.Preserve).reduce((a, b) => a | b, 0);
+    const all = Object.values(T.Preserve).reduce((a, b) => (a | b) >>> 0, 0);
     expect(`0x${c('P_ALL').toString(16)}`, 'P_ALL (createContext accepts only these flags)').toBe(`0x${all.toString(16)}`);
   });
 

@@ -47,9 +47,10 @@ describeEngines((e) => {
     ['--engine=warp', /--engine|warp/],
     // rsync caps a level at 4 (progress9 is taken), but an unknown word is its usage error.
     ['--info=progres9', /Unknown --info item: "progres"/],
-    // rsync's -XX also copies its own user.rsync.% attributes: not done, so not taken as -X.
-    ['-XX', /-XX .*not supported yet/],
-    ['--xattrs --xattrs', /-XX .*not supported yet/],
+    // rsync's own check (options.c): its records are what --fake-super keeps, -XX would copy them.
+    ['-XX --fake-super', /--fake-super conflicts with -XX/],
+    // rsync's receiver refuses it too (there exit 12, as its forked receiver's error ends the link).
+    ['--xattrs --xattrs -M--fake-super', /--fake-super conflicts with -XX/],
   ])('%s: exit 1, the message names it, nothing is written', async (bad, names) => {
     const dst = path.join(base, `never-${e.name}`);
     const r = await runCli(['-a', eng, ...bad.split(' '), `${src}/`, `${dst}/`]);

@@ -38,6 +38,8 @@ function oursSends(opts: string[]): string[] {
 
 const CASES: string[][] = [
   ['-aX'],
+  ['-aXX'],
+  ['-rt', '--xattrs', '--xattrs', '-v'],
   ['-aHX', '--numeric-ids', '-v'],
   ['-rltXn'],
   ['-a'],

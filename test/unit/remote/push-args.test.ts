@@ -42,6 +42,8 @@ const withoutOwnCaps = (argv: string[]): string[] => argv.map((a) => a.replace(/
 
 const CASES: string[][] = [
   ['-aX'],
+  ['-aXX'],
+  ['-rt', '--xattrs', '--xattrs', '-v'],
   ['-aHX', '--numeric-ids', '-v'],
   ['-rltXn'],
   ['-a'],

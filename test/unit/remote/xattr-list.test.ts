@@ -103,6 +103,15 @@ describe('xattr lists', () => {
     const rec = Buffer.concat([varint(0), varint(1), varint(17), varint(1), b('user.rsync.%stat\0'), b('x')]);
     const r = new XattrReceiver({ root: true });
     expect(r.lists[r.commit(r.read(new Cursor(rec)))]).toEqual([]);
+    // -XX: kept.
+    const all = new XattrReceiver({ root: false, all: true });
+    expect(all.lists[all.commit(all.read(new Cursor(rec)))]!.map((i) => i.name.toString())).toEqual(['user.rsync.%stat']);
+  });
+
+  it('-XX: the sender lists rsync records too (still no system.*)', () => {
+    const names = [b('user.rsync.%stat'), b('system.posix_acl_access'), b('user.a')];
+    const values = [b('100644 0,0 0:0'), b('x'), b('1')];
+    expect(senderItems(names, values, false, true).map((i) => i.name.toString())).toEqual(['user.a', 'user.rsync.%stat']);
   });
 
   it('--fake-super: the sender sends user.rsync.NAME as NAME, the receiver keeps other namespaces as user.rsync.NAME', () => {
