@@ -16,7 +16,14 @@ export const EXIT_STARTCLIENT = 5;
 const MAX_LINE = 4096 + 1024;
 
 /** The daemon-auth digests, strongest first (rsync 3.2.7+ offer the same); md4 only where OpenSSL still has it. */
-export const AUTH_DIGESTS = ['sha512', 'sha256', 'sha1', 'md5', 'md4'].filter((n) => getHashes().includes(n));
+let digests: string[] | undefined;
+/**
+ * The digests this client offers, best first, as OpenSSL here has them: asked on first use, so that a
+ * local copy (which loads this module with the CLI) does not load node:crypto at start-up.
+ */
+export function authDigests(): string[] {
+  return (digests ??= ['sha512', 'sha256', 'sha1', 'md5', 'md4'].filter((n) => getHashes().includes(n)));
+}
 
 export interface Greeting {
   /** The protocol both sides now speak. */
@@ -54,7 +61,7 @@ export function readLine(c: Cursor): string {
 
 /** Our greeting: the version we speak, sub-version 0, and the digests we can log in with. */
 export function greetingLine(): string {
-  return `@RSYNCD: ${PROTOCOL}.0 ${AUTH_DIGESTS.join(' ')}\n`;
+  return `@RSYNCD: ${PROTOCOL}.0 ${authDigests().join(' ')}\n`;
 }
 
 /** rsync's exchange_protocols, client side: the daemon's greeting line and the protocol it settles. */
@@ -80,8 +87,8 @@ export function parseGreeting(line: string): Greeting {
 /** rsync's negotiate_daemon_auth, client side: our most preferred digest the daemon also has; md5 from a daemon that lists none. */
 export function authDigest(g: Greeting): string {
   if (!g.digests) return 'md5';
-  const pick = AUTH_DIGESTS.find((d) => g.digests!.includes(d));
-  if (!pick) throw new ProtocolError(`Failed to negotiate a daemon auth checksum choice.\nServer list: ${g.digests.join(' ')}\nClient list: ${AUTH_DIGESTS.join(' ')}`, 4);
+  const pick = authDigests().find((d) => g.digests!.includes(d));
+  if (!pick) throw new ProtocolError(`Failed to negotiate a daemon auth checksum choice.\nServer list: ${g.digests.join(' ')}\nClient list: ${authDigests().join(' ')}`, 4);
   return pick;
 }
 
