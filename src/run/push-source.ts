@@ -12,6 +12,7 @@ import { isDir, isReg } from '../remote/flist.js';
 import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { sortForSend, type SendEntry } from '../remote/flist-send.js';
+import { compareNames } from '../remote/flist-order.js';
 import type { Opened, PushSource } from '../remote/push.js';
 import { fsError, showPath } from '../util/errors.js';
 import type { Engine } from '../engine/engine.js';
@@ -211,13 +212,19 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       messages.push({ text: `opendir "${showPath(dirPath)}" failed: ${errText(fsError(list.errno, 'opendir'))}`, error: true });
       return;
     }
+    // Each directory's entries in rsync's order (files, then subdirectories, each by name), every
+    // subdirectory's contents right after it: the whole list comes out sorted, and sortForSend only
+    // checks it. Stats (and their messages) are taken in the listing's order first.
+    const kept: { n: Buffer; p: Buffer; st: Stat; sub: boolean }[] = [];
     for (let i = 0; i < list.names.length; i++) {
       const n = list.names[i]!;
       const p = joinPath(dirPath, n);
-      const rel = top ? n : joinPath(dirName, n);
       const st = entryStat(p, list.stats[i] ?? null, list.errors[i] ?? 0);
-      if (!st) continue;
-      const sub = isDir(st.mode);
+      if (st) kept.push({ n, p, st, sub: isDir(st.mode) });
+    }
+    kept.sort((x, y) => compareNames(x.n, x.sub, y.n, y.sub));
+    for (const { n, p, st, sub } of kept) {
+      const rel = top ? n : joinPath(dirName, n);
       if (scope && scope.check(rel, sub) === 'exclude') continue;
       // -x: a directory on another file system is listed, its contents are not.
       const e = add(p, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev));
@@ -238,7 +245,9 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   };
 
   const dotDirs: Buffer[] = [];
+  let operands = 0;
   for (const op of senderOperands(c, listed, dotDirs)) {
+    operands++;
     const { src, name: given, contents, base } = c.relative ? relativeOperand(op) : plainOperand(op);
     let st: Stat;
     try {
@@ -274,7 +283,8 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
 
   // A "./name" in -R makes rsync send its directory as "." too (flist.c's implied_dot_dir).
   for (const d of dotDirs) implied(d, Buffer.from('.'));
-  const sorted = sortForSend(mergeRepeats(entries));
+  // Names repeat only across operands or with -R's implied directories; one operand's walk has none.
+  const sorted = sortForSend(operands > 1 || dotDirs.length > 0 || (c.relative && c.impliedDirs) ? mergeRepeats(entries) : entries, true);
   return {
     entries: sorted,
     ioError,
