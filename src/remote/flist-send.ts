@@ -170,7 +170,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (xflags & Xmit.SameName) out.u8(l1);
     if (xflags & Xmit.LongName) out.varint(l2);
     else out.u8(l2);
-    out.bytes(e.name.subarray(l1));
+    out.bytesFrom(e.name, l1);
     lastName = e.name;
     if (hlinkRef >= 0) {
       // Everything else is the group's first entry's: the receiver copies it from there.
