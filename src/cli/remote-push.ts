@@ -171,7 +171,9 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     }
     return w;
   };
-  if (!place?.remote && !copyAs) listLocal();
+  // The list is built here, before the session, unless the far side has to be heard first (a --files-from
+  // list there, --copy-as).
+  const walkFirst = !place?.remote && !copyAs;
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
@@ -262,6 +264,10 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     secluded: c.secludedArgs,
     daemon: loginOf(p.operand),
   };
+  // To a daemon the walk comes before connecting, as before. Through a remote shell it starts right after
+  // the shell is spawned (runClient calls the exchange at once): the far side connects and starts while
+  // this thread walks, instead of after it.
+  if (walkFirst && cmd.daemon) listLocal();
   let wire = { sent: 0, received: 0 };
   let session: { written: number; received: number } | undefined;
   const outcome = await runClient(
@@ -273,6 +279,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       const stats = await runPush(
         conn,
         walk ??
+          (walkFirst ? listLocal() : undefined) ??
           (async (cn, protocol) => {
             copyAs?.become();
             return listLocal(place?.remote ? await readForwardedList(cn, protocol) : undefined);

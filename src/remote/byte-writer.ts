@@ -38,6 +38,19 @@ export class ByteWriter {
     this.pos += b.length;
   }
 
+  /**
+   * `b` from `start` on, without a view of it: once per entry for the file list's names, whose
+   * subarray would be one more object per entry for the collector.
+   */
+  bytesFrom(b: Uint8Array, start: number): void {
+    const n = b.length - start;
+    this.room(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = start; i < b.length; i++) buf[pos++] = b[i]!;
+    this.pos = pos;
+  }
+
   varint(v: number): void {
     this.room(5);
     this.pos += putVarint(this.buf, this.pos, v);

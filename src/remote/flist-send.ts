@@ -5,8 +5,9 @@
 // name lists. Entries are sent in rsync's sorted order, so an entry's index on the wire (which the
 // receiver asks for files by) is its place in the list both sides sort.
 
-import { Xmit, compareSortKeys, sortKey, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
+import { Xmit, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
 import { ByteWriter } from './byte-writer.js';
+import { compareNames } from './flist-order.js';
 import { AclEncoder, type EntryAcls } from './acl-list.js';
 import type { XattrItem, XattrSender } from './xattr-list.js';
 
@@ -53,14 +54,25 @@ export interface EncodeOptions {
   xattrSender?: XattrSender;
 }
 
-/** Sorts as rsync's sender and receiver both sort, and drops repeated names (the first one stays). */
-export function sortForSend<T extends SendEntry>(entries: T[]): T[] {
+const dirOf = (e: SendEntry): boolean => isDir(e.mode);
+
+/**
+ * Sorts as rsync's sender and receiver both sort, and drops repeated names (the first one stays).
+ * `unique`: the caller knows no name repeats (push-source.ts merged them). A list already in order (a
+ * walk of one operand lists each directory sorted) is checked in one pass and kept as it is.
+ */
+export function sortForSend<T extends SendEntry>(entries: T[], unique = false): T[] {
+  let sorted = true;
+  for (let i = 1; i < entries.length && sorted; i++) {
+    const a = entries[i - 1]!;
+    const b = entries[i]!;
+    sorted = compareNames(a.name, dirOf(a), b.name, dirOf(b)) < 0;
+  }
+  const inOrder = sorted ? entries : entries.slice().sort((a, b) => compareNames(a.name, dirOf(a), b.name, dirOf(b)));
+  if (unique) return inOrder;
   const seen = new Set<string>();
   const out: T[] = [];
-  // Each entry's key made once, not at every comparison (n log n of them).
-  const keyed = entries.map((e) => ({ e, key: sortKey(e) }));
-  keyed.sort((a, b) => compareSortKeys(a.key, b.key));
-  for (const { e } of keyed) {
+  for (const e of inOrder) {
     const k = e.name.toString('latin1');
     if (seen.has(k)) continue;
     seen.add(k);
@@ -158,7 +170,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (xflags & Xmit.SameName) out.u8(l1);
     if (xflags & Xmit.LongName) out.varint(l2);
     else out.u8(l2);
-    out.bytes(e.name.subarray(l1));
+    out.bytesFrom(e.name, l1);
     lastName = e.name;
     if (hlinkRef >= 0) {
       // Everything else is the group's first entry's: the receiver copies it from there.

@@ -12,6 +12,7 @@ import { isDir, isReg } from '../remote/flist.js';
 import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { sortForSend, type SendEntry } from '../remote/flist-send.js';
+import { compareNames } from '../remote/flist-order.js';
 import type { Opened, PushSource } from '../remote/push.js';
 import { fsError, showPath } from '../util/errors.js';
 import type { Engine } from '../engine/engine.js';
@@ -24,6 +25,7 @@ import { senderOperands } from '../plan/sources.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
+const EMPTY = Buffer.alloc(0);
 
 interface Seen {
   dev: number;
@@ -31,6 +33,53 @@ interface Seen {
 }
 
 type Entry = SendEntry & Seen;
+
+/**
+ * A listed entry. Its path is joined from its directory's and its own name only when something reads
+ * it (opening, a message): a no-op push never does for most entries, and one Buffer less per entry
+ * is less for the collector and the peak memory. Every field is set in the constructor, so all
+ * entries share one shape.
+ */
+class Listed implements Entry {
+  name: Buffer;
+  mode: number;
+  size: number;
+  mtime: number;
+  mtimeNsec: number;
+  uid: number;
+  gid: number;
+  topDir: boolean;
+  contentDir: boolean;
+  dev: number;
+  ino: number;
+  atime?: number;
+  rdev?: { major: number; minor: number };
+  link?: Buffer;
+  devIno?: string;
+  impliedDir?: boolean;
+  xattrItems?: SendEntry['xattrItems'];
+  xattr?: number;
+  sum?: Buffer;
+  private joined: Buffer | undefined;
+
+  constructor(private readonly dir: Buffer, private readonly leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean) {
+    this.name = name;
+    this.mode = st.mode;
+    this.size = st.size;
+    this.mtime = st.mtimeSec;
+    this.mtimeNsec = st.mtimeNsec;
+    this.uid = st.uid;
+    this.gid = st.gid;
+    this.topDir = top && isDir(st.mode);
+    this.contentDir = isDir(st.mode) && content;
+    this.dev = st.dev;
+    this.ino = st.ino;
+  }
+
+  get path(): Buffer {
+    return (this.joined ??= joinPath(this.dir, this.leaf));
+  }
+}
 
 const isLinkAt = (p: Buffer): boolean => {
   try {
@@ -131,29 +180,18 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   let missingNamed = false;
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
-  const add = (path: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean): Entry => {
+  /** `dir` and `leaf`: where the entry is read, joined only when needed (`dir` empty: `leaf` is the whole path). */
+  const add = (dir: Buffer, leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean): Entry => {
     const mode = st.mode;
-    const e: Entry = {
-      path,
-      name,
-      mode,
-      size: st.size,
-      mtime: st.mtimeSec,
-      mtimeNsec: st.mtimeNsec,
-      uid: st.uid,
-      gid: st.gid,
-      topDir: top && isDir(mode),
-      contentDir: isDir(mode) && content,
-      dev: st.dev,
-      ino: st.ino,
-    };
+    const e = new Listed(dir, leaf, name, st, top, content);
+    const path = (): Buffer => e.path;
     const type = mode & 0o170000;
     if (type === 0o020000 || type === 0o060000) {
       const rdev = st.rdev;
       e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
     }
     if (type === 0o120000) {
-      e.link = fs.readlinkSync(path, { encoding: 'buffer' });
+      e.link = fs.readlinkSync(path(), { encoding: 'buffer' });
       e.size = e.link.length;
     }
     // -U: rsync lists every non-directory's access time, whole seconds.
@@ -162,7 +200,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     // rsync's get_xattr: files and directories, and the other kinds only when they are preserved.
     const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
     if (xattrs && kept) {
-      const items = xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true);
+      const items = xattrs.source(path(), mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true);
       if ('message' in items) {
         ioError |= IOERR_GENERAL;
         messages.push({ text: items.message, error: true });
@@ -176,8 +214,9 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
    * One entry of a listing as the walk keeps it: the listing's lstat, or under -L what a symlink leads
    * to; undefined (with rsync's message) when it cannot be had.
    */
-  const entryStat = (p: Buffer, st: Stat | null, errno: number): Stat | undefined => {
+  const entryStat = (dir: Buffer, n: Buffer, st: Stat | null, errno: number): Stat | undefined => {
     if (st && !(c.copyLinks && (st.mode & 0o170000) === 0o120000)) return st;
+    const p = joinPath(dir, n);
     try {
       if (!st) throw fsError(errno, 'lstat');
       return toStat(fs.statSync(p, { bigint: true }));
@@ -211,23 +250,28 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       messages.push({ text: `opendir "${showPath(dirPath)}" failed: ${errText(fsError(list.errno, 'opendir'))}`, error: true });
       return;
     }
+    // Each directory's entries in rsync's order (files, then subdirectories, each by name), every
+    // subdirectory's contents right after it: the whole list comes out sorted, and sortForSend only
+    // checks it. Stats (and their messages) are taken in the listing's order first.
+    const kept: { n: Buffer; st: Stat; sub: boolean }[] = [];
     for (let i = 0; i < list.names.length; i++) {
       const n = list.names[i]!;
-      const p = joinPath(dirPath, n);
+      const st = entryStat(dirPath, n, list.stats[i] ?? null, list.errors[i] ?? 0);
+      if (st) kept.push({ n, st, sub: isDir(st.mode) });
+    }
+    kept.sort((x, y) => compareNames(x.n, x.sub, y.n, y.sub));
+    for (const { n, st, sub } of kept) {
       const rel = top ? n : joinPath(dirName, n);
-      const st = entryStat(p, list.stats[i] ?? null, list.errors[i] ?? 0);
-      if (!st) continue;
-      const sub = isDir(st.mode);
       if (scope && scope.check(rel, sub) === 'exclude') continue;
       // -x: a directory on another file system is listed, its contents are not.
-      const e = add(p, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev));
-      if (sub && e.contentDir) descend(p, rel, rootDev, deep, scope, anchor);
+      const e = add(dirPath, n, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev));
+      if (sub && e.contentDir) descend(e.path, rel, rootDev, deep, scope, anchor);
     }
   };
   /** An implied directory (rsync's send_implied_dirs): followed if a symlink, never filtered, not entered. */
   const implied = (path: Buffer, name: Buffer): void => {
     try {
-      const e = add(path, name, toStat(fs.statSync(path, { bigint: true })), false, false);
+      const e = add(EMPTY, path, name, toStat(fs.statSync(path, { bigint: true })), false, false);
       if (isDir(e.mode)) e.impliedDir = true;
     } catch {
       // Missing: the name below it is reported when it is looked at.
@@ -238,7 +282,9 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   };
 
   const dotDirs: Buffer[] = [];
+  let operands = 0;
   for (const op of senderOperands(c, listed, dotDirs)) {
+    operands++;
     const { src, name: given, contents, base } = c.relative ? relativeOperand(op) : plainOperand(op);
     let st: Stat;
     try {
@@ -265,16 +311,17 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     // -R: each directory above the name goes first, so the far side makes it with its own attributes.
     if (c.relative && c.impliedDirs) impliedDirs(base, name);
     if (dir && (c.recursive || contents)) {
-      add(src, name, st, true, true);
+      add(EMPTY, src, name, st, true, true);
       descend(src, name, st.dev, c.recursive, scope, src.length);
     } else {
-      add(src, name, st, true, false);
+      add(EMPTY, src, name, st, true, false);
     }
   }
 
   // A "./name" in -R makes rsync send its directory as "." too (flist.c's implied_dot_dir).
   for (const d of dotDirs) implied(d, Buffer.from('.'));
-  const sorted = sortForSend(mergeRepeats(entries));
+  // Names repeat only across operands or with -R's implied directories; one operand's walk has none.
+  const sorted = sortForSend(operands > 1 || dotDirs.length > 0 || (c.relative && c.impliedDirs) ? mergeRepeats(entries) : entries, true);
   return {
     entries: sorted,
     ioError,

@@ -1,0 +1,34 @@
+// rsync's file-list order (f_name_cmp, protocol 29+) compared straight on two names' bytes, without
+// making each name's components (flist.ts's sortKey): the sender sorts every entry of a push, and one
+// allocation per component per entry was most of a no-op push's garbage. flist.ts's compareEntries is
+// the reference; test/unit/remote/flist-order.test.ts holds the two together.
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+const isRoot = (n: Uint8Array): boolean => n.length === 1 && n[0] === DOT;
+
+/**
+ * Negative when `a` (a directory if `aDir`) comes before `b` in rsync's order: component by component,
+ * a file before a directory at the same level, a directory compared as its name with a "/" after it,
+ * and the root "." first.
+ */
+export function compareNames(a: Uint8Array, aDir: boolean, b: Uint8Array, bDir: boolean): number {
+  if (isRoot(a)) return isRoot(b) ? 0 : -1;
+  if (isRoot(b)) return 1;
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  if (i === a.length && i === b.length) return aDir === bDir ? 0 : aDir ? 1 : -1;
+  // Both names share every component before the one holding byte i: that one decides. It is a
+  // directory when a "/" follows in the name, else the name's last part, a directory if the entry is.
+  const aIsDir = a.indexOf(SLASH, i) >= 0 || aDir;
+  const bIsDir = b.indexOf(SLASH, i) >= 0 || bDir;
+  if (aIsDir !== bIsDir) return aIsDir ? 1 : -1;
+  // A component that ended at i reads on as its "/" (a directory) or as nothing (a file).
+  const ca = i < a.length ? a[i]! : aIsDir ? SLASH : -1;
+  const cb = i < b.length ? b[i]! : bIsDir ? SLASH : -1;
+  if (ca !== cb) return ca - cb;
+  // Equal only as a directory's implied "/" against the other's real one: the shorter name comes first.
+  return a.length - b.length;
+}
