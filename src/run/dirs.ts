@@ -46,9 +46,7 @@ export function dirFrame(
     quickCheck(st, destSt, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false }),
     'dir', src, rel, st, destSt,
   );
-  // The top directory's times are set again when the granularity probe moved its mtime (time-granularity.ts).
-  const probed = rel.length === 0 && rc.spec.destRootProbed;
-  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none' || probed, keptLink };
+  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink };
   const line = rc.lines.lineFor(rel, src, st, 'dir');
   const alt = verdict.action === 'create' && !destSt ? rc.alt.dirTwin(rel) : undefined;
   if (alt) {

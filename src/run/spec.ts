@@ -26,8 +26,6 @@ export interface RunSpec {
   readonly engineOptions: EngineOptions;
   /** The engine that runs batches on this thread when workers cannot be used (EngineCaps.serial). */
   readonly serialEngine: EngineName;
-  /** time-granularity.ts probed the destination's top directory: its times are set again at the end. */
-  readonly destRootProbed: boolean;
 }
 
 export interface SpecInput {
@@ -91,7 +89,6 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       counters: o.counters,
     },
     serialEngine: o.engine.caps.serial,
-    destRootProbed: o.destTime?.probed ?? false,
   };
 }
 

@@ -7,9 +7,8 @@
 // Known filesystem types are answered from statfs(2); any other one (FUSE, NFS, 9p...) is asked by
 // giving a fresh O_EXCL file in the destination's top directory an mtime with nine significant digits
 // of fraction and reading back what it kept. The probe changes that directory's mtime: it gets its
-// times back at once (so this run's -i line for it is rsync's), and the run sets them again at the end
-// (DirRecord.needMeta). Nothing is probed in a dry run, or when
-// the destination does not exist yet (every file is then new: nothing is compared).
+// times back at once, before the run compares it (so its -i line is rsync's). Nothing is probed in a dry
+// run, or when the destination does not exist yet (every file is then new: nothing is compared).
 
 import * as fs from 'node:fs';
 import { constants as C } from 'node:fs';
@@ -125,13 +124,14 @@ function holdTop(destRoot: Buffer): HeldTop | undefined {
  * The probe's create and unlink moved the top directory's mtime: it gets back the times it had, so that
  * this run's comparison of the top directory (and an -i line for it) sees the directory as it was.
  * Node sends the time as a double, within a microsecond, which is as fine as a probed filesystem is
- * compared to (STEPS). Best effort: the run sets the top directory's times again at the end anyway.
+ * compared to (STEPS). Best effort: where it fails, the run finds the top directory's time changed and
+ * sets it again, as for any directory whose time differs.
  */
 function restoreTop(top: HeldTop): void {
   try {
     fs.futimesSync(top.fd, Number(top.atimeNs) / 1e9, Number(top.mtimeNs) / 1e9);
   } catch {
-    // a filesystem that refuses: the end of the run sets them
+    // a filesystem that refuses: the run's comparison sees the change
   } finally {
     fs.closeSync(top.fd);
   }
