@@ -168,6 +168,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     relative: c.relative,
     trustSender: place?.remote === true,
     daemon: loginOf(p.operand),
+    bwlimit: c.bwlimit,
+    timeout: c.timeout,
   };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
   const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);

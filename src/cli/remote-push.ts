@@ -263,6 +263,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
     daemon: loginOf(p.operand),
+    bwlimit: c.bwlimit,
+    timeout: c.timeout,
   };
   // To a daemon the walk comes before connecting, as before. Through a remote shell it starts right after
   // the shell is spawned (runClient calls the exchange at once): the far side connects and starts while

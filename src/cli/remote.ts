@@ -59,6 +59,8 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     secluded: c.secludedArgs,
     relative: c.relative,
     daemon: loginOf(r.operand),
+    bwlimit: c.bwlimit,
+    timeout: c.timeout,
   };
   const started = Date.now();
   // rsync without incremental recursion announces the list before it prints anything.

@@ -7,9 +7,11 @@
 import { spawn } from 'node:child_process';
 import { Exit } from '../util/errors.js';
 import { Conn } from './conn.js';
-import { runDaemonClient } from './daemon-client.js';
+import { runDaemonClient, says } from './daemon-client.js';
+import { sideName, watchIdle } from './io-watch.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
+import { pacedOutput } from './pacer.js';
 import { remoteLaunch, type RemoteCommand } from './rsh.js';
 import { ProtocolError } from './wire.js';
 
@@ -50,15 +52,24 @@ export async function runClient<T>(
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
   const peer = new PeerMessages(io.out, io.err);
-  const conn = new Conn(child.stdout!, child.stdin!, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
+  const output = cmd.bwlimit ? pacedOutput(child.stdin!, cmd.bwlimit) : child.stdin!;
+  const conn = new Conn(child.stdout!, output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
+  // A far side silent past --timeout: the remote shell is stopped and its pipes let go (a hung peer, or
+  // a process it left holding them, would keep this one alive).
+  const stop = (): void => {
+    child.kill();
+    child.stdout!.destroy();
+  };
+  const unwatch = cmd.timeout ? watchIdle(conn, cmd.timeout, sideName(cmd), stop) : undefined;
   let result: T | undefined;
   let failure: unknown;
   try {
     result = await exchange(conn, peer);
   } catch (e) {
     failure = e;
-    child.stdin!.destroy();
+    output.destroy();
   }
+  unwatch?.();
   const end = await exited;
   if (end.error) {
     // The remote shell itself could not be started (rsync: "Failed to exec ssh: ..." and exit 14).
@@ -81,7 +92,7 @@ export async function runClient<T>(
       return { result: undefined, exitCode: Math.max(Exit.StreamIO, remoteCode) };
     }
     const e = failure as ProtocolError;
-    io.err.write(`arsync: ${e.message}\n`);
+    io.err.write(says(e));
     return { result: undefined, exitCode: e instanceof ProtocolError ? e.code : Exit.StreamIO };
   }
   let code = Math.max(remoteCode, peer.exitCode ?? 0);

@@ -32,6 +32,14 @@ export class Conn {
   written = 0;
   /** The protocol a daemon greeting already settled: the handshake then exchanges no versions. */
   agreedProtocol: number | undefined;
+  /** Reads and drains now waiting for the peer (what --timeout's watch counts: remote/io-watch.ts). */
+  waiting = 0;
+  /** When the current wait began (performance.now() ms). */
+  waitingSince = 0;
+  /** Why the session was ended from outside (fail). */
+  private aborted: Error | undefined;
+  /** Wakes a drain wait when the connection fails. */
+  private drainWake: (() => void) | undefined;
 
   constructor(
     private readonly input: Readable,
@@ -89,6 +97,20 @@ export class Conn {
     this.poke();
   }
 
+  /** Ends the session from outside (a timeout): waiting reads and drains throw `e`. */
+  fail(e: Error): void {
+    this.aborted = e;
+    this.finish(e);
+    const w = this.drainWake;
+    this.drainWake = undefined;
+    w?.();
+  }
+
+  /** Bytes moved either way so far (what the peer took of ours counted once its pipe took them). */
+  get moved(): number {
+    return this.received + this.written - this.output.writableLength;
+  }
+
   private poke(): void {
     const w = this.wake;
     this.wake = undefined;
@@ -125,7 +147,12 @@ export class Conn {
       if (this.closed) throw new ProtocolError('connection unexpectedly closed', Exit.StreamIO);
       if (this.input.isPaused()) this.input.resume();
       this.idle?.();
-      await new Promise<void>((r) => (this.wake = r));
+      if (this.waiting++ === 0) this.waitingSince = performance.now();
+      try {
+        await new Promise<void>((r) => (this.wake = r));
+      } finally {
+        this.waiting--;
+      }
     }
   }
 
@@ -169,16 +196,25 @@ export class Conn {
 
   /** Resolves once the peer has taken what was written (or the pipe is gone): a sender's backpressure. */
   async drained(): Promise<void> {
+    if (this.aborted) throw this.aborted;
     if (!this.output.writableNeedDrain || this.output.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.output.off('drain', done);
-        this.output.off('close', done);
-        resolve();
-      };
-      this.output.on('drain', done);
-      this.output.on('close', done);
-    });
+    if (this.waiting++ === 0) this.waitingSince = performance.now();
+    try {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.output.off('drain', done);
+          this.output.off('close', done);
+          this.drainWake = undefined;
+          resolve();
+        };
+        this.drainWake = done;
+        this.output.on('drain', done);
+        this.output.on('close', done);
+      });
+    } finally {
+      this.waiting--;
+    }
+    if (this.aborted) throw this.aborted;
   }
 
   end(): void {

@@ -3,11 +3,13 @@
 // remote-shell session, and turns what happened into rsync's exit code (5 before the daemon's OK, 10
 // for a socket that would not open, 35 for --contimeout, the peer's own code after).
 
-import { Exit } from '../util/errors.js';
+import { Exit, ioTimeoutLine } from '../util/errors.js';
 import { Conn } from './conn.js';
 import { daemonArgs, daemonGreeting, moduleOf } from './daemon.js';
+import { sideName, watchIdle } from './io-watch.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
+import { pacedOutput } from './pacer.js';
 import type { RemoteCommand } from './rsh.js';
 import type { DaemonLogin } from './daemon-route.js';
 import { openTransport } from './socket.js';
@@ -52,18 +54,20 @@ export async function runDaemonClient<T>(
     return { result: undefined, exitCode: e.code };
   }
   const peer = new PeerMessages(io.out, io.err);
-  const conn = new Conn(t.input, t.output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
+  const output = cmd.bwlimit ? pacedOutput(t.output, cmd.bwlimit) : t.output;
+  const conn = new Conn(t.input, output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
   const module = moduleOf(path);
   let result: T | undefined;
   let failure: unknown;
   let started = false;
+  let unwatch: (() => void) | undefined;
   // A daemon that says nothing (or trickles a line for ever) is cut off at --timeout, as rsync's io timeout does.
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
   if (login.timeout > 0) {
     timer = setTimeout(() => {
       timedOut = true;
-      t.input.destroy(new ProtocolError(`[Receiver] io timeout after ${login.timeout} seconds -- exiting`, Exit.Timeout));
+      t.input.destroy(new ProtocolError(ioTimeoutLine('Receiver', login.timeout), Exit.Timeout));
     }, login.timeout * 1000);
   }
   try {
@@ -84,29 +88,37 @@ export async function runDaemonClient<T>(
     }
     clearTimeout(timer);
     started = true;
+    // From here --timeout is the session's io timeout, as over a remote shell.
+    if (cmd.timeout) unwatch = watchIdle(conn, cmd.timeout, sideName(cmd), () => t.close());
     conn.write(daemonArgs(cmd.serverArgs, cmd.paths, module, g.protocol, (cmd.oldArgs ?? 0) > 0));
     conn.agreedProtocol = g.protocol;
     result = await exchange(conn, peer);
   } catch (e) {
-    failure = timedOut && !started ? new ProtocolError(`[Receiver] io timeout after ${login.timeout} seconds -- exiting`, Exit.Timeout) : e;
+    failure = timedOut && !started ? new ProtocolError(ioTimeoutLine('Receiver', login.timeout), Exit.Timeout) : e;
   }
   clearTimeout(timer);
+  unwatch?.();
   t.close();
   const childCode = await t.ended;
   if (failure !== undefined) {
     if (!(failure instanceof ProtocolError) && typeof (failure as NodeJS.ErrnoException | null)?.code !== 'string') throw failure;
     const e = failure instanceof ProtocolError ? failure : new ProtocolError(`read error: ${(failure as Error).message}`, Exit.StreamIO);
     if (!started) {
-      if (e.message) io.err.write(`arsync: ${e.message}\n`);
+      if (e.message) io.err.write(says(e));
       return { result: undefined, exitCode: e.code };
     }
     // The daemon refused the options or the path: its own error lines came first, and its exit code.
     if (peer.exitCode !== undefined && e.code === Exit.StreamIO) return { result: undefined, exitCode: peer.exitCode };
-    io.err.write(`arsync: ${e.message}${e.code === Exit.StreamIO ? ` (${conn.received} bytes received so far)` : ''}\n`);
+    io.err.write(e.code === Exit.StreamIO ? `arsync: ${e.message} (${conn.received} bytes received so far)\n` : says(e));
     return { result: undefined, exitCode: e.code };
   }
   let code = Math.max(childCode ?? 0, peer.exitCode ?? 0);
   if (peer.ioError & IOERR_GENERAL) code = Math.max(code, Exit.Partial);
   else if (peer.ioError & IOERR_VANISHED) code = Math.max(code, Exit.Vanished);
   return { result, exitCode: code };
+}
+
+/** A session's last word: rsync's io timeout line stands alone, every other message is ours. */
+export function says(e: ProtocolError): string {
+  return e.code === Exit.Timeout ? `${e.message}\n` : `arsync: ${e.message}\n`;
 }

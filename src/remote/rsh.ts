@@ -108,6 +108,10 @@ export interface RemoteCommand {
   trustSender?: boolean;
   /** A module of an rsync daemon (`host::module/path`, `rsync://`): no remote shell runs the server. */
   daemon?: DaemonLogin;
+  /** --bwlimit in bytes a second for what this side writes (0 or absent: none): remote/pacer.ts. */
+  bwlimit?: number;
+  /** --timeout in seconds (0 or absent: none): remote/io-watch.ts. */
+  timeout?: number;
 }
 
 /** What starts the server: the remote shell's argv, and under -s the arguments to send it first. */

@@ -171,3 +171,11 @@ export class UsageError extends Error {
 export class FileSelectError extends Error {
   override name = 'FileSelectError';
 }
+
+/**
+ * rsync's io timeout line (io.c check_timeout), printed as it is, with no program-name prefix: `who`
+ * is the side that gave up ("sender", "Receiver", ...).
+ */
+export function ioTimeoutLine(who: string, seconds: number): string {
+  return `[${who}] io timeout after ${seconds} seconds -- exiting`;
+}

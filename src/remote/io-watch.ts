@@ -1,0 +1,39 @@
+// --timeout on a connection to a remote rsync (rsync's io timeout, io.c check_timeout): when this side
+// has waited on the peer for the whole limit and no byte moved either way, the session ends with
+// rsync's "[who] io timeout after N seconds -- exiting" and exit 30. Only time spent waiting counts
+// (from the moment the current wait began): a long walk or other local work on this thread is not the
+// peer's silence. The far side gets --timeout too and, like rsync, sends keep-alives while it works,
+// so a live peer is not cut off.
+
+import { Exit, ioTimeoutLine } from '../util/errors.js';
+import type { Conn } from './conn.js';
+import { ProtocolError } from './wire.js';
+
+/** How often the watch looks (rsync's check runs each time its select waits a second). */
+const TICK_MS = 250;
+
+/** The name rsync's client gives itself in that line: the sender of a push, the receiver of a pull. */
+export function sideName(cmd: { weSend: boolean }): string {
+  return cmd.weSend ? 'sender' : 'Receiver';
+}
+
+/** Watches `conn`; `onTimeout` runs once the session has been failed (e.g. to stop the remote shell). Returns the stop. */
+export function watchIdle(conn: Conn, seconds: number, who: string, onTimeout: () => void): () => void {
+  let moved = conn.moved;
+  let movedAt = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (conn.moved !== moved) {
+      moved = conn.moved;
+      movedAt = now;
+    }
+    if (conn.waiting === 0) return;
+    const idle = Math.floor((now - Math.max(movedAt, conn.waitingSince)) / 1000);
+    if (idle < seconds) return;
+    clearInterval(timer);
+    conn.fail(new ProtocolError(ioTimeoutLine(who, idle), Exit.Timeout));
+    onTimeout();
+  }, TICK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,114 @@
+// --bwlimit and --timeout between machines, on every engine, through the fake remote shell with rsync 3.5
+// as the far side. --bwlimit holds what this side writes: a push's file data leaves no faster than the
+// limit (before, only the far side was told, and a receiving rsync writes next to nothing, so a push ran
+// unthrottled). --timeout ends a session whose far side stays silent (exit 30, rsync's line, and the
+// hung remote shell stopped, not waited for), but not one that is slow and alive. rsync's own client
+// runs the same commands as the oracle of the lines and codes.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
+import { runCli, show } from '../helpers/cli.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
+import { startDaemon, writeConf, type Daemon } from '../helpers/rsyncd.js';
+
+let root: string;
+let src: string;
+let rsh: string;
+/** A far side that starts and then says nothing for far longer than any timeout here. */
+let mute: string;
+let n = 0;
+let daemon: Daemon;
+
+/** Bytes no block of another file matches by chance. */
+const noise = (len: number, seed: number): Buffer => Buffer.from(Array.from({ length: len }, (_, i) => (i * 7919 + seed * 104_729 + (i >> 9) * 131) & 0xff));
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rclock-'));
+  src = path.join(root, 'src');
+  fs.mkdirSync(path.join(src, 'd'), { recursive: true });
+  fs.writeFileSync(path.join(src, 'big'), noise(3 << 20, 1));
+  fs.writeFileSync(path.join(src, 'd', 'small'), 'small\n');
+  rsh = fakeRsh(root);
+  mute = path.join(root, 'mute');
+  // (Its own stdio let go: what it would hold open is the test harness's pipes, not arsync's concern.)
+  fs.writeFileSync(mute, '#!/bin/sh\nexec sleep 60 </dev/null >/dev/null 2>&1\n', { mode: 0o755 });
+  fs.mkdirSync(path.join(root, 'up'));
+  daemon = await startDaemon(writeConf(path.join(root, 'conf'), [{ name: 'up', path: path.join(root, 'up'), readOnly: false }]));
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+const fresh = (): string => path.join(root, `dst-${++n}`);
+
+/** rsync's closing lines name its source file and version; arsync's do not. */
+const errs = (x: string): string =>
+  x
+    .replace(/^a?rsync/gm, 'X')
+    .replace(/ at \S+\(\d+\)/g, '')
+    .replace(/ *\[(sender|Receiver)=[^\]]*\]$/gm, '');
+
+describeEngines(({ name: engine }) => {
+  it('a push under --bwlimit=1024 sends 3 MiB in no less than ~2.5 s, and the copy is exact', async () => {
+    const dst = fresh();
+    const began = performance.now();
+    const r = await runCli([`--engine=${engine}`, '-a', '--bwlimit=1024', '-e', rsh, `${src}/`, `host:${dst}/`]);
+    const took = (performance.now() - began) / 1000;
+    expect(r.code, show(r)).toBe(0);
+    // 3 MiB at 1 MiB/s is 3 s; the meter may start a little ahead (its slack, the pipe's buffer).
+    expect(took).toBeGreaterThan(2.5);
+    expectExactCopy(src, dst, engine, { withXattrs: false });
+  });
+
+  it('a push to a daemon under --bwlimit=1024 is held the same way (the socket is paced)', async () => {
+    const dst = `dst-${++n}`;
+    const began = performance.now();
+    const r = await runCli([`--engine=${engine}`, '-a', '--bwlimit=1024', `${src}/`, `rsync://127.0.0.1:${daemon.port}/up/${dst}/`]);
+    const took = (performance.now() - began) / 1000;
+    expect(r.code, show(r)).toBe(0);
+    expect(took).toBeGreaterThan(2.5);
+    expectExactCopy(src, path.join(root, 'up', dst), engine, { withXattrs: false });
+  });
+
+  it('a pull under --bwlimit=1024 is held by the far side as rsync asks it to, and the copy is exact', async () => {
+    const dst = fresh();
+    const began = performance.now();
+    const r = await runCli([`--engine=${engine}`, '-a', '--bwlimit=1024', '-e', rsh, `host:${src}/`, `${dst}/`]);
+    const took = (performance.now() - began) / 1000;
+    expect(r.code, show(r)).toBe(0);
+    expect(took).toBeGreaterThan(2.5);
+    expectExactCopy(src, dst, engine, { withXattrs: false });
+  });
+
+  // (Not --timeout=1: the far side's generator then sends its keep-alives a whole second apart, the
+  // limit itself, and rsync's own client fails the same way now and then.)
+  it('a slow but live session is not cut off by --timeout (data moves every second)', async () => {
+    const dst = fresh();
+    const r = await runCli([`--engine=${engine}`, '-a', '--bwlimit=1024', '--timeout=2', '-e', rsh, `${src}/`, `host:${dst}/`]);
+    expect(r.code, show(r)).toBe(0);
+    expectExactCopy(src, dst, engine, { withXattrs: false });
+  });
+
+  for (const dir of ['push', 'pull'] as const) {
+    it(`a ${dir} whose far side never answers ends at --timeout=1: exit 30 and rsync's lines`, async () => {
+      const dst = fresh();
+      const operands = dir === 'push' ? [`${src}/`, `host:${dst}/`] : [`host:${src}/`, `${dst}/`];
+      const args = ['-a', '--timeout=1', '-e', rsh, `--rsync-path=${mute}`, ...operands];
+      const began = performance.now();
+      const ours = await runCli([`--engine=${engine}`, ...args]);
+      // Far less than the mute side's 60 s: the hung remote shell was stopped, not waited for.
+      expect((performance.now() - began) / 1000).toBeLessThan(30);
+      const theirs = spawnSync('rsync', args, { encoding: 'latin1' });
+      expect(theirs.status).toBe(30);
+      expect(ours.code, show(ours)).toBe(30);
+      expect(errs(ours.stderr)).toBe(errs(theirs.stderr));
+      expect(fs.existsSync(path.join(dst, 'big'))).toBe(false);
+    });
+  }
+});
