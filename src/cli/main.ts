@@ -122,7 +122,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const r = await pullMod.fetchRemote(pull, process.env, io);
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
-    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, ...r.local } };
+    // --bwlimit held the wire (the far side sent no faster); rsync's receiver writes its disk unlimited.
+    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, ...r.local } };
   }
   try {
     const code = await runLocal(parsed.config, io, report, started, events, pulled);
