@@ -349,10 +349,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const daemonOp = [listing, pushTo, pulled].find((op) => op?.kind === 'daemon');
   const daemonChoices = finishDaemon(daemonOp !== undefined);
   if (daemonOp?.kind === 'daemon') {
-    // A daemon's server reads its arguments as lines after the greeting: -s has nothing to protect there yet.
-    if (noEffect.secludedArgs) throw new UsageError('-s/--secluded-args with an rsync daemon is not supported yet');
-    if (o['earlyInput'] !== undefined) throw new UsageError('--early-input is not supported with an rsync daemon yet');
     daemonOp.login = daemonLogin(daemonOp, daemonChoices, o['rsh'] as string | undefined, o['rsyncPath'] as string | undefined, fromProcess ? process.env : {}, Boolean(o['insecureLinks']), clockLimits.timeout);
+    if (o['earlyInput'] !== undefined) daemonOp.login.earlyInput = o['earlyInput'] as string;
   }
   const archive = Boolean(o['archive']);
   const pick = (key: string, implied: boolean): boolean => (o[key] === undefined ? implied : Boolean(o[key]));

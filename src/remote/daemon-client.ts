@@ -3,9 +3,10 @@
 // remote-shell session, and turns what happened into rsync's exit code (5 before the daemon's OK, 10
 // for a socket that would not open, 35 for --contimeout, the peer's own code after).
 
-import { Exit, ioTimeoutLine } from '../util/errors.js';
+import * as fs from 'node:fs';
+import { Exit, errnoText, ioTimeoutLine } from '../util/errors.js';
 import { Conn } from './conn.js';
-import { daemonArgs, daemonGreeting, moduleOf } from './daemon.js';
+import { EARLY_INPUT_MAX, EXIT_STARTCLIENT, daemonArgs, daemonGreeting, moduleOf } from './daemon.js';
 import { sideName, watchIdle } from './io-watch.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
@@ -72,7 +73,9 @@ export async function runDaemonClient<T>(
   }
   try {
     const user = login.route.user ?? env['USER'] ?? env['LOGNAME'] ?? 'nobody';
+    const earlyInput = login.earlyInput === undefined ? undefined : readEarlyInput(login.earlyInput);
     const g = await daemonGreeting(conn, {
+      earlyInput,
       module,
       user: user || 'nobody',
       password: login.password,
@@ -90,7 +93,7 @@ export async function runDaemonClient<T>(
     started = true;
     // From here --timeout is the session's io timeout, as over a remote shell.
     if (cmd.timeout) unwatch = watchIdle(conn, cmd.timeout, sideName(cmd), () => t.close());
-    conn.write(daemonArgs(cmd.serverArgs, cmd.paths, module, g.protocol, (cmd.oldArgs ?? 0) > 0));
+    conn.write(daemonArgs(cmd.serverArgs, cmd.paths, module, g.protocol, (cmd.oldArgs ?? 0) > 0, cmd.secluded));
     conn.agreedProtocol = g.protocol;
     result = await exchange(conn, peer);
   } catch (e) {
@@ -116,6 +119,19 @@ export async function runDaemonClient<T>(
   if (peer.ioError & IOERR_GENERAL) code = Math.max(code, Exit.Partial);
   else if (peer.ioError & IOERR_VANISHED) code = Math.max(code, Exit.Vanished);
   return { result, exitCode: code };
+}
+
+/** --early-input's bytes; a file that cannot be read or is too long ends the session before the module is named (exit 5, rsync's words). */
+function readEarlyInput(file: string): Buffer {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(file);
+  } catch (e) {
+    const errno = -((e as NodeJS.ErrnoException).errno ?? 0);
+    throw new ProtocolError(`failed to open ${file}: ${errnoText(errno)} (${errno})`, EXIT_STARTCLIENT);
+  }
+  if (data.length > EARLY_INPUT_MAX) throw new ProtocolError(`${file} is > ${EARLY_INPUT_MAX} bytes.`, EXIT_STARTCLIENT);
+  return data;
 }
 
 /** A session's last word: rsync's io timeout line stands alone, every other message is ours. */

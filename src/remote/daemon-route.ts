@@ -33,4 +33,6 @@ export interface DaemonLogin {
   motd: boolean;
   /** --timeout in seconds (0: none): a daemon silent that long during the greeting ends the run (exit 30). */
   timeout: number;
+  /** --early-input's file: its bytes go to the module's "early exec" program. */
+  earlyInput?: string;
 }

@@ -44,7 +44,12 @@ export interface DaemonAsk {
   /** Where the MOTD and module-list lines go, and the @ERROR line. */
   out: (line: string) => void;
   err: (line: string) => void;
+  /** --early-input's bytes, for the module's "early exec" program (read by the caller, at most EARLY_INPUT_MAX). */
+  earlyInput?: Buffer;
 }
+
+/** The most --early-input may hold: rsync's line buffer (BIGPATHBUFLEN, 4096 + 1024). */
+export const EARLY_INPUT_MAX = 5120;
 
 /** One "\n"-terminated line, without it (and a "\r" before it); bounded. */
 export function readLine(c: Cursor): string {
@@ -111,6 +116,8 @@ export async function daemonGreeting(conn: Conn, ask: DaemonAsk): Promise<Greeti
     throw e;
   }
   const g = parseGreeting(first);
+  // Between the versions and the module's name: "#early_input=N" and the N bytes (rsync 3.2.4+ daemons).
+  if (ask.earlyInput?.length) conn.write(Buffer.concat([Buffer.from(`#early_input=${ask.earlyInput.length}\n`, 'latin1'), ask.earlyInput]));
   conn.write(Buffer.from(`${ask.module}\n`, 'latin1'));
   for (;;) {
     let line: string;
@@ -141,21 +148,23 @@ export async function daemonGreeting(conn: Conn, ask: DaemonAsk): Promise<Greeti
  * then the paths, each NUL-terminated and an empty one at the end (protocol 30+; before that,
  * newline-terminated). A path that is the bare module gets its "/"; a leading "-" becomes "./-"; unless
  * --old-args, a " module/" inside a path is written "[ ]module/", so the daemon cannot split it there.
+ * Under -s (rsync's send_protected_args) only the options up to the first letter cluster, "s" put first
+ * in it, go that way; then "rsync", the rest of the options, "." and the paths follow, each
+ * NUL-terminated (an empty one as "."), and an empty one ends them.
  */
-export function daemonArgs(serverArgs: string[], paths: string[], module: string, protocol: number, oldArgs: boolean): Buffer {
+export function daemonArgs(serverArgs: string[], paths: string[], module: string, protocol: number, oldArgs: boolean, secluded = false): Buffer {
   const split = ` ${module}/`;
-  const words = [...serverArgs, '.'];
-  for (const p of paths) {
-    if (p === module) {
-      words.push(`${module}/`);
-      continue;
-    }
-    let w = p.startsWith('-') ? `./${p}` : p;
-    if (!oldArgs) w = w.split(split).join(`[ ]${module}/`);
-    words.push(w);
-  }
+  const named = paths.map((p) => {
+    if (p === module) return `${module}/`;
+    const w = p.startsWith('-') ? `./${p}` : p;
+    return oldArgs ? w : w.split(split).join(`[ ]${module}/`);
+  });
   const end = protocol >= 30 ? '\0' : '\n';
-  return Buffer.from(words.map((w) => w + end).join('') + end, 'latin1');
+  const cluster = secluded ? serverArgs.findIndex((a) => /^-[^-]/.test(a)) : -1;
+  if (cluster < 0) return Buffer.from([...serverArgs, '.', ...named].map((w) => w + end).join('') + end, 'latin1');
+  const open = [...serverArgs.slice(0, cluster), `-s${serverArgs[cluster]!.slice(1)}`];
+  const hidden = ['rsync', ...serverArgs.slice(cluster + 1), '.', ...named];
+  return Buffer.from(open.map((w) => w + end).join('') + end + hidden.map((w) => `${w || '.'}\0`).join('') + '\0', 'latin1');
 }
 
 /** The module a daemon path names: up to its first "/". */

@@ -118,8 +118,13 @@ export function fsError(errno: number, syscall: string, path?: string, dest?: st
   return err;
 }
 
-// glibc's strerror() text, which rsync prints, for the errnos a refused xattr or ACL write gives.
+// glibc's strerror() text, which rsync prints: the errnos a refused xattr or ACL write gives, and those
+// of a file the client opens for its own use (a password file, --early-input).
 const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  ELOOP: 'Too many levels of symbolic links',
   ENOTSUP: 'Operation not supported',
   EOPNOTSUPP: 'Operation not supported',
   E2BIG: 'Argument list too long',

@@ -136,7 +136,9 @@ describe('parseArgs', () => {
   });
 
   it("rsync's refusals: remote operands, --delete without -r, mixed --*-dest, a slash in --suffix", () => {
-    expect(() => run('-a', '-s', 'host::mod/', 'dst/')).toThrow(/-s\/--secluded-args with an rsync daemon is not supported yet/);
+    const secluded = parseArgs(['node', 'arsync', '-a', '-s', '--early-input=ei', 'host::mod/', 'dst/']);
+    expect(secluded.kind === 'remote-pull' && secluded.pull.config.secludedArgs).toBe(true);
+    expect(secluded.kind === 'remote-pull' && secluded.pull.operand.kind === 'daemon' && secluded.pull.operand.login?.earlyInput).toBe('ei');
     expect(() => run('-a', 'src/', 'host:x', 'dst/')).toThrow(/^Unexpected remote arg: host:x$/);
     // Several remote sources: the same machine, through a remote shell (rsync's client_run).
     expect(() => run('-a', 'host:a', 'b', 'dst/')).toThrow(/^Unexpected local arg: b\nIf arg is a remote file\/dir, prefix it with a colon \(:\)\.$/);

@@ -66,6 +66,13 @@ describe('the server command line', () => {
     expect(daemonArgs(['--server'], ['-y'], 'm', 29, false).toString()).toBe('--server\n.\n./-y\n\n');
   });
 
+  it('under -s stops the line at the first option cluster (with "s" first) and sends the rest after it, "rsync" first', () => {
+    const b = daemonArgs(['--server', '--sender', '-logDtpre.iLsfxCIvu', '--delete', ''], ['mod/a mod/b', 'mod'], 'mod', 31, false, true);
+    expect(words(b)).toEqual(['--server', '--sender', '-slogDtpre.iLsfxCIvu', '', 'rsync', '--delete', '.', '.', 'mod/a[ ]mod/b', 'mod/', '', '']);
+    // Before protocol 30 the open part keeps its newlines; the protected part is NUL-terminated always.
+    expect(daemonArgs(['--server', '-r'], ['m/x'], 'm', 29, false, true).toString('latin1')).toBe('--server\n-sr\n\nrsync\0.\0m/x\0\0');
+  });
+
   it('finds the module', () => {
     expect(moduleOf('mod/a/b')).toBe('mod');
     expect(moduleOf('mod')).toBe('mod');
