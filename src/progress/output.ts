@@ -12,6 +12,8 @@ export interface EntryEvent extends Omit<LineInfo, 'itemize'> {
   /** The entry was created, or its data sent/recreated. */
   changed: boolean;
   isDir: boolean;
+  /** Made from a --*-dest twin (rsync's ITEM_LOCAL_CHANGE): a directory matching its twin is "uptodate" too. */
+  local?: boolean;
 }
 
 type Formats = Pick<Config, 'itemize' | 'outFormat' | 'json'>;
@@ -82,9 +84,9 @@ export class Output {
       const line = formatLine(this.format ?? '%n%L', { ...e, itemize: itemize ?? '' });
       if (this.sender) this.sender(line);
       else this.reporter.item(line);
-    } else if (!e.isDir && this.c.info.NAME > 1) {
+    } else if ((!e.isDir || e.local) && this.c.info.NAME > 1) {
       // --info=name2 (-vv): rsync names an entry whose attributes it updated, and says the others are
-      // up to date.
+      // up to date (a directory only when it matched a --*-dest twin: try_dests_non).
       this.reporter.item(attrsChanged ? e.name : `${e.name} is uptodate`);
     }
   }
