@@ -6,7 +6,7 @@
 //    written out up to the next place still open. The work stays parallel: only lines are held.
 //  - -vv: in a local rsync the generator's own lines ("is uptodate", deletions) go to the client at once as
 //    messages, while an entry's -v line is printed by the sender from the index the generator queues in its
-//    data buffer, which it writes out only when the pass over the list ends (docs/terminal.md). So each such
+//    data buffer, which it writes out only when the pass over the list ends (docs/options.md, issue 9). So each such
 //    "sender line" takes its place in the queue like any other line, and is written out after the pass.
 
 import type { Reporter } from '../progress/reporter.js';
