@@ -48,7 +48,7 @@ describeEngines((e) => {
 
   for (const mode of [[], ['--no-whole-file']]) {
     it.skipIf(engine === 'uring' || !shim)(`shrinks after the open ${mode.join(' ')}: rsync's "read errors mapping", exit 23, the later file copied, nothing placed (as rsync under the same shim)`, async () => {
-      const run = (tool: 'rsync' | 'arsync') => {
+      const tree = () => {
         const root = tempDir(`arsync-shrink-${engine}-`);
         const src = path.join(root, 'src');
         const dst = path.join(root, 'dest');
@@ -56,9 +56,9 @@ describeEngines((e) => {
         fs.mkdirSync(dst);
         return { src, dst, env: { LD_PRELOAD: shim!, ARSYNC_TEST_SHRINK: path.join(src, '01-changing.bin') } };
       };
-      const a = run('rsync');
+      const a = tree();
       const r = spawnSync('rsync', ['-a', ...mode, `${a.src}/`, `${a.dst}/`], { encoding: 'utf8', env: { ...process.env, ...a.env } });
-      const b = run('arsync');
+      const b = tree();
       const got = await runCli(['-a', ...mode, `--engine=${engine}`, `${b.src}/`, `${b.dst}/`], { env: b.env });
 
       // The shim did cut the file, in both runs.
