@@ -40,6 +40,7 @@ import { destGranularity } from './time-granularity.js';
 import { finishHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
 import { LineOrder } from './line-order.js';
+import { TreeDirLines } from './tree-lines.js';
 import { SharedInodes } from './dest-links.js';
 import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
@@ -179,6 +180,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     dirs: new DirLedger(overlay !== undefined),
     lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors)),
     hardLinks: new HardLinkGroups(),
+    treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),

@@ -89,6 +89,54 @@ describeEngines((e) => {
     }
   });
 
+  it('-i and -v on a re-sync: a directory whose times changed is printed right before its own contents, depth first', async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      put(src, 'x', 'x\n');
+      put(src, 'a/f', 'f\n');
+      put(src, 'a/a1/h', 'h\n');
+      put(src, 'a-b/k', 'k\n');
+      put(src, 'b/g', 'g\n');
+      stampTree(src);
+      clone(src, path.join(root, 'dst'));
+      // Only directory times differ (a clean inside, a/a1, a-b and b too); b/g is also sent.
+      touchNs(['a', 'a/a1', 'a-b', 'b'].map((d): [string, string] => [path.join(root, 'dst', d), '1500000000.25']));
+      fs.writeFileSync(path.join(root, 'dst/b/g'), 'old\n');
+      touchNs([[path.join(root, 'dst/b/g'), '1500000000.5'], [path.join(root, 'dst/b'), '1500000000.25']]);
+    };
+    for (const flags of ['-ai', '-av']) {
+      const r = await differential({ engine, setup, args: [flags, 'src/', 'dst/'], noItemize: true });
+      expect(r.arsync.code, r.arsync.stderr).toBe(0);
+      expect(entries(r.arsync.stdout), flags).toEqual(entries(r.rsync.stdout));
+    }
+    const r = await differential({ engine, setup, args: ['-ai', 'src/', 'dst/'], noItemize: true });
+    // rsync's list compares "a-b/" with "a/": a-b comes first.
+    expect(entries(r.arsync.stdout)).toEqual(['.d..t...... a-b/', '.d..t...... a/', '.d..t...... a/a1/', '.d..t...... b/', '>f.st...... b/g']);
+  });
+
+  it('-i: subdirectories in rsync\'s list order ("a-b/" and "a.c/" before "a/"), fresh and re-synced with changes inside', async () => {
+    const names = ['a/f', 'a/a1/h', 'a-b/k', 'a.c/m', 'b/g'];
+    const fresh = (root: string): void => {
+      for (const n of names) put(path.join(root, 'src'), n, `${n}\n`);
+      stampTree(path.join(root, 'src'));
+    };
+    const resync = (root: string): void => {
+      fresh(root);
+      clone(path.join(root, 'src'), path.join(root, 'dst'));
+      for (const n of ['a/f', 'a-b/k', 'a/a1/h']) {
+        const dir = path.join(root, 'dst', path.dirname(n));
+        const t = nsTime(dir);
+        fs.writeFileSync(path.join(root, 'dst', n), 'changed\n');
+        touchNs([[dir, t]]);
+      }
+    };
+    for (const setup of [fresh, resync]) {
+      const r = await differential({ engine, setup, args: ['-ai', 'src/', 'dst/'], noItemize: true, volatile: ['dst'] });
+      expect(r.arsync.code, r.arsync.stderr).toBe(0);
+      expect(entries(r.arsync.stdout)).toEqual(entries(r.rsync.stdout));
+    }
+  });
+
   for (const alt of ['--copy-dest', '--compare-dest', '--link-dest']) {
     for (const flags of ['-vvplrtH', '-ivvplrtH', '-iplrtH']) {
       it(`${flags} ${alt} into an empty destination: rsync's lines in rsync's order (its itemize test)`, async () => {
