@@ -81,6 +81,21 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(r.B, 'dst/d1/b'), 'utf8')).toBe('d1b\n');
   });
 
+  it('-vv --delete: a deletion is one of the generator\'s lines, printed at its place; the sent file after the pass', async () => {
+    const setup = (root: string): void => {
+      dirs(['d0/b'])(root);
+      const d2 = path.join(root, 'dst/d2');
+      const t = nsTime(d2);
+      fs.writeFileSync(path.join(d2, 'old'), 'old\n');
+      touchNs([[d2, t]]);
+    };
+    const r = await differential({ engine, setup, args: ['-avv', '--delete', 'src/', 'dst/'], noItemize: true });
+    expect(r.arsync.code, r.arsync.stderr).toBe(0);
+    expect(entries(r.arsync.stdout)).toEqual(entries(r.rsync.stdout));
+    expect(entries(r.arsync.stdout).slice(-5)).toEqual(['deleting d2/old', 'd2/a is uptodate', 'd2/b is uptodate', 'd2/c is uptodate', 'd0/b']);
+    expect(fs.existsSync(path.join(r.B, 'dst/d2/old'))).toBe(false);
+  });
+
   it('-v alone and -vvi keep the list order', async () => {
     for (const flags of ['-av', '-avvi']) {
       const r = await differential({ engine, setup: dirs(['d0/c', 'd1/b', 'd2/a']), args: [flags, 'src/', 'dst/'], noItemize: true });
