@@ -12,6 +12,19 @@ export interface EntryEvent extends Omit<LineInfo, 'itemize'> {
   /** The entry was created, or its data sent/recreated. */
   changed: boolean;
   isDir: boolean;
+  /** Made from a --*-dest twin (rsync's ITEM_LOCAL_CHANGE): a directory matching its twin is "uptodate" too. */
+  local?: boolean;
+}
+
+type Formats = Pick<Config, 'itemize' | 'outFormat' | 'json'>;
+
+/** The per-entry format on stdout: --out-format, or -i's; none for -v's plain names and for --json. */
+const stdoutFormat = (c: Formats): string | undefined => (c.json ? undefined : (c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined)));
+
+/** Are entries itemized? A format without %i selects entries like -v does (rsync's stdout_format_has_i). */
+export function itemizes(c: Formats): boolean {
+  const f = stdoutFormat(c);
+  return f !== undefined && formatHas(f, 'i');
 }
 
 export class Output {
@@ -26,10 +39,11 @@ export class Output {
     private readonly events?: EventStream,
     /** -n: no op runs, so an entry is reported as it is decided. */
     private readonly dryRun = false,
+    /** Where a line rsync's sender prints goes (run/line-order.ts: -vv's order); the reporter when absent. */
+    private readonly sender?: (line: string) => void,
   ) {
-    this.format = c.json ? undefined : (c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : undefined));
-    // A format without %i selects entries like -v does (rsync's stdout_format_has_i).
-    this.itemizing = this.format !== undefined && formatHas(this.format, 'i');
+    this.format = stdoutFormat(c);
+    this.itemizing = itemizes(c);
     // -ii, or --info=name2 (-vv): unchanged entries are itemized too, or said to be up to date.
     this.all = !c.json && (this.itemizing ? c.itemize > 1 || c.info.NAME > 1 : c.info.NAME > 1);
   }
@@ -66,10 +80,13 @@ export class Output {
     // -v, or a format without %i: created or sent entries, and directories with changed attributes.
     const attrsChanged = itemize !== undefined && !itemize.endsWith('         ');
     if (e.changed || (e.isDir && attrsChanged)) {
-      this.reporter.item(formatLine(this.format ?? '%n%L', { ...e, itemize: itemize ?? '' }));
-    } else if (!e.isDir && this.c.info.NAME > 1) {
+      // rsync's itemize() hands this line to the sender; the ones below are the generator's own.
+      const line = formatLine(this.format ?? '%n%L', { ...e, itemize: itemize ?? '' });
+      if (this.sender) this.sender(line);
+      else this.reporter.item(line);
+    } else if ((!e.isDir || e.local) && this.c.info.NAME > 1) {
       // --info=name2 (-vv): rsync names an entry whose attributes it updated, and says the others are
-      // up to date.
+      // up to date (a directory only when it matched a --*-dest twin: try_dests_non).
       this.reporter.item(attrsChanged ? e.name : `${e.name} is uptodate`);
     }
   }

@@ -48,16 +48,21 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
         await rc.sink.maybeFlush();
       }
       if (!exists) rc.tally.totals.created[kind]++;
+      m.fromTwin = true;
       removeSource(rc, m, kind);
       return true;
     }
-    // --compare-dest: the earlier copy will do; nothing is made here.
+    // --compare-dest: the earlier copy will do; nothing is made here. rsync itemizes it with -ii/-vv
+    // (no local change: ".f", blank), and -vv alone calls it up to date.
+    if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line);
+    m.fromTwin = true;
     removeSource(rc, m, kind);
     return false;
   }
   if (alt.level >= 2) {
     // A local copy of the alternate entry (attributes from the source): "cf" with what differs.
     rc.lines.emitLocal(kind, { action: 'attrs', changes: changesVsAlt() }, line);
+    m.fromTwin = true;
     // A twin whose xattrs or ACLs differ has the same data: it is read from the source, whose xattrs
     // the engines copy with it (an op reading the twin would copy the twin's).
     return queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);

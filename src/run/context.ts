@@ -23,6 +23,7 @@ import type { DestReads } from './dest.js';
 import type { DirLedger, DirRecord } from './dirmeta.js';
 import type { Line, Lines } from './lines.js';
 import type { LineOrder } from './line-order.js';
+import type { TreeDirLines } from './tree-lines.js';
 import type { SharedInodes } from './dest-links.js';
 import type { HardLinkGroups } from './members.js';
 import type { OpSink } from './sink.js';
@@ -77,6 +78,8 @@ export interface RunContext {
   readonly sharedInodes: SharedInodes;
   /** -c: the queue that keeps lines in rsync's order while compares are in the engines. */
   readonly order?: LineOrder | undefined;
+  /** A re-sync's directory lines that wait for their place in rsync's depth-first order (tree-lines.ts). */
+  readonly treeLines: TreeDirLines;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

@@ -24,7 +24,7 @@ import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { linkMember } from './link-member.js';
 import { anyChange } from './lines.js';
-import { hasBasis, type Member } from './members.js';
+import { finishedAtPlace, hasBasis, leftToTwins, type Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import { searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
@@ -147,6 +147,12 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
     const planned = rc.hardLinks.leaderOf(m);
     if (planned?.kept && destSt && destSt.ino === planned.kept.ino && destSt.dev === planned.kept.dev) {
       // Already linked to a leader the walk planned and kept: only its line, at its place (rsync's order).
+      linkMember(rc, planned.leader, planned.kept, m, kind);
+      return false;
+    }
+    if (planned && finishedAtPlace(planned)) {
+      // rsync's generator finished the leader itself (a --*-dest twin), so this one is done at its place.
+      if (leftToTwins(planned.leader, planned.changed ?? true, rc.alt)) return planMember(rc, m, kind, true);
       linkMember(rc, planned.leader, planned.kept, m, kind);
       return false;
     }

@@ -9,7 +9,7 @@ import { ERRNO } from '../util/errors.js';
 import type { RunContext } from './context.js';
 import { planMember } from './entry.js';
 import { linkMember } from './link-member.js';
-import { hasBasis, type AltTwins, type Member } from './members.js';
+import { hasBasis, leftToTwins, type AltTwins, type Member } from './members.js';
 
 /**
  * rsync's choice of leader: for regular files the first member the destination already has (sent again
@@ -47,9 +47,7 @@ export async function finishHardLinks(rc: RunContext): Promise<void> {
       if (changed) rc.dirs.touch(leader.record);
       leaderDest = changed ? undefined : before;
     }
-    if (!changed && !leader.destSt && rc.alt.any) {
-      // The leader matched its --compare-dest twin, so nothing was made to link to: each other member
-      // is looked up there on its own, as rsync's hard_link_check does for a member the destination lacks.
+    if (leftToTwins(leader, changed, rc.alt)) {
       for (const m of members) {
         if (m !== leader && (await planMember(rc, m, kind, true))) rc.dirs.touch(m.record);
       }

@@ -1,8 +1,13 @@
-// -c's lines in rsync's order. A compare runs in the engines, in parallel, and its line (sent, or only
-// attributes) is known when its batch's outcome comes back, after the walk has printed the lines of later
-// entries. rsync's generator prints in file-list order, so while a compare's line is unknown, every stdout
-// line after it waits in a queue behind a reserved place; the place is filled from the outcome, and the
-// queue is written out up to the next place still open. The work stays parallel: only lines are held.
+// rsync's line order where it differs from the order arsync decides entries in. Two holds, one queue:
+//  - -c: a compare runs in the engines, in parallel, and its line (sent, or only attributes) is known when
+//    its batch's outcome comes back, after the walk has printed the lines of later entries. rsync's
+//    generator prints in file-list order, so while a compare's line is unknown, every stdout line after it
+//    waits in a queue behind a reserved place; the place is filled from the outcome, and the queue is
+//    written out up to the next place still open. The work stays parallel: only lines are held.
+//  - -vv: in a local rsync the generator's own lines ("is uptodate", deletions) go to the client at once as
+//    messages, while an entry's -v line is printed by the sender from the index the generator queues in its
+//    data buffer, which it writes out only when the pass over the list ends (docs/options.md, issue 9). So each such
+//    "sender line" takes its place in the queue like any other line, and is written out after the pass.
 
 import type { Reporter } from '../progress/reporter.js';
 
@@ -14,12 +19,22 @@ export interface LineSlot {
 
 export class LineOrder {
   private readonly queue: LineSlot[] = [];
+  /** Sender lines whose turn in the queue came: written when the pass ends (release). */
+  private readonly late: Array<() => void> = [];
   /** The reporter the run prints through: stdout lines go through the queue while a place is open. */
   readonly reporter: Reporter;
+  /** An entry's line printed by rsync's sender (see the head comment); undefined unless -vv's order applies. */
+  readonly sender: ((line: string) => void) | undefined;
+  /** The pass is over: sender lines are written at their turn. */
+  private released = false;
   /** Writing to the real reporter (filling a place writes its own lines without queueing them). */
   private direct = false;
 
-  constructor(inner: Reporter) {
+  constructor(
+    inner: Reporter,
+    /** What is held: -c's compares (places reserved by hold()), -vv's sender lines. */
+    private readonly holds: { compares: boolean; senderLate: boolean },
+  ) {
     const held = (write: (line: string) => void) => (line: string) => {
       if (this.direct || this.queue.length === 0) write(line);
       else this.queue.push({ lines: [() => write(line)], open: false });
@@ -30,10 +45,13 @@ export class LineOrder {
       item: held((l) => inner.item(l)),
       info: held((l) => inner.info(l)),
     };
+    // Its turn in the queue puts it on the late list, so late lines keep the list's order among themselves.
+    this.sender = holds.senderLate ? held((l) => (this.released ? inner.item(l) : this.late.push(() => inner.item(l)))) : undefined;
   }
 
-  /** Reserve the place of an entry whose line is known later. */
-  hold(): LineSlot {
+  /** Reserve the place of an entry whose line is known later (none when compares keep no order). */
+  hold(): LineSlot | undefined {
+    if (!this.holds.compares) return undefined;
     const slot: LineSlot = { lines: [], open: true };
     this.queue.push(slot);
     return slot;
@@ -58,10 +76,17 @@ export class LineOrder {
     this.flush();
   }
 
+  /** The pass over the list is over: the sender lines whose turn came are written out, later ones at their turn. */
+  release(): void {
+    this.released = true;
+    this.late.splice(0).forEach((w) => w());
+  }
+
   /** The end of the run: every line still held is written, places never filled left empty. */
   close(): void {
     for (const s of this.queue) s.open = false;
     this.flush();
+    this.release();
   }
 
   private flush(): void {

@@ -67,7 +67,7 @@ export class Lines {
   emitLocal(kind: FileType, v: Verdict, line: Line): void {
     if (!this.out.active) return;
     const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
-    this.out.entry({ ...line, changed: false, isDir: kind === 'dir', ...this.sum(line, kind, false) }, text);
+    this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, ...this.sum(line, kind, false) }, text);
   }
 
   /** A directory's own line, held back until its deletions are printed (rsync's order). */

@@ -45,9 +45,14 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
       rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, c, { hardlinked: true, all: true }));
     }
   } else if (altMatched(rc, leader, m, kind)) {
-    // rsync's hard_link_check: a member that matches its --copy-dest/--link-dest twin (for --link-dest,
-    // the very file the leader was linked to) is no change: shown only with -ii/-vv, blank.
-    if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
+    // rsync's hard_link_check: a member that matches its --link-dest twin (the very file the leader was
+    // linked to) is no change: shown only with -ii/-vv, blank. One that matches its --copy-dest twin is
+    // still linked and named ("=> leader"), its attributes compared with the twin's: blank.
+    if (c.linkDest.length) {
+      if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
+    } else if (rc.lines.active) {
+      rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, { action: 'attrs', changes: NO_CHANGES }, c, { hardlinked: true, all: true }));
+    }
   } else {
     rc.lines.emit(kind, { action: 'create' }, line, true);
   }

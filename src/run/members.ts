@@ -16,6 +16,11 @@ export interface Member {
   display: Buffer | undefined;
   /** A symlink's target as read once and judged (--safe-links, --copy-unsafe-links): the one written. */
   target?: Buffer;
+  /**
+   * Made from a --copy-dest/--link-dest twin, which rsync's generator does itself (no transfer): a -H
+   * leader made so is finished at its place, and the other members are linked at theirs.
+   */
+  fromTwin?: boolean;
 }
 
 /** The --*-dest directories as -H's choice of leader asks them (run/alt-dest.ts AltDests). */
@@ -43,6 +48,15 @@ export interface PlannedLeader {
   /** Its plan changed the destination (false: left as it was, or matched in --compare-dest). */
   changed?: boolean;
 }
+
+/** A planned leader that is finished where the walk met it: its group's others are linked at their places. */
+export const finishedAtPlace = (p: PlannedLeader): boolean => p.leader.fromTwin === true;
+
+/**
+ * The leader matched its --compare-dest twin, so nothing was made to link to: each other member is looked
+ * up there on its own, as rsync's hard_link_check does for a member the destination lacks.
+ */
+export const leftToTwins = (leader: Member, changed: boolean, alt: AltTwins): boolean => !changed && !leader.destSt && alt.any;
 
 /** -H: the members of each inode (dev:ino) with more than one link, in the order the walk found them. */
 export class HardLinkGroups {

@@ -23,7 +23,7 @@ import { DeleteGate } from '../plan/delete-gate.js';
 import type { FilterList } from '../plan/filter.js';
 import { Overlay } from '../plan/overlay.js';
 import type { Plan } from '../plan/sources.js';
-import { Output } from '../progress/output.js';
+import { Output, itemizes } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
@@ -40,6 +40,7 @@ import { destGranularity } from './time-granularity.js';
 import { finishHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
 import { LineOrder } from './line-order.js';
+import { TreeDirLines } from './tree-lines.js';
 import { SharedInodes } from './dest-links.js';
 import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
@@ -96,8 +97,11 @@ function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection
 export async function transfer(input: TransferInput): Promise<RunTotals> {
   const { config: c, plan, filters, abort } = input;
   // -c's compares settle after later entries are planned: their lines keep rsync's order through a queue
-  // (--progress orders its own lines by file).
-  const order = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle) ? new LineOrder(input.reporter) : undefined;
+  // (--progress orders its own lines by file). -vv: the lines rsync's sender prints come after the pass
+  // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name).
+  const compares = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle);
+  const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
+  const order = compares || senderLate ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
   const reporter = order?.reporter ?? input.reporter;
   const engine = input.engine;
   const events = input.events;
@@ -174,8 +178,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun), lineSums(c, anchors)),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors)),
     hardLinks: new HardLinkGroups(),
+    treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
@@ -217,6 +222,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.runDelayed();
     }
     tally.totals.fileListMs = performance.now() - started;
+    // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
+    order?.release();
     // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
     if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);
     if (!abort.aborted && !c.dryRun) {

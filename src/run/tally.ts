@@ -8,6 +8,13 @@ import type { Counts, ErrorRecord, RunTotals } from '../model/run-totals.js';
 import { ERRNO, Exit, attrRefusedMessage, fsError, showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 
+/**
+ * The engines' "the source ended before the size fstat gave" (native/copy.h copy_fail_short, the node
+ * engine's zero-byte read): it shrank while it was read. rsync's sender says so through map_ptr's read
+ * error (sender.c), in its words.
+ */
+const sourceEndedEarly = (f: OpFailure): boolean => !f.onDest && f.errno === ERRNO.ENODATA && f.syscall === 'read';
+
 export const zeroCounts = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
 
 const sum = (n: Counts): number => n.reg + n.dir + n.link + n.dev + n.special;
@@ -60,7 +67,11 @@ export class Tally {
     }
     t.ioErrors++;
     const e = fsError(f.errno, f.syscall, where(f.path), f.dest ? where(f.dest) : undefined);
-    const message = f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : e.message;
+    const message = f.attr
+      ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr)
+      : sourceEndedEarly(f)
+        ? `[sender] read errors mapping "${where(f.path)}": No data available (61)`
+        : e.message;
     const rec = { path: where(f.path), message, code: e.code };
     t.errors.push(rec);
     this.error(message, rec);

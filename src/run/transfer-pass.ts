@@ -18,6 +18,7 @@ import { entry } from './entry.js';
 import { pruned } from './prune.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
+import { depthFirst } from './tree-lines.js';
 
 export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   const c = rc.c;
@@ -75,7 +76,15 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
   if (!frame) return;
   frame.sender = sender?.enterDir(root.rel, root.src);
   frame.receiver = receiver?.enterDir(root.rel);
-  await walkFrames(treeFrames(rc, frame, scanSrc), (dir) => transferDir(rc, dir), rc);
+  await walkFrames(
+    treeFrames(rc, frame, scanSrc),
+    (dir) => {
+      rc.treeLines.upTo(dir.rel);
+      return transferDir(rc, dir);
+    },
+    rc,
+  );
+  rc.treeLines.flush();
 }
 
 /** --delete-missing-args: a missing operand's twin is deleted, unless a filter leaves the name out. */
@@ -136,8 +145,8 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
     rc.lines.emitHeld(root.pending);
     root.pending = undefined;
   }
-  // A stack: popped in name order.
-  return frames.reverse();
+  // A stack: popped in rsync's list order (tree-lines.ts depthFirst: "a-b/" before "a/").
+  return frames.sort((x, y) => depthFirst(y.rel, x.rel));
 }
 
 /** List one source directory against its destination twin; returns the subdirectories to visit. */
@@ -219,6 +228,8 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   }
 
   const subdirs: Frame[] = [];
+  // rsync lists a directory's subdirectories by name with their trailing "/" ("a-b/" before "a/").
+  dirs.sort((x, y) => depthFirst(x.rel, y.rel));
   for (const k of dirs) {
     if (rc.abort.aborted) break;
     const destSt = k.dest;
@@ -237,8 +248,10 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
       if (!f) continue;
       if (f.pending?.verdict.action === 'create') rc.dirs.touch(dir.record);
       if (dir.treeMode && f.destExists) {
-        // scanTree already looked inside: it is walked on its own if it is dirty.
-        if (f.pending) rc.lines.emit('dir', f.pending.verdict, f.pending.line);
+        // scanTree already looked inside: it is walked on its own if it is dirty. Its line waits for its
+        // place, right before its own contents.
+        const p = f.pending;
+        if (p) rc.treeLines.hold(f.rel, () => rc.lines.emit('dir', p.verdict, p.line));
         continue;
       }
       f.sender = dir.sender?.enterDir(k.rel, k.src);

@@ -102,7 +102,7 @@ describe.skipIf(skip !== null)(`faultfs sources${skip ? ` (skipped: ${skip})` : 
         const r = await runCli(['-a', `--engine=${e.name}`, ...flags, `${mnt}/`, `${dst}/`]);
         expect(r.code, show(r)).toBe(23);
         for (const f of ['small', 'mid', 'big', 'holes', 'sub/nested']) {
-          expect(r.stderr, show(r)).toContain(`ENODATA: no data available, read '${mnt}/${f}'`);
+          expect(r.stderr, show(r)).toContain(`[sender] read errors mapping "${mnt}/${f}": No data available (61)`);
         }
         expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
         // Old versions stay as they were; new files do not appear short.
@@ -125,7 +125,7 @@ describe.skipIf(skip !== null)(`faultfs sources${skip ? ` (skipped: ${skip})` : 
         const r = await runCli(['-a', `--engine=${e.name}`, ...flags, `${mnt}/`, `${dst}/`]);
         expect(r.code, show(r)).toBe(23);
         for (const f of ['mid', 'big', 'sub/nested']) {
-          expect(r.stderr, show(r)).toContain(`ENODATA: no data available, read '${mnt}/${f}'`);
+          expect(r.stderr, show(r)).toContain(`[sender] read errors mapping "${mnt}/${f}": No data available (61)`);
           // The truncation was real.
           expect(fs.statSync(path.join(backing, f)).size, f).toBe(100_000);
         }
@@ -147,7 +147,7 @@ describe.skipIf(skip !== null)(`faultfs sources${skip ? ` (skipped: ${skip})` : 
         oldCopy(dst, 'mid');
         const r = await runCli(['-a', `--engine=${e.name}`, mode, `${mnt}/mid`, `${dst}/mid`]);
         expect(r.code, show(r)).toBe(23);
-        expect(r.stderr, show(r)).toContain(`ENODATA: no data available, read '${mnt}/mid'`);
+        expect(r.stderr, show(r)).toContain(`[sender] read errors mapping "${mnt}/mid": No data available (61)`);
         // Whatever data was written, the file does not look complete: the next run copies it again.
         expect(mtimeMs(path.join(dst, 'mid'))).not.toBe(mtimeMs(path.join(mnt, 'mid')));
         expect(fs.statSync(path.join(dst, 'mid')).size).not.toBe(fs.statSync(path.join(mnt, 'mid')).size);
@@ -174,7 +174,7 @@ describe.skipIf(skip !== null)(`faultfs sources${skip ? ` (skipped: ${skip})` : 
       const oldBig = oldCopy(dst, 'big');
       const r = await runCli(['-a', `--engine=${e.name}`, `${mnt}/src/`, `${dst}/`]);
       expect(r.code, show(r)).toBe(23);
-      for (const f of ['mid', 'big', 'sub/nested']) expect(r.stderr, show(r)).toContain(`ENODATA: no data available, read '${mnt}/src/${f}'`);
+      for (const f of ['mid', 'big', 'sub/nested']) expect(r.stderr, show(r)).toContain(`[sender] read errors mapping "${mnt}/src/${f}": No data available (61)`);
       expect(fs.readFileSync(path.join(dst, 'big'))).toEqual(oldBig);
       for (const f of ['mid', 'sub/nested']) expect(fs.existsSync(path.join(dst, f)), f).toBe(false);
       expect(findTempFiles(dst)).toEqual([]);
@@ -197,7 +197,7 @@ describe.skipIf(skip !== null)(`faultfs sources${skip ? ` (skipped: ${skip})` : 
         const dst = path.join(base, 'dst');
         const r = await runCli(['-a', ...flags, `--engine=${e.name}`, `${mnt}/`, `${dst}/`]);
         expect(r.code, show(r)).toBe(23);
-        expect(r.stderr, show(r)).toContain(`ENODATA: no data available, read '${mnt}/holes'`);
+        expect(r.stderr, show(r)).toContain(`[sender] read errors mapping "${mnt}/holes": No data available (61)`);
         expect(fs.existsSync(path.join(dst, 'holes'))).toBe(false);
         expect(findTempFiles(dst)).toEqual([]);
       });

@@ -32,6 +32,19 @@ describe('Tally', () => {
     expect(t.totals.errors.map((e) => e.code)).toEqual(['ENOENT', 'ESTALE', 'EACCES', 'ENOENT']);
   });
 
+  it("words a source that ended before its fstat size as rsync's sender does (an I/O error, not a vanished file)", () => {
+    const lines: string[] = [];
+    const t = new Tally((m) => lines.push(m), Buffer.from('/dst'));
+    t.fail({ index: 0, errno: ERRNO.ENODATA, syscall: 'read', path: Buffer.from('/src/shrunk'), onDest: false });
+    // The same errno elsewhere keeps its own words.
+    t.fail({ index: 1, errno: ERRNO.ENODATA, syscall: 'fgetxattr', path: Buffer.from('/src/x'), onDest: false });
+    expect(lines[0]).toBe('[sender] read errors mapping "/src/shrunk": No data available (61)');
+    expect(lines[1]).toBe("ENODATA: no data available, fgetxattr '/src/x'");
+    expect(t.totals.ioErrors).toBe(2);
+    expect(t.totals.vanished).toBe(0);
+    expect(t.totals.errors[0]!.code).toBe('ENODATA');
+  });
+
   it("puts rsync's words in front of the planner's own errors", () => {
     const lines: string[] = [];
     const t = new Tally((m) => lines.push(m), Buffer.from('/dst'));

@@ -1,0 +1,42 @@
+// The own lines of the directories a re-sync's scanTree does not walk as frames of their parent: rsync's
+// incremental file list gives each directory its line right before its own contents, depth first, so a
+// subdirectory met in its parent's listing (clean inside, or dirty and walked later as its own frame)
+// waits here until the walk reaches its place: just before the first frame that comes after it, or the
+// end of the root.
+
+/**
+ * rsync's order of two directory paths in its file list: as bytes, each with its trailing "/" (so "a-b/"
+ * comes before "a/", and "a/" before everything under it: depth first).
+ */
+export function depthFirst(a: Buffer, b: Buffer): number {
+  // The root ("", its line "./") comes before all.
+  if (!a.length || !b.length) return a.length - b.length;
+  return Buffer.compare(Buffer.concat([a, SLASH]), Buffer.concat([b, SLASH]));
+}
+
+const SLASH = Buffer.from('/');
+
+export class TreeDirLines {
+  private held: Array<{ rel: Buffer; print: () => void }> = [];
+
+  /** A directory's line, printed at its place (`print` runs then). */
+  hold(rel: Buffer, print: () => void): void {
+    this.held.push({ rel, print });
+  }
+
+  /** The walk is about to list `rel`: the held lines of directories up to it (itself included) go out. */
+  upTo(rel: Buffer): void {
+    if (!this.held.length) return;
+    const now = this.held.filter((h) => depthFirst(h.rel, rel) <= 0);
+    if (!now.length) return;
+    this.held = this.held.filter((h) => depthFirst(h.rel, rel) > 0);
+    now.sort((x, y) => depthFirst(x.rel, y.rel)).forEach((h) => h.print());
+  }
+
+  /** The end of a root's walk: every held line, in order. */
+  flush(): void {
+    const all = this.held.sort((x, y) => depthFirst(x.rel, y.rel));
+    this.held = [];
+    all.forEach((h) => h.print());
+  }
+}
