@@ -74,7 +74,7 @@ static napi_value new_buffer(napi_env env, const uint8_t *p, size_t n)
   return out;
 }
 
-static uint32_t checksum1(const uint8_t *p, size_t n)
+uint32_t sum_weak(const uint8_t *p, size_t n)
 {
   uint32_t s1 = 0, s2 = 0;
   for (size_t i = 0; i < n; i++) {
@@ -93,12 +93,11 @@ napi_value sum_checksum1(napi_env env, napi_callback_info info)
   if (!bytes_of(env, argv[0], &p, &n))
     return fail(env, "checksum1(bytes): bytes must be a Buffer or typed array");
   napi_value out;
-  napi_create_uint32(env, checksum1(p, n), &out);
+  napi_create_uint32(env, sum_weak(p, n), &out);
   return out;
 }
 
-/* rsync's get_checksum2 of p[0..n) for the kind, seeded with s, into out (SUM_LEN[kind] bytes). */
-static void strong_sum(int64_t kind, const uint8_t *p, size_t n, uint32_t s, uint8_t out[16])
+void sum_strong(int64_t kind, const uint8_t *p, size_t n, uint32_t s, uint8_t out[16])
 {
   switch (kind) {
   case SUM_MD5: {
@@ -137,7 +136,7 @@ napi_value sum_block(napi_env env, napi_callback_info info)
       !int_of(env, argv[2], &seed))
     return fail(env, "block(kind, bytes, seed): kind 0-3, bytes a Buffer, seed a number");
   uint8_t out[16];
-  strong_sum(kind, p, n, (uint32_t)seed, out);
+  sum_strong(kind, p, n, (uint32_t)seed, out);
   return new_buffer(env, out, SUM_LEN[kind]);
 }
 
@@ -163,10 +162,10 @@ napi_value sum_blocks(napi_env env, napi_callback_info info)
   uint8_t *w = o + at, sum[16];
   for (size_t off = 0; off < n; off += (size_t)blength, w += per) {
     size_t len = n - off < (size_t)blength ? n - off : (size_t)blength;
-    uint32_t c1 = checksum1(p + off, len);
+    uint32_t c1 = sum_weak(p + off, len);
     for (int i = 0; i < 4; i++)
       w[i] = (uint8_t)(c1 >> (8 * i));
-    strong_sum(kind, p + off, len, (uint32_t)seed, sum);
+    sum_strong(kind, p + off, len, (uint32_t)seed, sum);
     memcpy(w + 4, sum, (size_t)s2length);
   }
   napi_value out;

@@ -99,7 +99,7 @@ export interface WindowStore {
  * the store (no copy per read). When the store's end is reached, what is still held moves to its
  * start, or to a larger store.
  */
-class Window {
+export class Window {
   buf: Buffer = Buffer.alloc(0);
   base = 0;
   short = false;

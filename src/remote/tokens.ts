@@ -20,6 +20,8 @@ export type Token =
 export interface TokenWriter {
   literal(data: Buffer): void;
   match(block: number, data: Buffer): void;
+  /** Blocks first..first+n-1 in a row, when the writer has a cheaper way than `match` per block (no data needed). */
+  matchRun?(first: number, n: number): void;
   end(): void;
 }
 
@@ -42,6 +44,12 @@ export class PlainTokenWriter implements TokenWriter {
 
   match(block: number): void {
     this.out(int32(-(block + 1)));
+  }
+
+  matchRun(first: number, n: number): void {
+    const b = Buffer.allocUnsafe(4 * n);
+    for (let j = 0; j < n; j++) b.writeInt32LE(-(first + j + 1), 4 * j);
+    this.out(b);
   }
 
   end(): void {
