@@ -29,6 +29,9 @@ typedef struct {
   bool inplace;
   uint32_t *sum1;
   uint8_t *sum2;
+  /* In place (rsync's SUMFLG_SAME_OFFSET): blocks found at their own offset. */
+  uint8_t *same;
+  int64_t aligned_offset, aligned_i;
   /* The hash table: bucket -> highest block index in it, next[i] the next lower one (-1 ends). */
   int32_t *head, *next;
   uint32_t bits;
@@ -47,6 +50,7 @@ static void matcher_free(napi_env env, void *data, void *hint)
   matcher *m = data;
   free(m->sum1);
   free(m->sum2);
+  free(m->same);
   free(m->head);
   free(m->next);
   free(m);
@@ -127,7 +131,8 @@ napi_value sum_matcher(napi_env env, napi_callback_info info)
   m->sum2 = malloc(count * (size_t)s2length + 1);
   m->head = malloc(((size_t)1 << m->bits) * 4);
   m->next = malloc(count * 4);
-  if (!m->sum1 || !m->sum2 || !m->head || !m->next) {
+  m->same = calloc(count, 1);
+  if (!m->sum1 || !m->sum2 || !m->head || !m->next || !m->same) {
     matcher_free(env, m, NULL);
     return fail(env, "out of memory");
   }
@@ -175,6 +180,39 @@ static bool same_strong(const matcher *m, int64_t i, const uint8_t *strong)
   return memcmp(m->sum2 + i * m->s2length, strong, (size_t)m->s2length) == 0;
 }
 
+/* rsync's preference when updating in place: the block at this very offset, or for a block of zeros
+ * the next aligned one (the offset moves on to it, the literal run grows). Returns the block to use;
+ * *offset, *sum and strong change as rsync's do on the way. */
+static int64_t prefer_aligned(matcher *m, const uint8_t *w, int64_t base, int64_t *offset, uint32_t *sum, int64_t l, int64_t i,
+                              uint8_t strong[16])
+{
+  while (m->aligned_offset < *offset) {
+    m->aligned_offset += m->blength;
+    m->aligned_i++;
+  }
+  int64_t ao = m->aligned_offset, ai = m->aligned_i;
+  if (!((*offset == ao || (*sum == 0 && l == m->blength && ao + l <= m->len)) && ai < m->count))
+    return i;
+  if (i != ai) {
+    if (*sum != m->sum1[ai] || l != block_len(m, ai) || !same_strong(m, ai, strong))
+      return i;
+    i = ai;
+  }
+  if (*offset != ao) {
+    const uint8_t *there = w + (ao - base);
+    *sum = sum_weak(there, (size_t)l);
+    if (*sum != m->sum1[i])
+      return i;
+    sum_strong(m->kind, there, (size_t)l, m->seed, strong);
+    if (!same_strong(m, i, strong))
+      return i;
+    *offset = ao;
+  }
+  m->same[i] = 1;
+  m->want = i;
+  return i;
+}
+
 /*
  * sumMatchRun(matcher, window, base, out: Float64Array) -> undefined: goes on with the search over the
  * file's bytes window[0..) = file[base..). Writes into out: [events, status, wanted, then per event
@@ -199,7 +237,7 @@ napi_value sum_match_run(napi_env env, napi_callback_info info)
   double *out = op;
   const int64_t have = base + (int64_t)wn, len = m->len, blength = m->blength;
   if (!m->started) {
-    if (base > 0 || have < (len < 2 * blength + 1 ? len : 2 * blength + 1))
+    if (base > 0 || have < (len < 3 * blength + 1 ? len : 3 * blength + 1))
       return fail(env, "sumMatchRun: the first window must hold the start of the file");
     m->k = len < blength ? len : blength;
     uint32_t c = sum_weak(w, (size_t)m->k);
@@ -225,7 +263,8 @@ napi_value sum_match_run(napi_env env, napi_callback_info info)
       status = 1;
       break;
     }
-    int64_t need = offset + 2 * blength + 1 < len ? offset + 2 * blength + 1 : len;
+    /* A match may move to the next aligned block (in place) and needs the block after it summed. */
+    int64_t need = offset + 3 * blength + 1 < len ? offset + 3 * blength + 1 : len;
     if (have < need || offset < base) {
       wanted = need;
       break;
@@ -246,7 +285,8 @@ napi_value sum_match_run(napi_env env, napi_callback_info info)
         int64_t i = j;
         if (m->sum1[i] != sum)
           continue;
-        if (m->inplace && i * blength < offset)
+        /* In place, a block behind the offset is gone unless it was found where it already is. */
+        if (m->inplace && i * blength < offset && !m->same[i])
           continue;
         if (++tried > MAX_CHAIN)
           break;
@@ -258,9 +298,11 @@ napi_value sum_match_run(napi_env env, napi_callback_info info)
         }
         if (!same_strong(m, i, strong))
           continue;
+        if (m->inplace)
+          i = prefer_aligned(m, w, base, &offset, &sum, l, i, strong);
         /* A match: the block after the previous one is preferred when it matches too. */
         int64_t want = m->want;
-        if (i != want && want < m->count && (!m->inplace || want * blength >= offset) && m->sum1[want] == sum &&
+        if (i != want && want < m->count && (!m->inplace || want * blength >= offset || m->same[want]) && m->sum1[want] == sum &&
             l == block_len(m, want) && same_strong(m, want, strong))
           i = want;
         m->want = i + 1;

@@ -151,6 +151,9 @@ describe.skipIf(typeof addon === 'string')('the delta search: C and TypeScript s
       ['one block repeated, changed', repeated, Buffer.concat([repeated.subarray(0, 5000), random(20, 8), repeated.subarray(3000)])],
       ['blocks reordered', basis, Buffer.concat(Array.from({ length: 50 }, (_, i) => basis.subarray(((i * 17) % 50) * blength, (((i * 17) % 50) + 1) * blength)))],
       ['all new', basis, random(basis.length * 2, 9)],
+      // In place, blocks of zeros found ahead of their own offset move the match on to it (rsync's realignment).
+      ['zeros shifted', Buffer.concat([random(3000, 10), Buffer.alloc(blength * 8), random(2000, 11)]), Buffer.concat([random(3000, 10).subarray(0, 2500), Buffer.alloc(blength * 9), random(2000, 11)])],
+      ['zeros everywhere', Buffer.alloc(blength * 20 + 5), Buffer.concat([Buffer.alloc(blength * 3 + 100), random(10, 12), Buffer.alloc(blength * 15)])],
     ];
     for (const [what, b, file] of cases) {
       for (const inplace of [false, true]) {
