@@ -237,6 +237,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       fs.ftruncateSync(out, 0);
       const hasher = sum.file();
       const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
+      const plain = reader instanceof PlainTokenReader;
       let at = 0;
       let fill = 0;
       const flush = (): void => {
@@ -267,7 +268,8 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
         const into = len > pending.length ? Buffer.allocUnsafe(len) : pending.subarray(fill, fill + len);
         if (lost) into.fill(0);
         else readFull(basisFd, into, len, b * head.blength);
-        for (let j = 0; j < m; j++) reader.matched(into.subarray(j * head.blength, Math.min(len, (j + 1) * head.blength)));
+        // The plain reader has no use for the blocks (a compressed one feeds them to its dictionary).
+        if (!plain) for (let j = 0; j < m; j++) reader.matched(into.subarray(j * head.blength, Math.min(len, (j + 1) * head.blength)));
         if (into.buffer !== pending.buffer) {
           hasher.update(into);
           writeFull(out, into, at);
