@@ -124,8 +124,10 @@ napi_value sum_matcher(napi_env env, napi_callback_info info)
   m->remainder = remainder;
   m->len = len;
   m->inplace = inplace;
+  /* About two buckets a block, at most 2^24 (64 MiB; a terabyte's blocks): a receiver announcing more
+   * blocks gets longer chains, not a larger table. */
   m->bits = 16;
-  while (m->bits < 30 && ((size_t)1 << m->bits) < 2 * count)
+  while (m->bits < 24 && ((size_t)1 << m->bits) < 2 * count)
     m->bits++;
   m->sum1 = malloc(count * 4);
   m->sum2 = malloc(count * (size_t)s2length + 1);
