@@ -37,6 +37,18 @@ export async function matchFileNative(
   const ev = new Float64Array(3 + 3 * EVENTS);
   const blockLen = (i: number): number => (i === count - 1 && remainder ? remainder : blength);
   let lastMatch = 0;
+  const sendBlocks = (first: number, n: number): void => {
+    if (out.matchRun) {
+      out.matchRun(first, n);
+      for (let j = 0; j < n; j++) lastMatch += blockLen(first + j);
+    } else {
+      for (let j = 0; j < n; j++) {
+        const l = blockLen(first + j);
+        out.match(first + j, w.slice(lastMatch, lastMatch + l));
+        lastMatch += l;
+      }
+    }
+  };
   let wanted = Math.min(len, 2 * blength + 1);
   for (;;) {
     w.ensure(Math.min(len, wanted + STEP));
@@ -51,15 +63,13 @@ export async function matchFileNative(
       res.literal += offset - lastMatch;
       lastMatch = offset;
       if (blocks > 0) {
-        if (out.matchRun) {
-          out.matchRun(first, blocks);
-          for (let j = 0; j < blocks; j++) lastMatch += blockLen(first + j);
-        } else {
-          for (let j = 0; j < blocks; j++) {
-            const l = blockLen(first + j);
-            out.match(first + j, w.slice(lastMatch, lastMatch + l));
-            lastMatch += l;
-          }
+        // The first block on its own: rsync reports progress after each match, and --progress prints
+        // its first line at the first report; the rest of the range goes at once.
+        sendBlocks(first, 1);
+        if (blocks > 1) {
+          const wait = backpressure(lastMatch);
+          if (wait) await wait;
+          sendBlocks(first + 1, blocks - 1);
         }
         res.matched += lastMatch - offset;
       }
