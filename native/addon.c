@@ -4,6 +4,7 @@
 #include "abi.h"
 #include "aclio.h"
 #include "checksum.h"
+#include "deltamatch.h"
 #include "ctxapi.h"
 #include "fakesuper.h"
 #include "xattrio.h"
@@ -51,6 +52,8 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumHasherUpdate", NULL, sum_hasher_update, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumHasherDigest", NULL, sum_hasher_digest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumRollScan", NULL, sum_roll_scan, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumMatcher", NULL, sum_matcher, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumMatchRun", NULL, sum_match_run, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclSet", NULL, acl_set, NULL, NULL, NULL, napi_enumerable, NULL},

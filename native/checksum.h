@@ -5,6 +5,15 @@
 #define ARSYNC_CHECKSUM_H
 
 #include <node_api.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* rsync's get_checksum1 of p[0..n): bytes read as signed chars, (s1 & 0xffff) + (s2 << 16). */
+uint32_t sum_weak(const uint8_t *p, size_t n);
+/* rsync's get_checksum2 of p[0..n) for the kind (0 md5, 1 xxh64, 2 xxh3, 3 xxh128), seeded with seed,
+ * into out (16 or 8 bytes). */
+void sum_strong(int64_t kind, const uint8_t *p, size_t n, uint32_t seed, uint8_t out[16]);
+
 
 napi_value sum_checksum1(napi_env env, napi_callback_info info);
 napi_value sum_block(napi_env env, napi_callback_info info);

@@ -53,6 +53,8 @@ export interface Addon {
   sumHasherUpdate(h: object, b: Uint8Array): void;
   sumHasherDigest(h: object): Buffer;
   sumRollScan(window: Uint8Array, base: number, from: number, to: number, k: number, state: Int32Array, bitmap: Uint8Array): number;
+  sumMatcher(kind: number, seed: number, sum1: Uint32Array, sum2: Uint8Array, blength: number, s2length: number, remainder: number, len: number, inplace: boolean): object;
+  sumMatchRun(matcher: object, window: Uint8Array, base: number, out: Float64Array): void;
 }
 
 interface RawPair {
@@ -119,7 +121,7 @@ const BUILD_FIX =
 let state: AddonState | undefined;
 
 /** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
-export const ADDON_ABI = 5;
+export const ADDON_ABI = 6;
 
 /** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
 function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {

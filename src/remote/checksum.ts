@@ -19,6 +19,8 @@ export interface FileHasher {
 interface Strong {
   /** Digest length in bytes (rsync's csum_len_for_type). */
   length: number;
+  /** native/checksum.c's number for it, when the addon computes it (the C matcher needs it). */
+  kind?: number;
   /** A fresh whole-file hasher (rsync seeds none of the hashes below here). */
   file(): FileHasher;
   /** A block's strong sum with the session's seed (0 = no seed), in rsync's byte order. */
@@ -82,6 +84,14 @@ export interface NativeSums {
   sumHasherUpdate(h: object, b: Uint8Array): void;
   sumHasherDigest(h: object): Buffer;
   sumRollScan(window: Uint8Array, base: number, from: number, to: number, k: number, state: Int32Array, bitmap: Uint8Array): number;
+  sumMatcher?(kind: number, seed: number, sum1: Uint32Array, sum2: Uint8Array, blength: number, s2length: number, remainder: number, len: number, inplace: boolean): object;
+  sumMatchRun?(matcher: object, window: Uint8Array, base: number, out: Float64Array): void;
+}
+
+/** The C delta search (native/deltamatch.c), as src/remote/match-native.ts drives it. */
+export interface NativeMatch {
+  sumMatcher(kind: number, seed: number, sum1: Uint32Array, sum2: Uint8Array, blength: number, s2length: number, remainder: number, len: number, inplace: boolean): object;
+  sumMatchRun(matcher: object, window: Uint8Array, base: number, out: Float64Array): void;
 }
 
 /** native/checksum.c's numbering of the kinds. */
@@ -94,6 +104,7 @@ function nativeStrong(n: NativeSums, name: keyof typeof KIND): Strong {
   const kind = KIND[name];
   return {
     length: LENGTH[name],
+    kind,
     file() {
       const h = n.sumHasher(kind);
       return { update: (b) => n.sumHasherUpdate(h, b), digest: () => n.sumHasherDigest(h) };
@@ -116,6 +127,12 @@ export function useNativeSums(n: NativeSums): void {
 /** The C rolling scan (match.ts uses it when there is one). */
 export function nativeRollScan(): NativeSums['sumRollScan'] | undefined {
   return native?.sumRollScan;
+}
+
+/** The C delta search, when the addon has it. */
+export function nativeMatch(): NativeMatch | undefined {
+  const n = native;
+  return n?.sumMatcher && n.sumMatchRun ? { sumMatcher: n.sumMatcher, sumMatchRun: n.sumMatchRun } : undefined;
 }
 
 /** Both implementations, for the contract test that they agree. */

@@ -99,7 +99,7 @@ export interface WindowStore {
  * the store (no copy per read). When the store's end is reached, what is still held moves to its
  * start, or to a larger store.
  */
-class Window {
+export class Window {
   buf: Buffer = Buffer.alloc(0);
   base = 0;
   short = false;
@@ -263,6 +263,10 @@ export async function matchFile(
     let k = Math.min(len, blength);
     let [s1, s2] = halves(w.slice(0, k));
     let wantI = 0;
+    // In place (rsync's SUMFLG_SAME_OFFSET): blocks found at their own offset, and the aligned block at or after the offset.
+    const sameOffset = inplace ? new Uint8Array(count) : undefined;
+    let alignedOffset = 0;
+    let alignedI = 0;
     let offset = 0;
     const end = len + 1 - blockLen(count - 1);
     // The C scan rolls past the offsets whose weak sum no block can have (a 65536-bit filter of the
@@ -285,7 +289,7 @@ export async function matchFile(
           if (offset >= end) break;
         }
       }
-      const sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
+      let sum = ((s1 & 0xffff) | (s2 << 16)) >>> 0;
       if (bucket?.(sum)) counts!.hashHits++;
       const chain = chains.get(sum | 0);
       if (chain) {
@@ -294,7 +298,8 @@ export async function matchFile(
         let tried = 0;
         for (const cand of chain) {
           let i = cand;
-          if (inplace && i * blength < offset) continue;
+          // In place, a block behind the offset is gone unless it was found where it already is.
+          if (inplace && i * blength < offset && !sameOffset![i]) continue;
           if (++tried > MAX_CHAIN) break;
           if (l !== blockLen(i)) continue;
           strongSum ??= strong2(w.slice(offset, offset + l));
@@ -303,8 +308,32 @@ export async function matchFile(
             continue;
           }
           if (counts) counts.matches++;
+          if (inplace) {
+            // rsync's preference when updating in place: the block at this very offset (or, for a
+            // block of zeros, the next aligned one: the literal run grows to reach it).
+            while (alignedOffset < offset) {
+              alignedOffset += blength;
+              alignedI++;
+            }
+            aligned: if ((offset === alignedOffset || (sum === 0 && l === blength && alignedOffset + l <= len)) && alignedI < count) {
+              if (i !== alignedI) {
+                if (sum !== sums.sum1[alignedI] || l !== blockLen(alignedI) || !sameStrong(alignedI, strongSum)) break aligned;
+                i = alignedI;
+              }
+              if (offset !== alignedOffset) {
+                const there = w.slice(alignedOffset, alignedOffset + l);
+                sum = checksum1(there);
+                if (sum !== sums.sum1[i]) break aligned;
+                strongSum = strong2(there);
+                if (!sameStrong(i, strongSum)) break aligned;
+                offset = alignedOffset;
+              }
+              sameOffset![i] = 1;
+              wantI = i;
+            }
+          }
           // A match: the block after the previous one is preferred when it matches too.
-          if (i !== wantI && wantI < count && (!inplace || wantI * blength >= offset) && sums.sum1[wantI] === sum && l === blockLen(wantI) && sameStrong(wantI, strongSum)) {
+          if (i !== wantI && wantI < count && (!inplace || wantI * blength >= offset || sameOffset![wantI]) && sums.sum1[wantI] === sum && l === blockLen(wantI) && sameStrong(wantI, strongSum)) {
             i = wantI;
           }
           wantI = i + 1;

@@ -237,6 +237,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       fs.ftruncateSync(out, 0);
       const hasher = sum.file();
       const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
+      const plain = reader instanceof PlainTokenReader;
       let at = 0;
       let fill = 0;
       const flush = (): void => {
@@ -245,41 +246,62 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
         writeFull(out, data, at - fill);
         fill = 0;
       };
+      // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
+      const room = (len: number): void => {
+        if (at + len > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
+        if (fill + len > pending.length) flush();
+      };
+      /** Blocks b..b+m-1 of the basis, read in one piece. */
+      const copyBlocks = (b: number, m: number): void => {
+        const last = b + m === head.count && head.remainder;
+        const len = m * head.blength - (last ? head.blength - head.remainder : 0);
+        room(len);
+        if (basisFd < 0 && !lost) {
+          try {
+            basisFd = f.basis!.open();
+          } catch {
+            // The basis went away since it was summed: this file cannot be rebuilt now (the redo asks again).
+            lost = true;
+          }
+        }
+        // A block longer than the buffer (-B beyond it) goes through a buffer of its own.
+        const into = len > pending.length ? Buffer.allocUnsafe(len) : pending.subarray(fill, fill + len);
+        if (lost) into.fill(0);
+        else readFull(basisFd, into, len, b * head.blength);
+        // The plain reader has no use for the blocks (a compressed one feeds them to its dictionary).
+        if (!plain) for (let j = 0; j < m; j++) reader.matched(into.subarray(j * head.blength, Math.min(len, (j + 1) * head.blength)));
+        if (into.buffer !== pending.buffer) {
+          hasher.update(into);
+          writeFull(out, into, at);
+        } else fill += len;
+        totals.matched += len;
+        at += len;
+      };
       for (;;) {
         const t = await reader.next();
         if (t.kind === 'end') break;
-        const len = t.kind === 'literal' ? t.data.length : t.block === head.count - 1 && head.remainder ? head.remainder : head.blength;
-        // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
-        if (at + len > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
-        if (fill + len > pending.length) flush();
         if (t.kind === 'literal') {
+          const len = t.data.length;
+          room(len);
           if (len > pending.length) {
             hasher.update(t.data);
             writeFull(out, t.data, at);
-          } else t.data.copy(pending, fill);
+          } else {
+            t.data.copy(pending, fill);
+            fill += len;
+          }
           totals.literal += len;
+          at += len;
         } else {
-          if (basisFd < 0 && !lost) {
-            try {
-              basisFd = f.basis!.open();
-            } catch {
-              // The basis went away since it was summed: this file cannot be rebuilt now (the redo asks again).
-              lost = true;
-            }
+          // A run of consecutive blocks (the plain reader gathers them) is read as few pieces as fit the buffer.
+          const per = Math.max(1, Math.floor(pending.length / head.blength));
+          for (let b = t.block, left = t.blocks ?? 1; left > 0; ) {
+            const m = Math.min(left, per);
+            copyBlocks(b, m);
+            b += m;
+            left -= m;
           }
-          // A block longer than the buffer (-B beyond it) goes through a buffer of its own.
-          const into = len > pending.length ? Buffer.allocUnsafe(len) : pending.subarray(fill, fill + len);
-          if (lost) into.fill(0);
-          else readFull(basisFd, into, len, t.block * head.blength);
-          reader.matched(into);
-          if (into.buffer !== pending.buffer) {
-            hasher.update(into);
-            writeFull(out, into, at);
-          }
-          totals.matched += len;
         }
-        if (len <= pending.length) fill += len;
-        at += len;
       }
       flush();
       const theirs = await conn.read((c) => Buffer.from(c.bytes(sum.length)));

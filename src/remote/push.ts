@@ -8,17 +8,19 @@
 
 import { Exit } from '../util/errors.js';
 import type { Conn } from './conn.js';
-import { strong } from './checksum.js';
+import { nativeMatch, strong, type FileHasher } from './checksum.js';
 import { encodeFlist, type EncodeOptions, type SendEntry } from './flist-send.js';
 import { isDevice, isDir, isLink, isReg } from './flist.js';
 import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
 import { appendFile } from './append-send.js';
-import { matchFile, readSumHead, readSums, writeSumHead, type ReadAt, type WindowStore } from './match.js';
+import { matchFile, readSumHead, readSums, writeSumHead, type BlockSums, type MatchResult, type ReadAt, type WindowStore } from './match.js';
+import { matchFileNative } from './match-native.js';
 import { Msg } from './mux.js';
 import { FrameOut } from './frame-out.js';
 import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import { tokenCodec } from './token-codec.js';
+import type { TokenWriter } from './tokens.js';
 import type { ClientCompress } from './compress.js';
 import { ProtocolError, int32 } from './wire.js';
 import { XattrSender, encodeAnswer, readRequest } from './xattr-list.js';
@@ -187,6 +189,12 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   const ndxOut = new NdxWriter();
   const sent = new Set<number>();
   const windowStore: WindowStore = { buf: Buffer.alloc(0) };
+  // The search in C when the addon computes the negotiated sum; else match.ts's TypeScript search.
+  const nm = nativeMatch();
+  const sendDelta = (sums: BlockSums, len: number, read: ReadAt, hasher: FileHasher, w: TokenWriter, inplace: boolean, bp: (at: number) => Promise<void> | undefined): Promise<MatchResult> =>
+    nm && sum.kind !== undefined && sums.head.count > 0 && len > 0
+      ? matchFileNative(nm, sum.kind, session.seed, sums, len, read, hasher, w, inplace, bp, windowStore)
+      : matchFile(sums, len, read, hasher, (b) => sum.block(b, session.seed), w, inplace, bp, windowStore);
 
   /** rsync's read_ndx_and_attrs: an index (deletion statistics read on the way), its flags and names. */
   type ItemIn = { ndx: number; iflags: number; basisType: number | undefined; xname: Buffer | undefined; xattrNums?: number[] };
@@ -272,7 +280,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
         return conn.pendingOutput > BACKLOG ? conn.drained() : undefined;
       };
       const r = sums
-        ? await matchFile(sums, e.size, f.read, hasher, (b) => sum.block(b, session.seed), codec.writer(out.push), inplace, backpressure, windowStore)
+        ? await sendDelta(sums, e.size, f.read, hasher, codec.writer(out.push), inplace, backpressure)
         : await appendFile(head, e.size, f.read, hasher, codec.writer(out.push), s.append === 2, backpressure);
       const digest = hasher.digest();
       if (r.short) {
