@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERRNO, Exit, FileSelectError, UsageError, attrRefusedMessage, errnoCode, exitMessage, fsError, showPath } from '../../../src/util/errors.js';
+import { ERRNO, Exit, FileSelectError, UsageError, attrRefusedMessage, errnoCode, errnoText, exitMessage, fsError, showPath } from '../../../src/util/errors.js';
 
 describe('exit codes', () => {
   it("are rsync's numbers", () => {
@@ -106,8 +106,13 @@ describe('attrRefusedMessage', () => {
   });
 
   it("falls back to Node's description for other errnos", () => {
-    expect(attrRefusedMessage(ERRNO.ENOENT, 'setxattr', '/d', Buffer.from('user.a'))).toBe(
-      'setxattr("/d","user.a") failed: no such file or directory (2)',
+    expect(attrRefusedMessage(ERRNO.ENOTEMPTY, 'setxattr', '/d', Buffer.from('user.a'))).toBe(
+      'setxattr("/d","user.a") failed: directory not empty (39)',
     );
+  });
+
+  it("gives glibc's words for the errnos of a file the client opens for itself", () => {
+    expect(errnoText(ERRNO.ENOENT)).toBe('No such file or directory');
+    expect(errnoText(ERRNO.EISDIR)).toBe('Is a directory');
   });
 });
