@@ -77,6 +77,12 @@ function peers(): { name: string; path?: string; skip: boolean }[] {
 const PEERS = peers();
 
 const OPTS: string[][] = [['-aAi'], ['-aAHi', '--numeric-ids'], ['-rlptAi']];
+/**
+ * The older peers get the cases with ACL names and with numeric ids and hard links; -rlptAi (ACLs
+ * without owners in the file list) adds nothing that depends on the peer's version, so it runs against
+ * rsync 3.5 only.
+ */
+const optsFor = (peer: string): string[][] => (peer === '3.5' ? OPTS : OPTS.slice(0, 2));
 
 describeEngines((e) => {
   const eng = `--engine=${e.name}`;
@@ -100,7 +106,7 @@ describeEngines((e) => {
 
   for (const peer of PEERS) {
     const pathOpt = peer.path ? [`--rsync-path=${peer.path}`] : [];
-    it.skipIf(peer.skip).each(OPTS)(`pushes ACLs like rsync to ${peer.name}: %j`, async (...opts) => {
+    it.skipIf(peer.skip).each(optsFor(peer.name))(`pushes ACLs like rsync to ${peer.name}: %j`, async (...opts) => {
       const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${pair.theirs}/`]);
       const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${pair.mine}/`]);
       expect(ours.code, show(ours)).toBe(r.code);
@@ -110,7 +116,7 @@ describeEngines((e) => {
       sameAcls(src, pair.mine, opts.some((o) => o.startsWith('-a')));
     });
 
-    it.skipIf(peer.skip).each(OPTS)(`pulls ACLs like rsync from ${peer.name}: %j`, async (...opts) => {
+    it.skipIf(peer.skip).each(optsFor(peer.name))(`pulls ACLs like rsync from ${peer.name}: %j`, async (...opts) => {
       const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
       const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
       expect(ours.code, show(ours)).toBe(r.code);
