@@ -42,7 +42,6 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-/** rsync as the client, with incremental recursion off (arsync does not offer it; it changes -v's first line). */
 /** The rate depends on when the clock ticks, the list's times on the server's clock: compared loosely. */
 const steady = (s: string): string =>
   s

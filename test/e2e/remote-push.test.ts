@@ -67,7 +67,6 @@ beforeEach(() => {
   oursDir = path.join(root, `ours-${n}`);
 });
 
-/** rsync as the client, with incremental recursion off (arsync does not offer it; it changes -v's first line). */
 /** Byte counts depend on framing and timing: the rest of each line must match. */
 const steady = (s: string): string =>
   s

@@ -22,8 +22,8 @@ export interface RsyncOptions {
 
 /**
  * rsync as the client, with incremental recursion off (arsync's remote client does not do it: it leaves
- * the `i` out of its compatibility flags, docs/protocol.md), so that both clients run with one whole file
- * list. Output is read as latin1, byte for byte.
+ * the `i` out of its compatibility flags, docs/protocol.md; with it rsync's -v prints another first line),
+ * so that both clients run with one whole file list. Output is read as latin1, byte for byte.
  */
 export function rsyncClient(args: string[], o: RsyncOptions = {}): RsyncResult {
   const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1', env: o.env ?? process.env, input: o.input, cwd: o.cwd });
