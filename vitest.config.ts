@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import type { CoverageV8Options } from 'vitest/node';
+import LongFirstSequencer from './test/helpers/sequencer.js';
 
 /**
  * Line and branch coverage of src/, in the test processes and in the CLI child processes the e2e tests
@@ -32,6 +33,8 @@ export default defineConfig({
     minWorkers: 1,
     setupFiles: ['test/helpers/coverage-setup.ts'],
     reporters: ['default', './test/helpers/failures-last.ts'],
+    // A few long files that are short to read start first (test/helpers/sequencer.ts says why).
+    sequence: { sequencer: LongFirstSequencer },
     // Under CI a failed test runs once more. Two cores shared by e2e tests that fork the CLI, its workers and
     // rsync make rare timing failures (EMFILE retries under ulimit, clock ticks) that a second run passes;
     // failures-last.ts lists every test that needed the retry, so a flake is reported, not hidden.

@@ -7,11 +7,11 @@
 // engine refuses -A in a push and a pull as it does locally. A hostile sender's ACL list ends a pull with
 // rsync's exit code, nothing written.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
@@ -19,6 +19,7 @@ import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { frame } from '../../src/remote/mux.js';
 import { int32, varint, varlong } from '../../src/remote/wire.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -75,26 +76,17 @@ function peers(): { name: string; path?: string; skip: boolean }[] {
 }
 const PEERS = peers();
 
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-/** -i lines as a set (a pull's client prints them from two processes). */
-const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l)).sort();
-
 const OPTS: string[][] = [['-aAi'], ['-aAHi', '--numeric-ids'], ['-rlptAi']];
+/**
+ * The older peers get the cases with ACL names and with numeric ids and hard links; -rlptAi (ACLs
+ * without owners in the file list) adds nothing that depends on the peer's version, so it runs against
+ * rsync 3.5 only.
+ */
+const optsFor = (peer: string): string[][] => (peer === '3.5' ? OPTS : OPTS.slice(0, 2));
 
 describeEngines((e) => {
   const eng = `--engine=${e.name}`;
-  let n = 0;
-  let mine: string;
-  let theirs: string;
-  beforeEach(() => {
-    n++;
-    mine = path.join(root, `mine-${e.name}-${n}`);
-    theirs = path.join(root, `theirs-${e.name}-${n}`);
-  });
+  const pair = destPairs(() => root, e.name);
 
   const sameAcls = (a: string, b: string, owners: boolean): void => {
     expect(formatDiffs(compareTrees(a, b, { acls: true, xattrs: false, owners, hardlinks: false }))).toEqual([]);
@@ -102,11 +94,11 @@ describeEngines((e) => {
 
   if (e.name === 'node') {
     it('refuses -A in a push and a pull as it does locally (exit 1, nothing written)', async () => {
-      for (const args of [[`${src}/`, `host:${mine}/`], [`host:${src}/`, `${mine}/`]]) {
+      for (const args of [[`${src}/`, `host:${pair.mine}/`], [`host:${src}/`, `${pair.mine}/`]]) {
         const r = await runCli([eng, '-aA', '-e', rsh, ...args]);
         expect(r.code, show(r)).toBe(1);
         expect(r.stderr).toMatch(/-A\/--acls needs the native addon/);
-        expect(fs.existsSync(mine)).toBe(false);
+        expect(fs.existsSync(pair.mine)).toBe(false);
       }
     });
     return;
@@ -114,52 +106,52 @@ describeEngines((e) => {
 
   for (const peer of PEERS) {
     const pathOpt = peer.path ? [`--rsync-path=${peer.path}`] : [];
-    it.skipIf(peer.skip).each(OPTS)(`pushes ACLs like rsync to ${peer.name}: %j`, async (...opts) => {
-      const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${theirs}/`]);
-      const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${mine}/`]);
+    it.skipIf(peer.skip).each(optsFor(peer.name))(`pushes ACLs like rsync to ${peer.name}: %j`, async (...opts) => {
+      const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${pair.theirs}/`]);
+      const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${pair.mine}/`]);
       expect(ours.code, show(ours)).toBe(r.code);
       expect(r.code, r.err).toBe(0);
-      expect(ours.stdout.replaceAll(mine, 'DST')).toBe(r.out.replaceAll(theirs, 'DST'));
-      sameAcls(theirs, mine, true);
-      sameAcls(src, mine, opts.some((o) => o.startsWith('-a')));
+      expect(ours.stdout.replaceAll(pair.mine, 'DST')).toBe(r.out.replaceAll(pair.theirs, 'DST'));
+      sameAcls(pair.theirs, pair.mine, true);
+      sameAcls(src, pair.mine, opts.some((o) => o.startsWith('-a')));
     });
 
-    it.skipIf(peer.skip).each(OPTS)(`pulls ACLs like rsync from ${peer.name}: %j`, async (...opts) => {
-      const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${theirs}/`]);
-      const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${mine}/`]);
+    it.skipIf(peer.skip).each(optsFor(peer.name))(`pulls ACLs like rsync from ${peer.name}: %j`, async (...opts) => {
+      const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+      const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
       expect(ours.code, show(ours)).toBe(r.code);
       expect(r.code, r.err).toBe(0);
       expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-      sameAcls(theirs, mine, true);
-      sameAcls(src, mine, opts.some((o) => o.startsWith('-a')));
+      sameAcls(pair.theirs, pair.mine, true);
+      sameAcls(src, pair.mine, opts.some((o) => o.startsWith('-a')));
     });
   }
 
   it('a changed ACL is sent again and itemized with "a", both ways, as rsync does', async () => {
     // The same out-of-date copy on both sides: one ACL changed, one removed, one default ACL removed.
-    for (const dir of [theirs, mine]) {
+    for (const dir of [pair.theirs, pair.mine]) {
       execFileSync('cp', ['-a', `${src}/.`, dir]);
       // -n: the mask stays, so the mode does not change with the ACL (only the 'a' differs).
       execFileSync('setfacl', ['-n', '-m', 'u:65534:r', path.join(dir, 'same2')]);
       execFileSync('setfacl', ['-b', path.join(dir, 'masked')]);
       execFileSync('setfacl', ['-k', path.join(dir, 'd')]);
     }
-    const pullTheirs = `${theirs}-pull`;
-    const pullMine = `${mine}-pull`;
+    const pullTheirs = `${pair.theirs}-pull`;
+    const pullMine = `${pair.mine}-pull`;
     for (const d of [pullTheirs, pullMine]) {
-      execFileSync('cp', ['-a', `${theirs}/.`, d]);
+      execFileSync('cp', ['-a', `${pair.theirs}/.`, d]);
       // Not a hard link of "masked" there: the local run decides each name before any op runs, so it
       // would list the second name of an inode whose ACL the first name's op already fixed (rsync not).
       fs.rmSync(path.join(d, 'd', 'hard-masked'));
       const t = fs.statSync(path.join(src, 'd')).mtime;
       fs.utimesSync(path.join(d, 'd'), t, t);
     }
-    const r = rsyncClient(['-aAi', '-e', rsh, `${src}/`, `host:${theirs}/`]);
-    const ours = await runCli([eng, '-aAi', '-e', rsh, `${src}/`, `host:${mine}/`]);
+    const r = rsyncClient(['-aAi', '-e', rsh, `${src}/`, `host:${pair.theirs}/`]);
+    const ours = await runCli([eng, '-aAi', '-e', rsh, `${src}/`, `host:${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(ours.stdout).toBe(r.out);
     expect(ours.stdout).toMatch(/^\.f\.{7}a\. same2$/m);
-    sameAcls(src, mine, true);
+    sameAcls(src, pair.mine, true);
     const rp = rsyncClient(['-aAi', '-e', rsh, `host:${src}/`, `${pullTheirs}/`]);
     const op = await runCli([eng, '-aAi', '-e', rsh, `host:${src}/`, `${pullMine}/`]);
     expect(op.code, show(op)).toBe(rp.code);
@@ -201,11 +193,11 @@ describeEngines((e) => {
     return Buffer.concat([int32(31), varint(0), int32(1234), frame(0, Buffer.concat([root, acl, Buffer.from([0])]))]);
   };
   async function pullFrom(bytes: Buffer): Promise<Awaited<ReturnType<typeof runCli>>> {
-    const file = path.join(root, `stream-${e.name}-${n}`);
+    const file = path.join(root, `stream-${e.name}-${pair.n}`);
     fs.writeFileSync(file, bytes);
-    const fake = path.join(root, `fake-${e.name}-${n}`);
+    const fake = path.join(root, `fake-${e.name}-${pair.n}`);
     fs.writeFileSync(fake, `#!/bin/sh\ncat '${file}'\nexec cat >/dev/null\n`, { mode: 0o755 });
-    return runCli([eng, '-rltA', '-e', fake, 'host:src/', `${mine}/`], { timeoutMs: 30_000 });
+    return runCli([eng, '-rltA', '-e', fake, 'host:src/', `${pair.mine}/`], { timeoutMs: 30_000 });
   }
 
   it('a hostile ACL count ends a pull with exit 2, writing nothing', async () => {
@@ -213,13 +205,13 @@ describeEngines((e) => {
     const r = await pullFrom(hostile(Buffer.concat([varint(0), Buffer.from([0x10]), varint(100_000)])));
     expect(r.code, show(r)).toBe(2);
     expect(r.stderr).toMatch(/ACL count out of range: 100000/);
-    expect(fs.existsSync(mine)).toBe(false);
+    expect(fs.existsSync(pair.mine)).toBe(false);
   });
 
   it('an ACL index never sent ends a pull with exit 12, writing nothing', async () => {
     const r = await pullFrom(hostile(varint(5)));
     expect(r.code, show(r)).toBe(12);
     expect(r.stderr).toMatch(/ACL index 5 > 0/);
-    expect(fs.existsSync(mine)).toBe(false);
+    expect(fs.existsSync(pair.mine)).toBe(false);
   });
 });

@@ -5,7 +5,6 @@
 // would break the stream. Differential: rsync as the client with the same options and the same server
 // must start the same server command (capability letters aside) and print the same lines.
 
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +13,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -38,11 +38,6 @@ function commands(): string[] {
   const lines = fs.existsSync(log) ? fs.readFileSync(log, 'latin1').split('\n').filter((l) => l) : [];
   fs.rmSync(log, { force: true });
   return lines.map((l) => l.replace(/e\.[A-Za-z]+/, 'e.'));
-}
-
-function rsyncClient(args: string[], env: Record<string, string> = {}): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1', env: { ...process.env, ...env } });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
 const steady = (s: string): string =>
@@ -72,7 +67,7 @@ describeEngines((e) => {
 
   it.each(CASES)('tells the server and lists like rsync: %j %j', async (opts, env) => {
     commands();
-    const theirs = rsyncClient(['-a', ...opts, '-e', rsh, target()], env);
+    const theirs = rsyncClient(['-a', ...opts, '-e', rsh, target()], { env: { ...process.env, ...env } });
     const theirCommand = commands();
     const ours = await runCli([`--engine=${e.name}`, '-a', ...opts, '-e', rsh, target()], { env });
     const ourCommand = commands();
@@ -94,7 +89,7 @@ describeEngines((e) => {
 
   it('fails the negotiation as rsync does when RSYNC_COMPRESS_LIST leaves nothing the server has', async () => {
     const env = { RSYNC_COMPRESS_LIST: 'bogus' };
-    const theirs = rsyncClient(['-a', '-z', '-e', rsh, target()], env);
+    const theirs = rsyncClient(['-a', '-z', '-e', rsh, target()], { env: { ...process.env, ...env } });
     const ours = await runCli([`--engine=${e.name}`, '-a', '-z', '-e', rsh, target()], { env });
     commands();
     expect(theirs.code).not.toBe(0);
@@ -106,7 +101,7 @@ describeEngines((e) => {
     for (const v of ['3.2.7', '3.1.3']) {
       const opts = ['-a', '-z', `--rsync-path=${peerRsync(v)}`, '-e', rsh, target()];
       const env = { RSYNC_COMPRESS_LIST: 'zlibx zlib' };
-      const theirs = rsyncClient(opts, env);
+      const theirs = rsyncClient(opts, { env: { ...process.env, ...env } });
       const ours = await runCli([`--engine=${e.name}`, ...opts], { env });
       commands();
       expect(theirs.code, theirs.err).toBe(0);

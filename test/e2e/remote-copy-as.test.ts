@@ -4,14 +4,15 @@
 // a pull as nobody leaves nobody's files), exit codes and -i lines; a source only root can read is not
 // sent; an unknown user is rsync's usage error before anything starts. Needs root (rsync's own rule).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
 
 const root = process.geteuid?.() === 0;
 const NOBODY = 65534;
@@ -43,13 +44,6 @@ afterAll(() => {
   if (root) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l)).sort();
-
 /** uid:gid of every entry under `d`, by name. */
 function owners(d: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -66,64 +60,57 @@ function owners(d: string): Record<string, string> {
 }
 
 describeEngines((e) => {
-  let n = 0;
-  let mine: string;
-  let theirs: string;
-  beforeEach(() => {
-    n++;
-    mine = path.join(dir ?? '', `mine-${e.name}-${n}`);
-    theirs = path.join(dir ?? '', `theirs-${e.name}-${n}`);
-  });
+  const pair = destPairs(() => dir ?? '', e.name);
 
   it.skipIf(!root)('pulls as USER: the files are written as nobody, as rsync leaves them', async () => {
-    for (const d of [mine, theirs]) {
+    for (const d of [pair.mine, pair.theirs]) {
       fs.mkdirSync(d);
       fs.chownSync(d, NOBODY, NOBODY);
     }
-    const r = rsyncClient(['-ai', '--copy-as=nobody', '-e', rsh, `host:${src}/`, `${theirs}/`]);
-    const ours = await runCli([`--engine=${e.name}`, '-ai', '--copy-as=nobody', '-e', rsh, `host:${src}/`, `${mine}/`]);
+    const r = rsyncClient(['-ai', '--copy-as=nobody', '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([`--engine=${e.name}`, '-ai', '--copy-as=nobody', '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-    expect(owners(mine)).toEqual(owners(theirs));
-    expect(owners(mine)['a']).toBe(`${NOBODY}:${NOBODY}`);
-    expect(fs.readFileSync(path.join(mine, 'secret'), 'latin1')).toBe('root only');
-    expect(formatDiffs(compareTrees(theirs, mine, { xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    expect(owners(pair.mine)).toEqual(owners(pair.theirs));
+    expect(owners(pair.mine)['a']).toBe(`${NOBODY}:${NOBODY}`);
+    expect(fs.readFileSync(path.join(pair.mine, 'secret'), 'latin1')).toBe('root only');
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
   });
 
   it.skipIf(!root)('pulls as USER into a directory USER cannot write: the same failures and exit 23 as rsync', async () => {
-    for (const d of [mine, theirs]) fs.mkdirSync(d);
-    const r = rsyncClient(['-a', '--copy-as=nobody', '-e', rsh, `host:${src}/`, `${theirs}/`]);
-    const ours = await runCli([`--engine=${e.name}`, '-a', '--copy-as=nobody', '-e', rsh, `host:${src}/`, `${mine}/`]);
+    for (const d of [pair.mine, pair.theirs]) fs.mkdirSync(d);
+    const r = rsyncClient(['-a', '--copy-as=nobody', '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([`--engine=${e.name}`, '-a', '--copy-as=nobody', '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
     expect(r.code).toBe(23);
     expect(ours.code, show(ours)).toBe(23);
-    expect(fs.readdirSync(mine)).toEqual([]);
+    expect(fs.readdirSync(pair.mine)).toEqual([]);
   });
 
   it.skipIf(!root)('pushes as USER: a source only root can read is not sent (exit 23), the rest is', async () => {
-    const r = rsyncClient(['-ai', '--copy-as=nobody', '-e', rsh, `${src}/`, `host:${theirs}/`]);
-    const ours = await runCli([`--engine=${e.name}`, '-ai', '--copy-as=nobody', '-e', rsh, `${src}/`, `host:${mine}/`]);
+    const r = rsyncClient(['-ai', '--copy-as=nobody', '-e', rsh, `${src}/`, `host:${pair.theirs}/`]);
+    const ours = await runCli([`--engine=${e.name}`, '-ai', '--copy-as=nobody', '-e', rsh, `${src}/`, `host:${pair.mine}/`]);
     expect(r.code).toBe(23);
     expect(ours.code, show(ours)).toBe(23);
-    expect(ours.stdout).toBe(r.out.replace(theirs, mine));
+    expect(ours.stdout).toBe(r.out.replace(pair.theirs, pair.mine));
     expect(ours.stderr).toMatch(/send_files failed to open ".*secret": Permission denied \(13\)/);
-    expect(fs.existsSync(path.join(mine, 'secret'))).toBe(false);
-    expect(fs.readFileSync(path.join(mine, 'd', 'x'), 'latin1')).toBe('x'.repeat(50_000));
+    expect(fs.existsSync(path.join(pair.mine, 'secret'))).toBe(false);
+    expect(fs.readFileSync(path.join(pair.mine, 'd', 'x'), 'latin1')).toBe('x'.repeat(50_000));
     // The far side ran as the caller (root): it kept the owners.
-    expect(owners(mine)).toEqual(owners(theirs));
-    expect(formatDiffs(compareTrees(theirs, mine, { xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    expect(owners(pair.mine)).toEqual(owners(pair.theirs));
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
   });
 
   it.skipIf(!root).each([['--copy-as=nosuchuser', 'Invalid copy-as user: nosuchuser'], ['--copy-as=nobody:nosuchgroup', 'Invalid copy-as group: nosuchgroup']])(
     'refuses %s as rsync (exit 1), writing nothing',
     async (opt, message) => {
-      for (const [from, to] of [[`host:${src}/`, `${mine}/`], [`${src}/`, `host:${mine}/`]]) {
+      for (const [from, to] of [[`host:${src}/`, `${pair.mine}/`], [`${src}/`, `host:${pair.mine}/`]]) {
         const ours = await runCli([`--engine=${e.name}`, '-a', opt, '-e', rsh, from!, to!]);
         expect(ours.code, show(ours)).toBe(1);
         expect(ours.stderr).toContain(message);
-        expect(fs.existsSync(mine)).toBe(false);
+        expect(fs.existsSync(pair.mine)).toBe(false);
       }
-      const r = rsyncClient(['-a', opt, '-e', rsh, `host:${src}/`, `${theirs}/`]);
+      const r = rsyncClient(['-a', opt, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
       expect(r.code).toBe(1);
       expect(r.err).toContain(message);
     },

@@ -7,7 +7,7 @@
 // A listing goes through no engine; it runs under each engine's name all the same (--engine is
 // accepted and changes nothing), as every e2e test does.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -40,12 +41,6 @@ beforeAll(() => {
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-/** rsync as the client, with incremental recursion off (arsync does not offer it; it changes -v's first line). */
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 
 /** The rate depends on when the clock ticks, the list's times on the server's clock: compared loosely. */
 const steady = (s: string): string =>

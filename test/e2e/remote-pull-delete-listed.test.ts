@@ -5,15 +5,15 @@
 // through the same fake remote shell and server, the list here and on the far side: the same tree, exit
 // code and -i lines (deletions included); and against the older servers.
 
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -49,13 +49,6 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l) || l.startsWith('*deleting')).sort();
-
 /** An old destination with something extraneous at every level: in the root, in listed and implied directories. */
 function seed(d: string): void {
   for (const f of ['old', 'd/old', 'd/sub/old', 'e/old', 'e/deep/old', 'zz/old', 'w[1]*/old', 'w[1]*/in/old', 'f/old']) {
@@ -69,14 +62,7 @@ function seed(d: string): void {
 describeEngines((e) => {
   const eng = `--engine=${e.name}`;
   const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
-  let n = 0;
-  let mine: string;
-  let theirs: string;
-  beforeEach(() => {
-    n++;
-    mine = path.join(root, `mine-${e.name}-${n}`);
-    theirs = path.join(root, `theirs-${e.name}-${n}`);
-  });
+  const pair = destPairs(() => root, e.name);
 
   const cases: [string[], string][] = [
     [['-ar', '--delete'], 'list'],
@@ -88,30 +74,30 @@ describeEngines((e) => {
     [['-ar', '--delete'], ':list'],
   ];
   it.each(cases)('deletes only where rsync deletes: %j --files-from=%s', async (opts, list) => {
-    seed(mine);
-    seed(theirs);
+    seed(pair.mine);
+    seed(pair.theirs);
     const from = list.startsWith(':') ? `--files-from=:${path.join(root, list.slice(1))}` : `--files-from=${path.join(root, list)}`;
-    const r = rsyncClient([...opts, '-i', from, '-e', rsh, `host:${src}/`, `${theirs}/`]);
-    const ours = await runCli([eng, ...opts, '-i', from, '-e', rsh, `host:${src}/`, `${mine}/`]);
+    const r = rsyncClient([...opts, '-i', from, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, ...opts, '-i', from, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
     // Outside what was sent with its contents nothing goes: the root's and the implied directories' extras stay.
-    for (const kept of ['old', 'zz/old', 'e/old', 'w[1]*/old']) expect(fs.existsSync(path.join(mine, kept)), kept).toBe(list !== 'list-dot');
-    if (opts.includes('-ar') && list !== 'list-dot' && !opts.includes('--no-R')) expect(fs.existsSync(path.join(mine, 'd', 'old'))).toBe(false);
+    for (const kept of ['old', 'zz/old', 'e/old', 'w[1]*/old']) expect(fs.existsSync(path.join(pair.mine, kept)), kept).toBe(list !== 'list-dot');
+    if (opts.includes('-ar') && list !== 'list-dot' && !opts.includes('--no-R')) expect(fs.existsSync(path.join(pair.mine, 'd', 'old'))).toBe(false);
   });
 
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('deletes only where rsync deletes with an rsync %s server', async (version) => {
     const peer = peerRsync(version);
-    seed(mine);
-    seed(theirs);
+    seed(pair.mine);
+    seed(pair.theirs);
     const args = ['-ari', '--delete', `--files-from=${path.join(root, 'list')}`, '-e', rsh, `--rsync-path=${peer}`, `host:${src}/`];
-    const r = rsyncClient([...args, `${theirs}/`]);
-    const ours = await runCli([eng, ...args, `${mine}/`]);
+    const r = rsyncClient([...args, `${pair.theirs}/`]);
+    const ours = await runCli([eng, ...args, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
   });
 });

@@ -5,7 +5,6 @@
 // pulled file keeps a second link to the staging tree, and a staging tree on another filesystem (no
 // link possible) falls back to the copy.
 
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +13,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -47,13 +47,6 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function rsyncClient(args: string[]): { code: number; out: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout + r.stderr };
-}
-
-const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l) || l.startsWith('*deleting')).sort();
-
 /** An old destination: `a` and `d/x` differ, `b` is a symlink to a file outside, `d/y` a hard link to one (both trees' to the same). */
 function seedDest(dst: string, tag: string): { target: string; linked: string } {
   fs.mkdirSync(path.join(dst, 'd'), { recursive: true });
@@ -84,39 +77,34 @@ function multiLinked(dir: string): string[] {
 describeEngines((e) => {
   const eng = `--engine=${e.name}`;
   const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
-  let n = 0;
-  let mine: string;
-  let theirs: string;
+  const pair = destPairs(() => root, e.name);
   let staging: string;
   beforeEach(() => {
-    n++;
-    mine = path.join(root, `mine-${e.name}-${n}`);
-    theirs = path.join(root, `theirs-${e.name}-${n}`);
     // The staging tree's parent ($TMPDIR, on the destination's filesystem): left empty after the run.
-    staging = path.join(root, `tmp-${e.name}-${n}`);
+    staging = path.join(root, `tmp-${e.name}-${pair.n}`);
     fs.mkdirSync(staging);
   });
 
   /** Both clients pull into a seeded destination with `opts` (a `{}` in an option stands for the destination's own name). */
   const pullBoth = async (opts: (dst: string) => string[]): Promise<void> => {
-    const t = seedDest(theirs, `${e.name}-${n}`);
-    const m = seedDest(mine, `${e.name}-${n}`);
-    const r = rsyncClient([...opts(theirs), '-e', rsh, `host:${src}/`, `${theirs}/`]);
-    const ours = await runCli([eng, ...opts(mine), '-e', rsh, `host:${src}/`, `${mine}/`], { env: { TMPDIR: staging } });
-    expect(r.code, r.out).toBe(0);
+    const t = seedDest(pair.theirs, `${e.name}-${pair.n}`);
+    const m = seedDest(pair.mine, `${e.name}-${pair.n}`);
+    const r = rsyncClient([...opts(pair.theirs), '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, ...opts(pair.mine), '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: staging } });
+    expect(r.code, r.out + r.err).toBe(0);
     expect(ours.code, show(ours)).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-    const diffs = compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, times: !opts(mine).some((o) => o.startsWith('--backup')) });
+    const diffs = compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, times: !opts(pair.mine).some((o) => o.startsWith('--backup')) });
     expect(formatDiffs(diffs)).toEqual([]);
     // Nothing was written through the planted links, and each pulled file is a file of its own.
-    for (const [dst, o] of [[theirs, t], [mine, m]] as const) {
+    for (const [dst, o] of [[pair.theirs, t], [pair.mine, m]] as const) {
       expect(fs.readFileSync(o.target, 'utf8')).toBe('outside, must stay');
       expect(fs.readFileSync(o.linked, 'utf8')).toBe('outside too, must stay');
       expect(fs.lstatSync(path.join(dst, 'b')).isFile()).toBe(true);
       expect(fs.readFileSync(path.join(dst, 'a'), 'utf8')).toBe('new a');
     }
-    expect(fs.lstatSync(path.join(mine, 'd', 'x')).mode & 0o7777).toBe(0o751);
-    expect(fs.lstatSync(path.join(mine, 'b')).mode & 0o7777).toBe(0o640);
+    expect(fs.lstatSync(path.join(pair.mine, 'd', 'x')).mode & 0o7777).toBe(0o751);
+    expect(fs.lstatSync(path.join(pair.mine, 'b')).mode & 0o7777).toBe(0o640);
     expect(fs.readdirSync(staging)).toEqual([]);
   };
 
@@ -135,24 +123,24 @@ describeEngines((e) => {
   for (const [label, opts] of CASES) {
     it(`pulls like rsync onto planted links: ${label}`, async () => {
       await pullBoth(opts);
-      expect(multiLinked(mine).filter((p) => !p.startsWith('bk'))).toEqual(multiLinked(theirs).filter((p) => !p.startsWith('bk')));
+      expect(multiLinked(pair.mine).filter((p) => !p.startsWith('bk'))).toEqual(multiLinked(pair.theirs).filter((p) => !p.startsWith('bk')));
     });
   }
 
   it('pulls like rsync with --link-dest: unchanged files linked to the old tree, changed ones fetched', async () => {
-    const prev = path.join(root, `prev-${e.name}-${n}`);
+    const prev = path.join(root, `prev-${e.name}-${pair.n}`);
     fs.cpSync(src, prev, { recursive: true, preserveTimestamps: true });
     fs.writeFileSync(path.join(prev, 'a'), 'stale a');
     fs.utimesSync(path.join(prev, 'a'), new Date(0), new Date(0));
-    const r = rsyncClient(['-ai', `--link-dest=${prev}`, '-e', rsh, `host:${src}/`, `${theirs}/`]);
-    const ours = await runCli([eng, '-ai', `--link-dest=${prev}`, '-e', rsh, `host:${src}/`, `${mine}/`], { env: { TMPDIR: staging } });
-    expect(r.code, r.out).toBe(0);
+    const r = rsyncClient(['-ai', `--link-dest=${prev}`, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, '-ai', `--link-dest=${prev}`, '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: staging } });
+    expect(r.code, r.out + r.err).toBe(0);
     expect(ours.code, show(ours)).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, hardlinks: false }))).toEqual([]);
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, hardlinks: false }))).toEqual([]);
     // b is linked to the old tree's b (3 links: prev, theirs, mine); a came over the wire (one link).
-    expect(fs.lstatSync(path.join(mine, 'b')).ino).toBe(fs.lstatSync(path.join(prev, 'b')).ino);
-    expect(fs.lstatSync(path.join(mine, 'a')).nlink).toBe(1);
+    expect(fs.lstatSync(path.join(pair.mine, 'b')).ino).toBe(fs.lstatSync(path.join(prev, 'b')).ino);
+    expect(fs.lstatSync(path.join(pair.mine, 'a')).nlink).toBe(1);
     expect(fs.readdirSync(staging)).toEqual([]);
   });
 
@@ -162,13 +150,13 @@ describeEngines((e) => {
     expect(fs.statSync(other).dev).not.toBe(fs.statSync(root).dev);
     const far = fs.mkdtempSync(path.join(other, 'arsync-rpulldirect-tmp-'));
     try {
-      const r = rsyncClient(['-ai', '-e', rsh, `host:${src}/`, `${theirs}/`]);
-      const ours = await runCli([eng, '-ai', '-e', rsh, `host:${src}/`, `${mine}/`], { env: { TMPDIR: far } });
-      expect(r.code, r.out).toBe(0);
+      const r = rsyncClient(['-ai', '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+      const ours = await runCli([eng, '-ai', '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: far } });
+      expect(r.code, r.out + r.err).toBe(0);
       expect(ours.code, show(ours)).toBe(0);
       expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-      expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false }))).toEqual([]);
-      expect(multiLinked(mine)).toEqual([]);
+      expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false }))).toEqual([]);
+      expect(multiLinked(pair.mine)).toEqual([]);
       expect(fs.readdirSync(far)).toEqual([]);
     } finally {
       fs.rmSync(far, { recursive: true, force: true });

@@ -4,15 +4,16 @@
 // lines; rsync's usage errors (a local one among them, another machine, a daemon's) before anything
 // starts; the older servers, which take several paths as well; and the pulling client's --log-file.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -40,14 +41,6 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-/** The -i lines as a set (rsync's client prints them from two processes). */
-const itemLines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l) || l.startsWith('*deleting')).sort();
-
 /** rsync's closing lines name its source file and version; arsync's do not. */
 const errs = (x: string, dst: string): string =>
   x
@@ -61,14 +54,7 @@ const errs = (x: string, dst: string): string =>
 describeEngines((e) => {
   const eng = `--engine=${e.name}`;
   const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
-  let n = 0;
-  let mine: string;
-  let theirs: string;
-  beforeEach(() => {
-    n++;
-    mine = path.join(root, `mine-${e.name}-${n}`);
-    theirs = path.join(root, `theirs-${e.name}-${n}`);
-  });
+  const pair = destPairs(() => root, e.name);
 
   const cases: [string[], (s: string) => string[]][] = [
     [['-ai'], (s) => [`host:${s}/a`, `host:${s}/d`, `host:${s}/big`]],
@@ -80,31 +66,31 @@ describeEngines((e) => {
     [['-ai'], (s) => [`host:${s}/a`, `:${s}/nonexistent`, `:${s}/e`]],
   ];
   it.each(cases.map(([o, s], i) => [i, o, s] as const))('pulls several sources like rsync (case %i: %j)', async (_i, opts, sources) => {
-    for (const d of [mine, theirs]) {
+    for (const d of [pair.mine, pair.theirs]) {
       fs.mkdirSync(d);
       fs.writeFileSync(path.join(d, 'extra'), 'extra');
       fs.utimesSync(path.join(d, 'extra'), 1_400_000_000, 1_400_000_000);
       fs.utimesSync(d, 1_400_000_000, 1_400_000_000);
     }
-    const r = rsyncClient([...opts, '-e', rsh, ...sources(src), `${theirs}/`]);
-    const ours = await runCli([eng, ...opts, '-e', rsh, ...sources(src), `${mine}/`]);
+    const r = rsyncClient([...opts, '-e', rsh, ...sources(src), `${pair.theirs}/`]);
+    const ours = await runCli([eng, ...opts, '-e', rsh, ...sources(src), `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
     expect(itemLines(ours.stdout).length).toBeGreaterThan(1);
-    expect(errs(ours.stderr, mine)).toBe(errs(r.err, theirs));
+    expect(errs(ours.stderr, pair.mine)).toBe(errs(r.err, pair.theirs));
     // Without -t each client gives its files its own time.
     const times = opts.some((o) => /^-[^-]*[at]/.test(o));
-    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false, times }))).toEqual([]);
-    expect(fs.existsSync(path.join(mine, 'extra'))).toBe(!opts.includes('--delete'));
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false, times }))).toEqual([]);
+    expect(fs.existsSync(path.join(pair.mine, 'extra'))).toBe(!opts.includes('--delete'));
   });
 
   it('pulls two files into a new directory, and one listed twice once', async () => {
-    const r = rsyncClient(['-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, theirs]);
-    const ours = await runCli([eng, '-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, mine]);
+    const r = rsyncClient(['-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, pair.theirs]);
+    const ours = await runCli([eng, '-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, pair.mine]);
     expect(ours.code, show(ours)).toBe(r.code);
-    expect(fs.readdirSync(mine).sort()).toEqual(['a', 'big']);
-    expect(fs.readFileSync(path.join(mine, 'big'), 'latin1')).toBe('b'.repeat(100_000));
-    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    expect(fs.readdirSync(pair.mine).sort()).toEqual(['a', 'big']);
+    expect(fs.readFileSync(path.join(pair.mine, 'big'), 'latin1')).toBe('b'.repeat(100_000));
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
   });
 
   it.each([
@@ -112,24 +98,24 @@ describeEngines((e) => {
     [['host:a', 'other:b'], 'All source args must come from the same machine.'],
     [['host:a', 'host::mod/b'], 'All source args must use the same hostspec format.'],
   ])('refuses %j before anything starts, as rsync', async (sources, message) => {
-    const r = rsyncClient(['-a', '-e', rsh, ...sources, `${theirs}/`]);
-    const ours = await runCli([eng, '-a', '-e', rsh, ...sources, `${mine}/`]);
+    const r = rsyncClient(['-a', '-e', rsh, ...sources, `${pair.theirs}/`]);
+    const ours = await runCli([eng, '-a', '-e', rsh, ...sources, `${pair.mine}/`]);
     expect(r.code).toBe(1);
     expect(ours.code, show(ours)).toBe(1);
     expect(r.err).toContain(message);
     expect(ours.stderr).toContain(message);
-    expect(fs.existsSync(mine)).toBe(false);
+    expect(fs.existsSync(pair.mine)).toBe(false);
   });
 
   it.each([[['-a']], [['-ai', '--delete']], [['-av']], [['-a', '--stats']], [['-an']]])('logs a pull of several sources as rsync logs it: %j', async (opts) => {
-    for (const d of [mine, theirs]) {
+    for (const d of [pair.mine, pair.theirs]) {
       fs.mkdirSync(d);
       fs.writeFileSync(path.join(d, 'gone'), 'gone');
     }
-    const logs = { ours: `${mine}.log`, theirs: `${theirs}.log` };
+    const logs = { ours: `${pair.mine}.log`, theirs: `${pair.theirs}.log` };
     const sources = [`host:${src}/a`, `:${src}/d`, `:${src}/big`];
-    const r = rsyncClient([...opts, `--log-file=${logs.theirs}`, '-e', rsh, ...sources, `${theirs}/`]);
-    const ours = await runCli([eng, ...opts, `--log-file=${logs.ours}`, '-e', rsh, ...sources, `${mine}/`]);
+    const r = rsyncClient([...opts, `--log-file=${logs.theirs}`, '-e', rsh, ...sources, `${pair.theirs}/`]);
+    const ours = await runCli([eng, ...opts, `--log-file=${logs.ours}`, '-e', rsh, ...sources, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
     const lines = (file: string): string[] =>
@@ -154,11 +140,11 @@ describeEngines((e) => {
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('pulls several sources like rsync from an rsync %s server', async (version) => {
     const peer = peerRsync(version);
     const sources = [`host:${src}/a`, `:${src}/d`, `host:${src}/e/`];
-    const r = rsyncClient(['-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${theirs}/`]);
-    const ours = await runCli([eng, '-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${mine}/`]);
+    const r = rsyncClient(['-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${pair.theirs}/`]);
+    const ours = await runCli([eng, '-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
   });
 });

@@ -6,16 +6,17 @@
 // two processes, in an order that varies between its own runs). A delta
 // pull must send little: --stats' "Literal data"/"Matched data" as rsync reports them for the same pull.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -53,19 +54,6 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-/**
- * The -i lines as a set: rsync's client prints them from two processes (its generator the entries it
- * does not fetch and the deletions, its receiver the files as they arrive), so even its own order varies
- * between runs.
- */
-const itemLines = (out: string): string[] =>
-  out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l) || l.startsWith('*deleting')).sort();
-
 /** Put the same old destination in both places (times fixed): what a re-sync, a delta and a delete find. */
 function seedDest(dst: string): void {
   fs.mkdirSync(path.join(dst, 'd'), { recursive: true });
@@ -102,38 +90,31 @@ const CASES: string[][] = [
 describeEngines((e) => {
   const eng = `--engine=${e.name}`;
   const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
-  let n = 0;
-  let mine: string;
-  let theirs: string;
-  beforeEach(() => {
-    n++;
-    mine = path.join(root, `mine-${e.name}-${n}`);
-    theirs = path.join(root, `theirs-${e.name}-${n}`);
-  });
+  const pair = destPairs(() => root, e.name);
 
   /** Under --backup both clients leave directory times alone (rsync's -O then): each tree has its own. */
   const same = (opts: string[] = []): void => {
-    const diffs = compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, times: !opts.includes('--backup') });
+    const diffs = compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, times: !opts.includes('--backup') });
     expect(formatDiffs(diffs)).toEqual([]);
   };
 
   // --existing into a new destination: rsync gives the new root its source's time, arsync's local run
   // does not (a difference of the local run's, not of the pull): left out here.
   it.each(CASES.filter((o) => !o.includes('--existing')))('pulls like rsync into a new destination: %j', async (...opts) => {
-    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${theirs}/`]);
-    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${mine}/`]);
+    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
     if (!opts.includes('-n')) same(opts);
-    else expect(fs.existsSync(mine)).toBe(fs.existsSync(theirs));
+    else expect(fs.existsSync(pair.mine)).toBe(fs.existsSync(pair.theirs));
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
   });
 
   it.each(CASES)('pulls like rsync onto an old destination: %j', async (...opts) => {
-    seedDest(theirs);
-    seedDest(mine);
-    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${theirs}/`]);
-    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${mine}/`]);
+    seedDest(pair.theirs);
+    seedDest(pair.mine);
+    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     same(opts);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
@@ -149,8 +130,8 @@ describeEngines((e) => {
     const head = (out: string): string => out.slice(0, out.search(/created directory|\n[^\n]*f\d/));
     for (const opts of [['-av'], ['-a', '--progress'], ['-t', '-v']]) {
       const src1 = opts.includes('-t') ? `${wide}/f7` : `${wide}/`;
-      const r = rsyncClient([...opts, '-e', rsh, `host:${src1}`, `${theirs}-${opts.join('')}/`]);
-      const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src1}`, `${mine}-${opts.join('')}/`]);
+      const r = rsyncClient([...opts, '-e', rsh, `host:${src1}`, `${pair.theirs}-${opts.join('')}/`]);
+      const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src1}`, `${pair.mine}-${opts.join('')}/`]);
       expect(ours.code, show(ours)).toBe(r.code);
       expect(head(ours.stdout), opts.join(' ')).toBe(head(r.out));
     }
@@ -176,7 +157,7 @@ describeEngines((e) => {
   // The files a re-sync does not fetch are not staged: the destination's own stand for them
   // (run/staged-source.ts). Chunks of two entries put them on every chunk boundary of the local run.
   it('re-pulls onto a complete copy as rsync: unchanged files kept under --delete, metadata changes applied, no data sent', async () => {
-    for (const dst of [theirs, mine]) {
+    for (const dst of [pair.theirs, pair.mine]) {
       expect(rsyncClient(['-a', '-e', rsh, `host:${src}/`, `${dst}/`]).code).toBe(0);
       fs.chmodSync(path.join(dst, 'd', 'x'), 0o600);
       fs.chownSync(path.join(dst, 'a.o'), 65534, 65534);
@@ -184,8 +165,8 @@ describeEngines((e) => {
       fs.rmSync(path.join(dst, 'e', 'z'));
     }
     const opts = ['-ai', '--delete', '--stats'];
-    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${theirs}/`]);
-    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${mine}/`], { env: { ARSYNC_TEST_PAIR_CHUNK: '2' } });
+    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { ARSYNC_TEST_PAIR_CHUNK: '2' } });
     expect(ours.code, show(ours)).toBe(r.code);
     same();
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
@@ -198,8 +179,8 @@ describeEngines((e) => {
 
   it('pulls a directory without its trailing slash, and a single file, as rsync', async () => {
     for (const [from, to] of [[`host:${src}/d`, '/'], [`host:${src}/big`, '/'], [`host:${src}/big`, '']]) {
-      const t = `${theirs}-${path.basename(from!)}${to ? '-dir' : ''}${to}`;
-      const m = `${mine}-${path.basename(from!)}${to ? '-dir' : ''}${to}`;
+      const t = `${pair.theirs}-${path.basename(from!)}${to ? '-dir' : ''}${to}`;
+      const m = `${pair.mine}-${path.basename(from!)}${to ? '-dir' : ''}${to}`;
       const r = rsyncClient(['-a', '-e', rsh, from!, t]);
       const ours = await runCli([eng, '-a', '-e', rsh, from!, m]);
       expect(ours.code, show(ours)).toBe(r.code);
@@ -209,21 +190,21 @@ describeEngines((e) => {
   });
 
   it.each([[], ['-B', '1024'], ['--no-W', '--block-size=8k']])('sends a small change as a delta: Literal/Matched data as rsync reports them (%j)', async (...blocks) => {
-    seedDest(theirs);
-    seedDest(mine);
-    const r = rsyncClient(['-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${theirs}/big`]);
-    const ours = await runCli([eng, '-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${mine}/big`]);
+    seedDest(pair.theirs);
+    seedDest(pair.mine);
+    const r = rsyncClient(['-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${pair.theirs}/big`]);
+    const ours = await runCli([eng, '-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${pair.mine}/big`]);
     expect(ours.code, show(ours)).toBe(0);
     const figure = (out: string, what: string): number => Number(new RegExp(`^${what}: ([\\d,]+) bytes`, 'm').exec(out)![1]!.replace(/,/g, ''));
     expect(figure(ours.stdout, 'Literal data')).toBe(figure(r.out, 'Literal data'));
     expect(figure(ours.stdout, 'Matched data')).toBe(figure(r.out, 'Matched data'));
     expect(figure(ours.stdout, 'Matched data')).toBeGreaterThan(100 * figure(ours.stdout, 'Literal data'));
-    expect(fs.readFileSync(path.join(mine, 'big')).equals(fs.readFileSync(path.join(src, 'big')))).toBe(true);
+    expect(fs.readFileSync(path.join(pair.mine, 'big')).equals(fs.readFileSync(path.join(src, 'big')))).toBe(true);
   });
 
   it("reports a missing remote source with the server's message and rsync's exit code 23", async () => {
-    const r = rsyncClient(['-a', '-e', rsh, `host:${root}/nope/`, `${theirs}/`]);
-    const ours = await runCli([eng, '-a', '-e', rsh, `host:${root}/nope/`, `${mine}/`]);
+    const r = rsyncClient(['-a', '-e', rsh, `host:${root}/nope/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, '-a', '-e', rsh, `host:${root}/nope/`, `${pair.mine}/`]);
     expect(r.code).toBe(23);
     expect(ours.code, show(ours)).toBe(23);
     expect(ours.stderr).toMatch(/change_dir .*nope" failed: No such file or directory/);
@@ -232,18 +213,18 @@ describeEngines((e) => {
   it("exits with the remote shell's code when it cannot reach the host (255), writing nothing", async () => {
     const failing = path.join(root, 'fail-rsh');
     fs.writeFileSync(failing, '#!/bin/sh\necho "ssh: connect to host nohost port 22: Connection refused" >&2\nexit 255\n', { mode: 0o755 });
-    const ours = await runCli([eng, '-a', '-e', failing, `nohost:${src}/`, `${mine}/`]);
+    const ours = await runCli([eng, '-a', '-e', failing, `nohost:${src}/`, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(255);
-    expect(fs.existsSync(mine)).toBe(false);
+    expect(fs.existsSync(pair.mine)).toBe(false);
   });
 
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('pulls like rsync from an rsync %s server', async (version) => {
     const peer = peerRsync(version);
     for (const opts of [['-aHi'], ['-ai', '--delete', '--stats']]) {
-      seedDest(theirs);
-      seedDest(mine);
-      const r = rsyncClient([...opts, '-e', rsh, `--rsync-path=${peer}`, `host:${src}/`, `${theirs}/`]);
-      const ours = await runCli([eng, ...opts, '-e', rsh, `--rsync-path=${peer}`, `host:${src}/`, `${mine}/`]);
+      seedDest(pair.theirs);
+      seedDest(pair.mine);
+      const r = rsyncClient([...opts, '-e', rsh, `--rsync-path=${peer}`, `host:${src}/`, `${pair.theirs}/`]);
+      const ours = await runCli([eng, ...opts, '-e', rsh, `--rsync-path=${peer}`, `host:${src}/`, `${pair.mine}/`]);
       expect(ours.code, show(ours)).toBe(r.code);
       same();
       expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));

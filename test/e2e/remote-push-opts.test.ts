@@ -7,7 +7,7 @@
 // code, -i lines and "Literal data"; and against the older servers, where rsync 3.1.3's own refusal
 // of -U is the expected result.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { compareTrees } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
+import { rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -68,11 +69,6 @@ beforeEach(() => {
   theirsDir = path.join(root, `theirs-${n}`);
   oursDir = path.join(root, `ours-${n}`);
 });
-
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 
 const steady = (s: string): string =>
   s

@@ -6,7 +6,7 @@
 // delta transfer reports the same "Literal data" and "Matched data" as rsync's client. The sender reads
 // through its own walk, whichever engine is named; the tests run under every engine's name.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import { runCli, show } from '../helpers/cli.js';
 import { compareTrees } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -65,12 +66,6 @@ beforeEach(() => {
   theirsDir = path.join(root, `theirs-${n}`);
   oursDir = path.join(root, `ours-${n}`);
 });
-
-/** rsync as the client, with incremental recursion off (arsync does not offer it; it changes -v's first line). */
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 
 /** Byte counts depend on framing and timing: the rest of each line must match. */
 const steady = (s: string): string =>

@@ -2,7 +2,6 @@
 // against the installed rsync 3.5 and, where their archives are here, rsync 3.1.3 and 3.2.7: the same
 // lines and exit codes as rsync's own client over the same connection. Also $RSYNC_RSH and user@host.
 
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +11,7 @@ import { runCli, show } from '../helpers/cli.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { rsyncClient } from '../helpers/remote-pull.js';
 
 const unavailable = sshdUnavailable();
 let sshd: Sshd;
@@ -40,11 +40,6 @@ const steady = (s: string): string =>
     // The server times its own file list: two servers, two figures.
     .replace(/^(File list (generation|transfer) time:) [\d.]+ seconds$/gm, '$1 … seconds');
 
-function rsyncClient(args: string[], env: NodeJS.ProcessEnv = process.env): { code: number; out: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1', env });
-  return { code: r.status ?? -1, out: r.stdout };
-}
-
 describeEngines((e) => {
   it.skipIf(unavailable !== null)('lists over ssh like rsync', async () => {
     for (const opts of [['-av'], ['-a', '--stats']]) {
@@ -59,7 +54,7 @@ describeEngines((e) => {
   it.skipIf(unavailable !== null)('takes the remote shell from $RSYNC_RSH and the user from user@host', async () => {
     const user = os.userInfo().username;
     const env = { ...process.env, RSYNC_RSH: sshd.rsh };
-    const theirs = rsyncClient(['-r', `${user}@127.0.0.1:${src}/`], env);
+    const theirs = rsyncClient(['-r', `${user}@127.0.0.1:${src}/`], { env });
     const ours = await runCli([`--engine=${e.name}`, '-r', `${user}@127.0.0.1:${src}/`], { env: { RSYNC_RSH: sshd.rsh } });
     expect(ours.code, show(ours)).toBe(0);
     expect(ours.stdout).toBe(theirs.out);
@@ -102,12 +97,12 @@ describeEngines((e) => {
     const theirs = path.join(root, `theirs-${e.name}-${version}`);
     const mine = path.join(root, `mine-${e.name}-${version}`);
     for (const opts of [['-ai'], ['-ai', '--delete', '-c']]) {
-      const r = spawnSync('rsync', ['--no-i-r', ...opts, '-e', sshd.rsh, `--rsync-path=${peer}`, `127.0.0.1:${src}/`, `${theirs}/`], { encoding: 'latin1' });
+      const r = rsyncClient([...opts, '-e', sshd.rsh, `--rsync-path=${peer}`, `127.0.0.1:${src}/`, `${theirs}/`]);
       const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', sshd.rsh, `--rsync-path=${peer}`, `127.0.0.1:${src}/`, `${mine}/`]);
-      expect(ours.code, show(ours)).toBe(r.status);
-      expect(r.status).toBe(0);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code).toBe(0);
       const lines = (out: string): string[] => out.split('\n').filter((l) => /^[>c.h][fdL]/.test(l)).sort();
-      expect(lines(ours.stdout)).toEqual(lines(r.stdout));
+      expect(lines(ours.stdout)).toEqual(lines(r.out));
       // Directory times: each client made the roots at its own time; the node engine keeps microseconds.
       expect(formatDiffs(compareTrees(theirs, mine, { xattrs: false, acls: false, rootMeta: false, mtimeToleranceNs: e.name === 'node' ? 1000 : 0 }))).toEqual([]);
     }

@@ -5,7 +5,7 @@
 // exit alike, fresh and on a re-sync where records changed, went missing or are stale; one -X still
 // leaves the records out. The node engine refuses -X before anything starts (remote-xattrs.test.ts).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +14,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs, readXattrs } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let rsh: string;
@@ -45,11 +46,6 @@ beforeAll(() => {
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 
 const steady = (s: string, dirs: string[]): string => {
   let out = s;

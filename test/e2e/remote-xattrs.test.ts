@@ -7,7 +7,7 @@
 // was removed on the source must update and remove them on the far side. The node engine has no xattrs:
 // -X is refused before anything starts.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ import { runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs, readXattrs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let rsh: string;
@@ -76,11 +77,6 @@ beforeAll(() => {
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 
 const steady = (s: string, dirs: string[]): string => {
   let out = s.replace(/^sent [\d,.]+ bytes {2}received [\d,.]+ bytes {2}[\d,.]+ bytes\/sec$/m, 'sent … received …').replace(/^total size is ([\d,.]+) {2}speedup is [\d,.]+/m, 'total size is $1  speedup is …');
