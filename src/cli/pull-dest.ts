@@ -1,0 +1,112 @@
+// A pull's view of its destination before the local run: each entry looked up through a held descriptor
+// of its directory, opened from the destination's root one component at a time following no symlink (a
+// symlink planted in the destination is never followed), the last directory kept open because the list
+// comes a directory at a time. Only reads: every write to the destination is the local run's.
+
+import * as fs from 'node:fs';
+
+const O_DIRECTORY = fs.constants.O_DIRECTORY;
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
+const O_NONBLOCK = fs.constants.O_NONBLOCK;
+
+export class PullDest {
+  /** The destination directory last looked into, held open (fd -1: it has no such directory). */
+  private held: { rel: string; fd: number } | undefined;
+
+  constructor(
+    /** The directory the list's names are relative to, or the one file a single-file pull names. */
+    readonly dest: { dir: Buffer } | { file: Buffer },
+  ) {}
+
+  /** Closes the directory held open. */
+  close(): void {
+    if (this.held && this.held.fd >= 0) fs.closeSync(this.held.fd);
+    this.held = undefined;
+  }
+
+  /** The destination directory `dir` (relative to the root, "." the root itself), opened following no symlink. */
+  private dir(dir: string): number {
+    if (this.held?.rel === dir) {
+      if (this.held.fd < 0) throw new Error(`the destination has no directory ${dir}`);
+      return this.held.fd;
+    }
+    this.close();
+    // A directory the destination does not have is remembered too (a fresh pull asks for each file).
+    this.held = { rel: dir, fd: -1 };
+    const root = (this.dest as { dir: Buffer }).dir;
+    let fd = fs.openSync(root, fs.constants.O_RDONLY | O_DIRECTORY);
+    try {
+      for (const part of dir === '.' ? [] : dir.split('/')) {
+        const next = fs.openSync(Buffer.from(`/proc/self/fd/${fd}/${part}`, 'latin1'), fs.constants.O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
+        fs.closeSync(fd);
+        fd = next;
+      }
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    this.held.fd = fd;
+    return fd;
+  }
+
+  /** Where the destination's entry at `rel` is, through its held directory (the last component is not followed by lstat, readlink or O_NOFOLLOW). */
+  path(rel: string): Buffer {
+    if ('file' in this.dest) return this.dest.file;
+    if (rel === '.') return Buffer.from(`/proc/self/fd/${this.dir('.')}/.`, 'latin1');
+    const slash = rel.lastIndexOf('/');
+    const fd = this.dir(slash < 0 ? '.' : rel.slice(0, slash));
+    return Buffer.from(`/proc/self/fd/${fd}/${rel.slice(slash + 1)}`, 'latin1');
+  }
+
+  /** The destination entry's lstat (nanosecond times), undefined when there is none. */
+  lstat(rel: string): fs.BigIntStats | undefined {
+    try {
+      return fs.lstatSync(this.path(rel), { bigint: true });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A destination symlink's target, undefined when it is none now. */
+  readlink(rel: string): Buffer | undefined {
+    try {
+      return fs.readlinkSync(this.path(rel), { encoding: 'buffer' });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The names in the destination directory `rel` (latin1), undefined when it cannot be read. */
+  names(rel: string): string[] | undefined {
+    try {
+      const fd = this.dir(rel);
+      return fs.readdirSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).map((n) => n.toString('latin1'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The destination's file or directory at `rel`, opened following no symlink; undefined when none. */
+  openEntry(rel: string): { fd: number } | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path(rel), fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    } catch {
+      return undefined;
+    }
+    const st = fs.fstatSync(fd);
+    if (st.isFile() || st.isDirectory()) return { fd };
+    fs.closeSync(fd);
+    return undefined;
+  }
+
+  /** The destination's file at `rel` opened for reading, following no symlink on the way; throws when it is no regular file now. */
+  openFile(rel: string): number {
+    const fd = fs.openSync(this.path(rel), fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (!fs.fstatSync(fd).isFile()) {
+      fs.closeSync(fd);
+      throw new Error(`the destination's ${rel} is no longer a regular file`);
+    }
+    return fd;
+  }
+}
