@@ -15,7 +15,6 @@ import { checkOptions } from '../run/spec.js';
 import { Tally, zeroCounts } from '../run/tally.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import type { PullDest } from './pull-dest.js';
-import type * as fs from 'node:fs';
 
 /** What the local run would have counted: rsync's "Number of files" by type and "Total file size". */
 export interface CurrentTotals {
@@ -42,15 +41,6 @@ export function judgeable(c: Config): boolean {
     !c.compareDest.length && !c.copyDest.length && c.partialDir === undefined && !c.delayUpdates && !c.append && !c.fuzzy &&
     c.stopAt === undefined && !c.mungeLinks && Object.entries(c.debug).every(([word, level]) => level === 0 || word === 'PROTO')
   );
-}
-
-/** The destination's lstat as the planner's Stat. */
-function statOf(st: fs.BigIntStats): Stat {
-  return {
-    mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size),
-    mtimeSec: Number(st.mtimeNs / 1_000_000_000n), mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
-    ino: Number(st.ino), dev: Number(st.dev), nlink: Number(st.nlink), rdev: Number(st.rdev), blocks: Number(st.blocks),
-  };
 }
 
 /**
@@ -85,9 +75,8 @@ export function currentDest(
     const src: Stat = { mode: m.mode, uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 };
     const type = fileType(src.mode);
     if (type === 'dev' || type === 'special') return undefined;
-    const got = dest.lstat(rel);
-    if (!got) return undefined;
-    const dst = statOf(got);
+    const dst = dest.entry(rel);
+    if (!dst) return undefined;
     const o: CheckOptions = type === 'dir' ? dirs : files;
     const linkDiffers = isLink(e.mode) && !dest.readlink(rel)?.equals(e.link ?? Buffer.alloc(0));
     if (quickCheck(src, dst, o, linkDiffers).action !== 'none') return undefined;

@@ -4,6 +4,11 @@
 // comes a directory at a time. Only reads: every write to the destination is the local run's.
 
 import * as fs from 'node:fs';
+import type { DirListing } from '../model/listing.js';
+import type { Stat } from '../model/stat.js';
+
+/** An engine's listing of one directory with each entry's lstat (engine/engine.ts scanDir). */
+export type ScanDir = (path: Buffer, anchor: number) => DirListing | { errno: number };
 
 const O_DIRECTORY = fs.constants.O_DIRECTORY;
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
@@ -13,10 +18,48 @@ export class PullDest {
   /** The destination directory last looked into, held open (fd -1: it has no such directory). */
   private held: { rel: string; fd: number } | undefined;
 
+  /** Directories listed whole (scanDir), by relative name: the one being looked into and its ancestors. */
+  private readonly listed = new Map<string, Map<string, Stat> | undefined>();
+
   constructor(
     /** The directory the list's names are relative to, or the one file a single-file pull names. */
     readonly dest: { dir: Buffer } | { file: Buffer },
+    /** Lists a directory with each entry's lstat in one call (the addon's getdents and statx). */
+    private readonly scan?: ScanDir,
   ) {}
+
+  /**
+   * The destination entry at `rel` (not the root), from its directory listed whole through the held
+   * descriptor (one call a directory instead of one lstat a name); undefined when there is none.
+   */
+  entry(rel: string): Stat | undefined {
+    if (!this.scan || 'file' in this.dest || rel === '.') {
+      const st = this.lstat(rel);
+      return st && statOf(st);
+    }
+    const slash = rel.lastIndexOf('/');
+    const dir = slash < 0 ? '.' : rel.slice(0, slash);
+    let names = this.listed.get(dir);
+    if (!this.listed.has(dir)) {
+      // The list goes depth first: only the ancestors of this directory can be asked for again.
+      for (const k of this.listed.keys()) if (k !== '.' && !(dir.startsWith(k) && dir[k.length] === '/')) this.listed.delete(k);
+      let fd: number;
+      try {
+        fd = this.dir(dir);
+      } catch {
+        fd = -1;
+      }
+      // The magic link names the held directory itself: the scan opens what was opened following no symlink.
+      const at = Buffer.from(`/proc/self/fd/${fd}`, 'latin1');
+      const l = fd < 0 ? undefined : this.scan(at, at.length);
+      if (l && !('errno' in l)) {
+        names = new Map();
+        for (let i = 0; i < l.names.length; i++) if (l.stats[i]) names.set(l.names[i]!.toString('latin1'), l.stats[i]!);
+      } else names = undefined;
+      this.listed.set(dir, names);
+    }
+    return names?.get(rel.slice(slash + 1));
+  }
 
   /** Closes the directory held open. */
   close(): void {
@@ -109,4 +152,13 @@ export class PullDest {
     }
     return fd;
   }
+}
+
+/** A lstat with nanosecond times as the planner's Stat. */
+function statOf(st: fs.BigIntStats): Stat {
+  return {
+    mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size),
+    mtimeSec: Number(st.mtimeNs / 1_000_000_000n), mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
+    ino: Number(st.ino), dev: Number(st.dev), nlink: Number(st.nlink), rdev: Number(st.rdev), blocks: Number(st.blocks),
+  };
 }

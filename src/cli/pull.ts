@@ -11,7 +11,7 @@ import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { linkable, stagingParent } from './staging-dir.js';
 import { PullDest } from './pull-dest.js';
-import { currentDest, type CurrentTotals } from './pull-current.js';
+import { currentDest, judgeable, type CurrentTotals } from './pull-current.js';
 import { selectEngine } from '../engine/index.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
@@ -209,7 +209,10 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     listed = list.entries;
     wire.listBytes = list.listBytes;
     if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
-    const dest = new PullDest(destBase(c, list.entries));
+    // The engine the local run would use lists the destination's directories for the judgement.
+    const engine = judgeable(c) ? selectEngine(c.engine, [c.dest]) : undefined;
+    const ready = engine && !('error' in engine) ? engine : undefined;
+    const dest = new PullDest(destBase(c, list.entries), ready && ((at, anchor) => ready.scanDir(at, anchor)));
     const stage = new Stage(c, staging, dest, (m) => {
       io.err.write(`arsync: ${m}\n`);
       localErrors++;
@@ -219,7 +222,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
     const sum = strong(list.session.checksum);
     // Everything already there as the local run would leave it: nothing to stage, fetch or run.
-    current = list.ioError ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => timeResolution(c));
+    current = list.ioError ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0);
     if (!current) list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, list, sum);
@@ -323,12 +326,6 @@ function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof u
   if (c.numericIds || id === 0) return id;
   const name = names.get(id);
   return (name && db.idOf(name.toString('utf8'))) ?? id;
-}
-
-/** The resolution the engine that would run compares times to (engine/engine.ts caps). */
-function timeResolution(c: Config): number {
-  const engine = selectEngine(c.engine, [c.dest]);
-  return 'error' in engine ? 0 : engine.caps.timeResolutionNs;
 }
 
 /** The destination directory the list's names are relative to, when it is one (else the one-file case). */
