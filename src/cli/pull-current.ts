@@ -52,7 +52,7 @@ export function currentDest(
   c: Config,
   entries: readonly (RemoteEntry | undefined)[],
   meta: (e: RemoteEntry) => StagedMeta,
-  dest: PullDest,
+  dest: Pick<PullDest, 'dest' | 'entry' | 'readlink' | 'names'>,
   resolution: () => number,
 ): CurrentTotals | undefined {
   if (!judgeable(c) || 'file' in dest.dest) return undefined;
