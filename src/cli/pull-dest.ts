@@ -15,8 +15,8 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 const O_NONBLOCK = fs.constants.O_NONBLOCK;
 
 export class PullDest {
-  /** The destination directory last looked into, held open (fd -1: it has no such directory). */
-  private held: { rel: string; fd: number } | undefined;
+  /** The destination directory last looked into and its ancestors, held open (fd -1: it has no such directory). */
+  private held: { rel: string; fd: number }[] = [];
 
   /** Directories listed whole (scanDir), by relative name: the one being looked into and its ancestors. */
   private readonly listed = new Map<string, Map<string, Stat> | undefined>();
@@ -61,35 +61,54 @@ export class PullDest {
     return names?.get(rel.slice(slash + 1));
   }
 
-  /** Closes the directory held open. */
+  /** Closes the directories held open. */
   close(): void {
-    if (this.held && this.held.fd >= 0) fs.closeSync(this.held.fd);
-    this.held = undefined;
+    for (const h of this.held) if (h.fd >= 0) fs.closeSync(h.fd);
+    this.held = [];
   }
 
-  /** The destination directory `dir` (relative to the root, "." the root itself), opened following no symlink. */
+  /**
+   * The destination directory `dir` (relative to the root, "." the root itself), opened following no
+   * symlink. The directories on the way to the last one asked for stay open: the list goes depth first,
+   * so each directory is opened once, from its parent's descriptor.
+   */
   private dir(dir: string): number {
-    if (this.held?.rel === dir) {
-      if (this.held.fd < 0) throw new Error(`the destination has no directory ${dir}`);
-      return this.held.fd;
+    const held = this.held;
+    const top = held[held.length - 1];
+    if (top?.rel === dir) {
+      if (top.fd < 0) throw new Error(`the destination has no directory ${dir}`);
+      return top.fd;
     }
-    this.close();
-    // A directory the destination does not have is remembered too (a fresh pull asks for each file).
-    this.held = { rel: dir, fd: -1 };
-    const root = (this.dest as { dir: Buffer }).dir;
-    let fd = fs.openSync(root, fs.constants.O_RDONLY | O_DIRECTORY);
-    try {
-      for (const part of dir === '.' ? [] : dir.split('/')) {
-        const next = fs.openSync(Buffer.from(`/proc/self/fd/${fd}/${part}`, 'latin1'), fs.constants.O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
-        fs.closeSync(fd);
-        fd = next;
+    // Back up to the deepest held ancestor of `dir` (the root at worst).
+    while (held.length && !(held[held.length - 1]!.rel === '.' || dir.startsWith(`${held[held.length - 1]!.rel}/`))) {
+      const h = held.pop()!;
+      if (h.fd >= 0) fs.closeSync(h.fd);
+    }
+    if (!held.length) {
+      const root = (this.dest as { dir: Buffer }).dir;
+      let fd = -1;
+      try {
+        fd = fs.openSync(root, fs.constants.O_RDONLY | O_DIRECTORY);
+      } catch {
+        // Remembered below: a fresh pull into a new destination asks for each file.
       }
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
+      held.push({ rel: '.', fd });
     }
-    this.held.fd = fd;
-    return fd;
+    let at = held[held.length - 1]!;
+    // A directory the destination does not have is remembered too (a fresh pull asks for each file).
+    if (at.fd < 0) throw new Error(`the destination has no directory ${at.rel}`);
+    if (dir === '.') return at.fd;
+    const rest = at.rel === '.' ? dir : dir.slice(at.rel.length + 1);
+    for (const part of rest.split('/')) {
+      const rel = at.rel === '.' ? part : `${at.rel}/${part}`;
+      let fd = -1;
+      try {
+        fd = fs.openSync(Buffer.from(`/proc/self/fd/${at.fd}/${part}`, 'latin1'), fs.constants.O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
+      } finally {
+        held.push((at = { rel, fd }));
+      }
+    }
+    return at.fd;
   }
 
   /** Where the destination's entry at `rel` is, through its held directory (the last component is not followed by lstat, readlink or O_NOFOLLOW). */
