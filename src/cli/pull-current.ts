@@ -55,7 +55,7 @@ export function currentDest(
   dest: Pick<PullDest, 'dest' | 'entry' | 'readlink' | 'names'>,
   resolution: () => number,
 ): CurrentTotals | undefined {
-  if (!judgeable(c) || 'file' in dest.dest) return undefined;
+  if (!judgeable(c) || 'file' in dest.dest || !entries.some((e) => e !== undefined)) return undefined;
   // Times are judged apart: any resolution here, then the largest difference against the engine's.
   const { files, dirs } = checkOptions(c, Infinity);
   const totals: CurrentTotals = { listed: zeroCounts(), totalSize: 0 };

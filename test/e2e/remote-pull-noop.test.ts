@@ -150,6 +150,32 @@ describeEngines((e) => {
     expect(fs.statSync(path.join(mine, 'd/h2')).ino === fs.statSync(path.join(mine, 'h1')).ino).toBe(fs.statSync(path.join(theirs, 'd/h2')).ino === fs.statSync(path.join(theirs, 'h1')).ino);
   });
 
+  it.each([[[] as string[]], [['--delete']], [['--delete', '-n']]])('as rsync: the source directory itself into its parent (no trailing slash) %j', async (more) => {
+    for (const d of [mine, theirs]) {
+      fs.mkdirSync(d);
+      synced(path.join(d, 'src'));
+      only(d, (top) => {
+        fs.chmodSync(path.join(top, 'src/e/z'), 0o640);
+        extra(top, 'src/d/old');
+        extra(top, 'beside');
+      });
+    }
+    const args = ['-ai', '--stats', ...more, '-e', rsh, `host:${src}`];
+    const r = rsyncClient([...args, `${theirs}/`]);
+    const ours = await runCli([eng, ...args, `${mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(itemLines(ours.stdout), show(ours)).toEqual(itemLines(r.out));
+    expect(itemLines(ours.stdout).length).toBeGreaterThan(0);
+    expect(countLines(ours.stdout)).toEqual(countLines(r.out));
+    expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    // Then nothing is left to do: the same again, with nothing to say.
+    const again = await runCli([eng, ...args, `${mine}/`]);
+    const theirsAgain = rsyncClient([...args, `${theirs}/`]);
+    expect(again.code).toBe(0);
+    expect(itemLines(again.stdout)).toEqual(itemLines(theirsAgain.out));
+    expect(countLines(again.stdout)).toEqual(countLines(theirsAgain.out));
+  });
+
   it('a symlink planted for a directory in the destination is not followed, and not taken for the directory', async () => {
     synced(mine);
     synced(theirs);
