@@ -11,7 +11,7 @@ import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { linkable, stagingParent } from './staging-dir.js';
 import { PullDest } from './pull-dest.js';
-import { currentDest, judgeable, type CurrentTotals } from './pull-current.js';
+import { currentDest, type CurrentTotals } from './pull-current.js';
 import { selectEngine } from '../engine/index.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
@@ -209,9 +209,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     listed = list.entries;
     wire.listBytes = list.listBytes;
     if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
-    // The engine the local run would use lists the destination's directories for the judgement.
-    const engine = judgeable(c) ? selectEngine(c.engine, [c.dest]) : undefined;
-    const ready = engine && !('error' in engine) ? engine : undefined;
+    // The engine the local run would use lists the destination's directories (for the stage too).
+    const engine = selectEngine(c.engine, [c.dest]);
+    const ready = 'error' in engine ? undefined : engine;
     const dest = new PullDest(destBase(c, list.entries), ready && ((at, anchor) => ready.scanDir(at, anchor)));
     const stage = new Stage(c, staging, dest, (m) => {
       io.err.write(`arsync: ${m}\n`);
@@ -487,9 +487,10 @@ class Stage {
   }
 
   /** The destination's current regular file at `rel` (its lstat), undefined when there is none. */
-  private basis(rel: string): { size: number; st: fs.BigIntStats } | undefined {
-    const st = this.dest.lstat(rel);
-    return st?.isFile() ? { size: Number(st.size), st } : undefined;
+  private basis(rel: string): { size: number; mtimeNs: bigint } | undefined {
+    // From the directory's listing when an engine lists it (one call a directory), else an lstat.
+    const st = this.dest.entry(rel);
+    return st && (st.mode & 0o170000) === 0o100000 ? { size: st.size, mtimeNs: BigInt(st.mtimeSec) * 1_000_000_000n + BigInt(st.mtimeNsec) } : undefined;
   }
 
   private openBasis(rel: string): number {
@@ -500,13 +501,13 @@ class Stage {
    * Whether the file's data must come over the wire. A placeholder only where the local run will
    * certainly not copy (the same tests its planner makes, never looser); in doubt, fetch.
    */
-  private needsData(e: RemoteEntry, basis: { size: number; st: fs.BigIntStats } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
+  private needsData(e: RemoteEntry, basis: { size: number; mtimeNs: bigint } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
     const c = this.c;
     if (!basis) return c.existing ? 'placeholder' : 'fetch';
     if (c.ignoreExisting) return 'placeholder';
     if (c.ignoreTimes) return 'fetch';
     if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
-    const st = basis.st;
+    const st = basis;
     const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
     if (c.update && st.mtimeNs > mtimeNs + BigInt(c.modifyWindow) * 1_000_000_000n) return 'placeholder';
     if (c.checksum) {

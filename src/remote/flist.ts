@@ -392,13 +392,19 @@ export function sortKey(e: RemoteEntry): KeyPart[] {
  */
 export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[] {
   const keep = new Map<string, RemoteEntry>();
+  /** The entries a duplicate name clears (usually none: then the sorted list is the answer). */
+  const dropped = new Set<RemoteEntry>();
   for (const e of entries) {
     const k = e.name.toString('latin1');
     const had = keep.get(k);
-    if (!had || (isDir(e.mode) && !isDir(had.mode))) keep.set(k, e);
+    if (!had) keep.set(k, e);
+    else if (isDir(e.mode) && !isDir(had.mode)) {
+      dropped.add(had);
+      keep.set(k, e);
+    } else dropped.add(e);
   }
   // Compared on the names' bytes, with no key made for each entry (flist-order.ts, held equal to
   // compareEntries by its tests); the sort is stable, so of equal names the first sent stays first.
-  const sorted = entries.slice().sort((a, b) => compareNames(a.name, isDir(a.mode), b.name, isDir(b.mode)));
-  return sorted.map((e) => (keep.get(e.name.toString('latin1')) === e ? e : undefined));
+  const sorted: (RemoteEntry | undefined)[] = entries.slice().sort((a, b) => compareNames(a.name, isDir(a.mode), b.name, isDir(b.mode)));
+  return dropped.size ? sorted.map((e) => (dropped.has(e!) ? undefined : e)) : sorted;
 }
