@@ -260,10 +260,13 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 
   let totals;
   try {
-    totals = await transfer({
-      config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir,
-      ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable } : {}),
-    });
+    // A pull that found the destination current (cli/pull-current.ts) starts no run: no walk, no workers.
+    totals = pulled?.current
+      ? (await import('./pull-current.js')).currentRunTotals(pulled.current, resolved.plan.destRoot)
+      : await transfer({
+        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir,
+        ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable } : {}),
+      });
     if (pulled) totals.wire = pulled.wire;
   } catch (err) {
     // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).

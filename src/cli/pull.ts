@@ -10,6 +10,9 @@
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { linkable, stagingParent } from './staging-dir.js';
+import { PullDest } from './pull-dest.js';
+import { currentDest, type CurrentTotals } from './pull-current.js';
+import { selectEngine } from '../engine/index.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
 import * as fs from 'node:fs';
@@ -52,11 +55,11 @@ export interface Pulled {
   local?: Partial<Config>;
   /** The staging tree is on the filesystem of the local run's temp files: its files are linked into place, not copied. */
   linkable: boolean;
+  /** The destination was found current (cli/pull-current.ts): nothing was staged, the local run is not started. */
+  current?: CurrentTotals;
 }
 
-const O_DIRECTORY = fs.constants.O_DIRECTORY;
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
-const O_NONBLOCK = fs.constants.O_NONBLOCK;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
 export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress, filesFrom?: string[]): string[] {
@@ -179,6 +182,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   let localErrors = 0;
   useNativeSumsFor(c.engine);
   let listed: (RemoteEntry | undefined)[] = [];
+  let current: CurrentTotals | undefined;
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
     if (showList) io.out.write('receiving file list ... ');
@@ -207,7 +211,11 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     listed = list.entries;
     wire.listBytes = list.listBytes;
     if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
-    const stage = new Stage(c, staging, destBase(c, list.entries), (m) => {
+    // The engine the local run would use lists the destination's directories (for the stage too).
+    const engine = selectEngine(c.engine, [c.dest]);
+    const ready = 'error' in engine ? undefined : engine;
+    const dest = new PullDest(destBase(c, list.entries), ready && ((at, anchor) => ready.scanDir(at, anchor)));
+    const stage = new Stage(c, staging, dest, (m) => {
       io.err.write(`arsync: ${m}\n`);
       localErrors++;
     });
@@ -215,7 +223,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const xattrAsks: XattrAsk[] = [];
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
     const sum = strong(list.session.checksum);
-    list.entries.forEach((e, ndx) => {
+    // Everything already there as the local run would leave it: nothing to stage, fetch or run.
+    current = list.ioError ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0);
+    if (!current) list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, list, sum);
       if (f) fetches.push({ ...f, ndx });
@@ -225,7 +235,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       }
     });
     for (const [k, v] of stage.meta) meta.set(k, v);
-    for (const e of list.entries) {
+    // The local run's one operand when it is not started: the (empty) staging root.
+    if (current) operands.push(Buffer.from(`${staging}/`, 'latin1'));
+    for (const e of current ? [] : list.entries) {
       if (!e) continue;
       const name = e.name.toString('latin1');
       if (name === '.') {
@@ -282,7 +294,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const scope = place && c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
   const local = place ? { filesFrom: undefined, recursive: true, ...scope } : undefined;
-  return { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
+  return { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
 }
 
 /**
@@ -341,13 +353,10 @@ class Stage {
   private readonly groups = new Map<number, string>();
   /** The list holds "." (its top-level names are inside the staging root, not operands of their own). */
   private rootStaged = false;
-  /** The destination directory last looked into, held open: the list comes a directory at a time. */
-  private held: { rel: string; fd: number } | undefined;
-
   constructor(
     private readonly c: Config,
     private readonly root: string,
-    private readonly dest: { dir: Buffer } | { file: Buffer },
+    private readonly dest: PullDest,
     private readonly error: (m: string) => void,
   ) {}
 
@@ -446,7 +455,7 @@ class Stage {
     } catch {
       return undefined;
     }
-    const dest = items.some(abbreviated) ? this.openDest(rel) : undefined;
+    const dest = items.some(abbreviated) ? this.dest.openEntry(rel) : undefined;
     try {
       return staged.entry(at, list, items, dest?.fd, this.error);
     } finally {
@@ -461,7 +470,7 @@ class Stage {
     this.meta.delete(path);
   }
 
-  private metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
+  metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
     const c = this.c;
     const map = (id: number | undefined, names: Map<number, Buffer>, db: typeof users): number => (id === undefined ? 0 : localId(c, id, names, db));
     return {
@@ -476,91 +485,31 @@ class Stage {
 
   /** Closes what the stage holds open (the last destination directory looked into). */
   close(): void {
-    if (this.held && this.held.fd >= 0) fs.closeSync(this.held.fd);
-    this.held = undefined;
-  }
-
-  /**
-   * The destination directory `dir` (relative to the destination's root), opened one component at a
-   * time following no symlink; kept open for the next entries of the same directory.
-   */
-  private destDir(dir: string): number {
-    if (this.held?.rel === dir) {
-      if (this.held.fd < 0) throw new Error(`the destination has no directory ${dir}`);
-      return this.held.fd;
-    }
-    this.close();
-    // A directory the destination does not have is remembered too (a fresh pull asks for each file).
-    this.held = { rel: dir, fd: -1 };
-    const root = (this.dest as { dir: Buffer }).dir;
-    let fd = fs.openSync(root, fs.constants.O_RDONLY | O_DIRECTORY);
-    try {
-      for (const part of dir === '.' ? [] : dir.split('/')) {
-        const next = fs.openSync(Buffer.from(`/proc/self/fd/${fd}/${part}`, 'latin1'), fs.constants.O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
-        fs.closeSync(fd);
-        fd = next;
-      }
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
-    }
-    this.held.fd = fd;
-    return fd;
-  }
-
-  /** Where the destination's file at `rel` is, through a held directory (a lookup that follows no symlink). */
-  private destPath(rel: string): Buffer {
-    if ('file' in this.dest) return this.dest.file;
-    const slash = rel.lastIndexOf('/');
-    const fd = this.destDir(slash < 0 ? '.' : rel.slice(0, slash));
-    return Buffer.from(`/proc/self/fd/${fd}/${rel.slice(slash + 1)}`, 'latin1');
+    this.dest.close();
   }
 
   /** The destination's current regular file at `rel` (its lstat), undefined when there is none. */
-  private basis(rel: string): { size: number; st: fs.BigIntStats } | undefined {
-    try {
-      const st = fs.lstatSync(this.destPath(rel), { bigint: true });
-      return st.isFile() ? { size: Number(st.size), st } : undefined;
-    } catch {
-      return undefined;
-    }
+  private basis(rel: string): { size: number; mtimeNs: bigint } | undefined {
+    // From the directory's listing when an engine lists it (one call a directory), else an lstat.
+    const st = this.dest.entry(rel);
+    return st && (st.mode & 0o170000) === 0o100000 ? { size: st.size, mtimeNs: BigInt(st.mtimeSec) * 1_000_000_000n + BigInt(st.mtimeNsec) } : undefined;
   }
 
-  /** -X: the destination's file or directory at `rel`, opened following no symlink; undefined when none. */
-  private openDest(rel: string): { fd: number } | undefined {
-    let fd: number;
-    try {
-      fd = fs.openSync(this.destPath(rel), fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-    } catch {
-      return undefined;
-    }
-    const st = fs.fstatSync(fd);
-    if (st.isFile() || st.isDirectory()) return { fd };
-    fs.closeSync(fd);
-    return undefined;
-  }
-
-  /** The destination's file at `rel` opened for reading, following no symlink on the way; throws when it is no regular file now. */
   private openBasis(rel: string): number {
-    const fd = fs.openSync(this.destPath(rel), fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-    if (!fs.fstatSync(fd).isFile()) {
-      fs.closeSync(fd);
-      throw new Error(`the destination's ${rel} is no longer a regular file`);
-    }
-    return fd;
+    return this.dest.openFile(rel);
   }
 
   /**
    * Whether the file's data must come over the wire. A placeholder only where the local run will
    * certainly not copy (the same tests its planner makes, never looser); in doubt, fetch.
    */
-  private needsData(e: RemoteEntry, basis: { size: number; st: fs.BigIntStats } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
+  private needsData(e: RemoteEntry, basis: { size: number; mtimeNs: bigint } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
     const c = this.c;
     if (!basis) return c.existing ? 'placeholder' : 'fetch';
     if (c.ignoreExisting) return 'placeholder';
     if (c.ignoreTimes) return 'fetch';
     if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
-    const st = basis.st;
+    const st = basis;
     const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
     if (c.update && st.mtimeNs > mtimeNs + BigInt(c.modifyWindow) * 1_000_000_000n) return 'placeholder';
     if (c.checksum) {

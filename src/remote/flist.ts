@@ -8,6 +8,7 @@
 import { Exit } from '../util/errors.js';
 import { AclDecoder, type ReceivedAcls } from './acl-list.js';
 import { Cursor, ProtocolError } from './wire.js';
+import { compareNames } from './flist-order.js';
 import type { XattrReceiver } from './xattr-list.js';
 
 /** rsync's XMIT_* flag bits (rsync.h), the ones protocol 30+ senders use. */
@@ -298,6 +299,8 @@ const SLASH = 0x2f;
  * slashes, "." components and a trailing slash are removed. The empty name is ".".
  */
 export function cleanName(raw: Buffer, relative: boolean): Buffer {
+  // Most names need nothing: checked in one pass, without splitting them.
+  if (alreadyClean(raw)) return raw;
   if (raw.includes(0)) throw unsafe(raw);
   if (raw[0] === SLASH && !relative) throw unsafe(raw);
   const parts: Buffer[] = [];
@@ -318,6 +321,22 @@ export function cleanName(raw: Buffer, relative: boolean): Buffer {
     out.push(p);
   }
   return Buffer.concat(out);
+}
+
+/** A name with no NUL, no leading, trailing or doubled "/", and no "." or ".." component: cleanName's own result. */
+function alreadyClean(raw: Buffer): boolean {
+  const n = raw.length;
+  if (n === 0 || raw[0] === SLASH || raw[n - 1] === SLASH) return false;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const b = i < n ? raw[i] : SLASH;
+    if (b === 0) return false;
+    if (b !== SLASH) continue;
+    const len = i - start;
+    if (len === 0 || (raw[start] === DOT && (len === 1 || (len === 2 && raw[start + 1] === DOT)))) return false;
+    start = i + 1;
+  }
+  return true;
 }
 
 const unsafe = (raw: Buffer): ProtocolError =>
@@ -373,13 +392,19 @@ export function sortKey(e: RemoteEntry): KeyPart[] {
  */
 export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[] {
   const keep = new Map<string, RemoteEntry>();
+  /** The entries a duplicate name clears (usually none: then the sorted list is the answer). */
+  const dropped = new Set<RemoteEntry>();
   for (const e of entries) {
     const k = e.name.toString('latin1');
     const had = keep.get(k);
-    if (!had || (isDir(e.mode) && !isDir(had.mode))) keep.set(k, e);
+    if (!had) keep.set(k, e);
+    else if (isDir(e.mode) && !isDir(had.mode)) {
+      dropped.add(had);
+      keep.set(k, e);
+    } else dropped.add(e);
   }
-  // Each entry's key is made once, not once per comparison (a list of 80,000 entries makes ~2.5 million).
-  const keyed = entries.map((e) => ({ e, key: sortKey(e) }));
-  keyed.sort((a, b) => compareSortKeys(a.key, b.key));
-  return keyed.map(({ e }) => (keep.get(e.name.toString('latin1')) === e ? e : undefined));
+  // Compared on the names' bytes, with no key made for each entry (flist-order.ts, held equal to
+  // compareEntries by its tests); the sort is stable, so of equal names the first sent stays first.
+  const sorted: (RemoteEntry | undefined)[] = entries.slice().sort((a, b) => compareNames(a.name, isDir(a.mode), b.name, isDir(b.mode)));
+  return dropped.size ? sorted.map((e) => (dropped.has(e!) ? undefined : e)) : sorted;
 }

@@ -45,8 +45,13 @@ export interface SpecInput {
   adoptSources?: boolean | undefined;
 }
 
-export function deriveSpec(c: Config, o: SpecInput): RunSpec {
-  const check: CheckOptions = {
+/**
+ * The quick check's options for non-directories (`files`) and for directories, which compare times only
+ * when they are kept (-O). `timeResolutionNs`: what times are compared to (the engine's and the
+ * destination filesystem's resolution).
+ */
+export function checkOptions(c: Config, timeResolutionNs: number): { files: CheckOptions; dirs: CheckOptions } {
+  const files: CheckOptions = {
     checksum: c.checksum,
     ignoreTimes: c.ignoreTimes,
     sizeOnly: c.sizeOnly,
@@ -54,9 +59,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     ignoreExisting: c.ignoreExisting,
     existing: c.existing,
     modifyWindow: c.modifyWindow,
-    // Compare only to what the engine and the destination's filesystem can keep, or every re-sync would
-    // find times differing.
-    timeResolutionNs: Math.max(o.engine.caps.timeResolutionNs, o.destTime?.ns ?? 1),
+    timeResolutionNs,
     times: c.times,
     perms: c.perms,
     executability: c.executability,
@@ -67,10 +70,17 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     isRoot: actsAsRoot(c),
     ...(actsAsRoot(c) ? {} : { memberGids: new Set([...(process.getgroups?.() ?? []), process.getegid?.() ?? 0]) }),
   };
+  return { files, dirs: { ...files, times: c.times && !c.omitDirTimes } };
+}
+
+export function deriveSpec(c: Config, o: SpecInput): RunSpec {
+  // Compare only to what the engine and the destination's filesystem can keep, or every re-sync would
+  // find times differing.
+  const { files: check, dirs: dirCheck } = checkOptions(c, Math.max(o.engine.caps.timeResolutionNs, o.destTime?.ns ?? 1));
   const pq = pairQuery(c, check, o.seesEveryEntry);
   return {
     check,
-    dirCheck: { ...check, times: c.times && !c.omitDirTimes },
+    dirCheck,
     pairQuery: pq,
     treeQuery: treeQuery(c, pq),
     xattrFlags: (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0),
