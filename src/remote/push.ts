@@ -6,7 +6,7 @@
 // what to transfer, delete and back up; this side reads only the entries it listed, through the
 // source's own opener, and never an index it did not send.
 
-import { Exit } from '../util/errors.js';
+import { Exit, showPath } from '../util/errors.js';
 import type { Conn } from './conn.js';
 import { nativeMatch, strong, type FileHasher } from './checksum.js';
 import { encodeFlist, type EncodeOptions, type SendEntry } from './flist-send.js';
@@ -287,7 +287,9 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
         // A file that shrank while it was read: a wrong checksum makes the receiver discard it.
         digest[0] = (digest[0]! + 1) & 0xff;
         ioError |= IOERR_GENERAL;
-        report.error(`read errors mapping ${e.path.toString('latin1')}: No data available (61)`);
+        // rsync names it by its full path (full_fname).
+        const full = e.path[0] === 0x2f ? e.path : Buffer.concat([Buffer.from(`${process.cwd()}/`), e.path]);
+        report.error(`read errors mapping "${showPath(full)}": No data available (61)`);
       }
       out.push(digest);
       stats.literal += r.literal;

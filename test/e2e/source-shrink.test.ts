@@ -16,6 +16,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { faultLib } from '../helpers/fault-lib.js';
 import { bytes } from '../helpers/differential.js';
 import { fuseSkipReason, mountFaultFs, type FaultMount } from '../helpers/fusefs.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 const mounts: FaultMount[] = [];
 afterEach(() => {
@@ -96,5 +97,29 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(dst, '02-later.txt'), 'utf8')).toBe(LATER);
     expect(fs.existsSync(path.join(dst, '01-changing.bin'))).toBe(false);
     expect(findTempFiles(dst)).toEqual([]);
+  });
+
+  it.skipIf(!shim)(`a push whose source shrinks after the open: rsync's "read errors mapping" by full path, exit 23, the later file sent (as rsync's client under the same shim)`, async () => {
+    const tree = () => {
+      const root = tempDir(`arsync-shrink-push-${engine}-`);
+      const src = path.join(root, 'src');
+      sourceTree(src);
+      return { root, src, dst: path.join(root, 'dest'), rsh: fakeRsh(root), env: { LD_PRELOAD: shim!, ARSYNC_TEST_SHRINK: path.join(src, '01-changing.bin') } };
+    };
+    const a = tree();
+    const r = spawnSync('rsync', ['-a', '-e', a.rsh, `${a.src}/`, `host:${a.dst}/`], { encoding: 'utf8', env: { ...process.env, ...a.env } });
+    const b = tree();
+    // A relative source: the message still names the file by its full path, as rsync's full_fname does.
+    const got = await runCli(['-a', `--engine=${engine}`, '-e', b.rsh, 'src/', `host:${b.dst}/`], { env: b.env, cwd: b.root });
+    expect(r.status, r.stderr).toBe(23);
+    expect(got.code, show(got)).toBe(23);
+    const line = (src: string): string => `: [sender] read errors mapping "${src}/01-changing.bin": No data available (61)`;
+    expect(diagnosis(r.stderr)).toContain(line(a.src));
+    expect(diagnosis(got.stderr)).toContain(line(b.src));
+    expect(fs.readFileSync(path.join(b.dst, '02-later.txt'), 'utf8')).toBe(LATER);
+    // rsync's redo sends what the source holds by then (nothing); arsync's redo still finds the file short
+    // of the list's size, so the far side discards it: no file of the wrong size is placed either way.
+    expect(fs.existsSync(path.join(b.dst, '01-changing.bin'))).toBe(false);
+    expect(fs.statSync(path.join(a.dst, '01-changing.bin')).size).toBe(0);
   });
 });
