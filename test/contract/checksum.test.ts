@@ -9,24 +9,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bytes as random } from '../helpers/differential.js';
 import { checksum1Js, jsMd5 } from '../../src/remote/checksum.js';
 import { scanBit, scanFilter } from '../../src/remote/match.js';
 import { addonOrReason } from './engines.js';
 
 const addon = addonOrReason();
 const KIND = { md5: 0, xxh64: 1, xxh3: 2, xxh128: 3 } as const;
-
-function random(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 describe.skipIf(typeof addon === 'string')('the transfer checksums: C and TypeScript agree', () => {
   const a = addon as Exclude<typeof addon, string>;

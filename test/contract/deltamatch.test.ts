@@ -5,6 +5,7 @@
 // count the same literal and matched bytes.
 
 import { describe, expect, it } from 'vitest';
+import { bytes as random } from '../helpers/differential.js';
 import { checksum1Js } from '../../src/remote/checksum.js';
 import { matchFile, type BlockSums, type ReadAt } from '../../src/remote/match.js';
 import { matchFileNative } from '../../src/remote/match-native.js';
@@ -12,19 +13,6 @@ import type { TokenWriter } from '../../src/remote/tokens.js';
 import { addonOrReason } from './engines.js';
 
 const addon = addonOrReason();
-
-/** xorshift bytes; `alphabet` < 256 draws from fewer values (weak-sum collisions, false alarms). */
-function random(n: number, seed: number, alphabet = 256): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = (x >>> 0) % alphabet;
-  }
-  return b;
-}
 
 interface Case {
   basis: Buffer;

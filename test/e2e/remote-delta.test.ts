@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bytes as random } from '../helpers/differential.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
@@ -22,18 +23,6 @@ let src: string;
 let basis: string;
 let rsh: string;
 let n = 0;
-
-function random(len: number, seed: number): Buffer {
-  const b = Buffer.alloc(len);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 /** Each file as the destination has it (the basis) and as the source has it now. */
 function makeFiles(): void {

@@ -15,6 +15,8 @@ import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { bytes, put, stampTree, touchNs } from '../helpers/differential.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
+import { rsyncClient } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -41,16 +43,10 @@ beforeAll(() => {
   base = path.join(root, 'base');
   const r = spawnSync('rsync', ['-aH', '--numeric-ids', `${src}/`, `${base}/`], { encoding: 'latin1' });
   if (r.status !== 0) throw new Error(r.stderr);
-  rsh = path.join(root, 'rsh');
-  fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  rsh = fakeRsh(root);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-function rsyncClient(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync('rsync', ['--no-i-r', ...args], { encoding: 'latin1' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
 
 /** A copy of the synced destination (times, modes, owners and hard links kept). */
 function synced(to: string): void {

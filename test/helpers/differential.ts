@@ -272,8 +272,8 @@ export function stampTree(dir: string, t0 = 1_700_000_000): void {
   touchNs(stamps);
 }
 
-/** Deterministic bytes. */
-export function bytes(n: number, seed: number): Buffer {
+/** Deterministic bytes (xorshift32); `alphabet` < 256 draws from fewer values (weak-sum collisions in delta tests). */
+export function bytes(n: number, seed: number, alphabet = 256): Buffer {
   const out = Buffer.alloc(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
@@ -282,7 +282,7 @@ export function bytes(n: number, seed: number): Buffer {
     x ^= x >>> 17;
     x ^= x << 5;
     x >>>= 0;
-    out[i] = x & 0xff;
+    out[i] = x % alphabet;
   }
   return out;
 }
