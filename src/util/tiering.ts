@@ -1,19 +1,20 @@
 // When V8's optimizing compiler (TurboFan) may run during a local job: held off from the job's start
 // until the job proves large, then let back on. A small job ends before optimized code pays for what
-// optimizing it cost: a 1,000-file copy spent a fifth of its instructions in TurboFan, on planner
-// functions it then ran a few thousand times; a 20,000-file copy needs them optimized (docs/benchmarks.md,
-// "Small jobs, session 12"). Held from the job's start, not the process's: option parsing (commander over
-// ~300 options) is hot enough that optimizing it pays even in a 100-file run. V8's flags are one set for
-// the whole process, pool workers included: the pool starts only for a large job, after the release.
-// The flag changes at most twice, off then on (V8 reads it at each tiering decision, so a change takes
-// effect for what tiers up next; what is already optimized stays so). ARSYNC_V8_OPT=1, or a V8 option
-// about tiering given to Node, leaves V8 as it is.
+// optimizing it cost (TurboFan compiled 14 functions of a 1,000-file copy, none of them run long enough
+// to win it back), while a 20,000-file copy needs its planner optimized (docs/benchmarks.md, "Small jobs,
+// session 12"). Held from the job's start, not the process's: while a flag differs from Node's start-up
+// set, V8 refuses the code cache Node ships for its own modules, so every builtin loaded meanwhile is
+// compiled from source; by the job's start the modules a local copy needs are in. V8's flags are one set
+// for the whole process, pool workers included (a worker's own start uses that cache too): the pool is
+// started only after the release. The flag changes at most twice, off then on; V8 reads it at each
+// tiering decision, so a change acts on what tiers up next and what is optimized stays so.
+// ARSYNC_V8_OPT=1, or a V8 option about tiering given to Node, leaves V8 as it is.
 
 import { setFlagsFromString } from 'node:v8';
 
 /**
  * Entries the walk may hand the planner before the job counts as large even with no batch to copy (a
- * re-sync whose entries are all up to date but still planned one by one, e.g. --delete-after's walk).
+ * re-sync whose entries all reach the planner, e.g. under --size-only, and are all up to date).
  */
 export const LARGE_JOB_ENTRIES = 5000;
 
@@ -49,9 +50,4 @@ export function notePlanned(n: number): void {
   if (state !== 'held') return;
   entries += n;
   if (entries > LARGE_JOB_ENTRIES) releaseOptimizer();
-}
-
-/** Where the policy stands (tests). */
-export function tieringState(): State {
-  return state;
 }
