@@ -12,6 +12,7 @@ import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js
 import { FdRetry, runSetAside } from './fd-retry.js';
 import { startingBatch } from './live.js';
 import { reclaimTask } from './task-state.js';
+import { holdOptimizer, releaseOptimizer } from '../util/tiering.js';
 import type { TaskResult } from './worker.js';
 
 type Piscina = import('piscina').Piscina;
@@ -108,6 +109,8 @@ export class Dispatcher {
     // --progress: one batch queued behind the running one, so the walk keeps a step ahead of the copy.
     this.maxInFlight = this.o.live ? 2 : Math.max(2, o.workers * 2);
     this.budget = o.inlineBudget ?? INLINE_BUDGET;
+    // The job starts small: V8 optimizes nothing more until it proves large (util/tiering.ts).
+    holdOptimizer();
   }
 
   /**
@@ -130,7 +133,9 @@ export class Dispatcher {
         await yieldToLoop();
         return;
       }
+      // Proved large: from here on hot code is worth optimizing.
       this.inlineFirst = false;
+      releaseOptimizer();
     }
     await this.send(item);
   }
@@ -192,6 +197,8 @@ export class Dispatcher {
   private async startPool(): Promise<Piscina | undefined> {
     if (this.pool) return this.pool;
     if ((this.o.workers <= 1 && !this.o.live) || this.poolBroken) return undefined;
+    // Workers share V8's flags with this thread: a job big enough for them is big enough to optimize.
+    releaseOptimizer();
     const threads = this.o.live ? 1 : this.o.workers;
     let Piscina: typeof import('piscina').Piscina;
     try {

@@ -16,6 +16,7 @@ import type { Root } from '../plan/sources.js';
 import { fdPause, isFdShortage } from '../pool/fd-retry.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
+import { notePlanned } from '../util/tiering.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { pruned } from './prune.js';
 import type { DirEntries } from './source.js';
@@ -107,6 +108,8 @@ export async function openListing(rc: RunContext, dir: Frame): Promise<DirEntrie
 export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, onVanish: 'fail' | 'note' | 'none'): Kept[] {
   // Several sources: what the other roots put in this directory is theirs, and never extraneous.
   const others = rc.overlay?.othersIn(rc.root.index, dir.rel);
+  // Many entries planned here is a large job even if none needs copying (util/tiering.ts).
+  notePlanned(chunk.entries.length);
   if (extraneous) for (const x of chunk.extras) if (!others?.has(x.name.toString('latin1'))) extraneous.add(x.name, x.st);
   const ordered: PairEntry[] = [];
   for (const e of chunk.entries) if (!isDirEntry(e)) ordered.push(e);

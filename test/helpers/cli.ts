@@ -33,6 +33,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Set kernel.io_uring_disabled to this value for the duration of the run (exclusive lock). */
   ioUringDisabled?: 0 | 1 | 2;
+  /** Options for Node itself, before the CLI's path (V8's tracing flags). */
+  nodeArgs?: string[];
   /** Run under GNU time, which writes the CLI's peak RSS in KiB (wait4's ru_maxrss) to this file. */
   peakRssFile?: string;
 }
@@ -48,7 +50,7 @@ export interface CliResult {
 const hangGuardMs = (o: RunOptions): number => o.timeoutMs ?? (o.ioUringDisabled !== undefined ? 600_000 : 100_000);
 
 function wrap(args: string[], o: RunOptions): { cmd: string; argv: string[] } {
-  let inner = [process.execPath, BIN, ...args];
+  let inner = [process.execPath, ...(o.nodeArgs ?? []), BIN, ...args];
   if (o.peakRssFile !== undefined) inner = ['/usr/bin/time', '-f', '%M', '-o', o.peakRssFile, ...inner];
   if (o.ulimitN !== undefined) inner = ['sh', '-c', `ulimit -n ${o.ulimitN} && exec "$@"`, 'sh', ...inner];
   if (o.user) inner = ['setpriv', `--reuid=${o.user.uid}`, `--regid=${o.user.gid}`, '--clear-groups', '--', ...inner];

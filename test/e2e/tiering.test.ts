@@ -1,0 +1,89 @@
+// V8's optimizing compiler is held off while a local job is small and let back on once it proves large
+// (src/util/tiering.ts). Flags changed after Node's start are "undefined behaviour" in Node's docs: every
+// run here checks the copy itself (exact tree, exit code) as well as what V8 did, read from --trace-opt
+// (one "[completed optimizing" line per function TurboFan compiled).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bjoin, makeTree, removeTemps, tempDir, type TreeInfo } from '../helpers/tree.js';
+import { runCli, show, type RunOptions } from '../helpers/cli.js';
+import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
+
+let base: string;
+/** 1,500 small files: a job that stays small (no batch over the inline budget, no pool). */
+let small: string;
+/** Every kind of entry (hard links too), with files of several MiB: their batches start the pool. */
+let large: string;
+/** 6,000 tiny files: more planned entries than LARGE_JOB_ENTRIES. */
+let many: string;
+const made: Record<'small' | 'large', TreeInfo | undefined> = { small: undefined, large: undefined };
+
+beforeAll(() => {
+  base = tempDir('arsync-tiering-');
+  small = path.join(base, 'small');
+  large = path.join(base, 'large');
+  many = path.join(base, 'many');
+  made.small = makeTree(small, { seed: 3, catalogue: false, files: 1500, maxFileSize: 4096, xattrs: false, acls: false, hardlinks: false });
+  made.large = makeTree(large, { seed: 4, files: 40, xattrs: false, acls: false });
+  makeTree(many, { seed: 5, catalogue: false, files: 6000, maxFileSize: 16, xattrs: false, acls: false, hardlinks: false });
+}, 120_000);
+afterAll(() => removeTemps());
+
+const optimized = (stdout: string): number => stdout.match(/^\[completed optimizing/gm)?.length ?? 0;
+const traced = (env: Record<string, string> = {}, nodeArgs: string[] = []): RunOptions => ({ nodeArgs: ['--trace-opt', ...nodeArgs], env });
+
+describeEngines((e) => {
+  const engine = `--engine=${e.name}`;
+
+  it('a small copy runs with nothing optimized, and copies exactly', async () => {
+    const dst = path.join(base, `small-${e.name}`);
+    const r = await runCli(['-a', engine, `${small}/`, `${dst}/`], traced());
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(optimized(r.stdout), r.stdout.slice(0, 2000)).toBe(0);
+    expectExactCopy(small, dst, e.name);
+  });
+
+  it('ARSYNC_V8_OPT=1: V8 tiers up as by default', async () => {
+    const dst = path.join(base, `small-opt-${e.name}`);
+    const r = await runCli(['-a', engine, `${small}/`, `${dst}/`], traced({ ARSYNC_V8_OPT: '1' }));
+    expect(r.code, show(r)).toBe(0);
+    expect(optimized(r.stdout)).toBeGreaterThan(0);
+    expectExactCopy(small, dst, e.name);
+  });
+
+  it('a job that starts the pool is optimized again, on every thread, and copies exactly', async () => {
+    const dst = path.join(base, `large-${e.name}`);
+    const r = await runCli(['-aH', '--workers=2', engine, `${large}/`, `${dst}/`], traced());
+    expect(r.code, show(r)).toBe(0);
+    expect(optimized(r.stdout)).toBeGreaterThan(0);
+    expectExactCopy(large, dst, e.name);
+  });
+
+  it('a re-sync that plans 6,000 entries and copies none is a large job', async () => {
+    const dst = path.join(base, `many-${e.name}`);
+    const first = await runCli(['-a', engine, `${many}/`, `${dst}/`], { env: { ARSYNC_V8_OPT: '1' } });
+    expect(first.code, show(first)).toBe(0);
+    // --size-only: every entry reaches the planner (no native quick check leaves the equal ones out).
+    const r = await runCli(['-a', '--size-only', '-i', engine, `${many}/`, `${dst}/`], traced());
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => !l.startsWith('[') && l !== '')).toEqual([]);
+    expect(optimized(r.stdout)).toBeGreaterThan(0);
+    expectExactCopy(many, dst, e.name);
+  });
+
+  it("node --no-opt: the operator's choice stands even for a large job", async () => {
+    const dst = path.join(base, `large-noopt-${e.name}`);
+    const r = await runCli(['-aH', '--workers=2', engine, `${large}/`, `${dst}/`], traced({}, ['--no-opt']));
+    expect(r.code, show(r)).toBe(0);
+    expect(optimized(r.stdout)).toBe(0);
+    expectExactCopy(large, dst, e.name);
+  });
+});
+
+it('the trees are what the tests say: plain small files, and large ones', () => {
+  const sizes = (t: TreeInfo | undefined): number[] => t!.files.map((f) => fs.lstatSync(bjoin(t!.root, f)).size);
+  expect(Math.max(...sizes(made.small))).toBeLessThan(8192);
+  expect(Math.max(...sizes(made.large))).toBeGreaterThan(2 << 20);
+});
