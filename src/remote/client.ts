@@ -70,6 +70,7 @@ export async function runClient<T>(
     output.destroy();
   }
   unwatch?.();
+  conn.settle();
   const end = await exited;
   if (end.error) {
     // The remote shell itself could not be started (rsync: "Failed to exec ssh: ..." and exit 14).

@@ -1,7 +1,10 @@
 // One connection to a remote rsync: the byte streams in both directions, raw during the handshake
 // and multiplexed after it. Reads are decoder functions over a Cursor (src/remote/wire.ts) retried
 // until enough bytes are here, so protocol code reads like rsync's blocking reads without blocking
-// Node. The peer's log and error messages are handed to a callback as they arrive, between data.
+// Node. The peer's log and error messages are handed to a callback in stream order, as rsync's reader
+// meets them: a message that arrived behind data waits until the session has decoded that data, so
+// its line ("*deleting", a server's note) comes out where rsync's client prints it, not ahead of the
+// lines of entries still buffered.
 
 import type { Readable, Writable } from 'node:stream';
 import { Exit } from '../util/errors.js';
@@ -22,6 +25,14 @@ export class Conn {
   private failure: Error | undefined;
   /** Data bytes the session has decoded so far. */
   consumed = 0;
+  /** Data bytes that have arrived so far (decoded or not). */
+  private arrived = 0;
+  /** Messages that came behind data not yet decoded, each with the data offset it follows. */
+  private held: { at: number; f: Frame }[] = [];
+  /** The session is over (settle): messages are handed on as they come. */
+  private settled = false;
+  /** A read is waiting for more data: a message with nothing unread before it is handed on at once. */
+  private starved = false;
   /** Bytes received from the peer so far, framing included. */
   received = 0;
   /** Data frames received so far (each cost the peer a 4-byte header). */
@@ -61,8 +72,8 @@ export class Conn {
           if (f.tag === Msg.Data) {
             this.dataFrames++;
             this.append(f.payload);
-          }
-          else this.onMessage(f);
+          } else if (this.settled || (this.starved && this.held.length === 0 && this.arrived <= this.consumed)) this.onMessage(f);
+          else this.held.push({ at: this.arrived, f });
         }
       } else {
         this.append(chunk);
@@ -89,6 +100,7 @@ export class Conn {
     }
     b.copy(this.store, at);
     this.data = this.store.subarray(at - this.data.length, at + b.length);
+    this.arrived += b.length;
   }
 
   private finish(e?: Error): void {
@@ -121,6 +133,8 @@ export class Conn {
   startMuxIn(): void {
     const raw = this.data;
     this.data = Buffer.alloc(0);
+    // Those bytes arrive again, as frames now.
+    this.arrived -= raw.length;
     this.demux = new Demux();
     if (raw.length) this.arrive(raw, true);
   }
@@ -133,27 +147,54 @@ export class Conn {
   /** Runs `decode` over the unread data, waiting for more until it completes. */
   async read<T>(decode: (c: Cursor) => T): Promise<T> {
     for (;;) {
+      // rsync's reader meets a message before the data that follows it: those at or before this read's
+      // start are said now; one right behind the bytes a read takes waits for the next read, so the
+      // caller acts on its data first (prints the entry's line) as rsync's client does.
+      if (this.held.length) this.release(this.consumed);
       const c = new Cursor(this.data);
       try {
         const v = decode(c);
         this.consumed += c.pos;
         this.data = this.data.subarray(c.pos);
+        if (this.held.length) this.release(this.consumed - 1);
         if (this.data.length < HIGH_WATER / 2 && this.input.isPaused()) this.input.resume();
         return v;
       } catch (e) {
         if (!(e instanceof Short)) throw e;
       }
+      // Whatever the peer said before its data ran out is said before the session gives up.
+      if (this.held.length && (this.failure || this.closed)) this.settle();
       if (this.failure) throw this.failure;
       if (this.closed) throw new ProtocolError('connection unexpectedly closed', Exit.StreamIO);
       if (this.input.isPaused()) this.input.resume();
       this.idle?.();
       if (this.waiting++ === 0) this.waitingSince = performance.now();
+      this.starved = true;
       try {
         await new Promise<void>((r) => (this.wake = r));
       } finally {
         this.waiting--;
+        this.starved = false;
       }
     }
+  }
+
+  /** Hands on the held messages whose data has been decoded (a message's own failure fails the session). */
+  private release(upTo: number): void {
+    let n = 0;
+    try {
+      while (n < this.held.length && this.held[n]!.at <= upTo) this.onMessage(this.held[n++]!.f);
+    } catch (e) {
+      this.finish(e as Error);
+    } finally {
+      this.held.splice(0, n);
+    }
+  }
+
+  /** Hands on every message still held: the session is over, whatever data is left will not be read. */
+  settle(): void {
+    this.settled = true;
+    this.release(Number.POSITIVE_INFINITY);
   }
 
   /** Whether the peer has sent everything and closed its side. */

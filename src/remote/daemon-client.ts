@@ -101,6 +101,7 @@ export async function runDaemonClient<T>(
   }
   clearTimeout(timer);
   unwatch?.();
+  conn.settle();
   t.close();
   const childCode = await t.ended;
   if (failure !== undefined) {
