@@ -9,8 +9,10 @@ import { resolveOperatorPath } from './operator-path.js';
 export class UntrustedPath extends Error {}
 
 /** A rule file's bytes, read through the operator-path rule (throws UntrustedPath on a refusal). */
-export function readRuleFile(absPath: string, insecureLinks: boolean): Buffer {
-  const at = resolveOperatorPath(Buffer.from(absPath, 'latin1'), { insecure: insecureLinks });
+export function readRuleFile(absPath: string, insecureLinks: boolean, confine?: Buffer): Buffer {
+  const at = resolveOperatorPath(Buffer.from(absPath, 'latin1'), { insecure: insecureLinks, confine });
+  // Outside --confine-root (per-directory files only): no rules, silently, as rsync finds no file.
+  if (!at.ok && at.confined) throw Object.assign(new Error('outside --confine-root'), { code: 'ELOOP' });
   if (!at.ok) throw new UntrustedPath();
   return readFileSync(at.path);
 }

@@ -40,6 +40,8 @@ export interface FilterOptions {
   readStdin?: () => Buffer;
   /** --insecure-links: rule files may be read through anyone's symlinks (see operator-path.ts). */
   insecureLinks?: boolean;
+  /** --confine-root: a per-directory rule file resolving outside it is not read (operator-path.ts). */
+  confineRoot?: Buffer;
   /** Told when a rule file that is not fatal to miss (a per-directory one) was refused as untrusted. */
   onRefusal?: (message: string) => void;
   /** -0/--from0: rule files are NUL-separated (word-split lists are not affected). */
@@ -90,6 +92,7 @@ export class RuleParser implements ScopeRules {
   private readonly env: Record<string, string | undefined>;
   private readonly readStdin: () => Buffer;
   private readonly insecureLinks: boolean;
+  private readonly confineRoot: Buffer | undefined;
   private readonly onRefusal: (message: string) => void;
   private readonly eolNulls: boolean;
   private readonly onNote: (line: string, error: boolean) => void;
@@ -99,6 +102,7 @@ export class RuleParser implements ScopeRules {
     this.onNote = opts.onNote ?? (() => {});
     this.trace = Boolean(opts.trace);
     this.insecureLinks = Boolean(opts.insecureLinks);
+    this.confineRoot = opts.confineRoot;
     this.onRefusal = opts.onRefusal ?? (() => {});
     this.eolNulls = Boolean(opts.eolNulls);
     this.deleteExcluded = Boolean(opts.deleteExcluded);
@@ -131,7 +135,7 @@ export class RuleParser implements ScopeRules {
     const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source, readEarlier: merge.fromFile };
     let data: Buffer;
     try {
-      data = this.readRuleFile(filePath);
+      data = readRuleFile(filePath, this.insecureLinks, this.confineRoot);
     } catch (err) {
       if (err instanceof UntrustedPath) this.onRefusal(UNTRUSTED_SYMLINK);
       return target;
