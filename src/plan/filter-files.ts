@@ -8,11 +8,13 @@ import { resolveOperatorPath } from './operator-path.js';
 /** A rule file behind a symlink that another user owns (operator-path.ts). */
 export class UntrustedPath extends Error {}
 
+/** A rule file read during the transfer that resolves outside --confine-root (operator-path.ts). */
+export class ConfinedPath extends Error {}
+
 /** A rule file's bytes, read through the operator-path rule (throws UntrustedPath on a refusal). */
 export function readRuleFile(absPath: string, insecureLinks: boolean, confine?: Buffer): Buffer {
   const at = resolveOperatorPath(Buffer.from(absPath, 'latin1'), { insecure: insecureLinks, confine });
-  // Outside --confine-root (per-directory files only): no rules, silently, as rsync finds no file.
-  if (!at.ok && at.confined) throw Object.assign(new Error('outside --confine-root'), { code: 'ELOOP' });
+  if (!at.ok && at.confined) throw new ConfinedPath();
   if (!at.ok) throw new UntrustedPath();
   return readFileSync(at.path);
 }

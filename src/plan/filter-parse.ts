@@ -5,7 +5,7 @@
 
 import * as nodePath from 'node:path';
 import { Exit } from '../util/errors.js';
-import { readRuleFile, readStdin, UntrustedPath } from './filter-files.js';
+import { ConfinedPath, readRuleFile, readStdin, UntrustedPath } from './filter-files.js';
 import {
   F,
   FROM_CONTAINER,
@@ -93,6 +93,12 @@ export class RuleParser implements ScopeRules {
   private readonly readStdin: () => Buffer;
   private readonly insecureLinks: boolean;
   private readonly confineRoot: Buffer | undefined;
+  /**
+   * rsync settles --confine-root only after the command line is parsed, so the rule files the options
+   * name (and the merges inside them) are read unconfined; those read during the transfer (per-directory
+   * files and the merges they name) are confined. Set by confineFromNowOn().
+   */
+  private confining = false;
   private readonly onRefusal: (message: string) => void;
   private readonly eolNulls: boolean;
   private readonly onNote: (line: string, error: boolean) => void;
@@ -135,7 +141,7 @@ export class RuleParser implements ScopeRules {
     const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source, readEarlier: merge.fromFile };
     let data: Buffer;
     try {
-      data = readRuleFile(filePath, this.insecureLinks, this.confineRoot);
+      data = this.readRuleFile(filePath);
     } catch (err) {
       if (err instanceof UntrustedPath) this.onRefusal(UNTRUSTED_SYMLINK);
       return target;
@@ -433,6 +439,8 @@ export class RuleParser implements ScopeRules {
         const named = ruleOrigin(target) ?? shown(name);
         const what = `failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${named}`;
         if (err instanceof UntrustedPath) this.fail(`${UNTRUSTED_SYMLINK}\narsync: ${what}: ${ELOOP_TEXT}`, Exit.FileIO);
+        // Outside --confine-root: rsync names no errno for a name read from a file (an existence oracle).
+        if (err instanceof ConfinedPath) this.fail(ruleOrigin(target) ? what : `${what}: ${ELOOP_TEXT}`, Exit.FileIO);
         const e = err as NodeJS.ErrnoException;
         const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
         const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : (e.code ?? e.message);
@@ -457,7 +465,12 @@ export class RuleParser implements ScopeRules {
 
   /** A rule file's bytes, read through the operator-path rule (throws UntrustedPath on a refusal). */
   private readRuleFile(absPath: string): Buffer {
-    return readRuleFile(absPath, this.insecureLinks);
+    return readRuleFile(absPath, this.insecureLinks, this.confining ? this.confineRoot : undefined);
+  }
+
+  /** The command line's rules are parsed: rule files read from now on are confined (--confine-root). */
+  confineFromNowOn(): void {
+    this.confining = true;
   }
 
   /** Split a file's bytes into lines (or words for `w`/-C lists) and parse each one. */

@@ -139,6 +139,39 @@ describeEngines((e) => {
     expect(inside.tree).toContain('root/dst/f: old\n');
   });
 
+  it.skipIf(!hasRsync)('a merge file named inside a per-directory file, leading outside DIR: exit 11 before anything is written (rsync suite rrsync-merge-file-confine)', async () => {
+    // The source is reached through a symlink to itself, as the rsync suite does, so a tracker that
+    // followed the spelled path rather than the physical one would misjudge "..".
+    const setup = (w: string, rules: string): string => {
+      const al = path.join(w, 'al');
+      fs.mkdirSync(al, { recursive: true });
+      fs.writeFileSync(path.join(w, 'secret'), 'word\n');
+      for (const f of ['word', 'plain']) fs.writeFileSync(path.join(al, f), 'X');
+      fs.symlinkSync('.', path.join(al, 'self'));
+      fs.symlinkSync('../secret', path.join(al, 'outside-link'));
+      fs.writeFileSync(path.join(al, 'intree-list'), 'plain\n');
+      fs.writeFileSync(path.join(al, '.rules'), `${rules}\n`);
+      return al;
+    };
+    for (const [rules, code, has, lacks] of [
+      ['merge,- outside-link', 11, [], ['word']],
+      ['merge,- intree-list', 0, ['word'], ['plain']],
+    ] as const) {
+      const a = path.join(base, `${e.name}-${n++}`);
+      const b = path.join(base, `${e.name}-${n++}`);
+      const ra = setup(a, rules);
+      const rb = setup(b, rules);
+      const r = spawnSync('rsync', ['-r', `--confine-root=${ra}`, '--filter=:s .rules', `${ra}/self/`, `${a}/d/`], { encoding: 'utf8' });
+      const mine = await runCli([`--engine=${e.name}`, '-r', `--confine-root=${rb}`, '--filter=:s .rules', `${rb}/self/`, `${b}/d/`]);
+      expect(mine.code, show(mine)).toBe(r.status);
+      expect(mine.code, show(mine)).toBe(code);
+      expect(snapshot(path.join(b, 'd'))).toEqual(snapshot(path.join(a, 'd')));
+      for (const f of has) expect(fs.existsSync(path.join(b, 'd', f))).toBe(true);
+      for (const f of lacks) expect(fs.existsSync(path.join(b, 'd', f))).toBe(false);
+      if (code === 11) expect(lines(mine.stderr)[0]).toBe(`PROG: failed to open exclude file <rule from ${rb}/self/.rules line 1>`);
+    }
+  });
+
   it.skipIf(!hasRsync)('merge and --exclude-from files on the command line are not confined (as rsync)', async () => {
     const r = await same((root, w) => ['-a', `--confine-root=${root}`, `--filter=merge ${w}/out/rules`, `--exclude-from=${w}/out/rules`, ...copy(root)]);
     expect(r.code).toBe(0);
