@@ -261,7 +261,9 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     if (c.confineRoot && c.filesFrom !== undefined) {
       const at = resolveOperatorPath(absolute(src), { insecure: c.insecureLinks, confine: c.confineRoot });
       if (!at.ok && at.confined) {
-        missing.push({ display: showPath(src), message: `link_stat "${showPath(src)}" failed: ${ELOOP_TEXT}`, code: 'ELOOP' });
+        // rsync's sender words it, naming the entry without the "/./" that marks its relative part.
+        const named = showPath(src).replace('/./', '/');
+        missing.push({ display: showPath(src), message: `[sender] link_stat "${named}" failed: ${ELOOP_TEXT}`, code: 'ELOOP' });
         continue;
       }
     }
