@@ -104,18 +104,20 @@ export function resolveOperatorPath(path: Buffer, o: OperatorPathOptions): Opera
       continue;
     }
     const next = child(done, comp);
-    // rsync checks each component as its walk arrives there, so a path that leaves the root is refused
-    // whether or not the rest of it exists.
-    if (outsideConfinement(next, o.confine)) return { ok: false, errno: ERRNO.ELOOP, link: next, confined: true };
+    // rsync checks each component its walk arrives at (a symlink is not arrived at: its target is), so
+    // a path that leaves the root is refused whether or not the rest of it exists.
+    const outside = outsideConfinement(next, o.confine);
     let st;
     try {
       st = lstatSync(next);
     } catch {
+      if (outside) return { ok: false, errno: ERRNO.ELOOP, link: next, confined: true };
       // Missing (or unreadable): nothing there can be followed; the operation itself reports it.
       const rest = [comp, ...todo.reverse()];
       return { ok: true, path: rest.reduce(child, done), exists: false };
     }
     if (!st.isSymbolicLink()) {
+      if (outside) return { ok: false, errno: ERRNO.ELOOP, link: next, confined: true };
       done = next;
       continue;
     }
