@@ -222,6 +222,19 @@ describeEngines((e) => {
     expect(fs.statSync(path.join(root, 'new', 'f')).nlink).toBe(2);
   });
 
+  it.skipIf(!hasRsync)('--temp-dir and --partial-dir inside DIR (absolute, relative, through a symlink that stays inside): the copy is made', async () => {
+    // (A relative --temp-dir with ".." is left out: rsync 3.5 fails its mkstemp even unconfined.)
+    const opts = [(root: string) => `--temp-dir=${root}/in`, (root: string) => `--partial-dir=${root}/in/p`, () => '--partial-dir=.p'];
+    for (const opt of opts) {
+      const r = await same((root) => {
+        fs.symlinkSync('in', path.join(root, 'inlnk'));
+        return ['-a', `--confine-root=${root}`, opt(root).replace(`${root}/in`, `${root}/inlnk`), ...copy(root)];
+      });
+      expect(r.code).toBe(0);
+      expect(r.tree).toContain('root/dst/f: new content\n');
+    }
+  });
+
   it('--temp-dir and --partial-dir outside DIR: refused before any I/O (exit 11); a remote transfer: refused', async () => {
     for (const opt of ['--temp-dir=../../out', '--temp-dir=lnk', '--partial-dir=../out', '--partial-dir=/tmp']) {
       const { w, root } = world();
