@@ -248,5 +248,12 @@ describeEngines((e) => {
     const r = await runCli([`--engine=${e.name}`, '-a', `--confine-root=${root}`, '--rsh=false', `${root}/src/`, `host:${root}/dst/`]);
     expect(r.code, show(r)).toBe(1);
     expect(r.stderr).toContain('--confine-root is only supported for a local copy');
+    // A pull too; nothing is made at the destination. --confine-root=/ confines nothing: not refused.
+    const pull = await runCli([`--engine=${e.name}`, '-a', `--confine-root=${root}`, '--rsh=false', `host:${root}/src/`, `${root}/pulled/`]);
+    expect(pull.code, show(pull)).toBe(1);
+    expect(pull.stderr).toContain('--confine-root is only supported for a local copy');
+    expect(fs.existsSync(path.join(root, 'pulled'))).toBe(false);
+    const slash = await runCli([`--engine=${e.name}`, '-a', '--confine-root=/', '--rsh=false', `host:${root}/src/`, `${root}/pulled/`]);
+    expect(slash.stderr).not.toContain('--confine-root');
   });
 });
