@@ -22,7 +22,7 @@ import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError 
 import { setAbortHandler, setSignalExitHook } from './signals.js';
 import { becomeCopyAsUser } from './copy-as.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
-import { partialDirFor } from './partial-dir.js';
+import { partialDirConfinement, partialDirFor } from './partial-dir.js';
 import { checkTempDir } from './temp-dir.js';
 import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
@@ -89,6 +89,10 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     io.out.write(parsed.text);
     return Exit.Ok;
   }
+  // rsync's client applies --confine-root to its own end only; arsync does so for a local copy and
+  // refuses it (rather than ignore it) where the other end is remote.
+  const remoteConfig = parsed.kind === 'remote-list' ? parsed.list.config : parsed.kind === 'remote-push' ? parsed.push.config : parsed.kind === 'remote-pull' ? parsed.pull.config : undefined;
+  if (remoteConfig?.confineRoot) return fail('--confine-root is only supported for a local copy', Exit.Usage);
   if (parsed.kind === 'remote-list') {
     setEightBitOutput(parsed.list.config.eightBit);
     const { listRemote } = await import('./remote.js');
@@ -173,6 +177,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
         cvsExclude: c.cvsExclude,
         deleteExcluded: c.deleteExcluded,
         insecureLinks: c.insecureLinks,
+        confineRoot: c.confineRoot,
         eolNulls: c.from0,
         onRefusal: (m) => io.err.write(`arsync: ${m}\n`),
         onNote: (line, error) => (error ? io.err : io.out).write(`${line}\n`),
@@ -204,6 +209,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 
   const checked = checkOperatorPaths(c, resolved.plan.destRoot);
   if ('message' in checked) {
+    // Outside --confine-root rsync says no more than its exit line (its failed backup has no message).
+    if (checked.confined) return finish(io, checked.code, log);
     io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\n`);
     return fail(checked.message, checked.code);
   }
@@ -215,6 +222,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     if (tempDir.untrusted) io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\n`);
     return fail(tempDir.message, tempDir.code);
   }
+  const partialOutside = partialDirConfinement(c);
+  if (partialOutside) return fail(partialOutside, Exit.FileIO);
   const partialDir = partialDirFor(c, (line) => io.err.write(`arsync: ${line}\n`));
   // Likewise the backup directory: the operator's own symlinks on its way were followed once, here.
   if (checked.backupDir) resolved.plan.backupDir = checked.backupDir;
@@ -323,7 +332,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 /** Linux's PATH_MAX, counting the terminating NUL. */
 const PATH_MAX = 4096;
 
-function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; backupDir?: Buffer } | { message: string; code: number } {
+function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; backupDir?: Buffer } | { message: string; code: number; confined?: boolean } {
   const o = { insecure: c.insecureLinks };
   const dest = resolveOperatorPath(destRoot, o);
   if (!dest.ok) {
@@ -334,9 +343,9 @@ function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; ba
     // The engines hold the backup directory by its absolute path, which must fit in PATH_MAX (a short
     // --backup-dir below a deep destination may not): no backup could be made there, so nothing starts.
     if (dir.length >= PATH_MAX) return { message: `backup-dir "${showPath(dir)}" failed: File name too long (36)`, code: Exit.FileIO };
-    const backup = resolveOperatorPath(dir, o);
+    const backup = resolveOperatorPath(dir, { ...o, confine: c.confineRoot });
     if (!backup.ok) {
-      return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO };
+      return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO, confined: backup.confined };
     }
     if (backup.path.length >= PATH_MAX) return { message: `backup-dir "${showPath(backup.path)}" failed: File name too long (36)`, code: Exit.FileIO };
     // Inside the destination a symlink is the destination's content, whoever owns it (DESIGN §3: never

@@ -19,6 +19,7 @@ import { addDaemonOptions, daemonLogin } from './daemon-options.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addFuzzyOptions, fuzzyLevel } from './fuzzy-options.js';
+import { addConfineRootOption, confineRoot } from './confine-root.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
@@ -231,6 +232,7 @@ function buildProgram(
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
   addFuzzyOptions(p);
+  addConfineRootOption(p);
   const clock = addClockOptions(p);
   const dirChoices = addDirOptions(p);
   // Where and how destination files are written (cli/write-options.ts).
@@ -457,6 +459,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     safeLinks: Boolean(o['safeLinks']),
     copyUnsafeLinks: Boolean(o['copyUnsafeLinks']),
     insecureLinks: Boolean(o['insecureLinks']),
+    confineRoot: confineRoot(o),
     keepDirlinks: Boolean(o['keepDirlinks']),
     omitDirTimes: Boolean(o['omitDirTimes']) || ((Boolean(o['backup']) || backupDir !== undefined) && backupDir === undefined),
     removeSourceFiles: Boolean(o['removeSourceFiles']),

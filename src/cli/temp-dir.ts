@@ -17,8 +17,10 @@ export function checkTempDir(c: Config, destRoot: Buffer): TempDirCheck {
   if (c.tempDir === undefined) return { ok: true, path: undefined };
   const given = c.tempDir;
   const dir = Buffer.from(resolvePath(destRoot.toString('latin1'), Buffer.from(given).toString('latin1')), 'latin1');
-  const r = resolveOperatorPath(dir, { insecure: c.insecureLinks });
-  if (!r.ok) return { ok: false, message: `temp-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO, untrusted: true };
+  const r = resolveOperatorPath(dir, { insecure: c.insecureLinks, confine: c.confineRoot });
+  // Outside --confine-root rsync writes its temporary file there and then fails each rename (exit 23);
+  // arsync writes nothing outside DIR and refuses the run before any I/O, as for an untrusted link.
+  if (!r.ok) return { ok: false, message: `temp-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO, untrusted: !r.confined };
   let isDir: boolean;
   try {
     isDir = statSync(r.path).isDirectory();

@@ -183,6 +183,8 @@ export interface Config {
   copyUnsafeLinks: boolean;
   /** --insecure-links: operator-given paths may pass through anyone's symlinks (rsync 3.5 opt-out). */
   insecureLinks: boolean;
+  /** --confine-root: confined operator paths must resolve inside this absolute directory (undefined: none). */
+  confineRoot?: Buffer;
   keepDirlinks: boolean;
   /** -E (cli/meta-options.ts): without -p, a regular file's execute bits follow the source's. */
   executability: boolean;

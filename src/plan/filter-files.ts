@@ -8,9 +8,13 @@ import { resolveOperatorPath } from './operator-path.js';
 /** A rule file behind a symlink that another user owns (operator-path.ts). */
 export class UntrustedPath extends Error {}
 
+/** A rule file read during the transfer that resolves outside --confine-root (operator-path.ts). */
+export class ConfinedPath extends Error {}
+
 /** A rule file's bytes, read through the operator-path rule (throws UntrustedPath on a refusal). */
-export function readRuleFile(absPath: string, insecureLinks: boolean): Buffer {
-  const at = resolveOperatorPath(Buffer.from(absPath, 'latin1'), { insecure: insecureLinks });
+export function readRuleFile(absPath: string, insecureLinks: boolean, confine?: Buffer): Buffer {
+  const at = resolveOperatorPath(Buffer.from(absPath, 'latin1'), { insecure: insecureLinks, confine });
+  if (!at.ok && at.confined) throw new ConfinedPath();
   if (!at.ok) throw new UntrustedPath();
   return readFileSync(at.path);
 }

@@ -5,7 +5,7 @@
 
 import * as nodePath from 'node:path';
 import { Exit } from '../util/errors.js';
-import { readRuleFile, readStdin, UntrustedPath } from './filter-files.js';
+import { ConfinedPath, readRuleFile, readStdin, UntrustedPath } from './filter-files.js';
 import {
   F,
   FROM_CONTAINER,
@@ -40,6 +40,8 @@ export interface FilterOptions {
   readStdin?: () => Buffer;
   /** --insecure-links: rule files may be read through anyone's symlinks (see operator-path.ts). */
   insecureLinks?: boolean;
+  /** --confine-root: a per-directory rule file resolving outside it is not read (operator-path.ts). */
+  confineRoot?: Buffer;
   /** Told when a rule file that is not fatal to miss (a per-directory one) was refused as untrusted. */
   onRefusal?: (message: string) => void;
   /** -0/--from0: rule files are NUL-separated (word-split lists are not affected). */
@@ -90,6 +92,13 @@ export class RuleParser implements ScopeRules {
   private readonly env: Record<string, string | undefined>;
   private readonly readStdin: () => Buffer;
   private readonly insecureLinks: boolean;
+  private readonly confineRoot: Buffer | undefined;
+  /**
+   * rsync settles --confine-root only after the command line is parsed, so the rule files the options
+   * name (and the merges inside them) are read unconfined; those read during the transfer (per-directory
+   * files and the merges they name) are confined. Set by confineFromNowOn().
+   */
+  private confining = false;
   private readonly onRefusal: (message: string) => void;
   private readonly eolNulls: boolean;
   private readonly onNote: (line: string, error: boolean) => void;
@@ -99,6 +108,7 @@ export class RuleParser implements ScopeRules {
     this.onNote = opts.onNote ?? (() => {});
     this.trace = Boolean(opts.trace);
     this.insecureLinks = Boolean(opts.insecureLinks);
+    this.confineRoot = opts.confineRoot;
     this.onRefusal = opts.onRefusal ?? (() => {});
     this.eolNulls = Boolean(opts.eolNulls);
     this.deleteExcluded = Boolean(opts.deleteExcluded);
@@ -429,6 +439,8 @@ export class RuleParser implements ScopeRules {
         const named = ruleOrigin(target) ?? shown(name);
         const what = `failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${named}`;
         if (err instanceof UntrustedPath) this.fail(`${UNTRUSTED_SYMLINK}\narsync: ${what}: ${ELOOP_TEXT}`, Exit.FileIO);
+        // Outside --confine-root: rsync names no errno for a name read from a file (an existence oracle).
+        if (err instanceof ConfinedPath) this.fail(ruleOrigin(target) ? what : `${what}: ${ELOOP_TEXT}`, Exit.FileIO);
         const e = err as NodeJS.ErrnoException;
         const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
         const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : (e.code ?? e.message);
@@ -453,7 +465,12 @@ export class RuleParser implements ScopeRules {
 
   /** A rule file's bytes, read through the operator-path rule (throws UntrustedPath on a refusal). */
   private readRuleFile(absPath: string): Buffer {
-    return readRuleFile(absPath, this.insecureLinks);
+    return readRuleFile(absPath, this.insecureLinks, this.confining ? this.confineRoot : undefined);
+  }
+
+  /** The command line's rules are parsed: rule files read from now on are confined (--confine-root). */
+  confineFromNowOn(): void {
+    this.confining = true;
   }
 
   /** Split a file's bytes into lines (or words for `w`/-C lists) and parse each one. */

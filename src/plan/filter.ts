@@ -61,6 +61,7 @@ export class FilterList {
       parser.parseString(target, ':C', 0, 0);
       parser.parseString(target, '-C', 0, 0);
     }
+    parser.confineFromNowOn();
     return new FilterList(parser);
   }
 

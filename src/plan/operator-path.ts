@@ -22,6 +22,11 @@ export interface OperatorPathOptions {
   euid?: number;
   /** Relative paths start here (default: the current directory). */
   cwd?: Buffer;
+  /**
+   * --confine-root: the absolute, normalized directory this path must not resolve outside of (undefined
+   * or "/": nothing confined). Only the paths rsync confines pass it (see confine-root.ts).
+   */
+  confine?: Buffer;
 }
 
 export type OperatorPath =
@@ -30,8 +35,11 @@ export type OperatorPath =
    * (a missing tail is kept as given). `exists`: the whole path resolved to something.
    */
   | { ok: true; path: Buffer; exists: boolean }
-  /** A symlink owned by someone else is in the way (`link`: the path of that symlink). */
-  | { ok: false; errno: number; link: Buffer };
+  /**
+   * A symlink owned by someone else is in the way (`link`: the path of that symlink), or with `confined`
+   * the path left the --confine-root directory (`link`: where it was when it did).
+   */
+  | { ok: false; errno: number; link: Buffer; confined?: boolean };
 
 /** rsync's SYMLOOP_MAX-like cap on symlinks followed in one path. */
 const MAX_LINKS = 40;
@@ -47,6 +55,19 @@ function components(p: Buffer): Buffer[] {
     }
   }
   return out;
+}
+
+/**
+ * rsync 3.5's abspath_outside_confinement: `at` (absolute, symlink-free) is outside `root` when it is
+ * neither inside it nor one of its ancestors (a walk from "/" passes through those on its way down).
+ */
+export function outsideConfinement(at: Buffer, root: Buffer | undefined): boolean {
+  if (!root || root.length <= 1) return false;
+  const inside = at.length >= root.length && at.subarray(0, root.length).equals(root) && (at.length === root.length || at[root.length] === SLASH);
+  if (inside) return false;
+  if (at.length === 1 && at[0] === SLASH) return false;
+  const ancestor = root.length > at.length && root.subarray(0, at.length).equals(at) && root[at.length] === SLASH;
+  return !ancestor;
 }
 
 const isDot = (c: Buffer): boolean => c.length === 1 && c[0] === 0x2e;
@@ -79,18 +100,24 @@ export function resolveOperatorPath(path: Buffer, o: OperatorPathOptions): Opera
     if (isDotDot(comp)) {
       // `done` holds no symlink, so its parent is the real parent.
       done = parent(done);
+      if (outsideConfinement(done, o.confine)) return { ok: false, errno: ERRNO.ELOOP, link: done, confined: true };
       continue;
     }
     const next = child(done, comp);
+    // rsync checks each component its walk arrives at (a symlink is not arrived at: its target is), so
+    // a path that leaves the root is refused whether or not the rest of it exists.
+    const outside = outsideConfinement(next, o.confine);
     let st;
     try {
       st = lstatSync(next);
     } catch {
+      if (outside) return { ok: false, errno: ERRNO.ELOOP, link: next, confined: true };
       // Missing (or unreadable): nothing there can be followed; the operation itself reports it.
       const rest = [comp, ...todo.reverse()];
       return { ok: true, path: rest.reduce(child, done), exists: false };
     }
     if (!st.isSymbolicLink()) {
+      if (outside) return { ok: false, errno: ERRNO.ELOOP, link: next, confined: true };
       done = next;
       continue;
     }

@@ -257,6 +257,16 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     // "dir/." is "dir/" (rsync's dot-dir); -R keeps its own reading of "/./".
     const contents = hasTrailingSlash(raw) || (!c.relative && dotDir(raw) && raw.length > 1);
     const src = contents && dotDir(raw) ? stripSlashes(raw.subarray(0, raw.length - 1)) : stripSlashes(raw);
+    // --confine-root: a name a --files-from list selects must resolve inside DIR (explicit sources need not).
+    if (c.confineRoot && c.filesFrom !== undefined) {
+      const at = resolveOperatorPath(absolute(src), { insecure: c.insecureLinks, confine: c.confineRoot });
+      if (!at.ok && at.confined) {
+        // rsync's sender words it, naming the entry without the "/./" that marks its relative part.
+        const named = showPath(src).replace('/./', '/');
+        missing.push({ display: showPath(src), message: `[sender] link_stat "${named}" failed: ${ELOOP_TEXT}`, code: 'ELOOP' });
+        continue;
+      }
+    }
     let st = lstat(src);
     // "link/" means the directory the link points to, as with rsync and the shell; "file/" (or a link
     // to a file, or a dangling one) is rsync's failed change_dir: reported, the run goes on, exit 23.

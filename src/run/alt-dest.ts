@@ -33,6 +33,8 @@ export interface Twin {
   level: 1 | 2 | 3;
   /** -X/-A: which of xattrs (bit 1) and ACLs (bit 2) differ from the source's (asked at level 2 only). */
   xattrs?: number;
+  /** In a directory outside --confine-root: rsync's name for the twin, which it may stat but not open. */
+  outside?: string;
 }
 
 /**
@@ -60,6 +62,8 @@ interface AltDir {
   dir: Buffer;
   /** Directories beneath it (relative, latin1) found to be real directories all the way down. */
   real: Map<string, boolean>;
+  /** It resolves outside --confine-root: its entries are looked at, never read or linked. */
+  outside?: boolean;
 }
 
 /** How many directory answers an alternate directory keeps before starting over. */
@@ -95,11 +99,15 @@ export class AltDests {
       // Joined, not normalized: ".." is taken physically, as rsync's walk does. Under -n the
       // destination may not exist, and then only the lexical reading can find the directory.
       const path = raw[0] === 0x2f ? raw : joinPath(destRoot, raw);
-      let at = resolveOperatorPath(path, { insecure: c.insecureLinks });
+      const o = { insecure: c.insecureLinks };
+      let at = resolveOperatorPath(path, o);
       if (at.ok && !at.exists) {
-        const lexical = resolveOperatorPath(Buffer.from(resolvePath(path.toString('latin1')), 'latin1'), { insecure: c.insecureLinks });
+        const lexical = resolveOperatorPath(Buffer.from(resolvePath(path.toString('latin1')), 'latin1'), o);
         if (!lexical.ok || lexical.exists) at = lexical;
       }
+      // Outside --confine-root rsync still stats the twins there (so they steer the itemizing and a
+      // --compare-dest skip) but refuses every open: the twin is never read or linked (tryAltDirs).
+      const outside = at.ok && resolveOperatorPath(at.path, { ...o, confine: c.confineRoot }).ok === false;
       if (!at.ok) {
         report(UNTRUSTED_SYMLINK);
         report(`--${kind}-dest arg not used: ${showPath(path)}`);
@@ -107,7 +115,7 @@ export class AltDests {
       }
       if (!at.exists || isFailure(this.engine.lstat(at.path))) report(`--${kind}-dest arg does not exist: ${showPath(path)}`);
       const shown = raw[0] === 0x2f ? arg : `${resolvePath(destRoot.toString('latin1'))}/${arg}`;
-      this.dirs.push({ kind, shown, dir: at.path, real: new Map([['', true]]) });
+      this.dirs.push({ kind, shown, dir: at.path, real: new Map([['', true]]), ...(outside ? { outside } : {}) });
     }
   }
 
@@ -176,7 +184,7 @@ export class AltDests {
       }
       const differ = level === 2 && xattrs ? xattrs(path) : 0;
       if (level === 2 && !differ && !anyChange(attrChanges(st, alt, check))) level = 3;
-      if (!best || level > best.level) best = { path, st: alt, level, ...(differ ? { xattrs: differ } : {}) };
+      if (!best || level > best.level) best = { path, st: alt, level, ...(differ ? { xattrs: differ } : {}), ...(a.outside ? { outside: `${a.shown}/${rel.toString('latin1')}` } : {}) };
       if (level === 3) break;
     }
     return best;

@@ -4,6 +4,7 @@
 // copy from the source to fall back on.
 
 import { OpFlag, OpKind } from '../model/ops.js';
+import { ELOOP_TEXT } from '../plan/operator-path.js';
 import type { Stat, FileType } from '../model/stat.js';
 import { attrChanges, sameTime, type Changes } from '../plan/quickcheck.js';
 import type { Fallback, Twin } from './alt-dest.js';
@@ -31,6 +32,13 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   // The destination has another version: only an exact --link-dest match replaces it.
   if (exists && (best.level !== 3 || !c.linkDest.length || kind !== 'reg')) return undefined;
   const alt = best;
+  // A twin outside --confine-root that rsync would open (to copy or link it, or to compare a level-2
+  // match's data): its open is refused, reported as rsync's generator does, and the file is transferred
+  // as though no twin were there.
+  if (alt.outside !== undefined && kind === 'reg' && (alt.level === 2 || (alt.level === 3 && (c.linkDest.length || c.copyDest.length)))) {
+    rc.tally.xferError(alt.path, `[generator] open "${alt.outside}": ${ELOOP_TEXT}`);
+    return undefined;
+  }
   const changesVsAlt = (): Changes => {
     const ch = { ...attrChanges(m.st, alt.st, { ...check, times: check.times && kind !== 'link' }), ...(alt.xattrs ? { xattr: (alt.xattrs & 1) !== 0, acl: (alt.xattrs & 2) !== 0 } : {}) };
     return kind === 'reg'

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveOperatorPath } from '../../../src/plan/operator-path.js';
+import { outsideConfinement, resolveOperatorPath } from '../../../src/plan/operator-path.js';
 
 // As root the "other user" is nobody (lchown); otherwise our own links stand in for another
 // user's by resolving as if we were someone else.
@@ -61,5 +61,37 @@ describe('resolveOperatorPath', () => {
 
   it('stops a symlink loop', () => {
     expect(resolveOperatorPath(B(`${d}/loop/x`), { insecure: false, ...mine }).ok).toBe(false);
+  });
+});
+
+describe('--confine-root (rsync 3.5 abspath_outside_confinement)', () => {
+  it('judges a resolved path: inside, an ancestor of the root, or outside', () => {
+    const root = B('/a/b');
+    expect(outsideConfinement(B('/a/b'), root)).toBe(false);
+    expect(outsideConfinement(B('/a/b/c/d'), root)).toBe(false);
+    expect(outsideConfinement(B('/'), root)).toBe(false);
+    expect(outsideConfinement(B('/a'), root)).toBe(false);
+    expect(outsideConfinement(B('/a/bc'), root)).toBe(true);
+    expect(outsideConfinement(B('/a/c'), root)).toBe(true);
+    expect(outsideConfinement(B('/x'), root)).toBe(true);
+    expect(outsideConfinement(B('/x'), undefined)).toBe(false);
+    expect(outsideConfinement(B('/x'), B('/'))).toBe(false);
+  });
+
+  it('refuses a path that leaves the root by "..", through a symlink, or spelled absolute; allows one inside', () => {
+    const confine = B(path.join(d, 'real'));
+    const walk = (p: string) => resolveOperatorPath(B(p), { insecure: false, ...mine, confine });
+    expect(walk(path.join(d, 'real/sub/file'))).toMatchObject({ ok: true, exists: true });
+    expect(walk(path.join(d, 'abs/sub/file'))).toMatchObject({ ok: true, path: B(path.join(d, 'real/sub/file')) });
+    fs.mkdirSync(path.join(d, 'other'), { recursive: true });
+    expect(walk(path.join(d, 'real/sub/../../other'))).toMatchObject({ ok: false, confined: true });
+    // The root's ancestors are passed through on the way (rsync: "still descending").
+    expect(walk(path.join(d, 'real/sub/../..'))).toMatchObject({ ok: true, path: B(d) });
+    expect(walk(path.join(d, 'real/../nothing'))).toMatchObject({ ok: false, confined: true });
+    expect(walk(path.join(d, 'rel'))).toMatchObject({ ok: true });
+    expect(resolveOperatorPath(B(path.join(d, 'real/missing')), { insecure: false, ...mine, confine: B(path.join(d, 'real/sub')) })).toMatchObject({ ok: false, confined: true });
+    expect(walk('/etc')).toMatchObject({ ok: false, confined: true });
+    // Relative paths start at the current directory, as rsync's walk starts at getcwd().
+    expect(resolveOperatorPath(B('../x'), { insecure: false, ...mine, confine, cwd: B(path.join(d, 'real')) })).toMatchObject({ ok: false, confined: true });
   });
 });
