@@ -97,19 +97,28 @@ describeEngines((e) => {
     setups.push(['rsync 3.2.7', { peer: '3.2.7', opts: [] }], ['rsync 3.1.3', { peer: '3.1.3', opts: [] }]);
   }
 
+  /**
+   * rsync's client, then arsync, each onto a fresh copy of the basis: both exit 0, both end with the new
+   * files, and both report the same Literal/Matched figures.
+   */
+  async function both(args: (dst: string) => string[]): Promise<{ ours: Awaited<ReturnType<typeof runCli>> }> {
+    const theirs = seeded();
+    const r = spawnSync('rsync', args(theirs), { encoding: 'latin1' });
+    expect(r.status, String(r.stderr)).toBe(0);
+    const mine = seeded();
+    const ours = await runCli([eng, ...args(mine)]);
+    expect(ours.code, show(ours)).toBe(0);
+    sameFiles(mine);
+    sameFiles(theirs);
+    expect(figures(ours.stdout)).toEqual(figures(String(r.stdout)));
+    return { ours };
+  }
+
   for (const dir of ['push', 'pull'] as const) {
     it.each(setups)(`${dir}: the same bytes and Literal/Matched data as rsync's client, far side %s`, async (_, s) => {
       const far = s.peer === 'rsync' ? [] : [`--rsync-path=${peerRsync(s.peer)}`];
       const args = (dst: string): string[] => ['-a', '--stats', ...s.opts, ...far, '-e', rsh, ...(dir === 'push' ? [`${src}/`, `host:${dst}/`] : [`host:${src}/`, `${dst}/`])];
-      const theirs = seeded();
-      const r = spawnSync('rsync', args(theirs), { encoding: 'latin1' });
-      expect(r.status, r.stderr).toBe(0);
-      const mine = seeded();
-      const ours = await runCli([eng, ...args(mine)]);
-      expect(ours.code, show(ours)).toBe(0);
-      sameFiles(mine);
-      sameFiles(theirs);
-      expect(figures(ours.stdout)).toEqual(figures(r.stdout));
+      const { ours } = await both(args);
       const matched = Number(/^Matched data: ([\d,]+)/m.exec(ours.stdout)![1]!.replace(/,/g, ''));
       expect(matched).toBeGreaterThan(1_000_000);
     });
@@ -120,13 +129,6 @@ describeEngines((e) => {
     ['-z', ['-z']],
   ])("push %s: the same bytes and Literal/Matched data as rsync's client", async (_, opts) => {
     const args = (dst: string): string[] => ['-a', '--stats', ...opts, '-e', rsh, `${src}/`, `host:${dst}/`];
-    const theirs = seeded();
-    const r = spawnSync('rsync', args(theirs), { encoding: 'latin1' });
-    expect(r.status, r.stderr).toBe(0);
-    const mine = seeded();
-    const ours = await runCli([eng, ...args(mine)]);
-    expect(ours.code, show(ours)).toBe(0);
-    sameFiles(mine);
-    expect(figures(ours.stdout)).toEqual(figures(r.stdout));
+    await both(args);
   });
 });
