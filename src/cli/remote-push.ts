@@ -67,6 +67,8 @@ export function pushTarget(operands: Buffer[]): RemoteOperand | undefined {
 
 /** What a push does not carry yet: refused before anything starts, with the reason (and a --files-from elsewhere). */
 export function refuseForPush(c: Config, host: string): void {
+  // rsync's usage error, before anything connects (the walk would meet it only after).
+  if (c.filesFrom !== undefined && c.sources.length > 1) throw new UsageError('--files-from takes exactly one source directory');
   filesFromPlace(c, host);
   const no: [boolean, string][] = [
     [c.json, '--json'],

@@ -145,6 +145,9 @@ describe('parseArgs', () => {
     expect(() => run('-a', 'host:a', 'other:b', 'dst/')).toThrow(/^All source args must come from the same machine\.$/);
     expect(() => run('-a', 'host:a', 'host::mod/b', 'dst/')).toThrow(/^All source args must use the same hostspec format\.$/);
     expect(() => run('-a', '--files-from=list', 'host:a', ':b', 'dst/')).toThrow(/^--files-from takes exactly one source directory$/);
+    // A push too, over a remote shell or to a daemon: refused before anything connects.
+    expect(() => run('-a', '--files-from=list', 'a/', 'b/', 'host:dst/')).toThrow(/^--files-from takes exactly one source directory$/);
+    expect(() => run('-a', '--files-from=list', 'a/', 'b/', 'rsync://h/m/')).toThrow(/^--files-from takes exactly one source directory$/);
     expect(() => run('-t', '--delete', 'a', 'b')).toThrow(/--delete does not work without --recursive/);
     expect(() => run('-a', '--link-dest=x', '--compare-dest=y', 'a', 'b')).toThrow(/the --compare-dest option conflicts with the --link-dest option/);
     expect(() => run('-ab', '--suffix=a/b', 'a', 'b')).toThrow(/--suffix cannot contain slashes/);
