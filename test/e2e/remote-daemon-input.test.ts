@@ -34,6 +34,9 @@ beforeAll(async () => {
   src = path.join(root, 'src');
   fs.mkdirSync(path.join(src, DIR), { recursive: true });
   for (const name of NAMES) fs.writeFileSync(path.join(src, DIR, name), `${name}\n`);
+  // Times well in the past: a receiving rsync leaves a new directory's time alone when the source's is in
+  // the same second as its own (its quick same-second rule), which a tree made just now would hit.
+  for (const rel of [...NAMES.map((name) => path.join(DIR, name)), DIR, 'sub dir']) fs.utimesSync(path.join(src, rel), 1_500_000_000, 1_500_000_000);
   fs.mkdirSync(path.join(root, 'up'));
   got = path.join(root, 'early-got');
   // The module's early exec program keeps what it was given on stdin.
