@@ -23,6 +23,15 @@ bool arg_absent(napi_env env, napi_value v)
   return napi_typeof(env, v, &t) == napi_ok && (t == napi_undefined || t == napi_null);
 }
 
+bool arg_int64(napi_env env, napi_value v, int64_t *out)
+{
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || d != d)
+    return false;
+  *out = (int64_t)d;
+  return true;
+}
+
 bool arg_buffer(napi_env env, napi_value v, const uint8_t **p, uint32_t *len)
 {
   bool isbuf = false;

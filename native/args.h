@@ -22,6 +22,9 @@ long args_get(napi_env env, napi_callback_info info, napi_value *argv, size_t n)
 /* undefined or null (an optional argument left out). */
 bool arg_absent(napi_env env, napi_value v);
 
+/* A number argument as an integer (its fraction dropped); false when v is not a number or is NaN. */
+bool arg_int64(napi_env env, napi_value v, int64_t *out);
+
 /* A Buffer argument's bytes; false when v is not a Buffer. */
 bool arg_buffer(napi_env env, napi_value v, const uint8_t **p, uint32_t *len);
 

@@ -54,15 +54,6 @@ static bool bytes_of(napi_env env, napi_value v, const uint8_t **p, size_t *len)
   return true;
 }
 
-static bool int_of(napi_env env, napi_value v, int64_t *out)
-{
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || d != d)
-    return false;
-  *out = (int64_t)d;
-  return true;
-}
-
 static void put64le(uint8_t *o, uint64_t v)
 {
   for (int i = 0; i < 8; i++)
@@ -167,8 +158,8 @@ napi_value sum_block(napi_env env, napi_callback_info info)
   int64_t kind, seed;
   const uint8_t *p;
   size_t n;
-  if (!int_of(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128 || !bytes_of(env, argv[1], &p, &n) ||
-      !int_of(env, argv[2], &seed))
+  if (!arg_int64(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128 || !bytes_of(env, argv[1], &p, &n) ||
+      !arg_int64(env, argv[2], &seed))
     return fail(env, "block(kind, bytes, seed): kind 0-3, bytes a Buffer, seed a number");
   uint8_t out[16];
   sum_strong(kind, p, n, (uint32_t)seed, out);
@@ -186,10 +177,10 @@ napi_value sum_blocks(napi_env env, napi_callback_info info)
   const uint8_t *p;
   size_t n, olen;
   uint8_t *o;
-  if (!int_of(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128 || !bytes_of(env, argv[1], &p, &n) ||
-      !int_of(env, argv[2], &blength) || blength < 1 || !int_of(env, argv[3], &s2length) || s2length < 0 ||
-      (size_t)s2length > SUM_LEN[kind] || !int_of(env, argv[4], &seed) || !bytes_of(env, argv[5], (const uint8_t **)&o, &olen) ||
-      !int_of(env, argv[6], &at) || at < 0)
+  if (!arg_int64(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128 || !bytes_of(env, argv[1], &p, &n) ||
+      !arg_int64(env, argv[2], &blength) || blength < 1 || !arg_int64(env, argv[3], &s2length) || s2length < 0 ||
+      (size_t)s2length > SUM_LEN[kind] || !arg_int64(env, argv[4], &seed) || !bytes_of(env, argv[5], (const uint8_t **)&o, &olen) ||
+      !arg_int64(env, argv[6], &at) || at < 0)
     return fail(env, "blocks(kind, bytes, blength, s2length, seed, out, at): kind 0-3, blength > 0, s2length within the sum");
   size_t per = 4 + (size_t)s2length, count = (n + (size_t)blength - 1) / (size_t)blength;
   if ((size_t)at > olen || count > (olen - (size_t)at) / per)
@@ -234,7 +225,7 @@ napi_value sum_hasher(napi_env env, napi_callback_info info)
 {
   ARGS(1);
   int64_t kind;
-  if (!int_of(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128)
+  if (!arg_int64(env, argv[0], &kind) || kind < SUM_MD5 || kind > SUM_XXH128)
     return fail(env, "hasher(kind): kind 0-3");
   hasher *h = calloc(1, sizeof *h);
   if (!h)
@@ -331,8 +322,8 @@ napi_value sum_roll_scan(napi_env env, napi_callback_info info)
   const uint8_t *w, *bm, *st;
   size_t wn, bmn, stn;
   int64_t base, from, to, k;
-  if (!bytes_of(env, argv[0], &w, &wn) || !int_of(env, argv[1], &base) || !int_of(env, argv[2], &from) ||
-      !int_of(env, argv[3], &to) || !int_of(env, argv[4], &k) || !bytes_of(env, argv[5], &st, &stn) || stn < 8 ||
+  if (!bytes_of(env, argv[0], &w, &wn) || !arg_int64(env, argv[1], &base) || !arg_int64(env, argv[2], &from) ||
+      !arg_int64(env, argv[3], &to) || !arg_int64(env, argv[4], &k) || !bytes_of(env, argv[5], &st, &stn) || stn < 8 ||
       !bytes_of(env, argv[6], &bm, &bmn) || bmn < 8192)
     return fail(env, "rollScan(window, base, from, to, k, state, bitmap)");
   if (from < base || to < from || k < 1 || (uint64_t)(to - base + k) > wn)

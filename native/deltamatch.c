@@ -62,15 +62,6 @@ static napi_value fail(napi_env env, const char *msg)
   return NULL;
 }
 
-static bool num(napi_env env, napi_value v, int64_t *out)
-{
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || d != d)
-    return false;
-  *out = (int64_t)d;
-  return true;
-}
-
 /* A typed array's bytes. */
 static bool typed(napi_env env, napi_value v, napi_typedarray_type want, void **p, size_t *n)
 {
@@ -105,11 +96,11 @@ napi_value sum_matcher(napi_env env, napi_callback_info info)
   void *s1p, *s2p;
   size_t count, s2n;
   bool inplace;
-  if (!num(env, argv[0], &kind) || kind < 0 || kind > 3 || !num(env, argv[1], &seed) ||
+  if (!arg_int64(env, argv[0], &kind) || kind < 0 || kind > 3 || !arg_int64(env, argv[1], &seed) ||
       !typed(env, argv[2], napi_uint32_array, &s1p, &count) || !typed(env, argv[3], napi_uint8_array, &s2p, &s2n) ||
-      !num(env, argv[4], &blength) || blength < 1 || !num(env, argv[5], &s2length) || s2length < 0 ||
-      s2length > (kind == 0 || kind == 3 ? 16 : 8) || !num(env, argv[6], &remainder) || remainder < 0 ||
-      remainder > blength || !num(env, argv[7], &len) || len < 0 || napi_get_value_bool(env, argv[8], &inplace) != napi_ok)
+      !arg_int64(env, argv[4], &blength) || blength < 1 || !arg_int64(env, argv[5], &s2length) || s2length < 0 ||
+      s2length > (kind == 0 || kind == 3 ? 16 : 8) || !arg_int64(env, argv[6], &remainder) || remainder < 0 ||
+      remainder > blength || !arg_int64(env, argv[7], &len) || len < 0 || napi_get_value_bool(env, argv[8], &inplace) != napi_ok)
     return fail(env, "sumMatcher(kind, seed, sum1, sum2, blength, s2length, remainder, len, inplace)");
   if (count < 1 || count > INT32_MAX / 4 || s2n < count * (size_t)s2length)
     return fail(env, "sumMatcher: sum1 must hold 1 or more blocks and sum2 s2length bytes for each");
@@ -231,7 +222,7 @@ napi_value sum_match_run(napi_env env, napi_callback_info info)
   void *wp, *op;
   size_t wn, on;
   int64_t base;
-  if (!m || !typed(env, argv[1], napi_uint8_array, &wp, &wn) || !num(env, argv[2], &base) || base < 0 ||
+  if (!m || !typed(env, argv[1], napi_uint8_array, &wp, &wn) || !arg_int64(env, argv[2], &base) || base < 0 ||
       !typed(env, argv[3], napi_float64_array, &op, &on) || on < HEAD + 3 * (EVENT_SLACK + 1))
     return fail(env, "sumMatchRun(matcher, window, base, out)");
   const uint8_t *w = wp;
