@@ -15,6 +15,7 @@ import { isDir, isLink, isReg } from '../remote/flist.js';
 import type { SendEntry } from '../remote/flist-send.js';
 import { filterListBytes } from '../remote/filter-list.js';
 import { ProtocolError } from '../remote/wire.js';
+import { keepAlive } from '../remote/io-watch.js';
 import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
@@ -153,8 +154,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   const built = { ms: 0 };
   let walk: PushWalk | undefined;
   // `listed`: the names of a --files-from list on the far side, which its receiver forwards to us.
-  const listLocal = (listed?: Buffer): PushWalk => {
-    const w = walkSources(c, engine, filters, xattrs, listed);
+  const listLocal = (listed?: Buffer, tick?: () => void): PushWalk => {
+    const w = walkSources(c, engine, filters, xattrs, listed, tick);
     // -A: each entry's ACLs go in the file list (cli/remote-acls.ts).
     if (acl.addon) w.ioError |= readSendAcls(acl.addon, c, w.entries, (m) => w.messages.push({ text: m, error: true }));
     walk = w;
@@ -174,8 +175,14 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     return w;
   };
   // The list is built here, before the session, unless the far side has to be heard first (a --files-from
-  // list there, --copy-as).
-  const walkFirst = !place?.remote && !copyAs;
+  // list there, --copy-as) or must be kept alive: under --timeout through a remote shell the far side's
+  // rsync ends a session silent that long, and a walk before the list is such a silence (rsync's own
+  // client survives it only by incremental recursion). Then the walk comes after the handshake and
+  // sends rsync's keep-alives as it goes (remote/io-watch.ts keepAlive). A daemon is connected only
+  // after the walk, so its clock starts later.
+  const daemonLogin = loginOf(p.operand);
+  const keptAlive = (c.timeout ?? 0) > 0 && !daemonLogin;
+  const walkFirst = !place?.remote && !copyAs && !keptAlive;
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
@@ -264,7 +271,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     weSend: true,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
-    daemon: loginOf(p.operand),
+    daemon: daemonLogin,
     bwlimit: c.bwlimit,
     timeout: c.timeout,
   };
@@ -286,7 +293,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           (walkFirst ? listLocal() : undefined) ??
           (async (cn, protocol) => {
             copyAs?.become();
-            return listLocal(place?.remote ? await readForwardedList(cn, protocol) : undefined);
+            return listLocal(place?.remote ? await readForwardedList(cn, protocol) : undefined, keptAlive ? keepAlive(cn, c.timeout!) : undefined);
           }),
         {
           flist: {

@@ -8,6 +8,7 @@
 import { Exit, ioTimeoutLine } from '../util/errors.js';
 import type { Conn } from './conn.js';
 import { ProtocolError } from './wire.js';
+import { Msg } from './mux.js';
 
 /** How often the watch looks (rsync's check runs each time its select waits a second). */
 const TICK_MS = 250;
@@ -36,4 +37,27 @@ export function watchIdle(conn: Conn, seconds: number, who: string, onTimeout: (
   }, TICK_MS);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * The keep-alive of a side that works without writing (rsync's maybe_send_keepalive): an empty
+ * MSG_NOOP whenever half the limit (rsync's allowed_lull, rounded up) has passed since this side last
+ * wrote, so the peer's own --timeout does not end the session. Returns the check, for a loop that holds
+ * the thread (a push's walk) to call as it goes: the frame is written at once, the pipe takes it then.
+ */
+export function keepAlive(conn: Conn, seconds: number): () => void {
+  const lull = Math.floor((seconds + 1) / 2) * 1000;
+  let written = conn.written;
+  let at = performance.now();
+  return () => {
+    const now = performance.now();
+    if (conn.written !== written) {
+      written = conn.written;
+      at = now;
+    } else if (now - at >= lull) {
+      conn.send(Msg.Noop, Buffer.alloc(0));
+      written = conn.written;
+      at = now;
+    }
+  };
 }

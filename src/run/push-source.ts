@@ -171,9 +171,10 @@ export interface PushWalk extends PushSource {
  * `engine` lists the directories (its walker); `filters`: the sending side's rules (--exclude and the
  * like): excluded names are not listed, nor read. `xattrs` (-X): each entry's xattrs are read as it is
  * listed. `listed`: a --files-from list the far side forwarded (NUL-separated names), for a list on that
- * machine.
+ * machine. `tick`: called before each directory is listed (a push under --timeout sends its keep-alives
+ * from there: the walk holds the thread).
  */
-export function walkSources(c: Config, engine: Engine, filters?: FilterList, xattrs?: RemoteXattrs, listed?: Buffer): PushWalk {
+export function walkSources(c: Config, engine: Engine, filters?: FilterList, xattrs?: RemoteXattrs, listed?: Buffer, tick?: () => void): PushWalk {
   const entries: Entry[] = [];
   const messages: PushWalk['messages'] = [];
   let ioError = 0;
@@ -244,6 +245,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   const descend = (dirPath: Buffer, dirName: Buffer, rootDev: number, deep: boolean, parent: FilterScope | undefined, anchor: number): void => {
     const top = dirName.length === 1 && dirName[0] === 0x2e;
     const scope = parent?.enterDir(top ? Buffer.alloc(0) : dirName, dirPath);
+    tick?.();
     const list = engine.scanDir(dirPath, c.copyLinks ? dirPath.length : anchor);
     if (isFailure(list)) {
       ioError |= IOERR_GENERAL;

@@ -14,6 +14,7 @@ import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { startDaemon, writeConf, type Daemon } from '../helpers/rsyncd.js';
+import { fuseSkipReason, mountFaultFs } from '../helpers/fusefs.js';
 
 let root: string;
 let src: string;
@@ -93,6 +94,30 @@ describeEngines(({ name: engine }) => {
     const r = await runCli([`--engine=${engine}`, '-a', '--bwlimit=1024', '--timeout=2', '-e', rsh, `${src}/`, `host:${dst}/`]);
     expect(r.code, show(r)).toBe(0);
     expectExactCopy(src, dst, engine, { withXattrs: false });
+  });
+
+  // A walk of 10 directories that take 300 ms each to list (faultfs), 3 s in all, against a far side
+  // told --timeout=2: it ends a session silent that long. rsync's own client survives it only by its
+  // incremental recursion (with --no-inc-recursive it fails, exit 30: the oracle that the walk is long
+  // enough); arsync walks after the handshake and sends rsync's keep-alives on the way.
+  it.skipIf(fuseSkipReason() !== null)('a push whose walk outlasts the far side\'s --timeout is kept alive', async () => {
+    const backing = path.join(root, `slow-${++n}`);
+    for (let i = 0; i < 10; i++) {
+      fs.mkdirSync(path.join(backing, `d${i}`), { recursive: true });
+      fs.writeFileSync(path.join(backing, `d${i}`, 'f'), `file ${i}\n`);
+    }
+    const m = mountFaultFs(backing, path.join(root, `mnt-${n}`), { dirMs: 300 });
+    try {
+      const args = ['-a', '--timeout=2', '-e', rsh, `${m.path}/`];
+      const theirs = spawnSync('rsync', ['--no-inc-recursive', ...args, `host:${fresh()}/`], { encoding: 'latin1' });
+      expect(theirs.status, theirs.stderr).toBe(30);
+      const dst = fresh();
+      const ours = await runCli([`--engine=${engine}`, ...args, `host:${dst}/`]);
+      expect(ours.code, show(ours)).toBe(0);
+      expectExactCopy(backing, dst, engine, { withXattrs: false });
+    } finally {
+      m.unmount();
+    }
   });
 
   for (const dir of ['push', 'pull'] as const) {

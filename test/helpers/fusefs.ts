@@ -25,6 +25,8 @@ export interface FaultOptions {
   /** A read whose data would go past this offset first waits `stallMs` (a hung source). */
   stall?: number;
   stallMs?: number;
+  /** Every directory listing first waits this many milliseconds (a slow walk). */
+  dirMs?: number;
   /** Writable (a copy's destination; copy_file_range within the mount goes through splice). */
   rw?: boolean;
   /** The faults apply only beneath this top-level directory of the mount. */
@@ -80,6 +82,7 @@ export function mountFaultFs(backing: string, mnt: string, o: FaultOptions = {})
   const opts = ['allow_other'];
   for (const k of ['chunk', 'extra', 'shrink', 'eio', 'stall', 'under'] as const) if (o[k] !== undefined) opts.push(`${k}=${o[k]}`);
   if (o.stallMs !== undefined) opts.push(`stallms=${o.stallMs}`);
+  if (o.dirMs !== undefined) opts.push(`dirms=${o.dirMs}`);
   if (o.rw) opts.push('rw');
   const r = spawnSync(faultfsBinary(), [backing, mnt, '-s', '-o', opts.join(',')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`mounting faultfs on ${mnt} failed (exit ${r.status}): ${r.stderr}`);
