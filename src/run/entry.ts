@@ -115,14 +115,20 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   if (c.writeDevices && kind === 'reg' && destSt && isDevice(destSt)) destSt = deviceAsTarget(destSt);
 
   const d = decide(st, c);
+  const totals = rc.tally.totals;
   if ('skip' in d) {
+    // A non-regular entry the options do not keep is still in rsync's file list (its receiver skips it),
+    // so --stats' "Number of files" and the total size count it, a symlink with its target's length.
+    if (d.skip === NONREG_SKIP) {
+      totals.listed[kind]++;
+      if (kind === 'link') totals.totalSize += st.size;
+    }
     // rsync names a skipped directory bare, as the file list has it ("." for "dir/"); other skips quoted.
     // Its --info=nonreg (on by default, off under -q) says it skipped a special file.
     const shown = d.skip === NONREG_SKIP ? c.info.NONREG > 0 : !c.quiet;
     if (shown && !c.json) rc.reporter.print(kind === 'dir' ? `${d.skip} ${showPath(e.listName ?? display ?? rel)}` : `${d.skip} "${showPath(display ?? rel)}"`);
     return false;
   }
-  const totals = rc.tally.totals;
   if (!isRoot || kind !== 'dir') totals.listed[kind]++;
   if (kind === 'reg' || kind === 'link') totals.totalSize += st.size;
   if (kind === 'reg') {

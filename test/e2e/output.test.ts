@@ -3,6 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeTemps, sh, tempDir } from '../helpers/tree.js';
 import { runCli, show } from '../helpers/cli.js';
@@ -69,6 +70,25 @@ describeEngines((e) => {
     expect(again.code, show(again)).toBe(0);
     expect(statNumber(again.stdout, 'Number of regular files transferred'), show(again)).toBe(0);
     expect(statNumber(again.stdout, 'Total transferred file size')).toBe(0);
+  });
+
+  // rsync's sender lists a symlink, a FIFO and a device even when the options do not keep them (its
+  // receiver then prints "skipping non-regular file"), so its counts and total size include them, a
+  // symlink with the length of its target. arsync left them out of both.
+  it('entries skipped as non-regular still count in --stats and the total size, as in rsync', async () => {
+    const tree = path.join(base, `nonreg-${e.name}`);
+    fs.mkdirSync(path.join(tree, 'd'), { recursive: true });
+    fs.writeFileSync(path.join(tree, 'd', 'f'), 'twelve bytes');
+    fs.symlinkSync('../some/long/target', path.join(tree, 'd', 'lnk'));
+    sh(`mkfifo ${JSON.stringify(path.join(tree, 'fifo'))}`);
+    const lines = (out: string): string[] => out.split('\n').filter((l) => /^(Number of files|Total file size|total size is)/.test(l)).map((l) => l.replace(/ +speedup is .*/, ''));
+    for (const flags of [['-r'], ['-rl'], ['-rD']]) {
+      const theirs = spawnSync('rsync', [...flags, '--stats', '-v', `${tree}/`, `${dst(`nr-rsync${flags.join('')}`)}/`], { encoding: 'latin1' });
+      const ours = await runCli([...flags, '--stats', '-v', eng, `${tree}/`, `${dst(`nr${flags.join('')}`)}/`]);
+      expect(ours.code, show(ours)).toBe(theirs.status);
+      expect(lines(ours.stdout), flags.join(' ')).toEqual(lines(theirs.stdout));
+      expect(lines(ours.stdout)).toHaveLength(3);
+    }
   });
 
   it.each(['--progress', '--info=progress2', '-v --progress'])('%s without a TTY: exit 0, no cursor control codes, exact copy', async (opts) => {
