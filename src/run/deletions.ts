@@ -158,7 +158,7 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
   // --info=backup (-vv): rsync names the backup its deletion makes (the --backup-dir as given), first.
   if (backUp) backedUpLine(c, rc.reporter, rel);
   if (print) {
-    const line = rc.lines.lineFor(rel, rel, st, kind);
+    const line = rc.lines.deletedLineFor(rel, st, kind);
     rc.lines.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
   }
   if (c.dryRun) return true;

@@ -104,7 +104,8 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   }
 
   // --fake-super sending: a fake symlink is a file holding its target; the op carries the target read here.
-  if (kind === 'link' && c.fakeSuper && target === undefined) target = rc.source.readlink(src);
+  // --iconv: the op carries the target converted (the engines would copy the source's bytes).
+  if (kind === 'link' && (c.fakeSuper || rc.charsets) && target === undefined) target = rc.source.readlink(src);
   // --copy-devices: a device is sent as a file of its contents; --write-devices: a device target
   // takes a file's data in its place (rsync compares it as a file of the device's size).
   if (c.copyDevices && kind === 'dev') {
@@ -194,7 +195,9 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   if (kind === 'link') {
     target = m.target ?? rc.source.readlink(src);
     if (target && c.mungeLinks && m.target === undefined) target = unmunge(target);
-    suffix = ` -> ${showPath(target ?? Buffer.alloc(0))}`;
+    // --iconv: the target is written in the destination's charset and printed in the sender's.
+    const shown = target && rc.charsets ? rc.charsets.toSource(target) : target;
+    suffix = ` -> ${showPath(shown ?? Buffer.alloc(0))}`;
     if (destSt && fileType(destSt.mode) === 'link') {
       const there = rc.dest.readlink(rel);
       linkDiffers = !target || !there || !target.equals(there);

@@ -32,6 +32,8 @@ export class Lines {
     private readonly c: Config,
     readonly out: Output,
     private readonly sums?: LineSums,
+    /** --iconv: how a destination name is printed (the sender's name; a deleted one as rsync prints it). */
+    private readonly names?: { shown(rel: Buffer): Buffer; deleted(rel: Buffer): Buffer },
   ) {}
 
   /** Is anything printed per entry at all? */
@@ -76,7 +78,16 @@ export class Lines {
     else this.emit('dir', p.verdict, p.line);
   }
 
+  /** A deleted entry's line. */
+  deletedLineFor(rel: Buffer, st: Stat, kind: FileType): Line {
+    return this.build(this.names ? this.names.deleted(rel) : rel, rel, st, kind, '');
+  }
+
   lineFor(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix = ''): Line {
+    return this.build(this.names ? this.names.shown(rel) : rel, src, st, kind, suffix);
+  }
+
+  private build(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix: string): Line {
     // Nothing is printed per entry: skip escaping names that nobody will see.
     if (!this.out.active) return NO_LINE;
     const line: Line = {

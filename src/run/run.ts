@@ -47,6 +47,8 @@ import { FileSums } from './file-sum.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
 import { LocalSource, type EntrySource } from './source.js';
+import { IconvSource } from './iconv-source.js';
+import type { NameCharsets } from '../engine/charset.js';
 import { MappedSource, idMappers } from './id-source.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
@@ -75,6 +77,8 @@ export interface TransferInput {
   adoptSources?: boolean;
   /** --partial-dir: relative, or absolute and resolved (cli/partial-dir.ts). */
   partialDir?: Buffer | undefined;
+  /** --iconv: the charsets, opened and checked by the CLI (engine/charset.ts). */
+  charsets?: NameCharsets | undefined;
 }
 
 /** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
@@ -170,7 +174,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
   });
-  const walked: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  const charsets = input.charsets;
+  const localWalk: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  const walked = charsets ? new IconvSource(localWalk, charsets, ctx ? (rel) => ctx.scanDest(rel) : undefined) : localWalk;
   const local = input.wrapSource ? input.wrapSource(walked) : walked;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
@@ -178,7 +184,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors)),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors), charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) }),
+    charsets,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),

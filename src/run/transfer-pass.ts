@@ -8,8 +8,8 @@ import type { PairListing } from '../model/listing.js';
 import { fileType } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
-import { ERRNO, showPath } from '../util/errors.js';
-import { dirName, joinPath } from '../util/names.js';
+import { ERRNO, errnoText, showPath } from '../util/errors.js';
+import { dirName, escapeAscii, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { deleteExtraneous, deleteMissingArg } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
@@ -20,8 +20,11 @@ import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { depthFirst } from './tree-lines.js';
 
-export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
+export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> {
   const c = rc.c;
+  // --iconv: where an operand lands (its name, -R's whole path) in the destination's charset.
+  const root = rc.charsets && rootIn.rel.length ? convertedRoot(rc, rootIn) : rootIn;
+  if (!root) return;
   if (root.missing) return missingRoot(rc, root);
   const started = startRoot(rc, root, (errno, syscall, what) => rc.tally.ioError(root.src, errno, syscall, what));
   if (!started) return;
@@ -85,6 +88,15 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
     rc,
   );
   rc.treeLines.flush();
+}
+
+/** A root whose destination name is converted by --iconv; undefined (reported) when it cannot be. */
+function convertedRoot(rc: RunContext, root: Root): Root | undefined {
+  const rel = rc.charsets!.toDest(root.rel);
+  if (Buffer.isBuffer(rel)) return { ...root, rel };
+  const shown = rel.side === 'sender' ? showPath(root.rel) : escapeAscii(rel.name);
+  rc.tally.xferError(root.rel, `[${rel.side}] cannot convert filename: ${shown} (${errnoText(rel.errno)})`);
+  return undefined;
 }
 
 /** --delete-missing-args: a missing operand's twin is deleted, unless a filter leaves the name out. */

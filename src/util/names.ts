@@ -106,6 +106,16 @@ export function escapeName(name: Buffer): string {
   return out;
 }
 
+/**
+ * A name as rsync's server escapes it before sending a message (it checks bytes with isprint(), with
+ * no charset of its own): every byte outside printable ASCII as \#ooo.
+ */
+export function escapeAscii(name: Buffer): string {
+  let out = '';
+  for (const c of name) out += c < 0x20 || c >= 0x7f ? octal(c) : String.fromCharCode(c);
+  return out;
+}
+
 /** A line for a stream: a string, or bytes when it carries raw name bytes (-8). */
 export function outputBytes(line: string): string | Buffer {
   if (!eightBit || !/[\udc80-\udcff]/.test(line)) return line;
