@@ -83,6 +83,17 @@ export class NameCharsets {
     return Buffer.isBuffer(w) ? w : w.out;
   }
 
+  /**
+   * A symlink's target for the op (OpFlag.Target): itself when the conversion changes nothing, else the
+   * target, a NUL and its conversion (model/ops.ts targetParts). rsync converts targets as names (its
+   * protocol's symlink-iconv flag); one the sender cannot convert is kept as it is.
+   */
+  linkTarget(raw: Buffer): Buffer {
+    const d = this.toDest(raw);
+    if (!Buffer.isBuffer(d) || d.equals(raw)) return raw;
+    return Buffer.concat([raw, Buffer.alloc(1), d]);
+  }
+
   /** A destination name as the sender names it (for lines and the sender's filters); itself if it cannot be. */
   toSource(name: Buffer): Buffer {
     const wire = this.conv(this.remoteOut, name);

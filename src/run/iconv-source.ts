@@ -29,12 +29,9 @@ export class IconvSource implements EntrySource {
     return this.inner.follow(path);
   }
 
-  /** A symlink's target in the receiver's charset (rsync converts targets too, protocol 30's 's' flag). */
+  /** A symlink's target as the source has it (run/entry.ts converts it for the op). */
   readlink(path: Buffer): Buffer | undefined {
-    const t = this.inner.readlink(path);
-    if (t === undefined) return t;
-    const d = this.charsets.toDest(t);
-    return Buffer.isBuffer(d) ? d : t;
+    return this.inner.readlink(path);
   }
 
 

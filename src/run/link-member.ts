@@ -34,7 +34,8 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
   }
   if (c.ignoreExisting && m.destSt) return;
   if (c.existing && !m.destSt) return;
-  const line = rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(rc.charsets ? rc.charsets.toSource(leader.rel) : leader.rel)}`);
+  // --iconv: rsync's receiver names the leader, so in the destination's charset.
+  const line = rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
   if (m.destSt) {
     // An existing member is relinked: rsync prints what differed from the old file, or blanks;
     // without -t its time is always reported (the link is a local change, named after its leader).
