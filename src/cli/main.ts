@@ -171,9 +171,13 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // --iconv: the charsets are opened now (rsync's setup_iconv), so a bad one ends the run before any I/O.
   let charsets: NameCharsets | undefined;
   if (c.iconv) {
+    // rsync's --list-only of a local source converts names there and back and prints raw bytes: not done yet.
+    if (c.listOnly) return fail('--iconv with --list-only is not supported by arsync yet', Exit.Usage);
     const opened = NameCharsets.open(c.iconv);
     if (!(opened instanceof NameCharsets)) return fail(opened.message, opened.unsupported ? Exit.Unsupported : Exit.Usage);
     charsets = opened;
+    // --debug=ICONV (on at -vv): each side names its charset (rsync's two processes, in either order).
+    if (c.debug.ICONV > 0 && !c.json) io.out.write(`[sender] charset: ${opened.local}\n[Receiver] charset: ${opened.remote}\n`);
   }
   report.engine = engine;
   if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);

@@ -30,6 +30,9 @@ export class NameCharsets {
     /** The receiver's ic_send (REMOTE → UTF-8) and ic_recv (UTF-8 → REMOTE). */
     private readonly remoteOut: Handle,
     private readonly remoteIn: Handle,
+    /** The charsets in use, "" and "." resolved to the locale's (rsync's --debug=ICONV names them). */
+    readonly local: string,
+    readonly remote: string,
   ) {}
 
   /**
@@ -45,8 +48,8 @@ export class NameCharsets {
       return { message: `--iconv needs a native addon that converts names: ${st.path} predates it. To fix: rebuild it`, unsupported: false };
     }
     const handles: Handle[] = [];
-    for (const raw of [spec.local, spec.remote]) {
-      const set = raw === '' || raw === '.' ? a.iconvCharset() : raw;
+    const sets = [spec.local, spec.remote].map((raw) => (raw === '' || raw === '.' ? a.iconvCharset!() : raw));
+    for (const set of sets) {
       for (const [to, from] of [
         [WIRE, set],
         [set, WIRE],
@@ -57,7 +60,7 @@ export class NameCharsets {
       }
     }
     const [lo, li, ro, ri] = handles as [Handle, Handle, Handle, Handle];
-    return new NameCharsets(a as Addon & Required<Pick<Addon, 'iconvConvert'>>, lo, li, ro, ri);
+    return new NameCharsets(a as Addon & Required<Pick<Addon, 'iconvConvert'>>, lo, li, ro, ri, sets[0]!, sets[1]!);
   }
 
   private conv(h: Handle, name: Buffer, flags = 0): Buffer | { errno: number; out: Buffer } {
