@@ -97,6 +97,12 @@ export class NameCharsets {
     return Buffer.concat([raw, Buffer.alloc(1), d]);
   }
 
+  /** A source name as the destination has it, or itself when it cannot be converted (reported elsewhere). */
+  toDestOrSelf(name: Buffer): Buffer {
+    const d = this.toDest(name);
+    return Buffer.isBuffer(d) ? d : name;
+  }
+
   /** A destination name as the sender names it (for lines and the sender's filters); itself if it cannot be. */
   toSource(name: Buffer): Buffer {
     const wire = this.conv(this.remoteOut, name);

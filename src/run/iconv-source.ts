@@ -38,10 +38,7 @@ export class IconvSource implements EntrySource {
   names(path: Buffer, anchor: number): Buffer[] | SysFailure {
     const l = this.inner.names(path, anchor);
     if (isFailure(l)) return l;
-    return l.map((n) => {
-      const d = this.charsets.toDest(n);
-      return Buffer.isBuffer(d) ? d : n;
-    });
+    return l.map((n) => this.charsets.toDestOrSelf(n));
   }
 
   openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {

@@ -113,7 +113,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     reporter.error(m);
     events?.error(m, rec.path, rec.code);
   }, plan.destRoot);
-  const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p));
+  const charsets = input.charsets;
+  const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p), charsets && { toDest: (n) => charsets.toDestOrSelf(n), toSource: (n) => charsets.toSource(n) });
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
@@ -174,7 +175,6 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
   });
-  const charsets = input.charsets;
   const localWalk: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
   const walked = charsets ? new IconvSource(localWalk, charsets, ctx ? (rel) => ctx.scanDest(rel) : undefined) : localWalk;
   const local = input.wrapSource ? input.wrapSource(walked) : walked;

@@ -218,6 +218,26 @@ describeEngines((e) => {
     }
   });
 
+  it('several sources merged on converted names (a directory both have, a file the first wins), --delete', async () => {
+    const r = await differential({
+      engine,
+      setup: (O) => {
+        for (const [m, f] of [['m1', 'a'], ['m2', 'b']] as const) {
+          putB(path.join(O, m), L(`d\xe9/${f}`), `${m} ${f}\n`);
+          putB(path.join(O, m), L('f\xe9'), `${m}'s\n`);
+          stampTree(path.join(O, m));
+        }
+        putB(path.join(O, 'dst'), U('fé'), 'old\n');
+        put(path.join(O, 'dst'), 'extra', 'x');
+      },
+      args: ['-a', '--delete', '--iconv=latin1,utf8', 'm1/', 'm2/', 'dst/'],
+      unchanged: ['m1', 'm2'],
+      pristine: false,
+    });
+    expect(fs.readFileSync(Buffer.concat([Buffer.from(path.join(r.B, 'dst') + '/'), U('fé')]), 'utf8')).toBe("m1's\n");
+    expect(fs.existsSync(path.join(r.B, 'dst', 'extra'))).toBe(false);
+  });
+
   it('--no-iconv after --iconv copies names as they are', async () => {
     const r = await differential({ engine, setup: (O) => latin1Tree(path.join(O, 'src')), args: ['-a', '--iconv=latin1,utf8', '--no-iconv', 'src/', 'dst/'] });
     expect(exists(path.join(r.B, 'dst'), L('café'))).toBe(true);
