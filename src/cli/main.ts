@@ -176,8 +176,12 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     const opened = NameCharsets.open(c.iconv);
     if (!(opened instanceof NameCharsets)) return fail(opened.message, opened.unsupported ? Exit.Unsupported : Exit.Usage);
     charsets = opened;
-    // --debug=ICONV (on at -vv): each side names its charset (rsync's two processes, in either order).
-    if (c.debug.ICONV > 0 && !c.json) io.out.write(`[sender] charset: ${opened.local}\n[Receiver] charset: ${opened.remote}\n`);
+    // --debug=ICONV (on at -vv): each side names its charset; rsync's receiver says it before its output
+    // is multiplexed, so on stderr.
+    if (c.debug.ICONV > 0 && !c.json) {
+      io.out.write(`[sender] charset: ${opened.local}\n`);
+      io.err.write(`[Receiver] charset: ${opened.remote}\n`);
+    }
   }
   report.engine = engine;
   if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);

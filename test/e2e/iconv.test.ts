@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { differential, put, type DiffResult } from '../helpers/differential.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { runCli, show } from '../helpers/cli.js';
+import { BIN, runCli, show } from '../helpers/cli.js';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 
 afterAll(() => removeTemps());
@@ -255,6 +255,36 @@ describeEngines((e) => {
     const n = await runCli(['-a', `--engine=${engine}`, '--no-iconv', 'src/', 'dst2/'], { cwd: root, env: { RSYNC_ICONV: 'latin1,utf8' } });
     expect(n.code, show(n)).toBe(0);
     expect(exists(path.join(root, 'dst2'), L('café'))).toBe(true);
+  });
+
+  it("-vv and --info=skip: the receiver's lines name entries in raw sender bytes, --debug=ICONV's charset lines", () => {
+    const root = tempDir('arsync-iconv-vv-');
+    latin1Tree(path.join(root, 'src'));
+    putB(path.join(root, 'src'), L('neu\xe9'), 'new\n');
+    spawnSync('rsync', ['-a', '--iconv=latin1,utf8', '--exclude=neu*', 'src/', 'base/'], { cwd: root });
+    // A destination file newer than its source (-u's "is newer"), one missing (--existing's line).
+    fs.utimesSync(Buffer.from(`${root}/base/dossier \xc3\xa9/fichier \xc3\xbc`, 'latin1'), 1_900_000_000, 1_900_000_000);
+    const bytesOf = (cmd: string, args: string[], dst: string): { out: string; err: string; code: number | null } => {
+      spawnSync('cp', ['-a', 'base', dst], { cwd: root });
+      const r = spawnSync(cmd, [...args, 'src/', `${dst}/`], { cwd: root, env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+      // Bytes kept one character each; the lines that count protocol bytes dropped.
+      const keep = (b: Buffer): string => b.toString('latin1').split('\n').filter((l) => !/^(sent|total size|total:) /.test(l)).join('\n');
+      return { out: keep(r.stdout), err: keep(r.stderr), code: r.status };
+    };
+    let n = 0;
+    for (const opts of [['-avv'], ['-a', '-u', '--existing', '--info=skip2'], ['-a', '--ignore-existing', '--info=skip2']]) {
+      const args = [...opts, '--iconv=latin1,utf8'];
+      // rsync compares times to the nanosecond, as arsync does (see test/helpers/differential.ts).
+      const want = bytesOf('rsync', ['--modify-window=-1', ...args], `r${n}`);
+      const got = bytesOf(process.execPath, [BIN, `--engine=${engine}`, ...args], `a${n++}`);
+      expect(got.code).toBe(want.code);
+      expect(got.out.split('\n').sort()).toEqual(want.out.split('\n').sort());
+      if (opts[0] === '-avv') {
+        expect(got.out).toContain('caf\xe9 is uptodate');
+        expect(got.err).toContain('[Receiver] charset: utf8');
+        expect(want.err).toContain('[Receiver] charset: utf8');
+      }
+    }
   });
 
   it("an unknown charset: rsync's message, exit 4, nothing written", async () => {
