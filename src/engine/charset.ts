@@ -89,12 +89,12 @@ export class NameCharsets {
   /**
    * A symlink's target for the op (OpFlag.Target): itself when the conversion changes nothing, else the
    * target, a NUL and its conversion (model/ops.ts targetParts). rsync converts targets as names (its
-   * protocol's symlink-iconv flag); one the sender cannot convert is kept as it is.
+   * protocol's symlink-iconv flag).
    */
-  linkTarget(raw: Buffer): Buffer {
+  linkTarget(raw: Buffer): Buffer | Unconvertible {
     const d = this.toDest(raw);
-    if (!Buffer.isBuffer(d) || d.equals(raw)) return raw;
-    return Buffer.concat([raw, Buffer.alloc(1), d]);
+    if (!Buffer.isBuffer(d)) return d;
+    return d.equals(raw) ? raw : Buffer.concat([raw, Buffer.alloc(1), d]);
   }
 
   /** A source name as the destination has it, or itself when it cannot be converted (reported elsewhere). */

@@ -29,6 +29,7 @@ import { removeSource } from './remove-source.js';
 import { searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
+import { convertedTarget } from './iconv-errors.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 export interface EntryIn {
@@ -108,7 +109,8 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
   // --iconv: the op carries the target read here and what it converts to (model/ops.ts targetParts).
   if (kind === 'link' && rc.charsets) {
     const raw = target ?? rc.source.readlink(src);
-    target = raw && rc.charsets.linkTarget(raw);
+    target = raw && convertedTarget(rc, src, rel, raw);
+    if (raw && !target) return false;
   }
   // --copy-devices: a device is sent as a file of its contents; --write-devices: a device target
   // takes a file's data in its place (rsync compares it as a file of the device's size).

@@ -8,14 +8,15 @@ import type { PairListing } from '../model/listing.js';
 import { fileType } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
-import { ERRNO, errnoText, showPath } from '../util/errors.js';
-import { dirName, escapeAscii, joinPath } from '../util/names.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { deleteExtraneous, deleteMissingArg } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { entry } from './entry.js';
 import { pruned } from './prune.js';
+import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { depthFirst } from './tree-lines.js';
@@ -94,8 +95,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
 function convertedRoot(rc: RunContext, root: Root): Root | undefined {
   const rel = rc.charsets!.toDest(root.rel);
   if (Buffer.isBuffer(rel)) return { ...root, rel };
-  const shown = rel.side === 'sender' ? showPath(root.rel) : escapeAscii(rel.name);
-  rc.tally.xferError(root.rel, `[${rel.side}] cannot convert filename: ${shown} (${errnoText(rel.errno)})`);
+  unconvertibleName(rc, root.rel, rel);
   return undefined;
 }
 

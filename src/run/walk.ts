@@ -7,18 +7,19 @@ import { ClockSlot } from './clock.js';
 import { resolve as resolvePath } from 'node:path';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import { PairStream } from '../engine/pair.js';
-import type { PairEntry, PairListing, Unconvertible } from '../model/listing.js';
+import type { PairEntry, PairListing } from '../model/listing.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { DeleteList } from '../plan/deletelist.js';
 import { filterTrace, type FilterScope } from '../plan/filter-scope.js';
 import { roleOf, type Role } from '../plan/overlay.js';
 import type { Root } from '../plan/sources.js';
 import { fdPause, isFdShortage } from '../pool/fd-retry.js';
-import { ERRNO, errnoText, showPath } from '../util/errors.js';
-import { escapeAscii, joinPath } from '../util/names.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { joinPath } from '../util/names.js';
 import { notePlanned } from '../util/tiering.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { pruned } from './prune.js';
+import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 
 export const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
@@ -117,7 +118,7 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
   const kept: Kept[] = [];
   for (const e of ordered) {
     if (e.unconvertible) {
-      unconvertible(rc, dir, e.name, e.unconvertible);
+      unconvertibleName(rc, joinPath(rc.charsets ? rc.charsets.toSource(dir.rel) : dir.rel, e.name), e.unconvertible);
       continue;
     }
     const src = joinPath(dir.src, e.srcName ?? e.name);
@@ -143,17 +144,6 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     kept.push(k);
   }
   return kept;
-}
-
-/**
- * --iconv: a name one side cannot convert is left out of the transfer, with rsync's message (the
- * sender's names the path as its terminal shows it; the receiver's is its wire UTF-8 with every high
- * byte escaped, as rsync's server escapes it) and an I/O error, so no deletion runs.
- */
-function unconvertible(rc: RunContext, dir: Frame, name: Buffer, u: Unconvertible): void {
-  const srcRel = joinPath(rc.charsets ? rc.charsets.toSource(dir.rel) : dir.rel, name);
-  const shown = u.side === 'sender' ? showPath(srcRel) : escapeAscii(rc.charsets ? rc.charsets.wire(srcRel) : srcRel);
-  rc.tally.xferError(srcRel, `[${u.side}] cannot convert filename: ${shown} (${errnoText(u.errno)})`);
 }
 
 /** The sender's filter verdict on an entry; the rule that decided it traced under --debug=FILTER (-vv). */

@@ -120,6 +120,27 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(r.B, 'dst', 'extra'))).toBe(true);
   });
 
+  it("a symlink whose target the sender cannot convert is skipped with rsync's message, exit 23", async () => {
+    const r = await differential({
+      engine,
+      setup: (O) => {
+        const src = path.join(O, 'src');
+        put(src, 'a', 'a');
+        fs.mkdirSync(path.join(src, 'd'));
+        fs.symlinkSync(L('x\xe9'), path.join(src, 'd', 'lnk'));
+        fs.symlinkSync('ascii', path.join(src, 'd', 'ok'));
+        stampTree(src);
+      },
+      args: ['-a', '--iconv=utf8,latin1', 'src/', 'dst/'],
+    });
+    expect(r.arsync.code).toBe(23);
+    // rsync names the link by its absolute path: the same tree in another root.
+    const abs = (s: string, root: string): string[] => convertLines(s).map((l) => l.replace(root, 'ROOT'));
+    expect(abs(r.arsync.stderr, r.B)).toEqual(abs(r.rsync.stderr, r.A));
+    expect(abs(r.arsync.stderr, r.B)).toEqual(['[sender] cannot convert symlink data for: "ROOT/src/d/lnk" (Invalid argument)']);
+    expect(fs.readlinkSync(path.join(r.B, 'dst', 'd', 'ok'))).toBe('ascii');
+  });
+
   it('--delete: an extra file goes, a converted twin stays; deleted names printed as rsync prints them', async () => {
     const r = await differential({
       engine,
