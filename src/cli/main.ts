@@ -171,8 +171,6 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // --iconv: the charsets are opened now (rsync's setup_iconv), so a bad one ends the run before any I/O.
   let charsets: NameCharsets | undefined;
   if (c.iconv) {
-    // rsync's --list-only of a local source converts names there and back and prints raw bytes: not done yet.
-    if (c.listOnly) return fail('--iconv with --list-only is not supported by arsync yet', Exit.Usage);
     const opened = NameCharsets.open(c.iconv);
     if (!(opened instanceof NameCharsets)) return fail(opened.message, opened.unsupported ? Exit.Unsupported : Exit.Usage);
     charsets = opened;
@@ -207,7 +205,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 
   if (c.listOnly) {
     const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: false, human: c.humanReadable, log, ...io });
-    const code = await listLocal(c, engine, filters, reporter, io.out);
+    const code = await listLocal(c, engine, filters, reporter, io.out, charsets);
     return code === Exit.Ok ? code : finish(io, code, log);
   }
 

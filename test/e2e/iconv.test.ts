@@ -308,6 +308,25 @@ describeEngines((e) => {
     }
   });
 
+  it('--list-only: names checked both ways, printed as raw sender bytes, link targets too', () => {
+    const root = tempDir('arsync-iconv-list-');
+    const src = path.join(root, 'src');
+    latin1Tree(src);
+    putB(src, U('sub/eur€'), 'x');
+    fs.symlinkSync(U('t€'), Buffer.from(`${src}/sub/l`));
+    let n = 0;
+    for (const args of [['--list-only', '--iconv=latin1,utf8'], ['-rl', '--list-only', '--iconv=utf8,latin1'], ['-r', '--iconv=utf8,latin1']]) {
+      // rsync's receiver aborts (exit 4) on a name it cannot convert under incremental recursion.
+      const want = spawnSync('rsync', ['--no-i-r', ...args, 'src/'], { cwd: root });
+      const got = spawnSync(process.execPath, [BIN, `--engine=${engine}`, ...args, 'src/'], { cwd: root });
+      expect(got.status, `${args.join(' ')} ${got.stderr.toString()}`).toBe(want.status);
+      expect(got.stdout.toString('latin1')).toBe(want.stdout.toString('latin1'));
+      expect(convertLines(got.stderr.toString('latin1'))).toEqual(convertLines(want.stderr.toString('latin1')));
+      n += convertLines(got.stderr.toString('latin1')).length;
+    }
+    expect(n).toBeGreaterThan(2);
+  });
+
   it("an unknown charset: rsync's message, exit 4, nothing written", async () => {
     const root = tempDir('arsync-iconv-bad-');
     latin1Tree(path.join(root, 'src'));
