@@ -43,25 +43,32 @@ napi_value iconv_charset(napi_env env, napi_callback_info info)
   return st == napi_ok ? out : NULL;
 }
 
-/* A string argument into buf (charset names are short); false when it is not a string or too long. */
-static bool arg_charset(napi_env env, napi_value v, char *buf, size_t size)
+/* A string argument into buf: 1, or 0 when it is not a string, or -1 when it is too long to be a
+ * charset name (or holds a NUL, which would cut it short) and so names no charset. */
+static int arg_charset(napi_env env, napi_value v, char *buf, size_t size)
 {
   size_t n;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok || n >= size)
-    return false;
-  return napi_get_value_string_utf8(env, v, buf, size, &n) == napi_ok;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok)
+    return 0;
+  if (n >= size)
+    return -1;
+  if (napi_get_value_string_utf8(env, v, buf, size, &n) != napi_ok)
+    return 0;
+  return strlen(buf) == n ? 1 : -1;
 }
 
 napi_value iconv_open_js(napi_env env, napi_callback_info info)
 {
   ARGS(2);
   char to[256], from[256];
-  if (argc < 2 || !arg_charset(env, argv[0], to, sizeof to) || !arg_charset(env, argv[1], from, sizeof from)) {
+  int t = argc < 2 ? 0 : arg_charset(env, argv[0], to, sizeof to);
+  int f = argc < 2 ? 0 : arg_charset(env, argv[1], from, sizeof from);
+  if (t == 0 || f == 0) {
     napi_throw_type_error(env, NULL, "iconvOpen(to: string, from: string)");
     return NULL;
   }
-  iconv_t cd = iconv_open(to, from);
   napi_value out;
+  iconv_t cd = t < 0 || f < 0 ? (errno = EINVAL, (iconv_t)-1) : iconv_open(to, from);
   if (cd == (iconv_t)-1) {
     if (napi_create_int32(env, errno, &out) != napi_ok)
       return NULL;

@@ -5,6 +5,7 @@
 
 import type { Unconvertible } from '../model/listing.js';
 import { loadAddon, type Addon } from './native.js';
+import { showPath } from '../util/errors.js';
 
 /** rsync's UTF8_CHARSET: the charset of names on its wire. */
 const WIRE = 'UTF-8';
@@ -55,7 +56,8 @@ export class NameCharsets {
         [set, WIRE],
       ] as const) {
         const h = a.iconvOpen(to, from);
-        if (typeof h === 'number') return { message: `iconv_open("${to}", "${from}") failed`, unsupported: true };
+        // Escaped as rsync's messages are: the charset is the operator's text.
+        if (typeof h === 'number') return { message: `iconv_open("${showPath(to)}", "${showPath(from)}") failed`, unsupported: true };
         handles.push(h);
       }
     }

@@ -54,6 +54,9 @@ describe.skipIf(typeof addon === 'string')('native iconv', () => {
   it('refuses an unknown charset with iconv_open\'s errno', () => {
     expect(a.iconvOpen!('UTF-8', 'no-such-charset')).toBe(E.EINVAL);
     expect(a.iconvOpen!('no-such-charset', 'UTF-8')).toBe(E.EINVAL);
+    // A name no charset has: too long, or cut short by a NUL.
+    expect(a.iconvOpen!('UTF-8', 'x'.repeat(5000))).toBe(E.EINVAL);
+    expect(a.iconvOpen!('UTF-8', 'latin1\u0000x')).toBe(E.EINVAL);
   });
 
   it('names the locale charset from the environment, as `locale charmap` does', () => {
