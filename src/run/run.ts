@@ -52,6 +52,7 @@ import type { NameCharsets } from '../engine/charset.js';
 import { MappedSource, idMappers } from './id-source.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
+import { rawName } from '../util/names.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
@@ -118,7 +119,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
-  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) => backedUpLine(c, reporter, rel));
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) => backedUpLine(c, reporter, rel, charsets && ((r) => rawName(charsets.toSource(r)))));
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.

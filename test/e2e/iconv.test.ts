@@ -204,7 +204,9 @@ describeEngines((e) => {
       putB(path.join(O, 'dst'), U('café'), 'old\n');
     };
     // -b without --backup-dir implies --omit-dir-times: dst's time is the run's.
-    const b = await differential({ engine, setup, args: ['-a', '-b', '--iconv=latin1,utf8', 'src/', 'dst/'], volatile: ['dst'] });
+    // --info=backup: rsync's receiver names them, in raw sender bytes (stdout decoded: \xe9 is U+FFFD).
+    const b = await differential({ engine, setup, args: ['-a', '-b', '--info=backup', '--iconv=latin1,utf8', 'src/', 'dst/'], volatile: ['dst'] });
+    expect(b.arsync.stdout).toContain('backed up caf\ufffd to caf\ufffd~');
     expect(fs.readFileSync(Buffer.concat([Buffer.from(path.join(b.B, 'dst') + '/'), U('café~')]), 'utf8')).toBe('old\n');
     const d = await differential({ engine, setup, args: ['-a', '--backup-dir=../bak', '--iconv=latin1,utf8', 'src/', 'dst/'], volatileDirsUnder: ['bak'] });
     expect(fs.readFileSync(Buffer.concat([Buffer.from(path.join(d.B, 'bak') + '/'), U('café')]), 'utf8')).toBe('old\n');
