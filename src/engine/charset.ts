@@ -9,6 +9,8 @@ import { showPath } from '../util/errors.js';
 
 /** rsync's UTF8_CHARSET: the charset of names on its wire. */
 const WIRE = 'UTF-8';
+/** Printable ASCII: every charset --iconv accepts converts it to itself. */
+const ASCII = Buffer.from(Array.from({ length: 0x7f - 0x20 }, (_, i) => 0x20 + i));
 /** rsync's ICB_INCLUDE_BAD and ICB_INCLUDE_INCOMPLETE (native/iconv.h). */
 const INCLUDE_BAD = 1;
 const INCLUDE_INCOMPLETE = 2;
@@ -62,6 +64,19 @@ export class NameCharsets {
       }
     }
     const [lo, li, ro, ri] = handles as [Handle, Handle, Handle, Handle];
+    // Paths are split and resolved on ASCII '/' and '.' on both sides: a charset that does not keep
+    // ASCII as it is (UTF-16, EBCDIC...) would turn names into other paths, so it is refused.
+    for (const [h, set] of [
+      [lo, sets[0]!],
+      [li, sets[0]!],
+      [ro, sets[1]!],
+      [ri, sets[1]!],
+    ] as const) {
+      const out = a.iconvConvert(h, ASCII);
+      if (!Buffer.isBuffer(out) || !out.equals(ASCII)) {
+        return { message: `--iconv: the charset "${showPath(set)}" does not keep ASCII names as they are (a '/' would not stay a '/')`, unsupported: false };
+      }
+    }
     return new NameCharsets(a as Addon & Required<Pick<Addon, 'iconvConvert'>>, lo, li, ro, ri, sets[0]!, sets[1]!);
   }
 

@@ -8,6 +8,7 @@
 import type { NameCharsets } from '../engine/charset.js';
 import type { DirEntries, EntrySource } from './source.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
+import { ERRNO } from '../util/errors.js';
 import type { DirListing, PairEntry, PairListing, TreeScan } from '../model/listing.js';
 import type { Stat } from '../model/stat.js';
 
@@ -49,8 +50,8 @@ export class IconvSource implements EntrySource {
       for (const chunk of listed.chunks()) {
         for (const e of chunk.entries) {
           const d = this.charsets.toDest(e.name);
-          if (Buffer.isBuffer(d)) entries.push({ name: d, srcName: e.name, st: e.st, err: e.err, dest: undefined });
-          else entries.push({ ...e, unconvertible: d });
+          if (Buffer.isBuffer(d) && isName(d)) entries.push({ name: d, srcName: e.name, st: e.st, err: e.err, dest: undefined });
+          else entries.push({ ...e, unconvertible: Buffer.isBuffer(d) ? { side: 'Receiver', errno: ERRNO.EILSEQ, name: this.charsets.wire(e.name) } : d });
         }
       }
     } finally {
@@ -78,6 +79,12 @@ export class IconvSource implements EntrySource {
   dirtyDirs(): TreeScan | SysFailure | undefined {
     return undefined;
   }
+}
+
+/** A converted name is still one name: never empty, ".", "..", nor holding a '/' or a NUL (checked, not assumed). */
+function isName(n: Buffer): boolean {
+  if (n.length === 0 || n.includes(0x2f) || n.includes(0)) return false;
+  return !(n[0] === 0x2e && (n.length === 1 || (n.length === 2 && n[1] === 0x2e)));
 }
 
 /** Each converted entry gets its destination twin; destination names no entry has are the extras. */

@@ -79,5 +79,6 @@ describe.skipIf(typeof addon === 'string')('native iconv', () => {
     expect(back.toDest(L('tail\xe9'))).toEqual({ side: 'sender', errno: E.EINVAL, name: L('tail\xe9') });
     expect(back.toDest(U('eur€'))).toEqual({ side: 'Receiver', errno: E.EILSEQ, name: U('eur€') });
     expect(NameCharsets.open({ local: 'latin1', remote: 'bogus' })).toEqual({ message: 'iconv_open("UTF-8", "bogus") failed', unsupported: true });
+    expect(NameCharsets.open({ local: 'UTF-16', remote: 'utf8' })).toMatchObject({ unsupported: false });
   });
 });

@@ -329,13 +329,20 @@ describeEngines((e) => {
     expect(n).toBeGreaterThan(2);
   });
 
-  it("an unknown charset: rsync's message, exit 4, nothing written", async () => {
+  it("an unknown charset: rsync's message, exit 4, nothing written; one that does not keep ASCII: exit 1", async () => {
     const root = tempDir('arsync-iconv-bad-');
     latin1Tree(path.join(root, 'src'));
     for (const spec of ['bogus', 'bogus,utf8', 'latin1,bogus']) {
       const r = await runCli(['-a', `--engine=${engine}`, `--iconv=${spec}`, 'src/', 'dst/'], { cwd: root });
       expect(r.code, show(r)).toBe(4);
       expect(r.stderr).toContain(spec.startsWith('bogus') ? 'iconv_open("UTF-8", "bogus") failed' : 'iconv_open("UTF-8", "bogus") failed');
+      expect(fs.existsSync(path.join(root, 'dst'))).toBe(false);
+    }
+    // A charset that does not keep ASCII (rsync 3.5 writes names that begin with UTF-16's byte-order mark).
+    for (const spec of ['latin1,UTF-16', 'UTF-32']) {
+      const r = await runCli(['-a', `--engine=${engine}`, `--iconv=${spec}`, 'src/', 'dst/'], { cwd: root });
+      expect(r.code, show(r)).toBe(1);
+      expect(r.stderr).toContain('does not keep ASCII names as they are');
       expect(fs.existsSync(path.join(root, 'dst'))).toBe(false);
     }
     // rsync agrees where its two processes fail alike (its "latin1,bogus" ends 12: the receiver dies first).
