@@ -227,6 +227,21 @@ describeEngines((e) => {
     expect(exists(path.join(r.B, 'dst'), U('dossier é/fichier ü'))).toBe(true);
   });
 
+  it('-R with a non-ASCII operand path, and --link-dest onto a snapshot under converted names', async () => {
+    const setup = (O: string): void => {
+      const src = path.join(O, 'src');
+      putB(src, U('naïve/résumé'), 'same\n');
+      putB(src, U('naïve/neu'), 'new\n');
+      stampTree(src);
+      spawnSync('rsync', ['-a', '--iconv=utf8,latin1', `${src}/`, `${path.join(O, 'prev')}/`]);
+    };
+    const r = await differential({ engine, setup, args: ['-aR', '--iconv=utf8,latin1', 'src/./naïve', 'dst/'], volatile: ['dst'] });
+    expect(exists(path.join(r.B, 'dst'), L('naïve/résumé'))).toBe(true);
+    const l = await differential({ engine, setup, args: ['-a', '--link-dest=../prev', '--iconv=utf8,latin1', 'src/', 'dst/'] });
+    const name = (root: string): Buffer => Buffer.concat([Buffer.from(root + '/'), L('naïve/résumé')]);
+    expect(fs.statSync(name(path.join(l.B, 'dst'))).ino).toBe(fs.statSync(name(path.join(l.B, 'prev'))).ino);
+  });
+
   it("filters match the sender's names: a latin1 rule excludes, its utf8 spelling does not", async () => {
     for (const rule of [L('- café\n'), U('- café\n')]) {
       const r = await differential({
