@@ -236,14 +236,14 @@ static int do_symlink(struct job *j)
   struct ctx *c = j->c;
   const struct op *op = j->op;
   char target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
-  /* --fake-super sending: the source may be a regular file holding the target; the planner read it
-   * once and sends it with the op. */
   /* OF_TARGET's bytes: the judged value, and after a NUL (--iconv) the value written in its place
    * (src/model/ops.ts targetParts is the twin of this rule). */
   uint32_t judged_len = op->target_len;
   const uint8_t *nul = (op->flags & OF_TARGET) ? memchr(op->target, 0, op->target_len) : NULL;
   if (nul)
     judged_len = (uint32_t)(nul - op->target);
+  /* --fake-super sending: the source may be a regular file holding the target; the planner read it
+   * once and sends it with the op (the value to write). */
   if ((c->flags & P_FAKE_SOURCE) && (op->flags & OF_TARGET) && op->target_len < sizeof target) {
     uint32_t from = nul ? judged_len + 1 : 0;
     memcpy(target, op->target + from, op->target_len - from);

@@ -126,7 +126,7 @@ export function rawName(name: Buffer): string {
   return out;
 }
 
-/** A line for a stream: a string, or bytes when it carries raw name bytes (-8). */
+/** A line for a stream: a string, or bytes when it carries raw name bytes (-8, or rawName's). */
 export function outputBytes(line: string): string | Buffer {
   if (!/[\udc80-\udcff]/.test(line)) return line;
   const parts: Buffer[] = [];
