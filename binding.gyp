@@ -35,7 +35,8 @@
         "native/md5.c",
         "native/fakesuper.c",
         "native/aclio.c",
-        "native/xattrio.c"
+        "native/xattrio.c",
+        "native/iconv.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],

@@ -167,6 +167,8 @@ complete -c arsync -l reflink -r -F -d 'clone file data where the filesystem can
 complete -c arsync -s y -l fuzzy -d 'find a similar file as the basis for a new one (-yy also in --*-dest dirs; a local copy sends whole files: shown by --debug=FUZZY)'
 complete -c arsync -l no-fuzzy -d 'turn off -y'
 complete -c arsync -l no-y -d 'same as --no-fuzzy'
+complete -c arsync -l iconv -r -F -d 'request charset conversion of filenames (LOCAL,REMOTE; "." is the locale\'s)'
+complete -c arsync -l no-iconv -d 'turn off --iconv (and RSYNC_ICONV)'
 complete -c arsync -l confine-root -r -F -d 'refuse operator paths resolving outside DIR'
 complete -c arsync -l bwlimit -r -F -d 'limit the rate data is written at (KiB/s unless a suffix says; 0 = no limit)'
 complete -c arsync -l no-bwlimit -d 'turn off --bwlimit'

@@ -7,6 +7,7 @@
 #include "deltamatch.h"
 #include "ctxapi.h"
 #include "fakesuper.h"
+#include "iconv.h"
 #include "xattrio.h"
 #include "scanpair.h"
 #include "tree.h"
@@ -59,6 +60,9 @@ static napi_value init(napi_env env, napi_value exports)
     {"aclSet", NULL, acl_set, NULL, NULL, NULL, napi_enumerable, NULL},
     {"xattrRead", NULL, xattr_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"xattrWrite", NULL, xattr_write, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"iconvCharset", NULL, iconv_charset, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"iconvOpen", NULL, iconv_open_js, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"iconvConvert", NULL, iconv_convert, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok)
     return NULL;

@@ -236,11 +236,18 @@ static int do_symlink(struct job *j)
   struct ctx *c = j->c;
   const struct op *op = j->op;
   char target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+  /* OF_TARGET's bytes: the judged value, and after a NUL (--iconv) the value written in its place
+   * (src/model/ops.ts targetParts is the twin of this rule). */
+  uint32_t judged_len = op->target_len;
+  const uint8_t *nul = (op->flags & OF_TARGET) ? memchr(op->target, 0, op->target_len) : NULL;
+  if (nul)
+    judged_len = (uint32_t)(nul - op->target);
   /* --fake-super sending: the source may be a regular file holding the target; the planner read it
-   * once and sends it with the op. */
+   * once and sends it with the op (the value to write). */
   if ((c->flags & P_FAKE_SOURCE) && (op->flags & OF_TARGET) && op->target_len < sizeof target) {
-    memcpy(target, op->target, op->target_len);
-    target[op->target_len] = 0;
+    uint32_t from = nul ? judged_len + 1 : 0;
+    memcpy(target, op->target + from, op->target_len - from);
+    target[op->target_len - from] = 0;
     return symlink_place(j, target);
   }
   /* O_PATH on the link itself: the readlink and the identity check see the same inode. */
@@ -265,8 +272,13 @@ static int do_symlink(struct job *j)
   }
   /* The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may
    * be written; a link replaced since then is a changed entry. */
-  if ((op->flags & OF_TARGET) && ((size_t)n != op->target_len || memcmp(target, op->target, (size_t)n) != 0))
+  if ((op->flags & OF_TARGET) && ((size_t)n != judged_len || memcmp(target, op->target, (size_t)n) != 0))
     return job_fail(j, ESTALE, "readlink", W_SRC);
+  if (nul) {
+    uint32_t wlen = op->target_len - judged_len - 1;
+    memcpy(target, nul + 1, wlen);
+    target[wlen] = 0;
+  }
   return symlink_place(j, target);
 }
 

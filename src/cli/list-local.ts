@@ -4,6 +4,7 @@
 
 import type { Config } from '../model/config.js';
 import type { Engine } from '../engine/engine.js';
+import type { NameCharsets } from '../engine/charset.js';
 import type { FilterList } from '../plan/filter.js';
 import { resolveOperands } from '../plan/sources.js';
 import { listRoots } from '../run/list-only.js';
@@ -13,7 +14,7 @@ import { listingStatsLines } from '../progress/stats.js';
 import { Exit } from '../util/errors.js';
 import { outputBytes } from '../util/names.js';
 
-export async function listLocal(c: Config, engine: Engine, filters: FilterList | undefined, reporter: Reporter, out: NodeJS.WritableStream): Promise<number> {
+export async function listLocal(c: Config, engine: Engine, filters: FilterList | undefined, reporter: Reporter, out: NodeJS.WritableStream, charsets?: NameCharsets): Promise<number> {
   const started = performance.now();
   const { plan, missing } = await resolveOperands(c, (p) => engine.lstat(p));
   // rsync's send_file_list(): an incremental list announces itself, a whole one once it is built.
@@ -24,7 +25,7 @@ export async function listLocal(c: Config, engine: Engine, filters: FilterList |
   const print = (e: ListedEntry): void => {
     if (!c.quiet) out.write(outputBytes(listLine(e, c.humanReadable)));
   };
-  const t = listRoots(c, plan.roots, engine, filters, print, (m) => reporter.error(m));
+  const t = listRoots(c, plan.roots, engine, filters, print, (m) => reporter.error(m), charsets);
   const ms = performance.now() - started;
   if (c.debug.DELTASUM > 0) reporter.print('total: matches=0  hash_hits=0  false_alarms=0 data=0');
   if (c.info.STATS > 0) {

@@ -31,6 +31,7 @@ import { setEightBitOutput, setOutputLocale } from '../util/names.js';
 import { jsonMode, summaryDocument, type RunReport } from '../progress/json.js';
 import { EventStream } from '../progress/events.js';
 import { resolve as resolvePath } from 'node:path';
+import { NameCharsets } from '../engine/charset.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -167,6 +168,19 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     const why = engine.missingAddon ? `${engine.missingAddon.reason}. To fix: ${engine.missingAddon.fix}` : engine.reason;
     return fail(`${c.xattrs ? '-X/--xattrs' : c.acls ? '-A/--acls' : '--fake-super'} needs the native addon: ${why}`, Exit.Usage);
   }
+  // --iconv: the charsets are opened now (rsync's setup_iconv), so a bad one ends the run before any I/O.
+  let charsets: NameCharsets | undefined;
+  if (c.iconv) {
+    const opened = NameCharsets.open(c.iconv);
+    if (!(opened instanceof NameCharsets)) return fail(opened.message, opened.unsupported ? Exit.Unsupported : Exit.Usage);
+    charsets = opened;
+    // --debug=ICONV (on at -vv): each side names its charset; rsync's receiver says it before its output
+    // is multiplexed, so on stderr.
+    if (c.debug.ICONV > 0 && !c.json) {
+      io.out.write(`[sender] charset: ${opened.local}\n`);
+      io.err.write(`[Receiver] charset: ${opened.remote}\n`);
+    }
+  }
   report.engine = engine;
   if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);
 
@@ -191,7 +205,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 
   if (c.listOnly) {
     const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: false, human: c.humanReadable, log, ...io });
-    const code = await listLocal(c, engine, filters, reporter, io.out);
+    const code = await listLocal(c, engine, filters, reporter, io.out, charsets);
     return code === Exit.Ok ? code : finish(io, code, log);
   }
 
@@ -273,7 +287,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     totals = pulled?.current
       ? (await import('./pull-current.js')).currentRunTotals(pulled.current, resolved.plan.destRoot)
       : await transfer({
-        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir,
+        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir, charsets,
         ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable } : {}),
       });
     if (pulled) totals.wire = pulled.wire;

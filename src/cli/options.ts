@@ -19,6 +19,7 @@ import { addDaemonOptions, daemonLogin } from './daemon-options.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addFuzzyOptions, fuzzyLevel } from './fuzzy-options.js';
+import { addIconvOptions, refuseRemoteIconv } from './iconv-options.js';
 import { addConfineRootOption, confineRoot } from './confine-root.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
@@ -99,6 +100,7 @@ function buildProgram(
   devices: () => Partial<DeviceOptions>;
   output: ReturnType<typeof addOutputOptions>;
   daemon: ReturnType<typeof addDaemonOptions>;
+  iconv: ReturnType<typeof addIconvOptions>;
 } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
@@ -232,6 +234,7 @@ function buildProgram(
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
   addFuzzyOptions(p);
+  const iconv = addIconvOptions(p, env);
   addConfineRootOption(p);
   const clock = addClockOptions(p);
   const dirChoices = addDirOptions(p);
@@ -256,7 +259,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon };
+  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon, iconv };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -292,7 +295,7 @@ function remoteCompress(o: CompressOptions): ClientCompress {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon, iconv } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -474,6 +477,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     ...ownership(),
     ...fakeSuper(noEffect.remoteOptions),
     ...devices(),
+    ...iconv(o),
     ...outputs,
   };
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
@@ -513,6 +517,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (config.direct && config.engine !== 'auto' && config.engine !== 'uring') {
     throw new UsageError('--direct works with the uring engine only');
   }
+  if (listing || pushTo || pulled) refuseRemoteIconv(config);
   if (listing) {
     const path = operandBytes[0]!.subarray(operandBytes[0]!.length - listing.path.length);
     const list: RemoteList = {

@@ -38,6 +38,10 @@ export interface Addon {
   // Whole xattr lists and single values for the remote protocol (native/xattrio.c).
   xattrRead(target: Buffer | number): { names: Buffer[]; values: Buffer[] } | NativeFailure;
   xattrWrite(path: Buffer, name: Buffer, value: Buffer): null | NativeFailure;
+  // --iconv's conversions (native/iconv.c; engine/charset.ts). An addon older than them lacks them.
+  iconvCharset?(): string;
+  iconvOpen?(to: string, from: string): object | number;
+  iconvConvert?(handle: object, name: Buffer, flags?: number): Buffer | { errno: number; out: Buffer };
   removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
   pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };

@@ -48,7 +48,7 @@ import { writeInPlace, type InplaceHost } from './node-inplace.js';
 import { adoptWanted, linkStaged } from './node-adopt.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
-import { Counter, OpFlag, OpKind, Outcome, Preserve } from '../model/ops.js';
+import { Counter, OpFlag, OpKind, Outcome, Preserve, targetParts } from '../model/ops.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../model/stat.js';
 import type { DirListing } from '../model/listing.js';
 import type { EngineContext, EngineOptions, OpFailure } from './types.js';
@@ -454,8 +454,10 @@ class NodeContext implements EngineContext {
     const target = this.flags & Preserve.UnmungeLinks ? unmunge(raw) : raw;
     // The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may be
     // written; a link replaced since then is a changed entry.
-    if (op.target && !target.equals(op.target)) throw sysError('ESTALE', 'readlink');
-    const tmp = this.temp(t, (abs) => fsImpl.symlinkSync(target, abs));
+    const parts = op.target && targetParts(op.target);
+    if (parts && !target.equals(parts.judged)) throw sysError('ESTALE', 'readlink');
+    const written = parts ? parts.written : target;
+    const tmp = this.temp(t, (abs) => fsImpl.symlinkSync(written, abs));
     this.finish(tmp, t, () => {
       this.scope.at(t.rel, true);
       this.meta.apply(op, symlinkByName(tmp.abs), null);

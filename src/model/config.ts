@@ -100,6 +100,8 @@ export interface Config {
   humanReadable: number;
   /** -8: print high-bit bytes of names as they are. */
   eightBit: boolean;
+  /** --iconv: the sender's (LOCAL) and receiver's (REMOTE) charsets as given ("" or "."; the locale's). */
+  iconv?: { local: string; remote: string } | undefined;
   engine: EngineChoice;
   workers: number;
   queueDepth: number;

@@ -20,6 +20,18 @@ export interface PairEntry {
   err: number;
   /** The destination twin's lstat, if there is one. */
   dest: Stat | undefined;
+  /** --iconv: the source's own bytes for this entry (`name` is then the destination's name). */
+  srcName?: Buffer;
+  /** --iconv: a source name one side could not convert (`name` is the source's; the entry is skipped). */
+  unconvertible?: Unconvertible;
+}
+
+/** A name --iconv could not convert: which side says so, why (iconv(3)'s errno), and the name it had. */
+export interface Unconvertible {
+  side: 'sender' | 'Receiver';
+  errno: number;
+  /** The sender's: the source's bytes; the receiver's: the wire's UTF-8. */
+  name: Buffer;
 }
 
 /** A chunk of a paired listing (engine/pair.ts reads it through a cursor). */

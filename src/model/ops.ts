@@ -137,7 +137,9 @@ export const OpFlag = {
   Basis: 1 << 5,
   /**
    * Symlink ops: the op carries the target the planner read and judged (--safe-links and friends); only
-   * that value is written, and a source link that no longer holds it is a changed entry (ESTALE).
+   * that value is written, and a source link that no longer holds it is a changed entry (ESTALE). The
+   * judged value may be followed by a NUL and the value to write in its place (--iconv's converted
+   * target; a link target never holds a NUL): see `targetParts`.
    */
   Target: 1 << 6,
   /**
@@ -205,4 +207,13 @@ export const COUNTER_SLOTS = 24;
  */
 export interface OpAppender {
   add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags?: number, anchor?: number, target?: Buffer): unknown;
+}
+
+/**
+ * OpFlag.Target's bytes: the value the source link must still hold, and the value written (the same,
+ * or after a NUL the one --iconv converted it to). native/ops.c do_symlink is its twin.
+ */
+export function targetParts(t: Buffer): { judged: Buffer; written: Buffer } {
+  const nul = t.indexOf(0);
+  return nul < 0 ? { judged: t, written: t } : { judged: t.subarray(0, nul), written: t.subarray(nul + 1) };
 }

@@ -15,6 +15,11 @@ import type { Root } from './sources.js';
 
 type Lister = (path: Buffer) => DirListing | SysFailure;
 type Lstat = (path: Buffer) => Stat | SysFailure;
+/** --iconv: destination names are the source's converted (run/iconv-source.ts); a name that cannot be stays as it is. */
+export interface NameMap {
+  toDest(name: Buffer): Buffer;
+  toSource(name: Buffer): Buffer;
+}
 
 /** What one root puts at a destination path. */
 export interface Occurrence {
@@ -82,8 +87,9 @@ export class Overlay {
     private readonly entryDir: boolean[],
     private readonly list: Lister,
     private readonly lstat: Lstat,
+    private readonly names: NameMap | undefined,
   ) {
-    this.rels = roots.map((r) => key(r.rel));
+    this.rels = roots.map((r) => key(names ? names.toDest(r.rel) : r.rel));
     this.rels.forEach((rel, j) => {
       const same = this.byRel.get(rel);
       if (same) same.push(j);
@@ -102,9 +108,9 @@ export class Overlay {
    * An overlay when some roots land on the same path or inside another root's directory; undefined when
    * the roots are disjoint (the everyday case), so the walk pays nothing for it.
    */
-  static of(roots: Root[], recursive: boolean, list: Lister, lstat: Lstat): Overlay | undefined {
+  static of(roots: Root[], recursive: boolean, list: Lister, lstat: Lstat, names?: NameMap): Overlay | undefined {
     if (roots.length < 2) return undefined;
-    const rels = roots.map((r) => key(r.rel));
+    const rels = roots.map((r) => key(names ? names.toDest(r.rel) : r.rel));
     const seen = new Map<string, boolean>(); // rel → some root there is a directory the run makes
     const isDir: boolean[] = [];
     const entryDir: boolean[] = [];
@@ -124,14 +130,14 @@ export class Overlay {
       // A root inside another root's directory (walked, or made: -R's implied directories meet it).
       overlap = rels.some((rel) => ancestors(rel).some((a) => seen.get(a) === true));
     }
-    return overlap ? new Overlay(roots, isDir, entryDir, list, lstat) : undefined;
+    return overlap ? new Overlay(roots, isDir, entryDir, list, lstat, names) : undefined;
   }
 
   /** Root j's source path for destination path R (which lies within root j's directory). */
   private sourceAt(j: number, R: string): Buffer {
     const r = this.roots[j]!;
-    const rest = R.slice(this.rels[j]!.length).replace(/^\//, '');
-    return Buffer.concat([r.src, Buffer.of(SLASH), Buffer.from(rest, 'latin1')]);
+    const rest = Buffer.from(R.slice(this.rels[j]!.length).replace(/^\//, ''), 'latin1');
+    return Buffer.concat([r.src, Buffer.of(SLASH), this.names ? this.names.toSource(rest) : rest]);
   }
 
   /**
@@ -191,7 +197,7 @@ export class Overlay {
       if ('errno' in l) continue;
       l.names.forEach((n, k) => {
         const st = l.stats[k];
-        if (st) add(key(n), { root: j, dir: (st.mode & S_IFMT) === S_IFDIR });
+        if (st) add(key(this.names ? this.names.toDest(n) : n), { root: j, dir: (st.mode & S_IFMT) === S_IFDIR });
       });
     }
     return out;

@@ -6,6 +6,8 @@ export interface LineInfo {
   itemize: string;
   /** Display name relative to the transfer root, escaped; directories end in "/". */
   name: string;
+  /** --iconv: the name as rsync's generator prints it in its own messages (raw bytes), when not `name`. */
+  generatorName?: string;
   /** The source-side path (for %f). */
   fullName: string;
   /** " -> target" for symlinks, " => leader" for hard links, else "". */

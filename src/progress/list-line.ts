@@ -4,7 +4,7 @@
 
 import { humanNum } from './numbers.js';
 import { permString } from './format.js';
-import { escapeName } from '../util/names.js';
+import { escapeName, rawName } from '../util/names.js';
 
 export interface ListedEntry {
   mode: number;
@@ -13,6 +13,8 @@ export interface ListedEntry {
   mtime: number;
   name: Buffer;
   link?: Buffer | undefined;
+  /** --iconv: name and target printed as raw bytes, as rsync prints the names its receiver converted back. */
+  raw?: boolean;
 }
 
 /** rsync's permstring: the type letter, then permString's nine. */
@@ -31,6 +33,7 @@ export function listTime(sec: number): string {
 
 export function listLine(e: ListedEntry, human: number): string {
   const size = humanNum(e.size, human).padStart(human > 0 ? 14 : 11);
-  const link = e.link ? ` -> ${escapeName(e.link)}` : '';
-  return `${modeString(e.mode)} ${size} ${listTime(e.mtime)} ${escapeName(e.name)}${link}\n`;
+  const show = e.raw ? rawName : escapeName;
+  const link = e.link ? ` -> ${show(e.link)}` : '';
+  return `${modeString(e.mode)} ${size} ${listTime(e.mtime)} ${show(e.name)}${link}\n`;
 }

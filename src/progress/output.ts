@@ -87,7 +87,8 @@ export class Output {
     } else if ((!e.isDir || e.local) && this.c.info.NAME > 1) {
       // --info=name2 (-vv): rsync names an entry whose attributes it updated, and says the others are
       // up to date (a directory only when it matched a --*-dest twin: try_dests_non).
-      this.reporter.item(attrsChanged ? e.name : `${e.name} is uptodate`);
+      const name = e.generatorName ?? e.name;
+      this.reporter.item(attrsChanged ? name : `${name} is uptodate`);
     }
   }
 

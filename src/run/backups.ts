@@ -20,9 +20,9 @@ export function unsafeToBackUp(c: Config, dest: DestReads, rel: Buffer, destSt: 
 }
 
 /** --info=backup (-vv): rsync's line for a backup, the --backup-dir named as given. */
-export function backedUpLine(c: Config, reporter: Reporter, rel: Buffer): void {
+export function backedUpLine(c: Config, reporter: Reporter, rel: Buffer, show: (rel: Buffer) => string = showPath): void {
   if (c.info.BACKUP === 0 || c.json) return;
   const name = Buffer.concat([rel, Buffer.from(c.suffix)]);
-  const shown = c.backupDir !== undefined ? `${c.backupDir.replace(/\/+$/, '')}/${showPath(name)}` : showPath(name);
-  reporter.print(`backed up ${showPath(rel)} to ${shown}`);
+  const shown = c.backupDir !== undefined ? `${c.backupDir.replace(/\/+$/, '')}/${show(name)}` : show(name);
+  reporter.print(`backed up ${show(rel)} to ${shown}`);
 }

@@ -3,6 +3,7 @@
 // directory ledger, the filters and the plan objects. Also the walk's frame and entry shapes.
 
 import type { FuzzyBases } from './fuzzy.js';
+import type { NameCharsets } from '../engine/charset.js';
 import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import type { PairListing } from '../model/listing.js';
@@ -80,6 +81,8 @@ export interface RunContext {
   readonly order?: LineOrder | undefined;
   /** A re-sync's directory lines that wait for their place in rsync's depth-first order (tree-lines.ts). */
   readonly treeLines: TreeDirLines;
+  /** --iconv: the source's names converted into the destination's charset (run/iconv-source.ts) and back for output. */
+  readonly charsets?: NameCharsets | undefined;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

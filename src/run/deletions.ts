@@ -150,15 +150,15 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
   }
   if (kind === 'dir' && backupsInside) {
     // The backups made inside keep it from being removed: rmdir would fail with ENOTEMPTY.
-    if (print) rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
+    if (print) rc.reporter.print(`cannot delete non-empty directory: ${rc.lines.generatorName(rel)}`);
     return false;
   }
   rc.tally.totals.deleted[kind]++;
   const backUp = !c.dryRun && c.backup && kind !== 'dir' && !rc.backups.isBackupName(rel) && !unsafeToBackUp(c, rc.dest, rel, st);
   // --info=backup (-vv): rsync names the backup its deletion makes (the --backup-dir as given), first.
-  if (backUp) backedUpLine(c, rc.reporter, rel);
+  if (backUp) backedUpLine(c, rc.reporter, rel, (r) => rc.lines.generatorName(r));
   if (print) {
-    const line = rc.lines.lineFor(rel, rel, st, kind);
+    const line = rc.lines.deletedLineFor(rel, st, kind);
     rc.lines.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
   }
   if (c.dryRun) return true;

@@ -121,14 +121,16 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
   if (!rc.c.impliedDirs) return noImplied(rc, root);
   const parts = parentsOf(root.rel);
   if (!parts.length) return true;
-  // The source path of "a/b" is the operand's prefix that ends where rel "a/b" ends.
-  const srcPrefix = root.src.subarray(0, root.src.length - root.rel.length);
+  // The source path of "a/b" is the operand's prefix that ends where rel "a/b" ends (--iconv: where
+  // the source's own spelling of it ends).
+  const srcSide = (rel: Buffer): Buffer => (rc.charsets ? rc.charsets.toSource(rel) : rel);
+  const srcPrefix = root.src.subarray(0, root.src.length - srcSide(root.rel).length);
   for (const rel of parts) {
     // Several sources under the same directories make (and print) each one once.
     const key = rel.toString('latin1');
     if (rc.implied.has(key) || rc.dirs.has(rel)) continue;
     rc.implied.add(key);
-    let src = Buffer.concat([srcPrefix, rel]);
+    let src = Buffer.concat([srcPrefix, srcSide(rel)]);
     let st: Stat | SysFailure | undefined = rc.source.lstat(src);
     if (!isFailure(st) && fileType(st.mode) === 'link') {
       // rsync sends implied directories as what they lead to: a symlinked directory in the source

@@ -6,7 +6,7 @@
 
 import { sizeSkipLine, skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
-import { OpFlag, OpKind, Outcome } from '../model/ops.js';
+import { OpFlag, OpKind, Outcome, targetParts } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { NONREG_SKIP, decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
@@ -29,6 +29,7 @@ import { removeSource } from './remove-source.js';
 import { searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
+import { convertedTarget } from './iconv-errors.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 export interface EntryIn {
@@ -105,6 +106,12 @@ export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext
 
   // --fake-super sending: a fake symlink is a file holding its target; the op carries the target read here.
   if (kind === 'link' && c.fakeSuper && target === undefined) target = rc.source.readlink(src);
+  // --iconv: the op carries the target read here and what it converts to (model/ops.ts targetParts).
+  if (kind === 'link' && rc.charsets) {
+    const raw = target ?? rc.source.readlink(src);
+    target = raw && convertedTarget(rc, src, rel, raw);
+    if (raw && !target) return false;
+  }
   // --copy-devices: a device is sent as a file of its contents; --write-devices: a device target
   // takes a file's data in its place (rsync compares it as a file of the device's size).
   if (c.copyDevices && kind === 'dev') {
@@ -200,10 +207,12 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   if (kind === 'link') {
     target = m.target ?? rc.source.readlink(src);
     if (target && c.mungeLinks && m.target === undefined) target = unmunge(target);
-    suffix = ` -> ${showPath(target ?? Buffer.alloc(0))}`;
+    // --iconv: printed as the sender has it, compared as the destination gets it.
+    const parts = target && targetParts(target);
+    suffix = ` -> ${showPath(parts ? parts.judged : Buffer.alloc(0))}`;
     if (destSt && fileType(destSt.mode) === 'link') {
       const there = rc.dest.readlink(rel);
-      linkDiffers = !target || !there || !target.equals(there);
+      linkDiffers = !parts || !there || !parts.written.equals(there);
     }
   }
   // --ignore-existing / --existing / -u decide first, as in rsync.

@@ -7,6 +7,7 @@ import { itemize, type Changes } from '../plan/quickcheck.js';
 import type { LineInfo } from '../progress/format.js';
 import type { Output } from '../progress/output.js';
 import { showPath } from '../util/errors.js';
+import { rawName } from '../util/names.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 export type Line = Omit<LineInfo, 'itemize'>;
@@ -32,6 +33,8 @@ export class Lines {
     private readonly c: Config,
     readonly out: Output,
     private readonly sums?: LineSums,
+    /** --iconv: how a destination name is printed (the sender's name; a deleted one as rsync prints it). */
+    private readonly names?: { shown(rel: Buffer): Buffer; deleted(rel: Buffer): Buffer },
   ) {}
 
   /** Is anything printed per entry at all? */
@@ -76,7 +79,26 @@ export class Lines {
     else this.emit('dir', p.verdict, p.line);
   }
 
+  /** A name in a message of rsync's generator (--info=skip): raw sender bytes under --iconv, else escaped. */
+  generatorName(rel: Buffer): string {
+    return this.names ? rawName(this.names.shown(rel)) : showPath(rel);
+  }
+
+  /** A deleted entry's line. */
+  deletedLineFor(rel: Buffer, st: Stat, kind: FileType): Line {
+    return this.build(this.names ? this.names.deleted(rel) : rel, rel, st, kind, '');
+  }
+
   lineFor(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix = ''): Line {
+    if (!this.names) return this.build(rel, src, st, kind, suffix);
+    const shown = this.names.shown(rel);
+    const line = this.build(shown, src, st, kind, suffix);
+    // rsync's receiver sends its own lines' names back through the client's iconv: raw sender bytes.
+    if (line !== NO_LINE) line.generatorName = kind === 'dir' ? `${shown.length ? rawName(shown) : '.'}/` : rawName(shown);
+    return line;
+  }
+
+  private build(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix: string): Line {
     // Nothing is printed per entry: skip escaping names that nobody will see.
     if (!this.out.active) return NO_LINE;
     const line: Line = {

@@ -34,6 +34,7 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
   }
   if (c.ignoreExisting && m.destSt) return;
   if (c.existing && !m.destSt) return;
+  // --iconv: rsync's receiver names the leader, so in the destination's charset.
   const line = rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
   if (m.destSt) {
     // An existing member is relinked: rsync prints what differed from the old file, or blanks;

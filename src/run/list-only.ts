@@ -12,6 +12,8 @@ import { ERRNO, fsError, showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from '../model/config.js';
+import type { NameCharsets } from '../engine/charset.js';
+import { nameMessage, targetMessage } from './iconv-errors.js';
 
 /** The engine's metadata helpers a listing needs (every engine has them on the main thread). */
 export interface ListReader {
@@ -66,6 +68,7 @@ export function listRoots(
   filters: FilterList | undefined,
   print: (e: ListedEntry) => void,
   error: (message: string) => void,
+  charsets?: NameCharsets,
 ): ListTotals {
   const t: ListTotals = { counts: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0, errors: 0 };
   const fail = (path: Buffer, errno: number, syscall: string, what: string): void => {
@@ -87,7 +90,27 @@ export function listRoots(
     return to;
   };
 
-  const emit = (item: Item, name: Buffer): void => {
+  /** --iconv: whether the name (and a link's target) converts both ways; reported when not (rsync lists it as a transfer would). */
+  const converts = (item: Item): boolean => {
+    if (!charsets) return true;
+    const d = charsets.toDest(item.rel);
+    if (!Buffer.isBuffer(d)) {
+      t.errors++;
+      error(nameMessage(charsets, item.rel, d));
+      return false;
+    }
+    if (fileType(item.st.mode) !== 'link' || !c.links) return true;
+    const l = reader.readlink(item.src);
+    const target = isFailure(l) ? undefined : charsets.linkTarget(l);
+    if (target === undefined || Buffer.isBuffer(target)) return true;
+    t.errors++;
+    error(targetMessage(item.src, d, target));
+    return false;
+  };
+
+  /** Prints the entry; false when --iconv left it out (a directory is then not entered). */
+  const emit = (item: Item, name: Buffer): boolean => {
+    if (!converts(item)) return false;
     const type = fileType(item.st.mode);
     t.counts[type]++;
     if (type !== 'dir') t.totalSize += type === 'reg' || type === 'link' ? item.st.size : 0;
@@ -97,7 +120,8 @@ export function listRoots(
       if (isFailure(l)) fail(item.src, l.errno, l.syscall, `readlink "${showPath(item.src)}" failed`);
       else link = l;
     }
-    print({ mode: item.st.mode, size: type === 'reg' || type === 'link' || type === 'dir' ? item.st.size : 0, mtime: item.st.mtimeSec, name, link });
+    print({ mode: item.st.mode, size: type === 'reg' || type === 'link' || type === 'dir' ? item.st.size : 0, mtime: item.st.mtimeSec, name, link, ...(charsets ? { raw: true } : {}) });
+    return true;
   };
 
   /** One directory's entries, then each subdirectory's, depth first (rsync's list order). */
@@ -130,7 +154,7 @@ export function listRoots(
     }
     // Each directory's line comes right before its own entries (rsync's list order).
     for (const s of subdirs) {
-      emit(s, s.rel);
+      if (!emit(s, s.rel)) continue;
       // -x: a mount point is listed, not entered.
       if (!s.enter || (c.oneFileSystem > 0 && s.st.dev !== dir.dev)) continue;
       s.scope = dir.scope?.enterDir(s.rel, s.src);
@@ -174,8 +198,7 @@ export function listRoots(
       }
     }
     const item: Item = { src: root.src, rel: root.rel, st, enter: isDir(st) && (c.recursive || root.contents), scope, dev: st.dev };
-    emit(item, name);
-    if (!item.enter) continue;
+    if (!emit(item, name) || !item.enter) continue;
     item.scope = scope?.enterDir(root.rel, root.src);
     walk(item);
   }

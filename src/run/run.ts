@@ -47,9 +47,12 @@ import { FileSums } from './file-sum.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
 import { LocalSource, type EntrySource } from './source.js';
+import { IconvSource } from './iconv-source.js';
+import type { NameCharsets } from '../engine/charset.js';
 import { MappedSource, idMappers } from './id-source.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
+import { rawName } from '../util/names.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
@@ -75,6 +78,8 @@ export interface TransferInput {
   adoptSources?: boolean;
   /** --partial-dir: relative, or absolute and resolved (cli/partial-dir.ts). */
   partialDir?: Buffer | undefined;
+  /** --iconv: the charsets, opened and checked by the CLI (engine/charset.ts). */
+  charsets?: NameCharsets | undefined;
 }
 
 /** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
@@ -109,11 +114,12 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     reporter.error(m);
     events?.error(m, rec.path, rec.code);
   }, plan.destRoot);
-  const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p));
+  const charsets = input.charsets;
+  const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p), charsets && { toDest: (n) => charsets.toDestOrSelf(n), toSource: (n) => charsets.toSource(n) });
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
-  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) => backedUpLine(c, reporter, rel));
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) => backedUpLine(c, reporter, rel, charsets && ((r) => rawName(charsets.toSource(r)))));
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.
@@ -170,7 +176,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
   });
-  const walked: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  const localWalk: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  const walked = charsets ? new IconvSource(localWalk, charsets, ctx ? (rel) => ctx.scanDest(rel) : undefined) : localWalk;
   const local = input.wrapSource ? input.wrapSource(walked) : walked;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
@@ -178,7 +185,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors)),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors), charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) }),
+    charsets,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),

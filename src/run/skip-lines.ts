@@ -17,7 +17,7 @@ export function skipLine(
 ): void {
   const c = rc.c;
   if (c.info.SKIP < 1 || c.json) return;
-  const name = showPath(e.display ?? e.rel);
+  const name = e.display ? showPath(e.display) : rc.lines.generatorName(e.rel);
   if (why === 'missing') {
     rc.reporter.print(`not creating new ${kind === 'dir' ? 'directory' : 'file'} "${name}"`);
     return;
@@ -42,5 +42,5 @@ function existsSuffix(rc: RunContext, e: { src: Buffer; rel: Buffer; st: Stat; d
 /** A regular file outside --max-size/--min-size. */
 export function sizeSkipLine(rc: RunContext, rel: Buffer, display: Buffer | undefined, over: boolean): void {
   if (rc.c.info.SKIP < 1 || rc.c.json) return;
-  rc.reporter.print(`${showPath(display ?? rel)} is ${over ? 'over max' : 'under min'}-size`);
+  rc.reporter.print(`${display ? showPath(display) : rc.lines.generatorName(rel)} is ${over ? 'over max' : 'under min'}-size`);
 }

@@ -16,12 +16,16 @@ import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { entry } from './entry.js';
 import { pruned } from './prune.js';
+import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { depthFirst } from './tree-lines.js';
 
-export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
+export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> {
   const c = rc.c;
+  // --iconv: where an operand lands (its name, -R's whole path) in the destination's charset.
+  const root = rc.charsets && rootIn.rel.length ? convertedRoot(rc, rootIn) : rootIn;
+  if (!root) return;
   if (root.missing) return missingRoot(rc, root);
   const started = startRoot(rc, root, (errno, syscall, what) => rc.tally.ioError(root.src, errno, syscall, what));
   if (!started) return;
@@ -85,6 +89,14 @@ export async function transferRoot(rc: RunContext, root: Root): Promise<void> {
     rc,
   );
   rc.treeLines.flush();
+}
+
+/** A root whose destination name is converted by --iconv; undefined (reported) when it cannot be. */
+function convertedRoot(rc: RunContext, root: Root): Root | undefined {
+  const rel = rc.charsets!.toDest(root.rel);
+  if (Buffer.isBuffer(rel)) return { ...root, rel };
+  unconvertibleName(rc, root.rel, rel);
+  return undefined;
 }
 
 /** --delete-missing-args: a missing operand's twin is deleted, unless a filter leaves the name out. */

@@ -19,6 +19,7 @@ import { joinPath } from '../util/names.js';
 import { notePlanned } from '../util/tiering.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { pruned } from './prune.js';
+import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 
 export const isDirEntry = (e: PairEntry): boolean => e.st !== null && (e.st.mode & S_IFMT) === S_IFDIR;
@@ -116,7 +117,11 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
   for (const e of chunk.entries) if (isDirEntry(e)) ordered.push(e);
   const kept: Kept[] = [];
   for (const e of ordered) {
-    const src = joinPath(dir.src, e.name);
+    if (e.unconvertible) {
+      unconvertibleName(rc, joinPath(rc.charsets ? rc.charsets.toSource(dir.rel) : dir.rel, e.name), e.unconvertible);
+      continue;
+    }
+    const src = joinPath(dir.src, e.srcName ?? e.name);
     const rel = joinPath(dir.rel, e.name);
     if (!e.st) {
       // A source entry that vanished must not get its destination twin deleted.
@@ -129,7 +134,8 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     const role = occ ? roleOf({ root: rc.root.index, dir: isDirEntry(e) }, occ) : 'owner';
     if (role === 'skip') continue;
     // Excluded, or a directory -m prunes: not in the transfer, so extraneous on the destination.
-    if ((dir.sender && senderExcludes(rc, dir.sender, rel, isDirEntry(e))) || (isDirEntry(e) && pruned(rc, src, rel, dir.sender, dir.receiver))) {
+    // --iconv: the sender matches its rules against its own names.
+    if ((dir.sender && senderExcludes(rc, dir.sender, rc.charsets && e.srcName ? joinPath(rc.charsets.toSource(dir.rel), e.srcName) : rel, isDirEntry(e))) || (isDirEntry(e) && pruned(rc, src, rel, dir.sender, dir.receiver))) {
       if (e.dest && !occ && extraneous) extraneous.add(e.name, e.dest);
       continue;
     }

@@ -135,6 +135,8 @@ const STRERROR: Record<string, string> = {
   EACCES: 'Permission denied',
   EROFS: 'Read-only file system',
   EINVAL: 'Invalid argument',
+  // --iconv: a name with a byte sequence its charset does not have.
+  EILSEQ: 'Invalid or incomplete multibyte or wide character',
   EIO: 'Input/output error',
   // A daemon connection's failures (rsync: "failed to connect to HOST (ADDR): Connection refused (111)").
   ECONNREFUSED: 'Connection refused',

@@ -106,9 +106,29 @@ export function escapeName(name: Buffer): string {
   return out;
 }
 
-/** A line for a stream: a string, or bytes when it carries raw name bytes (-8). */
+/**
+ * A name as rsync's server escapes it before sending a message (it checks bytes with isprint(), with
+ * no charset of its own): every byte outside printable ASCII as \#ooo.
+ */
+export function escapeAscii(name: Buffer): string {
+  let out = '';
+  for (const c of name) out += c < 0x20 || c >= 0x7f ? octal(c) : String.fromCharCode(c);
+  return out;
+}
+
+/**
+ * A name printed as its bytes whatever the locale (control bytes still escaped): how rsync prints the
+ * names in messages its receiver sends under --iconv, converted back into the sender's charset.
+ */
+export function rawName(name: Buffer): string {
+  let out = '';
+  for (const c of name) out += c < 0x20 ? octal(c) : c < 0x80 ? String.fromCharCode(c) : String.fromCharCode(RAW_BASE + c);
+  return out;
+}
+
+/** A line for a stream: a string, or bytes when it carries raw name bytes (-8, or rawName's). */
 export function outputBytes(line: string): string | Buffer {
-  if (!eightBit || !/[\udc80-\udcff]/.test(line)) return line;
+  if (!/[\udc80-\udcff]/.test(line)) return line;
   const parts: Buffer[] = [];
   let start = 0;
   for (let i = 0; i < line.length; i++) {

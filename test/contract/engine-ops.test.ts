@@ -485,6 +485,37 @@ function opContract(name: EngineName): void {
       expect(leftovers(dst)).toEqual([]);
     });
 
+    it('Target "judged NUL written" (--iconv) writes the second value, still refusing a link retargeted since', () => {
+      const l = join(src, 'l');
+      fs.symlinkSync(Buffer.from('caf\xe9', 'latin1'), l);
+      const both = Buffer.concat([Buffer.from('caf\xe9', 'latin1'), Buffer.alloc(1), Buffer.from('café')]);
+      const w = new BatchWriter(256);
+      w.add(OpKind.Symlink, B(l), B('l'), statOf(l), 0, 0, both);
+      const ctx = openContext(options());
+      let failures: OpFailure[];
+      try {
+        failures = ctx.run(w.finish());
+      } finally {
+        ctx.close();
+      }
+      expect(failures).toEqual([]);
+      expect(fs.readlinkSync(join(dst, 'l'), { encoding: 'buffer' })).toEqual(Buffer.from('café'));
+      // The judged part is what the source must still hold: a value equal to the written part is not it.
+      fs.unlinkSync(l);
+      fs.symlinkSync('café', l);
+      const w2 = new BatchWriter(256);
+      w2.add(OpKind.Symlink, B(l), B('m'), statOf(l), 0, 0, both);
+      const ctx2 = openContext(options());
+      try {
+        failures = ctx2.run(w2.finish());
+      } finally {
+        ctx2.close();
+      }
+      expect(failures.map((f) => [f.index, f.errno, f.syscall, f.onDest])).toEqual([[0, E.ESTALE, 'readlink', false]]);
+      expect(fs.existsSync(join(dst, 'm'))).toBe(false);
+      expect(leftovers(dst)).toEqual([]);
+    });
+
     it('hard-links to an earlier destination file, and does nothing when already linked', () => {
       const p = writeSource('f', 'shared');
       const ops: OpSpec[] = [
