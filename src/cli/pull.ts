@@ -304,7 +304,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
  */
 export function removeStaging(holder: string): void {
   try {
-    fs.rmSync(holder, { recursive: true, force: true });
+    removeTree(Buffer.from(holder));
     return;
   } catch {
     // below
@@ -321,6 +321,21 @@ export function removeStaging(holder: string): void {
   };
   open(Buffer.from(holder));
   fs.rmSync(holder, { recursive: true, force: true });
+}
+
+/**
+ * Removes a tree this process made, taking each entry's type from its directory listing: unlike
+ * fs.rmSync's walk, no lstat per entry (a fresh pull of the Linux tree spent ~0.3 s of CPU there).
+ * Nothing in the tree is followed: a symlink is unlinked as the name it is.
+ */
+function removeTree(dir: Buffer): void {
+  const slash = Buffer.from('/');
+  for (const d of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+    const at = Buffer.concat([dir, slash, d.name]);
+    if (d.isDirectory()) removeTree(at);
+    else fs.unlinkSync(at);
+  }
+  fs.rmdirSync(dir);
 }
 
 /** The sender's uid or gid as this machine's: by the name the sender gave it, unless --numeric-ids (0 stays 0). */
@@ -417,7 +432,24 @@ class Stage {
         this.meta.get(path)!.virtual = true;
         return undefined;
       }
-      const out = fs.openSync(at, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
+      const create = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
+      // A file to fetch is created when its data arrives (one open instead of a create now and an open
+      // then), unless something must find it on disk before: the other members of its hard-link group
+      // (linked to it below) or the sender's ACLs and xattrs (put on the staged inode right after this).
+      if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode) {
+        let made = false;
+        return {
+          size: e.size,
+          openOut: () => {
+            const fd = fs.openSync(at, made ? fs.constants.O_RDWR | O_NOFOLLOW : create, 0o600);
+            const empty = !made;
+            made = true;
+            return { fd, empty };
+          },
+          ...(found && found.size > 0 ? { basis: { size: found.size, open: () => this.openBasis(rel) } } : {}),
+        };
+      }
+      const out = fs.openSync(at, create, 0o600);
       if (need === 'same-bytes') {
         // -c found the same bytes: the staging copy must hold them too (the local run sums it again).
         const fd = this.openBasis(rel);
@@ -434,7 +466,7 @@ class Stage {
         fs.closeSync(out);
         return {
           size: e.size,
-          openOut: () => fs.openSync(at, fs.constants.O_RDWR | O_NOFOLLOW),
+          openOut: () => ({ fd: fs.openSync(at, fs.constants.O_RDWR | O_NOFOLLOW), empty: false }),
           ...(found && found.size > 0 ? { basis: { size: found.size, open: () => this.openBasis(rel) } } : {}),
         };
       }

@@ -51,8 +51,11 @@ export interface Fetch {
    * closes what `open` returns. A basis that changed in between fails the file's checksum: the redo.
    */
   basis?: { size: number; open(): number };
-  /** Where the file is rebuilt: opened for writing (and reading, for a redo). */
-  openOut(): number;
+  /**
+   * Where the file is rebuilt: opened for writing (and reading, for a redo). `empty` when the file was
+   * just created by this call (nothing to truncate: a fresh pull's common case saves a syscall per file).
+   */
+  openOut(): { fd: number; empty: boolean };
 }
 
 export interface SumHead {
@@ -230,11 +233,12 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const pending = Buffer.allocUnsafe(WRITE_SPAN);
 
   const rebuild = async (f: Fetch, head: SumHead): Promise<boolean> => {
-    const out = f.openOut();
+    const opened = f.openOut();
+    const out = opened.fd;
     let basisFd = -1;
     let lost = false;
     try {
-      fs.ftruncateSync(out, 0);
+      if (!opened.empty) fs.ftruncateSync(out, 0);
       const hasher = sum.file();
       const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
       const plain = reader instanceof PlainTokenReader;
