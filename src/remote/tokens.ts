@@ -12,6 +12,7 @@ import { ProtocolError, int32 } from './wire.js';
 export const CHUNK_SIZE = 32 * 1024;
 
 export type Token =
+  /** `data` is a view of the connection's bytes (never written over: conn.ts), not a copy. */
   | { kind: 'literal'; data: Buffer }
   /** Basis block `block`, or with `blocks` that many blocks in a row from it. */
   | { kind: 'match'; block: number; blocks?: number }
@@ -93,7 +94,9 @@ export class PlainTokenReader implements TokenReader {
     }
     const take = Math.min(CHUNK_SIZE, this.residue);
     this.residue -= take;
-    const data = await this.conn.read((c) => Buffer.from(c.bytes(take)));
+    // A view, not a copy: the connection never writes over bytes it has handed out (conn.ts append),
+    // and the rebuild copies the run into its write span at once.
+    const data = await this.conn.read((c) => c.bytes(take));
     return { kind: 'literal', data };
   }
 
