@@ -61,14 +61,6 @@ export interface InlineBudget {
  */
 export const INLINE_BUDGET: InlineBudget = { ms: 100, batchBytes: 2 << 20, totalBytes: 32 << 20 };
 
-/**
- * A pull whose staged files are linked into place (model/ops.ts adoptsSource): a linked file costs a few
- * syscalls and moves no data, which no worker makes cheaper; starting two workers and posting every
- * batch to them cost more CPU than it saved (docs/benchmarks.md, "Pull: a fresh pull's CPU"). Such a job
- * stays on this thread however long it runs, until its batches carry data to copy.
- */
-export const ADOPT_INLINE_BUDGET: InlineBudget = { ...INLINE_BUDGET, ms: Number.POSITIVE_INFINITY };
-
 /** No inline start: every batch goes to the workers (--bwlimit, whose sleeps would hold the event loop). */
 export const NO_INLINE: InlineBudget = { ms: 0, batchBytes: 0, totalBytes: 0 };
 
@@ -138,8 +130,6 @@ export class Dispatcher {
         const used = process.cpuUsage(t0);
         this.inlineMs += (used.user + used.system) / 1000;
         this.inlineBytes += bytes;
-        // Large by INLINE_BUDGET's measure even when this budget keeps it inline: worth optimizing.
-        if (b.ms > INLINE_BUDGET.ms && this.inlineMs >= INLINE_BUDGET.ms) releaseOptimizer();
         await yieldToLoop();
         return;
       }

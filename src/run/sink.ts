@@ -11,12 +11,12 @@ import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
 import { BatchWriter, readBatch } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
-import { OpFlag, OpKind, Outcome, Preserve, adoptsSource } from '../model/ops.js';
+import { OpFlag, OpKind, Outcome, adoptsSource } from '../model/ops.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
 import type { SourceAnchors } from '../plan/anchors.js';
-import { ADOPT_INLINE_BUDGET, Dispatcher, NO_INLINE } from '../pool/dispatcher.js';
+import { Dispatcher, NO_INLINE } from '../pool/dispatcher.js';
 import { FdRetry, runSetAside } from '../pool/fd-retry.js';
 import type { Fallback } from './alt-dest.js';
 import type { DirRecord } from './dirmeta.js';
@@ -130,7 +130,7 @@ export class LocalSink implements OpSink {
       this.dispatcher = new Dispatcher({
         engineOptions: o.engineOptions,
         workers: o.workers,
-        ...(!o.inlineFirst ? { inlineBudget: NO_INLINE } : o.engineOptions.flags & Preserve.AdoptSource ? { inlineBudget: ADOPT_INLINE_BUDGET } : {}),
+        ...(o.inlineFirst ? {} : { inlineBudget: NO_INLINE }),
         inline: ctx,
         noInline: o.keepPartial === true,
         ...(o.delayUpdates ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.delayRetried(b, out) } : {}),

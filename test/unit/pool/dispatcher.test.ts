@@ -42,7 +42,7 @@ vi.mock('piscina', () => ({
   },
 }));
 
-const { ADOPT_INLINE_BUDGET, Dispatcher, INLINE_BUDGET } = await import('../../../src/pool/dispatcher.js');
+const { Dispatcher, INLINE_BUDGET } = await import('../../../src/pool/dispatcher.js');
 type DispatcherOptions = ConstructorParameters<typeof Dispatcher>[0];
 
 const STAT: Stat = { mode: 0o100644, uid: 0, gid: 0, size: 1, mtimeSec: 0, mtimeNsec: 0, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 };
@@ -176,21 +176,6 @@ describe('Dispatcher: the inline start', () => {
     await d.submit(batch('c'), 1);
     expect(inline.ran).toEqual([['a'], ['b']]);
     expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['c']]);
-    finish();
-    await d.drain();
-  });
-
-  it("a pull's linked files stay inline however long they take, until a batch carries data to copy", async () => {
-    const inline = recorder();
-    let clock = 0;
-    vi.spyOn(process, 'cpuUsage').mockImplementation((prev?: NodeJS.CpuUsage) => ({ user: clock * 1000 - (prev?.user ?? 0), system: 0 }));
-    const slow = { ...inline.ctx, run: (b: Uint8Array, o?: Uint8Array) => ((clock += 60), inline.ctx.run(b, o)) } as EngineContext;
-    const d = new Dispatcher(options(slow, { inlineBudget: ADOPT_INLINE_BUDGET }).opts);
-    for (const n of ['a', 'b', 'c', 'd']) await d.submit(batch(n), 1);
-    expect(inline.ran).toEqual([['a'], ['b'], ['c'], ['d']]);
-    expect(pool.pending).toEqual([]);
-    await d.submit(batch('big'), 1, undefined, ADOPT_INLINE_BUDGET.batchBytes + 1);
-    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['big']]);
     finish();
     await d.drain();
   });
