@@ -61,6 +61,8 @@ export interface Pulled {
 }
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
+/** Linux's PATH_MAX, its NUL included: a longer path cannot be created in one call. */
+const PATH_MAX = 4096;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
 export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress, filesFrom?: string[]): string[] {
@@ -396,7 +398,8 @@ class Stage {
       // A file to fetch is created when its data arrives (one open instead of a create now and an open
       // then), unless something must find it on disk before: the other members of its hard-link group
       // (linked to it below) or the sender's ACLs and xattrs (put on the staged inode right after this).
-      if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode) {
+      // A path too long to create fails here, as a per-file error, not in the middle of the transfer.
+      if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode && at.length < PATH_MAX) {
         let made = false;
         return {
           size: e.size,
