@@ -43,12 +43,7 @@ export class PullDest {
     if (!this.listed.has(dir)) {
       // The list goes depth first: only the ancestors of this directory can be asked for again.
       for (const k of this.listed.keys()) if (k !== '.' && !(dir.startsWith(k) && dir[k.length] === '/')) this.listed.delete(k);
-      let fd: number;
-      try {
-        fd = this.dir(dir);
-      } catch {
-        fd = -1;
-      }
+      const fd = this.dirFd(dir);
       // The magic link names the held directory itself: the scan opens what was opened following no symlink.
       const at = Buffer.from(`/proc/self/fd/${fd}`, 'latin1');
       const l = fd < 0 ? undefined : this.scan(at, at.length);
@@ -73,12 +68,19 @@ export class PullDest {
    * so each directory is opened once, from its parent's descriptor.
    */
   private dir(dir: string): number {
+    const fd = this.dirFd(dir);
+    if (fd < 0) throw new Error(`the destination has no directory ${dir}`);
+    return fd;
+  }
+
+  /**
+   * As dir, but -1 when the destination has no such directory: a fresh pull asks once per directory
+   * of the list, and an Error made for each (its stack and all) cost more than the look-up itself.
+   */
+  private dirFd(dir: string): number {
     const held = this.held;
     const top = held[held.length - 1];
-    if (top?.rel === dir) {
-      if (top.fd < 0) throw new Error(`the destination has no directory ${dir}`);
-      return top.fd;
-    }
+    if (top?.rel === dir) return top.fd;
     // Back up to the deepest held ancestor of `dir` (the root at worst).
     while (held.length && !(held[held.length - 1]!.rel === '.' || dir.startsWith(`${held[held.length - 1]!.rel}/`))) {
       const h = held.pop()!;
@@ -96,17 +98,18 @@ export class PullDest {
     }
     let at = held[held.length - 1]!;
     // A directory the destination does not have is remembered too (a fresh pull asks for each file).
-    if (at.fd < 0) throw new Error(`the destination has no directory ${at.rel}`);
-    if (dir === '.') return at.fd;
+    if (at.fd < 0 || dir === '.') return at.fd;
     const rest = at.rel === '.' ? dir : dir.slice(at.rel.length + 1);
     for (const part of rest.split('/')) {
       const rel = at.rel === '.' ? part : `${at.rel}/${part}`;
       let fd = -1;
       try {
         fd = fs.openSync(Buffer.from(`/proc/self/fd/${at.fd}/${part}`, 'latin1'), fs.constants.O_RDONLY | O_NOFOLLOW | O_DIRECTORY);
-      } finally {
-        held.push((at = { rel, fd }));
+      } catch {
+        // Remembered as absent (fd -1), with everything below it.
       }
+      held.push((at = { rel, fd }));
+      if (fd < 0) break;
     }
     return at.fd;
   }

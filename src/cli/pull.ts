@@ -9,7 +9,8 @@
 
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
-import { linkable, stagingParent } from './staging-dir.js';
+import { linkable, removeStaging, stagingParent } from './staging-dir.js';
+export { removeStaging } from './staging-dir.js';
 import { PullDest } from './pull-dest.js';
 import { currentDest, type CurrentTotals } from './pull-current.js';
 import { selectEngine } from '../engine/index.js';
@@ -60,6 +61,8 @@ export interface Pulled {
 }
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
+/** Linux's PATH_MAX, its NUL included: a longer path cannot be created in one call. */
+const PATH_MAX = 4096;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
 export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress, filesFrom?: string[]): string[] {
@@ -297,32 +300,6 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   return { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
 }
 
-/**
- * Removes a pull's staging holder. With -A a staged directory took the sender's mode with its ACL, perhaps
- * without the owner's write bit: a user who is not root gives it back first (only to directories, never
- * through a symlink).
- */
-export function removeStaging(holder: string): void {
-  try {
-    fs.rmSync(holder, { recursive: true, force: true });
-    return;
-  } catch {
-    // below
-  }
-  const open = (dir: Buffer): void => {
-    try {
-      fs.chmodSync(dir, 0o700);
-      for (const d of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
-        if (d.isDirectory()) open(Buffer.concat([dir, Buffer.from('/'), d.name]));
-      }
-    } catch {
-      // What cannot be opened is left; rmSync says so below.
-    }
-  };
-  open(Buffer.from(holder));
-  fs.rmSync(holder, { recursive: true, force: true });
-}
-
 /** The sender's uid or gid as this machine's: by the name the sender gave it, unless --numeric-ids (0 stays 0). */
 function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof users): number {
   if (c.numericIds || id === 0) return id;
@@ -417,7 +394,25 @@ class Stage {
         this.meta.get(path)!.virtual = true;
         return undefined;
       }
-      const out = fs.openSync(at, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
+      const create = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
+      // A file to fetch is created when its data arrives (one open instead of a create now and an open
+      // then), unless something must find it on disk before: the other members of its hard-link group
+      // (linked to it below) or the sender's ACLs and xattrs (put on the staged inode right after this).
+      // A path too long to create fails here, as a per-file error, not in the middle of the transfer.
+      if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode && at.length < PATH_MAX) {
+        let made = false;
+        return {
+          size: e.size,
+          openOut: () => {
+            const fd = fs.openSync(at, made ? fs.constants.O_RDWR | O_NOFOLLOW : create, 0o600);
+            const empty = !made;
+            made = true;
+            return { fd, empty };
+          },
+          ...(found && found.size > 0 ? { basis: { size: found.size, open: () => this.openBasis(rel) } } : {}),
+        };
+      }
+      const out = fs.openSync(at, create, 0o600);
       if (need === 'same-bytes') {
         // -c found the same bytes: the staging copy must hold them too (the local run sums it again).
         const fd = this.openBasis(rel);
@@ -434,7 +429,7 @@ class Stage {
         fs.closeSync(out);
         return {
           size: e.size,
-          openOut: () => fs.openSync(at, fs.constants.O_RDWR | O_NOFOLLOW),
+          openOut: () => ({ fd: fs.openSync(at, fs.constants.O_RDWR | O_NOFOLLOW), empty: false }),
           ...(found && found.size > 0 ? { basis: { size: found.size, open: () => this.openBasis(rel) } } : {}),
         };
       }
@@ -472,15 +467,27 @@ class Stage {
 
   metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
     const c = this.c;
-    const map = (id: number | undefined, names: Map<number, Buffer>, db: typeof users): number => (id === undefined ? 0 : localId(c, id, names, db));
     return {
       mode: e.mode,
-      uid: c.owner ? map(e.uid, list.userNames, users) : process.getuid?.() ?? 0,
-      gid: c.group ? map(e.gid, list.groupNames, groups) : process.getgid?.() ?? 0,
+      uid: c.owner ? this.mapId(this.uids, e.uid, list.userNames, users) : this.ownUid,
+      gid: c.group ? this.mapId(this.gids, e.gid, list.groupNames, groups) : this.ownGid,
       size: isReg(e.mode) ? e.size : isLink(e.mode) ? e.link?.length ?? 0 : 0,
       mtimeSec: e.mtime,
       mtimeNsec: e.mtimeNsec,
     };
+  }
+
+  /** The sender's ids as this machine's, each looked up once (the list repeats a few ids for every entry). */
+  private readonly uids = new Map<number, number>();
+  private readonly gids = new Map<number, number>();
+  private readonly ownUid = process.getuid?.() ?? 0;
+  private readonly ownGid = process.getgid?.() ?? 0;
+
+  private mapId(seen: Map<number, number>, id: number | undefined, names: Map<number, Buffer>, db: typeof users): number {
+    if (id === undefined) return 0;
+    let local = seen.get(id);
+    if (local === undefined) seen.set(id, (local = localId(this.c, id, names, db)));
+    return local;
   }
 
   /** Closes what the stage holds open (the last destination directory looked into). */

@@ -1,4 +1,4 @@
-// Where a pull's private staging tree is made: on the destination's own filesystem when one of the
+// Where a pull's private staging tree is made, and how it is removed: on the destination's own filesystem when one of the
 // usual temporary directories is there ($TMPDIR, else /dev/shm), so staging costs the medium the
 // destination already uses; else in $TMPDIR. Measured: a pull into /dev/shm staged on a busy ext4 /tmp
 // spent most of its time creating and unlinking the staging files (10,000 files: 31 s of 35 s). On the
@@ -48,4 +48,45 @@ export function linkable(holder: string, dest: Buffer, tempDir: string | undefin
   const staged = deviceOf(holder);
   const into = tempDir !== undefined ? deviceOf(nodePath.resolve(dest.toString('latin1'), tempDir)) : deviceOf(dest.toString('latin1'));
   return staged !== undefined && staged === into;
+}
+
+/**
+ * Removes a pull's staging holder. With -A a staged directory took the sender's mode with its ACL, perhaps
+ * without the owner's write bit: a user who is not root gives it back first (only to directories, never
+ * through a symlink).
+ */
+export function removeStaging(holder: string): void {
+  try {
+    removeTree(Buffer.from(holder));
+    return;
+  } catch {
+    // below
+  }
+  const open = (dir: Buffer): void => {
+    try {
+      fs.chmodSync(dir, 0o700);
+      for (const d of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+        if (d.isDirectory()) open(Buffer.concat([dir, Buffer.from('/'), d.name]));
+      }
+    } catch {
+      // What cannot be opened is left; rmSync says so below.
+    }
+  };
+  open(Buffer.from(holder));
+  fs.rmSync(holder, { recursive: true, force: true });
+}
+
+/**
+ * Removes a tree this process made, taking each entry's type from its directory listing: unlike
+ * fs.rmSync's walk, no lstat per entry (84,000 of them after a fresh pull of the Linux tree).
+ * Nothing in the tree is followed: a symlink is unlinked as the name it is.
+ */
+function removeTree(dir: Buffer): void {
+  const slash = Buffer.from('/');
+  for (const d of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+    const at = Buffer.concat([dir, slash, d.name]);
+    if (d.isDirectory()) removeTree(at);
+    else fs.unlinkSync(at);
+  }
+  fs.rmdirSync(dir);
 }

@@ -8,11 +8,11 @@
 
 import * as fs from 'node:fs';
 import { Exit } from '../util/errors.js';
-import type { Conn } from './conn.js';
+import { NOT_YET, type Conn } from './conn.js';
 import type { Session } from './handshake.js';
 import { strong } from './checksum.js';
 import { PlainTokenReader, type TokenReader } from './tokens.js';
-import { ProtocolError, int32 } from './wire.js';
+import { ProtocolError, int32, type Cursor } from './wire.js';
 import { NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import type { SenderStats } from './listing.js';
 import { encodeRequest, readAnswer } from './xattr-list.js';
@@ -51,8 +51,11 @@ export interface Fetch {
    * closes what `open` returns. A basis that changed in between fails the file's checksum: the redo.
    */
   basis?: { size: number; open(): number };
-  /** Where the file is rebuilt: opened for writing (and reading, for a redo). */
-  openOut(): number;
+  /**
+   * Where the file is rebuilt: opened for writing (and reading, for a redo). `empty` when the file was
+   * just created by this call (nothing to truncate: a fresh pull's common case saves a syscall per file).
+   */
+  openOut(): { fd: number; empty: boolean };
 }
 
 export interface SumHead {
@@ -194,16 +197,19 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   /** Reads the sender's answers until its NDX_DONE; returns the indexes that failed verification. */
   const receive = async (): Promise<number[]> => {
     const bad: number[] = [];
+    // Each field is taken at once when it has arrived (nearly always), awaited only when not.
+    const readNdx = (c: Cursor): number => ndxIn.decode(c);
+    const readFlags = (c: Cursor): number => c.byte() | (c.byte() << 8);
+    const readHead = (c: Cursor): SumHead => ({ count: c.int32(), blength: c.int32(), s2length: c.int32(), remainder: c.int32() });
     for (;;) {
-      const ndx = await conn.read((c) => ndxIn.decode(c));
+      let ndx = conn.readNow(readNdx);
+      if (ndx === NOT_YET) ndx = await conn.read(readNdx);
       if (ndx === NDX_DONE) return bad;
       const f = byNdx.get(ndx);
       const ask = asks.get(ndx);
       if (!f && !ask) throw new ProtocolError(`Invalid file index: ${ndx} (the sender answered a request never made)`, Exit.Protocol);
-      const iflags = await conn.read((c) => {
-        const lo = c.byte();
-        return lo | (c.byte() << 8);
-      });
+      let iflags = conn.readNow(readFlags);
+      if (iflags === NOT_YET) iflags = await conn.read(readFlags);
       if (iflags & ITEM_BASIS_TYPE_FOLLOWS) await conn.read((c) => c.byte());
       if (iflags & ITEM_XNAME_FOLLOWS) await conn.read((c) => c.vstring(4096));
       if (iflags & ITEM_REPORT_XATTR) {
@@ -216,7 +222,8 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       }
       if (!(iflags & ITEM_TRANSFER)) continue;
       if (!f) throw new ProtocolError(`Invalid file index: ${ndx} (a transfer never asked for)`, Exit.Protocol);
-      const head = await conn.read((c) => ({ count: c.int32(), blength: c.int32(), s2length: c.int32(), remainder: c.int32() }));
+      let head = conn.readNow(readHead);
+      if (head === NOT_YET) head = await conn.read(readHead);
       const sent = f.basis && !o.wholeFile ? sumSizes(f.basis.size, SHORT_SUM_LENGTH, sum.length, o.blockSize) : undefined;
       // The echo must be the header we sent (its block count bounds every block reference below).
       if (head.count < 0 || head.count > (sent?.count ?? 0) || (head.count && head.blength !== sent!.blength)) {
@@ -230,11 +237,12 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const pending = Buffer.allocUnsafe(WRITE_SPAN);
 
   const rebuild = async (f: Fetch, head: SumHead): Promise<boolean> => {
-    const out = f.openOut();
+    const opened = f.openOut();
+    const out = opened.fd;
     let basisFd = -1;
     let lost = false;
     try {
-      fs.ftruncateSync(out, 0);
+      if (!opened.empty) fs.ftruncateSync(out, 0);
       const hasher = sum.file();
       const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
       const plain = reader instanceof PlainTokenReader;
@@ -278,7 +286,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
         at += len;
       };
       for (;;) {
-        const t = await reader.next();
+        const t = reader.poll?.() ?? (await reader.next());
         if (t.kind === 'end') break;
         if (t.kind === 'literal') {
           const len = t.data.length;
@@ -304,7 +312,9 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
         }
       }
       flush();
-      const theirs = await conn.read((c) => Buffer.from(c.bytes(sum.length)));
+      const readSum = (c: Cursor): Buffer => Buffer.from(c.bytes(sum.length));
+      let theirs = conn.readNow(readSum);
+      if (theirs === NOT_YET) theirs = await conn.read(readSum);
       return !lost && at === f.size && hasher.digest().equals(theirs);
     } finally {
       fs.closeSync(out);

@@ -5,13 +5,14 @@
 // 0 is the end. The compressed forms (-z) implement the same two interfaces.
 
 import { Exit } from '../util/errors.js';
-import type { Conn } from './conn.js';
-import { ProtocolError, int32 } from './wire.js';
+import { NOT_YET, type Conn } from './conn.js';
+import { ProtocolError, int32, type Cursor } from './wire.js';
 
 /** rsync's CHUNK_SIZE: the longest literal run one token carries. */
 export const CHUNK_SIZE = 32 * 1024;
 
 export type Token =
+  /** `data` is a view of the connection's bytes (never written over: conn.ts), not a copy. */
   | { kind: 'literal'; data: Buffer }
   /** Basis block `block`, or with `blocks` that many blocks in a row from it. */
   | { kind: 'match'; block: number; blocks?: number }
@@ -29,8 +30,13 @@ export interface TokenWriter {
 /** Reads one file's tokens; `matched` is told each basis block's bytes as the receiver copies them. */
 export interface TokenReader {
   next(): Promise<Token>;
+  /** The next token when its bytes have all arrived, else undefined (then next() waits): a reader that can. */
+  poll?(): Token | undefined;
   matched(data: Buffer): void;
 }
+
+/** The end of a file's tokens (one object for every file). */
+const END: Token = { kind: 'end' };
 
 export class PlainTokenWriter implements TokenWriter {
   constructor(private readonly out: (b: Buffer) => void) {}
@@ -68,32 +74,66 @@ export class PlainTokenReader implements TokenReader {
     private readonly blocks: number,
   ) {}
 
-  async next(): Promise<Token> {
-    if (this.residue === 0) {
-      // A match token with the references to the blocks after it that have already arrived: one token
-      // for the run (a delta of a large file is mostly such runs).
-      let blocks = 1;
-      const n = await this.conn.read((c) => {
-        const v = c.int32();
-        if (v < 0) {
-          while (c.left >= 4 && -(v + 1) + blocks < this.blocks && c.buf.readInt32LE(c.pos) === v - blocks) {
-            c.pos += 4;
-            blocks++;
-          }
-        }
-        return v;
-      });
-      if (n === 0) return { kind: 'end' };
-      if (n < 0) {
-        const block = -(n + 1);
-        if (block >= this.blocks) throw new ProtocolError(`invalid block reference ${block} (basis has ${this.blocks} blocks)`, Exit.Protocol);
-        return blocks > 1 ? { kind: 'match', block, blocks } : { kind: 'match', block };
+  /** Blocks in a row that the last head read took as one token (headOf). */
+  private run = 1;
+
+  /**
+   * A token's head: a match token with the references to the blocks after it that have already
+   * arrived is one token for the run (a delta of a large file is mostly such runs).
+   */
+  private readonly headOf = (c: Cursor): number => {
+    let blocks = 1;
+    const v = c.int32();
+    if (v < 0) {
+      while (c.left >= 4 && -(v + 1) + blocks < this.blocks && c.buf.readInt32LE(c.pos) === v - blocks) {
+        c.pos += 4;
+        blocks++;
       }
-      this.residue = n;
+    }
+    this.run = blocks;
+    return v;
+  };
+
+  /** The token a head stands for, or undefined when it starts a literal run (then `residue` holds its length). */
+  private fromHead(n: number): Token | undefined {
+    if (n === 0) return END;
+    if (n < 0) {
+      const block = -(n + 1);
+      if (block >= this.blocks) throw new ProtocolError(`invalid block reference ${block} (basis has ${this.blocks} blocks)`, Exit.Protocol);
+      return this.run > 1 ? { kind: 'match', block, blocks: this.run } : { kind: 'match', block };
+    }
+    this.residue = n;
+    return undefined;
+  }
+
+  /**
+   * The next token when its bytes have all arrived, else undefined (what could be read is taken;
+   * next() goes on from there): no promise for the many tokens already buffered.
+   */
+  poll(): Token | undefined {
+    if (this.residue === 0) {
+      const n = this.conn.readNow(this.headOf);
+      if (n === NOT_YET) return undefined;
+      const t = this.fromHead(n);
+      if (t) return t;
     }
     const take = Math.min(CHUNK_SIZE, this.residue);
+    // A view, not a copy: the connection never writes over bytes it has handed out (conn.ts append),
+    // and the rebuild copies the run into its write span at once.
+    const data = this.conn.readNow((c) => c.bytes(take));
+    if (data === NOT_YET) return undefined;
     this.residue -= take;
-    const data = await this.conn.read((c) => Buffer.from(c.bytes(take)));
+    return { kind: 'literal', data };
+  }
+
+  async next(): Promise<Token> {
+    if (this.residue === 0) {
+      const t = this.fromHead(await this.conn.read(this.headOf));
+      if (t) return t;
+    }
+    const take = Math.min(CHUNK_SIZE, this.residue);
+    const data = await this.conn.read((c) => c.bytes(take));
+    this.residue -= take;
     return { kind: 'literal', data };
   }
 

@@ -52,14 +52,21 @@ export class StagedSource implements EntrySource {
   }
 
   private staged(path: Buffer, st: Stat): Stat {
-    const m = this.meta.get(path.toString('latin1'));
+    return this.stagedAt(path.toString('latin1'), st);
+  }
+
+  /** `st` with the sender's metadata for the staging path `key` (latin1), when the list sent one. */
+  private stagedAt(key: string, st: Stat): Stat {
+    const m = this.meta.get(key);
     if (!m) return st;
     return { ...st, mode: (st.mode & S_IFMT) | (m.mode & 0o7777), uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec };
   }
 
   private listing(dir: Buffer, l: PairListing): PairListing {
     if (this.done.has(l)) return l;
-    for (const e of l.entries) if (e.st) e.st = this.staged(Buffer.concat([dir, Buffer.from('/'), e.name]), e.st);
+    // Each entry's key is the directory's once plus its name: no joined Buffer per entry.
+    const prefix = `${dir.toString('latin1')}/`;
+    for (const e of l.entries) if (e.st) e.st = this.stagedAt(prefix + e.name.toString('latin1'), e.st);
     const virtual = this.virtuals.get(dir.toString('latin1'));
     if (virtual) {
       // The destination's twin shows as destination-only: it is the entry's, never an extraneous one.

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CHECKSUMS, checksum1, strong } from '../../../src/remote/checksum.js';
-import { Conn } from '../../../src/remote/conn.js';
+import { Conn, NOT_YET } from '../../../src/remote/conn.js';
 import { CHUNK_SIZE, PlainTokenReader, PlainTokenWriter, type Token, type TokenWriter } from '../../../src/remote/tokens.js';
 import { ProtocolError } from '../../../src/remote/wire.js';
 
@@ -101,6 +101,39 @@ describe('plain tokens', () => {
     input.end(Buffer.concat([len, Buffer.alloc(n, 1), Buffer.alloc(4)]));
     const toks = await readAll(new PlainTokenReader(conn, 0));
     expect(toks.map((t) => (t.kind === 'literal' ? t.data.length : t.kind))).toEqual([CHUNK_SIZE, CHUNK_SIZE, 1, 'end']);
+  });
+  it('poll takes what has arrived and nothing more; next goes on from there', async () => {
+    const { conn, input } = pipe();
+    const r = new PlainTokenReader(conn, 8);
+    const head = Buffer.alloc(4);
+    head.writeInt32LE(6);
+    const refs = Buffer.alloc(8);
+    refs.writeInt32LE(-3, 0);
+    refs.writeInt32LE(-4, 4);
+    // Nothing here yet: nothing taken.
+    expect(r.poll()).toBeUndefined();
+    input.write(Buffer.concat([head, Buffer.from('abc')]));
+    await new Promise((ok) => setImmediate(ok));
+    // The run's length has come, its bytes only in part: the length is taken, the bytes wait.
+    expect(r.poll()).toBeUndefined();
+    const rest = r.next();
+    input.write(Buffer.concat([Buffer.from('def'), refs]));
+    const lit = await rest;
+    expect(lit.kind === 'literal' && lit.data.toString()).toBe('abcdef');
+    // Blocks 2 and 3 in a row, already here: one token, without a wait.
+    expect(r.poll()).toEqual({ kind: 'match', block: 2, blocks: 2 });
+    expect(r.poll()).toBeUndefined();
+    input.end(Buffer.alloc(4));
+    expect(await r.next()).toEqual({ kind: 'end' });
+  });
+  it('readNow gives NOT_YET and consumes nothing when the bytes are short', async () => {
+    const { conn, input } = pipe();
+    input.write(Buffer.from([1, 2, 3]));
+    await new Promise((ok) => setImmediate(ok));
+    expect(conn.readNow((c) => c.int32())).toBe(NOT_YET);
+    expect(conn.readNow((c) => c.byte())).toBe(1);
+    input.end(Buffer.from([4, 5]));
+    expect(await conn.read((c) => c.int32())).toBe(0x05040302);
   });
   it('refuses a block reference beyond the basis', async () => {
     const { conn, input } = pipe();

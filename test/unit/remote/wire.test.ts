@@ -155,6 +155,22 @@ describe('frames', () => {
     }
   });
 
+  it('come as the pieces they arrived in through split, a header cut across three chunks too', () => {
+    const wire = Buffer.concat([frame(Msg.Data, Buffer.from('hello world')), frame(Msg.Info, Buffer.from('note\n')), frame(Msg.Data, Buffer.alloc(0))]);
+    const d = new Demux();
+    const got: { tag: number; pieces: string[] }[] = [];
+    // The first header in 1+1+2 bytes, its payload in two pieces; the second frame whole in one chunk.
+    for (const [a, b] of [[0, 1], [1, 2], [2, 10], [10, 15], [15, wire.length]] as const) {
+      d.split(wire.subarray(a, b), (tag, pieces) => got.push({ tag, pieces: pieces.map((p) => p.toString()) }));
+    }
+    expect(got).toEqual([
+      { tag: Msg.Data, pieces: ['hello ', 'world'] },
+      { tag: Msg.Info, pieces: ['note\n'] },
+      { tag: Msg.Data, pieces: [] },
+    ]);
+    expect(d.buffered).toBe(0);
+  });
+
   it('refuse a header below the multiplex base (a peer that is not multiplexing)', () => {
     expect(() => new Demux().push(hex('00 00 00 06'))).toThrow(ProtocolError);
   });
