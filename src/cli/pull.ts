@@ -38,6 +38,7 @@ import { FilterError } from '../plan/filter-rules.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
+import { ProtocolError } from '../remote/wire.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver, abbreviated, type XattrItem } from '../remote/xattr-list.js';
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
@@ -274,7 +275,22 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       const e = list.entries[ndx]!;
       io.err.write(`ERROR: ${showPath(e.name)} failed verification -- update discarded.\n`);
       localErrors++;
-      stage.discard(e);
+      stage.discard(e, list.entries);
+    }
+    // A file the sender listed but could not open (its "send_files failed to open" line came through):
+    // nothing of it arrives, the destination keeps what it has, and the run ends with exit 23 (rsync's
+    // client counts the sender's transfer error).
+    for (const ndx of peer.notSent) {
+      const e = list.entries[ndx];
+      if (!e || !isReg(e.mode)) throw new ProtocolError(`Invalid file index: ${ndx} (not sent, never listed as a file)`, Exit.Protocol);
+      localErrors++;
+      stage.discard(e, list.entries);
+    }
+    stage.close();
+    // What the discards changed, for the local run.
+    if (totals.failed.length || peer.notSent.length) {
+      meta.clear();
+      for (const [k, v] of stage.meta) meta.set(k, v);
     }
     // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts).
     if (acl.addon) {
@@ -458,11 +474,27 @@ class Stage {
     }
   }
 
-  /** A file that failed verification twice: the destination keeps what it has. */
-  discard(e: RemoteEntry): void {
-    const path = this.path(e.name.toString('latin1'));
-    fs.rmSync(Buffer.from(path, 'latin1'), { force: true });
-    this.meta.delete(path);
+  /**
+   * A file whose data did not come (it failed verification twice, or the sender could not open it): the
+   * destination keeps what it has. Its staging file goes (an empty one would be copied over the
+   * destination's), with every member of its -H group (one inode in the staging tree); a regular
+   * file the destination has stands for it as a virtual entry with the destination's own metadata, so
+   * the local run neither changes it nor deletes it as extraneous (rsync's list still names it).
+   */
+  discard(e: RemoteEntry, entries: (RemoteEntry | undefined)[]): void {
+    const members = e.hlinkGroup === undefined ? [e] : entries.filter((m): m is RemoteEntry => m !== undefined && m.hlinkGroup === e.hlinkGroup);
+    for (const m of members) {
+      const rel = m.name.toString('latin1');
+      const path = this.path(rel);
+      fs.rmSync(Buffer.from(path, 'latin1'), { force: true });
+      this.meta.delete(path);
+      const st = this.rootStaged || rel.includes('/') ? this.dest.lstat(rel) : undefined;
+      if (st?.isFile()) {
+        const ns = st.mtimeNs;
+        const nsec = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+        this.meta.set(path, { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeSec: Number((ns - nsec) / 1_000_000_000n), mtimeNsec: Number(nsec), virtual: true });
+      }
+    }
   }
 
   metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {

@@ -18,6 +18,11 @@ export class PeerMessages {
   ioError = 0;
   /** The exit code the peer announced it is exiting with (MSG_ERROR_EXIT), if any. */
   exitCode: number | undefined;
+  /**
+   * The files a sending peer could not open after it listed them (MSG_NO_SEND, protocol 30 on): their
+   * data will not come, and its own error line has already said why.
+   */
+  readonly notSent: number[] = [];
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
@@ -47,6 +52,10 @@ export class PeerMessages {
       case Msg.ErrorExit:
         if (f.payload.length === 4) this.exitCode = f.payload.readInt32LE(0);
         else if (f.payload.length !== 0) this.invalid(f);
+        return;
+      case Msg.NoSend:
+        if (f.payload.length !== 4) return this.invalid(f);
+        this.notSent.push(f.payload.readInt32LE(0));
         return;
       case Msg.Noop:
       case Msg.IoTimeout:
