@@ -23,7 +23,7 @@ import { DeleteGate } from '../plan/delete-gate.js';
 import type { FilterList } from '../plan/filter.js';
 import { Overlay } from '../plan/overlay.js';
 import type { Plan } from '../plan/sources.js';
-import { Output, itemizes } from '../progress/output.js';
+import { Output, itemizes, type EntryEvent } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
@@ -75,6 +75,8 @@ export interface TransferInput {
   adoptSources?: boolean;
   /** --partial-dir: relative, or absolute and resolved (cli/partial-dir.ts). */
   partialDir?: Buffer | undefined;
+  /** --write-batch: every entry's itemize string, as the run decides it (progress/output.ts). */
+  observe?: (e: EntryEvent, itemize: string) => void;
 }
 
 /** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
@@ -178,7 +180,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors)),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender, input.observe), lineSums(c, anchors)),
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
