@@ -130,6 +130,16 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // --bwlimit held the wire (the far side sent no faster); rsync's receiver writes its disk unlimited.
     parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, ...r.local } };
   }
+  // --read-batch: the batch is rebuilt into a staging tree as a pull's data is (cli/batch-read.ts).
+  if (parsed.kind === 'run' && parsed.config.batch?.mode === 'read') {
+    setEightBitOutput(parsed.config.eightBit);
+    const [batchMod, pullMod] = await Promise.all([import('./batch-read.js'), import('./pull.js')]);
+    removeStaging = pullMod.removeStaging;
+    const r = await batchMod.readBatch(parsed.config, io);
+    if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
+    pulled = r;
+    parsed = { kind: 'run' as const, config: { ...r.config, sources: r.operands, incRecursive: false } };
+  }
   try {
     const code = await runLocal(parsed.config, io, report, started, events, pulled, argv.slice(2));
     return code;

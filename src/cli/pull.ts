@@ -331,7 +331,7 @@ function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof u
 }
 
 /** The destination directory the list's names are relative to, when it is one (else the one-file case). */
-function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir: Buffer } | { file: Buffer } {
+export function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir: Buffer } | { file: Buffer } {
   const dest = c.dest;
   let isDirectory: boolean;
   try {
@@ -345,7 +345,7 @@ function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir: Buffe
 }
 
 /** The staging tree being built, entry by entry in the list's order. */
-class Stage {
+export class Stage {
   readonly meta = new Map<string, StagedMeta>();
   /** Staged directories, by relative name ("." the root). */
   private readonly dirs = new Set<string>(['.']);
