@@ -106,10 +106,18 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
   const seed = await conn.read((cur) => cur.int32());
   void seed;
   const inc = (compat & Cf.IncRecurse) !== 0;
+  // rsync's set_allow_inc_recurse, from the command line (not the batch): -r, and nothing that needs the
+  // whole list first.
+  if (inc && !(c0.incRecursive && !c0.pruneEmptyDirs)) {
+    io.err.write('Incompatible options specified for inc-recursive batch file.\n');
+    return { code: Exit.Usage };
+  }
   const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);
   if (showList) io.out.write('receiving file list ... ');
 
-  const decoder = new FlistDecoder({
+  /** Each part of the list as sent: its first index, where its entries start in the decoder's. */
+  const sentParts: { start: number; offset: number }[] = [];
+  const decoder: FlistDecoder = new FlistDecoder({
     protocol,
     uid: c.owner,
     gid: c.group,
@@ -124,16 +132,30 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     safeFlist: protocol >= 31 || (compat & Cf.SafeFlist) !== 0,
     id0Names: (compat & Cf.Id0Names) !== 0,
     numericIds: c.numericIds,
+    // rsync numbers a hard link's first entry by its list index in the order sent (incremental lists).
+    ...(inc
+      ? {
+          hlinkRef: (ref: number) => {
+            for (let i = sentParts.length - 1; i >= 0; i--) {
+              const p = sentParts[i]!;
+              const end = i === sentParts.length - 1 ? decoder.entries.length : sentParts[i + 1]!.offset;
+              if (ref >= p.start && ref < p.start + (end - p.offset)) return { index: p.offset + ref - p.start, abbreviated: i === sentParts.length - 1 };
+            }
+            return undefined;
+          },
+        }
+      : {}),
   });
   /** Reads one part of the list up to its end marker. */
-  const readPart = async (): Promise<{ entries: RemoteEntry[]; ioError: number }> => {
+  const readPart = async (start: number): Promise<{ entries: RemoteEntry[]; ioError: number }> => {
     const from = decoder.entries.length;
+    sentParts.push({ start, offset: from });
     for (;;) {
       const got = await conn.read((cur) => several(decoder, cur));
       if ('end' in got) return { entries: decoder.entries.slice(from), ioError: got.ioError };
     }
   };
-  const first = await readPart();
+  const first = await readPart(inc ? 1 : 0);
   if (!inc) await conn.read((cur) => decoder.idLists(cur));
   let ioError = first.ioError;
   const parts: Part[] = [{ start: inc ? 1 : 0, entries: sortAndClean(first.entries) }];
@@ -164,11 +186,14 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     const list = { userNames: decoder.userNames, groupNames: decoder.groupNames, sent: decoder.entries };
     /** What the destination needs, by index (the Stage's own choice, a pull's rule). */
     const wanted = new Map<number, Fetch & { entry: RemoteEntry }>();
+    /** -H: a group's members share the staged inode, so the data recorded for any member fills it. */
+    const groupNdx = new Map<number, number>();
     const stageAll = (p: Part): void => {
       p.entries.forEach((e, i) => {
         if (!e) return;
         const f = stage.add(e, list, sum);
         if (f) wanted.set(p.start + i, { ...f, ndx: p.start + i, entry: e });
+        if (f && e.hlinkGroup !== undefined) groupNdx.set(e.hlinkGroup, p.start + i);
       });
     };
     stageAll(parts[0]!);
@@ -200,10 +225,11 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
       if (ndx <= NDX_FLIST_OFFSET) {
         const dir = dirs[NDX_FLIST_OFFSET - ndx];
         if (!inc || !dir) throw new ProtocolError(`Invalid dir index: ${NDX_FLIST_OFFSET - ndx} (${dirs.length})`, Exit.Protocol);
-        const got = await readPart();
-        ioError |= got.ioError;
         const last = parts[parts.length - 1]!;
-        const part: Part = { start: last.start + last.entries.length + 1, entries: sortAndClean(got.entries), dir };
+        const start = last.start + last.entries.length + 1;
+        const got = await readPart(start);
+        ioError |= got.ioError;
+        const part: Part = { start, entries: sortAndClean(got.entries), dir };
         parts.push(part);
         addDirs(part);
         stageAll(part);
@@ -220,25 +246,27 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
       if (!(iflags & Item.Transfer)) continue;
       const head = await conn.read((cur) => ({ count: cur.int32(), blength: cur.int32(), s2length: cur.int32(), remainder: cur.int32() }));
       if (head.count < 0 || head.blength < 0 || head.s2length < 0 || head.remainder < 0) throw new ProtocolError(`invalid sum header for file index ${ndx}`, Exit.Protocol);
-      const f = wanted.get(ndx);
-      const usable = f && !done.has(ndx) && (phase === 0 || redo.has(ndx));
+      const target = wanted.has(ndx) || e.hlinkGroup === undefined ? ndx : groupNdx.get(e.hlinkGroup) ?? ndx;
+      const f = wanted.get(target);
+      const usable = f && !done.has(target) && (phase === 0 || redo.has(target));
       if (!usable) {
         // rsync's discard_receive_data: the recorded update is read and dropped.
         if (phase === 0 || !f) io.out.write(`(Skipping batched update for${phase ? ' resend of' : ''} "${showPath(e.name)}")\n`);
         await discard(conn, head, codec.reader(conn, head.count), pending);
         continue;
       }
-      const basis = f.basis;
+      // The basis is the destination's file of the name the record is for (with -H, another member's).
+      const basis = target === ndx ? f.basis : basisOf(dest, e.name.toString('latin1'));
       const ok = await rebuildFile(conn, { ...f, ...(head.count && basis ? { basis } : {}) }, head, sum, codec.reader(conn, head.count), wire, pending);
       if (ok) {
-        done.add(ndx);
-        redo.delete(ndx);
+        done.add(target);
+        redo.delete(target);
       } else if (phase === 0) {
-        redo.add(ndx);
+        redo.add(target);
         if (c.info.NAME > 0 || c.itemize > 0) io.out.write(`WARNING: ${showPath(e.name)} failed verification -- update discarded (may try again).\n`);
       } else {
-        redo.delete(ndx);
-        done.add(ndx);
+        redo.delete(target);
+        done.add(target);
         error(`ERROR: ${showPath(e.name)} failed verification -- update discarded.`);
         stage.discard(e);
       }
@@ -274,6 +302,13 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     removeStaging(holder);
     throw err;
   }
+}
+
+/** The destination's regular file at `rel`, as a basis to rebuild against. */
+function basisOf(dest: PullDest, rel: string): Fetch['basis'] {
+  const st = dest.entry(rel);
+  if (!st || (st.mode & 0o170000) !== 0o100000 || st.size === 0) return undefined;
+  return { size: st.size, open: () => dest.openFile(rel) };
 }
 
 /** A recorded file's data read and dropped (its blocks stand for zeros: only a zlib dictionary sees them). */
