@@ -54,7 +54,7 @@ interface Part {
 export type ReadBatch = (Pulled & { config: Config }) | { code: number };
 
 export async function readBatch(c0: Config, io: Io): Promise<ReadBatch> {
-  const opened = openForReading(c0.batch!.file);
+  const opened = openForReading(c0.batch!.file, c0.insecureLinks);
   if ('message' in opened) {
     io.err.write(`arsync: ${opened.message}\n`);
     return { code: opened.code };
