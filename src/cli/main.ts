@@ -124,11 +124,12 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     }
     const pullMod = await import('./pull.js');
     removeStaging = pullMod.removeStaging;
-    const r = await pullMod.fetchRemote(pull, process.env, io);
+    const r = await pullMod.fetchRemote(pull, process.env, io, argv.slice(2));
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
     // --bwlimit held the wire (the far side sent no faster); rsync's receiver writes its disk unlimited.
-    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, ...r.local } };
+    // (--write-batch was the pull's to write: the local half writes none.)
+    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, ...r.local } };
   }
   // --read-batch: the batch is rebuilt into a staging tree as a pull's data is (cli/batch-read.ts).
   if (parsed.kind === 'run' && parsed.config.batch?.mode === 'read') {

@@ -357,7 +357,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const pushTo = listing ? undefined : pushTarget(operandBytes);
   const pulled = listing || pushTo ? undefined : pullOperand(operandBytes);
   if (!listing && !pushTo && !pulled) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
-  if (batchChoice && (listing || pushTo || pulled)) throw new UsageError(batchRemoteRefusal(batchChoice)!);
+  if (batchChoice && (listing || pushTo || pulled)) {
+    const why = batchRemoteRefusal(batchChoice, pulled ? 'pull' : pushTo ? 'push' : 'other', { compress: (noEffect.compress?.count ?? 0) > 0, hardLinks: Boolean(o['hardLinks']) });
+    if (why) throw new UsageError(why);
+  }
 
   const clockLimits = clock();
   const daemonOp = [listing, pushTo, pulled].find((op) => op?.kind === 'daemon');

@@ -47,6 +47,8 @@ export class Conn {
   waiting = 0;
   /** When the current wait began (performance.now() ms). */
   waitingSince = 0;
+  /** --write-batch in a pull: told every data byte the peer sends once framing starts (rsync's write_batch_monitor_in). */
+  tapIn: ((b: Buffer) => void) | undefined;
   /** Why the session was ended from outside (fail). */
   private aborted: Error | undefined;
   /** Wakes a drain wait when the connection fails. */
@@ -72,6 +74,7 @@ export class Conn {
           if (f.tag === Msg.Data) {
             this.dataFrames++;
             this.append(f.payload);
+            this.tapIn?.(f.payload);
           } else if (this.settled || (this.starved && this.held.length === 0 && this.arrived <= this.consumed)) this.onMessage(f);
           else this.held.push({ at: this.arrived, f });
         }
