@@ -25,6 +25,8 @@ export interface ScriptInput {
   args: string[];
   /** The operands as the parser left them (the last is the destination). */
   operands: string[];
+  /** The destination as the script names it, when not the last operand itself (a push's: its path). */
+  destWord?: string;
   /** The batch's name. */
   file: string;
   filters: readonly FilterItem[];
@@ -60,7 +62,7 @@ export function batchScript(s: ScriptInput): Buffer {
     if (write) out += p[write] === '=' ? ` --read-batch=${shellWord(p.slice(write + 1))}` : ' --read-batch';
     else out += ` ${shellWord(p)}`;
   }
-  out += ` \${1:-${shellWord(s.operands[s.operands.length - 1] ?? '')}}`;
+  out += ` \${1:-${shellWord(s.destWord ?? s.operands[s.operands.length - 1] ?? '')}}`;
   // The words came from argv (UTF-8 strings); rule patterns are bytes (latin1 strings).
   const parts = [Buffer.from(out, 'utf8')];
   if (rules.length) {

@@ -1,9 +1,10 @@
-// --write-batch in a pull (`arsync --write-batch=B host:src/ dst/`): as rsync's receiving client does,
-// the batch is the stream-flags word, the session's protocol, compatibility flags and seed, then every
-// data byte the sender sends from the file list on (rsync's write_batch_monitor_in), its statistics and
-// goodbye included. The session is known only once the handshake is done: the bytes that come before
-// are held until then. The session negotiates MD5 (a batch names no checksum: its reader assumes MD5)
-// and no compression (refused with -z before anything starts).
+// --write-batch in a pull or a push: as rsync's client does, the batch is the stream-flags word, the
+// session's protocol, compatibility flags and seed, then every data byte the sender sends from the file
+// list on (a pull: what arrives, rsync's write_batch_monitor_in; a push: what this side sends after its
+// filter rules, monitor_out, with its statistics before the goodbye), to the end. In a pull the session
+// is known only once the handshake is done: the bytes that come before are held until then. MD5 is the
+// only checksum offered (a batch names none: its reader assumes MD5), and -z is refused before anything
+// starts (rsync records zlib's stream).
 
 import * as fs from 'node:fs';
 import type { Config } from '../model/config.js';
@@ -19,7 +20,10 @@ export class BatchTap {
   /** Writes FILE.sh and opens FILE (rsync's messages and codes when it cannot). */
   static open(c: Config, args: string[]): BatchTap | { message: string; code: number } {
     const operands = [...c.sources, c.dest].map((o) => o.toString('utf8'));
-    const opened = openForWriting({ args, operands, file: c.batch!.file, filters: c.filters, cvsExclude: c.cvsExclude, from0: c.from0 }, c.insecureLinks);
+    // rsync's check_for_hostspec: the script names a push's destination by its path alone.
+    const dest = operands[operands.length - 1]!;
+    const destWord = dest.startsWith('rsync://') ? dest.replace(/^rsync:\/\/[^/]*\/?/, '') : dest.replace(/^[^/:]+::?/, '');
+    const opened = openForWriting({ args, operands, destWord, file: c.batch!.file, filters: c.filters, cvsExclude: c.cvsExclude, from0: c.from0 }, c.insecureLinks);
     return 'message' in opened ? opened : new BatchTap(opened.fd, batchFlags(c));
   }
 

@@ -106,7 +106,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // rsync opens its log as soon as the options are read.
     const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
     const [{ pushRemote }, { PushLog }] = await Promise.all([import('./remote-push.js'), import('./push-log.js')]);
-    const code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun));
+    const code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2));
     return code === Exit.Ok ? code : finish(io, code, log);
   }
   // A pull: fetch into a staging tree, then the local run from it (cli/pull.ts).

@@ -183,12 +183,33 @@ describeEngines((e) => {
     const a = await runCli(['-a', '--read-batch=P', 'copy2/', eng], { cwd: root });
     expect(a.code, a.stderr).toBe(0);
     expectSameTree(path.join(root, 'dst'), path.join(root, 'copy2'), engine, "arsync reads a pull's batch");
-    // Not yet: -z (zlib's stream), -H (rsync wants a group's data under another name), a push.
+    // Not yet: -z (zlib's stream), -H (rsync wants a group's data under another name).
     for (const extra of [['-z'], ['-H']]) {
       const no = await runCli(['-e', rsh, '--write-batch=N', '-a', ...extra, `localhost:${root}/src/`, 'dst/', eng], { cwd: root });
       expect(no.code).toBe(1);
     }
     expect(fs.existsSync(path.join(root, 'N'))).toBe(false);
+  });
+
+  it("--write-batch in a push records what this side sends: rsync's script, and both tools apply the batch", async () => {
+    const root = tempDir(`arsync-batch-push-${engine}-`);
+    setup(root);
+    for (const d of ['dst', 'rdst', 'copy1', 'copy2']) clone(path.join(root, 'old'), path.join(root, d));
+    const rsh = fakeRsh(root);
+    const ours = await runCli(['-e', rsh, '--write-batch=P', '-aH', '--delete', 'src/', `localhost:${root}/dst/`, eng], { cwd: root });
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(rsync(['-e', rsh, '--write-batch=R', '-aH', '--delete', 'src/', `localhost:${root}/rdst/`], root).code).toBe(0);
+    expectSameTree(path.join(root, 'rdst'), path.join(root, 'dst'), engine, 'the push');
+    expect(fs.readFileSync(path.join(root, 'P.sh'), 'utf8')).toBe(
+      fs.readFileSync(path.join(root, 'R.sh'), 'utf8').replace("'rsync'", "'arsync'").replace("'R'", "'P'").replace(` \${1:-'${root}/rdst/'}`, ` --engine='${engine}' \${1:-'${root}/dst/'}`),
+    );
+    const r = rsync(['-aH', '--delete', '-i', '--read-batch=P', 'copy1/'], root);
+    expect(r.code, r.stderr).toBe(0);
+    expectSameTree(path.join(root, 'dst'), path.join(root, 'copy1'), engine, "rsync reads a push's batch");
+    const a = await runCli(['-aH', '--delete', '--read-batch=P', 'copy2/', eng], { cwd: root });
+    expect(a.code, a.stderr).toBe(0);
+    expectSameTree(path.join(root, 'dst'), path.join(root, 'copy2'), engine, "arsync reads a push's batch");
+    expect(fs.statSync(path.join(root, 'copy2/hard')).ino).toBe(fs.statSync(path.join(root, 'copy2/sub/b.txt')).ino);
   });
 
   it("errors: a missing batch, a newer protocol, another basis, -n, both modes, a remote operand: rsync's words and codes", async () => {
@@ -205,7 +226,7 @@ describeEngines((e) => {
     const both = await runCli(['--write-batch=X', '--read-batch=Y', '-a', 'src/', 'dst/', eng], { cwd: root });
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('--write-batch and --read-batch can not be used together');
-    const remote = await runCli(['--write-batch=X', '-a', 'src/', 'host:dst/', eng], { cwd: root });
+    const remote = await runCli(['--only-write-batch=X', '-a', 'src/', 'host:dst/', eng], { cwd: root });
     expect(remote.code).toBe(1);
     expect(fs.existsSync(path.join(root, 'X'))).toBe(false);
     const acls = await runCli(['--write-batch=X', '-aX', 'src/', 'dst/', eng], { cwd: root });
