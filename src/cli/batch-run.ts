@@ -24,7 +24,7 @@ export async function startBatch(c: Config, args: string[]): Promise<BatchRun | 
   const b = c.batch!;
   let opened;
   try {
-    opened = openForWriting({ args, operands: [...c.sources, c.dest].map((o) => o.toString('utf8')), file: b.file, filters: c.filters, cvsExclude: c.cvsExclude, from0: c.from0 }, c.insecureLinks);
+    opened = openForWriting({ program: process.argv[1], args, operands: [...c.sources, c.dest].map((o) => o.toString('utf8')), file: b.file, filters: c.filters, cvsExclude: c.cvsExclude, from0: c.from0 }, c.insecureLinks);
   } catch (err) {
     if (err instanceof UsageError) return { message: err.message, code: Exit.Usage };
     throw err;

@@ -1,5 +1,5 @@
 // The shell script --write-batch leaves next to the batch (FILE.sh, rsync's write_batch_shell_file): the
-// command line again with --read-batch=FILE in place of the write option, without the operands and the
+// program as it was run (the script's path: Node's argv[0] is node itself), the command line again with --read-batch=FILE in place of the write option, without the operands and the
 // filter options, the destination as "${1:-DEST}", and the filter rules in a here-document read through
 // --filter='._-'. Every word is single-quoted as rsync quotes it (an option's "--name=" left bare when it
 // is a plain option name), so nothing in a name or pattern runs in the script.
@@ -29,6 +29,8 @@ export interface ScriptInput {
   destWord?: string;
   /** The batch's name. */
   file: string;
+  /** How this program was run (rsync writes its argv[0]; Node's is the script's path), 'arsync' when unknown. */
+  program?: string;
   filters: readonly FilterItem[];
   cvsExclude: boolean;
   from0: boolean;
@@ -37,7 +39,7 @@ export interface ScriptInput {
 /** The script's text. Throws UsageError for a rule whose pattern holds a newline (rsync refuses it, exit 1). */
 export function batchScript(s: ScriptInput): Buffer {
   const rules = ruleLines(s);
-  let out = shellWord('arsync');
+  let out = shellWord(s.program ?? 'arsync');
   if (rules.length) out += ` --filter=${shellWord('._-')}`;
   // The operands are found from the end of the line, as rsync finds them, and left out.
   const words: (string | undefined)[] = [...s.args];

@@ -23,7 +23,7 @@ export class BatchTap {
     // rsync's check_for_hostspec: the script names a push's destination by its path alone.
     const dest = operands[operands.length - 1]!;
     const destWord = dest.startsWith('rsync://') ? dest.replace(/^rsync:\/\/[^/]*\/?/, '') : dest.replace(/^[^/:]+::?/, '');
-    const opened = openForWriting({ args, operands, destWord, file: c.batch!.file, filters: c.filters, cvsExclude: c.cvsExclude, from0: c.from0 }, c.insecureLinks);
+    const opened = openForWriting({ program: process.argv[1], args, operands, destWord, file: c.batch!.file, filters: c.filters, cvsExclude: c.cvsExclude, from0: c.from0 }, c.insecureLinks);
     return 'message' in opened ? opened : new BatchTap(opened.fd, batchFlags(c));
   }
 

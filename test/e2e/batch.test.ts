@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
-import { fidelity, runCli, type EngineName } from '../helpers/cli.js';
+import { BIN, fidelity, runCli, type EngineName } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { bytes, clone, put, stampTree, statSnapshot, snapshotDiff } from '../helpers/differential.js';
@@ -76,11 +76,11 @@ describeEngines((e) => {
     expect(theirs.code).toBe(0);
     expect(items(ours.stdout)).toEqual(items(theirs.stdout));
     expectSameTree(path.join(root, 'rdst'), path.join(root, 'dst'), engine, 'the copy');
-    // The script: rsync's words, with the batch's and destination's names ours, and our program's name.
+    // The script: rsync's words, with the batch's and destination's names ours, and our program as it was run.
     const sh = fs.readFileSync(path.join(root, 'B.sh'), 'utf8');
     // (--engine is one of the options, kept in the script as rsync keeps every option.)
-    expect(sh.replace(` --engine='${engine}'`, '')).toBe(fs.readFileSync(path.join(root, 'R.sh'), 'utf8').replace("'rsync'", "'arsync'").replace("'R'", "'B'").replace("'rdst/'", "'dst/'"));
-    expect(sh).toBe(`'arsync' --read-batch='B' '-aH' '--delete' '-i' --engine='${engine}' \${1:-'dst/'}\n`);
+    expect(sh.replace(` --engine='${engine}'`, '')).toBe(fs.readFileSync(path.join(root, 'R.sh'), 'utf8').replace("'rsync'", `'${BIN}'`).replace("'R'", "'B'").replace("'rdst/'", "'dst/'"));
+    expect(sh).toBe(`'${BIN}' --read-batch='B' '-aH' '--delete' '-i' --engine='${engine}' \${1:-'dst/'}\n`);
     expect(fs.statSync(path.join(root, 'B.sh')).mode & 0o777).toBe(0o700);
     expect(fs.statSync(path.join(root, 'B')).mode & 0o777).toBe(0o600);
     // rsync applies each batch to a copy of the old destination, alike.
@@ -175,7 +175,7 @@ describeEngines((e) => {
     expect(rsync(['-e', rsh, '--write-batch=R', '-a', `localhost:${root}/src/`, 'rdst/'], root).code).toBe(0);
     expectSameTree(path.join(root, 'rdst'), path.join(root, 'dst'), engine, 'the pull');
     expect(fs.readFileSync(path.join(root, 'P.sh'), 'utf8')).toBe(
-      fs.readFileSync(path.join(root, 'R.sh'), 'utf8').replace("'rsync'", "'arsync'").replace("'R'", "'P'").replace(" ${1:-'rdst/'}", ` --engine='${engine}' \${1:-'dst/'}`),
+      fs.readFileSync(path.join(root, 'R.sh'), 'utf8').replace("'rsync'", `'${BIN}'`).replace("'R'", "'P'").replace(" ${1:-'rdst/'}", ` --engine='${engine}' \${1:-'dst/'}`),
     );
     const r = rsync(['-a', '--read-batch=P', 'copy1/'], root);
     expect(r.code, r.stderr).toBe(0);
@@ -201,7 +201,7 @@ describeEngines((e) => {
     expect(rsync(['-e', rsh, '--write-batch=R', '-aH', '--delete', 'src/', `localhost:${root}/rdst/`], root).code).toBe(0);
     expectSameTree(path.join(root, 'rdst'), path.join(root, 'dst'), engine, 'the push');
     expect(fs.readFileSync(path.join(root, 'P.sh'), 'utf8')).toBe(
-      fs.readFileSync(path.join(root, 'R.sh'), 'utf8').replace("'rsync'", "'arsync'").replace("'R'", "'P'").replace(` \${1:-'${root}/rdst/'}`, ` --engine='${engine}' \${1:-'${root}/dst/'}`),
+      fs.readFileSync(path.join(root, 'R.sh'), 'utf8').replace("'rsync'", `'${BIN}'`).replace("'R'", "'P'").replace(` \${1:-'${root}/rdst/'}`, ` --engine='${engine}' \${1:-'${root}/dst/'}`),
     );
     const r = rsync(['-aH', '--delete', '-i', '--read-batch=P', 'copy1/'], root);
     expect(r.code, r.stderr).toBe(0);
