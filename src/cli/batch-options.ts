@@ -48,8 +48,8 @@ export function settleBatch(b: BatchChoice | undefined, c: Pick<Config, 'dryRun'
     if (c.removeSourceFiles) throw new UsageError(`--read-batch cannot be used with --remove-${c.removeSentOnly ? 'sent' : 'source'}-files`);
     return b;
   }
-  // The ACL and xattr lists are not written into a batch yet: refused rather than left out.
-  if (c.acls || c.xattrs) throw new UsageError(`--${b.mode === 'write' ? '' : 'only-'}write-batch cannot be used with ${c.acls ? '-A/--acls' : '-X/--xattrs'} yet`);
+  // The ACL lists are not written into a batch yet: refused rather than left out.
+  if (c.acls) throw new UsageError(`--${b.mode === 'write' ? '' : 'only-'}write-batch cannot be used with -A/--acls yet`);
   return c.dryRun ? undefined : b;
 }
 
@@ -57,9 +57,10 @@ export function settleBatch(b: BatchChoice | undefined, c: Pick<Config, 'dryRun'
  * A batch with a remote transfer: `undefined` when it can be written (--write-batch in a pull or a push
  * without -z: cli/batch-tap.ts), else why not, refused before any I/O.
  */
-export function batchRemoteRefusal(b: BatchChoice | undefined, kind: 'pull' | 'push' | 'other' = 'other', o: { compress?: boolean; hardLinks?: boolean } = {}): string | undefined {
+export function batchRemoteRefusal(b: BatchChoice | undefined, kind: 'pull' | 'push' | 'other' = 'other', o: { compress?: boolean; hardLinks?: boolean; xattrs?: boolean } = {}): string | undefined {
   if (!b) return undefined;
   if (b.mode === 'read') return 'remote destination is not allowed with --read-batch';
+  if (o.xattrs && kind !== 'other') return `--write-batch with -X is not supported in a ${kind} yet`;
   if (kind === 'push' && b.mode === 'write') return o.compress ? '--write-batch with -z is not supported in a push yet (rsync records the zlib stream)' : undefined;
   if (kind === 'pull' && b.mode === 'write') {
     if (o.compress) return '--write-batch with -z is not supported in a pull yet (rsync records the zlib stream)';

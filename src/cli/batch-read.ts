@@ -31,6 +31,8 @@ import { destBase, Stage, removeStaging, type Pulled } from './pull.js';
 import { PullDest } from './pull-dest.js';
 import { linkable, stagingParent } from './staging-dir.js';
 import { openForReading } from './batch-files.js';
+import { XattrReceiver, abbreviated, readAnswer } from '../remote/xattr-list.js';
+import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import { matchBatchFlags } from './batch-flags.js';
 import { BATCH_PROTOCOL } from './batch-write.js';
 
@@ -98,9 +100,20 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
   const c: Config = { ...c0 };
   const said = matchBatchFlags(c, flags);
   if (c.info.MISC > 0 && !c.quiet && !c.json) for (const l of said) io.out.write(`${l}\n`);
-  if (c.acls || c.xattrs) {
-    io.err.write(`arsync: reading a batch with ${c.acls ? '-A/--acls' : '-X/--xattrs'} is not supported yet\n`);
+  if (c.acls) {
+    io.err.write('arsync: reading a batch with -A/--acls is not supported yet\n');
     return { code: Exit.Usage };
+  }
+  // -X: the lists in the batch go onto the staged entries through the addon (as a pull's: run/remote-xattrs.ts).
+  let xattrs: { receiver: XattrReceiver; staged: StagedXattrs } | undefined;
+  if (c.xattrs) {
+    const xio = c.engine === 'node' ? { reason: 'the node engine cannot write extended attributes' } : remoteXattrs();
+    if ('reason' in xio) {
+      io.err.write(`arsync: -X/--xattrs needs the native addon: ${xio.reason}\n`);
+      return { code: Exit.Usage };
+    }
+    const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
+    xattrs = { receiver: new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true }), staged: new StagedXattrs(xio, c.dryRun) };
   }
   const compat = await conn.read((cur) => cur.varint());
   const seed = await conn.read((cur) => cur.int32());
@@ -132,6 +145,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     safeFlist: protocol >= 31 || (compat & Cf.SafeFlist) !== 0,
     id0Names: (compat & Cf.Id0Names) !== 0,
     numericIds: c.numericIds,
+    ...(xattrs ? { xattrReceiver: xattrs.receiver } : {}),
     // rsync numbers a hard link's first entry by its list index in the order sent (incremental lists).
     ...(inc
       ? {
@@ -188,12 +202,18 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     const wanted = new Map<number, Fetch & { entry: RemoteEntry }>();
     /** -H: a group's members share the staged inode, so the data recorded for any member fills it. */
     const groupNdx = new Map<number, number>();
+    /** -X: who takes the long values of each list when the batch brings them (the first entry that needs them). */
+    const valuesFor = new Map<number, (values: Map<number, Buffer>) => void>();
     const stageAll = (p: Part): void => {
       p.entries.forEach((e, i) => {
         if (!e) return;
         const f = stage.add(e, list, sum);
         if (f) wanted.set(p.start + i, { ...f, ndx: p.start + i, entry: e });
         if (f && e.hlinkGroup !== undefined) groupNdx.set(e.hlinkGroup, p.start + i);
+        if (xattrs && e.xattr !== undefined) {
+          const ask = stage.xattrs(e, e.xattr, xattrs.receiver.lists[e.xattr]!, xattrs.staged);
+          if (ask && !valuesFor.has(e.xattr)) valuesFor.set(e.xattr, ask.got);
+        }
       });
     };
     stageAll(parts[0]!);
@@ -242,6 +262,12 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
       const iflags = await conn.read((cur) => cur.byte() | (cur.byte() << 8));
       if (iflags & Item.BasisTypeFollows) await conn.read((cur) => cur.byte());
       if (iflags & Item.XnameFollows) await conn.read((cur) => cur.vstring(4096));
+      // -X: the sender's answer for the long values of the entry's list (each comes once).
+      if (xattrs && iflags & Item.ReportXattr) {
+        const list = e.xattr !== undefined ? xattrs.receiver.lists[e.xattr]! : [];
+        const values = await conn.read((cur) => readAnswer(cur, new Set(list.filter(abbreviated).map((it) => it.num))));
+        if (e.xattr !== undefined) valuesFor.get(e.xattr)?.(values);
+      }
       // An entry's itemized change without data: the local run decides and prints its own.
       if (!(iflags & Item.Transfer)) continue;
       const head = await conn.read((cur) => ({ count: cur.int32(), blength: cur.int32(), s2length: cur.int32(), remainder: cur.int32() }));

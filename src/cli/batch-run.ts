@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import type { FilterList } from '../plan/filter.js';
 import type { EntryEvent } from '../progress/output.js';
 import { Exit, UsageError } from '../util/errors.js';
+import type { RemoteXattrs } from '../run/remote-xattrs.js';
 
 export interface BatchRun {
   /** The run's Config (a dry run for --only-write-batch). */
@@ -34,13 +35,20 @@ export async function startBatch(c: Config, args: string[]): Promise<BatchRun | 
   const only = b.mode === 'only-write';
   const config = only ? { ...c, dryRun: true } : c;
   const rec = new BatchRecorder();
+  // -X: the sources' xattrs are read through the addon (the node engine refuses -X before this).
+  let xio: RemoteXattrs | undefined;
+  if (c.xattrs) {
+    const x = (await import('../run/remote-xattrs.js')).remoteXattrs();
+    if ('reason' in x) return { message: `-X/--xattrs needs the native addon: ${x.reason}`, code: Exit.Usage };
+    xio = x;
+  }
   return {
     config,
     only,
     observe: rec.observe,
     finish(engine, filters, error) {
       try {
-        const problems = writeBatch(fd, config, engine, filters, rec);
+        const problems = writeBatch(fd, config, engine, filters, rec, xio);
         for (const m of problems) error(m);
         return problems.length;
       } finally {

@@ -25,6 +25,8 @@ import { isDir, isLink, isReg } from '../remote/flist.js';
 import { groups, users } from '../util/userdb.js';
 import { showPath } from '../util/errors.js';
 import { batchFlags } from './batch-flags.js';
+import { XattrSender, abbreviated, encodeAnswer } from '../remote/xattr-list.js';
+import type { RemoteXattrs } from '../run/remote-xattrs.js';
 
 /** The protocol rsync 3.5 writes its batches in. */
 export const BATCH_PROTOCOL = 32;
@@ -78,9 +80,12 @@ const nameBytes = (n: string | undefined): Buffer | undefined => (n === undefine
  * walk is the engines'), each recorded entry written in the list's order. Returns the messages of files
  * that could not be read (rsync's sender errors: the run's exit code counts them).
  */
-export function writeBatch(fd: number, c: Config, engine: Engine, filters: FilterList | undefined, rec: BatchRecorder): string[] {
+export function writeBatch(fd: number, c: Config, engine: Engine, filters: FilterList | undefined, rec: BatchRecorder, xio?: RemoteXattrs): string[] {
   const problems: string[] = [];
-  const walk = walkSources(c, engine, filters);
+  const walk = walkSources(c, engine, filters, xio);
+  // -X: each entry's list follows it; a value too long to go in the list goes once, with the first record of an entry that has it.
+  const xattrs = xio ? new XattrSender() : undefined;
+  const valuesSent = new Set<string>();
   const sum = strong('md5');
   const out = new Out(fd);
   const seed = (Math.floor(Date.now() / 1000) ^ (process.pid << 6)) | 0;
@@ -128,6 +133,7 @@ export function writeBatch(fd: number, c: Config, engine: Engine, filters: Filte
         atimes: c.atimes,
         userName: (id) => nameBytes(users.nameOf(id)),
         groupName: (id) => nameBytes(groups.nameOf(id)),
+        ...(xattrs ? { xattrSender: xattrs } : {}),
       },
       walk.ioError,
     ),
@@ -142,9 +148,17 @@ export function writeBatch(fd: number, c: Config, engine: Engine, filters: Filte
     let iflags = itemFlags(item.itemize);
     const transfer = (iflags & Item.Transfer) !== 0 && isReg(e.mode);
     if (!transfer) iflags &= ~Item.Transfer;
+    // -X: rsync's generator reports a new entry's xattrs, and the sender answers with the long values.
+    const list = xattrs && e.xattr !== undefined ? xattrs.lists[e.xattr]! : undefined;
+    const owed = list ? list.filter((it) => abbreviated(it) && !valuesSent.has(`${e.xattr}:${it.num}`)).map((it) => it.num) : [];
+    if (list && (owed.length || (iflags & Item.IsNew && list.length))) iflags |= Item.ReportXattr;
     const head = [ndxOut.encode(ndx), Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff])];
     // A hard link made from its group's first name: rsync's xname is that name.
     if (iflags & Item.XnameFollows) head.push(vstring(Buffer.from(item.suffix.replace(/^ => /, ''), 'utf8')));
+    if (list && iflags & Item.ReportXattr) {
+      head.push(encodeAnswer(list, owed));
+      for (const n of owed) valuesSent.add(`${e.xattr}:${n}`);
+    }
     if (!transfer) {
       for (const b of head) out.put(b);
       asked += head.reduce((n, b) => n + b.length, 0);

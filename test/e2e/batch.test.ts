@@ -212,6 +212,38 @@ describeEngines((e) => {
     expect(fs.statSync(path.join(root, 'copy2/hard')).ino).toBe(fs.statSync(path.join(root, 'copy2/sub/b.txt')).ino);
   });
 
+  it('-X: the lists and their long values (each sent once) both ways; the node engine refuses -X as it does locally', async () => {
+    const root = tempDir(`arsync-batch-x-${engine}-`);
+    const src = path.join(root, 'src');
+    for (const f of ['f1', 'f2', 'f3']) put(src, f, `${f}\n`);
+    const long = 'L'.repeat(100);
+    const setx = (p: string, n: string, v: string): void => void spawnSync('setfattr', ['-n', n, '-v', v, p]);
+    for (const f of ['f1', 'f2', 'f3']) setx(path.join(src, f), 'user.m', 'v');
+    setx(path.join(src, 'f1'), 'user.long', long);
+    setx(path.join(src, 'f2'), 'user.long', long);
+    stampTree(src);
+    const xattrsOf = (p: string): string => spawnSync('getfattr', ['-d', '--absolute-names', p], { encoding: 'utf8' }).stdout.split('\n').slice(1).join('\n');
+    const ours = await runCli(['-aX', '--only-write-batch=B', 'src/', 'wb/', eng], { cwd: root });
+    expect(rsync(['-aX', '--write-batch=R', 'src/', 'rdst/'], root).code).toBe(0);
+    if (engine === 'node') {
+      expect(ours.code).toBe(1);
+      const refused = await runCli(['-a', '--read-batch=R', 'd2/', eng], { cwd: root });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('-X/--xattrs needs the native addon');
+      return;
+    }
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(fs.existsSync(path.join(root, 'wb'))).toBe(false);
+    // rsync reads ours, arsync reads rsync's and its own: every file with its xattrs.
+    expect(rsync(['-a', '--read-batch=B', 'd1/'], root).code).toBe(0);
+    expect((await runCli(['-a', '--read-batch=R', 'd2/', eng], { cwd: root })).code).toBe(0);
+    expect((await runCli(['-a', '--read-batch=B', 'd3/', eng], { cwd: root })).code).toBe(0);
+    for (const d of ['d1', 'd2', 'd3']) {
+      for (const f of ['f1', 'f2', 'f3']) expect(xattrsOf(path.join(root, d, f)), `${d}/${f}`).toBe(xattrsOf(path.join(root, 'rdst', f)));
+    }
+    expect(xattrsOf(path.join(root, 'd2/f2'))).toContain(`user.long="${long}"`);
+  });
+
   it("errors: a missing batch, a newer protocol, another basis, -n, both modes, a remote operand: rsync's words and codes", async () => {
     const root = tempDir(`arsync-batch-err-${engine}-`);
     setup(root);
@@ -229,7 +261,7 @@ describeEngines((e) => {
     const remote = await runCli(['--only-write-batch=X', '-a', 'src/', 'host:dst/', eng], { cwd: root });
     expect(remote.code).toBe(1);
     expect(fs.existsSync(path.join(root, 'X'))).toBe(false);
-    const acls = await runCli(['--write-batch=X', '-aX', 'src/', 'dst/', eng], { cwd: root });
+    const acls = await runCli(['--write-batch=X', '-aA', 'src/', 'dst/', eng], { cwd: root });
     expect(acls.code).toBe(1);
     expect(fs.existsSync(path.join(root, 'X'))).toBe(false);
     const remoteRead = await runCli(['--read-batch=X', 'host:dst/', eng], { cwd: root });
