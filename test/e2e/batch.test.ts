@@ -244,6 +244,23 @@ describeEngines((e) => {
     expect(xattrsOf(path.join(root, 'd2/f2'))).toContain(`user.long="${long}"`);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('devices and FIFOs (as root) both ways', async () => {
+    const root = tempDir(`arsync-batch-dev-${engine}-`);
+    const src = path.join(root, 'src');
+    put(src, 'f', 'x\n');
+    expect(spawnSync('mknod', [path.join(src, 'cdev'), 'c', '1', '3']).status).toBe(0);
+    expect(spawnSync('mkfifo', [path.join(src, 'fifo')]).status).toBe(0);
+    stampTree(src);
+    expect((await runCli(['--write-batch=B', '-a', 'src/', 'dst/', eng], { cwd: root })).code).toBe(0);
+    expect(rsync(['--write-batch=R', '-a', 'src/', 'rdst/'], root).code).toBe(0);
+    expect(rsync(['-a', '--read-batch=B', 'd1/'], root).code).toBe(0);
+    const ours = await runCli(['-a', '--read-batch=R', 'd2/', eng], { cwd: root });
+    expect(ours.code, ours.stderr).toBe(0);
+    for (const d of ['dst', 'd1', 'd2']) expectSameTree(path.join(root, 'rdst'), path.join(root, d), engine, d);
+    expect(fs.lstatSync(path.join(root, 'd2/cdev')).rdev).toBe(fs.lstatSync(path.join(src, 'cdev')).rdev);
+    expect(fs.lstatSync(path.join(root, 'd1/fifo')).isFIFO()).toBe(true);
+  });
+
   it("errors: a missing batch, a newer protocol, another basis, -n, both modes, a remote operand: rsync's words and codes", async () => {
     const root = tempDir(`arsync-batch-err-${engine}-`);
     setup(root);
