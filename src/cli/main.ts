@@ -13,6 +13,7 @@ import type { LogFile } from '../progress/logfile.js';
 import { selectEngine } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
 import { transfer } from '../run/run.js';
+import { startBatch } from './batch-run.js';
 import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
 import { createReporter } from '../progress/reporter.js';
@@ -106,7 +107,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // rsync opens its log as soon as the options are read.
     const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
     const [{ pushRemote }, { PushLog }] = await Promise.all([import('./remote-push.js'), import('./push-log.js')]);
-    const code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun));
+    const code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2));
     return code === Exit.Ok ? code : finish(io, code, log);
   }
   // A pull: fetch into a staging tree, then the local run from it (cli/pull.ts).
@@ -124,21 +125,32 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     }
     const pullMod = await import('./pull.js');
     removeStaging = pullMod.removeStaging;
-    const r = await pullMod.fetchRemote(pull, process.env, io);
+    const r = await pullMod.fetchRemote(pull, process.env, io, argv.slice(2));
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
     // --bwlimit held the wire (the far side sent no faster); rsync's receiver writes its disk unlimited.
-    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, ...r.local } };
+    // (--write-batch was the pull's to write: the local half writes none.)
+    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, ...r.local } };
+  }
+  // --read-batch: the batch is rebuilt into a staging tree as a pull's data is (cli/batch-read.ts).
+  if (parsed.kind === 'run' && parsed.config.batch?.mode === 'read') {
+    setEightBitOutput(parsed.config.eightBit);
+    const [batchMod, pullMod] = await Promise.all([import('./batch-read.js'), import('./pull.js')]);
+    removeStaging = pullMod.removeStaging;
+    const r = await batchMod.readBatch(parsed.config, io);
+    if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
+    pulled = r;
+    parsed = { kind: 'run' as const, config: { ...r.config, sources: r.operands, incRecursive: false } };
   }
   try {
-    const code = await runLocal(parsed.config, io, report, started, events, pulled);
+    const code = await runLocal(parsed.config, io, report, started, events, pulled, argv.slice(2));
     return code;
   } finally {
     if (pulled) removeStaging?.(pulled.staging);
   }
 }
 
-async function runLocal(c: Config, io: Io, report: RunReport, started: number, events: EventStream | undefined, pulled: Pulled | undefined): Promise<number> {
+async function runLocal(c: Config, io: Io, report: RunReport, started: number, events: EventStream | undefined, pulled: Pulled | undefined, args: string[]): Promise<number> {
   const logged: { log?: LogFile } = {};
   const fail = (message: string, code: number): number => {
     io.err.write(`arsync: ${message}\n`);
@@ -242,6 +254,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // Likewise the backup directory: the operator's own symlinks on its way were followed once, here.
   if (checked.backupDir) resolved.plan.backupDir = checked.backupDir;
 
+  // --write-batch: the script is written and the batch opened before the run (cli/batch-run.ts).
+  const batch = c.batch && c.batch.mode !== 'read' ? await startBatch(c, args) : undefined;
+  if (batch && 'message' in batch) return fail(batch.message, batch.code);
+  if (batch) c = batch.config;
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, files: c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...io });
   // A pull is rsync's receiving client: it receives the list.
@@ -287,7 +303,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     totals = pulled?.current
       ? (await import('./pull-current.js')).currentRunTotals(pulled.current, resolved.plan.destRoot)
       : await transfer({
-        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir, charsets,
+        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
         ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable } : {}),
       });
     if (pulled) totals.wire = pulled.wire;
@@ -309,9 +325,11 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     setAbortHandler(undefined);
   }
 
+  // --write-batch: the batch from what the run decided; a source it could not read is a transfer error.
+  const batchErrors = batch && !abort.aborted ? batch.finish(engine, filters, (m) => reporter.error(m)) : 0;
   // Stopped by the run's clock (--stop-at, --stop-after, --timeout): rsync's line, then its exit 30.
   if (totals.stopMessage) io.err.write(`${totals.stopMessage}\n`);
-  const code = Math.max(totals.stopMessage ? Exit.Timeout : exitCode(totals, abort.aborted, ioErrors), pulled?.code ?? 0);
+  const code = Math.max(totals.stopMessage ? Exit.Timeout : exitCode(totals, abort.aborted, ioErrors), pulled?.code ?? 0, batchErrors ? Exit.Partial : 0);
   const elapsedMs = performance.now() - started;
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);
@@ -324,7 +342,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     reporter.print(`total: matches=${d?.matches ?? 0}  hash_hits=${d?.hashHits ?? 0}  false_alarms=${d?.falseAlarms ?? 0} data=${data}`);
   }
   if (!c.json && code !== Exit.Signal && c.info.STATS > 0) {
-    for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable)) reporter.print(line);
+    for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable)) reporter.print(batch?.only ? line.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : line);
   }
   // rsync's log_exit(): the log's closing totals when no statistics were printed, or the run failed.
   if (log && pulled) {

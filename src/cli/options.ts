@@ -27,6 +27,7 @@ import { addOwnershipOptions, type Ownership } from './ownership.js';
 import { addFakeSuperOptions, isReceiverOption, type FakeSuper } from './fake-super.js';
 import { checkXattrsAll, xattrsLevel } from './xattrs.js';
 import { addDeviceOptions, type DeviceOptions } from './device-options.js';
+import { addBatchOptions, batchRemoteRefusal, settleBatch } from './batch-options.js';
 import { percentCSum, addOutputOptions } from './output-options.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { versionText } from './version-info.js';
@@ -101,6 +102,7 @@ function buildProgram(
   output: ReturnType<typeof addOutputOptions>;
   daemon: ReturnType<typeof addDaemonOptions>;
   iconv: ReturnType<typeof addIconvOptions>;
+  batch: ReturnType<typeof addBatchOptions>;
 } {
   // Filter options keep their command-line order across kinds: commander calls these in argv order.
   const rule = (kind: FilterItem['kind']) => (v: string, prev: number): number => {
@@ -231,6 +233,7 @@ function buildProgram(
   const fakeSuper = addFakeSuperOptions(p);
   const daemon = addDaemonOptions(p);
   const devices = addDeviceOptions(p);
+  const batch = addBatchOptions(p);
   const noEffect = addNoEffectOptions(p, env);
   addReflinkOption(p);
   addFuzzyOptions(p);
@@ -259,7 +262,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon, iconv };
+  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon, iconv, batch };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -295,7 +298,7 @@ function remoteCompress(o: CompressOptions): ClientCompress {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon, iconv } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon, iconv, batch } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -313,15 +316,23 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const noEffect = finishNoEffect();
   for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt)) checkRemoteOption(opt);
   const operands = program.args;
+  // --read-batch: the batch stands for the sources; the last operand is the destination (rsync's rule).
+  const batchChoice = batch();
+  const readBatch = batchChoice?.mode === 'read';
+  if (readBatch) {
+    if (operands.length === 0) throw new UsageError('--read-batch needs a destination');
+    operands.splice(0, operands.length - 1);
+    if (classifyOperand(Buffer.from(operands[0]!)).kind !== 'local') throw new UsageError(batchRemoteRefusal(batchChoice)!);
+  }
   // `host:path` alone lists a directory on another machine (rsync's implicit --list-only).
   // With --list-only a destination may follow; rsync lists the source all the same.
-  const remoteList = operands.length === 1 || (o['listOnly'] && operands.length === 2) ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
+  const remoteList = readBatch ? undefined : operands.length === 1 || (o['listOnly'] && operands.length === 2) ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
   const listing = remoteList?.kind === 'local' ? undefined : remoteList;
   // A lone local source is listed (rsync's implicit --list-only); the "." stands for the destination
   // a listing never uses.
-  const lone = operands.length === 1;
+  const lone = operands.length === 1 && !readBatch;
   if (lone) operands.push('.');
-  if (operands.length < 2) {
+  if (operands.length < (readBatch ? 1 : 2)) {
     throw new UsageError('no source or destination given');
   }
   const raw = fromProcess ? rawArgs(args) : args.map((a) => Buffer.from(a));
@@ -349,6 +360,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const pushTo = listing ? undefined : pushTarget(operandBytes);
   const pulled = listing || pushTo ? undefined : pullOperand(operandBytes);
   if (!listing && !pushTo && !pulled) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
+  if (batchChoice && (listing || pushTo || pulled)) {
+    const why = batchRemoteRefusal(batchChoice, pulled ? 'pull' : pushTo ? 'push' : 'other', { compress: (noEffect.compress?.count ?? 0) > 0, hardLinks: Boolean(o['hardLinks']), xattrs: Number(o['xattrs'] ?? 0) > 0 });
+    if (why) throw new UsageError(why);
+  }
 
   const clockLimits = clock();
   const daemonOp = [listing, pushTo, pulled].find((op) => op?.kind === 'daemon');
@@ -483,6 +498,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
   applyDirChoices(config, dirChoices(), filters);
+  const settled = settleBatch(batchChoice, config);
+  if (settled) config.batch = settled;
   // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
   // list first (--delete-before, --delete-after, --delay-updates).
   config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after' && !config.delayUpdates;

@@ -43,6 +43,7 @@ import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver, abbreviated, type XattrItem } from '../remote/xattr-list.js';
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import type { XattrAsk } from '../remote/pull.js';
+import { BatchTap } from './batch-tap.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
@@ -114,7 +115,7 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
   });
 }
 
-export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo): Promise<Pulled | { code: number }> {
+export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo, args: string[] = []): Promise<Pulled | { code: number }> {
   const c = p.config;
   const acl = aclAddon(c);
   if (acl.error) {
@@ -157,6 +158,12 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true }) : undefined;
   // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
   // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
+  // --write-batch: the sender's stream goes into the batch too (cli/batch-tap.ts).
+  const tap = c.batch ? BatchTap.open(c, args) : undefined;
+  if (tap && 'message' in tap) {
+    io.err.write(`arsync: ${tap.message}\n`);
+    return { code: tap.code };
+  }
   const holder = fs.mkdtempSync(nodePath.join(stagingParent(c.dest), 'arsync-pull-'));
   fs.chmodSync(holder, 0o700);
   const staging = nodePath.join(holder, 'tree');
@@ -184,13 +191,15 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const operands: Buffer[] = [];
   const wire = { literal: 0, matched: 0, sent: 0, received: 0, listBytes: 0, buildMs: 0, xferMs: 0 };
   let localErrors = 0;
-  useNativeSumsFor(c.engine);
+  // A batch names no checksum (its reader takes MD5): only MD5 is offered then.
+  if (!tap) useNativeSumsFor(c.engine);
   let listed: (RemoteEntry | undefined)[] = [];
   let current: CurrentTotals | undefined;
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
     if (showList) io.out.write('receiving file list ... ');
     p.copyAs?.become();
+    if (tap) conn.tapIn = tap.data;
     const list = await receiveList(
       conn,
       {
@@ -212,6 +221,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       { compress: p.compress, env },
     );
     peer.ioError |= list.ioError;
+    tap?.start(list.session);
     listed = list.entries;
     wire.listBytes = list.listBytes;
     if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
@@ -303,6 +313,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     }
     return true;
   });
+  tap?.close();
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
   if (outcome.result === undefined && outcome.exitCode !== 0) {
     removeStaging(holder);
@@ -324,7 +335,7 @@ function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof u
 }
 
 /** The destination directory the list's names are relative to, when it is one (else the one-file case). */
-function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir: Buffer } | { file: Buffer } {
+export function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir: Buffer } | { file: Buffer } {
   const dest = c.dest;
   let isDirectory: boolean;
   try {
@@ -338,7 +349,7 @@ function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir: Buffe
 }
 
 /** The staging tree being built, entry by entry in the list's order. */
-class Stage {
+export class Stage {
   readonly meta = new Map<string, StagedMeta>();
   /** Staged directories, by relative name ("." the root). */
   private readonly dirs = new Set<string>(['.']);

@@ -25,6 +25,7 @@ import { remoteXattrs } from '../run/remote-xattrs.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { filesFromServerArgs, readForwardedList } from '../remote/files-from.js';
 import { useNativeSumsFor } from './native-sums.js';
+import { BatchTap } from './batch-tap.js';
 import { formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
 import { PushProgress } from '../progress/push-progress.js';
@@ -100,8 +101,14 @@ function lineFor(e: SendEntry | { name: Buffer; mode: number }, iflags: string, 
 }
 
 /** Pushes to the remote operand as rsync's client does; returns the exit code. `log`: --log-file's (cli/push-log.ts). */
-export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo, log?: PushLog): Promise<number> {
+export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo, log?: PushLog, args: string[] = []): Promise<number> {
   const c = p.config;
+  // --write-batch: what this sender sends goes into the batch too (cli/batch-tap.ts).
+  const tap = c.batch ? BatchTap.open(c, args) : undefined;
+  if (tap && 'message' in tap) {
+    io.err.write(`arsync: ${tap.message}\n`);
+    return tap.code;
+  }
   log?.lines('building file list');
   const started = Date.now();
   let progress: PushProgress | undefined;
@@ -143,7 +150,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     io.err.write(`arsync: ${copyAs.error}\n`);
     return Exit.Usage;
   }
-  useNativeSumsFor(c.engine);
+  // A batch names no checksum (its reader takes MD5): only MD5 is offered then.
+  if (!tap) useNativeSumsFor(c.engine);
   // The engine only walks the sources here (its directory listing); the far side writes.
   const engine = selectEngine(c.engine, c.sources);
   if ('error' in engine) {
@@ -317,6 +325,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           compress: p.compress,
           env,
           xattrs: c.xattrs,
+          ...(tap ? { batch: { start: (ss: { protocol: number; compat: number; seed: number }) => tap.start(ss), data: tap.data } } : {}),
         },
         report,
         built,
@@ -326,6 +335,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     },
     onMessage,
   );
+  tap?.close();
   const stats = outcome.result;
   progress?.finish();
   let code = outcome.exitCode;

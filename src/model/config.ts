@@ -53,6 +53,13 @@ export interface CompressOptions {
   skip: string | undefined;
 }
 
+/** rsync's batch modes: write the batch while copying, write it without touching the destination, or apply one. */
+export interface BatchChoice {
+  mode: 'write' | 'only-write' | 'read';
+  /** The batch file's name as given ("-" reads standard input). */
+  file: string;
+}
+
 export interface Config {
   /** Source operands as raw bytes (trailing slash kept: it means "the contents of"). */
   sources: Buffer[];
@@ -228,6 +235,8 @@ export interface Config {
    * --delete-before/-after): only -v's first line shows it on a local copy.
    */
   incRecursive: boolean;
+  /** --write-batch, --only-write-batch, --read-batch (cli/batch-options.ts): the batch file and what is done with it. */
+  batch?: BatchChoice;
   /** --bwlimit in bytes per second (rsync's KiB/s × 1024); 0 = no limit. */
   bwlimit?: number;
   /** --timeout: seconds without progress before the run stops with exit 30; 0 = none. */

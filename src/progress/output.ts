@@ -41,6 +41,8 @@ export class Output {
     private readonly dryRun = false,
     /** Where a line rsync's sender prints goes (run/line-order.ts: -vv's order); the reporter when absent. */
     private readonly sender?: (line: string) => void,
+    /** --write-batch: told every entry's itemize string, printed or not (cli/batch-write.ts records them). */
+    private readonly observe?: (e: EntryEvent, itemize: string) => void,
   ) {
     this.format = stdoutFormat(c);
     this.itemizing = itemizes(c);
@@ -50,7 +52,7 @@ export class Output {
 
   /** Is anything printed or logged per entry at all? (Lets the caller skip building lines.) */
   get active(): boolean {
-    if (this.events || this.reporter.log) return true;
+    if (this.events || this.reporter.log || this.observe) return true;
     return this.printing || (!this.c.json && this.c.info.DEL > 0);
   }
 
@@ -61,6 +63,7 @@ export class Output {
   }
 
   entry(e: EntryEvent, itemize: string | undefined): void {
+    if (itemize !== undefined) this.observe?.(e, itemize);
     if (this.events) {
       if (itemize === undefined) return;
       const ev = { path: e.name, itemize, size: e.bytes };

@@ -51,6 +51,8 @@ export class Conn {
   waiting = 0;
   /** When the current wait began (performance.now() ms). */
   waitingSince = 0;
+  /** --write-batch in a pull: told every data byte the peer sends once framing starts (rsync's write_batch_monitor_in). */
+  tapIn: ((b: Buffer) => void) | undefined;
   /** Why the session was ended from outside (fail). */
   private aborted: Error | undefined;
   /** Wakes a drain wait when the connection fails. */
@@ -75,7 +77,10 @@ export class Conn {
         this.demux.split(chunk, (tag, pieces) => {
           if (tag === Msg.Data) {
             this.dataFrames++;
-            for (const p of pieces) this.append(p);
+            for (const p of pieces) {
+              this.append(p);
+              this.tapIn?.(p);
+            }
             return;
           }
           const f = { tag, payload: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces) };

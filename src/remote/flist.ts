@@ -78,6 +78,12 @@ export interface FlistOptions {
   acls?: boolean;
   /** -X: each entry is followed by its xattr list (xattr-list.ts), kept here. */
   xattrReceiver?: XattrReceiver;
+  /**
+   * Incremental recursion (a batch: cli/batch-read.ts): a hard link's reference is a list index, not a
+   * place in `entries`; this maps it (undefined: out of range). A reference to an earlier part of the
+   * list is not abbreviated (rsync sends the whole entry then).
+   */
+  hlinkRef?: (ref: number) => { index: number; abbreviated: boolean } | undefined;
 }
 
 export interface RemoteEntry {
@@ -164,12 +170,16 @@ export class FlistDecoder {
     const raw = Buffer.concat([this.lastName.subarray(0, l1), c.bytes(l2)]);
 
     let first: RemoteEntry | undefined;
+    /** The group's first entry when this entry is sent whole all the same (an earlier part of an incremental list). */
+    let leader: RemoteEntry | undefined;
     if (o.hardLinks && (flags & (Xmit.Hlinked | Xmit.HlinkFirst)) === Xmit.Hlinked) {
       const ref = c.varint();
-      if (ref < 0 || ref >= this.entries.length) {
+      const at = o.hlinkRef ? o.hlinkRef(ref) : ref >= 0 && ref < this.entries.length ? { index: ref, abbreviated: true } : undefined;
+      if (!at || at.index < 0 || at.index >= this.entries.length) {
         throw new ProtocolError(`hard-link reference out of range: ${ref} (${this.entries.length})`, Exit.Protocol);
       }
-      first = this.entries[ref]!;
+      if (at.abbreviated) first = this.entries[at.index]!;
+      else leader = this.entries[at.index]!;
     }
 
     let size: number;
@@ -256,7 +266,10 @@ export class FlistDecoder {
     if (sum) entry.sum = sum;
     if (acls) entry.acls = acls.acls;
     if (xattrs) entry.xattr = o.xattrReceiver!.commit(xattrs);
-    if (o.hardLinks && flags & Xmit.Hlinked) entry.hlinkGroup = first ? this.entries.indexOf(first) : this.entries.length;
+    if (o.hardLinks && flags & Xmit.Hlinked) {
+      const head = first ?? leader;
+      entry.hlinkGroup = head ? head.hlinkGroup ?? this.entries.indexOf(head) : this.entries.length;
+    }
     this.entries.push(entry);
     return entry;
   }

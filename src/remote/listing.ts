@@ -128,7 +128,7 @@ async function expectDone(conn: Conn): Promise<void> {
  * the last one decoded, or the end. An entry cut short stays for the next read: the decoder keeps no
  * state of an entry it did not finish (Conn.read retries it the same way).
  */
-function several(decoder: FlistDecoder, c: Cursor): RemoteEntry | FlistEnd {
+export function several(decoder: FlistDecoder, c: Cursor): RemoteEntry | FlistEnd {
   let got = decoder.next(c);
   while (!('end' in got) && c.left > 0) {
     const at = c.pos;

@@ -235,92 +235,8 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
 
   /** The rebuilt file's bytes gather here and are written (and hashed) a megabyte at a time. */
   const pending = Buffer.allocUnsafe(WRITE_SPAN);
-
-  const rebuild = async (f: Fetch, head: SumHead): Promise<boolean> => {
-    const opened = f.openOut();
-    const out = opened.fd;
-    let basisFd = -1;
-    let lost = false;
-    try {
-      if (!opened.empty) fs.ftruncateSync(out, 0);
-      const hasher = sum.file();
-      const reader = o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count);
-      const plain = reader instanceof PlainTokenReader;
-      let at = 0;
-      let fill = 0;
-      const flush = (): void => {
-        const data = pending.subarray(0, fill);
-        hasher.update(data);
-        writeFull(out, data, at - fill);
-        fill = 0;
-      };
-      // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
-      const room = (len: number): void => {
-        if (at + len > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
-        if (fill + len > pending.length) flush();
-      };
-      /** Blocks b..b+m-1 of the basis, read in one piece. */
-      const copyBlocks = (b: number, m: number): void => {
-        const last = b + m === head.count && head.remainder;
-        const len = m * head.blength - (last ? head.blength - head.remainder : 0);
-        room(len);
-        if (basisFd < 0 && !lost) {
-          try {
-            basisFd = f.basis!.open();
-          } catch {
-            // The basis went away since it was summed: this file cannot be rebuilt now (the redo asks again).
-            lost = true;
-          }
-        }
-        // A block longer than the buffer (-B beyond it) goes through a buffer of its own.
-        const into = len > pending.length ? Buffer.allocUnsafe(len) : pending.subarray(fill, fill + len);
-        if (lost) into.fill(0);
-        else readFull(basisFd, into, len, b * head.blength);
-        // The plain reader has no use for the blocks (a compressed one feeds them to its dictionary).
-        if (!plain) for (let j = 0; j < m; j++) reader.matched(into.subarray(j * head.blength, Math.min(len, (j + 1) * head.blength)));
-        if (into.buffer !== pending.buffer) {
-          hasher.update(into);
-          writeFull(out, into, at);
-        } else fill += len;
-        totals.matched += len;
-        at += len;
-      };
-      for (;;) {
-        const t = reader.poll?.() ?? (await reader.next());
-        if (t.kind === 'end') break;
-        if (t.kind === 'literal') {
-          const len = t.data.length;
-          room(len);
-          if (len > pending.length) {
-            hasher.update(t.data);
-            writeFull(out, t.data, at);
-          } else {
-            t.data.copy(pending, fill);
-            fill += len;
-          }
-          totals.literal += len;
-          at += len;
-        } else {
-          // A run of consecutive blocks (the plain reader gathers them) is read as few pieces as fit the buffer.
-          const per = Math.max(1, Math.floor(pending.length / head.blength));
-          for (let b = t.block, left = t.blocks ?? 1; left > 0; ) {
-            const m = Math.min(left, per);
-            copyBlocks(b, m);
-            b += m;
-            left -= m;
-          }
-        }
-      }
-      flush();
-      const readSum = (c: Cursor): Buffer => Buffer.from(c.bytes(sum.length));
-      let theirs = conn.readNow(readSum);
-      if (theirs === NOT_YET) theirs = await conn.read(readSum);
-      return !lost && at === f.size && hasher.digest().equals(theirs);
-    } finally {
-      fs.closeSync(out);
-      if (basisFd >= 0) fs.closeSync(basisFd);
-    }
-  };
+  const rebuild = (f: Fetch, head: SumHead): Promise<boolean> =>
+    rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending);
 
   // In the list's order, as rsync's generator goes: transfers, and entries whose xattr values alone are asked for.
   const firsts = [...fetches.map((f) => ({ ndx: f.ndx, f })), ...[...asks.keys()].filter((n) => !byNdx.has(n)).map((ndx) => ({ ndx, f: undefined }))];
@@ -351,6 +267,97 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   conn.write(ndxOut.encode(NDX_DONE));
   conn.end();
   return totals;
+}
+
+/**
+ * Rebuilds one file from the sender's tokens (literal data and blocks of `f`'s basis) into `f.openOut()`,
+ * then reads the sender's whole-file sum: true when the file came out whole and the sums agree. The
+ * literal and matched bytes are added to `totals`; `pending` is the write buffer (a megabyte or more).
+ * A pull (above) and a batch being read (cli/batch-read.ts) rebuild alike.
+ */
+export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: ReturnType<typeof strong>, reader: TokenReader, totals: { literal: number; matched: number }, pending: Buffer): Promise<boolean> {
+  const opened = f.openOut();
+  const out = opened.fd;
+  let basisFd = -1;
+  let lost = false;
+  try {
+    if (!opened.empty) fs.ftruncateSync(out, 0);
+    const hasher = sum.file();
+    const plain = reader instanceof PlainTokenReader;
+    let at = 0;
+    let fill = 0;
+    const flush = (): void => {
+      const data = pending.subarray(0, fill);
+      hasher.update(data);
+      writeFull(out, data, at - fill);
+      fill = 0;
+    };
+    // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
+    const room = (len: number): void => {
+      if (at + len > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
+      if (fill + len > pending.length) flush();
+    };
+    /** Blocks b..b+m-1 of the basis, read in one piece. */
+    const copyBlocks = (b: number, m: number): void => {
+      const last = b + m === head.count && head.remainder;
+      const len = m * head.blength - (last ? head.blength - head.remainder : 0);
+      room(len);
+      if (basisFd < 0 && !lost) {
+        try {
+          basisFd = f.basis!.open();
+        } catch {
+          // The basis went away since it was summed: this file cannot be rebuilt now (the redo asks again).
+          lost = true;
+        }
+      }
+      // A block longer than the buffer (-B beyond it) goes through a buffer of its own.
+      const into = len > pending.length ? Buffer.allocUnsafe(len) : pending.subarray(fill, fill + len);
+      if (lost) into.fill(0);
+      else readFull(basisFd, into, len, b * head.blength);
+      // The plain reader has no use for the blocks (a compressed one feeds them to its dictionary).
+      if (!plain) for (let j = 0; j < m; j++) reader.matched(into.subarray(j * head.blength, Math.min(len, (j + 1) * head.blength)));
+      if (into.buffer !== pending.buffer) {
+        hasher.update(into);
+        writeFull(out, into, at);
+      } else fill += len;
+      totals.matched += len;
+      at += len;
+    };
+    for (;;) {
+      const t = reader.poll?.() ?? (await reader.next());
+      if (t.kind === 'end') break;
+      if (t.kind === 'literal') {
+        const len = t.data.length;
+        room(len);
+        if (len > pending.length) {
+          hasher.update(t.data);
+          writeFull(out, t.data, at);
+        } else {
+          t.data.copy(pending, fill);
+          fill += len;
+        }
+        totals.literal += len;
+        at += len;
+      } else {
+        // A run of consecutive blocks (the plain reader gathers them) is read as few pieces as fit the buffer.
+        const per = Math.max(1, Math.floor(pending.length / head.blength));
+        for (let b = t.block, left = t.blocks ?? 1; left > 0; ) {
+          const m = Math.min(left, per);
+          copyBlocks(b, m);
+          b += m;
+          left -= m;
+        }
+      }
+    }
+    flush();
+    const readSum = (c: Cursor): Buffer => Buffer.from(c.bytes(sum.length));
+    let theirs = conn.readNow(readSum);
+    if (theirs === NOT_YET) theirs = await conn.read(readSum);
+    return !lost && at === f.size && hasher.digest().equals(theirs);
+  } finally {
+    fs.closeSync(out);
+    if (basisFd >= 0) fs.closeSync(basisFd);
+  }
 }
 
 async function expectDone(conn: Conn, ndx: NdxReader): Promise<void> {

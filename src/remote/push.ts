@@ -22,7 +22,7 @@ import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import { tokenCodec } from './token-codec.js';
 import type { TokenWriter } from './tokens.js';
 import type { ClientCompress } from './compress.js';
-import { ProtocolError, int32 } from './wire.js';
+import { ProtocolError, int32, varlong } from './wire.js';
 import { XattrSender, encodeAnswer, readRequest } from './xattr-list.js';
 
 /** rsync's MAXPATHLEN, the bound on a name the receiver sends back (a hard link's leader). */
@@ -64,6 +64,12 @@ export interface PushSettings {
   env?: NodeJS.ProcessEnv;
   /** -X: each entry's xattr list follows it (the entries carry xattrItems), and abbreviated values are asked for. */
   xattrs?: boolean;
+  /**
+   * --write-batch (cli/batch-tap.ts): told the session, then every data byte sent after the filter rules
+   * (rsync's write_batch_monitor_out), and before the goodbye the sender's statistics, which rsync's
+   * sending client writes into its batch alone.
+   */
+  batch?: { start(session: Session): void; data(b: Buffer): void };
 }
 
 /** Where a push tells what happened, as it happens (the CLI prints it). */
@@ -124,6 +130,15 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   const out = new FrameOut(conn);
   conn.idle = () => out.flush();
   out.push(s.filterRules);
+  if (s.batch) {
+    const record = s.batch;
+    record.start(session);
+    const send = out.push;
+    out.push = (b: Buffer): void => {
+      record.data(b);
+      send(b);
+    };
+  }
   if (typeof source === 'function') out.flush();
   const src = typeof source === 'function' ? await source(conn, session.protocol) : source;
 
@@ -308,6 +323,8 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   out.push(ndxOut.encode(NDX_DONE));
   // rsync's read_final_goodbye: the receiver's NDX_DONE, ours back (protocol 31), and its last one.
   let bye = await readItem();
+  // rsync's handle_stats for a sending client that writes a batch: its figures, in the batch only.
+  s.batch?.data(Buffer.concat([conn.received, conn.written, stats.totalSize, stats.flistBuildMs, 0].map((v) => varlong(v, 3))));
   if (bye.ndx === NDX_DONE && session.protocol >= 31) {
     out.push(ndxOut.encode(NDX_DONE));
     bye = await readItem();

@@ -23,7 +23,7 @@ import { DeleteGate } from '../plan/delete-gate.js';
 import type { FilterList } from '../plan/filter.js';
 import { Overlay } from '../plan/overlay.js';
 import type { Plan } from '../plan/sources.js';
-import { Output, itemizes } from '../progress/output.js';
+import { Output, itemizes, type EntryEvent } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
@@ -80,6 +80,8 @@ export interface TransferInput {
   partialDir?: Buffer | undefined;
   /** --iconv: the charsets, opened and checked by the CLI (engine/charset.ts). */
   charsets?: NameCharsets | undefined;
+  /** --write-batch: every entry's itemize string, as the run decides it (progress/output.ts). */
+  observe?: (e: EntryEvent, itemize: string) => void;
 }
 
 /** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
@@ -185,7 +187,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors), charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) }),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender, input.observe), lineSums(c, anchors), charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) }),
     charsets,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),

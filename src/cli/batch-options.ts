@@ -1,0 +1,72 @@
+// rsync's batch options (--write-batch, --only-write-batch, --read-batch), declared on the parser and
+// settled into the Config's batch choice with rsync's own checks (options.c): a batch is written or
+// read, never both; a dry run writes none; --read-batch takes no --files-from or --remove-*-files.
+
+import type { Command } from 'commander';
+import type { BatchChoice, Config } from '../model/config.js';
+import { UsageError } from '../util/errors.js';
+
+/** rsync's MAX_BATCH_NAME_LEN (the name gets ".sh" added, and must fit a path). */
+const MAX_BATCH_NAME_LEN = 256;
+
+export function addBatchOptions(p: Command): () => BatchChoice | undefined {
+  // rsync keeps one name (the last given) and the two modes apart: write (1, or -1 for "only") and read.
+  let name: string | undefined;
+  let write = 0;
+  let read = false;
+  p.option('--write-batch <FILE>', 'write a batched update to FILE')
+    .option('--only-write-batch <FILE>', 'like --write-batch but w/o updating dest')
+    .option('--read-batch <FILE>', 'read a batched update from FILE');
+  p.on('option:write-batch', (v: string) => {
+    name = v;
+    write = 1;
+  });
+  p.on('option:only-write-batch', (v: string) => {
+    name = v;
+    write = -1;
+  });
+  p.on('option:read-batch', (v: string) => {
+    name = v;
+    read = true;
+  });
+  return () => {
+    if (name === undefined) return undefined;
+    if (write && read) throw new UsageError('--write-batch and --read-batch can not be used together');
+    if (Buffer.byteLength(name) > MAX_BATCH_NAME_LEN) throw new UsageError(`the batch-file name must be ${MAX_BATCH_NAME_LEN} characters or less.`);
+    return { mode: read ? 'read' : write > 0 ? 'write' : 'only-write', file: name };
+  };
+}
+
+/**
+ * rsync's later checks, once the rest of the Config is known: `undefined` when the run writes no batch
+ * (a dry run: rsync sets write_batch to 0 then, so no file is made).
+ */
+export function settleBatch(b: BatchChoice | undefined, c: Pick<Config, 'dryRun' | 'filesFrom' | 'removeSourceFiles' | 'removeSentOnly' | 'acls' | 'xattrs'>): BatchChoice | undefined {
+  if (!b) return undefined;
+  if (b.mode === 'read') {
+    if (c.filesFrom !== undefined) throw new UsageError('--read-batch cannot be used with --files-from');
+    if (c.removeSourceFiles) throw new UsageError(`--read-batch cannot be used with --remove-${c.removeSentOnly ? 'sent' : 'source'}-files`);
+    return b;
+  }
+  // The ACL lists are not written into a batch yet: refused rather than left out.
+  if (c.acls) throw new UsageError(`--${b.mode === 'write' ? '' : 'only-'}write-batch cannot be used with -A/--acls yet`);
+  return c.dryRun ? undefined : b;
+}
+
+/**
+ * A batch with a remote transfer: `undefined` when it can be written (--write-batch in a pull or a push
+ * without -z: cli/batch-tap.ts), else why not, refused before any I/O.
+ */
+export function batchRemoteRefusal(b: BatchChoice | undefined, kind: 'pull' | 'push' | 'other' = 'other', o: { compress?: boolean; hardLinks?: boolean; xattrs?: boolean } = {}): string | undefined {
+  if (!b) return undefined;
+  if (b.mode === 'read') return 'remote destination is not allowed with --read-batch';
+  if (o.xattrs && kind !== 'other') return `--write-batch with -X is not supported in a ${kind} yet`;
+  if (kind === 'push' && b.mode === 'write') return o.compress ? '--write-batch with -z is not supported in a push yet (rsync records the zlib stream)' : undefined;
+  if (kind === 'pull' && b.mode === 'write') {
+    if (o.compress) return '--write-batch with -z is not supported in a pull yet (rsync records the zlib stream)';
+    // A pull asks for a hard-link group's data under its first name; rsync's reader wants it under another.
+    if (o.hardLinks) return '--write-batch with -H is not supported in a pull yet';
+    return undefined;
+  }
+  return `--${b.mode === 'write' ? '' : 'only-'}write-batch is not supported ${kind === 'pull' ? 'in a pull' : kind === 'push' ? 'in a push' : 'with a listing'} yet (arsync writes --write-batch for local copies, pulls and pushes)`;
+}
