@@ -49,8 +49,10 @@ export function buildSnapshot(dir = join(root, 'dist')) {
   return undefined;
 }
 
+// `node scripts/build-snapshot.mjs [--quiet] [DIR]`: DIR is a dist/ directory (the package's by default).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const why = buildSnapshot();
+  const dir = process.argv.slice(2).find((a) => !a.startsWith('--'));
+  const why = buildSnapshot(dir === undefined ? undefined : resolve(dir));
   // Not an error: arsync starts from the plain bundle without it.
   if (why && !process.argv.includes('--quiet')) console.warn(`arsync: no start-up snapshot (${why}); arsync starts without it`);
 }
