@@ -29,9 +29,10 @@ export function buildSnapshot(dir = join(root, 'dist')) {
   rmSync(blob, { force: true });
   if (!existsSync(entry)) return `${entry} is not built yet`;
   // V8 flags from NODE_OPTIONS would be baked into the blob's flag hash; the launcher never uses the blob
-  // under NODE_OPTIONS, so build it without them.
+  // under NODE_OPTIONS (nor under coverage), so build it without them.
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
+  delete env.NODE_V8_COVERAGE;
   const tmp = `${blob}.tmp`;
   const built = spawnSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', entry], { cwd: dir, env, encoding: 'utf8' });
   if (built.status !== 0 || !existsSync(tmp)) {

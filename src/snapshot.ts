@@ -8,6 +8,12 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { main } from './cli/main.js';
 import { startCli } from './cli/start.js';
+import { parseArgs } from './cli/options.js';
+
+// Every run parses its command line: parsing one here compiles the parser (commander, ~300 options) and
+// V8 keeps that bytecode in the blob (about 3 ms of CPU a run, docs/benchmarks.md). Not from the process
+// (no environment, no /proc/self/cmdline), and nothing it makes outlives the call.
+parseArgs(['node', 'arsync', '-a', '/nonexistent-src/', '/nonexistent-dst/']);
 
 startupSnapshot.setDeserializeMainFunction(() => {
   // The bundle finds its files (the addon, the worker) from its own URL; from the blob that is the plain
