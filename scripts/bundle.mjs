@@ -20,8 +20,9 @@ import { build } from 'esbuild';
  * option's attribute name (a split and a reduce) afresh each time it is asked, many times a parse. Both
  * answers never change once an option exists (commander never removes one or changes its flags), so the
  * bundle keeps a flag index and memoizes the name: ~3% of a 100-file run's instructions
- * (docs/benchmarks.md, "Small jobs, session 11"). A text that no longer matches leaves commander as it is
- * (and says so).
+ * (docs/benchmarks.md, "Small jobs, session 11"). Its check for conflicting options reads every option's
+ * value after each parse although arsync declares no conflicts: skipped when no option has one. A text that
+ * no longer matches leaves commander as it is (and says so).
  */
 const COMMANDER_EDITS = [
   {
@@ -40,6 +41,10 @@ const COMMANDER_EDITS = [
       [
         '  _findOption(arg) {\n    return this.options.find((option) => option.is(arg));\n  }',
         '  _findOption(arg) {\n    return this._arsyncFlagIndex?.get(arg);\n  }',
+      ],
+      [
+        '  _checkForConflictingLocalOptions() {\n',
+        '  _checkForConflictingLocalOptions() {\n    if (!this.options.some((option) => option.conflictsWith.length > 0)) return;\n',
       ],
     ],
   },

@@ -6,6 +6,7 @@ import { installSignalHandlers, setSignalExitHook } from './signals.js';
 import { jsonMode, summaryDocument } from '../progress/json.js';
 import { EventStream } from '../progress/events.js';
 import { VERSION } from '../version.js';
+import { monotonicMs } from '../util/monotonic.js';
 
 type Main = (argv: string[]) => Promise<number>;
 
@@ -21,11 +22,11 @@ export function startCli(loadMain: () => Promise<{ main: Main }>): void {
   // with one that knows what the run did).
   const jsonOut = jsonMode(process.argv.slice(2));
   if (jsonOut !== undefined) {
-    const started = performance.now();
+    const started = monotonicMs();
     // --json=events ends its stream with the `end` event that carries the document.
     const events = jsonOut === 'events' ? new EventStream(process.stdout) : undefined;
     setSignalExitHook((code) => {
-      const doc = summaryDocument(VERSION, { errors: [] }, code, performance.now() - started);
+      const doc = summaryDocument(VERSION, { errors: [] }, code, monotonicMs() - started);
       if (events) events.end(doc);
       else process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     });
