@@ -8,12 +8,14 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { main } from './cli/main.js';
 import { startCli } from './cli/start.js';
-import { parseArgs } from './cli/options.js';
+import { parseArgs, prebuildProgram } from './cli/options.js';
 
 // Every run parses its command line: parsing one here compiles the parser (commander, ~300 options) and
 // V8 keeps that bytecode in the blob (about 3 ms of CPU a run, docs/benchmarks.md). Not from the process
 // (no environment, no /proc/self/cmdline), and nothing it makes outlives the call.
 parseArgs(['node', 'arsync', '-a', '/nonexistent-src/', '/nonexistent-dst/']);
+// And the program the run's own parse will use, its options registered (it reads the environment then).
+prebuildProgram();
 
 startupSnapshot.setDeserializeMainFunction(() => {
   // The bundle finds its files (the addon, the worker) from its own URL; from the blob that is the plain
