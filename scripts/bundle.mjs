@@ -20,8 +20,9 @@ import { build } from 'esbuild';
  * option's attribute name (a split and a reduce) afresh each time it is asked, many times a parse. Both
  * answers never change once an option exists (commander never removes one or changes its flags), so the
  * bundle keeps a flag index and memoizes the name: ~3% of a 100-file run's instructions
- * (docs/benchmarks.md, "Small jobs, session 11"). A text that no longer matches leaves commander as it is
- * (and says so).
+ * (docs/benchmarks.md, "Small jobs, session 11"). Its check for conflicting options reads every option's
+ * value after each parse although arsync declares no conflicts: skipped when no option has one. A text that
+ * no longer matches leaves commander as it is (and says so).
  */
 const COMMANDER_EDITS = [
   {
@@ -40,6 +41,10 @@ const COMMANDER_EDITS = [
       [
         '  _findOption(arg) {\n    return this.options.find((option) => option.is(arg));\n  }',
         '  _findOption(arg) {\n    return this._arsyncFlagIndex?.get(arg);\n  }',
+      ],
+      [
+        '  _checkForConflictingLocalOptions() {\n',
+        '  _checkForConflictingLocalOptions() {\n    if (!this.options.some((option) => option.conflictsWith.length > 0)) return;\n',
       ],
     ],
   },
@@ -125,8 +130,7 @@ function shareBuiltinNamespaces(text, file) {
 
 rmSync('dist', { recursive: true, force: true });
 
-await build({
-  entryPoints: { bin: 'src/bin.ts', worker: 'src/pool/worker.ts', 'addon-check': 'src/engine/addon-check.ts' },
+const common = {
   outdir: 'dist',
   bundle: true,
   platform: 'node',
@@ -138,11 +142,22 @@ await build({
   // The coverage provider opens the .map by its file name; the package ships no maps.
   sourcemap: 'external',
   external: ['piscina', 'fast-glob', 'cli-progress'],
+  plugins: [fastCommander, lazyBuiltins],
+  logLevel: 'warning',
+};
+await build({
+  ...common,
+  entryPoints: { bin: 'src/bin.ts', worker: 'src/pool/worker.ts', 'addon-check': 'src/engine/addon-check.ts' },
   // The sources find their files (the addon, the worker) from import.meta.url, which CommonJS lacks.
   define: { 'import.meta.url': '__arsyncModuleUrl' },
   banner: { js: "const __arsyncModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [fastCommander, lazyBuiltins],
-  logLevel: 'warning',
+});
+// The start-up snapshot's entry (scripts/build-snapshot.mjs makes the blob): the same modules, whose URL
+// is known only at run time (the snapshot's main function sets it; __filename would be the build's).
+await build({
+  ...common,
+  entryPoints: { snapshot: 'src/snapshot.ts' },
+  define: { 'import.meta.url': 'globalThis.__arsyncModuleUrl' },
 });
 /**
  * esbuild escapes non-ASCII characters in code but keeps the comments it carries over as they are. One
@@ -150,10 +165,15 @@ await build({
  * and scanned at half the speed (about 5% of a small job's instructions, docs/benchmarks.md). In a
  * comment an escape reads as well.
  */
-for (const file of ['dist/bin.js', 'dist/worker.js', 'dist/addon-check.js']) {
+for (const file of ['dist/bin.js', 'dist/worker.js', 'dist/addon-check.js', 'dist/snapshot.js']) {
   const text = shareBuiltinNamespaces(readFileSync(file, 'utf8'), file);
   const ascii = text.replace(/[^\x00-\x7f]/g, (ch) => `\\u{${ch.codePointAt(0).toString(16)}}`);
   writeFileSync(file, ascii);
 }
 
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
+
+// The start-up snapshot of dist/snapshot.js, for the Node that runs this build (bin/arsync uses it).
+const { buildSnapshot } = await import('./build-snapshot.mjs');
+const noSnapshot = buildSnapshot();
+if (noSnapshot) console.warn(`bundle: no start-up snapshot (${noSnapshot}); arsync starts from dist/bin.js`);

@@ -2,9 +2,10 @@
 # The user's install, for real: packs arsync, then in a minimal Debian (debootstrap --variant=minbase: no
 # compiler, make, python3 or liburing) with only Node and npm added, runs `npm install -g` of the tarball
 # and `npx` of it, copies a tree with hard links, symlinks, ACLs and xattrs with `arsync -aHAX`, checks
-# that the uring engine and the prebuilt addon ran and that rsync finds nothing to change. Prints the
-# tarball size and the install time. Needs root (chroot, mounts), debootstrap, rsync, acl, attr, and
-# network access to Debian's mirror and the npm registry. Exit 0 on success, 1 on a failed check,
+# that the install built the start-up snapshot and `arsync` starts from it, that the uring engine and the
+# prebuilt addon ran and that rsync finds nothing to change. Prints the tarball size and the install time.
+# Needs root (chroot, mounts), debootstrap, rsync, acl, attr, and network access to Debian's mirror and
+# the npm registry. Exit 0 on success, 1 on a failed check,
 # 2 when the environment cannot run the test (the reason is printed).
 #
 #   scripts/install-test.sh [TARBALL]
@@ -109,6 +110,9 @@ chroot "$mnt" /bin/sh -ec '
   for c in arsync.bash _arsync arsync.fish; do
     test -s "$(npm root -g)/arsync/completions/$c" || { echo "the package lacks completions/$c" >&2; exit 1; }
   done
+  # The install step built the start-up snapshot for this Node, and the command starts Node on it.
+  test -s "$(npm root -g)/arsync/dist/arsync.blob" || { echo "the install built no start-up snapshot" >&2; exit 1; }
+  sh -x "$(command -v arsync)" --version 2>&1 | grep -q -e "--snapshot-blob" || { echo "arsync did not start from its snapshot" >&2; exit 1; }
   arsync -aHAXv --debug=proto /tmp/src/ /tmp/dst/ >/tmp/arsync.log 2>&1 || { cat /tmp/arsync.log >&2; exit 1; }
   head -1 /tmp/arsync.log
   npm_config_cache=/tmp/npx-cache npx --yes --package=/tmp/arsync.tgz -- arsync -aHAXv --debug=proto /tmp/src/ /tmp/dst-npx/ >/tmp/npx.log 2>&1 || { cat /tmp/npx.log >&2; exit 1; }

@@ -11,9 +11,10 @@ import { charsetNames } from '../engine/charset.js';
 /** Declares the options; `env` is the real environment for the real command line, else empty. */
 export function addIconvOptions(p: Command, env: NodeJS.ProcessEnv): (o: Record<string, unknown>) => Pick<Config, 'iconv'> {
   p.option('--iconv <CONVERT_SPEC>', 'request charset conversion of filenames (LOCAL,REMOTE; "." is the locale\'s)').option('--no-iconv', 'turn off --iconv (and RSYNC_ICONV)');
-  // rsync reads RSYNC_ICONV before the options, which then override it.
-  const fromEnv = env['RSYNC_ICONV'];
   return (o) => {
+    // rsync reads RSYNC_ICONV before the options, which then override it. Read here, at the parse: a
+    // program built ahead (the start-up snapshot's) must see the run's environment, not the build's.
+    const fromEnv = env['RSYNC_ICONV'];
     const v = o['iconv'] === undefined && fromEnv ? fromEnv : o['iconv'];
     // "-" on a client's command line means no conversion.
     if (typeof v !== 'string' || v === '-') return { iconv: undefined };

@@ -13,9 +13,10 @@ import type { Reporter } from '../progress/reporter.js';
 import { listingStatsLines } from '../progress/stats.js';
 import { Exit } from '../util/errors.js';
 import { outputBytes } from '../util/names.js';
+import { monotonicMs } from '../util/monotonic.js';
 
 export async function listLocal(c: Config, engine: Engine, filters: FilterList | undefined, reporter: Reporter, out: NodeJS.WritableStream, charsets?: NameCharsets): Promise<number> {
-  const started = performance.now();
+  const started = monotonicMs();
   const { plan, missing } = await resolveOperands(c, (p) => engine.lstat(p));
   // rsync's send_file_list(): an incremental list announces itself, a whole one once it is built.
   if (c.info.FLIST > 0) out.write(c.incRecursive ? 'sending incremental file list\n' : 'building file list ... done\n');
@@ -26,7 +27,7 @@ export async function listLocal(c: Config, engine: Engine, filters: FilterList |
     if (!c.quiet) out.write(outputBytes(listLine(e, c.humanReadable)));
   };
   const t = listRoots(c, plan.roots, engine, filters, print, (m) => reporter.error(m), charsets);
-  const ms = performance.now() - started;
+  const ms = monotonicMs() - started;
   if (c.debug.DELTASUM > 0) reporter.print('total: matches=0  hash_hits=0  false_alarms=0 data=0');
   if (c.info.STATS > 0) {
     // Nothing crosses a wire: the figures rsync counts in protocol bytes are 0 here.

@@ -33,6 +33,7 @@ import { jsonMode, summaryDocument, type RunReport } from '../progress/json.js';
 import { EventStream } from '../progress/events.js';
 import { resolve as resolvePath } from 'node:path';
 import { NameCharsets } from '../engine/charset.js';
+import { monotonicMs } from '../util/monotonic.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -40,7 +41,7 @@ export interface Io {
 }
 
 export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
-  const started = performance.now();
+  const started = monotonicMs();
   const report: RunReport = { errors: [] };
   const mode = jsonMode(argv.slice(2));
   if (mode === undefined) return run(argv, io, report, started);
@@ -50,7 +51,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const events = mode === 'events' ? new EventStream(io.out) : undefined;
   const printDocument = (code: number): void => {
     setSignalExitHook(undefined);
-    const doc = summaryDocument(VERSION, report, code, performance.now() - started);
+    const doc = summaryDocument(VERSION, report, code, monotonicMs() - started);
     if (events) events.end(doc);
     else io.out.write(JSON.stringify(doc, null, 2) + '\n');
   };
@@ -330,7 +331,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // Stopped by the run's clock (--stop-at, --stop-after, --timeout): rsync's line, then its exit 30.
   if (totals.stopMessage) io.err.write(`${totals.stopMessage}\n`);
   const code = Math.max(totals.stopMessage ? Exit.Timeout : exitCode(totals, abort.aborted, ioErrors), pulled?.code ?? 0, batchErrors ? Exit.Partial : 0);
-  const elapsedMs = performance.now() - started;
+  const elapsedMs = monotonicMs() - started;
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);
 

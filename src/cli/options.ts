@@ -295,10 +295,29 @@ function remoteCompress(o: CompressOptions): ClientCompress {
   }
 }
 
-export function parseArgs(argv: string[], fromProcess = false): Parsed {
+/**
+ * A program built ahead of the run, for the real command line's parse: the start-up snapshot builds it
+ * while its blob is made (src/snapshot.ts), so a run from the blob does not register ~300 options. The
+ * environment is read only once the parse settles its options, so it goes through a view of process.env
+ * at that moment, not the build's.
+ */
+let prebuilt: { filters: FilterItem[]; built: ReturnType<typeof buildProgram> } | undefined;
+export function prebuildProgram(): void {
   const filters: FilterItem[] = [];
+  const env = new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_t, k) => (typeof k === 'string' ? process.env[k] : undefined),
+    has: (_t, k) => typeof k === 'string' && k in process.env,
+  });
+  prebuilt = { filters, built: buildProgram(filters, env) };
+}
+
+export function parseArgs(argv: string[], fromProcess = false): Parsed {
+  // A commander program keeps what it parsed: the prebuilt one serves one parse.
+  const ready = fromProcess ? prebuilt : undefined;
+  if (ready) prebuilt = undefined;
+  const filters: FilterItem[] = ready?.filters ?? [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon, iconv, batch } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon, iconv, batch } = ready?.built ?? buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);

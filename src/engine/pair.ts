@@ -25,9 +25,12 @@ export interface PairCursor {
 
 /**
  * Entries per chunk of a paired listing. ARSYNC_TEST_PAIR_CHUNK sets it for tests (a few entries make
- * every chunk boundary show on small trees).
+ * every chunk boundary show on small trees). Read at the first use, not at load: a module's load may
+ * happen while the start-up snapshot is built, long before the run's environment exists.
  */
-export const PAIR_CHUNK = Math.max(1, Math.floor(Number(process.env['ARSYNC_TEST_PAIR_CHUNK'])) || 4096);
+let pairChunkSize: number | undefined;
+export const pairChunk = (): number =>
+  (pairChunkSize ??= Math.max(1, Math.floor(Number(process.env['ARSYNC_TEST_PAIR_CHUNK'])) || 4096));
 
 /**
  * Chunks of a paired listing for the walk. A listing that fits in one chunk is read once and kept, so
@@ -47,7 +50,7 @@ export class PairStream {
       this.destErrno = from.destErrno;
       return;
     }
-    const first = from.next(PAIR_CHUNK, false);
+    const first = from.next(pairChunk(), false);
     this.destErrno = first.listing.destErrno;
     if (first.done) {
       from.close();
@@ -74,7 +77,7 @@ export class PairStream {
       c.rewind();
     }
     for (;;) {
-      const step = c.next(PAIR_CHUNK, extrasOnly);
+      const step = c.next(pairChunk(), extrasOnly);
       yield step.listing;
       if (step.done) return;
     }

@@ -10,7 +10,8 @@ import { SLACK_NS, meterAdvance, pieceFor } from '../util/rate-rule.js';
 export { PIECE_DIVISOR, PIECE_MIN, SLACK_NS } from '../util/rate-rule.js';
 /** The longest sleep between looks at the abort slot (METER_SLICE_NS). */
 export const SLICE_MS = 100;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+// Made at the first sleep, not at load: the start-up snapshot is built where SharedArrayBuffer is absent.
+let sleeper: Int32Array | undefined;
 
 /** The most a copy loop should write in one piece: rate/8 bytes (at least 512), or `def` without a limit. */
 export function meterPiece(counters: BigInt64Array, def: number): number {
@@ -32,7 +33,7 @@ export function meterCharge(counters: BigInt64Array, n: number): void {
   }
   while (due - now > SLACK_NS && Atomics.load(counters, Counter.Abort) === 0n) {
     const waitMs = Math.min(SLICE_MS, Number(due - now) / 1e6);
-    Atomics.wait(sleeper, 0, 0, waitMs);
+    Atomics.wait((sleeper ??= new Int32Array(new SharedArrayBuffer(4))), 0, 0, waitMs);
     now = process.hrtime.bigint();
   }
 }

@@ -265,7 +265,10 @@ export const DEFAULTS = {
   queueDepth: 64,
   bufferSize: 256 * 1024,
   bufferCount: 16,
-  workers: Math.max(1, availableParallelism()),
+  // A getter: the CPUs of the machine that runs, not of the one where the start-up snapshot was built.
+  get workers(): number {
+    return Math.max(1, availableParallelism());
+  },
 };
 
 type BoolOption = { [K in keyof Config]-?: Config[K] extends boolean ? K : never }[keyof Config];

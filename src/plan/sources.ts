@@ -13,6 +13,7 @@ import { baseName, dirName, hasTrailingSlash } from '../util/names.js';
 import type { SysFailure } from '../model/failure.js';
 import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
+import { loadPackage } from '../util/packages.js';
 
 export interface Root {
   /** Source path as given (bytes), without trailing slashes unless it is "/". */
@@ -98,7 +99,7 @@ async function expandGlobs(c: Config, lstat: Lstat, missing: MissingSource[]): P
       out.push(raw);
       continue;
     }
-    const fg = (await import('fast-glob')).default;
+    const fg = loadPackage('fast-glob');
     const matches = fg.sync(raw.toString('utf8'), { dot: false, onlyFiles: false, followSymbolicLinks: false, unique: true });
     if (matches.length === 0) {
       missing.push({ display: showPath(raw), message: `glob "${showPath(raw)}" matched no files`, code: 'ENOENT' });

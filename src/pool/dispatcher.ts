@@ -14,6 +14,7 @@ import { startingBatch } from './live.js';
 import { reclaimTask } from './task-state.js';
 import { holdOptimizer, releaseOptimizer } from '../util/tiering.js';
 import type { TaskResult } from './worker.js';
+import { loadPackage } from '../util/packages.js';
 
 type Piscina = import('piscina').Piscina;
 
@@ -202,7 +203,7 @@ export class Dispatcher {
     const threads = this.o.live ? 1 : this.o.workers;
     let Piscina: typeof import('piscina').Piscina;
     try {
-      ({ Piscina } = await import('piscina'));
+      ({ Piscina } = loadPackage('piscina'));
     } catch {
       // Loading the pool needs descriptors too; without them the run goes on inline.
       this.poolBroken = true;

@@ -9,6 +9,7 @@ import { outputBytes } from '../util/names.js';
 import { TotalProgress } from './rsync-progress.js';
 import { FileProgress, type FileMark, type ListCounts } from './file-progress.js';
 import type { LogFile } from './logfile.js';
+import { loadPackage } from '../util/packages.js';
 
 export interface Reporter {
   start(counters: BigInt64Array, totals: () => RunTotals, counts?: () => ListCounts): Promise<void>;
@@ -95,7 +96,7 @@ export function createReporter(o: ReporterOptions): Reporter {
         return { bytes: Number(Atomics.load(c, Counter.Bytes)), size: t.totalSize, files: Number(Atomics.load(c, Counter.Files)), listed: listed(t) };
       };
       if (barOnTerminal) {
-        const { MultiBar, Presets } = await import('cli-progress');
+        const { MultiBar, Presets } = loadPackage('cli-progress');
         bars = new MultiBar({ format: '{bar} {percentage}% | {done}/{size} | {files} files | {rate}/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 20, fps: 5, stream: o.out as NodeJS.WriteStream }, Presets.shades_classic);
         bar = bars.create(1, 0, { done: '0B', size: '0B', files: 0, rate: '0B' });
         const started = performance.now();

@@ -58,6 +58,7 @@ import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
 import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
+import { monotonicMs } from '../util/monotonic.js';
 
 export interface TransferInput {
   config: Config;
@@ -139,7 +140,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // The watchdog's stop reaches the engines through the abort slot, and the walk through this message.
   const clock = startClock(tally.counters, c, () => (abort.aborted = true));
 
-  const started = performance.now();
+  const started = monotonicMs();
   // --no-whole-file: the delta search's figures (a dry run sends nothing, so it searches nothing; a
   // pull's delta ran over the wire, and its figures are the protocol's).
   if (c.localDelta && !c.dryRun && !input.wrapSource) tally.totals.delta = noDelta();
@@ -231,7 +232,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.retryFdShortage();
       sink.runDelayed();
     }
-    tally.totals.fileListMs = performance.now() - started;
+    tally.totals.fileListMs = monotonicMs() - started;
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
     order?.release();
     // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.

@@ -4,7 +4,7 @@
 // capabilities (engine/engine.ts), never from its name.
 
 import { type Config, actsAsRoot, preserveFlags, type EngineName } from '../model/config.js';
-import { PAIR_CHUNK, PairBits } from '../engine/pair.js';
+import { PairBits, pairChunk } from '../engine/pair.js';
 import { Preserve } from '../model/ops.js';
 import type { EngineOptions } from '../engine/types.js';
 import type { Engine } from '../engine/engine.js';
@@ -138,5 +138,5 @@ export function treeQuery(c: Config, pair: Float64Array): Float64Array | undefin
   if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.deleteMode === 'delay' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
   const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
   // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor.
-  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), PAIR_CHUNK);
+  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), pairChunk());
 }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeLstat } from '../../src/engine/node-walk.js';
-import { PAIR_CHUNK, PairBits } from '../../src/engine/pair.js';
+import { PairBits, pairChunk } from '../../src/engine/pair.js';
 import { COUNTER_SLOTS } from '../../src/model/ops.js';
 import type { EngineContext } from '../../src/engine/types.js';
 import { type Stat, fileType } from '../../src/model/stat.js';
@@ -250,7 +250,7 @@ describe.skipIf(typeof addon === 'string')(`quick check: src/plan/quickcheck.ts 
     const seen = new Set<string>();
     try {
       for (;;) {
-        const step = cursor.next(PAIR_CHUNK, false);
+        const step = cursor.next(pairChunk(), false);
         for (const e of step.listing.entries) seen.add(e.name.toString());
         if (step.done) break;
       }

@@ -1,4 +1,4 @@
-// Running the built CLI (`node dist/bin.js`) from e2e tests, and deciding which engines this machine can test.
+// Running the built CLI (`bin/arsync`, the installed command) from e2e tests, and deciding which engines this machine can test.
 //
 // Every run holds a shared flock on LOCK; the one test that flips kernel.io_uring_disabled holds it
 // exclusively for the duration of its run, so tests in other vitest workers never see io_uring vanish
@@ -12,6 +12,8 @@ import { tempBase } from './tree.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO, 'dist', 'bin.js');
+/** The arsync command as installed (package.json "bin"): Node on the start-up snapshot, else dist/bin.js. */
+export const LAUNCHER = path.join(REPO, 'bin', 'arsync');
 export const ADDON = path.join(REPO, 'build', 'Release', 'arsync.node');
 export const LOCK = path.join(tempBase(), 'arsync-e2e-uring.lock');
 export const IO_URING_SYSCTL = '/proc/sys/kernel/io_uring_disabled';
@@ -50,7 +52,8 @@ export interface CliResult {
 const hangGuardMs = (o: RunOptions): number => o.timeoutMs ?? (o.ioUringDisabled !== undefined ? 600_000 : 100_000);
 
 function wrap(args: string[], o: RunOptions): { cmd: string; argv: string[] } {
-  let inner = [process.execPath, ...(o.nodeArgs ?? []), BIN, ...args];
+  // The command a user runs, unless the test gives Node options of its own (the launcher takes none).
+  let inner = o.nodeArgs?.length ? [process.execPath, ...o.nodeArgs, BIN, ...args] : [LAUNCHER, ...args];
   if (o.peakRssFile !== undefined) inner = ['/usr/bin/time', '-f', '%M', '-o', o.peakRssFile, ...inner];
   if (o.ulimitN !== undefined) inner = ['sh', '-c', `ulimit -n ${o.ulimitN} && exec "$@"`, 'sh', ...inner];
   if (o.user) inner = ['setpriv', `--reuid=${o.user.uid}`, `--regid=${o.user.gid}`, '--clear-groups', '--', ...inner];

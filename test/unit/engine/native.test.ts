@@ -1,11 +1,13 @@
 // The addon loader (native.ts with addon-path.ts): which addon is picked, what an ABI mismatch or a
 // failed load says, and ARSYNC_ADDON=none. Candidates are small CommonJS files standing in for addons
-// (the loader requires them the same way), so no build is needed to see every branch.
+// (process.dlopen, which the loader calls, is made to require them), so no build is needed to see every
+// branch; test/e2e/fallback.test.ts loads real files that are not addons.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AddonCandidate } from '../../../src/engine/addon-path.js';
 import { ADDON_ABI } from '../../../src/engine/native.js';
 
@@ -20,8 +22,15 @@ function fakeAddon(name: string, abi: number | undefined): string {
   return p;
 }
 
+// The stand-ins are JavaScript: "loaded" as require loads them, their error (a syntax error, no file) thrown.
+beforeEach(() => {
+  vi.spyOn(process, 'dlopen').mockImplementation((m: object, file: string) => {
+    (m as { exports: unknown }).exports = createRequire(import.meta.url)(file) as unknown;
+  });
+});
 const savedEnv = process.env['ARSYNC_ADDON'];
 afterEach(() => {
+  vi.restoreAllMocks();
   if (savedEnv === undefined) delete process.env['ARSYNC_ADDON'];
   else process.env['ARSYNC_ADDON'] = savedEnv;
   vi.doUnmock('../../../src/engine/addon-path.js');

@@ -21,24 +21,29 @@ interface Pending {
 /** What the fake pool saw: tasks waiting for the test to finish them, pools made and destroyed. */
 const pool = { pending: [] as Pending[], made: 0, destroyed: 0, threads: 0, onError: [] as (() => void)[] };
 
-vi.mock('piscina', () => ({
-  Piscina: class {
-    constructor(o: { maxThreads: number }) {
-      pool.made++;
-      pool.threads = o.maxThreads;
-    }
-    run(task: Task): Promise<TaskResult> {
-      return new Promise((resolve, reject) => pool.pending.push({ task, resolve, reject }));
-    }
-    on(event: string, fn: () => void): void {
-      if (event === 'error') pool.onError.push(fn);
-    }
-    destroy(): Promise<void> {
-      pool.destroyed++;
-      // As piscina does: tasks not finished are rejected.
-      for (const p of pool.pending.splice(0)) p.reject(new Error('Terminating worker thread'));
-      return Promise.resolve();
-    }
+// The dispatcher loads piscina through util/packages.ts (require, which vi.mock does not see).
+class FakePiscina {
+  constructor(o: { maxThreads: number }) {
+    pool.made++;
+    pool.threads = o.maxThreads;
+  }
+  run(task: Task): Promise<TaskResult> {
+    return new Promise((resolve, reject) => pool.pending.push({ task, resolve, reject }));
+  }
+  on(event: string, fn: () => void): void {
+    if (event === 'error') pool.onError.push(fn);
+  }
+  destroy(): Promise<void> {
+    pool.destroyed++;
+    // As piscina does: tasks not finished are rejected.
+    for (const p of pool.pending.splice(0)) p.reject(new Error('Terminating worker thread'));
+    return Promise.resolve();
+  }
+}
+vi.mock('../../../src/util/packages.js', () => ({
+  loadPackage: (name: string) => {
+    if (name !== 'piscina') throw new Error(`the dispatcher asked for ${name}`);
+    return { Piscina: FakePiscina };
   },
 }));
 
