@@ -28,7 +28,7 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
   const bytes = dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes));
-  const files = dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files));
+  const files = (dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files))) + (t.redo?.files ?? 0);
   const secs = Math.max(elapsedMs / 1000, 0.001);
   const lines: string[] = [];
   const w = t.wire;
@@ -58,8 +58,8 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       `Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`,
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
-      `Total transferred file size: ${n(bytes)} bytes`,
-      `Literal data: ${n(literalData(t, bytes))} bytes`,
+      `Total transferred file size: ${n(bytes + (t.redo?.transferred ?? 0))} bytes`,
+      `Literal data: ${n(literalData(t, bytes) + (t.redo?.literal ?? 0))} bytes`,
       `Matched data: ${n(t.delta?.matched ?? 0)} bytes`,
       `File list size: 0`,
       `File list generation time: ${bigDnum(t.fileListMs / 1000, Math.min(human, 1), 3)} seconds`,

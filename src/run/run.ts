@@ -55,6 +55,7 @@ import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
 import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
+import { ShrunkFiles, redoShrunk } from './redo.js';
 
 export interface TransferInput {
   config: Config;
@@ -153,6 +154,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const fail = (f: OpFailure): void => {
     if (!alt.park(f)) tally.fail(f);
   };
+  const shrunk = new ShrunkFiles();
   const sink = new LocalSink({
     ctx,
     engineOptions: spec.engineOptions,
@@ -166,6 +168,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
+    failedIn: (batch, failures) => shrunk.note(batch, failures),
     settled: (p, o) => settled(rc, p, o),
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
@@ -215,6 +218,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.drain();
     }
     alt.leftovers().forEach(fail);
+    // rsync's redo phase: the files whose source shrank while read, copied once more.
+    if (shrunk.count && !abort.aborted) await redoShrunk(rc, shrunk);
     // --delay-updates: every finished file into place at once, before deletions and directory times
     // (the renames change directories); an interrupted run leaves them where they wait, as rsync does.
     if (c.delayUpdates && !abort.aborted && !c.dryRun) {
