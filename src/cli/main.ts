@@ -15,6 +15,8 @@ import { resolveOperands } from '../plan/sources.js';
 import { transfer } from '../run/run.js';
 import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
+import { protocolNotes } from './protocol-option.js';
+import { statsCountLines } from '../plan/old-protocol.js';
 import { createReporter } from '../progress/reporter.js';
 import { literalData, logTotalsLine, statsLines } from '../progress/stats.js';
 import { Counter } from '../model/ops.js';
@@ -237,6 +239,9 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // Which engine runs and why: arsync's own line, kept off -v's output (rsync scripts parse that) and
   // printed at --debug=proto (or -vvvv), where rsync reports how it talks to the other side.
   if (c.debug.PROTO > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
+  const notes = protocolNotes(c);
+  for (const l of notes.out) io.out.write(`${l}\n`);
+  for (const l of notes.err) io.err.write(`${l}\n`);
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, --files-from).
   if (c.info.FLIST > 0 && !c.json && !pulled) {
@@ -310,7 +315,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     reporter.print(`total: matches=${d?.matches ?? 0}  hash_hits=${d?.hashHits ?? 0}  false_alarms=${d?.falseAlarms ?? 0} data=${data}`);
   }
   if (!c.json && code !== Exit.Signal && c.info.STATS > 0) {
-    for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable)) reporter.print(line);
+    for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable, statsCountLines(c.protocol))) reporter.print(line);
   }
   // rsync's log_exit(): the log's closing totals when no statistics were printed, or the run failed.
   if (log && pulled) {

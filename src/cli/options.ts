@@ -19,6 +19,7 @@ import { addDaemonOptions, daemonLogin } from './daemon-options.js';
 import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } from './local-noops.js';
 import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addFuzzyOptions, fuzzyLevel } from './fuzzy-options.js';
+import { addProtocolOption, applyProtocol, autoFileSum, type ProtocolOption } from './protocol-option.js';
 import { addConfineRootOption, confineRoot } from './confine-root.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
@@ -90,6 +91,7 @@ function buildProgram(
 ): {
   p: Command;
   noEffect: () => NoEffect;
+  protocol: ProtocolOption;
   clock: () => ClockLimits;
   dirChoices: () => DirChoices;
   writes: (o: Record<string, unknown>) => WriteOptions & PartialOptions;
@@ -229,7 +231,8 @@ function buildProgram(
   const fakeSuper = addFakeSuperOptions(p);
   const daemon = addDaemonOptions(p);
   const devices = addDeviceOptions(p);
-  const noEffect = addNoEffectOptions(p, env);
+  const protocol = addProtocolOption(p);
+  const noEffect = addNoEffectOptions(p, env, protocol.maxBlockSize);
   addReflinkOption(p);
   addFuzzyOptions(p);
   addConfineRootOption(p);
@@ -256,7 +259,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon };
+  return { p, noEffect, protocol, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -292,7 +295,7 @@ function remoteCompress(o: CompressOptions): ClientCompress {
 export function parseArgs(argv: string[], fromProcess = false): Parsed {
   const filters: FilterItem[] = [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon } = buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, protocol, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon } = buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -308,6 +311,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // rsync keeps the old meaning of -h (help) when it is the only argument.
   if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
   const noEffect = finishNoEffect();
+  const protocolVersion = protocol.finish();
   for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt)) checkRemoteOption(opt);
   const operands = program.args;
   // `host:path` alone lists a directory on another machine (rsync's implicit --list-only).
@@ -485,7 +489,11 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
   // %C's default is rsync's xxh128, which the addon computes.
   if ([config.outFormat, config.logFileFormat].some((f) => f?.includes('%'))) useNativeSumsFor(config.engine);
-  config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum);
+  config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum, autoFileSum(protocolVersion));
+  applyProtocol(config, protocolVersion, {
+    plainDelete: o['deleteDuringKind'] === undefined && !o['deleteBefore'] && !o['deleteAfter'],
+    remote: Boolean(listing ?? pushTo ?? pulled),
+  });
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');

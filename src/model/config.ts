@@ -226,6 +226,11 @@ export interface Config {
    * --delete-before/-after): only -v's first line shows it on a local copy.
    */
   incRecursive: boolean;
+  /**
+   * --protocol below 31 on a local copy (cli/protocol-option.ts): what rsync's older protocols change
+   * (plan/old-protocol.ts); undefined for 31 and 32, which copy alike.
+   */
+  protocol?: number;
   /** --bwlimit in bytes per second (rsync's KiB/s × 1024); 0 = no limit. */
   bwlimit?: number;
   /** --timeout: seconds without progress before the run stops with exit 30; 0 = none. */

@@ -19,8 +19,11 @@ export function literalData(t: RunTotals, bytes: number): number {
   return d ? Math.max(0, bytes - d.searched) + d.literal : bytes;
 }
 
-/** The lines, with numbers printed at rsync's -h level `human` (1, commas, is rsync's default). */
-export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false, human = 1): string[] {
+/**
+ * The lines, with numbers printed at rsync's -h level `human` (1, commas, is rsync's default). `has`: the
+ * count lines an older --protocol's rsync prints (plan/old-protocol.ts statsCountLines).
+ */
+export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false, human = 1, has = { created: true, deleted: true }): string[] {
   const n = (v: number): string => humanNum(v, human);
   const count = (v: number): string => commaNum(v, human);
   const breakdown = (c: Counts): string => {
@@ -54,8 +57,8 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
     lines.push(
       '',
       `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
-      `Number of created files: ${count(total(t.created))}${breakdown(t.created)}`,
-      `Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`,
+      ...(has.created ? [`Number of created files: ${count(total(t.created))}${breakdown(t.created)}`] : []),
+      ...(has.deleted ? [`Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`] : []),
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes + (t.redo?.transferred ?? 0))} bytes`,

@@ -47,7 +47,8 @@ import { FileSums } from './file-sum.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
 import { LocalSource, type EntrySource } from './source.js';
-import { MappedSource, idMappers } from './id-source.js';
+import { MappedSource, idMappers, mapIds } from './id-source.js';
+import { listStat, wholeSecondList } from '../plan/old-protocol.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
 import { deriveSpec } from './spec.js';
@@ -174,13 +175,16 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     keepPartial: c.partial,
   });
   const walked: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
-  const local = input.wrapSource ? input.wrapSource(walked) : walked;
+  const wrapped = input.wrapSource ? input.wrapSource(walked) : walked;
+  // A --protocol before 31: the receiver's list has whole-second mtimes, which it compares and sets.
+  const times = { modifyWindow: c.modifyWindow, sendsAnyway: c.checksum || c.ignoreTimes };
+  const local = wholeSecondList(c.protocol) ? new MappedSource(wrapped, (st, d) => listStat(st, d, times)) : wrapped;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
-    source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
+    source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
-    dirs: new DirLedger(overlay !== undefined),
+    dirs: new DirLedger(overlay !== undefined, wholeSecondList(c.protocol)),
     lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors)),
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),

@@ -1,0 +1,110 @@
+// --protocol=NUM: a local rsync runs its sender and receiver at the protocol given, and protocols 20 to
+// 30 change what a local copy does and prints. This module takes the option (its range checked as
+// setup_protocol() in rsync's compat.c checks it), refuses what rsync refuses at the protocol, and
+// settles in the Config what the protocol changes on the command-line side: the default --delete time,
+// --append, incremental recursion and %C's checksum. What it changes in the run (whole-second mtimes,
+// the older -i/-v lines and list order, the --stats lines) follows Config.protocol
+// (plan/old-protocol.ts).
+
+import type { Command } from 'commander';
+import type { Config } from '../model/config.js';
+import { CURRENT_PROTOCOL } from '../plan/old-protocol.js';
+import { Exit, UsageError } from '../util/errors.js';
+import { MAX_BLOCK_SIZE, OptionError, poptInt } from './local-noops.js';
+
+/** rsync's MIN_PROTOCOL_VERSION, OLD_PROTOCOL_VERSION and OLD_MAX_BLOCK_SIZE (rsync.h). */
+const MIN_PROTOCOL_VERSION = 20;
+const OLD_PROTOCOL_VERSION = 25;
+const OLD_MAX_BLOCK_SIZE = 1 << 29;
+
+/** --protocol as the command line leaves it. */
+export interface ProtocolOption {
+  /** The protocol once the whole line is read, checked as rsync checks it. */
+  finish(): number;
+  /**
+   * -B's limit at the point of the line where it is read: rsync's parse_arguments() checks it against the
+   * protocol given so far (OLD_MAX_BLOCK_SIZE before 30, MAX_BLOCK_SIZE otherwise).
+   */
+  maxBlockSize(): number;
+}
+
+/** Declare --protocol. */
+export function addProtocolOption(p: Command): ProtocolOption {
+  let protocol = CURRENT_PROTOCOL;
+  p.option('--protocol <NUM>', 'force an older protocol version (20 to 32 locally; 31 or 32 to another machine)', (v: string) => (protocol = poptInt('--protocol', v)));
+  return {
+    maxBlockSize: () => (protocol < 30 ? OLD_MAX_BLOCK_SIZE : MAX_BLOCK_SIZE),
+    finish: () => {
+      // setup_protocol(): both ends of a local copy speak the --protocol given (rsync's MAX_PROTOCOL_VERSION
+      // is 40: between it and 32 the message is another).
+      if (protocol < MIN_PROTOCOL_VERSION || protocol > 40) {
+        throw new OptionError('protocol version mismatch -- is your shell clean? (see the rsync manpage for an explanation)', Exit.Protocol);
+      }
+      if (protocol > CURRENT_PROTOCOL) throw new OptionError(`--protocol must be no more than ${CURRENT_PROTOCOL} on the Client.`, Exit.Protocol);
+      return protocol;
+    },
+  };
+}
+
+/** What the line said besides the Config, that the protocol's rules need. */
+export interface ProtocolInputs {
+  /** --delete (or --delete-excluded) with no --delete-WHEN: rsync's default time depends on the protocol. */
+  plainDelete: boolean;
+  /** A remote transfer: arsync's protocol client speaks 30 to 32 on its own terms. */
+  remote: boolean;
+}
+
+/** The refusals of rsync's setup_protocol() for protocols before 29, with its words (exit 2). */
+function refusal(c: Config, protocol: number): string | undefined {
+  const negotiated = `(negotiated ${protocol}).`;
+  const alt = c.linkDest.length ? '--link-dest' : c.copyDest.length ? '--copy-dest' : c.compareDest.length ? '--compare-dest' : undefined;
+  const alts = c.linkDest.length + c.copyDest.length + c.compareDest.length;
+  if (c.fuzzy) return `--fuzzy requires protocol 29 or higher ${negotiated}`;
+  if (alt && c.inplace) return `${alt} with --inplace requires protocol 29 or higher ${negotiated}`;
+  if (alt && alts > 1) return `Using more than one ${alt} option requires protocol 29 or higher ${negotiated}`;
+  if (c.pruneEmptyDirs) return `--prune-empty-dirs requires protocol 29 or higher ${negotiated}`;
+  return undefined;
+}
+
+/** Settle in `c` what `protocol` changes, or refuse the line as rsync does at that protocol. */
+export function applyProtocol(c: Config, protocol: number, o: ProtocolInputs): void {
+  if (protocol >= CURRENT_PROTOCOL - 1) return;
+  if (o.remote) throw new UsageError(`--protocol=${protocol}: arsync speaks older protocols on a local copy only (to another machine: 31 or 32)`);
+  if (protocol < 29) {
+    const why = refusal(c, protocol);
+    if (why) throw new OptionError(why, Exit.Protocol);
+    // Before 29 rsync's receiver itemizes nothing (its generator names entries in the old -v style, its
+    // sender prints ">f?????????" for what it sends) and its file list sorts paths whole, which reorders
+    // every line: not reproduced, so refused rather than printed otherwise.
+    if (c.info.NAME > 0 || c.itemize > 0 || c.outFormat !== undefined || c.progressFiles || c.logFile !== undefined) {
+      throw new UsageError(`--protocol=${protocol} with -v, -i, --out-format, --progress or --log-file: rsync's per-file lines before protocol 29 are not reproduced (the copy itself is, without them)`);
+    }
+  }
+  c.protocol = protocol;
+  if (protocol < 30) {
+    // compat.c: --append is --append-verify before 30, a plain --delete deletes before the transfer, and
+    // there is no incremental recursion.
+    if (c.append) c.appendVerify = true;
+    if (o.plainDelete && c.deleteMode === 'during') c.deleteMode = 'before';
+    c.incRecursive = false;
+  }
+}
+
+/**
+ * %C's checksum when --checksum-choice names none: xxh128 (what a local rsync negotiates from 30), or
+ * before 30 its MD4, which rsync never prints (it is not canonical: util2.c sum_as_hex), so blanks, 16
+ * bytes wide (run/file-sum.ts). Protocol 20's 2-byte list sums never show: its per-file lines are refused.
+ */
+export function autoFileSum(protocol: number): string {
+  return protocol < 30 ? 'md4-old' : 'xxh128';
+}
+
+/**
+ * rsync's notes on a protocol before OLD_PROTOCOL_VERSION: its client says it of the server (stdout) and
+ * its server of the client (stderr); informational, so not under -q.
+ */
+export function protocolNotes(c: Pick<Config, 'protocol' | 'quiet' | 'json'>): { out: string[]; err: string[] } {
+  const p = c.protocol ?? CURRENT_PROTOCOL;
+  if (p >= OLD_PROTOCOL_VERSION || c.quiet || c.json) return { out: [], err: [] };
+  return { out: ['Server is very old version of rsync, upgrade recommended.'], err: ['Client is very old version of rsync, upgrade recommended.'] };
+}
