@@ -192,6 +192,27 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(root, 'a/f'))).toBe(true);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('--protocol=30 -a: devices and FIFOs made with whole-second times, one already there left alone', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/f', 'f\n');
+      fs.mkdirSync(path.join(root, 'dst'));
+      for (const d of ['src', 'dst']) spawnSync('mkfifo', [path.join(root, d, 'fifo')]);
+      spawnSync('mknod', [path.join(root, 'src/null'), 'c', '1', '3']);
+      touchNs([
+        [path.join(root, 'src/fifo'), '1700000100.250000000'],
+        [path.join(root, 'dst/fifo'), '1700000100.750000000'],
+        [path.join(root, 'src/null'), '1700000200.125000000'],
+        [path.join(root, 'src'), '1700000300.5'],
+        [path.join(root, 'dst'), '1700000300.75'],
+      ]);
+    };
+    const args = ['-a', '--protocol=30', 'src/', 'dst/'];
+    const r = await differential({ engine, setup, args, rsyncArgs: seconds(args) });
+    expect(mtimeOf(path.join(r.B, 'dst/null'))).toBe('1700000200.000000000');
+    expect(mtimeOf(path.join(r.B, 'dst/fifo'))).toBe('1700000100.750000000');
+    expect(r.arsync.stdout).toContain('cD+++++++++ null');
+  });
+
   it.skipIf(!fidelity(engine).xattrs)('--protocol=29 -X: a local copy keeps extended attributes at any protocol (rsync\'s local server allows them)', async () => {
     const setup = (root: string): void => {
       put(root, 'src/f', 'f\n');
