@@ -40,6 +40,9 @@ export const listWindow = (protocol: number | undefined, modifyWindow: number): 
 /** Whether rsync's sender knows the receiver sets symlink times (CF_SYMLINK_TIMES, protocol 30+): -i's 't', else 'T'. */
 export const symlinkTimesTold = (protocol: number | undefined): boolean => (protocol ?? CURRENT_PROTOCOL) >= 30;
 
+/** Before protocol 23 rsync's receiver writes its messages to its own stderr (main.c: no multiplexed output). */
+export const receiverOutputUnmultiplexed = (protocol: number | undefined): boolean => (protocol ?? CURRENT_PROTOCOL) < 23;
+
 /** --stats' "Number of created files" (29+) and "Number of deleted files" (31+) lines. */
 export const statsCountLines = (protocol: number | undefined): { created: boolean; deleted: boolean } => {
   const p = protocol ?? CURRENT_PROTOCOL;

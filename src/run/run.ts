@@ -48,7 +48,7 @@ import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
 import { LocalSource, type EntrySource } from './source.js';
 import { MappedSource, idMappers, mapIds } from './id-source.js';
-import { listStat, wholeSecondList } from '../plan/old-protocol.js';
+import { listStat, receiverOutputUnmultiplexed, wholeSecondList } from '../plan/old-protocol.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
 import { deriveSpec } from './spec.js';
@@ -104,7 +104,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const compares = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle);
   const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
   const order = compares || senderLate ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
-  const reporter = order?.reporter ?? input.reporter;
+  const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(order?.reporter ?? input.reporter, c.quiet) : (order?.reporter ?? input.reporter);
   const engine = input.engine;
   const events = input.events;
   const tally = new Tally((m, rec) => {
@@ -266,4 +266,15 @@ function lineSums(c: Config, anchors: SourceAnchors): LineSums | undefined {
   if (c.fileSum === undefined) return undefined;
   const sums = new FileSums(c.fileSum, c.copyLinks || c.copyUnsafeLinks);
   return { of: (src, st) => sums.of(src, st, anchors.of(src)), blank: () => sums.blank(), zeros: () => sums.zeros() };
+}
+
+/**
+ * Before protocol 23 rsync's receiver does not multiplex its output into the sender's stream: what its
+ * generator and receiver print (skipped entries, deletions, backups...) goes to their own stderr. The
+ * sender's lines, which rsync marks as such ("[sender] ...", "sender removed ..."), stay on stdout.
+ */
+function receiverOnStderr(r: Reporter, quiet: boolean): Reporter {
+  const route = (write: (line: string) => void) => (line: string): void => (/^(\[sender\] |sender removed )/.test(line) ? write(line) : r.warn(line));
+  // An informational line is not printed under -q, on either stream.
+  return { ...r, print: route((l) => r.print(l)), info: quiet ? () => {} : route((l) => r.info(l)) };
 }

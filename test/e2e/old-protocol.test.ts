@@ -151,6 +151,21 @@ describeEngines((e) => {
     }
   });
 
+  it('--protocol=22 and 23 -r: the receiver\'s "skipping non-regular file" lines on stderr before 23 (not multiplexed), on stdout from 23', async () => {
+    for (const proto of ['22', '23']) {
+      const root = tempDir(`arsync-proto22-${engine}-`);
+      put(root, 'src/f', 'f\n');
+      fs.symlinkSync('f', path.join(root, 'src/lnk'));
+      spawnSync('mkfifo', [path.join(root, 'src/fifo')]);
+      const rsync = spawnSync('rsync', ['-r', `--protocol=${proto}`, 'src/', 'r/'], { cwd: root, encoding: 'utf8' });
+      const got = await runCli(['-r', `--protocol=${proto}`, `--engine=${engine}`, 'src/', 'a/'], { cwd: root });
+      expect(got.code, show(got)).toBe(0);
+      expect(got.stdout, proto).toBe(rsync.stdout);
+      expect(got.stderr, proto).toBe(rsync.stderr);
+      expect((proto === '22' ? got.stderr : got.stdout).split('\n')).toContain('skipping non-regular file "lnk"');
+    }
+  });
+
   it('--protocol=29: %C has no sum to print (MD4 is not canonical), under -c too; the node engine needs no addon for it', async () => {
     for (const [proto, c] of [['29', []], ['29', ['-c']]] as const) {
       const root = tempDir(`arsync-protoC-${engine}-`);
