@@ -11,7 +11,7 @@ import type { OpFailure } from '../engine/types.js';
 import type { Config } from '../model/config.js';
 import { Counter, OpFlag, OpKind } from '../model/ops.js';
 import type { Stat } from '../model/stat.js';
-import { quickCheck } from '../plan/quickcheck.js';
+import { quickCheck, type Verdict } from '../plan/quickcheck.js';
 import { itemizes } from '../progress/output.js';
 import { showPath } from '../util/errors.js';
 import type { RunContext } from './context.js';
@@ -93,11 +93,13 @@ export async function redoShrunk(rc: RunContext, shrunk: ShrunkFiles): Promise<v
   const before = Number(Atomics.load(counters, Counter.Bytes));
   let listed = 0;
   for (const s of files) {
-    const verdict = quickCheck(s.st, rc.dest.stat(s.rel), rc.spec.check);
-    const action = verdict.action === 'skip' || verdict.action === 'none' ? { action: 'create' as const } : verdict;
-    rc.lines.emit('reg', action, rc.lines.lineFor(s.rel, s.src, s.st, 'reg'));
+    // The destination still holds what it held: the same verdict as in the pass, except that -c's compare
+    // is settled (the list's sum is the old content's, not the destination's: it is sent).
+    const v = quickCheck(s.st, rc.dest.stat(s.rel), rc.spec.check);
+    const verdict: Verdict = v.action === 'compare' ? { action: 'transfer', changes: { ...v.changes, value: true } } : v.action === 'skip' || v.action === 'none' ? { action: 'create' } : v;
+    rc.lines.emit('reg', verdict, rc.lines.lineFor(s.rel, s.src, s.st, 'reg'));
     // A Backup op went before the first copy; none goes before this one.
-    rc.sink.add(OpKind.File, s.src, s.rel, s.st, s.flags & ~OpFlag.AfterBackup);
+    rc.sink.add(OpKind.File, s.src, s.rel, s.st, s.flags & ~(OpFlag.AfterBackup | OpFlag.Compare));
     listed += s.st.size;
   }
   await rc.sink.flush();
