@@ -15,7 +15,7 @@ import { resolveOperands } from '../plan/sources.js';
 import { transfer } from '../run/run.js';
 import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
-import { protocolNotes } from './protocol-option.js';
+import { filterRefusal, protocolNotes } from './protocol-option.js';
 import { statsCountLines } from '../plan/old-protocol.js';
 import { createReporter } from '../progress/reporter.js';
 import { literalData, logTotalsLine, statsLines } from '../progress/stats.js';
@@ -190,6 +190,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     if (err instanceof FilterError) return fail(err.message, err.exitCode);
     throw err;
   }
+  const tooModern = filterRefusal(c, filters);
+  if (tooModern) return fail(...tooModern);
 
   if (c.listOnly) {
     const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: false, human: c.humanReadable, log, ...io });

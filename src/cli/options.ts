@@ -231,7 +231,7 @@ function buildProgram(
   const fakeSuper = addFakeSuperOptions(p);
   const daemon = addDaemonOptions(p);
   const devices = addDeviceOptions(p);
-  const protocol = addProtocolOption(p);
+  const protocol = addProtocolOption(p, filters);
   const noEffect = addNoEffectOptions(p, env, protocol.maxBlockSize);
   addReflinkOption(p);
   addFuzzyOptions(p);
@@ -493,6 +493,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   applyProtocol(config, protocolVersion, {
     plainDelete: o['deleteDuringKind'] === undefined && !o['deleteBefore'] && !o['deleteAfter'],
     remote: Boolean(listing ?? pushTo ?? pulled),
+    filtersBefore: protocol.filtersBefore(),
   });
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {

@@ -8,7 +8,9 @@
 
 import type { Command } from 'commander';
 import type { Config } from '../model/config.js';
-import { CURRENT_PROTOCOL } from '../plan/old-protocol.js';
+import { CURRENT_PROTOCOL, filterRulesTooModern } from '../plan/old-protocol.js';
+import { FilterList } from '../plan/filter.js';
+import { F } from '../plan/filter-rules.js';
 import { Exit, UsageError } from '../util/errors.js';
 import { MAX_BLOCK_SIZE, OptionError, poptInt } from './local-noops.js';
 
@@ -26,13 +28,20 @@ export interface ProtocolOption {
    * protocol given so far (OLD_MAX_BLOCK_SIZE before 30, MAX_BLOCK_SIZE otherwise).
    */
   maxBlockSize(): number;
+  /** How many filter items the line had given when its last --protocol came. */
+  filtersBefore(): number;
 }
 
 /** Declare --protocol. */
-export function addProtocolOption(p: Command): ProtocolOption {
+export function addProtocolOption(p: Command, filters: readonly unknown[]): ProtocolOption {
   let protocol = CURRENT_PROTOCOL;
-  p.option('--protocol <NUM>', 'force an older protocol version (20 to 32 locally; 31 or 32 to another machine)', (v: string) => (protocol = poptInt('--protocol', v)));
+  let before = 0;
+  p.option('--protocol <NUM>', 'force an older protocol version (20 to 32 locally; 31 or 32 to another machine)', (v: string) => {
+    before = filters.length;
+    return (protocol = poptInt('--protocol', v));
+  });
   return {
+    filtersBefore: () => before,
     maxBlockSize: () => (protocol < 30 ? OLD_MAX_BLOCK_SIZE : MAX_BLOCK_SIZE),
     finish: () => {
       // setup_protocol(): both ends of a local copy speak the --protocol given (rsync's MAX_PROTOCOL_VERSION
@@ -52,6 +61,8 @@ export interface ProtocolInputs {
   plainDelete: boolean;
   /** A remote transfer: arsync's protocol client speaks 30 to 32 on its own terms. */
   remote: boolean;
+  /** ProtocolOption.filtersBefore. */
+  filtersBefore: number;
 }
 
 /** The refusals of rsync's setup_protocol() for protocols before 29, with its words (exit 2). */
@@ -81,6 +92,7 @@ export function applyProtocol(c: Config, protocol: number, o: ProtocolInputs): v
     }
   }
   c.protocol = protocol;
+  c.filtersBeforeProtocol = o.filtersBefore;
   if (protocol < 30) {
     // compat.c: --append is --append-verify before 30, a plain --delete deletes before the transfer, and
     // there is no incremental recursion.
@@ -107,4 +119,22 @@ export function protocolNotes(c: Pick<Config, 'protocol' | 'quiet' | 'json'>): {
   const p = c.protocol ?? CURRENT_PROTOCOL;
   if (p >= OLD_PROTOCOL_VERSION || c.quiet || c.json) return { out: [], err: [] };
   return { out: ['Server is very old version of rsync, upgrade recommended.'], err: ['Client is very old version of rsync, upgrade recommended.'] };
+}
+
+/**
+ * Before protocol 29: rsync's refusal of filter rules its old protocol cannot spell (plan/old-protocol.ts),
+ * as [message, exit code]; `filters` are the run's parsed rules (-C's included).
+ */
+export function filterRefusal(c: Config, filters: FilterList | undefined): [string, number] | undefined {
+  if (c.protocol === undefined || c.protocol >= 29 || !filters) return undefined;
+  // The command line's rules without -C's (rsync's sender replaces "-C" by a plain list; its receiver
+  // adds ":C" itself): parsed again, which reads any rule file again.
+  const parse = (items: Config['filters']): FilterList => FilterList.fromOptions(items, { deleteExcluded: c.deleteExcluded, insecureLinks: c.insecureLinks, eolNulls: c.from0 });
+  const own = c.cvsExclude ? parse(c.filters).globalRules : filters.globalRules;
+  // A -C rule rsync parsed before it read --protocol (at 32) made its list perishable (get_cvs_excludes),
+  // which its sender cannot spell for these protocols.
+  const before = c.filtersBeforeProtocol ?? 0;
+  const early = before > 0 && parse(c.filters.slice(0, before)).globalRules.some((r) => r.flags & F.CVS_IGNORE && !(r.flags & F.MERGE_FILE));
+  const code = early ? 2 : filterRulesTooModern(own, { deleteExcluded: c.deleteExcluded, cvsExclude: c.cvsExclude });
+  return code === undefined ? undefined : ['filter rules are too modern for remote rsync.', code];
 }

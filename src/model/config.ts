@@ -231,6 +231,8 @@ export interface Config {
    * (plan/old-protocol.ts); undefined for 31 and 32, which copy alike.
    */
   protocol?: number;
+  /** With `protocol` before 29: how many of `filters` came before --protocol on the line (rsync parsed them at 32). */
+  filtersBeforeProtocol?: number;
   /** --bwlimit in bytes per second (rsync's KiB/s × 1024); 0 = no limit. */
   bwlimit?: number;
   /** --timeout: seconds without progress before the run stops with exit 30; 0 = none. */

@@ -4,6 +4,7 @@
 // ones from 31 (main.c output_summary).
 
 import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
+import { F } from './filter-rules.js';
 
 /** rsync's PROTOCOL_VERSION: a run with no --protocol, or 31, behaves alike locally. */
 export const CURRENT_PROTOCOL = 32;
@@ -48,3 +49,47 @@ export const statsCountLines = (protocol: number | undefined): { created: boolea
   const p = protocol ?? CURRENT_PROTOCOL;
   return { created: p >= 29, deleted: p >= 31 };
 };
+
+/** A filter rule as the check below reads it (plan/filter-rules.ts Entry). */
+interface RuleFlags {
+  flags: number;
+  pattern: string;
+}
+
+/**
+ * rsync's get_rule_prefix() for the wire before protocol 29 (exclude.c), from the side that checks the
+ * rule: only "+" (or "-" before a pattern that starts like a prefix) can be spelled; a modifier, a
+ * per-directory merge, or a perishable rule on the sender cannot.
+ */
+function spellable(r: RuleFlags, amSender: boolean, deleteExcluded: boolean): boolean {
+  const f = r.flags;
+  if (f & F.PERDIR_MERGE) return false;
+  let n = 0;
+  let legal = 1;
+  if (f & F.INCLUDE || ((r.pattern[0] === '-' || r.pattern[0] === '+') && r.pattern[1] === ' ')) n++;
+  else legal = 0;
+  const mods = f & F.CVS_IGNORE ? [F.ABS_PATH, F.NEGATE, F.CVS_IGNORE] : [F.ABS_PATH, F.NEGATE, F.NO_INHERIT, F.WORD_SPLIT, F.NO_PREFIXES];
+  for (const m of [...mods, F.EXCLUDE_SELF, F.XATTR]) if (f & m) n++;
+  if (f & F.RECEIVER_SIDE && deleteExcluded && amSender) n++;
+  if (f & F.PERISHABLE && amSender) return false;
+  return n <= legal;
+}
+
+/**
+ * Before protocol 29 both ends of a local rsync spell every filter rule for the wire (send_rules, even
+ * when nothing is sent) and stop at one they cannot: "filter rules are too modern for remote rsync.".
+ * The sender (client) checks the rules that are not its own side's alone and exits 2; the receiver
+ * checks the rest, and -C's per-directory ":C" it adds itself, and the run ends with exit 12 (the sender
+ * sees its peer gone). `rules`: the command line's rules in order, without -C's (rsync's -C list itself
+ * is plain patterns). Returns the exit code, or undefined when every rule can be spelled.
+ */
+export function filterRulesTooModern(rules: readonly RuleFlags[], o: { deleteExcluded: boolean; cvsExclude: boolean }): number | undefined {
+  // -C's rule is replaced by its plain list on both sides.
+  const checked = rules.filter((r) => !(r.flags & F.CVS_IGNORE && !(r.flags & F.MERGE_FILE)));
+  const senderOnly = (r: RuleFlags): boolean => (r.flags & F.SENDER_SIDE) !== 0 && !(r.flags & F.RECEIVER_SIDE);
+  if (checked.some((r) => !senderOnly(r) && !spellable(r, true, o.deleteExcluded))) return 2;
+  if (o.cvsExclude) return 12;
+  const receiverOnly = (r: RuleFlags): boolean => (r.flags & F.RECEIVER_SIDE) !== 0 && !(r.flags & F.SENDER_SIDE);
+  if (checked.some((r) => !receiverOnly(r) && !spellable(r, false, o.deleteExcluded))) return 12;
+  return undefined;
+}

@@ -273,6 +273,35 @@ describe('--protocol=28: what rsync refuses at that protocol, refused alike (exi
     }
   });
 
+  // rsync spells every rule for its old wire on both ends: the sender's refusal is exit 2, the
+  // receiver's (and -C's ":C", which it adds itself) exit 12.
+  const RULES: [string[], number][] = [
+    [['--filter=-! x'], 2], [['--filter=-! x', '--delete-excluded'], 12], [['--filter=P x'], 0], [['--filter=P x', '--delete-excluded'], 2],
+    [['--filter=-s x'], 0], [['--filter=-p x'], 2], [['--filter=-p x', '--delete-excluded'], 0], [['-C'], 12], [['--filter=:- .ign'], 2],
+    [['--filter=-/ x'], 2], [['--exclude=/x'], 0], [['--filter=+ a'], 0], [['--filter=-C'], 2], [['--filter=:C'], 2], [['--include=- x'], 0],
+  ];
+  for (const [args, code] of RULES) {
+    it(`${args.join(' ')}: exit ${code} as rsync ("filter rules are too modern for remote rsync.")`, async () => {
+      const root = tempDir('arsync-proto28-');
+      put(root, 'src/f', 'f\n');
+      put(root, 'src/x', 'x\n');
+      const rsync = spawnSync('rsync', ['-a', '--delete', ...args, '--protocol=28', 'src/', 'r/'], { cwd: root, encoding: 'utf8' });
+      const got = await runCli(['-a', '--delete', ...args, '--protocol=28', 'src/', 'a/'], { cwd: root });
+      expect(rsync.status, rsync.stderr).toBe(code);
+      expect(got.code, show(got)).toBe(code);
+      // The same rules after --protocol: only -C's list differs (rsync made it perishable at 32).
+      const later = spawnSync('rsync', ['-a', '--delete', '--protocol=28', ...args, 'src/', 'r2/'], { cwd: root, encoding: 'utf8' });
+      const got2 = await runCli(['-a', '--delete', '--protocol=28', ...args, 'src/', 'a2/'], { cwd: root });
+      expect(got2.code, show(got2)).toBe(later.status);
+      if (code) {
+        expect(got.stderr).toContain('filter rules are too modern for remote rsync.');
+        expect(fs.existsSync(path.join(root, 'a'))).toBe(false);
+      } else {
+        expect(fs.readdirSync(path.join(root, 'a')).sort()).toEqual(fs.readdirSync(path.join(root, 'r')).sort());
+      }
+    });
+  }
+
   it('a remote transfer: only 31 and 32 (exit 1)', async () => {
     const got = await runCli(['-a', '--protocol=30', 'src/', 'host:dst/']);
     expect(got.code, show(got)).toBe(1);
