@@ -15,7 +15,7 @@ import { resolveOperands } from '../plan/sources.js';
 import { transfer } from '../run/run.js';
 import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
-import { filterRefusal, protocolNotes } from './protocol-option.js';
+import { filterRefusal, impliedDirsRefusal, protocolNotes } from './protocol-option.js';
 import { statsCountLines } from '../plan/old-protocol.js';
 import { createReporter } from '../progress/reporter.js';
 import { literalData, logTotalsLine, statsLines } from '../progress/stats.js';
@@ -211,6 +211,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     throw err;
   }
 
+  const orphan = impliedDirsRefusal(c, resolved.plan.roots);
+  if (orphan) return fail(orphan, Exit.StreamIO);
   const checked = checkOperatorPaths(c, resolved.plan.destRoot);
   if ('message' in checked) {
     // Outside --confine-root rsync says no more than its exit line (its failed backup has no message).

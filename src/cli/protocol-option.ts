@@ -11,7 +11,7 @@ import type { Config } from '../model/config.js';
 import { CURRENT_PROTOCOL, filterRulesTooModern } from '../plan/old-protocol.js';
 import { FilterList } from '../plan/filter.js';
 import { F } from '../plan/filter-rules.js';
-import { Exit, UsageError } from '../util/errors.js';
+import { Exit, UsageError, showPath } from '../util/errors.js';
 import { MAX_BLOCK_SIZE, OptionError, poptInt } from './local-noops.js';
 
 /** rsync's MIN_PROTOCOL_VERSION, OLD_PROTOCOL_VERSION and OLD_MAX_BLOCK_SIZE (rsync.h). */
@@ -137,4 +137,21 @@ export function filterRefusal(c: Config, filters: FilterList | undefined): [stri
   const early = before > 0 && parse(c.filters.slice(0, before)).globalRules.some((r) => r.flags & F.CVS_IGNORE && !(r.flags & F.MERGE_FILE));
   const code = early ? 2 : filterRulesTooModern(own, { deleteExcluded: c.deleteExcluded, cvsExclude: c.cvsExclude });
   return code === undefined ? undefined : ['filter rules are too modern for remote rsync.', code];
+}
+
+/**
+ * Before protocol 30 rsync's sender does not send -R's implied directories under --no-implied-dirs
+ * (flist.c sends them, flagged, from 30), and its generator, with no incremental list, finds an entry
+ * whose parent is not in the list and stops: "ABORTING due to invalid path from sender" (exit 2 there; the
+ * sender sees its peer gone: 12). `roots`: the run's operands, as plan/sources.ts resolved them. The
+ * parent is in the list when another operand names it, or, with -r, lies inside one.
+ */
+export function impliedDirsRefusal(c: Config, roots: readonly { rel: Buffer; missing?: boolean; dirOnly: boolean }[]): string | undefined {
+  if (c.protocol === undefined || c.protocol >= 30 || !c.relative || c.impliedDirs) return undefined;
+  const named = roots.filter((r) => !r.missing).map((r) => ({ rel: r.rel.toString('latin1').replace(/\/+$/, ''), whole: c.recursive && !r.dirOnly }));
+  const rels = named.map((r) => r.rel);
+  // A directory sent whole (-r, not one listed alone as "./" is) holds every path beneath it.
+  const listed = (d: string): boolean => named.some((r) => r.rel === d || (r.whole && (r.rel === '' || d.startsWith(`${r.rel}/`))));
+  const orphans = rels.filter((r) => r.includes('/') && !listed(r.slice(0, r.lastIndexOf('/')))).sort();
+  return orphans.length ? `ABORTING due to invalid path from sender: ${showPath(Buffer.from(orphans[0]!, 'latin1'))}` : undefined;
 }

@@ -302,6 +302,31 @@ describe('--protocol=28: what rsync refuses at that protocol, refused alike (exi
     });
   }
 
+  it('-R --no-implied-dirs before 30: an operand whose parent is not in the list stops the run as rsync\'s generator does; at 30 it is copied', async () => {
+    for (const [proto, ops, message] of [
+      ['29', ['a/b/f'], 'a/b/f'], ['29', ['a/b/'], 'a/b'], ['29', ['a/./b/f'], 'b/f'], ['29', ['a', 'a/b/f'], undefined], ['29', ['.'], undefined], ['30', ['a/b/f'], undefined],
+    ] as const) {
+      const root = tempDir('arsync-protoR-');
+      put(root, 'src/a/b/f', 'f\n');
+      const args = ['-a', '-R', '--no-implied-dirs', `--protocol=${proto}`, ...ops];
+      const rsync = spawnSync('rsync', [...args, '../r/'], { cwd: path.join(root, 'src'), encoding: 'utf8' });
+      const got = await runCli([...args, '../a/'], { cwd: path.join(root, 'src') });
+      const what = `${proto} ${ops.join(' ')}`;
+      if (message) {
+        // rsync's own exit is its sender's view of the generator's end: 12, or 13 when its message came first.
+        expect([12, 13], what).toContain(rsync.status);
+        expect(rsync.stderr).toContain(`ABORTING due to invalid path from sender: ${message}\n`);
+        expect(got.code, show(got)).toBe(12);
+        expect(got.stderr).toContain(`ABORTING due to invalid path from sender: ${message}\n`);
+        expect(fs.existsSync(path.join(root, 'a')), what).toBe(false);
+      } else {
+        expect(rsync.status, what).toBe(0);
+        expect(got.code, show(got)).toBe(0);
+        expect(fs.existsSync(path.join(root, 'a', ops[0] === 'a/./b/f' ? 'b/f' : 'a/b/f')), what).toBe(true);
+      }
+    }
+  });
+
   it('a remote transfer: only 31 and 32 (exit 1)', async () => {
     const got = await runCli(['-a', '--protocol=30', 'src/', 'host:dst/']);
     expect(got.code, show(got)).toBe(1);
