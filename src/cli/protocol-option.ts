@@ -87,8 +87,8 @@ export function applyProtocol(c: Config, protocol: number, o: ProtocolInputs): v
     // Before 29 rsync's receiver itemizes nothing (its generator names entries in the old -v style, its
     // sender prints ">f?????????" for what it sends) and its file list sorts paths whole, which reorders
     // every line: not reproduced, so refused rather than printed otherwise.
-    if (c.info.NAME > 0 || c.itemize > 0 || c.outFormat !== undefined || c.progressFiles || c.logFile !== undefined) {
-      throw new UsageError(`--protocol=${protocol} with -v, -i, --out-format, --progress or --log-file: rsync's per-file lines before protocol 29 are not reproduced (the copy itself is, without them)`);
+    if (c.info.NAME > 0 || c.itemize > 0 || c.outFormat !== undefined || c.progressFiles || c.logFile !== undefined || c.listOnly) {
+      throw new UsageError(`--protocol=${protocol} with -v, -i, --out-format, --progress, --log-file or --list-only: rsync's per-file lines before protocol 29 are not reproduced (the copy itself is, without them)`);
     }
   }
   c.protocol = protocol;

@@ -262,13 +262,13 @@ describe('--protocol=28: what rsync refuses at that protocol, refused alike (exi
     });
   }
 
-  it('-v, -i, --out-format, --progress, --log-file: the lines rsync prints before 29 are not reproduced, so refused (exit 1)', async () => {
-    for (const o of [['-v'], ['-i'], ['--out-format=%n'], ['--progress'], ['--log-file=log']]) {
+  it('-v, -i, --out-format, --progress, --log-file, --list-only: the lines rsync prints before 29 are not reproduced, so refused (exit 1)', async () => {
+    for (const o of [['-v'], ['-i'], ['--out-format=%n'], ['--progress'], ['--log-file=log'], ['--list-only']]) {
       const root = tempDir('arsync-proto28-');
       put(root, 'src/f', 'f\n');
       const got = await runCli(['-a', ...o, '--protocol=28', 'src/', 'a/'], { cwd: root });
       expect(got.code, show(got)).toBe(1);
-      expect(got.stderr).toContain('--protocol=28 with -v, -i, --out-format, --progress or --log-file');
+      expect(got.stderr).toContain('--protocol=28 with -v, -i, --out-format, --progress, --log-file or --list-only');
       expect(fs.existsSync(path.join(root, 'a'))).toBe(false);
     }
   });
