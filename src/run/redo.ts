@@ -12,6 +12,7 @@ import type { Config } from '../model/config.js';
 import { Counter, OpFlag, OpKind } from '../model/ops.js';
 import type { Stat } from '../model/stat.js';
 import { quickCheck, type Verdict } from '../plan/quickcheck.js';
+import { NO_CHANGES } from './lines.js';
 import { itemizes } from '../progress/output.js';
 import { showPath } from '../util/errors.js';
 import type { RunContext } from './context.js';
@@ -66,12 +67,15 @@ export class ShrunkFiles {
   }
 }
 
-/** What rsync's receiver says became of the bad copy (receiver.c's keptstr). */
-function kept(c: Config): string {
-  if (c.inplace) return 'retained';
-  if (c.partial && c.partialDir !== undefined) return 'put into partial-dir';
-  return c.partial ? 'retained' : 'discarded';
-}
+/** What rsync 3.5's receiver says became of the bad copy (receiver.c's keptstr, as it comes out locally). */
+const kept = (c: Config): string => (c.inplace ? 'retained' : 'discarded');
+
+/**
+ * Whether rsync left the bad copy under the file's name: written in place (--inplace), or kept as a partial
+ * file (--partial without a partial dir). It has the list's size and mode, not its time, so the redo's
+ * line shows only the time; arsync placed nothing of it (DESIGN §3 rule 9), so that line is made here.
+ */
+const leftInPlace = (c: Config): boolean => c.inplace || (c.partial && c.partialDir === undefined && !c.delayUpdates);
 
 /** Name as rsync's receiver gives it: the path in the transfer (a lone file: its own name). */
 const nameOf = (s: Shrunk): string => showPath(s.rel.length ? s.rel : Buffer.from(basename(s.src.toString('latin1')), 'latin1'));
@@ -96,10 +100,13 @@ export async function redoShrunk(rc: RunContext, shrunk: ShrunkFiles): Promise<v
     // The destination still holds what it held: the same verdict as in the pass, except that -c's compare
     // is settled (the list's sum is the old content's, not the destination's: it is sent).
     const v = quickCheck(s.st, rc.dest.stat(s.rel), rc.spec.check);
-    const verdict: Verdict = v.action === 'compare' ? { action: 'transfer', changes: { ...v.changes, value: true } } : v.action === 'skip' || v.action === 'none' ? { action: 'create' } : v;
+    const verdict: Verdict = leftInPlace(c)
+      ? { action: 'transfer', changes: { ...NO_CHANGES, time: c.times } }
+      : v.action === 'compare' ? { action: 'transfer', changes: { ...v.changes, value: true } } : v.action === 'skip' || v.action === 'none' ? { action: 'create' } : v;
     rc.lines.emit('reg', verdict, rc.lines.lineFor(s.rel, s.src, s.st, 'reg'));
-    // A Backup op went before the first copy; none goes before this one.
-    rc.sink.add(OpKind.File, s.src, s.rel, s.st, s.flags & ~(OpFlag.AfterBackup | OpFlag.Compare));
+    // A Backup op went before the first copy; none goes before this one. The source changed since the
+    // list: --remove-source-files leaves it (below).
+    rc.sink.add(OpKind.File, s.src, s.rel, s.st, s.flags & ~(OpFlag.AfterBackup | OpFlag.Compare | OpFlag.RemoveSource));
     listed += s.st.size;
   }
   await rc.sink.flush();
@@ -111,7 +118,17 @@ export async function redoShrunk(rc: RunContext, shrunk: ShrunkFiles): Promise<v
   // read again): that is taken out.
   const resent = Number(Atomics.load(counters, Counter.Bytes)) - before;
   rc.tally.totals.redo = { files: files.length, transferred: 2 * (listed - resent), literal: listed - resent };
-  for (const s of shrunk.takeAgain()) {
+  const failed = shrunk.takeAgain();
+  for (const s of failed) {
     if (text) rc.reporter.warn(`ERROR: ${nameOf(s)} failed verification -- update ${kept(c)}.`);
+  }
+  // rsync's sender removes a sent source only if it still has the list's size and mtime (sender.c).
+  if (c.removeSourceFiles) {
+    const again = new Set(failed.map((s) => s.src.toString('latin1')));
+    for (const s of files) {
+      if (again.has(s.src.toString('latin1')) || !(s.flags & OpFlag.RemoveSource)) continue;
+      rc.tally.totals.ioErrors++;
+      if (text) rc.reporter.warn(`ERROR: Skipping sender remove for changed file: ${nameOf(s)}`);
+    }
   }
 }

@@ -95,6 +95,33 @@ describeEngines((e) => {
     });
   }
 
+  for (const mode of [['--inplace'], ['--partial'], ['--partial-dir=.p'], ['--delay-updates'], ['--remove-source-files'], ['--backup']]) {
+    it.skipIf(engine === 'uring' || !shim)(`shrinks after the open, an old version there, -i ${mode.join(' ')}: rsync's lines, its redo, the source kept where rsync keeps it`, async () => {
+      const tree = () => {
+        const root = tempDir(`arsync-shrink-mode-${engine}-`);
+        const src = path.join(root, 'src');
+        const dst = path.join(root, 'dest');
+        sourceTree(src);
+        fs.mkdirSync(dst);
+        fs.writeFileSync(path.join(dst, '01-changing.bin'), 'old');
+        for (const p of [path.join(src, '01-changing.bin'), path.join(src, '02-later.txt'), src, path.join(dst, '01-changing.bin')]) fs.utimesSync(p, OLD, OLD);
+        return { src, dst, env: { LD_PRELOAD: shim!, ARSYNC_TEST_SHRINK: path.join(src, '01-changing.bin'), ARSYNC_TEST_SHRINK_TO: String(CUT) } };
+      };
+      const a = tree();
+      const r = spawnSync('rsync', ['-ai', ...mode, `${a.src}/`, `${a.dst}/`], { encoding: 'utf8', env: { ...process.env, ...a.env } });
+      const b = tree();
+      const got = await runCli(['-ai', ...mode, `--engine=${engine}`, `${b.src}/`, `${b.dst}/`], { env: b.env });
+      expect(got.code, show(got)).toBe(r.status);
+      const errs = (stderr: string, src: string): string[] => diagnosis(stderr).map((l) => l.replace(src, 'SRC'));
+      expect(errs(got.stderr, b.src)).toEqual(errs(r.stderr, a.src));
+      expect(got.stdout.split('\n').filter((l) => l.includes('.bin') || l.includes('.txt'))).toEqual(r.stdout.split('\n').filter((l) => l.includes('.bin') || l.includes('.txt')));
+      expect(fs.readdirSync(b.dst).sort()).toEqual(fs.readdirSync(a.dst).sort());
+      expect(fs.readdirSync(b.src).sort()).toEqual(fs.readdirSync(a.src).sort());
+      expect(fs.readFileSync(path.join(b.dst, '01-changing.bin'))).toEqual(fs.readFileSync(path.join(a.dst, '01-changing.bin')));
+      expect(fs.statSync(path.join(b.dst, '01-changing.bin')).size).toBe(CUT);
+    });
+  }
+
   it.skipIf(fuse !== null)(`shrinks while read (faultfs): rsync's "read errors mapping", exit 23, the later file copied, the redo places what the source holds (as rsync on the same faultfs)`, async () => {
     const run = async (tool: 'rsync' | 'arsync') => {
       const root = tempDir(`arsync-shrink-fuse-${engine}-`);
