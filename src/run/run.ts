@@ -143,9 +143,6 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));
     reporter.print(`${isFailure(there) ? '(new) ' : ''}backup_dir is ${c.backupDir}`);
   }
-  // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists: a local
-  // copy sends whole files.
-  if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
   alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
   // A destination that is still missing was not made: nothing in the run writes there (all of its
   // operands were skipped or missing, or it is a dry run).
@@ -207,6 +204,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   events?.startProgress(tally.counters, planned);
   try {
     if (c.deleteMode === 'before') await deleteBefore(rc);
+    // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
+    // --delete-before pass is done: a local copy sends whole files.
+    if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
     for (const root of plan.roots) {
       if (abort.aborted) break;
       await transferRoot(rc, root);

@@ -129,6 +129,18 @@ describeEngines((e) => {
     expect(lines(r.arsync.stdout)).toEqual(lines(r.rsync.stdout));
   });
 
+  it('--protocol=29 -avv --delete: the delete pass before the transfer names its top directory, then the generator says how files are sent', async () => {
+    const args = ['-avv', '--delete', '--protocol=29', 'src/', 'dst/'];
+    const setup = (root: string): void => {
+      deleteSetup(root);
+      aged(path.join(root, 'src'));
+    };
+    const r = await differential({ engine, setup, args, rsyncArgs: seconds(args), noItemize: true });
+    const out = r.arsync.stdout.split('\n');
+    expect(out.slice(0, 2)).toEqual(['building file list ... done', 'deleting in .']);
+    expect(out.indexOf('delta-transmission disabled for local transfer or --whole-file')).toBeGreaterThan(out.map((l) => l.startsWith('deleting ')).lastIndexOf(true));
+  });
+
   for (const proto of ['28', '24', '20']) {
     it(`--protocol=${proto} -aH --delete: the tree as rsync leaves it`, async () => {
       const args = ['-aH', '--delete', `--protocol=${proto}`, 'src/', 'dst/'];
