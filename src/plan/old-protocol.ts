@@ -3,7 +3,7 @@
 // receiver compares and sets is whole seconds. Its --stats block names created files from 29 and deleted
 // ones from 31 (main.c output_summary).
 
-import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
+import { S_IFLNK, S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
 import { F } from './filter-rules.js';
 
 /** rsync's PROTOCOL_VERSION: a run with no --protocol, or 31, behaves alike locally. */
@@ -17,12 +17,14 @@ export const wholeSecondList = (protocol: number | undefined): boolean => (proto
  * the time rsync's receiver leaves on it: set_file_attrs() sets an mtime only when it is not the same as
  * the destination's by same_time() (whole seconds with a window of 0, or within --modify-window; -1
  * compares nanoseconds), so an entry whose time counts as the same keeps the destination's, fraction
- * included (a directory whose entries the run changes is the exception: run/dirmeta.ts). A regular file that is sent is set exactly (its list time): one whose size differs, or any
+ * included (a directory whose entries the run changes is the exception: run/dirmeta.ts; and a symlink). A regular file that is sent is set exactly (its list time): one whose size differs, or any
  * under -c or -I, which may be sent whatever its time.
  */
 export function listStat(st: Stat, dest: Stat | undefined, o: { modifyWindow: number; sendsAnyway: boolean }): Stat {
   const type = st.mode & S_IFMT;
-  if (dest && (dest.mode & S_IFMT) === type && !(type === S_IFREG && (o.sendsAnyway || dest.size !== st.size))) {
+  // A symlink whose time is set at all is usually one made again (another target): rsync compares the list's
+  // time with the new link's, "now", and sets it.
+  if (dest && (dest.mode & S_IFMT) === type && type !== S_IFLNK && !(type === S_IFREG && (o.sendsAnyway || dest.size !== st.size))) {
     const ds = Math.abs(dest.mtimeSec - st.mtimeSec);
     const same = o.modifyWindow < 0 ? ds === 0 && dest.mtimeNsec === 0 : ds <= o.modifyWindow;
     if (same) return dest.mtimeSec === st.mtimeSec && dest.mtimeNsec === st.mtimeNsec ? st : { ...st, mtimeSec: dest.mtimeSec, mtimeNsec: dest.mtimeNsec };

@@ -219,6 +219,23 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(root, 'a/f'))).toBe(true);
   });
 
+  it('--protocol=30: a symlink re-pointed within the second of its old one gets the whole second (made again), a file unchanged below the second keeps its own', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/a', 'x');
+      put(root, 'dst/a', 'x');
+      fs.symlinkSync('a', path.join(root, 'src/lnk'));
+      fs.symlinkSync('zz', path.join(root, 'dst/lnk'));
+      touchNs([
+        [path.join(root, 'src/lnk'), '1700000000.5'], [path.join(root, 'src/a'), '1700000000.5'], [path.join(root, 'dst/a'), '1700000000.75'],
+        [path.join(root, 'dst/lnk'), '1700000000.25'], [path.join(root, 'src'), '1700000300.5'], [path.join(root, 'dst'), '1700000300.5'],
+      ]);
+    };
+    const args = ['-a', '--protocol=30', 'src/', 'dst/'];
+    const r = await differential({ engine, setup, args, rsyncArgs: seconds(args) });
+    expect(mtimeOf(path.join(r.B, 'dst/lnk'))).toBe('1700000000.000000000');
+    expect(mtimeOf(path.join(r.B, 'dst/a'))).toBe('1700000000.750000000');
+  });
+
   it.skipIf(process.getuid?.() !== 0)('--protocol=30 -a: devices and FIFOs made with whole-second times, one already there left alone', async () => {
     const setup = (root: string): void => {
       put(root, 'src/f', 'f\n');
