@@ -19,16 +19,8 @@ export class OptionError extends UsageError {
   }
 }
 
-/** rsync's PROTOCOL_VERSION, MIN_PROTOCOL_VERSION and MAX_PROTOCOL_VERSION (rsync.h). */
-const PROTOCOL_VERSION = 32;
-const MIN_PROTOCOL_VERSION = 20;
-/**
- * The oldest protocol whose local copy arsync reproduces: rsync keeps only whole-second mtimes before 31,
- * no symlink times before 30, and prints other -i lines before 29.
- */
-const OLDEST_EMULATED = 31;
-/** rsync's MAX_BLOCK_SIZE (protocols older than 30, which arsync refuses, allow OLD_MAX_BLOCK_SIZE). */
-const MAX_BLOCK_SIZE = 1 << 17;
+/** rsync's MAX_BLOCK_SIZE; `maxBlockSize` gives the limit as the line so far leaves it (cli/protocol-option.ts). */
+export const MAX_BLOCK_SIZE = 1 << 17;
 
 const DAEMON = 'arsync is not an rsync daemon (run rsync --daemon for that)';
 const SERVER = "rsync's mode for the remote end of a transfer; arsync cannot be one";
@@ -146,8 +138,7 @@ function knownName(list: string[], name: string): boolean {
  * argv order, flags included, so "last one wins" (-z then --no-compress, --old-args then --no-old-args)
  * comes out as in rsync's popt loop.
  */
-export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () => NoEffect {
-  let protocol = PROTOCOL_VERSION;
+export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxBlockSize: () => number = () => MAX_BLOCK_SIZE): () => NoEffect {
   let compressChoice: string | undefined;
   let compressCount = 0;
   let compressLevel: number | undefined;
@@ -193,7 +184,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('--no-whole-file', 'use the delta-xfer algorithm (locally: its figures; files still written whole)')
     .option('--no-W', 'same as --no-whole-file')
     .option('-B, --block-size <SIZE>', 'fixed checksum block size', (v: string) =>
-      rsyncSize('block-size', v, 'b', 0, MAX_BLOCK_SIZE, false),
+      rsyncSize('block-size', v, 'b', 0, maxBlockSize(), false),
     )
     .option('--checksum-choice <STR>', 'choose the checksum algorithms (no effect locally)', (v: string) => (checksumChoice = v))
     .option('--cc <STR>', 'same as --checksum-choice', (v: string) => (checksumChoice = v))
@@ -223,7 +214,6 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     .option('--blocking-io', 'use blocking I/O for the remote shell (no effect locally)')
     .option('--no-blocking-io', 'turn off --blocking-io')
     .option('--early-input <FILE>', "file for a daemon's early exec input (no effect locally)")
-    .option('--protocol <NUM>', 'force an older protocol version (31 or 32 locally)', int('--protocol', (n) => (protocol = n)))
     // Daemon mode and the server side of rsync's protocol: arsync is neither.
     .option('--daemon', 'refused: arsync is not an rsync daemon', refuse('--daemon', DAEMON))
     .option('--config <FILE>', 'refused: a daemon option', refuse('--config', DAEMON))
@@ -249,16 +239,6 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}): () 
     const alloc = maxAlloc ?? (env['RSYNC_MAX_ALLOC'] || undefined);
     if (alloc !== undefined && rsyncSize('max-alloc', alloc, 'B', 1024 * 1024, -1, true) === 0) {
       throw new UsageError('max-alloc must be greater than zero');
-    }
-    // setup_protocol() (compat.c): both ends of a local copy speak the --protocol given.
-    if (protocol < MIN_PROTOCOL_VERSION || protocol > 40) {
-      throw new OptionError('protocol version mismatch -- is your shell clean? (see the rsync manpage for an explanation)', Exit.Protocol);
-    }
-    if (protocol > PROTOCOL_VERSION) throw new OptionError(`--protocol must be no more than ${PROTOCOL_VERSION} on the Client.`, Exit.Protocol);
-    if (protocol < OLDEST_EMULATED) {
-      throw new UsageError(
-        `--protocol=${protocol}: arsync reproduces protocols ${OLDEST_EMULATED} and ${PROTOCOL_VERSION} only (rsync's older protocols drop nanosecond and symlink times)`,
-      );
     }
     // rsync's local receiver parses the -M options with --old-args in force (local_child()), so -s there
     // is the conflict above, in the receiver: the run ends with exit 12.

@@ -16,6 +16,8 @@ import { transfer } from '../run/run.js';
 import { startBatch } from './batch-run.js';
 import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
+import { filterRefusal, impliedDirsRefusal, protocolNotes } from './protocol-option.js';
+import { statsCountLines } from '../plan/old-protocol.js';
 import { createReporter } from '../progress/reporter.js';
 import { literalData, logTotalsLine, statsLines } from '../progress/stats.js';
 import { Counter } from '../model/ops.js';
@@ -215,6 +217,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     if (err instanceof FilterError) return fail(err.message, err.exitCode);
     throw err;
   }
+  const tooModern = filterRefusal(c, filters);
+  if (tooModern) return fail(...tooModern);
 
   if (c.listOnly) {
     const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: false, human: c.humanReadable, log, ...io });
@@ -234,6 +238,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     throw err;
   }
 
+  const orphan = impliedDirsRefusal(c, resolved.plan.roots);
+  if (orphan) return fail(orphan, Exit.StreamIO);
   const checked = checkOperatorPaths(c, resolved.plan.destRoot);
   if ('message' in checked) {
     // Outside --confine-root rsync says no more than its exit line (its failed backup has no message).
@@ -268,6 +274,9 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // Which engine runs and why: arsync's own line, kept off -v's output (rsync scripts parse that) and
   // printed at --debug=proto (or -vvvv), where rsync reports how it talks to the other side.
   if (c.debug.PROTO > 0) io.out.write(`engine: ${engine.name} (${engine.reason})\n`);
+  const notes = protocolNotes(c);
+  for (const l of notes.out) io.out.write(`${l}\n`);
+  for (const l of notes.err) io.err.write(`${l}\n`);
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, --files-from).
   if (c.info.FLIST > 0 && !c.json && !pulled) {
@@ -343,7 +352,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     reporter.print(`total: matches=${d?.matches ?? 0}  hash_hits=${d?.hashHits ?? 0}  false_alarms=${d?.falseAlarms ?? 0} data=${data}`);
   }
   if (!c.json && code !== Exit.Signal && c.info.STATS > 0) {
-    for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable)) reporter.print(batch?.only ? line.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : line);
+    for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable, statsCountLines(c.protocol))) reporter.print(batch?.only ? line.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : line);
   }
   // rsync's log_exit(): the log's closing totals when no statistics were printed, or the run failed.
   if (log && pulled) {

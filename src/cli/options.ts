@@ -20,6 +20,7 @@ import { OptionError, addNoEffectOptions, remoteOptionError, type NoEffect } fro
 import { addReflinkOption, reflinkMode, reflinkSpellings } from './reflink.js';
 import { addFuzzyOptions, fuzzyLevel } from './fuzzy-options.js';
 import { addIconvOptions, refuseRemoteIconv } from './iconv-options.js';
+import { addProtocolOption, applyProtocol, autoFileSum, type ProtocolOption } from './protocol-option.js';
 import { addConfineRootOption, confineRoot } from './confine-root.js';
 import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
@@ -92,6 +93,7 @@ function buildProgram(
 ): {
   p: Command;
   noEffect: () => NoEffect;
+  protocol: ProtocolOption;
   clock: () => ClockLimits;
   dirChoices: () => DirChoices;
   writes: (o: Record<string, unknown>) => WriteOptions & PartialOptions;
@@ -234,7 +236,8 @@ function buildProgram(
   const daemon = addDaemonOptions(p);
   const devices = addDeviceOptions(p);
   const batch = addBatchOptions(p);
-  const noEffect = addNoEffectOptions(p, env);
+  const protocol = addProtocolOption(p, filters);
+  const noEffect = addNoEffectOptions(p, env, protocol.maxBlockSize);
   addReflinkOption(p);
   addFuzzyOptions(p);
   const iconv = addIconvOptions(p, env);
@@ -262,7 +265,7 @@ function buildProgram(
   for (const [name, kind] of [['del', 'during'], ['delete-during', 'during'], ['delete-delay', 'delay']]) {
     p.on(`option:${name}`, () => p.setOptionValue('deleteDuringKind', kind));
   }
-  return { p, noEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon, iconv, batch };
+  return { p, noEffect, protocol, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon, iconv, batch };
 }
 
 /** The raw bytes of each argument: Node decodes argv as UTF-8 and loses invalid bytes; /proc does not. */
@@ -317,7 +320,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (ready) prebuilt = undefined;
   const filters: FilterItem[] = ready?.filters ?? [];
   // RSYNC_OLD_ARGS is read only for the real command line, as rsync reads it.
-  const { p: program, noEffect: finishNoEffect, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon, iconv, batch } = ready?.built ?? buildProgram(filters, fromProcess ? process.env : {});
+  const { p: program, noEffect: finishNoEffect, protocol, clock, dirChoices, writes, meta, ownership, fakeSuper, devices, output, daemon: finishDaemon, iconv, batch } = ready?.built ?? buildProgram(filters, fromProcess ? process.env : {});
   const args = argv.slice(2);
   try {
     program.parse([...argv.slice(0, 2), ...reflinkSpellings(jsonSpellings(args), program)]);
@@ -333,6 +336,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   // rsync keeps the old meaning of -h (help) when it is the only argument.
   if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
   const noEffect = finishNoEffect();
+  const protocolVersion = protocol.finish();
   for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt)) checkRemoteOption(opt);
   const operands = program.args;
   // --read-batch: the batch stands for the sources; the last operand is the destination (rsync's rule).
@@ -525,7 +529,12 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
   // %C's default is rsync's xxh128, which the addon computes.
   if ([config.outFormat, config.logFileFormat].some((f) => f?.includes('%'))) useNativeSumsFor(config.engine);
-  config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum);
+  config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum, autoFileSum(protocolVersion));
+  applyProtocol(config, protocolVersion, {
+    plainDelete: o['deleteDuringKind'] === undefined && !o['deleteBefore'] && !o['deleteAfter'],
+    remote: Boolean(listing ?? pushTo ?? pulled),
+    filtersBefore: protocol.filtersBefore(),
+  });
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');

@@ -162,10 +162,10 @@ export function openLogFile(c: Config, say: (line: string) => void): LogFile | u
  * 3.5 settles on xxh128), or what --checksum-choice names (its second name under -c). A name this build
  * cannot compute is refused before any I/O rather than printed wrong.
  */
-export function percentCSum(formats: (string | undefined)[], choice: [string, string] | undefined, checksum: boolean): string | undefined {
+export function percentCSum(formats: (string | undefined)[], choice: [string, string] | undefined, checksum: boolean, auto = 'xxh128'): string | undefined {
   if (!formats.some((f) => f !== undefined && formatHas(f, 'C'))) return undefined;
   const picked = choice ? (checksum ? choice[1] : choice[0]) : 'auto';
-  const name = picked === 'auto' ? 'xxh128' : picked;
+  const name = picked === 'auto' ? auto : picked;
   if (!canSum(name)) {
     const why = picked === 'auto' ? `rsync's default checksum for a local copy, ${name},` : `the ${name} checksum`;
     throw new UsageError(`%C needs ${why} which this build of arsync cannot compute (--checksum-choice=md5 prints MD5 sums)`);

@@ -237,6 +237,13 @@ export interface Config {
   incRecursive: boolean;
   /** --write-batch, --only-write-batch, --read-batch (cli/batch-options.ts): the batch file and what is done with it. */
   batch?: BatchChoice;
+  /**
+   * --protocol below 31 on a local copy (cli/protocol-option.ts): what rsync's older protocols change
+   * (plan/old-protocol.ts); undefined for 31 and 32, which copy alike.
+   */
+  protocol?: number;
+  /** With `protocol` before 29: how many of `filters` came before --protocol on the line (rsync parsed them at 32). */
+  filtersBeforeProtocol?: number;
   /** --bwlimit in bytes per second (rsync's KiB/s × 1024); 0 = no limit. */
   bwlimit?: number;
   /** --timeout: seconds without progress before the run stops with exit 30; 0 = none. */

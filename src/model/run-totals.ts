@@ -36,6 +36,11 @@ export interface RunTotals {
   wire?: WireTotals;
   /** --no-whole-file on a local copy: the delta search's figures (run/local-delta.ts). */
   delta?: DeltaTotals;
+  /**
+   * Files copied again because their source shrank while read (run/redo.ts): what rsync's figures add for
+   * them beyond the engines' counters (its first send, and the redo's list size).
+   */
+  redo?: { files: number; transferred: number; literal: number };
 }
 
 /** rsync's match.c totals and its literal/matched data, for the files a local delta search looked at. */

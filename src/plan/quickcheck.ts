@@ -2,6 +2,7 @@
 // only its attributes, or leave it alone; and the 11-letter itemize string rsync prints for that choice
 // (YXcstpoguax). Pure functions of (source stat, destination stat, options), unit-tested without disk.
 
+import { symlinkTimesTold } from './old-protocol.js';
 import type { Config } from '../model/config.js';
 import { S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 
@@ -152,7 +153,7 @@ const typeChar: Record<FileType, string> = { reg: 'f', dir: 'd', link: 'L', dev:
 export function itemize(
   type: FileType,
   verdict: Verdict | { action: 'attrs' | 'transfer'; changes: Changes },
-  o: Pick<CheckOptions, 'times'>,
+  o: Pick<CheckOptions, 'times'> & { protocol?: number | undefined },
   opts: { hardlinked?: boolean; all?: boolean; local?: boolean } = {},
 ): string | undefined {
   const X = typeChar[type];
@@ -165,7 +166,9 @@ export function itemize(
   const sent = verdict.action === 'transfer';
   const Y = opts.hardlinked ? 'h' : opts.local ? 'c' : sent ? (type === 'reg' ? '>' : 'c') : '.';
   // Without -t a transferred file or recreated symlink gets the transfer time: 'T'.
-  const t = c.time ? (o.times ? 't' : sent ? 'T' : '.') : sent && !o.times && type !== 'dir' ? 'T' : '.';
+  // Before protocol 30 rsync's sender, which prints the line, is not told that symlink times are set: 'T'.
+  const linkTimesUntold = type === 'link' && !symlinkTimesTold(o.protocol);
+  const t = c.time ? (o.times && !linkTimesUntold ? 't' : sent || linkTimesUntold ? 'T' : '.') : sent && !o.times && type !== 'dir' ? 'T' : '.';
   const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', c.atime ? 'u' : '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');
   if (!sent && attrs === '.........') return opts.all ? `${Y}${X}         ` : undefined;
   return `${Y}${X}${attrs}`;

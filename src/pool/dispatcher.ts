@@ -23,8 +23,8 @@ export interface DispatcherOptions {
   workers: number;
   /** Main-thread context, used for inline batches and for the retries. */
   inline: EngineContext;
-  /** Called with each batch's failures as soon as it completes. */
-  onFailures: (failures: OpFailure[]) => void;
+  /** Called with each batch's failures as soon as it completes, with the batch they index into. */
+  onFailures: (failures: OpFailure[], batch: Uint8Array) => void;
   /** Called with a batch's per-op outcomes when it was submitted with a token. */
   onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
   /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
@@ -190,7 +190,7 @@ export class Dispatcher {
     if (failures.length === 0) return;
     const fixed = failures.map((f): OpFailure => ({ ...f, path: toBuffer(f.path), ...(f.dest ? { dest: toBuffer(f.dest) } : {}) }));
     const report = this.retry.setAside(batch, fixed);
-    if (report.length) this.o.onFailures(report);
+    if (report.length) this.o.onFailures(report, batch);
   }
 
   private poolBroken = false;
@@ -262,7 +262,7 @@ export class Dispatcher {
     } catch {
       // keep the inline context
     }
-    await runSetAside(ctx, this.retry, (failures) => this.o.onFailures(failures.map((f) => ({ ...f, path: toBuffer(f.path) }))), this.o.onRetried);
+    await runSetAside(ctx, this.retry, (failures, batch) => this.o.onFailures(failures.map((f) => ({ ...f, path: toBuffer(f.path) })), batch), this.o.onRetried);
     if (ctx !== this.o.inline) ctx.close();
   }
 

@@ -58,12 +58,13 @@ const FD_ROUNDS = 4;
 /**
  * Runs the ops set aside in `pending` on `ctx`, one batch at a time on this thread. Ops that still find no
  * descriptor get a few more rounds after a pause (what holds them may be on its way out); every other
- * failure, and those of the last round, go to `report`. `retried` sees each round's batch and outcomes.
+ * failure, and those of the last round, go to `report` (with the batch they index into). `retried` sees
+ * each round's batch and outcomes.
  */
 export async function runSetAside(
   ctx: Pick<EngineContext, 'run'>,
   pending: FdRetry,
-  report: (failures: OpFailure[]) => void,
+  report: (failures: OpFailure[], batch: Uint8Array) => void,
   retried?: (batch: Uint8Array, outcomes: Uint8Array) => void,
 ): Promise<void> {
   for (let round = 0; pending.count > 0; round++) {
@@ -73,7 +74,7 @@ export async function runSetAside(
     retried?.(batch, outcomes);
     const again = new FdRetry(1024);
     const rest = round < FD_ROUNDS ? again.setAside(batch, failures) : failures;
-    if (rest.length) report(rest);
+    if (rest.length) report(rest, batch);
     pending = again;
     if (pending.count > 0) await fdPause(round);
   }

@@ -22,6 +22,8 @@ export interface Reporter {
   info(line: string): void;
   /** An error line (stderr, "arsync: " prefixed). */
   error(line: string): void;
+  /** A line on stderr as rsync words its receiver's WARNING:/ERROR: lines (no prefix), also logged. */
+  warn(line: string): void;
   /** --log-file, when given. */
   readonly log?: LogFile;
   /** --progress: a file whose op was just queued (its lines follow the ones printed so far); undefined when off. */
@@ -170,6 +172,10 @@ export function createReporter(o: ReporterOptions): Reporter {
     error(line) {
       write(o.err, `arsync: ${line}`);
       o.log?.line(`arsync: ${line}`);
+    },
+    warn(line) {
+      write(o.err, line);
+      o.log?.line(line);
     },
   };
 }

@@ -19,8 +19,11 @@ export function literalData(t: RunTotals, bytes: number): number {
   return d ? Math.max(0, bytes - d.searched) + d.literal : bytes;
 }
 
-/** The lines, with numbers printed at rsync's -h level `human` (1, commas, is rsync's default). */
-export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false, human = 1): string[] {
+/**
+ * The lines, with numbers printed at rsync's -h level `human` (1, commas, is rsync's default). `has`: the
+ * count lines an older --protocol's rsync prints (plan/old-protocol.ts statsCountLines).
+ */
+export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false, human = 1, has = { created: true, deleted: true }): string[] {
   const n = (v: number): string => humanNum(v, human);
   const count = (v: number): string => commaNum(v, human);
   const breakdown = (c: Counts): string => {
@@ -28,7 +31,7 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
   const bytes = dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes));
-  const files = dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files));
+  const files = (dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files))) + (t.redo?.files ?? 0);
   const secs = Math.max(elapsedMs / 1000, 0.001);
   const lines: string[] = [];
   const w = t.wire;
@@ -54,12 +57,12 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
     lines.push(
       '',
       `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
-      `Number of created files: ${count(total(t.created))}${breakdown(t.created)}`,
-      `Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`,
+      ...(has.created ? [`Number of created files: ${count(total(t.created))}${breakdown(t.created)}`] : []),
+      ...(has.deleted ? [`Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`] : []),
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
-      `Total transferred file size: ${n(bytes)} bytes`,
-      `Literal data: ${n(literalData(t, bytes))} bytes`,
+      `Total transferred file size: ${n(bytes + (t.redo?.transferred ?? 0))} bytes`,
+      `Literal data: ${n(literalData(t, bytes) + (t.redo?.literal ?? 0))} bytes`,
       `Matched data: ${n(t.delta?.matched ?? 0)} bytes`,
       `File list size: 0`,
       `File list generation time: ${bigDnum(t.fileListMs / 1000, Math.min(human, 1), 3)} seconds`,

@@ -4,6 +4,7 @@
 // --delete-during deletes in the transfer pass itself (transfer-pass.ts).
 
 import { isFailure } from '../model/failure.js';
+import { showPath } from '../util/errors.js';
 import { S_IFDIR, S_IFMT, fileType } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
@@ -42,6 +43,8 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise
   if (fileType(st.mode) !== 'dir' || (root.dirOnly ? !root.oneLevel : !rc.c.recursive)) return;
   if (root.rel.length && sender && sender.check(root.rel, true) === 'exclude') return;
   if (root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver)) return;
+  // --debug=DEL (-vv): rsync's delete pass names each top directory it goes into (do_delete_pass).
+  if (!probing && rc.c.debug.DEL > 0 && !rc.c.json) rc.reporter.print(`deleting in ${root.rel.length ? showPath(root.rel) : '.'}`);
   const rootDest = rc.plan.createDest && !root.rel.length && !rc.c.mkpath ? undefined : rc.dest.stat(root.rel);
   let frame: Frame;
   if (role === 'merged') frame = mergedFrame(rc, scanSrc, root.rel, st, sender, receiver);

@@ -23,7 +23,14 @@ export class DirLedger {
   /** By relative path (latin1), kept only when several sources can reach the same directory. */
   private readonly byRel: Map<string, DirRecord> | undefined;
 
-  constructor(indexByPath: boolean) {
+  constructor(
+    indexByPath: boolean,
+    /**
+     * A --protocol before 31 (plan/old-protocol.ts): a directory whose entries this run changed has its
+     * time "now", never the same as the list's, so rsync gives it the list's whole-second time.
+     */
+    private readonly wholeSeconds = false,
+  ) {
     this.byRel = indexByPath ? new Map() : undefined;
   }
 
@@ -36,12 +43,14 @@ export class DirLedger {
 
   /** A directory entered without a record (a delete pass, a merged root) whose entries this run changed. */
   changedUnrecorded(src: Buffer, rel: Buffer, stat: Stat): void {
-    this.records.push({ src, rel, stat, needMeta: true });
+    this.records.push({ src, rel, stat: this.wholeSeconds ? { ...stat, mtimeNsec: 0 } : stat, needMeta: true });
   }
 
   /** Its entries changed (or it is new): its metadata is set again at the end. */
   touch(r: DirRecord | undefined): void {
-    if (r) r.needMeta = true;
+    if (!r) return;
+    r.needMeta = true;
+    if (this.wholeSeconds && r.stat.mtimeNsec !== 0) r.stat = { ...r.stat, mtimeNsec: 0 };
   }
 
   /** The record an earlier source made for this path (several sources only). */

@@ -10,8 +10,14 @@ import type { Stat } from '../model/stat.js';
 import { atSourcePath } from '../engine/node-beneath.js';
 import { STRONG } from '../remote/checksum.js';
 
+/**
+ * The MD4 variants of protocols before 30 (cli/protocol-option.ts), which rsync never prints (they are not
+ * canonical: util2.c sum_as_hex): blanks of their length.
+ */
+const BLANK_ONLY: Record<string, number> = { 'md4-old': 16 };
+
 /** Digest lengths of rsync's checksum names (csum_len_for_type), for the blanks of an unknown sum. */
-const LENGTH: Record<string, number> = { none: 1, md4: 16, md5: 16, sha1: 20, sha256: 32, sha512: 64, xxh: 8, xxh64: 8, xxh3: 8, xxh128: 16 };
+const LENGTH: Record<string, number> = { none: 1, md4: 16, md5: 16, sha1: 20, sha256: 32, sha512: 64, xxh: 8, xxh64: 8, xxh3: 8, xxh128: 16, ...BLANK_ONLY };
 
 /** Names whose digest rsync prints last byte first (its canonical_checksum() > 0: the xxhash family). */
 const REVERSED = new Set(['xxh', 'xxh64', 'xxh3', 'xxh128']);
@@ -21,7 +27,7 @@ const known = (name: string): string => (name === 'xxh' ? 'xxh64' : name);
 
 /** Whether %C can print this checksum here (rsync's "none" prints blanks, which needs no hash). */
 export function canSum(name: string): boolean {
-  return name === 'none' || STRONG.has(known(name));
+  return name === 'none' || name in BLANK_ONLY || STRONG.has(known(name));
 }
 
 export class FileSums {
@@ -42,7 +48,7 @@ export class FileSums {
 
   /** A dry run's transferred file: rsync prints its never-filled sum, all zeros. */
   zeros(): string {
-    return this.name === 'none' ? this.blank() : '0'.repeat(this.width);
+    return this.name === 'none' || this.name in BLANK_ONLY ? this.blank() : '0'.repeat(this.width);
   }
 
   /** The source file's sum, or blanks when it cannot be read as the walk saw it (the op reports that). */

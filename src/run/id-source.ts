@@ -1,7 +1,8 @@
-// --usermap/--groupmap/--chown on the local walk: an EntrySource that hands the planner every source
-// entry with its owner and group already mapped (plan/idmap.ts), as rsync's receiver maps the ids of the
-// file list it received before it compares or sets anything. The quick check, the ops' chown, -i's
-// o/g letters and alt-dest ownership checks all see the mapped ids; the source itself is untouched.
+// The local walk's entries as rsync's receiver sees them in the file list it received, before it compares
+// or sets anything: an EntrySource that hands the planner every source entry's stat mapped. Used for
+// --usermap/--groupmap/--chown (owner and group mapped, plan/idmap.ts: the quick check, the ops' chown,
+// -i's o/g letters and alt-dest ownership checks all see the mapped ids) and for a --protocol before 31
+// (whole-second mtimes, plan/old-protocol.ts). The source itself is untouched.
 
 import type { Config } from '../model/config.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
@@ -23,27 +24,29 @@ export function idMappers(c: Config, isRoot: boolean, warn: (m: string) => void)
   return { ...(uid ? { uid } : {}), ...(gid ? { gid } : {}) };
 }
 
-/** `inner`'s entries with mapped ids. */
+/** The stat map of the id mappers. */
+export function mapIds(ids: { uid?: IdMapper; gid?: IdMapper }): (st: Stat) => Stat {
+  return (st) => ({
+    ...st,
+    uid: ids.uid ? ids.uid.map(st.uid) : st.uid,
+    gid: ids.gid ? ids.gid.map(st.gid) : st.gid,
+  });
+}
+
+/** `inner`'s entries with their stats mapped. */
 export class MappedSource implements EntrySource {
   /** Listings already mapped (a whole listing is handed out again for a second pass). */
   private readonly done = new WeakSet<PairListing>();
 
   constructor(
     private readonly inner: EntrySource,
-    private readonly ids: { uid?: IdMapper; gid?: IdMapper },
+    /** `dest`: the destination twin's lstat, for the entries of a paired listing. */
+    private readonly mapped: (st: Stat, dest?: Stat) => Stat,
   ) {}
-
-  private mapped(st: Stat): Stat {
-    return {
-      ...st,
-      uid: this.ids.uid ? this.ids.uid.map(st.uid) : st.uid,
-      gid: this.ids.gid ? this.ids.gid.map(st.gid) : st.gid,
-    };
-  }
 
   private listing(l: PairListing): PairListing {
     if (this.done.has(l)) return l;
-    for (const e of l.entries) if (e.st) e.st = this.mapped(e.st);
+    for (const e of l.entries) if (e.st) e.st = this.mapped(e.st, e.dest);
     this.done.add(l);
     return l;
   }
@@ -81,8 +84,10 @@ export class MappedSource implements EntrySource {
     };
   }
 
-  /** Never asked: a run that maps ids leaves nothing to the native quick check (run/spec.ts). */
+  /** The dirty directories' listings mapped too (a run that maps ids never asks: run/spec.ts). */
   dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined {
-    return this.inner.dirtyDirs(src, destRel);
+    const t = this.inner.dirtyDirs(src, destRel);
+    if (t && !isFailure(t)) for (const d of t.dirty) if (d.pair) this.listing(d.pair);
+    return t;
   }
 }

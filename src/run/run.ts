@@ -49,7 +49,8 @@ import { LocalSink } from './sink.js';
 import { LocalSource, type EntrySource } from './source.js';
 import { IconvSource } from './iconv-source.js';
 import type { NameCharsets } from '../engine/charset.js';
-import { MappedSource, idMappers } from './id-source.js';
+import { MappedSource, idMappers, mapIds } from './id-source.js';
+import { listStat, receiverOutputUnmultiplexed, wholeSecondList } from '../plan/old-protocol.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
 import { rawName } from '../util/names.js';
@@ -59,6 +60,7 @@ import { startClock, stopMessage } from './clock.js';
 import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
 import { monotonicMs } from '../util/monotonic.js';
+import { ShrunkFiles, redoShrunk } from './redo.js';
 
 export interface TransferInput {
   config: Config;
@@ -110,7 +112,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const compares = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle);
   const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
   const order = compares || senderLate ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
-  const reporter = order?.reporter ?? input.reporter;
+  const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(order?.reporter ?? input.reporter, c.quiet) : (order?.reporter ?? input.reporter);
   const engine = input.engine;
   const events = input.events;
   const tally = new Tally((m, rec) => {
@@ -150,9 +152,6 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));
     reporter.print(`${isFailure(there) ? '(new) ' : ''}backup_dir is ${c.backupDir}`);
   }
-  // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists: a local
-  // copy sends whole files.
-  if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
   alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
   // A destination that is still missing was not made: nothing in the run writes there (all of its
   // operands were skipped or missing, or it is a dry run).
@@ -162,6 +161,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const fail = (f: OpFailure): void => {
     if (!alt.park(f)) tally.fail(f);
   };
+  const shrunk = new ShrunkFiles();
   const sink = new LocalSink({
     ctx,
     engineOptions: spec.engineOptions,
@@ -175,19 +175,23 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
+    failedIn: (batch, failures) => shrunk.note(batch, failures),
     settled: (p, o) => settled(rc, p, o),
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
   });
   const localWalk: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
   const walked = charsets ? new IconvSource(localWalk, charsets, ctx ? (rel) => ctx.scanDest(rel) : undefined) : localWalk;
-  const local = input.wrapSource ? input.wrapSource(walked) : walked;
+  const wrapped = input.wrapSource ? input.wrapSource(walked) : walked;
+  // A --protocol before 31: the receiver's list has whole-second mtimes, which it compares and sets.
+  const times = { modifyWindow: c.modifyWindow, sendsAnyway: c.checksum || c.ignoreTimes };
+  const local = wholeSecondList(c.protocol) ? new MappedSource(wrapped, (st, d) => listStat(st, d, times)) : wrapped;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
-    source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
+    source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
-    dirs: new DirLedger(overlay !== undefined),
+    dirs: new DirLedger(overlay !== undefined, wholeSecondList(c.protocol)),
     lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender, input.observe), lineSums(c, anchors), charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) }),
     charsets,
     hardLinks: new HardLinkGroups(),
@@ -211,6 +215,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   events?.startProgress(tally.counters, planned);
   try {
     if (c.deleteMode === 'before') await deleteBefore(rc);
+    // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
+    // --delete-before pass is done: a local copy sends whole files.
+    if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
     for (const root of plan.roots) {
       if (abort.aborted) break;
       await transferRoot(rc, root);
@@ -226,6 +233,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.drain();
     }
     alt.leftovers().forEach(fail);
+    // rsync's redo phase: the files whose source shrank while read, copied once more.
+    if (shrunk.count && !abort.aborted) await redoShrunk(rc, shrunk);
     // --delay-updates: every finished file into place at once, before deletions and directory times
     // (the renames change directories); an interrupted run leaves them where they wait, as rsync does.
     if (c.delayUpdates && !abort.aborted && !c.dryRun) {
@@ -268,4 +277,15 @@ function lineSums(c: Config, anchors: SourceAnchors): LineSums | undefined {
   if (c.fileSum === undefined) return undefined;
   const sums = new FileSums(c.fileSum, c.copyLinks || c.copyUnsafeLinks);
   return { of: (src, st) => sums.of(src, st, anchors.of(src)), blank: () => sums.blank(), zeros: () => sums.zeros() };
+}
+
+/**
+ * Before protocol 23 rsync's receiver does not multiplex its output into the sender's stream: what its
+ * generator and receiver print (skipped entries, deletions, backups...) goes to their own stderr. The
+ * sender's lines, which rsync marks as such ("[sender] ...", "sender removed ..."), stay on stdout.
+ */
+function receiverOnStderr(r: Reporter, quiet: boolean): Reporter {
+  const route = (write: (line: string) => void) => (line: string): void => (/^(\[sender\] |sender removed )/.test(line) ? write(line) : r.warn(line));
+  // An informational line is not printed under -q, on either stream.
+  return { ...r, print: route((l) => r.print(l)), info: quiet ? () => {} : route((l) => r.info(l)) };
 }

@@ -103,6 +103,8 @@ export interface LocalSinkOptions {
   removedNames?: boolean;
   anchors: SourceAnchors;
   fail: (f: OpFailure) => void;
+  /** Every batch's failures with the batch they index into, before they are reported (run/redo.ts). */
+  failedIn?: (batch: Uint8Array, failures: OpFailure[]) => void;
   settled: (p: Pending, outcome: number) => void;
   /** --partial: batches go to the workers, leaving this thread free to hear a signal (Dispatcher.noInline). */
   keepPartial?: boolean;
@@ -134,7 +136,7 @@ export class LocalSink implements OpSink {
         inline: ctx,
         noInline: o.keepPartial === true,
         ...(o.delayUpdates ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.delayRetried(b, out) } : {}),
-        onFailures: (fs) => fs.forEach((f) => o.fail(f)),
+        onFailures: (fs, batch) => this.failed(batch, fs),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
         // A second context only when the serial engine differs (uring → sync): one of the same engine
         // would hold a second set of descriptors exactly when they are short; the inline one serves.
@@ -201,6 +203,11 @@ export class LocalSink implements OpSink {
     await this.dispatcher.submit(encoded, count, pending.size ? pending : undefined, bytes, shared ? { outcomes: shared, seq } : undefined);
   }
 
+  private failed(batch: Uint8Array, failures: OpFailure[]): void {
+    this.o.failedIn?.(batch, failures);
+    failures.forEach((f) => this.o.fail(f));
+  }
+
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {
     for (const [i, p] of map) {
       const o = outcomes[i]!;
@@ -254,7 +261,7 @@ export class LocalSink implements OpSink {
     if (this.fdRetry.count === 0 || !ctx) return;
     // The workers' rings and open files are what is in the way: stop them, the rest of the run is inline.
     await this.dispatcher?.goInline();
-    await runSetAside(ctx, this.fdRetry, (failures) => failures.forEach((f) => this.o.fail(f)));
+    await runSetAside(ctx, this.fdRetry, (failures, batch) => this.failed(batch, failures));
   }
 
   async lowerConcurrency(): Promise<void> {

@@ -3,6 +3,7 @@
 // never re-derive a rule from the Config themselves. What depends on the engine comes from its
 // capabilities (engine/engine.ts), never from its name.
 
+import { listWindow } from '../plan/old-protocol.js';
 import { type Config, actsAsRoot, preserveFlags, type EngineName } from '../model/config.js';
 import { PairBits, pairChunk } from '../engine/pair.js';
 import { Preserve } from '../model/ops.js';
@@ -58,7 +59,7 @@ export function checkOptions(c: Config, timeResolutionNs: number): { files: Chec
     update: c.update,
     ignoreExisting: c.ignoreExisting,
     existing: c.existing,
-    modifyWindow: c.modifyWindow,
+    modifyWindow: listWindow(c.protocol, c.modifyWindow),
     timeResolutionNs,
     times: c.times,
     perms: c.perms,
@@ -124,7 +125,7 @@ export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Flo
   if (c.hardLinks) bits |= PairBits.HardLinks;
   // Without -l each symlink prints rsync's "skipping non-regular file": none may be left out.
   if (c.links && !c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks && !c.copyDirlinks) bits |= PairBits.Links;
-  return Float64Array.of(bits, c.modifyWindow > 0 ? c.modifyWindow : 0, check.timeResolutionNs);
+  return Float64Array.of(bits, check.modifyWindow > 0 ? check.modifyWindow : 0, check.timeResolutionNs);
 }
 
 /**

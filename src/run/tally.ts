@@ -2,6 +2,7 @@
 // the inputs of the exit code. Every phase adds to this one object; progress/ and the summary read its
 // RunTotals (model/run-totals.ts), never the run itself.
 
+import { posix } from 'node:path';
 import { COUNTER_SLOTS } from '../model/ops.js';
 import type { OpFailure } from '../engine/types.js';
 import type { Counts, ErrorRecord, RunTotals } from '../model/run-totals.js';
@@ -13,7 +14,10 @@ import { joinPath } from '../util/names.js';
  * engine's zero-byte read): it shrank while it was read. rsync's sender says so through map_ptr's read
  * error (sender.c), in its words.
  */
-const sourceEndedEarly = (f: OpFailure): boolean => !f.onDest && f.errno === ERRNO.ENODATA && f.syscall === 'read';
+export const sourceEndedEarly = (f: OpFailure): boolean => !f.onDest && f.errno === ERRNO.ENODATA && f.syscall === 'read';
+
+/** rsync's full_fname(): a relative source path is named from the root, as its sender's cwd resolves it. */
+const absolute = (p: Buffer): Buffer => (p[0] === 0x2f ? p : Buffer.from(posix.resolve(p.toString('latin1')), 'latin1'));
 
 export const zeroCounts = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
 
@@ -70,7 +74,7 @@ export class Tally {
     const message = f.attr
       ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr)
       : sourceEndedEarly(f)
-        ? `[sender] read errors mapping "${where(f.path)}": No data available (61)`
+        ? `[sender] read errors mapping "${showPath(absolute(f.path))}": No data available (61)`
         : e.message;
     const rec = { path: where(f.path), message, code: e.code };
     t.errors.push(rec);

@@ -1,7 +1,8 @@
 /* A fault for the e2e tests, loaded with LD_PRELOAD: the source file named by ARSYNC_TEST_SHRINK (an
-   absolute path) is truncated to zero bytes just before the first call that reads its data, so the size
-   the file list and the open's fstat saw is gone by the time the data is read: "a source that shrinks
-   mid-copy", made to happen every time. Hooked are the calls the engines read with (the sync engine's
+   absolute path) is truncated to ARSYNC_TEST_SHRINK_TO bytes (zero when unset) just before the first
+   call that reads its data, so the size the file list and the open's fstat saw is gone by the time the
+   data is read: "a source that shrinks mid-copy", made to happen every time (once: the redo that
+   follows reads what is left). Hooked are the calls the engines read with (the sync engine's
    copy_file_range and pread, the node engine's libuv read/pread/preadv) and rsync's read(); the uring
    engine reads through the ring, which no library call sees (its case runs on faultfs). The target is
    recognised by the fd's /proc/self/fd link, as rsync's own source-change-size-continues shim does. */
@@ -28,7 +29,8 @@ static void shrink_if_target(int fd) {
   actual[n] = '\0';
   if (strcmp(actual, target) != 0) return;
   int expected = 0;
-  if (atomic_compare_exchange_strong(&done, &expected, 1)) (void)truncate(target, 0);
+  const char *to = getenv("ARSYNC_TEST_SHRINK_TO");
+  if (atomic_compare_exchange_strong(&done, &expected, 1)) (void)truncate(target, to ? atoll(to) : 0);
 }
 
 /* The next definition of `name` (libc's), looked up once: `real`, of the hooked function's type. */
