@@ -32,6 +32,8 @@ export class Lines {
     private readonly c: Config,
     readonly out: Output,
     private readonly sums?: LineSums,
+    /** -vvv's trace (trace.ts): told of each entry decided, with the lines its output prints. */
+    private readonly decided?: (kind: FileType, name: string, verdict: Verdict, print: () => void) => void,
   ) {}
 
   /** Is anything printed per entry at all? */
@@ -48,7 +50,9 @@ export class Lines {
     if (!this.out.active) return;
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
-    this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
+    const print = (): void => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
+    if (this.decided) this.decided(kind, line.name, verdict, print);
+    else print();
   }
 
   /**
@@ -67,7 +71,9 @@ export class Lines {
   emitLocal(kind: FileType, v: Verdict, line: Line): void {
     if (!this.out.active) return;
     const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
-    this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, ...this.sum(line, kind, false) }, text);
+    const print = (): void => this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, ...this.sum(line, kind, false) }, text);
+    if (this.decided) this.decided(kind, line.name, v, print);
+    else print();
   }
 
   /** A directory's own line, held back until its deletions are printed (rsync's order). */

@@ -41,6 +41,8 @@ import { finishHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
 import { LineOrder } from './line-order.js';
 import { TreeDirLines } from './tree-lines.js';
+import { RunTrace, traceLevels } from './trace.js';
+import { renderTrace } from './trace-render.js';
 import { SharedInodes } from './dest-links.js';
 import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
@@ -101,8 +103,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name).
   const compares = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle);
   const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
-  const order = compares || senderLate ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
-  const reporter = order?.reporter ?? input.reporter;
+  // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
+  const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter) : undefined;
+  const order = !trace && (compares || senderLate) ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
+  const reporter = trace?.reporter ?? order?.reporter ?? input.reporter;
   const engine = input.engine;
   const events = input.events;
   const tally = new Tally((m, rec) => {
@@ -120,6 +124,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // A pull's staging tree has its own times: the native quick check cannot judge it. --partial-dir: an
   // up-to-date file's waiting partial is removed, so every entry is looked at.
   const seesEveryEntry =
+    trace !== undefined ||
     filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
   const destTime = destGranularity(plan.destRoot, c.dryRun);
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry, destTime, adoptSources: input.adoptSources });
@@ -141,6 +146,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));
     reporter.print(`${isFailure(there) ? '(new) ' : ''}backup_dir is ${c.backupDir}`);
   }
+  trace?.generatorStarts();
   // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists: a local
   // copy sends whole files.
   if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
@@ -178,7 +184,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender), lineSums(c, anchors)),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender), lineSums(c, anchors), trace ? (k, n, v, p) => trace.decide(k, n, v, c.dryRun, p) : undefined),
+    trace,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
@@ -202,6 +209,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (c.deleteMode === 'before') await deleteBefore(rc);
     for (const root of plan.roots) {
       if (abort.aborted) break;
+      trace?.rootDir(showPath(root.src), posix.resolve(root.src.toString('latin1')));
       await transferRoot(rc, root);
     }
     listComplete = true;
@@ -224,6 +232,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     tally.totals.fileListMs = performance.now() - started;
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
     order?.release();
+    trace?.passDone();
     // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
     if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);
     if (!abort.aborted && !c.dryRun) {
@@ -235,6 +244,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }
+    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid });
   } finally {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
@@ -250,6 +260,16 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (stop) tally.totals.stopMessage = stop;
   tally.totals.aborted = abort.aborted || stop !== undefined;
   return tally.totals;
+}
+
+/**
+ * Is rsync's -vvv trace kept? For one "dir/" source copied recursively with an incremental list (the list
+ * shape the trace numbers); not for --json, nor a pull (its lines are the protocol's).
+ */
+function traced(c: Config, input: TransferInput): boolean {
+  const roots = input.plan.roots;
+  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && roots[0]!.contents && !roots[0]!.missing &&
+    c.recursive && c.incRecursive && !c.relative && c.filesFrom === undefined;
 }
 
 /** %C's sums, when --out-format or --log-file-format prints them. */

@@ -152,6 +152,7 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
 /** List one source directory against its destination twin; returns the subdirectories to visit. */
 async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
   await rc.sink.retryFdShortage();
+  rc.trace?.enterDir(showPath(dir.rel), resolvePath(dir.src.toString('latin1')));
   if (dir.blocked) {
     const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
     if (isFailure(names)) return [];
@@ -195,6 +196,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   let firstKept: Kept[] | undefined;
   if (pair.whole) {
     firstKept = classify(rc, dir, pair.whole, extraneous, 'fail');
+    traceListed(rc, dir, firstKept);
     countCollapsed(rc, pair.whole);
   } else if (deleting && dir.destExists) {
     // Without sender filters or other sources, only destination-only names can be extraneous: source
@@ -222,7 +224,9 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   } else {
     for (const chunk of pair.chunks()) {
       countCollapsed(rc, chunk);
-      await planFiles(rc, dir, classify(rc, dir, chunk, undefined, 'fail'), dirs);
+      const kept = classify(rc, dir, chunk, undefined, 'fail');
+      traceListed(rc, dir, kept);
+      await planFiles(rc, dir, kept, dirs);
       if (rc.abort.aborted) break;
     }
   }
@@ -264,6 +268,11 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   }
   await rc.sink.maybeFlush();
   return subdirs;
+}
+
+/** -vvv: the entries of a directory's list in rsync's trace (run/trace.ts). */
+function traceListed(rc: RunContext, dir: Frame, kept: Kept[]): void {
+  rc.trace?.listed(showPath(dir.rel), kept.map((k) => ({ name: showPath(k.rel), isDir: isDirKept(k), size: k.st.size })));
 }
 
 /** Entries the native quick check found unchanged are only counted. */

@@ -1,0 +1,147 @@
+// The -vvv trace written out (trace.ts keeps it): rsync's incremental file list numbered as rsync numbers
+// it, and the lines of its four writers (the sender; the receiving side before it forks; the generator;
+// the receiver) in one order a local rsync could print them in: each writer's lines in its own order,
+// each directory's list handled by the generator, then the sender, then the receiver.
+//
+// rsync's numbering: the first list's directory has index 0 and its entries start at 1; each later list
+// starts one past the end of the list sent before it, and its own directory has the index before its
+// first entry. Directories are numbered (in "receiving flist for dir N") in the order the lists that hold
+// them arrive, each list's directories in its order.
+
+import type { Said, TraceEntry, TraceList, RunTrace } from './trace.js';
+
+export interface RenderInput {
+  /** The destination operand as given (rsync's get_local_name). */
+  dest: string;
+  pid: number;
+}
+
+/** A list's entries in rsync's order: non-directories first, then directories with their trailing "/". */
+function sorted(l: TraceList): TraceEntry[] {
+  const head = l.listed.filter((e) => e === l.dir);
+  const files = l.listed.filter((e) => e !== l.dir && !e.isDir);
+  const dirs = l.listed.filter((e) => e !== l.dir && e.isDir).sort((a, b) => byteOrder(`${a.name}/`, `${b.name}/`));
+  return [...head, ...files, ...dirs];
+}
+
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+
+/** `dir/.name.XXXXXX`: the temp file's name (the engines make their own six letters and do not report them). */
+function tempOf(name: string): string {
+  const slash = name.lastIndexOf('/');
+  return `${name.slice(0, slash + 1)}.${name.slice(slash + 1)}.XXXXXX`;
+}
+
+export function renderTrace(t: RunTrace, o: RenderInput): void {
+  const on = t.levels;
+  const out = t.inner;
+  const line = (when: boolean, text: string): void => {
+    if (when) out.item(text);
+  };
+  const replay = (said: Said[]): void => said.forEach((s) => out[s.how](s.text));
+  const path = (name: string): string => `${t.srcBase}/${name}`;
+  const lists = t.lists;
+  if (!lists.length) return;
+
+  // Numbering.
+  const entries = lists.map(sorted);
+  const starts: number[] = [];
+  let next = 1;
+  for (const e of entries) {
+    starts.push(next);
+    next += e.length + 1;
+  }
+  const dirNo = new Map<string, number>([[lists[0]!.dir.name, 0]]);
+  let dirs = 1;
+  lists.forEach((l, k) => {
+    for (const e of entries[k]!) if (e.isDir && e !== l.dir) dirNo.set(e.name, dirs++);
+  });
+  const names = (l: TraceList): TraceEntry[] => l.listed.filter((e) => e !== l.dir || l === lists[0]);
+  const received = (who: string, l: TraceList): void => {
+    line(on.flist, `[${who}] receiving flist for dir ${dirNo.get(l.dir.name) ?? 0}`);
+    for (const e of names(l)) line(on.flist, `recv_file_name(${e.name})`);
+    line(on.flist, `received ${names(l).length} names`);
+    line(on.flist, 'recv_file_list done');
+  };
+
+  // The sender: the first list, then (send_files' look-ahead) the lists of the directories beneath.
+  const first = lists[0]!;
+  line(on.flist, `[sender] make_file(${first.dir.name},*,0)`);
+  lists.forEach((l, k) => {
+    line(on.filter, `[sender] pushing local filters for ${l.abs}`);
+    for (const e of l.listed) if (e !== first.dir) line(on.flist, `[sender] make_file(${e.name},*,2)`);
+    if (k === 0) {
+      line(on.flist, 'send_file_list done');
+      line(on.send, 'send_files starting');
+    }
+  });
+
+  // The receiving side, before it forks into the receiver and the generator.
+  const count0 = names(first).length;
+  line(on.recv, `server_recv(2) starting pid=${o.pid}`);
+  for (const e of names(first)) line(on.flist, `recv_file_name(${e.name})`);
+  line(on.flist, `received ${count0} names`);
+  line(on.flist, 'recv_file_list done');
+  line(on.recv, `get_local_name count=${count0} ${o.dest}`);
+  replay(t.prefork);
+  line(on.genr, `generator starting pid=${o.pid}`);
+  replay(t.genHead);
+
+  lists.forEach((l, k) => {
+    const list = entries[k]!;
+    const start = starts[k]!;
+    // The generator.
+    if (k > 0) received('generator', l);
+    line(on.genr, `recv_generator(${l.dir.name},${start - 1})`);
+    replay(l.dir.gen);
+    list.forEach((e, i) => {
+      line(on.genr, `recv_generator(${e.name},${start + i})`);
+      if (!e.isDir) replay(e.gen);
+    });
+    // The sender: the indexes the generator handed it.
+    const sent = (e: TraceEntry, ndx: number): void => {
+      line(on.send, `send_files(${ndx}, ${path(e.name)})`);
+      if (!e.data) return replay(e.send);
+      line(on.deltasum, `send_files mapped ${path(e.name)} of size ${e.size}`);
+      line(on.deltasum, `calling match_sums ${path(e.name)}`);
+      replay(e.send);
+      line(on.deltasum, 'sending file_sum');
+      line(on.deltasum, 'false_alarms=0 hash_hits=0 matches=0');
+      line(on.send, `sender finished ${path(e.name)}`);
+    };
+    if (l.dir.decided) sent(l.dir, start - 1);
+    list.forEach((e, i) => {
+      if (!e.isDir && e.decided) sent(e, start + i);
+    });
+    // The receiver: its start, and every later list, arrive once the first list's files are sent.
+    if (k === 0) {
+      line(on.recv, `recv_files(${count0}) starting`);
+      lists.slice(1).forEach((sub) => received('receiver', sub));
+    }
+    const got = (e: TraceEntry): void => {
+      line(on.recv, `recv_files(${e.name})`);
+      if (!e.data) return;
+      line(on.deltasum, 'got file_sum');
+      line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
+    };
+    if (l.dir.decided) got(l.dir);
+    for (const e of list) if (!e.isDir && e.decided) got(e);
+  });
+
+  replay(t.genTail);
+  line(on.genr, 'generate_files phase=1');
+  line(on.send, 'send_files phase=1');
+  line(on.recv, 'recv_files phase=1');
+  line(on.genr, 'generate_files phase=2');
+  line(on.send, 'send_files phase=2');
+  line(on.send, 'send files finished');
+  line(on.recv, 'recv_files phase=2');
+  line(on.recv, 'recv_files finished');
+  line(on.genr, 'generate_files phase=3');
+  line(on.genr, 'generate_files finished');
+}
+
+/** rsync's last line under --debug=EXIT (-vvv): the client's exit, at the end of its client_run. */
+export function exitLine(code: number, dryRun: boolean): string {
+  return `[sender] _exit_cleanup(code=${code}, file=main.c, line=1394): about to call exit(${code})${dryRun ? ' (DRY RUN)' : ''}`;
+}

@@ -1,0 +1,172 @@
+// rsync's -vvv trace of a local copy (its --debug words FLIST2, FILTER2, GENR, SEND, RECV, DELTASUM2): the
+// lines a local rsync's sender, receiver and generator print about its incremental file list, built from
+// what this run really did. The run tells it which directories it listed (in its walk order, which is the
+// order rsync's sender sends their file lists in), which entries each held, and what it decided for each
+// entry (Lines' emit); the lines the run prints meanwhile are caught and given to the process that prints
+// them in rsync (an entry's -v line to the sender, "is uptodate" and deletions to the generator). When the
+// pass is over, trace-render.ts writes the three processes' lines in an order rsync could print them in.
+
+import type { Reporter } from '../progress/reporter.js';
+import type { Verdict } from '../plan/quickcheck.js';
+import type { FileType } from '../model/stat.js';
+import type { DebugLevels } from '../model/output-levels.js';
+
+/** A line the run printed, kept with the reporter method that prints it. */
+export interface Said {
+  how: 'print' | 'item' | 'info';
+  text: string;
+}
+
+/** One entry of rsync's file list. */
+export interface TraceEntry {
+  /** Its name in the list, as printed ("." for a "dir/" root). */
+  name: string;
+  isDir: boolean;
+  /** The run decided it (an itemized entry: rsync's generator hands its index to the sender). */
+  decided: boolean;
+  /** A regular file whose data is sent (the sender maps it, the receiver renames its temp file in). */
+  data: boolean;
+  /** Its size (the sender's "mapped ... of size N"). */
+  size: number;
+  /** The generator's own lines about it (for a directory: said where its own list starts). */
+  gen: Said[];
+  /** The sender's lines about it (its -v line). */
+  send: Said[];
+}
+
+/** The file list of one directory: rsync sends one per directory under incremental recursion. */
+export interface TraceList {
+  /** The directory ("." for a "dir/" root). */
+  dir: TraceEntry;
+  /** Its absolute source path with a trailing "/" (the sender's "pushing local filters for"). */
+  abs: string;
+  /** Its entries as they were listed (rsync's make_file order). */
+  listed: TraceEntry[];
+}
+
+/** Which trace lines are on: rsync's DEBUG_GTE(WORD, N) for the words the trace prints. */
+export interface TraceLevels {
+  flist: boolean;
+  filter: boolean;
+  genr: boolean;
+  send: boolean;
+  recv: boolean;
+  deltasum: boolean;
+}
+
+export function traceLevels(d: DebugLevels): TraceLevels | undefined {
+  const l = { flist: d.FLIST > 1, filter: d.FILTER > 1, genr: d.GENR > 0, send: d.SEND > 0, recv: d.RECV > 0, deltasum: d.DELTASUM > 1 };
+  return Object.values(l).some(Boolean) ? l : undefined;
+}
+
+type Lane = 'prefork' | 'generator' | 'tail';
+
+export class RunTrace {
+  /** Every directory's list, in the order the walk reached them (rsync's sending order). */
+  readonly lists: TraceList[] = [];
+  /** Lines of the receiving side before it forks (created directory ...), and the generator's first ones. */
+  readonly prefork: Said[] = [];
+  readonly genHead: Said[] = [];
+  /** Generator lines after the pass (what the walk's end prints). */
+  readonly genTail: Said[] = [];
+  /** The source operand as given, without its trailing "/" (the sender names files under it). */
+  srcBase = '';
+  private readonly byName = new Map<string, TraceEntry>();
+  private readonly listOf = new Map<string, TraceList>();
+  private lane: Lane = 'prefork';
+  /** The directory being listed (its list's own lines), and the entry being decided. */
+  private dir: TraceEntry | undefined;
+  private current: TraceEntry | undefined;
+  /** The reporter the run prints through while the trace is kept: its stdout lines are caught. */
+  readonly reporter: Reporter;
+
+  constructor(
+    readonly levels: TraceLevels,
+    readonly inner: Reporter,
+  ) {
+    const caught = (how: Said['how']) => (text: string) => this.said({ how, text });
+    this.reporter = { ...inner, print: caught('print'), item: caught('item'), info: caught('info') };
+  }
+
+  /** A "dir/" root: its list starts with "." (rsync's make_file(.,*,0)). */
+  rootDir(src: string, abs: string): void {
+    this.srcBase = src;
+    const dir = this.entryFor('.', true, 0);
+    const list: TraceList = { dir, abs: withSlash(abs), listed: [dir] };
+    this.lists.push(list);
+    this.listOf.set('.', list);
+  }
+
+  /** The walk lists `rel` ("" for the root): its list's lines go after the ones listed before. */
+  enterDir(rel: string, abs: string): void {
+    this.lane = 'generator';
+    const name = rel || '.';
+    let list = this.listOf.get(name);
+    if (!list) {
+      list = { dir: this.entryFor(name, true, 0), abs: withSlash(abs), listed: [] };
+      this.lists.push(list);
+      this.listOf.set(name, list);
+    }
+    this.dir = list.dir;
+  }
+
+  /** Entries of the directory being listed that are in the transfer (filters applied). */
+  listed(rel: string, entries: Array<{ name: string; isDir: boolean; size: number }>): void {
+    const list = this.listOf.get(rel || '.');
+    if (!list) return;
+    for (const e of entries) list.listed.push(this.entryFor(e.name, e.isDir, e.size));
+  }
+
+  /** The run decided an entry (Lines' emit): lines printed by `print` are this entry's. */
+  decide(kind: FileType, shown: string, verdict: Verdict, dryRun: boolean, print: () => void): void {
+    const name = kind === 'dir' ? shown.replace(/\/$/, '') || '.' : shown;
+    const e = this.byName.get(name);
+    if (!e) return print();
+    e.decided = true;
+    if (kind === 'reg' && !dryRun && (verdict.action === 'create' || verdict.action === 'transfer')) e.data = true;
+    const was = this.current;
+    this.current = e;
+    try {
+      print();
+    } finally {
+      this.current = was;
+    }
+  }
+
+  /** An entry's line that rsync's sender prints (-v's names). */
+  readonly sender = (text: string): void => {
+    const at = this.current ?? this.dir;
+    if (at) at.send.push({ how: 'item', text });
+    else this.inner.item(text);
+  };
+
+  /** The generator starts (its first lines follow the receiving side's). */
+  generatorStarts(): void {
+    this.lane = 'generator';
+  }
+
+  /** The pass over the list is over. */
+  passDone(): void {
+    this.lane = 'tail';
+    this.dir = undefined;
+  }
+
+  private said(s: Said): void {
+    if (this.current) this.current.gen.push(s);
+    else if (this.lane === 'prefork') this.prefork.push(s);
+    else if (this.lane === 'tail') this.genTail.push(s);
+    else if (this.dir) this.dir.gen.push(s);
+    else this.genHead.push(s);
+  }
+
+  private entryFor(name: string, isDir: boolean, size: number): TraceEntry {
+    let e = this.byName.get(name);
+    if (!e) {
+      e = { name, isDir, decided: false, data: false, size, gen: [], send: [] };
+      this.byName.set(name, e);
+    }
+    return e;
+  }
+}
+
+const withSlash = (p: string): string => (p.endsWith('/') ? p : `${p}/`);
