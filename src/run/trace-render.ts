@@ -56,7 +56,8 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   lists.forEach((l, k) => {
     for (const e of entries[k]!) if (e.isDir && e !== l.dir) dirNo.set(e.name, dirs++);
   });
-  const names = (l: TraceList): TraceEntry[] => l.listed.filter((e) => e !== l.dir || l === lists[0]);
+  // The sender's order: readdir()'s (the first list's directory, ".", comes first).
+  const names = (l: TraceList): TraceEntry[] => l.listed.filter((e) => e !== l.dir || l === lists[0]).sort((a, b) => a.pos - b.pos);
   const received = (who: string, l: TraceList): void => {
     line(on.flist, `[${who}] receiving flist for dir ${dirNo.get(l.dir.name) ?? 0}`);
     for (const e of names(l)) line(on.flist, `recv_file_name(${e.name})`);
@@ -69,7 +70,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   line(on.flist, `[sender] make_file(${first.dir.name},*,0)`);
   lists.forEach((l, k) => {
     line(on.filter, `[sender] pushing local filters for ${l.abs}`);
-    for (const e of l.listed) if (e !== first.dir) line(on.flist, `[sender] make_file(${e.name},*,2)`);
+    for (const e of names(l)) if (e !== first.dir) line(on.flist, `[sender] make_file(${e.name},*,2)`);
     if (k === 0) {
       line(on.flist, 'send_file_list done');
       line(on.send, 'send_files starting');
@@ -121,6 +122,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     const got = (e: TraceEntry): void => {
       line(on.recv, `recv_files(${e.name})`);
       if (!e.data) return;
+      if (e.basis > 0) line(on.deltasum, `recv mapped ${e.name} of size ${e.basis}`);
       line(on.deltasum, 'got file_sum');
       line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
     };

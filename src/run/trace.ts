@@ -6,6 +6,7 @@
 // them in rsync (an entry's -v line to the sender, "is uptodate" and deletions to the generator). When the
 // pass is over, trace-render.ts writes the three processes' lines in an order rsync could print them in.
 
+import { opendirSync } from 'node:fs';
 import type { Reporter } from '../progress/reporter.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import type { FileType } from '../model/stat.js';
@@ -28,6 +29,10 @@ export interface TraceEntry {
   data: boolean;
   /** Its size (the sender's "mapped ... of size N"). */
   size: number;
+  /** The destination's regular file it replaces, by size (the receiver maps it as its basis); 0: none. */
+  basis: number;
+  /** Where its directory's readdir() returned it: rsync's sender lists entries in that order. */
+  pos: number;
   /** The generator's own lines about it (for a directory: said where its own list starts). */
   gen: Said[];
   /** The sender's lines about it (its -v line). */
@@ -40,8 +45,10 @@ export interface TraceList {
   dir: TraceEntry;
   /** Its absolute source path with a trailing "/" (the sender's "pushing local filters for"). */
   abs: string;
-  /** Its entries as they were listed (rsync's make_file order). */
+  /** Its entries in the walk's order (rsync's sorted list for a directory read in one chunk). */
   listed: TraceEntry[];
+  /** Its entries' names (bytes as latin1) in readdir() order. */
+  readdir: Map<string, number>;
 }
 
 /** Which trace lines are on: rsync's DEBUG_GTE(WORD, N) for the words the trace prints. */
@@ -91,30 +98,35 @@ export class RunTrace {
   /** A "dir/" root: its list starts with "." (rsync's make_file(.,*,0)). */
   rootDir(src: string, abs: string): void {
     this.srcBase = src;
-    const dir = this.entryFor('.', true, 0);
-    const list: TraceList = { dir, abs: withSlash(abs), listed: [dir] };
+    const dir = this.entryFor('.', true, 0, -1);
+    const list: TraceList = { dir, abs: withSlash(abs), listed: [dir], readdir: new Map() };
     this.lists.push(list);
     this.listOf.set('.', list);
   }
 
   /** The walk lists `rel` ("" for the root): its list's lines go after the ones listed before. */
-  enterDir(rel: string, abs: string): void {
+  enterDir(rel: string, src: Buffer, abs: string): void {
     this.lane = 'generator';
     const name = rel || '.';
     let list = this.listOf.get(name);
     if (!list) {
-      list = { dir: this.entryFor(name, true, 0), abs: withSlash(abs), listed: [] };
+      list = { dir: this.entryFor(name, true, 0, -1), abs: withSlash(abs), listed: [], readdir: new Map() };
       this.lists.push(list);
       this.listOf.set(name, list);
     }
+    list.readdir = readdirOrder(src);
     this.dir = list.dir;
   }
 
-  /** Entries of the directory being listed that are in the transfer (filters applied). */
-  listed(rel: string, entries: Array<{ name: string; isDir: boolean; size: number }>): void {
+  /** Entries of the directory being listed that are in the transfer (filters applied); `base`: the name in it. */
+  listed(rel: string, entries: Array<{ name: string; base: Buffer; isDir: boolean; size: number; basis: number }>): void {
     const list = this.listOf.get(rel || '.');
     if (!list) return;
-    for (const e of entries) list.listed.push(this.entryFor(e.name, e.isDir, e.size));
+    for (const e of entries) {
+      const t = this.entryFor(e.name, e.isDir, e.size, list.readdir.get(e.base.toString('latin1')) ?? list.readdir.size);
+      t.basis = e.basis;
+      list.listed.push(t);
+    }
   }
 
   /** The run decided an entry (Lines' emit): lines printed by `print` are this entry's. */
@@ -159,10 +171,10 @@ export class RunTrace {
     else this.genHead.push(s);
   }
 
-  private entryFor(name: string, isDir: boolean, size: number): TraceEntry {
+  private entryFor(name: string, isDir: boolean, size: number, pos: number): TraceEntry {
     let e = this.byName.get(name);
     if (!e) {
-      e = { name, isDir, decided: false, data: false, size, gen: [], send: [] };
+      e = { name, isDir, decided: false, data: false, size, basis: 0, pos, gen: [], send: [] };
       this.byName.set(name, e);
     }
     return e;
@@ -170,3 +182,22 @@ export class RunTrace {
 }
 
 const withSlash = (p: string): string => (p.endsWith('/') ? p : `${p}/`);
+
+/**
+ * The order readdir() gives a directory's names in (the sender's make_file order): read again here, as
+ * the walk's listings come sorted. Empty when the directory cannot be read (the walk reports that).
+ */
+function readdirOrder(dir: Buffer): Map<string, number> {
+  const order = new Map<string, number>();
+  try {
+    const d = opendirSync(dir.length ? dir : '.', { encoding: 'buffer' as BufferEncoding });
+    try {
+      for (let e = d.readSync(); e; e = d.readSync()) order.set((e.name as unknown as Buffer).toString('latin1'), order.size);
+    } finally {
+      d.closeSync();
+    }
+  } catch {
+    // Listed as the walk found it.
+  }
+  return order;
+}

@@ -152,7 +152,7 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
 /** List one source directory against its destination twin; returns the subdirectories to visit. */
 async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
   await rc.sink.retryFdShortage();
-  rc.trace?.enterDir(showPath(dir.rel), resolvePath(dir.src.toString('latin1')));
+  rc.trace?.enterDir(showPath(dir.rel), dir.src, resolvePath(dir.src.toString('latin1')));
   if (dir.blocked) {
     const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
     if (isFailure(names)) return [];
@@ -272,7 +272,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
 
 /** -vvv: the entries of a directory's list in rsync's trace (run/trace.ts). */
 function traceListed(rc: RunContext, dir: Frame, kept: Kept[]): void {
-  rc.trace?.listed(showPath(dir.rel), kept.map((k) => ({ name: showPath(k.rel), isDir: isDirKept(k), size: k.st.size })));
+  rc.trace?.listed(showPath(dir.rel), kept.map((k) => ({ name: showPath(k.rel), base: k.name, isDir: isDirKept(k), size: k.st.size, basis: k.dest && fileType(k.dest.mode) === 'reg' ? k.dest.size : 0 })));
 }
 
 /** Entries the native quick check found unchanged are only counted. */

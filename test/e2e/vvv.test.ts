@@ -1,0 +1,84 @@
+// Differential tests against rsync for -vvv (issue 9): the debug trace of a local copy's sender, receiver
+// and generator. rsync interleaves its three processes differently from run to run, so the contract is
+// the same multiset of lines (differential() compares them, pids, temp names and the work root normalised)
+// and, for each process, the same lines in the same order (test/helpers/trace-order.ts).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { removeTemps } from '../helpers/tree.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { differential, put, touchNs, type DiffResult } from '../helpers/differential.js';
+import { byProcess, normaliseTrace, type Proc } from '../helpers/trace-order.js';
+
+afterAll(() => removeTemps());
+
+/** Each process's lines in arsync's output are rsync's, in rsync's order. */
+function sameProcessOrder(r: DiffResult): void {
+  const want = byProcess(normaliseTrace(r.rsync.stdout));
+  const got = byProcess(normaliseTrace(r.arsync.stdout));
+  for (const p of ['sender', 'prefork', 'generator', 'receiver'] as Proc[]) expect.soft(got[p], `${p}'s lines`).toEqual(want[p]);
+}
+
+/** Files at the top, nested directories ("a-b" sorts before "a/"), an empty one, a symlink. */
+function tree(root: string): void {
+  put(root, 'src/t', 'top\n', 0o644);
+  put(root, 'src/a/x/y', 'one\n', 0o644);
+  put(root, 'src/a-b/q', 'three\n', 0o600);
+  put(root, 'src/b/z', 'two\n', 0o644);
+  fs.mkdirSync(path.join(root, 'src/e'));
+  fs.symlinkSync('t', path.join(root, 'src/l'));
+  const stamps: [string, string][] = [];
+  for (const d of ['src/a/x', 'src/a', 'src/a-b', 'src/b', 'src/e', 'src']) stamps.push([path.join(root, d), '1700000000.5']);
+  touchNs([[path.join(root, 'src/t'), '1700000000.5'], [path.join(root, 'src/a/x/y'), '1700000000.5'], [path.join(root, 'src/a-b/q'), '1700000000.5'], [path.join(root, 'src/b/z'), '1700000000.5'], ...stamps]);
+}
+
+/** The tree, already copied to dst (a no-op re-sync). */
+function synced(root: string): void {
+  tree(root);
+  fs.cpSync(path.join(root, 'src'), path.join(root, 'dst'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  for (const d of ['dst/a/x', 'dst/a', 'dst/a-b', 'dst/b', 'dst/e', 'dst']) touchNs([[path.join(root, d), '1700000000.5']]);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('a fresh copy: the trace of every list, entry, send and rename', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    // rsync's numbering of its incremental lists: the lists of a-b, a, a/x, b, e follow the first.
+    expect(out).toContain('recv_generator(a-b,8)');
+    expect(out).toContain('send_files(12, src/a/x)');
+    expect(out).toContain('[receiver] receiving flist for dir 5');
+    expect(out).toContain('renaming a/x/.y.?????? to a/x/y');
+    expect(out.at(-1)).toBe('[sender] _exit_cleanup(code=0, file=main.c, line=1394): about to call exit(0)');
+    expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y'), 'utf8')).toBe('one\n');
+  });
+
+  it('a no-op re-sync: every entry up to date, nothing sent', async () => {
+    const r = await differential({ engine, setup: synced, args: ['-avvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('a/x/y is uptodate');
+    expect(out.filter((l) => l.startsWith('renaming'))).toEqual([]);
+  });
+
+  it('-n: the lists and indexes, no data', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvvn', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout).at(-1)).toBe('[sender] _exit_cleanup(code=0, file=main.c, line=1394): about to call exit(0) (DRY RUN)');
+    expect(fs.existsSync(path.join(r.B, 'dst'))).toBe(false);
+  });
+
+  it('one changed file in a re-sync', async () => {
+    const setup = (root: string): void => {
+      synced(root);
+      put(root, 'src/a/x/y', 'changed\n', 0o644);
+      touchNs([[path.join(root, 'src/a/x/y'), '1700000100.5'], [path.join(root, 'src/a/x'), '1700000000.5']]);
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('send_files mapped src/a/x/y of size 8');
+  });
+});
