@@ -73,6 +73,7 @@ export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteL
     const rel = joinPath(dir.rel, extraneous.name(i));
     if (isProtected(rc, dir.receiver, rel, st) || fromOtherRoot(rc, rel)) continue;
     if (mountPoint(rc, rel, st)) continue;
+    rc.trace?.deleteItem(showPath(rel), st.mode, DEL_RECURSE | noUidWrite(rc, st));
     deleteItem(rc, rel, st, w, dir.receiver, true, false);
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }
@@ -177,6 +178,7 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
   const inside = rc.dest.list(rel);
   let empty = true;
   let backupsInside = false;
+  rc.trace?.pushFilters(showPath(rel), destPath(rc, rel));
   for (const i of inside.order()) {
     const childRel = joinPath(rel, inside.name(i));
     const cst = inside.stat(i);
@@ -196,10 +198,27 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
         continue;
       }
     }
+    rc.trace?.deleteItem(showPath(childRel), cst.mode, DEL_DIR_IS_EMPTY);
     if (!deleteOne(rc, childRel, cst, kind, w, print, childBackups)) empty = false;
     else if (c.backup && kind !== 'dir' && !rc.backups.isBackupName(childRel) && !rc.backups.dir && !unsafeToBackUp(c, rc.dest, childRel, cst)) backupsInside = true;
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }
+  rc.trace?.popFilters();
   if (!empty && print) rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
   return { empty, backupsInside };
+}
+
+/** rsync's delete flags, as -vvv's delete_item lines show them. */
+const DEL_NO_UID_WRITE = 1;
+const DEL_RECURSE = 2;
+const DEL_DIR_IS_EMPTY = 4;
+
+/** rsync makes an entry of ours without owner write permission writable before deleting it (not as root). */
+function noUidWrite(rc: RunContext, st: Stat): number {
+  return !rc.spec.check.isRoot && !(st.mode & 0o200) && st.uid === process.getuid?.() ? DEL_NO_UID_WRITE : 0;
+}
+
+/** A destination directory's absolute path (-vvv's "pushing local filters for"). */
+export function destPath(rc: RunContext, rel: Buffer): Buffer {
+  return rel.length ? joinPath(rc.plan.destRoot, rel) : rc.plan.destRoot;
 }

@@ -104,7 +104,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const compares = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle);
   const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
   // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
-  const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter) : undefined;
+  const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
   const order = !trace && (compares || senderLate) ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
   const reporter = trace?.reporter ?? order?.reporter ?? input.reporter;
   const engine = input.engine;

@@ -8,6 +8,7 @@
 
 import { opendirSync } from 'node:fs';
 import type { Reporter } from '../progress/reporter.js';
+import { showPath } from '../util/errors.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import type { FileType } from '../model/stat.js';
 import type { DebugLevels } from '../model/output-levels.js';
@@ -54,6 +55,8 @@ export interface TraceList {
 /** Which trace lines are on: rsync's DEBUG_GTE(WORD, N) for the words the trace prints. */
 export interface TraceLevels {
   flist: boolean;
+  /** DEL2: delete_in_dir, delete_item. */
+  del: boolean;
   filter: boolean;
   genr: boolean;
   send: boolean;
@@ -62,7 +65,7 @@ export interface TraceLevels {
 }
 
 export function traceLevels(d: DebugLevels): TraceLevels | undefined {
-  const l = { flist: d.FLIST > 1, filter: d.FILTER > 1, genr: d.GENR > 0, send: d.SEND > 0, recv: d.RECV > 0, deltasum: d.DELTASUM > 1 };
+  const l = { flist: d.FLIST > 1, del: d.DEL > 1, filter: d.FILTER > 1, genr: d.GENR > 0, send: d.SEND > 0, recv: d.RECV > 0, deltasum: d.DELTASUM > 1 };
   return Object.values(l).some(Boolean) ? l : undefined;
 }
 
@@ -79,6 +82,8 @@ export class RunTrace {
   /** The source operand as given, without its trailing "/" (the sender names files under it). */
   srcBase = '';
   private readonly byName = new Map<string, TraceEntry>();
+  /** The depths of the destination directories whose filters the generator has pushed (delete_in_dir's). */
+  private readonly filterDepths: number[] = [];
   private readonly listOf = new Map<string, TraceList>();
   private lane: Lane = 'prefork';
   /** The directory being listed (its list's own lines), and the entry being decided. */
@@ -90,6 +95,8 @@ export class RunTrace {
   constructor(
     readonly levels: TraceLevels,
     readonly inner: Reporter,
+    /** Per-directory merge rules are in play: only then has a pushed directory state to pop (rsync's push_local_filters). */
+    private readonly dirMerge = false,
   ) {
     const caught = (how: Said['how']) => (text: string) => this.said({ how, text });
     this.reporter = { ...inner, print: caught('print'), item: caught('item'), info: caught('info') };
@@ -151,6 +158,45 @@ export class RunTrace {
     if (at) at.send.push({ how: 'item', text });
     else this.inner.item(text);
   };
+
+  /**
+   * --delete-during: the generator looks for what `rel`'s destination directory has that the list lacks
+   * (rsync's delete_in_dir), with that directory's filters in force: those of a directory not above it
+   * are popped first (change_local_filter_dir).
+   */
+  deleteInDir(rel: string, destAbs: Buffer): void {
+    this.generatorLine(this.levels.del, `delete_in_dir(${rel || '.'})`);
+    const depth = rel ? rel.split('/').length : 0;
+    while (this.filterDepths.length && this.filterDepths.at(-1)! >= depth) {
+      this.filterDepths.pop();
+      this.popFilters();
+    }
+    if (this.dirMerge) this.filterDepths.push(depth);
+    this.pushFilters(rel, destAbs);
+  }
+
+  /** rsync's delete_item for an entry of the destination: its mode and delete flags (DEL_RECURSE 2, DEL_DIR_IS_EMPTY 4). */
+  deleteItem(name: string, mode: number, flags: number): void {
+    this.generatorLine(this.levels.del, `delete_item(${name}) mode=${mode.toString(8)} flags=${flags}`);
+  }
+
+  /**
+   * The generator reads a destination directory's filters, then lists it (get_dirlist's make_file, in
+   * readdir order) to find what to delete (delete_dir_contents, delete_in_dir).
+   */
+  pushFilters(rel: string, destAbs: Buffer): void {
+    this.generatorLine(this.levels.filter, `[generator] pushing local filters for ${withSlash(destAbs.toString('latin1'))}`);
+    if (!this.levels.flist) return;
+    for (const name of readdirOrder(destAbs).keys()) this.generatorLine(true, `[generator] make_file(${rel ? `${rel}/` : ''}${showPath(Buffer.from(name, 'latin1'))},*,2)`);
+  }
+
+  popFilters(): void {
+    this.generatorLine(this.levels.filter, '[generator] popping local filters');
+  }
+
+  private generatorLine(on: boolean, text: string): void {
+    if (on) this.said({ how: 'item', text });
+  }
 
   /** The generator starts (its first lines follow the receiving side's). */
   generatorStarts(): void {

@@ -11,7 +11,7 @@ import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
-import { deleteExtraneous, deleteMissingArg } from './deletions.js';
+import { deleteExtraneous, deleteMissingArg, destPath } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { entry } from './entry.js';
@@ -206,6 +206,8 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   }
 
   let deletedHere = 0;
+  // -vvv: rsync's generator looks in every directory it makes too (not in one a dry run only pretends to make).
+  if (deleting && !dir.merged && (dir.destExists || !c.dryRun)) rc.trace?.deleteInDir(showPath(dir.rel), destPath(rc, dir.rel));
   if (deleting && dir.destExists && !dir.merged) deletedHere = deleteExtraneous(rc, dir, extraneous);
   // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
   // is restored at the end.

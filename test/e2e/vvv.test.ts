@@ -82,3 +82,25 @@ describeEngines((e) => {
     expect(normaliseTrace(r.arsync.stdout)).toContain('send_files mapped src/a/x/y of size 8');
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--delete: delete_in_dir, delete_item and the generator\'s filter pushes and pops, as rsync', async () => {
+    const setup = (root: string): void => {
+      synced(root);
+      put(root, 'dst/zz', 'extra\n', 0o644);
+      put(root, 'dst/old/sub/k', 'extra\n', 0o644);
+      put(root, 'dst/a/x/gone', 'extra\n', 0o600);
+      fs.mkdirSync(path.join(root, 'dst/b/empty'));
+      touchNs([['dst/a/x', 'dst/a', 'dst/b', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string])].flat());
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', '--delete', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('delete_item(old) mode=40755 flags=2');
+    expect(out).toContain('delete_item(old/sub/k) mode=100644 flags=4');
+    expect(out).toContain('[generator] popping local filters');
+    expect(fs.existsSync(path.join(r.B, 'dst/old'))).toBe(false);
+  });
+});

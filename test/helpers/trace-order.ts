@@ -3,7 +3,7 @@
 // process: rsync interleaves its processes differently from run to run, but each one's own lines come in
 // its own order.
 
-import { normaliseOutput } from './differential.js';
+import { normaliseOutput } from './normalise.js';
 
 export type Proc = 'sender' | 'prefork' | 'generator' | 'receiver';
 
