@@ -283,6 +283,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       blockSize: c.localDelta.blockSize,
       follow: c.copyLinks || c.copyUnsafeLinks,
       inplace: c.inplace,
+      seen: rc.trace ? (d) => rc.trace!.delta(showPath(m.display ?? rel), d) : undefined,
     });
   }
   return queueCopy(rc, m, kind, verdict, flags, undefined, () => rc.lines.emit(kind, verdict, line));

@@ -98,6 +98,11 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     list.forEach((e, i) => {
       line(on.genr, `recv_generator(${e.name},${start + i})`);
       if (!e.isDir) replay(e.gen);
+      const d = e.delta;
+      if (d) {
+        line(on.deltasum, `generating and sending sums for ${start + i}`);
+        if (d.count) line(on.deltasum, `count=${d.count} rem=${d.remainder} blength=${d.blength} s2length=${d.s2length} flength=${d.flength}`);
+      }
     });
     // The sender: the indexes the generator handed it.
     const sent = (e: TraceEntry, ndx: number): void => {
@@ -106,8 +111,15 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       line(on.deltasum, `send_files mapped ${path(e.name)} of size ${e.size}`);
       line(on.deltasum, `calling match_sums ${path(e.name)}`);
       replay(e.send);
+      const d = e.delta;
+      if (d && d.len > 0 && d.count > 0) {
+        line(on.deltasum, 'built hash table');
+        line(on.deltasum, `hash search b=${d.blength} len=${d.len}`);
+        for (const m of d.matches) line(on.deltasum, m);
+        line(on.deltasum, 'done hash search');
+      }
       line(on.deltasum, 'sending file_sum');
-      line(on.deltasum, 'false_alarms=0 hash_hits=0 matches=0');
+      line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
       line(on.send, `sender finished ${path(e.name)}`);
     };
     if (l.dir.decided) sent(l.dir, start - 1);

@@ -12,6 +12,7 @@ import { showPath } from '../util/errors.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import type { FileType } from '../model/stat.js';
 import type { DebugLevels } from '../model/output-levels.js';
+import type { DeltaSeen } from './local-delta.js';
 
 /** A line the run printed, kept with the reporter method that prints it. */
 export interface Said {
@@ -34,6 +35,8 @@ export interface TraceEntry {
   basis: number;
   /** Where its directory's readdir() returned it: rsync's sender lists entries in that order. */
   pos: number;
+  /** --no-whole-file: the delta search against the file it replaces (local-delta.ts). */
+  delta?: DeltaSeen;
   /** The generator's own lines about it (for a directory: said where its own list starts). */
   gen: Said[];
   /** The sender's lines about it (its -v line). */
@@ -150,6 +153,12 @@ export class RunTrace {
     } finally {
       this.current = was;
     }
+  }
+
+  /** --no-whole-file: what the delta search of an entry found. */
+  delta(name: string, d: DeltaSeen): void {
+    const e = this.byName.get(name);
+    if (e) e.delta = d;
   }
 
   /** An entry's line that rsync's sender prints (-v's names). */

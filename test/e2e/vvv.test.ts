@@ -104,3 +104,24 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(r.B, 'dst/old'))).toBe(false);
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--no-whole-file: the generator\'s sums, the sender\'s hash search and each match, as rsync', async () => {
+    const setup = (root: string): void => {
+      synced(root);
+      const data = Buffer.alloc(20000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7919 + (i >> 8) * 31) & 0xff;
+      put(root, 'dst/a/x/y', data, 0o644);
+      data.write('XXXX', 5000);
+      put(root, 'src/a/x/y', data, 0o644);
+      touchNs([[path.join(root, 'src/a/x/y'), '1700000100.5'], [path.join(root, 'dst/a/x/y'), '1700000000.5'], [path.join(root, 'src/a/x'), '1700000000.5'], [path.join(root, 'dst/a/x'), '1700000000.5']]);
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', '--no-whole-file', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('count=29 rem=400 blength=700 s2length=2 flength=20000');
+    expect(out).toContain('match at 5600 last_match=4900 j=8 len=700 n=700');
+  });
+});
