@@ -184,7 +184,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender), lineSums(c, anchors), trace ? (k, n, v, p) => trace.decide(k, n, v, c.dryRun, p) : undefined),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender), lineSums(c, anchors), trace ? (k, n, v, h, p) => trace.decide(k, n, v, { dryRun: c.dryRun, hardlinked: h }, p) : undefined),
     trace,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
@@ -244,7 +244,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }
-    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid });
+    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks });
   } finally {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;

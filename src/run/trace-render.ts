@@ -14,6 +14,8 @@ export interface RenderInput {
   /** The destination operand as given (rsync's get_local_name). */
   dest: string;
   pid: number;
+  /** -H: rsync's generator takes in every list before it starts (and links followers last). */
+  hardLinks: boolean;
 }
 
 /** A list's entries in rsync's order: non-directories first, then directories with their trailing "/". */
@@ -87,12 +89,15 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   replay(t.prefork);
   line(on.genr, `generator starting pid=${o.pid}`);
   replay(t.genHead);
+  if (o.hardLinks) lists.slice(1).forEach((sub) => received('generator', sub));
+  /** -H's followers, by index: handed to the sender after their leaders are in place, the last first. */
+  const followers: Array<{ e: TraceEntry; ndx: number }> = [];
 
   lists.forEach((l, k) => {
     const list = entries[k]!;
     const start = starts[k]!;
     // The generator.
-    if (k > 0) received('generator', l);
+    if (k > 0 && !o.hardLinks) received('generator', l);
     line(on.genr, `recv_generator(${l.dir.name},${start - 1})`);
     replay(l.dir.gen);
     list.forEach((e, i) => {
@@ -124,7 +129,8 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     };
     if (l.dir.decided) sent(l.dir, start - 1);
     list.forEach((e, i) => {
-      if (!e.isDir && e.decided) sent(e, start + i);
+      if (e.follower) followers.push({ e, ndx: start + i });
+      else if (!e.isDir && e.decided) sent(e, start + i);
     });
     // The receiver: its start, and every later list, arrive once the first list's files are sent.
     if (k === 0) {
@@ -139,8 +145,14 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
     };
     if (l.dir.decided) got(l.dir);
-    for (const e of list) if (!e.isDir && e.decided) got(e);
+    for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);
   });
+  followers.sort((a, b) => b.ndx - a.ndx);
+  for (const f of followers) {
+    line(on.send, `send_files(${f.ndx}, ${path(f.e.name)})`);
+    replay(f.e.send);
+  }
+  for (const f of followers) line(on.recv, `recv_files(${f.e.name})`);
 
   replay(t.genTail);
   line(on.genr, 'generate_files phase=1');

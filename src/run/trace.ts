@@ -29,6 +29,8 @@ export interface TraceEntry {
   decided: boolean;
   /** A regular file whose data is sent (the sender maps it, the receiver renames its temp file in). */
   data: boolean;
+  /** -H: linked to its group's leader once the leader is in place (rsync's generator hands it over then). */
+  follower: boolean;
   /** Its size (the sender's "mapped ... of size N"). */
   size: number;
   /** The destination's regular file it replaces, by size (the receiver maps it as its basis); 0: none. */
@@ -140,12 +142,14 @@ export class RunTrace {
   }
 
   /** The run decided an entry (Lines' emit): lines printed by `print` are this entry's. */
-  decide(kind: FileType, shown: string, verdict: Verdict, dryRun: boolean, print: () => void): void {
+  decide(kind: FileType, shown: string, verdict: Verdict, o: { dryRun: boolean; hardlinked: boolean }, print: () => void): void {
     const name = kind === 'dir' ? shown.replace(/\/$/, '') || '.' : shown;
     const e = this.byName.get(name);
     if (!e) return print();
     e.decided = true;
-    if (kind === 'reg' && !dryRun && (verdict.action === 'create' || verdict.action === 'transfer')) e.data = true;
+    const made = verdict.action === 'create' || verdict.action === 'transfer';
+    if (o.hardlinked && made) e.follower = true;
+    else if (kind === 'reg' && !o.dryRun && made) e.data = true;
     const was = this.current;
     this.current = e;
     try {
@@ -229,7 +233,7 @@ export class RunTrace {
   private entryFor(name: string, isDir: boolean, size: number, pos: number): TraceEntry {
     let e = this.byName.get(name);
     if (!e) {
-      e = { name, isDir, decided: false, data: false, size, basis: 0, pos, gen: [], send: [] };
+      e = { name, isDir, decided: false, data: false, follower: false, size, basis: 0, pos, gen: [], send: [] };
       this.byName.set(name, e);
     }
     return e;
