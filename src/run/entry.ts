@@ -274,7 +274,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   }
 
   // create or transfer
-  if (!canMakeWay(rc, rel, destSt, kind)) return false;
+  if (!(rc.trace ? rc.trace.within(showPath(rel), () => canMakeWay(rc, rel, destSt, kind)) : canMakeWay(rc, rel, destSt, kind))) return false;
   // --no-whole-file: rsync's delta search against the file being replaced, for its figures (--append
   // sends what follows the kept data, with no search, as rsync's match_sums).
   const delta = rc.tally.totals.delta;
@@ -311,7 +311,8 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   if (destSt && !c.backup && (destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
     // Under -n the deletions are only listed (no op is queued for them).
     const w = new BatchWriter(1024);
-    removeForReplace(rc, rel, destSt, w);
+    if (rc.trace) rc.trace.within(showPath(rel), () => removeForReplace(rc, rel, destSt, w, kind));
+    else removeForReplace(rc, rel, destSt, w, kind);
     if (!c.dryRun) {
       await rc.sink.flush();
       rc.sink.now(w);

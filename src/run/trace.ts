@@ -159,6 +159,19 @@ export class RunTrace {
     }
   }
 
+  /** Lines printed by `f` are the entry `name`'s (the deletions that make room for it, before it is decided). */
+  within<T>(name: string, f: () => T): T {
+    const e = this.byName.get(name);
+    if (!e) return f();
+    const was = this.current;
+    this.current = e;
+    try {
+      return f();
+    } finally {
+      this.current = was;
+    }
+  }
+
   /** --no-whole-file: what the delta search of an entry found. */
   delta(name: string, d: DeltaSeen): void {
     const e = this.byName.get(name);

@@ -162,3 +162,32 @@ describeEngines((e) => {
     sameProcessOrder(r);
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** The destination has a non-empty directory where the source has a file. */
+  const blocked = (root: string): void => {
+    synced(root);
+    fs.rmSync(path.join(root, 'dst/t'));
+    put(root, 'dst/t/inside', 'kept\n', 0o644);
+    touchNs([[path.join(root, 'dst/t'), '1700000000.5'], [path.join(root, 'dst'), '1700000000.5']]);
+  };
+
+  it('a file that cannot replace a non-empty directory: the make-room trace and exit 23 in _exit_cleanup', async () => {
+    const r = await differential({ engine, setup: blocked, args: ['-avvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(r.arsync.code).toBe(23);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('delete_item(t) mode=40755 flags=8');
+    expect(out.at(-1)).toBe('[sender] _exit_cleanup(code=23, file=main.c, line=1394): about to call exit(23)');
+    expect(fs.readFileSync(path.join(r.B, 'dst/t/inside'), 'utf8')).toBe('kept\n');
+  });
+
+  it('--delete empties that directory first (delete_item with DEL_FOR_FILE|DEL_RECURSE)', async () => {
+    const r = await differential({ engine, setup: blocked, args: ['-avvv', '--delete', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('delete_item(t) mode=40755 flags=10');
+    expect(fs.readFileSync(path.join(r.B, 'dst/t'), 'utf8')).toBe('top\n');
+  });
+});
