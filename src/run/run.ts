@@ -22,7 +22,7 @@ import { BackupPlan } from '../plan/backup.js';
 import { DeleteGate } from '../plan/delete-gate.js';
 import type { FilterList } from '../plan/filter.js';
 import { Overlay } from '../plan/overlay.js';
-import type { Plan } from '../plan/sources.js';
+import type { Plan, Root } from '../plan/sources.js';
 import { Output, itemizes } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
@@ -32,7 +32,7 @@ import { deleteAfter, deleteBefore } from './delete-pass.js';
 import { DestReads } from './dest.js';
 import { PartialLeftovers, regularNames } from './partial-leftovers.js';
 import type { DeleteList } from '../plan/deletelist.js';
-import type { Stat } from '../model/stat.js';
+import { fileType, type Stat } from '../model/stat.js';
 import { destRootExists, makeDestRoot } from './dest-root.js';
 import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
@@ -209,7 +209,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (c.deleteMode === 'before') await deleteBefore(rc);
     for (const root of plan.roots) {
       if (abort.aborted) break;
-      trace?.rootDir(showPath(root.src), posix.resolve(root.src.toString('latin1')));
+      if (trace) traceRoot(trace, root, engine);
       await transferRoot(rc, root);
     }
     listComplete = true;
@@ -262,13 +262,23 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   return tally.totals;
 }
 
+/** -vvv: the source's place in rsync's first file list ("." for "dir/", else its own name). */
+function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection): void {
+  const src = root.src.toString('latin1');
+  if (root.contents) return trace.rootDir(showPath(root.src), posix.resolve(src));
+  const st = engine.lstat(root.src);
+  const slash = root.src.lastIndexOf(0x2f);
+  const base = slash < 0 ? '' : `${showPath(root.src.subarray(0, slash))}/`;
+  trace.rootNamed(base, showPath(root.rel), !isFailure(st) && fileType(st.mode) === 'dir', isFailure(st) ? 0 : st.size);
+}
+
 /**
  * Is rsync's -vvv trace kept? For one "dir/" source copied recursively with an incremental list (the list
  * shape the trace numbers); not for --json, nor a pull (its lines are the protocol's).
  */
 function traced(c: Config, input: TransferInput): boolean {
   const roots = input.plan.roots;
-  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && roots[0]!.contents && !roots[0]!.missing &&
+  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && !roots[0]!.missing && !roots[0]!.display && !input.plan.renamed &&
     c.recursive && c.incRecursive && !c.relative && c.filesFrom === undefined;
 }
 

@@ -41,7 +41,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     if (when) out.item(text);
   };
   const replay = (said: Said[]): void => said.forEach((s) => out[s.how](s.text));
-  const path = (name: string): string => `${t.srcBase}/${name}`;
+  const path = (name: string): string => `${t.srcBase}${name}`;
   const lists = t.lists;
   if (!lists.length) return;
 
@@ -53,43 +53,48 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     starts.push(next);
     next += e.length + 1;
   }
-  const dirNo = new Map<string, number>([[lists[0]!.dir.name, 0]]);
-  let dirs = 1;
-  lists.forEach((l, k) => {
-    for (const e of entries[k]!) if (e.isDir && e !== l.dir) dirNo.set(e.name, dirs++);
-  });
-  // The sender's order: readdir()'s (the first list's directory, ".", comes first).
-  const names = (l: TraceList): TraceEntry[] => l.listed.filter((e) => e !== l.dir || l === lists[0]).sort((a, b) => a.pos - b.pos);
-  const received = (who: string, l: TraceList): void => {
-    line(on.flist, `[${who}] receiving flist for dir ${dirNo.get(l.dir.name) ?? 0}`);
+  const dirNo = new Map<string, number>();
+  for (const list of entries) for (const e of list) if (e.isDir && !dirNo.has(e.name)) dirNo.set(e.name, dirNo.size);
+  // The sender's order: readdir()'s ("." first).
+  const names = (l: TraceList): TraceEntry[] => [...l.listed].sort((a, b) => a.pos - b.pos);
+  const received = (l: TraceList, who?: string): void => {
+    if (who) line(on.flist, `[${who}] receiving flist for dir ${dirNo.get(l.dir.name) ?? 0}`);
     for (const e of names(l)) line(on.flist, `recv_file_name(${e.name})`);
     line(on.flist, `received ${names(l).length} names`);
     line(on.flist, 'recv_file_list done');
   };
+  const early = lists.filter((l, k) => k === 0 || l.early);
+  const later = lists.filter((l, k) => k > 0 && !l.early);
 
-  // The sender: the first list, then (send_files' look-ahead) the lists of the directories beneath.
+  // The sender: the first lists, then (send_files' look-ahead) those of the directories beneath.
   const first = lists[0]!;
-  line(on.flist, `[sender] make_file(${first.dir.name},*,0)`);
-  lists.forEach((l, k) => {
+  const sendList = (l: TraceList): void => {
+    // The first list's own entries are the operands (level 0): "." before its directory is read.
+    if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${e.name},*,0)`));
+    if (l === first) line(on.flist, `[sender] make_file(${l.dir.name},*,0)`);
     line(on.filter, `[sender] pushing local filters for ${l.abs}`);
-    for (const e of names(l)) if (e !== first.dir) line(on.flist, `[sender] make_file(${e.name},*,2)`);
-    if (k === 0) {
-      line(on.flist, 'send_file_list done');
-      line(on.send, 'send_files starting');
-    }
-  });
+    // Its entries, and the lines about those it left out, in readdir order.
+    const made = names(l)
+      .filter((e) => e !== l.dir)
+      .map((e) => ({ pos: e.pos, print: () => line(on.flist, `[sender] make_file(${e.name},*,2)`) }));
+    const left = l.said.map((s) => ({ pos: s.pos, print: () => out.print(s.text) }));
+    [...made, ...left].sort((a, b) => a.pos - b.pos).forEach((x) => x.print());
+  };
+  sendList(first);
+  line(on.flist, 'send_file_list done');
+  early.slice(1).forEach(sendList);
+  line(on.send, 'send_files starting');
+  later.forEach(sendList);
 
   // The receiving side, before it forks into the receiver and the generator.
   const count0 = names(first).length;
   line(on.recv, `server_recv(2) starting pid=${o.pid}`);
-  for (const e of names(first)) line(on.flist, `recv_file_name(${e.name})`);
-  line(on.flist, `received ${count0} names`);
-  line(on.flist, 'recv_file_list done');
-  line(on.recv, `get_local_name count=${count0} ${o.dest}`);
+  early.forEach((l) => received(l));
+  line(on.recv, `get_local_name count=${early.reduce((n, l) => n + l.listed.length, 0)} ${o.dest}`);
   replay(t.prefork);
   line(on.genr, `generator starting pid=${o.pid}`);
   replay(t.genHead);
-  if (o.hardLinks) lists.slice(1).forEach((sub) => received('generator', sub));
+  if (o.hardLinks) later.forEach((sub) => received(sub, 'generator'));
   /** -H's followers, by index: handed to the sender after their leaders are in place, the last first. */
   const followers: Array<{ e: TraceEntry; ndx: number }> = [];
 
@@ -97,8 +102,8 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     const list = entries[k]!;
     const start = starts[k]!;
     // The generator.
-    if (k > 0 && !o.hardLinks) received('generator', l);
-    line(on.genr, `recv_generator(${l.dir.name},${start - 1})`);
+    if (k > 0 && !l.early && !o.hardLinks) received(l, 'generator');
+    if (!l.top) line(on.genr, `recv_generator(${l.dir.name},${start - 1})`);
     replay(l.dir.gen);
     list.forEach((e, i) => {
       line(on.genr, `recv_generator(${e.name},${start + i})`);
@@ -127,7 +132,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
       line(on.send, `sender finished ${path(e.name)}`);
     };
-    if (l.dir.decided) sent(l.dir, start - 1);
+    if (l.dir.decided && !l.top) sent(l.dir, start - 1);
     list.forEach((e, i) => {
       if (e.follower) followers.push({ e, ndx: start + i });
       else if (!e.isDir && e.decided) sent(e, start + i);
@@ -135,7 +140,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     // The receiver: its start, and every later list, arrive once the first list's files are sent.
     if (k === 0) {
       line(on.recv, `recv_files(${count0}) starting`);
-      lists.slice(1).forEach((sub) => received('receiver', sub));
+      later.forEach((sub) => received(sub, 'receiver'));
     }
     const got = (e: TraceEntry): void => {
       line(on.recv, `recv_files(${e.name})`);
@@ -144,7 +149,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       line(on.deltasum, 'got file_sum');
       line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
     };
-    if (l.dir.decided) got(l.dir);
+    if (l.dir.decided && !l.top) got(l.dir);
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);
   });
   followers.sort((a, b) => b.ndx - a.ndx);

@@ -49,12 +49,18 @@ export interface TraceEntry {
 export interface TraceList {
   /** The directory ("." for a "dir/" root). */
   dir: TraceEntry;
+  /** The first list of a named source ("src", not "src/"): it holds the source itself and no directory's entries. */
+  top?: boolean;
+  /** Sent and received with the first list, before the receiving side forks (a named source directory's own entries). */
+  early?: boolean;
   /** Its absolute source path with a trailing "/" (the sender's "pushing local filters for"). */
   abs: string;
   /** Its entries in the walk's order (rsync's sorted list for a directory read in one chunk). */
   listed: TraceEntry[];
   /** Its entries' names (bytes as latin1) in readdir() order. */
   readdir: Map<string, number>;
+  /** What the sender said about entries it left out while reading the directory (its filter lines), by readdir position. */
+  said: Array<{ pos: number; text: string }>;
 }
 
 /** Which trace lines are on: rsync's DEBUG_GTE(WORD, N) for the words the trace prints. */
@@ -91,6 +97,8 @@ export class RunTrace {
   private readonly filterDepths: number[] = [];
   private readonly listOf = new Map<string, TraceList>();
   private lane: Lane = 'prefork';
+  /** A named source directory: its list is sent with the first. */
+  private earlyDir: string | undefined;
   /** The directory being listed (its list's own lines), and the entry being decided. */
   private dir: TraceEntry | undefined;
   private current: TraceEntry | undefined;
@@ -107,13 +115,24 @@ export class RunTrace {
     this.reporter = { ...inner, print: caught('print'), item: caught('item'), info: caught('info') };
   }
 
-  /** A "dir/" root: its list starts with "." (rsync's make_file(.,*,0)). */
-  rootDir(src: string, abs: string): void {
-    this.srcBase = src;
+  /** A "dir/" root: its list starts with "." (rsync's make_file(.,*,0)); `base`: the source as given, without its "/". */
+  rootDir(base: string, abs: string): void {
+    this.srcBase = `${base}/`;
     const dir = this.entryFor('.', true, 0, -1);
-    const list: TraceList = { dir, abs: withSlash(abs), listed: [dir], readdir: new Map() };
+    const list: TraceList = { dir, abs: withSlash(abs), listed: [dir], readdir: new Map(), said: [] };
     this.lists.push(list);
     this.listOf.set('.', list);
+  }
+
+  /**
+   * A named source ("src", "a/src", a file): the first list holds just it, and a directory's own entries
+   * follow in a list sent with it. `base`: the path above it, with its "/" ("" for none).
+   */
+  rootNamed(base: string, name: string, isDir: boolean, size: number): void {
+    this.srcBase = base;
+    const top: TraceList = { dir: this.entryFor('', true, 0, -1), top: true, abs: '', listed: [this.entryFor(name, isDir, size, 0)], readdir: new Map(), said: [] };
+    this.lists.push(top);
+    this.earlyDir = isDir ? name : undefined;
   }
 
   /** The walk lists `rel` ("" for the root): its list's lines go after the ones listed before. */
@@ -122,7 +141,8 @@ export class RunTrace {
     const name = rel || '.';
     let list = this.listOf.get(name);
     if (!list) {
-      list = { dir: this.entryFor(name, true, 0, -1), abs: withSlash(abs), listed: [], readdir: new Map() };
+      list = { dir: this.entryFor(name, true, 0, -1), abs: withSlash(abs), listed: [], readdir: new Map(), said: [] };
+      if (name === this.earlyDir) list.early = true;
       this.lists.push(list);
       this.listOf.set(name, list);
     }
@@ -139,6 +159,13 @@ export class RunTrace {
       t.basis = e.basis;
       list.listed.push(t);
     }
+  }
+
+  /** A line the sender prints about the entry `name` of the directory being read (a filter's verdict). */
+  senderListing(name: Buffer, text: string): void {
+    const list = this.dir && this.listOf.get(this.dir.name);
+    if (!list) return this.inner.print(text);
+    list.said.push({ pos: list.readdir.get(name.toString('latin1')) ?? list.readdir.size, text });
   }
 
   /** The run decided an entry (Lines' emit): lines printed by `print` are this entry's. */

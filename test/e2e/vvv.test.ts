@@ -55,7 +55,7 @@ describeEngines((e) => {
     expect(out).toContain('recv_generator(a-b,8)');
     expect(out).toContain('send_files(12, src/a/x)');
     expect(out).toContain('[receiver] receiving flist for dir 5');
-    expect(out).toContain('renaming a/x/.y.?????? to a/x/y');
+    expect(out).toContain('renaming a/x/<temp> to a/x/y');
     expect(out.at(-1)).toBe('[sender] _exit_cleanup(code=0, file=main.c, line=1394): about to call exit(0)');
     expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y'), 'utf8')).toBe('one\n');
   });
@@ -189,5 +189,30 @@ describeEngines((e) => {
     sameProcessOrder(r);
     expect(normaliseTrace(r.arsync.stdout)).toContain('delete_item(t) mode=40755 flags=10');
     expect(fs.readFileSync(path.join(r.B, 'dst/t'), 'utf8')).toBe('top\n');
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('a named source directory: its first list holds only it, its entries come in a list sent with it', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', 'src', 'dst/'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('[sender] make_file(src,*,0)');
+    expect(out).toContain('send_files(2, src)');
+    expect(out).toContain('recv_files(1) starting');
+  });
+
+  it('a single file', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', 'src/a/x/y', 'dst/'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('send_files(1, src/a/x/y)');
+  });
+
+  it('--exclude: the sender\'s filter lines in its make_file order', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', '--exclude=q', '--exclude=x/', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('[sender] hiding directory a/x because of pattern x/');
   });
 });

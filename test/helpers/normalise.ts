@@ -15,7 +15,7 @@ export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string 
         .replace(/^(total size is [\d,]+)\s+speedup is [\d,.]+/, '$1  speedup is …')
         // -vvv's trace: process ids, temp names' random letters, and the work root (A for rsync, B for arsync).
         .replace(/ pid=\d+$/, ' pid=…')
-        .replace(/^renaming ((?:.*\/)?)\.([^/]+)\.[A-Za-z0-9]{6} to /, 'renaming $1.$2.?????? to ')
+        .replace(/^renaming ((?:.*\/)?)\.\S*\.[A-Za-z0-9]{6} to /, 'renaming $1<temp> to ')
         .replace(/^(\[\w+\] (?:pushing|popping) local filters for .*)\/[AB]\//, '$1/…/'),
     )
     .join('\n');
