@@ -360,6 +360,7 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
   if (o === Outcome.Failed || o === Outcome.NotRun) {
     if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
+    if (p.eventName !== undefined) rc.trace?.notPlaced(p.eventName);
     return;
   }
   if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);

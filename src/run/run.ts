@@ -168,7 +168,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     inlineFirst: !c.bwlimit,
     dryRun: c.dryRun,
     fileMark: c.progressFiles && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
-    eventNames: events !== undefined && !c.dryRun,
+    // --json=events and -vvv's "renaming" lines wait for each file op's outcome.
+    eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,
     removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,

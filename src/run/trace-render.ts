@@ -147,7 +147,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       if (!e.data) return;
       if (e.basis > 0) line(on.deltasum, `recv mapped ${e.name} of size ${e.basis}`);
       line(on.deltasum, 'got file_sum');
-      line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
+      if (!e.failed) line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
     };
     if (l.dir.decided && !l.top) got(l.dir);
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);

@@ -29,6 +29,8 @@ export interface TraceEntry {
   decided: boolean;
   /** A regular file whose data is sent (the sender maps it, the receiver renames its temp file in). */
   data: boolean;
+  /** Its file op failed or never ran: nothing was renamed into place. */
+  failed: boolean;
   /** -H: linked to its group's leader once the leader is in place (rsync's generator hands it over then). */
   follower: boolean;
   /** Its size (the sender's "mapped ... of size N"). */
@@ -199,6 +201,12 @@ export class RunTrace {
     }
   }
 
+  /** A file op's outcome: it failed, or never ran (its temp file is not renamed into place). */
+  notPlaced(name: string): void {
+    const e = this.byName.get(name);
+    if (e) e.failed = true;
+  }
+
   /** --no-whole-file: what the delta search of an entry found. */
   delta(name: string, d: DeltaSeen): void {
     const e = this.byName.get(name);
@@ -273,7 +281,7 @@ export class RunTrace {
   private entryFor(name: string, isDir: boolean, size: number, pos: number): TraceEntry {
     let e = this.byName.get(name);
     if (!e) {
-      e = { name, isDir, decided: false, data: false, follower: false, size, basis: 0, pos, gen: [], send: [] };
+      e = { name, isDir, decided: false, data: false, failed: false, follower: false, size, basis: 0, pos, gen: [], send: [] };
       this.byName.set(name, e);
     }
     return e;
