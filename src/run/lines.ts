@@ -50,9 +50,9 @@ export class Lines {
     if (!this.out.active) return;
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
-    const print = (): void => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
-    if (this.decided) this.decided(kind, line.name, verdict, hardlinked, print);
-    else print();
+    // A closure only for -vvv's trace: this runs for every entry of a -v run.
+    if (this.decided) this.decided(kind, line.name, verdict, hardlinked, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
+    else this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
   }
 
   /**
