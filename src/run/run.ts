@@ -117,7 +117,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
-  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) => backedUpLine(c, reporter, rel));
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) =>
+    trace ? trace.backedUp(showPath(rel), () => backedUpLine(c, reporter, rel)) : backedUpLine(c, reporter, rel),
+  );
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.
@@ -245,7 +247,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }
-    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks });
+    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace });
   } finally {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;

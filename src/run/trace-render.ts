@@ -16,6 +16,8 @@ export interface RenderInput {
   pid: number;
   /** -H: rsync's generator takes in every list before it starts (and links followers last). */
   hardLinks: boolean;
+  /** --inplace: the receiver writes the file itself ("finishing NAME", no rename). */
+  inplace: boolean;
 }
 
 /** A list's entries in rsync's order: non-directories first, then directories with their trailing "/". */
@@ -108,6 +110,8 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     list.forEach((e, i) => {
       line(on.genr, `recv_generator(${e.name},${start + i})`);
       if (!e.isDir) replay(e.gen);
+      // A backup made for an entry that sends no data is the generator's.
+      if (!e.isDir && !e.data) replay(e.recv);
       const d = e.delta;
       if (d) {
         line(on.deltasum, `generating and sending sums for ${start + i}`);
@@ -147,7 +151,10 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       if (!e.data) return;
       if (e.basis > 0) line(on.deltasum, `recv mapped ${e.name} of size ${e.basis}`);
       line(on.deltasum, 'got file_sum');
-      if (!e.failed) line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
+      if (e.failed) return;
+      if (o.inplace) return line(on.recv, `finishing ${e.name}`);
+      replay(e.recv);
+      line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
     };
     if (l.dir.decided && !l.top) got(l.dir);
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);

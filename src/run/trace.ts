@@ -45,6 +45,8 @@ export interface TraceEntry {
   gen: Said[];
   /** The sender's lines about it (its -v line). */
   send: Said[];
+  /** The receiver's lines about it as it puts it in place (the backup of the file it replaces). */
+  recv: Said[];
 }
 
 /** The file list of one directory: rsync sends one per directory under incremental recursion. */
@@ -70,6 +72,8 @@ export interface TraceLevels {
   flist: boolean;
   /** DEL2: delete_in_dir, delete_item. */
   del: boolean;
+  /** BACKUP: make_backup's way of making a backup. */
+  backup: boolean;
   filter: boolean;
   genr: boolean;
   send: boolean;
@@ -78,7 +82,7 @@ export interface TraceLevels {
 }
 
 export function traceLevels(d: DebugLevels): TraceLevels | undefined {
-  const l = { flist: d.FLIST > 1, del: d.DEL > 1, filter: d.FILTER > 1, genr: d.GENR > 0, send: d.SEND > 0, recv: d.RECV > 0, deltasum: d.DELTASUM > 1 };
+  const l = { flist: d.FLIST > 1, del: d.DEL > 1, backup: d.BACKUP > 0, filter: d.FILTER > 1, genr: d.GENR > 0, send: d.SEND > 0, recv: d.RECV > 0, deltasum: d.DELTASUM > 1 };
   return Object.values(l).some(Boolean) ? l : undefined;
 }
 
@@ -101,6 +105,8 @@ export class RunTrace {
   private lane: Lane = 'prefork';
   /** A named source directory: its list is sent with the first. */
   private earlyDir: string | undefined;
+  /** The entry whose backup is being made: the lines are its receiver's. */
+  private receiving: TraceEntry | undefined;
   /** The directory being listed (its list's own lines), and the entry being decided. */
   private dir: TraceEntry | undefined;
   private current: TraceEntry | undefined;
@@ -201,6 +207,23 @@ export class RunTrace {
     }
   }
 
+  /**
+   * The file `name` replaces is backed up first: rsync's receiver does it as it puts the new file in
+   * place (linking the old one to the backup name), and says so there.
+   */
+  backedUp(name: string, print: () => void): void {
+    const e = this.byName.get(name);
+    if (!e) return print();
+    const was = this.receiving;
+    this.receiving = e;
+    try {
+      if (this.levels.backup) this.said({ how: 'item', text: `make_backup: HLINK ${name} successful.` });
+      print();
+    } finally {
+      this.receiving = was;
+    }
+  }
+
   /** A file op's outcome: it failed, or never ran (its temp file is not renamed into place). */
   notPlaced(name: string): void {
     const e = this.byName.get(name);
@@ -271,7 +294,8 @@ export class RunTrace {
   }
 
   private said(s: Said): void {
-    if (this.current) this.current.gen.push(s);
+    if (this.receiving) this.receiving.recv.push(s);
+    else if (this.current) this.current.gen.push(s);
     else if (this.lane === 'prefork') this.prefork.push(s);
     else if (this.lane === 'tail') this.genTail.push(s);
     else if (this.dir) this.dir.gen.push(s);
@@ -281,7 +305,7 @@ export class RunTrace {
   private entryFor(name: string, isDir: boolean, size: number, pos: number): TraceEntry {
     let e = this.byName.get(name);
     if (!e) {
-      e = { name, isDir, decided: false, data: false, failed: false, follower: false, size, basis: 0, pos, gen: [], send: [] };
+      e = { name, isDir, decided: false, data: false, failed: false, follower: false, size, basis: 0, pos, gen: [], send: [], recv: [] };
       this.byName.set(name, e);
     }
     return e;

@@ -216,3 +216,30 @@ describeEngines((e) => {
     expect(normaliseTrace(r.arsync.stdout)).toContain('[sender] hiding directory a/x because of pattern x/');
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** synced, with one file changed. */
+  const changed = (root: string): void => {
+    synced(root);
+    put(root, 'src/a/x/y', 'changed\n', 0o644);
+    touchNs([[path.join(root, 'src/a/x/y'), '1700000100.5'], [path.join(root, 'src/a/x'), '1700000000.5']]);
+  };
+
+  it('--backup: the receiver backs the replaced file up before its rename', async () => {
+    const r = await differential({ engine, setup: changed, args: ['-avvv', '--backup', 'src/', 'dst/'], noItemize: true, volatile: ['dst/a/x'] });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('make_backup: HLINK a/x/y successful.');
+    expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y~'), 'utf8')).toBe('one\n');
+  });
+
+  it('--inplace: "finishing" instead of a rename; --ignore-existing and -u: the generator\'s skip lines', async () => {
+    const r = await differential({ engine, setup: changed, args: ['-avvv', '--inplace', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('finishing a/x/y');
+    for (const o of ['--ignore-existing', '-u', '-c', '--size-only']) {
+      sameProcessOrder(await differential({ engine, setup: changed, args: ['-avvv', o, 'src/', 'dst/'], noItemize: true }));
+    }
+  });
+});
