@@ -35,6 +35,9 @@ export interface TraceEntry {
   follower: boolean;
   /** Its size (the sender's "mapped ... of size N"). */
   size: number;
+  /** A device's or special file's mode and device number (the generator's "mknod" line). */
+  mode: number;
+  rdev: number;
   /** The destination's regular file it replaces, by size (the receiver maps it as its basis); 0: none. */
   basis: number;
   /** Where its directory's readdir() returned it: rsync's sender lists entries in that order. */
@@ -159,12 +162,14 @@ export class RunTrace {
   }
 
   /** Entries of the directory being listed that are in the transfer (filters applied); `base`: the name in it. */
-  listed(rel: string, entries: Array<{ name: string; base: Buffer; isDir: boolean; size: number; basis: number }>): void {
+  listed(rel: string, entries: Array<{ name: string; base: Buffer; isDir: boolean; size: number; basis: number; mode: number; rdev: number }>): void {
     const list = this.listOf.get(rel || '.');
     if (!list) return;
     for (const e of entries) {
       const t = this.entryFor(e.name, e.isDir, e.size, list.readdir.get(e.base.toString('latin1')) ?? list.readdir.size);
       t.basis = e.basis;
+      t.mode = e.mode;
+      t.rdev = e.rdev;
       list.listed.push(t);
     }
   }
@@ -188,6 +193,10 @@ export class RunTrace {
     const was = this.current;
     this.current = e;
     try {
+      // rsync's generator makes devices and special files itself.
+      if ((kind === 'dev' || kind === 'special') && made && !o.hardlinked) {
+        this.generatorLine(this.levels.genr, `mknod(${name}, 0${e.mode.toString(8)}, [${major(e.rdev)},${minor(e.rdev)}])`);
+      }
       print();
     } finally {
       this.current = was;
@@ -305,12 +314,16 @@ export class RunTrace {
   private entryFor(name: string, isDir: boolean, size: number, pos: number): TraceEntry {
     let e = this.byName.get(name);
     if (!e) {
-      e = { name, isDir, decided: false, data: false, failed: false, follower: false, size, basis: 0, pos, gen: [], send: [], recv: [] };
+      e = { name, isDir, decided: false, data: false, failed: false, follower: false, size, mode: 0, rdev: 0, basis: 0, pos, gen: [], send: [], recv: [] };
       this.byName.set(name, e);
     }
     return e;
   }
 }
+
+/** Linux's major and minor numbers of a device number (glibc's gnu_dev_major/minor). */
+const major = (rdev: number): number => (Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+const minor = (rdev: number): number => (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
 
 const withSlash = (p: string): string => (p.endsWith('/') ? p : `${p}/`);
 

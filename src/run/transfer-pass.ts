@@ -274,7 +274,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
 
 /** -vvv: the entries of a directory's list in rsync's trace (run/trace.ts). */
 function traceListed(rc: RunContext, dir: Frame, kept: Kept[]): void {
-  rc.trace?.listed(showPath(dir.rel), kept.map((k) => ({ name: showPath(k.rel), base: k.name, isDir: isDirKept(k), size: k.st.size, basis: k.dest && fileType(k.dest.mode) === 'reg' ? k.dest.size : 0 })));
+  rc.trace?.listed(showPath(dir.rel), kept.map((k) => ({ name: showPath(k.rel), base: k.name, isDir: isDirKept(k), size: k.st.size, basis: k.dest && fileType(k.dest.mode) === 'reg' ? k.dest.size : 0, mode: k.st.mode, rdev: k.st.rdev })));
 }
 
 /** Entries the native quick check found unchanged are only counted. */

@@ -5,6 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
@@ -240,6 +241,23 @@ describeEngines((e) => {
     expect(normaliseTrace(r.arsync.stdout)).toContain('finishing a/x/y');
     for (const o of ['--ignore-existing', '-u', '-c', '--size-only']) {
       sameProcessOrder(await differential({ engine, setup: changed, args: ['-avvv', o, 'src/', 'dst/'], noItemize: true }));
+    }
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-D: the generator\'s mknod line for a FIFO it makes (and under -n)', async () => {
+    const setup = (root: string): void => {
+      tree(root);
+      execFileSync('mkfifo', [path.join(root, 'src/a/pipe')]);
+      touchNs([[path.join(root, 'src/a'), '1700000000.5']]);
+    };
+    for (const n of [[], ['-n']]) {
+      const r = await differential({ engine, setup, args: ['-avvv', ...n, 'src/', 'dst/'], noItemize: true });
+      sameProcessOrder(r);
+      expect(normaliseTrace(r.arsync.stdout)).toContain('mknod(a/pipe, 010644, [0,0])');
     }
   });
 });

@@ -18,8 +18,8 @@ function capture(): { reporter: Reporter; lines: string[] } {
 }
 
 const ALL = { flist: true, del: true, backup: true, filter: true, genr: true, send: true, recv: true, deltasum: true };
-const file = (name: string, size = 1) => ({ name, base: Buffer.from(name.split('/').at(-1)!), isDir: false, size, basis: 0 });
-const dir = (name: string) => ({ name, base: Buffer.from(name.split('/').at(-1)!), isDir: true, size: 0, basis: 0 });
+const file = (name: string, size = 1) => ({ name, base: Buffer.from(name.split('/').at(-1)!), isDir: false, size, basis: 0, mode: 0o100644, rdev: 0 });
+const dir = (name: string) => ({ name, base: Buffer.from(name.split('/').at(-1)!), isDir: true, size: 0, basis: 0, mode: 0o40755, rdev: 0 });
 const NOWHERE = Buffer.from('/nonexistent/arsync-trace-test');
 
 describe('trace numbering', () => {
