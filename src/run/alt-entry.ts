@@ -5,6 +5,7 @@
 
 import { OpFlag, OpKind } from '../model/ops.js';
 import { ELOOP_TEXT } from '../plan/operator-path.js';
+import { showPath } from '../util/errors.js';
 import type { Stat, FileType } from '../model/stat.js';
 import { attrChanges, sameTime, type Changes } from '../plan/quickcheck.js';
 import type { Fallback, Twin } from './alt-dest.js';
@@ -47,6 +48,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   };
   if (alt.level === 3 && !c.copyDest.length) {
     if (c.linkDest.length) {
+      // -vvv: rsync's generator settles it alone (no index for the sender).
+      rc.trace?.settledByGenerator(showPath(m.rel));
       // Hard-linked to the earlier snapshot: rsync prints it only with -ii.
       if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
       if (!c.dryRun) {

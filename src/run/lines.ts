@@ -33,7 +33,7 @@ export class Lines {
     readonly out: Output,
     private readonly sums?: LineSums,
     /** -vvv's trace (trace.ts): told of each entry decided, with the lines its output prints. */
-    private readonly decided?: (kind: FileType, name: string, verdict: Verdict, hardlinked: boolean, print: () => void) => void,
+    private readonly decided?: (kind: FileType, name: string, verdict: Verdict, how: { hardlinked: boolean; local: boolean }, print: () => void) => void,
   ) {}
 
   /** Is anything printed per entry at all? */
@@ -51,7 +51,7 @@ export class Lines {
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
     // A closure only for -vvv's trace: this runs for every entry of a -v run.
-    if (this.decided) this.decided(kind, line.name, verdict, hardlinked, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
+    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, local: false }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
     else this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
   }
 
@@ -72,7 +72,7 @@ export class Lines {
     if (!this.out.active) return;
     const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
     const print = (): void => this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, ...this.sum(line, kind, false) }, text);
-    if (this.decided) this.decided(kind, line.name, v, false, print);
+    if (this.decided) this.decided(kind, line.name, v, { hardlinked: false, local: true }, print);
     else print();
   }
 

@@ -187,7 +187,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, ids) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender), lineSums(c, anchors), trace ? (k, n, v, h, p) => trace.decide(k, n, v, { dryRun: c.dryRun, hardlinked: h }, p) : undefined),
+    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender), lineSums(c, anchors), trace ? (k, n, v, h, p) => trace.decide(k, n, v, { dryRun: c.dryRun, ...h }, p) : undefined),
     trace,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),

@@ -8,7 +8,7 @@
 // first entry. Directories are numbered (in "receiving flist for dir N") in the order the lists that hold
 // them arrive, each list's directories in its order.
 
-import type { Said, TraceEntry, TraceList, RunTrace } from './trace.js';
+import { tempOf, type Said, type TraceEntry, type TraceList, type RunTrace } from './trace.js';
 
 export interface RenderInput {
   /** The destination operand as given (rsync's get_local_name). */
@@ -30,11 +30,6 @@ function sorted(l: TraceList): TraceEntry[] {
 
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
 
-/** `dir/.name.XXXXXX`: the temp file's name (the engines make their own six letters and do not report them). */
-function tempOf(name: string): string {
-  const slash = name.lastIndexOf('/');
-  return `${name.slice(0, slash + 1)}.${name.slice(slash + 1)}.XXXXXX`;
-}
 
 export function renderTrace(t: RunTrace, o: RenderInput): void {
   const on = t.levels;

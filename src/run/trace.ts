@@ -13,6 +13,7 @@ import type { Verdict } from '../plan/quickcheck.js';
 import type { FileType } from '../model/stat.js';
 import type { DebugLevels } from '../model/output-levels.js';
 import type { DeltaSeen } from './local-delta.js';
+import { anyChange } from './lines.js';
 
 /** A line the run printed, kept with the reporter method that prints it. */
 export interface Said {
@@ -29,6 +30,8 @@ export interface TraceEntry {
   decided: boolean;
   /** A regular file whose data is sent (the sender maps it, the receiver renames its temp file in). */
   data: boolean;
+  /** Settled by rsync's generator alone (a --link-dest/--compare-dest twin): its index never reaches the sender. */
+  generatorOnly: boolean;
   /** Its file op failed or never ran: nothing was renamed into place. */
   failed: boolean;
   /** -H: linked to its group's leader once the leader is in place (rsync's generator hands it over then). */
@@ -182,11 +185,13 @@ export class RunTrace {
   }
 
   /** The run decided an entry (Lines' emit): lines printed by `print` are this entry's. */
-  decide(kind: FileType, shown: string, verdict: Verdict, o: { dryRun: boolean; hardlinked: boolean }, print: () => void): void {
+  decide(kind: FileType, shown: string, verdict: Verdict, o: { dryRun: boolean; hardlinked: boolean; local?: boolean }, print: () => void): void {
     const name = kind === 'dir' ? shown.replace(/\/$/, '') || '.' : shown;
     const e = this.byName.get(name);
     if (!e) return print();
-    e.decided = true;
+    // A directory matching a --*-dest twin is up to date for rsync's generator, which hands nothing on.
+    if (kind === 'dir' && o.local && verdict.action === 'attrs' && !anyChange(verdict.changes)) e.generatorOnly = true;
+    e.decided = !e.generatorOnly;
     const made = verdict.action === 'create' || verdict.action === 'transfer';
     if (o.hardlinked && made) e.follower = true;
     else if (kind === 'reg' && !o.dryRun && made) e.data = true;
@@ -197,6 +202,8 @@ export class RunTrace {
       if ((kind === 'dev' || kind === 'special') && made && !o.hardlinked) {
         this.generatorLine(this.levels.genr, `mknod(${name}, 0${e.mode.toString(8)}, [${major(e.rdev)},${minor(e.rdev)}])`);
       }
+      // --copy-dest: rsync's generator copies the twin into a temp file and renames it in itself.
+      if (kind === 'reg' && o.local && !o.dryRun) this.generatorLine(this.levels.recv, `renaming ${tempOf(name)} to ${name}`);
       print();
     } finally {
       this.current = was;
@@ -231,6 +238,12 @@ export class RunTrace {
     } finally {
       this.receiving = was;
     }
+  }
+
+  /** The entry `name` matched a --link-dest/--compare-dest twin: rsync's generator settles it alone. */
+  settledByGenerator(name: string): void {
+    const e = this.byName.get(name);
+    if (e) e.generatorOnly = true;
   }
 
   /** A file op's outcome: it failed, or never ran (its temp file is not renamed into place). */
@@ -314,11 +327,17 @@ export class RunTrace {
   private entryFor(name: string, isDir: boolean, size: number, pos: number): TraceEntry {
     let e = this.byName.get(name);
     if (!e) {
-      e = { name, isDir, decided: false, data: false, failed: false, follower: false, size, mode: 0, rdev: 0, basis: 0, pos, gen: [], send: [], recv: [] };
+      e = { name, isDir, decided: false, generatorOnly: false, data: false, failed: false, follower: false, size, mode: 0, rdev: 0, basis: 0, pos, gen: [], send: [], recv: [] };
       this.byName.set(name, e);
     }
     return e;
   }
+}
+
+/** `dir/.name.XXXXXX`: a temp file's name (the engines make their own six letters and do not report them). */
+export function tempOf(name: string): string {
+  const slash = name.lastIndexOf('/');
+  return `${name.slice(0, slash + 1)}.${name.slice(slash + 1)}.XXXXXX`;
 }
 
 /** Linux's major and minor numbers of a device number (glibc's gnu_dev_major/minor). */

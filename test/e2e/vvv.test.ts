@@ -261,3 +261,32 @@ describeEngines((e) => {
     }
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /**
+   * An earlier snapshot in prev/ of the tree as it is (without the symlink, and no file changed since: a
+   * changed file's basis in prev/ and a symlink's twin are among what -vvv leaves out, docs/options.md).
+   */
+  const snapshot = (root: string): void => {
+    tree(root);
+    fs.rmSync(path.join(root, 'src/l'));
+    touchNs([[path.join(root, 'src'), '1700000000.5']]);
+    fs.cpSync(path.join(root, 'src'), path.join(root, 'prev'), { recursive: true, preserveTimestamps: true });
+    touchNs(['prev/a/x', 'prev/a', 'prev/a-b', 'prev/b', 'prev/e', 'prev'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+  };
+
+  it('--link-dest: what the generator links from the snapshot never reaches the sender', async () => {
+    const r = await differential({ engine, setup: snapshot, args: ['-avvv', '--link-dest=../prev', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('a/x/y is uptodate');
+    expect(out.filter((l) => l.startsWith('send_files('))).toEqual([]);
+  });
+
+  it('--compare-dest: the generator hands on the files it finds in the snapshot', async () => {
+    const r = await differential({ engine, setup: snapshot, args: ['-avvv', '--compare-dest=../prev', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+  });
+});
