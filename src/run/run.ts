@@ -247,7 +247,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }
-    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace });
+    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir });
   } finally {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;

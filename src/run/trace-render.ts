@@ -18,6 +18,8 @@ export interface RenderInput {
   hardLinks: boolean;
   /** --inplace: the receiver writes the file itself ("finishing NAME", no rename). */
   inplace: boolean;
+  /** -T DIR as given: temp files are made there. */
+  tempDir?: string | undefined;
 }
 
 /** A list's entries in rsync's order: non-directories first, then directories with their trailing "/". */
@@ -149,7 +151,8 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       if (e.failed) return;
       if (o.inplace) return line(on.recv, `finishing ${e.name}`);
       replay(e.recv);
-      line(on.recv, `renaming ${tempOf(e.name)} to ${e.name}`);
+      const temp = o.tempDir === undefined ? tempOf(e.name) : `${o.tempDir.replace(/\/+$/, '')}/${tempOf(e.name.slice(e.name.lastIndexOf('/') + 1))}`;
+      line(on.recv, `renaming ${temp} to ${e.name}`);
     };
     if (l.dir.decided && !l.top) got(l.dir);
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);
