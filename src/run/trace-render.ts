@@ -32,6 +32,25 @@ function sorted(l: TraceList): TraceEntry[] {
 
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
 
+/** rsync's numbering of the lists (see the head comment): each list's entries, its first index, each directory's number. */
+export function numbering(lists: readonly TraceList[]): { entries: TraceEntry[][]; starts: number[]; dirNo: Map<string, number> } {
+  const entries = lists.map(sorted);
+  const starts: number[] = [];
+  let next = 1;
+  for (const e of entries) {
+    starts.push(next);
+    next += e.length + 1;
+  }
+  const dirNo = new Map<string, number>();
+  for (const list of entries) for (const e of list) if (e.isDir && !dirNo.has(e.name)) dirNo.set(e.name, dirNo.size);
+  return { entries, starts, dirNo };
+}
+
+/** The temp file the receiver renames over `name`: beside it, or in -T's directory. */
+function tempFor(name: string, tempDir: string | undefined): string {
+  if (tempDir === undefined) return tempOf(name);
+  return `${tempDir.replace(/\/+$/, '')}/${tempOf(name.slice(name.lastIndexOf('/') + 1))}`;
+}
 
 export function renderTrace(t: RunTrace, o: RenderInput): void {
   const on = t.levels;
@@ -44,16 +63,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   const lists = t.lists;
   if (!lists.length) return;
 
-  // Numbering.
-  const entries = lists.map(sorted);
-  const starts: number[] = [];
-  let next = 1;
-  for (const e of entries) {
-    starts.push(next);
-    next += e.length + 1;
-  }
-  const dirNo = new Map<string, number>();
-  for (const list of entries) for (const e of list) if (e.isDir && !dirNo.has(e.name)) dirNo.set(e.name, dirNo.size);
+  const { entries, starts, dirNo } = numbering(lists);
   // The sender's order: readdir()'s ("." first).
   const names = (l: TraceList): TraceEntry[] => [...l.listed].sort((a, b) => a.pos - b.pos);
   const received = (l: TraceList, who?: string): void => {
@@ -151,8 +161,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       if (e.failed) return;
       if (o.inplace) return line(on.recv, `finishing ${e.name}`);
       replay(e.recv);
-      const temp = o.tempDir === undefined ? tempOf(e.name) : `${o.tempDir.replace(/\/+$/, '')}/${tempOf(e.name.slice(e.name.lastIndexOf('/') + 1))}`;
-      line(on.recv, `renaming ${temp} to ${e.name}`);
+      line(on.recv, `renaming ${tempFor(e.name, o.tempDir)} to ${e.name}`);
     };
     if (l.dir.decided && !l.top) got(l.dir);
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);
