@@ -55,6 +55,12 @@ const addOp = (rc: RunContext) => (kind: OpKind, src: Buffer, rel: Buffer, st: S
  * through a followed symlink.
  */
 export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
+  // -vvv: what is printed while an entry is decided (its skip line, the deletions that make room for it)
+  // is that entry's in rsync's generator.
+  return rc.trace ? rc.trace.deciding(showPath(e.rel), () => decideEntry(rc, e, descend)) : decideEntry(rc, e, descend);
+}
+
+async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
   const c = rc.c;
   const { src, rel, isRoot, record, display } = e;
   let st = e.st;
@@ -203,8 +209,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   // --ignore-existing / --existing / -u decide first, as in rsync.
   const verdict = withXattrs(rc, quickCheck(st, destSt, rc.spec.check, linkDiffers), kind, src, rel, st, destSt);
   if (verdict.action === 'skip') {
-    if (rc.trace) rc.trace.within(showPath(rel), () => skipLine(rc, m, kind, verdict.why, linkDiffers));
-    else skipLine(rc, m, kind, verdict.why, linkDiffers);
+    skipLine(rc, m, kind, verdict.why, linkDiffers);
     return false;
   }
   if (verdict.action === 'none') {
@@ -275,7 +280,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   }
 
   // create or transfer
-  if (!(rc.trace ? rc.trace.within(showPath(rel), () => canMakeWay(rc, rel, destSt, kind)) : canMakeWay(rc, rel, destSt, kind))) return false;
+  if (!canMakeWay(rc, rel, destSt, kind)) return false;
   // --no-whole-file: rsync's delta search against the file being replaced, for its figures (--append
   // sends what follows the kept data, with no search, as rsync's match_sums).
   const delta = rc.tally.totals.delta;
@@ -312,8 +317,7 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   if (destSt && !c.backup && (destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
     // Under -n the deletions are only listed (no op is queued for them).
     const w = new BatchWriter(1024);
-    if (rc.trace) rc.trace.within(showPath(rel), () => removeForReplace(rc, rel, destSt, w, kind));
-    else removeForReplace(rc, rel, destSt, w, kind);
+    removeForReplace(rc, rel, destSt, w, kind);
     if (!c.dryRun) {
       await rc.sink.flush();
       rc.sink.now(w);

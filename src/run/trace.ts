@@ -102,7 +102,7 @@ export class RunTrace {
   readonly genHead: Said[] = [];
   /** Generator lines after the pass (what the walk's end prints). */
   readonly genTail: Said[] = [];
-  /** The source operand as given, without its trailing "/" (the sender names files under it). */
+  /** What the sender names files under: a "dir/" source with its "/", the path above a named source. */
   srcBase = '';
   private readonly byName = new Map<string, TraceEntry>();
   /** The depths of the destination directories whose filters the generator has pushed (delete_in_dir's). */
@@ -162,6 +162,8 @@ export class RunTrace {
     }
     list.readdir = readdirOrder(src);
     this.dir = list.dir;
+    // A directory entered while its entry is decided (-L's followed link): its lines are its own.
+    this.current = undefined;
   }
 
   /** Entries of the directory being listed that are in the transfer (filters applied); `base`: the name in it. */
@@ -210,14 +212,18 @@ export class RunTrace {
     }
   }
 
-  /** Lines printed by `f` are the entry `name`'s (the deletions that make room for it, before it is decided). */
-  within<T>(name: string, f: () => T): T {
+  /**
+   * The run decides the entry `name` (entry.ts): lines printed meanwhile are its own (its skip line, the
+   * deletions that make room for it). The walk waits for it, so no other entry is decided meanwhile but
+   * those whose outcome comes back (decide() restores this one after them).
+   */
+  async deciding<T>(name: string, f: () => Promise<T>): Promise<T> {
     const e = this.byName.get(name);
     if (!e) return f();
     const was = this.current;
     this.current = e;
     try {
-      return f();
+      return await f();
     } finally {
       this.current = was;
     }

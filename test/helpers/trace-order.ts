@@ -15,7 +15,7 @@ export function normaliseTrace(out: string): string[] {
 }
 
 const SENDER = /^(\[sender\]|send_file_list done|send_files|sending file_sum|false_alarms=|calling match_sums|sender finished|send files finished|total: matches=|sending incremental file list|sent … bytes|total size is)/;
-const GENERATOR = /^(generator starting|mknod\(|generating and sending sums|count=\d+ rem=|recv_generator\(|\[generator\]|generate_files|delta-transmission|delete_in_dir|delete_item|deleting |.* is uptodate$|.* exists$|.* is newer$|not creating new )/;
+const GENERATOR = /^(generator starting|mknod\(|generating and sending sums|count=\d+ rem=|recv_generator\(|\[generator\]|generate_files|delta-transmission|delete_in_dir|delete_item|deleting |.* is uptodate$|.* exists$|.* is newer$|not creating new |skipping non-regular file )/;
 const RECEIVER = /^(recv_files|recv mapped |make_backup: |backed up |finishing |got file_sum|renaming |\[receiver\])/;
 const PREFORK = /^(server_recv|get_local_name|created directory)/;
 /** A file list received: its lines belong to whoever said "receiving flist" (or, for the first, the receiving side). */
