@@ -259,6 +259,11 @@ describeEngines((e) => {
       sameProcessOrder(r);
       expect(normaliseTrace(r.arsync.stdout)).toContain('mknod(a/pipe, 010644, [0,0])');
     }
+    // Without -D: the generator's skip line at the entry.
+    const r = await differential({ engine, setup, args: ['-rlptvvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out.indexOf('skipping non-regular file "a/pipe"')).toBe(out.findIndex((l) => l.startsWith('recv_generator(a/pipe,')) + 1);
   });
 });
 
