@@ -78,7 +78,9 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     // the engines copy with it (an op reading the twin would copy the twin's).
     return queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);
   }
-  // Only the name matched: a normal transfer, itemized against the alternate entry.
+  // Only the name matched: a normal transfer, itemized against the alternate entry (rsync's receiver
+  // maps that twin as its basis: -vvv's "recv mapped").
+  if (kind === 'reg') rc.trace?.basisIn(showPath(m.rel), alt.shown, alt.st.size);
   rc.lines.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
   return queueCopy(rc, m, kind, { action: 'create' }, m.flags);
 }

@@ -156,7 +156,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     const got = (e: TraceEntry): void => {
       line(on.recv, `recv_files(${e.name})`);
       if (!e.data) return;
-      if (e.basis > 0) line(on.deltasum, `recv mapped ${e.name} of size ${e.basis}`);
+      if (e.basis > 0) line(on.deltasum, `recv mapped ${e.basisName ?? e.name} of size ${e.basis}`);
       line(on.deltasum, 'got file_sum');
       if (e.failed) return;
       if (o.inplace) return line(on.recv, `finishing ${e.name}`);

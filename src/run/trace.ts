@@ -43,6 +43,8 @@ export interface TraceEntry {
   rdev: number;
   /** The destination's regular file it replaces, by size (the receiver maps it as its basis); 0: none. */
   basis: number;
+  /** The basis is a --*-dest twin: rsync's name for it. */
+  basisName?: string;
   /** Where its directory's readdir() returned it: rsync's sender lists entries in that order. */
   pos: number;
   /** --no-whole-file: the delta search against the file it replaces (local-delta.ts). */
@@ -244,6 +246,14 @@ export class RunTrace {
     } finally {
       this.receiving = was;
     }
+  }
+
+  /** The entry `name` has a --*-dest twin of its name only: its basis, `shown` as rsync names it. */
+  basisIn(name: string, shown: string, size: number): void {
+    const e = this.byName.get(name);
+    if (!e) return;
+    e.basis = size;
+    e.basisName = shown;
   }
 
   /** The entry `name` matched a --link-dest/--compare-dest twin: rsync's generator settles it alone. */

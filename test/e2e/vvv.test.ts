@@ -290,6 +290,17 @@ describeEngines((e) => {
     expect(out.filter((l) => l.startsWith('send_files('))).toEqual([]);
   });
 
+  it('--link-dest: a file changed since the snapshot is received against its twin there', async () => {
+    const setup = (root: string): void => {
+      snapshot(root);
+      put(root, 'src/a/x/y', 'changed\n', 0o644);
+      touchNs([[path.join(root, 'src/a/x/y'), '1700000100.5'], [path.join(root, 'src/a/x'), '1700000000.5']]);
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', '--link-dest=../prev', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout).some((l) => /^recv mapped \/.*\/dst\/\.\.\/prev\/a\/x\/y of size 4$/.test(l))).toBe(true);
+  });
+
   it('--compare-dest: the generator hands on the files it finds in the snapshot', async () => {
     const r = await differential({ engine, setup: snapshot, args: ['-avvv', '--compare-dest=../prev', 'src/', 'dst/'], noItemize: true });
     sameProcessOrder(r);

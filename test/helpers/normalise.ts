@@ -16,7 +16,8 @@ export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string 
         // -vvv's trace: process ids, temp names' random letters, and the work root (A for rsync, B for arsync).
         .replace(/ pid=\d+$/, ' pid=…')
         .replace(/^renaming ((?:.*\/)?)\.\S*\.[A-Za-z0-9]{6} to /, 'renaming $1<temp> to ')
-        .replace(/^(\[\w+\] (?:pushing|popping) local filters for .*)\/[AB]\//, '$1/…/'),
+        .replace(/^(\[\w+\] (?:pushing|popping) local filters for .*)\/[AB]\//, '$1/…/')
+        .replace(/^(recv mapped \/.*)\/[AB]\//, '$1/…/'),
     )
     .join('\n');
 }
