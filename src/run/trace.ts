@@ -1,4 +1,4 @@
-// rsync's -vvv trace of a local copy (its --debug words FLIST2, FILTER2, GENR, SEND, RECV, DELTASUM2): the
+// rsync's -vvv trace of a local copy (its --debug words FLIST2, FILTER2, DEL2, DELTASUM2, GENR, SEND, RECV, BACKUP): the
 // lines a local rsync's sender, receiver and generator print about its incremental file list, built from
 // what this run really did. The run tells it which directories it listed (in its walk order, which is the
 // order rsync's sender sends their file lists in), which entries each held, and what it decided for each
@@ -30,7 +30,7 @@ export interface TraceEntry {
   decided: boolean;
   /** A regular file whose data is sent (the sender maps it, the receiver renames its temp file in). */
   data: boolean;
-  /** Settled by rsync's generator alone (a --link-dest/--compare-dest twin): its index never reaches the sender. */
+  /** Settled by rsync's generator alone (a --link-dest twin, a directory matching a --*-dest twin): its index never reaches the sender. */
   generatorOnly: boolean;
   /** Its file op failed or never ran: nothing was renamed into place. */
   failed: boolean;
@@ -256,7 +256,7 @@ export class RunTrace {
     e.basisName = shown;
   }
 
-  /** The entry `name` matched a --link-dest/--compare-dest twin: rsync's generator settles it alone. */
+  /** The entry `name` is linked from its --link-dest twin: rsync's generator settles it alone. */
   settledByGenerator(name: string): void {
     const e = this.byName.get(name);
     if (e) e.generatorOnly = true;
