@@ -54,9 +54,9 @@ const addOp = (rc: RunContext) => (kind: OpKind, src: Buffer, rel: Buffer, st: S
  * directory's entries change (so its mtime must be restored). `descend` walks a directory reached
  * through a followed symlink.
  */
-export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
+export function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
   // -vvv: what is printed while an entry is decided (its skip line, the deletions that make room for it)
-  // is that entry's in rsync's generator.
+  // is that entry's in rsync's generator. Not an async function itself: no extra promise per entry.
   return rc.trace ? rc.trace.deciding(showPath(e.rel), () => decideEntry(rc, e, descend)) : decideEntry(rc, e, descend);
 }
 
