@@ -33,12 +33,13 @@ export class Lines {
     readonly out: Output,
     private readonly sums?: LineSums,
     /** -vvv's trace (trace.ts): told of each entry decided, with the lines its output prints. */
-    private readonly decided?: (kind: FileType, name: string, verdict: Verdict, how: { hardlinked: boolean; local: boolean }, print: () => void) => void,
+    private readonly decided?: (kind: FileType, name: string, verdict: Verdict, how: { hardlinked: boolean; local: boolean; all: boolean }, print: () => void) => void,
   ) {}
 
   /** Is anything printed per entry at all? */
   get active(): boolean {
-    return this.out.active;
+    // -vvv's trace (or its --debug words without -v) is told of every entry, printed or not.
+    return this.out.active || this.decided !== undefined;
   }
 
   /** -ii: unchanged entries are printed too. */
@@ -47,11 +48,11 @@ export class Lines {
   }
 
   emit(kind: FileType, verdict: Verdict, line: Line, hardlinked = false): void {
-    if (!this.out.active) return;
+    if (!this.active) return;
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
     // A closure only for -vvv's trace: this runs for every entry of a -v run.
-    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, local: false }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
+    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, local: false, all: this.out.itemizeAll }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
     else this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
   }
 
@@ -69,10 +70,10 @@ export class Lines {
 
   /** An entry made from a local copy (rsync's ITEM_LOCAL_CHANGE): printed only when something differs. */
   emitLocal(kind: FileType, v: Verdict, line: Line): void {
-    if (!this.out.active) return;
+    if (!this.active) return;
     const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
     const print = (): void => this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, ...this.sum(line, kind, false) }, text);
-    if (this.decided) this.decided(kind, line.name, v, { hardlinked: false, local: true }, print);
+    if (this.decided) this.decided(kind, line.name, v, { hardlinked: false, local: true, all: this.out.itemizeAll }, print);
     else print();
   }
 
@@ -84,7 +85,7 @@ export class Lines {
 
   lineFor(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix = ''): Line {
     // Nothing is printed per entry: skip escaping names that nobody will see.
-    if (!this.out.active) return NO_LINE;
+    if (!this.active) return NO_LINE;
     const line: Line = {
       // Names are printed relative to the transfer root, which is the destination root here.
       name: kind === 'dir' ? `${rel.length ? showPath(rel) : '.'}/` : showPath(rel),

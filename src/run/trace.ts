@@ -189,14 +189,16 @@ export class RunTrace {
   }
 
   /** The run decided an entry (Lines' emit): lines printed by `print` are this entry's. */
-  decide(kind: FileType, shown: string, verdict: Verdict, o: { dryRun: boolean; hardlinked: boolean; local?: boolean }, print: () => void): void {
+  decide(kind: FileType, shown: string, verdict: Verdict, o: { dryRun: boolean; hardlinked: boolean; local?: boolean; all?: boolean }, print: () => void): void {
     const name = kind === 'dir' ? shown.replace(/\/$/, '') || '.' : shown;
     const e = this.byName.get(name);
     if (!e) return print();
     // A directory matching a --*-dest twin is up to date for rsync's generator, which hands nothing on.
     if (kind === 'dir' && o.local && verdict.action === 'attrs' && !anyChange(verdict.changes)) e.generatorOnly = true;
-    e.decided = !e.generatorOnly;
     const made = verdict.action === 'create' || verdict.action === 'transfer';
+    // rsync's generator hands the sender an entry that changed, and under -vv/-ii every entry (its itemize()).
+    const changed = made || (verdict.action === 'attrs' && anyChange(verdict.changes));
+    e.decided = !e.generatorOnly && (changed || o.all !== false);
     if (o.hardlinked && made) e.follower = true;
     else if (kind === 'reg' && !o.dryRun && made) e.data = true;
     const was = this.current;

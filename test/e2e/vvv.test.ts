@@ -235,6 +235,12 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y~'), 'utf8')).toBe('one\n');
   });
 
+  it('--debug=genr,send,recv without -v: the sender gets only what changed (rsync\'s itemize without NAME2)', async () => {
+    const r = await differential({ engine, setup: changed, args: ['-a', '--debug=genr,send,recv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout).filter((l) => l.startsWith('send_files('))).toEqual(['send_files(13, src/a/x/y)']);
+  });
+
   it('--inplace: "finishing" instead of a rename; --ignore-existing and -u: the generator\'s skip lines', async () => {
     const r = await differential({ engine, setup: changed, args: ['-avvv', '--inplace', 'src/', 'dst/'], noItemize: true });
     sameProcessOrder(r);
