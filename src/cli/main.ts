@@ -14,6 +14,7 @@ import { selectEngine } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
 import { transfer } from '../run/run.js';
 import { startBatch } from './batch-run.js';
+import { exitLine } from '../run/trace-render.js';
 import { exitCode } from '../run/tally.js';
 import type { Config } from '../model/config.js';
 import { filterRefusal, impliedDirsRefusal, protocolNotes } from './protocol-option.js';
@@ -362,7 +363,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   if (totals.deleteSkipped > 0) {
     io.err.write(`Deletions stopped due to --max-delete limit (${totals.deleteSkipped} skipped)\n`);
   }
-  return code === Exit.Ok ? code : finish(io, code, log);
+  const exit = code === Exit.Ok ? code : finish(io, code, log);
+  // --debug=EXIT (-vvv): rsync's client names where it exits, after its error line.
+  if (!c.json && !pulled && c.debug.EXIT > 0 && code !== Exit.Signal) reporter.item(exitLine(code, c.dryRun));
+  return exit;
 }
 
 /**

@@ -77,7 +77,11 @@ export class Output {
     if (!this.printing) return;
     if (this.itemizing) {
       if (itemize === undefined) return;
-      this.reporter.item(formatLine(this.format!, { ...e, itemize }));
+      // rsync's sender prints an itemized line too (only -vvv's trace takes them apart: line-order.ts
+      // gives no sender under -i).
+      const text = formatLine(this.format!, { ...e, itemize });
+      if (this.sender) this.sender(text);
+      else this.reporter.item(text);
       return;
     }
     // -v, or a format without %i: created or sent entries, and directories with changed attributes.

@@ -35,6 +35,8 @@ export interface Twin {
   xattrs?: number;
   /** In a directory outside --confine-root: rsync's name for the twin, which it may stat but not open. */
   outside?: string;
+  /** rsync's name for the twin (its directory made absolute beneath the destination, as given). */
+  shown: string;
 }
 
 /**
@@ -184,7 +186,7 @@ export class AltDests {
       }
       const differ = level === 2 && xattrs ? xattrs(path) : 0;
       if (level === 2 && !differ && !anyChange(attrChanges(st, alt, check))) level = 3;
-      if (!best || level > best.level) best = { path, st: alt, level, ...(differ ? { xattrs: differ } : {}), ...(a.outside ? { outside: `${a.shown}/${rel.toString('latin1')}` } : {}) };
+      if (!best || level > best.level) best = { path, st: alt, level, shown: `${a.shown}/${rel.toString('latin1')}`, ...(differ ? { xattrs: differ } : {}), ...(a.outside ? { outside: `${a.shown}/${rel.toString('latin1')}` } : {}) };
       if (level === 3) break;
     }
     return best;

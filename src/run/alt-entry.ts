@@ -5,6 +5,7 @@
 
 import { OpFlag, OpKind } from '../model/ops.js';
 import { ELOOP_TEXT } from '../plan/operator-path.js';
+import { showPath } from '../util/errors.js';
 import type { Stat, FileType } from '../model/stat.js';
 import { attrChanges, sameTime, type Changes } from '../plan/quickcheck.js';
 import type { Fallback, Twin } from './alt-dest.js';
@@ -47,6 +48,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   };
   if (alt.level === 3 && !c.copyDest.length) {
     if (c.linkDest.length) {
+      // -vvv: rsync's generator settles it alone (no index for the sender).
+      rc.trace?.settledByGenerator(showPath(m.rel));
       // Hard-linked to the earlier snapshot: rsync prints it only with -ii.
       if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
       if (!c.dryRun) {
@@ -75,7 +78,9 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     // the engines copy with it (an op reading the twin would copy the twin's).
     return queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);
   }
-  // Only the name matched: a normal transfer, itemized against the alternate entry.
+  // Only the name matched: a normal transfer, itemized against the alternate entry (rsync's receiver
+  // maps that twin as its basis: -vvv's "recv mapped").
+  if (kind === 'reg') rc.trace?.basisIn(showPath(m.rel), alt.shown, alt.st.size);
   rc.lines.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
   return queueCopy(rc, m, kind, { action: 'create' }, m.flags);
 }

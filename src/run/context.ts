@@ -25,6 +25,7 @@ import type { DirLedger, DirRecord } from './dirmeta.js';
 import type { Line, Lines } from './lines.js';
 import type { LineOrder } from './line-order.js';
 import type { TreeDirLines } from './tree-lines.js';
+import type { RunTrace } from './trace.js';
 import type { SharedInodes } from './dest-links.js';
 import type { HardLinkGroups } from './members.js';
 import type { OpSink } from './sink.js';
@@ -83,6 +84,8 @@ export interface RunContext {
   readonly treeLines: TreeDirLines;
   /** --iconv: the source's names converted into the destination's charset (run/iconv-source.ts) and back for output. */
   readonly charsets?: NameCharsets | undefined;
+  /** -vvv: rsync's debug trace of the run (trace.ts), told which directories are listed and what they hold. */
+  readonly trace?: RunTrace | undefined;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

@@ -24,8 +24,9 @@ const MAKE_WAY_FOR: Record<FileType, string> = { reg: 'regular file', dir: 'dire
  * Make way for a non-directory where a directory stands. rsync empties a full one only under --delete
  * or --force (its contents are listed as deleted); an empty one the engines replace themselves.
  */
-export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: BatchWriter): void {
+export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: BatchWriter, kind?: FileType): void {
   if ((destSt.mode & S_IFMT) !== S_IFDIR || (rc.c.deleteMode === 'none' && !rc.c.force)) return;
+  if (kind) rc.trace?.deleteItem(showPath(rel), destSt.mode, DEL_FOR[kind] | DEL_RECURSE);
   // The directory itself is not listed: rsync logs no deletion that only makes room.
   const r = deleteDirContents(rc, rel, w, undefined, true);
   if (r.empty) deleteOne(rc, rel, destSt, 'dir', w, false, r.backupsInside);
@@ -38,7 +39,12 @@ export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: B
  */
 export function canMakeWay(rc: RunContext, rel: Buffer, destSt: Stat | undefined, kind: FileType): boolean {
   if (!destSt || (destSt.mode & S_IFMT) !== S_IFDIR || kind === 'dir' || rc.c.backup) return true;
-  if (rc.c.deleteMode !== 'none' || rc.c.force || rc.dest.list(rel).size === 0) return true;
+  if (rc.c.deleteMode !== 'none' || rc.c.force) return true;
+  // -vvv: rsync's delete_item finds out whether the directory is empty (delete_dir_contents, not recursing).
+  rc.trace?.deleteItem(showPath(rel), destSt.mode, DEL_FOR[kind]);
+  rc.trace?.pushFilters(showPath(rel), destPath(rc, rel));
+  rc.trace?.popFilters();
+  if (rc.dest.list(rel).size === 0) return true;
   rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
   rc.tally.xferError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`);
   return false;
@@ -73,6 +79,7 @@ export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteL
     const rel = joinPath(dir.rel, extraneous.name(i));
     if (isProtected(rc, dir.receiver, rel, st) || fromOtherRoot(rc, rel)) continue;
     if (mountPoint(rc, rel, st)) continue;
+    rc.trace?.deleteItem(showPath(rel), st.mode, DEL_RECURSE | noUidWrite(rc, st));
     deleteItem(rc, rel, st, w, dir.receiver, true, false);
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }
@@ -177,6 +184,7 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
   const inside = rc.dest.list(rel);
   let empty = true;
   let backupsInside = false;
+  rc.trace?.pushFilters(showPath(rel), destPath(rc, rel));
   for (const i of inside.order()) {
     const childRel = joinPath(rel, inside.name(i));
     const cst = inside.stat(i);
@@ -196,10 +204,29 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
         continue;
       }
     }
+    rc.trace?.deleteItem(showPath(childRel), cst.mode, DEL_DIR_IS_EMPTY);
     if (!deleteOne(rc, childRel, cst, kind, w, print, childBackups)) empty = false;
     else if (c.backup && kind !== 'dir' && !rc.backups.isBackupName(childRel) && !rc.backups.dir && !unsafeToBackUp(c, rc.dest, childRel, cst)) backupsInside = true;
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }
+  rc.trace?.popFilters();
   if (!empty && print) rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
   return { empty, backupsInside };
+}
+
+/** rsync's delete flags, as -vvv's delete_item lines show them. */
+const DEL_NO_UID_WRITE = 1;
+const DEL_RECURSE = 2;
+const DEL_DIR_IS_EMPTY = 4;
+/** What a deletion makes room for (DEL_FOR_FILE, _SYMLINK, _DEVICE, _SPECIAL, _DIR). */
+const DEL_FOR: Record<FileType, number> = { reg: 8, dir: 16, link: 32, dev: 64, special: 128 };
+
+/** rsync makes an entry of ours without owner write permission writable before deleting it (not as root). */
+function noUidWrite(rc: RunContext, st: Stat): number {
+  return !rc.spec.check.isRoot && !(st.mode & 0o200) && st.uid === process.getuid?.() ? DEL_NO_UID_WRITE : 0;
+}
+
+/** A destination directory's absolute path (-vvv's "pushing local filters for"). */
+export function destPath(rc: RunContext, rel: Buffer): Buffer {
+  return rel.length ? joinPath(rc.plan.destRoot, rel) : rc.plan.destRoot;
 }

@@ -55,7 +55,13 @@ const addOp = (rc: RunContext) => (kind: OpKind, src: Buffer, rel: Buffer, st: S
  * directory's entries change (so its mtime must be restored). `descend` walks a directory reached
  * through a followed symlink.
  */
-export async function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
+export function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
+  // -vvv: what is printed while an entry is decided (its skip line, the deletions that make room for it)
+  // is that entry's in rsync's generator. Not an async function itself: no extra promise per entry.
+  return rc.trace ? rc.trace.deciding(showPath(e.rel), () => decideEntry(rc, e, descend)) : decideEntry(rc, e, descend);
+}
+
+async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
   const c = rc.c;
   const { src, rel, isRoot, record, display } = e;
   let st = e.st;
@@ -298,6 +304,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       blockSize: c.localDelta.blockSize,
       follow: c.copyLinks || c.copyUnsafeLinks,
       inplace: c.inplace,
+      seen: rc.trace ? (d) => rc.trace!.delta(showPath(m.display ?? rel), d) : undefined,
     });
   }
   return queueCopy(rc, m, kind, verdict, flags, undefined, () => rc.lines.emit(kind, verdict, line));
@@ -325,7 +332,7 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   if (destSt && !c.backup && (destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
     // Under -n the deletions are only listed (no op is queued for them).
     const w = new BatchWriter(1024);
-    removeForReplace(rc, rel, destSt, w);
+    removeForReplace(rc, rel, destSt, w, kind);
     if (!c.dryRun) {
       await rc.sink.flush();
       rc.sink.now(w);
@@ -373,6 +380,7 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
   if (o === Outcome.Failed || o === Outcome.NotRun) {
     if (p.eventName !== undefined) rc.events?.fileFailed(p.eventName);
+    if (p.eventName !== undefined) rc.trace?.notPlaced(p.eventName);
     return;
   }
   if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);

@@ -35,11 +35,14 @@ export class Lines {
     private readonly sums?: LineSums,
     /** --iconv: how a destination name is printed (the sender's name; a deleted one as rsync prints it). */
     private readonly names?: { shown(rel: Buffer): Buffer; deleted(rel: Buffer): Buffer },
+    /** -vvv's trace (trace.ts): told of each entry decided, with the lines its output prints. */
+    private readonly decided?: (kind: FileType, name: string, verdict: Verdict, how: { hardlinked: boolean; local: boolean; all: boolean }, print: () => void) => void,
   ) {}
 
   /** Is anything printed per entry at all? */
   get active(): boolean {
-    return this.out.active;
+    // -vvv's trace (or its --debug words without -v) is told of every entry, printed or not.
+    return this.out.active || this.decided !== undefined;
   }
 
   /** -ii: unchanged entries are printed too. */
@@ -48,10 +51,12 @@ export class Lines {
   }
 
   emit(kind: FileType, verdict: Verdict, line: Line, hardlinked = false): void {
-    if (!this.out.active) return;
+    if (!this.active) return;
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
-    this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
+    // A closure only for -vvv's trace: this runs for every entry of a -v run.
+    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, local: false, all: this.out.itemizeAll }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
+    else this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
   }
 
   /**
@@ -68,9 +73,11 @@ export class Lines {
 
   /** An entry made from a local copy (rsync's ITEM_LOCAL_CHANGE): printed only when something differs. */
   emitLocal(kind: FileType, v: Verdict, line: Line): void {
-    if (!this.out.active) return;
+    if (!this.active) return;
     const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
-    this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, ...this.sum(line, kind, false) }, text);
+    const print = (): void => this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, ...this.sum(line, kind, false) }, text);
+    if (this.decided) this.decided(kind, line.name, v, { hardlinked: false, local: true, all: this.out.itemizeAll }, print);
+    else print();
   }
 
   /** A directory's own line, held back until its deletions are printed (rsync's order). */
@@ -100,7 +107,7 @@ export class Lines {
 
   private build(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix: string): Line {
     // Nothing is printed per entry: skip escaping names that nobody will see.
-    if (!this.out.active) return NO_LINE;
+    if (!this.active) return NO_LINE;
     const line: Line = {
       // Names are printed relative to the transfer root, which is the destination root here.
       name: kind === 'dir' ? `${rel.length ? showPath(rel) : '.'}/` : showPath(rel),

@@ -65,6 +65,40 @@ const counting: TokenWriter = { literal: () => {}, match: () => {}, end: () => {
 
 const NO_HASH = { update: () => {}, digest: () => Buffer.alloc(0) };
 
+/** What one file's search did, for -vvv's trace (--debug=deltasum2): the basis's sums and each match. */
+export interface DeltaSeen {
+  /** The generator's sum head: block count, the last block's length, block length, strong-sum length. */
+  count: number;
+  remainder: number;
+  blength: number;
+  s2length: number;
+  /** The basis file's length, and the source's (the sender's hash search runs over it). */
+  flength: number;
+  len: number;
+  /** rsync's matched() lines: "match at OFFSET last_match=L j=BLOCK len=LEN n=LITERAL". */
+  matches: string[];
+  hashHits: number;
+  falseAlarms: number;
+  matchCount: number;
+}
+
+/** A token writer that records rsync's "match at" line for each block matched. */
+function matchLines(into: string[]): TokenWriter {
+  let pos = 0;
+  let last = 0;
+  return {
+    literal: (d) => {
+      pos += d.length;
+    },
+    match: (j, d) => {
+      into.push(`match at ${pos} last_match=${last} j=${j} len=${d.length} n=${pos - last}`);
+      pos += d.length;
+      last = pos;
+    },
+    end: () => {},
+  };
+}
+
 /**
  * Searches `src` (the walk's stat `st`, beneath `anchor`) against the destination file at `dstPath`
  * (its listing's stat `destSt`) and adds the figures to `t`; `inplace` is rsync's updating_basis_file (no
@@ -78,7 +112,7 @@ export async function searchDelta(
   anchor: number,
   dstPath: Buffer,
   destSt: Stat,
-  o: { blockSize: number; follow: boolean; inplace: boolean },
+  o: { blockSize: number; follow: boolean; inplace: boolean; seen?: ((d: DeltaSeen) => void) | undefined },
 ): Promise<boolean> {
   let basis = -1;
   let source = -1;
@@ -90,7 +124,11 @@ export async function searchDelta(
     const sums = blockSums(basis, destSt.size, o.blockSize);
     const fd = source;
     const counts = { hashHits: 0, falseAlarms: 0, matches: 0 };
-    const r = await matchFile(sums, st.size, (buf, off, len, pos) => readAll(fd, buf, len, pos, off), NO_HASH, (b) => BLOCK_SUM.block(b, 0), counting, o.inplace, undefined, undefined, counts);
+    const matches: string[] = [];
+    const out = o.seen ? matchLines(matches) : counting;
+    const r = await matchFile(sums, st.size, (buf, off, len, pos) => readAll(fd, buf, len, pos, off), NO_HASH, (b) => BLOCK_SUM.block(b, 0), out, o.inplace, undefined, undefined, counts);
+    const h = sums.head;
+    o.seen?.({ count: h.count, remainder: h.remainder, blength: h.blength, s2length: h.s2length, flength: destSt.size, len: st.size, matches, hashHits: counts.hashHits, falseAlarms: counts.falseAlarms, matchCount: counts.matches });
     t.matches += counts.matches;
     t.hashHits += counts.hashHits;
     t.falseAlarms += counts.falseAlarms;

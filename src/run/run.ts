@@ -22,7 +22,7 @@ import { BackupPlan } from '../plan/backup.js';
 import { DeleteGate } from '../plan/delete-gate.js';
 import type { FilterList } from '../plan/filter.js';
 import { Overlay } from '../plan/overlay.js';
-import type { Plan } from '../plan/sources.js';
+import type { Plan, Root } from '../plan/sources.js';
 import { Output, itemizes, type EntryEvent } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
@@ -32,7 +32,7 @@ import { deleteAfter, deleteBefore } from './delete-pass.js';
 import { DestReads } from './dest.js';
 import { PartialLeftovers, regularNames } from './partial-leftovers.js';
 import type { DeleteList } from '../plan/deletelist.js';
-import type { Stat } from '../model/stat.js';
+import { fileType, type Stat } from '../model/stat.js';
 import { destRootExists, makeDestRoot } from './dest-root.js';
 import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
@@ -41,6 +41,8 @@ import { finishHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
 import { LineOrder } from './line-order.js';
 import { TreeDirLines } from './tree-lines.js';
+import { RunTrace, traceLevels } from './trace.js';
+import { renderTrace } from './trace-render.js';
 import { SharedInodes } from './dest-links.js';
 import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
@@ -111,8 +113,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name).
   const compares = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle);
   const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
-  const order = compares || senderLate ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
-  const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(order?.reporter ?? input.reporter, c.quiet) : (order?.reporter ?? input.reporter);
+  // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
+  const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
+  const order = !trace && (compares || senderLate) ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
+  const held = trace?.reporter ?? order?.reporter ?? input.reporter;
+  const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
   const engine = input.engine;
   const events = input.events;
   const tally = new Tally((m, rec) => {
@@ -124,13 +129,17 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;
-  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) => backedUpLine(c, reporter, rel, charsets && ((r) => rawName(charsets.toSource(r)))));
+  const backups = new BackupPlan(c, plan.destRoot, (rel, st) => unsafeToBackUp(c, dest!, rel, st), plan.backupDir, (rel) => {
+    const line = (): void => backedUpLine(c, reporter, rel, charsets && ((r) => rawName(charsets.toSource(r))));
+    return trace ? trace.backedUp(showPath(rel), line) : line();
+  });
   // Merging several sources needs every entry of every root: nothing is left to the native quick check.
   // --timeout: the native tree scan holds the main thread without a sign of progress, so the walk (which
   // beats the clock per directory) does the quick check instead.
   // A pull's staging tree has its own times: the native quick check cannot judge it. --partial-dir: an
   // up-to-date file's waiting partial is removed, so every entry is looked at.
   const seesEveryEntry =
+    trace !== undefined ||
     filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
   const destTime = destGranularity(plan.destRoot, c.dryRun);
   const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry, destTime, adoptSources: input.adoptSources });
@@ -152,6 +161,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));
     reporter.print(`${isFailure(there) ? '(new) ' : ''}backup_dir is ${c.backupDir}`);
   }
+  trace?.generatorStarts();
   alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
   // A destination that is still missing was not made: nothing in the run writes there (all of its
   // operands were skipped or missing, or it is a dry run).
@@ -171,7 +181,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     inlineFirst: !c.bwlimit,
     dryRun: c.dryRun,
     fileMark: c.progressFiles && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
-    eventNames: events !== undefined && !c.dryRun,
+    // --json=events and -vvv's "renaming" lines wait for each file op's outcome.
+    eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,
     removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
@@ -192,8 +203,15 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
     tally,
     dirs: new DirLedger(overlay !== undefined, wholeSecondList(c.protocol)),
-    lines: new Lines(c, new Output(c, reporter, events, c.dryRun, order?.sender, input.observe), lineSums(c, anchors), charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) }),
+    lines: new Lines(
+      c,
+      new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender, input.observe),
+      lineSums(c, anchors),
+      charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) },
+      trace ? (k, n, v, h, p) => trace.decide(k, n, v, { dryRun: c.dryRun, ...h }, p) : undefined,
+    ),
     charsets,
+    trace,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
@@ -220,6 +238,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
     for (const root of plan.roots) {
       if (abort.aborted) break;
+      if (trace) traceRoot(trace, root, engine);
       await transferRoot(rc, root);
     }
     listComplete = true;
@@ -244,6 +263,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     tally.totals.fileListMs = monotonicMs() - started;
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
     order?.release();
+    trace?.passDone();
     // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
     if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);
     if (!abort.aborted && !c.dryRun) {
@@ -255,6 +275,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }
+    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir });
   } finally {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
@@ -270,6 +291,26 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (stop) tally.totals.stopMessage = stop;
   tally.totals.aborted = abort.aborted || stop !== undefined;
   return tally.totals;
+}
+
+/** -vvv: the source's place in rsync's first file list ("." for "dir/", else its own name). */
+function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection): void {
+  const src = root.src.toString('latin1');
+  if (root.contents) return trace.rootDir(showPath(root.src), posix.resolve(src));
+  const st = engine.lstat(root.src);
+  const slash = root.src.lastIndexOf(0x2f);
+  const base = slash < 0 ? '' : `${showPath(root.src.subarray(0, slash))}/`;
+  trace.rootNamed(base, showPath(root.rel), !isFailure(st) && fileType(st.mode) === 'dir', isFailure(st) ? 0 : st.size);
+}
+
+/**
+ * Is rsync's -vvv trace kept? For one "dir/" source copied recursively with an incremental list (the list
+ * shape the trace numbers); not for --json, nor a pull (its lines are the protocol's).
+ */
+function traced(c: Config, input: TransferInput): boolean {
+  const roots = input.plan.roots;
+  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && !roots[0]!.missing && !roots[0]!.display && !input.plan.renamed &&
+    c.recursive && c.incRecursive && !c.relative && c.filesFrom === undefined;
 }
 
 /** %C's sums, when --out-format or --log-file-format prints them. */

@@ -11,7 +11,7 @@ import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
-import { deleteExtraneous, deleteMissingArg } from './deletions.js';
+import { deleteExtraneous, deleteMissingArg, destPath } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { entry } from './entry.js';
@@ -164,6 +164,7 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
 /** List one source directory against its destination twin; returns the subdirectories to visit. */
 async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
   await rc.sink.retryFdShortage();
+  rc.trace?.enterDir(showPath(dir.rel), dir.src, resolvePath(dir.src.toString('latin1')));
   if (dir.blocked) {
     const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
     if (isFailure(names)) return [];
@@ -207,6 +208,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   let firstKept: Kept[] | undefined;
   if (pair.whole) {
     firstKept = classify(rc, dir, pair.whole, extraneous, 'fail');
+    traceListed(rc, dir, firstKept);
     countCollapsed(rc, pair.whole);
   } else if (deleting && dir.destExists) {
     // Without sender filters or other sources, only destination-only names can be extraneous: source
@@ -216,6 +218,8 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   }
 
   let deletedHere = 0;
+  // -vvv: rsync's generator looks in every directory it makes too (not in one a dry run only pretends to make).
+  if (deleting && !dir.merged && (dir.destExists || !c.dryRun)) rc.trace?.deleteInDir(showPath(dir.rel), destPath(rc, dir.rel));
   if (deleting && dir.destExists && !dir.merged) deletedHere = deleteExtraneous(rc, dir, extraneous);
   // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
   // is restored at the end.
@@ -234,7 +238,9 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   } else {
     for (const chunk of pair.chunks()) {
       countCollapsed(rc, chunk);
-      await planFiles(rc, dir, classify(rc, dir, chunk, undefined, 'fail'), dirs);
+      const kept = classify(rc, dir, chunk, undefined, 'fail');
+      traceListed(rc, dir, kept);
+      await planFiles(rc, dir, kept, dirs);
       if (rc.abort.aborted) break;
     }
   }
@@ -276,6 +282,11 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   }
   await rc.sink.maybeFlush();
   return subdirs;
+}
+
+/** -vvv: the entries of a directory's list in rsync's trace (run/trace.ts). */
+function traceListed(rc: RunContext, dir: Frame, kept: Kept[]): void {
+  rc.trace?.listed(showPath(dir.rel), kept.map((k) => ({ name: showPath(k.rel), base: k.name, isDir: isDirKept(k), size: k.st.size, basis: k.dest && fileType(k.dest.mode) === 'reg' ? k.dest.size : 0, mode: k.st.mode, rdev: k.st.rdev })));
 }
 
 /** Entries the native quick check found unchanged are only counted. */

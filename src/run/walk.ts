@@ -135,7 +135,7 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     if (role === 'skip') continue;
     // Excluded, or a directory -m prunes: not in the transfer, so extraneous on the destination.
     // --iconv: the sender matches its rules against its own names.
-    if ((dir.sender && senderExcludes(rc, dir.sender, rc.charsets && e.srcName ? joinPath(rc.charsets.toSource(dir.rel), e.srcName) : rel, isDirEntry(e))) || (isDirEntry(e) && pruned(rc, src, rel, dir.sender, dir.receiver))) {
+    if ((dir.sender && senderExcludes(rc, dir.sender, rc.charsets && e.srcName ? joinPath(rc.charsets.toSource(dir.rel), e.srcName) : rel, isDirEntry(e), e.name)) || (isDirEntry(e) && pruned(rc, src, rel, dir.sender, dir.receiver))) {
       if (e.dest && !occ && extraneous) extraneous.add(e.name, e.dest);
       continue;
     }
@@ -147,10 +147,12 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
 }
 
 /** The sender's filter verdict on an entry; the rule that decided it traced under --debug=FILTER (-vv). */
-function senderExcludes(rc: RunContext, scope: FilterScope, rel: Buffer, isDir: boolean): boolean {
+function senderExcludes(rc: RunContext, scope: FilterScope, rel: Buffer, isDir: boolean, name: Buffer): boolean {
   if (rc.c.debug.FILTER === 0 || rc.c.json) return scope.check(rel, isDir) === 'exclude';
   const m = scope.match(rel, isDir);
-  if (m) rc.reporter.print(filterTrace('sender', showPath(rel), isDir, m));
+  // -vvv: the sender says it while it reads the directory, in readdir order among its make_file lines.
+  if (m && rc.trace) rc.trace.senderListing(name, filterTrace('sender', showPath(rel), isDir, m));
+  else if (m) rc.reporter.print(filterTrace('sender', showPath(rel), isDir, m));
   return m?.verdict === 'exclude';
 }
 

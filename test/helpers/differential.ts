@@ -30,6 +30,7 @@ import { expect } from 'vitest';
 import { compareTrees, formatDiffs, oracle, walk } from './compare.js';
 import { runCli, type CliResult, type EngineName } from './cli.js';
 import { runShell, shq, showPath, tempDir } from './tree.js';
+import { normaliseOutput } from './normalise.js';
 
 export interface DiffSpec {
   engine: EngineName;
@@ -125,21 +126,7 @@ export function snapshotDiff(before: Map<string, string>, after: Map<string, str
 
 const sortedLines = (s: string): string[] => s.split('\n').filter((l) => l !== '').sort();
 
-/**
- * What legitimately differs in stdout: the -v summary's byte counts and speed (rsync counts its protocol
- * traffic, arsync has none). The "total size is N" figure is kept; -v prints nothing of arsync's own (the
- * engine line is --debug=proto's).
- */
-export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string {
-  return out
-    .split('\n')
-    .map((l) =>
-      l
-        .replace(/^sent [\d,]+ bytes\s+received [\d,]+ bytes\s+[\d,.]+ bytes\/sec$/, 'sent … bytes  received … bytes  … bytes/sec')
-        .replace(/^(total size is [\d,]+)\s+speedup is [\d,.]+/, '$1  speedup is …'),
-    )
-    .join('\n');
-}
+export { normaliseOutput } from './normalise.js';
 
 /** Soft-assert an empty list, with the list itself in the message (reporters truncate long diffs). */
 export function softEmpty(list: string[], label: string, ctx = ''): void {

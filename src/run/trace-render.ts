@@ -1,0 +1,192 @@
+// The -vvv trace written out (trace.ts keeps it): rsync's incremental file list numbered as rsync numbers
+// it, and the lines of its four writers (the sender; the receiving side before it forks; the generator;
+// the receiver) in one order a local rsync could print them in: each writer's lines in its own order,
+// each directory's list handled by the generator, then the sender, then the receiver.
+//
+// rsync's numbering: the first list's directory has index 0 and its entries start at 1; each later list
+// starts one past the end of the list sent before it, and its own directory has the index before its
+// first entry. Directories are numbered (in "receiving flist for dir N") in the order the lists that hold
+// them arrive, each list's directories in its order.
+
+import { tempOf, type Said, type TraceEntry, type TraceList, type RunTrace } from './trace.js';
+
+export interface RenderInput {
+  /** The destination operand as given (rsync's get_local_name). */
+  dest: string;
+  pid: number;
+  /** -H: rsync's generator takes in every list before it starts (and links followers last). */
+  hardLinks: boolean;
+  /** --inplace: the receiver writes the file itself ("finishing NAME", no rename). */
+  inplace: boolean;
+  /** -T DIR as given: temp files are made there. */
+  tempDir?: string | undefined;
+}
+
+/** A list's entries in rsync's order: non-directories first, then directories with their trailing "/". */
+function sorted(l: TraceList): TraceEntry[] {
+  const head = l.listed.filter((e) => e === l.dir);
+  const files = l.listed.filter((e) => e !== l.dir && !e.isDir);
+  const dirs = l.listed.filter((e) => e !== l.dir && e.isDir).sort((a, b) => byteOrder(`${a.name}/`, `${b.name}/`));
+  return [...head, ...files, ...dirs];
+}
+
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+
+/** rsync's numbering of the lists (see the head comment): each list's entries, its first index, each directory's number. */
+export function numbering(lists: readonly TraceList[]): { entries: TraceEntry[][]; starts: number[]; dirNo: Map<string, number> } {
+  const entries = lists.map(sorted);
+  const starts: number[] = [];
+  let next = 1;
+  for (const e of entries) {
+    starts.push(next);
+    next += e.length + 1;
+  }
+  const dirNo = new Map<string, number>();
+  for (const list of entries) for (const e of list) if (e.isDir && !dirNo.has(e.name)) dirNo.set(e.name, dirNo.size);
+  return { entries, starts, dirNo };
+}
+
+/** The temp file the receiver renames over `name`: beside it, or in -T's directory. */
+function tempFor(name: string, tempDir: string | undefined): string {
+  if (tempDir === undefined) return tempOf(name);
+  return `${tempDir.replace(/\/+$/, '')}/${tempOf(name.slice(name.lastIndexOf('/') + 1))}`;
+}
+
+export function renderTrace(t: RunTrace, o: RenderInput): void {
+  const on = t.levels;
+  const out = t.inner;
+  const line = (when: boolean, text: string): void => {
+    if (when) out.item(text);
+  };
+  const replay = (said: Said[]): void => said.forEach((s) => out[s.how](s.text));
+  const path = (name: string): string => `${t.srcBase}${name}`;
+  const lists = t.lists;
+  if (!lists.length) return;
+
+  const { entries, starts, dirNo } = numbering(lists);
+  // The sender's order: readdir()'s ("." first).
+  const names = (l: TraceList): TraceEntry[] => [...l.listed].sort((a, b) => a.pos - b.pos);
+  const received = (l: TraceList, who?: string): void => {
+    if (who) line(on.flist, `[${who}] receiving flist for dir ${dirNo.get(l.dir.name) ?? 0}`);
+    for (const e of names(l)) line(on.flist, `recv_file_name(${e.name})`);
+    line(on.flist, `received ${names(l).length} names`);
+    line(on.flist, 'recv_file_list done');
+  };
+  const early = lists.filter((l, k) => k === 0 || l.early);
+  const later = lists.filter((l, k) => k > 0 && !l.early);
+
+  // The sender: the first lists, then (send_files' look-ahead) those of the directories beneath.
+  const first = lists[0]!;
+  const sendList = (l: TraceList): void => {
+    // The first list's own entries are the operands (level 0): "." before its directory is read.
+    if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${e.name},*,0)`));
+    if (l === first) line(on.flist, `[sender] make_file(${l.dir.name},*,0)`);
+    line(on.filter, `[sender] pushing local filters for ${l.abs}`);
+    // Its entries, and the lines about those it left out, in readdir order.
+    const made = names(l)
+      .filter((e) => e !== l.dir)
+      .map((e) => ({ pos: e.pos, print: () => line(on.flist, `[sender] make_file(${e.name},*,2)`) }));
+    const left = l.said.map((s) => ({ pos: s.pos, print: () => out.print(s.text) }));
+    [...made, ...left].sort((a, b) => a.pos - b.pos).forEach((x) => x.print());
+  };
+  sendList(first);
+  line(on.flist, 'send_file_list done');
+  early.slice(1).forEach(sendList);
+  line(on.send, 'send_files starting');
+  later.forEach(sendList);
+
+  // The receiving side, before it forks into the receiver and the generator.
+  const count0 = names(first).length;
+  line(on.recv, `server_recv(2) starting pid=${o.pid}`);
+  early.forEach((l) => received(l));
+  line(on.recv, `get_local_name count=${early.reduce((n, l) => n + l.listed.length, 0)} ${o.dest}`);
+  replay(t.prefork);
+  line(on.genr, `generator starting pid=${o.pid}`);
+  replay(t.genHead);
+  if (o.hardLinks) later.forEach((sub) => received(sub, 'generator'));
+  /** -H's followers, by index: handed to the sender after their leaders are in place, the last first. */
+  const followers: Array<{ e: TraceEntry; ndx: number }> = [];
+
+  lists.forEach((l, k) => {
+    const list = entries[k]!;
+    const start = starts[k]!;
+    // The generator.
+    if (k > 0 && !l.early && !o.hardLinks) received(l, 'generator');
+    if (!l.top) line(on.genr, `recv_generator(${l.dir.name},${start - 1})`);
+    replay(l.dir.gen);
+    list.forEach((e, i) => {
+      line(on.genr, `recv_generator(${e.name},${start + i})`);
+      if (!e.isDir) replay(e.gen);
+      // A backup made for an entry that sends no data is the generator's.
+      if (!e.isDir && !e.data) replay(e.recv);
+      const d = e.delta;
+      if (d) {
+        line(on.deltasum, `generating and sending sums for ${start + i}`);
+        if (d.count) line(on.deltasum, `count=${d.count} rem=${d.remainder} blength=${d.blength} s2length=${d.s2length} flength=${d.flength}`);
+      }
+    });
+    // The sender: the indexes the generator handed it.
+    const sent = (e: TraceEntry, ndx: number): void => {
+      line(on.send, `send_files(${ndx}, ${path(e.name)})`);
+      if (!e.data) return replay(e.send);
+      line(on.deltasum, `send_files mapped ${path(e.name)} of size ${e.size}`);
+      line(on.deltasum, `calling match_sums ${path(e.name)}`);
+      replay(e.send);
+      const d = e.delta;
+      if (d && d.len > 0 && d.count > 0) {
+        line(on.deltasum, 'built hash table');
+        line(on.deltasum, `hash search b=${d.blength} len=${d.len}`);
+        for (const m of d.matches) line(on.deltasum, m);
+        line(on.deltasum, 'done hash search');
+      }
+      line(on.deltasum, 'sending file_sum');
+      line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
+      line(on.send, `sender finished ${path(e.name)}`);
+    };
+    if (l.dir.decided && !l.top) sent(l.dir, start - 1);
+    list.forEach((e, i) => {
+      if (e.follower) followers.push({ e, ndx: start + i });
+      else if (!e.isDir && e.decided) sent(e, start + i);
+    });
+    // The receiver: its start, and every later list, arrive once the first list's files are sent.
+    if (k === 0) {
+      line(on.recv, `recv_files(${count0}) starting`);
+      later.forEach((sub) => received(sub, 'receiver'));
+    }
+    const got = (e: TraceEntry): void => {
+      line(on.recv, `recv_files(${e.name})`);
+      if (!e.data) return;
+      if (e.basis > 0) line(on.deltasum, `recv mapped ${e.basisName ?? e.name} of size ${e.basis}`);
+      line(on.deltasum, 'got file_sum');
+      if (e.failed) return;
+      if (o.inplace) return line(on.recv, `finishing ${e.name}`);
+      replay(e.recv);
+      line(on.recv, `renaming ${tempFor(e.name, o.tempDir)} to ${e.name}`);
+    };
+    if (l.dir.decided && !l.top) got(l.dir);
+    for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);
+  });
+  followers.sort((a, b) => b.ndx - a.ndx);
+  for (const f of followers) {
+    line(on.send, `send_files(${f.ndx}, ${path(f.e.name)})`);
+    replay(f.e.send);
+  }
+  for (const f of followers) line(on.recv, `recv_files(${f.e.name})`);
+
+  replay(t.genTail);
+  line(on.genr, 'generate_files phase=1');
+  line(on.send, 'send_files phase=1');
+  line(on.recv, 'recv_files phase=1');
+  line(on.genr, 'generate_files phase=2');
+  line(on.send, 'send_files phase=2');
+  line(on.send, 'send files finished');
+  line(on.recv, 'recv_files phase=2');
+  line(on.recv, 'recv_files finished');
+  line(on.genr, 'generate_files phase=3');
+  line(on.genr, 'generate_files finished');
+}
+
+/** rsync's last line under --debug=EXIT (-vvv): the client's exit, at the end of its client_run. */
+export function exitLine(code: number, dryRun: boolean): string {
+  return `[sender] _exit_cleanup(code=${code}, file=main.c, line=1394): about to call exit(${code})${dryRun ? ' (DRY RUN)' : ''}`;
+}

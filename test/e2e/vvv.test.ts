@@ -1,0 +1,314 @@
+// Differential tests against rsync for -vvv (issue 9): the debug trace of a local copy's sender, receiver
+// and generator. rsync interleaves its three processes differently from run to run, so the contract is
+// the same multiset of lines (differential() compares them, pids, temp names and the work root normalised)
+// and, for each process, the same lines in the same order (test/helpers/trace-order.ts).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
+import { removeTemps } from '../helpers/tree.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { differential, put, touchNs, type DiffResult } from '../helpers/differential.js';
+import { byProcess, normaliseTrace, type Proc } from '../helpers/trace-order.js';
+
+afterAll(() => removeTemps());
+
+/** Each process's lines in arsync's output are rsync's, in rsync's order. */
+function sameProcessOrder(r: DiffResult): void {
+  const want = byProcess(normaliseTrace(r.rsync.stdout));
+  const got = byProcess(normaliseTrace(r.arsync.stdout));
+  for (const p of ['sender', 'prefork', 'generator', 'receiver'] as Proc[]) expect.soft(got[p], `${p}'s lines`).toEqual(want[p]);
+}
+
+/** Files at the top, nested directories ("a-b" sorts before "a/"), an empty one, a symlink. */
+function tree(root: string): void {
+  put(root, 'src/t', 'top\n', 0o644);
+  put(root, 'src/a/x/y', 'one\n', 0o644);
+  put(root, 'src/a-b/q', 'three\n', 0o600);
+  put(root, 'src/b/z', 'two\n', 0o644);
+  fs.mkdirSync(path.join(root, 'src/e'));
+  fs.symlinkSync('t', path.join(root, 'src/l'));
+  fs.lutimesSync(path.join(root, 'src/l'), 1_700_000_000, 1_700_000_000);
+  const stamps: [string, string][] = [];
+  for (const d of ['src/a/x', 'src/a', 'src/a-b', 'src/b', 'src/e', 'src']) stamps.push([path.join(root, d), '1700000000.5']);
+  touchNs([[path.join(root, 'src/t'), '1700000000.5'], [path.join(root, 'src/a/x/y'), '1700000000.5'], [path.join(root, 'src/a-b/q'), '1700000000.5'], [path.join(root, 'src/b/z'), '1700000000.5'], ...stamps]);
+}
+
+/** The tree, already copied to dst (a no-op re-sync). */
+function synced(root: string): void {
+  tree(root);
+  fs.cpSync(path.join(root, 'src'), path.join(root, 'dst'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  // The symlink's own time too (an entry whose attributes changed is named by rsync's generator, a line
+  // trace-order.ts cannot tell from the sender's -v names).
+  fs.lutimesSync(path.join(root, 'dst/l'), 1_700_000_000, 1_700_000_000);
+  for (const d of ['dst/a/x', 'dst/a', 'dst/a-b', 'dst/b', 'dst/e', 'dst']) touchNs([[path.join(root, d), '1700000000.5']]);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('a fresh copy: the trace of every list, entry, send and rename', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    // rsync's numbering of its incremental lists: the lists of a-b, a, a/x, b, e follow the first.
+    expect(out).toContain('recv_generator(a-b,8)');
+    expect(out).toContain('send_files(12, src/a/x)');
+    expect(out).toContain('[receiver] receiving flist for dir 5');
+    expect(out).toContain('renaming a/x/<temp> to a/x/y');
+    expect(out.at(-1)).toBe('[sender] _exit_cleanup(code=0, file=main.c, line=1394): about to call exit(0)');
+    expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y'), 'utf8')).toBe('one\n');
+  });
+
+  it('a no-op re-sync: every entry up to date, nothing sent', async () => {
+    const r = await differential({ engine, setup: synced, args: ['-avvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('a/x/y is uptodate');
+    expect(out.filter((l) => l.startsWith('renaming'))).toEqual([]);
+  });
+
+  it('-n: the lists and indexes, no data', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvvn', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout).at(-1)).toBe('[sender] _exit_cleanup(code=0, file=main.c, line=1394): about to call exit(0) (DRY RUN)');
+    expect(fs.existsSync(path.join(r.B, 'dst'))).toBe(false);
+  });
+
+  it('one changed file in a re-sync', async () => {
+    const setup = (root: string): void => {
+      synced(root);
+      put(root, 'src/a/x/y', 'changed\n', 0o644);
+      touchNs([[path.join(root, 'src/a/x/y'), '1700000100.5'], [path.join(root, 'src/a/x'), '1700000000.5']]);
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('send_files mapped src/a/x/y of size 8');
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--delete: delete_in_dir, delete_item and the generator\'s filter pushes and pops, as rsync', async () => {
+    const setup = (root: string): void => {
+      synced(root);
+      put(root, 'dst/zz', 'extra\n', 0o644);
+      put(root, 'dst/old/sub/k', 'extra\n', 0o644);
+      put(root, 'dst/a/x/gone', 'extra\n', 0o600);
+      fs.mkdirSync(path.join(root, 'dst/b/empty'));
+      touchNs([['dst/a/x', 'dst/a', 'dst/b', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string])].flat());
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', '--delete', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('delete_item(old) mode=40755 flags=2');
+    expect(out).toContain('delete_item(old/sub/k) mode=100644 flags=4');
+    expect(out).toContain('[generator] popping local filters');
+    expect(fs.existsSync(path.join(r.B, 'dst/old'))).toBe(false);
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--no-whole-file: the generator\'s sums, the sender\'s hash search and each match, as rsync', async () => {
+    const setup = (root: string): void => {
+      synced(root);
+      const data = Buffer.alloc(20000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7919 + (i >> 8) * 31) & 0xff;
+      put(root, 'dst/a/x/y', data, 0o644);
+      data.write('XXXX', 5000);
+      put(root, 'src/a/x/y', data, 0o644);
+      touchNs([[path.join(root, 'src/a/x/y'), '1700000100.5'], [path.join(root, 'dst/a/x/y'), '1700000000.5'], [path.join(root, 'src/a/x'), '1700000000.5'], [path.join(root, 'dst/a/x'), '1700000000.5']]);
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', '--no-whole-file', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('count=29 rem=400 blength=700 s2length=2 flength=20000');
+    expect(out).toContain('match at 5600 last_match=4900 j=8 len=700 n=700');
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** One inode under three names, one of them in a subdirectory (rsync's leader is the last in list order). */
+  const linked = (root: string): void => {
+    tree(root);
+    fs.linkSync(path.join(root, 'src/t'), path.join(root, 'src/a/t2'));
+    fs.linkSync(path.join(root, 'src/t'), path.join(root, 'src/b/t3'));
+    touchNs(['src/a', 'src/b', 'src'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+  };
+
+  it('-H: the generator takes every list first; followers are handed over after their leader', async () => {
+    const r = await differential({ engine, setup: linked, args: ['-avvvH', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('t => b/t3');
+  });
+
+  it('-H: a no-op re-sync', async () => {
+    const setup = (root: string): void => {
+      linked(root);
+      fs.cpSync(path.join(root, 'src'), path.join(root, 'dst'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      fs.lutimesSync(path.join(root, 'dst/l'), 1_700_000_000, 1_700_000_000);
+      fs.rmSync(path.join(root, 'dst/a/t2'));
+      fs.rmSync(path.join(root, 'dst/b/t3'));
+      fs.linkSync(path.join(root, 'dst/t'), path.join(root, 'dst/a/t2'));
+      fs.linkSync(path.join(root, 'dst/t'), path.join(root, 'dst/b/t3'));
+      touchNs(['dst/a/x', 'dst/a', 'dst/a-b', 'dst/b', 'dst/e', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+    };
+    const r = await differential({ engine, setup, args: ['-avvvH', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** The destination has a non-empty directory where the source has a file. */
+  const blocked = (root: string): void => {
+    synced(root);
+    fs.rmSync(path.join(root, 'dst/t'));
+    put(root, 'dst/t/inside', 'kept\n', 0o644);
+    touchNs([[path.join(root, 'dst/t'), '1700000000.5'], [path.join(root, 'dst'), '1700000000.5']]);
+  };
+
+  it('a file that cannot replace a non-empty directory: the make-room trace and exit 23 in _exit_cleanup', async () => {
+    const r = await differential({ engine, setup: blocked, args: ['-avvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(r.arsync.code).toBe(23);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('delete_item(t) mode=40755 flags=8');
+    expect(out.at(-1)).toBe('[sender] _exit_cleanup(code=23, file=main.c, line=1394): about to call exit(23)');
+    expect(fs.readFileSync(path.join(r.B, 'dst/t/inside'), 'utf8')).toBe('kept\n');
+  });
+
+  it('--delete empties that directory first (delete_item with DEL_FOR_FILE|DEL_RECURSE)', async () => {
+    const r = await differential({ engine, setup: blocked, args: ['-avvv', '--delete', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('delete_item(t) mode=40755 flags=10');
+    expect(fs.readFileSync(path.join(r.B, 'dst/t'), 'utf8')).toBe('top\n');
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('a named source directory: its first list holds only it, its entries come in a list sent with it', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', 'src', 'dst/'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('[sender] make_file(src,*,0)');
+    expect(out).toContain('send_files(2, src)');
+    expect(out).toContain('recv_files(1) starting');
+  });
+
+  it('a single file', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', 'src/a/x/y', 'dst/'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('send_files(1, src/a/x/y)');
+  });
+
+  it('--exclude: the sender\'s filter lines in its make_file order', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', '--exclude=q', '--exclude=x/', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('[sender] hiding directory a/x because of pattern x/');
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** synced, with one file changed. */
+  const changed = (root: string): void => {
+    synced(root);
+    put(root, 'src/a/x/y', 'changed\n', 0o644);
+    touchNs([[path.join(root, 'src/a/x/y'), '1700000100.5'], [path.join(root, 'src/a/x'), '1700000000.5']]);
+  };
+
+  it('--backup: the receiver backs the replaced file up before its rename', async () => {
+    const r = await differential({ engine, setup: changed, args: ['-avvv', '--backup', 'src/', 'dst/'], noItemize: true, volatile: ['dst/a/x'] });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('make_backup: HLINK a/x/y successful.');
+    expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y~'), 'utf8')).toBe('one\n');
+  });
+
+  it('--debug=genr,send,recv without -v: the sender gets only what changed (rsync\'s itemize without NAME2)', async () => {
+    const r = await differential({ engine, setup: changed, args: ['-a', '--debug=genr,send,recv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout).filter((l) => l.startsWith('send_files('))).toEqual(['send_files(13, src/a/x/y)']);
+  });
+
+  it('--inplace: "finishing" instead of a rename; --ignore-existing and -u: the generator\'s skip lines', async () => {
+    const r = await differential({ engine, setup: changed, args: ['-avvv', '--inplace', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('finishing a/x/y');
+    for (const o of ['--ignore-existing', '-u', '-c', '--size-only']) {
+      sameProcessOrder(await differential({ engine, setup: changed, args: ['-avvv', o, 'src/', 'dst/'], noItemize: true }));
+    }
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-D: the generator\'s mknod line for a FIFO it makes (and under -n)', async () => {
+    const setup = (root: string): void => {
+      tree(root);
+      execFileSync('mkfifo', [path.join(root, 'src/a/pipe')]);
+      touchNs([[path.join(root, 'src/a'), '1700000000.5']]);
+    };
+    for (const n of [[], ['-n']]) {
+      const r = await differential({ engine, setup, args: ['-avvv', ...n, 'src/', 'dst/'], noItemize: true });
+      sameProcessOrder(r);
+      expect(normaliseTrace(r.arsync.stdout)).toContain('mknod(a/pipe, 010644, [0,0])');
+    }
+    // Without -D: the generator's skip line at the entry.
+    const r = await differential({ engine, setup, args: ['-rlptvvv', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out.indexOf('skipping non-regular file "a/pipe"')).toBe(out.findIndex((l) => l.startsWith('recv_generator(a/pipe,')) + 1);
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /**
+   * An earlier snapshot in prev/ of the tree as it is (without the symlink, and no file changed since: a
+   * changed file's basis in prev/ and a symlink's twin are among what -vvv leaves out, docs/options.md).
+   */
+  const snapshot = (root: string): void => {
+    tree(root);
+    fs.rmSync(path.join(root, 'src/l'));
+    touchNs([[path.join(root, 'src'), '1700000000.5']]);
+    fs.cpSync(path.join(root, 'src'), path.join(root, 'prev'), { recursive: true, preserveTimestamps: true });
+    touchNs(['prev/a/x', 'prev/a', 'prev/a-b', 'prev/b', 'prev/e', 'prev'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+  };
+
+  it('--link-dest: what the generator links from the snapshot never reaches the sender', async () => {
+    const r = await differential({ engine, setup: snapshot, args: ['-avvv', '--link-dest=../prev', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('a/x/y is uptodate');
+    expect(out.filter((l) => l.startsWith('send_files('))).toEqual([]);
+  });
+
+  it('--link-dest: a file changed since the snapshot is received against its twin there', async () => {
+    const setup = (root: string): void => {
+      snapshot(root);
+      put(root, 'src/a/x/y', 'changed\n', 0o644);
+      touchNs([[path.join(root, 'src/a/x/y'), '1700000100.5'], [path.join(root, 'src/a/x'), '1700000000.5']]);
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', '--link-dest=../prev', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout).some((l) => /^recv mapped \/.*\/dst\/\.\.\/prev\/a\/x\/y of size 4$/.test(l))).toBe(true);
+  });
+
+  it('--compare-dest: the generator hands on the files it finds in the snapshot', async () => {
+    const r = await differential({ engine, setup: snapshot, args: ['-avvv', '--compare-dest=../prev', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+  });
+});

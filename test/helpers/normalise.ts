@@ -1,0 +1,23 @@
+// What differs between an rsync run's stdout and arsync's for reasons outside what is compared (no vitest
+// here: scripts use it too).
+
+/**
+ * What legitimately differs in stdout: the -v summary's byte counts and speed (rsync counts its protocol
+ * traffic, arsync has none); under -vvv, pids, temp names and the work root. The "total size is N" figure is kept; -v prints nothing of arsync's own (the
+ * engine line is --debug=proto's).
+ */
+export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string {
+  return out
+    .split('\n')
+    .map((l) =>
+      l
+        .replace(/^sent [\d,]+ bytes\s+received [\d,]+ bytes\s+[\d,.]+ bytes\/sec$/, 'sent … bytes  received … bytes  … bytes/sec')
+        .replace(/^(total size is [\d,]+)\s+speedup is [\d,.]+/, '$1  speedup is …')
+        // -vvv's trace: process ids, temp names' random letters, and the work root (A for rsync, B for arsync).
+        .replace(/ pid=\d+$/, ' pid=…')
+        .replace(/^renaming ((?:.*\/)?)\.\S*\.[A-Za-z0-9]{6} to /, 'renaming $1<temp> to ')
+        .replace(/^(\[\w+\] (?:pushing|popping) local filters for .*)\/[AB]\//, '$1/…/')
+        .replace(/^(recv mapped \/.*)\/[AB]\//, '$1/…/'),
+    )
+    .join('\n');
+}
