@@ -163,6 +163,14 @@ function snapshotBuild(repo = REPO, tag = 'snapshot'): { bin: string; dir: strin
   const addon = path.join(repo, 'build', 'Release', 'arsync.node');
   if (fs.existsSync(addon)) fs.copyFileSync(addon, path.join(dir, 'build', 'Release', 'arsync.node'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+  // The launcher users run, where the build has one (it starts Node on dist/arsync.blob when that was built by this Node).
+  const launcher = path.join(repo, 'bin', 'arsync');
+  if (fs.existsSync(launcher)) {
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.copyFileSync(launcher, path.join(dir, 'bin', 'arsync'));
+    fs.chmodSync(path.join(dir, 'bin', 'arsync'), 0o755);
+    return { bin: path.join(dir, 'bin', 'arsync'), dir };
+  }
   return { bin: path.join(dir, 'dist', 'bin.js'), dir };
 }
 
@@ -172,7 +180,7 @@ function autoEngine(bin: string): string {
   try {
     fs.mkdirSync(path.join(tmp, 's'));
     fs.writeFileSync(path.join(tmp, 's', 'f'), 'x');
-    const r = spawnSync(process.execPath, [bin, '-av', `${tmp}/s/`, `${tmp}/d/`]);
+    const r = bin.endsWith('.js') ? spawnSync(process.execPath, [bin, '-av', `${tmp}/s/`, `${tmp}/d/`]) : spawnSync(bin, ['-av', `${tmp}/s/`, `${tmp}/d/`]);
     const text = `${r.stdout}\n${r.stderr}`;
     return text.split('\n').find((l) => /engine/i.test(l))?.trim() ?? `unknown (exit ${r.status})`;
   } finally {

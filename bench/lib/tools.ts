@@ -37,7 +37,8 @@ export function arsyncTool(engine: string, extraArgs: string[], bin = ARSYNC_BIN
     id,
     label: [id, ...extraArgs].join(' '),
     kind: 'arsync',
-    argv: (src, dst) => [process.execPath, bin, '-a', ...engineArgs, ...extraArgs, `${src}/`, `${dst}/`],
+    // The command users run (bin/arsync: Node on the start-up snapshot), or a build's bundle under Node.
+    argv: (src, dst) => [...(bin.endsWith('.js') ? [process.execPath, bin] : [bin]), '-a', ...engineArgs, ...extraArgs, `${src}/`, `${dst}/`],
   };
 }
 
