@@ -26,6 +26,7 @@ import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
 import { addFakeSuperOptions, isReceiverOption, type FakeSuper } from './fake-super.js';
+import { applyReceiverOptions, isReceiverSetting, withReceiverOptions } from './receiver-options.js';
 import { checkXattrsAll, xattrsLevel } from './xattrs.js';
 import { addDeviceOptions, type DeviceOptions } from './device-options.js';
 import { addBatchOptions, batchRemoteRefusal, settleBatch } from './batch-options.js';
@@ -314,7 +315,11 @@ export function prebuildProgram(): void {
   prebuilt = { filters, built: buildProgram(filters, env) };
 }
 
-export function parseArgs(argv: string[], fromProcess = false): Parsed {
+/**
+ * `receiverPass`: the second parse that gives the local receiver's -M settings (cli/receiver-options.ts);
+ * it leaves -M alone.
+ */
+export function parseArgs(argv: string[], fromProcess = false, receiverPass = false): Parsed {
   // A commander program keeps what it parsed: the prebuilt one serves one parse.
   const ready = fromProcess ? prebuilt : undefined;
   if (ready) prebuilt = undefined;
@@ -337,7 +342,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
   const noEffect = finishNoEffect();
   const protocolVersion = protocol.finish();
-  for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt)) checkRemoteOption(opt);
+  const receiverOpts = receiverPass ? [] : noEffect.remoteOptions.filter(isReceiverSetting);
+  if (!receiverPass) for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt) && !isReceiverSetting(opt)) checkRemoteOption(opt);
   const operands = program.args;
   // --read-batch: the batch stands for the sources; the last operand is the destination (rsync's rule).
   const batchChoice = batch();
@@ -535,6 +541,9 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
     remote: Boolean(listing ?? pushTo ?? pulled),
     filtersBefore: protocol.filtersBefore(),
   });
+  // A remote peer or a batch has no local receiver for these: they are refused as before.
+  if (listing || pushTo || pulled || settled) receiverOpts.forEach(checkRemoteOption);
+  else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, receiverOpts), receiverOpts);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');
@@ -649,6 +658,20 @@ function checkRemoteOption(opt: string): void {
       `-M/--remote-option=${opt}: a local copy has no remote side; arsync takes only remote options that change nothing here (give ${opt} as an option of its own)`,
     );
   }
+}
+
+/** The Config rsync's local receiver works with: the command line parsed again with its -M values last. */
+function receiverConfig(argv: string[], opts: string[]): Config {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs(withReceiverOptions(argv, opts), false, true);
+  } catch (err) {
+    // The receiver dies on a value it rejects: exit 12, as checkRemoteOption says it.
+    if (!(err instanceof UsageError)) throw err;
+    throw remoteOptionError(err.message);
+  }
+  if (parsed.kind !== 'run') throw new UsageError(`-M/--remote-option=${opts.join(' ')}: not a receiver setting of a local copy`);
+  return parsed.config;
 }
 
 /**
