@@ -11,7 +11,7 @@ import { UsageError } from '../util/errors.js';
 /**
  * The receiver-side options a -M value may name, and the Config fields each may change. Left out on
  * purpose: --backup-dir (rsync's receiver keeps the client's "~" suffix, a quirk not modelled), -v/-i
- * (the receiver's own lines, not the client's), and the options the sender also reads.
+ * (the receiver's own lines, not the client's), -t (see below), and the options the sender also reads.
  */
 const DELETE: readonly (keyof Config)[] = ['deleteMode', 'incRecursive'];
 const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
@@ -33,6 +33,11 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--backup', ['backup', 'omitDirTimes']],
   ['-b', ['backup', 'omitDirTimes']],
   ['--suffix', ['suffix']],
+  // The sender lists every file's mode whatever it was told: the receiver decides to set it. (Not -t:
+  // the client still prints -i's time letter as its own -t says, t or T, which arsync does not split.)
+  ...(['-p', '--perms', '--no-p', '--no-perms'] as const).map((o) => [o, ['perms']] as const),
+  ...(['-O', '--omit-dir-times', '--no-O', '--no-omit-dir-times'] as const).map((o) => [o, ['omitDirTimes']] as const),
+  ['--modify-window', ['modifyWindow']],
 ]);
 
 /** The option a -M value names: `--max-delete=3` → `--max-delete`. */

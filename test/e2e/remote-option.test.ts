@@ -53,6 +53,11 @@ describeEngines((e) => {
     ['-M-b -M--suffix=.old: backups with the receiver\'s suffix', ['-a', '-M-b', '-M--suffix=.old'], updateSetup, ['dst']],
     ['-M--suffix=.old with -b on the main line', ['-a', '-b', '-M--suffix=.old'], updateSetup, ['dst']],
     ['-M--backup with --backup-dir on the main line', ['-a', '--backup-dir=../bk', '-M--backup'], updateSetup],
+    ['-M-p: the receiver sets the modes', ['-rlt', '-M-p'], updateSetup],
+    ['-M--no-perms after -a', ['-a', '-M--no-perms'], updateSetup],
+    ['-M-O: directories keep the run\'s mtimes', ['-a', '-M-O'], updateSetup, ['dst']],
+    ['-M--no-O after -O', ['-a', '-O', '-M--no-O'], updateSetup],
+    ['-M--modify-window=200: a 100 s older mtime is the same time', ['-a', '-M--modify-window=200'], changedSetup, ['dst']],
   ];
   for (const [title, args, setup, last] of cases) {
     it(title, async () => {
@@ -78,6 +83,7 @@ describe('-M values rsync\'s receiver rejects, and those arsync refuses: nothing
     [['-r', '-M-b', '--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-b', '-M--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-M-v', 'src/', 'dst/'], 1, /-M\/--remote-option=-v: a local copy has no remote side/, 0],
+    [['-r', '-M-t', 'src/', 'dst/'], 1, /-M\/--remote-option=-t: a local copy has no remote side/, 0],
     [['-r', '-M--backup-dir=bk', 'src/', 'dst/'], 1, /-M\/--remote-option=--backup-dir=bk/, 0],
   ];
   for (const [args, code, message, rsyncCode] of cases) {
