@@ -38,6 +38,9 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ...(['-p', '--perms', '--no-p', '--no-perms'] as const).map((o) => [o, ['perms']] as const),
   ...(['-O', '--omit-dir-times', '--no-O', '--no-omit-dir-times'] as const).map((o) => [o, ['omitDirTimes']] as const),
   ['--modify-window', ['modifyWindow']],
+  // The receiver writes into the destination file itself (the client sends whole files locally anyway).
+  ['--inplace', ['inplace']],
+  ['--no-inplace', ['inplace']],
 ]);
 
 /** The option a -M value names: `--max-delete=3` → `--max-delete`. */

@@ -59,6 +59,21 @@ describeEngines((e) => {
     ['-M--no-O after -O', ['-a', '-O', '-M--no-O'], updateSetup],
     ['-M--modify-window=200: a 100 s older mtime is the same time', ['-a', '-M--modify-window=200'], changedSetup, ['dst']],
   ];
+  it('-M--inplace: the receiver rewrites the destination file in place (same inode), as rsync\'s does', async () => {
+    const inodes: Record<string, number> = {};
+    await differential({
+      engine,
+      setup: updateSetup,
+      args: ['-a', '-M--inplace', 'src/', 'dst/'],
+      beforeRun: ({ A, B }) => {
+        for (const [k, r] of Object.entries({ A, B })) inodes[k] = fs.statSync(path.join(r, 'dst/a.txt')).ino;
+      },
+      after: ({ A, B }) => {
+        expect(fs.statSync(path.join(A, 'dst/a.txt')).ino, 'rsync kept the inode').toBe(inodes['A']);
+        expect(fs.statSync(path.join(B, 'dst/a.txt')).ino, 'arsync kept the inode').toBe(inodes['B']);
+      },
+    });
+  });
   for (const [title, args, setup, last] of cases) {
     it(title, async () => {
       await differential({
