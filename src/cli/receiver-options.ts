@@ -41,6 +41,8 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   // The receiver writes into the destination file itself (the client sends whole files locally anyway).
   ['--inplace', ['inplace']],
   ['--no-inplace', ['inplace']],
+  // rsync's receiver applies its --chmod to the modes of the list it receives (after the client's own).
+  ['--chmod', ['chmod']],
 ]);
 
 /** The option a -M value names: `--max-delete=3` → `--max-delete`. */

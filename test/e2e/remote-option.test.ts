@@ -57,6 +57,8 @@ describeEngines((e) => {
     ['-M--no-perms after -a', ['-a', '-M--no-perms'], updateSetup],
     ['-M-O: directories keep the run\'s mtimes', ['-a', '-M-O'], updateSetup, ['dst']],
     ['-M--no-O after -O', ['-a', '-O', '-M--no-O'], updateSetup],
+    ['-M--chmod: the receiver\'s modes', ['-a', '-M--chmod=Dg+s,Fo-r,a+X'], updateSetup],
+    ['-M--chmod after --chmod on the main line: both apply, the receiver\'s last', ['-rlt', '--chmod=u=rwx,go=', '-M--chmod=g+r'], updateSetup],
     ['-M--modify-window=200: a 100 s older mtime is the same time', ['-a', '-M--modify-window=200'], changedSetup, ['dst']],
   ];
   it('-M--inplace: the receiver rewrites the destination file in place (same inode), as rsync\'s does', async () => {
@@ -94,6 +96,7 @@ describe('-M values rsync\'s receiver rejects, and those arsync refuses: nothing
     [['-M--delete', 'src/f', 'dst/'], 12, /--delete does not work without --recursive \(-r\) or --dirs \(-d\)/],
     [['-r', '-M--max-delete=x', 'src/', 'dst/'], 12, /--max-delete/],
     [['-r', '-M--suffix=a/b', 'src/', 'dst/'], 12, /--suffix cannot contain slashes/],
+    [['-r', '-M--chmod=zz', 'src/', 'dst/'], 12, /--chmod/],
     // rsync runs these; arsync refuses rather than differ.
     [['-r', '-M-b', '--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-b', '-M--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
