@@ -543,7 +543,7 @@ export function parseArgs(argv: string[], fromProcess = false, receiverPass = fa
   });
   // A remote peer or a batch has no local receiver for these: they are refused as before.
   if (listing || pushTo || pulled || settled) receiverOpts.forEach(checkRemoteOption);
-  else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, receiverOpts), receiverOpts);
+  else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, receiverOpts, config.suffix), receiverOpts);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');
@@ -661,10 +661,10 @@ function checkRemoteOption(opt: string): void {
 }
 
 /** The Config rsync's local receiver works with: the command line parsed again with its -M values last. */
-function receiverConfig(argv: string[], opts: string[]): Config {
+function receiverConfig(argv: string[], opts: string[], clientSuffix: string): Config {
   let parsed: Parsed;
   try {
-    parsed = parseArgs(withReceiverOptions(argv, opts), false, true);
+    parsed = parseArgs(withReceiverOptions(argv, opts, clientSuffix), false, true);
   } catch (err) {
     // The receiver dies on a value it rejects: exit 12, as checkRemoteOption says it.
     if (!(err instanceof UsageError)) throw err;

@@ -10,8 +10,8 @@ import { UsageError } from '../util/errors.js';
 
 /**
  * The receiver-side options a -M value may name, and the Config fields each may change. Left out on
- * purpose: --backup-dir (rsync's receiver keeps the client's "~" suffix, a quirk not modelled), -v/-i
- * (the receiver's own lines, not the client's), -t (see below), and the options the sender also reads.
+ * purpose: -v/-i (the receiver's own lines, not the client's), -t (see below), and the options the
+ * sender also reads.
  */
 const DELETE: readonly (keyof Config)[] = ['deleteMode', 'incRecursive'];
 const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
@@ -33,6 +33,9 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--backup', ['backup', 'omitDirTimes']],
   ['-b', ['backup', 'omitDirTimes']],
   ['--suffix', ['suffix']],
+  // With -b (no --backup-dir) on the line, rsync's receiver keeps the --omit-dir-times that implied:
+  // arsync's second parse would drop it, so that pairing is refused by the field check below.
+  ['--backup-dir', ['backup', 'backupDir']],
   // The sender lists every file's mode whatever it was told: the receiver decides to set it. (Not -t:
   // the client still prints -i's time letter as its own -t says, t or T, which arsync does not split.)
   ...(['-p', '--perms', '--no-p', '--no-perms'] as const).map((o) => [o, ['perms']] as const),
@@ -79,8 +82,13 @@ export function applyReceiverOptions(config: Config, receiver: Config, opts: str
   }
 }
 
-/** The command line with the receiver's values last, ahead of a `--` that ends the options. */
-export function withReceiverOptions(argv: string[], opts: string[]): string[] {
+/**
+ * The command line with the receiver's values last, ahead of a `--` that ends the options. The receiver
+ * inherits the client's settled suffix ("~", or "" with the line's --backup-dir), so a -M--backup-dir
+ * keeps it where a --backup-dir on the line would make it "": it goes in first, as an explicit --suffix.
+ */
+export function withReceiverOptions(argv: string[], opts: string[], clientSuffix: string): string[] {
+  const own = [`--suffix=${clientSuffix}`, ...opts];
   const end = argv.indexOf('--', 2);
-  return end < 0 ? [...argv, ...opts] : [...argv.slice(0, end), ...opts, ...argv.slice(end)];
+  return end < 0 ? [...argv, ...own] : [...argv.slice(0, end), ...own, ...argv.slice(end)];
 }

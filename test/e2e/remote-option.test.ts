@@ -53,6 +53,9 @@ describeEngines((e) => {
     ['-M-b -M--suffix=.old: backups with the receiver\'s suffix', ['-a', '-M-b', '-M--suffix=.old'], updateSetup, ['dst']],
     ['-M--suffix=.old with -b on the main line', ['-a', '-b', '-M--suffix=.old'], updateSetup, ['dst']],
     ['-M--backup with --backup-dir on the main line', ['-a', '--backup-dir=../bk', '-M--backup'], updateSetup],
+    ['-M--backup-dir: the receiver keeps the client\'s "~" suffix', ['-a', '-M--backup-dir=../bk'], updateSetup],
+    ['-M--backup-dir with --suffix on the main line', ['-a', '--suffix=.s', '-M--backup-dir=../bk'], updateSetup],
+    ['-M--backup-dir over the line\'s --backup-dir (its "" suffix kept)', ['-a', '--backup-dir=../bk2', '-M--backup-dir=../bk'], updateSetup],
     ['-M-p: the receiver sets the modes', ['-rlt', '-M-p'], updateSetup],
     ['-M--no-perms after -a', ['-a', '-M--no-perms'], updateSetup],
     ['-M-O: directories keep the run\'s mtimes', ['-a', '-M-O'], updateSetup, ['dst']],
@@ -102,7 +105,7 @@ describe('-M values rsync\'s receiver rejects, and those arsync refuses: nothing
     [['-r', '-b', '-M--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-M-v', 'src/', 'dst/'], 1, /-M\/--remote-option=-v: a local copy has no remote side/, 0],
     [['-r', '-M-t', 'src/', 'dst/'], 1, /-M\/--remote-option=-t: a local copy has no remote side/, 0],
-    [['-r', '-M--backup-dir=bk', 'src/', 'dst/'], 1, /-M\/--remote-option=--backup-dir=bk/, 0],
+    [['-r', '-b', '-M--backup-dir=bk', 'src/', 'dst/'], 1, /-M\/--remote-option=--backup-dir=bk: changes more than/, 0],
   ];
   for (const [args, code, message, rsyncCode] of cases) {
     it.skipIf(!hasRsync)(`${args.join(' ')}: exit ${code}`, async () => {
