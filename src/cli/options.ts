@@ -541,8 +541,8 @@ export function parseArgs(argv: string[], fromProcess = false, receiverPass = fa
     remote: Boolean(listing ?? pushTo ?? pulled),
     filtersBefore: protocol.filtersBefore(),
   });
-  // A remote peer or a batch has no local receiver for these: they are refused as before.
-  if (listing || pushTo || pulled || settled) receiverOpts.forEach(checkRemoteOption);
+  // A remote peer, a batch or a listing (whose receiver writes nothing): these are refused as before.
+  if (listing || pushTo || pulled || settled || config.listOnly) receiverOpts.forEach(checkRemoteOption);
   else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, receiverOpts, config.suffix), receiverOpts);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
@@ -640,8 +640,8 @@ function refuseRemote(operands: Buffer[], filesFrom: string | undefined): void {
 /**
  * -M/--remote-option: rsync's local copy gives it to its forked receiver, which parses it (an unknown or
  * invalid one ends the run with exit 12). arsync has no second process: it takes a value that changes
- * nothing in the Config (itself an option without local effect) and refuses the others rather than
- * ignore them.
+ * nothing in the Config (itself an option without local effect), applies the receiver settings of
+ * cli/receiver-options.ts elsewhere, and refuses the others rather than ignore them.
  */
 function checkRemoteOption(opt: string): void {
   // -r: the receiver of a copy that lists directories (so --delete and the like parse).
@@ -655,7 +655,7 @@ function checkRemoteOption(opt: string): void {
   }
   if (JSON.stringify(withOpt) !== JSON.stringify(plain)) {
     throw new UsageError(
-      `-M/--remote-option=${opt}: a local copy has no remote side; arsync takes only remote options that change nothing here (give ${opt} as an option of its own)`,
+      `-M/--remote-option=${opt}: not supported here: arsync takes -M values that change nothing, and applies only the receiver settings its -M row lists, to a local copy (give ${opt} as an option of its own)`,
     );
   }
 }

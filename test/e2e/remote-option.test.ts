@@ -103,8 +103,9 @@ describe('-M values rsync\'s receiver rejects, and those arsync refuses: nothing
     // rsync runs these; arsync refuses rather than differ.
     [['-r', '-M-b', '--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-b', '-M--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
-    [['-r', '-M-v', 'src/', 'dst/'], 1, /-M\/--remote-option=-v: a local copy has no remote side/, 0],
-    [['-r', '-M-t', 'src/', 'dst/'], 1, /-M\/--remote-option=-t: a local copy has no remote side/, 0],
+    [['-r', '-M-v', 'src/', 'dst/'], 1, /-M\/--remote-option=-v: not supported here/, 0],
+    [['-M--delete', 'src/'], 1, /-M\/--remote-option=--delete: not supported here/, 0],
+    [['-r', '-M-t', 'src/', 'dst/'], 1, /-M\/--remote-option=-t: not supported here/, 0],
     [['-r', '-b', '-M--backup-dir=bk', 'src/', 'dst/'], 1, /-M\/--remote-option=--backup-dir=bk: changes more than/, 0],
   ];
   for (const [args, code, message, rsyncCode] of cases) {
