@@ -44,6 +44,8 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   // The receiver writes into the destination file itself (the client sends whole files locally anyway).
   ['--inplace', ['inplace']],
   ['--no-inplace', ['inplace']],
+  // The receiver makes its temporary files there (checked before the first file, exit 1 if missing).
+  ['--temp-dir', ['tempDir']],
   // rsync's receiver applies its --chmod to the modes of the list it receives (after the client's own).
   ['--chmod', ['chmod']],
 ]);

@@ -79,6 +79,41 @@ describeEngines((e) => {
       },
     });
   });
+  it('-M--temp-dir: a temp dir the receiver has, and one it lacks (exit 1, rsync\'s message)', async () => {
+    await differential({
+      engine,
+      setup: (root) => {
+        updateSetup(root);
+        // Inside dst: rsync 3.5's receiver refuses a temp dir path that climbs out of it ("../").
+        fs.mkdirSync(path.join(root, 'dst/.tmpd'));
+      },
+      args: ['-a', '-M--temp-dir=.tmpd', 'src/', 'dst/'],
+      after: ({ A, B }) => {
+        for (const r of [A, B]) expect(fs.readdirSync(path.join(r, 'dst/.tmpd')), 'temp dir left empty').toEqual([]);
+      },
+      volatile: ['dst/.tmpd'],
+    });
+    // The temp files came and went there: the dir's mtime is the run's, for rsync and arsync alike.
+    const root = tempDir('arsync-mopt-temp-');
+    put(path.join(root, 'src'), 'f', 'x\n');
+    for (const d of ['rdst/.tmpd', 'dst/.tmpd']) {
+      fs.mkdirSync(path.join(root, d), { recursive: true });
+      fs.utimesSync(path.join(root, d), 1_500_000_000, 1_500_000_000);
+    }
+    expect(spawnSync('rsync', ['-r', '-M--temp-dir=.tmpd', 'src/', 'rdst/'], { cwd: root }).status).toBe(0);
+    const r = await runCli(['-r', '-M--temp-dir=.tmpd', `--engine=${engine}`, 'src/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(0);
+    for (const d of ['rdst/.tmpd', 'dst/.tmpd']) expect(fs.statSync(path.join(root, d)).mtimeMs, d).toBeGreaterThan(1_500_000_000_000);
+    await differential({
+      engine,
+      setup: updateSetup,
+      args: ['-a', '-M--temp-dir=nonexistent', 'src/', 'dst/'],
+      after: ({ rsync, arsync }) => {
+        expect(rsync.code).toBe(1);
+        for (const r of [rsync, arsync]) expect(r.stderr, show(r)).toMatch(/The temp-dir does not exist: nonexistent/);
+      },
+    });
+  });
   for (const [title, args, setup, last] of cases) {
     it(title, async () => {
       await differential({
