@@ -27,6 +27,10 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--ignore-non-existing', ['existing']],
   ['--ignore-existing', ['ignoreExisting']],
   ['--size-only', ['sizeOnly']],
+  ['-u', ['update']],
+  ['--update', ['update']],
+  ['--max-size', ['maxSize']],
+  ['--min-size', ['minSize']],
   ['--ignore-times', ['ignoreTimes']],
   ['-I', ['ignoreTimes']],
   // --backup without --backup-dir implies --omit-dir-times on the side that parses it (rsync's options.c).

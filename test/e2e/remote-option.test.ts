@@ -48,6 +48,9 @@ describeEngines((e) => {
     ['-M--ignore-non-existing', ['-a', '-M--ignore-non-existing'], updateSetup],
     ['-M--ignore-existing: only new files', ['-a', '-M--ignore-existing'], changedSetup],
     ['-M--size-only', ['-a', '-M--size-only'], updateSetup],
+    ['-M-u: a file newer in dst is kept', ['-a', '-M-u'], updateSetup],
+    ['-M--max-size=1k', ['-a', '-M--max-size=1k'], updateSetup],
+    ['-M--min-size=12', ['-a', '-M--min-size=12'], updateSetup],
     ['-M-I: every file sent again', ['-a', '-M-I'], updateSetup],
     ['-M--ignore-times', ['-a', '-M--ignore-times'], updateSetup],
     ['-M-b -M--suffix=.old: backups with the receiver\'s suffix', ['-a', '-M-b', '-M--suffix=.old'], updateSetup, ['dst']],
@@ -135,6 +138,7 @@ describe('-M values rsync\'s receiver rejects, and those arsync refuses: nothing
     [['-r', '-M--max-delete=x', 'src/', 'dst/'], 12, /--max-delete/],
     [['-r', '-M--suffix=a/b', 'src/', 'dst/'], 12, /--suffix cannot contain slashes/],
     [['-r', '-M--chmod=zz', 'src/', 'dst/'], 12, /--chmod/],
+    [['-r', '-M--max-size=zz', 'src/', 'dst/'], 12, /--max-size/],
     // rsync runs these; arsync refuses rather than differ.
     [['-r', '-M-b', '--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-b', '-M--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
