@@ -316,10 +316,11 @@ export function prebuildProgram(): void {
 }
 
 /**
- * `receiverPass`: the second parse that gives the local receiver's -M settings (cli/receiver-options.ts);
- * it leaves -M alone.
+ * `receiverExtra`: in the second parse that gives the local receiver's -M settings
+ * (cli/receiver-options.ts), how many values it appended to the command line; that parse leaves -M alone.
  */
-export function parseArgs(argv: string[], fromProcess = false, receiverPass = false): Parsed {
+export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0): Parsed {
+  const receiverPass = receiverExtra > 0;
   // A commander program keeps what it parsed: the prebuilt one serves one parse.
   const ready = fromProcess ? prebuilt : undefined;
   if (ready) prebuilt = undefined;
@@ -364,7 +365,7 @@ export function parseArgs(argv: string[], fromProcess = false, receiverPass = fa
   if (operands.length < (readBatch ? 1 : 2)) {
     throw new UsageError('no source or destination given');
   }
-  const raw = fromProcess ? rawArgs(args) : args.map((a) => Buffer.from(a));
+  const raw = fromProcess ? [...rawArgs(args.slice(0, args.length - receiverExtra)), ...args.slice(args.length - receiverExtra).map((a) => Buffer.from(a))] : args.map((a) => Buffer.from(a));
   // Commander hands back operands as strings; map each back to its raw bytes by position in argv.
   const used = new Set<number>();
   const operandBytes = operands.map((s) => {
@@ -543,7 +544,7 @@ export function parseArgs(argv: string[], fromProcess = false, receiverPass = fa
   });
   // A remote peer, a batch or a listing (whose receiver writes nothing): these are refused as before.
   if (listing || pushTo || pulled || settled || config.listOnly) receiverOpts.forEach(checkRemoteOption);
-  else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, receiverOpts, config.suffix), receiverOpts);
+  else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, fromProcess, receiverOpts, config.suffix), receiverOpts);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');
@@ -661,10 +662,12 @@ function checkRemoteOption(opt: string): void {
 }
 
 /** The Config rsync's local receiver works with: the command line parsed again with its -M values last. */
-function receiverConfig(argv: string[], opts: string[], clientSuffix: string): Config {
+function receiverConfig(argv: string[], fromProcess: boolean, opts: string[], clientSuffix: string): Config {
   let parsed: Parsed;
   try {
-    parsed = parseArgs(withReceiverOptions(argv, opts, clientSuffix), false, true);
+    // The same environment and operand bytes as the client's parse: only the -M values differ.
+    const line = withReceiverOptions(argv, opts, clientSuffix);
+    parsed = parseArgs(line, fromProcess, line.length - argv.length);
   } catch (err) {
     // The receiver dies on a value it rejects: exit 12, as checkRemoteOption says it.
     if (!(err instanceof UsageError)) throw err;

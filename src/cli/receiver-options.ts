@@ -89,12 +89,11 @@ export function applyReceiverOptions(config: Config, receiver: Config, opts: str
 }
 
 /**
- * The command line with the receiver's values last, ahead of a `--` that ends the options. The receiver
- * inherits the client's settled suffix ("~", or "" with the line's --backup-dir), so a -M--backup-dir
- * keeps it where a --backup-dir on the line would make it "": it goes in first, as an explicit --suffix.
+ * The command line with the receiver's values last (after a `--` they would be operands, which the
+ * field check then refuses). The receiver inherits the client's settled suffix ("~", or "" with the
+ * line's --backup-dir), so a -M--backup-dir keeps it where a --backup-dir on the line would make it "":
+ * it goes in first, as an explicit --suffix.
  */
 export function withReceiverOptions(argv: string[], opts: string[], clientSuffix: string): string[] {
-  const own = [`--suffix=${clientSuffix}`, ...opts];
-  const end = argv.indexOf('--', 2);
-  return end < 0 ? [...argv, ...own] : [...argv.slice(0, end), ...own, ...argv.slice(end)];
+  return [...argv, `--suffix=${clientSuffix}`, ...opts];
 }

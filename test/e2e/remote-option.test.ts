@@ -117,6 +117,14 @@ describeEngines((e) => {
       },
     });
   });
+  it('-M--delete reads the environment as the line does (RSYNC_ICONV set)', async () => {
+    const root = tempDir('arsync-mopt-env-');
+    fs.mkdirSync(path.join(root, 'src'));
+    put(path.join(root, 'dst'), 'extra', 'x\n');
+    const r = await runCli(['-r', '-M--delete', `--engine=${engine}`, 'src/', 'dst/'], { cwd: root, env: { RSYNC_ICONV: 'utf8' } });
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.readdirSync(path.join(root, 'dst'))).toEqual([]);
+  });
   for (const [title, args, setup, last] of cases) {
     it(title, async () => {
       await differential({
