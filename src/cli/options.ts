@@ -542,9 +542,6 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
     remote: Boolean(listing ?? pushTo ?? pulled),
     filtersBefore: protocol.filtersBefore(),
   });
-  // A remote peer, a batch or a listing (whose receiver writes nothing): these are refused as before.
-  if (listing || pushTo || pulled || settled || config.listOnly) receiverOpts.forEach(checkRemoteOption);
-  else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, fromProcess, receiverOpts, config.suffix), receiverOpts);
   // Deleting needs whole directories to compare: -r, or the directories --files-from transfers.
   if (config.deleteMode !== 'none' && !config.dirs) {
     throw new UsageError('--delete does not work without --recursive (-r) or --dirs (-d).');
@@ -572,6 +569,10 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   if (config.direct && config.engine !== 'auto' && config.engine !== 'uring') {
     throw new UsageError('--direct works with the uring engine only');
   }
+  // After the line's own checks (their exit 1), so the second parse fails only on what -M adds (exit 12).
+  // A remote peer, a batch or a listing (whose receiver writes nothing): these are refused as before.
+  if (listing || pushTo || pulled || settled || config.listOnly) receiverOpts.forEach(checkRemoteOption);
+  else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, fromProcess, receiverOpts, config.suffix), receiverOpts);
   if (listing || pushTo || pulled) refuseRemoteIconv(config);
   if (listing) {
     const path = operandBytes[0]!.subarray(operandBytes[0]!.length - listing.path.length);

@@ -147,6 +147,8 @@ describe('-M values rsync\'s receiver rejects, and those arsync refuses: nothing
     [['-r', '-M--suffix=a/b', 'src/', 'dst/'], 12, /--suffix cannot contain slashes/],
     [['-r', '-M--chmod=zz', 'src/', 'dst/'], 12, /--chmod/],
     [['-r', '-M--max-size=zz', 'src/', 'dst/'], 12, /--max-size/],
+    // The line's own error stays the line's (exit 1), with a -M receiver setting beside it.
+    [['-M--delete', '-r', '--suffix=a/b', 'src/', 'dst/'], 1, /--suffix cannot contain slashes: a\/b/],
     // rsync runs these; arsync refuses rather than differ.
     [['-r', '-M-b', '--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-b', '-M--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
