@@ -173,7 +173,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxB
     // The remote shell and the program it starts: a local copy starts neither.
     .option('-e, --rsh <COMMAND>', 'remote shell (no effect locally)')
     .option('--rsync-path <PROGRAM>', 'rsync to run on the remote machine (no effect locally)')
-    .option('-M, --remote-option <OPT>', "send OPT to the remote side only (must be an option that changes nothing here)", (v: string) => {
+    .option('-M, --remote-option <OPT>', "send OPT to the remote side only (a local copy: its receiving side)", (v: string) => {
       // rsync's popt loop, case 'M'.
       if (!v.startsWith('-')) throw new UsageError(`Remote option must start with a dash: ${v}`);
       remoteOptions.push(v);

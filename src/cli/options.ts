@@ -26,6 +26,7 @@ import { addClockOptions, type ClockLimits } from './clock-options.js';
 import { addNegations } from './negations.js';
 import { addOwnershipOptions, type Ownership } from './ownership.js';
 import { addFakeSuperOptions, isReceiverOption, type FakeSuper } from './fake-super.js';
+import { applyReceiverOptions, isReceiverSetting, withReceiverOptions } from './receiver-options.js';
 import { checkXattrsAll, xattrsLevel } from './xattrs.js';
 import { addDeviceOptions, type DeviceOptions } from './device-options.js';
 import { addBatchOptions, batchRemoteRefusal, settleBatch } from './batch-options.js';
@@ -314,7 +315,12 @@ export function prebuildProgram(): void {
   prebuilt = { filters, built: buildProgram(filters, env) };
 }
 
-export function parseArgs(argv: string[], fromProcess = false): Parsed {
+/**
+ * `receiverExtra`: in the second parse that gives the local receiver's -M settings
+ * (cli/receiver-options.ts), how many values it appended to the command line; that parse leaves -M alone.
+ */
+export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0): Parsed {
+  const receiverPass = receiverExtra > 0;
   // A commander program keeps what it parsed: the prebuilt one serves one parse.
   const ready = fromProcess ? prebuilt : undefined;
   if (ready) prebuilt = undefined;
@@ -337,7 +343,8 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (o['help'] || (args.length === 1 && human > 1)) return { kind: 'print', text: program.helpInformation() };
   const noEffect = finishNoEffect();
   const protocolVersion = protocol.finish();
-  for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt)) checkRemoteOption(opt);
+  const receiverOpts = receiverPass ? [] : noEffect.remoteOptions.filter(isReceiverSetting);
+  if (!receiverPass) for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt) && !isReceiverSetting(opt)) checkRemoteOption(opt);
   const operands = program.args;
   // --read-batch: the batch stands for the sources; the last operand is the destination (rsync's rule).
   const batchChoice = batch();
@@ -358,7 +365,7 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (operands.length < (readBatch ? 1 : 2)) {
     throw new UsageError('no source or destination given');
   }
-  const raw = fromProcess ? rawArgs(args) : args.map((a) => Buffer.from(a));
+  const raw = fromProcess ? [...rawArgs(args.slice(0, args.length - receiverExtra)), ...args.slice(args.length - receiverExtra).map((a) => Buffer.from(a))] : args.map((a) => Buffer.from(a));
   // Commander hands back operands as strings; map each back to its raw bytes by position in argv.
   const used = new Set<number>();
   const operandBytes = operands.map((s) => {
@@ -562,6 +569,10 @@ export function parseArgs(argv: string[], fromProcess = false): Parsed {
   if (config.direct && config.engine !== 'auto' && config.engine !== 'uring') {
     throw new UsageError('--direct works with the uring engine only');
   }
+  // After the line's own checks (their exit 1), so the second parse fails only on what -M adds (exit 12).
+  // A remote peer, a batch or a listing (whose receiver writes nothing): these are refused as before.
+  if (listing || pushTo || pulled || settled || config.listOnly) receiverOpts.forEach(checkRemoteOption);
+  else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(argv, fromProcess, receiverOpts, config.suffix), receiverOpts);
   if (listing || pushTo || pulled) refuseRemoteIconv(config);
   if (listing) {
     const path = operandBytes[0]!.subarray(operandBytes[0]!.length - listing.path.length);
@@ -631,8 +642,8 @@ function refuseRemote(operands: Buffer[], filesFrom: string | undefined): void {
 /**
  * -M/--remote-option: rsync's local copy gives it to its forked receiver, which parses it (an unknown or
  * invalid one ends the run with exit 12). arsync has no second process: it takes a value that changes
- * nothing in the Config (itself an option without local effect) and refuses the others rather than
- * ignore them.
+ * nothing in the Config (itself an option without local effect), applies the receiver settings of
+ * cli/receiver-options.ts elsewhere, and refuses the others rather than ignore them.
  */
 function checkRemoteOption(opt: string): void {
   // -r: the receiver of a copy that lists directories (so --delete and the like parse).
@@ -646,9 +657,25 @@ function checkRemoteOption(opt: string): void {
   }
   if (JSON.stringify(withOpt) !== JSON.stringify(plain)) {
     throw new UsageError(
-      `-M/--remote-option=${opt}: a local copy has no remote side; arsync takes only remote options that change nothing here (give ${opt} as an option of its own)`,
+      `-M/--remote-option=${opt}: not supported here: arsync takes -M values that change nothing, and applies only the receiver settings its -M row lists, to a local copy (give ${opt} as an option of its own)`,
     );
   }
+}
+
+/** The Config rsync's local receiver works with: the command line parsed again with its -M values last. */
+function receiverConfig(argv: string[], fromProcess: boolean, opts: string[], clientSuffix: string): Config {
+  let parsed: Parsed;
+  try {
+    // The same environment and operand bytes as the client's parse: only the -M values differ.
+    const line = withReceiverOptions(argv, opts, clientSuffix);
+    parsed = parseArgs(line, fromProcess, line.length - argv.length);
+  } catch (err) {
+    // The receiver dies on a value it rejects: exit 12, as checkRemoteOption says it.
+    if (!(err instanceof UsageError)) throw err;
+    throw remoteOptionError(err.message);
+  }
+  if (parsed.kind !== 'run') throw new UsageError(`-M/--remote-option=${opts.join(' ')}: not a receiver setting of a local copy`);
+  return parsed.config;
 }
 
 /**

@@ -91,8 +91,10 @@ describe('what the no-effect options leave in the Config', () => {
     expect(msg(() => config('a', ''))).toMatch(/Empty destination arg specified/);
     expect(msg(() => config('--old-args', '--no-old-args', 'a', ''))).toMatch(/Empty destination arg specified/);
   });
-  it('-M takes an option without local effect and refuses one that would change the copy', () => {
+  it('-M takes an option without local effect, applies a receiver setting, and refuses one that would change the copy', () => {
     expect(config('-M--no-motd', 'a', 'b')).toEqual(config('a', 'b'));
-    expect(msg(() => config('-M--delete', '-r', 'a', 'b'))).toMatch(/remote-option=--delete/);
+    expect(config('-M--delete', '-r', 'a', 'b')).toEqual({ ...config('-r', 'a', 'b'), deleteMode: 'during' });
+    expect(config('-M--delete-after', '-r', 'a', 'b')).toEqual({ ...config('-r', 'a', 'b'), deleteMode: 'after', incRecursive: false });
+    expect(msg(() => config('-M-v', '-r', 'a', 'b'))).toMatch(/remote-option=-v/);
   });
 });

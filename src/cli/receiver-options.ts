@@ -1,0 +1,99 @@
+// -M/--remote-option values that are settings of rsync's local receiver. A local rsync forks its
+// receiving side (generator + receiver), which parses the -M values over the options it inherited, so
+// they change what that side decides (what to delete, skip, back up) and not what the sender does or
+// what the client prints. arsync has one process: it parses the command line again with these values
+// last (the receiver's order) and takes from that Config only the fields the receiving side owns. A
+// value that changes any other field is refused, so none is half applied.
+
+import type { Config } from '../model/config.js';
+import { UsageError } from '../util/errors.js';
+
+/**
+ * The receiver-side options a -M value may name, and the Config fields each may change. Left out on
+ * purpose: -v/-i (the receiver's own lines, not the client's), -t (see below), and the options the
+ * sender also reads.
+ */
+const DELETE: readonly (keyof Config)[] = ['deleteMode', 'incRecursive'];
+const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
+  ['--delete', DELETE],
+  ['--del', DELETE],
+  ['--delete-before', DELETE],
+  ['--delete-during', DELETE],
+  ['--delete-delay', DELETE],
+  ['--delete-after', DELETE],
+  ['--delete-excluded', [...DELETE, 'deleteExcluded']],
+  ['--max-delete', ['maxDelete']],
+  ['--existing', ['existing']],
+  ['--ignore-non-existing', ['existing']],
+  ['--ignore-existing', ['ignoreExisting']],
+  ['--size-only', ['sizeOnly']],
+  ['-u', ['update']],
+  ['--update', ['update']],
+  ['--max-size', ['maxSize']],
+  ['--min-size', ['minSize']],
+  ['--ignore-times', ['ignoreTimes']],
+  ['-I', ['ignoreTimes']],
+  // --backup without --backup-dir implies --omit-dir-times on the side that parses it (rsync's options.c).
+  ['--backup', ['backup', 'omitDirTimes']],
+  ['-b', ['backup', 'omitDirTimes']],
+  ['--suffix', ['suffix']],
+  // With -b (no --backup-dir) on the line, rsync's receiver keeps the --omit-dir-times that implied:
+  // arsync's second parse would drop it, so that pairing is refused by the field check below.
+  ['--backup-dir', ['backup', 'backupDir']],
+  // The sender lists every file's mode whatever it was told: the receiver decides to set it. (Not -t:
+  // the client still prints -i's time letter as its own -t says, t or T, which arsync does not split.)
+  ...(['-p', '--perms', '--no-p', '--no-perms'] as const).map((o) => [o, ['perms']] as const),
+  ...(['-O', '--omit-dir-times', '--no-O', '--no-omit-dir-times'] as const).map((o) => [o, ['omitDirTimes']] as const),
+  ['--modify-window', ['modifyWindow']],
+  // The receiver writes into the destination file itself (the client sends whole files locally anyway).
+  ['--inplace', ['inplace']],
+  ['--no-inplace', ['inplace']],
+  // The receiver makes its temporary files there (checked before the first file, exit 1 if missing).
+  ['--temp-dir', ['tempDir']],
+  // rsync's receiver applies its --chmod to the modes of the list it receives (after the client's own).
+  ['--chmod', ['chmod']],
+]);
+
+/** The option a -M value names: `--max-delete=3` → `--max-delete`. */
+function optionName(opt: string): string {
+  const eq = opt.indexOf('=');
+  return opt.startsWith('--') && eq > 0 ? opt.slice(0, eq) : opt;
+}
+
+/** Whether a -M value names an option of the local receiver that arsync applies. */
+export function isReceiverSetting(opt: string): boolean {
+  return RECEIVER_FIELDS.has(optionName(opt));
+}
+
+/**
+ * Sets on `config` (the client's parse) the receiver's fields from `receiver`, the parse with `opts`
+ * appended. Throws a UsageError when the second parse changed a field none of `opts` owns.
+ */
+export function applyReceiverOptions(config: Config, receiver: Config, opts: string[]): void {
+  const owned = new Set(opts.flatMap((o) => RECEIVER_FIELDS.get(optionName(o)) ?? []));
+  const keys = new Set([...Object.keys(config), ...Object.keys(receiver)] as (keyof Config)[]);
+  for (const k of keys) {
+    if (JSON.stringify(config[k]) === JSON.stringify(receiver[k])) continue;
+    if (!owned.has(k)) {
+      throw new UsageError(`-M/--remote-option=${opts.join(' ')}: changes more than rsync's receiver settings here (give it as an option of its own)`);
+    }
+    (config as unknown as Record<string, unknown>)[k] = receiver[k];
+  }
+  // The client alone adds rsync's rule that keeps earlier backups (name ending in the suffix) from
+  // --delete, and only when it has both options itself: split across -M, rsync's receiver deletes them.
+  // arsync's rule keys on the two settings together, so that split is refused, not run differently.
+  const split = owned.has('backup') || owned.has('deleteMode');
+  if (split && config.backup && config.deleteMode !== 'none' && config.backupDir === undefined) {
+    throw new UsageError(`-M/--remote-option=${opts.join(' ')}: --backup and --delete split across -M (rsync's receiver then deletes earlier backups) is not supported`);
+  }
+}
+
+/**
+ * The command line with the receiver's values last (after a `--` they would be operands, which the
+ * field check then refuses). The receiver inherits the client's settled suffix ("~", or "" with the
+ * line's --backup-dir), so a -M--backup-dir keeps it where a --backup-dir on the line would make it "":
+ * it goes in first, as an explicit --suffix.
+ */
+export function withReceiverOptions(argv: string[], opts: string[], clientSuffix: string): string[] {
+  return [...argv, `--suffix=${clientSuffix}`, ...opts];
+}
