@@ -517,6 +517,8 @@ async function main(): Promise<void> {
     throw err;
   } finally {
     for (const f of new Set(cases.map((c) => c.fsKind))) rmrf(rootsFor(f).dst);
+    // The throw-away sshd is a child that would keep the event loop, and so the harness, alive.
+    plan.sshd?.stop();
   }
   console.log(`\n${formatGoals(evaluateGoals(file.results))}`);
   if (file.results.some((r) => r.workload.startsWith('files-'))) drawCurves(file, opt.svg ?? path.join(REPO, 'docs', 'cost-curve.svg'));
