@@ -29,7 +29,7 @@ import { filelistEnd } from '../progress/filelist-progress.js';
 import { Exit, showPath } from '../util/errors.js';
 import { destBase, Stage, removeStaging, type Pulled } from './pull.js';
 import { PullDest } from './pull-dest.js';
-import { linkable, stagingParent } from './staging-dir.js';
+import { linkable, stagingOperands, stagingParent } from './staging-dir.js';
 import { openForReading } from './batch-files.js';
 import { XattrReceiver, abbreviated, readAnswer } from '../remote/xattr-list.js';
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
@@ -310,17 +310,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     wire.received = stats.b;
     wire.buildMs = stats.build;
     wire.xferMs = stats.xfer;
-    const operands: Buffer[] = [];
-    for (const e of parts[0]!.entries) {
-      if (!e) continue;
-      const name = e.name.toString('latin1');
-      if (name === '.') {
-        operands.length = 0;
-        operands.push(Buffer.from(c.relative ? `${staging}/./` : `${staging}/`, 'latin1'));
-        break;
-      }
-      if (!name.includes('/')) operands.push(Buffer.from(c.relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
-    }
+    const operands = stagingOperands(parts[0]!.entries, staging, c.relative);
     const code = Math.max(errors ? Exit.Partial : 0, ioError & IOERR_VALID_MASK & ~2 ? Exit.Partial : ioError ? Exit.Vanished : 0);
     // The batch names everything the run copies: the local half needs no source operand besides the staging tree's.
     return { staging: holder, operands, meta: stage.meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), config: c };

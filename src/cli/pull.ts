@@ -9,7 +9,7 @@
 
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
-import { linkable, removeStaging, stagingParent } from './staging-dir.js';
+import { linkable, removeStaging, stagingOperands, stagingParent } from './staging-dir.js';
 export { removeStaging } from './staging-dir.js';
 import { PullDest } from './pull-dest.js';
 import { currentDest, type CurrentTotals } from './pull-current.js';
@@ -250,17 +250,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     });
     for (const [k, v] of stage.meta) meta.set(k, v);
     // The local run's one operand when it is not started: the (empty) staging root.
-    if (current) operands.push(Buffer.from(`${staging}/`, 'latin1'));
-    for (const e of current ? [] : list.entries) {
-      if (!e) continue;
-      const name = e.name.toString('latin1');
-      if (name === '.') {
-        operands.length = 0;
-        operands.push(Buffer.from(c.relative ? `${staging}/./` : `${staging}/`, 'latin1'));
-        break;
-      }
-      if (!name.includes('/')) operands.push(Buffer.from(c.relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
-    }
+    for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative)) operands.push(o);
     // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
     const codec = tokenCodec(list.session.compress, list.session.protocol);
     let totals;

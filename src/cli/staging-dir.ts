@@ -90,3 +90,19 @@ function removeTree(dir: Buffer): void {
   }
   fs.rmdirSync(dir);
 }
+
+/**
+ * The local run's source operands over the staging tree: the tree's root when the list sent "." (rsync's
+ * "dir/" form), else each top-level name the list sent; with -R through a "/./" marker so the names keep
+ * their paths.
+ */
+export function stagingOperands(entries: Iterable<{ name: Buffer } | undefined>, staging: string, relative: boolean): Buffer[] {
+  const operands: Buffer[] = [];
+  for (const e of entries) {
+    if (!e) continue;
+    const name = e.name.toString('latin1');
+    if (name === '.') return [Buffer.from(relative ? `${staging}/./` : `${staging}/`, 'latin1')];
+    if (!name.includes('/')) operands.push(Buffer.from(relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
+  }
+  return operands;
+}
