@@ -47,6 +47,9 @@ function seed(dst: string): void {
   fs.writeFileSync(path.join(dst, 'locked'), 'old');
   fs.linkSync(path.join(dst, 'locked'), path.join(dst, 'd', 'locked-too'));
   fs.writeFileSync(path.join(dst, 'extra'), 'extraneous');
+  // Both destinations' old copy the same to the nanosecond (it stays as it is: that is the point).
+  const old = new Date('2021-01-02T03:04:05Z');
+  fs.utimesSync(path.join(dst, 'locked'), old, old);
 }
 
 describeEngines(({ name: engine }) => {
