@@ -490,25 +490,17 @@ static int open_meta_source(struct job *j, mode_t type, int *fd)
 
 static int do_dirmeta(struct job *j)
 {
-  struct ctx *c = j->c;
-  int dfd = dest_open(c, j->op->dst, j->op->dst_len, O_RDONLY | O_DIRECTORY);
+  int dfd = dest_open(j->c, j->op->dst, j->op->dst_len, O_RDONLY | O_DIRECTORY);
   if (dfd < 0)
     return job_fail(j, -dfd, "open", W_DST);
   int sfd = -1;
   int rc = open_meta_source(j, S_IFDIR, &sfd);
+  /* Only what differs is set, as for any entry: a directory we may write into but do not own (an
+   * existing destination, another user's tree) already has the mode and owner rsync would leave, and a
+   * chmod there would fail with EPERM where rsync, which compares first, never tries. A directory we
+   * made is 0700 until now, so its mode differs and is set. */
   if (rc == OP_OK)
-    rc = meta_owner_fd(j, dfd);
-  if (rc == OP_OK && (c->flags & P_PERMS))
-    rc = meta_mode_fd(j, dfd, j->op->mode & 07777);
-  else if (rc == OP_OK && (c->flags & P_FAKE_SUPER)) {
-    /* Without -p the directory keeps the permissions it has (or its record claims). */
-    struct stat cur;
-    rc = fstat(dfd, &cur) < 0 ? job_fail(j, errno, "fstat", W_DST) : fake_stat_set(j, dfd, fake_stat_perms(dfd, cur.st_mode & 07777));
-  }
-  if (rc == OP_OK)
-    rc = meta_xattrs_sync_fd(j, sfd, dfd, true); /* an existing directory loses what the source lacks */
-  if (rc == OP_OK && !(c->flags & P_OMIT_DIR_TIMES))
-    rc = meta_times_fd(j, dfd);
+    rc = attrs_fd(j, sfd, dfd, true); /* an existing directory loses the xattrs the source lacks */
   if (sfd >= 0)
     close(sfd);
   close(dfd);

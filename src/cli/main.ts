@@ -22,7 +22,8 @@ import { statsCountLines } from '../plan/old-protocol.js';
 import { createReporter } from '../progress/reporter.js';
 import { literalData, logTotalsLine, statsLines } from '../progress/stats.js';
 import { Counter } from '../model/ops.js';
-import { Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
+import { ERRNO, Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
+import { errnoSuffix } from '../util/strerror.js';
 import { setAbortHandler, setSignalExitHook } from './signals.js';
 import { becomeCopyAsUser } from './copy-as.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
@@ -235,7 +236,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     if (err instanceof FileSelectError) return fail(err.message, Exit.FileSelect);
     const e = err as FsError;
     // The destination cannot be made (a missing parent without --mkpath): rsync's code 11.
-    if (typeof e.syscall === 'string') return fail(`${e.syscall} "${e.path ?? ''}" failed: ${e.message}`, Exit.FileIO);
+    // rsync's receiver makes it before it forks its generator, and says so in its own name.
+    if (typeof e.syscall === 'string') return fail(`[Receiver] ${e.syscall} "${e.path ?? ''}" failed: ${errnoSuffix(e.errno ?? ERRNO.EIO)}`, Exit.FileIO);
     throw err;
   }
 

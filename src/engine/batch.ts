@@ -141,3 +141,17 @@ export function* readBatch(batch: Uint8Array): Generator<Op> {
     o += OP_HEADER + pad8(srcLen + dstLen + tail);
   }
 }
+
+/** The ops at the given indices of a batch (a failure's `index`), decoded only when something failed. */
+export function opsAt(batch: Uint8Array, indices: readonly number[]): Map<number, Op> {
+  const want = new Set(indices.filter((i) => i >= 0));
+  const out = new Map<number, Op>();
+  if (want.size === 0) return out;
+  let i = 0;
+  for (const op of readBatch(batch)) {
+    if (want.has(i)) out.set(i, { ...op, src: Buffer.from(op.src), dst: Buffer.from(op.dst), ...(op.target ? { target: Buffer.from(op.target) } : {}) });
+    if (out.size === want.size) break;
+    i++;
+  }
+  return out;
+}

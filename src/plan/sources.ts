@@ -8,8 +8,9 @@
 import { readFileSync, realpathSync, statSync, lstatSync } from 'node:fs';
 import { resolve as resolvePath, sep } from 'node:path';
 import type { Config } from '../model/config.js';
-import { ERRNO, FileSelectError, UsageError, fsError, showPath } from '../util/errors.js';
-import { baseName, dirName, hasTrailingSlash } from '../util/names.js';
+import { ERRNO, FileSelectError, UsageError, errnoCode, fsError, showPath } from '../util/errors.js';
+import { errnoSuffix } from '../util/strerror.js';
+import { absolutePath, baseName, dirName, hasTrailingSlash } from '../util/names.js';
 import type { SysFailure } from '../model/failure.js';
 import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
@@ -64,11 +65,6 @@ const stripSlashes = (p: Buffer): Buffer => {
   while (end > 1 && p[end - 1] === 0x2f) end--;
   return p.subarray(0, end);
 };
-
-function absolute(p: Buffer): Buffer {
-  if (p[0] === 0x2f) return p;
-  return Buffer.concat([Buffer.from(process.cwd() + '/', 'latin1'), p]);
-}
 
 /** realpath of a path that may not exist yet: resolve the deepest existing ancestor. */
 function realish(p: Buffer): string {
@@ -260,7 +256,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     const src = contents && dotDir(raw) ? stripSlashes(raw.subarray(0, raw.length - 1)) : stripSlashes(raw);
     // --confine-root: a name a --files-from list selects must resolve inside DIR (explicit sources need not).
     if (c.confineRoot && c.filesFrom !== undefined) {
-      const at = resolveOperatorPath(absolute(src), { insecure: c.insecureLinks, confine: c.confineRoot });
+      const at = resolveOperatorPath(absolutePath(src), { insecure: c.insecureLinks, confine: c.confineRoot });
       if (!at.ok && at.confined) {
         // rsync's sender words it, naming the entry without the "/./" that marks its relative part.
         const named = showPath(src).replace('/./', '/');
@@ -281,9 +277,9 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
         why = err as NodeJS.ErrnoException;
       }
       if (why) {
-        const e = fsError(Math.abs(why.errno ?? ERRNO.ENOTDIR), 'chdir', showPath(src));
-        const shown = showPath(absolute(src));
-        missing.push({ display: showPath(src), message: `change_dir "${shown}" failed: ${e.message}`, code: e.code });
+        const errno = Math.abs(why.errno ?? ERRNO.ENOTDIR);
+        const shown = showPath(absolutePath(src));
+        missing.push({ display: showPath(src), message: `[sender] change_dir "${shown}" failed: ${errnoSuffix(errno)}`, code: errnoCode(errno) });
         continue;
       }
     }
@@ -293,8 +289,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
       continue;
     }
     if ('errno' in st) {
-      const e = fsError(st.errno, st.syscall, showPath(src));
-      missing.push({ display: showPath(src), message: `link_stat "${showPath(src)}" failed: ${e.message}`, code: e.code });
+      missing.push({ display: showPath(src), message: `[sender] link_stat "${showPath(absolutePath(src))}" failed: ${errnoSuffix(st.errno)}`, code: errnoCode(st.errno) });
     } else {
       present.push({ src, stat: st, contents: contents && (st.mode & S_IFMT) === S_IFDIR, slash: contents });
     }
@@ -322,8 +317,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     // Only a missing destination is made; anything else unknown there is rsync's exit 3.
     const e = err as NodeJS.ErrnoException;
     if (e.code !== 'ENOENT') {
-      const why = fsError(Math.abs(e.errno ?? ERRNO.EIO), 'stat', showPath(dest));
-      throw new FileSelectError(`ERROR: cannot stat destination ${showPath(dest)}: ${why.message}`);
+      throw new FileSelectError(`[Receiver] ERROR: cannot stat destination "${showPath(absolutePath(dest))}": ${errnoSuffix(e.errno ?? ERRNO.EIO)}`);
     }
     destStat = undefined;
   }
@@ -343,7 +337,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     if (destStat && destStat.ino === one.stat.ino && destStat.dev === one.stat.dev) {
       throw new UsageError(`source and destination are the same file: ${showPath(one.src)}`);
     }
-    const parent = dirName(absolute(stripSlashes(dest)));
+    const parent = dirName(absolutePath(stripSlashes(dest)));
     const destRoot = parent.length ? parent : Buffer.from('/');
     let parentExists = true;
     try {
@@ -352,7 +346,8 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
       parentExists = false;
     }
     if (!parentExists && !c.mkpath) {
-      throw fsError(2, 'mkdir', showPath(destRoot));
+      // rsync's receiver changes into the directory the new name goes in (main.c get_local_name).
+      throw new FileSelectError(`[Receiver] change_dir#3 "${showPath(destRoot)}" failed: ${errnoSuffix(ERRNO.ENOENT)}`);
     }
     return {
       plan: {
@@ -376,13 +371,13 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
     );
   }
 
-  const destAbs = absolute(stripSlashes(dest));
+  const destAbs = absolutePath(stripSlashes(dest));
   const destReal = realish(destAbs);
   const roots: Root[] = [];
   for (const p of present) {
     const isDir = (p.stat.mode & S_IFMT) === S_IFDIR;
     if (isDir && c.recursive) {
-      const srcReal = realish(absolute(p.src));
+      const srcReal = realish(absolutePath(p.src));
       const into = p.contents ? destReal : `${destReal}/${baseName(p.src).toString('latin1')}`;
       if (destReal === srcReal || destReal.startsWith(srcReal === '/' ? '/' : `${srcReal}/`) || into === srcReal) {
         throw new UsageError(`refusing to copy directory ${showPath(p.src)} into itself (destination ${showPath(dest)})`);

@@ -11,6 +11,7 @@ import type { Reporter } from '../progress/reporter.js';
 import { ERRNO, fsError, showPath } from '../util/errors.js';
 import { makeDir, makePath } from '../util/mkpath.js';
 import { dirName } from '../util/names.js';
+import { errnoSuffix } from '../util/strerror.js';
 
 export function destRootExists(engine: Engine, plan: Plan): boolean {
   return !isFailure(engine.lstat(plan.destRoot));
@@ -32,7 +33,8 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
       const e = err as NodeJS.ErrnoException;
       // rsync names the destination as the user wrote it: mkdir "/proc/x/y/" failed: ...
       const fail = fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', e.path ?? showPath(path));
-      fail.message = `mkdir "${showPath(c.dest)}" failed: ${fail.message}`;
+      // rsync's receiver makes it before it forks the generator (main.c get_local_name).
+      fail.message = `[Receiver] mkdir "${showPath(c.dest)}" failed: ${errnoSuffix(-(e.errno ?? -ERRNO.EIO))}`;
       throw fail;
     }
   }

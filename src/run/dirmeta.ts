@@ -34,8 +34,31 @@ export class DirLedger {
     this.byRel = indexByPath ? new Map() : undefined;
   }
 
+  /**
+   * Directories the native tree scan found dirty, recorded before the walk of their parent reaches them
+   * (run/transfer-pass.ts treeFrames), by relative path: that walk's record for one is merged into it,
+   * so its metadata is set once.
+   */
+  private readonly early = new Map<string, DirRecord>();
+
+  /** A dirty directory of the tree scan: recorded now, its parent's walk may record it again (merged). */
+  recordEarly(r: DirRecord): DirRecord {
+    this.early.set(r.rel.toString('latin1'), r);
+    return this.record(r);
+  }
+
   /** A directory the walk reached (made, or to be compared): called before anything inside it is planned. */
   record(r: DirRecord): DirRecord {
+    const key = r.rel.toString('latin1');
+    const had = this.early.size ? this.early.get(key) : undefined;
+    if (had && had !== r) {
+      this.early.delete(key);
+      had.src = r.src;
+      had.stat = r.stat;
+      had.needMeta ||= r.needMeta;
+      if (r.keptLink) had.keptLink = true;
+      return had;
+    }
     this.records.push(r);
     this.byRel?.set(r.rel.toString('latin1'), r);
     return r;

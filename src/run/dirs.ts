@@ -60,9 +60,9 @@ export function dirFrame(
       w.add(OpKind.Mkdir, src, rel, st);
       rc.sink.now(w);
     }
-    rc.dirs.record(record);
+    const kept = rc.dirs.record(record);
     const pending = anyChange(changes) || rc.lines.all ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
-    return { src, rel, stat: st, destExists: false, sender, receiver, record, pending };
+    return { src, rel, stat: st, destExists: false, sender, receiver, record: kept, pending };
   }
   if (verdict.action === 'create') {
     rc.tally.totals.created.dir++;
@@ -74,11 +74,16 @@ export function dirFrame(
         else removeForReplace(rc, rel, destSt, w);
       }
       if (rel.length) w.add(OpKind.Mkdir, src, rel, st, after);
-      rc.sink.now(w);
+      if (!rc.sink.now(w) && rel.length) {
+        // rsync's generator gives up on a directory it cannot make, and everything below it, after
+        // saying so (an rprintf line: no program name); its attributes are not set either.
+        rc.tally.note('*** Skipping any contents from this failed directory ***');
+        return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, failed: true };
+      }
     }
   }
-  rc.dirs.record(record);
-  return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record, pending: { verdict, line } };
+  const kept = rc.dirs.record(record);
+  return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record: kept, pending: { verdict, line } };
 }
 
 /** What the destination has where a source directory goes, and whether it is a directory to walk into. */

@@ -12,8 +12,8 @@ import { NONREG_SKIP, decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
 import { appendSkips } from '../plan/append.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
-import { ERRNO, showPath } from '../util/errors.js';
-import { dirName, joinPath } from '../util/names.js';
+import { showPath } from '../util/errors.js';
+import { absolutePath, dirName, joinPath } from '../util/names.js';
 import { unmunge } from '../util/munge.js';
 import type { Twin } from './alt-dest.js';
 import { addBasis, tryAltDirs } from './alt-entry.js';
@@ -86,7 +86,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     const followDir = c.copyDirlinks && followed !== undefined && fileType(followed.mode) === 'dir';
     if (followAll || followDir) {
       if (!followed) {
-        rc.tally.ioError(src, ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(src)}"`);
+        // An rprintf line in rsync's flist.c: no program name, no errno.
+        rc.tally.xferError(src, `symlink has no referent: "${showPath(absolutePath(src))}"`, true);
         return false;
       }
       st = withChmod(rc, followed);

@@ -8,8 +8,9 @@ import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import type { Root } from '../plan/sources.js';
 import type { ListedEntry } from '../progress/list-line.js';
-import { ERRNO, fsError, showPath } from '../util/errors.js';
-import { joinPath } from '../util/names.js';
+import { ERRNO, showPath } from '../util/errors.js';
+import { errnoSuffix } from '../util/strerror.js';
+import { absolutePath, joinPath } from '../util/names.js';
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from '../model/config.js';
 import type { NameCharsets } from '../engine/charset.js';
@@ -71,9 +72,10 @@ export function listRoots(
   charsets?: NameCharsets,
 ): ListTotals {
   const t: ListTotals = { counts: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0, errors: 0 };
-  const fail = (path: Buffer, errno: number, syscall: string, what: string): void => {
+  // rsync's sender's words (`what`, naming the path) and glibc's text for the errno.
+  const fail = (_path: Buffer, errno: number, _syscall: string, what: string): void => {
     t.errors++;
-    error(`${what}: ${fsError(errno, syscall, showPath(path)).message}`);
+    error(`${what}: ${errnoSuffix(errno)}`);
   };
 
   /** An entry as the sender puts it in the list (-L follows links), or undefined when it is left out. */
@@ -84,7 +86,7 @@ export function listRoots(
       if (to.errno === ERRNO.ENOENT) {
         t.errors++;
         error(`symlink has no referent: "${showPath(resolvePath(src.toString('latin1')))}"`);
-      } else fail(src, to.errno, to.syscall, `readlink_stat "${showPath(src)}" failed`);
+      } else fail(src, to.errno, to.syscall, `[sender] readlink_stat("${showPath(absolutePath(src))}") failed`);
       return undefined;
     }
     return to;
@@ -117,7 +119,7 @@ export function listRoots(
     let link: Buffer | undefined;
     if (type === 'link' && c.links) {
       const l = reader.readlink(item.src);
-      if (isFailure(l)) fail(item.src, l.errno, l.syscall, `readlink "${showPath(item.src)}" failed`);
+      if (isFailure(l)) fail(item.src, l.errno, l.syscall, `[sender] readlink "${showPath(absolutePath(item.src))}" failed`);
       else link = l;
     }
     print({ mode: item.st.mode, size: type === 'reg' || type === 'link' || type === 'dir' ? item.st.size : 0, mtime: item.st.mtimeSec, name, link, ...(charsets ? { raw: true } : {}) });
@@ -129,7 +131,7 @@ export function listRoots(
     // -L: the walk goes wherever the links lead (the operator asked for it); else through no symlink.
     const l = c.copyLinks ? reader.scanDir(dir.src, dir.src.length) : reader.scanDir(dir.src);
     if (isFailure(l)) {
-      fail(dir.src, l.errno, l.syscall, `opendir "${showPath(dir.src)}" failed`);
+      fail(dir.src, l.errno, l.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
       return;
     }
     const entries: { name: Buffer; st: Stat }[] = [];
@@ -137,7 +139,7 @@ export function listRoots(
       const st = l.stats[i];
       const src = joinPath(dir.src, name);
       if (!st) {
-        fail(src, l.errors[i] || ERRNO.ENOENT, 'lstat', `readlink_stat "${showPath(src)}" failed`);
+        fail(src, l.errors[i] || ERRNO.ENOENT, 'lstat', `[sender] readlink_stat("${showPath(absolutePath(src))}") failed`);
         return;
       }
       const seen = resolveEntry(src, st);
@@ -167,14 +169,14 @@ export function listRoots(
   for (const root of roots) {
     const st0 = reader.lstat(root.src);
     if (isFailure(st0)) {
-      fail(root.src, st0.errno, st0.syscall, `link_stat "${showPath(root.src)}" failed`);
+      fail(root.src, st0.errno, st0.syscall, `[sender] link_stat "${showPath(absolutePath(root.src))}" failed`);
       continue;
     }
     // "link/" is the directory it points to; -L follows any link.
     const st = root.contents && fileType(st0.mode) === 'link' ? reader.stat(root.src) : resolveEntry(root.src, st0);
     if (st === undefined) continue;
     if (isFailure(st)) {
-      fail(root.src, st.errno, st.syscall, `change_dir "${showPath(root.src)}" failed`);
+      fail(root.src, st.errno, st.syscall, `[sender] change_dir "${showPath(absolutePath(root.src))}" failed`);
       continue;
     }
     tops.push({ name: root.rel.length ? root.rel : Buffer.from('.'), st, root });
@@ -193,7 +195,7 @@ export function listRoots(
         implied.add(rel.toString('latin1'));
         const src = root.src.subarray(0, root.src.length - root.rel.length + i);
         const dst = reader.lstat(src);
-        if (isFailure(dst)) fail(src, dst.errno, dst.syscall, `link_stat "${showPath(src)}" failed`);
+        if (isFailure(dst)) fail(src, dst.errno, dst.syscall, `[sender] link_stat "${showPath(absolutePath(src))}" failed`);
         else emit({ src, rel, st: dst, enter: false, scope: undefined, dev: dst.dev }, rel);
       }
     }

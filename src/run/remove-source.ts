@@ -10,7 +10,8 @@ import type { Member } from './members.js';
 export function removeSource(rc: RunContext, m: Member, kind: FileType): void {
   if (!rc.c.removeSourceFiles || rc.c.removeSentOnly || rc.c.dryRun || kind === 'dir') return;
   const r = rc.sink.unlinkSource(m.src, m.st, rc.anchors.of(m.src));
-  if (r) rc.tally.ioError(m.src, r.errno, r.syscall, 'sender failed to remove');
+  // sender.c names the file as its list has it, unquoted.
+  if (r) rc.tally.ioError(m.src, r.errno, r.syscall, `[sender] sender failed to remove ${showPath(m.display ?? m.rel)}`);
   // --info=remove (-vv): rsync's sender names each source it removed.
   else if (rc.c.info.REMOVE > 0 && !rc.c.json) rc.reporter.print(`sender removed ${showPath(m.display ?? m.rel)}`);
 }

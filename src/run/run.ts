@@ -16,6 +16,7 @@ import { openContext, type EngineSelection } from '../engine/index.js';
 import { posix } from 'node:path';
 import { isFailure } from '../model/failure.js';
 import { Counter } from '../model/ops.js';
+import type { Op } from '../engine/batch.js';
 import type { OpFailure } from '../engine/types.js';
 import { SourceAnchors } from '../plan/anchors.js';
 import { BackupPlan } from '../plan/backup.js';
@@ -120,9 +121,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
   const engine = input.engine;
   const events = input.events;
-  const tally = new Tally((m, rec) => {
-    reporter.error(m);
-    events?.error(m, rec.path, rec.code);
+  const tally = new Tally((m, rec, bare) => {
+    if (bare) reporter.warn(m);
+    else reporter.error(m);
+    if (rec) events?.error(m, rec.path, rec.code);
   }, plan.destRoot);
   const charsets = input.charsets;
   const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p), charsets && { toDest: (n) => charsets.toDestOrSelf(n), toSource: (n) => charsets.toSource(n) });
@@ -168,8 +170,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const ctx = destRootExists(engine, plan) ? openContext(spec.engineOptions) : undefined;
   dest = new DestReads(engine, ctx, plan.destRoot, c.dryRun, c.amRoot === -1);
   const anchors = new SourceAnchors();
-  const fail = (f: OpFailure): void => {
-    if (!alt.park(f)) tally.fail(f);
+  const fail = (f: OpFailure, op?: Op): void => {
+    if (!alt.park(f)) tally.fail(f, op);
   };
   const shrunk = new ShrunkFiles();
   const sink = new LocalSink({
@@ -251,7 +253,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.flush();
       await sink.drain();
     }
-    alt.leftovers().forEach(fail);
+    alt.leftovers().forEach((f) => fail(f));
     // rsync's redo phase: the files whose source shrank while read, copied once more.
     if (shrunk.count && !abort.aborted) await redoShrunk(rc, shrunk);
     // --delay-updates: every finished file into place at once, before deletions and directory times

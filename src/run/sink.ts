@@ -9,7 +9,7 @@
 
 import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
-import { BatchWriter, readBatch } from '../engine/batch.js';
+import { BatchWriter, opsAt, readBatch, type Op } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
 import { OpFlag, OpKind, Outcome, adoptsSource } from '../model/ops.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
@@ -61,8 +61,8 @@ export interface OpSink {
   maybeFlush(): Promise<void>;
   /** Send the current batch. */
   flush(): Promise<void>;
-  /** Run these ops here and now, before the walk goes on. */
-  now(w: BatchWriter): void;
+  /** Run these ops here and now, before the walk goes on; false when one of them failed (reported). */
+  now(w: BatchWriter): boolean;
   /** Queue an op for after the walk (once every file exists). */
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number): void;
   /** Run what later() queued. */
@@ -102,7 +102,7 @@ export interface LocalSinkOptions {
   /** --info=remove: the outcome of every op that removes its source is wanted. */
   removedNames?: boolean;
   anchors: SourceAnchors;
-  fail: (f: OpFailure) => void;
+  fail: (f: OpFailure, op?: Op) => void;
   /** Every batch's failures with the batch they index into, before they are reported (run/redo.ts). */
   failedIn?: (batch: Uint8Array, failures: OpFailure[]) => void;
   settled: (p: Pending, outcome: number) => void;
@@ -205,7 +205,14 @@ export class LocalSink implements OpSink {
 
   private failed(batch: Uint8Array, failures: OpFailure[]): void {
     this.o.failedIn?.(batch, failures);
-    failures.forEach((f) => this.o.fail(f));
+    this.report(batch, failures);
+  }
+
+  /** Each failure with the op it came from (its words depend on what the op was doing). */
+  private report(batch: Uint8Array, failures: OpFailure[]): void {
+    if (failures.length === 0) return;
+    const ops = opsAt(batch, failures.map((f) => f.index));
+    failures.forEach((f) => this.o.fail(f, ops.get(f.index)));
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {
@@ -217,13 +224,15 @@ export class LocalSink implements OpSink {
     }
   }
 
-  now(w: BatchWriter): void {
-    if (w.count === 0) return;
+  now(w: BatchWriter): boolean {
+    if (w.count === 0) return true;
     const batch = w.finish();
     const ctx = this.o.ctx;
-    if (this.o.dryRun || !ctx) return;
+    if (this.o.dryRun || !ctx) return true;
     // Out of descriptors while the workers hold theirs: set aside for retryFdShortage().
-    this.fdRetry.setAside(batch, ctx.run(batch)).forEach((f) => this.o.fail(f));
+    const failures = this.fdRetry.setAside(batch, ctx.run(batch));
+    this.report(batch, failures);
+    return failures.length === 0;
   }
 
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0): void {

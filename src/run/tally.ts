@@ -2,12 +2,14 @@
 // the inputs of the exit code. Every phase adds to this one object; progress/ and the summary read its
 // RunTotals (model/run-totals.ts), never the run itself.
 
-import { posix } from 'node:path';
 import { COUNTER_SLOTS } from '../model/ops.js';
 import type { OpFailure } from '../engine/types.js';
 import type { Counts, ErrorRecord, RunTotals } from '../model/run-totals.js';
 import { ERRNO, Exit, attrRefusedMessage, fsError, showPath } from '../util/errors.js';
-import { joinPath } from '../util/names.js';
+import { absolutePath, joinPath } from '../util/names.js';
+import { errnoSuffix } from '../util/strerror.js';
+import type { Op } from '../engine/batch.js';
+import { FailWords } from './fail-words.js';
 
 /**
  * The engines' "the source ended before the size fstat gave" (native/copy.h copy_fail_short, the node
@@ -16,8 +18,6 @@ import { joinPath } from '../util/names.js';
  */
 export const sourceEndedEarly = (f: OpFailure): boolean => !f.onDest && f.errno === ERRNO.ENODATA && f.syscall === 'read';
 
-/** rsync's full_fname(): a relative source path is named from the root, as its sender's cwd resolves it. */
-const absolute = (p: Buffer): Buffer => (p[0] === 0x2f ? p : Buffer.from(posix.resolve(p.toString('latin1')), 'latin1'));
 
 export const zeroCounts = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
 
@@ -27,13 +27,19 @@ export class Tally {
   readonly totals: RunTotals;
   /** The counters the engines bump from any thread (engine/types.ts Counter slots). */
   readonly counters = new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8));
+  private readonly words: FailWords;
 
   constructor(
-    /** Each error as it happens: its message, and the record the summary keeps. */
-    private readonly error: (message: string, record: ErrorRecord) => void,
+    /**
+     * Each error as it happens: its message, and the record the summary keeps (none for a note that
+     * only follows an error). `bare`: rsync prints the line as it is (rprintf), without the "rsync: "
+     * its rsyserr() lines start with.
+     */
+    private readonly error: (message: string, record: ErrorRecord | undefined, bare?: boolean) => void,
     /** Destination paths in failures are relative to it. */
     private readonly destRoot: Buffer,
   ) {
+    this.words = new FailWords(destRoot);
     this.totals = {
       listed: zeroCounts(),
       created: zeroCounts(),
@@ -52,8 +58,11 @@ export class Tally {
     };
   }
 
-  /** An op (or a walk step) that failed: a vanished source counts apart from I/O errors (exit 24, not 23). */
-  fail(f: OpFailure): void {
+  /**
+   * An op (or a walk step, with no op) that failed: a vanished source counts apart from I/O errors (exit
+   * 24, not 23). The line is rsync's for the step (fail-words.ts).
+   */
+  fail(f: OpFailure, op?: Op): void {
     const vanished = !f.onDest && (f.errno === ERRNO.ENOENT || f.errno === ERRNO.ESTALE);
     // Destination paths are relative, except a backup name, which is absolute (it may lie outside).
     const where = (p: Buffer): string => showPath(f.onDest && p[0] !== 0x2f ? joinPath(this.destRoot, p) : p);
@@ -62,38 +71,42 @@ export class Tally {
       t.vanished++;
       const message =
         f.errno === ERRNO.ESTALE
-          ? `file has changed during the run, not copied: "${where(f.path)}"`
-          : `file has vanished: "${where(f.path)}"`;
+          ? `file has changed during the run, not copied: "${showPath(absolutePath(f.path))}"`
+          : `file has vanished: "${showPath(absolutePath(f.path))}"`;
       const rec = { path: where(f.path), message, code: f.errno === ERRNO.ESTALE ? 'ESTALE' : 'ENOENT' };
       t.errors.push(rec);
-      this.error(message, rec);
+      this.error(message, rec, true);
       return;
     }
     t.ioErrors++;
     const e = fsError(f.errno, f.syscall, where(f.path), f.dest ? where(f.dest) : undefined);
-    const message = f.attr
-      ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr)
-      : sourceEndedEarly(f)
-        ? `[sender] read errors mapping "${showPath(absolute(f.path))}": No data available (61)`
-        : e.message;
+    const message = f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : this.words.line(f, op);
     const rec = { path: where(f.path), message, code: e.code };
     t.errors.push(rec);
     this.error(message, rec);
   }
 
-  /** An error the planner words whole, as rsync does (no errno): counted as an I/O error. */
-  xferError(path: Buffer, message: string): void {
+  /**
+   * An error the planner words whole, as rsync does (no errno): counted as an I/O error. `bare`: one
+   * rsync prints without its program name (an rprintf line, such as "symlink has no referent: ...").
+   */
+  xferError(path: Buffer, message: string, bare = false): void {
     this.totals.ioErrors++;
     const rec = { path: showPath(path), message, code: 'EIO' };
     this.totals.errors.push(rec);
-    this.error(message, rec);
+    this.error(message, rec, bare);
+  }
+
+  /** A line rsync prints on stderr as it is, after an error already counted (no program name). */
+  note(message: string): void {
+    this.error(message, undefined, true);
   }
 
   /** An I/O error found by the planner itself, with rsync's wording in front (`what`). */
   ioError(path: Buffer, errno: number, syscall: string, what?: string): void {
     this.totals.ioErrors++;
     const e = fsError(errno, syscall, showPath(path));
-    const message = what ? `${what}: ${e.message}` : e.message;
+    const message = what ? `${what}: ${errnoSuffix(errno)}` : e.message;
     const rec = { path: showPath(path), message, code: e.code };
     this.totals.errors.push(rec);
     this.error(message, rec);

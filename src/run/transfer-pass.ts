@@ -9,7 +9,7 @@ import { fileType } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
-import { dirName, joinPath } from '../util/names.js';
+import { absolutePath, dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { deleteExtraneous, deleteMissingArg, destPath } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
@@ -149,7 +149,7 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
       continue;
     }
     const stat = withChmod(rc, st);
-    const record: DirRecord = rc.dirs.record({ src, rel, stat, needMeta: false });
+    const record: DirRecord = rc.dirs.recordEarly({ src, rel, stat, needMeta: false });
     frames.push({ src, rel, stat, destExists: true, sender: undefined, receiver: undefined, record, pending: undefined, treeMode: true, ...(pair ? { pair } : {}) });
   }
   if (!rootDirty && root.pending) {
@@ -165,19 +165,20 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
 async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
   await rc.sink.retryFdShortage();
   rc.trace?.enterDir(showPath(dir.rel), dir.src, resolvePath(dir.src.toString('latin1')));
+  if (dir.failed) return failedDir(rc, dir);
   if (dir.blocked) {
     const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
     if (isFailure(names)) return [];
     for (const name of [...names].sort(Buffer.compare)) {
       const where = joinPath(joinPath(rc.plan.destRoot, dir.rel), name);
-      rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `recv_generator: failed to stat "${showPath(where)}"`);
+      rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[generator] recv_generator: failed to stat "${showPath(absolutePath(where))}"`);
     }
     return [];
   }
   const pair = await openListing(rc, dir);
   if (isFailure(pair)) {
     if (pair.errno === ERRNO.ENOENT) rc.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
-    else rc.tally.ioError(dir.src, pair.errno, pair.syscall, `opendir "${showPath(dir.src)}" failed`);
+    else rc.tally.ioError(dir.src, pair.errno, pair.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
     // rsync still comes to this directory's deletions, and says why there are none.
     if (rc.c.deleteMode === 'during' && dir.destExists) rc.gate.allows(rc.tally.totals.ioErrors);
     return [];
@@ -190,6 +191,28 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
 }
 
 /**
+ * A directory whose mkdir failed: rsync's generator skips everything below it, but its sender still
+ * lists the source there (its file list is built on its own), so what it cannot read is still reported.
+ * Only the subdirectories are looked at, to be listed in turn.
+ */
+function failedDir(rc: RunContext, dir: Frame): Frame[] {
+  const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
+  if (isFailure(names)) {
+    if (names.errno !== ERRNO.ENOENT) rc.tally.ioError(dir.src, names.errno, names.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
+    return [];
+  }
+  const subdirs: Frame[] = [];
+  for (const name of [...names].sort(Buffer.compare).reverse()) {
+    const src = joinPath(dir.src, name);
+    const st = rc.source.lstat(src);
+    const rel = joinPath(dir.rel, name);
+    if (isFailure(st) || fileType(st.mode) !== 'dir' || dir.sender?.check(rel, true) === 'exclude') continue;
+    subdirs.push({ src, rel, stat: st, destExists: false, sender: dir.sender, receiver: undefined, record: undefined, pending: undefined, failed: true });
+  }
+  return subdirs;
+}
+
+/**
  * One directory's entries, read from its paired listing a chunk at a time, so a wide directory is
  * never held whole. rsync's order: deletions first, then non-directories, then directories, each by
  * name bytes. A listing of one chunk is gone over once; a wider one twice when what to delete must be
@@ -199,7 +222,8 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   const c = rc.c;
   const derr = pair.destErrno;
   if (dir.destExists && derr !== 0 && derr !== ERRNO.ENOENT && derr !== ERRNO.ENOTDIR) {
-    rc.tally.ioError(joinPath(rc.plan.destRoot, dir.rel), derr, 'scandir', 'opendir failed');
+    const listed = joinPath(rc.plan.destRoot, dir.rel);
+    rc.tally.ioError(listed, derr, 'scandir', `[generator] opendir "${showPath(absolutePath(listed))}" failed`);
   }
   const deleting = c.deleteMode === 'during';
   // Destination names that are not in the transfer (filters applied) are extraneous (deleted with

@@ -15,7 +15,7 @@ import { roleOf, type Role } from '../plan/overlay.js';
 import type { Root } from '../plan/sources.js';
 import { fdPause, isFdShortage } from '../pool/fd-retry.js';
 import { ERRNO, showPath } from '../util/errors.js';
-import { joinPath } from '../util/names.js';
+import { absolutePath, joinPath } from '../util/names.js';
 import { notePlanned } from '../util/tiering.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { pruned } from './prune.js';
@@ -41,7 +41,7 @@ export function startRoot(rc: RunContext, root: Root, onError: (errno: number, s
   rc.root.index = rc.plan.roots.indexOf(root);
   let st = rc.source.lstat(root.src);
   if (isFailure(st)) {
-    onError(st.errno, st.syscall, `link_stat "${showPath(root.src)}" failed`);
+    onError(st.errno, st.syscall, `[sender] link_stat "${showPath(absolutePath(root.src))}" failed`);
     return undefined;
   }
   let scanSrc = root.src;

@@ -5,6 +5,7 @@
 import { getSystemErrorName } from 'node:util';
 import { constants as os } from 'node:os';
 import { escapeName } from './names.js';
+import { strerror } from './strerror.js';
 
 /** rsync's exit codes, the ones arsync can produce. */
 export const Exit = {
@@ -118,35 +119,6 @@ export function fsError(errno: number, syscall: string, path?: string, dest?: st
   return err;
 }
 
-// glibc's strerror() text, which rsync prints: the errnos a refused xattr or ACL write gives, and those
-// of a file the client opens for its own use (a password file, --early-input).
-const STRERROR: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  ENOTDIR: 'Not a directory',
-  EISDIR: 'Is a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENOTSUP: 'Operation not supported',
-  EOPNOTSUPP: 'Operation not supported',
-  E2BIG: 'Argument list too long',
-  ENOSPC: 'No space left on device',
-  EDQUOT: 'Disk quota exceeded',
-  ERANGE: 'Numerical result out of range',
-  EPERM: 'Operation not permitted',
-  EACCES: 'Permission denied',
-  EROFS: 'Read-only file system',
-  EINVAL: 'Invalid argument',
-  // --iconv: a name with a byte sequence its charset does not have.
-  EILSEQ: 'Invalid or incomplete multibyte or wide character',
-  EIO: 'Input/output error',
-  // A daemon connection's failures (rsync: "failed to connect to HOST (ADDR): Connection refused (111)").
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  ETIMEDOUT: 'Connection timed out',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-};
-
 /**
  * An extended attribute (or ACL) the destination refused, in rsync's words: the entry was copied without
  * it. `setxattr("/dst/f","user.a") failed: Operation not supported (95)` (rsync prefixes its internal
@@ -159,7 +131,7 @@ export function attrRefusedMessage(errno: number, syscall: string, path: string,
 
 /** An errno's text as rsync prints it (its strerror): "Permission denied". */
 export function errnoText(errno: number): string {
-  return STRERROR[errnoCode(errno)] ?? describe(errno);
+  return strerror(errno);
 }
 
 /** Path bytes for messages: control characters and invalid UTF-8 escaped as rsync does (\#ooo). */

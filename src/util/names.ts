@@ -162,3 +162,12 @@ export function dirName(p: Buffer): Buffer {
 }
 
 export const hasTrailingSlash = (p: Buffer): boolean => p.length > 0 && p[p.length - 1] === SLASH;
+
+/**
+ * A path named from the root as rsync's full_fname() names it: the working directory, a slash and the
+ * path as given (not normalised); an absolute path as it is.
+ */
+export function absolutePath(p: Buffer): Buffer {
+  if (p[0] === 0x2f) return p;
+  return Buffer.concat([Buffer.from(process.cwd() + '/', 'latin1'), p]);
+}

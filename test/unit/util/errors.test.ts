@@ -105,9 +105,9 @@ describe('attrRefusedMessage', () => {
     );
   });
 
-  it("falls back to Node's description for other errnos", () => {
+  it("gives glibc's words for any other errno", () => {
     expect(attrRefusedMessage(ERRNO.ENOTEMPTY, 'setxattr', '/d', Buffer.from('user.a'))).toBe(
-      'setxattr("/d","user.a") failed: directory not empty (39)',
+      'setxattr("/d","user.a") failed: Directory not empty (39)',
     );
   });
 
