@@ -2,7 +2,8 @@
 // with the event loop let in between (signals, timers, --info=progress2), until the job proves large —
 // more inline time than starting workers costs, or a batch carrying much file data. Only then is a piscina
 // pool started, and from there a bounded number of batches is kept in flight, so the walk runs ahead of
-// the copy without buffering the whole tree. Small jobs never pay for worker start-up. Ops that failed
+// the copy without buffering the whole tree; until the first worker has loaded, batches still run here
+// (this thread would only wait for it). Small jobs never pay for worker start-up. Ops that failed
 // with EMFILE/ENFILE are retried at the end, one batch at a time on the main thread: running out of
 // descriptors lowers the concurrency instead of failing the run.
 
@@ -47,7 +48,7 @@ export interface DispatcherOptions {
 }
 
 export interface InlineBudget {
-  /** Inline CPU time after which the job counts as large (about what starting the workers costs). */
+  /** Inline CPU time after which the job counts as large (about what starting the workers costs); 0: nothing inline. */
   ms: number;
   /** File data one inline batch may carry, and all inline batches together. */
   batchBytes: number;
@@ -95,6 +96,13 @@ export class Dispatcher {
   private pool: Piscina | undefined;
   /** Still running batches inline (the job has not proved large yet). */
   private inlineFirst = true;
+  /**
+   * Proved large, and no batch sent to the pool yet: while no worker has loaded (`up`), batches keep
+   * running here instead of queueing for a worker that is still starting.
+   */
+  private starting = false;
+  /** Bumped by each pool worker once its module is loaded and its engine opened (pool/worker.ts). */
+  private up: Int32Array | undefined;
   private inlineMs = 0;
   private inlineBytes = 0;
   private readonly budget: InlineBudget;
@@ -136,9 +144,30 @@ export class Dispatcher {
       }
       // Proved large: from here on hot code is worth optimizing.
       this.inlineFirst = false;
+      this.starting = this.budget.ms > 0;
       releaseOptimizer();
     }
+    if (this.starting) {
+      // Starting two workers takes tens of ms of wall time (each boots Node, loads its bundle and the addon,
+      // opens its engine) and the pool holds at most maxInFlight batches meanwhile: the walk would stall
+      // behind them. So this thread goes on copying, under the same per-batch and total data bounds, until
+      // a worker is up; from the first batch sent on, every batch goes to the pool.
+      const pool = await this.startPool();
+      const b = this.budget;
+      if (pool && !this.workerUp() && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {
+        this.runInline(item);
+        this.inlineBytes += bytes;
+        await yieldToLoop();
+        return;
+      }
+      this.starting = false;
+    }
     await this.send(item);
+  }
+
+  /** Whether a pool worker has loaded and opened its engine. */
+  private workerUp(): boolean {
+    return this.up === undefined || Atomics.load(this.up, 0) > 0;
   }
 
   private async send(item: Held): Promise<void> {
@@ -211,12 +240,13 @@ export class Dispatcher {
     }
     const here = dirname(fileURLToPath(import.meta.url));
     const { destRoot, backupDir, ...rest } = this.o.engineOptions;
+    this.up = new Int32Array(new SharedArrayBuffer(4));
     this.pool = new Piscina({
       filename: join(here, 'worker.js'),
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
-      workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot), ...(backupDir ? { backupDir: new Uint8Array(backupDir) } : {}) } },
+      workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot), ...(backupDir ? { backupDir: new Uint8Array(backupDir) } : {}) }, up: this.up },
     });
     // A worker that cannot start (EMFILE under a tight ulimit, no memory for its ring) must not take the
     // run down: the batches it would have run go inline, and no more workers are tried.

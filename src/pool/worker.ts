@@ -1,5 +1,6 @@
-// A pool worker: opens one engine context on its own thread the first time it is used (one io_uring
-// ring and one set of registered buffers per worker, for the worker's whole life) and runs batches on it.
+// A pool worker: opens one engine context on its own thread as it loads (one io_uring ring and one set of
+// registered buffers per worker, for the worker's whole life), says so to the dispatcher, and runs batches
+// on it.
 
 import { workerData } from 'node:worker_threads';
 import { openContext } from '../engine/index.js';
@@ -9,6 +10,8 @@ import { claimTask } from './task-state.js';
 
 interface Data {
   opts: Omit<EngineOptions, 'destRoot' | 'backupDir'> & { destRoot: Uint8Array; backupDir?: Uint8Array };
+  /** Bumped once this worker is ready for batches (pool/dispatcher.ts runs them inline until one is). */
+  up?: Int32Array;
 }
 
 export interface Task {
@@ -29,23 +32,36 @@ export interface TaskResult {
 
 let ctx: EngineContext | undefined;
 
+function open(): EngineContext {
+  const { opts } = workerData as Data;
+  // Buffers arrive as plain Uint8Arrays; the addon takes only Buffers.
+  const buf = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const { backupDir, tempDir, partialDir, ...rest } = opts;
+  return openContext({
+    ...rest,
+    destRoot: buf(opts.destRoot),
+    ...(backupDir ? { backupDir: buf(backupDir) } : {}),
+    ...(tempDir ? { tempDir: buf(tempDir) } : {}),
+    ...(partialDir ? { partialDir: buf(partialDir) } : {}),
+  });
+}
+
+// Opened as the worker loads, so its first batch does not wait for it; an engine that cannot open here
+// (no descriptor, no memory for a ring) is tried again by that batch, whose failure then sends the batch
+// back to the main thread as before. Either way the dispatcher stops holding batches back.
+try {
+  ctx = open();
+} catch {
+  ctx = undefined;
+}
+const up = (workerData as Data | undefined)?.up;
+if (up) Atomics.add(up, 0, 1);
+
 export default function runBatch(task: Task): TaskResult {
   // Claimed before the engine opens: a worker that cannot open it has begun nothing (the batch then runs
   // on the main thread).
   if (!claimTask(task.state)) return { failures: [], outcomes: new Uint8Array(0) };
-  if (!ctx) {
-    const { opts } = workerData as Data;
-    // Buffers arrive as plain Uint8Arrays; the addon takes only Buffers.
-    const buf = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    const { backupDir, tempDir, partialDir, ...rest } = opts;
-    ctx = openContext({
-      ...rest,
-      destRoot: buf(opts.destRoot),
-      ...(backupDir ? { backupDir: buf(backupDir) } : {}),
-      ...(tempDir ? { tempDir: buf(tempDir) } : {}),
-      ...(partialDir ? { partialDir: buf(partialDir) } : {}),
-    });
-  }
+  ctx ??= open();
   const outcomes = task.outcomes ?? new Uint8Array(task.count);
   if (task.seq !== undefined) startingBatch((workerData as Data).opts.counters, task.seq);
   const failures = ctx.run(task.batch, outcomes);

@@ -19,13 +19,24 @@ interface Pending {
 }
 
 /** What the fake pool saw: tasks waiting for the test to finish them, pools made and destroyed. */
-const pool = { pending: [] as Pending[], made: 0, destroyed: 0, threads: 0, onError: [] as (() => void)[] };
+const pool = {
+  pending: [] as Pending[],
+  made: 0,
+  destroyed: 0,
+  threads: 0,
+  onError: [] as (() => void)[],
+  /** The workers' "up" slot (pool/worker.ts bumps it); `startUp` false leaves it for the test to set. */
+  up: undefined as Int32Array | undefined,
+  startUp: true,
+};
 
 // The dispatcher loads piscina through util/packages.ts (require, which vi.mock does not see).
 class FakePiscina {
-  constructor(o: { maxThreads: number }) {
+  constructor(o: { maxThreads: number; workerData?: { up?: Int32Array } }) {
     pool.made++;
     pool.threads = o.maxThreads;
+    pool.up = o.workerData?.up;
+    if (pool.startUp && pool.up) Atomics.add(pool.up, 0, 1);
   }
   run(task: Task): Promise<TaskResult> {
     return new Promise((resolve, reject) => pool.pending.push({ task, resolve, reject }));
@@ -113,7 +124,7 @@ function finish(failures: OpFailure[] = []): void {
 }
 
 beforeEach(() => {
-  Object.assign(pool, { pending: [], made: 0, destroyed: 0, threads: 0, onError: [] });
+  Object.assign(pool, { pending: [], made: 0, destroyed: 0, threads: 0, onError: [], up: undefined, startUp: true });
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -181,6 +192,58 @@ describe('Dispatcher: the inline start', () => {
     await d.submit(batch('c'), 1);
     expect(inline.ran).toEqual([['a'], ['b']]);
     expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['c']]);
+    finish();
+    await d.drain();
+  });
+
+  it('once the job is large, batches keep running here until a worker is up, then all go to the pool', async () => {
+    pool.startUp = false;
+    const inline = recorder();
+    // Each batch costs 5 ms of CPU: the second passes the budget.
+    let clock = 0;
+    vi.spyOn(process, 'cpuUsage').mockImplementation((prev?: NodeJS.CpuUsage) => ({ user: clock * 1000 - (prev?.user ?? 0), system: 0 }));
+    const slow = { ...inline.ctx, run: (b: Uint8Array, o?: Uint8Array) => ((clock += 5), inline.ctx.run(b, o)) } as EngineContext;
+    const d = new Dispatcher(options(slow, { inlineBudget: { ms: 8, batchBytes: 100, totalBytes: 1000 } }).opts);
+    await d.submit(batch('a'), 1, undefined, 100);
+    await d.submit(batch('b'), 1, undefined, 100);
+    expect(pool.made).toBe(0);
+    await d.submit(batch('x'), 1, undefined, 100); // past the budget: the job is large, the pool starts
+    expect(pool.made).toBe(1);
+    await d.submit(batch('c'), 1, undefined, 10); // no worker up yet
+    expect(inline.ran).toEqual([['a'], ['b'], ['x'], ['c']]);
+    expect(pool.pending).toEqual([]);
+    Atomics.add(pool.up!, 0, 1);
+    await d.submit(batch('d'), 1, undefined, 10);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['d']]);
+    Atomics.sub(pool.up!, 0, 1); // the pool is not asked again once a batch went to it
+    await d.submit(batch('e'), 1, undefined, 10);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['d'], ['e']]);
+    finish();
+    finish();
+    await d.drain();
+    expect(inline.ran).toEqual([['a'], ['b'], ['x'], ['c']]);
+  });
+
+  it('while the workers start, a batch over the per-batch or total data bound goes to the pool, and so does everything after it', async () => {
+    pool.startUp = false;
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, { inlineBudget: { ms: 1e9, batchBytes: 100, totalBytes: 1000 } }).opts);
+    await d.submit(batch('a'), 1, undefined, 101);
+    await d.submit(batch('b'), 1, undefined, 1);
+    expect(inline.ran).toEqual([]);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['a'], ['b']]);
+    finish();
+    finish();
+    await d.drain();
+  });
+
+  it('with no inline budget (--bwlimit), nothing runs here while the workers start', async () => {
+    pool.startUp = false;
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, POOL_NOW).opts);
+    await d.submit(batch('a'), 1);
+    expect(inline.ran).toEqual([]);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['a']]);
     finish();
     await d.drain();
   });
