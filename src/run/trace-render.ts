@@ -8,7 +8,8 @@
 // first entry. Directories are numbered (in "receiving flist for dir N") in the order the lists that hold
 // them arrive, each list's directories in its order.
 
-import { tempOf, type Said, type TraceEntry, type TraceList, type RunTrace } from './trace.js';
+import { tempName } from '../model/temp-name.js';
+import { UNKNOWN_LETTERS, type Said, type TraceEntry, type TraceList, type RunTrace } from './trace.js';
 
 export interface RenderInput {
   /** The destination operand as given (rsync's get_local_name). */
@@ -46,10 +47,14 @@ export function numbering(lists: readonly TraceList[]): { entries: TraceEntry[][
   return { entries, starts, dirNo };
 }
 
-/** The temp file the receiver renames over `name`: beside it, or in -T's directory. */
-function tempFor(name: string, tempDir: string | undefined): string {
-  if (tempDir === undefined) return tempOf(name);
-  return `${tempDir.replace(/\/+$/, '')}/${tempOf(name.slice(name.lastIndexOf('/') + 1))}`;
+/**
+ * The temp file the receiver renames over `name`: beside it, or in -T's directory, in rsync's shape
+ * (model/temp-name.ts) with the letters the engine reported.
+ */
+function tempFor(name: string, tempDir: string | undefined, letters: string): string {
+  const slash = name.lastIndexOf('/');
+  const temp = tempName(Buffer.from(name.slice(slash + 1)), tempDir !== undefined, letters).toString();
+  return tempDir === undefined ? `${name.slice(0, slash + 1)}${temp}` : `${tempDir.replace(/\/+$/, '')}/${temp}`;
 }
 
 export function renderTrace(t: RunTrace, o: RenderInput): void {
@@ -161,7 +166,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       if (e.failed) return;
       if (o.inplace) return line(on.recv, `finishing ${e.name}`);
       replay(e.recv);
-      line(on.recv, `renaming ${tempFor(e.name, o.tempDir)} to ${e.name}`);
+      line(on.recv, `renaming ${tempFor(e.name, o.tempDir, e.temp ?? UNKNOWN_LETTERS)} to ${e.name}`);
     };
     if (l.dir.decided && !l.top) got(l.dir);
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);

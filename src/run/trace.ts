@@ -14,6 +14,7 @@ import type { FileType } from '../model/stat.js';
 import type { DebugLevels } from '../model/output-levels.js';
 import type { DeltaSeen } from './local-delta.js';
 import { anyChange } from './lines.js';
+import { tempName } from '../model/temp-name.js';
 
 /** A line the run printed, kept with the reporter method that prints it. */
 export interface Said {
@@ -34,6 +35,8 @@ export interface TraceEntry {
   generatorOnly: boolean;
   /** Its file op failed or never ran: nothing was renamed into place. */
   failed: boolean;
+  /** The six letters of the temp file its file op renamed into place, as the engine reported them. */
+  temp?: string;
   /** -H: linked to its group's leader once the leader is in place (rsync's generator hands it over then). */
   follower: boolean;
   /** Its size (the sender's "mapped ... of size N"). */
@@ -270,6 +273,12 @@ export class RunTrace {
     if (e) e.failed = true;
   }
 
+  /** A file op's temp file, renamed into place: its letters (the receiver's "renaming" line names it). */
+  placedAs(name: string, letters: string): void {
+    const e = this.byName.get(name);
+    if (e) e.temp = letters;
+  }
+
   /** --no-whole-file: what the delta search of an entry found. */
   delta(name: string, d: DeltaSeen): void {
     const e = this.byName.get(name);
@@ -352,10 +361,13 @@ export class RunTrace {
   }
 }
 
-/** `dir/.name.XXXXXX`: a temp file's name (the engines make their own six letters and do not report them). */
+/** The letters of a temp name no engine reported (--copy-dest's copies, which the run does not follow). */
+export const UNKNOWN_LETTERS = 'XXXXXX';
+
+/** `dir/.name.XXXXXX`: a temp file's name beside `name` (model/temp-name.ts), with letters not known. */
 export function tempOf(name: string): string {
   const slash = name.lastIndexOf('/');
-  return `${name.slice(0, slash + 1)}.${name.slice(slash + 1)}.XXXXXX`;
+  return `${name.slice(0, slash + 1)}${tempName(Buffer.from(name.slice(slash + 1)), false, UNKNOWN_LETTERS).toString()}`;
 }
 
 /** Linux's major and minor numbers of a device number (glibc's gnu_dev_major/minor). */
