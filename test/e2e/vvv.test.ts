@@ -56,7 +56,7 @@ describeEngines((e) => {
     expect(out).toContain('recv_generator(a-b,8)');
     expect(out).toContain('send_files(12, src/a/x)');
     expect(out).toContain('[receiver] receiving flist for dir 5');
-    expect(out).toContain('renaming a/x/<temp> to a/x/y');
+    expect(out).toContain('renaming a/x/.y.<temp> to a/x/y');
     expect(out.at(-1)).toBe('[sender] _exit_cleanup(code=0, file=main.c, line=1394): about to call exit(0)');
     expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y'), 'utf8')).toBe('one\n');
   });
@@ -311,4 +311,54 @@ describeEngines((e) => {
     const r = await differential({ engine, setup: snapshot, args: ['-avvv', '--compare-dest=../prev', 'src/', 'dst/'], noItemize: true });
     sameProcessOrder(r);
   });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** synced, with changed files whose temp names differ from `.NAME.XXXXXX`: a dot file, a trailing dot. */
+  const oddNames = (root: string): void => {
+    synced(root);
+    for (const n of ['src/.dot', 'dst/.dot', 'src/trail.', 'dst/trail.']) put(root, n, n.startsWith('src') ? 'new\n' : 'old\n', 0o644);
+    put(root, 'src/a/x/y', 'changed\n', 0o644);
+    fs.mkdirSync(path.join(root, 'dst/tmpd'));
+    touchNs([
+      [path.join(root, 'src/.dot'), '1700000100.5'],
+      [path.join(root, 'src/trail.'), '1700000100.5'],
+      [path.join(root, 'src/a/x/y'), '1700000100.5'],
+      ...['src', 'dst', 'src/a/x', 'dst/tmpd'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]),
+    ]);
+  };
+
+  for (const tempDir of [[], ['-T', 'tmpd']]) {
+    it(`the renaming lines name the temp file the engine made, in rsync's shape${tempDir.length ? ' (-T)' : ''}`, async () => {
+      // What arsync creates in the directories its temp files go to (inotify, during its run only).
+      const created = new Set<string>();
+      const watchers: fs.FSWatcher[] = [];
+      const r = await differential({
+        engine,
+        setup: oddNames,
+        args: ['-avvv', ...tempDir, 'src/', 'dst/'],
+        noItemize: true,
+        volatile: ['dst/tmpd'],
+        beforeRun: ({ B }) => {
+          for (const d of tempDir.length ? ['dst/tmpd'] : ['dst', 'dst/a/x']) {
+            watchers.push(fs.watch(path.join(B, d), { encoding: 'latin1' }, (_ev, f) => f && created.add(f)));
+          }
+        },
+      });
+      await new Promise((res) => setTimeout(res, 200));
+      watchers.forEach((w) => w.close());
+      sameProcessOrder(r);
+      const renames = r.arsync.stdout.split('\n').filter((l) => l.startsWith('renaming '));
+      expect(renames.map((l) => l.replace(/\.[A-Za-z0-9]{6} to /, '.<temp> to ')).sort()).toEqual(
+        tempDir.length ? ['renaming tmpd/.dot.<temp> to .dot', 'renaming tmpd/trail.<temp> to trail.', 'renaming tmpd/y.<temp> to a/x/y'] : ['renaming .dot.<temp> to .dot', 'renaming .trail.<temp> to trail.', 'renaming a/x/.y.<temp> to a/x/y'],
+      );
+      for (const l of renames) {
+        const temp = /^renaming (?:.*\/)?([^/]+) to /.exec(l)![1]!;
+        expect(created.has(temp), `${l}: ${temp} was made (made: ${[...created].join(' ')})`).toBe(true);
+      }
+      expect(fs.readFileSync(path.join(r.B, 'dst/.dot'), 'utf8')).toBe('new\n');
+    });
+  }
 });
