@@ -63,7 +63,9 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   const line = (when: boolean, text: string): void => {
     if (when) out.item(text);
   };
-  const replay = (said: Said[]): void => said.forEach((s) => out[s.how](s.text));
+  // A line kept before its op ran gets the temp letters the engine reported since.
+  const textOf = (s: Said): string => (s.renames?.temp ? s.text.replace(`.${UNKNOWN_LETTERS} to `, `.${s.renames.temp} to `) : s.text);
+  const replay = (said: Said[]): void => said.forEach((s) => out[s.how](textOf(s)));
   const path = (name: string): string => `${t.srcBase}${name}`;
   const lists = t.lists;
   if (!lists.length) return;

@@ -20,6 +20,8 @@ import { tempName } from '../model/temp-name.js';
 export interface Said {
   how: 'print' | 'item' | 'info';
   text: string;
+  /** A "renaming" line printed before its op ran: its temp letters are the entry's, once reported. */
+  renames?: TraceEntry;
 }
 
 /** One entry of rsync's file list. */
@@ -212,7 +214,7 @@ export class RunTrace {
         this.generatorLine(this.levels.genr, `mknod(${name}, 0${e.mode.toString(8)}, [${major(e.rdev)},${minor(e.rdev)}])`);
       }
       // --copy-dest: rsync's generator copies the twin into a temp file and renames it in itself.
-      if (kind === 'reg' && o.local && !o.dryRun) this.generatorLine(this.levels.recv, `renaming ${tempOf(name)} to ${name}`);
+      if (kind === 'reg' && o.local && !o.dryRun && this.levels.recv) this.said({ how: 'item', text: `renaming ${tempOf(name)} to ${name}`, renames: e });
       print();
     } finally {
       this.current = was;

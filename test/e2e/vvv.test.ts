@@ -361,4 +361,32 @@ describeEngines((e) => {
       expect(fs.readFileSync(path.join(r.B, 'dst/.dot'), 'utf8')).toBe('new\n');
     });
   }
+
+  it('--copy-dest: the generator\'s renaming line names the temp file its copy was made in', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/f', 'same\n', 0o644);
+      put(root, 'prev/f', 'same\n', 0o644);
+      fs.mkdirSync(path.join(root, 'dst'));
+      touchNs(['src/f', 'prev/f', 'src', 'prev', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+    };
+    const created = new Set<string>();
+    let watcher: fs.FSWatcher | undefined;
+    const r = await differential({
+      engine,
+      setup,
+      // Not -vv: its total line counts --copy-dest's copy as data (docs/options.md, "Left missing").
+      args: ['-a', '--debug=recv,genr,send', '--copy-dest=../prev', 'src/', 'dst/'],
+      noItemize: true,
+      beforeRun: ({ B }) => {
+        watcher = fs.watch(path.join(B, 'dst'), { encoding: 'latin1' }, (_ev, f) => f && created.add(f));
+      },
+    });
+    await new Promise((res) => setTimeout(res, 200));
+    watcher?.close();
+    sameProcessOrder(r);
+    const renames = r.arsync.stdout.split('\n').filter((l) => l.startsWith('renaming '));
+    expect(renames).toHaveLength(1);
+    const temp = /^renaming (\S+) to f$/.exec(renames[0]!)![1]!;
+    expect(created.has(temp), `${temp} was made (made: ${[...created].join(' ')})`).toBe(true);
+  });
 });
