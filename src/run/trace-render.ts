@@ -57,7 +57,8 @@ function tempFor(name: string, tempDir: string | undefined, letters: string): st
   return tempDir === undefined ? `${name.slice(0, slash + 1)}${temp}` : `${tempDir.replace(/\/+$/, '')}/${temp}`;
 }
 
-export function renderTrace(t: RunTrace, o: RenderInput): void {
+/** The lines every shape of list writes alike: an entry sent, an entry received, the phases. */
+export function traceWriters(t: RunTrace, o: RenderInput) {
   const on = t.levels;
   const out = t.inner;
   const line = (when: boolean, text: string): void => {
@@ -67,8 +68,63 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   const textOf = (s: Said): string => (s.renames?.temp ? s.text.replace(`.${UNKNOWN_LETTERS} to `, `.${s.renames.temp} to `) : s.text);
   const replay = (said: Said[]): void => said.forEach((s) => out[s.how](textOf(s)));
   const path = (name: string): string => `${t.srcBase}${name}`;
+  /** The sender: an index the generator handed it. */
+  const sent = (e: TraceEntry, ndx: number): void => {
+    line(on.send, `send_files(${ndx}, ${path(e.name)})`);
+    if (!e.data) return replay(e.send);
+    line(on.deltasum, `send_files mapped ${path(e.name)} of size ${e.size}`);
+    line(on.deltasum, `calling match_sums ${path(e.name)}`);
+    replay(e.send);
+    const d = e.delta;
+    if (d && d.len > 0 && d.count > 0) {
+      line(on.deltasum, 'built hash table');
+      line(on.deltasum, `hash search b=${d.blength} len=${d.len}`);
+      for (const m of d.matches) line(on.deltasum, m);
+      line(on.deltasum, 'done hash search');
+    }
+    line(on.deltasum, 'sending file_sum');
+    line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
+    line(on.send, `sender finished ${path(e.name)}`);
+  };
+  /** The receiver: an entry whose index came back to it. */
+  const got = (e: TraceEntry): void => {
+    line(on.recv, `recv_files(${e.name})`);
+    if (!e.data) return;
+    if (e.basis > 0) line(on.deltasum, `recv mapped ${e.basisName ?? e.name} of size ${e.basis}`);
+    line(on.deltasum, 'got file_sum');
+    if (e.failed) return;
+    if (o.inplace) return line(on.recv, `finishing ${e.name}`);
+    replay(e.recv);
+    line(on.recv, `renaming ${tempFor(e.name, o.tempDir, e.temp ?? UNKNOWN_LETTERS)} to ${e.name}`);
+  };
+  /** The generator's sums of an entry's basis (--no-whole-file). */
+  const sums = (e: TraceEntry, ndx: number): void => {
+    const d = e.delta;
+    if (!d) return;
+    line(on.deltasum, `generating and sending sums for ${ndx}`);
+    if (d.count) line(on.deltasum, `count=${d.count} rem=${d.remainder} blength=${d.blength} s2length=${d.s2length} flength=${d.flength}`);
+  };
+  /** After the pass: the generator's tail and the three processes' phases. */
+  const phases = (): void => {
+    replay(t.genTail);
+    line(on.genr, 'generate_files phase=1');
+    line(on.send, 'send_files phase=1');
+    line(on.recv, 'recv_files phase=1');
+    line(on.genr, 'generate_files phase=2');
+    line(on.send, 'send_files phase=2');
+    line(on.send, 'send files finished');
+    line(on.recv, 'recv_files phase=2');
+    line(on.recv, 'recv_files finished');
+    line(on.genr, 'generate_files phase=3');
+    line(on.genr, 'generate_files finished');
+  };
+  return { on, out, line, replay, path, sent, got, sums, phases };
+}
+
+export function renderTrace(t: RunTrace, o: RenderInput): void {
   const lists = t.lists;
   if (!lists.length) return;
+  const { on, out, line, replay, path, sent, got, sums, phases } = traceWriters(t, o);
 
   const { entries, starts, dirNo } = numbering(lists);
   // The sender's order: readdir()'s ("." first).
@@ -126,30 +182,8 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       if (!e.isDir) replay(e.gen);
       // A backup made for an entry that sends no data is the generator's.
       if (!e.isDir && !e.data) replay(e.recv);
-      const d = e.delta;
-      if (d) {
-        line(on.deltasum, `generating and sending sums for ${start + i}`);
-        if (d.count) line(on.deltasum, `count=${d.count} rem=${d.remainder} blength=${d.blength} s2length=${d.s2length} flength=${d.flength}`);
-      }
+      sums(e, start + i);
     });
-    // The sender: the indexes the generator handed it.
-    const sent = (e: TraceEntry, ndx: number): void => {
-      line(on.send, `send_files(${ndx}, ${path(e.name)})`);
-      if (!e.data) return replay(e.send);
-      line(on.deltasum, `send_files mapped ${path(e.name)} of size ${e.size}`);
-      line(on.deltasum, `calling match_sums ${path(e.name)}`);
-      replay(e.send);
-      const d = e.delta;
-      if (d && d.len > 0 && d.count > 0) {
-        line(on.deltasum, 'built hash table');
-        line(on.deltasum, `hash search b=${d.blength} len=${d.len}`);
-        for (const m of d.matches) line(on.deltasum, m);
-        line(on.deltasum, 'done hash search');
-      }
-      line(on.deltasum, 'sending file_sum');
-      line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
-      line(on.send, `sender finished ${path(e.name)}`);
-    };
     if (l.dir.decided && !l.top) sent(l.dir, start - 1);
     list.forEach((e, i) => {
       if (e.follower) followers.push({ e, ndx: start + i });
@@ -160,16 +194,6 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       line(on.recv, `recv_files(${count0}) starting`);
       later.forEach((sub) => received(sub, 'receiver'));
     }
-    const got = (e: TraceEntry): void => {
-      line(on.recv, `recv_files(${e.name})`);
-      if (!e.data) return;
-      if (e.basis > 0) line(on.deltasum, `recv mapped ${e.basisName ?? e.name} of size ${e.basis}`);
-      line(on.deltasum, 'got file_sum');
-      if (e.failed) return;
-      if (o.inplace) return line(on.recv, `finishing ${e.name}`);
-      replay(e.recv);
-      line(on.recv, `renaming ${tempFor(e.name, o.tempDir, e.temp ?? UNKNOWN_LETTERS)} to ${e.name}`);
-    };
     if (l.dir.decided && !l.top) got(l.dir);
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);
   });
@@ -180,17 +204,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   }
   for (const f of followers) line(on.recv, `recv_files(${f.e.name})`);
 
-  replay(t.genTail);
-  line(on.genr, 'generate_files phase=1');
-  line(on.send, 'send_files phase=1');
-  line(on.recv, 'recv_files phase=1');
-  line(on.genr, 'generate_files phase=2');
-  line(on.send, 'send_files phase=2');
-  line(on.send, 'send files finished');
-  line(on.recv, 'recv_files phase=2');
-  line(on.recv, 'recv_files finished');
-  line(on.genr, 'generate_files phase=3');
-  line(on.genr, 'generate_files finished');
+  phases();
 }
 
 /** rsync's last line under --debug=EXIT (-vvv): the client's exit, at the end of its client_run. */
