@@ -43,6 +43,7 @@ import { LineOrder } from './line-order.js';
 import { TreeDirLines } from './tree-lines.js';
 import { RunTrace, traceLevels } from './trace.js';
 import { renderTrace } from './trace-render.js';
+import { renderWholeTrace } from './trace-whole.js';
 import { SharedInodes } from './dest-links.js';
 import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
@@ -276,7 +277,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }
-    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir });
+    const shape = { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir };
+    if (trace && c.incRecursive) renderTrace(trace, shape);
+    else if (trace) renderWholeTrace(trace, { ...shape, listDone: c.info.FLIST > 0 && c.debug.FLIST > 1 });
   } finally {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
@@ -305,13 +308,22 @@ function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection): void {
 }
 
 /**
- * Is rsync's -vvv trace kept? For one "dir/" source copied recursively with an incremental list (the list
- * shape the trace numbers); not for --json, nor a pull (its lines are the protocol's).
+ * Is rsync's -vvv trace kept? For one source copied recursively (the list shapes the trace numbers: an
+ * incremental list, or with --no-inc-recursive a whole one, trace-whole.ts); not for --json, nor a pull
+ * (its lines are the protocol's).
  */
-function traced(c: Config, input: TransferInput): boolean {
+function traced(c: Config, input: Pick<TransferInput, 'plan' | 'wrapSource'>): boolean {
   const roots = input.plan.roots;
   return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && !roots[0]!.missing && !roots[0]!.display && !input.plan.renamed &&
-    c.recursive && c.incRecursive && !c.relative && c.filesFrom === undefined;
+    c.recursive && (c.incRecursive || !c.hardLinks) && !c.relative && c.filesFrom === undefined;
+}
+
+/**
+ * rsync's "building file list ... " is cut by the sender's make_file lines when a whole list's trace
+ * prints them: its "done" is then the trace's (trace-whole.ts).
+ */
+export function wholeListTraced(c: Config, plan: TransferInput['plan'], pulled: boolean): boolean {
+  return !pulled && !c.incRecursive && c.debug.FLIST > 1 && traced(c, { plan, wrapSource: undefined });
 }
 
 /** %C's sums, when --out-format or --log-file-format prints them. */

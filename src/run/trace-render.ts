@@ -24,7 +24,7 @@ export interface RenderInput {
 }
 
 /** A list's entries in rsync's order: non-directories first, then directories with their trailing "/". */
-function sorted(l: TraceList): TraceEntry[] {
+export function sorted(l: TraceList): TraceEntry[] {
   const head = l.listed.filter((e) => e === l.dir);
   const files = l.listed.filter((e) => e !== l.dir && !e.isDir);
   const dirs = l.listed.filter((e) => e !== l.dir && e.isDir).sort((a, b) => byteOrder(`${a.name}/`, `${b.name}/`));

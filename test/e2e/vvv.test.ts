@@ -390,3 +390,37 @@ describeEngines((e) => {
     expect(created.has(temp), `${temp} was made (made: ${[...created].join(' ')})`).toBe(true);
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--no-inc-recursive: the whole list built depth first, sorted, then the generator\'s, sender\'s and receiver\'s passes', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', '--no-inc-recursive', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out.slice(0, 2)).toEqual(['building file list ... ', '[sender] make_file(.,*,0)']);
+    expect(out).toContain('done');
+    expect(out).toContain('recv_generator(a-b/q,4)');
+    expect(out).toContain('recv_generator(a/x/y,7)');
+    expect(out).toContain('received 11 names');
+    expect(out).toContain('recv_files(11) starting');
+    expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y'), 'utf8')).toBe('one\n');
+  });
+
+  it('--no-inc-recursive: a named source, -n, a re-sync with --delete, --exclude', async () => {
+    sameProcessOrder(await differential({ engine, setup: tree, args: ['-avvv', '--no-i-r', 'src', 'dst/'], noItemize: true, volatile: ['dst'] }));
+    sameProcessOrder(await differential({ engine, setup: tree, args: ['-avvvn', '--no-i-r', 'src/', 'dst/'], noItemize: true }));
+    sameProcessOrder(await differential({ engine, setup: tree, args: ['-avvv', '--no-i-r', '--exclude=q', '--exclude=x/', 'src/', 'dst/'], noItemize: true }));
+    const setup = (root: string): void => {
+      synced(root);
+      put(root, 'dst/zz', 'extra\n', 0o644);
+      put(root, 'dst/old/sub/k', 'extra\n', 0o644);
+      put(root, 'src/a/x/y', 'changed\n', 0o644);
+      touchNs([['src/a/x/y', 'src/a/x', 'dst/a/x', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string])].flat());
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', '--no-i-r', '--delete', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('delete_item(old/sub/k) mode=100644 flags=4');
+    expect(fs.existsSync(path.join(r.B, 'dst/zz'))).toBe(false);
+  });
+});
