@@ -56,7 +56,7 @@ import { MappedSource, idMappers, mapIds } from './id-source.js';
 import { listStat, receiverOutputUnmultiplexed, wholeSecondList } from '../plan/old-protocol.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
-import { rawName } from '../util/names.js';
+import { joinPath, rawName } from '../util/names.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
@@ -240,7 +240,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
     for (const root of plan.roots) {
       if (abort.aborted) break;
-      if (trace) traceRoot(trace, root, engine);
+      if (trace) traceRoot(trace, root, engine, input.plan.destRoot);
       await transferRoot(rc, root);
     }
     listComplete = true;
@@ -298,13 +298,16 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
 }
 
 /** -vvv: the source's place in rsync's first file list ("." for "dir/", else its own name). */
-function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection): void {
+function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoot: Buffer): void {
   const src = root.src.toString('latin1');
   if (root.contents) return trace.rootDir(showPath(root.src), posix.resolve(src));
   const st = engine.lstat(root.src);
   const slash = root.src.lastIndexOf(0x2f);
   const base = slash < 0 ? '' : `${showPath(root.src.subarray(0, slash))}/`;
-  trace.rootNamed(base, showPath(root.rel), !isFailure(st) && fileType(st.mode) === 'dir', isFailure(st) ? 0 : st.size);
+  // A regular file it replaces is the receiver's basis ("recv mapped").
+  const twin = engine.lstat(joinPath(destRoot, root.rel));
+  const basis = !isFailure(twin) && fileType(twin.mode) === 'reg' ? twin.size : 0;
+  trace.rootNamed(base, showPath(root.rel), !isFailure(st) && fileType(st.mode) === 'dir', isFailure(st) ? 0 : st.size, root.display && showPath(root.display), basis);
 }
 
 /**
@@ -314,7 +317,7 @@ function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection): void {
  */
 function traced(c: Config, input: Pick<TransferInput, 'plan' | 'wrapSource'>): boolean {
   const roots = input.plan.roots;
-  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && !roots[0]!.missing && !roots[0]!.display && !input.plan.renamed &&
+  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && !roots[0]!.missing && (input.plan.renamed ? !roots[0]!.dirOnly : !roots[0]!.display) &&
     c.recursive && (c.incRecursive || !c.hardLinks) && !c.relative && c.filesFrom === undefined;
 }
 

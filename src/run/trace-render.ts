@@ -9,7 +9,7 @@
 // them arrive, each list's directories in its order.
 
 import { tempName } from '../model/temp-name.js';
-import { UNKNOWN_LETTERS, type Said, type TraceEntry, type TraceList, type RunTrace } from './trace.js';
+import { UNKNOWN_LETTERS, sentName, type Said, type TraceEntry, type TraceList, type RunTrace } from './trace.js';
 
 export interface RenderInput {
   /** The destination operand as given (rsync's get_local_name). */
@@ -67,13 +67,13 @@ export function traceWriters(t: RunTrace, o: RenderInput) {
   // A line kept before its op ran gets the temp letters the engine reported since.
   const textOf = (s: Said): string => (s.renames?.temp ? s.text.replace(`.${UNKNOWN_LETTERS} to `, `.${s.renames.temp} to `) : s.text);
   const replay = (said: Said[]): void => said.forEach((s) => out[s.how](textOf(s)));
-  const path = (name: string): string => `${t.srcBase}${name}`;
+  const path = (e: TraceEntry): string => `${t.srcBase}${sentName(e)}`;
   /** The sender: an index the generator handed it. */
   const sent = (e: TraceEntry, ndx: number): void => {
-    line(on.send, `send_files(${ndx}, ${path(e.name)})`);
+    line(on.send, `send_files(${ndx}, ${path(e)})`);
     if (!e.data) return replay(e.send);
-    line(on.deltasum, `send_files mapped ${path(e.name)} of size ${e.size}`);
-    line(on.deltasum, `calling match_sums ${path(e.name)}`);
+    line(on.deltasum, `send_files mapped ${path(e)} of size ${e.size}`);
+    line(on.deltasum, `calling match_sums ${path(e)}`);
     replay(e.send);
     const d = e.delta;
     if (d && d.len > 0 && d.count > 0) {
@@ -84,7 +84,7 @@ export function traceWriters(t: RunTrace, o: RenderInput) {
     }
     line(on.deltasum, 'sending file_sum');
     line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
-    line(on.send, `sender finished ${path(e.name)}`);
+    line(on.send, `sender finished ${path(e)}`);
   };
   /** The receiver: an entry whose index came back to it. */
   const got = (e: TraceEntry): void => {
@@ -131,7 +131,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   const names = (l: TraceList): TraceEntry[] => [...l.listed].sort((a, b) => a.pos - b.pos);
   const received = (l: TraceList, who?: string): void => {
     if (who) line(on.flist, `[${who}] receiving flist for dir ${dirNo.get(l.dir.name) ?? 0}`);
-    for (const e of names(l)) line(on.flist, `recv_file_name(${e.name})`);
+    for (const e of names(l)) line(on.flist, `recv_file_name(${sentName(e)})`);
     line(on.flist, `received ${names(l).length} names`);
     line(on.flist, 'recv_file_list done');
   };
@@ -142,7 +142,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   const first = lists[0]!;
   const sendList = (l: TraceList): void => {
     // The first list's own entries are the operands (level 0): "." before its directory is read.
-    if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${e.name},*,0)`));
+    if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${sentName(e)},*,0)`));
     if (l === first) line(on.flist, `[sender] make_file(${l.dir.name},*,0)`);
     line(on.filter, `[sender] pushing local filters for ${l.abs}`);
     // Its entries, and the lines about those it left out, in readdir order.
@@ -199,7 +199,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   });
   followers.sort((a, b) => b.ndx - a.ndx);
   for (const f of followers) {
-    line(on.send, `send_files(${f.ndx}, ${path(f.e.name)})`);
+    line(on.send, `send_files(${f.ndx}, ${path(f.e)})`);
     replay(f.e.send);
   }
   for (const f of followers) line(on.recv, `recv_files(${f.e.name})`);

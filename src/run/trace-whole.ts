@@ -7,7 +7,7 @@
 // handed on, in index order. trace.ts keeps the directories and entries the run saw; trace-render.ts's
 // writers print an entry sent and received as under an incremental list.
 
-import type { RunTrace, TraceEntry, TraceList } from './trace.js';
+import { sentName, type RunTrace, type TraceEntry, type TraceList } from './trace.js';
 import { sorted, traceWriters, type RenderInput } from './trace-render.js';
 
 /** The lists' tree: the operand entries, and each directory's list by its name. */
@@ -41,7 +41,7 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
     line(on.filter, '[sender] popping local filters');
   };
   for (const r of roots) {
-    line(on.flist, `[sender] make_file(${r.name},*,0)`);
+    line(on.flist, `[sender] make_file(${sentName(r)},*,0)`);
     received.push(r);
     const l = r.isDir ? listOf.get(r.name) : undefined;
     if (l) readDir(l);
@@ -72,7 +72,7 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
 
   // The receiving side takes the list, then forks.
   line(on.recv, `server_recv(2) starting pid=${o.pid}`);
-  for (const e of received) line(on.flist, `recv_file_name(${e.name})`);
+  for (const e of received) line(on.flist, `recv_file_name(${sentName(e)})`);
   line(on.flist, `received ${received.length} names`);
   line(on.flist, 'recv_file_list done');
   line(on.recv, `get_local_name count=${received.length} ${o.dest}`);

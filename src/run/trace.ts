@@ -26,8 +26,10 @@ export interface Said {
 
 /** One entry of rsync's file list. */
 export interface TraceEntry {
-  /** Its name in the list, as printed ("." for a "dir/" root). */
+  /** Its name in the list, as printed ("." for a "dir/" root); the receiving side's name for a file copied to a new name. */
   name: string;
+  /** A file copied to a new name: the sender's name for it (its make_file, recv_file_name and send_files lines). */
+  sentAs?: string;
   isDir: boolean;
   /** The run decided it (an itemized entry: rsync's generator hands its index to the sender). */
   decided: boolean;
@@ -147,11 +149,19 @@ export class RunTrace {
 
   /**
    * A named source ("src", "a/src", a file): the first list holds just it, and a directory's own entries
-   * follow in a list sent with it. `base`: the path above it, with its "/" ("" for none).
+   * follow in a list sent with it. `base`: the path above it, with its "/" ("" for none); `sentAs`: a file
+   * copied to a new name `name`, its own name; `basis`: the size of the regular file it replaces (0: none).
    */
-  rootNamed(base: string, name: string, isDir: boolean, size: number): void {
+  rootNamed(base: string, name: string, isDir: boolean, size: number, sentAs?: string, basis = 0): void {
     this.srcBase = base;
-    const top: TraceList = { dir: this.entryFor('', true, 0, -1), top: true, abs: '', listed: [this.entryFor(name, isDir, size, 0)], readdir: new Map(), said: [] };
+    const root = this.entryFor(name, isDir, size, 0);
+    root.basis = basis;
+    // A file copied to a new name: the run prints (and decides) it under the sender's name.
+    if (sentAs !== undefined && sentAs !== name) {
+      root.sentAs = sentAs;
+      this.byName.set(sentAs, root);
+    }
+    const top: TraceList = { dir: this.entryFor('', true, 0, -1), top: true, abs: '', listed: [root], readdir: new Map(), said: [] };
     this.lists.push(top);
     this.earlyDir = isDir ? name : undefined;
   }
@@ -375,6 +385,9 @@ export function tempOf(name: string): string {
 /** Linux's major and minor numbers of a device number (glibc's gnu_dev_major/minor). */
 const major = (rdev: number): number => (Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 const minor = (rdev: number): number => (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
+
+/** The name the sender gives an entry (its own, for a file copied to a new name). */
+export const sentName = (e: TraceEntry): string => e.sentAs ?? e.name;
 
 const withSlash = (p: string): string => (p.endsWith('/') ? p : `${p}/`);
 

@@ -424,3 +424,37 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(r.B, 'dst/zz'))).toBe(false);
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('a file copied to a new name: the sender\'s name in its list, the new one on the receiving side', async () => {
+    const setup = (root: string): void => {
+      tree(root);
+      fs.mkdirSync(path.join(root, 'dst'));
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', 'src/a/x/y', 'dst/new'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('[sender] make_file(y,*,0)');
+    expect(out).toContain('send_files(1, src/a/x/y)');
+    expect(out).toContain('recv_generator(new,1)');
+    expect(out).toContain('renaming .new.<temp> to new');
+    expect(fs.readFileSync(path.join(r.B, 'dst/new'), 'utf8')).toBe('one\n');
+  });
+
+  it('a file replacing one: the receiver maps the old file as its basis (also under a new name)', async () => {
+    const setup = (root: string): void => {
+      tree(root);
+      put(root, 'dst/new', 'older\n', 0o644);
+      put(root, 'dst/t', 'older\n', 0o644);
+      touchNs([[path.join(root, 'dst'), '1700000000.5']]);
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', 'src/a/x/y', 'dst/new'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('recv mapped new of size 6');
+    const t = await differential({ engine, setup, args: ['-avvv', 'src/t', 'dst/'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(t);
+    expect(normaliseTrace(t.arsync.stdout)).toContain('recv mapped t of size 6');
+  });
+});
