@@ -116,6 +116,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
   // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
   const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
+  if (trace) trace.operands = input.plan.roots.length;
   const order = !trace && (compares || senderLate) ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
@@ -317,7 +318,9 @@ function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoo
  */
 function traced(c: Config, input: Pick<TransferInput, 'plan' | 'wrapSource'>): boolean {
   const roots = input.plan.roots;
-  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && !roots[0]!.missing && (input.plan.renamed ? !roots[0]!.dirOnly : !roots[0]!.display) &&
+  // Several operands: every one found, only the first a "dir/" (its "." list is the first list).
+  const operands = roots.every((r, k) => !r.missing && (k === 0 || !r.contents));
+  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && operands && (input.plan.renamed ? roots.length === 1 && !roots[0]!.dirOnly : roots.every((r) => !r.display)) &&
     c.recursive && (c.incRecursive || !c.hardLinks) && !c.relative && c.filesFrom === undefined;
 }
 

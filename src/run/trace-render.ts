@@ -27,6 +27,8 @@ export interface RenderInput {
 export function sorted(l: TraceList): TraceEntry[] {
   const head = l.listed.filter((e) => e === l.dir);
   const files = l.listed.filter((e) => e !== l.dir && !e.isDir);
+  // The operands come in command-line order: the receiver sorts them with the rest.
+  if (l.top || l.listed.some((e) => e.operand)) files.sort((a, b) => byteOrder(a.name, b.name));
   const dirs = l.listed.filter((e) => e !== l.dir && e.isDir).sort((a, b) => byteOrder(`${a.name}/`, `${b.name}/`));
   return [...head, ...files, ...dirs];
 }
@@ -67,7 +69,7 @@ export function traceWriters(t: RunTrace, o: RenderInput) {
   // A line kept before its op ran gets the temp letters the engine reported since.
   const textOf = (s: Said): string => (s.renames?.temp ? s.text.replace(`.${UNKNOWN_LETTERS} to `, `.${s.renames.temp} to `) : s.text);
   const replay = (said: Said[]): void => said.forEach((s) => out[s.how](textOf(s)));
-  const path = (e: TraceEntry): string => `${t.srcBase}${sentName(e)}`;
+  const path = (e: TraceEntry): string => `${e.base}${sentName(e)}`;
   /** The sender: an index the generator handed it. */
   const sent = (e: TraceEntry, ndx: number): void => {
     line(on.send, `send_files(${ndx}, ${path(e)})`);
@@ -148,7 +150,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     // Its entries, and the lines about those it left out, in readdir order.
     const made = names(l)
       .filter((e) => e !== l.dir)
-      .map((e) => ({ pos: e.pos, print: () => line(on.flist, `[sender] make_file(${e.name},*,2)`) }));
+      .map((e) => ({ pos: e.pos, print: () => line(on.flist, `[sender] make_file(${e.name},*,${e.operand ? 0 : 2})`) }));
     const left = l.said.map((s) => ({ pos: s.pos, print: () => out.print(s.text) }));
     [...made, ...left].sort((a, b) => a.pos - b.pos).forEach((x) => x.print());
   };

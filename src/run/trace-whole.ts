@@ -10,20 +10,25 @@
 import { sentName, type RunTrace, type TraceEntry, type TraceList } from './trace.js';
 import { sorted, traceWriters, type RenderInput } from './trace-render.js';
 
-/** The lists' tree: the operand entries, and each directory's list by its name. */
-function tree(t: RunTrace): { roots: TraceEntry[]; listOf: Map<string, TraceList> } {
+/**
+ * The lists' tree: the operands in the sender's order (a "dir/" operand's "." first, the later ones after
+ * it), the ones the sorted list starts from, and each directory's list by its name.
+ */
+function tree(t: RunTrace): { operands: TraceEntry[]; tops: TraceEntry[]; listOf: Map<string, TraceList> } {
   const first = t.lists[0]!;
   const listOf = new Map(t.lists.filter((l) => !l.top).map((l) => [l.dir.name, l]));
-  return { roots: first.top ? first.listed : [first.dir], listOf };
+  if (first.top) return { operands: [...first.listed].sort((a, b) => a.pos - b.pos), tops: sorted(first), listOf };
+  // The "." list holds the later operands too: they sort among its entries.
+  return { operands: [first.dir, ...first.listed.filter((e) => e.operand).sort((a, b) => a.pos - b.pos)], tops: [first.dir], listOf };
 }
 
-/** A directory's entries in the sender's (readdir) order, without the directory itself. */
-const readOrder = (l: TraceList): TraceEntry[] => l.listed.filter((e) => e !== l.dir).sort((a, b) => a.pos - b.pos);
+/** A directory's entries in the sender's (readdir) order, without the directory itself nor a later operand. */
+const readOrder = (l: TraceList): TraceEntry[] => l.listed.filter((e) => e !== l.dir && !e.operand).sort((a, b) => a.pos - b.pos);
 
 export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boolean }): void {
   if (!t.lists.length) return;
   const { on, out, line, replay, sent, got, sums, phases } = traceWriters(t, o);
-  const { roots, listOf } = tree(t);
+  const { operands, tops, listOf } = tree(t);
 
   // The sender builds the list: the received order is this one.
   const received: TraceEntry[] = [];
@@ -40,7 +45,7 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
     }
     line(on.filter, '[sender] popping local filters');
   };
-  for (const r of roots) {
+  for (const r of operands) {
     line(on.flist, `[sender] make_file(${sentName(r)},*,0)`);
     received.push(r);
     const l = r.isDir ? listOf.get(r.name) : undefined;
@@ -64,7 +69,7 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
       if (sub) under(sub);
     }
   };
-  for (const r of roots) {
+  for (const r of tops) {
     index.push(r);
     const l = r.isDir ? listOf.get(r.name) : undefined;
     if (l) under(l);

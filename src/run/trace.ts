@@ -30,6 +30,10 @@ export interface TraceEntry {
   name: string;
   /** A file copied to a new name: the sender's name for it (its make_file, recv_file_name and send_files lines). */
   sentAs?: string;
+  /** What the sender names it under: the path above its source operand (srcBase when it was listed). */
+  base: string;
+  /** A source operand after the first, in the first list (the sender's make_file(NAME,*,0)). */
+  operand?: boolean;
   isDir: boolean;
   /** The run decided it (an itemized entry: rsync's generator hands its index to the sender). */
   decided: boolean;
@@ -111,8 +115,10 @@ export class RunTrace {
   readonly genHead: Said[] = [];
   /** Generator lines after the pass (what the walk's end prints). */
   readonly genTail: Said[] = [];
-  /** What the sender names files under: a "dir/" source with its "/", the path above a named source. */
+  /** What the sender names files under: a "dir/" source with its "/", the path above a named source (the operand being walked). */
   srcBase = '';
+  /** The source operands: only the first may be a "dir/" (its "." list is the first list). */
+  operands = 1;
   private readonly byName = new Map<string, TraceEntry>();
   /** The depths of the destination directories whose filters the generator has pushed (delete_in_dir's). */
   private readonly filterDepths: number[] = [];
@@ -154,8 +160,15 @@ export class RunTrace {
    */
   rootNamed(base: string, name: string, isDir: boolean, size: number, sentAs?: string, basis = 0): void {
     this.srcBase = base;
-    const root = this.entryFor(name, isDir, size, 0);
+    const first = this.lists[0];
+    const root = this.entryFor(name, isDir, size, first ? OPERAND_POS + first.listed.length : 0);
     root.basis = basis;
+    // A later operand: in the first list, after what the sender read before it.
+    if (first) {
+      root.operand = true;
+      first.listed.push(root);
+      return;
+    }
     // A file copied to a new name: the run prints (and decides) it under the sender's name.
     if (sentAs !== undefined && sentAs !== name) {
       root.sentAs = sentAs;
@@ -163,7 +176,8 @@ export class RunTrace {
     }
     const top: TraceList = { dir: this.entryFor('', true, 0, -1), top: true, abs: '', listed: [root], readdir: new Map(), said: [] };
     this.lists.push(top);
-    this.earlyDir = isDir ? name : undefined;
+    // A lone directory's own list is sent with the first (rsync sends it at once when the list holds only it).
+    this.earlyDir = isDir && this.operands === 1 ? name : undefined;
   }
 
   /** The walk lists `rel` ("" for the root): its list's lines go after the ones listed before. */
@@ -366,7 +380,7 @@ export class RunTrace {
   private entryFor(name: string, isDir: boolean, size: number, pos: number): TraceEntry {
     let e = this.byName.get(name);
     if (!e) {
-      e = { name, isDir, decided: false, generatorOnly: false, data: false, failed: false, follower: false, size, mode: 0, rdev: 0, basis: 0, pos, gen: [], send: [], recv: [] };
+      e = { name, base: this.srcBase, isDir, decided: false, generatorOnly: false, data: false, failed: false, follower: false, size, mode: 0, rdev: 0, basis: 0, pos, gen: [], send: [], recv: [] };
       this.byName.set(name, e);
     }
     return e;
@@ -385,6 +399,9 @@ export function tempOf(name: string): string {
 /** Linux's major and minor numbers of a device number (glibc's gnu_dev_major/minor). */
 const major = (rdev: number): number => (Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 const minor = (rdev: number): number => (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
+
+/** Where the sender lists a later operand among the first list's entries: after every name it read there. */
+const OPERAND_POS = 1e9;
 
 /** The name the sender gives an entry (its own, for a file copied to a new name). */
 export const sentName = (e: TraceEntry): string => e.sentAs ?? e.name;

@@ -458,3 +458,33 @@ describeEngines((e) => {
     expect(normaliseTrace(t.arsync.stdout)).toContain('recv mapped t of size 6');
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** The tree and a second source directory. */
+  const two = (root: string): void => {
+    tree(root);
+    put(root, 'src2/w', 'w\n', 0o644);
+    put(root, 'src2/c/f', 'f\n', 0o644);
+    touchNs(['src2/w', 'src2/c/f', 'src2/c', 'src2'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+  };
+
+  it('several operands: one first list (a "dir/" source\'s "." and the later operands), numbered and sorted as rsync', async () => {
+    const r = await differential({ engine, setup: two, args: ['-avvv', 'src/', 'src2', 'dst/'], noItemize: true, unchanged: ['src', 'src2'] });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('[sender] make_file(src2,*,0)');
+    expect(out.filter((l) => /^send_files\(\d+, src2\)$/.test(l))).toHaveLength(1);
+    expect(out).toContain('recv_files(8) starting');
+    expect(fs.readFileSync(path.join(r.B, 'dst/src2/c/f'), 'utf8')).toBe('f\n');
+  });
+
+  it('several operands: named directories, files in command-line order, and --no-inc-recursive', async () => {
+    for (const args of [['src', 'src2'], ['src/a/x/y', 'src/t'], ['src/a/x/y', 'src/t', 'src2'], ['--no-i-r', 'src/', 'src2'], ['--no-i-r', 'src', 'src2']]) {
+      const r = await differential({ engine, setup: two, args: ['-avvv', ...args, 'dst/'], noItemize: true, volatile: ['dst'], unchanged: ['src', 'src2'] });
+      sameProcessOrder(r);
+      expect(r.arsync.stdout, args.join(' ')).toContain('send_files starting');
+    }
+  });
+});
