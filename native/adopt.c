@@ -43,6 +43,7 @@ int adopt_file(struct job *j, int dirfd, const char *name, int in, const struct 
   snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", in);
   if (temp_link(c, AT_FDCWD, pinned, AT_SYMLINK_FOLLOW, tdir, name, tmp) < 0)
     return cannot_link(errno) ? ADOPT_COPY : job_fail(j, errno, "link", W_DST);
+  job_temp(j, tmp);
   /* The staged file's fd takes the owner, mode and times in the contract's order, as a temp file's
    * does (its mode is set even when 0600: the staging file's own came through our umask). */
   int rc = meta_owner_fd(j, in);

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -60,6 +61,8 @@ struct ctx {
   struct failures fails;
   uint8_t *outcomes;     /* run()'s optional outcome bytes, valid during run() only */
   size_t noutcomes;
+  uint8_t *temps;        /* the outcome bytes' temp-name part (6 per op), NULL when not asked for */
+  size_t ntemps;         /* ops it has room for */
   uint8_t *rootpath;     /* destRoot as given, without trailing slashes (Backup paths) */
   size_t rootlen;
   uint8_t *bpath;        /* --backup-dir as an absolute path, NUL-terminated; NULL: backups beside files */
@@ -83,12 +86,21 @@ struct job {
   int64_t bytes;          /* bytes counted so far (undone when an EMFILE retry starts over) */
   bool equal;             /* Compare found identical content: outcome Equal */
   bool device_out;        /* --write-devices: data goes into a device (no holes skipped, no truncation) */
+  char temp[7];           /* the six letters of the temp file a File op made (empty: none), for -vvv */
 };
 
 static inline void set_outcome(struct ctx *c, uint32_t index, enum outcome o)
 {
   if (index < c->noutcomes)
     c->outcomes[index] = (uint8_t)o;
+}
+
+/* A File op made its temp file `tmp`: its letters are reported with a Done outcome (temp_report). */
+static inline void job_temp(struct job *j, const char *tmp)
+{
+  size_t n = strlen(tmp);
+  if (n >= 6)
+    memcpy(j->temp, tmp + n - 6, 7);
 }
 
 static inline int job_fail(struct job *j, int no, const char *sys, int where)

@@ -339,11 +339,11 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
   if (tt != napi_uint8_array)
     return throw_type(env, "batch must be a Uint8Array");
   /* Validate the whole batch before the first I/O: a malformed batch does nothing at all. */
-  size_t off = 0;
+  size_t off = 0, nops = 0;
   struct op op;
   int r;
   while ((r = batch_next(data, len, &off, &op)) == 1)
-    ;
+    nops++;
   if (r < 0)
     return throw_range(env, "batch is malformed");
   uint8_t *outcomes = NULL;
@@ -368,6 +368,9 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
   c->counters = cdata;
   c->outcomes = outcomes;
   c->noutcomes = noutcomes;
+  /* Room for 7 bytes per op: after the outcomes, each op's temp-name letters (-vvv's renaming lines). */
+  c->temps = nops && noutcomes >= nops * 7 ? outcomes + nops : NULL;
+  c->ntemps = c->temps ? nops : 0;
   failures_clear(&c->fails);
   size_t blen;
   NAPI_TRY(env, napi_get_typedarray_info(env, argv[1], &tt, &blen, &data, NULL, NULL));
@@ -378,6 +381,8 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
   c->counters = NULL;
   c->outcomes = NULL;
   c->noutcomes = 0;
+  c->temps = NULL;
+  c->ntemps = 0;
   failures_sort(&c->fails);
   napi_value out = failures_to_js(env, &c->fails);
   failures_clear(&c->fails);

@@ -37,8 +37,11 @@ int exec_finish(struct job *j, int rc)
     rc = src_remove(j);
   if (rc == OP_FAIL)
     exec_fail(c, op, j->err);
-  else if (rc == OP_OK)
+  else if (rc == OP_OK) {
     set_outcome(c, op->index, j->equal ? OUT_EQUAL : OUT_DONE);
+    if (j->temp[0] && op->index < c->ntemps)
+      memcpy(c->temps + (size_t)op->index * 6, j->temp, 6);
+  }
   return rc;
 }
 

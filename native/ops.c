@@ -201,6 +201,7 @@ static int do_file(struct job *j)
     goto done;
   }
   made = true;
+  job_temp(j, tmp);
   temp_preallocate(c, out, st.st_size);
   rc = copy_data_sync(j, in, out, &st, false);
   if (rc == OP_OK)

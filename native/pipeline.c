@@ -575,6 +575,8 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
         slot_fail(s, errno, "open", W_DST);
       s->tmpfd = fd;
       s->made = fd >= 0;
+      if (s->made)
+        job_temp(&s->job, s->tmp);
     }
     if (s->failed || P->stop) {
       slot_end(c, P, s);

@@ -19,17 +19,43 @@
 
 /* Temp-name collisions are possible (a crashed run's leftovers); a fresh name is cheap. */
 #define TEMP_TRIES 64
+/* rsync's limit on the name's part: NAME_MAX less the leading dot, the suffix and the NUL. */
+#define TEMP_STEM_MAX (NAME_MAX - 1 - 7 - 1)
 
 static const char temp_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-static void temp_name(struct ctx *c, const char *name, char out[NAME_MAX + 1])
+/* rsync's temp name (its receiver's get_tmpname): beside the target `.<name>.XXXXXX` with a dot file's
+ * own dot not doubled; in the --temp-dir `<name>.XXXXXX`; the name cut to 246 bytes (not inside a
+ * multibyte character) and one trailing dot dropped before the suffix's. src/model/temp-name.ts is the
+ * TypeScript twin (test/contract/temp-names.test.ts holds them together). */
+static size_t temp_stem(const char *name, bool in_tempdir, char out[NAME_MAX + 1])
 {
+  size_t len = 0;
+  if (!in_tempdir) {
+    if (*name == '.')
+      name++;
+    out[len++] = '.';
+  }
   size_t n = strlen(name);
-  if (n > NAME_MAX - 8)
-    n = NAME_MAX - 8;
-  out[0] = '.';
-  memcpy(out + 1, name, n);
-  out[1 + n] = '.';
+  size_t start = len;
+  if (n > TEMP_STEM_MAX) {
+    n = TEMP_STEM_MAX;
+    /* A cut inside a multibyte character drops its leading bytes too. */
+    if ((unsigned char)name[n] & 0x80)
+      while (n > 0 && ((unsigned char)name[n - 1] & 0x80))
+        n--;
+  }
+  memcpy(out + start, name, n);
+  len = start + n;
+  if (len > 0 && out[len - 1] == '.')
+    len--;
+  return len;
+}
+
+static void temp_name(struct ctx *c, const char *name, bool in_tempdir, char out[NAME_MAX + 1])
+{
+  size_t n = temp_stem(name, in_tempdir, out);
+  out[n] = '.';
   /* xorshift64*: unpredictability is not needed (O_EXCL makes collisions harmless), speed is. */
   uint64_t x = c->rng;
   x ^= x >> 12;
@@ -38,17 +64,17 @@ static void temp_name(struct ctx *c, const char *name, char out[NAME_MAX + 1])
   c->rng = x;
   x *= 0x2545F4914F6CDD1DULL;
   for (int i = 0; i < 6; i++) {
-    out[2 + n + i] = temp_chars[x % (sizeof temp_chars - 1)];
+    out[n + 1 + i] = temp_chars[x % (sizeof temp_chars - 1)];
     x /= sizeof temp_chars - 1;
   }
-  out[8 + n] = 0;
+  out[n + 7] = 0;
 }
 
 int temp_make(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1], temp_make_fn make, const void *arg)
 {
   int r = -1;
   for (int i = 0; i < TEMP_TRIES; i++) {
-    temp_name(c, name, tmp);
+    temp_name(c, name, c->tpath && dirfd == c->tdirfd, tmp);
     r = make(arg, dirfd, tmp);
     if (r >= 0 || errno != EEXIST)
       break;

@@ -12,7 +12,7 @@ import { openLogFile } from './output-options.js';
 import type { LogFile } from '../progress/logfile.js';
 import { selectEngine } from '../engine/index.js';
 import { resolveOperands } from '../plan/sources.js';
-import { transfer } from '../run/run.js';
+import { transfer, wholeListTraced } from '../run/run.js';
 import { startBatch } from './batch-run.js';
 import { exitLine } from '../run/trace-render.js';
 import { exitCode } from '../run/tally.js';
@@ -284,7 +284,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // when directories are transferred (-r, --files-from).
   if (c.info.FLIST > 0 && !c.json && !pulled) {
     if (c.incRecursive) io.out.write('sending incremental file list\n');
-    else if (c.recursive || c.filesFrom !== undefined) io.out.write('building file list ... done\n');
+    else if (c.recursive || c.filesFrom !== undefined) io.out.write(wholeListTraced(c, resolved.plan, pulled !== undefined) ? 'building file list ... \n' : 'building file list ... done\n');
   }
 
   let ioErrors = 0;

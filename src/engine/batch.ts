@@ -155,3 +155,14 @@ export function opsAt(batch: Uint8Array, indices: readonly number[]): Map<number
   }
   return out;
 }
+
+/** The number of ops in a batch, from their lengths alone (run()'s outcome layout needs it). */
+export function countOps(batch: Uint8Array): number {
+  const b = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  let n = 0;
+  for (let o = 0; o < b.length; n++) {
+    const tail = b.readUInt8(o + 1) & OpFlag.Target ? b.readDoubleLE(o + 32) : 0;
+    o += OP_HEADER + pad8(b.readUInt32LE(o + 4) + b.readUInt32LE(o + 8) + tail);
+  }
+  return n;
+}

@@ -40,7 +40,7 @@ import { nodeOpenPair } from './node-pair.js';
 import { ABORTED, OpScope } from './node-scope.js';
 import { DEVICE, checkIdentity, noSymlinkParents, Sources, type Source } from './node-source.js';
 import { heldCwd, mknod, mknodIn } from './node-special.js';
-import { createTemp } from './node-temp.js';
+import { createTemp, reportTemp, tempSlots } from './node-temp.js';
 import { preallocate } from './node-prealloc.js';
 import { TempDir, copyInto, createFile } from './node-tempdir.js';
 import { PartialDir, partialDirOf, signalledPartial } from './node-partial.js';
@@ -87,6 +87,8 @@ class NodeContext implements EngineContext {
   /** --partial-dir / --delay-updates: where kept and delayed files wait. */
   private readonly partialDir: PartialDir | undefined;
   private closed = false;
+  /** The temp file the File op being run made (its letters are reported when it is done). */
+  private madeTemp: Buffer | undefined;
 
   constructor(opts: EngineOptions) {
     this.flags = opts.flags;
@@ -117,11 +119,14 @@ class NodeContext implements EngineContext {
     if (this.closed) throw new Error('node engine context used after close()');
     const failures: OpFailure[] = [];
     let index = 0;
+    const temps = tempSlots(batch, outcomes);
     for (const op of readBatch(batch)) {
       if (this.scope.aborted()) break;
       // An op that replaces an entry whose backup just failed is not run (DESIGN.md §3.7).
       const blocked = this.backups.gate(op);
+      this.madeTemp = undefined;
       const result = blocked ? this.scope.failure(blocked, index) : this.runOp(op, index);
+      if (result === Outcome.Done) reportTemp(temps, index, this.madeTemp);
       if (result === ABORTED) break; // the op in progress and the rest stay NotRun
       if (typeof result !== 'number') {
         failures.push(result);
@@ -389,9 +394,10 @@ class NodeContext implements EngineContext {
 
   /** A File op's temp file: in the held --temp-dir (blamed on the target), else beside the target. */
   private fileTemp(t: Target, create: (abs: Buffer) => number = createFile): Temp & { made: number } {
-    if (!this.tempDir) return this.temp(t, create);
-    this.scope.at(t.rel, true);
-    return { ...createTemp(this.tempDir.dir(), t.name, create), rel: t.rel };
+    if (this.tempDir) this.scope.at(t.rel, true);
+    const tmp = this.tempDir ? { ...createTemp(this.tempDir.dir(), t.name, create, true), rel: t.rel } : this.temp(t, create);
+    this.madeTemp = tmp.abs;
+    return tmp;
   }
 
   /** A finished File temp into place (node-partial.ts: with --delay-updates into its partial dir). */

@@ -7,6 +7,7 @@
 // with EMFILE/ENFILE are retried at the end, one batch at a time on the main thread: running out of
 // descriptors lowers the concurrency instead of failing the run.
 
+import { TEMP_LETTERS } from '../model/temp-name.js';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
@@ -45,6 +46,8 @@ export interface DispatcherOptions {
   noInline?: boolean;
   /** The EMFILE retries' batch and outcomes (--delay-updates keeps the files they placed). */
   onRetried?: (batch: Uint8Array, outcomes: Uint8Array) => void;
+  /** -vvv: the outcome bytes have room for each op's temp-name letters (docs/native-contract.md, "run() outcomes"). */
+  tempNames?: boolean;
 }
 
 export interface InlineBudget {
@@ -128,7 +131,8 @@ export class Dispatcher {
    * batch (`live`) never runs inline: this thread draws its line meanwhile.
    */
   async submit(batch: Uint8Array, count: number, token?: unknown, bytes = 0, live?: LiveBatch): Promise<void> {
-    const item: Held = { batch, count, token, outcomes: live?.outcomes, seq: live?.seq };
+    const outcomes = live?.outcomes ?? (this.o.tempNames ? new Uint8Array(count * (1 + TEMP_LETTERS)) : undefined);
+    const item: Held = { batch, count, token, outcomes, seq: live?.seq };
     if (this.inlineFirst && !this.pool && !this.o.live && !this.o.noInline) {
       const b = this.budget;
       if (this.inlineMs < b.ms && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {

@@ -384,6 +384,7 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
     if (p.eventName !== undefined) rc.trace?.notPlaced(p.eventName);
     return;
   }
+  if (p.temp !== undefined && p.eventName !== undefined) rc.trace?.placedAs(p.eventName, p.temp);
   if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);
   // After the -c case above, which may itself have deferred the entry it reports.
   if (p.eventName !== undefined) rc.events?.fileDone(p.eventName);

@@ -44,6 +44,7 @@ import { LineOrder } from './line-order.js';
 import { TreeDirLines } from './tree-lines.js';
 import { RunTrace, traceLevels } from './trace.js';
 import { renderTrace } from './trace-render.js';
+import { renderWholeTrace } from './trace-whole.js';
 import { SharedInodes } from './dest-links.js';
 import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
@@ -56,7 +57,7 @@ import { MappedSource, idMappers, mapIds } from './id-source.js';
 import { listStat, receiverOutputUnmultiplexed, wholeSecondList } from '../plan/old-protocol.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
-import { rawName } from '../util/names.js';
+import { joinPath, rawName } from '../util/names.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
@@ -116,6 +117,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
   // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
   const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
+  if (trace) trace.operands = input.plan.roots.length;
   const order = !trace && (compares || senderLate) ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
@@ -185,6 +187,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     fileMark: c.progressFiles && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
     // --json=events and -vvv's "renaming" lines wait for each file op's outcome.
     eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,
+    tempNames: trace !== undefined && !c.dryRun,
     removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
@@ -240,7 +243,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
     for (const root of plan.roots) {
       if (abort.aborted) break;
-      if (trace) traceRoot(trace, root, engine);
+      if (trace) traceRoot(trace, root, engine, input.plan.destRoot);
       await transferRoot(rc, root);
     }
     listComplete = true;
@@ -277,7 +280,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }
-    if (trace) renderTrace(trace, { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir });
+    const shape = { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir };
+    if (trace && c.incRecursive) renderTrace(trace, shape);
+    else if (trace) renderWholeTrace(trace, { ...shape, listDone: c.info.FLIST > 0 && c.debug.FLIST > 1 });
   } finally {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
@@ -296,23 +301,37 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
 }
 
 /** -vvv: the source's place in rsync's first file list ("." for "dir/", else its own name). */
-function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection): void {
+function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoot: Buffer): void {
   const src = root.src.toString('latin1');
   if (root.contents) return trace.rootDir(showPath(root.src), posix.resolve(src));
   const st = engine.lstat(root.src);
   const slash = root.src.lastIndexOf(0x2f);
   const base = slash < 0 ? '' : `${showPath(root.src.subarray(0, slash))}/`;
-  trace.rootNamed(base, showPath(root.rel), !isFailure(st) && fileType(st.mode) === 'dir', isFailure(st) ? 0 : st.size);
+  // A regular file it replaces is the receiver's basis ("recv mapped").
+  const twin = engine.lstat(joinPath(destRoot, root.rel));
+  const basis = !isFailure(twin) && fileType(twin.mode) === 'reg' ? twin.size : 0;
+  trace.rootNamed(base, showPath(root.rel), !isFailure(st) && fileType(st.mode) === 'dir', isFailure(st) ? 0 : st.size, root.display && showPath(root.display), basis);
 }
 
 /**
- * Is rsync's -vvv trace kept? For one "dir/" source copied recursively with an incremental list (the list
- * shape the trace numbers); not for --json, nor a pull (its lines are the protocol's).
+ * Is rsync's -vvv trace kept? For one source copied recursively (the list shapes the trace numbers: an
+ * incremental list, or with --no-inc-recursive a whole one, trace-whole.ts); not for --json, nor a pull
+ * (its lines are the protocol's).
  */
-function traced(c: Config, input: TransferInput): boolean {
+function traced(c: Config, input: Pick<TransferInput, 'plan' | 'wrapSource'>): boolean {
   const roots = input.plan.roots;
-  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && roots.length === 1 && !roots[0]!.missing && !roots[0]!.display && !input.plan.renamed &&
-    c.recursive && c.incRecursive && !c.relative && c.filesFrom === undefined;
+  // Several operands: every one found, only the first a "dir/" (its "." list is the first list).
+  const operands = roots.every((r, k) => !r.missing && (k === 0 || !r.contents));
+  return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && operands && (input.plan.renamed ? roots.length === 1 && !roots[0]!.dirOnly : roots.every((r) => !r.display)) &&
+    c.recursive && (c.incRecursive || !c.hardLinks) && !c.relative && c.filesFrom === undefined;
+}
+
+/**
+ * rsync's "building file list ... " is cut by the sender's make_file lines when a whole list's trace
+ * prints them: its "done" is then the trace's (trace-whole.ts).
+ */
+export function wholeListTraced(c: Config, plan: TransferInput['plan'], pulled: boolean): boolean {
+  return !pulled && !c.incRecursive && c.debug.FLIST > 1 && traced(c, { plan, wrapSource: undefined });
 }
 
 /** %C's sums, when --out-format or --log-file-format prints them. */

@@ -12,6 +12,7 @@ import type { SysFailure } from '../model/failure.js';
 import { BatchWriter, opsAt, readBatch, type Op } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
 import { OpFlag, OpKind, Outcome, adoptsSource } from '../model/ops.js';
+import { TEMP_LETTERS } from '../model/temp-name.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
 import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
@@ -49,6 +50,8 @@ export interface Pending {
   removed?: string;
   /** --delay-updates: the op's file waits in its partial dir; once done, it is renamed into place at the end. */
   delayed?: { src: Buffer; rel: Buffer; st: Stat };
+  /** -vvv: the six letters of the temp file the engine renamed into place (LocalSinkOptions.tempNames). */
+  temp?: string;
 }
 
 /** The seam the planner sends ops through. */
@@ -110,6 +113,8 @@ export interface LocalSinkOptions {
   keepPartial?: boolean;
   /** --delay-updates: File ops' outcomes are wanted, to move the finished files into place at the end. */
   delayUpdates?: boolean;
+  /** -vvv: the temp name each File op renamed into place is wanted (Pending.temp; with eventNames). */
+  tempNames?: boolean;
 }
 
 /** The OpSink over the local engines: the pool's workers and this thread's context. */
@@ -142,6 +147,7 @@ export class LocalSink implements OpSink {
         // would hold a second set of descriptors exactly when they are short; the inline one serves.
         serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
         live: o.fileMark !== undefined,
+        tempNames: o.tempNames === true,
       });
     }
   }
@@ -195,7 +201,7 @@ export class LocalSink implements OpSink {
     for (const [i, p] of pending) {
       // A -c compare's line comes with its outcome from the batch: its file waits for that.
       if (!p.mark || p.verdict.action === 'compare') continue;
-      shared ??= new Uint8Array(new SharedArrayBuffer(count));
+      shared ??= new Uint8Array(new SharedArrayBuffer(count * (this.o.tempNames ? 1 + TEMP_LETTERS : 1)));
       p.mark.shared = shared;
       p.mark.index = i;
       p.mark.batch = seq;
@@ -216,8 +222,12 @@ export class LocalSink implements OpSink {
   }
 
   private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {
+    // -vvv: after the outcome bytes, 6 letters per op of the temp file it renamed into place (zero: none).
+    const ops = this.o.tempNames ? outcomes.length / (1 + TEMP_LETTERS) : 0;
     for (const [i, p] of map) {
       const o = outcomes[i]!;
+      const at = ops + i * TEMP_LETTERS;
+      if (ops && outcomes[at]) p.temp = Buffer.from(outcomes.subarray(at, at + TEMP_LETTERS)).toString('latin1');
       // Done: the file was written into its partial dir (Equal: the target already had its bytes).
       if (p.delayed && o === Outcome.Done) this.delayedOps.add(OpKind.Delayed, p.delayed.src, p.delayed.rel, p.delayed.st);
       this.o.settled(p, o);

@@ -8,7 +8,8 @@
 // first entry. Directories are numbered (in "receiving flist for dir N") in the order the lists that hold
 // them arrive, each list's directories in its order.
 
-import { tempOf, type Said, type TraceEntry, type TraceList, type RunTrace } from './trace.js';
+import { tempName } from '../model/temp-name.js';
+import { UNKNOWN_LETTERS, sentName, type Said, type TraceEntry, type TraceList, type RunTrace } from './trace.js';
 
 export interface RenderInput {
   /** The destination operand as given (rsync's get_local_name). */
@@ -23,9 +24,11 @@ export interface RenderInput {
 }
 
 /** A list's entries in rsync's order: non-directories first, then directories with their trailing "/". */
-function sorted(l: TraceList): TraceEntry[] {
+export function sorted(l: TraceList): TraceEntry[] {
   const head = l.listed.filter((e) => e === l.dir);
   const files = l.listed.filter((e) => e !== l.dir && !e.isDir);
+  // The operands come in command-line order: the receiver sorts them with the rest.
+  if (l.top || l.listed.some((e) => e.operand)) files.sort((a, b) => byteOrder(a.name, b.name));
   const dirs = l.listed.filter((e) => e !== l.dir && e.isDir).sort((a, b) => byteOrder(`${a.name}/`, `${b.name}/`));
   return [...head, ...files, ...dirs];
 }
@@ -46,29 +49,91 @@ export function numbering(lists: readonly TraceList[]): { entries: TraceEntry[][
   return { entries, starts, dirNo };
 }
 
-/** The temp file the receiver renames over `name`: beside it, or in -T's directory. */
-function tempFor(name: string, tempDir: string | undefined): string {
-  if (tempDir === undefined) return tempOf(name);
-  return `${tempDir.replace(/\/+$/, '')}/${tempOf(name.slice(name.lastIndexOf('/') + 1))}`;
+/**
+ * The temp file the receiver renames over `name`: beside it, or in -T's directory, in rsync's shape
+ * (model/temp-name.ts) with the letters the engine reported.
+ */
+function tempFor(name: string, tempDir: string | undefined, letters: string): string {
+  const slash = name.lastIndexOf('/');
+  const temp = tempName(Buffer.from(name.slice(slash + 1)), tempDir !== undefined, letters).toString();
+  return tempDir === undefined ? `${name.slice(0, slash + 1)}${temp}` : `${tempDir.replace(/\/+$/, '')}/${temp}`;
 }
 
-export function renderTrace(t: RunTrace, o: RenderInput): void {
+/** The lines every shape of list writes alike: an entry sent, an entry received, the phases. */
+export function traceWriters(t: RunTrace, o: RenderInput) {
   const on = t.levels;
   const out = t.inner;
   const line = (when: boolean, text: string): void => {
     if (when) out.item(text);
   };
-  const replay = (said: Said[]): void => said.forEach((s) => out[s.how](s.text));
-  const path = (name: string): string => `${t.srcBase}${name}`;
+  // A line kept before its op ran gets the temp letters the engine reported since.
+  const textOf = (s: Said): string => (s.renames?.temp ? s.text.replace(`.${UNKNOWN_LETTERS} to `, `.${s.renames.temp} to `) : s.text);
+  const replay = (said: Said[]): void => said.forEach((s) => out[s.how](textOf(s)));
+  const path = (e: TraceEntry): string => `${e.base}${sentName(e)}`;
+  /** The sender: an index the generator handed it. */
+  const sent = (e: TraceEntry, ndx: number): void => {
+    line(on.send, `send_files(${ndx}, ${path(e)})`);
+    if (!e.data) return replay(e.send);
+    line(on.deltasum, `send_files mapped ${path(e)} of size ${e.size}`);
+    line(on.deltasum, `calling match_sums ${path(e)}`);
+    replay(e.send);
+    const d = e.delta;
+    if (d && d.len > 0 && d.count > 0) {
+      line(on.deltasum, 'built hash table');
+      line(on.deltasum, `hash search b=${d.blength} len=${d.len}`);
+      for (const m of d.matches) line(on.deltasum, m);
+      line(on.deltasum, 'done hash search');
+    }
+    line(on.deltasum, 'sending file_sum');
+    line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
+    line(on.send, `sender finished ${path(e)}`);
+  };
+  /** The receiver: an entry whose index came back to it. */
+  const got = (e: TraceEntry): void => {
+    line(on.recv, `recv_files(${e.name})`);
+    if (!e.data) return;
+    if (e.basis > 0) line(on.deltasum, `recv mapped ${e.basisName ?? e.name} of size ${e.basis}`);
+    line(on.deltasum, 'got file_sum');
+    if (e.failed) return;
+    if (o.inplace) return line(on.recv, `finishing ${e.name}`);
+    replay(e.recv);
+    line(on.recv, `renaming ${tempFor(e.name, o.tempDir, e.temp ?? UNKNOWN_LETTERS)} to ${e.name}`);
+  };
+  /** The generator's sums of an entry's basis (--no-whole-file). */
+  const sums = (e: TraceEntry, ndx: number): void => {
+    const d = e.delta;
+    if (!d) return;
+    line(on.deltasum, `generating and sending sums for ${ndx}`);
+    if (d.count) line(on.deltasum, `count=${d.count} rem=${d.remainder} blength=${d.blength} s2length=${d.s2length} flength=${d.flength}`);
+  };
+  /** After the pass: the generator's tail and the three processes' phases. */
+  const phases = (): void => {
+    replay(t.genTail);
+    line(on.genr, 'generate_files phase=1');
+    line(on.send, 'send_files phase=1');
+    line(on.recv, 'recv_files phase=1');
+    line(on.genr, 'generate_files phase=2');
+    line(on.send, 'send_files phase=2');
+    line(on.send, 'send files finished');
+    line(on.recv, 'recv_files phase=2');
+    line(on.recv, 'recv_files finished');
+    line(on.genr, 'generate_files phase=3');
+    line(on.genr, 'generate_files finished');
+  };
+  return { on, out, line, replay, path, sent, got, sums, phases };
+}
+
+export function renderTrace(t: RunTrace, o: RenderInput): void {
   const lists = t.lists;
   if (!lists.length) return;
+  const { on, out, line, replay, path, sent, got, sums, phases } = traceWriters(t, o);
 
   const { entries, starts, dirNo } = numbering(lists);
   // The sender's order: readdir()'s ("." first).
   const names = (l: TraceList): TraceEntry[] => [...l.listed].sort((a, b) => a.pos - b.pos);
   const received = (l: TraceList, who?: string): void => {
     if (who) line(on.flist, `[${who}] receiving flist for dir ${dirNo.get(l.dir.name) ?? 0}`);
-    for (const e of names(l)) line(on.flist, `recv_file_name(${e.name})`);
+    for (const e of names(l)) line(on.flist, `recv_file_name(${sentName(e)})`);
     line(on.flist, `received ${names(l).length} names`);
     line(on.flist, 'recv_file_list done');
   };
@@ -79,13 +144,13 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   const first = lists[0]!;
   const sendList = (l: TraceList): void => {
     // The first list's own entries are the operands (level 0): "." before its directory is read.
-    if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${e.name},*,0)`));
+    if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${sentName(e)},*,0)`));
     if (l === first) line(on.flist, `[sender] make_file(${l.dir.name},*,0)`);
     line(on.filter, `[sender] pushing local filters for ${l.abs}`);
     // Its entries, and the lines about those it left out, in readdir order.
     const made = names(l)
       .filter((e) => e !== l.dir)
-      .map((e) => ({ pos: e.pos, print: () => line(on.flist, `[sender] make_file(${e.name},*,2)`) }));
+      .map((e) => ({ pos: e.pos, print: () => line(on.flist, `[sender] make_file(${e.name},*,${e.operand ? 0 : 2})`) }));
     const left = l.said.map((s) => ({ pos: s.pos, print: () => out.print(s.text) }));
     [...made, ...left].sort((a, b) => a.pos - b.pos).forEach((x) => x.print());
   };
@@ -119,30 +184,8 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       if (!e.isDir) replay(e.gen);
       // A backup made for an entry that sends no data is the generator's.
       if (!e.isDir && !e.data) replay(e.recv);
-      const d = e.delta;
-      if (d) {
-        line(on.deltasum, `generating and sending sums for ${start + i}`);
-        if (d.count) line(on.deltasum, `count=${d.count} rem=${d.remainder} blength=${d.blength} s2length=${d.s2length} flength=${d.flength}`);
-      }
+      sums(e, start + i);
     });
-    // The sender: the indexes the generator handed it.
-    const sent = (e: TraceEntry, ndx: number): void => {
-      line(on.send, `send_files(${ndx}, ${path(e.name)})`);
-      if (!e.data) return replay(e.send);
-      line(on.deltasum, `send_files mapped ${path(e.name)} of size ${e.size}`);
-      line(on.deltasum, `calling match_sums ${path(e.name)}`);
-      replay(e.send);
-      const d = e.delta;
-      if (d && d.len > 0 && d.count > 0) {
-        line(on.deltasum, 'built hash table');
-        line(on.deltasum, `hash search b=${d.blength} len=${d.len}`);
-        for (const m of d.matches) line(on.deltasum, m);
-        line(on.deltasum, 'done hash search');
-      }
-      line(on.deltasum, 'sending file_sum');
-      line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
-      line(on.send, `sender finished ${path(e.name)}`);
-    };
     if (l.dir.decided && !l.top) sent(l.dir, start - 1);
     list.forEach((e, i) => {
       if (e.follower) followers.push({ e, ndx: start + i });
@@ -153,37 +196,17 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
       line(on.recv, `recv_files(${count0}) starting`);
       later.forEach((sub) => received(sub, 'receiver'));
     }
-    const got = (e: TraceEntry): void => {
-      line(on.recv, `recv_files(${e.name})`);
-      if (!e.data) return;
-      if (e.basis > 0) line(on.deltasum, `recv mapped ${e.basisName ?? e.name} of size ${e.basis}`);
-      line(on.deltasum, 'got file_sum');
-      if (e.failed) return;
-      if (o.inplace) return line(on.recv, `finishing ${e.name}`);
-      replay(e.recv);
-      line(on.recv, `renaming ${tempFor(e.name, o.tempDir)} to ${e.name}`);
-    };
     if (l.dir.decided && !l.top) got(l.dir);
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);
   });
   followers.sort((a, b) => b.ndx - a.ndx);
   for (const f of followers) {
-    line(on.send, `send_files(${f.ndx}, ${path(f.e.name)})`);
+    line(on.send, `send_files(${f.ndx}, ${path(f.e)})`);
     replay(f.e.send);
   }
   for (const f of followers) line(on.recv, `recv_files(${f.e.name})`);
 
-  replay(t.genTail);
-  line(on.genr, 'generate_files phase=1');
-  line(on.send, 'send_files phase=1');
-  line(on.recv, 'recv_files phase=1');
-  line(on.genr, 'generate_files phase=2');
-  line(on.send, 'send_files phase=2');
-  line(on.send, 'send files finished');
-  line(on.recv, 'recv_files phase=2');
-  line(on.recv, 'recv_files finished');
-  line(on.genr, 'generate_files phase=3');
-  line(on.genr, 'generate_files finished');
+  phases();
 }
 
 /** rsync's last line under --debug=EXIT (-vvv): the client's exit, at the end of its client_run. */

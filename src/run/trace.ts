@@ -14,17 +14,26 @@ import type { FileType } from '../model/stat.js';
 import type { DebugLevels } from '../model/output-levels.js';
 import type { DeltaSeen } from './local-delta.js';
 import { anyChange } from './lines.js';
+import { tempName } from '../model/temp-name.js';
 
 /** A line the run printed, kept with the reporter method that prints it. */
 export interface Said {
   how: 'print' | 'item' | 'info';
   text: string;
+  /** A "renaming" line printed before its op ran: its temp letters are the entry's, once reported. */
+  renames?: TraceEntry;
 }
 
 /** One entry of rsync's file list. */
 export interface TraceEntry {
-  /** Its name in the list, as printed ("." for a "dir/" root). */
+  /** Its name in the list, as printed ("." for a "dir/" root); the receiving side's name for a file copied to a new name. */
   name: string;
+  /** A file copied to a new name: the sender's name for it (its make_file, recv_file_name and send_files lines). */
+  sentAs?: string;
+  /** What the sender names it under: the path above its source operand (srcBase when it was listed). */
+  base: string;
+  /** A source operand after the first, in the first list (the sender's make_file(NAME,*,0)). */
+  operand?: boolean;
   isDir: boolean;
   /** The run decided it (an itemized entry: rsync's generator hands its index to the sender). */
   decided: boolean;
@@ -34,6 +43,8 @@ export interface TraceEntry {
   generatorOnly: boolean;
   /** Its file op failed or never ran: nothing was renamed into place. */
   failed: boolean;
+  /** The six letters of the temp file its file op renamed into place, as the engine reported them. */
+  temp?: string;
   /** -H: linked to its group's leader once the leader is in place (rsync's generator hands it over then). */
   follower: boolean;
   /** Its size (the sender's "mapped ... of size N"). */
@@ -104,8 +115,10 @@ export class RunTrace {
   readonly genHead: Said[] = [];
   /** Generator lines after the pass (what the walk's end prints). */
   readonly genTail: Said[] = [];
-  /** What the sender names files under: a "dir/" source with its "/", the path above a named source. */
+  /** What the sender names files under: a "dir/" source with its "/", the path above a named source (the operand being walked). */
   srcBase = '';
+  /** The source operands: only the first may be a "dir/" (its "." list is the first list). */
+  operands = 1;
   private readonly byName = new Map<string, TraceEntry>();
   /** The depths of the destination directories whose filters the generator has pushed (delete_in_dir's). */
   private readonly filterDepths: number[] = [];
@@ -142,13 +155,29 @@ export class RunTrace {
 
   /**
    * A named source ("src", "a/src", a file): the first list holds just it, and a directory's own entries
-   * follow in a list sent with it. `base`: the path above it, with its "/" ("" for none).
+   * follow in a list sent with it. `base`: the path above it, with its "/" ("" for none); `sentAs`: a file
+   * copied to a new name `name`, its own name; `basis`: the size of the regular file it replaces (0: none).
    */
-  rootNamed(base: string, name: string, isDir: boolean, size: number): void {
+  rootNamed(base: string, name: string, isDir: boolean, size: number, sentAs?: string, basis = 0): void {
     this.srcBase = base;
-    const top: TraceList = { dir: this.entryFor('', true, 0, -1), top: true, abs: '', listed: [this.entryFor(name, isDir, size, 0)], readdir: new Map(), said: [] };
+    const first = this.lists[0];
+    const root = this.entryFor(name, isDir, size, first ? OPERAND_POS + first.listed.length : 0);
+    root.basis = basis;
+    // A later operand: in the first list, after what the sender read before it.
+    if (first) {
+      root.operand = true;
+      first.listed.push(root);
+      return;
+    }
+    // A file copied to a new name: the run prints (and decides) it under the sender's name.
+    if (sentAs !== undefined && sentAs !== name) {
+      root.sentAs = sentAs;
+      this.byName.set(sentAs, root);
+    }
+    const top: TraceList = { dir: this.entryFor('', true, 0, -1), top: true, abs: '', listed: [root], readdir: new Map(), said: [] };
     this.lists.push(top);
-    this.earlyDir = isDir ? name : undefined;
+    // A lone directory's own list is sent with the first (rsync sends it at once when the list holds only it).
+    this.earlyDir = isDir && this.operands === 1 ? name : undefined;
   }
 
   /** The walk lists `rel` ("" for the root): its list's lines go after the ones listed before. */
@@ -209,7 +238,7 @@ export class RunTrace {
         this.generatorLine(this.levels.genr, `mknod(${name}, 0${e.mode.toString(8)}, [${major(e.rdev)},${minor(e.rdev)}])`);
       }
       // --copy-dest: rsync's generator copies the twin into a temp file and renames it in itself.
-      if (kind === 'reg' && o.local && !o.dryRun) this.generatorLine(this.levels.recv, `renaming ${tempOf(name)} to ${name}`);
+      if (kind === 'reg' && o.local && !o.dryRun && this.levels.recv) this.said({ how: 'item', text: `renaming ${tempOf(name)} to ${name}`, renames: e });
       print();
     } finally {
       this.current = was;
@@ -268,6 +297,12 @@ export class RunTrace {
   notPlaced(name: string): void {
     const e = this.byName.get(name);
     if (e) e.failed = true;
+  }
+
+  /** A file op's temp file, renamed into place: its letters (the receiver's "renaming" line names it). */
+  placedAs(name: string, letters: string): void {
+    const e = this.byName.get(name);
+    if (e) e.temp = letters;
   }
 
   /** --no-whole-file: what the delta search of an entry found. */
@@ -345,22 +380,31 @@ export class RunTrace {
   private entryFor(name: string, isDir: boolean, size: number, pos: number): TraceEntry {
     let e = this.byName.get(name);
     if (!e) {
-      e = { name, isDir, decided: false, generatorOnly: false, data: false, failed: false, follower: false, size, mode: 0, rdev: 0, basis: 0, pos, gen: [], send: [], recv: [] };
+      e = { name, base: this.srcBase, isDir, decided: false, generatorOnly: false, data: false, failed: false, follower: false, size, mode: 0, rdev: 0, basis: 0, pos, gen: [], send: [], recv: [] };
       this.byName.set(name, e);
     }
     return e;
   }
 }
 
-/** `dir/.name.XXXXXX`: a temp file's name (the engines make their own six letters and do not report them). */
+/** The letters of a temp name no engine reported (--copy-dest's copies, which the run does not follow). */
+export const UNKNOWN_LETTERS = 'XXXXXX';
+
+/** `dir/.name.XXXXXX`: a temp file's name beside `name` (model/temp-name.ts), with letters not known. */
 export function tempOf(name: string): string {
   const slash = name.lastIndexOf('/');
-  return `${name.slice(0, slash + 1)}.${name.slice(slash + 1)}.XXXXXX`;
+  return `${name.slice(0, slash + 1)}${tempName(Buffer.from(name.slice(slash + 1)), false, UNKNOWN_LETTERS).toString()}`;
 }
 
 /** Linux's major and minor numbers of a device number (glibc's gnu_dev_major/minor). */
 const major = (rdev: number): number => (Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
 const minor = (rdev: number): number => (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
+
+/** Where the sender lists a later operand among the first list's entries: after every name it read there. */
+const OPERAND_POS = 1e9;
+
+/** The name the sender gives an entry (its own, for a file copied to a new name). */
+export const sentName = (e: TraceEntry): string => e.sentAs ?? e.name;
 
 const withSlash = (p: string): string => (p.endsWith('/') ? p : `${p}/`);
 

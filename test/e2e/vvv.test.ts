@@ -56,7 +56,7 @@ describeEngines((e) => {
     expect(out).toContain('recv_generator(a-b,8)');
     expect(out).toContain('send_files(12, src/a/x)');
     expect(out).toContain('[receiver] receiving flist for dir 5');
-    expect(out).toContain('renaming a/x/<temp> to a/x/y');
+    expect(out).toContain('renaming a/x/.y.<temp> to a/x/y');
     expect(out.at(-1)).toBe('[sender] _exit_cleanup(code=0, file=main.c, line=1394): about to call exit(0)');
     expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y'), 'utf8')).toBe('one\n');
   });
@@ -310,5 +310,181 @@ describeEngines((e) => {
   it('--compare-dest: the generator hands on the files it finds in the snapshot', async () => {
     const r = await differential({ engine, setup: snapshot, args: ['-avvv', '--compare-dest=../prev', 'src/', 'dst/'], noItemize: true });
     sameProcessOrder(r);
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** synced, with changed files whose temp names differ from `.NAME.XXXXXX`: a dot file, a trailing dot. */
+  const oddNames = (root: string): void => {
+    synced(root);
+    for (const n of ['src/.dot', 'dst/.dot', 'src/trail.', 'dst/trail.']) put(root, n, n.startsWith('src') ? 'new\n' : 'old\n', 0o644);
+    put(root, 'src/a/x/y', 'changed\n', 0o644);
+    fs.mkdirSync(path.join(root, 'dst/tmpd'));
+    touchNs([
+      [path.join(root, 'src/.dot'), '1700000100.5'],
+      [path.join(root, 'src/trail.'), '1700000100.5'],
+      [path.join(root, 'src/a/x/y'), '1700000100.5'],
+      ...['src', 'dst', 'src/a/x', 'dst/tmpd'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]),
+    ]);
+  };
+
+  for (const tempDir of [[], ['-T', 'tmpd']]) {
+    it(`the renaming lines name the temp file the engine made, in rsync's shape${tempDir.length ? ' (-T)' : ''}`, async () => {
+      // What arsync creates in the directories its temp files go to (inotify, during its run only).
+      const created = new Set<string>();
+      const watchers: fs.FSWatcher[] = [];
+      const r = await differential({
+        engine,
+        setup: oddNames,
+        args: ['-avvv', ...tempDir, 'src/', 'dst/'],
+        noItemize: true,
+        volatile: ['dst/tmpd'],
+        beforeRun: ({ B }) => {
+          for (const d of tempDir.length ? ['dst/tmpd'] : ['dst', 'dst/a/x']) {
+            watchers.push(fs.watch(path.join(B, d), { encoding: 'latin1' }, (_ev, f) => f && created.add(f)));
+          }
+        },
+      });
+      await new Promise((res) => setTimeout(res, 200));
+      watchers.forEach((w) => w.close());
+      sameProcessOrder(r);
+      const renames = r.arsync.stdout.split('\n').filter((l) => l.startsWith('renaming '));
+      expect(renames.map((l) => l.replace(/\.[A-Za-z0-9]{6} to /, '.<temp> to ')).sort()).toEqual(
+        tempDir.length ? ['renaming tmpd/.dot.<temp> to .dot', 'renaming tmpd/trail.<temp> to trail.', 'renaming tmpd/y.<temp> to a/x/y'] : ['renaming .dot.<temp> to .dot', 'renaming .trail.<temp> to trail.', 'renaming a/x/.y.<temp> to a/x/y'],
+      );
+      for (const l of renames) {
+        const temp = /^renaming (?:.*\/)?([^/]+) to /.exec(l)![1]!;
+        expect(created.has(temp), `${l}: ${temp} was made (made: ${[...created].join(' ')})`).toBe(true);
+      }
+      expect(fs.readFileSync(path.join(r.B, 'dst/.dot'), 'utf8')).toBe('new\n');
+    });
+  }
+
+  it('--copy-dest: the generator\'s renaming line names the temp file its copy was made in', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/f', 'same\n', 0o644);
+      put(root, 'prev/f', 'same\n', 0o644);
+      fs.mkdirSync(path.join(root, 'dst'));
+      touchNs(['src/f', 'prev/f', 'src', 'prev', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+    };
+    const created = new Set<string>();
+    let watcher: fs.FSWatcher | undefined;
+    const r = await differential({
+      engine,
+      setup,
+      // Not -vv: its total line counts --copy-dest's copy as data (docs/options.md, "Left missing").
+      args: ['-a', '--debug=recv,genr,send', '--copy-dest=../prev', 'src/', 'dst/'],
+      noItemize: true,
+      beforeRun: ({ B }) => {
+        watcher = fs.watch(path.join(B, 'dst'), { encoding: 'latin1' }, (_ev, f) => f && created.add(f));
+      },
+    });
+    await new Promise((res) => setTimeout(res, 200));
+    watcher?.close();
+    sameProcessOrder(r);
+    const renames = r.arsync.stdout.split('\n').filter((l) => l.startsWith('renaming '));
+    expect(renames).toHaveLength(1);
+    const temp = /^renaming (\S+) to f$/.exec(renames[0]!)![1]!;
+    expect(created.has(temp), `${temp} was made (made: ${[...created].join(' ')})`).toBe(true);
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--no-inc-recursive: the whole list built depth first, sorted, then the generator\'s, sender\'s and receiver\'s passes', async () => {
+    const r = await differential({ engine, setup: tree, args: ['-avvv', '--no-inc-recursive', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out.slice(0, 2)).toEqual(['building file list ... ', '[sender] make_file(.,*,0)']);
+    expect(out).toContain('done');
+    expect(out).toContain('recv_generator(a-b/q,4)');
+    expect(out).toContain('recv_generator(a/x/y,7)');
+    expect(out).toContain('received 11 names');
+    expect(out).toContain('recv_files(11) starting');
+    expect(fs.readFileSync(path.join(r.B, 'dst/a/x/y'), 'utf8')).toBe('one\n');
+  });
+
+  it('--no-inc-recursive: a named source, -n, a re-sync with --delete, --exclude', async () => {
+    sameProcessOrder(await differential({ engine, setup: tree, args: ['-avvv', '--no-i-r', 'src', 'dst/'], noItemize: true, volatile: ['dst'] }));
+    sameProcessOrder(await differential({ engine, setup: tree, args: ['-avvvn', '--no-i-r', 'src/', 'dst/'], noItemize: true }));
+    sameProcessOrder(await differential({ engine, setup: tree, args: ['-avvv', '--no-i-r', '--exclude=q', '--exclude=x/', 'src/', 'dst/'], noItemize: true }));
+    const setup = (root: string): void => {
+      synced(root);
+      put(root, 'dst/zz', 'extra\n', 0o644);
+      put(root, 'dst/old/sub/k', 'extra\n', 0o644);
+      put(root, 'src/a/x/y', 'changed\n', 0o644);
+      touchNs([['src/a/x/y', 'src/a/x', 'dst/a/x', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string])].flat());
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', '--no-i-r', '--delete', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('delete_item(old/sub/k) mode=100644 flags=4');
+    expect(fs.existsSync(path.join(r.B, 'dst/zz'))).toBe(false);
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('a file copied to a new name: the sender\'s name in its list, the new one on the receiving side', async () => {
+    const setup = (root: string): void => {
+      tree(root);
+      fs.mkdirSync(path.join(root, 'dst'));
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', 'src/a/x/y', 'dst/new'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('[sender] make_file(y,*,0)');
+    expect(out).toContain('send_files(1, src/a/x/y)');
+    expect(out).toContain('recv_generator(new,1)');
+    expect(out).toContain('renaming .new.<temp> to new');
+    expect(fs.readFileSync(path.join(r.B, 'dst/new'), 'utf8')).toBe('one\n');
+  });
+
+  it('a file replacing one: the receiver maps the old file as its basis (also under a new name)', async () => {
+    const setup = (root: string): void => {
+      tree(root);
+      put(root, 'dst/new', 'older\n', 0o644);
+      put(root, 'dst/t', 'older\n', 0o644);
+      touchNs([[path.join(root, 'dst'), '1700000000.5']]);
+    };
+    const r = await differential({ engine, setup, args: ['-avvv', 'src/a/x/y', 'dst/new'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(r);
+    expect(normaliseTrace(r.arsync.stdout)).toContain('recv mapped new of size 6');
+    const t = await differential({ engine, setup, args: ['-avvv', 'src/t', 'dst/'], noItemize: true, volatile: ['dst'] });
+    sameProcessOrder(t);
+    expect(normaliseTrace(t.arsync.stdout)).toContain('recv mapped t of size 6');
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** The tree and a second source directory. */
+  const two = (root: string): void => {
+    tree(root);
+    put(root, 'src2/w', 'w\n', 0o644);
+    put(root, 'src2/c/f', 'f\n', 0o644);
+    touchNs(['src2/w', 'src2/c/f', 'src2/c', 'src2'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+  };
+
+  it('several operands: one first list (a "dir/" source\'s "." and the later operands), numbered and sorted as rsync', async () => {
+    const r = await differential({ engine, setup: two, args: ['-avvv', 'src/', 'src2', 'dst/'], noItemize: true, unchanged: ['src', 'src2'] });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    expect(out).toContain('[sender] make_file(src2,*,0)');
+    expect(out.filter((l) => /^send_files\(\d+, src2\)$/.test(l))).toHaveLength(1);
+    expect(out).toContain('recv_files(8) starting');
+    expect(fs.readFileSync(path.join(r.B, 'dst/src2/c/f'), 'utf8')).toBe('f\n');
+  });
+
+  it('several operands: named directories, files in command-line order, and --no-inc-recursive', async () => {
+    for (const args of [['src', 'src2'], ['src/a/x/y', 'src/t'], ['src/a/x/y', 'src/t', 'src2'], ['--no-i-r', 'src/', 'src2'], ['--no-i-r', 'src', 'src2']]) {
+      const r = await differential({ engine, setup: two, args: ['-avvv', ...args, 'dst/'], noItemize: true, volatile: ['dst'], unchanged: ['src', 'src2'] });
+      sameProcessOrder(r);
+      expect(r.arsync.stdout, args.join(' ')).toContain('send_files starting');
+    }
   });
 });

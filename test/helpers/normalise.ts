@@ -13,9 +13,9 @@ export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string 
       l
         .replace(/^sent [\d,]+ bytes\s+received [\d,]+ bytes\s+[\d,.]+ bytes\/sec$/, 'sent … bytes  received … bytes  … bytes/sec')
         .replace(/^(total size is [\d,]+)\s+speedup is [\d,.]+/, '$1  speedup is …')
-        // -vvv's trace: process ids, temp names' random letters, and the work root (A for rsync, B for arsync).
+        // -vvv's trace: process ids, temp names' random letters (their shape is kept), and the work root (A for rsync, B for arsync).
         .replace(/ pid=\d+$/, ' pid=…')
-        .replace(/^renaming ((?:.*\/)?)\.\S*\.[A-Za-z0-9]{6} to /, 'renaming $1<temp> to ')
+        .replace(/^renaming (.*)\.[A-Za-z0-9]{6} to /, 'renaming $1.<temp> to ')
         .replace(/^(\[\w+\] (?:pushing|popping) local filters for .*)\/[AB]\//, '$1/…/')
         .replace(/^(recv mapped \/.*)\/[AB]\//, '$1/…/'),
     )
