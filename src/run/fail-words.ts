@@ -13,6 +13,7 @@ import { OpFlag, OpKind, targetParts } from '../model/ops.js';
 import { showPath } from '../util/errors.js';
 import { absolutePath, baseName, dirName, joinPath } from '../util/names.js';
 import { errnoSuffix } from '../util/strerror.js';
+import { tempName as modelTempName } from '../model/temp-name.js';
 
 /** rsync's process roles, as its who_am_i() prints them in front of a message. */
 type Role = 'sender' | 'generator' | 'receiver';
@@ -22,12 +23,11 @@ const quoted = (p: Buffer): string => `"${showPath(p)}"`;
 
 
 /**
- * rsync's temp name for NAME, with the six letters mkstemp fills in left as its template: ".NAME.XXXXXX"
- * (a dot file gets no second dot). The engines pick their own letters and do not report them.
+ * rsync's temp name beside NAME with the six letters mkstemp fills in left as its template: a failed
+ * mkstemp made no file, and a failed write or rename is reported by the final name's temp shape.
  */
-function tempName(rel: Buffer): Buffer {
-  const base = baseName(rel);
-  const name = Buffer.concat([base[0] === 0x2e ? Buffer.alloc(0) : Buffer.from('.'), base, Buffer.from('.XXXXXX')]);
+function tempOf(rel: Buffer): Buffer {
+  const name = modelTempName(baseName(rel), false, 'XXXXXX');
   const dir = dirName(rel);
   return dir.length && !(dir.length === 1 && dir[0] === 0x2e) ? joinPath(dir, name) : name;
 }
@@ -86,7 +86,7 @@ export class FailWords {
         if (f.dest) return say('receiver', `keep_backup failed: ${path} -> "${showPath(f.dest)}"`);
         break;
       case OpKind.File: {
-        const temp = quoted(this.dest(tempName(f.path)));
+        const temp = quoted(this.dest(tempOf(f.path)));
         if (op && op.flags & OpFlag.Compare && sc === 'read') return say('receiver', `read failed on ${path}`);
         if (sc === 'open') return say('receiver', `mkstemp ${temp} failed`);
         if (sc === 'rename') return say('receiver', `rename ${temp} -> "${showPath(f.path)}"`);
