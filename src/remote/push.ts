@@ -16,6 +16,7 @@ import { Item } from './iflags.js';
 import { appendFile } from './append-send.js';
 import { matchFile, readSumHead, readSums, writeSumHead, type BlockSums, type MatchResult, type ReadAt, type WindowStore } from './match.js';
 import { matchFileNative } from './match-native.js';
+import { sendWhole } from './whole-send.js';
 import { Msg } from './mux.js';
 import { FrameOut } from './frame-out.js';
 import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
@@ -206,6 +207,9 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   const windowStore: WindowStore = { buf: Buffer.alloc(0) };
   // The search in C when the addon computes the negotiated sum; else match.ts's TypeScript search.
   const nm = nativeMatch();
+  // A file the receiver lacks can be read straight into the frames (sendWhole) unless its tokens are
+  // compressed or a batch records the data as it is pushed.
+  const whole = session.compress.name === 'none' && !s.batch;
   const sendDelta = (sums: BlockSums, len: number, read: ReadAt, hasher: FileHasher, w: TokenWriter, inplace: boolean, bp: (at: number) => Promise<void> | undefined): Promise<MatchResult> =>
     nm && sum.kind !== undefined && sums.head.count > 0 && len > 0
       ? matchFileNative(nm, sum.kind, session.seed, sums, len, read, hasher, w, inplace, bp, windowStore)
@@ -294,7 +298,10 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
         report.sent?.(at);
         return conn.pendingOutput > BACKLOG ? conn.drained() : undefined;
       };
-      const r = sums
+      // No basis, plain tokens, no batch tap: the file's bytes go straight into the frames (whole-send.ts).
+      const r = whole && sums?.head.count === 0
+        ? await sendWhole(out, e.size, f.read, hasher, backpressure)
+        : sums
         ? await sendDelta(sums, e.size, f.read, hasher, codec.writer(out.push), inplace, backpressure)
         : await appendFile(head, e.size, f.read, hasher, codec.writer(out.push), s.append === 2, backpressure);
       const digest = hasher.digest();
