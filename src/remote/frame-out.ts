@@ -38,12 +38,11 @@ export class FrameOut {
   };
 
   /**
-   * Room for `n` bytes (at most FRAME + 4) in one data frame, returned as the buffer and where they
-   * start, for the caller to fill at once (before anything else is pushed): a literal token's length and
+   * Room for `n` bytes (at most FRAME + 4) in one data frame: where they start in `buffer`, for the caller to fill at once (before anything else is pushed): a literal token's length and
    * the file's bytes read straight into place. A frame that lacks the room is closed first, so a frame
    * may hold up to FRAME + 4 bytes (rsync reads a data frame of any length up to 2^24 - 1).
    */
-  reserve(n: number): { buf: Buffer; at: number } {
+  reserve(n: number): number {
     if (this.head < 0 || FRAME + 4 - (this.pos - this.head - 4) < n) {
       this.close();
       if (this.pos >= GATHER) this.flush();
@@ -52,7 +51,12 @@ export class FrameOut {
     }
     const at = this.pos;
     this.pos += n;
-    return { buf: this.buf, at };
+    return at;
+  }
+
+  /** The buffer `reserve`'s positions are in (it changes with the next flush). */
+  get buffer(): Buffer {
+    return this.buf;
   }
 
   private close(): void {

@@ -23,7 +23,8 @@ export async function sendWhole(
   let short = false;
   for (let at = 0; at < len; ) {
     const n = Math.min(CHUNK_SIZE, len - at);
-    const { buf, at: p } = out.reserve(4 + n);
+    const p = out.reserve(4 + n);
+    const buf = out.buffer;
     buf.writeInt32LE(n, p);
     const got = short ? 0 : read(buf, p + 4, n, at);
     if (got < n) {
@@ -36,6 +37,6 @@ export async function sendWhole(
     if (wait) await wait;
   }
   const end = out.reserve(4);
-  end.buf.writeInt32LE(0, end.at);
+  out.buffer.writeInt32LE(0, end);
   return { literal: len, matched: 0, short };
 }
