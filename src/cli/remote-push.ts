@@ -195,16 +195,17 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
   const iCtx = { sending: true, times: c.times, symlinkTimes: true };
-  const print = (info: LineInfo): void => {
+  // The line is made only when it is printed (a push without -v/-i would make one per file for nothing).
+  const print = (info: () => LineInfo): void => {
     if (format === undefined || c.quiet) return;
-    say(`${formatLine(format, info)}\n`);
+    say(`${formatLine(format, info())}\n`);
   };
   let sendingNdx = -1;
   const report: PushReport = {
     // rsync's sending client names a file before its data (log_before_transfer), not again after.
     sending(e, ndx, iflags) {
       sendingNdx = ndx;
-      print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
+      print(() => lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
       progress?.begin(e.size);
     },
     sent: (n) => progress?.data(n),
@@ -219,13 +220,13 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
         sendingNdx = -1;
         return;
       }
-      if (transferred) return print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
+      if (transferred) return print(() => lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
       // rsync's maybe_log_item for a client.
       const sig = significant(iflags);
       const see = itemizing && (sig !== 0 || xname !== undefined || c.itemize > 1);
       const localChange = (iflags & Item.LocalChange) !== 0 && sig !== 0;
       const shown = see || localChange || xname !== undefined || (isDir(e.mode) && sig !== 0);
-      if (shown) print(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), xname, 'send'));
+      if (shown) print(() => lineFor(e, itemizeFlags(iflags, e.mode, iCtx), xname, 'send'));
       log?.looked(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), xname, 'send'), iflags, shown);
     },
     error(message) {

@@ -14,7 +14,7 @@ const GATHER = 256 * 1024;
 const SPARES = 4;
 
 export class FrameOut {
-  private buf: Buffer = Buffer.allocUnsafe(GATHER + FRAME + 4 * (GATHER / FRAME + 2));
+  private buf: Buffer = Buffer.allocUnsafe(GATHER + 2 * FRAME + 4 * (GATHER / FRAME + 4));
   private pos = 0;
   /** Where the open frame's header is (-1: none open). */
   private head = -1;
@@ -36,6 +36,28 @@ export class FrameOut {
       at += n;
     }
   };
+
+  /**
+   * Room for `n` bytes (at most FRAME + 4) in one data frame: where they start in `buffer`, for the caller to fill at once (before anything else is pushed): a literal token's length and
+   * the file's bytes read straight into place. A frame that lacks the room is closed first, so a frame
+   * may hold up to FRAME + 4 bytes (rsync reads a data frame of any length up to 2^24 - 1).
+   */
+  reserve(n: number): number {
+    if (this.head < 0 || FRAME + 4 - (this.pos - this.head - 4) < n) {
+      this.close();
+      if (this.pos >= GATHER) this.flush();
+      this.head = this.pos;
+      this.pos += 4;
+    }
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  /** The buffer `reserve`'s positions are in (it changes with the next flush). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
 
   private close(): void {
     if (this.head >= 0) putFrameHead(this.buf, this.head, Msg.Data, this.pos - this.head - 4);

@@ -60,11 +60,16 @@ export function readSums(c: Cursor, head: SumHead): BlockSums {
 
 export function writeSumHead(h: SumHead): Buffer {
   const b = Buffer.alloc(16);
-  b.writeInt32LE(h.count, 0);
-  b.writeInt32LE(h.blength, 4);
-  b.writeInt32LE(h.s2length, 8);
-  b.writeInt32LE(h.remainder, 12);
+  writeSumHeadAt(h, b, 0);
   return b;
+}
+
+/** The header's 16 bytes written into `b` at `at`. */
+export function writeSumHeadAt(h: SumHead, b: Buffer, at: number): void {
+  b.writeInt32LE(h.count, at);
+  b.writeInt32LE(h.blength, at + 4);
+  b.writeInt32LE(h.s2length, at + 8);
+  b.writeInt32LE(h.remainder, at + 12);
 }
 
 /**

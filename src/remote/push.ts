@@ -7,22 +7,23 @@
 // source's own opener, and never an index it did not send.
 
 import { Exit, showPath } from '../util/errors.js';
-import type { Conn } from './conn.js';
+import { NOT_YET, type Conn } from './conn.js';
 import { nativeMatch, strong, type FileHasher } from './checksum.js';
 import { encodeFlist, type EncodeOptions, type SendEntry } from './flist-send.js';
 import { isDevice, isDir, isLink, isReg } from './flist.js';
 import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
 import { appendFile } from './append-send.js';
-import { matchFile, readSumHead, readSums, writeSumHead, type BlockSums, type MatchResult, type ReadAt, type WindowStore } from './match.js';
+import { matchFile, readSumHead, readSums, writeSumHead, writeSumHeadAt, type BlockSums, type MatchResult, type ReadAt, type SumHead, type WindowStore } from './match.js';
 import { matchFileNative } from './match-native.js';
+import { sendWhole } from './whole-send.js';
 import { Msg } from './mux.js';
 import { FrameOut } from './frame-out.js';
 import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import { tokenCodec } from './token-codec.js';
 import type { TokenWriter } from './tokens.js';
 import type { ClientCompress } from './compress.js';
-import { ProtocolError, int32, varlong } from './wire.js';
+import { ProtocolError, int32, varlong, type Cursor } from './wire.js';
 import { XattrSender, encodeAnswer, readRequest } from './xattr-list.js';
 
 /** rsync's MAXPATHLEN, the bound on a name the receiver sends back (a hard link's leader). */
@@ -31,6 +32,9 @@ const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
 /** More output than this waiting for the peer and the sender waits for it (no file is held in memory). */
 const BACKLOG = 4 * 1024 * 1024;
+/** The sums of a request without blocks (a file the receiver lacks). */
+const NO_SUMS = new Uint32Array(0);
+const NO_BYTES = Buffer.alloc(0);
 
 /** A file opened for sending; `read` returns fewer bytes only at its end. */
 export interface Opened {
@@ -206,6 +210,10 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   const windowStore: WindowStore = { buf: Buffer.alloc(0) };
   // The search in C when the addon computes the negotiated sum; else match.ts's TypeScript search.
   const nm = nativeMatch();
+  // A file the receiver lacks can be read straight into the frames (sendWhole), and small fields
+  // written there, unless its tokens are compressed or a batch records the data as it is pushed (its
+  // tap is out.push).
+  const whole = session.compress.name === 'none' && !s.batch;
   const sendDelta = (sums: BlockSums, len: number, read: ReadAt, hasher: FileHasher, w: TokenWriter, inplace: boolean, bp: (at: number) => Promise<void> | undefined): Promise<MatchResult> =>
     nm && sum.kind !== undefined && sums.head.count > 0 && len > 0
       ? matchFileNative(nm, sum.kind, session.seed, sums, len, read, hasher, w, inplace, bp, windowStore)
@@ -215,21 +223,35 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   type ItemIn = { ndx: number; iflags: number; basisType: number | undefined; xname: Buffer | undefined; xattrNums?: number[] };
   /** rsync's rule for the xattr request after an item's flags (want_xattr_optim is off: we send 'x'). */
   const xattrRequest = (iflags: number): boolean => xattrs !== undefined && (iflags & Item.ReportXattr) !== 0 && !s.dryRun;
+  // The decoders, made once: a field that has already arrived (nearly every one: the generator runs
+  // ahead) is read without an await, a promise or a closure per field (conn.readNow).
+  const decodeNdx = (c: Cursor): number => ndxIn.decode(c);
+  const decodeFlags = (c: Cursor): number => c.byte() | (c.byte() << 8);
+  const decodeByte = (c: Cursor): number => c.byte();
+  const decodeName = (c: Cursor): Buffer => Buffer.from(c.vstring(MAXPATHLEN));
+  const decodeDeleted = (c: Cursor): number[] => [0, 1, 2, 3, 4].map(() => c.varintIn(0, 0x7fffffff, 'deleted'));
+  const decodeSumHead = (c: Cursor): SumHead => readSumHead(c, sum.length);
+  const field = <T>(decode: (c: Cursor) => T): T | Promise<T> => {
+    const v = conn.readNow(decode);
+    return v === NOT_YET ? conn.read(decode) : v;
+  };
   const readItem = async (): Promise<ItemIn> => {
     for (;;) {
-      const ndx = await conn.read((c) => ndxIn.decode(c));
+      let ndx = field(decodeNdx);
+      if (typeof ndx !== 'number') ndx = await ndx;
       if (ndx === NDX_DONE) return { ndx, iflags: 0, basisType: undefined, xname: undefined };
       if (ndx === NDX_DEL_STATS) {
-        const d = await conn.read((c) => [0, 1, 2, 3, 4].map(() => c.varintIn(0, 0x7fffffff, 'deleted')));
+        const d = await field(decodeDeleted);
         stats.deleted = { reg: d[0]!, dir: d[1]!, link: d[2]!, dev: d[3]!, special: d[4]! };
         continue;
       }
       if (ndx < 0 || ndx >= src.entries.length) {
         throw new ProtocolError(`Invalid file index: ${ndx} (-1 - ${src.entries.length - 1}) [sender]`, Exit.Protocol);
       }
-      const iflags = await conn.read((c) => c.byte() | (c.byte() << 8));
-      const basisType = iflags & Item.BasisTypeFollows ? await conn.read((c) => c.byte()) : undefined;
-      const xname = iflags & Item.XnameFollows ? Buffer.from(await conn.read((c) => c.vstring(MAXPATHLEN))) : undefined;
+      let iflags = field(decodeFlags);
+      if (typeof iflags !== 'number') iflags = await iflags;
+      const basisType = iflags & Item.BasisTypeFollows ? await field(decodeByte) : undefined;
+      const xname = iflags & Item.XnameFollows ? await field(decodeName) : undefined;
       if (!xattrRequest(iflags)) return { ndx, iflags, basisType, xname };
       const list = xattrs!.lists[src.entries[ndx]!.xattr ?? -1] ?? [];
       const xattrNums = await conn.read((c) => readRequest(c, list));
@@ -238,7 +260,11 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   };
   const echo = ({ ndx, iflags, basisType, xname, xattrNums }: ItemIn): void => {
     out.push(ndxOut.encode(ndx));
-    out.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
+    if (whole) {
+      const at = out.reserve(2);
+      out.buffer[at] = iflags & 0xff;
+      out.buffer[at + 1] = (iflags >> 8) & 0xff;
+    } else out.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
     if (basisType !== undefined) out.push(Buffer.from([basisType]));
     if (xname) out.push(Buffer.concat([Buffer.from(xname.length > 0x7f ? [(xname.length >> 8) | 0x80, xname.length & 0xff] : [xname.length]), xname]));
     // -X: the full values the receiver asked for with this index.
@@ -272,10 +298,12 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       echo(item);
       continue;
     }
-    const head = await conn.read((c) => readSumHead(c, sum.length));
+    let head = field(decodeSumHead);
+    if ('then' in head) head = await head;
     // --append: the first request carries no block sums; a redo (the verification failed) is a normal one.
     const appending = (s.append ?? 0) > 0 && !sent.has(ndx);
-    const sums = appending ? undefined : await conn.read((c) => readSums(c, head));
+    const h = head;
+    const sums = appending ? undefined : h.count === 0 ? { head: h, sum1: NO_SUMS, sum2: NO_BYTES } : await conn.read((c) => readSums(c, h));
     const f = src.open(e);
     if ('message' in f) {
       ioError |= f.vanished ? IOERR_VANISHED : IOERR_GENERAL;
@@ -285,7 +313,10 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     }
     try {
       echo(item);
-      out.push(writeSumHead(head));
+      if (whole) {
+        const at = out.reserve(16);
+        writeSumHeadAt(head, out.buffer, at);
+      } else out.push(writeSumHead(head));
       const hasher = sum.file();
       // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).
       const inplace = s.inplace && (basisType ?? 0) === 0;
@@ -294,7 +325,10 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
         report.sent?.(at);
         return conn.pendingOutput > BACKLOG ? conn.drained() : undefined;
       };
-      const r = sums
+      // No basis, plain tokens, no batch tap: the file's bytes go straight into the frames (whole-send.ts).
+      const r = whole && sums?.head.count === 0
+        ? await sendWhole(out, e.size, f.read, hasher, backpressure)
+        : sums
         ? await sendDelta(sums, e.size, f.read, hasher, codec.writer(out.push), inplace, backpressure)
         : await appendFile(head, e.size, f.read, hasher, codec.writer(out.push), s.append === 2, backpressure);
       const digest = hasher.digest();
