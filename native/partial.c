@@ -90,15 +90,18 @@ static void pdir_remove_if_empty(struct ctx *c, int dirfd)
 }
 
 /* `name`'s partial file in the partial dir of `dirfd` used up: unlinked, and a relative partial dir
- * left empty removed; best effort (rsync does not report these). */
+ * left empty removed; best effort (rsync does not report these). Only after a partial file went, as
+ * rsync's PDIR_DELETE: an empty dir of that name is someone else's (or one the transfer itself made,
+ * when the receiver's -M partial dir is not hidden from the sender). */
 static void partial_consume(struct ctx *c, int dirfd, const char *name)
 {
   int pfd = pdir_open(c, dirfd, false);
   if (pfd < 0)
     return;
-  (void)unlinkat(pfd, name, 0); /* not there (or a directory): nothing was kept for this name */
+  bool used = unlinkat(pfd, name, 0) == 0; /* not there (or a directory): nothing was kept for this name */
   pdir_put(c, pfd);
-  pdir_remove_if_empty(c, dirfd);
+  if (used)
+    pdir_remove_if_empty(c, dirfd);
 }
 
 int partial_finish(struct job *j, int tdir, const char *tmp, int dirfd, const char *name, mode_t mode)

@@ -7,6 +7,7 @@
 
 import type { Config } from '../model/config.js';
 import { UsageError } from '../util/errors.js';
+import { receiverPartialDir } from './receiver-partial-dir.js';
 
 /**
  * The receiver-side options a -M value may name, and the Config fields each may change. Left out on
@@ -14,6 +15,7 @@ import { UsageError } from '../util/errors.js';
  * sender also reads.
  */
 const DELETE: readonly (keyof Config)[] = ['deleteMode', 'incRecursive'];
+const PARTIAL_DIR: readonly (keyof Config)[] = ['partial', 'partialDir', 'filters'];
 const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--delete', DELETE],
   ['--del', DELETE],
@@ -52,6 +54,26 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--temp-dir', ['tempDir']],
   // rsync's receiver applies its --chmod to the modes of the list it receives (after the client's own).
   ['--chmod', ['chmod']],
+  // The receiver keeps the partial file of an interrupted transfer, and looks in its partial dir for a
+  // basis; its relative partial dir goes on its own filter list (see partialDirRules).
+  ['--partial', ['partial']],
+  ['--no-partial', ['partial']],
+  ['--partial-dir', PARTIAL_DIR],
+  // The receiver holds the updated files back; it asks for the whole file list first, as with
+  // --delete-after. (Not --no-delay-updates: rsync's receiver keeps the `.~tmp~` partial dir the
+  // line's --delay-updates settled, where a second parse would drop it.)
+  ['--delay-updates', [...PARTIAL_DIR, 'delayUpdates', 'incRecursive']],
+  // The receiver writes the files: it syncs and preallocates them.
+  ['--fsync', ['fsync']],
+  ['--preallocate', ['preallocate']],
+  // The receiver maps the owners and groups of the list it receives (--chown is a map of each).
+  ['--usermap', ['usermap']],
+  ['--groupmap', ['groupmap']],
+  ['--chown', ['usermap', 'groupmap']],
+  // Whether names come with the ids is the sender's choice: the receiver's own setting decides only
+  // whether it reads the id lists of a list sent whole (see applyReceiverOptions).
+  ['--numeric-ids', ['numericIds']],
+  ['--no-numeric-ids', ['numericIds']],
 ]);
 
 /** The option a -M value names: `--max-delete=3` → `--max-delete`. */
@@ -69,8 +91,11 @@ export function isReceiverSetting(opt: string): boolean {
  * Sets on `config` (the client's parse) the receiver's fields from `receiver`, the parse with `opts`
  * appended. Throws a UsageError when the second parse changed a field none of `opts` owns.
  */
-export function applyReceiverOptions(config: Config, receiver: Config, opts: string[]): void {
+export function applyReceiverOptions(config: Config, parsed: Config, opts: string[]): void {
+  const names = new Set(opts.map(optionName));
+  const receiver = receiverPartialDir(config, parsed, names.has('--partial-dir') || names.has('--delay-updates'));
   const owned = new Set(opts.flatMap((o) => RECEIVER_FIELDS.get(optionName(o)) ?? []));
+  const numericIds = config.numericIds;
   const keys = new Set([...Object.keys(config), ...Object.keys(receiver)] as (keyof Config)[]);
   for (const k of keys) {
     if (JSON.stringify(config[k]) === JSON.stringify(receiver[k])) continue;
@@ -86,6 +111,23 @@ export function applyReceiverOptions(config: Config, receiver: Config, opts: str
   if (split && config.backup && config.deleteMode !== 'none' && config.backupDir === undefined) {
     throw new UsageError(`-M/--remote-option=${opts.join(' ')}: --backup and --delete split across -M (rsync's receiver then deletes earlier backups) is not supported`);
   }
+  if (config.numericIds !== numericIds) checkNumericIds(config, opts);
+  config.numericIds = numericIds;
+}
+
+/**
+ * A receiver whose --numeric-ids differs from its sender's. With the incremental list, each id comes
+ * with its name as the sender decides and the receiver maps it on the one machine to the same id: no
+ * change. A list sent whole ends with id lists (with -o, -g or -A) that the sender writes only without
+ * --numeric-ids and the receiver reads only without it: rsync then fails with a protocol error (exit 2)
+ * or waits for ever. That is refused.
+ */
+function checkNumericIds(c: Config, opts: string[]): void {
+  const incremental = c.incRecursive && !c.pruneEmptyDirs;
+  if (incremental || !(c.owner || c.group || c.acls)) return;
+  throw new UsageError(
+    `-M/--remote-option=${opts.join(' ')}: a receiver's --numeric-ids unlike its sender's, without the incremental file list, breaks rsync's protocol (the id lists): not supported`,
+  );
 }
 
 /**

@@ -77,7 +77,10 @@ export class PartialDir {
     }
   }
 
-  /** After `name` in `dirFd` was written in full: its partial file is used up (unlinked), the dir removed if empty. */
+  /**
+   * After `name` in `dirFd` was written in full: its partial file is used up (unlinked), and then only
+   * the dir removed if empty (native/partial.c's rule: an empty dir of that name is not a used one).
+   */
   consumed(dirFd: number, name: Buffer): void {
     let fd: number;
     try {
@@ -88,7 +91,7 @@ export class PartialDir {
     try {
       fsImpl.unlinkSync(procPath(fd, name));
     } catch {
-      // no partial file for this name
+      return; // no partial file for this name
     } finally {
       this.put(fd);
     }
