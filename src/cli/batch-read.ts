@@ -35,6 +35,7 @@ import { XattrReceiver, abbreviated, readAnswer } from '../remote/xattr-list.js'
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import { matchBatchFlags } from './batch-flags.js';
 import { BATCH_PROTOCOL } from './batch-write.js';
+import { flistSettings } from './flist-settings.js';
 
 /** rsync's NDX_FLIST_OFFSET: an index at or below it announces the list of directory OFFSET - ndx. */
 const NDX_FLIST_OFFSET = -101;
@@ -132,19 +133,13 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
   const sentParts: { start: number; offset: number }[] = [];
   const decoder: FlistDecoder = new FlistDecoder({
     protocol,
-    uid: c.owner,
-    gid: c.group,
-    links: c.links,
-    devices: c.devices,
-    specials: c.specials,
-    hardLinks: c.hardLinks,
+    ...flistSettings(c),
     atimes: c.atimes,
     checksumLen: c.checksum ? 16 : 0,
     relative: c.relative,
     varintFlags: (compat & Cf.VarintFlistFlags) !== 0,
     safeFlist: protocol >= 31 || (compat & Cf.SafeFlist) !== 0,
     id0Names: (compat & Cf.Id0Names) !== 0,
-    numericIds: c.numericIds,
     ...(xattrs ? { xattrReceiver: xattrs.receiver } : {}),
     // rsync numbers a hard link's first entry by its list index in the order sent (incremental lists).
     ...(inc

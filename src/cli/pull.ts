@@ -44,6 +44,7 @@ import { XattrReceiver, abbreviated, type XattrItem } from '../remote/xattr-list
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import type { XattrAsk } from '../remote/pull.js';
 import { BatchTap } from './batch-tap.js';
+import { flistSettings } from './flist-settings.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
@@ -203,17 +204,11 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const list = await receiveList(
       conn,
       {
-        uid: c.owner,
-        gid: c.group,
-        links: c.links,
-        devices: c.devices,
-        specials: c.specials,
-        hardLinks: c.hardLinks,
+        ...flistSettings(c),
         atimes: false,
         // -c: each file's sum (its length is the negotiated checksum's: listing.ts).
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,
-        numericIds: c.numericIds,
         acls: c.acls,
         ...(xattrReceiver ? { xattrReceiver } : {}),
       },
