@@ -167,7 +167,11 @@ export class FlistDecoder {
     if (l1 > this.lastName.length || l2 < 0 || l2 >= MAXPATHLEN - l1) {
       throw new ProtocolError(`overflow: flags=0x${flags.toString(16)} l1=${l1} l2=${l2}`, Exit.StreamIO);
     }
-    const raw = Buffer.concat([this.lastName.subarray(0, l1), c.bytes(l2)]);
+    // The name: the previous one's first l1 bytes, then l2 new ones (copied straight, no list of parts).
+    const tail = c.bytes(l2);
+    const raw = Buffer.allocUnsafe(l1 + l2);
+    this.lastName.copy(raw, 0, 0, l1);
+    tail.copy(raw, l1);
 
     let first: RemoteEntry | undefined;
     /** The group's first entry when this entry is sent whole all the same (an earlier part of an incremental list). */
@@ -404,6 +408,7 @@ export function sortKey(e: RemoteEntry): KeyPart[] {
  * slots stay as `undefined`: the index a peer uses for an entry is its place in this list.
  */
 export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[] {
+  if (sortedAndUnique(entries)) return entries.slice();
   const keep = new Map<string, RemoteEntry>();
   /** The entries a duplicate name clears (usually none: then the sorted list is the answer). */
   const dropped = new Set<RemoteEntry>();
@@ -420,4 +425,32 @@ export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[
   // compareEntries by its tests); the sort is stable, so of equal names the first sent stays first.
   const sorted: (RemoteEntry | undefined)[] = entries.slice().sort((a, b) => compareNames(a.name, isDir(a.mode), b.name, isDir(b.mode)));
   return dropped.size ? sorted.map((e) => (dropped.has(e!) ? undefined : e)) : sorted;
+}
+
+/**
+ * Whether the list is already in rsync's order with no name twice, checked without a key per entry:
+ * rsync's sender sends its list sorted and cleaned, so this is the usual case. Each name comes strictly
+ * after the one before (equal entries would sit side by side), and no directory has a non-directory of
+ * its name, which sorts among its parent's files, elsewhere in the list (found by a binary search).
+ */
+function sortedAndUnique(entries: readonly RemoteEntry[]): boolean {
+  for (let i = 1; i < entries.length; i++) {
+    const a = entries[i - 1]!;
+    const b = entries[i]!;
+    if (compareNames(a.name, isDir(a.mode), b.name, isDir(b.mode)) >= 0) return false;
+  }
+  for (const d of entries) {
+    if (!isDir(d.mode) || (d.name.length === 1 && d.name[0] === DOT)) continue;
+    let lo = 0;
+    let hi = entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = entries[mid]!;
+      const cmp = compareNames(m.name, isDir(m.mode), d.name, false);
+      if (cmp === 0) return false;
+      if (cmp < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+  }
+  return true;
 }
