@@ -50,3 +50,25 @@ it('gives a list in order the same answer as the same entries shuffled', () => {
     expect(show(fast)).toEqual(show(slow));
   }
 });
+
+it('clears the same names as keeping the first of each name (a directory over the rest) would, on random lists with repeats', () => {
+  // The rule stated plainly, as a reference: by name, the first directory sent, else the first entry sent.
+  const reference = (list: RemoteEntry[]): Set<RemoteEntry> => {
+    const keep = new Map<string, RemoteEntry>();
+    for (const x of list) {
+      const had = keep.get(x.name.toString());
+      if (!had || (x.mode & 0o040000 && !(had.mode & 0o040000))) keep.set(x.name.toString(), x);
+    }
+    return new Set(keep.values());
+  };
+  const names = ['a', 'a-b', 'a/c', 'b', 'a.b', 'a/c/d'];
+  for (let seed = 1; seed < 200; seed++) {
+    let r = seed;
+    const rnd = (n: number): number => Math.floor(((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648) * n);
+    const list = [e('.', true)];
+    for (let i = 0; i < 9; i++) list.push(e(names[rnd(names.length)]!, rnd(2) === 0, i + 1));
+    const got = sortAndClean(list);
+    expect(new Set(got.filter((x) => x !== undefined))).toEqual(reference(list));
+    expect(got.length).toBe(list.length);
+  }
+});
