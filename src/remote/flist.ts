@@ -168,10 +168,9 @@ export class FlistDecoder {
       throw new ProtocolError(`overflow: flags=0x${flags.toString(16)} l1=${l1} l2=${l2}`, Exit.StreamIO);
     }
     // The name: the previous one's first l1 bytes, then l2 new ones (copied straight, no list of parts).
-    const tail = c.bytes(l2);
     const raw = Buffer.allocUnsafe(l1 + l2);
+    c.copyTo(raw, l1, l2);
     this.lastName.copy(raw, 0, 0, l1);
-    tail.copy(raw, l1);
 
     let first: RemoteEntry | undefined;
     /** The group's first entry when this entry is sent whole all the same (an earlier part of an incremental list). */
