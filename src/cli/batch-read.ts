@@ -27,7 +27,8 @@ import { tokenCodec } from '../remote/token-codec.js';
 import { ProtocolError } from '../remote/wire.js';
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { Exit, showPath } from '../util/errors.js';
-import { destBase, Stage, removeStaging, type Pulled } from './pull.js';
+import { removeStaging, type Pulled } from './pull.js';
+import { destBase, Stage } from './pull-stage.js';
 import { PullDest } from './pull-dest.js';
 import { linkable, stagingOperands, stagingParent } from './staging-dir.js';
 import { openForReading } from './batch-files.js';
@@ -35,6 +36,7 @@ import { XattrReceiver, abbreviated, readAnswer } from '../remote/xattr-list.js'
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import { matchBatchFlags } from './batch-flags.js';
 import { BATCH_PROTOCOL } from './batch-write.js';
+import { flistSettings } from './flist-settings.js';
 
 /** rsync's NDX_FLIST_OFFSET: an index at or below it announces the list of directory OFFSET - ndx. */
 const NDX_FLIST_OFFSET = -101;
@@ -132,19 +134,13 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
   const sentParts: { start: number; offset: number }[] = [];
   const decoder: FlistDecoder = new FlistDecoder({
     protocol,
-    uid: c.owner,
-    gid: c.group,
-    links: c.links,
-    devices: c.devices,
-    specials: c.specials,
-    hardLinks: c.hardLinks,
+    ...flistSettings(c),
     atimes: c.atimes,
     checksumLen: c.checksum ? 16 : 0,
     relative: c.relative,
     varintFlags: (compat & Cf.VarintFlistFlags) !== 0,
     safeFlist: protocol >= 31 || (compat & Cf.SafeFlist) !== 0,
     id0Names: (compat & Cf.Id0Names) !== 0,
-    numericIds: c.numericIds,
     ...(xattrs ? { xattrReceiver: xattrs.receiver } : {}),
     // rsync numbers a hard link's first entry by its list index in the order sent (incremental lists).
     ...(inc

@@ -27,6 +27,7 @@ import { showPath } from '../util/errors.js';
 import { batchFlags } from './batch-flags.js';
 import { XattrSender, abbreviated, encodeAnswer } from '../remote/xattr-list.js';
 import type { RemoteXattrs } from '../run/remote-xattrs.js';
+import { flistSettings } from './flist-settings.js';
 
 /** The protocol rsync 3.5 writes its batches in. */
 export const BATCH_PROTOCOL = 32;
@@ -122,14 +123,8 @@ export function writeBatch(fd: number, c: Config, engine: Engine, filters: Filte
         protocol: BATCH_PROTOCOL,
         varintFlags: true,
         id0Names: true,
-        uid: c.owner,
-        gid: c.group,
-        links: c.links,
-        devices: c.devices,
-        specials: c.specials,
-        hardLinks: c.hardLinks,
+        ...flistSettings(c),
         checksumLen: c.checksum ? sum.length : 0,
-        numericIds: c.numericIds,
         atimes: c.atimes,
         userName: (id) => nameBytes(users.nameOf(id)),
         groupName: (id) => nameBytes(groups.nameOf(id)),

@@ -52,7 +52,7 @@ export function currentDest(
   c: Config,
   entries: readonly (RemoteEntry | undefined)[],
   meta: (e: RemoteEntry) => StagedMeta,
-  dest: Pick<PullDest, 'dest' | 'entry' | 'readlink' | 'names'>,
+  dest: Pick<PullDest, 'dest' | 'entryIn' | 'readlink' | 'names'>,
   resolution: () => number,
 ): CurrentTotals | undefined {
   if (!judgeable(c) || 'file' in dest.dest || !entries.some((e) => e !== undefined)) return undefined;
@@ -75,7 +75,7 @@ export function currentDest(
     const src: Stat = { mode: m.mode, uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 };
     const type = fileType(src.mode);
     if (type === 'dev' || type === 'special') return undefined;
-    const dst = dest.entry(rel);
+    const dst = dest.entryIn(rel, parent, rel.slice(slash + 1));
     if (!dst) return undefined;
     const o: CheckOptions = type === 'dir' ? dirs : files;
     const linkDiffers = isLink(e.mode) && !dest.readlink(rel)?.equals(e.link ?? Buffer.alloc(0));

@@ -33,14 +33,18 @@ export class PullDest {
    * descriptor (one call a directory instead of one lstat a name); undefined when there is none.
    */
   entry(rel: string): Stat | undefined {
+    const slash = rel.lastIndexOf('/');
+    return this.entryIn(rel, slash < 0 ? '.' : rel.slice(0, slash), rel.slice(slash + 1));
+  }
+
+  /** As entry, for a caller that has already split `rel` into its directory (".": the root) and its last name. */
+  entryIn(rel: string, dir: string, base: string): Stat | undefined {
     if (!this.scan || 'file' in this.dest || rel === '.') {
       const st = this.lstat(rel);
       return st && statOf(st);
     }
-    const slash = rel.lastIndexOf('/');
-    const dir = slash < 0 ? '.' : rel.slice(0, slash);
     let names = this.listed.get(dir);
-    if (!this.listed.has(dir)) {
+    if (names === undefined && !this.listed.has(dir)) {
       // The list goes depth first: only the ancestors of this directory can be asked for again.
       for (const k of this.listed.keys()) if (k !== '.' && !(dir.startsWith(k) && dir[k.length] === '/')) this.listed.delete(k);
       const fd = this.dirFd(dir);
@@ -53,7 +57,7 @@ export class PullDest {
       } else names = undefined;
       this.listed.set(dir, names);
     }
-    return names?.get(rel.slice(slash + 1));
+    return names?.get(base);
   }
 
   /** Closes the directories held open. */

@@ -18,7 +18,6 @@ import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { execFileSync } from 'node:child_process';
 import type { Config } from '../model/config.js';
 import type { RemotePull } from './pull-operand.js';
 import { deleteScopeRules } from './pull-delete-scope.js';
@@ -31,7 +30,8 @@ import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
 import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
-import { isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from '../remote/flist.js';
+import { isReg, type RemoteEntry } from '../remote/flist.js';
+import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
@@ -40,10 +40,11 @@ import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
 import { ProtocolError } from '../remote/wire.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
-import { XattrReceiver, abbreviated, type XattrItem } from '../remote/xattr-list.js';
+import { XattrReceiver } from '../remote/xattr-list.js';
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import type { XattrAsk } from '../remote/pull.js';
 import { BatchTap } from './batch-tap.js';
+import { flistSettings } from './flist-settings.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
@@ -61,10 +62,6 @@ export interface Pulled {
   /** The destination was found current (cli/pull-current.ts): nothing was staged, the local run is not started. */
   current?: CurrentTotals;
 }
-
-const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
-/** Linux's PATH_MAX, its NUL included: a longer path cannot be created in one call. */
-const PATH_MAX = 4096;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
 export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress, filesFrom?: string[]): string[] {
@@ -203,17 +200,11 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const list = await receiveList(
       conn,
       {
-        uid: c.owner,
-        gid: c.group,
-        links: c.links,
-        devices: c.devices,
-        specials: c.specials,
-        hardLinks: c.hardLinks,
+        ...flistSettings(c),
         atimes: false,
         // -c: each file's sum (its length is the negotiated checksum's: listing.ts).
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,
-        numericIds: c.numericIds,
         acls: c.acls,
         ...(xattrReceiver ? { xattrReceiver } : {}),
       },
@@ -315,273 +306,4 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const scope = place && c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
   const local = place ? { filesFrom: undefined, recursive: true, ...scope } : undefined;
   return { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
-}
-
-/** The sender's uid or gid as this machine's: by the name the sender gave it, unless --numeric-ids (0 stays 0). */
-function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof users): number {
-  if (c.numericIds || id === 0) return id;
-  const name = names.get(id);
-  return (name && db.idOf(name.toString('utf8'))) ?? id;
-}
-
-/** The destination directory the list's names are relative to, when it is one (else the one-file case). */
-export function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir: Buffer } | { file: Buffer } {
-  const dest = c.dest;
-  let isDirectory: boolean;
-  try {
-    isDirectory = fs.statSync(dest).isDirectory();
-  } catch {
-    isDirectory = false;
-  }
-  const real = entries.filter((e): e is RemoteEntry => e !== undefined);
-  if (!isDirectory && real.length === 1 && !isDir(real[0]!.mode) && !dest.toString('latin1').endsWith('/')) return { file: dest };
-  return { dir: dest };
-}
-
-/** The staging tree being built, entry by entry in the list's order. */
-export class Stage {
-  readonly meta = new Map<string, StagedMeta>();
-  /** Staged directories, by relative name ("." the root). */
-  private readonly dirs = new Set<string>(['.']);
-  /** -H: the staged path of each hard-link group's first member. */
-  private readonly groups = new Map<number, string>();
-  /** The list holds "." (its top-level names are inside the staging root, not operands of their own). */
-  private rootStaged = false;
-  constructor(
-    private readonly c: Config,
-    private readonly root: string,
-    private readonly dest: PullDest,
-    private readonly error: (m: string) => void,
-  ) {}
-
-  path(rel: string): string {
-    return rel === '.' ? this.root : `${this.root}/${rel}`;
-  }
-
-  add(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer>; sent: RemoteEntry[] }, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): Omit<Fetch, 'ndx'> | undefined {
-    const rel = e.name.toString('latin1');
-    const slash = rel.lastIndexOf('/');
-    const parent = slash < 0 ? '.' : rel.slice(0, slash);
-    // Every entry sits in a directory the list itself made (never below a symlink or a file it sent).
-    if (rel !== '.' && !this.dirs.has(parent)) {
-      this.error(`refusing ${showPath(e.name)} from the sender: its parent ${showPath(Buffer.from(parent, 'latin1'))} is not a directory it sent`);
-      return undefined;
-    }
-    const path = this.path(rel);
-    const at = Buffer.from(path, 'latin1');
-    this.meta.set(path, this.metaOf(e, list));
-    try {
-      if (isDir(e.mode)) {
-        if (rel !== '.') fs.mkdirSync(at, 0o700);
-        else this.rootStaged = true;
-        this.dirs.add(rel);
-        return undefined;
-      }
-      if (isLink(e.mode)) {
-        fs.symlinkSync(e.link!, at);
-        return undefined;
-      }
-      if (isDevice(e.mode) || isSpecial(e.mode)) {
-        const kind = (e.mode & 0o170000) === 0o060000 ? 'b' : (e.mode & 0o170000) === 0o020000 ? 'c' : 'p';
-        if ((e.mode & 0o170000) === 0o140000) {
-          this.error(`cannot stage socket ${showPath(e.name)}`);
-          return undefined;
-        }
-        const args = kind === 'p' ? [path] : [path, kind, String(e.rdev?.major ?? 0), String(e.rdev?.minor ?? 0)];
-        execFileSync(kind === 'p' ? 'mkfifo' : 'mknod', args, { stdio: 'ignore' });
-        return undefined;
-      }
-      if (!isReg(e.mode)) return undefined;
-      if (e.hlinkGroup !== undefined) {
-        const first = this.groups.get(e.hlinkGroup);
-        if (first !== undefined) {
-          fs.linkSync(first, at);
-          return undefined;
-        }
-        this.groups.set(e.hlinkGroup, path);
-      }
-      const found = this.basis(rel);
-      const need = this.needsData(e, found, sum);
-      // Not staged at all: the destination's file stands for it (run/staged-source.ts). Only inside a
-      // staged directory (an operand must exist), never for a hard-link group (its members are linked
-      // to the staged first one), and not under -A/-X: the sender's ACLs and xattrs are put on the
-      // staged inode, which the local run compares with the destination's.
-      const attrsOnInode = this.c.acls || this.c.xattrs;
-      if (need === 'placeholder' && found && !this.c.dryRun && !attrsOnInode && e.hlinkGroup === undefined && (this.rootStaged || rel.includes('/'))) {
-        this.meta.get(path)!.virtual = true;
-        return undefined;
-      }
-      const create = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
-      // A file to fetch is created when its data arrives (one open instead of a create now and an open
-      // then), unless something must find it on disk before: the other members of its hard-link group
-      // (linked to it below) or the sender's ACLs and xattrs (put on the staged inode right after this).
-      // A path too long to create fails here, as a per-file error, not in the middle of the transfer.
-      if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode && at.length < PATH_MAX) {
-        let made = false;
-        return {
-          size: e.size,
-          openOut: () => {
-            const fd = fs.openSync(at, made ? fs.constants.O_RDWR | O_NOFOLLOW : create, 0o600);
-            const empty = !made;
-            made = true;
-            return { fd, empty };
-          },
-          ...(found && found.size > 0 ? { basis: { size: found.size, open: () => this.openBasis(rel) } } : {}),
-        };
-      }
-      const out = fs.openSync(at, create, 0o600);
-      if (need === 'same-bytes') {
-        // -c found the same bytes: the staging copy must hold them too (the local run sums it again).
-        const fd = this.openBasis(rel);
-        try {
-          copyAll(fd, out, found!.size);
-        } finally {
-          fs.closeSync(fd);
-        }
-      } else if (need === 'placeholder' || this.c.dryRun) {
-        fs.ftruncateSync(out, e.size);
-      } else {
-        // Closed until the file's turn: a tree has more files than a process may hold open. The staging
-        // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
-        fs.closeSync(out);
-        return {
-          size: e.size,
-          openOut: () => ({ fd: fs.openSync(at, fs.constants.O_RDWR | O_NOFOLLOW), empty: false }),
-          ...(found && found.size > 0 ? { basis: { size: found.size, open: () => this.openBasis(rel) } } : {}),
-        };
-      }
-      fs.closeSync(out);
-      return undefined;
-    } catch (err) {
-      this.error(`staging ${showPath(e.name)} failed: ${(err as Error).message}`);
-      return undefined;
-    }
-  }
-
-  /** -X: the sender's list onto the staged entry (run/remote-xattrs.ts), against the destination's same entry. */
-  xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs): Omit<XattrAsk, 'ndx'> | undefined {
-    const rel = e.name.toString('latin1');
-    const at = Buffer.from(this.path(rel), 'latin1');
-    try {
-      fs.lstatSync(at);
-    } catch {
-      return undefined;
-    }
-    const dest = items.some(abbreviated) ? this.dest.openEntry(rel) : undefined;
-    try {
-      return staged.entry(at, list, items, dest?.fd, this.error);
-    } finally {
-      if (dest) fs.closeSync(dest.fd);
-    }
-  }
-
-  /**
-   * A file whose data did not come (it failed verification twice, or the sender could not open it): the
-   * destination keeps what it has. Its staging file goes (an empty one would be copied over the
-   * destination's), with every member of its -H group (one inode in the staging tree); a regular
-   * file the destination has stands for it as a virtual entry with the destination's own metadata, so
-   * the local run neither changes it nor deletes it as extraneous (rsync's list still names it).
-   */
-  discard(e: RemoteEntry, entries: (RemoteEntry | undefined)[]): void {
-    const members = e.hlinkGroup === undefined ? [e] : entries.filter((m): m is RemoteEntry => m !== undefined && m.hlinkGroup === e.hlinkGroup);
-    for (const m of members) {
-      const rel = m.name.toString('latin1');
-      const path = this.path(rel);
-      fs.rmSync(Buffer.from(path, 'latin1'), { force: true });
-      this.meta.delete(path);
-      const st = this.rootStaged || rel.includes('/') ? this.dest.lstat(rel) : undefined;
-      if (st?.isFile()) {
-        const ns = st.mtimeNs;
-        const nsec = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
-        this.meta.set(path, { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeSec: Number((ns - nsec) / 1_000_000_000n), mtimeNsec: Number(nsec), virtual: true });
-      }
-    }
-  }
-
-  metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
-    const c = this.c;
-    return {
-      mode: e.mode,
-      uid: c.owner ? this.mapId(this.uids, e.uid, list.userNames, users) : this.ownUid,
-      gid: c.group ? this.mapId(this.gids, e.gid, list.groupNames, groups) : this.ownGid,
-      size: isReg(e.mode) ? e.size : isLink(e.mode) ? e.link?.length ?? 0 : 0,
-      mtimeSec: e.mtime,
-      mtimeNsec: e.mtimeNsec,
-    };
-  }
-
-  /** The sender's ids as this machine's, each looked up once (the list repeats a few ids for every entry). */
-  private readonly uids = new Map<number, number>();
-  private readonly gids = new Map<number, number>();
-  private readonly ownUid = process.getuid?.() ?? 0;
-  private readonly ownGid = process.getgid?.() ?? 0;
-
-  private mapId(seen: Map<number, number>, id: number | undefined, names: Map<number, Buffer>, db: typeof users): number {
-    if (id === undefined) return 0;
-    let local = seen.get(id);
-    if (local === undefined) seen.set(id, (local = localId(this.c, id, names, db)));
-    return local;
-  }
-
-  /** Closes what the stage holds open (the last destination directory looked into). */
-  close(): void {
-    this.dest.close();
-  }
-
-  /** The destination's current regular file at `rel` (its lstat), undefined when there is none. */
-  private basis(rel: string): { size: number; mtimeNs: bigint } | undefined {
-    // From the directory's listing when an engine lists it (one call a directory), else an lstat.
-    const st = this.dest.entry(rel);
-    return st && (st.mode & 0o170000) === 0o100000 ? { size: st.size, mtimeNs: BigInt(st.mtimeSec) * 1_000_000_000n + BigInt(st.mtimeNsec) } : undefined;
-  }
-
-  private openBasis(rel: string): number {
-    return this.dest.openFile(rel);
-  }
-
-  /**
-   * Whether the file's data must come over the wire. A placeholder only where the local run will
-   * certainly not copy (the same tests its planner makes, never looser); in doubt, fetch.
-   */
-  private needsData(e: RemoteEntry, basis: { size: number; mtimeNs: bigint } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
-    const c = this.c;
-    if (!basis) return c.existing ? 'placeholder' : 'fetch';
-    if (c.ignoreExisting) return 'placeholder';
-    if (c.ignoreTimes) return 'fetch';
-    if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
-    const st = basis;
-    const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
-    if (c.update && st.mtimeNs > mtimeNs + BigInt(c.modifyWindow) * 1_000_000_000n) return 'placeholder';
-    if (c.checksum) {
-      if (basis.size !== e.size || !e.sum) return 'fetch';
-      const h = sum.file();
-      const buf = Buffer.alloc(1 << 20);
-      const fd = this.openBasis(e.name.toString('latin1'));
-      try {
-        for (let pos = 0; pos < basis.size; ) {
-          const n = fs.readSync(fd, buf, 0, buf.length, pos);
-          if (n === 0) break;
-          h.update(buf.subarray(0, n));
-          pos += n;
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
-      return h.digest().equals(e.sum) ? 'same-bytes' : 'fetch';
-    }
-    if (basis.size !== e.size) return 'fetch';
-    if (c.sizeOnly || st.mtimeNs === mtimeNs) return 'placeholder';
-    return 'fetch';
-  }
-}
-
-function copyAll(from: number, to: number, size: number): void {
-  const buf = Buffer.alloc(1 << 20);
-  for (let pos = 0; pos < size; ) {
-    const n = fs.readSync(from, buf, 0, buf.length, pos);
-    if (n === 0) break;
-    let w = 0;
-    while (w < n) w += fs.writeSync(to, buf, w, n - w, pos + w);
-    pos += n;
-  }
 }

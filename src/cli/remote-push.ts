@@ -37,6 +37,7 @@ import { aclAddon, readSendAcls } from './remote-acls.js';
 import { filelistEnd } from '../progress/filelist-progress.js';
 import type { PushLog } from './push-log.js';
 import { remoteCopyAs } from './remote-copy-as.js';
+import { flistSettings } from './flist-settings.js';
 
 export interface RemotePush {
   operand: RemoteOperand;
@@ -306,13 +307,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           }),
         {
           flist: {
-            uid: c.owner,
-            gid: c.group,
-            links: c.links,
-            devices: c.devices,
-            specials: c.specials,
-            hardLinks: c.hardLinks,
-            numericIds: c.numericIds,
+            ...flistSettings(c),
             acls: c.acls,
             atimes: c.atimes,
             userName: (id) => nameBytes(users.nameOf(id)),

@@ -13,6 +13,7 @@ import { listLine } from '../progress/list-line.js';
 import { listingStatsLines, rsyncSeconds } from '../progress/stats.js';
 import { isDevice, isDir, isLink, isReg } from '../remote/flist.js';
 import { outputBytes } from '../util/names.js';
+import { flistSettings } from './flist-settings.js';
 
 export interface RemoteList {
   operand: RemoteOperand;
@@ -68,16 +69,10 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
   useNativeSumsFor(c.engine);
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     const list = await receiveList(conn, {
-      uid: c.owner,
-      gid: c.group,
-      links: c.links,
-      devices: c.devices,
-      specials: c.specials,
-      hardLinks: c.hardLinks,
+      ...flistSettings(c),
       atimes: false,
       checksumLen: c.checksum ? 16 : 0,
       relative: c.relative,
-      numericIds: c.numericIds,
     }, undefined, { compress: r.compress, env });
     peer.ioError |= list.ioError;
     for (const e of list.entries) if (e) io.out.write(outputBytes(listLine(e, c.humanReadable)));

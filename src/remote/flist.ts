@@ -167,7 +167,10 @@ export class FlistDecoder {
     if (l1 > this.lastName.length || l2 < 0 || l2 >= MAXPATHLEN - l1) {
       throw new ProtocolError(`overflow: flags=0x${flags.toString(16)} l1=${l1} l2=${l2}`, Exit.StreamIO);
     }
-    const raw = Buffer.concat([this.lastName.subarray(0, l1), c.bytes(l2)]);
+    // The name: the previous one's first l1 bytes, then l2 new ones (copied straight, no list of parts).
+    const raw = Buffer.allocUnsafe(l1 + l2);
+    c.copyTo(raw, l1, l2);
+    this.lastName.copy(raw, 0, 0, l1);
 
     let first: RemoteEntry | undefined;
     /** The group's first entry when this entry is sent whole all the same (an earlier part of an incremental list). */
@@ -404,20 +407,40 @@ export function sortKey(e: RemoteEntry): KeyPart[] {
  * slots stay as `undefined`: the index a peer uses for an entry is its place in this list.
  */
 export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[] {
-  const keep = new Map<string, RemoteEntry>();
-  /** The entries a duplicate name clears (usually none: then the sorted list is the answer). */
-  const dropped = new Set<RemoteEntry>();
-  for (const e of entries) {
-    const k = e.name.toString('latin1');
-    const had = keep.get(k);
-    if (!had) keep.set(k, e);
-    else if (isDir(e.mode) && !isDir(had.mode)) {
-      dropped.add(had);
-      keep.set(k, e);
-    } else dropped.add(e);
-  }
   // Compared on the names' bytes, with no key made for each entry (flist-order.ts, held equal to
-  // compareEntries by its tests); the sort is stable, so of equal names the first sent stays first.
-  const sorted: (RemoteEntry | undefined)[] = entries.slice().sort((a, b) => compareNames(a.name, isDir(a.mode), b.name, isDir(b.mode)));
-  return dropped.size ? sorted.map((e) => (dropped.has(e!) ? undefined : e)) : sorted;
+  // compareEntries by its tests); the sort is stable, so of equal names the first sent stays first. A
+  // list already in order (as a sorting sender sends it) is checked in one pass and not sorted.
+  const sorted = entries.slice();
+  let inOrder = true;
+  for (let i = 1; i < sorted.length && inOrder; i++) inOrder = byName(sorted[i - 1]!, sorted[i]!) <= 0;
+  if (!inOrder) sorted.sort(byName);
+  // Duplicates found in the sorted list, with no name kept aside: the same name and kind sit side by
+  // side (the first sent stays); a non-directory of a directory's name sorts among its parent's files,
+  // found by a binary search per directory (the directory stays).
+  const drop: number[] = [];
+  for (let i = 1; i < sorted.length; i++) if (byName(sorted[i - 1]!, sorted[i]!) === 0) drop.push(i);
+  for (const d of sorted) {
+    if (!isDir(d.mode) || (d.name.length === 1 && d.name[0] === DOT)) continue;
+    let lo = 0;
+    let hi = sorted.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = sorted[mid]!;
+      const cmp = compareNames(m.name, isDir(m.mode), d.name, false);
+      if (cmp < 0) lo = mid + 1;
+      else if (cmp > 0) hi = mid - 1;
+      else {
+        // The first of its run: the others went above.
+        let first = mid;
+        while (first > 0 && compareNames(sorted[first - 1]!.name, isDir(sorted[first - 1]!.mode), d.name, false) === 0) first--;
+        drop.push(first);
+        break;
+      }
+    }
+  }
+  const out: (RemoteEntry | undefined)[] = sorted;
+  for (const i of drop) out[i] = undefined;
+  return out;
 }
+
+const byName = (a: RemoteEntry, b: RemoteEntry): number => compareNames(a.name, isDir(a.mode), b.name, isDir(b.mode));

@@ -61,6 +61,13 @@ export class Cursor {
     return b;
   }
 
+  /** The next n bytes copied into `to` at `at` (no view made: the file list's names take this once per entry). */
+  copyTo(to: Buffer, at: number, n: number): void {
+    this.need(n);
+    this.buf.copy(to, at, this.pos, this.pos + n);
+    this.pos += n;
+  }
+
   int32(): number {
     this.need(4);
     const v = this.buf.readInt32LE(this.pos);

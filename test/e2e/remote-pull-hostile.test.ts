@@ -108,6 +108,27 @@ describeEngines((e) => {
     nothingOutside();
   });
 
+  it('a name sent as a file and, further on, as a directory is the directory (rsync clears the other), in a list not in order', async () => {
+    const r = await pullFrom(
+      stream([
+        { name: '.', mode: S_IFDIR | 0o755 },
+        { name: 'z', mode: S_IFLNK | 0o777, link: 'x' },
+        { name: 'a', mode: S_IFREG | 0o644, size: 3 },
+        { name: 'a-b', mode: S_IFDIR | 0o755 },
+        { name: 'a', mode: S_IFDIR | 0o755 },
+        { name: 'a/l', mode: S_IFLNK | 0o777, link: 'y' },
+      ]),
+      ['-rl'],
+    );
+    // Had the file been kept, its request would find no answer in the stream.
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.statSync(path.join(dst, 'a')).isDirectory()).toBe(true);
+    expect(fs.readlinkSync(path.join(dst, 'a', 'l'))).toBe('y');
+    expect(fs.readlinkSync(path.join(dst, 'z'))).toBe('x');
+    expect(fs.readdirSync(dst).sort()).toEqual(['a', 'a-b', 'z']);
+    nothingOutside();
+  });
+
   it('a name longer than rsync allows ends the run as a broken stream (exit 12)', async () => {
     const r = await pullFrom(stream([{ name: '.', mode: S_IFDIR | 0o755 }, { name: 'x'.repeat(10), claimLen: 0x7fffffff, mode: S_IFREG | 0o644 }]));
     expect(r.code, show(r)).toBe(12);

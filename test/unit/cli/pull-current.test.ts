@@ -32,7 +32,11 @@ function dest(entries: RemoteEntry[], tweak: Record<string, Partial<Stat>> = {},
   const by = new Map(entries.map((e) => [e.name.toString(), statOf(e, tweak[e.name.toString()])]));
   return {
     dest: { dir: Buffer.from('/nowhere') },
-    entry: (rel: string) => by.get(rel),
+    entryIn: (rel: string, dir: string, base: string) => {
+      // The judgement splits each name once; the split must match the name.
+      expect(dir === '.' ? base : `${dir}/${base}`).toBe(rel);
+      return by.get(rel);
+    },
     readlink: (rel: string) => (rel === 'd/l' ? Buffer.from(o.link ?? '../a') : undefined),
     names: (rel: string) => [...by.keys()].filter((k) => k !== '.' && (rel === '.' ? !k.includes('/') : k.startsWith(`${rel}/`) && !k.slice(rel.length + 1).includes('/'))).map((k) => k.slice(k.lastIndexOf('/') + 1)).concat(o.extra && rel === '.' ? [o.extra] : []),
   };
@@ -74,7 +78,7 @@ it('compares times to the resolution of the engine that would run', () => {
 it('wants a missing entry, a split -H group and, with --delete, an extraneous name', () => {
   const c = config('-a');
   const missing = dest(list());
-  expect(judge(c, { ...missing, entry: (rel: string) => (rel === 'd/l' ? undefined : missing.entry(rel)) })).toBeUndefined();
+  expect(judge(c, { ...missing, entryIn: (rel: string, dir: string, base: string) => (rel === 'd/l' ? undefined : missing.entryIn(rel, dir, base)) })).toBeUndefined();
   const group = [...list(), entry('d/h', 0o100644, { hlinkGroup: 1 })];
   group[1] = { ...group[1]!, hlinkGroup: 1 };
   expect(judge(config('-aH'), dest(group, { 'd/h': { ino: 1 } }), group)).toBeDefined();
