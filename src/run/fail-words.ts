@@ -35,7 +35,11 @@ function tempOf(rel: Buffer): Buffer {
 export class FailWords {
   private readonly destAbs: Buffer;
 
-  constructor(destRoot: Buffer) {
+  constructor(
+    destRoot: Buffer,
+    /** The run acts as root (root, or --super): rsync then changes owners ("chown"), else groups only ("chgrp"). */
+    private readonly asRoot = false,
+  ) {
     this.destAbs = absolutePath(destRoot);
   }
 
@@ -57,8 +61,8 @@ export class FailWords {
     // for everything else (rsync.c set_file_attrs).
     const role: Role = kind === OpKind.File || kind === OpKind.Backup || kind === OpKind.Delayed ? 'receiver' : 'generator';
     if (sc === 'fchmod' || sc === 'chmod') return say(role, `failed to set permissions on ${path}`);
-    // rsync says "chgrp" when the owner was not to change, as for anyone but root.
-    if (sc === 'fchown' || sc === 'lchown' || sc === 'chown') return say(role, `${process.getuid?.() === 0 ? 'chown' : 'chgrp'} ${path} failed`);
+    // rsync says "chgrp" when the owner was not to change, as for anyone not acting as root.
+    if (sc === 'fchown' || sc === 'lchown' || sc === 'chown') return say(role, `${this.asRoot ? 'chown' : 'chgrp'} ${path} failed`);
     if (sc === 'futimes' || sc === 'lutimes' || sc === 'utimes' || sc === 'futime' || sc === 'lutime' || sc === 'utime') {
       return say(role, `failed to set times on ${path}`);
     }

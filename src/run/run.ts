@@ -11,7 +11,7 @@
 
 import { FuzzyBases } from './fuzzy.js';
 import type { EventStream } from '../progress/events.js';
-import type { Config } from '../model/config.js';
+import { actsAsRoot, type Config } from '../model/config.js';
 import { openContext, type EngineSelection } from '../engine/index.js';
 import { posix } from 'node:path';
 import { isFailure } from '../model/failure.js';
@@ -127,7 +127,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (bare) reporter.warn(m);
     else reporter.error(m);
     if (rec) events?.error(m, rec.path, rec.code);
-  }, plan.destRoot);
+  }, plan.destRoot, actsAsRoot(c));
   const charsets = input.charsets;
   const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p), charsets && { toDest: (n) => charsets.toDestOrSelf(n), toSource: (n) => charsets.toSource(n) });
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the

@@ -38,8 +38,10 @@ export class Tally {
     private readonly error: (message: string, record: ErrorRecord | undefined, bare?: boolean) => void,
     /** Destination paths in failures are relative to it. */
     private readonly destRoot: Buffer,
+    /** The run acts as root (see FailWords). */
+    asRoot = false,
   ) {
-    this.words = new FailWords(destRoot);
+    this.words = new FailWords(destRoot, asRoot);
     this.totals = {
       listed: zeroCounts(),
       created: zeroCounts(),

@@ -19,7 +19,7 @@ describeEngines((e) => {
     fs.writeFileSync(path.join(root, 'src/f'), 'x');
     const r = await runCli(['-a', `--engine=${engine}`, `${root}/src/`, `${root}/no/such/dst/`]);
     expect(r.code, show(r)).toBe(11);
-    expect(r.stderr).toMatch(/mkdir ".*no\/such\/dst" failed: ENOENT/);
+    expect(r.stderr).toMatch(/\[Receiver\] mkdir ".*no\/such\/dst" failed: No such file or directory \(2\)/);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(fs.existsSync(path.join(root, 'no'))).toBe(false);
   });

@@ -349,7 +349,7 @@ describeEngines((e) => {
       const r = await runCli(['-a', '--mkpath', `--engine=${engine}`, from, to], { cwd: root, timeoutMs: 30_000 });
       expect(rs.status).toBe(11);
       expect(r.code, show(r)).toBe(11);
-      expect(r.stderr).toContain(`mkdir "${to}" failed: ENOENT`);
+      expect(r.stderr).toContain(`[Receiver] mkdir "${to}" failed: No such file or directory (2)`);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     }
     // And --mkpath still makes every missing level elsewhere.
