@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds the start-up snapshot, dist/arsync.blob, from dist/snapshot.js (scripts/bundle.mjs makes it) with
-// the Node that runs this script, and dist/arsync.blob.id, that Node binary's identity (device, inode,
+// Builds the start-up snapshot, dist/arsync.blob, from dist/bin.js (scripts/bundle.mjs makes it; src/bin.ts
+// knows when it is the snapshot's entry) with the Node that runs this script, and dist/arsync.blob.id, that Node binary's identity (device, inode,
 // size, mtime), which bin/arsync compares before it starts Node on the blob: a blob only loads in the
 // exact Node binary that built it (Node refuses another one with exit 14, which is also an rsync exit
 // code), so after a Node upgrade the launcher falls back to the plain bundle until the next build.
@@ -22,7 +22,7 @@ export function nodeIdentity(execPath = process.execPath) {
 
 /** Build the blob in `dir` (the package's dist/); returns why not, or undefined when it was built. */
 export function buildSnapshot(dir = join(root, 'dist')) {
-  const entry = join(dir, 'snapshot.js');
+  const entry = join(dir, 'bin.js');
   const blob = join(dir, 'arsync.blob');
   const id = `${blob}.id`;
   rmSync(id, { force: true });
