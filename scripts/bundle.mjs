@@ -166,6 +166,20 @@ for (const file of ['dist/bin.js', 'dist/worker.js', 'dist/addon-check.js']) {
   writeFileSync(file, ascii);
 }
 
+/**
+ * The start-up snapshot compiles, while it is built, the functions a small local copy calls (traced by
+ * scripts/build-snapshot.mjs), which a run from the blob would otherwise compile on first call (about 6 ms of
+ * CPU on a 10-file copy, docs/benchmarks.md, "Small jobs, session 14"). src/snapshot.ts reaches them by name
+ * through this table of the bundle's top-level function declarations (esbuild hoists every module's functions
+ * to the bundle's top level, each with a unique name), made only when called, and deleted once used.
+ */
+function appendFunctionTable(text) {
+  const names = [...new Set([...text.matchAll(/^(?:async )?function\*? ?([A-Za-z_$][\w$]*)\(/gm)].map((m) => m[1]))];
+  if (names.length === 0) throw new Error('dist/bin.js: no top-level function found for the snapshot table');
+  return `${text.endsWith('\n') ? text : text + '\n'}globalThis.__arsyncTopFunctions = () => ({ ${names.join(', ')} });\n`;
+}
+writeFileSync('dist/bin.js', appendFunctionTable(readFileSync('dist/bin.js', 'utf8')));
+
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 
 // The start-up snapshot of dist/bin.js, for the Node that runs this build (bin/arsync uses it).

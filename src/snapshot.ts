@@ -3,7 +3,8 @@
 // so a run from the blob neither compiles nor initialises them. Nothing that holds the process's state
 // (signal handlers, streams, argv, env, the addon, workers) is touched here: that happens in the main
 // function, at run time (cli/start.ts).
-import { startupSnapshot } from 'node:v8';
+import { setFlagsFromString, startupSnapshot } from 'node:v8';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { main } from './cli/main.js';
@@ -18,6 +19,9 @@ export function prepareSnapshot(): void {
   parseArgs(['node', 'arsync', '-a', '/nonexistent-src/', '/nonexistent-dst/']);
   // And the program the run's own parse will use, its options registered (it reads the environment then).
   prebuildProgram();
+  const compiled = compileAhead();
+  // The build's stdout is read by scripts/build-snapshot.mjs only (never a user's terminal).
+  process.stdout.write(`arsync-snapshot: ${compiled} functions compiled ahead\n`);
 
   startupSnapshot.setDeserializeMainFunction(() => {
     // The bundle finds its files (the addon, the worker) from its own URL; from the blob that is the plain
@@ -27,4 +31,37 @@ export function prepareSnapshot(): void {
     (globalThis as { __arsyncModuleUrl?: string }).__arsyncModuleUrl = pathToFileURL(bin).href;
     startCli(() => Promise.resolve({ main }));
   });
+}
+
+type Table = () => Record<string, unknown>;
+
+/**
+ * Compile, without calling them, the bundle's functions named in the file ARSYNC_SNAPSHOT_WARM (one a line:
+ * those a small local copy called, traced by scripts/build-snapshot.mjs), so that their bytecode is in the
+ * blob: a run from it would otherwise compile each on its first call (docs/benchmarks.md, "Small jobs,
+ * session 14"). A build parameter, read only while the blob is built: nothing read here is kept. V8 offers
+ * no call for "compile this function" but its test intrinsics, so they are allowed for this one step and
+ * disallowed again before the blob is written (the blob records V8's flags, and a run's must match).
+ */
+function compileAhead(): number {
+  const holder = globalThis as { __arsyncTopFunctions?: Table };
+  const table = holder.__arsyncTopFunctions; // scripts/bundle.mjs: the bundle's top-level functions by name
+  delete holder.__arsyncTopFunctions;
+  const list = process.env.ARSYNC_SNAPSHOT_WARM;
+  if (!list || !table) return 0;
+  const fns = table();
+  let count = 0;
+  setFlagsFromString('--allow-natives-syntax');
+  try {
+    const compile = new Function('f', '%CompileBaseline(f)') as (f: unknown) => void;
+    for (const name of readFileSync(list, 'utf8').split('\n')) {
+      const fn = Object.hasOwn(fns, name) ? fns[name] : undefined;
+      if (typeof fn !== 'function') continue;
+      compile(fn);
+      count++;
+    }
+  } finally {
+    setFlagsFromString('--no-allow-natives-syntax');
+  }
+  return count;
 }

@@ -48,9 +48,12 @@ beforeAll(() => {
   );
   fs.symlinkSync(ADDON, path.join(built, 'build', 'Release', 'arsync.node'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(built, 'node_modules'));
-  const b = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'build-snapshot.mjs'), path.join(built, 'dist')], { encoding: 'utf8' });
+  const b = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'build-snapshot.mjs'), '--verbose', path.join(built, 'dist')], { encoding: 'utf8' });
   expect(b.status, b.stderr).toBe(0);
   expect(b.stderr).toBe('');
+  // The functions a small copy calls were traced and compiled into the blob (a run from it then finds their
+  // bytecode there); every test below runs from that blob.
+  expect(Number(/built, (\d+) functions compiled ahead/.exec(b.stdout)?.[1]), b.stdout).toBeGreaterThan(50);
   // A run from the blob never reads dist/bin.js (it is only argv[1]), so once the blob is built the plain
   // bundle can announce itself.
   fs.renameSync(path.join(built, 'dist', 'bin.js'), path.join(built, 'dist', 'plain.js'));
