@@ -170,13 +170,20 @@ for (const file of ['dist/bin.js', 'dist/worker.js', 'dist/addon-check.js']) {
  * The start-up snapshot compiles, while it is built, the functions a small local copy calls (traced by
  * scripts/build-snapshot.mjs), which a run from the blob would otherwise compile on first call (about 6 ms of
  * CPU on a 10-file copy, docs/benchmarks.md, "Small jobs, session 14"). src/snapshot.ts reaches them by name
- * through this table of the bundle's top-level function declarations (esbuild hoists every module's functions
- * to the bundle's top level, each with a unique name), made only when called, and deleted once used.
+ * through this table of the bundle's top-level functions and classes (esbuild hoists every module's
+ * declarations to the bundle's top level, each with a unique name; a module initialised lazily assigns its
+ * arrow functions and classes there from its init function, indented by four), made only when called, and
+ * deleted once used. Only names the bundle declares at its top level are listed, so the table cannot refer
+ * to a missing one.
  */
 function appendFunctionTable(text) {
-  const names = [...new Set([...text.matchAll(/^(?:async )?function\*? ?([A-Za-z_$][\w$]*)\(/gm)].map((m) => m[1]))];
-  if (names.length === 0) throw new Error('dist/bin.js: no top-level function found for the snapshot table');
-  return `${text.endsWith('\n') ? text : text + '\n'}globalThis.__arsyncTopFunctions = () => ({ ${names.join(', ')} });\n`;
+  const declared = new Set();
+  for (const m of text.matchAll(/^var ([^=;]+?);$/gm)) for (const n of m[1].split(', ')) declared.add(n);
+  const defined = /^(?:var | {4})([A-Za-z_$][\w$]*) = (?:class\b|(?:async )?(?:\([^()]*\)|[A-Za-z_$][\w$]*) =>)/gm;
+  const names = new Set([...text.matchAll(/^(?:async )?function\*? ?([A-Za-z_$][\w$]*)\(/gm)].map((m) => m[1]));
+  for (const m of text.matchAll(defined)) if (m[0].startsWith('var ') || declared.has(m[1])) names.add(m[1]);
+  if (names.size === 0) throw new Error('dist/bin.js: no top-level function found for the snapshot table');
+  return `${text.endsWith('\n') ? text : text + '\n'}globalThis.__arsyncTopFunctions = () => ({ ${[...names].join(', ')} });\n`;
 }
 writeFileSync('dist/bin.js', appendFunctionTable(readFileSync('dist/bin.js', 'utf8')));
 

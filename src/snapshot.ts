@@ -54,11 +54,25 @@ function compileAhead(): number {
   setFlagsFromString('--allow-natives-syntax');
   try {
     const compile = new Function('f', '%CompileBaseline(f)') as (f: unknown) => void;
-    for (const name of readFileSync(list, 'utf8').split('\n')) {
-      const fn = Object.hasOwn(fns, name) ? fns[name] : undefined;
-      if (typeof fn !== 'function') continue;
+    const wanted = new Set(readFileSync(list, 'utf8').split('\n'));
+    const ahead = (fn: unknown, name: string): void => {
+      if (typeof fn !== 'function' || !wanted.has(name)) return;
       compile(fn);
       count++;
+    };
+    for (const [name, fn] of Object.entries(fns)) {
+      ahead(fn, name);
+      // A class's methods and accessors (the log names a getter `get x`); a name the trace saw in another
+      // class only costs a little bytecode in the blob.
+      if (typeof fn !== 'function' || typeof fn.prototype !== 'object' || fn.prototype === null) continue;
+      for (const owner of [fn.prototype as object, fn]) {
+        for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(owner))) {
+          if (key === 'constructor' || key === 'prototype') continue;
+          ahead(d.value, key);
+          ahead(d.get, `get ${key}`);
+          ahead(d.set, `set ${key}`);
+        }
+      }
     }
   } finally {
     setFlagsFromString('--no-allow-natives-syntax');
