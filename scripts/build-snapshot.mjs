@@ -38,7 +38,7 @@ export function traceRunFunctions(dir, env) {
     const log = join(tmp, 'v8.log');
     const bin = realpathSync(join(dir, 'bin.js'));
     const args = ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', bin, '-a', `${src}/`, `${join(tmp, 'dst')}/`];
-    const run = spawnSync(process.execPath, args, { cwd: tmp, env, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, args, { cwd: tmp, env, encoding: 'utf8', timeout: 60_000 });
     if (run.status !== 0 || !existsSync(log)) return [];
     const lines = readFileSync(log, 'latin1').split('\n');
     // script-details,ID,URL,... and function,first-execution,ID,START,END,TIME,TIMESTAMP,NAME

@@ -4,7 +4,7 @@
 // (signal handlers, streams, argv, env, the addon, workers) is touched here: that happens in the main
 // function, at run time (cli/start.ts).
 import { setFlagsFromString, startupSnapshot } from 'node:v8';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { main } from './cli/main.js';
@@ -20,8 +20,9 @@ export function prepareSnapshot(): void {
   // And the program the run's own parse will use, its options registered (it reads the environment then).
   prebuildProgram();
   const compiled = compileAhead();
-  // The build's stdout is read by scripts/build-snapshot.mjs only (never a user's terminal).
-  process.stdout.write(`arsync-snapshot: ${compiled} functions compiled ahead\n`);
+  // For scripts/build-snapshot.mjs, which reads the build's stdout. A plain write to the descriptor: the
+  // process.stdout stream would be made now and kept in the blob.
+  writeSync(1, `arsync-snapshot: ${compiled} functions compiled ahead\n`);
 
   startupSnapshot.setDeserializeMainFunction(() => {
     // The bundle finds its files (the addon, the worker) from its own URL; from the blob that is the plain
