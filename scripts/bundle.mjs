@@ -148,16 +148,11 @@ const common = {
 await build({
   ...common,
   entryPoints: { bin: 'src/bin.ts', worker: 'src/pool/worker.ts', 'addon-check': 'src/engine/addon-check.ts' },
-  // The sources find their files (the addon, the worker) from import.meta.url, which CommonJS lacks.
-  define: { 'import.meta.url': '__arsyncModuleUrl' },
-  banner: { js: "const __arsyncModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-});
-// The start-up snapshot's entry (scripts/build-snapshot.mjs makes the blob): the same modules, whose URL
-// is known only at run time (the snapshot's main function sets it; __filename would be the build's).
-await build({
-  ...common,
-  entryPoints: { snapshot: 'src/snapshot.ts' },
+  // The sources find their files (the addon, the worker) from import.meta.url, which CommonJS lacks. A
+  // global, not a constant: dist/bin.js is also the start-up snapshot's entry (src/bin.ts), where the URL is
+  // known only at run time (the blob's main function sets it from argv[1]; __filename is the build's).
   define: { 'import.meta.url': 'globalThis.__arsyncModuleUrl' },
+  banner: { js: "globalThis.__arsyncModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 /**
  * esbuild escapes non-ASCII characters in code but keeps the comments it carries over as they are. One
@@ -165,15 +160,36 @@ await build({
  * and scanned at half the speed (about 5% of a small job's instructions, docs/benchmarks.md). In a
  * comment an escape reads as well.
  */
-for (const file of ['dist/bin.js', 'dist/worker.js', 'dist/addon-check.js', 'dist/snapshot.js']) {
+for (const file of ['dist/bin.js', 'dist/worker.js', 'dist/addon-check.js']) {
   const text = shareBuiltinNamespaces(readFileSync(file, 'utf8'), file);
   const ascii = text.replace(/[^\x00-\x7f]/g, (ch) => `\\u{${ch.codePointAt(0).toString(16)}}`);
   writeFileSync(file, ascii);
 }
 
+/**
+ * The start-up snapshot compiles, while it is built, the functions a small local copy calls (traced by
+ * scripts/build-snapshot.mjs), which a run from the blob would otherwise compile on first call (about 6 ms of
+ * CPU on a 10-file copy, docs/benchmarks.md, "Small jobs, session 14"). src/snapshot.ts reaches them by name
+ * through this table of the bundle's top-level functions and classes (esbuild hoists every module's
+ * declarations to the bundle's top level, each with a unique name; a module initialised lazily assigns its
+ * arrow functions and classes there from its init function, indented by four), made only when called, and
+ * deleted once used. Only names the bundle declares at its top level are listed, so the table cannot refer
+ * to a missing one.
+ */
+function appendFunctionTable(text) {
+  const declared = new Set();
+  for (const m of text.matchAll(/^var ([^=;]+?);$/gm)) for (const n of m[1].split(', ')) declared.add(n);
+  const defined = /^(?:var | {4})([A-Za-z_$][\w$]*) = (?:class\b|(?:async )?(?:\([^()]*\)|[A-Za-z_$][\w$]*) =>)/gm;
+  const names = new Set([...text.matchAll(/^(?:async )?function\*? ?([A-Za-z_$][\w$]*)\(/gm)].map((m) => m[1]));
+  for (const m of text.matchAll(defined)) if (m[0].startsWith('var ') || declared.has(m[1])) names.add(m[1]);
+  if (names.size === 0) throw new Error('dist/bin.js: no top-level function found for the snapshot table');
+  return `${text.endsWith('\n') ? text : text + '\n'}globalThis.__arsyncTopFunctions = () => ({ ${[...names].join(', ')} });\n`;
+}
+writeFileSync('dist/bin.js', appendFunctionTable(readFileSync('dist/bin.js', 'utf8')));
+
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 
-// The start-up snapshot of dist/snapshot.js, for the Node that runs this build (bin/arsync uses it).
+// The start-up snapshot of dist/bin.js, for the Node that runs this build (bin/arsync uses it).
 const { buildSnapshot } = await import('./build-snapshot.mjs');
 const noSnapshot = buildSnapshot();
 if (noSnapshot) console.warn(`bundle: no start-up snapshot (${noSnapshot}); arsync starts from dist/bin.js`);
