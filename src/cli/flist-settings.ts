@@ -2,17 +2,9 @@
 // mapping for every list a session encodes or decodes: a pull's, a push's, a listing's and a batch's.
 
 import type { Config } from '../model/config.js';
+import type { FlistSettings } from '../remote/flist.js';
 
-/** The file-list fields the Config decides, named as the encoder and the decoder name them. */
-export interface FlistSettings {
-  uid: boolean;
-  gid: boolean;
-  links: boolean;
-  devices: boolean;
-  specials: boolean;
-  hardLinks: boolean;
-  numericIds: boolean;
-}
+export type { FlistSettings };
 
 /** -o, -g, -l, -D's halves, -H and --numeric-ids as the list's settings; each caller adds its own session's fields. */
 export function flistSettings(c: Config): FlistSettings {

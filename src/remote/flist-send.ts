@@ -5,7 +5,7 @@
 // name lists. Entries are sent in rsync's sorted order, so an entry's index on the wire (which the
 // receiver asks for files by) is its place in the list both sides sort.
 
-import { Xmit, isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from './flist.js';
+import { Xmit, isDevice, isDir, isLink, isReg, isSpecial, type FlistSettings, type RemoteEntry } from './flist.js';
 import { ByteWriter } from './byte-writer.js';
 import { compareNames } from './flist-order.js';
 import { AclEncoder, type EntryAcls } from './acl-list.js';
@@ -31,18 +31,11 @@ export interface SendEntry extends RemoteEntry {
   xattr?: number;
 }
 
-export interface EncodeOptions {
+export interface EncodeOptions extends FlistSettings {
   protocol: number;
   varintFlags: boolean;
-  uid: boolean;
-  gid: boolean;
-  links: boolean;
-  devices: boolean;
-  specials: boolean;
-  hardLinks: boolean;
   /** -c: bytes of the file checksum each regular file carries. */
   checksumLen: number;
-  numericIds: boolean;
   id0Names: boolean;
   /** -A: each entry but a symlink carries its ACLs (acl-list.ts). */
   acls?: boolean;

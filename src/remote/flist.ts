@@ -52,15 +52,21 @@ export const isLink = (mode: number): boolean => (mode & S_IFMT) === S_IFLNK;
 export const isDevice = (mode: number): boolean => (mode & S_IFMT) === S_IFCHR || (mode & S_IFMT) === S_IFBLK;
 export const isSpecial = (mode: number): boolean => (mode & S_IFMT) === S_IFIFO || (mode & S_IFMT) === S_IFSOCK;
 
-/** What the two sides agreed on that changes which fields an entry carries. */
-export interface FlistOptions {
-  protocol: number;
+/** The file-list fields the command line decides (-o, -g, -l, -D's halves, -H, --numeric-ids), for the encoder and the decoder alike. */
+export interface FlistSettings {
   uid: boolean;
   gid: boolean;
   links: boolean;
   devices: boolean;
   specials: boolean;
   hardLinks: boolean;
+  /** --numeric-ids: no name lists follow. */
+  numericIds: boolean;
+}
+
+/** What the two sides agreed on that changes which fields an entry carries. */
+export interface FlistOptions extends FlistSettings {
+  protocol: number;
   atimes: boolean;
   /** -c: length of the whole-file checksum each regular file carries; 0 without -c. */
   checksumLen: number;
@@ -72,8 +78,6 @@ export interface FlistOptions {
   safeFlist: boolean;
   /** compat flag CF_ID0_NAMES: the id lists end with the names of uid 0 and gid 0. */
   id0Names: boolean;
-  /** --numeric-ids: no name lists follow. */
-  numericIds: boolean;
   /** -A: each entry but a symlink carries its ACLs (acl-list.ts); the id lists name their ids too. */
   acls?: boolean;
   /** -X: each entry is followed by its xattr list (xattr-list.ts), kept here. */
