@@ -94,7 +94,9 @@ export class FailWords {
         if (op && op.flags & OpFlag.Compare && sc === 'read') return say('receiver', `read failed on ${path}`);
         if (sc === 'open') return say('receiver', `mkstemp ${temp} failed`);
         if (sc === 'rename') return say('receiver', `rename ${temp} -> "${showPath(f.path)}"`);
-        if (sc === 'write' || sc === 'clone' || sc === 'copy_file_range' || sc === 'fallocate') return say('receiver', `write failed on ${temp}`);
+        if (sc === 'write' || sc === 'copy_file_range' || sc === 'fallocate') return say('receiver', `write failed on ${temp}`);
+        // --reflink is arsync's own (rsync has no clone step): named so, for the file it was for.
+        if (sc === 'clone') return say('receiver', `clone ${path} failed`);
         if (sc === 'ftruncate') return say('receiver', `ftruncate failed on ${temp}`);
         if (sc === 'close') return say('receiver', `close failed on ${temp}`);
         if (sc === 'fsync') return say('receiver', `fsync failed on ${temp}`);

@@ -91,7 +91,7 @@ describeEngines((e) => {
       return;
     }
     expect(r.code, show(r)).toBe(23);
-    expect(r.stderr).toMatch(/ENAMETOOLONG/);
+    expect(r.stderr).toMatch(/File name too long \(36\)/);
     // Every difference is an entry that could not be named whole on one side or the other.
     const diffs = compareTrees(src, dst, cmp);
     const unreachable = (rel: Buffer): boolean => abs(src, rel).length >= PATH_MAX || abs(dst, rel).length >= PATH_MAX;
@@ -243,7 +243,7 @@ describeEngines((e) => {
     const r = await runCli([`--engine=${engine}`, '-rtL', `${src}/`, `${dst}/`]);
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines.pop()).toMatch(/\(code 23\)$/);
-    for (const l of lines) expect(l).toMatch(/^arsync: symlink has no referent ".*\/b?link"/);
+    for (const l of lines) expect(l).toMatch(/^symlink has no referent: ".*\/b?link"$/);
     expect(lines.filter((l) => /\/blink"/.test(l))).toHaveLength(1);
     expect(r.code, show(r)).toBe(23);
     const flink = reach(abs(dst, Buffer.concat([bottom, Buffer.from('/flink')])));

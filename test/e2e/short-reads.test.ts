@@ -236,7 +236,7 @@ describe.skipIf(skip !== null)(`faultfs sources${skip ? ` (skipped: ${skip})` : 
       const oldMid = oldCopy(dst, 'mid');
       const r = await runCli(['-a', `--engine=${e.name}`, `${mnt}/`, `${dst}/`]);
       expect(r.code, show(r)).toBe(23);
-      expect(r.stderr, show(r)).toContain(`EIO: i/o error, read '${mnt}/mid'`);
+      expect(r.stderr, show(r)).toContain(`[sender] read errors mapping "${mnt}/mid": Input/output error (5)`);
       expect(fs.readFileSync(path.join(dst, 'mid'))).toEqual(oldMid);
       expect(fs.readFileSync(path.join(dst, 'small'))).toEqual(fs.readFileSync(path.join(mnt, 'small')));
       expect(findTempFiles(dst)).toEqual([]);
