@@ -94,12 +94,13 @@ export class FailWords {
         if (op && op.flags & OpFlag.Compare && sc === 'read') return say('receiver', `read failed on ${path}`);
         if (sc === 'open') return say('receiver', `mkstemp ${temp} failed`);
         if (sc === 'rename') return say('receiver', `rename ${temp} -> "${showPath(f.path)}"`);
-        if (sc === 'write' || sc === 'copy_file_range' || sc === 'fallocate') return say('receiver', `write failed on ${temp}`);
+        // receive_data() names the file by its final name; only a failed close names the temp file.
+        if (sc === 'write' || sc === 'copy_file_range' || sc === 'fallocate') return say('receiver', `write failed on ${path}`);
         // --reflink is arsync's own (rsync has no clone step): named so, for the file it was for.
         if (sc === 'clone') return say('receiver', `clone ${path} failed`);
-        if (sc === 'ftruncate') return say('receiver', `ftruncate failed on ${temp}`);
+        if (sc === 'ftruncate') return say('receiver', `ftruncate failed on ${path}`);
         if (sc === 'close') return say('receiver', `close failed on ${temp}`);
-        if (sc === 'fsync') return say('receiver', `fsync failed on ${temp}`);
+        if (sc === 'fsync') return say('receiver', `fsync failed on ${path}`);
         break;
       }
       default:

@@ -42,7 +42,7 @@ describe('FailWords: each failure as the rsync process that would meet it words 
   it("the receiver's: the temp file, its data, its rename, a file's attributes", () => {
     expect(words.line(dest(ERRNO.EACCES, 'open'), op(OpKind.File))).toBe('[receiver] mkstemp "/dst/d/.x.XXXXXX" failed: Permission denied (13)');
     expect(words.line(dest(ERRNO.EACCES, 'open', '.hidden'), op(OpKind.File))).toBe('[receiver] mkstemp "/dst/.hidden.XXXXXX" failed: Permission denied (13)');
-    expect(words.line(dest(ERRNO.ENOSPC, 'write'), op(OpKind.File))).toBe('[receiver] write failed on "/dst/d/.x.XXXXXX": No space left on device (28)');
+    expect(words.line(dest(ERRNO.ENOSPC, 'write'), op(OpKind.File))).toBe('[receiver] write failed on "/dst/d/x": No space left on device (28)');
     expect(words.line(dest(ERRNO.EXDEV, 'clone'), op(OpKind.File))).toBe('[receiver] clone "/dst/d/x" failed: Invalid cross-device link (18)');
     expect(words.line(dest(ERRNO.EACCES, 'rename'), op(OpKind.File))).toBe('[receiver] rename "/dst/d/.x.XXXXXX" -> "d/x": Permission denied (13)');
     expect(words.line(dest(ERRNO.EPERM, 'fchmod'), op(OpKind.File))).toBe('[receiver] failed to set permissions on "/dst/d/x": Operation not permitted (1)');
