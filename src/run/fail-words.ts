@@ -21,10 +21,9 @@ type Role = 'sender' | 'generator' | 'receiver';
 /** A path as rsync's full_fname() shows it: absolute, quoted. */
 const quoted = (p: Buffer): string => `"${showPath(p)}"`;
 
-
 /**
- * rsync's temp name beside NAME with the six letters mkstemp fills in left as its template: a failed
- * mkstemp made no file, and a failed write or rename is reported by the final name's temp shape.
+ * rsync's temp name beside NAME, with the six letters mkstemp fills in left as its template (a failed
+ * mkstemp made no file; for a failed rename or close the engines do not report the letters they drew).
  */
 function tempOf(rel: Buffer): Buffer {
   const name = modelTempName(baseName(rel), false, 'XXXXXX');
@@ -77,8 +76,6 @@ export class FailWords {
         if (sc === 'mknod' || sc === 'open' || sc === 'rename') return say('generator', `mknod ${path} failed`);
         break;
       case OpKind.Hardlink:
-        if (sc === 'link' || sc === 'rename') return say('generator', `link ${path} => ${showPath(op!.src)} failed`);
-        break;
       case OpKind.LinkFrom:
         if (sc === 'link' || sc === 'rename') return say('generator', `link ${path} => ${showPath(op!.src)} failed`);
         break;
