@@ -50,6 +50,7 @@ import { noDelta } from './local-delta.js';
 import { FileSums } from './file-sum.js';
 import { HardLinkGroups } from './members.js';
 import { LocalSink } from './sink.js';
+import { TimedSource } from './timed-source.js';
 import { LocalSource, type EntrySource } from './source.js';
 import { IconvSource } from './iconv-source.js';
 import type { NameCharsets } from '../engine/charset.js';
@@ -196,7 +197,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
   });
-  const localWalk: EntrySource = new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  // --stats (stats2): the time spent listing, not the whole pass (timed-source.ts).
+  const listing = c.info.STATS > 1 ? new TimedSource(new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery)) : undefined;
+  const localWalk: EntrySource = listing ?? new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
   const walked = charsets ? new IconvSource(localWalk, charsets, ctx ? (rel) => ctx.scanDest(rel) : undefined) : localWalk;
   const wrapped = input.wrapSource ? input.wrapSource(walked) : walked;
   // A --protocol before 31: the receiver's list has whole-second mtimes, which it compares and sets.
@@ -265,7 +268,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.retryFdShortage();
       sink.runDelayed();
     }
-    tally.totals.fileListMs = monotonicMs() - started;
+    tally.totals.fileListMs = listing?.ms ?? monotonicMs() - started;
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
     order?.release();
     trace?.passDone();

@@ -192,8 +192,9 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
 
 /**
  * A directory whose mkdir failed: rsync's generator skips everything below it, but its sender still
- * lists the source there (its file list is built on its own), so what it cannot read is still reported.
- * Only the subdirectories are looked at, to be listed in turn.
+ * lists the source there (its file list is built on its own), so what it cannot read is still reported
+ * and what it lists still counts in --stats' "Number of files" and "Total file size". Only the
+ * subdirectories are looked at, to be listed in turn.
  */
 function failedDir(rc: RunContext, dir: Frame): Frame[] {
   const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
@@ -206,7 +207,11 @@ function failedDir(rc: RunContext, dir: Frame): Frame[] {
     const src = joinPath(dir.src, name);
     const st = rc.source.lstat(src);
     const rel = joinPath(dir.rel, name);
-    if (isFailure(st) || fileType(st.mode) !== 'dir' || dir.sender?.check(rel, true) === 'exclude') continue;
+    if (isFailure(st)) continue;
+    const kind = fileType(st.mode);
+    if (dir.sender?.check(rel, kind === 'dir') === 'exclude') continue;
+    rc.tally.addListed({ [kind]: 1 }, kind === 'reg' || kind === 'link' ? st.size : 0);
+    if (kind !== 'dir') continue;
     subdirs.push({ src, rel, stat: st, destExists: false, sender: dir.sender, receiver: undefined, record: undefined, pending: undefined, failed: true });
   }
   return subdirs;

@@ -1,7 +1,7 @@
 // rsync's output options against rsync 3.5 on the same tree, on every engine: -v/-vv's lines (no arsync
 // line among them), --info and --debug words and levels with their =help tables, --stderr/--msgs2stderr,
 // --log-file/--log-file-format (rsync's prefix, items, escapes), %o, -V's protocol line and -VV's JSON
-// capabilities (xattrs and ACLs only where the engine has them).
+// capabilities (xattrs and ACLs only where the engine has them), --stats' file list generation time.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -136,5 +136,20 @@ describeEngines((e) => {
       // A tab stays a tab, as in rsync's log (under -n no file transfer is logged at all).
       if (!extra.includes('-n')) expect(raw.toString('latin1')).toContain('tab\tname');
     }
+  });
+
+  it("--stats' file list generation time is the listing's, not the copy's (a rate-limited copy of 256 KiB)", async () => {
+    const root = tempDir('arsync-info-');
+    put(root, 'src/a/f', Buffer.alloc(256 * 1024, 7));
+    put(root, 'src/b', 'x');
+    const t0 = performance.now();
+    const r = await runCli(['-a', '--stats', '--bwlimit=256', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+    const wall = (performance.now() - t0) / 1000;
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(`${root}/dst/a/f`).equals(Buffer.alloc(256 * 1024, 7))).toBe(true);
+    const gen = Number(/^File list generation time: ([\d.]+) seconds$/m.exec(r.stdout)?.[1]);
+    // The copy is held to 256 KiB/s, so the run lasts about a second; listing three entries does not.
+    expect(wall).toBeGreaterThan(0.8);
+    expect(gen).toBeLessThan(wall / 2);
   });
 });
