@@ -104,8 +104,12 @@ export interface Frame {
   pending: { verdict: Verdict; line: Line; local?: boolean } | undefined;
   /** --ignore-existing kept a non-directory where this directory would go: its entries all fail. */
   blocked?: boolean;
-  /** Its mkdir failed: nothing inside is looked at, as rsync's generator skips a failed directory. */
-  failed?: boolean;
+  /**
+   * Nothing inside is made or looked at in the destination (its mkdir failed, or --existing passed it
+   * by), as rsync's generator skips it; rsync's sender still lists it, so its entries count in --stats
+   * and what cannot be read there is reported.
+   */
+  listOnly?: boolean;
   /** Several sources: an earlier root's directory stands here; only this root's entries are walked. */
   merged?: boolean;
   /** --files-from "dir/": its subdirectories are made but not entered. */

@@ -32,11 +32,12 @@ export function dirFrame(
 ): Frame | undefined {
   const c = rc.c;
   const { destSt, keptLink, destIsDir } = destDir(rc, rel, destStIn);
-  if (c.existing && !destSt) {
-    skipLine(rc, { src, rel, st, destSt, display: undefined }, 'dir', 'missing', false);
-    return undefined;
-  }
   rc.tally.totals.listed.dir++;
+  // The destination root is never passed by: rsync has just made it when it was missing.
+  if (c.existing && !destSt && rel.length) {
+    skipLine(rc, { src, rel, st, destSt, display: undefined }, 'dir', 'missing', false);
+    return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, listOnly: true };
+  }
   if (c.ignoreExisting && destSt && !destIsDir) {
     // rsync leaves the non-directory in place and then fails on everything inside it.
     return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, blocked: true };
@@ -78,7 +79,7 @@ export function dirFrame(
         // rsync's generator gives up on a directory it cannot make, and everything below it, after
         // saying so (an rprintf line: no program name); its attributes are not set either.
         rc.tally.note('*** Skipping any contents from this failed directory ***');
-        return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, failed: true };
+        return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, listOnly: true };
       }
     }
   }

@@ -77,6 +77,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     // rsync's "unsafe" symlink (plan/safelinks.ts), judged on the target read once for the entry.
     const unsafe = target !== undefined && unsafeSymlink(target, rel);
     const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafe);
+    // rsync's sender says so as it lists the link (--info=symsafe, on with -v), before it looks behind it.
+    if (!c.copyLinks && c.copyUnsafeLinks && unsafe && c.info.SYMSAFE > 0 && !c.json) rc.reporter.print(`copying unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
     // The referent of the target judged above, not whatever the link holds by now: the engine opens
     // the link and must find this very file behind it (dev/ino), or reports it changed. The kernel
     // follows the link as it is (munged or not), as rsync's stat of it does.
@@ -106,7 +108,10 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
         return true;
       }
     } else if (c.safeLinks && unsafe) {
-      if (c.info.SYMSAFE > 0) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
+      // rsync's sender lists the link and its generator passes it by: it counts in --stats' "Number of
+      // files" and in the total size (the target's length). The generator's line is --info=name's too.
+      rc.tally.addListed({ link: 1 }, st.size);
+      if ((c.info.SYMSAFE > 0 || c.info.NAME > 0) && !c.json) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
       return false;
     }
   }

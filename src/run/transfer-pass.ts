@@ -165,7 +165,7 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
 async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
   await rc.sink.retryFdShortage();
   rc.trace?.enterDir(showPath(dir.rel), dir.src, resolvePath(dir.src.toString('latin1')));
-  if (dir.failed) return failedDir(rc, dir);
+  if (dir.listOnly) return listOnlyDir(rc, dir);
   if (dir.blocked) {
     const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
     if (isFailure(names)) return [];
@@ -191,12 +191,12 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
 }
 
 /**
- * A directory whose mkdir failed: rsync's generator skips everything below it, but its sender still
- * lists the source there (its file list is built on its own), so what it cannot read is still reported
+ * A directory whose mkdir failed or that --existing passes by: rsync's generator skips everything below
+ * it, but its sender still lists the source there (its file list is built on its own), so what it cannot read is still reported
  * and what it lists still counts in --stats' "Number of files" and "Total file size". Only the
  * subdirectories are looked at, to be listed in turn.
  */
-function failedDir(rc: RunContext, dir: Frame): Frame[] {
+function listOnlyDir(rc: RunContext, dir: Frame): Frame[] {
   const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
   if (isFailure(names)) {
     if (names.errno !== ERRNO.ENOENT) rc.tally.ioError(dir.src, names.errno, names.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
@@ -212,7 +212,7 @@ function failedDir(rc: RunContext, dir: Frame): Frame[] {
     if (dir.sender?.check(rel, kind === 'dir') === 'exclude') continue;
     rc.tally.addListed({ [kind]: 1 }, kind === 'reg' || kind === 'link' ? st.size : 0);
     if (kind !== 'dir') continue;
-    subdirs.push({ src, rel, stat: st, destExists: false, sender: dir.sender, receiver: undefined, record: undefined, pending: undefined, failed: true });
+    subdirs.push({ src, rel, stat: st, destExists: false, sender: dir.sender, receiver: undefined, record: undefined, pending: undefined, listOnly: true });
   }
   return subdirs;
 }

@@ -82,6 +82,25 @@ describeEngines((e) => {
     await run(['-a', '--existing']);
   });
 
+  it('--existing into a missing destination: it is made and its root itemized; what is passed by still counts in --stats', async () => {
+    const base = tempDir(`arsync-existing-${engine}-`);
+    for (const side of ['A', 'B']) {
+      put(path.join(base, side, 'src'), 'a', 'a\n');
+      put(path.join(base, side, 'src'), 'd/big', 'x'.repeat(5000));
+      put(path.join(base, side, 'src'), 'd/e/q', 'q\n');
+      fs.symlinkSync('/etc/hostname', path.join(base, side, 'src', 'd', 'up'));
+    }
+    const args = ['-ai', '--existing', '--stats', 'src/', 'dst/'];
+    const theirs = spawnSync('rsync', args, { cwd: path.join(base, 'A'), encoding: 'utf8' });
+    const ours = await runCli([...args, `--engine=${engine}`], { cwd: path.join(base, 'B') });
+    expect(ours.code, ours.stderr).toBe(theirs.status);
+    const kept = (out: string) => out.split('\n').filter((l) => /^(created directory|cd|Number of|Total file size|total size is)/.test(l)).map((l) => l.replace(/ {2}speedup.*/, ''));
+    expect(kept(ours.stdout)).toEqual(kept(theirs.stdout));
+    expect(ours.stdout).toMatch(/^cd\+{9} \.\/$/m);
+    expect(ours.stdout).toMatch(/^Number of files: 7 \(reg: 3, dir: 3, link: 1\)$/m);
+    expect(fs.readdirSync(path.join(base, 'B', 'dst'))).toEqual([]);
+  });
+
   it('remove: "sender removed X" for every source --remove-source-files removes (sent or already there), -vv too', async () => {
     const setup = (root: string): void => {
       put(path.join(root, 'src'), 'a', 'a\n');

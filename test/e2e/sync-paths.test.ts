@@ -127,12 +127,15 @@ describeEngines((e) => {
     await differential({ engine, setup: freshSetup, args: ['-aL', 'src/', 'dst/'] });
   });
 
-  it('--safe-links skips links that leave the tree', async () => {
+  it('--safe-links skips links that leave the tree ("ignoring unsafe symlink" at -v)', async () => {
     await differential({ engine, setup: freshSetup, args: ['-a', '--safe-links', 'src/', 'dst/'] });
+    await differential({ engine, setup: freshSetup, args: ['-av', '--safe-links', 'src/', 'dst/'], noItemize: true });
   });
 
-  it('--copy-unsafe-links copies what unsafe links point to, keeps safe ones as links', async () => {
+  it('--copy-unsafe-links copies what unsafe links point to, keeps safe ones as links ("copying unsafe symlink" at -v)', async () => {
     await differential({ engine, setup: freshSetup, args: ['-a', '--copy-unsafe-links', 'src/', 'dst/'] });
+    const v = await differential({ engine, setup: freshSetup, args: ['-av', '--copy-unsafe-links', 'src/', 'dst/'], noItemize: true });
+    expect(v.arsync.stdout).toMatch(/^copying unsafe symlink "[^"]+" -> "[^"]+"$/m);
   });
 
   it('-L on an update where a link became a file and a file became a link', async () => {
