@@ -123,7 +123,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
   const inc = (compat & Cf.IncRecurse) !== 0;
   // rsync's set_allow_inc_recurse, from the command line (not the batch): -r, and nothing that needs the
   // whole list first.
-  if (inc && !(c0.incRecursive && !c0.pruneEmptyDirs)) {
+  if (inc && !c0.incRecursive) {
     io.err.write('Incompatible options specified for inc-recursive batch file.\n');
     return { code: Exit.Usage };
   }

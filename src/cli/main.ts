@@ -281,10 +281,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   for (const l of notes.out) io.out.write(`${l}\n`);
   for (const l of notes.err) io.err.write(`${l}\n`);
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
-  // when directories are transferred (-r, --files-from).
+  // when directories are transferred (-r, -d, --files-from).
   if (c.info.FLIST > 0 && !c.json && !pulled) {
     if (c.incRecursive) io.out.write('sending incremental file list\n');
-    else if (c.recursive || c.filesFrom !== undefined) io.out.write(wholeListTraced(c, resolved.plan, pulled !== undefined) ? 'building file list ... \n' : 'building file list ... done\n');
+    else if (c.dirs) io.out.write(wholeListTraced(c, resolved.plan, pulled !== undefined) ? 'building file list ... \n' : 'building file list ... done\n');
   }
 
   let ioErrors = 0;

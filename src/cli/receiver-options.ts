@@ -123,8 +123,7 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
  * or waits for ever. That is refused.
  */
 function checkNumericIds(c: Config, opts: string[]): void {
-  const incremental = c.incRecursive && !c.pruneEmptyDirs;
-  if (incremental || !(c.owner || c.group || c.acls)) return;
+  if (c.incRecursive || !(c.owner || c.group || c.acls)) return;
   throw new UsageError(
     `-M/--remote-option=${opts.join(' ')}: a receiver's --numeric-ids unlike its sender's, without the incremental file list, breaks rsync's protocol (the id lists): not supported`,
   );

@@ -84,6 +84,14 @@ describeEngines((e) => {
     await differential({ engine, setup: deepSetup, args: ['-rtm', 'src/empty', 'src/d1', 'dst/'], volatile: ['dst'] });
     await differential({ engine, setup: deepSetup, args: ['-a', '-m', '--no-m', 'src/', 'dst/'] });
     await differential({ engine, setup: deepSetup, args: ['-a', '-m', '--no-prune-empty-dirs', 'src/', 'dst/'] });
+    // -m turns off incremental recursion (the whole list is pruned first): rsync's header says so.
+    const v = await differential({ engine, setup: deepSetup, args: ['-av', '-m', 'src/', 'dst/'], noItemize: true });
+    expect(v.arsync.stdout.split('\n')[0]).toBe('building file list ... done');
+  });
+
+  it('-d: the whole list is built first, and rsync\'s header says so', async () => {
+    const v = await differential({ engine, setup: freshSetup, args: ['-dtv', 'src/', 'dst/'], noItemize: true });
+    expect(v.arsync.stdout.split('\n')[0]).toBe('building file list ... done');
   });
 
   it('-k/--copy-dirlinks: a link to a directory is copied as the directory, at depth and as an operand; other links stay', async () => {
