@@ -19,7 +19,7 @@ import { matchFileNative } from './match-native.js';
 import { sendWhole } from './whole-send.js';
 import { Msg } from './mux.js';
 import { FRAME_ROOM, FrameOut } from './frame-out.js';
-import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
+import { NDX_DEL_STATS, NDX_DONE, NDX_MAX, NdxReader, NdxWriter } from './ndx.js';
 import { tokenCodec } from './token-codec.js';
 import type { TokenWriter } from './tokens.js';
 import type { ClientCompress } from './compress.js';
@@ -219,6 +219,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   };
   const ndxIn = new NdxReader();
   const ndxOut = new NdxWriter();
+  const ndxScratch = Buffer.alloc(NDX_MAX);
   const sent = new Set<number>();
   const windowStore: WindowStore = { buf: Buffer.alloc(0) };
   // The search in C when the addon computes the negotiated sum; else match.ts's TypeScript search.
@@ -272,12 +273,18 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     }
   };
   const echo = ({ ndx, iflags, basisType, xname, xattrNums }: ItemIn): void => {
-    out.push(ndxOut.encode(ndx));
     if (whole) {
-      const at = out.reserve(2);
-      out.buffer[at] = iflags & 0xff;
-      out.buffer[at + 1] = (iflags >> 8) & 0xff;
-    } else out.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
+      // The index and the flags written into the frame (no Buffer per item).
+      const n = ndxOut.encodeInto(ndx, ndxScratch, 0);
+      const at = out.reserve(n + 2);
+      const b = out.buffer;
+      ndxScratch.copy(b, at, 0, n);
+      b[at + n] = iflags & 0xff;
+      b[at + n + 1] = (iflags >> 8) & 0xff;
+    } else {
+      out.push(ndxOut.encode(ndx));
+      out.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
+    }
     if (basisType !== undefined) out.push(Buffer.from([basisType]));
     if (xname) out.push(Buffer.concat([Buffer.from(xname.length > 0x7f ? [(xname.length >> 8) | 0x80, xname.length & 0xff] : [xname.length]), xname]));
     // -X: the full values the receiver asked for with this index.
