@@ -31,6 +31,7 @@
         "native/args.c",
         "native/errors.c",
         "native/checksum.c",
+        "native/sendread.c",
         "native/deltamatch.c",
         "native/md5.c",
         "native/fakesuper.c",

@@ -10,6 +10,7 @@
 #include "iconv.h"
 #include "xattrio.h"
 #include "scanpair.h"
+#include "sendread.h"
 #include "tree.h"
 #include "walk.h"
 
@@ -55,6 +56,8 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumRollScan", NULL, sum_roll_scan, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumMatcher", NULL, sum_matcher, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumMatchRun", NULL, sum_match_run, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sendOpen", NULL, send_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sendReadWhole", NULL, send_read_whole, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclSet", NULL, acl_set, NULL, NULL, NULL, napi_enumerable, NULL},

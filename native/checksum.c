@@ -298,6 +298,29 @@ napi_value sum_hasher_digest(napi_env env, napi_callback_info info)
   return new_buffer(env, out, SUM_LEN[h->kind]);
 }
 
+void sum_file(int kind, const uint8_t *p, size_t n, uint8_t *out)
+{
+  if (kind == SUM_MD5) {
+    md5_ctx c;
+    md5_init(&c);
+    md5_update(&c, p, n);
+    md5_final(&c, out);
+  } else if (kind == SUM_XXH64)
+    put64le(out, XXH64(p, n, 0));
+  else if (kind == SUM_XXH3)
+    put64le(out, XXH3_64bits(p, n));
+  else {
+    XXH128_hash_t d = XXH3_128bits(p, n);
+    put64le(out, d.low64);
+    put64le(out + 8, d.high64);
+  }
+}
+
+size_t sum_file_length(int kind)
+{
+  return SUM_LEN[kind];
+}
+
 /* A bitmap this large (2^24 bits) is indexed by 24 bits of a multiplicative hash of the sum. */
 #define SCAN_WIDE_BYTES (1u << 21)
 

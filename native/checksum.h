@@ -13,6 +13,10 @@ uint32_t sum_weak(const uint8_t *p, size_t n);
 /* rsync's get_checksum2 of p[0..n) for the kind (0 md5, 1 xxh64, 2 xxh3, 3 xxh128), seeded with seed,
  * into out (16 or 8 bytes). */
 void sum_strong(int64_t kind, const uint8_t *p, size_t n, uint32_t seed, uint8_t out[16]);
+/* The whole-file sum (unseeded, as rsync's sum_init/sum_update/sum_final) of p[0..n) for the kind, in
+ * one call, into out; and its length in bytes (16 or 8). */
+void sum_file(int kind, const uint8_t *p, size_t n, uint8_t *out);
+size_t sum_file_length(int kind);
 
 
 napi_value sum_checksum1(napi_env env, napi_callback_info info);

@@ -34,6 +34,21 @@ export interface EngineCaps {
   serial: EngineName;
 }
 
+/**
+ * A push's reads of the files it sends, one call each (native/sendread.c): `open` answers a file
+ * descriptor, -errno, or NOT_LISTED when the path is no longer the regular file the walk saw (device and
+ * inode); `readWhole` reads a file's first `len` bytes into `buf` at `at` (zeros after a shorter file),
+ * writes the whole-file sum of kind `kind` (remote/checksum.ts's numbering) at `sumAt`, closes `fd`, and
+ * answers the bytes read or -errno.
+ */
+export interface SendReads {
+  open(path: Buffer, follow: boolean, dev: number, ino: number): number;
+  readWhole(fd: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
+}
+
+/** SendReads.open's answer for a path that is not the listed file any more. */
+export const NOT_LISTED = -0x10000;
+
 /** An engine: what it is, what it can do, and how the main thread walks and opens a context with it. */
 export interface Engine {
   readonly name: EngineName;
@@ -58,6 +73,8 @@ export interface Engine {
    * regular file's bytes (content true: a fake symlink's target); null when there is none.
    */
   fakeRead?(path: Buffer, content: boolean): Buffer | null | NativeFailure;
+  /** A push's reads of the files it sends in C (native engines with an addon that has them). */
+  sendReads?: SendReads;
   /**
    * A context of this engine in the calling thread (`opts.engine` is overridden by this engine's name).
    * Throws with a readable message when it cannot be opened.
@@ -105,6 +122,7 @@ export function nativeEngine(name: 'uring' | 'sync', addon: Addon, reason = ''):
     stat: (path) => nativeStat(addon, path),
     readlink: (path) => nativeReadlink(addon, path),
     fakeRead: (path, content) => addon.fakeRead(null, path, false, content),
+    ...(addon.sendOpen && addon.sendReadWhole ? { sendReads: { open: addon.sendOpen, readWhole: addon.sendReadWhole } } : {}),
     openContext: (opts) => {
       const ctx = createNativeContext(addon, { ...opts, engine: name });
       if (!isFailure(ctx)) return ctx;

@@ -58,6 +58,10 @@ export interface Addon {
   sumRollScan(window: Uint8Array, base: number, from: number, to: number, k: number, state: Int32Array, bitmap: Uint8Array): number;
   sumMatcher(kind: number, seed: number, sum1: Uint32Array, sum2: Uint8Array, blength: number, s2length: number, remainder: number, len: number, inplace: boolean): object;
   sumMatchRun(matcher: object, window: Uint8Array, base: number, out: Float64Array): void;
+  // A push's reads of the files it sends (native/sendread.c; engine.ts's SendReads). An addon older than
+  // them lacks them: the push reads through node:fs then.
+  sendOpen?(path: Buffer, follow: boolean, dev: number, ino: number): number;
+  sendReadWhole?(fd: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
 }
 
 interface RawPair {

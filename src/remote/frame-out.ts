@@ -8,6 +8,8 @@ import { Msg, putFrameHead } from './mux.js';
 
 /** rsync's I/O buffer: the longest data frame it sends. */
 const FRAME = 32 * 1024;
+/** The most one `reserve` can hold. */
+export const FRAME_ROOM = FRAME + 4;
 /** How much is gathered before it is written (fewer, larger writes to the pipe). */
 const GATHER = 256 * 1024;
 /** Written buffers kept for reuse. */

@@ -10,27 +10,48 @@ export const NDX_DONE = -1;
 export const NDX_FLIST_EOF = -2;
 export const NDX_DEL_STATS = -3;
 
+/** The longest index on the wire: 0xff, 0xfe and four bytes. */
+export const NDX_MAX = 6;
+
 export class NdxWriter {
   private prevPositive = -1;
   private prevNegative = 1;
 
   encode(ndx: number): Buffer {
-    if (ndx === NDX_DONE) return Buffer.from([0]);
-    const b: number[] = [];
+    const b = Buffer.allocUnsafe(NDX_MAX);
+    return b.subarray(0, this.encodeInto(ndx, b, 0));
+  }
+
+  /** Writes the index's bytes (at most NDX_MAX) into `b` at `at`; returns how many. */
+  encodeInto(ndx: number, b: Buffer, at: number): number {
+    if (ndx === NDX_DONE) {
+      b[at] = 0;
+      return 1;
+    }
+    let w = at;
     let diff: number;
     if (ndx >= 0) {
       diff = ndx - this.prevPositive;
       this.prevPositive = ndx;
     } else {
-      b.push(0xff);
+      b[w++] = 0xff;
       ndx = -ndx;
       diff = ndx - this.prevNegative;
       this.prevNegative = ndx;
     }
-    if (diff > 0 && diff < 0xfe) b.push(diff);
-    else if (diff < 0 || diff > 0x7fff) b.push(0xfe, ((ndx >>> 24) | 0x80) & 0xff, ndx & 0xff, (ndx >>> 8) & 0xff, (ndx >>> 16) & 0xff);
-    else b.push(0xfe, (diff >> 8) & 0xff, diff & 0xff);
-    return Buffer.from(b);
+    if (diff > 0 && diff < 0xfe) b[w++] = diff;
+    else if (diff < 0 || diff > 0x7fff) {
+      b[w++] = 0xfe;
+      b[w++] = ((ndx >>> 24) | 0x80) & 0xff;
+      b[w++] = ndx & 0xff;
+      b[w++] = (ndx >>> 8) & 0xff;
+      b[w++] = (ndx >>> 16) & 0xff;
+    } else {
+      b[w++] = 0xfe;
+      b[w++] = (diff >> 8) & 0xff;
+      b[w++] = diff & 0xff;
+    }
+    return w - at;
   }
 }
 

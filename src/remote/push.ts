@@ -18,8 +18,8 @@ import { matchFile, readSumHead, readSums, writeSumHead, writeSumHeadAt, type Bl
 import { matchFileNative } from './match-native.js';
 import { sendWhole } from './whole-send.js';
 import { Msg } from './mux.js';
-import { FrameOut } from './frame-out.js';
-import { NDX_DEL_STATS, NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
+import { FRAME_ROOM, FrameOut } from './frame-out.js';
+import { NDX_DEL_STATS, NDX_DONE, NDX_MAX, NdxReader, NdxWriter } from './ndx.js';
 import { tokenCodec } from './token-codec.js';
 import type { TokenWriter } from './tokens.js';
 import type { ClientCompress } from './compress.js';
@@ -35,10 +35,23 @@ const BACKLOG = 4 * 1024 * 1024;
 /** The sums of a request without blocks (a file the receiver lacks). */
 const NO_SUMS = new Uint32Array(0);
 const NO_BYTES = Buffer.alloc(0);
+/** The largest file sent by Opened.readWhole: its run, end token and sum (16 bytes at most) fit one frame. */
+const SMALL_WHOLE = FRAME_ROOM - 4 - 4 - 16;
+
+/** A file that shrank while it was read: a wrong checksum makes the receiver discard it. */
+function spoilSum(b: Buffer, at: number): void {
+  b[at] = (b[at]! + 1) & 0xff;
+}
 
 /** A file opened for sending; `read` returns fewer bytes only at its end. */
 export interface Opened {
   read: ReadAt;
+  /**
+   * When the source can: reads the file's first `len` bytes into `buf` at `at` (zeros after a file that
+   * shrank), writes its whole-file sum of checksum.ts's kind `kind` at `sumAt`, and closes it; returns
+   * the bytes read (fewer: it shrank).
+   */
+  readWhole?(buf: Buffer, at: number, len: number, kind: number, sumAt: number): number;
   close(): void;
 }
 
@@ -206,6 +219,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   };
   const ndxIn = new NdxReader();
   const ndxOut = new NdxWriter();
+  const ndxScratch = Buffer.alloc(NDX_MAX);
   const sent = new Set<number>();
   const windowStore: WindowStore = { buf: Buffer.alloc(0) };
   // The search in C when the addon computes the negotiated sum; else match.ts's TypeScript search.
@@ -259,12 +273,18 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     }
   };
   const echo = ({ ndx, iflags, basisType, xname, xattrNums }: ItemIn): void => {
-    out.push(ndxOut.encode(ndx));
     if (whole) {
-      const at = out.reserve(2);
-      out.buffer[at] = iflags & 0xff;
-      out.buffer[at + 1] = (iflags >> 8) & 0xff;
-    } else out.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
+      // The index and the flags written into the frame (no Buffer per item).
+      const n = ndxOut.encodeInto(ndx, ndxScratch, 0);
+      const at = out.reserve(n + 2);
+      const b = out.buffer;
+      ndxScratch.copy(b, at, 0, n);
+      b[at + n] = iflags & 0xff;
+      b[at + n + 1] = (iflags >> 8) & 0xff;
+    } else {
+      out.push(ndxOut.encode(ndx));
+      out.push(Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]));
+    }
     if (basisType !== undefined) out.push(Buffer.from([basisType]));
     if (xname) out.push(Buffer.concat([Buffer.from(xname.length > 0x7f ? [(xname.length >> 8) | 0x80, xname.length & 0xff] : [xname.length]), xname]));
     // -X: the full values the receiver asked for with this index.
@@ -317,7 +337,6 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
         const at = out.reserve(16);
         writeSumHeadAt(head, out.buffer, at);
       } else out.push(writeSumHead(head));
-      const hasher = sum.file();
       // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).
       const inplace = s.inplace && (basisType ?? 0) === 0;
       report.sending?.(e, ndx, iflags);
@@ -325,22 +344,39 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
         report.sent?.(at);
         return conn.pendingOutput > BACKLOG ? conn.drained() : undefined;
       };
-      // No basis, plain tokens, no batch tap: the file's bytes go straight into the frames (whole-send.ts).
-      const r = whole && sums?.head.count === 0
-        ? await sendWhole(out, e.size, f.read, hasher, backpressure)
-        : sums
-        ? await sendDelta(sums, e.size, f.read, hasher, codec.writer(out.push), inplace, backpressure)
-        : await appendFile(head, e.size, f.read, hasher, codec.writer(out.push), s.append === 2, backpressure);
-      const digest = hasher.digest();
+      let r: MatchResult;
+      if (whole && sums?.head.count === 0 && f.readWhole && sum.kind !== undefined && e.size <= SMALL_WHOLE) {
+        // A small file sent whole, by the source in one call: its one literal run (none when empty),
+        // the end token and the file's sum, all in one frame.
+        const len = e.size;
+        const lit = len > 0 ? 4 : 0;
+        const at = out.reserve(lit + len + 4 + sum.length);
+        const buf = out.buffer;
+        if (len > 0) buf.writeInt32LE(len, at);
+        buf.writeInt32LE(0, at + lit + len);
+        const sumAt = at + lit + len + 4;
+        const got = f.readWhole(buf, at + lit, len, sum.kind, sumAt);
+        if (len > 0) report.sent?.(len);
+        r = { literal: len, matched: 0, short: got < len };
+        if (r.short) spoilSum(buf, sumAt);
+      } else {
+        const hasher = sum.file();
+        // No basis, plain tokens, no batch tap: the file's bytes go straight into the frames (whole-send.ts).
+        r = whole && sums?.head.count === 0
+          ? await sendWhole(out, e.size, f.read, hasher, backpressure)
+          : sums
+          ? await sendDelta(sums, e.size, f.read, hasher, codec.writer(out.push), inplace, backpressure)
+          : await appendFile(head, e.size, f.read, hasher, codec.writer(out.push), s.append === 2, backpressure);
+        const digest = hasher.digest();
+        if (r.short) spoilSum(digest, 0);
+        out.push(digest);
+      }
       if (r.short) {
-        // A file that shrank while it was read: a wrong checksum makes the receiver discard it.
-        digest[0] = (digest[0]! + 1) & 0xff;
         ioError |= IOERR_GENERAL;
         // rsync names it by its full path (full_fname).
         const full = e.path[0] === 0x2f ? e.path : Buffer.concat([Buffer.from(`${process.cwd()}/`), e.path]);
         report.error(`read errors mapping "${showPath(full)}": No data available (61)`);
       }
-      out.push(digest);
       stats.literal += r.literal;
       stats.matched += r.matched;
     } finally {

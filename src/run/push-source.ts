@@ -14,8 +14,8 @@ import type { FilterScope } from '../plan/filter-scope.js';
 import { sortForSend, type SendEntry } from '../remote/flist-send.js';
 import { compareNames } from '../remote/flist-order.js';
 import type { Opened, PushSource } from '../remote/push.js';
-import { fsError, showPath } from '../util/errors.js';
-import type { Engine } from '../engine/engine.js';
+import { errnoText, fsError, showPath } from '../util/errors.js';
+import { NOT_LISTED, type Engine, type SendReads } from '../engine/engine.js';
 import { toStat } from '../engine/node-walk.js';
 import { isFailure } from '../model/failure.js';
 import type { Stat } from '../model/stat.js';
@@ -152,6 +152,41 @@ function errText(e: NodeJS.ErrnoException): string {
   return `${text} (${-(e.errno ?? 0)})`;
 }
 
+/** The bytes of a listed file from `pos`, until `len` or its end. */
+function readFully(fd: number, buf: Buffer, off: number, len: number, pos: number): number {
+  let got = 0;
+  while (got < len) {
+    const n = fs.readSync(fd, buf, off + got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/**
+ * PushSource.open through the addon (engine.ts's SendReads): the open and its check against the walk in
+ * one call, and a file sent whole read with its sum in one more; the same answers as the node:fs path.
+ */
+function openNative(reads: SendReads, path: Buffer, follow: boolean, seen: Seen): Opened | { message: string; vanished: boolean } {
+  const fd = reads.open(path, follow, seen.dev, seen.ino);
+  if (fd === NOT_LISTED || fd === -2) return { message: `file has vanished: "${showPath(path)}"`, vanished: true };
+  if (fd < 0) return { message: `send_files failed to open "${showPath(path)}": ${errnoText(-fd)} (${-fd})`, vanished: false };
+  let open = true;
+  return {
+    read: (buf, off, len, pos) => readFully(fd, buf, off, len, pos),
+    readWhole(buf, at, len, kind, sumAt) {
+      open = false;
+      const got = reads.readWhole(fd, kind, buf, at, len, sumAt);
+      if (got < 0) throw fsError(-got, 'read', showPath(path));
+      return got;
+    },
+    close() {
+      if (open) fs.closeSync(fd);
+      open = false;
+    },
+  };
+}
+
 export interface PushWalk extends PushSource {
   /**
    * A named source that does not exist (rsync's link_stat ENOENT): the run ends with exit 23, but the
@@ -179,6 +214,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   const messages: PushWalk['messages'] = [];
   let ioError = 0;
   let missingNamed = false;
+  const reads = engine.sendReads;
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
   /** `dir` and `leaf`: where the entry is read, joined only when needed (`dir` empty: `leaf` is the whole path). */
@@ -353,6 +389,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     },
     open(e: SendEntry): Opened | { message: string; vanished: boolean } {
       const seen = e as Entry;
+      if (reads) return openNative(reads, e.path, c.copyLinks, seen);
       let fd: number;
       try {
         fd = fs.openSync(e.path, fs.constants.O_RDONLY | (c.copyLinks ? 0 : fs.constants.O_NOFOLLOW));
@@ -369,15 +406,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
         return { message: `file has vanished: "${showPath(e.path)}"`, vanished: true };
       }
       return {
-        read(buf: Buffer, off: number, len: number, pos: number): number {
-          let got = 0;
-          while (got < len) {
-            const n = fs.readSync(fd, buf, off + got, len - got, pos + got);
-            if (n === 0) break;
-            got += n;
-          }
-          return got;
-        },
+        read: (buf, off, len, pos) => readFully(fd, buf, off, len, pos),
         close: () => fs.closeSync(fd),
       };
     },
