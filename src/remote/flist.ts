@@ -7,7 +7,7 @@
 
 import { Exit } from '../util/errors.js';
 import { AclDecoder, type ReceivedAcls } from './acl-list.js';
-import { Cursor, ProtocolError } from './wire.js';
+import { Cursor, ProtocolError, copyBytes } from './wire.js';
 import { compareNames } from './flist-order.js';
 import type { XattrReceiver } from './xattr-list.js';
 
@@ -174,7 +174,7 @@ export class FlistDecoder {
     // The name: the previous one's first l1 bytes, then l2 new ones (copied straight, no list of parts).
     const raw = Buffer.allocUnsafe(l1 + l2);
     c.copyTo(raw, l1, l2);
-    this.lastName.copy(raw, 0, 0, l1);
+    copyBytes(this.lastName, 0, raw, 0, l1);
 
     let first: RemoteEntry | undefined;
     /** The group's first entry when this entry is sent whole all the same (an earlier part of an incremental list). */

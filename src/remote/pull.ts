@@ -34,6 +34,8 @@ const BLOCKSUM_BIAS = 10;
 const SUM_READ = 1 << 20;
 /** How much of a rebuilt file is gathered before it is written. */
 const WRITE_SPAN = 1 << 20;
+/** At most this many pieces go into one writev (Linux's IOV_MAX is 1024). */
+const MAX_PARTS = 256;
 /** How much of the requests is gathered before it is written. */
 const REQUEST_SPAN = 256 * 1024;
 /** The sum header of a whole-file request: no blocks. */
@@ -285,23 +287,31 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
     const hasher = sum.file();
     const plain = reader instanceof PlainTokenReader;
     let at = 0;
+    // The bytes gathered since the last write, in order: the plain reader's literal runs as the views
+    // it hands out (the connection never writes over them: conn.ts), so received data is not copied
+    // once more before its write; blocks of the basis (and a compressed reader's output, which it may
+    // reuse) are read or copied into `pending`. Written with one writev a megabyte at a time.
+    const parts: Buffer[] = [];
     let fill = 0;
+    let used = 0;
     const flush = (): void => {
-      const data = pending.subarray(0, fill);
-      hasher.update(data);
-      writeFull(out, data, at - fill);
+      if (fill === 0) return;
+      for (const b of parts) hasher.update(b);
+      writevFull(out, parts, fill, at - fill);
+      parts.length = 0;
       fill = 0;
+      used = 0;
     };
     // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
-    const room = (len: number): void => {
+    const room = (len: number, copied: boolean): void => {
       if (at + len > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
-      if (fill + len > pending.length) flush();
+      if (fill + len > WRITE_SPAN || parts.length >= MAX_PARTS || (copied && used + len > pending.length)) flush();
     };
     /** Blocks b..b+m-1 of the basis, read in one piece. */
     const copyBlocks = (b: number, m: number): void => {
       const last = b + m === head.count && head.remainder;
       const len = m * head.blength - (last ? head.blength - head.remainder : 0);
-      room(len);
+      room(len, true);
       if (basisFd < 0 && !lost) {
         try {
           basisFd = f.basis!.open();
@@ -311,7 +321,7 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
         }
       }
       // A block longer than the buffer (-B beyond it) goes through a buffer of its own.
-      const into = len > pending.length ? Buffer.allocUnsafe(len) : pending.subarray(fill, fill + len);
+      const into = len > pending.length ? Buffer.allocUnsafe(len) : pending.subarray(used, used + len);
       if (lost) into.fill(0);
       else readFull(basisFd, into, len, b * head.blength);
       // The plain reader has no use for the blocks (a compressed one feeds them to its dictionary).
@@ -319,7 +329,11 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
       if (into.buffer !== pending.buffer) {
         hasher.update(into);
         writeFull(out, into, at);
-      } else fill += len;
+      } else {
+        parts.push(into);
+        fill += len;
+        used += len;
+      }
       totals.matched += len;
       at += len;
     };
@@ -328,13 +342,19 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
       if (t.kind === 'end') break;
       if (t.kind === 'literal') {
         const len = t.data.length;
-        room(len);
+        room(len, !plain);
         if (len > pending.length) {
           hasher.update(t.data);
           writeFull(out, t.data, at);
-        } else {
-          t.data.copy(pending, fill);
+        } else if (plain) {
+          parts.push(t.data);
           fill += len;
+        } else {
+          const into = pending.subarray(used, used + len);
+          t.data.copy(into);
+          parts.push(into);
+          fill += len;
+          used += len;
         }
         totals.literal += len;
         at += len;
@@ -376,6 +396,21 @@ function readFull(fd: number, buf: Buffer, len: number, pos: number): number {
   // phase fetches the file again.
   buf.fill(0, got, len);
   return len;
+}
+
+/** `parts` (`len` bytes in all) written at `pos` in one writev, or what is left of them piece by piece after a short write. */
+function writevFull(fd: number, parts: Buffer[], len: number, pos: number): void {
+  let done = parts.length === 1 ? fs.writeSync(fd, parts[0]!, 0, len, pos) : fs.writevSync(fd, parts, pos);
+  if (done === len) return;
+  for (const b of parts) {
+    if (done >= b.length) {
+      done -= b.length;
+      continue;
+    }
+    writeFull(fd, b.subarray(done), pos);
+    pos += b.length - done;
+    done = 0;
+  }
 }
 
 function writeFull(fd: number, data: Buffer, pos: number): void {

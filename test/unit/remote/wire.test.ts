@@ -2,7 +2,7 @@
 // rsync 3.5 sent (captured from a session through a recording remote shell) and by round trips.
 
 import { describe, expect, it } from 'vitest';
-import { Cursor, ProtocolError, Short, extraBytes, int32, varint, varlong, vstring } from '../../../src/remote/wire.js';
+import { Cursor, ProtocolError, Short, copyBytes, extraBytes, int32, varint, varlong, vstring } from '../../../src/remote/wire.js';
 import { Demux, Msg, dataFrames, frame } from '../../../src/remote/mux.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/ /g, ''), 'hex');
@@ -173,5 +173,27 @@ describe('frames', () => {
 
   it('refuse a header below the multiplex base (a peer that is not multiplexing)', () => {
     expect(() => new Demux().push(hex('00 00 00 06'))).toThrow(ProtocolError);
+  });
+});
+
+describe('copyBytes and Cursor.copyTo', () => {
+  // Short copies take a JavaScript loop, long ones Buffer.copy: both must land the same bytes.
+  it.each([0, 1, 63, 64, 65, 300])('copies %i bytes at an offset, leaving the rest alone', (n) => {
+    const from = Buffer.from(Array.from({ length: n + 7 }, (_, i) => (i * 37 + 11) & 0xff));
+    const to = Buffer.alloc(n + 5, 0xaa);
+    copyBytes(from, 7, to, 3, n);
+    expect(to.subarray(3, 3 + n)).toEqual(from.subarray(7, 7 + n));
+    expect([...to.subarray(0, 3), ...to.subarray(3 + n)]).toEqual([0xaa, 0xaa, 0xaa, 0xaa, 0xaa]);
+    const c = new Cursor(from, 7);
+    const to2 = Buffer.alloc(n + 5, 0xaa);
+    c.copyTo(to2, 3, n);
+    expect(to2).toEqual(to);
+    expect(c.pos).toBe(7 + n);
+  });
+
+  it('copyTo past the buffered bytes is Short and moves nothing', () => {
+    const c = new Cursor(Buffer.from([1, 2, 3]), 1);
+    expect(() => c.copyTo(Buffer.alloc(8), 0, 3)).toThrow(Short);
+    expect(c.pos).toBe(1);
   });
 });
