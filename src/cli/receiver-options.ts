@@ -42,9 +42,11 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   // With -b (no --backup-dir) on the line, rsync's receiver keeps the --omit-dir-times that implied:
   // arsync's second parse would drop it, so that pairing is refused by the field check below.
   ['--backup-dir', ['backup', 'backupDir']],
-  // The sender lists every file's mode whatever it was told: the receiver decides to set it. (Not -t:
-  // the client still prints -i's time letter as its own -t says, t or T, which arsync does not split.)
+  // The sender lists every file's mode whatever it was told: the receiver decides to set it.
   ...(['-p', '--perms', '--no-p', '--no-perms'] as const).map((o) => [o, ['perms']] as const),
+  // The sender lists every mtime too: the receiver sets them and reports -i's time change; the client
+  // prints that letter as its own -t says (t or T), kept in itemizeTimes.
+  ...(['-t', '--times', '--no-t', '--no-times'] as const).map((o) => [o, ['times', 'itemizeTimes']] as const),
   ...(['-O', '--omit-dir-times', '--no-O', '--no-omit-dir-times'] as const).map((o) => [o, ['omitDirTimes']] as const),
   ['--modify-window', ['modifyWindow']],
   // The receiver writes into the destination file itself (the client sends whole files locally anyway).
@@ -96,6 +98,7 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
   const receiver = receiverPartialDir(config, parsed, names.has('--partial-dir') || names.has('--delay-updates'));
   const owned = new Set(opts.flatMap((o) => RECEIVER_FIELDS.get(optionName(o)) ?? []));
   const numericIds = config.numericIds;
+  if (receiver.times !== config.times) receiver.itemizeTimes = config.times;
   const keys = new Set([...Object.keys(config), ...Object.keys(receiver)] as (keyof Config)[]);
   for (const k of keys) {
     if (JSON.stringify(config[k]) === JSON.stringify(receiver[k])) continue;

@@ -82,6 +82,11 @@ export interface Config {
   links: boolean;
   perms: boolean;
   times: boolean;
+  /**
+   * The client's -t when a -M-t/--no-t gave rsync's local receiver another (`times` is then the receiver's,
+   * which sets the times and decides whether -i reports one): it picks -i's letter, t or T.
+   */
+  itemizeTimes?: boolean;
   group: boolean;
   owner: boolean;
   devices: boolean;

@@ -154,7 +154,7 @@ describe('-M values rsync\'s receiver rejects, and those arsync refuses: nothing
     [['-r', '-b', '-M--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-M-v', 'src/', 'dst/'], 1, /-M\/--remote-option=-v: not supported here/, 0],
     [['-M--delete', 'src/'], 1, /-M\/--remote-option=--delete: not supported here/, 0],
-    [['-r', '-M-t', 'src/', 'dst/'], 1, /-M\/--remote-option=-t: not supported here/, 0],
+    [['-r', '-M-vvv', 'src/', 'dst/'], 1, /-M\/--remote-option=-vvv: not supported here/, 0],
     [['-r', '-b', '-M--backup-dir=bk', 'src/', 'dst/'], 1, /-M\/--remote-option=--backup-dir=bk: changes more than/, 0],
   ];
   for (const [args, code, message, rsyncCode] of cases) {
