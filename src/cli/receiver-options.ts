@@ -11,11 +11,17 @@ import { receiverPartialDir } from './receiver-partial-dir.js';
 
 /**
  * The receiver-side options a -M value may name, and the Config fields each may change. Left out on
- * purpose: -v/-i (the receiver's own lines, not the client's), -t (see below), and the options the
- * sender also reads.
+ * purpose: the options the sender also reads.
  */
 const DELETE: readonly (keyof Config)[] = ['deleteMode', 'incRecursive'];
 const PARTIAL_DIR: readonly (keyof Config)[] = ['partial', 'partialDir', 'filters'];
+/** The fields -M's output options change in the second parse: the receiver's, never applied to the client. */
+const OUTPUT: readonly (keyof Config)[] = ['verbose', 'info', 'itemize', 'outFormat'];
+/**
+ * The --info words whose lines rsync's receiver prints itself in a local copy, or has none to print
+ * (the others, from -vv up: skip, backup, "is uptodate", are not split from the client's in arsync).
+ */
+const RECEIVER_INFO = new Set(['NAME', 'NONREG', 'SYMSAFE', 'COPY', 'DEL', 'FLIST', 'MISC', 'STATS']);
 const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--delete', DELETE],
   ['--del', DELETE],
@@ -74,6 +80,10 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--chown', ['usermap', 'groupmap']],
   // Whether names come with the ids is the sender's choice: the receiver's own setting decides only
   // whether it reads the id lists of a list sent whole (see applyReceiverOptions).
+  // The receiver's own output: the lines it prints itself (created directory, skipped special files,
+  // ignored unsafe symlinks) follow its settings; the client's lines (names, -i, deletions) do not change.
+  // Kept in receiverOutput, not in the client's fields (see receiverPrints).
+  ...(['-v', '-vv', '-vvv', '--verbose', '-i', '-ii', '--itemize-changes', '--out-format', '--log-format', '--info', '--debug'] as const).map((o) => [o, OUTPUT] as const),
   ['--numeric-ids', ['numericIds']],
   ['--no-numeric-ids', ['numericIds']],
 ]);
@@ -100,8 +110,10 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
   const numericIds = config.numericIds;
   if (receiver.times !== config.times) receiver.itemizeTimes = config.times;
   const keys = new Set([...Object.keys(config), ...Object.keys(receiver)] as (keyof Config)[]);
+  const output = OUTPUT.some((k) => owned.has(k)) ? receiverPrints(config, receiver, opts) : undefined;
   for (const k of keys) {
     if (JSON.stringify(config[k]) === JSON.stringify(receiver[k])) continue;
+    if (output && OUTPUT.includes(k)) continue;
     if (!owned.has(k)) {
       throw new UsageError(`-M/--remote-option=${opts.join(' ')}: changes more than rsync's receiver settings here (give it as an option of its own)`);
     }
@@ -115,7 +127,23 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
     throw new UsageError(`-M/--remote-option=${opts.join(' ')}: --backup and --delete split across -M (rsync's receiver then deletes earlier backups) is not supported`);
   }
   if (config.numericIds !== numericIds) checkNumericIds(config, opts);
+  if (output) config.receiverOutput = output;
   config.numericIds = numericIds;
+}
+
+/**
+ * The receiver's output settings from its parse, when they differ from the line's only where arsync
+ * splits the two processes' lines: --info words of RECEIVER_INFO, with NAME at most 1 (-vv's lines are
+ * not split), and --out-format without %C or %b-like fields the run would have to compute for it.
+ */
+function receiverPrints(config: Config, r: Config, opts: string[]): Config['receiverOutput'] {
+  const words = Object.keys(r.info) as (keyof Config['info'])[];
+  const split = words.every((w) => r.info[w] === config.info[w] || (RECEIVER_INFO.has(w) && (w !== 'NAME' || r.info[w] <= 1)));
+  if (!split || JSON.stringify(r.debug) !== JSON.stringify(config.debug) || r.itemize > 1) {
+    throw new UsageError(`-M/--remote-option=${opts.join(' ')}: the receiver's own lines at this level (-vv and up, --debug, -ii) are not supported on a local copy`);
+  }
+  if (JSON.stringify(r.info) === JSON.stringify(config.info) && r.itemize === config.itemize && r.outFormat === config.outFormat) return undefined;
+  return { info: r.info, itemize: r.itemize, outFormat: r.outFormat };
 }
 
 /**

@@ -7,6 +7,7 @@
 import { sizeSkipLine, skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
 import { OpFlag, OpKind, Outcome, targetParts } from '../model/ops.js';
+import { receiverOutput } from '../model/config.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { NONREG_SKIP, decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
@@ -106,7 +107,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
         return true;
       }
     } else if (c.safeLinks && unsafe) {
-      if (c.info.SYMSAFE > 0) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
+      // rsync's generator (the receiving side) prints it under its own --info=name, not symsafe.
+      if (receiverOutput(c).info.NAME > 0) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
       return false;
     }
   }
@@ -139,7 +141,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     }
     // rsync names a skipped directory bare, as the file list has it ("." for "dir/"); other skips quoted.
     // Its --info=nonreg (on by default, off under -q) says it skipped a special file.
-    const shown = d.skip === NONREG_SKIP ? c.info.NONREG > 0 : !c.quiet;
+    // (The receiver's generator prints it: its own --info.)
+    const shown = d.skip === NONREG_SKIP ? receiverOutput(c).info.NONREG > 0 : !c.quiet;
     if (shown && !c.json) rc.reporter.print(kind === 'dir' ? `${d.skip} ${showPath(e.listName ?? display ?? rel)}` : `${d.skip} "${showPath(display ?? rel)}"`);
     return false;
   }
