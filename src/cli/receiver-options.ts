@@ -68,9 +68,12 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--no-partial', ['partial']],
   ['--partial-dir', PARTIAL_DIR],
   // The receiver holds the updated files back; it asks for the whole file list first, as with
-  // --delete-after. (Not --no-delay-updates: rsync's receiver keeps the `.~tmp~` partial dir the
-  // line's --delay-updates settled, where a second parse would drop it.)
+  // --delete-after.
   ['--delay-updates', [...PARTIAL_DIR, 'delayUpdates', 'incRecursive']],
+  // The receiver renames each file into place at once and lets the incremental list back on; it keeps
+  // the `.~tmp~` partial dir the line's --delay-updates settled (receiverPartialDir keeps the client's
+  // partial dir for a value that does not name one).
+  ['--no-delay-updates', ['delayUpdates', 'incRecursive']],
   // The receiver writes the files: it syncs and preallocates them.
   ['--fsync', ['fsync']],
   ['--preallocate', ['preallocate']],
@@ -94,6 +97,15 @@ function optionName(opt: string): string {
   return opt.startsWith('--') && eq > 0 ? opt.slice(0, eq) : opt;
 }
 
+/** Why a -M value rsync's local receiver takes is refused, where there is more to say than "not supported". */
+export function receiverRefusal(opt: string): string | undefined {
+  const name = optionName(opt);
+  if (name === '--log-file' || name === '--log-file-format') {
+    return "rsync's receiver logs \"receiving file list\" and the byte counts of its protocol stream, which a one-process copy does not have: not supported (give it as an option of its own)";
+  }
+  return undefined;
+}
+
 /** Whether a -M value names an option of the local receiver that arsync applies. */
 export function isReceiverSetting(opt: string): boolean {
   return RECEIVER_FIELDS.has(optionName(opt));
@@ -109,6 +121,8 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
   const owned = new Set(opts.flatMap((o) => RECEIVER_FIELDS.get(optionName(o)) ?? []));
   const numericIds = config.numericIds;
   if (receiver.times !== config.times) receiver.itemizeTimes = config.times;
+  // rsync's receiver clears only delay_updates: the partial dir --delay-updates settled keeps --partial on.
+  if (names.has('--no-delay-updates') && !names.has('--partial') && !names.has('--no-partial')) receiver.partial = config.partial;
   const keys = new Set([...Object.keys(config), ...Object.keys(receiver)] as (keyof Config)[]);
   const output = OUTPUT.some((k) => owned.has(k)) ? receiverPrints(config, receiver, opts) : undefined;
   for (const k of keys) {

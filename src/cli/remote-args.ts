@@ -12,7 +12,7 @@ import { pullExtraPaths, pullRefusal, type RemotePull } from './pull-operand.js'
 import { clientCompress, type ClientCompress } from '../remote/compress.js';
 import { ProtocolError } from '../remote/wire.js';
 import { OptionError, remoteOptionError } from './local-noops.js';
-import { withReceiverOptions } from './receiver-options.js';
+import { receiverRefusal, withReceiverOptions } from './receiver-options.js';
 
 /** cli/options.ts parseArgs, as these checks call it again. */
 export type Parse = (argv: string[], fromProcess?: boolean, receiverExtra?: number) => { kind: string; config?: Config };
@@ -68,6 +68,8 @@ export function checkRemoteOption(parseArgs: Parse, opt: string): void {
     throw remoteOptionError(/^unknown option/.test(err.message) ? `on remote machine: ${opt}: unknown option` : err.message);
   }
   if (JSON.stringify(withOpt) !== JSON.stringify(plain)) {
+    const why = receiverRefusal(opt);
+    if (why) throw new UsageError(`-M/--remote-option=${opt}: ${why}`);
     throw new UsageError(
       `-M/--remote-option=${opt}: not supported here: arsync takes -M values that change nothing, and applies only the receiver settings its -M row lists, to a local copy (give ${opt} as an option of its own)`,
     );

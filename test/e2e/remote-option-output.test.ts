@@ -50,6 +50,17 @@ describeEngines((e) => {
       await differential({ engine, setup: setup ?? outputSetup, args: [...args, 'src/', 'dst/'], noItemize: true });
     });
   }
+  for (const opt of ['-M--log-file=log', '-M--log-file-format=%n']) {
+    it(`${opt}: refused (exit 1) with the reason, nothing written`, async () => {
+      const root = tempDir('arsync-mout-');
+      outputSetup(root);
+      const r = await runCli(['-rlt', opt, `--engine=${engine}`, 'src/', 'dst/'], { cwd: root });
+      expect(r.code, show(r)).toBe(1);
+      expect(r.stderr, show(r)).toContain('the byte counts of its protocol stream');
+      expect(fs.existsSync(path.join(root, 'dst'))).toBe(false);
+      expect(fs.existsSync(path.join(root, 'log'))).toBe(false);
+    });
+  }
   for (const opt of ['-M-vv', '-M-vvv', '-M--debug=flist', '-M-ii', '-M--info=progress2']) {
     it(`${opt}: refused (exit 1), nothing written`, async () => {
       const root = tempDir('arsync-mout-');

@@ -66,6 +66,8 @@ describeEngines((e) => {
     ['-M--chmod: the receiver\'s modes', ['-a', '-M--chmod=Dg+s,Fo-r,a+X'], updateSetup],
     ['-M--chmod after --chmod on the main line: both apply, the receiver\'s last', ['-rlt', '--chmod=u=rwx,go=', '-M--chmod=g+r'], updateSetup],
     ['-M--modify-window=200: a 100 s older mtime is the same time', ['-a', '-M--modify-window=200'], changedSetup, ['dst']],
+    ['-M--no-delay-updates after --delay-updates: files renamed at once, the incremental list back', ['-a', '--delay-updates', '-M--no-delay-updates'], updateSetup],
+    ['-M--no-delay-updates after --delay-updates, -v', ['-av', '--delay-updates', '-M--no-delay-updates'], updateSetup, true],
   ];
   it('-M--inplace: the receiver rewrites the destination file in place (same inode), as rsync\'s does', async () => {
     const inodes: Record<string, number> = {};
