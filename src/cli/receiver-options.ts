@@ -11,11 +11,17 @@ import { receiverPartialDir } from './receiver-partial-dir.js';
 
 /**
  * The receiver-side options a -M value may name, and the Config fields each may change. Left out on
- * purpose: -v/-i (the receiver's own lines, not the client's), -t (see below), and the options the
- * sender also reads.
+ * purpose: the options the sender also reads.
  */
 const DELETE: readonly (keyof Config)[] = ['deleteMode', 'incRecursive'];
 const PARTIAL_DIR: readonly (keyof Config)[] = ['partial', 'partialDir', 'filters'];
+/** The fields -M's output options change in the second parse: the receiver's, never applied to the client. */
+const OUTPUT: readonly (keyof Config)[] = ['verbose', 'info', 'itemize', 'outFormat'];
+/**
+ * The --info words whose lines rsync's receiver prints itself in a local copy, or has none to print
+ * (the others, from -vv up: skip, backup, "is uptodate", are not split from the client's in arsync).
+ */
+const RECEIVER_INFO = new Set(['NAME', 'NONREG', 'SYMSAFE', 'COPY', 'DEL', 'FLIST', 'MISC', 'STATS']);
 const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--delete', DELETE],
   ['--del', DELETE],
@@ -42,9 +48,11 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   // With -b (no --backup-dir) on the line, rsync's receiver keeps the --omit-dir-times that implied:
   // arsync's second parse would drop it, so that pairing is refused by the field check below.
   ['--backup-dir', ['backup', 'backupDir']],
-  // The sender lists every file's mode whatever it was told: the receiver decides to set it. (Not -t:
-  // the client still prints -i's time letter as its own -t says, t or T, which arsync does not split.)
+  // The sender lists every file's mode whatever it was told: the receiver decides to set it.
   ...(['-p', '--perms', '--no-p', '--no-perms'] as const).map((o) => [o, ['perms']] as const),
+  // The sender lists every mtime too: the receiver sets them and reports -i's time change; the client
+  // prints that letter as its own -t says (t or T), kept in itemizeTimes.
+  ...(['-t', '--times', '--no-t', '--no-times'] as const).map((o) => [o, ['times', 'itemizeTimes']] as const),
   ...(['-O', '--omit-dir-times', '--no-O', '--no-omit-dir-times'] as const).map((o) => [o, ['omitDirTimes']] as const),
   ['--modify-window', ['modifyWindow']],
   // The receiver writes into the destination file itself (the client sends whole files locally anyway).
@@ -60,9 +68,12 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--no-partial', ['partial']],
   ['--partial-dir', PARTIAL_DIR],
   // The receiver holds the updated files back; it asks for the whole file list first, as with
-  // --delete-after. (Not --no-delay-updates: rsync's receiver keeps the `.~tmp~` partial dir the
-  // line's --delay-updates settled, where a second parse would drop it.)
+  // --delete-after.
   ['--delay-updates', [...PARTIAL_DIR, 'delayUpdates', 'incRecursive']],
+  // The receiver renames each file into place at once and lets the incremental list back on; it keeps
+  // the `.~tmp~` partial dir the line's --delay-updates settled (receiverPartialDir keeps the client's
+  // partial dir for a value that does not name one).
+  ['--no-delay-updates', ['delayUpdates', 'incRecursive']],
   // The receiver writes the files: it syncs and preallocates them.
   ['--fsync', ['fsync']],
   ['--preallocate', ['preallocate']],
@@ -72,6 +83,10 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--chown', ['usermap', 'groupmap']],
   // Whether names come with the ids is the sender's choice: the receiver's own setting decides only
   // whether it reads the id lists of a list sent whole (see applyReceiverOptions).
+  // The receiver's own output: the lines it prints itself (created directory, skipped special files,
+  // ignored unsafe symlinks) follow its settings; the client's lines (names, -i, deletions) do not change.
+  // Kept in receiverOutput, not in the client's fields (see receiverPrints).
+  ...(['-v', '-vv', '-vvv', '--verbose', '-i', '-ii', '--itemize-changes', '--out-format', '--log-format', '--info', '--debug'] as const).map((o) => [o, OUTPUT] as const),
   ['--numeric-ids', ['numericIds']],
   ['--no-numeric-ids', ['numericIds']],
 ]);
@@ -80,6 +95,15 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
 function optionName(opt: string): string {
   const eq = opt.indexOf('=');
   return opt.startsWith('--') && eq > 0 ? opt.slice(0, eq) : opt;
+}
+
+/** Why a -M value rsync's local receiver takes is refused, where there is more to say than "not supported". */
+export function receiverRefusal(opt: string): string | undefined {
+  const name = optionName(opt);
+  if (name === '--log-file' || name === '--log-file-format') {
+    return "rsync's receiver logs \"receiving file list\" and the byte counts of its protocol stream, which a one-process copy does not have: not supported (give it as an option of its own)";
+  }
+  return undefined;
 }
 
 /** Whether a -M value names an option of the local receiver that arsync applies. */
@@ -96,9 +120,14 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
   const receiver = receiverPartialDir(config, parsed, names.has('--partial-dir') || names.has('--delay-updates'));
   const owned = new Set(opts.flatMap((o) => RECEIVER_FIELDS.get(optionName(o)) ?? []));
   const numericIds = config.numericIds;
+  if (receiver.times !== config.times) receiver.itemizeTimes = config.times;
+  // rsync's receiver clears only delay_updates: the partial dir --delay-updates settled keeps --partial on.
+  if (names.has('--no-delay-updates') && !names.has('--partial') && !names.has('--no-partial')) receiver.partial = config.partial;
   const keys = new Set([...Object.keys(config), ...Object.keys(receiver)] as (keyof Config)[]);
+  const output = OUTPUT.some((k) => owned.has(k)) ? receiverPrints(config, receiver, opts) : undefined;
   for (const k of keys) {
     if (JSON.stringify(config[k]) === JSON.stringify(receiver[k])) continue;
+    if (output && OUTPUT.includes(k)) continue;
     if (!owned.has(k)) {
       throw new UsageError(`-M/--remote-option=${opts.join(' ')}: changes more than rsync's receiver settings here (give it as an option of its own)`);
     }
@@ -112,7 +141,23 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
     throw new UsageError(`-M/--remote-option=${opts.join(' ')}: --backup and --delete split across -M (rsync's receiver then deletes earlier backups) is not supported`);
   }
   if (config.numericIds !== numericIds) checkNumericIds(config, opts);
+  if (output) config.receiverOutput = output;
   config.numericIds = numericIds;
+}
+
+/**
+ * The receiver's output settings from its parse, when they differ from the line's only where arsync
+ * splits the two processes' lines: --info words of RECEIVER_INFO, with NAME at most 1 (-vv's lines are
+ * not split), and --out-format without %C or %b-like fields the run would have to compute for it.
+ */
+function receiverPrints(config: Config, r: Config, opts: string[]): Config['receiverOutput'] {
+  const words = Object.keys(r.info) as (keyof Config['info'])[];
+  const split = words.every((w) => r.info[w] === config.info[w] || (RECEIVER_INFO.has(w) && (w !== 'NAME' || r.info[w] <= 1)));
+  if (!split || JSON.stringify(r.debug) !== JSON.stringify(config.debug) || r.itemize > 1) {
+    throw new UsageError(`-M/--remote-option=${opts.join(' ')}: the receiver's own lines at this level (-vv and up, --debug, -ii) are not supported on a local copy`);
+  }
+  if (JSON.stringify(r.info) === JSON.stringify(config.info) && r.itemize === config.itemize && r.outFormat === config.outFormat) return undefined;
+  return { info: r.info, itemize: r.itemize, outFormat: r.outFormat };
 }
 
 /**

@@ -82,6 +82,17 @@ export interface Config {
   links: boolean;
   perms: boolean;
   times: boolean;
+  /**
+   * The client's -t when a -M-t/--no-t gave rsync's local receiver another (`times` is then the receiver's,
+   * which sets the times and decides whether -i reports one): it picks -i's letter, t or T.
+   */
+  itemizeTimes?: boolean;
+  /**
+   * The output settings of rsync's local receiver when -M values (-v, -i, --out-format, --info) gave it
+   * others than the line's: it prints its own lines (created directory, skipped special files, ignored
+   * unsafe symlinks) as these say, while the client's lines follow the line's settings.
+   */
+  receiverOutput?: ReceiverOutput;
   group: boolean;
   owner: boolean;
   devices: boolean;
@@ -305,6 +316,14 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
 ];
 
 /** rsync's am_root != 0: owners are set and devices made (root, or --super; not under --no-super). */
+/** The settings rsync's receiver prints its own lines by. */
+export type ReceiverOutput = Pick<Config, 'info' | 'itemize' | 'outFormat'>;
+
+/** The receiver's output settings: its -M ones, else the line's (one process prints both in arsync). */
+export function receiverOutput(c: Config): ReceiverOutput {
+  return c.receiverOutput ?? c;
+}
+
 export function actsAsRoot(c: Config): boolean {
   return (c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0)) !== 0;
 }

@@ -156,7 +156,7 @@ const typeChar: Record<FileType, string> = { reg: 'f', dir: 'd', link: 'L', dev:
 export function itemize(
   type: FileType,
   verdict: Verdict | { action: 'attrs' | 'transfer'; changes: Changes },
-  o: Pick<CheckOptions, 'times'> & { protocol?: number | undefined },
+  o: Pick<CheckOptions, 'times'> & { protocol?: number | undefined; itemizeTimes?: boolean | undefined },
   opts: { hardlinked?: boolean; all?: boolean; local?: boolean } = {},
 ): string | undefined {
   const X = typeChar[type];
@@ -171,7 +171,9 @@ export function itemize(
   // Without -t a transferred file or recreated symlink gets the transfer time: 'T'.
   // Before protocol 30 rsync's sender, which prints the line, is not told that symlink times are set: 'T'.
   const linkTimesUntold = type === 'link' && !symlinkTimesTold(o.protocol);
-  const t = c.time ? (o.times && !linkTimesUntold ? 't' : sent || linkTimesUntold ? 'T' : '.') : sent && !o.times && type !== 'dir' ? 'T' : '.';
+  // Whether a time is reported is the receiver's decision (its -t); t or T is the printing client's.
+  const reported = c.time ? (o.times && !linkTimesUntold) || sent || linkTimesUntold : sent && !o.times && type !== 'dir';
+  const t = !reported ? '.' : (o.itemizeTimes ?? o.times) && !linkTimesUntold ? 't' : 'T';
   const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', c.atime ? 'u' : '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');
   if (!sent && attrs === '.........') return opts.all ? `${Y}${X}         ` : undefined;
   return `${Y}${X}${attrs}`;

@@ -5,7 +5,7 @@
 import { formatHas } from '../progress/format.js';
 import type { Engine } from '../engine/engine.js';
 import { isFailure } from '../model/failure.js';
-import type { Config } from '../model/config.js';
+import { receiverOutput, type Config } from '../model/config.js';
 import type { Plan } from '../plan/sources.js';
 import type { Reporter } from '../progress/reporter.js';
 import { ERRNO, fsError, showPath } from '../util/errors.js';
@@ -39,7 +39,9 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
     }
   }
   // rsync: INFO_GTE(NAME, 1) or a stdout format with %i (its stdout_format_has_i).
-  if (!c.json && (c.info.NAME > 0 || c.itemize > 0 || (c.outFormat !== undefined && formatHas(c.outFormat, 'i')))) {
+  // The receiver's settings (-M-v, -M-i ...): it prints this line before it forks its generator.
+  const r = receiverOutput(c);
+  if (!c.json && (r.info.NAME > 0 || r.itemize > 0 || (r.outFormat !== undefined && formatHas(r.outFormat, 'i')))) {
     // Named as the user wrote it: the operand, or its directory when a file gets a new name.
     let shown = plan.renamed ? dirName(c.dest) : c.dest;
     while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);

@@ -7,6 +7,7 @@
 import { sizeSkipLine, skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
 import { OpFlag, OpKind, Outcome, targetParts } from '../model/ops.js';
+import { receiverOutput } from '../model/config.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { NONREG_SKIP, decide } from '../plan/decide.js';
 import { quickCheck } from '../plan/quickcheck.js';
@@ -108,10 +109,12 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
         return true;
       }
     } else if (c.safeLinks && unsafe) {
-      // rsync's sender lists the link and its generator passes it by: it counts in --stats' "Number of
-      // files" and in the total size (the target's length). The generator's line is --info=name's too.
+      // rsync's sender lists the link and its generator (the receiving side) passes it by: it counts in
+      // --stats' "Number of files" and in the total size (the target's length). The generator's line
+      // comes under its own --info=name or --info=symsafe.
       rc.tally.addListed({ link: 1 }, st.size);
-      if ((c.info.SYMSAFE > 0 || c.info.NAME > 0) && !c.json) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
+      const shown = receiverOutput(c).info;
+      if ((shown.NAME > 0 || shown.SYMSAFE > 0) && !c.json) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
       return false;
     }
   }
@@ -144,7 +147,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     }
     // rsync names a skipped directory bare, as the file list has it ("." for "dir/"); other skips quoted.
     // Its --info=nonreg (on by default, off under -q) says it skipped a special file.
-    const shown = d.skip === NONREG_SKIP ? c.info.NONREG > 0 : !c.quiet;
+    // (The receiver's generator prints it: its own --info.)
+    const shown = d.skip === NONREG_SKIP ? receiverOutput(c).info.NONREG > 0 : !c.quiet;
     if (shown && !c.json) rc.reporter.print(kind === 'dir' ? `${d.skip} ${showPath(e.listName ?? display ?? rel)}` : `${d.skip} "${showPath(display ?? rel)}"`);
     return false;
   }

@@ -4,7 +4,7 @@
 // capabilities (engine/engine.ts), never from its name.
 
 import { listWindow } from '../plan/old-protocol.js';
-import { type Config, actsAsRoot, preserveFlags, type EngineName } from '../model/config.js';
+import { type Config, actsAsRoot, preserveFlags, receiverOutput, type EngineName } from '../model/config.js';
 import { PairBits, pairChunk } from '../engine/pair.js';
 import { Preserve } from '../model/ops.js';
 import type { EngineOptions } from '../engine/types.js';
@@ -113,7 +113,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
  */
 export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
   // --info=nonreg (on by default) names each special file a run without -l/-D skips, unchanged or not.
-  const nonregSilent = c.info.NONREG === 0 || (c.links && c.devices && c.specials);
+  const nonregSilent = receiverOutput(c).info.NONREG === 0 || (c.links && c.devices && c.specials);
   const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && c.info.NAME < 2 && !c.chmod.length &&
     !c.xattrs && !c.acls && !c.removeSourceFiles && nonregSilent && !c.pruneEmptyDirs && !(c.executability && !c.perms) &&
     !c.omitLinkTimes && !c.atimes && !c.usermap && !c.groupmap && !c.fakeSuper && c.amRoot !== -1;

@@ -66,6 +66,8 @@ describeEngines((e) => {
     ['-M--chmod: the receiver\'s modes', ['-a', '-M--chmod=Dg+s,Fo-r,a+X'], updateSetup],
     ['-M--chmod after --chmod on the main line: both apply, the receiver\'s last', ['-rlt', '--chmod=u=rwx,go=', '-M--chmod=g+r'], updateSetup],
     ['-M--modify-window=200: a 100 s older mtime is the same time', ['-a', '-M--modify-window=200'], changedSetup, ['dst']],
+    ['-M--no-delay-updates after --delay-updates: files renamed at once, the incremental list back', ['-a', '--delay-updates', '-M--no-delay-updates'], updateSetup],
+    ['-M--no-delay-updates after --delay-updates, -v', ['-av', '--delay-updates', '-M--no-delay-updates'], updateSetup, true],
   ];
   it('-M--inplace: the receiver rewrites the destination file in place (same inode), as rsync\'s does', async () => {
     const inodes: Record<string, number> = {};
@@ -152,9 +154,9 @@ describe('-M values rsync\'s receiver rejects, and those arsync refuses: nothing
     // rsync runs these; arsync refuses rather than differ.
     [['-r', '-M-b', '--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
     [['-r', '-b', '-M--delete', 'src/', 'dst/'], 1, /--backup and --delete split across -M/, 0],
-    [['-r', '-M-v', 'src/', 'dst/'], 1, /-M\/--remote-option=-v: not supported here/, 0],
+    [['-r', '-M-vv', 'src/', 'dst/'], 1, /-M\/--remote-option=-vv: the receiver's own lines at this level/, 0],
     [['-M--delete', 'src/'], 1, /-M\/--remote-option=--delete: not supported here/, 0],
-    [['-r', '-M-t', 'src/', 'dst/'], 1, /-M\/--remote-option=-t: not supported here/, 0],
+    [['-r', '-M-vvv', 'src/', 'dst/'], 1, /-M\/--remote-option=-vvv: the receiver's own lines at this level/, 0],
     [['-r', '-b', '-M--backup-dir=bk', 'src/', 'dst/'], 1, /-M\/--remote-option=--backup-dir=bk: changes more than/, 0],
   ];
   for (const [args, code, message, rsyncCode] of cases) {

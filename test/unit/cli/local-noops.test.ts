@@ -95,6 +95,15 @@ describe('what the no-effect options leave in the Config', () => {
     expect(config('-M--no-motd', 'a', 'b')).toEqual(config('a', 'b'));
     expect(config('-M--delete', '-r', 'a', 'b')).toEqual({ ...config('-r', 'a', 'b'), deleteMode: 'during' });
     expect(config('-M--delete-after', '-r', 'a', 'b')).toEqual({ ...config('-r', 'a', 'b'), deleteMode: 'after', incRecursive: false });
-    expect(msg(() => config('-M-v', '-r', 'a', 'b'))).toMatch(/remote-option=-v/);
+    // -M-v: the receiver's own lines only; the client's verbosity is the line's.
+    const v = config('-M-v', '-r', 'a', 'b');
+    expect([v.verbose, v.info.NAME, v.receiverOutput?.info.NAME]).toEqual([0, 0, 1]);
+    expect(msg(() => config('-M-vv', '-r', 'a', 'b'))).toMatch(/remote-option=-vv: the receiver's own lines at this level/);
+    // -M--no-delay-updates: rsync's receiver keeps the .~tmp~ partial dir (and --partial) the line settled.
+    const nd = config('--delay-updates', '-M--no-delay-updates', '-r', 'a', 'b');
+    expect([nd.delayUpdates, nd.partialDir, nd.partial, nd.incRecursive]).toEqual([false, '.~tmp~', true, true]);
+    // -M--no-t: the receiver's -t off, -i's letter still the client's.
+    const t = config('-rt', '-M--no-t', 'a', 'b');
+    expect([t.times, t.itemizeTimes]).toEqual([false, true]);
   });
 });
