@@ -3,7 +3,10 @@
 // more inline time than starting workers costs, or a batch carrying much file data. Only then is a piscina
 // pool started, and from there a bounded number of batches is kept in flight, so the walk runs ahead of
 // the copy without buffering the whole tree; until the first worker has loaded, batches still run here
-// (this thread would only wait for it). Small jobs never pay for worker start-up. Ops that failed
+// (this thread would only wait for it). Once the pool runs, this thread still takes a small batch itself
+// whenever every worker already has one running and one queued (it would otherwise only wait), so the
+// pool starts one worker fewer than asked and grows to the full count only for batches this thread may
+// not run (much file data). Small jobs never pay for worker start-up. Ops that failed
 // with EMFILE/ENFILE are retried at the end, one batch at a time on the main thread: running out of
 // descriptors lowers the concurrency instead of failing the run.
 
@@ -19,6 +22,27 @@ import type { TaskResult } from './worker.js';
 import { loadPackage } from '../util/packages.js';
 
 type Piscina = import('piscina').Piscina;
+type Balancer = NonNullable<ConstructorParameters<typeof import('piscina').Piscina>[0]>['loadBalancer'];
+
+/** Marks a task as carrying more file data than this thread may copy in one go (BIG.big, below). */
+const BIG = { big: true };
+
+/**
+ * piscina's choice of worker when this thread helps: an idle worker takes any batch; a small batch may
+ * also wait behind a running one (one queued per worker, as maxInFlight allows); a batch with much data
+ * waits for no one: with every worker busy piscina starts the last worker for it (up to maxThreads), so
+ * large files are still copied side by side.
+ */
+function helpingBalancer(queueOptions: symbol): Balancer {
+  return (task, workers) => {
+    let behind: (typeof workers)[number] | null = null;
+    for (const w of workers) {
+      if (w.currentUsage === 0) return w;
+      if (w.currentUsage < 2 && !behind) behind = w;
+    }
+    return ((task as unknown as Record<symbol, typeof BIG | undefined>)[queueOptions]?.big ?? false) ? null : behind;
+  };
+}
 
 export interface DispatcherOptions {
   engineOptions: EngineOptions;
@@ -74,6 +98,8 @@ interface Held {
   batch: Uint8Array;
   count: number;
   token: unknown;
+  /** The file data its ops carry. */
+  bytes: number;
   /** Outcome bytes the submitter reads while the batch runs (over a SharedArrayBuffer). */
   outcomes?: Uint8Array | undefined;
   /** --progress: the batch's number (Counter.Batch). */
@@ -112,6 +138,11 @@ export class Dispatcher {
   private inFlight = new Map<Promise<void>, Held>();
   private readonly retry = new FdRetry(64 * 1024);
   private maxInFlight: number;
+  /**
+   * Whether this thread runs a small batch itself when the pool is busy (not under --progress,
+   * --partial or --bwlimit, which keep batches off this thread; not once descriptors ran short).
+   */
+  private helps: boolean;
   /** Threads actually used, for -v. */
   threadsUsed = 0;
 
@@ -121,6 +152,7 @@ export class Dispatcher {
     // --progress: one batch queued behind the running one, so the walk keeps a step ahead of the copy.
     this.maxInFlight = this.o.live ? 2 : Math.max(2, o.workers * 2);
     this.budget = o.inlineBudget ?? INLINE_BUDGET;
+    this.helps = !this.o.live && !o.noInline && this.budget.ms > 0 && this.budget.batchBytes > 0;
     // The job starts small: V8 optimizes nothing more until it proves large (util/tiering.ts).
     holdOptimizer();
   }
@@ -132,7 +164,7 @@ export class Dispatcher {
    */
   async submit(batch: Uint8Array, count: number, token?: unknown, bytes = 0, live?: LiveBatch): Promise<void> {
     const outcomes = live?.outcomes ?? (this.o.tempNames ? new Uint8Array(count * (1 + TEMP_LETTERS)) : undefined);
-    const item: Held = { batch, count, token, outcomes, seq: live?.seq };
+    const item: Held = { batch, count, token, bytes, outcomes, seq: live?.seq };
     if (this.inlineFirst && !this.pool && !this.o.live && !this.o.noInline) {
       const b = this.budget;
       if (this.inlineMs < b.ms && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {
@@ -182,11 +214,23 @@ export class Dispatcher {
       this.runInline(item);
       return;
     }
+    // Every worker has a batch running and one queued: this thread would only wait for room, so it runs
+    // a batch the inline bounds allow itself (the event loop let in after it, as before the pool).
+    const live = Math.max(1, pool.threads.length);
+    this.threadsUsed = Math.max(this.threadsUsed, live);
+    if (this.helps && this.inFlight.size >= 2 * live && item.bytes <= this.budget.batchBytes) {
+      this.runInline(item);
+      await yieldToLoop();
+      return;
+    }
     item.state = new Int32Array(new SharedArrayBuffer(4));
     // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
     // failures be re-run from it.
+    const task = { batch: item.batch, count: item.count, outcomes: item.outcomes, seq: item.seq, state: item.state };
+    // The balancer reads it (piscina hands it the task's queue options; a symbol is not posted to the worker).
+    if (this.helps && item.bytes > this.budget.batchBytes) Object.assign(task, { [this.queueOptions!]: BIG });
     const p: Promise<void> = pool
-      .run({ batch: item.batch, count: item.count, outcomes: item.outcomes, seq: item.seq, state: item.state })
+      .run(task)
       .then(
         (r: TaskResult) => {
           if (!item.reclaimed) this.done(item, r.failures, r.outcomes);
@@ -227,6 +271,8 @@ export class Dispatcher {
   }
 
   private poolBroken = false;
+  /** piscina's symbol for a task's queue options (what its balancer sees of a task). */
+  private queueOptions: symbol | undefined;
 
   private async startPool(): Promise<Piscina | undefined> {
     if (this.pool) return this.pool;
@@ -234,6 +280,9 @@ export class Dispatcher {
     // Workers share V8's flags with this thread: a job big enough for them is big enough to optimize.
     releaseOptimizer();
     const threads = this.o.live ? 1 : this.o.workers;
+    // This thread takes the place of one worker while batches are small; piscina starts the last one
+    // only when a batch waits with every worker busy (one this thread may not run).
+    const first = this.helps ? Math.max(1, threads - 1) : threads;
     let Piscina: typeof import('piscina').Piscina;
     try {
       ({ Piscina } = loadPackage('piscina'));
@@ -247,8 +296,9 @@ export class Dispatcher {
     this.up = new Int32Array(new SharedArrayBuffer(4));
     this.pool = new Piscina({
       filename: join(here, 'worker.js'),
-      minThreads: threads,
+      minThreads: first,
       maxThreads: threads,
+      ...(this.helps ? { loadBalancer: helpingBalancer((this.queueOptions = Piscina.queueOptionsSymbol)) } : {}),
       idleTimeout: 60_000,
       workerData: { opts: { ...rest, destRoot: new Uint8Array(destRoot), ...(backupDir ? { backupDir: new Uint8Array(backupDir) } : {}) }, up: this.up },
     });
@@ -257,7 +307,7 @@ export class Dispatcher {
     this.pool.on('error', () => {
       void this.abandonPool();
     });
-    this.threadsUsed = threads;
+    this.threadsUsed = first;
     return this.pool;
   }
 
@@ -269,6 +319,8 @@ export class Dispatcher {
   async lowerConcurrency(): Promise<void> {
     const busy = this.inFlight.size > 0;
     while (this.inFlight.size) await Promise.race(this.inFlight.keys());
+    // This thread's own batches would hold descriptors too: it only waits from now on.
+    this.helps = false;
     if (busy && this.maxInFlight > 1) {
       this.maxInFlight = Math.max(1, this.maxInFlight >> 1);
       return;

@@ -1,5 +1,5 @@
 // src/pool/dispatcher.ts: the inline start and its budget (time, data per batch, data in all), the bound
-// on batches in flight, the fallback to inline when a worker fails, and the EMFILE/ENFILE retry at the end. piscina is
+// on batches in flight, this thread taking a small batch while the pool is full (one worker fewer), the fallback to inline when a worker fails, and the EMFILE/ENFILE retry at the end. piscina is
 // replaced by a pool whose tasks finish when the test says so; the engine contexts are recorders.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -24,17 +24,33 @@ const pool = {
   made: 0,
   destroyed: 0,
   threads: 0,
+  /** The workers piscina starts at once (the rest only for a batch that waits with every worker busy). */
+  minThreads: 0,
+  /** piscina's choice of worker for a task, when the dispatcher gives one. */
+  balancer: undefined as BalancerFn | undefined,
   onError: [] as (() => void)[],
   /** The workers' "up" slot (pool/worker.ts bumps it); `startUp` false leaves it for the test to set. */
   up: undefined as Int32Array | undefined,
   startUp: true,
 };
 
+interface FakeWorker {
+  currentUsage: number;
+}
+type BalancerFn = (task: Record<symbol, unknown>, workers: FakeWorker[]) => FakeWorker | null;
+
 // The dispatcher loads piscina through util/packages.ts (require, which vi.mock does not see).
 class FakePiscina {
-  constructor(o: { maxThreads: number; workerData?: { up?: Int32Array } }) {
+  static readonly queueOptionsSymbol = Symbol('queueOptions');
+  /** As piscina's: the workers started (here, the ones it starts at once). */
+  get threads(): unknown[] {
+    return Array.from({ length: pool.minThreads }, () => ({}));
+  }
+  constructor(o: { minThreads?: number; maxThreads: number; workerData?: { up?: Int32Array }; loadBalancer?: BalancerFn }) {
     pool.made++;
     pool.threads = o.maxThreads;
+    pool.minThreads = o.minThreads ?? o.maxThreads;
+    pool.balancer = o.loadBalancer;
     pool.up = o.workerData?.up;
     if (pool.startUp && pool.up) Atomics.add(pool.up, 0, 1);
   }
@@ -124,7 +140,7 @@ function finish(failures: OpFailure[] = []): void {
 }
 
 beforeEach(() => {
-  Object.assign(pool, { pending: [], made: 0, destroyed: 0, threads: 0, onError: [], up: undefined, startUp: true });
+  Object.assign(pool, { pending: [], made: 0, destroyed: 0, threads: 0, minThreads: 0, balancer: undefined, onError: [], up: undefined, startUp: true });
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -409,6 +425,134 @@ describe('Dispatcher: a pool', () => {
     await d.drain();
     expect(inline.ran).toEqual([['c'], ['d']]);
     expect(pool.made).toBe(1);
+  });
+});
+
+describe('Dispatcher: this thread helps the pool', () => {
+  /** A job that proved large at its first batch (no inline CPU budget left), with the default data bounds. */
+  const LARGE = { inlineBudget: { ms: 1e-9, batchBytes: 100, totalBytes: 1000 } };
+
+  /** Past the budget: the first batch ran inline and started the pool, its worker is up. */
+  async function started(inline: EngineContext, o: Partial<DispatcherOptions> = {}) {
+    let clock = 0;
+    vi.spyOn(process, 'cpuUsage').mockImplementation((prev?: NodeJS.CpuUsage) => ({ user: clock++ * 1000 - (prev?.user ?? 0), system: 0 }));
+    const d = new Dispatcher(options(inline, { workers: 2, ...LARGE, ...o }).opts);
+    await d.submit(batch('first'), 1, undefined, 1);
+    await d.submit(batch('last-inline'), 1, undefined, 1);
+    return d;
+  }
+
+  it('the pool starts one worker fewer than asked, and grows to the full count only on its own (piscina, for a waiting batch)', async () => {
+    const inline = recorder();
+    const d = await started(inline.ctx);
+    expect(pool.made).toBe(1);
+    expect(pool.minThreads).toBe(1);
+    expect(pool.threads).toBe(2);
+    expect(pool.balancer).toBeTypeOf('function');
+    expect(d.threadsUsed).toBe(1);
+    while (pool.pending.length) finish();
+    await d.drain();
+  });
+
+  it('with every worker holding a running and a queued batch, a small batch runs here instead of waiting; once there is room, batches go to the pool again', async () => {
+    const inline = recorder();
+    const { opts, outcomes } = options(inline.ctx, { workers: 2, ...LARGE });
+    let clock = 0;
+    vi.spyOn(process, 'cpuUsage').mockImplementation((prev?: NodeJS.CpuUsage) => ({ user: clock++ * 1000 - (prev?.user ?? 0), system: 0 }));
+    const d = new Dispatcher(opts);
+    await d.submit(batch('a'), 1, 'a', 1); // inline: the budget is spent by it
+    await d.submit(batch('b'), 1, 'b', 1); // the pool starts; its worker is up at once here
+    await d.submit(batch('c'), 1, 'c', 1);
+    expect(inline.ran).toEqual([['a']]);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['b'], ['c']]);
+    // One worker, two batches in flight: this thread would wait; it copies 'd' itself, and returns at once.
+    await d.submit(batch('d'), 1, 'd', 1);
+    expect(inline.ran).toEqual([['a'], ['d']]);
+    expect(pool.pending.length).toBe(2);
+    finish();
+    await tick();
+    await d.submit(batch('e'), 1, 'e', 1);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['c'], ['e']]);
+    while (pool.pending.length) finish();
+    await d.drain();
+    expect(inline.ran).toEqual([['a'], ['d']]);
+    // Every batch's outcomes came back once, wherever it ran.
+    expect(outcomes.map(([t]) => t).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('a batch over the inline data bound is never run here: it goes to the pool marked, and waits for room', async () => {
+    const inline = recorder();
+    const d = await started(inline.ctx);
+    await d.submit(batch('s1'), 1, undefined, 1);
+    await d.submit(batch('s2'), 1, undefined, 1);
+    let returned = false;
+    const big = d.submit(batch('big'), 1, undefined, 101).then(() => (returned = true));
+    await tick();
+    // 's2' found the one worker with two batches: it ran here; 'big' went to the pool all the same.
+    expect(inline.ran).toEqual([['first'], ['s2']]);
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['last-inline'], ['s1'], ['big']]);
+    const sym = FakePiscina.queueOptionsSymbol;
+    const marks = pool.pending.map((p) => (p.task as unknown as Record<symbol, unknown>)[sym]);
+    expect(marks).toEqual([undefined, undefined, { big: true }]);
+    // Below the bound on batches in flight (two per worker asked for: 4), it returns at once.
+    expect(returned).toBe(true);
+    while (pool.pending.length) finish();
+    await big;
+    await d.drain();
+  });
+
+  it("the balancer: an idle worker takes any batch, a small one may wait behind a running one, a marked one waits for no one (piscina's cue to start the last worker)", async () => {
+    const d = await started(recorder().ctx);
+    const choose = pool.balancer!;
+    const sym = FakePiscina.queueOptionsSymbol;
+    const small = {} as Record<symbol, unknown>;
+    const big = { [sym]: { big: true } } as Record<symbol, unknown>;
+    const idle = { currentUsage: 0 };
+    const one = { currentUsage: 1 };
+    const two = { currentUsage: 2 };
+    expect(choose(small, [one, idle])).toBe(idle);
+    expect(choose(big, [one, idle])).toBe(idle);
+    expect(choose(small, [two, one])).toBe(one);
+    expect(choose(small, [two, two])).toBe(null);
+    expect(choose(big, [one])).toBe(null);
+    while (pool.pending.length) finish();
+    await d.drain();
+  });
+
+  it('no help, and every worker at once, under --progress, --partial or --bwlimit (batches stay off this thread)', async () => {
+    for (const o of [{ live: true }, { noInline: true }, POOL_NOW] as Partial<DispatcherOptions>[]) {
+      Object.assign(pool, { pending: [], made: 0, balancer: undefined });
+      const inline = recorder();
+      const d = new Dispatcher(options(inline.ctx, { workers: 2, ...o }).opts);
+      await d.submit(batch('a'), 1, undefined, 1);
+      // --progress keeps two batches in flight with its one worker: the second waits for room, as before.
+      const second = d.submit(batch('b'), 1, undefined, 1);
+      await tick();
+      expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['a'], ['b']]);
+      expect(pool.balancer).toBeUndefined();
+      expect(pool.minThreads).toBe(pool.threads);
+      expect(inline.ran).toEqual([]);
+      while (pool.pending.length) finish();
+      await second;
+      await d.drain();
+    }
+  });
+
+  it('once descriptors ran short, this thread only waits', async () => {
+    const inline = recorder();
+    const d = await started(inline.ctx);
+    await d.submit(batch('s1'), 1, undefined, 1);
+    const lowered = d.lowerConcurrency();
+    while (pool.pending.length) finish();
+    await lowered;
+    await d.submit(batch('s2'), 1, undefined, 1);
+    const third = d.submit(batch('s3'), 1, undefined, 1);
+    await tick();
+    expect(pool.pending.map((p) => names(p.task.batch))).toEqual([['s2'], ['s3']]);
+    expect(inline.ran).toEqual([['first']]);
+    while (pool.pending.length) finish();
+    await third;
+    await d.drain();
   });
 });
 
