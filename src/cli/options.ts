@@ -531,8 +531,8 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   const settled = settleBatch(batchChoice, config);
   if (settled) config.batch = settled;
   // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
-  // list first (--delete-before, --delete-after, --delay-updates).
-  config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after' && !config.delayUpdates;
+  // list first (--delete-before, --delete-after, --delay-updates, -m).
+  config.incRecursive = noEffect.allowIncRecurse && config.recursive && deleteMode !== 'before' && deleteMode !== 'after' && !config.delayUpdates && !config.pruneEmptyDirs;
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
   // %C's default is rsync's xxh128, which the addon computes.
   if ([config.outFormat, config.logFileFormat].some((f) => f?.includes('%'))) useNativeSumsFor(config.engine);
