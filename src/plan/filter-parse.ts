@@ -128,6 +128,7 @@ export class RuleParser implements ScopeRules {
   /** I/O errors the per-directory merge names caused (rsync's io_error): the run's exit code counts them. */
   ioErrors = 0;
   readonly unjoined = new Set<number>();
+  dirTrace: ScopeRules['dirTrace'];
 
   longName(message: string): void {
     this.ioErrors++;
@@ -138,12 +139,13 @@ export class RuleParser implements ScopeRules {
   readDirFile(merge: DirMergeRule, absRoot: string, absDir: string, filePath: string, active: Active): Target {
     // Messages name the file as rsync's dirbuf does: absolute (the read itself may go through a relative path).
     const source = filePath.startsWith('/') ? filePath : `${absDir === '/' ? '' : absDir}/${merge.base}`;
-    const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source, readEarlier: merge.fromFile };
+    const target: Target = { rules: [], inheritedCleared: false, dir: absDir, root: absRoot, source, readEarlier: merge.fromFile, added: [] };
     let data: Buffer;
     try {
       data = this.readRuleFile(filePath);
     } catch (err) {
       if (err instanceof UntrustedPath) this.onRefusal(UNTRUSTED_SYMLINK);
+      target.missing = true;
       return target;
     }
     this.parseBuffer(target, data, merge.flags, X.ANCHORED2ABS, active);
@@ -378,6 +380,7 @@ export class RuleParser implements ScopeRules {
 
   /** rsync's add_rule: directory flag, per-dir anchoring, wildcard flags, dir-merge registration. */
   private addRule(target: Target, pat: string, flags: number, xflags: number, active: Active): void {
+    target.added?.push(target.line ?? 0);
     if (pat.length > 1 && pat.endsWith('/')) {
       pat = pat.slice(0, -1);
       flags |= F.DIRECTORY;

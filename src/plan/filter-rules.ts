@@ -116,6 +116,10 @@ export interface Target {
   source?: string;
   /** The line of `source` being parsed (undefined for word-split lists). */
   line?: number;
+  /** A per-directory file: the lines its rules were added from, in order (rsync's add_rule trace). */
+  added?: number[];
+  /** A per-directory file that could not be opened (rsync's "[not found]"). */
+  missing?: boolean;
   /**
    * A file named by another file (not by the operator): its own name is never shown, only where it was
    * named ("a file named at OUTER line N"), or, for a per-directory file named so, "a file read earlier"
@@ -181,4 +185,15 @@ export interface ScopeRules {
   longName(message: string): void;
   /** The dir-merge rules whose name could not be joined to the directory they were set up in (by id). */
   readonly unjoined: Set<number>;
+  /** --debug=FILTER2: told what a side said about the merge files as it entered a directory (filter-scope.ts mergeTrace). */
+  dirTrace?: ((side: Side, dir: DirMergeTrace) => void) | undefined;
+}
+
+/** What rsync's push_local_filters says entering one directory: its merge lists' lines, and their names for the pops. */
+export interface DirMergeTrace {
+  /** The directory, absolute, with a trailing "/". */
+  abs: string;
+  lines: string[];
+  /** Each merge list pushed, by index: " [per-dir NAME]". */
+  types: string[];
 }

@@ -15,10 +15,12 @@ import {
   type Active,
   type CheckOptions,
   type DirMergeRule,
+  type DirMergeTrace,
   type Entry,
   type PatternRule,
   type ScopeRules,
   type Side,
+  type Target,
   type Verdict,
 } from './filter-rules.js';
 
@@ -54,6 +56,58 @@ function parentDirs(mergeDir: string, enteredDir: string): string[] {
   return out;
 }
 
+/** rsync's rflags bits (rsync.h FILTRULE_*) for the modifiers a dir-merge rule keeps: its parse_filter_file line prints them. */
+const RSYNC_RFLAGS: ReadonlyArray<[number, number]> = [
+  [F.INCLUDE, 0x20],
+  [F.WORD_SPLIT, 0x80],
+  [F.NO_INHERIT, 0x100],
+  [F.NO_PREFIXES, 0x200],
+  [F.MERGE_FILE, 0x400],
+  [F.PERDIR_MERGE, 0x800],
+  [F.NEGATE, 0x4000],
+  [F.CVS_IGNORE, 0x8000],
+  [F.SENDER_SIDE, 0x10000],
+  [F.RECEIVER_SIDE, 0x20000],
+  [F.PERISHABLE, 0x80000],
+];
+
+/** The lines rsync's push_local_filters prints (--debug=FILTER2) as one side enters one directory. */
+class MergeTrace {
+  private readonly lines: string[] = [];
+  private readonly types: string[] = [];
+  private readonly who: string;
+
+  constructor(
+    side: Side,
+    private readonly abs: string,
+  ) {
+    this.who = side === 'sender' ? '[sender]' : '[generator]';
+  }
+
+  private type = (m: DirMergeRule): string => ` [per-dir ${m.fromFile ? FROM_FILE.slice(1, -1) : m.base}]`;
+
+  push(i: number, m: DirMergeRule): void {
+    this.types[i] = this.type(m);
+    this.lines.push(`${this.who} pushing mergelist #${i}${this.type(m)}`);
+  }
+
+  scan(i: number, m: DirMergeRule, how: 'performing' | 'completed'): void {
+    this.lines.push(`${this.who} ${how} parent_dirscan for mergelist #${i}${this.type(m)}`);
+  }
+
+  file(m: DirMergeRule, t: Target): void {
+    const rflags = RSYNC_RFLAGS.reduce((n, [ours, theirs]) => (m.flags & ours ? n | theirs : n), 0);
+    const name = m.fromFile ? FROM_FILE : shown(t.source ?? '');
+    // rsync's XFLG_ANCHORED2ABS (4): a per-directory file's anchored rules are anchored at its directory.
+    this.lines.push(`${this.who} parse_filter_file(${name},${rflags.toString(16)},4)${t.missing ? ' [not found]' : ''}`);
+    for (const n of t.added ?? []) this.lines.push(`${this.who} add_rule(<rule from ${name} line ${n}>)${this.type(m)}`);
+  }
+
+  done(): DirMergeTrace {
+    return { abs: this.abs === '/' ? '/' : `${this.abs}/`, lines: this.lines, types: this.types };
+  }
+}
+
 /**
  * The rules in force inside one directory of one transfer root, on one side. Immutable: `enterDir`
  * returns the child's scope.
@@ -82,16 +136,20 @@ export class FilterScope {
     const readDir = dirPath ? dirPath.toString('latin1').replace(/\/+$/, '') || '/' : absDir;
     const active: Active = { merges: this.merges.slice() };
     const lists = new Map<number, readonly Entry[]>();
+    const said = this.list.dirTrace ? new MergeTrace(this.side, absDir) : undefined;
     // rsync walks its merge list by index while reading may register more (a dir-merge rule inside a
     // per-dir file takes effect in the same directory), so the bound is re-read every iteration.
     for (let i = 0; i < active.merges.length; i++) {
       const m = active.merges[i]!;
+      said?.push(i, m);
       let inherited: readonly Entry[] = m.flags & F.NO_INHERIT ? [] : (this.lists.get(m.id) ?? []);
       // A rule is set up in the first directory it is in force for (rsync's FILTRULE_FINISH_SETUP).
       const setUp = this.isRoot || i >= this.merges.length;
       if (setUp && !this.joins(m, absDir)) this.list.unjoined.add(m.id);
       else if (this.isRoot && m.pattern.includes('/')) {
-        inherited = this.scanParents(m, absDir, active);
+        said?.scan(i, m, 'performing');
+        inherited = this.scanParents(m, absDir, active, said);
+        said?.scan(i, m, 'completed');
       }
       if (!this.fits(m, absDir)) {
         lists.set(m.id, inherited);
@@ -99,8 +157,10 @@ export class FilterScope {
       }
       const file = readDir === '/' ? `/${m.base}` : `${readDir}/${m.base}`;
       const local = this.list.readDirFile(m, this.absRoot, absDir, file, active);
+      said?.file(m, local);
       lists.set(m.id, local.inheritedCleared ? local.rules : local.rules.concat(inherited));
     }
+    if (said) this.list.dirTrace!(this.side, said.done());
     return new FilterScope(this.list, this.side, this.absRoot, active.merges, lists, false);
   }
 
@@ -134,7 +194,7 @@ export class FilterScope {
     if (this.side === 'sender') this.list.longName(message);
   }
 
-  private scanParents(m: DirMergeRule, absDir: string, active: Active): readonly Entry[] {
+  private scanParents(m: DirMergeRule, absDir: string, active: Active, said: MergeTrace | undefined): readonly Entry[] {
     // The name's directory is resolved from the first directory entered; only if it is above that
     // directory are the files in between read (e.g. -F's "/.rsync-filter": from / down to the parent).
     const slash = m.pattern.lastIndexOf('/');
@@ -143,6 +203,7 @@ export class FilterScope {
     for (const dir of parentDirs(mergeDir, absDir)) {
       const file = dir === '/' ? `/${m.base}` : `${dir}/${m.base}`;
       const got = this.list.readDirFile(m, this.absRoot, dir, file, active);
+      said?.file(m, got);
       if (m.flags & F.NO_INHERIT) continue;
       inherited = got.inheritedCleared ? got.rules : got.rules.concat(inherited);
     }

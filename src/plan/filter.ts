@@ -14,7 +14,7 @@
 
 import type { FilterItem } from '../model/config.js';
 import { RuleParser, type FilterOptions } from './filter-parse.js';
-import { F, X, cleanAbs, latin1, type CheckOptions, type Entry, type Side, type Target, type Verdict } from './filter-rules.js';
+import { F, X, cleanAbs, latin1, type CheckOptions, type Entry, type ScopeRules, type Side, type Target, type Verdict } from './filter-rules.js';
 import { FilterScope } from './filter-scope.js';
 
 /**
@@ -82,6 +82,11 @@ export class FilterList {
 
   get isEmpty(): boolean {
     return this.parser.rules.length === 0;
+  }
+
+  /** --debug=FILTER2: what each side says about the merge files as it enters a directory (the -vvv trace). */
+  set dirTrace(f: ScopeRules['dirTrace']) {
+    this.parser.dirTrace = f;
   }
 
   /** Whether any per-directory merge file is in play (else enterDir is free). */

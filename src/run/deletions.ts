@@ -42,8 +42,7 @@ export function canMakeWay(rc: RunContext, rel: Buffer, destSt: Stat | undefined
   if (rc.c.deleteMode !== 'none' || rc.c.force) return true;
   // -vvv: rsync's delete_item finds out whether the directory is empty (delete_dir_contents, not recursing).
   rc.trace?.deleteItem(showPath(rel), destSt.mode, DEL_FOR[kind]);
-  rc.trace?.pushFilters(showPath(rel), destPath(rc, rel));
-  rc.trace?.popFilters();
+  rc.trace?.popFilters(rc.trace.pushFilters(showPath(rel), destPath(rc, rel)));
   if (rc.dest.list(rel).size === 0) return true;
   rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
   rc.tally.xferError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`);
@@ -184,7 +183,7 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
   const inside = rc.dest.list(rel);
   let empty = true;
   let backupsInside = false;
-  rc.trace?.pushFilters(showPath(rel), destPath(rc, rel));
+  const pushed = rc.trace?.pushFilters(showPath(rel), destPath(rc, rel));
   for (const i of inside.order()) {
     const childRel = joinPath(rel, inside.name(i));
     const cst = inside.stat(i);
@@ -209,7 +208,7 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
     else if (c.backup && kind !== 'dir' && !rc.backups.isBackupName(childRel) && !rc.backups.dir && !unsafeToBackUp(c, rc.dest, childRel, cst)) backupsInside = true;
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }
-  rc.trace?.popFilters();
+  rc.trace?.popFilters(pushed);
   if (!empty && print) rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
   return { empty, backupsInside };
 }

@@ -36,7 +36,7 @@ export class Lines {
     /** --iconv: how a destination name is printed (the sender's name; a deleted one as rsync prints it). */
     private readonly names?: { shown(rel: Buffer): Buffer; deleted(rel: Buffer): Buffer },
     /** -vvv's trace (trace.ts): told of each entry decided, with the lines its output prints. */
-    private readonly decided?: (kind: FileType, name: string, verdict: Verdict, how: { hardlinked: boolean; local: boolean; all: boolean }, print: () => void) => void,
+    private readonly decided?: (kind: FileType, name: string, verdict: Verdict, how: { hardlinked: boolean; leader?: string; local: boolean; all: boolean }, print: () => void) => void,
   ) {}
 
   /** Is anything printed per entry at all? */
@@ -55,7 +55,7 @@ export class Lines {
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
     // A closure only for -vvv's trace: this runs for every entry of a -v run.
-    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, local: false, all: this.out.itemizeAll }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
+    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, ...(hardlinked && { leader: line.suffix.replace(/^ => /, '') }), local: false, all: this.out.itemizeAll }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
     else this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
   }
 

@@ -119,6 +119,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
   const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
   if (trace) trace.operands = input.plan.roots.length;
+  if (trace && filters?.hasDirMerge && trace.levels.filter) filters.dirTrace = trace.mergeRead;
   const order = !trace && (compares || senderLate) ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
@@ -283,10 +284,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
       await sink.retryFdShortage();
     }
-    const shape = { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir };
+    const shape = { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir, dryRun: c.dryRun };
     if (trace && c.incRecursive) renderTrace(trace, shape);
     else if (trace) renderWholeTrace(trace, { ...shape, listDone: c.info.FLIST > 0 && c.debug.FLIST > 1 });
   } finally {
+    if (filters) filters.dirTrace = undefined;
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     await sink.close();
@@ -326,7 +328,7 @@ function traced(c: Config, input: Pick<TransferInput, 'plan' | 'wrapSource'>): b
   // Several operands: every one found, only the first a "dir/" (its "." list is the first list).
   const operands = roots.every((r, k) => !r.missing && (k === 0 || !r.contents));
   return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && operands && (input.plan.renamed ? roots.length === 1 && !roots[0]!.dirOnly : roots.every((r) => !r.display)) &&
-    c.recursive && (c.incRecursive || !c.hardLinks) && !c.relative && c.filesFrom === undefined;
+    c.recursive && !c.relative && c.filesFrom === undefined;
 }
 
 /**

@@ -21,6 +21,28 @@ export interface RenderInput {
   inplace: boolean;
   /** -T DIR as given: temp files are made there. */
   tempDir?: string | undefined;
+  /** -n: nothing waits for a leader's data, so -H's followers are handed over right after it. */
+  dryRun: boolean;
+}
+
+/** An entry and its index in rsync's list. */
+export interface Indexed {
+  e: TraceEntry;
+  ndx: number;
+}
+
+/** -H's followers (those with a known leader under -n, see RenderInput.dryRun) by their leader's name, the last first. */
+export function followersOf(all: readonly Indexed[], dryRun: boolean): Map<string, Indexed[]> {
+  const by = new Map<string, Indexed[]>();
+  if (!dryRun) return by;
+  for (const f of all) {
+    if (!f.e.follower || f.e.leader === undefined) continue;
+    const list = by.get(f.e.leader) ?? [];
+    list.push(f);
+    by.set(f.e.leader, list);
+  }
+  for (const list of by.values()) list.sort((a, b) => b.ndx - a.ndx);
+  return by;
 }
 
 /** A list's entries in rsync's order: non-directories first, then directories with their trailing "/". */
@@ -59,8 +81,11 @@ function tempFor(name: string, tempDir: string | undefined, letters: string): st
   return tempDir === undefined ? `${name.slice(0, slash + 1)}${temp}` : `${tempDir.replace(/\/+$/, '')}/${temp}`;
 }
 
-/** The lines every shape of list writes alike: an entry sent, an entry received, the phases. */
-export function traceWriters(t: RunTrace, o: RenderInput) {
+/**
+ * The lines every shape of list writes alike: an entry sent, an entry received, the phases. `attached`:
+ * followers handed over with their leader (followersOf).
+ */
+export function traceWriters(t: RunTrace, o: RenderInput, attached: ReadonlyMap<string, Indexed[]> = new Map()) {
   const on = t.levels;
   const out = t.inner;
   const line = (when: boolean, text: string): void => {
@@ -70,8 +95,17 @@ export function traceWriters(t: RunTrace, o: RenderInput) {
   const textOf = (s: Said): string => (s.renames?.temp ? s.text.replace(`.${UNKNOWN_LETTERS} to `, `.${s.renames.temp} to `) : s.text);
   const replay = (said: Said[]): void => said.forEach((s) => out[s.how](textOf(s)));
   const path = (e: TraceEntry): string => `${e.base}${sentName(e)}`;
-  /** The sender: an index the generator handed it. */
+  /** The sender: a -H follower (no data: the receiver links it). */
+  const sentFollower = (f: Indexed): void => {
+    line(on.send, `send_files(${f.ndx}, ${path(f.e)})`);
+    replay(f.e.send);
+  };
+  /** The sender: an index the generator handed it, and the followers handed with it. */
   const sent = (e: TraceEntry, ndx: number): void => {
+    sendData(e, ndx);
+    attached.get(e.name)?.forEach(sentFollower);
+  };
+  const sendData = (e: TraceEntry, ndx: number): void => {
     line(on.send, `send_files(${ndx}, ${path(e)})`);
     if (!e.data) return replay(e.send);
     line(on.deltasum, `send_files mapped ${path(e)} of size ${e.size}`);
@@ -88,8 +122,12 @@ export function traceWriters(t: RunTrace, o: RenderInput) {
     line(on.deltasum, `false_alarms=${d?.falseAlarms ?? 0} hash_hits=${d?.hashHits ?? 0} matches=${d?.matchCount ?? 0}`);
     line(on.send, `sender finished ${path(e)}`);
   };
-  /** The receiver: an entry whose index came back to it. */
+  /** The receiver: an entry whose index came back to it, and the followers handed with it. */
   const got = (e: TraceEntry): void => {
+    place(e);
+    for (const f of attached.get(e.name) ?? []) line(on.recv, `recv_files(${f.e.name})`);
+  };
+  const place = (e: TraceEntry): void => {
     line(on.recv, `recv_files(${e.name})`);
     if (!e.data) return;
     if (e.basis > 0) line(on.deltasum, `recv mapped ${e.basisName ?? e.name} of size ${e.basis}`);
@@ -106,12 +144,26 @@ export function traceWriters(t: RunTrace, o: RenderInput) {
     line(on.deltasum, `generating and sending sums for ${ndx}`);
     if (d.count) line(on.deltasum, `count=${d.count} rem=${d.remainder} blength=${d.blength} s2length=${d.s2length} flength=${d.flength}`);
   };
-  /** After the pass: the generator's tail and the three processes' phases. */
-  const phases = (): void => {
+  /** The sender enters a list's directory: rsync's push_local_filters; returns what pushed merge lists are to be popped. */
+  const pushFilters = (l: TraceList): string[] => {
+    line(on.filter, `[sender] pushing local filters for ${l.abs}`);
+    const m = t.mergesOf(l.abs);
+    m?.lines.forEach((s) => line(on.filter, s));
+    return m?.types ?? [];
+  };
+  /** rsync's pop_local_filters: the merge lists go last first. */
+  const popFilters = (types: readonly string[]): void => {
+    line(on.filter, '[sender] popping local filters');
+    for (let i = types.length; i-- > 0; ) if (types[i] !== undefined) line(on.filter, `[sender] popping mergelist #${i}${types[i]}`);
+  };
+  /** After the pass: the generator's tail and the three processes' phases; `first`: what they do in phase 1's end. */
+  const phases = (first?: () => void): void => {
     replay(t.genTail);
+    replay(t.genLast);
     line(on.genr, 'generate_files phase=1');
     line(on.send, 'send_files phase=1');
     line(on.recv, 'recv_files phase=1');
+    first?.();
     line(on.genr, 'generate_files phase=2');
     line(on.send, 'send_files phase=2');
     line(on.send, 'send files finished');
@@ -120,15 +172,23 @@ export function traceWriters(t: RunTrace, o: RenderInput) {
     line(on.genr, 'generate_files phase=3');
     line(on.genr, 'generate_files finished');
   };
-  return { on, out, line, replay, path, sent, got, sums, phases };
+  return { on, out, line, replay, sentFollower, sent, got, sums, phases, pushFilters, popFilters };
 }
 
 export function renderTrace(t: RunTrace, o: RenderInput): void {
   const lists = t.lists;
   if (!lists.length) return;
-  const { on, out, line, replay, path, sent, got, sums, phases } = traceWriters(t, o);
-
   const { entries, starts, dirNo } = numbering(lists);
+  const attached = followersOf(entries.flatMap((list, k) => list.map((e, i) => ({ e, ndx: starts[k]! + i }))), o.dryRun);
+  const { on, out, line, replay, sentFollower, sent, got, sums, phases, pushFilters, popFilters } = traceWriters(t, o, attached);
+  // rsync's sender keeps one pushed state per depth (change_local_filter_dir): entering a directory pops
+  // those at its depth and deeper, the end of the lists pops them all. Without a per-directory merge rule
+  // nothing is pushed, so nothing is popped.
+  const pushed: Array<{ depth: number; types: string[] }> = [];
+  const popTo = (depth: number): void => {
+    while (t.dirMerge && pushed.length && pushed.at(-1)!.depth >= depth) popFilters(pushed.pop()!.types);
+  };
+  const isAttached = (e: TraceEntry): boolean => e.leader !== undefined && attached.has(e.leader);
   // The sender's order: readdir()'s ("." first).
   const names = (l: TraceList): TraceEntry[] => [...l.listed].sort((a, b) => a.pos - b.pos);
   const received = (l: TraceList, who?: string): void => {
@@ -146,7 +206,9 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     // The first list's own entries are the operands (level 0): "." before its directory is read.
     if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${sentName(e)},*,0)`));
     if (l === first) line(on.flist, `[sender] make_file(${l.dir.name},*,0)`);
-    line(on.filter, `[sender] pushing local filters for ${l.abs}`);
+    const depth = l.dir.name === '.' ? 0 : l.dir.name.split('/').length;
+    popTo(depth);
+    pushed.push({ depth, types: pushFilters(l) });
     // Its entries, and the lines about those it left out, in readdir order.
     const made = names(l)
       .filter((e) => e !== l.dir)
@@ -159,6 +221,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   early.slice(1).forEach(sendList);
   line(on.send, 'send_files starting');
   later.forEach(sendList);
+  popTo(-1);
 
   // The receiving side, before it forks into the receiver and the generator.
   const count0 = names(first).length;
@@ -170,7 +233,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   replay(t.genHead);
   if (o.hardLinks) later.forEach((sub) => received(sub, 'generator'));
   /** -H's followers, by index: handed to the sender after their leaders are in place, the last first. */
-  const followers: Array<{ e: TraceEntry; ndx: number }> = [];
+  const followers: Indexed[] = [];
 
   lists.forEach((l, k) => {
     const list = entries[k]!;
@@ -188,8 +251,9 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     });
     if (l.dir.decided && !l.top) sent(l.dir, start - 1);
     list.forEach((e, i) => {
-      if (e.follower) followers.push({ e, ndx: start + i });
-      else if (!e.isDir && e.decided) sent(e, start + i);
+      if (e.follower) {
+        if (!isAttached(e)) followers.push({ e, ndx: start + i });
+      } else if (!e.isDir && e.decided) sent(e, start + i);
     });
     // The receiver: its start, and every later list, arrive once the first list's files are sent.
     if (k === 0) {
@@ -200,10 +264,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     for (const e of list) if (!e.isDir && e.decided && !e.follower) got(e);
   });
   followers.sort((a, b) => b.ndx - a.ndx);
-  for (const f of followers) {
-    line(on.send, `send_files(${f.ndx}, ${path(f.e)})`);
-    replay(f.e.send);
-  }
+  followers.forEach(sentFollower);
   for (const f of followers) line(on.recv, `recv_files(${f.e.name})`);
 
   phases();

@@ -8,7 +8,7 @@
 // writers print an entry sent and received as under an incremental list.
 
 import { sentName, type RunTrace, type TraceEntry, type TraceList } from './trace.js';
-import { sorted, traceWriters, type RenderInput } from './trace-render.js';
+import { followersOf, sorted, traceWriters, type RenderInput } from './trace-render.js';
 
 /**
  * The lists' tree: the operands in the sender's order (a "dir/" operand's "." first, the later ones after
@@ -27,33 +27,7 @@ const readOrder = (l: TraceList): TraceEntry[] => l.listed.filter((e) => e !== l
 
 export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boolean }): void {
   if (!t.lists.length) return;
-  const { on, out, line, replay, sent, got, sums, phases } = traceWriters(t, o);
   const { operands, tops, listOf } = tree(t);
-
-  // The sender builds the list: the received order is this one.
-  const received: TraceEntry[] = [];
-  const readDir = (l: TraceList): void => {
-    line(on.filter, `[sender] pushing local filters for ${l.abs}`);
-    const entries = readOrder(l);
-    const made = entries.map((e) => ({ pos: e.pos, print: () => line(on.flist, `[sender] make_file(${e.name},*,2)`) }));
-    const left = l.said.map((s) => ({ pos: s.pos, print: () => out.print(s.text) }));
-    [...made, ...left].sort((a, b) => a.pos - b.pos).forEach((x) => x.print());
-    received.push(...entries);
-    for (const e of entries) {
-      const sub = e.isDir ? listOf.get(e.name) : undefined;
-      if (sub) readDir(sub);
-    }
-    line(on.filter, '[sender] popping local filters');
-  };
-  for (const r of operands) {
-    line(on.flist, `[sender] make_file(${sentName(r)},*,0)`);
-    received.push(r);
-    const l = r.isDir ? listOf.get(r.name) : undefined;
-    if (l) readDir(l);
-  }
-  if (o.listDone) out.print('done');
-  line(on.flist, 'send_file_list done');
-  line(on.send, 'send_files starting');
 
   // The sorted list: each directory's files, then each subdirectory and what is under it.
   const index: TraceEntry[] = [];
@@ -75,6 +49,34 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
     if (l) under(l);
   }
 
+  const attached = followersOf(index.map((e, ndx) => ({ e, ndx })), o.dryRun);
+  const { on, out, line, replay, sentFollower, sent, got, sums, phases, pushFilters, popFilters } = traceWriters(t, o, attached);
+
+  // The sender builds the list: the received order is this one.
+  const received: TraceEntry[] = [];
+  const readDir = (l: TraceList): void => {
+    const types = pushFilters(l);
+    const entries = readOrder(l);
+    const made = entries.map((e) => ({ pos: e.pos, print: () => line(on.flist, `[sender] make_file(${e.name},*,2)`) }));
+    const left = l.said.map((s) => ({ pos: s.pos, print: () => out.print(s.text) }));
+    [...made, ...left].sort((a, b) => a.pos - b.pos).forEach((x) => x.print());
+    received.push(...entries);
+    for (const e of entries) {
+      const sub = e.isDir ? listOf.get(e.name) : undefined;
+      if (sub) readDir(sub);
+    }
+    popFilters(types);
+  };
+  for (const r of operands) {
+    line(on.flist, `[sender] make_file(${sentName(r)},*,0)`);
+    received.push(r);
+    const l = r.isDir ? listOf.get(r.name) : undefined;
+    if (l) readDir(l);
+  }
+  if (o.listDone) out.print('done');
+  line(on.flist, 'send_file_list done');
+  line(on.send, 'send_files starting');
+
   // The receiving side takes the list, then forks.
   line(on.recv, `server_recv(2) starting pid=${o.pid}`);
   for (const e of received) line(on.flist, `recv_file_name(${sentName(e)})`);
@@ -94,9 +96,14 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
     sums(e, i);
   });
   index.forEach((e, i) => {
-    if (e.decided) sent(e, i);
+    if (e.decided && !e.follower) sent(e, i);
   });
   line(on.recv, `recv_files(${index.length}) starting`);
-  for (const e of index) if (e.decided) got(e);
-  phases();
+  for (const e of index) if (e.decided && !e.follower) got(e);
+  // -H: the other followers are handed over once the whole list is done (rsync's phase 1), the last first.
+  const followers = index.map((e, ndx) => ({ e, ndx })).filter((f) => f.e.follower && !(f.e.leader !== undefined && attached.has(f.e.leader))).reverse();
+  phases(() => {
+    followers.forEach(sentFollower);
+    for (const f of followers) line(on.recv, `recv_files(${f.e.name})`);
+  });
 }

@@ -15,6 +15,7 @@ import type { DebugLevels } from '../model/output-levels.js';
 import type { DeltaSeen } from './local-delta.js';
 import { anyChange } from './lines.js';
 import { tempName } from '../model/temp-name.js';
+import type { DirMergeTrace, Side } from '../plan/filter-rules.js';
 
 /** A line the run printed, kept with the reporter method that prints it. */
 export interface Said {
@@ -47,6 +48,8 @@ export interface TraceEntry {
   temp?: string;
   /** -H: linked to its group's leader once the leader is in place (rsync's generator hands it over then). */
   follower: boolean;
+  /** -H: a follower's leader, by name (under -n rsync hands the follower over right after it). */
+  leader?: string;
   /** Its size (the sender's "mapped ... of size N"). */
   size: number;
   /** A device's or special file's mode and device number (the generator's "mknod" line). */
@@ -115,6 +118,8 @@ export class RunTrace {
   readonly genHead: Said[] = [];
   /** Generator lines after the pass (what the walk's end prints). */
   readonly genTail: Said[] = [];
+  /** The generator's last lines before its phase 1: --delete-during's filter states popped (delete_in_dir(NULL)). */
+  readonly genLast: Said[] = [];
   /** What the sender names files under: a "dir/" source with its "/", the path above a named source (the operand being walked). */
   srcBase = '';
   /** The source operands: only the first may be a "dir/" (its "." list is the first list). */
@@ -133,15 +138,29 @@ export class RunTrace {
   private current: TraceEntry | undefined;
   /** The reporter the run prints through while the trace is kept: its stdout lines are caught. */
   readonly reporter: Reporter;
+  /** What each side said about its per-directory merge files entering each directory, by its absolute path with "/". */
+  private readonly merges = { sender: new Map<string, DirMergeTrace>(), receiver: new Map<string, DirMergeTrace>() };
+  /** The merge lists the generator pushed at each depth in filterDepths, for their pops. */
+  private readonly filterTypes: string[][] = [];
 
   constructor(
     readonly levels: TraceLevels,
     readonly inner: Reporter,
     /** Per-directory merge rules are in play: only then has a pushed directory state to pop (rsync's push_local_filters). */
-    private readonly dirMerge = false,
+    readonly dirMerge = false,
   ) {
     const caught = (how: Said['how']) => (text: string) => this.said({ how, text });
     this.reporter = { ...inner, print: caught('print'), item: caught('item'), info: caught('info') };
+  }
+
+  /** The sender entered a directory with per-directory merge rules in force (the first time counts: the walk may enter it again). */
+  readonly mergeRead = (side: Side, d: DirMergeTrace): void => {
+    if (!this.merges[side].has(d.abs)) this.merges[side].set(d.abs, d);
+  };
+
+  /** The sender's merge-file lines for the directory `abs` (a list's abs), when it entered it. */
+  mergesOf(abs: string): DirMergeTrace | undefined {
+    return this.merges.sender.get(abs);
   }
 
   /** A "dir/" root: its list starts with "." (rsync's make_file(.,*,0)); `base`: the source as given, without its "/". */
@@ -218,7 +237,7 @@ export class RunTrace {
   }
 
   /** The run decided an entry (Lines' emit): lines printed by `print` are this entry's. */
-  decide(kind: FileType, shown: string, verdict: Verdict, o: { dryRun: boolean; hardlinked: boolean; local?: boolean; all?: boolean }, print: () => void): void {
+  decide(kind: FileType, shown: string, verdict: Verdict, o: { dryRun: boolean; hardlinked: boolean; leader?: string; local?: boolean; all?: boolean }, print: () => void): void {
     const name = kind === 'dir' ? shown.replace(/\/$/, '') || '.' : shown;
     const e = this.byName.get(name);
     if (!e) return print();
@@ -228,7 +247,10 @@ export class RunTrace {
     // rsync's generator hands the sender an entry that changed, and under -vv/-ii every entry (its itemize()).
     const changed = made || (verdict.action === 'attrs' && anyChange(verdict.changes));
     e.decided = !e.generatorOnly && (changed || o.all !== false);
-    if (o.hardlinked && made) e.follower = true;
+    if (o.hardlinked && made) {
+      e.follower = true;
+      e.leader = o.leader;
+    }
     else if (kind === 'reg' && !o.dryRun && made) e.data = true;
     const was = this.current;
     this.current = e;
@@ -323,15 +345,18 @@ export class RunTrace {
    * (rsync's delete_in_dir), with that directory's filters in force: those of a directory not above it
    * are popped first (change_local_filter_dir).
    */
-  deleteInDir(rel: string, destAbs: Buffer): void {
+  deleteInDir(rel: string, destAbs: Buffer, hidden?: ReadonlySet<string>): void {
     this.generatorLine(this.levels.del, `delete_in_dir(${rel || '.'})`);
     const depth = rel ? rel.split('/').length : 0;
     while (this.filterDepths.length && this.filterDepths.at(-1)! >= depth) {
       this.filterDepths.pop();
-      this.popFilters();
+      this.popFilters(this.filterTypes.pop());
     }
-    if (this.dirMerge) this.filterDepths.push(depth);
-    this.pushFilters(rel, destAbs);
+    const types = this.pushFilters(rel, destAbs, hidden);
+    if (this.dirMerge) {
+      this.filterDepths.push(depth);
+      this.filterTypes.push(types);
+    }
   }
 
   /** rsync's delete_item for an entry of the destination: its mode and delete flags (DEL_RECURSE 2, DEL_DIR_IS_EMPTY 4). */
@@ -343,14 +368,20 @@ export class RunTrace {
    * The generator reads a destination directory's filters, then lists it (get_dirlist's make_file, in
    * readdir order) to find what to delete (delete_dir_contents, delete_in_dir).
    */
-  pushFilters(rel: string, destAbs: Buffer): void {
-    this.generatorLine(this.levels.filter, `[generator] pushing local filters for ${withSlash(destAbs.toString('latin1'))}`);
-    if (!this.levels.flist) return;
-    for (const name of readdirOrder(destAbs).keys()) this.generatorLine(true, `[generator] make_file(${rel ? `${rel}/` : ''}${showPath(Buffer.from(name, 'latin1'))},*,2)`);
+  pushFilters(rel: string, destAbs: Buffer, hidden?: ReadonlySet<string>): string[] {
+    const abs = withSlash(destAbs.toString('latin1'));
+    this.generatorLine(this.levels.filter, `[generator] pushing local filters for ${abs}`);
+    // The destination's merge files, as the receiving side's filters read them there.
+    const m = this.merges.receiver.get(abs);
+    m?.lines.forEach((l) => this.generatorLine(this.levels.filter, l));
+    if (this.levels.flist) for (const name of readdirOrder(destAbs).keys()) if (!hidden?.has(name)) this.generatorLine(true, `[generator] make_file(${rel ? `${rel}/` : ''}${showPath(Buffer.from(name, 'latin1'))},*,2)`);
+    return m?.types ?? [];
   }
 
-  popFilters(): void {
+  /** rsync's pop_local_filters: the merge lists pushed (`types`, by index) go last first. */
+  popFilters(types: readonly string[] = []): void {
     this.generatorLine(this.levels.filter, '[generator] popping local filters');
+    for (let i = types.length; i-- > 0; ) if (types[i] !== undefined) this.generatorLine(this.levels.filter, `[generator] popping mergelist #${i}${types[i]}`);
   }
 
   private generatorLine(on: boolean, text: string): void {
@@ -366,6 +397,12 @@ export class RunTrace {
   passDone(): void {
     this.lane = 'tail';
     this.dir = undefined;
+    while (this.filterDepths.length) {
+      this.filterDepths.pop();
+      const types = this.filterTypes.pop() ?? [];
+      const pops = ['[generator] popping local filters', ...types.map((t, i) => `[generator] popping mergelist #${i}${t}`).reverse()];
+      if (this.levels.filter) this.genLast.push(...pops.map((text) => ({ how: 'item' as const, text })));
+    }
   }
 
   private said(s: Said): void {

@@ -248,7 +248,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
 
   let deletedHere = 0;
   // -vvv: rsync's generator looks in every directory it makes too (not in one a dry run only pretends to make).
-  if (deleting && !dir.merged && (dir.destExists || !c.dryRun)) rc.trace?.deleteInDir(showPath(dir.rel), destPath(rc, dir.rel));
+  if (deleting && !dir.merged && (dir.destExists || !c.dryRun)) rc.trace?.deleteInDir(showPath(dir.rel), destPath(rc, dir.rel), hiddenInDest(rc, dir));
   if (deleting && dir.destExists && !dir.merged) deletedHere = deleteExtraneous(rc, dir, extraneous);
   // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
   // is restored at the end.
@@ -311,6 +311,18 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   }
   await rc.sink.maybeFlush();
   return subdirs;
+}
+
+/** -vvv: the destination entries the receiving side's rules exclude (rsync's generator lists only the others in delete_in_dir), by latin1 name. */
+function hiddenInDest(rc: RunContext, dir: Frame): Set<string> {
+  const hidden = new Set<string>();
+  if (!dir.receiver || !rc.trace?.levels.flist) return hidden;
+  const inside = rc.dest.list(dir.rel);
+  for (const i of inside.order()) {
+    const name = inside.name(i);
+    if (dir.receiver.check(joinPath(dir.rel, name), fileType(inside.stat(i).mode) === 'dir') === 'exclude') hidden.add(name.toString('latin1'));
+  }
+  return hidden;
 }
 
 /** -vvv: the entries of a directory's list in rsync's trace (run/trace.ts). */

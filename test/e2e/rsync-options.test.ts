@@ -125,7 +125,7 @@ describeEngines((e) => {
 
   // Incremental recursion only shows in -v's first line: "sending incremental file list" or, without it,
   // "building file list ... done"; and neither when no directory is transferred.
-  for (const flags of [['--no-inc-recursive'], ['--no-i-r'], ['--inc-recursive'], ['--i-r'], ['--no-i-r', '--i-r'], ['--qsort'], ['--delete-after'], ['--delete-before']]) {
+  for (const flags of [['--no-inc-recursive'], ['--no-i-r'], ['--inc-recursive'], ['--i-r'], ['--no-i-r', '--i-r'], ['--qsort'], ['--delete-after'], ['--delete-before'], ['-m'], ['--prune-empty-dirs', '--i-r']]) {
     it(`-av ${flags.join(' ')}: rsync's -v lines`, async () => {
       await differential({ engine, setup: updateSetup, args: ['-av', ...flags, 'src/', 'dst/'], noItemize: true });
     });

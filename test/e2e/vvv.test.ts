@@ -162,6 +162,22 @@ describeEngines((e) => {
     const r = await differential({ engine, setup, args: ['-avvvH', 'src/', 'dst/'], noItemize: true });
     sameProcessOrder(r);
   });
+
+  it('-H --no-inc-recursive: the followers are handed over after phase 1, the last first', async () => {
+    const r = await differential({ engine, setup: linked, args: ['-avvvH', '--no-i-r', 'src/', 'dst/'], noItemize: true });
+    sameProcessOrder(r);
+    const out = normaliseTrace(r.arsync.stdout);
+    const send = byProcess(out).sender;
+    expect(send.slice(send.indexOf('send_files phase=1'), send.indexOf('send_files phase=2'))).toEqual(['send_files phase=1', 'send_files(6, src/a/t2)', 'a/t2 => b/t3', 'send_files(2, src/t)', 't => b/t3']);
+    expect(fs.statSync(path.join(r.B, 'dst/t')).ino).toBe(fs.statSync(path.join(r.B, 'dst/b/t3')).ino);
+    // -n: nothing waits for the leader's data, each follower is handed over right after it (also incrementally).
+    for (const more of [['--no-i-r'], []]) {
+      const n = await differential({ engine, setup: linked, args: ['-avvvHn', ...more, 'src/', 'dst/'], noItemize: true });
+      sameProcessOrder(n);
+      const sender = byProcess(normaliseTrace(n.arsync.stdout)).sender;
+      expect(sender[sender.findIndex((l) => l.startsWith('send_files(') && l.endsWith(', src/b/t3)')) + 2]).toMatch(/^send_files\(\d+, src\/a\/t2\)$/);
+    }
+  });
 });
 
 describeEngines((e) => {
@@ -486,5 +502,59 @@ describeEngines((e) => {
       sameProcessOrder(r);
       expect(r.arsync.stdout, args.join(' ')).toContain('send_files starting');
     }
+  });
+});
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  /** The tree with per-directory merge files at the top and in b/ (one hides b/z), one with comments and blank lines in a/. */
+  const merged = (root: string): void => {
+    tree(root);
+    put(root, 'src/.rsync-filter', '- *.o\n', 0o644);
+    put(root, 'src/b/.rsync-filter', '- z\n', 0o644);
+    put(root, 'src/a/.rsync-filter', '- *.o\n+ keep\n# a comment\n\n- /abs\n', 0o644);
+    put(root, 'src/b/k.o', 'object\n', 0o644);
+    touchNs(['src/b', 'src/a', 'src'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+  };
+
+  it('-F and dir-merge rules: the sender\'s merge lists pushed, parsed (found or not, each rule\'s line) and popped, as rsync', async () => {
+    for (const rule of [['-F'], ['--filter=: .rsync-filter'], ['--filter=:n- .rsync-filter'], ['-FF']]) {
+      for (const list of [[], ['--no-i-r']]) {
+        const r = await differential({ engine, setup: merged, args: ['-avvv', ...rule, ...list, 'src/', 'dst/'], noItemize: true });
+        sameProcessOrder(r);
+        const out = normaliseTrace(r.arsync.stdout);
+        expect(out.some((l) => /^\[sender\] parse_filter_file\(.*\/src\/a\/\.rsync-filter,[ef]?c?00,4\)$/.test(l)), rule.join(' ')).toBe(true);
+        const lines = out.map((l) => /^\[sender\] add_rule\(<rule from .*\/src\/a\/\.rsync-filter line (\d)>\) \[per-dir \.rsync-filter\]$/.exec(l)?.[1]);
+        expect(lines.filter(Boolean)).toEqual(['1', '2', '5']);
+        expect(out).toContain('[sender] popping mergelist #0 [per-dir .rsync-filter]');
+        // b/.rsync-filter's "- z" hides b/z, but under ":n-" every line is a bare exclude pattern ("- z" itself).
+        expect(fs.existsSync(path.join(r.B, 'dst/b/z'))).toBe(rule[0]!.includes('n-'));
+      }
+    }
+  });
+
+  it('-F --delete: the generator reads the destination\'s merge files in delete_in_dir, and pops them all before its phase 1', async () => {
+    const setup = (root: string): void => {
+      merged(root);
+      fs.cpSync(path.join(root, 'src'), path.join(root, 'dst'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      put(root, 'dst/a/x/gone', 'extra\n', 0o644);
+      // No entry the destination's rules protect: rsync names those in readdir order as it lists the
+      // directory, arsync as it deletes (docs/options.md, "Left missing").
+      fs.rmSync(path.join(root, 'dst/b/k.o'));
+      fs.rmSync(path.join(root, 'dst/b/z'));
+      touchNs(['dst/a/x', 'dst/a', 'dst/b', 'dst/a-b', 'dst/e', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
+    };
+    {
+      const r = await differential({ engine, setup, args: ['-avvvF', '--delete', 'src/', 'dst/'], noItemize: true });
+      sameProcessOrder(r);
+      const gen = byProcess(normaliseTrace(r.arsync.stdout)).generator;
+      expect(gen.some((l) => /^\[generator\] parse_filter_file\(.*\/dst\/b\/\.rsync-filter,c00,4\)$/.test(l))).toBe(true);
+      expect(fs.existsSync(path.join(r.B, 'dst/a/x/gone'))).toBe(false);
+    }
+  });
+
+  it('-F with a named source directory', async () => {
+    sameProcessOrder(await differential({ engine, setup: merged, args: ['-avvvF', 'src', 'dst/'], noItemize: true, volatile: ['dst'] }));
   });
 });

@@ -17,6 +17,7 @@ export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string 
         .replace(/ pid=\d+$/, ' pid=…')
         .replace(/^renaming (.*)\.[A-Za-z0-9]{6} to /, 'renaming $1.<temp> to ')
         .replace(/^(\[\w+\] (?:pushing|popping) local filters for .*)\/[AB]\//, '$1/…/')
+        .replace(/^(\[\w+\] (?:parse_filter_file\(|add_rule\(<rule from )\/.*?)\/[AB]\//, '$1/…/')
         .replace(/^(recv mapped \/.*)\/[AB]\//, '$1/…/'),
     )
     .join('\n');

@@ -39,7 +39,7 @@ describe('trace numbering', () => {
     t.enterDir('b', NOWHERE, '/abs/src/b');
     t.listed('b', []);
     t.passDone();
-    renderTrace(t, { dest: 'dst/', pid: 7, hardLinks: false, inplace: false });
+    renderTrace(t, { dest: 'dst/', pid: 7, hardLinks: false, inplace: false, dryRun: false });
     // ".": 1, t: 2, a: 3, b: 4; a's list: a at 5, a/x at 6; a/x's: 7, 8; b's: 9.
     expect(lines).toContain('recv_generator(.,0)');
     expect(lines).toContain('recv_generator(b,4)');
@@ -68,7 +68,7 @@ describe('trace numbering', () => {
     t.listed('src', [file('src/g')]);
     t.decide('dir', 'src/', { action: 'create' }, { dryRun: false, hardlinked: false }, () => {});
     t.passDone();
-    renderTrace(t, { dest: 'd/', pid: 7, hardLinks: false, inplace: false });
+    renderTrace(t, { dest: 'd/', pid: 7, hardLinks: false, inplace: false, dryRun: false });
     expect(lines.slice(0, 3)).toEqual(['[sender] make_file(src,*,0)', 'send_file_list done', '[sender] pushing local filters for /abs/x/src/']);
     expect(lines).toContain('recv_generator(src,1)');
     expect(lines).toContain('recv_generator(src,2)');
@@ -89,7 +89,7 @@ describe('trace numbering', () => {
     t.listed('', [file('g')]);
     t.decide('reg', 'g', { action: 'none', changes: NO_CHANGES }, { dryRun: false, hardlinked: false }, () => t.reporter.item('g is uptodate'));
     t.passDone();
-    renderTrace(t, { dest: 'dst/', pid: 7, hardLinks: false, inplace: false });
+    renderTrace(t, { dest: 'dst/', pid: 7, hardLinks: false, inplace: false, dryRun: false });
     expect(lines.indexOf('created directory dst')).toBe(lines.indexOf('get_local_name count=2 dst/') + 1);
     expect(lines.indexOf('delta-transmission disabled for local transfer or --whole-file')).toBe(lines.indexOf('generator starting pid=7') + 1);
     expect(lines.indexOf('g is uptodate')).toBe(lines.indexOf('recv_generator(g,2)') + 1);
