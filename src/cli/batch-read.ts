@@ -30,7 +30,7 @@ import { Exit, showPath } from '../util/errors.js';
 import { removeStaging, type Pulled } from './pull.js';
 import { destBase, Stage } from './pull-stage.js';
 import { PullDest } from './pull-dest.js';
-import { linkable, stagingOperands, stagingParent } from './staging-dir.js';
+import { linkable, makeStaging, stagingOperands } from './staging-dir.js';
 import { openForReading } from './batch-files.js';
 import { XattrReceiver, abbreviated, readAnswer } from '../remote/xattr-list.js';
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
@@ -178,8 +178,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
   if (inc) parts[0]!.dir = dirs[0];
   if (showList) io.out.write(filelistEnd(first.entries.length, c.info.FLIST, 'receiving'));
 
-  const holder = fs.mkdtempSync(nodePath.join(stagingParent(c.dest), 'arsync-batch-'));
-  fs.chmodSync(holder, 0o700);
+  const holder = makeStaging(c.dest, 'arsync-batch-');
   const staging = nodePath.join(holder, 'tree');
   fs.mkdirSync(staging, 0o700);
   let errors = 0;

@@ -9,7 +9,7 @@
 
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
-import { linkable, removeStaging, stagingOperands, stagingParent } from './staging-dir.js';
+import { linkable, makeStaging, removeStaging, stagingOperands } from './staging-dir.js';
 export { removeStaging } from './staging-dir.js';
 import { PullDest } from './pull-dest.js';
 import { currentDest, type CurrentTotals } from './pull-current.js';
@@ -161,8 +161,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     io.err.write(`arsync: ${tap.message}\n`);
     return { code: tap.code };
   }
-  const holder = fs.mkdtempSync(nodePath.join(stagingParent(c.dest), 'arsync-pull-'));
-  fs.chmodSync(holder, 0o700);
+  const holder = makeStaging(c.dest, 'arsync-pull-');
   const staging = nodePath.join(holder, 'tree');
   fs.mkdirSync(staging, 0o700);
   p.copyAs?.hand([holder, staging]);

@@ -10,6 +10,8 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let abortRun: (() => void) | undefined;
 let exitNow: (code: number) => void = (code) => process.exit(code);
 let lastWords: ((code: number) => void) | undefined;
+/** What must not outlive a signal that ends the process at once (a pull's staging tree). */
+const leftovers = new Set<() => void>();
 
 /** Install the handlers (once, first thing); `exit` ends the process with a code. */
 export function installSignalHandlers(exit: (code: number) => void): void {
@@ -20,6 +22,15 @@ export function installSignalHandlers(exit: (code: number) => void): void {
 /** While a transfer runs: how to stop it. A second signal does not wait for the stop. */
 export function setAbortHandler(fn: (() => void) | undefined): void {
   abortRun = fn;
+}
+
+/**
+ * Undo `fn` (synchronously) if a signal ends the process before the caller does it itself; returns the
+ * call that takes it back off the list.
+ */
+export function onSignalExit(fn: () => void): () => void {
+  leftovers.add(fn);
+  return () => leftovers.delete(fn);
 }
 
 /** What to write (synchronously) before the process exits on a signal: the --json document. */
@@ -35,6 +46,14 @@ function onSignal(): void {
     return;
   }
   process.stderr.write(`${exitMessage(Exit.Signal)}\n`);
+  for (const undo of [...leftovers]) {
+    leftovers.delete(undo);
+    try {
+      undo();
+    } catch {
+      // Exit 20 all the same: what could not be removed is left, as after a crash.
+    }
+  }
   const words = lastWords;
   lastWords = undefined;
   words?.(Exit.Signal);

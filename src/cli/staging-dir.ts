@@ -8,6 +8,21 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
+import { onSignalExit } from './signals.js';
+
+/** The staging holders made and not yet removed, each with the call that takes its signal undo back. */
+const live = new Map<string, () => void>();
+
+/**
+ * A new private (0700) holder for a staging tree beside `dest` (stagingParent), named PREFIX-XXXXXX; a
+ * signal that ends the process before removeStaging() removes it then.
+ */
+export function makeStaging(dest: Buffer, prefix: string): string {
+  const holder = fs.mkdtempSync(nodePath.join(stagingParent(dest), prefix));
+  live.set(holder, onSignalExit(() => removeStaging(holder)));
+  fs.chmodSync(holder, 0o700);
+  return holder;
+}
 
 /** The device of `dest`, or of its nearest existing ancestor (a destination the run will make). */
 function deviceOf(dest: string): number | undefined {
@@ -56,6 +71,8 @@ export function linkable(holder: string, dest: Buffer, tempDir: string | undefin
  * through a symlink).
  */
 export function removeStaging(holder: string): void {
+  live.get(holder)?.();
+  live.delete(holder);
   try {
     removeTree(Buffer.from(holder));
     return;

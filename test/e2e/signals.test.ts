@@ -13,6 +13,7 @@ import { Rng, makeTree, removeTemps, tempDir } from '../helpers/tree.js';
 import { compareTrees, findTempFiles, formatDiffs } from '../helpers/compare.js';
 import { show, startCli, type Running } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 let base: string;
 let src: string;
@@ -109,5 +110,28 @@ describeEngines((e) => {
     }
     // At least the runs signalled right after start-up (a copy of 2,400 files is never over by then).
     expect(delivered, 'signals that reached a running CLI').toBeGreaterThanOrEqual(5);
+  });
+});
+
+describeEngines((e) => {
+  it("a signal during a pull's transfer: exit 20 and its staging tree removed", async () => {
+    const root = tempDir(`arsync-pullsig-${e.name}-`);
+    const tmp = path.join(root, 'tmp');
+    fs.mkdirSync(tmp);
+    fs.mkdirSync(path.join(root, 'far'));
+    fs.writeFileSync(path.join(root, 'far', 'big'), Buffer.alloc(2 << 20, 5));
+    const rsh = fakeRsh(root);
+    // --bwlimit holds the wire to 256 KiB/s: the transfer lasts about 8 s, the signal comes during it.
+    const run = startCli([`--engine=${e.name}`, '-a', '--bwlimit=256', '-e', rsh, `host:${root}/far/`, `${root}/dst/`], { env: { TMPDIR: tmp } });
+    const staged = (): string[] => fs.readdirSync(tmp).filter((n) => n.startsWith('arsync-pull-'));
+    // Poll (a bound against hangs, not a timing assertion) until the staging tree exists.
+    for (let i = 0; i < 2_000 && staged().length === 0 && run.child.exitCode === null; i++) await sleep(5);
+    expect(staged()).toHaveLength(1);
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code, show(r)).toBe(20);
+    expect(r.stderr).toMatch(/received SIGINT, SIGTERM, or SIGHUP \(code 20\)/);
+    expect(staged()).toEqual([]);
+    expect(fs.existsSync(path.join(root, 'dst', 'big'))).toBe(false);
   });
 });
