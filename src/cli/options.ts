@@ -93,6 +93,7 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   checkChecksumChoice(noEffect.checksumChoice, config.checksum);
   // %C's default is rsync's xxh128, which the addon computes.
   if ([config.outFormat, config.logFileFormat].some((f) => f?.includes('%'))) useNativeSumsFor(config.engine);
+  config.xferSum = noEffect.checksumChoice?.[0];
   config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum, autoFileSum(protocolVersion));
   const remote = Boolean(listing ?? pushTo ?? pulled);
   applyProtocol(config, protocolVersion, {

@@ -26,7 +26,7 @@ import { filesFromPlace } from './remote-files-from.js';
 import { filesFromServerArgs, readForwardedList } from '../remote/files-from.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { BatchTap } from './batch-tap.js';
-import { formatLine, type LineInfo } from '../progress/format.js';
+import { formatHas, formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
 import { PushProgress } from '../progress/push-progress.js';
 import { rsyncSeconds } from '../progress/stats.js';
@@ -195,6 +195,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
+  // rsync's log_before_transfer: a format that prints %b names a sent file after its data, with its bytes.
+  const late = format !== undefined && formatHas(format, 'b');
   const iCtx = { sending: true, times: c.times, symlinkTimes: true };
   // The line is made only when it is printed (a push without -v/-i would make one per file for nothing).
   const print = (info: () => LineInfo): void => {
@@ -206,19 +208,20 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     // rsync's sending client names a file before its data (log_before_transfer), not again after.
     sending(e, ndx, iflags) {
       sendingNdx = ndx;
-      print(() => lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
+      if (!late) print(() => lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
       progress?.begin(e.size);
     },
     sent: (n) => progress?.data(n),
     phaseDone: () => progress?.phaseDone(),
-    item(e, iflags, xname, transferred) {
+    item(e, iflags, xname, transferred, wire) {
       // An empty name (a hard link whose attributes alone changed) is no name: rsync tests its first byte.
       if (xname && !xname.length) xname = undefined;
       // rsync's sender logs a file after its data (log_item with FLOG or FINFO).
-      if (transferred) log?.sent(lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));
+      if (transferred) log?.sent({ ...lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'), wire: wire ?? 0 });
       if (transferred && sendingNdx >= 0) {
         progress?.end(sendingNdx);
         sendingNdx = -1;
+        if (late) print(() => ({ ...lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'), wire: wire ?? 0 }));
         return;
       }
       if (transferred) return print(() => lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));

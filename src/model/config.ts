@@ -275,6 +275,11 @@ export interface Config {
   listOnly: boolean;
   /** The checksum --out-format's or --log-file-format's %C prints (rsync's negotiated name), when one uses it. */
   fileSum?: string | undefined;
+  /**
+   * --checksum-choice's transfer checksum (its first name), whose length rsync's per-file byte counts
+   * include (run/wire-bytes.ts); undefined: rsync's negotiated default.
+   */
+  xferSum?: string | undefined;
 }
 
 export type StderrMode = 'errors' | 'all' | 'client';

@@ -15,6 +15,11 @@ export interface LineInfo {
   size: number;
   /** Data bytes written for this entry. */
   bytes: number;
+  /**
+   * rsync's %b when it differs from `bytes`: what rsync's protocol stream carried for the entry (a local
+   * copy's transferred file: its data and the stream's own bytes, run/wire-bytes.ts; anything else: 0).
+   */
+  wire?: number;
   mode: number;
   uid: number;
   gid: number;
@@ -133,7 +138,7 @@ function escapeValue(ch: string, quote: string, i: LineInfo): string | undefined
     case 'f': v = i.fullName; break;
     case 'i': v = i.itemize; break;
     case 'l': v = quote ? commas(i.size) : String(i.size); break;
-    case 'b': v = quote ? commas(i.bytes) : String(i.bytes); break;
+    case 'b': v = quote ? commas(i.wire ?? i.bytes) : String(i.wire ?? i.bytes); break;
     case 'L': v = i.suffix; break;
     case 'o': v = i.op; break;
     case 'M': v = stamp(new Date(i.mtimeSec * 1000), '-'); break;

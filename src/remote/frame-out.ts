@@ -22,9 +22,13 @@ export class FrameOut {
   private head = -1;
   private readonly spare: Buffer[] = [];
 
+  /** Payload bytes handed in so far, frame headers left out (rsync's total_data_written: its %b). */
+  data = 0;
+
   constructor(private readonly conn: Conn) {}
 
   push = (b: Buffer): void => {
+    this.data += b.length;
     for (let at = 0; at < b.length; ) {
       if (this.head < 0 || this.pos - this.head - 4 >= FRAME) {
         this.close();
@@ -45,6 +49,7 @@ export class FrameOut {
    * may hold up to FRAME + 4 bytes (rsync reads a data frame of any length up to 2^24 - 1).
    */
   reserve(n: number): number {
+    this.data += n;
     if (this.head < 0 || FRAME + 4 - (this.pos - this.head - 4) < n) {
       this.close();
       if (this.pos >= GATHER) this.flush();

@@ -91,8 +91,11 @@ export interface PushSettings {
 
 /** Where a push tells what happened, as it happens (the CLI prints it). */
 export interface PushReport {
-  /** An entry the receiver looked at: its item flags, the name a hard link joins, and whether data went. */
-  item(e: SendEntry, iflags: number, xname: Buffer | undefined, transferred: boolean): void;
+  /**
+   * An entry the receiver looked at: its item flags, the name a hard link joins, and whether data went;
+   * `wire`: a sent file's bytes in the stream, from its index to its checksum (rsync's %b).
+   */
+  item(e: SendEntry, iflags: number, xname: Buffer | undefined, transferred: boolean, wire?: number): void;
   /** A read error or a vanished file, in rsync's words. */
   error(message: string): void;
   /** A file's data is about to go (after its sum header): its index in the list and its item flags. */
@@ -331,6 +334,8 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       conn.send(Msg.NoSend, int32(ndx));
       continue;
     }
+    // rsync's %b for the file: what the stream carried for it, from its index to its checksum.
+    const from = out.data;
     try {
       echo(item);
       if (whole) {
@@ -383,7 +388,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       f.close();
     }
     sent.add(ndx);
-    report.item(e, iflags, xname, true);
+    report.item(e, iflags, xname, true, out.data - from);
     // Wait for the peer only when much is unsent: waiting after every file would stop the pipeline
     // (the receiver asks for the next files while this one is still in the pipe).
     if (conn.pendingOutput > BACKLOG) await conn.drained();

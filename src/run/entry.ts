@@ -247,6 +247,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   // --append: a changed file whose target is not shorter is left as it is.
   if (verdict.action === 'transfer' && appendSkips(c, st, destSt)) return false;
   const line = rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix);
+  if (c.append && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') rc.lines.appended(line, destSt.size);
 
   // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
   // --link-dest, has in another version).
@@ -315,6 +316,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       follow: c.copyLinks || c.copyUnsafeLinks,
       inplace: c.inplace,
       seen: rc.trace ? (d) => rc.trace!.delta(showPath(m.display ?? rel), d) : undefined,
+      tokens: (n) => rc.lines.searched(line, n),
     });
   }
   return queueCopy(rc, m, kind, verdict, flags, undefined, () => rc.lines.emit(kind, verdict, line));

@@ -9,6 +9,7 @@ import type { Output } from '../progress/output.js';
 import { showPath } from '../util/errors.js';
 import { rawName } from '../util/names.js';
 import type { Verdict } from '../plan/quickcheck.js';
+import { LOCAL_PROTOCOL, deltaWireBytes, sendersHead, wholeFileWireBytes, xferSumLength, type WireSettings } from './wire-bytes.js';
 
 export type Line = Omit<LineInfo, 'itemize'>;
 
@@ -28,6 +29,8 @@ export interface LineSums {
 export class Lines {
   /** A regular file's source, for %C (only recorded when a format prints it). */
   private readonly sources = new WeakMap<Line, { src: Buffer; st: Stat }>();
+  /** What rsync's stream would carry per file (%b). */
+  private readonly wire: WireSettings;
 
   constructor(
     private readonly c: Config,
@@ -37,7 +40,14 @@ export class Lines {
     private readonly names?: { shown(rel: Buffer): Buffer; deleted(rel: Buffer): Buffer },
     /** -vvv's trace (trace.ts): told of each entry decided, with the lines its output prints. */
     private readonly decided?: (kind: FileType, name: string, verdict: Verdict, how: { hardlinked: boolean; leader?: string; local: boolean; all: boolean }, print: () => void) => void,
-  ) {}
+    /**
+     * A pull: the lines are rsync's receiver's, whose %b counts what it read of a file after its index and
+     * item flags; a file the remote sender sent against a basis keeps arsync's data count.
+     */
+    private readonly receiver = false,
+  ) {
+    this.wire = { protocol: c.protocol ?? LOCAL_PROTOCOL, sumLength: xferSumLength(c.xferSum) };
+  }
 
   /** Is anything printed per entry at all? */
   get active(): boolean {
@@ -54,9 +64,35 @@ export class Lines {
     if (!this.active) return;
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
+    const wire = this.wireBytes(kind, verdict, hardlinked, line);
     // A closure only for -vvv's trace: this runs for every entry of a -v run.
-    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, ...(hardlinked && { leader: line.suffix.replace(/^ => /, '') }), local: false, all: this.out.itemizeAll }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text));
-    else this.out.entry({ ...line, changed, isDir: kind === 'dir', ...this.sum(line, kind, changed) }, text);
+    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, ...(hardlinked && { leader: line.suffix.replace(/^ => /, '') }), local: false, all: this.out.itemizeAll }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', wire, ...this.sum(line, kind, changed) }, text));
+    else this.out.entry({ ...line, changed, isDir: kind === 'dir', wire, ...this.sum(line, kind, changed) }, text);
+  }
+
+  /**
+   * rsync's %b for an entry (log.c: 0 unless the file is transferred; a dry run sends nothing): a file sent
+   * whole counts the bytes rsync's sender writes for it (wire-bytes.ts), one searched against its basis
+   * what `searched` counted.
+   */
+  private wireBytes(kind: FileType, verdict: Verdict, hardlinked: boolean, line: Line): number | undefined {
+    const sent = verdict.action === 'create' || verdict.action === 'transfer';
+    if (kind !== 'reg' || !sent || hardlinked || this.c.dryRun) return 0;
+    if (this.receiver) return verdict.action === 'create' ? wholeFileWireBytes(line.size, this.wire) - sendersHead(this.wire) : undefined;
+    return line.wire ?? wholeFileWireBytes(line.size, this.wire);
+  }
+
+  /**
+   * A file --no-whole-file searched against its basis: its %b counts the search's tokens (`tokens`:
+   * wire-bytes.ts TokenBytes), not the whole data.
+   */
+  searched(line: Line, tokens: number): void {
+    if (line !== NO_LINE) line.wire = deltaWireBytes(tokens, this.wire);
+  }
+
+  /** --append: rsync sends only what follows the `kept` bytes of the destination, as one literal run. */
+  appended(line: Line, kept: number): void {
+    if (line !== NO_LINE) line.wire = wholeFileWireBytes(Math.max(0, line.size - kept), this.wire);
   }
 
   /**
@@ -75,7 +111,7 @@ export class Lines {
   emitLocal(kind: FileType, v: Verdict, line: Line): void {
     if (!this.active) return;
     const text = itemize(kind, v, this.c, { all: this.out.itemizeAll, local: true });
-    const print = (): void => this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, ...this.sum(line, kind, false) }, text);
+    const print = (): void => this.out.entry({ ...line, changed: false, isDir: kind === 'dir', local: true, wire: 0, ...this.sum(line, kind, false) }, text);
     if (this.decided) this.decided(kind, line.name, v, { hardlinked: false, local: true, all: this.out.itemizeAll }, print);
     else print();
   }

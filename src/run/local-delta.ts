@@ -16,6 +16,7 @@ import { STRONG, checksum1 } from '../remote/checksum.js';
 import { matchFile, type BlockSums } from '../remote/match.js';
 import { sumSizes } from '../remote/pull.js';
 import type { TokenWriter } from '../remote/tokens.js';
+import { TokenBytes } from './wire-bytes.js';
 
 /** rsync's SHORT_SUM_LENGTH: the generator's strong sums are cut to this unless the file needs more. */
 const SHORT_SUM_LENGTH = 2;
@@ -60,7 +61,7 @@ function readAll(fd: number, buf: Buffer, len: number, pos: number, off = 0): nu
   return done;
 }
 
-/** Counts what the search sends: literal bytes and matched blocks are only measured. */
+/** Nothing is written: the search's literal bytes and matched blocks are only measured (TokenBytes counts the stream). */
 const counting: TokenWriter = { literal: () => {}, match: () => {}, end: () => {} };
 
 const NO_HASH = { update: () => {}, digest: () => Buffer.alloc(0) };
@@ -112,7 +113,7 @@ export async function searchDelta(
   anchor: number,
   dstPath: Buffer,
   destSt: Stat,
-  o: { blockSize: number; follow: boolean; inplace: boolean; seen?: ((d: DeltaSeen) => void) | undefined },
+  o: { blockSize: number; follow: boolean; inplace: boolean; seen?: ((d: DeltaSeen) => void) | undefined; tokens?: (bytes: number) => void },
 ): Promise<boolean> {
   let basis = -1;
   let source = -1;
@@ -125,8 +126,9 @@ export async function searchDelta(
     const fd = source;
     const counts = { hashHits: 0, falseAlarms: 0, matches: 0 };
     const matches: string[] = [];
-    const out = o.seen ? matchLines(matches) : counting;
+    const out = new TokenBytes(o.seen ? matchLines(matches) : counting);
     const r = await matchFile(sums, st.size, (buf, off, len, pos) => readAll(fd, buf, len, pos, off), NO_HASH, (b) => BLOCK_SUM.block(b, 0), out, o.inplace, undefined, undefined, counts);
+    o.tokens?.(out.bytes);
     const h = sums.head;
     o.seen?.({ count: h.count, remainder: h.remainder, blength: h.blength, s2length: h.s2length, flength: destSt.size, len: st.size, matches, hashHits: counts.hashHits, falseAlarms: counts.falseAlarms, matchCount: counts.matches });
     t.matches += counts.matches;

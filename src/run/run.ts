@@ -218,6 +218,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       lineSums(c, anchors),
       charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) },
       trace ? (k, n, v, h, p) => trace.decide(k, n, v, { dryRun: c.dryRun, ...h }, p) : undefined,
+      input.wrapSource !== undefined,
     ),
     charsets,
     trace,

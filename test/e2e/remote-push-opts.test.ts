@@ -300,3 +300,20 @@ describeEngines((e) => {
     }
   });
 });
+
+describeEngines((e) => {
+  it('--out-format=%b in a push: each sent file named after its data with the stream bytes rsync counts (fresh, delta, --append, -n)', async () => {
+    const fmt = '--out-format=%i %n %b';
+    const lines = (out: string): string[] => out.split('\n').filter((l) => /^[<>ch.*][fdLDS]/.test(l)).sort();
+    for (const opts of [['-a', fmt], ['-a', fmt, '--append'], ['-a', '--no-whole-file', fmt], ['-an', fmt]]) {
+      n++;
+      theirsDir = path.join(root, `theirs-${n}`);
+      oursDir = path.join(root, `ours-${n}`);
+      if (opts.length > 2) for (const d of [theirsDir, oursDir]) partialDest(d);
+      const { theirs, ours } = await both(opts, e.name);
+      expect(ours.code, show(ours)).toBe(theirs.code);
+      expect(lines(ours.stdout)).toEqual(lines(theirs.out));
+      if (!opts.includes('-an')) expect(lines(ours.stdout).some((l) => / big [1-9]\d*$/.test(l))).toBe(true);
+    }
+  });
+});
