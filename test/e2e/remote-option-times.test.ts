@@ -3,23 +3,12 @@
 // -i reports a time change; the client prints that letter as t or T by the line's own -t. Same tree,
 // exit code and -i lines as rsync.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { differential, freshSetup, put, shiftMtime, syncedSetup } from '../helpers/differential.js';
+import { changedSetup, differential, freshSetup } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
-
-/** A previous sync, then a file grown, one only older, one new in a new directory. */
-function changedSetup(root: string): void {
-  const src = syncedSetup(root);
-  fs.appendFileSync(path.join(src, 'a.txt'), 'and more\n');
-  shiftMtime(path.join(src, 'sub/c.txt'), -100);
-  put(src, 'new.txt', 'new file\n');
-  put(src, 'sub/newdir/n.txt', 'new in new dir\n');
-}
 
 /** What changedSetup makes the run write: without the receiver's -t their mtimes are the run's. */
 const WRITTEN = ['dst', 'dst/sub', 'dst/sub/newdir', 'dst/a.txt', 'dst/sub/c.txt', 'dst/new.txt', 'dst/sub/newdir/n.txt'];

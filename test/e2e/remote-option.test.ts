@@ -10,18 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
-import { deleteSetup, differential, mtimeOf, put, shiftMtime, syncedSetup, touchNs, updateSetup } from '../helpers/differential.js';
+import { changedSetup, deleteSetup, differential, mtimeOf, put, syncedSetup, touchNs, updateSetup } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
-
-/** A previous sync, then changed and new files in src (no type changes: see --ignore-existing). */
-function changedSetup(root: string): void {
-  const src = syncedSetup(root);
-  fs.appendFileSync(path.join(src, 'a.txt'), 'and more\n');
-  shiftMtime(path.join(src, 'sub/c.txt'), -100);
-  put(src, 'new.txt', 'new file\n');
-  put(src, 'sub/newdir/n.txt', 'new in new dir\n');
-}
 
 /** A previous sync, then three extraneous files at dst's top (its mtime kept the source's). */
 function extrasSetup(root: string): void {

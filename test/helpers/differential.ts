@@ -361,6 +361,15 @@ export function syncedSetup(root: string): string {
   return src;
 }
 
+/** A previous sync, then a file grown, one only older, one new and one in a new directory (no type changes). */
+export function changedSetup(root: string): void {
+  const src = syncedSetup(root);
+  fs.appendFileSync(path.join(src, 'a.txt'), 'and more\n');
+  shiftMtime(path.join(src, 'sub/c.txt'), -100);
+  put(src, 'new.txt', 'new file\n');
+  put(src, 'sub/newdir/n.txt', 'new in new dir\n');
+}
+
 /**
  * root/dst is the previous sync of the base tree; root/src has since changed in every way a sync must
  * notice: content changed with a new size, content changed with the same size and a new mtime, files and a
