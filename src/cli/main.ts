@@ -230,10 +230,23 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
 
   let resolved;
   try {
-    resolved = await resolveOperands(c, (p) => engine.lstat(p));
+    const listed = filters && !filters.isEmpty ? (root: Buffer, rel: Buffer, isDir: boolean) => filters.check(rel, isDir, filters.root('sender', root)) !== 'exclude' : undefined;
+    resolved = await resolveOperands(c, (p) => engine.lstat(p), listed);
   } catch (err) {
     if (err instanceof UsageError) return fail(err.message, Exit.Usage);
-    if (err instanceof FileSelectError) return fail(err.message, Exit.FileSelect);
+    if (err instanceof FileSelectError) {
+      // rsync's receiver judges the destination once the first list has arrived: the sender's header
+      // and its errors about unreadable operands come first, and its "ERROR:" lines carry no name.
+      const header = listHeader(c, pulled !== undefined);
+      if (header) io.out.write(header);
+      if (header && !c.incRecursive && err.before.length) io.err.write('\n');
+      for (const m of err.before) io.err.write(`arsync: ${m.message}\n`);
+      if (!err.message.startsWith('ERROR: ')) return fail(err.message, Exit.FileSelect);
+      io.err.write(`${err.message}\n`);
+      log?.line(err.message);
+      report.errors.push({ message: err.message });
+      return finish(io, Exit.FileSelect, log);
+    }
     const e = err as FsError;
     // The destination cannot be made (a missing parent without --mkpath): rsync's code 11.
     // rsync's receiver makes it before it forks its generator, and says so in its own name.
@@ -282,14 +295,16 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   for (const l of notes.err) io.err.write(`${l}\n`);
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, -d, --files-from).
-  if (c.info.FLIST > 0 && !c.json && !pulled) {
-    if (c.incRecursive) io.out.write('sending incremental file list\n');
-    else if (c.dirs) io.out.write(wholeListTraced(c, resolved.plan, pulled !== undefined) ? 'building file list ... \n' : 'building file list ... done\n');
-  }
+  const whole = listHeader(c, pulled !== undefined);
+  const header = whole === 'building file list ... done\n' && wholeListTraced(c, resolved.plan, false) ? 'building file list ... \n' : whole;
+  if (header) io.out.write(header);
 
   let ioErrors = 0;
   const preErrors: { path: string; message: string; code?: string }[] = [];
   events?.start(VERSION, engine, c.dryRun);
+  // rsync's whole list leaves "building file list ... " open while it walks: the first error about
+  // an operand ends that line on stderr.
+  if (header === 'building file list ... done\n' && resolved.missing.length) io.err.write('\n');
   for (const m of resolved.missing) {
     events?.error(m.message, m.display, m.code);
     ioErrors++;
@@ -410,4 +425,14 @@ function finish(io: Io, code: number, log?: LogFile): number {
   io.err.write(`${exitMessage(code)}\n`);
   log?.line(exitMessage(code));
   return code;
+}
+
+/**
+ * rsync's send_file_list() header: an incremental list announces itself; a whole one is built first, and
+ * only when directories are transferred (-r, -d, --files-from). A pull's is printed by cli/pull.ts.
+ */
+function listHeader(c: Config, pulled: boolean): string | undefined {
+  if (c.info.FLIST <= 0 || c.json || pulled) return undefined;
+  if (c.incRecursive) return 'sending incremental file list\n';
+  return c.dirs ? 'building file list ... done\n' : undefined;
 }

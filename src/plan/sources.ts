@@ -5,7 +5,7 @@
 // refusals that must happen before any I/O on the destination: a directory copied into itself, a file
 // onto itself.
 
-import { readFileSync, realpathSync, statSync, lstatSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, statSync, lstatSync } from 'node:fs';
 import { resolve as resolvePath, sep } from 'node:path';
 import type { Config } from '../model/config.js';
 import { ERRNO, FileSelectError, UsageError, errnoCode, fsError, showPath } from '../util/errors.js';
@@ -52,6 +52,12 @@ export interface MissingSource {
 }
 
 type Lstat = (p: Buffer) => Stat | SysFailure;
+
+/**
+ * Whether the sender's filter rules let an entry into the list: `rel` is relative to `absRoot` (the
+ * operand's directory for `dir/`, its parent for `dir`). Absent: no rules.
+ */
+export type Listed = (absRoot: Buffer, rel: Buffer, isDir: boolean) => boolean;
 
 /** Linux's PATH_MAX, NUL included: a longer path cannot reach the kernel (ENAMETOOLONG). */
 const PATH_MAX = 4096;
@@ -239,7 +245,7 @@ export function senderOperands(c: Config, listed: Buffer | undefined, dotDirs: B
  * Work out roots and destination. `lstat` is the engine's, so names stay bytes; sources that are missing
  * are returned in `missing` (the caller reports them, goes on, and exits 23).
  */
-export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ plan: Plan; missing: MissingSource[] }> {
+export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: Listed): Promise<{ plan: Plan; missing: MissingSource[] }> {
   const missing: MissingSource[] = [];
   const lstat = lstatBounded(engineLstat);
   if (c.filesFrom !== undefined && c.sources.length !== 1) {
@@ -365,9 +371,10 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
   }
   if (destStat && !destIsDir) {
     throw new FileSelectError(
-      operands.length > 1
+      firstListTotal(inList, c, inFilter) > 1
         ? 'ERROR: destination must be a directory when copying more than 1 file'
         : 'ERROR: cannot overwrite non-directory with a directory',
+      missing,
     );
   }
 
@@ -427,6 +434,45 @@ export async function resolveOperands(c: Config, engineLstat: Lstat): Promise<{ 
   // directory skipped without -r or -d, or a missing operand, is not in it.
   const listed = present.some((p) => c.dirs || (p.stat.mode & S_IFMT) !== S_IFDIR);
   return { plan: { roots, destRoot: destAbs, createDest: !destStat && (listed || destSlash) }, missing };
+}
+
+/**
+ * How many entries the sender's first list holds, counted up to 2: what rsync's get_local_name() calls
+ * file_total when it chooses between "more than 1 file" and "cannot overwrite non-directory". A lone
+ * directory brings its own entries along (its contents with -r or a trailing slash; with -d only the
+ * latter), each through the sender's filter rules.
+ */
+function firstListTotal(inList: readonly { src: Buffer; stat: Stat; contents: boolean }[], c: Config, listed: Listed | undefined): number {
+  const ok = listed ?? (() => true);
+  let total = 0;
+  let lone: { src: Buffer; rel: Buffer; root: Buffer } | undefined;
+  for (const p of inList) {
+    const isDir = (p.stat.mode & S_IFMT) === S_IFDIR;
+    const abs = absolutePath(p.src);
+    const root = p.contents ? abs : dirName(abs);
+    const rel = p.contents ? Buffer.alloc(0) : baseName(p.src);
+    if (!p.contents && !ok(root, rel, isDir)) continue;
+    total++;
+    lone = isDir && (c.recursive || p.contents) ? { src: p.src, rel, root } : undefined;
+  }
+  if (total !== 1 || !lone) return total;
+  let names: Buffer[];
+  try {
+    names = readdirSync(lone.src, { encoding: 'buffer' });
+  } catch {
+    return total;
+  }
+  for (const name of names) {
+    const rel = lone.rel.length ? Buffer.concat([lone.rel, Buffer.from('/'), name]) : name;
+    let isDir: boolean;
+    try {
+      isDir = lstatSync(Buffer.concat([lone.src, Buffer.from('/'), name])).isDirectory();
+    } catch {
+      continue;
+    }
+    if (ok(lone.root, rel, isDir)) return total + 1;
+  }
+  return total;
 }
 
 /** "." or "dir/.": rsync's dot-dir name, which means the directory's contents as "dir/" does. */

@@ -146,9 +146,19 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** rsync's "errors selecting input/output files, dirs": reported as "arsync: <message>", exit 3. */
+/**
+ * rsync's "errors selecting input/output files, dirs": exit 3. Reported as "arsync: <message>", or as it
+ * is when it starts with "ERROR:" (rsync prints those without its name). `before`: the sender's errors
+ * about operands it could not read, which rsync prints first.
+ */
 export class FileSelectError extends Error {
   override name = 'FileSelectError';
+  constructor(
+    message: string,
+    readonly before: readonly { message: string }[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /**
