@@ -76,9 +76,11 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   /** A message and rsync's exit code for it; the message is also the JSON document's error. */
   // --log-file, once the options are read: failures after that are logged too.
   const logged: { log?: LogFile } = {};
-  const fail = (message: string, code: number): number => {
-    io.err.write(`arsync: ${message}\n`);
-    logged.log?.line(`arsync: ${message}`);
+  // `bare`: a line rsync prints without its name (its rprintf lines, as against rsyserr's).
+  const fail = (message: string, code: number, bare = false): number => {
+    const line = bare ? message : `arsync: ${message}`;
+    io.err.write(`${line}\n`);
+    logged.log?.line(line);
     report.errors.push({ message });
     return finish(io, code, logged.log);
   };
@@ -157,9 +159,11 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
 
 async function runLocal(c: Config, io: Io, report: RunReport, started: number, events: EventStream | undefined, pulled: Pulled | undefined, args: string[]): Promise<number> {
   const logged: { log?: LogFile } = {};
-  const fail = (message: string, code: number): number => {
-    io.err.write(`arsync: ${message}\n`);
-    logged.log?.line(`arsync: ${message}`);
+  // `bare`: a line rsync prints without its name (its rprintf lines, as against rsyserr's).
+  const fail = (message: string, code: number, bare = false): number => {
+    const line = bare ? message : `arsync: ${message}`;
+    io.err.write(`${line}\n`);
+    logged.log?.line(line);
     report.errors.push({ message });
     return finish(io, code, logged.log);
   };
@@ -233,7 +237,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     const listed = filters && !filters.isEmpty ? (root: Buffer, rel: Buffer, isDir: boolean) => filters.check(rel, isDir, filters.root('sender', root)) !== 'exclude' : undefined;
     resolved = await resolveOperands(c, (p) => engine.lstat(p), listed);
   } catch (err) {
-    if (err instanceof UsageError) return fail(err.message, Exit.Usage);
+    if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
     if (err instanceof FileSelectError) {
       // rsync's receiver judges the destination once the first list has arrived: the sender's header
       // and its errors about unreadable operands come first, and its "ERROR:" lines carry no name.
@@ -241,11 +245,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
       if (header) io.out.write(header);
       if (header && !c.incRecursive && err.before.length) io.err.write('\n');
       for (const m of err.before) io.err.write(`arsync: ${m.message}\n`);
-      if (!err.message.startsWith('ERROR: ')) return fail(err.message, Exit.FileSelect);
-      io.err.write(`${err.message}\n`);
-      log?.line(err.message);
-      report.errors.push({ message: err.message });
-      return finish(io, Exit.FileSelect, log);
+      return fail(err.message, Exit.FileSelect, err.message.startsWith('ERROR: '));
     }
     const e = err as FsError;
     // The destination cannot be made (a missing parent without --mkpath): rsync's code 11.

@@ -145,7 +145,7 @@ function normalizeRelative(raw: Buffer, from = 0, dotDirs?: Buffer[]): Buffer {
   // the destination root gets its attributes.
   if (fn.length > 2 && fn.startsWith('./')) dotDirs?.push(Buffer.from(dir ?? '.', 'latin1'));
   const kept = cleanName(m >= 0 ? fn : fn.replace(/^\/+/, '/'));
-  if (kept.split('/').includes('..')) throw new UsageError(`found ".." dir in relative path: ${showPath(Buffer.from(kept, 'latin1'))}`);
+  if (kept.split('/').includes('..')) throw new UsageError(`found ".." dir in relative path: ${showPath(Buffer.from(kept, 'latin1'))}`, true);
   if (dir === undefined) return Buffer.from(kept || '.', 'latin1');
   const base = dir.endsWith('/') ? dir.slice(0, -1) : dir;
   return Buffer.from(kept === '' || kept === '/' ? `${base}/./` : `${base}/./${kept}`, 'latin1');
@@ -295,7 +295,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
       continue;
     }
     if ('errno' in st) {
-      missing.push({ display: showPath(src), message: `[sender] link_stat "${showPath(absolutePath(src))}" failed: ${errnoSuffix(st.errno)}`, code: errnoCode(st.errno) });
+      missing.push({ display: showPath(src), message: `[sender] link_stat "${showPath(cleanDots(absolutePath(src)))}" failed: ${errnoSuffix(st.errno)}`, code: errnoCode(st.errno) });
     } else {
       present.push({ src, stat: st, contents: contents && (st.mode & S_IFMT) === S_IFDIR, slash: contents });
     }
@@ -381,6 +381,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   const destAbs = absolutePath(stripSlashes(dest));
   const destReal = realish(destAbs);
   const roots: Root[] = [];
+  const dirRoots = new Set<Root>();
   for (const p of present) {
     const isDir = (p.stat.mode & S_IFMT) === S_IFDIR;
     if (isDir && c.recursive) {
@@ -402,7 +403,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
       }
     }
     const rel = c.relative ? relativePart(p.src) : p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src));
-    roots.push({
+    const root: Root = {
       src: p.src,
       rel,
       contents: p.contents && !c.relative,
@@ -410,7 +411,9 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
       // "dir/" or ".", its own entries are copied too (rsync's content dir).
       dirOnly: c.dirs && !c.recursive && isDir,
       oneLevel: p.slash || dotDir(p.src),
-    });
+    };
+    roots.push(root);
+    if (isDir) dirRoots.add(root);
   }
   for (const src of gone) {
     roots.push({ src, rel: c.relative ? relativePart(src) : Buffer.from(baseName(src)), contents: false, dirOnly: false, missing: true });
@@ -421,6 +424,9 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     const st = lstat(dot);
     if (!('errno' in st) && (st.mode & S_IFMT) === S_IFDIR) roots.unshift({ src: dot, rel: Buffer.alloc(0), contents: false, dirOnly: true });
   }
+  // The order of rsync's sorted file list, whatever the order of the operands or of --files-from's lines
+  // (the -v and -i lines follow it). Array.prototype.sort is stable: "." and a content dir keep theirs.
+  roots.sort((a, b) => listOrder(a.rel, dirRoots.has(a), b.rel, dirRoots.has(b)));
   if (!destStat && !c.mkpath) {
     // rsync makes only the last component of a missing destination.
     try {
@@ -473,6 +479,45 @@ function firstListTotal(inList: readonly { src: Buffer; stat: Stat; contents: bo
     if (ok(lone.root, rel, isDir)) return total + 1;
   }
   return total;
+}
+
+/**
+ * rsync's file-list order of two relative paths (flist.c's f_name_cmp for protocol 29 and later): name
+ * by name, bytes compared unsigned; within one directory its files come before its subdirectories, and a
+ * directory before what is below it. `aDir`/`bDir`: whether the last name is a directory.
+ */
+export function listOrder(a: Buffer, aDir: boolean, b: Buffer, bDir: boolean): number {
+  const as = a.length ? splitNames(a) : [];
+  const bs = b.length ? splitNames(b) : [];
+  for (let i = 0; ; i++) {
+    if (i === as.length || i === bs.length) return as.length - bs.length;
+    const x = as[i]!;
+    const y = bs[i]!;
+    const xDir = i < as.length - 1 || aDir;
+    const yDir = i < bs.length - 1 || bDir;
+    if (xDir !== yDir) return xDir ? 1 : -1;
+    const byName = Buffer.compare(x, y);
+    if (byName !== 0) return byName;
+  }
+}
+
+function splitNames(p: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i <= p.length; i++) {
+    if (i === p.length || p[i] === 0x2f) {
+      if (i > from) out.push(p.subarray(from, i));
+      from = i + 1;
+    }
+  }
+  return out;
+}
+
+/** A path as rsync's clean_fname() shows it: no "/./" (-R's marker, or the operator's own). */
+function cleanDots(p: Buffer): Buffer {
+  const s = p.toString('latin1');
+  const clean = s.replace(/\/(?:\.\/)+/g, '/');
+  return clean === s ? p : Buffer.from(clean, 'latin1');
 }
 
 /** "." or "dir/.": rsync's dot-dir name, which means the directory's contents as "dir/" does. */

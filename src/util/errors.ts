@@ -141,9 +141,18 @@ export function showPath(p: Buffer | string): string {
 
 export const ERRNO = os.errno;
 
-/** A usage error: reported as "arsync: <message>" and exit 1, before any I/O. */
+/**
+ * A usage error: reported as "arsync: <message>" and exit 1, before any I/O; `bare`: as it is, for a line
+ * rsync prints without its name.
+ */
 export class UsageError extends Error {
   override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly bare = false,
+  ) {
+    super(message);
+  }
 }
 
 /**
