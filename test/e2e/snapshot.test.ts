@@ -140,22 +140,25 @@ describe('which start bin/arsync takes', () => {
     const link = path.join(pkg, 'dist', 'arsync.blob.node');
     const idFile = path.join(pkg, 'dist', 'arsync.blob.id');
     const was = fs.readlinkSync(link);
-    const { atime, mtime } = fs.statSync(idFile);
+    const id = fs.readFileSync(idFile, 'utf8');
     const other = path.join(base, 'other-node');
     fs.writeFileSync(other, '');
     try {
-      // nvm's switch, or a package upgrade that wrote a new file: node on PATH is not the file linked.
+      // nvm's switch, or a package upgrade that wrote a new file: node on PATH is neither the file linked
+      // nor the one recorded.
       fs.rmSync(link);
       fs.symlinkSync(other, link);
+      fs.writeFileSync(idFile, '1:2:3:4\n');
       const dst = path.join(base, 'dst-other-node');
       const r = arsync(['-a', `${src}/`, `${dst}/`]);
       expect(r.code, show(r)).toBe(0);
       expect(r.stderr).toContain(PLAIN);
       expectExactCopy(src, dst, 'uring');
+      // The same file, rewritten in place: linked, but its mtime and size are not the recorded ones.
       fs.rmSync(link);
       fs.symlinkSync(was, link);
-      // The same file with another mtime (rewritten in place), a second newer or older: the plain bundle.
       for (const shift of [1, -1]) {
+        const { atime, mtime } = fs.statSync(was);
         fs.utimesSync(idFile, atime, new Date(mtime.getTime() + shift * 1000));
         const v = arsync(['--version']);
         expect(v.code, show(v)).toBe(0);
@@ -164,10 +167,31 @@ describe('which start bin/arsync takes', () => {
     } finally {
       fs.rmSync(link, { force: true });
       fs.symlinkSync(was, link);
+      fs.writeFileSync(idFile, id);
       spawnSync('touch', ['-r', was, idFile]);
     }
     const back = arsync(['--version']);
     expect(back.stderr, show(back)).not.toContain(PLAIN);
+  });
+
+  it('a dist/ copied without its mtimes, or without the link: the blob still, by stat of the recorded identity', () => {
+    const link = path.join(pkg, 'dist', 'arsync.blob.node');
+    const idFile = path.join(pkg, 'dist', 'arsync.blob.id');
+    const was = fs.readlinkSync(link);
+    try {
+      fs.utimesSync(idFile, new Date(), new Date());
+      const r = arsync(['--version']);
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stderr, show(r)).not.toContain(PLAIN);
+      fs.rmSync(link);
+      const s = arsync(['--version']);
+      expect(s.code, show(s)).toBe(0);
+      expect(s.stderr, show(s)).not.toContain(PLAIN);
+    } finally {
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(was, link);
+      spawnSync('touch', ['-r', was, idFile]);
+    }
   });
 
   it('NODE_OPTIONS set (its V8 flags would not match the blob), or no blob: the plain bundle', () => {
