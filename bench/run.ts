@@ -158,7 +158,9 @@ function snapshotBuild(repo = REPO, tag = 'snapshot'): { bin: string; dir: strin
   const dir = path.join(CACHE, `build-${tag}-${process.pid}`);
   rmrf(dir);
   fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
-  fs.cpSync(path.join(repo, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  // With their mtimes, as an installed package has them: bin/arsync's quick check of the blob's Node reads
+  // the mtime of dist/arsync.blob.id (a copy without it would take the launcher's slower `stat` check).
+  fs.cpSync(path.join(repo, 'dist'), path.join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
   fs.copyFileSync(path.join(repo, 'package.json'), path.join(dir, 'package.json'));
   const addon = path.join(repo, 'build', 'Release', 'arsync.node');
   if (fs.existsSync(addon)) fs.copyFileSync(addon, path.join(dir, 'build', 'Release', 'arsync.node'));

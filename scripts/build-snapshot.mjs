@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 // Builds the start-up snapshot, dist/arsync.blob, from dist/bin.js (scripts/bundle.mjs makes it; src/bin.ts
-// knows when it is the snapshot's entry) with the Node that runs this script, and dist/arsync.blob.id, that Node binary's identity (device, inode,
-// size, mtime), which bin/arsync compares before it starts Node on the blob: a blob only loads in the
-// exact Node binary that built it (Node refuses another one with exit 14, which is also an rsync exit
-// code), so after a Node upgrade the launcher falls back to the plain bundle until the next build.
+// knows when it is the snapshot's entry) with the Node that runs this script, and that Node binary's
+// identity in a form the shell's tests can check without starting a program: dist/arsync.blob.node, a
+// symlink to the binary (bin/arsync's `-ef`: the same device and inode), and dist/arsync.blob.id, whose
+// mtime is the binary's (`-nt`/`-ot`: neither newer nor older) and whose text records device, inode,
+// size and mtime for people. A blob only loads in the exact Node binary that built it (Node refuses
+// another one with exit 14, which is also an rsync exit code), so after a Node upgrade the launcher falls
+// back to the plain bundle until the next build.
 // Run by scripts/bundle.mjs and by the package's install step (after the addon). Never fails: without
 // a blob arsync starts from dist/bin.js as before. Measured in docs/benchmarks.md, "Start-up snapshot".
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** What bin/arsync's `stat -L -c '%d:%i:%s:%Y'` prints for the Node binary. */
+/** The Node binary's device, inode, size and mtime as `stat -L -c '%d:%i:%s:%Y'` prints them (dist/arsync.blob.id's text). */
 export function nodeIdentity(execPath = process.execPath) {
   const s = statSync(execPath, { bigint: true });
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs / 1000n}`;
@@ -59,7 +62,9 @@ export function buildSnapshot(dir = join(root, 'dist')) {
   const entry = join(dir, 'bin.js');
   const blob = join(dir, 'arsync.blob');
   const id = `${blob}.id`;
+  const link = `${blob}.node`;
   rmSync(id, { force: true });
+  rmSync(link, { force: true });
   rmSync(blob, { force: true });
   if (!existsSync(entry)) return `${entry} is not built yet`;
   // V8 flags from NODE_OPTIONS would be baked into the blob's flag hash; the launcher never uses the blob
@@ -90,7 +95,15 @@ export function buildSnapshot(dir = join(root, 'dist')) {
     return `a run from the new blob failed (${check.status ?? check.signal}): ${check.stderr.trim().slice(0, 500)}`;
   }
   renameSync(tmp, blob);
+  const node = realpathSync(process.execPath);
+  symlinkSync(node, link);
   writeFileSync(id, nodeIdentity() + '\n');
+  // The binary's mtime to the nanosecond, which Node's utimes (seconds as a double) cannot set exactly.
+  const touched = spawnSync('touch', ['-r', node, id], { encoding: 'utf8' });
+  if (touched.status !== 0) {
+    rmSync(id, { force: true });
+    return `touch -r could not give ${id} the mtime of ${node}: ${(touched.stderr ?? String(touched.error)).trim()}`;
+  }
   return undefined;
 }
 

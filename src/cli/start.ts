@@ -10,6 +10,18 @@ import { monotonicMs } from '../util/monotonic.js';
 
 type Main = (argv: string[]) => Promise<number>;
 
+/**
+ * What bin/arsync puts in GLIBC_TUNABLES when the caller set none (a contract test holds the two
+ * together): it tunes this process's malloc, read by glibc before any of this runs, and is not the
+ * business of the programs arsync starts (the remote shell, getent, ...).
+ */
+export const LAUNCHER_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.top_pad=16777216';
+
+/** Take the launcher's tunables out of the environment that arsync's child processes inherit. */
+export function dropLauncherTunables(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.GLIBC_TUNABLES === LAUNCHER_TUNABLES) delete env.GLIBC_TUNABLES;
+}
+
 /** Run the CLI on process.argv; `loadMain` is called once the handlers are in place. */
 export function startCli(loadMain: () => Promise<{ main: Main }>): void {
   let finished = false;
@@ -18,6 +30,7 @@ export function startCli(loadMain: () => Promise<{ main: Main }>): void {
     process.exit(code);
   };
   installSignalHandlers(exitWith);
+  dropLauncherTunables();
   // Under --json even a signal before main() has loaded ends with the document (main replaces this hook
   // with one that knows what the run did).
   const jsonOut = jsonMode(process.argv.slice(2));

@@ -90,6 +90,29 @@ describeEngines((e) => {
     const visible = (d: string): string[] => fs.readdirSync(d).filter((n) => !n.startsWith('.')).sort();
     expect(visible(globbed)).toEqual(visible(src));
   });
+
+  it("glibc's malloc tunables: the launcher's for arsync itself, kept from its child processes; a caller's own passed on", () => {
+    // The remote shell notes what it inherited and what arsync's process (its parent) was started with.
+    const notes = path.join(base, `tunables-${e.name}`);
+    const rsh = path.join(base, `rsh-tunables-${e.name}`);
+    fs.writeFileSync(
+      rsh,
+      `#!/bin/sh\nprintf '%s\\n' "\${GLIBC_TUNABLES-unset}" > '${notes}.child'\n` +
+        `tr '\\0' '\\n' < /proc/$PPID/environ | grep '^GLIBC_TUNABLES=' > '${notes}.arsync'\nshift\nexec sh -c "$*"\n`,
+      { mode: 0o755 },
+    );
+    const dst = path.join(base, `pulled-${e.name}`);
+    const r = arsync(['-a', `--engine=${e.name}`, '-e', rsh, `localhost:${src}/`, `${dst}/`]);
+    expect(r.code, show(r)).toBe(0);
+    // glibc parses the tunables in place: what /proc shows of the variable ends at its first ':'.
+    expect(fs.readFileSync(`${notes}.arsync`, 'utf8')).toMatch(/^GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1(:glibc\.malloc\.top_pad=16777216)?\n$/);
+    expect(fs.readFileSync(`${notes}.child`, 'utf8')).toBe('unset\n');
+    expectExactCopy(src, dst, e.name);
+    const own = arsync(['-a', `--engine=${e.name}`, '-e', rsh, `localhost:${src}/`, `${dst}-own/`], { env: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } });
+    expect(own.code, show(own)).toBe(0);
+    expect(fs.readFileSync(`${notes}.arsync`, 'utf8')).toBe('GLIBC_TUNABLES=glibc.malloc.arena_max=2\n');
+    expect(fs.readFileSync(`${notes}.child`, 'utf8')).toBe('glibc.malloc.arena_max=2\n');
+  });
 });
 
 describe('which start bin/arsync takes', () => {
@@ -101,25 +124,73 @@ describe('which start bin/arsync takes', () => {
     expect(r.stderr, show(r)).not.toContain(PLAIN);
   });
 
-  it('the blob identity is the Node binary bin/arsync runs, as stat prints it', () => {
-    const id = fs.readFileSync(path.join(pkg, 'dist', 'arsync.blob.id'), 'utf8').trim();
+  it('the blob identity is the Node binary bin/arsync runs: the same file, the same mtime to the nanosecond', () => {
     const node = spawnSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).stdout.trim();
-    const st = spawnSync('stat', ['-L', '-c', '%d:%i:%s:%Y', node], { encoding: 'utf8' }).stdout.trim();
-    expect(id).toBe(st);
+    const link = path.join(pkg, 'dist', 'arsync.blob.node');
+    const idFile = path.join(pkg, 'dist', 'arsync.blob.id');
+    const st = fs.statSync(node, { bigint: true });
+    const target = fs.statSync(link, { bigint: true });
+    expect([target.dev, target.ino]).toEqual([st.dev, st.ino]);
+    expect(fs.statSync(idFile, { bigint: true }).mtimeNs).toBe(st.mtimeNs);
+    const text = spawnSync('stat', ['-L', '-c', '%d:%i:%s:%Y', node], { encoding: 'utf8' }).stdout.trim();
+    expect(fs.readFileSync(idFile, 'utf8').trim()).toBe(text);
   });
 
-  it('a blob another Node built (a Node upgrade): the plain bundle, and the copy is exact', () => {
+  it('a blob another Node built (another binary, or the same file rewritten): the plain bundle, and the copy is exact', () => {
+    const link = path.join(pkg, 'dist', 'arsync.blob.node');
     const idFile = path.join(pkg, 'dist', 'arsync.blob.id');
+    const was = fs.readlinkSync(link);
     const id = fs.readFileSync(idFile, 'utf8');
-    fs.writeFileSync(idFile, '1:2:3:4\n');
+    const other = path.join(base, 'other-node');
+    fs.writeFileSync(other, '');
     try {
+      // nvm's switch, or a package upgrade that wrote a new file: node on PATH is neither the file linked
+      // nor the one recorded.
+      fs.rmSync(link);
+      fs.symlinkSync(other, link);
+      fs.writeFileSync(idFile, '1:2:3:4\n');
       const dst = path.join(base, 'dst-other-node');
       const r = arsync(['-a', `${src}/`, `${dst}/`]);
       expect(r.code, show(r)).toBe(0);
       expect(r.stderr).toContain(PLAIN);
       expectExactCopy(src, dst, 'uring');
+      // The same file, rewritten in place: linked, but its mtime and size are not the recorded ones.
+      fs.rmSync(link);
+      fs.symlinkSync(was, link);
+      for (const shift of [1, -1]) {
+        const { atime, mtime } = fs.statSync(was);
+        fs.utimesSync(idFile, atime, new Date(mtime.getTime() + shift * 1000));
+        const v = arsync(['--version']);
+        expect(v.code, show(v)).toBe(0);
+        expect(v.stderr, show(v)).toContain(PLAIN);
+      }
     } finally {
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(was, link);
       fs.writeFileSync(idFile, id);
+      spawnSync('touch', ['-r', was, idFile]);
+    }
+    const back = arsync(['--version']);
+    expect(back.stderr, show(back)).not.toContain(PLAIN);
+  });
+
+  it('a dist/ copied without its mtimes, or without the link: the blob still, by stat of the recorded identity', () => {
+    const link = path.join(pkg, 'dist', 'arsync.blob.node');
+    const idFile = path.join(pkg, 'dist', 'arsync.blob.id');
+    const was = fs.readlinkSync(link);
+    try {
+      fs.utimesSync(idFile, new Date(), new Date());
+      const r = arsync(['--version']);
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stderr, show(r)).not.toContain(PLAIN);
+      fs.rmSync(link);
+      const s = arsync(['--version']);
+      expect(s.code, show(s)).toBe(0);
+      expect(s.stderr, show(s)).not.toContain(PLAIN);
+    } finally {
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(was, link);
+      spawnSync('touch', ['-r', was, idFile]);
     }
   });
 
