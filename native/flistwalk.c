@@ -45,6 +45,10 @@ struct fw {
   int fatal;
   /* the relative name of the directory being walked ("" at the root of "dir/") */
   char rel[PATH_MAX];
+  /* scratch for one entry's name and a symlink's target: here, not on the stack, so a walk as deep as
+   * PATH_MAX allows costs a small frame per level (each is used only before the walk goes deeper) */
+  char name[PATH_MAX];
+  char target[PATH_MAX];
 };
 
 static int grow(char **p, size_t *cap, size_t need)
@@ -182,8 +186,8 @@ static void walk_dir(struct fw *w, int fd, size_t rlen)
   /* Files go out as they are stat'ed (the listing is in byte order); directories wait, sorted after. */
   struct flw_dir *dirs = NULL;
   size_t nd = 0, dcap = 0;
-  char name[PATH_MAX];
-  char target[PATH_MAX];
+  char *name = w->name;
+  char *target = w->target;
   for (size_t i = 0; i < l.n && !w->fatal; i++) {
     size_t len;
     if (!join_rel(w->rel, rlen, l.names[i], name, &len)) {
@@ -213,8 +217,8 @@ static void walk_dir(struct fw *w, int fd, size_t rlen)
       continue;
     }
     if (S_ISLNK(sx.stx_mode)) {
-      ssize_t t = readlinkat(fd, l.names[i], target, sizeof target);
-      if (t < 0 || (size_t)t >= sizeof target) {
+      ssize_t t = readlinkat(fd, l.names[i], target, PATH_MAX);
+      if (t < 0 || (size_t)t >= PATH_MAX) {
         note_error(w, FLW_ERR_READLINK, t < 0 ? errno : ENAMETOOLONG, name, len);
         continue;
       }

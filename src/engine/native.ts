@@ -143,7 +143,7 @@ const BUILD_FIX =
 let state: AddonState | undefined;
 
 /** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
-export const ADDON_ABI = 7;
+export const ADDON_ABI = 6;
 
 /** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
 function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {

@@ -124,7 +124,10 @@ describe.skipIf(!nativeEngine)('the addon lists and encodes a push as the TypeSc
     };
     const ours = b.encodeList!(o, 3);
     expect(ours).toBeDefined();
-    expect(ours!.toString('hex')).toBe(encodeFlist(walk(tsEngine, ['-a', `${root}/`]).entries, o, 3).toString('hex'));
+    const theirs = encodeFlist(walk(tsEngine, ['-a', `${root}/`]).entries, o, 3).toString('hex');
+    expect(ours!.toString('hex')).toBe(theirs);
+    // The addon's entries read through encodeFlist too (a batch, or options the addon leaves to it).
+    expect(encodeFlist(b.entries, o, 3).toString('hex')).toBe(theirs);
   });
 
   it('leaves to encodeFlist what the addon does not encode', () => {
@@ -134,6 +137,24 @@ describe.skipIf(!nativeEngine)('the addon lists and encodes a push as the TypeSc
       checksumLen: 0, numericIds: false, id0Names: true, userName, groupName,
     };
     for (const more of [{ hardLinks: true }, { checksumLen: 16 }, { atimes: true }, { acls: true }]) expect(b.encodeList!({ ...o, ...more }, 0)).toBeUndefined();
+  });
+
+  it('walks a tree deeper than a frame per level could, and leaves one past PATH_MAX to the TypeScript walk', () => {
+    // 900 levels (names of 1,800 bytes, a descriptor each: under the usual limit of 1,024) fit the addon's walk; 2,100 (4,200 bytes) do not, and the push
+    // falls back to the TypeScript walk, which reaches them a chunk at a time.
+    for (const [levels, native] of [[900, true], [2100, false]] as const) {
+      const deep = `${root}-deep${levels}`;
+      fs.mkdirSync(deep);
+      // Made a level at a time relative to the last (a path this long cannot be named whole).
+      const make = `process.chdir(process.argv[1]); for (let i = 0; i < ${levels}; i++) { fs.mkdirSync('d'); process.chdir('d'); } fs.writeFileSync('f', 'x');`;
+      execFileSync(process.execPath, ['-e', make, deep]);
+      const a = walk(tsEngine, ['-a', `${deep}/`]);
+      const b = walk(engine, ['-a', `${deep}/`]);
+      expect(b.encodeList !== undefined).toBe(native);
+      expect(b.entries.length).toBe(levels + 2);
+      expect(b.entries.map(fields)).toEqual(a.entries.map(fields));
+      execFileSync('rm', ['-rf', deep]);
+    }
   });
 
   it('takes the TypeScript walk for what the addon does not walk', () => {
