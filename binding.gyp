@@ -32,6 +32,8 @@
         "native/errors.c",
         "native/checksum.c",
         "native/sendread.c",
+        "native/flistwalk.c",
+        "native/flistenc.c",
         "native/deltamatch.c",
         "native/md5.c",
         "native/fakesuper.c",

@@ -11,6 +11,8 @@
 #include "xattrio.h"
 #include "scanpair.h"
 #include "sendread.h"
+#include "flistenc.h"
+#include "flistwalk.h"
 #include "tree.h"
 #include "walk.h"
 
@@ -58,6 +60,8 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumMatchRun", NULL, sum_match_run, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendOpen", NULL, send_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendReadWhole", NULL, send_read_whole, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclSet", NULL, acl_set, NULL, NULL, NULL, napi_enumerable, NULL},

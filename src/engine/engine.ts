@@ -6,7 +6,7 @@
 import { errnoCode, fsError, showPath } from '../util/errors.js';
 import { createNativeContext, loadAddon, nativeLstat, nativeOpenPair, nativeReadlink, nativeScanDir, nativeStat, type Addon } from './native.js';
 import { isFailure } from '../model/failure.js';
-import type { NativeFailure } from './native.js';
+import type { NativeFailure, NativeSendList } from './native.js';
 import { createNodeContext } from './node.js';
 import { nodeOpenSourcePair } from './node-pair.js';
 import { nodeLstat, nodeReadlink, nodeScanDir, nodeStat } from './node-walk.js';
@@ -46,6 +46,12 @@ export interface SendReads {
   readWhole(fd: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
 }
 
+/** A push's list walked and encoded in C (native engines with an addon that has them: run/push-native.ts). */
+export interface SendList {
+  walk(path: Buffer, anchor: number, prefix: Buffer): NativeSendList | { fallback: number } | NativeFailure;
+  encode(names: Buffer, at: Uint32Array, meta: Float64Array, bits: number, protocol: number): Buffer;
+}
+
 /** SendReads.open's answer for a path that is not the listed file any more. */
 export const NOT_LISTED = -0x10000;
 
@@ -75,6 +81,8 @@ export interface Engine {
   fakeRead?(path: Buffer, content: boolean): Buffer | null | NativeFailure;
   /** A push's reads of the files it sends in C (native engines with an addon that has them). */
   sendReads?: SendReads;
+  /** A push's list of one plain directory operand walked and encoded in C (native engines). */
+  sendList?: SendList;
   /**
    * A context of this engine in the calling thread (`opts.engine` is overridden by this engine's name).
    * Throws with a readable message when it cannot be opened.
@@ -123,6 +131,7 @@ export function nativeEngine(name: 'uring' | 'sync', addon: Addon, reason = ''):
     readlink: (path) => nativeReadlink(addon, path),
     fakeRead: (path, content) => addon.fakeRead(null, path, false, content),
     ...(addon.sendOpen && addon.sendReadWhole ? { sendReads: { open: addon.sendOpen, readWhole: addon.sendReadWhole } } : {}),
+    ...(addon.flistWalk && addon.flistEncode ? { sendList: { walk: addon.flistWalk, encode: addon.flistEncode } } : {}),
     openContext: (opts) => {
       const ctx = createNativeContext(addon, { ...opts, engine: name });
       if (!isFailure(ctx)) return ctx;

@@ -10,6 +10,17 @@ import type { EngineOptions, EngineContext, OpFailure } from './types.js';
 import type { Stat } from '../model/stat.js';
 import type { PairCursor } from './pair.js';
 
+/**
+ * flistWalk's answer: every entry's name NUL-terminated (a symlink's target right after its name), where
+ * each name starts, FLW_FIELDS numbers per entry (run/push-native.ts), and what was left out and why.
+ */
+export interface NativeSendList {
+  names: Buffer;
+  at: Uint32Array;
+  meta: Float64Array;
+  errors: { kind: number; errno: number; name: Buffer }[];
+}
+
 /** A failure returned (not thrown) by the addon. */
 export interface NativeFailure {
   errno: number;
@@ -53,6 +64,10 @@ export interface Addon {
   /** An addon older than this function lacks it: the caller sums block by block then (remote/checksum.ts). */
   sumBlocks?(kind: number, b: Uint8Array, blength: number, s2length: number, seed: number, out: Uint8Array, at: number): number;
   sumHasher(kind: number): object;
+  /** A push's list of one directory operand walked in rsync's order (native/flistwalk.c); an older addon lacks it. */
+  flistWalk?(path: Buffer, anchor: number, prefix: Buffer): NativeSendList | { fallback: number } | NativeFailure;
+  /** That list's entries encoded as rsync's sender writes them (native/flistenc.c). */
+  flistEncode?(names: Buffer, at: Uint32Array, meta: Float64Array, bits: number, protocol: number): Buffer;
   sumHasherUpdate(h: object, b: Uint8Array): void;
   sumHasherDigest(h: object): Buffer;
   sumRollScan(window: Uint8Array, base: number, from: number, to: number, k: number, state: Int32Array, bitmap: Uint8Array): number;

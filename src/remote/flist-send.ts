@@ -189,6 +189,22 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (o.checksumLen && isReg(e.mode)) out.bytes(e.sum ?? Buffer.alloc(o.checksumLen));
     trailer(e);
   });
+  encodeFlistEnd(out, users, groups, o, ioError);
+  return out.take();
+}
+
+/**
+ * The list's end, with the I/O-error flags, then (unless --numeric-ids) the uid and gid name lists:
+ * `users` and `groups` hold the ids the entries carried, in the order they were first sent, with their
+ * names. Written after encodeFlist's entries, or after those the addon encoded (run/push-native.ts).
+ */
+export function encodeFlistEnd(
+  out: ByteWriter,
+  users: ReadonlyMap<number, Buffer | undefined>,
+  groups: ReadonlyMap<number, Buffer | undefined>,
+  o: Pick<EncodeOptions, 'varintFlags' | 'numericIds' | 'id0Names' | 'uid' | 'gid' | 'acls' | 'userName' | 'groupName'>,
+  ioError: number,
+): void {
   // The end, with the I/O-error flags (rsync's safe list end: every peer of protocol 31 and later
   // reads it, and arsync refuses older ones that did not say CF_SAFE_FLIST).
   if (o.varintFlags) out.varint(0);
@@ -198,7 +214,7 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
   }
   out.varint(ioError);
   if (!o.numericIds) {
-    const list = (ids: Map<number, Buffer | undefined>, zeroName: Buffer | undefined): void => {
+    const list = (ids: ReadonlyMap<number, Buffer | undefined>, zeroName: Buffer | undefined): void => {
       for (const [id, name] of ids) {
         if (id === 0 || !name) continue;
         out.varint(id | 0);
@@ -215,5 +231,4 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (o.uid || o.acls) list(users, o.userName(0));
     if (o.gid || o.acls) list(groups, o.groupName(0));
   }
-  return out.take();
 }

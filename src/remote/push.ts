@@ -61,6 +61,11 @@ export interface PushSource {
   entries: SendEntry[];
   /** IOERR_* flags from the walk (a directory that could not be read, a source that vanished). */
   ioError: number;
+  /**
+   * The list encoded by the source itself (the addon's walk: run/push-native.ts), or undefined for
+   * options it does not encode; without it, or then, encodeFlist encodes `entries`.
+   */
+  encodeList?(o: EncodeOptions, ioError: number): Buffer | undefined;
   /** Opens a listed regular file for reading; an error says what rsync would say, and whether it vanished. */
   open(e: SendEntry): Opened | { message: string; vanished: boolean };
 }
@@ -190,18 +195,15 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     }
   }
   const xattrs = s.xattrs ? new XattrSender() : undefined;
-  const flist = encodeFlist(
-    src.entries,
-    {
-      ...s.flist,
-      ...(xattrs ? { xattrSender: xattrs } : {}),
-      protocol: session.protocol,
-      varintFlags: (session.compat & Cf.VarintFlistFlags) !== 0,
-      id0Names: (session.compat & Cf.Id0Names) !== 0,
-      checksumLen: s.checksum ? sum.length : 0,
-    },
-    ioError,
-  );
+  const flistOptions: EncodeOptions = {
+    ...s.flist,
+    ...(xattrs ? { xattrSender: xattrs } : {}),
+    protocol: session.protocol,
+    varintFlags: (session.compat & Cf.VarintFlistFlags) !== 0,
+    id0Names: (session.compat & Cf.Id0Names) !== 0,
+    checksumLen: s.checksum ? sum.length : 0,
+  };
+  const flist = src.encodeList?.(flistOptions, ioError) ?? encodeFlist(src.entries, flistOptions, ioError);
   out.push(flist);
   out.flush();
   const flistBuildMs = built.ms + (Date.now() - started);

@@ -22,6 +22,7 @@ import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
 import { senderOperands } from '../plan/sources.js';
+import { FlwError, listNative, nativeListable, type NativeTree } from './push-native.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
@@ -321,6 +322,8 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
 
   const dotDirs: Buffer[] = [];
   let operands = 0;
+  const native = engine.sendList && nativeListable(c, filters !== undefined, xattrs !== undefined, false, listed, tick) ? engine.sendList : undefined;
+  let tree: NativeTree | undefined;
   for (const op of senderOperands(c, listed, dotDirs)) {
     operands++;
     const { src, name: given, contents, base } = c.relative ? relativeOperand(op) : plainOperand(op);
@@ -348,6 +351,22 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     if (scope && !unchecked && scope.check(name, dir) === 'exclude') continue;
     // -R: each directory above the name goes first, so the far side makes it with its own attributes.
     if (c.relative && c.impliedDirs) impliedDirs(base, name);
+    // The plain case: the whole list walked, ordered and later encoded by the addon (push-native.ts).
+    if (dir && native) {
+      tree = listNative(native, src, name, (kind, errno, path) => {
+        if (kind === FlwError.Opendir) {
+          ioError |= IOERR_GENERAL;
+          messages.push({ text: `opendir "${showPath(path)}" failed: ${errText(fsError(errno, 'opendir'))}`, error: true });
+        } else if (errno === 2) {
+          ioError |= IOERR_VANISHED;
+          messages.push({ text: `file has vanished: "${showPath(path)}"`, error: true });
+        } else {
+          ioError |= IOERR_GENERAL;
+          messages.push({ text: `readlink_stat("${showPath(path)}") failed: ${errText(fsError(errno, kind === FlwError.Stat ? 'lstat' : 'readlink'))}`, error: true });
+        }
+      });
+      if (tree) continue;
+    }
     if (dir && (c.recursive || contents)) {
       add(EMPTY, src, name, st, true, true);
       descend(src, name, st.dev, c.recursive, scope, src.length);
@@ -359,9 +378,11 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   // A "./name" in -R makes rsync send its directory as "." too (flist.c's implied_dot_dir).
   for (const d of dotDirs) implied(d, Buffer.from('.'));
   // Names repeat only across operands or with -R's implied directories; one operand's walk has none.
-  const sorted = sortForSend(operands > 1 || dotDirs.length > 0 || (c.relative && c.impliedDirs) ? mergeRepeats(entries) : entries, true);
+  // The addon's list is in rsync's order by construction (held to sortForSend's by the contract tests).
+  const sorted = tree ? tree.entries : sortForSend(operands > 1 || dotDirs.length > 0 || (c.relative && c.impliedDirs) ? mergeRepeats(entries) : entries, true);
   return {
     entries: sorted,
+    ...(tree ? { encodeList: tree.encodeList } : {}),
     ioError,
     missingNamed,
     messages,
