@@ -5,14 +5,18 @@
 // How: the provider tells the test workers a directory (provide/inject, read by coverage-setup.ts);
 // test/helpers/cli.ts sets NODE_V8_COVERAGE to it for every CLI it starts, so each child process and
 // worker thread writes its raw V8 coverage there when it exits. Before the report, each such file is cut
-// down to the dist/ bundle's scripts and handed to the provider as one more suite's result, so the
-// provider's own merge (mergeProcessCovs) and conversion count it with the in-process results. The
-// bundle's source map (scripts/bundle.mjs writes one) carries the counts back to src/*.ts.
+// down to the dist/ bundle's scripts, all of them are merged (mergeProcessCovs, the provider's own merge,
+// in chunks: see MERGE_CHUNK) and the merge is handed to the provider as one more suite's result, so its
+// conversion counts it with the in-process results. The bundle's source map (scripts/bundle.mjs writes
+// one) carries the counts back to src/*.ts.
+//
+// The provider's package brings @bcoe/v8-coverage; it is loaded from there, not declared again.
 //
 // The hooks used (onAfterSuiteRun, getSources, testExclude, coverageFilesDirectory) are the provider's
 // internals in @vitest/coverage-v8 3.2.x; the version is pinned with vitest's in package.json.
 
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import v8 from '@vitest/coverage-v8';
@@ -37,6 +41,19 @@ interface ScriptCoverage {
 interface ProcessCoverage {
   result: ScriptCoverage[];
 }
+/** mergeProcessCovs of @bcoe/v8-coverage, the merge the V8 provider itself uses (loaded through it). */
+type MergeProcessCovs = (covs: ProcessCoverage[]) => ProcessCoverage;
+const providerRequire = createRequire(createRequire(import.meta.url).resolve('@vitest/coverage-v8'));
+const { mergeProcessCovs } = providerRequire('@bcoe/v8-coverage') as { mergeProcessCovs: MergeProcessCovs };
+
+/**
+ * How many children's results are merged in one call. The provider merges what it is handed one result at a
+ * time into the running total ([total, next]), which re-walks the total for every child: measured on 300
+ * CLI children, 29 s that way against 3.1 s for one call over all of them. A chunk keeps that gain
+ * without holding thousands of parsed dumps in memory at once.
+ */
+const MERGE_CHUNK = 100;
+
 interface Sources {
   source: string;
   originalSource: string;
@@ -89,6 +106,13 @@ function extend(p: V8Internals): CoverageProvider {
   p.generateCoverage = async (args) => {
     const dir = childDir();
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+    let merged: ProcessCoverage | undefined;
+    let pending: ProcessCoverage[] = [];
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      merged = mergeProcessCovs(merged ? [merged, ...pending] : pending);
+      pending = [];
+    };
     for (const f of files) {
       let raw: ProcessCoverage;
       try {
@@ -97,10 +121,15 @@ function extend(p: V8Internals): CoverageProvider {
         continue; // a child killed while writing leaves a partial file: it counts for nothing
       }
       fs.rmSync(path.join(dir, f));
-      const result = raw.result.filter((s) => isBundle(s.url)).map((s) => ({ ...s, startOffset: 0 }));
-      // 'web' keeps the children apart from the in-process 'ssr' results until both are converted.
-      if (result.length > 0) p.onAfterSuiteRun({ coverage: { result }, transformMode: 'web', testFiles: [`child:${f}`] });
+      const result = raw.result.filter((s) => isBundle(s.url));
+      if (result.length > 0) pending.push({ result });
+      if (pending.length >= MERGE_CHUNK) flush();
     }
+    flush();
+    // The merge drops startOffset (the provider restores it the same way); a bundle's scripts start at 0.
+    // 'web' keeps the children apart from the in-process 'ssr' results until both are converted.
+    const result = merged?.result.map((s) => ({ ...s, startOffset: 0 })) ?? [];
+    if (result.length > 0) p.onAfterSuiteRun({ coverage: { result }, transformMode: 'web', testFiles: ['children'] });
     return generateCoverage(args);
   };
   return p;
