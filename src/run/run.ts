@@ -190,6 +190,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // --json=events and -vvv's "renaming" lines wait for each file op's outcome.
     eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,
     tempNames: trace !== undefined && !c.dryRun,
+    fileEnds: reporter.fileEnded !== undefined && !c.dryRun,
     removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
