@@ -16,7 +16,7 @@ import { transfer, wholeListTraced } from '../run/run.js';
 import { startBatch } from './batch-run.js';
 import { exitLine } from '../run/trace-render.js';
 import { exitCode } from '../run/tally.js';
-import type { Config } from '../model/config.js';
+import { receiverOutput, type Config } from '../model/config.js';
 import { filterRefusal, impliedDirsRefusal, protocolNotes } from './protocol-option.js';
 import { statsCountLines } from '../plan/old-protocol.js';
 import { createReporter } from '../progress/reporter.js';
@@ -197,10 +197,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     charsets = opened;
     // --debug=ICONV (on at -vv): each side names its charset; rsync's receiver says it before its output
     // is multiplexed, so on stderr.
-    if (c.debug.ICONV > 0 && !c.json) {
-      io.out.write(`[sender] charset: ${opened.local}\n`);
-      io.err.write(`[Receiver] charset: ${opened.remote}\n`);
-    }
+    if (c.debug.ICONV > 0 && !c.json) io.out.write(`[sender] charset: ${opened.local}\n`);
+    if (receiverOutput(c).debug.ICONV > 0 && !c.json) io.err.write(`[Receiver] charset: ${opened.remote}\n`);
   }
   report.engine = engine;
   if (engine.warning && !c.quiet) io.err.write(`arsync: ${engine.warning}\n`);

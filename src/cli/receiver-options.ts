@@ -8,6 +8,7 @@
 import type { Config } from '../model/config.js';
 import { UsageError } from '../util/errors.js';
 import { receiverPartialDir } from './receiver-partial-dir.js';
+import { formatHas } from '../progress/format.js';
 
 /**
  * The receiver-side options a -M value may name, and the Config fields each may change. Left out on
@@ -16,12 +17,20 @@ import { receiverPartialDir } from './receiver-partial-dir.js';
 const DELETE: readonly (keyof Config)[] = ['deleteMode', 'incRecursive'];
 const PARTIAL_DIR: readonly (keyof Config)[] = ['partial', 'partialDir', 'filters'];
 /** The fields -M's output options change in the second parse: the receiver's, never applied to the client. */
-const OUTPUT: readonly (keyof Config)[] = ['verbose', 'info', 'itemize', 'outFormat'];
+const OUTPUT: readonly (keyof Config)[] = ['verbose', 'info', 'debug', 'itemize', 'outFormat'];
 /**
- * The --info words whose lines rsync's receiver prints itself in a local copy, or has none to print
- * (the others, from -vv up: skip, backup, "is uptodate", are not split from the client's in arsync).
+ * The --info words whose lines rsync's receiving side (generator and receiver) prints itself in a local
+ * copy, all routed through receiverOutput(), or that it has none to print (REMOVE is the sender's, MISC's
+ * lines come from the client). PROGRESS is left out: the receiver's progress is not drawn.
  */
-const RECEIVER_INFO = new Set(['NAME', 'NONREG', 'SYMSAFE', 'COPY', 'DEL', 'FLIST', 'MISC', 'STATS']);
+const RECEIVER_INFO = new Set(['NAME', 'NONREG', 'SYMSAFE', 'SKIP', 'BACKUP', 'MOUNT', 'COPY', 'DEL', 'FLIST', 'MISC', 'REMOVE', 'STATS']);
+/**
+ * The --debug words at the levels -vv turns on (rsync's debug_verbosity[2]): the receiving side's lines
+ * (FLIST's "delta-transmission", DEL's "deleting in", FILTER's protection lines, ICONV's charset) are
+ * routed through receiverOutput(); BIND, CMD, CONNECT, DELTASUM and DUP print nothing on that side of a
+ * local copy. From -vvv up the levels are the trace's (run/trace.ts), which is not split by process.
+ */
+const RECEIVER_DEBUG = new Set(['BIND', 'CMD', 'CONNECT', 'DEL', 'DELTASUM', 'DUP', 'FILTER', 'FLIST', 'ICONV']);
 const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ['--delete', DELETE],
   ['--del', DELETE],
@@ -86,7 +95,7 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   // The receiver's own output: the lines it prints itself (created directory, skipped special files,
   // ignored unsafe symlinks) follow its settings; the client's lines (names, -i, deletions) do not change.
   // Kept in receiverOutput, not in the client's fields (see receiverPrints).
-  ...(['-v', '-vv', '-vvv', '--verbose', '-i', '-ii', '--itemize-changes', '--out-format', '--log-format', '--info', '--debug'] as const).map((o) => [o, OUTPUT] as const),
+  ...(['-v', '-vv', '-vvv', '-vvvv', '--verbose', '--no-v', '--no-verbose', '-i', '-ii', '--itemize-changes', '--no-i', '--no-itemize-changes', '--out-format', '--log-format', '--info', '--debug'] as const).map((o) => [o, OUTPUT] as const),
   ['--numeric-ids', ['numericIds']],
   ['--no-numeric-ids', ['numericIds']],
 ]);
@@ -100,7 +109,7 @@ function optionName(opt: string): string {
 /** Why a -M value rsync's local receiver takes is refused, where there is more to say than "not supported". */
 export function receiverRefusal(opt: string): string | undefined {
   const name = optionName(opt);
-  if (name === '--log-file' || name === '--log-file-format') {
+  if (name === '--log-file') {
     return "rsync's receiver logs \"receiving file list\" and the byte counts of its protocol stream, which a one-process copy does not have: not supported (give it as an option of its own)";
   }
   return undefined;
@@ -147,17 +156,37 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
 
 /**
  * The receiver's output settings from its parse, when they differ from the line's only where arsync
- * splits the two processes' lines: --info words of RECEIVER_INFO, with NAME at most 1 (-vv's lines are
- * not split), and --out-format without %C or %b-like fields the run would have to compute for it.
+ * splits the two processes' lines: --info words of RECEIVER_INFO, --debug words of RECEIVER_DEBUG at -vv's
+ * level at most.
  */
 function receiverPrints(config: Config, r: Config, opts: string[]): Config['receiverOutput'] {
   const words = Object.keys(r.info) as (keyof Config['info'])[];
-  const split = words.every((w) => r.info[w] === config.info[w] || (RECEIVER_INFO.has(w) && (w !== 'NAME' || r.info[w] <= 1)));
-  if (!split || JSON.stringify(r.debug) !== JSON.stringify(config.debug) || r.itemize > 1) {
-    throw new UsageError(`-M/--remote-option=${opts.join(' ')}: the receiver's own lines at this level (-vv and up, --debug, -ii) are not supported on a local copy`);
+  const infoSplit = words.every((w) => r.info[w] === config.info[w] || RECEIVER_INFO.has(w));
+  const dwords = Object.keys(r.debug) as (keyof Config['debug'])[];
+  const debugSplit = dwords.every((w) => r.debug[w] === config.debug[w] || (RECEIVER_DEBUG.has(w) && r.debug[w] <= 1 && config.debug[w] <= 1));
+  if (!infoSplit || !debugSplit) {
+    throw new UsageError(
+      `-M/--remote-option=${opts.join(' ')}: the receiver's own -vvv trace (--debug levels past -vv's) and progress lines are not split from the client's on a local copy: not supported`,
+    );
   }
-  if (JSON.stringify(r.info) === JSON.stringify(config.info) && r.itemize === config.itemize && r.outFormat === config.outFormat) return undefined;
-  return { info: r.info, itemize: r.itemize, outFormat: r.outFormat };
+  const hasI = receiverHasI(config, r, opts.some((o) => ['--out-format', '--log-format'].includes(optionName(o))));
+  return { info: r.info, debug: r.debug, itemize: r.itemize, outFormat: r.outFormat, hasI };
+}
+
+/**
+ * rsync's stdout_format_has_i on the receiving side, which decides whether its generator reports
+ * unchanged entries and says "is uptodate". Its forked child parses the -M values over the client's
+ * settled globals: a stdout format already set stays (the line's --out-format, -i's "%i %n%L", or
+ * "%n%L" from -v), unless -M gives one of its own; only without any does -M-i make "%i %n%L". With %i
+ * in that format the level is the receiver's -i count made odd (options.c: itemize_changes | 1), and
+ * the count itself when -M-i made the format.
+ */
+function receiverHasI(c: Config, r: Config, ownFormat: boolean): number {
+  const lineFormat = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
+  const format = ownFormat ? r.outFormat : lineFormat;
+  // No format yet: -M-i makes "%i %n%L" with the -i count as it is.
+  if (format === undefined) return r.itemize;
+  return formatHas(format, 'i') ? r.itemize | 1 : 0;
 }
 
 /**

@@ -67,6 +67,9 @@ export function checkRemoteOption(parseArgs: Parse, opt: string): void {
     if (!(err instanceof UsageError)) throw err;
     throw remoteOptionError(/^unknown option/.test(err.message) ? `on remote machine: ${opt}: unknown option` : err.message);
   }
+  // rsync's local receiver has no log file of its own unless -M--log-file names one (the client's is closed
+  // in the child): a -M--log-file-format alone changes nothing.
+  if (/^--log-file-format(=|$)/.test(opt) && withOpt.config && plain.config) withOpt.config.logFileFormat = plain.config.logFileFormat;
   if (JSON.stringify(withOpt) !== JSON.stringify(plain)) {
     const why = receiverRefusal(opt);
     if (why) throw new UsageError(`-M/--remote-option=${opt}: ${why}`);

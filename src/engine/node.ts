@@ -1,7 +1,9 @@
 // The `node` engine: the pure node:fs twin of the addon's `sync` engine, for hosts where the addon did not
 // build. It executes the same batches with the same semantics (docs/native-contract.md) using only
 // synchronous node:fs calls on Buffer paths: it runs inside worker threads, where blocking I/O is right.
-// This module is the context and its per-kind ops; the rest lives beside it, one concern a module:
+// This module is the context, its run loop and the ops for every kind of entry but regular files; the
+// rest lives beside it, one concern a module: regular files written and put in place (node-file.ts),
+// temp entries renamed over their targets (node-place.ts),
 // destination resolution (node-dest.ts), sources (node-source.ts), the data path (node-data.ts),
 // metadata (node-meta.ts), temp names (node-temp.ts), special files (node-special.ts), backups
 // (node-backup.ts), the op's blame/abort/counters (node-scope.ts), the fs seam and errors (node-fs.ts).
@@ -33,23 +35,22 @@ import { openSourceDir, procPath } from './node-beneath.js';
 import { BLOCK, DataCopier } from './node-data.js';
 import { DestTree } from './node-dest.js';
 import type { Target } from './node-dest.js';
-import { asValue, closeAfter, closeQuietly, codeOf, discard, sysError, toFailure, type WalkFailure } from './node-fs.js';
+import { asValue, closeAfter, closeQuietly, codeOf, sysError, toFailure, type WalkFailure } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
 import { actsAsRoot, byFd, byPathFd, NodeMeta, openPath, symlinkByName } from './node-meta.js';
 import { nodeOpenPair } from './node-pair.js';
 import { ABORTED, OpScope } from './node-scope.js';
-import { DEVICE, checkIdentity, noSymlinkParents, Sources, type Source } from './node-source.js';
+import { checkIdentity, noSymlinkParents, Sources } from './node-source.js';
 import { heldCwd, mknod, mknodIn } from './node-special.js';
-import { createTemp, reportTemp, tempSlots } from './node-temp.js';
-import { preallocate } from './node-prealloc.js';
-import { TempDir, copyInto, createFile } from './node-tempdir.js';
-import { PartialDir, partialDirOf, signalledPartial } from './node-partial.js';
-import { writeInPlace, type InplaceHost } from './node-inplace.js';
-import { adoptWanted, linkStaged } from './node-adopt.js';
+import { reportTemp, tempSlots } from './node-temp.js';
+import { TempDir } from './node-tempdir.js';
+import { PartialDir, partialDirOf } from './node-partial.js';
+import { TempPlacer } from './node-place.js';
+import { FileWriter } from './node-file.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
 import { Counter, OpFlag, OpKind, Outcome, Preserve, targetParts } from '../model/ops.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../model/stat.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK } from '../model/stat.js';
 import type { DirListing } from '../model/listing.js';
 import type { EngineContext, EngineOptions, OpFailure } from './types.js';
 import { joinPath } from '../util/names.js';
@@ -59,12 +60,6 @@ import { constants as osConstants } from 'node:os';
 const C = fs.constants;
 const E = osConstants.errno;
 const NAME_MAX = 255;
-
-/** A temp entry beside its target: its path through the held parent, and destination-relative. */
-interface Temp {
-  abs: Buffer;
-  rel: Buffer;
-}
 
 export function createNodeContext(opts: EngineOptions): EngineContext {
   if (opts.flags & (Preserve.Xattrs | Preserve.Acls)) {
@@ -82,13 +77,13 @@ class NodeContext implements EngineContext {
   private readonly data: DataCopier;
   private readonly meta: NodeMeta;
   private readonly backups: NodeBackup;
+  private readonly placer: TempPlacer;
+  private readonly files: FileWriter;
   /** --temp-dir: where File ops make their temp files. */
   private readonly tempDir: TempDir | undefined;
   /** --partial-dir / --delay-updates: where kept and delayed files wait. */
   private readonly partialDir: PartialDir | undefined;
   private closed = false;
-  /** The temp file the File op being run made (its letters are reported when it is done). */
-  private madeTemp: Buffer | undefined;
 
   constructor(opts: EngineOptions) {
     this.flags = opts.flags;
@@ -98,7 +93,8 @@ class NodeContext implements EngineContext {
     this.dest = new DestTree(opts.destRoot, (opts.flags & Preserve.KeepDirlinks) !== 0, this.scope);
     this.sources = new Sources(this.scope, (opts.flags & Preserve.AtimeOnRead) === 0);
     this.data = new DataCopier(Buffer.allocUnsafe(Math.max(BLOCK, Math.ceil(opts.bufferSize / BLOCK) * BLOCK)), this.scope);
-    this.meta = new NodeMeta(opts.flags, opts.umask, (t, create) => this.temp(t, create));
+    this.placer = new TempPlacer(this.scope, (rel) => this.forget(rel));
+    this.meta = new NodeMeta(opts.flags, opts.umask, (t, create) => this.placer.temp(t, create));
     this.backups = new NodeBackup(
       {
         root: this.dest.root,
@@ -113,6 +109,8 @@ class NodeContext implements EngineContext {
       },
       opts.backupDir,
     );
+    const { flags, scope, dest, sources, data, meta, placer, tempDir, partialDir } = this;
+    this.files = new FileWriter({ flags, scope, dest, sources, data, meta, placer, tempDir, partialDir, forget: (rel) => this.forget(rel) });
   }
 
   run(batch: Uint8Array, outcomes?: Uint8Array): OpFailure[] {
@@ -124,9 +122,9 @@ class NodeContext implements EngineContext {
       if (this.scope.aborted()) break;
       // An op that replaces an entry whose backup just failed is not run (DESIGN.md §3.7).
       const blocked = this.backups.gate(op);
-      this.madeTemp = undefined;
+      this.files.madeTemp = undefined;
       const result = blocked ? this.scope.failure(blocked, index) : this.runOp(op, index);
-      if (result === Outcome.Done) reportTemp(temps, index, this.madeTemp);
+      if (result === Outcome.Done) reportTemp(temps, index, this.files.madeTemp);
       if (result === ABORTED) break; // the op in progress and the rest stay NotRun
       if (typeof result !== 'number') {
         failures.push(result);
@@ -237,7 +235,7 @@ class NodeContext implements EngineContext {
   private exec(op: Op): number {
     switch (op.kind) {
       case OpKind.File:
-        return this.copyFile(op);
+        return this.files.copyFile(op);
       case OpKind.Symlink:
         this.copySymlink(op);
         return this.done(Counter.Symlinks);
@@ -272,7 +270,7 @@ class NodeContext implements EngineContext {
         const t = this.dest.resolve(op.dst);
         this.scope.at(t.rel, true);
         if (op.kind === OpKind.PartialUsed) this.partialDir?.consumed(t.fd, t.name);
-        else partialDirOf(this.partialDir).delayed(t, (from) => this.commit({ abs: from, rel: t.rel }, t));
+        else partialDirOf(this.partialDir).delayed(t, (from) => this.placer.commit({ abs: from, rel: t.rel }, t));
         return this.done();
       }
       default:
@@ -283,170 +281,6 @@ class NodeContext implements EngineContext {
   private done(slot?: number): number {
     if (slot !== undefined) this.scope.count(slot);
     return Outcome.Done;
-  }
-
-  // ---- temp files ------------------------------------------------------------------------------------
-
-  /**
-   * Create something at a fresh `.<prefix>.XXXXXX` beside the target (node-temp.ts), a failure blamed on
-   * the target. `create` must fail with EEXIST rather than reuse an entry.
-   */
-  private temp<T>(t: Target, create: (abs: Buffer, name: Buffer) => T, prefix = t.name): Temp & { made: T } {
-    const tmp = createTemp(t.dir, prefix, (abs, name) => {
-      this.scope.at(t.rel, true);
-      return create(abs, name);
-    });
-    return { abs: tmp.abs, rel: joinPath(t.dirRel, tmp.name), made: tmp.made };
-  }
-
-  /** rename the temp over the target; a directory in the way is removed if empty, as the contract says. */
-  private commit(tmp: Temp, t: Target): void {
-    this.scope.at(tmp.rel, true, t.rel);
-    try {
-      fsImpl.renameSync(tmp.abs, t.abs);
-    } catch (e) {
-      if (codeOf(e) !== 'EISDIR') throw e;
-      this.scope.at(t.rel, true);
-      fsImpl.rmdirSync(t.abs);
-      this.forget(t.rel);
-      this.scope.at(tmp.rel, true, t.rel);
-      fsImpl.renameSync(tmp.abs, t.abs);
-    }
-  }
-
-  /**
-   * Finish a made temp entry: `prepare` (its metadata, a check), then commit it; on any failure it is
-   * removed and the failure passed on.
-   */
-  private finish(tmp: Temp, t: Target, prepare?: () => void): void {
-    try {
-      prepare?.();
-      this.commit(tmp, t);
-    } catch (e) {
-      discard(tmp.abs);
-      throw e;
-    }
-  }
-
-  // ---- files -----------------------------------------------------------------------------------------
-
-  private copyFile(op: Op): number {
-    const t = this.dest.resolve(op.dst);
-    const follow = (op.flags & OpFlag.FollowSource) !== 0;
-    const device = (op.flags & OpFlag.Device) !== 0;
-    const src = this.sources.open(op, C.O_RDONLY, device ? DEVICE : S_IFREG, follow);
-    // --copy-devices: a device's stat has no size; it is read as a file of the size the planner found.
-    if (device) Object.assign(src.st, { size: BigInt(op.stat.size), blocks: BigInt(Math.ceil(op.stat.size / 512) + 1) });
-    try {
-      if (op.flags & OpFlag.Compare && this.data.sameContent(op, src, t)) {
-        this.meta.setAttrs(op, t.abs);
-        return Outcome.Equal;
-      }
-      if (this.flags & Preserve.ReflinkAlways) {
-        this.scope.at(t.rel, true);
-        throw sysError('EOPNOTSUPP', 'clone');
-      }
-      const mode = this.meta.modeFor(op, t);
-      if (this.flags & Preserve.Inplace) writeInPlace(this.inplaceHost, op, src, t, mode);
-      else if (!(adoptWanted(this.flags, op) && this.adopt(op, src, t, mode))) this.writeViaTemp(op, src, t, mode);
-      this.scope.count(Counter.Files);
-      return Outcome.Done;
-    } finally {
-      closeQuietly(src.fd);
-    }
-  }
-
-  private writeViaTemp(op: Op, src: Source, t: Target, mode: number): void {
-    const tmp = this.fileTemp(t);
-    let fd = tmp.made;
-    try {
-      const sparse = (this.flags & Preserve.Sparse) !== 0 || src.st.blocks * 512n < src.st.size;
-      preallocate(this.flags, fd, src.st.size);
-      this.data.copy(op, src, fd, t, sparse);
-      this.scope.at(t.rel, true);
-      this.sealed(op, fd, mode);
-      const closing = fd;
-      fd = -1;
-      fsImpl.closeSync(closing);
-      this.placeFinished(tmp, t, op, mode);
-    } catch (e) {
-      if (this.flags & Preserve.Partial && this.data.copied > 0) this.keepPartial(tmp, t, fd, e === ABORTED);
-      else discard(tmp.abs, fd);
-      throw e;
-    }
-  }
-
-  /** A pull's staged file linked in under its temp name (node-adopt.ts); false when it must be copied. */
-  private adopt(op: Op, src: Source, t: Target, mode: number): boolean {
-    const tmp = linkStaged(this.sources.path(op), src.st, (create) => this.fileTemp(t, create));
-    if (!tmp) return false;
-    try {
-      this.scope.at(t.rel, true);
-      this.sealed(op, src.fd, mode);
-      this.placeFinished(tmp, t, op, mode);
-    } catch (e) {
-      discard(tmp.abs);
-      throw e;
-    }
-    this.scope.countData(Number(src.st.size), Number(src.st.size));
-    return true;
-  }
-
-  /** A File op's temp file: in the held --temp-dir (blamed on the target), else beside the target. */
-  private fileTemp(t: Target, create: (abs: Buffer) => number = createFile): Temp & { made: number } {
-    if (this.tempDir) this.scope.at(t.rel, true);
-    const tmp = this.tempDir ? { ...createTemp(this.tempDir.dir(), t.name, create, true), rel: t.rel } : this.temp(t, create);
-    this.madeTemp = tmp.abs;
-    return tmp;
-  }
-
-  /** A finished File temp into place (node-partial.ts: with --delay-updates into its partial dir). */
-  private placeFinished(tmp: Temp, t: Target, op: Op, mode: number): void {
-    if (!this.partialDir) return this.place(tmp, t, op, mode);
-    this.scope.at(t.rel, true);
-    this.partialDir.finish(t, (this.flags & Preserve.DelayUpdates) !== 0, (into) => this.place(tmp, into, op, mode));
-  }
-
-  /** A finished File temp over its target; from a --temp-dir on another filesystem (EXDEV), rsync's copy. */
-  private place(tmp: Temp, t: Target, op: Op, mode: number): void {
-    try {
-      return this.commit(tmp, t);
-    } catch (e) {
-      if (!this.tempDir || codeOf(e) !== 'EXDEV') throw e;
-    }
-    const copy = this.temp(t, createFile);
-    this.finish(copy, t, () => closeAfter(copy.made, () => this.sealed(op, copyInto(tmp.abs, copy.made, this.data.buf), mode)));
-    discard(tmp.abs);
-  }
-
-  private readonly inplaceHost: InplaceHost = {
-    flags: () => this.flags,
-    scope: () => this.scope,
-    data: () => this.data,
-    forget: (rel) => this.forget(rel),
-    sealed: (op, fd, mode) => this.sealed(op, fd, mode),
-  };
-
-  /** A written file's metadata, then --fsync's fsync: the last steps before it takes its name. */
-  private sealed(op: Op, fd: number, mode: number): void {
-    this.meta.apply(op, byFd(fd), mode);
-    if (this.flags & Preserve.Fsync) fsImpl.fsyncSync(fd);
-  }
-
-  /** --partial: the data so far replaces the target, like rsync; the original failure is still reported. */
-  private keepPartial(tmp: Temp, t: Target, fd: number, signalled: boolean): void {
-    const restoreBlame = this.scope.save();
-    const pd = this.partialDir;
-    if (signalled && !pd) signalledPartial(fd);
-    closeQuietly(fd);
-    try {
-      // With a partial dir the data waits there under the file's name (made when needed), never over the target.
-      if (!pd) this.commit(tmp, t);
-      else pd.keep(t, (into) => this.commit(tmp, into));
-    } catch {
-      discard(tmp.abs);
-    }
-    restoreBlame();
   }
 
   // ---- other entries ---------------------------------------------------------------------------------
@@ -463,8 +297,8 @@ class NodeContext implements EngineContext {
     const parts = op.target && targetParts(op.target);
     if (parts && !target.equals(parts.judged)) throw sysError('ESTALE', 'readlink');
     const written = parts ? parts.written : target;
-    const tmp = this.temp(t, (abs) => fsImpl.symlinkSync(written, abs));
-    this.finish(tmp, t, () => {
+    const tmp = this.placer.temp(t, (abs) => fsImpl.symlinkSync(written, abs));
+    this.placer.finish(tmp, t, () => {
       this.scope.at(t.rel, true);
       this.meta.apply(op, symlinkByName(tmp.abs), null);
     });
@@ -490,8 +324,8 @@ class NodeContext implements EngineContext {
     // The child's cwd is our held parent through our own fd, so the parent path (bytes, maybe not
     // UTF-8, maybe long) never goes through argv, and nothing swapped in can redirect it.
     const cwd = heldCwd(t.fd);
-    const tmp = this.temp(t, (_abs, name) => mknod(cwd, name.toString('utf8'), type, op.stat.rdev), prefix);
-    this.finish(tmp, t, () => {
+    const tmp = this.placer.temp(t, (_abs, name) => mknod(cwd, name.toString('utf8'), type, op.stat.rdev), prefix);
+    this.placer.finish(tmp, t, () => {
       const fd = openPath(tmp.abs, type);
       try {
         this.meta.apply(op, byPathFd(fd), mode);
@@ -516,12 +350,12 @@ class NodeContext implements EngineContext {
     // Already linked: rename() between two links of one inode would do nothing and leave the temp.
     if (old && old.ino === have.ino && old.dev === have.dev) return;
     // link(2) does not follow a symlink at `from`: it links the symlink itself.
-    const tmp = this.temp(t, (abs, name) => {
+    const tmp = this.placer.temp(t, (abs, name) => {
       scope.at(fromRel, fromOnDest, joinPath(t.dirRel, name));
       fsImpl.linkSync(from, abs);
     });
     // What was linked is what counts: a file swapped in between the check and link(2) is undone.
-    this.finish(tmp, t, basis && (() => checkIdentity(basis, fsImpl.lstatSync(tmp.abs, { bigint: true }), basis.stat.mode & S_IFMT)));
+    this.placer.finish(tmp, t, basis && (() => checkIdentity(basis, fsImpl.lstatSync(tmp.abs, { bigint: true }), basis.stat.mode & S_IFMT)));
   }
 
   private makeDir(op: Op): void {

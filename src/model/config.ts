@@ -322,7 +322,10 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
 
 /** rsync's am_root != 0: owners are set and devices made (root, or --super; not under --no-super). */
 /** The settings rsync's receiver prints its own lines by. */
-export type ReceiverOutput = Pick<Config, 'info' | 'itemize' | 'outFormat'>;
+export type ReceiverOutput = Pick<Config, 'info' | 'debug' | 'itemize' | 'outFormat'> & {
+  /** rsync's stdout_format_has_i on the receiving side (cli/receiver-options.ts); absent: the line's. */
+  hasI?: number;
+};
 
 /** The receiver's output settings: its -M ones, else the line's (one process prints both in arsync). */
 export function receiverOutput(c: Config): ReceiverOutput {

@@ -27,13 +27,23 @@ export function itemizes(c: Formats): boolean {
   return f !== undefined && formatHas(f, 'i');
 }
 
+/**
+ * rsync's stdout_format_has_i on the receiving side: the value -M settled (cli/receiver-options.ts),
+ * else the line's (0 without %i in the format, else the -i count made odd).
+ */
+export function receiverHasI(c: Pick<Config, 'itemize' | 'outFormat' | 'json' | 'receiverOutput'>): number {
+  return c.receiverOutput?.hasI ?? (itemizes(c) ? c.itemize | 1 : 0);
+}
+
 export class Output {
   private readonly format: string | undefined;
   private readonly all: boolean;
   private readonly itemizing: boolean;
+  /** rsync's generator names entries it left alone or only touched (-vv without -i on its side). */
+  private readonly uptodate: boolean;
 
   constructor(
-    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'info' | 'json' | 'quiet' | 'humanReadable'>,
+    private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'info' | 'json' | 'quiet' | 'humanReadable' | 'receiverOutput'>,
     private readonly reporter: Reporter,
     /** --json=events: entries go to the event stream instead of text lines. */
     private readonly events?: EventStream,
@@ -46,14 +56,20 @@ export class Output {
   ) {
     this.format = stdoutFormat(c);
     this.itemizing = itemizes(c);
-    // -ii, or --info=name2 (-vv): unchanged entries are itemized too, or said to be up to date.
-    this.all = !c.json && (this.itemizing ? c.itemize > 1 || c.info.NAME > 1 : c.info.NAME > 1);
+    // The receiving side decides whether an unchanged entry is reported at all (rsync's generator: its
+    // --info=name2 or -ii, and a format with %i), the client whether it prints what it is sent (its own
+    // -ii, or --info=name2 with -i). Without %i on its side the generator says "is uptodate" itself.
+    const rInfo = (c.receiverOutput ?? c).info;
+    const rHasI = receiverHasI(c);
+    this.uptodate = !c.json && rInfo.NAME > 1 && rHasI === 0;
+    const sends = rHasI > 0 && (rInfo.NAME > 1 || rHasI > 1);
+    this.all = !c.json && (this.itemizing ? (c.itemize > 1 || c.info.NAME > 1) && sends : this.uptodate);
   }
 
   /** Is anything printed or logged per entry at all? (Lets the caller skip building lines.) */
   get active(): boolean {
     if (this.events || this.reporter.log || this.observe) return true;
-    return this.printing || (!this.c.json && this.c.info.DEL > 0);
+    return this.printing || this.uptodate || (!this.c.json && this.c.info.DEL > 0);
   }
 
   /** Are entries printed on stdout? */
@@ -74,7 +90,7 @@ export class Output {
     }
     // --log-file: every entry whose itemize string shows a change, in the log's own format.
     if (this.reporter.log && itemize !== undefined && !itemize.endsWith('         ')) this.reporter.log.entry({ ...e, itemize }, this.itemizing);
-    if (!this.printing) return;
+    if (!this.printing && !this.uptodate) return;
     if (this.itemizing) {
       if (itemize === undefined) return;
       // rsync's sender prints an itemized line too (only -vvv's trace takes them apart: line-order.ts
@@ -87,11 +103,12 @@ export class Output {
     // -v, or a format without %i: created or sent entries, and directories with changed attributes.
     const attrsChanged = itemize !== undefined && !itemize.endsWith('         ');
     if (e.changed || (e.isDir && attrsChanged)) {
+      if (!this.printing) return;
       // rsync's itemize() hands this line to the sender; the ones below are the generator's own.
       const line = formatLine(this.format ?? '%n%L', { ...e, itemize: itemize ?? '' });
       if (this.sender) this.sender(line);
       else this.reporter.item(line);
-    } else if ((!e.isDir || e.local) && this.c.info.NAME > 1) {
+    } else if ((!e.isDir || e.local) && this.uptodate) {
       // --info=name2 (-vv): rsync names an entry whose attributes it updated, and says the others are
       // up to date (a directory only when it matched a --*-dest twin: try_dests_non).
       const name = e.generatorName ?? e.name;

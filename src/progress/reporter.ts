@@ -30,6 +30,11 @@ export interface Reporter {
   file?(size: number): FileMark | undefined;
   /** --progress: that file's op outcome, from its batch; stdout lines printed by `before` come ahead of it. */
   settle?(m: FileMark, outcome: number, before: () => void): void;
+  /**
+   * --info=progress2 on a local run: a file of `size` bytes was transferred (its op is done), told in the
+   * order the ops ran; the line's counts are drawn for it (rsync's end_progress). Undefined when off.
+   */
+  fileEnded?(size: number): void;
 }
 
 export interface ReporterOptions {
@@ -65,6 +70,7 @@ export function createReporter(o: ReporterOptions): Reporter {
   /** Lines printed while a file is being settled: they go ahead of it. */
   let ahead: (string | Buffer)[] | undefined;
   let counters: BigInt64Array | undefined;
+  let listCounts: (() => ListCounts) | undefined;
   let timer: NodeJS.Timeout | undefined;
   const write = (s: NodeJS.WritableStream, text: string): void => {
     if (bars) {
@@ -92,6 +98,7 @@ export function createReporter(o: ReporterOptions): Reporter {
   return {
     async start(c, totals, counts) {
       counters = c;
+      listCounts = counts;
       const listed = (t: RunTotals): number => Object.values(t.listed).reduce((a, b) => a + b, 0);
       const sample = () => {
         const t = totals();
@@ -117,7 +124,7 @@ export function createReporter(o: ReporterOptions): Reporter {
           const s = sample();
           return counts ? { ...s, toCheck: Math.max(0, counts().planned - s.files) } : s;
         };
-        line = new TotalProgress((s) => o.out.write(s), withCounts, o.human ?? 1);
+        line = new TotalProgress((s) => o.out.write(s), withCounts, o.human ?? 1, counts !== undefined);
         line.tick();
         timer = setInterval(() => line!.tick(), REDRAW_MS);
       }
@@ -154,6 +161,13 @@ export function createReporter(o: ReporterOptions): Reporter {
               ahead = undefined;
               files.settle(m, outcome, lines);
             }
+          },
+        }
+      : {}),
+    ...(o.progress && !barOnTerminal
+      ? {
+          fileEnded(size: number) {
+            if (line && listCounts) line.fileEnded(size, listCounts().planned);
           },
         }
       : {}),

@@ -1,6 +1,7 @@
-// rsync's --info=progress2 line (progress.c rprint_progress/show_progress): one line on stdout, redrawn in
-// place with a carriage return at most once a second, whether or not stdout is a terminal, with only "\r"
-// (no cursor control, so TERM=dumb and pipes see what rsync writes). Bytes are the data written so far,
+// rsync's --info=progress2 line (progress.c rprint_progress/show_progress/end_progress): one line on
+// stdout, redrawn in place with a carriage return at most once a second while data flows, and once more
+// as each file ends (with the counts), whether or not stdout is a terminal, with only "\r" (no cursor
+// control, so TERM=dumb and pipes see what rsync writes). Bytes are the data written so far,
 // out of the total size of every file listed (rsync's total_size), the rate over the last five seconds
 // and the time left at that rate; the last line says the whole run's rate and time and rsync's
 // "(xfr#N, to-chk=M/T)", then a newline. After an interrupt no last line is drawn (no false 100%).
@@ -82,8 +83,8 @@ export interface TotalSample {
   files: number;
   listed: number;
   /**
-   * Files still to send, when the drawer is to show the counts after each file by itself (a local run;
-   * rsync's receiver draws end_progress as each file ends). A push's sender calls fileDone() instead.
+   * Files still to send (a local run, where fileEnded() draws the counts as each file ends). A push's
+   * sender calls fileDone() instead.
    */
   toCheck?: number;
 }
@@ -94,6 +95,10 @@ export class TotalProgress {
   /** Files done when the counts were last drawn. */
   private counted = 0;
   private high = { bytes: 0, size: 0 };
+  /** fileEnded(): the files transferred so far and their sizes summed (rsync's total_transferred_size). */
+  private ended = { files: 0, bytes: 0 };
+  /** The data figure last drawn. */
+  private shown = 0;
   /** A line is on screen without its newline. */
   pending = false;
   private eolLen = 0;
@@ -102,6 +107,8 @@ export class TotalProgress {
     private readonly write: (s: string) => void,
     private readonly sample: () => TotalSample,
     private readonly human: number,
+    /** The run tells each transferred file's end (fileEnded); the redraws then draw no counts themselves. */
+    private readonly perFile = false,
   ) {}
 
   private read(): TotalSample {
@@ -121,8 +128,9 @@ export class TotalProgress {
     if (s.bytes === 0) return;
     const line = this.rate.line(s.bytes, s.size, this.human);
     if (line !== undefined) {
+      this.shown = s.bytes;
       this.write(line);
-    } else if (s.toCheck !== undefined && s.files > this.counted) {
+    } else if (!this.perFile && s.toCheck !== undefined && s.files > this.counted) {
       this.counted = s.files;
       this.countsLine(s.toCheck);
     } else {
@@ -152,8 +160,24 @@ export class TotalProgress {
     this.pending = true;
   }
 
-  private countsLine(toCheck: number): void {
+  /**
+   * rsync's end_progress under progress2 for a local run: one line per transferred file, in the order
+   * the files were done, with the sizes of the files done so far summed (rsync's total_transferred_size;
+   * never less than what the line showed before),
+   * xfr# and to-chk (`planned` files to send in all, less those done), left open for the next redraw.
+   */
+  fileEnded(size: number, planned: number): void {
+    this.ended = { files: this.ended.files + 1, bytes: this.ended.bytes + size };
     const s = this.read();
+    // Workers copy several files at once, so a live line may have shown more data than the files ended so
+    // far hold: the line never runs backwards below what it showed.
+    this.countsLine(Math.max(0, planned - this.ended.files), { ...s, files: this.ended.files, bytes: Math.max(this.shown, Math.min(this.ended.bytes, s.size)) });
+    this.pending = true;
+  }
+
+  private countsLine(toCheck: number, at?: TotalSample): void {
+    const s = at ?? this.read();
+    this.shown = s.bytes;
     let eol = ` (xfr#${s.files}, to-chk=${toCheck}/${s.listed})`;
     // rsync pads with spaces when the line got shorter than an earlier one.
     if (eol.length < this.eolLen) eol = eol.padEnd(this.eolLen);

@@ -3,7 +3,7 @@
 // --info=backup's line for each backup made.
 
 import { type Stat, fileType } from '../model/stat.js';
-import type { Config } from '../model/config.js';
+import { receiverOutput, type Config } from '../model/config.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import type { DestReads } from './dest.js';
 import type { Reporter } from '../progress/reporter.js';
@@ -21,7 +21,7 @@ export function unsafeToBackUp(c: Config, dest: DestReads, rel: Buffer, destSt: 
 
 /** --info=backup (-vv): rsync's line for a backup, the --backup-dir named as given. */
 export function backedUpLine(c: Config, reporter: Reporter, rel: Buffer, show: (rel: Buffer) => string = showPath): void {
-  if (c.info.BACKUP === 0 || c.json) return;
+  if (receiverOutput(c).info.BACKUP === 0 || c.json) return;
   const name = Buffer.concat([rel, Buffer.from(c.suffix)]);
   const shown = c.backupDir !== undefined ? `${c.backupDir.replace(/\/+$/, '')}/${show(name)}` : show(name);
   reporter.print(`backed up ${show(rel)} to ${shown}`);

@@ -14,6 +14,7 @@ import { destDir, mergedFrame } from './dirs.js';
 import { pruned } from './prune.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
+import { receiverOutput } from '../model/config.js';
 
 /** --delete-before: list everything for errors first, then delete when the gate allows. */
 export async function deleteBefore(rc: RunContext): Promise<void> {
@@ -44,7 +45,7 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise
   if (root.rel.length && sender && sender.check(root.rel, true) === 'exclude') return;
   if (root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver)) return;
   // --debug=DEL (-vv): rsync's delete pass names each top directory it goes into (do_delete_pass).
-  if (!probing && rc.c.debug.DEL > 0 && !rc.c.json) rc.reporter.print(`deleting in ${root.rel.length ? showPath(root.rel) : '.'}`);
+  if (!probing && receiverOutput(rc.c).debug.DEL > 0 && !rc.c.json) rc.reporter.print(`deleting in ${root.rel.length ? showPath(root.rel) : '.'}`);
   const rootDest = rc.plan.createDest && !root.rel.length && !rc.c.mkpath ? undefined : rc.dest.stat(root.rel);
   let frame: Frame;
   if (role === 'merged') frame = mergedFrame(rc, scanSrc, root.rel, st, sender, receiver);

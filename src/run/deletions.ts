@@ -13,6 +13,7 @@ import { showPath } from '../util/errors.js';
 import { joinPath } from '../util/names.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { Frame, RunContext } from './context.js';
+import { receiverOutput } from '../model/config.js';
 
 /** Deletions are run in batches of this many ops, so deleting a wide directory holds no huge batch. */
 const DELETE_BATCH = 4096;
@@ -114,7 +115,7 @@ function mountPoint(rc: RunContext, rel: Buffer, st: Stat): boolean {
   const here = rc.dest.stat(rel);
   const top = rc.dest.stat(Buffer.alloc(0));
   if (!here || !top || here.dev === top.dev) return false;
-  if (rc.c.info.MOUNT > 0 && !rc.c.json) rc.reporter.print(`cannot delete mount point: ${showPath(rel)}`);
+  if (receiverOutput(rc.c).info.MOUNT > 0 && !rc.c.json) rc.reporter.print(`cannot delete mount point: ${showPath(rel)}`);
   return true;
 }
 
@@ -124,7 +125,7 @@ function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buf
   const isDir = (st.mode & S_IFMT) === S_IFDIR;
   const m = receiver?.match(rel, isDir, { ignorePerishable: insideDeleted });
   // --debug=FILTER (-vv): rsync's generator names the rule that protects (or risks) the entry.
-  if (m && rc.c.debug.FILTER > 0 && !rc.c.json) rc.reporter.print(filterTrace('receiver', showPath(rel), isDir, m));
+  if (m && receiverOutput(rc.c).debug.FILTER > 0 && !rc.c.json) rc.reporter.print(filterTrace('receiver', showPath(rel), isDir, m));
   if (m) return m.verdict === 'exclude';
   // --backup without --backup-dir protects earlier backups by rsync's implied "P *~" rule, which it
   // appends after the operator's rules (so an "R *~" of theirs comes first) and not under

@@ -2,7 +2,7 @@
 // level, or every missing level under --mkpath: util/mkpath.ts, the one main-thread write outside the
 // engines), and said as rsync says it.
 
-import { formatHas } from '../progress/format.js';
+import { receiverHasI } from '../progress/output.js';
 import type { Engine } from '../engine/engine.js';
 import { isFailure } from '../model/failure.js';
 import { receiverOutput, type Config } from '../model/config.js';
@@ -41,7 +41,7 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
   // rsync: INFO_GTE(NAME, 1) or a stdout format with %i (its stdout_format_has_i).
   // The receiver's settings (-M-v, -M-i ...): it prints this line before it forks its generator.
   const r = receiverOutput(c);
-  if (!c.json && (r.info.NAME > 0 || r.itemize > 0 || (r.outFormat !== undefined && formatHas(r.outFormat, 'i')))) {
+  if (!c.json && (r.info.NAME > 0 || receiverHasI(c) > 0)) {
     // Named as the user wrote it: the operand, or its directory when a file gets a new name.
     let shown = plan.renamed ? dirName(c.dest) : c.dest;
     while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);

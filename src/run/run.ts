@@ -11,7 +11,7 @@
 
 import { FuzzyBases } from './fuzzy.js';
 import type { EventStream } from '../progress/events.js';
-import { actsAsRoot, type Config } from '../model/config.js';
+import { actsAsRoot, receiverOutput, type Config } from '../model/config.js';
 import { openContext, type EngineSelection } from '../engine/index.js';
 import { posix } from 'node:path';
 import { isFailure } from '../model/failure.js';
@@ -163,7 +163,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (c.localDelta && !c.dryRun && !input.wrapSource) tally.totals.delta = noDelta();
   if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
   // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
-  if (c.backupDir !== undefined && c.info.BACKUP > 0 && !c.json) {
+  if (c.backupDir !== undefined && receiverOutput(c).info.BACKUP > 0 && !c.json) {
     const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));
     reporter.print(`${isFailure(there) ? '(new) ' : ''}backup_dir is ${c.backupDir}`);
   }
@@ -190,6 +190,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // --json=events and -vvv's "renaming" lines wait for each file op's outcome.
     eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,
     tempNames: trace !== undefined && !c.dryRun,
+    fileEnds: reporter.fileEnded !== undefined && !c.dryRun,
     removedNames: c.info.REMOVE > 0 && !c.json,
     anchors,
     fail,
@@ -245,7 +246,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (c.deleteMode === 'before') await deleteBefore(rc);
     // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
     // --delete-before pass is done: a local copy sends whole files.
-    if (c.debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
+    if (receiverOutput(c).debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
     for (const root of plan.roots) {
       if (abort.aborted) break;
       if (trace) traceRoot(trace, root, engine, input.plan.destRoot);

@@ -52,6 +52,8 @@ export interface Pending {
   delayed?: { src: Buffer; rel: Buffer; st: Stat };
   /** -vvv: the six letters of the temp file the engine renamed into place (LocalSinkOptions.tempNames). */
   temp?: string;
+  /** --info=progress2: the file's end is told to the reporter once its op is done (LocalSinkOptions.fileEnds). */
+  ends?: boolean;
 }
 
 /** The seam the planner sends ops through. */
@@ -115,6 +117,8 @@ export interface LocalSinkOptions {
   delayUpdates?: boolean;
   /** -vvv: the temp name each File op renamed into place is wanted (Pending.temp; with eventNames). */
   tempNames?: boolean;
+  /** --info=progress2: every File op's outcome is wanted, to draw the line's counts as each file ends. */
+  fileEnds?: boolean;
 }
 
 /** The OpSink over the local engines: the pool's workers and this thread's context. */
@@ -172,6 +176,9 @@ export class LocalSink implements OpSink {
     if (this.o.removedNames && flags & OpFlag.RemoveSource) {
       const removed = showPath(rel);
       pending = pending ? { ...pending, removed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, removed };
+    }
+    if (this.o.fileEnds && kind === OpKind.File) {
+      pending = pending ? { ...pending, ends: true } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, ends: true };
     }
     if (this.o.delayUpdates && kind === OpKind.File) {
       const delayed = { src, rel, st };

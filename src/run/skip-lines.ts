@@ -6,6 +6,7 @@ import { fileType, type FileType, type Stat } from '../model/stat.js';
 import { quickCheck } from '../plan/quickcheck.js';
 import { showPath } from '../util/errors.js';
 import type { RunContext } from './context.js';
+import { receiverOutput } from '../model/config.js';
 
 /** An entry that --existing, --ignore-existing or -u leaves alone. */
 export function skipLine(
@@ -16,7 +17,7 @@ export function skipLine(
   linkDiffers: boolean,
 ): void {
   const c = rc.c;
-  if (c.info.SKIP < 1 || c.json) return;
+  if (receiverOutput(c).info.SKIP < 1 || c.json) return;
   const name = e.display ? showPath(e.display) : rc.lines.generatorName(e.rel);
   if (why === 'missing') {
     rc.reporter.print(`not creating new ${kind === 'dir' ? 'directory' : 'file'} "${name}"`);
@@ -26,7 +27,7 @@ export function skipLine(
     rc.reporter.print(`${name} is newer`);
     return;
   }
-  rc.reporter.print(`${name} exists${c.info.SKIP > 1 ? existsSuffix(rc, e, linkDiffers) : ''}`);
+  rc.reporter.print(`${name} exists${receiverOutput(c).info.SKIP > 1 ? existsSuffix(rc, e, linkDiffers) : ''}`);
 }
 
 /** rsync's skip2 detail of "X exists": what replacing it would have changed. */
@@ -41,6 +42,6 @@ function existsSuffix(rc: RunContext, e: { src: Buffer; rel: Buffer; st: Stat; d
 
 /** A regular file outside --max-size/--min-size. */
 export function sizeSkipLine(rc: RunContext, rel: Buffer, display: Buffer | undefined, over: boolean): void {
-  if (rc.c.info.SKIP < 1 || rc.c.json) return;
+  if (receiverOutput(rc.c).info.SKIP < 1 || rc.c.json) return;
   rc.reporter.print(`${display ? showPath(display) : rc.lines.generatorName(rel)} is ${over ? 'over max' : 'under min'}-size`);
 }

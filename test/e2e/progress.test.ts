@@ -135,6 +135,24 @@ describeEngines((e) => {
     expect(last(r.stdout)).toMatch(/^\r {8}305,000 100% +[\d.]+[kMG]B\/s +0:00:0\d \(xfr#2, to-chk=0\/4\)\n$/);
   });
 
+  it("--info=progress2 off a terminal: one counts line as each file ends, rsync's figures", async () => {
+    const root = tempDir('arsync-progress-');
+    fs.mkdirSync(path.join(root, 'src'));
+    // Files of one size: the running sums do not depend on which file ends first.
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(root, 'src', `f${i}`), Buffer.alloc(100_000, i));
+    const r = await runCli(['-a', '--info=progress2', `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+    expect(r.code, show(r)).toBe(0);
+    const want = spawnSync('rsync', ['-a', '--info=progress2', `${root}/src/`, `${root}/rdst/`], { encoding: 'utf8' });
+    // rsync's end_progress lines (a live line ends in two spaces), without rate and time: data, %, counts.
+    const ends = (out: string) =>
+      out
+        .split('\r')
+        .filter((l) => /xfr#/.test(l))
+        .map((l) => l.replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/, ''));
+    expect(ends(r.stdout), JSON.stringify(r.stdout)).toEqual(ends(want.stdout));
+    expect(ends(r.stdout)).toHaveLength(6);
+  });
+
   it('--info=progress2 is live during a long copy (on workers), totals never run backwards', async () => {
     const root = tempDir('arsync-progress-');
     // 300 files: more than one batch, so the copy runs on the pool and the main thread keeps drawing.

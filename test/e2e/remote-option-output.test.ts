@@ -12,7 +12,7 @@ import { afterAll, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
-import { differential, put } from '../helpers/differential.js';
+import { changedSetup, differential, put } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
 
@@ -33,7 +33,7 @@ function deleteSetup(root: string): void {
 
 describeEngines((e) => {
   const engine = e.name;
-  const cases: [string, string[], ((root: string) => void)?][] = [
+  const cases: [string, string[], ((root: string) => void)?, { volatileDirsUnder?: string[] }?][] = [
     ['-M-v: the receiver\'s "created directory", skipped FIFO and unsafe symlink lines only', ['-rlt', '--safe-links', '-M-v']],
     ['-M-i: the receiver\'s lines (its format has %i), no itemized names', ['-rlt', '--safe-links', '-M-i']],
     ['-M--itemize-changes', ['-rlt', '--safe-links', '-M--itemize-changes']],
@@ -44,30 +44,52 @@ describeEngines((e) => {
     ['-q -M-v: the receiver prints its lines', ['-rlt', '--safe-links', '-q', '-M-v']],
     ['-M-v --delete: deletions are the client\'s lines (none)', ['-rlt', '--delete', '-M-v'], deleteSetup],
     ['-i -M-v --delete: the client itemizes the deletions', ['-rlt', '-i', '--delete', '-M-v'], deleteSetup],
+    ['-M-vv: the receiver\'s -vv lines ("delta-transmission", "is uptodate")', ['-rlt', '--safe-links', '-M-vv'], changedSetup],
+    ['-M-vv on a fresh copy', ['-rlt', '--safe-links', '-M-vv']],
+    ['-v -M-v: a -vv receiver under a -v client', ['-rlt', '-v', '-M-v'], changedSetup],
+    ['-vv -M--info=name1: no "is uptodate" (the generator\'s)', ['-rlt', '-vv', '-M--info=name1'], changedSetup],
+    ['-M-ii: the generator reports unchanged entries, the client prints none', ['-rlt', '-M-ii'], changedSetup],
+    ['-i -M-ii: the client prints only changes', ['-rlt', '-i', '-M-ii'], changedSetup],
+    ['-ii -M--no-i: the generator sends no unchanged entry', ['-rlt', '-ii', '-M--no-i'], changedSetup],
+    ['-aii -M-i: every entry itemized', ['-rlt', '-ii', '-M-i'], changedSetup],
+    ['-v -M-ii: the line\'s "%n%L" format stays the receiver\'s (no %i): "is uptodate" with -M-v', ['-rlt', '-v', '-M-ii', '-M-v'], changedSetup],
+    ['-M-vv -u: the generator\'s skip lines', ['-rlt', '-u', '-M-vv'], changedSetup],
+    ['-M--info=skip2 --ignore-existing', ['-rlt', '--ignore-existing', '-M--info=skip2'], changedSetup],
+    ['-M-vv -b --backup-dir: the receiver\'s backup lines', ['-rlt', '-b', '--backup-dir=bk', '-M-vv'], changedSetup, { volatileDirsUnder: ['dst/bk'] }],
+    ['-M--debug=del --delete: "deleting in"', ['-rlt', '--delete', '-M--debug=del'], deleteSetup],
+    ['-M--debug=flist: "delta-transmission"', ['-rlt', '-M--debug=flist']],
+    ['-M--log-file-format=%n without --log-file: nothing changes', ['-rlt', '-v', '-M--log-file-format=%n']],
   ];
-  for (const [title, args, setup] of cases) {
+  for (const [title, args, setup, extra] of cases) {
     it(title, async () => {
-      await differential({ engine, setup: setup ?? outputSetup, args: [...args, 'src/', 'dst/'], noItemize: true });
+      await differential({ engine, setup: setup ?? outputSetup, args: [...args, 'src/', 'dst/'], noItemize: true, ...extra });
     });
   }
-  for (const opt of ['-M--log-file=log', '-M--log-file-format=%n']) {
-    it(`${opt}: refused (exit 1) with the reason, nothing written`, async () => {
-      const root = tempDir('arsync-mout-');
-      outputSetup(root);
-      const r = await runCli(['-rlt', opt, `--engine=${engine}`, 'src/', 'dst/'], { cwd: root });
-      expect(r.code, show(r)).toBe(1);
-      expect(r.stderr, show(r)).toContain('the byte counts of its protocol stream');
-      expect(fs.existsSync(path.join(root, 'dst'))).toBe(false);
-      expect(fs.existsSync(path.join(root, 'log'))).toBe(false);
-    });
-  }
-  for (const opt of ['-M-vv', '-M-vvv', '-M--debug=flist', '-M-ii', '-M--info=progress2']) {
+  it('--log-file with -M--log-file-format: the log keeps the line\'s format (the receiver has no log)', async () => {
+    const root = tempDir('arsync-mout-');
+    outputSetup(root);
+    const r = await runCli(['-rlt', '--log-file=log', '-M--log-file-format=NAME %n', `--engine=${engine}`, 'src/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(0);
+    const log = fs.readFileSync(path.join(root, 'log'), 'utf8');
+    expect(log).toMatch(/\] >f\+{9} a\.txt\n/);
+    expect(log).not.toContain('NAME');
+  });
+  it('-M--log-file: refused (exit 1) with the reason, nothing written', async () => {
+    const root = tempDir('arsync-mout-');
+    outputSetup(root);
+    const r = await runCli(['-rlt', '-M--log-file=log', `--engine=${engine}`, 'src/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stderr, show(r)).toContain('the byte counts of its protocol stream');
+    expect(fs.existsSync(path.join(root, 'dst'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'log'))).toBe(false);
+  });
+  for (const opt of ['-M-vvv', '-M--debug=flist2', '-M--debug=genr', '-M--info=progress2']) {
     it(`${opt}: refused (exit 1), nothing written`, async () => {
       const root = tempDir('arsync-mout-');
       outputSetup(root);
       const r = await runCli(['-rlt', opt, `--engine=${engine}`, 'src/', 'dst/'], { cwd: root });
       expect(r.code, show(r)).toBe(1);
-      expect(r.stderr, show(r)).toContain(`-M/--remote-option=${opt.slice(2)}: the receiver's own lines at this level`);
+      expect(r.stderr, show(r)).toContain(`-M/--remote-option=${opt.slice(2)}: the receiver's own -vvv trace`);
       expect(fs.existsSync(path.join(root, 'dst'))).toBe(false);
     });
   }

@@ -98,7 +98,16 @@ describe('what the no-effect options leave in the Config', () => {
     // -M-v: the receiver's own lines only; the client's verbosity is the line's.
     const v = config('-M-v', '-r', 'a', 'b');
     expect([v.verbose, v.info.NAME, v.receiverOutput?.info.NAME]).toEqual([0, 0, 1]);
-    expect(msg(() => config('-M-vv', '-r', 'a', 'b'))).toMatch(/remote-option=-vv: the receiver's own lines at this level/);
+    // -M-vv: the receiver's -vv levels (info and debug), the client's untouched; -vvv's trace is refused.
+    const vv = config('-M-vv', '-r', 'a', 'b');
+    expect([vv.info.NAME, vv.receiverOutput?.info.NAME, vv.receiverOutput?.info.SKIP, vv.receiverOutput?.debug.FLIST, vv.debug.FLIST]).toEqual([0, 2, 1, 1, 0]);
+    expect(msg(() => config('-M-vvv', '-r', 'a', 'b'))).toMatch(/remote-option=-vvv: the receiver's own -vvv trace/);
+    // rsync's receiver keeps the line's stdout format: -v's "%n%L" has no %i, so -M-ii itemizes nothing there.
+    expect(config('-M-ii', '-r', 'a', 'b').receiverOutput?.hasI).toBe(2);
+    expect(config('-v', '-M-ii', '-r', 'a', 'b').receiverOutput?.hasI).toBe(0);
+    expect(config('-ii', '-M--no-i', '-r', 'a', 'b').receiverOutput?.hasI).toBe(1);
+    // -M--log-file-format without -M--log-file: the receiver has no log, nothing changes.
+    expect(config('-M--log-file-format=%n', '-r', 'a', 'b')).toEqual(config('-r', 'a', 'b'));
     // -M--no-delay-updates: rsync's receiver keeps the .~tmp~ partial dir (and --partial) the line settled.
     const nd = config('--delay-updates', '-M--no-delay-updates', '-r', 'a', 'b');
     expect([nd.delayUpdates, nd.partialDir, nd.partial, nd.incRecursive]).toEqual([false, '.~tmp~', true, true]);
