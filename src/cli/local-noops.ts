@@ -47,6 +47,8 @@ export interface NoEffect {
   oldArgsLevel: number;
   /** rsync's protect_args once settled (-s, else RSYNC_PROTECT_ARGS; never with old args): remote/rsh.ts. */
   secludedArgs: boolean;
+  /** -s on the line itself (not from RSYNC_PROTECT_ARGS). */
+  secludedGiven: boolean;
   /** -M/--remote-option values, in order (main's parser checks them: it knows every option). */
   remoteOptions: string[];
   /** --checksum-choice's transfer and file checksums, lower case; undefined when not given. */
@@ -240,9 +242,6 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxB
     if (alloc !== undefined && rsyncSize('max-alloc', alloc, 'B', 1024 * 1024, -1, true) === 0) {
       throw new UsageError('max-alloc must be greater than zero');
     }
-    // rsync's local receiver parses the -M options with --old-args in force (local_child()), so -s there
-    // is the conflict above, in the receiver: the run ends with exit 12.
-    if (remoteOptions.length && secluded > 0) throw remoteOptionError('--secluded-args conflicts with --old-args.');
     // parse_compress_choice() and parse_checksum_choice(): checked even when -z/-c is not given.
     if (compressChoice !== undefined && !knownName(COMPRESS_NAMES, compressChoice)) {
       throw new OptionError(`unknown compress name: ${compressChoice} (--compress-choice)`, Exit.Unsupported);
@@ -262,6 +261,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxB
       oldArgs: oldArgs > 0,
       oldArgsLevel: Math.max(oldArgs, 0),
       secludedArgs: protect > 0,
+      secludedGiven: secluded > 0,
       remoteOptions,
       checksumChoice: choice,
       compress: { count: compressCount, choice: compressChoice?.toLowerCase(), level: compressLevel, skip: skipCompress },

@@ -13,7 +13,7 @@ import { pullOperand } from './pull-operand.js';
 import { parseChmod } from '../plan/chmod.js';
 import { validateFormat } from '../progress/format.js';
 import { daemonLogin } from './daemon-options.js';
-import { OptionError, type NoEffect } from './local-noops.js';
+import { OptionError, remoteOptionError, type NoEffect } from './local-noops.js';
 import { reflinkMode, reflinkSpellings } from './reflink.js';
 import { fuzzyLevel } from './fuzzy-options.js';
 import { refuseRemoteIconv } from './iconv-options.js';
@@ -76,9 +76,17 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   const noEffect = built.noEffect();
   const protocolVersion = built.protocol.finish();
   const receiverOpts = receiverPass ? [] : noEffect.remoteOptions.filter(isReceiverSetting);
-  if (!receiverPass) for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt) && !isReceiverSetting(opt)) checkRemoteOption(parseArgs, opt);
   const line = settleOperands(built, o, args, noEffect, fromProcess ? receiverExtra : undefined);
   const { operandBytes, listing, pushTo, pulled } = line;
+  const remote = Boolean(listing ?? pushTo ?? pulled);
+  // To another machine, -M values go to its server as they are, which judges them (rsync's client
+  // does not parse them); a local copy's are judged here.
+  if (!receiverPass && !remote) {
+    // rsync's local receiver parses the -M options with --old-args in force (local_child()), so -s there
+    // is the conflict of -s with --old-args, in the receiver: the run ends with exit 12.
+    if (noEffect.remoteOptions.length && noEffect.secludedGiven) throw remoteOptionError('--secluded-args conflicts with --old-args.');
+    for (const opt of noEffect.remoteOptions) if (!isReceiverOption(opt) && !isReceiverSetting(opt)) checkRemoteOption(parseArgs, opt);
+  }
   const clockLimits = built.clock();
   settleDaemon(built, o, line, clockLimits, fromProcess);
   const { config, deleteMode, backupDir } = configFrom(built, o, filters, noEffect, clockLimits, line);
@@ -95,7 +103,6 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   if ([config.outFormat, config.logFileFormat].some((f) => f?.includes('%'))) useNativeSumsFor(config.engine);
   config.xferSum = noEffect.checksumChoice?.[0];
   config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum, autoFileSum(protocolVersion));
-  const remote = Boolean(listing ?? pushTo ?? pulled);
   applyProtocol(config, protocolVersion, {
     plainDelete: o['deleteDuringKind'] === undefined && !o['deleteBefore'] && !o['deleteAfter'],
     remote,
@@ -104,7 +111,9 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   checkConfig(config, backupDir);
   // After the line's own checks (their exit 1), so the second parse fails only on what -M adds (exit 12).
   // A remote peer, a batch or a listing (whose receiver writes nothing): these are refused as before.
-  if (remote || settled || config.listOnly) receiverOpts.forEach((opt) => checkRemoteOption(parseArgs, opt));
+  if (remote) {
+    if (noEffect.remoteOptions.length) config.remoteOptions = noEffect.remoteOptions;
+  } else if (settled || config.listOnly) receiverOpts.forEach((opt) => checkRemoteOption(parseArgs, opt));
   else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(parseArgs, argv, fromProcess, receiverOpts, config.suffix), receiverOpts);
   if (!remote) return { kind: 'run', config };
   refuseRemoteIconv(config);
@@ -330,7 +339,8 @@ function configFrom(built: Program, o: Record<string, unknown>, filters: FilterI
     ...dirDefaults(),
     ...meta(),
     ...ownership(),
-    ...fakeSuper(noEffect.remoteOptions),
+    // A remote server's -M values are its own (cli/remote-args.ts): only a local copy's receiver takes them here.
+    ...fakeSuper(line.listing ?? line.pushTo ?? line.pulled ? [] : noEffect.remoteOptions),
     ...devices(),
     ...iconv(o),
     ...outputs,

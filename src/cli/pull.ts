@@ -24,7 +24,7 @@ import { deleteScopeRules } from './pull-delete-scope.js';
 import { loginOf } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
-import { senderArgs } from '../remote/server-args.js';
+import { remoteOptionArgs, senderArgs } from '../remote/server-args.js';
 import { pullFiles, type Fetch } from '../remote/pull.js';
 import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
@@ -170,7 +170,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     user: p.operand.user,
     host: p.operand.host,
     rsyncPath: p.rsyncPath,
-    serverArgs: pullServerArgs(c, p.wholeFile, p.blockSize, p.compress, place ? filesFromServerArgs(place, c, true) : undefined),
+    serverArgs: [...pullServerArgs(c, p.wholeFile, p.blockSize, p.compress, place ? filesFromServerArgs(place, c, true) : undefined), ...remoteOptionArgs(c)],
     paths: [p.operand.path, ...(p.extraPaths ?? [])].map((b) => b.toString('latin1')),
     weSend: false,
     oldArgs: c.oldArgs,

@@ -7,7 +7,7 @@ import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
 import { classifyOperand, loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
-import { receiverArgs } from '../remote/server-args.js';
+import { receiverArgs, remoteOptionArgs } from '../remote/server-args.js';
 import { runPush, deletedName, type PushReport, type PushStats } from '../remote/push.js';
 import { Item, itemizeFlags, significant } from '../remote/iflags.js';
 import { Msg } from '../remote/mux.js';
@@ -279,7 +279,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       blockSize: p.blockSize,
       compress: p.compress,
       ...(place ? { filesFrom: filesFromServerArgs(place, c, false) } : {}),
-    }),
+    }).concat(remoteOptionArgs(c)),
     paths: [p.operand.path.toString('latin1')],
     weSend: true,
     oldArgs: c.oldArgs,

@@ -7,7 +7,7 @@ import type { Config } from '../model/config.js';
 import { loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList, finishReceive } from '../remote/listing.js';
-import { senderArgs } from '../remote/server-args.js';
+import { remoteOptionArgs, senderArgs } from '../remote/server-args.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { listLine } from '../progress/list-line.js';
 import { listingStatsLines, rsyncSeconds } from '../progress/stats.js';
@@ -53,7 +53,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     user: r.operand.user,
     host: r.operand.host,
     rsyncPath: r.rsyncPath,
-    serverArgs: senderArgs(flags),
+    serverArgs: [...senderArgs(flags), ...remoteOptionArgs(c)],
     paths: [r.operand.path.toString('latin1')],
     weSend: false,
     oldArgs: c.oldArgs,

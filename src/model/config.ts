@@ -158,6 +158,8 @@ export interface Config {
   oldArgs: number;
   /** rsync's protect_args (-s, RSYNC_PROTECT_ARGS): a remote server gets its arguments through the connection, not the remote shell. */
   secludedArgs: boolean;
+  /** -M/--remote-option values of a push, pull or remote listing: the remote server's, after its options. */
+  remoteOptions?: readonly string[];
   /** -0/--from0: --files-from, --exclude-from, --include-from and merge files are NUL-separated. */
   from0: boolean;
   linkDest: string[];

@@ -250,3 +250,13 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.mkpath) args.push('--mkpath');
   return args;
 }
+
+/**
+ * The -M/--remote-option values, after every other server option (rsync's server_options ends with
+ * them). Each is one argument, escaped for the remote shell as an option's value is (safeOptionArg); not
+ * under -s (they travel through the connection) nor under --old-args, where rsync lets the remote shell
+ * split them.
+ */
+export function remoteOptionArgs(c: Pick<Config, 'remoteOptions' | 'secludedArgs' | 'oldArgs'>): string[] {
+  return (c.remoteOptions ?? []).map((v) => (c.secludedArgs || c.oldArgs > 0 ? v : safeOptionArg(v)));
+}
