@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
+import { sameRoot } from '../helpers/normalise.js';
 import { clone, snapshotDiff, statSnapshot } from '../helpers/differential.js';
 import { tempDir } from '../helpers/tree.js';
 
@@ -24,13 +25,6 @@ function setup(root: string): void {
   fs.writeFileSync(path.join(root, 'file'), 'not a directory');
 }
 
-/** Output made alike: the work root, the program's name, rsync's source location. */
-const alike = (text: string, root: string): string =>
-  text
-    .split(root)
-    .join('ROOT')
-    .replace(/^arsync([: ])/gm, 'rsync$1')
-    .replace(/ at \S+\(\d+\) \[\w+=[^\]]+\]$/gm, '');
 
 const CASES: string[][] = [
   ['-a', 'src/', 'file'], // ".", a, sub, empty: more than one
@@ -62,8 +56,8 @@ describeEngines(({ name: engine }) => {
       const what = `${args.join(' ')}\n${show(s)}`;
       expect(s.code, what).toBe(r.status);
       expect(s.code, what).toBe(3);
-      expect(alike(s.stdout, B), what).toBe(alike(r.stdout, A));
-      expect(alike(s.stderr, B), what).toBe(alike(r.stderr, A));
+      expect(sameRoot(s.stdout, B), what).toBe(sameRoot(r.stdout, A));
+      expect(sameRoot(s.stderr, B), what).toBe(sameRoot(r.stderr, A));
       expect(snapshotDiff(before, statSnapshot(B)), what).toEqual([]);
     }
   });

@@ -22,3 +22,16 @@ export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string 
     )
     .join('\n');
 }
+
+/**
+ * One run's output (stdout or stderr) made comparable with another's in a clone of the same tree: the
+ * work root as ROOT, arsync's name as rsync's, and rsync's source location ("at main.c(777) [sender=…]")
+ * dropped from its exit lines.
+ */
+export function sameRoot(text: string, root: string): string {
+  return text
+    .split(root)
+    .join('ROOT')
+    .replace(/^arsync([: ])/gm, 'rsync$1')
+    .replace(/ at \S+\(\d+\) \[\w+=[^\]]+\]$/gm, '');
+}
