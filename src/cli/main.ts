@@ -15,6 +15,7 @@ import { resolveOperands } from '../plan/sources.js';
 import { transfer, wholeListTraced } from '../run/run.js';
 import { startBatch } from './batch-run.js';
 import { exitLine } from '../run/trace-render.js';
+import { traceLevels } from '../run/trace.js';
 import { exitCode } from '../run/tally.js';
 import { receiverOutput, type Config } from '../model/config.js';
 import { filterRefusal, impliedDirsRefusal, protocolNotes } from './protocol-option.js';
@@ -233,7 +234,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   let resolved;
   try {
     const listed = filters && !filters.isEmpty ? (root: Buffer, rel: Buffer, isDir: boolean) => filters.check(rel, isDir, filters.root('sender', root)) !== 'exclude' : undefined;
-    resolved = await resolveOperands(c, (p) => engine.lstat(p), listed);
+    resolved = await resolveOperands(c, (p) => engine.lstat(p), listed, traceLevels(c.debug) !== undefined);
   } catch (err) {
     if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
     if (err instanceof FileSelectError) {

@@ -245,7 +245,11 @@ export function senderOperands(c: Config, listed: Buffer | undefined, dotDirs: B
  * Work out roots and destination. `lstat` is the engine's, so names stay bytes; sources that are missing
  * are returned in `missing` (the caller reports them, goes on, and exits 23).
  */
-export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: Listed): Promise<{ plan: Plan; missing: MissingSource[] }> {
+/**
+ * `keepOrder`: the roots stay in the operands' order, for the -vvv trace (run/trace.ts), which follows
+ * rsync's sender building its list operand by operand.
+ */
+export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: Listed, keepOrder = false): Promise<{ plan: Plan; missing: MissingSource[] }> {
   const missing: MissingSource[] = [];
   const lstat = lstatBounded(engineLstat);
   if (c.filesFrom !== undefined && c.sources.length !== 1) {
@@ -426,7 +430,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   }
   // The order of rsync's sorted file list, whatever the order of the operands or of --files-from's lines
   // (the -v and -i lines follow it). Array.prototype.sort is stable: "." and a content dir keep theirs.
-  roots.sort((a, b) => listOrder(a.rel, dirRoots.has(a), b.rel, dirRoots.has(b)));
+  if (!keepOrder) roots.sort((a, b) => listOrder(a.rel, dirRoots.has(a), b.rel, dirRoots.has(b)));
   if (!destStat && !c.mkpath) {
     // rsync makes only the last component of a missing destination.
     try {
