@@ -86,9 +86,12 @@ export interface InlineBudget {
  * Measured on 2 cores (docs/benchmarks.md, "Inline first"): starting two workers costs 80–150 ms of wall
  * time before their first batch completes, while a batch of 256 small files runs inline in a few ms. A
  * batch's data bounds how long the event loop waits for it (how late a signal or a progress line comes):
- * 2 MiB is a millisecond on tmpfs, tens on a cold disk.
+ * 8 MiB is a few milliseconds on tmpfs or in the page cache, under 100 on a cold disk. While the job runs
+ * inline the sink cuts its batches at half that (inlineCut), so a batch of small files never proves the
+ * job large by its data alone: a re-sync that copies 1% of a tree's files (a few MiB in all) used to start
+ * both workers for its first 256 files.
  */
-export const INLINE_BUDGET: InlineBudget = { ms: 100, batchBytes: 2 << 20, totalBytes: 32 << 20 };
+export const INLINE_BUDGET: InlineBudget = { ms: 100, batchBytes: 8 << 20, totalBytes: 32 << 20 };
 
 /** No inline start: every batch goes to the workers (--bwlimit, whose sleeps would hold the event loop). */
 export const NO_INLINE: InlineBudget = { ms: 0, batchBytes: 0, totalBytes: 0 };
@@ -199,6 +202,18 @@ export class Dispatcher {
       this.starting = false;
     }
     await this.send(item);
+  }
+
+  /**
+   * While batches may still run on this thread (the job has not proved large, or its workers are still
+   * starting): the file data after which the sink should close its batch, so that the batch, with one more
+   * file of up to the same size, stays within the inline bound. Undefined once batches go to the workers,
+   * which take the sink's full-size batches.
+   */
+  get inlineCut(): number | undefined {
+    if (this.o.workers <= 0 || this.o.live || this.o.noInline || this.budget.ms <= 0) return undefined;
+    if ((this.inlineFirst && !this.pool) || this.starting) return this.budget.batchBytes / 2;
+    return undefined;
   }
 
   /** Whether a pool worker has loaded and opened its engine. */

@@ -1,7 +1,8 @@
 // Where the planner's ops go (the second transport seam: a local engine today, a remote receiver later).
 // Ops are executed in one of three ways, and the name says which:
 //   - add():   streamed: appended to the current batch, sent to the pool when it is full (BATCH_OPS ops
-//              or BATCH_BYTES of file data); its outcome comes back later (settled).
+//              or BATCH_BYTES of file data, less while the job still runs on this thread); its outcome
+//              comes back later (settled).
 //   - now():   on this thread before the walk goes on: directories that files will land in, deletions.
 //   - later(): after the walk, once every file exists: hard links.
 //   - runDelayed(): --delay-updates' renames out of the partial dirs, for the File ops that were done.
@@ -191,6 +192,8 @@ export class LocalSink implements OpSink {
 
   async maybeFlush(): Promise<void> {
     if (this.batch.count >= BATCH_OPS || this.batchBytes >= BATCH_BYTES) await this.flush();
+    // A job still running on this thread takes smaller batches (pool/dispatcher.ts, inlineCut).
+    else if (this.batchBytes > 0 && this.batchBytes >= (this.dispatcher?.inlineCut ?? Infinity)) await this.flush();
   }
 
   async flush(): Promise<void> {

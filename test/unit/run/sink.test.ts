@@ -7,6 +7,7 @@ import { SourceAnchors } from '../../../src/plan/anchors.js';
 import { BATCH_BYTES, BATCH_OPS, LocalSink, type Pending } from '../../../src/run/sink.js';
 import { ERRNO } from '../../../src/util/errors.js';
 import { readBatch } from '../../../src/engine/batch.js';
+import { INLINE_BUDGET } from '../../../src/pool/dispatcher.js';
 import { FileMark } from '../../../src/progress/file-progress.js';
 
 const st = (size = 1): Stat => ({ mode: S_IFREG | 0o644, uid: 0, gid: 0, size, mtimeSec: 1, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0 });
@@ -27,14 +28,14 @@ function fakeContext(answer: (batch: Uint8Array, call: number) => OpFailure[] = 
   return { ctx, runs };
 }
 
-function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; fileMark?: (size: number) => FileMark; anchors?: SourceAnchors } = {}) {
+function sink(ctx: EngineContext | undefined, o: { dryRun?: boolean; fileMark?: (size: number) => FileMark; anchors?: SourceAnchors; workers?: number } = {}) {
   const failed: OpFailure[] = [];
   const settled: { p: Pending; o: number }[] = [];
   const s = new LocalSink({
     ctx,
     engineOptions: { engine: 'sync' } as EngineOptions,
     serialEngine: 'sync',
-    workers: 0, // every batch runs inline on the fake context
+    workers: o.workers ?? 0, // 0: every batch runs inline on the fake context
     inlineFirst: true,
     dryRun: o.dryRun ?? false,
     fileMark: o.fileMark,
@@ -75,6 +76,26 @@ describe('OpSink (local)', () => {
     s.add(OpKind.File, b('/s/b'), b('b'), st(1));
     await s.maybeFlush();
     expect(runs.map((r) => r.map((o) => o.dst))).toEqual([['l', 'a', 'b']]);
+  });
+
+  it(`streams: while the job runs inline, a batch goes at half the inline bound (${INLINE_BUDGET.batchBytes / 2} bytes), not at ${BATCH_BYTES}`, async () => {
+    // Two workers allowed, but the job has not proved large: batches run here, and are cut small so that
+    // their data alone does not start the pool (a re-sync of 1% of a tree's files stays on this thread).
+    const { ctx, runs } = fakeContext();
+    const { s } = sink(ctx, { workers: 2 });
+    const cut = INLINE_BUDGET.batchBytes / 2;
+    s.add(OpKind.File, b('/s/a'), b('a'), st(cut - 1));
+    await s.maybeFlush();
+    expect(runs.length).toBe(0);
+    s.add(OpKind.File, b('/s/b'), b('b'), st(cut - 1));
+    await s.maybeFlush();
+    s.add(OpKind.File, b('/s/c'), b('c'), st(1));
+    await s.maybeFlush();
+    s.add(OpKind.File, b('/s/d'), b('d'), st(cut));
+    await s.maybeFlush();
+    // Both batches ran on the fake (inline) context: no worker was started for them.
+    expect(runs.map((r) => r.map((o) => o.dst))).toEqual([['a', 'b'], ['c', 'd']]);
+    await s.close();
   });
 
   it('streams each op with its source anchor; outcomes come back to settled() for the ops that asked', async () => {
