@@ -430,7 +430,11 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   }
   // The order of rsync's sorted file list, whatever the order of the operands or of --files-from's lines
   // (the -v and -i lines follow it). Array.prototype.sort is stable: "." and a content dir keep theirs.
-  if (!keepOrder) roots.sort((a, b) => listOrder(a.rel, dirRoots.has(a), b.rel, dirRoots.has(b)));
+  if (!keepOrder) {
+    const keyed = roots.map((r) => ({ r, key: listKey(r.rel, dirRoots.has(r)) }));
+    keyed.sort((a, b) => compareKeys(a.key, b.key));
+    keyed.forEach((k, i) => (roots[i] = k.r));
+  }
   if (!destStat && !c.mkpath) {
     // rsync makes only the last component of a missing destination.
     try {
@@ -491,30 +495,36 @@ function firstListTotal(inList: readonly { src: Buffer; stat: Stat; contents: bo
  * directory before what is below it. `aDir`/`bDir`: whether the last name is a directory.
  */
 export function listOrder(a: Buffer, aDir: boolean, b: Buffer, bDir: boolean): number {
-  const as = a.length ? splitNames(a) : [];
-  const bs = b.length ? splitNames(b) : [];
-  for (let i = 0; ; i++) {
-    if (i === as.length || i === bs.length) return as.length - bs.length;
-    const x = as[i]!;
-    const y = bs[i]!;
-    const xDir = i < as.length - 1 || aDir;
-    const yDir = i < bs.length - 1 || bDir;
-    if (xDir !== yDir) return xDir ? 1 : -1;
-    const byName = Buffer.compare(x, y);
-    if (byName !== 0) return byName;
-  }
+  return compareKeys(listKey(a, aDir), listKey(b, bDir));
 }
 
-function splitNames(p: Buffer): Buffer[] {
-  const out: Buffer[] = [];
+const compareKeys = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
+/**
+ * A key whose order is listOrder's, so that a sort makes it once per path and compares strings (splitting
+ * both paths on each comparison cost 3–4× as much CPU for 100,000 --files-from lines). The key's bytes
+ * are read as latin1, one character each, so JavaScript's string order is their unsigned byte order.
+ * Each name becomes its kind (0 file, 1 directory: files first), its bytes, and a 0 byte (a name holds no
+ * 0 byte, so a name that is a prefix of another sorts first, as in a plain comparison); a directory's key
+ * is a prefix of the keys below it.
+ */
+export function listKey(rel: Buffer, isDir: boolean): string {
+  const key = Buffer.allocUnsafe(rel.length * 2 + 2);
+  let n = 0;
   let from = 0;
-  for (let i = 0; i <= p.length; i++) {
-    if (i === p.length || p[i] === 0x2f) {
-      if (i > from) out.push(p.subarray(from, i));
-      from = i + 1;
+  // The last name's end: a trailing "/" adds no name.
+  let last = rel.length;
+  while (last > 0 && rel[last - 1] === 0x2f) last--;
+  for (let i = 0; i <= last; i++) {
+    if (i < last && rel[i] !== 0x2f) continue;
+    if (i > from) {
+      key[n++] = i < last || isDir ? 1 : 0;
+      n += rel.copy(key, n, from, i);
+      key[n++] = 0;
     }
+    from = i + 1;
   }
-  return out;
+  return key.toString('latin1', 0, n);
 }
 
 /** A path as rsync's clean_fname() shows it: no "/./" (-R's marker, or the operator's own). */

@@ -2,7 +2,7 @@
 // in each directory, names as unsigned bytes, a directory before what is below it.
 
 import { describe, expect, it } from 'vitest';
-import { listOrder } from '../../../src/plan/sources.js';
+import { listKey, listOrder } from '../../../src/plan/sources.js';
 
 type E = [name: string, dir: boolean];
 const sorted = (entries: E[]): string[] =>
@@ -20,6 +20,17 @@ describe('listOrder', () => {
   });
   it('compares names as unsigned bytes, not as UTF-16 or by locale', () => {
     expect(sorted([['\xe9', false], ['z', false], ['Z', false], ['a.b', false], ['a', false]])).toEqual(['Z', 'a', 'a.b', 'z', '\xe9']);
+  });
+  it('reads empty names (a doubled or trailing "/") as absent, as the sender\'s cleaned names have none', () => {
+    expect(listOrder(Buffer.from('a//b'), false, Buffer.from('a/b'), false)).toBe(0);
+    expect(listOrder(Buffer.from('d/'), true, Buffer.from('d'), true)).toBe(0);
+    expect(sorted([['x//y', false], ['x/', true], ['x/a', false]])).toEqual(['x/', 'x/a', 'x//y']);
+  });
+  it('makes a directory\'s key a prefix of the keys below it, and never longer than twice the path plus 2', () => {
+    const d = listKey(Buffer.from('a/bc'), true);
+    const below = listKey(Buffer.from('a/bc/d'), false);
+    expect(below.startsWith(d)).toBe(true);
+    for (const p of ['a', 'a/b/c/d/e', '/', 'x//', '\xff/\x01']) expect(listKey(Buffer.from(p, 'latin1'), true).length).toBeLessThanOrEqual(2 * p.length + 2);
   });
   it('is 0 for the same name and kind, so a stable sort keeps the operands\' order', () => {
     expect(listOrder(Buffer.from('a'), false, Buffer.from('a'), false)).toBe(0);
