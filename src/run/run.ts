@@ -249,7 +249,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (receiverOutput(c).debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
     for (const root of plan.roots) {
       if (abort.aborted) break;
-      if (trace) traceRoot(trace, root, engine, input.plan.destRoot);
+      if (trace) traceRoot(trace, root, engine, input.plan.destRoot, c);
       await transferRoot(rc, root);
     }
     listComplete = true;
@@ -308,10 +308,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
 }
 
 /** -vvv: the source's place in rsync's first file list ("." for "dir/", else its own name). */
-function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoot: Buffer): void {
+function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoot: Buffer, c: Config): void {
   const src = root.src.toString('latin1');
   if (root.contents) return trace.rootDir(showPath(root.src), posix.resolve(src));
   const st = engine.lstat(root.src);
+  if (c.relative) return traceRelative(trace, root, st, engine, destRoot, c.filesFrom !== undefined);
   const slash = root.src.lastIndexOf(0x2f);
   const base = slash < 0 ? '' : `${showPath(root.src.subarray(0, slash))}/`;
   // A regular file it replaces is the receiver's basis ("recv mapped").
@@ -321,16 +322,31 @@ function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoo
 }
 
 /**
- * Is rsync's -vvv trace kept? For one source copied recursively (the list shapes the trace numbers: an
- * incremental list, or with --no-inc-recursive a whole one, trace-whole.ts); not for --json, nor a pull
- * (its lines are the protocol's).
+ * -R: the operand's path below its "/./" (or all of it), each part in the list of the one above it; the
+ * sender names its files under the path before the "/./" (rsync's F_PATHNAME; none for --files-from).
+ */
+function traceRelative(trace: RunTrace, root: Root, st: ReturnType<EngineSelection['lstat']>, engine: EngineSelection, destRoot: Buffer, filesFrom: boolean): void {
+  const prefix = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1');
+  // --files-from: rsync's sender works in the source directory, so its names have nothing before them.
+  const base = filesFrom || posix.normalize(prefix || '.') === '.' ? '' : `${posix.normalize(prefix).replace(/\/+$/, '')}/`;
+  const twin = engine.lstat(joinPath(destRoot, root.rel));
+  const basis = !isFailure(twin) && fileType(twin.mode) === 'reg' ? twin.size : 0;
+  const parts = showPath(root.rel).split('/');
+  trace.rootRelative(base, posix.resolve(prefix || '.'), parts, !isFailure(st) && fileType(st.mode) === 'dir', isFailure(st) ? 0 : st.size, basis);
+}
+
+/**
+ * Is rsync's -vvv trace kept? For sources copied recursively, or listed by --files-from (the list shapes
+ * the trace numbers: an incremental list, or with --no-inc-recursive or without -r a whole one,
+ * trace-whole.ts; -R's implied directories in either); not for --json, nor a pull (its lines are the
+ * protocol's).
  */
 function traced(c: Config, input: Pick<TransferInput, 'plan' | 'wrapSource'>): boolean {
   const roots = input.plan.roots;
   // Several operands: every one found, only the first a "dir/" (its "." list is the first list).
   const operands = roots.every((r, k) => !r.missing && (k === 0 || !r.contents));
   return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && operands && (input.plan.renamed ? roots.length === 1 && !roots[0]!.dirOnly : roots.every((r) => !r.display)) &&
-    c.recursive && !c.relative && c.filesFrom === undefined;
+    (c.recursive || c.filesFrom !== undefined);
 }
 
 /**
