@@ -263,6 +263,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     if (k > 0 && !l.early && !o.hardLinks) received(l, 'generator');
     if (!l.top) line(on.genr, `recv_generator(${l.dir.name},${start - 1})`);
     replay(l.dir.gen);
+    if (l.push) line(on.filter, l.push);
     list.forEach((e, i) => {
       line(on.genr, `recv_generator(${e.name},${start + i})`);
       if (!e.isDir) replay(e.gen);

@@ -94,6 +94,9 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
   index.forEach((e, i) => {
     line(on.genr, `recv_generator(${e.name},${i})`);
     replay(e.gen);
+    // -R under --delete-during: an implied directory's filters pushed (no deletions there).
+    const push = e.isDir ? listOf.get(e.name)?.push : undefined;
+    if (push) line(on.filter, push);
     // A backup made for an entry that sends no data is the generator's.
     if (!e.isDir && !e.data) replay(e.recv);
     sums(e, i);

@@ -89,6 +89,8 @@ export interface TraceList {
   readdir: Map<string, number>;
   /** What the sender said about entries it left out while reading the directory (its filter lines), by readdir position. */
   said: Array<{ pos: number; text: string }>;
+  /** -R under --delete-during: the generator's line as it enters an implied directory (change_local_filter_dir, no deletions there). */
+  push?: string;
 }
 
 /** Which trace lines are on: rsync's DEBUG_GTE(WORD, N) for the words the trace prints. */
@@ -227,8 +229,9 @@ export class RunTrace {
    * first part in the first list (make_file(src,*,2) when more follow) and each later part in the list of
    * the one above it, so every directory above the operand has a list of its own that holds the next part;
    * several operands share those lists (send_implied_dirs, send1extra). The operand's own list is the walk's.
+   * `destAbs`: the destination root, when the generator deletes during the pass.
    */
-  rootRelative(base: string, absBase: string, parts: string[], isDir: boolean, size: number, basis: number): void {
+  rootRelative(base: string, absBase: string, parts: string[], isDir: boolean, size: number, basis: number, destAbs?: string): void {
     this.srcBase = base;
     this.relative = true;
     this.relativeOperands.push(parts.join('/'));
@@ -252,6 +255,7 @@ export class RunTrace {
       let list = this.listOf.get(name);
       if (!list) {
         list = { dir: this.entryFor(name, true, 0, -1), abs: withSlash(`${absBase}/${name}`), listed: [], readdir: new Map(), said: [] };
+        if (destAbs !== undefined && this.levels.filter) list.push = `[generator] pushing local filters for ${withSlash(`${destAbs}/${name}`)}`;
         this.lists.push(list);
         this.listOf.set(name, list);
       }

@@ -68,3 +68,22 @@ describeEngines((e) => {
     }
   });
 });
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('-R --delete: the generator enters each implied directory (its filters pushed, no deletions there), with and without an incremental list', async () => {
+    const setup = (root: string): void => {
+      tree(root);
+      put(root, 'dst/src/a/x/old', 'extra\n', 0o644);
+      put(root, 'dst/src/keep', 'not in the transfer\n', 0o644);
+    };
+    for (const more of [[], ['--no-i-r']]) {
+      const r = await differential({ engine, setup, args: ['-avvvR', '--delete', ...more, 'src/a/x', 'src/b', 'dst/'], noItemize: true, volatile: ['dst', 'dst/src', 'dst/src/a', 'dst/src/a/x'] });
+      sameProcessOrder(r);
+      expect(normaliseTrace(r.arsync.stdout).some((l) => /^\[generator\] pushing local filters for .*\/dst\/src\/a\/$/.test(l)), more.join(' ')).toBe(true);
+      expect(fs.existsSync(path.join(r.B, 'dst/src/a/x/old'))).toBe(false);
+      expect(fs.readFileSync(path.join(r.B, 'dst/src/keep'), 'utf8')).toBe('not in the transfer\n');
+    }
+  });
+});
