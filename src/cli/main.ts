@@ -295,7 +295,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, -d, --files-from).
   const whole = listHeader(c, pulled !== undefined);
-  const header = whole === 'building file list ... done\n' && wholeListTraced(c, resolved.plan, false) ? 'building file list ... \n' : whole;
+  const header = whole === 'building file list ... done\n' && wholeListTraced(c, resolved.plan, false, filters) ? 'building file list ... \n' : whole;
   if (header) io.out.write(header);
 
   let ioErrors = 0;

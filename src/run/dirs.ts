@@ -149,7 +149,12 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     rc.anchors.add(src);
     const dest = rc.dest.stat(rel);
     const verdict = quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck);
-    if (verdict.action === 'skip' || verdict.action === 'none') continue;
+    if (verdict.action === 'skip') continue;
+    // An implied directory already in place: -vvv's trace still has rsync's generator decide it.
+    if (verdict.action === 'none') {
+      if (rc.trace) rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
+      continue;
+    }
     rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
     const w = new BatchWriter(512);
     if (verdict.action === 'create') w.add(OpKind.Mkdir, src, rel, withChmod(rc, st));

@@ -249,7 +249,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (receiverOutput(c).debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
     for (const root of plan.roots) {
       if (abort.aborted) break;
-      if (trace) traceRoot(trace, root, engine, input.plan.destRoot);
+      if (trace) traceRoot(trace, root, engine, input.plan.destRoot, c);
       await transferRoot(rc, root);
     }
     listComplete = true;
@@ -308,10 +308,13 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
 }
 
 /** -vvv: the source's place in rsync's first file list ("." for "dir/", else its own name). */
-function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoot: Buffer): void {
+function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoot: Buffer, c: Config): void {
   const src = root.src.toString('latin1');
   if (root.contents) return trace.rootDir(showPath(root.src), posix.resolve(src));
   const st = engine.lstat(root.src);
+  // --delete-during: the generator enters each implied directory's twin (the pass's deletions do the rest).
+  const deleting = c.deleteMode === 'during' && !c.dryRun ? destRoot.toString('latin1') : undefined;
+  if (c.relative) return traceRelative(trace, root, st, engine, destRoot, c.filesFrom !== undefined, deleting);
   const slash = root.src.lastIndexOf(0x2f);
   const base = slash < 0 ? '' : `${showPath(root.src.subarray(0, slash))}/`;
   // A regular file it replaces is the receiver's basis ("recv mapped").
@@ -321,24 +324,50 @@ function traceRoot(trace: RunTrace, root: Root, engine: EngineSelection, destRoo
 }
 
 /**
- * Is rsync's -vvv trace kept? For one source copied recursively (the list shapes the trace numbers: an
- * incremental list, or with --no-inc-recursive a whole one, trace-whole.ts); not for --json, nor a pull
- * (its lines are the protocol's).
+ * -R: the operand's path below its "/./" (or all of it), each part in the list of the one above it; the
+ * sender names its files under the path before the "/./" (rsync's F_PATHNAME; none for --files-from).
  */
-function traced(c: Config, input: Pick<TransferInput, 'plan' | 'wrapSource'>): boolean {
+function traceRelative(trace: RunTrace, root: Root, st: ReturnType<EngineSelection['lstat']>, engine: EngineSelection, destRoot: Buffer, filesFrom: boolean, deleting: string | undefined): void {
+  const prefix = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1');
+  // --files-from: rsync's sender works in the source directory, so its names have nothing before them.
+  const base = filesFrom || posix.normalize(prefix || '.') === '.' ? '' : `${posix.normalize(prefix).replace(/\/+$/, '')}/`;
+  const twin = engine.lstat(joinPath(destRoot, root.rel));
+  const basis = !isFailure(twin) && fileType(twin.mode) === 'reg' ? twin.size : 0;
+  const parts = showPath(root.rel).split('/');
+  trace.rootRelative(base, posix.resolve(prefix || '.'), parts, !isFailure(st) && fileType(st.mode) === 'dir', isFailure(st) ? 0 : st.size, basis, deleting);
+}
+
+/**
+ * Is rsync's -vvv trace kept? For sources copied recursively, or listed by --files-from (the list shapes
+ * the trace numbers: an incremental list, or with --no-inc-recursive or without -r a whole one,
+ * trace-whole.ts; -R's implied directories in either); not for --json, nor a pull (its lines are the
+ * protocol's).
+ */
+function traced(c: Config, input: Pick<TransferInput, 'plan' | 'wrapSource' | 'filters'>): boolean {
   const roots = input.plan.roots;
   // Several operands: every one found, only the first a "dir/" (its "." list is the first list).
   const operands = roots.every((r, k) => !r.missing && (k === 0 || !r.contents));
   return traceLevels(c.debug) !== undefined && !c.json && !input.wrapSource && operands && (input.plan.renamed ? roots.length === 1 && !roots[0]!.dirOnly : roots.every((r) => !r.display)) &&
-    c.recursive && !c.relative && c.filesFrom === undefined;
+    (c.recursive || c.filesFrom !== undefined) && (!c.relative || relativeTraced(roots, input.filters));
+}
+
+/**
+ * -R's trace is kept without per-directory merge rules (rsync's parent_dirscan of each operand's path
+ * is not traced) and when no operand lies at or beneath another (rsync then sends a directory twice and
+ * its receiver drops the duplicate: the repeated entries are not traced).
+ */
+function relativeTraced(roots: readonly Root[], filters: FilterList | undefined): boolean {
+  if (filters?.hasDirMerge) return false;
+  const rels = roots.map((r) => `${r.rel.toString('latin1')}/`);
+  return rels.every((a, i) => rels.every((b, j) => i === j || !b.startsWith(a)));
 }
 
 /**
  * rsync's "building file list ... " is cut by the sender's make_file lines when a whole list's trace
  * prints them: its "done" is then the trace's (trace-whole.ts).
  */
-export function wholeListTraced(c: Config, plan: TransferInput['plan'], pulled: boolean): boolean {
-  return !pulled && !c.incRecursive && c.debug.FLIST > 1 && traced(c, { plan, wrapSource: undefined });
+export function wholeListTraced(c: Config, plan: TransferInput['plan'], pulled: boolean, filters: FilterList | undefined): boolean {
+  return !pulled && !c.incRecursive && c.debug.FLIST > 1 && traced(c, { plan, wrapSource: undefined, filters });
 }
 
 /** %C's sums, when --out-format or --log-file-format prints them. */

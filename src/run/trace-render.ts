@@ -175,8 +175,29 @@ export function traceWriters(t: RunTrace, o: RenderInput, attached: ReadonlyMap<
   return { on, out, line, replay, sentFollower, sent, got, sums, phases, pushFilters, popFilters };
 }
 
+/**
+ * The lists in rsync's sending order: its sender walks the directories depth first, each list's
+ * subdirectories in list order (send_extra_file_list). The walk lists them in that order already; under
+ * -R the operands' own order and their implied directories' lists are put in it here.
+ */
+function sendingOrder(t: RunTrace): TraceList[] {
+  if (!t.relative || !t.lists.length) return t.lists;
+  const byDir = new Map(t.lists.filter((l) => !l.top).map((l) => [l.dir.name, l]));
+  const out = new Set<TraceList>();
+  const visit = (l: TraceList): void => {
+    out.add(l);
+    for (const e of sorted(l)) {
+      const sub = e.isDir && e !== l.dir ? byDir.get(e.name) : undefined;
+      if (sub && !out.has(sub)) visit(sub);
+    }
+  };
+  visit(t.lists[0]!);
+  for (const l of t.lists) out.add(l);
+  return [...out];
+}
+
 export function renderTrace(t: RunTrace, o: RenderInput): void {
-  const lists = t.lists;
+  const lists = sendingOrder(t);
   if (!lists.length) return;
   const { entries, starts, dirNo } = numbering(lists);
   const attached = followersOf(entries.flatMap((list, k) => list.map((e, i) => ({ e, ndx: starts[k]! + i }))), o.dryRun);
@@ -204,7 +225,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
   const first = lists[0]!;
   const sendList = (l: TraceList): void => {
     // The first list's own entries are the operands (level 0): "." before its directory is read.
-    if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${sentName(e)},*,0)`));
+    if (l.top) return names(l).forEach((e) => line(on.flist, `[sender] make_file(${sentName(e)},*,${e.implied ? 2 : 0})`));
     if (l === first) line(on.flist, `[sender] make_file(${l.dir.name},*,0)`);
     const depth = l.dir.name === '.' ? 0 : l.dir.name.split('/').length;
     popTo(depth);
@@ -242,6 +263,7 @@ export function renderTrace(t: RunTrace, o: RenderInput): void {
     if (k > 0 && !l.early && !o.hardLinks) received(l, 'generator');
     if (!l.top) line(on.genr, `recv_generator(${l.dir.name},${start - 1})`);
     replay(l.dir.gen);
+    if (l.push) line(on.filter, l.push);
     list.forEach((e, i) => {
       line(on.genr, `recv_generator(${e.name},${start + i})`);
       if (!e.isDir) replay(e.gen);

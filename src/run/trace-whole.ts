@@ -67,12 +67,15 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
     }
     popFilters(types);
   };
-  for (const r of operands) {
+  /** The sender sends an operand, and what it finds beneath a directory. */
+  const sendOperand = (r: TraceEntry): void => {
     line(on.flist, `[sender] make_file(${sentName(r)},*,0)`);
     received.push(r);
     const l = r.isDir ? listOf.get(r.name) : undefined;
     if (l) readDir(l);
-  }
+  };
+  if (t.relative) relativeOperands(t, listOf, { line, pushFilters, popFilters, received, sendOperand });
+  else operands.forEach(sendOperand);
   if (o.listDone) out.print('done');
   line(on.flist, 'send_file_list done');
   line(on.send, 'send_files starting');
@@ -91,6 +94,9 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
   index.forEach((e, i) => {
     line(on.genr, `recv_generator(${e.name},${i})`);
     replay(e.gen);
+    // -R under --delete-during: an implied directory's filters pushed (no deletions there).
+    const push = e.isDir ? listOf.get(e.name)?.push : undefined;
+    if (push) line(on.filter, push);
     // A backup made for an entry that sends no data is the generator's.
     if (!e.isDir && !e.data) replay(e.recv);
     sums(e, i);
@@ -106,4 +112,50 @@ export function renderWholeTrace(t: RunTrace, o: RenderInput & { listDone: boole
     followers.forEach(sentFollower);
     for (const f of followers) line(on.recv, `recv_files(${f.e.name})`);
   });
+}
+
+/**
+ * -R's operands in the sender's order (send_implied_dirs without an incremental list): the directories
+ * above an operand that the operand before it did not have above it (rsync compares with the last path
+ * it sent implied directories for), each sent and its filters pushed at its depth, which first pops those
+ * pushed at that depth or deeper (change_local_filter_dir; they stay pushed while the list is built); then
+ * the operand and what is beneath it.
+ */
+function relativeOperands(
+  t: RunTrace,
+  listOf: Map<string, TraceList>,
+  w: { line: (on: boolean, text: string) => void; pushFilters: (l: TraceList) => string[]; popFilters: (types: readonly string[]) => void; received: TraceEntry[]; sendOperand: (r: TraceEntry) => void },
+): void {
+  const entryOf = new Map<string, TraceEntry>();
+  for (const l of t.lists) for (const e of l.listed) entryOf.set(e.name, e);
+  const pushed: Array<string[] | undefined> = [];
+  let last: string[] = [];
+  for (const name of t.relativeOperands) {
+    const above = name.split('/').slice(0, -1);
+    let common = 0;
+    while (common < above.length && common < last.length && above[common] === last[common]) common++;
+    if (above.length && common < above.length) {
+      for (let k = common; k < above.length; k++) {
+        const dir = above.slice(0, k + 1).join('/');
+        const e = entryOf.get(dir);
+        if (!e) continue;
+        w.line(t.levels.flist, `[sender] make_file(${dir},*,2)`);
+        w.received.push(e);
+        const depth = k + 1;
+        for (let d = pushed.length - 1; d >= depth; d--) {
+          const types = pushed[d];
+          if (types) w.popFilters(types);
+          pushed[d] = undefined;
+        }
+        pushed.length = depth;
+        // Without a per-directory merge rule nothing is pushed, so nothing is popped (push_local_filters' NULL).
+        const l = listOf.get(dir);
+        const types = l ? w.pushFilters(l) : [];
+        pushed[depth] = t.dirMerge ? types : undefined;
+      }
+      last = above;
+    }
+    const r = entryOf.get(name);
+    if (r) w.sendOperand(r);
+  }
 }

@@ -35,6 +35,8 @@ export interface TraceEntry {
   base: string;
   /** A source operand after the first, in the first list (the sender's make_file(NAME,*,0)). */
   operand?: boolean;
+  /** -R: a directory above an operand (rsync's implied directory), or an operand sent in the list of the one above it: the sender's make_file(NAME,*,2). */
+  implied?: boolean;
   isDir: boolean;
   /** The run decided it (an itemized entry: rsync's generator hands its index to the sender). */
   decided: boolean;
@@ -87,6 +89,8 @@ export interface TraceList {
   readdir: Map<string, number>;
   /** What the sender said about entries it left out while reading the directory (its filter lines), by readdir position. */
   said: Array<{ pos: number; text: string }>;
+  /** -R under --delete-during: the generator's line as it enters an implied directory (change_local_filter_dir, no deletions there). */
+  push?: string;
 }
 
 /** Which trace lines are on: rsync's DEBUG_GTE(WORD, N) for the words the trace prints. */
@@ -124,6 +128,9 @@ export class RunTrace {
   srcBase = '';
   /** The source operands: only the first may be a "dir/" (its "." list is the first list). */
   operands = 1;
+  /** -R: the lists follow the operands' paths (rootRelative); the operands' names in command-line order. */
+  relative = false;
+  readonly relativeOperands: string[] = [];
   private readonly byName = new Map<string, TraceEntry>();
   /** The depths of the destination directories whose filters the generator has pushed (delete_in_dir's). */
   private readonly filterDepths: number[] = [];
@@ -214,6 +221,46 @@ export class RunTrace {
     this.dir = list.dir;
     // A directory entered while its entry is decided (-L's followed link): its lines are its own.
     this.current = undefined;
+  }
+
+  /**
+   * -R: an operand whose relative path is `parts` ("src", "a", "x"), below `base` (the path before its
+   * "/./", with its "/"; "" for none) at `absBase`. Under an incremental list rsync's sender puts only the
+   * first part in the first list (make_file(src,*,2) when more follow) and each later part in the list of
+   * the one above it, so every directory above the operand has a list of its own that holds the next part;
+   * several operands share those lists (send_implied_dirs, send1extra). The operand's own list is the walk's.
+   * `destAbs`: the destination root, when the generator deletes during the pass.
+   */
+  rootRelative(base: string, absBase: string, parts: string[], isDir: boolean, size: number, basis: number, destAbs?: string): void {
+    this.srcBase = base;
+    this.relative = true;
+    this.relativeOperands.push(parts.join('/'));
+    let parent = this.lists[0];
+    if (!parent) {
+      parent = { dir: this.entryFor('', true, 0, -1), top: true, abs: '', listed: [], readdir: new Map(), said: [] };
+      this.lists.push(parent);
+    }
+    for (let k = 0; k < parts.length; k++) {
+      const name = parts.slice(0, k + 1).join('/');
+      const last = k === parts.length - 1;
+      const known = this.byName.get(name);
+      if (!known || !parent.listed.includes(known)) {
+        const e = this.entryFor(name, last ? isDir : true, last ? size : 0, parent.listed.length);
+        if (last) e.basis = basis;
+        // In the first list only the operand itself is sent without filters (level 0).
+        e.implied = !(last && parent.top);
+        parent.listed.push(e);
+      }
+      if (last) break;
+      let list = this.listOf.get(name);
+      if (!list) {
+        list = { dir: this.entryFor(name, true, 0, -1), abs: withSlash(`${absBase}/${name}`), listed: [], readdir: new Map(), said: [] };
+        if (destAbs !== undefined && this.levels.filter) list.push = `[generator] pushing local filters for ${withSlash(`${destAbs}/${name}`)}`;
+        this.lists.push(list);
+        this.listOf.set(name, list);
+      }
+      parent = list;
+    }
   }
 
   /** Entries of the directory being listed that are in the transfer (filters applied); `base`: the name in it. */
@@ -397,6 +444,10 @@ export class RunTrace {
   passDone(): void {
     this.lane = 'tail';
     this.dir = undefined;
+    // -R: a first list of one directory has that directory's list sent with it (as for a named source).
+    const only = this.relative && this.lists[0]?.listed.length === 1 ? this.lists[0].listed[0] : undefined;
+    const early = only?.isDir ? this.listOf.get(only.name) : undefined;
+    if (early) early.early = true;
     while (this.filterDepths.length) {
       this.filterDepths.pop();
       const types = this.filterTypes.pop() ?? [];

@@ -9,41 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { differential, put, touchNs, type DiffResult } from '../helpers/differential.js';
-import { byProcess, normaliseTrace, type Proc } from '../helpers/trace-order.js';
+import { differential, put, touchNs } from '../helpers/differential.js';
+import { byProcess, normaliseTrace } from '../helpers/trace-order.js';
+import { sameProcessOrder, synced, tree } from '../helpers/vvv-trees.js';
 
 afterAll(() => removeTemps());
-
-/** Each process's lines in arsync's output are rsync's, in rsync's order. */
-function sameProcessOrder(r: DiffResult): void {
-  const want = byProcess(normaliseTrace(r.rsync.stdout));
-  const got = byProcess(normaliseTrace(r.arsync.stdout));
-  for (const p of ['sender', 'prefork', 'generator', 'receiver'] as Proc[]) expect.soft(got[p], `${p}'s lines`).toEqual(want[p]);
-}
-
-/** Files at the top, nested directories ("a-b" sorts before "a/"), an empty one, a symlink. */
-function tree(root: string): void {
-  put(root, 'src/t', 'top\n', 0o644);
-  put(root, 'src/a/x/y', 'one\n', 0o644);
-  put(root, 'src/a-b/q', 'three\n', 0o600);
-  put(root, 'src/b/z', 'two\n', 0o644);
-  fs.mkdirSync(path.join(root, 'src/e'));
-  fs.symlinkSync('t', path.join(root, 'src/l'));
-  fs.lutimesSync(path.join(root, 'src/l'), 1_700_000_000, 1_700_000_000);
-  const stamps: [string, string][] = [];
-  for (const d of ['src/a/x', 'src/a', 'src/a-b', 'src/b', 'src/e', 'src']) stamps.push([path.join(root, d), '1700000000.5']);
-  touchNs([[path.join(root, 'src/t'), '1700000000.5'], [path.join(root, 'src/a/x/y'), '1700000000.5'], [path.join(root, 'src/a-b/q'), '1700000000.5'], [path.join(root, 'src/b/z'), '1700000000.5'], ...stamps]);
-}
-
-/** The tree, already copied to dst (a no-op re-sync). */
-function synced(root: string): void {
-  tree(root);
-  fs.cpSync(path.join(root, 'src'), path.join(root, 'dst'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-  // The symlink's own time too (an entry whose attributes changed is named by rsync's generator, a line
-  // trace-order.ts cannot tell from the sender's -v names).
-  fs.lutimesSync(path.join(root, 'dst/l'), 1_700_000_000, 1_700_000_000);
-  for (const d of ['dst/a/x', 'dst/a', 'dst/a-b', 'dst/b', 'dst/e', 'dst']) touchNs([[path.join(root, d), '1700000000.5']]);
-}
 
 describeEngines((e) => {
   const engine = e.name;
