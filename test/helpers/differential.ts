@@ -195,12 +195,13 @@ function rsyncSide(c: RsyncCase, base: string, beforeRsync?: () => void): RsyncS
 
 /**
  * A shared side as if rsync had run in `A`: a clone of its result there (the caller may change it), and its
- * output with the shared work root's path replaced by `A`'s, which has the same length (both come from
- * tempDir('arsync-diff-')), so any line that depends on the path's length is as rsync would print it.
+ * output with the shared base dir's path (A's parent: -vvv -F names it too) replaced by `A`'s parent's,
+ * which has the same length (both come from tempDir('arsync-diff-')), so any line that depends on the
+ * path's length is as rsync would print it.
  */
 function rebase(s: RsyncSide, A: string): RsyncSide {
   clone(s.A, A);
-  const move = (t: string): string => t.split(s.A).join(A);
+  const move = (t: string): string => t.split(path.dirname(s.A)).join(path.dirname(A));
   return { ...s, A, rsync: { ...s.rsync, stdout: move(s.rsync.stdout), stderr: move(s.rsync.stderr) } };
 }
 
