@@ -15,6 +15,11 @@
 // operands (`src/ dst/`), so their output needs no path normalisation ("created directory dst" is the same
 // line for both), and options with paths (--link-dest=../prev, --backup-dir, --files-from) mean the same.
 //
+// rsync's side (O, rsync's run in A, its output) does not depend on the engine under test, so it is built
+// once per case and shared by the same test under the other engines (test/helpers/shared-case.ts): each
+// engine's run gets its own clones of O (its B) and of rsync's result (its A). A case with beforeRun, which
+// prepares both clones together, is built afresh for every engine.
+//
 // Mtimes (documented design decisions):
 //  - arsync compares mtimes to the nanosecond by default; rsync compares whole seconds unless
 //    --modify-window=-1, so rsync gets --modify-window=-1 (arsync gets nothing).
@@ -29,8 +34,10 @@ import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { compareTrees, formatDiffs, oracle, walk } from './compare.js';
 import { runCli, type CliResult, type EngineName } from './cli.js';
-import { runShell, shq, showPath, tempDir } from './tree.js';
+import { showPath, tempDir } from './tree.js';
+import { setTimes } from './set-times.js';
 import { normaliseOutput } from './normalise.js';
+import { caseKey, shared } from './shared-case.js';
 
 export interface DiffSpec {
   engine: EngineName;
@@ -150,31 +157,84 @@ function runRsync(args: string[], cwd: string): CliResult {
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', argv: ['rsync', ...args] };
 }
 
+/** What a case gives rsync: everything its side depends on (not the engine, not arsync's env). */
+interface RsyncCase {
+  itemize: string[];
+  watched: string[];
+  args: string[];
+  rsyncArgs: DiffSpec['rsyncArgs'];
+  setup: DiffSpec['setup'];
+}
+
+/** rsync's side of a case: the starting state O, rsync's result A (rsync ran there), its output, and what
+ *  it changed in the watched dirs (the case's own sanity check). */
+interface RsyncSide {
+  O: string;
+  A: string;
+  rsync: CliResult;
+  changed: string[][];
+}
+
+/**
+ * Build the starting state under base/O, clone it to base/A and run rsync there. `beforeRsync` runs just
+ * before rsync (an unshared case makes arsync's clone there, as both clones must exist for beforeRun).
+ */
+function rsyncSide(c: RsyncCase, base: string, beforeRsync?: () => void): RsyncSide {
+  const O = path.join(base, 'O');
+  const A = path.join(base, 'A');
+  fs.mkdirSync(O);
+  c.setup(O);
+  clone(O, A);
+  beforeRsync?.();
+  const rsyncArgs = ['--modify-window=-1', ...c.itemize, ...(typeof c.rsyncArgs === 'function' ? c.rsyncArgs(O) : (c.rsyncArgs ?? c.args))];
+  const before = c.watched.map((d) => statSnapshot(path.join(A, d)));
+  const rsync = runRsync(rsyncArgs, A);
+  const changed = c.watched.map((d, i) => snapshotDiff(before[i] as Map<string, string>, statSnapshot(path.join(A, d))));
+  return { O, A, rsync, changed };
+}
+
+/**
+ * A shared side as if rsync had run in `A`: a clone of its result there (the caller may change it), and its
+ * output with the shared base dir's path (A's parent: -vvv -F names it too) replaced by `A`'s parent's,
+ * which has the same length (both come from tempDir('arsync-diff-')), so any line that depends on the
+ * path's length is as rsync would print it.
+ */
+function rebase(s: RsyncSide, A: string): RsyncSide {
+  clone(s.A, A);
+  const move = (t: string): string => t.split(path.dirname(s.A)).join(path.dirname(A));
+  return { ...s, A, rsync: { ...s.rsync, stdout: move(s.rsync.stdout), stderr: move(s.rsync.stderr) } };
+}
+
 /**
  * Run rsync and arsync on identical copies of the starting state and assert they agree (soft assertions:
  * every disagreement of a case is reported at once). Returns both runs for case-specific checks.
  */
 export async function differential(spec: DiffSpec): Promise<DiffResult> {
-  const base = tempDir(`arsync-diff-${spec.engine}-`);
-  const O = path.join(base, 'O');
+  const itemize = spec.noItemize ? [] : ['-i'];
+  const arsyncArgs = [...itemize, ...spec.args, `--engine=${spec.engine}`];
+  const watched = [...(spec.unchanged ?? ['src'])].filter((d) => !(spec.sourceChanges && d === 'src'));
+  const rsyncCase = { itemize, watched, args: spec.args, rsyncArgs: spec.rsyncArgs, setup: spec.setup };
+  // A case with beforeRun prepares both clones together just before the runs (mounts, inode records): never shared.
+  const key = caseKey([spec.setup.toString(), typeof spec.rsyncArgs === 'function' ? spec.rsyncArgs.toString() : spec.rsyncArgs, itemize, spec.args, watched]);
+  const base = tempDir('arsync-diff-');
   const A = path.join(base, 'A');
   const B = path.join(base, 'B');
-  fs.mkdirSync(O);
-  spec.setup(O);
-  clone(O, A);
-  clone(O, B);
+  let side: RsyncSide;
+  if (spec.beforeRun || key === null) {
+    side = rsyncSide(rsyncCase, base, () => {
+      clone(path.join(base, 'O'), B);
+      spec.beforeRun?.({ A, B });
+    });
+  } else {
+    side = rebase(
+      shared(key, (s) => [s.O, s.A], () => rsyncSide(rsyncCase, tempDir('arsync-diff-'))),
+      A,
+    );
+    clone(side.O, B);
+  }
+  const { O, rsync } = side;
 
-  spec.beforeRun?.({ A, B });
-
-  const itemize = spec.noItemize ? [] : ['-i'];
-  const rsyncArgs = ['--modify-window=-1', ...itemize, ...(typeof spec.rsyncArgs === 'function' ? spec.rsyncArgs(O) : (spec.rsyncArgs ?? spec.args))];
-  const arsyncArgs = [...itemize, ...spec.args, `--engine=${spec.engine}`];
-
-  const watched = [...(spec.unchanged ?? ['src'])].filter((d) => !(spec.sourceChanges && d === 'src'));
   const before = watched.map((d) => statSnapshot(path.join(B, d)));
-  const beforeA = watched.map((d) => statSnapshot(path.join(A, d)));
-
-  const rsync = runRsync(rsyncArgs, A);
   const arsync = await runCli(arsyncArgs, { cwd: B, ...(spec.env ? { env: spec.env } : {}) });
   const res: DiffResult = { O, A, B, rsync, arsync };
 
@@ -195,8 +255,7 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   watched.forEach((d, i) => {
     const after = statSnapshot(path.join(B, d));
     softEmpty(snapshotDiff(before[i] as Map<string, string>, after), `arsync changed ${d}/`, ctx);
-    const afterA = statSnapshot(path.join(A, d));
-    softEmpty(snapshotDiff(beforeA[i] as Map<string, string>, afterA), `(test sanity) rsync changed ${d}/`, ctx);
+    softEmpty(side.changed[i] as string[], `(test sanity) rsync changed ${d}/`, ctx);
   });
   if (!spec.sourceChanges && spec.pristine !== false) {
     const srcDiffs = compareTrees(path.join(O, 'src'), path.join(B, 'src'), { rootMeta: true });
@@ -242,8 +301,7 @@ export function put(root: string, rel: string, content: string | Buffer, mode?: 
 
 /** Set an exact mtime (and atime) "SEC.NSEC" on each path, without following symlinks. */
 export function touchNs(stamps: [string, string][]): void {
-  if (stamps.length === 0) return;
-  runShell(Buffer.concat(stamps.map(([p, t]) => Buffer.concat([Buffer.from(`touch -h -d @${t} -- `), shq(p), Buffer.from('\n')]))));
+  setTimes(stamps);
 }
 
 /** Give every entry under dir a distinct deterministic ns mtime (contents before their dirs). */

@@ -1,0 +1,57 @@
+// Memo of work that a test repeats unchanged under every engine: rsync's side of a differential case
+// (test/helpers/differential.ts), which does not depend on the arsync engine under test. The first engine's
+// run of a test builds it; the same test under the next engines finds it by the case's key.
+//
+// A case's key is the test's full name without its "engine X" suite, the order of the call within that
+// test, and whatever the caller says the memoised value depends on. A test outside an engine suite gets
+// no key (nothing to share). Values hold temp dirs; once those are gone (removeTemps()), the next call
+// builds the value again.
+
+import * as fs from 'node:fs';
+import { expect } from 'vitest';
+
+/** describeEngines()'s suite titles (test/helpers/e2e.ts). */
+const ENGINE_SUITE = /^engine (uring|sync|node)( \(skipped: .*\))?$/;
+
+let currentTest = '';
+let callsInTest = 0;
+
+/**
+ * The key of this call within the running test, or null outside an engine suite. Calls are counted per
+ * test run: a retried test counts on from its failed attempt, so its calls miss and build afresh.
+ */
+export function caseKey(dependsOn: unknown): string | null {
+  const name = expect.getState().currentTestName;
+  if (name === undefined) return null;
+  if (name !== currentTest) {
+    currentTest = name;
+    callsInTest = 0;
+  }
+  const call = callsInTest++;
+  const suites = name.split(' > ');
+  const engineAt = suites.findIndex((s) => ENGINE_SUITE.test(s));
+  if (engineAt < 0) return null;
+  suites.splice(engineAt, 1);
+  return JSON.stringify([suites, call, dependsOn]);
+}
+
+interface Entry {
+  value: unknown;
+  dirs: string[];
+}
+
+const memo = new Map<string, Entry>();
+
+/**
+ * The value built for `key` by an earlier call, if every dir it holds still exists; else `build()`'s,
+ * remembered under `key` (unless null). `dirs` names the dirs a value holds.
+ */
+export function shared<T>(key: string | null, dirs: (v: T) => string[], build: () => T): T {
+  if (key !== null) {
+    const hit = memo.get(key);
+    if (hit && hit.dirs.every((d) => fs.existsSync(d))) return hit.value as T;
+  }
+  const value = build();
+  if (key !== null) memo.set(key, { value, dirs: dirs(value) });
+  return value;
+}
