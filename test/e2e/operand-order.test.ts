@@ -7,12 +7,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, it } from 'vitest';
+import { it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
-import { runCli, show } from '../helpers/cli.js';
-import { sameRoot } from '../helpers/normalise.js';
-import { clone } from '../helpers/differential.js';
-import { sh, tempDir } from '../helpers/tree.js';
+import { sameAsRsync, startingState } from '../helpers/differential.js';
+import { sh } from '../helpers/tree.js';
 
 const hasRsync = spawnSync('rsync', ['--version']).status === 0;
 
@@ -24,7 +22,6 @@ function setup(root: string): void {
   // One whole second for every entry: the destination's top directory then needs nothing on any engine.
   sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
 }
-
 
 const CASES: string[][] = [
   ['-ai', 'src/sub', 'src/e', 'src/a', 'dst/'],
@@ -39,21 +36,6 @@ const CASES: string[][] = [
 
 describeEngines(({ name: engine }) => {
   it.skipIf(!hasRsync)('several operands and --files-from: rsync\'s sorted order, line for line', async () => {
-    const base = tempDir(`arsync-operand-order-${engine}-`);
-    const O = path.join(base, 'O');
-    fs.mkdirSync(O);
-    setup(O);
-    for (const [i, args] of CASES.entries()) {
-      const A = path.join(base, `A${i}`);
-      const B = path.join(base, `B${i}`);
-      clone(O, A);
-      clone(O, B);
-      const r = spawnSync('rsync', args, { cwd: A, encoding: 'utf8' });
-      const s = await runCli([`--engine=${engine}`, ...args], { cwd: B });
-      const what = `${args.join(' ')}\n${show(s)}`;
-      expect(s.code, what).toBe(r.status);
-      expect(sameRoot(s.stdout, B), what).toBe(sameRoot(r.stdout, A));
-      expect(sameRoot(s.stderr, B), what).toBe(sameRoot(r.stderr, A));
-    }
+    await sameAsRsync(startingState(`arsync-operand-order-${engine}-`, setup), CASES, engine);
   });
 });
