@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
+import type { EngineName } from '../helpers/cli.js';
 import { expectSameOutput, pairContext, runPair, sameArgs, snapshotDiff, startingState, statSnapshot } from '../helpers/differential.js';
 
 const hasRsync = spawnSync('rsync', ['--version']).status === 0;
@@ -46,28 +47,25 @@ const EMPTY: string[][] = [
   ['-v', '--exclude=a', 'src/a', 'src/empty', 'file'],
 ];
 
+/** Each case as rsync on a clone: the same output, exit `code`, and arsync wrote nothing. */
+async function nothingWritten(prefix: string, cases: string[][], code: number, engine: EngineName): Promise<void> {
+  const state = startingState(prefix, setup);
+  for (const [i, args] of cases.entries()) {
+    const run = sameArgs(args, engine);
+    let before = new Map<string, string>();
+    const r = await runPair(state, i, { ...run, arsync: (B) => ((before = statSnapshot(B)), run.arsync(B)) });
+    expectSameOutput(r);
+    expect(r.arsync.code, pairContext(r)).toBe(code);
+    expect(snapshotDiff(before, statSnapshot(r.B)), pairContext(r)).toEqual([]);
+  }
+}
+
 describeEngines(({ name: engine }) => {
   it.skipIf(!hasRsync)('a destination that is not a directory: rsync\'s message, lines before it, exit 3, nothing written', async () => {
-    const state = startingState(`arsync-destnotdir-${engine}-`, setup);
-    for (const [i, args] of CASES.entries()) {
-      const run = sameArgs(args, engine);
-      let before = new Map<string, string>();
-      const r = await runPair(state, i, { ...run, arsync: (B) => ((before = statSnapshot(B)), run.arsync(B)) });
-      expectSameOutput(r);
-      expect(r.arsync.code, pairContext(r)).toBe(3);
-      expect(snapshotDiff(before, statSnapshot(r.B)), pairContext(r)).toEqual([]);
-    }
+    await nothingWritten(`arsync-destnotdir-${engine}-`, CASES, 3, engine);
   });
 
   it.skipIf(!hasRsync)('an empty first list onto a file or a new name: rsync\'s lines, exit 0, nothing written', async () => {
-    const state = startingState(`arsync-emptylist-${engine}-`, setup);
-    for (const [i, args] of EMPTY.entries()) {
-      const run = sameArgs(args, engine);
-      let before = new Map<string, string>();
-      const r = await runPair(state, i, { ...run, arsync: (B) => ((before = statSnapshot(B)), run.arsync(B)) });
-      expectSameOutput(r);
-      expect(r.arsync.code, pairContext(r)).toBe(0);
-      expect(snapshotDiff(before, statSnapshot(r.B)), pairContext(r)).toEqual([]);
-    }
+    await nothingWritten(`arsync-emptylist-${engine}-`, EMPTY, 0, engine);
   });
 });
