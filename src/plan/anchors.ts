@@ -4,6 +4,18 @@
 
 const SLASH = 0x2f;
 
+/** Linux's PATH_MAX, its NUL included. */
+export const PATH_MAX = 4096;
+
+/**
+ * An anchor is resolved by the kernel as one path, through the links in it (the operator's part is
+ * followed as given), so it must fit in PATH_MAX: by how many bytes `dir` is too long for that (0: it
+ * fits), counted as rsync's "filename overflows max-path len by N" counts.
+ */
+export function anchorOverflow(dir: Buffer): number {
+  return Math.max(0, dir.length - (PATH_MAX - 1));
+}
+
 /** A path as a map key, without trailing slashes ("/" stays "/"). */
 function key(p: Buffer): string {
   let end = p.length;

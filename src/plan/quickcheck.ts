@@ -96,12 +96,23 @@ export function attrChanges(src: Stat, dst: Stat, o: CheckOptions): Changes {
 }
 
 /**
+ * --existing (`missing`) and --ignore-existing (`exists`): rsync's generator leaves a non-directory
+ * alone on these before anything else about it counts (its type included: a special file it would not
+ * make, an unsafe symlink it would ignore, a hard link it would link).
+ */
+export function leftAlone(dst: Stat | undefined, o: Pick<CheckOptions, 'existing' | 'ignoreExisting'>): 'missing' | 'exists' | undefined {
+  if (!dst) return o.existing ? 'missing' : undefined;
+  return o.ignoreExisting ? 'exists' : undefined;
+}
+
+/**
  * The quick check. `dst` is the destination's lstat (undefined when missing). `linkDiffers` says whether
  * a symlink's target differs (the caller reads both targets only for symlinks).
  */
 export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, linkDiffers = false): Verdict {
-  if (!dst) return o.existing ? { action: 'skip', why: 'missing' } : { action: 'create' };
-  if (o.ignoreExisting) return { action: 'skip', why: 'exists' };
+  const left = leftAlone(dst, o);
+  if (left) return { action: 'skip', why: left };
+  if (!dst) return { action: 'create' };
   const type = fileType(src.mode);
   if ((src.mode & S_IFMT) !== (dst.mode & S_IFMT)) {
     // rsync replaces an entry of another type, whatever its age: -u only protects a newer entry of the

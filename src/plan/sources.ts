@@ -342,6 +342,15 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   const singleEntry = single && (!singleIsDir || (c.dirs && !c.recursive));
   const one = inList[0]!;
 
+  // An empty first list (every entry excluded, or only directories skipped without -r or -d): unless
+  // it names a directory to make ("dest/") or to enter, rsync's get_local_name() has nothing to refuse and
+  // nothing to make, and the run transfers nothing. The skipped directories still say so.
+  if (!destIsDir && !destSlash && !c.mkpath && !inList.some((p) => listedAtTop(p, inFilter))) {
+    const parent = dirName(absolutePath(stripSlashes(dest)));
+    const roots = skipped.map((p) => ({ src: p.src, rel: p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src)), contents: p.contents, dirOnly: false }));
+    return { plan: { roots, destRoot: parent.length ? parent : Buffer.from('/'), createDest: false, renamed: true }, missing };
+  }
+
   // One entry onto a path that is not a directory: copy to that name.
   if (singleEntry && !destIsDir && !destSlash && !(singleIsDir && destStat)) {
     if (destStat && destStat.ino === one.stat.ino && destStat.dev === one.stat.dev) {
@@ -375,9 +384,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   }
   if (destStat && !destIsDir) {
     throw new FileSelectError(
-      firstListTotal(inList, c, inFilter) > 1
-        ? 'ERROR: destination must be a directory when copying more than 1 file'
-        : 'ERROR: cannot overwrite non-directory with a directory',
+      firstListTotal(inList, c, inFilter) > 1 ? 'ERROR: destination must be a directory when copying more than 1 file' : 'ERROR: cannot overwrite non-directory with a directory',
       missing,
     );
   }
@@ -450,6 +457,12 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   return { plan: { roots, destRoot: destAbs, createDest: !destStat && (listed || destSlash) }, missing };
 }
 
+/** Whether an operand's own entry is in the sender's list: "dir/" always (its "."), a name through the filter rules. */
+function listedAtTop(p: { src: Buffer; stat: Stat; contents: boolean }, listed: Listed | undefined): boolean {
+  if (p.contents || !listed) return true;
+  return listed(dirName(absolutePath(p.src)), baseName(p.src), (p.stat.mode & S_IFMT) === S_IFDIR);
+}
+
 /**
  * How many entries the sender's first list holds, counted up to 2: what rsync's get_local_name() calls
  * file_total when it chooses between "more than 1 file" and "cannot overwrite non-directory". A lone
@@ -461,13 +474,11 @@ function firstListTotal(inList: readonly { src: Buffer; stat: Stat; contents: bo
   let total = 0;
   let lone: { src: Buffer; rel: Buffer; root: Buffer } | undefined;
   for (const p of inList) {
+    if (!listedAtTop(p, listed)) continue;
+    total++;
     const isDir = (p.stat.mode & S_IFMT) === S_IFDIR;
     const abs = absolutePath(p.src);
-    const root = p.contents ? abs : dirName(abs);
-    const rel = p.contents ? Buffer.alloc(0) : baseName(p.src);
-    if (!p.contents && !ok(root, rel, isDir)) continue;
-    total++;
-    lone = isDir && (c.recursive || p.contents) ? { src: p.src, rel, root } : undefined;
+    lone = isDir && (c.recursive || p.contents) ? { src: p.src, rel: p.contents ? Buffer.alloc(0) : baseName(p.src), root: p.contents ? abs : dirName(abs) } : undefined;
   }
   if (total !== 1 || !lone) return total;
   let names: Buffer[];

@@ -10,9 +10,10 @@ import { OpFlag, OpKind, Outcome, targetParts } from '../model/ops.js';
 import { receiverOutput } from '../model/config.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { NONREG_SKIP, decide } from '../plan/decide.js';
-import { quickCheck } from '../plan/quickcheck.js';
+import { leftAlone, quickCheck } from '../plan/quickcheck.js';
 import { appendSkips } from '../plan/append.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
+import { anchorOverflow } from '../plan/anchors.js';
 import { showPath } from '../util/errors.js';
 import { absolutePath, dirName, joinPath } from '../util/names.js';
 import { unmunge } from '../util/munge.js';
@@ -47,6 +48,9 @@ export interface EntryIn {
   /** A root's name in rsync's file list, when it is not rel ("." for "dir/", "/a/b" for -R's /a/b). */
   listName?: Buffer | undefined;
 }
+
+/** rsync's sender's line for a name past PATH_MAX (flist.c send_directory). */
+const overflowLine = (src: Buffer, over: number): string => `filename overflows max-path len by ${over}: ${showPath(src)}`;
 
 /** BackupPlan appends with a plain function. */
 const addOp = (rc: RunContext) => (kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags: number): void => rc.sink.add(kind, src, rel, st, flags);
@@ -89,8 +93,10 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     const followDir = c.copyDirlinks && followed !== undefined && fileType(followed.mode) === 'dir';
     if (followAll || followDir) {
       if (!followed) {
-        // An rprintf line in rsync's flist.c: no program name, no errno.
-        rc.tally.xferError(src, `symlink has no referent: "${showPath(absolutePath(src))}"`, true);
+        // An rprintf line in rsync's flist.c: no program name, no errno. (A path past PATH_MAX is one the
+        // node engine cannot stat: see below.)
+        const over = anchorOverflow(src);
+        rc.tally.xferError(src, over > 0 ? overflowLine(src, over) : `symlink has no referent: "${showPath(absolutePath(src))}"`, true);
         return false;
       }
       st = withChmod(rc, followed);
@@ -102,13 +108,21 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
           if (!c.quiet && !c.json) rc.reporter.print(`skipping directory ${showPath(rel)}`);
           return false;
         }
+        // Its path becomes an anchor the engines resolve through the link in one call: one past PATH_MAX
+        // cannot be followed. rsync's sender stops at a name that long (with this line, exit 23), whatever
+        // it is; arsync copies real directories at any depth and fails only such a link.
+        const over = anchorOverflow(src);
+        if (over > 0) {
+          rc.tally.xferError(src, overflowLine(src, over), true);
+          return false;
+        }
         const through = Buffer.concat([src, Buffer.from('/')]);
         rc.anchors.add(through);
         const f = dirFrame(rc, through, rel, st, destSt, undefined, undefined);
         if (f) await descend(rc, f);
         return true;
       }
-    } else if (c.safeLinks && unsafe) {
+    } else if (c.safeLinks && unsafe && !leftAlone(destSt, rc.spec.check)) {
       // rsync's sender lists the link and its generator (the receiving side) passes it by: it counts in
       // --stats' "Number of files" and in the total size (the target's length). The generator's line
       // comes under its own --info=name or --info=symsafe.
@@ -138,7 +152,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
 
   const d = decide(st, c);
   const totals = rc.tally.totals;
-  if ('skip' in d) {
+  // A non-regular entry --existing or --ignore-existing leaves alone gets their line, not the nonreg one.
+  if ('skip' in d && !(d.skip === NONREG_SKIP && leftAlone(destSt, rc.spec.check))) {
     // A non-regular entry the options do not keep is still in rsync's file list (its receiver skips it),
     // so --stats' "Number of files" and the total size count it, a symlink with its target's length.
     if (d.skip === NONREG_SKIP) {

@@ -115,7 +115,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // (--progress orders its own lines by file). -vv: the lines rsync's sender prints come after the pass
   // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name).
   const compares = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle);
-  const senderLate = !c.json && c.info.NAME > 1 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
+  const senderLate = !c.json && c.info.NAME > 0 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
   // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
   const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
   if (trace) trace.operands = input.plan.roots.length;

@@ -275,6 +275,30 @@ describeEngines((e) => {
     expect(exists(src, file)).toBe(false);
     expect(exists(src, Buffer.concat([bottom, Buffer.from('/bottom')]))).toBe(false);
   });
+
+  // -L: a link to a directory is followed through its own path, which the kernel resolves in one call. rsync
+  // stops at any name past PATH_MAX ("filename overflows max-path len by N: NAME", exit 23, the rest
+  // copied); arsync copies real directories at any depth and fails only a link it cannot follow there,
+  // with rsync's line, never an internal error.
+  it('-L with a link to a directory past PATH_MAX: rsync\'s overflow line for it, exit 23, the rest copied', async () => {
+    const { root, src, dst } = setup();
+    const outside = path.join(root, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'o'), 'outside\n');
+    const { bottom } = makeDeepTreeInfo(src);
+    const deepLink = Buffer.concat([bottom, Buffer.from('/dirlink')]);
+    fs.symlinkSync(outside, reach(abs(src, deepLink)));
+    releaseLongPaths();
+    fs.symlinkSync(outside, path.join(src, 'toplink'));
+    const r = await runCli([`--engine=${engine}`, '-rL', `${src}/`, `${dst}/`]);
+    expect(r.stderr).not.toMatch(/internal error|TypeError|RangeError|\n\s+at /);
+    expect(r.code, show(r)).toBe(23);
+    const over = abs(src, deepLink).length - 4095;
+    expect(r.stderr.split('\n')).toContain(`filename overflows max-path len by ${over}: ${showPath(abs(src, deepLink))}`);
+    expect(fs.readFileSync(path.join(dst, 'toplink/o'), 'utf8')).toBe('outside\n');
+    expect(exists(dst, deepLink)).toBe(false);
+    if (native) expect(exists(dst, Buffer.concat([bottom, Buffer.from('/bottom')]))).toBe(true);
+  });
 });
 
 /** The deepest directory of a tree made by makeDeepTree (found again by walking down its d... chain). */

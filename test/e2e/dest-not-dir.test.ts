@@ -10,10 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
-import { runCli, show } from '../helpers/cli.js';
-import { sameRoot } from '../helpers/normalise.js';
-import { clone, snapshotDiff, statSnapshot } from '../helpers/differential.js';
-import { tempDir } from '../helpers/tree.js';
+import type { EngineName } from '../helpers/cli.js';
+import { expectSameOutput, pairContext, runPair, sameArgs, snapshotDiff, startingState, statSnapshot } from '../helpers/differential.js';
 
 const hasRsync = spawnSync('rsync', ['--version']).status === 0;
 
@@ -24,7 +22,6 @@ function setup(root: string): void {
   fs.writeFileSync(path.join(root, 'src/sub/deep/c'), 'c');
   fs.writeFileSync(path.join(root, 'file'), 'not a directory');
 }
-
 
 const CASES: string[][] = [
   ['-a', 'src/', 'file'], // ".", a, sub, empty: more than one
@@ -39,26 +36,36 @@ const CASES: string[][] = [
   ['-a', 'src/a', 'src/empty', 'file'], // two operands
 ];
 
+// An empty first list (the sole operand excluded, or only directories skipped without -r): rsync's receiver
+// finds nothing to refuse and nothing to make, whether the destination is a file or missing: exit 0.
+const EMPTY: string[][] = [
+  ['-rv', '--exclude=sub', 'src/sub', 'file'],
+  ['-v', '--exclude=a', 'src/a', 'file'], // not copied onto the file
+  ['-v', '--exclude=a', 'src/a', 'new'], // nor to a new name
+  ['-rv', '--exclude=sub', 'src/sub', 'new'], // no directory made
+  ['src/empty', 'file'], // skipped without -r: said so
+  ['-v', '--exclude=a', 'src/a', 'src/empty', 'file'],
+];
+
+/** Each case as rsync on a clone: the same output, exit `code`, and arsync wrote nothing. */
+async function nothingWritten(prefix: string, cases: string[][], code: number, engine: EngineName): Promise<void> {
+  const state = startingState(prefix, setup);
+  for (const [i, args] of cases.entries()) {
+    const run = sameArgs(args, engine);
+    let before = new Map<string, string>();
+    const r = await runPair(state, i, { ...run, arsync: (B) => ((before = statSnapshot(B)), run.arsync(B)) });
+    expectSameOutput(r);
+    expect(r.arsync.code, pairContext(r)).toBe(code);
+    expect(snapshotDiff(before, statSnapshot(r.B)), pairContext(r)).toEqual([]);
+  }
+}
+
 describeEngines(({ name: engine }) => {
   it.skipIf(!hasRsync)('a destination that is not a directory: rsync\'s message, lines before it, exit 3, nothing written', async () => {
-    const base = tempDir(`arsync-destnotdir-${engine}-`);
-    const O = path.join(base, 'O');
-    fs.mkdirSync(O);
-    setup(O);
-    for (const [i, args] of CASES.entries()) {
-      const A = path.join(base, `A${i}`);
-      const B = path.join(base, `B${i}`);
-      clone(O, A);
-      clone(O, B);
-      const before = statSnapshot(B);
-      const r = spawnSync('rsync', args, { cwd: A, encoding: 'utf8' });
-      const s = await runCli([`--engine=${engine}`, ...args], { cwd: B });
-      const what = `${args.join(' ')}\n${show(s)}`;
-      expect(s.code, what).toBe(r.status);
-      expect(s.code, what).toBe(3);
-      expect(sameRoot(s.stdout, B), what).toBe(sameRoot(r.stdout, A));
-      expect(sameRoot(s.stderr, B), what).toBe(sameRoot(r.stderr, A));
-      expect(snapshotDiff(before, statSnapshot(B)), what).toEqual([]);
-    }
+    await nothingWritten(`arsync-destnotdir-${engine}-`, CASES, 3, engine);
+  });
+
+  it.skipIf(!hasRsync)('an empty first list onto a file or a new name: rsync\'s lines, exit 0, nothing written', async () => {
+    await nothingWritten(`arsync-emptylist-${engine}-`, EMPTY, 0, engine);
   });
 });

@@ -12,8 +12,8 @@ import { runCli, show } from '../helpers/cli.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { rsyncClient, itemLines } from '../helpers/remote-pull.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
-import { clone } from '../helpers/differential.js';
-import { sh, tempDir } from '../helpers/tree.js';
+import { runPair, startingState } from '../helpers/differential.js';
+import { sh } from '../helpers/tree.js';
 
 /** A source and a destination whose `same` has the source's size but not its data nor its time. */
 function setup(root: string): void {
@@ -42,19 +42,15 @@ const CASES: { what: string; args: (dir: string) => string[]; code: number }[] =
 
 describeEngines(({ name: engine }) => {
   it('-M values go to the remote server after its options, and it acts on them as with rsync\'s client', async () => {
-    const base = tempDir(`arsync-mserver-${engine}-`);
-    const O = path.join(base, 'O');
-    fs.mkdirSync(O);
-    setup(O);
+    const state = startingState(`arsync-mserver-${engine}-`, setup);
+    const base = state.base;
     for (const [i, c] of CASES.entries()) {
-      const A = path.join(base, `A${i}`);
-      const B = path.join(base, `B${i}`);
-      clone(O, A);
-      clone(O, B);
       const rshA = fakeRsh(base, { name: `rsh-a${i}`, log: path.join(base, `log-a${i}`) });
       const rshB = fakeRsh(base, { name: `rsh-b${i}`, log: path.join(base, `log-b${i}`) });
-      const theirs = rsyncClient(['-e', rshA, ...c.args(A)], { cwd: A });
-      const ours = await runCli([`--engine=${engine}`, '-e', rshB, ...c.args(B)], { cwd: B });
+      const { A, B, rsync: theirs, arsync: ours } = await runPair(state, i, {
+        rsync: (A) => rsyncClient(['-e', rshA, ...c.args(A)], { cwd: A }),
+        arsync: (B) => runCli([`--engine=${engine}`, '-e', rshB, ...c.args(B)], { cwd: B }),
+      });
       const what = `${c.what}\n${show(ours)}\nrsync: ${theirs.err}`;
       expect(theirs.code, what).toBe(c.code);
       expect(ours.code, what).toBe(c.code);

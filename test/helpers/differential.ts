@@ -36,7 +36,7 @@ import { compareTrees, formatDiffs, oracle, walk } from './compare.js';
 import { runCli, type CliResult, type EngineName } from './cli.js';
 import { showPath, tempDir } from './tree.js';
 import { setTimes } from './set-times.js';
-import { normaliseOutput } from './normalise.js';
+import { normaliseOutput, sameRoot } from './normalise.js';
 import { caseKey, shared } from './shared-case.js';
 
 export interface DiffSpec {
@@ -286,6 +286,77 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
 
   spec.after?.(res);
   return res;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Line for line: a table of cases, each run by rsync and by arsync on its own clones of one starting state,
+// the output compared unsorted (its order is part of what scripts parse).
+
+/** One starting state, `O` under a fresh `base`, built once for a table of cases. */
+export interface StartingState {
+  base: string;
+  O: string;
+}
+
+export function startingState(prefix: string, setup: (root: string) => void): StartingState {
+  const base = tempDir(prefix);
+  const O = path.join(base, 'O');
+  fs.mkdirSync(O);
+  setup(O);
+  return { base, O };
+}
+
+/** A case's two runs: rsync's on clone A, arsync's on clone B. */
+export interface PairRun<R = CliResult> {
+  A: string;
+  B: string;
+  rsync: R;
+  arsync: CliResult;
+}
+
+/** Case `i` of a table: O cloned into A<i> and B<i>, then rsync run on A<i> and arsync on B<i>. */
+export async function runPair<R>(state: StartingState, i: number, run: { rsync: (A: string) => R; arsync: (B: string) => Promise<CliResult> }): Promise<PairRun<R>> {
+  const A = path.join(state.base, `A${i}`);
+  const B = path.join(state.base, `B${i}`);
+  clone(state.O, A);
+  clone(state.O, B);
+  const rsync = run.rsync(A);
+  const arsync = await run.arsync(B);
+  return { A, B, rsync, arsync };
+}
+
+/** The everyday pair: the same arguments for both tools, each run with its clone as cwd (arsync on `engine`). */
+export function sameArgs(args: string[], engine: EngineName, env?: Record<string, string>): { rsync: (A: string) => CliResult; arsync: (B: string) => Promise<CliResult> } {
+  return {
+    rsync: (A) => runRsync(args, A),
+    arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, ...(env ? { env } : {}) }),
+  };
+}
+
+/** What a failed comparison shows: both command lines and everything each printed. */
+export function pairContext(r: PairRun): string {
+  const one = (x: CliResult): string => `${x.argv.join(' ')}\n  exit ${x.code ?? x.signal}\n  stdout: ${x.stdout.trimEnd()}\n  stderr: ${x.stderr.trimEnd()}`;
+  return `\n${one(r.rsync)}\n${one(r.arsync)}`;
+}
+
+/**
+ * The exit code, stdout and stderr of the two runs line for line, the work roots made alike (sameRoot), the
+ * summary's byte counts left out (normaliseOutput).
+ */
+export function expectSameOutput(r: PairRun): void {
+  const what = pairContext(r);
+  expect(r.arsync.code, what).toBe(r.rsync.code);
+  expect(normaliseOutput(sameRoot(r.arsync.stdout, r.B), 'arsync'), what).toBe(normaliseOutput(sameRoot(r.rsync.stdout, r.A), 'rsync'));
+  expect(sameRoot(r.arsync.stderr, r.B), what).toBe(sameRoot(r.rsync.stderr, r.A));
+}
+
+/** rsync and arsync on clones of `state` for each command line of a table: expectSameOutput, then `after` (the trees). */
+export async function sameAsRsync(state: StartingState, cases: string[][], engine: EngineName, after?: (r: PairRun, i: number) => void): Promise<void> {
+  for (const [i, args] of cases.entries()) {
+    const r = await runPair(state, i, sameArgs(args, engine));
+    expectSameOutput(r);
+    after?.(r, i);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+// Lines of rsync's generator (the receiving side) that are not an entry's -v name, against rsync 3.5 on
+// clones, line for line: which one an entry gets, and where it comes.
+//  - --ignore-existing and --existing leave a non-directory alone before its type counts: a FIFO or a
+//    symlink it would not make, or an unsafe link --safe-links would ignore, gets "X exists" / "not
+//    creating new file" (-vv) rather than "skipping non-regular file" / "ignoring unsafe symlink".
+//  - At -v (as at -vv) those lines are messages that reach stdout at once, while the names the sender
+//    prints wait behind the generator's data buffer: on these small trees they come after every message
+//    of the pass (src/run/line-order.ts). Only trees where rsync's order does not vary between runs are
+//    used: one directory with the incremental list, or --no-i-r (the whole list first).
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { sameAsRsync, startingState } from '../helpers/differential.js';
+import { sh } from '../helpers/tree.js';
+
+const hasRsync = spawnSync('rsync', ['--version']).status === 0;
+
+/** FIFOs and links, some of them already in dst (as a FIFO, a file, a link); one directory (see above). */
+function specials(root: string): void {
+  for (const d of ['src', 'dst']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  sh(`cd '${root}' && mkfifo src/fifo src/fifo2 src/fifo3 dst/fifo && echo x > dst/fifo3 && echo f > src/file` +
+    ` && ln -s file src/link && ln -s file dst/link && ln -s /etc/passwd src/unsafe && ln -s other dst/unsafe && ln -s ../../x src/unsafe2`);
+  sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
+}
+
+/** One directory of files, unsafe links and a FIFO; dst has extras for --delete. */
+function flat(root: string): void {
+  for (const d of ['src', 'dst/old']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  for (const f of ['a', 'b', 'z']) fs.writeFileSync(path.join(root, 'src', f), f);
+  fs.writeFileSync(path.join(root, 'dst/extra'), 'x');
+  sh(`cd '${root}' && mkfifo src/fifo && ln -s /etc/passwd src/abs && ln -s ../x src/up && ln -s a src/safe`);
+  sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
+}
+
+/** Two levels: the whole list (--no-i-r) keeps rsync's order fixed. */
+function nested(root: string): void {
+  for (const d of ['src/sub/deep', 'dst/sub/old']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  for (const f of ['a', 'b', 'sub/c', 'sub/deep/d', 'z']) fs.writeFileSync(path.join(root, 'src', f), f);
+  fs.writeFileSync(path.join(root, 'dst/sub/gone'), 'x');
+  sh(`cd '${root}' && mkfifo src/sub/fifo && ln -s /etc/passwd src/abs && ln -s ../../outside src/sub/up && ln -s ../../../x src/sub/deep/up3 && ln -s ../a src/sub/s2`);
+  sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
+}
+
+const SPECIALS: string[][] = [
+  ['-r', '--ignore-existing', 'src/', 'dst/'],
+  ['-rv', '--ignore-existing', 'src/', 'dst/'],
+  ['-rvv', '--ignore-existing', 'src/', 'dst/'],
+  ['-rDvv', '--ignore-existing', 'src/', 'dst/'],
+  ['-r', '--existing', 'src/', 'dst/'],
+  ['-rvv', '--existing', 'src/', 'dst/'],
+  ['-rDvv', '--existing', 'src/', 'dst/'],
+  ['-rlvv', '--safe-links', '--ignore-existing', 'src/', 'dst/'],
+  ['-rlvv', '--safe-links', '--existing', 'src/', 'dst/'],
+  ['-rlv', '--safe-links', '--ignore-existing', 'src/', 'dst/'],
+];
+
+const ORDER: [(root: string) => void, string[]][] = [
+  [flat, ['-rlv', '--safe-links', 'src/', 'dst/']],
+  [flat, ['-rv', '--delete', 'src/', 'dst/']],
+  [flat, ['-rlv', '--safe-links', '--delete', 'src/', 'dst/']],
+  [nested, ['-rlv', '--safe-links', '--no-i-r', 'src/', 'dst/']],
+  [nested, ['-rv', '--delete', '--no-i-r', 'src/', 'dst/']],
+];
+
+describeEngines(({ name: engine }) => {
+  it.skipIf(!hasRsync)('--ignore-existing and --existing on FIFOs and links: rsync\'s line for each, line for line', async () => {
+    await sameAsRsync(startingState(`arsync-genlines-${engine}-`, specials), SPECIALS, engine);
+  });
+
+  it.skipIf(!hasRsync)('-v: the generator\'s messages ahead of the names the sender prints, as rsync', async () => {
+    for (const [i, [setup, args]] of ORDER.entries()) await sameAsRsync(startingState(`arsync-genorder${i}-${engine}-`, setup), [args], engine);
+  });
+});
