@@ -17,6 +17,7 @@
         "native/listing.c",
         "native/quickcheck.c",
         "native/scanpair.c",
+        "native/direct.c",
         "native/tree.c",
         "native/ops.c",
         "native/adopt.c",

@@ -47,6 +47,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"pairOpen", NULL, pair_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pairNext", NULL, pair_next, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pairRewind", NULL, pair_rewind, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pairDirect", NULL, pair_direct, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pairClose", NULL, pair_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanTree", NULL, scan_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumChecksum1", NULL, sum_checksum1, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -20,6 +20,10 @@
  *     layout, a missing twin has err (field 11) = ENOENT; collapsed is [reg, link, totalSize] of the
  *     entries left out by this call. extrasOnly: source entries are passed over unstat'ed and only the
  *     destination-only names come back (what --delete needs before the entries are planned).
+ *     After pairDirect, also { ops, opCount, opBytes }: the chunk's direct-path File ops (direct.h).
+ *   pairDirect(cursor, rel: Buffer, anchor, big, hardLinks): from the next pairNext on, a regular file
+ *     without a twin (below `big` bytes, with one link under -H) is not an entry but a File op in `ops`,
+ *     named rel/name on the destination and src/name with `anchor` on the source; it counts toward max.
  *   pairRewind(cursor): back to the first entry.   pairClose(cursor): closes both fds (also on GC). */
 #include "scanpair.h"
 #include "listing.h"
@@ -39,6 +43,7 @@
 #include "errors.h"
 #include "quickcheck.h"
 #include "dest.h"
+#include "direct.h"
 #include "source.h"
 
 static const napi_type_tag cursor_tag = {0x6172737970616972ULL, 0x637572736f723031ULL};
@@ -49,6 +54,9 @@ struct cursor {
   struct join m;
   struct quick q;
   int derr;     /* why the destination could not be listed (0: it could, or it was not asked for) */
+  uint8_t *srcpath;  /* the source directory as pairOpen was given it (the direct path's ops name it) */
+  uint32_t srclen;
+  struct direct dir; /* pairDirect: new regular files encoded as File ops (direct.h) */
 };
 
 static void cursor_release(struct cursor *k)
@@ -60,6 +68,9 @@ static void cursor_release(struct cursor *k)
   k->sfd = k->dfd = -1;
   listing_free(&k->s);
   listing_free(&k->d);
+  direct_free(&k->dir);
+  free(k->srcpath);
+  k->srcpath = NULL;
 }
 
 static void cursor_finalize(napi_env env, void *data, void *hint)
@@ -126,7 +137,12 @@ napi_value pair_open(napi_env env, napi_callback_info info)
   /* Beneath the operator's anchor, without symlinks, at any length: a directory swapped after the
    * walk saw it is never listed through the symlink (source.c). */
   k->sfd = src_open_dir(src, srclen, anchor);
-  int e = k->sfd < 0 ? -k->sfd : list_names(k->sfd, &k->s);
+  k->srcpath = malloc(srclen ? srclen : 1);
+  int e = k->sfd < 0 ? -k->sfd : !k->srcpath ? ENOMEM : list_names(k->sfd, &k->s);
+  if (!e) {
+    memcpy(k->srcpath, src, srclen);
+    k->srclen = srclen;
+  }
   if (e) {
     cursor_release(k);
     free(k);
@@ -172,6 +188,12 @@ struct chunk {
   double coll[3];
 };
 
+/* Entries a chunk has taken: kept, extras, and ops of the direct path (each counts toward max). */
+static size_t chunk_taken(const struct cursor *k, const struct chunk *o)
+{
+  return o->nkeep + o->nextra + k->dir.count;
+}
+
 static void chunk_free(struct chunk *o)
 {
   free(o->keep);
@@ -193,7 +215,7 @@ static void add_extra(struct cursor *k, struct chunk *o, size_t j)
 static void fill_chunk(struct cursor *k, struct chunk *o, size_t max, bool extras_only)
 {
   size_t i, tw;
-  while (o->nkeep + o->nextra < max && join_next(&k->m, &k->s, &k->d, &i, &tw)) {
+  while (chunk_taken(k, o) < max && join_next(&k->m, &k->s, &k->d, &i, &tw)) {
     if (i == SIZE_MAX) {
       add_extra(k, o, tw); /* destination-only: an extra */
       continue;
@@ -209,6 +231,9 @@ static void fill_chunk(struct cursor *k, struct chunk *o, size_t max, bool extra
       o->coll[2] += (double)s.stx_size;
       continue;
     }
+    /* A new regular file in a plain run: its op now, no entry (out of memory: the planner's way). */
+    if (!se && de == ENOENT && direct_takes(&k->dir, &s) && direct_add(&k->dir, name, &s) == 0)
+      continue;
     listing_fill(o->meta + o->nkeep * META_FIELDS, &s, se);
     listing_fill(o->dmeta + o->nkeep * META_FIELDS, &d, de);
     o->keep[o->nkeep++] = i;
@@ -244,8 +269,16 @@ napi_value pair_next(napi_env env, napi_callback_info info)
     napi_value vextra = names_buffer(env, k->d.names, o.extra, o.nextra);
     napi_value vxmeta = f64_copy(env, o.xmeta, o.nextra * META_FIELDS);
     napi_value vcoll = f64_copy(env, o.coll, 3);
-    napi_value vderr, vdone;
-    if (vnames && vmeta && vdmeta && vextra && vxmeta && vcoll && napi_create_int32(env, k->derr, &vderr) == napi_ok &&
+    napi_value vderr, vdone, vops = NULL, vcount = NULL, vbytes = NULL;
+    bool direct = k->dir.on;
+    if (direct) {
+      void *data;
+      if (napi_create_buffer_copy(env, k->dir.len, k->dir.ops ? (const void *)k->dir.ops : "", &data, &vops) != napi_ok ||
+          napi_create_uint32(env, k->dir.count, &vcount) != napi_ok || napi_create_double(env, k->dir.bytes, &vbytes) != napi_ok)
+        vops = NULL;
+      direct_reset(&k->dir);
+    }
+    if ((!direct || vops) && vnames && vmeta && vdmeta && vextra && vxmeta && vcoll && napi_create_int32(env, k->derr, &vderr) == napi_ok &&
         napi_get_boolean(env, join_done(&k->m, &k->s, &k->d), &vdone) == napi_ok &&
         (napi_create_object(env, &result) != napi_ok ||
          napi_set_named_property(env, result, "names", vnames) != napi_ok ||
@@ -255,13 +288,37 @@ napi_value pair_next(napi_env env, napi_callback_info info)
          napi_set_named_property(env, result, "extraMeta", vxmeta) != napi_ok ||
          napi_set_named_property(env, result, "collapsed", vcoll) != napi_ok ||
          napi_set_named_property(env, result, "destErrno", vderr) != napi_ok ||
-         napi_set_named_property(env, result, "done", vdone) != napi_ok))
+         napi_set_named_property(env, result, "done", vdone) != napi_ok ||
+         (direct && (napi_set_named_property(env, result, "ops", vops) != napi_ok ||
+                     napi_set_named_property(env, result, "opCount", vcount) != napi_ok ||
+                     napi_set_named_property(env, result, "opBytes", vbytes) != napi_ok))))
       result = NULL;
   }
   chunk_free(&o);
   if (!result)
     return throw_error(env, "pairNext: out of memory");
   return result;
+}
+
+napi_value pair_direct(napi_env env, napi_callback_info info)
+{
+  ARGS(5);
+  struct cursor *k = cursor_arg(env, argc, argv, 5, "pairDirect(cursor, rel: Buffer, anchor: number, big: number, hardLinks: boolean)");
+  if (!k)
+    return NULL;
+  const uint8_t *rel;
+  uint32_t rellen, anchor;
+  double big;
+  bool hardlinks;
+  /* Any u32: an op's anchor may be longer than PATH_MAX (a followed link deep in a long tree). */
+  if (!arg_buffer(env, argv[1], &rel, &rellen) || napi_get_value_uint32(env, argv[2], &anchor) != napi_ok ||
+      napi_get_value_double(env, argv[3], &big) != napi_ok || napi_get_value_bool(env, argv[4], &hardlinks) != napi_ok)
+    return throw_type(env, "pairDirect(cursor, rel: Buffer, anchor: number, big: number, hardLinks: boolean)");
+  if (k->sfd < 0)
+    return throw_error(env, "pairDirect: the cursor is closed");
+  if (direct_set(&k->dir, (const uint8_t *)k->srcpath, k->srclen, rel, rellen, anchor, big, hardlinks))
+    return throw_error(env, "pairDirect: out of memory");
+  return NULL;
 }
 
 napi_value pair_rewind(napi_env env, napi_callback_info info)

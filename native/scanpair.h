@@ -8,6 +8,7 @@
 napi_value pair_open(napi_env env, napi_callback_info info);
 napi_value pair_next(napi_env env, napi_callback_info info);
 napi_value pair_rewind(napi_env env, napi_callback_info info);
+napi_value pair_direct(napi_env env, napi_callback_info info);
 napi_value pair_close(napi_env env, napi_callback_info info);
 
 #endif

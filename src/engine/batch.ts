@@ -94,6 +94,22 @@ export class BatchWriter implements OpAppender {
     return this.n++;
   }
 
+  /**
+   * Ops encoded elsewhere in this layout (the direct path's, native/direct.c), appended whole: `bytes`
+   * holds `count` ops, each padded to 8 bytes as add() pads them.
+   */
+  append(bytes: Uint8Array, count: number): void {
+    if (this.len + bytes.length > this.buf.length) {
+      const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.len + bytes.length));
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+      this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
+    }
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+    this.n += count;
+  }
+
   /** The encoded batch (a copy, so the writer can be reused). */
   finish(): Uint8Array {
     const out = new Uint8Array(this.len);

@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { addonCandidates, platformTag, type AddonCandidate } from './addon-path.js';
-import type { DirListing, PairEntry, PairListing } from '../model/listing.js';
+import type { DirListing, DirectRequest, PairEntry, PairListing } from '../model/listing.js';
 import type { EngineOptions, EngineContext, OpFailure } from './types.js';
 import type { Stat } from '../model/stat.js';
 import type { PairCursor } from './pair.js';
@@ -56,6 +56,8 @@ export interface Addon {
   pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
   pairRewind(cursor: object): void;
+  /** The direct path (native/direct.c): new regular files of the next chunks encoded as File ops; an older addon lacks it. */
+  pairDirect?(cursor: object, rel: Buffer, anchor: number, big: number, hardLinks: boolean): void;
   pairClose(cursor: object): void;
   scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
   // rsync's transfer checksums (native/checksum.c; src/remote/checksum.ts's NativeSums).
@@ -87,6 +89,10 @@ interface RawPair {
   extraMeta: Float64Array;
   collapsed: Float64Array;
   destErrno: number;
+  /** After pairDirect: the chunk's File ops, how many, and their files' bytes. */
+  ops?: Buffer;
+  opCount?: number;
+  opBytes?: number;
 }
 
 /** NUL-separated names as views into one buffer. */
@@ -115,7 +121,9 @@ function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
       if (!errnoAt(p.extraMeta, i)) extras.push({ name: extraNames[i]!, st: statFromMeta(p.extraMeta, i) });
     }
     const c = p.collapsed;
-    return { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: p.destErrno };
+    const listing: PairListing = { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: p.destErrno };
+    if (p.opCount) listing.direct = { ops: p.ops!, count: p.opCount, bytes: p.opBytes! };
+    return listing;
   });
 }
 
@@ -129,6 +137,7 @@ export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, de
       return { listing: decodePair(r) as PairListing, done: r.done };
     },
     rewind: () => addon.pairRewind(cursor),
+    ...(addon.pairDirect ? { direct: (r: DirectRequest) => addon.pairDirect!(cursor, r.rel, r.anchor, r.big, r.hardLinks) } : {}),
     close: () => addon.pairClose(cursor),
   }));
 }

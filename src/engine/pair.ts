@@ -3,7 +3,7 @@
 // leaving out regular files and symlinks the quick check finds unchanged (only counted); the node engine
 // matches them in node-pair.ts and leaves nothing out. Entries come in name-byte order.
 
-import type { PairListing } from '../model/listing.js';
+import type { DirectRequest, PairListing } from '../model/listing.js';
 
 /** One step of a cursor: the next entries in name order, and whether the listing is finished. */
 export interface PairStep {
@@ -20,6 +20,11 @@ export interface PairCursor {
   next(max: number, extrasOnly: boolean): PairStep;
   /** Back to the first entry (a second pass over a wide directory). */
   rewind(): void;
+  /**
+   * From the next chunk on, new regular files come as encoded File ops (PairListing.direct) instead of
+   * entries; only the addon's cursors can (the node engine's has no such method).
+   */
+  direct?(r: DirectRequest): void;
   close(): void;
 }
 

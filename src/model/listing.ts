@@ -43,6 +43,30 @@ export interface PairListing {
   collapsed: { reg: number; link: number; size: number };
   /** Why the destination could not be listed (0: it could, or it was not asked for). */
   destErrno: number;
+  /**
+   * The direct path (run/direct.ts): new regular files of this chunk already encoded as File ops in the
+   * batch layout (engine/batch.ts), not among `entries`; `bytes` is their sizes together.
+   */
+  direct?: DirectOps;
+}
+
+/** File ops a pair cursor encoded itself (native/direct.c). */
+export interface DirectOps {
+  ops: Uint8Array;
+  count: number;
+  bytes: number;
+}
+
+/**
+ * What a pair cursor needs to encode new regular files as File ops (PairCursor.direct): the directory's
+ * destination-relative path, the ops' source anchor, the size from which a file is left to the planner
+ * (it goes in a batch of its own), and whether files with several links are (-H).
+ */
+export interface DirectRequest {
+  rel: Buffer;
+  anchor: number;
+  big: number;
+  hardLinks: boolean;
 }
 
 /** scanTree's answer. */

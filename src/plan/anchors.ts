@@ -72,6 +72,20 @@ export class SourceAnchors {
     return found;
   }
 
+  /**
+   * The anchor of every entry directly inside `dir`, as of(joinPath(dir, name)) gives it for a name that
+   * is no registered directory itself: the longest registered directory among `dir` and those above it.
+   */
+  ofEntryIn(dir: Buffer): number {
+    if (this.dirs.size === 0) return 0;
+    // Where the entry's last slash would be (joinPath adds none after a trailing one).
+    const last = dir.length > 0 && dir[dir.length - 1] === SLASH ? dir.length - 1 : dir.length;
+    if (last <= 0) return 0;
+    if (this.isDir(dir, last)) return last;
+    for (let i = last - 1; i > 0; i--) if (dir[i] === SLASH && this.isDir(dir, i)) return i;
+    return 0;
+  }
+
   /** Is src[0, end) a registered directory (trailing slashes aside)? */
   private isDir(src: Buffer, end: number): boolean {
     let e = end;

@@ -10,7 +10,7 @@
 
 import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
-import { BatchWriter, opsAt, readBatch, type Op } from '../engine/batch.js';
+import { BatchWriter, OP_HEADER, opsAt, readBatch, type Op } from '../engine/batch.js';
 import { openContext } from '../engine/index.js';
 import { OpFlag, OpKind, Outcome, adoptsSource } from '../model/ops.js';
 import { TEMP_LETTERS } from '../model/temp-name.js';
@@ -63,6 +63,13 @@ export interface OpSink {
   add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number, pending?: Pending, target?: Buffer): void;
   /** Ops queued in the current batch. */
   readonly queued: number;
+  /**
+   * Whether File ops may come already encoded (addEncoded): no op's outcome is wanted for its own sake
+   * (--progress, --json=events, --info=remove or progress2, --delay-updates ask for each File op's).
+   */
+  readonly takesEncoded: boolean;
+  /** File ops encoded by a pair cursor (the direct path), streamed as add() streams them. */
+  addEncoded(ops: Uint8Array, count: number): Promise<void>;
   /** Send the current batch if it is full. */
   maybeFlush(): Promise<void>;
   /** Send the current batch. */
@@ -163,6 +170,32 @@ export class LocalSink implements OpSink {
 
   get threadsUsed(): number {
     return this.dispatcher?.threadsUsed ?? 0;
+  }
+
+  get takesEncoded(): boolean {
+    const o = this.o;
+    return this.dispatcher !== undefined && !o.fileMark && !o.eventNames && !o.removedNames && !o.fileEnds && !o.delayUpdates;
+  }
+
+  async addEncoded(ops: Uint8Array, count: number): Promise<void> {
+    // Cut where add() would have flushed: at BATCH_OPS ops or BATCH_BYTES of file data (the cursor
+    // leaves files of BATCH_BYTES or more to the planner, so none needs a batch of its own here).
+    const v = new DataView(ops.buffer, ops.byteOffset, ops.byteLength);
+    let from = 0;
+    let at = 0;
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      this.batchBytes += v.getFloat64(at + 32, true);
+      at += OP_HEADER + ((v.getUint32(at + 4, true) + v.getUint32(at + 8, true) + 7) & ~7);
+      n++;
+      if (this.batch.count + n >= BATCH_OPS || this.batchBytes >= BATCH_BYTES) {
+        this.batch.append(ops.subarray(from, at), n);
+        from = at;
+        n = 0;
+        await this.flush();
+      }
+    }
+    if (n) this.batch.append(ops.subarray(from, at), n);
   }
 
   add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer): void {

@@ -7,7 +7,7 @@
 import type { Engine } from '../engine/engine.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import { PairStream } from '../engine/pair.js';
-import type { PairListing, TreeScan } from '../model/listing.js';
+import type { DirectRequest, PairListing, TreeScan } from '../model/listing.js';
 import type { EngineContext } from '../engine/types.js';
 import type { Stat } from '../model/stat.js';
 
@@ -31,8 +31,12 @@ export interface EntrySource {
   readlink(path: Buffer): Buffer | undefined;
   /** A source directory's names (unsorted), for a directory whose entries can only fail. */
   names(path: Buffer, anchor: number): Buffer[] | SysFailure;
-  /** One source directory paired with its destination twin (`destRel` null: none to pair with). */
-  openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure;
+  /**
+   * One source directory paired with its destination twin (`destRel` null: none to pair with).
+   * `direct`: new regular files may come as encoded File ops (PairListing.direct, run/direct.ts); a
+   * source that cannot, or that changes what it lists (the wrappers), leaves them entries.
+   */
+  openDir(src: Buffer, destRel: Buffer | null, anchor: number, direct?: DirectRequest): DirEntries | SysFailure;
   /**
    * A whole tree's directories that hold anything to do, with counts for the clean ones; undefined when
    * this source cannot tell (then every directory is walked).
@@ -69,11 +73,14 @@ export class LocalSource implements EntrySource {
     return isFailure(l) ? l : l.names;
   }
 
-  openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {
+  openDir(src: Buffer, destRel: Buffer | null, anchor: number, direct?: DirectRequest): DirEntries | SysFailure {
     const cursor = this.ctx
       ? this.ctx.openPair(src, destRel, this.pairQuery, anchor)
       : this.engine.openSourcePair(src, this.pairQuery, anchor);
-    return isFailure(cursor) ? cursor : new PairStream(cursor);
+    if (isFailure(cursor)) return cursor;
+    // Before the stream reads its first chunk.
+    if (direct && this.ctx) cursor.direct?.(direct);
+    return new PairStream(cursor);
   }
 
   dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined {

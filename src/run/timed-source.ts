@@ -5,7 +5,7 @@
 // lists and copies in one pass, so the pass's length would count the copying too.
 
 import { isFailure, type SysFailure } from '../model/failure.js';
-import type { PairListing, TreeScan } from '../model/listing.js';
+import type { DirectRequest, PairListing, TreeScan } from '../model/listing.js';
 import type { Stat } from '../model/stat.js';
 import type { DirEntries, EntrySource } from './source.js';
 
@@ -40,8 +40,9 @@ export class TimedSource implements EntrySource {
     return this.timed(() => this.inner.names(path, anchor));
   }
 
-  openDir(src: Buffer, destRel: Buffer | null, anchor: number): DirEntries | SysFailure {
-    const d = this.timed(() => this.inner.openDir(src, destRel, anchor));
+  openDir(src: Buffer, destRel: Buffer | null, anchor: number, direct?: DirectRequest): DirEntries | SysFailure {
+    // The listing is only timed, not changed: the direct path's ops pass through as they come.
+    const d = this.timed(() => this.inner.openDir(src, destRel, anchor, direct));
     if (isFailure(d)) return d;
     const chunks = function* (this: TimedSource, extrasOnly?: boolean): Generator<PairListing> {
       const it = d.chunks(extrasOnly)[Symbol.iterator]();

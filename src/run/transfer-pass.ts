@@ -14,6 +14,7 @@ import { withChmod, type Frame, type Kept, type RunContext } from './context.js'
 import { deleteExtraneous, deleteMissingArg, destPath } from './deletions.js';
 import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
+import { directRequest, planDirect } from './direct.js';
 import { entry } from './entry.js';
 import { pruned } from './prune.js';
 import { unconvertibleName } from './iconv-errors.js';
@@ -182,7 +183,7 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
     }
     return [];
   }
-  const pair = await openListing(rc, dir);
+  const pair = await openListing(rc, dir, directRequest(rc, dir));
   if (isFailure(pair)) {
     if (pair.errno === ERRNO.ENOENT) rc.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
     else rc.tally.ioError(dir.src, pair.errno, pair.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
@@ -272,13 +273,13 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   // Non-directories are planned chunk by chunk; directories wait for all of them.
   const dirs: Kept[] = [];
   if (firstKept) {
-    await planFiles(rc, dir, firstKept, dirs);
+    await planFiles(rc, dir, firstKept, dirs, pair.whole!);
   } else {
     for (const chunk of pair.chunks()) {
       countCollapsed(rc, chunk);
       const kept = classify(rc, dir, chunk, undefined, 'fail');
       traceListed(rc, dir, kept);
-      await planFiles(rc, dir, kept, dirs);
+      await planFiles(rc, dir, kept, dirs, chunk);
       if (rc.abort.aborted) break;
     }
   }
@@ -345,8 +346,12 @@ function countCollapsed(rc: RunContext, chunk: PairListing): void {
   rc.tally.addListed({ reg: chunk.collapsed.reg, link: chunk.collapsed.link }, chunk.collapsed.size);
 }
 
-/** Plan the non-directories of `kept` now; its directories go to `dirs` (planned after every file). */
-async function planFiles(rc: RunContext, dir: Frame, kept: Kept[], dirs: Kept[]): Promise<void> {
+/**
+ * Plan the non-directories of `kept` now (after the chunk's direct-path ops); its directories go to
+ * `dirs` (planned after every file).
+ */
+async function planFiles(rc: RunContext, dir: Frame, kept: Kept[], dirs: Kept[], chunk: PairListing): Promise<void> {
+  await planDirect(rc, dir, chunk);
   for (const k of kept) {
     if (rc.abort.aborted) return;
     if (isDirKept(k)) {

@@ -7,7 +7,7 @@ import { ClockSlot } from './clock.js';
 import { resolve as resolvePath } from 'node:path';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import { PairStream } from '../engine/pair.js';
-import type { PairEntry, PairListing } from '../model/listing.js';
+import type { DirectRequest, PairEntry, PairListing } from '../model/listing.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { DeleteList } from '../plan/deletelist.js';
 import { filterTrace, type FilterScope } from '../plan/filter-scope.js';
@@ -84,9 +84,10 @@ export function rootScopes(rc: RunContext, root: Root, st: Stat): { sender: Filt
 /**
  * The source directory against its destination twin (the twin only when it existed); scanTree may have
  * listed it already (a listing is used once). Out of descriptors: fewer batches in flight, and again.
+ * `direct`: the transfer pass's request for new regular files as encoded ops (run/direct.ts).
  */
-export async function openListing(rc: RunContext, dir: Frame): Promise<DirEntries | SysFailure> {
-  const list = (): DirEntries | SysFailure => rc.source.openDir(dir.src, dir.destExists ? dir.rel : null, rc.anchors.of(dir.src));
+export async function openListing(rc: RunContext, dir: Frame, direct?: DirectRequest): Promise<DirEntries | SysFailure> {
+  const list = (): DirEntries | SysFailure => rc.source.openDir(dir.src, dir.destExists ? dir.rel : null, rc.anchors.of(dir.src), direct);
   let pair = dir.pair ? new PairStream(dir.pair) : list();
   dir.pair = undefined;
   // Fewer batches in flight first; then, with nothing of ours left to wait for, a few pauses (about 1.2 s

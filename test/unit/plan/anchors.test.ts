@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SourceAnchors } from '../../../src/plan/anchors.js';
+import { joinPath } from '../../../src/util/names.js';
 
 const B = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -27,5 +28,21 @@ describe('source anchors', () => {
     const a = new SourceAnchors();
     a.add(Buffer.from([0x72, 0xff, 0x2f]));
     expect(a.of(Buffer.from([0x72, 0xff, 0x2f, 0x61]))).toBe(2);
+  });
+
+  it('ofEntryIn(dir) is what of() gives each entry joined into dir (the direct path asks once per directory)', () => {
+    const a = new SourceAnchors();
+    const dirs = ['/', '.', 'src', 'src/', 'src//', '/src', '/src/d', '/src/d/', '/src/d/link', '/src/d/link/', '/srcx', 'rel/src/d', ''];
+    const check = (): void => {
+      for (const d of dirs) {
+        const dir = B(d);
+        expect(a.ofEntryIn(dir), `${JSON.stringify(d)}`).toBe(a.of(joinPath(dir, B('name'))));
+      }
+    };
+    check();
+    for (const r of ['/src/', '.', '/', 'src', '/src/d/link/', 'rel/src']) {
+      a.add(B(r));
+      check();
+    }
   });
 });

@@ -176,4 +176,39 @@ describe('OpSink (local)', () => {
     expect(runs.length).toBe(0);
     expect(sink(undefined).s.unlinkSource(b('/s/a'), st(), 0)).toBeNull();
   });
+
+  it('addEncoded(): ops encoded elsewhere are cut into batches where add() would cut them (ops and bytes)', async () => {
+    const { ctx, runs } = fakeContext();
+    const { s } = sink(ctx);
+    expect(s.takesEncoded).toBe(true);
+    // Three ops queued the ordinary way, then BATCH_OPS + 10 encoded ones: the first batch takes
+    // BATCH_OPS - 3 of them, the rest wait in the next.
+    for (let i = 0; i < 3; i++) s.add(OpKind.File, b(`/s/a${i}`), b(`a${i}`), st());
+    const w = new BatchWriter();
+    for (let i = 0; i < BATCH_OPS + 10; i++) w.add(OpKind.File, b(`/s/e${i}`), b(`e${i}`), st(), 0, 3);
+    await s.addEncoded(w.finish(), BATCH_OPS + 10);
+    expect(runs.length).toBe(1);
+    expect(runs[0]!.length).toBe(BATCH_OPS);
+    expect(runs[0]!.slice(0, 4).map((o) => o.dst)).toEqual(['a0', 'a1', 'a2', 'e0']);
+    expect(runs[0]![BATCH_OPS - 1]!.dst).toBe(`e${BATCH_OPS - 4}`);
+    expect(s.queued).toBe(13);
+    await s.flush();
+    expect(runs[1]!.map((o) => o.dst)).toEqual(Array.from({ length: 13 }, (_, i) => `e${BATCH_OPS - 3 + i}`));
+    expect(runs[1]![0]!.anchor).toBe(3);
+
+    // File data: a batch goes once it carries BATCH_BYTES, as with add().
+    const big = new BatchWriter();
+    const each = BATCH_BYTES / 4;
+    for (let i = 0; i < 6; i++) big.add(OpKind.File, b(`/s/b${i}`), b(`b${i}`), st(each));
+    await s.addEncoded(big.finish(), 6);
+    expect(runs.length).toBe(3);
+    expect(runs[2]!.map((o) => o.dst)).toEqual(['b0', 'b1', 'b2', 'b3']);
+    expect(s.queued).toBe(2);
+  });
+
+  it('takesEncoded is false when each File op\'s outcome is wanted (--progress), or nothing runs (-n)', () => {
+    const { ctx } = fakeContext();
+    expect(sink(ctx, { fileMark: (size) => new FileMark(size) }).s.takesEncoded).toBe(false);
+    expect(sink(ctx, { dryRun: true }).s.takesEncoded).toBe(false);
+  });
 });

@@ -1,0 +1,115 @@
+// The direct path of a plain copy (run/direct.ts, native/direct.c): new regular files go from the listing
+// to the batches as encoded ops. Against rsync on every engine (the node engine never takes it, so its
+// suite holds the planner's way to the same answers): the tree, --stats' counts, and a per-file error,
+// with directories wider than a listing chunk, files left to the planner (16 MiB and more, -H groups,
+// symlinks, FIFOs) among them, and a destination that already has some of the files.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { isRoot, removeTemps, sh, tempDir } from '../helpers/tree.js';
+import { compareTrees, findTempFiles, formatDiffs } from '../helpers/compare.js';
+import { runCli, show } from '../helpers/cli.js';
+import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
+
+let base: string;
+let src: string;
+
+/** Chunks of 7 entries: every directory below is several chunks wide. */
+const env = { ARSYNC_TEST_PAIR_CHUNK: '7' };
+
+beforeAll(() => {
+  base = tempDir('arsync-direct-');
+  src = path.join(base, 'src');
+  for (const d of ['', 'a', 'a/deep', 'b']) {
+    fs.mkdirSync(path.join(src, d), { recursive: true });
+    for (let i = 0; i < 30; i++) {
+      const f = path.join(src, d, `f${i}`);
+      fs.writeFileSync(f, Buffer.alloc((i * 37) % 5000, 0x41 + i));
+      fs.chmodSync(f, i % 3 ? 0o644 : 0o750);
+      fs.utimesSync(f, 1_650_000_000 + i, 1_650_000_000.25 + i);
+    }
+  }
+  // Left to the planner: a file of BATCH_BYTES (16 MiB, sparse here), a hard-link pair, a symlink, a FIFO.
+  const big = fs.openSync(path.join(src, 'a', 'big'), 'w');
+  fs.ftruncateSync(big, 16 << 20);
+  fs.writeSync(big, 'end', (16 << 20) - 3);
+  fs.closeSync(big);
+  fs.linkSync(path.join(src, 'b', 'f1'), path.join(src, 'b', 'f1-link'));
+  fs.symlinkSync('f2', path.join(src, 'b', 'sym'));
+  spawnSync('mkfifo', [path.join(src, 'b', 'fifo')]);
+});
+afterAll(() => removeTemps());
+
+/** rsync's --stats lines that count entries and bytes (times and speeds left out). */
+const counts = (out: string): string[] =>
+  out.split('\n').filter((l) => /^(Number of (files|created files|regular files transferred)|Total (file size|transferred file size)|Literal data):/.test(l));
+
+function rsync(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('rsync', args, { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+
+  for (const flags of [['-a'], ['-aH']]) {
+    it(`${flags.join(' ')} --stats into a fresh destination: rsync's tree and counts`, async () => {
+      const ours = path.join(base, `fresh${flags.join('')}-${e.name}`);
+      const theirs = path.join(base, `fresh${flags.join('')}-rsync-${e.name}`);
+      const r = await runCli([...flags, '--stats', eng, `${src}/`, `${ours}/`], { env });
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stderr, show(r)).toBe('');
+      const o = rsync([...flags, '--stats', `${src}/`, `${theirs}/`]);
+      expect(o.code, o.stderr).toBe(0);
+      expect(counts(r.stdout)).toEqual(counts(o.stdout));
+      expectExactCopy(src, ours, e.name, { withXattrs: false, ...(flags.includes('-aH') ? {} : { noHardlinks: true }) });
+    });
+  }
+
+  it('-a --delete onto a destination holding some of the files (some changed, some extraneous): as rsync', async () => {
+    const ours = path.join(base, `part-${e.name}`);
+    const theirs = path.join(base, `part-rsync-${e.name}`);
+    for (const d of [ours, theirs]) {
+      fs.mkdirSync(path.join(d, 'a'), { recursive: true });
+      fs.copyFileSync(path.join(src, 'a', 'f3'), path.join(d, 'a', 'f3'));
+      fs.writeFileSync(path.join(d, 'a', 'f4'), 'changed');
+      fs.writeFileSync(path.join(d, 'a', 'extra'), 'gone after the run');
+    }
+    const r = await runCli(['-a', '--delete', '--stats', eng, `${src}/`, `${ours}/`], { env });
+    expect(r.code, show(r)).toBe(0);
+    const o = rsync(['-a', '--delete', '--stats', `${src}/`, `${theirs}/`]);
+    expect(o.code, o.stderr).toBe(0);
+    expect(counts(r.stdout)).toEqual(counts(o.stdout));
+    expect(fs.existsSync(path.join(ours, 'a', 'extra'))).toBe(false);
+    expectExactCopy(src, ours, e.name, { withXattrs: false, noHardlinks: true });
+  });
+
+  it.skipIf(!isRoot)('files the (non-root) user cannot read: each named, the rest copied, exit 23, as rsync', async () => {
+    const d = path.join(base, `err-${e.name}`);
+    const tree = path.join(d, 'src');
+    fs.mkdirSync(d);
+    // The (non-root) user reaches it: every directory down to it searchable.
+    fs.chmodSync(base, 0o755);
+    fs.chmodSync(d, 0o755);
+    fs.cpSync(src, tree, { recursive: true, filter: (p) => !/(fifo|big)$/.test(p) });
+    sh(`chmod -R a+rX '${tree}'`);
+    const secret = ['a/f0', 'a/f9', 'b/f20'];
+    for (const n of secret) fs.chmodSync(path.join(tree, n), 0o600);
+    const dsts = [path.join(d, 'dst'), path.join(d, 'rsync-dst')];
+    for (const x of dsts) {
+      fs.mkdirSync(x);
+      fs.chownSync(x, 65534, 65534);
+    }
+    const r = await runCli(['-a', eng, `${tree}/`, `${dsts[0]}/`], { env, user: { uid: 65534, gid: 65534 } });
+    expect(r.code, show(r)).toBe(23);
+    for (const n of secret) expect(r.stderr, show(r)).toContain(n);
+    const rs = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'rsync', '-a', `${tree}/`, `${dsts[1]}/`], { encoding: 'utf8' });
+    expect(rs.status, rs.stderr).toBe(23);
+    const diffs = (x: string): string[] => formatDiffs(compareTrees(tree, x, { owners: false, xattrs: false, acls: false, hardlinks: false, mtimeToleranceNs: e.name === 'node' ? 1000 : 0 }));
+    expect(diffs(dsts[0]!)).toEqual(secret.map((n) => `${n}: missing in dst`));
+    expect(diffs(dsts[0]!)).toEqual(diffs(dsts[1]!));
+    expect(findTempFiles(dsts[0]!, tree)).toEqual([]);
+  });
+});
