@@ -10,6 +10,8 @@ import type { Plan } from '../plan/sources.js';
 import type { Reporter } from '../progress/reporter.js';
 import { ERRNO, fsError, showPath } from '../util/errors.js';
 import { makeDir, makePath } from '../util/mkpath.js';
+import { applyChmod } from '../plan/chmod.js';
+import { statSync } from 'node:fs';
 import { dirName } from '../util/names.js';
 import { errnoSuffix } from '../util/strerror.js';
 
@@ -17,7 +19,31 @@ export function destRootExists(engine: Engine, plan: Plan): boolean {
   return !isFailure(engine.lstat(plan.destRoot));
 }
 
-export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter): void {
+/**
+ * Without -p, the mode a destination root made by this run is made with. rsync's receiver marks "." as a
+ * directory it has just made (main.c get_local_name, FLAG_DIR_CREATED), so it gets a new directory's
+ * permissions: the source root's, after --chmod, less the umask (a private 0700 source stays private;
+ * arsync made it 0755). Owner-writable as well, as a new directory's Mkdir op makes it (native/ops.c), so
+ * that the copy can fill it. Undefined (0777 less the umask) when "." is not in the list (no operand
+ * copies a directory's contents), with -p (the end of the run sets the mode), and for a pull, whose
+ * local source is the staging area (`local`: false).
+ */
+export function newRootMode(c: Config, plan: Plan, local: boolean): number | undefined {
+  if (c.perms || !local) return undefined;
+  const top = plan.roots.find((r) => r.rel.length === 0 && r.contents && !r.missing);
+  if (!top) return undefined;
+  let st;
+  try {
+    st = statSync(top.src);
+  } catch {
+    return undefined;
+  }
+  if (!st.isDirectory()) return undefined;
+  const mode = c.chmod.length ? applyChmod(st.mode, c.chmod, process.umask()) : st.mode;
+  return (mode & 0o777) | 0o700;
+}
+
+export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter, mode?: number): void {
   const path = plan.destRoot;
   if (destRootExists(engine, plan)) return;
   let made = 1;
@@ -28,7 +54,7 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
   if (!c.dryRun) {
     try {
       if (c.mkpath) makePath(path);
-      else makeDir(path);
+      else makeDir(path, mode);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       // rsync names the destination as the user wrote it: mkdir "/proc/x/y/" failed: ...

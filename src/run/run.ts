@@ -34,7 +34,7 @@ import { DestReads } from './dest.js';
 import { PartialLeftovers, regularNames } from './partial-leftovers.js';
 import type { DeleteList } from '../plan/deletelist.js';
 import { fileType, type Stat } from '../model/stat.js';
-import { destRootExists, makeDestRoot } from './dest-root.js';
+import { destRootExists, makeDestRoot, newRootMode } from './dest-root.js';
 import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
 import { destGranularity } from './time-granularity.js';
@@ -161,7 +161,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // --no-whole-file: the delta search's figures (a dry run sends nothing, so it searches nothing; a
   // pull's delta ran over the wire, and its figures are the protocol's).
   if (c.localDelta && !c.dryRun && !input.wrapSource) tally.totals.delta = noDelta();
-  if (plan.createDest) makeDestRoot(c, engine, plan, reporter);
+  if (plan.createDest) makeDestRoot(c, engine, plan, reporter, newRootMode(c, plan, input.wrapSource === undefined));
   // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
   if (c.backupDir !== undefined && receiverOutput(c).info.BACKUP > 0 && !c.json) {
     const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));

@@ -24,6 +24,6 @@ export function makePath(path: Buffer): number {
 }
 
 /** The destination root when only its last level is missing (rsync's plain mkdir without --mkpath). */
-export function makeDir(path: Buffer): void {
-  mkdirSync(path);
+export function makeDir(path: Buffer, mode?: number): void {
+  mkdirSync(path, mode === undefined ? undefined : { mode });
 }

@@ -123,6 +123,22 @@ describeEngines((e) => {
     expect(fs.lstatSync(path.join(base, 'dst/d1/d2/d3/sl')).mtimeMs).toBe(1_400_000_000_000);
   });
 
+  it('without -p, a destination root made by the run takes the source root\'s permissions less the umask, as rsync\'s new "." (a private 0700 source stays private)', async () => {
+    for (const [rootMode, args, want] of [
+      [0o700, ['-rt'], 0o700],
+      [0o755, ['-rt', '--chmod=go-r'], 0o711],
+      [0o700, ['-rt', '--chmod=D750'], 0o750],
+    ] as const) {
+      const setup = (root: string): void => {
+        put(root, 'src/f', 'x\n');
+        fs.chmodSync(path.join(root, 'src'), rootMode);
+      };
+      const r = await differential({ engine, setup, args: [...args, 'src/', 'dst/'] });
+      expect(fs.statSync(path.join(r.B, 'dst')).mode & 0o7777, args.join(' ')).toBe(want);
+      expect(fs.statSync(path.join(r.A, 'dst')).mode & 0o7777, `rsync ${args.join(' ')}`).toBe(want);
+    }
+  });
+
   it('-N/--crtimes: rsync\'s refusal on Linux (exit 1, nothing written); --no-N and --no-crtimes are accepted', async () => {
     const base = tempDir(`arsync-crtimes-${engine}-`);
     put(base, 'src/f', 'x\n');
