@@ -8,11 +8,11 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchWriter } from '../../src/engine/batch.js';
-import { openContext } from '../../src/engine/index.js';
+import { syncContext } from '../helpers/sync-context.js';
 import type { PairCursor } from '../../src/engine/pair.js';
 import type { EngineContext } from '../../src/engine/types.js';
 import type { DirectRequest, PairEntry } from '../../src/model/listing.js';
-import { COUNTER_SLOTS, OpKind } from '../../src/model/ops.js';
+import { OpKind } from '../../src/model/ops.js';
 import { S_IFMT, S_IFREG } from '../../src/model/stat.js';
 import { joinPath } from '../../src/util/names.js';
 import { addonOrReason, holdSharedLock } from './engines.js';
@@ -76,17 +76,7 @@ describe.skipIf(typeof addon === 'string')(`direct path: native/direct.c = engin
     fs.mkdirSync(src('sub'));
     // The destination has twins of some of them: those stay entries.
     for (const n of ['f03', 'f04', 'link']) fs.writeFileSync(join(base, 'dst', 'twins', n), 'old');
-    ctx = openContext({
-      engine: 'sync',
-      destRoot: Buffer.from(join(base, 'dst')),
-      flags: 0,
-      umask: 0o022,
-      queueDepth: 1,
-      bufferSize: 64 * 1024,
-      bufferCount: 1,
-      direct: false,
-      counters: new BigInt64Array(new SharedArrayBuffer(8 * COUNTER_SLOTS)),
-    });
+    ctx = syncContext(join(base, 'dst'));
   });
 
   afterAll(() => {

@@ -17,7 +17,7 @@ import type { EngineContext } from '../../src/engine/types.js';
 import { type Stat, fileType } from '../../src/model/stat.js';
 import { quickCheck } from '../../src/plan/quickcheck.js';
 import { parseArgs } from '../../src/cli/options.js';
-import { openContext } from '../../src/engine/index.js';
+import { syncContext } from '../helpers/sync-context.js';
 import { engineNamed } from '../../src/engine/engine.js';
 import type { Config, EngineName } from '../../src/model/config.js';
 import { deriveSpec, type RunSpec } from '../../src/run/spec.js';
@@ -224,17 +224,7 @@ describe.skipIf(typeof addon === 'string')(`quick check: src/plan/quickcheck.ts 
       for (const k of CASES) touch(side('tree', k.name), T0, 0);
       touch(side('tree'), T0, 0);
     }
-    ctx = openContext({
-      engine: 'sync',
-      destRoot: Buffer.from(dst()),
-      flags: 0,
-      umask: 0o022,
-      queueDepth: 1,
-      bufferSize: 64 * 1024,
-      bufferCount: 1,
-      direct: false,
-      counters: new BigInt64Array(new SharedArrayBuffer(8 * COUNTER_SLOTS)),
-    });
+    ctx = syncContext(dst());
   });
 
   afterAll(() => {
