@@ -105,11 +105,11 @@ export async function openListing(rc: RunContext, dir: Frame, direct?: DirectReq
  * the chunk; the caller keeps directories for after every chunk). A vanished entry is reported when
  * `onVanish` is 'fail' (noted for the delete gate when 'note'); an entry the sender excludes is
  * extraneous on the destination, like the chunk's destination-only names (collected in `extraneous`
- * when given). `rootIndex`: the root whose directory `dir.src` is (another than the walk's in run/layers.ts).
+ * when given).
  */
-export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, onVanish: 'fail' | 'note' | 'none', rootIndex = rc.root.index): Kept[] {
+export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, onVanish: 'fail' | 'note' | 'none'): Kept[] {
   // Several sources: what the other roots put in this directory is theirs, and never extraneous.
-  const others = rc.overlay?.othersIn(rootIndex, dir.rel);
+  const others = rc.overlay?.othersIn(rc.root.index, dir.rel);
   // Many entries planned here is a large job even if none needs copying (util/tiering.ts).
   notePlanned(chunk.entries.length);
   if (extraneous) for (const x of chunk.extras) if (!others?.has(x.name.toString('latin1'))) extraneous.add(x.name, x.st);
@@ -132,7 +132,7 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     }
     const st = withChmod(rc, e.st);
     const occ = others?.get(e.name.toString('latin1'));
-    const role = occ ? roleOf({ root: rootIndex, dir: isDirEntry(e) }, occ) : 'owner';
+    const role = occ ? roleOf({ root: rc.root.index, dir: isDirEntry(e) }, occ) : 'owner';
     if (role === 'skip') continue;
     // Excluded, or a directory -m prunes: not in the transfer, so extraneous on the destination.
     // --iconv: the sender matches its rules against its own names.
