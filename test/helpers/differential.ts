@@ -214,13 +214,15 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   const arsyncArgs = [...itemize, ...spec.args, `--engine=${spec.engine}`];
   const watched = [...(spec.unchanged ?? ['src'])].filter((d) => !(spec.sourceChanges && d === 'src'));
   const rsyncCase = { itemize, watched, args: spec.args, rsyncArgs: spec.rsyncArgs, setup: spec.setup };
-  // A case with beforeRun prepares both clones together just before the runs (mounts, inode records): never shared.
+  // A case with beforeRun prepares both clones together just before the runs (mounts, inode records): never
+  // shared; nor one whose rsync arguments a function computes, which the test may read after (a glob's
+  // expansion).
   const key = caseKey([spec.setup.toString(), typeof spec.rsyncArgs === 'function' ? spec.rsyncArgs.toString() : spec.rsyncArgs, itemize, spec.args, watched]);
   const base = tempDir('arsync-diff-');
   const A = path.join(base, 'A');
   const B = path.join(base, 'B');
   let side: RsyncSide;
-  if (spec.beforeRun || key === null) {
+  if (spec.beforeRun || typeof spec.rsyncArgs === 'function' || key === null) {
     side = rsyncSide(rsyncCase, base, () => {
       clone(path.join(base, 'O'), B);
       spec.beforeRun?.({ A, B });
