@@ -233,6 +233,8 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
       A,
     );
     clone(side.O, B);
+    // What the setup did to the case's own directory (copy-as opens it to other users) holds here too.
+    fs.chmodSync(base, fs.statSync(path.dirname(side.O)).mode & 0o7777);
   }
   const { O, rsync } = side;
 
