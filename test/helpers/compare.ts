@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { bjoin, showPath } from './tree.js';
 import { reach, releaseLongPaths } from './longpath.js';
+import { helperBinary } from './c-helper.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // rsync oracle
@@ -123,78 +124,36 @@ export function walk(root: string): Map<string, Entry> {
   return out;
 }
 
-/** All xattrs (incl. system.posix_acl_*) of every entry, via one getfattr run per few hundred paths. */
-export function readXattrs(root: string, rels: Buffer[]): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
-  if (rels.length === 0) return out;
-  // Paths go through stdin NUL-separated, so arbitrary bytes survive; getfattr prints "# file: ./rel" with
-  // \ooo escapes for newline/CR and "\\" for a backslash.
-  // Paths beyond PATH_MAX are given as reach() names and mapped back to their rel.
-  const R = Buffer.from(root);
-  const long = new Map<string, Buffer>();
-  const arg = (r: Buffer): Buffer => {
-    const abs = bjoin(R, r);
-    if (reach(abs) === abs) return Buffer.concat([Buffer.from('./'), r]);
-    long.set(key(reach(abs)), r);
-    return reach(abs);
-  };
-  const input = Buffer.concat(rels.flatMap((r) => [arg(r), Buffer.from([0])]));
-  const r = spawnSync('xargs', ['-0', 'getfattr', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--'], {
-    cwd: root,
-    input,
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`getfattr failed: ${r.stderr.toString()}`);
-  let cur: Map<string, string> | null = null;
-  for (const line of splitLines(r.stdout)) {
-    if (line.subarray(0, 8).toString('latin1') === '# file: ') {
-      const p = unescapeGetfattr(line.subarray(8));
-      const rel = long.get(key(p)) ?? (p.subarray(0, 2).toString() === './' ? p.subarray(2) : p);
+/**
+ * All xattrs (incl. system.posix_acl_*) of each path (absolute, or a reach() name), in one run of
+ * test/helpers/xattrs.c: name → value as `getfattr -e hex` shows it ("0x…", '' when empty).
+ */
+export function readXattrsOf(paths: Buffer[]): Map<string, string>[] {
+  if (paths.length === 0) return [];
+  // Paths go through stdin NUL-separated, so arbitrary bytes survive.
+  const input = Buffer.concat(paths.flatMap((p) => [p, Buffer.from([0])]));
+  const r = spawnSync(helperBinary('xattrs'), [], { input, maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`xattrs failed (${r.status ?? r.signal}): ${r.stderr.toString()}`);
+  // Per path: NAME NUL VALUE NUL pairs, then an empty name.
+  const fields = r.stdout.toString('latin1').split('\0');
+  const out: Map<string, string>[] = [];
+  let cur = new Map<string, string>();
+  for (let i = 0; out.length < paths.length; ) {
+    const name = fields[i++];
+    if (name === undefined) throw new Error(`xattrs: output ends after ${out.length} of ${paths.length} paths`);
+    if (name === '') {
+      out.push(cur);
       cur = new Map();
-      out.set(key(rel.toString() === '.' ? Buffer.alloc(0) : rel), cur);
-    } else if (line.length && cur) {
-      const s = line.toString('latin1');
-      const eq = s.indexOf('=');
-      if (eq < 0) cur.set(s, '');
-      else cur.set(s.slice(0, eq), s.slice(eq + 1));
-    }
+    } else cur.set(name, fields[i++] ?? '');
   }
   return out;
 }
 
-function splitLines(b: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i < b.length; i++) {
-    if (b[i] === 0x0a) {
-      out.push(b.subarray(start, i));
-      start = i + 1;
-    }
-  }
-  if (start < b.length) out.push(b.subarray(start));
-  return out;
-}
-
-function unescapeGetfattr(b: Buffer): Buffer {
-  const out: number[] = [];
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i] as number;
-    if (c === 0x5c && i + 1 < b.length) {
-      if (b[i + 1] === 0x5c) {
-        out.push(0x5c);
-        i++;
-        continue;
-      }
-      const oct = b.subarray(i + 1, i + 4).toString('latin1');
-      if (/^[0-7]{3}$/.test(oct)) {
-        out.push(parseInt(oct, 8));
-        i += 3;
-        continue;
-      }
-    }
-    out.push(c);
-  }
-  return Buffer.from(out);
+/** All xattrs of every entry `rels` names under root, keyed by key(rel). */
+export function readXattrs(root: string, rels: Buffer[]): Map<string, Map<string, string>> {
+  const R = Buffer.from(root);
+  const found = readXattrsOf(rels.map((r) => reach(r.length ? bjoin(R, r) : R)));
+  return new Map(rels.map((r, i) => [key(r), found[i] as Map<string, string>]));
 }
 
 function readAll(p: Buffer): Buffer {
@@ -229,6 +188,47 @@ const fmtNs = (ns: bigint): string => {
 
 /** Compare two trees; returns every difference found (empty: dst is an exact copy of src). */
 export function compareTrees(src: string, dst: string, o: CompareOptions = {}): Difference[] {
+  return finishCompares([startCompare(src, dst, o)])[0] as Difference[];
+}
+
+/** A comparison whose walks and per-entry checks are done and whose xattrs are still to read. */
+export interface PendingCompare {
+  diffs: Difference[];
+  /** The entries whose xattrs are compared, and their names on each side (reach() names). */
+  rels: Buffer[];
+  inSrc: Buffer[];
+  inDst: Buffer[];
+  keep: (name: string) => boolean;
+}
+
+/**
+ * Several comparisons' xattrs read in one run of the helper (a process per comparison, not per tree), the
+ * differences of each returned in order. The trees' xattrs must not change between start and finish.
+ */
+export function finishCompares(pending: PendingCompare[]): Difference[][] {
+  const found = readXattrsOf(pending.flatMap((p) => [...p.inSrc, ...p.inDst]));
+  let at = 0;
+  const out = pending.map((p) => {
+    const n = p.rels.length;
+    p.rels.forEach((rel, i) => {
+      const ma = found[at + i] as Map<string, string>;
+      const mb = found[at + n + i] as Map<string, string>;
+      for (const name of new Set([...ma.keys(), ...mb.keys()])) {
+        if (!p.keep(name)) continue;
+        const va = ma.get(name);
+        const vb = mb.get(name);
+        if (va !== vb) p.diffs.push({ path: rel, what: `xattr ${name}`, src: va ?? '(absent)', dst: vb ?? '(absent)' });
+      }
+    });
+    at += 2 * n;
+    return p.diffs;
+  });
+  releaseLongPaths();
+  return out;
+}
+
+/** compareTrees() up to its xattrs, which finishCompares() reads (reach() names stay held until then). */
+export function startCompare(src: string, dst: string, o: CompareOptions = {}): PendingCompare {
   const opt = { xattrs: true, acls: true, owners: true, mtimeToleranceNs: 0, times: true, hardlinks: true, rootMeta: true, ...o };
   const diffs: Difference[] = [];
   const add = (path: Buffer, what: string, s?: unknown, d?: unknown): void => {
@@ -297,24 +297,9 @@ export function compareTrees(src: string, dst: string, o: CompareOptions = {}): 
     if (opt.hardlinks && gA.get(k) !== gB.get(k)) add(a.rel, 'hard-link group', gA.get(k) ?? '(none)', gB.get(k) ?? '(none)');
   }
 
-  if (opt.xattrs || opt.acls) {
-    const rels = common.filter((e) => opt.rootMeta || e.rel.length > 0).map((e) => e.rel);
-    const xa = readXattrs(src, rels);
-    const xb = readXattrs(dst, rels);
-    const keep = (name: string): boolean => (name.startsWith('system.posix_acl_') ? opt.acls : opt.xattrs);
-    for (const rel of rels) {
-      const ma = xa.get(key(rel)) ?? new Map<string, string>();
-      const mb = xb.get(key(rel)) ?? new Map<string, string>();
-      for (const name of new Set([...ma.keys(), ...mb.keys()])) {
-        if (!keep(name)) continue;
-        const va = ma.get(name);
-        const vb = mb.get(name);
-        if (va !== vb) add(rel, `xattr ${name}`, va ?? '(absent)', vb ?? '(absent)');
-      }
-    }
-  }
-  releaseLongPaths();
-  return diffs;
+  const rels = opt.xattrs || opt.acls ? common.filter((e) => opt.rootMeta || e.rel.length > 0).map((e) => e.rel) : [];
+  const keep = (name: string): boolean => (name.startsWith('system.posix_acl_') ? opt.acls : opt.xattrs);
+  return { diffs, rels, inSrc: rels.map(absA), inDst: rels.map(absB), keep };
 }
 
 /** One line per difference, for assertion messages. */

@@ -32,7 +32,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
-import { compareTrees, formatDiffs, oracle, walk } from './compare.js';
+import { finishCompares, formatDiffs, oracle, startCompare, walk, type Difference } from './compare.js';
 import { runCli, type CliResult, type EngineName } from './cli.js';
 import { showPath, tempDir } from './tree.js';
 import { setTimes } from './set-times.js';
@@ -194,13 +194,17 @@ function rsyncSide(c: RsyncCase, base: string, beforeRsync?: () => void): RsyncS
 }
 
 /**
- * A shared side as if rsync had run in `A`: a clone of its result there (the caller may change it), and its
- * output with the shared base dir's path (A's parent: -vvv -F names it too) replaced by `A`'s parent's,
- * which has the same length (both come from tempDir('arsync-diff-')), so any line that depends on the
- * path's length is as rsync would print it.
+ * A shared side as if rsync had run in `A`: a clone of its result there (the caller may change it), a clone
+ * of its starting state in `B` (arsync's), and its output with the shared base dir's path (A's parent:
+ * -vvv -F names it too) replaced by `A`'s parent's, which has the same length (both come from
+ * tempDir('arsync-diff-')), so any line that depends on the path's length is as rsync would print it.
  */
-function rebase(s: RsyncSide, A: string): RsyncSide {
-  clone(s.A, A);
+function rebase(s: RsyncSide, A: string, B: string): RsyncSide {
+  // One `cp -a` for both clones (a process less per case and engine): O lands beside A, then takes B's name.
+  const base = path.dirname(A);
+  const r = spawnSync('cp', ['-a', '--', s.O, s.A, base]);
+  if (r.status !== 0) throw new Error(`cp -a ${s.O} ${s.A} ${base}: ${r.stderr.toString()}`);
+  fs.renameSync(path.join(base, path.basename(s.O)), B);
   const move = (t: string): string => t.split(path.dirname(s.A)).join(path.dirname(A));
   return { ...s, A, rsync: { ...s.rsync, stdout: move(s.rsync.stdout), stderr: move(s.rsync.stderr) } };
 }
@@ -231,8 +235,8 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
     side = rebase(
       shared(key, (s) => [s.O, s.A], () => rsyncSide(rsyncCase, tempDir('arsync-diff-'))),
       A,
+      B,
     );
-    clone(side.O, B);
     // What the setup did to the case's own directory (copy-as opens it to other users) holds here too.
     fs.chmodSync(base, fs.statSync(path.dirname(side.O)).mode & 0o7777);
   }
@@ -261,10 +265,8 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
     softEmpty(snapshotDiff(before[i] as Map<string, string>, after), `arsync changed ${d}/`, ctx);
     softEmpty(side.changed[i] as string[], `(test sanity) rsync changed ${d}/`, ctx);
   });
-  if (!spec.sourceChanges && spec.pristine !== false) {
-    const srcDiffs = compareTrees(path.join(O, 'src'), path.join(B, 'src'), { rootMeta: true });
-    softEmpty(formatDiffs(srcDiffs), 'arsync\'s source differs from the pristine copy', ctx);
-  }
+  // Walked now, before the roots' times are touched below; both comparisons' xattrs are read in one run.
+  const pristine = !spec.sourceChanges && spec.pristine !== false ? startCompare(path.join(O, 'src'), path.join(B, 'src'), { rootMeta: true }) : null;
 
   // 3. result trees: the whole work roots. Give both roots one mtime first (creating dst changes it at
   // different instants in the two runs), and likewise any dir the case names as volatile (a dir the run
@@ -283,8 +285,10 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   }
   const node = spec.engine === 'node';
   const owners = spec.owners ?? true;
-  const diffs = compareTrees(A, B, { mtimeToleranceNs: node ? 1000 : 0, owners });
-  softEmpty(formatDiffs(diffs), 'compareTrees(rsync\'s result A, arsync\'s result B)', ctx);
+  const whole = startCompare(A, B, { mtimeToleranceNs: node ? 1000 : 0, owners });
+  const [srcDiffs, diffs] = pristine ? finishCompares([pristine, whole]) : [null, ...finishCompares([whole])];
+  if (srcDiffs) softEmpty(formatDiffs(srcDiffs), 'arsync\'s source differs from the pristine copy', ctx);
+  softEmpty(formatDiffs(diffs as Difference[]), 'compareTrees(rsync\'s result A, arsync\'s result B)', ctx);
   const o = oracle(A, B, { nsTimes: !node, ...(owners ? {} : { owners: false }), ...(spec.oracleXattrs === false ? { xattrs: false } : {}) });
   softEmpty(o.lines, `rsync oracle ${o.argv.join(' ')} (A = rsync's result, B = arsync's) ${o.stderr}`, ctx);
 
@@ -480,22 +484,50 @@ export function shIn(cwd: string, script: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Standard starting states
 
+const templates = new Map<string, string>();
+
+/**
+ * A standard state's entries in `root`: built once per test file (module) in a template dir and copied in
+ * with `cp -a` (ns times, owners, modes, xattrs kept) for every case after the first, since building one
+ * takes up to nine helper processes and a copy one. The few times a build takes from the clock ("now" for
+ * an appended or new file) are those of the template's build, earlier in the same file's run.
+ */
+function fromTemplate(name: string, build: (root: string) => void, root: string): void {
+  let t = templates.get(name);
+  if (t === undefined || !fs.existsSync(t)) {
+    t = path.join(tempDir('arsync-template-'), 'T');
+    fs.mkdirSync(t);
+    build(t);
+    templates.set(name, t);
+  }
+  const r = spawnSync('cp', ['-a', '--', `${t}/.`, root]);
+  if (r.status !== 0) throw new Error(`cp -a ${t}/. ${root}: ${r.stderr.toString()}`);
+}
+
 /** root/src: a fresh base tree (plus outside.txt for the `escape` link); no dst. */
 export function freshSetup(root: string): void {
-  baseTree(path.join(root, 'src'));
-  outsideFile(root);
+  fromTemplate('fresh', (t) => {
+    baseTree(path.join(t, 'src'));
+    outsideFile(t);
+  }, root);
 }
 
 /** root/src a fresh base tree and root/dst its previous sync (an exact copy); returns root/src. */
 export function syncedSetup(root: string): string {
   const src = path.join(root, 'src');
-  freshSetup(root);
-  clone(src, path.join(root, 'dst'));
+  fromTemplate('synced', (t) => {
+    freshSetup(t);
+    clone(path.join(t, 'src'), path.join(t, 'dst'));
+  }, root);
   return src;
 }
 
 /** A previous sync, then a file grown, one only older, one new and one in a new directory (no type changes). */
 export function changedSetup(root: string): void {
+  fromTemplate('changed', changedBuild, root);
+}
+
+function changedBuild(root: string): void {
   const src = syncedSetup(root);
   fs.appendFileSync(path.join(src, 'a.txt'), 'and more\n');
   shiftMtime(path.join(src, 'sub/c.txt'), -100);
@@ -510,6 +542,10 @@ export function changedSetup(root: string): void {
  * of a dir), a symlink retargeted, and a file replaced by a directory.
  */
 export function updateSetup(root: string): void {
+  fromTemplate('update', updateBuild, root);
+}
+
+function updateBuild(root: string): void {
   const src = syncedSetup(root);
   fs.appendFileSync(path.join(src, 'a.txt'), 'and more\n');
   const b = path.join(src, 'b.bin');
@@ -531,6 +567,10 @@ export function updateSetup(root: string): void {
 
 /** updateSetup plus extraneous entries in dst (files and dirs, nested) for --delete cases. */
 export function deleteSetup(root: string): void {
+  fromTemplate('delete', deleteBuild, root);
+}
+
+function deleteBuild(root: string): void {
   updateSetup(root);
   const src = path.join(root, 'src');
   const dst = path.join(root, 'dst');

@@ -1,37 +1,10 @@
-// Exact nanosecond times on many paths with one process: test/helpers/set-times.c, compiled on first use
-// (like faultfs, test/helpers/fusefs.ts) and kept under the system temp dir by its source's hash. Node's
-// own fs.utimes takes seconds as a double (a few hundred ns off at today's dates), and one `touch -h -d`
-// per path costs a process each (a quarter of a differential test's CPU went to them).
+// Exact nanosecond times on many paths with one process: test/helpers/set-times.c (built by
+// test/helpers/c-helper.ts). Node's own fs.utimes takes seconds as a double (a few hundred ns off at
+// today's dates), and one `touch -h -d` per path costs a process each (a quarter of a differential
+// test's CPU went to them).
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { REPO } from './cli.js';
-
-const SOURCE = path.join(REPO, 'test', 'helpers', 'set-times.c');
-
-let built: string | null = null;
-
-/** The set-times binary, compiled on first use (shared by concurrent test files through a rename). */
-function binary(): string {
-  if (built) return built;
-  const src = fs.readFileSync(SOURCE);
-  const hash = createHash('sha256').update(src).digest('hex').slice(0, 16);
-  // Not under /dev/shm: a tmpfs may be mounted noexec.
-  const dir = path.join(os.tmpdir(), 'arsync-test-bin');
-  const bin = path.join(dir, `set-times-${hash}`);
-  if (!fs.existsSync(bin)) {
-    fs.mkdirSync(dir, { recursive: true });
-    const tmp = `${bin}.${process.pid}`;
-    const cc = spawnSync('cc', ['-std=c11', '-O1', '-Wall', '-Wextra', '-Werror', SOURCE, '-o', tmp], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`building ${SOURCE} failed:\n${cc.error?.message ?? cc.stderr}`);
-    fs.renameSync(tmp, bin);
-  }
-  built = bin;
-  return bin;
-}
+import { helperBinary } from './c-helper.js';
 
 /** "SEC", "SEC.FRACTION" (up to 9 digits) or either with a leading "-", as whole seconds and nanoseconds. */
 export function parseStamp(t: string): [bigint, bigint] {
@@ -54,6 +27,6 @@ export function setTimes(stamps: [string | Buffer, string][]): void {
       return [Buffer.from(`${sec} ${nsec} `), typeof p === 'string' ? Buffer.from(p) : p, Buffer.from([0])];
     }),
   );
-  const r = spawnSync(binary(), [], { input });
+  const r = spawnSync(helperBinary('set-times'), [], { input });
   if (r.status !== 0) throw new Error(`set-times failed (${r.status ?? r.signal}): ${r.stderr.toString()}`);
 }
