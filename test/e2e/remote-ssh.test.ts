@@ -20,7 +20,7 @@ let src: string;
 
 beforeAll(async () => {
   if (unavailable) return;
-  sshd = await startSshd();
+  sshd = await startSshd({ shareConnection: true });
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rssh-'));
   src = path.join(root, 'src');
   fs.mkdirSync(path.join(src, 'd', 'sub'), { recursive: true });
