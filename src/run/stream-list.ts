@@ -18,7 +18,7 @@ import { xferSumLength } from './wire-bytes.js';
 /** Why the lists cannot be modelled for this run (the caller then keeps its plain figures). */
 export function unmodelled(c: Config): string | undefined {
   if (!c.recursive || !c.incRecursive) return 'no incremental recursion';
-  if (c.protocol !== undefined && c.protocol < 30) return 'protocol before 30';
+  if (c.protocol !== undefined) return 'protocol before 31';
   if (c.relative || c.filesFrom !== undefined) return '-R or --files-from';
   if (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.safeLinks) return 'symlink options';
   if (c.oneFileSystem) return '-x';
@@ -26,6 +26,14 @@ export function unmodelled(c: Config): string | undefined {
   if (c.compress && c.compress.count > 0) return '-z';
   if (c.iconv !== undefined) return '--iconv';
   if (c.filters.length > 0 || c.cvsExclude) return 'filter rules';
+  // -c compares files the quick check passes, as ops whose outcome (equal or not) the totals do not keep.
+  if (c.checksum) return '-c';
+  // Several operands that send the same name (two "dir/" operands both send "."): rsync's sender marks
+  // the duplicates and sends their directories' lists together.
+  if (c.sources.length > 1) {
+    const names = c.sources.map((s) => (hasTrailingSlash(s) ? '.' : baseName(s).toString('latin1')));
+    if (new Set(names).size < names.length) return 'repeated names';
+  }
   return undefined;
 }
 

@@ -108,7 +108,10 @@ function session(c: Config): StreamTotals | undefined {
   const rest = lists - Math.max(early, 0);
   received += HEADER + rest;
   sent += HEADER + rest;
-  received += HEADER + 3 + (c.deleteMode !== 'none' ? DEL_STATS : 0);
+  // --delete-delay deletes after the transfer: its statistics and the last NDX_DONE come after the
+  // sender took its figures.
+  if (c.deleteMode === 'delay') received += HEADER + 2;
+  else received += HEADER + 3 + (c.deleteMode !== 'none' ? DEL_STATS : 0);
   sent += HEADER + 2;
   return { sent, received, listBytes };
 }
