@@ -6,8 +6,11 @@
 // each encoded against the one sent before it (remote/flist-send.ts FlistEncoder), so the sizes depend
 // on that order: the directories are read here with opendir(), as rsync's sender reads them.
 
-import { lstatSync, opendirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { opendirSync, readlinkSync } from 'node:fs';
 import type { Config } from '../model/config.js';
+import type { Stat } from '../model/stat.js';
+import { isFailure } from '../model/failure.js';
+import type { Engine } from '../engine/engine.js';
 
 import { FlistEncoder, type SendEntry } from '../remote/flist-send.js';
 import { compareNames } from '../remote/flist-order.js';
@@ -40,19 +43,20 @@ export function unmodelled(c: Config): string | undefined {
 type Named = SendEntry & { sub: boolean };
 
 const DOT = Buffer.from('.');
+const NO_PATH = Buffer.alloc(0);
 
-function entryOf(path: Buffer, name: Buffer, st: BigIntStats, c: Config, top: boolean): Named {
-  const mode = Number(st.mode);
+function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean): Named {
+  const mode = st.mode;
   const type = mode & 0o170000;
   const e: Named = {
     name,
     path,
     mode,
-    size: type === 0o100000 ? Number(st.size) : 0,
-    mtime: Number(st.mtimeNs / 1_000_000_000n),
-    mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
+    size: type === 0o100000 ? st.size : 0,
+    mtime: st.mtimeSec,
+    mtimeNsec: st.mtimeNsec,
+    uid: st.uid,
+    gid: st.gid,
     topDir: top,
     contentDir: type === 0o040000,
     sub: type === 0o040000,
@@ -62,32 +66,44 @@ function entryOf(path: Buffer, name: Buffer, st: BigIntStats, c: Config, top: bo
     e.size = e.link.length;
   }
   if (type === 0o020000 || type === 0o060000) {
-    const rdev = Number(st.rdev);
+    const rdev = st.rdev;
     e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
   }
-  if (c.hardLinks && type !== 0o040000 && st.nlink > 1n) e.devIno = `${st.dev}:${st.ino}`;
+  if (c.hardLinks && type !== 0o040000 && st.nlink > 1) e.devIno = `${st.dev}:${st.ino}`;
   return e;
 }
 
-/** A directory's entries in readdir() order ("." and ".." left out), each lstat'ed; vanished ones dropped. */
-function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config): Named[] {
+/** Thrown when a directory or entry cannot be read again: no figures then. */
+class Unreadable extends Error {}
+
+/**
+ * A directory's entries in readdir() order ("." and ".." left out): the order from opendir(), the
+ * lstat of each from the engine's listing (one call for the directory, sorted by name).
+ */
+function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Engine): Named[] {
+  const list = engine.scanDir(dir);
+  if (isFailure(list)) throw new Unreadable();
+  const byName = new Map<string, Stat>();
+  list.names.forEach((n, i) => {
+    const st = list.stats[i];
+    if (st) byName.set(n.toString('latin1'), st);
+  });
   const out: Named[] = [];
-  const d = opendirSync(dir as unknown as string, { encoding: 'buffer' as BufferEncoding, bufferSize: 128 });
+  const d = opendirSync(dir as unknown as string, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
   try {
     for (let de = d.readSync(); de; de = d.readSync()) {
       const n = de.name as unknown as Buffer;
-      const path = joinPath(dir, n);
-      let st: BigIntStats;
-      try {
-        st = lstatSync(path, { bigint: true });
-      } catch {
-        continue;
-      }
+      const st = byName.get(n.toString('latin1'));
+      if (!st) throw new Unreadable();
+      // Only a directory (listed next) and a symlink (its target read) need their path.
+      const type = st.mode & 0o170000;
+      const path = type === 0o040000 || type === 0o120000 ? joinPath(dir, n) : NO_PATH;
       out.push(entryOf(path, prefix ? joinPath(prefix, n) : n, st, c, false));
     }
   } finally {
     d.closeSync();
   }
+  if (out.length !== byName.size) throw new Unreadable();
   return out;
 }
 
@@ -100,18 +116,19 @@ export interface SentList {
 }
 
 /**
- * rsync's lists for this run's sources, in the order its sender sends them. Throws (a node:fs error)
- * when a source cannot be read: the caller then gives up on the figures.
+ * rsync's lists for this run's sources, in the order its sender sends them. Throws when a source
+ * cannot be read again as the run read it: the caller then gives up on the figures.
  */
-export function* rsyncLists(c: Config): Generator<SentList> {
+export function* rsyncLists(c: Config, engine: Engine): Generator<SentList> {
   // The first list: each operand, and a "dir/" operand's entries after its ".".
   const first: Named[] = [];
   for (const src of c.sources) {
-    const st = lstatSync(src, { bigint: true });
-    const dir = (Number(st.mode) & 0o170000) === 0o040000;
+    const st = engine.lstat(src);
+    if (isFailure(st)) throw new Unreadable();
+    const dir = (st.mode & 0o170000) === 0o040000;
     if (dir && hasTrailingSlash(src)) {
       first.push(entryOf(src, DOT, st, c, true));
-      first.push(...readDir(src, undefined, c));
+      first.push(...readDir(src, undefined, c, engine));
     } else first.push(entryOf(src, baseName(src), st, c, true));
   }
   yield { entries: first };
@@ -125,8 +142,7 @@ export function* rsyncLists(c: Config): Generator<SentList> {
   }
   const addDirs = (entries: Named[]): Node[] => {
     const nodes: Node[] = [];
-    for (const e of sorted(entries)) {
-      if (!e.sub) continue;
+    for (const e of sorted(entries.filter((x) => x.sub))) {
       const n = { e, ndx: dirIndex++ };
       // "." takes an index but is never sent a list of its own (its entries are in the first list).
       if (!(e.name.length === 1 && e.name[0] === 0x2e)) nodes.push(n);
@@ -136,7 +152,7 @@ export function* rsyncLists(c: Config): Generator<SentList> {
   const stack: Node[] = addDirs(first).reverse();
   while (stack.length) {
     const node = stack.pop()!;
-    const entries = readDir(node.e.path, node.e.name, c);
+    const entries = readDir(node.e.path, node.e.name, c, engine);
     yield { entries, dirNdx: node.ndx };
     stack.push(...addDirs(entries).reverse());
   }

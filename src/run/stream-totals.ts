@@ -16,6 +16,7 @@
 // generator's answers, and the options stream-list.ts leaves out), the caller keeps its plain figures.
 
 import type { Config } from '../model/config.js';
+import type { Engine } from '../engine/engine.js';
 import type { RunTotals, StreamTotals } from '../model/run-totals.js';
 import { NdxWriter, NDX_FLIST_EOF } from '../remote/ndx.js';
 import { MuxCounter } from './stream-out.js';
@@ -37,17 +38,17 @@ function quiet(c: Config, t: RunTotals): boolean {
 }
 
 /** The figures, or undefined where they are not worked out (see above). */
-export function streamTotals(c: Config, t: RunTotals): StreamTotals | undefined {
+export function streamTotals(c: Config, t: RunTotals, engine: Engine): StreamTotals | undefined {
   if (unmodelled(c) !== undefined || !quiet(c, t)) return undefined;
   try {
-    return session(c);
+    return session(c, engine);
   } catch {
     // A source that could not be read again: no figures.
     return undefined;
   }
 }
 
-function session(c: Config): StreamTotals | undefined {
+function session(c: Config, engine: Engine): StreamTotals | undefined {
   const out = new MuxCounter();
   const enc = listEncoder(c, c.protocol ?? 32);
   const ndx = new NdxWriter();
@@ -64,7 +65,7 @@ function session(c: Config): StreamTotals | undefined {
     lists++;
     return l.entries.length;
   };
-  const it = rsyncLists(c);
+  const it = rsyncLists(c, engine);
   let next = it.next();
   const eof = (): void => out.put(ndx.encodeInto(NDX_FLIST_EOF, b, 0));
 
