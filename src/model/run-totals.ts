@@ -34,6 +34,10 @@ export interface RunTotals {
   errors: ErrorRecord[];
   /** A pull: what really crossed the wire (the --stats and -v figures rsync reports for it). */
   wire?: WireTotals;
+  /** Ops the run handed to its engines (0: a no-op, nothing created, changed or deleted). */
+  ops?: number;
+  /** A local copy's -v summary and --stats bytes as rsync's two processes would have counted their stream (run/stream-totals.ts). */
+  stream?: StreamTotals;
   /** --no-whole-file on a local copy: the delta search's figures (run/local-delta.ts). */
   delta?: DeltaTotals;
   /**
@@ -53,6 +57,13 @@ export interface DeltaTotals {
   matched: number;
   /** Bytes of the files that were searched (the rest of the data sent counts as literal). */
   searched: number;
+}
+
+/** The bytes rsync's sender would have written and read on a local copy, and its list's share of them. */
+export interface StreamTotals {
+  sent: number;
+  received: number;
+  listBytes: number;
 }
 
 /** A remote run's figures from the protocol (bytes each way, literal and matched data, the file list). */

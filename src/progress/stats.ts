@@ -1,7 +1,9 @@
 // rsync's closing lines: the -v summary ("sent … received … total size is … speedup is …") and the
-// --stats block. Local copies have no protocol, so "sent" counts the file data arsync wrote and
-// "received" is 0; the other lines keep rsync's meaning. Under -n the transferred figures are what
-// would have been sent, and rsync's "(DRY RUN)" marker ends the summary.
+// --stats block. A local copy has no protocol: where the run could work out the bytes rsync's two
+// processes would have sent each other (run/stream-totals.ts, RunTotals.stream) those are printed;
+// otherwise "sent" counts the file data arsync wrote and "received" is 0. The other lines keep rsync's
+// meaning. Under -n the transferred figures are what would have been sent, and rsync's "(DRY RUN)"
+// marker ends the summary.
 
 import { Counter } from '../model/ops.js';
 import type { RunTotals } from '../model/run-totals.js';
@@ -35,6 +37,7 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
   const secs = Math.max(elapsedMs / 1000, 0.001);
   const lines: string[] = [];
   const w = t.wire;
+  const s = t.stream;
   if (full && w) {
     // A pull: the data came over the wire, as the protocol counted it.
     lines.push(
@@ -64,14 +67,16 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       `Total transferred file size: ${n(bytes + (t.redo?.transferred ?? 0))} bytes`,
       `Literal data: ${n(literalData(t, bytes) + (t.redo?.literal ?? 0))} bytes`,
       `Matched data: ${n(t.delta?.matched ?? 0)} bytes`,
-      `File list size: 0`,
+      `File list size: ${count(s?.listBytes ?? 0)}`,
       `File list generation time: ${bigDnum(t.fileListMs / 1000, Math.min(human, 1), 3)} seconds`,
       `File list transfer time: 0.000 seconds`,
-      `Total bytes sent: ${n(bytes)}`,
-      `Total bytes received: 0`,
+      `Total bytes sent: ${n(s ? s.sent : bytes)}`,
+      `Total bytes received: ${n(s?.received ?? 0)}`,
     );
   }
-  lines.push(...(w ? summaryLines(w.sent, w.received, t.totalSize, secs, human, dryRun) : summaryLines(dryRun ? 0 : bytes, 0, t.totalSize, secs, human, dryRun)));
+  if (w) lines.push(...summaryLines(w.sent, w.received, t.totalSize, secs, human, dryRun));
+  else if (s) lines.push(...summaryLines(s.sent, s.received, t.totalSize, secs, human, dryRun));
+  else lines.push(...summaryLines(dryRun ? 0 : bytes, 0, t.totalSize, secs, human, dryRun));
   return lines;
 }
 
@@ -138,6 +143,6 @@ export function listingStatsLines(s: ListingStats, secs: number, full: boolean, 
 
 /** rsync's log_exit() line in --log-file when no statistics were printed (or the run failed). */
 export function logTotalsLine(t: RunTotals, dryRun = false, human = 1): string {
-  const sent = dryRun ? 0 : Number(Atomics.load(t.counters, Counter.Bytes));
-  return `sent ${humanNum(sent, human)} bytes  received 0 bytes  total size ${humanNum(t.totalSize, human)}`;
+  const sent = t.stream?.sent ?? (dryRun ? 0 : Number(Atomics.load(t.counters, Counter.Bytes)));
+  return `sent ${humanNum(sent, human)} bytes  received ${humanNum(t.stream?.received ?? 0, human)} bytes  total size ${humanNum(t.totalSize, human)}`;
 }

@@ -77,74 +77,118 @@ export function sortForSend<T extends SendEntry>(entries: T[], unique = false): 
 /** Encodes a whole sorted list, its end marker with `ioError`, and (unless --numeric-ids) the id lists. */
 export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioError: number): Buffer {
   const out = new ByteWriter(Math.max(4096, entries.length * 48));
-  let lastName: Buffer = Buffer.alloc(0);
-  let mode = 0;
-  let mtime = 0;
-  let atime = 0;
-  let uid = 0;
-  let gid = 0;
-  let rdevMajor = 0;
-  const users = new Map<number, Buffer | undefined>();
-  const groups = new Map<number, Buffer | undefined>();
-  const firstOfGroup = new Map<string, number>();
-  const acls = o.acls ? new AclEncoder() : undefined;
-  const aclName = (id: number, user: boolean): void => {
-    if (o.numericIds) return;
-    if (user && !users.has(id)) users.set(id, o.userName(id));
-    if (!user && !groups.has(id)) groups.set(id, o.groupName(id));
+  const enc = new FlistEncoder(o);
+  entries.forEach((e, ndx) => enc.entry(out, e, ndx));
+  encodeFlistEnd(out, enc.users, enc.groups, o, ioError);
+  return out.take();
+}
+
+/**
+ * rsync's send_file_entry with its state: each entry carries only what differs from the one sent before
+ * it (rsync keeps that state in statics, so under incremental recursion it runs on across the lists).
+ * `incremental`: rsync's inc_recurse form, where an owner's or group's name follows its id the first
+ * time the id is sent (no id lists at the end), and a hard link whose group's first member went in an
+ * earlier list is sent whole after its reference.
+ */
+export class FlistEncoder {
+  private lastName: Buffer = Buffer.alloc(0);
+  private mode = 0;
+  private mtime = 0;
+  private atime = 0;
+  private uid = 0;
+  private gid = 0;
+  private rdevMajor = 0;
+  private sent = 0;
+  /** The ids the entries carried, in the order they were first sent, with their names. */
+  readonly users = new Map<number, Buffer | undefined>();
+  readonly groups = new Map<number, Buffer | undefined>();
+  private readonly firstOfGroup = new Map<string, number>();
+  private readonly acls: AclEncoder | undefined;
+
+  constructor(
+    private readonly o: EncodeOptions,
+    private readonly incremental = false,
+  ) {
+    this.acls = o.acls ? new AclEncoder() : undefined;
+  }
+
+  private aclName = (id: number, user: boolean): void => {
+    if (this.o.numericIds) return;
+    if (user && !this.users.has(id)) this.users.set(id, this.o.userName(id));
+    if (!user && !this.groups.has(id)) this.groups.set(id, this.o.groupName(id));
   };
+
   /** What follows an entry's own fields, a hard link's reference included: the ACLs, then the xattr list. */
-  const trailer = (e: SendEntry): void => {
-    if (acls && !isLink(e.mode)) acls.encode(out, e.mode, e.aclsRead, isDir(e.mode), aclName);
-    if (o.xattrSender) {
-      const x = o.xattrSender.encode(e.xattrItems ?? []);
+  private trailer(out: ByteWriter, e: SendEntry): void {
+    if (this.acls && !isLink(e.mode)) this.acls.encode(out, e.mode, e.aclsRead, isDir(e.mode), this.aclName);
+    if (this.o.xattrSender) {
+      const x = this.o.xattrSender.encode(e.xattrItems ?? []);
       out.bytes(x.bytes);
       e.xattr = x.ndx;
     }
-  };
-  entries.forEach((e, ndx) => {
+  }
+
+  /**
+   * An id seen for the first time: its name when rsync's sender sends one inline (incremental lists:
+   * add_uid()/add_gid() name every new id, root's too, when it has a name).
+   */
+  private newId(ids: Map<number, Buffer | undefined>, id: number, user: boolean): Buffer | undefined {
+    if (this.o.numericIds || ids.has(id)) return undefined;
+    const n = user ? this.o.userName(id) : this.o.groupName(id);
+    ids.set(id, n);
+    return this.incremental ? n : undefined;
+  }
+
+  /** One entry, `ndx` its index in the whole session (rsync's first_ndx + ndx), into `out`. */
+  entry(out: ByteWriter, e: SendEntry, ndx: number, listStart = 0): void {
+    const o = this.o;
     let xflags = 0;
     // An implied directory is told apart by both bits (rsync's send_file_entry, protocol 30+).
     if (isDir(e.mode)) xflags = e.contentDir ? (e.topDir ? Xmit.TopDir : 0) : e.impliedDir ? Xmit.TopDir | Xmit.NoContentDir : Xmit.NoContentDir;
-    if (e.mode === mode) xflags |= Xmit.SameMode;
-    else mode = e.mode;
+    if (e.mode === this.mode) xflags |= Xmit.SameMode;
+    else this.mode = e.mode;
     let minor = 0;
     if (o.devices && isDevice(e.mode)) {
       const major = e.rdev?.major ?? 0;
       minor = e.rdev?.minor ?? 0;
-      if (major === rdevMajor) xflags |= Xmit.SameRdevMajor;
-      else rdevMajor = major;
+      if (major === this.rdevMajor) xflags |= Xmit.SameRdevMajor;
+      else this.rdevMajor = major;
     } else if (o.specials && isSpecial(e.mode) && o.protocol < 31) {
       xflags |= Xmit.SameRdevMajor;
     }
-    const first = ndx === 0;
-    if (!o.uid || (e.uid === uid && !first)) xflags |= Xmit.SameUid;
+    const first = this.sent++ === 0;
+    let userName: Buffer | undefined;
+    let groupName: Buffer | undefined;
+    if (!o.uid || (e.uid === this.uid && !first)) xflags |= Xmit.SameUid;
     else {
-      uid = e.uid ?? 0;
-      if (!o.numericIds && !users.has(uid)) users.set(uid, o.userName(uid));
+      this.uid = e.uid ?? 0;
+      userName = this.newId(this.users, this.uid, true);
+      if (userName) xflags |= Xmit.UserNameFollows;
     }
-    if (!o.gid || (e.gid === gid && !first)) xflags |= Xmit.SameGid;
+    if (!o.gid || (e.gid === this.gid && !first)) xflags |= Xmit.SameGid;
     else {
-      gid = e.gid ?? 0;
-      if (!o.numericIds && !groups.has(gid)) groups.set(gid, o.groupName(gid));
+      this.gid = e.gid ?? 0;
+      groupName = this.newId(this.groups, this.gid, false);
+      if (groupName) xflags |= Xmit.GroupNameFollows;
     }
-    if (e.mtime === mtime) xflags |= Xmit.SameTime;
-    else mtime = e.mtime;
+    if (e.mtime === this.mtime) xflags |= Xmit.SameTime;
+    else this.mtime = e.mtime;
     if (e.mtimeNsec && o.protocol >= 31) xflags |= Xmit.ModNsec;
     // Like the mtime, compared with the previous entry that carried one (rsync's static atime).
     if (o.atimes && !isDir(e.mode)) {
-      if ((e.atime ?? 0) === atime) xflags |= Xmit.SameAtime;
-      else atime = e.atime ?? 0;
+      if ((e.atime ?? 0) === this.atime) xflags |= Xmit.SameAtime;
+      else this.atime = e.atime ?? 0;
     }
     let hlinkRef = -1;
     if (o.hardLinks && e.devIno !== undefined && !isDir(e.mode)) {
-      const had = firstOfGroup.get(e.devIno);
+      const had = this.firstOfGroup.get(e.devIno);
       if (had === undefined) {
-        firstOfGroup.set(e.devIno, ndx);
+        this.firstOfGroup.set(e.devIno, ndx);
         xflags |= Xmit.HlinkFirst;
       } else hlinkRef = had;
       xflags |= Xmit.Hlinked;
     }
+    const lastName = this.lastName;
     let l1 = 0;
     while (l1 < lastName.length && l1 < e.name.length && l1 < 255 && e.name[l1] === lastName[l1]) l1++;
     const l2 = e.name.length - l1;
@@ -164,22 +208,31 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
     if (xflags & Xmit.LongName) out.varint(l2);
     else out.u8(l2);
     out.bytesFrom(e.name, l1);
-    lastName = e.name;
+    this.lastName = e.name;
     if (hlinkRef >= 0) {
-      // Everything else is the group's first entry's: the receiver copies it from there.
       out.varint(hlinkRef);
-      trailer(e);
-      return;
+      // Everything else is the group's first entry's, which the receiver copies from there, when that
+      // entry is in this list; one in an earlier list is sent whole again (rsync's "unabbrev").
+      if (hlinkRef >= listStart) {
+        this.trailer(out, e);
+        return;
+      }
     }
     out.varlong(isDevice(e.mode) || isSpecial(e.mode) ? 0 : e.size, 3);
-    if (!(xflags & Xmit.SameTime)) out.varlong(mtime, 4);
+    if (!(xflags & Xmit.SameTime)) out.varlong(this.mtime, 4);
     if (xflags & Xmit.ModNsec) out.varint(e.mtimeNsec);
-    if (!(xflags & Xmit.SameMode)) out.int32(mode | 0);
-    if (o.atimes && !isDir(e.mode) && !(xflags & Xmit.SameAtime)) out.varlong(atime, 4);
-    if (o.uid && !(xflags & Xmit.SameUid)) out.varint(uid | 0);
-    if (o.gid && !(xflags & Xmit.SameGid)) out.varint(gid | 0);
+    if (!(xflags & Xmit.SameMode)) out.int32(this.mode | 0);
+    if (o.atimes && !isDir(e.mode) && !(xflags & Xmit.SameAtime)) out.varlong(this.atime, 4);
+    if (o.uid && !(xflags & Xmit.SameUid)) {
+      out.varint(this.uid | 0);
+      if (userName) idName(out, userName);
+    }
+    if (o.gid && !(xflags & Xmit.SameGid)) {
+      out.varint(this.gid | 0);
+      if (groupName) idName(out, groupName);
+    }
     if ((o.devices && isDevice(e.mode)) || (o.specials && isSpecial(e.mode) && o.protocol < 31)) {
-      if (!(xflags & Xmit.SameRdevMajor)) out.varint(rdevMajor | 0);
+      if (!(xflags & Xmit.SameRdevMajor)) out.varint(this.rdevMajor | 0);
       out.varint(minor | 0);
     }
     if (o.links && isLink(e.mode) && e.link) {
@@ -187,10 +240,14 @@ export function encodeFlist(entries: readonly SendEntry[], o: EncodeOptions, ioE
       out.bytes(e.link);
     }
     if (o.checksumLen && isReg(e.mode)) out.bytes(e.sum ?? Buffer.alloc(o.checksumLen));
-    trailer(e);
-  });
-  encodeFlistEnd(out, users, groups, o, ioError);
-  return out.take();
+    this.trailer(out, e);
+  }
+}
+
+/** A name after its id: one length byte (rsync's write_byte of strlen, so the length's low byte), then the name. */
+function idName(out: ByteWriter, name: Buffer): void {
+  out.u8(name.length);
+  out.bytes(name);
 }
 
 /**

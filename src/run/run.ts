@@ -293,6 +293,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (filters) filters.dirTrace = undefined;
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
+    tally.totals.ops = sink.opsAdded;
     await sink.close();
     order?.close();
     ctx?.close();

@@ -142,6 +142,8 @@ export class LocalSink implements OpSink {
   private readonly fdRetry = new FdRetry(1024);
   /** Batches sent so far (--progress numbers them). */
   private batches = 0;
+  /** Ops of every kind handed to this sink (a run that made none changed nothing: progress/stream's no-op). */
+  opsAdded = 0;
 
   constructor(private readonly o: LocalSinkOptions) {
     const ctx = o.ctx;
@@ -178,6 +180,7 @@ export class LocalSink implements OpSink {
   }
 
   async addEncoded(ops: Uint8Array, count: number): Promise<void> {
+    this.opsAdded += count;
     // Cut where add() would have flushed: at BATCH_OPS ops or BATCH_BYTES of file data (the cursor
     // leaves files of BATCH_BYTES or more to the planner, so none needs a batch of its own here).
     const v = new DataView(ops.buffer, ops.byteOffset, ops.byteLength);
@@ -199,6 +202,7 @@ export class LocalSink implements OpSink {
   }
 
   add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer): void {
+    this.opsAdded++;
     const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target);
     let pending = pendingIn;
     const mark = this.dispatcher && kind === OpKind.File ? this.o.fileMark?.(st.size) : undefined;
@@ -279,6 +283,7 @@ export class LocalSink implements OpSink {
 
   now(w: BatchWriter): boolean {
     if (w.count === 0) return true;
+    this.opsAdded += w.count;
     const batch = w.finish();
     const ctx = this.o.ctx;
     if (this.o.dryRun || !ctx) return true;
@@ -289,6 +294,7 @@ export class LocalSink implements OpSink {
   }
 
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0): void {
+    this.opsAdded++;
     this.deferred.add(kind, src, rel, st, flags);
   }
 

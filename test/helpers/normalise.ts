@@ -13,6 +13,8 @@ export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string 
       l
         .replace(/^sent [\d,]+ bytes\s+received [\d,]+ bytes\s+[\d,.]+ bytes\/sec$/, 'sent … bytes  received … bytes  … bytes/sec')
         .replace(/^(total size is [\d,]+)\s+speedup is [\d,.]+/, '$1  speedup is …')
+        // --stats' times: how long the walk took.
+        .replace(/^(File list (?:generation|transfer) time: )[\d,.]+ seconds$/, '$1… seconds')
         // -vvv's trace: process ids, temp names' random letters (their shape is kept), and the work root (A for rsync, B for arsync).
         .replace(/ pid=\d+$/, ' pid=…')
         .replace(/^renaming (.*)\.[A-Za-z0-9]{6} to /, 'renaming $1.<temp> to ')

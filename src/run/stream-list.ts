@@ -1,0 +1,183 @@
+// The file list a local rsync's sender writes to its receiver, as sizes: rsync copies locally as two
+// processes talking its protocol, and its -v summary and --stats count that stream (stream-totals.ts).
+// Under incremental recursion (a local copy with -r) the sender sends a first list (the operands, a
+// "dir/" operand's entries with it), then one list per directory, each directory's list after its
+// parent's, depth first in rsync's sorted order; within a list the entries go out in readdir() order,
+// each encoded against the one sent before it (remote/flist-send.ts FlistEncoder), so the sizes depend
+// on that order: the directories are read here with opendir(), as rsync's sender reads them.
+
+import { opendirSync, readlinkSync } from 'node:fs';
+import type { Config } from '../model/config.js';
+import type { Stat } from '../model/stat.js';
+import { isFailure } from '../model/failure.js';
+import type { Engine } from '../engine/engine.js';
+
+import { FlistEncoder, type SendEntry } from '../remote/flist-send.js';
+import { compareNames } from '../remote/flist-order.js';
+import { users, groups } from '../util/userdb.js';
+import { baseName, hasTrailingSlash, joinPath } from '../util/names.js';
+import { xferSumLength } from './wire-bytes.js';
+
+/** Why the lists cannot be modelled for this run (the caller then keeps its plain figures). */
+export function unmodelled(c: Config): string | undefined {
+  if (!c.recursive || !c.incRecursive) return 'no incremental recursion';
+  if (c.protocol !== undefined) return 'protocol before 31';
+  if (c.relative || c.filesFrom !== undefined) return '-R or --files-from';
+  if (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.safeLinks) return 'symlink options';
+  if (c.oneFileSystem) return '-x';
+  if (c.acls || c.xattrs || c.atimes) return '-A, -X or -U';
+  if (c.compress && c.compress.count > 0) return '-z';
+  if (c.iconv !== undefined) return '--iconv';
+  if (c.filters.length > 0 || c.cvsExclude) return 'filter rules';
+  // -c compares files the quick check passes, as ops whose outcome (equal or not) the totals do not keep.
+  if (c.checksum) return '-c';
+  // Several operands that send the same name (two "dir/" operands both send "."): rsync's sender marks
+  // the duplicates and sends their directories' lists together.
+  if (c.sources.length > 1) {
+    const names = c.sources.map((s) => (hasTrailingSlash(s) ? '.' : baseName(s).toString('latin1')));
+    if (new Set(names).size < names.length) return 'repeated names';
+  }
+  return undefined;
+}
+
+type Named = SendEntry & { sub: boolean };
+
+const DOT = Buffer.from('.');
+const NO_PATH = Buffer.alloc(0);
+
+function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean): Named {
+  const mode = st.mode;
+  const type = mode & 0o170000;
+  const e: Named = {
+    name,
+    path,
+    mode,
+    size: type === 0o100000 ? st.size : 0,
+    mtime: st.mtimeSec,
+    mtimeNsec: st.mtimeNsec,
+    uid: st.uid,
+    gid: st.gid,
+    topDir: top,
+    contentDir: type === 0o040000,
+    sub: type === 0o040000,
+  };
+  if (type === 0o120000) {
+    e.link = readlinkSync(path, { encoding: 'buffer' });
+    e.size = e.link.length;
+  }
+  if (type === 0o020000 || type === 0o060000) {
+    const rdev = st.rdev;
+    e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
+  }
+  if (c.hardLinks && type !== 0o040000 && st.nlink > 1) e.devIno = `${st.dev}:${st.ino}`;
+  return e;
+}
+
+/** Thrown when a directory or entry cannot be read again: no figures then. */
+class Unreadable extends Error {}
+
+/**
+ * A directory's entries in readdir() order ("." and ".." left out): the order from opendir(), the
+ * lstat of each from the engine's listing (one call for the directory, sorted by name).
+ */
+function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Engine): Named[] {
+  const list = engine.scanDir(dir);
+  if (isFailure(list)) throw new Unreadable();
+  const byName = new Map<string, Stat>();
+  list.names.forEach((n, i) => {
+    const st = list.stats[i];
+    if (st) byName.set(n.toString('latin1'), st);
+  });
+  const out: Named[] = [];
+  const d = opendirSync(dir as unknown as string, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
+  try {
+    for (let de = d.readSync(); de; de = d.readSync()) {
+      const n = de.name as unknown as Buffer;
+      const st = byName.get(n.toString('latin1'));
+      if (!st) throw new Unreadable();
+      // Only a directory (listed next) and a symlink (its target read) need their path.
+      const type = st.mode & 0o170000;
+      const path = type === 0o040000 || type === 0o120000 ? joinPath(dir, n) : NO_PATH;
+      out.push(entryOf(path, prefix ? joinPath(prefix, n) : n, st, c, false));
+    }
+  } finally {
+    d.closeSync();
+  }
+  if (out.length !== byName.size) throw new Unreadable();
+  return out;
+}
+
+const sorted = (l: Named[]): Named[] => l.slice().sort((a, b) => compareNames(a.name, a.sub, b.name, b.sub));
+
+/** A list as rsync's sender sends it: its entries, and (but for the first) its directory's index in dir_flist. */
+export interface SentList {
+  entries: SendEntry[];
+  dirNdx?: number;
+}
+
+/**
+ * rsync's lists for this run's sources, in the order its sender sends them. Throws when a source
+ * cannot be read again as the run read it: the caller then gives up on the figures.
+ */
+export function* rsyncLists(c: Config, engine: Engine): Generator<SentList> {
+  // The first list: each operand, and a "dir/" operand's entries after its ".".
+  const first: Named[] = [];
+  for (const src of c.sources) {
+    const st = engine.lstat(src);
+    if (isFailure(st)) throw new Unreadable();
+    const dir = (st.mode & 0o170000) === 0o040000;
+    if (dir && hasTrailingSlash(src)) {
+      first.push(entryOf(src, DOT, st, c, true));
+      first.push(...readDir(src, undefined, c, engine));
+    } else first.push(entryOf(src, baseName(src), st, c, true));
+  }
+  yield { entries: first };
+
+  // The directories each list adds, numbered in the order rsync's dir_flist takes them; the lists go
+  // out depth first, each directory's subdirectories in sorted order right after it.
+  let dirIndex = 0;
+  interface Node {
+    e: Named;
+    ndx: number;
+  }
+  const addDirs = (entries: Named[]): Node[] => {
+    const nodes: Node[] = [];
+    for (const e of sorted(entries.filter((x) => x.sub))) {
+      const n = { e, ndx: dirIndex++ };
+      // "." takes an index but is never sent a list of its own (its entries are in the first list).
+      if (!(e.name.length === 1 && e.name[0] === 0x2e)) nodes.push(n);
+    }
+    return nodes;
+  };
+  const stack: Node[] = addDirs(first).reverse();
+  while (stack.length) {
+    const node = stack.pop()!;
+    const entries = readDir(node.e.path, node.e.name, c, engine);
+    yield { entries, dirNdx: node.ndx };
+    stack.push(...addDirs(entries).reverse());
+  }
+}
+
+/** rsync's send_file_entry as a local copy's sender runs it: protocol `protocol`, rsync 3.5's compat flags, incremental lists. */
+export function listEncoder(c: Config, protocol: number): FlistEncoder {
+  return new FlistEncoder(
+    {
+      uid: c.owner,
+      gid: c.group,
+      links: c.links,
+      devices: c.devices,
+      specials: c.specials,
+      hardLinks: c.hardLinks,
+      numericIds: c.numericIds,
+      protocol,
+      varintFlags: true,
+      id0Names: true,
+      checksumLen: c.checksum ? xferSumLength(c.xferSum) : 0,
+      userName: (id) => nameBytes(users.nameOf(id)),
+      groupName: (id) => nameBytes(groups.nameOf(id)),
+    },
+    true,
+  );
+}
+
+const nameBytes = (n: string | undefined): Buffer | undefined => (n === undefined ? undefined : Buffer.from(n));
