@@ -11,10 +11,18 @@
 export function depthFirst(a: Buffer, b: Buffer): number {
   // The root ("", its line "./") comes before all.
   if (!a.length || !b.length) return a.length - b.length;
-  return Buffer.compare(Buffer.concat([a, SLASH]), Buffer.concat([b, SLASH]));
+  // Byte by byte as if each ended with "/", without making those copies: a re-sync compares every held
+  // line with every walked directory.
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  if (a.length === b.length) return 0;
+  // One is a prefix of the other: its "/" against the longer one's next byte; when that is "/" too, the
+  // shorter (now ended) comes first.
+  const d = a.length < b.length ? SLASH - b[n]! : a[n]! - SLASH;
+  return d !== 0 ? d : a.length - b.length;
 }
 
-const SLASH = Buffer.from('/');
+const SLASH = 0x2f;
 
 export class TreeDirLines {
   private held: Array<{ rel: Buffer; print: () => void }> = [];
