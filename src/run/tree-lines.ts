@@ -25,25 +25,34 @@ export function depthFirst(a: Buffer, b: Buffer): number {
 const SLASH = 0x2f;
 
 export class TreeDirLines {
+  /** Kept in depthFirst order (equal paths in the order held), so what upTo prints is always a prefix. */
   private held: Array<{ rel: Buffer; print: () => void }> = [];
 
   /** A directory's line, printed at its place (`print` runs then). */
   hold(rel: Buffer, print: () => void): void {
-    this.held.push({ rel, print });
+    // After every held path that sorts before or equal to it (binary search): the walk's frames come in
+    // the same order, so upTo never goes over the lines it leaves held.
+    let lo = 0;
+    let hi = this.held.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (depthFirst(this.held[mid]!.rel, rel) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.held.splice(lo, 0, { rel, print });
   }
 
   /** The walk is about to list `rel`: the held lines of directories up to it (itself included) go out. */
   upTo(rel: Buffer): void {
-    if (!this.held.length) return;
-    const now = this.held.filter((h) => depthFirst(h.rel, rel) <= 0);
-    if (!now.length) return;
-    this.held = this.held.filter((h) => depthFirst(h.rel, rel) > 0);
-    now.sort((x, y) => depthFirst(x.rel, y.rel)).forEach((h) => h.print());
+    let n = 0;
+    while (n < this.held.length && depthFirst(this.held[n]!.rel, rel) <= 0) n++;
+    if (n === 0) return;
+    for (const h of this.held.splice(0, n)) h.print();
   }
 
   /** The end of a root's walk: every held line, in order. */
   flush(): void {
-    const all = this.held.sort((x, y) => depthFirst(x.rel, y.rel));
+    const all = this.held;
     this.held = [];
     all.forEach((h) => h.print());
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { depthFirst } from '../../../src/run/tree-lines.js';
+import { TreeDirLines, depthFirst } from '../../../src/run/tree-lines.js';
 
 /** The rule as rsync states it: the two paths as bytes, each with a trailing "/"; the root first. */
 const reference = (a: Buffer, b: Buffer): number => {
@@ -24,6 +24,36 @@ describe('depthFirst', () => {
       const a = path();
       const b = rnd(4) === 0 ? Buffer.concat([a, path()]) : path();
       expect([Math.sign(depthFirst(a, b)), String(a), String(b)]).toEqual([Math.sign(reference(a, b)), String(a), String(b)]);
+    }
+  });
+});
+
+describe('TreeDirLines', () => {
+  it('prints each held line once, in depthFirst order, as the walk passes its place (as sorting all held lines at each step would)', () => {
+    let seed = 11;
+    const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    const parts = ['a', 'a-b', 'b', 'c.d', 'z'];
+    const path = (): Buffer => Buffer.from(Array.from({ length: 1 + rnd(3) }, () => parts[rnd(parts.length)]!).join('/'));
+    for (let round = 0; round < 200; round++) {
+      const lines = new TreeDirLines();
+      const printed: string[] = [];
+      let held: Buffer[] = [];
+      const expected: string[] = [];
+      for (let step = 0; step < 30; step++) {
+        const p = path();
+        if (rnd(2) === 0) {
+          lines.hold(p, () => printed.push(String(p)));
+          held.push(p);
+        } else {
+          lines.upTo(p);
+          const now = held.filter((h) => depthFirst(h, p) <= 0).sort(depthFirst);
+          held = held.filter((h) => depthFirst(h, p) > 0);
+          expected.push(...now.map(String));
+        }
+      }
+      lines.flush();
+      expected.push(...held.sort(depthFirst).map(String));
+      expect(printed).toEqual(expected);
     }
   });
 });
