@@ -298,8 +298,9 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
       if (dir.treeMode && f.destExists) {
         // scanTree already looked inside: it is walked on its own if it is dirty. Its line waits for its
         // place, right before its own contents.
+        // Held only when lines print: the held list is gone over at every frame the walk reaches.
         const p = f.pending;
-        if (p) rc.treeLines.hold(f.rel, () => rc.lines.emit('dir', p.verdict, p.line));
+        if (p && rc.lines.active) rc.treeLines.hold(f.rel, () => rc.lines.emit('dir', p.verdict, p.line));
         continue;
       }
       f.sender = dir.sender?.enterDir(k.rel, k.src);
