@@ -33,6 +33,7 @@
         "native/errors.c",
         "native/checksum.c",
         "native/sendread.c",
+        "native/pipes.c",
         "native/flistwalk.c",
         "native/flistenc.c",
         "native/deltamatch.c",

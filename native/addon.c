@@ -10,6 +10,7 @@
 #include "iconv.h"
 #include "xattrio.h"
 #include "scanpair.h"
+#include "pipes.h"
 #include "sendread.h"
 #include "flistenc.h"
 #include "flistwalk.h"
@@ -61,6 +62,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumMatchRun", NULL, sum_match_run, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendOpen", NULL, send_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendReadWhole", NULL, send_read_whole, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pipeOpen", NULL, pipe_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -9,6 +9,7 @@
 
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
+import { shellPipeFor } from './native-pipes.js';
 import { linkable, makeStaging, removeStaging, stagingOperands } from './staging-dir.js';
 export { removeStaging } from './staging-dir.js';
 import { PullDest } from './pull-dest.js';
@@ -180,6 +181,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     daemon: loginOf(p.operand),
     bwlimit: c.bwlimit,
     timeout: c.timeout,
+    pipe: shellPipeFor(c.engine),
   };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
   const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);

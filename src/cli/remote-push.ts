@@ -25,6 +25,7 @@ import { remoteXattrs } from '../run/remote-xattrs.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { filesFromServerArgs, readForwardedList } from '../remote/files-from.js';
 import { useNativeSumsFor } from './native-sums.js';
+import { shellPipeFor } from './native-pipes.js';
 import { BatchTap } from './batch-tap.js';
 import { formatHas, formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
@@ -287,6 +288,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     daemon: daemonLogin,
     bwlimit: c.bwlimit,
     timeout: c.timeout,
+    pipe: shellPipeFor(c.engine),
   };
   // To a daemon the walk comes before connecting, as before. Through a remote shell it starts right after
   // the shell is spawned (runClient calls the exchange at once): the far side connects and starts while

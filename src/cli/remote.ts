@@ -3,6 +3,7 @@
 // and from another machine are refused before anything starts, saying so.
 
 import { useNativeSumsFor } from './native-sums.js';
+import { shellPipeFor } from './native-pipes.js';
 import type { Config } from '../model/config.js';
 import { loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
@@ -62,6 +63,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     daemon: loginOf(r.operand),
     bwlimit: c.bwlimit,
     timeout: c.timeout,
+    pipe: shellPipeFor(c.engine),
   };
   const started = Date.now();
   // rsync without incremental recursion announces the list before it prints anything.

@@ -79,6 +79,8 @@ export interface Addon {
   // them lacks them: the push reads through node:fs then.
   sendOpen?(path: Buffer, follow: boolean, dev: number, ino: number): number;
   sendReadWhole?(fd: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
+  /** A close-on-exec pipe of about `size` bytes (native/pipes.c): [read end, write end, capacity], or -errno. */
+  pipeOpen?(size: number): number[] | number;
 }
 
 interface RawPair {

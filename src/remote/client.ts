@@ -4,7 +4,7 @@
 // peer's own code, 255 when the remote shell failed, 12 for a broken stream, 23/24 for the sender's
 // I/O errors.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Exit } from '../util/errors.js';
 import { Conn } from './conn.js';
 import { runDaemonClient, says } from './daemon-client.js';
@@ -13,6 +13,7 @@ import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
 import { pacedOutput } from './pacer.js';
 import { remoteLaunch, type RemoteCommand } from './rsh.js';
+import { shellPipe, type ShellPipe } from './shell-pipes.js';
 import { ProtocolError } from './wire.js';
 
 /** rsync's IOERR_GENERAL and IOERR_VANISHED. */
@@ -30,6 +31,18 @@ export interface Outcome<T> {
   exitCode: number;
 }
 
+/** The remote shell, on the pipes when there are any (our copies of the child's ends closed once it has them). */
+function spawnShell(argv: string[], env: NodeJS.ProcessEnv, pipe: ShellPipe | undefined): ChildProcess {
+  try {
+    return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', pipe ? pipe.child : 'pipe', 'inherit'], env });
+  } catch (e) {
+    pipe?.input.destroy();
+    throw e;
+  } finally {
+    pipe?.closeChildEnd();
+  }
+}
+
 /**
  * Runs `exchange` against the server started through the remote shell. `exchange` gets the
  * connection and the message sink (whose io_error it may add to from the file list's end).
@@ -44,21 +57,25 @@ export async function runClient<T>(
 ): Promise<Outcome<T>> {
   if (cmd.daemon) return runDaemonClient(cmd, cmd.daemon, env, io, exchange, onMessage);
   const { argv, secluded } = remoteLaunch(cmd, env);
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
+  // A large pipe for its stdout when the caller can make one (remote/shell-pipes.ts).
+  const pipe = shellPipe(cmd.pipe);
+  const child = spawnShell(argv, env, pipe);
+  const shellIn = child.stdin!;
+  const shellOut = pipe ? pipe.input : child.stdout!;
   // -s: the server reads the rest of its arguments from the connection before anything else.
-  if (secluded) child.stdin!.write(secluded);
+  if (secluded) shellIn.write(secluded);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.on('error', (error) => resolve({ code: null, signal: null, error }));
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
   const peer = new PeerMessages(io.out, io.err);
-  const output = cmd.bwlimit ? pacedOutput(child.stdin!, cmd.bwlimit) : child.stdin!;
-  const conn = new Conn(child.stdout!, output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
+  const output = cmd.bwlimit ? pacedOutput(shellIn, cmd.bwlimit) : shellIn;
+  const conn = new Conn(shellOut, output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
   // A far side silent past --timeout: the remote shell is stopped and its pipes let go (a hung peer, or
   // a process it left holding them, would keep this one alive).
   const stop = (): void => {
     child.kill();
-    child.stdout!.destroy();
+    shellOut.destroy();
   };
   const unwatch = cmd.timeout ? watchIdle(conn, cmd.timeout, sideName(cmd), stop) : undefined;
   let result: T | undefined;

@@ -6,6 +6,7 @@
 
 import { UsageError } from '../util/errors.js';
 import type { DaemonLogin } from './daemon-route.js';
+import type { PipeOpener } from './shell-pipes.js';
 
 /** rsync's do_cmd word splitting: spaces separate words; '…' and "…" quote, a doubled quote inside is one. */
 export function splitRsh(cmd: string): string[] {
@@ -112,6 +113,8 @@ export interface RemoteCommand {
   bwlimit?: number;
   /** --timeout in seconds (0 or absent: none): remote/io-watch.ts. */
   timeout?: number;
+  /** Makes the large pipe of the remote shell's stdout (remote/shell-pipes.ts); absent: Node's own. */
+  pipe?: PipeOpener;
 }
 
 /** What starts the server: the remote shell's argv, and under -s the arguments to send it first. */
