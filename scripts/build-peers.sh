@@ -13,11 +13,20 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:-$HERE/../shared/rsync-versions}
 OUT=${ARSYNC_PEERS:-$HOME/.cache/arsync/peers}
 mkdir -p "$OUT"
+# Tests that run a peer wait while this holds $OUT/.build.lock (test/helpers/rsync-server.ts).
+# scripts/test.sh takes the lock before starting this in the background and hands its descriptor down.
+if [ -z "${ARSYNC_PEERS_LOCK_FD-}" ]; then
+  exec 9>>"$OUT/.build.lock"
+  flock -x 9
+fi
 if ! ls "$SRC"/rsync-*.tar.gz >/dev/null 2>&1; then
   # Without the archives (a checkout outside the team's tree) the interop tests skip, saying why.
   echo "build-peers: no rsync-*.tar.gz in $SRC: the older-peer interop tests will be skipped" >&2
   exit 0
 fi
+work=
+# A build stopped part-way (scripts/test.sh stops it when an earlier step fails) leaves no sources behind.
+trap '[ -z "$work" ] || rm -rf "$work"' EXIT
 for tgz in "$SRC"/rsync-*.tar.gz; do
   name=$(basename "$tgz" .tar.gz)
   if [ -x "$OUT/$name/rsync" ]; then

@@ -273,3 +273,19 @@ describe('judges catch planted differences', () => {
     expect(findTempFiles(dst)).toContain('names/.name.ABCDEF');
   });
 });
+
+describe('byte equality (test/helpers/byte-equality.ts)', () => {
+  it('toEqual on byte arrays: equal contents pass, one changed byte or length fails, a Buffer is not a Uint8Array', () => {
+    const a = Buffer.alloc(3 << 20, 7);
+    const b = Buffer.from(a);
+    expect(a).toEqual(b);
+    expect({ file: [a] }).toStrictEqual({ file: [b] });
+    b[(3 << 20) - 1] = 8;
+    expect(a).not.toEqual(b);
+    expect(a.subarray(1)).not.toEqual(a);
+    expect(a.subarray(1, 5)).toEqual(Buffer.alloc(4, 7));
+    expect(new Uint8Array([1, 2])).toEqual(new Uint8Array([1, 2]));
+    expect(new Uint8Array([1, 2])).not.toEqual(new Uint8Array([1, 3]));
+    expect(Buffer.from([1, 2])).not.toEqual(new Uint8Array([1, 2]));
+  });
+});

@@ -2,7 +2,7 @@
 // the wire decoders against the bytes rsync actually sends, and to capture those bytes as the seed of
 // the decoder fuzzer.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,15 @@ const ARCHIVES = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/
  * project (scripts/build-peers.sh, run by `npm test`, builds them). Without either, interop tests skip.
  */
 export const peersAvailable = existsSync(PEERS) || existsSync(ARCHIVES);
+
+// `npm test` builds the peers while its first steps and the other test files run (scripts/test.sh); the
+// build holds this lock exclusively until they are in place. Waiting here, while the importing test file
+// is collected, keeps the wait out of every test's and hook's timeout.
+const BUILD_LOCK = join(PEERS, '.build.lock');
+if (existsSync(BUILD_LOCK)) {
+  const w = spawnSync('flock', ['-s', BUILD_LOCK, 'true'], { stdio: 'ignore' });
+  if (w.status !== 0) throw new Error(`waiting for the peers' build (flock -s ${BUILD_LOCK}) failed: ${w.error?.message ?? `exit ${w.status}`}`);
+}
 
 /** An older rsync built by scripts/build-peers.sh; missing while its archive exists is a failure. */
 export function peerRsync(version: string): string {
