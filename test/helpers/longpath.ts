@@ -1,7 +1,7 @@
 // Reaching paths longer than PATH_MAX from Node, which has no openat: a long path is named through
 // /proc/<pid>/fd/<fd>/<rest>, where fd is a directory on the way that we hold open (itself reached the
 // same way), so every path handed to the kernel stays short. /proc/<pid> (not /proc/self) so that child
-// processes we spawn (getfattr) can use the same names while we hold the fds. Also builds deep test trees.
+// processes we spawn (test/helpers/xattrs.c) can use the same names while we hold the fds. Also builds deep test trees.
 
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
