@@ -25,6 +25,32 @@
 #include "source.h"
 #include "temp.h"
 
+/* Without -p, a directory this run made, or opened up (OF_OWNER_BITS), gets the owner's bits op->mode
+ * has, which it lacked while the run filled it: Mkdir made it with all of them (the kernel applied the
+ * umask or default ACL to the rest, as to rsync's own mkdir), an opened-up one had its own bits in
+ * op->mode. Not acting as root, rsync gives a mode back only when it lacks owner write (touch_up_dirs): a
+ * 0600 directory stays 0700. -1: nothing to set. */
+static int owner_bits_mode(const struct job *j, const struct stat *cur)
+{
+  const struct ctx *c = j->c;
+  mode_t give = j->op->mode & S_IRWXU;
+  if ((c->flags & (P_PERMS | P_FAKE_SUPER)) || !(j->op->flags & OF_OWNER_BITS) || give == S_IRWXU)
+    return -1;
+  if (!c->is_root && (give & S_IWUSR))
+    return -1;
+  mode_t want = cur->st_mode & 07777 & ~(S_IRWXU & ~give);
+  return want == (cur->st_mode & 07777) ? -1 : (int)want;
+}
+
+/* -p's mode. Not acting as root, rsync fills every directory of the transfer with all of the owner's
+ * bits and gives its mode back only when that mode lacks owner write (touch_up_dirs): a 0600 directory
+ * ends 0700, as without -p (owner_bits_mode). */
+static mode_t perms_mode(const struct job *j, bool dir)
+{
+  mode_t m = j->op->mode & 07777;
+  return dir && !j->c->is_root && !(j->c->flags & P_FAKE_SUPER) && (m & S_IWUSR) ? m | S_IRWXU : m;
+}
+
 /* Attributes of an existing regular file or directory, on an fd: what Attrs and -c's Equal do. */
 /* Only what differs is set: an entry that is already right keeps its ctime (a second -c run, or
  * an Attrs op for one attribute, touches nothing else). */
@@ -42,13 +68,16 @@ static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
     rc = fake_stat_set(j, fd, (c->flags & P_PERMS) ? op->mode & 07777 : fake_stat_perms(fd, cur.st_mode & 07777));
   } else if (!have || cur.st_uid != (uid_t)op->uid || cur.st_gid != (gid_t)op->gid)
     rc = meta_owner_fd(j, fd);
+  int owner_mode = rc == OP_OK && dir && have ? owner_bits_mode(j, &cur) : -1;
   if (c->flags & P_FAKE_SUPER)
     ;
-  else if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != (op->mode & 07777)))
-    rc = meta_mode_fd(j, fd, op->mode & 07777);
+  else if (rc == OP_OK && (c->flags & P_PERMS) && (!have || (cur.st_mode & 07777) != perms_mode(j, dir)))
+    rc = meta_mode_fd(j, fd, perms_mode(j, dir));
   else if (rc == OP_OK && (c->flags & P_EXECUTABILITY) && have && S_ISREG(op->mode) &&
            meta_exec_mode(op->mode, cur.st_mode) != (cur.st_mode & 07777))
     rc = meta_mode_fd(j, fd, meta_exec_mode(op->mode, cur.st_mode));
+  else if (owner_mode >= 0)
+    rc = meta_mode_fd(j, fd, (mode_t)owner_mode);
   if (rc == OP_OK && srcfd >= 0)
     rc = meta_xattrs_sync_fd(j, srcfd, fd, dir);
   if (rc == OP_OK && !(dir && (c->flags & P_OMIT_DIR_TIMES)) &&
@@ -431,6 +460,24 @@ static int do_linkfrom(struct job *j)
   return rc;
 }
 
+/* Mkdir with OF_OWNER_BITS on an existing directory of ours that lacks some of the owner's bits, not acting
+ * as root: it gets all of them while the run fills it (rsync's generator does the same), through an
+ * O_PATH descriptor (no symlink followed; it may be unreadable); its DirMeta gives them back. */
+static int open_up(struct job *j, int dirfd, const char *name, const struct stat *st)
+{
+  const struct ctx *c = j->c;
+  if (!(j->op->flags & OF_OWNER_BITS) || c->is_root || (st->st_mode & S_IRWXU) == S_IRWXU || st->st_uid != geteuid())
+    return OP_OK;
+  int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return job_fail(j, errno, "open", W_DST);
+  char pinned[64];
+  snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", fd);
+  int rc = fchmodat(AT_FDCWD, pinned, (st->st_mode & 07777) | S_IRWXU, 0) == 0 ? OP_OK : job_fail(j, errno, "chmod", W_DST);
+  close(fd);
+  return rc;
+}
+
 static int do_mkdir(struct job *j)
 {
   struct ctx *c = j->c;
@@ -455,8 +502,12 @@ static int do_mkdir(struct job *j)
   struct stat st;
   /* -K: a symlink to a directory counts as the directory (resolution keeps it beneath the root). */
   int follow = (c->flags & P_KEEP_DIRLINKS) ? 0 : AT_SYMLINK_NOFOLLOW;
-  if (fstatat(p->fd, name, &st, follow) == 0 && S_ISDIR(st.st_mode))
-    goto ok;
+  if (fstatat(p->fd, name, &st, follow) == 0 && S_ISDIR(st.st_mode)) {
+    rc = open_up(j, p->fd, name, &st);
+    if (rc == OP_OK)
+      goto ok;
+    goto done;
+  }
   if (fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
     rc = job_fail(j, errno, "lstat", W_DST);
     goto done;

@@ -39,6 +39,7 @@ import { EventStream } from '../progress/events.js';
 import { resolve as resolvePath } from 'node:path';
 import { NameCharsets } from '../engine/charset.js';
 import { monotonicMs } from '../util/monotonic.js';
+import { PATH_MAX } from '../model/path-max.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -393,8 +394,6 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
  * the destination exits 3 as rsync's failed change_dir does, the backup directory 11 as its failed
  * backup does (rsync finds out only at the first backup; here nothing is touched first).
  */
-/** Linux's PATH_MAX, counting the terminating NUL. */
-const PATH_MAX = 4096;
 
 function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; backupDir?: Buffer } | { message: string; code: number; confined?: boolean } {
   const o = { insecure: c.insecureLinks };

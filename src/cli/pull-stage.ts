@@ -15,10 +15,9 @@ import { showPath } from '../util/errors.js';
 import { abbreviated, type XattrItem } from '../remote/xattr-list.js';
 import type { StagedXattrs } from '../run/remote-xattrs.js';
 import type { PullDest } from './pull-dest.js';
+import { PATH_MAX } from '../model/path-max.js';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
-/** Linux's PATH_MAX, its NUL included: a longer path cannot be created in one call. */
-const PATH_MAX = 4096;
 
 /** The sender's uid or gid as this machine's: by the name the sender gave it, unless --numeric-ids (0 stays 0). */
 export function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof users): number {

@@ -5,9 +5,8 @@
 import type { Command } from 'commander';
 import type { Config } from '../model/config.js';
 import { UsageError } from '../util/errors.js';
+import { PATH_MAX } from '../model/path-max.js';
 
-/** rsync's MAXPATHLEN. */
-const PATH_MAX = 4096;
 
 /** What this module's options leave in the Config. */
 export type WriteOptions = Pick<Config, 'sparse' | 'inplace' | 'partial' | 'fsync' | 'preallocate' | 'tempDir' | 'append' | 'appendVerify' | 'localDelta'>;

@@ -8,7 +8,7 @@ import { O_PATH } from './node-beneath.js';
 import { closeAfter, closeQuietly, codeOf, discard, sysError } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
 import { splitNs } from './node-walk.js';
-import { Preserve } from '../model/ops.js';
+import { OpFlag, Preserve } from '../model/ops.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
 import type { Target } from './node-dest.js';
 
@@ -142,9 +142,33 @@ export class NodeMeta {
     }
   }
 
-  /** The mode -p preserves (the source's), or null without -p: left as it is. */
-  preservedMode(op: Op): number | null {
-    return this.flags & Preserve.Perms ? op.stat.mode & 0o7777 : null;
+  /**
+   * The mode -p preserves (the source's), or null without -p: left as it is. A directory's, not acting
+   * as root, with owner write keeps all of the owner's bits rsync fills it with (native/ops.c perms_mode).
+   */
+  preservedMode(op: Op, dir = false): number | null {
+    if (!(this.flags & Preserve.Perms)) return null;
+    const m = op.stat.mode & 0o7777;
+    return dir && !this.isRoot && !(this.flags & Preserve.FakeSuper) && m & 0o200 ? m | 0o700 : m;
+  }
+
+  /**
+   * Without -p, a directory filled with all of the owner's bits (OpFlag.OwnerBits) gets back the owner's
+   * bits its op's mode lacks; not acting as root only when that mode lacks owner write, as rsync's
+   * touch_up_dirs (native/ops.c owner_bits_mode). Null: nothing to set.
+   */
+  ownerBitsMode(op: Op, cur: number): number | null {
+    const give = op.stat.mode & 0o700;
+    if (this.flags & (Preserve.Perms | Preserve.FakeSuper) || !(op.flags & OpFlag.OwnerBits) || give === 0o700) return null;
+    if (!this.isRoot && give & 0o200) return null;
+    return cur & 0o7777 & ~(0o700 & ~give);
+  }
+
+  /** Mkdir with OpFlag.OwnerBits, not acting as root: an existing directory of ours gets all of the owner's bits while the run fills it. */
+  openUpMode(op: Op, cur: fs.BigIntStats | fs.Stats): number | null {
+    const mode = Number(cur.mode);
+    if (!(op.flags & OpFlag.OwnerBits) || this.isRoot || (mode & 0o700) === 0o700 || Number(cur.uid) !== process.geteuid?.()) return null;
+    return (mode & 0o7777) | 0o700;
   }
 
   /**
@@ -191,7 +215,7 @@ export class NodeMeta {
   /** The Attrs op (also -c's "equal" case): preserved attributes of an existing entry, in place. */
   setAttrs(op: Op, abs: Buffer): void {
     const st = fsImpl.lstatSync(abs);
-    const mode = this.preservedMode(op) ?? (this.flags & Preserve.Executability && st.isFile() ? this.existingMode(op, st.mode) : null);
+    const mode = this.preservedMode(op, st.isDirectory()) ?? (this.flags & Preserve.Executability && st.isFile() ? this.existingMode(op, st.mode) : null);
     if (st.isSymbolicLink()) return this.apply(op, symlinkByName(abs), null);
     // Regular files and directories are opened (O_NONBLOCK in case a FIFO was swapped in); other types
     // never are: opening a device can have side effects.

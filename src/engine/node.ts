@@ -31,7 +31,7 @@ import { readBatch } from './batch.js';
 import { unmunge } from '../util/munge.js';
 import type { Op } from './batch.js';
 import { NodeBackup } from './node-backup.js';
-import { openSourceDir, procPath } from './node-beneath.js';
+import { O_PATH, openSourceDir, procPath } from './node-beneath.js';
 import { BLOCK, DataCopier } from './node-data.js';
 import { DestTree } from './node-dest.js';
 import type { Target } from './node-dest.js';
@@ -363,6 +363,12 @@ class NodeContext implements EngineContext {
     if (op.dst.length === 0) return; // the root exists: the context opened it
     const t = this.dest.resolve(op.dst);
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
+    const open = old?.isDirectory() ? this.meta.openUpMode(op, old) : null;
+    if (open !== null) {
+      // Through an O_PATH descriptor: no symlink swapped in is followed, and it may be unreadable.
+      const fd = fsImpl.openSync(t.abs, O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
+      closeAfter(fd, () => fsImpl.chmodSync(`/proc/self/fd/${fd}`, open));
+    }
     if (!old?.isDirectory()) {
       if (old) fsImpl.unlinkSync(t.abs);
       // Owner-writable until DirMeta sets the real mode, so the contents can be created.
@@ -377,7 +383,8 @@ class NodeContext implements EngineContext {
       // The source is opened to check it is still the directory the walk saw.
       closeQuietly(this.sources.open(op, C.O_RDONLY | C.O_DIRECTORY, S_IFDIR).fd);
       this.scope.at(op.dst, true);
-      this.meta.apply(op, byFd(fd), this.meta.preservedMode(op), true);
+      const mode = this.meta.preservedMode(op, true) ?? this.meta.ownerBitsMode(op, fsImpl.fstatSync(fd).mode);
+      this.meta.apply(op, byFd(fd), mode, true);
     });
   }
 

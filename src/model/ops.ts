@@ -147,6 +147,14 @@ export const OpFlag = {
    * (a device's own stat has no size).
    */
   Device: 1 << 7,
+  /**
+   * Mkdir and DirMeta ops (the bit is Device's, which only File ops read): a directory the run fills with
+   * all of the owner's bits, as rsync's generator does. Mkdir: an existing directory of ours is given them
+   * (not acting as root). DirMeta without -p: the owner's bits `mode` lacks are taken away again (a new
+   * directory's, or the ones an opened-up directory had), not acting as root only when `mode` lacks
+   * owner write (rsync's touch_up_dirs). native/ops.c owner_bits_mode and NodeMeta.ownerBitsMode.
+   */
+  OwnerBits: 1 << 7,
 } as const;
 
 /**

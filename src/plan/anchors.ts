@@ -2,10 +2,9 @@
 // run chose to follow), resolved as given, and which part the walk found beneath it, which the engines
 // resolve without following any symlink. Engines receive the anchor as a byte length (batch.ts).
 
-const SLASH = 0x2f;
+import { PATH_MAX } from '../model/path-max.js';
 
-/** Linux's PATH_MAX, its NUL included. */
-export const PATH_MAX = 4096;
+const SLASH = 0x2f;
 
 /**
  * An anchor is resolved by the kernel as one path, through the links in it (the operator's part is

@@ -9,6 +9,7 @@ import { OpFlag, OpKind, type OpAppender } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { joinPath } from '../util/names.js';
 import { UsageError } from '../util/errors.js';
+import { PATH_MAX as MAXPATHLEN } from '../model/path-max.js';
 
 /** Something ops can be appended to: a BatchWriter, or the run's current batch. */
 type AddOp = (kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags: number) => void;
@@ -67,8 +68,6 @@ export class BackupPlan {
   }
 }
 
-/** rsync's MAXPATHLEN on Linux: its --backup-dir buffer, of which it keeps 128 bytes for the names below. */
-const MAXPATHLEN = 4096;
 
 /** rsync's parse_arguments(): a --backup-dir (after leading "./"s) longer than its buffer allows is refused. */
 export function checkBackupDirLength(dir: string): void {

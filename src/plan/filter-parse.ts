@@ -26,6 +26,7 @@ import {
 } from './filter-rules.js';
 import { hasWildcards } from './glob.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK } from './operator-path.js';
+import { PATH_MAX as MAXPATHLEN } from '../model/path-max.js';
 
 export interface FilterOptions {
   /** -C/--cvs-exclude. */
@@ -54,8 +55,6 @@ export interface FilterOptions {
   trace?: boolean;
 }
 
-/** rsync's MAXPATHLEN: a longer pattern is discarded. */
-const MAXPATHLEN = 4096;
 
 // rsync's default_cvsignore(); protocol 30+ marks these perishable.
 const DEFAULT_CVSIGNORE =

@@ -23,9 +23,8 @@ import {
   type Target,
   type Verdict,
 } from './filter-rules.js';
+import { PATH_MAX as MAXPATHLEN } from '../model/path-max.js';
 
-/** rsync's MAXPATHLEN, the bound of a per-directory merge file's path. */
-const MAXPATHLEN = 4096;
 
 /** The length of rsync's dirbuf for a directory: its path with the trailing slash. */
 const dirLength = (dir: string): number => (dir === '/' ? 1 : dir.length + 1);

@@ -15,6 +15,7 @@ import type { SysFailure } from '../model/failure.js';
 import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
 import { loadPackage } from '../util/packages.js';
+import { PATH_MAX } from '../model/path-max.js';
 
 export interface Root {
   /** Source path as given (bytes), without trailing slashes unless it is "/". */
@@ -59,8 +60,6 @@ type Lstat = (p: Buffer) => Stat | SysFailure;
  */
 export type Listed = (absRoot: Buffer, rel: Buffer, isDir: boolean) => boolean;
 
-/** Linux's PATH_MAX, NUL included: a longer path cannot reach the kernel (ENAMETOOLONG). */
-const PATH_MAX = 4096;
 
 /** The engine's lstat, with rsync's answer for a path too long to pass to the kernel. */
 const lstatBounded = (lstat: Lstat): Lstat => (p) =>

@@ -9,11 +9,12 @@ import { createHash, getHashes } from 'node:crypto';
 import type { Conn } from './conn.js';
 import { MIN_PROTOCOL, PROTOCOL } from './handshake.js';
 import { Cursor, ProtocolError, Short } from './wire.js';
+import { BIGPATHBUFLEN } from '../model/path-max.js';
 
 /** rsync's RERR_STARTCLIENT: anything that goes wrong before the daemon says OK. */
 export const EXIT_STARTCLIENT = 5;
 /** Longer than rsync's own line buffer (BIGPATHBUFLEN) is not a daemon line. */
-const MAX_LINE = 4096 + 1024;
+const MAX_LINE = BIGPATHBUFLEN;
 
 /** The daemon-auth digests, strongest first (rsync 3.2.7+ offer the same); md4 only where OpenSSL still has it. */
 let digests: string[] | undefined;

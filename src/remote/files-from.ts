@@ -7,9 +7,8 @@ import { Exit } from '../util/errors.js';
 import type { Conn } from './conn.js';
 import { safeOptionArg } from './rsh.js';
 import { ProtocolError } from './wire.js';
+import { PATH_MAX as MAXPATHLEN } from '../model/path-max.js';
 
-/** rsync's MAXPATHLEN: a forwarded name this long without its NUL is no name. */
-const MAXPATHLEN = 4096;
 
 /** Where the list is read: on this machine (a file, or stdin for "-"), or on the far side at `path`. */
 export type FilesFromPlace = { remote: false } | { remote: true; path: string };

@@ -7,11 +7,12 @@
 import { Exit } from '../util/errors.js';
 import { Msg, type Frame } from './mux.js';
 import { ProtocolError } from './wire.js';
+import { BIGPATHBUFLEN } from '../model/path-max.js';
 
 /** rsync's IOERR_VALID_MASK. */
 const IOERR_VALID_MASK = 0x7;
 /** A message longer than rsync's own BIGPATHBUFLEN is not a log line. */
-const MAX_TEXT = 4096 + 1024;
+const MAX_TEXT = BIGPATHBUFLEN;
 
 export class PeerMessages {
   /** The sender's io_error flags, from its messages and the end of its file list. */

@@ -129,6 +129,8 @@ export interface Kept {
   dest: Stat | undefined;
   /** Several sources: a directory another root also has, merged into (plan/overlay.ts). */
   merged?: boolean;
+  /** A symlink the run follows to a directory (-L, -k, --copy-unsafe-links): a directory in the list's order. */
+  linkDir?: boolean;
 }
 
 /** --chmod applies to what the source says before anything is compared or made. */

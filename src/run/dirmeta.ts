@@ -5,7 +5,7 @@
 // more is written into it, and a read-only directory is made read-only last.
 
 import { BatchWriter } from '../engine/batch.js';
-import { OpKind } from '../model/ops.js';
+import { OpFlag, OpKind } from '../model/ops.js';
 import { S_IFLNK, type Stat } from '../model/stat.js';
 
 export interface DirRecord {
@@ -16,6 +16,12 @@ export interface DirRecord {
   needMeta: boolean;
   /** -K: the destination is a symlink to a directory; rsync stamps the directory's times on the link. */
   keptLink?: boolean;
+  /**
+   * The run fills it with all of the owner's bits (made by this run, or opened up: dirs.ts), which
+   * `stat.mode` may lack: without -p they are taken away at the end (OpFlag.OwnerBits), when nothing
+   * more is written into it.
+   */
+  ownerBits?: boolean;
 }
 
 export class DirLedger {
@@ -57,6 +63,7 @@ export class DirLedger {
       had.stat = r.stat;
       had.needMeta ||= r.needMeta;
       if (r.keptLink) had.keptLink = true;
+      if (r.ownerBits) had.ownerBits = true;
       return had;
     }
     this.records.push(r);
@@ -93,7 +100,7 @@ export class DirLedger {
       if (!d.needMeta) continue;
       // -K: rsync sets the directory's attributes on the symlink itself, not on its target.
       if (d.keptLink) meta.add(OpKind.Attrs, d.src, d.rel, { ...d.stat, mode: S_IFLNK | (d.stat.mode & 0o7777) }, 0, anchor(d.src));
-      else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat, 0, anchor(d.src));
+      else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat, d.ownerBits ? OpFlag.OwnerBits : 0, anchor(d.src));
     }
     return meta;
   }

@@ -6,7 +6,7 @@
 import { skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
-import { OpKind } from '../model/ops.js';
+import { OpFlag, OpKind } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { attrChanges, quickCheck } from '../plan/quickcheck.js';
@@ -47,7 +47,7 @@ export function dirFrame(
     quickCheck(st, destSt, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false }),
     'dir', src, rel, st, destSt,
   );
-  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink };
+  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink, ownerBits: verdict.action === 'create' };
   const line = rc.lines.lineFor(rel, src, st, 'dir');
   const alt = verdict.action === 'create' && !destSt ? rc.alt.dirTwin(rel) : undefined;
   if (alt) {
@@ -83,8 +83,26 @@ export function dirFrame(
       }
     }
   }
+  if (destIsDir && destSt && !keptLink) openUp(rc, record, destSt);
   const kept = rc.dirs.record(record);
   return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record: kept, pending: { verdict, line } };
+}
+
+/**
+ * Not acting as root, rsync's generator gives an existing directory that lacks some of the owner's bits
+ * all of them while it fills it, and its touch_up_dirs gives the mode back at the end (without -p, the
+ * mode the directory had: the record's, for DirMeta's OpFlag.OwnerBits). Only a directory of ours, below
+ * the destination root, in a run that writes.
+ */
+function openUp(rc: RunContext, record: DirRecord, destSt: Stat): void {
+  const c = rc.c;
+  if (!record.rel.length || c.dryRun || c.fakeSuper || rc.spec.check.isRoot || (destSt.mode & 0o700) === 0o700 || destSt.uid !== process.geteuid?.()) return;
+  const w = new BatchWriter(512);
+  w.add(OpKind.Mkdir, record.src, record.rel, record.stat, OpFlag.OwnerBits);
+  rc.sink.now(w);
+  record.needMeta = true;
+  record.ownerBits = true;
+  if (!c.perms) record.stat = { ...record.stat, mode: (record.stat.mode & ~0o7777) | (destSt.mode & 0o7777) };
 }
 
 /** What the destination has where a source directory goes, and whether it is a directory to walk into. */
@@ -159,7 +177,7 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     const w = new BatchWriter(512);
     if (verdict.action === 'create') w.add(OpKind.Mkdir, src, rel, withChmod(rc, st));
     rc.sink.now(w);
-    rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true });
+    rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true, ownerBits: verdict.action === 'create' });
   }
   return true;
 }

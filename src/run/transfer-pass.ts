@@ -281,6 +281,17 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   for (const k of dirs) {
     if (rc.abort.aborted) break;
     const destSt = k.dest;
+    if (k.linkDir) {
+      // Followed (and judged) by entry(); its directory is walked in its turn among the subdirectories.
+      const changed = await entry(rc, { src: k.src, rel: k.rel, st: k.st, destSt, isRoot: false, record: dir.record }, (_rc, f) => {
+        f.sender = dir.sender?.enterDir(k.rel, f.src);
+        f.receiver = dir.receiver?.enterDir(k.rel);
+        subdirs.push(f);
+        return Promise.resolve();
+      });
+      if (changed) rc.dirs.touch(dir.record);
+      continue;
+    }
     if (c.recursive || dir.oneLevel) {
       if (c.oneFileSystem > 0 && k.st.dev !== rc.root.dev) {
         // -x: the mount point is made but not entered; -xx: not even made (rsync's sender says so).
@@ -345,7 +356,7 @@ async function planFiles(rc: RunContext, dir: Frame, kept: Kept[], dirs: Kept[],
   await planDirect(rc, dir, chunk);
   for (const k of kept) {
     if (rc.abort.aborted) return;
-    if (isDirKept(k)) {
+    if (isDirKept(k) || k.linkDir) {
       dirs.push(k);
       continue;
     }

@@ -12,11 +12,13 @@ import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { DeleteList } from '../plan/deletelist.js';
 import { filterTrace, type FilterScope } from '../plan/filter-scope.js';
 import { roleOf, type Role } from '../plan/overlay.js';
+import { unsafeSymlink } from '../plan/safelinks.js';
 import type { Root } from '../plan/sources.js';
 import { fdPause, isFdShortage } from '../pool/fd-retry.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { absolutePath, joinPath } from '../util/names.js';
 import { notePlanned } from '../util/tiering.js';
+import { unmunge } from '../util/munge.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { pruned } from './prune.js';
 import { unconvertibleName } from './iconv-errors.js';
@@ -142,9 +144,28 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     }
     const k: Kept = { name: e.name, src, rel, st, dest: e.dest };
     if (role === 'merged') k.merged = true;
+    if (followedDir(rc, e, src, rel)) k.linkDir = true;
     kept.push(k);
   }
   return kept;
+}
+
+/**
+ * -L, -k, --copy-unsafe-links (an unsafe link): a symlink that leads to a directory is that directory in
+ * rsync's list (its sender stats through it), so it comes among the directories, in their order, and its
+ * contents after every file of its parent. Which links are followed is entry.ts's rule, applied there
+ * again to the link's target read once for the entry.
+ */
+function followedDir(rc: RunContext, e: PairEntry, src: Buffer, rel: Buffer): boolean {
+  const c = rc.c;
+  if (!c.recursive || !e.st || fileType(e.st.mode) !== 'link' || !(c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks)) return false;
+  if (!c.copyLinks && !c.copyDirlinks) {
+    const raw = rc.source.readlink(src);
+    const target = raw && c.mungeLinks ? unmunge(raw) : raw;
+    if (target === undefined || !unsafeSymlink(target, rel)) return false;
+  }
+  const through = rc.source.follow(src);
+  return through !== undefined && fileType(through.mode) === 'dir';
 }
 
 /** The sender's filter verdict on an entry; the rule that decided it traced under --debug=FILTER (-vv). */

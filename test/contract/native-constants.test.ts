@@ -162,6 +162,7 @@ describe('C constants equal the TypeScript ones', () => {
       Basis: 'OF_BASIS',
       Target: 'OF_TARGET',
       Device: 'OF_DEVICE',
+      OwnerBits: 'OF_OWNER_BITS',
     };
     expectSame(T.OpFlag, names, 'OpFlag');
     expect(enumOf('OF_COMPARE').sort()).toEqual(Object.values(names).sort());

@@ -14,8 +14,8 @@ import { describeEngines } from '../helpers/e2e.js';
 import { makeDeepTree, reach, releaseLongPaths } from '../helpers/longpath.js';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { showPath } from '../../src/util/errors.js';
+import { PATH_MAX } from '../../src/model/path-max.js';
 
-const PATH_MAX = 4096;
 /** About three times PATH_MAX below the source root. */
 const DEPTH = 3 * PATH_MAX;
 
