@@ -40,11 +40,11 @@ export class MuxCounter extends ByteWriter {
     return this.written + this.held - HEADER;
   }
 
-  override u8(): void {
+  override u8(_v: number): void {
     this.put(1);
   }
 
-  override int32(): void {
+  override int32(_v: number): void {
     this.put(4);
   }
 
