@@ -36,7 +36,7 @@ import { XattrReceiver, abbreviated, readAnswer } from '../remote/xattr-list.js'
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import { matchBatchFlags } from './batch-flags.js';
 import { BATCH_PROTOCOL } from './batch-write.js';
-import { flistSettings } from './flist-settings.js';
+import { flistSettings } from '../remote/flist-settings.js';
 
 /** rsync's NDX_FLIST_OFFSET: an index at or below it announces the list of directory OFFSET - ndx. */
 const NDX_FLIST_OFFSET = -101;

@@ -27,7 +27,7 @@ import { showPath } from '../util/errors.js';
 import { batchFlags } from './batch-flags.js';
 import { XattrSender, abbreviated, encodeAnswer } from '../remote/xattr-list.js';
 import type { RemoteXattrs } from '../run/remote-xattrs.js';
-import { flistSettings } from './flist-settings.js';
+import { flistSettings } from '../remote/flist-settings.js';
 
 /** The protocol rsync 3.5 writes its batches in. */
 export const BATCH_PROTOCOL = 32;

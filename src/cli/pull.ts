@@ -45,7 +45,7 @@ import { XattrReceiver } from '../remote/xattr-list.js';
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import type { XattrAsk } from '../remote/pull.js';
 import { BatchTap } from './batch-tap.js';
-import { flistSettings } from './flist-settings.js';
+import { flistSettings } from '../remote/flist-settings.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */

@@ -38,7 +38,7 @@ import { aclAddon, readSendAcls } from './remote-acls.js';
 import { filelistEnd } from '../progress/filelist-progress.js';
 import type { PushLog } from './push-log.js';
 import { remoteCopyAs } from './remote-copy-as.js';
-import { flistSettings } from './flist-settings.js';
+import { flistSettings } from '../remote/flist-settings.js';
 
 export interface RemotePush {
   operand: RemoteOperand;

@@ -14,7 +14,7 @@ import { listLine } from '../progress/list-line.js';
 import { listingStatsLines, rsyncSeconds } from '../progress/stats.js';
 import { isDevice, isDir, isLink, isReg } from '../remote/flist.js';
 import { outputBytes } from '../util/names.js';
-import { flistSettings } from './flist-settings.js';
+import { flistSettings } from '../remote/flist-settings.js';
 
 export interface RemoteList {
   operand: RemoteOperand;

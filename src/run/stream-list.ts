@@ -13,6 +13,7 @@ import { isFailure } from '../model/failure.js';
 import type { Engine } from '../engine/engine.js';
 
 import { FlistEncoder, type SendEntry } from '../remote/flist-send.js';
+import { flistSettings } from '../remote/flist-settings.js';
 import { compareNames } from '../remote/flist-order.js';
 import { users, groups } from '../util/userdb.js';
 import { baseName, hasTrailingSlash, joinPath } from '../util/names.js';
@@ -162,13 +163,7 @@ export function* rsyncLists(c: Config, engine: Engine): Generator<SentList> {
 export function listEncoder(c: Config, protocol: number): FlistEncoder {
   return new FlistEncoder(
     {
-      uid: c.owner,
-      gid: c.group,
-      links: c.links,
-      devices: c.devices,
-      specials: c.specials,
-      hardLinks: c.hardLinks,
-      numericIds: c.numericIds,
+      ...flistSettings(c),
       protocol,
       varintFlags: true,
       id0Names: true,

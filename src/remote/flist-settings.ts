@@ -1,8 +1,8 @@
 // The Config's share of the file-list settings both sides agree on (which fields an entry carries), one
-// mapping for every list a session encodes or decodes: a pull's, a push's, a listing's and a batch's.
+// mapping for every list a session encodes or decodes: a pull's, a push's, a listing's, a batch's and a local run's byte totals.
 
 import type { Config } from '../model/config.js';
-import type { FlistSettings } from '../remote/flist.js';
+import type { FlistSettings } from './flist.js';
 
 export type { FlistSettings };
 
