@@ -36,6 +36,7 @@
         "native/pipes.c",
         "native/flistwalk.c",
         "native/flistenc.c",
+        "native/streamlist.c",
         "native/deltamatch.c",
         "native/md5.c",
         "native/fakesuper.c",

@@ -13,6 +13,7 @@
 #include "pipes.h"
 #include "sendread.h"
 #include "flistenc.h"
+#include "streamlist.h"
 #include "flistwalk.h"
 #include "tree.h"
 #include "walk.h"
@@ -65,6 +66,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"pipeOpen", NULL, pipe_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"streamListCount", NULL, stream_list_count, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclSet", NULL, acl_set, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,4 +1,7 @@
-/* flistEncode(names, at, meta, bits, protocol) -> Buffer: the entries of a list flistWalk made, encoded
+/* rsync's send_file_entry, one entry at a time (fle_entry): for a push's list (flistEncode below) and,
+ * only counted, for a local run's incremental lists (streamlist.c, where a new id's name follows it).
+ *
+ * flistEncode(names, at, meta, bits, protocol) -> Buffer: the entries of a list flistWalk made, encoded
  * as rsync's send_file_entry writes them (protocol 30 and later, no incremental recursion): each field
  * only when it differs from the previous entry's, the name as the bytes it shares with the previous one
  * and the rest. The C twin of src/remote/flist-send.ts encodeFlist for the fields a plain walk has (no
@@ -28,16 +31,12 @@ enum {
   X_LONG_NAME = 1 << 6,
   X_SAME_TIME = 1 << 7,
   X_SAME_RDEV_MAJOR = 1 << 8,
+  X_USER_NAME_FOLLOWS = 1 << 10,
+  X_GROUP_NAME_FOLLOWS = 1 << 11,
   X_MOD_NSEC = 1 << 13,
 };
 
-struct out {
-  uint8_t *p;
-  size_t n, cap;
-  bool failed;
-};
-
-static void room(struct out *o, size_t more)
+static void room(struct fle_out *o, size_t more)
 {
   if (o->n + more <= o->cap || o->failed)
     return;
@@ -53,22 +52,42 @@ static void room(struct out *o, size_t more)
   o->cap = c;
 }
 
-static void put(struct out *o, const void *b, size_t len)
+/* One write_buf(): copied, or only counted as rsync's multiplexed output would frame it (a write that
+ * does not fit in its 64 KiB buffer first sends what the buffer holds, as one MSG_DATA frame; the
+ * TypeScript twin is src/run/stream-out.ts MuxCounter). */
+static void put(struct fle_out *o, const void *b, size_t len)
 {
+  if (len == 0)
+    return;
+  if (o->counting) {
+    if (o->held + len > MUX_OUT_SIZE)
+      fle_flush(o);
+    o->held += len;
+    return;
+  }
   room(o, len);
+  if (!b)
+    o->failed = true;
   if (o->failed)
     return;
   memcpy(o->p + o->n, b, len);
   o->n += len;
 }
 
-static void u8(struct out *o, unsigned v)
+void fle_flush(struct fle_out *o)
+{
+  if (o->held > MUX_HEADER)
+    o->written += o->held;
+  o->held = MUX_HEADER;
+}
+
+static void u8(struct fle_out *o, unsigned v)
 {
   uint8_t b = (uint8_t)v;
   put(o, &b, 1);
 }
 
-static void int32(struct out *o, int32_t v)
+static void int32(struct fle_out *o, int32_t v)
 {
   uint32_t u = (uint32_t)v;
   uint8_t b[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
@@ -76,7 +95,7 @@ static void int32(struct out *o, int32_t v)
 }
 
 /* rsync's write_varint: a first byte whose high bits say how many bytes follow. */
-static void varint(struct out *o, int32_t v)
+static void varint(struct fle_out *o, int32_t v)
 {
   uint8_t b[5];
   uint32_t u = (uint32_t)v;
@@ -99,7 +118,7 @@ static void varint(struct out *o, int32_t v)
 }
 
 /* rsync's write_varlong with at least min bytes. */
-static void varlong(struct out *o, int64_t v, int min)
+static void varlong(struct fle_out *o, int64_t v, int min)
 {
   uint8_t b[9];
   uint64_t u = (uint64_t)v;
@@ -121,112 +140,184 @@ static void varlong(struct out *o, int64_t v, int min)
   put(o, b, (size_t)cnt);
 }
 
-static void encode(struct out *o, const char *names, size_t nlen, const uint32_t *at, const double *meta, size_t n,
-                   unsigned bits, int protocol)
+/* An owner's or group's name after its id: one length byte (its low byte), then the name, in one write.
+ * Only a counted list carries names inline (struct fle's incremental), so the bytes are not needed. */
+static void id_name(struct fle_out *o, size_t len)
 {
+  uint8_t b = (uint8_t)len;
+  put(o, &b, 1);
+  put(o, NULL, len);
+}
+
+/* An id sent for the first time under incremental lists: the length of the name that follows it (rsync's
+ * add_uid()/add_gid() name every new id, root's too, when it has a name), or -1 when none follows. */
+static int new_id(struct fle *st, struct fle_ids *ids, uint32_t id, bool user)
+{
+  if (!st->incremental || (st->bits & FLE_NUMERIC_IDS))
+    return -1;
+  for (size_t i = 0; i < ids->n; i++)
+    if (ids->v[i] == id)
+      return -1;
+  if (ids->n == ids->cap) {
+    size_t cap = ids->cap ? ids->cap * 2 : 16;
+    uint32_t *v = realloc(ids->v, cap * sizeof *v);
+    if (!v)
+      return -1;
+    ids->v = v;
+    ids->cap = cap;
+  }
+  ids->v[ids->n++] = id;
+  return st->name_len ? st->name_len(st->name_arg, id, user) : -1;
+}
+
+void fle_free(struct fle *st)
+{
+  free(st->users.v);
+  free(st->groups.v);
+  st->users.v = st->groups.v = NULL;
+  st->users.n = st->users.cap = st->groups.n = st->groups.cap = 0;
+}
+
+void fle_entry(struct fle *st, struct fle_out *o, const struct fle_ent *e, bool top)
+{
+  const unsigned bits = st->bits;
   const bool uidOn = bits & FLE_UID, gidOn = bits & FLE_GID, links = bits & FLE_LINKS;
   const bool devices = bits & FLE_DEVICES, specials = bits & FLE_SPECIALS;
-  uint32_t mode = 0, uid = 0, gid = 0, rdevMajor = 0;
-  int64_t mtime = 0;
-  const char *last = "";
-  size_t lastLen = 0;
+  const int protocol = st->protocol;
+  uint32_t emode = e->mode;
+  bool dir = S_ISDIR(emode), dev = S_ISCHR(emode) || S_ISBLK(emode), special = S_ISFIFO(emode) || S_ISSOCK(emode);
+  unsigned x = 0;
+  /* Every directory of a recursive walk has its contents in the list: only the top one is marked. */
+  if (dir && top)
+    x = X_TOP_DIR;
+  if (emode == st->mode)
+    x |= X_SAME_MODE;
+  else
+    st->mode = emode;
+  uint32_t minor = 0;
+  if (devices && dev) {
+    uint32_t major = e->rmaj;
+    minor = e->rmin;
+    if (major == st->rdev_major)
+      x |= X_SAME_RDEV_MAJOR;
+    else
+      st->rdev_major = major;
+  } else if (specials && special && protocol < 31) {
+    x |= X_SAME_RDEV_MAJOR;
+  }
+  bool first = st->sent++ == 0;
+  int uname = -1, gname = -1;
+  if (!uidOn || (e->uid == st->uid && !first)) {
+    x |= X_SAME_UID;
+  } else {
+    st->uid = e->uid;
+    uname = new_id(st, &st->users, e->uid, true);
+    if (uname >= 0)
+      x |= X_USER_NAME_FOLLOWS;
+  }
+  if (!gidOn || (e->gid == st->gid && !first)) {
+    x |= X_SAME_GID;
+  } else {
+    st->gid = e->gid;
+    gname = new_id(st, &st->groups, e->gid, false);
+    if (gname >= 0)
+      x |= X_GROUP_NAME_FOLLOWS;
+  }
+  if (e->mtime == st->mtime)
+    x |= X_SAME_TIME;
+  else
+    st->mtime = e->mtime;
+  if (e->nsec && protocol >= 31)
+    x |= X_MOD_NSEC;
+  const char *name = e->name;
+  size_t len = e->len, l1 = 0;
+  while (l1 < st->last_len && l1 < len && name[l1] == st->last[l1])
+    l1++;
+  size_t l2 = len - l1;
+  if (l1 > 0)
+    x |= X_SAME_NAME;
+  if (l2 > 255)
+    x |= X_LONG_NAME;
+  if (bits & FLE_VARINT_FLAGS) {
+    varint(o, (int32_t)(x ? x : X_EXTENDED_FLAGS));
+  } else {
+    if (!x && !dir)
+      x |= X_TOP_DIR;
+    if ((x & 0xff00) || !x) {
+      x |= X_EXTENDED_FLAGS;
+      u8(o, x & 0xff);
+      u8(o, (x >> 8) & 0xff);
+    } else {
+      u8(o, x);
+    }
+  }
+  if (x & X_SAME_NAME)
+    u8(o, (unsigned)l1);
+  if (x & X_LONG_NAME)
+    varint(o, (int32_t)l2);
+  else
+    u8(o, (unsigned)l2);
+  put(o, name + l1, l2);
+  /* Only the first 255 bytes can ever be shared with the next name. */
+  st->last_len = len < sizeof st->last ? len : sizeof st->last;
+  memcpy(st->last, name, st->last_len);
+  varlong(o, dev || special ? 0 : e->size, 3);
+  if (!(x & X_SAME_TIME))
+    varlong(o, st->mtime, 4);
+  if (x & X_MOD_NSEC)
+    varint(o, e->nsec);
+  if (!(x & X_SAME_MODE))
+    int32(o, (int32_t)st->mode);
+  if (uidOn && !(x & X_SAME_UID)) {
+    varint(o, (int32_t)st->uid);
+    if (uname >= 0)
+      id_name(o, (size_t)uname);
+  }
+  if (gidOn && !(x & X_SAME_GID)) {
+    varint(o, (int32_t)st->gid);
+    if (gname >= 0)
+      id_name(o, (size_t)gname);
+  }
+  if ((devices && dev) || (specials && special && protocol < 31)) {
+    if (!(x & X_SAME_RDEV_MAJOR))
+      varint(o, (int32_t)st->rdev_major);
+    varint(o, (int32_t)minor);
+  }
+  if (links && S_ISLNK(emode)) {
+    varint(o, (int32_t)e->tlen);
+    put(o, e->target, e->tlen);
+  }
+}
+
+static void encode(struct fle_out *o, const char *names, size_t nlen, const uint32_t *at, const double *meta, size_t n,
+                   unsigned bits, int protocol)
+{
+  struct fle st = {.bits = bits, .protocol = protocol};
   for (size_t i = 0; i < n && !o->failed; i++) {
     const double *m = meta + i * FLW_FIELDS;
     if (at[i] >= nlen)
       break;
-    const char *name = names + at[i];
-    size_t len = strnlen(name, nlen - at[i]);
-    uint32_t emode = (uint32_t)m[FLW_MODE];
-    bool dir = S_ISDIR(emode), dev = S_ISCHR(emode) || S_ISBLK(emode), special = S_ISFIFO(emode) || S_ISSOCK(emode);
-    unsigned x = 0;
-    if (dir && i == 0)
-      x = X_TOP_DIR;
-    if (emode == mode)
-      x |= X_SAME_MODE;
-    else
-      mode = emode;
-    uint32_t minor = 0;
-    if (devices && dev) {
-      uint32_t major = (uint32_t)m[FLW_RMAJOR];
-      minor = (uint32_t)m[FLW_RMINOR];
-      if (major == rdevMajor)
-        x |= X_SAME_RDEV_MAJOR;
-      else
-        rdevMajor = major;
-    } else if (specials && special && protocol < 31) {
-      x |= X_SAME_RDEV_MAJOR;
-    }
-    uint32_t euid = (uint32_t)m[FLW_UID], egid = (uint32_t)m[FLW_GID];
-    if (!uidOn || (euid == uid && i > 0))
-      x |= X_SAME_UID;
-    else
-      uid = euid;
-    if (!gidOn || (egid == gid && i > 0))
-      x |= X_SAME_GID;
-    else
-      gid = egid;
-    int64_t emtime = (int64_t)m[FLW_MTIME];
-    if (emtime == mtime)
-      x |= X_SAME_TIME;
-    else
-      mtime = emtime;
-    int32_t nsec = (int32_t)m[FLW_NSEC];
-    if (nsec && protocol >= 31)
-      x |= X_MOD_NSEC;
-    size_t l1 = 0;
-    while (l1 < lastLen && l1 < len && l1 < 255 && name[l1] == last[l1])
-      l1++;
-    size_t l2 = len - l1;
-    if (l1 > 0)
-      x |= X_SAME_NAME;
-    if (l2 > 255)
-      x |= X_LONG_NAME;
-    if (bits & FLE_VARINT_FLAGS) {
-      varint(o, (int32_t)(x ? x : X_EXTENDED_FLAGS));
-    } else {
-      if (!x && !dir)
-        x |= X_TOP_DIR;
-      if ((x & 0xff00) || !x) {
-        x |= X_EXTENDED_FLAGS;
-        u8(o, x & 0xff);
-        u8(o, (x >> 8) & 0xff);
-      } else {
-        u8(o, x);
-      }
-    }
-    if (x & X_SAME_NAME)
-      u8(o, (unsigned)l1);
-    if (x & X_LONG_NAME)
-      varint(o, (int32_t)l2);
-    else
-      u8(o, (unsigned)l2);
-    put(o, name + l1, l2);
-    last = name;
-    lastLen = len;
-    varlong(o, dev || special ? 0 : (int64_t)m[FLW_SIZE], 3);
-    if (!(x & X_SAME_TIME))
-      varlong(o, mtime, 4);
-    if (x & X_MOD_NSEC)
-      varint(o, nsec);
-    if (!(x & X_SAME_MODE))
-      int32(o, (int32_t)mode);
-    if (uidOn && !(x & X_SAME_UID))
-      varint(o, (int32_t)uid);
-    if (gidOn && !(x & X_SAME_GID))
-      varint(o, (int32_t)gid);
-    if ((devices && dev) || (specials && special && protocol < 31)) {
-      if (!(x & X_SAME_RDEV_MAJOR))
-        varint(o, (int32_t)rdevMajor);
-      varint(o, (int32_t)minor);
-    }
-    if (links && S_ISLNK(emode)) {
+    struct fle_ent e = {
+      .name = names + at[i],
+      .len = strnlen(names + at[i], nlen - at[i]),
+      .mode = (uint32_t)m[FLW_MODE],
+      .uid = (uint32_t)m[FLW_UID],
+      .gid = (uint32_t)m[FLW_GID],
+      .rmaj = (uint32_t)m[FLW_RMAJOR],
+      .rmin = (uint32_t)m[FLW_RMINOR],
+      .size = (int64_t)m[FLW_SIZE],
+      .mtime = (int64_t)m[FLW_MTIME],
+      .nsec = (int32_t)m[FLW_NSEC],
+    };
+    if (S_ISLNK(e.mode)) {
       /* The target follows its name's NUL (flistwalk.c). */
-      size_t t = at[i] + len + 1;
-      size_t tlen = t < nlen ? strnlen(names + t, nlen - t) : 0;
-      varint(o, (int32_t)tlen);
-      put(o, names + t, tlen);
+      size_t t = at[i] + e.len + 1;
+      e.target = t < nlen ? names + t : "";
+      e.tlen = t < nlen ? strnlen(names + t, nlen - t) : 0;
     }
+    fle_entry(&st, o, &e, i == 0);
   }
+  fle_free(&st);
 }
 
 napi_value flist_encode(napi_env env, napi_callback_info info)
@@ -245,7 +336,7 @@ napi_value flist_encode(napi_env env, napi_callback_info info)
       napi_get_typedarray_info(env, argv[2], &t2, &metaLen, &meta, &ab, &off) != napi_ok || t2 != napi_float64_array ||
       !arg_int64(env, argv[3], &bits) || !arg_int64(env, argv[4], &protocol) || metaLen < atLen * FLW_FIELDS)
     return throw_type(env, "flistEncode(names: Buffer, at: Uint32Array, meta: Float64Array, bits, protocol)");
-  struct out o = {0};
+  struct fle_out o = {0};
   room(&o, atLen * 24 + 64);
   encode(&o, (const char *)names, nlen, at, meta, atLen, (unsigned)bits, (int)protocol);
   napi_value buf = NULL;

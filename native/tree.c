@@ -37,6 +37,7 @@
 #include "listing.h"
 #include "quickcheck.h"
 #include "source.h"
+#include "streamlist.h"
 
 #define MAX_THREADS 16
 
@@ -68,6 +69,7 @@ struct shared {
   struct quick q;
   size_t max_listed; /* a dirty directory's listing is handed back only up to this many entries */
   uint32_t flags;
+  struct sl_lists *lists; /* when asked: every directory's list recorded (streamlist.c) */
 };
 
 static bool push_job(struct shared *s, char *rel)
@@ -227,7 +229,7 @@ static bool keep_extra(const struct shared *s, struct kept *k, int dfd, char **n
  * subdirectories, it relies on this scan for them). A dirty directory's paired listing goes to *rec.
  * Returns 0 or a hard errno. */
 static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty_rec *rec, double counts[6],
-                    char ***subs, size_t *nsubs)
+                    char ***subs, size_t *nsubs, struct sl_dir **listed)
 {
   *dirty = true; /* until the listing proves otherwise; rec->listed stays false on the way out */
   /* No symlink is followed below the root: a directory swapped for one is never listed through it.
@@ -242,11 +244,16 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
   }
   struct listing a = {0}, b = {0};
   struct kept k = {0};
+  struct sl_dir *ld = NULL;
   int e = list_names(sfd, &a);
   if (!e)
     e = list_names(dfd, &b);
   if (e) {
     e = fd_exhausted(e) || e == ENOMEM ? e : 0;
+    goto out;
+  }
+  if (s->lists && !(ld = sl_dir_new(a.n))) {
+    e = ENOMEM;
     goto out;
   }
   *subs = malloc((a.n ? a.n : 1) * sizeof **subs);
@@ -273,6 +280,10 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
     struct statx x, y;
     int xe = stat_entry(sfd, a.names[i], &x);
     int ye = tw != SIZE_MAX ? stat_entry(dfd, b.names[tw], &y) : ENOENT;
+    if (ld && !sl_dir_entry(ld, &a, i, &x, xe, sfd)) {
+      sl_dir_free(ld);
+      ld = NULL; /* no record: the lists are not counted (the worker sees *listed NULL) */
+    }
     bool ok = !xe && !ye;
     bool collapse = false;
     if (!ok) {
@@ -338,6 +349,10 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
   memcpy(rec->coll, k.coll, sizeof k.coll);
   rec->listed = true;
 out:
+  if (ld && !e && sl_dir_end(ld, rel, &a))
+    *listed = ld;
+  else
+    sl_dir_free(ld);
   kept_free(&k);
   close(sfd);
   close(dfd);
@@ -364,9 +379,14 @@ static void *worker(void *arg)
     char **subs = NULL;
     size_t nsubs = 0;
     struct dirty_rec rec = {0};
-    int e = scan_one(s, rel, &dirty, &rec, counts, &subs, &nsubs);
+    struct sl_dir *listed = NULL;
+    int e = scan_one(s, rel, &dirty, &rec, counts, &subs, &nsubs, &listed);
 
     pthread_mutex_lock(&s->mu);
+    if (s->lists && (!listed || !sl_lists_add(s->lists, listed))) {
+      sl_lists_fail(s->lists);
+      sl_dir_free(listed);
+    }
     s->busy--;
     if (e && !s->error)
       s->error = e;
@@ -418,7 +438,9 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     return throw_type(env, "src and destRel must be Buffers without NUL bytes");
   const double *q = arg_f64(env, argv[3], 5);
   if (!q || !(q[4] >= 1))
-    return throw_type(env, "q must be a Float64Array of 5 (maxListed >= 1)");
+    return throw_type(env, "q must be a Float64Array of 5 (maxListed >= 1), or 6 (recordLists)");
+  /* q[5], when there: record every directory's list for a local run's byte figures (streamlist.c). */
+  bool record = arg_f64(env, argv[3], 6) && q[5] != 0;
   /* The tree's root is opened once, beneath its anchor (by default it is its own: an operand). */
   uint32_t anchor = srclen;
   if (argc >= 5 && !arg_anchor(env, argv[4], &anchor))
@@ -470,6 +492,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     return err_object(env, -relfd, "openat2");
   }
   s.rootfd = relfd;
+  s.lists = record ? sl_lists_new() : NULL; /* none (out of memory): no record, the figures are walked */
   int threads = (int)q[3];
   if (threads < 1)
     threads = 1;
@@ -494,6 +517,9 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   free(root);
 
   napi_value result = NULL;
+  if (s.lists && s.error)
+    sl_lists_fail(s.lists);
+  napi_value lists = s.lists ? sl_lists_finish(env, s.lists) : NULL;
   if (s.error) {
     for (size_t i = 0; i < s.ndirty; i++)
       free_rec(&s.dirty[i]);
@@ -534,7 +560,8 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     ok = ok && napi_set_element(env, arr, (uint32_t)i, o) == napi_ok;
   }
   if (ok && napi_create_object(env, &result) == napi_ok &&
-      (napi_set_named_property(env, result, "dirty", arr) != napi_ok ||
+      ((lists && napi_set_named_property(env, result, "lists", lists) != napi_ok) ||
+       napi_set_named_property(env, result, "dirty", arr) != napi_ok ||
        napi_set_named_property(env, result, "counts", counts) != napi_ok))
     result = NULL;
   if (!ok)

@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { addonCandidates, platformTag, type AddonCandidate } from './addon-path.js';
-import type { DirListing, DirectRequest, PairEntry, PairListing } from '../model/listing.js';
+import type { DirListing, DirectRequest, PairEntry, PairListing, RecordedLists } from '../model/listing.js';
 import type { EngineOptions, EngineContext, OpFailure } from './types.js';
 import type { Stat } from '../model/stat.js';
 import type { PairCursor } from './pair.js';
@@ -59,7 +59,9 @@ export interface Addon {
   /** The direct path (native/direct.c): new regular files of the next chunks encoded as File ops; an older addon lacks it. */
   pairDirect?(cursor: object, rel: Buffer, anchor: number, big: number, hardLinks: boolean): void;
   pairClose(cursor: object): void;
-  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array } | NativeFailure;
+  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array; lists?: { handle: object; order: Float64Array } } | NativeFailure;
+  /** One recorded list counted (native/streamlist.c; model/listing.ts RecordedLists); an older addon lacks it. */
+  streamListCount?(handle: object, ...args: Parameters<RecordedLists['count']>): number;
   // rsync's transfer checksums (native/checksum.c; src/remote/checksum.ts's NativeSums).
   sumChecksum1(b: Uint8Array): number;
   sumBlock(kind: number, b: Uint8Array, seed: number): Buffer;
@@ -287,7 +289,11 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
           rel: d.rel,
           pair: d.names ? (decodePair({ ...(d as RawPair), destErrno: 0 }) as PairListing) : undefined,
         }));
-        return { dirty, counts: { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! } };
+        const counts = { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! };
+        const count = addon.streamListCount?.bind(addon);
+        const rec = r.lists;
+        if (!rec || !count) return { dirty, counts };
+        return { dirty, counts, lists: { order: rec.order, count: (...a) => count(rec.handle, ...a) } };
       }),
     close: () => {
       if (open) addon.closeContext(ctx);

@@ -69,6 +69,23 @@ export interface DirectRequest {
   hardLinks: boolean;
 }
 
+/**
+ * The source's incremental file lists as scanTree recorded them while it listed and stat'ed the tree
+ * (native/streamlist.c): what a local run's byte figures count (run/stream-totals.ts), with no second walk.
+ */
+export interface RecordedLists {
+  /** Per list, in the order rsync's sender sends them (the operand's own first): [its record, its directory's index in rsync's dir_flist, its entries]. */
+  order: Float64Array;
+  /**
+   * Counts list `list` (its place in `order`; -1: none), after `top` (the operand's own entry, its mode,
+   * size, mtime, nsec, uid, gid, rdev major and minor in `topMeta`) when given, into a counter of rsync's
+   * multiplexed output whose [held, written] `state` holds; the entries are named below `prefix`.
+   * `settings`: [flistenc.h FLE_* bits, protocol]; `nameLen`: the length of the name sent after a new id
+   * (-1: none). Lists are counted in order, once. Returns the entries counted, -1 when a name is too long.
+   */
+  count(list: number, prefix: Buffer, top: Buffer | undefined, topMeta: Float64Array, settings: Float64Array, state: Float64Array, nameLen: (id: number, user: boolean) => number): number;
+}
+
 /** scanTree's answer. */
 export interface TreeScan {
   /**
@@ -78,4 +95,6 @@ export interface TreeScan {
   dirty: { rel: Buffer; pair: PairListing | undefined }[];
   /** Entries of the clean directories, by type, and their total size. */
   counts: { dir: number; reg: number; link: number; dev: number; special: number; size: number };
+  /** The source's lists, when the query asked for them and the scan saw the whole tree. */
+  lists?: RecordedLists;
 }

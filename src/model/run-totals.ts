@@ -1,5 +1,7 @@
 // What a run adds up, as plain data: the figures progress/, the --stats lines and the --json summary read.
-// A leaf (imports nothing from src/), so the renderers depend on the figures and never on the run.
+// A leaf (imports nothing from src/ beyond the model), so the renderers depend on the figures and never on the run.
+
+import type { RecordedLists } from './listing.js';
 
 /** Entries by file type (plan/decide.ts FileType: reg, dir, link, dev, special). */
 export type Counts = Record<'reg' | 'dir' | 'link' | 'dev' | 'special', number>;
@@ -38,6 +40,8 @@ export interface RunTotals {
   ops?: number;
   /** A local copy's -v summary and --stats bytes as rsync's two processes would have counted their stream (run/stream-totals.ts). */
   stream?: StreamTotals;
+  /** The source's lists as scanTree recorded them, kept for those figures (run/stream-totals.ts). */
+  lists?: RecordedLists;
   /** --no-whole-file on a local copy: the delta search's figures (run/local-delta.ts). */
   delta?: DeltaTotals;
   /**

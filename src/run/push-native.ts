@@ -22,7 +22,7 @@ export const Flw = { Mode: 0, Size: 1, Mtime: 2, Nsec: 3, Uid: 4, Gid: 5, Dev: 6
 /** What an error record of flistWalk is about (native/flistwalk.h FLW_ERR_*). */
 export const FlwError = { Opendir: 1, Stat: 2, Readlink: 3 } as const;
 /** flistEncode's option bits (native/flistenc.h FLE_*). */
-export const Fle = { VarintFlags: 1, Uid: 2, Gid: 4, Links: 8, Devices: 16, Specials: 32 } as const;
+export const Fle = { VarintFlags: 1, Uid: 2, Gid: 4, Links: 8, Devices: 16, Specials: 32, NumericIds: 64 } as const;
 
 /** Whether a push with these options lists its one operand through the addon (the plain case above). */
 export function nativeListable(c: Config, hasFilters: boolean, hasXattrs: boolean, hasAcls: boolean, listed: Buffer | undefined, tick: unknown): boolean {

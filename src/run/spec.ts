@@ -11,6 +11,7 @@ import type { EngineOptions } from '../engine/types.js';
 import type { Engine } from '../engine/engine.js';
 import type { CheckOptions } from '../plan/quickcheck.js';
 import type { Granularity } from './time-granularity.js';
+import { recordsLists } from './stream-list.js';
 
 export interface RunSpec {
   /** rsync's quick check for non-directories. */
@@ -138,6 +139,7 @@ export function treeQuery(c: Config, pair: Float64Array): Float64Array | undefin
   if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
   if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.deleteMode === 'delay' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
   const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
-  // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor.
-  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), pairChunk());
+  // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor; the
+  // source's lists are recorded as it goes when the run's byte figures will count them (stream-list.ts).
+  return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), pairChunk(), recordsLists(c) ? 1 : 0);
 }

@@ -4,13 +4,16 @@
 // "dir/" operand's entries with it), then one list per directory, each directory's list after its
 // parent's, depth first in rsync's sorted order; within a list the entries go out in readdir() order,
 // each encoded against the one sent before it (remote/flist-send.ts FlistEncoder), so the sizes depend
-// on that order: the directories are read here with opendir(), as rsync's sender reads them.
+// on that order: the directories are read here with opendir(), as rsync's sender reads them. A re-sync
+// whose scanTree recorded the lists as it listed the tree (native/streamlist.c, asked for by
+// recordsLists) is not walked again: its lists are counted in C, in the same order (recordedLists).
 
 import { opendirSync, readlinkSync } from 'node:fs';
 import type { Config } from '../model/config.js';
 import type { Stat } from '../model/stat.js';
 import { isFailure } from '../model/failure.js';
 import type { Engine } from '../engine/engine.js';
+import type { RecordedLists } from '../model/listing.js';
 
 import { FlistEncoder, type SendEntry } from '../remote/flist-send.js';
 import { flistSettings } from '../remote/flist-settings.js';
@@ -39,6 +42,15 @@ export function unmodelled(c: Config): string | undefined {
     if (new Set(names).size < names.length) return 'repeated names';
   }
   return undefined;
+}
+
+/**
+ * Whether scanTree records the source's lists for the byte figures as it scans (spec.ts treeQuery): only
+ * when the figures will be printed (the -v summary, --stats, --log-file; not under --json) for a run
+ * the model covers, with one operand, and without -H (the recorded lists carry no hard-link groups).
+ */
+export function recordsLists(c: Config): boolean {
+  return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
 type Named = SendEntry & { sub: boolean };
@@ -110,17 +122,48 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
 
 const sorted = (l: Named[]): Named[] => l.slice().sort((a, b) => compareNames(a.name, a.sub, b.name, b.sub));
 
-/** A list as rsync's sender sends it: its entries, and (but for the first) its directory's index in dir_flist. */
-export interface SentList {
-  entries: SendEntry[];
-  dirNdx?: number;
+/** A list scanTree recorded, counted by RecordedLists.count (its arguments but the settings and state). */
+export interface RecordedList {
+  list: number;
+  prefix: Buffer;
+  top: Buffer | undefined;
+  topMeta: Float64Array;
+  count: number;
+}
+
+/** A list as rsync's sender sends it: its entries (or the record of them), and (but for the first) its directory's index in dir_flist. */
+export type SentList = ({ entries: SendEntry[] } | { recorded: RecordedList }) & { dirNdx?: number };
+
+const NO_META = new Float64Array(8);
+
+/** The lists of the run's one directory operand as scanTree recorded them, in the same order as rsyncLists'. */
+function* recordedLists(c: Config, engine: Engine, r: RecordedLists): Generator<SentList> {
+  const src = c.sources[0]!;
+  const st = engine.lstat(src);
+  if (isFailure(st) || (st.mode & 0o170000) !== 0o040000) throw new Unreadable();
+  const topMeta = Float64Array.of(st.mode, 0, st.mtimeSec, st.mtimeNsec, st.uid, st.gid, 0, 0);
+  const o = r.order;
+  const n = o.length / 3;
+  // "dir/": the first list is "." and the directory's entries; "dir": the first list is "dir" alone,
+  // and its entries, named below it, come as the list of directory 0.
+  const slash = hasTrailingSlash(src);
+  const prefix = slash ? NO_PATH : baseName(src);
+  yield slash
+    ? { recorded: { list: 0, prefix, top: DOT, topMeta, count: 1 + o[2]! } }
+    : { recorded: { list: -1, prefix, top: prefix, topMeta, count: 1 } };
+  for (let k = slash ? 1 : 0; k < n; k++) yield { recorded: { list: k, prefix, top: undefined, topMeta: NO_META, count: o[k * 3 + 2]! }, dirNdx: o[k * 3 + 1]! };
 }
 
 /**
  * rsync's lists for this run's sources, in the order its sender sends them. Throws when a source
  * cannot be read again as the run read it: the caller then gives up on the figures.
  */
-export function* rsyncLists(c: Config, engine: Engine): Generator<SentList> {
+export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists): Generator<SentList> {
+  // An operand named "." without a "/" after it is listed below by the walk's own rules.
+  if (recorded && recordsLists(c) && (hasTrailingSlash(c.sources[0]!) || !baseName(c.sources[0]!).equals(DOT))) {
+    yield* recordedLists(c, engine, recorded);
+    return;
+  }
   // The first list: each operand, and a "dir/" operand's entries after its ".".
   const first: Named[] = [];
   for (const src of c.sources) {

@@ -36,6 +36,18 @@ export class MuxCounter extends ByteWriter {
     this.held = HEADER;
   }
 
+  /** The counter's state into `s` ([held, written]), for a counter in C to go on from (native/flistenc.c). */
+  saveState(s: Float64Array): void {
+    s[0] = this.held;
+    s[1] = this.written;
+  }
+
+  /** The state a counter in C left in `s`. */
+  loadState(s: Float64Array): void {
+    this.held = s[0]!;
+    this.written = s[1]!;
+  }
+
   override get length(): number {
     return this.written + this.held - HEADER;
   }

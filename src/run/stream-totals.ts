@@ -14,13 +14,19 @@
 // Outside what is worked out here (anything changed, -vv or -ii, whose generator names every entry to
 // the sender, lists sent in several lots as rsync's 1,000-entry lookahead spreads them over the
 // generator's answers, and the options stream-list.ts leaves out), the caller keeps its plain figures.
+// The lists come from scanTree's record when it made one (counted in C, native/streamlist.c, the
+// counter's state handed over and back around each list), else from a walk here (stream-list.ts).
 
 import type { Config } from '../model/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { RunTotals, StreamTotals } from '../model/run-totals.js';
+import type { RecordedLists } from '../model/listing.js';
 import { NdxWriter, NDX_FLIST_EOF } from '../remote/ndx.js';
 import { MuxCounter } from './stream-out.js';
-import { listEncoder, rsyncLists, unmodelled, type SentList } from './stream-list.js';
+import { listEncoder, rsyncLists, unmodelled, type RecordedList, type SentList } from './stream-list.js';
+import { flistSettings } from '../remote/flist-settings.js';
+import { Fle } from './push-native.js';
+import { groups, users } from '../util/userdb.js';
 
 /** rsync's NDX_FLIST_OFFSET: a directory's list is announced as this minus the directory's index. */
 const NDX_FLIST_OFFSET = -101;
@@ -41,16 +47,37 @@ function quiet(c: Config, t: RunTotals): boolean {
 export function streamTotals(c: Config, t: RunTotals, engine: Engine): StreamTotals | undefined {
   if (unmodelled(c) !== undefined || !quiet(c, t)) return undefined;
   try {
-    return session(c, engine);
+    return session(c, engine, t.lists);
   } catch {
     // A source that could not be read again: no figures.
     return undefined;
   }
 }
 
-function session(c: Config, engine: Engine): StreamTotals | undefined {
+/** Counts recorded lists into `out` through the addon (its counter's state handed over and back). */
+function recordedCounter(c: Config, r: RecordedLists, out: MuxCounter): (l: RecordedList) => number {
+  const o = flistSettings(c);
+  const bits = Fle.VarintFlags | (o.uid ? Fle.Uid : 0) | (o.gid ? Fle.Gid : 0) | (o.links ? Fle.Links : 0) | (o.devices ? Fle.Devices : 0) | (o.specials ? Fle.Specials : 0) | (o.numericIds ? Fle.NumericIds : 0);
+  const settings = Float64Array.of(bits, c.protocol ?? 32);
+  const state = new Float64Array(2);
+  // listEncoder's names: the bytes of the name the user database gives, none when it has none.
+  const nameLen = (id: number, user: boolean): number => {
+    const n = (user ? users : groups).nameOf(id);
+    return n === undefined ? -1 : Buffer.byteLength(n);
+  };
+  return (l) => {
+    out.saveState(state);
+    const n = r.count(l.list, l.prefix, l.top, l.topMeta, settings, state, nameLen);
+    if (n !== l.count) throw new Error('a recorded list could not be counted');
+    out.loadState(state);
+    return n;
+  };
+}
+
+function session(c: Config, engine: Engine, recorded: RecordedLists | undefined): StreamTotals | undefined {
   const out = new MuxCounter();
   const enc = listEncoder(c, c.protocol ?? 32);
+  const counted = recorded ? recordedCounter(c, recorded, out) : undefined;
   const ndx = new NdxWriter();
   const b = Buffer.allocUnsafe(8);
   let index = 0;
@@ -58,14 +85,22 @@ function session(c: Config, engine: Engine): StreamTotals | undefined {
   const send = (l: SentList): number => {
     if (l.dirNdx !== undefined) out.put(ndx.encodeInto(NDX_FLIST_OFFSET - l.dirNdx, b, 0));
     const start = index;
-    for (const e of l.entries) enc.entry(out, e, index++, start);
+    let n: number;
+    if ('recorded' in l) {
+      if (!counted) throw new Error('no recorded lists');
+      n = counted(l.recorded);
+      index += n;
+    } else {
+      for (const e of l.entries) enc.entry(out, e, index++, start);
+      n = l.entries.length;
+    }
     // The end: a zero flags varint and the I/O-error varint (write_end_of_flist).
     out.varint(0);
     out.varint(0);
     lists++;
-    return l.entries.length;
+    return n;
   };
-  const it = rsyncLists(c, engine);
+  const it = rsyncLists(c, engine, recorded);
   let next = it.next();
   const eof = (): void => out.put(ndx.encodeInto(NDX_FLIST_EOF, b, 0));
 

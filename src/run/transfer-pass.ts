@@ -132,6 +132,8 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
   const t = rc.source.dirtyDirs(scanSrc, root.rel);
   if (t === undefined || isFailure(t)) return [root];
   rc.tally.addListed(t.counts, t.counts.size);
+  // Kept for the byte figures of a run that ends up changing nothing (run/stream-totals.ts).
+  if (t.lists) rc.tally.totals.lists = t.lists;
   const frames: Frame[] = [];
   let rootDirty = false;
   for (const { rel: d, pair } of t.dirty) {

@@ -38,7 +38,7 @@ it('reads the arrays by the places and bits the C headers define', () => {
   for (const [k, v] of Object.entries(FlwError)) expect([k, flw.get(`FLW_ERR_${k.toUpperCase()}`)]).toEqual([k, v]);
   const fle = cEnum('flistenc.h', 'FLE_');
   const bits: Record<keyof typeof Fle, string> = {
-    VarintFlags: 'FLE_VARINT_FLAGS', Uid: 'FLE_UID', Gid: 'FLE_GID', Links: 'FLE_LINKS', Devices: 'FLE_DEVICES', Specials: 'FLE_SPECIALS',
+    VarintFlags: 'FLE_VARINT_FLAGS', Uid: 'FLE_UID', Gid: 'FLE_GID', Links: 'FLE_LINKS', Devices: 'FLE_DEVICES', Specials: 'FLE_SPECIALS', NumericIds: 'FLE_NUMERIC_IDS',
   };
   expect(fle.size).toBe(Object.keys(bits).length);
   for (const [k, c] of Object.entries(bits)) expect([k, fle.get(c)]).toEqual([k, Fle[k as keyof typeof Fle]]);

@@ -36,6 +36,17 @@ describe('RunSpec', () => {
     expect(s.treeQuery![0]! & 128).toBe(128); // directory times
   });
 
+  it('scanTree records the source\'s lists only when the byte figures will count them', () => {
+    const records = (...args: string[]): number | undefined => spec(config(...args)).treeQuery?.[5];
+    expect(records('-av')).toBe(1);
+    expect(records('-a', '--stats')).toBe(1);
+    expect(records('-a', '--log-file=/dev/null')).toBe(1);
+    expect(records('-a')).toBe(0); // nothing prints them
+    expect(records('-av', '--json')).toBe(0);
+    expect(records('-avH')).toBe(0); // the record carries no hard-link groups
+    expect(records('-av', '--protocol=30')).toBe(0); // outside the model (stream-list.ts unmodelled)
+  });
+
   it('options that must see every entry turn the native quick check off, and scanTree with it', () => {
     for (const args of [['-a', '-c'], ['-a', '--size-only'], ['-a', '-I'], ['-a', '-ii'], ['-a', '--chmod=u+x'], ['-a', '--remove-source-files']]) {
       const s = spec(config(...args));
