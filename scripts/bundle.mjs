@@ -189,7 +189,14 @@ writeFileSync('dist/bin.js', appendFunctionTable(readFileSync('dist/bin.js', 'ut
 
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 
-// The start-up snapshot of dist/bin.js, for the Node that runs this build (bin/arsync uses it).
-const { buildSnapshot } = await import('./build-snapshot.mjs');
-const noSnapshot = buildSnapshot();
-if (noSnapshot) console.warn(`bundle: no start-up snapshot (${noSnapshot}); arsync starts from dist/bin.js`);
+// The start-up snapshot of dist/bin.js, for the Node that runs this build (bin/arsync uses it). Not when npm
+// runs this build to pack or publish the package (its prepare step): the blob is not in the package (it only
+// loads in the Node that built it; the install step builds it on the user's machine), and building it costs
+// about 3 s of CPU (a traced run, the build, a check run) that scripts/install-test.sh used to spend.
+if (process.env.npm_command === 'pack' || process.env.npm_command === 'publish') {
+  console.warn(`bundle: no start-up snapshot while npm ${process.env.npm_command}s the package (it is not packed)`);
+} else {
+  const { buildSnapshot } = await import('./build-snapshot.mjs');
+  const noSnapshot = buildSnapshot();
+  if (noSnapshot) console.warn(`bundle: no start-up snapshot (${noSnapshot}); arsync starts from dist/bin.js`);
+}
