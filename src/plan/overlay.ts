@@ -73,6 +73,8 @@ function note(map: Map<string, Firsts>, name: string, o: Occurrence): void {
 const occurrences = (f: Firsts): Occurrence[] => (f.firstDir && f.firstDir !== f.first ? [f.first, f.firstDir] : [f.first]);
 
 export class Overlay {
+  /** Roots walked as layers of an earlier root's directory (run/layers.ts): not walked on their own. */
+  readonly absorbed = new Set<number>();
   private readonly rels: string[];
   /** Roots by the destination path they land on. */
   private readonly byRel = new Map<string, number[]>();

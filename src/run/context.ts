@@ -118,6 +118,17 @@ export interface Frame {
   treeMode?: boolean;
   /** Its paired listing, when scanTree already made it. */
   pair?: PairListing;
+  /** Several sources: other roots' directories at this path, walked with it as one listing (layers.ts). */
+  layers?: Layer[];
+  /** Several sources: roots landing right inside this directory, listed with its entries (layers.ts). */
+  adopt?: number[];
+}
+
+/** Another root's source directory at a frame's destination path (run/layers.ts). */
+export interface Layer {
+  src: Buffer;
+  /** The root's index in the plan. */
+  root: number;
 }
 
 /** A source entry that is in the transfer, with its destination twin. */
@@ -131,6 +142,10 @@ export interface Kept {
   merged?: boolean;
   /** A symlink the run follows to a directory (-L, -k, --copy-unsafe-links): a directory in the list's order. */
   linkDir?: boolean;
+  /** From a layer of its directory: that root's index (run/layers.ts). */
+  root?: number;
+  /** A directory other layers have too (run/layers.ts). */
+  layers?: Layer[];
 }
 
 /** --chmod applies to what the source says before anything is compared or made. */

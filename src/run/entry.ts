@@ -32,6 +32,7 @@ import { searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
 import { convertedTarget } from './iconv-errors.js';
+import { surelyUnreadable } from './unopenable.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 export interface EntryIn {
@@ -334,7 +335,9 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       tokens: (n) => rc.lines.searched(line, n),
     });
   }
-  return queueCopy(rc, m, kind, verdict, flags, undefined, () => rc.lines.emit(kind, verdict, line));
+  // A file the sender cannot open has no line in rsync (its line follows the send): run/unopenable.ts.
+  const silent = kind === 'reg' && !c.dryRun && rc.lines.active && surelyUnreadable(st);
+  return queueCopy(rc, m, kind, verdict, flags, undefined, silent ? undefined : () => rc.lines.emit(kind, verdict, line));
 }
 
 /** --partial-dir: a current file's waiting partial is removed, as rsync's generator does (rc.partials is unset under -n). */

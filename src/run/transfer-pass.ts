@@ -21,6 +21,7 @@ import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { depthFirst } from './tree-lines.js';
+import { layeredKept, layersAt } from './layers.js';
 
 export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> {
   const c = rc.c;
@@ -28,6 +29,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
   const root = rc.charsets && rootIn.rel.length ? convertedRoot(rc, rootIn) : rootIn;
   if (!root) return;
   if (root.missing) return missingRoot(rc, root);
+  if (rc.overlay?.absorbed.has(rc.plan.roots.indexOf(rootIn))) return;
   const started = startRoot(rc, root, (errno, syscall, what) => rc.tally.ioError(root.src, errno, syscall, what));
   if (!started) return;
   const { st, scanSrc } = started;
@@ -81,6 +83,11 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
   if (!frame) return;
   frame.sender = sender?.enterDir(root.rel, root.src);
   frame.receiver = receiver?.enterDir(root.rel);
+  const layered = role === 'owner' ? layersAt(rc, rc.root.index, root) : undefined;
+  if (layered) {
+    frame.layers = layered.layers;
+    frame.adopt = layered.adopt;
+  }
   await walkFrames(
     treeFrames(rc, frame, scanSrc),
     (dir) => {
@@ -128,7 +135,7 @@ async function descend(rc: RunContext, f: Frame): Promise<void> {
  * clean ones are only counted. Returns the frames to walk (a stack), or [root] when it does not apply.
  */
 function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
-  if (!root.destExists) return [root];
+  if (!root.destExists || root.layers) return [root];
   const t = rc.source.dirtyDirs(scanSrc, root.rel);
   if (t === undefined || isFailure(t)) return [root];
   rc.tally.addListed(t.counts, t.counts.size);
@@ -238,7 +245,9 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   // --delete unless protected).
   const extraneous = new DeleteList();
   let firstKept: Kept[] | undefined;
-  if (pair.whole) {
+  if (dir.layers) {
+    firstKept = layeredKept(rc, dir, pair, extraneous);
+  } else if (pair.whole) {
     firstKept = classify(rc, dir, pair.whole, extraneous, 'fail');
     traceListed(rc, dir, firstKept);
     countCollapsed(rc, pair.whole);
@@ -266,7 +275,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   // Non-directories are planned chunk by chunk; directories wait for all of them.
   const dirs: Kept[] = [];
   if (firstKept) {
-    await planFiles(rc, dir, firstKept, dirs, pair.whole!);
+    await planFiles(rc, dir, firstKept, dirs, pair.whole);
   } else {
     for (const chunk of pair.chunks()) {
       countCollapsed(rc, chunk);
@@ -318,6 +327,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
       }
       f.sender = dir.sender?.enterDir(k.rel, k.src);
       f.receiver = dir.receiver?.enterDir(k.rel);
+      if (k.layers) f.layers = k.layers;
       subdirs.push(f);
       continue;
     }
@@ -354,8 +364,9 @@ function countCollapsed(rc: RunContext, chunk: PairListing): void {
  * Plan the non-directories of `kept` now (after the chunk's direct-path ops); its directories go to
  * `dirs` (planned after every file).
  */
-async function planFiles(rc: RunContext, dir: Frame, kept: Kept[], dirs: Kept[], chunk: PairListing): Promise<void> {
-  await planDirect(rc, dir, chunk);
+async function planFiles(rc: RunContext, dir: Frame, kept: Kept[], dirs: Kept[], chunk: PairListing | undefined): Promise<void> {
+  // A layered listing (run/layers.ts) has no one chunk: several sources make it, no direct path.
+  if (chunk) await planDirect(rc, dir, chunk);
   for (const k of kept) {
     if (rc.abort.aborted) return;
     if (isDirKept(k) || k.linkDir) {

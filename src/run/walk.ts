@@ -107,11 +107,11 @@ export async function openListing(rc: RunContext, dir: Frame, direct?: DirectReq
  * the chunk; the caller keeps directories for after every chunk). A vanished entry is reported when
  * `onVanish` is 'fail' (noted for the delete gate when 'note'); an entry the sender excludes is
  * extraneous on the destination, like the chunk's destination-only names (collected in `extraneous`
- * when given).
+ * when given). `rootIndex`: the root whose directory `dir.src` is (another than the walk's in run/layers.ts).
  */
-export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, onVanish: 'fail' | 'note' | 'none'): Kept[] {
+export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, onVanish: 'fail' | 'note' | 'none', rootIndex = rc.root.index): Kept[] {
   // Several sources: what the other roots put in this directory is theirs, and never extraneous.
-  const others = rc.overlay?.othersIn(rc.root.index, dir.rel);
+  const others = rc.overlay?.othersIn(rootIndex, dir.rel);
   // Many entries planned here is a large job even if none needs copying (util/tiering.ts).
   notePlanned(chunk.entries.length);
   if (extraneous) for (const x of chunk.extras) if (!others?.has(x.name.toString('latin1'))) extraneous.add(x.name, x.st);
@@ -134,7 +134,7 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     }
     const st = withChmod(rc, e.st);
     const occ = others?.get(e.name.toString('latin1'));
-    const role = occ ? roleOf({ root: rc.root.index, dir: isDirEntry(e) }, occ) : 'owner';
+    const role = occ ? roleOf({ root: rootIndex, dir: isDirEntry(e) }, occ) : 'owner';
     if (role === 'skip') continue;
     // Excluded, or a directory -m prunes: not in the transfer, so extraneous on the destination.
     // --iconv: the sender matches its rules against its own names.
@@ -144,7 +144,11 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     }
     const k: Kept = { name: e.name, src, rel, st, dest: e.dest };
     if (role === 'merged') k.merged = true;
-    if (followedDir(rc, e, src, rel)) k.linkDir = true;
+    const through = followedLink(rc, e, src, rel);
+    if (through === 'dir' && rc.c.recursive) k.linkDir = true;
+    // rsync's sender finds a link it must follow dangling as it lists this directory, before the
+    // generator deletes in it: no deletion from here on (the entry reports it when it is decided).
+    else if (through === 'dangling' && rc.c.deleteMode !== 'none') rc.gate.noteError();
     kept.push(k);
   }
   return kept;
@@ -153,19 +157,25 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
 /**
  * -L, -k, --copy-unsafe-links (an unsafe link): a symlink that leads to a directory is that directory in
  * rsync's list (its sender stats through it), so it comes among the directories, in their order, and its
- * contents after every file of its parent. Which links are followed is entry.ts's rule, applied there
- * again to the link's target read once for the entry.
+ * contents after every file of its parent; one that leads nowhere is the sender's I/O error. Which links
+ * are followed is entry.ts's rule, applied there again to the link's target read once for the entry.
  */
-function followedDir(rc: RunContext, e: PairEntry, src: Buffer, rel: Buffer): boolean {
+function followedLink(rc: RunContext, e: PairEntry, src: Buffer, rel: Buffer): 'dir' | 'dangling' | undefined {
   const c = rc.c;
-  if (!c.recursive || !e.st || fileType(e.st.mode) !== 'link' || !(c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks)) return false;
-  if (!c.copyLinks && !c.copyDirlinks) {
+  if (!e.st || fileType(e.st.mode) !== 'link' || !(c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks)) return undefined;
+  // Only -r needs a directory known here (walked in its turn), and only --delete a dangling link.
+  if (!c.recursive && c.deleteMode === 'none') return undefined;
+  let followAll = c.copyLinks;
+  if (!c.copyLinks && c.copyUnsafeLinks) {
     const raw = rc.source.readlink(src);
     const target = raw && c.mungeLinks ? unmunge(raw) : raw;
-    if (target === undefined || !unsafeSymlink(target, rel)) return false;
+    followAll = target !== undefined && unsafeSymlink(target, rel);
   }
+  if (!followAll && !c.copyDirlinks) return undefined;
   const through = rc.source.follow(src);
-  return through !== undefined && fileType(through.mode) === 'dir';
+  // -k alone keeps a link that leads nowhere as a link: only a link followed whatever it leads to fails.
+  if (through === undefined) return followAll ? 'dangling' : undefined;
+  return fileType(through.mode) === 'dir' ? 'dir' : undefined;
 }
 
 /** The sender's filter verdict on an entry; the rule that decided it traced under --debug=FILTER (-vv). */

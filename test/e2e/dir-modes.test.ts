@@ -112,7 +112,7 @@ describeEngines((e) => {
           const x = spawnSync('setpriv', [`--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups', '--', 'rsync', ...args], { cwd: A, encoding: 'utf8' });
           return { code: x.status, signal: x.signal, stdout: x.stdout, stderr: x.stderr, argv: ['rsync', ...args] };
         },
-        // No -i: rsync's sender prints no line for a file it cannot open, arsync does (docs/options.md).
+        // No -i here: the lines of a file that cannot be opened are test/e2e/unopenable-lines.test.ts's.
         arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
       });
       expectSameOutput(r);
