@@ -34,6 +34,7 @@
         "native/checksum.c",
         "native/sendread.c",
         "native/pipes.c",
+        "native/rmtree.c",
         "native/flistwalk.c",
         "native/flistenc.c",
         "native/streamlist.c",

@@ -11,6 +11,7 @@
 #include "xattrio.h"
 #include "scanpair.h"
 #include "pipes.h"
+#include "rmtree.h"
 #include "sendread.h"
 #include "flistenc.h"
 #include "streamlist.h"
@@ -64,6 +65,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"sendOpen", NULL, send_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendReadWhole", NULL, send_read_whole, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipeOpen", NULL, pipe_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"removeTree", NULL, rm_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},
     {"streamListCount", NULL, stream_list_count, NULL, NULL, NULL, napi_enumerable, NULL},

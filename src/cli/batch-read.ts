@@ -178,7 +178,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
   if (inc) parts[0]!.dir = dirs[0];
   if (showList) io.out.write(filelistEnd(first.entries.length, c.info.FLIST, 'receiving'));
 
-  const holder = makeStaging(c.dest, 'arsync-batch-');
+  const holder = makeStaging(c.dest, 'arsync-batch-', c.engine);
   const staging = nodePath.join(holder, 'tree');
   fs.mkdirSync(staging, 0o700);
   let errors = 0;

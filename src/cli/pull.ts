@@ -162,7 +162,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     io.err.write(`arsync: ${tap.message}\n`);
     return { code: tap.code };
   }
-  const holder = makeStaging(c.dest, 'arsync-pull-');
+  const holder = makeStaging(c.dest, 'arsync-pull-', c.engine);
   const staging = nodePath.join(holder, 'tree');
   fs.mkdirSync(staging, 0o700);
   p.copyAs?.hand([holder, staging]);

@@ -9,16 +9,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { onSignalExit } from './signals.js';
+import { loadAddon } from '../engine/native.js';
+import type { EngineChoice } from '../model/config.js';
 
 /** The staging holders made and not yet removed, each with the call that takes its signal undo back. */
 const live = new Map<string, () => void>();
+/** The holders the addon removes (native/rmtree.c): not on the node engine, which stays without the addon. */
+const nativeRemoval = new Set<string>();
 
 /**
  * A new private (0700) holder for a staging tree beside `dest` (stagingParent), named PREFIX-XXXXXX; a
  * signal that ends the process before removeStaging() removes it then.
  */
-export function makeStaging(dest: Buffer, prefix: string): string {
+export function makeStaging(dest: Buffer, prefix: string, engine: EngineChoice): string {
   const holder = fs.mkdtempSync(nodePath.join(stagingParent(dest), prefix));
+  if (engine !== 'node') nativeRemoval.add(holder);
   live.set(holder, onSignalExit(() => removeStaging(holder)));
   fs.chmodSync(holder, 0o700);
   return holder;
@@ -73,6 +78,13 @@ export function linkable(holder: string, dest: Buffer, tempDir: string | undefin
 export function removeStaging(holder: string): void {
   live.get(holder)?.();
   live.delete(holder);
+  const native = nativeRemoval.delete(holder) ? loadAddon() : undefined;
+  // In one call when the addon has it; a failure (a directory -A left without its write bit) goes on below.
+  try {
+    if (native?.ok && native.addon.removeTree?.(Buffer.from(holder)) === 0) return;
+  } catch {
+    // A path the addon refuses (longer than PATH_MAX): below.
+  }
   try {
     removeTree(Buffer.from(holder));
     return;

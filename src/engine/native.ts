@@ -83,6 +83,8 @@ export interface Addon {
   sendReadWhole?(fd: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
   /** A close-on-exec pipe of about `size` bytes (native/pipes.c): [read end, write end, capacity], or -errno. */
   pipeOpen?(size: number): number[] | number;
+  /** Removes a tree this process made, following no symlink (native/rmtree.c): 0, or the first -errno. */
+  removeTree?(path: Buffer): number;
 }
 
 interface RawPair {

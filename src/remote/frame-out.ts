@@ -12,7 +12,7 @@ const FRAME = 32 * 1024;
 export const FRAME_ROOM = FRAME + 4;
 /** How much is gathered before it is written (fewer, larger writes to the pipe). */
 const GATHER = 256 * 1024;
-/** Written buffers kept for reuse. */
+/** Written buffers kept for reuse when the caller names no backlog. */
 const SPARES = 4;
 
 export class FrameOut {
@@ -21,11 +21,24 @@ export class FrameOut {
   /** Where the open frame's header is (-1: none open). */
   private head = -1;
   private readonly spare: Buffer[] = [];
+  /** How many written buffers are kept for reuse. */
+  private readonly spares: number;
 
   /** Payload bytes handed in so far, frame headers left out (rsync's total_data_written: its %b). */
   data = 0;
 
-  constructor(private readonly conn: Conn) {}
+  /**
+   * `backlog`: the most output the caller lets wait for the peer. Every buffer that can be in flight
+   * then is kept once written: with four kept, a fresh push (whose backlog is megabytes) dropped most
+   * of them and took new ones, and the kernel faulted in every page of each new one as the file reads
+   * filled it (about half of the push's page faults, measured in docs/benchmarks.md).
+   */
+  constructor(
+    private readonly conn: Conn,
+    backlog = 0,
+  ) {
+    this.spares = Math.max(SPARES, Math.ceil(backlog / GATHER) + 2);
+  }
 
   push = (b: Buffer): void => {
     this.data += b.length;
@@ -81,7 +94,7 @@ export class FrameOut {
     if (!this.pos) return;
     const full = this.buf;
     this.conn.writeFramed(full.subarray(0, this.pos), () => {
-      if (this.spare.length < SPARES) this.spare.push(full);
+      if (this.spare.length < this.spares) this.spare.push(full);
     });
     this.buf = this.spare.pop() ?? Buffer.allocUnsafe(full.length);
     this.pos = 0;

@@ -152,7 +152,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   conn.startMuxOut();
   conn.startMuxIn();
   // Output gathered into frames, flushed before every wait for the peer.
-  const out = new FrameOut(conn);
+  const out = new FrameOut(conn, BACKLOG);
   conn.idle = () => out.flush();
   out.push(s.filterRules);
   if (s.batch) {

@@ -1,10 +1,12 @@
-// Where a pull stages: the destination's filesystem when $TMPDIR or /dev/shm is on it, else $TMPDIR.
+// Where a pull stages: the destination's filesystem when $TMPDIR or /dev/shm is on it, else $TMPDIR; and
+// its removal, through the addon (native/rmtree.c) or the TypeScript walk on the node engine.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stagingParent } from '../../../src/cli/staging-dir.js';
+import { makeStaging, removeStaging, stagingParent } from '../../../src/cli/staging-dir.js';
+import { loadAddon } from '../../../src/engine/native.js';
 
 const shm = fs.existsSync('/dev/shm') && fs.statSync('/dev/shm').dev !== fs.statSync(os.tmpdir()).dev;
 
@@ -24,5 +26,57 @@ describe('stagingParent', () => {
 
   it.skipIf(!shm)('stages in $TMPDIR for a destination on neither filesystem', () => {
     expect(stagingParent(Buffer.from('/proc/self'))).toBe(os.tmpdir());
+  });
+});
+
+describe('removeStaging', () => {
+  for (const engine of ['auto', 'node'] as const) {
+    it(`removes the whole tree and nothing a symlink in it points to (engine ${engine})`, () => {
+      const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-outside-'));
+      try {
+        fs.writeFileSync(path.join(outside, 'keep'), 'keep');
+        const holder = makeStaging(Buffer.from(os.tmpdir()), 'arsync-rm-test-', engine);
+        const tree = path.join(holder, 'tree');
+        for (const d of ['a/b/c', 'a/d', 'e']) fs.mkdirSync(path.join(tree, d), { recursive: true });
+        for (const f of ['a/b/c/f', 'a/x', 'e/y', 'top']) fs.writeFileSync(path.join(tree, f), f);
+        // A name that is not UTF-8, a hard link, a symlink to a directory outside and one to a file there.
+        fs.writeFileSync(Buffer.from(`${tree}/a/\xff\x01name`, 'latin1'), 'odd');
+        fs.linkSync(path.join(tree, 'top'), path.join(tree, 'a/d/top-link'));
+        fs.symlinkSync(outside, path.join(tree, 'a/out-dir'));
+        fs.symlinkSync(path.join(outside, 'keep'), path.join(tree, 'e/out-file'));
+        removeStaging(holder);
+        expect(fs.existsSync(holder)).toBe(false);
+        expect(fs.readdirSync(outside)).toEqual(['keep']);
+        expect(fs.readFileSync(path.join(outside, 'keep'), 'utf8')).toBe('keep');
+      } finally {
+        fs.rmSync(outside, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it.skipIf(!loadAddon().ok)('the addon stops at a symlink given as the root and reports it', () => {
+    const addon = loadAddon();
+    if (!addon.ok || !addon.addon.removeTree) throw new Error('addon without removeTree');
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-outside-'));
+    const link = `${outside}-link`;
+    try {
+      fs.writeFileSync(path.join(outside, 'keep'), 'keep');
+      fs.symlinkSync(outside, link);
+      expect([-os.constants.errno.ENOTDIR, -os.constants.errno.ELOOP]).toContain(addon.addon.removeTree(Buffer.from(link)));
+      expect(addon.addon.removeTree(Buffer.from(path.join(outside, 'missing')))).toBe(-os.constants.errno.ENOENT);
+      expect(fs.readdirSync(outside)).toEqual(['keep']);
+      // A tree of its own, with a symlink to the outside in it: 0, all of it gone, the outside kept.
+      const tree = `${outside}-tree`;
+      fs.mkdirSync(path.join(tree, 'a', 'b'), { recursive: true });
+      fs.writeFileSync(path.join(tree, 'a', 'b', 'f'), 'f');
+      fs.symlinkSync(outside, path.join(tree, 'a', 'out'));
+      expect(addon.addon.removeTree(Buffer.from(tree))).toBe(0);
+      expect(fs.existsSync(tree)).toBe(false);
+      expect(fs.readdirSync(outside)).toEqual(['keep']);
+    } finally {
+      fs.rmSync(`${outside}-tree`, { recursive: true, force: true });
+      fs.rmSync(link, { force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
   });
 });
