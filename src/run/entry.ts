@@ -336,7 +336,9 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     });
   }
   // A file the sender cannot open has no line in rsync (its line follows the send): run/unopenable.ts.
-  const silent = kind === 'reg' && !c.dryRun && rc.lines.active && surelyUnreadable(st);
+  // Not in a pull: there the sender is the remote one, which has sent the file already, and `st` is its
+  // metadata, not a mode this process must read the staged file through.
+  const silent = kind === 'reg' && !c.dryRun && rc.lines.active && !rc.lines.receiver && surelyUnreadable(st);
   return queueCopy(rc, m, kind, verdict, flags, undefined, silent ? undefined : () => rc.lines.emit(kind, verdict, line));
 }
 

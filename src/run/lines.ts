@@ -44,7 +44,7 @@ export class Lines {
      * A pull: the lines are rsync's receiver's, whose %b counts what it read of a file after its index and
      * item flags; a file the remote sender sent against a basis keeps arsync's data count.
      */
-    private readonly receiver = false,
+    readonly receiver = false,
   ) {
     this.wire = { protocol: c.protocol ?? LOCAL_PROTOCOL, sumLength: xferSumLength(c.xferSum) };
   }

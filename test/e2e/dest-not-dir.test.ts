@@ -8,10 +8,14 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import type { EngineName } from '../helpers/cli.js';
 import { expectSameOutput, pairContext, runPair, sameArgs, snapshotDiff, startingState, statSnapshot } from '../helpers/differential.js';
+import { removeTemps } from '../helpers/tree.js';
+
+// The starting states (tempDir) are this file's to remove: left behind, every run adds to /dev/shm.
+afterAll(() => removeTemps());
 
 const hasRsync = spawnSync('rsync', ['--version']).status === 0;
 

@@ -11,10 +11,13 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { it } from 'vitest';
+import { afterAll, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { sameAsRsync, startingState } from '../helpers/differential.js';
-import { sh } from '../helpers/tree.js';
+import { removeTemps, sh } from '../helpers/tree.js';
+
+// The starting states (tempDir) are this file's to remove: left behind, every run adds to /dev/shm.
+afterAll(() => removeTemps());
 
 const hasRsync = spawnSync('rsync', ['--version']).status === 0;
 

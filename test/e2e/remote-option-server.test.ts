@@ -6,14 +6,17 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { rsyncClient, itemLines } from '../helpers/remote-pull.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { runPair, startingState } from '../helpers/differential.js';
-import { sh } from '../helpers/tree.js';
+import { removeTemps, sh } from '../helpers/tree.js';
+
+// The starting states (tempDir) are this file's to remove: left behind, every run adds to /dev/shm.
+afterAll(() => removeTemps());
 
 /** A source and a destination whose `same` has the source's size but not its data nor its time. */
 function setup(root: string): void {

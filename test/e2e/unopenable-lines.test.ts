@@ -6,11 +6,15 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { expectSameOutput, pairContext, put, runPair, startingState } from '../helpers/differential.js';
 import { describeEngines } from '../helpers/e2e.js';
+import { removeTemps } from '../helpers/tree.js';
+
+// The starting states (tempDir) are this file's to remove: left behind, every run adds to /dev/shm.
+afterAll(() => removeTemps());
 
 const hasRsync = spawnSync('rsync', ['--version']).status === 0;
 const NOBODY = { uid: 65534, gid: 65534 };
