@@ -7,6 +7,7 @@
 // named entry may grant read where the "other" bits do not: that case is taken as readable (the line is
 // printed, as before), never the reverse. Root reads everything (CAP_DAC_OVERRIDE).
 
+import type { Config } from '../model/config.js';
 import type { Stat } from '../model/stat.js';
 
 /** The ids the kernel checks a read against: the effective user and group, and the supplementary groups. */
@@ -34,4 +35,13 @@ export function surelyUnreadable(st: Stat): boolean {
   if (me.gids.has(st.gid)) return (st.mode & 0o040) === 0;
   // Neither owner nor group: "other" decides unless an ACL entry (bounded by the mask, the group bits) might.
   return (st.mode & 0o044) === 0;
+}
+
+/**
+ * Whether the planner's stat of a source is the file's own mode and ids, so that surelyUnreadable may
+ * judge it: not after --chmod (the mode the destination gets), --fake-super (the stored mode) or
+ * --usermap/--groupmap/--chown (the mapped ids).
+ */
+export function statIsTheFiles(c: Config): boolean {
+  return c.chmod.length === 0 && !c.fakeSuper && c.usermap === undefined && c.groupmap === undefined;
 }
