@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { tempBase } from './tree.js';
+import { countsChild, noteCountedExit } from './child-coverage.js';
+import { engineSuiteTitle } from './engine-suite.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO, 'dist', 'bin.js');
@@ -76,10 +78,10 @@ function envFor(o: RunOptions): NodeJS.ProcessEnv {
   if (testAddon && !(o.env && 'ARSYNC_ADDON' in o.env)) env.ARSYNC_ADDON = testAddon;
   // Never let a developer's terminal settings (colour, width) leak into output assertions.
   delete env.FORCE_COLOR;
-  // Coverage of the CLI and its workers (coverage-setup.ts), except in runs that measure memory, which
-  // the coverage counters would perturb.
+  // Coverage of the CLI and its workers (coverage-setup.ts) for one engine's run of each test case
+  // (child-coverage.ts), never in runs that measure memory, which the coverage counters would perturb.
   const coverage = process.env.ARSYNC_CHILD_V8_COVERAGE;
-  if (coverage && o.peakRssFile === undefined) env.NODE_V8_COVERAGE = coverage;
+  if (coverage && o.peakRssFile === undefined && countsChild()) env.NODE_V8_COVERAGE = coverage;
   return env;
 }
 
@@ -92,7 +94,8 @@ export interface Running {
 export function startCli(args: string[], o: RunOptions = {}): Running {
   requireBuilt();
   const { cmd, argv } = wrap(args, o);
-  const child = spawn(cmd, argv, { cwd: o.cwd ?? REPO, env: envFor(o), stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = envFor(o);
+  const child = spawn(cmd, argv, { cwd: o.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -102,6 +105,7 @@ export function startCli(args: string[], o: RunOptions = {}): Running {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (env.NODE_V8_COVERAGE) noteCountedExit(child.pid);
       resolve({ code, signal, stdout, stderr, argv: ['arsync', ...args] });
     });
   });
@@ -117,7 +121,9 @@ export function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
 export function runCliSync(args: string[], o: RunOptions = {}): CliResult {
   requireBuilt();
   const { cmd, argv } = wrap(args, o);
-  const r = spawnSync(cmd, argv, { cwd: o.cwd ?? REPO, env: envFor(o), encoding: 'utf8', timeout: hangGuardMs(o) });
+  const env = envFor(o);
+  const r = spawnSync(cmd, argv, { cwd: o.cwd ?? REPO, env, encoding: 'utf8', timeout: hangGuardMs(o) });
+  if (env.NODE_V8_COVERAGE) noteCountedExit(r.pid);
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', argv: ['arsync', ...args] };
 }
 
@@ -183,7 +189,7 @@ export function engines(): EngineCase[] {
       .filter((n) => !only || only.includes(n))
       .map((name) => {
         const skip = probeEngine(name);
-        return { name, skip, title: skip ? `engine ${name} (skipped: ${skip})` : `engine ${name}` };
+        return { name, skip, title: engineSuiteTitle(name, skip) };
       });
   }
   return cached;

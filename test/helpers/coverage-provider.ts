@@ -3,24 +3,23 @@
 // in-process provider never sees.
 //
 // How: the provider tells the test workers a directory (provide/inject, read by coverage-setup.ts);
-// test/helpers/cli.ts sets NODE_V8_COVERAGE to it for every CLI it starts, so each child process and
-// worker thread writes its raw V8 coverage there when it exits. Before the report, each such file is cut
-// down to the dist/ bundle's scripts, all of them are merged (mergeProcessCovs, the provider's own merge,
-// in chunks: see MERGE_CHUNK) and the merge is handed to the provider as one more suite's result, so its
-// conversion counts it with the in-process results. The bundle's source map (scripts/bundle.mjs writes
-// one) carries the counts back to src/*.ts.
-//
-// The provider's package brings @bcoe/v8-coverage; it is loaded from there, not declared again.
+// test/helpers/cli.ts sets NODE_V8_COVERAGE to it for the CLIs it starts (child-coverage.ts says which), so
+// each such child process and its worker threads write their raw V8 coverage there when they exit. At the
+// end of each test file, coverage-setup.ts cuts its CLIs' dumps down to the dist/ bundle's scripts and
+// merges them into one file (coverage-merge.ts). Before the report, those files and any dump left over
+// are merged the same way and handed to the provider as one more suite's result, so its conversion counts
+// them with the in-process results. The bundle's source map (scripts/bundle.mjs writes one) carries the
+// counts back to src/*.ts.
 //
 // The hooks used (onAfterSuiteRun, getSources, testExclude, coverageFilesDirectory) are the provider's
 // internals in @vitest/coverage-v8 3.2.x; the version is pinned with vitest's in package.json.
 
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import v8 from '@vitest/coverage-v8';
 import type { CoverageProvider, CoverageProviderModule, Vitest } from 'vitest/node';
+import { isBundle, mergeDumps } from './coverage-merge.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -28,31 +27,6 @@ declare module 'vitest' {
     arsyncChildCoverage: string;
   }
 }
-
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** The bundles the CLI runs from (scripts/bundle.mjs). */
-const DIST_URL = pathToFileURL(path.join(REPO, 'dist')).href + '/';
-
-interface ScriptCoverage {
-  url: string;
-  functions: unknown[];
-  startOffset?: number;
-}
-interface ProcessCoverage {
-  result: ScriptCoverage[];
-}
-/** mergeProcessCovs of @bcoe/v8-coverage, the merge the V8 provider itself uses (loaded through it). */
-type MergeProcessCovs = (covs: ProcessCoverage[]) => ProcessCoverage;
-const providerRequire = createRequire(createRequire(import.meta.url).resolve('@vitest/coverage-v8'));
-const { mergeProcessCovs } = providerRequire('@bcoe/v8-coverage') as { mergeProcessCovs: MergeProcessCovs };
-
-/**
- * How many children's results are merged in one call. The provider merges what it is handed one result at a
- * time into the running total ([total, next]), which re-walks the total for every child: measured on 300
- * CLI children, 29 s that way against 3.1 s for one call over all of them. A chunk keeps that gain
- * without holding thousands of parsed dumps in memory at once.
- */
-const MERGE_CHUNK = 100;
 
 interface Sources {
   source: string;
@@ -70,11 +44,6 @@ interface V8Internals extends CoverageProvider {
   coverageFilesDirectory: string;
   testExclude: { shouldInstrument(file: string): boolean };
   getSources(url: string, ...rest: unknown[]): Promise<Sources>;
-}
-
-function isBundle(fileOrUrl: string): boolean {
-  const url = fileOrUrl.startsWith('file://') ? fileOrUrl : pathToFileURL(fileOrUrl).href;
-  return url.startsWith(DIST_URL) && url.endsWith('.js');
 }
 
 /** The bundle as the child ran it, with its source map's sources made absolute (as the provider does for vite's). */
@@ -106,26 +75,7 @@ function extend(p: V8Internals): CoverageProvider {
   p.generateCoverage = async (args) => {
     const dir = childDir();
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
-    let merged: ProcessCoverage | undefined;
-    let pending: ProcessCoverage[] = [];
-    const flush = (): void => {
-      if (pending.length === 0) return;
-      merged = mergeProcessCovs(merged ? [merged, ...pending] : pending);
-      pending = [];
-    };
-    for (const f of files) {
-      let raw: ProcessCoverage;
-      try {
-        raw = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as ProcessCoverage;
-      } catch {
-        continue; // a child killed while writing leaves a partial file: it counts for nothing
-      }
-      fs.rmSync(path.join(dir, f));
-      const result = raw.result.filter((s) => isBundle(s.url));
-      if (result.length > 0) pending.push({ result });
-      if (pending.length >= MERGE_CHUNK) flush();
-    }
-    flush();
+    const merged = mergeDumps(files.map((f) => path.join(dir, f)));
     // The merge drops startOffset (the provider restores it the same way); a bundle's scripts start at 0.
     // 'web' keeps the children apart from the in-process 'ssr' results until both are converted.
     const result = merged?.result.map((s) => ({ ...s, startOffset: 0 })) ?? [];

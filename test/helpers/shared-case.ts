@@ -9,9 +9,7 @@
 
 import * as fs from 'node:fs';
 import { expect } from 'vitest';
-
-/** describeEngines()'s suite titles (test/helpers/e2e.ts). */
-const ENGINE_SUITE = /^engine (uring|sync|node)( \(skipped: .*\))?$/;
+import { splitEngine } from './engine-suite.js';
 
 let currentTest = '';
 let callsInTest = 0;
@@ -28,11 +26,9 @@ export function caseKey(dependsOn: unknown): string | null {
     callsInTest = 0;
   }
   const call = callsInTest++;
-  const suites = name.split(' > ');
-  const engineAt = suites.findIndex((s) => ENGINE_SUITE.test(s));
-  if (engineAt < 0) return null;
-  suites.splice(engineAt, 1);
-  return JSON.stringify([suites, call, dependsOn]);
+  const split = splitEngine(name.split(' > '));
+  if (split === null) return null;
+  return JSON.stringify([split.rest, call, dependsOn]);
 }
 
 interface Entry {
