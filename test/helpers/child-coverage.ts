@@ -12,8 +12,9 @@
 //   the engine's probe, a skipIf or -t); a test and its retry pick the same engine on every run. The node
 //   engine weighs as much as the other two together (WEIGHT): almost all the TypeScript that only one
 //   engine runs is its own (src/engine/node-*.ts), while uring and sync share the addon's TypeScript side
-//   and differ in C, which this coverage does not measure. Picked evenly, a sample of 12 test files lost
-//   147 lines against counting every engine, all but two in node-*.ts (docs/coverage.md).
+//   and differ in C, which this coverage does not measure. Picked evenly, a sample of 24 test files lost
+//   147 lines against counting every engine, all but two in node-*.ts; weighted so, 33 (docs/benchmarks.md,
+//   "testcov, session 20").
 // - A test outside an engine suite runs once: all its CLIs are counted.
 // - A CLI started outside a running test (collection-time probes such as engines()', beforeAll and
 //   afterAll): never counted. They prepare what tests then run and count.
