@@ -37,7 +37,6 @@
         "native/rmtree.c",
         "native/flistwalk.c",
         "native/flistenc.c",
-        "native/flistdec.c",
         "native/streamlist.c",
         "native/deltamatch.c",
         "native/md5.c",

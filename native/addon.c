@@ -13,7 +13,6 @@
 #include "pipes.h"
 #include "rmtree.h"
 #include "sendread.h"
-#include "flistdec.h"
 #include "flistenc.h"
 #include "streamlist.h"
 #include "flistwalk.h"
@@ -69,7 +68,6 @@ static napi_value init(napi_env env, napi_value exports)
     {"removeTree", NULL, rm_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"flistDecode", NULL, flist_decode, NULL, NULL, NULL, napi_enumerable, NULL},
     {"streamListCount", NULL, stream_list_count, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},

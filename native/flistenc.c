@@ -19,7 +19,22 @@
 #include "args.h"
 #include "errors.h"
 #include "flistwalk.h"
-#include "xmit.h"
+
+/* rsync's XMIT_* bits (rsync.h), as flist.ts's Xmit. */
+enum {
+  X_TOP_DIR = 1 << 0,
+  X_SAME_MODE = 1 << 1,
+  X_EXTENDED_FLAGS = 1 << 2,
+  X_SAME_UID = 1 << 3,
+  X_SAME_GID = 1 << 4,
+  X_SAME_NAME = 1 << 5,
+  X_LONG_NAME = 1 << 6,
+  X_SAME_TIME = 1 << 7,
+  X_SAME_RDEV_MAJOR = 1 << 8,
+  X_USER_NAME_FOLLOWS = 1 << 10,
+  X_GROUP_NAME_FOLLOWS = 1 << 11,
+  X_MOD_NSEC = 1 << 13,
+};
 
 static void room(struct fle_out *o, size_t more)
 {

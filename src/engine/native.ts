@@ -72,8 +72,6 @@ export interface Addon {
   flistWalk?(path: Buffer, anchor: number, prefix: Buffer): NativeSendList | { fallback: number } | NativeFailure;
   /** That list's entries encoded as rsync's sender writes them (native/flistenc.c). */
   flistEncode?(names: Buffer, at: Uint32Array, meta: Float64Array, bits: number, protocol: number): Buffer;
-  /** A received list's common entries decoded (native/flistdec.c; src/remote/flist-native.ts); an older addon lacks it. */
-  flistDecode?(input: Uint8Array, bits: number, protocol: number, sumLen: number, state: Float64Array, last: Uint8Array, nums: Float64Array, bytes: Uint8Array): number;
   sumHasherUpdate(h: object, b: Uint8Array): void;
   sumHasherDigest(h: object): Buffer;
   sumRollScan(window: Uint8Array, base: number, from: number, to: number, k: number, state: Int32Array, bitmap: Uint8Array): number;

@@ -9,7 +9,6 @@ import { Exit } from '../util/errors.js';
 import { AclDecoder, type ReceivedAcls } from './acl-list.js';
 import { Cursor, ProtocolError, copyBytes } from './wire.js';
 import { compareNames } from './flist-order.js';
-import { nativeFlistPath, type NativeFlistPath } from './flist-native.js';
 import type { XattrReceiver } from './xattr-list.js';
 
 /** rsync's XMIT_* flag bits (rsync.h), the ones protocol 30+ senders use. */
@@ -119,18 +118,6 @@ export interface RemoteEntry {
   xattr?: number;
 }
 
-/** What rsync's receiver keeps of the entry before (the fields an entry may leave out as the same). */
-export interface PrevEntry {
-  /** As sent, before cleaning: the next name shares its first bytes. */
-  name: Buffer;
-  mtime: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  atime: number;
-  rdevMajor: number;
-}
-
 export interface FlistEnd {
   end: true;
   /** The sender's io_error flags (IOERR_GENERAL 1, IOERR_VANISHED 2, IOERR_DEL_LIMIT 4). */
@@ -145,29 +132,21 @@ const IOERR_VALID_MASK = 0x7;
  * nothing, so the caller can retry the same call after more bytes arrive.
  */
 export class FlistDecoder {
-  /** What the next entry may take from this one (the C decoder, flist-native.ts, reads and advances it too). */
-  readonly prev: PrevEntry = { name: Buffer.alloc(0), mtime: 0, mode: 0, uid: 0, gid: 0, atime: 0, rdevMajor: 0 };
+  private lastName = Buffer.alloc(0);
+  private mtime = 0;
+  private mode = 0;
+  private uid = 0;
+  private gid = 0;
+  private atime = 0;
+  private rdevMajor = 0;
   readonly entries: RemoteEntry[] = [];
   /** uid and gid → name, as the sender named them. */
   readonly userNames = new Map<number, Buffer>();
   readonly groupNames = new Map<number, Buffer>();
   private readonly aclDecoder: AclDecoder | undefined;
 
-  /** The C decoder of the common entries, when the addon is there and the list has no -A, -X or incremental parts. */
-  private readonly fast: NativeFlistPath | undefined;
-
   constructor(private readonly o: FlistOptions) {
     this.aclDecoder = o.acls ? new AclDecoder() : undefined;
-    this.fast = o.acls || o.xattrReceiver || o.hlinkRef ? undefined : nativeFlistPath(o);
-  }
-
-  /**
-   * As many entries as the C decoder takes from here (see native/flistdec.c for which), added to
-   * `entries`; the last of them, or undefined when it took none (the next entry is next()'s, or has not
-   * all arrived).
-   */
-  nextFast(c: Cursor): RemoteEntry | undefined {
-    return this.fast?.run(c, this.prev, this.entries);
   }
 
   /** The next entry, or the end marker. */
@@ -189,14 +168,13 @@ export class FlistDecoder {
     let l1 = 0;
     if (flags & Xmit.SameName) l1 = c.byte();
     const l2 = flags & Xmit.LongName ? c.varint() : c.byte();
-    const prev = this.prev;
-    if (l1 > prev.name.length || l2 < 0 || l2 >= MAXPATHLEN - l1) {
+    if (l1 > this.lastName.length || l2 < 0 || l2 >= MAXPATHLEN - l1) {
       throw new ProtocolError(`overflow: flags=0x${flags.toString(16)} l1=${l1} l2=${l2}`, Exit.StreamIO);
     }
     // The name: the previous one's first l1 bytes, then l2 new ones (copied straight, no list of parts).
     const raw = Buffer.allocUnsafe(l1 + l2);
     c.copyTo(raw, l1, l2);
-    copyBytes(prev.name, 0, raw, 0, l1);
+    copyBytes(this.lastName, 0, raw, 0, l1);
 
     let first: RemoteEntry | undefined;
     /** The group's first entry when this entry is sent whole all the same (an earlier part of an incremental list). */
@@ -212,13 +190,13 @@ export class FlistDecoder {
     }
 
     let size: number;
-    let mtime = prev.mtime;
+    let mtime = this.mtime;
     let nsec = 0;
-    let mode = prev.mode;
-    let atime = prev.atime;
-    let uid = prev.uid;
-    let gid = prev.gid;
-    let rdevMajor = prev.rdevMajor;
+    let mode = this.mode;
+    let atime = this.atime;
+    let uid = this.uid;
+    let gid = this.gid;
+    let rdevMajor = this.rdevMajor;
     let rdev: RemoteEntry['rdev'];
     let link: Buffer | undefined;
     let userName: Buffer | undefined;
@@ -275,13 +253,13 @@ export class FlistDecoder {
       // destination directory itself.
       throw new ProtocolError(`ABORTING due to invalid root entry from sender: mode 0${mode.toString(8)}`, Exit.Protocol);
     }
-    prev.name = raw;
-    prev.mtime = mtime;
-    prev.mode = mode;
-    prev.uid = uid;
-    prev.gid = gid;
-    prev.atime = atime;
-    prev.rdevMajor = rdevMajor;
+    this.lastName = raw;
+    this.mtime = mtime;
+    this.mode = mode;
+    this.uid = uid;
+    this.gid = gid;
+    this.atime = atime;
+    this.rdevMajor = rdevMajor;
     acls?.commit();
     if (userName?.length) this.userNames.set(uid, Buffer.from(userName));
     if (groupName?.length) this.groupNames.set(gid, Buffer.from(groupName));

@@ -129,13 +129,11 @@ async function expectDone(conn: Conn): Promise<void> {
  * state of an entry it did not finish (Conn.read retries it the same way).
  */
 export function several(decoder: FlistDecoder, c: Cursor): RemoteEntry | FlistEnd {
-  // The C decoder's run of common entries, else one entry in TypeScript (which throws Short when it
-  // has not all arrived: nothing was taken then).
-  let got = decoder.nextFast(c) ?? decoder.next(c);
+  let got = decoder.next(c);
   while (!('end' in got) && c.left > 0) {
     const at = c.pos;
     try {
-      got = decoder.nextFast(c) ?? decoder.next(c);
+      got = decoder.next(c);
     } catch (e) {
       if (!(e instanceof Short)) throw e;
       c.pos = at;

@@ -17,8 +17,6 @@ import { ClockSlot } from '../../src/run/clock.js';
 /** The TypeScript constants, wherever src/ keeps them. */
 const T = { ...Ops, ...StatBits };
 import { addonOrReason } from './engines.js';
-import { Xmit } from '../../src/remote/flist.js';
-import { FldBit, FldField, FldFlag, FldState, FldStop } from '../../src/remote/flist-native.js';
 import { REPO } from '../helpers/cli.js';
 
 const NATIVE = join(REPO, 'native');
@@ -389,29 +387,5 @@ describe('the batch layout: BatchWriter (batch.ts) writes where batch_next (nati
       [T.OpKind.Symlink, T.OpFlag.Target, 's', 'd', 'target', 6],
       [T.OpKind.File, 0, 'a', 'b', undefined, 99],
     ]);
-  });
-
-  it('the file list\'s wire bits (Xmit) = enum xmit, and the C decoder\'s numbers (flist-native.ts) = native/flistdec.h', () => {
-    const xmit = Object.fromEntries(Object.keys(Xmit).map((k) => [k, `X_${k.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`]));
-    expectSame(Xmit, xmit, 'Xmit');
-    expect(enumOf('X_TOP_DIR').sort()).toEqual(Object.values(xmit).sort());
-    expect(c('XMIT_MAXPATHLEN')).toBe(1024);
-    const snake = (prefix: string, ts: Record<string, number>, extra: Record<string, string> = {}): Record<string, string> =>
-      Object.fromEntries(Object.keys(ts).map((k) => [k, extra[k] ?? `${prefix}${k.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`]));
-    const bits = snake('FLD_', FldBit);
-    expectSame(FldBit, bits, 'FldBit');
-    expect(enumOf('FLD_UID').sort()).toEqual(Object.values(bits).sort());
-    const state = snake('FLD_S_', FldState, { Len: 'FLD_STATE_LEN' });
-    expectSame(FldState, state, 'FldState');
-    expect(enumOf('FLD_S_POS').sort()).toEqual(Object.values(state).sort());
-    const stop = snake('FLD_STOP_', FldStop);
-    expectSame(FldStop, stop, 'FldStop');
-    expect(enumOf('FLD_STOP_OTHER').sort()).toEqual(Object.values(stop).sort());
-    const field = snake('FLD_E_', FldField, { Entry: 'FLD_ENTRY' });
-    expectSame(FldField, field, 'FldField');
-    expect(enumOf('FLD_E_MODE').sort()).toEqual(Object.values(field).sort());
-    const flag = snake('FLD_F_', FldFlag);
-    expectSame(FldFlag, flag, 'FldFlag');
-    expect(enumOf('FLD_F_RDEV').sort()).toEqual(Object.values(flag).sort());
   });
 });
