@@ -170,6 +170,19 @@ static int new_id(struct fle *st, struct fle_ids *ids, uint32_t id, bool user)
   return st->name_len ? st->name_len(st->name_arg, id, user) : -1;
 }
 
+/* The flag bits of an entry's owner (`user`) or group: the same as the entry before's (or not sent), else
+ * a new id, which becomes the one later entries are compared with, and whose name may follow it (*name:
+ * its length, or -1). */
+static unsigned id_bits(struct fle *st, bool on, bool first, uint32_t id, bool user, int *name)
+{
+  uint32_t *last = user ? &st->uid : &st->gid;
+  if (!on || (id == *last && !first))
+    return user ? X_SAME_UID : X_SAME_GID;
+  *last = id;
+  *name = new_id(st, user ? &st->users : &st->groups, id, user);
+  return *name >= 0 ? (user ? X_USER_NAME_FOLLOWS : X_GROUP_NAME_FOLLOWS) : 0;
+}
+
 void fle_free(struct fle *st)
 {
   free(st->users.v);
@@ -207,22 +220,8 @@ void fle_entry(struct fle *st, struct fle_out *o, const struct fle_ent *e, bool 
   }
   bool first = st->sent++ == 0;
   int uname = -1, gname = -1;
-  if (!uidOn || (e->uid == st->uid && !first)) {
-    x |= X_SAME_UID;
-  } else {
-    st->uid = e->uid;
-    uname = new_id(st, &st->users, e->uid, true);
-    if (uname >= 0)
-      x |= X_USER_NAME_FOLLOWS;
-  }
-  if (!gidOn || (e->gid == st->gid && !first)) {
-    x |= X_SAME_GID;
-  } else {
-    st->gid = e->gid;
-    gname = new_id(st, &st->groups, e->gid, false);
-    if (gname >= 0)
-      x |= X_GROUP_NAME_FOLLOWS;
-  }
+  x |= id_bits(st, uidOn, first, e->uid, true, &uname);
+  x |= id_bits(st, gidOn, first, e->gid, false, &gname);
   if (e->mtime == st->mtime)
     x |= X_SAME_TIME;
   else

@@ -265,7 +265,7 @@ static int do_symlink(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
-  char target[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+  char target[PATH_MAX];
   /* OF_TARGET's bytes: the judged value, and after a NUL (--iconv) the value written in its place
    * (src/model/ops.ts targetParts is the twin of this rule). */
   uint32_t judged_len = op->target_len;
