@@ -13,6 +13,7 @@ import { removeTemps, tempDir } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { deleteSetup, differential, mtimeOf, put, touchNs, updateSetup } from '../helpers/differential.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 afterAll(() => removeTemps());
 
@@ -85,16 +86,16 @@ describeEngines((e) => {
 
   it('--stats at 30, 29, 28 and 20: the count lines each protocol has (created files from 29, deleted from 31)', async () => {
     for (const proto of ['30', '29', '28', '20']) {
-      const run = async (tool: 'rsync' | 'arsync'): Promise<string[]> => {
+      const args = ['-a', '--delete', '--stats', `--protocol=${proto}`, 'src/', 'dst/'];
+      // Times and protocol byte counts are each tool's own.
+      const lines = (out: string): string[] => out.split('\n').filter((l) => !/^(File list generation time|Total bytes|sent |total size|Server is very old)/.test(l));
+      const inSetup = (): string => {
         const root = tempDir(`arsync-protostats-${engine}-`);
         olderSetup(root);
-        const args = ['-a', '--delete', '--stats', `--protocol=${proto}`, 'src/', 'dst/'];
-        const out = tool === 'rsync' ? spawnSync('rsync', args, { cwd: root, encoding: 'utf8' }).stdout : (await runCli([...args, `--engine=${engine}`], { cwd: root })).stdout;
-        // Times and protocol byte counts are each tool's own.
-        return out.split('\n').filter((l) => !/^(File list generation time|Total bytes|sent |total size|Server is very old)/.test(l));
+        return root;
       };
-      const want = await run('rsync');
-      expect(await run('arsync'), proto).toEqual(want);
+      const want = sameForEveryEngine(proto, () => lines(spawnSync('rsync', args, { cwd: inSetup(), encoding: 'utf8' }).stdout));
+      expect(lines((await runCli([...args, `--engine=${engine}`], { cwd: inSetup() })).stdout), proto).toEqual(want);
       expect(want.some((l) => l.startsWith('Number of created files')), proto).toBe(proto !== '28' && proto !== '20');
       expect(want.some((l) => l.startsWith('Number of deleted files')), proto).toBe(false);
     }
@@ -154,7 +155,7 @@ describeEngines((e) => {
     for (const q of [[], ['-q']]) {
       const root = tempDir(`arsync-proto24-${engine}-`);
       put(root, 'src/f', 'f\n');
-      const rsync = spawnSync('rsync', ['-a', ...q, '--protocol=24', 'src/', 'r/'], { cwd: root, encoding: 'utf8' });
+      const rsync = sameForEveryEngine(q, () => spawnSync('rsync', ['-a', ...q, '--protocol=24', 'src/', 'r/'], { cwd: root, encoding: 'utf8' }));
       const got = await runCli(['-a', ...q, '--protocol=24', `--engine=${engine}`, 'src/', 'a/'], { cwd: root });
       expect(got.code, show(got)).toBe(0);
       expect(got.stdout).toBe(rsync.stdout);
@@ -169,7 +170,7 @@ describeEngines((e) => {
       put(root, 'src/f', 'f\n');
       fs.symlinkSync('f', path.join(root, 'src/lnk'));
       spawnSync('mkfifo', [path.join(root, 'src/fifo')]);
-      const rsync = spawnSync('rsync', ['-r', `--protocol=${proto}`, 'src/', 'r/'], { cwd: root, encoding: 'utf8' });
+      const rsync = sameForEveryEngine(proto, () => spawnSync('rsync', ['-r', `--protocol=${proto}`, 'src/', 'r/'], { cwd: root, encoding: 'utf8' }));
       const got = await runCli(['-r', `--protocol=${proto}`, `--engine=${engine}`, 'src/', 'a/'], { cwd: root });
       expect(got.code, show(got)).toBe(0);
       expect(got.stdout, proto).toBe(rsync.stdout);
@@ -183,7 +184,7 @@ describeEngines((e) => {
       const root = tempDir(`arsync-protoC-${engine}-`);
       put(root, 'src/f', 'data\n');
       const args = ['-a', ...c, '--out-format=[%C] %n', `--protocol=${proto}`, 'src/', 'dst/'];
-      const rsync = spawnSync('rsync', args, { cwd: root, encoding: 'utf8' });
+      const rsync = sameForEveryEngine(c, () => spawnSync('rsync', args, { cwd: root, encoding: 'utf8' }));
       fs.rmSync(path.join(root, 'dst'), { recursive: true, force: true });
       const got = await runCli([...args, `--engine=${engine}`], { cwd: root });
       expect(got.code, show(got)).toBe(0);
@@ -194,15 +195,15 @@ describeEngines((e) => {
 
   it('--protocol=29 --append: the kept part is verified first (rsync\'s --append-verify before 30), at 30 it is not', async () => {
     for (const proto of ['29', '30']) {
+      const args = ['-a', '--append', `--protocol=${proto}`, 'src/', 'dst/'];
       const run = async (tool: 'rsync' | 'arsync'): Promise<{ code: number | null; bytes: string }> => {
         const root = tempDir(`arsync-protoappend-${engine}-`);
         put(root, 'src/f', 'abcdefgh\n');
         put(root, 'dst/f', 'XY');
-        const args = ['-a', '--append', `--protocol=${proto}`, 'src/', 'dst/'];
         const code = tool === 'rsync' ? spawnSync('rsync', args, { cwd: root }).status : (await runCli([...args, `--engine=${engine}`], { cwd: root })).code;
         return { code, bytes: fs.readFileSync(path.join(root, 'dst/f'), 'utf8') };
       };
-      const want = await run('rsync');
+      const want = await sameForEveryEngine(proto, () => run('rsync'));
       expect(await run('arsync'), proto).toEqual(want);
       expect(want.bytes).toBe(proto === '29' ? 'abcdefgh\n' : 'XYcdefgh\n');
     }
@@ -212,7 +213,7 @@ describeEngines((e) => {
     const root = tempDir(`arsync-protoB-${engine}-`);
     put(root, 'src/f', 'f\n');
     for (const args of [['--protocol=29', '-B', '1M'], ['-B', '1M', '--protocol=29']]) {
-      const rsync = spawnSync('rsync', ['-a', ...args, 'src/', 'r/'], { cwd: root, encoding: 'utf8' });
+      const rsync = sameForEveryEngine(args, () => spawnSync('rsync', ['-a', ...args, 'src/', 'r/'], { cwd: root, encoding: 'utf8' }));
       const got = await runCli(['-a', ...args, `--engine=${engine}`, 'src/', 'a/'], { cwd: root });
       expect(got.code, show(got)).toBe(rsync.status);
     }

@@ -16,7 +16,8 @@ import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
-import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
+import { destPairs, itemLines, rsyncClient, type RsyncResult } from '../helpers/remote-pull.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 let root: string;
 let src: string;
@@ -68,6 +69,22 @@ function seedDest(dst: string): void {
   for (const rel of ['extra', 'keep/p.o', 'big', 'a', 'keep', 'd', '.']) fs.utimesSync(path.join(dst, rel), when, when);
 }
 
+let sharedN = 0;
+
+/**
+ * rsync's client on a case, into a destination of its own (`seed`: the old destination first): what it
+ * does depends on the source, the far side and the options, not on the engine under test, so the first
+ * engine's run of the test makes it and the same test under the other engines compares with its result
+ * (test/helpers/shared-case.ts). `args` gets that destination.
+ */
+function theirs(args: (dst: string) => string[], seed = false): RsyncResult & { dst: string } {
+  return sameForEveryEngine([args('DST'), seed], () => {
+    const dst = path.join(root, `theirs-shared-${++sharedN}`);
+    if (seed) seedDest(dst);
+    return { ...rsyncClient(args(dst)), dst };
+  });
+}
+
 const CASES: string[][] = [
   ['-a'],
   ['-aH', '-i'],
@@ -93,30 +110,29 @@ describeEngines((e) => {
   const pair = destPairs(() => root, e.name);
 
   /** Under --backup both clients leave directory times alone (rsync's -O then): each tree has its own. */
-  const same = (opts: string[] = []): void => {
-    const diffs = compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, times: !opts.includes('--backup') });
+  const same = (opts: string[] = [], theirDst = pair.theirs): void => {
+    const diffs = compareTrees(theirDst, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, times: !opts.includes('--backup') });
     expect(formatDiffs(diffs)).toEqual([]);
   };
 
   // --existing into a new destination: rsync gives the new root its source's time, arsync's local run
   // does not (a difference of the local run's, not of the pull): left out here.
   it.each(CASES.filter((o) => !o.includes('--existing')))('pulls like rsync into a new destination: %j', async (...opts) => {
-    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const r = theirs((dst) => [...opts, '-e', rsh, `host:${src}/`, `${dst}/`]);
     const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
-    if (!opts.includes('-n')) same(opts);
-    else expect(fs.existsSync(pair.mine)).toBe(fs.existsSync(pair.theirs));
+    if (!opts.includes('-n')) same(opts, r.dst);
+    else expect(fs.existsSync(pair.mine)).toBe(fs.existsSync(r.dst));
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
   });
 
   it.each(CASES)('pulls like rsync onto an old destination: %j', async (...opts) => {
-    seedDest(pair.theirs);
     seedDest(pair.mine);
-    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const r = theirs((dst) => [...opts, '-e', rsh, `host:${src}/`, `${dst}/`], true);
     const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
-    same(opts);
+    same(opts, r.dst);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
   });
 
@@ -190,9 +206,8 @@ describeEngines((e) => {
   });
 
   it.each([[], ['-B', '1024'], ['--no-W', '--block-size=8k']])('sends a small change as a delta: Literal/Matched data as rsync reports them (%j)', async (...blocks) => {
-    seedDest(pair.theirs);
     seedDest(pair.mine);
-    const r = rsyncClient(['-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${pair.theirs}/big`]);
+    const r = theirs((dst) => ['-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${dst}/big`], true);
     const ours = await runCli([eng, '-a', '--stats', ...blocks, '-e', rsh, `host:${src}/big`, `${pair.mine}/big`]);
     expect(ours.code, show(ours)).toBe(0);
     const figure = (out: string, what: string): number => Number(new RegExp(`^${what}: ([\\d,]+) bytes`, 'm').exec(out)![1]!.replace(/,/g, ''));
@@ -203,7 +218,7 @@ describeEngines((e) => {
   });
 
   it("reports a missing remote source with the server's message and rsync's exit code 23", async () => {
-    const r = rsyncClient(['-a', '-e', rsh, `host:${root}/nope/`, `${pair.theirs}/`]);
+    const r = theirs((dst) => ['-a', '-e', rsh, `host:${root}/nope/`, `${dst}/`]);
     const ours = await runCli([eng, '-a', '-e', rsh, `host:${root}/nope/`, `${pair.mine}/`]);
     expect(r.code).toBe(23);
     expect(ours.code, show(ours)).toBe(23);

@@ -17,6 +17,7 @@ import { compareTrees } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { rsyncClient } from '../helpers/remote-pull.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 let root: string;
 let src: string;
@@ -77,9 +78,31 @@ const steady = (s: string): string =>
     .replace(/^(File list size|File list (generation|transfer) time|Total bytes (sent|received)):.*$/gm, '$1: …')
     .replace(new RegExp(`${theirsDir}|${oursDir}`, 'g'), 'DST');
 
-async function both(opts: string[], extra: { peer?: string; engine: string }): Promise<{ theirs: ReturnType<typeof rsyncClient>; ours: Awaited<ReturnType<typeof runCli>> }> {
+let sharedN = 0;
+
+/**
+ * rsync's push and arsync's with the same options. With `shared`, a function that makes the starting
+ * destination (given the directory), rsync's run does not depend on the engine under test: the first
+ * engine's run of the test makes it, in a destination of its own that `theirsDir` then names, and the
+ * same test under the other engines compares with it (test/helpers/shared-case.ts).
+ */
+async function both(opts: string[], extra: { peer?: string; engine: string; shared?: (dir: string) => void }): Promise<{ theirs: ReturnType<typeof rsyncClient>; ours: Awaited<ReturnType<typeof runCli>> }> {
   const pathOpt = extra.peer ? [`--rsync-path=${extra.peer}`] : [];
-  const theirs = rsyncClient([...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${theirsDir}/`]);
+  const push = (dir: string): ReturnType<typeof rsyncClient> => rsyncClient([...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${dir}/`]);
+  let theirs: ReturnType<typeof rsyncClient>;
+  if (extra.shared) {
+    const prepare = extra.shared;
+    prepare(oursDir);
+    const run = sameForEveryEngine([opts, pathOpt], () => {
+      const dir = path.join(root, `theirs-shared-${++sharedN}`);
+      prepare(dir);
+      return { r: push(dir), dir };
+    });
+    theirsDir = run.dir;
+    theirs = run.r;
+  } else {
+    theirs = push(theirsDir);
+  }
   const ours = await runCli([`--engine=${extra.engine}`, ...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${oursDir}/`]);
   return { theirs, ours };
 }
@@ -92,7 +115,7 @@ describeEngines((e) => {
   it.each([[['-a']], [['-av']], [['-ai']], [['-aHv', '--stats']], [['-rlptv', '--numeric-ids']], [['-ani']], [['-aiv', '-W']], [['-ac', '-i']]])(
     'pushes like rsync: %j',
     async (opts) => {
-      const { theirs, ours } = await both(opts, { engine: e.name });
+      const { theirs, ours } = await both(opts, { engine: e.name, shared: () => {} });
       expect(ours.code, show(ours)).toBe(theirs.code);
       expect(theirs.code).toBe(0);
       expect(steady(ours.stdout)).toBe(steady(theirs.out));
@@ -109,6 +132,7 @@ describeEngines((e) => {
     for (const d of [theirsDir, oursDir]) execFileSync('cp', ['-a', `${src}/.`, d]);
     const big = path.join(src, 'big');
     const saved = fs.readFileSync(big);
+    const was = fs.statSync(big);
     try {
       const changed = Buffer.from(saved);
       changed.write('CHANGED', 200_000);
@@ -124,7 +148,10 @@ describeEngines((e) => {
       expect(fs.readFileSync(path.join(oursDir, 'big')).equals(fs.readFileSync(big))).toBe(true);
       same(theirsDir, oursDir);
     } finally {
+      // Its time too: the source is the same for every later test (rsync's side of a case is shared by the
+      // engines, and the engines' runs come after this test's).
       fs.writeFileSync(big, saved);
+      fs.utimesSync(big, was.atime, was.mtime);
     }
   });
 
@@ -143,7 +170,7 @@ describeEngines((e) => {
     [['-a', '-i', '-W', '--stats']],
   ])('acts on an existing destination as rsync does: %j', async (opts) => {
     // The same out-of-date destination for both: some files changed, one newer, one extra, one missing.
-    for (const d of [theirsDir, oursDir]) {
+    const outOfDate = (d: string): void => {
       execFileSync('cp', ['-a', `${src}/.`, d]);
       fs.writeFileSync(path.join(d, 'a.b'), 'older content');
       fs.utimesSync(path.join(d, 'a.b'), 1_400_000_000, 1_400_000_000);
@@ -159,8 +186,8 @@ describeEngines((e) => {
       }
       fs.rmSync(path.join(d, 'e'), { recursive: true });
       fs.utimesSync(d, 1_400_000_000, 1_400_000_000);
-    }
-    const { theirs, ours } = await both(opts, { engine: e.name });
+    };
+    const { theirs, ours } = await both(opts, { engine: e.name, shared: outOfDate });
     expect(ours.code, show(ours)).toBe(theirs.code);
     expect(steady(ours.stdout)).toBe(steady(theirs.out));
     // rsync's closing line names its source file and version; arsync's does not.

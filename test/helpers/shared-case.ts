@@ -51,3 +51,12 @@ export function shared<T>(key: string | null, dirs: (v: T) => string[], build: (
   if (key !== null) memo.set(key, { value, dirs: dirs(value) });
   return value;
 }
+
+/**
+ * A value built from files of its own (an rsync run in a temp dir made for it, its output or exit code),
+ * which the same test under every engine would compute alike: built by the first engine's run of the
+ * test and reused by the others'. `dependsOn` tells apart the calls of one test (a loop's values).
+ */
+export function sameForEveryEngine<T>(dependsOn: unknown, build: () => T): T {
+  return shared(caseKey(dependsOn), () => [], build);
+}
