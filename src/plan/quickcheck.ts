@@ -18,12 +18,6 @@ export type CheckOptions = Pick<
    * The node engine can only set mtimes to about a microsecond, so it compares to the microsecond.
    */
   timeResolutionNs: number;
-  /**
-   * rsync's same_time at a window of 0: whole seconds, where nanoseconds would be compared. Set for
-   * directories (run/spec.ts): one whose time differs only within its second has no 't' and no -v line,
-   * as in rsync, and run/dirs.ts still sets it to the nanosecond (its `exactTimeDiffers`).
-   */
-  wholeSeconds?: boolean;
   isRoot: boolean;
   /**
    * Not acting as root: the groups we are a member of. rsync's FLAG_SKIP_GROUP: a source group outside
@@ -63,10 +57,8 @@ export type Verdict =
 const anyAttr = (c: Changes): boolean => c.time || c.perms || c.owner || c.group || c.acl || c.xattr || Boolean(c.atime);
 
 /** Nanoseconds since the epoch as a bigint-free pair compare, honouring the modify window. */
-export function sameTime(a: Stat, b: Stat, o: Pick<CheckOptions, 'modifyWindow' | 'timeResolutionNs' | 'wholeSeconds'>): boolean {
+export function sameTime(a: Stat, b: Stat, o: Pick<CheckOptions, 'modifyWindow' | 'timeResolutionNs'>): boolean {
   if (o.modifyWindow > 0) return Math.abs(a.mtimeSec - b.mtimeSec) <= o.modifyWindow;
-  // A destination coarser than a second keeps its own rule (below), or every run would find it changed.
-  if (o.wholeSeconds && o.modifyWindow === 0 && o.timeResolutionNs <= 1e9) return a.mtimeSec === b.mtimeSec;
   const ds = a.mtimeSec - b.mtimeSec;
   if (Math.abs(ds) > 1) return false;
   const dn = ds * 1e9 + (a.mtimeNsec - b.mtimeNsec);

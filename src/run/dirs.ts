@@ -9,7 +9,7 @@ import { isFailure, type SysFailure } from '../model/failure.js';
 import { OpFlag, OpKind } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { FilterScope } from '../plan/filter-scope.js';
-import { attrChanges, quickCheck, sameTime } from '../plan/quickcheck.js';
+import { attrChanges, quickCheck } from '../plan/quickcheck.js';
 import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { dirName, joinPath } from '../util/names.js';
@@ -47,7 +47,7 @@ export function dirFrame(
     quickCheck(st, destSt, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false }),
     'dir', src, rel, st, destSt,
   );
-  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none' || exactTimeDiffers(rc, st, destSt), keptLink, ownerBits: verdict.action === 'create' };
+  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink, ownerBits: verdict.action === 'create' };
   const line = rc.lines.lineFor(rel, src, st, 'dir');
   const alt = verdict.action === 'create' && !destSt ? rc.alt.dirTwin(rel) : undefined;
   if (alt) {
@@ -86,16 +86,6 @@ export function dirFrame(
   if (destIsDir && destSt && !keptLink) openUp(rc, record, destSt);
   const kept = rc.dirs.record(record);
   return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record: kept, pending: { verdict, line } };
-}
-
-/**
- * A directory's time differs from its source's only within the same second (rsync's window 0 compares
- * whole seconds, so its line reports no change): arsync still sets it to the nanosecond, silently, as it
- * keeps every mtime it copies exact.
- */
-function exactTimeDiffers(rc: RunContext, st: Stat, destSt: Stat | undefined): boolean {
-  const o = rc.spec.dirCheck;
-  return destSt !== undefined && o.times && fileType(destSt.mode) === 'dir' && !sameTime(st, destSt, { ...o, wholeSeconds: false });
 }
 
 /**
@@ -181,7 +171,6 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     // An implied directory already in place: -vvv's trace still has rsync's generator decide it.
     if (verdict.action === 'none') {
       if (rc.trace) rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
-      if (exactTimeDiffers(rc, st, dest)) rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true });
       continue;
     }
     rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));

@@ -72,7 +72,7 @@ export function checkOptions(c: Config, timeResolutionNs: number): { files: Chec
     isRoot: actsAsRoot(c),
     ...(actsAsRoot(c) ? {} : { memberGids: new Set([...(process.getgroups?.() ?? []), process.getegid?.() ?? 0]) }),
   };
-  return { files, dirs: { ...files, times: c.times && !c.omitDirTimes, wholeSeconds: true } };
+  return { files, dirs: { ...files, times: c.times && !c.omitDirTimes } };
 }
 
 export function deriveSpec(c: Config, o: SpecInput): RunSpec {

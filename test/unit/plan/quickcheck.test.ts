@@ -93,16 +93,4 @@ describe('sameTime', () => {
     expect(sameTime(st(), st({ mtimeSec: base.mtimeSec + 3 }), { ...w, modifyWindow: 2 })).toBe(false);
     expect(sameTime(st({ mtimeNsec: 999_999_900 }), st({ mtimeSec: base.mtimeSec + 1, mtimeNsec: 100 }), { modifyWindow: 0, timeResolutionNs: 1000 })).toBe(true);
   });
-
-  it('wholeSeconds (directories): rsync\'s same_time at window 0, the seconds alone; -1 and coarse destinations keep their rules', () => {
-    const w = { modifyWindow: 0, timeResolutionNs: 1, wholeSeconds: true };
-    expect(sameTime(st({ mtimeNsec: 1 }), st({ mtimeNsec: 999_999_999 }), w)).toBe(true);
-    // Across a second boundary, 200 ns apart: different seconds, as rsync says.
-    expect(sameTime(st({ mtimeNsec: 999_999_900 }), st({ mtimeSec: base.mtimeSec + 1, mtimeNsec: 100 }), w)).toBe(false);
-    expect(sameTime(st({ mtimeNsec: 1 }), st({ mtimeNsec: 2 }), { ...w, modifyWindow: -1 })).toBe(false);
-    expect(sameTime(st(), st({ mtimeSec: base.mtimeSec + 1 }), { ...w, timeResolutionNs: 2e9 })).toBe(true);
-    // A directory's line at the same second: none.
-    const dir = st({ mode: 0o040755, mtimeNsec: 250_000_000 });
-    expect(line(dir, st({ mode: 0o040755, mtimeNsec: 500_000_000 }), { ...archive, wholeSeconds: true })).toBe(undefined);
-  });
 });
