@@ -24,6 +24,8 @@ export interface RunTotals {
   /** Regular files sent to the engines (or that would be, under -n). */
   plannedFiles: number;
   ioErrors: number;
+  /** Errors rsync reports without setting its io_error (FERROR_XFER): exit 23, deletion not held back. */
+  xferErrors?: number;
   vanished: number;
   /** Deletions not done because --max-delete was reached. */
   deleteSkipped: number;

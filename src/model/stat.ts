@@ -26,6 +26,24 @@ export interface Stat {
   nlink: number;
   rdev: number;
   blocks: number;
+  /**
+   * The file's own mode and ids on disk, kept when the run sees it otherwise (--chmod, --fake-super's
+   * record, --usermap/--groupmap): what the kernel checks this process's open against (run/unopenable.ts).
+   * Unset when mode, uid and gid are the file's own.
+   */
+  own?: Access;
+}
+
+/** The fields of a Stat a permission check reads. */
+export interface Access {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** `st` as the run sees it, with `view`'s mode or ids in place of its own (which stay in `own`). */
+export function seenAs(st: Stat, view: Partial<Access> & { rdev?: number }): Stat {
+  return { ...st, ...view, own: st.own ?? { mode: st.mode, uid: st.uid, gid: st.gid } };
 }
 
 /** The five kinds of entry rsync treats differently. */

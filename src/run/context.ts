@@ -8,7 +8,7 @@ import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import type { PairListing } from '../model/listing.js';
 import type { OpFailure } from '../engine/types.js';
-import type { Stat } from '../model/stat.js';
+import { seenAs, type Stat } from '../model/stat.js';
 import type { SourceAnchors } from '../plan/anchors.js';
 import type { BackupPlan } from '../plan/backup.js';
 import { applyChmod } from '../plan/chmod.js';
@@ -151,5 +151,5 @@ export interface Kept {
 /** --chmod applies to what the source says before anything is compared or made. */
 export function withChmod(rc: RunContext, st: Stat): Stat {
   if (!rc.c.chmod.length) return st;
-  return { ...st, mode: applyChmod(st.mode, rc.c.chmod, rc.spec.engineOptions.umask) };
+  return seenAs(st, { mode: applyChmod(st.mode, rc.c.chmod, rc.spec.engineOptions.umask) });
 }

@@ -32,7 +32,7 @@ import { searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
 import { convertedTarget } from './iconv-errors.js';
-import { statIsTheFiles, surelyUnreadable } from './unopenable.js';
+import { surelyUnreadable } from './unopenable.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 export interface EntryIn {
@@ -338,7 +338,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   // A file the sender cannot open has no line in rsync (its line follows the send): run/unopenable.ts.
   // Not in a pull: there the sender is the remote one, which has sent the file already, and `st` is its
   // metadata, not a mode this process must read the staged file through.
-  const silent = kind === 'reg' && !c.dryRun && rc.lines.active && !rc.lines.receiver && statIsTheFiles(c) && surelyUnreadable(st);
+  const silent = kind === 'reg' && !c.dryRun && rc.lines.active && !rc.lines.receiver && surelyUnreadable(st);
   return queueCopy(rc, m, kind, verdict, flags, undefined, silent ? undefined : () => rc.lines.emit(kind, verdict, line));
 }
 

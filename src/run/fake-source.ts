@@ -6,7 +6,7 @@
 
 import { isFailure, type SysFailure } from '../model/failure.js';
 import type { PairListing, TreeScan } from '../model/listing.js';
-import { S_IFDIR, S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
+import { S_IFDIR, S_IFMT, S_IFREG, seenAs, type Stat } from '../model/stat.js';
 import type { Config } from '../model/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { EngineContext } from '../engine/types.js';
@@ -32,19 +32,24 @@ export function parseRecord(text: string): { mode: number; rdev: number; uid: nu
 /**
  * `st` as the record read through `read` describes it. Only regular files and directories carry
  * records (user.* xattrs exist on nothing else). `corrupt` gets rsync's message for a record that
- * does not parse; the entry then keeps its own stat.
+ * does not parse, `unread` a record that could not be read (a file this user may not read: the kernel
+ * checks user.* reads as file reads); the entry then keeps its own stat.
  */
-export function withRecord(st: Stat, path: Buffer, read: FakeReader, corrupt: (path: Buffer, value: string) => void): Stat {
+export function withRecord(st: Stat, path: Buffer, read: FakeReader, corrupt: (path: Buffer, value: string) => void, unread?: (path: Buffer, f: SysFailure) => void): Stat {
   const type = st.mode & S_IFMT;
   if (type !== S_IFREG && type !== S_IFDIR) return st;
   const v = read(path, false);
-  if (v === null || isFailure(v)) return st;
+  if (v === null) return st;
+  if (isFailure(v)) {
+    unread?.(path, v);
+    return st;
+  }
   const r = parseRecord(v.toString('latin1'));
   if (!r) {
     corrupt(path, v.toString('latin1'));
     return st;
   }
-  return { ...st, mode: r.mode, rdev: r.rdev, uid: r.uid, gid: r.gid };
+  return seenAs(st, { mode: r.mode, rdev: r.rdev, uid: r.uid, gid: r.gid });
 }
 
 export interface FakeSides {
@@ -54,6 +59,8 @@ export interface FakeSides {
   dest?: FakeReader;
   /** rsync's message for a record that does not parse. */
   corrupt: (path: Buffer, value: string) => void;
+  /** A source record that could not be read (rsync's sender reports it, exit 23, and uses the lstat). */
+  unread?: (path: Buffer, f: SysFailure) => void;
 }
 
 const join = (dir: Buffer | null, name: Buffer): Buffer => (dir && dir.length ? Buffer.concat([dir, Buffer.from('/'), name]) : name);
@@ -68,7 +75,7 @@ export class FakeStatSource implements EntrySource {
   ) {}
 
   private src(st: Stat, path: Buffer): Stat {
-    return this.sides.source ? withRecord(st, path, this.sides.source, this.sides.corrupt) : st;
+    return this.sides.source ? withRecord(st, path, this.sides.source, this.sides.corrupt, this.sides.unread) : st;
   }
 
   private listing(l: PairListing, src: Buffer, destRel: Buffer | null): PairListing {
@@ -123,9 +130,9 @@ export class FakeStatSource implements EntrySource {
 }
 
 /** `inner` as a --fake-super run sees it (itself when neither side fakes). */
-export function fakeStatSource(c: Config, engine: Engine, ctx: EngineContext | undefined, inner: EntrySource, corrupt: FakeSides['corrupt']): EntrySource {
+export function fakeStatSource(c: Config, engine: Engine, ctx: EngineContext | undefined, inner: EntrySource, report: Pick<FakeSides, 'corrupt' | 'unread'>): EntrySource {
   const source = c.fakeSuper ? engine.fakeRead?.bind(engine) : undefined;
   const dest = c.amRoot === -1 ? ctx?.fakeReadDest?.bind(ctx) : undefined;
   if (!source && !dest) return inner;
-  return new FakeStatSource(inner, { ...(source ? { source } : {}), ...(dest ? { dest } : {}), corrupt });
+  return new FakeStatSource(inner, { ...(source ? { source } : {}), ...(dest ? { dest } : {}), ...report });
 }

@@ -7,7 +7,7 @@
 import type { Config } from '../model/config.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import type { PairListing, TreeScan } from '../model/listing.js';
-import type { Stat } from '../model/stat.js';
+import { seenAs, type Stat } from '../model/stat.js';
 import { IdMapper } from '../plan/idmap.js';
 import { groups, users } from '../util/userdb.js';
 import type { DirEntries, EntrySource } from './source.js';
@@ -26,11 +26,11 @@ export function idMappers(c: Config, isRoot: boolean, warn: (m: string) => void)
 
 /** The stat map of the id mappers. */
 export function mapIds(ids: { uid?: IdMapper; gid?: IdMapper }): (st: Stat) => Stat {
-  return (st) => ({
-    ...st,
-    uid: ids.uid ? ids.uid.map(st.uid) : st.uid,
-    gid: ids.gid ? ids.gid.map(st.gid) : st.gid,
-  });
+  return (st) =>
+    seenAs(st, {
+      uid: ids.uid ? ids.uid.map(st.uid) : st.uid,
+      gid: ids.gid ? ids.gid.map(st.gid) : st.gid,
+    });
 }
 
 /** `inner`'s entries with their stats mapped. */

@@ -58,7 +58,7 @@ import { MappedSource, idMappers, mapIds } from './id-source.js';
 import { listStat, receiverOutputUnmultiplexed, wholeSecondList } from '../plan/old-protocol.js';
 import { fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
-import { joinPath, rawName } from '../util/names.js';
+import { absolutePath, joinPath, rawName } from '../util/names.js';
 import { deriveSpec } from './spec.js';
 import { Tally } from './tally.js';
 import { startClock, stopMessage } from './clock.js';
@@ -210,7 +210,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
-    source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`)),
+    source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {
+      corrupt: (p, v) => reporter.error(`Corrupt user.rsync.%stat xattr attached to ${showPath(p)}: "${v}"`),
+      unread: (p, f) => tally.sendError(p, f.errno, f.syscall, `[sender] failed to read xattr user.rsync.%stat for "${showPath(absolutePath(p))}"`),
+    }),
     tally,
     dirs: new DirLedger(overlay !== undefined, wholeSecondList(c.protocol)),
     lines: new Lines(

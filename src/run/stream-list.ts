@@ -122,6 +122,12 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
 
 const sorted = (l: Named[]): Named[] => l.slice().sort((a, b) => compareNames(a.name, a.sub, b.name, b.sub));
 
+/**
+ * Whether a directory operand is sent as "." followed by its entries in the first list: "dir/", and
+ * "dir/." or "." (rsync's sender takes a name ending in "/." as its directory's contents, DOTDIR_NAME).
+ */
+const sentAsDot = (src: Buffer): boolean => hasTrailingSlash(src) || baseName(src).equals(DOT);
+
 /** A list scanTree recorded, counted by RecordedLists.count (its arguments but the settings and state). */
 export interface RecordedList {
   list: number;
@@ -146,7 +152,7 @@ function* recordedLists(c: Config, engine: Engine, r: RecordedLists): Generator<
   const n = o.length / 3;
   // "dir/": the first list is "." and the directory's entries; "dir": the first list is "dir" alone,
   // and its entries, named below it, come as the list of directory 0.
-  const slash = hasTrailingSlash(src);
+  const slash = sentAsDot(src);
   const prefix = slash ? NO_PATH : baseName(src);
   yield slash
     ? { recorded: { list: 0, prefix, top: DOT, topMeta, count: 1 + o[2]! } }
@@ -159,8 +165,7 @@ function* recordedLists(c: Config, engine: Engine, r: RecordedLists): Generator<
  * cannot be read again as the run read it: the caller then gives up on the figures.
  */
 export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists): Generator<SentList> {
-  // An operand named "." without a "/" after it is listed below by the walk's own rules.
-  if (recorded && recordsLists(c) && (hasTrailingSlash(c.sources[0]!) || !baseName(c.sources[0]!).equals(DOT))) {
+  if (recorded && recordsLists(c)) {
     yield* recordedLists(c, engine, recorded);
     return;
   }
@@ -170,7 +175,7 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists)
     const st = engine.lstat(src);
     if (isFailure(st)) throw new Unreadable();
     const dir = (st.mode & 0o170000) === 0o040000;
-    if (dir && hasTrailingSlash(src)) {
+    if (dir && sentAsDot(src)) {
       first.push(entryOf(src, DOT, st, c, true));
       first.push(...readDir(src, undefined, c, engine));
     } else first.push(entryOf(src, baseName(src), st, c, true));

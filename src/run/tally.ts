@@ -99,6 +99,17 @@ export class Tally {
     this.error(message, rec, bare);
   }
 
+  /**
+   * An error that makes the exit code 23 but, unlike the I/O errors, does not stop --delete (rsync's
+   * FERROR_XFER lines that leave io_error alone). `what` is rsync's wording, before the errno's text.
+   */
+  sendError(path: Buffer, errno: number, syscall: string, what: string): void {
+    this.totals.xferErrors = (this.totals.xferErrors ?? 0) + 1;
+    const rec = { path: showPath(path), message: `${what}: ${errnoSuffix(errno)}`, code: fsError(errno, syscall, showPath(path)).code };
+    this.totals.errors.push(rec);
+    this.error(rec.message, rec);
+  }
+
   /** A line rsync prints on stderr as it is, after an error already counted (no program name). */
   note(message: string): void {
     this.error(message, undefined, true);
@@ -139,9 +150,9 @@ export class Tally {
  * (23, `priorIoErrors` counts the missing operands reported before the run), then --max-delete (25), then
  * vanished files only (24).
  */
-export function exitCode(t: Pick<RunTotals, 'aborted' | 'ioErrors' | 'deleteSkipped' | 'vanished'>, aborted: boolean, priorIoErrors: number): number {
+export function exitCode(t: Pick<RunTotals, 'aborted' | 'ioErrors' | 'xferErrors' | 'deleteSkipped' | 'vanished'>, aborted: boolean, priorIoErrors: number): number {
   if (t.aborted || aborted) return Exit.Signal;
-  if (t.ioErrors + priorIoErrors > 0) return Exit.Partial;
+  if (t.ioErrors + (t.xferErrors ?? 0) + priorIoErrors > 0) return Exit.Partial;
   if (t.deleteSkipped > 0) return Exit.MaxDelete;
   if (t.vanished > 0) return Exit.Vanished;
   return Exit.Ok;

@@ -5,9 +5,9 @@
 //
 // Only what the mode bits settle counts as unreadable. With an ACL the group bits are its mask, so a
 // named entry may grant read where the "other" bits do not: that case is taken as readable (the line is
-// printed, as before), never the reverse. Root reads everything (CAP_DAC_OVERRIDE).
+// printed, as before), never the reverse. Root reads everything (CAP_DAC_OVERRIDE). The mode and ids
+// judged are the file's own (Stat.own), not the ones --chmod, --fake-super or an id map make the run see.
 
-import type { Config } from '../model/config.js';
 import type { Stat } from '../model/stat.js';
 
 /** The ids the kernel checks a read against: the effective user and group, and the supplementary groups. */
@@ -27,21 +27,13 @@ function identity(): Identity | null {
   return cached;
 }
 
-/** Does `st`'s mode deny this process a read of the file, for certain? */
-export function surelyUnreadable(st: Stat): boolean {
+/** Does the file's own mode (`st.own`, else `st`'s) deny this process a read of it, for certain? */
+export function surelyUnreadable(seen: Stat): boolean {
   const me = identity();
   if (!me) return false;
+  const st = seen.own ?? seen;
   if (st.uid === me.uid) return (st.mode & 0o400) === 0;
   if (me.gids.has(st.gid)) return (st.mode & 0o040) === 0;
   // Neither owner nor group: "other" decides unless an ACL entry (bounded by the mask, the group bits) might.
   return (st.mode & 0o044) === 0;
-}
-
-/**
- * Whether the planner's stat of a source is the file's own mode and ids, so that surelyUnreadable may
- * judge it: not after --chmod (the mode the destination gets), --fake-super (the stored mode) or
- * --usermap/--groupmap/--chown (the mapped ids).
- */
-export function statIsTheFiles(c: Config): boolean {
-  return c.chmod.length === 0 && !c.fakeSuper && c.usermap === undefined && c.groupmap === undefined;
 }

@@ -6,11 +6,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { runCli, show } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
+import { spawnAs } from '../helpers/as-user.js';
 
 const NOBODY = 65534;
 const T = 1_600_000_000;
@@ -119,7 +119,7 @@ describeEngines((e) => {
       // then back, over and over. Between the planner's look and the engine's open it can be either.
       const u = path.join(d, 'prev/u');
       const loop = `cd '${u}' && while :; do mv -T docs real; ln -s '${d}/private' docs; rm docs; mv -T real docs; done`;
-      const attacker = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', loop], { stdio: 'ignore', detached: true });
+      const attacker = spawnAs({ uid: NOBODY, gid: NOBODY }, ['sh', '-c', loop], { stdio: 'ignore', detached: true });
       try {
         const privateInos = new Set(Array.from({ length: N }, (_, i) => fs.statSync(path.join(d, `private/f${i}`)).ino));
         for (let run = 0; run < 10; run++) {

@@ -14,8 +14,8 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { differential, expectSameOutput, pairContext, put, runPair, stampTree, startingState } from '../helpers/differential.js';
+import { NOBODY, rsyncAs } from '../helpers/as-user.js';
 
-const NOBODY = { uid: 65534, gid: 65534 };
 
 afterAll(() => removeTemps());
 
@@ -108,10 +108,7 @@ describeEngines((e) => {
     const cases = [['-rt', 'src/', 'dst/'], ['-rt', '--delete', 'src/', 'new/']];
     for (const [i, args] of cases.entries()) {
       const r = await runPair(state, i, {
-        rsync: (A) => {
-          const x = spawnSync('setpriv', [`--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups', '--', 'rsync', ...args], { cwd: A, encoding: 'utf8' });
-          return { code: x.status, signal: x.signal, stdout: x.stdout, stderr: x.stderr, argv: ['rsync', ...args] };
-        },
+        rsync: (A) => rsyncAs(NOBODY, args, A),
         // No -i here: the lines of a file that cannot be opened are test/e2e/unopenable-lines.test.ts's.
         arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
       });

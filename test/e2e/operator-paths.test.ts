@@ -5,11 +5,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { runCli, show, type CliResult } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
+import { spawnAs } from '../helpers/as-user.js';
 
 const NOBODY = 65534;
 const REFUSAL = 'refusing to follow a symlink owned by an untrusted user';
@@ -251,7 +251,7 @@ describeEngines((e) => {
     fs.mkdirSync(path.join(pub, 'dest'), { recursive: true });
     fs.chownSync(pub, NOBODY, NOBODY);
     const loop = `cd '${pub}' && while :; do mv -T dest real; ln -s '${outside}' dest; rm dest; mv -T real dest; done`;
-    const attacker = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', loop], { stdio: 'ignore', detached: true });
+    const attacker = spawnAs({ uid: NOBODY, gid: NOBODY }, ['sh', '-c', loop], { stdio: 'ignore', detached: true });
     try {
       for (let k = 0; k < 8; k++) {
         const r = await run([`--workers=2`, '-a', `${src}/`, `${path.join(pub, 'dest')}/`]);

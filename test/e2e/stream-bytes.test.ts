@@ -4,7 +4,7 @@
 // from run to run. Trees: nested directories with a symlink, a file with another owner, odd names, a
 // hard link and a FIFO, a chain of directories;
 // options that change the stream (--delete and --delete-delay, --numeric-ids, -H, fewer preserved
-// attributes) or not (-i, -n); file operands.
+// attributes) or not (-i, -n); file operands; an operand ending in "/.".
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -87,8 +87,10 @@ describeEngines((e) => {
 
   // (A named directory, `src dst/`, is left out: rsync's own figures there vary by a frame header from
   // run to run, README "-v summary and --stats byte totals".)
-  it('a chain of directories; file operands', async () => {
+  it('a chain of directories; file operands; "src/." (sent as "src/" is)', async () => {
     sameBytes(await run(synced(chainTree), ['-av', 'src/', 'dst/']));
+    sameBytes(await run(synced(chainTree), ['-av', 'src/.', 'dst/']));
+    sameBytes(await run(synced(chainTree), ['-a', '--delete', '--stats', 'src/d1/.', 'dst/d1']));
     sameBytes(await run(synced(chainTree), ['-a', '--stats', 'src/d1/g', 'src/d1/d2', 'dst/d1/']));
   });
 

@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { tempBase } from './tree.js';
 import { countsChild, noteCountedExit } from './child-coverage.js';
 import { engineSuiteTitle } from './engine-suite.js';
+import { asUser } from './as-user.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO, 'dist', 'bin.js');
@@ -58,7 +59,7 @@ function wrap(args: string[], o: RunOptions): { cmd: string; argv: string[] } {
   let inner = o.nodeArgs?.length ? [process.execPath, ...o.nodeArgs, BIN, ...args] : [LAUNCHER, ...args];
   if (o.peakRssFile !== undefined) inner = ['/usr/bin/time', '-f', '%M', '-o', o.peakRssFile, ...inner];
   if (o.ulimitN !== undefined) inner = ['sh', '-c', `ulimit -n ${o.ulimitN} && exec "$@"`, 'sh', ...inner];
-  if (o.user) inner = ['setpriv', `--reuid=${o.user.uid}`, `--regid=${o.user.gid}`, '--clear-groups', '--', ...inner];
+  if (o.user) inner = asUser(o.user, inner);
   if (o.ioUringDisabled !== undefined) {
     // Flip, run, restore, all under the exclusive lock; the restore happens even if the CLI crashes.
     const script =
