@@ -133,6 +133,7 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
     return fd_exhausted(-dfd) ? -dfd : 0;
   }
   struct listing a = {0}, b = {0};
+  /* A wider dirty directory than one chunk of the walk's cursor is listed again by the walk. */
   struct kept k = {.on = true, .max = s->max_listed};
   struct sl_dir *ld = NULL;
   int e = list_names(sfd, &a);
