@@ -19,6 +19,7 @@
         "native/scanpair.c",
         "native/direct.c",
         "native/tree.c",
+        "native/treedirty.c",
         "native/ops.c",
         "native/adopt.c",
         "native/exec.c",

@@ -14,7 +14,8 @@
  * walks it in full). Each dirty directory comes with its paired listing in scanPair's shape, so the
  * walk does not list and stat it a second time; `names` is absent when it could not be listed here, or
  * when it would hold more than maxListed entries (one chunk of the walk's cursor: a wide directory is
- * never held whole). Entries are stat'ed one at a time as the sorted name lists are merged. */
+ * never held whole; the records and their answer are treedirty.c). Entries are stat'ed one at a time as
+ * the sorted name lists are merged. */
 #include "tree.h"
 
 #include <errno.h>
@@ -38,18 +39,9 @@
 #include "quickcheck.h"
 #include "source.h"
 #include "streamlist.h"
+#include "treedirty.h"
 
 #define MAX_THREADS 16
-
-/* A dirty directory and its paired listing (the entries the walk must see). */
-struct dirty_rec {
-  char *rel;
-  bool listed;      /* false: listing failed here, the walk lists it itself */
-  char *names, *xnames;
-  size_t nlen, xlen, nkeep, nextra;
-  double *meta, *dmeta, *xmeta;
-  double coll[3];   /* collapsed reg, link, size */
-};
 
 struct shared {
   pthread_mutex_t mu;
@@ -100,16 +92,6 @@ static bool add_dirty(struct shared *s, struct dirty_rec *r)
   return true;
 }
 
-static void free_rec(struct dirty_rec *r)
-{
-  free(r->rel);
-  free(r->names);
-  free(r->xnames);
-  free(r->meta);
-  free(r->dmeta);
-  free(r->xmeta);
-}
-
 static char *join_rel(const char *rel, const char *name)
 {
   size_t a = strlen(rel), b = strlen(name);
@@ -132,98 +114,6 @@ static int open_dest(struct shared *s, const char *rel)
   return beneath_open_path(s->rootfd, (const uint8_t *)rel, (uint32_t)strlen(rel), O_RDONLY | O_DIRECTORY, 0);
 }
 
-/* Packs the chosen names of a listing, NUL-separated (listing_pack), in memory of its own. */
-static char *pack_names(char **names, const size_t *idx, size_t n, size_t *len)
-{
-  *len = listing_pack(names, idx, n, NULL);
-  char *p = malloc(*len ? *len : 1);
-  if (p)
-    listing_pack(names, idx, n, p);
-  return p;
-}
-
-/* What a dirty directory's listing will hold, gathered during the scan while `on` (at most max_listed
- * entries and extras together; past that it is dropped). */
-struct kept {
-  bool on;
-  size_t *keep, *extra;
-  double *meta, *dmeta, *xmeta;
-  size_t nkeep, nextra, cap;
-  double coll[3]; /* collapsed reg, link, size */
-};
-
-static void kept_free(struct kept *k)
-{
-  free(k->keep);
-  free(k->extra);
-  free(k->meta);
-  free(k->dmeta);
-  free(k->xmeta);
-  k->keep = k->extra = NULL;
-  k->meta = k->dmeta = k->xmeta = NULL;
-}
-
-/* Room for one more entry or extra; false only when out of memory. Past max_listed, stops keeping. */
-static bool kept_room(const struct shared *s, struct kept *k)
-{
-  if (!k->on)
-    return true;
-  size_t need = (k->nkeep > k->nextra ? k->nkeep : k->nextra) + 1;
-  if (k->nkeep + k->nextra + 1 > s->max_listed) {
-    kept_free(k);
-    k->on = false;
-    return true;
-  }
-  if (need <= k->cap)
-    return true;
-  size_t cap = k->cap ? k->cap * 2 : 64;
-  size_t *kp = realloc(k->keep, cap * sizeof *kp);
-  if (kp)
-    k->keep = kp;
-  size_t *xp = realloc(k->extra, cap * sizeof *xp);
-  if (xp)
-    k->extra = xp;
-  double *m = realloc(k->meta, cap * META_FIELDS * sizeof *m);
-  if (m)
-    k->meta = m;
-  double *dm = realloc(k->dmeta, cap * META_FIELDS * sizeof *dm);
-  if (dm)
-    k->dmeta = dm;
-  double *xm = realloc(k->xmeta, cap * META_FIELDS * sizeof *xm);
-  if (xm)
-    k->xmeta = xm;
-  if (!kp || !xp || !m || !dm || !xm)
-    return false;
-  k->cap = cap;
-  return true;
-}
-
-static bool keep_entry(const struct shared *s, struct kept *k, size_t i, const struct statx *x, int xe,
-                       const struct statx *y, int ye)
-{
-  if (!kept_room(s, k))
-    return false;
-  if (k->on) {
-    listing_fill(k->meta + k->nkeep * META_FIELDS, x, xe);
-    listing_fill(k->dmeta + k->nkeep * META_FIELDS, y, ye);
-    k->keep[k->nkeep++] = i;
-  }
-  return true;
-}
-
-static bool keep_extra(const struct shared *s, struct kept *k, int dfd, char **names, size_t j)
-{
-  if (!kept_room(s, k))
-    return false;
-  if (k->on) {
-    struct statx st;
-    int e = stat_entry(dfd, names[j], &st);
-    listing_fill(k->xmeta + k->nextra * META_FIELDS, &st, e);
-    k->extra[k->nextra++] = j;
-  }
-  return true;
-}
-
 /* One directory pair: every entry is classified as scanPair would (left out when unchanged), and the
  * subdirectories present on both sides become jobs, dirty or not (the walk does not enter existing
  * subdirectories, it relies on this scan for them). A dirty directory's paired listing goes to *rec.
@@ -243,7 +133,8 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
     return fd_exhausted(-dfd) ? -dfd : 0;
   }
   struct listing a = {0}, b = {0};
-  struct kept k = {0};
+  /* A wider dirty directory than one chunk of the walk's cursor is listed again by the walk. */
+  struct kept k = {.on = true, .max = s->max_listed};
   struct sl_dir *ld = NULL;
   int e = list_names(sfd, &a);
   if (!e)
@@ -261,9 +152,6 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
     e = ENOMEM;
     goto out;
   }
-  /* The listing for the walk is kept only while it stays within one chunk (max_listed entries): a
-   * wider dirty directory is listed again by the walk, with its cursor, a chunk at a time. */
-  k.on = true;
   bool d = false;
   double c[6] = {0};
   struct join m = {0};
@@ -271,7 +159,7 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
   while (join_next(&m, &a, &b, &i, &tw)) {
     if (i == SIZE_MAX) {
       d = true; /* extraneous on the destination */
-      if (!keep_extra(s, &k, dfd, b.names, tw)) {
+      if (!kept_extra(&k, dfd, b.names, tw)) {
         e = ENOMEM;
         goto out;
       }
@@ -320,7 +208,7 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
       k.coll[2] += (double)x.stx_size;
       continue;
     }
-    if (!keep_entry(s, &k, i, &x, xe, &y, ye)) {
+    if (!kept_entry(&k, i, &x, xe, &y, ye)) {
       e = ENOMEM;
       goto out;
     }
@@ -334,20 +222,8 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
   if (!k.on)
     goto out; /* too wide: rec->listed stays false, the walk lists it */
   /* The walk will process this directory from this listing. */
-  rec->names = pack_names(a.names, k.keep, k.nkeep, &rec->nlen);
-  rec->xnames = pack_names(b.names, k.extra, k.nextra, &rec->xlen);
-  if (!rec->names || !rec->xnames) {
+  if (!kept_to_rec(&k, a.names, b.names, rec))
     e = ENOMEM;
-    goto out;
-  }
-  rec->meta = k.meta;
-  rec->dmeta = k.dmeta;
-  rec->xmeta = k.xmeta;
-  k.meta = k.dmeta = k.xmeta = NULL;
-  rec->nkeep = k.nkeep;
-  rec->nextra = k.nextra;
-  memcpy(rec->coll, k.coll, sizeof k.coll);
-  rec->listed = true;
 out:
   if (ld && !e && sl_dir_end(ld, rel, &a))
     *listed = ld;
@@ -395,10 +271,10 @@ static void *worker(void *arg)
       rel = NULL; /* owned by the record now */
       if (!add_dirty(s, &rec)) {
         s->error = ENOMEM;
-        free_rec(&rec);
+        dirty_free(&rec);
       }
     } else {
-      free_rec(&rec);
+      dirty_free(&rec);
     }
     if (!e) {
       for (int k = 0; k < 6; k++)
@@ -522,43 +398,18 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   napi_value lists = s.lists ? sl_lists_finish(env, s.lists) : NULL;
   if (s.error) {
     for (size_t i = 0; i < s.ndirty; i++)
-      free_rec(&s.dirty[i]);
+      dirty_free(&s.dirty[i]);
     free(s.dirty);
     return err_object(env, s.error, "scandir");
   }
   /* Sorted, so the walk meets dirty directories in name order. */
   qsort(s.dirty, s.ndirty, sizeof *s.dirty, cmp_rec);
-  napi_value arr, counts, ab;
+  napi_value arr = dirty_array(env, s.dirty, s.ndirty), counts, ab;
   void *cp;
-  bool ok = napi_create_array_with_length(env, s.ndirty, &arr) == napi_ok &&
-            napi_create_arraybuffer(env, 6 * sizeof(double), &cp, &ab) == napi_ok &&
+  bool ok = arr && napi_create_arraybuffer(env, 6 * sizeof(double), &cp, &ab) == napi_ok &&
             napi_create_typedarray(env, napi_float64_array, 6, ab, 0, &counts) == napi_ok;
   if (ok)
     memcpy(cp, s.counts, sizeof s.counts);
-  for (size_t i = 0; ok && i < s.ndirty; i++) {
-    struct dirty_rec *r = &s.dirty[i];
-    napi_value o, v;
-    void *data;
-    ok = napi_create_object(env, &o) == napi_ok &&
-         napi_create_buffer_copy(env, strlen(r->rel), r->rel, &data, &v) == napi_ok &&
-         napi_set_named_property(env, o, "rel", v) == napi_ok;
-    if (ok && r->listed) {
-      napi_value names, meta, dmeta, extra, xmeta, coll;
-      ok = napi_create_buffer_copy(env, r->nlen, r->nlen ? r->names : "", &data, &names) == napi_ok &&
-           napi_create_buffer_copy(env, r->xlen, r->xlen ? r->xnames : "", &data, &extra) == napi_ok &&
-           (meta = f64_copy(env, r->meta, r->nkeep * META_FIELDS)) != NULL &&
-           (dmeta = f64_copy(env, r->dmeta, r->nkeep * META_FIELDS)) != NULL &&
-           (xmeta = f64_copy(env, r->xmeta, r->nextra * META_FIELDS)) != NULL &&
-           (coll = f64_copy(env, r->coll, 3)) != NULL &&
-           napi_set_named_property(env, o, "names", names) == napi_ok &&
-           napi_set_named_property(env, o, "meta", meta) == napi_ok &&
-           napi_set_named_property(env, o, "dmeta", dmeta) == napi_ok &&
-           napi_set_named_property(env, o, "extra", extra) == napi_ok &&
-           napi_set_named_property(env, o, "extraMeta", xmeta) == napi_ok &&
-           napi_set_named_property(env, o, "collapsed", coll) == napi_ok;
-    }
-    ok = ok && napi_set_element(env, arr, (uint32_t)i, o) == napi_ok;
-  }
   if (ok && napi_create_object(env, &result) == napi_ok &&
       ((lists && napi_set_named_property(env, result, "lists", lists) != napi_ok) ||
        napi_set_named_property(env, result, "dirty", arr) != napi_ok ||
@@ -567,7 +418,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
   if (!ok)
     result = NULL;
   for (size_t i = 0; i < s.ndirty; i++)
-    free_rec(&s.dirty[i]);
+    dirty_free(&s.dirty[i]);
   free(s.dirty);
   if (!result)
     return throw_error(env, "scanTree: out of memory");
