@@ -132,9 +132,11 @@ describe('Dispatcher: batches with much file data on lent native threads', () =>
     await d.submit(batch('big'), 1, 'tok', BIG);
     expect(inlineRan).toEqual([['small']]);
     expect(l.runs.map((r) => r.names)).toEqual([['big']]);
+    // Immediates run in the order they were set: the second's promise settles after the first ran (a
+    // timer's turn against an immediate's depends on how long the loop took, a flake under load).
     let fired = false;
     setImmediate(() => (fired = true));
-    await tick();
+    await new Promise((r) => setImmediate(r));
     expect(fired).toBe(true);
     const fail: OpFailure = { index: 0, errno: 28, syscall: 'write', path: Buffer.from('big'), onDest: true };
     l.runs[0]!.finish([fail]);
