@@ -8,6 +8,7 @@
       "sources": [
         "native/addon.c",
         "native/ctxapi.c",
+        "native/offthread.c",
         "native/ring.c",
         "native/pipeline.c",
         "native/copy.c",

@@ -8,6 +8,7 @@
 #include "ctxapi.h"
 #include "fakesuper.h"
 #include "iconv.h"
+#include "offthread.h"
 #include "xattrio.h"
 #include "scanpair.h"
 #include "pipes.h"
@@ -42,6 +43,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"readlink", NULL, walk_readlink, NULL, NULL, NULL, napi_enumerable, NULL},
     {"createContext", NULL, ctx_create, NULL, NULL, NULL, napi_enumerable, NULL},
     {"run", NULL, ctx_run, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"runAsync", NULL, off_run_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeContext", NULL, ctx_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanDest", NULL, walk_scan_dest, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readlinkDest", NULL, ctx_readlink_dest, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,7 +1,9 @@
 /* The per-thread engine context and the per-op job state shared by the op modules (ops.c, exec.c,
  * dest.c, source.c, temp.c, copy.c, meta.c, backup.c) and pipeline.c. A context belongs to the thread
  * (napi_env) that created it: nothing in the addon is process-wide mutable but one fact about the
- * kernel (beneath.c: openat2 is missing), so piscina workers and the main thread never share state. */
+ * kernel (beneath.c: openat2 is missing), so piscina workers and the main thread never share state.
+ * The one exception is runAsync (offthread.c): a sync context lent to a libuv pool thread for one batch,
+ * during which its own thread may not touch it (`busy`). */
 #ifndef ARSYNC_CONTEXT_H
 #define ARSYNC_CONTEXT_H
 
@@ -75,6 +77,7 @@ struct ctx {
   int pdirfd;            /* an absolute partial dir, held once opened (-1 before) */
   struct uring *ur;      /* NULL for the sync engine */
   bool closed;
+  bool busy;             /* runAsync's batch runs on a pool thread: no other call may use the context */
 };
 
 /* One op being executed. */

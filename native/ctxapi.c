@@ -93,6 +93,10 @@ static void ctx_finalize(napi_env env, void *data, void *hint)
 {
   (void)hint;
   struct ctx *c = data;
+  /* Only at env teardown (process.exit while runAsync copies): the pool thread still uses the context,
+   * and the process is ending, so it is left as it is. */
+  if (c->busy)
+    return;
   /* At env teardown references may already be gone; deleting one then is harmless but pointless. */
   ctx_free_resources(c, env);
   free(c);
@@ -318,7 +322,87 @@ struct ctx *ctxapi_get(napi_env env, napi_value v)
     throw_error(env, "the context is closed");
     return NULL;
   }
+  if (c->busy) {
+    throw_error(env, "the context is running a batch off this thread");
+    return NULL;
+  }
   return c;
+}
+
+bool ctxapi_batch_args(napi_env env, napi_value batch, napi_value outcomes, struct batch_args *a)
+{
+  bool ista = false;
+  napi_typedarray_type tt;
+  size_t len;
+  void *data;
+  if (napi_is_typedarray(env, batch, &ista) != napi_ok || !ista)
+    return throw_type(env, "batch must be a Uint8Array"), false;
+  if (napi_get_typedarray_info(env, batch, &tt, &len, &data, NULL, NULL) != napi_ok || tt != napi_uint8_array)
+    return throw_type(env, "batch must be a Uint8Array"), false;
+  /* Validate the whole batch before the first I/O: a malformed batch does nothing at all. */
+  size_t off = 0, nops = 0;
+  struct op op;
+  int r;
+  while ((r = batch_next(data, len, &off, &op)) == 1)
+    nops++;
+  if (r < 0)
+    return throw_range(env, "batch is malformed"), false;
+  *a = (struct batch_args){.batch = data, .len = len, .nops = nops};
+  napi_valuetype t3 = napi_undefined;
+  if (outcomes && napi_typeof(env, outcomes, &t3) != napi_ok)
+    return throw_error(env, "internal node-api call failed: napi_typeof"), false;
+  if (t3 != napi_undefined) {
+    void *od;
+    if (napi_is_typedarray(env, outcomes, &ista) != napi_ok || !ista ||
+        napi_get_typedarray_info(env, outcomes, &tt, &a->noutcomes, &od, NULL, NULL) != napi_ok ||
+        tt != napi_uint8_array)
+      return throw_type(env, "outcomes must be a Uint8Array"), false;
+    a->outcomes = od;
+  }
+  return true;
+}
+
+_Atomic int64_t *ctxapi_counters(napi_env env, struct ctx *c)
+{
+  /* Fetched per call: the context's reference keeps the SharedArrayBuffer (and so the pointer) alive. */
+  napi_value counters;
+  napi_typedarray_type tt;
+  size_t len;
+  void *cdata;
+  if (napi_get_reference_value(env, c->counters_ref, &counters) != napi_ok ||
+      napi_get_typedarray_info(env, counters, &tt, &len, &cdata, NULL, NULL) != napi_ok) {
+    throw_error(env, "internal node-api call failed: the counters");
+    return NULL;
+  }
+  return cdata;
+}
+
+void ctxapi_exec(struct ctx *c, _Atomic int64_t *counters, const struct batch_args *a)
+{
+  c->counters = counters;
+  c->outcomes = a->outcomes;
+  c->noutcomes = a->noutcomes;
+  /* Room for 7 bytes per op: after the outcomes, each op's temp-name letters (-vvv's renaming lines). */
+  c->temps = a->nops && a->noutcomes >= a->nops * 7 ? a->outcomes + a->nops : NULL;
+  c->ntemps = c->temps ? a->nops : 0;
+  failures_clear(&c->fails);
+  if (c->engine == ENGINE_URING)
+    pipeline_run(c, a->batch, a->len);
+  else
+    exec_batch_sync(c, a->batch, a->len);
+  c->counters = NULL;
+  c->outcomes = NULL;
+  c->noutcomes = 0;
+  c->temps = NULL;
+  c->ntemps = 0;
+  failures_sort(&c->fails);
+}
+
+napi_value ctxapi_failures(napi_env env, struct ctx *c)
+{
+  napi_value out = failures_to_js(env, &c->fails);
+  failures_clear(&c->fails);
+  return out;
 }
 
 napi_value ctx_run(napi_env env, napi_callback_info info)
@@ -329,64 +413,14 @@ napi_value ctx_run(napi_env env, napi_callback_info info)
   struct ctx *c = ctxapi_get(env, argv[0]);
   if (!c)
     return NULL;
-  bool ista = false;
-  napi_typedarray_type tt;
-  size_t len;
-  void *data;
-  if (napi_is_typedarray(env, argv[1], &ista) != napi_ok || !ista)
-    return throw_type(env, "batch must be a Uint8Array");
-  NAPI_TRY(env, napi_get_typedarray_info(env, argv[1], &tt, &len, &data, NULL, NULL));
-  if (tt != napi_uint8_array)
-    return throw_type(env, "batch must be a Uint8Array");
-  /* Validate the whole batch before the first I/O: a malformed batch does nothing at all. */
-  size_t off = 0, nops = 0;
-  struct op op;
-  int r;
-  while ((r = batch_next(data, len, &off, &op)) == 1)
-    nops++;
-  if (r < 0)
-    return throw_range(env, "batch is malformed");
-  uint8_t *outcomes = NULL;
-  size_t noutcomes = 0;
-  napi_valuetype t3 = napi_undefined;
-  if (argc >= 3)
-    NAPI_TRY(env, napi_typeof(env, argv[2], &t3));
-  if (t3 != napi_undefined) {
-    void *od;
-    if (napi_is_typedarray(env, argv[2], &ista) != napi_ok || !ista ||
-        napi_get_typedarray_info(env, argv[2], &tt, &noutcomes, &od, NULL, NULL) != napi_ok ||
-        tt != napi_uint8_array)
-      return throw_type(env, "outcomes must be a Uint8Array");
-    outcomes = od;
-  }
-
-  /* Fetched per call: the reference keeps the SharedArrayBuffer (and so the pointer) alive. */
-  napi_value counters;
-  NAPI_TRY(env, napi_get_reference_value(env, c->counters_ref, &counters));
-  void *cdata;
-  NAPI_TRY(env, napi_get_typedarray_info(env, counters, &tt, &len, &cdata, NULL, NULL));
-  c->counters = cdata;
-  c->outcomes = outcomes;
-  c->noutcomes = noutcomes;
-  /* Room for 7 bytes per op: after the outcomes, each op's temp-name letters (-vvv's renaming lines). */
-  c->temps = nops && noutcomes >= nops * 7 ? outcomes + nops : NULL;
-  c->ntemps = c->temps ? nops : 0;
-  failures_clear(&c->fails);
-  size_t blen;
-  NAPI_TRY(env, napi_get_typedarray_info(env, argv[1], &tt, &blen, &data, NULL, NULL));
-  if (c->engine == ENGINE_URING)
-    pipeline_run(c, data, blen);
-  else
-    exec_batch_sync(c, data, blen);
-  c->counters = NULL;
-  c->outcomes = NULL;
-  c->noutcomes = 0;
-  c->temps = NULL;
-  c->ntemps = 0;
-  failures_sort(&c->fails);
-  napi_value out = failures_to_js(env, &c->fails);
-  failures_clear(&c->fails);
-  return out;
+  struct batch_args a;
+  if (!ctxapi_batch_args(env, argv[1], argc >= 3 ? argv[2] : NULL, &a))
+    return NULL;
+  _Atomic int64_t *counters = ctxapi_counters(env, c);
+  if (!counters)
+    return NULL;
+  ctxapi_exec(c, counters, &a);
+  return ctxapi_failures(env, c);
 }
 
 napi_value ctx_close(napi_env env, napi_callback_info info)
@@ -395,9 +429,11 @@ napi_value ctx_close(napi_env env, napi_callback_info info)
   if (argc < 1)
     return throw_type(env, "closeContext(ctx)");
   /* Closing twice is fine; closing something that is not a context is not. */
-  void *p = arg_external(env, argv[0], &ctx_tag);
+  struct ctx *p = arg_external(env, argv[0], &ctx_tag);
   if (!p)
     return throw_type(env, "ctx must be a context from createContext()");
+  if (p->busy)
+    return throw_error(env, "closeContext: the context is running a batch off this thread");
   ctx_free_resources(p, env);
   return NULL;
 }

@@ -32,6 +32,8 @@ export interface EngineCaps {
    * one that keeps one file open at a time. uring → sync; the others are themselves.
    */
   serial: EngineName;
+  /** Its contexts can run a batch on a native thread off the caller's (EngineContext.runOff). */
+  offThread: boolean;
 }
 
 /**
@@ -93,7 +95,7 @@ export interface Engine {
 /** The destination root could not be opened: a file-I/O error on that path, not an engine fault. */
 const rootError = (errno: number, opts: EngineOptions): Error => fsError(errno, 'open', showPath(opts.destRoot));
 
-const NODE_CAPS: EngineCaps = { timeResolutionNs: 1000, xattrs: false, treeScan: false, serial: 'node' };
+const NODE_CAPS: EngineCaps = { timeResolutionNs: 1000, xattrs: false, treeScan: false, serial: 'node', offThread: false };
 
 /** The pure node:fs engine. */
 export function nodeEngine(reason = ''): Engine {
@@ -123,7 +125,8 @@ export function nativeEngine(name: 'uring' | 'sync', addon: Addon, reason = ''):
   return {
     name,
     reason,
-    caps: { timeResolutionNs: 1, xattrs: true, treeScan: true, serial: 'sync' },
+    // A uring context's ring belongs to the thread that made it: only sync contexts are lent.
+    caps: { timeResolutionNs: 1, xattrs: true, treeScan: true, serial: 'sync', offThread: name === 'sync' && addon.runAsync !== undefined },
     scanDir: (path, anchor = 0) => nativeScanDir(addon, path, anchor),
     openSourcePair: (path, q, anchor = 0) => nativeOpenPair(addon, null, path, null, q, anchor),
     lstat: (path) => nativeLstat(addon, path),

@@ -36,6 +36,8 @@ export interface Addon {
   stat(path: Buffer): Float64Array | NativeFailure;
   createContext(opts: EngineOptions): object | NativeFailure;
   run(ctx: object, batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
+  /** run() of a sync context on a libuv pool thread (native/offthread.c); an older addon lacks it. */
+  runAsync?(ctx: object, batch: Uint8Array, outcomes?: Uint8Array): Promise<OpFailure[]>;
   closeContext(ctx: object): void;
   scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
@@ -278,6 +280,9 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
   return {
     name: opts.engine,
     run: (batch, outcomes) => (outcomes ? addon.run(ctx, batch, outcomes) : addon.run(ctx, batch)),
+    ...(opts.engine === 'sync' && addon.runAsync
+      ? { runOff: (batch: Uint8Array, outcomes?: Uint8Array) => (outcomes ? addon.runAsync!(ctx, batch, outcomes) : addon.runAsync!(ctx, batch)) }
+      : {}),
     scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
     xattrDiff: (src, rel, flags, basis = false) => addon.xattrDiff(ctx, src, rel, flags, basis),

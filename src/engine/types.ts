@@ -74,6 +74,12 @@ export interface EngineContext {
    * given (one byte per op), each op's Outcome is written there.
    */
   run(batch: Uint8Array, outcomes?: Uint8Array): OpFailure[];
+  /**
+   * run() on a native thread off the caller's (the sync engine's contexts, with an addon that has
+   * runAsync): the caller's event loop runs meanwhile; every other call on this context throws until the
+   * promise settles. The outcomes are written when it settles.
+   */
+  runOff?(batch: Uint8Array, outcomes?: Uint8Array): Promise<OpFailure[]>;
   /** List a destination directory (relative to the root, resolved beneath it without symlinks). */
   scanDest(rel: Buffer): DirListing | SysFailure;
   /**

@@ -6,7 +6,10 @@
 // (this thread would only wait for it). Once the pool runs, this thread still takes a small batch itself
 // whenever every worker already has one running and one queued (it would otherwise only wait), so the
 // pool starts one worker fewer than asked and grows to the full count only for batches this thread may
-// not run (much file data). Small jobs never pay for worker start-up. Ops that failed
+// not run (much file data). Small jobs never pay for worker start-up. A batch carrying much file data
+// goes, while no pool runs and when the engine can lend a context to a native thread (the sync engine), to
+// such a thread instead of a worker: the copy starts at once, with no worker to boot, and the event loop
+// stays free meanwhile (its own venue, `offThread`, at most `workers` at a time). Ops that failed
 // with EMFILE/ENFILE are retried at the end, one batch at a time on the main thread: running out of
 // descriptors lowers the concurrency instead of failing the run.
 
@@ -72,6 +75,11 @@ export interface DispatcherOptions {
   onRetried?: (batch: Uint8Array, outcomes: Uint8Array) => void;
   /** -vvv: the outcome bytes have room for each op's temp-name letters (docs/native-contract.md, "run() outcomes"). */
   tempNames?: boolean;
+  /**
+   * Opens another context of the run's engine; used for the batches with much file data when it can run
+   * them off this thread (EngineContext.runOff). Absent: those batches go to the pool as before.
+   */
+  offThread?: () => EngineContext;
 }
 
 export interface InlineBudget {
@@ -148,6 +156,13 @@ export class Dispatcher {
   private helps: boolean;
   /** Threads actually used, for -v. */
   threadsUsed = 0;
+  /** Contexts lent to native threads (runOff): the idle ones, and how many there are in all. */
+  private offIdle: EngineContext[] = [];
+  private offMade = 0;
+  /** No more off-thread runs: the engine cannot, or opening a context failed. */
+  private offBroken = false;
+  /** An off-thread run that threw (what run() would have thrown inline), rethrown by drain(). */
+  private offError: unknown;
 
   constructor(private readonly o: DispatcherOptions) {
     // workers: 0 means every batch on this thread (tests): nothing to draw meanwhile.
@@ -168,6 +183,9 @@ export class Dispatcher {
   async submit(batch: Uint8Array, count: number, token?: unknown, bytes = 0, live?: LiveBatch): Promise<void> {
     const outcomes = live?.outcomes ?? (this.o.tempNames ? new Uint8Array(count * (1 + TEMP_LETTERS)) : undefined);
     const item: Held = { batch, count, token, bytes, outcomes, seq: live?.seq };
+    // Much file data: a native thread copies it now, without proving the job large (no worker is started
+    // for it) and without holding the event loop.
+    if (bytes > this.budget.batchBytes && (await this.sendOff(item))) return;
     if (this.inlineFirst && !this.pool && !this.o.live && !this.o.noInline) {
       const b = this.budget;
       if (this.inlineMs < b.ms && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {
@@ -265,6 +283,51 @@ export class Dispatcher {
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight.keys());
   }
 
+  /**
+   * Runs the batch on a context lent to a native thread, once one is free (at most `workers` at a time);
+   * false when this venue is not used (no factory, an engine that cannot, --progress, --partial,
+   * --bwlimit, descriptors short, the pool already started), and then the caller sends the batch its
+   * usual way.
+   */
+  private async sendOff(item: Held): Promise<boolean> {
+    // Once the pool runs, its workers take these batches as before: lent threads beside them would only
+    // crowd the CPUs.
+    if (!this.helps || this.offBroken || !this.o.offThread || this.o.workers < 1 || this.pool) return false;
+    while (this.offIdle.length === 0 && this.offMade >= this.o.workers) await Promise.race(this.inFlight.keys());
+    let ctx = this.offIdle.pop();
+    if (!ctx) {
+      try {
+        ctx = this.o.offThread();
+      } catch {
+        ctx = undefined;
+      }
+      if (!ctx?.runOff) {
+        ctx?.close();
+        this.offBroken = true;
+        return false;
+      }
+      this.offMade++;
+    }
+    const lent = ctx;
+    const outcomes = item.outcomes ?? new Uint8Array(item.count);
+    this.threadsUsed = Math.max(this.threadsUsed, this.offMade - this.offIdle.length);
+    const p: Promise<void> = lent
+      .runOff!(item.batch, outcomes)
+      .then(
+        (failures) => this.done(item, failures, outcomes),
+        (e: unknown) => {
+          this.offError ??= e;
+        },
+      )
+      .finally(() => {
+        this.offIdle.push(lent);
+        this.inFlight.delete(p);
+      });
+    this.inFlight.set(p, item);
+    while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight.keys());
+    return true;
+  }
+
   private runInline(item: Held): void {
     const outcomes = item.outcomes ?? new Uint8Array(item.count);
     if (this.o.live && item.seq !== undefined) startingBatch(this.o.engineOptions.counters, item.seq);
@@ -352,6 +415,10 @@ export class Dispatcher {
   /** Wait for everything sent, then the EMFILE retries. */
   async drain(): Promise<void> {
     while (this.inFlight.size) await Promise.race(this.inFlight.keys());
+    if (this.offError !== undefined) {
+      await this.close();
+      throw this.offError;
+    }
     // Idle workers hold descriptors (rings, buffers); what runs on the main thread from here on may need them.
     await this.close();
     if (this.retry.count === 0) return;
@@ -398,5 +465,10 @@ export class Dispatcher {
     this.pool = undefined;
     this.poolBroken = true;
     if (pool) await pool.destroy().catch(() => undefined);
+    // A lent context is closed only once its run is back (the addon refuses to close it before).
+    this.offBroken = true;
+    while (this.offIdle.length < this.offMade) await Promise.race(this.inFlight.keys());
+    for (const ctx of this.offIdle.splice(0)) ctx.close();
+    this.offMade = 0;
   }
 }

@@ -198,6 +198,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     settled: (p, o) => settled(rc, p, o),
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
+    offThread: engine.caps.offThread,
   });
   // --stats (stats2): the time spent listing, not the whole pass (timed-source.ts).
   const listing = c.info.STATS > 1 ? new TimedSource(new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery)) : undefined;

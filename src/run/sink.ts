@@ -127,6 +127,8 @@ export interface LocalSinkOptions {
   tempNames?: boolean;
   /** --info=progress2: every File op's outcome is wanted, to draw the line's counts as each file ends. */
   fileEnds?: boolean;
+  /** The engine lends contexts to native threads (EngineCaps.offThread): batches with much data run there. */
+  offThread?: boolean;
 }
 
 /** The OpSink over the local engines: the pool's workers and this thread's context. */
@@ -162,6 +164,7 @@ export class LocalSink implements OpSink {
         serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
         live: o.fileMark !== undefined,
         tempNames: o.tempNames === true,
+        ...(o.offThread ? { offThread: () => openContext(o.engineOptions) } : {}),
       });
     }
   }

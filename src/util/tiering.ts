@@ -8,6 +8,9 @@
 // for the whole process, pool workers included (a worker's own start uses that cache too): the pool is
 // started only after the release. The flag changes at most twice, off then on; V8 reads it at each
 // tiering decision, so a change acts on what tiers up next and what is optimized stays so.
+// What proves a job large is the JavaScript it runs: a batch the sync engine copies on a lent native
+// thread (pool/dispatcher.ts, sendOff) runs none while it copies and starts no worker, so however many
+// bytes it moves it releases nothing (two 1 GiB files: optimizing would only take CPU from the copies).
 // ARSYNC_V8_OPT=1, or a V8 option about tiering given to Node, leaves V8 as it is.
 
 import { setFlagsFromString } from 'node:v8';

@@ -21,12 +21,12 @@ afterEach(() => {
 });
 
 /** index.ts with loadAddon answering `state` (a stand-in addon whose uringProbe returns `probe`). */
-async function withAddon(probe: number | 'missing'): Promise<typeof import('../../../src/engine/index.js')> {
+async function withAddon(probe: number | 'missing', extra: object = {}): Promise<typeof import('../../../src/engine/index.js')> {
   vi.resetModules();
   const state: AddonState =
     probe === 'missing'
       ? { ok: false, reason: 'native addon not loaded (test)', fix: 'build it' }
-      : { ok: true, path: '/fake/arsync.node', kind: 'addon built from source', addon: { uringProbe: () => -probe } as never };
+      : { ok: true, path: '/fake/arsync.node', kind: 'addon built from source', addon: { uringProbe: () => -probe, ...extra } as never };
   vi.doMock('../../../src/engine/native.js', async (orig) => ({
     ...(await orig<typeof import('../../../src/engine/native.js')>()),
     loadAddon: () => state,
@@ -109,7 +109,7 @@ describe('engine capabilities', () => {
     const { selectEngine } = await withAddon('missing');
     const e = selectEngine('node');
     if ('error' in e) throw new Error(e.error);
-    expect(e.caps).toEqual({ timeResolutionNs: 1000, xattrs: false, treeScan: false, serial: 'node' });
+    expect(e.caps).toEqual({ timeResolutionNs: 1000, xattrs: false, treeScan: false, serial: 'node', offThread: false });
   });
 
   it('uring and sync: nanosecond times, xattrs, tree scan, and sync as the serial engine', async () => {
@@ -117,7 +117,16 @@ describe('engine capabilities', () => {
     for (const name of ['uring', 'sync'] as const) {
       const e = selectEngine(name, [DISK]);
       if ('error' in e) throw new Error(e.error);
-      expect(e.caps).toEqual({ timeResolutionNs: 1, xattrs: true, treeScan: true, serial: 'sync' });
+      expect(e.caps).toEqual({ timeResolutionNs: 1, xattrs: true, treeScan: true, serial: 'sync', offThread: false });
+    }
+  });
+
+  it('an addon with runAsync: sync contexts lend themselves to native threads, uring ones do not', async () => {
+    const { selectEngine } = await withAddon(0, { runAsync: () => Promise.resolve([]) });
+    for (const name of ['uring', 'sync'] as const) {
+      const e = selectEngine(name, [DISK]);
+      if ('error' in e) throw new Error(e.error);
+      expect(e.caps.offThread, name).toBe(name === 'sync');
     }
   });
 
