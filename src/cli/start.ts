@@ -22,6 +22,17 @@ export function dropLauncherTunables(env: NodeJS.ProcessEnv = process.env): void
   if (env.GLIBC_TUNABLES === LAUNCHER_TUNABLES) delete env.GLIBC_TUNABLES;
 }
 
+/** Where bin/arsync keeps NODE_EXTRA_CA_CERTS while Node starts without it (a contract test holds the name). */
+export const LAUNCHER_CA_CERTS = 'ARSYNC_LAUNCHER_CA_CERTS';
+
+/** Give NODE_EXTRA_CA_CERTS back to the environment arsync's child processes inherit, as the caller set it. */
+export function restoreCaCerts(env: NodeJS.ProcessEnv = process.env): void {
+  const kept = env[LAUNCHER_CA_CERTS];
+  if (kept === undefined) return;
+  delete env[LAUNCHER_CA_CERTS];
+  if (kept !== '') env.NODE_EXTRA_CA_CERTS = kept;
+}
+
 /** Run the CLI on process.argv; `loadMain` is called once the handlers are in place. */
 export function startCli(loadMain: () => Promise<{ main: Main }>): void {
   let finished = false;
@@ -31,6 +42,7 @@ export function startCli(loadMain: () => Promise<{ main: Main }>): void {
   };
   installSignalHandlers(exitWith);
   dropLauncherTunables();
+  restoreCaCerts();
   // Under --json even a signal before main() has loaded ends with the document (main replaces this hook
   // with one that knows what the run did).
   const jsonOut = jsonMode(process.argv.slice(2));
