@@ -173,8 +173,13 @@ describeEngines((e) => {
     fs.chmodSync(root, 0o755);
     // The staging holder must stay 0700 while the tree's "ro" takes the sender's 0557 and its ACL.
     let holderModes: number[] = [];
+    // A holder listed here may be gone by the time it is stat'ed (the run removes it as it ends): that
+    // is the run working, not a failure of the watch, so a missing holder is skipped.
     const watch = setInterval(() => {
-      for (const h of fs.readdirSync(tmp)) holderModes.push(fs.statSync(path.join(tmp, h)).mode & 0o777);
+      for (const h of fs.readdirSync(tmp)) {
+        const st = fs.statSync(path.join(tmp, h), { throwIfNoEntry: false });
+        if (st) holderModes.push(st.mode & 0o777);
+      }
     }, 5);
     const r = await runCli([eng, '-aA', '-e', rsh, `host:${from}/`, `${own}/dst/`], { user: { uid: 65534, gid: 65534 }, env: { TMPDIR: tmp } });
     clearInterval(watch);
