@@ -1,6 +1,6 @@
 {
   # The arsync native addon: plain C on node_api.h, liburing for the uring engine.
-  # Strict C11 (the sources also pass -pedantic); _GNU_SOURCE only exposes Linux APIs we need
+  # Strict C11 with -pedantic; _GNU_SOURCE only exposes Linux APIs we need
   # (O_PATH, O_NOATIME, copy_file_range, statx, memrchr), it does not change the language.
   "targets": [
     {
@@ -48,7 +48,7 @@
         "native/iconv.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
-      "cflags_c": ["-std=c11", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],
+      "cflags_c": ["-std=c11", "-pedantic", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],
       "libraries": ["-luring", "-pthread"],
       "configurations": {
         "Release": {

@@ -93,8 +93,10 @@ enum preserve {
   P_FAKE_SOURCE = 1u << 28, /* --fake-super sending: a Symlink op's target is the op's (the source may be a fake one) */
   P_WRITE_DEVICES = 1u << 29, /* --write-devices (with P_INPLACE): a char/block device target is written into, never replaced */
   P_ADOPT_SOURCE = 1u << 30, /* a pull: File ops' sources are this process's staged files, linked in as the temp (adopt.c) */
-  P_XATTRS_ALL = 1u << 31,   /* -XX: rsync's own user.rsync.% records copied and compared too (meta.c side_class) */
 };
+/* -XX: rsync's own user.rsync.% records copied and compared too (meta.c side_class). A macro, not an enum
+ * constant: C11 enum constants must fit an int, and bit 31 does not (-pedantic rejects it). */
+#define P_XATTRS_ALL (1u << 31)
 #define P_ALL 0xffffffffu
 /* rsync's SYMLINK_PREFIX (src/util/munge.ts MUNGE_PREFIX) */
 #define MUNGE_PREFIX "/rsyncd-munged/"

@@ -405,19 +405,27 @@ napi_value ctxapi_failures(napi_env env, struct ctx *c)
   return out;
 }
 
+bool ctxapi_run_args(napi_env env, long argc, napi_value *argv, const char *usage, struct ctx **c,
+                     _Atomic int64_t **counters, struct batch_args *a)
+{
+  if (argc < 2) {
+    throw_type(env, usage);
+    return false;
+  }
+  if (!(*c = ctxapi_get(env, argv[0])))
+    return false;
+  if (!ctxapi_batch_args(env, argv[1], argc >= 3 ? argv[2] : NULL, a))
+    return false;
+  return (*counters = ctxapi_counters(env, *c)) != NULL;
+}
+
 napi_value ctx_run(napi_env env, napi_callback_info info)
 {
   ARGS(3);
-  if (argc < 2)
-    return throw_type(env, "run(ctx, batch, outcomes?)");
-  struct ctx *c = ctxapi_get(env, argv[0]);
-  if (!c)
-    return NULL;
+  struct ctx *c;
+  _Atomic int64_t *counters;
   struct batch_args a;
-  if (!ctxapi_batch_args(env, argv[1], argc >= 3 ? argv[2] : NULL, &a))
-    return NULL;
-  _Atomic int64_t *counters = ctxapi_counters(env, c);
-  if (!counters)
+  if (!ctxapi_run_args(env, argc, argv, "run(ctx, batch, outcomes?)", &c, &counters, &a))
     return NULL;
   ctxapi_exec(c, counters, &a);
   return ctxapi_failures(env, c);

@@ -32,6 +32,10 @@ struct batch_args {
 bool ctxapi_batch_args(napi_env env, napi_value batch, napi_value outcomes, struct batch_args *a);
 /* The context's counters (NULL with an exception thrown). */
 _Atomic int64_t *ctxapi_counters(napi_env env, struct ctx *c);
+/* run() and runAsync()'s arguments (ctx, batch, outcomes?): the context, its counters and the checked batch;
+ * false with an exception thrown (a TypeError naming `usage` when fewer than two were given). */
+bool ctxapi_run_args(napi_env env, long argc, napi_value *argv, const char *usage, struct ctx **c,
+                     _Atomic int64_t **counters, struct batch_args *a);
 /* Executes a batch on the context: no node-api call, so any thread may run it while no other uses the context. */
 void ctxapi_exec(struct ctx *c, _Atomic int64_t *counters, const struct batch_args *a);
 /* The batch's failures as run() returns them (NULL with an exception pending), and cleared. */

@@ -49,7 +49,8 @@ static inline void meter_charge(struct ctx *c, int64_t n)
   int64_t rate = meter_rate(c);
   if (rate <= 0 || n <= 0)
     return;
-  int64_t cost = (int64_t)((__int128)n * 1000000000 / rate);
+  /* __extension__: 128-bit arithmetic is a GCC/Clang extension, which -pedantic would otherwise flag */
+  int64_t cost = __extension__(int64_t)((__int128)n * 1000000000 / rate);
   int64_t now = meter_now_ns();
   int64_t next = atomic_load_explicit(&c->counters[C_BW_NEXT], memory_order_relaxed), due;
   do

@@ -85,19 +85,13 @@ static void off_complete(napi_env env, napi_status status, void *data)
 napi_value off_run_async(napi_env env, napi_callback_info info)
 {
   ARGS(3);
-  if (argc < 2)
-    return throw_type(env, "runAsync(ctx, batch, outcomes?)");
-  struct ctx *c = ctxapi_get(env, argv[0]);
-  if (!c)
+  struct ctx *c;
+  _Atomic int64_t *counters;
+  struct batch_args a;
+  if (!ctxapi_run_args(env, argc, argv, "runAsync(ctx, batch, outcomes?)", &c, &counters, &a))
     return NULL;
   if (c->engine != ENGINE_SYNC)
     return throw_type(env, "runAsync: only a sync context can run off its thread");
-  struct batch_args a;
-  if (!ctxapi_batch_args(env, argv[1], argc >= 3 ? argv[2] : NULL, &a))
-    return NULL;
-  _Atomic int64_t *counters = ctxapi_counters(env, c);
-  if (!counters)
-    return NULL;
   struct offrun *r = calloc(1, sizeof *r);
   uint8_t *batch = malloc(a.len ? a.len : 1);
   uint8_t *outcomes = a.outcomes ? calloc(a.noutcomes ? a.noutcomes : 1, 1) : NULL;
