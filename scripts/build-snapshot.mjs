@@ -28,9 +28,11 @@ export function nodeIdentity(execPath = process.execPath) {
 export let compiledAhead = 0;
 
 /**
- * The names of the bundle's functions that a small local copy calls, from V8's log of one (`-a` of a few
- * files, a directory and a file in it, with the plain bundle in `dir` and this Node), in the order first
- * called; empty when the copy cannot run here (the list only saves time, it changes no behaviour).
+ * The names of the bundle's functions that a small local copy, pull and push call, from V8's log of each
+ * (`-a` of a few files, a directory and a file in it, with the plain bundle in `dir` and this Node; the
+ * pull and the push through a remote shell that runs the far side's `rsync --server` here, as the e2e
+ * tests' does), in the order first called. A run that cannot happen here (no rsync on PATH for the two
+ * remote ones) adds nothing: the list only saves time, it changes no behaviour.
  */
 export function traceRunFunctions(dir, env) {
   const tmp = mkdtempSync(join(tmpdir(), 'arsync-snapshot-trace-'));
@@ -38,19 +40,29 @@ export function traceRunFunctions(dir, env) {
     const src = join(tmp, 'src');
     mkdirSync(join(src, 'sub'), { recursive: true });
     for (const d of [src, join(src, 'sub')]) for (const n of ['a', 'b', 'c']) writeFileSync(join(d, n), `${n}\n`);
-    const log = join(tmp, 'v8.log');
+    const rsh = join(tmp, 'rsh');
+    writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+    mkdirSync(join(tmp, 'pushed'));
     const bin = realpathSync(join(dir, 'bin.js'));
-    const args = ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', bin, '-a', `${src}/`, `${join(tmp, 'dst')}/`];
-    const run = spawnSync(process.execPath, args, { cwd: tmp, env, encoding: 'utf8', timeout: 60_000 });
-    if (run.status !== 0 || !existsSync(log)) return [];
-    const lines = readFileSync(log, 'latin1').split('\n');
-    // script-details,ID,URL,... and function,first-execution,ID,START,END,TIME,TIMESTAMP,NAME
-    const ids = new Set(lines.map((l) => l.split(',')).filter((f) => f[0] === 'script-details' && f[2] === bin).map((f) => f[1]));
+    const runs = [
+      ['-a', `${src}/`, `${join(tmp, 'dst')}/`],
+      ['-a', '-e', rsh, `host:${src}/`, `${join(tmp, 'pulled')}/`],
+      ['-a', '-e', rsh, `${src}/`, `host:${join(tmp, 'pushed')}/`],
+    ];
     const names = new Set();
-    for (const line of lines) {
-      const f = line.split(',');
-      if (f[0] === 'function' && f[1] === 'first-execution' && ids.has(f[2]) && f[7]) names.add(f[7]);
-    }
+    runs.forEach((operands, i) => {
+      const log = join(tmp, `v8-${i}.log`);
+      const args = ['--log-function-events', `--logfile=${log}`, '--no-logfile-per-isolate', bin, ...operands];
+      const run = spawnSync(process.execPath, args, { cwd: tmp, env, encoding: 'utf8', timeout: 60_000 });
+      if (run.status !== 0 || !existsSync(log)) return;
+      const lines = readFileSync(log, 'latin1').split('\n');
+      // script-details,ID,URL,... and function,first-execution,ID,START,END,TIME,TIMESTAMP,NAME
+      const ids = new Set(lines.map((l) => l.split(',')).filter((f) => f[0] === 'script-details' && f[2] === bin).map((f) => f[1]));
+      for (const line of lines) {
+        const f = line.split(',');
+        if (f[0] === 'function' && f[1] === 'first-execution' && ids.has(f[2]) && f[7]) names.add(f[7]);
+      }
+    });
     return [...names];
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -73,7 +85,7 @@ export function buildSnapshot(dir = join(root, 'dist')) {
   delete env.NODE_OPTIONS;
   delete env.NODE_V8_COVERAGE;
   const tmp = `${blob}.tmp`;
-  // The functions a small copy calls, compiled into the blob (src/snapshot.ts). V8's intrinsic for that
+  // The functions a small copy, pull and push call, compiled into the blob (src/snapshot.ts). V8's intrinsic for that
   // aborts the process where it cannot compile (a platform without its baseline compiler): then the blob is
   // built again without them.
   const names = `${blob}.warm`;

@@ -10,6 +10,15 @@ import { pathToFileURL } from 'node:url';
 import { main } from './cli/main.js';
 import { startCli } from './cli/start.js';
 import { parseArgs, prebuildProgram } from './cli/options.js';
+// A pull's and a push's modules, which main imports only for a command line naming another machine:
+// imported here they are initialised into the blob, their classes there for compileAhead to reach, so
+// that a remote run neither initialises them nor compiles what the trace saw it call (docs/benchmarks.md,
+// "remote, session 21"). The build's own imports: a plain start still loads them only when needed.
+import './cli/pull.js';
+import './cli/remote-push.js';
+import './cli/push-log.js';
+import './run/staged-source.js';
+import './cli/pull-current.js';
 
 /** Warm what every run uses and set the blob's main function. */
 export function prepareSnapshot(): void {
@@ -38,7 +47,7 @@ type Table = () => Record<string, unknown>;
 
 /**
  * Compile, without calling them, the bundle's functions named in the file ARSYNC_SNAPSHOT_WARM (one a line:
- * those a small local copy called, traced by scripts/build-snapshot.mjs), so that their bytecode is in the
+ * those a small local copy, pull and push called, traced by scripts/build-snapshot.mjs), so that their bytecode is in the
  * blob: a run from it would otherwise compile each on its first call (docs/benchmarks.md, "Small jobs,
  * session 14"). A build parameter, read only while the blob is built: nothing read here is kept. V8 offers
  * no call for "compile this function" but its test intrinsics, so they are allowed for this one step and

@@ -49,6 +49,19 @@ export function allInMemory(paths: Buffer[]): boolean {
   return paths.length > 0 && paths.every((p) => MEMORY_FS.has(fsType(p) ?? -1));
 }
 
+/** Each addon's io_uring probe, made once: a pull selects twice (its stage, then the local run). */
+const probes = new WeakMap<NativeAddon, number>();
+
+/**
+ * Whether the kernel gives this process a ring (0, or a negative errno): a ring set up and torn down,
+ * which cost ~1-20 ms of a small pull on the test VM, so asked once per process (the answer does not change).
+ */
+function uringProbe(addon: NativeAddon): number {
+  let probe = probes.get(addon);
+  if (probe === undefined) probes.set(addon, (probe = addon.uringProbe()));
+  return probe;
+}
+
 /** Pick the engine for a run, or say why the requested one cannot run here. */
 export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): EngineSelection | { error: string } {
   if (choice === 'node') return nodeEngine('requested with --engine=node');
@@ -71,7 +84,7 @@ export function selectEngine(choice: EngineChoice, paths: Buffer[] = []): Engine
 /** The addon's engines: uring when the kernel allows a ring, else the plain-syscall engine. */
 function selectNative(choice: EngineChoice, addon: NativeAddon, paths: Buffer[]): { name: 'uring' | 'sync'; reason: string } | { error: string } {
   if (choice === 'sync') return { name: 'sync', reason: 'requested with --engine=sync' };
-  const probe = addon.uringProbe();
+  const probe = uringProbe(addon);
   if (probe === 0) {
     if (choice === 'uring') return { name: 'uring', reason: 'requested with --engine=uring' };
     if (allInMemory(paths)) {
@@ -95,7 +108,7 @@ export function engineReport(): { name: EngineName; usable: boolean; why: string
       { name: 'node', usable: true, why: 'pure node:fs (slower; no -A/-X)' },
     ];
   }
-  const probe = addon.addon.uringProbe();
+  const probe = uringProbe(addon.addon);
   return [
     probe === 0
       ? { name: 'uring', usable: true, why: 'io_uring via liburing' }

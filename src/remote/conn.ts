@@ -8,6 +8,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { Exit } from '../util/errors.js';
+import { monotonicMs } from '../util/monotonic.js';
 import { Cursor, ProtocolError, Short } from './wire.js';
 import { Demux, Msg, dataFrames, frame, type Frame } from './mux.js';
 
@@ -49,7 +50,7 @@ export class Conn {
   agreedProtocol: number | undefined;
   /** Reads and drains now waiting for the peer (what --timeout's watch counts: remote/io-watch.ts). */
   waiting = 0;
-  /** When the current wait began (performance.now() ms). */
+  /** When the current wait began (util/monotonic.ts ms: performance.now() would load Node's perf_hooks in every remote run). */
   waitingSince = 0;
   /** --write-batch in a pull: told every data byte the peer sends once framing starts (rsync's write_batch_monitor_in). */
   tapIn: ((b: Buffer) => void) | undefined;
@@ -194,7 +195,7 @@ export class Conn {
       if (this.closed) throw new ProtocolError('connection unexpectedly closed', Exit.StreamIO);
       if (this.input.isPaused()) this.input.resume();
       this.idle?.();
-      if (this.waiting++ === 0) this.waitingSince = performance.now();
+      if (this.waiting++ === 0) this.waitingSince = monotonicMs();
       this.starved = true;
       try {
         await new Promise<void>((r) => (this.wake = r));
@@ -265,7 +266,7 @@ export class Conn {
   async drained(): Promise<void> {
     if (this.aborted) throw this.aborted;
     if (!this.output.writableNeedDrain || this.output.destroyed) return;
-    if (this.waiting++ === 0) this.waitingSince = performance.now();
+    if (this.waiting++ === 0) this.waitingSince = monotonicMs();
     try {
       await new Promise<void>((resolve) => {
         const done = (): void => {

@@ -6,6 +6,7 @@
 // so a live peer is not cut off.
 
 import { Exit, ioTimeoutLine } from '../util/errors.js';
+import { monotonicMs } from '../util/monotonic.js';
 import type { Conn } from './conn.js';
 import { ProtocolError } from './wire.js';
 import { Msg } from './mux.js';
@@ -21,9 +22,9 @@ export function sideName(cmd: { weSend: boolean }): string {
 /** Watches `conn`; `onTimeout` runs once the session has been failed (e.g. to stop the remote shell). Returns the stop. */
 export function watchIdle(conn: Conn, seconds: number, who: string, onTimeout: () => void): () => void {
   let moved = conn.moved;
-  let movedAt = performance.now();
+  let movedAt = monotonicMs();
   const timer = setInterval(() => {
-    const now = performance.now();
+    const now = monotonicMs();
     if (conn.moved !== moved) {
       moved = conn.moved;
       movedAt = now;
@@ -48,9 +49,9 @@ export function watchIdle(conn: Conn, seconds: number, who: string, onTimeout: (
 export function keepAlive(conn: Conn, seconds: number): () => void {
   const lull = Math.floor((seconds + 1) / 2) * 1000;
   let written = conn.written;
-  let at = performance.now();
+  let at = monotonicMs();
   return () => {
-    const now = performance.now();
+    const now = monotonicMs();
     if (conn.written !== written) {
       written = conn.written;
       at = now;

@@ -11,6 +11,7 @@ import { removeTemps, tempDir } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { BIN, runCli, show, startCli } from '../helpers/cli.js';
 import { bytes, deleteSetup, differential, put, stampTree, updateSetup } from '../helpers/differential.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 afterAll(() => removeTemps());
 
@@ -222,22 +223,34 @@ describeEngines((e) => {
   ])('interrupted mid-file (SIGINT) with %s: the data so far kept at %s, as rsync\'s receiver keeps it', async (opt, kept) => {
     const full = bytes(3_000_000, 9);
     const roots: Record<string, string> = {};
-    for (const tool of ['rsync', 'arsync']) {
+    const args = ['-a', opt, '--bwlimit=200', 'src/', 'dst/'];
+    /** A root with the 3 MB source and no dst yet. */
+    const fresh = (): string => {
       const root = tempDir(`arsync-mpart-sig-${engine}-`);
-      roots[tool] = root;
       put(path.join(root, 'src'), 'd/big', full);
-      const args = ['-a', opt, '--bwlimit=200', 'src/', 'dst/'];
+      return root;
+    };
+    // rsync's run does not depend on the engine: the first engine's serves all (its tree stays until afterAll).
+    const rsyncRun = sameForEveryEngine(opt, async () => {
+      const root = fresh();
       const dir = path.join(root, 'dst/d');
+      const child = spawn('rsync', args, { cwd: root, stdio: 'ignore' });
+      const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+      expect(await tempFileAppears(dir, () => child.exitCode !== null), 'rsync: a temp file with data appeared').toBe(true);
+      child.kill('SIGINT');
+      const code = await exited;
+      // Its receiver, a process of its own, moves the partial data after the client has gone.
+      for (let i = 0; i < 500 && fs.readdirSync(dir).some((n) => n.startsWith('.big.')); i++) await sleep(10);
+      return { root, code };
+    });
+    for (const tool of ['rsync', 'arsync']) {
+      let root: string;
       let code: number | null;
       if (tool === 'rsync') {
-        const child = spawn('rsync', args, { cwd: root, stdio: 'ignore' });
-        const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-        expect(await tempFileAppears(dir, () => child.exitCode !== null), 'rsync: a temp file with data appeared').toBe(true);
-        child.kill('SIGINT');
-        code = await exited;
-        // Its receiver, a process of its own, moves the partial data after the client has gone.
-        for (let i = 0; i < 500 && fs.readdirSync(dir).some((n) => n.startsWith('.big.')); i++) await sleep(10);
+        ({ root, code } = await rsyncRun);
       } else {
+        root = fresh();
+        const dir = path.join(root, 'dst/d');
         const run = startCli([...args, `--engine=${engine}`], { cwd: root });
         expect(await tempFileAppears(dir, () => run.child.exitCode !== null), 'arsync: a temp file with data appeared').toBe(true);
         run.child.kill('SIGINT');
@@ -245,6 +258,8 @@ describeEngines((e) => {
         code = r.code;
         expect(r.stderr, show(r)).toMatch(/\(code 20\)/);
       }
+      roots[tool] = root;
+      const dir = path.join(root, 'dst/d');
       expect(code, tool).toBe(20);
       const part = fs.readFileSync(path.join(root, 'dst', kept));
       expect(part.length, tool).toBeGreaterThan(0);

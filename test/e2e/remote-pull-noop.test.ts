@@ -17,6 +17,7 @@ import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { bytes, put, stampTree, touchNs } from '../helpers/differential.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { rsyncClient } from '../helpers/remote-pull.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 let root: string;
 let src: string;
@@ -119,22 +120,25 @@ describeEngines((e) => {
   const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
   let n = 0;
   let mine: string;
-  let theirs: string;
+  let theirDir: string;
   beforeEach(() => {
     n++;
     mine = path.join(root, `mine-${e.name}-${n}`);
-    theirs = path.join(root, `theirs-${e.name}-${n}`);
+    theirDir = path.join(root, `theirs-${e.name}-${n}`);
   });
 
   it.each(cases)('as rsync: %s (%j)', async (_what, opts, change) => {
-    synced(mine);
-    synced(theirs);
     // A directory's own time is the change in some cases: those are not put back.
     const keep = /directory time/.test(_what) ? (d: string, f: Change): void => f(d) : only;
-    keep(mine, change);
-    keep(theirs, change);
     const args = [...opts, '--stats', '-e', rsh, `host:${src}/`];
-    const r = rsyncClient([...args, `${theirs}/`]);
+    // rsync's side is the same under every engine: the first engine's tree and output serve all.
+    const { theirs, r } = sameForEveryEngine('case', () => {
+      synced(theirDir);
+      keep(theirDir, change);
+      return { theirs: theirDir, r: rsyncClient([...args, `${theirDir}/`]) };
+    });
+    synced(mine);
+    keep(mine, change);
     const ours = await runCli([eng, ...args, `${mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
@@ -147,7 +151,7 @@ describeEngines((e) => {
   });
 
   it.each([[[] as string[]], [['--delete']], [['--delete', '-n']]])('as rsync: the source directory itself into its parent (no trailing slash) %j', async (more) => {
-    for (const d of [mine, theirs]) {
+    const prepare = (d: string): void => {
       fs.mkdirSync(d);
       synced(path.join(d, 'src'));
       only(d, (top) => {
@@ -155,9 +159,15 @@ describeEngines((e) => {
         extra(top, 'src/d/old');
         extra(top, 'beside');
       });
-    }
+    };
     const args = ['-ai', '--stats', ...more, '-e', rsh, `host:${src}`];
-    const r = rsyncClient([...args, `${theirs}/`]);
+    // rsync's two runs are the same under every engine: the first engine's tree and outputs serve all.
+    const { theirs, r, theirsAgain } = sameForEveryEngine('into parent', () => {
+      prepare(theirDir);
+      const first = rsyncClient([...args, `${theirDir}/`]);
+      return { theirs: theirDir, r: first, theirsAgain: rsyncClient([...args, `${theirDir}/`]) };
+    });
+    prepare(mine);
     const ours = await runCli([eng, ...args, `${mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(itemLines(ours.stdout), show(ours)).toEqual(itemLines(r.out));
@@ -166,7 +176,6 @@ describeEngines((e) => {
     expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
     // Then nothing is left to do: the same again, with nothing to say.
     const again = await runCli([eng, ...args, `${mine}/`]);
-    const theirsAgain = rsyncClient([...args, `${theirs}/`]);
     expect(again.code).toBe(0);
     expect(itemLines(again.stdout)).toEqual(itemLines(theirsAgain.out));
     expect(countLines(again.stdout)).toEqual(countLines(theirsAgain.out));
@@ -174,16 +183,16 @@ describeEngines((e) => {
 
   it('a symlink planted for a directory in the destination is not followed, and not taken for the directory', async () => {
     synced(mine);
-    synced(theirs);
+    synced(theirDir);
     const outside = path.join(root, `outside-${e.name}-${n}`);
     fs.cpSync(path.join(base, 'd'), outside, { recursive: true, verbatimSymlinks: true });
-    for (const d of [mine, theirs]) {
+    for (const d of [mine, theirDir]) {
       fs.rmSync(path.join(d, 'd'), { recursive: true });
       fs.symlinkSync(outside, path.join(d, 'd'));
     }
     const before = fs.readdirSync(outside).sort();
     const args = ['-ai', '--delete', '-e', rsh, `host:${src}/`];
-    const r = rsyncClient([...args, `${theirs}/`]);
+    const r = rsyncClient([...args, `${theirDir}/`]);
     const ours = await runCli([eng, ...args, `${mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
