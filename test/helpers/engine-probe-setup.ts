@@ -1,4 +1,4 @@
-// vitest global setup: probes which engines this machine can test (cli.ts probeEngine: a CLI run for
+// vitest global setup: probes which engines this machine can test (cli-command.ts probeEngine: a CLI run for
 // io_uring, the addon's presence) once for the whole run and provides the result to every test file,
 // which used to probe at its own collection (a CLI run and a temp tree per file, ~30 s of CPU over the
 // suite). The skip reasons are the probe's own, word for word. The probe runs before any test, so no
