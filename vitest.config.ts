@@ -31,7 +31,9 @@ export default defineConfig({
     // e2e tests spawn the CLI and its workers; two cores cannot take more than two files at once.
     maxWorkers: 2,
     minWorkers: 1,
-    setupFiles: ['test/helpers/coverage-setup.ts', 'test/helpers/byte-equality.ts'],
+    // Which engines this machine can test, probed once per run (engine-probe-setup.ts says why).
+    globalSetup: ['test/helpers/engine-probe-setup.ts'],
+    setupFiles: ['test/helpers/coverage-setup.ts', 'test/helpers/temp-cleanup.ts', 'test/helpers/byte-equality.ts'],
     reporters: ['default', './test/helpers/failures-last.ts'],
     // A few long files that are short to read start first (test/helpers/sequencer.ts says why).
     sequence: { sequencer: LongFirstSequencer },

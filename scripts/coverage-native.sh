@@ -4,7 +4,7 @@
 # Builds the addon a second time, instrumented, into its own directory (build-coverage/, never
 # build/Release, so the ordinary addon and node-gyp's rebuilds are left alone), runs a representative
 # part of the test suite with that addon (the loader takes the file named by ARSYNC_ADDON,
-# src/engine/addon-path.ts; the e2e helper test/helpers/cli.ts drops ARSYNC_ADDON from the CLI's
+# src/engine/addon-path.ts; the e2e helper test/helpers/cli-command.ts drops ARSYNC_ADDON from the CLI's
 # environment unless a test sets it, and passes ARSYNC_TEST_ADDON on as ARSYNC_ADDON instead),
 # then prints per-file line and branch coverage from gcov. Not part of `npm test`: it rebuilds the
 # addon and runs slow e2e files. The figures and what they leave uncovered: docs/coverage.md.

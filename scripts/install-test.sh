@@ -9,6 +9,8 @@
 # 2 when the environment cannot run the test (the reason is printed).
 #
 #   scripts/install-test.sh [TARBALL]
+#   scripts/install-test.sh --base-only   just make the Debian base (`npm test` starts it early, in the
+#                                          background, so the test finds it made; exit 0, or 2 as above)
 #   ARSYNC_CHROOT_CACHE=DIR  where the debootstrapped base is kept between runs (default /var/tmp/arsync-chroot)
 #   DEBIAN_MIRROR=URL        default http://deb.debian.org/debian
 set -euo pipefail
@@ -23,6 +25,26 @@ fail() { echo "install-test: FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (chroot and mounts)"
 command -v debootstrap >/dev/null || skip "debootstrap is not installed (apt-get install debootstrap)"
 for t in rsync setfacl setfattr unshare; do command -v "$t" >/dev/null || skip "$t is not installed"; done
+
+# The clean Debian base, made once (a minute or two from the mirror) and reused read-only. Under a lock:
+# `npm test` makes it in the background (--base-only) while the typecheck and lint run, and the test
+# itself waits for that rather than starting a second debootstrap.
+base_ready() {
+  mkdir -p "$cache"
+  exec 8>>"$cache/.lock"
+  flock -x 8
+  if [ ! -x "$cache/base/usr/bin/apt-get" ]; then
+    rm -rf "$cache/base.new"
+    debootstrap --variant=minbase bookworm "$cache/base.new" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
+      skip "debootstrap could not build a Debian base from $mirror (see $cache/debootstrap.log)"
+    mv "$cache/base.new" "$cache/base"
+  fi
+  exec 8>&-
+}
+if [ "${1:-}" = "--base-only" ]; then
+  base_ready
+  exit 0
+fi
 
 work="$(mktemp -d /var/tmp/arsync-install-test.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
@@ -40,14 +62,8 @@ fi
 [ -f "$tarball" ] || fail "no tarball $tarball"
 size=$(stat -c %s "$tarball")
 
-# 2. The clean Debian base, made once (a minute or two from the mirror) and reused read-only.
-if [ ! -x "$cache/base/usr/bin/apt-get" ]; then
-  rm -rf "$cache/base.new"
-  mkdir -p "$cache"
-  debootstrap --variant=minbase bookworm "$cache/base.new" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
-    skip "debootstrap could not build a Debian base from $mirror (see $cache/debootstrap.log)"
-  mv "$cache/base.new" "$cache/base"
-fi
+# 2. The clean Debian base (above).
+base_ready
 
 # 3. Everything else happens in a private mount namespace: an overlay over the base (so each run starts
 # clean), the host's Node and npm copied in (Debian 12's own nodejs is 18, arsync needs 20), then chroot.

@@ -155,8 +155,9 @@ describeEngines((e) => {
       const backing = path.join(base, 'backing');
       fs.mkdirSync(backing);
       fs.writeFileSync(path.join(backing, 'slow'), randomBytes(MiB));
-      // Every read past the first 64 KiB waits 4 s: the copy makes no progress for longer than 1 s.
-      const m = mountFaultFs(backing, path.join(base, 'mnt'), { stall: 65536, stallMs: 4000 });
+      // Every read past the first 64 KiB waits 4 s: the copy makes no progress for longer than 1 s. On
+      // several threads, so that the reads still in flight when the run gives up end together.
+      const m = mountFaultFs(backing, path.join(base, 'mnt'), { stall: 65536, stallMs: 4000, threads: true });
       mounts.push(m);
       const r = await runCli(['-a', '--timeout=1', `--engine=${engine}`, `${m.path}/`, `${base}/dst/`]);
       expect(r.code, show(r)).toBe(30);

@@ -10,7 +10,7 @@ import { Rng, isRoot, makeSmallTree, makeTree, removeTemps, sh, tempDir } from '
 import { compareTrees, findTempFiles, formatDiffs, walk } from '../helpers/compare.js';
 import { runCli, show, startCli, type Running } from '../helpers/cli.js';
 import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
-import { faultLib } from '../helpers/fault-lib.js';
+import { helperLibrary } from '../helpers/c-helper.js';
 import { NOBODY, rsyncAs } from '../helpers/as-user.js';
 
 let base: string;
@@ -160,13 +160,13 @@ describeEngines((e) => {
   // the batches go to the main thread, and the busy worker is let finish its batch, never stopped in the
   // middle of a file (which left its temp file in the destination, with exit 0). Only the node engine
   // could be cut there: the addon engines run a batch in one native call, which stopping a worker waits for.
-  it.skipIf(!faultLib('epoll-fault'))('a pool worker that cannot start while another copies: exit 0, the exact copy, no temp file left', async () => {
+  it.skipIf(!helperLibrary('epoll-fault'))('a pool worker that cannot start while another copies: exit 0, the exact copy, no temp file left', async () => {
     const d = dir('lost-worker');
     const src = manyFiles();
     const dst = path.join(d, 'dst');
     // Node makes 3 epoll instances before the pool starts (strace), then one per worker: the 5th is the
     // second worker's (should that count change, both workers fail: the run must still be right).
-    const env = { LD_PRELOAD: faultLib('epoll-fault')!, ARSYNC_TEST_EPOLL_FAIL_FROM: '5' };
+    const env = { LD_PRELOAD: helperLibrary('epoll-fault')!, ARSYNC_TEST_EPOLL_FAIL_FROM: '5' };
     const r = await runCli(['-aH', eng, '--queue-depth=256', `${src}/`, `${dst}/`], { env });
     expect(r.code, show(r)).toBe(0);
     expectExactCopy(src, dst, e.name, { withXattrs: false });

@@ -289,3 +289,24 @@ describe('byte equality (test/helpers/byte-equality.ts)', () => {
     expect(Buffer.from([1, 2])).not.toEqual(new Uint8Array([1, 2]));
   });
 });
+
+// Last in the file: removeTemps() removes every temp dir this file made, the shared tree's included.
+describe('removeTemps (test/helpers/tree.ts, run after every test file by temp-cleanup.ts)', () => {
+  it.skipIf(!isRoot)('a mount left in a temp dir is unmounted before the dir goes: what it shows is never deleted', () => {
+    // Outside any temp dir, so removeTemps() cannot reach it but through the mount.
+    const outside = fs.mkdtempSync(path.join(path.dirname(base), 'arsync-helpers-outside-'));
+    try {
+      fs.writeFileSync(path.join(outside, 'kept'), 'kept');
+      const d = tempDir('arsync-helpers-mnt-');
+      fs.mkdirSync(path.join(d, 'sub', 'mnt'), { recursive: true });
+      sh(`mount --bind ${outside} ${d}/sub/mnt`);
+      expect(fs.existsSync(path.join(d, 'sub', 'mnt', 'kept')), 'test sanity: the bind mount shows the file').toBe(true);
+      removeTemps();
+      expect(fs.existsSync(d), 'the temp dir is gone').toBe(false);
+      expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(d);
+      expect(fs.readFileSync(path.join(outside, 'kept'), 'utf8'), 'the mounted directory\'s file').toBe('kept');
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});

@@ -15,7 +15,7 @@ import { removeTemps, tempDir } from '../helpers/tree.js';
 import { findTempFiles } from '../helpers/compare.js';
 import { runCli, show } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { faultLib } from '../helpers/fault-lib.js';
+import { helperLibrary } from '../helpers/c-helper.js';
 import { bytes } from '../helpers/differential.js';
 import { fuseSkipReason, mountFaultFs, type FaultMount } from '../helpers/fusefs.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
@@ -43,7 +43,7 @@ const diagnosis = (stderr: string): string[] =>
     .split('\n')
     .map((l) => l.replace(/^a?rsync( error)?:/, '$1:').replace(/ at \S+\(\d+\) \[\w+=[\d.]+\]$/, ''));
 
-const shim = faultLib('shrink-read');
+const shim = helperLibrary('shrink-read');
 const fuse = fuseSkipReason();
 
 describeEngines((e) => {

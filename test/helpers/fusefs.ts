@@ -31,6 +31,12 @@ export interface FaultOptions {
   rw?: boolean;
   /** The faults apply only beneath this top-level directory of the mount. */
   under?: string;
+  /**
+   * Serve requests on several threads (FUSE's default) instead of one: stalled reads wait side by side.
+   * On one thread, the reads a run has in flight when it gives up (io_uring keeps several) are answered
+   * one stall after another, and the run cannot exit before the last.
+   */
+  threads?: boolean;
 }
 
 export interface FaultMount {
@@ -84,7 +90,7 @@ export function mountFaultFs(backing: string, mnt: string, o: FaultOptions = {})
   if (o.stallMs !== undefined) opts.push(`stallms=${o.stallMs}`);
   if (o.dirMs !== undefined) opts.push(`dirms=${o.dirMs}`);
   if (o.rw) opts.push('rw');
-  const r = spawnSync(faultfsBinary(), [backing, mnt, '-s', '-o', opts.join(',')], { encoding: 'utf8' });
+  const r = spawnSync(faultfsBinary(), [backing, mnt, ...(o.threads ? [] : ['-s']), '-o', opts.join(',')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`mounting faultfs on ${mnt} failed (exit ${r.status}): ${r.stderr}`);
   let mounted = true;
   return {

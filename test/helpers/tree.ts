@@ -67,9 +67,42 @@ export function tempDir(prefix = 'arsync-test-'): string {
   return d;
 }
 
-/** Remove every temp dir made by tempDir() in this process (unmounting nothing: callers unmount first). */
+/** Every mount point (from /proc/self/mountinfo, whose paths escape space, tab, \n and \\ in octal). */
+function mountPoints(): string[] {
+  let info: string;
+  try {
+    info = fs.readFileSync('/proc/self/mountinfo', 'latin1');
+  } catch {
+    return [];
+  }
+  const unescape = (p: string): string => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return info.split('\n').map((l) => unescape(l.split(' ')[4] ?? ''));
+}
+
+/** The mount points at or under `dir`, deepest first. */
+function mountsUnder(dir: string, points: string[]): string[] {
+  return points.filter((m) => m === dir || m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Remove every temp dir made by tempDir() in this process. A test unmounts what it mounted; a mount it
+ * left behind (a failed test) is unmounted here, lazily if busy, and a dir still holding a mount after
+ * that is left alone and reported, never emptied through the mount.
+ */
 export function removeTemps(): void {
-  for (const d of made.splice(0)) rmrf(d);
+  const points = mountPoints();
+  for (const d of made.splice(0)) {
+    const mounts = mountsUnder(d, points);
+    if (mounts.length > 0) {
+      for (const m of mounts) if (spawnSync('umount', [m]).status !== 0) spawnSync('umount', ['-l', m]);
+      const left = mountsUnder(d, mountPoints());
+      if (left.length > 0) {
+        console.warn(`removeTemps: ${d} left in place: it still holds a mount (${left.join(', ')})`);
+        continue;
+      }
+    }
+    rmrf(d);
+  }
 }
 
 /** rm -rf that also copes with 0000 dirs and immutable-free oddities (chmods its way in). */
