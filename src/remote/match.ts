@@ -126,7 +126,10 @@ export class Window {
     const want = Math.min(this.len, Math.max(end, have + this.ahead)) - have;
     if (this.start + held + want > this.store.buf.length) {
       if (held + want > this.store.buf.length) {
-        const next = Buffer.allocUnsafe(Math.max(held + want, Math.min(4 * this.ahead, this.len - this.base)));
+        // Twice what is needed now (at most the rest of the file): a store sized to the need alone was
+        // outgrown again a few calls later, and each new one's pages were faulted in and zeroed by the
+        // kernel (7% of a 1 GiB delta push's client CPU, docs/benchmarks.md "delta, session 21").
+        const next = Buffer.allocUnsafe(Math.max(held + want, Math.min(Math.max(4 * this.ahead, 2 * (held + want)), this.len - this.base)));
         this.buf.copy(next, 0);
         this.store.buf = next;
       } else this.store.buf.copy(this.store.buf, 0, this.start, this.start + held);
