@@ -22,7 +22,6 @@
 //   npm run bench -- --clean              remove the benchmark trees from tmpfs and the disk destinations
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -183,9 +182,13 @@ function snapshotBuild(repo = REPO, tag = 'snapshot'): { bin: string; dir: strin
   return { bin: path.join(dir, 'dist', 'bin.js'), dir };
 }
 
-/** Which engine `auto` picks on this machine, as `arsync --debug=PROTO` says. */
-function autoEngine(bin: string): string {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-bench-'));
+/**
+ * Which engine `auto` picks for a copy within `where`'s filesystem, as `arsync --debug=PROTO` says (the
+ * choice depends on the filesystem: plain syscalls on tmpfs, io_uring on a disk).
+ */
+function autoEngine(bin: string, where: string): string {
+  fs.mkdirSync(where, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(where, 'probe-'));
   try {
     fs.mkdirSync(path.join(tmp, 's'));
     fs.writeFileSync(path.join(tmp, 's', 'f'), 'x');
@@ -501,7 +504,9 @@ async function main(): Promise<void> {
   // The parent directories: the trees may not exist yet, and findmnt -T needs an existing path.
   const m = machine(REPO, { tmpfs: path.dirname(SHM), disk: path.dirname(DISK), ...loops });
   const file: ResultsFile = { version: 1, machine: m, argv: process.argv.slice(2), results: [] };
-  file.autoEngine = autoEngine(snap.bin);
+  file.autoEngine = [...new Set(cases.map((c) => c.fsKind))]
+    .map((f) => `${f}: ${autoEngine(snap.bin, rootsFor(f).src.replace(/\/src$/, ''))}`)
+    .join('; ');
   console.log(
     `arsync bench ${m.date}\n` +
       `machine: ${m.nproc} CPUs (${m.cpu}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}\n` +
