@@ -215,6 +215,7 @@ function fio(when: string): FioResult {
     '--output-format=json',
   ];
   const r = spawnSync('fio', args, { maxBuffer: 64 << 20 });
+  if (r.error) die(`fio could not run (${r.error.message}): apt-get install fio, or pass --no-fio`);
   if (r.status !== 0) die(`fio failed: ${r.stderr.toString()}`);
   const out = r.stdout.toString();
   const j = JSON.parse(out.slice(out.indexOf('{'))) as { jobs: { read: { bw_bytes: number } }[] };
