@@ -12,6 +12,8 @@
 //   npm run bench -- --only million      1,000,000 empty files (opt-in: slow)
 //   npm run bench -- --sweep              the size sweep (10 to 100,000 files) and its cost curve, drawn
 //                                         into docs/cost-curve.svg; --sweep-million adds 1,000,000 files
+//   npm run bench -- --all                every goal of issue 11 in one run: the default set, the sweep, a
+//                                         million files, and the disk (warm, and cold for large and no-op)
 //   npm run bench -- --json out.json      save results (always also saved under bench/results/)
 //   npm run bench -- --compare A.json B.json
 //   npm run bench -- --before /path/to/old-checkout   also measure that build (rows arsync@before), for a
@@ -20,7 +22,6 @@
 //   npm run bench -- --clean              remove the benchmark trees from tmpfs and the disk destinations
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -40,6 +41,7 @@ import { costCurveSvg, sweepSeries } from './lib/curve.js';
 import { evaluateGoals, formatGoals } from './lib/goals.js';
 import {
   CACHE,
+  DISK,
   SHM,
   FS_KINDS,
   SWEEP_MILLION,
@@ -71,7 +73,7 @@ const HELP = `usage: npm run bench -- [options]
                         file with 1% changed (rsync's delta transfer), arsync against rsync as the client
   --svg FILE            where the cost curve goes (default docs/cost-curve.svg; further filesystems and
                         caches get -<fs>-<cache> before .svg); with --report, draw it from a saved run
-  --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${CACHE}/disk; default tmpfs);
+  --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${DISK}; default tmpfs);
                         also xfs and btrfs: ${IMAGE_NOTE}
   --cache warm,cold     cold drops the page cache before each run (disk only; default warm)
                         with none of --only, --fs, --cache, --quick: every workload but million on tmpfs,
@@ -82,6 +84,9 @@ const HELP = `usage: npm run bench -- [options]
   --warmup N            untimed rounds before the timed ones (default 1 with a warm cache, 0 cold)
   --verify MODE         after each run check dst with rsync -an: quick (size+mtime, default), checksum, none
   --no-fio              do not measure the disk's read bandwidth with fio (large, disk, cold cache)
+  --all                 every goal in one run: every workload and the sweep on tmpfs, then million, then small,
+                        large, linux, noop and incremental on the disk warm, and large and noop cold (about 90
+                        minutes on 2 cores; 3 runs on the disk); --runs, --peers, --engines and --svg still apply
   --quick               small preset: small, large, tiny; 3 runs (tiny 10), no warm-up
   --json FILE           save results here (also saved to bench/results/<date>.json)
   --before DIR          also measure the build in another checkout DIR (its dist/ and build/Release), as
@@ -105,6 +110,7 @@ const { values: opt, positionals } = parseArgs({
     verify: { type: 'string', default: 'quick' },
     'no-fio': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
     json: { type: 'string' },
     before: { type: 'string' },
     compare: { type: 'string' },
@@ -176,15 +182,19 @@ function snapshotBuild(repo = REPO, tag = 'snapshot'): { bin: string; dir: strin
   return { bin: path.join(dir, 'dist', 'bin.js'), dir };
 }
 
-/** Which engine `auto` picks on this machine, as `arsync -v` says. */
-function autoEngine(bin: string): string {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-bench-'));
+/**
+ * Which engine `auto` picks for a copy within `where`'s filesystem, as `arsync --debug=PROTO` says (the
+ * choice depends on the filesystem: plain syscalls on tmpfs, io_uring on a disk).
+ */
+function autoEngine(bin: string, where: string): string {
+  fs.mkdirSync(where, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(where, 'probe-'));
   try {
     fs.mkdirSync(path.join(tmp, 's'));
     fs.writeFileSync(path.join(tmp, 's', 'f'), 'x');
-    const r = bin.endsWith('.js') ? spawnSync(process.execPath, [bin, '-av', `${tmp}/s/`, `${tmp}/d/`]) : spawnSync(bin, ['-av', `${tmp}/s/`, `${tmp}/d/`]);
+    const r = bin.endsWith('.js') ? spawnSync(process.execPath, [bin, '-a', '--debug=PROTO', `${tmp}/s/`, `${tmp}/d/`]) : spawnSync(bin, ['-a', '--debug=PROTO', `${tmp}/s/`, `${tmp}/d/`]);
     const text = `${r.stdout}\n${r.stderr}`;
-    return text.split('\n').find((l) => /engine/i.test(l))?.trim() ?? `unknown (exit ${r.status})`;
+    return text.split('\n').find((l) => /^engine: /.test(l))?.replace(/^engine: /, '').trim() ?? `unknown (exit ${r.status})`;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -205,6 +215,7 @@ function fio(when: string): FioResult {
     '--output-format=json',
   ];
   const r = spawnSync('fio', args, { maxBuffer: 64 << 20 });
+  if (r.error) die(`fio could not run (${r.error.message}): apt-get install fio, or pass --no-fio`);
   if (r.status !== 0) die(`fio failed: ${r.stderr.toString()}`);
   const out = r.stdout.toString();
   const j = JSON.parse(out.slice(out.indexOf('{'))) as { jobs: { read: { bw_bytes: number } }[] };
@@ -223,7 +234,7 @@ interface Plan {
   sshd?: Sshd;
 }
 
-async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan): Promise<WorkloadResult> {
+async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan, caseRuns?: number): Promise<WorkloadResult> {
   const roots = rootsFor(fsKind);
   fs.mkdirSync(roots.dst, { recursive: true });
   const src = w.source(roots, log);
@@ -233,7 +244,7 @@ async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan
   const peers = plan.peers.filter((p) => !w.peers || w.peers.includes(p.id));
   let tools = [...plan.arsyncTools, ...peers, ...(w.nodeBaseline ? [NODE_BASELINE] : [])];
   if (w.remote) tools = tools.map((t) => overSsh(t, plan.sshd!.rsh, w.remote!));
-  const runs = plan.runs ?? (plan.quick ? (w.name === 'tiny' ? 10 : 3) : w.defaultRuns);
+  const runs = plan.runs ?? caseRuns ?? (plan.quick ? (w.name === 'tiny' ? 10 : 3) : w.defaultRuns);
   const warmup = cache === 'cold' ? 0 : (plan.warmup ?? (plan.quick ? 0 : 1));
 
   const result: WorkloadResult = {
@@ -377,8 +388,8 @@ async function main(): Promise<void> {
   }
   if (opt.clean) {
     rmrf(SHM);
-    rmrf(path.join(CACHE, 'disk', 'dst'));
-    log(`removed ${SHM} and ${path.join(CACHE, 'disk', 'dst')} (disk sources in ${CACHE} kept)`);
+    rmrf(path.join(DISK, 'dst'));
+    log(`removed ${SHM} and ${path.join(DISK, 'dst')} (disk sources in ${DISK} and ${CACHE} kept)`);
     for (const d of unmountLoops()) log(`unmounted ${d} (its image stays in ${CACHE})`);
     return;
   }
@@ -412,9 +423,24 @@ async function main(): Promise<void> {
     w: Workload;
     fsKind: FsKind;
     cache: Cache;
+    /** Runs per tool for this case when --runs is not given (else the workload's default). */
+    runs?: number;
   }
   const cases: Case[] = [];
-  for (const fsKind of fsKinds) {
+  if (opt.all) {
+    if (opt.only || opt.fs || opt.cache || opt.quick || opt.sweep || opt['sweep-million']) die('--all picks the workloads, filesystems and caches itself');
+    // tmpfs first (the goals' main figures), the million files once, then the disk: warm, and cold where
+    // a cold cache changes what is measured (reading the data; stat-ing every inode).
+    const local = WORKLOADS.filter((w) => !w.optIn);
+    const named = (names: string[]): Workload[] => names.map(byName);
+    const add = (ws: Workload[], fsKind: FsKind, cache: Cache, runs?: number): void =>
+      void cases.push(...ws.map((w) => ({ w, fsKind, cache, ...(runs ? { runs } : {}) })));
+    add([...local, ...SWEEP_SIZES.map(sweepWorkload), byName('million')], 'tmpfs', 'warm');
+    // Three runs on the disk, where each run also writes back (and, cold, reads) gigabytes.
+    add(named(['small', 'large', 'linux', 'noop', 'incremental']), 'disk', 'warm', 3);
+    add(named(['large', 'noop']), 'disk', 'cold', 3);
+  }
+  for (const fsKind of opt.all ? [] : fsKinds) {
     for (const cache of caches) {
       if (cache === 'cold' && fsKind === 'tmpfs') {
         log('skipping tmpfs with a cold cache: tmpfs lives in the page cache, there is nothing to drop');
@@ -424,7 +450,7 @@ async function main(): Promise<void> {
     }
   }
   // The default set: every workload on tmpfs, plus the large files on the disk, warm and cold, beside fio.
-  if (!opt.only && !sweepSizes.length && !opt.quick && !opt.ssh && opt.fs === undefined && opt.cache === undefined) {
+  if (!opt.all && !opt.only && !sweepSizes.length && !opt.quick && !opt.ssh && opt.fs === undefined && opt.cache === undefined) {
     const large = WORKLOADS.find((w) => w.name === 'large')!;
     cases.push({ w: large, fsKind: 'disk', cache: 'warm' }, { w: large, fsKind: 'disk', cache: 'cold' });
   }
@@ -476,9 +502,12 @@ async function main(): Promise<void> {
   }
 
   const loops = Object.fromEntries(fsKinds.filter((f) => f === 'xfs' || f === 'btrfs').map((f) => [f, rootsFor(f).src.replace(/\/src$/, '')]));
-  const m = machine(REPO, { tmpfs: SHM.replace(/\/arsync-bench$/, ''), disk: CACHE, ...loops });
+  // The parent directories: the trees may not exist yet, and findmnt -T needs an existing path.
+  const m = machine(REPO, { tmpfs: path.dirname(SHM), disk: path.dirname(DISK), ...loops });
   const file: ResultsFile = { version: 1, machine: m, argv: process.argv.slice(2), results: [] };
-  file.autoEngine = autoEngine(snap.bin);
+  file.autoEngine = [...new Set(cases.map((c) => c.fsKind))]
+    .map((f) => `${f}: ${autoEngine(snap.bin, rootsFor(f).src.replace(/\/src$/, ''))}`)
+    .join('; ');
   console.log(
     `arsync bench ${m.date}\n` +
       `machine: ${m.nproc} CPUs (${m.cpu}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}\n` +
@@ -504,8 +533,8 @@ async function main(): Promise<void> {
 
   const t0 = performance.now();
   try {
-    for (const { w, fsKind, cache } of cases) {
-      const r = await runWorkload(w, fsKind, cache, plan);
+    for (const { w, fsKind, cache, runs } of cases) {
+      const r = await runWorkload(w, fsKind, cache, plan, runs);
       file.results.push(r);
       save();
       console.log(`\n${formatWorkload(r)}`);

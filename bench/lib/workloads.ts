@@ -17,6 +17,8 @@ export const FS_KINDS: FsKind[] = ['tmpfs', 'disk', 'xfs', 'btrfs'];
 export const CACHE = process.env['ARSYNC_BENCH_CACHE'] ?? '/var/tmp/arsync-bench';
 /** Where tmpfs workloads live (RAM: remove with --clean). */
 export const SHM = process.env['ARSYNC_BENCH_SHM'] ?? '/dev/shm/arsync-bench';
+/** Where disk workloads copy to (and generate their sources), so runs side by side need not share it. */
+export const DISK = process.env['ARSYNC_BENCH_DISK'] ?? path.join(CACHE, 'disk');
 export const LINUX_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
 const LINUX_UNPACKED = path.join(CACHE, 'linux-source-6.1');
 
@@ -29,7 +31,7 @@ export interface Roots {
 }
 
 export function rootsFor(kind: FsKind): Roots {
-  const base = kind === 'tmpfs' ? SHM : kind === 'disk' ? path.join(CACHE, 'disk') : loopMount(kind);
+  const base = kind === 'tmpfs' ? SHM : kind === 'disk' ? DISK : loopMount(kind);
   return { fs: kind, src: path.join(base, 'src'), dst: path.join(base, 'dst') };
 }
 
@@ -327,8 +329,8 @@ export const WORKLOADS: Workload[] = [
     what: 'linux-source-6.1 re-synced onto a complete copy',
     mode: 'noop',
     defaultRuns: 3,
-    peers: ['rsync'],
-    note: 'cp -a, tar and fs.cp have no no-op mode (they copy everything again), so only rsync -a is a peer here.',
+    peers: ['rsync', 'rclone', 'rclone-cpus', 'fpsync'],
+    note: 'cp -a, tar, fs.cp and cpy-cli have no no-op mode (they copy everything again); rclone and fpsync skip what is up to date.',
     source: linuxOn,
   },
   {
@@ -336,8 +338,8 @@ export const WORKLOADS: Workload[] = [
     what: 'linux-source-6.1 with 1% of its files changed before each run',
     mode: 'incremental',
     defaultRuns: 3,
-    peers: ['rsync'],
-    note: 'cp -a, tar and fs.cp cannot update a tree in place, so only rsync -a is a peer here.',
+    peers: ['rsync', 'rclone', 'rclone-cpus', 'fpsync'],
+    note: 'cp -a, tar, fs.cp and cpy-cli cannot update a tree in place; rclone and fpsync (rsync per partition) can.',
     source: linuxIncOn,
   },
   {
