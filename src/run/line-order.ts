@@ -8,6 +8,10 @@
 //    messages, while an entry's -v line is printed by the sender from the index the generator queues in its
 //    data buffer, which it writes out only when the pass over the list ends (docs/options.md, issue 9). So each such
 //    "sender line" takes its place in the queue like any other line, and is written out after the pass.
+//  - --copy-unsafe-links at -v: rsync's sender prints "copying unsafe symlink" as it lists a link, and it lists
+//    every directory ahead of the generator (its lookahead is 1,000 entries), so these lines come before any
+//    line of the generator's (deletions, names). A place at the head of the queue takes them as the walk meets
+//    them; every other stdout line waits behind it until the pass ends.
 
 import type { Reporter } from '../progress/reporter.js';
 
@@ -29,12 +33,20 @@ export class LineOrder {
   private released = false;
   /** Writing to the real reporter (filling a place writes its own lines without queueing them). */
   private direct = false;
+  /** The place of the sender's list-time lines (holds.listing), open until the pass ends. */
+  private readonly listSlot: LineSlot | undefined;
+  private readonly inner: Reporter;
 
   constructor(
     inner: Reporter,
     /** What is held: -c's compares (places reserved by hold()), -vv's sender lines. */
-    private readonly holds: { compares: boolean; senderLate: boolean },
+    private readonly holds: { compares: boolean; senderLate: boolean; listing?: boolean },
   ) {
+    this.inner = inner;
+    if (holds.listing) {
+      this.listSlot = { lines: [], open: true };
+      this.queue.push(this.listSlot);
+    }
     const held = (write: (line: string) => void) => (line: string) => {
       if (this.direct || this.queue.length === 0) write(line);
       else this.queue.push({ lines: [() => write(line)], open: false });
@@ -73,6 +85,20 @@ export class LineOrder {
       this.queue.push(...tail);
     }
     slot.open = false;
+    this.flush();
+  }
+
+  /** A line rsync's sender prints while it lists (see the head comment): ahead of every held line. */
+  listed(line: string): void {
+    const slot = this.listSlot;
+    if (slot?.open) slot.lines.push(() => this.inner.print(line));
+    else this.reporter.print(line);
+  }
+
+  /** The walk is over: the list-time lines are written, then what waited behind them. */
+  listDone(): void {
+    if (!this.listSlot?.open) return;
+    this.listSlot.open = false;
     this.flush();
   }
 
