@@ -87,7 +87,7 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     // (line-order.ts puts it ahead of the generator's lines.)
     if (!c.copyLinks && c.copyUnsafeLinks && unsafe && c.info.SYMSAFE > 0 && !c.json) {
       const line = `copying unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`;
-      if (rc.order) rc.order.listed(line);
+      if (rc.order) rc.order.listed(line, src);
       else rc.reporter.print(line);
     }
     // The referent of the target judged above, not whatever the link holds by now: the engine opens

@@ -13,7 +13,9 @@
 //    line of the generator's (deletions, names). A place at the head of the queue takes them as the walk meets
 //    them; every other stdout line waits behind it until the pass ends.
 
+import { opendirSync } from 'node:fs';
 import type { Reporter } from '../progress/reporter.js';
+import { baseName, dirName } from '../util/names.js';
 
 /** A reserved place in the output: the lines its entry prints once its outcome is known. */
 export interface LineSlot {
@@ -88,17 +90,27 @@ export class LineOrder {
     this.flush();
   }
 
-  /** A line rsync's sender prints while it lists (see the head comment): ahead of every held line. */
-  listed(line: string): void {
-    const slot = this.listSlot;
-    if (slot?.open) slot.lines.push(() => this.inner.print(line));
+  /** List-time lines with the source entry each is about, put in readdir order when the walk ends. */
+  private readonly listedLines: { line: string; src: Buffer }[] = [];
+
+  /**
+   * A line rsync's sender prints while it lists `src` (see the head comment): ahead of every held line.
+   * rsync lists a directory in readdir() order, arsync's walk in name order: each directory's lines are
+   * put back in readdir order when the walk ends.
+   */
+  listed(line: string, src: Buffer): void {
+    if (this.listSlot?.open) this.listedLines.push({ line, src });
     else this.reporter.print(line);
   }
 
   /** The walk is over: the list-time lines are written, then what waited behind them. */
   listDone(): void {
-    if (!this.listSlot?.open) return;
-    this.listSlot.open = false;
+    const slot = this.listSlot;
+    if (!slot?.open) return;
+    for (const group of byDirectory(this.listedLines.splice(0))) {
+      for (const { line } of group) slot.lines.push(() => this.inner.print(line));
+    }
+    slot.open = false;
     this.flush();
   }
 
@@ -130,5 +142,36 @@ export class LineOrder {
     } finally {
       this.direct = was;
     }
+  }
+}
+
+/** Runs of lines about entries of one directory, each run in that directory's readdir() order. */
+function byDirectory(lines: { line: string; src: Buffer }[]): { line: string; src: Buffer }[][] {
+  const runs: { line: string; src: Buffer }[][] = [];
+  for (const l of lines) {
+    const last = runs[runs.length - 1];
+    if (last && dirName(last[0]!.src).equals(dirName(l.src))) last.push(l);
+    else runs.push([l]);
+  }
+  return runs.map((run) => {
+    if (run.length < 2) return run;
+    const at = readdirOrder(dirName(run[0]!.src));
+    return at ? run.slice().sort((a, b) => (at.get(baseName(a.src).toString('latin1')) ?? 0) - (at.get(baseName(b.src).toString('latin1')) ?? 0)) : run;
+  });
+}
+
+/** A directory's names by readdir() position, or undefined when it cannot be read again. */
+function readdirOrder(dir: Buffer): Map<string, number> | undefined {
+  try {
+    const d = opendirSync((dir.length ? dir : Buffer.from('.')) as unknown as string, { encoding: 'buffer' as BufferEncoding });
+    const at = new Map<string, number>();
+    try {
+      for (let e = d.readSync(); e; e = d.readSync()) at.set((e.name as unknown as Buffer).toString('latin1'), at.size);
+    } finally {
+      d.closeSync();
+    }
+    return at;
+  } catch {
+    return undefined;
   }
 }
