@@ -1,8 +1,9 @@
-// Issue 9's audit (scripts/option-audit.mjs): the options docs/options.md marks as working that no other e2e
-// file ran against rsync. Mostly rsync's --no- forms, each after the option it undoes (or before one that
-// wins), on a tree where the difference shows: rsync and arsync on clones of one starting state, the exit
-// code, stdout and stderr line for line, and the result trees, on every engine. Then the options arsync
-// refuses (rsync's server and daemon modes): exit 1 before any I/O, with the reason.
+// Issue 9's audit (scripts/option-audit.mjs): the options docs/options.md marks as working that no other
+// e2e file ran against rsync. Mostly rsync's long --no- forms (negations.test.ts runs the short ones),
+// each after the option it undoes (or before one that wins), on a tree where the difference shows: rsync
+// and arsync on clones of one starting state, the exit code, stdout and stderr line for line, and the
+// result trees, on every engine. Then the options arsync refuses (rsync's server and daemon modes):
+// exit 1 before any I/O, with the reason.
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
