@@ -362,6 +362,13 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   report.totals = totals;
   report.errors.push(...preErrors, ...totals.errors);
 
+  // Operands that repeat names: rsync's sender lists the duplicates too, and "Number of files" and the
+  // total size count them (run/repeated-lists.ts); worked out only when something prints them.
+  if (!pulled && !batch && !c.json && (c.info.STATS > 0 || log)) {
+    const { repeatsNames, repeatedListCounts } = await import('../run/repeated-lists.js');
+    const listed = repeatsNames(c) ? repeatedListCounts(c, engine) : undefined;
+    if (listed) Object.assign(totals, listed);
+  }
   // rsync's byte totals of its own protocol stream, worked out for a local copy only when something prints them.
   if (!pulled && !batch && code === Exit.Ok && !c.json && (c.info.STATS > 0 || log)) totals.stream = (await import('../run/stream-totals.js')).streamTotals(c, totals, engine);
   // rsync's match_report() (--debug=deltasum, -vv): whole files, every byte literal data, unless

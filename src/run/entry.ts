@@ -84,7 +84,12 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     const unsafe = target !== undefined && unsafeSymlink(target, rel);
     const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafe);
     // rsync's sender says so as it lists the link (--info=symsafe, on with -v), before it looks behind it.
-    if (!c.copyLinks && c.copyUnsafeLinks && unsafe && c.info.SYMSAFE > 0 && !c.json) rc.reporter.print(`copying unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
+    // (line-order.ts puts it ahead of the generator's lines.)
+    if (!c.copyLinks && c.copyUnsafeLinks && unsafe && c.info.SYMSAFE > 0 && !c.json) {
+      const line = `copying unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`;
+      if (rc.order) rc.order.listed(line, src);
+      else rc.reporter.print(line);
+    }
     // The referent of the target judged above, not whatever the link holds by now: the engine opens
     // the link and must find this very file behind it (dev/ino), or reports it changed. The kernel
     // follows the link as it is (munged or not), as rsync's stat of it does.

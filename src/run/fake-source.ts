@@ -68,6 +68,8 @@ const join = (dir: Buffer | null, name: Buffer): Buffer => (dir && dir.length ? 
 /** `inner`'s entries as their records describe them. */
 export class FakeStatSource implements EntrySource {
   private readonly done = new WeakSet<PairListing>();
+  /** Operands whose unreadable record was reported up front (operandRecords): not reported again. */
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly inner: EntrySource,
@@ -75,7 +77,33 @@ export class FakeStatSource implements EntrySource {
   ) {}
 
   private src(st: Stat, path: Buffer): Stat {
-    return this.sides.source ? withRecord(st, path, this.sides.source, this.sides.corrupt, this.sides.unread) : st;
+    if (!this.sides.source) return st;
+    const report = this.sides.unread;
+    const unread = report && ((p: Buffer, f: SysFailure): void => {
+      if (!this.reported.has(p.toString('latin1'))) report(p, f);
+    });
+    return withRecord(st, path, this.sides.source, this.sides.corrupt, unread);
+  }
+
+  /**
+   * rsync's sender stats each operand as it takes it from the command line, and a non-directory once
+   * more as it lists it (flist.c send_file_list's link_stat, then make_file's readlink_stat): a record
+   * it cannot read is reported twice, operand by operand in argv order, before any entry is listed.
+   * A directory's stat is handed on, so its record is read once (by the walk, as any other).
+   */
+  operandRecords(paths: Buffer[]): void {
+    const read = this.sides.source;
+    const unread = this.sides.unread;
+    if (!read || !unread) return;
+    for (const path of paths) {
+      const st = this.inner.lstat(path);
+      if (isFailure(st) || (st.mode & S_IFMT) !== S_IFREG) continue;
+      const v = read(path, false);
+      if (!isFailure(v)) continue;
+      unread(path, v);
+      unread(path, v);
+      this.reported.add(path.toString('latin1'));
+    }
   }
 
   private listing(l: PairListing, src: Buffer, destRel: Buffer | null): PairListing {

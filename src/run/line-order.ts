@@ -8,8 +8,14 @@
 //    messages, while an entry's -v line is printed by the sender from the index the generator queues in its
 //    data buffer, which it writes out only when the pass over the list ends (docs/options.md, issue 9). So each such
 //    "sender line" takes its place in the queue like any other line, and is written out after the pass.
+//  - --copy-unsafe-links at -v: rsync's sender prints "copying unsafe symlink" as it lists a link, and it lists
+//    every directory ahead of the generator (its lookahead is 1,000 entries), so these lines come before any
+//    line of the generator's (deletions, names). A place at the head of the queue takes them as the walk meets
+//    them; every other stdout line waits behind it until the pass ends.
 
+import { opendirSync } from 'node:fs';
 import type { Reporter } from '../progress/reporter.js';
+import { baseName, dirName } from '../util/names.js';
 
 /** A reserved place in the output: the lines its entry prints once its outcome is known. */
 export interface LineSlot {
@@ -29,12 +35,20 @@ export class LineOrder {
   private released = false;
   /** Writing to the real reporter (filling a place writes its own lines without queueing them). */
   private direct = false;
+  /** The place of the sender's list-time lines (holds.listing), open until the pass ends. */
+  private readonly listSlot: LineSlot | undefined;
+  private readonly inner: Reporter;
 
   constructor(
     inner: Reporter,
     /** What is held: -c's compares (places reserved by hold()), -vv's sender lines. */
-    private readonly holds: { compares: boolean; senderLate: boolean },
+    private readonly holds: { compares: boolean; senderLate: boolean; listing?: boolean },
   ) {
+    this.inner = inner;
+    if (holds.listing) {
+      this.listSlot = { lines: [], open: true };
+      this.queue.push(this.listSlot);
+    }
     const held = (write: (line: string) => void) => (line: string) => {
       if (this.direct || this.queue.length === 0) write(line);
       else this.queue.push({ lines: [() => write(line)], open: false });
@@ -76,6 +90,30 @@ export class LineOrder {
     this.flush();
   }
 
+  /** List-time lines with the source entry each is about, put in readdir order when the walk ends. */
+  private readonly listedLines: { line: string; src: Buffer }[] = [];
+
+  /**
+   * A line rsync's sender prints while it lists `src` (see the head comment): ahead of every held line.
+   * rsync lists a directory in readdir() order, arsync's walk in name order: each directory's lines are
+   * put back in readdir order when the walk ends.
+   */
+  listed(line: string, src: Buffer): void {
+    if (this.listSlot?.open) this.listedLines.push({ line, src });
+    else this.reporter.print(line);
+  }
+
+  /** The walk is over: the list-time lines are written, then what waited behind them. */
+  listDone(): void {
+    const slot = this.listSlot;
+    if (!slot?.open) return;
+    for (const group of byDirectory(this.listedLines.splice(0))) {
+      for (const { line } of group) slot.lines.push(() => this.inner.print(line));
+    }
+    slot.open = false;
+    this.flush();
+  }
+
   /** The pass over the list is over: the sender lines whose turn came are written out, later ones at their turn. */
   release(): void {
     this.released = true;
@@ -104,5 +142,36 @@ export class LineOrder {
     } finally {
       this.direct = was;
     }
+  }
+}
+
+/** Runs of lines about entries of one directory, each run in that directory's readdir() order. */
+function byDirectory(lines: { line: string; src: Buffer }[]): { line: string; src: Buffer }[][] {
+  const runs: { line: string; src: Buffer }[][] = [];
+  for (const l of lines) {
+    const last = runs[runs.length - 1];
+    if (last && dirName(last[0]!.src).equals(dirName(l.src))) last.push(l);
+    else runs.push([l]);
+  }
+  return runs.map((run) => {
+    if (run.length < 2) return run;
+    const at = readdirOrder(dirName(run[0]!.src));
+    return at ? run.slice().sort((a, b) => (at.get(baseName(a.src).toString('latin1')) ?? 0) - (at.get(baseName(b.src).toString('latin1')) ?? 0)) : run;
+  });
+}
+
+/** A directory's names by readdir() position, or undefined when it cannot be read again. */
+function readdirOrder(dir: Buffer): Map<string, number> | undefined {
+  try {
+    const d = opendirSync((dir.length ? dir : Buffer.from('.')) as unknown as string, { encoding: 'buffer' as BufferEncoding });
+    const at = new Map<string, number>();
+    try {
+      for (let e = d.readSync(); e; e = d.readSync()) at.set((e.name as unknown as Buffer).toString('latin1'), at.size);
+    } finally {
+      d.closeSync();
+    }
+    return at;
+  } catch {
+    return undefined;
   }
 }

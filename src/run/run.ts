@@ -56,7 +56,7 @@ import { IconvSource } from './iconv-source.js';
 import type { NameCharsets } from '../engine/charset.js';
 import { MappedSource, idMappers, mapIds } from './id-source.js';
 import { listStat, receiverOutputUnmultiplexed, wholeSecondList } from '../plan/old-protocol.js';
-import { fakeStatSource } from './fake-source.js';
+import { FakeStatSource, fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
 import { absolutePath, joinPath, rawName } from '../util/names.js';
 import { deriveSpec } from './spec.js';
@@ -120,7 +120,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
   if (trace) trace.operands = input.plan.roots.length;
   if (trace && filters?.hasDirMerge && trace.levels.filter) filters.dirTrace = trace.mergeRead;
-  const order = !trace && (compares || senderLate) ? new LineOrder(input.reporter, { compares, senderLate }) : undefined;
+  // --copy-unsafe-links at -v: the sender's "copying unsafe symlink" lines come before the generator's.
+  const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !c.progressFiles;
+  const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
   const engine = input.engine;
@@ -247,6 +249,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
   try {
+    // rsync's sender reads the operands' records as it builds the first list, before any deletion.
+    if (rc.source instanceof FakeStatSource) rc.source.operandRecords(argvOrder(plan.roots.filter((r) => !r.missing), c.sources).map((r) => r.src));
     if (c.deleteMode === 'before') await deleteBefore(rc);
     // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
     // --delete-before pass is done: a local copy sends whole files.
@@ -276,6 +280,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.runDelayed();
     }
     tally.totals.fileListMs = listing?.ms ?? monotonicMs() - started;
+    order?.listDone();
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
     order?.release();
     trace?.passDone();
@@ -310,6 +315,21 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (stop) tally.totals.stopMessage = stop;
   tally.totals.aborted = abort.aborted || stop !== undefined;
   return tally.totals;
+}
+
+/** The roots (kept in rsync's sorted list order) in the order their operands were given. */
+function argvOrder(roots: Root[], sources: Buffer[]): Root[] {
+  const strip = (s: Buffer): Buffer => {
+    let n = s.length;
+    while (n > 1 && s[n - 1] === 0x2f) n--;
+    return s.subarray(0, n);
+  };
+  const given = sources.map(strip);
+  const at = (r: Root): number => {
+    const i = given.findIndex((s) => s.equals(r.src));
+    return i < 0 ? given.length : i;
+  };
+  return roots.map((r) => ({ r, i: at(r) })).sort((a, b) => a.i - b.i).map((x) => x.r);
 }
 
 /** -vvv: the source's place in rsync's first file list ("." for "dir/", else its own name). */

@@ -53,7 +53,8 @@ export function recordsLists(c: Config): boolean {
   return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
-type Named = SendEntry & { sub: boolean };
+/** `pathname`: which source directory the sender took it from (see rsyncLists' duplicates). */
+type Named = SendEntry & { sub: boolean; pathname?: number };
 
 const DOT = Buffer.from('.');
 const NO_PATH = Buffer.alloc(0);
@@ -169,42 +170,73 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists)
     yield* recordedLists(c, engine, recorded);
     return;
   }
-  // The first list: each operand, and a "dir/" operand's entries after its ".".
+  // The first list: each operand, and a "dir/" operand's entries after its ".". Consecutive operands in
+  // one source directory share the sender's pathname (flist.c send_file_list's lastdir).
   const first: Named[] = [];
+  let pathname = -1;
+  let lastDir: string | undefined;
   for (const src of c.sources) {
     const st = engine.lstat(src);
     if (isFailure(st)) throw new Unreadable();
     const dir = (st.mode & 0o170000) === 0o040000;
+    const where = sourceDir(src);
+    if (where !== lastDir) pathname++;
+    lastDir = where;
+    const from = (e: Named): Named => Object.assign(e, { pathname });
     if (dir && sentAsDot(src)) {
-      first.push(entryOf(src, DOT, st, c, true));
-      first.push(...readDir(src, undefined, c, engine));
-    } else first.push(entryOf(src, baseName(src), st, c, true));
+      first.push(from(entryOf(src, DOT, st, c, true)));
+      first.push(...readDir(src, undefined, c, engine).map(from));
+    } else first.push(from(entryOf(src, baseName(src), st, c, true)));
   }
   yield { entries: first };
 
   // The directories each list adds, numbered in the order rsync's dir_flist takes them; the lists go
-  // out depth first, each directory's subdirectories in sorted order right after it.
+  // out depth first, each directory's subdirectories in sorted order right after it. Directories of one
+  // name (two operands sending "sub") go out in one list (flist.c send_extra_file_list), announced by
+  // the first one's index; each duplicate's entries are scanned unless the one before it was scanned
+  // from the same source directory.
   let dirIndex = 0;
   interface Node {
-    e: Named;
+    dups: Named[];
     ndx: number;
   }
   const addDirs = (entries: Named[]): Node[] => {
     const nodes: Node[] = [];
     for (const e of sorted(entries.filter((x) => x.sub))) {
-      const n = { e, ndx: dirIndex++ };
+      const ndx = dirIndex++;
       // "." takes an index but is never sent a list of its own (its entries are in the first list).
-      if (!(e.name.length === 1 && e.name[0] === 0x2e)) nodes.push(n);
+      if (e.name.length === 1 && e.name[0] === 0x2e) continue;
+      const last = nodes[nodes.length - 1];
+      if (last && last.dups[0]!.name.equals(e.name)) last.dups.push(e);
+      else nodes.push({ dups: [e], ndx });
     }
     return nodes;
   };
   const stack: Node[] = addDirs(first).reverse();
   while (stack.length) {
     const node = stack.pop()!;
-    const entries = readDir(node.e.path, node.e.name, c, engine);
+    const entries: Named[] = [];
+    let prev: Named | undefined;
+    let prevScanned = false;
+    for (const d of node.dups) {
+      const scanned: boolean = !(prev && prevScanned && prev.pathname === d.pathname);
+      if (scanned) entries.push(...readDir(d.path, d.name, c, engine).map((e) => Object.assign(e, { pathname: d.pathname })));
+      prev = d;
+      prevScanned = scanned;
+    }
     yield { entries, dirNdx: node.ndx };
     stack.push(...addDirs(entries).reverse());
   }
+}
+
+/** The directory rsync's sender changes to for an operand ("dir" for "dir/" and "dir/x"; "" for "x"). */
+function sourceDir(src: Buffer): string {
+  let n = src.length;
+  while (n > 1 && src[n - 1] === 0x2f) n--;
+  const s = src.subarray(0, n);
+  if (sentAsDot(src)) return s.toString('latin1');
+  const at = s.lastIndexOf(0x2f);
+  return at < 0 ? '' : s.subarray(0, at).toString('latin1');
 }
 
 /** rsync's send_file_entry as a local copy's sender runs it: protocol `protocol`, rsync 3.5's compat flags, incremental lists. */

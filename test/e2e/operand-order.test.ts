@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
-import { pairContext, sameAsRsync, startingState } from '../helpers/differential.js';
+import { pairContext, runPair, sameArgs, sameAsRsync, startingState } from '../helpers/differential.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { removeTemps, sh } from '../helpers/tree.js';
 
@@ -45,10 +45,28 @@ const CASES: string[][] = [
   ['-aiv', '--delete', 'src/sub/', 'src/e/', 'src/a', 'dst/'],
   ['-ai', '--exclude=a', 'src/e/', 'src/sub/', 'src/a', 'src/e/ee', 'dst/'],
   // The same operand again is one entry of the list (copied and printed once), a directory's contents
-  // given twice one layer. Not -v: rsync's "total size" counts the repeated entries (options.md).
-  ['-ai', 'src/sub/', 'src/a', 'src/a', 'dst/'],
-  ['-ai', 'src/e/', 'src/sub/', 'src/e/', 'dst/'],
-  ['-ai', '--delete', 'src/e/', 'src/Z', 'src/e/', 'src/Z', 'dst/'],
+  // given twice one layer; -v's "total size" counts the repeated entries, as rsync's sender lists them.
+  ['-aiv', 'src/sub/', 'src/a', 'src/a', 'dst/'],
+  ['-aiv', 'src/e/', 'src/sub/', 'src/e/', 'dst/'],
+  ['-aiv', '--delete', 'src/e/', 'src/Z', 'src/e/', 'src/Z', 'dst/'],
+];
+
+/** --stats' counts of the list (its byte lines are rsync's stream, stream-bytes.test.ts). */
+const countLines = (out: string): string[] => out.split('\n').filter((l) => /^(Number of files|Number of created files|Total file size|total size is)/.test(l)).map((l) => l.replace(/ {2}speedup.*/, ''));
+
+/**
+ * Operands that repeat names: rsync's sender lists every one, and its directories of one name in one list
+ * where a duplicate from the same source directory right after a listed one is not listed again.
+ */
+const REPEATS: string[][] = [
+  ['src/', 'src/'],
+  ['src/', 'src/', 'src/'],
+  ['src', 'src'],
+  ['src/', 'src/sub'],
+  ['src/sub/', 'src/', 'src/sub/'],
+  // Without incremental recursion each operand's whole tree is in the one list.
+  ['--no-i-r', 'src/', 'src/'],
+  ['--no-i-r', 'src', 'src/sub', 'src'],
 ];
 
 describeEngines(({ name: engine }) => {
@@ -59,5 +77,16 @@ describeEngines(({ name: engine }) => {
       for (const root of [r.A, r.B]) fs.utimesSync(path.join(root, 'dst'), 1_600_000_000, 1_600_000_000);
       expect(formatDiffs(compareTrees(r.A, r.B, { mtimeToleranceNs: 1000 })), pairContext(r)).toEqual([]);
     });
+  });
+
+  it.skipIf(!hasRsync)('repeated operands: --stats\' Number of files and total size count the duplicates as rsync does', async () => {
+    const state = startingState(`arsync-operand-repeats-${engine}-`, setup);
+    let i = 0;
+    for (const ops of REPEATS) {
+      const r = await runPair(state, i++, sameArgs(['-a', '--stats', '-v', ...ops, 'new/'], engine));
+      expect(r.arsync.code, pairContext(r)).toBe(r.rsync.code);
+      expect(countLines(r.rsync.stdout).length, pairContext(r)).toBe(4);
+      expect(countLines(r.arsync.stdout), pairContext(r)).toEqual(countLines(r.rsync.stdout));
+    }
   });
 });

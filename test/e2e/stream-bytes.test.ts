@@ -94,6 +94,12 @@ describeEngines((e) => {
     sameBytes(await run(synced(chainTree), ['-a', '--stats', 'src/d1/g', 'src/d1/d2', 'dst/d1/']));
   });
 
+  // The directory an operand names is in the other operand's list too: rsync sends both in one list.
+  it('an operand inside a "dir/" operand (src/ src/d1 dst/): the duplicate directory\'s list goes out once', async () => {
+    sameBytes(await run(synced(chainTree), ['-a', '--stats', 'src/', 'src/d1', 'dst/']));
+    sameBytes(await run(synced(chainTree), ['-av', 'src/d1', 'src/', 'dst/']));
+  });
+
   // (A directory whose list fills rsync's 64 KiB buffer is left out: after `rsync -aH` its times and the
   // destination root's are not the source's, and rsync's own File list size varied, 65,535 or 65,536.)
 });

@@ -138,6 +138,26 @@ describeEngines((e) => {
     expect(v.arsync.stdout).toMatch(/^copying unsafe symlink "[^"]+" -> "[^"]+"$/m);
   });
 
+  // rsync's sender prints these lines as it lists each directory, ahead of its generator (a lookahead of
+  // 1,000 entries): before any deletion or name, whatever the order of the rest (which varies in rsync).
+  it('--copy-unsafe-links -v --delete: the "copying unsafe symlink" lines come first, before the deletions', async () => {
+    const setup = (root: string): void => {
+      freshSetup(root);
+      fs.symlinkSync('../../../outside.txt', path.join(root, 'src/sub/deep/out'));
+      put(path.join(root, 'dst'), 'zz', 'extraneous\n');
+      put(path.join(root, 'dst'), 'sub/old/x', 'extraneous\n');
+      put(path.join(root, 'dst'), 'sub/deep/gone', 'extraneous\n');
+    };
+    const r = await differential({ engine, setup, args: ['-av', '--copy-unsafe-links', '--delete', 'src/', 'dst/'], noItemize: true });
+    const head = (out: string): string[] => {
+      const lines = out.split('\n').slice(1);
+      const n = lines.findIndex((l) => !l.startsWith('copying unsafe symlink '));
+      return lines.slice(0, n);
+    };
+    expect(head(r.rsync.stdout).length, r.rsync.stdout).toBe(3);
+    expect(head(r.arsync.stdout), r.arsync.stdout).toEqual(head(r.rsync.stdout));
+  });
+
   it('-L on an update where a link became a file and a file became a link', async () => {
     await differential({
       engine,

@@ -53,6 +53,9 @@ const CASES = [
   ['-rtgi', '--groupmap=0:65534', 'src/', 'dst/'],
   ['-avi', '--fake-super', 'src/', 'dst/'],
   ['-av', '--fake-super', '--delete', 'src/', 'dst/'],
+  // File operands: rsync's sender reads each one's record twice (as it takes the operand, and as it lists
+  // it), so each unreadable one is reported twice, in the operands' order.
+  ['-av', '--fake-super', 'src/sub/changed', 'src/mine', 'dst/'],
 ];
 
 describeEngines(({ name: engine }) => {
