@@ -110,6 +110,18 @@ export class Tally {
     this.error(rec.message, rec);
   }
 
+  /**
+   * An error arsync words whole and goes on after where rsync stops the run (exit 11): exit 23, and like
+   * sendError it leaves --delete alone (the entry is still listed, only its metadata was in doubt).
+   * Printed bare, as rsync's rprintf line.
+   */
+  goOnError(path: Buffer, message: string): void {
+    this.totals.xferErrors = (this.totals.xferErrors ?? 0) + 1;
+    const rec = { path: showPath(path), message, code: 'EINVAL' };
+    this.totals.errors.push(rec);
+    this.error(message, rec, true);
+  }
+
   /** A line rsync prints on stderr as it is, after an error already counted (no program name). */
   note(message: string): void {
     this.error(message, undefined, true);

@@ -59,6 +59,26 @@ describeEngines((e) => {
     expect(ar.stdout).toBe('');
   });
 
+  native('a record that does not parse: reported, the entry copied with its own stat, the run goes on and exits 23 (rsync stops with 11)', async () => {
+    const root = tempDir('arsync-fake-corrupt-');
+    const src = path.join(root, 'src');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'bad'), 'bad record\n');
+    fs.writeFileSync(path.join(src, 'good'), 'good\n');
+    fs.chmodSync(path.join(src, 'bad'), 0o640);
+    sh(`setfattr -n user.rsync.%stat -v 'not a record' '${src}/bad'`);
+    const rs = spawnSync('rsync', ['-a', '--fake-super', 'src/', 'rs/'], { cwd: root, encoding: 'utf8' });
+    const line = `Corrupt user.rsync.%stat xattr attached to "${src}/bad": "not a record"\n`;
+    expect(rs.status).toBe(11);
+    expect(rs.stderr.startsWith(line), rs.stderr).toBe(true);
+    const r = await runCli(['-a', '--fake-super', `--engine=${engine}`, 'src/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(23);
+    expect(r.stderr.startsWith(line), r.stderr).toBe(true);
+    expect(fs.readFileSync(path.join(root, 'dst/bad'), 'utf8')).toBe('bad record\n');
+    expect(fs.lstatSync(path.join(root, 'dst/bad')).mode & 0o7777).toBe(0o640);
+    expect(fs.readFileSync(path.join(root, 'dst/good'), 'utf8')).toBe('good\n');
+  });
+
   native('a fake-super backup restored with --fake-super -M--super is the original tree (owners, set-id bits, devices, symlinks)', async () => {
     const root = tempDir('arsync-fake-');
     privTree(root);
