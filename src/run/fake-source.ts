@@ -57,8 +57,8 @@ export interface FakeSides {
   source?: FakeReader;
   /** Records read on destination twins (the receiving side fakes); paths relative to the root. */
   dest?: FakeReader;
-  /** rsync's message for a record that does not parse. */
-  corrupt: (path: Buffer, value: string) => void;
+  /** rsync's message for a record that does not parse (`onDest`: a destination twin's, path relative to the root). */
+  corrupt: (path: Buffer, value: string, onDest?: boolean) => void;
   /** A source record that could not be read (rsync's sender reports it, exit 23, and uses the lstat). */
   unread?: (path: Buffer, f: SysFailure) => void;
 }
@@ -110,7 +110,7 @@ export class FakeStatSource implements EntrySource {
     if (this.done.has(l)) return l;
     for (const e of l.entries) {
       if (e.st) e.st = this.src(e.st, join(src, e.name));
-      if (e.dest && this.sides.dest && destRel !== null) e.dest = withRecord(e.dest, join(destRel, e.name), this.sides.dest, this.sides.corrupt);
+      if (e.dest && this.sides.dest && destRel !== null) e.dest = withRecord(e.dest, join(destRel, e.name), this.sides.dest, (p, v) => this.sides.corrupt(p, v, true));
     }
     this.done.add(l);
     return l;

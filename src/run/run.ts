@@ -215,7 +215,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {
       // rsync stops the run here (exit 11); arsync keeps the entry's own stat, goes on, and exits 23.
-      corrupt: (p, v) => tally.goOnError(p, `Corrupt user.rsync.%stat xattr attached to "${showPath(absolutePath(p))}": "${v}"`),
+      corrupt: (p, v, onDest) => {
+        const where = onDest ? joinPath(plan.destRoot, p) : p;
+        tally.goOnError(where, `Corrupt user.rsync.%stat xattr attached to "${showPath(absolutePath(where))}": "${v}"`);
+      },
       unread: (p, f) => tally.sendError(p, f.errno, f.syscall, `[sender] failed to read xattr user.rsync.%stat for "${showPath(absolutePath(p))}"`),
     }),
     tally,

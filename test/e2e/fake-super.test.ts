@@ -77,6 +77,11 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(root, 'dst/bad'), 'utf8')).toBe('bad record\n');
     expect(fs.lstatSync(path.join(root, 'dst/bad')).mode & 0o7777).toBe(0o640);
     expect(fs.readFileSync(path.join(root, 'dst/good'), 'utf8')).toBe('good\n');
+    // A destination twin's record: named by its place in the destination, as rsync's generator does.
+    sh(`setfattr -x user.rsync.%stat '${src}/bad' && setfattr -n user.rsync.%stat -v 'junk' '${root}/dst/good'`);
+    const again = await runCli(['-a', '--fake-super', `--engine=${engine}`, 'src/', 'dst/'], { cwd: root });
+    expect(again.code, show(again)).toBe(23);
+    expect(again.stderr.startsWith(`Corrupt user.rsync.%stat xattr attached to "${root}/dst/good": "junk"\n`), again.stderr).toBe(true);
   });
 
   native('a fake-super backup restored with --fake-super -M--super is the original tree (owners, set-id bits, devices, symlinks)', async () => {
