@@ -19,7 +19,8 @@ import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { frame } from '../../src/remote/mux.js';
 import { int32, varint, varlong } from '../../src/remote/wire.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
-import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
+import { destPairs, itemLines, rsyncClient, type RsyncResult } from '../helpers/remote-pull.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 let root: string;
 let src: string;
@@ -88,6 +89,14 @@ describeEngines((e) => {
   const eng = `--engine=${e.name}`;
   const pair = destPairs(() => root, e.name);
 
+  /**
+   * rsync's client on a case into a destination of its own: it depends on the source, the far side and the
+   * options only, so the first engine's run serves the same test under the others
+   * (test/helpers/shared-case.ts). Returns its result and that destination.
+   */
+  const theirs = (args: (dst: string) => string[]): RsyncResult & { dst: string } =>
+    sameForEveryEngine(args('DST'), () => ({ ...rsyncClient(args(pair.theirs)), dst: pair.theirs }));
+
   const sameAcls = (a: string, b: string, owners: boolean): void => {
     expect(formatDiffs(compareTrees(a, b, { acls: true, xattrs: false, owners, hardlinks: false }))).toEqual([]);
   };
@@ -107,22 +116,22 @@ describeEngines((e) => {
   for (const peer of PEERS) {
     const pathOpt = peer.path ? [`--rsync-path=${peer.path}`] : [];
     it.skipIf(peer.skip).each(optsFor(peer.name))(`pushes ACLs like rsync to ${peer.name}: %j`, async (...opts) => {
-      const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${pair.theirs}/`]);
+      const r = theirs((dst) => [...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${dst}/`]);
       const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `${src}/`, `host:${pair.mine}/`]);
       expect(ours.code, show(ours)).toBe(r.code);
       expect(r.code, r.err).toBe(0);
-      expect(ours.stdout.replaceAll(pair.mine, 'DST')).toBe(r.out.replaceAll(pair.theirs, 'DST'));
-      sameAcls(pair.theirs, pair.mine, true);
+      expect(ours.stdout.replaceAll(pair.mine, 'DST')).toBe(r.out.replaceAll(r.dst, 'DST'));
+      sameAcls(r.dst, pair.mine, true);
       sameAcls(src, pair.mine, opts.some((o) => o.startsWith('-a')));
     });
 
     it.skipIf(peer.skip).each(optsFor(peer.name))(`pulls ACLs like rsync from ${peer.name}: %j`, async (...opts) => {
-      const r = rsyncClient([...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+      const r = theirs((dst) => [...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${dst}/`]);
       const ours = await runCli([eng, ...opts, ...pathOpt, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
       expect(ours.code, show(ours)).toBe(r.code);
       expect(r.code, r.err).toBe(0);
       expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-      sameAcls(pair.theirs, pair.mine, true);
+      sameAcls(r.dst, pair.mine, true);
       sameAcls(src, pair.mine, opts.some((o) => o.startsWith('-a')));
     });
   }

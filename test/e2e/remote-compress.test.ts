@@ -14,6 +14,7 @@ import { runCli, show } from '../helpers/cli.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { rsyncClient } from '../helpers/remote-pull.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 let root: string;
 let src: string;
@@ -62,13 +63,17 @@ const CASES: [string[], Record<string, string>][] = [
   [['-z', '--no-z', '--zl=1'], { RSYNC_COMPRESS_LIST: 'zlib' }],
 ];
 
+// rsync's own client runs once per case, under the first engine (test/helpers/shared-case.ts): the source,
+// the far side and the options are the same under every engine, and no test changes them.
 describeEngines((e) => {
   const target = () => `host:${src}/`;
 
   it.each(CASES)('tells the server and lists like rsync: %j %j', async (opts, env) => {
     commands();
-    const theirs = rsyncClient(['-a', ...opts, '-e', rsh, target()], { env: { ...process.env, ...env } });
-    const theirCommand = commands();
+    const { theirs, theirCommand } = sameForEveryEngine([opts, env], () => {
+      const theirs = rsyncClient(['-a', ...opts, '-e', rsh, target()], { env: { ...process.env, ...env } });
+      return { theirs, theirCommand: commands() };
+    });
     const ours = await runCli([`--engine=${e.name}`, '-a', ...opts, '-e', rsh, target()], { env });
     const ourCommand = commands();
     expect(theirs.code, theirs.err).toBe(0);
@@ -89,7 +94,7 @@ describeEngines((e) => {
 
   it('fails the negotiation as rsync does when RSYNC_COMPRESS_LIST leaves nothing the server has', async () => {
     const env = { RSYNC_COMPRESS_LIST: 'bogus' };
-    const theirs = rsyncClient(['-a', '-z', '-e', rsh, target()], { env: { ...process.env, ...env } });
+    const theirs = sameForEveryEngine(env, () => rsyncClient(['-a', '-z', '-e', rsh, target()], { env: { ...process.env, ...env } }));
     const ours = await runCli([`--engine=${e.name}`, '-a', '-z', '-e', rsh, target()], { env });
     commands();
     expect(theirs.code).not.toBe(0);
@@ -101,7 +106,7 @@ describeEngines((e) => {
     for (const v of ['3.2.7', '3.1.3']) {
       const opts = ['-a', '-z', `--rsync-path=${peerRsync(v)}`, '-e', rsh, target()];
       const env = { RSYNC_COMPRESS_LIST: 'zlibx zlib' };
-      const theirs = rsyncClient(opts, { env: { ...process.env, ...env } });
+      const theirs = sameForEveryEngine(v, () => rsyncClient(opts, { env: { ...process.env, ...env } }));
       const ours = await runCli([`--engine=${e.name}`, ...opts], { env });
       commands();
       expect(theirs.code, theirs.err).toBe(0);

@@ -15,6 +15,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { BIN, runCli, show } from '../helpers/cli.js';
 import { compareTrees } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 let root: string;
 let src: string;
@@ -105,9 +106,21 @@ const errors = (s: string): string[] =>
 type Where = 'here' | 'there' | 'there:';
 const listArg = (file: string, where: Where): string => (where === 'here' ? file : where === 'there' ? `host:${file}` : `:${file}`);
 
+/**
+ * rsync's client on a case, into `theirsDir`: it depends on the source, the list, the far side and the
+ * options only, so the first engine's run serves the same test under the others
+ * (test/helpers/shared-case.ts). `theirsDir` becomes that run's destination, which steady() and
+ * errors() then replace in rsync's output.
+ */
+function theirRun(dependsOn: unknown, run: (dst: string) => Result): Result {
+  const shared = sameForEveryEngine(dependsOn, () => ({ dir: theirsDir, theirs: run(theirsDir) }));
+  theirsDir = shared.dir;
+  return shared.theirs;
+}
+
 async function both(opts: string[], pull: boolean, engine: string, o: { input?: Buffer } = {}): Promise<{ theirs: Result; ours: Result }> {
   const ends = (dst: string): string[] => (pull ? [`host:${src}`, `${dst}/`] : [src, `host:${dst}/`]);
-  const theirs = rsyncClient([...opts, '-e', rsh, ...ends(theirsDir)], o);
+  const theirs = theirRun([opts, pull, o.input?.toString('latin1') ?? null], (dst) => rsyncClient([...opts, '-e', rsh, ...ends(dst)], o));
   const ours = await arsync([`--engine=${engine}`, ...opts, '-e', rsh, ...ends(oursDir)], o);
   return { theirs, ours };
 }
@@ -183,7 +196,7 @@ describeEngines((e) => {
   });
 
   it('pushes -R sources with their implied directories as rsync does', async () => {
-    const theirs = rsyncClient(['-aiR', '-e', rsh, 'src/dir/sub/deeper', 'src/./other', `host:${theirsDir}/`]);
+    const theirs = theirRun('-R', (dst) => rsyncClient(['-aiR', '-e', rsh, 'src/dir/sub/deeper', 'src/./other', `host:${dst}/`]));
     const ours = await arsync([`--engine=${e.name}`, '-aiR', '-e', rsh, 'src/dir/sub/deeper', 'src/./other', `host:${oursDir}/`]);
     expect(theirs.code).toBe(0);
     expectSame(theirs, ours);

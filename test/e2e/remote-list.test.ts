@@ -17,6 +17,7 @@ import { runCli, show } from '../helpers/cli.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { rsyncClient } from '../helpers/remote-pull.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 let root: string;
 let src: string;
@@ -60,11 +61,13 @@ const CASES: string[][] = [
   ['-a', '-8'],
 ];
 
+// rsync's own client runs once per case, under the first engine (test/helpers/shared-case.ts): the source
+// and the far side are the same under every engine, and no test changes them.
 describeEngines((e) => {
   const target = () => `host:${src}/`;
 
   it.each(CASES)('lists like rsync: %j', async (...opts) => {
-    const theirs = rsyncClient([...opts, '-e', rsh, target()]);
+    const theirs = sameForEveryEngine(opts, () => rsyncClient([...opts, '-e', rsh, target()]));
     const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', rsh, target()]);
     expect(ours.code, show(ours)).toBe(theirs.code);
     expect(steady(ours.stdout)).toBe(steady(theirs.out));
@@ -73,7 +76,7 @@ describeEngines((e) => {
 
   it('lists a single file, and an operand with a space, as rsync', async () => {
     for (const p of [`${src}/a`, `${src}/b c`]) {
-      const theirs = rsyncClient(['-a', '-e', rsh, `host:${p}`]);
+      const theirs = sameForEveryEngine(p, () => rsyncClient(['-a', '-e', rsh, `host:${p}`]));
       const ours = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, `host:${p}`]);
       expect(ours.stdout).toBe(theirs.out);
       expect(ours.code).toBe(0);
@@ -82,7 +85,7 @@ describeEngines((e) => {
 
   it("reports a missing remote path with the server's own message and rsync's exit code 23", async () => {
     const missing = `host:${root}/nope/`;
-    const theirs = rsyncClient(['-a', '-e', rsh, missing]);
+    const theirs = sameForEveryEngine(missing, () => rsyncClient(['-a', '-e', rsh, missing]));
     const ours = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, missing]);
     expect(theirs.code).toBe(23);
     expect(ours.code).toBe(23);
@@ -94,7 +97,7 @@ describeEngines((e) => {
   it('exits with the remote shell\'s own code when it cannot start the server (255 from ssh)', async () => {
     const failing = path.join(root, 'fail-rsh');
     fs.writeFileSync(failing, '#!/bin/sh\necho "ssh: connect to host nohost port 22: Connection refused" >&2\nexit 255\n', { mode: 0o755 });
-    const theirs = rsyncClient(['-e', failing, 'nohost:/x']);
+    const theirs = sameForEveryEngine(failing, () => rsyncClient(['-e', failing, 'nohost:/x']));
     const ours = await runCli([`--engine=${e.name}`, '-e', failing, 'nohost:/x']);
     // rsync itself races here: 255 when it reaps the remote shell first, 12 when it sees the closed pipe first.
     expect([12, 255]).toContain(theirs.code);
@@ -119,9 +122,12 @@ describeEngines((e) => {
     const logging = fakeRsh(root, { log, name: `logging-rsh-${e.name}` });
     const dst = path.join(root, `never-${e.name}`);
     for (const tail of [[target()], [target(), dst]]) {
-      fs.rmSync(log, { force: true });
-      const theirs = rsyncClient(['--list-only', '-r', '-e', logging, ...tail]);
-      const theirCmd = fs.readFileSync(log, 'utf8');
+      // (rsync's destination, which it never makes, is the first engine's: the listing does not name it.)
+      const { theirs, theirCmd } = sameForEveryEngine(tail.length, () => {
+        fs.rmSync(log, { force: true });
+        const theirs = rsyncClient(['--list-only', '-r', '-e', logging, ...tail]);
+        return { theirs, theirCmd: fs.readFileSync(log, 'utf8') };
+      });
       fs.rmSync(log, { force: true });
       const ours = await runCli([`--engine=${e.name}`, '--list-only', '-r', '-e', logging, ...tail]);
       const ourCmd = fs.readFileSync(log, 'utf8');
@@ -145,7 +151,7 @@ describeEngines((e) => {
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('lists like rsync against an rsync %s server', async (version) => {
     const peer = peerRsync(version);
     for (const opts of [['-av'], ['-aH', '--stats']]) {
-      const theirs = rsyncClient([...opts, '-e', rsh, `--rsync-path=${peer}`, target()]);
+      const theirs = sameForEveryEngine(opts, () => rsyncClient([...opts, '-e', rsh, `--rsync-path=${peer}`, target()]));
       const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', rsh, `--rsync-path=${peer}`, target()]);
       expect(ours.code, show(ours)).toBe(0);
       expect(steady(ours.stdout)).toBe(steady(theirs.out));

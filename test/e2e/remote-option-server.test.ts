@@ -10,9 +10,10 @@ import { afterAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
-import { rsyncClient, itemLines } from '../helpers/remote-pull.js';
+import { rsyncClient, itemLines, type RsyncResult } from '../helpers/remote-pull.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
-import { runPair, startingState } from '../helpers/differential.js';
+import { clone, startingState, type StartingState } from '../helpers/differential.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 import { removeTemps, sh } from '../helpers/tree.js';
 
 // The starting states (tempDir) are this file's to remove: left behind, every run adds to /dev/shm.
@@ -43,21 +44,35 @@ const CASES: { what: string; args: (dir: string) => string[]; code: number }[] =
   { what: 'a value the server does not know: its refusal', args: (d) => ['-ai', '-M--no-such-option', `h:${d}/src/`, 'dst/'], code: 12 },
 ];
 
+/**
+ * rsync's client on case `i`, in a clone A<i> of the starting state with its own logging remote shell: it
+ * depends on the starting state and the case only, so the first engine's run serves the same test under
+ * the others (test/helpers/shared-case.ts).
+ */
+function rsyncSide(state: StartingState, i: number, c: (typeof CASES)[number]): { A: string; theirs: RsyncResult; log: string } {
+  return sameForEveryEngine(i, () => {
+    const A = path.join(state.base, `A${i}`);
+    const log = path.join(state.base, `log-a${i}`);
+    clone(state.O, A);
+    const rshA = fakeRsh(state.base, { name: `rsh-a${i}`, log });
+    return { A, theirs: rsyncClient(['-e', rshA, ...c.args(A)], { cwd: A }), log };
+  });
+}
+
 describeEngines(({ name: engine }) => {
   it('-M values go to the remote server after its options, and it acts on them as with rsync\'s client', async () => {
     const state = startingState(`arsync-mserver-${engine}-`, setup);
     const base = state.base;
     for (const [i, c] of CASES.entries()) {
-      const rshA = fakeRsh(base, { name: `rsh-a${i}`, log: path.join(base, `log-a${i}`) });
+      const { A, theirs, log } = rsyncSide(state, i, c);
+      const B = path.join(base, `B${i}`);
+      clone(state.O, B);
       const rshB = fakeRsh(base, { name: `rsh-b${i}`, log: path.join(base, `log-b${i}`) });
-      const { A, B, rsync: theirs, arsync: ours } = await runPair(state, i, {
-        rsync: (A) => rsyncClient(['-e', rshA, ...c.args(A)], { cwd: A }),
-        arsync: (B) => runCli([`--engine=${engine}`, '-e', rshB, ...c.args(B)], { cwd: B }),
-      });
+      const ours = await runCli([`--engine=${engine}`, '-e', rshB, ...c.args(B)], { cwd: B });
       const what = `${c.what}\n${show(ours)}\nrsync: ${theirs.err}`;
       expect(theirs.code, what).toBe(c.code);
       expect(ours.code, what).toBe(c.code);
-      expect(farSide(path.join(base, `log-b${i}`), B), what).toEqual(farSide(path.join(base, `log-a${i}`), A));
+      expect(farSide(path.join(base, `log-b${i}`), B), what).toEqual(farSide(log, A));
       expect(itemLines(ours.stdout), what).toEqual(itemLines(theirs.out));
       if (c.code === 12) expect(ours.stderr, what).toContain('on remote machine: --no-such-option: unknown option');
       // A backup directory the server made has the time it was made.

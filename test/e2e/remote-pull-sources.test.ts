@@ -13,7 +13,8 @@ import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
-import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
+import { destPairs, itemLines, rsyncClient, type RsyncResult } from '../helpers/remote-pull.js';
+import { sameForEveryEngine } from '../helpers/shared-case.js';
 
 let root: string;
 let src: string;
@@ -56,6 +57,18 @@ describeEngines((e) => {
   const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
   const pair = destPairs(() => root, e.name);
 
+  /**
+   * rsync's client on a case into its own destination (made ready by `prepare`): it depends on the source,
+   * the far side and the arguments only, so the first engine's run serves the same test under the others
+   * (test/helpers/shared-case.ts). Returns its result and that destination.
+   */
+  const theirs = (args: (dst: string) => string[], prepare?: (dst: string) => void): RsyncResult & { dst: string } =>
+    sameForEveryEngine(args('DST'), () => {
+      const dst = pair.theirs;
+      prepare?.(dst);
+      return { ...rsyncClient(args(dst)), dst };
+    });
+
   const cases: [string[], (s: string) => string[]][] = [
     [['-ai'], (s) => [`host:${s}/a`, `host:${s}/d`, `host:${s}/big`]],
     [['-ai'], (s) => [`host:${s}/a`, `:${s}/d/`, `:${s}/e/`]],
@@ -66,31 +79,32 @@ describeEngines((e) => {
     [['-ai'], (s) => [`host:${s}/a`, `:${s}/nonexistent`, `:${s}/e`]],
   ];
   it.each(cases.map(([o, s], i) => [i, o, s] as const))('pulls several sources like rsync (case %i: %j)', async (_i, opts, sources) => {
-    for (const d of [pair.mine, pair.theirs]) {
+    const seed = (d: string): void => {
       fs.mkdirSync(d);
       fs.writeFileSync(path.join(d, 'extra'), 'extra');
       fs.utimesSync(path.join(d, 'extra'), 1_400_000_000, 1_400_000_000);
       fs.utimesSync(d, 1_400_000_000, 1_400_000_000);
-    }
-    const r = rsyncClient([...opts, '-e', rsh, ...sources(src), `${pair.theirs}/`]);
+    };
+    const r = theirs((dst) => [...opts, '-e', rsh, ...sources(src), `${dst}/`], seed);
+    seed(pair.mine);
     const ours = await runCli([eng, ...opts, '-e', rsh, ...sources(src), `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
     expect(itemLines(ours.stdout).length).toBeGreaterThan(1);
-    expect(errs(ours.stderr, pair.mine)).toBe(errs(r.err, pair.theirs));
+    expect(errs(ours.stderr, pair.mine)).toBe(errs(r.err, r.dst));
     // Without -t each client gives its files its own time.
     const times = opts.some((o) => /^-[^-]*[at]/.test(o));
-    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false, times }))).toEqual([]);
+    expect(formatDiffs(compareTrees(r.dst, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false, times }))).toEqual([]);
     expect(fs.existsSync(path.join(pair.mine, 'extra'))).toBe(!opts.includes('--delete'));
   });
 
   it('pulls two files into a new directory, and one listed twice once', async () => {
-    const r = rsyncClient(['-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, pair.theirs]);
+    const r = theirs((dst) => ['-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, dst]);
     const ours = await runCli([eng, '-a', '-e', rsh, `host:${src}/a`, `host:${src}/big`, `host:${src}/a`, pair.mine]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(fs.readdirSync(pair.mine).sort()).toEqual(['a', 'big']);
     expect(fs.readFileSync(path.join(pair.mine, 'big'), 'latin1')).toBe('b'.repeat(100_000));
-    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    expect(formatDiffs(compareTrees(r.dst, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
   });
 
   it.each([
@@ -98,7 +112,7 @@ describeEngines((e) => {
     [['host:a', 'other:b'], 'All source args must come from the same machine.'],
     [['host:a', 'host::mod/b'], 'All source args must use the same hostspec format.'],
   ])('refuses %j before anything starts, as rsync', async (sources, message) => {
-    const r = rsyncClient(['-a', '-e', rsh, ...sources, `${pair.theirs}/`]);
+    const r = theirs((dst) => ['-a', '-e', rsh, ...sources, `${dst}/`]);
     const ours = await runCli([eng, '-a', '-e', rsh, ...sources, `${pair.mine}/`]);
     expect(r.code).toBe(1);
     expect(ours.code, show(ours)).toBe(1);
@@ -108,13 +122,14 @@ describeEngines((e) => {
   });
 
   it.each([[['-a']], [['-ai', '--delete']], [['-av']], [['-a', '--stats']], [['-an']]])('logs a pull of several sources as rsync logs it: %j', async (opts) => {
-    for (const d of [pair.mine, pair.theirs]) {
+    const seed = (d: string): void => {
       fs.mkdirSync(d);
       fs.writeFileSync(path.join(d, 'gone'), 'gone');
-    }
-    const logs = { ours: `${pair.mine}.log`, theirs: `${pair.theirs}.log` };
+    };
     const sources = [`host:${src}/a`, `:${src}/d`, `:${src}/big`];
-    const r = rsyncClient([...opts, `--log-file=${logs.theirs}`, '-e', rsh, ...sources, `${pair.theirs}/`]);
+    const r = theirs((dst) => [...opts, `--log-file=${dst}.log`, '-e', rsh, ...sources, `${dst}/`], seed);
+    seed(pair.mine);
+    const logs = { ours: `${pair.mine}.log`, theirs: `${r.dst}.log` };
     const ours = await runCli([eng, ...opts, `--log-file=${logs.ours}`, '-e', rsh, ...sources, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
@@ -140,11 +155,11 @@ describeEngines((e) => {
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('pulls several sources like rsync from an rsync %s server', async (version) => {
     const peer = peerRsync(version);
     const sources = [`host:${src}/a`, `:${src}/d`, `host:${src}/e/`];
-    const r = rsyncClient(['-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${pair.theirs}/`]);
+    const r = theirs((dst) => ['-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${dst}/`]);
     const ours = await runCli([eng, '-ai', '-e', rsh, `--rsync-path=${peer}`, ...sources, `${pair.mine}/`]);
     expect(ours.code, show(ours)).toBe(r.code);
     expect(r.code).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
-    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+    expect(formatDiffs(compareTrees(r.dst, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
   });
 });

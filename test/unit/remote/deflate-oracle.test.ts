@@ -37,8 +37,19 @@ function noise(r: () => number, n: number): Buffer {
   return Buffer.from(Array.from({ length: n }, () => Math.floor(r() * 256)));
 }
 
-/** The source files and the receiver's old copies (absent: no basis). */
-function fixture(): { src: Record<string, Buffer>; old: Record<string, Buffer> } {
+type Fixture = { src: Record<string, Buffer>; old: Record<string, Buffer> };
+let made: Fixture | undefined;
+
+/**
+ * The source files and the receiver's old copies (absent: no basis). Generated once per file: the seed is
+ * fixed, so every case gets the same bytes, and generating them took longer than a case's transfer.
+ */
+function fixture(): Fixture {
+  made ??= generate();
+  return made;
+}
+
+function generate(): Fixture {
   const r = rng(42);
   const t = text(r, 400_000);
   const n = noise(r, 300_000);
@@ -54,7 +65,7 @@ function fixture(): { src: Record<string, Buffer>; old: Record<string, Buffer> }
   return { src, old };
 }
 
-function makeTree(dir: string): { src: Record<string, Buffer>; old: Record<string, Buffer> } {
+function makeTree(dir: string): Fixture {
   const f = fixture();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'src'), { recursive: true });
@@ -108,7 +119,32 @@ function rsyncOf(peer: string): string {
   return peer === '3.5' ? 'rsync' : peerRsync(peer);
 }
 
-async function run(c: Case, dir: string): Promise<{ cap: Capture; hs: Handshake; data: Buffer; records: FileRecord[]; f: ReturnType<typeof fixture> }> {
+interface Recorded {
+  cap: Capture;
+  hs: Handshake;
+  data: Buffer;
+  records: FileRecord[];
+  f: Fixture;
+}
+
+const recordings = new Map<string, Promise<Recorded>>();
+
+/**
+ * A case's traffic, recorded once: a push case's two tests (the reader's and the writer's) read the same
+ * recording. Whichever test runs first records it (with run()'s checks), so either test also runs alone.
+ */
+function recorded(c: Case, label: string): Promise<Recorded> {
+  let r = recordings.get(label);
+  if (r === undefined) {
+    r = run(c, join(root, label.replace(/[^a-z0-9]+/gi, '-')));
+    recordings.set(label, r);
+    // A failed recording is not kept: a retried test records afresh.
+    void r.catch(() => recordings.delete(label));
+  }
+  return r;
+}
+
+async function run(c: Case, dir: string): Promise<Recorded> {
   const f = makeTree(dir);
   const operands = c.push ? ['src/', 'localhost:dst/'] : ['localhost:src/', 'dst/'];
   const args = ['-rt', '--no-inc-recursive', ...c.opts, `--rsync-path=${rsyncOf(c.peer)}`, ...operands];
@@ -157,8 +193,7 @@ describe('compressed tokens recorded between two rsyncs', () => {
   for (const c of cases()) {
     const label = `${c.push ? 'push to' : 'pull from'} rsync ${c.peer} with ${[...c.opts, ...Object.entries(c.env).map(([k, v]) => `${k}="${v}"`)].join(' ')}`;
     it(`${label}: arsync's reader rebuilds each file from the old copy`, async () => {
-      const dir = join(root, label.replace(/[^a-z0-9]+/gi, '-'));
-      const { hs, data, records, f } = await run(c, dir);
+      const { hs, data, records, f } = await recorded(c, label);
       let matches = 0;
       let literals = 0;
       for (const rec of records) {
@@ -175,7 +210,7 @@ describe('compressed tokens recorded between two rsyncs', () => {
     if (!c.push) continue;
     it(`${label}: the receiver accepts the same push with arsync's writer's token streams`, async () => {
       const dir = join(root, `w-${label.replace(/[^a-z0-9]+/gi, '-')}`);
-      const { cap, hs, data, records, f } = await run(c, dir);
+      const { cap, hs, data, records, f } = await recorded(c, label);
       const codec = tokenCodec({ name: c.expect, level: 6 }, hs.protocol);
       const parts: Buffer[] = [];
       let at = 0;
