@@ -411,7 +411,10 @@ async function main(): Promise<void> {
   };
   let workloads: Workload[];
   if (opt.only || sweepSizes.length) {
-    workloads = [...list(opt.only ?? '').map(byName), ...sweepSizes.map(sweepWorkload), ...(opt.ssh ? WORKLOADS.filter((w) => w.remote) : [])];
+    // --only names the workloads (remote ones included); --ssh adds every remote workload only beside a
+    // sweep, so `--ssh --only ssh-push-delta` runs that one row and not the Linux tree's four as well.
+    const named = [...new Set(list(opt.only ?? ''))].map(byName);
+    workloads = [...named, ...sweepSizes.map(sweepWorkload), ...(opt.ssh && !opt.only ? WORKLOADS.filter((w) => w.remote) : [])];
   } else if (opt.ssh) {
     workloads = WORKLOADS.filter((w) => w.remote);
   } else if (opt.quick) {
