@@ -34,6 +34,7 @@
         "native/args.c",
         "native/errors.c",
         "native/checksum.c",
+        "native/basissum.c",
         "native/sendread.c",
         "native/pipes.c",
         "native/rmtree.c",

@@ -70,7 +70,8 @@ const HELP = `usage: npm run bench -- [options]
   --sweep-million       add 1,000,000 files to the sweep (about 4 GiB of source; slow)
   --ssh                 the workloads between machines, through a throw-away sshd on 127.0.0.1: push and
                         pull of the Linux tree (fresh, and no-op onto a complete copy) and of one 1 GiB
-                        file with 1% changed (rsync's delta transfer), arsync against rsync as the client
+                        file with 1% changed (rsync's delta transfer), arsync against rsync as the client;
+                        with --only, just the ssh-* rows it names
   --svg FILE            where the cost curve goes (default docs/cost-curve.svg; further filesystems and
                         caches get -<fs>-<cache> before .svg); with --report, draw it from a saved run
   --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${DISK}; default tmpfs);
@@ -411,7 +412,10 @@ async function main(): Promise<void> {
   };
   let workloads: Workload[];
   if (opt.only || sweepSizes.length) {
-    workloads = [...list(opt.only ?? '').map(byName), ...sweepSizes.map(sweepWorkload), ...(opt.ssh ? WORKLOADS.filter((w) => w.remote) : [])];
+    // --only names the workloads (remote ones included); --ssh adds every remote workload only beside a
+    // sweep, so `--ssh --only ssh-push-delta` runs that one row and not the Linux tree's four as well.
+    const named = [...new Set(list(opt.only ?? ''))].map(byName);
+    workloads = [...named, ...sweepSizes.map(sweepWorkload), ...(opt.ssh && !opt.only ? WORKLOADS.filter((w) => w.remote) : [])];
   } else if (opt.ssh) {
     workloads = WORKLOADS.filter((w) => w.remote);
   } else if (opt.quick) {

@@ -3,6 +3,7 @@
 
 #include "abi.h"
 #include "aclio.h"
+#include "basissum.h"
 #include "checksum.h"
 #include "deltamatch.h"
 #include "ctxapi.h"
@@ -58,6 +59,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumChecksum1", NULL, sum_checksum1, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumBlock", NULL, sum_block, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumBlocks", NULL, sum_blocks, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumFileBlocks", NULL, sum_file_blocks, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumHasher", NULL, sum_hasher, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumHasherUpdate", NULL, sum_hasher_update, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumHasherDigest", NULL, sum_hasher_digest, NULL, NULL, NULL, napi_enumerable, NULL},

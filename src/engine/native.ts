@@ -69,6 +69,8 @@ export interface Addon {
   sumBlock(kind: number, b: Uint8Array, seed: number): Buffer;
   /** An addon older than this function lacks it: the caller sums block by block then (remote/checksum.ts). */
   sumBlocks?(kind: number, b: Uint8Array, blength: number, s2length: number, seed: number, out: Uint8Array, at: number): number;
+  /** A basis file's block sums read and summed in C (native/basissum.c); an older addon lacks it. */
+  sumFileBlocks?(kind: number, fd: number, size: number, blength: number, s2length: number, seed: number, out: Uint8Array): number;
   sumHasher(kind: number): object;
   /** A push's list of one directory operand walked in rsync's order (native/flistwalk.c); an older addon lacks it. */
   flistWalk?(path: Buffer, anchor: number, prefix: Buffer): NativeSendList | { fallback: number } | NativeFailure;

@@ -31,6 +31,12 @@ interface Strong {
    * written into `out` from `at`; returns the number of blocks.
    */
   blocks(b: Buffer, blength: number, s2length: number, seed: number, out: Buffer, at: number): number;
+  /**
+   * With the addon: the block sums of the first `size` bytes of the open file `fd` (zeros past its end),
+   * read and summed in C, by two threads for a large file (native/basissum.c); the blocks' count, or a
+   * negative errno when a read failed.
+   */
+  fileBlocks?(fd: number, size: number, blength: number, s2length: number, seed: number, out: Buffer): number;
 }
 
 /** Strong.blocks block by block, for a hash without a one-call version. */
@@ -80,6 +86,7 @@ export interface NativeSums {
   sumChecksum1(b: Uint8Array): number;
   sumBlock(kind: number, b: Uint8Array, seed: number): Buffer;
   sumBlocks?(kind: number, b: Uint8Array, blength: number, s2length: number, seed: number, out: Uint8Array, at: number): number;
+  sumFileBlocks?(kind: number, fd: number, size: number, blength: number, s2length: number, seed: number, out: Uint8Array): number;
   sumHasher(kind: number): object;
   sumHasherUpdate(h: object, b: Uint8Array): void;
   sumHasherDigest(h: object): Buffer;
@@ -113,6 +120,7 @@ function nativeStrong(n: NativeSums, name: keyof typeof KIND): Strong {
     blocks(b, blength, s2length, seed, out, at) {
       return n.sumBlocks ? n.sumBlocks(kind, b, blength, s2length, seed >>> 0, out, at) : blocksOneByOne.call(this, b, blength, s2length, seed, out, at);
     },
+    ...(n.sumFileBlocks ? { fileBlocks: (fd: number, size: number, blength: number, s2length: number, seed: number, out: Buffer) => n.sumFileBlocks!(kind, fd, size, blength, s2length, seed >>> 0, out) } : {}),
   };
 }
 

@@ -7,7 +7,7 @@
 // rule about the destination, are the caller's (cli/pull.ts).
 
 import * as fs from 'node:fs';
-import { Exit } from '../util/errors.js';
+import { Exit, fsError } from '../util/errors.js';
 import { NOT_YET, type Conn } from './conn.js';
 import type { Session } from './handshake.js';
 import { strong } from './checksum.js';
@@ -179,14 +179,19 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       // The basis is read many blocks at a time, and the sums go straight into one buffer.
       const per = 4 + head.s2length;
       const sums = Buffer.allocUnsafe(head.count * per);
-      const span = Math.max(1, Math.floor(SUM_READ / head.blength)) * head.blength;
-      const buf = Buffer.allocUnsafe(Math.min(span, f.basis.size));
       const fd = f.basis.open();
       try {
-        // One call sums a whole span (in C with the addon: remote/checksum.ts).
-        for (let pos = 0, i = 0; i < head.count; pos += span) {
-          const got = readFull(fd, buf, Math.min(span, f.basis.size - pos), pos);
-          i += sum.blocks(buf.subarray(0, got), head.blength, head.s2length, session.seed, sums, i * per);
+        // The far side waits for these sums: with the addon the file is read and summed in C, a large one
+        // by two threads (native/basissum.c); else one call sums each span read here.
+        const n = sum.fileBlocks?.(fd, f.basis.size, head.blength, head.s2length, session.seed, sums);
+        if (n !== undefined && n < 0) throw fsError(-n, 'read');
+        if (n === undefined) {
+          const span = Math.max(1, Math.floor(SUM_READ / head.blength)) * head.blength;
+          const buf = Buffer.allocUnsafe(Math.min(span, f.basis.size));
+          for (let pos = 0, i = 0; i < head.count; pos += span) {
+            const got = readFull(fd, buf, Math.min(span, f.basis.size - pos), pos);
+            i += sum.blocks(buf.subarray(0, got), head.blength, head.s2length, session.seed, sums, i * per);
+          }
         }
       } finally {
         fs.closeSync(fd);

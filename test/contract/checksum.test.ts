@@ -1,5 +1,6 @@
 // rsync's transfer checksums, implemented twice (native/checksum.c and src/remote/checksum.ts), held
-// together: checksum1, the MD5 block and file sums and a span's block sums in one call agree on random buffers, seeds and lengths; the
+// together: checksum1, the MD5 block and file sums and a span's block sums in one call agree on random buffers, seeds and lengths
+// (and a basis file's, read in C, with sumBlocks over its bytes); the
 // C rolling scan stops where rolling the TypeScript sum one byte at a time finds a candidate; and every
 // file sum (xxh128, xxh3, xxh64, md5) equals what rsync 3.5 itself computes for the same bytes (its
 // --out-format=%C under -c), with RFC 1321's MD5 vectors besides.
@@ -74,6 +75,52 @@ describe.skipIf(typeof addon === 'string')('the transfer checksums: C and TypeSc
     expect(jsMd5().blocks(b, 1000, 4, 77, js, 0)).toBe(5);
     a.sumBlocks!(KIND.md5, b, 1000, 4, 77, c, 0);
     expect(js.toString('hex')).toBe(c.toString('hex'));
+  });
+
+  it("a basis file's block sums read in C (sumFileBlocks: two threads past 8 MiB) equal sumBlocks over its bytes, zeros past a shrunk end", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-basissum-'));
+    try {
+      // 9 MiB and a bit: two threads, each over several 1 MiB reads; blocks of 700 cross every read's edge.
+      const big = random(9 * 1024 * 1024 + 123, 41);
+      const small = random(5000, 42);
+      const cases: [Buffer, number, number][] = [
+        [big, 700, big.length],
+        [big, 32768, big.length],
+        [small, 1000, small.length],
+        // The file is shorter than the size it had when it was listed: the rest reads as zeros.
+        [small, 1000, small.length + 2500],
+        [Buffer.alloc(0), 700, 0],
+      ];
+      for (const [i, [data, blength, size]] of cases.entries()) {
+        const file = path.join(dir, `f${i}`);
+        fs.writeFileSync(file, data);
+        const whole = Buffer.concat([data, Buffer.alloc(size - data.length)]);
+        for (const kind of Object.values(KIND)) {
+          const s2length = kind === KIND.xxh64 || kind === KIND.xxh3 ? 8 : 16;
+          const count = Math.ceil(size / blength);
+          const want = Buffer.alloc(count * (4 + s2length));
+          a.sumBlocks!(kind, whole, blength, s2length, 4242, want, 0);
+          const got = Buffer.alloc(count * (4 + s2length), 0xee);
+          const fd = fs.openSync(file, 'r');
+          try {
+            expect(a.sumFileBlocks!(kind, fd, size, blength, s2length, 4242, got)).toBe(count);
+          } finally {
+            fs.closeSync(fd);
+          }
+          expect(got.equals(want), `kind ${kind}, ${size} bytes in blocks of ${blength}`).toBe(true);
+        }
+      }
+      // A read that fails comes back as -errno (a directory: EISDIR), and a short out buffer is refused.
+      const dfd = fs.openSync(dir, 'r');
+      try {
+        expect(a.sumFileBlocks!(KIND.xxh128, dfd, 100, 10, 2, 0, Buffer.alloc(60))).toBe(-21);
+        expect(() => a.sumFileBlocks!(KIND.xxh128, dfd, 100, 10, 2, 0, Buffer.alloc(59))).toThrow(/too short/);
+      } finally {
+        fs.closeSync(dfd);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("MD5 gives RFC 1321's test vectors", () => {
