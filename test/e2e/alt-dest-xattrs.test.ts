@@ -57,7 +57,7 @@ describeEngines((e) => {
   }
 
   it.skipIf(engine === 'node')('-X --fake-super --link-dest (rsync\'s xattrs test): the changed xattr is copied, not linked', async () => {
-    const r = await differential({ engine, setup, args: ['-aX', '--fake-super', '--link-dest=../chk', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup, args: ['-aX', '--fake-super', '--link-dest=../chk', 'src/', 'dst/'] });
     expect(r.arsync.stdout).toContain('cf........x f\n');
     expectResult(r.B, '--link-dest');
   });

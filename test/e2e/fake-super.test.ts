@@ -42,7 +42,7 @@ describeEngines((e) => {
   const native = it.skipIf(!isRoot || engine === 'node');
 
   native('-a --fake-super: the same records and plain files as rsync, and a second run changes nothing', async () => {
-    const r = await differential({ engine, setup: privTree, args: ['-a', '--fake-super', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup: privTree, args: ['-a', '--fake-super', 'src/', 'dst/'] });
     const dst = path.join(r.B, 'dst');
     expect(xattrs(dst)).toBe(xattrs(path.join(r.A, 'dst')));
     expect(xattrs(dst)).toContain('user.rsync.%stat="20644 4,5 0:0"');
@@ -97,7 +97,7 @@ describeEngines((e) => {
   });
 
   native('-M--fake-super fakes only the receiver: records written, the source read as it is', async () => {
-    const r = await differential({ engine, setup: privTree, args: ['-a', '-M--fake-super', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup: privTree, args: ['-a', '-M--fake-super', 'src/', 'dst/'] });
     expect(xattrs(path.join(r.B, 'dst'))).toBe(xattrs(path.join(r.A, 'dst')));
     expect(xattrs(path.join(r.B, 'dst'))).toContain('user.rsync.%stat="100644 0,0 1234:567"');
   });
@@ -111,7 +111,7 @@ describeEngines((e) => {
       fs.writeFileSync(path.join(src, 'plain'), 'none\n');
       sh(`cd '${src}' && setfacl -m u:1234:rwx,g:55:r-x f && setfacl -d -m u:1234:rwx d`);
     };
-    const r = await differential({ engine, setup, args: ['-aA', '-M--fake-super', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup, args: ['-aA', '-M--fake-super', 'src/', 'dst/'] });
     const got = xattrs(path.join(r.B, 'dst'));
     expect(got).toBe(xattrs(path.join(r.A, 'dst')));
     expect(got).toMatch(/# file: f\nuser\.rsync\.%aacl=/);

@@ -1,13 +1,16 @@
 // Proves the test helpers themselves: the generator is deterministic and makes what it claims, and both
 // judges (the rsync oracle and compareTrees) accept an exact copy made by `cp -a` and catch each kind of
-// planted difference. If these fail, no other e2e result means anything.
+// planted difference (the differential tests rely on compareTrees alone: each difference the oracle
+// itemizes, compareTrees reports too). If these fail, no other e2e result means anything.
 
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bjoin, isRoot, makeTree, removeTemps, runShell, sh, shq, tempDir } from '../helpers/tree.js';
 import { compareTrees, findTempFiles, formatDiffs, oracle, walk } from '../helpers/compare.js';
 import { makeDeepTree, reach, releaseLongPaths } from '../helpers/longpath.js';
+import { bytes } from '../helpers/differential.js';
 
 let base: string;
 let src: string;
@@ -62,6 +65,14 @@ describe('tree generator', () => {
     if (isRoot) expect(fs.statSync(path.join(src, 'owners/u1234-g5678')).uid).toBe(1234);
     expect(sh(`getfattr -n user.small --only-values ${src}/sizes/s-4096`)).toBe('value');
     expect(sh(`getfacl -p ${src}/acl/default-dir`)).toMatch(/default:user:1234:rwx/);
+  });
+
+  it('bytes() makes the same bytes as ever (its digests under the first, one-division-per-byte version)', () => {
+    const sha1 = (b: Buffer): string => crypto.createHash('sha1').update(b).digest('hex');
+    expect(sha1(bytes(1 << 20, 7))).toBe('e939ff3756eb11576f9eabbd1532deb2446828c9');
+    expect(sha1(bytes(100_000, 0))).toBe('d445ae4f0dc64a0de858372b48287d7c3ada9729');
+    expect(sha1(bytes(3 * 1024 * 1024 + 17, 5))).toBe('9b1fa51c737ad0611f8d10b2f6caec0397f957a6');
+    expect(sha1(bytes(5000, 3, 4))).toBe('ee14c291b3a15a33a87aee1d120c29c455c175c4');
   });
 
   it('tmpfs temp dirs support user xattrs and POSIX ACLs (else the trees would silently lack them)', () => {

@@ -1,9 +1,8 @@
 // -XX: rsync's own user.rsync.% records (%stat, %aacl, %dacl, any other %name) are copied, compared (-i's
 // 'x') and removed when stale like any other extended attribute; one -X leaves them out and removes them
 // from the destination, even where the source holds them. Differential against rsync 3.5 on the native
-// engines; the node engine refuses -X at all. rsync's own oracle runs with one -X, which would itemize the
-// records it does not copy, so the trees are compared by compareTrees (every xattr name) and by the
-// explicit checks below.
+// engines; the node engine refuses -X at all. The trees are compared by compareTrees (every xattr name) and
+// by the explicit checks below (rsync's own dry run with one -X would itemize the records it does not copy).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -68,14 +67,14 @@ describeEngines((e) => {
   const engine = e.name;
 
   it.skipIf(engine === 'node')('-aXX copies the records with the other attributes', async () => {
-    const r = await differential({ engine, setup: source, args: ['-aXX', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup: source, args: ['-aXX', 'src/', 'dst/'] });
     expect(r.arsync.code, show(r.arsync)).toBe(0);
     for (const rel of ['f', 'd', 'd/g', 'plain']) expect(xattrsOf(dstOf(r, rel)), rel).toEqual(xattrsOf(srcOf(r, rel)));
     expect(xattrsOf(dstOf(r, 'f'))).toContain('user.rsync.%stat="100644 0,0 0:0"');
   });
 
   it.skipIf(engine === 'node')("-aXX re-sync: changed, missing and extra records are itemized 'x' and fixed", async () => {
-    const r = await differential({ engine, setup: resync, args: ['-aXX', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup: resync, args: ['-aXX', 'src/', 'dst/'] });
     expect(r.arsync.stdout.split('\n').filter((l) => l.includes('x ')).sort(), show(r.arsync)).toEqual(['.d........x d/', '.f........x f', '.f........x plain']);
     for (const rel of ['f', 'd', 'd/g', 'plain']) expect(xattrsOf(dstOf(r, rel)), rel).toEqual(xattrsOf(srcOf(r, rel)));
   });
@@ -85,12 +84,12 @@ describeEngines((e) => {
       source(root);
       clone(path.join(root, 'src'), path.join(root, 'dst'));
     };
-    const r = await differential({ engine, setup: same, args: ['-aXX', 'src/', 'dst/'], oracleXattrs: false, unchanged: ['src', 'dst'] });
+    const r = await differential({ engine, setup: same, args: ['-aXX', 'src/', 'dst/'], unchanged: ['src', 'dst'] });
     expect(r.arsync.stdout, show(r.arsync)).toBe('');
   });
 
   it.skipIf(engine === 'node')('-aX leaves the records out of a fresh copy', async () => {
-    const r = await differential({ engine, setup: source, args: ['-aX', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup: source, args: ['-aX', 'src/', 'dst/'] });
     expect(xattrsOf(dstOf(r, 'f'))).toEqual(['user.a="1"']);
     expect(xattrsOf(dstOf(r, 'd/g'))).toEqual([]);
   });
@@ -100,13 +99,13 @@ describeEngines((e) => {
       source(root);
       clone(path.join(root, 'src'), path.join(root, 'dst'));
     };
-    const r = await differential({ engine, setup: withRecords, args: ['-aX', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup: withRecords, args: ['-aX', 'src/', 'dst/'] });
     expect(r.arsync.stdout.split('\n').filter((l) => l !== '').sort(), show(r.arsync)).toEqual(['.d........x d/', '.f........x d/g', '.f........x f']);
     expect(xattrsOf(dstOf(r, 'd'))).toEqual(['user.b="2"']);
   });
 
   it('-aXX --fake-super: exit 1 as rsync, nothing written', async () => {
-    const r = await differential({ engine, setup: source, args: ['-aXX', '--fake-super', 'src/', 'dst/'], oracleXattrs: false });
+    const r = await differential({ engine, setup: source, args: ['-aXX', '--fake-super', 'src/', 'dst/'] });
     expect(r.arsync.code).toBe(1);
     expect(r.arsync.stderr).toMatch(/--fake-super conflicts with -XX/);
     expect(fs.existsSync(path.join(r.B, 'dst'))).toBe(false);

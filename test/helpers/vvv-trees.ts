@@ -36,5 +36,5 @@ export function synced(root: string): void {
   // The symlink's own time too (an entry whose attributes changed is named by rsync's generator, a line
   // trace-order.ts cannot tell from the sender's -v names).
   fs.lutimesSync(path.join(root, 'dst/l'), 1_700_000_000, 1_700_000_000);
-  for (const d of ['dst/a/x', 'dst/a', 'dst/a-b', 'dst/b', 'dst/e', 'dst']) touchNs([[path.join(root, d), '1700000000.5']]);
+  touchNs(['dst/a/x', 'dst/a', 'dst/a-b', 'dst/b', 'dst/e', 'dst'].map((d) => [path.join(root, d), '1700000000.5'] as [string, string]));
 }
