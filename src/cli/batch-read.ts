@@ -28,7 +28,7 @@ import { ProtocolError } from '../remote/wire.js';
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { Exit, showPath } from '../util/errors.js';
 import { removeStaging, type Pulled } from './pull.js';
-import { destBase, Stage } from './pull-stage.js';
+import { destBase, Stage, type StagedFetch } from './pull-stage.js';
 import { PullDest } from './pull-dest.js';
 import { linkable, makeStaging, stagingOperands } from './staging-dir.js';
 import { openForReading } from './batch-files.js';
@@ -194,7 +194,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     const sum = strong('md5');
     const list = { userNames: decoder.userNames, groupNames: decoder.groupNames, sent: decoder.entries };
     /** What the destination needs, by index (the Stage's own choice, a pull's rule). */
-    const wanted = new Map<number, Fetch & { entry: RemoteEntry }>();
+    const wanted = new Map<number, StagedFetch>();
     /** -H: a group's members share the staged inode, so the data recorded for any member fills it. */
     const groupNdx = new Map<number, number>();
     /** -X: who takes the long values of each list when the batch brings them (the first entry that needs them). */
@@ -202,8 +202,8 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     const stageAll = (p: Part): void => {
       p.entries.forEach((e, i) => {
         if (!e) return;
-        const f = stage.add(e, list, sum);
-        if (f) wanted.set(p.start + i, { ...f, ndx: p.start + i, entry: e });
+        const f = stage.add(e, p.start + i, list, sum);
+        if (f) wanted.set(p.start + i, f);
         if (f && e.hlinkGroup !== undefined) groupNdx.set(e.hlinkGroup, p.start + i);
         if (xattrs && e.xattr !== undefined) {
           const ask = stage.xattrs(e, e.xattr, xattrs.receiver.lists[e.xattr]!, xattrs.staged);
@@ -278,7 +278,10 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
       }
       // The basis is the destination's file of the name the record is for (with -H, another member's).
       const basis = target === ndx ? f.basis : basisOf(dest, e.name.toString('latin1'));
-      const ok = await rebuildFile(conn, { ...f, ...(head.count && basis ? { basis } : {}) }, head, sum, codec.reader(conn, head.count), wire, pending);
+      const into: Fetch = { ndx: f.ndx, size: f.size, openOut: () => f.openOut() };
+      const use = head.count && basis ? basis : f.basis;
+      if (use) into.basis = use;
+      const ok = await rebuildFile(conn, into, head, sum, codec.reader(conn, head.count), wire, pending);
       if (ok) {
         done.add(target);
         redo.delete(target);

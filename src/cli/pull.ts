@@ -185,7 +185,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
   const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);
-  const meta = new Map<string, StagedMeta>();
+  // The stage's own map once it is made (not a copy: one entry per listed name, kept through the local run).
+  let meta = new Map<string, StagedMeta>();
   const operands: Buffer[] = [];
   const wire = { literal: 0, matched: 0, sent: 0, received: 0, listBytes: 0, buildMs: 0, xferMs: 0 };
   let localErrors = 0;
@@ -233,14 +234,14 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     current = list.ioError ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0);
     if (!current) list.entries.forEach((e, ndx) => {
       if (!e) return;
-      const f = stage.add(e, list, sum);
-      if (f) fetches.push({ ...f, ndx });
+      const f = stage.add(e, ndx, list, sum);
+      if (f) fetches.push(f);
       if (staged && xattrReceiver && e.xattr !== undefined) {
         const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
         if (ask) xattrAsks.push({ ...ask, ndx });
       }
     });
-    for (const [k, v] of stage.meta) meta.set(k, v);
+    meta = stage.meta;
     // The local run's one operand when it is not started: the (empty) staging root.
     for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative)) operands.push(o);
     // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
@@ -279,11 +280,6 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       stage.discard(e, list.entries);
     }
     stage.close();
-    // What the discards changed, for the local run.
-    if (totals.failed.length || peer.notSent.length) {
-      meta.clear();
-      for (const [k, v] of stage.meta) meta.set(k, v);
-    }
     // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts).
     if (acl.addon) {
       const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
