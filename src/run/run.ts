@@ -66,6 +66,7 @@ import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { ShrunkFiles, redoShrunk } from './redo.js';
+import { ListWindow } from '../model/list-window.js';
 
 export interface TransferInput {
   config: Config;
@@ -233,6 +234,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     ),
     charsets,
     trace,
+    lists: c.progressFiles && !c.dryRun ? new ListWindow(c.incRecursive) : undefined,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
@@ -248,7 +250,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // The walk has listed every entry (--progress's ir-chk becomes to-chk).
   let listComplete = false;
   if ((c.progress || c.progressBar) && !c.dryRun) {
-    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete }));
+    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete, window: rc.lists }));
   }
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
@@ -265,6 +267,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await transferRoot(rc, root);
     }
     listComplete = true;
+    rc.lists?.complete();
     await finishHardLinks(rc);
     await sink.flush();
     await sink.drain();
