@@ -32,13 +32,20 @@ export class ListWindow {
   private done = false;
   /** Directories counted by the walk and not yet entered. */
   private waiting = 0;
+  private closed = 0;
 
-  /** `incremental`: rsync's inc_recurse; without it the whole list is sent before any file. */
-  constructor(private readonly incremental: boolean) {}
+  /**
+   * `incremental`: rsync's inc_recurse; without it the whole list is sent before any file. `figures`:
+   * whether figure() will be asked (--progress); else only the lists and places are counted.
+   */
+  constructor(
+    readonly incremental: boolean,
+    private readonly figures = true,
+  ) {}
 
-  /** The list being filled now: a file queued now belongs to it. */
+  /** The list being filled now: a file queued now belongs to it (lists are numbered from 0). */
   get current(): number {
-    return this.first + this.ends.length - this.dropped;
+    return this.closed;
   }
 
   /** The walk enters a directory it counted. */
@@ -48,7 +55,8 @@ export class ListWindow {
 
   /** The walk finished one directory's list, `listed` entries counted so far, `subdirs` of them to enter. */
   close(listed: number, subdirs: number): void {
-    this.ends.push(listed);
+    this.closed++;
+    if (this.figures) this.ends.push(listed);
     this.waiting += subdirs;
   }
 

@@ -67,6 +67,7 @@ import { transferRoot } from './transfer-pass.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { ShrunkFiles, redoShrunk } from './redo.js';
 import { ListWindow } from '../model/list-window.js';
+import { ItemBytes } from './item-bytes.js';
 
 export interface TransferInput {
   config: Config;
@@ -234,7 +235,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     ),
     charsets,
     trace,
-    lists: c.progressFiles && !c.dryRun ? new ListWindow(c.incRecursive) : undefined,
+    lists: new ListWindow(c.incRecursive, c.progressFiles && !c.dryRun),
+    items: new ItemBytes(),
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
@@ -250,7 +252,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // The walk has listed every entry (--progress's ir-chk becomes to-chk).
   let listComplete = false;
   if ((c.progress || c.progressBar) && !c.dryRun) {
-    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete, window: rc.lists }));
+    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete, window: c.progressFiles ? rc.lists : undefined }));
   }
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
@@ -267,7 +269,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await transferRoot(rc, root);
     }
     listComplete = true;
-    rc.lists?.complete();
+    rc.lists.complete();
     await finishHardLinks(rc);
     await sink.flush();
     await sink.drain();
@@ -310,6 +312,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     tally.totals.ops = sink.opsAdded;
+    tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes };
     await sink.close();
     order?.close();
     ctx?.close();

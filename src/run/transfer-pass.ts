@@ -92,10 +92,10 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     treeFrames(rc, frame, scanSrc),
     async (dir) => {
       rc.treeLines.upTo(dir.rel);
-      rc.lists?.enter();
+      rc.lists.enter();
       const subdirs = await transferDir(rc, dir);
       // The directory's list is whole: rsync's sender counts it at once (--progress's figures).
-      rc.lists?.close(rc.tally.listedCount(), subdirs.length);
+      rc.lists.close(rc.tally.listedCount(), subdirs.length);
       return subdirs;
     },
     rc,
@@ -133,9 +133,9 @@ async function descend(rc: RunContext, f: Frame): Promise<void> {
   await walkFrames(
     [f],
     async (dir) => {
-      rc.lists?.enter();
+      rc.lists.enter();
       const subdirs = await transferDir(rc, dir);
-      rc.lists?.close(rc.tally.listedCount(), subdirs.length);
+      rc.lists.close(rc.tally.listedCount(), subdirs.length);
       return subdirs;
     },
     rc,
