@@ -7,7 +7,7 @@
 // (run/stream-totals.ts).
 
 import { NdxWriter } from '../remote/ndx.js';
-import type { RunContext } from './context.js';
+import type { ListWindow } from '../model/list-window.js';
 
 const FLAGS = 2;
 
@@ -18,9 +18,8 @@ export class ItemBytes {
   count = 0;
   bytes = 0;
 
-  /** An entry just counted in the list (`listed` entries so far) whose attributes alone change. */
-  note(rc: RunContext, listed: number): void {
-    const w = rc.lists;
+  /** An entry just counted in the list (`listed` entries so far, `w` the walk's lists) whose attributes alone change. */
+  note(w: ListWindow, listed: number): void {
     const place = w.place(listed);
     // rsync's index: under incremental recursion each list starts one past the last one's end (its
     // first at 1), so the index is the place plus the lists before; a list sent whole starts at 0.

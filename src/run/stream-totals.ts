@@ -46,7 +46,7 @@ const none = (c: RunTotals['created']): boolean => c.reg + c.dir + c.link + c.de
  */
 function quiet(c: Config, t: RunTotals): boolean {
   const items = t.items?.count ?? 0;
-  return (t.ops ?? 0) <= items && t.plannedFiles === 0 && none(t.created) && none(t.deleted) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0 && c.info.NAME < 2 && c.itemize < 2;
+  return t.ops !== undefined && t.ops <= items && !(t.plannedFiles > 0) && none(t.created) && none(t.deleted) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0 && c.info.NAME < 2 && c.itemize < 2;
 }
 
 /** The figures, or undefined where they are not worked out (see above). */
