@@ -366,7 +366,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // total size count them (run/repeated-lists.ts); worked out only when something prints them.
   if (!pulled && !batch && !c.json && (c.info.STATS > 0 || log)) {
     const { repeatsNames, repeatedListCounts } = await import('../run/repeated-lists.js');
-    const listed = repeatsNames(c) ? repeatedListCounts(c, engine) : undefined;
+    const listed = repeatsNames(c, engine) ? repeatedListCounts(c, engine) : undefined;
     if (listed) Object.assign(totals, listed);
   }
   // rsync's byte totals of its own protocol stream, worked out for a local copy only when something prints them.

@@ -40,6 +40,8 @@ export interface RunTotals {
   wire?: WireTotals;
   /** Ops the run handed to its engines (0: a no-op, nothing created, changed or deleted). */
   ops?: number;
+  /** Entries whose attributes alone changed, and the bytes rsync's generator sent its sender for them (run/item-bytes.ts). */
+  items?: { count: number; bytes: number };
   /** A local copy's -v summary and --stats bytes as rsync's two processes would have counted their stream (run/stream-totals.ts). */
   stream?: StreamTotals;
   /** The source's lists as scanTree recorded them, kept for those figures (run/stream-totals.ts). */

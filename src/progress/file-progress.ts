@@ -8,6 +8,7 @@
 // bytes its batch shares with the worker (or, for a batch run on this thread, the batch's outcomes), and
 // Counter.Batch says which batch the slot's op belongs to.
 
+import type { ListWindow } from '../model/list-window.js';
 import { CURRENT_SHIFT, Counter, Outcome } from '../model/ops.js';
 import { RateWindow, progressLine } from './rsync-progress.js';
 
@@ -24,10 +25,14 @@ export class FileMark {
   outcome: number = Outcome.NotRun;
   settledByBatch = false;
 
-  /** Entries listed when its op was queued, itself included: rsync's index of the file in its list, + 1. */
+  /**
+   * Entries listed when its op was queued, itself included: rsync's index of the file in its list, + 1;
+   * `list`: the directory's list it is in (the ListWindow's number).
+   */
   constructor(
     readonly size: number,
     readonly listedAt = 0,
+    readonly list = 0,
   ) {}
 
   /** Done, Equal or Failed as soon as the engine wrote it; undefined while it runs or waits. */
@@ -49,6 +54,8 @@ export interface ListCounts {
    * (its flist_eof not yet reached), and "to-chk" once the whole list is known.
    */
   growing?: boolean;
+  /** Where the walk's lists end: a file's last line shows rsync's sender's count (model/list-window.ts). */
+  window?: ListWindow;
 }
 
 export class FileProgress {
@@ -59,6 +66,8 @@ export class FileProgress {
   private xfr = 0;
   /** A line is on screen without its newline (rsync's output_needs_newline). */
   pending = false;
+  /** The run is over: a file's figures are what the walk counted, even where it stopped early. */
+  private final = false;
 
   constructor(
     /** Writes text to stdout as is. */
@@ -76,7 +85,8 @@ export class FileProgress {
 
   /** A file whose op was just queued: its lines come next. */
   file(size: number): FileMark {
-    const m = new FileMark(size, this.counts().listed);
+    const now = this.counts();
+    const m = new FileMark(size, now.window?.place(now.listed) ?? now.listed, now.window?.current ?? 0);
     this.queue.push(m);
     this.pump();
     return m;
@@ -111,15 +121,21 @@ export class FileProgress {
         this.live(next);
         return;
       }
-      if (o === Outcome.Done) this.last(next);
-      else this.endLine();
+      if (o === Outcome.Done) {
+        // Its counts wait until the walk has listed as far as rsync's sender had when it sent the file.
+        if (!this.last(next)) return;
+      } else this.endLine();
       this.queue.shift();
       this.head = undefined;
     }
+    // Nothing waits: the lists walked so far will not be asked about again.
+    const w = this.counts().window;
+    w?.forget(w.current);
   }
 
   /** The run is over: an interrupted file gets no last line (no false 100%), only the newline it lacks. */
   stop(): void {
+    this.final = true;
     this.pump();
     this.endLine();
     // Whatever is still queued was never run (an interrupt): its lines are not printed as if it had been.
@@ -145,8 +161,15 @@ export class FileProgress {
     this.pending = true;
   }
 
-  /** rsync's end_progress: the whole file at its average rate, the time it took, the counts, a newline. */
-  private last(m: FileMark): void {
+  /**
+   * rsync's end_progress: the whole file at its average rate, the time it took, the counts, a newline.
+   * False (nothing drawn) while the counts are not known yet.
+   */
+  private last(m: FileMark): boolean {
+    const now = this.counts();
+    const fig = now.window && !this.final ? now.window.figure(m.list, now.listed) : { listed: now.listed, growing: now.growing === true };
+    if (fig === undefined) return false;
+    now.window?.forget(m.list);
     // A file copied before it was looked at still gets the line rsync draws at its first data.
     if (!this.rate.sampled && m.size > 0) {
       const first = Math.min(m.size, 32 * 1024);
@@ -154,9 +177,10 @@ export class FileProgress {
     }
     this.xfr++;
     // rsync's count: the entries of the list after this file (num_files - index - 1).
-    const { listed, growing } = this.counts();
+    const { listed, growing } = fig;
     const eol = ` (xfr#${this.xfr}, ${growing ? 'ir' : 'to'}-chk=${Math.max(0, listed - m.listedAt)}/${listed})`;
     this.write(this.rate.end(m.size, m.size, eol, this.human) + '\n');
     this.pending = false;
+    return true;
   }
 }

@@ -7,6 +7,8 @@ import type { NameCharsets } from '../engine/charset.js';
 import type { EventStream } from '../progress/events.js';
 import type { Config } from '../model/config.js';
 import type { PairListing } from '../model/listing.js';
+import type { ListWindow } from '../model/list-window.js';
+import type { ItemBytes } from './item-bytes.js';
 import type { OpFailure } from '../engine/types.js';
 import { seenAs, type Stat } from '../model/stat.js';
 import type { SourceAnchors } from '../plan/anchors.js';
@@ -86,6 +88,10 @@ export interface RunContext {
   readonly charsets?: NameCharsets | undefined;
   /** -vvv: rsync's debug trace of the run (trace.ts), told which directories are listed and what they hold. */
   readonly trace?: RunTrace | undefined;
+  /** rsync's lists as the walk makes them: --progress's counts, an entry's index (model/list-window.ts). */
+  readonly lists: ListWindow;
+  /** Entries whose attributes alone change: what rsync's processes say about them (item-bytes.ts). */
+  readonly items: ItemBytes;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

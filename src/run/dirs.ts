@@ -48,6 +48,7 @@ export function dirFrame(
     'dir', src, rel, st, destSt,
   );
   const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink, ownerBits: verdict.action === 'create' };
+  if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount());
   const line = rc.lines.lineFor(rel, src, st, 'dir');
   const alt = verdict.action === 'create' && !destSt ? rc.alt.dirTwin(rel) : undefined;
   if (alt) {

@@ -285,6 +285,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
 
   if (verdict.action === 'attrs' || verdict.action === 'compare') rc.sharedInodes.note(destSt);
   if (verdict.action === 'attrs') {
+    rc.items.note(rc.lists, rc.tally.listedCount());
     rc.lines.emit(kind, verdict, line);
     if (!c.dryRun) rc.sink.add(OpKind.Attrs, src, rel, st);
     partialUsed(rc, kind, src, rel, st);

@@ -17,13 +17,31 @@ import type { Engine } from '../engine/engine.js';
 import { baseName, hasTrailingSlash, joinPath } from '../util/names.js';
 import { rsyncLists } from './stream-list.js';
 
-/** Do the operands repeat a name in rsync's list, and can the lists be counted from the source? */
-export function repeatsNames(c: Config): boolean {
+/**
+ * Do the operands repeat a name in rsync's list, and can the lists be counted from the source? A name
+ * repeats only where the first list has it twice: two operands of one name ("." for each "dir/"), or an
+ * operand named like an entry of a "dir/" operand's directory. Below distinct names every path is
+ * distinct, so the walk's counts are rsync's and the source is not listed again (measured: this second
+ * listing was a third of a no-op re-sync's CPU time on the Linux tree, docs/benchmarks.md).
+ */
+export function repeatsNames(c: Config, engine: Engine): boolean {
   if (c.sources.length < 2 || !c.recursive || c.relative || c.filesFrom !== undefined) return false;
   if (c.filters.length > 0 || c.cvsExclude || c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.oneFileSystem) return false;
   if (c.iconv !== undefined || c.missingArgs !== 'error') return false;
-  const names = c.sources.map((s) => (hasTrailingSlash(s) ? '.' : baseName(s).toString('latin1')));
-  return new Set(names).size < names.length || names.filter((n) => n === '.').length > 0;
+  const seen = new Set<string>();
+  const first = (name: string): boolean => !seen.has(name) && Boolean(seen.add(name));
+  for (const src of c.sources) {
+    if (!hasTrailingSlash(src)) {
+      if (!first(baseName(src).toString('latin1'))) return true;
+      continue;
+    }
+    if (!first('.')) return true;
+    // The directory's own entries join the first list (a listing that fails: counted the long way).
+    const l = engine.scanDir(src);
+    if (isFailure(l)) return true;
+    for (const n of l.names) if (!first(n.toString('latin1'))) return true;
+  }
+  return false;
 }
 
 /**

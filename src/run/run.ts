@@ -66,6 +66,8 @@ import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { ShrunkFiles, redoShrunk } from './redo.js';
+import { ListWindow } from '../model/list-window.js';
+import { ItemBytes } from './item-bytes.js';
 
 export interface TransferInput {
   config: Config;
@@ -233,6 +235,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     ),
     charsets,
     trace,
+    lists: new ListWindow(c.incRecursive, c.progressFiles && !c.dryRun),
+    items: new ItemBytes(),
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
@@ -248,7 +252,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // The walk has listed every entry (--progress's ir-chk becomes to-chk).
   let listComplete = false;
   if ((c.progress || c.progressBar) && !c.dryRun) {
-    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete }));
+    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete, window: c.progressFiles ? rc.lists : undefined }));
   }
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);
@@ -265,6 +269,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await transferRoot(rc, root);
     }
     listComplete = true;
+    rc.lists.complete();
     await finishHardLinks(rc);
     await sink.flush();
     await sink.drain();
@@ -307,6 +312,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     tally.totals.ops = sink.opsAdded;
+    tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes };
     await sink.close();
     order?.close();
     ctx?.close();

@@ -11,7 +11,8 @@
 //   after finishing the first (its flushes follow its waits); the sender echoes each; then three more
 //   NDX_DONEs (the phases, and protocol 31's late-delete phase) with --delete's statistics, and the
 //   sender's two last NDX_DONEs. Each frame has a 4-byte header; a frame is cut at rsync's 64 KiB buffer.
-// Outside what is worked out here (anything changed, -vv or -ii, whose generator names every entry to
+// An entry whose attributes alone change adds its index and item flags both ways (run/item-bytes.ts).
+// Outside what is worked out here (anything else changed, -vv or -ii, whose generator names every entry to
 // the sender, lists sent in several lots as rsync's 1,000-entry lookahead spreads them over the
 // generator's answers, and the options stream-list.ts leaves out), the caller keeps its plain figures.
 // The lists come from scanTree's record when it made one (counted in C, native/streamlist.c, the
@@ -38,16 +39,24 @@ const DEL_STATS = 7;
 
 const none = (c: RunTotals['created']): boolean => c.reg + c.dir + c.link + c.dev + c.special === 0;
 
-/** Whether rsync's generator would have sent its sender anything but the NDX_DONEs: nothing changed, nothing itemized. */
+/**
+ * Whether rsync's generator would have sent its sender nothing but the NDX_DONEs and the items of entries
+ * whose attributes alone changed (their ops, one each, set those attributes): nothing else changed,
+ * nothing else itemized.
+ */
 function quiet(c: Config, t: RunTotals): boolean {
-  return t.ops === 0 && none(t.created) && none(t.deleted) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0 && c.info.NAME < 2 && c.itemize < 2;
+  const items = t.items?.count ?? 0;
+  return t.ops !== undefined && t.ops <= items && !(t.plannedFiles > 0) && none(t.created) && none(t.deleted) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0 && c.info.NAME < 2 && c.itemize < 2;
 }
 
 /** The figures, or undefined where they are not worked out (see above). */
 export function streamTotals(c: Config, t: RunTotals, engine: Engine): StreamTotals | undefined {
   if (unmodelled(c) !== undefined || !quiet(c, t)) return undefined;
   try {
-    return session(c, engine, t.lists);
+    const s = session(c, engine, t.lists);
+    // The items go out among the generator's NDX_DONEs, and come back among the sender's.
+    const items = t.items?.bytes ?? 0;
+    return s && { ...s, sent: s.sent + items, received: s.received + items };
   } catch {
     // A source that could not be read again: no figures.
     return undefined;

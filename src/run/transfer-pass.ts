@@ -90,9 +90,13 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
   }
   await walkFrames(
     treeFrames(rc, frame, scanSrc),
-    (dir) => {
+    async (dir) => {
       rc.treeLines.upTo(dir.rel);
-      return transferDir(rc, dir);
+      rc.lists.enter();
+      const subdirs = await transferDir(rc, dir);
+      // The directory's list is whole: rsync's sender counts it at once (--progress's figures).
+      rc.lists.close(rc.tally.listedCount(), subdirs.length);
+      return subdirs;
     },
     rc,
   );
@@ -126,7 +130,17 @@ function listName(rc: RunContext, root: Root): Buffer {
 
 /** A directory reached through a followed symlink (-L, --copy-unsafe-links): walked here and now. */
 async function descend(rc: RunContext, f: Frame): Promise<void> {
-  await walkFrames([f], (dir) => transferDir(rc, dir), rc, false);
+  await walkFrames(
+    [f],
+    async (dir) => {
+      rc.lists.enter();
+      const subdirs = await transferDir(rc, dir);
+      rc.lists.close(rc.tally.listedCount(), subdirs.length);
+      return subdirs;
+    },
+    rc,
+    false,
+  );
 }
 
 /**

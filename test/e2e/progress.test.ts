@@ -37,6 +37,32 @@ describeEngines((e) => {
     expect(again.stdout).not.toMatch(/\r|xfr#/);
   });
 
+  it("--progress: rsync's list counts where subdirectories are listed late (its sender's 1,000-entry look-ahead), differential", async () => {
+    const root = tempDir('arsync-progress-');
+    // The first list (".", 3 files, 3 directories), then d1's and d2's 500 entries: 1,000 listed after the
+    // first list, so rsync's sender stops there and says "ir-chk" until it lists d3 for d1's files. Sent
+    // whole (--no-inc-recursive, a smaller tree): "to-chk", and a file of d1 comes before d2 and d3.
+    const tree = (src: string, n: number) => {
+      fs.mkdirSync(src);
+      for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(src, `f${i}`), Buffer.alloc(1000, i));
+      for (const [d, k] of [['d1', n], ['d2', n], ['d3', 5]] as const) {
+        fs.mkdirSync(path.join(src, d));
+        for (let i = 0; i < k; i++) fs.writeFileSync(path.join(src, d, `g${i}`), 'x');
+      }
+    };
+    tree(path.join(root, 'big'), 500);
+    tree(path.join(root, 'small'), 20);
+    const counts = (out: string) => out.match(/\(xfr#\d+, (?:ir|to)-chk=\d+\/\d+\)/g) ?? [];
+    for (const [src, extra, files] of [['big', [], 1008], ['small', ['--no-inc-recursive'], 48]] as const) {
+      const r = await runCli(['-a', '--progress', ...extra, `--engine=${engine}`, `${root}/${src}/`, `${root}/dst-${src}/`]);
+      expect(r.code, show(r)).toBe(0);
+      const want = spawnSync('rsync', ['-a', '--progress', ...extra, `${root}/${src}/`, `${root}/rdst-${src}/`], { encoding: 'utf8' });
+      expect(counts(r.stdout), src).toEqual(counts(want.stdout));
+      expect(counts(r.stdout)).toHaveLength(files);
+      expect(counts(r.stdout).some((l) => l.includes('ir-chk')), src).toBe(extra.length === 0);
+    }
+  });
+
   it('--info=progress1 alone draws the lines without the names (--progress adds name1), differential', async () => {
     const root = tempDir('arsync-progress-');
     fs.mkdirSync(path.join(root, 'src'));

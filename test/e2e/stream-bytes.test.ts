@@ -4,7 +4,8 @@
 // from run to run. Trees: nested directories with a symlink, a file with another owner, odd names, a
 // hard link and a FIFO, a chain of directories;
 // options that change the stream (--delete and --delete-delay, --numeric-ids, -H, fewer preserved
-// attributes) or not (-i, -n); file operands; an operand ending in "/.".
+// attributes) or not (-i, -n); file operands; an operand ending in "/."; a re-sync that changes only
+// attributes.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -98,6 +99,22 @@ describeEngines((e) => {
   it('an operand inside a "dir/" operand (src/ src/d1 dst/): the duplicate directory\'s list goes out once', async () => {
     sameBytes(await run(synced(chainTree), ['-a', '--stats', 'src/', 'src/d1', 'dst/']));
     sameBytes(await run(synced(chainTree), ['-av', 'src/d1', 'src/', 'dst/']));
+  });
+
+  // rsync's generator tells its sender the index and item flags of each entry whose attributes alone
+  // change, -v or not, and the sender sends them back: 3 bytes each way for a near index, 5 for one 254
+  // or more past the last (w/sub after w's 300 files).
+  it('a re-sync that changes only directory times and a file\'s permissions: their items count both ways', async () => {
+    const setup = (r: string): void => {
+      for (let i = 0; i < 300; i++) put(r, `src/w/f${i}`, `${i}\n`, 0o644);
+      fs.mkdirSync(path.join(r, 'src/w/sub'));
+      put(r, 'src/d1/d2/g', 'g\n', 0o644);
+      touchNs([[path.join(r, 'src/w'), '1700000000.5'], [path.join(r, 'src'), '1700000000.5']]);
+      execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+      fs.chmodSync(path.join(r, 'src/d1/d2/g'), 0o640);
+      touchNs([[path.join(r, 'src/w/sub'), '1600000000.5'], [path.join(r, 'src/d1/d2'), '1600000000.5'], [path.join(r, 'src/d1'), '1600000000.5']]);
+    };
+    for (const args of [['-av'], ['-an', '--stats']]) sameBytes(await run(setup, [...args, 'src/', 'dst/']));
   });
 
   // (A directory whose list fills rsync's 64 KiB buffer is left out: after `rsync -aH` its times and the
