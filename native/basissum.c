@@ -18,6 +18,7 @@
 
 #include "args.h"
 #include "checksum.h"
+#include "copy.h"
 
 /* How much of the file one thread reads at a time (the size src/remote/pull.ts reads). */
 #define SPAN (1u << 20)
@@ -39,21 +40,13 @@ struct half {
   int err;           /* 0, or the errno of a failed read */
 };
 
-/* Reads len bytes at pos into buf, continuing short reads; zeros after the file's end. */
+/* Reads len bytes at pos into buf; zeros after the file's end. 0 or the errno of a failed read. */
 static int read_span(int fd, uint8_t *buf, size_t len, uint64_t pos)
 {
-  size_t got = 0;
-  while (got < len) {
-    ssize_t n = pread(fd, buf + got, len - got, (off_t)(pos + got));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return errno;
-    if (n == 0)
-      break;
-    got += (size_t)n;
-  }
-  memset(buf + got, 0, len - got);
+  ssize_t got = pread_full(fd, buf, len, pos);
+  if (got < 0)
+    return (int)-got;
+  memset(buf + got, 0, len - (size_t)got);
   return 0;
 }
 

@@ -256,7 +256,7 @@ int copy_data_from(struct job *j, int in, int out, const struct stat *st, bool i
   return OP_OK;
 }
 
-static ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
+ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
 {
   size_t got = 0;
   while (got < n) {

@@ -6,11 +6,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "context.h"
 
 /* Granularity of -S zero-run detection (and of the holes we leave), the common fs block size. */
 #define ZERO_BLOCK 4096u
+
+/* Reads up to n bytes at off into buf, going on after short reads and EINTR: the count read (less than
+ * n only at the file's end) or -errno. The one such loop of the addon (copy, basis sums, sendReadWhole). */
+ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off);
 
 /* Copies the data of the regular file `in` (as fstat'ed in *st: exactly st_size bytes; growth after
  * the open is not copied) into `out` (a new empty file, or with inplace the old target, truncated to

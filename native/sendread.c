@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "checksum.h"
+#include "copy.h"
 #include "errors.h"
 
 /* sendOpen's answer when the path opened is not what the walk listed (another file took its place). */
@@ -88,20 +89,12 @@ napi_value send_read_whole(napi_env env, napi_callback_info info)
     return throw_range(env, "sendReadWhole: outside the buffer");
   }
   uint8_t *dst = (uint8_t *)data + at;
-  size_t got = 0;
-  while (got < (size_t)len) {
-    ssize_t r = pread((int)fd, dst + got, (size_t)len - got, (off_t)got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0) {
-      int e = errno;
-      close((int)fd);
-      return number(env, -e);
-    }
-    if (r == 0)
-      break;
-    got += (size_t)r;
+  ssize_t r = pread_full((int)fd, dst, (size_t)len, 0);
+  if (r < 0) {
+    close((int)fd);
+    return number(env, (double)r);
   }
+  size_t got = (size_t)r;
   close((int)fd);
   if (got < (size_t)len)
     memset(dst + got, 0, (size_t)len - got);
