@@ -33,6 +33,8 @@ export class ListWindow {
   /** Directories counted by the walk and not yet entered. */
   private waiting = 0;
   private closed = 0;
+  /** Entries listed when the last list closed: the next list's first entry is number lastEnd + 1. */
+  private lastEnd = 0;
 
   /**
    * `incremental`: rsync's inc_recurse; without it the whole list is sent before any file. `figures`:
@@ -56,6 +58,7 @@ export class ListWindow {
   /** The walk finished one directory's list, `listed` entries counted so far, `subdirs` of them to enter. */
   close(listed: number, subdirs: number): void {
     this.closed++;
+    this.lastEnd = listed;
     if (this.figures) this.ends.push(listed);
     this.waiting += subdirs;
   }
@@ -63,6 +66,20 @@ export class ListWindow {
   /** A file's place in rsync's list, + 1, when the walk has counted `listed` entries with it. */
   place(listed: number): number {
     return this.incremental ? listed : listed - this.waiting;
+  }
+
+  /**
+   * A file counted now (`listed` entries with it) is the first entry of the list being filled: rsync's
+   * generator is then just past the lists before it (--info=progress2's list ends, progress/list-ends.ts).
+   */
+  opens(listed: number): boolean {
+    return this.incremental && listed === this.lastEnd + 1;
+  }
+
+  /** Where list `list` ends (entries listed up to and including it), while it is still kept. */
+  end(list: number): number | undefined {
+    if (list < this.first) return undefined;
+    return this.ends[list - this.first + this.dropped];
   }
 
   /** The walk is over: every list is known. */

@@ -8,8 +8,14 @@
 // bytes its batch shares with the worker (or, for a batch run on this thread, the batch's outcomes), and
 // Counter.Batch says which batch the slot's op belongs to.
 
-import type { ListWindow } from '../model/list-window.js';
+// With `whole` (--info=progress2 on a local run) the same queue draws rsync's whole-run line instead: the
+// bytes of the files sent so far in list order plus the head file's, out of the total size listed, each
+// file's end with its counts and without a newline, and the lines at the end of each list
+// (progress/list-ends.ts).
+
+import type { ListFigure, ListWindow } from '../model/list-window.js';
 import { CURRENT_SHIFT, Counter, Outcome } from '../model/ops.js';
+import { ListEnds, WHOLE_LIST } from './list-ends.js';
 import { RateWindow, progressLine } from './rsync-progress.js';
 
 const MASK = (1n << BigInt(CURRENT_SHIFT)) - 1n;
@@ -33,6 +39,8 @@ export class FileMark {
     readonly size: number,
     readonly listedAt = 0,
     readonly list = 0,
+    /** It is the first entry of its list (rsync's generator is then just past the lists before it). */
+    readonly opens = false,
   ) {}
 
   /** Done, Equal or Failed as soon as the engine wrote it; undefined while it runs or waits. */
@@ -68,6 +76,8 @@ export class FileProgress {
   pending = false;
   /** The run is over: a file's figures are what the walk counted, even where it stopped early. */
   private final = false;
+  /** --info=progress2: the whole run's line (undefined: --progress's line per file). */
+  private readonly whole: { size: () => number; ends: ListEnds; sent: number; eolLen: number } | undefined;
 
   constructor(
     /** Writes text to stdout as is. */
@@ -75,7 +85,11 @@ export class FileProgress {
     private readonly counters: BigInt64Array,
     private readonly counts: () => ListCounts,
     private readonly human: number,
-  ) {}
+    /** --info=progress2: the total size of the files listed so far, and whether lists are incremental. */
+    whole?: { size: () => number; incremental: boolean },
+  ) {
+    this.whole = whole && { size: whole.size, ends: new ListEnds(whole.incremental), sent: 0, eolLen: 0 };
+  }
 
   /** A whole stdout line (with its newline), printed in queue order. */
   line(text: string | Buffer): void {
@@ -86,7 +100,7 @@ export class FileProgress {
   /** A file whose op was just queued: its lines come next. */
   file(size: number): FileMark {
     const now = this.counts();
-    const m = new FileMark(size, now.window?.place(now.listed) ?? now.listed, now.window?.current ?? 0);
+    const m = new FileMark(size, now.window?.place(now.listed) ?? now.listed, now.window?.current ?? 0, now.window?.opens(now.listed) ?? false);
     this.queue.push(m);
     this.pump();
     return m;
@@ -114,7 +128,8 @@ export class FileProgress {
       }
       if (this.head !== next) {
         this.head = next;
-        this.rate.reset();
+        // progress2's rate and time are the whole run's.
+        if (!this.whole) this.rate.reset();
       }
       const o = next.result();
       if (o === undefined) {
@@ -124,19 +139,24 @@ export class FileProgress {
       if (o === Outcome.Done) {
         // Its counts wait until the walk has listed as far as rsync's sender had when it sent the file.
         if (!this.last(next)) return;
-      } else this.endLine();
+      } else if (!this.whole) this.endLine();
       this.queue.shift();
       this.head = undefined;
     }
-    // Nothing waits: the lists walked so far will not be asked about again.
+    // Nothing waits: the lists walked so far will not be asked about again (progress2 still counts
+    // from the ends of the lists after its last file when the run ends).
     const w = this.counts().window;
-    w?.forget(w.current);
+    if (!this.whole) w?.forget(w.current);
   }
 
   /** The run is over: an interrupted file gets no last line (no false 100%), only the newline it lacks. */
-  stop(): void {
+  stop(aborted = false): void {
     this.final = true;
     this.pump();
+    if (this.whole && !aborted && this.queue.length === 0) {
+      const now = this.counts();
+      for (const cur of this.whole.ends.atEnd(now.window?.current ?? 0)) this.listEnd(cur, { listed: now.listed, growing: false });
+    }
     this.endLine();
     // Whatever is still queued was never run (an interrupt): its lines are not printed as if it had been.
     this.queue.length = 0;
@@ -155,7 +175,7 @@ export class FileProgress {
     if (Number(cur >> BigInt(CURRENT_SHIFT)) !== m.index + 1) return;
     const ofs = Math.min(m.size, Number(cur & MASK));
     if (ofs === 0) return;
-    const line = this.rate.line(ofs, m.size, this.human);
+    const line = this.whole ? this.rate.line(this.whole.sent + ofs, Math.max(this.whole.size(), this.whole.sent + m.size), this.human) : this.rate.line(ofs, m.size, this.human);
     if (line === undefined) return;
     this.write(line);
     this.pending = true;
@@ -169,6 +189,7 @@ export class FileProgress {
     const now = this.counts();
     const fig = now.window && !this.final ? now.window.figure(m.list, now.listed) : { listed: now.listed, growing: now.growing === true };
     if (fig === undefined) return false;
+    if (this.whole) return this.wholeLast(m, fig, now.window);
     now.window?.forget(m.list);
     // A file copied before it was looked at still gets the line rsync draws at its first data.
     if (!this.rate.sampled && m.size > 0) {
@@ -182,5 +203,43 @@ export class FileProgress {
     this.write(this.rate.end(m.size, m.size, eol, this.human) + '\n');
     this.pending = false;
     return true;
+  }
+
+  /** progress2: a file's end (rsync's end_progress under progress2), with the list ends around it. */
+  private wholeLast(m: FileMark, fig: ListFigure, window: ListWindow | undefined): boolean {
+    const w = this.whole!;
+    const ends = w.ends.fileSent(m.list, m.opens);
+    for (const cur of ends.before) this.listEnd(cur, fig, window);
+    // The line rsync draws at the run's first data, when no live line was drawn.
+    if (!this.rate.sampled && m.size > 0) {
+      const first = this.rate.line(w.sent + Math.min(m.size, 32 * 1024), Math.max(w.size(), w.sent + m.size), this.human);
+      if (first !== undefined) {
+        this.write(first);
+        this.pending = true;
+      }
+    }
+    this.xfr++;
+    w.sent += m.size;
+    this.wholeLine(Math.max(0, fig.listed - m.listedAt), fig);
+    for (const cur of ends.after) this.listEnd(cur, fig, window);
+    // Lists before this file's are not asked about again (the end lines count from this one on).
+    window?.forget(m.list);
+    return true;
+  }
+
+  /** progress2's line at the end of a list, counting from the end of list `cur`. */
+  private listEnd(cur: number, fig: ListFigure, window = this.counts().window): void {
+    const end = cur === WHOLE_LIST ? fig.listed : window?.end(cur) ?? fig.listed;
+    this.wholeLine(Math.max(0, fig.listed - end), fig);
+  }
+
+  /** rsync's is_last line under progress2: the run so far, its counts, no newline (padded if shorter). */
+  private wholeLine(toCheck: number, fig: ListFigure): void {
+    const w = this.whole!;
+    let eol = ` (xfr#${this.xfr}, ${fig.growing ? 'ir' : 'to'}-chk=${toCheck}/${fig.listed})`;
+    if (eol.length < w.eolLen) eol = eol.padEnd(w.eolLen);
+    w.eolLen = eol.length;
+    this.write(this.rate.end(w.sent, Math.max(w.size(), w.sent), eol, this.human));
+    this.pending = true;
   }
 }

@@ -118,6 +118,11 @@ export function createReporter(o: ReporterOptions): Reporter {
       } else if (o.files && counts) {
         files = new FileProgress((s) => o.out.write(s), c, counts, o.human ?? 1);
         timer = setInterval(() => files!.pump(), FILES_MS);
+      } else if (o.progress && counts?.().window) {
+        // A local run's progress2: the files in list order, with rsync's counts (file-progress.ts).
+        const window = counts().window!;
+        files = new FileProgress((s) => o.out.write(s), c, counts, o.human ?? 1, { size: () => totals().totalSize, incremental: window.incremental });
+        timer = setInterval(() => files!.pump(), FILES_MS);
       } else if (o.progress) {
         // Between live redraws, the counts as each file ends (rsync's end_progress under progress2).
         const withCounts = () => {
@@ -141,11 +146,11 @@ export function createReporter(o: ReporterOptions): Reporter {
       bars = bar = undefined;
       line?.finish(aborted);
       line = undefined;
-      files?.stop();
+      files?.stop(aborted);
       files = undefined;
     },
     // --progress's lines, unless the full-width bar takes the terminal (then batches need not run one by one).
-    ...(o.files && !barOnTerminal
+    ...((o.files || o.progress) && !barOnTerminal
       ? {
           file: (size: number) => files?.file(size),
           settle(m: FileMark, outcome: number, before: () => void) {

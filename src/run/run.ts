@@ -116,14 +116,17 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // -c's compares settle after later entries are planned: their lines keep rsync's order through a queue
   // (--progress orders its own lines by file). -vv: the lines rsync's sender prints come after the pass
   // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name).
-  const compares = c.checksum && !c.dryRun && !(c.progressFiles && input.reporter.settle);
-  const senderLate = !c.json && c.info.NAME > 0 && !itemizes(c) && !input.wrapSource && !c.progressFiles;
+  // --progress, and a local run's --info=progress2, draw their lines file by file through the reporter's
+  // queue (progress/file-progress.ts), which keeps every stdout line in its file's place.
+  const byFile = c.progressFiles || (c.progress && !c.dryRun && input.reporter.file !== undefined);
+  const compares = c.checksum && !c.dryRun && !(byFile && input.reporter.settle);
+  const senderLate = !c.json && c.info.NAME > 0 && !itemizes(c) && !input.wrapSource && !byFile;
   // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
   const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
   if (trace) trace.operands = input.plan.roots.length;
   if (trace && filters?.hasDirMerge && trace.levels.filter) filters.dirTrace = trace.mergeRead;
   // --copy-unsafe-links at -v: the sender's "copying unsafe symlink" lines come before the generator's.
-  const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !c.progressFiles;
+  const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !byFile;
   const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
@@ -190,7 +193,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // A rate-limited copy sleeps inside the engine: on this thread those sleeps would hold the event loop.
     inlineFirst: !c.bwlimit,
     dryRun: c.dryRun,
-    fileMark: c.progressFiles && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
+    fileMark: byFile && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
     // --json=events and -vvv's "renaming" lines wait for each file op's outcome.
     eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,
     tempNames: trace !== undefined && !c.dryRun,
@@ -235,7 +238,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     ),
     charsets,
     trace,
-    lists: new ListWindow(c.incRecursive, c.progressFiles && !c.dryRun),
+    lists: new ListWindow(c.incRecursive, byFile && !c.dryRun),
     items: new ItemBytes(),
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
@@ -252,7 +255,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // The walk has listed every entry (--progress's ir-chk becomes to-chk).
   let listComplete = false;
   if ((c.progress || c.progressBar) && !c.dryRun) {
-    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete, window: c.progressFiles ? rc.lists : undefined }));
+    await reporter.start(tally.counters, () => tally.totals, () => ({ planned: tally.totals.plannedFiles, listed: tally.listedCount(), growing: c.incRecursive && !listComplete, window: byFile ? rc.lists : undefined }));
   }
   const planned = () => ({ files: tally.totals.plannedFiles, bytes: tally.totals.plannedBytes });
   events?.startProgress(tally.counters, planned);

@@ -179,6 +179,58 @@ describeEngines((e) => {
     expect(ends(r.stdout)).toHaveLength(6);
   });
 
+  it("--info=progress2 off a terminal: every counts line as rsync's, in order (file ends and list ends), differential", async () => {
+    const root = tempDir('arsync-progress-');
+    const file = (rel: string, n: number): void => {
+      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      fs.writeFileSync(path.join(root, rel), Buffer.alloc(n, n % 251));
+    };
+    // A file in the top list, nested lists, an empty directory's list.
+    for (const [rel, n] of [['nested/top1', 2], ['nested/a/a1', 3], ['nested/a/b/b1', 4], ['nested/a/b/b2', 5], ['nested/c/c1', 6]] as const) file(rel, n);
+    fs.mkdirSync(path.join(root, 'nested', 'e'));
+    // A top list without files: its end is drawn right after the first file's line.
+    for (let i = 1; i <= 3; i++) {
+      file(`dirsfirst/a/f${i}`, i * 1000);
+      file(`dirsfirst/b/g${i}`, 300);
+    }
+    // rsync's end_progress lines without rate and time, and the first live line (data flowing).
+    const lines = (out: string) =>
+      out
+        .split(/[\r\n]/)
+        .filter((l) => /%/.test(l))
+        .map((l) => l.replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/, ''));
+    const ends = (out: string) => lines(out).filter((l) => /xfr#/.test(l));
+    const cases: [string, string[]][] = [
+      ['nested', ['-r']],
+      ['nested', ['-r', '--no-i-r']],
+      ['nested', ['-r', '-v']],
+      ['dirsfirst', ['-r']],
+    ];
+    for (const [tree, opts] of cases) {
+      const step = `${tree} ${opts.join(' ')}`;
+      const dst = tempDir('arsync-progress-dst-');
+      const r = await runCli([...opts, '--info=progress2', `--engine=${engine}`, `${root}/${tree}/`, `${dst}/a/`]);
+      expect(r.code, show(r)).toBe(0);
+      const want = spawnSync('rsync', [...opts, '--info=progress2', `${root}/${tree}/`, `${dst}/r/`], { encoding: 'utf8' });
+      expect(ends(r.stdout), `${step}\n${JSON.stringify(r.stdout)}\n${JSON.stringify(want.stdout)}`).toEqual(ends(want.stdout));
+      expect(lines(r.stdout)[0], step).toBe(lines(want.stdout)[0]);
+      // -v: the names and the counts lines interleave as rsync's (created-directory line aside).
+      const names = (out: string) => out.split('\n').filter((l) => !l.startsWith('\r') && !l.startsWith('created directory') && !/^sent |^total size/.test(l));
+      if (opts.includes('-v')) expect(names(r.stdout).map((l) => l.replace(/\r.*/, '')), step).toEqual(names(want.stdout).map((l) => l.replace(/\r.*/, '')));
+    }
+    // A re-sync that sends one file of the second list, and one that sends none: the lists passed before
+    // it end first, each counting from its own end.
+    const a = tempDir('arsync-progress-resync-');
+    spawnSync('rsync', ['-rt', `${root}/nested/`, `${a}/a/`]);
+    spawnSync('rsync', ['-rt', `${root}/nested/`, `${a}/r/`]);
+    for (const change of [true, false]) {
+      if (change) fs.appendFileSync(path.join(root, 'nested/c/c1'), 'more');
+      const r = await runCli(['-rt', '--info=progress2', `--engine=${engine}`, `${root}/nested/`, `${a}/a/`]);
+      const want = spawnSync('rsync', ['-rt', '--info=progress2', `${root}/nested/`, `${a}/r/`], { encoding: 'utf8' });
+      expect(ends(r.stdout), `change=${change}\n${JSON.stringify(r.stdout)}\n${JSON.stringify(want.stdout)}`).toEqual(ends(want.stdout));
+    }
+  });
+
   it('--info=progress2 is live during a long copy (on workers), totals never run backwards', async () => {
     const root = tempDir('arsync-progress-');
     // 300 files: more than one batch, so the copy runs on the pool and the main thread keeps drawing.
