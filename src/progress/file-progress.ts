@@ -51,6 +51,14 @@ export class FileMark {
   }
 }
 
+/** progress2: an entry itemized without a transfer (it moves rsync's sender's current list). */
+export class ItemMark {
+  constructor(
+    readonly list: number,
+    readonly opens: boolean,
+  ) {}
+}
+
 /** What the last line's "(xfr#N, to-chk=M/T)" counts. */
 export interface ListCounts {
   /** Files the run sends (so far). */
@@ -67,7 +75,7 @@ export interface ListCounts {
 }
 
 export class FileProgress {
-  private readonly queue: (string | Buffer | FileMark)[] = [];
+  private readonly queue: (string | Buffer | FileMark | ItemMark)[] = [];
   /** The head file's live state. */
   private readonly rate = new RateWindow();
   private head: FileMark | undefined;
@@ -77,7 +85,7 @@ export class FileProgress {
   /** The run is over: a file's figures are what the walk counted, even where it stopped early. */
   private final = false;
   /** --info=progress2: the whole run's line (undefined: --progress's line per file). */
-  private readonly whole: { size: () => number; ends: ListEnds; sent: number; eolLen: number } | undefined;
+  private readonly whole: { size: () => number; ends: ListEnds; sent: number; shown: number; eolLen: number } | undefined;
 
   constructor(
     /** Writes text to stdout as is. */
@@ -88,7 +96,7 @@ export class FileProgress {
     /** --info=progress2: the total size of the files listed so far, and whether lists are incremental. */
     whole?: { size: () => number; incremental: boolean },
   ) {
-    this.whole = whole && { size: whole.size, ends: new ListEnds(whole.incremental), sent: 0, eolLen: 0 };
+    this.whole = whole && { size: whole.size, ends: new ListEnds(whole.incremental), sent: 0, shown: 0, eolLen: 0 };
   }
 
   /** A whole stdout line (with its newline), printed in queue order. */
@@ -106,6 +114,15 @@ export class FileProgress {
     return m;
   }
 
+  /** progress2: an entry itemized now without a transfer (ignored by --progress's lines). */
+  item(): void {
+    if (!this.whole) return;
+    const now = this.counts();
+    if (!now.window) return;
+    this.queue.push(new ItemMark(now.window.current, now.window.opens(now.listed)));
+    this.pump();
+  }
+
   /** The batch returned this file's outcome; `lines` (its -c line) are printed ahead of its own. */
   settle(m: FileMark, outcome: number, lines: (string | Buffer)[] = []): void {
     m.outcome = outcome;
@@ -120,6 +137,11 @@ export class FileProgress {
   pump(): void {
     while (this.queue.length) {
       const next = this.queue[0]!;
+      if (next instanceof ItemMark) {
+        if (!this.itemSent(next)) return;
+        this.queue.shift();
+        continue;
+      }
       if (!(next instanceof FileMark)) {
         this.endLine();
         this.write(next);
@@ -170,12 +192,16 @@ export class FileProgress {
 
   /** rsync's show_progress: the first line at the file's first data, then at most once a second. */
   private live(m: FileMark): void {
+    if (this.whole) {
+      this.wholeLive();
+      return;
+    }
     if (!m.shared || Atomics.load(this.counters, Counter.Batch) !== BigInt(m.batch)) return;
     const cur = Atomics.load(this.counters, Counter.Current);
     if (Number(cur >> BigInt(CURRENT_SHIFT)) !== m.index + 1) return;
     const ofs = Math.min(m.size, Number(cur & MASK));
     if (ofs === 0) return;
-    const line = this.whole ? this.rate.line(this.whole.sent + ofs, Math.max(this.whole.size(), this.whole.sent + m.size), this.human) : this.rate.line(ofs, m.size, this.human);
+    const line = this.rate.line(ofs, m.size, this.human);
     if (line === undefined) return;
     this.write(line);
     this.pending = true;
@@ -205,6 +231,21 @@ export class FileProgress {
     return true;
   }
 
+  /**
+   * progress2's live line: the data written so far by every worker (the files' batches run side by side,
+   * so the head file is not the only one moving), never less than a line showed before.
+   */
+  private wholeLive(): void {
+    const w = this.whole!;
+    const ofs = Math.max(w.shown, w.sent, Number(Atomics.load(this.counters, Counter.Bytes)));
+    if (ofs === 0) return;
+    const line = this.rate.line(ofs, Math.max(w.size(), ofs), this.human);
+    if (line === undefined) return;
+    w.shown = ofs;
+    this.write(line);
+    this.pending = true;
+  }
+
   /** progress2: a file's end (rsync's end_progress under progress2), with the list ends around it. */
   private wholeLast(m: FileMark, fig: ListFigure, window: ListWindow | undefined): boolean {
     const w = this.whole!;
@@ -227,6 +268,17 @@ export class FileProgress {
     return true;
   }
 
+  /** progress2: the list ends around an itemized entry; false while its list's counts are not known. */
+  private itemSent(m: ItemMark): boolean {
+    const now = this.counts();
+    const window = now.window;
+    const fig = window && !this.final ? window.figure(m.list, now.listed) : { listed: now.listed, growing: now.growing === true };
+    if (fig === undefined) return false;
+    const ends = this.whole!.ends.fileSent(m.list, m.opens, false);
+    for (const cur of [...ends.before, ...ends.after]) this.listEnd(cur, fig, window);
+    return true;
+  }
+
   /** progress2's line at the end of a list, counting from the end of list `cur`. */
   private listEnd(cur: number, fig: ListFigure, window = this.counts().window): void {
     const end = cur === WHOLE_LIST ? fig.listed : window?.end(cur) ?? fig.listed;
@@ -237,9 +289,14 @@ export class FileProgress {
   private wholeLine(toCheck: number, fig: ListFigure): void {
     const w = this.whole!;
     let eol = ` (xfr#${this.xfr}, ${fig.growing ? 'ir' : 'to'}-chk=${toCheck}/${fig.listed})`;
-    if (eol.length < w.eolLen) eol = eol.padEnd(w.eolLen);
-    w.eolLen = eol.length;
-    this.write(this.rate.end(w.sent, Math.max(w.size(), w.sent), eol, this.human));
+    // rsync pads with spaces to the previous line's length when this one is shorter.
+    const len = eol.length;
+    if (len < w.eolLen) eol = eol.padEnd(w.eolLen);
+    w.eolLen = len;
+    // Files end in list order while workers copy later ones: the figure never runs below a live line's.
+    const ofs = Math.max(w.sent, w.shown);
+    w.shown = ofs;
+    this.write(this.rate.end(ofs, Math.max(w.size(), ofs), eol, this.human));
     this.pending = true;
   }
 }

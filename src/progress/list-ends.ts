@@ -7,9 +7,10 @@
 // The model: until the first file is sent the generator finishes each list as it passes it (nothing is in
 // flight); after that the lists wait on their files' completions, which in rsync come back in their own
 // time, so the rest are drawn at the end. rsync's own output varies from run to run there on large
-// trees; on small ones, and on re-syncs that send nothing, it is this. Known gap: rsync's generator also
-// tells its sender about new or changed directories (itemized entries), which moves the sender's current
-// list too; this model follows only the files sent (docs/options.md, --info=progress2).
+// trees; on small ones, and on re-syncs that send nothing, it is this. rsync's generator also tells its
+// sender about every entry it itemizes without a transfer (a new directory, changed attributes, a new
+// symlink: generator.c itemize(), -v or not), which moves the sender's current list like a file does but
+// leaves nothing in flight.
 
 /** A line's count from the whole list (no incremental recursion: rsync's one list, its last entry). */
 export const WHOLE_LIST = -1;
@@ -17,18 +18,21 @@ export const WHOLE_LIST = -1;
 export class ListEnds {
   /** The first list not yet finished. */
   private next = 0;
-  /** The list of the last file sent (rsync's sender's cur_flist), once one was. */
+  /** The list of the last entry sent (rsync's sender's cur_flist), once one was. */
   private last: number | undefined;
+  /** A file was sent: lists now wait on files in flight. */
+  private inFlight = false;
 
   constructor(private readonly incremental: boolean) {}
 
   /**
-   * A file of list `list` is sent; `opens`: it is that list's first entry. The lists finished around it,
-   * each as the list whose end its line counts from: `before` its own line, `after` it.
+   * An entry of list `list` is sent, a file or (`transfer` false) an itemized entry; `opens`: it is that
+   * list's first entry. The lists finished around it, each as the list whose end its line counts from:
+   * `before` its own line, `after` it.
    */
-  fileSent(list: number, opens: boolean): { before: number[]; after: number[] } {
+  fileSent(list: number, opens: boolean, transfer = true): { before: number[]; after: number[] } {
     const ends = { before: [] as number[], after: [] as number[] };
-    if (this.incremental && this.last === undefined) {
+    if (this.incremental && !this.inFlight) {
       // The generator finished each list before this one as it went past it; the one just before is
       // finished after this entry when the entry opens its list (rsync checks after each entry it makes).
       const upTo = opens ? list - 1 : list;
@@ -37,6 +41,7 @@ export class ListEnds {
       this.next = Math.max(this.next, list);
     }
     this.last = list;
+    if (transfer) this.inFlight = true;
     return ends;
   }
 

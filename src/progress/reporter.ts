@@ -35,6 +35,11 @@ export interface Reporter {
    * order the ops ran; the line's counts are drawn for it (rsync's end_progress). Undefined when off.
    */
   fileEnded?(size: number): void;
+  /**
+   * --info=progress2 on a local run: an entry itemized now without a transfer (a new directory, changed
+   * attributes), which rsync's generator tells its sender of. Undefined when off.
+   */
+  itemized?(): void;
 }
 
 export interface ReporterOptions {
@@ -171,6 +176,7 @@ export function createReporter(o: ReporterOptions): Reporter {
       : {}),
     ...(o.progress && !barOnTerminal
       ? {
+          itemized: () => files?.item(),
           fileEnded(size: number) {
             if (line && listCounts) line.fileEnded(size, listCounts().planned);
           },

@@ -180,8 +180,10 @@ export class TotalProgress {
     this.shown = s.bytes;
     let eol = ` (xfr#${s.files}, to-chk=${toCheck}/${s.listed})`;
     // rsync pads with spaces when the line got shorter than an earlier one.
-    if (eol.length < this.eolLen) eol = eol.padEnd(this.eolLen);
-    this.eolLen = eol.length;
+    // (to the previous line's length: rsync's last_len is the shorter line's once padded)
+    const len = eol.length;
+    if (len < this.eolLen) eol = eol.padEnd(this.eolLen);
+    this.eolLen = len;
     this.write(this.rate.end(s.bytes, s.size, eol, this.human));
   }
 }

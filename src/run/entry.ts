@@ -286,6 +286,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   if (verdict.action === 'attrs' || verdict.action === 'compare') rc.sharedInodes.note(destSt);
   if (verdict.action === 'attrs') {
     rc.items.note(rc.lists, rc.tally.listedCount());
+    rc.reporter.itemized?.();
     rc.lines.emit(kind, verdict, line);
     if (!c.dryRun) rc.sink.add(OpKind.Attrs, src, rel, st);
     partialUsed(rc, kind, src, rel, st);
@@ -366,7 +367,7 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   if (kind === 'reg') {
     totals.plannedFiles++;
     totals.plannedBytes += st.size;
-  }
+  } else rc.reporter.itemized?.();
   if (destSt && !c.backup && (destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
     // Under -n the deletions are only listed (no op is queued for them).
     const w = new BatchWriter(1024);

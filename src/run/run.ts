@@ -194,6 +194,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     inlineFirst: !c.bwlimit,
     dryRun: c.dryRun,
     fileMark: byFile && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
+    liveMarks: c.progressFiles,
     // --json=events and -vvv's "renaming" lines wait for each file op's outcome.
     eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,
     tempNames: trace !== undefined && !c.dryRun,

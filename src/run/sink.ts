@@ -110,6 +110,11 @@ export interface LocalSinkOptions {
   dryRun: boolean;
   /** --progress: every file op gets a place in the reporter's queue (undefined when it is off). */
   fileMark?: ((size: number) => FileMark | undefined) | undefined;
+  /**
+   * --progress: the marked files' batches run one at a time, each saying when it starts, so the file
+   * being copied shows live (pool/live.ts). --info=progress2's marks keep every worker busy (false).
+   */
+  liveMarks?: boolean;
   /** --json=events: every file op's outcome is wanted, under its printed name. */
   eventNames: boolean;
   /** --info=remove: the outcome of every op that removes its source is wanted. */
@@ -162,7 +167,7 @@ export class LocalSink implements OpSink {
         // A second context only when the serial engine differs (uring → sync): one of the same engine
         // would hold a second set of descriptors exactly when they are short; the inline one serves.
         serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
-        live: o.fileMark !== undefined,
+        live: o.fileMark !== undefined && o.liveMarks !== false,
         tempNames: o.tempNames === true,
         ...(o.offThread ? { offThread: () => openContext(o.engineOptions) } : {}),
       });

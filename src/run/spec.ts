@@ -132,12 +132,15 @@ export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Flo
 /**
  * The query for scanTree: as scanPair's when unchanged entries may be left out, plus directory times,
  * and only when no option needs to see every directory in order (--delete-before/-after, -x, -L,
- * --copy-unsafe-links, -k, -K, --files-from).
+ * --copy-unsafe-links, -k, -K, --files-from, --progress, --info=progress2).
  */
 export function treeQuery(c: Config, pair: Float64Array): Float64Array | undefined {
   const bits = pair[0]!;
   if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
   if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.deleteMode === 'delay' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
+  // --progress and --info=progress2 count rsync's lists, one per directory in its order (model/list-window.ts,
+  // progress/list-ends.ts): the scan would leave the clean directories out of them.
+  if (c.progress) return undefined;
   const dirTimes = c.times && !c.omitDirTimes ? 128 : 0;
   // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor; the
   // source's lists are recorded as it goes when the run's byte figures will count them (stream-list.ts).
