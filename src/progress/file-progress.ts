@@ -138,7 +138,11 @@ export class FileProgress {
     while (this.queue.length) {
       const next = this.queue[0]!;
       if (next instanceof ItemMark) {
-        if (!this.itemSent(next)) return;
+        if (!this.itemSent(next)) {
+          // Its counts wait for the walk; the data flowing meanwhile is still shown.
+          this.wholeLive();
+          return;
+        }
         this.queue.shift();
         continue;
       }
