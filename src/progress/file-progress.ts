@@ -140,7 +140,8 @@ export class FileProgress {
       if (next instanceof ItemMark) {
         if (!this.itemSent(next)) {
           // Its counts wait for the walk; the data flowing meanwhile is still shown.
-          this.wholeLive();
+          const file = this.queue.find((q): q is FileMark => q instanceof FileMark);
+          this.wholeLive(file?.size ?? 0);
           return;
         }
         this.queue.shift();
@@ -197,7 +198,7 @@ export class FileProgress {
   /** rsync's show_progress: the first line at the file's first data, then at most once a second. */
   private live(m: FileMark): void {
     if (this.whole) {
-      this.wholeLive();
+      this.wholeLive(m.size);
       return;
     }
     if (!m.shared || Atomics.load(this.counters, Counter.Batch) !== BigInt(m.batch)) return;
@@ -237,11 +238,13 @@ export class FileProgress {
 
   /**
    * progress2's live line: the data written so far by every worker (the files' batches run side by side,
-   * so the head file is not the only one moving), never less than a line showed before.
+   * so the head file is not the only one moving), never less than a line showed before, and never more
+   * than the files up to the head one (`head` bytes) hold: the next file's end line, which counts in list
+   * order as rsync's sender does, then never has to be raised to keep the figure from running backwards.
    */
-  private wholeLive(): void {
+  private wholeLive(head: number): void {
     const w = this.whole!;
-    const ofs = Math.max(w.shown, w.sent, Number(Atomics.load(this.counters, Counter.Bytes)));
+    const ofs = Math.max(w.shown, Math.min(w.sent + head, Number(Atomics.load(this.counters, Counter.Bytes))));
     if (ofs === 0) return;
     const line = this.rate.line(ofs, Math.max(w.size(), ofs), this.human);
     if (line === undefined) return;
