@@ -172,6 +172,17 @@ export function opsAt(batch: Uint8Array, indices: readonly number[]): Map<number
   return out;
 }
 
+/** Calls `each` with the size of every op of a batch, in order (no op decoded). */
+export function eachOpSize(batch: Uint8Array, each: (size: number) => void): void {
+  const b = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  for (let o = 0; o < b.length; ) {
+    const size = b.readDoubleLE(o + 32);
+    each(size);
+    const tail = b.readUInt8(o + 1) & OpFlag.Target ? size : 0;
+    o += OP_HEADER + pad8(b.readUInt32LE(o + 4) + b.readUInt32LE(o + 8) + tail);
+  }
+}
+
 /** The number of ops in a batch, from their lengths alone (run()'s outcome layout needs it). */
 export function countOps(batch: Uint8Array): number {
   const b = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);

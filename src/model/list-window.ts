@@ -50,6 +50,11 @@ export class ListWindow {
     return this.closed;
   }
 
+  /** Entries listed when the last list closed (0 before any has). */
+  get lastListed(): number {
+    return this.lastEnd;
+  }
+
   /** The walk enters a directory it counted. */
   enter(): void {
     if (this.waiting > 0) this.waiting--;

@@ -41,7 +41,9 @@ export interface RunTotals {
   /** Ops the run handed to its engines (0: a no-op, nothing created, changed or deleted). */
   ops?: number;
   /** Entries whose attributes alone changed, and the bytes rsync's generator sent its sender for them (run/item-bytes.ts). */
-  items?: { count: number; bytes: number };
+  items?: { count: number; bytes: number; exchange?: Exchange | undefined };
+  /** Bytes of the lines rsync's receiving side would have sent its client as messages ("created directory"). */
+  messages?: number;
   /** A local copy's -v summary and --stats bytes as rsync's two processes would have counted their stream (run/stream-totals.ts). */
   stream?: StreamTotals;
   /** The source's lists as scanTree recorded them, kept for those figures (run/stream-totals.ts). */
@@ -65,6 +67,39 @@ export interface DeltaTotals {
   matched: number;
   /** Bytes of the files that were searched (the rest of the data sent counts as literal). */
   searched: number;
+}
+
+/** A count of one side's writes in rsync's multiplexed frames (run/stream-out.ts MuxCounter). */
+export interface FrameCounter {
+  put(n: number): void;
+  flush(): void;
+  readonly written: number;
+  readonly length: number;
+}
+
+/** Each side's writes for the entries of one part of a run (run/item-bytes.ts). */
+export interface ExchangePart {
+  sender: FrameCounter;
+  generator: FrameCounter;
+}
+
+/** What the entries a local run created or sent added to each side of rsync's stream (run/item-bytes.ts). */
+export interface Exchange {
+  /** Each side's writes for the entries of rsync's first lot of lists, and for the rest. */
+  first: ExchangePart;
+  rest: ExchangePart;
+  /** The sender's writes for all of them as one stream. */
+  stream: FrameCounter;
+  /** Entries of the first lot. */
+  firstItems: number;
+  /** Regular files sent, and other entries created or replaced. */
+  files: number;
+  made: number;
+  /** Lists with a file sent, and the list (from 0) of the last file sent (-1: none). */
+  sendLists: number;
+  lastSendList: number;
+  /** The generator's "list done" frames before the last list's: [sender stream offset, lists] pairs. */
+  doneGroups: number[];
 }
 
 /** The bytes rsync's sender would have written and read on a local copy, and its list's share of them. */

@@ -43,9 +43,13 @@ export function newRootMode(c: Config, plan: Plan, local: boolean): number | und
   return (mode & 0o777) | 0o700;
 }
 
-export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter, mode?: number): void {
+/**
+ * Makes the destination directory rsync's receiver makes before it forks its generator, and returns the
+ * line it printed ("created directory ..."), which rsync's receiver sends its client as a message.
+ */
+export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter, mode?: number): string | undefined {
   const path = plan.destRoot;
-  if (destRootExists(engine, plan)) return;
+  if (destRootExists(engine, plan)) return undefined;
   let made = 1;
   if (c.mkpath) {
     made = 0;
@@ -71,7 +75,9 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
     // Named as the user wrote it: the operand, or its directory when a file gets a new name.
     let shown = plan.renamed ? dirName(c.dest) : c.dest;
     while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);
-    if (c.mkpath) reporter.print(`created ${made} director${made === 1 ? 'y' : 'ies'} for ${showPath(shown)}`);
-    else reporter.print(`created directory ${showPath(shown)}`);
+    const line = c.mkpath ? `created ${made} director${made === 1 ? 'y' : 'ies'} for ${showPath(shown)}` : `created directory ${showPath(shown)}`;
+    reporter.print(line);
+    return line;
   }
+  return undefined;
 }

@@ -10,6 +10,7 @@ import type { DirectRequest, PairListing } from '../model/listing.js';
 import { notePlanned } from '../util/tiering.js';
 import type { Frame, RunContext } from './context.js';
 import { BATCH_BYTES } from './sink.js';
+import { eachOpSize } from '../engine/batch.js';
 
 /** Whether a run may take the direct path, decided once per run from what stays the same all along. */
 const allowed = new WeakMap<RunContext, boolean>();
@@ -60,6 +61,12 @@ export async function planDirect(rc: RunContext, dir: Frame, chunk: PairListing)
   if (!d || d.count === 0) return;
   notePlanned(d.count);
   const t = rc.tally.totals;
+  // rsync's byte figures count what each file adds to its stream (item-bytes.ts): the files in the
+  // order encoded, numbered after the entries listed so far.
+  if (rc.items.exchanges) {
+    let listed = rc.tally.listedCount();
+    eachOpSize(d.ops, (size) => rc.items.sent(rc.lists, ++listed, size));
+  }
   t.listed.reg += d.count;
   t.created.reg += d.count;
   t.totalSize += d.bytes;

@@ -1,30 +1,187 @@
-// The bytes rsync's two processes exchange for an entry whose attributes alone change (a directory's
-// time, a file's permissions): its generator tells the sender the entry's index and item flags (itemize()
-// in generator.c sends them for any significant flag, -v or not), and the sender sends them back on
-// (send_files, an entry without ITEM_TRANSFER). The index is written as a difference from the one
-// before (io.c write_ndx: one byte for a step of 1..253), the flags as two bytes. Counted as the walk
-// meets each such entry, for the -v summary and --stats of a run that changed nothing else
-// (run/stream-totals.ts).
+// The bytes rsync's two processes exchange for the entries its generator acts on, counted as the walk
+// meets them, for the -v summary and --stats (run/stream-totals.ts). For each such entry rsync's
+// generator tells its sender the entry's index and item flags (generator.c itemize() for any
+// significant flag, -v or not; recv_generator for a transfer, followed by the 16-byte checksum header
+// of a file sent whole), and the sender writes them back (send_files): alone for an entry without
+// ITEM_TRANSFER (a new directory or link, changed attributes), or followed by the header, the file's data
+// as literal tokens and its checksum (run/wire-bytes.ts) for a transfer. The index is written as a
+// difference from the one before (io.c write_ndx: one byte for a step of 1..253), the flags as two bytes.
+// Attribute-only entries keep their own count and total (a run that changed nothing else, the no-op
+// model); with entries created or sent, each side's writes also go through counters of rsync's 64 KiB
+// multiplexed frames in the order rsync writes them (run/stream-out.ts): the generator's in two parts,
+// the entries of rsync's first lot of lists (the root's list, or a root's list of one entry and the
+// lists it takes along until one has entries: the generator writes them out when it waits for the next
+// list) and the rest; the sender's both as one stream (it answers as it reads, its frames cut where its
+// buffer fills) and split the same way (for a run that sends no data, where it waits after each part).
+// A directory's own entry is itemized when its list starts, as rsync's generator does (generate_files).
 
 import { NdxWriter } from '../remote/ndx.js';
 import type { ListWindow } from '../model/list-window.js';
+import type { Exchange, ExchangePart } from '../model/run-totals.js';
+import { MuxCounter } from './stream-out.js';
+import { TOKEN_CHUNK } from './wire-bytes.js';
 
 const FLAGS = 2;
+/**
+ * How far the sender's stream moves on while rsync's generator sleeps between two wake-ups by its
+ * receiver: lists finished within it are said done in one frame. rsync's own timing decides it; 32 KiB
+ * came closest to rsync's figures over the shapes measured (docs/options.md, issue 9).
+ */
+const DONE_SPAN = 32 * 1024;
+/** The checksum header before a file's data (count, block length, checksum length, remainder). */
+const SUM_HEAD = 16;
+const TOKEN = 4;
+
+/**
+ * rsync's index of an entry: under incremental recursion each list starts one past the last one's end
+ * (its first at 1), so the index is the place plus the lists before; a list sent whole starts at 0.
+ */
+function ndxOf(w: ListWindow, listed: number): number {
+  const place = w.place(listed);
+  return w.incremental ? place + w.current : place - 1;
+}
+
+const part = (): ExchangePart => ({ sender: new MuxCounter(), generator: new MuxCounter() });
 
 export class ItemBytes {
   private readonly ndx = new NdxWriter();
+  private readonly exchangeNdx = new NdxWriter();
   private readonly b = Buffer.allocUnsafe(8);
-  /** Entries itemized without a transfer, and the bytes one side wrote for them. */
+  /** Entries itemized without a transfer because their attributes alone changed, and the bytes one side wrote for them. */
   count = 0;
   bytes = 0;
+  private readonly first = part();
+  private readonly rest = part();
+  /** The sender's writes as one stream. */
+  private readonly stream = new MuxCounter();
+  private firstItems = 0;
+  /** Regular files sent, and other entries created or replaced. */
+  private files = 0;
+  private made = 0;
+  /** Lists with a file sent, and the list of the last file sent. */
+  private sendLists = 0;
+  private lastSendList = -1;
+  /** The receiver's "list done" answers before the last list's, grouped: [stream offset, lists] pairs. */
+  private readonly groups: number[] = [];
+  private groupStart = 0;
+  private groupCount = 0;
+
+  /**
+   * `sumLength`: the transfer checksum's length (wire-bytes.ts xferSumLength). `exchanges`: whether the
+   * run will print the figures (stream-list.ts streamFigures); without it only the attribute-only
+   * total is kept.
+   */
+  constructor(
+    private readonly sumLength = 16,
+    readonly exchanges = true,
+  ) {}
 
   /** An entry just counted in the list (`listed` entries so far, `w` the walk's lists) whose attributes alone change. */
   note(w: ListWindow, listed: number): void {
-    const place = w.place(listed);
-    // rsync's index: under incremental recursion each list starts one past the last one's end (its
-    // first at 1), so the index is the place plus the lists before; a list sent whole starts at 0.
-    const index = w.incremental ? place + w.current : place - 1;
     this.count++;
-    this.bytes += this.ndx.encodeInto(index, this.b, 0) + FLAGS;
+    this.bytes += this.index(w, listed) + FLAGS;
+    if (!this.exchanges) return;
+    const n = this.exchangeIndex(w, listed);
+    this.both(w, [n, FLAGS], [n, FLAGS]);
+  }
+
+  /** A directory whose attributes alone change (the no-op model's total, and the exchange). */
+  dirNote(w: ListWindow, listed: number): void {
+    this.count++;
+    this.bytes += this.index(w, listed) + FLAGS;
+    // In the exchange where the walk meets it: a re-sync that starts with scanTree does not enter a
+    // directory it found clean inside, so dirList would never see it.
+    if (!this.exchanges) return;
+    const n = this.exchangeIndex(w, listed);
+    this.both(w, [n, FLAGS], [n, FLAGS]);
+  }
+
+  /**
+   * The walk starts a directory's own list: rsync's generator itemizes a new directory there, with the
+   * index just before its list's first entry (generate_files). (One whose attributes alone change is
+   * counted where the walk lists it, dirNote: near enough for the frames, and seen in every walk.)
+   */
+  dirList(w: ListWindow, action: string | undefined): void {
+    if (action !== 'create' || !w.incremental || !this.exchanges) return;
+    this.made++;
+    const n = this.exchangeNdx.encodeInto(w.lastListed + w.current, this.b, 0);
+    this.both(w, [n, FLAGS], [n, FLAGS]);
+  }
+
+  /** A link, device or special the run creates or replaces (rsync itemizes it: no data follows). */
+  created(w: ListWindow, listed: number): void {
+    if (!this.exchanges) return;
+    const n = this.exchangeIndex(w, listed);
+    this.made++;
+    this.both(w, [n, FLAGS], [n, FLAGS]);
+  }
+
+  /** A regular file of `size` bytes sent whole. */
+  sent(w: ListWindow, listed: number, size: number): void {
+    if (!this.exchanges) return;
+    const n = this.exchangeIndex(w, listed);
+    this.files++;
+    if (w.current !== this.lastSendList) {
+      if (this.lastSendList >= 0) this.listDone(this.stream.length);
+      this.sendLists++;
+      this.lastSendList = w.current;
+    }
+    const writes = [n, FLAGS, SUM_HEAD];
+    for (let left = size; left > 0; left -= TOKEN_CHUNK) writes.push(TOKEN, Math.min(left, TOKEN_CHUNK));
+    writes.push(TOKEN, this.sumLength);
+    this.both(w, writes, [n, FLAGS, SUM_HEAD]);
+  }
+
+  /**
+   * A list with files sent ends at `offset` of the sender's stream: rsync's receiver finishes it about
+   * when it has read that far, and its generator, woken by the receiver, says so for every list finished
+   * since it last woke, in one frame. Lists finished within DONE_SPAN bytes of the stream share one.
+   */
+  private listDone(offset: number): void {
+    if (this.groupCount > 0 && offset - this.groupStart < DONE_SPAN) {
+      this.groupCount++;
+      return;
+    }
+    if (this.groupCount > 0) this.groups.push(this.groupStart, this.groupCount);
+    this.groupStart = offset;
+    this.groupCount = 1;
+  }
+
+  /** What the created and sent entries added, or undefined when there were none. */
+  exchange(): Exchange | undefined {
+    if (this.files + this.made === 0) return undefined;
+    return {
+      first: this.first,
+      rest: this.rest,
+      stream: this.stream,
+      firstItems: this.firstItems,
+      files: this.files,
+      made: this.made,
+      sendLists: this.sendLists,
+      lastSendList: this.lastSendList,
+      doneGroups: this.groupCount > 0 ? [...this.groups, this.groupStart, this.groupCount] : this.groups,
+    };
+  }
+
+  /** The bytes of an entry's index for the attribute-only total. */
+  private index(w: ListWindow, listed: number): number {
+    return this.ndx.encodeInto(ndxOf(w, listed), this.b, 0);
+  }
+
+  /** The bytes of an entry's index in the exchange's order (directories at their own lists). */
+  private exchangeIndex(w: ListWindow, listed: number): number {
+    return this.exchangeNdx.encodeInto(ndxOf(w, listed), this.b, 0);
+  }
+
+  private both(w: ListWindow, sender: number[], generator: number[]): void {
+    // The first lot: every list closed so far holds the root's entry at most.
+    const inFirst = w.incremental && w.lastListed <= 1;
+    const to = inFirst ? this.first : this.rest;
+    if (inFirst) this.firstItems++;
+    for (const n of sender) {
+      to.sender.put(n);
+      this.stream.put(n);
+    }
+    for (const n of generator) to.generator.put(n);
   }
 }

@@ -68,6 +68,8 @@ import { monotonicMs } from '../util/monotonic.js';
 import { ShrunkFiles, redoShrunk } from './redo.js';
 import { ListWindow } from '../model/list-window.js';
 import { ItemBytes } from './item-bytes.js';
+import { xferSumLength } from './wire-bytes.js';
+import { streamFigures } from './stream-list.js';
 
 export interface TransferInput {
   config: Config;
@@ -168,7 +170,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // --no-whole-file: the delta search's figures (a dry run sends nothing, so it searches nothing; a
   // pull's delta ran over the wire, and its figures are the protocol's).
   if (c.localDelta && !c.dryRun && !input.wrapSource) tally.totals.delta = noDelta();
-  if (plan.createDest) makeDestRoot(c, engine, plan, reporter, newRootMode(c, plan, input.wrapSource === undefined));
+  if (plan.createDest) {
+    const made = makeDestRoot(c, engine, plan, reporter, newRootMode(c, plan, input.wrapSource === undefined));
+    // rsync's receiver sends that line to its client as a message: a frame header and the line.
+    if (made !== undefined) tally.totals.messages = (tally.totals.messages ?? 0) + 4 + Buffer.byteLength(made, 'latin1') + 1;
+  }
   // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
   if (c.backupDir !== undefined && receiverOutput(c).info.BACKUP > 0 && !c.json) {
     const there = engine.lstat(Buffer.from(posix.resolve(plan.destRoot.toString('latin1'), Buffer.from(c.backupDir).toString('latin1')), 'latin1'));
@@ -240,7 +246,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     charsets,
     trace,
     lists: new ListWindow(c.incRecursive, byFile && !c.dryRun),
-    items: new ItemBytes(),
+    items: new ItemBytes(xferSumLength(c.xferSum), streamFigures(c)),
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),
@@ -316,7 +322,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     tally.totals.ops = sink.opsAdded;
-    tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes };
+    tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes, exchange: rc.items.exchange() };
     await sink.close();
     order?.close();
     ctx?.close();

@@ -44,6 +44,11 @@ export function unmodelled(c: Config): string | undefined {
   return undefined;
 }
 
+/** Whether the run's -v summary, --stats or --log-file will print rsync's byte figures worked out (stream-totals.ts). */
+export function streamFigures(c: Config): boolean {
+  return !c.json && !c.dryRun && (c.info.STATS > 0 || c.logFile !== undefined) && unmodelled(c) === undefined;
+}
+
 /**
  * Whether scanTree records the source's lists for the byte figures as it scans (spec.ts treeQuery): only
  * when the figures will be printed (the -v summary, --stats, --log-file; not under --json) for a run

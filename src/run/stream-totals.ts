@@ -12,15 +12,21 @@
 //   NDX_DONEs (the phases, and protocol 31's late-delete phase) with --delete's statistics, and the
 //   sender's two last NDX_DONEs. Each frame has a 4-byte header; a frame is cut at rsync's 64 KiB buffer.
 // An entry whose attributes alone change adds its index and item flags both ways (run/item-bytes.ts).
-// Outside what is worked out here (anything else changed, -vv or -ii, whose generator names every entry to
-// the sender, lists sent in several lots as rsync's 1,000-entry lookahead spreads them over the
-// generator's answers, and the options stream-list.ts leaves out), the caller keeps its plain figures.
+// A run that creates entries and sends files whole adds, per entry, what rsync's generator asks and its
+// sender answers (item-bytes.ts counts it as the walk goes), framed as below (exchanged, session); its
+// lists may then go beyond the first 1,000-entry round, counted among the data. Where rsync's processes
+// wait on each other decides a few of those frames, so rsync's own figures for such a run move by a few
+// bytes from run to run; these come within that (docs/options.md, issue 9).
+// Outside what is worked out here (deletions, errors, -vv or -ii, whose generator names every entry to
+// the sender, a no-op's lists sent in several lots as rsync's 1,000-entry lookahead spreads them over
+// the generator's answers, the options exchanged() and stream-list.ts leave out), the caller keeps its
+// plain figures.
 // The lists come from scanTree's record when it made one (counted in C, native/streamlist.c, the
 // counter's state handed over and back around each list), else from a walk here (stream-list.ts).
 
 import type { Config } from '../model/config.js';
 import type { Engine } from '../engine/engine.js';
-import type { RunTotals, StreamTotals } from '../model/run-totals.js';
+import type { Exchange, ExchangePart, RunTotals, StreamTotals } from '../model/run-totals.js';
 import type { RecordedLists } from '../model/listing.js';
 import { NdxWriter, NDX_FLIST_EOF } from '../remote/ndx.js';
 import { MuxCounter } from './stream-out.js';
@@ -34,6 +40,12 @@ const NDX_FLIST_OFFSET = -101;
 /** rsync's MIN_FILECNT_LOOKAHEAD: the entries the sender keeps listed ahead of the generator. */
 const LOOKAHEAD = 1000;
 const HEADER = 4;
+/**
+ * What the sender's socket holds beyond what the receiver has read (Linux's default socket buffer): a
+ * "list done" the receiver sends later than this before the stream's end reaches a sender that has
+ * finished sending, and is answered in a frame of its own.
+ */
+const IN_FLIGHT = 212992;
 /** NDX_DEL_STATS (0xff and its step) and five zero counts: --delete's statistics of a run that deleted nothing. */
 const DEL_STATS = 7;
 
@@ -49,10 +61,51 @@ function quiet(c: Config, t: RunTotals): boolean {
   return t.ops !== undefined && t.ops <= items && !(t.plannedFiles > 0) && none(t.created) && none(t.deleted) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0 && c.info.NAME < 2 && c.itemize < 2;
 }
 
+/**
+ * Whether every entry the run acted on was a plain one of rsync's whole-file exchange (run/item-bytes.ts
+ * counted them all): files sent whole with no basis of another name, other entries created, attributes
+ * set; nothing deleted, failed, redone, or written by the options that change what the two sides say
+ * (a dry run's requests without data, a --*-dest or -y basis, a partial file, --inplace/--append, the
+ * delta search, -H's links, --remove-source-files' acknowledgements, --delay-updates).
+ */
+function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
+  const made = t.created.dir + t.created.link + t.created.dev + t.created.special;
+  return (
+    !c.dryRun &&
+    x.files === t.plannedFiles &&
+    x.made >= made &&
+    none(t.deleted) &&
+    t.ioErrors === 0 &&
+    t.vanished === 0 &&
+    t.errors.length === 0 &&
+    !(t.xferErrors! > 0) &&
+    t.redo === undefined &&
+    t.delta === undefined &&
+    c.info.NAME < 2 &&
+    c.itemize < 2 &&
+    c.linkDest.length + c.compareDest.length + c.copyDest.length === 0 &&
+    !c.fuzzy &&
+    c.partialDir === undefined &&
+    !c.inplace &&
+    !c.append &&
+    !c.localDelta &&
+    !c.hardLinks &&
+    !c.removeSourceFiles &&
+    !c.delayUpdates
+  );
+}
+
 /** The figures, or undefined where they are not worked out (see above). */
 export function streamTotals(c: Config, t: RunTotals, engine: Engine): StreamTotals | undefined {
-  if (unmodelled(c) !== undefined || !quiet(c, t)) return undefined;
+  if (unmodelled(c) !== undefined) return undefined;
+  const x = t.items?.exchange;
+  const still = quiet(c, t);
+  if (!still && !(x && exchanged(c, t, x))) return undefined;
   try {
+    if (!still) {
+      const s = session(c, engine, t.lists, x);
+      return s && { ...s, received: s.received + (t.messages ?? 0) };
+    }
     const s = session(c, engine, t.lists);
     // The items go out among the generator's NDX_DONEs, and come back among the sender's.
     const items = t.items?.bytes ?? 0;
@@ -83,7 +136,7 @@ function recordedCounter(c: Config, r: RecordedLists, out: MuxCounter): (l: Reco
   };
 }
 
-function session(c: Config, engine: Engine, recorded: RecordedLists | undefined): StreamTotals | undefined {
+function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, x?: Exchange): StreamTotals | undefined {
   const out = new MuxCounter();
   const enc = listEncoder(c, c.protocol ?? 32);
   const counted = recorded ? recordedCounter(c, recorded, out) : undefined;
@@ -135,8 +188,14 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined)
       ahead += send(next.value);
       next = it.next();
     }
-    // More lists than one round sends: rsync spreads them over the generator's answers.
-    if (!next.done) return undefined;
+    // More lists than one round sends: rsync spreads them over the generator's answers. Where entries
+    // were sent they are sent as the answers come, among the data (their bytes counted, their place
+    // between the data's frames not worked out); a run that sends nothing is not worked out.
+    if (!next.done && !(x && x.files > 0)) return undefined;
+    while (!next.done) {
+      send(next.value);
+      next = it.next();
+    }
     eof();
     listBytes += out.written - before;
     out.flush();
@@ -146,13 +205,60 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined)
   let sent = out.written;
   let received = 0;
   const early = inFirst - 1;
-  if (early > 0) {
-    received += HEADER + early;
-    sent += HEADER + early;
-  }
   const rest = lists - Math.max(early, 0);
-  received += HEADER + rest;
-  sent += HEADER + rest;
+  if (x && x.files > 0) {
+    // Files sent: rsync's generator writes out the first lot's requests when it waits for the next list,
+    // and the rest as its buffer fills or it waits; it says a list is done (NDX_DONE) once the receiver
+    // has finished the list's files: at once for a list with nothing sent (among its requests), for the
+    // others when the receiver wakes it (lists finished close together share a frame: item-bytes.ts),
+    // and the last list with a file sent together with the lists after it. The sender answers as it
+    // reads, in one stream cut where its buffer fills; a "done" reaching it while it still has data to
+    // send is echoed among the data, the later ones in frames of their own. Where rsync's processes
+    // wait on each other decides some of these frames, so rsync's own figures move by a few bytes from
+    // run to run; these are its usual ones.
+    const last = x.lastSendList;
+    const quietLists = last - (x.sendLists - 1);
+    for (let i = 0; i < quietLists; i++) x.rest.generator.put(1);
+    if (x.firstItems > 0) {
+      x.first.generator.flush();
+      received += x.first.generator.written;
+    }
+    x.rest.generator.flush();
+    received += x.rest.generator.written + HEADER + (lists - last);
+    const g = x.doneGroups;
+    for (let i = 0; i < g.length; i += 2) received += HEADER + g[i + 1]!;
+    const end = x.stream.length;
+    let alone = 0;
+    for (let i = 0; i < g.length; i += 2) {
+      if (g[i]! < end - IN_FLIGHT) for (let j = 0; j < g[i + 1]!; j++) x.stream.put(1);
+      else alone += HEADER + g[i + 1]!;
+    }
+    for (let i = 0; i < quietLists; i++) x.stream.put(1);
+    x.stream.flush();
+    sent += x.stream.written + alone + HEADER + (lists - last);
+  } else if (x) {
+    // Entries created, nothing sent: as a no-op's frames, each part's items with its NDX_DONEs, and the
+    // first lot's apart whenever it has any (the generator waits for the next list with them held).
+    const frame = (p: ExchangePart, dones: number): void => {
+      for (let i = 0; i < dones; i++) {
+        p.generator.put(1);
+        p.sender.put(1);
+      }
+      p.generator.flush();
+      p.sender.flush();
+      received += p.generator.written;
+      sent += p.sender.written;
+    };
+    if (early > 0 || x.firstItems > 0) frame(x.first, Math.max(early, 0));
+    frame(x.rest, rest);
+  } else {
+    if (early > 0) {
+      received += HEADER + early;
+      sent += HEADER + early;
+    }
+    received += HEADER + rest;
+    sent += HEADER + rest;
+  }
   // --delete-delay deletes after the transfer: its statistics and the last NDX_DONE come after the
   // sender took its figures.
   if (c.deleteMode === 'delay') received += HEADER + 2;

@@ -93,6 +93,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     async (dir) => {
       rc.treeLines.upTo(dir.rel);
       rc.lists.enter();
+      if (!c.dryRun) rc.items.dirList(rc.lists, dir.pending?.verdict.action);
       const subdirs = await transferDir(rc, dir);
       // The directory's list is whole: rsync's sender counts it at once (--progress's figures).
       rc.lists.close(rc.tally.listedCount(), subdirs.length);
@@ -101,6 +102,19 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     rc,
   );
   rc.treeLines.flush();
+  recordLists(rc, scanSrc, root.rel);
+}
+
+/**
+ * rsync's byte figures of a run that created and sent entries count the source's lists (stream-totals.ts).
+ * A re-sync's scanTree recorded them as it went; a run that did not start with one (a fresh copy) has
+ * them recorded now by a scan of the finished tree, in C, instead of a second walk in JavaScript.
+ */
+function recordLists(rc: RunContext, scanSrc: Buffer, rel: Buffer): void {
+  const t = rc.tally.totals;
+  if (t.lists || !rc.items.exchanges || rc.c.sources.length !== 1) return;
+  const scan = rc.source.dirtyDirs(scanSrc, rel);
+  if (scan !== undefined && !isFailure(scan) && scan.lists) t.lists = scan.lists;
 }
 
 /** A root whose destination name is converted by --iconv; undefined (reported) when it cannot be. */
