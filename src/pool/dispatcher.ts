@@ -20,6 +20,7 @@ import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js
 import { FdRetry, runSetAside } from './fd-retry.js';
 import { startingBatch } from './live.js';
 import { reclaimTask } from './task-state.js';
+import { SharedSlots } from './shared-slots.js';
 import { holdOptimizer, releaseOptimizer } from '../util/tiering.js';
 import type { TaskResult } from './worker.js';
 import { loadPackage } from '../util/packages.js';
@@ -149,6 +150,8 @@ export class Dispatcher {
   private inFlight = new Map<Promise<void>, Held>();
   private readonly retry = new FdRetry(64 * 1024);
   private maxInFlight: number;
+  /** The shared memory batches go to the workers in. */
+  private readonly slots: SharedSlots;
   /**
    * Whether this thread runs a small batch itself when the pool is busy (not under --progress,
    * --partial or --bwlimit, which keep batches off this thread; not once descriptors ran short).
@@ -170,6 +173,7 @@ export class Dispatcher {
     // --progress: one batch queued behind the running one, so the walk keeps a step ahead of the copy.
     this.maxInFlight = this.o.live ? 2 : Math.max(2, o.workers * 2);
     this.budget = o.inlineBudget ?? INLINE_BUDGET;
+    this.slots = new SharedSlots(this.maxInFlight + 1);
     this.helps = !this.o.live && !o.noInline && this.budget.ms > 0 && this.budget.batchBytes > 0;
     // The job starts small: V8 optimizes nothing more until it proves large (util/tiering.ts).
     holdOptimizer();
@@ -256,17 +260,26 @@ export class Dispatcher {
       await yieldToLoop();
       return;
     }
-    item.state = new Int32Array(new SharedArrayBuffer(4));
-    // Not transferred: the batch is small next to the data it describes, and keeping it lets EMFILE
-    // failures be re-run from it.
-    const task = { batch: item.batch, count: item.count, outcomes: item.outcomes, seq: item.seq, state: item.state };
+    // The worker gets a copy in shared memory (shared-slots.ts: it allocates nothing per batch); this
+    // thread keeps its own, from which EMFILE failures are re-run. --progress's outcomes are shared
+    // already and go as they are.
+    const shared = item.outcomes !== undefined && item.outcomes.buffer instanceof SharedArrayBuffer;
+    const slot = this.slots.take(item.batch, shared ? 0 : (item.outcomes?.length ?? item.count));
+    item.state = slot.state;
+    const outcomes = shared ? item.outcomes! : slot.outcomes;
+    const task = { batch: slot.batch, count: item.count, outcomes, seq: item.seq, state: item.state };
     // The balancer reads it (piscina hands it the task's queue options; a symbol is not posted to the worker).
     if (this.helps && item.bytes > this.budget.batchBytes) Object.assign(task, { [this.queueOptions!]: BIG });
     const p: Promise<void> = pool
       .run(task)
       .then(
         (r: TaskResult) => {
-          if (!item.reclaimed) this.done(item, r.failures, r.outcomes);
+          if (item.reclaimed) return;
+          // Out of the slot before it serves another batch (a worker that made its own sends them back).
+          const got = r.outcomes ?? outcomes;
+          const out = shared ? got : (item.outcomes ?? new Uint8Array(got.length));
+          if (out !== got) out.set(got);
+          this.done(item, r.failures, out);
         },
         // A worker that could not start its engine (or died): run the batch here instead, and stop using
         // the pool (abandonPool).
@@ -278,7 +291,11 @@ export class Dispatcher {
           void this.abandonPool();
         },
       )
-      .finally(() => this.inFlight.delete(p));
+      .finally(() => {
+        this.inFlight.delete(p);
+        // The worker has answered (or died): it reads the slot no more.
+        this.slots.give(slot);
+      });
     this.inFlight.set(p, item);
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight.keys());
   }

@@ -27,7 +27,8 @@ export interface Task {
 
 export interface TaskResult {
   failures: OpFailure[];
-  outcomes: Uint8Array;
+  /** The outcomes, when the task brought no array for them (the dispatcher's are shared: pool/shared-slots.ts). */
+  outcomes?: Uint8Array;
 }
 
 let ctx: EngineContext | undefined;
@@ -60,10 +61,10 @@ if (up) Atomics.add(up, 0, 1);
 export default function runBatch(task: Task): TaskResult {
   // Claimed before the engine opens: a worker that cannot open it has begun nothing (the batch then runs
   // on the main thread).
-  if (!claimTask(task.state)) return { failures: [], outcomes: new Uint8Array(0) };
+  if (!claimTask(task.state)) return { failures: [] };
   ctx ??= open();
-  const outcomes = task.outcomes ?? new Uint8Array(task.count);
   if (task.seq !== undefined) startingBatch((workerData as Data).opts.counters, task.seq);
-  const failures = ctx.run(task.batch, outcomes);
-  return { failures, outcomes };
+  if (task.outcomes) return { failures: ctx.run(task.batch, task.outcomes) };
+  const outcomes = new Uint8Array(task.count);
+  return { failures: ctx.run(task.batch, outcomes), outcomes };
 }

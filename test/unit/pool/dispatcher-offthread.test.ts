@@ -21,7 +21,8 @@ class FakePiscina {
     if (o.workerData?.up) Atomics.add(o.workerData.up, 0, 1);
   }
   run(task: Task): Promise<TaskResult> {
-    pool.tasks.push(task);
+    // The batch as sent: its shared slot serves another batch once this one is answered.
+    pool.tasks.push({ ...task, batch: task.batch.slice() });
     return Promise.resolve({ failures: [], outcomes: new Uint8Array(task.count).fill(1) });
   }
   on(): void {}

@@ -318,6 +318,33 @@ describe('Dispatcher: a pool', () => {
     expect(pool.destroyed).toBe(1);
   });
 
+  it('a worker gets its batch, outcomes and claim word in shared memory, reused once the batch is answered', async () => {
+    const { opts, outcomes } = options(recorder().ctx, POOL_NOW);
+    const d = new Dispatcher(opts);
+    const mine = batch('a');
+    await d.submit(mine, 1, 1);
+    const first = pool.pending[0]!.task;
+    expect(first.batch.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(first.outcomes!.buffer).toBe(first.batch.buffer);
+    expect(first.state!.buffer).toBe(first.batch.buffer);
+    expect(names(first.batch)).toEqual(['a']);
+    // As the pool worker does: it writes the outcomes in place and sends none back.
+    const p = pool.pending.shift()!;
+    p.task.outcomes!.fill(3);
+    p.resolve({ failures: [] });
+    await tick();
+    expect(outcomes).toEqual([[1, [3]]]);
+    // The next batch takes the same memory; the outcomes reported before are a copy.
+    await d.submit(batch('b'), 1, 2);
+    const second = pool.pending[0]!.task;
+    expect(second.batch.buffer).toBe(first.batch.buffer);
+    expect([...second.outcomes!]).toEqual([0]);
+    expect(names(second.batch)).toEqual(['b']);
+    expect(outcomes).toEqual([[1, [3]]]);
+    finish();
+    await d.drain();
+  });
+
   it('keeps at most two batches per worker in flight: submit waits for room', async () => {
     const d = new Dispatcher(options(recorder().ctx, { workers: 2, ...POOL_NOW }).opts);
     await d.submit(batch('0'), 1);
