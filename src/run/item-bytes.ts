@@ -50,6 +50,13 @@ export class ItemBytes {
   /** Entries itemized without a transfer because their attributes alone changed, and the bytes one side wrote for them. */
   count = 0;
   bytes = 0;
+  /**
+   * What rsync's generator has written to its sender so far for the entries it acted on (an entry's
+   * index and flags, a transfer's checksum header), kept whether or not the figures are printed: where
+   * its 64 KiB buffer would have filled, rsync's sender gets the requests and prints their names
+   * (line-order.ts).
+   */
+  generated = 0;
   private readonly first = part();
   private readonly rest = part();
   /** The sender's writes as one stream. */
@@ -79,7 +86,9 @@ export class ItemBytes {
   /** An entry just counted in the list (`listed` entries so far, `w` the walk's lists) whose attributes alone change. */
   note(w: ListWindow, listed: number): void {
     this.count++;
-    this.bytes += this.index(w, listed) + FLAGS;
+    const head = this.index(w, listed) + FLAGS;
+    this.bytes += head;
+    this.generated += head;
     if (!this.exchanges) return;
     const n = this.exchangeIndex(w, listed);
     this.both(w, [n, FLAGS], [n, FLAGS]);
@@ -88,7 +97,9 @@ export class ItemBytes {
   /** A directory whose attributes alone change (the no-op model's total, and the exchange). */
   dirNote(w: ListWindow, listed: number): void {
     this.count++;
-    this.bytes += this.index(w, listed) + FLAGS;
+    const head = this.index(w, listed) + FLAGS;
+    this.bytes += head;
+    this.generated += head;
     // In the exchange where the walk meets it: a re-sync that starts with scanTree does not enter a
     // directory it found clean inside, so dirList would never see it.
     if (!this.exchanges) return;
@@ -102,7 +113,9 @@ export class ItemBytes {
    * counted where the walk lists it, dirNote: near enough for the frames, and seen in every walk.)
    */
   dirList(w: ListWindow, action: string | undefined): void {
-    if (action !== 'create' || !w.incremental || !this.exchanges) return;
+    if (action !== 'create') return;
+    this.generated += 1 + FLAGS;
+    if (!w.incremental || !this.exchanges) return;
     this.made++;
     const n = this.exchangeNdx.encodeInto(w.lastListed + w.current, this.b, 0);
     this.both(w, [n, FLAGS], [n, FLAGS]);
@@ -110,6 +123,7 @@ export class ItemBytes {
 
   /** A link, device or special the run creates or replaces (rsync itemizes it: no data follows). */
   created(w: ListWindow, listed: number): void {
+    this.generated += 1 + FLAGS;
     if (!this.exchanges) return;
     const n = this.exchangeIndex(w, listed);
     this.made++;
@@ -118,6 +132,7 @@ export class ItemBytes {
 
   /** A regular file of `size` bytes sent whole. */
   sent(w: ListWindow, listed: number, size: number): void {
+    this.generated += 1 + FLAGS + SUM_HEAD;
     if (!this.exchanges) return;
     const n = this.exchangeIndex(w, listed);
     this.files++;

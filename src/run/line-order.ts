@@ -4,16 +4,21 @@
 //    generator prints in file-list order, so while a compare's line is unknown, every stdout line after it
 //    waits in a queue behind a reserved place; the place is filled from the outcome, and the queue is
 //    written out up to the next place still open. The work stays parallel: only lines are held.
-//  - -vv: in a local rsync the generator's own lines ("is uptodate", deletions) go to the client at once as
-//    messages, while an entry's -v line is printed by the sender from the index the generator queues in its
-//    data buffer, which it writes out only when the pass over the list ends (docs/options.md, issue 9). So each such
-//    "sender line" takes its place in the queue like any other line, and is written out after the pass.
+//  - -v, -vv: in a local rsync the generator's own lines ("is uptodate", deletions) go to the client at once
+//    as messages, while an entry's -v line is printed by the sender from the index the generator queues in
+//    its data buffer, which it writes out when the buffer fills (64 KiB: some 3,400 files' requests) or the
+//    pass over the list ends (docs/options.md, issue 9). So each such "sender line" takes its place in the
+//    queue like any other line, and is written out when the generator's buffer would have filled (counted
+//    by run/item-bytes.ts) or after the pass: at most a buffer's worth of names is held.
 //  - --copy-unsafe-links at -v: rsync's sender prints "copying unsafe symlink" as it lists a link, and it lists
 //    every directory ahead of the generator (its lookahead is 1,000 entries), so these lines come before any
 //    line of the generator's (deletions, names). A place at the head of the queue takes them as the walk meets
 //    them; every other stdout line waits behind it until the pass ends.
 
 import { opendirSync } from 'node:fs';
+
+/** What rsync's generator holds for its sender before it writes it out: its 64 KiB buffer, less the frame header. */
+const GENERATOR_BUFFER = 64 * 1024 - 4;
 import type { Reporter } from '../progress/reporter.js';
 import { baseName, dirName } from '../util/names.js';
 
@@ -33,6 +38,8 @@ export class LineOrder {
   readonly sender: ((line: string) => void) | undefined;
   /** The pass is over: sender lines are written at their turn. */
   private released = false;
+  /** `generated` when the held sender lines were last written out. */
+  private flushedAt = 0;
   /** Writing to the real reporter (filling a place writes its own lines without queueing them). */
   private direct = false;
   /** The place of the sender's list-time lines (holds.listing), open until the pass ends. */
@@ -41,8 +48,10 @@ export class LineOrder {
 
   constructor(
     inner: Reporter,
-    /** What is held: -c's compares (places reserved by hold()), -vv's sender lines. */
+    /** What is held: -c's compares (places reserved by hold()), -v's sender lines. */
     private readonly holds: { compares: boolean; senderLate: boolean; listing?: boolean },
+    /** The bytes rsync's generator has queued for its sender so far (run/item-bytes.ts generated). */
+    generated?: () => number,
   ) {
     this.inner = inner;
     if (holds.listing) {
@@ -60,7 +69,21 @@ export class LineOrder {
       info: held((l) => inner.info(l)),
     };
     // Its turn in the queue puts it on the late list, so late lines keep the list's order among themselves.
-    this.sender = holds.senderLate ? held((l) => (this.released ? inner.item(l) : this.late.push(() => inner.item(l)))) : undefined;
+    this.sender = holds.senderLate
+      ? held((l) => {
+          if (this.released) {
+            inner.item(l);
+            return;
+          }
+          // rsync's generator buffer filled before this entry's request: the names before it go out.
+          const g = generated?.() ?? 0;
+          if (g - this.flushedAt > GENERATOR_BUFFER) {
+            this.flushedAt = g;
+            this.late.splice(0).forEach((w) => w());
+          }
+          this.late.push(() => inner.item(l));
+        })
+      : undefined;
   }
 
   /** Reserve the place of an entry whose line is known later (none when compares keep no order). */

@@ -116,7 +116,8 @@ function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection
 export async function transfer(input: TransferInput): Promise<RunTotals> {
   const { config: c, plan, filters, abort } = input;
   // -c's compares settle after later entries are planned: their lines keep rsync's order through a queue
-  // (--progress orders its own lines by file). -vv: the lines rsync's sender prints come after the pass
+  // (--progress orders its own lines by file). -v, -vv: the lines rsync's sender prints come when its generator
+  // writes out its requests (its buffer full, or the pass over)
   // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name).
   // --progress, and a local run's --info=progress2, draw their lines file by file through the reporter's
   // queue (progress/file-progress.ts), which keeps every stdout line in its file's place.
@@ -129,7 +130,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (trace && filters?.hasDirMerge && trace.levels.filter) filters.dirTrace = trace.mergeRead;
   // --copy-unsafe-links at -v: the sender's "copying unsafe symlink" lines come before the generator's.
   const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !byFile;
-  const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }) : undefined;
+  const items = new ItemBytes(xferSumLength(c.xferSum), streamFigures(c));
+  const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }, () => items.generated) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
   const engine = input.engine;
@@ -246,7 +248,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     charsets,
     trace,
     lists: new ListWindow(c.incRecursive, byFile && !c.dryRun),
-    items: new ItemBytes(xferSumLength(c.xferSum), streamFigures(c)),
+    items,
     hardLinks: new HardLinkGroups(),
     treeLines: new TreeDirLines(),
     sharedInodes: new SharedInodes(),

@@ -29,6 +29,28 @@ describe('LineOrder', () => {
     expect(out.slice(-1)).toEqual(['f']);
   });
 
+  it("-v: once rsync's generator would have filled its 64 KiB buffer, the sender lines held so far go out", () => {
+    const { out, reporter } = recorder();
+    let generated = 0;
+    const o = new LineOrder(reporter, { compares: false, senderLate: true }, () => generated);
+    // Each file's request: its index, flags and checksum header (19 bytes).
+    for (let i = 0; i < 3449; i++) {
+      generated += 19;
+      o.sender!(`f${i}`);
+    }
+    expect(out).toEqual([]);
+    // The next request would not fit: what came before it goes out, it waits.
+    generated += 19;
+    o.sender!('f3449');
+    expect(out.length).toBe(3449);
+    expect(out[3448]).toBe('f3448');
+    o.reporter.item('deleting z');
+    expect(out.slice(-1)).toEqual(['deleting z']);
+    o.release();
+    expect(out.slice(-1)).toEqual(['f3449']);
+    o.close();
+  });
+
   it("-c -vv: a compare's sender line keeps its list place among the sender lines, whenever it is filled", () => {
     const { out, reporter } = recorder();
     const o = new LineOrder(reporter, { compares: true, senderLate: true });
