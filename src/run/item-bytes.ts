@@ -83,7 +83,11 @@ export class ItemBytes {
     readonly exchanges = true,
   ) {}
 
-  /** An entry just counted in the list (`listed` entries so far, `w` the walk's lists) whose attributes alone change. */
+  /**
+   * An entry just counted in the list (`listed` entries so far, `w` the walk's lists) whose attributes
+   * alone change. A directory's too, where the walk meets it rather than where its own list starts: a
+   * re-sync that starts with scanTree does not enter a directory it found clean inside.
+   */
   note(w: ListWindow, listed: number): void {
     this.count++;
     const head = this.index(w, listed) + FLAGS;
@@ -94,23 +98,10 @@ export class ItemBytes {
     this.both(w, [n, FLAGS], [n, FLAGS]);
   }
 
-  /** A directory whose attributes alone change (the no-op model's total, and the exchange). */
-  dirNote(w: ListWindow, listed: number): void {
-    this.count++;
-    const head = this.index(w, listed) + FLAGS;
-    this.bytes += head;
-    this.generated += head;
-    // In the exchange where the walk meets it: a re-sync that starts with scanTree does not enter a
-    // directory it found clean inside, so dirList would never see it.
-    if (!this.exchanges) return;
-    const n = this.exchangeIndex(w, listed);
-    this.both(w, [n, FLAGS], [n, FLAGS]);
-  }
-
   /**
    * The walk starts a directory's own list: rsync's generator itemizes a new directory there, with the
    * index just before its list's first entry (generate_files). (One whose attributes alone change is
-   * counted where the walk lists it, dirNote: near enough for the frames, and seen in every walk.)
+   * counted where the walk lists it, note(): near enough for the frames, and seen in every walk.)
    */
   dirList(w: ListWindow, action: string | undefined): void {
     if (action !== 'create') return;
