@@ -291,8 +291,8 @@ export class Dispatcher {
           if (item.reclaimed) return;
           // Out of the slot before it serves another batch (a worker that made its own sends them back).
           const got = r.outcomes ?? outcomes;
-          // Without a token nobody reads them after done(): the slot's own serve.
-          const out = shared || (item.outcomes === undefined && item.token === undefined) ? got : (item.outcomes ?? new Uint8Array(got.length));
+          // Without a token nobody reads them after done(): the slot's bytes serve, copied nowhere.
+          const out = shared || item.token === undefined ? got : (item.outcomes ?? new Uint8Array(got.length));
           if (out !== got) out.set(got);
           this.done(item, r.failures, out);
         },
