@@ -110,9 +110,12 @@ export class BatchWriter implements OpAppender {
     this.n += count;
   }
 
-  /** The encoded batch (a copy, so the writer can be reused). */
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.len);
+  /**
+   * The encoded batch (a copy, so the writer can be reused), in memory from `alloc` when given (the
+   * dispatcher's reused buffers: pool/batch-buffers.ts).
+   */
+  finish(alloc?: (length: number) => Uint8Array): Uint8Array {
+    const out = alloc ? alloc(this.len) : new Uint8Array(this.len);
     out.set(this.buf.subarray(0, this.len));
     this.len = 0;
     this.n = 0;

@@ -21,6 +21,7 @@ import { FdRetry, runSetAside } from './fd-retry.js';
 import { startingBatch } from './live.js';
 import { reclaimTask } from './task-state.js';
 import { SharedSlots } from './shared-slots.js';
+import { BatchBuffers } from './batch-buffers.js';
 import { holdOptimizer, releaseOptimizer } from '../util/tiering.js';
 import type { TaskResult } from './worker.js';
 import { loadPackage } from '../util/packages.js';
@@ -152,6 +153,10 @@ export class Dispatcher {
   private maxInFlight: number;
   /** The shared memory batches go to the workers in. */
   private readonly slots: SharedSlots;
+  /** The memory the sink encodes batches into (batch-buffers.ts), given back here once a batch is done. */
+  private readonly buffers: BatchBuffers;
+  /** Outcome bytes of inline batches nobody reads afterwards (no token), reused. */
+  private scratch = new Uint8Array(0);
   /**
    * Whether this thread runs a small batch itself when the pool is busy (not under --progress,
    * --partial or --bwlimit, which keep batches off this thread; not once descriptors ran short).
@@ -174,9 +179,18 @@ export class Dispatcher {
     this.maxInFlight = this.o.live ? 2 : Math.max(2, o.workers * 2);
     this.budget = o.inlineBudget ?? INLINE_BUDGET;
     this.slots = new SharedSlots(this.maxInFlight + 1);
+    this.buffers = new BatchBuffers(this.maxInFlight + 2);
     this.helps = !this.o.live && !o.noInline && this.budget.ms > 0 && this.budget.batchBytes > 0;
     // The job starts small: V8 optimizes nothing more until it proves large (util/tiering.ts).
     holdOptimizer();
+  }
+
+  /**
+   * Memory for the next batch's `length` encoded bytes; it is reused once that batch, submitted here, is
+   * done (ran, or answered, and its failures handled).
+   */
+  batchBuffer(length: number): Uint8Array {
+    return this.buffers.take(length);
   }
 
   /**
@@ -196,7 +210,7 @@ export class Dispatcher {
         // CPU time, not wall time: on a loaded machine a batch preempted for a while has not proved the
         // job large (no worker would run it sooner).
         const t0 = process.cpuUsage();
-        this.runInline(item);
+        this.runHere(item);
         const used = process.cpuUsage(t0);
         this.inlineMs += (used.user + used.system) / 1000;
         this.inlineBytes += bytes;
@@ -216,7 +230,7 @@ export class Dispatcher {
       const pool = await this.startPool();
       const b = this.budget;
       if (pool && !this.workerUp() && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {
-        this.runInline(item);
+        this.runHere(item);
         this.inlineBytes += bytes;
         await yieldToLoop();
         return;
@@ -248,7 +262,7 @@ export class Dispatcher {
     // The pool may have been abandoned while it started: never hand it a batch after that (a worker could
     // begin it just before the pool is destroyed, and be stopped in the middle of a file).
     if (!pool || pool !== this.pool) {
-      this.runInline(item);
+      this.runHere(item);
       return;
     }
     // Every worker has a batch running and one queued: this thread would only wait for room, so it runs
@@ -256,7 +270,7 @@ export class Dispatcher {
     const live = Math.max(1, pool.threads.length);
     this.threadsUsed = Math.max(this.threadsUsed, live);
     if (this.helps && this.inFlight.size >= 2 * live && item.bytes <= this.budget.batchBytes) {
-      this.runInline(item);
+      this.runHere(item);
       await yieldToLoop();
       return;
     }
@@ -277,7 +291,8 @@ export class Dispatcher {
           if (item.reclaimed) return;
           // Out of the slot before it serves another batch (a worker that made its own sends them back).
           const got = r.outcomes ?? outcomes;
-          const out = shared ? got : (item.outcomes ?? new Uint8Array(got.length));
+          // Without a token nobody reads them after done(): the slot's bytes serve, copied nowhere.
+          const out = shared || item.token === undefined ? got : (item.outcomes ?? new Uint8Array(got.length));
           if (out !== got) out.set(got);
           this.done(item, r.failures, out);
         },
@@ -293,8 +308,10 @@ export class Dispatcher {
       )
       .finally(() => {
         this.inFlight.delete(p);
-        // The worker has answered (or died): it reads the slot no more.
+        // The worker has answered (or died): it reads the slot no more; this thread is done with the batch
+        // (ran it itself if it was reclaimed).
         this.slots.give(slot);
+        this.buffers.give(item.batch);
       });
     this.inFlight.set(p, item);
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight.keys());
@@ -337,6 +354,8 @@ export class Dispatcher {
         },
       )
       .finally(() => {
+        // The native thread has let go of the batch.
+        this.buffers.give(item.batch);
         this.offIdle.push(lent);
         this.inFlight.delete(p);
       });
@@ -345,8 +364,24 @@ export class Dispatcher {
     return true;
   }
 
+  /** Runs a batch that was never in flight here, and frees its memory: nothing reads it afterwards. */
+  private runHere(item: Held): void {
+    this.runInline(item);
+    this.buffers.give(item.batch);
+  }
+
+  /** Outcome bytes for an inline batch: reused when nobody reads them after done() (no token). */
+  private inlineOutcomes(item: Held): Uint8Array {
+    if (item.outcomes) return item.outcomes;
+    if (item.token !== undefined) return new Uint8Array(item.count);
+    if (this.scratch.length < item.count) this.scratch = new Uint8Array(Math.max(item.count, 256));
+    const out = this.scratch.subarray(0, item.count);
+    out.fill(0);
+    return out;
+  }
+
   private runInline(item: Held): void {
-    const outcomes = item.outcomes ?? new Uint8Array(item.count);
+    const outcomes = this.inlineOutcomes(item);
     if (this.o.live && item.seq !== undefined) startingBatch(this.o.engineOptions.counters, item.seq);
     const failures = this.o.inline.run(item.batch, outcomes);
     this.done(item, failures, outcomes);

@@ -244,7 +244,8 @@ export class LocalSink implements OpSink {
   async flush(): Promise<void> {
     if (this.batch.count === 0) return;
     const count = this.batch.count;
-    const encoded = this.batch.finish();
+    const d = this.dispatcher;
+    const encoded = this.batch.finish(d ? (n) => d.batchBuffer(n) : undefined);
     const pending = this.batchPending;
     const bytes = this.batchBytes;
     this.batchPending = new Map();

@@ -148,6 +148,22 @@ describe('Dispatcher: batches with much file data on lent native threads', () =>
     expect(l.closed()).toBe(1);
   });
 
+  it("a lent batch's memory is not handed out again until its native thread is done with it", async () => {
+    const l = lender();
+    const d = new Dispatcher(options({ offThread: l.open }).opts);
+    const w = new BatchWriter();
+    w.add(OpKind.File, Buffer.from('/src/big'), Buffer.from('big'), STAT);
+    const big = w.finish((n) => d.batchBuffer(n));
+    await d.submit(big, 1, undefined, BIG);
+    expect(l.runs.map((r) => r.names)).toEqual([['big']]);
+    // The native thread still reads it.
+    expect(d.batchBuffer(big.length).buffer).not.toBe(big.buffer);
+    l.runs[0]!.finish();
+    await tick();
+    expect(d.batchBuffer(big.length).buffer).toBe(big.buffer);
+    await d.drain();
+  });
+
   it('lends at most `workers` contexts at a time, and reuses them', async () => {
     const l = lender();
     const d = new Dispatcher(options({ offThread: l.open, workers: 2 }).opts);

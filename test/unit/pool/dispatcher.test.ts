@@ -86,6 +86,13 @@ function batch(...names: string[]): Uint8Array {
   return w.finish();
 }
 
+/** The same, encoded into the dispatcher's reused memory (as the sink does). */
+function pooled(d: { batchBuffer(n: number): Uint8Array }, ...names: string[]): Uint8Array {
+  const w = new BatchWriter();
+  for (const n of names) w.add(OpKind.File, Buffer.from(`/src/${n}`), Buffer.from(n), STAT);
+  return w.finish((n) => d.batchBuffer(n));
+}
+
 const names = (b: Uint8Array): string[] => [...readBatch(b)].map((op) => op.dst.toString());
 
 /** An engine context that records the ops it ran and fails the ones `fail` names. */
@@ -342,6 +349,61 @@ describe('Dispatcher: a pool', () => {
     expect(names(second.batch)).toEqual(['b']);
     expect(outcomes).toEqual([[1, [3]]]);
     finish();
+    await d.drain();
+  });
+
+  it("the main thread's batch memory is reused only once its batch is done: inline at once, sent when answered", async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, { inlineBudget: { ms: 1e9, batchBytes: 100, totalBytes: 150 } }).opts);
+    // Inline: the batch has run when submit returns; its memory serves the next one.
+    const a = pooled(d, 'a');
+    await d.submit(a, 1, undefined, 100);
+    const b = pooled(d, 'b');
+    expect(b.buffer).toBe(a.buffer);
+    // Past the total: 'b' goes to the pool. Until its worker answers, its memory is not handed out.
+    await d.submit(b, 1, undefined, 100);
+    expect(pool.pending.length).toBe(1);
+    const c = pooled(d, 'c');
+    expect(c.buffer).not.toBe(b.buffer);
+    expect(names(b)).toEqual(['b']);
+    finish();
+    await tick();
+    expect(pooled(d, 'd').buffer).toBe(b.buffer);
+    expect(inline.ran).toEqual([['a']]);
+    await d.drain();
+  });
+
+  it('an EMFILE op of a pooled batch is re-run from its own bytes after the memory served another batch', async () => {
+    const inline = recorder();
+    const { opts, failures } = options(inline.ctx, POOL_NOW);
+    const d = new Dispatcher(opts);
+    const first = pooled(d, 'x', 'm');
+    await d.submit(first, 2);
+    finish([{ index: 1, errno: ERRNO.EMFILE, syscall: 'open', path: Buffer.from('m'), onDest: true }]);
+    await tick();
+    const second = pooled(d, 'y', 'z');
+    expect(second.buffer).toBe(first.buffer);
+    await d.submit(second, 2);
+    finish();
+    await d.drain();
+    expect(inline.ran).toEqual([['m']]);
+    expect(failures).toEqual([]);
+  });
+
+  it('a batch taken back from an abandoned pool runs here, and its memory is reused only after the pool let it go', async () => {
+    const inline = recorder();
+    const d = new Dispatcher(options(inline.ctx, POOL_NOW).opts);
+    const a = pooled(d, 'a');
+    await d.submit(a, 1);
+    const b = pooled(d, 'b');
+    await d.submit(b, 1);
+    pool.pending.shift()!.reject(new Error('worker died'));
+    await tick();
+    expect(inline.ran).toEqual([['a'], ['b']]);
+    expect(pool.destroyed).toBe(1);
+    // Both answered (the second rejected by destroy): both buffers free, each handed out once.
+    const got = [pooled(d, 'c').buffer, pooled(d, 'e').buffer];
+    expect(new Set(got)).toEqual(new Set([a.buffer, b.buffer]));
     await d.drain();
   });
 
