@@ -368,10 +368,9 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
     totals.plannedFiles++;
     totals.plannedBytes += st.size;
   } else rc.reporter.itemized?.();
-  if (!c.dryRun) {
-    if (kind === 'reg') rc.items.sent(rc.lists, rc.tally.listedCount(), st.size);
-    else rc.items.created(rc.lists, rc.tally.listedCount());
-  }
+  // A dry run's generator asks for no data: only the index and flags go to rsync's sender.
+  if (kind === 'reg' && !c.dryRun) rc.items.sent(rc.lists, rc.tally.listedCount(), st.size);
+  else rc.items.created(rc.lists, rc.tally.listedCount());
   if (destSt && !c.backup && (destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
     // Under -n the deletions are only listed (no op is queued for them).
     const w = new BatchWriter(1024);

@@ -13,7 +13,7 @@
 // lists it takes along until one has entries: the generator writes them out when it waits for the next
 // list) and the rest; the sender's both as one stream (it answers as it reads, its frames cut where its
 // buffer fills) and split the same way (for a run that sends no data, where it waits after each part).
-// A directory's own entry is itemized when its list starts, as rsync's generator does (generate_files).
+// A new directory's own entry is itemized when its list starts, as rsync's generator does (generate_files).
 
 import { NdxWriter } from '../remote/ndx.js';
 import type { ListWindow } from '../model/list-window.js';
@@ -112,7 +112,7 @@ export class ItemBytes {
     this.both(w, [n, FLAGS], [n, FLAGS]);
   }
 
-  /** A link, device or special the run creates or replaces (rsync itemizes it: no data follows). */
+  /** A link, device or special the run creates or replaces, or a dry run's file (rsync itemizes it: no data follows). */
   created(w: ListWindow, listed: number): void {
     this.generated += 1 + FLAGS;
     if (!this.exchanges) return;
@@ -132,10 +132,7 @@ export class ItemBytes {
       this.sendLists++;
       this.lastSendList = w.current;
     }
-    const writes = [n, FLAGS, SUM_HEAD];
-    for (let left = size; left > 0; left -= TOKEN_CHUNK) writes.push(TOKEN, Math.min(left, TOKEN_CHUNK));
-    writes.push(TOKEN, this.sumLength);
-    this.both(w, writes, [n, FLAGS, SUM_HEAD]);
+    this.both(w, [n, FLAGS, SUM_HEAD], [n, FLAGS, SUM_HEAD], size);
   }
 
   /**
@@ -155,7 +152,7 @@ export class ItemBytes {
 
   /** What the created and sent entries added, or undefined when there were none. */
   exchange(): Exchange | undefined {
-    if (this.files + this.made === 0) return undefined;
+    if (!this.acted) return undefined;
     return {
       first: this.first,
       rest: this.rest,
@@ -179,15 +176,33 @@ export class ItemBytes {
     return this.exchangeNdx.encodeInto(ndxOf(w, listed), this.b, 0);
   }
 
-  private both(w: ListWindow, sender: number[], generator: number[]): void {
+  /**
+   * Each side's writes for one entry: `sender`'s and `generator`'s heads, and for a file sent (`data`
+   * bytes) the sender's literal tokens (a length and at most 32 KiB each), the end token and the checksum.
+   */
+  private both(w: ListWindow, sender: number[], generator: number[], data?: number): void {
     // The first lot: every list closed so far holds the root's entry at most.
     const inFirst = w.incremental && w.lastListed <= 1;
     const to = inFirst ? this.first : this.rest;
     if (inFirst) this.firstItems++;
-    for (const n of sender) {
+    const put = (n: number): void => {
       to.sender.put(n);
       this.stream.put(n);
+    };
+    sender.forEach(put);
+    if (data !== undefined) {
+      for (let left = data; left > 0; left -= TOKEN_CHUNK) {
+        put(TOKEN);
+        put(Math.min(left, TOKEN_CHUNK));
+      }
+      put(TOKEN);
+      put(this.sumLength);
     }
     for (const n of generator) to.generator.put(n);
+  }
+
+  /** Whether the run created, sent or replaced anything (counted only while `exchanges`). */
+  get acted(): boolean {
+    return this.files + this.made > 0;
   }
 }

@@ -16,11 +16,11 @@
 //    them; every other stdout line waits behind it until the pass ends.
 
 import { opendirSync } from 'node:fs';
+import type { Reporter } from '../progress/reporter.js';
+import { baseName, dirName } from '../util/names.js';
 
 /** What rsync's generator holds for its sender before it writes it out: its 64 KiB buffer, less the frame header. */
 const GENERATOR_BUFFER = 64 * 1024 - 4;
-import type { Reporter } from '../progress/reporter.js';
-import { baseName, dirName } from '../util/names.js';
 
 /** A reserved place in the output: the lines its entry prints once its outcome is known. */
 export interface LineSlot {

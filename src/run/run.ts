@@ -175,7 +175,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (plan.createDest) {
     const made = makeDestRoot(c, engine, plan, reporter, newRootMode(c, plan, input.wrapSource === undefined));
     // rsync's receiver sends that line to its client as a message: a frame header and the line.
-    if (made !== undefined) tally.totals.messages = (tally.totals.messages ?? 0) + 4 + Buffer.byteLength(made, 'latin1') + 1;
+    if (made !== undefined) tally.totals.messages = (tally.totals.messages ?? 0) + 4 + Buffer.byteLength(made) + 1;
   }
   // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
   if (c.backupDir !== undefined && receiverOutput(c).info.BACKUP > 0 && !c.json) {

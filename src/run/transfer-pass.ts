@@ -93,7 +93,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     async (dir) => {
       rc.treeLines.upTo(dir.rel);
       rc.lists.enter();
-      if (!c.dryRun) rc.items.dirList(rc.lists, dir.pending?.verdict.action);
+      rc.items.dirList(rc.lists, dir.pending?.verdict.action);
       const subdirs = await transferDir(rc, dir);
       // The directory's list is whole: rsync's sender counts it at once (--progress's figures).
       rc.lists.close(rc.tally.listedCount(), subdirs.length);
@@ -112,7 +112,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
  */
 function recordLists(rc: RunContext, scanSrc: Buffer, rel: Buffer): void {
   const t = rc.tally.totals;
-  if (t.lists || !rc.items.exchanges || rc.c.sources.length !== 1) return;
+  if (t.lists || !rc.items.exchanges || !rc.items.acted || rc.c.sources.length !== 1 || rc.c.hardLinks) return;
   const scan = rc.source.dirtyDirs(scanSrc, rel);
   if (scan !== undefined && !isFailure(scan) && scan.lists) t.lists = scan.lists;
 }
