@@ -41,7 +41,7 @@ export interface RunTotals {
   /** Ops the run handed to its engines (0: a no-op, nothing created, changed or deleted). */
   ops?: number;
   /** Entries whose attributes alone changed, and the bytes rsync's generator sent its sender for them (run/item-bytes.ts). */
-  items?: { count: number; bytes: number; exchange?: Exchange | undefined };
+  items?: { count: number; bytes: number; exchange?: Exchange | undefined; deletions?: DeletionMessages };
   /** Bytes of the lines rsync's receiving side would have sent its client as messages ("created directory"). */
   messages?: number;
   /** A local copy's -v summary and --stats bytes as rsync's two processes would have counted their stream (run/stream-totals.ts). */
@@ -55,6 +55,13 @@ export interface RunTotals {
    * them beyond the engines' counters (its first send, and the redo's list size).
    */
   redo?: { files: number; transferred: number; literal: number };
+}
+
+/** The deletions rsync's receiving side reports to its sender: the messages' bytes (run/item-bytes.ts). */
+export interface DeletionMessages {
+  bytes: number;
+  /** Directories deleted in: each may take one more op, its time set back (not itemized). */
+  dirs: number;
 }
 
 /** rsync's match.c totals and its literal/matched data, for the files a local delta search looked at. */

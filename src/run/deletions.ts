@@ -28,6 +28,7 @@ const MAKE_WAY_FOR: Record<FileType, string> = { reg: 'regular file', dir: 'dire
 export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: BatchWriter, kind?: FileType): void {
   if ((destSt.mode & S_IFMT) !== S_IFDIR || (rc.c.deleteMode === 'none' && !rc.c.force)) return;
   if (kind) rc.trace?.deleteItem(showPath(rel), destSt.mode, DEL_FOR[kind] | DEL_RECURSE);
+  rc.items.deletingIn();
   // The directory itself is not listed: rsync logs no deletion that only makes room.
   const r = deleteDirContents(rc, rel, w, undefined, true);
   if (r.empty) deleteOne(rc, rel, destSt, 'dir', w, false, r.backupsInside);
@@ -62,6 +63,7 @@ export function deleteMissingArg(rc: RunContext, rel: Buffer, receiver: FilterSc
     rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
     return;
   }
+  rc.items.deletingIn();
   deleteItem(rc, rel, st, w, receiver, true, false);
   rc.sink.now(w);
 }
@@ -73,6 +75,7 @@ export function deleteMissingArg(rc: RunContext, rel: Buffer, receiver: FilterSc
 export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteList): number {
   if (!rc.gate.allows(rc.tally.totals.ioErrors)) return 0;
   const before = rc.tally.deletedCount();
+  rc.items.deletingIn();
   const w = new BatchWriter(4096);
   for (const i of extraneous.order()) {
     const st = extraneous.stat(i);
@@ -169,6 +172,8 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
     rc.lines.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
   }
   if (c.dryRun) return true;
+  // rsync's receiving side tells its sender each deletion it logs (the byte figures count the message).
+  if (print) rc.items.deleted(rel.length, kind === 'dir');
   if (backUp) rc.backups.insteadOfDelete(w, rel, st);
   else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
   return true;

@@ -22,6 +22,8 @@ import { MuxCounter } from './stream-out.js';
 import { TOKEN_CHUNK } from './wire-bytes.js';
 
 const FLAGS = 2;
+/** A multiplexed message's header. */
+const HEADER = 4;
 /**
  * How far the sender's stream moves on while rsync's generator sleeps between two wake-ups by its
  * receiver: lists finished within it are said done in one frame. rsync's own timing decides it; 32 KiB
@@ -72,6 +74,11 @@ export class ItemBytes {
   private readonly groups: number[] = [];
   private groupStart = 0;
   private groupCount = 0;
+  /** The messages (MSG_DELETED) of the deletions rsync's receiving side reports to its sender. */
+  deletionBytes = 0;
+  /** Directories deleted in (each gets its time back afterwards: one op rsync does not itemize). */
+  deletionDirs = 0;
+  private newDeletionDir = false;
 
   /**
    * `sumLength`: the transfer checksum's length (wire-bytes.ts xferSumLength). `exchanges`: whether the
@@ -148,6 +155,22 @@ export class ItemBytes {
     if (this.groupCount > 0) this.groups.push(this.groupStart, this.groupCount);
     this.groupStart = offset;
     this.groupCount = 1;
+  }
+
+  /** A directory's deletions start (delete_in_dir, or room made for an entry). */
+  deletingIn(): void {
+    this.newDeletionDir = true;
+  }
+
+  /**
+   * An entry rsync would log as deleted (delete.c log_delete), named by `nameBytes` bytes: rsync's
+   * receiving side sends the name to its sender as a message (a directory's with its NUL), in its
+   * buffer of messages, apart from the data frames (io.c send_msg).
+   */
+  deleted(nameBytes: number, dir: boolean): void {
+    this.deletionBytes += HEADER + nameBytes + (dir ? 1 : 0);
+    if (this.newDeletionDir) this.deletionDirs++;
+    this.newDeletionDir = false;
   }
 
   /** What the created and sent entries added, or undefined when there were none. */

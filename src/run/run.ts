@@ -324,7 +324,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     tally.totals.ops = sink.opsAdded;
-    tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes, exchange: rc.items.exchange() };
+    tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes, exchange: rc.items.exchange(), deletions: { bytes: rc.items.deletionBytes, dirs: rc.items.deletionDirs } };
     await sink.close();
     order?.close();
     ctx?.close();

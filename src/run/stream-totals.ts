@@ -33,6 +33,7 @@ import { MuxCounter } from './stream-out.js';
 import { listEncoder, rsyncLists, unmodelled, type RecordedList, type SentList } from './stream-list.js';
 import { flistSettings } from '../remote/flist-settings.js';
 import { Fle } from './push-native.js';
+import { putVarint } from '../remote/wire.js';
 import { groups, users } from '../util/userdb.js';
 
 /** rsync's NDX_FLIST_OFFSET: a directory's list is announced as this minus the directory's index. */
@@ -46,10 +47,37 @@ const HEADER = 4;
  * finished sending, and is answered in a frame of its own.
  */
 const IN_FLIGHT = 212992;
-/** NDX_DEL_STATS (0xff and its step) and five zero counts: --delete's statistics of a run that deleted nothing. */
-const DEL_STATS = 7;
+/** NDX_DEL_STATS as rsync's write_ndx encodes it (0xff and its step). */
+const DEL_STATS_NDX = 2;
+
+/** --delete's statistics (write_del_stats): the index, then the deleted files, directories, symlinks, devices and specials as varints. */
+function delStats(d: RunTotals['deleted']): number {
+  let n = DEL_STATS_NDX;
+  for (const v of [d.reg, d.dir, d.link, d.dev, d.special]) n += putVarint(varintScratch, 0, v);
+  return n;
+}
+const varintScratch = Buffer.alloc(8);
 
 const none = (c: RunTotals['created']): boolean => c.reg + c.dir + c.link + c.dev + c.special === 0;
+
+const total = (n: RunTotals['deleted']): number => n.reg + n.dir + n.link + n.dev + n.special;
+
+/**
+ * The ops of the deletions, where the figures count them (deletionsCounted), else 0: one per entry, and
+ * one per directory deleted in, whose time is set back after.
+ */
+const deletionOps = (c: Config, t: RunTotals): number => (deletionsCounted(c, t) ? total(t.deleted) + (t.items?.deletions?.dirs ?? 0) : 0);
+
+/**
+ * Whether the run's deletions are worked out: none, or deletions as rsync's generator makes them while it
+ * goes through the lists (--delete-during, incremental recursion's default; --delete-delay, which deletes
+ * once the sender has taken its figures), each with rsync's logged message (item-bytes.ts deleted), none
+ * turned into a backup (the backup's own lines and ops are not).
+ */
+function deletionsCounted(c: Config, t: RunTotals): boolean {
+  if (none(t.deleted)) return true;
+  return (c.deleteMode === 'during' || c.deleteMode === 'delay') && !c.backup && t.deleteSkipped === 0;
+}
 
 /**
  * Whether rsync's generator would have sent its sender nothing but the NDX_DONEs and the items of entries
@@ -58,7 +86,7 @@ const none = (c: RunTotals['created']): boolean => c.reg + c.dir + c.link + c.de
  */
 function quiet(c: Config, t: RunTotals): boolean {
   const items = t.items?.count ?? 0;
-  return t.ops !== undefined && t.ops <= items && !(t.plannedFiles > 0) && none(t.created) && none(t.deleted) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0 && c.info.NAME < 2 && c.itemize < 2;
+  return t.ops !== undefined && t.ops <= items + deletionOps(c, t) && !(t.plannedFiles > 0) && none(t.created) && deletionsCounted(c, t) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0 && c.info.NAME < 2 && c.itemize < 2;
 }
 
 /**
@@ -74,7 +102,7 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     !c.dryRun &&
     x.files === t.plannedFiles &&
     x.made >= made &&
-    none(t.deleted) &&
+    deletionsCounted(c, t) &&
     t.ioErrors === 0 &&
     t.vanished === 0 &&
     t.errors.length === 0 &&
@@ -102,14 +130,17 @@ export function streamTotals(c: Config, t: RunTotals, engine: Engine): StreamTot
   const still = quiet(c, t);
   if (!still && !(x && exchanged(c, t, x))) return undefined;
   try {
+    // The deletions' messages, each in a frame of its own (--delete-delay's come after the sender took
+    // its figures).
+    const del = c.deleteMode === 'delay' ? undefined : t.items?.deletions;
     if (!still) {
-      const s = session(c, engine, t.lists, x);
-      return s && { ...s, received: s.received + (t.messages ?? 0) };
+      const s = session(c, engine, t.lists, t.deleted, x);
+      return s && { ...s, received: s.received + (t.messages ?? 0) + (del?.bytes ?? 0) };
     }
-    const s = session(c, engine, t.lists);
+    const s = session(c, engine, t.lists, t.deleted);
     // The items go out among the generator's NDX_DONEs, and come back among the sender's.
     const items = t.items?.bytes ?? 0;
-    return s && { ...s, sent: s.sent + items, received: s.received + items };
+    return s && { ...s, sent: s.sent + items, received: s.received + items + (del?.bytes ?? 0) };
   } catch {
     // A source that could not be read again: no figures.
     return undefined;
@@ -136,7 +167,7 @@ function recordedCounter(c: Config, r: RecordedLists, out: MuxCounter): (l: Reco
   };
 }
 
-function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, x?: Exchange): StreamTotals | undefined {
+function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, deleted: RunTotals['deleted'], x?: Exchange): StreamTotals | undefined {
   const out = new MuxCounter();
   const enc = listEncoder(c, c.protocol ?? 32);
   const counted = recorded ? recordedCounter(c, recorded, out) : undefined;
@@ -182,6 +213,7 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
   out.flush();
 
   // send_files' first round: the other lists while fewer than LOOKAHEAD entries are listed ahead.
+  let rounds = 0;
   if (!next.done) {
     const before = out.written;
     while (!next.done && ahead < LOOKAHEAD) {
@@ -190,14 +222,27 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
     }
     // More lists than one round sends: rsync spreads them over the generator's answers. Where entries
     // were sent they are sent as the answers come, among the data (their bytes counted, their place
-    // between the data's frames not worked out); a run that sends nothing is not worked out.
-    if (!next.done && !(x && x.files > 0)) return undefined;
+    // between the data's frames not worked out). Where nothing is sent, the generator goes through
+    // every list it has, then waits for more, which flushes its "list done" answers; the sender frees
+    // those lists as it reads the answers and tops its lists up to LOOKAHEAD entries ahead, all of them
+    // new by then, and flushes them when it waits in its turn: a round of lists of at least LOOKAHEAD
+    // entries per frame, and NDX_FLIST_EOF in a frame of its own once the last is sent.
+    const sends = x !== undefined && x.files > 0;
     while (!next.done) {
-      send(next.value);
-      next = it.next();
+      let round = 0;
+      while (!next.done && (sends || round < LOOKAHEAD)) {
+        round += send(next.value);
+        next = it.next();
+      }
+      if (sends) break;
+      rounds++;
+      out.flush();
     }
     eof();
-    listBytes += out.written - before;
+    // "File list size" counts what rsync's sender wrote out while it made the lists; a sender that waits
+    // between rounds writes its lists out while idle instead (rsync printed 0 for every such no-op
+    // measured, up to the Linux tree).
+    if (rounds === 0) listBytes += out.written - before;
     out.flush();
   }
 
@@ -259,10 +304,12 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
     received += HEADER + rest;
     sent += HEADER + rest;
   }
+  // Each later round of lists: the generator's answers held until it waited for it, in a frame.
+  received += HEADER * rounds;
   // --delete-delay deletes after the transfer: its statistics and the last NDX_DONE come after the
   // sender took its figures.
   if (c.deleteMode === 'delay') received += HEADER + 2;
-  else received += HEADER + 3 + (c.deleteMode !== 'none' ? DEL_STATS : 0);
+  else received += HEADER + 3 + (c.deleteMode !== 'none' ? delStats(deleted) : 0);
   sent += HEADER + 2;
   return { sent, received, listBytes };
 }

@@ -5,7 +5,8 @@
 // hard link and a FIFO, a chain of directories;
 // options that change the stream (--delete and --delete-delay, --numeric-ids, -H, fewer preserved
 // attributes) or not (-i, -n); file operands; an operand ending in "/."; a re-sync that changes only
-// attributes; fresh copies and a re-sync that sends files, within rsync's own run-to-run spread.
+// attributes; re-syncs that delete; a no-op whose lists go in several rounds; fresh copies and re-syncs
+// that send files (and delete), within rsync's own run-to-run spread.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -117,6 +118,45 @@ describeEngines((e) => {
     for (const args of [['-av'], ['-an', '--stats']]) sameBytes(await run(setup, [...args, 'src/', 'dst/']));
   });
 
+  // rsync's receiving side tells its sender each deletion it logs, as a message of its own (a directory's
+  // name with its NUL), -v or not; --delete's statistics count the deleted entries by kind (two bytes
+  // from 128 on); --delete-delay deletes after the sender took its figures.
+  it('a re-sync that deletes: each deletion\'s message, the deletion statistics', async () => {
+    const setup = (r: string): void => {
+      synced(chainTree)(r);
+      put(r, 'dst/gone', 'x', 0o644);
+      put(r, 'dst/d1/d2/d3/gone', 'x', 0o644);
+      put(r, 'dst/d1/d2/old/deeper/f', 'x', 0o644);
+      fs.symlinkSync('nowhere', path.join(r, 'dst/d1/link'));
+      for (let i = 0; i < 140; i++) put(r, `dst/d1/d2/d3/d4/x${i}`, 'x', 0o644);
+      // The destination's directories keep the source's times: only the deletions change anything.
+      const at = ['d1/d2/d3/d4', 'd1/d2/d3', 'd1/d2', 'd1', ''];
+      touchNs(at.map((p) => [path.join(r, 'dst', p), '1700000000.5'] as [string, string]));
+    };
+    for (const args of [['-a', '--delete', '--stats'], ['-av', '--delete'], ['-a', '--delete-delay', '--stats']]) {
+      sameBytes(await run(setup, [...args, 'src/', 'dst/']));
+    }
+  });
+
+  // More than 1,000 entries listed: rsync's sender keeps about that many ahead of its generator, so a
+  // no-op's lists go in rounds, each flushed when the sender waits for the generator's answers.
+  it('a no-op whose lists go in several rounds (more than 1,000 entries), with a deletion', async () => {
+    const wide = (r: string): void => {
+      for (let d = 0; d < 70; d++) for (let f = 0; f < 30; f++) put(r, `src/d${d}/sub/f${f}`, `${f}\n`, 0o644);
+      const dirs = ['', ...Array.from({ length: 70 }, (_, d) => [`d${d}/sub`, `d${d}`]).flat()];
+      touchNs(dirs.map((p) => [path.join(r, 'src', p), '1700000000.5'] as [string, string]));
+      execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+    };
+    sameBytes(await run(wide, ['-av', 'src/', 'dst/']));
+    sameBytes(await run(wide, ['-a', '--stats', 'src/', 'dst/']));
+    const deleting = (r: string): void => {
+      wide(r);
+      put(r, 'dst/d50/sub/gone', 'x', 0o644);
+      touchNs([[path.join(r, 'dst/d50/sub'), '1700000000.5'], [path.join(r, 'src/d50/sub'), '1700000000.5']]);
+    };
+    sameBytes(await run(deleting, ['-a', '--delete', '--stats', 'src/', 'dst/']));
+  });
+
   // A run that creates entries and sends files: each side's stream worked out entry by entry
   // (run/item-bytes.ts). A few of rsync's frames there depend on when its processes wait on each other,
   // so its own figures move by a frame header or two from run to run: within 16 bytes sent, and 32
@@ -155,6 +195,12 @@ describeEngines((e) => {
     };
     near(await run(changed, ['-av', 'src/', 'dst/']), 're-sync -av');
     near(await run(changed, ['-a', '--stats', 'src/', 'dst/']), 're-sync -a --stats');
+    const deleting = (r: string): void => {
+      changed(r);
+      put(r, 'dst/d0/e3/gone', 'x', 0o644);
+      put(r, 'dst/gone/f', 'x', 0o644);
+    };
+    near(await run(deleting, ['-av', '--delete', 'src/', 'dst/']), 're-sync -av --delete');
   });
 
   // (A directory whose list fills rsync's 64 KiB buffer is left out: after `rsync -aH` its times and the
