@@ -30,7 +30,6 @@ export function unmodelled(c: Config): string | undefined {
   if (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.safeLinks) return 'symlink options';
   if (c.oneFileSystem) return '-x';
   if (c.acls || c.xattrs || c.atimes) return '-A, -X or -U';
-  if (c.compress && c.compress.count > 0) return '-z';
   if (c.iconv !== undefined) return '--iconv';
   if (c.filters.length > 0 || c.cvsExclude) return 'filter rules';
   // -c compares files the quick check passes, as ops whose outcome (equal or not) the totals do not keep.

@@ -17,10 +17,11 @@
 // lists may then go beyond the first 1,000-entry round, counted among the data. Where rsync's processes
 // wait on each other decides a few of those frames, so rsync's own figures for such a run move by a few
 // bytes from run to run; these come within that (docs/options.md, issue 9).
-// Outside what is worked out here (deletions, errors, -vv or -ii, whose generator names every entry to
-// the sender, a no-op's lists sent in several lots as rsync's 1,000-entry lookahead spreads them over
-// the generator's answers, the options exchanged() and stream-list.ts leave out), the caller keeps its
-// plain figures.
+// A deletion adds the message rsync's receiving side sends its sender for it (item-bytes.ts deleted). A
+// no-op's lists beyond the first 1,000-entry round go in rounds (session, below).
+// Outside what is worked out here (errors, -vv or -ii, whose generator names every entry to the sender,
+// deletions made backups or cut short by --max-delete, the options exchanged() and stream-list.ts leave
+// out), the caller keeps its plain figures.
 // The lists come from scanTree's record when it made one (counted in C, native/streamlist.c, the
 // counter's state handed over and back around each list), else from a walk here (stream-list.ts).
 
@@ -92,9 +93,10 @@ function quiet(c: Config, t: RunTotals): boolean {
 /**
  * Whether every entry the run acted on was a plain one of rsync's whole-file exchange (run/item-bytes.ts
  * counted them all): files sent whole with no basis of another name, other entries created, attributes
- * set; nothing deleted, failed, redone, or written by the options that change what the two sides say
- * (a dry run's requests without data, a --*-dest or -y basis, a partial file, --inplace/--append, the
- * delta search, -H's links, --remove-source-files' acknowledgements, --delay-updates).
+ * set, entries deleted as deletionsCounted says; nothing failed, redone, or written by the options that
+ * change what the two sides say (a dry run's requests without data, a --*-dest or -y basis, a partial
+ * file, --inplace/--append, the delta search, -H's links, --remove-source-files' acknowledgements,
+ * --delay-updates, -z's compressed data).
  */
 function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
   const made = t.created.dir + t.created.link + t.created.dev + t.created.special;
@@ -119,7 +121,9 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     !c.localDelta &&
     !c.hardLinks &&
     !c.removeSourceFiles &&
-    !c.delayUpdates
+    !c.delayUpdates &&
+    // -z: rsync compresses a local copy's file data too (its negotiated compressor's own output).
+    !(c.compress && c.compress.count > 0 && x.files > 0)
   );
 }
 
