@@ -370,7 +370,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     if (listed) Object.assign(totals, listed);
   }
   // rsync's byte totals of its own protocol stream, worked out for a local copy only when something prints them.
-  if (!pulled && !batch && code === Exit.Ok && !c.json && (c.info.STATS > 0 || log)) totals.stream = (await import('../run/stream-totals.js')).streamTotals(c, totals, engine);
+  if (!pulled && !batch && code === Exit.Ok && !c.json && (c.info.STATS > 0 || log)) totals.stream = (await import('../run/stream-totals.js')).streamTotals(c, totals, engine, filters);
   // rsync's match_report() (--debug=deltasum, -vv): whole files, every byte literal data, unless
   // --no-whole-file's delta search counted its matches.
   if (!c.json && code !== Exit.Signal && c.debug.DELTASUM > 0) {

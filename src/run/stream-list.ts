@@ -21,6 +21,9 @@ import { compareNames } from '../remote/flist-order.js';
 import { users, groups } from '../util/userdb.js';
 import { baseName, hasTrailingSlash, joinPath } from '../util/names.js';
 import { xferSumLength } from './wire-bytes.js';
+import type { FilterList } from '../plan/filter.js';
+import type { FilterScope } from '../plan/filter-scope.js';
+import { resolve as resolvePath } from 'node:path';
 
 /** Why the lists cannot be modelled for this run (the caller then keeps its plain figures). */
 export function unmodelled(c: Config): string | undefined {
@@ -31,7 +34,6 @@ export function unmodelled(c: Config): string | undefined {
   if (c.oneFileSystem) return '-x';
   if (c.acls || c.xattrs || c.atimes) return '-A, -X or -U';
   if (c.iconv !== undefined) return '--iconv';
-  if (c.filters.length > 0 || c.cvsExclude) return 'filter rules';
   // -c compares files the quick check passes, as ops whose outcome (equal or not) the totals do not keep.
   if (c.checksum) return '-c';
   // Several operands that send the same name (two "dir/" operands both send "."): rsync's sender marks
@@ -54,11 +56,16 @@ export function streamFigures(c: Config): boolean {
  * the model covers, with one operand, and without -H (the recorded lists carry no hard-link groups).
  */
 export function recordsLists(c: Config): boolean {
+  // scanTree records every entry: the sender's filter rules are applied by the walk here (rsyncLists).
+  if (c.filters.length > 0 || c.cvsExclude) return false;
   return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
-/** `pathname`: which source directory the sender took it from (see rsyncLists' duplicates). */
-type Named = SendEntry & { sub: boolean; pathname?: number };
+/**
+ * `pathname`: which source directory the sender took it from (see rsyncLists' duplicates); `within`: the
+ * sender's filter rules where it was listed (its own entries are judged by that scope entered).
+ */
+type Named = SendEntry & { sub: boolean; pathname?: number; within?: FilterScope | undefined };
 
 const DOT = Buffer.from('.');
 const NO_PATH = Buffer.alloc(0);
@@ -98,7 +105,7 @@ class Unreadable extends Error {}
  * A directory's entries in readdir() order ("." and ".." left out): the order from opendir(), the
  * lstat of each from the engine's listing (one call for the directory, sorted by name).
  */
-function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Engine): Named[] {
+function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Engine, scope?: FilterScope): Named[] {
   const list = engine.scanDir(dir);
   if (isFailure(list)) throw new Unreadable();
   const byName = new Map<string, Stat>();
@@ -122,7 +129,11 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
     d.closeSync();
   }
   if (out.length !== byName.size) throw new Unreadable();
-  return out;
+  if (!scope) return out;
+  // The sender's filter rules, as its walk applied them (names relative to the transfer's root).
+  const kept = out.filter((e) => scope.check(e.name, e.sub) !== 'exclude');
+  for (const e of kept) if (e.sub) e.within = scope;
+  return kept;
 }
 
 const sorted = (l: Named[]): Named[] => l.slice().sort((a, b) => compareNames(a.name, a.sub, b.name, b.sub));
@@ -169,7 +180,7 @@ function* recordedLists(c: Config, engine: Engine, r: RecordedLists): Generator<
  * rsync's lists for this run's sources, in the order its sender sends them. Throws when a source
  * cannot be read again as the run read it: the caller then gives up on the figures.
  */
-export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists): Generator<SentList> {
+export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists, filters?: FilterList): Generator<SentList> {
   if (recorded && recordsLists(c)) {
     yield* recordedLists(c, engine, recorded);
     return;
@@ -187,10 +198,17 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists)
     if (where !== lastDir) pathname++;
     lastDir = where;
     const from = (e: Named): Named => Object.assign(e, { pathname });
+    // The sender's rules, rooted where the transfer's names start (run/walk.ts rootScopes).
+    const scope = filters?.root('sender', Buffer.from(resolvePath(dir && sentAsDot(src) ? src.toString('latin1') : where || '.'), 'latin1'));
     if (dir && sentAsDot(src)) {
       first.push(from(entryOf(src, DOT, st, c, true)));
-      first.push(...readDir(src, undefined, c, engine).map(from));
-    } else first.push(from(entryOf(src, baseName(src), st, c, true)));
+      first.push(...readDir(src, undefined, c, engine, scope).map(from));
+    } else {
+      const e = entryOf(src, baseName(src), st, c, true);
+      if (scope && scope.check(e.name, e.sub) === 'exclude') continue;
+      if (scope && e.sub) e.within = scope;
+      first.push(from(e));
+    }
   }
   yield { entries: first };
 
@@ -224,7 +242,7 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists)
     let prevScanned = false;
     for (const d of node.dups) {
       const scanned: boolean = !(prev && prevScanned && prev.pathname === d.pathname);
-      if (scanned) entries.push(...readDir(d.path, d.name, c, engine).map((e) => Object.assign(e, { pathname: d.pathname })));
+      if (scanned) entries.push(...readDir(d.path, d.name, c, engine, d.within?.enterDir(d.name, d.path)).map((e) => Object.assign(e, { pathname: d.pathname })));
       prev = d;
       prevScanned = scanned;
     }

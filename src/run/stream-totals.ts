@@ -26,6 +26,7 @@
 // counter's state handed over and back around each list), else from a walk here (stream-list.ts).
 
 import type { Config } from '../model/config.js';
+import type { FilterList } from '../plan/filter.js';
 import type { Engine } from '../engine/engine.js';
 import type { Exchange, ExchangePart, RunTotals, StreamTotals } from '../model/run-totals.js';
 import type { RecordedLists } from '../model/listing.js';
@@ -128,7 +129,7 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
 }
 
 /** The figures, or undefined where they are not worked out (see above). */
-export function streamTotals(c: Config, t: RunTotals, engine: Engine): StreamTotals | undefined {
+export function streamTotals(c: Config, t: RunTotals, engine: Engine, filters?: FilterList): StreamTotals | undefined {
   if (unmodelled(c) !== undefined) return undefined;
   const x = t.items?.exchange;
   const still = quiet(c, t);
@@ -138,10 +139,10 @@ export function streamTotals(c: Config, t: RunTotals, engine: Engine): StreamTot
     // its figures).
     const del = c.deleteMode === 'delay' ? undefined : t.items?.deletions;
     if (!still) {
-      const s = session(c, engine, t.lists, t.deleted, x);
+      const s = session(c, engine, t.lists, t.deleted, filters, x);
       return s && { ...s, received: s.received + (t.messages ?? 0) + (del?.bytes ?? 0) };
     }
-    const s = session(c, engine, t.lists, t.deleted);
+    const s = session(c, engine, t.lists, t.deleted, filters);
     // The items go out among the generator's NDX_DONEs, and come back among the sender's.
     const items = t.items?.bytes ?? 0;
     return s && { ...s, sent: s.sent + items, received: s.received + items + (del?.bytes ?? 0) };
@@ -171,7 +172,7 @@ function recordedCounter(c: Config, r: RecordedLists, out: MuxCounter): (l: Reco
   };
 }
 
-function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, deleted: RunTotals['deleted'], x?: Exchange): StreamTotals | undefined {
+function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, deleted: RunTotals['deleted'], filters: FilterList | undefined, x?: Exchange): StreamTotals | undefined {
   const out = new MuxCounter();
   const enc = listEncoder(c, c.protocol ?? 32);
   const counted = recorded ? recordedCounter(c, recorded, out) : undefined;
@@ -197,7 +198,7 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
     lists++;
     return n;
   };
-  const it = rsyncLists(c, engine, recorded);
+  const it = rsyncLists(c, engine, recorded, filters);
   let next = it.next();
   const eof = (): void => out.put(ndx.encodeInto(NDX_FLIST_EOF, b, 0));
 

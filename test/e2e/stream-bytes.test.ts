@@ -5,8 +5,8 @@
 // hard link and a FIFO, a chain of directories;
 // options that change the stream (--delete and --delete-delay, --numeric-ids, -H, fewer preserved
 // attributes) or not (-i, -n); file operands; an operand ending in "/."; a re-sync that changes only
-// attributes; re-syncs that delete; a no-op whose lists go in several rounds; fresh copies and re-syncs
-// that send files (and delete), within rsync's own run-to-run spread.
+// attributes; re-syncs that delete; a no-op whose lists go in several rounds; filter rules; fresh copies
+// and re-syncs that send files (and delete), within rsync's own run-to-run spread.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -158,6 +158,34 @@ describeEngines((e) => {
     sameBytes(await run(deleting, ['-a', '--delete', '--stats', 'src/', 'dst/']));
   });
 
+  // The sender's filter rules keep entries out of its lists (a local rsync does not send the rules to its
+  // receiver: both processes have them); excluded names in the destination are protected from --delete.
+  it('filter rules: --exclude, --include with --exclude \'*\', -C, -F, --delete beside excluded names', async () => {
+    const build = (r: string): void => {
+      for (let d = 0; d < 4; d++) {
+        for (const n of ['a.c', 'b.h', 'c.o', 'd.txt']) put(r, `src/d${d}/${n}`, `${d}${n}\n`, 0o644);
+        put(r, `src/d${d}/skip/inner.c`, 'x\n', 0o644);
+      }
+      put(r, 'src/d2/.rsync-filter', '- *.txt\n', 0o644);
+      const dirs = ['', ...[0, 1, 2, 3].flatMap((d) => [`d${d}/skip`, `d${d}`])];
+      touchNs(dirs.map((p) => [path.join(r, 'src', p), '1700000000.5'] as [string, string]));
+    };
+    const noop = (r: string): void => {
+      build(r);
+      execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+    };
+    for (const args of [['-a', '--stats', '--exclude', '*.h'], ['-av', '--include', '*/', '--include', '*.c', '--exclude', '*'], ['-a', '--stats', '-C'], ['-av', '-F'], ['-a', '--stats', '--exclude', 'skip/']]) {
+      sameBytes(await run(noop, [...args, 'src/', 'dst/']));
+    }
+    const deleting = (r: string): void => {
+      noop(r);
+      put(r, 'dst/d1/skip/kept', 'x', 0o644);
+      put(r, 'dst/d3/gone', 'x', 0o644);
+      touchNs([[path.join(r, 'dst/d1/skip'), '1700000000.5'], [path.join(r, 'dst/d3'), '1700000000.5']]);
+    };
+    sameBytes(await run(deleting, ['-av', '--delete', '--exclude', 'skip/', 'src/', 'dst/']));
+  });
+
   // A run that creates entries and sends files: each side's stream worked out entry by entry
   // (run/item-bytes.ts). A few of rsync's frames there depend on when its processes wait on each other,
   // so its own figures move by a frame header or two from run to run: within 16 bytes sent, and 32
@@ -202,6 +230,7 @@ describeEngines((e) => {
       put(r, 'dst/gone/f', 'x', 0o644);
     };
     near(await run(deleting, ['-av', '--delete', 'src/', 'dst/']), 're-sync -av --delete');
+    near(await run(files, ['-av', '--exclude', 'e*/', 'src/', 'dst/']), 'fresh -av --exclude');
   });
 
   // (A directory whose list fills rsync's 64 KiB buffer is left out: after `rsync -aH` its times and the
