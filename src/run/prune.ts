@@ -10,24 +10,37 @@ import type { FilterScope } from '../plan/filter-scope.js';
 import { joinPath } from '../util/names.js';
 import type { RunContext } from './context.js';
 
-/** Per run: source directory path → whether something is transferred inside it. */
-const known = new WeakMap<RunContext, Map<string, boolean>>();
+/**
+ * Per run: source directory path → 0 when something is transferred inside it, else the directories of
+ * the pruned subtree, itself included (rsync's sender still lists them: --stats counts them).
+ */
+const known = new WeakMap<RunContext, Map<string, number>>();
 
 /**
  * Whether -m leaves out the source directory `src` (at `rel`). `sender` and `receiver` are the filter
  * scopes of its parent directory.
  */
 export function pruned(rc: RunContext, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): boolean {
-  if (!rc.c.pruneEmptyDirs) return false;
-  let cache = known.get(rc);
-  if (!cache) known.set(rc, (cache = new Map()));
-  return !holdsContent(rc, cache, src, rel, sender, receiver);
+  return prunedDirs(rc, src, rel, sender, receiver) > 0;
 }
 
-function holdsContent(rc: RunContext, cache: Map<string, boolean>, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): boolean {
+/**
+ * The directories -m leaves out with `src` (itself and the directories below it, as rsync's sender
+ * lists them), or 0 when it stays in the transfer.
+ */
+export function prunedDirs(rc: RunContext, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): number {
+  if (!rc.c.pruneEmptyDirs) return 0;
+  let cache = known.get(rc);
+  if (!cache) known.set(rc, (cache = new Map()));
+  return emptyDirs(rc, cache, src, rel, sender, receiver);
+}
+
+/** 0 when something is transferred inside `src`, else the directories of its subtree (see known). */
+function emptyDirs(rc: RunContext, cache: Map<string, number>, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): number {
   const key = src.toString('latin1');
   const seen = cache.get(key);
   if (seen !== undefined) return seen;
+  let dirs = 1;
   let found = receiver !== undefined && receiver.isProtected(rel, true);
   if (!found) {
     const inSender = sender?.enterDir(rel, src);
@@ -55,10 +68,13 @@ function holdsContent(rc: RunContext, cache: Map<string, boolean>, src: Buffer, 
       }
       for (const name of subdirs) {
         if (found) break;
-        found = holdsContent(rc, cache, joinPath(src, name), joinPath(rel, name), inSender, inReceiver);
+        const below = emptyDirs(rc, cache, joinPath(src, name), joinPath(rel, name), inSender, inReceiver);
+        if (below === 0) found = true;
+        else dirs += below;
       }
     }
   }
-  cache.set(key, found);
-  return found;
+  const n = found ? 0 : dirs;
+  cache.set(key, n);
+  return n;
 }

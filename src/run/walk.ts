@@ -20,7 +20,7 @@ import { absolutePath, joinPath } from '../util/names.js';
 import { notePlanned } from '../util/tiering.js';
 import { unmunge } from '../util/munge.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
-import { pruned } from './prune.js';
+import { prunedDirs } from './prune.js';
 import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 
@@ -138,8 +138,12 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     if (role === 'skip') continue;
     // Excluded, or a directory -m prunes: not in the transfer, so extraneous on the destination.
     // --iconv: the sender matches its rules against its own names.
-    if ((dir.sender && senderExcludes(rc, dir.sender, rc.charsets && e.srcName ? joinPath(rc.charsets.toSource(dir.rel), e.srcName) : rel, isDirEntry(e), e.name)) || (isDirEntry(e) && pruned(rc, src, rel, dir.sender, dir.receiver))) {
+    const excluded = dir.sender && senderExcludes(rc, dir.sender, rc.charsets && e.srcName ? joinPath(rc.charsets.toSource(dir.rel), e.srcName) : rel, isDirEntry(e), e.name);
+    const prunedHere = !excluded && isDirEntry(e) ? prunedDirs(rc, src, rel, dir.sender, dir.receiver) : 0;
+    if (excluded || prunedHere > 0) {
       if (e.dest && !occ && extraneous) extraneous.add(e.name, e.dest);
+      // rsync's sender lists what its receiver prunes: --stats' "Number of files" counts it.
+      if (prunedHere > 0 && onVanish === 'fail') rc.tally.addListed({ dir: prunedHere }, 0);
       continue;
     }
     const k: Kept = { name: e.name, src, rel, st, dest: e.dest };
