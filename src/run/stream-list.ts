@@ -15,7 +15,7 @@ import { isFailure } from '../model/failure.js';
 import type { Engine } from '../engine/engine.js';
 import type { RecordedLists } from '../model/listing.js';
 
-import { FlistEncoder, type SendEntry } from '../remote/flist-send.js';
+import { FlistEncoder, type EncodeOptions, type SendEntry } from '../remote/flist-send.js';
 import { flistSettings } from '../remote/flist-settings.js';
 import { compareNames } from '../remote/flist-order.js';
 import { users, groups } from '../util/userdb.js';
@@ -27,7 +27,9 @@ import { resolve as resolvePath } from 'node:path';
 
 /** Why the lists cannot be modelled for this run (the caller then keeps its plain figures). */
 export function unmodelled(c: Config): string | undefined {
-  if (!c.recursive || !c.incRecursive) return 'no incremental recursion';
+  if (!c.recursive) return 'no recursion';
+  // Without incremental recursion the sender sends one whole list (wholeList); of one operand only.
+  if (!c.incRecursive && c.sources.length > 1) return 'several operands in one list';
   if (c.protocol !== undefined) return 'protocol before 31';
   if (c.relative || c.filesFrom !== undefined) return '-R or --files-from';
   if (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.safeLinks) return 'symlink options';
@@ -56,8 +58,9 @@ export function streamFigures(c: Config): boolean {
  * the model covers, with one operand, and without -H (the recorded lists carry no hard-link groups).
  */
 export function recordsLists(c: Config): boolean {
-  // scanTree records every entry: the sender's filter rules are applied by the walk here (rsyncLists).
-  if (c.filters.length > 0 || c.cvsExclude) return false;
+  // scanTree records every entry: the sender's filter rules are applied by the walk here (rsyncLists);
+  // its records are incremental recursion's lists.
+  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive) return false;
   return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
@@ -251,6 +254,35 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
   }
 }
 
+/**
+ * The one list rsync's sender sends without incremental recursion, for the run's one operand, in the
+ * order it sends the entries: the operand ("." for "dir/"), then each directory's entries in readdir()
+ * order followed by its subdirectories' in the same order, depth first (flist.c send_directory). Throws
+ * as rsyncLists does.
+ */
+export function* wholeList(c: Config, engine: Engine, filters?: FilterList): Generator<SendEntry> {
+  const src = c.sources[0]!;
+  const st = engine.lstat(src);
+  if (isFailure(st)) throw new Unreadable();
+  const dir = (st.mode & 0o170000) === 0o040000;
+  const scope = filters?.root('sender', Buffer.from(resolvePath(dir && sentAsDot(src) ? src.toString('latin1') : sourceDir(src) || '.'), 'latin1'));
+  const down = function* (d: Named, own: FilterScope | undefined): Generator<SendEntry> {
+    const entries = readDir(d.path, d.name.equals(DOT) ? undefined : d.name, c, engine, own);
+    yield* entries;
+    for (const e of entries) if (e.sub) yield* down(e, e.within?.enterDir(e.name, e.path));
+  };
+  if (dir && sentAsDot(src)) {
+    const top = entryOf(src, DOT, st, c, true);
+    yield top;
+    yield* down(top, scope);
+    return;
+  }
+  const top = entryOf(src, baseName(src), st, c, true);
+  if (scope && scope.check(top.name, top.sub) === 'exclude') return;
+  yield top;
+  if (dir) yield* down(top, scope?.enterDir(top.name, src));
+}
+
 /** The directory rsync's sender changes to for an operand ("dir" for "dir/" and "dir/x"; "" for "x"). */
 function sourceDir(src: Buffer): string {
   let n = src.length;
@@ -262,19 +294,21 @@ function sourceDir(src: Buffer): string {
 }
 
 /** rsync's send_file_entry as a local copy's sender runs it: protocol `protocol`, rsync 3.5's compat flags, incremental lists. */
-export function listEncoder(c: Config, protocol: number): FlistEncoder {
-  return new FlistEncoder(
-    {
-      ...flistSettings(c),
-      protocol,
-      varintFlags: true,
-      id0Names: true,
-      checksumLen: c.checksum ? xferSumLength(c.xferSum) : 0,
-      userName: (id) => nameBytes(users.nameOf(id)),
-      groupName: (id) => nameBytes(groups.nameOf(id)),
-    },
-    true,
-  );
+export function listEncoder(c: Config, protocol: number, incremental = true): FlistEncoder {
+  return new FlistEncoder(listOptions(c, protocol), incremental);
+}
+
+/** The encoder's settings for a local copy's lists (listEncoder). */
+export function listOptions(c: Config, protocol: number): EncodeOptions {
+  return {
+    ...flistSettings(c),
+    protocol,
+    varintFlags: true,
+    id0Names: true,
+    checksumLen: c.checksum ? xferSumLength(c.xferSum) : 0,
+    userName: (id) => nameBytes(users.nameOf(id)),
+    groupName: (id) => nameBytes(groups.nameOf(id)),
+  };
 }
 
 const nameBytes = (n: string | undefined): Buffer | undefined => (n === undefined ? undefined : Buffer.from(n));

@@ -32,7 +32,8 @@ import type { Exchange, ExchangePart, RunTotals, StreamTotals } from '../model/r
 import type { RecordedLists } from '../model/listing.js';
 import { NdxWriter, NDX_FLIST_EOF } from '../remote/ndx.js';
 import { MuxCounter } from './stream-out.js';
-import { listEncoder, rsyncLists, unmodelled, type RecordedList, type SentList } from './stream-list.js';
+import { listEncoder, listOptions, rsyncLists, unmodelled, wholeList, type RecordedList, type SentList } from './stream-list.js';
+import { encodeFlistEnd } from '../remote/flist-send.js';
 import { flistSettings } from '../remote/flist-settings.js';
 import { Fle } from './push-native.js';
 import { putVarint } from '../remote/wire.js';
@@ -71,14 +72,14 @@ const total = (n: RunTotals['deleted']): number => n.reg + n.dir + n.link + n.de
 const deletionOps = (c: Config, t: RunTotals): number => (deletionsCounted(c, t) ? total(t.deleted) + (t.items?.deletions?.dirs ?? 0) : 0);
 
 /**
- * Whether the run's deletions are worked out: none, or deletions as rsync's generator makes them while it
- * goes through the lists (--delete-during, incremental recursion's default; --delete-delay, which deletes
- * once the sender has taken its figures), each with rsync's logged message (item-bytes.ts deleted), none
- * turned into a backup (the backup's own lines and ops are not).
+ * Whether the run's deletions are worked out: none, or deletions as rsync's generator makes them (before
+ * the transfer, while it goes through the lists, or after the sender took its figures: --delete-delay,
+ * --delete-after), each with rsync's logged message (item-bytes.ts deleted), none turned into a backup
+ * (the backup's own lines and ops are not) or cut short by --max-delete.
  */
 function deletionsCounted(c: Config, t: RunTotals): boolean {
   if (none(t.deleted)) return true;
-  return (c.deleteMode === 'during' || c.deleteMode === 'delay') && !c.backup && t.deleteSkipped === 0;
+  return c.deleteMode !== 'none' && !c.backup && t.deleteSkipped === 0;
 }
 
 /**
@@ -133,11 +134,12 @@ export function streamTotals(c: Config, t: RunTotals, engine: Engine, filters?: 
   if (unmodelled(c) !== undefined) return undefined;
   const x = t.items?.exchange;
   const still = quiet(c, t);
-  if (!still && !(x && exchanged(c, t, x))) return undefined;
+  // Entries created or sent are worked out for incremental recursion's lists only.
+  if (!still && !(x && c.incRecursive && exchanged(c, t, x))) return undefined;
   try {
-    // The deletions' messages, each in a frame of its own (--delete-delay's come after the sender took
-    // its figures).
-    const del = c.deleteMode === 'delay' ? undefined : t.items?.deletions;
+    // The deletions' messages, each in a frame of its own (--delete-delay's and --delete-after's come
+    // after the sender took its figures).
+    const del = c.deleteMode === 'delay' || c.deleteMode === 'after' ? undefined : t.items?.deletions;
     if (!still) {
       const s = session(c, engine, t.lists, t.deleted, filters, x);
       return s && { ...s, received: s.received + (t.messages ?? 0) + (del?.bytes ?? 0) };
@@ -172,8 +174,34 @@ function recordedCounter(c: Config, r: RecordedLists, out: MuxCounter): (l: Reco
   };
 }
 
-function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, deleted: RunTotals['deleted'], filters: FilterList | undefined, x?: Exchange): StreamTotals | undefined {
-  const out = new MuxCounter();
+/** The lists as the sender writes them, counted into `out`, and how they went (undefined: not worked out). */
+interface Lists {
+  lists: number;
+  /** Lists in the first frame. */
+  inFirst: number;
+  /** What went out while the lists were made ("File list size"). */
+  listBytes: number;
+  /** A no-op's rounds of lists after the first (each a frame, answered in one). */
+  rounds: number;
+}
+
+/**
+ * Without incremental recursion: one list, its end and the id lists (send_id_lists), flushed once made;
+ * then the generator and the sender answer it as one list of incremental recursion's.
+ */
+function wholeLists(c: Config, engine: Engine, filters: FilterList | undefined, out: MuxCounter): Lists {
+  const protocol = c.protocol ?? 32;
+  const enc = listEncoder(c, protocol, false);
+  let index = 0;
+  for (const e of wholeList(c, engine, filters)) enc.entry(out, e, index++);
+  encodeFlistEnd(out, enc.users, enc.groups, listOptions(c, protocol), 0);
+  const listBytes = out.written;
+  out.flush();
+  return { lists: 1, inFirst: 1, listBytes, rounds: 0 };
+}
+
+/** Incremental recursion's lists: the first, then the others as rsync's lookahead sends them. */
+function incrementalLists(c: Config, engine: Engine, recorded: RecordedLists | undefined, filters: FilterList | undefined, out: MuxCounter, x: Exchange | undefined): Lists | undefined {
   const enc = listEncoder(c, c.protocol ?? 32);
   const counted = recorded ? recordedCounter(c, recorded, out) : undefined;
   const ndx = new NdxWriter();
@@ -250,6 +278,15 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
     if (rounds === 0) listBytes += out.written - before;
     out.flush();
   }
+  return { lists, inFirst, listBytes, rounds };
+
+}
+
+function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, deleted: RunTotals['deleted'], filters: FilterList | undefined, x?: Exchange): StreamTotals | undefined {
+  const out = new MuxCounter();
+  const l = c.incRecursive ? incrementalLists(c, engine, recorded, filters, out, x) : wholeLists(c, engine, filters, out);
+  if (!l) return undefined;
+  const { lists, inFirst, listBytes, rounds } = l;
 
   // The generator's NDX_DONEs and the sender's echoes, frame by frame.
   let sent = out.written;
@@ -311,9 +348,9 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
   }
   // Each later round of lists: the generator's answers held until it waited for it, in a frame.
   received += HEADER * rounds;
-  // --delete-delay deletes after the transfer: its statistics and the last NDX_DONE come after the
+  // --delete-delay and --delete-after delete after the transfer: their statistics and the last NDX_DONE come after the
   // sender took its figures.
-  if (c.deleteMode === 'delay') received += HEADER + 2;
+  if (c.deleteMode === 'delay' || c.deleteMode === 'after') received += HEADER + 2;
   else received += HEADER + 3 + (c.deleteMode !== 'none' ? delStats(deleted) : 0);
   sent += HEADER + 2;
   return { sent, received, listBytes };

@@ -137,6 +137,19 @@ describeEngines((e) => {
     for (const args of [['-a', '--delete', '--stats'], ['-av', '--delete'], ['-avz', '--delete'], ['-a', '--delete-delay', '--stats']]) {
       sameBytes(await run(setup, [...args, 'src/', 'dst/']));
     }
+    // Without incremental recursion: one whole list with the id lists after it; --delete-after's
+    // deletions come after the sender took its figures.
+    for (const args of [['-a', '--delete', '--no-inc-recursive', '--stats'], ['-av', '--delete-after']]) {
+      sameBytes(await run(setup, [...args, 'src/', 'dst/']));
+    }
+  });
+
+  it('without incremental recursion (--no-inc-recursive, --delete-after, -m): one whole list', async () => {
+    for (const args of [['-a', '--no-inc-recursive', '--stats'], ['-av', '--delete-after'], ['-a', '-m', '--stats']]) {
+      sameBytes(await run(synced(tree), [...args, 'src/', 'dst/']));
+      sameBytes(await run(synced(chainTree), [...args, 'src/d1', 'dst/']));
+    }
+    sameBytes(await run(synced(oddTree), ['-aH', '--no-inc-recursive', '--stats', 'src/', 'dst/']));
   });
 
   // More than 1,000 entries listed: rsync's sender keeps about that many ahead of its generator, so a
