@@ -42,6 +42,11 @@ export interface RunTotals {
   ops?: number;
   /** Entries whose attributes alone changed, and the bytes rsync's generator sent its sender for them (run/item-bytes.ts). */
   items?: { count: number; bytes: number; exchange?: Exchange | undefined; deletions?: DeletionMessages };
+  /**
+   * Regular files copied from a --*-dest twin that matched (rsync's generator copies those itself): not
+   * among the files and bytes transferred.
+   */
+  localCopies?: { files: number; bytes: number };
   /** Bytes of the lines rsync's receiving side would have sent its client as messages ("created directory"). */
   messages?: number;
   /** A local copy's -v summary and --stats bytes as rsync's two processes would have counted their stream (run/stream-totals.ts). */

@@ -32,8 +32,10 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
     const parts = (Object.keys(c) as (keyof Counts)[]).filter((k) => c[k] > 0).map((k) => `${k}: ${count(c[k])}`);
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
-  const bytes = dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes));
-  const files = (dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files))) + (t.redo?.files ?? 0);
+  // Files copied from a --*-dest twin are rsync's generator's own copies, not transferred.
+  const local = t.localCopies ?? { files: 0, bytes: 0 };
+  const bytes = Math.max(0, (dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes))) - local.bytes);
+  const files = Math.max(0, (dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files))) - local.files) + (t.redo?.files ?? 0);
   const secs = Math.max(elapsedMs / 1000, 0.001);
   const lines: string[] = [];
   const w = t.wire;
@@ -65,7 +67,8 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes + (t.redo?.transferred ?? 0))} bytes`,
-      `Literal data: ${n(literalData(t, bytes) + (t.redo?.literal ?? 0))} bytes`,
+      // A dry run sends no data: rsync's literal data is 0 while its transferred size counts the files.
+      `Literal data: ${n(dryRun ? 0 : literalData(t, bytes) + (t.redo?.literal ?? 0))} bytes`,
       `Matched data: ${n(t.delta?.matched ?? 0)} bytes`,
       `File list size: ${count(s?.listBytes ?? 0)}`,
       `File list generation time: ${bigDnum(t.fileListMs / 1000, Math.min(human, 1), 3)} seconds`,

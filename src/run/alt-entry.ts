@@ -33,6 +33,7 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   // The destination has another version: only an exact --link-dest match replaces it.
   if (exists && (best.level !== 3 || !c.linkDest.length || kind !== 'reg')) return undefined;
   const alt = best;
+  m.hasTwin = true;
   // A twin outside --confine-root that rsync would open (to copy or link it, or to compare a level-2
   // match's data): its open is refused, reported as rsync's generator does, and the file is transferred
   // as though no twin were there.
@@ -58,7 +59,6 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
         addBasis(rc, OpKind.LinkFrom, alt, kind, { op: copy, src: m.src, rel: m.rel, st: m.st, flags: m.flags | after });
         await rc.sink.maybeFlush();
       }
-      if (!exists) rc.tally.totals.created[kind]++;
       m.fromTwin = true;
       removeSource(rc, m, kind);
       return true;
@@ -71,9 +71,15 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     return false;
   }
   if (alt.level >= 2) {
-    // A local copy of the alternate entry (attributes from the source): "cf" with what differs.
+    // A local copy of the alternate entry (attributes from the source): "cf" with what differs. rsync's
+    // generator copies it itself: --stats does not count it as transferred.
     rc.lines.emitLocal(kind, { action: 'attrs', changes: changesVsAlt() }, line);
     m.fromTwin = true;
+    if (kind === 'reg') {
+      const local = (rc.tally.totals.localCopies ??= { files: 0, bytes: 0 });
+      local.files++;
+      local.bytes += m.st.size;
+    }
     // A twin whose xattrs or ACLs differ has the same data: it is read from the source, whose xattrs
     // the engines copy with it (an op reading the twin would copy the twin's).
     return queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);

@@ -56,9 +56,9 @@ export function dirFrame(
   if (alt) {
     // rsync's try_dests_non for a directory: a twin in an alternate directory turns "cd+++++++++"
     // into "cd" plus what differs from it, or into silence when nothing does.
+    // Itemized against the twin, it is not new to rsync ("Number of created files" leaves it out).
     const changes = attrChanges(st, alt, rc.spec.dirCheck);
     record.needMeta = true;
-    rc.tally.totals.created.dir++;
     if (!c.dryRun && rel.length) {
       const w = new BatchWriter(512);
       w.add(OpKind.Mkdir, src, rel, st);

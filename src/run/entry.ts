@@ -363,7 +363,7 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   const { src, rel, st, destSt } = m;
   const totals = rc.tally.totals;
   let flags = flagsIn;
-  if (!destSt || verdict.action === 'create') totals.created[kind]++;
+  if ((!destSt || verdict.action === 'create') && !m.hasTwin) totals.created[kind]++;
   if (kind === 'reg') {
     totals.plannedFiles++;
     totals.plannedBytes += st.size;

@@ -21,6 +21,11 @@ export interface Member {
    * leader made so is finished at its place, and the other members are linked at theirs.
    */
   fromTwin?: boolean;
+  /**
+   * A --*-dest directory holds an entry of its name and type: rsync's generator itemizes it against
+   * that twin, never as new ("Number of created files" leaves it out).
+   */
+  hasTwin?: boolean;
 }
 
 /** The --*-dest directories as -H's choice of leader asks them (run/alt-dest.ts AltDests). */

@@ -1,0 +1,59 @@
+// --stats' counts against rsync 3.5, on every engine, where arsync once counted differently: what rsync's
+// generator itemizes against a --link-dest/--copy-dest/--compare-dest twin is not "created" (rsync counts
+// an entry as created only when nothing of its name and type was found), and a twin it copies itself is
+// not "transferred"; a dry run sends no literal data; -m's pruned directories are still in rsync's list.
+// The whole output is compared (differential.ts), the byte totals aside (stream-bytes.test.ts).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, it } from 'vitest';
+import { removeTemps } from '../helpers/tree.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { differential, put, touchNs } from '../helpers/differential.js';
+
+afterAll(() => removeTemps());
+
+/** src, and an earlier snapshot in prev: two files as they are, one changed, one missing; a directory missing. */
+function snapshots(r: string): void {
+  put(r, 'src/same', 'same\n', 0o644);
+  put(r, 'src/d1/same2', 'same two\n', 0o644);
+  put(r, 'src/d1/changed', 'new contents\n', 0o644);
+  put(r, 'src/d2/new', 'new file\n', 0o644);
+  fs.symlinkSync('same', path.join(r, 'src/link'));
+  put(r, 'prev/same', 'same\n', 0o644);
+  put(r, 'prev/d1/same2', 'same two\n', 0o644);
+  put(r, 'prev/d1/changed', 'old\n', 0o644);
+  // The same times where the files are the same, an older one where not; directories alike.
+  const t = '1700000000.5';
+  touchNs([
+    [path.join(r, 'src/same'), t], [path.join(r, 'prev/same'), t],
+    [path.join(r, 'src/d1/same2'), t], [path.join(r, 'prev/d1/same2'), t],
+    [path.join(r, 'prev/d1/changed'), '1600000000.5'], [path.join(r, 'src/d1/changed'), t],
+    [path.join(r, 'src/d2'), t], [path.join(r, 'src/d1'), t], [path.join(r, 'prev/d1'), t], [path.join(r, 'src'), t], [path.join(r, 'prev'), t],
+  ]);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it('--link-dest, --copy-dest, --compare-dest: created and transferred counts, with and without -n', async () => {
+    for (const opt of ['--link-dest=../prev', '--copy-dest=../prev', '--compare-dest=../prev']) {
+      for (const extra of [[], ['-n']]) await differential({ engine, setup: snapshots, args: ['-a', '--stats', ...extra, opt, 'src/', 'dst/'] });
+    }
+  });
+
+  it('a dry run: the files it would send counted, no literal data', async () => {
+    await differential({ engine, setup: snapshots, args: ['-an', '--stats', 'src/', 'dst/'] });
+  });
+
+  it('-m: directories rsync\'s receiver prunes are still in the list', async () => {
+    const setup = (r: string): void => {
+      put(r, 'src/kept/f', 'f\n', 0o644);
+      fs.mkdirSync(path.join(r, 'src/empty/deeper/deepest'), { recursive: true });
+      fs.mkdirSync(path.join(r, 'src/kept/alone'));
+      put(r, 'src/only-excluded/x.tmp', 'x\n', 0o644);
+    };
+    await differential({ engine, setup, args: ['-am', '--stats', 'src/', 'dst/'] });
+    await differential({ engine, setup, args: ['-am', '--stats', '--exclude', '*.tmp', 'src/', 'dst/'] });
+  });
+});
