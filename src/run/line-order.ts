@@ -10,10 +10,12 @@
 //    pass over the list ends (docs/options.md, issue 9). So each such "sender line" takes its place in the
 //    queue like any other line, and is written out when the generator's buffer would have filled (counted
 //    by run/item-bytes.ts) or after the pass: at most a buffer's worth of names is held.
-//  - --copy-unsafe-links at -v: rsync's sender prints "copying unsafe symlink" as it lists a link, and it lists
-//    every directory ahead of the generator (its lookahead is 1,000 entries), so these lines come before any
-//    line of the generator's (deletions, names). A place at the head of the queue takes them as the walk meets
-//    them; every other stdout line waits behind it until the pass ends.
+//  - --copy-unsafe-links at -v: rsync's sender prints "copying unsafe symlink" as it lists a link, and it
+//    keeps its lists at least 1,000 entries ahead of the generator (MIN_FILECNT_LOOKAHEAD), so these lines
+//    come before the generator's lines (deletions, names) about entries up to 1,000 places earlier. A place
+//    at the head of the queue takes them as the walk meets them, a directory's at a time (put back in its
+//    readdir() order); every other stdout line waits behind it until the walk has listed 1,000 entries past
+//    the place where the line was printed and that directory's list-time lines are out, or the pass ends.
 
 import { opendirSync } from 'node:fs';
 import type { Reporter } from '../progress/reporter.js';
@@ -21,11 +23,15 @@ import { baseName, dirName } from '../util/names.js';
 
 /** What rsync's generator holds for its sender before it writes it out: its 64 KiB buffer, less the frame header. */
 const GENERATOR_BUFFER = 64 * 1024 - 4;
+/** rsync's MIN_FILECNT_LOOKAHEAD: the entries its sender lists ahead of its generator. */
+const LOOKAHEAD = 1000;
 
 /** A reserved place in the output: the lines its entry prints once its outcome is known. */
 export interface LineSlot {
   lines: Array<() => void>;
   open: boolean;
+  /** Behind the list-time place: written once the walk has listed this many entries (LineOrder.listed). */
+  at?: number;
 }
 
 export class LineOrder {
@@ -52,6 +58,8 @@ export class LineOrder {
     private readonly holds: { compares: boolean; senderLate: boolean; listing?: boolean },
     /** The bytes rsync's generator has queued for its sender so far (run/item-bytes.ts generated). */
     generated?: () => number,
+    /** The entries the walk has listed so far (run/tally.ts listedCount): list-time lines stream with it. */
+    private readonly listedCount?: () => number,
   ) {
     this.inner = inner;
     if (holds.listing) {
@@ -60,7 +68,10 @@ export class LineOrder {
     }
     const held = (write: (line: string) => void) => (line: string) => {
       if (this.direct || this.queue.length === 0) write(line);
-      else this.queue.push({ lines: [() => write(line)], open: false });
+      else {
+        this.queue.push({ lines: [() => write(line)], open: false, ...(this.streams ? { at: this.listedCount!() + LOOKAHEAD } : {}) });
+        this.pump();
+      }
     };
     this.reporter = {
       ...inner,
@@ -122,19 +133,60 @@ export class LineOrder {
    * put back in readdir order when the walk ends.
    */
   listed(line: string, src: Buffer): void {
-    if (this.listSlot?.open) this.listedLines.push({ line, src });
-    else this.reporter.print(line);
+    if (!this.listSlot?.open) {
+      this.reporter.print(line);
+      return;
+    }
+    if (this.streams) {
+      // A new directory's first line: the last directory's lines are complete and go out.
+      const last = this.listedLines[this.listedLines.length - 1];
+      if (last && !dirName(last.src).equals(dirName(src))) this.writeListed();
+      if (this.listedLines.length === 0) this.groupStart = this.listedCount!();
+    }
+    this.listedLines.push({ line, src });
+    this.pump();
   }
 
   /** The walk is over: the list-time lines are written, then what waited behind them. */
   listDone(): void {
     const slot = this.listSlot;
     if (!slot?.open) return;
-    for (const group of byDirectory(this.listedLines.splice(0))) {
-      for (const { line } of group) slot.lines.push(() => this.inner.print(line));
-    }
+    if (this.streams) this.writeListed();
+    else for (const group of byDirectory(this.listedLines.splice(0))) for (const { line } of group) slot.lines.push(() => this.inner.print(line));
     slot.open = false;
     this.flush();
+  }
+
+  /**
+   * Whether list-time lines stream (only they and closed lines are queued: -c's places keep the whole
+   * queue behind the list-time place until the walk ends).
+   */
+  private get streams(): boolean {
+    return this.listSlot !== undefined && this.listedCount !== undefined && !this.holds.compares;
+  }
+
+  /** Where the held directory's list-time lines started (the walk's listed count then). */
+  private groupStart = 0;
+
+  /** The held directory's list-time lines, in its readdir() order, written now (the place stays open). */
+  private writeListed(): void {
+    for (const group of byDirectory(this.listedLines.splice(0))) for (const { line } of group) this.inner.print(line);
+    this.pump();
+  }
+
+  /**
+   * Lines behind the list-time place whose turn came: rsync's sender had listed 1,000 entries past them,
+   * and no list-time line before that is still held.
+   */
+  private pump(): void {
+    if (!this.streams || !this.listSlot?.open) return;
+    const upTo = this.listedLines.length ? this.groupStart : this.listedCount!() + 1;
+    while (this.queue.length > 1) {
+      const next = this.queue[1]!;
+      if (next.open || (next.at ?? 0) >= upTo) break;
+      this.queue.splice(1, 1);
+      this.writing(() => next.lines.forEach((w) => w()));
+    }
   }
 
   /** The pass over the list is over: the sender lines whose turn came are written out, later ones at their turn. */

@@ -131,7 +131,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // --copy-unsafe-links at -v: the sender's "copying unsafe symlink" lines come before the generator's.
   const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !byFile;
   const items = new ItemBytes(xferSumLength(c.xferSum), streamFigures(c));
-  const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }, () => items.generated) : undefined;
+  // (The walk's listed count, read once the tally below exists.)
+  const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }, () => items.generated, () => tally.listedCount()) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
   const engine = input.engine;

@@ -73,4 +73,42 @@ describe('LineOrder', () => {
     o.fill(slot, () => o.reporter.item('compared'));
     expect(out).toEqual(['compared', 'later']);
   });
+
+  it('--copy-unsafe-links -v: list-time lines stream a directory at a time; other lines follow 1,000 entries later', () => {
+    const { out, reporter } = recorder();
+    let listed = 0;
+    const o = new LineOrder(reporter, { compares: false, senderLate: false, listing: true }, undefined, () => listed);
+    // A line of the generator's at entry 1: it waits until the walk has listed 1,000 entries more.
+    listed = 1;
+    o.reporter.print('created directory dst');
+    listed = 10;
+    o.listed('unsafe a1', Buffer.from('/nonexistent/a/1'));
+    o.listed('unsafe a2', Buffer.from('/nonexistent/a/2'));
+    // Held while its directory's lines may still come.
+    expect(out).toEqual([]);
+    listed = 500;
+    o.listed('unsafe b1', Buffer.from('/nonexistent/b/1'));
+    // Directory a is done: its lines go out (in listing order, the directory being unreadable here).
+    expect(out).toEqual(['unsafe a1', 'unsafe a2']);
+    listed = 1200;
+    o.listed('unsafe c1', Buffer.from('/nonexistent/c/1'));
+    // b's line went out, and then the generator's line, 1,000 entries past its place.
+    expect(out).toEqual(['unsafe a1', 'unsafe a2', 'unsafe b1', 'created directory dst']);
+    o.reporter.print('deleting x');
+    o.listDone();
+    expect(out).toEqual(['unsafe a1', 'unsafe a2', 'unsafe b1', 'created directory dst', 'unsafe c1', 'deleting x']);
+    o.close();
+  });
+
+  it('--copy-unsafe-links -v without a listed count (or with -c): every line waits for the walk to end', () => {
+    const { out, reporter } = recorder();
+    const o = new LineOrder(reporter, { compares: false, senderLate: false, listing: true });
+    o.reporter.print('created directory dst');
+    o.listed('unsafe a1', Buffer.from('/nonexistent/a/1'));
+    o.listed('unsafe b1', Buffer.from('/nonexistent/b/1'));
+    expect(out).toEqual([]);
+    o.listDone();
+    expect(out).toEqual(['unsafe a1', 'unsafe b1', 'created directory dst']);
+    o.close();
+  });
 });
