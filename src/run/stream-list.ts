@@ -33,7 +33,6 @@ export function unmodelled(c: Config): string | undefined {
   if (c.protocol !== undefined) return 'protocol before 31';
   if (c.relative || c.filesFrom !== undefined) return '-R or --files-from';
   if (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.safeLinks) return 'symlink options';
-  if (c.oneFileSystem) return '-x';
   if (c.acls || c.xattrs || c.atimes) return '-A, -X or -U';
   if (c.iconv !== undefined) return '--iconv';
   // -c compares files the quick check passes, as ops whose outcome (equal or not) the totals do not keep.
@@ -60,7 +59,8 @@ export function streamFigures(c: Config): boolean {
 export function recordsLists(c: Config): boolean {
   // scanTree records every entry: the sender's filter rules are applied by the walk here (rsyncLists);
   // its records are incremental recursion's lists.
-  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive) return false;
+  // -x: the walk here stops at another filesystem (readDir), scanTree's record does not.
+  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0) return false;
   return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
@@ -132,6 +132,12 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
     d.closeSync();
   }
   if (out.length !== byName.size) throw new Unreadable();
+  // -x: a directory on another filesystem is sent without its contents (-xx: not at all), which the
+  // figures do not work out; a tree on one filesystem is listed as without -x.
+  if (c.oneFileSystem > 0) {
+    const here = engine.lstat(dir);
+    if (isFailure(here) || list.stats.some((st) => st && (st.mode & 0o170000) === 0o040000 && st.dev !== here.dev)) throw new Unreadable();
+  }
   if (!scope) return out;
   // The sender's filter rules, as its walk applied them (names relative to the transfer's root).
   const kept = out.filter((e) => scope.check(e.name, e.sub) !== 'exclude');

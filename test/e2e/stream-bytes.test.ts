@@ -74,10 +74,10 @@ describeEngines((e) => {
   const engine = e.name;
   const run = (setup: (r: string) => void, args: string[]): Promise<DiffResult> => differential({ engine, setup, args });
 
-  // -z compresses file data only, so a no-op's figures are the same with it.
-  it('nested directories: -v, --stats, -n, --delete, --delete-delay, --numeric-ids, -H, -rlpt, -z', async () => {
+  // -z compresses file data only, so a no-op's figures are the same with it; -x changes nothing on one filesystem.
+  it('nested directories: -v, --stats, -n, --delete, --delete-delay, --numeric-ids, -H, -rlpt, -z, -x', async () => {
     const setup = synced(tree);
-    for (const args of [['-av'], ['-avz'], ['-a', '--stats'], ['-an', '--stats'], ['-a', '--delete', '--stats'], ['-a', '--delete-delay', '--stats'], ['-a', '--numeric-ids', '-v'], ['-aH', '--stats'], ['-rlpt', '-v']]) {
+    for (const args of [['-av'], ['-avz'], ['-ax', '--stats'], ['-a', '--stats'], ['-an', '--stats'], ['-a', '--delete', '--stats'], ['-a', '--delete-delay', '--stats'], ['-a', '--numeric-ids', '-v'], ['-aH', '--stats'], ['-rlpt', '-v']]) {
       sameBytes(await run(setup, [...args, 'src/', 'dst/']));
     }
   });
