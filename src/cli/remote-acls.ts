@@ -1,16 +1,14 @@
 // -A in a push and a pull: the ACLs reach the file list and leave it through the addon (Node has no
 // xattr API; the node engine refuses -A, and so does a remote run without the addon). A push reads each
-// listed source's ACLs for its entry (remote/acl-list.ts encodes them). A pull puts each received entry's
+// listed source's ACLs for its entry (run/acl-read.ts; remote/acl-list.ts encodes them). A pull puts each received entry's
 // ACLs, rebuilt from its mode and with the ids mapped as the owners are, on its file in the private
 // staging tree once the data is in; the local run then copies them to the destination as local -A
 // copies any source's (run/staged-source.ts gives it the sender's mode, which the ACLs agree with).
 
-import * as fs from 'node:fs';
 import type { Config } from '../model/config.js';
 import { isFailure, loadAddon, type Addon } from '../engine/native.js';
-import { fromKernel, toKernel, type EntryAcls } from '../remote/acl-list.js';
+import { toKernel } from '../remote/acl-list.js';
 import { isDir, isLink, type RemoteEntry } from '../remote/flist.js';
-import type { SendEntry } from '../remote/flist-send.js';
 import { attrRefusedMessage, showPath } from '../util/errors.js';
 
 /** The addon for -A in a remote run, or rsync's usage message when there is none (checked before any I/O). */
@@ -24,44 +22,6 @@ export function aclAddon(c: Config): { addon?: Addon; error?: string } {
 const ACCESS = 'system.posix_acl_access';
 const DEFAULT = 'system.posix_acl_default';
 
-/**
- * A push: each listed entry's ACLs (symlinks carry none), read where the walk found it (-L: where its
- * symlink leads). A read that fails is reported and the entry goes with the ACL its mode implies.
- */
-export function readSendAcls(addon: Addon, c: Config, entries: readonly SendEntry[], report: (m: string) => void): number {
-  let ioError = 0;
-  for (const e of entries) {
-    if (isLink(e.mode)) continue;
-    let at = e.path;
-    if (c.copyLinks) {
-      try {
-        at = fs.realpathSync(e.path, { encoding: 'buffer' });
-      } catch {
-        // Gone since the walk: the sender's open reports it.
-      }
-    }
-    const got: EntryAcls = {};
-    for (const def of isDir(e.mode) ? [false, true] : [false]) {
-      const v = addon.aclGet(at, def);
-      if (v === null) continue;
-      if (isFailure(v)) {
-        report(`get_acl: ${v.syscall}(${showPath(e.path)}, ${def ? 'ACL_TYPE_DEFAULT' : 'ACL_TYPE_ACCESS'}) failed: errno ${v.errno}`);
-        ioError |= 1;
-        continue;
-      }
-      try {
-        const acl = fromKernel(v);
-        if (def) got.def = acl;
-        else got.access = acl;
-      } catch {
-        report(`get_acl: unpack_smb_acl(${showPath(e.path)}) failed: not a POSIX ACL`);
-        ioError |= 1;
-      }
-    }
-    if (got.access || got.def) e.aclsRead = got;
-  }
-  return ioError;
-}
 
 /**
  * A pull: the received ACLs onto the staging tree (`pathOf` gives an entry's staged path; entries not

@@ -148,15 +148,17 @@ export class AclEncoder {
   private readonly sent = [new Map<string, number>(), new Map<string, number>()];
 
   /**
-   * One entry's ACLs (rsync's send_acl) onto `out`. `addName` is told every named entry's id the first
-   * time its ACL is sent, so the id lists after the file list carry its name (unless --numeric-ids).
+   * One entry's ACLs (rsync's send_acl) onto `out`. `addName` is told every named entry's id each time
+   * its ACL is sent, so the id lists after a whole file list carry its name (unless --numeric-ids); under
+   * incremental recursion it returns the name the first time an id is seen (file owners included), and
+   * the name follows the id inline, as rsync's send_ida_entries writes it.
    */
-  encode(out: ByteWriter, mode: number, acls: EntryAcls | undefined, isDir: boolean, addName: (id: number, user: boolean) => void): void {
+  encode(out: ByteWriter, mode: number, acls: EntryAcls | undefined, isDir: boolean, addName: (id: number, user: boolean) => Buffer | undefined): void {
     this.one(out, stripForSend(acls?.access, mode), 0, addName);
     if (isDir) this.one(out, acls?.def ?? empty(), 1, addName);
   }
 
-  private one(out: ByteWriter, acl: RsyncAcl, type: 0 | 1, addName: (id: number, user: boolean) => void): void {
+  private one(out: ByteWriter, acl: RsyncAcl, type: 0 | 1, addName: (id: number, user: boolean) => Buffer | undefined): void {
     const cache = this.sent[type]!;
     const key = keyOf(acl);
     const had = cache.get(key);
@@ -180,10 +182,14 @@ export class AclEncoder {
     if (flags & XMIT_NAME_LIST) {
       out.varint(acl.names.length);
       for (const n of acl.names) {
-        addName(n.id, n.user);
-        // Names never follow inline: that is incremental recursion's way, which arsync does not use.
+        const name = addName(n.id, n.user);
+        const bits = ((n.perms & 7) << 2) | (n.user ? XFLAG_NAME_IS_USER : 0);
         out.varint(n.id | 0);
-        out.varint(((n.perms & 7) << 2) | (n.user ? XFLAG_NAME_IS_USER : 0));
+        if (name) {
+          out.varint(bits | XFLAG_NAME_FOLLOWS);
+          out.u8(Math.min(name.length, 255));
+          out.bytes(name.subarray(0, 255));
+        } else out.varint(bits);
       }
     }
   }

@@ -112,10 +112,14 @@ export class FlistEncoder {
     this.acls = o.acls ? new AclEncoder() : undefined;
   }
 
-  private aclName = (id: number, user: boolean): void => {
-    if (this.o.numericIds) return;
-    if (user && !this.users.has(id)) this.users.set(id, this.o.userName(id));
-    if (!user && !this.groups.has(id)) this.groups.set(id, this.o.groupName(id));
+  /** An ACL entry's id (AclEncoder.encode): its name to send inline, under incremental recursion the first time. */
+  private aclName = (id: number, user: boolean): Buffer | undefined => {
+    if (this.o.numericIds) return undefined;
+    const ids = user ? this.users : this.groups;
+    if (ids.has(id)) return undefined;
+    const name = user ? this.o.userName(id) : this.o.groupName(id);
+    ids.set(id, name);
+    return this.incremental ? name : undefined;
   };
 
   /** What follows an entry's own fields, a hard link's reference included: the ACLs, then the xattr list. */

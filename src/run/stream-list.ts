@@ -21,6 +21,10 @@ import { compareNames } from '../remote/flist-order.js';
 import { users, groups } from '../util/userdb.js';
 import { baseName, hasTrailingSlash, joinPath } from '../util/names.js';
 import { xferSumLength } from './wire-bytes.js';
+import { loadAddon, type Addon } from '../engine/native.js';
+import { XattrSender } from '../remote/xattr-list.js';
+import { remoteXattrs, type RemoteXattrs } from './remote-xattrs.js';
+import { readSendAcls } from './acl-read.js';
 import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { resolve as resolvePath } from 'node:path';
@@ -33,7 +37,8 @@ export function unmodelled(c: Config): string | undefined {
   if (c.protocol !== undefined) return 'protocol before 31';
   if (c.relative || c.filesFrom !== undefined) return '-R or --files-from';
   if (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.safeLinks) return 'symlink options';
-  if (c.acls || c.xattrs || c.atimes) return '-A, -X or -U';
+  // -A and -X: each entry's ACLs and xattrs are read through the addon; without it, no figures.
+  if ((c.acls || c.xattrs) && !attrReader()) return 'no addon for -A or -X';
   if (c.iconv !== undefined) return '--iconv';
   // -c compares files the quick check passes, as ops whose outcome (equal or not) the totals do not keep.
   if (c.checksum) return '-c';
@@ -59,8 +64,9 @@ export function streamFigures(c: Config): boolean {
 export function recordsLists(c: Config): boolean {
   // scanTree records every entry: the sender's filter rules are applied by the walk here (rsyncLists);
   // its records are incremental recursion's lists.
-  // -x: the walk here stops at another filesystem (readDir), scanTree's record does not.
-  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0) return false;
+  // -x: the walk here stops at another filesystem (readDir), scanTree's record does not; -A, -X and -U
+  // put what scanTree does not read in each entry.
+  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0 || c.acls || c.xattrs || c.atimes) return false;
   return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
@@ -98,7 +104,34 @@ function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean):
     e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
   }
   if (c.hardLinks && type !== 0o040000 && st.nlink > 1) e.devIno = `${st.dev}:${st.ino}`;
+  // -U: every non-directory's access time, whole seconds.
+  if (c.atimes && type !== 0o040000) e.atime = st.atimeSec ?? 0;
+  if (c.xattrs) {
+    // rsync's get_xattr: files and directories, the other kinds where they are preserved.
+    const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
+    if (kept) {
+      const items = attrReader()!.xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true);
+      if ('message' in items) throw new Unreadable();
+      e.xattrItems = items;
+    }
+  }
+  if (c.acls) {
+    let failed = false;
+    readSendAcls(attrReader()!.addon, c, [e], () => (failed = true));
+    if (failed) throw new Unreadable();
+  }
   return e;
+}
+
+/** The addon's ACL and xattr reads (-A, -X), loaded once; undefined without the addon. */
+let attrs: { addon: Addon; xattrs: RemoteXattrs } | null | undefined;
+function attrReader(): { addon: Addon; xattrs: RemoteXattrs } | undefined {
+  if (attrs === undefined) {
+    const a = loadAddon();
+    const x = remoteXattrs();
+    attrs = a.ok && !('reason' in x) ? { addon: a.addon, xattrs: x } : null;
+  }
+  return attrs ?? undefined;
 }
 
 /** Thrown when a directory or entry cannot be read again: no figures then. */
@@ -123,9 +156,10 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
       const n = de.name as unknown as Buffer;
       const st = byName.get(n.toString('latin1'));
       if (!st) throw new Unreadable();
-      // Only a directory (listed next) and a symlink (its target read) need their path.
+      // Only a directory (listed next) and a symlink (its target read) need their path, and with -A or
+      // -X every entry (its attributes read).
       const type = st.mode & 0o170000;
-      const path = type === 0o040000 || type === 0o120000 ? joinPath(dir, n) : NO_PATH;
+      const path = type === 0o040000 || type === 0o120000 || c.acls || c.xattrs ? joinPath(dir, n) : NO_PATH;
       out.push(entryOf(path, prefix ? joinPath(prefix, n) : n, st, c, false));
     }
   } finally {
@@ -312,8 +346,12 @@ export function listOptions(c: Config, protocol: number): EncodeOptions {
     varintFlags: true,
     id0Names: true,
     checksumLen: c.checksum ? xferSumLength(c.xferSum) : 0,
+    acls: c.acls,
+    atimes: c.atimes,
     userName: (id) => nameBytes(users.nameOf(id)),
     groupName: (id) => nameBytes(groups.nameOf(id)),
+    // -X: the sender's cache of lists sent, one per encoder (an entry's list after it, or its index).
+    ...(c.xattrs ? { xattrSender: new XattrSender() } : {}),
   };
 }
 

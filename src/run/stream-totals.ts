@@ -98,7 +98,7 @@ function quiet(c: Config, t: RunTotals): boolean {
  * set, entries deleted as deletionsCounted says; nothing failed, redone, or written by the options that
  * change what the two sides say (a dry run's requests without data, a --*-dest or -y basis, a partial
  * file, --inplace/--append, the delta search, -H's links, --remove-source-files' acknowledgements,
- * --delay-updates, -z's compressed data).
+ * --delay-updates, -z's compressed data, -A/-X/-U).
  */
 function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
   const made = t.created.dir + t.created.link + t.created.dev + t.created.special;
@@ -125,7 +125,11 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     !c.removeSourceFiles &&
     !c.delayUpdates &&
     // -z: rsync compresses a local copy's file data too (its negotiated compressor's own output).
-    !(c.compress && c.compress.count > 0 && x.files > 0)
+    !(c.compress && c.compress.count > 0 && x.files > 0) &&
+    // -A, -X, -U on created entries: not worked out (a new file's xattrs may be asked for by value).
+    !c.acls &&
+    !c.xattrs &&
+    !c.atimes
   );
 }
 

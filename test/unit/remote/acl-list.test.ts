@@ -88,7 +88,10 @@ function encodeAll(list: { mode: number; access?: RsyncAcl; def?: RsyncAcl; dir?
   const enc = new AclEncoder();
   return list.map((e) => {
     const out = new ByteWriter();
-    enc.encode(out, e.mode, { ...(e.access ? { access: e.access } : {}), ...(e.def ? { def: e.def } : {}) }, e.dir ?? false, (id, user) => names.push([id, user]));
+    enc.encode(out, e.mode, { ...(e.access ? { access: e.access } : {}), ...(e.def ? { def: e.def } : {}) }, e.dir ?? false, (id, user) => {
+      names.push([id, user]);
+      return undefined;
+    });
     return Buffer.from(out.take());
   });
 }
@@ -165,4 +168,21 @@ describe('a hostile sender', () => {
   });
   it('a name inline (incremental recursion, never asked for) is refused', () =>
     fails(Buffer.concat([varint(0), Buffer.from([0x10]), varint(1), varint(5), varint((4 << 2) | 1)]), Exit.Protocol, /inline/));
+
+  it('under incremental recursion a name the encoder is handed follows its id inline, the first time only', () => {
+    const enc = new AclEncoder();
+    const seen = new Set<number>();
+    const named = (id: number): Buffer | undefined => (seen.has(id) ? undefined : (seen.add(id), Buffer.from('nobody')));
+    const acl: RsyncAcl = { userObj: 6, groupObj: 4, maskObj: 4, otherObj: 4, names: [{ id: 65534, perms: 4, user: true }] };
+    const out = new ByteWriter();
+    enc.encode(out, 0o100644, { access: acl }, false, named);
+    const bytes = Buffer.from(out.take());
+    // The id, then its bits with XFLAG_NAME_FOLLOWS (1) and XFLAG_NAME_IS_USER (2), the length and the name.
+    expect(bytes.subarray(bytes.length - 8)).toEqual(Buffer.concat([Buffer.from([(4 << 2) | 3, 6]), Buffer.from('nobody')]));
+    // Another ACL with that id carries no name.
+    const again = new ByteWriter();
+    enc.encode(again, 0o100644, { access: { ...acl, names: [{ id: 65534, perms: 6, user: true }] } }, false, named);
+    const b2 = Buffer.from(again.take());
+    expect(b2[b2.length - 1]).toBe((6 << 2) | 2);
+  });
 });
