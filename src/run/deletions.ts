@@ -171,9 +171,10 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
     const line = rc.lines.deletedLineFor(rel, st, kind);
     rc.lines.out.deleted({ ...line, itemize: '*deleting', op: 'del.' });
   }
-  if (c.dryRun) return true;
-  // rsync's receiving side tells its sender each deletion it logs (the byte figures count the message).
+  // rsync's receiving side tells its sender each deletion it logs, a dry run's too (the byte figures
+  // count the message).
   if (print) rc.items.deleted(rel.length, kind === 'dir');
+  if (c.dryRun) return true;
   if (backUp) rc.backups.insteadOfDelete(w, rel, st);
   else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
   return true;

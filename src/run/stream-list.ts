@@ -53,7 +53,7 @@ export function unmodelled(c: Config): string | undefined {
 
 /** Whether the run's -v summary, --stats or --log-file will print rsync's byte figures worked out (stream-totals.ts). */
 export function streamFigures(c: Config): boolean {
-  return !c.json && !c.dryRun && (c.info.STATS > 0 || c.logFile !== undefined) && unmodelled(c) === undefined;
+  return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && unmodelled(c) === undefined;
 }
 
 /**

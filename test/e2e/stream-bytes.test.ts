@@ -199,6 +199,39 @@ describeEngines((e) => {
     sameBytes(await run(deleting, ['-av', '--delete', '--exclude', 'skip/', 'src/', 'dst/']));
   });
 
+  // A dry run's generator asks for each file it would send with its index and flags alone (no checksum
+  // header), and the sender answers with the same; a dry run's deletions are logged to the sender too.
+  it('dry runs that would send: a fresh copy, and a re-sync that sends and deletes', async () => {
+    const fresh = (r: string): void => {
+      chainTree(r);
+      for (let i = 0; i < 30; i++) put(r, `src/d1/d2/f${i}`, `${i}\n`, 0o644);
+      touchNs([[path.join(r, 'src/d1/d2'), '1700000000.5']]);
+    };
+    // rsync's own "sent" for the fresh one moves by a frame header between runs (690 or 694 bytes in 15
+    // runs of this tree): within 8 bytes.
+    for (const args of [['-avn'], ['-an', '--stats']]) {
+      const r = await run(fresh, [...args, 'src/', 'dst/']);
+      const figures = (out: string): number[] => {
+        const m = /^sent ([\d,]+) bytes {2}received ([\d,]+) bytes/m.exec(out);
+        expect(m, out).not.toBeNull();
+        return [Number(m![1]!.replace(/,/g, '')), Number(m![2]!.replace(/,/g, ''))];
+      };
+      const [ws, wr] = figures(r.rsync.stdout);
+      const [as, ar] = figures(r.arsync.stdout);
+      expect(Math.abs(as! - ws!), `sent ${as} against rsync's ${ws}`).toBeLessThanOrEqual(8);
+      expect(Math.abs(ar! - wr!), `received ${ar} against rsync's ${wr}`).toBeLessThanOrEqual(8);
+    }
+    const resync = (r: string): void => {
+      fresh(r);
+      execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+      put(r, 'src/d1/d2/f3', 'changed\n', 0o644);
+      put(r, 'dst/d1/gone', 'x', 0o644);
+      put(r, 'dst/old/f', 'x', 0o644);
+      touchNs([[path.join(r, 'src/d1/d2'), '1700000000.5'], [path.join(r, 'dst/d1'), '1700000000.5'], [path.join(r, 'dst'), '1700000000.5']]);
+    };
+    for (const args of [['-avn', '--delete'], ['-an', '--delete', '--stats']]) sameBytes(await run(resync, [...args, 'src/', 'dst/']));
+  });
+
   // -X: each entry's xattr list follows it (a list sent before goes as its index; a value over 32 bytes as
   // its MD5); -A: its ACLs, a named entry's user or group name inline the first time its id goes (an
   // incremental list). The node engine refuses -A and -X.
