@@ -138,7 +138,9 @@ function cleanName(p: string): string {
 function normalizeRelative(raw: Buffer, from = 0, dotDirs?: Buffer[]): Buffer {
   const s = raw.toString('latin1');
   const m = s.indexOf('/./', from);
-  const dir = m >= 0 ? cleanName(s.slice(0, m)) || '/' : undefined;
+  // The dropped part names the root when empty ("/./x"), the working directory when it is only dots
+  // ("./x" from --files-from's ".", "././x").
+  const dir = m >= 0 ? cleanName(s.slice(0, m)) || (m === 0 ? '/' : '.') : undefined;
   const fn = m >= 0 ? s.slice(m + 3).replace(/^\/+/, '') : s;
   // A kept part written "./name" makes rsync send that directory itself too (its implied_dot_dir):
   // the destination root gets its attributes.

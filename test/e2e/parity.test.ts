@@ -238,6 +238,22 @@ describeEngines((e) => {
     }
   });
 
+  // The source directory "." (or "./"): the listed names are read from the working directory. arsync once
+  // made them "/NAME", reading from the root instead (exit 23 where nothing there had the name).
+  it('--files-from with "." and "./" as the source directory reads from the working directory', async () => {
+    for (const dot of ['.', './']) {
+      await differential({
+        engine,
+        setup: (root) => {
+          relSetup(root);
+          fs.writeFileSync(path.join(root, 'list'), 'src/a/b/c/f\nsrc/top\n');
+        },
+        args: ['-a', '--stats', '--files-from=list', dot, 'dst/'],
+        volatile: ['dst'],
+      });
+    }
+  });
+
   it('-R with ".." in the kept part of a path is a usage error (exit 1) before anything is made', async () => {
     await differential({
       engine,
