@@ -12,7 +12,7 @@ import { closeAfter, closeQuietly, fsImpl, sysError } from './node-fs.js';
 import { digHoles, preallocate } from './node-prealloc.js';
 import type { OpScope } from './node-scope.js';
 import type { Source } from './node-source.js';
-import { Preserve } from '../model/ops.js';
+import { Counter, Preserve } from '../model/ops.js';
 
 const C = fs.constants;
 
@@ -65,6 +65,9 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
   closeAfter(fd, () => {
     const from = kept && flags & Preserve.AppendVerify && !data.samePrefix(op, src, fd, t, kept) ? 0 : kept;
     data.copy(op, src, fd, t, false, from);
+    // The file's whole size counts as transferred, the kept bytes too (as native/copy.c counts them:
+    // rsync's total transferred size; its literal data leaves them out, progress/stats.ts).
+    if (from > 0) scope.count(Counter.Bytes, BigInt(from));
     scope.at(t.rel, true);
     if (!device) {
       fsImpl.ftruncateSync(fd, data.copied);

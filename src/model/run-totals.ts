@@ -42,6 +42,8 @@ export interface RunTotals {
   ops?: number;
   /** Entries whose attributes alone changed, and the bytes rsync's generator sent its sender for them (run/item-bytes.ts). */
   items?: { count: number; bytes: number; exchange?: Exchange | undefined; deletions?: DeletionMessages };
+  /** --append: the bytes of the destination files kept ahead of what was appended (not literal data). */
+  appendKept?: number;
   /**
    * Regular files copied from a --*-dest twin that matched (rsync's generator copies those itself): not
    * among the files and bytes transferred.

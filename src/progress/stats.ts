@@ -18,7 +18,9 @@ const total = (c: Counts): number => c.reg + c.dir + c.link + c.dev + c.special;
  */
 export function literalData(t: RunTotals, bytes: number): number {
   const d = t.delta;
-  return d ? Math.max(0, bytes - d.searched) + d.literal : bytes;
+  // --append sends each file's tail: what the destination kept is not literal data.
+  const sent = Math.max(0, bytes - (t.appendKept ?? 0));
+  return d ? Math.max(0, sent - d.searched) + d.literal : sent;
 }
 
 /**

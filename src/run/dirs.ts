@@ -168,9 +168,12 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     if (!st || isFailure(st) || fileType(st.mode) !== 'dir') continue;
     // An implied directory is part of the operand: the engines resolve it as given (anchors.ts).
     rc.anchors.add(src);
+    // rsync's sender lists it (--stats' "Number of files").
+    rc.tally.addListed({ dir: 1 }, 0);
     const dest = rc.dest.stat(rel);
     const verdict = quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck);
     if (verdict.action === 'skip') continue;
+    if (verdict.action === 'create') rc.tally.totals.created.dir++;
     // An implied directory already in place: -vvv's trace still has rsync's generator decide it.
     if (verdict.action === 'none') {
       if (rc.trace) rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));

@@ -268,7 +268,11 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   // --append: a changed file whose target is not shorter is left as it is.
   if (verdict.action === 'transfer' && appendSkips(c, st, destSt)) return false;
   const line = rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix);
-  if (c.append && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') rc.lines.appended(line, destSt.size);
+  if (c.append && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') {
+    rc.lines.appended(line, destSt.size);
+    // rsync sends only the tail: the kept bytes are not literal data.
+    rc.tally.totals.appendKept = (rc.tally.totals.appendKept ?? 0) + destSt.size;
+  }
 
   // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
   // --link-dest, has in another version).

@@ -1,7 +1,8 @@
 // --stats' counts against rsync 3.5, on every engine, where arsync once counted differently: what rsync's
 // generator itemizes against a --link-dest/--copy-dest/--compare-dest twin is not "created" (rsync counts
 // an entry as created only when nothing of its name and type was found), and a twin it copies itself is
-// not "transferred"; a dry run sends no literal data; -m's pruned directories are still in rsync's list.
+// not "transferred"; a dry run sends no literal data; -m's pruned directories and -R's implied ones are
+// in rsync's list; --append's literal data is the tail it sends.
 // The whole output is compared (differential.ts), the byte totals aside (stream-bytes.test.ts).
 
 import * as fs from 'node:fs';
@@ -55,5 +56,25 @@ describeEngines((e) => {
     };
     await differential({ engine, setup, args: ['-am', '--stats', 'src/', 'dst/'] });
     await differential({ engine, setup, args: ['-am', '--stats', '--exclude', '*.tmp', 'src/', 'dst/'] });
+  });
+
+  it('-R: the implied directories are listed, and counted as created when made', async () => {
+    const setup = (r: string): void => {
+      put(r, 'src/a/b/f', 'f\n', 0o644);
+      put(r, 'src/c/g', 'g\n', 0o644);
+    };
+    await differential({ engine, setup, args: ['-aR', '--stats', 'src/a/b', 'src/c/g', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup, args: ['-aR', '--stats', 'src/./a/b/f', 'dst/'], volatile: ['dst'] });
+  });
+
+  it('--append: the literal data is the tail sent, not the whole file', async () => {
+    const setup = (r: string): void => {
+      put(r, 'src/grow', 'x'.repeat(5000), 0o644);
+      put(r, 'src/same', 'same\n', 0o644);
+      put(r, 'dst/grow', 'x'.repeat(1200), 0o644);
+      touchNs([[path.join(r, 'dst/grow'), '1600000000.5']]);
+    };
+    await differential({ engine, setup, args: ['-a', '--append', '--stats', 'src/', 'dst/'] });
+    await differential({ engine, setup, args: ['-a', '--append-verify', '--stats', 'src/', 'dst/'] });
   });
 });
