@@ -32,6 +32,11 @@ export interface Root {
   display?: Buffer;
   /** --delete-missing-args: the operand does not exist; what the destination has at rel is deleted. */
   missing?: boolean;
+  /**
+   * -R of an absolute path with no "/./" marker: rsync's sender names its entries from the root, so the
+   * names it prints (-v, -i, --out-format) start with "/"; the destination path has no leading slash.
+   */
+  absolute?: boolean;
 }
 
 export interface Plan {
@@ -110,6 +115,12 @@ async function expandGlobs(c: Config, lstat: Lstat, missing: MissingSource[]): P
     for (const m of matches) out.push(Buffer.from(m));
   }
   return out;
+}
+
+/** -R: whether the kept part of a source path starts at the root (an absolute path with no "/./" marker). */
+function keptFromRoot(src: Buffer): boolean {
+  const s = src.toString('latin1');
+  return s.startsWith('/') && !s.includes('/./') && !s.endsWith('/.');
 }
 
 /** -R: the part of a source path that is kept at the destination ("a/./b/c" keeps "b/c", "a/." nothing). */
@@ -262,9 +273,9 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   const present: { src: Buffer; stat: Stat; contents: boolean; slash: boolean }[] = [];
   const gone: Buffer[] = [];
   for (const raw of operands) {
-    // "dir/." is "dir/" (rsync's dot-dir); -R keeps its own reading of "/./".
-    const contents = hasTrailingSlash(raw) || (!c.relative && dotDir(raw) && raw.length > 1);
-    const src = contents && dotDir(raw) ? stripSlashes(raw.subarray(0, raw.length - 1)) : stripSlashes(raw);
+    // "dir/." is "dir/", and "." is "./" (rsync's dot-dir); -R keeps its own reading of "/./".
+    const contents = hasTrailingSlash(raw) || (!c.relative && dotDir(raw));
+    const src = contents && dotDir(raw) && raw.length > 1 ? stripSlashes(raw.subarray(0, raw.length - 1)) : stripSlashes(raw);
     // --confine-root: a name a --files-from list selects must resolve inside DIR (explicit sources need not).
     if (c.confineRoot && c.filesFrom !== undefined) {
       const at = resolveOperatorPath(absolutePath(src), { insecure: c.insecureLinks, confine: c.confineRoot });
@@ -423,6 +434,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
       // "dir/" or ".", its own entries are copied too (rsync's content dir).
       dirOnly: c.dirs && !c.recursive && isDir,
       oneLevel: p.slash || dotDir(p.src),
+      ...(c.relative && keptFromRoot(p.src) ? { absolute: true } : {}),
     };
     roots.push(root);
     if (isDir) dirRoots.add(root);

@@ -124,9 +124,10 @@ export class Output {
       return;
     }
     this.reporter.log?.deleted({ ...e, itemize: '*deleting  ' });
-    // rsync's log_delete(): a format prints every deletion, else --info=del (-v) says "deleting NAME".
+    // rsync's log_delete(): with a format or --info=del (-v) every deletion is printed, in the format
+    // when it has %o or %i, else as "deleting NAME".
     if (this.c.json || (this.format === undefined && this.c.info.DEL === 0)) return;
-    if (this.format !== undefined) this.reporter.item(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
+    if (this.format !== undefined && (formatHas(this.format, 'i') || formatHas(this.format, 'o'))) this.reporter.item(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
     else this.reporter.item(`deleting ${e.name}`);
   }
 

@@ -49,6 +49,14 @@ export class Lines {
     this.wire = { protocol: c.protocol ?? LOCAL_PROTOCOL, sumLength: xferSumLength(c.xferSum) };
   }
 
+  /**
+   * -R of an absolute operand (plan/sources.ts Root.absolute): the names rsync's sender prints start with
+   * "/" (set as the walk starts each root; deletions, named by the generator, keep the relative name).
+   */
+  fromRoot = false;
+  /** The walk's root is a "dir/" operand's contents: its own entry is rsync's "dir/." (%f). */
+  dotRoot = false;
+
   /** Is anything printed per entry at all? */
   get active(): boolean {
     // -vvv's trace (or its --debug words without -v) is told of every entry, printed or not.
@@ -129,7 +137,7 @@ export class Lines {
 
   /** A deleted entry's line. */
   deletedLineFor(rel: Buffer, st: Stat, kind: FileType): Line {
-    return this.build(this.names ? this.names.deleted(rel) : rel, rel, st, kind, '');
+    return this.build(this.names ? this.names.deleted(rel) : rel, rel, st, kind, '', false);
   }
 
   lineFor(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix = ''): Line {
@@ -141,13 +149,14 @@ export class Lines {
     return line;
   }
 
-  private build(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix: string): Line {
+  private build(rel: Buffer, src: Buffer, st: Stat, kind: FileType, suffix: string, sender = true): Line {
     // Nothing is printed per entry: skip escaping names that nobody will see.
     if (!this.active) return NO_LINE;
+    const lead = sender && this.fromRoot ? '/' : '';
     const line: Line = {
       // Names are printed relative to the transfer root, which is the destination root here.
-      name: kind === 'dir' ? `${rel.length ? showPath(rel) : '.'}/` : showPath(rel),
-      fullName: showPath(src),
+      name: kind === 'dir' ? `${lead}${rel.length ? showPath(rel) : '.'}/` : lead + showPath(rel),
+      fullName: showPath(senderPath(src, kind === 'dir' && rel.length === 0 && this.dotRoot)),
       suffix,
       size: st.size,
       bytes: kind === 'reg' ? st.size : 0,
@@ -160,4 +169,15 @@ export class Lines {
     if (this.sums && kind === 'reg') this.sources.set(line, { src, st });
     return line;
   }
+}
+
+/**
+ * %f: the source path as rsync's sender names it, relative to where it started (clean_fname's form:
+ * no "." components or doubled slashes, no leading slash); a "dir/" operand's own entry is "dir/.".
+ */
+function senderPath(src: Buffer, dotRoot: boolean): Buffer {
+  const parts = src.toString('latin1').split('/').filter((p) => p !== '' && p !== '.');
+  const clean = parts.join('/');
+  if (dotRoot) return Buffer.from(clean ? `${clean}/.` : '.', 'latin1');
+  return Buffer.from(clean || '.', 'latin1');
 }

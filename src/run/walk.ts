@@ -41,6 +41,8 @@ export interface StartedRoot {
 export function startRoot(rc: RunContext, root: Root, onError: (errno: number, syscall: string, what: string) => void): StartedRoot | undefined {
   rc.root.current = root;
   rc.root.index = rc.plan.roots.indexOf(root);
+  rc.lines.fromRoot = root.absolute === true;
+  rc.lines.dotRoot = root.contents;
   let st = rc.source.lstat(root.src);
   if (isFailure(st)) {
     onError(st.errno, st.syscall, `[sender] link_stat "${showPath(absolutePath(root.src))}" failed`);
