@@ -231,7 +231,9 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   const ndxIn = new NdxReader();
   const ndxOut = new NdxWriter();
   const ndxScratch = Buffer.alloc(NDX_MAX);
-  const sent = new Set<number>();
+  // The indexes sent once (a redo is not counted as created again, --append's redo is a normal one):
+  // one byte per entry, not a hash set's lookup per request.
+  const sent = new Uint8Array(src.entries.length);
   const windowStore: WindowStore = { buf: Buffer.alloc(0) };
   // The search in C when the addon computes the negotiated sum; else match.ts's TypeScript search.
   const nm = nativeMatch();
@@ -339,7 +341,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     }
     if (phase === 2) throw new ProtocolError('got transfer request in phase 2 [sender]', Exit.Protocol);
     if (!isReg(e.mode)) throw new ProtocolError(`refusing transfer of a non-regular file index ${ndx} [sender]`, Exit.Protocol);
-    if (!sent.has(ndx) && iflags & Item.IsNew) stats.created.reg++;
+    if (!sent[ndx] && iflags & Item.IsNew) stats.created.reg++;
     stats.transferredFiles++;
     stats.transferredSize += e.size;
     if (s.dryRun) {
@@ -350,7 +352,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     let head = field(decodeSumHead);
     if ('then' in head) head = await head;
     // --append: the first request carries no block sums; a redo (the verification failed) is a normal one.
-    const appending = (s.append ?? 0) > 0 && !sent.has(ndx);
+    const appending = (s.append ?? 0) > 0 && !sent[ndx];
     const h = head;
     if (!appending && h.count === 0 && whole && src.sendWhole && sum.kind !== undefined && e.size <= SMALL_WHOLE && basisType === undefined && !xname && !xattrRequest(iflags)) {
       // A small file sent whole in one call of the source (open, check, read, sum, close), into frames
@@ -393,7 +395,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
         report.error(shrank(e));
       }
       stats.literal += len;
-      sent.add(ndx);
+      sent[ndx] = 1;
       report.item(e, iflags, xname, true, out.data - from);
       if (conn.pendingOutput > BACKLOG) await conn.drained();
       continue;
@@ -457,7 +459,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     } finally {
       f.close();
     }
-    sent.add(ndx);
+    sent[ndx] = 1;
     report.item(e, iflags, xname, true, out.data - from);
     // Wait for the peer only when much is unsent: waiting after every file would stop the pipeline
     // (the receiver asks for the next files while this one is still in the pipe).
