@@ -68,6 +68,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"sumMatchRun", NULL, sum_match_run, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendOpen", NULL, send_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendReadWhole", NULL, send_read_whole, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sendFile", NULL, send_file, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipeOpen", NULL, pipe_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"removeTree", NULL, rm_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -41,11 +41,13 @@ export interface EngineCaps {
  * descriptor, -errno, or NOT_LISTED when the path is no longer the regular file the walk saw (device and
  * inode); `readWhole` reads a file's first `len` bytes into `buf` at `at` (zeros after a shorter file),
  * writes the whole-file sum of kind `kind` (remote/checksum.ts's numbering) at `sumAt`, closes `fd`, and
- * answers the bytes read or -errno.
+ * answers the bytes read or -errno; `file` is both in one call for a small file sent whole (open's
+ * answers for a file not opened as listed, or READ_FAILED - errno for a read that failed).
  */
 export interface SendReads {
   open(path: Buffer, follow: boolean, dev: number, ino: number): number;
   readWhole(fd: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
+  file(path: Buffer, follow: boolean, dev: number, ino: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
 }
 
 /** A push's list walked and encoded in C (native engines with an addon that has them: run/push-native.ts). */
@@ -56,6 +58,8 @@ export interface SendList {
 
 /** SendReads.open's answer for a path that is not the listed file any more. */
 export const NOT_LISTED = -0x10000;
+/** SendReads.file's answer for a read that failed: this minus errno. */
+export const READ_FAILED = -0x20000;
 
 /** An engine: what it is, what it can do, and how the main thread walks and opens a context with it. */
 export interface Engine {
@@ -133,7 +137,7 @@ export function nativeEngine(name: 'uring' | 'sync', addon: Addon, reason = ''):
     stat: (path) => nativeStat(addon, path),
     readlink: (path) => nativeReadlink(addon, path),
     fakeRead: (path, content) => addon.fakeRead(null, path, false, content),
-    ...(addon.sendOpen && addon.sendReadWhole ? { sendReads: { open: addon.sendOpen, readWhole: addon.sendReadWhole } } : {}),
+    ...(addon.sendOpen && addon.sendReadWhole && addon.sendFile ? { sendReads: { open: addon.sendOpen, readWhole: addon.sendReadWhole, file: addon.sendFile } } : {}),
     ...(addon.flistWalk && addon.flistEncode ? { sendList: { walk: addon.flistWalk, encode: addon.flistEncode } } : {}),
     openContext: (opts) => {
       const ctx = createNativeContext(addon, { ...opts, engine: name });

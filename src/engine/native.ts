@@ -85,6 +85,7 @@ export interface Addon {
   // them lacks them: the push reads through node:fs then.
   sendOpen?(path: Buffer, follow: boolean, dev: number, ino: number): number;
   sendReadWhole?(fd: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
+  sendFile?(path: Buffer, follow: boolean, dev: number, ino: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
   /** A close-on-exec pipe of about `size` bytes (native/pipes.c): [read end, write end, capacity], or -errno. */
   pipeOpen?(size: number): number[] | number;
   /** Removes a tree this process made, following no symlink (native/rmtree.c): 0, or the first -errno. */

@@ -15,9 +15,21 @@ const GATHER = 256 * 1024;
 /** Written buffers kept for reuse when the caller names no backlog. */
 const SPARES = 4;
 
+/** Where a FrameOut's output stood (hold), to go back to (rollback). */
+export interface OutMark {
+  pos: number;
+  head: number;
+  data: number;
+}
+
 export class FrameOut {
-  private buf: Buffer = Buffer.allocUnsafe(GATHER + 2 * FRAME + 4 * (GATHER / FRAME + 4));
+  // Past GATHER: the frame open when it is reached, and a held stretch's frames (`hold`).
+  private buf: Buffer = Buffer.allocUnsafe(GATHER + 2 * FRAME + FRAME_ROOM + 4 * (GATHER / FRAME + 8));
   private pos = 0;
+  /** Inside hold(): no flush, so what is reserved can be taken back (`rollback`). */
+  private held = false;
+  /** Where a held stretch began a frame with GATHER reached: release flushes what is before it (-1: nowhere). */
+  private cut = -1;
   /** Where the open frame's header is (-1: none open). */
   private head = -1;
   private readonly spare: Buffer[] = [];
@@ -45,7 +57,7 @@ export class FrameOut {
     for (let at = 0; at < b.length; ) {
       if (this.head < 0 || this.pos - this.head - 4 >= FRAME) {
         this.close();
-        if (this.pos >= GATHER) this.flush();
+        if (this.pos >= GATHER) this.flushOrCut();
         this.head = this.pos;
         this.pos += 4;
       }
@@ -65,13 +77,58 @@ export class FrameOut {
     this.data += n;
     if (this.head < 0 || FRAME + 4 - (this.pos - this.head - 4) < n) {
       this.close();
-      if (this.pos >= GATHER) this.flush();
+      if (this.pos >= GATHER) this.flushOrCut();
       this.head = this.pos;
       this.pos += 4;
     }
     const at = this.pos;
     this.pos += n;
     return at;
+  }
+
+  /**
+   * Starts a stretch that may be taken back: until `release` or `rollback` nothing is flushed (the
+   * frames go on in this buffer, which has room for one more file's frame past GATHER), so the buffer
+   * and the positions reserved stay put. At most one small file's bytes (FRAME_ROOM and its fields) may
+   * go in a stretch. Returns where the output stood.
+   */
+  hold(): OutMark {
+    this.held = true;
+    return { pos: this.pos, head: this.head, data: this.data };
+  }
+
+  /**
+   * Ends a held stretch, keeping its bytes. When it began a frame past GATHER, the frames before that
+   * one go now, as `flush` would have sent them then, and the open frame moves to the next buffer.
+   */
+  release(): void {
+    this.held = false;
+    if (this.cut < 0) return;
+    const cut = this.cut;
+    this.cut = -1;
+    const full = this.buf;
+    this.conn.writeFramed(full.subarray(0, cut), () => {
+      if (this.spare.length < this.spares) this.spare.push(full);
+    });
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(full.length);
+    full.copy(this.buf, 0, cut, this.pos);
+    this.pos -= cut;
+    this.head -= cut;
+  }
+
+  /** Ends a held stretch, dropping every byte pushed or reserved since `hold` gave `m`. */
+  rollback(m: OutMark): void {
+    this.held = false;
+    this.cut = -1;
+    this.pos = m.pos;
+    this.head = m.head;
+    this.data = m.data;
+  }
+
+  /** At a frame's start with GATHER reached: the flush, or inside a held stretch where it would have been. */
+  private flushOrCut(): void {
+    if (!this.held) this.flush();
+    else if (this.cut < 0) this.cut = this.pos;
   }
 
   /** The buffer `reserve`'s positions are in (it changes with the next flush). */

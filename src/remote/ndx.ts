@@ -17,6 +17,16 @@ export class NdxWriter {
   private prevPositive = -1;
   private prevNegative = 1;
 
+  /** The last positive index written, what the next one is encoded against (for `rewind`). */
+  get lastPositive(): number {
+    return this.prevPositive;
+  }
+
+  /** Takes back positive indexes written since `lastPositive` answered `prev` (their bytes were dropped). */
+  rewind(prev: number): void {
+    this.prevPositive = prev;
+  }
+
   encode(ndx: number): Buffer {
     const b = Buffer.allocUnsafe(NDX_MAX);
     return b.subarray(0, this.encodeInto(ndx, b, 0));

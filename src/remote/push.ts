@@ -68,6 +68,12 @@ export interface PushSource {
   encodeList?(o: EncodeOptions, ioError: number): Buffer | undefined;
   /** Opens a listed regular file for reading; an error says what rsync would say, and whether it vanished. */
   open(e: SendEntry): Opened | { message: string; vanished: boolean };
+  /**
+   * When the source can: `open` and Opened.readWhole in one call, for a small file sent whole (the
+   * file's first `len` bytes at `at`, its sum of kind `kind` at `sumAt`); the bytes read, or what
+   * `open` answers for a file it could not open as listed (nothing written then). A read error throws.
+   */
+  sendWhole?(e: SendEntry, buf: Buffer, at: number, len: number, kind: number, sumAt: number): number | { message: string; vanished: boolean };
 }
 
 export interface PushSettings {
@@ -225,7 +231,9 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   const ndxIn = new NdxReader();
   const ndxOut = new NdxWriter();
   const ndxScratch = Buffer.alloc(NDX_MAX);
-  const sent = new Set<number>();
+  // The indexes sent once (a redo is not counted as created again, --append's redo is a normal one):
+  // one byte per entry, not a hash set's lookup per request.
+  const sent = new Uint8Array(src.entries.length);
   const windowStore: WindowStore = { buf: Buffer.alloc(0) };
   // The search in C when the addon computes the negotiated sum; else match.ts's TypeScript search.
   const nm = nativeMatch();
@@ -254,9 +262,20 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     const v = conn.readNow(decode);
     return v === NOT_YET ? conn.read(decode) : v;
   };
-  const readItem = async (): Promise<ItemIn> => {
-    for (;;) {
-      let ndx = field(decodeNdx);
+  /**
+   * The common request (an index in the list and its flags, nothing after them) when its bytes are
+   * there, without a promise; else readItemLater, given what was already read.
+   */
+  const readItem = (): ItemIn | Promise<ItemIn> => {
+    const ndx = conn.readNow(decodeNdx);
+    if (ndx === NOT_YET || ndx < 0 || ndx >= src.entries.length) return readItemLater(ndx);
+    const iflags = conn.readNow(decodeFlags);
+    if (iflags === NOT_YET || iflags & (Item.BasisTypeFollows | Item.XnameFollows) || xattrRequest(iflags)) return readItemLater(ndx, iflags);
+    return { ndx, iflags, basisType: undefined, xname: undefined };
+  };
+  const readItemLater = async (first: number | typeof NOT_YET, firstFlags: number | typeof NOT_YET = NOT_YET): Promise<ItemIn> => {
+    for (let at = 0; ; at++) {
+      let ndx = at === 0 && first !== NOT_YET ? first : field(decodeNdx);
       if (typeof ndx !== 'number') ndx = await ndx;
       if (ndx === NDX_DONE) return { ndx, iflags: 0, basisType: undefined, xname: undefined };
       if (ndx === NDX_DEL_STATS) {
@@ -267,7 +286,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       if (ndx < 0 || ndx >= src.entries.length) {
         throw new ProtocolError(`Invalid file index: ${ndx} (-1 - ${src.entries.length - 1}) [sender]`, Exit.Protocol);
       }
-      let iflags = field(decodeFlags);
+      let iflags = at === 0 && firstFlags !== NOT_YET ? firstFlags : field(decodeFlags);
       if (typeof iflags !== 'number') iflags = await iflags;
       const basisType = iflags & Item.BasisTypeFollows ? await field(decodeByte) : undefined;
       const xname = iflags & Item.XnameFollows ? await field(decodeName) : undefined;
@@ -296,9 +315,16 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     if (xattrRequest(iflags)) out.push(encodeAnswer(xattrs!.lists[src.entries[ndx]!.xattr ?? -1] ?? [], xattrNums ?? []));
   };
 
+  /** rsync's words for a file that shrank while it was sent (full_fname: its full path). */
+  const shrank = (e: SendEntry): string => {
+    const full = e.path[0] === 0x2f ? e.path : Buffer.concat([Buffer.from(`${process.cwd()}/`), e.path]);
+    return `read errors mapping "${showPath(full)}": No data available (61)`;
+  };
+
   let phase = 0;
   for (;;) {
-    const item = await readItem();
+    let item = readItem();
+    if (item instanceof Promise) item = await item;
     const { ndx, iflags, basisType, xname } = item;
     if (ndx === NDX_DONE) {
       report.phaseDone?.();
@@ -315,7 +341,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     }
     if (phase === 2) throw new ProtocolError('got transfer request in phase 2 [sender]', Exit.Protocol);
     if (!isReg(e.mode)) throw new ProtocolError(`refusing transfer of a non-regular file index ${ndx} [sender]`, Exit.Protocol);
-    if (!sent.has(ndx) && iflags & Item.IsNew) stats.created.reg++;
+    if (!sent[ndx] && iflags & Item.IsNew) stats.created.reg++;
     stats.transferredFiles++;
     stats.transferredSize += e.size;
     if (s.dryRun) {
@@ -326,8 +352,54 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     let head = field(decodeSumHead);
     if ('then' in head) head = await head;
     // --append: the first request carries no block sums; a redo (the verification failed) is a normal one.
-    const appending = (s.append ?? 0) > 0 && !sent.has(ndx);
+    const appending = (s.append ?? 0) > 0 && !sent[ndx];
     const h = head;
+    if (!appending && h.count === 0 && whole && src.sendWhole && sum.kind !== undefined && e.size <= SMALL_WHOLE && basisType === undefined && !xname && !xattrRequest(iflags)) {
+      // A small file sent whole in one call of the source (open, check, read, sum, close), into frames
+      // laid out as below; a file that cannot be opened as listed takes back the index, flags and sum
+      // header written before it (held output), so the stream is what the two-call path sends.
+      const from = out.data;
+      const mark = out.hold();
+      const prev = ndxOut.lastPositive;
+      let got: number | { message: string; vanished: boolean };
+      const len = e.size;
+      const lit = len > 0 ? 4 : 0;
+      try {
+        echo(item);
+        writeSumHeadAt(head, out.buffer, out.reserve(16));
+        const at = out.reserve(lit + len + 4 + sum.length);
+        const buf = out.buffer;
+        if (len > 0) buf.writeInt32LE(len, at);
+        buf.writeInt32LE(0, at + lit + len);
+        const sumAt = at + lit + len + 4;
+        got = src.sendWhole(e, buf, at + lit, len, sum.kind, sumAt);
+        // Before release, which may hand this buffer to the pipe.
+        if (typeof got === 'number' && got < len) spoilSum(buf, sumAt);
+      } catch (err) {
+        out.release();
+        throw err;
+      }
+      if (typeof got !== 'number') {
+        out.rollback(mark);
+        ndxOut.rewind(prev);
+        ioError |= got.vanished ? IOERR_VANISHED : IOERR_GENERAL;
+        report.error(got.message);
+        conn.send(Msg.NoSend, int32(ndx));
+        continue;
+      }
+      out.release();
+      report.sending?.(e, ndx, iflags);
+      if (len > 0) report.sent?.(len);
+      if (got < len) {
+        ioError |= IOERR_GENERAL;
+        report.error(shrank(e));
+      }
+      stats.literal += len;
+      sent[ndx] = 1;
+      report.item(e, iflags, xname, true, out.data - from);
+      if (conn.pendingOutput > BACKLOG) await conn.drained();
+      continue;
+    }
     const sums = appending ? undefined : h.count === 0 ? { head: h, sum1: NO_SUMS, sum2: NO_BYTES } : await conn.read((c) => readSums(c, h));
     const f = src.open(e);
     if ('message' in f) {
@@ -380,16 +452,14 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       }
       if (r.short) {
         ioError |= IOERR_GENERAL;
-        // rsync names it by its full path (full_fname).
-        const full = e.path[0] === 0x2f ? e.path : Buffer.concat([Buffer.from(`${process.cwd()}/`), e.path]);
-        report.error(`read errors mapping "${showPath(full)}": No data available (61)`);
+        report.error(shrank(e));
       }
       stats.literal += r.literal;
       stats.matched += r.matched;
     } finally {
       f.close();
     }
-    sent.add(ndx);
+    sent[ndx] = 1;
     report.item(e, iflags, xname, true, out.data - from);
     // Wait for the peer only when much is unsent: waiting after every file would stop the pipeline
     // (the receiver asks for the next files while this one is still in the pipe).

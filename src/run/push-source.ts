@@ -15,7 +15,7 @@ import { sortForSend, type SendEntry } from '../remote/flist-send.js';
 import { compareNames } from '../remote/flist-order.js';
 import type { Opened, PushSource } from '../remote/push.js';
 import { errnoText, fsError, showPath } from '../util/errors.js';
-import { NOT_LISTED, type Engine, type SendReads } from '../engine/engine.js';
+import { NOT_LISTED, READ_FAILED, type Engine, type SendReads } from '../engine/engine.js';
 import { toStat } from '../engine/node-walk.js';
 import { isFailure } from '../model/failure.js';
 import type { Stat } from '../model/stat.js';
@@ -164,14 +164,19 @@ function readFully(fd: number, buf: Buffer, off: number, len: number, pos: numbe
   return got;
 }
 
+/** rsync's words for a listed file that could not be opened as listed (SendReads.open's answer `fd`). */
+function notOpened(path: Buffer, fd: number): { message: string; vanished: boolean } {
+  if (fd === NOT_LISTED || fd === -2) return { message: `file has vanished: "${showPath(path)}"`, vanished: true };
+  return { message: `send_files failed to open "${showPath(path)}": ${errnoText(-fd)} (${-fd})`, vanished: false };
+}
+
 /**
  * PushSource.open through the addon (engine.ts's SendReads): the open and its check against the walk in
  * one call, and a file sent whole read with its sum in one more; the same answers as the node:fs path.
  */
 function openNative(reads: SendReads, path: Buffer, follow: boolean, seen: Seen): Opened | { message: string; vanished: boolean } {
   const fd = reads.open(path, follow, seen.dev, seen.ino);
-  if (fd === NOT_LISTED || fd === -2) return { message: `file has vanished: "${showPath(path)}"`, vanished: true };
-  if (fd < 0) return { message: `send_files failed to open "${showPath(path)}": ${errnoText(-fd)} (${-fd})`, vanished: false };
+  if (fd < 0) return notOpened(path, fd);
   let open = true;
   return {
     read: (buf, off, len, pos) => readFully(fd, buf, off, len, pos),
@@ -408,6 +413,18 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       }
       return { text: `sender removed ${name}`, error: false, removed: true };
     },
+    ...(reads
+      ? {
+          sendWhole(e: SendEntry, buf: Buffer, at: number, len: number, kind: number, sumAt: number): number | { message: string; vanished: boolean } {
+            const seen = e as Entry;
+            const got = reads.file(e.path, c.copyLinks, seen.dev, seen.ino, kind, buf, at, len, sumAt);
+            if (got >= 0) return got;
+            // The open and its check answer as openNative's; a failed read throws as Opened.readWhole does.
+            if (got > READ_FAILED) return notOpened(e.path, got);
+            throw fsError(READ_FAILED - got, 'read', showPath(e.path));
+          },
+        }
+      : {}),
     open(e: SendEntry): Opened | { message: string; vanished: boolean } {
       const seen = e as Entry;
       if (reads) return openNative(reads, e.path, c.copyLinks, seen);
