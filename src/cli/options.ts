@@ -11,7 +11,6 @@ import { classifyOperand, type RemoteOperand } from './remote-operand.js';
 import { pushTarget } from './remote-push.js';
 import { pullOperand } from './pull-operand.js';
 import { parseChmod } from '../plan/chmod.js';
-import { validateFormat } from '../progress/format.js';
 import { daemonLogin } from './daemon-options.js';
 import { OptionError, remoteOptionError, type NoEffect } from './local-noops.js';
 import { reflinkMode, reflinkSpellings } from './reflink.js';
@@ -250,10 +249,6 @@ function configFrom(built: Program, o: Record<string, unknown>, filters: FilterI
     throw new UsageError((err as Error).message);
   }
   const outFormat = o['outFormat'] as string | undefined;
-  if (outFormat !== undefined) {
-    const bad = validateFormat(outFormat);
-    if (bad) throw new UsageError(bad);
-  }
   const backupDir = o['backupDir'] as string | undefined;
   if (backupDir !== undefined) checkBackupDirLength(backupDir);
   const config: Config = {

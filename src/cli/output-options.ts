@@ -9,7 +9,7 @@ import { UsageError, showPath } from '../util/errors.js';
 import { ELOOP_TEXT, resolveOperatorPath } from '../plan/operator-path.js';
 import { LogFile } from '../progress/logfile.js';
 import type { Config } from '../model/config.js';
-import { formatHas, validateFormat } from '../progress/format.js';
+import { formatHas } from '../progress/format.js';
 import { canSum } from '../run/file-sum.js';
 import {
   Priority,
@@ -113,10 +113,6 @@ export function addOutputOptions(p: Command): {
         for (const k of Object.keys(debug.levels) as (keyof DebugLevels)[]) debug.levels[k] = 0;
       }
       const logFileFormat = o['logFileFormat'] as string | undefined;
-      if (logFileFormat !== undefined) {
-        const bad = validateFormat(logFileFormat);
-        if (bad) throw new UsageError(bad.replace('--out-format', '--log-file-format'));
-      }
       return {
         info: info.levels,
         debug: debug.levels,

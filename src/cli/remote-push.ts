@@ -197,8 +197,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   // rsync's stdout_format for a client: -i's "%i %n%L", -v's "%n%L", or --out-format.
   const format = c.outFormat ?? (c.itemize > 0 ? '%i %n%L' : c.info.NAME > 0 ? '%n%L' : undefined);
   const itemizing = format !== undefined && /%[-'\d]*i/.test(format);
-  // rsync's log_before_transfer: a format that prints %b names a sent file after its data, with its bytes.
-  const late = format !== undefined && formatHas(format, 'b');
+  // rsync's log_before_transfer: a format with %b, %c or %C names a sent file after its data, with its bytes.
+  const late = format !== undefined && (formatHas(format, 'b') || formatHas(format, 'c') || formatHas(format, 'C'));
   const iCtx = { sending: true, times: c.times, symlinkTimes: true };
   // The line is made only when it is printed (a push without -v/-i would make one per file for nothing).
   const print = (info: () => LineInfo): void => {
@@ -215,15 +215,15 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     },
     sent: (n) => progress?.data(n),
     phaseDone: () => progress?.phaseDone(),
-    item(e, iflags, xname, transferred, wire) {
+    item(e, iflags, xname, transferred, wire, read) {
       // An empty name (a hard link whose attributes alone changed) is no name: rsync tests its first byte.
       if (xname && !xname.length) xname = undefined;
       // rsync's sender logs a file after its data (log_item with FLOG or FINFO).
-      if (transferred) log?.sent({ ...lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'), wire: wire ?? 0 });
+      if (transferred) log?.sent({ ...lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'), wire: wire ?? 0, read: read ?? 0 });
       if (transferred && sendingNdx >= 0) {
         progress?.end(sendingNdx);
         sendingNdx = -1;
-        if (late) print(() => ({ ...lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'), wire: wire ?? 0 }));
+        if (late) print(() => ({ ...lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'), wire: wire ?? 0, read: read ?? 0 }));
         return;
       }
       if (transferred) return print(() => lineFor(e, itemizeFlags(iflags, e.mode, iCtx), undefined, 'send'));

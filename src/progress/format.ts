@@ -1,5 +1,6 @@
 // rsync's --out-format escapes (also what -i and -v print: -i is "%i %n%L", -v is "%n%L").
-// Supported: %n %f %i %l %L %b %o %M %B %U %G %p %t %%, with rsync's width and ' (thousands) modifiers.
+// Supported: %n %f %i %l %L %b %c %o %M %B %U %G %p %t %C %m %%, with rsync's width and ' (thousands)
+// modifiers; any other letter stays as written, as rsync leaves it (%a %h %P %u are its daemon's).
 
 export interface LineInfo {
   /** 11-letter itemize string, or "*deleting" for deletions. */
@@ -20,6 +21,11 @@ export interface LineInfo {
    * copy's transferred file: its data and the stream's own bytes, run/wire-bytes.ts; anything else: 0).
    */
   wire?: number;
+  /**
+   * rsync's %c for a transferred file: what its sender read for it, the generator's checksum header and
+   * block sums (0 for anything else).
+   */
+  read?: number;
   mode: number;
   uid: number;
   gid: number;
@@ -50,13 +56,6 @@ export function permString(mode: number): string {
 const commas = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** Check a format before the run: unknown escapes are a usage error, as in rsync. */
-export function validateFormat(fmt: string): string | undefined {
-  for (const e of escapes(fmt)) {
-    if (e.ch !== undefined && /[a-zA-Z]/.test(e.ch) && !'nfilLboMBUGptC'.includes(e.ch)) return `--out-format: unsupported escape %${e.ch}`;
-  }
-  return undefined;
-}
-
 /**
  * Whether a format uses escape `ch` the way rsync scans for it: "%%" is a literal percent, so "%%i" is no
  * %i (and a format without %i prints like -v, not like -i). The same scan as formatLine's, so the two
@@ -139,6 +138,9 @@ function escapeValue(ch: string, quote: string, i: LineInfo): string | undefined
     case 'i': v = i.itemize; break;
     case 'l': v = quote ? commas(i.size) : String(i.size); break;
     case 'b': v = quote ? commas(i.wire ?? i.bytes) : String(i.wire ?? i.bytes); break;
+    case 'c': v = quote ? commas(i.read ?? 0) : String(i.read ?? 0); break;
+    // The module's name: none outside rsync's daemon.
+    case 'm': v = ''; break;
     case 'L': v = i.suffix; break;
     case 'o': v = i.op; break;
     case 'M': v = stamp(new Date(i.mtimeSec * 1000), '-'); break;

@@ -35,6 +35,9 @@ const BACKLOG = 4 * 1024 * 1024;
 /** The sums of a request without blocks (a file the receiver lacks). */
 const NO_SUMS = new Uint32Array(0);
 const NO_BYTES = Buffer.alloc(0);
+/** The checksum header a generator sends before a file's block sums (count, lengths, remainder). */
+const SUM_HEAD_BYTES = 16;
+
 /** The largest file sent by Opened.readWhole: its run, end token and sum (16 bytes at most) fit one frame. */
 const SMALL_WHOLE = FRAME_ROOM - 4 - 4 - 16;
 
@@ -106,7 +109,11 @@ export interface PushReport {
    * An entry the receiver looked at: its item flags, the name a hard link joins, and whether data went;
    * `wire`: a sent file's bytes in the stream, from its index to its checksum (rsync's %b).
    */
-  item(e: SendEntry, iflags: number, xname: Buffer | undefined, transferred: boolean, wire?: number): void;
+  /**
+   * `wire`: what the stream carried for a sent file (%b); `read`: what this sender read for it, the sum
+   * header and any block sums (%c).
+   */
+  item(e: SendEntry, iflags: number, xname: Buffer | undefined, transferred: boolean, wire?: number, read?: number): void;
   /** A read error or a vanished file, in rsync's words. */
   error(message: string): void;
   /** A file's data is about to go (after its sum header): its index in the list and its item flags. */
@@ -396,7 +403,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       }
       stats.literal += len;
       sent[ndx] = 1;
-      report.item(e, iflags, xname, true, out.data - from);
+      report.item(e, iflags, xname, true, out.data - from, SUM_HEAD_BYTES);
       if (conn.pendingOutput > BACKLOG) await conn.drained();
       continue;
     }
@@ -460,7 +467,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       f.close();
     }
     sent[ndx] = 1;
-    report.item(e, iflags, xname, true, out.data - from);
+    report.item(e, iflags, xname, true, out.data - from, SUM_HEAD_BYTES + (sums ? h.count * (4 + h.s2length) : 0));
     // Wait for the peer only when much is unsent: waiting after every file would stop the pipeline
     // (the receiver asks for the next files while this one is still in the pipe).
     if (conn.pendingOutput > BACKLOG) await conn.drained();

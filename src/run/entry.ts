@@ -28,7 +28,7 @@ import { linkMember } from './link-member.js';
 import { anyChange } from './lines.js';
 import { finishedAtPlace, hasBasis, leftToTwins, type Member } from './members.js';
 import { removeSource } from './remove-source.js';
-import { searchDelta } from './local-delta.js';
+import { blockSumBytes, searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
 import { convertedTarget } from './iconv-errors.js';
@@ -338,6 +338,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   // sends what follows the kept data, with no search, as rsync's match_sums).
   const delta = rc.tally.totals.delta;
   if (delta && c.localDelta && !c.append && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') {
+    rc.lines.summed(line, blockSumBytes(destSt.size, c.localDelta.blockSize));
     await searchDelta(delta, src, st, rc.anchors.of(src), joinPath(rc.plan.destRoot, rel), destSt, {
       blockSize: c.localDelta.blockSize,
       follow: c.copyLinks || c.copyUnsafeLinks,

@@ -13,6 +13,9 @@ import { LOCAL_PROTOCOL, deltaWireBytes, sendersHead, wholeFileWireBytes, xferSu
 
 export type Line = Omit<LineInfo, 'itemize'>;
 
+/** The checksum header rsync's generator sends before a file's block sums (count, lengths, remainder). */
+const SUM_HEAD = 16;
+
 export const NO_LINE: Line = { name: '', fullName: '', suffix: '', size: 0, bytes: 0, mode: 0, uid: 0, gid: 0, mtimeSec: 0, op: 'send' };
 
 export const NO_CHANGES: Changes = { value: false, size: false, time: false, perms: false, owner: false, group: false, acl: false, xattr: false };
@@ -73,9 +76,25 @@ export class Lines {
     const text = itemize(kind, verdict, this.c, { hardlinked, all: this.out.itemizeAll });
     const changed = verdict.action === 'create' || verdict.action === 'transfer';
     const wire = this.wireBytes(kind, verdict, hardlinked, line);
+    const read = this.readBytes(wire, line);
     // A closure only for -vvv's trace: this runs for every entry of a -v run.
-    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, ...(hardlinked && { leader: line.suffix.replace(/^ => /, '') }), local: false, all: this.out.itemizeAll }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', wire, ...this.sum(line, kind, changed) }, text));
-    else this.out.entry({ ...line, changed, isDir: kind === 'dir', wire, ...this.sum(line, kind, changed) }, text);
+    if (this.decided) this.decided(kind, line.name, verdict, { hardlinked, ...(hardlinked && { leader: line.suffix.replace(/^ => /, '') }), local: false, all: this.out.itemizeAll }, () => this.out.entry({ ...line, changed, isDir: kind === 'dir', wire, read, ...this.sum(line, kind, changed) }, text));
+    else this.out.entry({ ...line, changed, isDir: kind === 'dir', wire, read, ...this.sum(line, kind, changed) }, text);
+  }
+
+  /**
+   * rsync's %c (log.c: 0 unless the file is transferred): what the sender read for it, the generator's
+   * 16-byte checksum header and, for a basis searched (--no-whole-file), its block sums. A pull's lines
+   * are its receiver's, which reads nothing of the kind: 0.
+   */
+  private readBytes(wire: number | undefined, line: Line): number {
+    if (this.receiver || !wire) return 0;
+    return SUM_HEAD + (line.read ?? 0);
+  }
+
+  /** --no-whole-file: the block sums rsync's generator sends for the file's basis (%c). */
+  summed(line: Line, bytes: number): void {
+    if (line !== NO_LINE) line.read = bytes;
   }
 
   /**

@@ -26,6 +26,12 @@ const READ = 1 << 20;
 
 export const noDelta = (): DeltaTotals => ({ matches: 0, hashHits: 0, falseAlarms: 0, literal: 0, matched: 0, searched: 0 });
 
+/** The bytes of the block sums rsync's generator sends for a basis of `size` (after the sum header: %c). */
+export function blockSumBytes(size: number, blockSize: number): number {
+  const head = sumSizes(size, SHORT_SUM_LENGTH, BLOCK_SUM.length, blockSize);
+  return head.count * (4 + head.s2length);
+}
+
 /** The generator's block sums of a basis file read from `fd` (rsync's generate_and_send_sums). */
 function blockSums(fd: number, size: number, blockSize: number): BlockSums {
   const head = sumSizes(size, SHORT_SUM_LENGTH, BLOCK_SUM.length, blockSize);

@@ -238,6 +238,22 @@ describeEngines((e) => {
     }
   });
 
+  // rsync takes every escape: %c is what its sender read for a transferred file (the checksum header, and
+  // a searched basis's block sums), %m the daemon's module (empty here), and one it has no value for
+  // here (%a %h %P %u, its daemon's) or does not know stays as written.
+  it("--out-format's %c, %m and the escapes rsync leaves as written", async () => {
+    const setup = (root: string): void => {
+      relSetup(root);
+      fs.mkdirSync(path.join(root, 'dst'));
+      fs.writeFileSync(path.join(root, 'dst/top'), 'x'.repeat(3000));
+      fs.utimesSync(path.join(root, 'dst/top'), 1_600_000_000, 1_600_000_000);
+      fs.writeFileSync(path.join(root, 'src/top'), 'x'.repeat(2000) + 'y'.repeat(2000));
+    };
+    for (const extra of [[], ['--no-whole-file'], ['--append']]) {
+      await differential({ engine, setup, args: ['-a', ...extra, '--out-format=%n|%c|%-6c|%m|%a|%h|%P|%u|%z', 'src/', 'dst/'] });
+    }
+  });
+
   // The source directory "." (or "./"): the listed names are read from the working directory. arsync once
   // made them "/NAME", reading from the root instead (exit 23 where nothing there had the name).
   it('--files-from with "." and "./" as the source directory reads from the working directory', async () => {

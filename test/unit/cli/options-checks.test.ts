@@ -122,8 +122,8 @@ describe('--info', () => {
 });
 
 describe('formats, --chmod, --json', () => {
-  it('--out-format is checked before the run, and dropped by -q', () => {
-    expect(refused('-a', '--out-format=%n %c', 'a', 'b')).toBe('--out-format: unsupported escape %c');
+  it('--out-format takes every escape, as rsync does, and is dropped by -q', () => {
+    expect(run('-a', '--out-format=%n %c %z', 'a', 'b').outFormat).toBe('%n %c %z');
     expect(run('-a', '--out-format=%n', 'a', 'b').outFormat).toBe('%n');
     expect(run('-a', '-q', '-i', '--out-format=%n', 'a', 'b')).toMatchObject({ outFormat: undefined, itemize: 0 });
   });

@@ -1,7 +1,7 @@
 // src/progress/format.ts: rsync's --out-format escapes, with its width and ' (thousands) modifiers.
 
 import { describe, expect, it } from 'vitest';
-import { formatHas, formatLine, permString, validateFormat, type LineInfo } from '../../../src/progress/format.js';
+import { formatHas, formatLine, permString, type LineInfo } from '../../../src/progress/format.js';
 
 const line: LineInfo = {
   itemize: '>f+++++++++',
@@ -53,10 +53,10 @@ describe('formatLine', () => {
   });
 });
 
-describe('validateFormat', () => {
-  it('accepts every supported escape and refuses the others', () => {
-    expect(validateFormat("%n %f %i %l %L %b %o %M %B %U %G %p %t %% %'10l %-5n")).toBeUndefined();
-    expect(validateFormat('%n %c')).toBe('--out-format: unsupported escape %c');
+describe('escapes outside a daemon', () => {
+  it('%c is what the sender read for a transferred file (0 otherwise); %m is empty; %a %h %P %u stay as written, as rsync leaves them', () => {
+    expect(formatLine('%c|%m|%a|%h|%P|%u', { ...line, read: 364 })).toBe('364||%a|%h|%P|%u');
+    expect(formatLine("%c %'c", line)).toBe('0 0');
   });
 });
 
