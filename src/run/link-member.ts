@@ -57,7 +57,8 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
   } else {
     rc.lines.emit(kind, { action: 'create' }, line, true);
   }
-  if (!m.destSt) rc.tally.totals.created[kind]++;
+  // rsync counts a member as created only when no --*-dest directory has an entry of its name and type.
+  if (!m.destSt && !(rc.alt.any && rc.alt.best(m.rel, m.st, kind, undefined, () => undefined))) rc.tally.totals.created[kind]++;
   rc.dirs.touch(m.record);
   if (c.dryRun) return;
   // The backup goes in the same batch as the link, right before it: the link waits for it.

@@ -43,6 +43,16 @@ describeEngines((e) => {
     }
   });
 
+  it('-H with --link-dest: a linked member whose twin is there is not created either', async () => {
+    const setup = (r: string): void => {
+      snapshots(r);
+      fs.linkSync(path.join(r, 'src/same'), path.join(r, 'src/d1/same-too'));
+      fs.linkSync(path.join(r, 'prev/same'), path.join(r, 'prev/d1/same-too'));
+      touchNs([[path.join(r, 'src/d1'), '1700000000.5'], [path.join(r, 'prev/d1'), '1700000000.5']]);
+    };
+    for (const opt of ['--link-dest=../prev', '--copy-dest=../prev']) await differential({ engine, setup, args: ['-aH', '--stats', opt, 'src/', 'dst/'] });
+  });
+
   it('a dry run: the files it would send counted, no literal data', async () => {
     await differential({ engine, setup: snapshots, args: ['-an', '--stats', 'src/', 'dst/'] });
   });
