@@ -30,8 +30,10 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   const xattrs = flags && kind !== 'link' ? (p: Buffer): number => rc.dest.basisXattrDiff(m.src, p, flags) : undefined;
   const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p), xattrs);
   if (!best) return undefined;
-  // The destination has another version: only an exact --link-dest match replaces it.
-  if (exists && (best.level !== 3 || !c.linkDest.length || kind !== 'reg')) return undefined;
+  // The destination has another version: only an exact --link-dest or --compare-dest match acts on it
+  // (rsync's try_dests_reg with find_exact_for_existing: the file is unlinked, then linked to the twin,
+  // or under --compare-dest left out, the destination keeping only what differs from it).
+  if (exists && (best.level !== 3 || c.copyDest.length || kind !== 'reg')) return undefined;
   const alt = best;
   m.hasTwin = true;
   // A twin outside --confine-root that rsync would open (to copy or link it, or to compare a level-2
@@ -63,8 +65,13 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
       removeSource(rc, m, kind);
       return true;
     }
-    // --compare-dest: the earlier copy will do; nothing is made here. rsync itemizes it with -ii/-vv
-    // (no local change: ".f", blank), and -vv alone calls it up to date.
+    // --compare-dest: the earlier copy will do; nothing is made here, and a destination file there is
+    // removed (rsync unlinks it, with no deletion line and no backup). rsync itemizes the entry with
+    // -ii/-vv (no local change: ".f", blank), and -vv alone calls it up to date.
+    if (exists && !c.dryRun) {
+      rc.sink.add(OpKind.Delete, Buffer.alloc(0), m.rel, m.destSt!);
+      await rc.sink.maybeFlush();
+    }
     if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line);
     m.fromTwin = true;
     removeSource(rc, m, kind);

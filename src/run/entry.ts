@@ -275,8 +275,8 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   }
 
   // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
-  // --link-dest, has in another version).
-  if (rc.alt.any && kind !== 'dir' && (verdict.action === 'create' || (kind === 'reg' && c.linkDest.length))) {
+  // --link-dest and --compare-dest, has in another version).
+  if (rc.alt.any && kind !== 'dir' && (verdict.action === 'create' || (kind === 'reg' && (c.linkDest.length || c.compareDest.length) && !c.copyDest.length))) {
     const done = await tryAltDirs(rc, m, kind, line, target, queueCopy);
     if (done !== undefined) return done;
   }

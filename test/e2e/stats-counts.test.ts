@@ -53,6 +53,23 @@ describeEngines((e) => {
     for (const opt of ['--link-dest=../prev', '--copy-dest=../prev']) await differential({ engine, setup, args: ['-aH', '--stats', opt, 'src/', 'dst/'] });
   });
 
+  // rsync's try_dests_reg for an existing destination file: an exact --compare-dest twin makes it remove the
+  // destination's other version (the destination keeps only what differs from the earlier backup), with
+  // no deletion line and no backup; under -n nothing is removed.
+  it('--compare-dest: a destination file whose source matches its twin exactly is removed', async () => {
+    const setup = (r: string): void => {
+      snapshots(r);
+      put(r, 'dst/same', 'an older version\n', 0o644);
+      put(r, 'dst/d1/same2', 'another\n', 0o644);
+      touchNs([[path.join(r, 'dst/same'), '1600000000.5'], [path.join(r, 'dst/d1/same2'), '1600000000.5'], [path.join(r, 'dst/d1'), '1700000000.5'], [path.join(r, 'dst'), '1700000000.5']]);
+    };
+    for (const extra of [['-i'], ['-ii'], ['-in'], ['--stats']]) {
+      await differential({ engine, setup, args: ['-a', ...extra, '--compare-dest=../prev', 'src/', 'dst/'] });
+    }
+    // With --backup neither rsync nor arsync sets the times back on the directories a removal changed.
+    await differential({ engine, setup, args: ['-av', '--backup', '--compare-dest=../prev', 'src/', 'dst/'], volatileDirsUnder: ['dst'] });
+  });
+
   it('a dry run: the files it would send counted, no literal data', async () => {
     await differential({ engine, setup: snapshots, args: ['-an', '--stats', 'src/', 'dst/'] });
   });
