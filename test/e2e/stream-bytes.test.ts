@@ -29,6 +29,13 @@ function byteLines(out: string): string[] {
     .map((l) => l.replace(/\s+[\d,.]+ bytes\/sec$/, ''));
 }
 
+/** The summary line's "sent" and "received" figures. */
+function figures(out: string): number[] {
+  const m = /^sent ([\d,]+) bytes {2}received ([\d,]+) bytes/m.exec(out);
+  expect(m, out).not.toBeNull();
+  return [Number(m![1]!.replace(/,/g, '')), Number(m![2]!.replace(/,/g, ''))];
+}
+
 function sameBytes(r: DiffResult): void {
   const want = byteLines(r.rsync.stdout);
   expect(want.length).toBeGreaterThan(0);
@@ -211,11 +218,6 @@ describeEngines((e) => {
     // runs of this tree): within 8 bytes.
     for (const args of [['-avn'], ['-an', '--stats']]) {
       const r = await run(fresh, [...args, 'src/', 'dst/']);
-      const figures = (out: string): number[] => {
-        const m = /^sent ([\d,]+) bytes {2}received ([\d,]+) bytes/m.exec(out);
-        expect(m, out).not.toBeNull();
-        return [Number(m![1]!.replace(/,/g, '')), Number(m![2]!.replace(/,/g, ''))];
-      };
       const [ws, wr] = figures(r.rsync.stdout);
       const [as, ar] = figures(r.arsync.stdout);
       expect(Math.abs(as! - ws!), `sent ${as} against rsync's ${ws}`).toBeLessThanOrEqual(8);
@@ -259,11 +261,6 @@ describeEngines((e) => {
   // received plus 2%, where the figures of the data alone (received 0) are far off.
   it('fresh copies and a re-sync that sends changed files: within a few frame headers of rsync\'s', async () => {
     const near = (r: DiffResult, label: string): void => {
-      const figures = (out: string): number[] => {
-        const m = /^sent ([\d,]+) bytes {2}received ([\d,]+) bytes/m.exec(out);
-        expect(m, out).not.toBeNull();
-        return [Number(m![1]!.replace(/,/g, '')), Number(m![2]!.replace(/,/g, ''))];
-      };
       const [ws, wr] = figures(r.rsync.stdout);
       const [as, ar] = figures(r.arsync.stdout);
       expect(Math.abs(as! - ws!), `${label}: sent ${as} against rsync's ${ws}\n${r.rsync.stdout}\n${r.arsync.stdout}`).toBeLessThanOrEqual(16);
