@@ -6,7 +6,7 @@
 import { OpFlag, OpKind } from '../model/ops.js';
 import { ELOOP_TEXT } from '../plan/operator-path.js';
 import { showPath } from '../util/errors.js';
-import type { Stat, FileType } from '../model/stat.js';
+import { fileType, type Stat, type FileType } from '../model/stat.js';
 import { attrChanges, sameTime, type Changes } from '../plan/quickcheck.js';
 import type { Fallback, Twin } from './alt-dest.js';
 import type { RunContext } from './context.js';
@@ -33,7 +33,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   // The destination has another version: only an exact --link-dest or --compare-dest match acts on it
   // (rsync's try_dests_reg with find_exact_for_existing: the file is unlinked, then linked to the twin,
   // or under --compare-dest left out, the destination keeping only what differs from it).
-  if (exists && (best.level !== 3 || c.copyDest.length || kind !== 'reg')) return undefined;
+  // A directory there is not unlinked (rsync's unlink fails, and the file goes the normal way).
+  if (exists && (best.level !== 3 || c.copyDest.length || kind !== 'reg' || fileType(m.destSt!.mode) === 'dir')) return undefined;
   const alt = best;
   m.hasTwin = true;
   // A twin outside --confine-root that rsync would open (to copy or link it, or to compare a level-2

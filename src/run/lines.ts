@@ -195,6 +195,8 @@ export class Lines {
  * no "." components or doubled slashes, no leading slash); a "dir/" operand's own entry is "dir/.".
  */
 function senderPath(src: Buffer, dotRoot: boolean): Buffer {
+  // Already clean (the common case on every printed line): as it is.
+  if (!dotRoot && src.length && src[0] !== 0x2f && !src.includes('/./') && !src.includes('//') && !(src[0] === 0x2e && (src.length === 1 || src[1] === 0x2f)) && !(src.length > 1 && src[src.length - 1] === 0x2e && src[src.length - 2] === 0x2f)) return src;
   const parts = src.toString('latin1').split('/').filter((p) => p !== '' && p !== '.');
   const clean = parts.join('/');
   if (dotRoot) return Buffer.from(clean ? `${clean}/.` : '.', 'latin1');

@@ -241,8 +241,7 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
     if (where !== lastDir) pathname++;
     lastDir = where;
     const from = (e: Named): Named => Object.assign(e, { pathname });
-    // The sender's rules, rooted where the transfer's names start (run/walk.ts rootScopes).
-    const scope = filters?.root('sender', Buffer.from(resolvePath(dir && sentAsDot(src) ? src.toString('latin1') : where || '.'), 'latin1'));
+    const scope = senderScope(filters, src, dir);
     if (dir && sentAsDot(src)) {
       first.push(from(entryOf(src, DOT, st, c, true)));
       first.push(...readDir(src, undefined, c, engine, scope).map(from));
@@ -305,7 +304,7 @@ export function* wholeList(c: Config, engine: Engine, filters?: FilterList): Gen
   const st = engine.lstat(src);
   if (isFailure(st)) throw new Unreadable();
   const dir = (st.mode & 0o170000) === 0o040000;
-  const scope = filters?.root('sender', Buffer.from(resolvePath(dir && sentAsDot(src) ? src.toString('latin1') : sourceDir(src) || '.'), 'latin1'));
+  const scope = senderScope(filters, src, dir);
   const down = function* (d: Named, own: FilterScope | undefined): Generator<SendEntry> {
     const entries = readDir(d.path, d.name.equals(DOT) ? undefined : d.name, c, engine, own);
     yield* entries;
@@ -321,6 +320,14 @@ export function* wholeList(c: Config, engine: Engine, filters?: FilterList): Gen
   if (scope && scope.check(top.name, top.sub) === 'exclude') return;
   yield top;
   if (dir) yield* down(top, scope?.enterDir(top.name, src));
+}
+
+/**
+ * The sender's filter rules for an operand, rooted where the transfer's names start (run/walk.ts
+ * rootScopes): in a "dir/" operand, else in the directory holding it.
+ */
+function senderScope(filters: FilterList | undefined, src: Buffer, dir: boolean): FilterScope | undefined {
+  return filters?.root('sender', Buffer.from(resolvePath(dir && sentAsDot(src) ? src.toString('latin1') : sourceDir(src) || '.'), 'latin1'));
 }
 
 /** The directory rsync's sender changes to for an operand ("dir" for "dir/" and "dir/x"; "" for "x"). */

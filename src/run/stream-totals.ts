@@ -146,12 +146,12 @@ export function streamTotals(c: Config, t: RunTotals, engine: Engine, filters?: 
     const del = c.deleteMode === 'delay' || c.deleteMode === 'after' ? undefined : t.items?.deletions;
     if (!still) {
       const s = session(c, engine, t.lists, t.deleted, filters, x);
-      return s && { ...s, received: s.received + (t.messages ?? 0) + (del?.bytes ?? 0) };
+      return { ...s, received: s.received + (t.messages ?? 0) + (del?.bytes ?? 0) };
     }
     const s = session(c, engine, t.lists, t.deleted, filters);
     // The items go out among the generator's NDX_DONEs, and come back among the sender's.
     const items = t.items?.bytes ?? 0;
-    return s && { ...s, sent: s.sent + items, received: s.received + items + (del?.bytes ?? 0) };
+    return { ...s, sent: s.sent + items, received: s.received + items + (del?.bytes ?? 0) };
   } catch {
     // A source that could not be read again: no figures.
     return undefined;
@@ -178,7 +178,7 @@ function recordedCounter(c: Config, r: RecordedLists, out: MuxCounter): (l: Reco
   };
 }
 
-/** The lists as the sender writes them, counted into `out`, and how they went (undefined: not worked out). */
+/** The lists as the sender writes them, counted into `out`, and how they went. */
 interface Lists {
   lists: number;
   /** Lists in the first frame. */
@@ -205,7 +205,7 @@ function wholeLists(c: Config, engine: Engine, filters: FilterList | undefined, 
 }
 
 /** Incremental recursion's lists: the first, then the others as rsync's lookahead sends them. */
-function incrementalLists(c: Config, engine: Engine, recorded: RecordedLists | undefined, filters: FilterList | undefined, out: MuxCounter, x: Exchange | undefined): Lists | undefined {
+function incrementalLists(c: Config, engine: Engine, recorded: RecordedLists | undefined, filters: FilterList | undefined, out: MuxCounter, x: Exchange | undefined): Lists {
   const enc = listEncoder(c, c.protocol ?? 32);
   const counted = recorded ? recordedCounter(c, recorded, out) : undefined;
   const ndx = new NdxWriter();
@@ -283,14 +283,11 @@ function incrementalLists(c: Config, engine: Engine, recorded: RecordedLists | u
     out.flush();
   }
   return { lists, inFirst, listBytes, rounds };
-
 }
 
-function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, deleted: RunTotals['deleted'], filters: FilterList | undefined, x?: Exchange): StreamTotals | undefined {
+function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, deleted: RunTotals['deleted'], filters: FilterList | undefined, x?: Exchange): StreamTotals {
   const out = new MuxCounter();
-  const l = c.incRecursive ? incrementalLists(c, engine, recorded, filters, out, x) : wholeLists(c, engine, filters, out);
-  if (!l) return undefined;
-  const { lists, inFirst, listBytes, rounds } = l;
+  const { lists, inFirst, listBytes, rounds } = c.incRecursive ? incrementalLists(c, engine, recorded, filters, out, x) : wholeLists(c, engine, filters, out);
 
   // The generator's NDX_DONEs and the sender's echoes, frame by frame.
   let sent = out.written;
@@ -352,8 +349,8 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
   }
   // Each later round of lists: the generator's answers held until it waited for it, in a frame.
   received += HEADER * rounds;
-  // --delete-delay and --delete-after delete after the transfer: their statistics and the last NDX_DONE come after the
-  // sender took its figures.
+  // --delete-delay and --delete-after delete after the transfer: their statistics and the last NDX_DONE
+  // come after the sender took its figures.
   if (c.deleteMode === 'delay' || c.deleteMode === 'after') received += HEADER + 2;
   else received += HEADER + 3 + (c.deleteMode !== 'none' ? delStats(deleted) : 0);
   sent += HEADER + 2;
