@@ -66,6 +66,14 @@ describeEngines((e) => {
     for (const extra of [['-i'], ['-ii'], ['-in'], ['--stats']]) {
       await differential({ engine, setup, args: ['-a', ...extra, '--compare-dest=../prev', 'src/', 'dst/'] });
     }
+    // A non-empty directory where the file goes is not removed: rsync's unlink fails, and the file cannot
+    // make way for itself (exit 23).
+    const dirThere = (r: string): void => {
+      snapshots(r);
+      put(r, 'dst/same/inner', 'x\n', 0o644);
+      touchNs([[path.join(r, 'dst/same'), '1700000000.5'], [path.join(r, 'dst'), '1700000000.5']]);
+    };
+    await differential({ engine, setup: dirThere, args: ['-ai', '--compare-dest=../prev', 'src/', 'dst/'] });
     // With --backup neither rsync nor arsync sets the times back on the directories a removal changed.
     await differential({ engine, setup, args: ['-av', '--backup', '--compare-dest=../prev', 'src/', 'dst/'], volatileDirsUnder: ['dst'] });
   });
