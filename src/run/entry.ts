@@ -134,7 +134,12 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
       // comes under its own --info=name or --info=symsafe.
       rc.tally.addListed({ link: 1 }, st.size);
       const shown = receiverOutput(c).info;
-      if ((shown.NAME > 0 || shown.SYMSAFE > 0) && !c.json) rc.reporter.print(`ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`);
+      if ((shown.NAME > 0 || shown.SYMSAFE > 0) && !c.json) {
+        const line = `ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`;
+        rc.reporter.print(line);
+        // The receiving side's line reaches rsync's sender as a message (MSG_INFO): the byte figures count it.
+        rc.tally.totals.messages = (rc.tally.totals.messages ?? 0) + 4 + Buffer.byteLength(line) + 1;
+      }
       return false;
     }
   }

@@ -119,6 +119,18 @@ export class ItemBytes {
     this.both(w, [n, FLAGS], [n, FLAGS]);
   }
 
+  /**
+   * Without incremental recursion a new directory is itemized where the one list holds it (the walk
+   * meets it there), not where a list of its own would start (dirList counts what it adds to the
+   * generator's buffer).
+   */
+  newDir(w: ListWindow, listed: number): void {
+    if (w.incremental || !this.exchanges) return;
+    const n = this.exchangeIndex(w, listed);
+    this.made++;
+    this.both(w, [n, FLAGS], [n, FLAGS]);
+  }
+
   /** A link, device or special the run creates or replaces, or a dry run's file (rsync itemizes it: no data follows). */
   created(w: ListWindow, listed: number): void {
     this.generated += 1 + FLAGS;
@@ -134,10 +146,12 @@ export class ItemBytes {
     if (!this.exchanges) return;
     const n = this.exchangeIndex(w, listed);
     this.files++;
-    if (w.current !== this.lastSendList) {
+    // Without incremental recursion there is one list, whatever directory the walk is in.
+    const list = w.incremental ? w.current : 0;
+    if (list !== this.lastSendList) {
       if (this.lastSendList >= 0) this.listDone(this.stream.length);
       this.sendLists++;
-      this.lastSendList = w.current;
+      this.lastSendList = list;
     }
     this.both(w, [n, FLAGS, SUM_HEAD], [n, FLAGS, SUM_HEAD], size);
   }

@@ -28,6 +28,8 @@ import { readSendAcls } from './acl-read.js';
 import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { resolve as resolvePath } from 'node:path';
+import { unsafeSymlink } from '../plan/safelinks.js';
+import { unmunge } from '../util/munge.js';
 
 /** Why the lists cannot be modelled for this run (the caller then keeps its plain figures). */
 export function unmodelled(c: Config): string | undefined {
@@ -36,7 +38,6 @@ export function unmodelled(c: Config): string | undefined {
   if (!c.incRecursive && c.sources.length > 1) return 'several operands in one list';
   if (c.protocol !== undefined) return 'protocol before 31';
   if (c.relative || c.filesFrom !== undefined) return '-R or --files-from';
-  if (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.safeLinks) return 'symlink options';
   // -A and -X: each entry's ACLs and xattrs are read through the addon; without it, no figures.
   if ((c.acls || c.xattrs) && !attrReader()) return 'no addon for -A or -X';
   if (c.iconv !== undefined) return '--iconv';
@@ -66,7 +67,8 @@ export function recordsLists(c: Config): boolean {
   // its records are incremental recursion's lists.
   // -x: the walk here stops at another filesystem (readDir), scanTree's record does not; -A, -X and -U
   // put what scanTree does not read in each entry.
-  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0 || c.acls || c.xattrs || c.atimes) return false;
+  // -L, -k, --copy-unsafe-links: the sender lists what a link leads to, where scanTree records the link.
+  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0 || c.acls || c.xattrs || c.atimes || followsLinks(c)) return false;
   return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
@@ -74,10 +76,11 @@ export function recordsLists(c: Config): boolean {
  * `pathname`: which source directory the sender took it from (see rsyncLists' duplicates); `within`: the
  * sender's filter rules where it was listed (its own entries are judged by that scope entered).
  */
-type Named = SendEntry & { sub: boolean; pathname?: number; within?: FilterScope | undefined };
+type Named = SendEntry & { sub: boolean; pathname?: number; within?: FilterScope | undefined; anchor?: number };
 
 const DOT = Buffer.from('.');
 const NO_PATH = Buffer.alloc(0);
+const SLASH = Buffer.from('/');
 
 function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean): Named {
   const mode = st.mode;
@@ -141,8 +144,8 @@ class Unreadable extends Error {}
  * A directory's entries in readdir() order ("." and ".." left out): the order from opendir(), the
  * lstat of each from the engine's listing (one call for the directory, sorted by name).
  */
-function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Engine, scope?: FilterScope): Named[] {
-  const list = engine.scanDir(dir);
+function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Engine, scope?: FilterScope, anchor = 0): Named[] {
+  const list = engine.scanDir(dir, anchor);
   if (isFailure(list)) throw new Unreadable();
   const byName = new Map<string, Stat>();
   list.names.forEach((n, i) => {
@@ -160,7 +163,15 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
       // -X every entry (its attributes read).
       const type = st.mode & 0o170000;
       const path = type === 0o040000 || type === 0o120000 || c.acls || c.xattrs ? joinPath(dir, n) : NO_PATH;
-      out.push(entryOf(path, prefix ? joinPath(prefix, n) : n, st, c, false));
+      const name = prefix ? joinPath(prefix, n) : n;
+      const sent = type === 0o120000 ? sentStat(c, engine, path, name, st) : st;
+      // A followed link to a directory is read through the link ("link/", the anchor the engines may
+      // follow up to), and what is below it too.
+      const through = sent !== st && (sent.mode & 0o170000) === 0o040000;
+      const e = entryOf(through ? Buffer.concat([path, SLASH]) : path, name, sent, c, false);
+      if (through) e.anchor = path.length + 1;
+      else if (anchor > 0) e.anchor = anchor;
+      out.push(e);
     }
   } finally {
     d.closeSync();
@@ -177,6 +188,37 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
   const kept = out.filter((e) => scope.check(e.name, e.sub) !== 'exclude');
   for (const e of kept) if (e.sub) e.within = scope;
   return kept;
+}
+
+/** -L, -k, --copy-unsafe-links: options under which the sender lists some links as what they lead to. */
+const followsLinks = (c: Config): boolean => c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks;
+
+/**
+ * What the sender lists for a symlink at `path` (`name` in the list): with -L what it leads to, with
+ * --copy-unsafe-links the same for an unsafe one, with -k a directory it leads to; else the link. A
+ * link it must follow that leads nowhere is the sender's error: no figures (the run reported it).
+ */
+function sentStat(c: Config, engine: Engine, path: Buffer, name: Buffer, st: Stat): Stat {
+  if (!followsLinks(c)) return st;
+  let all = c.copyLinks;
+  if (!all && c.copyUnsafeLinks) {
+    const raw = readlinkSync(path, { encoding: 'buffer' });
+    all = unsafeSymlink(c.mungeLinks ? unmunge(raw) : raw, name);
+  }
+  if (!all && !c.copyDirlinks) return st;
+  const through = engine.stat(path);
+  if (isFailure(through)) {
+    if (all) throw new Unreadable();
+    return st;
+  }
+  return all || (through.mode & 0o170000) === 0o040000 ? through : st;
+}
+
+/** An operand as the sender lists it: a symlink followed as sentStat says (its name as listed). */
+function operandStat(c: Config, engine: Engine, src: Buffer): Stat {
+  const st = engine.lstat(src);
+  if (isFailure(st)) throw new Unreadable();
+  return (st.mode & 0o170000) === 0o120000 ? sentStat(c, engine, src, sentAsDot(src) ? DOT : baseName(src), st) : st;
 }
 
 const sorted = (l: Named[]): Named[] => l.slice().sort((a, b) => compareNames(a.name, a.sub, b.name, b.sub));
@@ -234,8 +276,7 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
   let pathname = -1;
   let lastDir: string | undefined;
   for (const src of c.sources) {
-    const st = engine.lstat(src);
-    if (isFailure(st)) throw new Unreadable();
+    const st = operandStat(c, engine, src);
     const dir = (st.mode & 0o170000) === 0o040000;
     const where = sourceDir(src);
     if (where !== lastDir) pathname++;
@@ -284,7 +325,7 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
     let prevScanned = false;
     for (const d of node.dups) {
       const scanned: boolean = !(prev && prevScanned && prev.pathname === d.pathname);
-      if (scanned) entries.push(...readDir(d.path, d.name, c, engine, d.within?.enterDir(d.name, d.path)).map((e) => Object.assign(e, { pathname: d.pathname })));
+      if (scanned) entries.push(...readDir(d.path, d.name, c, engine, d.within?.enterDir(d.name, d.path), d.anchor).map((e) => Object.assign(e, { pathname: d.pathname })));
       prev = d;
       prevScanned = scanned;
     }
@@ -301,12 +342,11 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
  */
 export function* wholeList(c: Config, engine: Engine, filters?: FilterList): Generator<SendEntry> {
   const src = c.sources[0]!;
-  const st = engine.lstat(src);
-  if (isFailure(st)) throw new Unreadable();
+  const st = operandStat(c, engine, src);
   const dir = (st.mode & 0o170000) === 0o040000;
   const scope = senderScope(filters, src, dir);
   const down = function* (d: Named, own: FilterScope | undefined): Generator<SendEntry> {
-    const entries = readDir(d.path, d.name.equals(DOT) ? undefined : d.name, c, engine, own);
+    const entries = readDir(d.path, d.name.equals(DOT) ? undefined : d.name, c, engine, own, d.anchor);
     yield* entries;
     for (const e of entries) if (e.sub) yield* down(e, e.within?.enterDir(e.name, e.path));
   };

@@ -139,7 +139,7 @@ export function streamTotals(c: Config, t: RunTotals, engine: Engine, filters?: 
   const x = t.items?.exchange;
   const still = quiet(c, t);
   // Entries created or sent are worked out for incremental recursion's lists only.
-  if (!still && !(x && c.incRecursive && exchanged(c, t, x))) return undefined;
+  if (!still && !(x && exchanged(c, t, x))) return undefined;
   try {
     // The deletions' messages, each in a frame of its own (--delete-delay's and --delete-after's come
     // after the sender took its figures).
@@ -151,7 +151,7 @@ export function streamTotals(c: Config, t: RunTotals, engine: Engine, filters?: 
     const s = session(c, engine, t.lists, t.deleted, filters);
     // The items go out among the generator's NDX_DONEs, and come back among the sender's.
     const items = t.items?.bytes ?? 0;
-    return { ...s, sent: s.sent + items, received: s.received + items + (del?.bytes ?? 0) };
+    return { ...s, sent: s.sent + items, received: s.received + items + (t.messages ?? 0) + (del?.bytes ?? 0) };
   } catch {
     // A source that could not be read again: no figures.
     return undefined;
@@ -311,8 +311,15 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
       x.first.generator.flush();
       received += x.first.generator.written;
     }
+    // Without incremental recursion the generator ends its one list with NDX_DONE right after its last
+    // request, in the same frame, and the sender echoes it after its last file's data, as it reads it.
+    const whole = !c.incRecursive;
+    if (whole) {
+      x.rest.generator.put(1);
+      x.stream.put(1);
+    }
     x.rest.generator.flush();
-    received += x.rest.generator.written + HEADER + (lists - last);
+    received += x.rest.generator.written + (whole ? 0 : HEADER + (lists - last));
     const g = x.doneGroups;
     for (let i = 0; i < g.length; i += 2) received += HEADER + g[i + 1]!;
     const end = x.stream.length;
@@ -323,7 +330,7 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
     }
     for (let i = 0; i < quietLists; i++) x.stream.put(1);
     x.stream.flush();
-    sent += x.stream.written + alone + HEADER + (lists - last);
+    sent += x.stream.written + alone + (whole ? 0 : HEADER + (lists - last));
   } else if (x) {
     // Entries created, nothing sent: as a no-op's frames, each part's items with its NDX_DONEs, and the
     // first lot's apart whenever it has any (the generator waits for the next list with them held).

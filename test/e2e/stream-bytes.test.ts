@@ -297,6 +297,47 @@ describeEngines((e) => {
     near(await run(files, ['-av', '--exclude', 'e*/', 'src/', 'dst/']), 'fresh -av --exclude');
   });
 
+  // -L, -k and --copy-unsafe-links list what a link leads to (a followed directory read through the
+  // link, its own list), --safe-links skips the unsafe ones; without incremental recursion the one list's
+  // NDX_DONE rides with the last request.
+  it('symlink options and no incremental recursion, fresh and re-sent: within a few frame headers of rsync\'s', async () => {
+    const near = (r: DiffResult, label: string): void => {
+      expect(r.arsync.code, r.arsync.stderr).toBe(r.rsync.code);
+      const [ws, wr] = figures(r.rsync.stdout);
+      const [as, ar] = figures(r.arsync.stdout);
+      expect(Math.abs(as! - ws!), `${label}: sent ${as} against rsync's ${ws}\n${r.rsync.stdout}\n${r.arsync.stdout}`).toBeLessThanOrEqual(16);
+      expect(Math.abs(ar! - wr!), `${label}: received ${ar} against rsync's ${wr}`).toBeLessThanOrEqual(32 + wr! * 0.02);
+    };
+    const links = (r: string): void => {
+      for (let i = 0; i < 20; i++) put(r, `src/f${i}`, 'x'.repeat(i * 131), 0o644);
+      for (let i = 0; i < 9; i++) put(r, `src/sub/deep/g${i}`, 'y'.repeat(i * 1000 + 1), 0o600);
+      put(r, 'outside/big', 'z'.repeat(70_000), 0o644);
+      fs.symlinkSync('f1', path.join(r, 'src/to-file'));
+      fs.symlinkSync('sub', path.join(r, 'src/to-dir'));
+      fs.symlinkSync('../../outside/big', path.join(r, 'src/sub/unsafe'));
+      fs.symlinkSync('deep/g2', path.join(r, 'src/sub/safe'));
+      fs.symlinkSync('../outside', path.join(r, 'src/out-dir'));
+    };
+    const resent = (r: string): void => {
+      links(r);
+      execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+      put(r, 'src/f3', 'changed\n', 0o644);
+      put(r, 'src/sub/deep/g4', 'changed too\n', 0o600);
+    };
+    for (const opts of [['-aL'], ['-ak'], ['-a', '--copy-unsafe-links'], ['-a', '--safe-links'], ['-a', '--no-inc-recursive'], ['-akL', '--no-inc-recursive'], ['-am']]) {
+      near(await run(links, [...opts, '-v', 'src/', 'dst/']), `fresh ${opts.join(' ')}`);
+      near(await run(resent, [...opts, '--stats', 'src/', 'dst/']), `re-sync ${opts.join(' ')}`);
+    }
+    // A no-op whose receiving side says it passes unsafe links by: each line is a message to the sender.
+    const noop = (r: string): void => {
+      links(r);
+      // Whole seconds: nothing for the re-sync to itemize but the lines asked for.
+      execFileSync('find', ['src', '-exec', 'touch', '-h', '-d', '@1700000000', '{}', '+'], { cwd: r });
+      execFileSync('rsync', ['-a', '--safe-links', 'src/', 'dst/'], { cwd: r });
+    };
+    sameBytes(await run(noop, ['-av', '--safe-links', 'src/', 'dst/']));
+  });
+
   // (A directory whose list fills rsync's 64 KiB buffer is left out: after `rsync -aH` its times and the
   // destination root's are not the source's, and rsync's own File list size varied, 65,535 or 65,536.)
 });
