@@ -175,9 +175,15 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     const verdict = quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck);
     if (verdict.action === 'skip') continue;
     if (verdict.action === 'create') rc.tally.totals.created.dir++;
-    // An implied directory already in place: -vvv's trace still has rsync's generator decide it.
+    // rsync's generator itemizes it to its sender, as any directory it makes or touches.
+    if (verdict.action === 'create') rc.items.created(rc.lists, rc.tally.listedCount());
+    else if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount());
+    // An implied directory already in place: -vvv's trace still has rsync's generator decide it. It is
+    // recorded all the same: an operand that changes inside it moves its time, which rsync's generator
+    // sets back (the directory is in its list).
     if (verdict.action === 'none') {
       if (rc.trace) rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
+      rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: false });
       continue;
     }
     rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));

@@ -237,7 +237,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       unread: (p, f) => tally.sendError(p, f.errno, f.syscall, `[sender] failed to read xattr user.rsync.%stat for "${showPath(absolutePath(p))}"`),
     }),
     tally,
-    dirs: new DirLedger(overlay !== undefined, wholeSecondList(c.protocol)),
+    // -R: an operand's implied directories are looked up by path (a file operand in one touches it).
+    dirs: new DirLedger(overlay !== undefined || c.relative, wholeSecondList(c.protocol)),
     lines: new Lines(
       c,
       new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender, input.observe),

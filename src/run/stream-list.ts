@@ -37,7 +37,10 @@ export function unmodelled(c: Config): string | undefined {
   // Without incremental recursion the sender sends one whole list (wholeList); of one operand only.
   if (!c.incRecursive && c.sources.length > 1) return 'several operands in one list';
   if (c.protocol !== undefined) return 'protocol before 31';
-  if (c.relative || c.filesFrom !== undefined) return '-R or --files-from';
+  if (c.filesFrom !== undefined) return '--files-from';
+  // -R: the lists of relativeFirst/relativeNames, for incremental recursion, the implied directories
+  // sent, no filter rules, and no operand whose transferred part starts with "./" (rsync's implied ".").
+  if (c.relative && (!c.incRecursive || !c.impliedDirs || c.filters.length > 0 || c.cvsExclude || c.sources.some((s) => relativePart(s).subarray(0, 2).equals(DOT_SLASH)))) return '-R';
   // -A and -X: each entry's ACLs and xattrs are read through the addon; without it, no figures.
   if ((c.acls || c.xattrs) && !attrReader()) return 'no addon for -A or -X';
   if (c.iconv !== undefined) return '--iconv';
@@ -45,7 +48,7 @@ export function unmodelled(c: Config): string | undefined {
   if (c.checksum) return '-c';
   // Several operands that send the same name (two "dir/" operands both send "."): rsync's sender marks
   // the duplicates and sends their directories' lists together.
-  if (c.sources.length > 1) {
+  if (c.sources.length > 1 && !c.relative) {
     const names = c.sources.map((s) => (hasTrailingSlash(s) ? '.' : baseName(s).toString('latin1')));
     if (new Set(names).size < names.length) return 'repeated names';
   }
@@ -68,7 +71,7 @@ export function recordsLists(c: Config): boolean {
   // -x: the walk here stops at another filesystem (readDir), scanTree's record does not; -A, -X and -U
   // put what scanTree does not read in each entry.
   // -L, -k, --copy-unsafe-links: the sender lists what a link leads to, where scanTree records the link.
-  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0 || c.acls || c.xattrs || c.atimes || followsLinks(c)) return false;
+  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0 || c.acls || c.xattrs || c.atimes || followsLinks(c) || c.relative) return false;
   return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
@@ -76,9 +79,20 @@ export function recordsLists(c: Config): boolean {
  * `pathname`: which source directory the sender took it from (see rsyncLists' duplicates); `within`: the
  * sender's filter rules where it was listed (its own entries are judged by that scope entered).
  */
-type Named = SendEntry & { sub: boolean; pathname?: number; within?: FilterScope | undefined; anchor?: number };
+type Named = SendEntry & { sub: boolean; pathname?: number; within?: FilterScope | undefined; anchor?: number; relnames?: Relname[]; base?: Buffer };
+
+/**
+ * -R: what is left of an operand's path below a directory the sender listed for it (rsync's relname
+ * cache), sent in that directory's list; `follow`: the operand ended in "/" (stat through a link).
+ */
+interface Relname {
+  rest: Buffer;
+  follow: boolean;
+}
 
 const DOT = Buffer.from('.');
+const DOT_SLASH = Buffer.from('./');
+const DOT_DIR = Buffer.from('/./');
 const NO_PATH = Buffer.alloc(0);
 const SLASH = Buffer.from('/');
 
@@ -273,9 +287,11 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
   // The first list: each operand, and a "dir/" operand's entries after its ".". Consecutive operands in
   // one source directory share the sender's pathname (flist.c send_file_list's lastdir).
   const first: Named[] = [];
+  const implied = new ImpliedDirs(c, engine);
+  if (c.relative) first.push(...relativeFirst(c, engine, implied));
   let pathname = -1;
   let lastDir: string | undefined;
-  for (const src of c.sources) {
+  for (const src of c.relative ? [] : c.sources) {
     const st = operandStat(c, engine, src);
     const dir = (st.mode & 0o170000) === 0o040000;
     const where = sourceDir(src);
@@ -325,13 +341,119 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
     let prevScanned = false;
     for (const d of node.dups) {
       const scanned: boolean = !(prev && prevScanned && prev.pathname === d.pathname);
-      if (scanned) entries.push(...readDir(d.path, d.name, c, engine, d.within?.enterDir(d.name, d.path), d.anchor).map((e) => Object.assign(e, { pathname: d.pathname })));
+      // -R: an implied directory's list holds only the names listed below it.
+      if (scanned && d.contentDir) entries.push(...readDir(d.path, d.name, c, engine, d.within?.enterDir(d.name, d.path), d.anchor).map((e) => Object.assign(e, { pathname: d.pathname, base: d.base })));
+      if (d.relnames) entries.push(...relativeNames(c, engine, d, implied));
       prev = d;
       prevScanned = scanned;
     }
     yield { entries, dirNdx: node.ndx };
     stack.push(...addDirs(entries).reverse());
   }
+}
+
+/** -R: an operand's transferred part (after "/./", or the whole path). */
+function relativePart(src: Buffer): Buffer {
+  const at = src.indexOf(DOT_DIR);
+  return at < 0 ? src : src.subarray(at + 3);
+}
+
+/**
+ * -R's implied directories as rsync's send_implied_dirs sends them under incremental recursion: the
+ * first component of what is left of a name, stat()ed through links, sent unless it is the one sent
+ * last from the same source directory; the rest of the name is kept for that directory's own list.
+ */
+class ImpliedDirs {
+  private last: Named | undefined;
+  private lastName: Buffer | undefined;
+
+  constructor(
+    private readonly c: Config,
+    private readonly engine: Engine,
+  ) {}
+
+  /** The implied directory `name` (read at `base`/`name`), with `rest` kept for its list; the entry when sent anew. */
+  send(base: Buffer, pathname: number, name: Buffer, rest: Relname): Named | undefined {
+    if (this.last && this.last.pathname === pathname && this.lastName!.equals(name)) {
+      this.last.relnames!.push(rest);
+      return undefined;
+    }
+    const path = joinPath(base, name);
+    const st = this.engine.stat(path);
+    if (isFailure(st)) throw new Unreadable();
+    const e: Named = Object.assign(entryOf(path, name, st, this.c, false), { pathname, base, contentDir: false, impliedDir: true });
+    // Only a directory keeps names for its list (a file there is the run's error: no figures then).
+    if (!e.sub) throw new Unreadable();
+    e.relnames = [rest];
+    this.last = e;
+    this.lastName = name;
+    return e;
+  }
+}
+
+/** Strips a trailing "/" (kept: "/" itself); whether there was one. */
+function trimSlash(b: Buffer): [Buffer, boolean] {
+  let n = b.length;
+  while (n > 1 && b[n - 1] === 0x2f) n--;
+  return [b.subarray(0, n), n < b.length];
+}
+
+/**
+ * -R's first list (flist.c send_file_list): per operand, the first component of a path with more than
+ * one as an implied directory (the rest kept for its list), or the operand itself as a top directory.
+ */
+function relativeFirst(c: Config, engine: Engine, implied: ImpliedDirs): Named[] {
+  const first: Named[] = [];
+  let pathname = -1;
+  let lastBase: Buffer | undefined;
+  for (const src of c.sources) {
+    const at = src.indexOf(DOT_DIR);
+    const base = at < 0 ? Buffer.alloc(0) : src.subarray(0, at);
+    if (!lastBase || !lastBase.equals(base)) pathname++;
+    lastBase = base;
+    const [fn, slash] = trimSlash(relativePart(src));
+    if (fn.length === 0 || fn.equals(DOT)) {
+      // "dir/./": the directory's contents, as a "dir/" operand sends them.
+      const st = operandStat(c, engine, base.length ? base : DOT);
+      first.push(Object.assign(entryOf(base, DOT, st, c, true), { pathname, base }));
+      first.push(...readDir(base.length ? base : DOT, undefined, c, engine).map((e) => Object.assign(e, { pathname, base })));
+      continue;
+    }
+    const cut = fn.indexOf(0x2f, 1);
+    if (cut > 0) {
+      const e = implied.send(base, pathname, fn.subarray(0, cut), { rest: fn.subarray(cut + 1), follow: slash });
+      if (e) first.push(e);
+      continue;
+    }
+    first.push(relativeTop(c, engine, base, fn, slash, pathname));
+  }
+  return first;
+}
+
+/** A name of an -R operand sent as a top directory (or file): stat()ed through a link when it ended in "/" (or under -k). */
+function relativeTop(c: Config, engine: Engine, base: Buffer, name: Buffer, follow: boolean, pathname: number): Named {
+  const path = joinPath(base, name);
+  const st = follow || c.copyDirlinks ? engine.stat(path) : engine.lstat(path);
+  if (isFailure(st)) throw new Unreadable();
+  const sent = follow || (st.mode & 0o170000) !== 0o120000 ? st : sentStat(c, engine, path, name, st);
+  const e = entryOf(path, name, sent, c, true);
+  return Object.assign(e, { pathname, base, contentDir: e.sub });
+}
+
+/** -R: the names kept below directory `d`, sent at the end of its list (flist.c send1extra). */
+function relativeNames(c: Config, engine: Engine, d: Named, implied: ImpliedDirs): Named[] {
+  const out: Named[] = [];
+  for (const r of d.relnames!) {
+    const cut = r.rest.indexOf(0x2f);
+    if (cut > 0) {
+      const e = implied.send(d.base!, d.pathname!, joinPath(d.name, r.rest.subarray(0, cut)), { rest: r.rest.subarray(cut + 1), follow: r.follow });
+      if (e) out.push(e);
+      continue;
+    }
+    out.push(relativeTop(c, engine, d.base!, joinPath(d.name, r.rest), r.follow, d.pathname!));
+  }
+  d.relnames = undefined;
+  return out;
 }
 
 /**

@@ -81,6 +81,9 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
   const rootDest = rc.plan.createDest && !root.rel.length && !c.mkpath ? undefined : rc.dest.stat(root.rel);
   const frame = role === 'merged' ? mergedFrame(rc, scanSrc, root.rel, st, sender, receiver) : dirFrame(rc, scanSrc, root.rel, st, rootDest, sender, receiver);
   if (!frame) return;
+  // A directory operand made in a directory the run listed (-R's implied one, an earlier operand's)
+  // moves that directory's time, which is set back at the end.
+  if (root.rel.length && !rootDest) rc.dirs.touch(rc.dirs.find(dirName(root.rel)));
   frame.sender = sender?.enterDir(root.rel, root.src);
   frame.receiver = receiver?.enterDir(root.rel);
   const layered = role === 'owner' ? layersAt(rc, rc.root.index, root) : undefined;

@@ -79,7 +79,7 @@ function chainTree(r: string): void {
 
 describeEngines((e) => {
   const engine = e.name;
-  const run = (setup: (r: string) => void, args: string[]): Promise<DiffResult> => differential({ engine, setup, args });
+  const run = (setup: (r: string) => void, args: string[], volatile?: string[]): Promise<DiffResult> => differential({ engine, setup, args, ...(volatile ? { volatile } : {}) });
 
   // -z compresses file data only, so a no-op's figures are the same with it; -x changes nothing on one filesystem.
   it('nested directories: -v, --stats, -n, --delete, --delete-delay, --numeric-ids, -H, -rlpt, -z, -x', async () => {
@@ -336,6 +336,40 @@ describeEngines((e) => {
       execFileSync('rsync', ['-a', '--safe-links', 'src/', 'dst/'], { cwd: r });
     };
     sameBytes(await run(noop, ['-av', '--safe-links', 'src/', 'dst/']));
+  });
+
+  // -R: the first component of each operand as an implied directory, the rest of the name in that
+  // directory's own list (rsync's relname cache), implied directories sent once per source directory.
+  it('-R: implied directories and names below them, "/./", several operands; fresh, re-sent and no-op', async () => {
+    const near = (r: DiffResult, label: string): void => {
+      expect(r.arsync.code, r.arsync.stderr).toBe(r.rsync.code);
+      const [ws, wr] = figures(r.rsync.stdout);
+      const [as, ar] = figures(r.arsync.stdout);
+      expect(Math.abs(as! - ws!), `${label}: sent ${as} against rsync's ${ws}\n${r.rsync.stdout}\n${r.arsync.stdout}`).toBeLessThanOrEqual(16);
+      expect(Math.abs(ar! - wr!), `${label}: received ${ar} against rsync's ${wr}`).toBeLessThanOrEqual(32 + wr! * 0.02);
+    };
+    const rel = (r: string): void => {
+      for (let i = 0; i < 12; i++) put(r, `src/f${i}`, 'x'.repeat(i * 131), 0o644);
+      for (let i = 0; i < 9; i++) put(r, `src/sub/deep/g${i}`, 'y'.repeat(i * 1000 + 1), 0o600);
+      put(r, 'src/sub/h', 'h\n', 0o644);
+      fs.symlinkSync('h', path.join(r, 'src/sub/ln'));
+      execFileSync('find', ['src', '-exec', 'touch', '-h', '-d', '@1700000000', '{}', '+'], { cwd: r });
+    };
+    const synced = (r: string, operands: string[]): void => {
+      rel(r);
+      execFileSync('rsync', ['-aR', ...operands, 'dst/'], { cwd: r });
+    };
+    for (const operands of [['src/sub'], ['src/./sub'], ['src/sub/deep', 'src/f1'], ['src/sub/deep', 'src/sub/h', 'src/f2']]) {
+      // The destination root is not part of an -R transfer: its time is when each run made it.
+      near(await run(rel, ['-aR', '-v', ...operands, 'dst/'], ['dst']), `fresh -R ${operands.join(' ')}`);
+      sameBytes(await run((r) => synced(r, operands), ['-aR', '--stats', ...operands, 'dst/'], ['dst']));
+      const resent = (r: string): void => {
+        synced(r, operands);
+        put(r, 'src/sub/deep/g4', 'changed\n', 0o600);
+        put(r, 'src/f2', 'changed too\n', 0o644);
+      };
+      near(await run(resent, ['-aR', '--delete', '--stats', ...operands, 'dst/'], ['dst']), `re-sync -R ${operands.join(' ')}`);
+    }
   });
 
   // (A directory whose list fills rsync's 64 KiB buffer is left out: after `rsync -aH` its times and the

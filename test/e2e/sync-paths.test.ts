@@ -56,6 +56,22 @@ describeEngines((e) => {
     await differential({ engine, setup: updateSetup, args: ['-aR', 'src/./sub', 'src/./a.txt', 'dst/'], volatile: ['dst'] });
   });
 
+  // An implied directory already in place whose entries change: a file operand replaced in it, a
+  // directory operand made in it. rsync sets its time back from the list; arsync left it at "now".
+  it('-R re-sync: implied directories keep their times when an operand inside them changes or is new', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/f2', 'a\n');
+      put(root, 'src/sub/h', 'b\n');
+      put(root, 'src/sub/deep/g', 'c\n');
+      stampTree(path.join(root, 'src'));
+      expect(spawnSync('rsync', ['-aR', 'src/sub/deep', 'src/sub/h', 'src/f2', 'dst/'], { cwd: root }).status).toBe(0);
+      put(root, 'src/f2', 'changed\n');
+      put(root, 'src/sub/newdir/x', 'n\n');
+      touchNs([[path.join(root, 'src/f2'), '1700000001.5'], [path.join(root, 'src/sub/newdir/x'), '1700000001.5'], [path.join(root, 'src/sub/newdir'), '1700000000.5'], [path.join(root, 'src/sub'), '1700000000.5']]);
+    };
+    await differential({ engine, setup, args: ['-aR', 'src/sub/deep', 'src/sub/h', 'src/f2', 'src/sub/newdir', 'dst/'], volatile: ['dst'] });
+  });
+
   it('--files-from with files, a dir and a nested path (implies -R; -a does not recurse into listed dirs... unless -r)', async () => {
     const setup = (root: string): void => {
       freshSetup(root);
