@@ -41,6 +41,12 @@ export class Output {
   private readonly itemizing: boolean;
   /** rsync's generator names entries it left alone or only touched (-vv without -i on its side). */
   private readonly uptodate: boolean;
+  /**
+   * The bytes of the lines rsync's generator prints itself ("is uptodate", a touched entry's name): in a
+   * local rsync each goes to the sender as a message (4 bytes, the line, its newline), which rsync's
+   * byte figures count (run/stream-totals.ts).
+   */
+  generatorBytes = 0;
 
   constructor(
     private readonly c: Pick<Config, 'itemize' | 'outFormat' | 'info' | 'json' | 'quiet' | 'humanReadable' | 'receiverOutput'>,
@@ -112,7 +118,9 @@ export class Output {
       // --info=name2 (-vv): rsync names an entry whose attributes it updated, and says the others are
       // up to date (a directory only when it matched a --*-dest twin: try_dests_non).
       const name = e.generatorName ?? e.name;
-      this.reporter.item(attrsChanged ? name : `${name} is uptodate`);
+      const line = attrsChanged ? name : `${name} is uptodate`;
+      this.generatorBytes += 4 + Buffer.byteLength(line) + 1;
+      this.reporter.item(line);
     }
   }
 

@@ -50,6 +50,7 @@ export function dirFrame(
   const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink, ownerBits: verdict.action === 'create' };
   if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount());
   else if (verdict.action === 'create') rc.items.newDir(rc.lists, rc.tally.listedCount());
+  else if (verdict.action === 'none') rc.items.unchanged(rc.lists, rc.tally.listedCount());
   // rsync's generator tells its sender of a new or changed directory (--info=progress2's list ends).
   if (verdict.action === 'attrs' || verdict.action === 'create') rc.reporter.itemized?.();
   const line = rc.lines.lineFor(rel, src, st, 'dir');

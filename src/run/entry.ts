@@ -264,6 +264,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     return false;
   }
   if (verdict.action === 'none') {
+    rc.items.unchanged(rc.lists, rc.tally.listedCount());
     // The everyday case of a re-sync: decided without building any output for it.
     if (rc.lines.all) rc.lines.emit(kind, verdict, rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix));
     partialUsed(rc, kind, src, rel, st);

@@ -88,7 +88,17 @@ export class ItemBytes {
   constructor(
     private readonly sumLength = 16,
     readonly exchanges = true,
+    /**
+     * rsync's generator itemizes every entry to its sender, changed or not: its --info=name2 (-vv) or a
+     * format with %i given twice (-ii) on the receiving side (generator.c itemize).
+     */
+    private readonly everyEntry = false,
   ) {}
+
+  /** An entry just counted in the list that the run leaves as it is: itemized all the same under everyEntry. */
+  unchanged(w: ListWindow, listed: number): void {
+    if (this.everyEntry) this.note(w, listed);
+  }
 
   /**
    * An entry just counted in the list (`listed` entries so far, `w` the walk's lists) whose attributes

@@ -24,7 +24,7 @@ import { DeleteGate } from '../plan/delete-gate.js';
 import type { FilterList } from '../plan/filter.js';
 import { Overlay } from '../plan/overlay.js';
 import type { Plan, Root } from '../plan/sources.js';
-import { Output, itemizes, type EntryEvent } from '../progress/output.js';
+import { Output, itemizes, receiverHasI, type EntryEvent } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
@@ -130,7 +130,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (trace && filters?.hasDirMerge && trace.levels.filter) filters.dirTrace = trace.mergeRead;
   // --copy-unsafe-links at -v: the sender's "copying unsafe symlink" lines come before the generator's.
   const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !byFile;
-  const items = new ItemBytes(xferSumLength(c.xferSum), streamFigures(c));
+  const items = new ItemBytes(xferSumLength(c.xferSum), streamFigures(c), !c.json && (receiverOutput(c).info.NAME > 1 || receiverHasI(c) > 1));
   // (The walk's listed count, read once the tally below exists.)
   const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }, () => items.generated, () => tally.listedCount()) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
@@ -226,6 +226,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const times = { modifyWindow: c.modifyWindow, sendsAnyway: c.checksum || c.ignoreTimes };
   const local = wholeSecondList(c.protocol) ? new MappedSource(wrapped, (st, d) => listStat(st, d, times)) : wrapped;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
+  const output = new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender, input.observe);
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {
@@ -241,7 +242,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     dirs: new DirLedger(overlay !== undefined || c.relative, wholeSecondList(c.protocol)),
     lines: new Lines(
       c,
-      new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender, input.observe),
+      output,
       lineSums(c, anchors),
       charsets && { shown: (r) => charsets.toSource(r), deleted: (r) => charsets.deletedLine(r) },
       trace ? (k, n, v, h, p) => trace.decide(k, n, v, { dryRun: c.dryRun, ...h }, p) : undefined,
@@ -276,7 +277,12 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (c.deleteMode === 'before') await deleteBefore(rc);
     // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
     // --delete-before pass is done: a local copy sends whole files.
-    if (receiverOutput(c).debug.FLIST > 0 && !c.json) reporter.print(`delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`);
+    if (receiverOutput(c).debug.FLIST > 0 && !c.json) {
+      const line = `delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`;
+      reporter.print(line);
+      // rsync's generator's line: a message to its sender, as output.ts generatorBytes says.
+      tally.totals.messages = (tally.totals.messages ?? 0) + 4 + Buffer.byteLength(line) + 1;
+    }
     for (const root of plan.roots) {
       if (abort.aborted) break;
       if (trace) traceRoot(trace, root, engine, input.plan.destRoot, c);
@@ -326,6 +332,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     await clock?.close();
     tally.totals.threads = sink.threadsUsed;
     tally.totals.ops = sink.opsAdded;
+    tally.totals.messages = (tally.totals.messages ?? 0) + output.generatorBytes;
     tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes, exchange: rc.items.exchange(), deletions: { bytes: rc.items.deletionBytes, dirs: rc.items.deletionDirs } };
     await sink.close();
     order?.close();

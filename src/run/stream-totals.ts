@@ -89,7 +89,7 @@ function deletionsCounted(c: Config, t: RunTotals): boolean {
  */
 function quiet(c: Config, t: RunTotals): boolean {
   const items = t.items?.count ?? 0;
-  return t.ops !== undefined && t.ops <= items + deletionOps(c, t) && !(t.plannedFiles > 0) && none(t.created) && deletionsCounted(c, t) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0 && c.info.NAME < 2 && c.itemize < 2;
+  return t.ops !== undefined && t.ops <= items + deletionOps(c, t) && !(t.plannedFiles > 0) && none(t.created) && deletionsCounted(c, t) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0;
 }
 
 /**
@@ -113,8 +113,6 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     !(t.xferErrors! > 0) &&
     t.redo === undefined &&
     t.delta === undefined &&
-    c.info.NAME < 2 &&
-    c.itemize < 2 &&
     c.linkDest.length + c.compareDest.length + c.copyDest.length === 0 &&
     !c.fuzzy &&
     c.partialDir === undefined &&
