@@ -185,16 +185,27 @@ function sanitizeLine(line: string): string {
   return out.join('/') + (trail ? '/' : '');
 }
 
+const listsRead = new WeakMap<Config, Buffer>();
+
 /**
  * The --files-from list's bytes, read from the operator's file (through no untrusted symlink: DESIGN §3
  * rule 8) or stdin; a list that cannot be read is a usage error (exit 1) before any I/O.
  */
 export function readFilesFromList(c: Config): Buffer {
+  // Read once per run: stdin cannot be read again, and the byte figures list the names a second time
+  // (run/stream-list.ts).
+  const had = listsRead.get(c);
+  if (had) return had;
   try {
-    if (c.filesFrom === '-') return readFileSync(0);
-    const at = resolveOperatorPath(Buffer.from(c.filesFrom!), { insecure: c.insecureLinks });
-    if (!at.ok) throw new UsageError(`${UNTRUSTED_SYMLINK}\narsync: failed to open files-from file ${c.filesFrom}: ${ELOOP_TEXT}`);
-    return readFileSync(at.path);
+    let text: Buffer;
+    if (c.filesFrom === '-') text = readFileSync(0);
+    else {
+      const at = resolveOperatorPath(Buffer.from(c.filesFrom!), { insecure: c.insecureLinks });
+      if (!at.ok) throw new UsageError(`${UNTRUSTED_SYMLINK}\narsync: failed to open files-from file ${c.filesFrom}: ${ELOOP_TEXT}`);
+      text = readFileSync(at.path);
+    }
+    listsRead.set(c, text);
+    return text;
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const e = err as NodeJS.ErrnoException;

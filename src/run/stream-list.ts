@@ -30,6 +30,7 @@ import type { FilterScope } from '../plan/filter-scope.js';
 import { resolve as resolvePath } from 'node:path';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { unmunge } from '../util/munge.js';
+import { senderOperands } from '../plan/sources.js';
 
 /** Why the lists cannot be modelled for this run (the caller then keeps its plain figures). */
 export function unmodelled(c: Config): string | undefined {
@@ -37,9 +38,9 @@ export function unmodelled(c: Config): string | undefined {
   // Without incremental recursion the sender sends one whole list (wholeList); of one operand only.
   if (!c.incRecursive && c.sources.length > 1) return 'several operands in one list';
   if (c.protocol !== undefined) return 'protocol before 31';
-  if (c.filesFrom !== undefined) return '--files-from';
-  // -R: the lists of relativeFirst/relativeNames, for incremental recursion, the implied directories
-  // sent, no filter rules, and no operand whose transferred part starts with "./" (rsync's implied ".").
+  // -R (and --files-from, which implies it): the lists of relativeFirst/relativeNames, for incremental
+  // recursion, the implied directories sent, no filter rules, and no operand whose transferred part
+  // starts with "./" (rsync's implied "."; a --files-from list's are found as it is read again).
   if (c.relative && (!c.incRecursive || !c.impliedDirs || c.filters.length > 0 || c.cvsExclude || c.sources.some((s) => relativePart(s).subarray(0, 2).equals(DOT_SLASH)))) return '-R';
   // -A and -X: each entry's ACLs and xattrs are read through the addon; without it, no figures.
   if ((c.acls || c.xattrs) && !attrReader()) return 'no addon for -A or -X';
@@ -406,7 +407,11 @@ function relativeFirst(c: Config, engine: Engine, implied: ImpliedDirs): Named[]
   const first: Named[] = [];
   let pathname = -1;
   let lastBase: Buffer | undefined;
-  for (const src of c.sources) {
+  // --files-from: the list's names, each "SRC/./NAME" (plan/sources.ts; the list is read once per run).
+  const dotDirs: Buffer[] = [];
+  const operands = c.filesFrom !== undefined ? senderOperands(c, undefined, dotDirs) : c.sources;
+  if (dotDirs.length > 0 || (c.filesFrom !== undefined && operands.some((s) => relativePart(s).subarray(0, 2).equals(DOT_SLASH)))) throw new Unreadable();
+  for (const src of operands) {
     const at = src.indexOf(DOT_DIR);
     const base = at < 0 ? Buffer.alloc(0) : src.subarray(0, at);
     if (!lastBase || !lastBase.equals(base)) pathname++;

@@ -372,7 +372,7 @@ describeEngines((e) => {
 
   // -R: the first component of each operand as an implied directory, the rest of the name in that
   // directory's own list (rsync's relname cache), implied directories sent once per source directory.
-  it('-R: implied directories and names below them, "/./", several operands; fresh, re-sent and no-op', async () => {
+  it('-R and --files-from: implied directories and names below them, "/./", several operands; fresh, re-sent and no-op', async () => {
     const near = (r: DiffResult, label: string): void => {
       expect(r.arsync.code, r.arsync.stderr).toBe(r.rsync.code);
       const [ws, wr] = figures(r.rsync.stdout);
@@ -404,6 +404,17 @@ describeEngines((e) => {
       };
       near(await run(resent, ['-aR', '--delete', '--stats', ...operands, 'dst/'], ['dst']), `re-sync -R ${operands.join(' ')}`);
     }
+    // --files-from (implies -R; -r asked for): each listed name below the source directory, read once.
+    const listed = (r: string): void => {
+      rel(r);
+      fs.writeFileSync(path.join(r, 'list'), 'f1\nsub/deep\nsub/h\n# a comment\nf2\n');
+    };
+    near(await run(listed, ['-ar', '-v', '--files-from=list', 'src/', 'dst/'], ['dst']), 'fresh --files-from');
+    const listedSynced = (r: string): void => {
+      listed(r);
+      execFileSync('rsync', ['-ar', '--files-from=list', 'src/', 'dst/'], { cwd: r });
+    };
+    near(await run(listedSynced, ['-ar', '--delete', '--stats', '--files-from=list', 'src/', 'dst/'], ['dst']), 'no-op --files-from');
   });
 
   // (A directory whose list fills rsync's 64 KiB buffer is left out: after `rsync -aH` its times and the
