@@ -38,6 +38,8 @@ import { flistSettings } from '../remote/flist-settings.js';
 import { Fle } from './push-native.js';
 import { putVarint } from '../remote/wire.js';
 import { groups, users } from '../util/userdb.js';
+import { abbreviated } from '../remote/xattr-list.js';
+import type { SendEntry } from '../remote/flist-send.js';
 
 /** rsync's NDX_FLIST_OFFSET: a directory's list is announced as this minus the directory's index. */
 const NDX_FLIST_OFFSET = -101;
@@ -123,12 +125,50 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     !c.removeSourceFiles &&
     !c.delayUpdates &&
     // -z: rsync compresses a local copy's file data too (its negotiated compressor's own output).
-    !(c.compress && c.compress.count > 0 && x.files > 0) &&
-    // -A, -X, -U on created entries: not worked out (a new file's xattrs may be asked for by value).
-    !c.acls &&
-    !c.xattrs &&
-    !c.atimes
+    !(c.compress && c.compress.count > 0 && x.files > 0)
   );
+}
+
+/**
+ * -X: what rsync's generator asks and its sender answers for the xattrs of entries it creates (xattrs.c
+ * send_xattr_request): an entry with xattrs is itemized with ITEM_REPORT_XATTR, so each side ends a
+ * request list (one byte); the first entry of each distinct xattr list also asks for its abbreviated
+ * values (over 32 bytes: each item's number, as a step from the one before), which the sender sends
+ * (the number, the length, the value). Worked out where the run created every entry (a fresh copy), or
+ * created none and found no xattrs changed (nothing asked); otherwise plain figures (which entries rsync
+ * asks about, and for which values, depends on what the destination holds).
+ */
+class XattrRequests {
+  generator = 0;
+  sender = 0;
+  private any = false;
+  private readonly asked = new Set<number>();
+
+  entry(e: SendEntry): void {
+    const items = e.xattrItems;
+    if (!items || items.length === 0) return;
+    this.any = true;
+    this.generator++;
+    this.sender++;
+    if (e.xattr === undefined || this.asked.has(e.xattr)) return;
+    this.asked.add(e.xattr);
+    let prior = 0;
+    for (const it of items) {
+      if (!abbreviated(it)) continue;
+      const step = putVarint(varintScratch, 0, it.num - prior);
+      prior = it.num;
+      this.generator += step;
+      this.sender += step + putVarint(varintScratch, 0, it.len) + it.len;
+    }
+  }
+
+  /** What the requests add for run `t` ([generator, sender]), or undefined where not worked out. */
+  added(t: RunTotals): [number, number] | undefined {
+    if (!this.any) return [0, 0];
+    const l = t.listed;
+    if (total(t.created) === l.reg + l.dir + l.link + l.dev + l.special) return [this.generator, this.sender];
+    return total(t.created) === 0 && !(t.xattrsChanged! > 0) ? [0, 0] : undefined;
+  }
 }
 
 /** The figures, or undefined where they are not worked out (see above). */
@@ -143,10 +183,10 @@ export function streamTotals(c: Config, t: RunTotals, engine: Engine, filters?: 
     // after the sender took its figures).
     const del = c.deleteMode === 'delay' || c.deleteMode === 'after' ? undefined : t.items?.deletions;
     if (!still) {
-      const s = session(c, engine, t.lists, t.deleted, filters, x);
-      return { ...s, received: s.received + (t.messages ?? 0) + (del?.bytes ?? 0) };
+      const s = session(c, engine, t, filters, x);
+      return s && { ...s, received: s.received + (t.messages ?? 0) + (del?.bytes ?? 0) };
     }
-    const s = session(c, engine, t.lists, t.deleted, filters);
+    const s = session(c, engine, t, filters)!;
     // The items go out among the generator's NDX_DONEs, and come back among the sender's.
     const items = t.items?.bytes ?? 0;
     return { ...s, sent: s.sent + items, received: s.received + items + (t.messages ?? 0) + (del?.bytes ?? 0) };
@@ -191,11 +231,14 @@ interface Lists {
  * Without incremental recursion: one list, its end and the id lists (send_id_lists), flushed once made;
  * then the generator and the sender answer it as one list of incremental recursion's.
  */
-function wholeLists(c: Config, engine: Engine, filters: FilterList | undefined, out: MuxCounter): Lists {
+function wholeLists(c: Config, engine: Engine, filters: FilterList | undefined, out: MuxCounter, seen?: XattrRequests): Lists {
   const protocol = c.protocol ?? 32;
   const enc = listEncoder(c, protocol, false);
   let index = 0;
-  for (const e of wholeList(c, engine, filters)) enc.entry(out, e, index++);
+  for (const e of wholeList(c, engine, filters)) {
+    enc.entry(out, e, index++);
+    seen?.entry(e);
+  }
   encodeFlistEnd(out, enc.users, enc.groups, listOptions(c, protocol), 0);
   const listBytes = out.written;
   out.flush();
@@ -203,7 +246,7 @@ function wholeLists(c: Config, engine: Engine, filters: FilterList | undefined, 
 }
 
 /** Incremental recursion's lists: the first, then the others as rsync's lookahead sends them. */
-function incrementalLists(c: Config, engine: Engine, recorded: RecordedLists | undefined, filters: FilterList | undefined, out: MuxCounter, x: Exchange | undefined): Lists {
+function incrementalLists(c: Config, engine: Engine, recorded: RecordedLists | undefined, filters: FilterList | undefined, out: MuxCounter, x: Exchange | undefined, seen?: XattrRequests): Lists {
   const enc = listEncoder(c, c.protocol ?? 32);
   const counted = recorded ? recordedCounter(c, recorded, out) : undefined;
   const ndx = new NdxWriter();
@@ -219,7 +262,10 @@ function incrementalLists(c: Config, engine: Engine, recorded: RecordedLists | u
       n = counted(l.recorded);
       index += n;
     } else {
-      for (const e of l.entries) enc.entry(out, e, index++, start);
+      for (const e of l.entries) {
+        enc.entry(out, e, index++, start);
+        seen?.entry(e);
+      }
       n = l.entries.length;
     }
     // The end: a zero flags varint and the I/O-error varint (write_end_of_flist).
@@ -283,9 +329,13 @@ function incrementalLists(c: Config, engine: Engine, recorded: RecordedLists | u
   return { lists, inFirst, listBytes, rounds };
 }
 
-function session(c: Config, engine: Engine, recorded: RecordedLists | undefined, deleted: RunTotals['deleted'], filters: FilterList | undefined, x?: Exchange): StreamTotals {
+function session(c: Config, engine: Engine, t: RunTotals, filters: FilterList | undefined, x?: Exchange): StreamTotals | undefined {
+  const { lists: recorded, deleted } = t;
   const out = new MuxCounter();
-  const { lists, inFirst, listBytes, rounds } = c.incRecursive ? incrementalLists(c, engine, recorded, filters, out, x) : wholeLists(c, engine, filters, out);
+  const seen = x && c.xattrs ? new XattrRequests() : undefined;
+  const { lists, inFirst, listBytes, rounds } = c.incRecursive ? incrementalLists(c, engine, recorded, filters, out, x, seen) : wholeLists(c, engine, filters, out, seen);
+  const requests: [number, number] | undefined = seen ? seen.added(t) : [0, 0];
+  if (!requests) return undefined;
 
   // The generator's NDX_DONEs and the sender's echoes, frame by frame.
   let sent = out.written;
@@ -359,5 +409,8 @@ function session(c: Config, engine: Engine, recorded: RecordedLists | undefined,
   if (c.deleteMode === 'delay' || c.deleteMode === 'after') received += HEADER + 2;
   else received += HEADER + 3 + (c.deleteMode !== 'none' ? delStats(deleted) : 0);
   sent += HEADER + 2;
+  // -X: the requests among the generator's items, the values among the sender's answers.
+  received += requests[0];
+  sent += requests[1];
   return { sent, received, listBytes };
 }

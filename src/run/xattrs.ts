@@ -13,5 +13,6 @@ export function withXattrs(rc: RunContext, v: Verdict, kind: FileType, src: Buff
   const diff = rc.dest.xattrDiff(src, rel, rc.spec.xattrFlags);
   if (!diff) return v;
   const changes: Changes = { ...('changes' in v ? v.changes : NO_CHANGES), xattr: (diff & 1) !== 0, acl: (diff & 2) !== 0 };
+  if (changes.xattr) rc.tally.totals.xattrsChanged = (rc.tally.totals.xattrsChanged ?? 0) + 1;
   return v.action === 'none' ? { action: 'attrs', changes } : { ...v, changes };
 }
