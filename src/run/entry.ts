@@ -316,6 +316,11 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       if (!equal && appendSkips(c, st, destSt)) return false;
       const v: Verdict = equal ? { action: 'attrs', changes: verdict.changes } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
       rc.lines.emit(kind, v, line);
+      // What rsync's generator asks for it (the byte figures): the file, or its changed attributes.
+      if (!equal && !c.dryRun) rc.items.sent(rc.lists, rc.tally.listedCount(), st.size);
+      else if (!equal) rc.items.created(rc.lists, rc.tally.listedCount());
+      else if (anyChange(verdict.changes)) rc.items.note(rc.lists, rc.tally.listedCount());
+      else rc.items.unchanged(rc.lists, rc.tally.listedCount());
       if (!equal) {
         totals.plannedFiles++;
         totals.plannedBytes += st.size;
@@ -333,7 +338,8 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       return !equal;
     }
     // Whether this changes the directory is known only from the outcome (settled()).
-    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size, slot: rc.order?.hold() });
+    const at = rc.items.place(rc.lists, rc.tally.listedCount());
+    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size, slot: rc.order?.hold(), at });
     await rc.sink.maybeFlush();
     return false;
   }
@@ -419,6 +425,17 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
     const changes = p.verdict.changes;
     const v: Verdict = o === Outcome.Equal ? { action: 'attrs', changes } : { action: 'transfer', changes: { ...changes, value: true } };
     rc.lines.emit(p.kind, v, p.line);
+    if (p.at) {
+      // The byte figures: counted at the file's place in the list.
+      const at = p.at;
+      if (o === Outcome.Done) rc.items.at(at, () => rc.items.sent(rc.lists, 0, p.size));
+      else if (anyChange(changes)) rc.items.at(at, () => rc.items.note(rc.lists, 0));
+      else {
+        rc.items.at(at, () => rc.items.unchanged(rc.lists, 0));
+        // An op that changed nothing, as a no-op's figures allow (stream-totals.ts quiet).
+        totals.unchangedOps = (totals.unchangedOps ?? 0) + 1;
+      }
+    }
     if (o === Outcome.Done) {
       totals.plannedFiles++;
       totals.plannedBytes += p.size;

@@ -45,6 +45,16 @@ function ndxOf(w: ListWindow, listed: number): number {
 
 const part = (): ExchangePart => ({ sender: new MuxCounter(), generator: new MuxCounter() });
 
+/**
+ * Where an entry stood when the walk listed it (its index, its list, whether in the first lot), for an
+ * entry decided later: -c's compares come back from the engines after the walk has gone on.
+ */
+export interface ItemPlace {
+  ndx: number;
+  list: number;
+  first: boolean;
+}
+
 export class ItemBytes {
   private readonly ndx = new NdxWriter();
   private readonly exchangeNdx = new NdxWriter();
@@ -79,6 +89,10 @@ export class ItemBytes {
   /** Directories deleted in (each gets its time back afterwards: one op rsync does not itemize). */
   deletionDirs = 0;
   private newDeletionDir = false;
+  /** The place of an entry decided later (at), instead of the walk's current one. */
+  private placed: ItemPlace | undefined;
+  /** A placed index is encoded against the index before it in rsync's list, not the stream's last. */
+  private readonly placedNdx = new NdxWriter();
 
   /**
    * `sumLength`: the transfer checksum's length (wire-bytes.ts xferSumLength). `exchanges`: whether the
@@ -94,6 +108,21 @@ export class ItemBytes {
      */
     private readonly everyEntry = false,
   ) {}
+
+  /** Where an entry counted now (`listed` entries with it) stands, for deciding it later (at). */
+  place(w: ListWindow, listed: number): ItemPlace {
+    return { ndx: ndxOf(w, listed), list: w.incremental ? w.current : 0, first: w.incremental && w.lastListed <= 1 };
+  }
+
+  /** Counts what `count` adds as the entry at `p` (decided after the walk moved on). */
+  at(p: ItemPlace, count: () => void): void {
+    this.placed = p;
+    try {
+      count();
+    } finally {
+      this.placed = undefined;
+    }
+  }
 
   /** An entry just counted in the list that the run leaves as it is: itemized all the same under everyEntry. */
   unchanged(w: ListWindow, listed: number): void {
@@ -157,7 +186,7 @@ export class ItemBytes {
     const n = this.exchangeIndex(w, listed);
     this.files++;
     // Without incremental recursion there is one list, whatever directory the walk is in.
-    const list = w.incremental ? w.current : 0;
+    const list = this.placed ? this.placed.list : w.incremental ? w.current : 0;
     if (list !== this.lastSendList) {
       if (this.lastSendList >= 0) this.listDone(this.stream.length);
       this.sendLists++;
@@ -215,11 +244,19 @@ export class ItemBytes {
 
   /** The bytes of an entry's index for the attribute-only total. */
   private index(w: ListWindow, listed: number): number {
+    if (this.placed) return this.placedIndex();
     return this.ndx.encodeInto(ndxOf(w, listed), this.b, 0);
+  }
+
+  /** A placed entry's index bytes: a step from the index before it. */
+  private placedIndex(): number {
+    this.placedNdx.rewind(this.placed!.ndx - 1);
+    return this.placedNdx.encodeInto(this.placed!.ndx, this.b, 0);
   }
 
   /** The bytes of an entry's index in the exchange's order (directories at their own lists). */
   private exchangeIndex(w: ListWindow, listed: number): number {
+    if (this.placed) return this.placedIndex();
     return this.exchangeNdx.encodeInto(ndxOf(w, listed), this.b, 0);
   }
 
@@ -229,7 +266,7 @@ export class ItemBytes {
    */
   private both(w: ListWindow, sender: number[], generator: number[], data?: number): void {
     // The first lot: every list closed so far holds the root's entry at most.
-    const inFirst = w.incremental && w.lastListed <= 1;
+    const inFirst = this.placed ? this.placed.first : w.incremental && w.lastListed <= 1;
     const to = inFirst ? this.first : this.rest;
     if (inFirst) this.firstItems++;
     const put = (n: number): void => {

@@ -8,6 +8,7 @@
 //   - runDelayed(): --delay-updates' renames out of the partial dirs, for the File ops that were done.
 // The sink also keeps the ops that ran out of descriptors on this thread (pool/fd-retry.ts).
 
+import type { ItemPlace } from './item-bytes.js';
 import { showPath } from '../util/errors.js';
 import type { SysFailure } from '../model/failure.js';
 import { BatchWriter, OP_HEADER, opsAt, readBatch, type Op } from '../engine/batch.js';
@@ -55,6 +56,8 @@ export interface Pending {
   temp?: string;
   /** --info=progress2: the file's end is told to the reporter once its op is done (LocalSinkOptions.fileEnds). */
   ends?: boolean;
+  /** -c: where the walk listed the file, for the byte figures of what the compare found (run/item-bytes.ts). */
+  at?: ItemPlace;
 }
 
 /** The seam the planner sends ops through. */

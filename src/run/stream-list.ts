@@ -45,8 +45,6 @@ export function unmodelled(c: Config): string | undefined {
   // -A and -X: each entry's ACLs and xattrs are read through the addon; without it, no figures.
   if ((c.acls || c.xattrs) && !attrReader()) return 'no addon for -A or -X';
   if (c.iconv !== undefined) return '--iconv';
-  // -c compares files the quick check passes, as ops whose outcome (equal or not) the totals do not keep.
-  if (c.checksum) return '-c';
   // Several operands that send the same name (two "dir/" operands both send "."): rsync's sender marks
   // the duplicates and sends their directories' lists together.
   if (c.sources.length > 1 && !c.relative) {

@@ -91,7 +91,7 @@ function deletionsCounted(c: Config, t: RunTotals): boolean {
  */
 function quiet(c: Config, t: RunTotals): boolean {
   const items = t.items?.count ?? 0;
-  return t.ops !== undefined && t.ops <= items + deletionOps(c, t) && !(t.plannedFiles > 0) && none(t.created) && deletionsCounted(c, t) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0;
+  return t.ops !== undefined && t.ops <= items + deletionOps(c, t) + (t.unchangedOps ?? 0) && !(t.plannedFiles > 0) && none(t.created) && deletionsCounted(c, t) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0;
 }
 
 /**

@@ -255,6 +255,43 @@ describeEngines((e) => {
     }
   });
 
+  // -c: each regular file's checksum in the lists; what a compare found (sent, attributes, nothing)
+  // counted at the file's place in the list, whenever the engines report it.
+  it('-c: fresh, a no-op, and files changed at the same size and time', async () => {
+    const near = (r: DiffResult, label: string): void => {
+      expect(r.arsync.code, r.arsync.stderr).toBe(r.rsync.code);
+      const [ws, wr] = figures(r.rsync.stdout);
+      const [as, ar] = figures(r.arsync.stdout);
+      expect(Math.abs(as! - ws!), `${label}: sent ${as} against rsync's ${ws}\n${r.rsync.stdout}\n${r.arsync.stdout}`).toBeLessThanOrEqual(16);
+      expect(Math.abs(ar! - wr!), `${label}: received ${ar} against rsync's ${wr}`).toBeLessThanOrEqual(32 + wr! * 0.02);
+    };
+    const files = (r: string): void => {
+      for (let i = 0; i < 20; i++) put(r, `src/f${i}`, 'x'.repeat(i * 131 + 1), 0o644);
+      for (let i = 0; i < 8; i++) put(r, `src/sub/g${i}`, 'y'.repeat(i * 1000 + 1), 0o600);
+      execFileSync('find', ['src', '-exec', 'touch', '-h', '-d', '@1700000000', '{}', '+'], { cwd: r });
+    };
+    const synced = (r: string): void => {
+      files(r);
+      execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+    };
+    const sameSize = (r: string): void => {
+      synced(r);
+      // The same size and time: only -c finds them changed.
+      for (const f of ['src/f3', 'src/f9', 'src/sub/g5']) {
+        const p = path.join(r, f);
+        const b = fs.readFileSync(p);
+        b[0] = 0x5a;
+        fs.writeFileSync(p, b);
+        fs.utimesSync(p, 1_700_000_000, 1_700_000_000);
+      }
+    };
+    for (const opts of [['-ac'], ['-avc'], ['-ac', '--no-inc-recursive']]) {
+      near(await run(files, [...opts, '--stats', 'src/', 'dst/']), `fresh ${opts.join(' ')}`);
+      sameBytes(await run(synced, [...opts, '--stats', 'src/', 'dst/']));
+      near(await run(sameSize, [...opts, '--stats', 'src/', 'dst/']), `same size ${opts.join(' ')}`);
+    }
+  });
+
   // -X on a fresh copy: each entry with xattrs ends a request list both ways, and the first entry of each
   // distinct list asks for its values over 32 bytes, which the sender sends; -A and -U add nothing per
   // entry beyond the lists. A re-sync that sends files whose xattrs are equal asks nothing.
