@@ -51,6 +51,8 @@ export interface RunTotals {
   localCopies?: { files: number; bytes: number };
   /** Bytes of the lines rsync's receiving side would have sent its client as messages ("created directory"). */
   messages?: number;
+  /** --partial-dir: partial files the run found waiting (rsync's generator names such a basis to its sender). */
+  partialsFound?: number;
   /** -c: compare ops that found the file equal and changed nothing (no item for rsync's stream). */
   unchangedOps?: number;
   /** -X: existing entries whose xattrs differ from the source's (rsync asks for their values: run/stream-totals.ts). */

@@ -33,8 +33,17 @@ export class PartialLeftovers {
     this.absolute = pdir[0] === 0x2f ? listAbsolute() : undefined;
   }
 
+  /** How many times has() found a partial file waiting (rsync then names it as a basis: the byte figures). */
+  found = 0;
+
   /** Whether a partial file waits in the partial dir for the destination file `rel`. */
   has(rel: Buffer): boolean {
+    const there = this.waiting(rel);
+    if (there) this.found++;
+    return there;
+  }
+
+  private waiting(rel: Buffer): boolean {
     const slash = rel.lastIndexOf(0x2f);
     const name = rel.subarray(slash + 1).toString('latin1');
     if (this.absolute) return this.absolute.has(name);

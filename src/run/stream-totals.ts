@@ -99,7 +99,7 @@ function quiet(c: Config, t: RunTotals): boolean {
  * counted them all): files sent whole with no basis of another name, other entries created, attributes
  * set, entries deleted as deletionsCounted says; nothing failed, redone, or written by the options that
  * change what the two sides say (a dry run's requests without data, a --*-dest or -y basis, a partial
- * file, --inplace/--append, the delta search, -H's links, --remove-source-files' acknowledgements,
+ * file or a fuzzy one, --append, the delta search, -H's links, --remove-source-files' acknowledgements,
  * --delay-updates, -z's compressed data, -A/-X/-U).
  */
 function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
@@ -116,14 +116,14 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     t.redo === undefined &&
     t.delta === undefined &&
     c.linkDest.length + c.compareDest.length + c.copyDest.length === 0 &&
-    !c.fuzzy &&
-    c.partialDir === undefined &&
-    !c.inplace &&
+    // -y: a file the destination lacks may get a fuzzy basis, named to the sender (its type and name).
+    !(c.fuzzy && t.created.reg > 0) &&
+    // --partial-dir: a waiting partial file is a basis named to the sender (its type).
+    !(t.partialsFound! > 0) &&
     !c.append &&
     !c.localDelta &&
     !c.hardLinks &&
     !c.removeSourceFiles &&
-    !c.delayUpdates &&
     // -z: rsync compresses a local copy's file data too (its negotiated compressor's own output).
     !(c.compress && c.compress.count > 0 && x.files > 0)
   );
@@ -409,6 +409,12 @@ function session(c: Config, engine: Engine, t: RunTotals, filters: FilterList | 
   if (c.deleteMode === 'delay' || c.deleteMode === 'after') received += HEADER + 2;
   else received += HEADER + 3 + (c.deleteMode !== 'none' ? delStats(deleted) : 0);
   sent += HEADER + 2;
+  // --delay-updates: the generator's NDX_DONE for that phase waits for it (EARLY_DELAY_DONE_MSG), in a
+  // frame of its own, echoed in one.
+  if (c.delayUpdates) {
+    received += HEADER;
+    sent += HEADER;
+  }
   // -X: the requests among the generator's items, the values among the sender's answers.
   received += requests[0];
   sent += requests[1];

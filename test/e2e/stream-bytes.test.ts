@@ -292,6 +292,37 @@ describeEngines((e) => {
     }
   });
 
+  // --inplace, --partial-dir (no partial file waiting), -y (nothing new to find a basis for) change
+  // nothing in the stream of a whole-file copy; --delay-updates holds one NDX_DONE back for its phase.
+  it('--inplace, --partial-dir, --delay-updates, -y: fresh, re-sent and no-op', async () => {
+    const near = (r: DiffResult, label: string): void => {
+      expect(r.arsync.code, r.arsync.stderr).toBe(r.rsync.code);
+      const [ws, wr] = figures(r.rsync.stdout);
+      const [as, ar] = figures(r.arsync.stdout);
+      expect(Math.abs(as! - ws!), `${label}: sent ${as} against rsync's ${ws}\n${r.rsync.stdout}\n${r.arsync.stdout}`).toBeLessThanOrEqual(16);
+      expect(Math.abs(ar! - wr!), `${label}: received ${ar} against rsync's ${wr}`).toBeLessThanOrEqual(32 + wr! * 0.02);
+    };
+    const files = (r: string): void => {
+      for (let i = 0; i < 20; i++) put(r, `src/f${i}`, 'x'.repeat(i * 131 + 1), 0o644);
+      for (let i = 0; i < 8; i++) put(r, `src/sub/g${i}`, 'y'.repeat(i * 1000 + 1), 0o600);
+      execFileSync('find', ['src', '-exec', 'touch', '-h', '-d', '@1700000000', '{}', '+'], { cwd: r });
+    };
+    const synced = (r: string): void => {
+      files(r);
+      execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+    };
+    const resent = (r: string): void => {
+      synced(r);
+      put(r, 'src/f3', 'changed\n', 0o644);
+      put(r, 'src/sub/g5', 'changed too\n', 0o600);
+    };
+    for (const opts of [['-a', '--inplace'], ['-a', '--partial-dir=.part'], ['-av', '--delay-updates'], ['-ay']]) {
+      if (opts[0] !== '-ay') near(await run(files, [...opts, '--stats', 'src/', 'dst/']), `fresh ${opts.join(' ')}`);
+      near(await run(resent, [...opts, '--stats', 'src/', 'dst/']), `re-sent ${opts.join(' ')}`);
+      sameBytes(await run(synced, [...opts, '--stats', 'src/', 'dst/']));
+    }
+  });
+
   // -X on a fresh copy: each entry with xattrs ends a request list both ways, and the first entry of each
   // distinct list asks for its values over 32 bytes, which the sender sends; -A and -U add nothing per
   // entry beyond the lists. A re-sync that sends files whose xattrs are equal asks nothing.
