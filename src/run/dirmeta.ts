@@ -26,11 +26,14 @@ export interface DirRecord {
 
 export class DirLedger {
   private readonly records: DirRecord[] = [];
-  /** By relative path (latin1), kept only when several sources can reach the same directory. */
-  private readonly byRel: Map<string, DirRecord> | undefined;
+  /**
+   * By relative path (latin1): every record when several sources can reach the same directory, else
+   * only those recorded as `indexed` (-R's implied directories, which a file operand inside looks up).
+   */
+  private byRel: Map<string, DirRecord> | undefined;
 
   constructor(
-    indexByPath: boolean,
+    private readonly indexByPath: boolean,
     /**
      * A --protocol before 31 (plan/old-protocol.ts): a directory whose entries this run changed has its
      * time "now", never the same as the list's, so rsync gives it the list's whole-second time.
@@ -54,7 +57,7 @@ export class DirLedger {
   }
 
   /** A directory the walk reached (made, or to be compared): called before anything inside it is planned. */
-  record(r: DirRecord): DirRecord {
+  record(r: DirRecord, indexed = false): DirRecord {
     const key = r.rel.toString('latin1');
     const had = this.early.size ? this.early.get(key) : undefined;
     if (had && had !== r) {
@@ -67,7 +70,7 @@ export class DirLedger {
       return had;
     }
     this.records.push(r);
-    this.byRel?.set(r.rel.toString('latin1'), r);
+    if (this.indexByPath || indexed) (this.byRel ??= new Map()).set(r.rel.toString('latin1'), r);
     return r;
   }
 

@@ -184,14 +184,15 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     // sets back (the directory is in its list).
     if (verdict.action === 'none') {
       if (rc.trace) rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
-      rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: false });
+      // Looked up by path: a file operand inside it touches it (transfer-pass.ts).
+      rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: false }, true);
       continue;
     }
     rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
     const w = new BatchWriter(512);
     if (verdict.action === 'create') w.add(OpKind.Mkdir, src, rel, withChmod(rc, st));
     rc.sink.now(w);
-    rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true, ownerBits: verdict.action === 'create' });
+    rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true, ownerBits: verdict.action === 'create' }, true);
   }
   return true;
 }

@@ -238,8 +238,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       unread: (p, f) => tally.sendError(p, f.errno, f.syscall, `[sender] failed to read xattr user.rsync.%stat for "${showPath(absolutePath(p))}"`),
     }),
     tally,
-    // -R: an operand's implied directories are looked up by path (a file operand in one touches it).
-    dirs: new DirLedger(overlay !== undefined || c.relative, wholeSecondList(c.protocol)),
+    dirs: new DirLedger(overlay !== undefined, wholeSecondList(c.protocol)),
     lines: new Lines(
       c,
       output,
