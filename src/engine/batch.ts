@@ -186,6 +186,23 @@ export function eachOpSize(batch: Uint8Array, each: (size: number) => void): voi
   }
 }
 
+/**
+ * Calls `each` with where every op's destination name starts and ends in `batch`, where the op ends, and
+ * its mode, uid and gid, in order (nothing decoded or copied).
+ */
+export function eachOpDest(batch: Uint8Array, each: (start: number, end: number, opEnd: number, mode: number, uid: number, gid: number) => void): void {
+  const b = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  for (let o = 0; o < b.length; ) {
+    const srcLen = b.readUInt32LE(o + 4);
+    const dstLen = b.readUInt32LE(o + 8);
+    const s = o + OP_HEADER + srcLen;
+    const tail = b.readUInt8(o + 1) & OpFlag.Target ? b.readDoubleLE(o + 32) : 0;
+    const opEnd = o + OP_HEADER + pad8(srcLen + dstLen + tail);
+    each(s, s + dstLen, opEnd, b.readUInt32LE(o + 12), b.readUInt32LE(o + 16), b.readUInt32LE(o + 20));
+    o = opEnd;
+  }
+}
+
 /** The number of ops in a batch, from their lengths alone (run()'s outcome layout needs it). */
 export function countOps(batch: Uint8Array): number {
   const b = Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);

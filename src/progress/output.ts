@@ -78,6 +78,21 @@ export class Output {
     return this.printing || this.uptodate || (!this.c.json && this.c.info.DEL > 0);
   }
 
+  /**
+   * Is a sent file's line its bare name and nothing else per entry (-v, --info=name1, no format, nothing
+   * logged, observed or streamed, no "is uptodate" lines)? Then run/direct.ts may send new files without
+   * planning them one by one, printing only their names (sentName).
+   */
+  get namesOnly(): boolean {
+    return this.printing && this.format === undefined && !this.itemizing && !this.uptodate && !this.events && !this.reporter.log && !this.observe;
+  }
+
+  /** A file sent whole, under namesOnly: its line, printed where entry() prints a sent file's. */
+  sentName(name: string): void {
+    if (this.sender) this.sender(name);
+    else this.reporter.item(name);
+  }
+
   /** Are entries printed on stdout? */
   private get printing(): boolean {
     // --progress names files through --info=name (cli/output-options.ts), --info=progress1 alone does not.

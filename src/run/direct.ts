@@ -10,7 +10,9 @@ import type { DirectRequest, PairListing } from '../model/listing.js';
 import { notePlanned } from '../util/tiering.js';
 import type { Frame, RunContext } from './context.js';
 import { BATCH_BYTES } from './sink.js';
-import { eachOpSize } from '../engine/batch.js';
+import { eachOpDest, eachOpSize } from '../engine/batch.js';
+import type { Stat } from '../model/stat.js';
+import { surelyUnreadable } from './unopenable.js';
 
 /** Whether a run may take the direct path, decided once per run from what stays the same all along. */
 const allowed = new WeakMap<RunContext, boolean>();
@@ -18,8 +20,9 @@ const allowed = new WeakMap<RunContext, boolean>();
 function runAllows(rc: RunContext): boolean {
   const c = rc.c;
   return (
-    // Nothing printed, logged, traced or reported per entry (a line, an event, a --progress mark).
-    !rc.lines.active &&
+    // Nothing printed, logged, traced or reported per entry (a line, an event, a --progress mark), but a
+    // sent file's bare name (-v): printed from the op's name (planDirect).
+    (!rc.lines.active || rc.lines.namesOnly) &&
     !rc.trace &&
     !rc.events &&
     rc.sink.takesEncoded &&
@@ -54,11 +57,12 @@ export function directRequest(rc: RunContext, dir: Frame): DirectRequest | undef
 
 /**
  * A chunk's encoded File ops: counted as the planner counts a created file (listed, total size, created,
- * to be sent), the directory's mtime to restore, and streamed to the sink.
+ * to be sent) and the directory's mtime to restore, here; streamed to the sink by the DirectChunk
+ * returned, at their places in the listing's name order among the chunk's other entries.
  */
-export async function planDirect(rc: RunContext, dir: Frame, chunk: PairListing): Promise<void> {
+export function planDirect(rc: RunContext, dir: Frame, chunk: PairListing): DirectChunk | undefined {
   const d = chunk.direct;
-  if (!d || d.count === 0) return;
+  if (!d || d.count === 0) return undefined;
   notePlanned(d.count);
   const t = rc.tally.totals;
   // rsync's byte figures count what each file adds to its stream (item-bytes.ts): the files in the
@@ -73,5 +77,71 @@ export async function planDirect(rc: RunContext, dir: Frame, chunk: PairListing)
   t.plannedFiles += d.count;
   t.plannedBytes += d.bytes;
   rc.dirs.touch(dir.record);
-  await rc.sink.addEncoded(d.ops, d.count);
+  return new DirectChunk(rc, d.ops, d.count);
+}
+
+/**
+ * A chunk's direct ops, put in the sink in the listing's name order among the planner's entries of the
+ * chunk (before(rel) as the walk comes to each of them), so that ops run, fail and are reported in
+ * rsync's list order as on the planner's way; under -v (Lines.namesOnly) each file's name is printed as
+ * its op is queued, where the planner prints a sent file's line. The ops' names are only looked at when
+ * the chunk has such entries or -v prints them: a fresh copy's plain chunk goes to the sink whole.
+ */
+export class DirectChunk {
+  /** Per op: where its destination name starts and ends in `ops`, and where the op ends (read on demand). */
+  private marks: Uint32Array | undefined;
+  /** Names not printed: files the sender cannot open have no line in rsync (run/unopenable.ts). */
+  private silent: Uint8Array | undefined;
+  /** The first op not yet queued, and its offset. */
+  private next = 0;
+  private from = 0;
+  private readonly view: Buffer;
+
+  constructor(
+    private readonly rc: RunContext,
+    private readonly ops: Uint8Array,
+    private readonly count: number,
+  ) {
+    this.view = Buffer.from(ops.buffer, ops.byteOffset, ops.byteLength);
+  }
+
+  /**
+   * Queues (and under -v prints) the ops whose names sort before `rel`, every one left when `rel` is
+   * undefined; `print` false after an interrupt (the planner prints nothing more then either).
+   */
+  async before(rel: Buffer | undefined, print = true): Promise<void> {
+    const printing = print && this.rc.lines.active;
+    if (rel === undefined && !printing) return this.queue(this.count, this.ops.byteLength);
+    const marks = this.read();
+    let n = this.next;
+    while (n < this.count && (rel === undefined || rel.compare(this.view, marks[3 * n]!, marks[3 * n + 1]!) > 0)) {
+      if (printing && !this.silent![n]) this.rc.lines.sentFile(this.view.subarray(marks[3 * n]!, marks[3 * n + 1]!));
+      n++;
+    }
+    if (n > this.next) await this.queue(n, marks[3 * n - 1]!);
+  }
+
+  private async queue(n: number, to: number): Promise<void> {
+    if (n === this.next) return;
+    await this.rc.sink.addEncoded(this.ops.subarray(this.from, to), n - this.next);
+    this.from = to;
+    this.next = n;
+  }
+
+  private read(): Uint32Array {
+    if (this.marks) return this.marks;
+    const marks = new Uint32Array(3 * this.count);
+    const silent = this.rc.lines.active ? new Uint8Array(this.count) : undefined;
+    let i = 0;
+    eachOpDest(this.ops, (start, end, opEnd, mode, uid, gid) => {
+      marks[3 * i] = start;
+      marks[3 * i + 1] = end;
+      marks[3 * i + 2] = opEnd;
+      if (silent && surelyUnreadable({ mode, uid, gid } as Stat)) silent[i] = 1;
+      i++;
+    });
+    this.silent = silent;
+    this.marks = marks;
+    return marks;
+  }
 }

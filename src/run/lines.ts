@@ -66,6 +66,19 @@ export class Lines {
     return this.out.active || this.decided !== undefined;
   }
 
+  /**
+   * Only sent files' bare names are printed (Output.namesOnly), by no trace and under no --iconv: the
+   * direct path's files (run/direct.ts) are then printed by sentFile without a Line each.
+   */
+  get namesOnly(): boolean {
+    return this.decided === undefined && this.names === undefined && !this.sums && this.out.namesOnly;
+  }
+
+  /** A regular file sent whole under namesOnly: the line emit() would print for it, from its name alone. */
+  sentFile(rel: Buffer): void {
+    this.out.sentName(this.fromRoot ? `/${showPath(rel)}` : showPath(rel));
+  }
+
   /** -ii: unchanged entries are printed too. */
   get all(): boolean {
     return this.out.itemizeAll;

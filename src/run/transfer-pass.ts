@@ -397,15 +397,21 @@ function countCollapsed(rc: RunContext, chunk: PairListing): void {
  */
 async function planFiles(rc: RunContext, dir: Frame, kept: Kept[], dirs: Kept[], chunk: PairListing | undefined): Promise<void> {
   // A layered listing (run/layers.ts) has no one chunk: several sources make it, no direct path.
-  if (chunk) await planDirect(rc, dir, chunk);
+  // Its direct files go to the sink (and -v's names out) at their places among the entries planned here.
+  const direct = chunk ? planDirect(rc, dir, chunk) : undefined;
   for (const k of kept) {
-    if (rc.abort.aborted) return;
+    if (rc.abort.aborted) {
+      await direct?.before(undefined, false);
+      return;
+    }
     if (isDirKept(k) || k.linkDir) {
       dirs.push(k);
       continue;
     }
+    await direct?.before(k.rel);
     const changed = await entry(rc, { src: k.src, rel: k.rel, st: k.st, destSt: k.dest, isRoot: false, record: dir.record }, descend);
     if (changed) rc.dirs.touch(dir.record);
   }
+  await direct?.before(undefined, !rc.abort.aborted);
   await rc.sink.maybeFlush();
 }
