@@ -9,6 +9,7 @@
  * and stream-totals.ts has each list counted by flistenc.c's encoder into a counter of rsync's 64 KiB
  * multiplexed output, one call per list, between the index and end markers it writes itself.
  *
+ * The record: { handle, order, links } (links: the symlinks among the entries recorded).
  * streamListCount(handle, list, prefix: Buffer, top: Buffer | null, topMeta: Float64Array[8],
  *   settings: Float64Array [bits, protocol], state: Float64Array [held, written], nameLen(id, user))
  *   -> the entries counted, or -1 when a name would not fit (the caller keeps its plain figures).
@@ -45,12 +46,16 @@ struct sl_dir {
   char *pool;
   struct sl_ent *e;
   size_t n;
+  size_t links; /* symlinks among the entries */
 };
 
 struct sl_lists {
   struct sl_dir **dirs;
   size_t n, cap;
   bool failed;
+  /* Symlinks recorded in all: under -L, -k or --copy-unsafe-links the sender lists what a link leads
+   * to, so the record is rsync's list only when there is none (stream-list.ts). */
+  size_t links;
   /* After the scan: the lists in send order, and the encoder's state across them. */
   double *order;
   size_t norder;
@@ -102,6 +107,7 @@ bool sl_dir_entry(struct sl_dir *d, const struct listing *a, size_t i, const str
   if (S_ISREG(e->mode)) {
     e->size = (int64_t)x->stx_size;
   } else if (S_ISLNK(e->mode)) {
+    d->links++;
     /* The target's length, as rsync's readlink gives it (only its length is counted). */
     char t[PATH_MAX];
     ssize_t n = readlinkat(dirfd, a->names[i], t, sizeof t);
@@ -147,6 +153,7 @@ bool sl_lists_add(struct sl_lists *l, struct sl_dir *d)
     l->cap = cap;
   }
   l->dirs[l->n++] = d;
+  l->links += d->links;
   return true;
 }
 
@@ -282,8 +289,9 @@ napi_value sl_lists_finish(napi_env env, struct sl_lists *l)
     lists_free(l);
     return NULL;
   }
-  napi_value o, ext, order;
-  if (napi_create_object(env, &o) != napi_ok || (order = f64_copy(env, l->order, l->norder * 3)) == NULL) {
+  napi_value o, ext, order, links;
+  if (napi_create_object(env, &o) != napi_ok || (order = f64_copy(env, l->order, l->norder * 3)) == NULL ||
+      napi_create_double(env, (double)l->links, &links) != napi_ok) {
     lists_free(l);
     return NULL;
   }
@@ -292,7 +300,7 @@ napi_value sl_lists_finish(napi_env env, struct sl_lists *l)
     return NULL;
   }
   if (napi_type_tag_object(env, ext, &LISTS_TAG) != napi_ok || napi_set_named_property(env, o, "handle", ext) != napi_ok ||
-      napi_set_named_property(env, o, "order", order) != napi_ok)
+      napi_set_named_property(env, o, "order", order) != napi_ok || napi_set_named_property(env, o, "links", links) != napi_ok)
     return NULL;
   return o;
 }

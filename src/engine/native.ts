@@ -61,7 +61,7 @@ export interface Addon {
   /** The direct path (native/direct.c): new regular files of the next chunks encoded as File ops; an older addon lacks it. */
   pairDirect?(cursor: object, rel: Buffer, anchor: number, big: number, hardLinks: boolean): void;
   pairClose(cursor: object): void;
-  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array; lists?: { handle: object; order: Float64Array } } | NativeFailure;
+  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array; lists?: { handle: object; order: Float64Array; links: number } } | NativeFailure;
   /** One recorded list counted (native/streamlist.c; model/listing.ts RecordedLists); an older addon lacks it. */
   streamListCount?(handle: object, ...args: Parameters<RecordedLists['count']>): number;
   // rsync's transfer checksums (native/checksum.c; src/remote/checksum.ts's NativeSums).
@@ -303,7 +303,7 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
         const count = addon.streamListCount?.bind(addon);
         const rec = r.lists;
         if (!rec || !count) return { dirty, counts };
-        return { dirty, counts, lists: { order: rec.order, count: (...a) => count(rec.handle, ...a) } };
+        return { dirty, counts, lists: { order: rec.order, links: rec.links, count: (...a) => count(rec.handle, ...a) } };
       }),
     close: () => {
       if (open) addon.closeContext(ctx);

@@ -76,6 +76,8 @@ export interface DirectRequest {
 export interface RecordedLists {
   /** Per list, in the order rsync's sender sends them (the operand's own first): [its record, its directory's index in rsync's dir_flist, its entries]. */
   order: Float64Array;
+  /** The symlinks among the entries recorded (-L, -k, --copy-unsafe-links use the record only without any). */
+  links: number;
   /**
    * Counts list `list` (its place in `order`; -1: none), after `top` (the operand's own entry, its mode,
    * size, mtime, nsec, uid, gid, rdev major and minor in `topMeta`) when given, into a counter of rsync's

@@ -152,8 +152,8 @@ export class FakeStatSource implements EntrySource {
   }
 
   /** Never asked: a --fake-super run leaves nothing to the native quick check (run/spec.ts). */
-  dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined {
-    return this.inner.dirtyDirs(src, destRel);
+  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined {
+    return this.inner.dirtyDirs(src, destRel, recordOnly);
   }
 }
 

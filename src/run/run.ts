@@ -218,8 +218,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     offThread: engine.caps.offThread,
   });
   // --stats (stats2): the time spent listing, not the whole pass (timed-source.ts).
-  const listing = c.info.STATS > 1 ? new TimedSource(new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery)) : undefined;
-  const localWalk: EntrySource = listing ?? new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery);
+  const listing = c.info.STATS > 1 ? new TimedSource(new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery, spec.recordQuery)) : undefined;
+  const localWalk: EntrySource = listing ?? new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery, spec.recordQuery);
   const walked = charsets ? new IconvSource(localWalk, charsets, ctx ? (rel) => ctx.scanDest(rel) : undefined) : localWalk;
   const wrapped = input.wrapSource ? input.wrapSource(walked) : walked;
   // A --protocol before 31: the receiver's list has whole-second mtimes, which it compares and sets.

@@ -39,9 +39,10 @@ export interface EntrySource {
   openDir(src: Buffer, destRel: Buffer | null, anchor: number, direct?: DirectRequest): DirEntries | SysFailure;
   /**
    * A whole tree's directories that hold anything to do, with counts for the clean ones; undefined when
-   * this source cannot tell (then every directory is walked).
+   * this source cannot tell (then every directory is walked). `recordOnly`: asked only for the lists it
+   * records (run/transfer-pass.ts recordLists), which a run without a tree scan of its own may still get.
    */
-  dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined;
+  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined;
 }
 
 /** The local walk, through the engine (native engines reach paths deeper than PATH_MAX). */
@@ -52,6 +53,8 @@ export class LocalSource implements EntrySource {
     private readonly ctx: EngineContext | undefined,
     private readonly pairQuery: Float64Array,
     private readonly treeQuery: Float64Array | undefined,
+    /** spec.ts recordQuery: the scan a run without a treeQuery makes only for its recorded lists. */
+    private readonly recordQuery?: Float64Array,
   ) {}
 
   lstat(path: Buffer): Stat | SysFailure {
@@ -83,8 +86,9 @@ export class LocalSource implements EntrySource {
     return new PairStream(cursor);
   }
 
-  dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined {
-    if (!this.treeQuery || !this.ctx?.scanTree) return undefined;
-    return this.ctx.scanTree(src, destRel, this.treeQuery);
+  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly = false): TreeScan | SysFailure | undefined {
+    const q = this.treeQuery ?? (recordOnly ? this.recordQuery : undefined);
+    if (!q || !this.ctx?.scanTree) return undefined;
+    return this.ctx.scanTree(src, destRel, q);
   }
 }

@@ -22,6 +22,8 @@ export interface RunSpec {
   readonly pairQuery: Float64Array;
   /** scanTree's query, or undefined when some option needs the walk to see every directory. */
   readonly treeQuery: Float64Array | undefined;
+  /** A scan that only records the source's lists for the byte figures, where the run itself has no treeQuery (recordQuery). */
+  readonly recordQuery: Float64Array | undefined;
   /** -X/-A: the Preserve bits compared through xattrDiff. */
   readonly xattrFlags: number;
   /** What every engine context of this run is opened with (main thread, workers, the serial retry). */
@@ -85,6 +87,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
     dirCheck,
     pairQuery: pq,
     treeQuery: treeQuery(c, pq),
+    recordQuery: recordQuery(c, pq),
     xattrFlags: (c.xattrs ? Preserve.Xattrs : 0) | (c.acls ? Preserve.Acls : 0),
     engineOptions: {
       engine: o.engine.name,
@@ -145,4 +148,17 @@ export function treeQuery(c: Config, pair: Float64Array): Float64Array | undefin
   // A dirty directory's listing comes back whole only when it fits in one chunk of the walk's cursor; the
   // source's lists are recorded as it goes when the run's byte figures will count them (stream-list.ts).
   return Float64Array.of(bits | dirTimes, pair[1]!, pair[2]!, Math.max(1, Math.min(c.workers, 8)), pairChunk(), recordsLists(c) ? 1 : 0);
+}
+
+/**
+ * The query of a scan made only to record the source's lists for the byte figures (run/transfer-pass.ts
+ * recordLists), in a run whose own walk takes no scanTree because it follows links (-L, -k,
+ * --copy-unsafe-links) or keeps the destination's (-K): the record is the sender's lists whenever the
+ * tree holds no symlink (stream-list.ts usesRecord). Undefined when the run has a treeQuery (its scan
+ * records them) or would have none for another reason.
+ */
+export function recordQuery(c: Config, pair: Float64Array): Float64Array | undefined {
+  if (!(c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.keepDirlinks) || treeQuery(c, pair)) return undefined;
+  const q = treeQuery({ ...c, copyLinks: false, copyDirlinks: false, copyUnsafeLinks: false, keepDirlinks: false }, pair);
+  return q && q[5] === 1 ? q : undefined;
 }

@@ -69,8 +69,9 @@ export function recordsLists(c: Config): boolean {
   // its records are incremental recursion's lists.
   // -x: the walk here stops at another filesystem (readDir), scanTree's record does not; -A, -X and -U
   // put what scanTree does not read in each entry.
-  // -L, -k, --copy-unsafe-links: the sender lists what a link leads to, where scanTree records the link.
-  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0 || c.acls || c.xattrs || c.atimes || followsLinks(c) || c.relative) return false;
+  // (-L, -k, --copy-unsafe-links: the sender lists what a link leads to, where scanTree records the
+  // link; the record is used only when it holds no link: usesRecord.)
+  if (c.filters.length > 0 || c.cvsExclude || !c.incRecursive || c.oneFileSystem > 0 || c.acls || c.xattrs || c.atimes || c.relative) return false;
   return !c.json && (c.info.STATS > 0 || c.logFile !== undefined) && c.info.NAME < 2 && c.itemize < 2 && !c.hardLinks && c.sources.length === 1 && unmodelled(c) === undefined;
 }
 
@@ -207,6 +208,19 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
 const followsLinks = (c: Config): boolean => c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks;
 
 /**
+ * Whether scanTree's record is the sender's lists: always where it records them, but under -L, -k and
+ * --copy-unsafe-links only for a tree without a symlink (the operand itself a directory, not a link to
+ * one): there lstat and stat agree on every entry. Otherwise the lists are walked here.
+ */
+function usesRecord(c: Config, engine: Engine, recorded: RecordedLists): boolean {
+  if (!recordsLists(c)) return false;
+  if (!followsLinks(c)) return true;
+  if (recorded.links > 0) return false;
+  const top = engine.lstat(c.sources[0]!);
+  return !isFailure(top) && (top.mode & 0o170000) === 0o040000;
+}
+
+/**
  * What the sender lists for a symlink at `path` (`name` in the list): with -L what it leads to, with
  * --copy-unsafe-links the same for an unsafe one, with -k a directory it leads to; else the link. A
  * link it must follow that leads nowhere is the sender's error: no figures (the run reported it).
@@ -279,7 +293,7 @@ function* recordedLists(c: Config, engine: Engine, r: RecordedLists): Generator<
  * cannot be read again as the run read it: the caller then gives up on the figures.
  */
 export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists, filters?: FilterList): Generator<SentList> {
-  if (recorded && recordsLists(c)) {
+  if (recorded && usesRecord(c, engine, recorded)) {
     yield* recordedLists(c, engine, recorded);
     return;
   }

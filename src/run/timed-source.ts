@@ -55,7 +55,7 @@ export class TimedSource implements EntrySource {
     return { whole: d.whole, destErrno: d.destErrno, chunks: (extrasOnly?: boolean) => chunks.call(this, extrasOnly), close: () => d.close() };
   }
 
-  dirtyDirs(src: Buffer, destRel: Buffer): TreeScan | SysFailure | undefined {
-    return this.timed(() => this.inner.dirtyDirs(src, destRel));
+  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined {
+    return this.timed(() => this.inner.dirtyDirs(src, destRel, recordOnly));
   }
 }

@@ -116,7 +116,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
 function recordLists(rc: RunContext, scanSrc: Buffer, rel: Buffer): void {
   const t = rc.tally.totals;
   if (t.lists || !rc.items.exchanges || !rc.items.acted || rc.c.sources.length !== 1 || rc.c.hardLinks) return;
-  const scan = rc.source.dirtyDirs(scanSrc, rel);
+  const scan = rc.source.dirtyDirs(scanSrc, rel, true);
   if (scan !== undefined && !isFailure(scan) && scan.lists) t.lists = scan.lists;
 }
 

@@ -103,6 +103,10 @@ describe.skipIf(typeof addon === 'string')(`byte figures: scanTree's recorded li
     ['mixed', ['-av'], '/.'],
     ['wide', ['-av'], '/'],
     ['wide', ['-av'], ''],
+    // -L, -k, --copy-unsafe-links: a tree without symlinks is listed as recorded.
+    ['wide', ['-avL'], '/'],
+    ['wide', ['-avk'], ''],
+    ['wide', ['-av', '--copy-unsafe-links'], '/'],
   ])('%s %s, operand ending "%s": the same figures', (tree, opts, tail) => {
     // "tree/." is sent as "tree/" is (its entries in the first list).
     const asDot = tail !== '';
@@ -113,13 +117,25 @@ describe.skipIf(typeof addon === 'string')(`byte figures: scanTree's recorded li
     const walked = streamTotals(c, quiet, engine);
     const lists = recorded(tree);
     let calls = 0;
-    const counted = { order: lists.order, count: (...a: Parameters<RecordedLists['count']>): number => (calls++, lists.count(...a)) };
+    const counted = { order: lists.order, links: lists.links, count: (...a: Parameters<RecordedLists['count']>): number => (calls++, lists.count(...a)) };
     const fromRecord = streamTotals(c, { ...quiet, lists: counted }, engine);
     expect(walked).toBeDefined();
     expect(fromRecord).toEqual(walked);
     // Every list came from the record: one call per directory, and one for "dir" itself.
     expect(calls).toBe(lists.order.length / 3 + (asDot ? 0 : 1));
     if (tree === 'wide') expect(walked!.listBytes).toBeGreaterThan(2 * 65536);
+  });
+
+  it.each([['-avL'], ['-avk'], ['-av', '--copy-unsafe-links']])('mixed %s: a tree with symlinks is walked, not taken from the record', (...opts) => {
+    const parsed = parseArgs(['node', 'arsync', ...opts, `${src('mixed')}/`, `${join(base, 'dst')}/`]);
+    if (parsed.kind !== 'run') throw new Error(parsed.kind);
+    const lists = recorded('mixed');
+    expect(lists.links).toBe(2);
+    let calls = 0;
+    const counted = { order: lists.order, links: lists.links, count: (...a: Parameters<RecordedLists['count']>): number => (calls++, lists.count(...a)) };
+    const walked = streamTotals(parsed.config, quiet, engine);
+    expect(streamTotals(parsed.config, { ...quiet, lists: counted }, engine)).toEqual(walked);
+    expect(calls).toBe(0);
   });
 
   it('records nothing when a directory of the source has no twin to scan', () => {

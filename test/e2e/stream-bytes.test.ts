@@ -430,6 +430,22 @@ describeEngines((e) => {
       near(await run(links, [...opts, '-v', 'src/', 'dst/']), `fresh ${opts.join(' ')}`);
       near(await run(resent, [...opts, '--stats', 'src/', 'dst/']), `re-sync ${opts.join(' ')}`);
     }
+    // A tree without a symlink: -L and -k list what -a lists, and the figures come from the record of a
+    // scan made for them alone (spec.ts recordQuery; -K keeps that scan too).
+    const plain = (r: string): void => {
+      for (let i = 0; i < 20; i++) put(r, `src/f${i}`, 'x'.repeat(i * 131), 0o644);
+      for (let i = 0; i < 9; i++) put(r, `src/sub/deep/g${i}`, 'y'.repeat(i * 1000 + 1), 0o600);
+    };
+    const plainResent = (r: string): void => {
+      plain(r);
+      execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+      put(r, 'src/f3', 'changed\n', 0o644);
+      put(r, 'src/sub/deep/g4', 'changed too\n', 0o600);
+    };
+    for (const opts of [['-aL'], ['-akK']]) {
+      near(await run(plain, [...opts, '-v', 'src/', 'dst/']), `fresh, no symlink, ${opts.join(' ')}`);
+      near(await run(plainResent, [...opts, '--stats', 'src/', 'dst/']), `re-sync, no symlink, ${opts.join(' ')}`);
+    }
     // A no-op whose receiving side says it passes unsafe links by: each line is a message to the sender.
     const noop = (r: string): void => {
       links(r);
