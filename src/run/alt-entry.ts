@@ -35,6 +35,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   // or under --compare-dest left out, the destination keeping only what differs from it).
   // A directory there is not unlinked (rsync's unlink fails, and the file goes the normal way).
   if (exists && (best.level !== 3 || c.copyDest.length || kind !== 'reg' || fileType(m.destSt!.mode) === 'dir')) return undefined;
+  // Under --link-dest a destination file that is the twin's inode already stays as it is.
+  if (exists && c.linkDest.length && m.destSt!.ino === best.st.ino && m.destSt!.dev === best.st.dev) return undefined;
   const alt = best;
   m.hasTwin = true;
   // A twin outside --confine-root that rsync would open (to copy or link it, or to compare a level-2
@@ -71,6 +73,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     // -ii/-vv (no local change: ".f", blank), and -vv alone calls it up to date.
     if (exists && !c.dryRun) {
       rc.sink.add(OpKind.Delete, Buffer.alloc(0), m.rel, m.destSt!);
+      // Its directory changed: its time is set back at the end, as rsync's generator does.
+      rc.dirs.touch(m.record);
       await rc.sink.maybeFlush();
     }
     if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line);

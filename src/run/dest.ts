@@ -36,13 +36,20 @@ export class DestReads {
     return isFailure(st) ? undefined : st;
   }
 
-  /** A destination symlink's target (beneath the root); undefined when it cannot be read. */
+  /**
+   * A destination symlink's target (beneath the root); undefined when it cannot be read. --fake-super
+   * receiving: a symlink is a regular file that holds its target, and only that is read, as rsync's
+   * receiver reads it (Linux has no user xattrs on symlinks, so its do_readlink opens the path with
+   * O_NOFOLLOW): a real symlink left by a run without --fake-super has no target it can read, and is
+   * made again in the file form.
+   */
   readlink(rel: Buffer): Buffer | undefined {
+    if (this.fakeLinks) {
+      const f = this.ctx?.fakeReadDest?.(rel, true);
+      return f && !isFailure(f) ? f : undefined;
+    }
     const t = this.ctx?.readlinkDest(rel);
-    if (t && !isFailure(t)) return t as Buffer;
-    // --fake-super receiving: a symlink is a regular file that holds its target.
-    const f = this.fakeLinks ? this.ctx?.fakeReadDest?.(rel, true) : undefined;
-    return f && !isFailure(f) ? f : undefined;
+    return t && !isFailure(t) ? (t as Buffer) : undefined;
   }
 
   /** -X/-A: which of xattrs (bit 1) and ACLs (bit 2) differ; 0 without a context. */

@@ -18,6 +18,7 @@ import { removeForReplace } from './deletions.js';
 import type { DirRecord } from './dirmeta.js';
 import { anyChange } from './lines.js';
 import { withXattrs } from './xattrs.js';
+import { fakeDiskStale } from './fake-source.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 /** Set up a directory to descend into, made now if it is new; prints nothing yet (its deletions come first). */
@@ -47,7 +48,10 @@ export function dirFrame(
     quickCheck(st, destSt, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false }),
     'dir', src, rel, st, destSt,
   );
-  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none', keptLink, ownerBits: verdict.action === 'create' };
+  // --fake-super receiving: a directory left as a run without it made it (a set-id or sticky bit on disk,
+  // no owner access) gets rsync's form and record when its attributes are set, with no line.
+  const fakeStale = verdict.action === 'none' && c.amRoot === -1 && c.perms && !c.dryRun && destSt !== undefined && !keptLink && fakeDiskStale(st, destSt);
+  const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none' || fakeStale, keptLink, ownerBits: verdict.action === 'create' };
   if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount());
   else if (verdict.action === 'create') rc.items.newDir(rc.lists, rc.tally.listedCount());
   else if (verdict.action === 'none') rc.items.unchanged(rc.lists, rc.tally.listedCount());
@@ -140,6 +144,46 @@ export function mergedFrame(rc: RunContext, src: Buffer, rel: Buffer, st: Stat, 
   return { src, rel, stat: st, destExists, sender, receiver, record, pending: undefined, merged: true };
 }
 
+/** -R: implied directories counted as listed for a root -m prunes, not made (listedImplied), by latin1 path. */
+const listedOnly = new WeakMap<RunContext, Set<string>>();
+
+/**
+ * -R: the implied directories above a root that rsync's sender lists but no one makes here, counted in
+ * --stats' "Number of files" (once, as impliedDirs counts them): above a root -m prunes whole, and under
+ * --no-implied-dirs, where a sender of protocol 30 or later still sends them, flagged (flist.c).
+ */
+export function listedImplied(rc: RunContext, root: Root): void {
+  if (!rc.c.relative || (!rc.c.impliedDirs && (rc.c.protocol ?? 32) < 30)) return;
+  let seen = listedOnly.get(rc);
+  if (!seen) listedOnly.set(rc, (seen = new Set()));
+  for (const rel of parentsOf(root.rel)) {
+    const key = rel.toString('latin1');
+    if (rc.implied.has(key) || rc.dirs.has(rel) || seen.has(key) || !impliedSource(rc, root, rel)) continue;
+    seen.add(key);
+    rc.tally.addListed({ dir: 1 }, 0);
+  }
+}
+
+/**
+ * The source path and stat of `rel`, a directory above `root` under -R, as rsync's sender sends it, or
+ * undefined when it is not a directory there. Its path is the operand's prefix that ends where `rel`
+ * ends (--iconv: where the source's own spelling of it ends).
+ */
+function impliedSource(rc: RunContext, root: Root, rel: Buffer): { src: Buffer; st: Stat } | undefined {
+  const srcSide = (r: Buffer): Buffer => (rc.charsets ? rc.charsets.toSource(r) : r);
+  const srcPrefix = root.src.subarray(0, root.src.length - srcSide(root.rel).length);
+  let src = Buffer.concat([srcPrefix, srcSide(rel)]);
+  let st: Stat | SysFailure | undefined = rc.source.lstat(src);
+  if (!isFailure(st) && fileType(st.mode) === 'link') {
+    // rsync sends implied directories as what they lead to: a symlinked directory in the source
+    // path arrives as a real directory (its attributes; opened through the link).
+    st = rc.source.follow(src);
+    src = Buffer.concat([src, Buffer.from('/')]);
+  }
+  if (!st || isFailure(st) || fileType(st.mode) !== 'dir') return undefined;
+  return { src, st };
+}
+
 /**
  * -R: make the directories above a root (a/b for a/b/c), with their source attributes; under
  * --no-implied-dirs only the missing ones, with default attributes (noImplied). Returns false when the
@@ -147,31 +191,24 @@ export function mergedFrame(rc: RunContext, src: Buffer, rel: Buffer, st: Stat, 
  */
 export function impliedDirs(rc: RunContext, root: Root): boolean {
   if (!rc.c.relative) return true;
-  if (!rc.c.impliedDirs) return noImplied(rc, root);
+  if (!rc.c.impliedDirs) {
+    listedImplied(rc, root);
+    return noImplied(rc, root);
+  }
   const parts = parentsOf(root.rel);
   if (!parts.length) return true;
-  // The source path of "a/b" is the operand's prefix that ends where rel "a/b" ends (--iconv: where
-  // the source's own spelling of it ends).
-  const srcSide = (rel: Buffer): Buffer => (rc.charsets ? rc.charsets.toSource(rel) : rel);
-  const srcPrefix = root.src.subarray(0, root.src.length - srcSide(root.rel).length);
   for (const rel of parts) {
     // Several sources under the same directories make (and print) each one once.
     const key = rel.toString('latin1');
     if (rc.implied.has(key) || rc.dirs.has(rel)) continue;
     rc.implied.add(key);
-    let src = Buffer.concat([srcPrefix, srcSide(rel)]);
-    let st: Stat | SysFailure | undefined = rc.source.lstat(src);
-    if (!isFailure(st) && fileType(st.mode) === 'link') {
-      // rsync sends implied directories as what they lead to: a symlinked directory in the source
-      // path arrives as a real directory (its attributes; opened through the link).
-      st = rc.source.follow(src);
-      src = Buffer.concat([src, Buffer.from('/')]);
-    }
-    if (!st || isFailure(st) || fileType(st.mode) !== 'dir') continue;
+    const found = impliedSource(rc, root, rel);
+    if (!found) continue;
+    const { src, st } = found;
     // An implied directory is part of the operand: the engines resolve it as given (anchors.ts).
     rc.anchors.add(src);
-    // rsync's sender lists it (--stats' "Number of files").
-    rc.tally.addListed({ dir: 1 }, 0);
+    // rsync's sender lists it (--stats' "Number of files"), once.
+    if (!listedOnly.get(rc)?.has(key)) rc.tally.addListed({ dir: 1 }, 0);
     const dest = rc.dest.stat(rel);
     const verdict = quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck);
     if (verdict.action === 'skip') continue;

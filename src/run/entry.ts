@@ -7,6 +7,7 @@
 import { sizeSkipLine, skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
 import { OpFlag, OpKind, Outcome, targetParts } from '../model/ops.js';
+import { fakeDiskStale } from './fake-source.js';
 import { receiverOutput } from '../model/config.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { NONREG_SKIP, decide } from '../plan/decide.js';
@@ -264,7 +265,17 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     return false;
   }
   if (verdict.action === 'none') {
+    // --link-dest / --compare-dest: an exact twin acts on a file already up to date too (rsync's
+    // try_dests_reg comes before the destination's quick check): the file is linked to the twin, or
+    // removed (alt-entry.ts).
+    if (kind === 'reg' && rc.alt.any && (c.linkDest.length || c.compareDest.length) && !c.copyDest.length && destSt && fileType(destSt.mode) === 'reg') {
+      const done = await tryAltDirs(rc, m, kind, rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix), target, queueCopy);
+      if (done !== undefined) return done;
+    }
     rc.items.unchanged(rc.lists, rc.tally.listedCount());
+    // --fake-super receiving: a file left as a run without it made it (a set-id bit on disk, no owner
+    // access) is put in rsync's form and record, with no line, as rsync's receiver does.
+    if (c.amRoot === -1 && c.perms && !c.dryRun && kind === 'reg' && destSt && fakeDiskStale(st, destSt)) rc.sink.add(OpKind.Attrs, src, rel, st);
     // The everyday case of a re-sync: decided without building any output for it.
     if (rc.lines.all) rc.lines.emit(kind, verdict, rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix));
     partialUsed(rc, kind, src, rel, st);

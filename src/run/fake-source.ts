@@ -52,6 +52,19 @@ export function withRecord(st: Stat, path: Buffer, read: FakeReader, corrupt: (p
   return seenAs(st, { mode: r.mode, rdev: r.rdev, uid: r.uid, gid: r.gid });
 }
 
+/**
+ * --fake-super receiving: whether an entry the run leaves unchanged must still be rewritten on disk, as
+ * rsync's receiver does for every entry it passes (xattrs.c set_stat_xattr, from set_file_attrs): the
+ * file keeps only the source's permission bits with owner access added (0600; 0700 for a directory), and
+ * its set-id and sticky bits, like its owner, live in the record. `st`: the source; `destSt`: the entry
+ * as the run saw it (its own mode on disk in `own` when a record described it otherwise).
+ */
+export function fakeDiskStale(st: Stat, destSt: Stat): boolean {
+  const disk = destSt.own?.mode ?? destSt.mode;
+  const want = (st.mode & 0o777) | ((disk & S_IFMT) === S_IFDIR ? 0o700 : 0o600);
+  return (disk & 0o7777) !== want;
+}
+
 export interface FakeSides {
   /** Records read on source entries (--fake-super on the line). */
   source?: FakeReader;

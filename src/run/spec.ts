@@ -113,14 +113,17 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
  * message, no --chmod, no -X/-A (their attributes are compared here), no --remove-source-files, no -m (a
  * directory's files decide whether it is made), no -E without -p, no -J and no -U (the native check knows
  * none of these rules), no --usermap/--groupmap (the ids compared are mapped), no --fake-super
- * (the stats compared are the user.rsync.%stat records).
+ * (the stats compared are the user.rsync.%stat records), no --link-dest or --compare-dest (a file up to
+ * date is still looked for among their twins).
  */
 export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
   // --info=nonreg (on by default) names each special file a run without -l/-D skips, unchanged or not.
   const nonregSilent = receiverOutput(c).info.NONREG === 0 || (c.links && c.devices && c.specials);
   const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && c.info.NAME < 2 && !c.chmod.length &&
     !c.xattrs && !c.acls && !c.removeSourceFiles && nonregSilent && !c.pruneEmptyDirs && !(c.executability && !c.perms) &&
-    !c.omitLinkTimes && !c.atimes && !c.usermap && !c.groupmap && !c.fakeSuper && c.amRoot !== -1;
+    !c.omitLinkTimes && !c.atimes && !c.usermap && !c.groupmap && !c.fakeSuper && c.amRoot !== -1 &&
+    // --link-dest/--compare-dest: an up-to-date file is still linked to (or removed for) an exact twin.
+    c.linkDest.length === 0 && c.compareDest.length === 0;
   let bits = collapse ? PairBits.Collapse : 0;
   if (c.perms) bits |= PairBits.Perms;
   if (c.owner && check.isRoot) bits |= PairBits.Owner;

@@ -12,11 +12,11 @@ import { ERRNO, showPath } from '../util/errors.js';
 import { absolutePath, dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { deleteExtraneous, deleteMissingArg, destPath } from './deletions.js';
-import { dirFrame, impliedDirs, mergedFrame } from './dirs.js';
+import { dirFrame, impliedDirs, listedImplied, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { directRequest, planDirect } from './direct.js';
 import { entry } from './entry.js';
-import { pruned } from './prune.js';
+import { prunedDirs } from './prune.js';
 import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
@@ -36,8 +36,15 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
   const { sender, receiver, role } = rootScopes(rc, root, st);
   const type = fileType(st.mode);
   // -m: a named directory (not "dir/") with nothing to transfer inside is left out, with -R's
-  // implied directories above it.
-  if (type === 'dir' && c.recursive && root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver)) return;
+  // implied directories above it; rsync's sender still lists its directories (--stats counts them).
+  if (type === 'dir' && c.recursive && root.rel.length) {
+    const prunedHere = prunedDirs(rc, scanSrc, root.rel, sender, receiver);
+    if (prunedHere > 0) {
+      rc.tally.addListed({ dir: prunedHere }, 0);
+      listedImplied(rc, root);
+      return;
+    }
+  }
   if (!impliedDirs(rc, root)) return;
   if (role === 'skip') return;
   if (type === 'dir' && root.dirOnly) {

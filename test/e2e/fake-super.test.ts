@@ -96,6 +96,32 @@ describeEngines((e) => {
     expect(fs.readlinkSync(path.join(root, 'back/link'))).toBe('sub/suid');
   });
 
+  // rsync's receiver under --fake-super reads a symlink only in its record's form (a file holding the
+  // target: Linux allows no user xattrs on symlinks), so a real symlink a plain run left has no target it
+  // can read: it is made again as that file ("cLc"). The owners, the device and the FIFO a plain root
+  // run made match the source as they are (no record needed), and stay; a set-id bit or a mode without
+  // owner access moves into a record, silently (set_stat_xattr, for every entry rsync passes).
+  native('--fake-super over a destination made without it: a real symlink becomes its record file, the rest stays', async () => {
+    const setup = (root: string): void => {
+      privTree(root);
+      // A read-only file in a read-only directory, a set-gid directory: rsync's receiver puts each in its
+      // form (owner access, no set-id bit on disk) and keeps the mode in a record, with no line.
+      sh(`cd '${root}/src' && mkdir ro sg && echo r > ro/file && echo g > sg/g && chmod 444 ro/file && chmod 555 ro && chmod 2755 sg && touch -d @1700000000 ro/file ro sg/g sg`);
+      sh(`cd '${root}' && rsync -a src/ dst/`);
+    };
+    const r = await differential({ engine, setup, args: ['-a', '--fake-super', 'src/', 'dst/'] });
+    expect(r.arsync.stdout).toContain('cLc........ link -> sub/suid');
+    const dst = path.join(r.B, 'dst');
+    expect(fs.lstatSync(path.join(dst, 'link')).isFile()).toBe(true);
+    expect(fs.readFileSync(path.join(dst, 'link'), 'utf8')).toBe('sub/suid');
+    expect(fs.lstatSync(path.join(dst, 'fifo')).isFIFO()).toBe(true);
+    expect(fs.lstatSync(path.join(dst, 'owned')).uid).toBe(1234);
+    expect(fs.lstatSync(path.join(dst, 'ro/file')).mode & 0o7777).toBe(0o644);
+    expect(fs.lstatSync(path.join(dst, 'sg')).mode & 0o7777).toBe(0o755);
+    expect(xattrs(dst)).toBe(xattrs(path.join(r.A, 'dst')));
+    expect(xattrs(dst)).toContain('user.rsync.%stat="42755 0,0 0:0"');
+  });
+
   native('-M--fake-super fakes only the receiver: records written, the source read as it is', async () => {
     const r = await differential({ engine, setup: privTree, args: ['-a', '-M--fake-super', 'src/', 'dst/'] });
     expect(xattrs(path.join(r.B, 'dst'))).toBe(xattrs(path.join(r.A, 'dst')));

@@ -1,13 +1,14 @@
 // --stats' counts against rsync 3.5, on every engine, where arsync once counted differently: what rsync's
 // generator itemizes against a --link-dest/--copy-dest/--compare-dest twin is not "created" (rsync counts
 // an entry as created only when nothing of its name and type was found), and a twin it copies itself is
-// not "transferred"; a dry run sends no literal data; -m's pruned directories and -R's implied ones are
-// in rsync's list; --append's literal data is the tail it sends.
+// not "transferred"; a dry run sends no literal data; -m's pruned directories (a named operand pruned
+// whole too) and -R's implied ones (under --no-implied-dirs too) are in rsync's list; --append's literal data is the tail it sends.
 // The whole output is compared (differential.ts), the byte totals aside (stream-bytes.test.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { differential, put, touchNs } from '../helpers/differential.js';
@@ -41,6 +42,29 @@ describeEngines((e) => {
     for (const opt of ['--link-dest=../prev', '--copy-dest=../prev', '--compare-dest=../prev']) {
       for (const extra of [[], ['-n']]) await differential({ engine, setup: snapshots, args: ['-a', '--stats', ...extra, opt, 'src/', 'dst/'] });
     }
+  });
+
+  // rsync's try_dests_reg comes before the destination's own quick check: a file already up to date whose
+  // twin matches exactly is linked to the twin (--link-dest; -H or not) or removed (--compare-dest).
+  it('--link-dest and --compare-dest over a destination whose files are up to date but separate copies', async () => {
+    const setup = (r: string): void => {
+      snapshots(r);
+      fs.linkSync(path.join(r, 'src/same'), path.join(r, 'src/same-link'));
+      fs.linkSync(path.join(r, 'prev/same'), path.join(r, 'prev/same-link'));
+      put(r, 'prev/d1/changed', 'new contents\n', 0o644);
+      touchNs([[path.join(r, 'prev/d1/changed'), '1700000000.5'], [path.join(r, 'src'), '1700000000.5'], [path.join(r, 'prev'), '1700000000.5'], [path.join(r, 'prev/d1'), '1700000000.5']]);
+      // dst: every file a copy of its own (cp without -l), times and modes kept.
+      execFileSync('cp', ['-a', 'src', 'dst'], { cwd: r });
+      execFileSync('sh', ['-c', 'rm dst/same-link && cp -p dst/same dst/same-link'], { cwd: r });
+    };
+    const ino = (p: string): number => fs.statSync(p).ino;
+    for (const args of [['-ai'], ['-aHi']]) {
+      const r = await differential({ engine, setup, args: [...args, '--link-dest=../prev', 'src/', 'dst/'] });
+      for (const f of ['same', 'same-link', 'd1/same2', 'd1/changed']) expect(ino(path.join(r.B, 'dst', f)), f).toBe(ino(path.join(r.B, 'prev', f)));
+    }
+    const r = await differential({ engine, setup, args: ['-ai', '--compare-dest=../prev', 'src/', 'dst/'] });
+    for (const f of ['same', 'd1/changed']) expect(fs.existsSync(path.join(r.B, 'dst', f)), f).toBe(false);
+    expect(fs.existsSync(path.join(r.B, 'dst/d2/new'))).toBe(true);
   });
 
   it('-H with --link-dest: a linked member whose twin is there is not created either', async () => {
@@ -91,6 +115,9 @@ describeEngines((e) => {
     };
     await differential({ engine, setup, args: ['-am', '--stats', 'src/', 'dst/'] });
     await differential({ engine, setup, args: ['-am', '--stats', '--exclude', '*.tmp', 'src/', 'dst/'] });
+    // A named operand pruned whole: its directories, and under -R the implied ones above it, are listed.
+    await differential({ engine, setup, args: ['-am', '--stats', 'src/empty', 'src/kept', 'dst/'], volatile: ['dst'] });
+    await differential({ engine, setup, args: ['-amR', '--stats', 'src/./empty/deeper', 'src/kept', 'dst/'], volatile: ['dst'] });
   });
 
   it('-R: the implied directories are listed, and counted as created when made', async () => {
@@ -100,6 +127,8 @@ describeEngines((e) => {
     };
     await differential({ engine, setup, args: ['-aR', '--stats', 'src/a/b', 'src/c/g', 'dst/'], volatile: ['dst'] });
     await differential({ engine, setup, args: ['-aR', '--stats', 'src/./a/b/f', 'dst/'], volatile: ['dst'] });
+    // --no-implied-dirs: rsync's sender still sends them, flagged (protocol 30 on), so they are listed.
+    await differential({ engine, setup, args: ['-aR', '--no-implied-dirs', '--stats', 'src/./a/b/f', 'src/c/g', 'dst/'], volatile: ['dst', 'dst/a', 'dst/a/b', 'dst/src', 'dst/src/c'] });
   });
 
   it('--append: the literal data is the tail sent, not the whole file', async () => {
