@@ -39,16 +39,54 @@ export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: B
  * directory that is not empty stays, and the entry is not made (rsync's "cannot delete non-empty
  * directory", then its error "could not make way for new ...").
  */
-export function canMakeWay(rc: RunContext, rel: Buffer, destSt: Stat | undefined, kind: FileType): boolean {
-  if (!destSt || (destSt.mode & S_IFMT) !== S_IFDIR || kind === 'dir' || rc.c.backup) return true;
-  if (rc.c.deleteMode !== 'none' || rc.c.force) return true;
+export async function canMakeWay(rc: RunContext, m: { rel: Buffer; destSt: Stat | undefined }, kind: FileType): Promise<boolean> {
+  const { rel, destSt } = m;
+  if (!destSt || (destSt.mode & S_IFMT) !== S_IFDIR || kind === 'dir') return true;
+  if (rc.c.deleteMode !== 'none' || rc.c.force) {
+    if (!rc.c.backup && rc.c.maxDelete === undefined) return true; // queueCopy empties it (removeForReplace)
+    return emptiedForReplace(rc, m, kind);
+  }
   // -vvv: rsync's delete_item finds out whether the directory is empty (delete_dir_contents, not recursing).
   rc.trace?.deleteItem(showPath(rel), destSt.mode, DEL_FOR[kind]);
   rc.trace?.popFilters(rc.trace.pushFilters(showPath(rel), destPath(rc, rel)));
   if (rc.dest.list(rel).size === 0) return true;
   rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
-  rc.tally.xferError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`);
+  rc.tally.xferError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`, true);
   return false;
+}
+
+/**
+ * rsync's delete_item(DEL_RECURSE | DEL_FOR_...) where what it deletes may stay: under --backup without
+ * --backup-dir each file inside is backed up in place (its "name~" then keeps the directory: "cannot
+ * delete non-empty directory", the entry not made), under --backup-dir moved there; past --max-delete's
+ * limit what is left stays (each counted as skipped). The deletions are queued here, before the entry's op; when the directory
+ * is gone `m.destSt` is cleared (queueCopy then makes the entry as new), else "could not make way".
+ */
+async function emptiedForReplace(rc: RunContext, m: { rel: Buffer; destSt: Stat | undefined }, kind: FileType): Promise<boolean> {
+  const { rel } = m;
+  const destSt = m.destSt!;
+  const c = rc.c;
+  const failed = (): false => {
+    rc.tally.xferError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`, true);
+    return false;
+  };
+  rc.trace?.deleteItem(showPath(rel), destSt.mode, DEL_FOR[kind] | DEL_RECURSE);
+  rc.items.deletingIn();
+  const w = new BatchWriter(1024);
+  const r = deleteDirContents(rc, rel, w, undefined, true);
+  let gone = r.empty;
+  if (gone && r.backupsInside) {
+    rc.reporter.print(`cannot delete non-empty directory: ${rc.lines.generatorName(rel)}`);
+    gone = false;
+  }
+  if (gone) gone = deleteOne(rc, rel, destSt, 'dir', w, false, false);
+  if (!c.dryRun) {
+    await rc.sink.flush();
+    rc.sink.now(w);
+  }
+  if (!gone) return failed();
+  m.destSt = undefined;
+  return true;
 }
 
 /**
@@ -212,7 +250,7 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
     }
     rc.trace?.deleteItem(showPath(childRel), cst.mode, DEL_DIR_IS_EMPTY);
     if (!deleteOne(rc, childRel, cst, kind, w, print, childBackups)) empty = false;
-    else if (c.backup && kind !== 'dir' && !rc.backups.isBackupName(childRel) && !rc.backups.dir && !unsafeToBackUp(c, rc.dest, childRel, cst)) backupsInside = true;
+    else if (!c.dryRun && c.backup && kind !== 'dir' && !rc.backups.isBackupName(childRel) && !rc.backups.dir && !unsafeToBackUp(c, rc.dest, childRel, cst)) backupsInside = true;
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }
   rc.trace?.popFilters(pushed);

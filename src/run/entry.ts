@@ -27,7 +27,7 @@ import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { linkMember } from './link-member.js';
 import { anyChange } from './lines.js';
-import { finishedAtPlace, hasBasis, leftToTwins, type Member } from './members.js';
+import { finishedAtPlace, hasBasis, keptEntry, leftToTwins, type Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import { blockSumBytes, searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
@@ -219,7 +219,7 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     // only after the walk (and a member that vanished meanwhile is left out there).
     if (!rc.hardLinks.leaderOf(m) && hasBasis(m, rc.alt)) {
       const changed = await planMember(rc, m, kind, true);
-      rc.hardLinks.lead(m, changed ? undefined : destSt, changed);
+      rc.hardLinks.lead(m, keptEntry(c, kind, changed, destSt, rc.alt), changed);
       return changed;
     }
     return false;
@@ -356,7 +356,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   }
 
   // create or transfer
-  if (!canMakeWay(rc, rel, destSt, kind)) return false;
+  if (!(await canMakeWay(rc, m, kind))) return false;
   // --no-whole-file: rsync's delta search against the file being replaced, for its figures (--append
   // sends what follows the kept data, with no search, as rsync's match_sums).
   const delta = rc.tally.totals.delta;

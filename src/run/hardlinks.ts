@@ -9,7 +9,7 @@ import { ERRNO } from '../util/errors.js';
 import type { RunContext } from './context.js';
 import { planMember } from './entry.js';
 import { linkMember } from './link-member.js';
-import { hasBasis, leftToTwins, type AltTwins, type Member } from './members.js';
+import { hasBasis, keptEntry, leftToTwins, type AltTwins, type Member } from './members.js';
 
 /**
  * rsync's choice of leader: for regular files the first member the destination already has (sent again
@@ -45,7 +45,7 @@ export async function finishHardLinks(rc: RunContext): Promise<void> {
       const before = leader.destSt;
       changed = await planMember(rc, leader, kind, true);
       if (changed) rc.dirs.touch(leader.record);
-      leaderDest = changed ? undefined : before;
+      leaderDest = keptEntry(rc.c, kind, changed, before, rc.alt);
     }
     if (leftToTwins(leader, changed, rc.alt)) {
       for (const m of members) {

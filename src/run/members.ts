@@ -1,7 +1,8 @@
 // A non-directory entry on its way to a decision, and the -H groups that hold such entries back until
 // the walk is over (hardlinks.ts chooses each group's leader then).
 
-import { fileType, type Stat } from '../model/stat.js';
+import { fileType, type FileType, type Stat } from '../model/stat.js';
+import type { Config } from '../model/config.js';
 import type { DirRecord } from './dirmeta.js';
 
 export interface Member {
@@ -40,6 +41,18 @@ export interface AltTwins {
  */
 export function hasBasis(m: Member, alt?: AltTwins): boolean {
   return (m.destSt !== undefined && fileType(m.destSt.mode) === 'reg') || (alt !== undefined && alt.any && alt.hasTwin(m.rel, m.st));
+}
+
+/**
+ * What a leader's plan left of its destination entry for its group's others to be linked to: the entry
+ * when the plan left it as it was, or when it wrote a regular file in place (--inplace, no backup, no
+ * --*-dest twin: its inode stays, so the names already linked to it stay linked and up to date, as
+ * rsync's hard_link_check finds them); undefined when it was replaced or created.
+ */
+export function keptEntry(c: Pick<Config, 'inplace' | 'backup'>, kind: FileType, changed: boolean, destSt: Member['destSt'], alt?: AltTwins): Member['destSt'] {
+  if (!changed) return destSt;
+  const inPlace = c.inplace && !c.backup && !(alt?.any ?? false) && kind === 'reg' && destSt !== undefined && fileType(destSt.mode) === 'reg';
+  return inPlace ? destSt : undefined;
 }
 
 /**
