@@ -25,7 +25,10 @@ type QueueCopy = (rc: RunContext, m: Member, kind: FileType, verdict: Verdict, f
 export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line: Line, target: Buffer | undefined, queueCopy: QueueCopy): Promise<boolean | undefined> {
   const c = rc.c;
   const check = rc.spec.check;
-  const exists = m.destSt !== undefined;
+  // An entry of another type there is deleted first (rsync's delete_item before try_dests_reg/non):
+  // the twin is looked for as for an entry the destination lacks (`there`: what is replaced or removed).
+  const there = m.destSt;
+  const exists = there !== undefined && fileType(there.mode) === kind;
   const flags = rc.spec.xattrFlags;
   const xattrs = flags && kind !== 'link' ? (p: Buffer): number => rc.dest.basisXattrDiff(m.src, p, flags) : undefined;
   const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p), xattrs);
@@ -59,7 +62,7 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
       // Hard-linked to the earlier snapshot: rsync prints it only with -ii.
       if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
       if (!c.dryRun) {
-        const after = exists ? rc.backups.beforeReplace((k: OpKind, s: Buffer, r: Buffer, st: Stat, f: number) => rc.sink.add(k, s, r, st, f), m.rel, m.destSt!) : 0;
+        const after = there ? rc.backups.beforeReplace((k: OpKind, s: Buffer, r: Buffer, st: Stat, f: number) => rc.sink.add(k, s, r, st, f), m.rel, there) : 0;
         const copy = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
         addBasis(rc, OpKind.LinkFrom, alt, kind, { op: copy, src: m.src, rel: m.rel, st: m.st, flags: m.flags | after });
         await rc.sink.maybeFlush();
@@ -71,8 +74,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     // --compare-dest: the earlier copy will do; nothing is made here, and a destination file there is
     // removed (rsync unlinks it, with no deletion line and no backup). rsync itemizes the entry with
     // -ii/-vv (no local change: ".f", blank), and -vv alone calls it up to date.
-    if (exists && !c.dryRun) {
-      rc.sink.add(OpKind.Delete, Buffer.alloc(0), m.rel, m.destSt!);
+    if (there && !c.dryRun) {
+      rc.sink.add(OpKind.Delete, Buffer.alloc(0), m.rel, there);
       // Its directory changed: its time is set back at the end, as rsync's generator does.
       rc.dirs.touch(m.record);
       await rc.sink.maybeFlush();

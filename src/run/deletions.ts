@@ -31,7 +31,7 @@ export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: B
   rc.items.deletingIn();
   // The directory itself is not listed: rsync logs no deletion that only makes room.
   const r = deleteDirContents(rc, rel, w, undefined, true);
-  if (r.empty) deleteOne(rc, rel, destSt, 'dir', w, false, r.backupsInside);
+  if (r.empty) deleteOne(rc, rel, destSt, 'dir', w, false, r.backupsInside, true);
 }
 
 /**
@@ -43,7 +43,9 @@ export async function canMakeWay(rc: RunContext, m: { rel: Buffer; destSt: Stat 
   const { rel, destSt } = m;
   if (!destSt || (destSt.mode & S_IFMT) !== S_IFDIR || kind === 'dir') return true;
   if (rc.c.deleteMode !== 'none' || rc.c.force) {
-    if (!rc.c.backup && rc.c.maxDelete === undefined) return true; // queueCopy empties it (removeForReplace)
+    // Without backups or a limit, queueCopy empties it (removeForReplace); a --*-dest twin may be linked
+    // or copied in its place instead, so there it goes now.
+    if (!rc.c.backup && rc.c.maxDelete === undefined && !rc.alt.any) return true;
     return emptiedForReplace(rc, m, kind);
   }
   // -vvv: rsync's delete_item finds out whether the directory is empty (delete_dir_contents, not recursing).
@@ -79,7 +81,7 @@ async function emptiedForReplace(rc: RunContext, m: { rel: Buffer; destSt: Stat 
     rc.reporter.print(`cannot delete non-empty directory: ${rc.lines.generatorName(rel)}`);
     gone = false;
   }
-  if (gone) gone = deleteOne(rc, rel, destSt, 'dir', w, false, false);
+  if (gone) gone = deleteOne(rc, rel, destSt, 'dir', w, false, false, true);
   if (!c.dryRun) {
     await rc.sink.flush();
     rc.sink.now(w);
@@ -190,8 +192,15 @@ function deleteItem(rc: RunContext, rel: Buffer, st: Stat, w: BatchWriter, recei
 }
 
 /** The entry itself, after its contents (rsync's delete_item past the recursion). */
-function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: BatchWriter, print: boolean, backupsInside: boolean): boolean {
+function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: BatchWriter, print: boolean, backupsInside: boolean, makeRoom = false): boolean {
   const c = rc.c;
+  if (makeRoom) {
+    // rsync's delete_item with DEL_MAKE_ROOM: the entry that only makes room is not held to
+    // --max-delete, not counted in the deletion statistics and not logged.
+    if (kind === 'dir' && backupsInside) return false;
+    if (!c.dryRun) w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
+    return true;
+  }
   if (c.maxDelete !== undefined && rc.tally.deletedCount() >= c.maxDelete) {
     rc.tally.totals.deleteSkipped++;
     return false;

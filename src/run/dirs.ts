@@ -58,7 +58,9 @@ export function dirFrame(
   // rsync's generator tells its sender of a new or changed directory (--info=progress2's list ends).
   if (verdict.action === 'attrs' || verdict.action === 'create') rc.reporter.itemized?.();
   const line = rc.lines.lineFor(rel, src, st, 'dir');
-  const alt = verdict.action === 'create' && !destSt ? rc.alt.dirTwin(rel) : undefined;
+  // (A non-directory in its place is removed first, so it is looked for in the alternate directories
+  // too, as rsync's recv_generator does after its delete_item.)
+  const alt = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel) : undefined;
   if (alt) {
     // rsync's try_dests_non for a directory: a twin in an alternate directory turns "cd+++++++++"
     // into "cd" plus what differs from it, or into silence when nothing does.
@@ -67,7 +69,9 @@ export function dirFrame(
     record.needMeta = true;
     if (!c.dryRun && rel.length) {
       const w = new BatchWriter(512);
-      w.add(OpKind.Mkdir, src, rel, st);
+      // The non-directory in its place: backed up first under -b (the Mkdir replaces it), as on the way below.
+      const after = destSt && c.backup ? rc.backups.beforeReplace((...a) => w.add(...a), rel, destSt) : 0;
+      w.add(OpKind.Mkdir, src, rel, st, after);
       rc.sink.now(w);
     }
     const kept = rc.dirs.record(record);

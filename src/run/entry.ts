@@ -291,6 +291,9 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     rc.tally.totals.appendKept = (rc.tally.totals.appendKept ?? 0) + destSt.size;
   }
 
+  // A directory in the way goes first (rsync's delete_item before it looks for a --*-dest twin), or the
+  // entry is not made.
+  if (!(await canMakeWay(rc, m, kind))) return false;
   // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
   // --link-dest and --compare-dest, has in another version).
   if (rc.alt.any && kind !== 'dir' && (verdict.action === 'create' || (kind === 'reg' && (c.linkDest.length || c.compareDest.length) && !c.copyDest.length))) {
@@ -356,7 +359,6 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   }
 
   // create or transfer
-  if (!(await canMakeWay(rc, m, kind))) return false;
   // --no-whole-file: rsync's delta search against the file being replaced, for its figures (--append
   // sends what follows the kept data, with no search, as rsync's match_sums).
   const delta = rc.tally.totals.delta;

@@ -7,7 +7,7 @@
 //
 // To add a case: append its options to SETS (both runs) or FRESH_ONLY. A difference that is rsync's own
 // timing or a documented choice of arsync's (README, "Differences from rsync") is written down where the
-// case is, with its reason, never skipped silently. Cost: about 105 arsync runs per engine.
+// case is, with its reason, never skipped silently. Cost: about 140 arsync runs per engine.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -77,6 +77,7 @@ function drifted(r: string): void {
   fs.rmSync(d('a/b/hard-y'));
   fs.copyFileSync(d('a/y.bin'), d('a/b/hard-y'));
   // Times of their own for what changed (stampTree takes text paths: not dst's top, where the latin-1 name is).
+  snapshot(r);
   stampTree(path.join(r, 'dst/a'), 1_650_000_000);
   stampTree(path.join(r, 'dst/turns'), 1_660_000_000);
   touchNs([[d('small.txt'), '1670000000.1'], [d('mid.bin'), '1670000001.2'], [d('extra.txt'), '1670000002.3'], [d('x-excluded'), '1670000003.4'], [path.join(r, 'dst'), '1670000004.5']]);
@@ -84,8 +85,16 @@ function drifted(r: string): void {
   fs.mkdirSync(path.join(r, 'tmp'));
 }
 
+/** An earlier snapshot for --link-dest, --copy-dest and --compare-dest: the source, one file changed since. */
+function snapshot(r: string): void {
+  execFileSync('rsync', ['-aH', 'src/', 'prev/'], { cwd: r });
+  fs.writeFileSync(path.join(r, 'prev/a/x1.txt'), 'older\n');
+  touchNs([[path.join(r, 'prev/a/x1.txt'), '1600000000.5'], [path.join(r, 'prev/a'), '1600000001.5']]);
+}
+
 function fresh(r: string): void {
   rich(r);
+  snapshot(r);
   fs.mkdirSync(path.join(r, 'bak'));
   fs.mkdirSync(path.join(r, 'tmp'));
 }
@@ -95,7 +104,7 @@ function volatility(args: string[]): { volatile?: string[]; volatileDirsUnder?: 
   const flags = args.filter((a) => /^-[a-zA-Z]+$/.test(a)).join('');
   const out: { volatile?: string[]; volatileDirsUnder?: string[] } = {};
   // rsync sets no directory times under --backup without --backup-dir (it implies --omit-dir-times).
-  if (flags.includes('O') || (flags.includes('b') && !args.some((a) => a.startsWith('--backup-dir')))) out.volatileDirsUnder = ['dst'];
+  if (flags.includes('O') || args.includes('--omit-dir-times') || (flags.includes('b') && !args.some((a) => a.startsWith('--backup-dir')))) out.volatileDirsUnder = ['dst'];
   // The directories a --backup-dir run makes there take the time they are made at.
   if (args.some((a) => a.startsWith('--backup-dir'))) out.volatileDirsUnder = [...(out.volatileDirsUnder ?? []), 'bak'];
   return out;
@@ -156,6 +165,22 @@ const SETS: string[][] = [
   ['-an', '--delete'],
   ['-a', '--stats'],
   ['-aHv', '--delete'],
+  ['-aii'],
+  ['-avv'],
+  ['-a', '--del'],
+  ['-ac', '--delete'],
+  ['-a', '--ignore-non-existing'],
+  ['-au', '--delete'],
+  ['-aW'],
+  ['-a', '--filter=P extra.txt', '--delete'],
+  ['-a', '--filter=-r x*', '--delete'],
+  ['-a', '--link-dest=../prev'],
+  ['-aH', '--link-dest=../prev'],
+  ['-a', '--copy-dest=../prev'],
+  ['-a', '--compare-dest=../prev'],
+  ['-a', '--fuzzy', '--delete'],
+  ['-a', '--omit-dir-times', '--delete'],
+  ['-rlpt', '--delete', '--stats'],
 ];
 
 /** Option sets run on a fresh copy only (their re-sync says nothing new). */
