@@ -225,6 +225,11 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
   }
   const pair = await openListing(rc, dir, directRequest(rc, dir));
   if (isFailure(pair)) {
+    // The directory itself is in rsync's list (its parent's): its own line stands, only its contents fail.
+    if (dir.pending) {
+      rc.lines.emitHeld(dir.pending);
+      dir.pending = undefined;
+    }
     if (pair.errno === ERRNO.ENOENT) rc.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
     else rc.tally.ioError(dir.src, pair.errno, pair.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
     // rsync still comes to this directory's deletions, and says why there are none.

@@ -111,6 +111,9 @@ export async function openListing(rc: RunContext, dir: Frame, direct?: DirectReq
  * extraneous on the destination, like the chunk's destination-only names (collected in `extraneous`
  * when given). `rootIndex`: the root whose directory `dir.src` is (another than the walk's in run/layers.ts).
  */
+/** Directories classify found unsearchable (reported once, whatever the chunks). */
+const unsearchable = new WeakSet<Frame>();
+
 export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extraneous: DeleteList | undefined, onVanish: 'fail' | 'note' | 'none', rootIndex = rc.root.index): Kept[] {
   // Several sources: what the other roots put in this directory is theirs, and never extraneous.
   const others = rc.overlay?.othersIn(rootIndex, dir.rel);
@@ -129,6 +132,15 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     const src = joinPath(dir.src, e.srcName ?? e.name);
     const rel = joinPath(dir.rel, e.name);
     if (!e.st) {
+      if (e.err === ERRNO.EACCES && onVanish === 'fail') {
+        // A directory this user may read but not search: its names list, none of them stats. rsync's
+        // sender cannot open it at all ("opendir ... failed", once) and lists nothing of it.
+        if (!unsearchable.has(dir)) {
+          unsearchable.add(dir);
+          rc.tally.ioError(dir.src, ERRNO.EACCES, 'opendir', `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
+        }
+        continue;
+      }
       // A source entry that vanished must not get its destination twin deleted.
       if (onVanish === 'fail') rc.fail({ index: -1, errno: e.err || ERRNO.ENOENT, syscall: 'lstat', path: src, onDest: false });
       else if (onVanish === 'note') rc.gate.noteError();

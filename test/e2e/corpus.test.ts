@@ -12,10 +12,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { differential, put, stampTree, touchNs } from '../helpers/differential.js';
+import { differential, expectSameOutput, pairContext, put, runPair, stampTree, startingState, touchNs } from '../helpers/differential.js';
+import { runCli } from '../helpers/cli.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { NOBODY, rsyncAs } from '../helpers/as-user.js';
 
 afterAll(() => removeTemps());
 
@@ -186,6 +189,31 @@ const SETS: string[][] = [
 /** Option sets run on a fresh copy only (their re-sync says nothing new). */
 const FRESH_ONLY: string[][] = [['-dt'], ['-rdt'], ['-a', '--list-only'], ['-aR'], ['-a', '--remove-source-files']];
 
+/**
+ * For a user who is not root: a tree of theirs with a file of another user they may read, one of root's
+ * they may not (0600), a directory they may not enter (0600) and one they may not write in the
+ * destination; the destination drifted as above.
+ */
+function notRoot(r: string): void {
+  rich(r);
+  fs.rmSync(path.join(r, 'src/fifo'));
+  put(r, 'src/others/readable', 'of uid 4242\n', 0o644);
+  put(r, 'src/others/secret', 'root only\n', 0o600);
+  put(r, 'src/locked/inside', 'unlisted\n');
+  execFileSync('rsync', ['-a', 'src/', 'dst/'], { cwd: r });
+  put(r, 'src/ro-target/new', 'new\n');
+  fs.writeFileSync(path.join(r, 'src/small.txt'), 'SMALL\n');
+  put(r, 'dst/extra.txt', 'extra\n');
+  const script =
+    `find '${r}' -exec touch -h -d @1700000000 {} + && chown -R ${NOBODY.uid}:${NOBODY.gid} '${r}' && ` +
+    `chown 4242:4242 '${r}/src/others/readable' && chown 0:0 '${r}/src/others/secret' && chmod 0600 '${r}/src/locked' && ` +
+    `mkdir '${r}/dst/ro-target' && chown ${NOBODY.uid}:${NOBODY.gid} '${r}/dst/ro-target' && chmod 0555 '${r}/dst/ro-target'`;
+  execFileSync('sh', ['-c', script]);
+}
+
+/** Option sets run as that user (rsync as the same user is the oracle): errors and exit codes line for line. */
+const AS_USER: string[][] = [['-a'], ['-a', '--delete'], ['-ai', '--numeric-ids'], ['-rlt'], ['-ab', '--delete'], ['-a', '--inplace'], ['-ac'], ['-av', '--stats']];
+
 describeEngines((e) => {
   const engine = e.name;
 
@@ -200,6 +228,23 @@ describeEngines((e) => {
         volatile: ['dst'],
         ...(args.includes('--remove-source-files') ? { sourceChanges: true, volatileDirsUnder: ['src'] } : {}),
       });
+    }
+  });
+
+  it('as a user who is not root: the same output, errors, exit code and tree as rsync run as that user', async () => {
+    const state = startingState(`arsync-corpus-user-${engine}-`, notRoot);
+    fs.chmodSync(state.base, 0o755);
+    for (const [i, opts] of AS_USER.entries()) {
+      const args = [...opts, 'src/', 'dst/'];
+      const r = await runPair(state, i, {
+        rsync: (A) => rsyncAs(NOBODY, ['--modify-window=-1', ...args], A),
+        arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
+      });
+      expectSameOutput({ ...r, rsync: { ...r.rsync, argv: ['rsync', ...args] } });
+      // The work roots' and dst's own times, and under -b every directory's (volatility), are the run's.
+      const dirs = volatility(opts).volatileDirsUnder ? ['dst/a', 'dst/a/b', 'dst/a/b/c', 'dst/turns', 'dst/ro-target', 'dst/others'] : [];
+      for (const root of [r.A, r.B]) for (const d of ['.', 'dst', ...dirs]) if (fs.existsSync(path.join(root, d))) fs.utimesSync(path.join(root, d), 1_600_000_000, 1_600_000_000);
+      expect(formatDiffs(compareTrees(r.A, r.B, { mtimeToleranceNs: engine === 'node' ? 1000 : 0 })), pairContext(r)).toEqual([]);
     }
   });
 
