@@ -74,6 +74,9 @@ struct ctx {
   char *tpath;           /* --temp-dir, absolute and resolved to hold no symlink; NULL: temps beside targets */
   int tdirfd;            /* the temp directory, held once opened (-1 before the first File op) */
   char *ppath;           /* --partial-dir: relative (per directory) or absolute and symlink-free; NULL: none */
+  /* --link-dest/--compare-dest directories, absolute: a pair cursor hands on an unchanged file whose twin
+   * there could be an exact match on another inode (scanpair.c twin_candidate); NULL-terminated or NULL. */
+  char **twins;
   int pdirfd;            /* an absolute partial dir, held once opened (-1 before) */
   struct uring *ur;      /* NULL for the sync engine */
   bool closed;

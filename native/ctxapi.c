@@ -75,6 +75,10 @@ static void ctx_free_resources(struct ctx *c, napi_env env)
   c->root = NULL;
   free(c->rootpath);
   c->rootpath = NULL;
+  for (char **t = c->twins; t && *t; t++)
+    free(*t);
+  free(c->twins);
+  c->twins = NULL;
   backup_release(c);
   temp_release(c);
   partial_release(c);
@@ -191,6 +195,35 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
       return throw_type(env, "opts.tempDir must be an absolute path without NUL bytes");
   }
 
+  /* --link-dest/--compare-dest directories, absolute (an array of Buffers); absent: none. Read only to
+   * decide which unchanged files the pair cursors hand on (scanpair.c), never written through. */
+  char **twins = NULL;
+  NAPI_TRY(env, napi_get_named_property(env, o, "twinDirs", &v));
+  NAPI_TRY(env, napi_typeof(env, v, &t));
+  if (t != napi_undefined) {
+    bool isarr = false;
+    uint32_t n = 0;
+    if (napi_is_array(env, v, &isarr) != napi_ok || !isarr || napi_get_array_length(env, v, &n) != napi_ok || n > 64)
+      return throw_type(env, "opts.twinDirs must be an array of at most 64 Buffers");
+    twins = calloc((size_t)n + 1, sizeof *twins);
+    if (!twins)
+      return throw_error(env, "out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value e;
+      void *d = NULL;
+      size_t dl = 0;
+      char z[PATH_MAX];
+      if (napi_get_element(env, v, i, &e) != napi_ok || napi_is_buffer(env, e, &isbuf) != napi_ok || !isbuf ||
+          napi_get_buffer_info(env, e, &d, &dl) != napi_ok || dl == 0 || ((const uint8_t *)d)[0] != '/' ||
+          zpath(d, (uint32_t)dl, z, sizeof z) || !(twins[i] = strdup(z))) {
+        for (uint32_t j = 0; j < i; j++)
+          free(twins[j]);
+        free(twins);
+        return throw_type(env, "opts.twinDirs must hold absolute paths without NUL bytes");
+      }
+    }
+  }
+
   /* --partial-dir: relative (one per destination directory) or absolute (the CLI resolved it). */
   void *pdir = NULL;
   size_t pdirlen = 0;
@@ -236,6 +269,7 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
   c->brootfd = -1;
   c->tdirfd = -1;
   c->pdirfd = -1;
+  c->twins = twins;
   if (pdir && !(c->ppath = strndup(pdir, pdirlen))) {
     free(c);
     return throw_error(env, "out of memory");

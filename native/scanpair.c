@@ -36,9 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "args.h"
+#include "context.h"
 #include "ctxapi.h"
 #include "errors.h"
 #include "quickcheck.h"
@@ -47,6 +49,9 @@
 #include "source.h"
 
 static const napi_type_tag cursor_tag = {0x6172737970616972ULL, 0x637572736f723031ULL};
+
+/* rsync takes at most 20 --*-dest directories (MAX_BASIS_DIRS). */
+#define TWIN_MAX 20
 
 struct cursor {
   int sfd, dfd; /* dfd -1: no twin directory */
@@ -57,6 +62,8 @@ struct cursor {
   uint8_t *srcpath;  /* the source directory as pairOpen was given it (the direct path's ops name it) */
   uint32_t srclen;
   struct direct dir; /* pairDirect: new regular files encoded as File ops (direct.h) */
+  int tfd[TWIN_MAX];  /* the twin directories of destRel in ctx->twins (-1: none there) */
+  int ntfd;
 };
 
 static void cursor_release(struct cursor *k)
@@ -66,6 +73,10 @@ static void cursor_release(struct cursor *k)
   if (k->dfd >= 0)
     close(k->dfd);
   k->sfd = k->dfd = -1;
+  for (int i = 0; i < k->ntfd; i++)
+    if (k->tfd[i] >= 0)
+      close(k->tfd[i]);
+  k->ntfd = 0;
   listing_free(&k->s);
   listing_free(&k->d);
   direct_free(&k->dir);
@@ -99,6 +110,50 @@ static struct cursor *cursor_arg(napi_env env, long argc, napi_value *argv, long
     return NULL;
   }
   return cursor_get(env, argv[0]);
+}
+
+/* The directories where --link-dest/--compare-dest would look for this directory's files' twins. They
+ * are only stat-ed, to decide which unchanged files go on to TypeScript (twin_candidate), never written
+ * or read through: a symlink on the way can only send more files the planner's careful way. */
+static void twins_open(struct cursor *k, char **twins, const uint8_t *rel, uint32_t rellen)
+{
+  for (; *twins && k->ntfd < TWIN_MAX; twins++) {
+    char path[PATH_MAX];
+    size_t tl = strlen(*twins);
+    int fd = -1;
+    if (tl + 1 + rellen < sizeof path) {
+      memcpy(path, *twins, tl);
+      if (rellen) {
+        path[tl] = '/';
+        memcpy(path + tl + 1, rel, rellen);
+        path[tl + 1 + rellen] = 0;
+      } else
+        path[tl] = 0;
+      fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    k->tfd[k->ntfd++] = fd;
+  }
+}
+
+/* Whether an unchanged file `name` (source s, destination d) may have an exact twin in a --*-dest
+ * directory on another inode than d: a regular file there of s's size and mtime (in whole seconds). rsync's generator
+ * relinks (or under --compare-dest removes) such a file before its quick check, so it goes on to the
+ * planner, which decides exactly (run/alt-entry.ts); every other unchanged file is left out as usual. */
+static bool twin_candidate(const struct cursor *k, const char *name, const struct statx *s, const struct statx *d)
+{
+  for (int i = 0; i < k->ntfd; i++) {
+    struct stat t;
+    if (k->tfd[i] < 0 || fstatat(k->tfd[i], name, &t, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(t.st_mode))
+      continue;
+    /* Whole seconds, within --modify-window: the planner compares exactly. */
+    long long dt = (long long)t.st_mtim.tv_sec - (long long)s->stx_mtime.tv_sec;
+    if ((uint64_t)t.st_size != s->stx_size || (dt < 0 ? -dt : dt) > (k->q.window > 0 ? (long long)k->q.window : 0))
+      continue;
+    if (t.st_ino == d->stx_ino && major(t.st_dev) == d->stx_dev_major && minor(t.st_dev) == d->stx_dev_minor)
+      continue;
+    return true;
+  }
+  return false;
 }
 
 napi_value pair_open(napi_env env, napi_callback_info info)
@@ -160,6 +215,8 @@ napi_value pair_open(napi_env env, napi_callback_info info)
       k->dfd = -1;
     }
   }
+  if (k->dfd >= 0 && c && c->twins && (k->q.bits & SP_COLLAPSE))
+    twins_open(k, c->twins, rel, rellen);
   napi_value ext;
   if (napi_create_external(env, k, cursor_finalize, NULL, &ext) != napi_ok ||
       napi_type_tag_object(env, ext, &cursor_tag) != napi_ok) {
@@ -226,7 +283,8 @@ static void fill_chunk(struct cursor *k, struct chunk *o, size_t max, bool extra
     struct statx s, d;
     int se = stat_entry(k->sfd, name, &s);
     int de = tw != SIZE_MAX ? stat_entry(k->dfd, k->d.names[tw], &d) : ENOENT;
-    if ((k->q.bits & SP_COLLAPSE) && !se && !de && quick_unchanged(&k->q, &s, &d, k->sfd, name, k->dfd)) {
+    if ((k->q.bits & SP_COLLAPSE) && !se && !de && quick_unchanged(&k->q, &s, &d, k->sfd, name, k->dfd) &&
+        !(k->ntfd && S_ISREG(s.stx_mode) && twin_candidate(k, name, &s, &d))) {
       o->coll[S_ISREG(s.stx_mode) ? 0 : 1]++;
       o->coll[2] += (double)s.stx_size;
       continue;

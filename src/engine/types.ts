@@ -20,6 +20,12 @@ export interface EngineOptions {
    */
   backupDir?: Buffer;
   /**
+   * --link-dest/--compare-dest directories (absolute path bytes): a native pair cursor that leaves out
+   * unchanged files hands on one whose twin there may be an exact match on another inode (rsync relinks
+   * or removes it). Only stat-ed, never written or read through.
+   */
+  twinDirs?: Buffer[];
+  /**
    * --temp-dir (absolute path bytes, resolved to hold no symlink): File ops (not --inplace) make their
    * temp file there, in a directory held once opened (no symlink followed), and rename it into place;
    * across filesystems it is copied into a temp beside the target first, as rsync does. Absent: temps

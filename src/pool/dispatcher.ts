@@ -422,7 +422,9 @@ export class Dispatcher {
       return undefined;
     }
     const here = dirname(fileURLToPath(import.meta.url));
-    const { destRoot, backupDir, ...rest } = this.o.engineOptions;
+    // (twinDirs stays here: only the main thread's pair cursors look at twins.)
+    const { destRoot, backupDir, twinDirs, ...rest } = this.o.engineOptions;
+    void twinDirs;
     this.up = new Int32Array(new SharedArrayBuffer(4));
     this.pool = new Piscina({
       filename: join(here, 'worker.js'),

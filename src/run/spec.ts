@@ -12,6 +12,7 @@ import type { Engine } from '../engine/engine.js';
 import type { CheckOptions } from '../plan/quickcheck.js';
 import type { Granularity } from './time-granularity.js';
 import { recordsLists } from './stream-list.js';
+import { resolve as resolvePath } from 'node:path';
 
 export interface RunSpec {
   /** rsync's quick check for non-directories. */
@@ -95,6 +96,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       ...(o.backupDir ? { backupDir: o.backupDir } : {}),
       ...(o.tempDir ? { tempDir: o.tempDir } : {}),
       ...(o.partialDir ? { partialDir: o.partialDir } : {}),
+      ...(c.linkDest.length || c.compareDest.length ? { twinDirs: twinDirs(c, o.destRoot) } : {}),
       flags: preserveFlags(c) | (o.adoptSources ? Preserve.AdoptSource : 0),
       umask: process.umask(),
       queueDepth: c.queueDepth,
@@ -113,17 +115,16 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
  * message, no --chmod, no -X/-A (their attributes are compared here), no --remove-source-files, no -m (a
  * directory's files decide whether it is made), no -E without -p, no -J and no -U (the native check knows
  * none of these rules), no --usermap/--groupmap (the ids compared are mapped), no --fake-super
- * (the stats compared are the user.rsync.%stat records), no --link-dest or --compare-dest (a file up to
- * date is still looked for among their twins).
+ * (the stats compared are the user.rsync.%stat records). Under --link-dest/--compare-dest an unchanged
+ * file whose twin there may be an exact match on another inode is handed on all the same (the cursor is
+ * given their directories: engineOptions.twinDirs, native/scanpair.c twin_candidate).
  */
 export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Float64Array {
   // --info=nonreg (on by default) names each special file a run without -l/-D skips, unchanged or not.
   const nonregSilent = receiverOutput(c).info.NONREG === 0 || (c.links && c.devices && c.specials);
   const collapse = !filters && !c.checksum && !c.ignoreTimes && !c.sizeOnly && c.itemize < 2 && c.info.NAME < 2 && !c.chmod.length &&
     !c.xattrs && !c.acls && !c.removeSourceFiles && nonregSilent && !c.pruneEmptyDirs && !(c.executability && !c.perms) &&
-    !c.omitLinkTimes && !c.atimes && !c.usermap && !c.groupmap && !c.fakeSuper && c.amRoot !== -1 &&
-    // --link-dest/--compare-dest: an up-to-date file is still linked to (or removed for) an exact twin.
-    c.linkDest.length === 0 && c.compareDest.length === 0;
+    !c.omitLinkTimes && !c.atimes && !c.usermap && !c.groupmap && !c.fakeSuper && c.amRoot !== -1;
   let bits = collapse ? PairBits.Collapse : 0;
   if (c.perms) bits |= PairBits.Perms;
   if (c.owner && check.isRoot) bits |= PairBits.Owner;
@@ -144,6 +145,9 @@ export function treeQuery(c: Config, pair: Float64Array): Float64Array | undefin
   const bits = pair[0]!;
   if (!(bits & PairBits.Collapse) || !c.recursive) return undefined;
   if (c.deleteMode === 'before' || c.deleteMode === 'after' || c.deleteMode === 'delay' || c.oneFileSystem || c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks || c.keepDirlinks || c.filesFrom !== undefined) return undefined;
+  // --link-dest/--compare-dest: a clean directory may still hold files to relink to (or remove for)
+  // their twins, which only the pair cursor looks for.
+  if (c.linkDest.length || c.compareDest.length) return undefined;
   // --progress and --info=progress2 count rsync's lists, one per directory in its order (model/list-window.ts,
   // progress/list-ends.ts): the scan would leave the clean directories out of them.
   if (c.progress) return undefined;
@@ -164,4 +168,13 @@ export function recordQuery(c: Config, pair: Float64Array): Float64Array | undef
   if (!(c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || c.keepDirlinks) || treeQuery(c, pair)) return undefined;
   const q = treeQuery({ ...c, copyLinks: false, copyDirlinks: false, copyUnsafeLinks: false, keepDirlinks: false }, pair);
   return q && q[5] === 1 ? q : undefined;
+}
+
+/**
+ * The --link-dest and --compare-dest directories, absolute, for the pair cursors' look at an unchanged
+ * file's twin (engineOptions.twinDirs): relative ones from the destination, as rsync takes them. Only a
+ * hint (which files go on to the planner, where run/alt-dest.ts resolves them exactly).
+ */
+function twinDirs(c: Config, destRoot: Buffer): Buffer[] {
+  return [...c.linkDest, ...c.compareDest].slice(0, 20).map((d) => Buffer.from(resolvePath(destRoot.toString('latin1'), d), 'latin1'));
 }
