@@ -50,6 +50,8 @@ function rich(r: string): void {
   fs.linkSync(path.join(r, 'src/small.txt'), path.join(r, 'src/a/hard-small'));
   fs.linkSync(path.join(r, 'src/a/y.bin'), path.join(r, 'src/a/b/hard-y'));
   execFileSync('mkfifo', [path.join(r, 'src/fifo')]);
+  put(r, 'src/a/.rsync-filter', '- *.bin\n');
+  put(r, 'src/core', 'a core file\n');
   stampTree(path.join(r, 'src'));
   // A name that is not UTF-8 (stampTree's helper takes text paths): timed on its own.
   const latin = Buffer.from(path.join(r, 'src/latin-\xe9'), 'latin1');
@@ -184,6 +186,15 @@ const SETS: string[][] = [
   ['-a', '--fuzzy', '--delete'],
   ['-a', '--omit-dir-times', '--delete'],
   ['-rlpt', '--delete', '--stats'],
+  ['-a', '-F', '--delete'],
+  ['-a', '--delete-missing-args', '--delete'],
+  ['-a', '--chown=65534:65534'],
+  ['-a', '--usermap=0:65534'],
+  ['-a', '--partial-dir=.part'],
+  ['-aC'],
+  ['-a', '--prune-empty-dirs', '--delete'],
+  ['-a', '--modify-window=1'],
+  // (-P: its progress lines carry rates, which are the run's timing; test/e2e/progress.test.ts.)
 ];
 
 /** Option sets run on a fresh copy only (their re-sync says nothing new). */
