@@ -16,7 +16,7 @@
 import type { ListFigure, ListWindow } from '../model/list-window.js';
 import { CURRENT_SHIFT, Counter, Outcome } from '../model/ops.js';
 import { ListEnds, WHOLE_LIST } from './list-ends.js';
-import { RateWindow, progressLine } from './rsync-progress.js';
+import { RateWindow } from './rsync-progress.js';
 
 const MASK = (1n << BigInt(CURRENT_SHIFT)) - 1n;
 
@@ -76,9 +76,8 @@ export interface ListCounts {
 
 export class FileProgress {
   private readonly queue: (string | Buffer | FileMark | ItemMark)[] = [];
-  /** The head file's live state. */
+  /** The rate and time of the files' lines (rsync's ph_start and ph_list, kept from file to file). */
   private readonly rate = new RateWindow();
-  private head: FileMark | undefined;
   private xfr = 0;
   /** A line is on screen without its newline (rsync's output_needs_newline). */
   pending = false;
@@ -153,11 +152,6 @@ export class FileProgress {
         this.queue.shift();
         continue;
       }
-      if (this.head !== next) {
-        this.head = next;
-        // progress2's rate and time are the whole run's.
-        if (!this.whole) this.rate.reset();
-      }
       const o = next.result();
       if (o === undefined) {
         this.live(next);
@@ -166,9 +160,12 @@ export class FileProgress {
       if (o === Outcome.Done) {
         // Its counts wait until the walk has listed as far as rsync's sender had when it sent the file.
         if (!this.last(next)) return;
-      } else if (!this.whole) this.endLine();
+      } else if (!this.whole) {
+        this.endLine();
+        // rsync's next file chains from this one's samples, as after an end line.
+        this.rate.reset();
+      }
       this.queue.shift();
-      this.head = undefined;
     }
     // Nothing waits: the lists walked so far will not be asked about again (progress2 still counts
     // from the ends of the lists after its last file when the run ends).
@@ -223,10 +220,7 @@ export class FileProgress {
     if (this.whole) return this.wholeLast(m, fig, now.window);
     now.window?.forget(m.list);
     // A file copied before it was looked at still gets the line rsync draws at its first data.
-    if (!this.rate.sampled && m.size > 0) {
-      const first = Math.min(m.size, 32 * 1024);
-      this.write(progressLine(first, m.size, 0, 0, '  ', this.human));
-    }
+    if (!this.rate.sampled && m.size > 0) this.write(this.rate.line(Math.min(m.size, 32 * 1024), m.size, this.human)!);
     this.xfr++;
     // rsync's count: the entries of the list after this file (num_files - index - 1).
     const { listed, growing } = fig;
@@ -303,7 +297,7 @@ export class FileProgress {
     // Files end in list order while workers copy later ones: the figure never runs below a live line's.
     const ofs = Math.max(w.sent, w.shown);
     w.shown = ofs;
-    this.write(this.rate.end(ofs, Math.max(w.size(), ofs), eol, this.human));
+    this.write(this.rate.end(ofs, Math.max(w.size(), ofs), eol, this.human, true));
     this.pending = true;
   }
 }

@@ -33,43 +33,72 @@ export function progressLine(ofs: number, size: number, rateKiB: number, secs: n
   return `\r${humanNum(ofs, human).padStart(15)} ${String(pct).padStart(3)}% ${rate.toFixed(2).padStart(7)}${units} ${clock(secs)}${eol}`;
 }
 
+/** A progress sample: when (performance.now(), ms) and how far (bytes). */
+interface Sample {
+  t: number;
+  ofs: number;
+}
+
+/** rsync's PROGRESS_HISTORY_SECS window is re-used for the next file when it ended this recently (ms). */
+const CHAIN_MS = 1500;
+
+/** rsync's msdiff: whole milliseconds between two times. */
+const msdiff = (from: number, to: number): number => Math.floor(to - from);
+
 /**
- * rsync's show_progress/end_progress timing, the one copy for every progress line: a sample at most once
- * a second, the live rate over the last HISTORY samples, the time left at that rate; the last line's rate
- * and time count from the first sample (rsync's ph_start), or from reset() when none was taken.
+ * rsync's show_progress/end_progress timing, the one copy for every progress line. The first line of a
+ * file takes its start (rsync's ph_start) from the newest sample of the file before when that is at most
+ * 1.5 s old, counting from 0 bytes; otherwise from now and the bytes shown now, so the very first file
+ * of a run (or one after a pause) shows 0.00kB/s when its first line is already its last. Every sample
+ * of the window is set to that start; after it, a sample at most once a second, the live rate over the
+ * window, the time left at that rate. The last line's rate and time count from the start; a file's last
+ * line under --progress clears the start (the next file's first line chains from the window), progress2
+ * keeps it for the whole run.
  */
 export class RateWindow {
-  private samples: { t: number; ofs: number }[] = [];
-  started = performance.now();
+  /** rsync's ph_start (undefined: cleared). */
+  private start: Sample | undefined;
+  /** rsync's ph_list, oldest first; empty until the run's first line. */
+  private history: Sample[] = [];
 
-  /** A sample was taken since the last reset (a live line was drawn). */
+  /** A line was drawn since the start was last cleared. */
   get sampled(): boolean {
-    return this.samples.length > 0;
+    return this.start !== undefined;
   }
 
+  /** A file ended without its last line (failed, skipped): the next one starts as after an end. */
   reset(): void {
-    this.samples = [];
-    this.started = performance.now();
+    this.start = undefined;
   }
 
   /** The live line for `ofs` of `size` bytes, or undefined within a second of the last one. */
   line(ofs: number, size: number, human: number): string | undefined {
     const now = performance.now();
-    const last = this.samples[this.samples.length - 1];
-    if (last && now - last.t < 1000) return undefined;
-    if (!last) this.started = now;
-    this.samples.push({ t: now, ofs });
-    if (this.samples.length > HISTORY) this.samples.shift();
-    const oldest = this.samples[0]!;
-    const rate = ((ofs - oldest.ofs) * 1000) / Math.max(1, now - oldest.t) / 1024;
+    if (this.start === undefined) {
+      const newest = this.history[this.history.length - 1];
+      const start = newest && msdiff(newest.t, now) <= CHAIN_MS ? { t: newest.t, ofs: 0 } : { t: now, ofs };
+      this.start = start;
+      this.history = Array.from({ length: HISTORY }, () => start);
+    } else {
+      if (msdiff(this.history[this.history.length - 1]!.t, now) < 1000) return undefined;
+      this.history.shift();
+      this.history.push({ t: now, ofs });
+    }
+    const oldest = this.history[0]!;
+    const rate = ((ofs - oldest.ofs) * 1000) / Math.max(1, msdiff(oldest.t, now)) / 1024;
     const remain = rate ? (size - ofs) / rate / 1000 : 0;
     return progressLine(ofs, size, rate, remain, '  ', human);
   }
 
-  /** The end line: `ofs` of `size` bytes at the average rate since the start, then `eol`. */
-  end(ofs: number, size: number, eol: string, human: number): string {
-    const ms = Math.max(1, performance.now() - this.started);
-    return progressLine(ofs, size, (ofs * 1000) / ms / 1024, ms / 1000, eol, human);
+  /**
+   * The end line: `ofs` of `size` bytes at the average rate since the start (1 ms when there is none),
+   * then `eol`. `keep`: progress2, whose start is the whole run's.
+   */
+  end(ofs: number, size: number, eol: string, human: number, keep = false): string {
+    const start = this.start;
+    const ms = start ? Math.max(1, msdiff(start.t, performance.now())) : 1;
+    if (!keep) this.start = undefined;
+    return progressLine(ofs, size, ((ofs - (start?.ofs ?? 0)) * 1000) / ms / 1024, ms / 1000, eol, human);
   }
 }
 
@@ -184,6 +213,6 @@ export class TotalProgress {
     const len = eol.length;
     if (len < this.eolLen) eol = eol.padEnd(this.eolLen);
     this.eolLen = len;
-    this.write(this.rate.end(s.bytes, s.size, eol, this.human));
+    this.write(this.rate.end(s.bytes, s.size, eol, this.human, true));
   }
 }

@@ -68,7 +68,7 @@ describe('FileProgress (--progress)', () => {
     Atomics.store(m.shared, 1, Outcome.Done);
     advance(1000);
     fp.pump();
-    expect(out[2]).toBe('\r      1,000,000 100%  488.28kB/s    0:00:02 (xfr#1, to-chk=1/5)\n');
+    expect(out[2]).toBe('\r      1,000,000 100%  439.45kB/s    0:00:02 (xfr#1, to-chk=1/5)\n');
     expect(fp.pending).toBe(false);
   });
 
@@ -118,5 +118,32 @@ describe('FileProgress (--progress)', () => {
     list.listed = 12;
     fp.settle(b, Outcome.Done);
     expect(out.at(-1)).toMatch(/\(xfr#2, to-chk=8\/12\)\n$/);
+  });
+
+  it("rsync's rates across small files: the run's first file 0.00kB/s, the next ones from its time while they follow within 1.5 s, then anew", () => {
+    const { fp, out, advance } = setup();
+    const rates = () => out.splice(0).map((l) => / ([\d.]+[kMG]B\/s) +(\d+:\d\d:\d\d)/.exec(l)!.slice(1).join(' '));
+    // Its first line is its last: rsync measures from that line's own bytes, so nothing moved.
+    fp.settle(fp.file(5000), Outcome.Done);
+    expect(rates()).toEqual(['0.00kB/s 0:00:00', '0.00kB/s 0:00:00']);
+    // 1 ms later: from the first file's time, counting from 0 bytes (rsync's guess of when data began).
+    advance(1);
+    fp.settle(fp.file(5000), Outcome.Done);
+    expect(rates()).toEqual(['4.77MB/s 0:00:00', '4.77MB/s 0:00:00']);
+    // Still from the first file's time: its window was handed on, not moved.
+    advance(9);
+    fp.settle(fp.file(5000), Outcome.Done);
+    expect(rates()).toEqual(['488.28kB/s 0:00:00', '488.28kB/s 0:00:00']);
+    // More than 1.5 s after it: a fresh start, as for the run's first file.
+    advance(1491);
+    fp.settle(fp.file(5000), Outcome.Done);
+    expect(rates()).toEqual(['0.00kB/s 0:00:00', '0.00kB/s 0:00:00']);
+    // A failed file's start is not the next one's: it chains from the window, as after an end line.
+    advance(2);
+    fp.settle(fp.file(5000), Outcome.Failed);
+    expect(out.splice(0)).toEqual([]);
+    advance(2);
+    fp.settle(fp.file(10_000), Outcome.Done);
+    expect(rates()).toEqual(['2.38MB/s 0:00:00', '2.38MB/s 0:00:00']);
   });
 });
