@@ -53,8 +53,14 @@ export interface RunTotals {
   messages?: number;
   /** --partial-dir: partial files the run found waiting (rsync's generator names such a basis to its sender). */
   partialsFound?: number;
-  /** -c: compare ops that found the file equal and changed nothing (no item for rsync's stream). */
+  /**
+   * Ops that rsync's generator makes on its own, with nothing for its sender: -c's compares that found
+   * the file equal, and the links, removals, local copies and directories of --link-dest, --compare-dest
+   * and --copy-dest twins (no item for rsync's stream).
+   */
   unchangedOps?: number;
+  /** Something the byte figures cannot place happened (run/stream-totals.ts then keeps plain figures). */
+  streamUnknown?: boolean;
   /** -X: existing entries whose xattrs differ from the source's (rsync asks for their values: run/stream-totals.ts). */
   xattrsChanged?: number;
   /** A local copy's -v summary and --stats bytes as rsync's two processes would have counted their stream (run/stream-totals.ts). */

@@ -10,7 +10,7 @@ import { fileType, type Stat, type FileType } from '../model/stat.js';
 import { attrChanges, sameTime, type Changes } from '../plan/quickcheck.js';
 import type { Fallback, Twin } from './alt-dest.js';
 import type { RunContext } from './context.js';
-import { NO_CHANGES, NO_LINE, type Line } from './lines.js';
+import { anyChange, NO_CHANGES, NO_LINE, type Line } from './lines.js';
 import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import type { Pending } from './sink.js';
@@ -42,6 +42,22 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   if (exists && c.linkDest.length && m.destSt!.ino === best.st.ino && m.destSt!.dev === best.st.dev) return undefined;
   const alt = best;
   m.hasTwin = true;
+  // What rsync's generator tells its sender under -ii/-vv for a linked or compared twin (an empty name
+  // after the flags for a link) is not worked out, nor an entry of another type removed first.
+  if (rc.items.everyEntry || (there !== undefined && !exists)) rc.tally.totals.streamUnknown = true;
+  const totals = rc.tally.totals;
+  // The ops rsync's generator makes for the twin on its own, with nothing for its sender (the byte
+  // figures, run/stream-totals.ts quiet): counted from here, less `items` ops that its sender is told of.
+  const opsBefore = rc.sink.opsAdded;
+  const silent = (items = 0): void => {
+    totals.unchangedOps = (totals.unchangedOps ?? 0) + rc.sink.opsAdded - opsBefore - items;
+  };
+  // The entry's directory gets its time back at the end: one more op of rsync's generator's own when
+  // nothing else had it set.
+  const touchSilently = (e: Member): void => {
+    if (e.record && !e.record.needMeta) totals.unchangedOps = (totals.unchangedOps ?? 0) + 1;
+    rc.dirs.touch(e.record);
+  };
   // A twin outside --confine-root that rsync would open (to copy or link it, or to compare a level-2
   // match's data): its open is refused, reported as rsync's generator does, and the file is transferred
   // as though no twin were there.
@@ -50,10 +66,11 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     return undefined;
   }
   const changesVsAlt = (): Changes => {
-    const ch = { ...attrChanges(m.st, alt.st, { ...check, times: check.times && kind !== 'link' }), ...(alt.xattrs ? { xattr: (alt.xattrs & 1) !== 0, acl: (alt.xattrs & 2) !== 0 } : {}) };
-    return kind === 'reg'
-      ? { ...ch, size: m.st.size !== alt.st.size, time: !sameTime(m.st, alt.st, check) }
-      : { ...ch, value: alt.level < 2 };
+    const ch = { ...attrChanges(m.st, alt.st, check), ...(alt.xattrs ? { xattr: (alt.xattrs & 1) !== 0, acl: (alt.xattrs & 2) !== 0 } : {}) };
+    // Any other entry rsync's generator makes itself after its try_dests_non found a twin, itemized
+    // against it with ITEM_REPORT_CHANGE whatever matched (a symlink's time too, unless -J), except an
+    // exact twin under --copy-dest, made without a word.
+    return kind === 'reg' ? { ...ch, size: m.st.size !== alt.st.size, time: !sameTime(m.st, alt.st, check) } : { ...ch, value: alt.level < 3 };
   };
   if (alt.level === 3 && !c.copyDest.length) {
     if (c.linkDest.length) {
@@ -65,9 +82,13 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
         const after = there ? rc.backups.beforeReplace((k: OpKind, s: Buffer, r: Buffer, st: Stat, f: number) => rc.sink.add(k, s, r, st, f), m.rel, there) : 0;
         const copy = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
         addBasis(rc, OpKind.LinkFrom, alt, kind, { op: copy, src: m.src, rel: m.rel, st: m.st, flags: m.flags | after });
+        // A file replaced by the link changes its directory, whose time is set back at the end (one more
+        // op of rsync's generator's own when nothing else had it set; the caller touches it too).
+        if (there) touchSilently(m);
         await rc.sink.maybeFlush();
       }
       m.fromTwin = true;
+      silent();
       removeSource(rc, m, kind);
       return true;
     }
@@ -77,27 +98,35 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     if (there && !c.dryRun) {
       rc.sink.add(OpKind.Delete, Buffer.alloc(0), m.rel, there);
       // Its directory changed: its time is set back at the end, as rsync's generator does.
-      rc.dirs.touch(m.record);
+      touchSilently(m);
       await rc.sink.maybeFlush();
     }
     if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line);
     m.fromTwin = true;
+    silent();
     removeSource(rc, m, kind);
     return false;
   }
   if (alt.level >= 2) {
     // A local copy of the alternate entry (attributes from the source): "cf" with what differs. rsync's
     // generator copies it itself: --stats does not count it as transferred.
-    rc.lines.emitLocal(kind, { action: 'attrs', changes: changesVsAlt() }, line);
+    const changes = changesVsAlt();
+    rc.lines.emitLocal(kind, { action: 'attrs', changes }, line);
     m.fromTwin = true;
     if (kind === 'reg') {
-      const local = (rc.tally.totals.localCopies ??= { files: 0, bytes: 0 });
+      const local = (totals.localCopies ??= { files: 0, bytes: 0 });
       local.files++;
       local.bytes += m.st.size;
     }
+    // rsync's generator itemizes its copy against the twin: what differs goes to its sender as an
+    // attribute change does (the index and flags), the copy itself is its own work.
+    const told = anyChange(changes);
+    if (told) rc.items.note(rc.lists, rc.tally.listedCount());
     // A twin whose xattrs or ACLs differ has the same data: it is read from the source, whose xattrs
     // the engines copy with it (an op reading the twin would copy the twin's).
-    return queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);
+    const queued = await queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);
+    silent(told && !c.dryRun ? 1 : 0);
+    return queued;
   }
   // Only the name matched: a normal transfer, itemized against the alternate entry (rsync's receiver
   // maps that twin as its basis: -vvv's "recv mapped").

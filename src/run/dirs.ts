@@ -52,21 +52,28 @@ export function dirFrame(
   // no owner access) gets rsync's form and record when its attributes are set, with no line.
   const fakeStale = verdict.action === 'none' && c.amRoot === -1 && c.perms && !c.dryRun && destSt !== undefined && !keptLink && fakeDiskStale(st, destSt);
   const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none' || fakeStale, keptLink, ownerBits: verdict.action === 'create' };
+  // (A non-directory in its place is removed first, so it is looked for in the alternate directories
+  // too, as rsync's recv_generator does after its delete_item.)
+  const alt = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel) : undefined;
   if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount());
-  else if (verdict.action === 'create') rc.items.newDir(rc.lists, rc.tally.listedCount());
+  else if (verdict.action === 'create' && !alt) rc.items.newDir(rc.lists, rc.tally.listedCount());
   else if (verdict.action === 'none') rc.items.unchanged(rc.lists, rc.tally.listedCount());
   // rsync's generator tells its sender of a new or changed directory (--info=progress2's list ends).
   if (verdict.action === 'attrs' || verdict.action === 'create') rc.reporter.itemized?.();
   const line = rc.lines.lineFor(rel, src, st, 'dir');
-  // (A non-directory in its place is removed first, so it is looked for in the alternate directories
-  // too, as rsync's recv_generator does after its delete_item.)
-  const alt = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel) : undefined;
   if (alt) {
     // rsync's try_dests_non for a directory: a twin in an alternate directory turns "cd+++++++++"
     // into "cd" plus what differs from it, or into silence when nothing does.
     // Itemized against the twin, it is not new to rsync ("Number of created files" leaves it out).
     const changes = attrChanges(st, alt, rc.spec.dirCheck);
     record.needMeta = true;
+    // Its sender hears of it only where it differs from the twin (the index and flags, as for a changed
+    // directory); making it and setting its attributes at the end are rsync's generator's own work.
+    const told = anyChange(changes);
+    if (told) rc.items.note(rc.lists, rc.tally.listedCount());
+    const totals = rc.tally.totals;
+    if (destSt) totals.streamUnknown = true;
+    if (!c.dryRun) totals.unchangedOps = (totals.unchangedOps ?? 0) + (rel.length ? 1 : 0) + (told ? 0 : 1);
     if (!c.dryRun && rel.length) {
       const w = new BatchWriter(512);
       // The non-directory in its place: backed up first under -b (the Mkdir replaces it), as on the way below.

@@ -398,9 +398,14 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
     totals.plannedFiles++;
     totals.plannedBytes += st.size;
   } else rc.reporter.itemized?.();
-  // A dry run's generator asks for no data: only the index and flags go to rsync's sender.
-  if (kind === 'reg' && !c.dryRun) rc.items.sent(rc.lists, rc.tally.listedCount(), st.size);
-  else rc.items.created(rc.lists, rc.tally.listedCount());
+  // A dry run's generator asks for no data: only the index and flags go to rsync's sender. An entry made
+  // from a --*-dest twin is rsync's generator's own work (run/alt-entry.ts counts what it tells its
+  // sender); a file sent against a twin as its basis names the basis' type.
+  const basis = m.hasTwin === true && kind === 'reg';
+  if (!m.fromTwin) {
+    if (kind === 'reg' && !c.dryRun) rc.items.sent(rc.lists, rc.tally.listedCount(), st.size, basis);
+    else rc.items.created(rc.lists, rc.tally.listedCount(), basis);
+  }
   if (destSt && !c.backup && (destSt.mode & S_IFMT) === S_IFDIR && kind !== 'dir') {
     // Under -n the deletions are only listed (no op is queued for them).
     const w = new BatchWriter(1024);

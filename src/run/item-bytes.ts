@@ -22,6 +22,8 @@ import { MuxCounter } from './stream-out.js';
 import { TOKEN_CHUNK } from './wire-bytes.js';
 
 const FLAGS = 2;
+/** ITEM_BASIS_TYPE_FOLLOWS: the basis file's type, one byte after the flags. */
+const BASIS_TYPE = 1;
 /** A multiplexed message's header. */
 const HEADER = 4;
 /**
@@ -106,7 +108,7 @@ export class ItemBytes {
      * rsync's generator itemizes every entry to its sender, changed or not: its --info=name2 (-vv) or a
      * format with %i given twice (-ii) on the receiving side (generator.c itemize).
      */
-    private readonly everyEntry = false,
+    readonly everyEntry = false,
   ) {}
 
   /** Where an entry counted now (`listed` entries with it) stands, for deciding it later (at). */
@@ -170,18 +172,26 @@ export class ItemBytes {
     this.both(w, [n, FLAGS], [n, FLAGS]);
   }
 
-  /** A link, device or special the run creates or replaces, or a dry run's file (rsync itemizes it: no data follows). */
-  created(w: ListWindow, listed: number): void {
-    this.generated += 1 + FLAGS;
+  /**
+   * A link, device or special the run creates or replaces, or a dry run's file (rsync itemizes it: no
+   * data follows). `basis`: a dry run's file with a basis in a --*-dest directory (its type follows the flags).
+   */
+  created(w: ListWindow, listed: number, basis = false): void {
+    const flags = FLAGS + (basis ? BASIS_TYPE : 0);
+    this.generated += 1 + flags;
     if (!this.exchanges) return;
     const n = this.exchangeIndex(w, listed);
     this.made++;
-    this.both(w, [n, FLAGS], [n, FLAGS]);
+    this.both(w, [n, flags], [n, flags]);
   }
 
-  /** A regular file of `size` bytes sent whole. */
-  sent(w: ListWindow, listed: number, size: number): void {
-    this.generated += 1 + FLAGS + SUM_HEAD;
+  /**
+   * A regular file of `size` bytes sent whole; `basis`: against a basis file in a --*-dest directory,
+   * whose type (rsync's fnamecmp_type) follows the item flags both ways.
+   */
+  sent(w: ListWindow, listed: number, size: number, basis = false): void {
+    const flags = FLAGS + (basis ? BASIS_TYPE : 0);
+    this.generated += 1 + flags + SUM_HEAD;
     if (!this.exchanges) return;
     const n = this.exchangeIndex(w, listed);
     this.files++;
@@ -192,7 +202,7 @@ export class ItemBytes {
       this.sendLists++;
       this.lastSendList = list;
     }
-    this.both(w, [n, FLAGS, SUM_HEAD], [n, FLAGS, SUM_HEAD], size);
+    this.both(w, [n, flags, SUM_HEAD], [n, flags, SUM_HEAD], size);
   }
 
   /**

@@ -66,6 +66,8 @@ export interface OpSink {
   add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number, pending?: Pending, target?: Buffer): void;
   /** Ops queued in the current batch. */
   readonly queued: number;
+  /** Ops of every kind handed over so far (the byte figures count the ops rsync makes without a word to its sender). */
+  readonly opsAdded: number;
   /**
    * Whether File ops may come already encoded (addEncoded): no op's outcome is wanted for its own sake
    * (--progress, --json=events, --info=remove or progress2, --delay-updates ask for each File op's).

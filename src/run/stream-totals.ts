@@ -91,8 +91,12 @@ function deletionsCounted(c: Config, t: RunTotals): boolean {
  */
 function quiet(c: Config, t: RunTotals): boolean {
   const items = t.items?.count ?? 0;
-  return t.ops !== undefined && t.ops <= items + deletionOps(c, t) + (t.unchangedOps ?? 0) && !(t.plannedFiles > 0) && none(t.created) && deletionsCounted(c, t) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0;
+  // (An entry made against a --*-dest twin is not counted as created, but is told: an exchange.)
+  return t.ops !== undefined && t.ops <= items + deletionOps(c, t) + (t.unchangedOps ?? 0) && !(sentFiles(t) > 0) && none(t.created) && t.items?.exchange === undefined && deletionsCounted(c, t) && t.ioErrors === 0 && t.vanished === 0 && t.errors.length === 0;
 }
+
+/** The files the run sent: those it planned, less the copies rsync's generator makes of --*-dest twins. */
+const sentFiles = (t: RunTotals): number => t.plannedFiles - (t.localCopies?.files ?? 0);
 
 /**
  * Whether every entry the run acted on was a plain one of rsync's whole-file exchange (run/item-bytes.ts
@@ -100,14 +104,15 @@ function quiet(c: Config, t: RunTotals): boolean {
  * set, entries deleted as deletionsCounted says; nothing failed, redone, or written by the options that
  * change what the two sides say (a dry run's requests without data, a --*-dest or -y basis, a partial
  * file or a fuzzy one, --append, the delta search, -H's links, --remove-source-files' acknowledgements,
- * --delay-updates, -z's compressed data, -A/-X/-U).
+ * --delay-updates, -z's compressed data, -A/-X/-U). A --*-dest twin tells rsync's sender only what its
+ * entry's flags say (run/alt-entry.ts; a file sent against a twin names the basis' type).
  */
 function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
   const made = t.created.dir + t.created.link + t.created.dev + t.created.special;
   return (
     // A dry run's generator asks for each file without a checksum header, and its sender answers with
     // the index and flags alone (item-bytes.ts created): entries made, none sent.
-    (c.dryRun ? x.files === 0 && x.made >= made + t.plannedFiles : x.files === t.plannedFiles && x.made >= made) &&
+    (c.dryRun ? x.files === 0 && x.made >= made + sentFiles(t) : x.files === sentFiles(t) && x.made >= made) &&
     deletionsCounted(c, t) &&
     t.ioErrors === 0 &&
     t.vanished === 0 &&
@@ -115,7 +120,6 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     !(t.xferErrors! > 0) &&
     t.redo === undefined &&
     t.delta === undefined &&
-    c.linkDest.length + c.compareDest.length + c.copyDest.length === 0 &&
     // -y: a file the destination lacks may get a fuzzy basis, named to the sender (its type and name).
     !(c.fuzzy && t.created.reg > 0) &&
     // --partial-dir: a waiting partial file is a basis named to the sender (its type).
@@ -173,7 +177,7 @@ class XattrRequests {
 
 /** The figures, or undefined where they are not worked out (see above). */
 export function streamTotals(c: Config, t: RunTotals, engine: Engine, filters?: FilterList): StreamTotals | undefined {
-  if (unmodelled(c) !== undefined) return undefined;
+  if (unmodelled(c) !== undefined || t.streamUnknown) return undefined;
   const x = t.items?.exchange;
   const still = quiet(c, t);
   // Entries created or sent are worked out for incremental recursion's lists only.
