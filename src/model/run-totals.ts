@@ -41,7 +41,7 @@ export interface RunTotals {
   /** Ops the run handed to its engines (0: a no-op, nothing created, changed or deleted). */
   ops?: number;
   /** Entries whose attributes alone changed, and the bytes rsync's generator sent its sender for them (run/item-bytes.ts). */
-  items?: { count: number; bytes: number; exchange?: Exchange | undefined; deletions?: DeletionMessages };
+  items?: { count: number; bytes: number; exchange?: Exchange | undefined; deletions?: DeletionMessages; rootListed?: number };
   /** --append: the bytes of the destination files kept ahead of what was appended (not literal data). */
   appendKept?: number;
   /**

@@ -15,6 +15,7 @@ import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import type { Pending } from './sink.js';
 import type { Verdict } from '../plan/quickcheck.js';
+import { inRootList } from './item-bytes.js';
 
 type QueueCopy = (rc: RunContext, m: Member, kind: FileType, verdict: Verdict, flags: number, from?: Twin) => Promise<boolean>;
 
@@ -121,7 +122,7 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     // rsync's generator itemizes its copy against the twin: what differs goes to its sender as an
     // attribute change does (the index and flags), the copy itself is its own work.
     const told = anyChange(changes);
-    if (told) rc.items.note(rc.lists, rc.tally.listedCount());
+    if (told) rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, m.rel, false));
     // A twin whose xattrs or ACLs differ has the same data: it is read from the source, whose xattrs
     // the engines copy with it (an op reading the twin would copy the twin's).
     const queued = await queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);

@@ -20,6 +20,7 @@ import { anyChange } from './lines.js';
 import { withXattrs } from './xattrs.js';
 import { fakeDiskStale } from './fake-source.js';
 import type { Verdict } from '../plan/quickcheck.js';
+import { inRootList } from './item-bytes.js';
 
 /** Set up a directory to descend into, made now if it is new; prints nothing yet (its deletions come first). */
 export function dirFrame(
@@ -55,7 +56,7 @@ export function dirFrame(
   // (A non-directory in its place is removed first, so it is looked for in the alternate directories
   // too, as rsync's recv_generator does after its delete_item.)
   const alt = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel) : undefined;
-  if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount());
+  if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, true));
   else if (verdict.action === 'create' && !alt) rc.items.newDir(rc.lists, rc.tally.listedCount());
   else if (verdict.action === 'none') rc.items.unchanged(rc.lists, rc.tally.listedCount());
   // rsync's generator tells its sender of a new or changed directory (--info=progress2's list ends).
@@ -70,7 +71,7 @@ export function dirFrame(
     // Its sender hears of it only where it differs from the twin (the index and flags, as for a changed
     // directory); making it and setting its attributes at the end are rsync's generator's own work.
     const told = anyChange(changes);
-    if (told) rc.items.note(rc.lists, rc.tally.listedCount());
+    if (told) rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, true));
     const totals = rc.tally.totals;
     if (destSt) totals.streamUnknown = true;
     if (!c.dryRun) totals.unchangedOps = (totals.unchangedOps ?? 0) + (rel.length ? 1 : 0) + (told ? 0 : 1);

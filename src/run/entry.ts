@@ -35,6 +35,7 @@ import { withXattrs } from './xattrs.js';
 import { convertedTarget } from './iconv-errors.js';
 import { surelyUnreadable } from './unopenable.js';
 import type { Verdict } from '../plan/quickcheck.js';
+import { inRootList } from './item-bytes.js';
 
 export interface EntryIn {
   src: Buffer;
@@ -309,7 +310,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
 
   if (verdict.action === 'attrs' || verdict.action === 'compare') rc.sharedInodes.note(destSt);
   if (verdict.action === 'attrs') {
-    rc.items.note(rc.lists, rc.tally.listedCount());
+    rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, kind === 'dir'));
     rc.reporter.itemized?.();
     rc.lines.emit(kind, verdict, line);
     if (!c.dryRun) rc.sink.add(OpKind.Attrs, src, rel, st);
@@ -333,7 +334,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       // What rsync's generator asks for it (the byte figures): the file, or its changed attributes.
       if (!equal && !c.dryRun) rc.items.sent(rc.lists, rc.tally.listedCount(), st.size);
       else if (!equal) rc.items.created(rc.lists, rc.tally.listedCount());
-      else if (anyChange(verdict.changes)) rc.items.note(rc.lists, rc.tally.listedCount());
+      else if (anyChange(verdict.changes)) rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, kind === 'dir'));
       else rc.items.unchanged(rc.lists, rc.tally.listedCount());
       if (!equal) {
         totals.plannedFiles++;
@@ -352,7 +353,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       return !equal;
     }
     // Whether this changes the directory is known only from the outcome (settled()).
-    const at = rc.items.place(rc.lists, rc.tally.listedCount());
+    const at = rc.items.place(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, kind === 'dir'));
     rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size, slot: rc.order?.hold(), at });
     await rc.sink.maybeFlush();
     return false;

@@ -17,6 +17,7 @@
 
 import { NdxWriter } from '../remote/ndx.js';
 import type { ListWindow } from '../model/list-window.js';
+import type { Root } from '../plan/sources.js';
 import type { Exchange, ExchangePart } from '../model/run-totals.js';
 import { MuxCounter } from './stream-out.js';
 import { TOKEN_CHUNK } from './wire-bytes.js';
@@ -48,6 +49,16 @@ function ndxOf(w: ListWindow, listed: number): number {
 const part = (): ExchangePart => ({ sender: new MuxCounter(), generator: new MuxCounter() });
 
 /**
+ * Whether rsync's generator itemizes the entry at `rel` while it goes through the root directory's own
+ * list (rootListed): the root of a "dir/" operand itself, or a non-directory directly in it (another
+ * directory is itemized where its own list starts).
+ */
+export function inRootList(root: Root | undefined, rel: Buffer, dir: boolean): boolean {
+  if (!root?.contents || root.rel.length !== 0) return false;
+  return dir ? rel.length === 0 : rel.indexOf(0x2f) < 0;
+}
+
+/**
  * Where an entry stood when the walk listed it (its index, its list, whether in the first lot), for an
  * entry decided later: -c's compares come back from the engines after the walk has gone on.
  */
@@ -55,6 +66,8 @@ export interface ItemPlace {
   ndx: number;
   list: number;
   first: boolean;
+  /** In the root directory's own list (rootList below). */
+  rootList?: boolean;
 }
 
 export class ItemBytes {
@@ -64,6 +77,12 @@ export class ItemBytes {
   /** Entries itemized without a transfer because their attributes alone changed, and the bytes one side wrote for them. */
   count = 0;
   bytes = 0;
+  /**
+   * How many of those rsync's generator itemized while going through the root directory's list (of more
+   * than one entry, its sender's first frame): it writes them out as it waits for the next lists, in a
+   * frame of their own that its sender answers in one (measured: 4 bytes more each way, once).
+   */
+  rootListed = 0;
   /**
    * What rsync's generator has written to its sender so far for the entries it acted on (an entry's
    * index and flags, a transfer's checksum header), kept whether or not the figures are printed: where
@@ -112,8 +131,8 @@ export class ItemBytes {
   ) {}
 
   /** Where an entry counted now (`listed` entries with it) stands, for deciding it later (at). */
-  place(w: ListWindow, listed: number): ItemPlace {
-    return { ndx: ndxOf(w, listed), list: w.incremental ? w.current : 0, first: w.incremental && w.lastListed <= 1 };
+  place(w: ListWindow, listed: number, rootList = false): ItemPlace {
+    return { ndx: ndxOf(w, listed), list: w.incremental ? w.current : 0, first: w.incremental && w.lastListed <= 1, rootList };
   }
 
   /** Counts what `count` adds as the entry at `p` (decided after the walk moved on). */
@@ -134,10 +153,13 @@ export class ItemBytes {
   /**
    * An entry just counted in the list (`listed` entries so far, `w` the walk's lists) whose attributes
    * alone change. A directory's too, where the walk meets it rather than where its own list starts: a
-   * re-sync that starts with scanTree does not enter a directory it found clean inside.
+   * re-sync that starts with scanTree does not enter a directory it found clean inside. `rootList`: the
+   * entry is itemized while rsync's generator goes through the root directory's own list (the root of
+   * a "dir/" operand, or a non-directory directly in it: see rootListed).
    */
-  note(w: ListWindow, listed: number): void {
+  note(w: ListWindow, listed: number, rootList = false): void {
     this.count++;
+    if (rootList || this.placed?.rootList) this.rootListed++;
     const head = this.index(w, listed) + FLAGS;
     this.bytes += head;
     this.generated += head;

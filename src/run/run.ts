@@ -333,7 +333,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     tally.totals.ops = sink.opsAdded;
     tally.totals.messages = (tally.totals.messages ?? 0) + output.generatorBytes;
     if (rc.partials) tally.totals.partialsFound = rc.partials.found;
-    tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes, exchange: rc.items.exchange(), deletions: { bytes: rc.items.deletionBytes, dirs: rc.items.deletionDirs } };
+    tally.totals.items = { count: rc.items.count, bytes: rc.items.bytes, exchange: rc.items.exchange(), deletions: { bytes: rc.items.deletionBytes, dirs: rc.items.deletionDirs }, rootListed: rc.items.rootListed };
     await sink.close();
     order?.close();
     ctx?.close();

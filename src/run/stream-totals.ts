@@ -191,8 +191,11 @@ export function streamTotals(c: Config, t: RunTotals, engine: Engine, filters?: 
       return s && { ...s, received: s.received + (t.messages ?? 0) + (del?.bytes ?? 0) };
     }
     const s = session(c, engine, t, filters)!;
-    // The items go out among the generator's NDX_DONEs, and come back among the sender's.
-    const items = t.items?.bytes ?? 0;
+    // The items go out among the generator's NDX_DONEs, and come back among the sender's; those of the
+    // root directory's list in a frame of their own each way first (incremental recursion, one
+    // "dir/" operand: item-bytes.ts rootListed).
+    const rootFrame = (t.items?.rootListed ?? 0) > 0 && c.incRecursive && c.sources.length === 1 && !c.relative ? HEADER : 0;
+    const items = (t.items?.bytes ?? 0) + rootFrame;
     return { ...s, sent: s.sent + items, received: s.received + items + (t.messages ?? 0) + (del?.bytes ?? 0) };
   } catch {
     // A source that could not be read again: no figures.

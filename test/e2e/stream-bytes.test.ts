@@ -126,6 +126,38 @@ describeEngines((e) => {
     for (const args of [['-av'], ['-an', '--stats']]) sameBytes(await run(setup, [...args, 'src/', 'dst/']));
   });
 
+  // Items of the root directory's own list (the root's time, a file directly in it) go out in a frame of
+  // their own each way, once, when that list is sent alone ("dir/"); not for "dir" (a list of one entry,
+  // sent with the next) nor for a directory directly in the root (itemized where its own list starts).
+  it('a re-sync that changes attributes in the root\'s own list: one frame more each way', async () => {
+    const base = (r: string): void => {
+      for (let i = 0; i < 12; i++) put(r, `src/f${i}`, `${i}\n`, 0o644);
+      for (let i = 0; i < 6; i++) put(r, `src/d${i % 2}/g${i}`, `${i}\n`, 0o644);
+      execFileSync('find', ['src', '-exec', 'touch', '-h', '-d', '@1700000000', '{}', '+'], { cwd: r });
+      execFileSync('cp', ['-a', 'src', 'dst'], { cwd: r });
+      execFileSync('mkdir', ['nest'], { cwd: r });
+      execFileSync('cp', ['-a', 'src', 'nest/src'], { cwd: r });
+    };
+    const shapes: [string, (r: string) => void][] = [
+      ['a root file', (r) => fs.chmodSync(path.join(r, 'dst/f3'), 0o600)],
+      ['the root and a file', (r) => (fs.chmodSync(path.join(r, 'dst/f3'), 0o600), touchNs([[path.join(r, 'dst'), '1600000000.5']]))],
+      ['a root file and deeper ones', (r) => ['dst/f3', 'dst/d0/g2', 'dst/d1/g3'].forEach((p) => fs.chmodSync(path.join(r, p), 0o600))],
+      ['a directory in the root', (r) => touchNs([[path.join(r, 'dst/d1'), '1600000000.5']])],
+    ];
+    for (const [label, drift] of shapes) {
+      const setup = (r: string): void => {
+        base(r);
+        drift(r);
+        execFileSync('sh', ['-c', 'cp -a dst/. nest/src/ && touch -r dst nest/src'], { cwd: r });
+      };
+      const slash = await run(setup, ['-a', '--stats', 'src/', 'dst/']);
+      expect(slash.rsync.stdout, label).toMatch(/^\.[fd]/m);
+      sameBytes(slash);
+      sameBytes(await run(setup, ['-an', '--stats', 'src/', 'dst/']));
+      sameBytes(await run(setup, ['-a', '--stats', 'src', 'nest/']));
+    }
+  });
+
   // rsync's receiving side tells its sender each deletion it logs, as a message of its own (a directory's
   // name with its NUL), -v or not; --delete's statistics count the deleted entries by kind (two bytes
   // from 128 on); --delete-delay deletes after the sender took its figures.
