@@ -40,6 +40,7 @@ import { resolve as resolvePath } from 'node:path';
 import { NameCharsets } from '../engine/charset.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { PATH_MAX } from '../model/path-max.js';
+import { gatherStdout } from './stdout-gather.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -151,10 +152,14 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     pulled = r;
     parsed = { kind: 'run' as const, config: { ...r.config, sources: r.operands, incRecursive: false } };
   }
+  // A local run's stdout off a terminal goes out in large writes (cli/stdout-gather.ts); a pull's local
+  // half shares stderr with the remote shell's, whose lines this process does not see.
+  const gathered = pulled ? undefined : gatherStdout(io);
   try {
-    const code = await runLocal(parsed.config, io, report, started, events, pulled, argv.slice(2));
+    const code = await runLocal(parsed.config, gathered?.io ?? io, report, started, events, pulled, argv.slice(2));
     return code;
   } finally {
+    gathered?.close();
     if (pulled) removeStaging?.(pulled.staging);
   }
 }
