@@ -79,18 +79,23 @@ export class Output {
   }
 
   /**
-   * Is a sent file's line its bare name and nothing else per entry (-v, --info=name1, no format, nothing
-   * logged, observed or streamed, no "is uptodate" lines)? Then run/direct.ts may send new files without
-   * planning them one by one, printing only their names (sentName).
+   * Is a new file's line its name alone, or under a single -i the default "%i %n%L" with rsync's
+   * ">f+++++++++" (nothing else per entry: nothing logged, observed or streamed, no "is uptodate" lines)?
+   * Then run/direct.ts may send new files without planning them one by one, printing their lines from
+   * their names (sentName).
    */
   get namesOnly(): boolean {
-    return this.printing && this.format === undefined && !this.itemizing && !this.uptodate && !this.events && !this.reporter.log && !this.observe;
+    const plain = this.format === undefined && !this.itemizing;
+    const itemized = this.c.outFormat === undefined && this.c.itemize === 1 && this.itemizing && !this.all;
+    return this.printing && (plain || itemized) && !this.uptodate && !this.events && !this.reporter.log && !this.observe;
   }
 
-  /** A file sent whole, under namesOnly: its line, printed where entry() prints a sent file's. */
+  /** A new file sent whole, under namesOnly: its line, printed where entry() prints a sent file's. */
   sentName(name: string): void {
-    if (this.sender) this.sender(name);
-    else this.reporter.item(name);
+    // rsync's itemized string of a regular file it creates (a symlink's %L is empty for a file).
+    const text = this.itemizing ? `>f+++++++++ ${name}` : name;
+    if (this.sender) this.sender(text);
+    else this.reporter.item(text);
   }
 
   /** Are entries printed on stdout? */

@@ -91,10 +91,14 @@ describeEngines((e) => {
     }
   });
 
-  it("-v names a fresh copy's files in rsync's list order where the direct path and the planner share a directory", async () => {
-    // A new file below 16 MiB goes to the engines straight from the listing (run/direct.ts); a symlink and
-    // a file of 16 MiB or more go through the planner: their lines (and ops) keep the names' order.
-    const trees = ['r', 'a'].map((w) => path.join(base, `order-${w}-${e.name}`));
+  it.each([
+    ['-av', ['d/c', 'd/d -> a', 'd/e'], 4],
+    ['-ai', ['>f+++++++++ d/c', 'cL+++++++++ d/d -> a', '>f+++++++++ d/e'], 3],
+  ])("%s names a fresh copy's files in rsync's list order where the direct path and the planner share a directory", async (flag, middle, at) => {
+    // A new file below 16 MiB goes to the engines straight from the listing (run/direct.ts), its -v or
+    // -i line printed from its op's name; a symlink and a file of 16 MiB or more go through the planner:
+    // their lines (and ops) keep the names' order.
+    const trees = ['r', 'a'].map((w) => path.join(base, `order${flag}-${w}-${e.name}`));
     for (const t of trees) {
       fs.rmSync(t, { recursive: true, force: true });
       fs.mkdirSync(path.join(t, 'src/d'), { recursive: true });
@@ -102,12 +106,13 @@ describeEngines((e) => {
       fs.symlinkSync('a', path.join(t, 'src/d/d'));
       fs.writeFileSync(path.join(t, 'src/d/x'), Buffer.alloc(16 * 1024 * 1024 + 1));
     }
-    const rs = spawnSync('rsync', ['-av', `${trees[0]}/src/`, `${trees[0]}/dst/`], { encoding: 'utf8' });
-    const r = await runCli(['-av', eng, `${trees[1]}/src/`, `${trees[1]}/dst/`]);
+    const rs = spawnSync('rsync', [flag, `${trees[0]}/src/`, `${trees[0]}/dst/`], { encoding: 'utf8' });
+    const r = await runCli([flag, eng, `${trees[1]}/src/`, `${trees[1]}/dst/`]);
     expect(r.code, show(r)).toBe(rs.status);
     const names = (out: string): string[] => out.split('\n').filter((l) => !/bytes\/sec$|speedup is|^created directory/.test(l));
     expect(names(r.stdout), show(r)).toEqual(names(rs.stdout));
-    expect(names(r.stdout).slice(4, 7), show(r)).toEqual(['d/c', 'd/d -> a', 'd/e']);
+    // (-v's output starts with rsync's list header, -i's does not.)
+    expect(names(r.stdout).slice(at, at + 3), show(r)).toEqual(middle);
     expectExactCopy(`${trees[1]}/src`, `${trees[1]}/dst`, e.name, { withXattrs: false });
   });
 
