@@ -129,7 +129,17 @@ describeEngines((e) => {
   // Items of the root directory's own list (the root's time, a file directly in it) go out in a frame of
   // their own each way, once, when that list is sent alone ("dir/"); not for "dir" (a list of one entry,
   // sent with the next) nor for a directory directly in the root (itemized where its own list starts).
+  // That frame is rsync's generator writing out before it waits for the next lists; on a loaded machine
+  // its sender may have sent them already, and rsync's figures are then a frame header lower on one side
+  // or both (arsync counts the wait, as on an idle machine): each the same, or rsync's 4 bytes lower.
   it('a re-sync that changes attributes in the root\'s own list: one frame more each way', async () => {
+    const sameOrFrame = (r: DiffResult, label: string): void => {
+      const [ws, wr] = figures(r.rsync.stdout);
+      const [as, ar] = figures(r.arsync.stdout);
+      for (const d of [as! - ws!, ar! - wr!]) expect([0, 4], `${label}: sent ${as}, received ${ar}; rsync's ${ws}, ${wr}`).toContain(d);
+      const listSize = (out: string) => /^File list size: .*$/m.exec(out)?.[0];
+      expect(listSize(r.arsync.stdout)).toBe(listSize(r.rsync.stdout));
+    };
     const base = (r: string): void => {
       for (let i = 0; i < 12; i++) put(r, `src/f${i}`, `${i}\n`, 0o644);
       for (let i = 0; i < 6; i++) put(r, `src/d${i % 2}/g${i}`, `${i}\n`, 0o644);
@@ -152,8 +162,8 @@ describeEngines((e) => {
       };
       const slash = await run(setup, ['-a', '--stats', 'src/', 'dst/']);
       expect(slash.rsync.stdout, label).toMatch(/^\.[fd]/m);
-      sameBytes(slash);
-      sameBytes(await run(setup, ['-an', '--stats', 'src/', 'dst/']));
+      sameOrFrame(slash, label);
+      sameOrFrame(await run(setup, ['-an', '--stats', 'src/', 'dst/']), `${label} -n`);
       sameBytes(await run(setup, ['-a', '--stats', 'src', 'nest/']));
     }
   });
