@@ -6,7 +6,8 @@
 // queueCopy) would do differently for such a file; anything on it sends every entry the planner's way.
 // The engines run the ops as any other, so every safety rule of an op still holds.
 
-import type { DirectRequest, PairListing } from '../model/listing.js';
+import type { DirectOps, DirectRequest, PairListing } from '../model/listing.js';
+import type { FilterScope } from '../plan/filter-scope.js';
 import { notePlanned } from '../util/tiering.js';
 import type { Frame, RunContext } from './context.js';
 import { BATCH_BYTES } from './sink.js';
@@ -27,8 +28,9 @@ function runAllows(rc: RunContext): boolean {
     !rc.events &&
     rc.sink.takesEncoded &&
     !c.dryRun &&
-    // Entries the planner would leave out, rename, re-stat or set aside.
-    !rc.filters &&
+    // Entries the planner would leave out, rename, re-stat or set aside (filter rules are the sender's
+    // verdict on each name, applied to the ops below, unless -vv's filter trace names the rule).
+    !(rc.filters && c.debug.FILTER > 0) &&
     !rc.overlay &&
     !rc.charsets &&
     c.chmod.length === 0 &&
@@ -61,8 +63,10 @@ export function directRequest(rc: RunContext, dir: Frame): DirectRequest | undef
  * returned, at their places in the listing's name order among the chunk's other entries.
  */
 export function planDirect(rc: RunContext, dir: Frame, chunk: PairListing): DirectChunk | undefined {
-  const d = chunk.direct;
-  if (!d || d.count === 0) return undefined;
+  const encoded = chunk.direct;
+  if (!encoded || encoded.count === 0) return undefined;
+  const d = dir.sender ? withoutExcluded(encoded, dir.sender) : encoded;
+  if (d.count === 0) return undefined;
   notePlanned(d.count);
   const t = rc.tally.totals;
   // rsync's byte figures count what each file adds to its stream (item-bytes.ts): the files in the
@@ -78,6 +82,39 @@ export function planDirect(rc: RunContext, dir: Frame, chunk: PairListing): Dire
   t.plannedBytes += d.bytes;
   rc.dirs.touch(dir.record);
   return new DirectChunk(rc, d.ops, d.count);
+}
+
+/**
+ * Filter rules: the ops of the files the sender excludes (its verdict on each name, as walk.ts classify
+ * gives it to the planner's entries) left out; the same ops when none is.
+ */
+function withoutExcluded(d: DirectOps, scope: FilterScope): DirectOps {
+  const view = Buffer.from(d.ops.buffer, d.ops.byteOffset, d.ops.byteLength);
+  const sizes: number[] = [];
+  eachOpSize(d.ops, (size) => sizes.push(size));
+  const kept: number[] = [];
+  let from = 0;
+  let i = 0;
+  let bytes = 0;
+  eachOpDest(d.ops, (start, end, opEnd) => {
+    if (scope.check(view.subarray(start, end), false) !== 'exclude') {
+      kept.push(from, opEnd);
+      bytes += sizes[i]!;
+    }
+    from = opEnd;
+    i++;
+  });
+  const count = kept.length / 2;
+  if (count === d.count) return d;
+  let length = 0;
+  for (let k = 0; k < kept.length; k += 2) length += kept[k + 1]! - kept[k]!;
+  const ops = new Uint8Array(length);
+  let at = 0;
+  for (let k = 0; k < kept.length; k += 2) {
+    ops.set(d.ops.subarray(kept[k]!, kept[k + 1]!), at);
+    at += kept[k + 1]! - kept[k]!;
+  }
+  return { ops, count, bytes };
 }
 
 /**
