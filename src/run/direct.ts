@@ -26,8 +26,8 @@ function runAllows(rc: RunContext): boolean {
     (!rc.lines.active || rc.lines.namesOnly) &&
     !rc.trace &&
     !rc.events &&
-    rc.sink.takesEncoded &&
-    !c.dryRun &&
+    // A dry run queues nothing: its files are only counted and named (DirectChunk).
+    (c.dryRun || rc.sink.takesEncoded) &&
     // Entries the planner would leave out, rename, re-stat or set aside (filter rules are the sender's
     // verdict on each name, applied to the ops below, unless -vv's filter trace names the rule).
     !(rc.filters && c.debug.FILTER > 0) &&
@@ -73,7 +73,9 @@ export function planDirect(rc: RunContext, dir: Frame, chunk: PairListing): Dire
   // order encoded, numbered after the entries listed so far.
   if (rc.items.exchanges) {
     let listed = rc.tally.listedCount();
-    eachOpSize(d.ops, (size) => rc.items.sent(rc.lists, ++listed, size));
+    // A dry run's generator asks for each file without a checksum header (no data follows).
+    if (rc.c.dryRun) eachOpSize(d.ops, () => rc.items.created(rc.lists, ++listed));
+    else eachOpSize(d.ops, (size) => rc.items.sent(rc.lists, ++listed, size));
   }
   t.listed.reg += d.count;
   t.created.reg += d.count;
@@ -160,7 +162,7 @@ export class DirectChunk {
 
   private async queue(n: number, to: number): Promise<void> {
     if (n === this.next) return;
-    await this.rc.sink.addEncoded(this.ops.subarray(this.from, to), n - this.next);
+    if (!this.rc.c.dryRun) await this.rc.sink.addEncoded(this.ops.subarray(this.from, to), n - this.next);
     this.from = to;
     this.next = n;
   }
@@ -168,13 +170,15 @@ export class DirectChunk {
   private read(): Uint32Array {
     if (this.marks) return this.marks;
     const marks = new Uint32Array(3 * this.count);
+    // (A dry run's sender opens nothing: every file has its line.)
     const silent = this.rc.lines.active ? new Uint8Array(this.count) : undefined;
+    const unreadable = this.rc.lines.active && !this.rc.c.dryRun;
     let i = 0;
     eachOpDest(this.ops, (start, end, opEnd, mode, uid, gid) => {
       marks[3 * i] = start;
       marks[3 * i + 1] = end;
       marks[3 * i + 2] = opEnd;
-      if (silent && surelyUnreadable({ mode, uid, gid } as Stat)) silent[i] = 1;
+      if (unreadable && surelyUnreadable({ mode, uid, gid } as Stat)) silent![i] = 1;
       i++;
     });
     this.silent = silent;

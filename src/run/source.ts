@@ -82,7 +82,8 @@ export class LocalSource implements EntrySource {
       : this.engine.openSourcePair(src, this.pairQuery, anchor);
     if (isFailure(cursor)) return cursor;
     // Before the stream reads its first chunk.
-    if (direct && this.ctx) cursor.direct?.(direct);
+    // (Without a context, only a dry run asks: its ops are counted and named, never run.)
+    if (direct) cursor.direct?.(direct);
     return new PairStream(cursor);
   }
 
