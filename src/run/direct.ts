@@ -12,8 +12,12 @@ import { notePlanned } from '../util/tiering.js';
 import type { Frame, RunContext } from './context.js';
 import { BATCH_BYTES } from './sink.js';
 import { eachOpDest, eachOpSize } from '../engine/batch.js';
+import { applyChmod } from '../plan/chmod.js';
 import type { Stat } from '../model/stat.js';
 import { surelyUnreadable } from './unopenable.js';
+
+/** Where an encoded op's mode is, from the op's start (engine/batch.ts BatchWriter.add). */
+const MODE_AT = 12;
 
 /** Whether a run may take the direct path, decided once per run from what stays the same all along. */
 const allowed = new WeakMap<RunContext, boolean>();
@@ -33,7 +37,6 @@ function runAllows(rc: RunContext): boolean {
     !(rc.filters && c.debug.FILTER > 0) &&
     !rc.overlay &&
     !rc.charsets &&
-    c.chmod.length === 0 &&
     c.maxSize === undefined &&
     c.minSize === undefined &&
     !rc.spec.check.existing &&
@@ -142,6 +145,23 @@ export class DirectChunk {
     private readonly count: number,
   ) {
     this.view = Buffer.from(ops.buffer, ops.byteOffset, ops.byteLength);
+    if (rc.c.chmod.length) this.chmod();
+  }
+
+  /**
+   * --chmod: each op's mode as the planner's (context.ts withChmod) before the engines see it; which
+   * files have no line is judged from their own modes first (run/unopenable.ts, as the planner does).
+   */
+  private chmod(): void {
+    if (this.rc.lines.active) this.read();
+    const c = this.rc.c;
+    const umask = this.rc.spec.engineOptions.umask;
+    let op = 0;
+    eachOpDest(this.ops, (_start, _end, opEnd, mode) => {
+      // The mode sits 12 bytes into the op's header (engine/batch.ts).
+      this.view.writeUInt32LE(applyChmod(mode, c.chmod, umask) >>> 0, op + MODE_AT);
+      op = opEnd;
+    });
   }
 
   /**

@@ -69,6 +69,33 @@ describeEngines((e) => {
     });
   }
 
+  // Runs that keep the direct path since session 28: filter rules (the sender's verdict on each encoded
+  // name), --chmod (each op's mode rewritten), -i (its line from the op's name), a dry run (counted and
+  // named, nothing queued). Against rsync's tree, --stats' counts and stdout, chunks of 7 entries.
+  for (const flags of [['-a', '--exclude=f1*', '--exclude=/a/deep/', '--exclude=b/f2?'], ['-a', '--chmod=Fgo-rwx,D750'], ['-ai'], ['-avn'], ['-ain', '--exclude=f2*']]) {
+    it(`${flags.join(' ')} --stats into a fresh destination: rsync's tree, counts and lines`, async () => {
+      const tag = flags.join('').replace(/[^a-z0-9]/gi, '');
+      const ours = path.join(base, `keep-${tag}-${e.name}`);
+      const theirs = path.join(base, `keep-${tag}-rsync-${e.name}`);
+      const r = await runCli([...flags, '--stats', eng, `${src}/`, `${ours}/`], { env });
+      expect(r.code, show(r)).toBe(0);
+      const o = rsync([...flags, '--stats', `${src}/`, `${theirs}/`]);
+      expect(o.code, o.stderr).toBe(0);
+      expect(counts(r.stdout)).toEqual(counts(o.stdout));
+      const lines = (out: string): string[] => out.split('\n').filter((l) => l && !/^(created directory|sent |total size|Number of|Total |Literal|Matched|File list)/.test(l));
+      expect(lines(r.stdout), show(r)).toEqual(lines(o.stdout));
+      if (flags.some((f) => f.endsWith('n'))) {
+        expect(fs.existsSync(ours)).toBe(false);
+        return;
+      }
+      // (rsync leaves a directory's, a symlink's or a FIFO's fraction of a second behind when the source
+      // was made within the same second: times within 2 s; the files' exact times are the -a case's.)
+      const diffs = formatDiffs(compareTrees(theirs, ours, { owners: true, xattrs: false, acls: false, hardlinks: false, mtimeToleranceNs: 2e9 }));
+      expect(diffs, show(r)).toEqual([]);
+      expect(findTempFiles(ours, src)).toEqual([]);
+    });
+  }
+
   it('-a --delete onto a destination holding some of the files (some changed, some extraneous): as rsync', async () => {
     const ours = path.join(base, `part-${e.name}`);
     const theirs = path.join(base, `part-rsync-${e.name}`);
