@@ -13,10 +13,12 @@ import type { Frame, RunContext } from './context.js';
 import { BATCH_BYTES } from './sink.js';
 import { eachOpDest, eachOpSize } from '../engine/batch.js';
 import { applyChmod } from '../plan/chmod.js';
+import { OpFlag } from '../model/ops.js';
 import type { Stat } from '../model/stat.js';
 import { surelyUnreadable } from './unopenable.js';
 
-/** Where an encoded op's mode is, from the op's start (engine/batch.ts BatchWriter.add). */
+/** Where an encoded op's flags and mode are, from the op's start (engine/batch.ts BatchWriter.add). */
+const FLAGS_AT = 1;
 const MODE_AT = 12;
 
 /** Whether a run may take the direct path, decided once per run from what stays the same all along. */
@@ -40,11 +42,10 @@ function runAllows(rc: RunContext): boolean {
     c.maxSize === undefined &&
     c.minSize === undefined &&
     !rc.spec.check.existing &&
-    // A new file found elsewhere first (--*-dest, -y), a waiting partial file, the source removed after.
+    // A new file found elsewhere first (--*-dest, -y), a waiting partial file.
     !rc.alt.any &&
     !rc.fuzzy &&
-    !rc.partials &&
-    !c.removeSourceFiles
+    !rc.partials
   );
 }
 
@@ -146,6 +147,15 @@ export class DirectChunk {
   ) {
     this.view = Buffer.from(ops.buffer, ops.byteOffset, ops.byteLength);
     if (rc.c.chmod.length) this.chmod();
+    // --remove-source-files (and --remove-sent-files): each sent file's source is unlinked by its op,
+    // beneath its anchor and only if it is still the file the cursor saw, as the planner's ops do.
+    if (rc.c.removeSourceFiles) {
+      let op = 0;
+      eachOpDest(ops, (_start, _end, opEnd) => {
+        this.view[op + FLAGS_AT] = this.view[op + FLAGS_AT]! | OpFlag.RemoveSource;
+        op = opEnd;
+      });
+    }
   }
 
   /**
