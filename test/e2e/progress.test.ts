@@ -39,7 +39,7 @@ describeEngines((e) => {
     // progress2 keeps one start for the run, taken at that file's line: its end line says 0.00kB/s too.
     const whole = await runCli(['-a', '--info=progress2', `--engine=${engine}`, `${root}/src/`, `${root}/dst2/`]);
     const wantWhole = spawnSync('rsync', ['-a', '--info=progress2', `${root}/src/`, `${root}/rdst2/`], { encoding: 'utf8' });
-    const firstWhole = /\r {10}5,000  10% +0\.00kB\/s +0:00:00 \(xfr#2, to-chk=3\/10\)\r/;
+    const firstWhole = /\r {10}5,000 {2}10% +0\.00kB\/s +0:00:00 \(xfr#2, to-chk=3\/10\)\r/;
     expect(wantWhole.stdout).toMatch(firstWhole);
     expect(whole.stdout).toMatch(firstWhole);
     // Nothing left to send: a second run prints no progress line.
