@@ -143,7 +143,8 @@ describeEngines((e) => {
   // sent with the next) nor for a directory directly in the root (itemized where its own list starts).
   // That frame is rsync's generator writing out before it waits for the next lists; on a loaded machine
   // its sender may have sent them already, and rsync's figures are then a frame header lower on one side
-  // or both (arsync counts the wait, as on an idle machine): each the same, or rsync's 4 bytes lower.
+  // or both (arsync counts the wait, as on an idle machine): each the same, or rsync's 4 bytes lower. (A
+  // loaded CI run saw that for "src" too, whose list rsync sends with the next: 252 sent against 256.)
   it('a re-sync that changes attributes in the root\'s own list: one frame more each way', async () => {
     const sameOrFrame = (r: DiffResult, label: string): void => {
       const [ws, wr] = figures(r.rsync.stdout);
@@ -176,7 +177,7 @@ describeEngines((e) => {
       expect(slash.rsync.stdout, label).toMatch(/^\.[fd]/m);
       sameOrFrame(slash, label);
       sameOrFrame(await run(setup, ['-an', '--stats', 'src/', 'dst/']), `${label} -n`);
-      sameBytes(await run(setup, ['-a', '--stats', 'src', 'nest/']));
+      sameOrFrame(await run(setup, ['-a', '--stats', 'src', 'nest/']), `${label} src`);
     }
   });
 
