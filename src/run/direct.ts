@@ -7,7 +7,6 @@
 // The engines run the ops as any other, so every safety rule of an op still holds.
 
 import type { DirectOps, DirectRequest, PairListing } from '../model/listing.js';
-import type { FilterScope } from '../plan/filter-scope.js';
 import { notePlanned } from '../util/tiering.js';
 import type { Frame, RunContext } from './context.js';
 import { BATCH_BYTES } from './sink.js';
@@ -16,6 +15,7 @@ import { applyChmod } from '../plan/chmod.js';
 import { OpFlag } from '../model/ops.js';
 import type { Stat } from '../model/stat.js';
 import { surelyUnreadable } from './unopenable.js';
+import { receiverOutput } from '../model/config.js';
 
 /** Where an encoded op's flags and mode are, from the op's start (engine/batch.ts BatchWriter.add). */
 const FLAGS_AT = 1;
@@ -39,9 +39,9 @@ function runAllows(rc: RunContext): boolean {
     !(rc.filters && c.debug.FILTER > 0) &&
     !rc.overlay &&
     !rc.charsets &&
-    c.maxSize === undefined &&
-    c.minSize === undefined &&
-    !rc.spec.check.existing &&
+    // --max-size/--min-size and --existing leave a new file out silently below --info=skip (-vv names
+    // each at its place in the list): its op is dropped here (planDirect).
+    ((c.maxSize === undefined && c.minSize === undefined && !rc.spec.check.existing) || receiverOutput(c).info.SKIP < 1) &&
     // A new file found elsewhere first (--*-dest, -y), a waiting partial file.
     !rc.alt.any &&
     !rc.fuzzy &&
@@ -69,49 +69,67 @@ export function directRequest(rc: RunContext, dir: Frame): DirectRequest | undef
 export function planDirect(rc: RunContext, dir: Frame, chunk: PairListing): DirectChunk | undefined {
   const encoded = chunk.direct;
   if (!encoded || encoded.count === 0) return undefined;
-  const d = dir.sender ? withoutExcluded(encoded, dir.sender) : encoded;
+  // Filter rules: what the sender excludes is not in the list at all (its verdict on each name, as walk.ts
+  // classify gives it to the planner's entries).
+  const scope = dir.sender;
+  const d = scope ? selected(encoded, (name) => scope.check(name, false) !== 'exclude').ops : encoded;
   if (d.count === 0) return undefined;
-  notePlanned(d.count);
+  // Listed but not sent (entry.ts's order: counted in the list first, then left out): a size outside
+  // --max-size/--min-size, any new file under --existing.
+  const c = rc.c;
+  const skips = c.maxSize !== undefined || c.minSize !== undefined || rc.spec.check.existing;
+  const { ops: sent, mask } = skips
+    ? selected(d, (_name, size) => !rc.spec.check.existing && !(c.maxSize !== undefined && size > c.maxSize) && !(c.minSize !== undefined && size < c.minSize))
+    : { ops: d, mask: undefined };
   const t = rc.tally.totals;
   // rsync's byte figures count what each file adds to its stream (item-bytes.ts): the files in the
-  // order encoded, numbered after the entries listed so far.
+  // order encoded, numbered after the entries listed so far; a skipped one is numbered and asks nothing.
   if (rc.items.exchanges) {
     let listed = rc.tally.listedCount();
-    // A dry run's generator asks for each file without a checksum header (no data follows).
-    if (rc.c.dryRun) eachOpSize(d.ops, () => rc.items.created(rc.lists, ++listed));
-    else eachOpSize(d.ops, (size) => rc.items.sent(rc.lists, ++listed, size));
+    let i = 0;
+    eachOpSize(d.ops, (size) => {
+      ++listed;
+      if (mask && !mask[i++]) return;
+      // A dry run's generator asks for each file without a checksum header (no data follows).
+      if (rc.c.dryRun) rc.items.created(rc.lists, listed);
+      else rc.items.sent(rc.lists, listed, size);
+    });
   }
   t.listed.reg += d.count;
-  t.created.reg += d.count;
   t.totalSize += d.bytes;
-  t.plannedFiles += d.count;
-  t.plannedBytes += d.bytes;
+  if (sent.count === 0) return undefined;
+  notePlanned(sent.count);
+  t.created.reg += sent.count;
+  t.plannedFiles += sent.count;
+  t.plannedBytes += sent.bytes;
   rc.dirs.touch(dir.record);
-  return new DirectChunk(rc, d.ops, d.count);
+  return new DirectChunk(rc, sent.ops, sent.count);
 }
 
 /**
- * Filter rules: the ops of the files the sender excludes (its verdict on each name, as walk.ts classify
- * gives it to the planner's entries) left out; the same ops when none is.
+ * The ops `keep` (given each op's destination name and size) says yes to, and which those were; the same
+ * ops when it says yes to all.
  */
-function withoutExcluded(d: DirectOps, scope: FilterScope): DirectOps {
+function selected(d: DirectOps, keep: (name: Buffer, size: number) => boolean): { ops: DirectOps; mask: Uint8Array } {
   const view = Buffer.from(d.ops.buffer, d.ops.byteOffset, d.ops.byteLength);
   const sizes: number[] = [];
   eachOpSize(d.ops, (size) => sizes.push(size));
+  const mask = new Uint8Array(d.count);
   const kept: number[] = [];
   let from = 0;
   let i = 0;
   let bytes = 0;
   eachOpDest(d.ops, (start, end, opEnd) => {
-    if (scope.check(view.subarray(start, end), false) !== 'exclude') {
+    if (keep(view.subarray(start, end), sizes[i]!)) {
       kept.push(from, opEnd);
       bytes += sizes[i]!;
+      mask[i] = 1;
     }
     from = opEnd;
     i++;
   });
   const count = kept.length / 2;
-  if (count === d.count) return d;
+  if (count === d.count) return { ops: d, mask };
   let length = 0;
   for (let k = 0; k < kept.length; k += 2) length += kept[k + 1]! - kept[k]!;
   const ops = new Uint8Array(length);
@@ -120,7 +138,7 @@ function withoutExcluded(d: DirectOps, scope: FilterScope): DirectOps {
     ops.set(d.ops.subarray(kept[k]!, kept[k + 1]!), at);
     at += kept[k + 1]! - kept[k]!;
   }
-  return { ops, count, bytes };
+  return { ops: { ops, count, bytes }, mask };
 }
 
 /**

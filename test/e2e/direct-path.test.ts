@@ -71,8 +71,11 @@ describeEngines((e) => {
 
   // Runs that keep the direct path since session 28: filter rules (the sender's verdict on each encoded
   // name), --chmod (each op's mode rewritten), -i (its line from the op's name), a dry run (counted and
-  // named, nothing queued). Against rsync's tree, --stats' counts and stdout, chunks of 7 entries.
-  for (const flags of [['-a', '--exclude=f1*', '--exclude=/a/deep/', '--exclude=b/f2?'], ['-a', '--chmod=Fgo-rwx,D750'], ['-ai'], ['-avn'], ['-ain', '--exclude=f2*']]) {
+  // named, nothing queued); since session 29 --max-size/--min-size below --info=skip (the files outside
+  // them listed, not sent). Against rsync's tree, --stats' counts and stdout, chunks of 7 entries.
+  const keeps = [['-a', '--exclude=f1*', '--exclude=/a/deep/', '--exclude=b/f2?'], ['-a', '--chmod=Fgo-rwx,D750'], ['-ai'], ['-avn'], ['-ain', '--exclude=f2*']];
+  keeps.push(['-av', '--max-size=2k', '--min-size=100'], ['-ain', '--min-size=1.5k', '--exclude=f1*']);
+  for (const flags of keeps) {
     it(`${flags.join(' ')} --stats into a fresh destination: rsync's tree, counts and lines`, async () => {
       const tag = flags.join('').replace(/[^a-z0-9]/gi, '');
       const ours = path.join(base, `keep-${tag}-${e.name}`);
@@ -112,6 +115,26 @@ describeEngines((e) => {
     expect(counts(r.stdout)).toEqual(counts(o.stdout));
     expect(fs.existsSync(path.join(ours, 'a', 'extra'))).toBe(false);
     expectExactCopy(src, ours, e.name, { withXattrs: false, noHardlinks: true });
+  });
+
+  it('-ai --existing --stats onto a destination holding some of the files: only those, as rsync', async () => {
+    const ours = path.join(base, `existing-${e.name}`);
+    const theirs = path.join(base, `existing-rsync-${e.name}`);
+    for (const d of [ours, theirs]) {
+      fs.mkdirSync(path.join(d, 'a'), { recursive: true });
+      fs.copyFileSync(path.join(src, 'a', 'f3'), path.join(d, 'a', 'f3'));
+      fs.writeFileSync(path.join(d, 'a', 'f4'), 'changed');
+    }
+    const r = await runCli(['-ai', '--existing', '--stats', eng, `${src}/`, `${ours}/`], { env });
+    expect(r.code, show(r)).toBe(0);
+    const o = rsync(['-ai', '--existing', '--stats', `${src}/`, `${theirs}/`]);
+    expect(o.code, o.stderr).toBe(0);
+    expect(counts(r.stdout)).toEqual(counts(o.stdout));
+    const lines = (out: string): string[] => out.split('\n').filter((l) => /^[.>c]/.test(l));
+    expect(lines(r.stdout), show(r)).toEqual(lines(o.stdout));
+    expect(fs.readdirSync(ours).sort()).toEqual(['a']);
+    expect(fs.readdirSync(path.join(ours, 'a')).sort()).toEqual(['f3', 'f4']);
+    expect(fs.readFileSync(path.join(ours, 'a', 'f4'))).toEqual(fs.readFileSync(path.join(src, 'a', 'f4')));
   });
 
   it.skipIf(!isRoot)('files the (non-root) user cannot read: each named, the rest copied, exit 23, as rsync', async () => {
