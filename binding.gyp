@@ -40,6 +40,7 @@
         "native/rmtree.c",
         "native/flistwalk.c",
         "native/flistenc.c",
+        "native/flistsort.c",
         "native/streamlist.c",
         "native/deltamatch.c",
         "native/md5.c",

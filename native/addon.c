@@ -18,6 +18,7 @@
 #include "flistenc.h"
 #include "streamlist.h"
 #include "flistwalk.h"
+#include "flistsort.h"
 #include "tree.h"
 #include "walk.h"
 
@@ -73,6 +74,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"removeTree", NULL, rm_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"flistOrder", NULL, flist_order, NULL, NULL, NULL, napi_enumerable, NULL},
     {"streamListCount", NULL, stream_list_count, NULL, NULL, NULL, napi_enumerable, NULL},
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -15,6 +15,7 @@ import * as nodePath from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '../model/config.js';
 import { selectEngine } from '../engine/index.js';
+import { useNativeOrderFor } from './native-order.js';
 import { Conn } from '../remote/conn.js';
 import { Cf } from '../remote/handshake.js';
 import { FlistDecoder, isDir, sortAndClean, type RemoteEntry } from '../remote/flist.js';
@@ -165,6 +166,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
       if ('end' in got) return { entries: decoder.entries.slice(from), ioError: got.ioError };
     }
   };
+  useNativeOrderFor(c.engine);
   const first = await readPart(inc ? 1 : 0);
   if (!inc) await conn.read((cur) => decoder.idLists(cur));
   let ioError = first.ioError;

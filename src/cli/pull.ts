@@ -9,6 +9,7 @@
 
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { useNativeSumsFor } from './native-sums.js';
+import { useNativeOrderFor } from './native-order.js';
 import { shellPipeFor } from './native-pipes.js';
 import { linkable, makeStaging, removeStaging, stagingOperands } from './staging-dir.js';
 export { removeStaging } from './staging-dir.js';
@@ -192,6 +193,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   let localErrors = 0;
   // A batch names no checksum (its reader takes MD5): only MD5 is offered then.
   if (!tap) useNativeSumsFor(c.engine);
+  useNativeOrderFor(c.engine);
   let listed: (RemoteEntry | undefined)[] = [];
   let current: CurrentTotals | undefined;
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {

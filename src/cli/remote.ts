@@ -3,6 +3,7 @@
 // and from another machine are refused before anything starts, saying so.
 
 import { useNativeSumsFor } from './native-sums.js';
+import { useNativeOrderFor } from './native-order.js';
 import { shellPipeFor } from './native-pipes.js';
 import type { Config } from '../model/config.js';
 import { loginOf, type RemoteOperand } from './remote-operand.js';
@@ -69,6 +70,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
   // rsync without incremental recursion announces the list before it prints anything.
   if ((c.verbose > 0 || c.progressFiles) && !c.quiet) io.out.write('receiving file list ... done\n');
   useNativeSumsFor(c.engine);
+  useNativeOrderFor(c.engine);
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     const list = await receiveList(conn, {
       ...flistSettings(c),

@@ -76,6 +76,8 @@ export interface Addon {
   flistWalk?(path: Buffer, anchor: number, prefix: Buffer): NativeSendList | { fallback: number } | NativeFailure;
   /** That list's entries encoded as rsync's sender writes them (native/flistenc.c). */
   flistEncode?(names: Buffer, at: Uint32Array, meta: Float64Array, bits: number, protocol: number): Buffer;
+  /** A received list sorted and cleared as flist.ts sortAndClean does (native/flistsort.c); an older addon lacks it. */
+  flistOrder?(names: Buffer, ends: Uint32Array, dirs: Uint8Array): { order: Uint32Array; drop: Uint8Array };
   sumHasherUpdate(h: object, b: Uint8Array): void;
   sumHasherDigest(h: object): Buffer;
   sumRollScan(window: Uint8Array, base: number, from: number, to: number, k: number, state: Int32Array, bitmap: Uint8Array): number;

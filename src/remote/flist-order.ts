@@ -1,10 +1,30 @@
 // rsync's file-list order (f_name_cmp, protocol 29+) compared straight on two names' bytes, without
 // making each name's components (flist.ts's sortKey): the sender sorts every entry of a push, and one
 // allocation per component per entry was most of a no-op push's garbage. flist.ts's compareEntries is
-// the reference; test/unit/remote/flist-order.test.ts holds the two together.
+// the reference; test/unit/remote/flist-order.test.ts holds the two together. A whole received list is
+// sorted by the addon's copy of compareNames when the CLI hands it in (native/flistsort.c, held to this
+// one by test/contract/flist-sort.test.ts): this layer loads no addon.
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
+
+/**
+ * The addon's sortAndClean (native/flistsort.c flistOrder): the indices in compareNames' order, stable,
+ * and by place in that order 1 for each entry flist.ts's sortAndClean clears.
+ */
+export type NativeOrder = (names: Buffer, ends: Uint32Array, dirs: Uint8Array) => { order: Uint32Array; drop: Uint8Array };
+
+let nativeOrder: NativeOrder | undefined;
+
+/** Hands in the addon's sort; undefined takes it back (the lists are then sorted in TypeScript). */
+export function useNativeOrder(order: NativeOrder | undefined): void {
+  nativeOrder = order;
+}
+
+/** The addon's sort when the CLI handed it in. */
+export function handedOrder(): NativeOrder | undefined {
+  return nativeOrder;
+}
 
 const isRoot = (n: Uint8Array): boolean => n.length === 1 && n[0] === DOT;
 

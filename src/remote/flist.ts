@@ -8,7 +8,7 @@
 import { Exit } from '../util/errors.js';
 import { AclDecoder, type ReceivedAcls } from './acl-list.js';
 import { Cursor, ProtocolError, copyBytes } from './wire.js';
-import { compareNames } from './flist-order.js';
+import { compareNames, handedOrder, type NativeOrder } from './flist-order.js';
 import type { XattrReceiver } from './xattr-list.js';
 
 /** rsync's XMIT_* flag bits (rsync.h), the ones protocol 30+ senders use. */
@@ -411,6 +411,11 @@ export function sortKey(e: RemoteEntry): KeyPart[] {
  * slots stay as `undefined`: the index a peer uses for an entry is its place in this list.
  */
 export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[] {
+  // In C when the CLI handed the addon's copy in (flist-order.ts): sort and clearing in one call, on
+  // keys memcmp orders as compareNames does (a list from rsync's sender comes a directory at a time in
+  // readdir order, so there is always a sort to do).
+  const inC = entries.length > 1 ? handedOrder() : undefined;
+  if (inC) return sortAndCleanInC(entries, inC);
   // Compared on the names' bytes, with no key made for each entry (flist-order.ts, held equal to
   // compareEntries by its tests); the sort is stable, so of equal names the first sent stays first. A
   // list already in order (as a sorting sender sends it) is checked in one pass and not sorted.
@@ -444,6 +449,29 @@ export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[
   }
   const out: (RemoteEntry | undefined)[] = sorted;
   for (const i of drop) out[i] = undefined;
+  return out;
+}
+
+/** sortAndClean through the addon: the names packed back to back for one call. */
+function sortAndCleanInC(entries: RemoteEntry[], inC: NativeOrder): (RemoteEntry | undefined)[] {
+  const n = entries.length;
+  const ends = new Uint32Array(n);
+  const dirs = new Uint8Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    ends[i] = total += e.name.length;
+    if (isDir(e.mode)) dirs[i] = 1;
+  }
+  const names = Buffer.allocUnsafe(total);
+  for (let i = 0, at = 0; i < n; i++) {
+    const name = entries[i]!.name;
+    names.set(name, at);
+    at += name.length;
+  }
+  const { order, drop } = inC(names, ends, dirs);
+  const out = new Array<RemoteEntry | undefined>(n);
+  for (let i = 0; i < n; i++) out[i] = drop[i] ? undefined : entries[order[i]!]!;
   return out;
 }
 
