@@ -246,7 +246,15 @@ export function filesFromOperands(base: Buffer, text: Buffer, how: ListReading, 
 }
 
 function readFilesFrom(c: Config, dotDirs: Buffer[]): Buffer[] {
-  return filesFromOperands(stripSlashes(c.sources[0]!), readFilesFromList(c), { nul: c.from0, comments: true }, dotDirs);
+  return filesFromOperands(stripSlashes(c.sources[0]!), readFilesFromList(c), { nul: c.from0, comments: true }, relativeDots(c, dotDirs));
+}
+
+/**
+ * Where a --files-from line's "./" puts the source directory itself: only in -R's reading (rsync's
+ * implied_dot_dir); --no-relative takes each name's last component and sends no ".".
+ */
+function relativeDots(c: Config, dotDirs: Buffer[]): Buffer[] {
+  return c.relative ? dotDirs : [];
 }
 
 /**
@@ -259,7 +267,7 @@ export function senderOperands(c: Config, listed: Buffer | undefined, dotDirs: B
   if (c.filesFrom !== undefined) {
     if (c.sources.length !== 1) throw new UsageError('--files-from takes exactly one source directory');
     const base = stripSlashes(c.sources[0]!);
-    return listed ? filesFromOperands(base, listed, { nul: true, comments: false }, dotDirs) : readFilesFrom(c, dotDirs);
+    return listed ? filesFromOperands(base, listed, { nul: true, comments: false }, relativeDots(c, dotDirs)) : readFilesFrom(c, dotDirs);
   }
   return c.relative ? c.sources.map((o) => normalizeRelative(o, 0, dotDirs)) : c.sources;
 }

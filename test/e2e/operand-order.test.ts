@@ -79,6 +79,29 @@ describeEngines(({ name: engine }) => {
     });
   });
 
+  // A "./" line puts "." itself in -R's list (rsync's implied_dot_dir): the destination gets the source
+  // directory's attributes and its line. --no-relative takes each line's last component and no ".":
+  // the destination's own time is left to the writes (arsync set it and printed ".d..t...... ./").
+  it.skipIf(!hasRsync)('--files-from with "./" lines: "." only in -R\'s list, as rsync', async () => {
+    const withDot = (root: string): void => {
+      setup(root);
+      fs.writeFileSync(path.join(root, 'listdot'), './e/x\nsub/b\n');
+      fs.utimesSync(path.join(root, 'dst'), 1_600_000_000, 1_600_000_000);
+    };
+    const cases = [['-ai', '--no-relative', '--files-from=listdot', 'src/', 'dst/'], ['-ai', '--files-from=listdot', 'src/', 'dst/']];
+    let seen = 0;
+    await sameAsRsync(startingState(`arsync-operand-dot-${engine}-`, withDot), cases, engine, (r, i) => {
+      const times = [r.A, r.B].map((root) => fs.statSync(path.join(root, 'dst')).mtimeMs / 1000);
+      const src = fs.statSync(path.join(r.A, 'src')).mtimeMs / 1000;
+      for (const t of times) {
+        if (i === 0) expect(t, pairContext(r)).not.toBe(src);
+        else expect(t, pairContext(r)).toBe(src);
+      }
+      seen++;
+    });
+    expect(seen).toBe(2);
+  });
+
   it.skipIf(!hasRsync)('repeated operands: --stats\' Number of files and total size count the duplicates as rsync does', async () => {
     const state = startingState(`arsync-operand-repeats-${engine}-`, setup);
     let i = 0;
