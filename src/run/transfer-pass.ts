@@ -110,6 +110,8 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
       return subdirs;
     },
     rc,
+    true,
+    depthFirst,
   );
   rc.treeLines.flush();
   recordLists(rc, scanSrc, root.rel);

@@ -209,8 +209,18 @@ function senderExcludes(rc: RunContext, scope: FilterScope, rel: Buffer, isDir: 
 /**
  * Depth-first over directories: `visit` plans one directory and returns its subdirectories, which are
  * visited in name order before the directory's next sibling. `stopOnAbort`: a signal ends the walk.
+ * `order`: the frames given are a stack in that order (the next one last), and each subdirectory goes
+ * to its place among them rather than on top: a re-sync's walk starts with the dirty directories its
+ * tree scan found, and a new directory inside one of them comes after every dirty directory that
+ * sorts before it (rsync's list order: "a/" is walked before a new "c/" made in the root).
  */
-export async function walkFrames(first: Frame[], visit: (f: Frame) => Promise<Frame[]>, rc: RunContext, stopOnAbort = true): Promise<void> {
+export async function walkFrames(
+  first: Frame[],
+  visit: (f: Frame) => Promise<Frame[]>,
+  rc: RunContext,
+  stopOnAbort = true,
+  order?: (a: Buffer, b: Buffer) => number,
+): Promise<void> {
   const stack = first;
   while (stack.length) {
     if (stopOnAbort && rc.abort.aborted) return;
@@ -218,6 +228,21 @@ export async function walkFrames(first: Frame[], visit: (f: Frame) => Promise<Fr
     // Walking is progress for --timeout (run/clock.ts), as rsync's generator keeps its peer alive.
     Atomics.add(rc.tally.counters, ClockSlot.Beat, 1n);
     const subdirs = await visit(dir);
-    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
+    for (let i = subdirs.length - 1; i >= 0; i--) {
+      const sub = subdirs[i]!;
+      if (!order || !stack.length || order(stack[stack.length - 1]!.rel, sub.rel) > 0) {
+        stack.push(sub);
+        continue;
+      }
+      // Past the frames that come before it: the first place from the bottom whose frame does not come after it.
+      let lo = 0;
+      let hi = stack.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (order(stack[mid]!.rel, sub.rel) > 0) lo = mid + 1;
+        else hi = mid;
+      }
+      stack.splice(lo, 0, sub);
+    }
   }
 }

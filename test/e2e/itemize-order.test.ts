@@ -57,8 +57,36 @@ function linkedDestSetup(root: string): void {
   ]);
 }
 
+/**
+ * A re-sync onto a destination that has some of the directories: `a/` and `c/` there (a file changed in
+ * each), `b/`, `d/` and `d/e/` new, and a new file at the top. rsync walks its list in order: the new
+ * directories among the changed ones, not after them.
+ */
+function partlyThereSetup(root: string): void {
+  const stamps: [string, string][] = [];
+  for (const f of ['top', 'a/x', 'b/y', 'c/z', 'd/w', 'd/e/v']) {
+    put(root, `src/${f}`, `${f}\n`, 0o644);
+    stamps.push([path.join(root, 'src', f), '1700000100']);
+  }
+  for (const f of ['a/x', 'c/z']) {
+    put(root, `dst/${f}`, 'old\n', 0o644);
+    stamps.push([path.join(root, 'dst', f), '1700000000']);
+  }
+  for (const d of ['src/a', 'src/b', 'src/c', 'src/d', 'src/d/e', 'src', 'dst/a', 'dst/c', 'dst']) stamps.push([path.join(root, d), '1700000200']);
+  touchNs(stamps);
+}
+
 describeEngines((e) => {
   const engine = e.name;
+
+  it('a re-sync walks new directories among the changed ones, in the list\'s order (was: new ones first)', async () => {
+    for (const args of [['-a', 'src/', 'dst/'], ['-a', '--no-i-r', 'src/', 'dst/']]) {
+      const r = await differential({ engine, setup: partlyThereSetup, args });
+      sameOrder(r);
+      expect(lines(r.arsync.stdout).indexOf('cd+++++++++ b/')).toBeGreaterThan(lines(r.arsync.stdout).indexOf('>f..t...... a/x'));
+      expect(lines(r.arsync.stdout).indexOf('>f..t...... a/x')).toBeGreaterThan(0);
+    }
+  });
 
   it('-c prints each compared file at its place in the list, not when its compare is done', async () => {
     const r = await differential({ engine, setup: retimedSetup, args: ['-rtc', 'src/', 'dst/'] });
