@@ -120,6 +120,8 @@ export interface Frame {
   merged?: boolean;
   /** --files-from "dir/": its subdirectories are made but not entered. */
   oneLevel?: boolean;
+  /** Made by this run from a --*-dest twin (no "cd+++++++++" line): its parent's time moved all the same. */
+  madeFromTwin?: boolean;
   /** Found dirty by scanTree: walk its entries, but not its existing subdirectories (scanned already). */
   treeMode?: boolean;
   /** Its paired listing, when scanTree already made it. */

@@ -84,7 +84,7 @@ export function dirFrame(
     }
     const kept = rc.dirs.record(record);
     const pending = anyChange(changes) || rc.lines.all ? { verdict: { action: 'attrs', changes } as Verdict, line, local: true } : undefined;
-    return { src, rel, stat: st, destExists: false, sender, receiver, record: kept, pending };
+    return { src, rel, stat: st, destExists: false, sender, receiver, record: kept, pending, madeFromTwin: true };
   }
   if (verdict.action === 'create') {
     rc.tally.totals.created.dir++;

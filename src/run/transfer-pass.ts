@@ -361,7 +361,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
       }
       const f = k.merged ? mergedFrame(rc, k.src, k.rel, k.st, undefined, undefined) : dirFrame(rc, k.src, k.rel, k.st, destSt, undefined, undefined);
       if (!f) continue;
-      if (f.pending?.verdict.action === 'create') rc.dirs.touch(dir.record);
+      if (f.pending?.verdict.action === 'create' || f.madeFromTwin) rc.dirs.touch(dir.record);
       if (dir.treeMode && f.destExists) {
         // scanTree already looked inside: it is walked on its own if it is dirty. Its line waits for its
         // place, right before its own contents.

@@ -97,6 +97,24 @@ describeEngines((e) => {
     await differential({ engine, setup: snapshotSetup, args: ['-a', '--compare-dest=../prev', 'src/', 'dst/'] });
   });
 
+  // A directory made from its twin (no line: nothing differs from prev's) still moves its parent's time,
+  // which rsync sets back at the end; arsync left the destination root at the time of the mkdir.
+  it('--compare-dest=../prev onto an existing dst with the source root\'s time: directories made from twins, dst\'s time kept', async () => {
+    await differential({
+      engine,
+      setup: (root) => {
+        // Everything in prev already: only the directories are made in dst, nothing else lands there.
+        put(root, 'src/top', 'top\n');
+        put(root, 'src/sub/deep/x', 'x\n');
+        for (const d of ['src/sub/deep', 'src/sub', 'src']) fs.utimesSync(path.join(root, d), 1_700_000_000, 1_700_000_000);
+        clone(path.join(root, 'src'), path.join(root, 'prev'));
+        fs.mkdirSync(path.join(root, 'dst'));
+        fs.utimesSync(path.join(root, 'dst'), 1_700_000_000, 1_700_000_000);
+      },
+      args: ['-a', '--compare-dest=../prev', 'src/', 'dst/'],
+    });
+  });
+
   it('--copy-dest=../prev: unchanged files are copied locally from prev (not linked)', async () => {
     await differential({
       engine,
