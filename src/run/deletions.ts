@@ -53,7 +53,7 @@ export async function canMakeWay(rc: RunContext, m: { rel: Buffer; destSt: Stat 
   rc.trace?.popFilters(rc.trace.pushFilters(showPath(rel), destPath(rc, rel)));
   if (rc.dest.list(rel).size === 0) return true;
   rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
-  rc.tally.xferError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`, true);
+  rc.tally.generatorError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`);
   return false;
 }
 
@@ -69,7 +69,7 @@ async function emptiedForReplace(rc: RunContext, m: { rel: Buffer; destSt: Stat 
   const destSt = m.destSt!;
   const c = rc.c;
   const failed = (): false => {
-    rc.tally.xferError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`, true);
+    rc.tally.generatorError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`);
     return false;
   };
   rc.trace?.deleteItem(showPath(rel), destSt.mode, DEL_FOR[kind] | DEL_RECURSE);

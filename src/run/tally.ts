@@ -100,6 +100,17 @@ export class Tally {
   }
 
   /**
+   * rsync's generator's own FERROR_XFER line, worded whole ("could not make way for new ..."): exit 23,
+   * printed bare; like sendError it leaves --delete alone (rsync's got_xfer_error, not its io_error).
+   */
+  generatorError(path: Buffer, message: string): void {
+    this.totals.xferErrors = (this.totals.xferErrors ?? 0) + 1;
+    const rec = { path: showPath(path), message, code: 'EIO' };
+    this.totals.errors.push(rec);
+    this.error(message, rec, true);
+  }
+
+  /**
    * An error that makes the exit code 23 but, unlike the I/O errors, does not stop --delete (rsync's
    * FERROR_XFER lines that leave io_error alone). `what` is rsync's wording, before the errno's text.
    */

@@ -195,6 +195,29 @@ describeEngines((e) => {
     await differential({ engine, setup, args: ['-an', '--force', 'src/', 'dst/'] });
   });
 
+  // "could not make way" is rsync's generator's transfer error (exit 23), not an I/O error of the list:
+  // --delete goes on in the directories after it (arsync said "IO error encountered -- skipping file
+  // deletion" and kept z/extra). --backup keeps the occupant's backup there, so the directory stays full.
+  it('--backup --delete after a full directory could not make way for a file: later deletions still made', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/d1/f3', 'now a regular file\n');
+      put(root, 'dst/d1/f3/occupant', 'blocker\n');
+      put(root, 'src/z/keep', 'keep\n');
+      put(root, 'dst/z/keep', 'keep\n');
+      put(root, 'dst/z/extra', 'extraneous\n');
+      stampTree(path.join(root, 'src'));
+      stampTree(path.join(root, 'dst'), 1_690_000_000);
+    };
+    for (const del of ['--delete', '--delete-after', '--delete-delay']) {
+      // (d1/f3 keeps the occupant's backup, z loses extra: both directories' times are the run's.)
+      const r = await differential({ engine, setup, args: ['-a', '--backup', del, 'src/', 'dst/'], volatile: ['dst/d1/f3', 'dst/z'] });
+      expect(r.arsync.code).toBe(23);
+      expect(r.arsync.stderr).toContain('could not make way for new regular file: d1/f3\n');
+      expect(r.arsync.stdout).not.toContain('IO error encountered');
+      expect(fs.existsSync(path.join(r.B, 'dst/z/extra'))).toBe(false);
+    }
+  });
+
   it('--remove-sent-files removes only what was sent; --remove-source-files also what was up to date', async () => {
     const setup = (root: string): void => {
       updateSetup(root);
