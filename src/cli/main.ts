@@ -135,12 +135,35 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     }
     const pullMod = await import('./pull.js');
     removeStaging = pullMod.removeStaging;
-    const r = await pullMod.fetchRemote(pull, process.env, io, argv.slice(2));
-    if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
-    pulled = r;
     // --bwlimit held the wire (the far side sent no faster); rsync's receiver writes its disk unlimited.
     // (--write-batch was the pull's to write: the local half writes none.)
-    parsed = { kind: 'run' as const, config: { ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, ...r.local } };
+    const localHalf = (r: Pulled): Config => ({ ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, ...r.local });
+    // --remove-source-files: the local half runs inside the session, and the far side's sender removes
+    // the sources of what it placed (cli/pull.ts); the local run then removes nothing itself.
+    let inside: number | undefined;
+    const removing = pull.config.removeSourceFiles && !pull.config.dryRun;
+    const r = await pullMod.fetchRemote(
+      pull,
+      process.env,
+      io,
+      argv.slice(2),
+      removing
+        ? async (staged) => {
+            const removed: Buffer[] = [];
+            staged.sourceRemoved = (rel) => removed.push(rel);
+            inside = await runLocal(localHalf(staged), io, report, started, events, staged, argv.slice(2));
+            return removed;
+          }
+        : undefined,
+    );
+    if (inside !== undefined) {
+      if ('staging' in r) removeStaging(r.staging);
+      // What the goodbye added (the far side failed to remove a source: its exit code) is said last.
+      return r.code > inside ? finish(io, r.code) : inside;
+    }
+    if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
+    pulled = r;
+    parsed = { kind: 'run' as const, config: localHalf(r) };
   }
   // --read-batch: the batch is rebuilt into a staging tree as a pull's data is (cli/batch-read.ts).
   if (parsed.kind === 'run' && parsed.config.batch?.mode === 'read') {
@@ -338,6 +361,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
       : await transfer({
         config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
         ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable } : {}),
+        ...(pulled?.sourceRemoved ? { sourceRemoved: pulled.sourceRemoved } : {}),
       });
     if (pulled) totals.wire = pulled.wire;
   } catch (err) {

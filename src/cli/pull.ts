@@ -27,12 +27,12 @@ import { loginOf } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
 import { remoteOptionArgs, senderArgs } from '../remote/server-args.js';
-import { pullFiles, type Fetch } from '../remote/pull.js';
+import { endPull, pullFiles, type Fetch } from '../remote/pull.js';
 import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
 import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
-import { isReg, type RemoteEntry } from '../remote/flist.js';
+import { isDir, isReg, type RemoteEntry } from '../remote/flist.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
@@ -63,7 +63,18 @@ export interface Pulled {
   linkable: boolean;
   /** The destination was found current (cli/pull-current.ts): nothing was staged, the local run is not started. */
   current?: CurrentTotals;
+  /**
+   * --remove-source-files: the local run, run inside the session, hands here each entry (by its name in
+   * the destination) whose source it would have removed; the far side's sender removes those.
+   */
+  sourceRemoved?: (rel: Buffer) => void;
 }
+
+/**
+ * The local half run inside the session (--remove-source-files): given what was staged (its `code` the
+ * session's so far), it runs and returns the names whose sources the far side is to remove.
+ */
+export type LocalHalf = (staged: Pulled) => Promise<Buffer[]>;
 
 /** The server's options for this pull (rsync's server_options with the client receiving). */
 export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, compress?: ClientCompress, filesFrom?: string[]): string[] {
@@ -114,7 +125,7 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
   });
 }
 
-export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo, args: string[] = []): Promise<Pulled | { code: number }> {
+export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo, args: string[] = [], inside?: LocalHalf): Promise<Pulled | { code: number }> {
   const c = p.config;
   const acl = aclAddon(c);
   if (acl.error) {
@@ -255,6 +266,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         blockSize: p.blockSize,
         tokens: (cn, blocks) => codec.reader(cn, blocks),
         xattrAsks,
+        holdGoodbye: inside !== undefined,
       });
     } finally {
       stage.close();
@@ -291,6 +303,19 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       };
       localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
     }
+    if (inside) {
+      // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
+      // the sources of what it placed (or found up to date) are named to the sender, which removes them.
+      const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
+      const local = localChanges(c, place !== undefined, listed);
+      const staged: Pulled = { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
+      const ndxOf = new Map<string, number>();
+      list.entries.forEach((e, ndx) => {
+        if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
+      });
+      const placed = (await inside(staged)).map((rel) => ndxOf.get(rel.toString('latin1'))).filter((n): n is number => n !== undefined);
+      endPull(conn, placed);
+    }
     return true;
   });
   tap?.close();
@@ -302,7 +327,17 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   // The staging tree holds exactly what the list named (directories sent without their contents are
   // empty there): the local half copies it whole instead of reading the list again.
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
-  const scope = place && c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
-  const local = place ? { filesFrom: undefined, recursive: true, ...scope } : undefined;
+  const local = localChanges(c, place !== undefined, listed);
   return { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
+}
+
+/**
+ * What the local half's Config changes after a --files-from pull (`listFrom`): the staging tree holds
+ * just what the list named, so it is copied whole, and --delete keeps to the directories the list sent
+ * with their contents (cli/pull-delete-scope.ts).
+ */
+function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undefined)[]): Partial<Config> | undefined {
+  if (!listFrom) return undefined;
+  const scope = c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
+  return { filesFrom: undefined, recursive: true, ...scope };
 }

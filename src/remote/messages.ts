@@ -1,6 +1,7 @@
 // What a client does with the peer's non-data messages (rsync's read_a_msg, client side): the peer's
-// informational lines go to our stdout and its errors and warnings to our stderr, byte for byte (they
-// are the remote rsync's own words, already prefixed "rsync: ... [sender]"); I/O-error flags and an
+// informational lines go to our stdout and its errors and warnings to our stderr (the remote rsync's own
+// words, already prefixed "rsync: ... [sender]"), escaped as rsync's client prints them (rwrite's
+// filtered_fwrite: a name's newline or terminal escape in a line shows as \#ooo); I/O-error flags and an
 // error exit are remembered for the exit code; anything a sender has no business sending ends the run
 // with rsync's "invalid multi-message" (exit 12).
 
@@ -8,6 +9,20 @@ import { Exit } from '../util/errors.js';
 import { Msg, type Frame } from './mux.js';
 import { ProtocolError } from './wire.js';
 import { BIGPATHBUFLEN } from '../model/path-max.js';
+import { escapeName } from '../util/names.js';
+
+/**
+ * A peer's line as rsync's client writes it (log.c rwrite): a trailing CR or newline and a leading CR
+ * as they are, the rest escaped as names are (control bytes but tab, invalid UTF-8, a literal "\#ddd").
+ */
+export function shown(line: Buffer): string {
+  let end = line.length;
+  const last = end > 0 ? line[end - 1] : undefined;
+  const trailing = last === 0x0a || last === 0x0d ? String.fromCharCode(last) : '';
+  if (trailing) end--;
+  const lead = end > 0 && line[0] === 0x0d ? '\r' : '';
+  return lead + escapeName(line.subarray(lead ? 1 : 0, end)) + trailing;
+}
 
 /** rsync's IOERR_VALID_MASK. */
 const IOERR_VALID_MASK = 0x7;
@@ -34,7 +49,7 @@ export class PeerMessages {
       case Msg.Info:
       case Msg.Client:
         if (f.payload.length > MAX_TEXT) return this.invalid(f);
-        this.out.write(f.payload);
+        this.out.write(shown(f.payload));
         return;
       case Msg.Error:
       case Msg.ErrorXfer:
@@ -42,7 +57,7 @@ export class PeerMessages {
       case Msg.ErrorUtf8:
       case Msg.ErrorSocket:
         if (f.payload.length > MAX_TEXT) return this.invalid(f);
-        this.err.write(f.payload);
+        this.err.write(shown(f.payload));
         return;
       case Msg.Log:
         return;

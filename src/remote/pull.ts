@@ -16,6 +16,7 @@ import { ProtocolError, int32, type Cursor } from './wire.js';
 import { NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
 import type { SenderStats } from './listing.js';
 import { encodeRequest, readAnswer } from './xattr-list.js';
+import { Msg } from './mux.js';
 
 /** rsync's item flags (rsync.h ITEM_*) that a pulling client sends or reads. */
 const ITEM_REPORT_XATTR = 1 << 8;
@@ -118,6 +119,11 @@ export interface PullOptions {
   tokens?(conn: Conn, blocks: number): TokenReader;
   /** -X: abbreviated xattr values to ask for, by entry (with its transfer, or on their own). */
   xattrAsks?: XattrAsk[];
+  /**
+   * --remove-source-files: the session is left open before its last goodbye (the sender waits for it,
+   * reading messages); endPull then tells the sender which sources to remove and says goodbye.
+   */
+  holdGoodbye?: boolean;
 }
 
 /** The full values of an entry's abbreviated xattrs that the destination does not have (rsync's XSTATE_TODO). */
@@ -271,9 +277,19 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     return { totalRead, totalWritten, totalSize, flistBuildTime, flistXferTime };
   });
   await expectDone(conn, ndxIn);
-  conn.write(ndxOut.encode(NDX_DONE));
-  conn.end();
+  if (!o.holdGoodbye) endPull(conn, []);
   return totals;
+}
+
+/**
+ * The session's last goodbye, after a MSG_SUCCESS for each index in `placed`: rsync's sender, waiting
+ * for that goodbye, removes each such source (after checking it is still the file it sent: its own
+ * successful_send) as its receiver's MSG_SUCCESS tells it, whenever that comes.
+ */
+export function endPull(conn: Conn, placed: readonly number[]): void {
+  for (const ndx of placed) conn.send(Msg.Success, int32(ndx));
+  conn.write(new NdxWriter().encode(NDX_DONE));
+  conn.end();
 }
 
 /**

@@ -82,6 +82,8 @@ export interface RunContext {
   readonly sharedInodes: SharedInodes;
   /** -c: the queue that keeps lines in rsync's order while compares are in the engines. */
   readonly order?: LineOrder | undefined;
+  /** A pull with --remove-source-files: names the far side's sender is to remove (run.ts TransferInput). */
+  readonly sourceRemoved?: ((rel: Buffer) => void) | undefined;
   /** A re-sync's directory lines that wait for their place in rsync's depth-first order (tree-lines.ts). */
   readonly treeLines: TreeDirLines;
   /** --iconv: the source's names converted into the destination's charset (run/iconv-source.ts) and back for output. */

@@ -475,7 +475,10 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   if (p.temp !== undefined && p.eventName !== undefined) rc.trace?.placedAs(p.eventName, p.temp);
   // --info=progress2: a file sent (not one -c found equal) ends with the line's counts.
   if (p.ends && o === Outcome.Done) rc.reporter.fileEnded?.(p.size);
-  if (p.removed !== undefined) rc.reporter.print(`sender removed ${p.removed}`);
+  if (p.removed !== undefined) {
+    if (rc.sourceRemoved) rc.sourceRemoved(p.removed);
+    else rc.reporter.print(`sender removed ${showPath(p.removed)}`);
+  }
   // After the -c case above, which may itself have deferred the entry it reports.
   if (p.eventName !== undefined) rc.events?.fileDone(p.eventName);
 }

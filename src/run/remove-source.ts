@@ -9,6 +9,8 @@ import type { Member } from './members.js';
 
 export function removeSource(rc: RunContext, m: Member, kind: FileType): void {
   if (!rc.c.removeSourceFiles || rc.c.removeSentOnly || rc.c.dryRun || kind === 'dir') return;
+  // A pull: the source is the far side's, which its sender removes once told (cli/pull.ts).
+  if (rc.sourceRemoved) return rc.sourceRemoved(m.rel);
   const r = rc.sink.unlinkSource(m.src, m.st, rc.anchors.of(m.src));
   // sender.c names the file as its list has it, unquoted.
   if (r) rc.tally.ioError(m.src, r.errno, r.syscall, `[sender] sender failed to remove ${showPath(m.display ?? m.rel)}`);

@@ -94,6 +94,11 @@ export interface TransferInput {
   charsets?: NameCharsets | undefined;
   /** --write-batch: every entry's itemize string, as the run decides it (progress/output.ts). */
   observe?: (e: EntryEvent, itemize: string) => void;
+  /**
+   * A pull with --remove-source-files: the far side's sender removes the sources, so each entry whose
+   * source the run would have removed (and named under --info=remove) is handed here instead.
+   */
+  sourceRemoved?: (rel: Buffer) => void;
 }
 
 /** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
@@ -208,7 +213,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,
     tempNames: trace !== undefined && !c.dryRun,
     fileEnds: reporter.fileEnded !== undefined && !c.dryRun,
-    removedNames: c.info.REMOVE > 0 && !c.json,
+    removedNames: (c.info.REMOVE > 0 && !c.json) || input.sourceRemoved !== undefined,
     anchors,
     fail,
     failedIn: (batch, failures) => shrunk.note(batch, failures),
@@ -229,6 +234,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const output = new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender, input.observe);
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
+    sourceRemoved: input.sourceRemoved,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {
       // rsync stops the run here (exit 11); arsync keeps the entry's own stat, goes on, and exits 23.
       corrupt: (p, v, onDest) => {

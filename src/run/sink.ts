@@ -48,8 +48,8 @@ export interface Pending {
   eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */
   fallback?: Fallback;
-  /** --info=remove: the name rsync's "sender removed" line gives, once the op removed the source. */
-  removed?: string;
+  /** --info=remove: the entry whose "sender removed" line rsync gives once the op removed the source. */
+  removed?: Buffer;
   /** --delay-updates: the op's file waits in its partial dir; once done, it is renamed into place at the end. */
   delayed?: { src: Buffer; rel: Buffer; st: Stat };
   /** -vvv: the six letters of the temp file the engine renamed into place (LocalSinkOptions.tempNames). */
@@ -225,7 +225,7 @@ export class LocalSink implements OpSink {
       pending = pending ? { ...pending, eventName } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, eventName };
     }
     if (this.o.removedNames && flags & OpFlag.RemoveSource) {
-      const removed = showPath(rel);
+      const removed = rel;
       pending = pending ? { ...pending, removed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, removed };
     }
     if (this.o.fileEnds && kind === OpKind.File) {

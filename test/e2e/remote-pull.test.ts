@@ -127,6 +127,31 @@ describeEngines((e) => {
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
   });
 
+  // The far side's sender removes a source once the client says it is in place (MSG_SUCCESS, before the
+  // last goodbye): every transferred entry, and under --remove-source-files the ones already there too.
+  // arsync removed nothing there and printed "sender removed" for its own staging names (exit 0).
+  it.each([['--remove-source-files'], ['--remove-sent-files']])('%s: the far side\'s sender removes what was placed, as rsync does', async (opt) => {
+    const trees = ['theirs', 'ours'].map((who) => ({ src: path.join(root, `rsf-${who}-src-${e.name}-${opt}`), dst: path.join(root, `rsf-${who}-dst-${e.name}-${opt}`) }));
+    for (const t of trees) {
+      execFileSync('cp', ['-a', `${src}/.`, t.src]);
+      seedDest(t.dst);
+      // Already there and the same: removed under --remove-source-files only.
+      execFileSync('cp', ['-a', path.join(src, 'e'), t.dst]);
+    }
+    const opts = ['-a', opt, '-vv'];
+    const theirs = rsyncClient([...opts, '-e', rsh, `host:${trees[0]!.src}/`, `${trees[0]!.dst}/`]);
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${trees[1]!.src}/`, `${trees[1]!.dst}/`]);
+    expect(ours.code, show(ours)).toBe(theirs.code);
+    const removed = (s: string): string[] => s.split('\n').filter((l) => l.startsWith('sender removed')).sort();
+    expect(removed(ours.stdout), show(ours)).toEqual(removed(theirs.out));
+    expect(removed(ours.stdout).length).toBeGreaterThan(5);
+    const left = (d: string): string[] => execFileSync('find', ['.'], { cwd: d, encoding: 'latin1' }).split('\n').sort();
+    expect(left(trees[1]!.src)).toEqual(left(trees[0]!.src));
+    expect(fs.existsSync(path.join(trees[1]!.src, 'a'))).toBe(false);
+    expect(fs.existsSync(path.join(trees[1]!.src, 'e', 'z'))).toBe(opt === '--remove-sent-files');
+    expect(formatDiffs(compareTrees(trees[0]!.dst, trees[1]!.dst, { mtimeToleranceNs: tolerance, xattrs: false, acls: false }))).toEqual([]);
+  });
+
   it.each(CASES)('pulls like rsync onto an old destination: %j', async (...opts) => {
     seedDest(pair.mine);
     const r = theirs((dst) => [...opts, '-e', rsh, `host:${src}/`, `${dst}/`], true);
