@@ -119,8 +119,7 @@ export class Output {
     if (!this.printing && !this.uptodate) return;
     if (this.itemizing) {
       if (itemize === undefined) return;
-      // rsync's sender prints an itemized line too (only -vvv's trace takes them apart: line-order.ts
-      // gives no sender under -i).
+      // rsync's sender prints an itemized line too, when the generator's buffer brings it (line-order.ts).
       const text = formatLine(this.format!, { ...e, itemize });
       if (this.sender) this.sender(text);
       else this.reporter.item(text);

@@ -4,8 +4,9 @@
 //    generator prints in file-list order, so while a compare's line is unknown, every stdout line after it
 //    waits in a queue behind a reserved place; the place is filled from the outcome, and the queue is
 //    written out up to the next place still open. The work stays parallel: only lines are held.
-//  - -v, -vv: in a local rsync the generator's own lines ("is uptodate", deletions) go to the client at once
-//    as messages, while an entry's -v line is printed by the sender from the index the generator queues in
+//  - -v, -vv, -i: in a local rsync the generator's own lines ("is uptodate", deletions, "cannot delete
+//    non-empty directory", "skipping non-regular file") go to the client at once as messages, while an
+//    entry's -v or -i line is printed by the sender from the index (and item flags) the generator queues in
 //    its data buffer, which it writes out when the buffer fills (64 KiB: some 3,400 files' requests) or the
 //    pass over the list ends (docs/options.md, issue 9). So each such "sender line" takes its place in the
 //    queue like any other line, and is written out when the generator's buffer would have filled (counted
@@ -36,8 +37,8 @@ export interface LineSlot {
 
 export class LineOrder {
   private readonly queue: LineSlot[] = [];
-  /** Sender lines whose turn in the queue came: written when the pass ends (release). */
-  private readonly late: Array<() => void> = [];
+  /** Sender lines whose turn in the queue came: written when the pass ends (release). Strings, not closures: -i holds every line. */
+  private late: string[] = [];
   /** The reporter the run prints through: stdout lines go through the queue while a place is open. */
   readonly reporter: Reporter;
   /** An entry's line printed by rsync's sender (see the head comment); undefined unless -vv's order applies. */
@@ -90,9 +91,9 @@ export class LineOrder {
           const g = generated?.() ?? 0;
           if (g - this.flushedAt > GENERATOR_BUFFER) {
             this.flushedAt = g;
-            this.late.splice(0).forEach((w) => w());
+            this.writeLate();
           }
-          this.late.push(() => inner.item(l));
+          this.late.push(l);
         })
       : undefined;
   }
@@ -192,7 +193,13 @@ export class LineOrder {
   /** The pass over the list is over: the sender lines whose turn came are written out, later ones at their turn. */
   release(): void {
     this.released = true;
-    this.late.splice(0).forEach((w) => w());
+    this.writeLate();
+  }
+
+  private writeLate(): void {
+    const lines = this.late;
+    this.late = [];
+    for (const l of lines) this.inner.item(l);
   }
 
   /** The end of the run: every line still held is written, places never filled left empty. */

@@ -121,14 +121,14 @@ function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection
 export async function transfer(input: TransferInput): Promise<RunTotals> {
   const { config: c, plan, filters, abort } = input;
   // -c's compares settle after later entries are planned: their lines keep rsync's order through a queue
-  // (--progress orders its own lines by file). -v, -vv: the lines rsync's sender prints come when its generator
+  // (--progress orders its own lines by file). -v, -vv, -i: the lines rsync's sender prints come when its generator
   // writes out its requests (its buffer full, or the pass over)
   // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name).
   // --progress, and a local run's --info=progress2, draw their lines file by file through the reporter's
   // queue (progress/file-progress.ts), which keeps every stdout line in its file's place.
   const byFile = c.progressFiles || (c.progress && !c.dryRun && input.reporter.file !== undefined);
   const compares = c.checksum && !c.dryRun && !(byFile && input.reporter.settle);
-  const senderLate = !c.json && c.info.NAME > 0 && !itemizes(c) && !input.wrapSource && !byFile;
+  const senderLate = !c.json && (c.info.NAME > 0 || itemizes(c)) && !input.wrapSource && !byFile;
   // -vvv: rsync's debug trace keeps every line of the pass and writes them out in its own order (trace.ts).
   const trace = traced(c, input) ? new RunTrace(traceLevels(c.debug)!, input.reporter, filters?.hasDirMerge) : undefined;
   if (trace) trace.operands = input.plan.roots.length;
