@@ -117,7 +117,14 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // rsync opens its log as soon as the options are read.
     const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
     const [{ pushRemote }, { PushLog }] = await Promise.all([import('./remote-push.js'), import('./push-log.js')]);
-    const code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2));
+    let code: number;
+    try {
+      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2));
+    } catch (err) {
+      // A local --files-from list that cannot be read, found as the walk starts: rsync's exit 1.
+      if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
+      throw err;
+    }
     return code === Exit.Ok ? code : finish(io, code, log);
   }
   // A pull: fetch into a staging tree, then the local run from it (cli/pull.ts).
@@ -142,7 +149,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // the sources of what it placed (cli/pull.ts); the local run then removes nothing itself.
     let inside: number | undefined;
     const removing = pull.config.removeSourceFiles && !pull.config.dryRun;
-    const r = await pullMod.fetchRemote(
+    const fetched = pullMod.fetchRemote(
       pull,
       process.env,
       io,
@@ -156,6 +163,14 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
           }
         : undefined,
     );
+    let r: Awaited<typeof fetched>;
+    try {
+      r = await fetched;
+    } catch (err) {
+      // A local --files-from list that cannot be read: rsync's exit 1, before the remote shell starts.
+      if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
+      throw err;
+    }
     if (inside !== undefined) {
       if ('staging' in r) removeStaging(r.staging);
       // What the goodbye added (the far side failed to remove a source: its exit code) is said last.

@@ -20,6 +20,7 @@ import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { walkSources, type PushWalk } from '../run/push-source.js';
+import { readFilesFromList } from '../plan/sources.js';
 import { selectEngine } from '../engine/index.js';
 import { remoteXattrs } from '../run/remote-xattrs.js';
 import { filesFromPlace } from './remote-files-from.js';
@@ -295,6 +296,9 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   // the shell is spawned (runClient calls the exchange at once): the far side connects and starts while
   // this thread walks, instead of after it.
   if (walkFirst && cmd.daemon) listLocal();
+  // A list here is read now (and kept for the walk): one that cannot be read is exit 1 before the far
+  // side is started, as rsync's client opens it first.
+  else if (place && !place.remote) readFilesFromList(c);
   let wire = { sent: 0, received: 0 };
   let session: { written: number; received: number } | undefined;
   const outcome = await runClient(

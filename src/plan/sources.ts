@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync, realpathSync, statSync, lstatSync } from 'node:fs';
 import { resolve as resolvePath, sep } from 'node:path';
 import type { Config } from '../model/config.js';
-import { ERRNO, FileSelectError, UsageError, errnoCode, fsError, showPath } from '../util/errors.js';
+import { ERRNO, FileSelectError, UsageError, errnoCode, errnoText, fsError, showPath } from '../util/errors.js';
 import { errnoSuffix } from '../util/strerror.js';
 import { absolutePath, baseName, dirName, hasTrailingSlash } from '../util/names.js';
 import type { SysFailure } from '../model/failure.js';
@@ -208,8 +208,9 @@ export function readFilesFromList(c: Config): Buffer {
     return text;
   } catch (err) {
     if (err instanceof UsageError) throw err;
+    // rsync's words: the system's text for the errno alone.
     const e = err as NodeJS.ErrnoException;
-    throw new UsageError(`failed to open files-from file ${c.filesFrom}: ${e.message}`);
+    throw new UsageError(`failed to open files-from file ${c.filesFrom}: ${e.errno !== undefined ? errnoText(Math.abs(e.errno)) : e.message}`);
   }
 }
 

@@ -168,6 +168,26 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(oursDir, 'dir/sub/deeper/x'), 'utf8')).toBe('dir/sub/deeper/x\n');
   });
 
+  // A list here that cannot be read: rsync's client says so and exits 1 before it starts the remote shell.
+  // arsync's push had started it (its walk overlaps the far side's start) and its pull threw an internal
+  // error (exit 11); the message carried Node's wording.
+  it('a local list that cannot be read: exit 1 and rsync\'s message, the remote shell never started (push and pull)', async () => {
+    const log = path.join(root, `rsh-log-${n}`);
+    const logged = fakeRsh(root, { log, name: `rsh-logged-${n}` });
+    const missing = path.join(root, 'no-such-list');
+    for (const args of [['-a', `--files-from=${missing}`, '-e', logged, `${src}/`, `host:${oursDir}/`], ['-a', `--files-from=${missing}`, '-e', logged, `host:${src}/`, `${oursDir}/`]]) {
+      const theirs = rsyncClient(args);
+      const ours = await arsync([`--engine=${e.name}`, ...args]);
+      expect(ours.code).toBe(1);
+      expect(theirs.code).toBe(1);
+      expect(ours.err).toBe(`arsync: failed to open files-from file ${missing}: No such file or directory\narsync error: syntax or usage error (code 1)\n`);
+      expect(theirs.err.split('\n')[0]).toBe(`rsync: failed to open files-from file ${missing}: No such file or directory`);
+      expect(fs.existsSync(oursDir)).toBe(false);
+    }
+    // Neither client ran the remote shell.
+    expect(fs.existsSync(log)).toBe(false);
+  });
+
   it('a push with --delete deletes only in the directories the list sent with their contents, as rsync', async () => {
     for (const d of [theirsDir, oursDir]) {
       for (const extra of ['dir/sub2/gone', 'dir/sub/kept', 'dir/kept too', 'gone top']) {
