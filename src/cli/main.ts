@@ -94,7 +94,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     if (err instanceof OptionError) {
       return fail(err.message, err.exitCode);
     }
-    if (err instanceof UsageError) return fail(err.message, Exit.Usage);
+    if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
     throw err;
   }
   if (parsed.kind === 'print') {

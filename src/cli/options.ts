@@ -187,10 +187,10 @@ function settleOperands(built: Program, o: Record<string, unknown>, args: string
   });
   // rsync 3.5: an empty source or destination is an error (only its --old-args reads an empty
   // destination as the current directory; a script that meant "." must say so).
-  if (operandBytes.slice(0, -1).some((b) => b.length === 0)) throw new UsageError('Empty source arg specified.');
+  if (operandBytes.slice(0, -1).some((b) => b.length === 0)) throw new UsageError('Empty source arg specified.', true);
   if (operandBytes[operandBytes.length - 1]!.length === 0) {
     // rsync's dot_dir_or_error(): --old-args keeps the old reading of an empty destination.
-    if (!noEffect.oldArgs) throw new UsageError('Empty destination arg specified (use "." or see --old-args).');
+    if (!noEffect.oldArgs) throw new UsageError('Empty destination arg specified (use "." or see --old-args).', true);
     operandBytes[operandBytes.length - 1] = Buffer.from('.');
   }
   // `arsync src/ host:dst/`: a push (src/cli/remote-push.ts); `host:src dst`: a pull (cli/pull-operand.ts);
