@@ -14,8 +14,9 @@ export class OptionError extends UsageError {
   constructor(
     message: string,
     readonly exitCode: number,
+    bare = false,
   ) {
-    super(message);
+    super(message, bare);
   }
 }
 
@@ -251,7 +252,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxB
       const comma = checksumChoice.indexOf(',');
       const names = comma < 0 ? [checksumChoice] : [checksumChoice.slice(0, comma), checksumChoice.slice(comma + 1)];
       for (const n of names) {
-        if (!knownName(CHECKSUM_NAMES, n)) throw new OptionError(`unknown checksum name: ${n} (--checksum-choice)`, Exit.Unsupported);
+        if (!knownName(CHECKSUM_NAMES, n)) throw new OptionError(`unknown checksum name: ${n}`, Exit.Unsupported, true);
       }
       choice = [names[0]!.toLowerCase(), names[names.length - 1]!.toLowerCase()];
     }

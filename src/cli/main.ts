@@ -92,7 +92,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     parsed = parseArgs(argv, true);
   } catch (err) {
     if (err instanceof OptionError) {
-      return fail(err.message, err.exitCode);
+      return fail(err.message, err.exitCode, err.bare);
     }
     if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
     throw err;
@@ -238,7 +238,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   let charsets: NameCharsets | undefined;
   if (c.iconv) {
     const opened = NameCharsets.open(c.iconv);
-    if (!(opened instanceof NameCharsets)) return fail(opened.message, opened.unsupported ? Exit.Unsupported : Exit.Usage);
+    // (rsync's iconv_open failure is one of its rprintf lines: printed without the program's name.)
+    if (!(opened instanceof NameCharsets)) return fail(opened.message, opened.unsupported ? Exit.Unsupported : Exit.Usage, opened.unsupported);
     charsets = opened;
     // --debug=ICONV (on at -vv): each side names its charset; rsync's receiver says it before its output
     // is multiplexed, so on stderr.
@@ -312,7 +313,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   const tempDir = checkTempDir(c, resolved.plan.destRoot);
   if (!tempDir.ok) {
     if (tempDir.untrusted) io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\n`);
-    return fail(tempDir.message, tempDir.code);
+    return fail(tempDir.message, tempDir.code, tempDir.bare);
   }
   const partialOutside = partialDirConfinement(c);
   if (partialOutside) return fail(partialOutside, Exit.FileIO);

@@ -242,12 +242,14 @@ function configFrom(built: Program, o: Record<string, unknown>, filters: FilterI
     throw new UsageError('You may not combine multiple --delete-WHEN options.');
   }
   const deleteMode = o['deleteBefore'] ? 'before' : o['deleteAfter'] ? 'after' : duringKind ?? (o['delete'] || o['deleteExcluded'] ? 'during' : 'none');
-  let chmod: ChmodRule[];
-  try {
-    chmod = (o['chmod'] as string[]).flatMap((c) => parseChmod(c));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  // rsync's words name the whole --chmod argument (options.c), whichever of its rules is wrong.
+  const chmod: ChmodRule[] = (o['chmod'] as string[]).flatMap((c) => {
+    try {
+      return parseChmod(c);
+    } catch {
+      throw new UsageError(`Invalid argument passed to --chmod (${c})`);
+    }
+  });
   const outFormat = o['outFormat'] as string | undefined;
   const backupDir = o['backupDir'] as string | undefined;
   if (backupDir !== undefined) checkBackupDirLength(backupDir);

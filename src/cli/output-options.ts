@@ -88,7 +88,8 @@ export function addOutputOptions(p: Command): {
           return;
         }
       } catch (err) {
-        throw new UsageError((err as Error).message);
+        // "Unknown --info item: ..." is one of rsync's rprintf lines, printed without its name.
+        throw new UsageError((err as Error).message, true);
       }
     }
   };

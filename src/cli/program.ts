@@ -32,7 +32,7 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 /** rsync's size syntax: 100, 1.5K, 10M, 2G (powers of 1024), 10KB/10MB (powers of 1000), with +1/-1. */
 export function parseSize(name: string, v: string): number {
   const m = /^(\d+(?:\.\d+)?)([kmgtp]?)(i?b)?([+-]1)?$/i.exec(v);
-  if (!m) throw new UsageError(`${name}: invalid size "${v}"`);
+  if (!m) throw new UsageError(`${name}=${v} is invalid`);
   const unit = m[2]!.toLowerCase();
   const base = m[3] && m[3].toLowerCase() === 'b' ? 1000 : 1024;
   const pow = unit ? 'kmgtp'.indexOf(unit) + 1 : 0;
@@ -45,7 +45,7 @@ export function parseSize(name: string, v: string): number {
 
 function nonNegativeInt(name: string) {
   return (v: string): number => {
-    if (!/^-?\d+$/.test(v)) throw new UsageError(`${name} takes a whole number, not "${v}"`);
+    if (!/^-?\d+$/.test(v)) throw new UsageError(`${name}=${v}: invalid numeric value`);
     // rsync reads these into a C int.
     const n = Number(v);
     if (n > 2 ** 31 - 1 || n < -(2 ** 31)) throw new UsageError(`${name}=${v}: number too large or too small`);

@@ -6,12 +6,13 @@ import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from '../model/config.js';
 import { ELOOP_TEXT, resolveOperatorPath } from '../plan/operator-path.js';
-import { Exit, showPath } from '../util/errors.js';
+import { Exit, errnoText, showPath } from '../util/errors.js';
 
 export type TempDirCheck =
   /** `path`: absolute, holding no symlink (the engines open it following none); undefined without -T. */
   | { ok: true; path: Buffer | undefined }
-  | { ok: false; message: string; code: number; untrusted: boolean };
+  /** `bare`: rsync prints the line without its name (its rprintf lines). */
+  | { ok: false; message: string; code: number; untrusted: boolean; bare?: boolean };
 
 export function checkTempDir(c: Config, destRoot: Buffer): TempDirCheck {
   if (c.tempDir === undefined) return { ok: true, path: undefined };
@@ -26,9 +27,10 @@ export function checkTempDir(c: Config, destRoot: Buffer): TempDirCheck {
     isDir = statSync(r.path).isDirectory();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') return { ok: false, message: `The temp-dir does not exist: ${given}`, code: Exit.Usage, untrusted: false };
-    return { ok: false, message: `Failed to stat temp-dir ${given}: ${err.message}`, code: Exit.FileIO, untrusted: false };
+    if (err.code === 'ENOENT') return { ok: false, message: `The temp-dir does not exist: ${given}`, code: Exit.Usage, untrusted: false, bare: true };
+    const why = err.errno !== undefined ? errnoText(Math.abs(err.errno)) : err.message;
+    return { ok: false, message: `Failed to stat temp-dir ${given}: ${why}`, code: Exit.FileIO, untrusted: false, bare: true };
   }
-  if (!isDir) return { ok: false, message: `The temp-dir is not a directory: ${given}`, code: Exit.Usage, untrusted: false };
+  if (!isDir) return { ok: false, message: `The temp-dir is not a directory: ${given}`, code: Exit.Usage, untrusted: false, bare: true };
   return { ok: true, path: r.path };
 }

@@ -25,7 +25,7 @@ export function parseIdMap(map: string, users: boolean): IdMapRule[] {
   for (let i = items.length - 1; i >= 0; i--) {
     const item = items[i]!;
     const colon = item.indexOf(':');
-    if (colon < 0) throw new UsageError(`No colon found in --${which}map: ${item}`);
+    if (colon < 0) throw new UsageError(`No colon found in --${which}map: ${item}`, true);
     const from = item.slice(0, colon);
     const to = item.slice(colon + 1);
     if (to === '') throw new UsageError(`No name found after colon --${which}map: ${item}`);

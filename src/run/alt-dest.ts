@@ -90,7 +90,7 @@ export class AltDests {
    * not used at all (rsync refuses every lookup in it, so the files are transferred normally), and
    * the refusal is reported.
    */
-  resolve(c: Config, destRoot: Buffer, report: (message: string) => void): void {
+  resolve(c: Config, destRoot: Buffer, report: (message: string, bare?: boolean) => void): void {
     const given: { kind: AltKind; arg: string }[] = [
       ...c.compareDest.map((arg) => ({ kind: 'compare' as const, arg })),
       ...c.copyDest.map((arg) => ({ kind: 'copy' as const, arg })),
@@ -115,7 +115,8 @@ export class AltDests {
         report(`--${kind}-dest arg not used: ${showPath(path)}`);
         continue;
       }
-      if (!at.exists || isFailure(this.engine.lstat(at.path))) report(`--${kind}-dest arg does not exist: ${showPath(path)}`);
+      // rsync's warning is an rprintf line: no program name.
+      if (!at.exists || isFailure(this.engine.lstat(at.path))) report(`--${kind}-dest arg does not exist: ${showPath(path)}`, true);
       const shown = raw[0] === 0x2f ? arg : `${resolvePath(destRoot.toString('latin1'))}/${arg}`;
       this.dirs.push({ kind, shown, dir: at.path, real: new Map([['', true]]), ...(outside ? { outside } : {}) });
     }

@@ -189,7 +189,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     reporter.print(`${isFailure(there) ? '(new) ' : ''}backup_dir is ${c.backupDir}`);
   }
   trace?.generatorStarts();
-  alt.resolve(c, plan.destRoot, (m) => reporter.error(m));
+  alt.resolve(c, plan.destRoot, (m, bare) => (bare ? reporter.warn(m) : reporter.error(m)));
   // A destination that is still missing was not made: nothing in the run writes there (all of its
   // operands were skipped or missing, or it is a dry run).
   const ctx = destRootExists(engine, plan) ? openContext(spec.engineOptions) : undefined;
@@ -230,7 +230,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // A --protocol before 31: the receiver's list has whole-second mtimes, which it compares and sets.
   const times = { modifyWindow: c.modifyWindow, sendsAnyway: c.checksum || c.ignoreTimes };
   const local = wholeSecondList(c.protocol) ? new MappedSource(wrapped, (st, d) => listStat(st, d, times)) : wrapped;
-  const ids = idMappers(c, spec.check.isRoot, (m) => reporter.error(m));
+  const ids = idMappers(c, spec.check.isRoot, (m) => reporter.warn(m));
   const output = new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender, input.observe);
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
