@@ -52,6 +52,8 @@ export class LineOrder {
   /** The place of the sender's list-time lines (holds.listing), open until the pass ends. */
   private readonly listSlot: LineSlot | undefined;
   private readonly inner: Reporter;
+  /** The bytes rsync's generator has queued for its sender so far. */
+  private readonly generatedNow: () => number;
 
   constructor(
     inner: Reporter,
@@ -63,6 +65,7 @@ export class LineOrder {
     private readonly listedCount?: () => number,
   ) {
     this.inner = inner;
+    this.generatedNow = generated ?? ((): number => 0);
     if (holds.listing) {
       this.listSlot = { lines: [], open: true };
       this.queue.push(this.listSlot);
@@ -188,6 +191,13 @@ export class LineOrder {
       this.queue.splice(1, 1);
       this.writing(() => next.lines.forEach((w) => w()));
     }
+  }
+
+  /** rsync's generator writes out its requests (it waits for the next list): the sender lines whose turn came go out. */
+  senderFlush(): void {
+    if (this.released) return;
+    this.flushedAt = this.generatedNow();
+    this.writeLate();
   }
 
   /** The pass over the list is over: the sender lines whose turn came are written out, later ones at their turn. */

@@ -107,6 +107,10 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
       const subdirs = await transferDir(rc, dir);
       // The directory's list is whole: rsync's sender counts it at once (--progress's figures).
       rc.lists.close(rc.tally.listedCount(), subdirs.length);
+      // Incremental recursion: rsync's generator, done with the first list, waits for the next one and
+      // writes out its requests meanwhile: the sender prints the first list's lines before anything the
+      // generator says about the next directories (their deletions).
+      if (dir === frame && rc.c.incRecursive) rc.order?.senderFlush();
       return subdirs;
     },
     rc,

@@ -107,6 +107,16 @@ describeEngines((e) => {
     }
   });
 
+  // With incremental recursion rsync's generator, done with the top-level list, waits for the next one
+  // and writes out its requests: the sender prints the top level's names before the generator's
+  // deletions in the subdirectories (rsync did so in every run here; arsync printed the deletion first).
+  it('-v --delete: the top level\'s names come before the deletions in its subdirectories', async () => {
+    const r = await differential({ engine, setup: extraneousSetup, args: ['-av', '--delete', 'src/', 'dst/'], noItemize: true });
+    const l = lines(r.arsync.stdout);
+    expect(l.indexOf('top'), r.arsync.stdout).toBeGreaterThan(0);
+    expect(l.indexOf('top'), r.arsync.stdout).toBeLessThan(l.indexOf('deleting a/old'));
+  });
+
   it('a re-sync walks new directories among the changed ones, in the list\'s order (was: new ones first)', async () => {
     for (const args of [['-a', 'src/', 'dst/'], ['-a', '--no-i-r', 'src/', 'dst/']]) {
       const r = await differential({ engine, setup: partlyThereSetup, args });
