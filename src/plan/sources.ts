@@ -245,8 +245,12 @@ export function filesFromOperands(base: Buffer, text: Buffer, how: ListReading, 
   return out;
 }
 
+/** The directories a "./name" line makes the sender send: only under -R (rsync's implied_dot_dir; with
+ *  --no-relative a listed name is a file operand of its own, "./" only its directory part). */
+const listDotDirs = (c: Config, dotDirs: Buffer[]): Buffer[] => (c.relative ? dotDirs : []);
+
 function readFilesFrom(c: Config, dotDirs: Buffer[]): Buffer[] {
-  return filesFromOperands(stripSlashes(c.sources[0]!), readFilesFromList(c), { nul: c.from0, comments: true }, dotDirs);
+  return filesFromOperands(stripSlashes(c.sources[0]!), readFilesFromList(c), { nul: c.from0, comments: true }, listDotDirs(c, dotDirs));
 }
 
 /**
@@ -259,7 +263,7 @@ export function senderOperands(c: Config, listed: Buffer | undefined, dotDirs: B
   if (c.filesFrom !== undefined) {
     if (c.sources.length !== 1) throw new UsageError('--files-from takes exactly one source directory');
     const base = stripSlashes(c.sources[0]!);
-    return listed ? filesFromOperands(base, listed, { nul: true, comments: false }, dotDirs) : readFilesFrom(c, dotDirs);
+    return listed ? filesFromOperands(base, listed, { nul: true, comments: false }, listDotDirs(c, dotDirs)) : readFilesFrom(c, dotDirs);
   }
   return c.relative ? c.sources.map((o) => normalizeRelative(o, 0, dotDirs)) : c.sources;
 }
