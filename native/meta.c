@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,12 +206,30 @@ static bool no_xattrs(int e)
 
 static ssize_t x_list(struct xnode n, char *buf, size_t cap)
 {
-  return n.fd >= 0 ? flistxattr(n.fd, buf, cap) : llistxattr(n.path, buf, cap);
+  if (n.fd >= 0)
+    return flistxattr(n.fd, buf, cap);
+  return n.magic ? listxattr(n.path, buf, cap) : llistxattr(n.path, buf, cap);
 }
 
 static ssize_t x_get(struct xnode n, const char *name, void *buf, size_t cap)
 {
-  return n.fd >= 0 ? fgetxattr(n.fd, name, buf, cap) : lgetxattr(n.path, name, buf, cap);
+  if (n.fd >= 0)
+    return fgetxattr(n.fd, name, buf, cap);
+  return n.magic ? getxattr(n.path, name, buf, cap) : lgetxattr(n.path, name, buf, cap);
+}
+
+static int x_set(struct xnode n, const char *name, const void *val, size_t len)
+{
+  if (n.fd >= 0)
+    return fsetxattr(n.fd, name, val, len, 0);
+  return n.magic ? setxattr(n.path, name, val, len, 0) : lsetxattr(n.path, name, val, len, 0);
+}
+
+static int x_remove(struct xnode n, const char *name)
+{
+  if (n.fd >= 0)
+    return fremovexattr(n.fd, name);
+  return n.magic ? removexattr(n.path, name) : lremovexattr(n.path, name);
 }
 
 /* The name list into *buf (grown as needed); length, 0 without xattr support, or -errno. */
@@ -410,7 +429,7 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     if (dv == v && memcmp(dval, val, (size_t)v) == 0)
       continue;
     diff |= cls;
-    if (fix && fsetxattr(dst.fd, name, val, (size_t)v, 0) < 0)
+    if (fix && x_set(dst, name, val, (size_t)v) < 0)
       refused(j, errno, "setxattr", name);
   }
   for (ssize_t i = 0; i < dn; i += (ssize_t)strlen(dnames + i) + 1) {
@@ -424,7 +443,7 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
                               : in_list(c->xnames, n, name) && side_class(c, flags, name, dir, true))
       continue;
     diff |= cls;
-    if (fix && fremovexattr(dst.fd, name) < 0 && errno != ENODATA)
+    if (fix && x_remove(dst, name) < 0 && errno != ENODATA)
       refused(j, errno, "removexattr", name);
   }
 out:
@@ -445,6 +464,17 @@ int meta_xattrs_sync_fd(struct job *j, int srcfd, int dstfd, bool dir)
 int meta_xattrs_diff(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir)
 {
   return xattrs_reconcile(j, flags, src, dst, dir, false);
+}
+
+int meta_xattrs_at(struct job *j, int srcfd, int dirfd, const char *name)
+{
+  if (!(j->c->flags & P_XATTRS) || srcfd < 0)
+    return OP_OK;
+  char spath[64], dpath[NAME_MAX + 64];
+  snprintf(spath, sizeof spath, "/proc/self/fd/%d", srcfd);
+  snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", dirfd, name);
+  struct xnode s = {.fd = -1, .path = spath, .magic = true}, d = {.fd = -1, .path = dpath};
+  return xattrs_reconcile(j, P_XATTRS, s, d, false, true) < 0 ? OP_FAIL : OP_OK;
 }
 
 int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode)

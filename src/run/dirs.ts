@@ -47,7 +47,7 @@ export function dirFrame(
   const verdict = withXattrs(
     rc,
     quickCheck(st, destSt, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false }),
-    'dir', src, rel, st, destSt,
+    src, rel, st, destSt,
   );
   // --fake-super receiving: a directory left as a run without it made it (a set-id or sticky bit on disk,
   // no owner access) gets rsync's form and record when its attributes are set, with no line.

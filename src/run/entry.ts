@@ -260,7 +260,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     }
   }
   // --ignore-existing / --existing / -u decide first, as in rsync.
-  const verdict = withXattrs(rc, quickCheck(st, destSt, rc.spec.check, linkDiffers), kind, src, rel, st, destSt);
+  const verdict = withXattrs(rc, quickCheck(st, destSt, rc.spec.check, linkDiffers), src, rel, st, destSt);
   if (verdict.action === 'skip') {
     skipLine(rc, m, kind, verdict.why, linkDiffers);
     return false;
