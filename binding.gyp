@@ -45,6 +45,7 @@
         "native/md5.c",
         "native/fakesuper.c",
         "native/aclio.c",
+        "native/aclsame.c",
         "native/xattrio.c",
         "native/iconv.c"
       ],

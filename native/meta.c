@@ -3,6 +3,7 @@
  * beneath the root, or by name relative to such a directory with AT_SYMLINK_NOFOLLOW. */
 #include "meta.h"
 
+#include "aclsame.h"
 #include "fakesuper.h"
 
 #include <endian.h>
@@ -374,8 +375,17 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
   return OP_OK;
 }
 
+#define ACL_ACCESS_NAME "system.posix_acl_access"
+
+/* Whether src's access ACL (value sv, or NULL for none) is dst's (dv, or NULL) as rsync compares them. */
+static bool access_acl_same(const char *sv, ssize_t slen, const char *dv, ssize_t dlen)
+{
+  return acl_access_same((const unsigned char *)sv, sv ? (size_t)slen : 0, (const unsigned char *)dv, dv ? (size_t)dlen : 0);
+}
+
 /* Compares (and with dstfd >= 0 for writing, repairs) dst's copied xattrs against src's.
- * Returns the XC_* classes that differed, or -1 with j->err set. */
+ * Returns the XC_* classes that differed (XC_ACL_ACCESS too when the access ACL did), or -1 with
+ * j->err set. The access ACL is compared as rsync does (aclsame.h), not byte for byte. */
 static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir, bool fix)
 {
   struct ctx *c = j->c;
@@ -426,9 +436,10 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
       rc = job_fail(j, (int)-dv, "getxattr", W_DST);
       goto out;
     }
-    if (dv == v && memcmp(dval, val, (size_t)v) == 0)
+    bool access = !fake && cls == XC_ACL && strcmp(name, ACL_ACCESS_NAME) == 0;
+    if (access ? access_acl_same(val, v, dv >= 0 ? dval : NULL, dv) : dv == v && memcmp(dval, val, (size_t)v) == 0)
       continue;
-    diff |= cls;
+    diff |= cls | (access ? XC_ACL_ACCESS : 0);
     if (fix && x_set(dst, name, val, (size_t)v) < 0)
       refused(j, errno, "setxattr", name);
   }
@@ -442,7 +453,14 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     if (fake && cls == XC_ACL ? (strcmp(name, "user.rsync.%aacl") == 0 ? made_access : made_default)
                               : in_list(c->xnames, n, name) && side_class(c, flags, name, dir, true))
       continue;
-    diff |= cls;
+    /* An access ACL the source lacks: the same to rsync when it says no more than the mode. */
+    bool access = !fake && cls == XC_ACL && strcmp(name, ACL_ACCESS_NAME) == 0;
+    if (access) {
+      ssize_t dv = get_one(dst, name, &dval, &dvcap);
+      if (dv == -ENODATA || (dv >= 0 && access_acl_same(NULL, 0, dval, dv)))
+        continue;
+    }
+    diff |= cls | (access ? XC_ACL_ACCESS : 0);
     if (fix && x_remove(dst, name) < 0 && errno != ENODATA)
       refused(j, errno, "removexattr", name);
   }

@@ -38,6 +38,13 @@ export interface Changes {
   xattr: boolean;
   /** -U: the access time differs (rsync's "u"; never for directories and symlinks). */
   atime?: boolean;
+  /** -A with -c: `perms` as rsync itemizes it if the compare finds the data current (run/xattrs.ts). */
+  permsIfCurrent?: boolean;
+}
+
+/** A -c compare's changes once it found the data current. */
+export function currentChanges(c: Changes): Changes {
+  return c.permsIfCurrent === undefined ? c : { ...c, perms: c.permsIfCurrent };
 }
 
 export type Verdict =

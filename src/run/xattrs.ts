@@ -1,7 +1,7 @@
 // -X/-A: xattrs and ACLs are part of the attributes compared (rsync's 'x' and 'a'). The engine reads
 // both sides; an entry that only differs there becomes an attribute update.
 
-import { S_IFMT, type Stat } from '../model/stat.js';
+import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
 import type { Changes } from '../plan/quickcheck.js';
 import type { RunContext } from './context.js';
 import { NO_CHANGES } from './lines.js';
@@ -15,5 +15,24 @@ export function withXattrs(rc: RunContext, v: Verdict, src: Buffer, rel: Buffer,
   if (!diff) return v;
   const changes: Changes = { ...('changes' in v ? v.changes : NO_CHANGES), xattr: (diff & 1) !== 0, acl: (diff & 2) !== 0 };
   if (changes.xattr) rc.tally.totals.xattrsChanged = (rc.tally.totals.xattrsChanged ?? 0) + 1;
+  if (changes.perms && (diff & ACL_ACCESS) !== 0 && (st.mode & S_IFMT) === S_IFREG && !rc.c.dryRun) {
+    // Known current now, or once -c's compare finds it so (the 'p' of a file sent is the modes').
+    if (v.action === 'none' || v.action === 'attrs') changes.perms = permsAfterAcl(st.mode, destSt.mode);
+    else if (v.action === 'compare') changes.permsIfCurrent = permsAfterAcl(st.mode, destSt.mode);
+  }
   return v.action === 'none' ? { action: 'attrs', changes } : { ...v, changes };
+}
+
+/** xattrDiff's bit for "the access ACL differed" (native/meta.h XC_ACL_ACCESS). */
+const ACL_ACCESS = 4;
+
+/**
+ * rsync's 'p' for a regular file whose data is current and whose access ACL changes: its receiver sets
+ * the attributes before it itemizes them (set_file_attrs, then itemize), and writing the ACL brings the
+ * permission bits with it (change_sacl_perms), so 'p' is left for the bits an ACL cannot carry (set-id,
+ * sticky). A directory is itemized before its attributes are set, and -n sets nothing: their 'p' stays
+ * as the modes say.
+ */
+export function permsAfterAcl(srcMode: number, dstMode: number): boolean {
+  return (srcMode & 0o7000) !== (dstMode & 0o7000);
 }
