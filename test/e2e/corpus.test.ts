@@ -55,6 +55,7 @@ function rich(r: string): void {
   execFileSync('mkfifo', [path.join(r, 'src/fifo')]);
   put(r, 'src/a/.rsync-filter', '- *.bin\n');
   put(r, 'src/core', 'a core file\n');
+  put(r, 'src/edited', 'edited\n');
   // xattrs and ACLs for -X and -A (session 28): a user.* xattr on a file and a dir, an access ACL on a
   // file, a default ACL on a directory.
   execFileSync('setfattr', ['-n', 'user.k', '-v', 'v1', path.join(r, 'src/small.txt')]);
@@ -147,7 +148,11 @@ function drifted(r: string): void {
   fs.writeFileSync(d('a/b/c/deep.txt'), 'deeper\n');
   touchNs([[d('small.txt'), '1670000000.1'], [d('mid.bin'), '1670000001.2'], [d('extra.txt'), '1670000002.3'], [d('x-excluded'), '1670000003.4']]);
   touchNs([[d('core'), '1800000000.5'], [d('with space'), '1800000001.5'], [d('turns/link-here'), '1800000002.5'], [d('chr'), '1670000005.5']]);
-  touchNs([[d('a/b/c/deep.txt'), mtimeOf(path.join(r, 'src/a/b/c/deep.txt'))], [d('a/b/c'), '1650000000.5'], [path.join(r, 'dst'), '1670000004.5']]);
+  // Newer than its source only within the same second, and of another size: -u counts whole seconds, so
+  // it is sent.
+  fs.writeFileSync(d('edited'), 'edited again\n');
+  const edited = `${mtimeOf(path.join(r, 'src/edited')).split('.')[0]}.999999999`;
+  touchNs([[d('a/b/c/deep.txt'), mtimeOf(path.join(r, 'src/a/b/c/deep.txt'))], [d('a/b/c'), '1650000000.5'], [d('edited'), edited], [path.join(r, 'dst'), '1670000004.5']]);
   fs.mkdirSync(path.join(r, 'bak'));
   fs.mkdirSync(path.join(r, 'tmp'));
 }
