@@ -45,7 +45,7 @@
         "native/md5.c",
         "native/fakesuper.c",
         "native/aclio.c",
-        "native/aclsame.c",
+        "native/aclmode.c",
         "native/xattrio.c",
         "native/iconv.c"
       ],

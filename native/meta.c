@@ -3,7 +3,7 @@
  * beneath the root, or by name relative to such a directory with AT_SYMLINK_NOFOLLOW. */
 #include "meta.h"
 
-#include "aclsame.h"
+#include "aclmode.h"
 #include "fakesuper.h"
 
 #include <endian.h>
@@ -343,6 +343,33 @@ static void refused(struct job *j, int no, const char *sys, const char *name)
   j->refused++;
 }
 
+#define ACL_ACCESS_NAME "system.posix_acl_access"
+
+/* A holder's mode; 0 when it cannot be read. */
+static mode_t node_mode(struct xnode n)
+{
+  struct stat st;
+  int r = n.fd >= 0 ? fstat(n.fd, &st) : n.magic ? stat(n.path, &st) : lstat(n.path, &st);
+  return r == 0 ? st.st_mode : 0;
+}
+
+/* The source's access ACL value (in c->xval, which it may change) as it is written to dst: fitted to the
+ * mode dst has by now (set before the xattrs: --chmod, -p off, -E), as rsync's receiver writes it. The
+ * mode rsync's sender stripped it against is the one it lists: with -p the one dst now has (--chmod
+ * applied), else the source's. */
+static void fit_access_acl(const struct ctx *c, char *val, ssize_t len, struct xnode src, struct xnode dst)
+{
+  mode_t sm = node_mode(src), dm = node_mode(dst);
+  if (sm && dm)
+    acl_access_fit((unsigned char *)val, (size_t)len, (c->flags & P_PERMS) ? dm : sm, dm);
+}
+
+/* Whether src's access ACL (value sv, or NULL for none) is dst's (dv, or NULL) as rsync compares them. */
+static bool access_acl_same(const char *sv, ssize_t slen, const char *dv, ssize_t dlen)
+{
+  return acl_access_same((const unsigned char *)sv, sv ? (size_t)slen : 0, (const unsigned char *)dv, dv ? (size_t)dlen : 0);
+}
+
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
 {
   struct ctx *c = j->c;
@@ -368,6 +395,8 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
     const char *val = c->xval;
     if (cls == XC_ACL && (c->flags & P_FAKE_SUPER) && (!conv || !dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX)))
       continue;
+    if (cls == XC_ACL && !(c->flags & P_FAKE_SUPER) && strcmp(name, ACL_ACCESS_NAME) == 0)
+      fit_access_acl(c, c->xval, v, src, (struct xnode){.fd = dstfd});
     if (fsetxattr(dstfd, name, val, (size_t)v, 0) < 0)
       refused(j, errno, "setxattr", name);
   }
@@ -375,17 +404,9 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
   return OP_OK;
 }
 
-#define ACL_ACCESS_NAME "system.posix_acl_access"
-
-/* Whether src's access ACL (value sv, or NULL for none) is dst's (dv, or NULL) as rsync compares them. */
-static bool access_acl_same(const char *sv, ssize_t slen, const char *dv, ssize_t dlen)
-{
-  return acl_access_same((const unsigned char *)sv, sv ? (size_t)slen : 0, (const unsigned char *)dv, dv ? (size_t)dlen : 0);
-}
-
 /* Compares (and with dstfd >= 0 for writing, repairs) dst's copied xattrs against src's.
  * Returns the XC_* classes that differed (XC_ACL_ACCESS too when the access ACL did), or -1 with
- * j->err set. The access ACL is compared as rsync does (aclsame.h), not byte for byte. */
+ * j->err set. The access ACL is compared as rsync does (aclmode.h), not byte for byte. */
 static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir, bool fix)
 {
   struct ctx *c = j->c;
@@ -440,6 +461,8 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     if (access ? access_acl_same(val, v, dv >= 0 ? dval : NULL, dv) : dv == v && memcmp(dval, val, (size_t)v) == 0)
       continue;
     diff |= cls | (access ? XC_ACL_ACCESS : 0);
+    if (fix && access)
+      fit_access_acl(c, c->xval, v, src, dst);
     if (fix && x_set(dst, name, val, (size_t)v) < 0)
       refused(j, errno, "setxattr", name);
   }

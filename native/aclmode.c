@@ -1,7 +1,8 @@
-/* rsync's equality of two access ACLs (aclsame.h). rsync's sender leaves out what the mode says and its
- * receiver compares the rest with the destination's whole ACL (rsync_acl_equal_enough), which comes
- * down to the mask's presence, the group's entry beside a mask and the named entries. */
-#include "aclsame.h"
+/* Access ACLs beside the mode (aclmode.h). rsync's sender leaves out what the mode says and its receiver
+ * compares the rest with the destination's whole ACL (rsync_acl_equal_enough), which comes down to the
+ * mask's presence, the group's entry beside a mask and the named entries; the value it writes takes the
+ * mode's bits where the mode stands for an entry (change_sacl_perms). */
+#include "aclmode.h"
 
 #include <endian.h>
 #include <stdint.h>
@@ -81,6 +82,32 @@ bool acl_access_same(const unsigned char *a, size_t alen, const unsigned char *b
     const unsigned char *p = next_named(a, alen, &i), *q = next_named(b, blen, &k);
     if (!p || !q || le16_at(p) != le16_at(q) || (le16_at(p + 2) & 7) != (le16_at(q + 2) & 7) || memcmp(p + 4, q + 4, 4) != 0)
       return false;
+  }
+  return true;
+}
+
+static void put_perm(unsigned char *e, int perm)
+{
+  uint16_t v = htole16((uint16_t)perm);
+  memcpy(e + 2, &v, 2);
+}
+
+bool acl_access_fit(unsigned char *v, size_t len, mode_t listed, mode_t mode)
+{
+  struct shape s;
+  if (!v || !shape_of(v, len, &s))
+    return false;
+  /* rsync's sender sends no group entry when the mode says it (no mask, or one equal to the mode's
+   * group bits); its receiver then takes the new mode's bits for it. */
+  bool group_from_mode = !s.mask || s.group == (int)((listed >> 3) & 7);
+  for (size_t i = HEADER; i < len; i += ENTRY) {
+    uint16_t tag = le16_at(v + i);
+    if (tag == TAG_USER_OBJ)
+      put_perm(v + i, (int)((mode >> 6) & 7));
+    else if (tag == TAG_MASK || (tag == TAG_GROUP_OBJ && group_from_mode))
+      put_perm(v + i, (int)((mode >> 3) & 7));
+    else if (tag == TAG_OTHER)
+      put_perm(v + i, (int)(mode & 7));
   }
   return true;
 }
