@@ -300,6 +300,10 @@ const SETS: string[][] = [
   ['-aAX'],
   ['-aXX'],
   ['-rlt', '--devices'],
+  ['-aX', '--link-dest=../prev'],
+  ['-aAX', '--copy-dest=../prev'],
+  ['-aA', '--chmod=F600'],
+  ['-aA', '--no-perms'],
   // (-P: its progress lines carry rates, which are the run's timing; test/e2e/progress.test.ts.)
 ];
 
