@@ -226,7 +226,8 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     // rsync's sender lists it (--stats' "Number of files"), once.
     if (!listedOnly.get(rc)?.has(key)) rc.tally.addListed({ dir: 1 }, 0);
     const dest = rc.dest.stat(rel);
-    const verdict = quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck);
+    // Its xattrs and ACLs too (-X/-A): rsync's generator treats it as any directory in its list.
+    const verdict = withXattrs(rc, quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck), src, rel, st, dest);
     if (verdict.action === 'skip') continue;
     if (verdict.action === 'create') rc.tally.totals.created.dir++;
     // rsync's generator itemizes it to its sender, as any directory it makes or touches.
