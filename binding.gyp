@@ -46,6 +46,7 @@
         "native/md5.c",
         "native/fakesuper.c",
         "native/aclio.c",
+        "native/aclmode.c",
         "native/xattrio.c",
         "native/iconv.c"
       ],

@@ -3,11 +3,13 @@
  * beneath the root, or by name relative to such a directory with AT_SYMLINK_NOFOLLOW. */
 #include "meta.h"
 
+#include "aclmode.h"
 #include "fakesuper.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,12 +207,30 @@ static bool no_xattrs(int e)
 
 static ssize_t x_list(struct xnode n, char *buf, size_t cap)
 {
-  return n.fd >= 0 ? flistxattr(n.fd, buf, cap) : llistxattr(n.path, buf, cap);
+  if (n.fd >= 0)
+    return flistxattr(n.fd, buf, cap);
+  return n.magic ? listxattr(n.path, buf, cap) : llistxattr(n.path, buf, cap);
 }
 
 static ssize_t x_get(struct xnode n, const char *name, void *buf, size_t cap)
 {
-  return n.fd >= 0 ? fgetxattr(n.fd, name, buf, cap) : lgetxattr(n.path, name, buf, cap);
+  if (n.fd >= 0)
+    return fgetxattr(n.fd, name, buf, cap);
+  return n.magic ? getxattr(n.path, name, buf, cap) : lgetxattr(n.path, name, buf, cap);
+}
+
+static int x_set(struct xnode n, const char *name, const void *val, size_t len)
+{
+  if (n.fd >= 0)
+    return fsetxattr(n.fd, name, val, len, 0);
+  return n.magic ? setxattr(n.path, name, val, len, 0) : lsetxattr(n.path, name, val, len, 0);
+}
+
+static int x_remove(struct xnode n, const char *name)
+{
+  if (n.fd >= 0)
+    return fremovexattr(n.fd, name);
+  return n.magic ? removexattr(n.path, name) : lremovexattr(n.path, name);
 }
 
 /* The name list into *buf (grown as needed); length, 0 without xattr support, or -errno. */
@@ -323,6 +343,33 @@ static void refused(struct job *j, int no, const char *sys, const char *name)
   j->refused++;
 }
 
+#define ACL_ACCESS_NAME "system.posix_acl_access"
+
+/* A holder's mode; 0 when it cannot be read. */
+static mode_t node_mode(struct xnode n)
+{
+  struct stat st;
+  int r = n.fd >= 0 ? fstat(n.fd, &st) : n.magic ? stat(n.path, &st) : lstat(n.path, &st);
+  return r == 0 ? st.st_mode : 0;
+}
+
+/* The source's access ACL value (in c->xval, which it may change) as it is written to dst: fitted to the
+ * mode dst has by now (set before the xattrs: --chmod, -p off, -E), as rsync's receiver writes it. The
+ * mode rsync's sender stripped it against is the one it lists: with -p the one dst now has (--chmod
+ * applied), else the source's. */
+static void fit_access_acl(const struct ctx *c, char *val, ssize_t len, struct xnode src, struct xnode dst)
+{
+  mode_t sm = node_mode(src), dm = node_mode(dst);
+  if (sm && dm)
+    acl_access_fit((unsigned char *)val, (size_t)len, (c->flags & P_PERMS) ? dm : sm, dm);
+}
+
+/* Whether src's access ACL (value sv, or NULL for none) is dst's (dv, or NULL) as rsync compares them. */
+static bool access_acl_same(const char *sv, ssize_t slen, const char *dv, ssize_t dlen)
+{
+  return acl_access_same((const unsigned char *)sv, sv ? (size_t)slen : 0, (const unsigned char *)dv, dv ? (size_t)dlen : 0);
+}
+
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
 {
   struct ctx *c = j->c;
@@ -348,6 +395,8 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
     const char *val = c->xval;
     if (cls == XC_ACL && (c->flags & P_FAKE_SUPER) && (!conv || !dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX)))
       continue;
+    if (cls == XC_ACL && !(c->flags & P_FAKE_SUPER) && strcmp(name, ACL_ACCESS_NAME) == 0)
+      fit_access_acl(c, c->xval, v, src, (struct xnode){.fd = dstfd});
     if (fsetxattr(dstfd, name, val, (size_t)v, 0) < 0)
       refused(j, errno, "setxattr", name);
   }
@@ -356,7 +405,8 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
 }
 
 /* Compares (and with dstfd >= 0 for writing, repairs) dst's copied xattrs against src's.
- * Returns the XC_* classes that differed, or -1 with j->err set. */
+ * Returns the XC_* classes that differed (XC_ACL_ACCESS too when the access ACL did), or -1 with
+ * j->err set. The access ACL is compared as rsync does (aclmode.h), not byte for byte. */
 static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir, bool fix)
 {
   struct ctx *c = j->c;
@@ -407,10 +457,13 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
       rc = job_fail(j, (int)-dv, "getxattr", W_DST);
       goto out;
     }
-    if (dv == v && memcmp(dval, val, (size_t)v) == 0)
+    bool access = !fake && cls == XC_ACL && strcmp(name, ACL_ACCESS_NAME) == 0;
+    if (access ? access_acl_same(val, v, dv >= 0 ? dval : NULL, dv) : dv == v && memcmp(dval, val, (size_t)v) == 0)
       continue;
-    diff |= cls;
-    if (fix && fsetxattr(dst.fd, name, val, (size_t)v, 0) < 0)
+    diff |= cls | (access ? XC_ACL_ACCESS : 0);
+    if (fix && access)
+      fit_access_acl(c, c->xval, v, src, dst);
+    if (fix && x_set(dst, name, val, (size_t)v) < 0)
       refused(j, errno, "setxattr", name);
   }
   for (ssize_t i = 0; i < dn; i += (ssize_t)strlen(dnames + i) + 1) {
@@ -423,8 +476,15 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     if (fake && cls == XC_ACL ? (strcmp(name, "user.rsync.%aacl") == 0 ? made_access : made_default)
                               : in_list(c->xnames, n, name) && side_class(c, flags, name, dir, true))
       continue;
-    diff |= cls;
-    if (fix && fremovexattr(dst.fd, name) < 0 && errno != ENODATA)
+    /* An access ACL the source lacks: the same to rsync when it says no more than the mode. */
+    bool access = !fake && cls == XC_ACL && strcmp(name, ACL_ACCESS_NAME) == 0;
+    if (access) {
+      ssize_t dv = get_one(dst, name, &dval, &dvcap);
+      if (dv == -ENODATA || (dv >= 0 && access_acl_same(NULL, 0, dval, dv)))
+        continue;
+    }
+    diff |= cls | (access ? XC_ACL_ACCESS : 0);
+    if (fix && x_remove(dst, name) < 0 && errno != ENODATA)
       refused(j, errno, "removexattr", name);
   }
 out:
@@ -445,6 +505,17 @@ int meta_xattrs_sync_fd(struct job *j, int srcfd, int dstfd, bool dir)
 int meta_xattrs_diff(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir)
 {
   return xattrs_reconcile(j, flags, src, dst, dir, false);
+}
+
+int meta_xattrs_at(struct job *j, int srcfd, int dirfd, const char *name)
+{
+  if (!(j->c->flags & P_XATTRS) || srcfd < 0)
+    return OP_OK;
+  char spath[64], dpath[NAME_MAX + 64];
+  snprintf(spath, sizeof spath, "/proc/self/fd/%d", srcfd);
+  snprintf(dpath, sizeof dpath, "/proc/self/fd/%d/%s", dirfd, name);
+  struct xnode s = {.fd = -1, .path = spath, .magic = true}, d = {.fd = -1, .path = dpath};
+  return xattrs_reconcile(j, P_XATTRS, s, d, false, true) < 0 ? OP_FAIL : OP_OK;
 }
 
 int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode)

@@ -19,17 +19,21 @@ int meta_times_fd(struct job *j, int fd);
 /* Makes dst's copied xattrs equal to src's: sets what differs, removes what src lacks (Attrs). */
 int meta_xattrs_sync_fd(struct job *j, int srcfd, int dstfd, bool dir);
 
-/* An xattr holder: an fd (f*xattr), or with fd < 0 a path whose last component is not followed. */
+/* An xattr holder: an fd (f*xattr), or with fd < 0 a path whose last component is not followed;
+ * with `magic` the path is /proc/self/fd/N of an O_PATH descriptor, resolved (the kernel's jump lands
+ * on the entry the descriptor holds, a symlink itself included, and follows nothing further). */
 struct xnode {
   int fd;
   const char *path;
+  bool magic;
 };
 /* The raw name list (NUL-terminated names) into *buf, grown as needed: its length, 0 where the
  * filesystem has no xattrs, or -errno. */
 ssize_t meta_xattr_names(struct xnode n, char **buf, size_t *cap);
 /* One value into *buf: its length, or -errno (-ENODATA when the name is absent). */
 ssize_t meta_xattr_value(struct xnode n, const char *name, char **buf, size_t *cap);
-enum { XC_XATTR = 1, XC_ACL = 2 };
+/* XC_ACL_ACCESS: with XC_ACL in a difference, the access ACL was among what differed. */
+enum { XC_XATTR = 1, XC_ACL = 2, XC_ACL_ACCESS = 4 };
 /* Which class a name belongs to under `flags` (0: not copied). */
 int meta_xattr_class(uint32_t flags, bool is_root, const char *name, bool dir);
 /* XC_* bits of the classes whose copied names/values differ, or -1 with j->err set. */
@@ -42,6 +46,10 @@ int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode);
 int meta_owner_at(struct job *j, int dirfd, const char *name);
 int meta_mode_at(struct job *j, int dirfd, const char *name, mode_t mode);
 int meta_times_at(struct job *j, int dirfd, const char *name);
+/* -X for an entry that is never opened (a symlink, a device node, a FIFO, a socket): dirfd/name's
+ * xattrs made equal to those of the source held by `srcfd` (O_PATH, no symlink followed). No ACLs:
+ * a symlink has none, and rsync keeps them for files and directories only. */
+int meta_xattrs_at(struct job *j, int srcfd, int dirfd, const char *name);
 /* Whether a destination of statfs type `type` gets both times in every time change (FUSE: see
  * meta.c), decided once per context. */
 bool meta_both_times_fs(long type);

@@ -259,7 +259,7 @@ done:
   return rc;
 }
 
-static int symlink_place(struct job *j, const char *target);
+static int symlink_place(struct job *j, const char *target, int srcfd);
 
 static int do_symlink(struct job *j)
 {
@@ -278,7 +278,7 @@ static int do_symlink(struct job *j)
     uint32_t from = nul ? judged_len + 1 : 0;
     memcpy(target, op->target + from, op->target_len - from);
     target[op->target_len - from] = 0;
-    return symlink_place(j, target);
+    return symlink_place(j, target, -1);
   }
   /* O_PATH on the link itself: the readlink and the identity check see the same inode. */
   int fd;
@@ -288,11 +288,10 @@ static int do_symlink(struct job *j)
     return rc;
   ssize_t n = readlinkat(fd, "", target, sizeof target);
   int rerr = errno;
-  close(fd);
-  if (n < 0)
-    return job_fail(j, rerr, "readlink", W_SRC);
-  if ((size_t)n >= sizeof target)
-    return job_fail(j, ENAMETOOLONG, "readlink", W_SRC);
+  if (n < 0 || (size_t)n >= sizeof target) {
+    close(fd);
+    return job_fail(j, n < 0 ? rerr : ENAMETOOLONG, "readlink", W_SRC);
+  }
   target[n] = 0;
   /* --munge-links: a local copy is the sending side, which unmunges (rsync's readlink_stat), as the
    * planner did before judging the target. */
@@ -302,18 +301,25 @@ static int do_symlink(struct job *j)
   }
   /* The planner judged the target it read (--safe-links, --copy-unsafe-links): only that value may
    * be written; a link replaced since then is a changed entry. */
-  if ((op->flags & OF_TARGET) && ((size_t)n != judged_len || memcmp(target, op->target, (size_t)n) != 0))
+  if ((op->flags & OF_TARGET) && ((size_t)n != judged_len || memcmp(target, op->target, (size_t)n) != 0)) {
+    close(fd);
     return job_fail(j, ESTALE, "readlink", W_SRC);
+  }
   if (nul) {
     uint32_t wlen = op->target_len - judged_len - 1;
     memcpy(target, nul + 1, wlen);
     target[wlen] = 0;
   }
-  return symlink_place(j, target);
+  /* The same pinned link gives its xattrs (-X; root's trusted.* and security.*: Linux allows no
+   * user.* on a symlink). */
+  rc = symlink_place(j, target, fd);
+  close(fd);
+  return rc;
 }
 
-/* A symlink holding `target` at the op's destination. */
-static int symlink_place(struct job *j, const char *target)
+/* A symlink holding `target` at the op's destination, with the xattrs of the source link `srcfd`
+ * holds (O_PATH; -1: none to copy). */
+static int symlink_place(struct job *j, const char *target, int srcfd)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
@@ -330,6 +336,8 @@ static int symlink_place(struct job *j, const char *target)
   } else {
     rc = meta_owner_at(j, p->fd, tmp);
     if (rc == OP_OK)
+      rc = meta_xattrs_at(j, srcfd, p->fd, tmp);
+    if (rc == OP_OK)
       rc = meta_times_at(j, p->fd, tmp);
     rc = temp_commit(j, p->fd, tmp, name, rc);
     if (rc == OP_OK)
@@ -342,6 +350,24 @@ static int symlink_place(struct job *j, const char *target)
 static mode_t special_mode(const struct ctx *c, const struct op *op, int dirfd)
 {
   return (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & meta_default_perms(c, dirfd);
+}
+
+/* -X for an entry made or updated by name (a symlink an Attrs op updates, a device node, a FIFO, a
+ * socket): the source pinned O_PATH (never opened: opening a device has effects). */
+static int xattrs_by_name(struct job *j, mode_t type, int dirfd, const char *name)
+{
+  /* --fake-super sending: the source may be a regular file standing for the entry; its xattrs are
+   * records, not the entry's. */
+  if (!(j->c->flags & P_XATTRS) || (j->c->flags & P_FAKE_SOURCE))
+    return OP_OK;
+  int sfd;
+  struct stat st;
+  int rc = src_open(j, O_PATH | O_NOFOLLOW | O_CLOEXEC, type, &sfd, &st);
+  if (rc != OP_OK)
+    return rc;
+  rc = meta_xattrs_at(j, sfd, dirfd, name);
+  close(sfd);
+  return rc;
 }
 
 static int do_special(struct job *j)
@@ -366,6 +392,8 @@ static int do_special(struct job *j)
     rc = meta_owner_at(j, p->fd, tmp);
     if (rc == OP_OK && mode != 0600)
       rc = meta_mode_at(j, p->fd, tmp, mode);
+    if (rc == OP_OK)
+      rc = xattrs_by_name(j, type, p->fd, tmp);
     if (rc == OP_OK)
       rc = meta_times_at(j, p->fd, tmp);
     rc = temp_commit(j, p->fd, tmp, name, rc);
@@ -607,6 +635,8 @@ static int do_attrs(struct job *j)
   rc = meta_owner_at(j, p->fd, name);
   if (rc == OP_OK && type != S_IFLNK && (c->flags & P_PERMS))
     rc = meta_mode_at(j, p->fd, name, op->mode & 07777);
+  if (rc == OP_OK)
+    rc = xattrs_by_name(j, type, p->fd, name);
   if (rc == OP_OK)
     rc = meta_times_at(j, p->fd, name);
   parent_put(c, p);

@@ -112,8 +112,9 @@ export interface EngineContext {
    */
   fakeReadDest?(rel: Buffer, content: boolean): Buffer | null | SysFailure;
   /**
-   * Which of xattrs (bit 1) and ACLs (bit 2) differ between a source path and a destination entry,
-   * for the flags set in `flags` (Preserve.Xattrs / Preserve.Acls). 0 when equal. `basis`: `rel` is
+   * Which of xattrs (bit 1) and ACLs (bit 2; with bit 4 when the access ACL is among them, compared as
+   * rsync does: native/aclmode.h) differ between a source path and a destination entry, for the flags
+   * set in `flags` (Preserve.Xattrs / Preserve.Acls). 0 when equal. `basis`: `rel` is
    * instead the absolute path of a --*-dest basis file, one the planner found with no symlink on the way.
    */
   xattrDiff(src: Buffer, rel: Buffer, flags: number, basis?: boolean): number;

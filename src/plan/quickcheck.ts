@@ -38,6 +38,13 @@ export interface Changes {
   xattr: boolean;
   /** -U: the access time differs (rsync's "u"; never for directories and symlinks). */
   atime?: boolean;
+  /** -A with -c: `perms` as rsync itemizes it if the compare finds the data current (run/xattrs.ts). */
+  permsIfCurrent?: boolean;
+}
+
+/** A -c compare's changes once it found the data current. */
+export function currentChanges(c: Changes): Changes {
+  return c.permsIfCurrent === undefined ? c : { ...c, perms: c.permsIfCurrent };
 }
 
 export type Verdict =
@@ -138,8 +145,11 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
     case 'reg':
       break;
   }
-  // -u: a destination file newer than the source is left alone.
-  if (o.update && dst.mtimeSec * 1e9 + dst.mtimeNsec > src.mtimeSec * 1e9 + src.mtimeNsec && !sameTime(src, dst, o)) {
+  // -u: a destination file newer than the source is left alone. rsync's generator compares whole seconds
+  // here (`file->modtime - st_mtime < modify_window`) whatever the quick check's precision: a file newer
+  // only within the same second goes on to the quick check, and with --modify-window=N one up to N
+  // seconds older counts as newer.
+  if (o.update && src.mtimeSec - dst.mtimeSec < Math.max(0, o.modifyWindow)) {
     return { action: 'skip', why: 'newer' };
   }
   const size = src.size !== dst.size;

@@ -150,11 +150,11 @@ export class AltDests {
     });
   }
 
-  /** A directory's twin in the first alternate directory that has one (rsync's try_dests_non). */
-  dirTwin(rel: Buffer): Stat | undefined {
+  /** A directory's twin in the first alternate directory that has one (rsync's try_dests_non), and its path. */
+  dirTwin(rel: Buffer): { st: Stat; path: Buffer } | undefined {
     for (const a of this.dirs) {
       const st = this.lstat(a, rel);
-      if (st && (st.mode & S_IFMT) === S_IFDIR) return st;
+      if (st && (st.mode & S_IFMT) === S_IFDIR) return { st, path: joinPath(a.dir, rel) };
     }
     return undefined;
   }

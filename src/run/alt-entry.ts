@@ -31,7 +31,7 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   const there = m.destSt;
   const exists = there !== undefined && fileType(there.mode) === kind;
   const flags = rc.spec.xattrFlags;
-  const xattrs = flags && kind !== 'link' ? (p: Buffer): number => rc.dest.basisXattrDiff(m.src, p, flags) : undefined;
+  const xattrs = flags ? (p: Buffer): number => rc.dest.basisXattrDiff(m.src, p, flags) : undefined;
   const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p), xattrs);
   if (!best) return undefined;
   // The destination has another version: only an exact --link-dest or --compare-dest match acts on it

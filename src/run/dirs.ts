@@ -47,7 +47,7 @@ export function dirFrame(
   const verdict = withXattrs(
     rc,
     quickCheck(st, destSt, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false }),
-    'dir', src, rel, st, destSt,
+    src, rel, st, destSt,
   );
   // --fake-super receiving: a directory left as a run without it made it (a set-id or sticky bit on disk,
   // no owner access) gets rsync's form and record when its attributes are set, with no line.
@@ -55,7 +55,8 @@ export function dirFrame(
   const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none' || fakeStale, keptLink, ownerBits: verdict.action === 'create' };
   // (A non-directory in its place is removed first, so it is looked for in the alternate directories
   // too, as rsync's recv_generator does after its delete_item.)
-  const alt = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel) : undefined;
+  const twin = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel) : undefined;
+  const alt = twin?.st;
   if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, true));
   else if (verdict.action === 'create' && !alt) rc.items.newDir(rc.lists, rc.tally.listedCount());
   else if (verdict.action === 'none') rc.items.unchanged(rc.lists, rc.tally.listedCount());
@@ -66,7 +67,10 @@ export function dirFrame(
     // rsync's try_dests_non for a directory: a twin in an alternate directory turns "cd+++++++++"
     // into "cd" plus what differs from it, or into silence when nothing does.
     // Itemized against the twin, it is not new to rsync ("Number of created files" leaves it out).
-    const changes = attrChanges(st, alt, rc.spec.dirCheck);
+    // Under -X/-A its xattrs and ACLs are compared with the twin's too (rsync's itemize against it).
+    const flags = rc.spec.xattrFlags;
+    const differ = flags && twin ? rc.dest.basisXattrDiff(src, twin.path, flags) : 0;
+    const changes = { ...attrChanges(st, alt, rc.spec.dirCheck), ...(differ ? { xattr: (differ & 1) !== 0, acl: (differ & 2) !== 0 } : {}) };
     record.needMeta = true;
     // Its sender hears of it only where it differs from the twin (the index and flags, as for a changed
     // directory); making it and setting its attributes at the end are rsync's generator's own work.
@@ -222,7 +226,8 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     // rsync's sender lists it (--stats' "Number of files"), once.
     if (!listedOnly.get(rc)?.has(key)) rc.tally.addListed({ dir: 1 }, 0);
     const dest = rc.dest.stat(rel);
-    const verdict = quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck);
+    // Its xattrs and ACLs too (-X/-A): rsync's generator treats it as any directory in its list.
+    const verdict = withXattrs(rc, quickCheck(withChmod(rc, st), dest, rc.spec.dirCheck), src, rel, st, dest);
     if (verdict.action === 'skip') continue;
     if (verdict.action === 'create') rc.tally.totals.created.dir++;
     // rsync's generator itemizes it to its sender, as any directory it makes or touches.

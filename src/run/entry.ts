@@ -11,7 +11,7 @@ import { fakeDiskStale } from './fake-source.js';
 import { receiverOutput } from '../model/config.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import { NONREG_SKIP, decide } from '../plan/decide.js';
-import { leftAlone, quickCheck } from '../plan/quickcheck.js';
+import { currentChanges, leftAlone, quickCheck } from '../plan/quickcheck.js';
 import { appendSkips } from '../plan/append.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { anchorOverflow } from '../plan/anchors.js';
@@ -260,7 +260,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     }
   }
   // --ignore-existing / --existing / -u decide first, as in rsync.
-  const verdict = withXattrs(rc, quickCheck(st, destSt, rc.spec.check, linkDiffers), kind, src, rel, st, destSt);
+  const verdict = withXattrs(rc, quickCheck(st, destSt, rc.spec.check, linkDiffers), src, rel, st, destSt);
   if (verdict.action === 'skip') {
     skipLine(rc, m, kind, verdict.why, linkDiffers);
     return false;
@@ -329,7 +329,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       const equal = rc.dest.contentEqual(src, rel, st.size);
       // --append: different data in a target that is not shorter is left as it is.
       if (!equal && appendSkips(c, st, destSt)) return false;
-      const v: Verdict = equal ? { action: 'attrs', changes: verdict.changes } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
+      const v: Verdict = equal ? { action: 'attrs', changes: currentChanges(verdict.changes) } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
       rc.lines.emit(kind, v, line);
       // What rsync's generator asks for it (the byte figures): the file, or its changed attributes.
       if (!equal && !c.dryRun) rc.items.sent(rc.lists, rc.tally.listedCount(), st.size);
@@ -442,7 +442,7 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   const compared = (): void => {
     if (p.verdict.action !== 'compare' || o === Outcome.Failed || o === Outcome.NotRun) return;
     const changes = p.verdict.changes;
-    const v: Verdict = o === Outcome.Equal ? { action: 'attrs', changes } : { action: 'transfer', changes: { ...changes, value: true } };
+    const v: Verdict = o === Outcome.Equal ? { action: 'attrs', changes: currentChanges(changes) } : { action: 'transfer', changes: { ...changes, value: true } };
     rc.lines.emit(p.kind, v, p.line);
     if (p.at) {
       // The byte figures: counted at the file's place in the list.

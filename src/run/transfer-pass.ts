@@ -45,6 +45,9 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
       return;
     }
   }
+  // An operand (or --files-from name) the filter rules exclude is left out whole, -R's implied
+  // directories above it too: rsync's sender checks it before it sends them (send_file_list).
+  if (root.rel.length && sender && sender.check(root.rel, type === 'dir') === 'exclude') return;
   if (!impliedDirs(rc, root)) return;
   if (role === 'skip') return;
   if (type === 'dir' && root.dirOnly) {

@@ -1,18 +1,38 @@
 // -X/-A: xattrs and ACLs are part of the attributes compared (rsync's 'x' and 'a'). The engine reads
 // both sides; an entry that only differs there becomes an attribute update.
 
-import { S_IFMT, type Stat, type FileType } from '../model/stat.js';
+import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
 import type { Changes } from '../plan/quickcheck.js';
 import type { RunContext } from './context.js';
 import { NO_CHANGES } from './lines.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
-export function withXattrs(rc: RunContext, v: Verdict, kind: FileType, src: Buffer, rel: Buffer, st: Stat, destSt: Stat | undefined): Verdict {
-  if (!rc.spec.xattrFlags || !destSt || kind === 'link' || v.action === 'skip' || v.action === 'create') return v;
+export function withXattrs(rc: RunContext, v: Verdict, src: Buffer, rel: Buffer, st: Stat, destSt: Stat | undefined): Verdict {
+  // A symlink too: root's trusted.* and security.* xattrs may sit on one (Linux allows no user.* there).
+  if (!rc.spec.xattrFlags || !destSt || v.action === 'skip' || v.action === 'create') return v;
   if ((destSt.mode & S_IFMT) !== (st.mode & S_IFMT)) return v;
   const diff = rc.dest.xattrDiff(src, rel, rc.spec.xattrFlags);
   if (!diff) return v;
   const changes: Changes = { ...('changes' in v ? v.changes : NO_CHANGES), xattr: (diff & 1) !== 0, acl: (diff & 2) !== 0 };
   if (changes.xattr) rc.tally.totals.xattrsChanged = (rc.tally.totals.xattrsChanged ?? 0) + 1;
+  if (changes.perms && (diff & ACL_ACCESS) !== 0 && (st.mode & S_IFMT) === S_IFREG && !rc.c.dryRun) {
+    // Known current now, or once -c's compare finds it so (the 'p' of a file sent is the modes').
+    if (v.action === 'none' || v.action === 'attrs') changes.perms = permsAfterAcl(st.mode, destSt.mode);
+    else if (v.action === 'compare') changes.permsIfCurrent = permsAfterAcl(st.mode, destSt.mode);
+  }
   return v.action === 'none' ? { action: 'attrs', changes } : { ...v, changes };
+}
+
+/** xattrDiff's bit for "the access ACL differed" (native/meta.h XC_ACL_ACCESS). */
+const ACL_ACCESS = 4;
+
+/**
+ * rsync's 'p' for a regular file whose data is current and whose access ACL changes: its receiver sets
+ * the attributes before it itemizes them (set_file_attrs, then itemize), and writing the ACL brings the
+ * permission bits with it (change_sacl_perms), so 'p' is left for the bits an ACL cannot carry (set-id,
+ * sticky). A directory is itemized before its attributes are set, and -n sets nothing: their 'p' stays
+ * as the modes say.
+ */
+export function permsAfterAcl(srcMode: number, dstMode: number): boolean {
+  return (srcMode & 0o7000) !== (dstMode & 0o7000);
 }

@@ -39,6 +39,8 @@ export interface RunOptions {
   nodeArgs?: string[];
   /** Run under GNU time, which writes the CLI's peak RSS in KiB (wait4's ru_maxrss) to this file. */
   peakRssFile?: string;
+  /** The CLI's standard input (`--files-from=-`); without it stdin is closed. */
+  input?: Buffer;
 }
 
 export interface CliResult {

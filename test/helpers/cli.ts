@@ -55,7 +55,8 @@ export function startCli(args: string[], o: RunOptions = {}): Running {
   requireBuilt();
   const { cmd, argv } = wrap(args, o);
   const env = envFor(o);
-  const child = spawn(cmd, argv, { cwd: o.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { cwd: o.cwd ?? REPO, env, stdio: [o.input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  if (o.input) child.stdin?.end(o.input);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -82,7 +83,7 @@ export function runCliSync(args: string[], o: RunOptions = {}): CliResult {
   requireBuilt();
   const { cmd, argv } = wrap(args, o);
   const env = envFor(o);
-  const r = spawnSync(cmd, argv, { cwd: o.cwd ?? REPO, env, encoding: 'utf8', timeout: hangGuardMs(o) });
+  const r = spawnSync(cmd, argv, { cwd: o.cwd ?? REPO, env, encoding: 'utf8', timeout: hangGuardMs(o), ...(o.input ? { input: o.input } : {}) });
   if (env.NODE_V8_COVERAGE) noteCountedExit(r.pid);
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', argv: ['arsync', ...args] };
 }

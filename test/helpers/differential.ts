@@ -76,6 +76,8 @@ export interface DiffSpec {
   after?: (r: DiffResult) => void;
   /** Extra environment for arsync (test-only knobs such as ARSYNC_TEST_PAIR_CHUNK). */
   env?: Record<string, string>;
+  /** A file (relative to the root) both tools read as their standard input (`--files-from=-`). */
+  stdin?: string;
 }
 
 export interface DiffResult {
@@ -154,8 +156,8 @@ export function lineDiff(rsyncOut: string, arsyncOut: string): { onlyRsync: stri
   return { onlyRsync, onlyArsync: a };
 }
 
-function runRsync(args: string[], cwd: string): CliResult {
-  const r = spawnSync('rsync', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 100_000 });
+function runRsync(args: string[], cwd: string, input?: Buffer): CliResult {
+  const r = spawnSync('rsync', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 100_000, ...(input ? { input } : {}) });
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', argv: ['rsync', ...args] };
 }
 
@@ -166,6 +168,7 @@ interface RsyncCase {
   args: string[];
   rsyncArgs: DiffSpec['rsyncArgs'];
   setup: DiffSpec['setup'];
+  stdin: DiffSpec['stdin'];
 }
 
 /** rsync's side of a case: the starting state O, rsync's result A (rsync ran there), its output, and what
@@ -190,7 +193,7 @@ function rsyncSide(c: RsyncCase, base: string, beforeRsync?: () => void): RsyncS
   beforeRsync?.();
   const rsyncArgs = ['--modify-window=-1', ...c.itemize, ...(typeof c.rsyncArgs === 'function' ? c.rsyncArgs(O) : (c.rsyncArgs ?? c.args))];
   const before = c.watched.map((d) => statSnapshot(path.join(A, d)));
-  const rsync = runRsync(rsyncArgs, A);
+  const rsync = runRsync(rsyncArgs, A, c.stdin === undefined ? undefined : fs.readFileSync(path.join(A, c.stdin)));
   const changed = c.watched.map((d, i) => snapshotDiff(before[i] as Map<string, string>, statSnapshot(path.join(A, d))));
   return { O, A, rsync, changed };
 }
@@ -219,11 +222,11 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   const itemize = spec.noItemize ? [] : ['-i'];
   const arsyncArgs = [...itemize, ...spec.args, `--engine=${spec.engine}`];
   const watched = [...(spec.unchanged ?? ['src'])].filter((d) => !(spec.sourceChanges && d === 'src'));
-  const rsyncCase = { itemize, watched, args: spec.args, rsyncArgs: spec.rsyncArgs, setup: spec.setup };
+  const rsyncCase = { itemize, watched, args: spec.args, rsyncArgs: spec.rsyncArgs, setup: spec.setup, stdin: spec.stdin };
   // A case with beforeRun prepares both clones together just before the runs (mounts, inode records): never
   // shared; nor one whose rsync arguments a function computes, which the test may read after (a glob's
   // expansion).
-  const key = caseKey([spec.setup.toString(), typeof spec.rsyncArgs === 'function' ? spec.rsyncArgs.toString() : spec.rsyncArgs, itemize, spec.args, watched]);
+  const key = caseKey([spec.setup.toString(), typeof spec.rsyncArgs === 'function' ? spec.rsyncArgs.toString() : spec.rsyncArgs, itemize, spec.args, watched, spec.stdin]);
   const base = tempDir('arsync-diff-');
   const A = path.join(base, 'A');
   const B = path.join(base, 'B');
@@ -245,7 +248,8 @@ export async function differential(spec: DiffSpec): Promise<DiffResult> {
   const { O, rsync } = side;
 
   const before = watched.map((d) => statSnapshot(path.join(B, d)));
-  const arsync = await runCli(arsyncArgs, { cwd: B, ...(spec.env ? { env: spec.env } : {}) });
+  const input = spec.stdin === undefined ? {} : { input: fs.readFileSync(path.join(B, spec.stdin)) };
+  const arsync = await runCli(arsyncArgs, { cwd: B, ...(spec.env ? { env: spec.env } : {}), ...input });
   const res: DiffResult = { O, A, B, rsync, arsync };
 
   const ctx =

@@ -62,6 +62,12 @@ describe('quickCheck + itemize match rsync -i', () => {
     expect(quickCheck(st(), st(), { ...archive, ignoreTimes: true }).action).toBe('transfer');
     expect(quickCheck(st({ mtimeSec: 1, size: 99 }), st(), { ...archive, update: true }).action).toBe('skip');
     expect(quickCheck(st({ mtimeSec: 1_800_000_000 }), st(), { ...archive, update: true }).action).toBe('transfer');
+    // -u counts whole seconds (rsync's generator): newer within the same second is not newer; with
+    // --modify-window=N, up to N seconds older is.
+    const dst = st();
+    expect(quickCheck(st({ mtimeSec: dst.mtimeSec, mtimeNsec: 0, size: 99 }), { ...dst, mtimeNsec: 999_999_999 }, { ...archive, update: true }).action).toBe('transfer');
+    expect(quickCheck(st({ mtimeSec: dst.mtimeSec + 1, size: 99 }), dst, { ...archive, update: true, modifyWindow: 2 }).action).toBe('skip');
+    expect(quickCheck(st({ mtimeSec: dst.mtimeSec + 2, size: 99 }), dst, { ...archive, update: true, modifyWindow: 2 }).action).toBe('transfer');
     expect(quickCheck(st(), undefined, { ...archive, existing: true }).action).toBe('skip');
     expect(quickCheck(st({ size: 1 }), st(), { ...archive, ignoreExisting: true }).action).toBe('skip');
   });

@@ -1,0 +1,54 @@
+// -A's 'a' and 'p' on a destination whose ACLs or modes drifted, against rsync 3.5. rsync compares an access
+// ACL only in what the mode does not carry (its rsync_acl_strip_perms: never the owner's and others'
+// entries; the group's beside a mask when it differs from the mode's group bits; the mask unless named
+// entries need it and it equals them; named entries always), and for a file whose data is current it sets
+// the attributes before it itemizes them, so writing the ACL takes the permission bits along and 'p' is
+// left for set-id and sticky bits (not under -n, which sets nothing, nor for a directory, itemized first).
+// One tree, one drifted entry per case; the native engines (the node engine refuses -A).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, it } from 'vitest';
+import { removeTemps } from '../helpers/tree.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { differential, put, stampTree } from '../helpers/differential.js';
+
+afterAll(() => removeTemps());
+
+const acl = (args: string[]): void => void execFileSync('setfacl', args);
+
+/** Each dst entry's drift, and the line rsync prints for it under -aA (in the comment). */
+const DRIFT: [string, (p: string) => void][] = [
+  ['e1', (p) => acl(['-m', 'u:nobody:rwx', p])], // a named entry's perms: .f.......a.
+  ['e2', (p) => fs.chmodSync(p, 0o660)], // others' bits only (the ACL alike): .f...p.....
+  ['e3', (p) => (acl(['-b', p]), fs.chmodSync(p, 0o4644))], // no ACL, set-uid: .f...p...a.
+  ['e4', (p) => fs.chmodSync(p, 0o600)], // the mask to ---, still the same ACL to rsync: .f...p.....
+  ['e5', (p) => acl(['-b', p])], // no ACL, the group's bits r: .f.......a. (no 'p')
+  ['e6', (p) => fs.chmodSync(p, 0o4664)], // set-uid: .f...p.....
+  ['e7', (p) => acl(['-m', 'm::r', p])], // the mask: .f.......a.
+  ['e8', (p) => acl(['-m', 'g::rwx', p])], // the group's entry: .f.......a.
+  ['e9', (p) => acl(['-m', 'g:nogroup:r', p])], // one more named entry: .f.......a.
+  ['n1', (p) => acl(['-m', 'u:nobody:rw', p])], // an ACL the source lacks: .f.......a.
+  ['n2', (p) => (acl(['-m', 'u:nobody:rw', p]), fs.chmodSync(p, 0o600))], // and the mode: .f.......a.
+  ['d1', (p) => acl(['-b', p])], // a directory without its ACL: .d.......a.
+  ['d2', (p) => (acl(['-b', p]), fs.chmodSync(p, 0o700))], // and its mode: .d...p...a.
+];
+
+function drifted(r: string): void {
+  for (const [name] of DRIFT) {
+    if (name.startsWith('d')) fs.mkdirSync(path.join(r, 'src', name), { recursive: true });
+    else put(r, `src/${name}`, `${name}\n`, 0o644);
+    // e*: a named user (mode 0664: the mask); n*: a plain 0644 file; d*: a directory with a named user.
+    if (!name.startsWith('n')) acl(['-m', name.startsWith('d') ? 'u:nobody:rx' : 'u:nobody:rw', path.join(r, 'src', name)]);
+  }
+  stampTree(path.join(r, 'src'));
+  execFileSync('rsync', ['-aA', 'src/', 'dst/'], { cwd: r });
+  for (const [name, drift] of DRIFT) drift(path.join(r, 'dst', name));
+}
+
+describeEngines((e) => {
+  it.skipIf(e.name === 'node')('-aA, -aAc, -aAn over drifted ACLs and modes: the same a/p lines and ACLs as rsync', async () => {
+    for (const opts of [['-aA'], ['-aAc'], ['-aAn']]) await differential({ engine: e.name, setup: drifted, args: [...opts, 'src/', 'dst/'] });
+  });
+});
