@@ -309,9 +309,11 @@ const SETS: string[][] = [
 
 /**
  * --files-from sets (session 29), run fresh and as a re-sync, each with its list (lists/, made by rich());
- * `stdin` names the list both tools read as their standard input for `--files-from=-`.
+ * `stdin` names the list both tools read as their standard input for `--files-from=-`; `runTimes`: the
+ * directories it makes or writes into take the time of the run (--no-implied-dirs makes them with a new
+ * directory's attributes, in both tools).
  */
-const FILES_FROM: { args: string[]; stdin?: string }[] = [
+const FILES_FROM: { args: string[]; stdin?: string; runTimes?: boolean }[] = [
   { args: ['-a', '--files-from=lists/names'] },
   { args: ['-ar', '--files-from=lists/names'] },
   { args: ['-a', '--no-relative', '--files-from=lists/names'] },
@@ -325,6 +327,7 @@ const FILES_FROM: { args: string[]; stdin?: string }[] = [
   { args: ['-ar', '--delete', '--files-from=lists/dirs'] },
   { args: ['-a', '--files-from=lists/names', '--exclude=*.txt'] },
   { args: ['-aX', '--files-from=lists/names'] },
+  { args: ['-a', '-R', '--no-implied-dirs', '--files-from=lists/names'], runTimes: true },
 ];
 
 /** Option sets run on a fresh copy only (their re-sync says nothing new). */
@@ -398,8 +401,8 @@ describeEngines((e) => {
 
   it('--files-from: the same lines, exit code and tree as rsync, fresh and onto the drifted destination', async () => {
     for (const setup of [freshState, driftedState]) {
-      for (const { args, stdin } of FILES_FROM.filter((f) => runsHere(f.args))) {
-        await differential({ engine, setup, args: [...args, 'src/', 'dst/'], volatile: ['dst'], ...(stdin ? { stdin } : {}) });
+      for (const { args, stdin, runTimes } of FILES_FROM.filter((f) => runsHere(f.args))) {
+        await differential({ engine, setup, args: [...args, 'src/', 'dst/'], volatile: ['dst'], ...(stdin ? { stdin } : {}), ...(runTimes ? { volatileDirsUnder: ['dst'] } : {}) });
       }
     }
   });
