@@ -7,10 +7,10 @@
 //
 // To add a case: append its options to SETS (both runs) or FRESH_ONLY. A difference that is rsync's own
 // timing or a documented choice of arsync's (README, "Differences from rsync") is written down where the
-// case is, with its reason, never skipped silently. Cost: about 200 arsync runs per engine; the whole file
+// case is, with its reason, never skipped silently. Cost: about 220 arsync runs per engine; the whole file
 // with CI=true (three engines) took 103 s in session 28 on the 2-core machine at load ~2.5, 107 s before
-// session 29's sets (load ~1.5) and 130 s after them (load ~6, the machine shared; the two starting states
-// are built once and copied, fromBuilt).
+// session 29's sets (load ~1.5) and 99-131 s after them (load 4-7, the machine shared; the two starting
+// states are built once and copied, fromBuilt).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
