@@ -37,6 +37,9 @@ export interface Root {
    * names it prints (-v, -i, --out-format) start with "/"; the destination path has no leading slash.
    */
   absolute?: boolean;
+  /** The "." a "./name" operand implies under -R (rsync's implied_dot_dir): with --no-implied-dirs
+   *  rsync's generator skips it, listed but neither made nor itemized. */
+  impliedDot?: boolean;
 }
 
 export interface Plan {
@@ -466,7 +469,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   if (dot) {
     // -R "./name": the directory "." itself comes first, made and given its attributes, not walked.
     const st = lstat(dot);
-    if (!('errno' in st) && (st.mode & S_IFMT) === S_IFDIR) roots.unshift({ src: dot, rel: Buffer.alloc(0), contents: false, dirOnly: true });
+    if (!('errno' in st) && (st.mode & S_IFMT) === S_IFDIR) roots.unshift({ src: dot, rel: Buffer.alloc(0), contents: false, dirOnly: true, impliedDot: true });
   }
   // The order of rsync's sorted file list, whatever the order of the operands or of --files-from's lines
   // (the -v and -i lines follow it). Array.prototype.sort is stable: "." and a content dir keep theirs.

@@ -33,9 +33,13 @@ export function deviceSize(st: Stat): number {
   }
 }
 
-/** --copy-devices: the source device as the regular file it is sent as. */
+/**
+ * --copy-devices: the source device as the regular file it is sent as. Its time is rsync's: "now" in
+ * whole seconds (a device's mtime says nothing of its contents), the device's own nanoseconds kept (rsync's
+ * sender replaces st_mtime only).
+ */
 export function deviceAsSource(st: Stat): Stat {
-  return { ...st, mode: S_IFREG | (st.mode & 0o777), size: deviceSize(st), mtimeSec: Math.floor(Date.now() / 1000), mtimeNsec: 0, blocks: 0 };
+  return { ...st, mode: S_IFREG | (st.mode & 0o777), size: deviceSize(st), mtimeSec: Math.floor(Date.now() / 1000), blocks: 0 };
 }
 
 /** --write-devices: the destination device as the file whose data it receives. */

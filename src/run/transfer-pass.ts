@@ -29,6 +29,11 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
   const root = rc.charsets && rootIn.rel.length ? convertedRoot(rc, rootIn) : rootIn;
   if (!root) return;
   if (root.missing) return missingRoot(rc, root);
+  // --no-implied-dirs: the "." a "./name" implies is listed, and rsync's generator skips it.
+  if (root.impliedDot && !c.impliedDirs) {
+    rc.tally.addListed({ dir: 1 }, 0);
+    return;
+  }
   if (rc.overlay?.absorbed.has(rc.plan.roots.indexOf(rootIn))) return;
   const started = startRoot(rc, root, (errno, syscall, what) => rc.tally.ioError(root.src, errno, syscall, what));
   if (!started) return;

@@ -7,10 +7,10 @@
 //
 // To add a case: append its options to SETS (both runs) or FRESH_ONLY. A difference that is rsync's own
 // timing or a documented choice of arsync's (README, "Differences from rsync") is written down where the
-// case is, with its reason, never skipped silently. Cost: about 200 arsync runs per engine; the whole file
+// case is, with its reason, never skipped silently. Cost: about 220 arsync runs per engine; the whole file
 // with CI=true (three engines) took 103 s in session 28 on the 2-core machine at load ~2.5, 107 s before
-// session 29's sets (load ~1.5) and 130 s after them (load ~6, the machine shared; the two starting states
-// are built once and copied, fromBuilt).
+// session 29's sets (load ~1.5) and 99-131 s after them (load 4-7, the machine shared; the two starting
+// states are built once and copied, fromBuilt).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -309,9 +309,11 @@ const SETS: string[][] = [
 
 /**
  * --files-from sets (session 29), run fresh and as a re-sync, each with its list (lists/, made by rich());
- * `stdin` names the list both tools read as their standard input for `--files-from=-`.
+ * `stdin` names the list both tools read as their standard input for `--files-from=-`; `runTimes`: the
+ * directories it makes or writes into take the time of the run (--no-implied-dirs makes them with a new
+ * directory's attributes, in both tools).
  */
-const FILES_FROM: { args: string[]; stdin?: string }[] = [
+const FILES_FROM: { args: string[]; stdin?: string; runTimes?: boolean }[] = [
   { args: ['-a', '--files-from=lists/names'] },
   { args: ['-ar', '--files-from=lists/names'] },
   { args: ['-a', '--no-relative', '--files-from=lists/names'] },
@@ -325,6 +327,7 @@ const FILES_FROM: { args: string[]; stdin?: string }[] = [
   { args: ['-ar', '--delete', '--files-from=lists/dirs'] },
   { args: ['-a', '--files-from=lists/names', '--exclude=*.txt'] },
   { args: ['-aX', '--files-from=lists/names'] },
+  { args: ['-a', '-R', '--no-implied-dirs', '--files-from=lists/names'], runTimes: true },
 ];
 
 /** Option sets run on a fresh copy only (their re-sync says nothing new). */
@@ -398,8 +401,8 @@ describeEngines((e) => {
 
   it('--files-from: the same lines, exit code and tree as rsync, fresh and onto the drifted destination', async () => {
     for (const setup of [freshState, driftedState]) {
-      for (const { args, stdin } of FILES_FROM.filter((f) => runsHere(f.args))) {
-        await differential({ engine, setup, args: [...args, 'src/', 'dst/'], volatile: ['dst'], ...(stdin ? { stdin } : {}) });
+      for (const { args, stdin, runTimes } of FILES_FROM.filter((f) => runsHere(f.args))) {
+        await differential({ engine, setup, args: [...args, 'src/', 'dst/'], volatile: ['dst'], ...(stdin ? { stdin } : {}), ...(runTimes ? { volatileDirsUnder: ['dst'] } : {}) });
       }
     }
   });

@@ -110,6 +110,22 @@ describeEngines((e) => {
     }
   });
 
+  rootOnly('--copy-devices with -t: the copy has the time of the run with the device\'s nanoseconds, as rsync', async () => {
+    const setup = (root: string): void => {
+      fs.mkdirSync(path.join(root, 'src'));
+      sh(`cd '${root}/src' && mknod zero c 1 5 && touch -h -d @1700000000.25 zero`);
+    };
+    const from = Math.floor(Date.now() / 1000);
+    const r = await both(engine, setup, ['-a', '--copy-devices', 'src/', 'dst/']);
+    const to = Math.ceil(Date.now() / 1000);
+    expect(r.arsync.code, show(r.arsync)).toBe(r.rsync.status);
+    for (const root of [r.A, r.B]) {
+      const st = fs.lstatSync(path.join(root, 'dst/zero'), { bigint: true });
+      const sec = Number(st.mtimeNs / 1_000_000_000n);
+      expect([st.isFile(), st.mtimeNs % 1_000_000_000n, sec >= from && sec <= to], root).toEqual([true, 250_000_000n, true]);
+    }
+  });
+
   rootOnly('--write-devices: the data goes into the existing device, which stays a device; rsync\'s lines', async () => {
     if (!loop) return;
     const data = Buffer.alloc(4096, 0x5a);
