@@ -104,10 +104,7 @@ export class Tally {
    * printed bare; like sendError it leaves --delete alone (rsync's got_xfer_error, not its io_error).
    */
   generatorError(path: Buffer, message: string): void {
-    this.totals.xferErrors = (this.totals.xferErrors ?? 0) + 1;
-    const rec = { path: showPath(path), message, code: 'EIO' };
-    this.totals.errors.push(rec);
-    this.error(message, rec, true);
+    this.xferError23(path, message, 'EIO', true);
   }
 
   /**
@@ -115,10 +112,7 @@ export class Tally {
    * FERROR_XFER lines that leave io_error alone). `what` is rsync's wording, before the errno's text.
    */
   sendError(path: Buffer, errno: number, syscall: string, what: string): void {
-    this.totals.xferErrors = (this.totals.xferErrors ?? 0) + 1;
-    const rec = { path: showPath(path), message: `${what}: ${errnoSuffix(errno)}`, code: fsError(errno, syscall, showPath(path)).code };
-    this.totals.errors.push(rec);
-    this.error(rec.message, rec);
+    this.xferError23(path, `${what}: ${errnoSuffix(errno)}`, fsError(errno, syscall, showPath(path)).code, false);
   }
 
   /**
@@ -127,10 +121,15 @@ export class Tally {
    * Printed bare, as rsync's rprintf line.
    */
   goOnError(path: Buffer, message: string): void {
+    this.xferError23(path, message, 'EINVAL', true);
+  }
+
+  /** The three above: counted for exit 23 only (not an I/O error), recorded, printed. */
+  private xferError23(path: Buffer, message: string, code: string, bare: boolean): void {
     this.totals.xferErrors = (this.totals.xferErrors ?? 0) + 1;
-    const rec = { path: showPath(path), message, code: 'EINVAL' };
+    const rec = { path: showPath(path), message, code };
     this.totals.errors.push(rec);
-    this.error(message, rec, true);
+    this.error(message, rec, bare);
   }
 
   /** A line rsync prints on stderr as it is, after an error already counted (no program name). */

@@ -47,6 +47,13 @@ afterAll(() => removeTemps());
 const counts = (out: string): string[] =>
   out.split('\n').filter((l) => /^(Number of (files|created files|regular files transferred)|Total (file size|transferred file size)|Literal data):/.test(l));
 
+/** A destination holding two of the source's files: a/f3 as it is, a/f4 changed. */
+function partialDest(d: string): void {
+  fs.mkdirSync(path.join(d, 'a'), { recursive: true });
+  fs.copyFileSync(path.join(src, 'a', 'f3'), path.join(d, 'a', 'f3'));
+  fs.writeFileSync(path.join(d, 'a', 'f4'), 'changed');
+}
+
 function rsync(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync('rsync', args, { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -103,9 +110,7 @@ describeEngines((e) => {
     const ours = path.join(base, `part-${e.name}`);
     const theirs = path.join(base, `part-rsync-${e.name}`);
     for (const d of [ours, theirs]) {
-      fs.mkdirSync(path.join(d, 'a'), { recursive: true });
-      fs.copyFileSync(path.join(src, 'a', 'f3'), path.join(d, 'a', 'f3'));
-      fs.writeFileSync(path.join(d, 'a', 'f4'), 'changed');
+      partialDest(d);
       fs.writeFileSync(path.join(d, 'a', 'extra'), 'gone after the run');
     }
     const r = await runCli(['-a', '--delete', '--stats', eng, `${src}/`, `${ours}/`], { env });
@@ -120,11 +125,7 @@ describeEngines((e) => {
   it('-ai --existing --stats onto a destination holding some of the files: only those, as rsync', async () => {
     const ours = path.join(base, `existing-${e.name}`);
     const theirs = path.join(base, `existing-rsync-${e.name}`);
-    for (const d of [ours, theirs]) {
-      fs.mkdirSync(path.join(d, 'a'), { recursive: true });
-      fs.copyFileSync(path.join(src, 'a', 'f3'), path.join(d, 'a', 'f3'));
-      fs.writeFileSync(path.join(d, 'a', 'f4'), 'changed');
-    }
+    for (const d of [ours, theirs]) partialDest(d);
     const r = await runCli(['-ai', '--existing', '--stats', eng, `${src}/`, `${ours}/`], { env });
     expect(r.code, show(r)).toBe(0);
     const o = rsync(['-ai', '--existing', '--stats', `${src}/`, `${theirs}/`]);
