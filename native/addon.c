@@ -72,6 +72,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"sendFile", NULL, send_file, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipeOpen", NULL, pipe_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"removeTree", NULL, rm_tree, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"moveTree", NULL, mv_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistOrder", NULL, flist_order, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -5,12 +5,14 @@
  * renamed over the target by the same finish as a copy (partial.c: --delay-updates included). So the
  * destination sees exactly what a copy would give it, and DESIGN §3's rules hold: a new name made
  * with O_EXCL's semantics (linkat fails on EEXIST), no symlink followed, nothing written in place.
- * A link across filesystems (a staging tree elsewhere, -T) is impossible: the caller copies then. */
+ * A link across filesystems (a staging tree elsewhere, -T) is impossible, and a directory with a
+ * default ACL would give a new file entries a linked inode never gets: the caller copies then. */
 #include "adopt.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "meta.h"
@@ -31,13 +33,36 @@ static bool cannot_link(int e)
   return e == EXDEV || e == EPERM || e == EMLINK || e == EOPNOTSUPP || e == ENOSYS;
 }
 
-int adopt_file(struct job *j, int dirfd, const char *name, int in, const struct stat *st)
+/* Whether the directory open at `fd` (O_PATH is enough) holds a default ACL. A file created there
+ * takes its entries (the kernel's inheritance at open, as rsync's receiver's temp file does); an inode
+ * linked in does not, so under one the data is copied instead. An error reading it says nothing of an
+ * ACL: no filesystem without ACL support has one to inherit. */
+static bool default_acl_at(int fd)
+{
+  char at[40];
+  snprintf(at, sizeof at, "/proc/self/fd/%d", fd);
+  return getxattr(at, "system.posix_acl_default", NULL, 0) > 0;
+}
+
+int adopt_file(struct job *j, struct parent *p, const char *name, int in, const struct stat *st)
 {
   struct ctx *c = j->c;
+  int dirfd = p->fd;
   mode_t mode = meta_target_mode(j, dirfd, name);
   int tdir = temp_file_dir(j, dirfd);
   if (tdir < 0)
     return OP_FAIL;
+  /* Looked at once per parent the run holds (consecutive files of one directory share it); -T's
+   * directory, rare, each time. */
+  if (tdir != dirfd) {
+    if (default_acl_at(tdir))
+      return ADOPT_COPY;
+  } else {
+    if (!p->dacl)
+      p->dacl = default_acl_at(dirfd) ? 2 : 1;
+    if (p->dacl == 2)
+      return ADOPT_COPY;
+  }
   /* The inode the caller opened and checked, never whatever its path names now. */
   char pinned[40], tmp[NAME_MAX + 1];
   snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", in);

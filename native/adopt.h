@@ -13,8 +13,8 @@
 bool adopt_wanted(const struct ctx *c, const struct op *op);
 
 /* Links the staged source `in` (opened and checked by the caller) in under a temp name of `name` in
- * its directory `dirfd` (or -T's), sets its metadata and renames it over the target, as a copy would
+ * its directory `p` (or -T's), sets its metadata and renames it over the target, as a copy would
  * finish. OP_OK, OP_FAIL (j->err set) or ADOPT_COPY. */
-int adopt_file(struct job *j, int dirfd, const char *name, int in, const struct stat *st);
+int adopt_file(struct job *j, struct parent *p, const char *name, int in, const struct stat *st);
 
 #endif

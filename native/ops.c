@@ -214,7 +214,7 @@ static int do_file(struct job *j)
     goto done;
   }
   if (adopt_wanted(c, op)) {
-    rc = adopt_file(j, p->fd, name, in, &st);
+    rc = adopt_file(j, p, name, in, &st);
     if (rc != ADOPT_COPY)
       goto done;
   }

@@ -177,6 +177,15 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
       return r.code > inside ? finish(io, r.code) : inside;
     }
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
+    // A destination that does not exist yet gets the staged tree itself, when the local half would
+    // only have made every entry as listed (cli/pull-place.ts).
+    if (!pull.copyAs) {
+      const engine = selectEngine(pull.config.engine, [pull.config.dest]);
+      if (!('error' in engine) && (await import('./pull-place.js')).placeWhole(localHalf(r), r, engine)) {
+        removeStaging(r.staging);
+        return Exit.Ok;
+      }
+    }
     pulled = r;
     parsed = { kind: 'run' as const, config: localHalf(r) };
   }

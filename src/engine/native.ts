@@ -92,6 +92,8 @@ export interface Addon {
   pipeOpen?(size: number): number[] | number;
   /** Removes a tree this process made, following no symlink (native/rmtree.c): 0, or the first -errno. */
   removeTree?(path: Buffer): number;
+  /** Renames a staging tree to a path where nothing is yet (renameat2 RENAME_NOREPLACE, native/rmtree.c): 0, or -errno; an older addon lacks it. */
+  moveTree?(from: Buffer, to: Buffer): number;
 }
 
 interface RawPair {

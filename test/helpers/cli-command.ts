@@ -41,6 +41,8 @@ export interface RunOptions {
   peakRssFile?: string;
   /** The CLI's standard input (`--files-from=-`); without it stdin is closed. */
   input?: Buffer;
+  /** Run under strace, writing the calls named (strace's `-e trace=` list) of every thread to `log`. */
+  strace?: { calls: string; log: string };
 }
 
 export interface CliResult {
@@ -57,6 +59,7 @@ export function wrap(args: string[], o: RunOptions): { cmd: string; argv: string
   // The command a user runs, unless the test gives Node options of its own (the launcher takes none).
   let inner = o.nodeArgs?.length ? [process.execPath, ...o.nodeArgs, BIN, ...args] : [LAUNCHER, ...args];
   if (o.peakRssFile !== undefined) inner = ['/usr/bin/time', '-f', '%M', '-o', o.peakRssFile, ...inner];
+  if (o.strace) inner = ['strace', '-f', '-qq', '-e', `trace=${o.strace.calls}`, '-o', o.strace.log, ...inner];
   if (o.ulimitN !== undefined) inner = ['sh', '-c', `ulimit -n ${o.ulimitN} && exec "$@"`, 'sh', ...inner];
   if (o.user) inner = asUser(o.user, inner);
   if (o.ioUringDisabled !== undefined) {

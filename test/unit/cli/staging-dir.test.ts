@@ -80,3 +80,33 @@ describe('removeStaging', () => {
     }
   });
 });
+
+describe('moveTree', () => {
+  it.skipIf(!loadAddon().ok)('moves a tree only to a name nothing holds: never over a directory or a symlink made there', () => {
+    const addon = loadAddon();
+    if (!addon.ok || !addon.addon.moveTree) throw new Error('addon without moveTree');
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-move-'));
+    try {
+      const tree = path.join(base, 'tree');
+      fs.mkdirSync(path.join(tree, 'a'), { recursive: true });
+      fs.writeFileSync(path.join(tree, 'a', 'f'), 'f');
+      const EEXIST = -os.constants.errno.EEXIST;
+      // An empty directory (which rename(2) would replace) and a dangling symlink (which it would replace
+      // too) stay as they are, and so does the tree.
+      fs.mkdirSync(path.join(base, 'empty'));
+      expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'empty')))).toBe(EEXIST);
+      fs.symlinkSync(path.join(base, 'nowhere'), path.join(base, 'planted'));
+      expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'planted')))).toBe(EEXIST);
+      expect(fs.readdirSync(path.join(base, 'empty'))).toEqual([]);
+      expect(fs.readlinkSync(path.join(base, 'planted'))).toBe(path.join(base, 'nowhere'));
+      expect(fs.existsSync(path.join(base, 'nowhere'))).toBe(false);
+      expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'no', 'parent')))).toBe(-os.constants.errno.ENOENT);
+      // A free name: the whole tree there, nothing left behind.
+      expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'placed')))).toBe(0);
+      expect(fs.readFileSync(path.join(base, 'placed', 'a', 'f'), 'utf8')).toBe('f');
+      expect(fs.existsSync(tree)).toBe(false);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
