@@ -38,6 +38,7 @@
         "native/sendread.c",
         "native/pipes.c",
         "native/rmtree.c",
+        "native/stagefile.c",
         "native/flistwalk.c",
         "native/flistenc.c",
         "native/flistsort.c",

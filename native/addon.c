@@ -15,6 +15,7 @@
 #include "pipes.h"
 #include "rmtree.h"
 #include "sendread.h"
+#include "stagefile.h"
 #include "flistenc.h"
 #include "streamlist.h"
 #include "flistwalk.h"
@@ -73,6 +74,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"pipeOpen", NULL, pipe_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"removeTree", NULL, rm_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"moveTree", NULL, mv_tree, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"writeNew", NULL, stage_write_new, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistOrder", NULL, flist_order, NULL, NULL, NULL, napi_enumerable, NULL},

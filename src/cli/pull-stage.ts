@@ -11,11 +11,12 @@ import type { Fetch, XattrAsk } from '../remote/pull.js';
 import { isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from '../remote/flist.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
-import { showPath } from '../util/errors.js';
+import { fsError, showPath } from '../util/errors.js';
 import { abbreviated, type XattrItem } from '../remote/xattr-list.js';
 import type { StagedXattrs } from '../run/remote-xattrs.js';
 import type { PullDest } from './pull-dest.js';
 import { PATH_MAX } from '../model/path-max.js';
+import { loadAddon } from '../engine/native.js';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 
@@ -229,6 +230,27 @@ export class Stage {
     return this.dest.openFile(rel);
   }
 
+  /**
+   * `e`'s file created in the staging tree (O_EXCL, no symlink followed) holding `parts`, in one call
+   * of the addon (native/stagefile.c); undefined where the addon is not used (the node engine).
+   */
+  writeNewStaged(e: RemoteEntry): ((parts: Buffer[]) => void) | undefined {
+    if (this.writeNew === undefined) {
+      const addon = this.c.engine === 'node' ? undefined : loadAddon();
+      this.writeNew = addon?.ok && addon.addon.writeNew ? addon.addon.writeNew.bind(addon.addon) : null;
+    }
+    const write = this.writeNew;
+    if (!write) return undefined;
+    return (parts) => {
+      const at = Buffer.from(this.path(e.name.toString('latin1')), 'latin1');
+      const rc = write(at, parts);
+      if (rc < 0) throw fsError(-rc, 'open', at.toString('latin1'));
+    };
+  }
+
+  /** The addon's writeNew (null: the run keeps to node:fs, the node engine, or the addon lacks it); looked up at the first file. */
+  private writeNew: ((path: Buffer, parts: Buffer[]) => number) | null | undefined;
+
   /** `e`'s file in the staging tree, opened for writing (and reading); created (O_EXCL) unless `made`. */
   openStaged(e: RemoteEntry, made: boolean): number {
     const at = Buffer.from(this.path(e.name.toString('latin1')), 'latin1');
@@ -291,6 +313,16 @@ export class StagedFetch implements Fetch {
   ) {
     this.size = entry.size;
     if (basisSize > 0) this.basis = new StagedBasis(stage, entry, basisSize);
+  }
+
+  writeNew(): ((parts: Buffer[]) => void) | undefined {
+    if (this.made) return undefined;
+    const write = this.stage.writeNewStaged(this.entry);
+    if (!write) return undefined;
+    return (parts) => {
+      write(parts);
+      this.made = true;
+    };
   }
 
   openOut(): { fd: number; empty: boolean } {

@@ -94,6 +94,8 @@ export interface Addon {
   removeTree?(path: Buffer): number;
   /** Renames a staging tree to a path where nothing is yet (renameat2 RENAME_NOREPLACE, native/rmtree.c): 0, or -errno; an older addon lacks it. */
   moveTree?(from: Buffer, to: Buffer): number;
+  /** A new file (O_EXCL, no symlink followed) written whole from `parts` and closed (native/stagefile.c): 0, or -errno; an older addon lacks it. */
+  writeNew?(path: Buffer, parts: Buffer[]): number;
 }
 
 interface RawPair {

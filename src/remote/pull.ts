@@ -59,6 +59,12 @@ export interface Fetch {
    * just created by this call (nothing to truncate: a fresh pull's common case saves a syscall per file).
    */
   openOut(): { fd: number; empty: boolean };
+  /**
+   * Where one is offered, a file whose whole data came in one write is created with it in one call
+   * (created, written, closed) instead of openOut's open, write and close; undefined when it cannot be
+   * now (the file exists already: a redo), so that openOut is used. Throws as openOut would.
+   */
+  writeNew?(): ((parts: Buffer[]) => void) | undefined;
 }
 
 export interface SumHead {
@@ -299,12 +305,18 @@ export function endPull(conn: Conn, placed: readonly number[]): void {
  * A pull (above) and a batch being read (cli/batch-read.ts) rebuild alike.
  */
 export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: ReturnType<typeof strong>, reader: TokenReader, totals: { literal: number; matched: number }, pending: Buffer): Promise<boolean> {
-  const opened = f.openOut();
-  const out = opened.fd;
+  // Opened at the first write: a file whose data all fits in one write goes out in one call (writeNew).
+  let out = -1;
+  const open = (): number => {
+    if (out >= 0) return out;
+    const opened = f.openOut();
+    out = opened.fd;
+    if (!opened.empty) fs.ftruncateSync(out, 0);
+    return out;
+  };
   let basisFd = -1;
   let lost = false;
   try {
-    if (!opened.empty) fs.ftruncateSync(out, 0);
     const hasher = sum.file();
     const plain = reader instanceof PlainTokenReader;
     let at = 0;
@@ -318,7 +330,7 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
     const flush = (): void => {
       if (fill === 0) return;
       for (const b of parts) hasher.update(b);
-      writevFull(out, parts, fill, at - fill);
+      writevFull(open(), parts, fill, at - fill);
       parts.length = 0;
       fill = 0;
       used = 0;
@@ -349,7 +361,7 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
       if (!plain) for (let j = 0; j < m; j++) reader.matched(into.subarray(j * head.blength, Math.min(len, (j + 1) * head.blength)));
       if (into.buffer !== pending.buffer) {
         hasher.update(into);
-        writeFull(out, into, at);
+        writeFull(open(), into, at);
       } else {
         parts.push(into);
         fill += len;
@@ -366,7 +378,7 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
         room(len, !plain);
         if (len > pending.length) {
           hasher.update(t.data);
-          writeFull(out, t.data, at);
+          writeFull(open(), t.data, at);
         } else if (plain) {
           parts.push(t.data);
           fill += len;
@@ -390,13 +402,21 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
         }
       }
     }
-    flush();
+    // Nothing written yet: the whole file (perhaps empty) in one call where the fetch offers it.
+    const whole = out < 0 ? f.writeNew?.() : undefined;
+    if (whole) {
+      for (const b of parts) hasher.update(b);
+      whole(parts);
+    } else {
+      flush();
+      open();
+    }
     const readSum = (c: Cursor): Buffer => Buffer.from(c.bytes(sum.length));
     let theirs = conn.readNow(readSum);
     if (theirs === NOT_YET) theirs = await conn.read(readSum);
     return !lost && at === f.size && hasher.digest().equals(theirs);
   } finally {
-    fs.closeSync(out);
+    if (out >= 0) fs.closeSync(out);
     if (basisFd >= 0) fs.closeSync(basisFd);
   }
 }

@@ -110,3 +110,36 @@ describe('moveTree', () => {
     }
   });
 });
+
+describe('writeNew', () => {
+  it.skipIf(!loadAddon().ok)('creates a file holding the parts in order, never over a name that exists or through a symlink', () => {
+    const addon = loadAddon();
+    if (!addon.ok || !addon.addon.writeNew) throw new Error('addon without writeNew');
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-writenew-'));
+    try {
+      const at = (n: string): Buffer => Buffer.from(path.join(base, n));
+      const big = Buffer.alloc(3 << 20, 0x61);
+      expect(addon.addon.writeNew(at('f'), [Buffer.from('one '), Buffer.alloc(0), Buffer.from('two '), big])).toBe(0);
+      const got = fs.readFileSync(at('f'));
+      expect(got.subarray(0, 8).toString()).toBe('one two ');
+      expect(got.length).toBe(8 + big.length);
+      expect(got.subarray(8).equals(big)).toBe(true);
+      expect(fs.statSync(at('f')).mode & 0o777).toBe(0o600 & ~process.umask());
+      // An empty file; then the names it must not take: an existing file (kept as it is) and a symlink
+      // (its target never made).
+      expect(addon.addon.writeNew(at('empty'), [])).toBe(0);
+      expect(fs.statSync(at('empty')).size).toBe(0);
+      const EEXIST = -os.constants.errno.EEXIST;
+      expect(addon.addon.writeNew(at('f'), [Buffer.from('over')])).toBe(EEXIST);
+      expect(fs.readFileSync(at('f')).length).toBe(8 + big.length);
+      fs.symlinkSync(path.join(base, 'target'), path.join(base, 'link'));
+      expect(addon.addon.writeNew(at('link'), [Buffer.from('through')])).toBe(EEXIST);
+      expect(fs.existsSync(path.join(base, 'target'))).toBe(false);
+      expect(addon.addon.writeNew(at('no/dir'), [Buffer.from('x')])).toBe(-os.constants.errno.ENOENT);
+      expect(() => addon.addon.writeNew!(at('many'), new Array<Buffer>(1025).fill(Buffer.from('x')))).toThrow(TypeError);
+      expect(fs.existsSync(path.join(base, 'many'))).toBe(false);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
