@@ -39,6 +39,7 @@
         "native/pipes.c",
         "native/rmtree.c",
         "native/stagefile.c",
+        "native/listcurrent.c",
         "native/flistwalk.c",
         "native/flistenc.c",
         "native/flistsort.c",

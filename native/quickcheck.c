@@ -28,18 +28,33 @@ static bool same_ids(const struct quick *q, const struct statx *a, const struct 
   return !(q->bits & SP_GROUP) || a->stx_gid == b->stx_gid;
 }
 
-static bool same_link(int sfd, const char *sname, int dfd, const char *dname, size_t size)
+/* The source's target: `known` when the caller has it (a received list's), else read at sfd/sname. */
+static bool same_link(int sfd, const char *sname, const struct target *known, int dfd, const char *dname, size_t size)
 {
   char a[PATH_MAX], b[PATH_MAX];
   if (size >= sizeof a)
     return false;
-  ssize_t la = readlinkat(sfd, sname, a, sizeof a);
+  ssize_t la;
+  if (known) {
+    if (known->len >= sizeof a)
+      return false;
+    memcpy(a, known->bytes, known->len);
+    la = (ssize_t)known->len;
+  } else {
+    la = readlinkat(sfd, sname, a, sizeof a);
+  }
   ssize_t lb = readlinkat(dfd, dname, b, sizeof b);
   return la >= 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
 }
 
 bool quick_unchanged(const struct quick *q, const struct statx *s, const struct statx *d, int sfd, const char *name,
                      int dfd)
+{
+  return quick_unchanged_to(q, s, d, sfd, name, NULL, dfd);
+}
+
+bool quick_unchanged_to(const struct quick *q, const struct statx *s, const struct statx *d, int sfd, const char *name,
+                        const struct target *known, int dfd)
 {
   if ((s->stx_mode & S_IFMT) != (d->stx_mode & S_IFMT) || !same_ids(q, s, d))
     return false;
@@ -54,7 +69,7 @@ bool quick_unchanged(const struct quick *q, const struct statx *s, const struct 
   if (S_ISLNK(s->stx_mode) && (q->bits & SP_LINKS)) {
     if ((q->bits & SP_TIMES) && !same_time(q, s, d))
       return false;
-    return same_link(sfd, name, dfd, name, s->stx_size);
+    return same_link(sfd, name, known, dfd, name, s->stx_size);
   }
   return false;
 }

@@ -19,6 +19,14 @@ struct quick {
  * as src/plan/quickcheck.ts would decide "nothing to do". */
 bool quick_unchanged(const struct quick *q, const struct statx *s, const struct statx *d, int sfd, const char *name,
                      int dfd);
+/* A symlink's target held in memory (a received list's entry) rather than on disk. */
+struct target {
+  const char *bytes;
+  size_t len;
+};
+/* As quick_unchanged, with the source symlink's target given (`known`) instead of read at sfd/name. */
+bool quick_unchanged_to(const struct quick *q, const struct statx *s, const struct statx *d, int sfd, const char *name,
+                        const struct target *known, int dfd);
 /* A directory present on both sides: owner, group, perms and (SP_DIR_TIMES) mtime as asked. */
 bool quick_same_dir(const struct quick *q, const struct statx *a, const struct statx *b);
 /* A device, FIFO or socket: same kind, same device number, same attributes. */

@@ -11,7 +11,9 @@ import type { Counts, RunTotals } from '../model/run-totals.js';
 import { fileType, type Stat } from '../model/stat.js';
 import { quickCheck, type CheckOptions } from '../plan/quickcheck.js';
 import { isDir, isLink, isReg, type RemoteEntry } from '../remote/flist.js';
-import { checkOptions } from '../run/spec.js';
+import { checkOptions, pairQuery } from '../run/spec.js';
+import { PairBits } from '../engine/pair.js';
+import type { Addon } from '../engine/native.js';
 import { Tally, zeroCounts } from '../run/tally.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import type { PullDest } from './pull-dest.js';
@@ -54,8 +56,10 @@ export function currentDest(
   meta: (e: RemoteEntry) => StagedMeta,
   dest: Pick<PullDest, 'dest' | 'entryIn' | 'readlink' | 'names'>,
   resolution: () => number,
+  native?: NativeCurrent,
 ): CurrentTotals | undefined {
   if (!judgeable(c) || 'file' in dest.dest || !entries.some((e) => e !== undefined)) return undefined;
+  if (native) return nativeVerdict(c, entries, meta, dest.dest.dir, resolution(), native) ? listTotals(entries, meta) : undefined;
   // Times are judged apart: any resolution here, then the largest difference against the engine's.
   const { files, dirs } = checkOptions(c, Infinity);
   const totals: CurrentTotals = { listed: zeroCounts(), totalSize: 0 };
@@ -108,6 +112,61 @@ export function currentDest(
     const there = dest.names(rel);
     const listed = children!.get(rel)!;
     if (!there || there.some((n) => !listed.has(n))) return undefined;
+  }
+  return totals;
+}
+
+/** The addon's judgement of the same question (native/listcurrent.c), bound to the addon. */
+export type NativeCurrent = NonNullable<Addon['listCurrent']>;
+
+/**
+ * The verdict of native/listcurrent.c: the list packed as it wants it (names and their ends, seven
+ * numbers an entry, symlink targets, -H groups renumbered from 0) and the quick check's query as the
+ * planner's pair cursor takes it (run/spec.ts pairQuery), with directories' times as -t without -O
+ * compares them, the engine's time resolution, and whether --delete would look for extraneous names.
+ */
+function nativeVerdict(c: Config, entries: readonly (RemoteEntry | undefined)[], meta: (e: RemoteEntry) => StagedMeta, root: Buffer, resolution: number, native: NativeCurrent): boolean {
+  const listed = entries.filter((e): e is RemoteEntry => e !== undefined);
+  const n = listed.length;
+  const ends = new Uint32Array(n);
+  const linkEnds = new Uint32Array(n);
+  const nums = new Float64Array(n * 7);
+  const names: Buffer[] = [];
+  const links: Buffer[] = [];
+  const groups = new Map<number, number>();
+  let at = 0;
+  let linkAt = 0;
+  for (let i = 0; i < n; i++) {
+    const e = listed[i]!;
+    names.push(e.name);
+    ends[i] = at += e.name.length;
+    if (isLink(e.mode) && e.link) {
+      links.push(e.link);
+      linkAt += e.link.length;
+    }
+    linkEnds[i] = linkAt;
+    const m = meta(e);
+    let group = -1;
+    if (e.hlinkGroup !== undefined) {
+      group = groups.get(e.hlinkGroup) ?? groups.size;
+      groups.set(e.hlinkGroup, group);
+    }
+    nums.set([m.mode, m.uid, m.gid, m.size, m.mtimeSec, m.mtimeNsec, group], i * 7);
+  }
+  const check = checkOptions(c, resolution).files;
+  const pair = pairQuery(c, check, false);
+  const bits = (pair[0]! & ~(PairBits.Collapse | PairBits.HardLinks)) | (c.times && !c.omitDirTimes ? PairBits.DirTimes : 0);
+  const q = Float64Array.of(bits, pair[1]!, pair[2]!, c.deleteMode !== 'none' ? 1 : 0);
+  return native(root, Buffer.concat(names), ends, nums, Buffer.concat(links), linkEnds, q);
+}
+
+/** The list's counts by type and its total size (what the local run would have counted). */
+function listTotals(entries: readonly (RemoteEntry | undefined)[], meta: (e: RemoteEntry) => StagedMeta): CurrentTotals {
+  const totals: CurrentTotals = { listed: zeroCounts(), totalSize: 0 };
+  for (const e of entries) {
+    if (!e) continue;
+    totals.listed[fileType(e.mode)]++;
+    if (isReg(e.mode) || isLink(e.mode)) totals.totalSize += meta(e).size;
   }
   return totals;
 }

@@ -16,6 +16,7 @@ export { removeStaging } from './staging-dir.js';
 import { PullDest } from './pull-dest.js';
 import { currentDest, type CurrentTotals } from './pull-current.js';
 import { selectEngine } from '../engine/index.js';
+import { loadAddon } from '../engine/native.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { tokenCodec } from '../remote/token-codec.js';
 import * as fs from 'node:fs';
@@ -244,7 +245,10 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
     const sum = strong(list.session.checksum);
     // Everything already there as the local run would leave it: nothing to stage, fetch or run.
-    current = list.ioError ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0);
+    // The addon judges it where the run would use the addon (not the node engine).
+    const addon = ready && ready.name !== 'node' ? loadAddon() : undefined;
+    const native = addon?.ok && addon.addon.listCurrent ? addon.addon.listCurrent.bind(addon.addon) : undefined;
+    current = list.ioError ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
     if (!current) list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, ndx, list, sum);

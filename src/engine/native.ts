@@ -96,6 +96,13 @@ export interface Addon {
   moveTree?(from: Buffer, to: Buffer): number;
   /** A new file (O_EXCL, no symlink followed) written whole from `parts` and closed (native/stagefile.c): 0, or -errno; an older addon lacks it. */
   writeNew?(path: Buffer, parts: Buffer[]): number;
+  /**
+   * Whether a pull's destination already is what its received list says (native/listcurrent.c; the
+   * twin of cli/pull-current.ts's loop): names as `ends` cut them, per entry [mode, uid, gid, size,
+   * mtimeSec, mtimeNsec, group] in `meta`, symlink targets as `linkEnds` cut `links`, and
+   * q = [PairBits, modifyWindow, resolutionNs, deleting]. An older addon lacks it.
+   */
+  listCurrent?(root: Buffer, names: Buffer, ends: Uint32Array, meta: Float64Array, links: Buffer, linkEnds: Uint32Array, q: Float64Array): boolean;
 }
 
 interface RawPair {
