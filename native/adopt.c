@@ -33,15 +33,22 @@ static bool cannot_link(int e)
   return e == EXDEV || e == EPERM || e == EMLINK || e == EOPNOTSUPP || e == ENOSYS;
 }
 
-/* Whether the directory open at `fd` (O_PATH is enough) holds a default ACL. A file created there
- * takes its entries (the kernel's inheritance at open, as rsync's receiver's temp file does); an inode
- * linked in does not, so under one the data is copied instead. An error reading it says nothing of an
- * ACL: no filesystem without ACL support has one to inherit. */
-static bool default_acl_at(int fd)
+/* What a file created in the directory open at `fd` (O_PATH is enough) takes from it that an inode
+ * linked in does not: its default ACL's entries (2); 1 marks the answer known. An error reading it
+ * says nothing of an ACL: no filesystem without ACL support has one to inherit. (A set-group-ID
+ * directory's group is not among them: rsync gives a directory its mode before it fills it, and the
+ * local run gives the file its group or leaves the staging one, as rsync's files there come out.) */
+static uint8_t inherited(int fd)
 {
   char at[40];
   snprintf(at, sizeof at, "/proc/self/fd/%d", fd);
-  return getxattr(at, "system.posix_acl_default", NULL, 0) > 0;
+  return getxattr(at, "system.posix_acl_default", NULL, 0) > 0 ? 3 : 1;
+}
+
+/* Whether a file linked in under `v` (inherited()) would differ from one created there. */
+static bool must_create(uint8_t v)
+{
+  return (v & 2) != 0;
 }
 
 int adopt_file(struct job *j, struct parent *p, const char *name, int in, const struct stat *st)
@@ -52,15 +59,16 @@ int adopt_file(struct job *j, struct parent *p, const char *name, int in, const 
   int tdir = temp_file_dir(j, dirfd);
   if (tdir < 0)
     return OP_FAIL;
-  /* Looked at once per parent the run holds (consecutive files of one directory share it); -T's
-   * directory, rare, each time. */
+  /* Where a new file would inherit something from its directory, the data is copied into a file created
+   * there instead. Looked at once per parent the run holds (consecutive files of one directory share
+   * it); -T's directory, rare, each time. */
   if (tdir != dirfd) {
-    if (default_acl_at(tdir))
+    if (must_create(inherited(tdir)))
       return ADOPT_COPY;
   } else {
-    if (!p->dacl)
-      p->dacl = default_acl_at(dirfd) ? 2 : 1;
-    if (p->dacl == 2)
+    if (!p->inherit)
+      p->inherit = inherited(dirfd);
+    if (must_create(p->inherit))
       return ADOPT_COPY;
   }
   /* The inode the caller opened and checked, never whatever its path names now. */

@@ -30,7 +30,8 @@ struct parent {
   int refs;
   bool borrowed; /* the root: its fd belongs to the context */
   uint32_t anchor; /* source parents: the anchor length they were resolved beneath */
-  uint8_t dacl;    /* destination parents: whether a default ACL is on it (0 not looked, 1 none, 2 one) */
+  uint8_t inherit; /* destination parents: what a new file takes from it (0 not looked; else 1, plus
+                    * 2 for a default ACL): adopt.c */
   uint32_t len;
   uint8_t path[]; /* destination-relative, not NUL-terminated */
 };

@@ -9,9 +9,14 @@
  * returns it: the caller falls back to its slower path, which can repair a directory without its write
  * bit (-A).
  *
- * moveTree(from, to) -> 0 or -errno: renames the tree at `from` to `to` only if nothing is there yet
- * (renameat2 RENAME_NOREPLACE), so a name made at `to` after the caller looked (a directory, a symlink
- * planted there) is never replaced: the caller gets -EEXIST and goes its slower way. */
+ * moveTree(from, to, swap) -> 0 or -errno: renames the tree at `from` to `to` only if nothing is there
+ * yet (renameat2 RENAME_NOREPLACE), so a name made at `to` after the caller looked (a directory, a
+ * symlink planted there) is never replaced: the caller gets -EEXIST and goes its slower way. With
+ * `swap`, `to` is an empty directory the caller found: the two are exchanged (RENAME_EXCHANGE) and the
+ * old one, now at `from`, removed with rmdir, which only an empty directory allows; should anything
+ * have been put in it meanwhile (or should it be no directory now), they are exchanged back and the
+ * caller gets that error: nothing written there is lost (1: they could not be exchanged back, the tree
+ * is in place and `from` holds that directory, for the caller to keep). */
 #include "rmtree.h"
 
 #include <dirent.h>
@@ -114,14 +119,30 @@ static bool path_arg(napi_env env, napi_value v, char out[PATH_MAX], const char 
   return true;
 }
 
+/* `to` (an empty directory) and `from` exchanged, then the old `to` removed; see moveTree above. */
+static int swap_in(const char *from, const char *to)
+{
+  if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) != 0)
+    return -errno;
+  if (rmdir(from) == 0)
+    return 0;
+  int e = errno;
+  /* Put both back. That fails only if one of the two was renamed meanwhile: then the tree is at `to`,
+   * whole, and `from` holds what was put in the old directory, which the caller must keep (1). */
+  return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) == 0 ? -e : 1;
+}
+
 napi_value mv_tree(napi_env env, napi_callback_info info)
 {
-  ARGS(2);
+  ARGS(3);
   char from[PATH_MAX], to[PATH_MAX];
-  if (!path_arg(env, argv[0], from, "moveTree(from, to): a path longer than PATH_MAX") ||
-      !path_arg(env, argv[1], to, "moveTree(from, to): a path longer than PATH_MAX"))
+  bool swap = false;
+  if (!path_arg(env, argv[0], from, "moveTree(from, to, swap): a path longer than PATH_MAX") ||
+      !path_arg(env, argv[1], to, "moveTree(from, to, swap): a path longer than PATH_MAX"))
     return NULL;
-  int rc = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0 ? 0 : -errno;
+  if (!arg_absent(env, argv[2]) && napi_get_value_bool(env, argv[2], &swap) != napi_ok)
+    return throw_type(env, "moveTree(from, to, swap): swap must be a boolean");
+  int rc = swap ? swap_in(from, to) : renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0 ? 0 : -errno;
   napi_value out;
   if (napi_create_int32(env, rc, &out) != napi_ok)
     return NULL;

@@ -181,7 +181,12 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // only have made every entry as listed (cli/pull-place.ts).
     if (!pull.copyAs) {
       const engine = selectEngine(pull.config.engine, [pull.config.dest]);
-      if (!('error' in engine) && (await import('./pull-place.js')).placeWhole(localHalf(r), r, engine)) {
+      const placed = 'error' in engine ? false : (await import('./pull-place.js')).placeWhole(localHalf(r), r, engine);
+      if (placed === 'placed, holder kept') {
+        io.err.write(`arsync: warning: an entry appeared in the empty destination while the pulled tree took its place; it is kept in ${r.staging}\n`);
+        return Exit.Ok;
+      }
+      if (placed) {
         removeStaging(r.staging);
         return Exit.Ok;
       }

@@ -5,12 +5,14 @@
 // docs/benchmarks.md, "A fresh pull placed whole"). Here the staged entries take the sender's metadata
 // where they are, through the same engine ops a re-sync uses for an entry whose attributes alone
 // differ (OpKind.Attrs, and OpKind.DirMeta for directories, children before parents), and the tree is
-// renamed to the destination's name with RENAME_NOREPLACE: one rename, and the destination appears
-// with every entry complete.
+// renamed to the destination's name with RENAME_NOREPLACE, or exchanged with an empty destination
+// directory (RENAME_EXCHANGE, the old one then removed only while still empty, else put back): one
+// rename, and the destination appears with every entry complete.
 //
 // Only where the outcome is the local run's own: the destination's name free (lstat ENOENT) in an
 // existing directory on the staging tree's filesystem, without a default ACL the local run's mkdir
-// would inherit; the list sent "." (the `src/` form); the transfer clean (no error, nothing discarded);
+// would inherit, or an empty directory nothing of which would outlast rsync's run (replaceable
+// below); the list sent "." (the `src/` form); the transfer clean (no error, nothing discarded);
 // entries that are directories, regular files or symlinks kept by -l; -p; not acting as root, modes
 // that leave the tree readable to us and its root movable; and no option that makes the local run
 // print, log, skip, back up, compare with other trees or write otherwise (placeable below).
@@ -75,9 +77,10 @@ function placeableType(c: Config, m: StagedMeta): boolean {
 /**
  * Puts the staged tree of `r` in the destination's place when `placeable` and the state allow: true
  * when done (the destination now holds the whole tree; the staging holder is left empty), false when
- * the ordinary local half is to run instead (nothing of the destination touched).
+ * the ordinary local half is to run instead (nothing of the destination touched), 'placed, holder
+ * kept' in the one case the holder now holds something of the destination's (moveTree's 1).
  */
-export function placeWhole(c: Config, r: Pulled, engine: EngineSelection): boolean {
+export function placeWhole(c: Config, r: Pulled, engine: EngineSelection): boolean | 'placed, holder kept' {
   if (!placeable(c) || r.code !== 0 || r.current || r.local || !r.linkable) return false;
   const tree = nodePath.join(r.staging, 'tree');
   // The list sent "." (the local half's one operand is the staging root), and nothing else staged
@@ -100,23 +103,49 @@ export function placeWhole(c: Config, r: Pulled, engine: EngineSelection): boole
   if (!addon.ok || !addon.addon.moveTree) return false;
   const dest = c.dest.toString('latin1').replace(/\/+$/, '') || '/';
   const parent = nodePath.dirname(nodePath.resolve(dest));
+  let swap: boolean;
   try {
-    fs.lstatSync(dest);
-    return false;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-  }
-  try {
-    if (!fs.statSync(parent).isDirectory()) return false;
+    swap = replaceable(c, dest, parent, tree, addon.addon);
   } catch {
     return false;
   }
-  // The local run's mkdir of the destination would inherit its parent's default ACL.
-  const acl = addon.addon.aclGet(Buffer.from(parent, 'latin1'), true);
-  if (acl !== null) return false;
-
+  if (!swap) {
+    // A destination still to be made: the local run's mkdir would inherit its parent's default ACL.
+    if (!fs.statSync(parent).isDirectory() || addon.addon.aclGet(Buffer.from(parent, 'latin1'), true) !== null) return false;
+  }
   if (!settle(c, tree, r.meta, engine)) return false;
-  return addon.addon.moveTree(Buffer.from(tree, 'latin1'), Buffer.from(dest, 'latin1')) === 0;
+  const rc = addon.addon.moveTree(Buffer.from(tree, 'latin1'), Buffer.from(dest, 'latin1'), swap);
+  if (rc === 1) {
+    // The empty destination got an entry while it was being exchanged, and could not be put back: the
+    // tree is in place and that directory is in the staging holder, which is kept (cli/main.ts).
+    return 'placed, holder kept';
+  }
+  return rc === 0;
+}
+
+/**
+ * Whether the destination exists as an empty directory the staged tree may take the place of (its
+ * `swap`), false when it does not exist; throws when it is something else (the local half runs then).
+ * An existing directory goes only when nothing of it would outlast rsync's run but what the list's "."
+ * sets anyway: a real directory of ours (root: anyone's), not a mount point, empty, of the staging
+ * root's group (not acting as root, rsync's -g may leave it), without the set-group-ID bit (its new
+ * entries would take its group) and without any xattr or ACL (rsync leaves those; the default ACL
+ * would pass to its entries).
+ */
+function replaceable(c: Config, dest: string, parent: string, tree: string, addon: { xattrRead(target: Buffer): { names: Buffer[] } | object }): boolean {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dest);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  const ours = actsAsRoot(c) || (st.uid === process.geteuid?.() && st.gid === fs.lstatSync(tree).gid);
+  const xattrs = addon.xattrRead(Buffer.from(dest, 'latin1'));
+  if (!st.isDirectory() || !ours || st.dev !== fs.statSync(parent).dev || (st.mode & 0o2000) !== 0 || fs.readdirSync(dest).length > 0 || !('names' in xattrs) || xattrs.names.length > 0) {
+    throw new Error('not a destination the tree may replace');
+  }
+  return true;
 }
 
 /** Every staged entry given the sender's metadata by the engine's own ops; false on any failure. */

@@ -92,8 +92,12 @@ export interface Addon {
   pipeOpen?(size: number): number[] | number;
   /** Removes a tree this process made, following no symlink (native/rmtree.c): 0, or the first -errno. */
   removeTree?(path: Buffer): number;
-  /** Renames a staging tree to a path where nothing is yet (renameat2 RENAME_NOREPLACE, native/rmtree.c): 0, or -errno; an older addon lacks it. */
-  moveTree?(from: Buffer, to: Buffer): number;
+  /**
+   * Renames a staging tree to a path where nothing is yet (renameat2 RENAME_NOREPLACE), or with `swap`
+   * in place of an empty directory (exchanged, the old one removed only while empty, else put back):
+   * native/rmtree.c. 0, or -errno; an older addon lacks it.
+   */
+  moveTree?(from: Buffer, to: Buffer, swap?: boolean): number;
   /** A new file (O_EXCL, no symlink followed) written whole from `parts` and closed (native/stagefile.c): 0, or -errno; an older addon lacks it. */
   writeNew?(path: Buffer, parts: Buffer[]): number;
   /**

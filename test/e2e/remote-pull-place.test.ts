@@ -1,11 +1,13 @@
 // A fresh pull's staged tree put in place whole (cli/pull-place.ts): into a destination that does not
 // exist yet, with options under which the local half would only make every entry as listed, the staged
 // entries take the sender's metadata where they are and the tree is renamed to the destination's name
-// (renameat2 RENAME_NOREPLACE, seen through strace). Differential against rsync 3.5 as the client on
+// (renameat2 RENAME_NOREPLACE, seen through strace), or exchanged with an empty destination directory
+// (RENAME_EXCHANGE). Differential against rsync 3.5 as the client on
 // every engine: the same tree (modes, owners, ns times, hard links, symlinks, odd names), the same exit
 // code and -i lines, and nothing left of the staging tree; and where the shortcut must not be taken (a
-// destination that exists, lines to print, a parent whose default ACL the local run's mkdir inherits,
-// a tree not acting as root could not read back), no such rename and still rsync's result.
+// destination directory holding a file or an xattr, lines to print, a parent whose
+// default ACL the local run's mkdir inherits, a tree not acting as root could not read back), no such
+// rename and still rsync's result.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -91,9 +93,14 @@ describeEngines((e) => {
    * trees, exit codes and -i lines must agree. Returns whether arsync moved the staged tree to its
    * destination's name (strace's renameat2 with RENAME_NOREPLACE), or undefined without strace.
    */
-  const pullBoth = async (opts: string[], o: { from?: string; made?: boolean; acls?: boolean } = {}): Promise<boolean | undefined> => {
+  const pullBoth = async (opts: string[], o: { from?: string; made?: (dst: string) => void; acls?: boolean; xattrs?: boolean } = {}): Promise<'moved' | 'swapped' | 'neither' | undefined> => {
     const from = o.from ?? src;
-    if (o.made) for (const d of [pair.theirs, pair.mine]) fs.mkdirSync(d, { recursive: true });
+    if (o.made) {
+      for (const d of [pair.theirs, pair.mine]) {
+        fs.mkdirSync(d, { recursive: true });
+        o.made(d);
+      }
+    }
     const r = rsyncClient([...opts, '-e', rsh, `host:${from}/`, `${pair.theirs}/`]);
     const log = path.join(root, `strace-${e.name}-${pair.n}.log`);
     const ours = await runCli([eng, ...opts, '-e', rsh, `host:${from}/`, `${pair.mine}/`], { env: { TMPDIR: staging }, ...(hasStrace ? { strace: { calls: 'renameat2', log } } : {}) });
@@ -101,16 +108,21 @@ describeEngines((e) => {
     expect(ours.code, show(ours)).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
     // (The node engine reads no ACL: the files it links in from the staging tree keep none, README.)
-    const diffs = compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: o.acls === true && fidelity(e.name).acls });
+    const diffs = compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: o.xattrs === true && fidelity(e.name).xattrs, acls: o.acls === true && fidelity(e.name).acls });
     expect(formatDiffs(diffs)).toEqual([]);
     expect(fs.readdirSync(staging)).toEqual([]);
     if (!hasStrace) return undefined;
-    const moved = `, AT_FDCWD, "${pair.mine}", RENAME_NOREPLACE) = 0`;
-    return fs.readFileSync(log, 'latin1').split('\n').some((l) => l.includes('renameat2(') && l.endsWith(moved));
+    const lines = fs.readFileSync(log, 'latin1').split('\n').filter((l) => l.includes('renameat2('));
+    const into = (flag: string): boolean => lines.some((l) => l.endsWith(`, AT_FDCWD, "${pair.mine}", ${flag}) = 0`));
+    return into('RENAME_NOREPLACE') ? 'moved' : into('RENAME_EXCHANGE') ? 'swapped' : 'neither';
+  };
+  /** What the strace showed must be `want`, where strace ran. */
+  const expectPlaced = (got: 'moved' | 'swapped' | 'neither' | undefined, want: 'moved' | 'swapped' | 'neither'): void => {
+    if (got !== undefined) expect(got).toBe(want);
   };
 
   it('-aH into a new destination: the staged tree moved whole, as rsync leaves it', async () => {
-    expect(await pullBoth(['-aH'])).not.toBe(false);
+    expectPlaced(await pullBoth(['-aH']), 'moved');
     expect(fs.lstatSync(path.join(pair.mine, 'shut')).mode & 0o7777).toBe(0o555);
     expect(fs.lstatSync(path.join(pair.mine, 'setuid')).mode & 0o7777).toBe(0o4755);
     expect(fs.lstatSync(path.join(pair.mine, 'deep', 'hl')).ino).toBe(fs.lstatSync(path.join(pair.mine, 'plain')).ino);
@@ -118,19 +130,29 @@ describeEngines((e) => {
   });
 
   it('-a --no-super (not acting as root): moved whole, with rsync\'s modes for a non-root receiver', async () => {
-    expect(await pullBoth(['-a', '--no-super'])).not.toBe(false);
+    expectPlaced(await pullBoth(['-a', '--no-super']), 'moved');
   });
 
   it('-a --numeric-ids -z -W --delete: moved whole', async () => {
-    expect(await pullBoth(['-a', '--numeric-ids', '-z', '-W', '--delete'])).not.toBe(false);
+    expectPlaced(await pullBoth(['-a', '--numeric-ids', '-z', '-W', '--delete']), 'moved');
   });
 
-  it('into a destination that exists (empty): the local run, not the move', async () => {
-    expect(await pullBoth(['-aH'], { made: true })).not.toBe(true);
+  it('-aH into an empty directory: the staged tree takes its place (exchanged), as rsync leaves it', async () => {
+    expectPlaced(await pullBoth(['-aH'], { made: () => {} }), 'swapped');
+  });
+
+  it('into a directory that holds a file: the local run, which keeps it', async () => {
+    expectPlaced(await pullBoth(['-aH'], { made: (d) => fs.writeFileSync(path.join(d, 'kept'), 'mine\n') }), 'neither');
+    expect(fs.readFileSync(path.join(pair.mine, 'kept'), 'utf8')).toBe('mine\n');
+  });
+
+  it('into an empty directory with an xattr: the local run, which keeps it', async () => {
+    expectPlaced(await pullBoth(['-a'], { made: (d) => execFileSync('setfattr', ['-n', 'user.keep', '-v', 'yes', d]), xattrs: true }), 'neither');
+    expect(execFileSync('getfattr', ['--only-values', '-n', 'user.keep', pair.mine], { encoding: 'utf8' })).toBe('yes');
   });
 
   it('-ai: the local run prints the lines, not the move', async () => {
-    expect(await pullBoth(['-ai'])).not.toBe(true);
+    expectPlaced(await pullBoth(['-ai']), 'neither');
   });
 
   it('under a parent with a default ACL: the local run, whose mkdir inherits it as rsync\'s does', async () => {
@@ -141,11 +163,11 @@ describeEngines((e) => {
     }
     pair.theirs = path.join(parents[0]!, 'theirs');
     pair.mine = path.join(parents[1]!, 'mine');
-    expect(await pullBoth(['-a'], { acls: true })).not.toBe(true);
+    expectPlaced(await pullBoth(['-a'], { acls: true }), 'neither');
   });
 
   it('--no-super with a file its owner may not read: the local run, not the move', async () => {
-    expect(await pullBoth(['-a', '--no-super'], { from: unreadable })).not.toBe(true);
+    expectPlaced(await pullBoth(['-a', '--no-super'], { from: unreadable }), 'neither');
     expect(fs.readFileSync(path.join(pair.mine, 'ok'), 'utf8')).toBe('readable\n');
   });
 });

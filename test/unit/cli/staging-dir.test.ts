@@ -82,7 +82,7 @@ describe('removeStaging', () => {
 });
 
 describe('moveTree', () => {
-  it.skipIf(!loadAddon().ok)('moves a tree only to a name nothing holds: never over a directory or a symlink made there', () => {
+  it.skipIf(!loadAddon().ok)('moves a tree only to a name nothing holds, or in place of an empty directory: never over anything else', () => {
     const addon = loadAddon();
     if (!addon.ok || !addon.addon.moveTree) throw new Error('addon without moveTree');
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-move-'));
@@ -101,10 +101,22 @@ describe('moveTree', () => {
       expect(fs.readlinkSync(path.join(base, 'planted'))).toBe(path.join(base, 'nowhere'));
       expect(fs.existsSync(path.join(base, 'nowhere'))).toBe(false);
       expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'no', 'parent')))).toBe(-os.constants.errno.ENOENT);
-      // A free name: the whole tree there, nothing left behind.
-      expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'placed')))).toBe(0);
-      expect(fs.readFileSync(path.join(base, 'placed', 'a', 'f'), 'utf8')).toBe('f');
+      // Swapped with a directory that holds something, or with a symlink: exchanged back, both as they were.
+      fs.mkdirSync(path.join(base, 'full'));
+      fs.writeFileSync(path.join(base, 'full', 'keep'), 'keep');
+      expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'full')), true)).toBe(-os.constants.errno.ENOTEMPTY);
+      expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'planted')), true)).toBe(-os.constants.errno.ENOTDIR);
+      expect(fs.readdirSync(path.join(base, 'full'))).toEqual(['keep']);
+      expect(fs.readlinkSync(path.join(base, 'planted'))).toBe(path.join(base, 'nowhere'));
+      expect(fs.readFileSync(path.join(tree, 'a', 'f'), 'utf8')).toBe('f');
+      // Swapped with an empty directory: the tree there, the old directory gone.
+      expect(addon.addon.moveTree(Buffer.from(tree), Buffer.from(path.join(base, 'empty')), true)).toBe(0);
+      expect(fs.readFileSync(path.join(base, 'empty', 'a', 'f'), 'utf8')).toBe('f');
       expect(fs.existsSync(tree)).toBe(false);
+      // A free name: the whole tree there, nothing left behind.
+      expect(addon.addon.moveTree(Buffer.from(path.join(base, 'empty')), Buffer.from(path.join(base, 'placed')))).toBe(0);
+      expect(fs.readFileSync(path.join(base, 'placed', 'a', 'f'), 'utf8')).toBe('f');
+      expect(fs.existsSync(path.join(base, 'empty'))).toBe(false);
     } finally {
       fs.rmSync(base, { recursive: true, force: true });
     }
