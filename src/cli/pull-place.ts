@@ -106,12 +106,11 @@ export function placeWhole(c: Config, r: Pulled, engine: EngineSelection): boole
   let swap: boolean;
   try {
     swap = replaceable(c, dest, parent, tree, addon.addon);
+    // A destination still to be made: in an existing directory (--mkpath's parents are the local
+    // run's to make), whose default ACL the local run's mkdir would inherit.
+    if (!swap && (!fs.statSync(parent).isDirectory() || addon.addon.aclGet(Buffer.from(parent, 'latin1'), true) !== null)) return false;
   } catch {
     return false;
-  }
-  if (!swap) {
-    // A destination still to be made: the local run's mkdir would inherit its parent's default ACL.
-    if (!fs.statSync(parent).isDirectory() || addon.addon.aclGet(Buffer.from(parent, 'latin1'), true) !== null) return false;
   }
   if (!settle(c, tree, r.meta, engine)) return false;
   const rc = addon.addon.moveTree(Buffer.from(tree, 'latin1'), Buffer.from(dest, 'latin1'), swap);

@@ -151,6 +151,13 @@ describeEngines((e) => {
     expect(execFileSync('getfattr', ['--only-values', '-n', 'user.keep', pair.mine], { encoding: 'utf8' })).toBe('yes');
   });
 
+  it('--mkpath into a destination whose parents are missing: the local run makes them, as rsync does', async () => {
+    pair.theirs = path.join(pair.theirs, 'new', 'deeper');
+    pair.mine = path.join(pair.mine, 'new', 'deeper');
+    expectPlaced(await pullBoth(['-a', '--mkpath']), 'neither');
+    expect(fs.readFileSync(path.join(pair.mine, 'plain'), 'utf8')).toBe('plain\n');
+  });
+
   it('-ai: the local run prints the lines, not the move', async () => {
     expectPlaced(await pullBoth(['-ai']), 'neither');
   });
