@@ -112,7 +112,12 @@ export function placeWhole(c: Config, r: Pulled, engine: EngineSelection): boole
   } catch {
     return false;
   }
-  if (!settle(c, tree, r.meta, engine)) return false;
+  // An engine that cannot open a context here (or any other surprise) leaves it to the local half too.
+  try {
+    if (!settle(c, tree, r.meta, engine)) return false;
+  } catch {
+    return false;
+  }
   const rc = addon.addon.moveTree(Buffer.from(tree, 'latin1'), Buffer.from(dest, 'latin1'), swap);
   if (rc === 1) {
     // The empty destination got an entry while it was being exchanged, and could not be put back: the
