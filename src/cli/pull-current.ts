@@ -151,7 +151,14 @@ function nativeVerdict(c: Config, entries: readonly (RemoteEntry | undefined)[],
       group = groups.get(e.hlinkGroup) ?? groups.size;
       groups.set(e.hlinkGroup, group);
     }
-    nums.set([m.mode, m.uid, m.gid, m.size, m.mtimeSec, m.mtimeNsec, group], i * 7);
+    const o = i * 7;
+    nums[o] = m.mode;
+    nums[o + 1] = m.uid;
+    nums[o + 2] = m.gid;
+    nums[o + 3] = m.size;
+    nums[o + 4] = m.mtimeSec;
+    nums[o + 5] = m.mtimeNsec;
+    nums[o + 6] = group;
   }
   const check = checkOptions(c, resolution).files;
   const pair = pairQuery(c, check, false);
