@@ -22,6 +22,7 @@ import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
 import { senderOperands } from '../plan/sources.js';
+import { applyChmod } from '../plan/chmod.js';
 import { FlwError, listNative, nativeListable, type NativeTree } from './push-native.js';
 
 const IOERR_GENERAL = 1;
@@ -221,6 +222,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   let ioError = 0;
   let missingNamed = false;
   const reads = engine.sendReads;
+  const umask = process.umask();
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
   /** `dir` and `leaf`: where the entry is read, joined only when needed (`dir` empty: `leaf` is the whole path). */
@@ -236,6 +238,10 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     if (type === 0o120000) {
       e.link = fs.readlinkSync(path(), { encoding: 'buffer' });
       e.size = e.link.length;
+    } else if (c.chmod.length) {
+      // --chmod on a push is the sender's: rsync's send_file_name tweaks each listed mode but a symlink's,
+      // and the receiving server, which is not told of it, takes the modes as listed.
+      e.mode = applyChmod(mode, c.chmod, umask);
     }
     // -U: rsync lists every non-directory's access time, whole seconds.
     if (c.atimes && !isDir(mode)) e.atime = st.atimeSec ?? 0;
