@@ -83,7 +83,9 @@ export class Stage {
         return undefined;
       }
       if (isLink(e.mode)) {
-        fs.symlinkSync(e.link!, at);
+        // Without -l the sender lists its symlinks without their targets (rsync's receiver then skips them
+        // as non-regular files, and so does the local run): the staged link's target is never read.
+        fs.symlinkSync(e.link ?? '.', at);
         return undefined;
       }
       if (isDevice(e.mode) || isSpecial(e.mode)) {
