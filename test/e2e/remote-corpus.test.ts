@@ -17,7 +17,7 @@
 //
 // To add a case: append it to SETS (push and pull, fresh and drifted) or FRESH_ONLY (fresh only); a
 // difference that is rsync's own timing or a documented choice of arsync's is written where the case is,
-// with its reason. Cost: 49 sets (46 pushed and pulled, fresh and drifted; 3 fresh only), about 180 arsync
+// with its reason. Cost: 52 sets (49 pushed and pulled, fresh and drifted; 3 fresh only), about 180 arsync
 // runs per engine and as many rsync runs in all (rsync's side shared); the whole file with CI=true (three
 // engines) took 113 s (115 s wall) in session 30 on the 2-core machine at load 2-4 (shared with other
 // runs); the two starting states are built once and copied (corpus-tree.ts fromBuilt).
@@ -84,6 +84,8 @@ const SETS: RemoteSet[] = [
   { opts: ['-aH', '--link-dest=../prev'] },
   { opts: ['-a', '--copy-dest=../prev'] },
   { opts: ['-a', '--numeric-ids'] },
+  { opts: ['-a', '--usermap=0:65534'] },
+  { opts: ['-a', '--chown=65534:65534'] },
   { opts: ['-a', '--chmod=D750,F640'] },
   { opts: ['-a', '--existing'] },
   // rsync leaves the file standing where the source has a directory, then sets that directory's time on it
@@ -96,6 +98,8 @@ const SETS: RemoteSet[] = [
   { opts: ['-ax'] },
   { opts: ['-aL'] },
   { opts: ['-rlt'] },
+  // Without -l: the symlinks are listed without their targets, and skipped as non-regular files.
+  { opts: ['-rt'] },
   { opts: ['-a', '--copy-unsafe-links'] },
   // -v: the sender's "copying unsafe symlink" lines while "building file list ... " is open.
   { opts: ['-av', '--copy-unsafe-links'] },
