@@ -195,6 +195,8 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   const z = compressLongArgs(x.compress ?? { mode: 'off' }, true);
   letters += compressLetter(x.compress ?? { mode: 'off' });
   const args = ['--server', `-${letters}${CLIENT_INFO}`];
+  // --list-only given on a push: the receiving server's generator lists the entries, writes nothing.
+  if (c.listOnly) args.push('--list-only');
   if (c.dirs && !c.recursive && c.deleteMode !== 'none') args.push('--no-r');
   args.push(...z.level);
   if (c.devices && !c.specials) args.push('--no-specials');

@@ -63,6 +63,8 @@ const CASES: string[][] = [
   ['-a', '--usermap=*:nobody', '--groupmap=*:nogroup'],
   ['-a', '--chown=65534:65534'],
   ['-a', '--chown=:65534'],
+  ['-a', '--list-only'],
+  ['-r', '--list-only', '--delete', '-d', '--no-r'],
   ['-a', '--compare-dest=/c'],
   ['-a', '--copy-dest=/c y'],
   ['-a', '--numeric-ids', '-W', '--bwlimit=100', '--timeout=30'],
