@@ -33,7 +33,7 @@ const EMPTY = Buffer.alloc(0);
 interface Seen {
   dev: number;
   ino: number;
-  /** Read through its symlink (--copy-unsafe-links); never for the addon's list, which follows none. */
+  /** Read through its symlink (--copy-unsafe-links, -k); never for the addon's list, which follows none. */
   follow?: boolean;
 }
 
@@ -65,7 +65,7 @@ class Listed implements Entry {
   xattrItems?: SendEntry['xattrItems'];
   xattr?: number;
   sum?: Buffer;
-  /** Listed as what its symlink leads to (--copy-unsafe-links): opened and read through the link. */
+  /** Listed as what its symlink leads to (--copy-unsafe-links, -k): opened and read through the link. */
   follow: boolean;
   private joined: Buffer | undefined;
 
@@ -311,6 +311,21 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     if (c.info.SYMSAFE > 0) messages.push({ text: `copying unsafe symlink "${showPath(rel)}" -> "${showPath(target)}"`, error: false });
     return true;
   };
+  /**
+   * Whether the symlink `n` in `dir` is listed as what it leads to: an unsafe one under
+   * --copy-unsafe-links, or under -k one that leads to a directory (rsync's scan_link_stat; one that
+   * leads nowhere stays a symlink).
+   */
+  const followed = (dir: Buffer, n: Buffer, rel: Buffer): boolean => {
+    if (c.copyLinks) return false;
+    if (unsafeFollowed(dir, n, rel)) return true;
+    if (!c.copyDirlinks) return false;
+    try {
+      return fs.statSync(joinPath(dir, n)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
 
   // The engine's walker (getdents64 + statx in C with the addon) lists each directory with its entries'
   // lstat in one call, beneath the operand (`anchor` bytes, resolved as given): a directory swapped for
@@ -333,7 +348,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     for (let i = 0; i < list.names.length; i++) {
       const n = list.names[i]!;
       const listed = list.stats[i] ?? null;
-      const follow = listed !== null && (listed.mode & 0o170000) === 0o120000 && unsafeFollowed(dirPath, n, top ? n : joinPath(dirName, n));
+      const follow = listed !== null && (listed.mode & 0o170000) === 0o120000 && followed(dirPath, n, top ? n : joinPath(dirName, n));
       const st = entryStat(dirPath, n, listed, list.errors[i] ?? 0, follow);
       if (st) kept.push({ n, st, sub: isDir(st.mode), follow });
     }
@@ -343,7 +358,8 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       if (scope && scope.check(rel, sub) === 'exclude') continue;
       // -x: a directory on another file system is listed, its contents are not.
       const e = add(dirPath, n, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev), follow);
-      // A directory reached through an unsafe symlink is read through it: resolved as given up to there.
+      // A directory reached through a symlink (-k, an unsafe one) is read through it: resolved as given up
+      // to there.
       if (sub && e.contentDir) descend(e.path, rel, rootDev, deep, scope, follow ? e.path.length : anchor);
     }
   };

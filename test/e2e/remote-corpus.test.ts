@@ -17,7 +17,7 @@
 //
 // To add a case: append it to SETS (push and pull, fresh and drifted) or FRESH_ONLY (fresh only); a
 // difference that is rsync's own timing or a documented choice of arsync's is written where the case is,
-// with its reason. Cost: 52 sets (49 pushed and pulled, fresh and drifted; 3 fresh only), about 180 arsync
+// with its reason. Cost: 54 sets (50 pushed and pulled, fresh and drifted; 4 fresh only), about 180 arsync
 // runs per engine and as many rsync runs in all (rsync's side shared); the whole file with CI=true (three
 // engines) took 113 s (115 s wall) in session 30 on the 2-core machine at load 2-4 (shared with other
 // runs); the two starting states are built once and copied (corpus-tree.ts fromBuilt).
@@ -97,6 +97,7 @@ const SETS: RemoteSet[] = [
   { opts: ['-a', '--size-only'] },
   { opts: ['-ax'] },
   { opts: ['-aL'] },
+  { opts: ['-ak'] },
   { opts: ['-rlt'] },
   // Without -l: the symlinks are listed without their targets, and skipped as non-regular files.
   { opts: ['-rt'] },
@@ -116,6 +117,8 @@ const SETS: RemoteSet[] = [
 
 /** Option sets run onto a fresh destination only (their re-sync says nothing new). */
 const FRESH_ONLY: RemoteSet[] = [
+  // A push's listing is the receiving server's; neither run writes anything.
+  { opts: ['-a', '--list-only'] },
   { opts: ['-aR'], sources: { push: ['src/./a', 'src/./small.txt'], pull: ['h:src/./a', 'h:src/./small.txt'] } },
   { opts: ['-a', '--remove-source-files'], sourceChanges: true },
   // -J: both tools give the symlinks they make the time of the run.
