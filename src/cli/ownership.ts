@@ -9,7 +9,7 @@ import type { Config } from '../model/config.js';
 import { parseIdMap } from '../plan/idmap.js';
 
 /** What these options leave in the Config. */
-export type Ownership = Pick<Config, 'usermap' | 'groupmap' | 'amRoot' | 'copyAs'>;
+export type Ownership = Pick<Config, 'usermap' | 'groupmap' | 'idmapArgs' | 'amRoot' | 'copyAs'>;
 
 /** One map's string and whether --chown wrote it (rsync's usermap_via_chown). */
 interface MapSlot {
@@ -61,6 +61,9 @@ export function addOwnershipOptions(p: Command): () => Ownership {
     // parse_name_map() runs on rsync's receiver before the transfer; here before any I/O.
     if (user.value !== undefined) out.usermap = parseIdMap(user.value, true);
     if (group.value !== undefined) out.groupmap = parseIdMap(group.value, false);
+    if (user.value !== undefined || group.value !== undefined) {
+      out.idmapArgs = { ...(user.value !== undefined ? { user: user.value } : {}), ...(group.value !== undefined ? { group: group.value } : {}) };
+    }
     if (amRoot !== undefined) out.amRoot = amRoot;
     const copyAs = p.getOptionValue('copyAs') as string | undefined;
     if (copyAs !== undefined) out.copyAs = copyAs;

@@ -17,6 +17,8 @@ import type { StagedXattrs } from '../run/remote-xattrs.js';
 import type { PullDest } from './pull-dest.js';
 import { PATH_MAX } from '../model/path-max.js';
 import { loadAddon } from '../engine/native.js';
+import { leftAlone, newerOnReceiver } from '../plan/quickcheck.js';
+import type { Stat } from '../model/stat.js';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 
@@ -82,7 +84,9 @@ export class Stage {
         return undefined;
       }
       if (isLink(e.mode)) {
-        fs.symlinkSync(e.link!, at);
+        // Without -l the sender lists its symlinks without their targets (rsync's receiver then skips them
+        // as non-regular files, and so does the local run): the staged link's target is never read.
+        fs.symlinkSync(e.link ?? '.', at);
         return undefined;
       }
       if (isDevice(e.mode) || isSpecial(e.mode)) {
@@ -104,8 +108,9 @@ export class Stage {
         }
         this.groups.set(e.hlinkGroup, path);
       }
-      const found = this.basis(rel);
-      const need = this.needsData(e, found, sum);
+      const present = this.dest.entry(rel);
+      const found = basisOf(present);
+      const need = this.needsData(e, present, found, sum);
       // Not staged at all: the destination's file stands for it (run/staged-source.ts). Only inside a
       // staged directory (an operand must exist), never for a hard-link group (its members are linked
       // to the staged first one), and not under -A/-X: the sender's ACLs and xattrs are put on the
@@ -218,13 +223,6 @@ export class Stage {
     this.dest.close();
   }
 
-  /** The destination's current regular file at `rel` (its lstat), undefined when there is none. */
-  private basis(rel: string): { size: number; mtimeNs: bigint } | undefined {
-    // From the directory's listing when an engine lists it (one call a directory), else an lstat.
-    const st = this.dest.entry(rel);
-    return st && (st.mode & 0o170000) === 0o100000 ? { size: st.size, mtimeNs: BigInt(st.mtimeSec) * 1_000_000_000n + BigInt(st.mtimeNsec) } : undefined;
-  }
-
   /** The destination's current file at `rel`, opened for reading (following no symlink: cli/pull-dest.ts). */
   openBasis(rel: string): number {
     return this.dest.openFile(rel);
@@ -262,15 +260,16 @@ export class Stage {
    * Whether the file's data must come over the wire. A placeholder only where the local run will
    * certainly not copy (the same tests its planner makes, never looser); in doubt, fetch.
    */
-  private needsData(e: RemoteEntry, basis: { size: number; mtimeNs: bigint } | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
+  private needsData(e: RemoteEntry, present: Stat | undefined, basis: Basis | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
     const c = this.c;
-    if (!basis) return c.existing ? 'placeholder' : 'fetch';
+    // --existing leaves out only a name where nothing stands: another kind of entry there is replaced.
+    if (!basis) return leftAlone(present, c) === 'missing' ? 'placeholder' : 'fetch';
     if (c.ignoreExisting) return 'placeholder';
     if (c.ignoreTimes) return 'fetch';
     if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
     const st = basis;
     const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
-    if (c.update && st.mtimeNs > mtimeNs + BigInt(c.modifyWindow) * 1_000_000_000n) return 'placeholder';
+    if (c.update && newerOnReceiver(e.mtime, st.mtimeSec, c.modifyWindow)) return 'placeholder';
     if (c.checksum) {
       if (basis.size !== e.size || !e.sum) return 'fetch';
       const h = sum.file();
@@ -292,6 +291,18 @@ export class Stage {
     if (c.sizeOnly || st.mtimeNs === mtimeNs) return 'placeholder';
     return 'fetch';
   }
+}
+
+/** The destination's regular file a fetch may take as its basis: its size and time. */
+interface Basis {
+  size: number;
+  mtimeSec: number;
+  mtimeNs: bigint;
+}
+
+/** `st` (the destination's entry, from its directory's listing or an lstat) as a basis, if a regular file. */
+function basisOf(st: Stat | undefined): Basis | undefined {
+  return st && (st.mode & 0o170000) === 0o100000 ? { size: st.size, mtimeSec: st.mtimeSec, mtimeNs: BigInt(st.mtimeSec) * 1_000_000_000n + BigInt(st.mtimeNsec) } : undefined;
 }
 
 /**

@@ -211,6 +211,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
     if (showList) io.out.write('receiving file list ... ');
+    peer.lineOpen = showList;
     p.copyAs?.become();
     if (tap) conn.tapIn = tap.data;
     const list = await receiveList(
@@ -231,6 +232,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     tap?.start(list.session);
     listed = list.entries;
     wire.listBytes = list.listBytes;
+    peer.lineOpen = false;
     if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
     // The engine the local run would use lists the destination's directories (for the stage too).
     const engine = selectEngine(c.engine, [c.dest]);

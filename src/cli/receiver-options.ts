@@ -86,10 +86,11 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   // The receiver writes the files: it syncs and preallocates them.
   ['--fsync', ['fsync']],
   ['--preallocate', ['preallocate']],
-  // The receiver maps the owners and groups of the list it receives (--chown is a map of each).
-  ['--usermap', ['usermap']],
-  ['--groupmap', ['groupmap']],
-  ['--chown', ['usermap', 'groupmap']],
+  // The receiver maps the owners and groups of the list it receives (--chown is a map of each); the maps
+  // as written (idmapArgs) are what a push would pass on, and a -M value reaches no push.
+  ['--usermap', ['usermap', 'idmapArgs']],
+  ['--groupmap', ['groupmap', 'idmapArgs']],
+  ['--chown', ['usermap', 'groupmap', 'idmapArgs']],
   // Whether names come with the ids is the sender's choice: the receiver's own setting decides only
   // whether it reads the id lists of a list sent whole (see applyReceiverOptions).
   // The receiver's own output: the lines it prints itself (created directory, skipped special files,

@@ -176,14 +176,22 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
       const size = w.entries.reduce((n, e) => (isReg(e.mode) || isLink(e.mode) ? n + e.size : n), 0);
       progress = new PushProgress((s) => void io.out.write(s), c.progressFiles ? 1 : 2, c.humanReadable, w.entries.length, size);
     }
-    if (showList) io.out.write(filelistEnd(w.entries.length, c.info.FLIST, 'sending'));
-    if (showList && c.info.FLIST === 1) log?.lines('done');
+    // rsync's "building file list ... " stays open while it walks: a line the walk writes (an error, or
+    // under -v "copying unsafe symlink") ends it with a newline on its own stream, and "done" comes after.
+    let open = showList;
     for (const m of w.messages) {
       const text = m.error && !m.plain ? `arsync: [sender] ${m.text}` : m.text;
       if (m.error || !c.quiet) log?.lines(text);
+      const to = m.error ? io.err : c.quiet ? undefined : io.out;
+      if (to && open) {
+        to.write('\n');
+        open = false;
+      }
       if (m.error) io.err.write(outputBytes(`${text}\n`));
       else if (!c.quiet) say(`${text}\n`);
     }
+    if (showList) io.out.write(filelistEnd(w.entries.length, c.info.FLIST, 'sending'));
+    if (showList && c.info.FLIST === 1) log?.lines('done');
     return w;
   };
   // The list is built here, before the session, unless the far side has to be heard first (a --files-from

@@ -226,6 +226,8 @@ export interface Config {
   usermap?: IdMapRule[];
   /** --groupmap (or --chown's group): the source's gids mapped by these rules (with -g). */
   groupmap?: IdMapRule[];
+  /** The two maps as written (--chown's as rsync rewrites it, "*:USER"): a push passes them to the receiving server. */
+  idmapArgs?: { user?: string; group?: string };
   /**
    * rsync's am_root: 1 running as root, 0 not; --super makes it 2 (act as root: set owners, make
    * devices), --no-super 0 even as root, --fake-super -1 (owners, modes and devices kept in the

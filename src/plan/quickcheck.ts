@@ -116,6 +116,16 @@ export function leftAlone(dst: Stat | undefined, o: Pick<CheckOptions, 'existing
  * The quick check. `dst` is the destination's lstat (undefined when missing). `linkDiffers` says whether
  * a symlink's target differs (the caller reads both targets only for symlinks).
  */
+/**
+ * -u: whether a destination file is newer than the source's, and so left alone. rsync's generator compares
+ * whole seconds here (`file->modtime - st_mtime < modify_window`) whatever the quick check's precision: a
+ * file newer only within the same second goes on to the quick check, and with --modify-window=N one up to
+ * N seconds older counts as newer. One rule for the local planner and a pull's staging (cli/pull-stage.ts).
+ */
+export function newerOnReceiver(srcSec: number, dstSec: number, modifyWindow: number): boolean {
+  return srcSec - dstSec < Math.max(0, modifyWindow);
+}
+
 export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, linkDiffers = false): Verdict {
   const left = leftAlone(dst, o);
   if (left) return { action: 'skip', why: left };
@@ -145,11 +155,7 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
     case 'reg':
       break;
   }
-  // -u: a destination file newer than the source is left alone. rsync's generator compares whole seconds
-  // here (`file->modtime - st_mtime < modify_window`) whatever the quick check's precision: a file newer
-  // only within the same second goes on to the quick check, and with --modify-window=N one up to N
-  // seconds older counts as newer.
-  if (o.update && src.mtimeSec - dst.mtimeSec < Math.max(0, o.modifyWindow)) {
+  if (o.update && newerOnReceiver(src.mtimeSec, dst.mtimeSec, o.modifyWindow)) {
     return { action: 'skip', why: 'newer' };
   }
   const size = src.size !== dst.size;

@@ -39,6 +39,12 @@ export class PeerMessages {
    * data will not come, and its own error line has already said why.
    */
   readonly notSent: number[] = [];
+  /**
+   * A line of ours left open ("receiving file list ... "): the peer's next line ends it first with a
+   * newline on its own stream, stdout or stderr (rsync's output_needs_newline); the owner clears it
+   * when it ends the line itself.
+   */
+  lineOpen = false;
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
@@ -49,16 +55,14 @@ export class PeerMessages {
       case Msg.Info:
       case Msg.Client:
         if (f.payload.length > MAX_TEXT) return this.invalid(f);
-        this.out.write(shown(f.payload));
-        return;
+        return this.write(this.out, shown(f.payload));
       case Msg.Error:
       case Msg.ErrorXfer:
       case Msg.Warning:
       case Msg.ErrorUtf8:
       case Msg.ErrorSocket:
         if (f.payload.length > MAX_TEXT) return this.invalid(f);
-        this.err.write(shown(f.payload));
-        return;
+        return this.write(this.err, shown(f.payload));
       case Msg.Log:
         return;
       case Msg.IoError:
@@ -80,6 +84,14 @@ export class PeerMessages {
         this.invalid(f);
     }
   };
+
+  private write(to: NodeJS.WritableStream, text: string): void {
+    if (this.lineOpen) {
+      this.lineOpen = false;
+      to.write('\n');
+    }
+    to.write(text);
+  }
 
   /** Thrown into the connection, which fails the session's next read with it. */
   private invalid(f: Frame): never {

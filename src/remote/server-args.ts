@@ -195,6 +195,8 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   const z = compressLongArgs(x.compress ?? { mode: 'off' }, true);
   letters += compressLetter(x.compress ?? { mode: 'off' });
   const args = ['--server', `-${letters}${CLIENT_INFO}`];
+  // --list-only given on a push: the receiving server's generator lists the entries, writes nothing.
+  if (c.listOnly) args.push('--list-only');
   if (c.dirs && !c.recursive && c.deleteMode !== 'none') args.push('--no-r');
   args.push(...z.level);
   if (c.devices && !c.specials) args.push('--no-specials');
@@ -228,6 +230,9 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.copyUnsafeLinks) args.push('--copy-unsafe-links');
   if (c.safeLinks) args.push('--safe-links');
   if (c.numericIds) args.push('--numeric-ids');
+  // rsync's client passes its maps (--chown as the maps it stands for) to a receiving server, which maps.
+  if (c.idmapArgs?.user !== undefined) args.push(`--usermap=${val(c.idmapArgs.user)}`);
+  if (c.idmapArgs?.group !== undefined) args.push(`--groupmap=${val(c.idmapArgs.group)}`);
   if (c.ignoreExisting) args.push('--ignore-existing');
   if (c.existing) args.push('--existing');
   if (c.tempDir !== undefined) args.push('--temp-dir', val(c.tempDir));

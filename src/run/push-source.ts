@@ -22,6 +22,8 @@ import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
 import { senderOperands } from '../plan/sources.js';
+import { applyChmod } from '../plan/chmod.js';
+import { unsafeSymlink } from '../plan/safelinks.js';
 import { FlwError, listNative, nativeListable, type NativeTree } from './push-native.js';
 
 const IOERR_GENERAL = 1;
@@ -31,6 +33,8 @@ const EMPTY = Buffer.alloc(0);
 interface Seen {
   dev: number;
   ino: number;
+  /** Read through its symlink (--copy-unsafe-links, -k); never for the addon's list, which follows none. */
+  follow?: boolean;
 }
 
 type Entry = SendEntry & Seen;
@@ -61,6 +65,8 @@ class Listed implements Entry {
   xattrItems?: SendEntry['xattrItems'];
   xattr?: number;
   sum?: Buffer;
+  /** Listed as what its symlink leads to (--copy-unsafe-links, -k): opened and read through the link. */
+  follow: boolean;
   private joined: Buffer | undefined;
 
   constructor(private readonly dir: Buffer, private readonly leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean) {
@@ -75,6 +81,7 @@ class Listed implements Entry {
     this.contentDir = isDir(st.mode) && content;
     this.dev = st.dev;
     this.ino = st.ino;
+    this.follow = false;
   }
 
   get path(): Buffer {
@@ -221,12 +228,14 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   let ioError = 0;
   let missingNamed = false;
   const reads = engine.sendReads;
+  const umask = process.umask();
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
   /** `dir` and `leaf`: where the entry is read, joined only when needed (`dir` empty: `leaf` is the whole path). */
-  const add = (dir: Buffer, leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean): Entry => {
+  const add = (dir: Buffer, leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean, follow = false): Entry => {
     const mode = st.mode;
     const e = new Listed(dir, leaf, name, st, top, content);
+    e.follow = follow;
     const path = (): Buffer => e.path;
     const type = mode & 0o170000;
     if (type === 0o020000 || type === 0o060000) {
@@ -236,6 +245,10 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     if (type === 0o120000) {
       e.link = fs.readlinkSync(path(), { encoding: 'buffer' });
       e.size = e.link.length;
+    } else if (c.chmod.length) {
+      // --chmod on a push is the sender's: rsync's send_file_name tweaks each listed mode but a symlink's,
+      // and the receiving server, which is not told of it, takes the modes as listed.
+      e.mode = applyChmod(mode, c.chmod, umask);
     }
     // -U: rsync lists every non-directory's access time, whole seconds.
     if (c.atimes && !isDir(mode)) e.atime = st.atimeSec ?? 0;
@@ -243,7 +256,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     // rsync's get_xattr: files and directories, and the other kinds only when they are preserved.
     const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
     if (xattrs && kept) {
-      const items = xattrs.source(path(), mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true);
+      const items = xattrs.source(path(), mode, c.copyLinks || follow, c.fakeSuper === true, c.xattrsAll === true);
       if ('message' in items) {
         ioError |= IOERR_GENERAL;
         messages.push({ text: items.message, error: true });
@@ -257,26 +270,60 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
    * One entry of a listing as the walk keeps it: the listing's lstat, or under -L what a symlink leads
    * to; undefined (with rsync's message) when it cannot be had.
    */
-  const entryStat = (dir: Buffer, n: Buffer, st: Stat | null, errno: number): Stat | undefined => {
-    if (st && !(c.copyLinks && (st.mode & 0o170000) === 0o120000)) return st;
+  const entryStat = (dir: Buffer, n: Buffer, st: Stat | null, errno: number, follow: boolean): Stat | undefined => {
+    if (st && !((c.copyLinks || follow) && (st.mode & 0o170000) === 0o120000)) return st;
     const p = joinPath(dir, n);
     try {
       if (!st) throw fsError(errno, 'lstat');
       return toStat(fs.statSync(p, { bigint: true }));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT' && c.copyLinks && isLinkAt(p)) {
-        // -L onto a symlink that leads nowhere: rsync's own words, and a transfer error (exit 23).
+      if (e.code === 'ENOENT' && (c.copyLinks || follow) && isLinkAt(p)) {
+        // -L onto a symlink that leads nowhere: rsync's own words, and a transfer error (exit 23). rsync names
+        // the path as its full_fname does, absolute, in all three messages.
         ioError |= IOERR_GENERAL;
-        messages.push({ text: `symlink has no referent: "${showPath(p)}"`, error: true, plain: true });
+        messages.push({ text: `symlink has no referent: "${showPath(absolutePath(p))}"`, error: true, plain: true });
       } else if (e.code === 'ENOENT') {
         ioError |= IOERR_VANISHED;
-        messages.push({ text: `file has vanished: "${showPath(p)}"`, error: true });
+        messages.push({ text: `file has vanished: "${showPath(absolutePath(p))}"`, error: true });
       } else {
         ioError |= IOERR_GENERAL;
-        messages.push({ text: `readlink_stat("${showPath(p)}") failed: ${errText(e)}`, error: true });
+        messages.push({ text: `readlink_stat("${showPath(absolutePath(p))}") failed: ${errText(e)}`, error: true });
       }
       return undefined;
+    }
+  };
+
+  /**
+   * --copy-unsafe-links (without -L): whether the symlink `n` in `dir`, listed as `rel`, may lead out of
+   * the transfer (plan/safelinks.ts), and so is listed as what it leads to (rsync's readlink_stat), said
+   * under --info=symsafe (-v) as rsync's sender says it.
+   */
+  const unsafeFollowed = (dir: Buffer, n: Buffer, rel: Buffer): boolean => {
+    if (!c.copyUnsafeLinks || c.copyLinks) return false;
+    let target: Buffer;
+    try {
+      target = fs.readlinkSync(joinPath(dir, n), { encoding: 'buffer' });
+    } catch {
+      return false;
+    }
+    if (!unsafeSymlink(target, rel)) return false;
+    if (c.info.SYMSAFE > 0) messages.push({ text: `copying unsafe symlink "${showPath(rel)}" -> "${showPath(target)}"`, error: false });
+    return true;
+  };
+  /**
+   * Whether the symlink `n` in `dir` is listed as what it leads to: an unsafe one under
+   * --copy-unsafe-links, or under -k one that leads to a directory (rsync's scan_link_stat; one that
+   * leads nowhere stays a symlink).
+   */
+  const followed = (dir: Buffer, n: Buffer, rel: Buffer): boolean => {
+    if (c.copyLinks) return false;
+    if (unsafeFollowed(dir, n, rel)) return true;
+    if (!c.copyDirlinks) return false;
+    try {
+      return fs.statSync(joinPath(dir, n)).isDirectory();
+    } catch {
+      return false;
     }
   };
 
@@ -297,19 +344,23 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     // Each directory's entries in rsync's order (files, then subdirectories, each by name), every
     // subdirectory's contents right after it: the whole list comes out sorted, and sortForSend only
     // checks it. Stats (and their messages) are taken in the listing's order first.
-    const kept: { n: Buffer; st: Stat; sub: boolean }[] = [];
+    const kept: { n: Buffer; st: Stat; sub: boolean; follow: boolean }[] = [];
     for (let i = 0; i < list.names.length; i++) {
       const n = list.names[i]!;
-      const st = entryStat(dirPath, n, list.stats[i] ?? null, list.errors[i] ?? 0);
-      if (st) kept.push({ n, st, sub: isDir(st.mode) });
+      const listed = list.stats[i] ?? null;
+      const follow = listed !== null && (listed.mode & 0o170000) === 0o120000 && followed(dirPath, n, top ? n : joinPath(dirName, n));
+      const st = entryStat(dirPath, n, listed, list.errors[i] ?? 0, follow);
+      if (st) kept.push({ n, st, sub: isDir(st.mode), follow });
     }
     kept.sort((x, y) => compareNames(x.n, x.sub, y.n, y.sub));
-    for (const { n, st, sub } of kept) {
+    for (const { n, st, sub, follow } of kept) {
       const rel = top ? n : joinPath(dirName, n);
       if (scope && scope.check(rel, sub) === 'exclude') continue;
       // -x: a directory on another file system is listed, its contents are not.
-      const e = add(dirPath, n, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev));
-      if (sub && e.contentDir) descend(e.path, rel, rootDev, deep, scope, anchor);
+      const e = add(dirPath, n, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev), follow);
+      // A directory reached through a symlink (-k, an unsafe one) is read through it: resolved as given up
+      // to there.
+      if (sub && e.contentDir) descend(e.path, rel, rootDev, deep, scope, follow ? e.path.length : anchor);
     }
   };
   /** An implied directory (rsync's send_implied_dirs): followed if a symlink, never filtered, not entered. */
@@ -417,7 +468,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       ? {
           sendWhole(e: SendEntry, buf: Buffer, at: number, len: number, kind: number, sumAt: number): number | { message: string; vanished: boolean } {
             const seen = e as Entry;
-            const got = reads.file(e.path, c.copyLinks, seen.dev, seen.ino, kind, buf, at, len, sumAt);
+            const got = reads.file(e.path, c.copyLinks || seen.follow === true, seen.dev, seen.ino, kind, buf, at, len, sumAt);
             if (got >= 0) return got;
             // The open and its check answer as openNative's; a failed read throws as Opened.readWhole does.
             if (got > READ_FAILED) return notOpened(e.path, got);
@@ -427,10 +478,10 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       : {}),
     open(e: SendEntry): Opened | { message: string; vanished: boolean } {
       const seen = e as Entry;
-      if (reads) return openNative(reads, e.path, c.copyLinks, seen);
+      if (reads) return openNative(reads, e.path, c.copyLinks || seen.follow === true, seen);
       let fd: number;
       try {
-        fd = fs.openSync(e.path, fs.constants.O_RDONLY | (c.copyLinks ? 0 : fs.constants.O_NOFOLLOW));
+        fd = fs.openSync(e.path, fs.constants.O_RDONLY | (c.copyLinks || seen.follow ? 0 : fs.constants.O_NOFOLLOW));
       } catch (err) {
         const x = err as NodeJS.ErrnoException;
         if (x.code === 'ENOENT') return { message: `file has vanished: "${showPath(e.path)}"`, vanished: true };

@@ -58,6 +58,13 @@ const CASES: string[][] = [
   ['-rlptgoDc', '-u', '--max-delete=3', '--partial', '--inplace'],
   ['-a', '--delete', '--max-delete=0'],
   ['-a', '--link-dest=/x', '--backup', '--suffix=.b', '--backup-dir=/bd'],
+  // The id maps go to the receiving server (--chown as the maps it stands for).
+  ['-a', '--usermap=0:65534'],
+  ['-a', '--usermap=*:nobody', '--groupmap=*:nogroup'],
+  ['-a', '--chown=65534:65534'],
+  ['-a', '--chown=:65534'],
+  ['-a', '--list-only'],
+  ['-r', '--list-only', '--delete', '-d', '--no-r'],
   ['-a', '--compare-dest=/c'],
   ['-a', '--copy-dest=/c y'],
   ['-a', '--numeric-ids', '-W', '--bwlimit=100', '--timeout=30'],
