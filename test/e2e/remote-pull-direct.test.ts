@@ -8,12 +8,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
-import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
+import { destPairs, itemLines, rsyncClient, stagingDirs } from '../helpers/remote-pull.js';
 
 let root: string;
 let src: string;
@@ -78,19 +78,14 @@ describeEngines((e) => {
   const eng = `--engine=${e.name}`;
   const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
   const pair = destPairs(() => root, e.name);
-  let staging: string;
-  beforeEach(() => {
-    // The staging tree's parent ($TMPDIR, on the destination's filesystem): left empty after the run.
-    staging = path.join(root, `tmp-${e.name}-${pair.n}`);
-    fs.mkdirSync(staging);
-  });
+  const staging = stagingDirs(() => root, e.name, pair);
 
   /** Both clients pull into a seeded destination with `opts` (a `{}` in an option stands for the destination's own name). */
   const pullBoth = async (opts: (dst: string) => string[]): Promise<void> => {
     const t = seedDest(pair.theirs, `${e.name}-${pair.n}`);
     const m = seedDest(pair.mine, `${e.name}-${pair.n}`);
     const r = rsyncClient([...opts(pair.theirs), '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
-    const ours = await runCli([eng, ...opts(pair.mine), '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: staging } });
+    const ours = await runCli([eng, ...opts(pair.mine), '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: staging.dir } });
     expect(r.code, r.out + r.err).toBe(0);
     expect(ours.code, show(ours)).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
@@ -105,7 +100,7 @@ describeEngines((e) => {
     }
     expect(fs.lstatSync(path.join(pair.mine, 'd', 'x')).mode & 0o7777).toBe(0o751);
     expect(fs.lstatSync(path.join(pair.mine, 'b')).mode & 0o7777).toBe(0o640);
-    expect(fs.readdirSync(staging)).toEqual([]);
+    expect(fs.readdirSync(staging.dir)).toEqual([]);
   };
 
   const CASES: [string, (dst: string) => string[]][] = [
@@ -133,7 +128,7 @@ describeEngines((e) => {
     fs.writeFileSync(path.join(prev, 'a'), 'stale a');
     fs.utimesSync(path.join(prev, 'a'), new Date(0), new Date(0));
     const r = rsyncClient(['-ai', `--link-dest=${prev}`, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
-    const ours = await runCli([eng, '-ai', `--link-dest=${prev}`, '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: staging } });
+    const ours = await runCli([eng, '-ai', `--link-dest=${prev}`, '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: staging.dir } });
     expect(r.code, r.out + r.err).toBe(0);
     expect(ours.code, show(ours)).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
@@ -141,7 +136,7 @@ describeEngines((e) => {
     // b is linked to the old tree's b (3 links: prev, theirs, mine); a came over the wire (one link).
     expect(fs.lstatSync(path.join(pair.mine, 'b')).ino).toBe(fs.lstatSync(path.join(prev, 'b')).ino);
     expect(fs.lstatSync(path.join(pair.mine, 'a')).nlink).toBe(1);
-    expect(fs.readdirSync(staging)).toEqual([]);
+    expect(fs.readdirSync(staging.dir)).toEqual([]);
   });
 
   it('pulls like rsync when the staging tree is on another filesystem (the data is copied, not linked)', async () => {

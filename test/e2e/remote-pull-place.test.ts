@@ -13,12 +13,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
-import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
+import { destPairs, itemLines, rsyncClient, stagingDirs } from '../helpers/remote-pull.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 // CI installs strace (.ci/run): there the check that the tree was moved whole never goes unasserted.
@@ -81,12 +81,7 @@ describeEngines((e) => {
   const eng = `--engine=${e.name}`;
   const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
   const pair = destPairs(() => root, e.name);
-  let staging: string;
-  beforeEach(() => {
-    // The staging tree's parent ($TMPDIR, on the destination's filesystem): left empty after the run.
-    staging = path.join(root, `tmp-${e.name}-${pair.n}`);
-    fs.mkdirSync(staging);
-  });
+  const staging = stagingDirs(() => root, e.name, pair);
 
   /**
    * rsync and arsync pull `from` with `opts` into their destinations (made first when `made`); the
@@ -103,14 +98,14 @@ describeEngines((e) => {
     }
     const r = rsyncClient([...opts, '-e', rsh, `host:${from}/`, `${pair.theirs}/`]);
     const log = path.join(root, `strace-${e.name}-${pair.n}.log`);
-    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${from}/`, `${pair.mine}/`], { env: { TMPDIR: staging }, ...(hasStrace ? { strace: { calls: 'renameat2', log } } : {}) });
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${from}/`, `${pair.mine}/`], { env: { TMPDIR: staging.dir }, ...(hasStrace ? { strace: { calls: 'renameat2', log } } : {}) });
     expect(r.code, r.out + r.err).toBe(0);
     expect(ours.code, show(ours)).toBe(0);
     expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
     // (The node engine reads no ACL: the files it links in from the staging tree keep none, README.)
     const diffs = compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: o.xattrs === true && fidelity(e.name).xattrs, acls: o.acls === true && fidelity(e.name).acls });
     expect(formatDiffs(diffs)).toEqual([]);
-    expect(fs.readdirSync(staging)).toEqual([]);
+    expect(fs.readdirSync(staging.dir)).toEqual([]);
     if (!hasStrace) return undefined;
     const lines = fs.readFileSync(log, 'latin1').split('\n').filter((l) => l.includes('renameat2('));
     const into = (flag: string): boolean => lines.some((l) => l.endsWith(`, AT_FDCWD, "${pair.mine}", ${flag}) = 0`));

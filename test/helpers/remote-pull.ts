@@ -3,6 +3,7 @@
 // for each test. One copy here, so that every remote test compares the same way.
 
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeEach } from 'vitest';
 
@@ -60,4 +61,18 @@ export function destPairs(root: () => string, engine: string): DestPair {
     pair.theirs = path.join(root(), `theirs-${engine}-${pair.n}`);
   });
   return pair;
+}
+
+/**
+ * A new $TMPDIR before each test of the enclosing block (`<root>/tmp-<engine>-<n>`, made), for the
+ * pull's staging tree: on the destinations' filesystem, and left empty after the run. Declared after
+ * destPairs, whose number it takes.
+ */
+export function stagingDirs(root: () => string, engine: string, pair: DestPair): { dir: string } {
+  const staging = { dir: '' };
+  beforeEach(() => {
+    staging.dir = path.join(root(), `tmp-${engine}-${pair.n}`);
+    fs.mkdirSync(staging.dir);
+  });
+  return staging;
 }
