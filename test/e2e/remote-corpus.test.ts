@@ -96,7 +96,8 @@ const SETS: RemoteSet[] = [
   { opts: ['-aW'] },
   { opts: ['-a', '--size-only'] },
   { opts: ['-ax'] },
-  { opts: ['-aL'] },
+  // -L over the dangling symlink: the sender's I/O error, after which nothing is deleted.
+  { opts: ['-aL', '--delete'] },
   { opts: ['-ak'] },
   { opts: ['-rlt'] },
   // Without -l: the symlinks are listed without their targets, and skipped as non-regular files.
