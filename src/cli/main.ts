@@ -389,7 +389,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     totals = pulled?.current
       ? (await import('./pull-current.js')).currentRunTotals(pulled.current, resolved.plan.destRoot)
       : await transfer({
-        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length, events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
+        // rsync's receiver deletes nothing after its sender's I/O error (the list may lack what still exists).
+        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length + (pulled?.senderFailed ? 1 : 0), events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
         ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable } : {}),
         ...(pulled?.sourceRemoved ? { sourceRemoved: pulled.sourceRemoved } : {}),
       });

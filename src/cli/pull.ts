@@ -58,6 +58,8 @@ export interface Pulled {
   meta: Map<string, StagedMeta>;
   wire: { literal: number; matched: number; sent: number; received: number; listBytes: number; buildMs: number; xferMs: number };
   code: number;
+  /** The sender reported a general I/O error (its list's flag or a message): the local run deletes nothing. */
+  senderFailed: boolean;
   /** What the local half's Config changes: a --files-from list was the far side's to read, and the staging tree holds just what it named. */
   local?: Partial<Config>;
   /** The staging tree is on the filesystem of the local run's temp files: its files are linked into place, not copied. */
@@ -208,6 +210,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   useNativeOrderFor(c.engine);
   let listed: (RemoteEntry | undefined)[] = [];
   let current: CurrentTotals | undefined;
+  let senderFailed = false;
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
     if (showList) io.out.write('receiving file list ... ');
@@ -309,12 +312,13 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       };
       localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
     }
+    senderFailed = (peer.ioError & 1) !== 0;
     if (inside) {
       // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
       // the sources of what it placed (or found up to date) are named to the sender, which removes them.
       const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
       const local = localChanges(c, place !== undefined, listed);
-      const staged: Pulled = { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
+      const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
       const ndxOf = new Map<string, number>();
       list.entries.forEach((e, ndx) => {
         if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
@@ -334,7 +338,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   // empty there): the local half copies it whole instead of reading the list again.
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const local = localChanges(c, place !== undefined, listed);
-  return { staging: holder, operands, meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
+  return { staging: holder, operands, meta, wire, code, senderFailed, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
 }
 
 /**

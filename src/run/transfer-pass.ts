@@ -319,6 +319,8 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   // -vvv: rsync's generator looks in every directory it makes too (not in one a dry run only pretends to make).
   if (deleting && !dir.merged && (dir.destExists || !c.dryRun)) rc.trace?.deleteInDir(showPath(dir.rel), destPath(rc, dir.rel), hiddenInDest(rc, dir));
   if (deleting && dir.destExists && !dir.merged) deletedHere = deleteExtraneous(rc, dir, extraneous);
+  // In one it made there is nothing to delete, but after an I/O error rsync says (once) why it deletes nothing.
+  else if (deleting && !dir.merged && !c.dryRun) rc.gate.allows(rc.tally.totals.ioErrors);
   // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime
   // is restored at the end.
   if (deletedHere > 0 && dir.record) rc.dirs.touch(dir.record);
