@@ -265,6 +265,9 @@ export class Stage {
     // --existing leaves out only a name where nothing stands: another kind of entry there is replaced.
     if (!basis) return leftAlone(present, c) === 'missing' ? 'placeholder' : 'fetch';
     if (c.ignoreExisting) return 'placeholder';
+    // --append: a destination file as long as the source's or longer is left as it is (rsync's
+    // generator asks nothing for it; the local run's planner skips it too).
+    if (c.append && basis.size >= e.size) return 'placeholder';
     if (c.ignoreTimes) return 'fetch';
     if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
     const st = basis;

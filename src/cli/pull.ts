@@ -273,6 +273,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
         wholeFile: p.wholeFile,
         blockSize: p.blockSize,
+        append: c.append ? (c.appendVerify ? 2 : 1) : 0,
         tokens: (cn, blocks) => codec.reader(cn, blocks),
         xattrAsks,
         holdGoodbye: inside !== undefined,

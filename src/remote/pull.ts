@@ -121,6 +121,13 @@ export interface PullOptions {
   wholeFile: boolean;
   /** -B: a fixed block length. */
   blockSize?: number;
+  /**
+   * --append (1) or --append-verify (2), rsync's append_mode, which the sender was given too: in the
+   * first phase a file's request carries the sum header of the destination's file (its length) and no
+   * sums, whatever -W says, and the sender sends only what lies past that length (rsync's generator
+   * and match_sums); the redo phase asks as without it.
+   */
+  append?: number;
   /** A reader of the sender's tokens for one file (the plain one unless -z plugs its own in). */
   tokens?(conn: Conn, blocks: number): TokenReader;
   /** -X: abbreviated xattr values to ask for, by entry (with its transfer, or on their own). */
@@ -173,8 +180,12 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     if (queuedBytes >= REQUEST_SPAN) flushQueue();
   };
 
+  // rsync's append_mode, on for the first phase only (its generator turns it off for the redo).
+  let appending = o.append ?? 0;
+  /** Whether `f`'s request carries sums of its basis (its header at least, under --append). */
+  const summed = (f: Fetch): boolean => f.basis !== undefined && (!o.wholeFile || appending > 0);
   const request = (f: Fetch, csumLength: number, first: boolean): void => {
-    if (f.basis && !o.wholeFile) {
+    if (f.basis && summed(f)) {
       // Probe first: a basis that went away is dropped before anything of this request is written.
       try {
         fs.closeSync(f.basis.open());
@@ -183,11 +194,16 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       }
     }
     const parts: Buffer[] = [ndxOut.encode(f.ndx), attrs(f.ndx, ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW), first)];
-    if (!f.basis || o.wholeFile) {
+    if (!f.basis || !summed(f)) {
       parts.push(NO_SUMS);
     } else {
       const head = sumSizes(f.basis.size, csumLength, sum.length, o.blockSize);
       parts.push(int32(head.count), int32(head.blength), int32(head.s2length), int32(head.remainder));
+      if (appending) {
+        // The header alone: it tells the sender how much of the file the destination has.
+        for (const b of parts) queue(b);
+        return;
+      }
       // The basis is read many blocks at a time, and the sums go straight into one buffer.
       const per = 4 + head.s2length;
       const sums = Buffer.allocUnsafe(head.count * per);
@@ -243,7 +259,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       if (!f) throw new ProtocolError(`Invalid file index: ${ndx} (a transfer never asked for)`, Exit.Protocol);
       let head = conn.readNow(readHead);
       if (head === NOT_YET) head = await conn.read(readHead);
-      const sent = f.basis && !o.wholeFile ? sumSizes(f.basis.size, SHORT_SUM_LENGTH, sum.length, o.blockSize) : undefined;
+      const sent = f.basis && summed(f) ? sumSizes(f.basis.size, SHORT_SUM_LENGTH, sum.length, o.blockSize) : undefined;
       // The echo must be the header we sent (its block count bounds every block reference below).
       if (head.count < 0 || head.count > (sent?.count ?? 0) || (head.count && head.blength !== sent!.blength)) {
         throw new ProtocolError(`invalid sum header for file index ${ndx}`, Exit.Protocol);
@@ -255,7 +271,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   /** The rebuilt file's bytes gather here and are written (and hashed) a megabyte at a time. */
   const pending = Buffer.allocUnsafe(WRITE_SPAN);
   const rebuild = (f: Fetch, head: SumHead): Promise<boolean> =>
-    rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending);
+    rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending, appending);
 
   // In the list's order, as rsync's generator goes: transfers, and entries whose xattr values alone are asked for.
   const firsts = [...fetches.map((f) => ({ ndx: f.ndx, f })), ...[...asks.keys()].filter((n) => !byNdx.has(n)).map((ndx) => ({ ndx, f: undefined }))];
@@ -267,6 +283,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   flushQueue();
   const redo = await receive();
   // The redo phase: full-length block sums against the same basis.
+  appending = 0;
   for (const ndx of redo) request(byNdx.get(ndx)!, SUM_LENGTH, false);
   queue(ndxOut.encode(NDX_DONE));
   flushQueue();
@@ -304,7 +321,7 @@ export function endPull(conn: Conn, placed: readonly number[]): void {
  * literal and matched bytes are added to `totals`; `pending` is the write buffer (a megabyte or more).
  * A pull (above) and a batch being read (cli/batch-read.ts) rebuild alike.
  */
-export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: ReturnType<typeof strong>, reader: TokenReader, totals: { literal: number; matched: number }, pending: Buffer): Promise<boolean> {
+export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: ReturnType<typeof strong>, reader: TokenReader, totals: { literal: number; matched: number }, pending: Buffer, append = 0): Promise<boolean> {
   // Opened at the first write: a file whose data all fits in one write goes out in one call (writeNew).
   let out = -1;
   const open = (): number => {
@@ -340,6 +357,31 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
       if (at + len > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
       if (fill + len > WRITE_SPAN || parts.length >= MAX_PARTS || (copied && used + len > pending.length)) flush();
     };
+    // --append (rsync's receive_data): the destination's first bytes, as long as the header says, come
+    // from it (summed too under --append-verify, whose sender sums them as well); the tokens are the rest.
+    if (append > 0 && head.count > 0 && f.basis) {
+      const flength = head.count * head.blength - (head.remainder ? head.blength - head.remainder : 0);
+      let fd = -1;
+      try {
+        fd = f.basis.open();
+      } catch {
+        lost = true;
+      }
+      try {
+        const buf = Buffer.allocUnsafe(Math.min(pending.length, flength));
+        for (let pos = 0; pos < flength; ) {
+          const n = Math.min(buf.length, flength - pos);
+          if (fd >= 0) readFull(fd, buf, n, pos);
+          else buf.fill(0, 0, n);
+          if (append === 2) hasher.update(buf.subarray(0, n));
+          writeFull(open(), buf.subarray(0, n), pos);
+          pos += n;
+        }
+      } finally {
+        if (fd >= 0) fs.closeSync(fd);
+      }
+      at = flength;
+    }
     /** Blocks b..b+m-1 of the basis, read in one piece. */
     const copyBlocks = (b: number, m: number): void => {
       const last = b + m === head.count && head.remainder;
