@@ -313,7 +313,11 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       };
       localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
     }
-    senderFailed = (peer.ioError & 1) !== 0;
+    // The sender's general I/O error gates deletions as rsync's generator meets it: the list's own flag
+    // before any deletion; one the transfer reported (a file it could not open) only where the deletions
+    // come after the transfer (--delete-after, --delete-delay), since --delete-during's have already run.
+    const late = c.deleteMode === 'after' || c.deleteMode === 'delay';
+    senderFailed = ((late ? peer.ioError : list.ioError) & 1) !== 0;
     if (inside) {
       // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
       // the sources of what it placed (or found up to date) are named to the sender, which removes them.
