@@ -41,6 +41,7 @@ import { FilterError } from '../plan/filter-rules.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
+import { itemizes } from '../progress/output.js';
 import { ProtocolError } from '../remote/wire.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver } from '../remote/xattr-list.js';
@@ -274,6 +275,12 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         wholeFile: p.wholeFile,
         blockSize: p.blockSize,
         append: c.append ? (c.appendVerify ? 2 : 1) : 0,
+        // rsync's receiver warns of a file it asks for again, at -v or -i (its FWARNING).
+        onRedo: (ndx) => {
+          if (c.json || !(c.info.NAME > 0 || itemizes(c))) return;
+          const e = list.entries[ndx];
+          if (e) io.err.write(`WARNING: ${showPath(e.name)} failed verification -- update ${c.inplace ? 'retained' : 'discarded'} (will try again).\n`);
+        },
         tokens: (cn, blocks) => codec.reader(cn, blocks),
         xattrAsks,
         holdGoodbye: inside !== undefined,

@@ -137,6 +137,8 @@ export interface PullOptions {
    * reading messages); endPull then tells the sender which sources to remove and says goodbye.
    */
   holdGoodbye?: boolean;
+  /** A file that failed verification in the first phase, before it is asked for again (rsync's warning). */
+  onRedo?(ndx: number): void;
 }
 
 /** The full values of an entry's abbreviated xattrs that the destination does not have (rsync's XSTATE_TODO). */
@@ -182,6 +184,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
 
   // rsync's append_mode, on for the first phase only (its generator turns it off for the redo).
   let appending = o.append ?? 0;
+  let firstPhase = true;
   /** Whether `f`'s request carries sums of its basis (its header at least, under --append). */
   const summed = (f: Fetch): boolean => f.basis !== undefined && (!o.wholeFile || appending > 0);
   const request = (f: Fetch, csumLength: number, first: boolean): void => {
@@ -264,7 +267,10 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       if (head.count < 0 || head.count > (sent?.count ?? 0) || (head.count && head.blength !== sent!.blength)) {
         throw new ProtocolError(`invalid sum header for file index ${ndx}`, Exit.Protocol);
       }
-      if (!(await rebuild(f, head))) bad.push(ndx);
+      if (!(await rebuild(f, head))) {
+        bad.push(ndx);
+        if (firstPhase) o.onRedo?.(ndx);
+      }
     }
   };
 
@@ -284,6 +290,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const redo = await receive();
   // The redo phase: full-length block sums against the same basis.
   appending = 0;
+  firstPhase = false;
   for (const ndx of redo) request(byNdx.get(ndx)!, SUM_LENGTH, false);
   queue(ndxOut.encode(NDX_DONE));
   flushQueue();

@@ -6,7 +6,8 @@
 // hang. Differential against rsync 3.5 as the client on every engine: the same tree and exit code, and
 // under --append the same -i lines. (Under --append-verify a file whose kept bytes differ is sent again
 // in rsync's redo phase, where rsync's client prints a warning and a second -i line for it; arsync
-// sends it again too and prints one line: compared there are the tree and the exit code.)
+// sends it again too and prints the same warning but one -i line: compared there are the tree, the exit
+// code and stderr.)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -69,6 +70,8 @@ describeEngines((e) => {
       expect(r.code, r.out + r.err).toBe(0);
       expect(ours.code, show(ours)).toBe(0);
       if (mode === '--append') expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+      // Under --append-verify the file whose kept bytes differ is asked for again, with rsync's warning.
+      else expect(ours.stderr).toBe(r.err);
       expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false }))).toEqual([]);
       // The kept bytes and what came after them.
       expect(fs.readFileSync(path.join(pair.mine, 'grows'), 'utf8')).toBe('hello world, and more\n');
