@@ -62,7 +62,6 @@ export function currentDest(
   if (native) return nativeVerdict(c, entries, meta, dest.dest.dir, resolution(), native) ? listTotals(entries, meta) : undefined;
   // Times are judged apart: any resolution here, then the largest difference against the engine's.
   const { files, dirs } = checkOptions(c, Infinity);
-  const totals: CurrentTotals = { listed: zeroCounts(), totalSize: 0 };
   const inodes = new Map<number, string>();
   const children = c.deleteMode !== 'none' ? new Map<string, Set<string>>() : undefined;
   let skew = 0;
@@ -93,8 +92,6 @@ export function currentDest(
       if (first === undefined) inodes.set(e.hlinkGroup, at);
       else if (first !== at) return undefined;
     }
-    totals.listed[type]++;
-    if (isReg(e.mode) || isLink(e.mode)) totals.totalSize += src.size;
     if (children) {
       if (isDir(e.mode)) children.set(rel, children.get(rel) ?? new Set());
       if (rel !== '.') {
@@ -113,7 +110,7 @@ export function currentDest(
     const listed = children!.get(rel)!;
     if (!there || there.some((n) => !listed.has(n))) return undefined;
   }
-  return totals;
+  return listTotals(entries, meta);
 }
 
 /** The addon's judgement of the same question (native/listcurrent.c), bound to the addon. */
