@@ -171,7 +171,12 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
       if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
       throw err;
     }
+    // What the server said after the list and no local half printed yet (cli/pull.ts Pulled.held).
+    const sayHeld = (): void => {
+      if ('staging' in r) for (const text of r.held?.splice(0) ?? []) io.out.write(text);
+    };
     if (inside !== undefined) {
+      sayHeld();
       if ('staging' in r) removeStaging(r.staging);
       // What the goodbye added (the far side failed to remove a source: its exit code) is said last.
       return r.code > inside ? finish(io, r.code) : inside;
@@ -182,6 +187,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     if (!pull.copyAs) {
       const engine = selectEngine(pull.config.engine, [pull.config.dest]);
       const placed = 'error' in engine ? false : (await import('./pull-place.js')).placeWhole(localHalf(r), r, engine);
+      if (placed) sayHeld();
       if (placed === 'placed, holder kept') {
         io.err.write(`arsync: warning: an entry appeared in the empty destination while the pulled tree took its place; it is kept in ${r.staging}\n`);
         return Exit.Ok;
@@ -391,7 +397,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
       : await transfer({
         // rsync's receiver deletes nothing after its sender's I/O error (the list may lack what still exists).
         config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length + (pulled?.senderFailed ? 1 : 0), events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
-        ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable } : {}),
+        ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable, pulledDelta: pulled.delta } : {}),
         ...(pulled?.sourceRemoved ? { sourceRemoved: pulled.sourceRemoved } : {}),
       });
     if (pulled) totals.wire = pulled.wire;
@@ -432,8 +438,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // rsync's byte totals of its own protocol stream, worked out for a local copy only when something prints them.
   if (!pulled && !batch && code === Exit.Ok && !c.json && (c.info.STATS > 0 || log)) totals.stream = (await import('../run/stream-totals.js')).streamTotals(c, totals, engine, filters);
   // rsync's match_report() (--debug=deltasum, -vv): whole files, every byte literal data, unless
-  // --no-whole-file's delta search counted its matches.
-  if (!c.json && code !== Exit.Signal && c.debug.DELTASUM > 0) {
+  // --no-whole-file's delta search counted its matches. A pull's is the far side's sender's line.
+  // A pull's: what its sending server said meanwhile (cli/pull.ts Pulled.held), one line at a time.
+  if (pulled?.held) for (const text of pulled.held.splice(0)) for (const line of text.replace(/\n$/, '').split('\n')) reporter.print(line);
+  if (!pulled && !c.json && code !== Exit.Signal && c.debug.DELTASUM > 0) {
     const d = totals.delta;
     const data = c.dryRun ? 0 : literalData(totals, Number(Atomics.load(totals.counters, Counter.Bytes)));
     reporter.print(`total: matches=${d?.matches ?? 0}  hash_hits=${d?.hashHits ?? 0}  false_alarms=${d?.falseAlarms ?? 0} data=${data}`);

@@ -65,6 +65,10 @@ export interface Pulled {
   local?: Partial<Config>;
   /** The staging tree is on the filesystem of the local run's temp files: its files are linked into place, not copied. */
   linkable: boolean;
+  /** The sending server's informational lines of the transfer phase, printed after the local half's names (PeerMessages.hold). */
+  held?: string[];
+  /** The data came as a delta transfer (rsync's whole_file off: no -W, or --append): -vv's line says so (absent: a batch read, the local copy's rule). */
+  delta?: boolean;
   /** The destination was found current (cli/pull-current.ts): nothing was staged, the local run is not started. */
   current?: CurrentTotals;
   /**
@@ -178,6 +182,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     io.err.write(`arsync: ${tap.message}\n`);
     return { code: tap.code };
   }
+  // rsync's generator: --append makes it a delta transfer even under -W.
+  const delta = !p.wholeFile || c.append;
+  const held: string[] = [];
   const holder = makeStaging(c.dest, 'arsync-pull-', c.engine);
   const staging = nodePath.join(holder, 'tree');
   fs.mkdirSync(staging, 0o700);
@@ -198,6 +205,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     bwlimit: c.bwlimit,
     timeout: c.timeout,
     pipe: shellPipeFor(c.engine),
+    showCommand: c.debug.CMD > 0,
   };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
   const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);
@@ -238,6 +246,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     wire.listBytes = list.listBytes;
     peer.lineOpen = false;
     if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
+    if (!c.json) peer.hold = held;
     // The engine the local run would use lists the destination's directories (for the stage too).
     const engine = selectEngine(c.engine, [c.dest]);
     const ready = 'error' in engine ? undefined : engine;
@@ -330,7 +339,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       // the sources of what it placed (or found up to date) are named to the sender, which removes them.
       const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
       const local = localChanges(c, place !== undefined, listed);
-      const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
+      const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
       const ndxOf = new Map<string, number>();
       list.entries.forEach((e, ndx) => {
         if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
@@ -344,13 +353,15 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
   if (outcome.result === undefined && outcome.exitCode !== 0) {
     removeStaging(holder);
+    // No local half runs to print after: what the server said is printed now.
+    for (const text of held) io.out.write(text);
     return { code: outcome.exitCode };
   }
   // The staging tree holds exactly what the list named (directories sent without their contents are
   // empty there): the local half copies it whole instead of reading the list again.
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const local = localChanges(c, place !== undefined, listed);
-  return { staging: holder, operands, meta, wire, code, senderFailed, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
+  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
 }
 
 /**

@@ -129,7 +129,6 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     return Exit.Usage;
   }
   const showList = c.info.FLIST > 0 && !c.quiet && (c.recursive || c.dirs);
-  if (showList) io.out.write('building file list ... ');
   let filters: FilterList | undefined;
   let rules: Buffer[] | undefined;
   try {
@@ -167,6 +166,9 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   let walk: PushWalk | undefined;
   // `listed`: the names of a --files-from list on the far side, which its receiver forwards to us.
   const listLocal = (listed?: Buffer, tick?: () => void): PushWalk => {
+    // Announced as the walk starts, as rsync's send_file_list does: after the remote shell's -vv
+    // command line, and after the handshake where the far side has to be heard first.
+    if (showList) io.out.write('building file list ... ');
     const w = walkSources(c, engine, filters, xattrs, listed, tick);
     // -A: each entry's ACLs go in the file list (cli/remote-acls.ts).
     if (acl.addon) w.ioError |= readSendAcls(acl.addon, c, w.entries, (m) => w.messages.push({ text: m, error: true }));
@@ -299,6 +301,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     bwlimit: c.bwlimit,
     timeout: c.timeout,
     pipe: shellPipeFor(c.engine),
+    showCommand: c.debug.CMD > 0,
   };
   // To a daemon the walk comes before connecting, as before. Through a remote shell it starts right after
   // the shell is spawned (runClient calls the exchange at once): the far side connects and starts while
@@ -309,6 +312,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   else if (place && !place.remote) readFilesFromList(c);
   let wire = { sent: 0, received: 0 };
   let session: { written: number; received: number } | undefined;
+  // --debug=deltasum (-vv): rsync's sender counts its search (remote/push.ts PushSettings.counts).
+  const counts = c.debug.DELTASUM > 0 && !c.quiet ? { hashHits: 0, falseAlarms: 0, matches: 0 } : undefined;
   const outcome = await runClient(
     cmd,
     env,
@@ -339,6 +344,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
           compress: p.compress,
           env,
           xattrs: c.xattrs,
+          ...(counts ? { counts } : {}),
           ...(tap ? { batch: { start: (ss: { protocol: number; compat: number; seed: number }) => tap.start(ss), data: tap.data } } : {}),
         },
         report,
@@ -356,6 +362,8 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   if (stats) {
     if (stats.ioError & 1) code = Math.max(code, Exit.Partial);
     else if (stats.ioError & 2) code = Math.max(code, Exit.Vanished);
+    // rsync's match_report(), at the end of its sender's loop.
+    if (counts) say(`total: matches=${counts.matches}  hash_hits=${counts.hashHits}  false_alarms=${counts.falseAlarms} data=${stats.literal}\n`);
     if ((c.stats || c.verbose > 0) && !c.quiet) {
       const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun);
       log?.lines(lines.join('\n'));

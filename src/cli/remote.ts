@@ -65,13 +65,15 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     bwlimit: c.bwlimit,
     timeout: c.timeout,
     pipe: shellPipeFor(c.engine),
+    showCommand: c.debug.CMD > 0,
   };
   const started = Date.now();
-  // rsync without incremental recursion announces the list before it prints anything.
-  if ((c.verbose > 0 || c.progressFiles) && !c.quiet) io.out.write('receiving file list ... done\n');
   useNativeSumsFor(c.engine);
   useNativeOrderFor(c.engine);
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    // rsync without incremental recursion announces the list before it prints anything of it (after
+    // the -vv command line).
+    if ((c.verbose > 0 || c.progressFiles) && !c.quiet) io.out.write('receiving file list ... done\n');
     const list = await receiveList(conn, {
       ...flistSettings(c),
       atimes: false,

@@ -12,7 +12,7 @@ import { sideName, watchIdle } from './io-watch.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
 import { pacedOutput } from './pacer.js';
-import { remoteLaunch, type RemoteCommand } from './rsh.js';
+import { commandLine, remoteLaunch, type RemoteCommand } from './rsh.js';
 import { shellPipe, type ShellPipe } from './shell-pipes.js';
 import { ProtocolError } from './wire.js';
 
@@ -57,6 +57,7 @@ export async function runClient<T>(
 ): Promise<Outcome<T>> {
   if (cmd.daemon) return runDaemonClient(cmd, cmd.daemon, env, io, exchange, onMessage);
   const { argv, secluded } = remoteLaunch(cmd, env);
+  if (cmd.showCommand) io.out.write(commandLine(argv));
   // A large pipe for its stdout when the caller can make one (remote/shell-pipes.ts).
   const pipe = shellPipe(cmd.pipe);
   const child = spawnShell(argv, env, pipe);

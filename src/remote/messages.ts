@@ -45,6 +45,12 @@ export class PeerMessages {
    * when it ends the line itself.
    */
   lineOpen = false;
+  /**
+   * Where the peer's informational lines go instead of stdout, while set: a pull's client prints the
+   * names of what it received only after the transfer (the local half), so the sending server's lines
+   * of that phase (-vv's "total: matches=...") wait for them, as they follow them in rsync's output.
+   */
+  hold: string[] | undefined;
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
@@ -55,6 +61,7 @@ export class PeerMessages {
       case Msg.Info:
       case Msg.Client:
         if (f.payload.length > MAX_TEXT) return this.invalid(f);
+        if (this.hold) return void this.hold.push(shown(f.payload));
         return this.write(this.out, shown(f.payload));
       case Msg.Error:
       case Msg.ErrorXfer:

@@ -14,7 +14,7 @@ import { isDevice, isDir, isLink, isReg } from './flist.js';
 import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
 import { appendFile } from './append-send.js';
-import { matchFile, readSumHead, readSums, writeSumHead, writeSumHeadAt, type BlockSums, type MatchResult, type ReadAt, type SumHead, type WindowStore } from './match.js';
+import { matchFile, readSumHead, readSums, writeSumHead, writeSumHeadAt, type BlockSums, type MatchResult, type ReadAt, type SearchCounts, type SumHead, type WindowStore } from './match.js';
 import { matchFileNative } from './match-native.js';
 import { sendWhole } from './whole-send.js';
 import { Msg } from './mux.js';
@@ -101,6 +101,11 @@ export interface PushSettings {
    * sending client writes into its batch alone.
    */
   batch?: { start(session: Session): void; data(b: Buffer): void };
+  /**
+   * --debug=deltasum (-vv): rsync's match.c counters over the whole push, added to as files are
+   * searched (match.ts's TypeScript search then, which looks at every offset in rsync's own table).
+   */
+  counts?: SearchCounts;
 }
 
 /** Where a push tells what happened, as it happens (the CLI prints it). */
@@ -249,9 +254,9 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   // tap is out.push).
   const whole = session.compress.name === 'none' && !s.batch;
   const sendDelta = (sums: BlockSums, len: number, read: ReadAt, hasher: FileHasher, w: TokenWriter, inplace: boolean, bp: (at: number) => Promise<void> | undefined): Promise<MatchResult> =>
-    nm && sum.kind !== undefined && sums.head.count > 0 && len > 0
+    nm && sum.kind !== undefined && sums.head.count > 0 && len > 0 && !s.counts
       ? matchFileNative(nm, sum.kind, session.seed, sums, len, read, hasher, w, inplace, bp, windowStore)
-      : matchFile(sums, len, read, hasher, (b) => sum.block(b, session.seed), w, inplace, bp, windowStore);
+      : matchFile(sums, len, read, hasher, (b) => sum.block(b, session.seed), w, inplace, bp, windowStore, s.counts);
 
   /** rsync's read_ndx_and_attrs: an index (deletion statistics read on the way), its flags and names. */
   type ItemIn = { ndx: number; iflags: number; basisType: number | undefined; xname: Buffer | undefined; xattrNums?: number[] };

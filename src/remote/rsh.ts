@@ -115,6 +115,8 @@ export interface RemoteCommand {
   timeout?: number;
   /** Makes the large pipe of the remote shell's stdout (remote/shell-pipes.ts); absent: Node's own. */
   pipe?: PipeOpener;
+  /** --debug=cmd (-vv): the command is printed before it is started (commandLine). */
+  showCommand?: boolean;
 }
 
 /** What starts the server: the remote shell's argv, and under -s the arguments to send it first. */
@@ -122,6 +124,18 @@ export interface Launch {
   argv: string[];
   /** Under -s: "rsync", the rest of the server's options, ".", the paths, each NUL-terminated, then an empty one. */
   secluded?: Buffer;
+}
+
+/** The characters an argument may hold and still be printed bare in commandLine (rsync's print_child_argv). */
+const BARE_ARG = /^[a-zA-Z0-9,.\-_=+@/]*$/;
+
+/**
+ * rsync's --debug=cmd line for the command it starts: "opening connection using: ", each argument
+ * followed by a space (in double quotes when it holds anything but letters, digits and `,.-_=+@/`; a
+ * line for the eye, not for a shell), then " (N args)".
+ */
+export function commandLine(argv: readonly string[]): string {
+  return `opening connection using: ${argv.map((a) => (BARE_ARG.test(a) ? `${a} ` : `"${a}" `)).join('')} (${argv.length} args)\n`;
 }
 
 /** The argv to spawn: the remote shell's words, then what it runs on the far side. */

@@ -88,6 +88,8 @@ export interface TransferInput {
   wrapSource?: (local: EntrySource) => EntrySource;
   /** A pull: the sources are files this process staged, linked into place rather than copied (model/ops.ts Preserve.AdoptSource). */
   adoptSources?: boolean;
+  /** A pull: whether its data came as a delta transfer (rsync's whole_file off), which -vv's line names. */
+  pulledDelta?: boolean;
   /** --partial-dir: relative, or absolute and resolved (cli/partial-dir.ts). */
   partialDir?: Buffer | undefined;
   /** --iconv: the charsets, opened and checked by the CLI (engine/charset.ts). */
@@ -283,7 +285,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
     // --delete-before pass is done: a local copy sends whole files.
     if (receiverOutput(c).debug.FLIST > 0 && !c.json) {
-      const line = `delta-transmission ${c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`;
+      const line = `delta-transmission ${input.pulledDelta ?? c.localDelta ? 'enabled' : 'disabled for local transfer or --whole-file'}`;
       reporter.print(line);
       // rsync's generator's line: a message to its sender, as output.ts generatorBytes says.
       tally.totals.messages = (tally.totals.messages ?? 0) + 4 + Buffer.byteLength(line) + 1;
