@@ -76,6 +76,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"removeTree", NULL, rm_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"moveTree", NULL, mv_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"writeNew", NULL, stage_write_new, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"writeNewSettled", NULL, stage_write_new_settled, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listCurrent", NULL, list_current, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistWalk", NULL, flist_walk, NULL, NULL, NULL, napi_enumerable, NULL},
     {"flistEncode", NULL, flist_encode, NULL, NULL, NULL, napi_enumerable, NULL},

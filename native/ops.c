@@ -88,6 +88,11 @@ static int attrs_fd(struct job *j, int srcfd, int fd, bool dir)
   return rc;
 }
 
+int ops_attrs_file_fd(struct job *j, int fd)
+{
+  return attrs_fd(j, -1, fd, false);
+}
+
 /* --inplace: the target itself is written (created when missing), then truncated and given its
  * metadata. Anything that is not a regular file is removed first, never opened for writing. */
 static int file_inplace(struct job *j, struct parent *p, const char *name, int in, const struct stat *st)

@@ -8,4 +8,8 @@
  * failed here (exec.c does that). */
 int ops_dispatch(struct job *j);
 
+/* An Attrs op's work on a regular file the caller has open (stagefile.c's writeNewSettled): owner,
+ * mode and times by the same rules, only what differs; OP_OK or OP_FAIL with j->err set. */
+int ops_attrs_file_fd(struct job *j, int fd);
+
 #endif

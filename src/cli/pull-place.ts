@@ -29,6 +29,7 @@ import { COUNTER_SLOTS, OpKind } from '../model/ops.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
 import { BatchWriter } from '../engine/batch.js';
 import { openContext, type EngineSelection } from '../engine/index.js';
+import type { EngineContext } from '../engine/types.js';
 import { loadAddon } from '../engine/native.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import type { Pulled } from './pull.js';
@@ -152,9 +153,9 @@ function replaceable(c: Config, dest: string, parent: string, tree: string, addo
   return true;
 }
 
-/** Every staged entry given the sender's metadata by the engine's own ops; false on any failure. */
-function settle(c: Config, tree: string, meta: ReadonlyMap<string, StagedMeta>, engine: EngineSelection): boolean {
-  const ctx = openContext({
+/** An engine context on the staging tree with the local run's rules for metadata. */
+function treeContext(c: Config, tree: string, engine: EngineSelection): EngineContext {
+  return openContext({
     engine: engine.name,
     destRoot: Buffer.from(tree, 'latin1'),
     flags: preserveFlags(c),
@@ -165,6 +166,43 @@ function settle(c: Config, tree: string, meta: ReadonlyMap<string, StagedMeta>, 
     direct: false,
     counters: new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8)),
   });
+}
+
+/**
+ * Where a fresh pull will likely be placed whole (placeable, a native engine, the destination missing
+ * or an empty directory now): a context on the staging tree whose writeNewSettled gives each file its
+ * metadata as it is written, so that the settle at the end does not open every file again (it skips the
+ * ones marked settled). Undefined otherwise. Settling early is harmless where the tree is not placed
+ * after all: the local half takes each entry's metadata from the list, not from the staged file; and
+ * only files that stay readable and writable to us are settled so (a redo rewrites a file in place).
+ */
+export function earlySettler(c: Config, tree: string, engine: EngineSelection | undefined): EngineContext | undefined {
+  if (!engine || engine.name === 'node' || !placeable(c) || c.copyAs !== undefined) return undefined;
+  const dest = c.dest.toString('latin1').replace(/\/+$/, '') || '/';
+  try {
+    const st = fs.lstatSync(dest);
+    if (!st.isDirectory() || fs.readdirSync(dest).length > 0) return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  try {
+    const ctx = treeContext(c, tree, engine);
+    if (ctx.writeNewSettled) return ctx;
+    ctx.close();
+  } catch {
+    // No context here: the files are settled at the end, as before.
+  }
+  return undefined;
+}
+
+/** Whether a staged file with mode `mode` may be settled as it is written (earlySettler). */
+export function settlesEarly(c: Config, mode: number): boolean {
+  return actsAsRoot(c) || (mode & 0o600) === 0o600;
+}
+
+/** Every staged entry given the sender's metadata by the engine's own ops; false on any failure. */
+function settle(c: Config, tree: string, meta: ReadonlyMap<string, StagedMeta>, engine: EngineSelection): boolean {
+  const ctx = treeContext(c, tree, engine);
   try {
     const prefix = tree.length + 1;
     const ops = new BatchWriter();
@@ -175,6 +213,7 @@ function settle(c: Config, tree: string, meta: ReadonlyMap<string, StagedMeta>, 
         dirs.push([path, m]);
         continue;
       }
+      if (m.settled) continue;
       ops.add(OpKind.Attrs, Buffer.from(path, 'latin1'), Buffer.from(path.slice(prefix), 'latin1'), statOf(m));
       if (ops.byteLength >= 4 << 20 && !flush()) return false;
     }

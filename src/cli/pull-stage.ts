@@ -19,6 +19,7 @@ import { PATH_MAX } from '../model/path-max.js';
 import { loadAddon } from '../engine/native.js';
 import { leftAlone, newerOnReceiver } from '../plan/quickcheck.js';
 import type { Stat } from '../model/stat.js';
+import type { EngineContext } from '../engine/types.js';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 
@@ -221,6 +222,8 @@ export class Stage {
   /** Closes what the stage holds open (the last destination directory looked into). */
   close(): void {
     this.dest.close();
+    this.settler?.close();
+    this.settler = undefined;
   }
 
   /** The destination's current file at `rel`, opened for reading (following no symlink: cli/pull-dest.ts). */
@@ -233,6 +236,21 @@ export class Stage {
    * of the addon (native/stagefile.c); undefined where the addon is not used (the node engine).
    */
   writeNewStaged(e: RemoteEntry): ((parts: Buffer[]) => void) | undefined {
+    // A fresh pull that will likely be placed whole: the file takes its metadata as it is written
+    // (cli/pull-place.ts earlySettler), and the settle at the end leaves it be.
+    const settler = this.settler;
+    if (settler) {
+      const rel = e.name.toString('latin1');
+      const m = this.meta.get(this.path(rel));
+      if (m && this.settlesEarly(m.mode)) {
+        return (parts) => {
+          const at = Buffer.from(rel, 'latin1');
+          const rc = settler.writeNewSettled!(at, parts, { mode: m.mode, uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 });
+          if (rc < 0) throw fsError(-rc, 'open', this.path(rel));
+          m.settled = rc === 0;
+        };
+      }
+    }
     if (this.writeNew === undefined) {
       const addon = this.c.engine === 'node' ? undefined : loadAddon();
       this.writeNew = addon?.ok && addon.addon.writeNew ? addon.addon.writeNew.bind(addon.addon) : null;
@@ -249,9 +267,24 @@ export class Stage {
   /** The addon's writeNew (null: the run keeps to node:fs, the node engine, or the addon lacks it); looked up at the first file. */
   private writeNew: ((path: Buffer, parts: Buffer[]) => number) | null | undefined;
 
+  /**
+   * The context that settles files as they are written, and which modes it may settle (set by the pull
+   * where cli/pull-place.ts's earlySettler gives one; closed with the stage).
+   */
+  settleAsWritten(ctx: EngineContext, settlesEarly: (mode: number) => boolean): void {
+    this.settler = ctx;
+    this.settlesEarly = settlesEarly;
+  }
+  private settler: EngineContext | undefined;
+  private settlesEarly: (mode: number) => boolean = () => false;
+
   /** `e`'s file in the staging tree, opened for writing (and reading); created (O_EXCL) unless `made`. */
   openStaged(e: RemoteEntry, made: boolean): number {
-    const at = Buffer.from(this.path(e.name.toString('latin1')), 'latin1');
+    const path = this.path(e.name.toString('latin1'));
+    // Written again (a redo): its metadata is set again at the end.
+    const m = made ? this.meta.get(path) : undefined;
+    if (m) m.settled = false;
+    const at = Buffer.from(path, 'latin1');
     const flags = made ? fs.constants.O_RDWR | O_NOFOLLOW : fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
     return fs.openSync(at, flags, 0o600);
   }

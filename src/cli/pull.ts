@@ -34,6 +34,7 @@ import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
 import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { isDir, isReg, type RemoteEntry } from '../remote/flist.js';
+import { earlySettler, settlesEarly } from './pull-place.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
@@ -255,6 +256,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       io.err.write(`arsync: ${m}\n`);
       localErrors++;
     });
+    // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
+    const settler = earlySettler(c, staging, ready);
+    if (settler) stage.settleAsWritten(settler, (mode) => settlesEarly(c, mode));
     const fetches: Fetch[] = [];
     const xattrAsks: XattrAsk[] = [];
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;

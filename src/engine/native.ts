@@ -100,6 +100,8 @@ export interface Addon {
   moveTree?(from: Buffer, to: Buffer, swap?: boolean): number;
   /** A new file (O_EXCL, no symlink followed) written whole from `parts` and closed (native/stagefile.c): 0, or -errno; an older addon lacks it. */
   writeNew?(path: Buffer, parts: Buffer[]): number;
+  /** writeNew beneath a context's root, settled as an Attrs op (native/stagefile.c). */
+  writeNewSettled?(ctx: object, rel: Buffer, parts: Buffer[], mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): number;
   /**
    * Whether a pull's destination already is what its received list says (native/listcurrent.c; the
    * twin of cli/pull-current.ts's loop): names as `ends` cut them, per entry [mode, uid, gid, size,
@@ -305,6 +307,9 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
       : {}),
     scanDest: (rel) => decodeListing(addon.scanDest(ctx, rel)),
     readlinkDest: (rel) => addon.readlinkDest(ctx, rel),
+    ...(addon.writeNewSettled
+      ? { writeNewSettled: (rel: Buffer, parts: Buffer[], st: Stat) => addon.writeNewSettled!(ctx, rel, parts, st.mode, st.uid, st.gid, st.mtimeSec, st.mtimeNsec) }
+      : {}),
     xattrDiff: (src, rel, flags, basis = false) => addon.xattrDiff(ctx, src, rel, flags, basis),
     fakeReadDest: (rel, content) => addon.fakeRead(ctx, rel, true, content),
     unlinkSource: (src, st, anchor = 0) => addon.removeSource(ctx, src, st.ino, st.dev, anchor),

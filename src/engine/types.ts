@@ -124,6 +124,12 @@ export interface EngineContext {
    * (they reach sources beyond PATH_MAX); without it the caller uses node:fs.
    */
   unlinkSource?(src: Buffer, st: Stat, anchor?: number): SysFailure | null;
+  /**
+   * A new regular file beneath the root (never an existing name, no symlink followed) written whole from
+   * `parts`, and given `st`'s metadata as an Attrs op would before it is closed (native engines with an
+   * addon that has it): 0 settled, 1 written but its metadata left to an Attrs op, -errno not made.
+   */
+  writeNewSettled?(rel: Buffer, parts: Buffer[], st: Stat): number;
   /** Release the ring, buffers and held fds. */
   close(): void;
 }

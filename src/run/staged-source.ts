@@ -23,6 +23,8 @@ export interface StagedMeta {
   mtimeNsec: number;
   /** Not in the staging tree: the destination's regular file of the same name stands for it. */
   virtual?: boolean;
+  /** A regular file given this metadata where it was written (cli/pull-place.ts leaves it be then). */
+  settled?: boolean;
 }
 
 export class StagedSource implements EntrySource {

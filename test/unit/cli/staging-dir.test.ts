@@ -7,6 +7,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeStaging, removeStaging, stagingParent } from '../../../src/cli/staging-dir.js';
 import { loadAddon } from '../../../src/engine/native.js';
+import { openContext } from '../../../src/engine/index.js';
+import { COUNTER_SLOTS, Preserve } from '../../../src/model/ops.js';
+import type { Stat } from '../../../src/model/stat.js';
 
 const shm = fs.existsSync('/dev/shm') && fs.statSync('/dev/shm').dev !== fs.statSync(os.tmpdir()).dev;
 
@@ -154,4 +157,54 @@ describe('writeNew', () => {
       fs.rmSync(base, { recursive: true, force: true });
     }
   });
+});
+
+describe('writeNewSettled', () => {
+  const engines = ['uring', 'sync'] as const;
+  for (const engine of engines) {
+    it.skipIf(!loadAddon().ok)(`${engine}: writes beneath the context's root and sets the Attrs op's metadata before the close; never an existing name, never through a symlink`, () => {
+      const base = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-writesettled-'));
+      const ctx = openContext({
+        engine,
+        destRoot: Buffer.from(base),
+        flags: Preserve.Perms | Preserve.Times | Preserve.Owner | Preserve.Group,
+        umask: process.umask(),
+        queueDepth: 8,
+        bufferSize: 1 << 16,
+        bufferCount: 2,
+        direct: false,
+        counters: new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8)),
+      });
+      try {
+        if (!ctx.writeNewSettled) throw new Error('engine context without writeNewSettled');
+        const uid = process.getuid!();
+        const gid = process.getgid!();
+        const st = (mode: number): Stat => ({ mode, uid, gid, size: 0, mtimeSec: 1_600_000_000, mtimeNsec: 123_456_789, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 });
+        fs.mkdirSync(path.join(base, 'd'));
+        // A mode the umask would have cut and a read-only one: set as given, as the Attrs op sets them.
+        expect(ctx.writeNewSettled(Buffer.from('d/f'), [Buffer.from('one '), Buffer.from('two')], st(0o100757))).toBe(0);
+        expect(ctx.writeNewSettled(Buffer.from('ro'), [], st(0o100444))).toBe(0);
+        const f = fs.statSync(path.join(base, 'd/f'), { bigint: true });
+        expect(fs.readFileSync(path.join(base, 'd/f'), 'utf8')).toBe('one two');
+        expect(Number(f.mode & 0o7777n)).toBe(0o757);
+        expect(f.mtimeNs).toBe(1_600_000_000_123_456_789n);
+        expect(fs.statSync(path.join(base, 'ro')).mode & 0o7777).toBe(0o444);
+        // Not over an existing name (kept as it was), not through a symlink in the path or at the name.
+        const EEXIST = -os.constants.errno.EEXIST;
+        expect(ctx.writeNewSettled(Buffer.from('d/f'), [Buffer.from('over')], st(0o100600))).toBe(EEXIST);
+        expect(fs.readFileSync(path.join(base, 'd/f'), 'utf8')).toBe('one two');
+        const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-writesettled-out-'));
+        fs.symlinkSync(outside, path.join(base, 'l'));
+        expect(ctx.writeNewSettled(Buffer.from('l/x'), [Buffer.from('x')], st(0o100600))).toBeLessThan(0);
+        expect(fs.readdirSync(outside)).toEqual([]);
+        fs.rmSync(outside, { recursive: true });
+        fs.symlinkSync(path.join(base, 'target'), path.join(base, 'link'));
+        expect(ctx.writeNewSettled(Buffer.from('link'), [Buffer.from('x')], st(0o100600))).toBe(EEXIST);
+        expect(fs.existsSync(path.join(base, 'target'))).toBe(false);
+      } finally {
+        ctx.close();
+        fs.rmSync(base, { recursive: true, force: true });
+      }
+    });
+  }
 });
