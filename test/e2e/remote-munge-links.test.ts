@@ -5,7 +5,8 @@
 // Differential against rsync 3.5 as the client through the same fake remote shell and the same server:
 // the same tree (symlink targets included), exit code and -i lines, fresh (the staged tree placed whole
 // too), onto a destination already munged (nothing to do) or holding the targets as sent, with -v
-// --safe-links (every munged target is absolute, so every link is ignored) and --copy-unsafe-links.
+// --safe-links (every munged target is absolute, so every link is ignored) and --copy-unsafe-links; and
+// a listing of the far side's tree, which the client receives (so munged too).
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -159,6 +160,15 @@ describeEngines((e) => {
     sameRun(r, ours);
     expect(fs.readlinkSync(path.join(pair.mine, 'ln'))).toBe('/rsyncd-munged/small.txt');
     sameTrees();
+  });
+
+  it('a listing (`host:src/`, -a): the client receives the list, so it shows every target munged, the length as sent', async () => {
+    const args = ['-a', '--munge-links', '-e', rsh, `host:${src}/`];
+    const r = rsyncClient(args);
+    const ours = await runCli([eng, ...args]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(ours.stdout).toBe(r.out);
+    expect(ours.stdout).toMatch(/ 9 \S+ \S+ ln -> \/rsyncd-munged\/small\.txt\n/);
   });
 
   it('push -ai: the client unmunges the targets it sends, the server writes them as sent', async () => {
