@@ -214,7 +214,9 @@ export class Stage {
       mode: e.mode,
       uid: c.owner ? this.mapId(this.uids, e.uid, list.userNames, users) : this.ownUid,
       gid: c.group ? this.mapId(this.gids, e.gid, list.groupNames, groups) : this.ownGid,
-      size: isReg(e.mode) ? e.size : isLink(e.mode) ? e.link?.length ?? 0 : 0,
+      // A symlink's length as sent (its lstat size there), listed with or without its target (-l): rsync's
+      // receiver counts it in the total size either way.
+      size: isReg(e.mode) || isLink(e.mode) ? e.size : 0,
       mtimeSec: e.mtime,
       mtimeNsec: e.mtimeNsec,
     };
