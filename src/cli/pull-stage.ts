@@ -31,6 +31,15 @@ export function localId(c: Config, id: number, names: Map<number, Buffer>, db: t
 }
 
 /**
+ * A listed symlink's target as the stage writes it. Under --munge-links this side receives, so the target
+ * is munged, as rsync's receiving client writes it (the local half then takes it as it is: stagedLinks);
+ * the no-op judgement (cli/pull-current.ts) compares the destination's links with this too.
+ */
+export function stagedTarget(c: Pick<Config, 'mungeLinks'>, e: RemoteEntry): Buffer | undefined {
+  return e.link && c.mungeLinks ? munge(e.link) : e.link;
+}
+
+/**
  * What the local half's Config changes for the links the stage made. Under --munge-links this side is
  * rsync's receiver, which munges what it is sent (the stage did) and unmunges nothing, so the local half
  * must not unmunge as a local copy's sender would; nor judge --copy-unsafe-links again on the munged
@@ -99,9 +108,7 @@ export class Stage {
       if (isLink(e.mode)) {
         // Without -l the sender lists its symlinks without their targets (rsync's receiver then skips them
         // as non-regular files, and so does the local run): the staged link's target is never read.
-        // --munge-links: this side receives, so the target is staged munged, as rsync's receiving client
-        // writes it (the local half then takes it as it is: cli/main.ts).
-        fs.symlinkSync(e.link && this.c.mungeLinks ? munge(e.link) : (e.link ?? '.'), at);
+        fs.symlinkSync(stagedTarget(this.c, e) ?? '.', at);
         return undefined;
       }
       if (isDevice(e.mode) || isSpecial(e.mode)) {
