@@ -144,7 +144,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     removeStaging = pullMod.removeStaging;
     // --bwlimit held the wire (the far side sent no faster); rsync's receiver writes its disk unlimited.
     // (--write-batch was the pull's to write: the local half writes none.)
-    const localHalf = (r: Pulled): Config => ({ ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, ...r.local });
+    // (--munge-links: the links were staged munged and are taken as they are: cli/pull-stage.ts stagedLinks.)
+    const localHalf = (r: Pulled): Config => ({ ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, ...pullMod.stagedLinks(pull.config), ...r.local });
     // --remove-source-files: the local half runs inside the session, and the far side's sender removes
     // the sources of what it placed (cli/pull.ts); the local run then removes nothing itself.
     let inside: number | undefined;
@@ -208,7 +209,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const r = await batchMod.readBatch(parsed.config, io);
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
-    parsed = { kind: 'run' as const, config: { ...r.config, sources: r.operands, incRecursive: false } };
+    parsed = { kind: 'run' as const, config: { ...r.config, sources: r.operands, incRecursive: false, ...pullMod.stagedLinks(r.config) } };
   }
   // A local run's stdout off a terminal goes out in large writes (cli/stdout-gather.ts); a pull's local
   // half shares stderr with the remote shell's, whose lines this process does not see.

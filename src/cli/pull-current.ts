@@ -17,6 +17,7 @@ import type { Addon } from '../engine/native.js';
 import { Tally, zeroCounts } from '../run/tally.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import type { PullDest } from './pull-dest.js';
+import { stagedTarget } from './pull-stage.js';
 
 /** What the local run would have counted: rsync's "Number of files" by type and "Total file size". */
 export interface CurrentTotals {
@@ -41,7 +42,7 @@ export function judgeable(c: Config): boolean {
     !c.filters.length && !c.cvsExclude && !c.deleteExcluded && !c.oneFileSystem && !c.keepDirlinks && !c.pruneEmptyDirs &&
     !c.safeLinks && !c.copyUnsafeLinks && !c.copyLinks && !c.copyDirlinks && !c.removeSourceFiles && !c.linkDest.length &&
     !c.compareDest.length && !c.copyDest.length && c.partialDir === undefined && !c.delayUpdates && !c.append && !c.fuzzy &&
-    c.stopAt === undefined && !c.mungeLinks && Object.entries(c.debug).every(([word, level]) => level === 0 || word === 'PROTO')
+    c.stopAt === undefined && Object.entries(c.debug).every(([word, level]) => level === 0 || word === 'PROTO')
   );
 }
 
@@ -81,7 +82,7 @@ export function currentDest(
     const dst = dest.entryIn(rel, parent, rel.slice(slash + 1));
     if (!dst) return undefined;
     const o: CheckOptions = type === 'dir' ? dirs : files;
-    const linkDiffers = isLink(e.mode) && !dest.readlink(rel)?.equals(e.link ?? Buffer.alloc(0));
+    const linkDiffers = isLink(e.mode) && !dest.readlink(rel)?.equals(stagedTarget(c, e) ?? Buffer.alloc(0));
     if (quickCheck(src, dst, o, linkDiffers).action !== 'none') return undefined;
     // A time the check compares (a file's always, for the quick check), within a second: how far apart.
     const timed = type === 'reg' ? o.times || !o.sizeOnly : type === 'dir' ? o.times : o.times && !o.omitLinkTimes;
@@ -137,9 +138,10 @@ function nativeVerdict(c: Config, entries: readonly (RemoteEntry | undefined)[],
     const e = listed[i]!;
     names.push(e.name);
     ends[i] = at += e.name.length;
-    if (isLink(e.mode) && e.link) {
-      links.push(e.link);
-      linkAt += e.link.length;
+    const target = isLink(e.mode) ? stagedTarget(c, e) : undefined;
+    if (target) {
+      links.push(target);
+      linkAt += target.length;
     }
     linkEnds[i] = linkAt;
     const m = meta(e);

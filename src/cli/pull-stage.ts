@@ -1,8 +1,8 @@
 // A pull's staging tree (cli/pull.ts): each listed entry made there in the list's order (directories,
-// symlinks, devices, -H links, placeholders of the files the destination already has, and the files to
-// fetch, created when their data arrives), the sender's metadata kept for the local run
-// (run/staged-source.ts), and a discarded file put back to what the destination holds. Also the
-// destination's base and the sender's ids mapped to this machine's, which the batch reader shares.
+// symlinks, munged under --munge-links, devices, -H links, placeholders of the files the destination
+// already has, and the files to fetch, created when their data arrives), the sender's metadata kept for
+// the local run (run/staged-source.ts), and a discarded file put back to what the destination holds.
+// Also the destination's base and the sender's ids mapped to this machine's, which the batch reader shares.
 
 import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { abbreviated, type XattrItem } from '../remote/xattr-list.js';
 import type { StagedXattrs } from '../run/remote-xattrs.js';
 import type { PullDest } from './pull-dest.js';
 import { PATH_MAX } from '../model/path-max.js';
+import { munge } from '../util/munge.js';
 import { loadAddon } from '../engine/native.js';
 import { leftAlone, newerOnReceiver } from '../plan/quickcheck.js';
 import type { Stat } from '../model/stat.js';
@@ -28,6 +29,27 @@ export function localId(c: Config, id: number, names: Map<number, Buffer>, db: t
   if (c.numericIds || id === 0) return id;
   const name = names.get(id);
   return (name && db.idOf(name.toString('utf8'))) ?? id;
+}
+
+/**
+ * A listed symlink's target as the stage writes it. Under --munge-links this side receives, so the target
+ * is munged, as rsync's receiving client writes it (the local half then takes it as it is: stagedLinks);
+ * the no-op judgement (cli/pull-current.ts) compares the destination's links with this too.
+ */
+export function stagedTarget(c: Pick<Config, 'mungeLinks'>, e: RemoteEntry): Buffer | undefined {
+  return e.link && c.mungeLinks ? munge(e.link) : e.link;
+}
+
+/**
+ * What the local half's Config changes for the links the stage made. Under --munge-links this side is
+ * rsync's receiver, which munges what it is sent (the stage did) and unmunges nothing, so the local half
+ * must not unmunge as a local copy's sender would; nor judge --copy-unsafe-links again on the munged
+ * targets (every one absolute): the far side's sender already followed the unsafe links, the staged ones
+ * are those it kept as links. (--safe-links is rsync's receiving side's, judged on the munged targets
+ * there too: every link is then ignored.)
+ */
+export function stagedLinks(c: Pick<Config, 'mungeLinks'>): Partial<Config> {
+  return c.mungeLinks ? { mungeLinks: false, copyUnsafeLinks: false } : {};
 }
 
 /** The destination directory the list's names are relative to, when it is one (else the one-file case). */
@@ -87,7 +109,7 @@ export class Stage {
       if (isLink(e.mode)) {
         // Without -l the sender lists its symlinks without their targets (rsync's receiver then skips them
         // as non-regular files, and so does the local run): the staged link's target is never read.
-        fs.symlinkSync(e.link ?? '.', at);
+        fs.symlinkSync(stagedTarget(this.c, e) ?? '.', at);
         return undefined;
       }
       if (isDevice(e.mode) || isSpecial(e.mode)) {
@@ -200,7 +222,9 @@ export class Stage {
       mode: e.mode,
       uid: c.owner ? this.mapId(this.uids, e.uid, list.userNames, users) : this.ownUid,
       gid: c.group ? this.mapId(this.gids, e.gid, list.groupNames, groups) : this.ownGid,
-      size: isReg(e.mode) ? e.size : isLink(e.mode) ? e.link?.length ?? 0 : 0,
+      // A symlink's length as sent (its lstat size there), listed with or without its target (-l): rsync's
+      // receiver counts it in the total size either way.
+      size: isReg(e.mode) || isLink(e.mode) ? e.size : 0,
       mtimeSec: e.mtime,
       mtimeNsec: e.mtimeNsec,
     };

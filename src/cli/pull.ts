@@ -13,6 +13,7 @@ import { useNativeOrderFor } from './native-order.js';
 import { shellPipeFor } from './native-pipes.js';
 import { linkable, makeStaging, removeStaging, stagingOperands } from './staging-dir.js';
 export { removeStaging } from './staging-dir.js';
+export { stagedLinks } from './pull-stage.js';
 import { PullDest } from './pull-dest.js';
 import { currentDest, type CurrentTotals } from './pull-current.js';
 import { selectEngine } from '../engine/index.js';

@@ -12,6 +12,7 @@ import { receiveList, finishReceive } from '../remote/listing.js';
 import { remoteOptionArgs, senderArgs } from '../remote/server-args.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { listLine } from '../progress/list-line.js';
+import { munge } from '../util/munge.js';
 import { listingStatsLines, rsyncSeconds } from '../progress/stats.js';
 import { isDevice, isDir, isLink, isReg } from '../remote/flist.js';
 import { outputBytes } from '../util/names.js';
@@ -81,7 +82,9 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
       relative: c.relative,
     }, undefined, { compress: r.compress, env });
     peer.ioError |= list.ioError;
-    for (const e of list.entries) if (e) io.out.write(outputBytes(listLine(e, c.humanReadable)));
+    // --munge-links: this client receives the list, and rsync's receiver munges every target it reads
+    // (its listing shows them so; the length stays the one sent).
+    for (const e of list.entries) if (e) io.out.write(outputBytes(listLine(c.mungeLinks && e.link ? { ...e, link: munge(e.link) } : e, c.humanReadable)));
     const stats = await finishReceive(conn, list.entries.length === 0);
     if (stats && (c.stats || (c.verbose > 0 && !c.quiet))) {
       const counts = { reg: 0, dir: 0, link: 0, dev: 0, special: 0 };

@@ -82,13 +82,17 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     // Read once: the value judged here is the one the engine writes (or refuses, if the link changed).
     const raw = rc.source.readlink(src);
     target = raw && c.mungeLinks ? unmunge(raw) : raw;
-    // rsync's "unsafe" symlink (plan/safelinks.ts), judged on the target read once for the entry.
+    // rsync's "unsafe" symlink (plan/safelinks.ts), judged on the target read once for the entry:
+    // --safe-links (the receiving side's) on the target as sent, unmunged under --munge-links;
+    // --copy-unsafe-links (the sender's, as it lists the link, before it unmunges: flist.c
+    // readlink_stat) on the link as it is.
     const unsafe = target !== undefined && unsafeSymlink(target, rel);
-    const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafe);
+    const unsafeAsIs = raw !== undefined && (raw === target ? unsafe : unsafeSymlink(raw, rel));
+    const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafeAsIs);
     // rsync's sender says so as it lists the link (--info=symsafe, on with -v), before it looks behind it.
     // (line-order.ts puts it ahead of the generator's lines.)
-    if (!c.copyLinks && c.copyUnsafeLinks && unsafe && c.info.SYMSAFE > 0 && !c.json) {
-      const line = `copying unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`;
+    if (!c.copyLinks && c.copyUnsafeLinks && unsafeAsIs && c.info.SYMSAFE > 0 && !c.json) {
+      const line = `copying unsafe symlink "${showPath(rel)}" -> "${showPath(raw ?? Buffer.alloc(0))}"`;
       if (rc.order) rc.order.listed(line, src);
       else rc.reporter.print(line);
     }

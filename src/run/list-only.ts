@@ -3,6 +3,7 @@
 // written to a destination. Only metadata is read (lstat, readlink; stat for -L): no file is opened.
 
 import { isFailure } from '../model/failure.js';
+import { unmunge } from '../util/munge.js';
 import { fileType, type Stat } from '../model/stat.js';
 import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
@@ -120,7 +121,9 @@ export function listRoots(
     if (type === 'link' && c.links) {
       const l = reader.readlink(item.src);
       if (isFailure(l)) fail(item.src, l.errno, l.syscall, `[sender] readlink "${showPath(absolutePath(item.src))}" failed`);
-      else link = l;
+      // --munge-links: the sender's side unmunges (a local listing prints what the sender lists); the
+      // length listed stays the link's own.
+      else link = c.mungeLinks ? unmunge(l) : l;
     }
     print({ mode: item.st.mode, size: type === 'reg' || type === 'link' || type === 'dir' ? item.st.size : 0, mtime: item.st.mtimeSec, name, link, ...(charsets ? { raw: true } : {}) });
     return true;

@@ -1,9 +1,9 @@
 // A push's list walked and encoded in C (native/flistwalk.c, native/flistenc.c) for the plain case:
 // one directory operand, recursive, nothing that selects, follows or adds to what the walk sees (no
 // filters, -x, -L, -k, --copy-unsafe-links, -R, --files-from) and nothing the C encoder does not write
-// (-H, -A, -X, -U, -c) nor anything that changes a listed field (--chmod). The walk, rsync's order and
-// each entry's fields then cost no object but one small one per entry, whose name, path and symlink
-// target are made only when something reads them (a request, a line, a message); the end marker and the id lists stay in TypeScript (flist-send.ts encodeFlistEnd).
+// (-H, -A, -X, -U, -c) nor anything that changes a listed field (--chmod, --munge-links). The walk,
+// rsync's order and each entry's fields then cost no object but one small one per entry, whose name,
+// path and symlink target are made only when something reads them (a request, a line, a message); the end marker and the id lists stay in TypeScript (flist-send.ts encodeFlistEnd).
 // Any other push walks in push-source.ts, and so does this one when the addon cannot finish the walk
 // (descriptors, memory, a name past PATH_MAX). test/contract/flist-encode.test.ts holds the C walk's
 // order and encoding to the TypeScript walk's and encodeFlist's bytes.
@@ -29,7 +29,7 @@ export function nativeListable(c: Config, hasFilters: boolean, hasXattrs: boolea
   return (
     c.sources.length === 1 && c.recursive && c.filesFrom === undefined && listed === undefined && tick === undefined && !c.relative &&
     !hasFilters && !c.filters.length && !c.cvsExclude && !hasXattrs && !hasAcls && !c.xattrs && !c.acls && !c.copyLinks && !c.copyDirlinks && !c.copyUnsafeLinks &&
-    !c.hardLinks && !c.atimes && !c.checksum && !c.oneFileSystem && c.iconv === undefined && c.chmod.length === 0
+    !c.hardLinks && !c.atimes && !c.checksum && !c.oneFileSystem && c.iconv === undefined && c.chmod.length === 0 && !c.mungeLinks
   );
 }
 

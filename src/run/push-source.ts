@@ -3,7 +3,7 @@
 // directory itself under its own name; -r descends, -d lists one level, -L follows symlinks, -x stays
 // on one file system) into the entries of the file list, and opens a listed file for reading
 // O_NOFOLLOW, checked against what the walk saw (DESIGN §3 rule 3): a symlink in the source is sent as
-// a symlink, never read through, unless -L asked for that.
+// a symlink, never read through, unless -L asked for that (its target sent unmunged under --munge-links).
 
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
@@ -24,6 +24,7 @@ import type { RemoteXattrs } from './remote-xattrs.js';
 import { senderOperands } from '../plan/sources.js';
 import { applyChmod } from '../plan/chmod.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
+import { unmunge } from '../util/munge.js';
 import { FlwError, listNative, nativeListable, type NativeTree } from './push-native.js';
 
 const IOERR_GENERAL = 1;
@@ -243,8 +244,12 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
     }
     if (type === 0o120000) {
-      e.link = fs.readlinkSync(path(), { encoding: 'buffer' });
-      e.size = e.link.length;
+      const raw = fs.readlinkSync(path(), { encoding: 'buffer' });
+      // --munge-links: a push's client is rsync's sender, which unmunges the target it sends (the
+      // receiving server, not told of the option, writes it as sent); the length it lists stays the
+      // link's own, as rsync's lstat gives it.
+      e.link = c.mungeLinks ? unmunge(raw) : raw;
+      e.size = raw.length;
     } else if (c.chmod.length) {
       // --chmod on a push is the sender's: rsync's send_file_name tweaks each listed mode but a symlink's,
       // and the receiving server, which is not told of it, takes the modes as listed.

@@ -29,7 +29,6 @@ import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { resolve as resolvePath } from 'node:path';
 import { unsafeSymlink } from '../plan/safelinks.js';
-import { unmunge } from '../util/munge.js';
 import { senderOperands } from '../plan/sources.js';
 
 /** Why the lists cannot be modelled for this run (the caller then keeps its plain figures). */
@@ -230,7 +229,8 @@ function sentStat(c: Config, engine: Engine, path: Buffer, name: Buffer, st: Sta
   let all = c.copyLinks;
   if (!all && c.copyUnsafeLinks) {
     const raw = readlinkSync(path, { encoding: 'buffer' });
-    all = unsafeSymlink(c.mungeLinks ? unmunge(raw) : raw, name);
+    // Judged on the link as it is, before --munge-links' unmunging (rsync's readlink_stat).
+    all = unsafeSymlink(raw, name);
   }
   if (!all && !c.copyDirlinks) return st;
   const through = engine.stat(path);

@@ -18,7 +18,6 @@ import { fdPause, isFdShortage } from '../pool/fd-retry.js';
 import { ERRNO, showPath } from '../util/errors.js';
 import { absolutePath, joinPath } from '../util/names.js';
 import { notePlanned } from '../util/tiering.js';
-import { unmunge } from '../util/munge.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { prunedDirs } from './prune.js';
 import { unconvertibleName } from './iconv-errors.js';
@@ -185,9 +184,9 @@ function followedLink(rc: RunContext, e: PairEntry, src: Buffer, rel: Buffer): '
   if (!c.recursive && c.deleteMode === 'none') return undefined;
   let followAll = c.copyLinks;
   if (!c.copyLinks && c.copyUnsafeLinks) {
+    // Judged on the link as it is, before --munge-links' unmunging (rsync's readlink_stat; entry.ts).
     const raw = rc.source.readlink(src);
-    const target = raw && c.mungeLinks ? unmunge(raw) : raw;
-    followAll = target !== undefined && unsafeSymlink(target, rel);
+    followAll = raw !== undefined && unsafeSymlink(raw, rel);
   }
   if (!followAll && !c.copyDirlinks) return undefined;
   const through = rc.source.follow(src);

@@ -142,6 +142,14 @@ const CHANGES: [string, (d: string) => void, { current: string[] }][] = [
     fs.chmodSync(path.join(d, 'd', 'hl'), 0o644);
     touch(path.join(d, 'd'), STAMP);
   }, { current: ['-a', '-a --delete', '-rlpt', '-a -O'] }],
+  // --munge-links: the stage writes every target munged, so a destination whose links are munged is
+  // current under it, and only then.
+  ['the symlink munged', (d) => {
+    fs.unlinkSync(path.join(d, 'd', 'l'));
+    fs.symlinkSync('/rsyncd-munged/../a', path.join(d, 'd', 'l'));
+    touch(path.join(d, 'd', 'l'), STAMP);
+    touch(path.join(d, 'd'), STAMP);
+  }, { current: ['-a --munge-links'] }],
   ['a symlink planted for a directory (to an identical tree)', (d) => {
     fs.renameSync(path.join(d, 'd'), path.join(d, '..', `${path.basename(d)}-moved`));
     fs.symlinkSync(path.join(d, '..', `${path.basename(d)}-moved`), path.join(d, 'd'));
@@ -150,7 +158,7 @@ const CHANGES: [string, (d: string) => void, { current: string[] }][] = [
 
 describe.skipIf(!native)('no-op pull judgement: TypeScript and C agree', () => {
   for (const [label, change, want] of CHANGES) {
-    for (const args of ['-a', '-aH', '-a --delete', '-rlpt', '-a -O']) {
+    for (const args of ['-a', '-aH', '-a --delete', '-rlpt', '-a -O', '-a --munge-links']) {
       it(`${label}, ${args}`, () => {
         const [ts, c] = verdicts(args.split(' '), change);
         expect(c, 'C against TypeScript').toBe(ts);

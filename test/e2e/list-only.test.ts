@@ -74,4 +74,20 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(root, 'dst')), 'a listing wrote its destination').toBe(false);
     if (theirs.status !== 0) expect(ours.stderr).toMatch(/link_stat ".*missing" failed/);
   });
+
+  it('--munge-links: the sender\'s side lists targets unmunged ("/rsyncd-munged/" dropped), the length the link\'s own', async () => {
+    const src = path.join(root, `munged-${e.name}`);
+    fs.mkdirSync(src);
+    fs.symlinkSync('/rsyncd-munged/a', path.join(src, 'pre'));
+    fs.symlinkSync('/rsyncd-munged/', path.join(src, 'bare'));
+    fs.symlinkSync('a', path.join(src, 'plain'));
+    for (const l of ['pre', 'bare', 'plain']) execFileSync('touch', ['-h', '-d', '@1700000000', path.join(src, l)]);
+    fs.utimesSync(src, 1_700_000_000, 1_700_000_000);
+    const args = ['-a', '--munge-links', '--list-only', `${path.basename(src)}/`];
+    const theirs = spawnSync('rsync', args, { cwd: root, encoding: 'latin1' });
+    const ours = await runCli([`--engine=${e.name}`, ...args], { cwd: root });
+    expect(ours.code, show(ours)).toBe(theirs.status);
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(ours.stdout).toMatch(/ 16 \S+ \S+ pre -> a\n/);
+  });
 });

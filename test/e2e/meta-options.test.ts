@@ -273,6 +273,25 @@ describeEngines((e) => {
     expect(fs.readlinkSync(path.join(off.B, 'dst/munged'))).toBe('/rsyncd-munged/foo');
   });
 
+  it('--munge-links --copy-unsafe-links: rsync\'s sender judges the link as it is, before it unmunges: a munged target is absolute, so followed (here to nowhere: exit 23)', async () => {
+    const setup = (root: string): void => {
+      const src = path.join(root, 'src');
+      put(root, 'src/foo', 'foo\n');
+      fs.symlinkSync('/rsyncd-munged/foo', path.join(src, 'munged'));
+      fs.symlinkSync('foo', path.join(src, 'plain'));
+      fs.symlinkSync('../outside', path.join(src, 'escapes'));
+      put(root, 'outside', 'outside\n');
+      touchNs([[src, '1700000000']]);
+    };
+    // --info=symsafe: the sender's "copying unsafe symlink" line names the target as it is.
+    const r = await differential({ engine, setup, args: ['-a', '--munge-links', '--copy-unsafe-links', '--info=symsafe', 'src/', 'dst/'] });
+    expect(r.arsync.code).toBe(23);
+    expect(r.arsync.stdout).toContain('copying unsafe symlink "munged" -> "/rsyncd-munged/foo"');
+    expect(fs.existsSync(path.join(r.B, 'dst/munged'))).toBe(false);
+    expect(fs.readlinkSync(path.join(r.B, 'dst/plain'))).toBe('foo');
+    expect(fs.readFileSync(path.join(r.B, 'dst/escapes'), 'latin1')).toBe('outside\n');
+  });
+
   it('--no-sparse and --no-S turn -S off (the content arrives either way, as with rsync)', async () => {
     const setup = (root: string): void => {
       const f = path.join(root, 'src/d1/d2/holey');

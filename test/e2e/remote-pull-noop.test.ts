@@ -87,6 +87,8 @@ const cases: [string, string[], Change][] = [
   ['nothing', ['-ai'], () => undefined],
   ['nothing, -v --stats', ['-av', '--stats'], () => undefined],
   ['nothing, -n -i', ['-ain'], () => undefined],
+  // Without -l the symlinks come without their targets, and rsync's receiver still counts their lengths.
+  ['nothing, -r (no -l)', ['-ri'], () => undefined],
   ['a file mode', ['-ai'], (d) => fs.chmodSync(path.join(d, 'd/x'), 0o600)],
   ['a file mode, -n', ['-ain'], (d) => fs.chmodSync(path.join(d, 'd/x'), 0o600)],
   ['a file mtime', ['-ai'], (d) => fs.utimesSync(path.join(d, 'e/z'), 1_600_000_000, 1_600_000_000)],

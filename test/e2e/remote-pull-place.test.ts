@@ -137,12 +137,13 @@ describeEngines((e) => {
   });
 
   it('into a directory that holds a file: the local run, which keeps it', async () => {
-    // Its time stamped: written into each destination a moment apart, it is compared like the rest.
-    const keep = (d: string): void => {
+    // The same time in both destinations: written a moment apart, the two would differ (under load, by
+    // more than the clock's tick).
+    const made = (d: string): void => {
       fs.writeFileSync(path.join(d, 'kept'), 'mine\n');
       fs.utimesSync(path.join(d, 'kept'), 1_600_000_000, 1_600_000_000);
     };
-    expectPlaced(await pullBoth(['-aH'], { made: keep }), 'neither');
+    expectPlaced(await pullBoth(['-aH'], { made }), 'neither');
     expect(fs.readFileSync(path.join(pair.mine, 'kept'), 'utf8')).toBe('mine\n');
   });
 
