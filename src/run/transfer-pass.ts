@@ -21,6 +21,7 @@ import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { depthFirst } from './tree-lines.js';
+import { quickCheck } from '../plan/quickcheck.js';
 import { layeredKept, layersAt } from './layers.js';
 
 export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> {
@@ -228,15 +229,7 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
   await rc.sink.retryFdShortage();
   rc.trace?.enterDir(showPath(dir.rel), dir.src, resolvePath(dir.src.toString('latin1')));
   if (dir.listOnly) return listOnlyDir(rc, dir);
-  if (dir.blocked) {
-    const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
-    if (isFailure(names)) return [];
-    for (const name of [...names].sort(Buffer.compare)) {
-      const where = joinPath(joinPath(rc.plan.destRoot, dir.rel), name);
-      rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[generator] recv_generator: failed to stat "${showPath(absolutePath(where))}"`);
-    }
-    return [];
-  }
+  if (dir.blocked) return blockedDir(rc, dir);
   const pair = await openListing(rc, dir, directRequest(rc, dir));
   if (isFailure(pair)) {
     // The directory itself is in rsync's list (its parent's): its own line stands, only its contents fail.
@@ -263,6 +256,49 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
  * and what it lists still counts in --stats' "Number of files" and "Total file size". Only the
  * subdirectories are looked at, to be listed in turn.
  */
+/**
+ * --ignore-existing kept a non-directory where this directory would go (dirs.ts dirFrame): rsync's sender
+ * lists its entries all the same (they count in --stats), and its generator fails on each, the
+ * non-directories first: their stat ("failed to stat": Not a directory); then each subdirectory, which
+ * that stat reads as missing: itemized as new (and counted as created), its mkdir failed, "*** Skipping
+ * any contents from this failed directory ***", its own entries only listed.
+ */
+function blockedDir(rc: RunContext, dir: Frame): Frame[] {
+  const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
+  if (isFailure(names)) {
+    if (names.errno !== ERRNO.ENOENT) rc.tally.ioError(dir.src, names.errno, names.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
+    return [];
+  }
+  const subdirs: Frame[] = [];
+  for (const name of [...names].sort(Buffer.compare)) {
+    const src = joinPath(dir.src, name);
+    const st = rc.source.lstat(src);
+    const rel = joinPath(dir.rel, name);
+    if (isFailure(st)) continue;
+    const kind = fileType(st.mode);
+    if (dir.sender?.check(rel, kind === 'dir') === 'exclude') continue;
+    rc.tally.addListed({ [kind]: 1 }, kind === 'reg' || kind === 'link' ? st.size : 0);
+    if (kind === 'dir') {
+      subdirs.push({ src, rel, stat: withChmod(rc, st), destExists: false, sender: dir.sender, receiver: undefined, record: undefined, pending: undefined, listOnly: true });
+      continue;
+    }
+    const where = joinPath(rc.plan.destRoot, rel);
+    rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[generator] recv_generator: failed to stat "${showPath(absolutePath(where))}"`);
+  }
+  for (const d of subdirs) {
+    const verdict = quickCheck(d.stat, undefined, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false });
+    rc.tally.totals.created.dir++;
+    rc.items.newDir(rc.lists, rc.tally.listedCount());
+    rc.reporter.itemized?.();
+    rc.lines.emitHeld({ verdict, line: rc.lines.lineFor(d.rel, d.src, d.stat, 'dir') });
+    const where = joinPath(rc.plan.destRoot, d.rel);
+    rc.tally.ioError(where, ERRNO.ENOTDIR, 'mkdir', `[generator] recv_generator: mkdir "${showPath(absolutePath(where))}" failed`);
+    rc.tally.note('*** Skipping any contents from this failed directory ***');
+  }
+  // Without -r a subdirectory's contents are not in the list.
+  return rc.c.recursive ? subdirs.reverse() : [];
+}
+
 function listOnlyDir(rc: RunContext, dir: Frame): Frame[] {
   const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
   if (isFailure(names)) {

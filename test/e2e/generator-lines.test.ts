@@ -47,6 +47,24 @@ function nested(root: string): void {
   sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
 }
 
+/** A file in dst where src has a directory with files and subdirectories (--ignore-existing keeps it). */
+function blocked(root: string): void {
+  for (const d of ['src/c/d/e', 'src/c/h', 'dst']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  for (const f of ['c/a', 'c/g', 'c/d/f', 'top']) fs.writeFileSync(path.join(root, 'src', f), f);
+  fs.writeFileSync(path.join(root, 'dst/c'), 'a file\n');
+  sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
+}
+
+/**
+ * rsync's generator on each entry below it: a non-directory's stat fails (Not a directory), a
+ * subdirectory is itemized as new, its mkdir fails and its contents are skipped (still listed: --stats).
+ */
+const BLOCKED: string[][] = [
+  ['-ai', '--no-i-r', '--ignore-existing', 'src/', 'dst/'],
+  ['-av', '--no-i-r', '--ignore-existing', '--stats', 'src/', 'dst/'],
+  ['-ai', '--no-i-r', '--ignore-existing', '--exclude=h', 'src/', 'dst/'],
+];
+
 const SPECIALS: string[][] = [
   ['-r', '--ignore-existing', 'src/', 'dst/'],
   ['-rv', '--ignore-existing', 'src/', 'dst/'],
@@ -71,6 +89,10 @@ const ORDER: [(root: string) => void, string[]][] = [
 describeEngines(({ name: engine }) => {
   it.skipIf(!hasRsync)('--ignore-existing and --existing on FIFOs and links: rsync\'s line for each, line for line', async () => {
     await sameAsRsync(startingState(`arsync-genlines-${engine}-`, specials), SPECIALS, engine);
+  });
+
+  it.skipIf(!hasRsync)('--ignore-existing with a file where a directory goes: rsync\'s failures inside it, its itemized subdirectories and counts', async () => {
+    await sameAsRsync(startingState(`arsync-genblocked-${engine}-`, blocked), BLOCKED, engine);
   });
 
   it.skipIf(!hasRsync)('-v: the generator\'s messages ahead of the names the sender prints, as rsync', async () => {
