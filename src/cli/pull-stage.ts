@@ -19,6 +19,7 @@ import { PATH_MAX } from '../model/path-max.js';
 import { munge } from '../util/munge.js';
 import { loadAddon } from '../engine/native.js';
 import { leftAlone, newerOnReceiver } from '../plan/quickcheck.js';
+import { replacesFullDirs } from '../run/deletions.js';
 import type { Stat } from '../model/stat.js';
 import type { EngineContext } from '../engine/types.js';
 
@@ -319,6 +320,10 @@ export class Stage {
    */
   private needsData(e: RemoteEntry, present: Stat | undefined, basis: Basis | undefined, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): 'fetch' | 'placeholder' | 'same-bytes' {
     const c = this.c;
+    // A directory in its way that the local run may not remove (not empty, no --delete or --force):
+    // the file is not made ("cannot delete non-empty directory"), so, as rsync's generator, nothing is
+    // asked for it (run/deletions.ts canMakeWay has the rule).
+    if (present && isDir(present.mode) && !replacesFullDirs(c) && (this.dest.names(e.name.toString('latin1'))?.length ?? 0) > 0) return 'placeholder';
     // --existing leaves out only a name where nothing stands: another kind of entry there is replaced.
     if (!basis) return leftAlone(present, c) === 'missing' ? 'placeholder' : 'fetch';
     if (c.ignoreExisting) return 'placeholder';

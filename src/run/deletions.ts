@@ -3,6 +3,7 @@
 // protections (filters' P rules, earlier backups, what another operand provides), and the deletion that
 // makes way for a directory replaced by a non-directory. Ops run now, in batches of DELETE_BATCH.
 
+import type { Config } from '../model/config.js';
 import { BatchWriter } from '../engine/batch.js';
 import { isFailure } from '../model/failure.js';
 import { OpKind } from '../model/ops.js';
@@ -35,6 +36,14 @@ export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: B
 }
 
 /**
+ * Whether a directory in the way of a non-directory is removed with what it holds (rsync's DEL_RECURSE
+ * for it: --delete of any kind, or --force); otherwise only an empty one goes.
+ */
+export function replacesFullDirs(c: Pick<Config, 'deleteMode' | 'force'>): boolean {
+  return c.deleteMode !== 'none' || c.force;
+}
+
+/**
  * Whether a `kind` can replace what the destination has at `rel`: without --delete or --force, a
  * directory that is not empty stays, and the entry is not made (rsync's "cannot delete non-empty
  * directory", then its error "could not make way for new ...").
@@ -42,7 +51,7 @@ export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: B
 export async function canMakeWay(rc: RunContext, m: { rel: Buffer; destSt: Stat | undefined }, kind: FileType): Promise<boolean> {
   const { rel, destSt } = m;
   if (!destSt || (destSt.mode & S_IFMT) !== S_IFDIR || kind === 'dir') return true;
-  if (rc.c.deleteMode !== 'none' || rc.c.force) {
+  if (replacesFullDirs(rc.c)) {
     // Without backups or a limit, queueCopy empties it (removeForReplace); a --*-dest twin may be linked
     // or copied in its place instead, so there it goes now.
     if (!rc.c.backup && rc.c.maxDelete === undefined && !rc.alt.any) return true;
@@ -99,7 +108,7 @@ export function deleteMissingArg(rc: RunContext, rel: Buffer, receiver: FilterSc
   const st = rc.dest.stat(rel);
   if (!st) return;
   const w = new BatchWriter(512);
-  if ((st.mode & S_IFMT) === S_IFDIR && rc.c.deleteMode === 'none' && !rc.c.force && rc.dest.list(rel).size > 0) {
+  if ((st.mode & S_IFMT) === S_IFDIR && !replacesFullDirs(rc.c) && rc.dest.list(rel).size > 0) {
     rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
     return;
   }
