@@ -203,8 +203,7 @@ static void chunk_continue(struct ctx *c, struct pipe *P, struct chunk *ch)
     return;
   }
   struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
-  io_uring_prep_read_fixed(sqe, s->srcfd, ch->buf.addr + ch->got, ch->rlen - ch->got, ch->off + ch->got,
-                           ch->buf.index);
+  ring_prep_read(c->ur, sqe, s->srcfd, ch->buf.addr + ch->got, ch->rlen - ch->got, ch->off + ch->got, ch->buf.index);
   tag_sqe(P, sqe, ch, T_READ, 0);
   ch->pending++;
   s->pending++;
@@ -249,7 +248,7 @@ static void chunk_step(struct ctx *c, struct pipe *P, struct chunk *ch)
       b = al;
     }
     struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
-    io_uring_prep_write_fixed(sqe, s->tmpfd, ch->buf.addr + a, (unsigned)(b - a), ch->off + a, ch->buf.index);
+    ring_prep_write(c->ur, sqe, s->tmpfd, ch->buf.addr + a, (unsigned)(b - a), ch->off + a, ch->buf.index);
     tag_sqe(P, sqe, ch, T_WRITE, 0);
     ch->wstart = (uint32_t)a;
     ch->pending++;
@@ -499,12 +498,12 @@ static void issue_chunks(struct ctx *c, struct pipe *P, struct slot *s)
     P->free_chunks = ch->next;
     *ch = (struct chunk){.s = s, .buf = ch->buf, .off = s->next, .len = len, .rlen = rlen};
     struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-    io_uring_prep_read_fixed(sqe, s->srcfd, ch->buf.addr, rlen, ch->off, ch->buf.index);
+    ring_prep_read(u, sqe, s->srcfd, ch->buf.addr, rlen, ch->off, ch->buf.index);
     /* With -S the bytes must be looked at before writing: no link then. */
     tag_sqe(P, sqe, ch, T_READ, link ? IOSQE_IO_LINK : 0);
     if (link) {
       sqe = io_uring_get_sqe(&u->ring);
-      io_uring_prep_write_fixed(sqe, s->tmpfd, ch->buf.addr, len, ch->off, ch->buf.index);
+      ring_prep_write(u, sqe, s->tmpfd, ch->buf.addr, len, ch->off, ch->buf.index);
       tag_sqe(P, sqe, ch, T_WRITE, 0);
     }
     ch->pending = (int)need;

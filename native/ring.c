@@ -11,7 +11,7 @@
 #include <sys/uio.h>
 
 static const int needed_ops[] = {
-  IORING_OP_OPENAT, IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED, IORING_OP_CLOSE, IORING_OP_RENAMEAT,
+  IORING_OP_OPENAT, IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED, IORING_OP_READ, IORING_OP_WRITE, IORING_OP_CLOSE, IORING_OP_RENAMEAT,
 };
 
 /* Kernels that have io_uring but not the opcodes we use (before 5.11) count as "no io_uring". */
@@ -107,7 +107,10 @@ int ring_create(struct uring **out, unsigned depth, size_t bufsize, unsigned nbu
     iov[i] = (struct iovec){.iov_base = u->mem + (size_t)i * bufsize, .iov_len = bufsize};
   int r = io_uring_register_buffers(&u->ring, iov, nbuf);
   free(iov);
-  if (r < 0) {
+  u->fixed = r == 0;
+  /* No lockable memory left to this user (ENOMEM), or none allowed (EPERM): plain reads and writes of
+   * the same buffers, a little slower, rather than no copy at all. */
+  if (r < 0 && r != -ENOMEM && r != -EPERM) {
     e = -r;
     *sys = "io_uring_register";
     goto fail_mem;

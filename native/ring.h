@@ -24,7 +24,30 @@ struct uring {
   uint64_t *used;       /* per buffer: bitmap of units handed out */
   unsigned depth;       /* files in flight at most (queueDepth) */
   void *pipe;           /* pipeline.c's per-context state */
+  /* The buffers are registered (READ_FIXED/WRITE_FIXED); false where registering them was refused for
+   * want of lockable memory (RLIMIT_MEMLOCK, shared by every process of the user: several copies run
+   * as one user at once, --copy-as's user among them), when the plain READ/WRITE ops serve instead. */
+  bool fixed;
 };
+
+/* A read or write of registered memory into sqe: the fixed op where the buffers are registered. */
+static inline void ring_prep_read(const struct uring *u, struct io_uring_sqe *sqe, int fd, void *addr, unsigned len,
+                                  uint64_t off, int index)
+{
+  if (u->fixed)
+    io_uring_prep_read_fixed(sqe, fd, addr, len, off, index);
+  else
+    io_uring_prep_read(sqe, fd, addr, len, off);
+}
+
+static inline void ring_prep_write(const struct uring *u, struct io_uring_sqe *sqe, int fd, const void *addr,
+                                   unsigned len, uint64_t off, int index)
+{
+  if (u->fixed)
+    io_uring_prep_write_fixed(sqe, fd, addr, len, off, index);
+  else
+    io_uring_prep_write(sqe, fd, addr, len, off);
+}
 
 /* Creates the ring on the calling thread and registers nbuf buffers of bufsize bytes.
  * Returns 0 or a positive errno with *sys naming the failing call. */

@@ -32,11 +32,21 @@ import { openContext, type EngineSelection } from '../engine/index.js';
 import type { EngineContext } from '../engine/types.js';
 import { loadAddon } from '../engine/native.js';
 import type { StagedMeta } from '../run/staged-source.js';
-import type { Pulled } from './pull.js';
 
 /** The info words a fresh pull of directories, files and symlinks may have on and still print nothing
  * in the local half: FLIST's line is the session's (cli/pull.ts), NONREG names only other types. */
 const SILENT_INFO = new Set<InfoWord>(['FLIST', 'NONREG']);
+
+/** What a pull staged that placing it needs (cli/pull.ts's Pulled; named here so that pull.ts may import this module). */
+export interface StagedPull {
+  staging: string;
+  operands: Buffer[];
+  meta: ReadonlyMap<string, StagedMeta>;
+  code: number;
+  linkable: boolean;
+  local?: unknown;
+  current?: unknown;
+}
 
 /**
  * Whether the local half, run from the staging tree onto a destination that does not exist, would do
@@ -81,7 +91,7 @@ function placeableType(c: Config, m: StagedMeta): boolean {
  * the ordinary local half is to run instead (nothing of the destination touched), 'placed, holder
  * kept' in the one case the holder now holds something of the destination's (moveTree's 1).
  */
-export function placeWhole(c: Config, r: Pulled, engine: EngineSelection): boolean | 'placed, holder kept' {
+export function placeWhole(c: Config, r: StagedPull, engine: EngineSelection): boolean | 'placed, holder kept' {
   if (!placeable(c) || r.code !== 0 || r.current || r.local || !r.linkable) return false;
   const tree = nodePath.join(r.staging, 'tree');
   // The list sent "." (the local half's one operand is the staging root), and nothing else staged
@@ -153,16 +163,21 @@ function replaceable(c: Config, dest: string, parent: string, tree: string, addo
   return true;
 }
 
-/** An engine context on the staging tree with the local run's rules for metadata. */
+/**
+ * An engine context on the staging tree with the local run's rules for metadata. Its ops (Attrs,
+ * DirMeta, writeNewSettled) move no file data, so an addon engine's context is the sync one with the
+ * least buffer memory: no ring, and no registered buffers charged to the user's lockable memory, which
+ * every process of that user shares (a second uring context here once left a --copy-as run none).
+ */
 function treeContext(c: Config, tree: string, engine: EngineSelection): EngineContext {
   return openContext({
-    engine: engine.name,
+    engine: engine.name === 'node' ? 'node' : 'sync',
     destRoot: Buffer.from(tree, 'latin1'),
     flags: preserveFlags(c),
     umask: process.umask(),
-    queueDepth: c.queueDepth,
-    bufferSize: c.bufferSize,
-    bufferCount: c.bufferCount,
+    queueDepth: 1,
+    bufferSize: 4096,
+    bufferCount: 1,
     direct: false,
     counters: new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8)),
   });

@@ -28,6 +28,8 @@ export interface RunOptions {
   user?: { uid: number; gid: number };
   /** `ulimit -n` for the run. */
   ulimitN?: number;
+  /** `ulimit -l` (KiB of memory the run may lock) for the run; with `user`, set before the switch. */
+  ulimitL?: number;
   /**
    * Kill with SIGKILL after this long (a hang is a failure, not a timing assertion). Default 100 s; 600 s
    * for an ioUringDisabled run, whose exclusive lock may first wait for every other test's shared one.
@@ -61,6 +63,7 @@ export function wrap(args: string[], o: RunOptions): { cmd: string; argv: string
   if (o.peakRssFile !== undefined) inner = ['/usr/bin/time', '-f', '%M', '-o', o.peakRssFile, ...inner];
   if (o.strace) inner = ['strace', '-f', '-qq', '-e', `trace=${o.strace.calls}`, '-o', o.strace.log, ...inner];
   if (o.ulimitN !== undefined) inner = ['sh', '-c', `ulimit -n ${o.ulimitN} && exec "$@"`, 'sh', ...inner];
+  if (o.ulimitL !== undefined) inner = ['sh', '-c', `ulimit -l ${o.ulimitL} && exec "$@"`, 'sh', ...inner];
   if (o.user) inner = asUser(o.user, inner);
   if (o.ioUringDisabled !== undefined) {
     // Flip, run, restore, all under the exclusive lock; the restore happens even if the CLI crashes.
