@@ -84,7 +84,7 @@ export function dirFrame(
       const w = new BatchWriter(512);
       // The non-directory in its place: backed up first under -b (the Mkdir replaces it), as on the way below.
       const after = destSt && c.backup ? rc.backups.beforeReplace((...a) => w.add(...a), rel, destSt) : 0;
-      w.add(OpKind.Mkdir, src, rel, st, after | visitSetgid(rc, st, undefined));
+      w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | visitSetgid(rc, st, undefined));
       rc.sink.now(w);
     }
     const kept = rc.dirs.record(record);
@@ -102,7 +102,7 @@ export function dirFrame(
       }
       // The root was made before the run (run/dest-root.ts): only its set-gid bit is set here.
       const setgid = visitSetgid(rc, st, undefined);
-      if (rel.length || setgid) w.add(OpKind.Mkdir, src, rel, st, after | setgid);
+      if (rel.length || setgid) w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | setgid);
       if (!rc.sink.now(w) && rel.length) {
         // rsync's generator gives up on a directory it cannot make, and everything below it, after
         // saying so (an rprintf line: no program name); its attributes are not set either.
@@ -120,17 +120,23 @@ export function dirFrame(
  * -p: rsync's generator sets a directory's mode when it visits it, before it makes anything inside, and
  * what is made inside a set-gid directory takes its group (a new subdirectory the bit too); arsync sets
  * the mode at the end (dirmeta.ts), so the set-gid bit alone is set at the visit, by the visit's Mkdir
- * op (OpFlag.SetGid): on a new directory always (the engine compares it with the parent it was made in,
- * whose bit it took), on an existing one (`destSt`) only when its bit differs from the final mode's.
- * Without -p rsync leaves an existing directory's bits, and a new one keeps the bit it inherits. Not
- * under -n, nor --fake-super receiving (the bits are kept in an xattr there), nor through -K's kept
- * symlink (its attributes go on the link at the end).
+ * op (OpFlag.SetGid; its mode from visitStat): on a new directory always (the engine compares it with
+ * the parent it was made in, whose bit it took), on an existing one (`destSt`) only when its bit differs
+ * from the final mode's. Without -p rsync leaves an existing directory's bits, and a new one keeps the
+ * bit it inherits; --fake-super receiving, rsync's set_stat_xattr gives the disk only the access bits
+ * (the rest go in the xattr) with -p or without, so there the bit goes. Not under -n, nor through -K's
+ * kept symlink (its attributes go on the link at the end).
  */
 function visitSetgid(rc: RunContext, st: Stat, destSt: Stat | undefined): number {
   const c = rc.c;
-  if (!c.perms || c.dryRun || c.amRoot === -1) return 0;
-  if (destSt && !((destSt.mode ^ st.mode) & S_ISGID)) return 0;
+  if ((!c.perms && c.amRoot !== -1) || c.dryRun) return 0;
+  if (destSt && (destSt.mode & S_ISGID) === (visitStat(rc, st).mode & S_ISGID)) return 0;
   return OpFlag.SetGid;
+}
+
+/** The stat a directory's visit op carries: --fake-super receiving, without the set-gid bit (visitSetgid). */
+function visitStat(rc: RunContext, st: Stat): Stat {
+  return rc.c.amRoot === -1 && st.mode & S_ISGID ? { ...st, mode: st.mode & ~S_ISGID } : st;
 }
 
 /**
@@ -145,7 +151,7 @@ function openUp(rc: RunContext, record: DirRecord, destSt: Stat, setgid: number)
   const open = record.rel.length > 0 && !c.dryRun && !c.fakeSuper && !rc.spec.check.isRoot && (destSt.mode & 0o700) !== 0o700 && destSt.uid === process.geteuid?.();
   if (!open && !setgid) return;
   const w = new BatchWriter(512);
-  w.add(OpKind.Mkdir, record.src, record.rel, record.stat, (open ? OpFlag.OwnerBits : 0) | setgid);
+  w.add(OpKind.Mkdir, record.src, record.rel, visitStat(rc, record.stat), (open ? OpFlag.OwnerBits : 0) | setgid);
   rc.sink.now(w);
   if (!open) return;
   record.needMeta = true;
@@ -268,7 +274,7 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
     const w = new BatchWriter(512);
     const setgid = visitSetgid(rc, withChmod(rc, st), verdict.action === 'create' ? undefined : dest);
-    if (verdict.action === 'create' || setgid) w.add(OpKind.Mkdir, src, rel, withChmod(rc, st), setgid);
+    if (verdict.action === 'create' || setgid) w.add(OpKind.Mkdir, src, rel, visitStat(rc, withChmod(rc, st)), setgid);
     rc.sink.now(w);
     rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true, ownerBits: verdict.action === 'create' }, true);
   }
