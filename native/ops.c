@@ -511,11 +511,33 @@ static int open_up(struct job *j, int dirfd, const char *name, const struct stat
   return rc;
 }
 
+/* OF_SETGID (-p): rsync's generator sets a directory's mode when it visits it, before it makes anything
+ * inside; of the mode only the set-group-ID bit changes what is made there (a new entry takes a set-gid
+ * directory's group, a new subdirectory the bit too), so only it is set now: the rest waits for DirMeta,
+ * which keeps the run's owner bits until the directory is filled. Through an O_PATH descriptor (no
+ * symlink followed; it may be unreadable). A failure is left to DirMeta, which sets the same mode at
+ * the end and reports it in rsync's words; the directory's contents are still made. */
+static void visit_setgid(struct job *j)
+{
+  int fd = dest_open(j->c, j->op->dst, j->op->dst_len, O_PATH | O_DIRECTORY);
+  if (fd < 0)
+    return;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && ((st.st_mode ^ j->op->mode) & S_ISGID)) {
+    char pinned[64];
+    snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", fd);
+    (void)fchmodat(AT_FDCWD, pinned, (st.st_mode & 07777 & ~(mode_t)S_ISGID) | (j->op->mode & S_ISGID), 0);
+  }
+  close(fd);
+}
+
 static int do_mkdir(struct job *j)
 {
   struct ctx *c = j->c;
   const struct op *op = j->op;
   if (op->dst_len == 0) {
+    if (op->flags & OF_SETGID)
+      visit_setgid(j);
     counter_add(c, C_DIRS, 1);
     return OP_OK; /* the root exists: we hold it open */
   }
@@ -526,8 +548,10 @@ static int do_mkdir(struct job *j)
     return rc;
   /* Owner-writable until DirMeta, so that the directory's contents can be created. */
   mode_t mode = (c->flags & P_PERMS) ? 0700 : (op->mode & 0777) | 0700;
+  bool made = true;
   if (mkdirat(p->fd, name, mode) == 0)
     goto ok;
+  made = false;
   if (errno != EEXIST) {
     rc = job_fail(j, errno, "mkdir", W_DST);
     goto done;
@@ -555,7 +579,16 @@ static int do_mkdir(struct job *j)
     rc = job_fail(j, errno, "mkdir", W_DST);
     goto done;
   }
+  made = true;
 ok:
+  if (op->flags & OF_SETGID) {
+    /* A new directory has its parent's set-gid bit (mkdir ignores the one in its mode): one fstat of
+     * the held parent tells whether it already has the op's. An existing one is flagged only when its
+     * bit differs (run/dirs.ts). */
+    struct stat pst;
+    if (!made || fstat(p->fd, &pst) < 0 || ((pst.st_mode ^ op->mode) & S_ISGID))
+      visit_setgid(j);
+  }
   counter_add(c, C_DIRS, 1);
 done:
   parent_put(c, p);

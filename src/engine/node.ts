@@ -50,7 +50,7 @@ import { FileWriter } from './node-file.js';
 import { nodeScanDir } from './node-walk.js';
 import type { PairCursor } from './pair.js';
 import { Counter, OpFlag, OpKind, Outcome, Preserve, targetParts } from '../model/ops.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK } from '../model/stat.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK, S_ISGID } from '../model/stat.js';
 import type { DirListing } from '../model/listing.js';
 import type { EngineContext, EngineOptions, OpFailure } from './types.js';
 import { joinPath } from '../util/names.js';
@@ -360,7 +360,8 @@ class NodeContext implements EngineContext {
 
   private makeDir(op: Op): void {
     this.scope.at(op.dst, true);
-    if (op.dst.length === 0) return; // the root exists: the context opened it
+    // The root exists: the context opened it.
+    if (op.dst.length === 0) return this.visitSetgid(op);
     const t = this.dest.resolve(op.dst);
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
     const open = old?.isDirectory() ? this.meta.openUpMode(op, old) : null;
@@ -374,6 +375,32 @@ class NodeContext implements EngineContext {
       // Owner-writable until DirMeta sets the real mode, so the contents can be created.
       fsImpl.mkdirSync(t.abs, this.flags & Preserve.Perms ? 0o700 : (op.stat.mode & 0o777) | 0o700);
     }
+    this.visitSetgid(op);
+  }
+
+  /**
+   * OpFlag.SetGid (-p): rsync's generator sets a directory's mode at its visit, before anything is made
+   * inside; of the mode only the set-group-ID bit changes what is made there (a new entry takes a set-gid
+   * directory's group, a new subdirectory the bit too), so only it is set now, the rest by DirMeta. A
+   * failure is left to DirMeta, which sets the same mode at the end and reports it (native/ops.c
+   * visit_setgid).
+   */
+  private visitSetgid(op: Op): void {
+    if (!(op.flags & OpFlag.SetGid)) return;
+    let fd: number;
+    try {
+      fd = this.dest.openDir(op.dst, O_PATH);
+    } catch {
+      return;
+    }
+    closeAfter(fd, () => {
+      try {
+        const mode = fsImpl.fstatSync(fd).mode;
+        if ((mode ^ op.stat.mode) & S_ISGID) fsImpl.chmodSync(`/proc/self/fd/${fd}`, (mode & 0o7777 & ~S_ISGID) | (op.stat.mode & S_ISGID));
+      } catch {
+        // Left to DirMeta.
+      }
+    });
   }
 
   private dirMeta(op: Op): void {

@@ -155,6 +155,15 @@ export const OpFlag = {
    * owner write (rsync's touch_up_dirs). native/ops.c owner_bits_mode and NodeMeta.ownerBitsMode.
    */
   OwnerBits: 1 << 7,
+  /**
+   * Mkdir ops under -p or --fake-super receiving (the bit is Compare's, which only File ops read): the directory is being visited,
+   * and its set-group-ID bit is made the op mode's before anything is made inside it, as rsync's
+   * generator sets a directory's mode at its visit (a new entry takes the group of a set-gid directory,
+   * a new subdirectory the bit too). The destination root included. The rest of the mode waits for
+   * DirMeta (the run keeps a directory it fills open to itself). native/ops.c visit_setgid and
+   * NodeEngine's makeDir.
+   */
+  SetGid: 1 << 1,
 } as const;
 
 /**

@@ -10,6 +10,8 @@ export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
 export const S_IFIFO = 0o010000;
 export const S_IFSOCK = 0o140000;
+/** The set-group-ID bit: on a directory, what is made inside takes its group (a subdirectory the bit too). */
+export const S_ISGID = 0o2000;
 
 /** What the walk knows about one entry (lstat semantics: symlinks are not followed). */
 export interface Stat {

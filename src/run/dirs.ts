@@ -1,13 +1,14 @@
 // Directories on the transfer pass: a source directory decided against its destination twin and made at
-// once on this thread (everything inside needs it), -R's implied parent directories, and the directory
-// an earlier source already made when several sources share a path. Each is recorded in the directory
+// once on this thread (everything inside needs it; under -p its set-gid bit set then too, the one bit of
+// its mode that changes what is made inside), -R's implied parent directories, and the directory an
+// earlier source already made when several sources share a path. Each is recorded in the directory
 // ledger (dirmeta.ts), whose metadata ops come last.
 
 import { skipLine } from './skip-lines.js';
 import { BatchWriter } from '../engine/batch.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import { OpFlag, OpKind } from '../model/ops.js';
-import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
+import { S_IFDIR, S_IFMT, S_ISGID, type Stat, fileType } from '../model/stat.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import { attrChanges, quickCheck } from '../plan/quickcheck.js';
 import type { Root } from '../plan/sources.js';
@@ -83,7 +84,7 @@ export function dirFrame(
       const w = new BatchWriter(512);
       // The non-directory in its place: backed up first under -b (the Mkdir replaces it), as on the way below.
       const after = destSt && c.backup ? rc.backups.beforeReplace((...a) => w.add(...a), rel, destSt) : 0;
-      w.add(OpKind.Mkdir, src, rel, st, after);
+      w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | visitSetgid(rc, st, undefined));
       rc.sink.now(w);
     }
     const kept = rc.dirs.record(record);
@@ -99,7 +100,9 @@ export function dirFrame(
         if (c.backup && !destIsDir) after = rc.backups.beforeReplace((...a) => w.add(...a), rel, destSt);
         else removeForReplace(rc, rel, destSt, w);
       }
-      if (rel.length) w.add(OpKind.Mkdir, src, rel, st, after);
+      // The root was made before the run (run/dest-root.ts): only its set-gid bit is set here.
+      const setgid = visitSetgid(rc, st, undefined);
+      if (rel.length || setgid) w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | setgid);
       if (!rc.sink.now(w) && rel.length) {
         // rsync's generator gives up on a directory it cannot make, and everything below it, after
         // saying so (an rprintf line: no program name); its attributes are not set either.
@@ -108,23 +111,49 @@ export function dirFrame(
       }
     }
   }
-  if (destIsDir && destSt && !keptLink) openUp(rc, record, destSt);
+  if (destIsDir && destSt && !keptLink) openUp(rc, record, destSt, visitSetgid(rc, st, destSt));
   const kept = rc.dirs.record(record);
   return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record: kept, pending: { verdict, line } };
+}
+
+/**
+ * -p: rsync's generator sets a directory's mode when it visits it, before it makes anything inside, and
+ * what is made inside a set-gid directory takes its group (a new subdirectory the bit too); arsync sets
+ * the mode at the end (dirmeta.ts), so the set-gid bit alone is set at the visit, by the visit's Mkdir
+ * op (OpFlag.SetGid; its mode from visitStat): on a new directory always (the engine compares it with
+ * the parent it was made in, whose bit it took), on an existing one (`destSt`) only when its bit differs
+ * from the final mode's. Without -p rsync leaves an existing directory's bits, and a new one keeps the
+ * bit it inherits; --fake-super receiving, rsync's set_stat_xattr gives the disk only the access bits
+ * (the rest go in the xattr) with -p or without, so there the bit goes. Not under -n, nor through -K's
+ * kept symlink (its attributes go on the link at the end).
+ */
+function visitSetgid(rc: RunContext, st: Stat, destSt: Stat | undefined): number {
+  const c = rc.c;
+  if ((!c.perms && c.amRoot !== -1) || c.dryRun) return 0;
+  if (destSt && (destSt.mode & S_ISGID) === (visitStat(rc, st).mode & S_ISGID)) return 0;
+  return OpFlag.SetGid;
+}
+
+/** The stat a directory's visit op carries: --fake-super receiving, without the set-gid bit (visitSetgid). */
+function visitStat(rc: RunContext, st: Stat): Stat {
+  return rc.c.amRoot === -1 && st.mode & S_ISGID ? { ...st, mode: st.mode & ~S_ISGID } : st;
 }
 
 /**
  * Not acting as root, rsync's generator gives an existing directory that lacks some of the owner's bits
  * all of them while it fills it, and its touch_up_dirs gives the mode back at the end (without -p, the
  * mode the directory had: the record's, for DirMeta's OpFlag.OwnerBits). Only a directory of ours, below
- * the destination root, in a run that writes.
+ * the destination root, in a run that writes. `setgid`: the visit's set-gid bit (visitSetgid), set by
+ * the same op.
  */
-function openUp(rc: RunContext, record: DirRecord, destSt: Stat): void {
+function openUp(rc: RunContext, record: DirRecord, destSt: Stat, setgid: number): void {
   const c = rc.c;
-  if (!record.rel.length || c.dryRun || c.fakeSuper || rc.spec.check.isRoot || (destSt.mode & 0o700) === 0o700 || destSt.uid !== process.geteuid?.()) return;
+  const open = record.rel.length > 0 && !c.dryRun && !c.fakeSuper && !rc.spec.check.isRoot && (destSt.mode & 0o700) !== 0o700 && destSt.uid === process.geteuid?.();
+  if (!open && !setgid) return;
   const w = new BatchWriter(512);
-  w.add(OpKind.Mkdir, record.src, record.rel, record.stat, OpFlag.OwnerBits);
+  w.add(OpKind.Mkdir, record.src, record.rel, visitStat(rc, record.stat), (open ? OpFlag.OwnerBits : 0) | setgid);
   rc.sink.now(w);
+  if (!open) return;
   record.needMeta = true;
   record.ownerBits = true;
   if (!c.perms) record.stat = { ...record.stat, mode: (record.stat.mode & ~0o7777) | (destSt.mode & 0o7777) };
@@ -244,7 +273,8 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     }
     rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
     const w = new BatchWriter(512);
-    if (verdict.action === 'create') w.add(OpKind.Mkdir, src, rel, withChmod(rc, st));
+    const setgid = visitSetgid(rc, withChmod(rc, st), verdict.action === 'create' ? undefined : dest);
+    if (verdict.action === 'create' || setgid) w.add(OpKind.Mkdir, src, rel, visitStat(rc, withChmod(rc, st)), setgid);
     rc.sink.now(w);
     rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true, ownerBits: verdict.action === 'create' }, true);
   }

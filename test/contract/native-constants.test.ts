@@ -163,6 +163,7 @@ describe('C constants equal the TypeScript ones', () => {
       Target: 'OF_TARGET',
       Device: 'OF_DEVICE',
       OwnerBits: 'OF_OWNER_BITS',
+      SetGid: 'OF_SETGID',
     };
     expectSame(T.OpFlag, names, 'OpFlag');
     expect(enumOf('OF_COMPARE').sort()).toEqual(Object.values(names).sort());

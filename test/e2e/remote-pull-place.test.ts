@@ -6,8 +6,8 @@
 // every engine: the same tree (modes, owners, ns times, hard links, symlinks, odd names), the same exit
 // code and -i lines, and nothing left of the staging tree; and where the shortcut must not be taken (a
 // destination directory holding a file or an xattr, lines to print, a parent whose
-// default ACL the local run's mkdir inherits, a tree not acting as root could not read back), no such
-// rename and still rsync's result.
+// default ACL the local run's mkdir inherits, a set-gid destination directory, a tree not acting as root
+// could not read back), no such rename and still rsync's result.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -157,6 +157,14 @@ describeEngines((e) => {
     pair.mine = path.join(pair.mine, 'new', 'deeper');
     expectPlaced(await pullBoth(['-a', '--mkpath']), 'neither');
     expect(fs.readFileSync(path.join(pair.mine, 'plain'), 'utf8')).toBe('plain\n');
+  });
+
+  // rsync's receiver gives a directory its mode when it visits it, before it fills it: the set-gid bit is
+  // gone before anything is made inside, so nothing takes the directory's group (--no-g); the local half
+  // does the same (run/dirs.ts visitSetgid). Fails before: d and its files took group 4242.
+  it('-a --no-g into an empty set-gid directory of another group: the local run, which takes the bit away before filling it, as rsync', async () => {
+    expectPlaced(await pullBoth(['-a', '--no-g'], { made: (d) => { fs.chownSync(d, 0, 4242); fs.chmodSync(d, 0o2775); } }), 'neither');
+    expect(fs.lstatSync(path.join(pair.mine, 'deep', 'a', 'b', 'c', 'file')).gid).toBe(process.getgid?.());
   });
 
   it('-ai: the local run prints the lines, not the move', async () => {
