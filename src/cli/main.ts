@@ -438,10 +438,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   }
   // rsync's byte totals of its own protocol stream, worked out for a local copy only when something prints them.
   if (!pulled && !batch && code === Exit.Ok && !c.json && (c.info.STATS > 0 || log)) totals.stream = (await import('../run/stream-totals.js')).streamTotals(c, totals, engine, filters);
-  // rsync's match_report() (--debug=deltasum, -vv): whole files, every byte literal data, unless
-  // --no-whole-file's delta search counted its matches. A pull's is the far side's sender's line.
   // A pull's: what its sending server said meanwhile (cli/pull.ts Pulled.held), one line at a time.
   if (pulled?.held) for (const text of pulled.held.splice(0)) for (const line of text.replace(/\n$/, '').split('\n')) reporter.print(line);
+  // rsync's match_report() (--debug=deltasum, -vv): whole files, every byte literal data, unless
+  // --no-whole-file's delta search counted its matches. A pull's is its sending server's line (above).
   if (!pulled && !c.json && code !== Exit.Signal && c.debug.DELTASUM > 0) {
     const d = totals.delta;
     const data = c.dryRun ? 0 : literalData(totals, Number(Atomics.load(totals.counters, Counter.Bytes)));

@@ -26,12 +26,12 @@ import type { Config } from '../model/config.js';
 import { actsAsRoot, preserveFlags, receiverOutput } from '../model/config.js';
 import type { InfoWord } from '../model/output-levels.js';
 import { COUNTER_SLOTS, OpKind } from '../model/ops.js';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
 import { BatchWriter } from '../engine/batch.js';
 import { openContext, type EngineSelection } from '../engine/index.js';
 import type { EngineContext } from '../engine/types.js';
 import { loadAddon } from '../engine/native.js';
-import type { StagedMeta } from '../run/staged-source.js';
+import { stagedStat, type StagedMeta } from '../run/staged-source.js';
 
 /** The info words a fresh pull of directories, files and symlinks may have on and still print nothing
  * in the local half: FLIST's line is the session's (cli/pull.ts), NONREG names only other types. */
@@ -229,22 +229,18 @@ function settle(c: Config, tree: string, meta: ReadonlyMap<string, StagedMeta>, 
         continue;
       }
       if (m.settled) continue;
-      ops.add(OpKind.Attrs, Buffer.from(path, 'latin1'), Buffer.from(path.slice(prefix), 'latin1'), statOf(m));
+      ops.add(OpKind.Attrs, Buffer.from(path, 'latin1'), Buffer.from(path.slice(prefix), 'latin1'), stagedStat(m));
       if (ops.byteLength >= 4 << 20 && !flush()) return false;
     }
     // Directories last, deepest first (the list names a directory before its contents), as the local
     // run's DirMeta ops come: a directory's mode may take away the write or search bit its entries need.
     for (let i = dirs.length - 1; i >= 0; i--) {
       const [path, m] = dirs[i]!;
-      ops.add(OpKind.DirMeta, Buffer.from(path, 'latin1'), Buffer.from(path === tree ? '' : path.slice(prefix), 'latin1'), statOf(m));
+      ops.add(OpKind.DirMeta, Buffer.from(path, 'latin1'), Buffer.from(path === tree ? '' : path.slice(prefix), 'latin1'), stagedStat(m));
       if (ops.byteLength >= 4 << 20 && !flush()) return false;
     }
     return flush();
   } finally {
     ctx.close();
   }
-}
-
-function statOf(m: StagedMeta): Stat {
-  return { mode: m.mode, uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 };
 }

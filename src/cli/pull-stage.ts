@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import type { Config } from '../model/config.js';
 import type { Fetch, XattrAsk } from '../remote/pull.js';
 import { isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from '../remote/flist.js';
-import type { StagedMeta } from '../run/staged-source.js';
+import { stagedStat, type StagedMeta } from '../run/staged-source.js';
+import { settlesEarly } from './pull-place.js';
 import { groups, users } from '../util/userdb.js';
 import { fsError, showPath } from '../util/errors.js';
 import { abbreviated, type XattrItem } from '../remote/xattr-list.js';
@@ -267,10 +268,9 @@ export class Stage {
     if (settler) {
       const rel = e.name.toString('latin1');
       const m = this.meta.get(this.path(rel));
-      if (m && this.settlesEarly(m.mode)) {
+      if (m && settlesEarly(this.c, m.mode)) {
         return (parts) => {
-          const at = Buffer.from(rel, 'latin1');
-          const rc = settler.writeNewSettled!(at, parts, { mode: m.mode, uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 });
+          const rc = settler.writeNewSettled!(Buffer.from(rel, 'latin1'), parts, stagedStat(m));
           if (rc < 0) throw fsError(-rc, 'open', this.path(rel));
           m.settled = rc === 0;
         };
@@ -293,15 +293,13 @@ export class Stage {
   private writeNew: ((path: Buffer, parts: Buffer[]) => number) | null | undefined;
 
   /**
-   * The context that settles files as they are written, and which modes it may settle (set by the pull
-   * where cli/pull-place.ts's earlySettler gives one; closed with the stage).
+   * The context that settles files as they are written (set by the pull where cli/pull-place.ts's
+   * earlySettler gives one; closed with the stage).
    */
-  settleAsWritten(ctx: EngineContext, settlesEarly: (mode: number) => boolean): void {
+  settleAsWritten(ctx: EngineContext): void {
     this.settler = ctx;
-    this.settlesEarly = settlesEarly;
   }
   private settler: EngineContext | undefined;
-  private settlesEarly: (mode: number) => boolean = () => false;
 
   /** `e`'s file in the staging tree, opened for writing (and reading); created (O_EXCL) unless `made`. */
   openStaged(e: RemoteEntry, made: boolean): number {

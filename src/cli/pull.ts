@@ -35,7 +35,7 @@ import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
 import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { isDir, isReg, type RemoteEntry } from '../remote/flist.js';
-import { earlySettler, settlesEarly } from './pull-place.js';
+import { earlySettler } from './pull-place.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
@@ -259,7 +259,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     });
     // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
     const settler = earlySettler(c, staging, ready);
-    if (settler) stage.settleAsWritten(settler, (mode) => settlesEarly(c, mode));
+    if (settler) stage.settleAsWritten(settler);
     const fetches: Fetch[] = [];
     const xattrAsks: XattrAsk[] = [];
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;

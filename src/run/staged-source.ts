@@ -27,6 +27,11 @@ export interface StagedMeta {
   settled?: boolean;
 }
 
+/** A staged entry's metadata as the stat an engine op carries (Attrs, DirMeta, writeNewSettled). */
+export function stagedStat(m: StagedMeta): Stat {
+  return { mode: m.mode, uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec, ino: 0, dev: 0, nlink: 1, rdev: 0, blocks: 0 };
+}
+
 export class StagedSource implements EntrySource {
   private readonly done = new WeakSet<PairListing>();
   /** The virtual entries' names, by their staging directory (latin1). */

@@ -5,7 +5,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { isFailure } from '../model/failure.js';
 import type { PairListing } from '../model/listing.js';
-import { fileType } from '../model/stat.js';
+import { fileType, type FileType, type Stat } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
@@ -250,26 +250,26 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
   }
 }
 
+/** One entry of rsync's sender's list of a directory (senderListed). */
+interface Listed {
+  src: Buffer;
+  rel: Buffer;
+  st: Stat;
+  kind: FileType;
+}
+
 /**
- * A directory whose mkdir failed or that --existing passes by: rsync's generator skips everything below
- * it, but its sender still lists the source there (its file list is built on its own), so what it cannot read is still reported
- * and what it lists still counts in --stats' "Number of files" and "Total file size". Only the
- * subdirectories are looked at, to be listed in turn.
+ * rsync's sender's list of one directory where its generator makes nothing (listOnlyDir, blockedDir):
+ * the entries in name order, without those its filters exclude, each counted in --stats' "Number of
+ * files" and "Total file size"; what cannot be read is reported (undefined then), a vanished entry left out.
  */
-/**
- * --ignore-existing kept a non-directory where this directory would go (dirs.ts dirFrame): rsync's sender
- * lists its entries all the same (they count in --stats), and its generator fails on each, the
- * non-directories first: their stat ("failed to stat": Not a directory); then each subdirectory, which
- * that stat reads as missing: itemized as new (and counted as created), its mkdir failed, "*** Skipping
- * any contents from this failed directory ***", its own entries only listed.
- */
-function blockedDir(rc: RunContext, dir: Frame): Frame[] {
+function senderListed(rc: RunContext, dir: Frame): Listed[] | undefined {
   const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
   if (isFailure(names)) {
     if (names.errno !== ERRNO.ENOENT) rc.tally.ioError(dir.src, names.errno, names.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
-    return [];
+    return undefined;
   }
-  const subdirs: Frame[] = [];
+  const listed: Listed[] = [];
   for (const name of [...names].sort(Buffer.compare)) {
     const src = joinPath(dir.src, name);
     const st = rc.source.lstat(src);
@@ -278,46 +278,56 @@ function blockedDir(rc: RunContext, dir: Frame): Frame[] {
     const kind = fileType(st.mode);
     if (dir.sender?.check(rel, kind === 'dir') === 'exclude') continue;
     rc.tally.addListed({ [kind]: 1 }, kind === 'reg' || kind === 'link' ? st.size : 0);
-    if (kind === 'dir') {
-      subdirs.push({ src, rel, stat: withChmod(rc, st), destExists: false, sender: dir.sender, receiver: undefined, record: undefined, pending: undefined, listOnly: true });
-      continue;
-    }
-    const where = joinPath(rc.plan.destRoot, rel);
+    listed.push({ src, rel, st, kind });
+  }
+  return listed;
+}
+
+/** A subdirectory of a directory the generator makes nothing in: only listed in turn. */
+const listedOnly = (dir: Frame, e: Listed, stat: Stat): Frame => ({ src: e.src, rel: e.rel, stat, destExists: false, sender: dir.sender, receiver: undefined, record: undefined, pending: undefined, listOnly: true });
+
+/**
+ * --ignore-existing kept a non-directory where this directory would go (dirs.ts dirFrame): rsync's sender
+ * lists its entries all the same (they count in --stats), and its generator fails on each, the
+ * non-directories first: their stat ("failed to stat": Not a directory); then each subdirectory, which
+ * that stat reads as missing: itemized as new (and counted as created), its mkdir failed, "*** Skipping
+ * any contents from this failed directory ***", its own entries only listed.
+ */
+function blockedDir(rc: RunContext, dir: Frame): Frame[] {
+  const listed = senderListed(rc, dir) ?? [];
+  for (const e of listed) {
+    if (e.kind === 'dir') continue;
+    const where = joinPath(rc.plan.destRoot, e.rel);
     rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[generator] recv_generator: failed to stat "${showPath(absolutePath(where))}"`);
   }
-  for (const d of subdirs) {
-    const verdict = quickCheck(d.stat, undefined, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false });
+  const subdirs: Frame[] = [];
+  for (const e of listed) {
+    if (e.kind !== 'dir') continue;
+    const stat = withChmod(rc, e.st);
+    const verdict = quickCheck(stat, undefined, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false });
     rc.tally.totals.created.dir++;
     rc.items.newDir(rc.lists, rc.tally.listedCount());
     rc.reporter.itemized?.();
-    rc.lines.emitHeld({ verdict, line: rc.lines.lineFor(d.rel, d.src, d.stat, 'dir') });
-    const where = joinPath(rc.plan.destRoot, d.rel);
+    rc.lines.emitHeld({ verdict, line: rc.lines.lineFor(e.rel, e.src, stat, 'dir') });
+    const where = joinPath(rc.plan.destRoot, e.rel);
     rc.tally.ioError(where, ERRNO.ENOTDIR, 'mkdir', `[generator] recv_generator: mkdir "${showPath(absolutePath(where))}" failed`);
     rc.tally.note('*** Skipping any contents from this failed directory ***');
+    subdirs.push(listedOnly(dir, e, stat));
   }
-  // Without -r a subdirectory's contents are not in the list.
+  // Without -r a subdirectory's contents are not in the list. A stack: popped in name order.
   return rc.c.recursive ? subdirs.reverse() : [];
 }
 
+/**
+ * A directory whose mkdir failed or that --existing passes by: rsync's generator skips everything below
+ * it, but its sender still lists the source there (its file list is built on its own), so what it cannot read is still reported
+ * and what it lists still counts in --stats' "Number of files" and "Total file size". Only the
+ * subdirectories are looked at, to be listed in turn.
+ */
 function listOnlyDir(rc: RunContext, dir: Frame): Frame[] {
-  const names = rc.source.names(dir.src, rc.anchors.of(dir.src));
-  if (isFailure(names)) {
-    if (names.errno !== ERRNO.ENOENT) rc.tally.ioError(dir.src, names.errno, names.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
-    return [];
-  }
-  const subdirs: Frame[] = [];
-  for (const name of [...names].sort(Buffer.compare).reverse()) {
-    const src = joinPath(dir.src, name);
-    const st = rc.source.lstat(src);
-    const rel = joinPath(dir.rel, name);
-    if (isFailure(st)) continue;
-    const kind = fileType(st.mode);
-    if (dir.sender?.check(rel, kind === 'dir') === 'exclude') continue;
-    rc.tally.addListed({ [kind]: 1 }, kind === 'reg' || kind === 'link' ? st.size : 0);
-    if (kind !== 'dir') continue;
-    subdirs.push({ src, rel, stat: st, destExists: false, sender: dir.sender, receiver: undefined, record: undefined, pending: undefined, listOnly: true });
-  }
-  return subdirs;
+  const listed = senderListed(rc, dir) ?? [];
+  // A stack: popped in name order.
+  return listed.filter((e) => e.kind === 'dir').reverse().map((e) => listedOnly(dir, e, e.st));
 }
 
 /**
