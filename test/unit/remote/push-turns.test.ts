@@ -4,7 +4,9 @@
 // A fake receiver asks for one 16 MiB file with the block sums of that very file (every block matches),
 // through a pipe that takes one write per turn of the event loop, as a full pipe does; the source
 // records how far the search has read when each write reaches the pipe. Both searches: TypeScript's
-// (match.ts) and, with the addon, C's (match-native.ts).
+// (match.ts) and, with the addon, C's (match-native.ts). The same for a fresh push of many small files,
+// which the receiver asks for faster than they are read: the output goes out as they are read, not in
+// 4 MiB bursts (the backlog at which the sender waits for the pipe).
 
 import { Writable, PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -47,21 +49,49 @@ function peerBytes(): Buffer {
   return Buffer.concat([hello, frame(0, Buffer.concat([ask, Buffer.alloc(5)]))]);
 }
 
-/** Runs the push; for each write that reached the pipe, how far the search had read by then. */
-async function push(): Promise<{ readAt: number[]; matched: number; literal: number }> {
+/** The small files' test: how many, how large (8 MiB in all), and the receiver's request for them all. */
+const SMALL = 2048;
+const SMALL_SIZE = 4096;
+const IS_NEW = 1 << 13;
+
+function smallPeerBytes(): Buffer {
+  const hello = Buffer.concat([int32(31), varint(0x80 | 0x8), vstring('md5'), int32(SEED)]);
+  const w = new NdxWriter();
+  const asks = Array.from({ length: SMALL }, (_, i) => Buffer.concat([w.encode(i + 1), Buffer.from([0, (TRANSFER | IS_NEW) >> 8]), int32(0), int32(0), int32(0), int32(0)]));
+  return Buffer.concat([hello, frame(0, Buffer.concat([...asks, Buffer.alloc(5)]))]);
+}
+
+/**
+ * Runs the push; for each write that reached the pipe, how far the source had been read by then (bytes
+ * of the one large file, or of all the small ones).
+ */
+async function push(small = false): Promise<{ readAt: number[]; matched: number; literal: number }> {
   let furthest = 0;
-  const source: PushSource = {
-    entries: [entry('.', 0o040755), entry('big', 0o100644, SIZE)],
-    ioError: 0,
-    open: () => ({
-      read: (buf, off, len, pos) => {
-        const n = data.copy(buf, off, pos, Math.min(SIZE, pos + len));
-        furthest = Math.max(furthest, pos + n);
-        return n;
-      },
-      close: () => {},
-    }),
-  };
+  const source: PushSource = small
+    ? {
+        entries: [entry('.', 0o040755), ...Array.from({ length: SMALL }, (_, i) => entry(`f${String(i).padStart(5, '0')}`, 0o100644, SMALL_SIZE))],
+        ioError: 0,
+        open: () => ({
+          read: (buf, off, len, pos) => {
+            const n = data.copy(buf, off, pos, Math.min(SMALL_SIZE, pos + len));
+            furthest += n;
+            return n;
+          },
+          close: () => {},
+        }),
+      }
+    : {
+        entries: [entry('.', 0o040755), entry('big', 0o100644, SIZE)],
+        ioError: 0,
+        open: () => ({
+          read: (buf, off, len, pos) => {
+            const n = data.copy(buf, off, pos, Math.min(SIZE, pos + len));
+            furthest = Math.max(furthest, pos + n);
+            return n;
+          },
+          close: () => {},
+        }),
+      };
   const readAt: number[] = [];
   // A pipe that takes one write per turn of the event loop: the next write waits in the stream.
   const output = new Writable({
@@ -73,7 +103,7 @@ async function push(): Promise<{ readAt: number[]; matched: number; literal: num
   });
   const input = new PassThrough();
   const conn = new Conn(input, output, () => {});
-  input.end(peerBytes());
+  input.end(small ? smallPeerBytes() : peerBytes());
   const settings = {
     flist: { uid: false, gid: false, links: true, devices: false, specials: false, hardLinks: false, numericIds: true, userName: () => undefined, groupName: () => undefined },
     checksum: false,
@@ -99,6 +129,15 @@ function expectTurns(r: { readAt: number[]; matched: number; literal: number }):
 
 it('the TypeScript search hands out its tokens as it goes', async () => {
   expectTurns(await push());
+});
+
+it('a fresh push of small files hands out their bytes as they are read', async () => {
+  const r = await push(true);
+  const all = SMALL * SMALL_SIZE;
+  expect(r.literal).toBe(all);
+  // About every MiB of files (their bytes and 4 KiB each for the making): 8 MiB in 4 MiB bursts made 3.
+  const during = new Set(r.readAt.filter((at) => at > 0 && at < all));
+  expect(during.size).toBeGreaterThanOrEqual(5);
 });
 
 const addon = addonOrReason();
