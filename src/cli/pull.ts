@@ -283,9 +283,20 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative)) operands.push(o);
     // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
     const codec = tokenCodec(list.session.compress, list.session.protocol);
+    // An empty list (a directory named without -r or -d, say): rsync's sender leaves once it has sent
+    // it, and its client asks for nothing and counts the bytes it moved itself (main.c client_run).
+    // No local run either (it would make the destination, which rsync's client leaves alone then).
+    if (list.entries.length === 0) {
+      stage.close();
+      wire.sent = conn.streamWritten;
+      wire.received = conn.streamReceived;
+      current = { listed: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0 };
+      conn.end();
+      return true;
+    }
     let totals;
     try {
-      totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
+      totals = await pullFiles(conn, list.session, fetches, {
         wholeFile: p.wholeFile,
         blockSize: p.blockSize,
         append: c.append ? (c.appendVerify ? 2 : 1) : 0,

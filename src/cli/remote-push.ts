@@ -350,7 +350,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
         report,
         built,
       );
-      wire = { sent: conn.written, received: conn.received };
+      wire = stats.wire;
       return stats;
     },
     onMessage,

@@ -55,8 +55,14 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       `Literal data: ${n(w.literal)} bytes`,
       `Matched data: ${n(w.matched)} bytes`,
       `File list size: ${count(w.listBytes)}`,
-      `File list generation time: ${bigDnum(w.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
-      `File list transfer time: ${bigDnum(w.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+      // rsync prints the times only when it has them: a sender's build time is at least 1 ms, and
+      // after an empty list the sender leaves without sending its figures.
+      ...(w.buildMs
+        ? [
+            `File list generation time: ${bigDnum(w.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
+            `File list transfer time: ${bigDnum(w.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+          ]
+        : []),
       `Total bytes sent: ${n(w.sent)}`,
       `Total bytes received: ${n(w.received)}`,
     );

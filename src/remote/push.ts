@@ -156,6 +156,8 @@ export interface PushStats {
   flistSize: number;
   flistBuildMs: number;
   ioError: number;
+  /** rsync's total_written and total_read when the files are sent (before the goodbye). */
+  wire: { sent: number; received: number };
 }
 
 const zero = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
@@ -245,6 +247,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     flistSize: flist.length,
     flistBuildMs,
     ioError: 0,
+    wire: { sent: 0, received: 0 },
   };
   const ndxIn = new NdxReader();
   const ndxOut = new NdxWriter();
@@ -512,10 +515,13 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   if (ioError !== src.ioError) conn.send(Msg.IoError, int32(ioError));
   stats.ioError = ioError;
   out.push(ndxOut.encode(NDX_DONE));
+  // rsync's handle_stats, after its send_files and a flush: the bytes each way so far (the goodbye
+  // below comes after its count), for the summary line; with a batch, in the batch too.
+  out.flush();
+  stats.wire = { sent: conn.streamWritten, received: conn.streamReceived };
+  s.batch?.data(Buffer.concat([stats.wire.received, stats.wire.sent, stats.totalSize, stats.flistBuildMs, 0].map((v) => varlong(v, 3))));
   // rsync's read_final_goodbye: the receiver's NDX_DONE, ours back (protocol 31), and its last one.
   let bye = await readItem();
-  // rsync's handle_stats for a sending client that writes a batch: its figures, in the batch only.
-  s.batch?.data(Buffer.concat([conn.received, conn.written, stats.totalSize, stats.flistBuildMs, 0].map((v) => varlong(v, 3))));
   if (bye.ndx === NDX_DONE && session.protocol >= 31) {
     out.push(ndxOut.encode(NDX_DONE));
     bye = await readItem();

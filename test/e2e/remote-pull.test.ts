@@ -178,6 +178,25 @@ describeEngines((e) => {
     }
   });
 
+  // A directory named without -r or -d: rsync's sender says "skipping directory", sends an empty list and
+  // leaves; its client asks for nothing, prints its own figures and exits 0. arsync ran the transfer
+  // phases on the empty list, met the closed connection and exited 12.
+  it('an empty list (a directory without -r): nothing made, rsync\'s lines and figures, exit 0', async () => {
+    const rate = (out: string): string => out.replace(/ [\d,.]+ bytes\/sec$/m, ' … bytes/sec');
+    for (const opts of [[], ['-v'], ['--stats'], ['-i', '--stats']]) {
+      for (const operand of [`${src}/`, src]) {
+        const theirDst = `${pair.theirs}-empty`;
+        const myDst = `${pair.mine}-empty`;
+        const r = rsyncClient([...opts, '-e', rsh, `host:${operand}`, `${theirDst}/`]);
+        const ours = await runCli([eng, ...opts, '-e', rsh, `host:${operand}`, `${myDst}/`]);
+        expect(r.code).toBe(0);
+        expect(ours.code, show(ours)).toBe(0);
+        expect(rate(ours.stdout), `${opts.join(' ')} ${operand}`).toBe(rate(r.out));
+        expect(fs.existsSync(myDst)).toBe(fs.existsSync(theirDst));
+      }
+    }
+  });
+
   it('pulls more files than the process may hold open (ulimit -n 64), fresh and as deltas', async () => {
     const many = path.join(root, `many-${e.name}`);
     for (let i = 0; i < 400; i++) {
