@@ -105,7 +105,7 @@ function lineFor(e: SendEntry | { name: Buffer; mode: number }, iflags: string, 
 }
 
 /** Pushes to the remote operand as rsync's client does; returns the exit code. `log`: --log-file's (cli/push-log.ts). */
-export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo, log?: PushLog, args: string[] = []): Promise<number> {
+export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo, log?: PushLog, args: string[] = [], ended: { byPeer: boolean } = { byPeer: false }): Promise<number> {
   const c = p.config;
   // --write-batch: what this sender sends goes into the batch too (cli/batch-tap.ts).
   const tap = c.batch ? BatchTap.open(c, args) : undefined;
@@ -359,6 +359,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   const stats = outcome.result;
   progress?.finish();
   let code = outcome.exitCode;
+  ended.byPeer = outcome.peerEnded === true;
   if (stats) {
     if (stats.ioError & 1) code = Math.max(code, Exit.Partial);
     else if (stats.ioError & 2) code = Math.max(code, Exit.Vanished);

@@ -151,6 +151,20 @@ describeEngines((e) => {
     expect(Math.abs(oReceived! - tReceived!), `${oReceived} vs ${tReceived}`).toBeLessThanOrEqual(8);
   });
 
+  // The far side's receiver fails (its destination's parent is missing), prints its error and exit
+  // line and ends with MSG_ERROR_EXIT: rsync's client exits with that code and no exit line of its own
+  // (arsync added "arsync error: error in file IO (code 11)"); with --log-file and no -v it does say it.
+  it.each([[['-a']], [['-av']], [['-a', '--log-file=LOG']]])("the far side's error exit: its lines only, its code: %j", async (opts) => {
+    const log = (who: string): string[] => opts.map((o) => o.replace('LOG', path.join(root, `log-${who}-${e.name}`)));
+    const theirs = rsyncClient([...log('theirs'), '-e', rsh, `${src}/`, `host:${theirsDir}/x/y/`]);
+    const ours = await runCli([`--engine=${e.name}`, ...log('ours'), '-e', rsh, `${src}/`, `host:${oursDir}/x/y/`]);
+    expect(theirs.code).toBe(11);
+    expect(ours.code, show(ours)).toBe(11);
+    const lines = (err: string, dst: string): string[] =>
+      err.split('\n').filter(Boolean).map((l) => l.replaceAll(dst, 'DST').replace(/^arsync error: (.*\(code \d+\)).*$/, 'rsync error: $1').replace(/^(rsync error: .*\(code \d+\)) at \S+ \[\w+=[\d.]+\]$/, '$1'));
+    expect(lines(ours.stderr, oursDir)).toEqual(lines(theirs.err, theirsDir));
+  });
+
   it('sends a small change as a delta: the same literal and matched data as rsync reports', async () => {
     for (const d of [theirsDir, oursDir]) execFileSync('cp', ['-a', `${src}/.`, d]);
     const big = path.join(src, 'big');
