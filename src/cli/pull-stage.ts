@@ -322,6 +322,9 @@ export class Stage {
     // the file is not made ("cannot delete non-empty directory"), so, as rsync's generator, nothing is
     // asked for it (run/deletions.ts canMakeWay has the rule).
     if (present && isDir(present.mode) && !replacesFullDirs(c) && (this.dest.names(e.name.toString('latin1'))?.length ?? 0) > 0) return 'placeholder';
+    // --max-size/--min-size: rsync's generator skips the file whatever the destination holds, before
+    // -u, -I or any basis (a file the destination lacks was fetched whole, then left unplaced).
+    if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
     // --existing leaves out only a name where nothing stands: another kind of entry there is replaced.
     if (!basis) return leftAlone(present, c) === 'missing' ? 'placeholder' : 'fetch';
     if (c.ignoreExisting) return 'placeholder';
@@ -329,7 +332,6 @@ export class Stage {
     // generator asks nothing for it; the local run's planner skips it too).
     if (c.append && basis.size >= e.size) return 'placeholder';
     if (c.ignoreTimes) return 'fetch';
-    if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
     const st = basis;
     const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
     if (c.update && newerOnReceiver(e.mtime, st.mtimeSec, c.modifyWindow)) return 'placeholder';

@@ -85,7 +85,10 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     // --munge-links: this client receives the list, and rsync's receiver munges every target it reads
     // (its listing shows them so; the length stays the one sent).
     for (const e of list.entries) if (e) io.out.write(outputBytes(listLine(c.mungeLinks && e.link ? { ...e, link: munge(e.link) } : e, c.humanReadable)));
-    const stats = await finishReceive(conn, list.entries.length === 0);
+    // An empty list: the sender has left without its figures, and rsync's client prints its own.
+    const empty = list.entries.length === 0;
+    const own = { totalWritten: conn.streamWritten, totalRead: conn.streamReceived, totalSize: 0, flistBuildTime: 0, flistXferTime: 0 };
+    const stats = (await finishReceive(conn, empty)) ?? (empty ? own : undefined);
     if (stats && (c.stats || (c.verbose > 0 && !c.quiet))) {
       const counts = { reg: 0, dir: 0, link: 0, dev: 0, special: 0 };
       for (const e of list.entries) if (e) counts[kindOf(e.mode)]++;

@@ -142,8 +142,13 @@ export function listingStatsLines(s: ListingStats, secs: number, full: boolean, 
       'Literal data: 0 bytes',
       'Matched data: 0 bytes',
       `File list size: ${count(s.listBytes)}`,
-      `File list generation time: ${bigDnum(s.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
-      `File list transfer time: ${bigDnum(s.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+      // As a pull's (above): no times when the sender sent none.
+      ...(s.buildMs
+        ? [
+            `File list generation time: ${bigDnum(s.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
+            `File list transfer time: ${bigDnum(s.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+          ]
+        : []),
       `Total bytes sent: ${n(s.sent)}`,
       `Total bytes received: ${n(s.received)}`,
     );

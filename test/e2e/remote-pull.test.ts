@@ -197,6 +197,23 @@ describeEngines((e) => {
     }
   });
 
+  // --max-size/--min-size: rsync's generator asks nothing for a file outside the bounds, whatever the
+  // destination holds and under -I too. arsync fetched such a file whole when the destination lacked it
+  // (or under -I), then left it unplaced: the tree was right, "Literal data" was not.
+  it.each([[['-a', '--max-size=1k']], [['-a', '--min-size=1k']], [['-a', '-I', '--max-size=1k']]])('%j asks nothing for a file outside the bounds, as rsync', async (opts) => {
+    const figures = (out: string): string[] => out.split('\n').filter((l) => /^(Literal data|Number of regular files transferred|Total transferred file size):/.test(l));
+    for (const seed of [false, true]) {
+      if (seed) seedDest(pair.mine);
+      const r = theirs((dst) => [...opts, '--stats', '-e', rsh, `host:${src}/`, `${dst}/`], seed);
+      const ours = await runCli([eng, ...opts, '--stats', '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(figures(ours.stdout), `seeded: ${seed}`).toEqual(figures(r.out));
+      expect(figures(r.out)).toHaveLength(3);
+      same(opts, r.dst);
+      fs.rmSync(pair.mine, { recursive: true, force: true });
+    }
+  });
+
   it('pulls more files than the process may hold open (ulimit -n 64), fresh and as deltas', async () => {
     const many = path.join(root, `many-${e.name}`);
     for (let i = 0; i < 400; i++) {
