@@ -19,7 +19,7 @@ import type { PullDest } from './pull-dest.js';
 import { PATH_MAX } from '../model/path-max.js';
 import { munge } from '../util/munge.js';
 import { loadAddon } from '../engine/native.js';
-import { leftAlone, newerOnReceiver } from '../plan/quickcheck.js';
+import { leftAlone, newerOnReceiver, sameTime } from '../plan/quickcheck.js';
 import { replacesFullDirs } from '../run/deletions.js';
 import type { Stat } from '../model/stat.js';
 import type { EngineContext } from '../engine/types.js';
@@ -82,6 +82,8 @@ export class Stage {
     private readonly root: string,
     private readonly dest: PullDest,
     private readonly error: (m: string) => void,
+    /** The destination engine's time resolution (ns), which the local run's quick check allows for. */
+    private readonly timeResolutionNs: () => number = () => 0,
   ) {}
 
   path(rel: string): string {
@@ -354,6 +356,10 @@ export class Stage {
     }
     if (basis.size !== e.size) return 'fetch';
     if (c.sizeOnly || st.mtimeNs === mtimeNs) return 'placeholder';
+    // The local run's own time rule (--modify-window, the destination's resolution): a file it finds
+    // up to date is not placed, so fetching it would be a transfer for nothing.
+    const there = { mtimeSec: Number(st.mtimeNs / 1_000_000_000n), mtimeNsec: Number(st.mtimeNs % 1_000_000_000n) };
+    if (sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, there, { modifyWindow: c.modifyWindow, timeResolutionNs: this.timeResolutionNs() })) return 'placeholder';
     return 'fetch';
   }
 }

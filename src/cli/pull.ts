@@ -253,10 +253,16 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const engine = selectEngine(c.engine, [c.dest]);
     const ready = 'error' in engine ? undefined : engine;
     const dest = new PullDest(destBase(c, list.entries), ready && ((at, anchor) => ready.scanDir(at, anchor)));
-    const stage = new Stage(c, staging, dest, (m) => {
-      io.err.write(`arsync: ${m}\n`);
-      localErrors++;
-    });
+    const stage = new Stage(
+      c,
+      staging,
+      dest,
+      (m) => {
+        io.err.write(`arsync: ${m}\n`);
+        localErrors++;
+      },
+      () => ready?.caps.timeResolutionNs ?? 0,
+    );
     // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
     const settler = earlySettler(c, staging, ready);
     if (settler) stage.settleAsWritten(settler);

@@ -214,6 +214,29 @@ describeEngines((e) => {
     }
   });
 
+  // --modify-window: a file whose time is within the window is up to date for rsync's generator, which
+  // asks nothing for it; arsync's pull compared the times exactly and fetched it as a delta (all of it
+  // matched data), which the local run then judged up to date and did not place.
+  it('--modify-window: a file within the window is not fetched, as rsync', async () => {
+    const figures = (out: string): string[] => out.split('\n').filter((l) => /^(Literal data|Matched data|Number of regular files transferred):/.test(l));
+    const seeded = (dst: string): void => {
+      seedDest(dst);
+      fs.copyFileSync(path.join(src, 'big'), path.join(dst, 'big'));
+      // Ten seconds after the source's time, with nanoseconds of its own.
+      const t = fs.statSync(path.join(src, 'big')).mtimeMs / 1000 + 10.25;
+      fs.utimesSync(path.join(dst, 'big'), t, t);
+    };
+    const opts = ['-a', '--modify-window=60', '--stats'];
+    const theirDst = `${pair.theirs}-mw`;
+    seeded(theirDst);
+    seeded(pair.mine);
+    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${theirDst}/`]);
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(figures(r.out)).toContain('Matched data: 0 bytes');
+    expect(figures(ours.stdout)).toEqual(figures(r.out));
+  });
+
   it('pulls more files than the process may hold open (ulimit -n 64), fresh and as deltas', async () => {
     const many = path.join(root, `many-${e.name}`);
     for (let i = 0; i < 400; i++) {
