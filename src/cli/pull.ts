@@ -34,7 +34,7 @@ import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
 import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
-import { isDir, isReg, type RemoteEntry } from '../remote/flist.js';
+import { impliedDir, isDir, isReg, type RemoteEntry } from '../remote/flist.js';
 import { earlySettler } from './pull-place.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
@@ -286,7 +286,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     });
     meta = stage.meta;
     // The local run's one operand when it is not started: the (empty) staging root.
-    for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative)) operands.push(o);
+    for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);
     // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
     const codec = tokenCodec(list.session.compress, list.session.protocol);
     // An empty list (a directory named without -r or -d, say): rsync's sender leaves once it has sent

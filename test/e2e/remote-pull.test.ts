@@ -237,6 +237,33 @@ describeEngines((e) => {
     expect(figures(ours.stdout)).toEqual(figures(r.out));
   });
 
+  // -R --no-implied-dirs: rsync's sender still sends the directories on the way to the operand, flagged
+  // implied (XMIT_TOP_DIR with XMIT_NO_CONTENT_DIR), and its receiver skips them: no line, not listed,
+  // made with default permissions as the way to the file. arsync copied them as operands, with the far
+  // side's modes and their own -i lines. Relative operands through a shell that starts elsewhere, so the
+  // far side's directories are not this side's.
+  it('-R --no-implied-dirs: the implied directories skipped as rsync\'s receiver skips them; without it, made as sent', async () => {
+    const far = path.join(root, `far-${e.name}`);
+    fs.mkdirSync(path.join(far, 'a1', 'b1'), { recursive: true });
+    fs.writeFileSync(path.join(far, 'a1', 'b1', 'f'), 'f');
+    fs.chmodSync(path.join(far, 'a1'), 0o711);
+    fs.chmodSync(path.join(far, 'a1', 'b1'), 0o750);
+    const cdRsh = path.join(root, `cd-rsh-${e.name}`);
+    fs.writeFileSync(cdRsh, `#!/bin/sh\nshift\ncd '${far}' && exec sh -c "$*"\n`, { mode: 0o755 });
+    const modes = (d: string): string[] => ['a1', 'a1/b1'].map((rel) => (fs.statSync(path.join(d, rel)).mode & 0o7777).toString(8));
+    for (const opts of [['-ai', '-R', '--no-implied-dirs'], ['-ai', '-R'], ['-a', '-R', '--no-implied-dirs', '--list-only']]) {
+      const theirDst = `${pair.theirs}-${opts.length}`;
+      const myDst = `${pair.mine}-${opts.length}`;
+      const listing = opts.includes('--list-only');
+      const r = rsyncClient([...opts, '-e', cdRsh, 'host:a1/b1/f', ...(listing ? [] : [`${theirDst}/`])]);
+      const ours = await runCli([eng, ...opts, '-e', cdRsh, 'host:a1/b1/f', ...(listing ? [] : [`${myDst}/`])]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code).toBe(0);
+      expect(ours.stdout.replaceAll(myDst, 'DST'), opts.join(' ')).toBe(r.out.replaceAll(theirDst, 'DST'));
+      if (!listing) expect(modes(myDst), opts.join(' ')).toEqual(modes(theirDst));
+    }
+  });
+
   it('pulls more files than the process may hold open (ulimit -n 64), fresh and as deltas', async () => {
     const many = path.join(root, `many-${e.name}`);
     for (let i = 0; i < 400; i++) {
