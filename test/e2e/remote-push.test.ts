@@ -165,6 +165,28 @@ describeEngines((e) => {
     expect(lines(ours.stderr, oursDir)).toEqual(lines(theirs.err, theirsDir));
   });
 
+  // -R --no-implied-dirs: rsync's sender still sends the directories on the way, flagged implied, and
+  // the receiver skips them; without them rsync 3.5's receiver aborts ("invalid path from sender", exit 2).
+  it.each(['3.5', ...(peersAvailable ? ['3.1.3', '3.2.7'] : [])])('-R --no-implied-dirs to an rsync %s server: the implied directories sent flagged, as rsync', async (version) => {
+    const base = path.join(root, `rel-${e.name}-${version}`);
+    fs.mkdirSync(path.join(base, 'a1', 'b1'), { recursive: true });
+    fs.writeFileSync(path.join(base, 'a1', 'b1', 'f'), 'f');
+    fs.chmodSync(path.join(base, 'a1'), 0o711);
+    const peer = version === '3.5' ? [] : [`--rsync-path=${peerRsync(version)}`];
+    for (const [i, operands] of [[`${base}/./a1/b1/f`], [`${base}/./a1/b1`], [`${base}/./a1/b1/f`, `${base}/./a1/b1`]].entries()) {
+      const opts = ['-ai', '-R', '--no-implied-dirs', ...peer, '-e', rsh];
+      const t = `${theirsDir}-${i}`;
+      const o = `${oursDir}-${i}`;
+      const theirs = rsyncClient([...opts, ...operands, `host:${t}/`]);
+      const ours = await runCli([`--engine=${e.name}`, ...opts, ...operands, `host:${o}/`]);
+      expect(theirs.code).toBe(0);
+      expect(ours.code, show(ours)).toBe(0);
+      expect(ours.stdout.replaceAll(o, 'DST')).toBe(theirs.out.replaceAll(t, 'DST'));
+      expect((fs.statSync(path.join(o, 'a1')).mode & 0o7777).toString(8)).toBe((fs.statSync(path.join(t, 'a1')).mode & 0o7777).toString(8));
+      expect(fs.readFileSync(path.join(o, 'a1', 'b1', 'f'), 'utf8')).toBe('f');
+    }
+  });
+
   it('sends a small change as a delta: the same literal and matched data as rsync reports', async () => {
     for (const d of [theirsDir, oursDir]) execFileSync('cp', ['-a', `${src}/.`, d]);
     const big = path.join(src, 'big');
