@@ -24,7 +24,7 @@ export async function listLocal(c: Config, engine: Engine, filters: FilterList |
   for (const m of missing) reporter.error(m.message);
   // -q silences the listing as it silences every informational line (rsync prints it as FINFO).
   const print = (e: ListedEntry): void => {
-    if (!c.quiet) out.write(outputBytes(listLine(e, c.humanReadable)));
+    if (!c.quiet) out.write(outputBytes(listLine(e, c.humanReadable, c.atimes)));
   };
   const t = listRoots(c, plan.roots, engine, filters, print, (m) => reporter.error(m), charsets);
   const ms = monotonicMs() - started;

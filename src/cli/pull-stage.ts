@@ -231,6 +231,8 @@ export class Stage {
       size: isReg(e.mode) || isLink(e.mode) ? e.size : 0,
       mtimeSec: e.mtime,
       mtimeNsec: e.mtimeNsec,
+      // -U: the sender's access time, which the local run gives the destination's file.
+      ...(e.atime !== undefined ? { atimeSec: e.atime } : {}),
     };
   }
 

@@ -232,7 +232,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       conn,
       {
         ...flistSettings(c),
-        atimes: false,
+        // -U: the server was told to send access times (a file's, in the list).
+        atimes: c.atimes,
         // -c: each file's sum (its length is the negotiated checksum's: listing.ts).
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,

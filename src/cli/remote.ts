@@ -44,6 +44,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     devices: c.devices,
     specials: c.specials,
     times: c.times,
+    atimes: c.atimes,
     perms: c.perms,
     checksum: c.checksum,
     relative: c.relative,
@@ -77,7 +78,8 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     if ((c.verbose > 0 || c.progressFiles) && !c.quiet) io.out.write('receiving file list ... done\n');
     const list = await receiveList(conn, {
       ...flistSettings(c),
-      atimes: false,
+      // -U: the server is told to send access times (a file's, in the list), and the listing shows them.
+      atimes: c.atimes,
       checksumLen: c.checksum ? 16 : 0,
       relative: c.relative,
     }, undefined, { compress: r.compress, env });
@@ -85,7 +87,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     // --munge-links: this client receives the list, and rsync's receiver munges every target it reads
     // (its listing shows them so; the length stays the one sent).
     // Under --no-implied-dirs rsync's receiver lists no implied directory (generator.c's list_only case).
-    for (const e of list.entries) if (e && (c.impliedDirs || !impliedDir(e))) io.out.write(outputBytes(listLine(c.mungeLinks && e.link ? { ...e, link: munge(e.link) } : e, c.humanReadable)));
+    for (const e of list.entries) if (e && (c.impliedDirs || !impliedDir(e))) io.out.write(outputBytes(listLine(c.mungeLinks && e.link ? { ...e, link: munge(e.link) } : e, c.humanReadable, c.atimes)));
     // An empty list: the sender has left without its figures, and rsync's client prints its own.
     const empty = list.entries.length === 0;
     const own = { totalWritten: conn.streamWritten, totalRead: conn.streamReceived, totalSize: 0, flistBuildTime: 0, flistXferTime: 0 };

@@ -15,6 +15,8 @@ export interface ListedEntry {
   link?: Buffer | undefined;
   /** --iconv: name and target printed as raw bytes, as rsync prints the names its receiver converted back. */
   raw?: boolean;
+  /** -U: the access time (seconds since the epoch) of anything but a directory. */
+  atime?: number;
 }
 
 /** rsync's permstring: the type letter, then permString's nine. */
@@ -31,9 +33,15 @@ export function listTime(sec: number): string {
   return `${d.getFullYear()}/${pad2(d.getMonth() + 1)}/${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-export function listLine(e: ListedEntry, human: number): string {
+/**
+ * `atimes` (-U): a column of access times after the modification times, as wide as one with its space,
+ * blank for a directory (rsync's list_file_entry).
+ */
+export function listLine(e: ListedEntry, human: number, atimes = false): string {
   const size = humanNum(e.size, human).padStart(human > 0 ? 14 : 11);
   const show = e.raw ? rawName : escapeName;
   const link = e.link ? ` -> ${show(e.link)}` : '';
-  return `${modeString(e.mode)} ${size} ${listTime(e.mtime)} ${show(e.name)}${link}\n`;
+  const mtime = listTime(e.mtime);
+  const atime = atimes ? ((e.mode & 0o170000) === 0o040000 ? '' : listTime(e.atime ?? 0)).padStart(mtime.length + 1) : '';
+  return `${modeString(e.mode)} ${size} ${mtime}${atime} ${show(e.name)}${link}\n`;
 }

@@ -125,7 +125,7 @@ export function listRoots(
       // length listed stays the link's own.
       else link = c.mungeLinks ? unmunge(l) : l;
     }
-    print({ mode: item.st.mode, size: type === 'reg' || type === 'link' || type === 'dir' ? item.st.size : 0, mtime: item.st.mtimeSec, name, link, ...(charsets ? { raw: true } : {}) });
+    print({ mode: item.st.mode, size: type === 'reg' || type === 'link' || type === 'dir' ? item.st.size : 0, mtime: item.st.mtimeSec, name, link, ...(charsets ? { raw: true } : {}), ...(item.st.atimeSec !== undefined ? { atime: item.st.atimeSec } : {}) });
     return true;
   };
 

@@ -21,6 +21,8 @@ export interface StagedMeta {
   size: number;
   mtimeSec: number;
   mtimeNsec: number;
+  /** -U: the sender's access time (whole seconds), for a file. */
+  atimeSec?: number;
   /** Not in the staging tree: the destination's regular file of the same name stands for it. */
   virtual?: boolean;
   /** A regular file given this metadata where it was written (cli/pull-place.ts leaves it be then). */
@@ -66,7 +68,9 @@ export class StagedSource implements EntrySource {
   private stagedAt(key: string, st: Stat): Stat {
     const m = this.meta.get(key);
     if (!m) return st;
-    return { ...st, mode: (st.mode & S_IFMT) | (m.mode & 0o7777), uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec };
+    const staged = { ...st, mode: (st.mode & S_IFMT) | (m.mode & 0o7777), uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec };
+    if (m.atimeSec !== undefined) staged.atimeSec = m.atimeSec;
+    return staged;
   }
 
   private listing(dir: Buffer, l: PairListing): PairListing {

@@ -264,6 +264,40 @@ describeEngines((e) => {
     }
   });
 
+  // -U in a pull: the server was told to send access times but the list was decoded without them, and
+  // every pull with -U ended in "ABORTING due to unsafe pathname from sender" (exit 4). A remote listing
+  // with -U did not ask for them, and no listing printed rsync's column of access times.
+  it('-U: access times come in the list and are given, and a listing shows them, as rsync', async () => {
+    const tree = path.join(root, `atimes-${e.name}`);
+    fs.mkdirSync(path.join(tree, 'sub'), { recursive: true });
+    for (const f of ['a', 'sub/b']) fs.writeFileSync(path.join(tree, f), f);
+    // Access times after the modification times and within a day, so that reading the files (relatime)
+    // leaves them as they are from one run to the next.
+    const now = Math.floor(Date.now() / 1000);
+    const stamp = (): void => {
+      for (const [f, back] of [['a', 3000], ['sub/b', 2000], ['sub', 1000]] as const) fs.utimesSync(path.join(tree, f), now - back, now - 7200 - back);
+    };
+    const atimes = (d: string): number[] => ['a', 'sub/b'].map((f) => Math.floor(fs.statSync(path.join(d, f)).atimeMs / 1000));
+    stamp();
+    const r = rsyncClient(['-aiU', '-e', rsh, `host:${tree}/`, `${pair.theirs}/`]);
+    stamp();
+    const ours = await runCli([eng, '-aiU', '-e', rsh, `host:${tree}/`, `${pair.mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(r.code).toBe(0);
+    expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+    expect(atimes(pair.mine)).toEqual([now - 3000, now - 2000]);
+    expect(atimes(pair.mine)).toEqual(atimes(pair.theirs));
+    for (const operand of [`host:${tree}/`, `${tree}/`]) {
+      stamp();
+      const theirs = rsyncClient(['-aU', '--list-only', ...(operand.startsWith('host:') ? ['-e', rsh] : []), operand]);
+      stamp();
+      const mine = await runCli([eng, '-aU', '--list-only', ...(operand.startsWith('host:') ? ['-e', rsh] : []), operand]);
+      expect(mine.code, show(mine)).toBe(0);
+      expect(mine.stdout, operand).toBe(theirs.out);
+      expect(theirs.out).toMatch(/ \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d a$/m);
+    }
+  });
+
   it('pulls more files than the process may hold open (ulimit -n 64), fresh and as deltas', async () => {
     const many = path.join(root, `many-${e.name}`);
     for (let i = 0; i < 400; i++) {
