@@ -12,6 +12,7 @@ import { CURRENT_PROTOCOL, filterRulesTooModern } from '../plan/old-protocol.js'
 import { FilterList } from '../plan/filter.js';
 import { F } from '../plan/filter-rules.js';
 import { Exit, UsageError, showPath } from '../util/errors.js';
+import { offerProtocol } from '../remote/handshake.js';
 import { MAX_BLOCK_SIZE, OptionError, poptInt } from './local-noops.js';
 
 /** rsync's MIN_PROTOCOL_VERSION, OLD_PROTOCOL_VERSION and OLD_MAX_BLOCK_SIZE (rsync.h). */
@@ -80,7 +81,13 @@ function refusal(c: Config, protocol: number): string | undefined {
 /** Settle in `c` what `protocol` changes, or refuse the line as rsync does at that protocol. */
 export function applyProtocol(c: Config, protocol: number, o: ProtocolInputs): void {
   if (protocol >= CURRENT_PROTOCOL - 1) return;
-  if (o.remote) throw new UsageError(`--protocol=${protocol}: arsync speaks older protocols on a local copy only (to another machine: 31 or 32)`);
+  if (o.remote) {
+    // To another machine arsync speaks 30 to 32 (rsync 3.0 and later): an older one is a local copy's only.
+    if (protocol < 30) throw new UsageError(`--protocol=${protocol}: arsync speaks older protocols on a local copy only (to another machine: 30 to 32)`);
+    c.protocol = protocol;
+    offerProtocol(protocol);
+    return;
+  }
   if (protocol < 29) {
     const why = refusal(c, protocol);
     if (why) throw new OptionError(why, Exit.Protocol);

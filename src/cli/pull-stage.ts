@@ -20,6 +20,7 @@ import { PATH_MAX } from '../model/path-max.js';
 import { munge } from '../util/munge.js';
 import { loadAddon } from '../engine/native.js';
 import { leftAlone, newerOnReceiver, sameTime } from '../plan/quickcheck.js';
+import { listWindow } from '../plan/old-protocol.js';
 import { replacesFullDirs } from '../run/deletions.js';
 import type { Stat } from '../model/stat.js';
 import type { EngineContext } from '../engine/types.js';
@@ -358,10 +359,11 @@ export class Stage {
     }
     if (basis.size !== e.size) return 'fetch';
     if (c.sizeOnly || st.mtimeNs === mtimeNs) return 'placeholder';
-    // The local run's own time rule (--modify-window, the destination's resolution): a file it finds
-    // up to date is not placed, so fetching it would be a transfer for nothing.
+    // The local run's own time rule (--modify-window, the destination's resolution, whole seconds
+    // before protocol 31, whose list carries none): a file it finds up to date is not placed, so
+    // fetching it would be a transfer for nothing.
     const there = { mtimeSec: Number(st.mtimeNs / 1_000_000_000n), mtimeNsec: Number(st.mtimeNs % 1_000_000_000n) };
-    if (sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, there, { modifyWindow: c.modifyWindow, timeResolutionNs: this.timeResolutionNs() })) return 'placeholder';
+    if (sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, there, { modifyWindow: listWindow(c.protocol, c.modifyWindow), timeResolutionNs: this.timeResolutionNs() })) return 'placeholder';
     return 'fetch';
   }
 }

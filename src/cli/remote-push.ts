@@ -20,6 +20,7 @@ import { FilterList } from '../plan/filter.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { walkSources, type PushWalk } from '../run/push-source.js';
+import { statsCountLines } from '../plan/old-protocol.js';
 import { readFilesFromList } from '../plan/sources.js';
 import { selectEngine } from '../engine/index.js';
 import { remoteXattrs } from '../run/remote-xattrs.js';
@@ -366,7 +367,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     // rsync's match_report(), at the end of its sender's loop.
     if (counts) say(`total: matches=${counts.matches}  hash_hits=${counts.hashHits}  false_alarms=${counts.falseAlarms} data=${stats.literal}\n`);
     if ((c.stats || c.verbose > 0) && !c.quiet) {
-      const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun);
+      const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun, statsCountLines(stats.session.protocol));
       log?.lines(lines.join('\n'));
       say(lines.join('\n') + '\n');
     }

@@ -17,6 +17,7 @@ import { listingStatsLines, rsyncSeconds } from '../progress/stats.js';
 import { impliedDir, isDevice, isDir, isLink, isReg } from '../remote/flist.js';
 import { outputBytes } from '../util/names.js';
 import { flistSettings } from '../remote/flist-settings.js';
+import { statsCountLines } from '../plan/old-protocol.js';
 
 export interface RemoteList {
   operand: RemoteOperand;
@@ -91,7 +92,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     // An empty list: the sender has left without its figures, and rsync's client prints its own.
     const empty = list.entries.length === 0;
     const own = { totalWritten: conn.streamWritten, totalRead: conn.streamReceived, totalSize: 0, flistBuildTime: 0, flistXferTime: 0 };
-    const stats = (await finishReceive(conn, empty)) ?? (empty ? own : undefined);
+    const stats = (await finishReceive(conn, empty, list.session.protocol)) ?? (empty ? own : undefined);
     if (stats && (c.stats || (c.verbose > 0 && !c.quiet))) {
       const counts = { reg: 0, dir: 0, link: 0, dev: 0, special: 0 };
       for (const e of list.entries) if (e) counts[kindOf(e.mode)]++;
@@ -100,6 +101,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
         rsyncSeconds(started, Date.now()),
         c.stats,
         c.humanReadable,
+        statsCountLines(c.protocol),
       );
       io.out.write(lines.join('\n') + '\n');
     }

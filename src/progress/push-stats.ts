@@ -28,7 +28,8 @@ export interface PushTotals {
   received: number;
 }
 
-export function pushStatsLines(t: PushTotals, secs: number, full: boolean, human: number, dryRun: boolean): string[] {
+/** `has`: the count lines the session's protocol prints (plan/old-protocol.ts statsCountLines). */
+export function pushStatsLines(t: PushTotals, secs: number, full: boolean, human: number, dryRun: boolean, has = { created: true, deleted: true }): string[] {
   const n = (v: number): string => humanNum(v, human);
   const count = (v: number): string => commaNum(v, human);
   const sum = (c: Counts): number => c.reg + c.dir + c.link + c.dev + c.special;
@@ -41,8 +42,8 @@ export function pushStatsLines(t: PushTotals, secs: number, full: boolean, human
     lines.push(
       '',
       `Number of files: ${count(sum(t.listed))}${breakdown(t.listed)}`,
-      `Number of created files: ${count(sum(t.created))}${breakdown(t.created)}`,
-      `Number of deleted files: ${count(sum(t.deleted))}${breakdown(t.deleted)}`,
+      ...(has.created ? [`Number of created files: ${count(sum(t.created))}${breakdown(t.created)}`] : []),
+      ...(has.deleted ? [`Number of deleted files: ${count(sum(t.deleted))}${breakdown(t.deleted)}`] : []),
       `Number of regular files transferred: ${count(t.transferredFiles)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(t.transferredSize)} bytes`,

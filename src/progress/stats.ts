@@ -47,8 +47,8 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
     lines.push(
       '',
       `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
-      `Number of created files: ${count(total(t.created))}${breakdown(t.created)}`,
-      `Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`,
+      ...(has.created ? [`Number of created files: ${count(total(t.created))}${breakdown(t.created)}`] : []),
+      ...(has.deleted ? [`Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`] : []),
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes)} bytes`,
@@ -125,7 +125,7 @@ export interface ListingStats {
 }
 
 /** rsync's --stats block (full) or -v summary for a listing: nothing created, deleted or transferred. */
-export function listingStatsLines(s: ListingStats, secs: number, full: boolean, human: number): string[] {
+export function listingStatsLines(s: ListingStats, secs: number, full: boolean, human: number, has = { created: true, deleted: true }): string[] {
   const n = (v: number): string => humanNum(v, human);
   const count = (v: number): string => commaNum(v, human);
   const parts = (Object.keys(s.counts) as (keyof Counts)[]).filter((k) => s.counts[k] > 0).map((k) => `${k}: ${count(s.counts[k])}`);
@@ -134,8 +134,8 @@ export function listingStatsLines(s: ListingStats, secs: number, full: boolean, 
     lines.push(
       '',
       `Number of files: ${count(total(s.counts))}${parts.length ? ` (${parts.join(', ')})` : ''}`,
-      'Number of created files: 0',
-      'Number of deleted files: 0',
+      ...(has.created ? ['Number of created files: 0'] : []),
+      ...(has.deleted ? ['Number of deleted files: 0'] : []),
       'Number of regular files transferred: 0',
       `Total file size: ${n(s.totalSize)} bytes`,
       'Total transferred file size: 0 bytes',

@@ -7,7 +7,7 @@
 
 import { createHash, getHashes } from 'node:crypto';
 import type { Conn } from './conn.js';
-import { MIN_PROTOCOL, PROTOCOL } from './handshake.js';
+import { MIN_PROTOCOL, offeredProtocol } from './handshake.js';
 import { Cursor, ProtocolError, Short } from './wire.js';
 import { BIGPATHBUFLEN } from '../model/path-max.js';
 
@@ -67,7 +67,7 @@ export function readLine(c: Cursor): string {
 
 /** Our greeting: the version we speak, sub-version 0, and the digests we can log in with. */
 export function greetingLine(): string {
-  return `@RSYNCD: ${PROTOCOL}.0 ${authDigests().join(' ')}\n`;
+  return `@RSYNCD: ${offeredProtocol()}.0 ${authDigests().join(' ')}\n`;
 }
 
 /** rsync's exchange_protocols, client side: the daemon's greeting line and the protocol it settles. */
@@ -81,7 +81,7 @@ export function parseGreeting(line: string): Greeting {
   const digests = space < 0 ? undefined : line.slice(space + 1).split(' ').filter(Boolean);
   if (!digests && remote > 31) throw new ProtocolError(`the server omitted the digest name list: ${line}`, EXIT_STARTCLIENT);
   // Our sub-version is 0: a daemon of our version with a pre-release sub-version speaks the one below.
-  let protocol = PROTOCOL;
+  let protocol = offeredProtocol();
   if (protocol > remote) protocol = sub ? remote - 1 : remote;
   else if (protocol === remote && sub !== 0) protocol--;
   if (protocol < MIN_PROTOCOL) {

@@ -13,6 +13,17 @@ import { ProtocolError, int32, vstring } from './wire.js';
 export const PROTOCOL = 31;
 export const MIN_PROTOCOL = 30;
 
+/**
+ * What this run offers: PROTOCOL, or the older one `--protocol` asked for (30), as rsync's client then
+ * offers its protocol_version. A run makes one session, so the choice is the process's (set once by the
+ * option parser, read by the handshake and a daemon greeting).
+ */
+let offered = PROTOCOL;
+export function offerProtocol(p: number): void {
+  offered = Math.max(MIN_PROTOCOL, Math.min(PROTOCOL, p));
+}
+export const offeredProtocol = (): number => offered;
+
 /** rsync's CF_* compatibility flags (compat.c). */
 export const Cf = {
   IncRecurse: 1 << 0,
@@ -57,12 +68,12 @@ export interface Session {
  */
 export async function handshake(conn: Conn, compress: ClientCompress = { mode: 'off' }, env: NodeJS.ProcessEnv = {}): Promise<Session> {
   // After a daemon's greeting the versions are agreed (rsync's setup_protocol skips its exchange then).
-  if (conn.agreedProtocol === undefined) conn.write(int32(PROTOCOL));
+  if (conn.agreedProtocol === undefined) conn.write(int32(offered));
   const remote = conn.agreedProtocol ?? (await conn.read((c) => c.int32()));
   if (remote < 20 || remote > 40) {
     throw new ProtocolError('protocol version mismatch -- is your shell clean?\n(see the rsync manpage for an explanation)', Exit.Protocol);
   }
-  const protocol = Math.min(PROTOCOL, remote);
+  const protocol = Math.min(offered, remote);
   if (protocol < MIN_PROTOCOL) {
     throw new ProtocolError(`the remote rsync speaks protocol ${remote}; arsync needs ${MIN_PROTOCOL} or later (rsync 3.0.0 or later)`, Exit.Protocol);
   }

@@ -91,7 +91,7 @@ export async function receiveList(
  * The end of a receiving client's run when it requested nothing (or everything is done). An empty
  * list ends the session at once on both sides (the sender exits): no phases, no statistics.
  */
-export async function finishReceive(conn: Conn, empty: boolean): Promise<SenderStats | undefined> {
+export async function finishReceive(conn: Conn, empty: boolean, protocol = 31): Promise<SenderStats | undefined> {
   if (empty) {
     conn.end();
     return undefined;
@@ -99,9 +99,11 @@ export async function finishReceive(conn: Conn, empty: boolean): Promise<SenderS
   // Phase 0 ends with NDX_DONE, which the sender echoes. With nothing to redo, rsync's generator then
   // ends phases 1 and 2 and says goodbye in one write; the same framing gives the sender the same
   // byte counts to report as it reports to rsync itself.
+  // Before protocol 31 the goodbye goes after the statistics, which then do not count it (as rsync's).
+  const modern = protocol >= 31;
   conn.write(NDX_DONE);
   await expectDone(conn);
-  conn.write(Buffer.concat([NDX_DONE, NDX_DONE, NDX_DONE]));
+  conn.write(Buffer.concat(modern ? [NDX_DONE, NDX_DONE, NDX_DONE] : [NDX_DONE, NDX_DONE]));
   await expectDone(conn);
   await expectDone(conn);
   const stats = await conn.read((c) => {
@@ -113,8 +115,9 @@ export async function finishReceive(conn: Conn, empty: boolean): Promise<SenderS
     const flistXferTime = c.varlong(3);
     return { totalRead, totalWritten, totalSize, flistBuildTime, flistXferTime };
   });
-  // The sender's answer to the goodbye, then (protocol 31) our receiver's last word.
-  await expectDone(conn);
+  // The sender's answer to the goodbye and our receiver's last word (protocol 31), or the goodbye,
+  // which the sender reads before it leaves.
+  if (modern) await expectDone(conn);
   conn.write(NDX_DONE);
   conn.end();
   return stats;

@@ -295,8 +295,11 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   queue(ndxOut.encode(NDX_DONE));
   flushQueue();
   totals.failed = redo.length ? await receive() : (await expectDone(conn, ndxIn), []);
-  // Phase 2 ends, and the goodbye (one write, as rsync's generator sends them).
-  conn.write(Buffer.concat([ndxOut.encode(NDX_DONE), ndxOut.encode(NDX_DONE)]));
+  // Phase 2 ends, and the goodbye (one write, as rsync's generator sends them). Before protocol 31 the
+  // sender reads that one goodbye and leaves, so one held for --remove-source-files (MSG_SUCCESS must
+  // come before it) goes later, in endPull.
+  const modern = session.protocol >= 31;
+  conn.write(Buffer.concat([ndxOut.encode(NDX_DONE), ...(modern || !o.holdGoodbye ? [ndxOut.encode(NDX_DONE)] : [])]));
   await expectDone(conn, ndxIn);
   totals.stats = await conn.read((c) => {
     const totalWritten = c.varlong(3);
@@ -306,6 +309,12 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     const flistXferTime = c.varlong(3);
     return { totalRead, totalWritten, totalSize, flistBuildTime, flistXferTime };
   });
+  if (!modern) {
+    // The sender's goodbye has no answer before protocol 31.
+    if (!o.holdGoodbye) conn.end();
+    return totals;
+  }
+  // Its answer (protocol 31), and our last word.
   await expectDone(conn, ndxIn);
   if (!o.holdGoodbye) endPull(conn, []);
   return totals;
