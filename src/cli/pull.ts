@@ -36,6 +36,7 @@ import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { isDir, isReg, type RemoteEntry } from '../remote/flist.js';
 import { earlySettler } from './pull-place.js';
+import { PullBasisDirs } from './pull-basis.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
@@ -260,6 +261,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
     const settler = earlySettler(c, staging, ready);
     if (settler) stage.settleAsWritten(settler);
+    // --link-dest/--compare-dest/--copy-dest: a twin there may spare a file's fetch or be its basis
+    // (cli/pull-basis.ts). Not for a one-file destination named otherwise (its twin has the new name).
+    if (ready && (c.linkDest.length || c.compareDest.length || c.copyDest.length) && 'dir' in dest.dest) stage.useBasisDirs(new PullBasisDirs(c, ready, dest.dest.dir));
     const fetches: Fetch[] = [];
     const xattrAsks: XattrAsk[] = [];
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;

@@ -55,6 +55,12 @@ export interface Fetch {
    */
   basis?: { size: number; open(): number };
   /**
+   * The basis is not the destination's own file but a --link-dest/--compare-dest/--copy-dest directory's
+   * (rsync's fnamecmp_type, FNAMECMP_BASIS_DIR_LOW + the directory's index): the request says so, as
+   * rsync's generator does (ITEM_BASIS_TYPE_FOLLOWS and the type's byte).
+   */
+  basisType?: number;
+  /**
    * Where the file is rebuilt: opened for writing (and reading, for a redo). `empty` when the file was
    * just created by this call (nothing to truncate: a fresh pull's common case saves a syscall per file).
    */
@@ -159,10 +165,12 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const byNdx = new Map(fetches.map((f) => [f.ndx, f]));
   const asks = new Map((o.xattrAsks ?? []).map((a) => [a.ndx, a]));
   /** The item flags and rsync's xattr request that follow an index (first phase only: the values come once). */
-  const attrs = (ndx: number, iflags: number, first: boolean): Buffer => {
+  const attrs = (ndx: number, iflags: number, first: boolean, basisType?: number): Buffer => {
     const ask = first ? asks.get(ndx) : undefined;
     if (ask) iflags |= ITEM_REPORT_XATTR;
-    const flags = Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]);
+    if (basisType !== undefined) iflags |= ITEM_BASIS_TYPE_FOLLOWS;
+    // The flags, then the basis type, then the xattr request (rsync's itemize writes them in this order).
+    const flags = basisType === undefined ? Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]) : Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff, basisType]);
     return ask ? Buffer.concat([flags, encodeRequest(ask.nums)]) : flags;
   };
   const totals: PullTotals = { literal: 0, matched: 0, failed: [], stats: undefined as unknown as SenderStats };
@@ -196,7 +204,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
         delete f.basis;
       }
     }
-    const parts: Buffer[] = [ndxOut.encode(f.ndx), attrs(f.ndx, ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW), first)];
+    const parts: Buffer[] = [ndxOut.encode(f.ndx), attrs(f.ndx, ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW), first, f.basis ? f.basisType : undefined)];
     if (!f.basis || !summed(f)) {
       parts.push(NO_SUMS);
     } else {

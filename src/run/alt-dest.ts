@@ -11,7 +11,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Config } from '../model/config.js';
 import type { DirListing } from '../model/listing.js';
 import { isFailure } from '../model/failure.js';
-import { S_IFDIR, S_IFMT, type Stat, type FileType } from '../model/stat.js';
+import { S_IFDIR, S_IFMT, S_IFREG, type Stat, type FileType } from '../model/stat.js';
 import type { OpFailure } from '../engine/types.js';
 import type { OpKind } from '../model/ops.js';
 import { resolveOperatorPath, UNTRUSTED_SYMLINK } from '../plan/operator-path.js';
@@ -191,6 +191,20 @@ export class AltDests {
       if (level === 3) break;
     }
     return best;
+  }
+
+  /**
+   * Every regular-file twin of `rel`, in the directories' order, each with its directory's index (rsync's
+   * FNAMECMP_BASIS_DIR_LOW + i): what a pull's generator side weighs before it asks for the file
+   * (cli/pull-basis.ts), where the first one is the delta basis and -c compares their sums.
+   */
+  fileTwins(rel: Buffer): { path: Buffer; st: Stat; index: number; outside: boolean }[] {
+    const out: { path: Buffer; st: Stat; index: number; outside: boolean }[] = [];
+    this.dirs.forEach((a, index) => {
+      const st = this.lstat(a, rel);
+      if (st && (st.mode & S_IFMT) === S_IFREG) out.push({ path: joinPath(a.dir, rel), st, index, outside: a.outside === true });
+    });
+    return out;
   }
 
   /**

@@ -132,7 +132,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   // Only the name matched: a normal transfer, itemized against the alternate entry (rsync's receiver
   // maps that twin as its basis: -vvv's "recv mapped").
   if (kind === 'reg') rc.trace?.basisIn(showPath(m.rel), alt.shown, alt.st.size);
-  rc.lines.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
+  // -c: rsync's generator marks every transfer against an existing basis ITEM_REPORT_CHANGE ("c").
+  rc.lines.emit(kind, { action: 'transfer', changes: kind === 'reg' && c.checksum ? { ...changesVsAlt(), value: true } : changesVsAlt() }, line);
   return queueCopy(rc, m, kind, { action: 'create' }, m.flags);
 }
 

@@ -1,0 +1,140 @@
+// A pull's --compare-dest / --copy-dest / --link-dest directories as rsync's generator weighs them before
+// it asks the sender for a file (its try_dests_reg): a twin that matches by the quick check (or -c's
+// sums) means the file need not come at all, since the local run links it, leaves it out or copies it
+// from the twin; otherwise, for a file the destination lacks, the first directory's twin is the basis
+// whose block sums are sent, so only the changed blocks travel. The twins are found by the local run's
+// own rules (run/alt-dest.ts), judged with the strictest time comparison so that a match here is one
+// for the local run too (a looser judgement there only means a file fetched that it then links).
+// Twins are only read: opened following no symlink and checked to be the inode judged.
+
+import * as fs from 'node:fs';
+import type { Config } from '../model/config.js';
+import type { Engine } from '../engine/engine.js';
+import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
+import { AltDests } from '../run/alt-dest.js';
+import { checkOptions } from '../run/spec.js';
+import { attrChanges, type CheckOptions } from '../plan/quickcheck.js';
+import { anyChange } from '../run/lines.js';
+
+/** A basis directory's file for one listed file: where it is, what it was when judged, which directory. */
+export interface FileTwin {
+  path: Buffer;
+  st: Stat;
+  /** The directory's place among the basis directories (rsync's FNAMECMP_BASIS_DIR_LOW + index). */
+  index: number;
+}
+
+/** What a twin does for a file the pull would otherwise fetch. */
+export type TwinUse =
+  /** Nothing comes: the local run links the file to the twin, leaves it out, or copies the twin. */
+  | { need: 'none'; twin: FileTwin }
+  /** The file comes as a delta against the twin. */
+  | { need: 'delta'; twin: FileTwin };
+
+/** A file's whole-file sum (-c), as the sender listed it, and the hash that makes one here. */
+export interface ListedSum {
+  sum: Buffer;
+  file(): { update(b: Buffer): void; digest(): Buffer };
+}
+
+export class PullBasisDirs {
+  private readonly alt: AltDests;
+  private readonly check: CheckOptions;
+
+  constructor(
+    private readonly c: Config,
+    engine: Engine,
+    /** The directory the list's names are relative to (relative basis directories are beneath it). */
+    destDir: Buffer,
+  ) {
+    // Nanoseconds compared exactly: the local run compares no more strictly than this.
+    this.check = checkOptions(c, 1).files;
+    // --fake-super: twins are as their records describe them, as the local run sees them.
+    this.alt = new AltDests(engine, this.check, c.amRoot === -1 ? engine.fakeRead?.bind(engine) : undefined);
+    // The local run says what is wrong with a directory (a missing one, one behind a symlink): not twice.
+    this.alt.resolve(c, destDir, () => {});
+  }
+
+  /**
+   * The twin rsync's generator would take for the listed regular file `rel` (sender's stat `st`), given
+   * the destination's entry `present` (undefined: none); undefined when no twin changes the fetch.
+   * `listed`: under -c, the sender's sum (twins are compared by their data then).
+   */
+  choose(rel: string, st: Stat, present: Stat | undefined, listed?: ListedSum): TwinUse | undefined {
+    const c = this.c;
+    const existing = present !== undefined && (present.mode & S_IFMT) === S_IFREG;
+    // With a destination file, only an exact --link-dest/--compare-dest twin acts on it (rsync's
+    // find_exact_for_existing), and never the one that file already is.
+    if (existing && c.copyDest.length) return undefined;
+    const name = Buffer.from(rel, 'latin1');
+    const sameInode = (t: { st: Stat }): boolean => c.linkDest.length > 0 && present !== undefined && present.ino === t.st.ino && present.dev === t.st.dev;
+    const exact = (t: { st: Stat }): boolean => !anyChange(attrChanges(st, t.st, this.check));
+    if (listed) return this.chooseBySum(name, st, existing, listed, sameInode, exact);
+    const best = this.alt.best(name, st, 'reg', undefined, () => undefined);
+    // Outside --confine-root rsync refuses to open a twin: the local run copies the file whole.
+    if (!best || best.outside !== undefined) return undefined;
+    const twins = this.alt.fileTwins(name);
+    const judged = twins.find((t) => t.path.equals(best.path));
+    if (!judged) return undefined;
+    if (existing) return best.level === 3 && !sameInode(best) ? { need: 'none', twin: judged } : undefined;
+    if (best.level >= 2) return { need: 'none', twin: judged };
+    const first = twins[0]!;
+    return first.outside ? undefined : { need: 'delta', twin: first };
+  }
+
+  /** choose under -c: a twin matches by size and data (rsync's quick_check_ok with always_checksum). */
+  private chooseBySum(name: Buffer, st: Stat, existing: boolean, listed: ListedSum, sameInode: (t: { st: Stat }) => boolean, exact: (t: { st: Stat }) => boolean): TwinUse | undefined {
+    const twins = this.alt.fileTwins(name);
+    let match: FileTwin | undefined;
+    for (const t of twins) {
+      if (t.outside || t.st.size !== st.size) continue;
+      // Under -o as root another owner's twin is never linked or copied (run/alt-dest.ts best).
+      if (this.check.owner && this.check.isRoot && t.st.uid !== st.uid) continue;
+      if (!this.sumOf(t, listed).equals(listed.sum)) continue;
+      if (exact(t)) {
+        match = t;
+        break;
+      }
+      if (!existing) match ??= t;
+    }
+    if (match) return existing && sameInode(match) ? undefined : { need: 'none', twin: match };
+    if (existing || !twins.length || twins[0]!.outside) return undefined;
+    return { need: 'delta', twin: twins[0]! };
+  }
+
+  private sumOf(t: FileTwin, listed: ListedSum): Buffer {
+    const h = listed.file();
+    let fd: number;
+    try {
+      fd = openTwin(t);
+    } catch {
+      return Buffer.alloc(0);
+    }
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, t.st.size)));
+      for (let pos = 0; ; ) {
+        const n = fs.readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        pos += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return h.digest();
+  }
+}
+
+/**
+ * The twin opened for reading: no symlink followed at its last component, and still the inode judged
+ * (a directory on its way swapped for a symlink since would lead to another file: refused).
+ */
+export function openTwin(t: FileTwin): number {
+  const fd = fs.openSync(t.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  const now = fs.fstatSync(fd);
+  if (!now.isFile() || now.ino !== t.st.ino || now.dev !== t.st.dev) {
+    fs.closeSync(fd);
+    throw new Error(`${t.path.toString('latin1')} is no longer the file judged`);
+  }
+  return fd;
+}
