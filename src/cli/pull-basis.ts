@@ -1,11 +1,14 @@
-// A pull's --compare-dest / --copy-dest / --link-dest directories as rsync's generator weighs them before
-// it asks the sender for a file (its try_dests_reg): a twin that matches by the quick check (or -c's
-// sums) means the file need not come at all, since the local run links it, leaves it out or copies it
-// from the twin; otherwise, for a file the destination lacks, the first directory's twin is the basis
-// whose block sums are sent, so only the changed blocks travel. The twins are found by the local run's
-// own rules (run/alt-dest.ts), judged with the strictest time comparison so that a match here is one
-// for the local run too (a looser judgement there only means a file fetched that it then links).
-// Twins are only read: opened following no symlink and checked to be the inode judged.
+// The bases a pull's generator side weighs other than the destination's own file, before it asks the
+// sender for a file, as rsync's generator does. --compare-dest / --copy-dest / --link-dest (its
+// try_dests_reg): a twin that matches by the quick check (or -c's sums) means the file need not come at
+// all, since the local run links it, leaves it out or copies it from the twin; otherwise, for a file the
+// destination lacks, the first directory's twin is the basis whose block sums are sent, so only the
+// changed blocks travel. The twins are found by the local run's own rules (run/alt-dest.ts), judged
+// with the strictest time comparison so that a match here is one for the local run too (a looser
+// judgement there only means a file fetched that it then links). --fuzzy (its find_fuzzy): for a file
+// the destination lacks with no twin, a similar file of its destination directory (-yy: or of the
+// basis directories') is the basis. Every basis is only read: the destination's through PullDest (no
+// symlink followed), the others opened following no symlink and checked to be the inode judged.
 
 import * as fs from 'node:fs';
 import type { Config } from '../model/config.js';
@@ -15,6 +18,9 @@ import { AltDests } from '../run/alt-dest.js';
 import { checkOptions } from '../run/spec.js';
 import { attrChanges, type CheckOptions } from '../plan/quickcheck.js';
 import { anyChange } from '../run/lines.js';
+import { chooseFuzzy, type FuzzyCandidate } from '../plan/fuzzy.js';
+import { joinPath } from '../util/names.js';
+import type { PullDest } from './pull-dest.js';
 
 /** A basis directory's file for one listed file: where it is, what it was when judged, which directory. */
 export interface FileTwin {
@@ -38,7 +44,7 @@ export interface ListedSum {
 }
 
 export class PullBasisDirs {
-  private readonly alt: AltDests;
+  readonly alt: AltDests;
   private readonly check: CheckOptions;
 
   constructor(
@@ -137,4 +143,87 @@ export function openTwin(t: FileTwin): number {
     throw new Error(`${t.path.toString('latin1')} is no longer the file judged`);
   }
   return fd;
+}
+
+/** rsync's FNAMECMP_FUZZY: a fuzzy basis from the destination's directory (+ i: the i-th basis directory's, -yy). */
+const FNAMECMP_FUZZY = 0x83;
+
+/** A basis other than the destination's own file, as a fetch takes it (remote/pull.ts Fetch). */
+export interface OtherBasis {
+  size: number;
+  open(): number;
+  /** rsync's fnamecmp_type for it. */
+  type: number;
+  /** A fuzzy basis's name in its directory (rsync's xname). */
+  name?: Buffer;
+}
+
+/** A candidate with where it is: the destination's directory (list 0) or a basis directory's. */
+type Candidate = FuzzyCandidate & { list: number; st: Stat; path?: Buffer };
+
+/**
+ * --fuzzy's basis for files the destination lacks, chosen by rsync's rules (plan/fuzzy.ts) over the
+ * destination directory's files (and with -yy the basis directories' same directory), those this pull
+ * replaces left out (rsync's FLAG_FILE_SENT). The list comes a directory at a time, as the choice does.
+ */
+export class PullFuzzy {
+  private dir: string | undefined;
+  private lists: Candidate[][] = [];
+  private readonly replaced = new Set<string>();
+
+  constructor(
+    private readonly level: number,
+    private readonly dest: PullDest,
+    private readonly alt: AltDests | undefined,
+  ) {}
+
+  /** A destination file of the list is asked for (its basis the file itself): no fuzzy basis for another. */
+  replacing(rel: string): void {
+    const slash = rel.lastIndexOf('/');
+    if (this.dir === (slash < 0 ? '.' : rel.slice(0, slash))) this.replaced.add(rel.slice(slash + 1));
+  }
+
+  /** The basis for the listed file `rel` (size, mtime) the destination lacks; undefined when none is close enough. */
+  choose(rel: string, size: number, mtimeSec: number): OtherBasis | undefined {
+    const slash = rel.lastIndexOf('/');
+    const dir = slash < 0 ? '.' : rel.slice(0, slash);
+    if (dir !== this.dir) this.listDir(dir);
+    const lists = this.replaced.size ? this.lists.map((l) => l.filter((f) => f.list > 0 || !this.replaced.has(f.name.toString('latin1')))) : this.lists;
+    const basis = chooseFuzzy(Buffer.from(rel.slice(slash + 1), 'latin1'), size, mtimeSec, lists).basis as Candidate | undefined;
+    if (!basis) return undefined;
+    const name = Buffer.from(basis.name);
+    if (basis.list === 0) {
+      const at = dir === '.' ? basis.name.toString('latin1') : `${dir}/${basis.name.toString('latin1')}`;
+      return { size: basis.size, type: FNAMECMP_FUZZY, name, open: () => this.dest.openFile(at) };
+    }
+    const twin = { path: basis.path!, st: basis.st, index: basis.list - 1 };
+    return { size: basis.size, type: FNAMECMP_FUZZY + basis.list, name, open: () => openTwin(twin) };
+  }
+
+  private listDir(dir: string): void {
+    this.dir = dir;
+    this.replaced.clear();
+    const own: Candidate[] = [];
+    for (const n of this.dest.names(dir) ?? []) {
+      const st = this.dest.entry(dir === '.' ? n : `${dir}/${n}`);
+      if (st && (st.mode & S_IFMT) === S_IFREG) own.push({ name: Buffer.from(n, 'latin1'), shown: n, size: st.size, mtimeSec: st.mtimeSec, list: 0, st });
+    }
+    this.lists = [sorted(own)];
+    if (this.level > 1 && this.alt) {
+      this.alt.listings(Buffer.from(dir === '.' ? '' : dir, 'latin1')).forEach((l, i) => {
+        const files: Candidate[] = [];
+        l.listing.names.forEach((name, j) => {
+          const st = l.listing.stats[j];
+          // Outside --confine-root a file is never opened: no basis.
+          if (st && !l.outside && (st.mode & S_IFMT) === S_IFREG) files.push({ name, shown: name.toString('latin1'), size: st.size, mtimeSec: st.mtimeSec, list: i + 1, st, path: joinPath(l.path, name) });
+        });
+        this.lists.push(sorted(files));
+      });
+    }
+  }
+}
+
+/** A listing's candidates in rsync's file-list order (names compared as bytes). */
+function sorted(l: Candidate[]): Candidate[] {
+  return l.sort((a, b) => Buffer.compare(a.name, b.name));
 }

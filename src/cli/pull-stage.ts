@@ -23,7 +23,7 @@ import { leftAlone, newerOnReceiver } from '../plan/quickcheck.js';
 import { replacesFullDirs } from '../run/deletions.js';
 import type { Stat } from '../model/stat.js';
 import type { EngineContext } from '../engine/types.js';
-import { openTwin, type FileTwin, type PullBasisDirs } from './pull-basis.js';
+import { openTwin, type FileTwin, type OtherBasis, type PullBasisDirs, type PullFuzzy } from './pull-basis.js';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 
@@ -165,7 +165,12 @@ export class Stage {
       // then), unless something must find it on disk before: the other members of its hard-link group
       // (linked to it below) or the sender's ACLs and xattrs (put on the staged inode right after this).
       // A path too long to create fails here, as a per-file error, not in the middle of the transfer.
-      const delta = twin?.need === 'delta' && twin.twin.st.size > 0 ? twin.twin : undefined;
+      // The basis when the destination has no file: the twin, else with -y a similar file (rsync's find_fuzzy).
+      let delta = twin?.need === 'delta' && twin.twin.st.size > 0 ? twinBasis(twin.twin) : undefined;
+      if (need === 'fetch' && this.fuzzy && !this.c.dryRun) {
+        if (found) this.fuzzy.replacing(rel);
+        else if (!twin) delta = this.fuzzy.choose(rel, e.size, e.mtime);
+      }
       if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode && at.length < PATH_MAX) {
         return new StagedFetch(this, e, ndx, false, found && found.size > 0 ? found.size : 0, delta);
       }
@@ -281,6 +286,12 @@ export class Stage {
     this.basisDirs = dirs;
   }
   private basisDirs: PullBasisDirs | undefined;
+
+  /** -y: the fuzzy basis chooser for files the destination lacks (cli/pull-basis.ts). */
+  useFuzzy(fuzzy: PullFuzzy): void {
+    this.fuzzy = fuzzy;
+  }
+  private fuzzy: PullFuzzy | undefined;
 
   /** Closes what the stage holds open (the last destination directory looked into). */
   close(): void {
@@ -413,8 +424,9 @@ function basisOf(st: Stat | undefined): Basis | undefined {
  */
 export class StagedFetch implements Fetch {
   readonly size: number;
-  basis?: StagedBasis | TwinBasis;
+  basis?: StagedBasis | OtherBasis;
   basisType?: number;
+  basisName?: Buffer;
   constructor(
     private readonly stage: Stage,
     readonly entry: RemoteEntry,
@@ -422,14 +434,15 @@ export class StagedFetch implements Fetch {
     /** The staging file exists: created when staged, or by an earlier openOut. */
     private made: boolean,
     basisSize: number,
-    /** A basis directory's file to rebuild against (the destination has none): cli/pull-basis.ts. */
-    twin?: FileTwin,
+    /** Another file to rebuild against (the destination has none): a basis directory's or --fuzzy's (cli/pull-basis.ts). */
+    other?: OtherBasis,
   ) {
     this.size = entry.size;
     if (basisSize > 0) this.basis = new StagedBasis(stage, entry, basisSize);
-    else if (twin) {
-      this.basis = new TwinBasis(twin);
-      this.basisType = twin.index;
+    else if (other) {
+      this.basis = other;
+      this.basisType = other.type;
+      if (other.name) this.basisName = other.name;
     }
   }
 
@@ -466,15 +479,8 @@ class StagedBasis {
 }
 
 /** A basis directory's file a fetch is rebuilt against, opened again each time it is used (only read). */
-class TwinBasis {
-  readonly size: number;
-  constructor(private readonly twin: FileTwin) {
-    this.size = twin.st.size;
-  }
-
-  open(): number {
-    return openTwin(this.twin);
-  }
+function twinBasis(twin: FileTwin): OtherBasis {
+  return { size: twin.st.size, type: twin.index, open: () => openTwin(twin) };
 }
 
 function copyAll(from: number, to: number, size: number): void {

@@ -36,7 +36,7 @@ import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { isDir, isReg, type RemoteEntry } from '../remote/flist.js';
 import { earlySettler } from './pull-place.js';
-import { PullBasisDirs } from './pull-basis.js';
+import { PullBasisDirs, PullFuzzy } from './pull-basis.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
@@ -263,7 +263,11 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     if (settler) stage.settleAsWritten(settler);
     // --link-dest/--compare-dest/--copy-dest: a twin there may spare a file's fetch or be its basis
     // (cli/pull-basis.ts). Not for a one-file destination named otherwise (its twin has the new name).
-    if (ready && (c.linkDest.length || c.compareDest.length || c.copyDest.length) && 'dir' in dest.dest) stage.useBasisDirs(new PullBasisDirs(c, ready, dest.dest.dir));
+    const basisDirs = ready && (c.linkDest.length || c.compareDest.length || c.copyDest.length) && 'dir' in dest.dest ? new PullBasisDirs(c, ready, dest.dest.dir) : undefined;
+    if (basisDirs) stage.useBasisDirs(basisDirs);
+    // -y: a similar file as the basis of one the destination lacks. Not with --partial-dir, whose waiting
+    // partial file rsync takes first (the local run's to find), nor for a one-file destination.
+    if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt));
     const fetches: Fetch[] = [];
     const xattrAsks: XattrAsk[] = [];
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;

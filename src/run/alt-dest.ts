@@ -128,16 +128,17 @@ export class AltDests {
 
   /**
    * -yy: the listing of directory `rel` beneath each alternate directory (empty where it is missing or
-   * reached through a symlink), with the name rsync gives that directory (the argument joined to it).
+   * reached through a symlink), with the name rsync gives that directory (the argument joined to it),
+   * its path, and whether it lies outside --confine-root (its files are never opened).
    */
-  listings(rel: Buffer): { shown: string; listing: DirListing }[] {
-    const out: { shown: string; listing: DirListing }[] = [];
+  listings(rel: Buffer): { shown: string; listing: DirListing; path: Buffer; outside: boolean }[] {
+    const out: { shown: string; listing: DirListing; path: Buffer; outside: boolean }[] = [];
     for (const a of this.dirs) {
       // rsync's pathjoin of the argument and the directory, cleaned as its file list cleans names.
       const joined = `${a.shown}/${showPath(rel)}`.split('/').filter((part, i) => i === 0 || (part !== '' && part !== '.'));
       const shown = joined.length > 1 && joined[0] === '.' ? joined.slice(1).join('/') : joined.join('/') || '/';
       const listing = this.realDir(a, rel) ? this.engine.scanDir(joinPath(a.dir, rel)) : undefined;
-      out.push({ shown, listing: listing && !isFailure(listing) ? listing : { names: [], stats: [], errors: [] } });
+      out.push({ shown, listing: listing && !isFailure(listing) ? listing : { names: [], stats: [], errors: [] }, path: joinPath(a.dir, rel), outside: a.outside === true });
     }
     return out;
   }

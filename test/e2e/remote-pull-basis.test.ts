@@ -6,6 +6,8 @@
 // files transferred" are rsync's, with the directories given absolute and relative to the destination,
 // into a new destination and one holding other versions, under -c, and with rsync 3.2.7 and 3.1.3 as
 // the far side where built. The basis directory is only read, never reached through a symlink in it.
+// --fuzzy likewise: a similar file of the destination's directory (-yy: of a basis directory's) is the
+// basis of a file the destination lacks.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -106,12 +108,13 @@ describeEngines((e) => {
    * basis directory, absolute or relative to the destination); both exit 0 with the same -i lines, the
    * same figures and the same tree, and the basis directory is left as it was. Returns arsync's output.
    */
-  const pullBoth = async (opts: string[], o: { relative?: boolean; seeded?: boolean; far?: string[] } = {}): Promise<string> => {
+  const pullBoth = async (opts: string[], o: { relative?: boolean; seeded?: boolean | ((dst: string) => void); far?: string[] } = {}): Promise<string> => {
     const basis = (dst: string): string => (o.relative ? path.relative(dst, prev) : prev);
     const args = (dst: string): string[] => [...opts.map((a) => a.replace('{}', basis(dst))), '--stats', ...(o.far ?? []), '-e', rsh, `host:${src}/`, `${dst}/`];
     if (o.seeded) {
-      seed(pair.theirs);
-      seed(pair.mine);
+      const sow = o.seeded === true ? seed : o.seeded;
+      sow(pair.theirs);
+      sow(pair.mine);
     }
     const r = rsyncClient(args(pair.theirs));
     const ours = await runCli([eng, ...args(pair.mine)], { env: { TMPDIR: staging.dir } });
@@ -188,6 +191,31 @@ describeEngines((e) => {
       fs.rmSync(path.join(src, 'e'), { recursive: true, force: true });
       fs.utimesSync(src, T, T);
     }
+  });
+
+  const matched = (out: string): number => Number(/^Matched data: ([\d,]+)/m.exec(out)![1]!.replace(/,/g, ''));
+
+  it('-y: an old copy under another name in the destination directory is the basis', async () => {
+    const out = await pullBoth(['-aiy'], {
+      seeded: (dst) => {
+        fs.mkdirSync(dst, { recursive: true });
+        fs.copyFileSync(path.join(prev, 'big'), path.join(dst, 'big.old'));
+        fs.utimesSync(path.join(dst, 'big.old'), T, T);
+      },
+    });
+    expect(matched(out)).toBeGreaterThan(500_000);
+  });
+
+  it('-yy with --compare-dest: a similar file in the basis directory is the basis', async () => {
+    const other = path.join(root, 'prev-fuzzy');
+    if (!fs.existsSync(other)) {
+      fs.mkdirSync(other);
+      fs.copyFileSync(path.join(prev, 'big'), path.join(other, 'big.old'));
+      fs.utimesSync(path.join(other, 'big.old'), T, T);
+      fs.utimesSync(other, T, T);
+    }
+    const out = await pullBoth(['-aiyy', `--compare-dest=${other}`]);
+    expect(matched(out)).toBeGreaterThan(500_000);
   });
 
   if (peersAvailable) {
