@@ -179,7 +179,8 @@ export class AltDests {
       if (foreign) {
         // never better than "same type"
       } else if (kind === 'reg') {
-        if (st.size === alt.size && sameTime(st, alt, this.check)) level = 2;
+        // rsync's quick_check_ok: the size, then the time unless --size-only; never a match under -I.
+        if (st.size === alt.size && (this.check.sizeOnly || (!this.check.ignoreTimes && sameTime(st, alt, this.check)))) level = 2;
       } else if (kind === 'link') {
         const t = readlink(path);
         if (t && target && t.equals(target)) level = 2;

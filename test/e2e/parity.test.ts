@@ -424,6 +424,22 @@ describeEngines((e) => {
     }
   });
 
+  it('--link-dest with --size-only or -I: a twin of the same size at another time is a match, or never one (rsync quick_check_ok)', async () => {
+    for (const opt of ['--size-only', '-I']) {
+      await differential({
+        engine,
+        setup: (root) => {
+          linkDestSetup(root);
+          fs.mkdirSync(path.join(root, 'prev'));
+          fillPrev(path.join(root, 'prev'), path.join(root, 'src'));
+          // Same size and data as the source's `f`, another time.
+          touchNs([[path.join(root, 'prev', 'f'), '1650000000.25']]);
+        },
+        args: ['-ai', opt, '--link-dest=../prev', 'src/', 'dst/'],
+      });
+    }
+  });
+
   it('--link-dest on another filesystem: what cannot be hard-linked is copied, silently (exit 0)', async () => {
     const mounts: string[] = [];
     try {

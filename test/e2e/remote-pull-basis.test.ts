@@ -4,7 +4,7 @@
 // delta against the basis directory's copy, a new one whole; the trees, the hard links to the old
 // tree, the exit codes, the -i lines and --stats' "Literal data", "Matched data" and "Number of regular
 // files transferred" are rsync's, with the directories given absolute and relative to the destination,
-// into a new destination and one holding other versions, under -c, and with rsync 3.2.7 and 3.1.3 as
+// into a new destination and one holding other versions, under -c, -W, -I and --size-only, and with rsync 3.2.7 and 3.1.3 as
 // the far side where built. The basis directory is only read, never reached through a symlink in it.
 // --fuzzy likewise: a similar file of the destination's directory (-yy: of a basis directory's) is the
 // basis of a file the destination lacks.
@@ -108,9 +108,10 @@ describeEngines((e) => {
    * basis directory, absolute or relative to the destination); both exit 0 with the same -i lines, the
    * same figures and the same tree, and the basis directory is left as it was. Returns arsync's output.
    */
-  const pullBoth = async (opts: string[], o: { relative?: boolean; seeded?: boolean | ((dst: string) => void); far?: string[] } = {}): Promise<string> => {
-    const basis = (dst: string): string => (o.relative ? path.relative(dst, prev) : prev);
-    const args = (dst: string): string[] => [...opts.map((a) => a.replace('{}', basis(dst))), '--stats', ...(o.far ?? []), '-e', rsh, `host:${src}/`, `${dst}/`];
+  const pullBoth = async (opts: string[], o: { relative?: boolean; seeded?: boolean | ((dst: string) => void); far?: string[]; from?: string; old?: string } = {}): Promise<string> => {
+    const old = o.old ?? prev;
+    const basis = (dst: string): string => (o.relative ? path.relative(dst, old) : old);
+    const args = (dst: string): string[] => [...opts.map((a) => a.replace('{}', basis(dst))), '--stats', ...(o.far ?? []), '-e', rsh, `host:${o.from ?? src}/`, `${dst}/`];
     if (o.seeded) {
       const sow = o.seeded === true ? seed : o.seeded;
       sow(pair.theirs);
@@ -192,6 +193,26 @@ describeEngines((e) => {
       fs.utimesSync(src, T, T);
     }
   });
+
+  // A twin of the same size and data but another time: a match under --size-only (copied: "cf"), never
+  // under -I (a delta against it), as rsync's quick_check_ok.
+  for (const opt of ['--size-only', '-I']) {
+    it(`--link-dest with ${opt}`, async () => {
+      const from = path.join(root, 'src-touched');
+      const old = path.join(root, 'prev-touched');
+      if (!fs.existsSync(from)) {
+        for (const [d, t] of [[from, T + 7], [old, T]] as const) {
+          fs.mkdirSync(d);
+          fs.writeFileSync(path.join(d, 'touched'), random(80_000, 17));
+          fs.writeFileSync(path.join(d, 'kept'), random(9_000, 18));
+          fs.utimesSync(path.join(d, 'touched'), t, t);
+          fs.utimesSync(path.join(d, 'kept'), T, T);
+          fs.utimesSync(d, T, T);
+        }
+      }
+      await pullBoth(['-ai', opt, '--link-dest={}'], { from, old });
+    });
+  }
 
   const matched = (out: string): number => Number(/^Matched data: ([\d,]+)/m.exec(out)![1]!.replace(/,/g, ''));
 
