@@ -5,6 +5,7 @@
 // is never copied or linked under -o, and the engines open the chosen file with no symlink followed
 // and check it is still the inode chosen here (OpFlag.Basis).
 
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
 import { withRecord, type FakeReader } from './fake-source.js';
 import { resolve as resolvePath } from 'node:path';
@@ -165,9 +166,10 @@ export class AltDests {
    * symlink's target. Under -o as root a twin with another owner is only level 1: its data is never
    * copied or linked, or a user could have root-only content land readable under their own name.
    * `xattrs`: under -X/-A, which of them differ between the source and a twin (rsync's unchanged_attrs
-   * counts them: a twin whose xattrs differ is copied, never linked).
+   * counts them: a twin whose xattrs differ is copied, never linked). `sameData`: under -c, whether a
+   * file twin holds the source's bytes (rsync compares the twin's sum with the sender's).
    */
-  best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined, xattrs?: (path: Buffer) => number): Twin | undefined {
+  best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined, xattrs?: (path: Buffer) => number, sameData?: (path: Buffer) => boolean): Twin | undefined {
     let best: Twin | undefined;
     const check = { ...this.check, times: this.check.times && kind !== 'link' };
     for (const a of this.dirs) {
@@ -179,8 +181,9 @@ export class AltDests {
       if (foreign) {
         // never better than "same type"
       } else if (kind === 'reg') {
-        // rsync's quick_check_ok: the size, then the time unless --size-only; never a match under -I.
-        if (st.size === alt.size && (this.check.sizeOnly || (!this.check.ignoreTimes && sameTime(st, alt, this.check)))) level = 2;
+        // rsync's quick_check_ok: the size, then -c's sums (`sameData`, where the caller can tell), else
+        // the time unless --size-only; never a match under -I.
+        if (st.size === alt.size && (sameData && this.check.checksum ? sameData(path) : this.check.sizeOnly || (!this.check.ignoreTimes && sameTime(st, alt, this.check)))) level = 2;
       } else if (kind === 'link') {
         const t = readlink(path);
         if (t && target && t.equals(target)) level = 2;
@@ -263,4 +266,45 @@ export class AltDests {
     a.real.set(key, ok);
     return ok;
   }
+}
+
+/**
+ * Whether the files at `a` (the source, followed when `follow`) and `b` (a twin, never followed) hold
+ * the same `size` bytes: -c's match of a twin (rsync compares its sum with the source's). Any failure
+ * to read either is no match (the file is then transferred as usual).
+ */
+export function sameFileData(a: Buffer, b: Buffer, size: number, follow: boolean): boolean {
+  const flags = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
+  let fa = -1;
+  let fb = -1;
+  try {
+    fa = openSync(a, flags | (follow ? 0 : fsConstants.O_NOFOLLOW));
+    fb = openSync(b, flags | fsConstants.O_NOFOLLOW);
+    if (!fstatSync(fa).isFile() || !fstatSync(fb).isFile()) return false;
+    const span = Math.max(1, Math.min(size, 1 << 20));
+    const ba = Buffer.allocUnsafe(span);
+    const bb = Buffer.allocUnsafe(span);
+    for (let pos = 0; ; ) {
+      const na = readFull(fa, ba, pos);
+      const nb = readFull(fb, bb, pos);
+      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      if (na < span) return pos + na === size;
+      pos += na;
+    }
+  } catch {
+    return false;
+  } finally {
+    if (fa >= 0) closeSync(fa);
+    if (fb >= 0) closeSync(fb);
+  }
+}
+
+function readFull(fd: number, buf: Buffer, pos: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }

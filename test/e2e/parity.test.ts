@@ -424,8 +424,8 @@ describeEngines((e) => {
     }
   });
 
-  it('--link-dest with --size-only or -I: a twin of the same size at another time is a match, or never one (rsync quick_check_ok)', async () => {
-    for (const opt of ['--size-only', '-I']) {
+  it('--link-dest with --size-only, -I or -c: a twin of the same size at another time is a match, never one, or one by its data (rsync quick_check_ok)', async () => {
+    for (const opt of ['--size-only', '-I', '-c']) {
       await differential({
         engine,
         setup: (root) => {

@@ -194,9 +194,9 @@ describeEngines((e) => {
     }
   });
 
-  // A twin of the same size and data but another time: a match under --size-only (copied: "cf"), never
-  // under -I (a delta against it), as rsync's quick_check_ok.
-  for (const opt of ['--size-only', '-I']) {
+  // A twin of the same size and data but another time: a match under --size-only and -c (copied: "cf"),
+  // never under -I (a delta against it), as rsync's quick_check_ok.
+  for (const opt of ['--size-only', '-I', '-c']) {
     it(`--link-dest with ${opt}`, async () => {
       const from = path.join(root, 'src-touched');
       const old = path.join(root, 'prev-touched');
