@@ -76,16 +76,12 @@ export class PullBasisDirs {
     const sameInode = (t: { st: Stat }): boolean => c.linkDest.length > 0 && present !== undefined && present.ino === t.st.ino && present.dev === t.st.dev;
     const exact = (t: { st: Stat }): boolean => !anyChange(attrChanges(st, t.st, this.check));
     if (listed) return this.chooseBySum(name, st, existing, listed, sameInode, exact);
+    // The first of the highest level: at level 1, the first directory's (rsync's best_match), the basis.
     const best = this.alt.best(name, st, 'reg', undefined, () => undefined);
     // Outside --confine-root rsync refuses to open a twin: the local run copies the file whole.
     if (!best || best.outside !== undefined) return undefined;
-    const twins = this.alt.fileTwins(name);
-    const judged = twins.find((t) => t.path.equals(best.path));
-    if (!judged) return undefined;
-    if (existing) return best.level === 3 && !sameInode(best) ? { need: 'none', twin: judged } : undefined;
-    if (best.level >= 2) return { need: 'none', twin: judged };
-    const first = twins[0]!;
-    return first.outside ? undefined : { need: 'delta', twin: first };
+    if (existing) return best.level === 3 && !sameInode(best) ? { need: 'none', twin: best } : undefined;
+    return { need: best.level >= 2 ? 'none' : 'delta', twin: best };
   }
 
   /** choose under -c: a twin matches by size and data (rsync's quick_check_ok with always_checksum). */

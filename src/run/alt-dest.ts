@@ -38,6 +38,8 @@ export interface Twin {
   outside?: string;
   /** rsync's name for the twin (its directory made absolute beneath the destination, as given). */
   shown: string;
+  /** Its directory's place among the alternate directories (rsync's FNAMECMP_BASIS_DIR_LOW + index). */
+  index: number;
 }
 
 /**
@@ -172,7 +174,7 @@ export class AltDests {
   best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined, xattrs?: (path: Buffer) => number, sameData?: (path: Buffer) => boolean): Twin | undefined {
     let best: Twin | undefined;
     const check = { ...this.check, times: this.check.times && kind !== 'link' };
-    for (const a of this.dirs) {
+    for (const [index, a] of this.dirs.entries()) {
       const alt = this.lstat(a, rel);
       if (!alt || (alt.mode & S_IFMT) !== (st.mode & S_IFMT)) continue;
       const path = joinPath(a.dir, rel);
@@ -192,7 +194,7 @@ export class AltDests {
       }
       const differ = level === 2 && xattrs ? xattrs(path) : 0;
       if (level === 2 && !differ && !anyChange(attrChanges(st, alt, check))) level = 3;
-      if (!best || level > best.level) best = { path, st: alt, level, shown: `${a.shown}/${rel.toString('latin1')}`, ...(differ ? { xattrs: differ } : {}), ...(a.outside ? { outside: `${a.shown}/${rel.toString('latin1')}` } : {}) };
+      if (!best || level > best.level) best = { path, st: alt, level, index, shown: `${a.shown}/${rel.toString('latin1')}`, ...(differ ? { xattrs: differ } : {}), ...(a.outside ? { outside: `${a.shown}/${rel.toString('latin1')}` } : {}) };
       if (level === 3) break;
     }
     return best;
