@@ -169,6 +169,21 @@ describeEngines((e) => {
     await pullBoth(['-ai', `--link-dest=${empty}`, '--link-dest={}']);
   });
 
+  it('--link-dest onto a destination whose d/ is a symlink planted to a directory outside: nothing written through it', async () => {
+    const away = path.join(root, `away-${e.name}-${pair.n}`);
+    fs.mkdirSync(away);
+    fs.writeFileSync(path.join(away, 'same2'), 'outside, must stay');
+    await pullBoth(['-ai', '--link-dest={}'], {
+      seeded: (dst) => {
+        fs.mkdirSync(dst, { recursive: true });
+        fs.symlinkSync(away, path.join(dst, 'd'));
+      },
+    });
+    expect(fs.readdirSync(away)).toEqual(['same2']);
+    expect(fs.readFileSync(path.join(away, 'same2'), 'utf8')).toBe('outside, must stay');
+    expect(fs.lstatSync(path.join(pair.mine, 'd')).isDirectory()).toBe(true);
+  });
+
   it('--link-dest never reaches a twin through a symlinked directory in the basis directory', async () => {
     // The basis directory's e/ is a symlink to a directory outside holding the same file: not a twin.
     const other = path.join(root, `other-${e.name}-${pair.n}`);
