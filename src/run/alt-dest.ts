@@ -154,13 +154,20 @@ export class AltDests {
     });
   }
 
-  /** A directory's twin in the first alternate directory that has one (rsync's try_dests_non), and its path. */
-  dirTwin(rel: Buffer): { st: Stat; path: Buffer } | undefined {
+  /**
+   * A directory's twin (rsync's try_dests_non) and its path: the first alternate directory's whose
+   * attributes are all the source's (`exact`: rsync's unchanged_attrs), else the first one's there is.
+   */
+  dirTwin(rel: Buffer, exact?: (twin: { st: Stat; path: Buffer }) => boolean): { st: Stat; path: Buffer } | undefined {
+    let first: { st: Stat; path: Buffer } | undefined;
     for (const a of this.dirs) {
       const st = this.lstat(a, rel);
-      if (st && (st.mode & S_IFMT) === S_IFDIR) return { st, path: joinPath(a.dir, rel) };
+      if (!st || (st.mode & S_IFMT) !== S_IFDIR) continue;
+      const twin = { st, path: joinPath(a.dir, rel) };
+      if (!exact || exact(twin)) return twin;
+      first ??= twin;
     }
-    return undefined;
+    return first;
   }
 
   /**

@@ -440,6 +440,21 @@ describeEngines((e) => {
     }
   });
 
+  it('two --link-dest directories: a directory takes the twin whose attributes all match, not the first there is (rsync try_dests_non)', async () => {
+    await differential({
+      engine,
+      setup: (root) => {
+        linkDestSetup(root);
+        fs.mkdirSync(path.join(root, 'prev'));
+        fillPrev(path.join(root, 'prev'), path.join(root, 'src'));
+        // The first directory has the root (and no file) with another mode and time: a twin, not an exact one.
+        fs.mkdirSync(path.join(root, 'other'), 0o700);
+        touchNs([[path.join(root, 'other'), '1500000000.5']]);
+      },
+      args: ['-ai', '--link-dest=../other', '--link-dest=../prev', 'src/', 'dst/'],
+    });
+  });
+
   it('--link-dest on another filesystem: what cannot be hard-linked is copied, silently (exit 0)', async () => {
     const mounts: string[] = [];
     try {
