@@ -171,6 +171,11 @@ export class PullFuzzy {
     private readonly level: number,
     private readonly dest: PullDest,
     private readonly alt: AltDests | undefined,
+    /**
+     * Under --delete before or during the transfer: the names the list has, by directory. rsync has
+     * deleted a directory's other names before it looks for a fuzzy basis there; only these are left.
+     */
+    private readonly kept?: ReadonlyMap<string, ReadonlySet<string>>,
   ) {}
 
   /** A destination file of the list is asked for (its basis the file itself): no fuzzy basis for another. */
@@ -200,7 +205,9 @@ export class PullFuzzy {
     this.dir = dir;
     this.replaced.clear();
     const own: Candidate[] = [];
+    const kept = this.kept && (this.kept.get(dir) ?? new Set<string>());
     for (const n of this.dest.names(dir) ?? []) {
+      if (kept && !kept.has(n)) continue;
       const st = this.dest.entry(dir === '.' ? n : `${dir}/${n}`);
       if (st && (st.mode & S_IFMT) === S_IFREG) own.push({ name: Buffer.from(n, 'latin1'), shown: n, size: st.size, mtimeSec: st.mtimeSec, list: 0, st });
     }

@@ -267,7 +267,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     if (basisDirs) stage.useBasisDirs(basisDirs);
     // -y: a similar file as the basis of one the destination lacks. Not with --partial-dir, whose waiting
     // partial file rsync takes first (the local run's to find), nor for a one-file destination.
-    if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt));
+    if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt, c.deleteMode === 'before' || c.deleteMode === 'during' ? listedNames(list.entries) : undefined));
     const fetches: Fetch[] = [];
     const xattrAsks: XattrAsk[] = [];
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
@@ -375,6 +375,21 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const local = localChanges(c, place !== undefined, listed);
   return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
+}
+
+/** The names the list has, by their directory ("." the top). */
+function listedNames(entries: (RemoteEntry | undefined)[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const e of entries) {
+    if (!e) continue;
+    const rel = e.name.toString('latin1');
+    const slash = rel.lastIndexOf('/');
+    const dir = slash < 0 ? '.' : rel.slice(0, slash);
+    let names = out.get(dir);
+    if (!names) out.set(dir, (names = new Set()));
+    names.add(rel.slice(slash + 1));
+  }
+  return out;
 }
 
 /**

@@ -241,6 +241,22 @@ describeEngines((e) => {
     expect(matched(out)).toBeGreaterThan(500_000);
   });
 
+  // --delete during (or before) the transfer removes a name the list lacks before rsync looks for a
+  // fuzzy basis in its directory: none then; --delete-after leaves it to be the basis.
+  for (const del of ['--delete', '--delete-after']) {
+    it(`-y ${del}: an old copy the list does not name is ${del === '--delete' ? 'deleted first, no basis' : 'the basis, then deleted'}`, async () => {
+      const out = await pullBoth(['-aiy', del], {
+        seeded: (dst) => {
+          fs.mkdirSync(dst, { recursive: true });
+          fs.copyFileSync(path.join(prev, 'big'), path.join(dst, 'big.old'));
+          fs.utimesSync(path.join(dst, 'big.old'), T, T);
+        },
+      });
+      if (del === '--delete') expect(matched(out)).toBe(0);
+      else expect(matched(out)).toBeGreaterThan(500_000);
+    });
+  }
+
   it('-yy with --compare-dest: a similar file in the basis directory is the basis', async () => {
     const other = path.join(root, 'prev-fuzzy');
     if (!fs.existsSync(other)) {
