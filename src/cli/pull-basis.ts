@@ -19,6 +19,7 @@ import { checkOptions } from '../run/spec.js';
 import { attrChanges, type CheckOptions } from '../plan/quickcheck.js';
 import { anyChange } from '../run/lines.js';
 import { chooseFuzzy, type FuzzyCandidate } from '../plan/fuzzy.js';
+import { applyChmod } from '../plan/chmod.js';
 import { joinPath } from '../util/names.js';
 import type { PullDest } from './pull-dest.js';
 
@@ -66,8 +67,10 @@ export class PullBasisDirs {
    * the destination's entry `present` (undefined: none); undefined when no twin changes the fetch.
    * `listed`: under -c, the sender's sum (twins are compared by their data then).
    */
-  choose(rel: string, st: Stat, present: Stat | undefined, listed?: ListedSum): TwinUse | undefined {
+  choose(rel: string, sent: Stat, present: Stat | undefined, listed?: ListedSum): TwinUse | undefined {
     const c = this.c;
+    // The source as the local run sees it: --chmod applied (run/context.ts withChmod).
+    const st = c.chmod.length ? { ...sent, mode: applyChmod(sent.mode, c.chmod, process.umask()) } : sent;
     const existing = present !== undefined && (present.mode & S_IFMT) === S_IFREG;
     // With a destination file, only an exact --link-dest/--compare-dest twin acts on it (rsync's
     // find_exact_for_existing), and never the one that file already is.

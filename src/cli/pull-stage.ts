@@ -143,10 +143,12 @@ export class Stage {
       const attrsOnInode = this.c.acls || this.c.xattrs;
       // Not staged at all: the twin stands for it, as the destination's file does for a placeholder
       // (below); only where the local run reads nothing of the staged file: not under -c (it sums it),
-      // -A/-X (the sender's ACLs and xattrs go on the staged inode) or -H (its group is staged), with
-      // nothing of another type in the destination's way, inside a staged directory. Else the twin's
-      // bytes are copied into the staging tree (the sender's, by the quick check or -c's sums).
-      if (twin?.need === 'none' && !this.c.checksum && !attrsOnInode && e.hlinkGroup === undefined && (present === undefined || found) && (this.rootStaged || rel.includes('/'))) {
+      // -A/-X (the sender's ACLs and xattrs go on the staged inode) or -H (its group is staged), nor
+      // under id maps (the local run judges the twin by the mapped owner, which this judgement has not),
+      // with nothing of another type in the destination's way, inside a staged directory. Else the
+      // twin's bytes are copied into the staging tree (the sender's, by the quick check or -c's sums).
+      const idMaps = this.c.usermap !== undefined || this.c.groupmap !== undefined;
+      if (twin?.need === 'none' && !this.c.checksum && !attrsOnInode && !idMaps && e.hlinkGroup === undefined && (present === undefined || found) && (this.rootStaged || rel.includes('/'))) {
         const m = this.meta.get(path)!;
         m.virtual = true;
         m.twin = true;
