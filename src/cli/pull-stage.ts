@@ -24,6 +24,7 @@ import { listWindow } from '../plan/old-protocol.js';
 import { replacesFullDirs } from '../run/deletions.js';
 import type { Stat } from '../model/stat.js';
 import type { EngineContext } from '../engine/types.js';
+import { openTwin, type FileTwin, type OtherBasis, type PullBasisDirs, type PullFuzzy } from './pull-basis.js';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 
@@ -138,12 +139,28 @@ export class Stage {
       }
       const present = this.dest.entry(rel);
       const found = basisOf(present);
-      const need = this.needsData(e, present, found, sum);
+      let need: 'fetch' | 'placeholder' | 'same-bytes' | 'twin' = this.needsData(e, present, found, sum);
+      // --link-dest/--compare-dest/--copy-dest: a twin may make the fetch needless, or be its basis.
+      const twin = need === 'fetch' && this.basisDirs && !this.c.dryRun ? this.basisDirs.choose(rel, stagedStat(this.meta.get(path)!), present, this.c.checksum && e.sum ? { sum: e.sum, file: () => sum.file() } : undefined) : undefined;
+      if (twin?.need === 'none') need = 'twin';
+      const attrsOnInode = this.c.acls || this.c.xattrs;
+      // Not staged at all: the twin stands for it, as the destination's file does for a placeholder
+      // (below); only where the local run reads nothing of the staged file: not under -c (it sums it),
+      // -A/-X (the sender's ACLs and xattrs go on the staged inode) or -H (its group is staged), nor
+      // under id maps (the local run judges the twin by the mapped owner, which this judgement has not),
+      // with nothing of another type in the destination's way, inside a staged directory. Else the
+      // twin's bytes are copied into the staging tree (the sender's, by the quick check or -c's sums).
+      const idMaps = this.c.usermap !== undefined || this.c.groupmap !== undefined;
+      if (twin?.need === 'none' && !this.c.checksum && !attrsOnInode && !idMaps && e.hlinkGroup === undefined && (present === undefined || found) && (this.rootStaged || rel.includes('/'))) {
+        const m = this.meta.get(path)!;
+        m.virtual = true;
+        m.twin = true;
+        return undefined;
+      }
       // Not staged at all: the destination's file stands for it (run/staged-source.ts). Only inside a
       // staged directory (an operand must exist), never for a hard-link group (its members are linked
       // to the staged first one), and not under -A/-X: the sender's ACLs and xattrs are put on the
       // staged inode, which the local run compares with the destination's.
-      const attrsOnInode = this.c.acls || this.c.xattrs;
       if (need === 'placeholder' && found && !this.c.dryRun && !attrsOnInode && e.hlinkGroup === undefined && (this.rootStaged || rel.includes('/'))) {
         this.meta.get(path)!.virtual = true;
         return undefined;
@@ -153,11 +170,32 @@ export class Stage {
       // then), unless something must find it on disk before: the other members of its hard-link group
       // (linked to it below) or the sender's ACLs and xattrs (put on the staged inode right after this).
       // A path too long to create fails here, as a per-file error, not in the middle of the transfer.
+      // The basis when the destination has no file: the twin, else with -y a similar file (rsync's find_fuzzy).
+      let delta = twin?.need === 'delta' && twin.twin.st.size > 0 ? twinBasis(twin.twin) : undefined;
+      if (need === 'fetch' && this.fuzzy && !this.c.dryRun) {
+        if (found) this.fuzzy.replacing(rel);
+        else if (!twin) delta = this.fuzzy.choose(rel, e.size, e.mtime);
+      }
       if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode && at.length < PATH_MAX) {
-        return new StagedFetch(this, e, ndx, false, found && found.size > 0 ? found.size : 0);
+        return new StagedFetch(this, e, ndx, false, found && found.size > 0 ? found.size : 0, delta);
       }
       const out = fs.openSync(at, create, 0o600);
-      if (need === 'same-bytes') {
+      if (need === 'twin') {
+        // A twin holds the sender's bytes: the staging copy must hold them too (the local run may read
+        // or sum it). A twin no longer the file judged is fetched after all.
+        let fd: number;
+        try {
+          fd = openTwin(twin!.twin);
+        } catch {
+          fs.closeSync(out);
+          return new StagedFetch(this, e, ndx, true, 0);
+        }
+        try {
+          copyAll(fd, out, twin!.twin.st.size);
+        } finally {
+          fs.closeSync(fd);
+        }
+      } else if (need === 'same-bytes') {
         // -c found the same bytes: the staging copy must hold them too (the local run sums it again).
         const fd = this.openBasis(rel);
         try {
@@ -171,7 +209,7 @@ export class Stage {
         // Closed until the file's turn: a tree has more files than a process may hold open. The staging
         // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
         fs.closeSync(out);
-        return new StagedFetch(this, e, ndx, true, found && found.size > 0 ? found.size : 0);
+        return new StagedFetch(this, e, ndx, true, found && found.size > 0 ? found.size : 0, delta);
       }
       fs.closeSync(out);
       return undefined;
@@ -249,6 +287,18 @@ export class Stage {
     if (local === undefined) seen.set(id, (local = localId(this.c, id, names, db)));
     return local;
   }
+
+  /** The --link-dest/--compare-dest/--copy-dest directories the stage weighs before it fetches (cli/pull-basis.ts). */
+  useBasisDirs(dirs: PullBasisDirs): void {
+    this.basisDirs = dirs;
+  }
+  private basisDirs: PullBasisDirs | undefined;
+
+  /** -y: the fuzzy basis chooser for files the destination lacks (cli/pull-basis.ts). */
+  useFuzzy(fuzzy: PullFuzzy): void {
+    this.fuzzy = fuzzy;
+  }
+  private fuzzy: PullFuzzy | undefined;
 
   /** Closes what the stage holds open (the last destination directory looked into). */
   close(): void {
@@ -388,7 +438,9 @@ function basisOf(st: Stat | undefined): Basis | undefined {
  */
 export class StagedFetch implements Fetch {
   readonly size: number;
-  basis?: StagedBasis;
+  basis?: StagedBasis | OtherBasis;
+  basisType?: number;
+  basisName?: Buffer;
   constructor(
     private readonly stage: Stage,
     readonly entry: RemoteEntry,
@@ -396,9 +448,16 @@ export class StagedFetch implements Fetch {
     /** The staging file exists: created when staged, or by an earlier openOut. */
     private made: boolean,
     basisSize: number,
+    /** Another file to rebuild against (the destination has none): a basis directory's or --fuzzy's (cli/pull-basis.ts). */
+    other?: OtherBasis,
   ) {
     this.size = entry.size;
     if (basisSize > 0) this.basis = new StagedBasis(stage, entry, basisSize);
+    else if (other) {
+      this.basis = other;
+      this.basisType = other.type;
+      if (other.name) this.basisName = other.name;
+    }
   }
 
   writeNew(): ((parts: Buffer[]) => void) | undefined {
@@ -431,6 +490,11 @@ class StagedBasis {
   open(): number {
     return this.stage.openBasis(this.entry.name.toString('latin1'));
   }
+}
+
+/** A basis directory's file a fetch is rebuilt against, opened again each time it is used (only read). */
+function twinBasis(twin: FileTwin): OtherBasis {
+  return { size: twin.st.size, type: twin.index, open: () => openTwin(twin) };
 }
 
 function copyAll(from: number, to: number, size: number): void {

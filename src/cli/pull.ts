@@ -36,6 +36,7 @@ import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { impliedDir, isDir, isReg, type RemoteEntry } from '../remote/flist.js';
 import { earlySettler } from './pull-place.js';
+import { PullBasisDirs, PullFuzzy } from './pull-basis.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
@@ -267,6 +268,13 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
     const settler = earlySettler(c, staging, ready);
     if (settler) stage.settleAsWritten(settler);
+    // --link-dest/--compare-dest/--copy-dest: a twin there may spare a file's fetch or be its basis
+    // (cli/pull-basis.ts). Not for a one-file destination named otherwise (its twin has the new name).
+    const basisDirs = ready && (c.linkDest.length || c.compareDest.length || c.copyDest.length) && 'dir' in dest.dest ? new PullBasisDirs(c, ready, dest.dest.dir) : undefined;
+    if (basisDirs) stage.useBasisDirs(basisDirs);
+    // -y: a similar file as the basis of one the destination lacks. Not with --partial-dir, whose waiting
+    // partial file rsync takes first (the local run's to find), nor for a one-file destination.
+    if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt, c.deleteMode === 'before' || c.deleteMode === 'during' ? listedNames(list.entries) : undefined));
     const fetches: Fetch[] = [];
     const xattrAsks: XattrAsk[] = [];
     const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
@@ -385,6 +393,21 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const local = localChanges(c, place !== undefined, listed);
   return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
+}
+
+/** The names the list has, by their directory ("." the top). */
+function listedNames(entries: (RemoteEntry | undefined)[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const e of entries) {
+    if (!e) continue;
+    const rel = e.name.toString('latin1');
+    const slash = rel.lastIndexOf('/');
+    const dir = slash < 0 ? '.' : rel.slice(0, slash);
+    let names = out.get(dir);
+    if (!names) out.set(dir, (names = new Set()));
+    names.add(rel.slice(slash + 1));
+  }
+  return out;
 }
 
 /**

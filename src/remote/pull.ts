@@ -55,6 +55,14 @@ export interface Fetch {
    */
   basis?: { size: number; open(): number };
   /**
+   * The basis is not the destination's own file but a --link-dest/--compare-dest/--copy-dest directory's
+   * (rsync's fnamecmp_type, FNAMECMP_BASIS_DIR_LOW + the directory's index): the request says so, as
+   * rsync's generator does (ITEM_BASIS_TYPE_FOLLOWS and the type's byte).
+   */
+  basisType?: number;
+  /** A --fuzzy basis's name in its directory, which the request carries (ITEM_XNAME_FOLLOWS). */
+  basisName?: Buffer;
+  /**
    * Where the file is rebuilt: opened for writing (and reading, for a redo). `empty` when the file was
    * just created by this call (nothing to truncate: a fresh pull's common case saves a syscall per file).
    */
@@ -159,11 +167,19 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const byNdx = new Map(fetches.map((f) => [f.ndx, f]));
   const asks = new Map((o.xattrAsks ?? []).map((a) => [a.ndx, a]));
   /** The item flags and rsync's xattr request that follow an index (first phase only: the values come once). */
-  const attrs = (ndx: number, iflags: number, first: boolean): Buffer => {
+  const attrs = (ndx: number, iflags: number, first: boolean, f?: Fetch): Buffer => {
     const ask = first ? asks.get(ndx) : undefined;
     if (ask) iflags |= ITEM_REPORT_XATTR;
-    const flags = Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff]);
-    return ask ? Buffer.concat([flags, encodeRequest(ask.nums)]) : flags;
+    const type = f?.basis ? f.basisType : undefined;
+    const xname = type !== undefined ? f!.basisName : undefined;
+    if (type !== undefined) iflags |= ITEM_BASIS_TYPE_FOLLOWS;
+    if (xname) iflags |= ITEM_XNAME_FOLLOWS;
+    // The flags, the basis type, the fuzzy basis's name, then the xattr request (rsync's itemize's order).
+    const parts: Buffer[] = [Buffer.from([iflags & 0xff, (iflags >> 8) & 0xff])];
+    if (type !== undefined) parts.push(Buffer.from([type]));
+    if (xname) parts.push(vstring(xname));
+    if (ask) parts.push(encodeRequest(ask.nums));
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   };
   const totals: PullTotals = { literal: 0, matched: 0, failed: [], stats: undefined as unknown as SenderStats };
 
@@ -196,7 +212,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
         delete f.basis;
       }
     }
-    const parts: Buffer[] = [ndxOut.encode(f.ndx), attrs(f.ndx, ITEM_TRANSFER | (f.basis ? 0 : ITEM_IS_NEW), first)];
+    const parts: Buffer[] = [ndxOut.encode(f.ndx), attrs(f.ndx, ITEM_TRANSFER | (f.basis && !f.basisName ? 0 : ITEM_IS_NEW), first, f)];
     if (!f.basis || !summed(f)) {
       parts.push(NO_SUMS);
     } else {
@@ -477,6 +493,13 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
     if (out >= 0) fs.closeSync(out);
     if (basisFd >= 0) fs.closeSync(basisFd);
   }
+}
+
+/** rsync's write_vstring: a length of one byte, or two with the high bit set past 0x7f, then the bytes. */
+function vstring(b: Buffer): Buffer {
+  const len = b.length > 0x7fff ? b.subarray(0, 0x7fff) : b;
+  const head = len.length > 0x7f ? Buffer.from([(len.length >> 8) | 0x80, len.length & 0xff]) : Buffer.from([len.length]);
+  return Buffer.concat([head, len]);
 }
 
 async function expectDone(conn: Conn, ndx: NdxReader): Promise<void> {

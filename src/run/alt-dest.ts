@@ -5,13 +5,14 @@
 // is never copied or linked under -o, and the engines open the chosen file with no symlink followed
 // and check it is still the inode chosen here (OpFlag.Basis).
 
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
 import { withRecord, type FakeReader } from './fake-source.js';
 import { resolve as resolvePath } from 'node:path';
 import type { Config } from '../model/config.js';
 import type { DirListing } from '../model/listing.js';
 import { isFailure } from '../model/failure.js';
-import { S_IFDIR, S_IFMT, type Stat, type FileType } from '../model/stat.js';
+import { S_IFDIR, S_IFMT, S_IFREG, type Stat, type FileType } from '../model/stat.js';
 import type { OpFailure } from '../engine/types.js';
 import type { OpKind } from '../model/ops.js';
 import { resolveOperatorPath, UNTRUSTED_SYMLINK } from '../plan/operator-path.js';
@@ -37,6 +38,8 @@ export interface Twin {
   outside?: string;
   /** rsync's name for the twin (its directory made absolute beneath the destination, as given). */
   shown: string;
+  /** Its directory's place among the alternate directories (rsync's FNAMECMP_BASIS_DIR_LOW + index). */
+  index: number;
 }
 
 /**
@@ -128,16 +131,17 @@ export class AltDests {
 
   /**
    * -yy: the listing of directory `rel` beneath each alternate directory (empty where it is missing or
-   * reached through a symlink), with the name rsync gives that directory (the argument joined to it).
+   * reached through a symlink), with the name rsync gives that directory (the argument joined to it),
+   * its path, and whether it lies outside --confine-root (its files are never opened).
    */
-  listings(rel: Buffer): { shown: string; listing: DirListing }[] {
-    const out: { shown: string; listing: DirListing }[] = [];
+  listings(rel: Buffer): { shown: string; listing: DirListing; path: Buffer; outside: boolean }[] {
+    const out: { shown: string; listing: DirListing; path: Buffer; outside: boolean }[] = [];
     for (const a of this.dirs) {
       // rsync's pathjoin of the argument and the directory, cleaned as its file list cleans names.
       const joined = `${a.shown}/${showPath(rel)}`.split('/').filter((part, i) => i === 0 || (part !== '' && part !== '.'));
       const shown = joined.length > 1 && joined[0] === '.' ? joined.slice(1).join('/') : joined.join('/') || '/';
       const listing = this.realDir(a, rel) ? this.engine.scanDir(joinPath(a.dir, rel)) : undefined;
-      out.push({ shown, listing: listing && !isFailure(listing) ? listing : { names: [], stats: [], errors: [] } });
+      out.push({ shown, listing: listing && !isFailure(listing) ? listing : { names: [], stats: [], errors: [] }, path: joinPath(a.dir, rel), outside: a.outside === true });
     }
     return out;
   }
@@ -150,13 +154,20 @@ export class AltDests {
     });
   }
 
-  /** A directory's twin in the first alternate directory that has one (rsync's try_dests_non), and its path. */
-  dirTwin(rel: Buffer): { st: Stat; path: Buffer } | undefined {
+  /**
+   * A directory's twin (rsync's try_dests_non) and its path: the first alternate directory's whose
+   * attributes are all the source's (`exact`: rsync's unchanged_attrs), else the first one's there is.
+   */
+  dirTwin(rel: Buffer, exact?: (twin: { st: Stat; path: Buffer }) => boolean): { st: Stat; path: Buffer } | undefined {
+    let first: { st: Stat; path: Buffer } | undefined;
     for (const a of this.dirs) {
       const st = this.lstat(a, rel);
-      if (st && (st.mode & S_IFMT) === S_IFDIR) return { st, path: joinPath(a.dir, rel) };
+      if (!st || (st.mode & S_IFMT) !== S_IFDIR) continue;
+      const twin = { st, path: joinPath(a.dir, rel) };
+      if (!exact || exact(twin)) return twin;
+      first ??= twin;
     }
-    return undefined;
+    return first;
   }
 
   /**
@@ -164,12 +175,13 @@ export class AltDests {
    * symlink's target. Under -o as root a twin with another owner is only level 1: its data is never
    * copied or linked, or a user could have root-only content land readable under their own name.
    * `xattrs`: under -X/-A, which of them differ between the source and a twin (rsync's unchanged_attrs
-   * counts them: a twin whose xattrs differ is copied, never linked).
+   * counts them: a twin whose xattrs differ is copied, never linked). `sameData`: under -c, whether a
+   * file twin holds the source's bytes (rsync compares the twin's sum with the sender's).
    */
-  best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined, xattrs?: (path: Buffer) => number): Twin | undefined {
+  best(rel: Buffer, st: Stat, kind: FileType, target: Buffer | undefined, readlink: (p: Buffer) => Buffer | undefined, xattrs?: (path: Buffer) => number, sameData?: (path: Buffer) => boolean): Twin | undefined {
     let best: Twin | undefined;
     const check = { ...this.check, times: this.check.times && kind !== 'link' };
-    for (const a of this.dirs) {
+    for (const [index, a] of this.dirs.entries()) {
       const alt = this.lstat(a, rel);
       if (!alt || (alt.mode & S_IFMT) !== (st.mode & S_IFMT)) continue;
       const path = joinPath(a.dir, rel);
@@ -178,7 +190,9 @@ export class AltDests {
       if (foreign) {
         // never better than "same type"
       } else if (kind === 'reg') {
-        if (st.size === alt.size && sameTime(st, alt, this.check)) level = 2;
+        // rsync's quick_check_ok: the size, then -c's sums (`sameData`, where the caller can tell), else
+        // the time unless --size-only; never a match under -I.
+        if (st.size === alt.size && (sameData && this.check.checksum ? sameData(path) : this.check.sizeOnly || (!this.check.ignoreTimes && sameTime(st, alt, this.check)))) level = 2;
       } else if (kind === 'link') {
         const t = readlink(path);
         if (t && target && t.equals(target)) level = 2;
@@ -187,10 +201,24 @@ export class AltDests {
       }
       const differ = level === 2 && xattrs ? xattrs(path) : 0;
       if (level === 2 && !differ && !anyChange(attrChanges(st, alt, check))) level = 3;
-      if (!best || level > best.level) best = { path, st: alt, level, shown: `${a.shown}/${rel.toString('latin1')}`, ...(differ ? { xattrs: differ } : {}), ...(a.outside ? { outside: `${a.shown}/${rel.toString('latin1')}` } : {}) };
+      if (!best || level > best.level) best = { path, st: alt, level, index, shown: `${a.shown}/${rel.toString('latin1')}`, ...(differ ? { xattrs: differ } : {}), ...(a.outside ? { outside: `${a.shown}/${rel.toString('latin1')}` } : {}) };
       if (level === 3) break;
     }
     return best;
+  }
+
+  /**
+   * Every regular-file twin of `rel`, in the directories' order, each with its directory's index (rsync's
+   * FNAMECMP_BASIS_DIR_LOW + i): what a pull's generator side weighs before it asks for the file
+   * (cli/pull-basis.ts), where the first one is the delta basis and -c compares their sums.
+   */
+  fileTwins(rel: Buffer): { path: Buffer; st: Stat; index: number; outside: boolean }[] {
+    const out: { path: Buffer; st: Stat; index: number; outside: boolean }[] = [];
+    this.dirs.forEach((a, index) => {
+      const st = this.lstat(a, rel);
+      if (st && (st.mode & S_IFMT) === S_IFREG) out.push({ path: joinPath(a.dir, rel), st, index, outside: a.outside === true });
+    });
+    return out;
   }
 
   /**
@@ -247,4 +275,45 @@ export class AltDests {
     a.real.set(key, ok);
     return ok;
   }
+}
+
+/**
+ * Whether the files at `a` (the source, followed when `follow`) and `b` (a twin, never followed) hold
+ * the same `size` bytes: -c's match of a twin (rsync compares its sum with the source's). Any failure
+ * to read either is no match (the file is then transferred as usual).
+ */
+export function sameFileData(a: Buffer, b: Buffer, size: number, follow: boolean): boolean {
+  const flags = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
+  let fa = -1;
+  let fb = -1;
+  try {
+    fa = openSync(a, flags | (follow ? 0 : fsConstants.O_NOFOLLOW));
+    fb = openSync(b, flags | fsConstants.O_NOFOLLOW);
+    if (!fstatSync(fa).isFile() || !fstatSync(fb).isFile()) return false;
+    const span = Math.max(1, Math.min(size, 1 << 20));
+    const ba = Buffer.allocUnsafe(span);
+    const bb = Buffer.allocUnsafe(span);
+    for (let pos = 0; ; ) {
+      const na = readFull(fa, ba, pos);
+      const nb = readFull(fb, bb, pos);
+      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      if (na < span) return pos + na === size;
+      pos += na;
+    }
+  } catch {
+    return false;
+  } finally {
+    if (fa >= 0) closeSync(fa);
+    if (fb >= 0) closeSync(fb);
+  }
+}
+
+function readFull(fd: number, buf: Buffer, pos: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }

@@ -8,7 +8,7 @@ import { ELOOP_TEXT } from '../plan/operator-path.js';
 import { showPath } from '../util/errors.js';
 import { fileType, type Stat, type FileType } from '../model/stat.js';
 import { attrChanges, sameTime, type Changes } from '../plan/quickcheck.js';
-import type { Fallback, Twin } from './alt-dest.js';
+import { sameFileData, type Fallback, type Twin } from './alt-dest.js';
 import type { RunContext } from './context.js';
 import { anyChange, NO_CHANGES, NO_LINE, type Line } from './lines.js';
 import type { Member } from './members.js';
@@ -32,7 +32,9 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   const exists = there !== undefined && fileType(there.mode) === kind;
   const flags = rc.spec.xattrFlags;
   const xattrs = flags ? (p: Buffer): number => rc.dest.basisXattrDiff(m.src, p, flags) : undefined;
-  const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p), xattrs);
+  // -c: a file twin matches by its data, as rsync's quick_check_ok compares its sum.
+  const sameData = c.checksum && kind === 'reg' ? (p: Buffer): boolean => sameFileData(m.src, p, m.st.size, c.copyLinks || c.copyUnsafeLinks) : undefined;
+  const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p), xattrs, sameData);
   if (!best) return undefined;
   // The destination has another version: only an exact --link-dest or --compare-dest match acts on it
   // (rsync's try_dests_reg with find_exact_for_existing: the file is unlinked, then linked to the twin,
@@ -132,7 +134,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   // Only the name matched: a normal transfer, itemized against the alternate entry (rsync's receiver
   // maps that twin as its basis: -vvv's "recv mapped").
   if (kind === 'reg') rc.trace?.basisIn(showPath(m.rel), alt.shown, alt.st.size);
-  rc.lines.emit(kind, { action: 'transfer', changes: changesVsAlt() }, line);
+  // -c: rsync's generator marks every transfer against an existing basis ITEM_REPORT_CHANGE ("c").
+  rc.lines.emit(kind, { action: 'transfer', changes: kind === 'reg' && c.checksum ? { ...changesVsAlt(), value: true } : changesVsAlt() }, line);
   return queueCopy(rc, m, kind, { action: 'create' }, m.flags);
 }
 

@@ -56,7 +56,8 @@ export function dirFrame(
   const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none' || fakeStale, keptLink, ownerBits: verdict.action === 'create' };
   // (A non-directory in its place is removed first, so it is looked for in the alternate directories
   // too, as rsync's recv_generator does after its delete_item.)
-  const twin = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel) : undefined;
+  const exact = (t: { st: Stat; path: Buffer }): boolean => !anyChange(attrChanges(st, t.st, rc.spec.dirCheck)) && !(rc.spec.xattrFlags && rc.dest.basisXattrDiff(src, t.path, rc.spec.xattrFlags));
+  const twin = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel, exact) : undefined;
   const alt = twin?.st;
   if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, true));
   else if (verdict.action === 'create' && !alt) rc.items.newDir(rc.lists, rc.tally.listedCount());

@@ -6,7 +6,9 @@
 // theirs run unchanged: the staging files are an ordinary local source owned by this process.
 // A file the destination already has and the run will not copy (the pull's quick check) is not staged
 // at all: it is a virtual entry, listed from the sender's metadata and paired with the destination's
-// file that the local listing reports as destination-only (a no-op pull creates nothing).
+// file that the local listing reports as destination-only (a no-op pull creates nothing). A file whose
+// basis-directory twin stands for it (a pull with --link-dest and the like) is virtual too, listed with
+// no destination twin where the destination has none: the local run finds the twin and reads no data.
 
 import { isFailure, type SysFailure } from '../model/failure.js';
 import type { PairListing, TreeScan } from '../model/listing.js';
@@ -25,6 +27,11 @@ export interface StagedMeta {
   atimeSec?: number;
   /** Not in the staging tree: the destination's regular file of the same name stands for it. */
   virtual?: boolean;
+  /**
+   * With `virtual`: a --link-dest/--compare-dest/--copy-dest twin stands for it (cli/pull-basis.ts), which
+   * the local run links, leaves out for or copies; the destination may have no file of that name.
+   */
+  twin?: boolean;
   /** A regular file given this metadata where it was written (cli/pull-place.ts leaves it be then). */
   settled?: boolean;
 }
@@ -38,6 +45,8 @@ export class StagedSource implements EntrySource {
   private readonly done = new WeakSet<PairListing>();
   /** The virtual entries' names, by their staging directory (latin1). */
   private readonly virtuals = new Map<string, Set<string>>();
+  /** The names of those a basis-directory twin stands for (StagedMeta.twin), sorted, by directory. */
+  private readonly twins = new Map<string, string[]>();
 
   constructor(
     private readonly inner: EntrySource,
@@ -50,7 +59,14 @@ export class StagedSource implements EntrySource {
       let names = this.virtuals.get(dir);
       if (!names) this.virtuals.set(dir, (names = new Set()));
       names.add(path.slice(slash + 1));
+      if (m.twin) {
+        let t = this.twins.get(dir);
+        if (!t) this.twins.set(dir, (t = []));
+        t.push(path.slice(slash + 1));
+      }
     }
+    // Latin1 strings compare as their bytes do: the listings' order.
+    for (const t of this.twins.values()) t.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** A virtual entry's lstat: the sender's, with no inode of its own (it is no file here, nor the same file as any). */
@@ -73,28 +89,54 @@ export class StagedSource implements EntrySource {
     return staged;
   }
 
-  private listing(dir: Buffer, l: PairListing): PairListing {
-    if (this.done.has(l)) return l;
+  /**
+   * `l` with the sender's metadata and the virtual entries of its range. `twins`: the names a basis
+   * directory's twin stands for, of which those from `from` on and not past the chunk's last name are
+   * this chunk's (all of them for the whole listing); returns where the next chunk's begin.
+   */
+  private listing(dir: Buffer, l: PairListing, twins: readonly string[] = [], from = 0, whole = false): number {
+    if (this.done.has(l)) return twins.length;
     // Each entry's key is the directory's once plus its name: no joined Buffer per entry.
     const prefix = `${dir.toString('latin1')}/`;
     for (const e of l.entries) if (e.st) e.st = this.stagedAt(prefix + e.name.toString('latin1'), e.st);
     const virtual = this.virtuals.get(dir.toString('latin1'));
+    let added = false;
+    const paired = new Set<string>();
     if (virtual) {
       // The destination's twin shows as destination-only: it is the entry's, never an extraneous one.
       const extras: PairListing['extras'] = [];
-      let added = false;
       for (const x of l.extras) {
-        const st = virtual.has(x.name.toString('latin1')) ? this.virtualStat(Buffer.concat([dir, Buffer.from('/'), x.name])) : undefined;
-        if (st && (x.st.mode & S_IFMT) === S_IFREG) {
+        const name = x.name.toString('latin1');
+        const st = virtual.has(name) ? this.virtualStat(Buffer.concat([dir, Buffer.from('/'), x.name])) : undefined;
+        // One a basis-directory twin stands for takes whatever stands in the destination (the local run
+        // deals with another type in the way as for any entry).
+        if (st && ((x.st.mode & S_IFMT) === S_IFREG || this.meta.get(prefix + name)?.twin)) {
           l.entries.push({ name: x.name, st, err: 0, dest: x.st });
+          paired.add(name);
           added = true;
         } else extras.push(x);
       }
       l.extras = extras;
-      if (added) l.entries.sort((a, b) => Buffer.compare(a.name, b.name));
     }
+    let next = from;
+    if (next < twins.length) {
+      // This chunk's range ends at its last name (the listing merges both sides in name order).
+      let last = '';
+      for (const e of l.entries) if (e.name.toString('latin1') > last) last = e.name.toString('latin1');
+      for (const x of l.extras) if (x.name.toString('latin1') > last) last = x.name.toString('latin1');
+      for (; next < twins.length && (whole || twins[next]! <= last); next++) {
+        const name = twins[next]!;
+        if (paired.has(name)) continue;
+        const st = this.virtualStat(Buffer.from(prefix + name, 'latin1'));
+        if (st) {
+          l.entries.push({ name: Buffer.from(name, 'latin1'), st, err: 0, dest: undefined });
+          added = true;
+        }
+      }
+    }
+    if (added) l.entries.sort((a, b) => Buffer.compare(a.name, b.name));
     this.done.add(l);
-    return l;
+    return next;
   }
 
   lstat(path: Buffer): Stat | SysFailure {
@@ -122,13 +164,25 @@ export class StagedSource implements EntrySource {
     const d = this.inner.openDir(src, destRel, anchor);
     if (isFailure(d)) return d;
     const dir = trim(src);
-    const whole = d.whole && this.listing(dir, d.whole);
-    const listing = (l: PairListing): PairListing => this.listing(dir, l);
+    const twins = this.twins.get(dir.toString('latin1')) ?? [];
+    if (d.whole) this.listing(dir, d.whole, twins, 0, true);
+    const listing = (l: PairListing, from: number, only: boolean, all = false): number => this.listing(dir, l, only ? [] : twins, from, all);
     return {
-      whole,
+      whole: d.whole,
       destErrno: d.destErrno,
       chunks: function* (extrasOnly?: boolean): Generator<PairListing> {
-        for (const l of d.chunks(extrasOnly)) yield listing(l);
+        // A pass over destination-only names leaves the virtual entries out (they are source entries).
+        let next = 0;
+        for (const l of d.chunks(extrasOnly)) {
+          next = listing(l, next, extrasOnly === true);
+          yield l;
+        }
+        // Names past the last chunk's last one: a chunk of their own.
+        if (!extrasOnly && next < twins.length) {
+          const rest: PairListing = { entries: [], extras: [], collapsed: { reg: 0, link: 0, size: 0 }, destErrno: d.destErrno };
+          listing(rest, next, false, true);
+          yield rest;
+        }
       },
       close: () => d.close(),
     };

@@ -424,6 +424,37 @@ describeEngines((e) => {
     }
   });
 
+  it('--link-dest with --size-only, -I or -c: a twin of the same size at another time is a match, never one, or one by its data (rsync quick_check_ok)', async () => {
+    for (const opt of ['--size-only', '-I', '-c']) {
+      await differential({
+        engine,
+        setup: (root) => {
+          linkDestSetup(root);
+          fs.mkdirSync(path.join(root, 'prev'));
+          fillPrev(path.join(root, 'prev'), path.join(root, 'src'));
+          // Same size and data as the source's `f`, another time.
+          touchNs([[path.join(root, 'prev', 'f'), '1650000000.25']]);
+        },
+        args: ['-ai', opt, '--link-dest=../prev', 'src/', 'dst/'],
+      });
+    }
+  });
+
+  it('two --link-dest directories: a directory takes the twin whose attributes all match, not the first there is (rsync try_dests_non)', async () => {
+    await differential({
+      engine,
+      setup: (root) => {
+        linkDestSetup(root);
+        fs.mkdirSync(path.join(root, 'prev'));
+        fillPrev(path.join(root, 'prev'), path.join(root, 'src'));
+        // The first directory has the root (and no file) with another mode and time: a twin, not an exact one.
+        fs.mkdirSync(path.join(root, 'other'), 0o700);
+        touchNs([[path.join(root, 'other'), '1500000000.5']]);
+      },
+      args: ['-ai', '--link-dest=../other', '--link-dest=../prev', 'src/', 'dst/'],
+    });
+  });
+
   it('--link-dest on another filesystem: what cannot be hard-linked is copied, silently (exit 0)', async () => {
     const mounts: string[] = [];
     try {
