@@ -78,7 +78,6 @@ export function refuseForPush(c: Config, host: string): void {
   filesFromPlace(c, host);
   const no: [boolean, string][] = [
     [c.json, '--json'],
-    [c.missingArgs !== 'error', '--ignore-missing-args/--delete-missing-args'],
   ];
   for (const [on, what] of no) {
     if (on) throw new UsageError(`${what} is not supported in a push to another machine yet`);
