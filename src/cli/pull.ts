@@ -132,6 +132,26 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
     append: c.append ? (c.appendVerify ? 2 : 1) : 0,
     noImpliedDirs: c.relative && !c.impliedDirs,
     removeSourceFiles: c.removeSourceFiles ? (c.removeSentOnly ? 2 : 1) : 0,
+    missingArgs: c.missingArgs,
+  });
+}
+
+/**
+ * --delete-missing-args under -R: a missing name whose directory the sender could not find either (it
+ * said "file has vanished" for that). rsync's sender with incremental recursion (its default with -r,
+ * which arsync's client does not offer) leaves the name out; without it, rsync's receiver warns and
+ * deletes it all the same. The entry left out becomes undefined, as a duplicate does.
+ */
+function orphanedMissing(entries: (RemoteEntry | undefined)[], incRecursive: boolean, warn: (m: string) => void): void {
+  const dirs = new Set<string>();
+  for (const e of entries) if (e && isDir(e.mode)) dirs.add(e.name.toString('latin1'));
+  entries.forEach((e, i) => {
+    if (e?.mode !== 0) return;
+    const name = e.name.toString('latin1');
+    const parent = name.slice(0, Math.max(0, name.lastIndexOf('/')));
+    if (!parent || dirs.has(parent)) return;
+    if (incRecursive) entries[i] = undefined;
+    else warn(`WARNING: parent dir is absent in the file list: ${showPath(Buffer.from(parent, 'latin1'))}\n`);
   });
 }
 
@@ -237,12 +257,14 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,
         acls: c.acls,
+        missingArgs: c.missingArgs === 'delete',
         ...(xattrReceiver ? { xattrReceiver } : {}),
       },
       toSender,
       { compress: p.compress, env },
     );
     peer.ioError |= list.ioError;
+    if (c.missingArgs === 'delete' && c.relative) orphanedMissing(list.entries, c.incRecursive, (m) => io.err.write(m));
     tap?.start(list.session);
     listed = list.entries;
     wire.listBytes = list.listBytes;
@@ -268,7 +290,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     // The addon judges it where the run would use the addon (not the node engine).
     const addon = ready && ready.name !== 'node' ? loadAddon() : undefined;
     const native = addon?.ok && addon.addon.listCurrent ? addon.addon.listCurrent.bind(addon.addon) : undefined;
-    current = list.ioError ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
+    // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
+    const deletes = list.entries.some((e) => e?.mode === 0);
+    current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
     if (!current) list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, ndx, list, sum);

@@ -123,15 +123,23 @@ function removeTree(dir: Buffer): void {
 /**
  * The local run's source operands over the staging tree: the tree's root when the list sent "." (rsync's
  * "dir/" form), else each top-level name the list sent; with -R through a "/./" marker so the names keep
- * their paths.
+ * their paths. A --delete-missing-args entry (mode 0, at any depth under -R) is an operand of its own,
+ * never staged: the local run finds it missing and deletes the destination's twin, as rsync's generator
+ * does with it.
  */
-export function stagingOperands(entries: Iterable<{ name: Buffer } | undefined>, staging: string, relative: boolean): Buffer[] {
+export function stagingOperands(entries: Iterable<{ name: Buffer; mode: number } | undefined>, staging: string, relative: boolean): Buffer[] {
   const operands: Buffer[] = [];
+  const at = (name: string): Buffer => Buffer.from(relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1');
+  let root = false;
   for (const e of entries) {
     if (!e) continue;
     const name = e.name.toString('latin1');
-    if (name === '.') return [Buffer.from(relative ? `${staging}/./` : `${staging}/`, 'latin1')];
-    if (!name.includes('/')) operands.push(Buffer.from(relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
+    if (e.mode === 0) operands.push(at(name));
+    else if (name === '.') {
+      // The root stands for every name the list sent (and "." sorts first).
+      root = true;
+      operands.push(Buffer.from(relative ? `${staging}/./` : `${staging}/`, 'latin1'));
+    } else if (!root && !name.includes('/')) operands.push(at(name));
   }
   return operands;
 }
