@@ -292,7 +292,11 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const native = addon?.ok && addon.addon.listCurrent ? addon.addon.listCurrent.bind(addon.addon) : undefined;
     // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
     const deletes = list.entries.some((e) => e?.mode === 0);
-    current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
+    // An empty list (every operand left out, by --ignore-missing-args or an error): rsync's sending
+    // server ends the session right after it (main.c do_server_sender), and its client runs nothing.
+    const empty = list.entries.length === 0;
+    if (empty) current = { listed: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0 };
+    else current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
     if (!current) list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, ndx, list, sum);
@@ -309,7 +313,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const codec = tokenCodec(list.session.compress, list.session.protocol);
     let totals;
     try {
-      totals = await pullFiles(conn, list.session, list.entries.length ? fetches : [], {
+      totals = empty ? { literal: 0, matched: 0, failed: [], stats: { totalWritten: conn.written, totalRead: conn.received, totalSize: 0, flistBuildTime: 0, flistXferTime: 0 } } : await pullFiles(conn, list.session, fetches, {
         wholeFile: p.wholeFile,
         blockSize: p.blockSize,
         append: c.append ? (c.appendVerify ? 2 : 1) : 0,
@@ -363,7 +367,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     // come after the transfer (--delete-after, --delete-delay), since --delete-during's have already run.
     const late = c.deleteMode === 'after' || c.deleteMode === 'delay';
     senderFailed = ((late ? peer.ioError : list.ioError) & 1) !== 0;
-    if (inside) {
+    if (inside && !empty) {
       // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
       // the sources of what it placed (or found up to date) are named to the sender, which removes them.
       const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);

@@ -87,8 +87,11 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     // --munge-links: this client receives the list, and rsync's receiver munges every target it reads
     // (its listing shows them so; the length stays the one sent).
     for (const e of list.entries) if (e) io.out.write(outputBytes(listLine(c.mungeLinks && e.link ? { ...e, link: munge(e.link) } : e, c.humanReadable)));
-    const stats = await finishReceive(conn, list.entries.length === 0);
-    if (stats && (c.stats || (c.verbose > 0 && !c.quiet))) {
+    const empty = list.entries.length === 0;
+    // An empty list (every operand left out): the sender ended the session after it, and rsync's client
+    // prints its figures all the same, with what it counted itself.
+    const stats = (await finishReceive(conn, empty)) ?? { totalWritten: conn.written, totalRead: conn.received, totalSize: 0, flistBuildTime: undefined, flistXferTime: 0 };
+    if (c.stats || (c.verbose > 0 && !c.quiet)) {
       const counts = { reg: 0, dir: 0, link: 0, dev: 0, special: 0 };
       for (const e of list.entries) if (e) counts[kindOf(e.mode)]++;
       const lines = listingStatsLines(

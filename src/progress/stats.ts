@@ -34,6 +34,9 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
     const parts = (Object.keys(c) as (keyof Counts)[]).filter((k) => c[k] > 0).map((k) => `${k}: ${count(c[k])}`);
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
+  // What rsync's client is told of the deletions (RunTotals.unsaidDeleted).
+  const u = t.unsaidDeleted;
+  const deleted: Counts = u ? { reg: t.deleted.reg - u.reg, dir: t.deleted.dir - u.dir, link: t.deleted.link - u.link, dev: t.deleted.dev - u.dev, special: t.deleted.special - u.special } : t.deleted;
   // Files copied from a --*-dest twin are rsync's generator's own copies, not transferred.
   const local = t.localCopies ?? { files: 0, bytes: 0 };
   const bytes = Math.max(0, (dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes))) - local.bytes);
@@ -48,15 +51,18 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       '',
       `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
       `Number of created files: ${count(total(t.created))}${breakdown(t.created)}`,
-      `Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`,
+      `Number of deleted files: ${count(total(deleted))}${breakdown(deleted)}`,
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes)} bytes`,
       `Literal data: ${n(w.literal)} bytes`,
       `Matched data: ${n(w.matched)} bytes`,
       `File list size: ${count(w.listBytes)}`,
-      `File list generation time: ${bigDnum(w.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
-      `File list transfer time: ${bigDnum(w.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+      // A sender's build time is at least a millisecond; none came when its list was empty (it ended
+      // the session there), and rsync's client then leaves the two times out.
+      ...(w.buildMs > 0
+        ? [`File list generation time: ${bigDnum(w.buildMs / 1000, Math.min(human, 1), 3)} seconds`, `File list transfer time: ${bigDnum(w.xferMs / 1000, Math.min(human, 1), 3)} seconds`]
+        : []),
       `Total bytes sent: ${n(w.sent)}`,
       `Total bytes received: ${n(w.received)}`,
     );
@@ -65,7 +71,7 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       '',
       `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
       ...(has.created ? [`Number of created files: ${count(total(t.created))}${breakdown(t.created)}`] : []),
-      ...(has.deleted ? [`Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`] : []),
+      ...(has.deleted ? [`Number of deleted files: ${count(total(deleted))}${breakdown(deleted)}`] : []),
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes + (t.redo?.transferred ?? 0))} bytes`,
@@ -112,7 +118,8 @@ export interface ListingStats {
   totalSize: number;
   /** Bytes of the file list as received. */
   listBytes: number;
-  buildMs: number;
+  /** undefined: no sender's figures came (its list was empty, and it ended there): the two time lines are left out, as rsync's. */
+  buildMs: number | undefined;
   xferMs: number;
   sent: number;
   received: number;
@@ -136,8 +143,9 @@ export function listingStatsLines(s: ListingStats, secs: number, full: boolean, 
       'Literal data: 0 bytes',
       'Matched data: 0 bytes',
       `File list size: ${count(s.listBytes)}`,
-      `File list generation time: ${bigDnum(s.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
-      `File list transfer time: ${bigDnum(s.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+      ...(s.buildMs !== undefined
+        ? [`File list generation time: ${bigDnum(s.buildMs / 1000, Math.min(human, 1), 3)} seconds`, `File list transfer time: ${bigDnum(s.xferMs / 1000, Math.min(human, 1), 3)} seconds`]
+        : []),
       `Total bytes sent: ${n(s.sent)}`,
       `Total bytes received: ${n(s.received)}`,
     );

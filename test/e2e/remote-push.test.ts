@@ -297,7 +297,7 @@ describeEngines((e) => {
   });
 
   it('refuses what a push does not carry yet, before anything starts', async () => {
-    const r = await runCli([`--engine=${e.name}`, '-a', '--ignore-missing-args', '-e', rsh, `${src}/`, `host:${oursDir}/`]);
+    const r = await runCli([`--engine=${e.name}`, '-a', '--json', '-e', rsh, `${src}/`, `host:${oursDir}/`]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not supported in a push to another machine yet/);
     expect(fs.existsSync(oursDir)).toBe(false);
