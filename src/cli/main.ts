@@ -119,7 +119,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const [{ pushRemote }, { PushLog }] = await Promise.all([import('./remote-push.js'), import('./push-log.js')]);
     let code: number;
     try {
-      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2));
+      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2), c.json ? report : undefined);
     } catch (err) {
       // A local --files-from list that cannot be read, found as the walk starts: rsync's exit 1.
       if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
@@ -163,6 +163,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
             return removed;
           }
         : undefined,
+      pull.config.json ? report.errors : undefined,
     );
     let r: Awaited<typeof fetched>;
     try {

@@ -51,6 +51,8 @@ import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import type { XattrAsk } from '../remote/pull.js';
 import { BatchTap } from './batch-tap.js';
 import { flistSettings } from '../remote/flist-settings.js';
+import { keptLines } from './json-errors.js';
+import type { JsonError } from '../progress/json.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
@@ -155,8 +157,10 @@ function orphanedMissing(entries: (RemoteEntry | undefined)[], incRecursive: boo
   });
 }
 
-export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo, args: string[] = [], inside?: LocalHalf): Promise<Pulled | { code: number }> {
+/** `errors`: --json's, which keep what this half and the sending server write to stderr (cli/json-errors.ts). */
+export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo, args: string[] = [], inside?: LocalHalf, errors?: JsonError[]): Promise<Pulled | { code: number }> {
   const c = p.config;
+  if (errors) io = { out: io.out, err: keptLines(io.err, errors) };
   const acl = aclAddon(c);
   if (acl.error) {
     io.err.write(`arsync: ${acl.error}\n`);
@@ -228,6 +232,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     timeout: c.timeout,
     pipe: shellPipeFor(c.engine),
     showCommand: c.debug.CMD > 0,
+    stderrThrough: errors !== undefined,
   };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
   const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);
