@@ -16,6 +16,7 @@ import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
 import { loadPackage } from '../util/packages.js';
 import { PATH_MAX } from '../model/path-max.js';
+import { chdirErrno, fullName, operandDir } from './operand-dir.js';
 
 export interface Root {
   /** Source path as given (bytes), without trailing slashes unless it is "/". */
@@ -327,6 +328,14 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
         missing.push({ display: showPath(src), message: `[sender] change_dir "${shown}" failed: ${errnoSuffix(errno)}`, code: errnoCode(errno) });
         continue;
       }
+    }
+    // rsync's sender changes into the operand's directory before it looks at the name: one it cannot
+    // enter is its change_dir error, whatever --ignore/--delete-missing-args say (plan/operand-dir.ts).
+    const cd = 'errno' in st && c.filesFrom === undefined ? operandDir(raw, c.relative) : undefined;
+    const cdErrno = cd ? chdirErrno(cd) : 0;
+    if (cdErrno) {
+      missing.push({ display: showPath(src), message: `[sender] change_dir "${showPath(Buffer.from(fullName(cd!), 'latin1'))}" failed: ${errnoSuffix(cdErrno)}`, code: errnoCode(cdErrno) });
+      continue;
     }
     if ('errno' in st && st.errno === ERRNO.ENOENT && c.missingArgs !== 'error') {
       // --ignore-missing-args drops the operand; --delete-missing-args deletes its destination twin.

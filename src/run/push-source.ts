@@ -22,6 +22,7 @@ import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
 import { senderOperands } from '../plan/sources.js';
+import { chdirErrno, fullName, operandDir } from '../plan/operand-dir.js';
 import { applyChmod } from '../plan/chmod.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { unmunge } from '../util/munge.js';
@@ -29,7 +30,6 @@ import { FlwError, listNative, nativeListable, type NativeTree } from './push-na
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
-const ERRNO_ENOTDIR = 20;
 const EMPTY = Buffer.alloc(0);
 
 interface Seen {
@@ -121,40 +121,6 @@ function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boo
   const name = kept === '' ? '.' : kept;
   const src = m >= 0 ? (name === '.' ? base : `${base === '/' ? '' : base}/${name}`) : s.replace(/\/+$/, '') || '/';
   return { src: Buffer.from(src, 'latin1'), name: Buffer.from(name, 'latin1'), contents, base: Buffer.from(base, 'latin1') };
-}
-
-/**
- * The directory rsync's sender changes into before it looks at an operand (flist.c send_file_list and
- * change_pathname): without -R the part before the last slash, the operand itself for "dir/" or "dir/."
- * ("./" and "." stay here); with -R the part before "/./". undefined: the current directory.
- */
-function operandDir(op: Buffer, relative: boolean): Buffer | undefined {
-  let s = op.toString('latin1');
-  if (relative) {
-    const m = s.indexOf('/./');
-    return m < 0 ? undefined : Buffer.from(m === 0 ? '/' : s.slice(0, m), 'latin1');
-  }
-  if (s === '' || s.endsWith('/')) s = s === './' ? '.' : `${s}.`;
-  else if (s === '..' || s.endsWith('/..')) s = `${s}/.`;
-  const at = s.lastIndexOf('/');
-  return at < 0 ? undefined : Buffer.from(at === 0 ? '/' : s.slice(0, at), 'latin1');
-}
-
-/** rsync's full_fname: a relative path after the current directory, as it is (nothing resolved). */
-function fullName(p: Buffer): string {
-  const s = p.toString('latin1');
-  return s.startsWith('/') ? s : `${process.cwd()}/${s}`;
-}
-
-/** Why the sender could not change into `dir` (an errno), or 0: it can (rsync's chdir, following symlinks). */
-function chdirErrno(dir: Buffer): number {
-  try {
-    if (!fs.statSync(dir).isDirectory()) return ERRNO_ENOTDIR;
-    fs.accessSync(dir, fs.constants.X_OK);
-    return 0;
-  } catch (err) {
-    return -((err as NodeJS.ErrnoException).errno ?? -ERRNO_ENOTDIR);
-  }
 }
 
 /** A --delete-missing-args operand's entry: rsync's sender lists what it could not find with an all-zero stat. */
