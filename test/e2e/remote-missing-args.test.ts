@@ -159,6 +159,26 @@ describeEngines((e) => {
     expect(fs.readFileSync(path.join(ours, 'a'), 'utf8')).toBe('a');
   });
 
+  it('a missing operand\'s entry with the options that add to each entry (-H -c -U --chmod; -A -X where the engine reads them)', async () => {
+    const attrs = e.name === 'node' ? [] : ['-AX'];
+    // -c reads the sources, which moves their access times: not with -U in one case (rsync runs first).
+    const cases = [
+      ['push', ['-aiHU', '--chmod=u+x', '--delete-missing-args', ...attrs]],
+      ['push', ['-aic', '--delete-missing-args']],
+      // (-U in a pull is left out: a pull with -U fails on its own, missing operands or not.)
+      ['pull', ['-aiHc', '--chmod=u+x', '--delete-missing-args', ...attrs]],
+    ] as const;
+    for (const [how, opts] of cases) {
+      const { mine, rs } = await (how === 'push' ? push : pull)([...opts], ['a', 'gone', 'd', 'emptygone'].map((x) => (how === 'push' ? path.join(src, x) : x)));
+      alike(mine, rs);
+      expect(rs.code).toBe(0);
+      expect(fs.existsSync(path.join(ours, 'gone'))).toBe(false);
+      n++;
+      theirs = path.join(root, `theirs-${n}`);
+      ours = path.join(root, `ours-${n}`);
+    }
+  });
+
   it('pushes only missing operands: nothing sent, the twins deleted or left', async () => {
     for (const opt of ['--ignore-missing-args', '--delete-missing-args']) {
       const { mine, rs } = await push(['-ai', opt], S('gone', 'gonedir'));
