@@ -4,6 +4,8 @@
 // on one file system) into the entries of the file list, and opens a listed file for reading
 // O_NOFOLLOW, checked against what the walk saw (DESIGN §3 rule 3): a symlink in the source is sent as
 // a symlink, never read through, unless -L asked for that (its target sent unmunged under --munge-links).
+// An operand that is not there is rsync's error, or left out (--ignore-missing-args), or listed with mode
+// 0 for the receiver to delete (--delete-missing-args).
 
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
