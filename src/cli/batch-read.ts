@@ -18,7 +18,7 @@ import { selectEngine } from '../engine/index.js';
 import { useNativeOrderFor } from './native-order.js';
 import { Conn } from '../remote/conn.js';
 import { Cf } from '../remote/handshake.js';
-import { FlistDecoder, isDir, sortAndClean, type RemoteEntry } from '../remote/flist.js';
+import { FlistDecoder, impliedDir, isDir, sortAndClean, type RemoteEntry } from '../remote/flist.js';
 import { several } from '../remote/listing.js';
 import { NDX_DONE, NDX_FLIST_EOF, NdxReader } from '../remote/ndx.js';
 import { Item } from '../remote/iflags.js';
@@ -310,7 +310,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     wire.received = stats.b;
     wire.buildMs = stats.build;
     wire.xferMs = stats.xfer;
-    const operands = stagingOperands(parts[0]!.entries, staging, c.relative);
+    const operands = stagingOperands(parts[0]!.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir);
     const code = Math.max(errors ? Exit.Partial : 0, ioError & IOERR_VALID_MASK & ~2 ? Exit.Partial : ioError ? Exit.Vanished : 0);
     // The batch names everything the run copies: the local half needs no source operand besides the staging tree's.
     return { staging: holder, operands, meta: stage.meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), config: c };

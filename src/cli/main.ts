@@ -118,12 +118,19 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
     const [{ pushRemote }, { PushLog }] = await Promise.all([import('./remote-push.js'), import('./push-log.js')]);
     let code: number;
+    const ended = { byPeer: false };
     try {
-      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2), c.json ? report : undefined);
+      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2), ended, c.json ? report : undefined);
     } catch (err) {
       // A local --files-from list that cannot be read, found as the walk starts: rsync's exit 1.
       if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
       throw err;
+    }
+    // The far side's exit line (MSG_ERROR_EXIT) stands for ours, as in rsync's client, which still says
+    // its own when it logs to a file without --info=stats (cleanup.c's condition for log_exit).
+    if (code !== Exit.Ok && ended.byPeer && !(log && c.info.STATS < 1)) {
+      log?.line(exitMessage(code));
+      return code;
     }
     return code === Exit.Ok ? code : finish(io, code, log);
   }

@@ -19,7 +19,7 @@ import type { PullDest } from './pull-dest.js';
 import { PATH_MAX } from '../model/path-max.js';
 import { munge } from '../util/munge.js';
 import { loadAddon } from '../engine/native.js';
-import { leftAlone, newerOnReceiver } from '../plan/quickcheck.js';
+import { leftAlone, newerOnReceiver, sameTime } from '../plan/quickcheck.js';
 import { replacesFullDirs } from '../run/deletions.js';
 import type { Stat } from '../model/stat.js';
 import type { EngineContext } from '../engine/types.js';
@@ -82,6 +82,8 @@ export class Stage {
     private readonly root: string,
     private readonly dest: PullDest,
     private readonly error: (m: string) => void,
+    /** The destination engine's time resolution (ns), which the local run's quick check allows for. */
+    private readonly timeResolutionNs: () => number = () => 0,
   ) {}
 
   path(rel: string): string {
@@ -325,6 +327,9 @@ export class Stage {
     // the file is not made ("cannot delete non-empty directory"), so, as rsync's generator, nothing is
     // asked for it (run/deletions.ts canMakeWay has the rule).
     if (present && isDir(present.mode) && !replacesFullDirs(c) && (this.dest.names(e.name.toString('latin1'))?.length ?? 0) > 0) return 'placeholder';
+    // --max-size/--min-size: rsync's generator skips the file whatever the destination holds, before
+    // -u, -I or any basis (a file the destination lacks was fetched whole, then left unplaced).
+    if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
     // --existing leaves out only a name where nothing stands: another kind of entry there is replaced.
     if (!basis) return leftAlone(present, c) === 'missing' ? 'placeholder' : 'fetch';
     if (c.ignoreExisting) return 'placeholder';
@@ -332,7 +337,6 @@ export class Stage {
     // generator asks nothing for it; the local run's planner skips it too).
     if (c.append && basis.size >= e.size) return 'placeholder';
     if (c.ignoreTimes) return 'fetch';
-    if ((c.minSize !== undefined && e.size < c.minSize) || (c.maxSize !== undefined && e.size > c.maxSize)) return 'placeholder';
     const st = basis;
     const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
     if (c.update && newerOnReceiver(e.mtime, st.mtimeSec, c.modifyWindow)) return 'placeholder';
@@ -355,6 +359,10 @@ export class Stage {
     }
     if (basis.size !== e.size) return 'fetch';
     if (c.sizeOnly || st.mtimeNs === mtimeNs) return 'placeholder';
+    // The local run's own time rule (--modify-window, the destination's resolution): a file it finds
+    // up to date is not placed, so fetching it would be a transfer for nothing.
+    const there = { mtimeSec: Number(st.mtimeNs / 1_000_000_000n), mtimeNsec: Number(st.mtimeNs % 1_000_000_000n) };
+    if (sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, there, { modifyWindow: c.modifyWindow, timeResolutionNs: this.timeResolutionNs() })) return 'placeholder';
     return 'fetch';
   }
 }

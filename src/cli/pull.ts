@@ -34,7 +34,7 @@ import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
 import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
-import { isDir, isReg, type RemoteEntry } from '../remote/flist.js';
+import { impliedDir, isDir, isReg, type RemoteEntry } from '../remote/flist.js';
 import { earlySettler } from './pull-place.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
@@ -280,10 +280,16 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const engine = selectEngine(c.engine, [c.dest]);
     const ready = 'error' in engine ? undefined : engine;
     const dest = new PullDest(destBase(c, list.entries), ready && ((at, anchor) => ready.scanDir(at, anchor)));
-    const stage = new Stage(c, staging, dest, (m) => {
-      io.err.write(`arsync: ${m}\n`);
-      localErrors++;
-    });
+    const stage = new Stage(
+      c,
+      staging,
+      dest,
+      (m) => {
+        io.err.write(`arsync: ${m}\n`);
+        localErrors++;
+      },
+      () => ready?.caps.timeResolutionNs ?? 0,
+    );
     // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
     const settler = earlySettler(c, staging, ready);
     if (settler) stage.settleAsWritten(settler);
@@ -297,11 +303,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     const native = addon?.ok && addon.addon.listCurrent ? addon.addon.listCurrent.bind(addon.addon) : undefined;
     // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
     const deletes = list.entries.some((e) => e?.mode === 0);
-    // An empty list (every operand left out, by --ignore-missing-args or an error): rsync's sending
-    // server ends the session right after it (main.c do_server_sender), and its client runs nothing.
-    const empty = list.entries.length === 0;
-    if (empty) current = { listed: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0 };
-    else current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
+    current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
     if (!current) list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, ndx, list, sum);
@@ -313,12 +315,24 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     });
     meta = stage.meta;
     // The local run's one operand when it is not started: the (empty) staging root.
-    for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative)) operands.push(o);
+    for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);
     // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
     const codec = tokenCodec(list.session.compress, list.session.protocol);
+    // An empty list (a directory named without -r or -d, every operand left out by
+    // --ignore-missing-args, say): rsync's sender leaves once it has sent
+    // it, and its client asks for nothing and counts the bytes it moved itself (main.c client_run).
+    // No local run either (it would make the destination, which rsync's client leaves alone then).
+    if (list.entries.length === 0) {
+      stage.close();
+      wire.sent = conn.streamWritten;
+      wire.received = conn.streamReceived;
+      current = { listed: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0 };
+      conn.end();
+      return true;
+    }
     let totals;
     try {
-      totals = empty ? { literal: 0, matched: 0, failed: [], stats: { totalWritten: conn.written, totalRead: conn.received, totalSize: 0, flistBuildTime: 0, flistXferTime: 0 } } : await pullFiles(conn, list.session, fetches, {
+      totals = await pullFiles(conn, list.session, fetches, {
         wholeFile: p.wholeFile,
         blockSize: p.blockSize,
         append: c.append ? (c.appendVerify ? 2 : 1) : 0,
@@ -372,7 +386,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     // come after the transfer (--delete-after, --delete-delay), since --delete-during's have already run.
     const late = c.deleteMode === 'after' || c.deleteMode === 'delay';
     senderFailed = ((late ? peer.ioError : list.ioError) & 1) !== 0;
-    if (inside && !empty) {
+    if (inside) {
       // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
       // the sources of what it placed (or found up to date) are named to the sender, which removes them.
       const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);

@@ -133,7 +133,15 @@ function pushTotals(stats: PushStats): NonNullable<RunReport['totals']> {
  * Pushes to the remote operand as rsync's client does; returns the exit code. `log`: --log-file's
  * (cli/push-log.ts). `json`: --json's report, filled with what the push knows.
  */
-export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo, log?: PushLog, args: string[] = [], json?: RunReport): Promise<number> {
+export async function pushRemote(
+  p: RemotePush,
+  env: NodeJS.ProcessEnv,
+  io: ClientIo,
+  log?: PushLog,
+  args: string[] = [],
+  ended: { byPeer: boolean } = { byPeer: false },
+  json?: RunReport,
+): Promise<number> {
   const c = p.config;
   if (json) {
     json.dryRun = c.dryRun;
@@ -384,7 +392,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
         report,
         built,
       );
-      wire = { sent: conn.written, received: conn.received };
+      wire = stats.wire;
       return stats;
     },
     onMessage,
@@ -394,6 +402,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   if (json && stats) json.totals = pushTotals(stats);
   progress?.finish();
   let code = outcome.exitCode;
+  ended.byPeer = outcome.peerEnded === true;
   if (stats) {
     if (stats.ioError & 1) code = Math.max(code, Exit.Partial);
     else if (stats.ioError & 2) code = Math.max(code, Exit.Vanished);

@@ -14,7 +14,7 @@ import type { ClientCompress } from '../remote/compress.js';
 import { listLine } from '../progress/list-line.js';
 import { munge } from '../util/munge.js';
 import { listingStatsLines, rsyncSeconds } from '../progress/stats.js';
-import { isDevice, isDir, isLink, isReg } from '../remote/flist.js';
+import { impliedDir, isDevice, isDir, isLink, isReg } from '../remote/flist.js';
 import { outputBytes } from '../util/names.js';
 import { flistSettings } from '../remote/flist-settings.js';
 
@@ -86,12 +86,13 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     peer.ioError |= list.ioError;
     // --munge-links: this client receives the list, and rsync's receiver munges every target it reads
     // (its listing shows them so; the length stays the one sent).
-    for (const e of list.entries) if (e) io.out.write(outputBytes(listLine(c.mungeLinks && e.link ? { ...e, link: munge(e.link) } : e, c.humanReadable)));
+    // Under --no-implied-dirs rsync's receiver lists no implied directory (generator.c's list_only case).
+    for (const e of list.entries) if (e && (c.impliedDirs || !impliedDir(e))) io.out.write(outputBytes(listLine(c.mungeLinks && e.link ? { ...e, link: munge(e.link) } : e, c.humanReadable)));
+    // An empty list: the sender has left without its figures, and rsync's client prints its own.
     const empty = list.entries.length === 0;
-    // An empty list (every operand left out): the sender ended the session after it, and rsync's client
-    // prints its figures all the same, with what it counted itself.
-    const stats = (await finishReceive(conn, empty)) ?? { totalWritten: conn.written, totalRead: conn.received, totalSize: 0, flistBuildTime: undefined, flistXferTime: 0 };
-    if (c.stats || (c.verbose > 0 && !c.quiet)) {
+    const own = { totalWritten: conn.streamWritten, totalRead: conn.streamReceived, totalSize: 0, flistBuildTime: 0, flistXferTime: 0 };
+    const stats = (await finishReceive(conn, empty)) ?? (empty ? own : undefined);
+    if (stats && (c.stats || (c.verbose > 0 && !c.quiet))) {
       const counts = { reg: 0, dir: 0, link: 0, dev: 0, special: 0 };
       for (const e of list.entries) if (e) counts[kindOf(e.mode)]++;
       const lines = listingStatsLines(

@@ -11,6 +11,7 @@ import * as nodePath from 'node:path';
 import { onSignalExit } from './signals.js';
 import { loadAddon } from '../engine/native.js';
 import type { EngineChoice } from '../model/config.js';
+import type { RemoteEntry } from '../remote/flist.js';
 
 /** The staging holders made and not yet removed, each with the call that takes its signal undo back. */
 const live = new Map<string, () => void>();
@@ -123,23 +124,42 @@ function removeTree(dir: Buffer): void {
 /**
  * The local run's source operands over the staging tree: the tree's root when the list sent "." (rsync's
  * "dir/" form), else each top-level name the list sent; with -R through a "/./" marker so the names keep
- * their paths. A --delete-missing-args entry (mode 0, at any depth under -R) is an operand of its own,
- * never staged: the local run finds it missing and deletes the destination's twin, as rsync's generator
- * does with it.
+ * their paths. An entry `skipped` says to pass over (an implied directory under --no-implied-dirs, which
+ * rsync's generator leaves alone) is no operand: the entries below it that are not skipped are, so the
+ * local run makes such a directory only as the way to them, as a local -R run does. A
+ * --delete-missing-args entry (mode 0, at any depth under -R) is an operand of its own, never staged:
+ * the local run finds it missing and deletes the destination's twin, as rsync's generator does with it.
  */
-export function stagingOperands(entries: Iterable<{ name: Buffer; mode: number } | undefined>, staging: string, relative: boolean): Buffer[] {
+export function stagingOperands(
+  entries: Iterable<RemoteLike | undefined>,
+  staging: string,
+  relative: boolean,
+  skipped: (e: RemoteLike) => boolean = () => false,
+): Buffer[] {
   const operands: Buffer[] = [];
   const at = (name: string): Buffer => Buffer.from(relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1');
+  const passed = new Set<string>();
   let root = false;
   for (const e of entries) {
     if (!e) continue;
     const name = e.name.toString('latin1');
-    if (e.mode === 0) operands.push(at(name));
-    else if (name === '.') {
-      // The root stands for every name the list sent (and "." sorts first).
+    if (e.mode === 0) {
+      operands.push(at(name));
+      continue;
+    }
+    // The root stands for every name the list sent ("." sorts first).
+    if (root) continue;
+    if (name === '.') {
       root = true;
       operands.push(Buffer.from(relative ? `${staging}/./` : `${staging}/`, 'latin1'));
-    } else if (!root && !name.includes('/')) operands.push(at(name));
+      continue;
+    }
+    const slash = name.lastIndexOf('/');
+    if (slash >= 0 && !passed.has(name.slice(0, slash))) continue;
+    if (skipped(e)) passed.add(name);
+    else operands.push(at(name));
   }
   return operands;
 }
+
+type RemoteLike = Pick<RemoteEntry, 'name' | 'mode' | 'topDir' | 'noContent'>;

@@ -41,6 +41,9 @@ export type OperatorPath =
    */
   | { ok: false; errno: number; link: Buffer; confined?: boolean };
 
+/** A process's descriptor directory in /proc, whose entries are the kernel's magic links. */
+const FD_DIR = /^\/proc\/(\d+|self|thread-self)(\/task\/\d+)?\/fd$/;
+
 /** rsync's SYMLOOP_MAX-like cap on symlinks followed in one path. */
 const MAX_LINKS = 40;
 const SLASH = 0x2f;
@@ -118,6 +121,13 @@ export function resolveOperatorPath(path: Buffer, o: OperatorPathOptions): Opera
     }
     if (!st.isSymbolicLink()) {
       if (outside) return { ok: false, errno: ERRNO.ELOOP, link: next, confined: true };
+      done = next;
+      continue;
+    }
+    // A descriptor of this process (/dev/stdin, /dev/fd/N: a shell's `<(command)`): the kernel opens
+    // the object itself through such a link, whose target is no path ("pipe:[N]"), and nobody can
+    // plant one in /proc. Kept as it is, as rsync's open() takes it.
+    if (FD_DIR.test(done.toString('latin1'))) {
       done = next;
       continue;
     }

@@ -64,7 +64,7 @@ export type Verdict =
 const anyAttr = (c: Changes): boolean => c.time || c.perms || c.owner || c.group || c.acl || c.xattr || Boolean(c.atime);
 
 /** Nanoseconds since the epoch as a bigint-free pair compare, honouring the modify window. */
-export function sameTime(a: Stat, b: Stat, o: Pick<CheckOptions, 'modifyWindow' | 'timeResolutionNs'>): boolean {
+export function sameTime(a: Pick<Stat, 'mtimeSec' | 'mtimeNsec'>, b: Pick<Stat, 'mtimeSec' | 'mtimeNsec'>, o: Pick<CheckOptions, 'modifyWindow' | 'timeResolutionNs'>): boolean {
   if (o.modifyWindow > 0) return Math.abs(a.mtimeSec - b.mtimeSec) <= o.modifyWindow;
   const ds = a.mtimeSec - b.mtimeSec;
   if (Math.abs(ds) > 1) return false;

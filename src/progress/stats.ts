@@ -58,10 +58,13 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       `Literal data: ${n(w.literal)} bytes`,
       `Matched data: ${n(w.matched)} bytes`,
       `File list size: ${count(w.listBytes)}`,
-      // A sender's build time is at least a millisecond; none came when its list was empty (it ended
-      // the session there), and rsync's client then leaves the two times out.
-      ...(w.buildMs > 0
-        ? [`File list generation time: ${bigDnum(w.buildMs / 1000, Math.min(human, 1), 3)} seconds`, `File list transfer time: ${bigDnum(w.xferMs / 1000, Math.min(human, 1), 3)} seconds`]
+      // rsync prints the times only when it has them: a sender's build time is at least 1 ms, and
+      // after an empty list the sender leaves without sending its figures.
+      ...(w.buildMs
+        ? [
+            `File list generation time: ${bigDnum(w.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
+            `File list transfer time: ${bigDnum(w.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+          ]
         : []),
       `Total bytes sent: ${n(w.sent)}`,
       `Total bytes received: ${n(w.received)}`,
@@ -118,8 +121,7 @@ export interface ListingStats {
   totalSize: number;
   /** Bytes of the file list as received. */
   listBytes: number;
-  /** undefined: no sender's figures came (its list was empty, and it ended there): the two time lines are left out, as rsync's. */
-  buildMs: number | undefined;
+  buildMs: number;
   xferMs: number;
   sent: number;
   received: number;
@@ -143,8 +145,12 @@ export function listingStatsLines(s: ListingStats, secs: number, full: boolean, 
       'Literal data: 0 bytes',
       'Matched data: 0 bytes',
       `File list size: ${count(s.listBytes)}`,
-      ...(s.buildMs !== undefined
-        ? [`File list generation time: ${bigDnum(s.buildMs / 1000, Math.min(human, 1), 3)} seconds`, `File list transfer time: ${bigDnum(s.xferMs / 1000, Math.min(human, 1), 3)} seconds`]
+      // As a pull's (above): no times when the sender sent none.
+      ...(s.buildMs
+        ? [
+            `File list generation time: ${bigDnum(s.buildMs / 1000, Math.min(human, 1), 3)} seconds`,
+            `File list transfer time: ${bigDnum(s.xferMs / 1000, Math.min(human, 1), 3)} seconds`,
+          ]
         : []),
       `Total bytes sent: ${n(s.sent)}`,
       `Total bytes received: ${n(s.received)}`,

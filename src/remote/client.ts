@@ -29,6 +29,12 @@ export interface Outcome<T> {
   /** What the exchange produced, when it completed. */
   result: T | undefined;
   exitCode: number;
+  /**
+   * The far side ended the run with MSG_ERROR_EXIT (a non-zero code) after printing its own exit line:
+   * rsync's client exits at that message and prints none of its own (cleanup.c: "we don't want to
+   * output a duplicate error").
+   */
+  peerEnded?: boolean;
 }
 
 /** The remote shell, on the pipes when there are any (our copies of the child's ends closed once it has them). */
@@ -123,7 +129,7 @@ export async function runClient<T>(
       failure instanceof ProtocolError ? failure.code === Exit.StreamIO : typeof (failure as NodeJS.ErrnoException | null)?.code === 'string';
     if (!(failure instanceof ProtocolError) && !streamBroke) throw failure;
     // The far side said why it ends (MSG_ERROR_EXIT) and went: rsync's client exits with that code.
-    if (streamBroke && remoteCode !== 0 && peer.exitCode !== undefined) return { result: undefined, exitCode: peer.exitCode };
+    if (streamBroke && remoteCode !== 0 && peer.exitCode !== undefined) return { result: undefined, exitCode: peer.exitCode, peerEnded: peer.exitCode !== 0 };
     if (streamBroke && remoteCode !== 0) {
       // The far side ended first (ssh could not connect, rsync not installed, a refused option):
       // its own message is already on stderr. rsync's exit is the broken stream's 12, or the remote
@@ -138,5 +144,5 @@ export async function runClient<T>(
   let code = Math.max(remoteCode, peer.exitCode ?? 0);
   if (peer.ioError & IOERR_GENERAL) code = Math.max(code, Exit.Partial);
   else if (peer.ioError & IOERR_VANISHED) code = Math.max(code, Exit.Vanished);
-  return { result, exitCode: code };
+  return { result, exitCode: code, peerEnded: (peer.exitCode ?? 0) !== 0 };
 }

@@ -46,6 +46,11 @@ export class Conn {
   idle: (() => void) | undefined;
   /** Bytes sent to the peer so far, framing included. */
   written = 0;
+  /** Bytes of the peer's frames other than data (messages: 4-byte header and payload) so far. */
+  messageBytes = 0;
+  /** `written` and `received` where the multiplexed stream began each way (see `streamWritten`). */
+  private writtenBase = 0;
+  private receivedBase = 0;
   /** The protocol a daemon greeting already settled: the handshake then exchanges no versions. */
   agreedProtocol: number | undefined;
   /** Reads and drains now waiting for the peer (what --timeout's watch counts: remote/io-watch.ts). */
@@ -85,6 +90,7 @@ export class Conn {
             return;
           }
           const f = { tag, payload: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces) };
+          this.messageBytes += 4 + f.payload.length;
           if (this.settled || (this.starved && this.held.length === 0 && this.arrived <= this.consumed)) this.onMessage(f);
           else this.held.push({ at: this.arrived, f });
         });
@@ -151,6 +157,7 @@ export class Conn {
     this.data = Buffer.alloc(0);
     // Those bytes arrive again, as frames now.
     this.arrived -= raw.length;
+    this.receivedBase = this.received - raw.length;
     this.demux = new Demux();
     if (raw.length) this.arrive(raw, true);
   }
@@ -158,6 +165,21 @@ export class Conn {
   /** From now on what we send is framed as data (rsync's io_start_multiplex_out). */
   startMuxOut(): void {
     this.muxOut = true;
+    this.writtenBase = this.written;
+  }
+
+  /**
+   * rsync's total_written: what we sent since our multiplexed stream began. rsync's counters leave out
+   * the versions and checksum names exchanged before it (a push of one file: rsync says 123 bytes sent
+   * where all of its writes made 163, 40 of them that exchange and the goodbye after its count).
+   */
+  get streamWritten(): number {
+    return this.written - this.writtenBase;
+  }
+
+  /** rsync's total_read: what arrived since the peer's multiplexed stream began. */
+  get streamReceived(): number {
+    return this.received - this.receivedBase;
   }
 
   /**

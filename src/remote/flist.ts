@@ -123,6 +123,13 @@ export interface RemoteEntry {
   xattr?: number;
 }
 
+/**
+ * rsync's FLAG_IMPLIED_DIR (protocol 30 and later): a directory the sender sent only as the way to an
+ * operand of -R (XMIT_TOP_DIR with XMIT_NO_CONTENT_DIR). Under --no-implied-dirs rsync's receiver skips
+ * it altogether: no line, no listing, no attributes; the way is made with default permissions.
+ */
+export const impliedDir = (e: Pick<RemoteEntry, 'topDir' | 'noContent'>): boolean => e.topDir && e.noContent === true;
+
 export interface FlistEnd {
   end: true;
   /** The sender's io_error flags (IOERR_GENERAL 1, IOERR_VANISHED 2, IOERR_DEL_LIMIT 4). */

@@ -14,6 +14,8 @@ export const FRAME_ROOM = FRAME + 4;
 const GATHER = 256 * 1024;
 /** Written buffers kept for reuse when the caller names no backlog. */
 const SPARES = 4;
+/** Up to this much, `flushNow` sends a copy and keeps filling the same buffer. */
+const COPY_OUT = 16 * 1024;
 
 /** Where a FrameOut's output stood (hold), to go back to (rollback). */
 export interface OutMark {
@@ -139,6 +141,23 @@ export class FrameOut {
   private close(): void {
     if (this.head >= 0) putFrameHead(this.buf, this.head, Msg.Data, this.pos - this.head - 4);
     this.head = -1;
+  }
+
+  /**
+   * Sends what is gathered now, however little, unless a held stretch is open. A delta's tokens are a
+   * few bytes each and each stands for a block the receiver must copy: gathered to GATHER they would
+   * hold back hundreds of megabytes of its work. A few bytes go as a copy, so the large buffer is not
+   * spent on them while the pipe is full.
+   */
+  flushNow(): void {
+    if (this.held) return;
+    this.close();
+    if (!this.pos || this.pos > COPY_OUT) {
+      this.flush();
+      return;
+    }
+    this.conn.writeFramed(Buffer.from(this.buf.subarray(0, this.pos)));
+    this.pos = 0;
   }
 
   /**

@@ -70,6 +70,7 @@ export async function receiveList(
   });
   const before = conn.consumed;
   const framesBefore = conn.dataFrames;
+  const messagesBefore = conn.messageBytes;
   let got = await conn.read((c) => several(decoder, c));
   while (!('end' in got)) got = await conn.read((c) => several(decoder, c));
   const ioError = got.ioError;
@@ -79,7 +80,8 @@ export async function receiveList(
     sent: decoder.entries,
     entries: sortAndClean(decoder.entries),
     ioError,
-    listBytes: conn.consumed - before + 4 * (conn.dataFrames - framesBefore),
+    // rsync's flist_size: what was read while the list came, framing and the messages among it included.
+    listBytes: conn.consumed - before + 4 * (conn.dataFrames - framesBefore) + conn.messageBytes - messagesBefore,
     userNames: decoder.userNames,
     groupNames: decoder.groupNames,
   };

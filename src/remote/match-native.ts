@@ -76,6 +76,9 @@ export async function matchFileNative(
       const wait = backpressure(lastMatch);
       if (wait) await wait;
     }
+    // Told once per call as well, events or not: a long stretch without one still hands out its output.
+    const wait = backpressure(lastMatch);
+    if (wait) await wait;
     w.drop(lastMatch);
     if (ev[1] === 1) break;
     wanted = ev[2]!;

@@ -437,9 +437,9 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       if (gone && c.missingArgs === 'delete') {
         // --delete-missing-args: listed with mode 0, which the receiving server's generator takes as
         // "delete what you have here" (no filter at this end looks at it). Under -R its directories go
-        // first, as for any name; one of them missing is "file has vanished", and with incremental
-        // recursion (rsync's client with -r) the name below it is then not sent at all.
-        if (c.relative && c.impliedDirs && !impliedDirs(base, given, true) && c.incRecursive) continue;
+        // first, as for any name (below); one of them missing is "file has vanished", and with
+        // incremental recursion (rsync's client with -r) the name below it is then not sent at all.
+        if (c.relative && !impliedDirs(base, given, true) && c.incRecursive) continue;
         add(EMPTY, src, given, MISSING, true, false);
         continue;
       }
@@ -461,7 +461,10 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     const unchecked = c.relative ? name.length === 1 && name[0] === 0x2e : contents;
     if (scope && !unchecked && scope.check(name, dir) === 'exclude') continue;
     // -R: each directory above the name goes first, so the far side makes it with its own attributes.
-    if (c.relative && c.impliedDirs) impliedDirs(base, name);
+    // Under --no-implied-dirs too, as rsync's sender sends them: flagged implied, the receiver then
+    // skips them, but rsync 3.5's receiver refuses a name whose directory is not in the list ("ABORTING
+    // due to invalid path from sender", exit 2).
+    if (c.relative) impliedDirs(base, name);
     // The plain case: the whole list walked, ordered and later encoded by the addon (push-native.ts).
     if (dir && native) {
       tree = listNative(native, src, name, (kind, errno, path) => {
@@ -490,7 +493,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   for (const d of dotDirs) implied(d, Buffer.from('.'));
   // Names repeat only across operands or with -R's implied directories; one operand's walk has none.
   // The addon's list is in rsync's order by construction (held to sortForSend's by the contract tests).
-  const sorted = tree ? tree.entries : sortForSend(operands > 1 || dotDirs.length > 0 || (c.relative && c.impliedDirs) ? mergeRepeats(entries) : entries, true);
+  const sorted = tree ? tree.entries : sortForSend(operands > 1 || dotDirs.length > 0 || c.relative ? mergeRepeats(entries) : entries, true);
   return {
     entries: sorted,
     ...(tree ? { encodeList: tree.encodeList } : {}),

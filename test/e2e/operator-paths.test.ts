@@ -192,6 +192,20 @@ describeEngines((e) => {
     expect(fs.statSync(path.join(d, 'dst', 'f')).ino).toBe(fs.statSync(path.join(outside, 'f')).ino);
   });
 
+  // /dev/stdin and /dev/fd/N (a shell's `--files-from=<(command)`) end in a descriptor's /proc link whose
+  // target is no path ("pipe:[N]"): kept for open() as rsync's open() takes it. Resolving through it made
+  // every such list "failed to open files-from file /dev/stdin: No such file or directory" (exit 1).
+  it('--files-from=/dev/stdin and --exclude-from=/dev/fd/0 on a shell\'s pipe: read as rsync reads them', async () => {
+    const { d, src } = setup('root');
+    fs.writeFileSync(path.join(src, 'g'), 'g');
+    for (const [opt, want] of [['--files-from=/dev/stdin', ['f']], ['--exclude-from=/dev/fd/0', ['f']]] as const) {
+      const dst = path.join(d, `dst-${opt.slice(2, 6)}`);
+      const r = await runCli([eng, '-r', opt, `${src}/`, `${dst}/`], { pipedInput: opt.startsWith('--files') ? 'f\n' : 'g\n' });
+      expect(r.code, show(r)).toBe(0);
+      expect(listing(dst)).toEqual(want);
+    }
+  });
+
   it.skipIf(!isRoot)('--files-from through another user\'s symlink: exit 1, nothing made', async () => {
     const { d, src, outside, link } = setup('nobody');
     fs.writeFileSync(path.join(outside, 'list'), 'f\n');

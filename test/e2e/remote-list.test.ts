@@ -94,6 +94,19 @@ describeEngines((e) => {
     expect(ours.stdout).toBe('');
   });
 
+  // The empty list it ends with: rsync's client prints its own figures under -v and --stats (the sender
+  // left without its own); arsync printed nothing.
+  it.each([[['-av']], [['-a', '--stats']]])('a missing remote path under %j: the summary from the client\'s own counts, as rsync', async (opts) => {
+    const missing = `host:${root}/nope/`;
+    const rate = (out: string): string => out.replace(/ [\d,.]+ bytes\/sec$/m, ' … bytes/sec');
+    const theirs = sameForEveryEngine([missing, ...opts], () => rsyncClient([...opts, '-e', rsh, missing]));
+    const ours = await runCli([`--engine=${e.name}`, ...opts, '-e', rsh, missing]);
+    expect(theirs.code).toBe(23);
+    expect(ours.code, show(ours)).toBe(23);
+    expect(theirs.out).toMatch(/^sent \d+ bytes/m);
+    expect(rate(ours.stdout)).toBe(rate(theirs.out));
+  });
+
   it('exits with the remote shell\'s own code when it cannot start the server (255 from ssh)', async () => {
     const failing = path.join(root, 'fail-rsh');
     fs.writeFileSync(failing, '#!/bin/sh\necho "ssh: connect to host nohost port 22: Connection refused" >&2\nexit 255\n', { mode: 0o755 });

@@ -178,6 +178,92 @@ describeEngines((e) => {
     }
   });
 
+  // A directory named without -r or -d: rsync's sender says "skipping directory", sends an empty list and
+  // leaves; its client asks for nothing, prints its own figures and exits 0. arsync ran the transfer
+  // phases on the empty list, met the closed connection and exited 12.
+  it('an empty list (a directory without -r): nothing made, rsync\'s lines and figures, exit 0', async () => {
+    const rate = (out: string): string => out.replace(/ [\d,.]+ bytes\/sec$/m, ' … bytes/sec');
+    for (const opts of [[], ['-v'], ['--stats'], ['-i', '--stats']]) {
+      for (const operand of [`${src}/`, src]) {
+        const theirDst = `${pair.theirs}-empty`;
+        const myDst = `${pair.mine}-empty`;
+        const r = rsyncClient([...opts, '-e', rsh, `host:${operand}`, `${theirDst}/`]);
+        const ours = await runCli([eng, ...opts, '-e', rsh, `host:${operand}`, `${myDst}/`]);
+        expect(r.code).toBe(0);
+        expect(ours.code, show(ours)).toBe(0);
+        expect(rate(ours.stdout), `${opts.join(' ')} ${operand}`).toBe(rate(r.out));
+        expect(fs.existsSync(myDst)).toBe(fs.existsSync(theirDst));
+      }
+    }
+  });
+
+  // --max-size/--min-size: rsync's generator asks nothing for a file outside the bounds, whatever the
+  // destination holds and under -I too. arsync fetched such a file whole when the destination lacked it
+  // (or under -I), then left it unplaced: the tree was right, "Literal data" was not.
+  it.each([[['-a', '--max-size=1k']], [['-a', '--min-size=1k']], [['-a', '-I', '--max-size=1k']]])('%j asks nothing for a file outside the bounds, as rsync', async (opts) => {
+    const figures = (out: string): string[] => out.split('\n').filter((l) => /^(Literal data|Number of regular files transferred|Total transferred file size):/.test(l));
+    for (const seed of [false, true]) {
+      if (seed) seedDest(pair.mine);
+      const r = theirs((dst) => [...opts, '--stats', '-e', rsh, `host:${src}/`, `${dst}/`], seed);
+      const ours = await runCli([eng, ...opts, '--stats', '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(figures(ours.stdout), `seeded: ${seed}`).toEqual(figures(r.out));
+      expect(figures(r.out)).toHaveLength(3);
+      same(opts, r.dst);
+      fs.rmSync(pair.mine, { recursive: true, force: true });
+    }
+  });
+
+  // --modify-window: a file whose time is within the window is up to date for rsync's generator, which
+  // asks nothing for it; arsync's pull compared the times exactly and fetched it as a delta (all of it
+  // matched data), which the local run then judged up to date and did not place.
+  it('--modify-window: a file within the window is not fetched, as rsync', async () => {
+    const figures = (out: string): string[] => out.split('\n').filter((l) => /^(Literal data|Matched data|Number of regular files transferred):/.test(l));
+    const seeded = (dst: string): void => {
+      seedDest(dst);
+      fs.copyFileSync(path.join(src, 'big'), path.join(dst, 'big'));
+      // Ten seconds after the source's time, with nanoseconds of its own.
+      const t = fs.statSync(path.join(src, 'big')).mtimeMs / 1000 + 10.25;
+      fs.utimesSync(path.join(dst, 'big'), t, t);
+    };
+    const opts = ['-a', '--modify-window=60', '--stats'];
+    const theirDst = `${pair.theirs}-mw`;
+    seeded(theirDst);
+    seeded(pair.mine);
+    const r = rsyncClient([...opts, '-e', rsh, `host:${src}/`, `${theirDst}/`]);
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${pair.mine}/`]);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(figures(r.out)).toContain('Matched data: 0 bytes');
+    expect(figures(ours.stdout)).toEqual(figures(r.out));
+  });
+
+  // -R --no-implied-dirs: rsync's sender still sends the directories on the way to the operand, flagged
+  // implied (XMIT_TOP_DIR with XMIT_NO_CONTENT_DIR), and its receiver skips them: no line, not listed,
+  // made with default permissions as the way to the file. arsync copied them as operands, with the far
+  // side's modes and their own -i lines. Relative operands through a shell that starts elsewhere, so the
+  // far side's directories are not this side's.
+  it('-R --no-implied-dirs: the implied directories skipped as rsync\'s receiver skips them; without it, made as sent', async () => {
+    const far = path.join(root, `far-${e.name}`);
+    fs.mkdirSync(path.join(far, 'a1', 'b1'), { recursive: true });
+    fs.writeFileSync(path.join(far, 'a1', 'b1', 'f'), 'f');
+    fs.chmodSync(path.join(far, 'a1'), 0o711);
+    fs.chmodSync(path.join(far, 'a1', 'b1'), 0o750);
+    const cdRsh = path.join(root, `cd-rsh-${e.name}`);
+    fs.writeFileSync(cdRsh, `#!/bin/sh\nshift\ncd '${far}' && exec sh -c "$*"\n`, { mode: 0o755 });
+    const modes = (d: string): string[] => ['a1', 'a1/b1'].map((rel) => (fs.statSync(path.join(d, rel)).mode & 0o7777).toString(8));
+    for (const opts of [['-ai', '-R', '--no-implied-dirs'], ['-ai', '-R'], ['-a', '-R', '--no-implied-dirs', '--list-only']]) {
+      const theirDst = `${pair.theirs}-${opts.length}`;
+      const myDst = `${pair.mine}-${opts.length}`;
+      const listing = opts.includes('--list-only');
+      const r = rsyncClient([...opts, '-e', cdRsh, 'host:a1/b1/f', ...(listing ? [] : [`${theirDst}/`])]);
+      const ours = await runCli([eng, ...opts, '-e', cdRsh, 'host:a1/b1/f', ...(listing ? [] : [`${myDst}/`])]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code).toBe(0);
+      expect(ours.stdout.replaceAll(myDst, 'DST'), opts.join(' ')).toBe(r.out.replaceAll(theirDst, 'DST'));
+      if (!listing) expect(modes(myDst), opts.join(' ')).toEqual(modes(theirDst));
+    }
+  });
+
   it('pulls more files than the process may hold open (ulimit -n 64), fresh and as deltas', async () => {
     const many = path.join(root, `many-${e.name}`);
     for (let i = 0; i < 400; i++) {

@@ -128,6 +128,65 @@ describeEngines((e) => {
     },
   );
 
+  // rsync counts the bytes of its multiplexed stream up to its handle_stats, after the files went: not
+  // the versions and checksum names exchanged before it, nor the goodbye after. arsync counted all of
+  // its pipe's bytes: 23 sent and 51 received more than rsync for this one-file push. What is left is
+  // framing (each sender closes its frames at its own times), a frame header or two.
+  it('-v: the summary counts the stream as rsync does, the handshake and the goodbye left out', async () => {
+    const one = path.join(root, `one-${e.name}`);
+    fs.mkdirSync(one, { recursive: true });
+    fs.writeFileSync(path.join(one, 'a'), 'hello\n');
+    const figures = (out: string): number[] => {
+      const m = /^sent ([\d,]+) bytes {2}received ([\d,]+) bytes/m.exec(out);
+      expect(m, out).not.toBeNull();
+      return [Number(m![1]!.replace(/,/g, '')), Number(m![2]!.replace(/,/g, ''))];
+    };
+    // The protocol arsync speaks (31), so both streams carry the same fields.
+    const theirs = rsyncClient(['--protocol=31', '-av', '-e', rsh, `${one}/`, `host:${theirsDir}/`]);
+    const ours = await runCli([`--engine=${e.name}`, '-av', '-e', rsh, `${one}/`, `host:${oursDir}/`]);
+    expect(ours.code, show(ours)).toBe(0);
+    const [tSent, tReceived] = figures(theirs.out);
+    const [oSent, oReceived] = figures(ours.stdout);
+    expect(Math.abs(oSent! - tSent!), `${oSent} vs ${tSent}`).toBeLessThanOrEqual(8);
+    expect(Math.abs(oReceived! - tReceived!), `${oReceived} vs ${tReceived}`).toBeLessThanOrEqual(8);
+  });
+
+  // The far side's receiver fails (its destination's parent is missing), prints its error and exit
+  // line and ends with MSG_ERROR_EXIT: rsync's client exits with that code and no exit line of its own
+  // (arsync added "arsync error: error in file IO (code 11)"); with --log-file and no -v it does say it.
+  it.each([[['-a']], [['-av']], [['-a', '--log-file=LOG']]])("the far side's error exit: its lines only, its code: %j", async (opts) => {
+    const log = (who: string): string[] => opts.map((o) => o.replace('LOG', path.join(root, `log-${who}-${e.name}`)));
+    const theirs = rsyncClient([...log('theirs'), '-e', rsh, `${src}/`, `host:${theirsDir}/x/y/`]);
+    const ours = await runCli([`--engine=${e.name}`, ...log('ours'), '-e', rsh, `${src}/`, `host:${oursDir}/x/y/`]);
+    expect(theirs.code).toBe(11);
+    expect(ours.code, show(ours)).toBe(11);
+    const lines = (err: string, dst: string): string[] =>
+      err.split('\n').filter(Boolean).map((l) => l.replaceAll(dst, 'DST').replace(/^arsync error: (.*\(code \d+\)).*$/, 'rsync error: $1').replace(/^(rsync error: .*\(code \d+\)) at \S+ \[\w+=[\d.]+\]$/, '$1'));
+    expect(lines(ours.stderr, oursDir)).toEqual(lines(theirs.err, theirsDir));
+  });
+
+  // -R --no-implied-dirs: rsync's sender still sends the directories on the way, flagged implied, and
+  // the receiver skips them; without them rsync 3.5's receiver aborts ("invalid path from sender", exit 2).
+  it.each(['3.5', ...(peersAvailable ? ['3.1.3', '3.2.7'] : [])])('-R --no-implied-dirs to an rsync %s server: the implied directories sent flagged, as rsync', async (version) => {
+    const base = path.join(root, `rel-${e.name}-${version}`);
+    fs.mkdirSync(path.join(base, 'a1', 'b1'), { recursive: true });
+    fs.writeFileSync(path.join(base, 'a1', 'b1', 'f'), 'f');
+    fs.chmodSync(path.join(base, 'a1'), 0o711);
+    const peer = version === '3.5' ? [] : [`--rsync-path=${peerRsync(version)}`];
+    for (const [i, operands] of [[`${base}/./a1/b1/f`], [`${base}/./a1/b1`], [`${base}/./a1/b1/f`, `${base}/./a1/b1`]].entries()) {
+      const opts = ['-ai', '-R', '--no-implied-dirs', ...peer, '-e', rsh];
+      const t = `${theirsDir}-${i}`;
+      const o = `${oursDir}-${i}`;
+      const theirs = rsyncClient([...opts, ...operands, `host:${t}/`]);
+      const ours = await runCli([`--engine=${e.name}`, ...opts, ...operands, `host:${o}/`]);
+      expect(theirs.code).toBe(0);
+      expect(ours.code, show(ours)).toBe(0);
+      expect(ours.stdout.replaceAll(o, 'DST')).toBe(theirs.out.replaceAll(t, 'DST'));
+      expect((fs.statSync(path.join(o, 'a1')).mode & 0o7777).toString(8)).toBe((fs.statSync(path.join(t, 'a1')).mode & 0o7777).toString(8));
+      expect(fs.readFileSync(path.join(o, 'a1', 'b1', 'f'), 'utf8')).toBe('f');
+    }
+  });
+
   it('sends a small change as a delta: the same literal and matched data as rsync reports', async () => {
     for (const d of [theirsDir, oursDir]) execFileSync('cp', ['-a', `${src}/.`, d]);
     const big = path.join(src, 'big');

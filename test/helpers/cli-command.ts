@@ -43,6 +43,11 @@ export interface RunOptions {
   peakRssFile?: string;
   /** The CLI's standard input (`--files-from=-`); without it stdin is closed. */
   input?: Buffer;
+  /**
+   * Standard input from a shell's pipe holding this text (`printf | arsync`): Node's own `input` is a
+   * socket, which /dev/stdin cannot be opened on, as a user's `<(command)` or pipe can.
+   */
+  pipedInput?: string;
   /** Run under strace, writing the calls named (strace's `-e trace=` list) of every thread to `log`. */
   strace?: { calls: string; log: string };
 }
@@ -62,6 +67,7 @@ export function wrap(args: string[], o: RunOptions): { cmd: string; argv: string
   let inner = o.nodeArgs?.length ? [process.execPath, ...o.nodeArgs, BIN, ...args] : [LAUNCHER, ...args];
   if (o.peakRssFile !== undefined) inner = ['/usr/bin/time', '-f', '%M', '-o', o.peakRssFile, ...inner];
   if (o.strace) inner = ['strace', '-f', '-qq', '-e', `trace=${o.strace.calls}`, '-o', o.strace.log, ...inner];
+  if (o.pipedInput !== undefined) inner = ['sh', '-c', 'printf "%s" "$1" | (shift; exec "$@")', 'sh', o.pipedInput, ...inner];
   if (o.ulimitN !== undefined) inner = ['sh', '-c', `ulimit -n ${o.ulimitN} && exec "$@"`, 'sh', ...inner];
   if (o.ulimitL !== undefined) inner = ['sh', '-c', `ulimit -l ${o.ulimitL} && exec "$@"`, 'sh', ...inner];
   if (o.user) inner = asUser(o.user, inner);

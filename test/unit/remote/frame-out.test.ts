@@ -1,7 +1,8 @@
 // A held stretch of a sender's output (FrameOut.hold, used for a small file sent in one call): released,
 // the peer gets the very frames the same bytes make unheld, also when the stretch reaches the point where
 // the gathered output is written; rolled back, the frames of the output without the stretch. NdxWriter's
-// rewind takes back the indexes of a dropped stretch.
+// rewind takes back the indexes of a dropped stretch. flushNow sends what is gathered at once, a few bytes as
+// a copy of their own (the buffer refilled in place), and the payload is the same as without it.
 
 import { expect, it } from 'vitest';
 import type { Conn } from '../../../src/remote/conn.js';
@@ -62,6 +63,40 @@ it('a rolled-back stretch leaves the frames as if it had not been, wherever it f
     expect(Buffer.concat(held.written).equals(Buffer.concat(plain.written))).toBe(true);
     expect(held.out.data).toBe(plain.out.data);
   }
+});
+
+/** The payload of a run of frames (each a 4-byte header with its length in the low 24 bits). */
+function payload(frames: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < frames.length; at += 4 + (frames.readUInt32LE(at) & 0xffffff)) parts.push(frames.subarray(at + 4, at + 4 + (frames.readUInt32LE(at) & 0xffffff)));
+  return Buffer.concat(parts);
+}
+
+it('flushNow sends what is gathered at once, small output as a copy, the payload unchanged', () => {
+  const plain = capture();
+  const now = capture();
+  const list = sizes(120);
+  list.forEach((len, i) => {
+    piece(plain.out, i, len);
+    piece(now.out, i, len);
+    const before = now.written.length;
+    const buffer = now.out.buffer;
+    now.out.flushNow();
+    // Every call writes what it gathered; a small piece leaves the buffer as it was.
+    expect(now.written.length).toBe(before + 1);
+    if (len + 19 <= 16 * 1024) expect(now.out.buffer).toBe(buffer);
+  });
+  plain.out.flush();
+  now.out.flushNow();
+  expect(now.out.data).toBe(plain.out.data);
+  expect(payload(Buffer.concat(now.written)).equals(payload(Buffer.concat(plain.written)))).toBe(true);
+  // Inside a held stretch nothing goes: the positions reserved must stay put.
+  const m = now.out.hold();
+  piece(now.out, 1, 10);
+  const n = now.written.length;
+  now.out.flushNow();
+  expect(now.written.length).toBe(n);
+  now.out.rollback(m);
 });
 
 it("NdxWriter.rewind: the next index is encoded as if the dropped ones had not been written", () => {
