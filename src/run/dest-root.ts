@@ -61,10 +61,11 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
       else makeDir(path, mode);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      // rsync names the destination as the user wrote it: mkdir "/proc/x/y/" failed: ...
+      // rsync names the destination as the user wrote it, less its trailing slashes: mkdir "/proc/x/y"
+      // failed (for "/proc/x/y/").
       const fail = fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', e.path ?? showPath(path));
       // rsync's receiver makes it before it forks the generator (main.c get_local_name).
-      fail.message = `[Receiver] mkdir "${showPath(c.dest)}" failed: ${errnoSuffix(-(e.errno ?? -ERRNO.EIO))}`;
+      fail.message = `[Receiver] mkdir "${showPath(withoutTrailingSlashes(c.dest))}" failed: ${errnoSuffix(-(e.errno ?? -ERRNO.EIO))}`;
       throw fail;
     }
   }
@@ -73,11 +74,17 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
   const r = receiverOutput(c);
   if (!c.json && (r.info.NAME > 0 || receiverHasI(c) > 0)) {
     // Named as the user wrote it: the operand, or its directory when a file gets a new name.
-    let shown = plan.renamed ? dirName(c.dest) : c.dest;
-    while (shown.length > 1 && shown[shown.length - 1] === 0x2f) shown = shown.subarray(0, shown.length - 1);
+    const shown = withoutTrailingSlashes(plan.renamed ? dirName(c.dest) : c.dest);
     const line = c.mkpath ? `created ${made} director${made === 1 ? 'y' : 'ies'} for ${showPath(shown)}` : `created directory ${showPath(shown)}`;
     reporter.print(line);
     return line;
   }
   return undefined;
+}
+
+/** `p` without its trailing slashes ("/" stays). */
+function withoutTrailingSlashes(p: Buffer): Buffer {
+  let end = p.length;
+  while (end > 1 && p[end - 1] === 0x2f) end--;
+  return p.subarray(0, end);
 }

@@ -101,6 +101,22 @@ describeEngines(({ name: engine }) => {
 });
 
 describeEngines(({ name: engine }) => {
+  // A destination its user may not make (as nobody, in a directory root owns): named as written less its
+  // trailing slashes, as rsync names it; arsync kept them on this path ("/tmp/x/dst/" failed).
+  it.skipIf(!hasRsync || process.getuid?.() !== 0)('a destination its user may not make: named without its trailing slashes, as rsync', async () => {
+    const base = tempDir(`arsync-errdest-nobody-${engine}-`);
+    fs.chmodSync(base, 0o755);
+    fs.mkdirSync(path.join(base, 'src'), { mode: 0o755 });
+    fs.writeFileSync(path.join(base, 'src', 'a'), 'a');
+    const args = ['-a', `${base}/src/`, `${base}/dst//`];
+    const theirs = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'rsync', ...args], { encoding: 'utf8' });
+    const ours = await runCli([...args, `--engine=${engine}`], { user: { uid: 65534, gid: 65534 } });
+    expect(theirs.status).toBe(11);
+    expect(ours.code, show(ours)).toBe(11);
+    expect(lines(ours.stderr, base)).toEqual(lines(theirs.stderr, base));
+    expect(lines(ours.stderr, base)).toContain('PROG: [Receiver] mkdir "ROOT/dst" failed: Permission denied (13)');
+  });
+
   it.skipIf(!hasRsync)("a destination that cannot be made or looked at: rsync's receiver's line and exit code", async () => {
     const base = tempDir(`arsync-errdest-${engine}-`);
     fs.mkdirSync(path.join(base, 'src'));
