@@ -120,7 +120,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     let code: number;
     const ended = { byPeer: false };
     try {
-      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2), ended);
+      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2), ended, c.json ? report : undefined);
     } catch (err) {
       // A local --files-from list that cannot be read, found as the walk starts: rsync's exit 1.
       if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
@@ -170,6 +170,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
             return removed;
           }
         : undefined,
+      pull.config.json ? report.errors : undefined,
     );
     let r: Awaited<typeof fetched>;
     try {

@@ -94,6 +94,9 @@ export class Stage {
 
   /** Stages `e` (index `ndx` in the list); what must come over the wire is returned as a fetch. */
   add(e: RemoteEntry, ndx: number, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer>; sent: RemoteEntry[] }, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): StagedFetch | undefined {
+    // --delete-missing-args: nothing to stage; the local run's operand for it is missing, so it deletes
+    // the destination's twin (cli/staging-dir.ts stagingOperands).
+    if (e.mode === 0) return undefined;
     const rel = e.name.toString('latin1');
     const slash = rel.lastIndexOf('/');
     const parent = slash < 0 ? '.' : rel.slice(0, slash);

@@ -52,6 +52,8 @@ import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
 import type { XattrAsk } from '../remote/pull.js';
 import { BatchTap } from './batch-tap.js';
 import { flistSettings } from '../remote/flist-settings.js';
+import { keptLines } from './json-errors.js';
+import type { JsonError } from '../progress/json.js';
 
 
 /** What the local half needs: the staging operands, the sender's metadata, the wire's figures. */
@@ -133,11 +135,33 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
     append: c.append ? (c.appendVerify ? 2 : 1) : 0,
     noImpliedDirs: c.relative && !c.impliedDirs,
     removeSourceFiles: c.removeSourceFiles ? (c.removeSentOnly ? 2 : 1) : 0,
+    missingArgs: c.missingArgs,
   });
 }
 
-export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo, args: string[] = [], inside?: LocalHalf): Promise<Pulled | { code: number }> {
+/**
+ * --delete-missing-args under -R: a missing name whose directory the sender could not find either (it
+ * said "file has vanished" for that). rsync's sender with incremental recursion (its default with -r,
+ * which arsync's client does not offer) leaves the name out; without it, rsync's receiver warns and
+ * deletes it all the same. The entry left out becomes undefined, as a duplicate does.
+ */
+function orphanedMissing(entries: (RemoteEntry | undefined)[], incRecursive: boolean, warn: (m: string) => void): void {
+  const dirs = new Set<string>();
+  for (const e of entries) if (e && isDir(e.mode)) dirs.add(e.name.toString('latin1'));
+  entries.forEach((e, i) => {
+    if (e?.mode !== 0) return;
+    const name = e.name.toString('latin1');
+    const parent = name.slice(0, Math.max(0, name.lastIndexOf('/')));
+    if (!parent || dirs.has(parent)) return;
+    if (incRecursive) entries[i] = undefined;
+    else warn(`WARNING: parent dir is absent in the file list: ${showPath(Buffer.from(parent, 'latin1'))}\n`);
+  });
+}
+
+/** `errors`: --json's, which keep what this half and the sending server write to stderr (cli/json-errors.ts). */
+export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo, args: string[] = [], inside?: LocalHalf, errors?: JsonError[]): Promise<Pulled | { code: number }> {
   const c = p.config;
+  if (errors) io = { out: io.out, err: keptLines(io.err, errors) };
   const acl = aclAddon(c);
   if (acl.error) {
     io.err.write(`arsync: ${acl.error}\n`);
@@ -209,6 +233,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     timeout: c.timeout,
     pipe: shellPipeFor(c.engine),
     showCommand: c.debug.CMD > 0,
+    stderrThrough: errors !== undefined,
   };
   // rsync's show_filelist_progress: only when directories are transferred (-r, -d).
   const showList = c.info.FLIST > 0 && !c.json && !c.quiet && (c.recursive || c.dirs);
@@ -239,12 +264,14 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         checksumLen: c.checksum ? 16 : 0,
         relative: c.relative,
         acls: c.acls,
+        missingArgs: c.missingArgs === 'delete',
         ...(xattrReceiver ? { xattrReceiver } : {}),
       },
       toSender,
       { compress: p.compress, env },
     );
     peer.ioError |= list.ioError;
+    if (c.missingArgs === 'delete' && c.relative) orphanedMissing(list.entries, c.incRecursive, (m) => io.err.write(m));
     tap?.start(list.session);
     listed = list.entries;
     wire.listBytes = list.listBytes;
@@ -283,7 +310,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     // The addon judges it where the run would use the addon (not the node engine).
     const addon = ready && ready.name !== 'node' ? loadAddon() : undefined;
     const native = addon?.ok && addon.addon.listCurrent ? addon.addon.listCurrent.bind(addon.addon) : undefined;
-    current = list.ioError ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
+    // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
+    const deletes = list.entries.some((e) => e?.mode === 0);
+    current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
     if (!current) list.entries.forEach((e, ndx) => {
       if (!e) return;
       const f = stage.add(e, ndx, list, sum);
@@ -298,7 +327,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);
     // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
     const codec = tokenCodec(list.session.compress, list.session.protocol);
-    // An empty list (a directory named without -r or -d, say): rsync's sender leaves once it has sent
+    // An empty list (a directory named without -r or -d, every operand left out by
+    // --ignore-missing-args, say): rsync's sender leaves once it has sent
     // it, and its client asks for nothing and counts the bytes it moved itself (main.c client_run).
     // No local run either (it would make the destination, which rsync's client leaves alone then).
     if (list.entries.length === 0) {

@@ -42,6 +42,9 @@ import { filelistEnd } from '../progress/filelist-progress.js';
 import type { PushLog } from './push-log.js';
 import { remoteCopyAs } from './remote-copy-as.js';
 import { flistSettings } from '../remote/flist-settings.js';
+import type { RunReport } from '../progress/json.js';
+import { COUNTER_SLOTS, Counter } from '../model/ops.js';
+import { keptLines } from './json-errors.js';
 
 export interface RemotePush {
   operand: RemoteOperand;
@@ -77,9 +80,10 @@ export function refuseForPush(c: Config, host: string): void {
   // rsync's usage error, before anything connects (the walk would meet it only after).
   if (c.filesFrom !== undefined && c.sources.length > 1) throw new UsageError('--files-from takes exactly one source directory');
   filesFromPlace(c, host);
+  // --json=events: an entry event says the file is in place, which a sending client is never told
+  // (rsync's receiver confirms nothing per file; a failed redo is only a line of text).
   const no: [boolean, string][] = [
-    [c.json, '--json'],
-    [c.missingArgs !== 'error', '--ignore-missing-args/--delete-missing-args'],
+    [c.jsonEvents, '--json=events'],
   ];
   for (const [on, what] of no) {
     if (on) throw new UsageError(`${what} is not supported in a push to another machine yet`);
@@ -105,9 +109,45 @@ function lineFor(e: SendEntry | { name: Buffer; mode: number }, iflags: string, 
   };
 }
 
-/** Pushes to the remote operand as rsync's client does; returns the exit code. `log`: --log-file's (cli/push-log.ts). */
-export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: ClientIo, log?: PushLog, args: string[] = [], ended: { byPeer: boolean } = { byPeer: false }): Promise<number> {
+/**
+ * --json's document for a push, from what this sending client knows: its own list, the receiver's item
+ * flags and deletion counts (rsync's --stats figures), and the errors it printed.
+ */
+function pushTotals(stats: PushStats): NonNullable<RunReport['totals']> {
+  const counters = new BigInt64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8));
+  counters[Counter.Files] = BigInt(stats.transferredFiles);
+  counters[Counter.Bytes] = BigInt(stats.transferredSize);
+  return {
+    listed: { ...stats.listed },
+    created: { ...stats.created },
+    deleted: { ...stats.deleted },
+    totalSize: stats.totalSize,
+    plannedFiles: stats.transferredFiles,
+    plannedBytes: stats.transferredSize,
+    // The far side holds --max-delete's count; this client only sees its warning line (an error here).
+    deleteSkipped: 0,
+    counters,
+  };
+}
+
+/**
+ * Pushes to the remote operand as rsync's client does; returns the exit code. `log`: --log-file's
+ * (cli/push-log.ts). `json`: --json's report, filled with what the push knows.
+ */
+export async function pushRemote(
+  p: RemotePush,
+  env: NodeJS.ProcessEnv,
+  io: ClientIo,
+  log?: PushLog,
+  args: string[] = [],
+  ended: { byPeer: boolean } = { byPeer: false },
+  json?: RunReport,
+): Promise<number> {
   const c = p.config;
+  if (json) {
+    json.dryRun = c.dryRun;
+    io = { out: io.out, err: keptLines(io.err, json.errors) };
+  }
   // --write-batch: what this sender sends goes into the batch too (cli/batch-tap.ts).
   const tap = c.batch ? BatchTap.open(c, args) : undefined;
   if (tap && 'message' in tap) {
@@ -162,6 +202,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     io.err.write(`arsync: ${engine.error}\n`);
     return Exit.Usage;
   }
+  if (json) json.engine = { name: engine.name, reason: engine.reason };
   const place = filesFromPlace(c, p.operand.host);
   const built = { ms: 0 };
   let walk: PushWalk | undefined;
@@ -303,6 +344,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
     timeout: c.timeout,
     pipe: shellPipeFor(c.engine),
     showCommand: c.debug.CMD > 0,
+    stderrThrough: json !== undefined,
   };
   // To a daemon the walk comes before connecting, as before. Through a remote shell it starts right after
   // the shell is spawned (runClient calls the exchange at once): the far side connects and starts while
@@ -358,6 +400,7 @@ export async function pushRemote(p: RemotePush, env: NodeJS.ProcessEnv, io: Clie
   );
   tap?.close();
   const stats = outcome.result;
+  if (json && stats) json.totals = pushTotals(stats);
   progress?.finish();
   let code = outcome.exitCode;
   ended.byPeer = outcome.peerEnded === true;

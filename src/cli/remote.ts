@@ -52,6 +52,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     numericIds: c.numericIds,
     listOnly: r.listOnly,
     compress: r.compress,
+    missingArgs: c.missingArgs,
   };
   const cmd = {
     rsh: r.rsh,
@@ -83,6 +84,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
       atimes: c.atimes,
       checksumLen: c.checksum ? 16 : 0,
       relative: c.relative,
+      missingArgs: c.missingArgs === 'delete',
     }, undefined, { compress: r.compress, env });
     peer.ioError |= list.ioError;
     // --munge-links: this client receives the list, and rsync's receiver munges every target it reads
@@ -109,6 +111,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
   return outcome.exitCode;
 }
 
+/** rsync's receiver's count: what is none of the other kinds is a special file (a --delete-missing-args entry's mode 0 too). */
 function kindOf(mode: number): 'reg' | 'dir' | 'link' | 'dev' | 'special' {
   return isReg(mode) ? 'reg' : isDir(mode) ? 'dir' : isLink(mode) ? 'link' : isDevice(mode) ? 'dev' : 'special';
 }

@@ -126,7 +126,9 @@ function removeTree(dir: Buffer): void {
  * "dir/" form), else each top-level name the list sent; with -R through a "/./" marker so the names keep
  * their paths. An entry `skipped` says to pass over (an implied directory under --no-implied-dirs, which
  * rsync's generator leaves alone) is no operand: the entries below it that are not skipped are, so the
- * local run makes such a directory only as the way to them, as a local -R run does.
+ * local run makes such a directory only as the way to them, as a local -R run does. A
+ * --delete-missing-args entry (mode 0, at any depth under -R) is an operand of its own, never staged:
+ * the local run finds it missing and deletes the destination's twin, as rsync's generator does with it.
  */
 export function stagingOperands(
   entries: Iterable<RemoteLike | undefined>,
@@ -135,15 +137,27 @@ export function stagingOperands(
   skipped: (e: RemoteLike) => boolean = () => false,
 ): Buffer[] {
   const operands: Buffer[] = [];
+  const at = (name: string): Buffer => Buffer.from(relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1');
   const passed = new Set<string>();
+  let root = false;
   for (const e of entries) {
     if (!e) continue;
     const name = e.name.toString('latin1');
-    if (name === '.') return [Buffer.from(relative ? `${staging}/./` : `${staging}/`, 'latin1')];
+    if (e.mode === 0) {
+      operands.push(at(name));
+      continue;
+    }
+    // The root stands for every name the list sent ("." sorts first).
+    if (root) continue;
+    if (name === '.') {
+      root = true;
+      operands.push(Buffer.from(relative ? `${staging}/./` : `${staging}/`, 'latin1'));
+      continue;
+    }
     const slash = name.lastIndexOf('/');
     if (slash >= 0 && !passed.has(name.slice(0, slash))) continue;
     if (skipped(e)) passed.add(name);
-    else operands.push(Buffer.from(relative ? `${staging}/./${name}` : `${staging}/${name}`, 'latin1'));
+    else operands.push(at(name));
   }
   return operands;
 }

@@ -29,6 +29,11 @@ export interface RunTotals {
   vanished: number;
   /** Deletions not done because --max-delete was reached. */
   deleteSkipped: number;
+  /**
+   * --delete-missing-args' deletions (among `deleted`) in a run without --delete or --force: rsync's
+   * generator then keeps its deletion counts to itself, so --stats' "Number of deleted files" leaves them out.
+   */
+  unsaidDeleted?: Counts;
   aborted: boolean;
   /** rsync's line when the run's clock stopped it (--stop-at/--stop-after, --timeout): exit 30, not 20. */
   stopMessage?: string;

@@ -5,7 +5,7 @@
 // refusals that must happen before any I/O on the destination: a directory copied into itself, a file
 // onto itself.
 
-import { readFileSync, readdirSync, realpathSync, statSync, lstatSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, readdirSync, realpathSync, statSync, lstatSync } from 'node:fs';
 import { resolve as resolvePath, sep } from 'node:path';
 import type { Config } from '../model/config.js';
 import { ERRNO, FileSelectError, UsageError, errnoCode, errnoText, fsError, showPath } from '../util/errors.js';
@@ -276,6 +276,44 @@ export function senderOperands(c: Config, listed: Buffer | undefined, dotDirs: B
   return c.relative ? c.sources.map((o) => normalizeRelative(o, 0, dotDirs)) : c.sources;
 }
 
+// An operand's directory, for a local copy's operands here and a push's walk (run/push-source.ts): one
+// rsync's sender cannot enter is its "change_dir" error, whatever --ignore/--delete-missing-args say.
+
+/**
+ * The directory rsync's sender changes into before it looks at an operand (flist.c send_file_list and
+ * change_pathname): without -R the part before the last slash, the operand itself for "dir/" or "dir/."
+ * ("./" and "." stay here); with -R the part before "/./". undefined: the current directory.
+ */
+export function operandDir(op: Buffer, relative: boolean): Buffer | undefined {
+  let s = op.toString('latin1');
+  if (relative) {
+    const m = s.indexOf('/./');
+    return m < 0 ? undefined : Buffer.from(m === 0 ? '/' : s.slice(0, m), 'latin1');
+  }
+  if (s === '' || s.endsWith('/')) s = s === './' ? '.' : `${s}.`;
+  else if (s === '..' || s.endsWith('/..')) s = `${s}/.`;
+  const at = s.lastIndexOf('/');
+  return at < 0 ? undefined : Buffer.from(at === 0 ? '/' : s.slice(0, at), 'latin1');
+}
+
+/** rsync's full_fname: a relative path after the current directory, as it is (nothing resolved). */
+export function fullName(p: Buffer): string {
+  const s = p.toString('latin1');
+  return s.startsWith('/') ? s : `${process.cwd()}/${s}`;
+}
+
+/** Why the sender could not change into `dir` (an errno), or 0: it can (rsync's chdir, following symlinks). */
+export function chdirErrno(dir: Buffer): number {
+  try {
+    if (!statSync(dir).isDirectory()) return ERRNO.ENOTDIR;
+    accessSync(dir, fsConstants.X_OK);
+    return 0;
+  } catch (err) {
+    return -((err as NodeJS.ErrnoException).errno ?? -ERRNO.ENOTDIR);
+  }
+}
+
+
 /**
  * Work out roots and destination. `lstat` is the engine's, so names stay bytes; sources that are missing
  * are returned in `missing` (the caller reports them, goes on, and exits 23).
@@ -327,6 +365,14 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
         missing.push({ display: showPath(src), message: `[sender] change_dir "${shown}" failed: ${errnoSuffix(errno)}`, code: errnoCode(errno) });
         continue;
       }
+    }
+    // rsync's sender changes into the operand's directory before it looks at the name: one it cannot
+    // enter is its change_dir error, whatever --ignore/--delete-missing-args say (plan/operand-dir.ts).
+    const cd = 'errno' in st && c.filesFrom === undefined ? operandDir(raw, c.relative) : undefined;
+    const cdErrno = cd ? chdirErrno(cd) : 0;
+    if (cdErrno) {
+      missing.push({ display: showPath(src), message: `[sender] change_dir "${showPath(Buffer.from(fullName(cd!), 'latin1'))}" failed: ${errnoSuffix(cdErrno)}`, code: errnoCode(cdErrno) });
+      continue;
     }
     if ('errno' in st && st.errno === ERRNO.ENOENT && c.missingArgs !== 'error') {
       // --ignore-missing-args drops the operand; --delete-missing-args deletes its destination twin.

@@ -38,6 +38,8 @@ export function listTime(sec: number): string {
  * blank for a directory (rsync's list_file_entry).
  */
 export function listLine(e: ListedEntry, human: number, atimes = false): string {
+  // A --delete-missing-args entry (mode 0): rsync's generator prints "*missing" over the mode, size and time columns.
+  if (e.mode === 0) return `${'*missing'.padEnd(10 + 1 + (human > 0 ? 14 : 11) + 1 + listTime(e.mtime).length * (atimes ? 2 : 1) + (atimes ? 1 : 0))} ${(e.raw ? rawName : escapeName)(e.name)}\n`;
   const size = humanNum(e.size, human).padStart(human > 0 ? 14 : 11);
   const show = e.raw ? rawName : escapeName;
   const link = e.link ? ` -> ${show(e.link)}` : '';

@@ -34,6 +34,9 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
     const parts = (Object.keys(c) as (keyof Counts)[]).filter((k) => c[k] > 0).map((k) => `${k}: ${count(c[k])}`);
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
+  // What rsync's client is told of the deletions (RunTotals.unsaidDeleted).
+  const u = t.unsaidDeleted;
+  const deleted: Counts = u ? { reg: t.deleted.reg - u.reg, dir: t.deleted.dir - u.dir, link: t.deleted.link - u.link, dev: t.deleted.dev - u.dev, special: t.deleted.special - u.special } : t.deleted;
   // Files copied from a --*-dest twin are rsync's generator's own copies, not transferred.
   const local = t.localCopies ?? { files: 0, bytes: 0 };
   const bytes = Math.max(0, (dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes))) - local.bytes);
@@ -48,7 +51,7 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       '',
       `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
       ...(has.created ? [`Number of created files: ${count(total(t.created))}${breakdown(t.created)}`] : []),
-      ...(has.deleted ? [`Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`] : []),
+      ...(has.deleted ? [`Number of deleted files: ${count(total(deleted))}${breakdown(deleted)}`] : []),
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes)} bytes`,
@@ -71,7 +74,7 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
       '',
       `Number of files: ${count(total(t.listed))}${breakdown(t.listed)}`,
       ...(has.created ? [`Number of created files: ${count(total(t.created))}${breakdown(t.created)}`] : []),
-      ...(has.deleted ? [`Number of deleted files: ${count(total(t.deleted))}${breakdown(t.deleted)}`] : []),
+      ...(has.deleted ? [`Number of deleted files: ${count(total(deleted))}${breakdown(deleted)}`] : []),
       `Number of regular files transferred: ${count(files)}`,
       `Total file size: ${n(t.totalSize)} bytes`,
       `Total transferred file size: ${n(bytes + (t.redo?.transferred ?? 0))} bytes`,

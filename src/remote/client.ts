@@ -38,15 +38,34 @@ export interface Outcome<T> {
 }
 
 /** The remote shell, on the pipes when there are any (our copies of the child's ends closed once it has them). */
-function spawnShell(argv: string[], env: NodeJS.ProcessEnv, pipe: ShellPipe | undefined): ChildProcess {
+function spawnShell(argv: string[], env: NodeJS.ProcessEnv, pipe: ShellPipe | undefined, errPipe: boolean): ChildProcess {
   try {
-    return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', pipe ? pipe.child : 'pipe', 'inherit'], env });
+    return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', pipe ? pipe.child : 'pipe', errPipe ? 'pipe' : 'inherit'], env });
   } catch (e) {
     pipe?.input.destroy();
     throw e;
   } finally {
     pipe?.closeChildEnd();
   }
+}
+
+/**
+ * The remote shell's stderr written to `to` as it comes (RemoteCommand.stderrThrough). The returned call
+ * waits, once the shell has exited, for the rest of it: briefly, since a process the shell left behind
+ * (an ssh control master) may hold the pipe open for good.
+ */
+function relay(from: NodeJS.ReadableStream & { destroy(): void }, to: NodeJS.WritableStream): () => Promise<void> {
+  let ended = false;
+  const done = new Promise<void>((resolve) => {
+    from.on('data', (b: Buffer) => to.write(b));
+    from.on('end', resolve);
+    from.on('close', resolve);
+    from.on('error', resolve);
+  }).then(() => void (ended = true));
+  return async () => {
+    if (!ended) await Promise.race([done, new Promise((r) => setTimeout(r, 200).unref())]);
+    from.destroy();
+  };
 }
 
 /**
@@ -66,7 +85,8 @@ export async function runClient<T>(
   if (cmd.showCommand) io.out.write(commandLine(argv));
   // A large pipe for its stdout when the caller can make one (remote/shell-pipes.ts).
   const pipe = shellPipe(cmd.pipe);
-  const child = spawnShell(argv, env, pipe);
+  const child = spawnShell(argv, env, pipe, cmd.stderrThrough === true);
+  const errRelayed = child.stderr ? relay(child.stderr, io.err) : undefined;
   const shellIn = child.stdin!;
   const shellOut = pipe ? pipe.input : child.stdout!;
   // -s: the server reads the rest of its arguments from the connection before anything else.
@@ -96,6 +116,7 @@ export async function runClient<T>(
   unwatch?.();
   conn.settle();
   const end = await exited;
+  await errRelayed?.();
   if (end.error) {
     // The remote shell itself could not be started (rsync: "Failed to exec ssh: ..." and exit 14).
     io.err.write(`arsync: Failed to exec ${argv[0]}: ${(end.error as NodeJS.ErrnoException).code ?? end.error.message}\n`);

@@ -80,6 +80,11 @@ export interface FlistOptions extends FlistSettings {
   id0Names: boolean;
   /** -A: each entry but a symlink carries its ACLs (acl-list.ts); the id lists name their ids too. */
   acls?: boolean;
+  /**
+   * --delete-missing-args: the sender lists an operand it could not find with mode 0 (what the receiver
+   * is to delete), the one mode without a file type that rsync's receiver then takes.
+   */
+  missingArgs?: boolean;
   /** -X: each entry is followed by its xattr list (xattr-list.ts), kept here. */
   xattrReceiver?: XattrReceiver;
   /**
@@ -222,7 +227,7 @@ export class FlistDecoder {
       if (!(flags & Xmit.SameTime)) mtime = c.varlong(4);
       if (flags & Xmit.ModNsec) nsec = c.varintIn(0, MAX_WIRE_NSEC, 'modtime_nsec');
       if (!(flags & Xmit.SameMode)) mode = c.int32() >>> 0;
-      if (!TYPES.has(mode & S_IFMT)) {
+      if (!TYPES.has(mode & S_IFMT) && !(mode === 0 && o.missingArgs)) {
         throw new ProtocolError(`invalid file mode 0${mode.toString(8)} for ${raw.toString('latin1')}`, Exit.Protocol);
       }
       if (o.atimes && !isDir(mode) && !(flags & Xmit.SameAtime)) atime = c.varlong(4);

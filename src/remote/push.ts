@@ -10,7 +10,7 @@ import { Exit, showPath } from '../util/errors.js';
 import { NOT_YET, type Conn } from './conn.js';
 import { nativeMatch, strong, type FileHasher } from './checksum.js';
 import { encodeFlist, type EncodeOptions, type SendEntry } from './flist-send.js';
-import { isDevice, isDir, isLink, isReg } from './flist.js';
+import { isDevice, isDir, isLink, isReg, isSpecial } from './flist.js';
 import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
 import { appendFile } from './append-send.js';
@@ -162,8 +162,9 @@ export interface PushStats {
 
 const zero = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
 
+/** rsync's count for a mode: what is none of the other kinds is a regular file (a --delete-missing-args entry's mode 0 too). */
 export function kindOf(mode: number): keyof Counts {
-  return isReg(mode) ? 'reg' : isDir(mode) ? 'dir' : isLink(mode) ? 'link' : isDevice(mode) ? 'dev' : 'special';
+  return isDir(mode) ? 'dir' : isLink(mode) ? 'link' : isDevice(mode) ? 'dev' : isSpecial(mode) ? 'special' : 'reg';
 }
 
 /** Runs the whole push over a started connection; the caller has spawned `rsync --server` (receiving). */

@@ -117,6 +117,12 @@ export interface RemoteCommand {
   pipe?: PipeOpener;
   /** --debug=cmd (-vv): the command is printed before it is started (commandLine). */
   showCommand?: boolean;
+  /**
+   * The remote shell's stderr is read here and written to the client's err stream instead of being
+   * inherited (--json, whose document keeps those lines: a server started through a shell writes its
+   * errors there, not into the connection).
+   */
+  stderrThrough?: boolean;
 }
 
 /** What starts the server: the remote shell's argv, and under -s the arguments to send it first. */

@@ -64,6 +64,8 @@ export interface ServerFlags {
   filesFrom?: string[];
   /** -z and its options (compress.ts): a letter and long options of their own. */
   compress?: ClientCompress;
+  /** --ignore-missing-args / --delete-missing-args: the sending server does the leaving out or the listing. */
+  missingArgs?: 'error' | 'ignore' | 'delete';
 }
 
 /** The arguments after the remote rsync's path when the server sends (a pull or a listing). */
@@ -111,6 +113,8 @@ export function senderArgs(f: ServerFlags): string[] {
   if (f.suffix !== undefined && f.suffix !== (f.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${f.suffix}`);
   // rsync sends the compression choice after --suffix, and --skip-compress (to a sender) next.
   args.push(...z.choice, ...z.skip);
+  if (f.missingArgs === 'delete') args.push('--delete-missing-args');
+  else if (f.missingArgs === 'ignore') args.push('--ignore-missing-args');
   if (f.ignoreErrors) args.push('--ignore-errors');
   if (f.copyUnsafeLinks) args.push('--copy-unsafe-links');
   if (f.safeLinks) args.push('--safe-links');
@@ -223,6 +227,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.force) args.push('--force');
   if (c.sizeOnly) args.push('--size-only');
   if (c.stats) args.push('--stats');
+  // --ignore-missing-args is the sender's alone: rsync's client, sending, keeps it.
   if (c.missingArgs === 'delete') args.push('--delete-missing-args');
   if (c.modifyWindow !== 0) args.push(c.modifyWindow < 0 ? `-@${c.modifyWindow}` : `--modify-window=${c.modifyWindow}`);
   if (c.partial) args.push('--partial');

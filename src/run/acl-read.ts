@@ -17,7 +17,8 @@ import { showPath } from '../util/errors.js';
 export function readSendAcls(addon: Addon, c: Config, entries: readonly SendEntry[], report: (m: string) => void): number {
   let ioError = 0;
   for (const e of entries) {
-    if (isLink(e.mode)) continue;
+    // A --delete-missing-args entry (mode 0) goes with no ACL, as rsync's get_acl gives it.
+    if (isLink(e.mode) || e.mode === 0) continue;
     let at = e.path;
     if (c.copyLinks) {
       try {

@@ -113,8 +113,15 @@ export function deleteMissingArg(rc: RunContext, rel: Buffer, receiver: FilterSc
     return;
   }
   rc.items.deletingIn();
+  const before = { ...rc.tally.totals.deleted };
   deleteItem(rc, rel, st, w, receiver, true, false);
   rc.sink.now(w);
+  // rsync's generator sends its deletion counts only under --delete or --force (generator.c, protocol 31).
+  if (rc.c.deleteMode === 'none' && !rc.c.force) {
+    const t = rc.tally.totals;
+    const unsaid = (t.unsaidDeleted ??= { reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
+    for (const k of Object.keys(before) as (keyof typeof before)[]) unsaid[k] += t.deleted[k] - before[k];
+  }
 }
 
 /**

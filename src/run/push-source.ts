@@ -4,6 +4,8 @@
 // on one file system) into the entries of the file list, and opens a listed file for reading
 // O_NOFOLLOW, checked against what the walk saw (DESIGN §3 rule 3): a symlink in the source is sent as
 // a symlink, never read through, unless -L asked for that (its target sent unmunged under --munge-links).
+// An operand that is not there is rsync's error, or left out (--ignore-missing-args), or listed with mode
+// 0 for the receiver to delete (--delete-missing-args).
 
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
@@ -21,7 +23,7 @@ import { isFailure } from '../model/failure.js';
 import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
-import { senderOperands } from '../plan/sources.js';
+import { chdirErrno, fullName, operandDir, senderOperands } from '../plan/sources.js';
 import { applyChmod } from '../plan/chmod.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { unmunge } from '../util/munge.js';
@@ -112,7 +114,8 @@ function plainOperand(src: Buffer): { src: Buffer; name: Buffer; contents: boole
 function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boolean; base: Buffer } {
   const s = op.toString('latin1');
   const m = s.indexOf('/./');
-  const base = m >= 0 ? s.slice(0, m) || '/' : '.';
+  // Without the marker an absolute path is kept whole from the root (its directories read from there).
+  const base = m >= 0 ? s.slice(0, m) || '/' : s.startsWith('/') ? '/' : '.';
   let kept = m >= 0 ? s.slice(m + 3) : s;
   const contents = kept === '' || kept === '.' || kept.endsWith('/');
   kept = kept.replace(/\/+$/, '').replace(/^\/+/, '');
@@ -120,6 +123,9 @@ function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boo
   const src = m >= 0 ? (name === '.' ? base : `${base === '/' ? '' : base}/${name}`) : s.replace(/\/+$/, '') || '/';
   return { src: Buffer.from(src, 'latin1'), name: Buffer.from(name, 'latin1'), contents, base: Buffer.from(base, 'latin1') };
 }
+
+/** A --delete-missing-args operand's entry: rsync's sender lists what it could not find with an all-zero stat. */
+const MISSING: Stat = { mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0, atimeSec: 0, ino: 0, dev: 0, nlink: 0, rdev: 0, blocks: 0 };
 
 /** The path rsync's full_fname prints: absolute, without the "/./" of a --files-from name. */
 function absolutePath(p: Buffer): Buffer {
@@ -250,7 +256,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       // link's own, as rsync's lstat gives it.
       e.link = c.mungeLinks ? unmunge(raw) : raw;
       e.size = raw.length;
-    } else if (c.chmod.length) {
+    } else if (c.chmod.length && mode !== 0) {
       // --chmod on a push is the sender's: rsync's send_file_name tweaks each listed mode but a symlink's,
       // and the receiving server, which is not told of it, takes the modes as listed.
       e.mode = applyChmod(mode, c.chmod, umask);
@@ -259,7 +265,8 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     if (c.atimes && !isDir(mode)) e.atime = st.atimeSec ?? 0;
     if (c.hardLinks && !isDir(mode) && st.nlink > 1) e.devIno = `${st.dev}:${st.ino}`;
     // rsync's get_xattr: files and directories, and the other kinds only when they are preserved.
-    const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
+    // A --delete-missing-args entry (mode 0) has none.
+    const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : mode !== 0 && c.specials);
     if (xattrs && kept) {
       const items = xattrs.source(path(), mode, c.copyLinks || follow, c.fakeSuper === true, c.xattrsAll === true);
       if ('message' in items) {
@@ -289,8 +296,9 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
         ioError |= IOERR_GENERAL;
         messages.push({ text: `symlink has no referent: "${showPath(absolutePath(p))}"`, error: true, plain: true });
       } else if (e.code === 'ENOENT') {
+        // rsync's make_file says it as a warning, without the "rsync: [sender]" of an error.
         ioError |= IOERR_VANISHED;
-        messages.push({ text: `file has vanished: "${showPath(absolutePath(p))}"`, error: true });
+        messages.push({ text: `file has vanished: "${showPath(absolutePath(p))}"`, error: true, plain: true });
       } else {
         ioError |= IOERR_GENERAL;
         messages.push({ text: `readlink_stat("${showPath(absolutePath(p))}") failed: ${errText(e)}`, error: true });
@@ -368,17 +376,37 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       if (sub && e.contentDir) descend(e.path, rel, rootDev, deep, scope, follow ? e.path.length : anchor);
     }
   };
-  /** An implied directory (rsync's send_implied_dirs): followed if a symlink, never filtered, not entered. */
-  const implied = (path: Buffer, name: Buffer): void => {
+  /**
+   * An implied directory (rsync's send_implied_dirs): followed if a symlink, never filtered, not entered.
+   * Whether it was there. `said`: one that is missing is rsync's "file has vanished" (only a
+   * --delete-missing-args name gets here with its directories missing; any other is reported itself).
+   */
+  const implied = (path: Buffer, name: Buffer, said = false): boolean => {
     try {
       const e = add(EMPTY, path, name, toStat(fs.statSync(path, { bigint: true })), false, false);
       if (isDir(e.mode)) e.impliedDir = true;
-    } catch {
-      // Missing: the name below it is reported when it is looked at.
+      return true;
+    } catch (err) {
+      if (said && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        ioError |= IOERR_VANISHED;
+        // rsync names it from the directory before "/./" (the current one when there is none).
+        const shown = path.length > 2 && path[0] === 0x2e && path[1] === 0x2f ? path.subarray(2) : path;
+        messages.push({ text: `file has vanished: "${showPath(Buffer.from(fullName(shown), 'latin1'))}"`, error: true, plain: true });
+      }
+      return false;
     }
   };
-  const impliedDirs = (base: Buffer, name: Buffer): void => {
-    for (let at = name.indexOf(0x2f, 1); at > 0; at = name.indexOf(0x2f, at + 1)) implied(joinPath(base, name.subarray(0, at)), name.subarray(0, at));
+  /**
+   * The directories above `name` (beneath `base`); whether they all were there. `said`: a missing one is
+   * reported (implied); with incremental recursion rsync's sender looks no further down after one.
+   */
+  const impliedDirs = (base: Buffer, name: Buffer, said = false): boolean => {
+    let all = true;
+    for (let at = name.indexOf(0x2f, 1); at > 0; at = name.indexOf(0x2f, at + 1)) {
+      all = implied(joinPath(base, name.subarray(0, at)), name.subarray(0, at), said) && all;
+      if (!all && said && c.incRecursive) break;
+    }
+    return all;
   };
 
   const dotDirs: Buffer[] = [];
@@ -388,12 +416,34 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   for (const op of senderOperands(c, listed, dotDirs)) {
     operands++;
     const { src, name: given, contents, base } = c.relative ? relativeOperand(op) : plainOperand(op);
+    // rsync's sender first changes into the operand's directory: one it cannot enter is a general I/O
+    // error (no deletions on the far side), whatever --ignore/--delete-missing-args say. A --files-from
+    // list's directory was entered once, before the list.
+    const cd = c.filesFrom === undefined ? operandDir(op, c.relative) : undefined;
+    const cdErrno = cd ? chdirErrno(cd) : 0;
+    if (cdErrno) {
+      ioError |= IOERR_GENERAL;
+      messages.push({ text: `change_dir "${showPath(Buffer.from(fullName(cd!), 'latin1'))}" failed: ${errnoText(cdErrno)} (${cdErrno})`, error: true });
+      continue;
+    }
     let st: Stat;
     try {
       // -R: "dir/" and "." are followed to the directory (rsync's link_stat for a name that is not NORMAL_NAME).
       st = toStat(c.relative && contents ? fs.statSync(src, { bigint: true }) : stat(src));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') missingNamed = true;
+      const gone = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      // --ignore-missing-args: the operand is left out, said nowhere.
+      if (gone && c.missingArgs === 'ignore') continue;
+      if (gone && c.missingArgs === 'delete') {
+        // --delete-missing-args: listed with mode 0, which the receiving server's generator takes as
+        // "delete what you have here" (no filter at this end looks at it). Under -R its directories go
+        // first, as for any name (below); one of them missing is "file has vanished", and with
+        // incremental recursion (rsync's client with -r) the name below it is then not sent at all.
+        if (c.relative && !impliedDirs(base, given, true) && c.incRecursive) continue;
+        add(EMPTY, src, given, MISSING, true, false);
+        continue;
+      }
+      if (gone) missingNamed = true;
       else ioError |= IOERR_GENERAL;
       messages.push({ text: `link_stat "${showPath(absolutePath(src))}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
       continue;

@@ -152,6 +152,9 @@ function convertedRoot(rc: RunContext, root: Root): Root | undefined {
 
 /** --delete-missing-args: a missing operand's twin is deleted, unless a filter leaves the name out. */
 function missingRoot(rc: RunContext, root: Root): void {
+  // Listed all the same (mode 0), so "Number of files" counts it: rsync's sender, a local copy's client,
+  // as a regular file; its receiver, a pull's client, as a special one (none of the other kinds).
+  rc.tally.addListed(rc.lines.receiver ? { special: 1 } : { reg: 1 }, 0);
   const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
   const sender = rc.filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
   const receiver = rc.filters?.root('receiver', rc.plan.destRoot);

@@ -174,6 +174,13 @@ describeEngines((e) => {
     await differential({ engine, setup, args: ['-a', '--delete-missing-args', 'src/gonedir', 'dst/'], volatile: ['dst'] });
     await differential({ engine, setup, args: ['-a', '--delete-missing-args', '--force', 'src/gonedir', 'dst/'], volatile: ['dst'] });
     await differential({ engine, setup, args: ['-a', '--delete-missing-args', '--ignore-missing-args', '--exclude=gone.txt', 'src/gone.txt', 'src/gonedir', '--delete', 'dst/'], volatile: ['dst'] });
+    // An operand whose directory is missing (or "name/" for a missing name) is rsync's change_dir
+    // error under either option: exit 23, the other operands copied, a missing one's twin still deleted.
+    for (const opt of ['--ignore-missing-args', '--delete-missing-args']) {
+      const m = await differential({ engine, setup, args: ['-a', opt, 'src/a.txt', 'src/nodir/x', 'src/gone.txt/', 'src/gone.txt', 'dst/'], volatile: ['dst'] });
+      expect(m.arsync.stderr).toMatch(/change_dir ".*\/src\/nodir" failed: No such file or directory \(2\)/);
+      expect(m.arsync.stderr).toMatch(/change_dir ".*\/src\/gone.txt" failed: No such file or directory \(2\)/);
+    }
   });
 
   it('--force: a full directory replaced by a file; without it rsync\'s two messages and exit 23', async () => {

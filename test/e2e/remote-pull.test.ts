@@ -370,6 +370,17 @@ describeEngines((e) => {
     expect(ours.stderr).toMatch(/change_dir .*nope" failed: No such file or directory/);
   });
 
+  it("--json keeps the sending server's error lines (its remote shell's stderr) as the document's errors", async () => {
+    const ours = await runCli([eng, '-a', '--json', '-e', rsh, `host:${src}/a`, `:${root}/nope`, `${pair.mine}/`]);
+    expect(ours.code, show(ours)).toBe(23);
+    const doc = JSON.parse(ours.stdout) as { exitCode: number; errors: { message: string }[]; files: { transferred: number } };
+    expect(doc.exitCode).toBe(23);
+    expect(doc.files.transferred).toBe(1);
+    expect(doc.errors).toEqual([{ message: `rsync: [sender] link_stat "${root}/nope" failed: No such file or directory (2)` }]);
+    // Still on stderr, as without --json.
+    expect(ours.stderr).toMatch(/link_stat .*nope" failed/);
+  });
+
   it("exits with the remote shell's code when it cannot reach the host (255), writing nothing", async () => {
     const failing = path.join(root, 'fail-rsh');
     fs.writeFileSync(failing, '#!/bin/sh\necho "ssh: connect to host nohost port 22: Connection refused" >&2\nexit 255\n', { mode: 0o755 });

@@ -356,13 +356,39 @@ describeEngines((e) => {
   });
 
   it('refuses what a push does not carry yet, before anything starts', async () => {
-    const r = await runCli([`--engine=${e.name}`, '-a', '--ignore-missing-args', '-e', rsh, `${src}/`, `host:${oursDir}/`]);
+    const r = await runCli([`--engine=${e.name}`, '-a', '--json=events', '-e', rsh, `${src}/`, `host:${oursDir}/`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not supported in a push to another machine yet/);
+    expect(r.stderr).toMatch(/--json=events is not supported in a push to another machine yet/);
+    // The stream still ends with its document.
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ event: 'end', summary: { exitCode: 1 } });
     expect(fs.existsSync(oursDir)).toBe(false);
     const both2 = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, `host:${src}/`, `host:${oursDir}/`]);
     expect(both2.code).toBe(1);
     expect(both2.stderr).toMatch(/The source and destination cannot both be remote/);
+  });
+
+  it('--json: the document a local copy of the same sources gives, and the errors the push printed', async () => {
+    const named = ['a', 'd', 'ln', 'nowhere/x'].map((x) => path.join(src, x));
+    const local = path.join(root, `local-json-${n}`);
+    const push = await runCli([`--engine=${e.name}`, '-a', '--json', '-e', rsh, ...named, `host:${oursDir}/`]);
+    const copy = await runCli([`--engine=${e.name}`, '-a', '--json', ...named, `${local}/`]);
+    const doc = JSON.parse(push.stdout) as { exitCode: number; files: unknown; bytes: unknown; engine: { name: string }; errors: { message: string }[] };
+    const mine = JSON.parse(copy.stdout) as typeof doc;
+    expect(push.code).toBe(23);
+    expect(doc.exitCode).toBe(23);
+    expect(doc.files).toEqual(mine.files);
+    expect(doc.bytes).toEqual(mine.bytes);
+    expect(doc.engine.name).toBe(mine.engine.name);
+    expect(doc.errors).toEqual([{ message: `[sender] change_dir "${src}/nowhere" failed: No such file or directory (2)` }]);
+    // Nothing but the document on stdout; the lines on stderr.
+    expect(push.stderr).toMatch(/change_dir/);
+    same(local, oursDir, { rootMeta: false });
+    // The receiving server's error lines (written to its remote shell's stderr) are kept too.
+    const blocked = path.join(root, `blocked-json-${n}`);
+    fs.mkdirSync(path.join(blocked, 'a', 'inside'), { recursive: true });
+    const again = await runCli([`--engine=${e.name}`, '-a', '--json', '-e', rsh, path.join(src, 'a'), `host:${blocked}/`]);
+    expect(again.code).toBe(23);
+    expect((JSON.parse(again.stdout) as typeof doc).errors).toEqual([{ message: 'could not make way for new regular file: a' }]);
   });
 
   it.skipIf(!peersAvailable).each(['3.1.3', '3.2.7'])('pushes like rsync to an rsync %s server', async (version) => {
