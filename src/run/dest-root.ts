@@ -62,10 +62,10 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       // rsync names the destination as the user wrote it, less its trailing slashes: mkdir "/proc/x/y"
-      // failed (for "/proc/x/y/").
+      // failed (for "/proc/x/y/"); with --mkpath (its make_path) as written, slashes and all.
       const fail = fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', e.path ?? showPath(path));
       // rsync's receiver makes it before it forks the generator (main.c get_local_name).
-      fail.message = `[Receiver] mkdir "${showPath(withoutTrailingSlashes(c.dest))}" failed: ${errnoSuffix(-(e.errno ?? -ERRNO.EIO))}`;
+      fail.message = `[Receiver] mkdir "${showPath(c.mkpath ? c.dest : withoutTrailingSlashes(c.dest))}" failed: ${errnoSuffix(-(e.errno ?? -ERRNO.EIO))}`;
       throw fail;
     }
   }
