@@ -32,8 +32,13 @@ const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
 /** More output than this waiting for the peer and the sender waits for it (no file is held in memory). */
 const BACKLOG = 4 * 1024 * 1024;
-/** The sender hands its output to the pipe at least this often (bytes of files covered): `pace` below. */
-const TURN = 1024 * 1024;
+/**
+ * The sender hands its output to the pipe at least this often (bytes of files covered): `pace` below.
+ * 4 MiB: every MiB made as many small writes as ssh sends packets, and a 1 GiB push delta took 1.10x
+ * rsync's wall and 1.09x its client CPU against 0.98x and 0.96x at 4 MiB (12 alternating rounds,
+ * docs/benchmarks.md, session 32).
+ */
+export const TURN = 4 * 1024 * 1024;
 /** What a file sent counts for in `pace`, besides its bytes: the receiver's work of making it. */
 const PER_FILE = 4096;
 /** One turn of the event loop, in which the stream writes what waits for the pipe. */
