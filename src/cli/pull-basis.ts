@@ -21,6 +21,7 @@ import { anyChange } from '../run/lines.js';
 import { chooseFuzzy, type FuzzyCandidate } from '../plan/fuzzy.js';
 import { applyChmod } from '../plan/chmod.js';
 import { joinPath } from '../util/names.js';
+import { digestFd } from '../run/file-sum.js';
 import type { PullDest } from './pull-dest.js';
 
 /** A basis directory's file for one listed file: where it is, what it was when judged, which directory. */
@@ -116,17 +117,10 @@ export class PullBasisDirs {
       return Buffer.alloc(0);
     }
     try {
-      const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, t.st.size)));
-      for (let pos = 0; ; ) {
-        const n = fs.readSync(fd, buf, 0, buf.length, pos);
-        if (n === 0) break;
-        h.update(buf.subarray(0, n));
-        pos += n;
-      }
+      return digestFd(fd, h);
     } finally {
       fs.closeSync(fd);
     }
-    return h.digest();
   }
 }
 

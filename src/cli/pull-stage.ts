@@ -10,6 +10,7 @@ import type { Config } from '../model/config.js';
 import type { Fetch, XattrAsk } from '../remote/pull.js';
 import { isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from '../remote/flist.js';
 import { stagedStat, type StagedMeta } from '../run/staged-source.js';
+import { digestFd } from '../run/file-sum.js';
 import { settlesEarly } from './pull-place.js';
 import { groups, users } from '../util/userdb.js';
 import { fsError, showPath } from '../util/errors.js';
@@ -395,20 +396,12 @@ export class Stage {
     if (c.update && newerOnReceiver(e.mtime, st.mtimeSec, c.modifyWindow)) return 'placeholder';
     if (c.checksum) {
       if (basis.size !== e.size || !e.sum) return 'fetch';
-      const h = sum.file();
-      const buf = Buffer.alloc(1 << 20);
       const fd = this.openBasis(e.name.toString('latin1'));
       try {
-        for (let pos = 0; pos < basis.size; ) {
-          const n = fs.readSync(fd, buf, 0, buf.length, pos);
-          if (n === 0) break;
-          h.update(buf.subarray(0, n));
-          pos += n;
-        }
+        return digestFd(fd, sum.file()).equals(e.sum) ? 'same-bytes' : 'fetch';
       } finally {
         fs.closeSync(fd);
       }
-      return h.digest().equals(e.sum) ? 'same-bytes' : 'fetch';
     }
     if (basis.size !== e.size) return 'fetch';
     if (c.sizeOnly || st.mtimeNs === mtimeNs) return 'placeholder';

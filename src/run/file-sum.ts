@@ -26,6 +26,21 @@ const REVERSED = new Set(['xxh', 'xxh64', 'xxh3', 'xxh128']);
 const known = (name: string): string => (name === 'xxh' ? 'xxh64' : name);
 
 /** Whether %C can print this checksum here (rsync's "none" prints blanks, which needs no hash). */
+/**
+ * The whole-file digest of what `fd` holds from its start, read a megabyte at a time into `h` (a
+ * checksum's file hasher): one loop for %C, a pull's -c judgement and its basis directories' twins.
+ */
+export function digestFd(fd: number, h: { update(b: Buffer): void; digest(): Buffer }): Buffer {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (let pos = 0; ; ) {
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) break;
+    h.update(buf.subarray(0, n));
+    pos += n;
+  }
+  return h.digest();
+}
+
 export function canSum(name: string): boolean {
   return name === 'none' || name in BLANK_ONLY || STRONG.has(known(name));
 }
@@ -62,14 +77,7 @@ export class FileSums {
         try {
           const now = fstatSync(fd);
           if (!now.isFile() || (st.ino !== 0 && (now.ino !== st.ino || now.dev !== st.dev))) return undefined;
-          const h = s.file();
-          const buf = Buffer.allocUnsafe(1 << 20);
-          for (;;) {
-            const n = readSync(fd, buf, 0, buf.length, null);
-            if (n === 0) break;
-            h.update(buf.subarray(0, n));
-          }
-          return h.digest();
+          return digestFd(fd, s.file());
         } finally {
           closeSync(fd);
         }
