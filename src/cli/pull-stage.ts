@@ -5,7 +5,7 @@
 // Also the destination's base and the sender's ids mapped to this machine's, which the batch reader shares.
 
 import * as fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import * as nodePath from 'node:path';
 import type { Config } from '../model/config.js';
 import type { Fetch, XattrAsk } from '../remote/pull.js';
 import { isDevice, isDir, isLink, isReg, isSpecial, type RemoteEntry } from '../remote/flist.js';
@@ -20,14 +20,18 @@ import type { PullDest } from './pull-dest.js';
 import { PATH_MAX } from '../model/path-max.js';
 import { munge } from '../util/munge.js';
 import { loadAddon } from '../engine/native.js';
+import { mknodIn } from '../engine/node-special.js';
+import { makedev } from '../model/devnum.js';
 import { leftAlone, newerOnReceiver, sameTime } from '../plan/quickcheck.js';
 import { listWindow } from '../plan/old-protocol.js';
 import { replacesFullDirs } from '../run/deletions.js';
-import type { Stat } from '../model/stat.js';
+import { S_IFMT, type Stat } from '../model/stat.js';
 import type { EngineContext } from '../engine/types.js';
 import { openTwin, type FileTwin, type OtherBasis, type PullBasisDirs, type PullFuzzy } from './pull-basis.js';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
+/** The name a device, FIFO or socket is made under, in the staging tree's holder, before it takes its own. */
+const SPECIAL = 'special';
 
 /** The sender's uid or gid as this machine's: by the name the sender gave it, unless --numeric-ids (0 stays 0). */
 export function localId(c: Config, id: number, names: Map<number, Buffer>, db: typeof users): number {
@@ -123,13 +127,12 @@ export class Stage {
         return undefined;
       }
       if (isDevice(e.mode) || isSpecial(e.mode)) {
-        const kind = (e.mode & 0o170000) === 0o060000 ? 'b' : (e.mode & 0o170000) === 0o020000 ? 'c' : 'p';
-        if ((e.mode & 0o170000) === 0o140000) {
-          this.error(`cannot stage socket ${showPath(e.name)}`);
-          return undefined;
-        }
-        const args = kind === 'p' ? [path] : [path, kind, String(e.rdev?.major ?? 0), String(e.rdev?.minor ?? 0)];
-        execFileSync(kind === 'p' ? 'mkfifo' : 'mknod', args, { stdio: 'ignore' });
+        // Made as the node engine makes one (engine/node-special.ts: mknod(1) for a device or a FIFO, a
+        // bound unix socket for a socket), in the staging tree's private holder under a plain name (the
+        // child takes its name as a UTF-8 string, which the sender's need not be), then renamed to it.
+        const holder = nodePath.dirname(this.root);
+        mknodIn(Buffer.from(holder, 'latin1'), Buffer.from(SPECIAL), e.mode & S_IFMT, makedev(e.rdev?.major ?? 0, e.rdev?.minor ?? 0));
+        fs.renameSync(Buffer.from(`${holder}/${SPECIAL}`, 'latin1'), at);
         return undefined;
       }
       if (!isReg(e.mode)) return undefined;

@@ -9,17 +9,10 @@ import { O_PATH } from './node-beneath.js';
 import { closeQuietly, codeOf, sysError } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
 import { S_IFCHR, S_IFIFO, S_IFSOCK } from '../model/stat.js';
+import { devMajor, devMinor } from '../model/devnum.js';
 
 const C = fs.constants;
 const E = osConstants.errno;
-
-/** glibc's gnu_dev_major/gnu_dev_minor, for the makedev-encoded rdev of the walk. */
-function devNumbers(rdev: number): [number, number] {
-  const d = BigInt(rdev);
-  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-  return [Number(major), Number(minor)];
-}
 
 /** mknod(1) writes strerror text; map the ones mknod(2) can produce back to codes. */
 const STRERROR: Record<string, string> = {
@@ -59,7 +52,7 @@ export function mknod(cwd: string, name: string, type: number, rdev: number): vo
     if (r.status === 0) return;
     code = r.stderr.trim() === 'EADDRINUSE' ? 'EEXIST' : r.stderr.trim();
   } else {
-    const kind = type === S_IFIFO ? ['p'] : [type === S_IFCHR ? 'c' : 'b', ...devNumbers(rdev).map(String)];
+    const kind = type === S_IFIFO ? ['p'] : [type === S_IFCHR ? 'c' : 'b', String(devMajor(rdev)), String(devMinor(rdev))];
     const r = fsImpl.spawnSync('mknod', ['-m', '600', '--', name, ...kind], { cwd, env, encoding: 'utf8' });
     // No mknod(1) on this host: the call is not available here.
     if (r.error) throw sysError(codeOf(r.error) === 'ENOENT' ? 'ENOSYS' : (codeOf(r.error) ?? 'EIO'), 'mknod');

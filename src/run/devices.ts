@@ -5,18 +5,11 @@
 
 import { readFileSync } from 'node:fs';
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
+import { devMajor, devMinor } from '../model/devnum.js';
 
 export function isDevice(st: Stat): boolean {
   const t = st.mode & S_IFMT;
   return t === S_IFCHR || t === S_IFBLK;
-}
-
-/** glibc's gnu_dev_major/gnu_dev_minor of the makedev-encoded rdev. */
-function devNumbers(rdev: number): [number, number] {
-  const d = BigInt(rdev);
-  const major = Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
-  const minor = Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
-  return [major, minor];
 }
 
 /**
@@ -25,7 +18,8 @@ function devNumbers(rdev: number): [number, number] {
  */
 export function deviceSize(st: Stat): number {
   if ((st.mode & S_IFMT) !== S_IFBLK) return 0;
-  const [major, minor] = devNumbers(st.rdev);
+  const major = devMajor(st.rdev);
+  const minor = devMinor(st.rdev);
   try {
     return Number(readFileSync(`/sys/dev/block/${major}:${minor}/size`, 'latin1').trim()) * 512;
   } catch {

@@ -7,6 +7,7 @@
 import { isFailure, type SysFailure } from '../model/failure.js';
 import type { PairListing, TreeScan } from '../model/listing.js';
 import { S_IFDIR, S_IFMT, S_IFREG, seenAs, type Stat } from '../model/stat.js';
+import { makedev } from '../model/devnum.js';
 import type { Config } from '../model/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { EngineContext } from '../engine/types.js';
@@ -14,13 +15,6 @@ import type { DirEntries, EntrySource } from './source.js';
 
 /** Reads a record (content false) or a fake symlink's target (content true); null when there is none. */
 export type FakeReader = (path: Buffer, content: boolean) => Buffer | null | SysFailure;
-
-/** glibc's makedev, the encoding of Stat.rdev. */
-export function makedev(major: number, minor: number): number {
-  const ma = BigInt(major);
-  const mi = BigInt(minor);
-  return Number(((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn));
-}
 
 /** rsync's "%o %d,%d %d:%d" record, or undefined when it does not parse. */
 export function parseRecord(text: string): { mode: number; rdev: number; uid: number; gid: number } | undefined {

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { Config } from '../model/config.js';
+import { devMajor, devMinor } from '../model/devnum.js';
 import { isDir, isReg } from '../remote/flist.js';
 import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
@@ -247,7 +248,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     const type = mode & 0o170000;
     if (type === 0o020000 || type === 0o060000) {
       const rdev = st.rdev;
-      e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
+      e.rdev = { major: devMajor(rdev), minor: devMinor(rdev) };
     }
     if (type === 0o120000) {
       const raw = fs.readlinkSync(path(), { encoding: 'buffer' });

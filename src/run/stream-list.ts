@@ -11,6 +11,7 @@
 import { opendirSync, readlinkSync } from 'node:fs';
 import type { Config } from '../model/config.js';
 import type { Stat } from '../model/stat.js';
+import { devMajor, devMinor } from '../model/devnum.js';
 import { isFailure } from '../model/failure.js';
 import type { Engine } from '../engine/engine.js';
 import type { RecordedLists } from '../model/listing.js';
@@ -117,7 +118,7 @@ function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean):
   }
   if (type === 0o020000 || type === 0o060000) {
     const rdev = st.rdev;
-    e.rdev = { major: (rdev >>> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) };
+    e.rdev = { major: devMajor(rdev), minor: devMinor(rdev) };
   }
   if (c.hardLinks && type !== 0o040000 && st.nlink > 1) e.devIno = `${st.dev}:${st.ino}`;
   // -U: every non-directory's access time, whole seconds.

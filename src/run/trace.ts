@@ -11,6 +11,7 @@ import type { Reporter } from '../progress/reporter.js';
 import { showPath } from '../util/errors.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import type { FileType } from '../model/stat.js';
+import { devMajor, devMinor } from '../model/devnum.js';
 import type { DebugLevels } from '../model/output-levels.js';
 import type { DeltaSeen } from './local-delta.js';
 import { anyChange } from './lines.js';
@@ -304,7 +305,7 @@ export class RunTrace {
     try {
       // rsync's generator makes devices and special files itself.
       if ((kind === 'dev' || kind === 'special') && made && !o.hardlinked) {
-        this.generatorLine(this.levels.genr, `mknod(${name}, 0${e.mode.toString(8)}, [${major(e.rdev)},${minor(e.rdev)}])`);
+        this.generatorLine(this.levels.genr, `mknod(${name}, 0${e.mode.toString(8)}, [${devMajor(e.rdev)},${devMinor(e.rdev)}])`);
       }
       // --copy-dest: rsync's generator copies the twin into a temp file and renames it in itself.
       if (kind === 'reg' && o.local && !o.dryRun && this.levels.recv) this.said({ how: 'item', text: `renaming ${tempOf(name)} to ${name}`, renames: e });
@@ -483,10 +484,6 @@ export function tempOf(name: string): string {
   const slash = name.lastIndexOf('/');
   return `${name.slice(0, slash + 1)}${tempName(Buffer.from(name.slice(slash + 1)), false, UNKNOWN_LETTERS).toString()}`;
 }
-
-/** Linux's major and minor numbers of a device number (glibc's gnu_dev_major/minor). */
-const major = (rdev: number): number => (Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-const minor = (rdev: number): number => (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
 
 /** Where the sender lists a later operand among the first list's entries: after every name it read there. */
 const OPERAND_POS = 1e9;
