@@ -131,7 +131,21 @@ export class Stage {
         // bound unix socket for a socket), in the staging tree's private holder under a plain name (the
         // child takes its name as a UTF-8 string, which the sender's need not be), then renamed to it.
         const holder = nodePath.dirname(this.root);
-        mknodIn(Buffer.from(holder, 'latin1'), Buffer.from(SPECIAL), e.mode & S_IFMT, makedev(e.rdev?.major ?? 0, e.rdev?.minor ?? 0));
+        const rdev = makedev(e.rdev?.major ?? 0, e.rdev?.minor ?? 0);
+        try {
+          mknodIn(Buffer.from(holder, 'latin1'), Buffer.from(SPECIAL), e.mode & S_IFMT, rdev);
+        } catch (err) {
+          if (!isDevice(e.mode) || (err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+          // This user may not make devices: rsync's receiver then skips them ("skipping non-regular
+          // file"), or under --fake-super records them in a file's xattr. An empty file stands in, which
+          // the local run takes for a device with the sender's numbers (run/staged-source.ts); one that
+          // reads it anyway reads nothing, and a tree holding it is never placed whole (pull-place.ts).
+          fs.closeSync(fs.openSync(at, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600));
+          const m = this.meta.get(path)!;
+          m.standIn = true;
+          m.rdev = rdev;
+          return undefined;
+        }
         fs.renameSync(Buffer.from(`${holder}/${SPECIAL}`, 'latin1'), at);
         return undefined;
       }

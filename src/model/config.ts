@@ -324,7 +324,6 @@ const PRESERVE_BITS: ReadonlyArray<readonly [BoolOption, number]> = [
   ['mungeLinks', Preserve.UnmungeLinks],
 ];
 
-/** rsync's am_root != 0: owners are set and devices made (root, or --super; not under --no-super). */
 /** The settings rsync's receiver prints its own lines by. */
 export type ReceiverOutput = Pick<Config, 'info' | 'debug' | 'itemize' | 'outFormat'> & {
   /** rsync's stdout_format_has_i on the receiving side (cli/receiver-options.ts); absent: the line's. */
@@ -336,6 +335,7 @@ export function receiverOutput(c: Config): ReceiverOutput {
   return c.receiverOutput ?? c;
 }
 
+/** rsync's am_root != 0: owners are set and devices made (root, or --super; not under --no-super). */
 export function actsAsRoot(c: Config): boolean {
   return (c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0)) !== 0;
 }

@@ -34,6 +34,13 @@ export interface StagedMeta {
   twin?: boolean;
   /** A regular file given this metadata where it was written (cli/pull-place.ts leaves it be then). */
   settled?: boolean;
+  /**
+   * A device this user could not make: the staging tree holds an empty file in its place, which the
+   * local run sees as the device (type and `rdev`, glibc's makedev, the sender's) and, not acting as
+   * root, skips as rsync's receiver does, or under --fake-super records.
+   */
+  standIn?: boolean;
+  rdev?: number;
 }
 
 /** A staged entry's metadata as the stat an engine op carries (Attrs, DirMeta, writeNewSettled). */
@@ -85,6 +92,10 @@ export class StagedSource implements EntrySource {
     const m = this.meta.get(key);
     if (!m) return st;
     const staged = { ...st, mode: (st.mode & S_IFMT) | (m.mode & 0o7777), uid: m.uid, gid: m.gid, size: m.size, mtimeSec: m.mtimeSec, mtimeNsec: m.mtimeNsec };
+    if (m.standIn) {
+      staged.mode = m.mode;
+      staged.rdev = m.rdev ?? 0;
+    }
     if (m.atimeSec !== undefined) staged.atimeSec = m.atimeSec;
     return staged;
   }

@@ -15,6 +15,7 @@ import { fidelity, runCli, show } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { destPairs, itemLines, rsyncClient } from '../helpers/remote-pull.js';
+import { NOBODY, rsyncAs } from '../helpers/as-user.js';
 
 let root: string;
 let src: string;
@@ -46,9 +47,13 @@ os.utime(src, ns=(1620284889123456789, 1620284889123456789))
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpull-special-'));
+  // Reachable by the unprivileged user of the last cases (the source is read, the script run).
+  fs.chmodSync(root, 0o755);
   src = path.join(root, 'src');
   makeTree();
   rsh = fakeRsh(root);
+  fs.mkdirSync(path.join(root, 'nobody'));
+  fs.chmodSync(path.join(root, 'nobody'), 0o1777);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -81,5 +86,30 @@ describeEngines((e) => {
     const specials = opts.includes('-ai') || opts.includes('-aiR') || opts.includes('-D');
     expect(made).toEqual(specials ? ['agent.sock', ...(root0 ? ['blk'] : []), 'fi\xfefo', 's\xffock'].sort() : []);
     if (specials) expect(fs.lstatSync(path.join(base, 'sock')).isSocket()).toBe(true);
+  });
+
+  // Not root: a device cannot be made. rsync's receiver skips it ("skipping non-regular file", exit 0),
+  // or under --fake-super makes a file recording it in user.rsync.%stat; the pull failed each (exit 23,
+  // "staging null failed: EPERM").
+  it.runIf(root0).each([['-ai'], ['-ai', '--fake-super']])('as a user who may not make devices: %j', async (...opts) => {
+    const dirs = ['theirs', 'mine'].map((w) => path.join(root, 'nobody', `${w}-${e.name}-${opts.length}`));
+    const fake = opts.includes('--fake-super');
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${dirs[1]}/`], { user: NOBODY, cwd: root });
+    if (fake && e.name === 'node') {
+      // Refused before anything starts, as for a local copy: the node engine has no xattr calls.
+      expect(ours.code, show(ours)).toBe(1);
+      expect(ours.stderr).toContain('--fake-super needs the native addon');
+      return;
+    }
+    const r = rsyncAs(NOBODY, ['--no-i-r', ...opts, '-e', rsh, `host:${src}/`, `${dirs[0]}/`], root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(ours.code, show(ours)).toBe(r.code);
+    expect(ours.stderr).toBe('');
+    const lines = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('skipping') || itemLines(l).length > 0).sort();
+    expect(lines(ours.stdout)).toEqual(lines(r.stdout));
+    expect(lines(ours.stdout).some((l) => l.includes('"null"') || / null$/.test(l))).toBe(true);
+    const diffs = compareTrees(dirs[0]!, dirs[1]!, { mtimeToleranceNs: tolerance, xattrs: fake, acls: false });
+    expect(formatDiffs(diffs)).toEqual([]);
+    expect(fs.existsSync(path.join(dirs[1]!, 'null'))).toBe(fake);
   });
 });
