@@ -7,7 +7,8 @@
 
 import * as fs from 'node:fs';
 import { resolve } from 'node:path';
-import { Exit, showPath } from '../util/errors.js';
+import { ERRNO, Exit, showPath } from '../util/errors.js';
+import { errnoSuffix } from '../util/strerror.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from '../plan/operator-path.js';
 import { batchScript, type ScriptInput } from './batch-script.js';
 
@@ -26,9 +27,7 @@ function trusted(name: string, insecure: boolean, code: number): { path: Buffer 
 const fullName = (name: string): string => `"${showPath(resolve(name))}"`;
 
 function openError(name: string, err: unknown, code: number): { message: string; code: number } {
-  const e = err as NodeJS.ErrnoException;
-  const text = (e.message ?? String(e)).replace(/^[A-Z]+: /, '').replace(/, \w+ .*$/, '');
-  return { message: `Batch file ${fullName(name)} open error: ${text.charAt(0).toUpperCase()}${text.slice(1)} (${-(e.errno ?? 0)})`, code };
+  return { message: `Batch file ${fullName(name)} open error: ${errnoSuffix((err as NodeJS.ErrnoException).errno ?? ERRNO.EIO)}`, code };
 }
 
 /** Creates FILE.sh with the replay script, then FILE, empty, for the batch. */

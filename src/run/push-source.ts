@@ -17,7 +17,8 @@ import type { FilterScope } from '../plan/filter-scope.js';
 import { sortForSend, type SendEntry } from '../remote/flist-send.js';
 import { compareNames } from '../remote/flist-order.js';
 import type { Opened, PushSource } from '../remote/push.js';
-import { errnoText, fsError, showPath } from '../util/errors.js';
+import { ERRNO, fsError, showPath } from '../util/errors.js';
+import { errnoSuffix } from '../util/strerror.js';
 import { NOT_LISTED, READ_FAILED, type Engine, type SendReads } from '../engine/engine.js';
 import { toStat } from '../engine/node-walk.js';
 import { isFailure } from '../model/failure.js';
@@ -163,9 +164,7 @@ function mergeRepeats<T extends SendEntry>(entries: T[]): T[] {
 
 /** An errno's text as rsync prints it: "No such file or directory (2)". */
 function errText(e: NodeJS.ErrnoException): string {
-  const msg = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ .*$/, '');
-  const text = msg.charAt(0).toUpperCase() + msg.slice(1);
-  return `${text} (${-(e.errno ?? 0)})`;
+  return errnoSuffix(e.errno ?? ERRNO.EIO);
 }
 
 /** The bytes of a listed file from `pos`, until `len` or its end. */
@@ -182,7 +181,7 @@ function readFully(fd: number, buf: Buffer, off: number, len: number, pos: numbe
 /** rsync's words for a listed file that could not be opened as listed (SendReads.open's answer `fd`). */
 function notOpened(path: Buffer, fd: number): { message: string; vanished: boolean } {
   if (fd === NOT_LISTED || fd === -2) return { message: `file has vanished: "${showPath(path)}"`, vanished: true };
-  return { message: `send_files failed to open "${showPath(path)}": ${errnoText(-fd)} (${-fd})`, vanished: false };
+  return { message: `send_files failed to open "${showPath(path)}": ${errnoSuffix(-fd)}`, vanished: false };
 }
 
 /**
@@ -424,7 +423,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     const cdErrno = cd ? chdirErrno(cd) : 0;
     if (cdErrno) {
       ioError |= IOERR_GENERAL;
-      messages.push({ text: `change_dir "${showPath(Buffer.from(fullName(cd!), 'latin1'))}" failed: ${errnoText(cdErrno)} (${cdErrno})`, error: true });
+      messages.push({ text: `change_dir "${showPath(Buffer.from(fullName(cd!), 'latin1'))}" failed: ${errnoSuffix(cdErrno)}`, error: true });
       continue;
     }
     let st: Stat;

@@ -1,0 +1,97 @@
+// Pushing and pulling as a user who is not root (cron backups mostly run so), against rsync 3.5 as the
+// client on the same far side, both as nobody: a source with a directory and a file that user may not
+// read, a read-only directory, a set-uid file and files of other owners. The same exit code, stderr line
+// for line (rsync's own words for each failure: a push printed "Permission denied, opendir (13)"), the
+// same -i/-v lines and the same tree (owners, modes, contents).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { fidelity, runCli, show } from '../helpers/cli.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
+import { NOBODY, rsyncAs } from '../helpers/as-user.js';
+
+let root: string;
+let src: string;
+let rsh: string;
+let outs: string;
+const root0 = process.getuid?.() === 0;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-runpriv-'));
+  fs.chmodSync(root, 0o755);
+  src = path.join(root, 'src');
+  const w = (rel: string, mode: number, owner = NOBODY.uid): void => {
+    fs.mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
+    fs.writeFileSync(path.join(src, rel), rel);
+    fs.chmodSync(path.join(src, rel), mode);
+    fs.chownSync(path.join(src, rel), owner, 0);
+  };
+  w('a', 0o644);
+  w('d/b', 0o644);
+  w('ro/x', 0o644);
+  w('suid', 0o4755);
+  w('theirs', 0o644, 0);
+  w('secret', 0o600, 0);
+  w('noread/y', 0o644, 0);
+  fs.symlinkSync('a', path.join(src, 'ln'));
+  fs.chmodSync(path.join(src, 'ro'), 0o555);
+  fs.chmodSync(path.join(src, 'noread'), 0o700);
+  const when = new Date('2021-05-06T07:08:09Z');
+  for (const rel of ['a', 'd/b', 'ro/x', 'suid', 'theirs', 'secret', 'd', 'ro', 'noread', '.']) fs.utimesSync(path.join(src, rel), when, when);
+  // A link changed within the current second keeps its new time on rsync's receiver: one in the past.
+  fs.lutimesSync(path.join(src, 'ln'), when, when);
+  rsh = fakeRsh(root);
+  outs = path.join(root, 'out');
+  fs.mkdirSync(outs);
+  fs.chmodSync(outs, 0o1777);
+});
+
+afterAll(() => {
+  // Read-only directories the runs made (nobody's), which root removes all the same.
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** rsync's error lines as arsync prints them: its name, and no "at main.c(N) [role=V]" source position. */
+const errLines = (s: string): string[] =>
+  s
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace(/^arsync( error)?:/, 'rsync$1:').replace(/ at [a-z]+\.c\(\d+\)( \[[a-z]+=[^\]]+\])?$/, ''));
+
+/** The -i/-v lines as a set (rsync's pull prints them from two processes), without the byte summary. */
+const outLines = (s: string): string[] =>
+  s
+    .split('\n')
+    .filter((l) => l && !/^(sent |total size is )/.test(l))
+    .sort();
+
+const CASES: string[][] = [['-a'], ['-ai'], ['-av', '--delete']];
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
+  let n = 0;
+
+  for (const way of ['push', 'pull'] as const) {
+    it.runIf(root0).each(CASES)(`a ${way} as nobody: %j`, async (...opts) => {
+      const [theirs, mine] = ['theirs', 'mine'].map((w) => path.join(outs, `${way}-${w}-${e.name}-${++n}`));
+      const operands = (dst: string): string[] => (way === 'push' ? [`${src}/`, `host:${dst}/`] : [`host:${src}/`, `${dst}/`]);
+      const r = rsyncAs(NOBODY, ['--no-i-r', ...opts, '-e', rsh, ...operands(theirs!)], root);
+      const ours = await runCli([eng, ...opts, '-e', rsh, ...operands(mine!)], { user: NOBODY, cwd: root });
+      expect(r.code).toBe(23);
+      expect(ours.code, show(ours)).toBe(r.code);
+      // Each client names its own destination ("created directory DST").
+      const as = (s: string, dst: string): string => s.split(dst).join('DST');
+      expect(errLines(as(ours.stderr, mine!))).toEqual(errLines(as(r.stderr, theirs!)));
+      expect(errLines(ours.stderr).join('\n')).toContain('opendir');
+      expect(outLines(as(ours.stdout, mine!))).toEqual(outLines(as(r.stdout, theirs!)));
+      const diffs = compareTrees(theirs!, mine!, { mtimeToleranceNs: tolerance, xattrs: false, acls: false });
+      expect(formatDiffs(diffs)).toEqual([]);
+      expect(fs.readFileSync(path.join(mine!, 'theirs'), 'latin1')).toBe('theirs');
+    });
+  }
+});
