@@ -93,6 +93,48 @@ int ops_attrs_file_fd(struct job *j, int fd)
   return attrs_fd(j, -1, fd, false);
 }
 
+/* rsync's way into a read-only file of ours that --inplace must write (its receiver's
+ * open_readonly_inplace): owner write is added through a read-only descriptor of the file, the writable
+ * descriptor opened, and the old mode put back at once, before any data moves, whatever happened (the
+ * written file gets the source's mode at the end). A file already owner-writable is left as it is: its
+ * EACCES is about something else. The writable descriptor must be the inode that was made writable (a
+ * name swapped in between is refused). -1 with errno set when it cannot be done. */
+static int open_readonly_inplace(int dirfd, const char *name, int rw)
+{
+  struct stat cst, fst;
+  int cfd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (cfd < 0)
+    return -1;
+  if (fstat(cfd, &cst) < 0 || !S_ISREG(cst.st_mode) || (cst.st_mode & S_IWUSR)) {
+    close(cfd);
+    errno = EACCES;
+    return -1;
+  }
+  mode_t prior = cst.st_mode & 07777;
+  /* Not ours to change (another's file): the open's own EACCES is what rsync reports then. */
+  if (fchmod(cfd, prior | S_IWUSR) < 0) {
+    close(cfd);
+    errno = EACCES;
+    return -1;
+  }
+  int fd = openat(dirfd, name, rw | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int open_errno = errno;
+  if (fd >= 0 && (fstat(fd, &fst) < 0 || fst.st_dev != cst.st_dev || fst.st_ino != cst.st_ino)) {
+    close(fd);
+    fd = -1;
+    open_errno = ESTALE;
+  }
+  if (fchmod(cfd, prior) < 0) {
+    open_errno = errno;
+    if (fd >= 0)
+      close(fd);
+    fd = -1;
+  }
+  close(cfd);
+  errno = open_errno;
+  return fd;
+}
+
 /* --inplace: the target itself is written (created when missing), then truncated and given its
  * metadata. Anything that is not a regular file is removed first, never opened for writing. */
 static int file_inplace(struct job *j, struct parent *p, const char *name, int in, const struct stat *st)
@@ -117,6 +159,8 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
       j->device_out = true;
     } else if (S_ISREG(ts.st_mode)) {
       out = openat(p->fd, name, rw | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (out < 0 && errno == EACCES)
+        out = open_readonly_inplace(p->fd, name, rw);
       if (out < 0)
         return job_fail(j, errno, "open", W_DST);
       if (fstat(out, &ts) < 0 || !S_ISREG(ts.st_mode)) {
@@ -136,6 +180,16 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
   }
   if (out < 0) {
     out = openat(p->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* rsync's receiver tries again without O_CREAT (fs.protected_regular refuses O_CREAT on a file
+     * that appeared meanwhile, another's in a sticky directory): its error is then the one named. */
+    if (out < 0 && errno == EACCES) {
+      out = openat(p->fd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (out >= 0 && (fstat(out, &ts) < 0 || !S_ISREG(ts.st_mode) || fcntl(out, F_SETFL, 0) < 0)) {
+        close(out);
+        out = -1;
+        errno = ESTALE;
+      }
+    }
     if (out < 0)
       return job_fail(j, errno, "open", W_DST);
   }

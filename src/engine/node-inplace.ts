@@ -45,7 +45,13 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
     }
   } else if (old?.isFile()) {
     // --append-verify reads back the bytes it keeps.
-    fd = fsImpl.openSync(t.abs, (flags & Preserve.AppendVerify ? C.O_RDWR : C.O_WRONLY) | C.O_NOFOLLOW | C.O_NONBLOCK);
+    const rw = (flags & Preserve.AppendVerify ? C.O_RDWR : C.O_WRONLY) | C.O_NOFOLLOW | C.O_NONBLOCK;
+    try {
+      fd = fsImpl.openSync(t.abs, rw);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+      fd = openReadOnly(t.abs, rw);
+    }
     if (!fsImpl.fstatSync(fd).isFile()) {
       closeQuietly(fd);
       throw sysError('ESTALE', 'fstat');
@@ -56,7 +62,19 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
   } else if (old) {
     fsImpl.unlinkSync(t.abs);
   }
-  if (fd < 0) fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+  if (fd < 0) {
+    try {
+      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    } catch (e) {
+      // rsync's receiver tries again without O_CREAT (native file_inplace: why), and names that error.
+      if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+      fd = fsImpl.openSync(t.abs, C.O_WRONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      if (!fsImpl.fstatSync(fd).isFile()) {
+        closeQuietly(fd);
+        throw sysError('ESTALE', 'fstat');
+      }
+    }
+  }
   // In place, only a file that grows needs more blocks (rsync's rule).
   if (!device && src.st.size > BigInt(old?.isFile() ? old.size : 0)) preallocate(flags, fd, src.st.size);
   // --append: a shorter target keeps its bytes (the planner skips one that is not shorter);
@@ -75,4 +93,46 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
     }
     h.sealed(op, fd, mode);
   });
+}
+
+/**
+ * rsync's way into a read-only file of ours (native open_readonly_inplace, the same steps): owner write
+ * added through a read-only descriptor, the writable one opened, the old mode back at once whatever
+ * happened; a file already owner-writable is refused with EACCES, as is a name swapped in between.
+ */
+function openReadOnly(abs: Buffer, rw: number): number {
+  const cfd = fsImpl.openSync(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  try {
+    const cst = fsImpl.fstatSync(cfd, { bigint: true });
+    if (!cst.isFile() || (Number(cst.mode) & 0o200) !== 0) throw sysError('EACCES', 'open');
+    const prior = Number(cst.mode) & 0o7777;
+    // Not ours to change (another's file): the open's own EACCES is what rsync reports then.
+    try {
+      fsImpl.fchmodSync(cfd, prior | 0o200);
+    } catch {
+      throw sysError('EACCES', 'open');
+    }
+    let fd = -1;
+    let failure: unknown;
+    try {
+      fd = fsImpl.openSync(abs, rw);
+      const fst = fsImpl.fstatSync(fd, { bigint: true });
+      if (fst.dev !== cst.dev || fst.ino !== cst.ino) throw sysError('ESTALE', 'open');
+    } catch (e) {
+      failure = e;
+    }
+    // The old mode back before anything else; its failure is the one reported (rsync's order).
+    try {
+      fsImpl.fchmodSync(cfd, prior);
+    } catch (e) {
+      failure = e;
+    }
+    if (failure !== undefined) {
+      if (fd >= 0) closeQuietly(fd);
+      throw failure;
+    }
+    return fd;
+  } finally {
+    closeQuietly(cfd);
+  }
 }

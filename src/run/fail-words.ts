@@ -38,6 +38,8 @@ export class FailWords {
     destRoot: Buffer,
     /** The run acts as root (root, or --super): rsync then changes owners ("chown"), else groups only ("chgrp"). */
     private readonly asRoot = false,
+    /** --inplace (or --append): files are opened at their own names, which rsync's receiver names when that fails. */
+    private readonly inplace = false,
   ) {
     this.destAbs = absolutePath(destRoot);
   }
@@ -89,7 +91,7 @@ export class FailWords {
       case OpKind.File: {
         const temp = quoted(this.dest(tempOf(f.path)));
         if (op && op.flags & OpFlag.Compare && sc === 'read') return say('receiver', `read failed on ${path}`);
-        if (sc === 'open') return say('receiver', `mkstemp ${temp} failed`);
+        if (sc === 'open') return say('receiver', this.inplace ? `open ${path} failed` : `mkstemp ${temp} failed`);
         if (sc === 'rename') return say('receiver', `rename ${temp} -> "${showPath(f.path)}"`);
         // receive_data() names the file by its final name; only a failed close names the temp file.
         if (sc === 'write' || sc === 'copy_file_range' || sc === 'fallocate') return say('receiver', `write failed on ${path}`);

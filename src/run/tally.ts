@@ -40,8 +40,10 @@ export class Tally {
     private readonly destRoot: Buffer,
     /** The run acts as root (see FailWords). */
     asRoot = false,
+    /** --inplace (see FailWords). */
+    inplace = false,
   ) {
-    this.words = new FailWords(destRoot, asRoot);
+    this.words = new FailWords(destRoot, asRoot, inplace);
     this.totals = {
       listed: zeroCounts(),
       created: zeroCounts(),

@@ -1,0 +1,66 @@
+// --inplace and --append by a user who is not root, against rsync run as the same user, on every engine.
+// rsync 3.5's receiver writes into a read-only file of its own (it adds owner write through a read-only
+// descriptor, opens the file for writing and puts the mode back at once); arsync failed it ("mkstemp
+// .a.XXXXXX failed: Permission denied", exit 23, the old bytes left). A file that is not the user's, or
+// one already owner-writable, still fails, with rsync's words: `open "PATH" failed`, the errno rsync's
+// retry without O_CREAT leaves (ENOENT for a new file in a read-only directory).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
+import { removeTemps } from '../helpers/tree.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { runCli } from '../helpers/cli.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { expectSameOutput, pairContext, put, runPair, startingState } from '../helpers/differential.js';
+import { NOBODY, rsyncAs } from '../helpers/as-user.js';
+
+afterAll(() => removeTemps());
+
+/** Sources, and a destination of read-only files: the user's own (0444, 0400), root's, and a read-only directory. */
+function setup(root: string): void {
+  for (const n of ['own', 'own400', 'short', 'roots', 'rootsw']) put(root, `src/${n}`, `${n}: the new contents\n`, 0o644);
+  put(root, 'src/rodir/new', 'new\n', 0o644);
+  put(root, 'dst/own', 'old\n', 0o444);
+  put(root, 'dst/own400', 'old\n', 0o400);
+  put(root, 'dst/short', 'short', 0o444);
+  put(root, 'dst/roots', 'old\n', 0o444);
+  put(root, 'dst/rootsw', 'old\n', 0o644);
+  fs.mkdirSync(path.join(root, 'dst/rodir'));
+  spawnSync('sh', ['-c', `find '${root}' -exec touch -h -d @1700000000 {} + && chown -R ${NOBODY.uid}:${NOBODY.gid} '${root}'`]);
+  // Not the user's: root's, read-only and owner-writable alike.
+  fs.chownSync(path.join(root, 'dst/roots'), 0, 0);
+  fs.chownSync(path.join(root, 'dst/rootsw'), 0, 0);
+  fs.chmodSync(path.join(root, 'dst/rodir'), 0o555);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  it.skipIf(process.getuid?.() !== 0)('not as root: --inplace and --append into read-only files, as rsync', async () => {
+    const state = startingState(`arsync-inplace-ro-${engine}-`, setup);
+    fs.chmodSync(state.base, 0o755);
+    const cases = [
+      ['-ti', '--inplace', 'src/own', 'src/own400', 'dst/'],
+      ['-rti', '--inplace', 'src/', 'dst/'],
+      ['-ti', '--append', 'src/short', 'dst/'],
+      ['-rti', '--append', 'src/', 'dst/'],
+    ];
+    for (const [i, args] of cases.entries()) {
+      const r = await runPair(state, i, {
+        rsync: (A) => rsyncAs(NOBODY, args, A),
+        arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
+      });
+      expectSameOutput(r);
+      const all = args.includes('-rti');
+      expect(r.arsync.code, pairContext(r)).toBe(all ? 23 : 0);
+      if (all) expect(r.arsync.stderr, pairContext(r)).toMatch(/open ".*\/dst\/roots" failed: Permission denied \(13\)/);
+      for (const root of [r.A, r.B]) fs.utimesSync(path.join(root, 'dst'), 1_600_000_000, 1_600_000_000);
+      expect(formatDiffs(compareTrees(r.A, r.B, { mtimeToleranceNs: engine === 'node' ? 1000 : 0 })), pairContext(r)).toEqual([]);
+      // --append keeps the bytes there and writes the rest: "short" + the source's from byte 5.
+      const own = fs.readFileSync(path.join(r.B, args.includes('--append') ? 'dst/short' : 'dst/own'), 'utf8');
+      expect(own).toBe(args.includes('--append') ? 'short: the new contents\n' : 'own: the new contents\n');
+    }
+  });
+});
