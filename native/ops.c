@@ -735,6 +735,52 @@ static int do_attrs(struct job *j)
   return rc;
 }
 
+/* Not acting as root, rsync makes a directory of ours that lacks owner write writable before it deletes
+ * inside it (its DEL_NO_UID_WRITE and delete_dir_contents' chmod: a read-only tree, such as a module
+ * cache, is deleted whole). Here for an op inside such a directory (OF_OWNER_WRITE) when the unlink
+ * meets EACCES: through the held parent (by
+ * /proc/self/fd, no path walked again), and its old mode back right after, so a directory that stays
+ * keeps its mode. -1 with EACCES when that does not apply. */
+static int unlink_in_readonly(int dirfd, const char *name, int flags)
+{
+  struct stat pst;
+  if (fstat(dirfd, &pst) < 0 || !S_ISDIR(pst.st_mode) || (pst.st_mode & S_IWUSR) || pst.st_uid != geteuid()) {
+    errno = EACCES;
+    return -1;
+  }
+  char pinned[64];
+  snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", dirfd);
+  if (fchmodat(AT_FDCWD, pinned, (pst.st_mode & 07777) | S_IWUSR, 0) < 0) {
+    errno = EACCES;
+    return -1;
+  }
+  int r = unlinkat(dirfd, name, flags);
+  int e = errno;
+  (void)fchmodat(AT_FDCWD, pinned, pst.st_mode & 07777, 0);
+  errno = e;
+  return r;
+}
+
+/* Not acting as root, rsync makes an entry of ours that lacks owner write writable before it deletes it
+ * (DEL_NO_UID_WRITE, and delete_dir_contents for what is inside): seen when the deletion then fails, or
+ * in the --backup copy a deletion leaves. Through an O_PATH descriptor of the name, only while it is
+ * still that entry (its type, ours, without owner write); a symlink has no mode of its own. */
+static void owner_write_first(const struct ctx *c, const struct op *op, int dirfd, const char *name)
+{
+  if (c->is_root || (op->mode & S_IWUSR) || op->uid != geteuid() || S_ISLNK(op->mode))
+    return;
+  int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == (op->mode & S_IFMT) && !(st.st_mode & S_IWUSR) && st.st_uid == geteuid()) {
+    char pinned[64];
+    snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", fd);
+    (void)fchmodat(AT_FDCWD, pinned, (st.st_mode & 07777) | S_IWUSR, 0);
+  }
+  close(fd);
+}
+
 static int do_delete(struct job *j)
 {
   struct ctx *c = j->c;
@@ -747,7 +793,11 @@ static int do_delete(struct job *j)
   int rc = dest_parent(j, j->op->dst, j->op->dst_len, &p, name);
   if (rc != OP_OK)
     return rc;
-  if (unlinkat(p->fd, name, dir ? AT_REMOVEDIR : 0) == 0)
+  owner_write_first(c, j->op, p->fd, name);
+  int r = unlinkat(p->fd, name, dir ? AT_REMOVEDIR : 0);
+  if (r < 0 && errno == EACCES && !c->is_root && (j->op->flags & OF_OWNER_WRITE))
+    r = unlink_in_readonly(p->fd, name, dir ? AT_REMOVEDIR : 0);
+  if (r == 0)
     counter_add(c, C_DELETED, 1);
   else if (errno != ENOENT)
     rc = job_fail(j, errno, sys, W_DST);

@@ -418,17 +418,69 @@ class NodeContext implements EngineContext {
   /** Delete: never follows a symlink (unlink/rmdir act on the name); already gone is fine (false). */
   private remove(op: Op): boolean {
     const t = this.dest.resolve(op.dst);
+    const dir = (op.stat.mode & S_IFMT) === S_IFDIR;
+    const unlink = (): void => (dir ? fsImpl.rmdirSync(t.abs) : fsImpl.unlinkSync(t.abs));
+    this.ownerWriteFirst(op, t);
     try {
-      if ((op.stat.mode & S_IFMT) === S_IFDIR) {
-        fsImpl.rmdirSync(t.abs);
-        this.forget(t.rel);
-      } else {
-        fsImpl.unlinkSync(t.abs);
+      try {
+        unlink();
+      } catch (e) {
+        if (codeOf(e) !== 'EACCES' || actsAsRoot(this.flags) || !(op.flags & OpFlag.OwnerWrite)) throw e;
+        this.unlinkInReadOnly(t, unlink);
       }
+      if (dir) this.forget(t.rel);
     } catch (e) {
       if (codeOf(e) !== 'ENOENT') throw e;
       return false;
     }
     return true;
+  }
+
+  /**
+   * Not acting as root, an entry of ours without owner write is made writable before it is deleted, as
+   * rsync does (native/ops.c owner_write_first: why, and the same checks); a symlink has no mode.
+   */
+  private ownerWriteFirst(op: Op, t: Target): void {
+    const type = op.stat.mode & S_IFMT;
+    if (actsAsRoot(this.flags) || op.stat.mode & 0o200 || op.stat.uid !== process.geteuid?.() || type === S_IFLNK) return;
+    let fd: number;
+    try {
+      fd = fsImpl.openSync(t.abs, O_PATH | C.O_NOFOLLOW);
+    } catch {
+      return;
+    }
+    closeAfter(fd, () => {
+      const st = fsImpl.fstatSync(fd);
+      if ((st.mode & S_IFMT) !== type || st.mode & 0o200 || st.uid !== process.geteuid?.()) return;
+      try {
+        fsImpl.chmodSync(`/proc/self/fd/${fd}`, (st.mode & 0o7777) | 0o200);
+      } catch {
+        // The deletion goes ahead and reports its own outcome.
+      }
+    });
+  }
+
+  /**
+   * Not acting as root, a parent of ours without owner write is made writable for the unlink and given
+   * its mode back right after, as rsync makes such a directory writable before deleting inside it
+   * (native/ops.c unlink_in_readonly: why, and the same steps). EACCES when that does not apply.
+   */
+  private unlinkInReadOnly(t: Target, unlink: () => void): void {
+    const pst = fsImpl.fstatSync(t.fd);
+    if (!pst.isDirectory() || pst.mode & 0o200 || pst.uid !== process.geteuid?.()) throw sysError('EACCES', 'unlink');
+    try {
+      fsImpl.chmodSync(t.dir, (pst.mode & 0o7777) | 0o200);
+    } catch {
+      throw sysError('EACCES', 'unlink');
+    }
+    try {
+      unlink();
+    } finally {
+      try {
+        fsImpl.chmodSync(t.dir, pst.mode & 0o7777);
+      } catch {
+        // Its mode stays as the deletion needed it; the deletion's own outcome is what is reported.
+      }
+    }
   }
 }

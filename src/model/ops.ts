@@ -156,6 +156,15 @@ export const OpFlag = {
    */
   OwnerBits: 1 << 7,
   /**
+   * Delete ops (the bit is Device's, which only File ops read): the entry is inside a directory whose
+   * contents the run deletes. Not acting as root, rsync makes such a directory of ours owner-writable
+   * before it deletes inside it (its DEL_NO_UID_WRITE and delete_dir_contents' chmod), so the engine,
+   * when the unlink meets EACCES, adds owner write to that parent for the unlink and gives its mode back
+   * (native/ops.c unlink_in_readonly, NodeEngine.unlinkInReadOnly). A kept directory's entries are not
+   * flagged: rsync deletes in one only once its visit has opened it up (run/dirs.ts openUp).
+   */
+  OwnerWrite: 1 << 7,
+  /**
    * Mkdir ops under -p or --fake-super receiving (the bit is Compare's, which only File ops read): the directory is being visited,
    * and its set-group-ID bit is made the op mode's before anything is made inside it, as rsync's
    * generator sets a directory's mode at its visit (a new entry takes the group of a set-gid directory,

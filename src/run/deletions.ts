@@ -6,7 +6,7 @@
 import type { Config } from '../model/config.js';
 import { BatchWriter } from '../engine/batch.js';
 import { isFailure } from '../model/failure.js';
-import { OpKind } from '../model/ops.js';
+import { OpFlag, OpKind } from '../model/ops.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType, type FileType } from '../model/stat.js';
 import type { DeleteList } from '../plan/deletelist.js';
 import { filterTrace, type FilterScope } from '../plan/filter-scope.js';
@@ -208,13 +208,15 @@ function deleteItem(rc: RunContext, rel: Buffer, st: Stat, w: BatchWriter, recei
 }
 
 /** The entry itself, after its contents (rsync's delete_item past the recursion). */
-function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: BatchWriter, print: boolean, backupsInside: boolean, makeRoom = false): boolean {
+function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: BatchWriter, print: boolean, backupsInside: boolean, makeRoom = false, inDeleted = false): boolean {
   const c = rc.c;
+  // Inside a directory whose contents go, the engine may make that directory writable (OpFlag.OwnerWrite).
+  const flags = inDeleted ? OpFlag.OwnerWrite : 0;
   if (makeRoom) {
     // rsync's delete_item with DEL_MAKE_ROOM: the entry that only makes room is not held to
     // --max-delete, not counted in the deletion statistics and not logged.
     if (kind === 'dir' && backupsInside) return false;
-    if (!c.dryRun) w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
+    if (!c.dryRun) w.add(OpKind.Delete, Buffer.alloc(0), rel, st, flags);
     return true;
   }
   if (c.maxDelete !== undefined && rc.tally.deletedCount() >= c.maxDelete) {
@@ -239,7 +241,7 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
   if (print) rc.items.deleted(rel.length, kind === 'dir');
   if (c.dryRun) return true;
   if (backUp) rc.backups.insteadOfDelete(w, rel, st);
-  else w.add(OpKind.Delete, Buffer.alloc(0), rel, st);
+  else w.add(OpKind.Delete, Buffer.alloc(0), rel, st, flags);
   return true;
 }
 
@@ -274,7 +276,7 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
       }
     }
     rc.trace?.deleteItem(showPath(childRel), cst.mode, DEL_DIR_IS_EMPTY);
-    if (!deleteOne(rc, childRel, cst, kind, w, print, childBackups)) empty = false;
+    if (!deleteOne(rc, childRel, cst, kind, w, print, childBackups, false, true)) empty = false;
     else if (!c.dryRun && c.backup && kind !== 'dir' && !rc.backups.isBackupName(childRel) && !rc.backups.dir && !unsafeToBackUp(c, rc.dest, childRel, cst)) backupsInside = true;
     if (w.count >= DELETE_BATCH) rc.sink.now(w);
   }

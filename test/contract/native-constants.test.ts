@@ -163,6 +163,7 @@ describe('C constants equal the TypeScript ones', () => {
       Target: 'OF_TARGET',
       Device: 'OF_DEVICE',
       OwnerBits: 'OF_OWNER_BITS',
+      OwnerWrite: 'OF_OWNER_WRITE',
       SetGid: 'OF_SETGID',
     };
     expectSame(T.OpFlag, names, 'OpFlag');
