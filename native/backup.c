@@ -18,6 +18,7 @@
 #include "beneath.h"
 #include "dest.h"
 #include "exec.h"
+#include "ops.h"
 #include "temp.h"
 
 void backup_release(struct ctx *c)
@@ -286,6 +287,9 @@ static int make_backup(struct job *j, int from, const char *name, const struct s
     return job_fail(j, EINVAL, "rename", W_DST_SRC);
   bool keep = (j->op->flags & OF_BACKUP_KEEP) != 0;
   int r = keep ? linkat(from, name, to, bname, 0) : renameat(from, name, to, bname);
+  /* A deletion's backup inside a read-only directory of ours whose contents go (ops.h parent_open_up). */
+  if (r < 0 && errno == EACCES && !keep && !j->c->is_root && (j->op->flags & OF_OWNER_WRITE) && parent_open_up(from))
+    r = renameat(from, name, to, bname);
   if (r < 0 && in_the_way(errno)) {
     int rc = clear_name(j, to, bname);
     if (rc != OP_OK)

@@ -49,7 +49,7 @@ enum op_flag {
   OF_TARGET = 1u << 6,       /* Symlink: the judged target follows dst (size = its length) */
   OF_DEVICE = 1u << 7,       /* File: the source is a char/block device copied as a file of op size bytes (--copy-devices) */
   OF_OWNER_BITS = 1u << 7,   /* Mkdir, DirMeta (OF_DEVICE's bit, read only by File ops): a directory filled with all of the owner's bits (ops.c owner_bits_mode) */
-  OF_OWNER_WRITE = 1u << 7,  /* Delete (the same bit): inside a directory whose contents go, which may be made writable (ops.c unlink_in_readonly) */
+  OF_OWNER_WRITE = 1u << 7,  /* Delete, a deletion's Backup (the same bit): inside a directory whose contents go, which may be made writable (ops.h parent_open_up) */
   OF_SETGID = 1u << 1,       /* Mkdir (OF_COMPARE's bit, read only by File ops): the directory's set-gid bit made op mode's at its visit (ops.c visit_setgid) */
 };
 

@@ -735,30 +735,14 @@ static int do_attrs(struct job *j)
   return rc;
 }
 
-/* Not acting as root, rsync makes a directory of ours that lacks owner write writable before it deletes
- * inside it (its DEL_NO_UID_WRITE and delete_dir_contents' chmod: a read-only tree, such as a module
- * cache, is deleted whole). Here for an op inside such a directory (OF_OWNER_WRITE) when the unlink
- * meets EACCES: through the held parent (by
- * /proc/self/fd, no path walked again), and its old mode back right after, so a directory that stays
- * keeps its mode. -1 with EACCES when that does not apply. */
-static int unlink_in_readonly(int dirfd, const char *name, int flags)
+bool parent_open_up(int dirfd)
 {
   struct stat pst;
-  if (fstat(dirfd, &pst) < 0 || !S_ISDIR(pst.st_mode) || (pst.st_mode & S_IWUSR) || pst.st_uid != geteuid()) {
-    errno = EACCES;
-    return -1;
-  }
+  if (fstat(dirfd, &pst) < 0 || !S_ISDIR(pst.st_mode) || (pst.st_mode & S_IWUSR) || pst.st_uid != geteuid())
+    return false;
   char pinned[64];
   snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", dirfd);
-  if (fchmodat(AT_FDCWD, pinned, (pst.st_mode & 07777) | S_IWUSR, 0) < 0) {
-    errno = EACCES;
-    return -1;
-  }
-  int r = unlinkat(dirfd, name, flags);
-  int e = errno;
-  (void)fchmodat(AT_FDCWD, pinned, pst.st_mode & 07777, 0);
-  errno = e;
-  return r;
+  return fchmodat(AT_FDCWD, pinned, (pst.st_mode & 07777) | S_IWUSR, 0) == 0;
 }
 
 /* Not acting as root, rsync makes an entry of ours that lacks owner write writable before it deletes it
@@ -795,8 +779,8 @@ static int do_delete(struct job *j)
     return rc;
   owner_write_first(c, j->op, p->fd, name);
   int r = unlinkat(p->fd, name, dir ? AT_REMOVEDIR : 0);
-  if (r < 0 && errno == EACCES && !c->is_root && (j->op->flags & OF_OWNER_WRITE))
-    r = unlink_in_readonly(p->fd, name, dir ? AT_REMOVEDIR : 0);
+  if (r < 0 && errno == EACCES && !c->is_root && (j->op->flags & OF_OWNER_WRITE) && parent_open_up(p->fd))
+    r = unlinkat(p->fd, name, dir ? AT_REMOVEDIR : 0);
   if (r == 0)
     counter_add(c, C_DELETED, 1);
   else if (errno != ENOENT)

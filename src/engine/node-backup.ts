@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import type { Op } from './batch.js';
 import { below, trimSlashes } from './node-beneath.js';
 import { closeQuietly, codeOf, discard, sysError } from './node-fs.js';
+import { deniedHere, inOpenedParent } from './node-open-up.js';
 import { fsImpl } from './node-fs.js';
 import { createTemp } from './node-temp.js';
 import { OpFlag } from '../model/ops.js';
@@ -108,7 +109,17 @@ export class NodeBackup {
     }
     const keep = (op.flags & OpFlag.BackupKeep) !== 0;
     h.at(t.rel, true, op.src);
-    const attempt = (): void => (keep ? fsImpl.linkSync(t.abs, to) : fsImpl.renameSync(t.abs, to));
+    const move = (): void => fsImpl.renameSync(t.abs, to);
+    // A deletion's backup inside a read-only directory of ours whose contents go (node-open-up.ts).
+    const moveOpening = (): void => {
+      try {
+        move();
+      } catch (e) {
+        if (!deniedHere(e) || h.isRoot || !(op.flags & OpFlag.OwnerWrite)) throw e;
+        inOpenedParent(t.abs.subarray(0, t.abs.lastIndexOf(0x2f)), e, move);
+      }
+    };
+    const attempt = (): void => (keep ? fsImpl.linkSync(t.abs, to) : moveOpening());
     try {
       try {
         attempt();

@@ -35,6 +35,7 @@ import { O_PATH, openSourceDir, procPath } from './node-beneath.js';
 import { BLOCK, DataCopier } from './node-data.js';
 import { DestTree } from './node-dest.js';
 import type { Target } from './node-dest.js';
+import { deniedHere, inOpenedParent } from './node-open-up.js';
 import { asValue, closeAfter, closeQuietly, codeOf, sysError, toFailure, type WalkFailure } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
 import { actsAsRoot, byFd, byPathFd, NodeMeta, openPath, symlinkByName } from './node-meta.js';
@@ -425,8 +426,8 @@ class NodeContext implements EngineContext {
       try {
         unlink();
       } catch (e) {
-        if (codeOf(e) !== 'EACCES' || actsAsRoot(this.flags) || !(op.flags & OpFlag.OwnerWrite)) throw e;
-        this.unlinkInReadOnly(t, unlink);
+        if (!deniedHere(e) || actsAsRoot(this.flags) || !(op.flags & OpFlag.OwnerWrite)) throw e;
+        inOpenedParent(t.dir, e, unlink);
       }
       if (dir) this.forget(t.rel);
     } catch (e) {
@@ -460,27 +461,4 @@ class NodeContext implements EngineContext {
     });
   }
 
-  /**
-   * Not acting as root, a parent of ours without owner write is made writable for the unlink and given
-   * its mode back right after, as rsync makes such a directory writable before deleting inside it
-   * (native/ops.c unlink_in_readonly: why, and the same steps). EACCES when that does not apply.
-   */
-  private unlinkInReadOnly(t: Target, unlink: () => void): void {
-    const pst = fsImpl.fstatSync(t.fd);
-    if (!pst.isDirectory() || pst.mode & 0o200 || pst.uid !== process.geteuid?.()) throw sysError('EACCES', 'unlink');
-    try {
-      fsImpl.chmodSync(t.dir, (pst.mode & 0o7777) | 0o200);
-    } catch {
-      throw sysError('EACCES', 'unlink');
-    }
-    try {
-      unlink();
-    } finally {
-      try {
-        fsImpl.chmodSync(t.dir, pst.mode & 0o7777);
-      } catch {
-        // Its mode stays as the deletion needed it; the deletion's own outcome is what is reported.
-      }
-    }
-  }
 }

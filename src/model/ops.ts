@@ -156,12 +156,12 @@ export const OpFlag = {
    */
   OwnerBits: 1 << 7,
   /**
-   * Delete ops (the bit is Device's, which only File ops read): the entry is inside a directory whose
-   * contents the run deletes. Not acting as root, rsync makes such a directory of ours owner-writable
+   * Delete ops, and Backup ops a deletion makes (the bit is Device's, which only File ops read): the
+   * entry is inside a directory whose contents the run deletes. Not acting as root, rsync makes such a directory of ours owner-writable
    * before it deletes inside it (its DEL_NO_UID_WRITE and delete_dir_contents' chmod), so the engine,
-   * when the unlink meets EACCES, adds owner write to that parent for the unlink and gives its mode back
-   * (native/ops.c unlink_in_readonly, NodeEngine.unlinkInReadOnly). A kept directory's entries are not
-   * flagged: rsync deletes in one only once its visit has opened it up (run/dirs.ts openUp).
+   * when the unlink or the backup's rename meets EACCES, adds owner write to that parent and tries again
+   * (native/ops.h parent_open_up, engine/node-open-up.ts). A kept directory's entries are not flagged:
+   * rsync deletes in one only once its visit has opened it up (run/dirs.ts openUp).
    */
   OwnerWrite: 1 << 7,
   /**

@@ -63,8 +63,8 @@ export class BackupPlan {
   }
 
   /** Instead of deleting `rel`: move it to its backup name (when that fails, it stays). */
-  insteadOfDelete(w: OpAppender, rel: Buffer, st: Stat): void {
-    w.add(OpKind.Backup, this.path(rel), rel, st);
+  insteadOfDelete(w: OpAppender, rel: Buffer, st: Stat, flags = 0): void {
+    w.add(OpKind.Backup, this.path(rel), rel, st, flags);
   }
 }
 

@@ -240,7 +240,7 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
   // count the message).
   if (print) rc.items.deleted(rel.length, kind === 'dir');
   if (c.dryRun) return true;
-  if (backUp) rc.backups.insteadOfDelete(w, rel, st);
+  if (backUp) rc.backups.insteadOfDelete(w, rel, st, flags);
   else w.add(OpKind.Delete, Buffer.alloc(0), rel, st, flags);
   return true;
 }
