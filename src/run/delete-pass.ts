@@ -16,11 +16,19 @@ import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { receiverOutput } from '../model/config.js';
 
+/**
+ * rsync reads the whole file list before deleting anything when it has no incremental recursion
+ * (--delete-before, and --delete-during under --no-inc-recursive, -m or --delay-updates): an error
+ * anywhere in it must stop every deletion, so the source is listed once for errors first, deleting
+ * nothing (the errors are the transfer's to report; here they only close the gate).
+ */
+export async function probeWholeList(rc: RunContext): Promise<void> {
+  for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, true);
+}
+
 /** --delete-before: list everything for errors first, then delete when the gate allows. */
 export async function deleteBefore(rc: RunContext): Promise<void> {
-  // rsync reads the whole file list before deleting anything: an error anywhere in it must stop
-  // every deletion, so the source is listed once for errors first.
-  for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, true);
+  await probeWholeList(rc);
   if (rc.gate.allows(rc.tally.totals.ioErrors)) {
     for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false);
   }

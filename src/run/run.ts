@@ -29,7 +29,7 @@ import type { Reporter } from '../progress/reporter.js';
 import { AltDests } from './alt-dest.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { RunContext } from './context.js';
-import { deleteAfter, deleteBefore } from './delete-pass.js';
+import { deleteAfter, deleteBefore, probeWholeList } from './delete-pass.js';
 import { DestReads } from './dest.js';
 import { PartialLeftovers, regularNames } from './partial-leftovers.js';
 import type { DeleteList } from '../plan/deletelist.js';
@@ -282,6 +282,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // rsync's sender reads the operands' records as it builds the first list, before any deletion.
     if (rc.source instanceof FakeStatSource) rc.source.operandRecords(argvOrder(plan.roots.filter((r) => !r.missing), c.sources).map((r) => r.src));
     if (c.deleteMode === 'before') await deleteBefore(rc);
+    // A local source: a pull's staged tree is whole, its sender's errors already known (priorErrors).
+    else if (c.deleteMode === 'during' && !c.incRecursive && !input.wrapSource) await probeWholeList(rc);
     // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
     // --delete-before pass is done: a local copy sends whole files.
     if (receiverOutput(c).debug.FLIST > 0 && !c.json) {

@@ -117,10 +117,15 @@ describeEngines((e) => {
     ['--delete-before', ['extra-root', 'a/extra-a', 'z/extra-z']],
     ['--delete-after', ['extra-root', 'a/extra-a', 'z/extra-z']],
     ['--delete-during', ['z/extra-z']],
+    // Without incremental recursion rsync has the whole list, and its error, before it deletes anything
+    // (arsync deleted extra-root and a/extra-a here).
+    ['--delete-during --no-inc-recursive', ['extra-root', 'a/extra-a', 'z/extra-z']],
+    ['--delete --delay-updates', ['extra-root', 'a/extra-a', 'z/extra-z']],
+    ['--delete --prune-empty-dirs', ['extra-root', 'a/extra-a', 'z/extra-z']],
   ] as const) {
     it.skipIf(!isRoot)(`${mode}: an unreadable source directory stops deletion as rsync does`, async () => {
       const root = unreadableSetup();
-      const r = await runCli([engine, '-a', mode, 'src/', 'dst/'], { cwd: root, user: NOBODY });
+      const r = await runCli([engine, '-a', ...mode.split(' '), 'src/', 'dst/'], { cwd: root, user: NOBODY });
       expect(r.code, show(r)).toBe(23);
       expect(r.stderr, show(r)).toMatch(/\[sender\] opendir ".*\/src\/z" failed: Permission denied \(13\)/);
       expect(r.stdout, show(r)).toContain('IO error encountered -- skipping file deletion');
