@@ -126,8 +126,9 @@ export class FailWords {
       case 'scandir':
         return `opendir ${path} failed`;
       case 'unlink':
-        // sender.c names the file as the sender's list has it (relative), unquoted.
-        return `sender failed to remove ${showPath(f.path)}`;
+        // sender.c names the file as the sender's list has it (relative to the transfer: the op's
+        // destination name), unquoted.
+        return `sender failed to remove ${showPath(op ? op.dst : f.path)}`;
       default:
         return `${f.syscall} ${path} failed`;
     }

@@ -36,7 +36,14 @@ describe('FailWords: each failure as the rsync process that would meet it words 
     expect(words.line(source(ERRNO.EIO, 'read'), op(OpKind.File))).toBe('[sender] read errors mapping "/src/x": Input/output error (5)');
     expect(words.line(source(ERRNO.EACCES, 'scandir'), undefined)).toBe('[sender] opendir "/src/x" failed: Permission denied (13)');
     expect(words.line(source(ERRNO.EACCES, 'readlink'), op(OpKind.Symlink))).toBe('[sender] readlink_stat("/src/x") failed: Permission denied (13)');
-    expect(words.line(source(ERRNO.EACCES, 'unlink', 'src/x'), op(OpKind.File))).toBe('[sender] sender failed to remove src/x: Permission denied (13)');
+    // Named as the sender's list has it: relative to the transfer (the op's destination name), not the path.
+    expect(words.line(source(ERRNO.EACCES, 'unlink', 'src/d/x'), op(OpKind.File))).toBe('[sender] sender failed to remove d/x: Permission denied (13)');
+  });
+
+  it('--inplace: a file that cannot be opened at its own name is named so (no temp file)', () => {
+    const inplace = new FailWords(Buffer.from('/dst'), false, true);
+    expect(inplace.line(dest(ERRNO.EACCES, 'open'), op(OpKind.File))).toBe('[receiver] open "/dst/d/x" failed: Permission denied (13)');
+    expect(words.line(dest(ERRNO.EACCES, 'open'), op(OpKind.File))).toBe('[receiver] mkstemp "/dst/d/.x.XXXXXX" failed: Permission denied (13)');
   });
 
   it("the receiver's: the temp file, its data, its rename, a file's attributes", () => {
