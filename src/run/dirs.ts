@@ -149,7 +149,10 @@ function visitStat(rc: RunContext, st: Stat): Stat {
  */
 function openUp(rc: RunContext, record: DirRecord, destSt: Stat, setgid: number): void {
   const c = rc.c;
-  const open = record.rel.length > 0 && !c.dryRun && !c.fakeSuper && !rc.spec.check.isRoot && (destSt.mode & 0o700) !== 0o700 && destSt.uid === process.geteuid?.();
+  // --fake-super acts as root only in what it records: not root, the directory must still be opened (rsync's
+  // set_stat_xattr gives a directory's disk mode the owner's bits at its visit).
+  const notRoot = !rc.spec.check.isRoot || (c.fakeSuper && process.geteuid?.() !== 0);
+  const open = record.rel.length > 0 && !c.dryRun && notRoot && (destSt.mode & 0o700) !== 0o700 && destSt.uid === process.geteuid?.();
   if (!open && !setgid) return;
   const w = new BatchWriter(512);
   w.add(OpKind.Mkdir, record.src, record.rel, visitStat(rc, record.stat), (open ? OpFlag.OwnerBits : 0) | setgid);

@@ -172,6 +172,25 @@ describeEngines((e) => {
     expect(fs.lstatSync(path.join(roots[1]!, 'dst/sub/tty')).uid).toBe(NOBODY.uid);
   });
 
+  // A re-run into an existing read-only directory of the user's: rsync's --fake-super gives its disk mode the
+  // owner's bits at the visit and fills it; arsync failed there ("mkstemp ro/.x.XXXXXX failed", exit 23).
+  native('as a user who is not root, into an existing read-only directory of that user\'s', async () => {
+    const roots = [tempDir('arsync-fake-ro-A-'), tempDir('arsync-fake-ro-B-')];
+    for (const root of roots) {
+      for (const d of ['src/ro', 'dst/ro']) fs.mkdirSync(path.join(root, d), { recursive: true });
+      fs.writeFileSync(path.join(root, 'src/ro/x'), 'new\n');
+      fs.writeFileSync(path.join(root, 'dst/ro/x'), 'old contents\n');
+      sh(`find '${root}' -exec touch -h -d @1700000000 {} + && chown -R ${NOBODY.uid}:${NOBODY.gid} '${root}' && chmod 555 '${root}/src/ro' '${root}/dst/ro' && chmod 755 '${root}'`);
+    }
+    const rs = rsyncAs(NOBODY, ['-ai', '--fake-super', 'src/', 'dst/'], roots[0]);
+    const ar = await runCli(['-ai', '--fake-super', `--engine=${engine}`, 'src/', 'dst/'], { cwd: roots[1], user: NOBODY });
+    expect([ar.code, ar.stdout, ar.stderr], show(ar)).toEqual([rs.code, rs.stdout, rs.stderr]);
+    expect(ar.code).toBe(0);
+    expect(fs.readFileSync(path.join(roots[1]!, 'dst/ro/x'), 'utf8')).toBe('new\n');
+    expect(fs.lstatSync(path.join(roots[1]!, 'dst/ro')).mode & 0o7777).toBe(fs.lstatSync(path.join(roots[0]!, 'dst/ro')).mode & 0o7777);
+    expect(xattrs(path.join(roots[1]!, 'dst'))).toBe(xattrs(path.join(roots[0]!, 'dst')));
+  });
+
   it.skipIf(engine !== 'node')('the node engine refuses --fake-super (no xattrs), nothing written', async () => {
     const root = tempDir('arsync-fake-');
     fs.mkdirSync(path.join(root, 'src'));
