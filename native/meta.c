@@ -370,12 +370,25 @@ static bool access_acl_same(const char *sv, ssize_t slen, const char *dv, ssize_
   return acl_access_same((const unsigned char *)sv, sv ? (size_t)slen : 0, (const unsigned char *)dv, dv ? (size_t)dlen : 0);
 }
 
+/* A source descriptor as an xnode: one opened O_PATH (an entry the user may not read, ops.c
+ * open_meta_source) has no f*xattr calls and is read through its /proc/self/fd name, kept in `name`. */
+static struct xnode src_node(int fd, char name[32])
+{
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0 && (fl & O_PATH)) {
+    snprintf(name, 32, "/proc/self/fd/%d", fd);
+    return (struct xnode){.fd = -1, .path = name, .magic = true};
+  }
+  return (struct xnode){.fd = fd};
+}
+
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
 {
   struct ctx *c = j->c;
   if (!(c->flags & (P_XATTRS | P_ACLS)))
     return OP_OK;
-  struct xnode src = {.fd = srcfd};
+  char pinned[32];
+  struct xnode src = src_node(srcfd, pinned);
   ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
   if (n < 0)
     return job_fail(j, (int)-n, "listxattr", W_SRC);
@@ -498,7 +511,8 @@ int meta_xattrs_sync_fd(struct job *j, int srcfd, int dstfd, bool dir)
 {
   if (!(j->c->flags & (P_XATTRS | P_ACLS)))
     return OP_OK;
-  struct xnode s = {.fd = srcfd}, d = {.fd = dstfd};
+  char pinned[32];
+  struct xnode s = src_node(srcfd, pinned), d = {.fd = dstfd};
   return xattrs_reconcile(j, j->c->flags, s, d, dir, true) < 0 ? OP_FAIL : OP_OK;
 }
 

@@ -656,8 +656,15 @@ static int open_meta_source(struct job *j, mode_t type, int *fd)
   struct ctx *c = j->c;
   struct stat st;
   bool x = (c->flags & (P_XATTRS | P_ACLS)) != 0;
-  int fl = (x ? O_RDONLY | O_NONBLOCK : O_PATH) | (type == S_IFDIR ? O_DIRECTORY : 0) | O_NOFOLLOW | O_CLOEXEC;
-  return src_open(j, fl, type, fd, &st);
+  int kind = (type == S_IFDIR ? O_DIRECTORY : 0) | O_NOFOLLOW | O_CLOEXEC;
+  int rc = src_open(j, (x ? O_RDONLY | O_NONBLOCK : O_PATH) | kind, type, fd, &st);
+  /* One the user may not read (another's directory, mode 0700): rsync reads attributes by path, which
+   * needs no read permission for the names and the ACLs; so O_PATH, read through its /proc name (meta.c). */
+  if (rc == OP_FAIL && x && j->err.no == EACCES) {
+    j->err = (struct operr){0};
+    rc = src_open(j, O_PATH | kind, type, fd, &st);
+  }
+  return rc;
 }
 
 static int do_dirmeta(struct job *j)
