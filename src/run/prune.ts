@@ -7,7 +7,8 @@
 import { isFailure } from '../model/failure.js';
 import { S_IFDIR, S_IFMT } from '../model/stat.js';
 import type { FilterScope } from '../plan/filter-scope.js';
-import { joinPath } from '../util/names.js';
+import { absolutePath, joinPath } from '../util/names.js';
+import { ERRNO, showPath } from '../util/errors.js';
 import type { RunContext } from './context.js';
 
 /**
@@ -35,6 +36,18 @@ export function prunedDirs(rc: RunContext, src: Buffer, rel: Buffer, sender: Fil
   return emptyDirs(rc, cache, src, rel, sender, receiver);
 }
 
+/** Source directories whose opendir failure was reported here (each once: the walk does not enter them). */
+const reported = new WeakMap<RunContext, Set<string>>();
+
+function unreadable(rc: RunContext, src: Buffer): void {
+  let done = reported.get(rc);
+  if (!done) reported.set(rc, (done = new Set()));
+  const key = src.toString('latin1');
+  if (done.has(key)) return;
+  done.add(key);
+  rc.tally.ioError(src, ERRNO.EACCES, 'opendir', `[sender] opendir "${showPath(absolutePath(src))}" failed`);
+}
+
 /** 0 when something is transferred inside `src`, else the directories of its subtree (see known). */
 function emptyDirs(rc: RunContext, cache: Map<string, number>, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): number {
   const key = src.toString('latin1');
@@ -46,14 +59,22 @@ function emptyDirs(rc: RunContext, cache: Map<string, number>, src: Buffer, rel:
     const inSender = sender?.enterDir(rel, src);
     const inReceiver = receiver?.enterDir(rel);
     const pair = rc.source.openDir(src, null, rc.anchors.of(src));
-    // A directory that cannot be listed stays in the transfer, where its error is reported.
-    if (isFailure(pair)) found = true;
-    else {
+    // One this user may not read: rsync's sender lists it and cannot open it ("opendir ... failed", an
+    // I/O error), so nothing of it is in the list and its receiver prunes it. Any other failure keeps it
+    // in the transfer, where the walk reports it.
+    if (isFailure(pair)) {
+      if (pair.errno === ERRNO.EACCES) unreadable(rc, src);
+      else found = true;
+    } else {
       const subdirs: Buffer[] = [];
       try {
         for (const chunk of pair.whole ? [pair.whole] : pair.chunks()) {
           for (const e of chunk.entries) {
-            if (!e.st) continue;
+            // Not searchable: its names list, none of them stats (walk.ts classify: the same line).
+            if (!e.st) {
+              if (e.err === ERRNO.EACCES) unreadable(rc, src);
+              continue;
+            }
             const isDir = (e.st.mode & S_IFMT) === S_IFDIR;
             const childRel = joinPath(rel, e.name);
             if (inSender && inSender.check(childRel, isDir) === 'exclude') continue;
