@@ -8,6 +8,7 @@
 import { createHash, getHashes } from 'node:crypto';
 import type { Conn } from './conn.js';
 import { MIN_PROTOCOL, offeredProtocol } from './handshake.js';
+import { openArgCount } from './rsh.js';
 import { Cursor, ProtocolError, Short } from './wire.js';
 import { BIGPATHBUFLEN } from '../model/path-max.js';
 
@@ -163,8 +164,9 @@ export function daemonArgs(serverArgs: string[], paths: string[], module: string
   const end = protocol >= 30 ? '\0' : '\n';
   const cluster = secluded ? serverArgs.findIndex((a) => /^-[^-]/.test(a)) : -1;
   if (cluster < 0) return Buffer.from([...serverArgs, '.', ...named].map((w) => w + end).join('') + end, 'latin1');
-  const open = [...serverArgs.slice(0, cluster), `-s${serverArgs[cluster]!.slice(1)}`];
-  const hidden = ['rsync', ...serverArgs.slice(cluster + 1), '.', ...named];
+  const count = openArgCount(serverArgs);
+  const open = [...serverArgs.slice(0, cluster), `-s${serverArgs[cluster]!.slice(1)}`, ...serverArgs.slice(cluster + 1, count)];
+  const hidden = ['rsync', ...serverArgs.slice(count), '.', ...named];
   return Buffer.from(open.map((w) => w + end).join('') + end + hidden.map((w) => `${w || '.'}\0`).join('') + '\0', 'latin1');
 }
 

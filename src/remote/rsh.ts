@@ -150,6 +150,16 @@ export function remoteArgv(c: RemoteCommand, env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
+ * Under -s, how many of the server's options still go where the server's command line goes: those up
+ * to its first letter cluster, and --iconv right after it (rsync's server_options puts it before the
+ * protected arguments start: the server must know its charset before it reads them).
+ */
+export function openArgCount(serverArgs: readonly string[]): number {
+  const cluster = serverArgs.findIndex((a) => /^-[^-]/.test(a));
+  return cluster < 0 ? -1 : cluster + 1 + (serverArgs[cluster + 1]?.startsWith('--iconv=') ? 1 : 0);
+}
+
+/**
  * rsync's do_cmd: the remote shell's argv, and under -s (send_protected_args) the arguments that go
  * through the connection instead, before the handshake: the remote shell then sees only the server's
  * option letters (with "s" first), so no name is ever split or expanded by a shell; names are sent as
@@ -162,13 +172,14 @@ export function remoteLaunch(c: RemoteCommand, env: NodeJS.ProcessEnv): Launch {
   if (c.user !== undefined) argv.push('-l', c.user);
   argv.push(c.host, c.rsyncPath ?? 'rsync');
   const cluster = c.serverArgs.findIndex((a) => /^-[^-]/.test(a));
+  const open = openArgCount(c.serverArgs);
   if (!c.secluded || cluster < 0) {
     argv.push(...c.serverArgs, '.');
     for (const p of c.paths) argv.push(safeFileArg(p, c.weSend, c.oldArgs, { relative: c.relative, trustSender: c.trustSender }));
     return { argv };
   }
-  argv.push(...c.serverArgs.slice(0, cluster), `-s${c.serverArgs[cluster]!.slice(1)}`);
-  const rest = ['rsync', ...c.serverArgs.slice(cluster + 1), '.', ...c.paths.map((p) => (p.startsWith('-') ? `./${p}` : p))];
+  argv.push(...c.serverArgs.slice(0, cluster), `-s${c.serverArgs[cluster]!.slice(1)}`, ...c.serverArgs.slice(cluster + 1, open));
+  const rest = ['rsync', ...c.serverArgs.slice(open), '.', ...c.paths.map((p) => (p.startsWith('-') ? `./${p}` : p))];
   const secluded = Buffer.concat([...rest.map((a) => Buffer.from(`${a || '.'}\0`, 'latin1')), Buffer.of(0)]);
   return { argv, secluded };
 }
