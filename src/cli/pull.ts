@@ -237,6 +237,7 @@ export async function fetchRemote(
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    charset,
     relative: c.relative,
     trustSender: place?.remote === true,
     daemon: loginOf(p.operand),

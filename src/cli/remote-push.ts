@@ -344,6 +344,7 @@ export async function pushRemote(
     weSend: true,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    charset,
     daemon: daemonLogin,
     bwlimit: c.bwlimit,
     timeout: c.timeout,

@@ -66,6 +66,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    charset,
     relative: c.relative,
     daemon: loginOf(r.operand),
     bwlimit: c.bwlimit,

@@ -236,6 +236,12 @@ export class ClientCharset {
     return out + filteredRaw(Buffer.concat(run));
   }
 
+  /** An argument -s sends through the connection (rsync's send_protected_args): bytes that do not convert kept. */
+  argToWire(arg: Buffer): Buffer {
+    const r = this.side.addon.iconvConvert(this.side.out, arg, INCLUDE_BAD | INCLUDE_INCOMPLETE);
+    return Buffer.isBuffer(r) ? r : r.out;
+  }
+
   /**
    * A name a receiving server reports deleted (MSG_DELETED), as rsync's client prints it: it runs the
    * name through its ic_send where ic_recv was meant (io.c), keeping bytes that do not convert.

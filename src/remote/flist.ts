@@ -7,7 +7,7 @@
 
 import { resolve as resolvePath } from 'node:path';
 import { Exit, errnoText, showPath } from '../util/errors.js';
-import type { WireCharset } from './iconv-wire.js';
+import type { WireCharset } from './wire-charset.js';
 import { AclDecoder, type ReceivedAcls } from './acl-list.js';
 import { Cursor, ProtocolError, copyBytes } from './wire.js';
 import { compareNames, handedOrder, type NativeOrder } from './flist-order.js';

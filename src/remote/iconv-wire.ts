@@ -10,18 +10,11 @@ import { errnoText, showPath } from '../util/errors.js';
 import { Cf } from './handshake.js';
 import { isDir, type RemoteEntry } from './flist.js';
 import type { SendEntry } from './flist-send.js';
+import type { WireCharset } from './wire-charset.js';
+
+export type { WireCharset };
 
 const SLASH = 0x2f;
-
-/** This client's charset around the wire's UTF-8; a failed conversion is iconv(3)'s errno. */
-export interface WireCharset {
-  toWire(local: Buffer): Buffer | number;
-  fromWire(wire: Buffer): Buffer | number;
-  /** A peer's message as rsync's client prints it under --iconv (text for util/names.ts outputBytes). */
-  peerText(payload: Buffer): string;
-  /** A name a receiving server reports deleted, as rsync's client prints it. */
-  deleted(payload: Buffer): Buffer;
-}
 
 /** rsync's sender_symlink_iconv, on the client: it converts names, and the server set CF_SYMLINK_ICONV. */
 export const symlinkIconv = (charset: WireCharset | undefined, compat: number): boolean => charset !== undefined && (compat & Cf.SymlinkIconv) !== 0;

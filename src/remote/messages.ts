@@ -10,7 +10,7 @@ import { Msg, type Frame } from './mux.js';
 import { ProtocolError } from './wire.js';
 import { BIGPATHBUFLEN } from '../model/path-max.js';
 import { escapeName, outputBytes } from '../util/names.js';
-import type { WireCharset } from './iconv-wire.js';
+import type { WireCharset } from './wire-charset.js';
 
 /**
  * A peer's line as rsync's client writes it (log.c rwrite): a trailing CR or newline and a leading CR
