@@ -2,7 +2,6 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../../src/cli/options.js';
-import { UsageError } from '../../../src/util/errors.js';
 import type { Config } from '../../../src/model/config.js';
 
 const run = (args: string[], fromProcess = false): Config => {
