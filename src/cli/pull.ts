@@ -29,7 +29,7 @@ import { loginOf } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
 import { iconvArgs, remoteOptionArgs, senderArgs } from '../remote/server-args.js';
-import type { WireCharset } from '../remote/iconv-wire.js';
+import { charsetLine, type WireCharset } from '../remote/iconv-wire.js';
 import { endPull, pullFiles, type Fetch } from '../remote/pull.js';
 import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
@@ -261,10 +261,11 @@ export async function fetchRemote(
   let current: CurrentTotals | undefined;
   let senderFailed = false;
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    peer.charset = charset;
+    if (charset && c.debug.ICONV > 0 && !c.json) io.out.write(charsetLine('Receiver', charset));
     // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
     if (showList) io.out.write('receiving file list ... ');
     peer.lineOpen = showList;
-    peer.charset = charset;
     p.copyAs?.become();
     if (tap) conn.tapIn = tap.data;
     const list = await receiveList(

@@ -8,7 +8,7 @@ import type { Config } from '../model/config.js';
 import { classifyOperand, loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiverArgs, remoteOptionArgs } from '../remote/server-args.js';
-import type { WireCharset } from '../remote/iconv-wire.js';
+import { charsetLine, type WireCharset } from '../remote/iconv-wire.js';
 import { runPush, deletedName, type PushReport, type PushStats } from '../remote/push.js';
 import { Item, itemizeFlags, significant } from '../remote/iflags.js';
 import { Msg } from '../remote/mux.js';
@@ -370,6 +370,7 @@ export async function pushRemote(
     async (conn, peer): Promise<PushStats> => {
       session = conn;
       peer.charset = charset;
+      if (charset && c.debug.ICONV > 0 && !c.json) io.out.write(charsetLine('sender', charset));
       const stats = await runPush(
         conn,
         walk ??

@@ -10,7 +10,7 @@ import { loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList, finishReceive } from '../remote/listing.js';
 import { iconvArgs, remoteOptionArgs, senderArgs } from '../remote/server-args.js';
-import type { WireCharset } from '../remote/iconv-wire.js';
+import { charsetLine, type WireCharset } from '../remote/iconv-wire.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { listLine } from '../progress/list-line.js';
 import { munge } from '../util/munge.js';
@@ -79,6 +79,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
   useNativeOrderFor(c.engine);
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
     peer.charset = charset;
+    if (charset && c.debug.ICONV > 0) io.out.write(charsetLine('Receiver', charset));
     // rsync without incremental recursion announces the list before it prints anything of it (after
     // the -vv command line).
     if ((c.verbose > 0 || c.progressFiles) && !c.quiet) io.out.write('receiving file list ... done\n');

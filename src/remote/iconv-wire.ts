@@ -16,6 +16,12 @@ export type { WireCharset };
 
 const SLASH = 0x2f;
 
+/**
+ * --debug=ICONV (-vv): the client names its charset once the far side is started, before anything of
+ * the transfer (rsync's setup_iconv after it spawns the remote shell); `side` is its role.
+ */
+export const charsetLine = (side: 'sender' | 'Receiver', charset: WireCharset): string => `[${side}] charset: ${charset.charset}\n`;
+
 /** rsync's sender_symlink_iconv, on the client: it converts names, and the server set CF_SYMLINK_ICONV. */
 export const symlinkIconv = (charset: WireCharset | undefined, compat: number): boolean => charset !== undefined && (compat & Cf.SymlinkIconv) !== 0;
 

@@ -4,6 +4,8 @@
 
 /** This client's charset around the wire's UTF-8; a failed conversion is iconv(3)'s errno. */
 export interface WireCharset {
+  /** The charset in use (the locale's when given as "" or "."). */
+  readonly charset: string;
   toWire(local: Buffer): Buffer | number;
   fromWire(wire: Buffer): Buffer | number;
   /** A peer's message as rsync's client prints it under --iconv (text for util/names.ts outputBytes). */
