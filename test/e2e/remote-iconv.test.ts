@@ -15,11 +15,14 @@ import { fidelity, runCli, show, type CliResult } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { destPairs, itemLines, rsyncClient, stagingDirs, type RsyncResult } from '../helpers/remote-pull.js';
+import { startDaemon, writeConf, type Daemon } from '../helpers/rsyncd.js';
 
 const L1 = 'latin1';
 let root: string;
 let rsh: string;
 let rshLog: string;
+/** An rsync 3.5 daemon whose modules keep UTF-8 names (its `charset`): `utf` to pull from, `up` to push to. */
+let daemon: Daemon;
 
 /** A path under `dir` whose name is given as Latin-1 code points (one byte each) or as UTF-8 text. */
 const bytesOf = (s: string, enc: 'latin1' | 'utf8'): Buffer => Buffer.from(s, enc);
@@ -56,7 +59,7 @@ function makeTree(dir: string, enc: 'latin1' | 'utf8', extra: { name: Buffer; co
   fs.utimesSync(dir, t, t);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-riconv-'));
   rshLog = path.join(root, 'rsh.log');
   rsh = fakeRsh(root, { log: rshLog });
@@ -73,9 +76,18 @@ beforeAll(() => {
   makeTree(path.join(root, 'badlink'), 'utf8', [{ name: Buffer.from('blink'), link: Buffer.from('t\xe9', L1) }]);
   makeTree(path.join(root, 'cyrillic'), 'utf8', [{ name: bytesOf('\u0436', 'utf8'), content: 'zhe\n' }]);
   makeTree(path.join(root, 'cyrlink'), 'utf8', [{ name: Buffer.from('clink'), link: bytesOf('\u0436', 'utf8') }]);
+  fs.mkdirSync(path.join(root, 'up'));
+  const conf = writeConf(path.join(root, 'conf'), [
+    { name: 'utf', path: path.join(root, 'utf'), readOnly: true, extra: ['charset = UTF-8'] },
+    { name: 'up', path: path.join(root, 'up'), readOnly: false, extra: ['charset = UTF-8'] },
+  ]);
+  daemon = await startDaemon(conf);
 });
 
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+afterAll(async () => {
+  await daemon.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
 
 /** rsync's output as arsync's is read (the CLI helper decodes UTF-8): the same bytes, the same string. */
 const asRead = (s: string): string => Buffer.from(s, L1).toString('utf8');
@@ -255,5 +267,20 @@ describeEngines((e) => {
     const q = await pull('utf', ['-ai', '--protocol=30', '--iconv=ISO-8859-1,UTF-8']);
     sameRun(q.r, q.ours);
     sameTrees();
+  });
+
+  it('an rsync daemon: a pull from and a push to modules with UTF-8 names, Latin-1 here', async () => {
+    const url = `rsync://127.0.0.1:${daemon.port}`;
+    const r = rsyncClient(['-ai', '--iconv=ISO-8859-1,UTF-8', `${url}/utf/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, '-ai', '--iconv=ISO-8859-1,UTF-8', `${url}/utf/`, `${pair.mine}/`], { env: { TMPDIR: staging.dir } });
+    sameRun(r, ours);
+    expect(names(pair.mine)).toEqual(names(path.join(root, 'lat')));
+    sameTrees();
+    // Pushed back under another name each: the module's tree then holds the names in UTF-8 again.
+    const theirsUp = rsyncClient(['-ai', '--iconv=ISO-8859-1,UTF-8', `${pair.theirs}/`, `${url}/up/theirs-${e.name}/`]);
+    const oursUp = await runCli([eng, '-ai', '--iconv=ISO-8859-1,UTF-8', `${pair.mine}/`, `${url}/up/mine-${e.name}/`]);
+    sameRun(theirsUp, oursUp);
+    expect(names(path.join(root, 'up', `mine-${e.name}`))).toEqual(names(path.join(root, 'utf')));
+    expect(formatDiffs(compareTrees(path.join(root, 'up', `theirs-${e.name}`), path.join(root, 'up', `mine-${e.name}`), { mtimeToleranceNs: tolerance }))).toEqual([]);
   });
 });
