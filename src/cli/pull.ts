@@ -202,7 +202,9 @@ export async function fetchRemote(
   const listHere = place && !place.remote ? readFilesFromList(c) : undefined;
   const toSender = (session: { protocol: number }): Buffer => {
     const filters = filterListBytes(rules ?? []);
-    return listHere ? Buffer.concat([filters, forwardedList(listHere, c.from0, session.protocol)]) : filters;
+    // (-s and --iconv: the names converted as rsync's client forwards them.)
+    const convert = charset && c.secludedArgs ? (b: Buffer): Buffer => charset.toWireKeepingBad(b) : undefined;
+    return listHere ? Buffer.concat([filters, forwardedList(listHere, c.from0, session.protocol, convert)]) : filters;
   };
   // -X: the sender's lists go onto the staging tree through the addon (Node has no xattr API).
   const xio = c.xattrs ? remoteXattrs() : undefined;

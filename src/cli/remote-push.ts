@@ -377,7 +377,9 @@ export async function pushRemote(
           (walkFirst ? listLocal() : undefined) ??
           (async (cn, protocol) => {
             copyAs?.become();
-            return listLocal(place?.remote ? await readForwardedList(cn, protocol) : undefined, keptAlive ? keepAlive(cn, c.timeout!) : undefined);
+            // (-s and --iconv: the forwarded names converted as rsync's client reads them.)
+            const convert = charset && c.secludedArgs ? (b: Buffer): Buffer => charset.fromWireKeepingBad(b) : undefined;
+            return listLocal(place?.remote ? await readForwardedList(cn, protocol, convert) : undefined, keptAlive ? keepAlive(cn, c.timeout!) : undefined);
           }),
         {
           flist: {

@@ -236,9 +236,18 @@ export class ClientCharset {
     return out + filteredRaw(Buffer.concat(run));
   }
 
-  /** An argument -s sends through the connection (rsync's send_protected_args): bytes that do not convert kept. */
-  argToWire(arg: Buffer): Buffer {
+  /**
+   * An argument -s sends through the connection (rsync's send_protected_args), or a --files-from name
+   * it forwards: bytes that do not convert kept.
+   */
+  toWireKeepingBad(arg: Buffer): Buffer {
     const r = this.side.addon.iconvConvert(this.side.out, arg, INCLUDE_BAD | INCLUDE_INCOMPLETE);
+    return Buffer.isBuffer(r) ? r : r.out;
+  }
+
+  /** A --files-from name the far side forwards under -s (rsync's read_line with RL_CONVERT): bytes that do not convert kept. */
+  fromWireKeepingBad(name: Buffer): Buffer {
+    const r = this.side.addon.iconvConvert(this.side.back, name, INCLUDE_BAD | INCLUDE_INCOMPLETE);
     return Buffer.isBuffer(r) ? r : r.out;
   }
 

@@ -161,7 +161,7 @@ export function protectedArgs(args: readonly string[], charset?: WireCharset): B
   const parts: Buffer[] = [];
   for (const a of args) {
     const b = Buffer.from(a || '.', 'latin1');
-    parts.push(charset && a ? charset.argToWire(b) : b, NUL);
+    parts.push(charset && a ? charset.toWireKeepingBad(b) : b, NUL);
   }
   parts.push(NUL);
   return Buffer.concat(parts);

@@ -12,6 +12,8 @@ export interface WireCharset {
   peerText(payload: Buffer): string;
   /** A name a receiving server reports deleted, as rsync's client prints it. */
   deleted(payload: Buffer): Buffer;
-  /** An argument sent through the connection under -s: converted, bytes that do not convert kept. */
-  argToWire(arg: Buffer): Buffer;
+  /** An argument, or a --files-from name, sent under -s: converted, bytes that do not convert kept. */
+  toWireKeepingBad(arg: Buffer): Buffer;
+  /** A --files-from name the far side forwards under -s: converted, bytes that do not convert kept. */
+  fromWireKeepingBad(name: Buffer): Buffer;
 }

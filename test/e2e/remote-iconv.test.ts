@@ -108,6 +108,10 @@ describeEngines((e) => {
   const sameTrees = (): void => {
     expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance }))).toEqual([]);
   };
+  /** The trees, but for the root's time (not in a --files-from list: each run gives it its own). */
+  const sameBeneathRoot = (): void => {
+    expect(formatDiffs(compareTrees(pair.theirs, pair.mine, { mtimeToleranceNs: tolerance })).filter((d) => !d.startsWith('.: mtime'))).toEqual([]);
+  };
   const sameRun = (r: RsyncResult, ours: CliResult, code = 0): void => {
     expect(r.code, r.out + r.err).toBe(code);
     expect(ours.code, show(ours)).toBe(code);
@@ -282,5 +286,23 @@ describeEngines((e) => {
     sameRun(theirsUp, oursUp);
     expect(names(path.join(root, 'up', `mine-${e.name}`))).toEqual(names(path.join(root, 'utf')));
     expect(formatDiffs(compareTrees(path.join(root, 'up', `theirs-${e.name}`), path.join(root, 'up', `mine-${e.name}`), { mtimeToleranceNs: tolerance }))).toEqual([]);
+  });
+
+  it('-s with --files-from: the names of a list here converted as forwarded, of a list there as read', async () => {
+    // A pull with the list here (Latin-1 names), a push with the list on the far side (UTF-8 names).
+    const here = path.join(root, `list-here-${e.name}`);
+    fs.writeFileSync(here, Buffer.from('caf\xe9\n\xe9t\xe9/d\xe9j\xe0\nzz\n', L1));
+    const p = await pull('utf', ['-ai', '-s', `--files-from=${here}`, '--iconv=ISO-8859-1,UTF-8']);
+    sameRun(p.r, p.ours);
+    expect(names(pair.mine)).toHaveLength(3);
+    sameBeneathRoot();
+    fs.rmSync(pair.mine, { recursive: true });
+    fs.rmSync(pair.theirs, { recursive: true });
+    const there = path.join(root, `list-there-${e.name}`);
+    fs.writeFileSync(there, Buffer.from('caf\u00e9\n\u00e9t\u00e9/d\u00e9j\u00e0\n'));
+    const q = await push('lat', ['-ai', '-s', `--files-from=host:${there}`, '--iconv=ISO-8859-1,UTF-8']);
+    sameRun(q.r, q.ours);
+    expect(names(pair.mine)).toHaveLength(2);
+    sameBeneathRoot();
   });
 });

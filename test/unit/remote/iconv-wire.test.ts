@@ -98,7 +98,7 @@ describe('ClientCharset.peerText: a peer\'s line as rsync\'s client prints it', 
     expect(printed(Buffer.from('tab\there \\#123', L1)).toString(L1)).toBe('tab\there \\#134#123');
   });
   it('converts an argument for -s keeping what does not convert', () => {
-    expect(open('UTF-8').argToWire(Buffer.from('a\xe9b', L1)).toString(L1)).toBe('a\xe9b');
-    expect(latin.argToWire(Buffer.from('a\xe9b', L1)).toString(L1)).toBe('a\xc3\xa9b');
+    expect(open('UTF-8').toWireKeepingBad(Buffer.from('a\xe9b', L1)).toString(L1)).toBe('a\xe9b');
+    expect(latin.toWireKeepingBad(Buffer.from('a\xe9b', L1)).toString(L1)).toBe('a\xc3\xa9b');
   });
 });
