@@ -33,7 +33,7 @@ import { checkTempDir } from './temp-dir.js';
 import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { VERSION } from '../version.js';
-import { setEightBitOutput, setOutputLocale } from '../util/names.js';
+import { outputBytes, setEightBitOutput, setOutputLocale } from '../util/names.js';
 import { jsonMode, summaryDocument, type RunReport } from '../progress/json.js';
 import { EventStream } from '../progress/events.js';
 import { resolve as resolvePath } from 'node:path';
@@ -192,7 +192,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     }
     // What the server said after the list and no local half printed yet (cli/pull.ts Pulled.held).
     const sayHeld = (): void => {
-      if ('staging' in r) for (const text of r.held?.splice(0) ?? []) io.out.write(text);
+      // (Raw bytes in them: a line --iconv converted into LOCAL.)
+      if ('staging' in r) for (const text of r.held?.splice(0) ?? []) io.out.write(outputBytes(text));
     };
     if (inside !== undefined) {
       sayHeld();

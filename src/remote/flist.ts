@@ -5,9 +5,9 @@
 // act on it (names with "..", absolute names, NUL bytes, nanoseconds out of range, unknown file types,
 // hard-link references forward or out of range, lengths past rsync's own limits).
 
-import { resolve as resolvePath } from 'node:path';
 import { Exit, errnoText, showPath } from '../util/errors.js';
 import type { WireCharset } from './wire-charset.js';
+import { absolutePath } from '../util/names.js';
 import { AclDecoder, type ReceivedAcls } from './acl-list.js';
 import { Cursor, ProtocolError, copyBytes } from './wire.js';
 import { compareNames, handedOrder, type NativeOrder } from './flist-order.js';
@@ -288,12 +288,13 @@ export class FlistDecoder {
     // Only now, with the whole entry read, does anything change: a Short above leaves no trace.
     // Under --iconv the name is checked as converted: that is the name the destination gets.
     const name = cleanName(o.names ? localName(o.names, raw) : raw, o.relative);
-    let dropped = false;
+    // (An abbreviated hard link to a dropped symlink has its emptied target: dropped alike.)
+    let dropped = first?.dropped === true;
     if (o.names?.links && link && !first) {
       const got = o.names.charset.fromWire(link);
       if (typeof got === 'number') {
         // rsync's full_fname of the name: beneath its working directory, where the list arrives.
-        o.names.report(`[Receiver] cannot convert symlink data for: "${showPath(resolvePath(name.toString('latin1')))}" (${errnoText(got)})`);
+        o.names.report(`[Receiver] cannot convert symlink data for: "${showPath(absolutePath(name))}" (${errnoText(got)})`);
         this.unconverted = IOERR_GENERAL;
         dropped = true;
       } else link = got;

@@ -5,8 +5,8 @@
 // file indexes by the list's order as sent, not as sorted, since converted names may sort otherwise.
 // The conversions themselves are the addon's (engine/charset.ts ClientCharset, handed in by the CLI).
 
-import { resolve as resolvePath } from 'node:path';
 import { errnoText, showPath } from '../util/errors.js';
+import { absolutePath } from '../util/names.js';
 import { Cf } from './handshake.js';
 import { isDir, type RemoteEntry } from './flist.js';
 import type { SendEntry } from './flist-send.js';
@@ -81,7 +81,7 @@ export function wireEntries<T extends SendEntry>(entries: readonly T[], charset:
       report(`[sender] cannot convert filename: ${showPath(e.name)} (${errnoText(name)})`);
     } else if (links && e.link && typeof (link = charset.toWire(e.link)) === 'number') {
       // rsync's full_fname: the file as the sender reached it, from the root.
-      report(`[sender] cannot convert symlink data for: "${showPath(resolvePath(e.path.toString('latin1')))}" (${errnoText(link)})`);
+      report(`[sender] cannot convert symlink data for: "${showPath(absolutePath(e.path))}" (${errnoText(link)})`);
     } else {
       if (!name.equals(e.name)) e.wireName = name;
       if (Buffer.isBuffer(link) && !link.equals(e.link!)) e.wireLink = link;

@@ -6,6 +6,7 @@
 // symlink target either side cannot, an unknown charset on either side, and protocol 30. Names are
 // Buffers throughout: the trees are made and compared byte for byte.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +17,7 @@ import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { destPairs, itemLines, rsyncClient, stagingDirs, type RsyncResult } from '../helpers/remote-pull.js';
 import { startDaemon, writeConf, type Daemon } from '../helpers/rsyncd.js';
+import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 
 const L1 = 'latin1';
 let root: string;
@@ -304,5 +306,32 @@ describeEngines((e) => {
     sameRun(q.r, q.ours);
     expect(names(pair.mine)).toHaveLength(2);
     sameBeneathRoot();
+  });
+
+  it.runIf(peersAvailable)('older far sides built without iconv (3.1.3, 3.2.7) refuse the option as they do rsync\'s: exit 12, their words', async () => {
+    for (const [v, says] of [
+      ['3.1.3', '--iconv=UTF-8: unknown option'],
+      ['3.2.7', 'The server does not support --iconv'],
+    ] as const) {
+      for (const run of [() => pull('utf', ['-a', '--iconv=ISO-8859-1,UTF-8', `--rsync-path=${peerRsync(v)}`]), () => push('lat', ['-a', '--iconv=ISO-8859-1,UTF-8', `--rsync-path=${peerRsync(v)}`])]) {
+        const { r, ours } = await run();
+        expect([ours.code, r.code], show(ours)).toEqual([12, 12]);
+        expect(ours.stderr).toContain(says);
+        expect(errLines(ours.stderr)).toEqual(errLines(asRead(r.err)));
+      }
+    }
+  });
+
+  it('pull --remove-source-files: the sender is told each file placed by its index as sent', async () => {
+    const copies = [`srcm-${e.name}`, `srct-${e.name}`].map((n) => path.join(root, n));
+    for (const c of copies) execFileSync('cp', ['-a', path.join(root, 'utf'), c]);
+    const from = (i: number): string => `host:${copies[i]}/`;
+    const r = rsyncClient(['-ai', '--remove-source-files', '--iconv=ISO-8859-1,UTF-8', '-e', rsh, from(1), `${pair.theirs}/`]);
+    const ours = await runCli([eng, '-ai', '--remove-source-files', '--iconv=ISO-8859-1,UTF-8', '-e', rsh, from(0), `${pair.mine}/`], { env: { TMPDIR: staging.dir } });
+    sameRun(r, ours);
+    sameTrees();
+    // What is left of each source: the directories (and nothing else but what rsync left too).
+    expect(formatDiffs(compareTrees(copies[1]!, copies[0]!, { mtimeToleranceNs: tolerance }).filter((d) => !d.what.includes('mtime')))).toEqual([]);
+    expect(fs.existsSync(path.join(copies[0]!, 'caf\u00e9'))).toBe(false);
   });
 });
