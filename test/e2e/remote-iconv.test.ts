@@ -78,6 +78,13 @@ beforeAll(async () => {
   makeTree(path.join(root, 'badlink'), 'utf8', [{ name: Buffer.from('blink'), link: Buffer.from('t\xe9', L1) }]);
   makeTree(path.join(root, 'cyrillic'), 'utf8', [{ name: bytesOf('\u0436', 'utf8'), content: 'zhe\n' }]);
   makeTree(path.join(root, 'cyrlink'), 'utf8', [{ name: Buffer.from('clink'), link: bytesOf('\u0436', 'utf8') }]);
+  // Hard links whose group's first name (in the list's order) is a converted one.
+  for (const [tree, enc] of [['hl-utf', 'utf8'], ['hl-lat', 'latin1']] as const) {
+    const d = path.join(root, tree);
+    makeTree(d, enc);
+    fs.linkSync(at(d, bytesOf('caf\u00e9', enc)), at(d, bytesOf('\u00e9t\u00e9/l\u00e9', enc)));
+    fs.linkSync(at(d, bytesOf('caf\u00e9', enc)), path.join(d, 'zlink'));
+  }
   fs.mkdirSync(path.join(root, 'up'));
   const conf = writeConf(path.join(root, 'conf'), [
     { name: 'utf', path: path.join(root, 'utf'), readOnly: true, extra: ['charset = UTF-8'] },
@@ -333,5 +340,18 @@ describeEngines((e) => {
     // What is left of each source: the directories (and nothing else but what rsync left too).
     expect(formatDiffs(compareTrees(copies[1]!, copies[0]!, { mtimeToleranceNs: tolerance }).filter((d) => !d.what.includes('mtime')))).toEqual([]);
     expect(fs.existsSync(path.join(copies[0]!, 'caf\u00e9'))).toBe(false);
+  });
+
+  it('-H: a hard-link group named in Latin-1 here, in UTF-8 there, pulled and pushed', async () => {
+    const p = await pull('hl-utf', ['-aiH', '--iconv=ISO-8859-1,UTF-8']);
+    sameRun(p.r, p.ours);
+    expect(fs.statSync(path.join(pair.mine, 'zlink')).nlink).toBe(3);
+    sameTrees();
+    fs.rmSync(pair.mine, { recursive: true });
+    fs.rmSync(pair.theirs, { recursive: true });
+    const q = await push('hl-lat', ['-aiH', '--iconv=ISO-8859-1,UTF-8']);
+    sameRun(q.r, q.ours);
+    expect(fs.statSync(path.join(pair.mine, 'zlink')).nlink).toBe(3);
+    sameTrees();
   });
 });
