@@ -128,8 +128,7 @@ export class Stage {
           this.error(`cannot stage socket ${showPath(e.name)}`);
           return undefined;
         }
-        const args = kind === 'p' ? [path] : [path, kind, String(e.rdev?.major ?? 0), String(e.rdev?.minor ?? 0)];
-        execFileSync(kind === 'p' ? 'mkfifo' : 'mknod', args, { stdio: 'ignore' });
+        makeSpecial(at, kind === 'p' ? [] : [kind, String(e.rdev?.major ?? 0), String(e.rdev?.minor ?? 0)]);
         return undefined;
       }
       if (!isReg(e.mode)) return undefined;
@@ -502,5 +501,30 @@ function copyAll(from: number, to: number, size: number): void {
     let w = 0;
     while (w < n) w += fs.writeSync(to, buf, w, n - w, pos + w);
     pos += n;
+  }
+}
+
+/**
+ * A FIFO (no `dev`) or a device node staged at `at`, by mkfifo(1) or mknod(1). Their arguments are
+ * strings, which Node passes as UTF-8: a name that is not ASCII (Latin-1 bytes, a name --iconv
+ * converted) is made under an ASCII name in its directory, reached through a descriptor of ours, and
+ * renamed into place by its bytes.
+ */
+function makeSpecial(at: Buffer, dev: string[]): void {
+  const cmd = dev.length ? 'mknod' : 'mkfifo';
+  if (at.every((b) => b < 0x80)) {
+    execFileSync(cmd, [at.toString('latin1'), ...dev], { stdio: 'ignore' });
+    return;
+  }
+  const slash = at.lastIndexOf(0x2f);
+  const dir = slash < 0 ? Buffer.from('.') : at.subarray(0, slash || 1);
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    const held = `/proc/${process.pid}/fd/${fd}`;
+    const tmp = `.arsync-special-${process.pid}`;
+    execFileSync(cmd, [tmp, ...dev], { cwd: held, stdio: 'ignore' });
+    fs.renameSync(`${held}/${tmp}`, at);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -85,6 +85,16 @@ beforeAll(async () => {
     fs.linkSync(at(d, bytesOf('caf\u00e9', enc)), at(d, bytesOf('\u00e9t\u00e9/l\u00e9', enc)));
     fs.linkSync(at(d, bytesOf('caf\u00e9', enc)), path.join(d, 'zlink'));
   }
+  // A FIFO whose name converts (the pull stages it through mkfifo(1), whose argument is a string).
+  for (const [tree, enc] of [['fifo-utf', 'utf8'], ['fifo-lat', 'latin1']] as const) {
+    const d = path.join(root, tree);
+    fs.mkdirSync(path.join(d, 'sub'), { recursive: true });
+    // The name's bytes through sh's printf (an argument Node would pass as UTF-8).
+    const octal = [...at(d, bytesOf('sub/tuyau-\u00e9', enc))].map((c) => `\\${c.toString(8).padStart(3, '0')}`).join('');
+    execFileSync('sh', ['-c', `mkfifo "$(printf '${octal}')"`]);
+    const t = new Date(1_700_000_000_000);
+    for (const p of [at(d, bytesOf('sub/tuyau-\u00e9', enc)), Buffer.from(`${d}/sub`), Buffer.from(d)]) fs.utimesSync(p, t, t);
+  }
   fs.mkdirSync(path.join(root, 'up'));
   const conf = writeConf(path.join(root, 'conf'), [
     { name: 'utf', path: path.join(root, 'utf'), readOnly: true, extra: ['charset = UTF-8'] },
@@ -352,6 +362,19 @@ describeEngines((e) => {
     const q = await push('hl-lat', ['-aiH', '--iconv=ISO-8859-1,UTF-8']);
     sameRun(q.r, q.ours);
     expect(fs.statSync(path.join(pair.mine, 'zlink')).nlink).toBe(3);
+    sameTrees();
+  });
+
+  it('-D: a FIFO named in Latin-1 here, in UTF-8 there, pulled and pushed', async () => {
+    const p = await pull('fifo-utf', ['-aiD', '--iconv=ISO-8859-1,UTF-8']);
+    sameRun(p.r, p.ours);
+    expect(fs.lstatSync(at(pair.mine, Buffer.from('sub/tuyau-\xe9', L1))).isFIFO()).toBe(true);
+    sameTrees();
+    fs.rmSync(pair.mine, { recursive: true });
+    fs.rmSync(pair.theirs, { recursive: true });
+    const q = await push('fifo-lat', ['-aiD', '--iconv=ISO-8859-1,UTF-8']);
+    sameRun(q.r, q.ours);
+    expect(fs.lstatSync(at(pair.mine, Buffer.from('sub/tuyau-\u00e9'))).isFIFO()).toBe(true);
     sameTrees();
   });
 });
