@@ -33,11 +33,11 @@ import { checkTempDir } from './temp-dir.js';
 import { FilterList } from '../plan/filter.js';
 import { FilterError } from '../plan/filter-rules.js';
 import { VERSION } from '../version.js';
-import { setEightBitOutput, setOutputLocale } from '../util/names.js';
+import { outputBytes, setEightBitOutput, setOutputLocale } from '../util/names.js';
 import { jsonMode, summaryDocument, type RunReport } from '../progress/json.js';
 import { EventStream } from '../progress/events.js';
 import { resolve as resolvePath } from 'node:path';
-import { NameCharsets } from '../engine/charset.js';
+import { ClientCharset, NameCharsets } from '../engine/charset.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { PATH_MAX } from '../model/path-max.js';
 import { gatherStdout } from './stdout-gather.js';
@@ -105,10 +105,18 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   // refuses it (rather than ignore it) where the other end is remote.
   const remoteConfig = parsed.kind === 'remote-list' ? parsed.list.config : parsed.kind === 'remote-push' ? parsed.push.config : parsed.kind === 'remote-pull' ? parsed.pull.config : undefined;
   if (remoteConfig?.confineRoot) return fail('--confine-root is only supported for a local copy', Exit.Usage);
+  // --iconv between machines: this client's charset is opened now, before the connection (rsync's
+  // setup_iconv on its client opens LOCAL only; the server opens REMOTE).
+  let wire: ClientCharset | undefined;
+  if (remoteConfig?.iconv) {
+    const opened = ClientCharset.open(remoteConfig.iconv.local);
+    if (!(opened instanceof ClientCharset)) return fail(opened.message, opened.unsupported ? Exit.Unsupported : Exit.Usage, opened.unsupported);
+    wire = opened;
+  }
   if (parsed.kind === 'remote-list') {
     setEightBitOutput(parsed.list.config.eightBit);
     const { listRemote } = await import('./remote.js');
-    const code = await listRemote(parsed.list, process.env, io);
+    const code = await listRemote(parsed.list, process.env, io, wire);
     return code === Exit.Ok ? code : finish(io, code);
   }
   if (parsed.kind === 'remote-push') {
@@ -120,7 +128,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     let code: number;
     const ended = { byPeer: false };
     try {
-      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2), ended, c.json ? report : undefined);
+      code = await pushRemote(parsed.push, process.env, io, log && new PushLog(log, c.dryRun), argv.slice(2), ended, c.json ? report : undefined, wire);
     } catch (err) {
       // A local --files-from list that cannot be read, found as the walk starts: rsync's exit 1.
       if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
@@ -152,7 +160,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // --bwlimit held the wire (the far side sent no faster); rsync's receiver writes its disk unlimited.
     // (--write-batch was the pull's to write: the local half writes none.)
     // (--munge-links: the links were staged munged and are taken as they are: cli/pull-stage.ts stagedLinks.)
-    const localHalf = (r: Pulled): Config => ({ ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, ...pullMod.stagedLinks(pull.config), ...r.local });
+    // (--iconv: the names were converted as the list came; the staged tree has the local names already.)
+    const localHalf = (r: Pulled): Config => ({ ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, iconv: undefined, ...pullMod.stagedLinks(pull.config), ...r.local });
     // --remove-source-files: the local half runs inside the session, and the far side's sender removes
     // the sources of what it placed (cli/pull.ts); the local run then removes nothing itself.
     let inside: number | undefined;
@@ -171,6 +180,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
           }
         : undefined,
       pull.config.json ? report.errors : undefined,
+      wire,
     );
     let r: Awaited<typeof fetched>;
     try {
@@ -182,7 +192,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     }
     // What the server said after the list and no local half printed yet (cli/pull.ts Pulled.held).
     const sayHeld = (): void => {
-      if ('staging' in r) for (const text of r.held?.splice(0) ?? []) io.out.write(text);
+      // (Raw bytes in them: a line --iconv converted into LOCAL.)
+      if ('staging' in r) for (const text of r.held?.splice(0) ?? []) io.out.write(outputBytes(text));
     };
     if (inside !== undefined) {
       sayHeld();

@@ -15,7 +15,6 @@ import { daemonLogin } from './daemon-options.js';
 import { OptionError, remoteOptionError, type NoEffect } from './local-noops.js';
 import { reflinkMode, reflinkSpellings } from './reflink.js';
 import { fuzzyLevel } from './fuzzy-options.js';
-import { refuseRemoteIconv } from './iconv-options.js';
 import { applyProtocol, autoFileSum } from './protocol-option.js';
 import { confineRoot } from './confine-root.js';
 import type { ClockLimits } from './clock-options.js';
@@ -115,7 +114,6 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   } else if (settled || config.listOnly) receiverOpts.forEach((opt) => checkRemoteOption(parseArgs, opt));
   else if (receiverOpts.length) applyReceiverOptions(config, receiverConfig(parseArgs, argv, fromProcess, receiverOpts, config.suffix), receiverOpts);
   if (!remote) return { kind: 'run', config };
-  refuseRemoteIconv(config);
   return remoteRequest(o, config, operandBytes, line, noEffect.compress)!;
 }
 

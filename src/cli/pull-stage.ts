@@ -153,7 +153,8 @@ export class Stage {
       if (e.hlinkGroup !== undefined) {
         const first = this.groups.get(e.hlinkGroup);
         if (first !== undefined) {
-          fs.linkSync(first, at);
+          // (The paths here are Latin-1 strings of the names' bytes: a string would be written as UTF-8.)
+          fs.linkSync(Buffer.from(first, 'latin1'), at);
           return undefined;
         }
         this.groups.set(e.hlinkGroup, path);
@@ -520,3 +521,4 @@ function copyAll(from: number, to: number, size: number): void {
     pos += n;
   }
 }
+

@@ -28,7 +28,8 @@ import { deleteScopeRules } from './pull-delete-scope.js';
 import { loginOf } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
-import { remoteOptionArgs, senderArgs } from '../remote/server-args.js';
+import { iconvArgs, remoteOptionArgs, senderArgs } from '../remote/server-args.js';
+import { charsetLine, type WireCharset } from '../remote/iconv-wire.js';
 import { endPull, pullFiles, type Fetch } from '../remote/pull.js';
 import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
@@ -136,6 +137,7 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
     noImpliedDirs: c.relative && !c.impliedDirs,
     removeSourceFiles: c.removeSourceFiles ? (c.removeSentOnly ? 2 : 1) : 0,
     missingArgs: c.missingArgs,
+    iconv: iconvArgs(c),
   });
 }
 
@@ -159,7 +161,16 @@ function orphanedMissing(entries: (RemoteEntry | undefined)[], incRecursive: boo
 }
 
 /** `errors`: --json's, which keep what this half and the sending server write to stderr (cli/json-errors.ts). */
-export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: ClientIo, args: string[] = [], inside?: LocalHalf, errors?: JsonError[]): Promise<Pulled | { code: number }> {
+export async function fetchRemote(
+  p: RemotePull,
+  env: NodeJS.ProcessEnv,
+  io: ClientIo,
+  args: string[] = [],
+  inside?: LocalHalf,
+  errors?: JsonError[],
+  /** --iconv: this client's charset (remote/iconv-wire.ts). */
+  charset?: WireCharset,
+): Promise<Pulled | { code: number }> {
   const c = p.config;
   if (errors) io = { out: io.out, err: keptLines(io.err, errors) };
   const acl = aclAddon(c);
@@ -191,7 +202,9 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   const listHere = place && !place.remote ? readFilesFromList(c) : undefined;
   const toSender = (session: { protocol: number }): Buffer => {
     const filters = filterListBytes(rules ?? []);
-    return listHere ? Buffer.concat([filters, forwardedList(listHere, c.from0, session.protocol)]) : filters;
+    // (-s and --iconv: the names converted as rsync's client forwards them.)
+    const convert = charset && c.secludedArgs ? (b: Buffer): Buffer => charset.toWireKeepingBad(b) : undefined;
+    return listHere ? Buffer.concat([filters, forwardedList(listHere, c.from0, session.protocol, convert)]) : filters;
   };
   // -X: the sender's lists go onto the staging tree through the addon (Node has no xattr API).
   const xio = c.xattrs ? remoteXattrs() : undefined;
@@ -226,6 +239,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    charset,
     relative: c.relative,
     trustSender: place?.remote === true,
     daemon: loginOf(p.operand),
@@ -249,6 +263,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
   let current: CurrentTotals | undefined;
   let senderFailed = false;
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    peer.charset = charset;
+    if (charset && c.debug.ICONV > 0 && !c.json) io.out.write(charsetLine('Receiver', charset));
     // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
     if (showList) io.out.write('receiving file list ... ');
     peer.lineOpen = showList;
@@ -269,6 +285,15 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
       },
       toSender,
       { compress: p.compress, env },
+      charset && {
+        charset,
+        report: (m) => {
+          // A line of ours left open ("receiving file list ... ") ends first.
+          if (peer.lineOpen) io.err.write('\n');
+          peer.lineOpen = false;
+          io.err.write(`${m}\n`);
+        },
+      },
     );
     peer.ioError |= list.ioError;
     if (c.missingArgs === 'delete' && c.relative) orphanedMissing(list.entries, c.incRecursive, (m) => io.err.write(m));
@@ -354,6 +379,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         tokens: (cn, blocks) => codec.reader(cn, blocks),
         xattrAsks,
         holdGoodbye: inside !== undefined,
+        ...(list.order ? { order: list.order } : {}),
       });
     } finally {
       stage.close();
@@ -374,7 +400,8 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
     // A file the sender listed but could not open (its "send_files failed to open" line came through):
     // nothing of it arrives, the destination keeps what it has, and the run ends with exit 23 (rsync's
     // client counts the sender's transfer error).
-    for (const ndx of peer.notSent) {
+    for (const sent of peer.notSent) {
+      const ndx = list.order ? list.order.fromWire(sent) : sent;
       const e = list.entries[ndx];
       if (!e || !isReg(e.mode)) throw new ProtocolError(`Invalid file index: ${ndx} (not sent, never listed as a file)`, Exit.Protocol);
       localErrors++;
@@ -406,7 +433,7 @@ export async function fetchRemote(p: RemotePull, env: NodeJS.ProcessEnv, io: Cli
         if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
       });
       const placed = (await inside(staged)).map((rel) => ndxOf.get(rel.toString('latin1'))).filter((n): n is number => n !== undefined);
-      endPull(conn, placed);
+      endPull(conn, list.order ? placed.map((n) => list.order!.toWire(n)) : placed);
     }
     return true;
   });

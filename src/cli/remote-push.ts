@@ -8,6 +8,7 @@ import type { Config } from '../model/config.js';
 import { classifyOperand, loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiverArgs, remoteOptionArgs } from '../remote/server-args.js';
+import { charsetLine, type WireCharset } from '../remote/iconv-wire.js';
 import { runPush, deletedName, type PushReport, type PushStats } from '../remote/push.js';
 import { Item, itemizeFlags, significant } from '../remote/iflags.js';
 import { Msg } from '../remote/mux.js';
@@ -142,6 +143,8 @@ export async function pushRemote(
   args: string[] = [],
   ended: { byPeer: boolean } = { byPeer: false },
   json?: RunReport,
+  /** --iconv: this client's charset (remote/iconv-wire.ts). */
+  charset?: WireCharset,
 ): Promise<number> {
   const c = p.config;
   if (json) {
@@ -314,6 +317,8 @@ export async function pushRemote(
     if (f.tag !== Msg.Deleted) return log ? log.frame(f) : false;
     // rsync's log_delete on the client: "deleting NAME" under -v, the format's own line under -i.
     const d = deletedName(f.payload);
+    // --iconv: the name as rsync's client turns it (iconv-wire.ts WireCharset.deleted).
+    if (charset) d.name = charset.deleted(d.name);
     log?.deleted(lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'));
     const fmt = format !== undefined && /%[-'\d]*[io]/.test(format) ? format : c.verbose > 0 ? 'deleting %n' : undefined;
     if (fmt !== undefined && !c.quiet) say(`${formatLine(fmt, lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'))}\n`);
@@ -339,6 +344,7 @@ export async function pushRemote(
     weSend: true,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    charset,
     daemon: daemonLogin,
     bwlimit: c.bwlimit,
     timeout: c.timeout,
@@ -361,15 +367,19 @@ export async function pushRemote(
     cmd,
     env,
     log ? log.tee(io) : io,
-    async (conn): Promise<PushStats> => {
+    async (conn, peer): Promise<PushStats> => {
       session = conn;
+      peer.charset = charset;
+      if (charset && c.debug.ICONV > 0 && !c.json) io.out.write(charsetLine('sender', charset));
       const stats = await runPush(
         conn,
         walk ??
           (walkFirst ? listLocal() : undefined) ??
           (async (cn, protocol) => {
             copyAs?.become();
-            return listLocal(place?.remote ? await readForwardedList(cn, protocol) : undefined, keptAlive ? keepAlive(cn, c.timeout!) : undefined);
+            // (-s and --iconv: the forwarded names converted as rsync's client reads them.)
+            const convert = charset && c.secludedArgs ? (b: Buffer): Buffer => charset.fromWireKeepingBad(b) : undefined;
+            return listLocal(place?.remote ? await readForwardedList(cn, protocol, convert) : undefined, keptAlive ? keepAlive(cn, c.timeout!) : undefined);
           }),
         {
           flist: {
@@ -388,6 +398,17 @@ export async function pushRemote(
           env,
           xattrs: c.xattrs,
           ...(counts ? { counts } : {}),
+          ...(charset
+            ? {
+                iconv: {
+                  charset,
+                  report: (m: string) => {
+                    log?.lines(m);
+                    io.err.write(outputBytes(`${m}\n`));
+                  },
+                },
+              }
+            : {}),
           ...(tap ? { batch: { start: (ss: { protocol: number; compat: number; seed: number }) => tap.start(ss), data: tap.data } } : {}),
         },
         report,

@@ -9,7 +9,8 @@ import type { Config } from '../model/config.js';
 import { loginOf, type RemoteOperand } from './remote-operand.js';
 import { runClient, type ClientIo } from '../remote/client.js';
 import { receiveList, finishReceive } from '../remote/listing.js';
-import { remoteOptionArgs, senderArgs } from '../remote/server-args.js';
+import { iconvArgs, remoteOptionArgs, senderArgs } from '../remote/server-args.js';
+import { charsetLine, type WireCharset } from '../remote/iconv-wire.js';
 import type { ClientCompress } from '../remote/compress.js';
 import { listLine } from '../progress/list-line.js';
 import { munge } from '../util/munge.js';
@@ -31,7 +32,7 @@ export interface RemoteList {
 }
 
 /** Lists the remote operand as rsync does; returns the exit code. */
-export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: ClientIo): Promise<number> {
+export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: ClientIo, charset?: WireCharset): Promise<number> {
   const c = r.config;
   const flags = {
     verbose: c.verbose,
@@ -53,6 +54,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     listOnly: r.listOnly,
     compress: r.compress,
     missingArgs: c.missingArgs,
+    iconv: iconvArgs(c),
   };
   const cmd = {
     rsh: r.rsh,
@@ -64,6 +66,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,
+    charset,
     relative: c.relative,
     daemon: loginOf(r.operand),
     bwlimit: c.bwlimit,
@@ -75,6 +78,8 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
   useNativeSumsFor(c.engine);
   useNativeOrderFor(c.engine);
   const outcome = await runClient(cmd, env, io, async (conn, peer) => {
+    peer.charset = charset;
+    if (charset && c.debug.ICONV > 0) io.out.write(charsetLine('Receiver', charset));
     // rsync without incremental recursion announces the list before it prints anything of it (after
     // the -vv command line).
     if ((c.verbose > 0 || c.progressFiles) && !c.quiet) io.out.write('receiving file list ... done\n');
@@ -85,7 +90,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
       checksumLen: c.checksum ? 16 : 0,
       relative: c.relative,
       missingArgs: c.missingArgs === 'delete',
-    }, undefined, { compress: r.compress, env });
+    }, undefined, { compress: r.compress, env }, charset && { charset, report: (m) => io.err.write(outputBytes(`${m}\n`)) });
     peer.ioError |= list.ioError;
     // --munge-links: this client receives the list, and rsync's receiver munges every target it reads
     // (its listing shows them so; the length stays the one sent).

@@ -93,7 +93,7 @@ export async function runDaemonClient<T>(
     started = true;
     // From here --timeout is the session's io timeout, as over a remote shell.
     if (cmd.timeout) unwatch = watchIdle(conn, cmd.timeout, sideName(cmd), () => t.close());
-    conn.write(daemonArgs(cmd.serverArgs, cmd.paths, module, g.protocol, (cmd.oldArgs ?? 0) > 0, cmd.secluded));
+    conn.write(daemonArgs(cmd.serverArgs, cmd.paths, module, g.protocol, (cmd.oldArgs ?? 0) > 0, cmd.secluded, cmd.charset));
     conn.agreedProtocol = g.protocol;
     result = await exchange(conn, peer);
   } catch (e) {

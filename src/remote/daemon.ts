@@ -8,6 +8,8 @@
 import { createHash, getHashes } from 'node:crypto';
 import type { Conn } from './conn.js';
 import { MIN_PROTOCOL, offeredProtocol } from './handshake.js';
+import { openArgCount, protectedArgs } from './rsh.js';
+import type { WireCharset } from './wire-charset.js';
 import { Cursor, ProtocolError, Short } from './wire.js';
 import { BIGPATHBUFLEN } from '../model/path-max.js';
 
@@ -153,7 +155,7 @@ export async function daemonGreeting(conn: Conn, ask: DaemonAsk): Promise<Greeti
  * in it, go that way; then "rsync", the rest of the options, "." and the paths follow, each
  * NUL-terminated (an empty one as "."), and an empty one ends them.
  */
-export function daemonArgs(serverArgs: string[], paths: string[], module: string, protocol: number, oldArgs: boolean, secluded = false): Buffer {
+export function daemonArgs(serverArgs: string[], paths: string[], module: string, protocol: number, oldArgs: boolean, secluded = false, charset?: WireCharset): Buffer {
   const split = ` ${module}/`;
   const named = paths.map((p) => {
     if (p === module) return `${module}/`;
@@ -163,9 +165,10 @@ export function daemonArgs(serverArgs: string[], paths: string[], module: string
   const end = protocol >= 30 ? '\0' : '\n';
   const cluster = secluded ? serverArgs.findIndex((a) => /^-[^-]/.test(a)) : -1;
   if (cluster < 0) return Buffer.from([...serverArgs, '.', ...named].map((w) => w + end).join('') + end, 'latin1');
-  const open = [...serverArgs.slice(0, cluster), `-s${serverArgs[cluster]!.slice(1)}`];
-  const hidden = ['rsync', ...serverArgs.slice(cluster + 1), '.', ...named];
-  return Buffer.from(open.map((w) => w + end).join('') + end + hidden.map((w) => `${w || '.'}\0`).join('') + '\0', 'latin1');
+  const count = openArgCount(serverArgs);
+  const open = [...serverArgs.slice(0, cluster), `-s${serverArgs[cluster]!.slice(1)}`, ...serverArgs.slice(cluster + 1, count)];
+  const hidden = ['rsync', ...serverArgs.slice(count), '.', ...named];
+  return Buffer.concat([Buffer.from(open.map((w) => w + end).join('') + end, 'latin1'), protectedArgs(hidden, charset)]);
 }
 
 /** The module a daemon path names: up to its first "/". */

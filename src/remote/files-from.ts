@@ -1,7 +1,8 @@
 // --files-from between two machines (rsync's server_options, forward_filesfrom_data and read_line on
 // a socket): what the server is told about the list, the list's names as a client forwards them to
 // a sending server (NUL-terminated, an empty name at the end), and the names a receiving server
-// forwards to a sending client, read back off the connection.
+// forwards to a sending client, read back off the connection; under -s and --iconv each name converted
+// on the way (rsync's filesfrom_convert: without -s rsync's client converts none).
 
 import { Exit } from '../util/errors.js';
 import type { Conn } from './conn.js';
@@ -41,7 +42,7 @@ export function filesFromServerArgs(place: FilesFromPlace, f: FilesFromFlags, se
  * as they are: the server reads forwarded names without skipping any (rsync's read_line without
  * RL_DUMP_COMMENTS).
  */
-export function forwardedList(text: Buffer, from0: boolean, protocol: number): Buffer {
+export function forwardedList(text: Buffer, from0: boolean, protocol: number, convert?: (name: Buffer) => Buffer): Buffer {
   // Before protocol 31 rsync sends these bytes outside the multiplexed stream, which this client does not do.
   if (protocol < 31) throw new ProtocolError('--files-from with a remote sender needs protocol 31 (rsync 3.1 or later) on the far side', Exit.Unsupported);
   const out = Buffer.alloc(text.length + 2);
@@ -53,14 +54,24 @@ export function forwardedList(text: Buffer, from0: boolean, protocol: number): B
   }
   if (n > 0 && out[n - 1] !== 0) out[n++] = 0;
   out[n++] = 0;
-  return out.subarray(0, n);
+  const list = out.subarray(0, n);
+  if (!convert) return list;
+  // Each name converted on its own, its NUL after it (rsync's forward_filesfrom_data).
+  const parts: Buffer[] = [];
+  for (let at = 0; at < list.length - 1; ) {
+    const end = list.indexOf(0, at);
+    parts.push(convert(list.subarray(at, end)), Buffer.of(0));
+    at = end + 1;
+  }
+  parts.push(Buffer.of(0));
+  return Buffer.concat(parts);
 }
 
 /**
  * The names a receiving server forwards from a list on its machine (rsync's read_line on the socket,
  * NUL-separated, until an empty name), as one NUL-separated buffer for the sender's own list parser.
  */
-export async function readForwardedList(conn: Conn, protocol: number): Promise<Buffer> {
+export async function readForwardedList(conn: Conn, protocol: number, convert?: (name: Buffer) => Buffer): Promise<Buffer> {
   if (protocol < 31) throw new ProtocolError('--files-from with a remote receiver needs protocol 31 (rsync 3.1 or later) on the far side', Exit.Unsupported);
   const names: Buffer[] = [];
   for (;;) {
@@ -73,6 +84,6 @@ export async function readForwardedList(conn: Conn, protocol: number): Promise<B
       return Buffer.from(c.bytes(at - c.pos + 1));
     });
     if (name.length === 1) return Buffer.concat(names);
-    names.push(name);
+    names.push(convert ? Buffer.concat([convert(name.subarray(0, -1)), Buffer.of(0)]) : name);
   }
 }

@@ -29,6 +29,10 @@ export interface SendEntry extends RemoteEntry {
   xattrItems?: XattrItem[];
   /** -X: the index of its list in the session's XattrSender, set as the list is encoded. */
   xattr?: number;
+  /** --iconv: the name as the wire has it, when it differs (iconv-wire.ts wireEntries). */
+  wireName?: Buffer;
+  /** --iconv under the symlink-iconv flag: the target as the wire has it, when it differs. */
+  wireLink?: Buffer;
 }
 
 export interface EncodeOptions extends FlistSettings {
@@ -193,9 +197,10 @@ export class FlistEncoder {
       xflags |= Xmit.Hlinked;
     }
     const lastName = this.lastName;
+    const name = e.wireName ?? e.name;
     let l1 = 0;
-    while (l1 < lastName.length && l1 < e.name.length && l1 < 255 && e.name[l1] === lastName[l1]) l1++;
-    const l2 = e.name.length - l1;
+    while (l1 < lastName.length && l1 < name.length && l1 < 255 && name[l1] === lastName[l1]) l1++;
+    const l2 = name.length - l1;
     if (l1 > 0) xflags |= Xmit.SameName;
     if (l2 > 255) xflags |= Xmit.LongName;
 
@@ -211,8 +216,8 @@ export class FlistEncoder {
     if (xflags & Xmit.SameName) out.u8(l1);
     if (xflags & Xmit.LongName) out.varint(l2);
     else out.u8(l2);
-    out.bytesFrom(e.name, l1);
-    this.lastName = e.name;
+    out.bytesFrom(name, l1);
+    this.lastName = name;
     if (hlinkRef >= 0) {
       out.varint(hlinkRef);
       // Everything else is the group's first entry's, which the receiver copies from there, when that
@@ -240,8 +245,9 @@ export class FlistEncoder {
       out.varint(minor | 0);
     }
     if (o.links && isLink(e.mode) && e.link) {
-      out.varint(e.link.length);
-      out.bytes(e.link);
+      const link = e.wireLink ?? e.link;
+      out.varint(link.length);
+      out.bytes(link);
     }
     if (o.checksumLen && isReg(e.mode)) out.bytes(e.sum ?? Buffer.alloc(o.checksumLen));
     this.trailer(out, e);

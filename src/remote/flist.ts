@@ -5,7 +5,9 @@
 // act on it (names with "..", absolute names, NUL bytes, nanoseconds out of range, unknown file types,
 // hard-link references forward or out of range, lengths past rsync's own limits).
 
-import { Exit } from '../util/errors.js';
+import { Exit, errnoText, showPath } from '../util/errors.js';
+import type { WireCharset } from './wire-charset.js';
+import { absolutePath } from '../util/names.js';
 import { AclDecoder, type ReceivedAcls } from './acl-list.js';
 import { Cursor, ProtocolError, copyBytes } from './wire.js';
 import { compareNames, handedOrder, type NativeOrder } from './flist-order.js';
@@ -93,6 +95,12 @@ export interface FlistOptions extends FlistSettings {
    * list is not abbreviated (rsync sends the whole entry then).
    */
   hlinkRef?: (ref: number) => { index: number; abbreviated: boolean } | undefined;
+  /**
+   * --iconv (iconv-wire.ts): each name is converted from the wire's UTF-8 before it is checked, and,
+   * with `links` (the symlink-iconv flag), each symlink target; `report` prints a target that does not
+   * convert (the entry keeps its place in the list but is dropped).
+   */
+  names?: { charset: WireCharset; links: boolean; report(message: string): void };
 }
 
 export interface RemoteEntry {
@@ -121,6 +129,11 @@ export interface RemoteEntry {
   acls?: ReceivedAcls;
   /** -X: the index of its xattr list in the session's XattrReceiver. */
   xattr?: number;
+  /**
+   * --iconv: a symlink whose target this client could not convert (rsync's receiver empties the entry):
+   * it keeps its place in the list as sent and is made, listed and printed nowhere.
+   */
+  dropped?: true;
 }
 
 /**
@@ -138,6 +151,18 @@ export interface FlistEnd {
 
 /** rsync's IOERR_VALID_MASK: a peer may set only these bits. */
 const IOERR_VALID_MASK = 0x7;
+const IOERR_GENERAL = 1;
+
+/**
+ * A name from the wire in this client's charset (--iconv). One that does not convert ends the run as
+ * rsync 3.5's receiver ends it: the name it is left with (none) is not one the client asked for.
+ */
+function localName(names: NonNullable<FlistOptions['names']>, raw: Buffer): Buffer {
+  const got = names.charset.fromWire(raw);
+  if (typeof got !== 'number') return got;
+  names.report(`[Receiver] cannot convert filename: ${showPath(raw)} (${errnoText(got)})`);
+  throw new ProtocolError('ERROR: rejecting unrequested file-list name: ', Exit.Unsupported);
+}
 
 /**
  * Decodes entries one at a time. Each call reads a whole entry or throws `Short` having changed
@@ -156,6 +181,8 @@ export class FlistDecoder {
   readonly userNames = new Map<number, Buffer>();
   readonly groupNames = new Map<number, Buffer>();
   private readonly aclDecoder: AclDecoder | undefined;
+  /** IOERR_GENERAL once --iconv dropped an entry (rsync's receiver counts it as its own I/O error). */
+  private unconverted = 0;
 
   constructor(private readonly o: FlistOptions) {
     this.aclDecoder = o.acls ? new AclDecoder() : undefined;
@@ -167,14 +194,14 @@ export class FlistDecoder {
     let flags: number;
     if (o.varintFlags) {
       flags = c.varint();
-      if (flags === 0) return { end: true, ioError: c.varint() & IOERR_VALID_MASK };
+      if (flags === 0) return { end: true, ioError: (c.varint() & IOERR_VALID_MASK) | this.unconverted };
     } else {
       flags = c.byte();
-      if (flags === 0) return { end: true, ioError: 0 };
+      if (flags === 0) return { end: true, ioError: this.unconverted };
       if (flags & Xmit.ExtendedFlags) flags |= c.byte() << 8;
       if (flags === (Xmit.ExtendedFlags | Xmit.IoErrorEndlist)) {
         if (!o.safeFlist) throw new ProtocolError(`Invalid flist flag: ${flags.toString(16)}`, Exit.Protocol);
-        return { end: true, ioError: c.varint() & IOERR_VALID_MASK };
+        return { end: true, ioError: (c.varint() & IOERR_VALID_MASK) | this.unconverted };
       }
     }
     let l1 = 0;
@@ -259,7 +286,19 @@ export class FlistDecoder {
     const xattrs = o.xattrReceiver?.read(c);
 
     // Only now, with the whole entry read, does anything change: a Short above leaves no trace.
-    const name = cleanName(raw, o.relative);
+    // Under --iconv the name is checked as converted: that is the name the destination gets.
+    const name = cleanName(o.names ? localName(o.names, raw) : raw, o.relative);
+    // (An abbreviated hard link to a dropped symlink has its emptied target: dropped alike.)
+    let dropped = first?.dropped === true;
+    if (o.names?.links && link && !first) {
+      const got = o.names.charset.fromWire(link);
+      if (typeof got === 'number') {
+        // rsync's full_fname of the name: beneath its working directory, where the list arrives.
+        o.names.report(`[Receiver] cannot convert symlink data for: "${showPath(absolutePath(name))}" (${errnoText(got)})`);
+        this.unconverted = IOERR_GENERAL;
+        dropped = true;
+      } else link = got;
+    }
     if (name.length === 1 && name[0] === DOT && !isDir(mode)) {
       // "." is the transfer root: a sender that makes it a file could make a receiver replace the
       // destination directory itself.
@@ -285,6 +324,7 @@ export class FlistDecoder {
     if (sum) entry.sum = sum;
     if (acls) entry.acls = acls.acls;
     if (xattrs) entry.xattr = o.xattrReceiver!.commit(xattrs);
+    if (dropped) entry.dropped = true;
     if (o.hardLinks && flags & Xmit.Hlinked) {
       const head = first ?? leader;
       entry.hlinkGroup = head ? head.hlinkGroup ?? this.entries.indexOf(head) : this.entries.length;

@@ -40,16 +40,14 @@ export const Cf = {
 /**
  * The capability letters of the `-e.` option a client sends (rsync's maybe_add_e_option), and why
  * each is or is not offered: no 'i' (incremental recursion is not implemented, so the server sends the
- * whole list first). No 's': it says the client converts symlink targets under --iconv, and a server
- * that was given --iconv then converts its own (rsync's sender_symlink_iconv: iconv_opt and 's'). arsync
- * refuses --iconv between machines (cli/iconv-options.ts), so it would convert nothing; without 's' a
- * server handed --iconv by -M leaves symlink targets as they are, as it does for a client built
- * without iconv, which rsync's own client then is. 'L' symlink times, 'f' the safe file-list end, 'x'
+ * whole list first). 's' symlink targets converted under --iconv, as rsync built with iconv always
+ * offers it: with --iconv both sides convert targets (remote/iconv-wire.ts), without it this client
+ * converts nothing, as rsync's does not. 'L' symlink times, 'f' the safe file-list end, 'x'
  * no xattr shortcut for hard links (CF_AVOID_XATTR_OPTIM: -X requests ride on every index), 'C' the
  * fixed seed order, 'I' --inplace with a partial dir, 'v' varint flags and negotiated checksums, 'u'
  * names for uid/gid 0.
  */
-export const CLIENT_INFO = 'e.LfxCIvu';
+export const CLIENT_INFO = 'e.LsfxCIvu';
 
 
 export interface Session {

@@ -9,6 +9,7 @@ import { handshake, Cf, type Session } from './handshake.js';
 import type { ClientCompress } from './compress.js';
 import { FlistDecoder, sortAndClean, type FlistEnd, type FlistOptions, type RemoteEntry } from './flist.js';
 import { Exit } from '../util/errors.js';
+import { sentOrder, symlinkIconv, type NdxOrder, type WireCharset } from './iconv-wire.js';
 import { ProtocolError, Short, int32, type Cursor } from './wire.js';
 
 /** rsync's NDX_DONE on the wire (protocol 30+): one zero byte. */
@@ -36,6 +37,8 @@ export interface ReceivedList {
   listBytes: number;
   userNames: Map<number, Buffer>;
   groupNames: Map<number, Buffer>;
+  /** --iconv: the indexes the wire uses (the list as sent); absent, they are the places in `entries`. */
+  order?: NdxOrder;
 }
 
 export interface Listing extends ReceivedList {
@@ -52,6 +55,8 @@ export async function receiveList(
   /** What goes to the sender before its list: the filter rules, and a forwarded --files-from list (which depends on the protocol). */
   filterList: Buffer | ((session: Session) => Buffer) = int32(0),
   ask: { compress: ClientCompress; env: NodeJS.ProcessEnv } = { compress: { mode: 'off' }, env: {} },
+  /** --iconv: this client's charset, and where a target it cannot convert is reported. */
+  iconv?: { charset: WireCharset; report(message: string): void },
 ): Promise<ReceivedList> {
   // A listing moves no file data, but -z still goes through the negotiation, as with rsync.
   const session = await handshake(conn, ask.compress, ask.env);
@@ -67,6 +72,7 @@ export async function receiveList(
     id0Names: (session.compat & Cf.Id0Names) !== 0,
     varintFlags: (session.compat & Cf.VarintFlistFlags) !== 0,
     safeFlist: session.protocol >= 31 || (session.compat & Cf.SafeFlist) !== 0,
+    ...(iconv ? { names: { ...iconv, links: symlinkIconv(iconv.charset, session.compat) } } : {}),
   });
   const before = conn.consumed;
   const framesBefore = conn.dataFrames;
@@ -75,10 +81,14 @@ export async function receiveList(
   while (!('end' in got)) got = await conn.read((c) => several(decoder, c));
   const ioError = got.ioError;
   await conn.read((c) => decoder.idLists(c));
+  const entries = sortAndClean(decoder.entries);
+  // An entry --iconv dropped is in the list as sent (its index) but nowhere else.
+  if (iconv) for (let i = 0; i < entries.length; i++) if (entries[i]?.dropped) entries[i] = undefined;
   return {
     session,
     sent: decoder.entries,
-    entries: sortAndClean(decoder.entries),
+    entries,
+    ...(iconv ? { order: sentOrder(decoder.entries, entries) } : {}),
     ioError,
     // rsync's flist_size: what was read while the list came, framing and the messages among it included.
     listBytes: conn.consumed - before + 4 * (conn.dataFrames - framesBefore) + conn.messageBytes - messagesBefore,

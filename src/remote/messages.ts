@@ -9,19 +9,20 @@ import { Exit } from '../util/errors.js';
 import { Msg, type Frame } from './mux.js';
 import { ProtocolError } from './wire.js';
 import { BIGPATHBUFLEN } from '../model/path-max.js';
-import { escapeName } from '../util/names.js';
+import { escapeName, outputBytes } from '../util/names.js';
+import type { WireCharset } from './wire-charset.js';
 
 /**
  * A peer's line as rsync's client writes it (log.c rwrite): a trailing CR or newline and a leading CR
  * as they are, the rest escaped as names are (control bytes but tab, invalid UTF-8, a literal "\#ddd").
  */
-export function shown(line: Buffer): string {
+export function shown(line: Buffer, show: (text: Buffer) => string = escapeName): string {
   let end = line.length;
   const last = end > 0 ? line[end - 1] : undefined;
   const trailing = last === 0x0a || last === 0x0d ? String.fromCharCode(last) : '';
   if (trailing) end--;
   const lead = end > 0 && line[0] === 0x0d ? '\r' : '';
-  return lead + escapeName(line.subarray(lead ? 1 : 0, end)) + trailing;
+  return lead + show(line.subarray(lead ? 1 : 0, end)) + trailing;
 }
 
 /** rsync's IOERR_VALID_MASK. */
@@ -51,6 +52,11 @@ export class PeerMessages {
    * of that phase (-vv's "total: matches=...") wait for them, as they follow them in rsync's output.
    */
   hold: string[] | undefined;
+  /**
+   * --iconv (iconv-wire.ts): the peer's lines come in the wire's UTF-8 and are printed in this client's
+   * charset, as rsync's client prints them; set by the session before its file list.
+   */
+  charset: WireCharset | undefined;
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly err: NodeJS.WritableStream,
@@ -61,15 +67,15 @@ export class PeerMessages {
       case Msg.Info:
       case Msg.Client:
         if (f.payload.length > MAX_TEXT) return this.invalid(f);
-        if (this.hold) return void this.hold.push(shown(f.payload));
-        return this.write(this.out, shown(f.payload));
+        if (this.hold) return void this.hold.push(this.text(f.payload));
+        return this.write(this.out, this.text(f.payload));
       case Msg.Error:
       case Msg.ErrorXfer:
       case Msg.Warning:
       case Msg.ErrorUtf8:
       case Msg.ErrorSocket:
         if (f.payload.length > MAX_TEXT) return this.invalid(f);
-        return this.write(this.err, shown(f.payload));
+        return this.write(this.err, this.text(f.payload));
       case Msg.Log:
         return;
       case Msg.IoError:
@@ -92,12 +98,17 @@ export class PeerMessages {
     }
   };
 
+  private text(payload: Buffer): string {
+    return this.charset ? shown(payload, (b) => this.charset!.peerText(b)) : shown(payload);
+  }
+
   private write(to: NodeJS.WritableStream, text: string): void {
     if (this.lineOpen) {
       this.lineOpen = false;
       to.write('\n');
     }
-    to.write(text);
+    // Converted lines carry the local charset's bytes as they are.
+    to.write(this.charset ? outputBytes(text) : text);
   }
 
   /** Thrown into the connection, which fails the session's next read with it. */

@@ -14,6 +14,7 @@ import { strong } from './checksum.js';
 import { PlainTokenReader, type TokenReader } from './tokens.js';
 import { ProtocolError, int32, type Cursor } from './wire.js';
 import { NDX_DONE, NdxReader, NdxWriter } from './ndx.js';
+import type { NdxOrder } from './iconv-wire.js';
 import type { SenderStats } from './listing.js';
 import { encodeRequest, readAnswer } from './xattr-list.js';
 import { Msg } from './mux.js';
@@ -147,6 +148,8 @@ export interface PullOptions {
   holdGoodbye?: boolean;
   /** A file that failed verification in the first phase, before it is asked for again (rsync's warning). */
   onRedo?(ndx: number): void;
+  /** --iconv: the list's indexes as sent, which the wire then uses (iconv-wire.ts); absent, the sorted places are. */
+  order?: NdxOrder;
 }
 
 /** The full values of an entry's abbreviated xattrs that the destination does not have (rsync's XSTATE_TODO). */
@@ -159,11 +162,27 @@ export interface XattrAsk {
 }
 
 
+/** The index writer, turning each list place into the index the wire uses (--iconv's order as sent). */
+function mappedWriter(w: NdxWriter, order: NdxOrder | undefined): Pick<NdxWriter, 'encode'> {
+  return order ? { encode: (n) => w.encode(n >= 0 ? order.toWire(n) : n) } : w;
+}
+
+/** The index reader, turning each index the wire uses back into a list place. */
+function mappedReader(r: NdxReader, order: NdxOrder | undefined): Pick<NdxReader, 'decode'> {
+  if (!order) return r;
+  return {
+    decode: (c) => {
+      const n = r.decode(c);
+      return n >= 0 ? order.fromWire(n) : n;
+    },
+  };
+}
+
 /** Runs the transfer phases for `fetches` (possibly none) and the end of the session. */
 export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], o: PullOptions): Promise<PullTotals> {
   const sum = strong(session.checksum);
-  const ndxOut = new NdxWriter();
-  const ndxIn = new NdxReader();
+  const ndxOut = mappedWriter(new NdxWriter(), o.order);
+  const ndxIn = mappedReader(new NdxReader(), o.order);
   const byNdx = new Map(fetches.map((f) => [f.ndx, f]));
   const asks = new Map((o.xattrAsks ?? []).map((a) => [a.ndx, a]));
   /** The item flags and rsync's xattr request that follow an index (first phase only: the values come once). */
@@ -502,7 +521,7 @@ function vstring(b: Buffer): Buffer {
   return Buffer.concat([head, len]);
 }
 
-async function expectDone(conn: Conn, ndx: NdxReader): Promise<void> {
+async function expectDone(conn: Conn, ndx: Pick<NdxReader, 'decode'>): Promise<void> {
   const n = await conn.read((c) => ndx.decode(c));
   if (n !== NDX_DONE) throw new ProtocolError(`Invalid packet at end of run (index ${n})`, Exit.Protocol);
 }

@@ -24,6 +24,7 @@ import { tokenCodec } from './token-codec.js';
 import type { TokenWriter } from './tokens.js';
 import type { ClientCompress } from './compress.js';
 import { ProtocolError, int32, varlong, type Cursor } from './wire.js';
+import { symlinkIconv, wireEntries, type WireCharset } from './iconv-wire.js';
 import { XattrSender, encodeAnswer, readRequest } from './xattr-list.js';
 
 /** rsync's MAXPATHLEN, the bound on a name the receiver sends back (a hard link's leader). */
@@ -112,6 +113,8 @@ export interface PushSettings {
    * sending client writes into its batch alone.
    */
   batch?: { start(session: Session): void; data(b: Buffer): void };
+  /** --iconv: this client's charset, and where a name it cannot convert for the wire is reported (iconv-wire.ts). */
+  iconv?: { charset: WireCharset; report(message: string): void };
   /**
    * --debug=deltasum (-vv): rsync's match.c counters over the whole push, added to as files are
    * searched (match.ts's TypeScript search then, which looks at every offset in rsync's own table).
@@ -199,6 +202,13 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   if (typeof source === 'function') out.flush();
   const src = typeof source === 'function' ? await source(conn, session.protocol) : source;
 
+  if (s.iconv) {
+    // The names (and targets) the wire carries; the entries left out are no part of the list, whose
+    // indexes are the places of what remains.
+    const w = wireEntries(src.entries, s.iconv.charset, symlinkIconv(s.iconv.charset, session.compat), s.iconv.report);
+    src.entries = w.entries;
+    if (w.failed) src.ioError |= IOERR_GENERAL;
+  }
   const sum = strong(session.checksum);
   let ioError = src.ioError;
   const listed = zero();
@@ -235,7 +245,8 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     id0Names: (session.compat & Cf.Id0Names) !== 0,
     checksumLen: s.checksum ? sum.length : 0,
   };
-  const flist = src.encodeList?.(flistOptions, ioError) ?? encodeFlist(src.entries, flistOptions, ioError);
+  // (The addon's encoder knows only the walk's own names: under --iconv the list is encoded here.)
+  const flist = (s.iconv ? undefined : src.encodeList?.(flistOptions, ioError)) ?? encodeFlist(src.entries, flistOptions, ioError);
   out.push(flist);
   out.flush();
   const flistBuildMs = built.ms + (Date.now() - started);

@@ -7,6 +7,7 @@
 import { UsageError } from '../util/errors.js';
 import type { DaemonLogin } from './daemon-route.js';
 import type { PipeOpener } from './shell-pipes.js';
+import type { WireCharset } from './wire-charset.js';
 
 /** rsync's do_cmd word splitting: spaces separate words; '…' and "…" quote, a doubled quote inside is one. */
 export function splitRsh(cmd: string): string[] {
@@ -104,6 +105,8 @@ export interface RemoteCommand {
   oldArgs?: number;
   /** -s (rsync's protect_args): only the server's first options go through the remote shell. */
   secluded?: boolean;
+  /** --iconv: the arguments -s sends through the connection are converted for the wire. */
+  charset?: WireCharset;
   /** -R, and a sender trusted with names (a --files-from list on its side): safeFileArg's "~" rule. */
   relative?: boolean;
   trustSender?: boolean;
@@ -150,6 +153,31 @@ export function remoteArgv(c: RemoteCommand, env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
+ * The arguments -s sends through the connection: each NUL-terminated (an empty one as "."), then an
+ * empty one; under --iconv each converted as rsync's send_protected_args converts it.
+ */
+export function protectedArgs(args: readonly string[], charset?: WireCharset): Buffer {
+  const NUL = Buffer.of(0);
+  const parts: Buffer[] = [];
+  for (const a of args) {
+    const b = Buffer.from(a || '.', 'latin1');
+    parts.push(charset && a ? charset.toWireKeepingBad(b) : b, NUL);
+  }
+  parts.push(NUL);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Under -s, how many of the server's options still go where the server's command line goes: those up
+ * to its first letter cluster, and --iconv right after it (rsync's server_options puts it before the
+ * protected arguments start: the server must know its charset before it reads them).
+ */
+export function openArgCount(serverArgs: readonly string[]): number {
+  const cluster = serverArgs.findIndex((a) => /^-[^-]/.test(a));
+  return cluster < 0 ? -1 : cluster + 1 + (serverArgs[cluster + 1]?.startsWith('--iconv=') ? 1 : 0);
+}
+
+/**
  * rsync's do_cmd: the remote shell's argv, and under -s (send_protected_args) the arguments that go
  * through the connection instead, before the handshake: the remote shell then sees only the server's
  * option letters (with "s" first), so no name is ever split or expanded by a shell; names are sent as
@@ -162,13 +190,14 @@ export function remoteLaunch(c: RemoteCommand, env: NodeJS.ProcessEnv): Launch {
   if (c.user !== undefined) argv.push('-l', c.user);
   argv.push(c.host, c.rsyncPath ?? 'rsync');
   const cluster = c.serverArgs.findIndex((a) => /^-[^-]/.test(a));
+  const open = openArgCount(c.serverArgs);
   if (!c.secluded || cluster < 0) {
     argv.push(...c.serverArgs, '.');
     for (const p of c.paths) argv.push(safeFileArg(p, c.weSend, c.oldArgs, { relative: c.relative, trustSender: c.trustSender }));
     return { argv };
   }
-  argv.push(...c.serverArgs.slice(0, cluster), `-s${c.serverArgs[cluster]!.slice(1)}`);
-  const rest = ['rsync', ...c.serverArgs.slice(cluster + 1), '.', ...c.paths.map((p) => (p.startsWith('-') ? `./${p}` : p))];
-  const secluded = Buffer.concat([...rest.map((a) => Buffer.from(`${a || '.'}\0`, 'latin1')), Buffer.of(0)]);
+  argv.push(...c.serverArgs.slice(0, cluster), `-s${c.serverArgs[cluster]!.slice(1)}`, ...c.serverArgs.slice(cluster + 1, open));
+  const rest = ['rsync', ...c.serverArgs.slice(open), '.', ...c.paths.map((p) => (p.startsWith('-') ? `./${p}` : p))];
+  const secluded = protectedArgs(rest, c.charset);
   return { argv, secluded };
 }

@@ -66,6 +66,17 @@ export interface ServerFlags {
   compress?: ClientCompress;
   /** --ignore-missing-args / --delete-missing-args: the sending server does the leaving out or the listing. */
   missingArgs?: 'error' | 'ignore' | 'delete';
+  /** --iconv as the server is told of it (iconvArgs). */
+  iconv?: string[];
+}
+
+/**
+ * --iconv=LOCAL,REMOTE tells the server its own charset, --iconv=REMOTE (rsync's server_options, right
+ * after the letters), escaped as an option's value unless -s carries the arguments.
+ */
+export function iconvArgs(c: Pick<Config, 'iconv' | 'secludedArgs' | 'oldArgs'>): string[] {
+  if (!c.iconv) return [];
+  return [`--iconv=${c.secludedArgs ? c.iconv.remote : safeOptionArg(c.iconv.remote, c.oldArgs)}`];
 }
 
 /** The arguments after the remote rsync's path when the server sends (a pull or a listing). */
@@ -99,7 +110,7 @@ export function senderArgs(f: ServerFlags): string[] {
   const compress = f.compress ?? { mode: 'off' };
   letters += compressLetter(compress);
   const z = compressLongArgs(compress, false);
-  const args = ['--server', '--sender', `-${letters}${CLIENT_INFO}`];
+  const args = ['--server', '--sender', `-${letters}${CLIENT_INFO}`, ...(f.iconv ?? [])];
   if (f.listOnly) args.push('--list-only');
   args.push(...z.level);
   // -D sends devices and specials; one without the other is said in a long option.
@@ -198,7 +209,7 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.sparse) letters += 'S';
   const z = compressLongArgs(x.compress ?? { mode: 'off' }, true);
   letters += compressLetter(x.compress ?? { mode: 'off' });
-  const args = ['--server', `-${letters}${CLIENT_INFO}`];
+  const args = ['--server', `-${letters}${CLIENT_INFO}`, ...iconvArgs(c)];
   // --list-only given on a push: the receiving server's generator lists the entries, writes nothing.
   if (c.listOnly) args.push('--list-only');
   if (c.dirs && !c.recursive && c.deleteMode !== 'none') args.push('--no-r');

@@ -61,6 +61,8 @@ function utf8Locale(): boolean {
 const RAW_BASE = 0xdc00;
 
 const octal = (c: number): string => `\\#${c.toString(8).padStart(3, '0')}`;
+/** A byte as rsync escapes it in printed text: \#ooo. */
+export const octalEscape = octal;
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
 
 /**
@@ -123,6 +125,22 @@ export function escapeAscii(name: Buffer): string {
 export function rawName(name: Buffer): string {
   let out = '';
   for (const c of name) out += c < 0x20 ? octal(c) : c < 0x80 ? String.fromCharCode(c) : String.fromCharCode(RAW_BASE + c);
+  return out;
+}
+
+/**
+ * Text in the local charset as rsync's filtered_fwrite writes it without isprint() (a message converted
+ * by --iconv): control bytes but tab, and the backslash of a literal "\#ddd", escaped; every other byte
+ * as it is, whatever the locale (raw bytes for outputBytes).
+ */
+export function filteredRaw(text: Buffer): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    const literal = c === 0x5c && i < text.length - 4 && text[i + 1] === 0x23 && isDigit(text[i + 2]) && isDigit(text[i + 3]) && isDigit(text[i + 4]);
+    if (literal || (c < 0x20 && c !== 0x09)) out += octal(c);
+    else out += c < 0x80 ? String.fromCharCode(c) : String.fromCharCode(RAW_BASE + c);
+  }
   return out;
 }
 

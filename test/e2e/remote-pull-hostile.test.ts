@@ -87,6 +87,18 @@ describeEngines((e) => {
     nothingOutside();
   });
 
+  it('under --iconv a name that only its conversion makes ".." or absolute is refused the same way (exit 4)', async () => {
+    // glibc's ASCII//TRANSLIT turns "\u2025" (two-dot leader) into ".." and "\u2215" (division slash) into "/".
+    const up = `\u2025/${path.basename(outside)}/evil`;
+    const abs = outside.split('/').join('\u2215') + '\u2215evil';
+    for (const name of [up, abs]) {
+      const r = await pullFrom(stream([{ name: '.', mode: S_IFDIR | 0o755 }, { name: Buffer.from(name), mode: S_IFREG | 0o644, size: 4 }]), ['-rlt', '--iconv=ASCII//TRANSLIT,UTF-8']);
+      expect(r.code, show(r)).toBe(4);
+      expect(r.stderr).toMatch(/unsafe pathname from sender/);
+      nothingOutside();
+    }
+  });
+
   it('an absolute name is refused the same way', async () => {
     const r = await pullFrom(stream([{ name: '.', mode: S_IFDIR | 0o755 }, { name: `${outside}/evil`, mode: S_IFREG | 0o644, size: 4 }]));
     expect(r.code, show(r)).toBe(4);

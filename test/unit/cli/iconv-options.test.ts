@@ -2,7 +2,6 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../../src/cli/options.js';
-import { UsageError } from '../../../src/util/errors.js';
 import type { Config } from '../../../src/model/config.js';
 
 const run = (args: string[], fromProcess = false): Config => {
@@ -38,11 +37,19 @@ describe('--iconv', () => {
     expect(run(['--iconv=utf8', 'a', 'b'], true).iconv).toEqual({ local: 'utf8', remote: 'utf8' });
   });
 
-  it('refused with a remote operand, before connecting', () => {
-    for (const args of [['--iconv=utf8', 'src/', 'host:dst/'], ['--iconv=utf8', 'host:src/', 'dst/'], ['--iconv=utf8', 'host:src/']]) {
-      expect(() => parseArgs(['node', 'arsync', ...args])).toThrow(UsageError);
-      expect(() => parseArgs(['node', 'arsync', ...args])).toThrow('--iconv works only for a local copy');
+  it('settled for a remote operand too (the client converts on the wire)', () => {
+    const kinds: [string[], string][] = [
+      [['--iconv=ISO-8859-1,utf8', 'src/', 'host:dst/'], 'remote-push'],
+      [['--iconv=ISO-8859-1,utf8', 'host:src/', 'dst/'], 'remote-pull'],
+      [['--iconv=ISO-8859-1,utf8', 'host:src/'], 'remote-list'],
+    ];
+    for (const [args, kind] of kinds) {
+      const parsed = parseArgs(['node', 'arsync', ...args]);
+      expect(parsed.kind).toBe(kind);
+      const c = parsed.kind === 'remote-push' ? parsed.push.config : parsed.kind === 'remote-pull' ? parsed.pull.config : parsed.kind === 'remote-list' ? parsed.list.config : undefined;
+      expect(c?.iconv).toEqual({ local: 'ISO-8859-1', remote: 'utf8' });
     }
-    expect(parseArgs(['node', 'arsync', '--no-iconv', 'src/', 'host:dst/']).kind).toBe('remote-push');
+    const off = parseArgs(['node', 'arsync', '--iconv=utf8', '--no-iconv', 'src/', 'host:dst/']);
+    expect(off.kind === 'remote-push' && off.push.config.iconv).toBe(undefined);
   });
 });

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cursor, ProtocolError, Short, varint, varlong, int32 } from '../../../src/remote/wire.js';
 import { FlistDecoder, Xmit, cleanName, compareEntries, isDir, type FlistOptions, type RemoteEntry } from '../../../src/remote/flist.js';
 import { LIST_OPTS, peerRsync, peersAvailable, serveList } from '../../helpers/rsync-server.js';
+import { ClientCharset } from '../../../src/engine/charset.js';
+import type { WireCharset } from '../../../src/remote/wire-charset.js';
 
 let root: string;
 let src: string;
@@ -130,7 +132,7 @@ describe('a file list sent by rsync', () => {
 const OPTS: FlistOptions = { ...LIST_OPTS, hardLinks: true, protocol: 31, id0Names: true, varintFlags: true, safeFlist: true };
 
 /** One entry the way a sender would write it (the fields a test needs). */
-function entry(name: string | Buffer, mode: number, opts: { flags?: number; size?: number; link?: string; hlinkRef?: number } = {}): Buffer {
+function entry(name: string | Buffer, mode: number, opts: { flags?: number; size?: number; link?: string | Buffer; hlinkRef?: number } = {}): Buffer {
   const n = Buffer.from(name);
   // A zero flags word is the end marker: a sender always sets at least one bit (here TOP_DIR, harmless on a file).
   const flags = (opts.flags ?? Xmit.TopDir) | (n.length > 255 ? Xmit.LongName : 0);
@@ -138,7 +140,7 @@ function entry(name: string | Buffer, mode: number, opts: { flags?: number; size
   if (opts.hlinkRef !== undefined) parts.push(varint(opts.hlinkRef));
   else {
     parts.push(varlong(opts.size ?? 0, 3), varlong(1_700_000_000, 4), int32(mode), varint(0), varint(0));
-    if (opts.link !== undefined) parts.push(varint(opts.link.length), Buffer.from(opts.link));
+    if (opts.link !== undefined) parts.push(varint(Buffer.from(opts.link).length), Buffer.from(opts.link));
   }
   return Buffer.concat(parts);
 }
@@ -292,5 +294,69 @@ describe('the decoder fuzzer', () => {
       run(b, true);
       run(b, false);
     }
+  });
+});
+
+describe('a hostile sender under --iconv: names are checked as converted', () => {
+  const open = (set: string): ClientCharset => {
+    const cs = ClientCharset.open(set);
+    if (!(cs instanceof ClientCharset)) throw new Error(cs.message);
+    return cs;
+  };
+  const reports: string[] = [];
+  const withCharset = (charset: WireCharset): FlistOptions => ({ ...OPTS, links: true, names: { charset, links: true, report: (m) => reports.push(m) } });
+  /** A charset of the test's own, converting names from the wire by `fromWire` and nothing else. */
+  const stub = (fromWire: (b: Buffer) => Buffer): WireCharset => ({ charset: 'X', toWire: (b) => b, fromWire, peerText: (b) => b.toString(), deleted: (b) => b, toWireKeepingBad: (b) => b, fromWireKeepingBad: (b) => b });
+  /** glibc transliterates "‥" (U+2025) into ".." and "∕" (U+2215) into "/": names that are harmless on the wire. */
+  const translit = withCharset(open('ASCII//TRANSLIT'));
+  const refusal = (bytes: Buffer, opts: FlistOptions): ProtocolError => {
+    try {
+      decodeAll(bytes, opts);
+    } catch (e) {
+      return e as ProtocolError;
+    }
+    throw new Error('accepted');
+  };
+
+  it.each([['\u2025/etc/passwd'], ['a\u2215\u2025\u2215\u2025\u2215x'], ['\u2215etc\u2215passwd'], ['d/\u2025']])('cannot name %s, which converts into a path out of the destination', (name) => {
+    // Accepted as it is on the wire, without the conversion.
+    expect(decodeAll(Buffer.concat([entry(Buffer.from(name), 0o100644), END]))).toHaveLength(1);
+    const err = refusal(Buffer.concat([entry(Buffer.from(name), 0o100644), END]), translit);
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err.code).toBe(4);
+    expect(err.message).toMatch(/unsafe pathname/);
+  });
+
+  it('cannot make a name convert into one with a NUL', () => {
+    const nul = stub((b) => Buffer.from(b.toString('latin1').replace('@', '\0'), 'latin1'));
+    expect(refusal(Buffer.concat([entry('a@b', 0o100644), END]), withCharset(nul)).message).toMatch(/unsafe pathname/);
+  });
+
+  it('cannot make "." a file through the conversion', () => {
+    const dot = stub((b) => (b.equals(Buffer.from('z')) ? Buffer.from('.') : b));
+    expect(refusal(Buffer.concat([entry('z', 0o100644), END]), withCharset(dot))).toBeInstanceOf(ProtocolError);
+  });
+
+  it('ends the list at a name this client cannot convert (rsync 3.5: exit 4), saying which', () => {
+    reports.length = 0;
+    const err = refusal(Buffer.concat([entry('ok', 0o100644), entry(Buffer.from('\u0436'), 0o100644), END]), withCharset(open('ISO-8859-1')));
+    expect(err.code).toBe(4);
+    expect(err.message).toBe('ERROR: rejecting unrequested file-list name: ');
+    expect(reports).toEqual(['[Receiver] cannot convert filename: \u0436 (Invalid or incomplete multibyte or wide character)']);
+  });
+
+  it('drops a symlink whose target does not convert, keeps its place, and ends the list with an I/O error', () => {
+    reports.length = 0;
+    const d = new FlistDecoder(withCharset(open('ISO-8859-1')));
+    const c = new Cursor(Buffer.concat([entry('l', 0o120777, { link: '\u0436' }), entry(Buffer.from('caf\u00e9'), 0o120777, { link: 'caf\u00e9' }), END]));
+    let got = d.next(c);
+    while (!('end' in got)) got = d.next(c);
+    expect(got.ioError).toBe(1);
+    expect(d.entries.map((e) => [e.name.toString('latin1'), e.link?.toString('latin1'), e.dropped])).toEqual([
+      ['l', '\u00d0\u00b6', true],
+      ['caf\xe9', 'caf\xe9', undefined],
+    ]);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(/^\[Receiver\] cannot convert symlink data for: ".*\/l" \(Invalid or incomplete multibyte or wide character\)$/);
   });
 });

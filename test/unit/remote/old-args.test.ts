@@ -9,6 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../../../src/cli/options.js';
+import { ClientCharset } from '../../../src/engine/charset.js';
+import type { Config } from '../../../src/model/config.js';
 import { pullServerArgs } from '../../../src/cli/pull.js';
 import { receiverArgs } from '../../../src/remote/server-args.js';
 import { filesFromServerArgs } from '../../../src/remote/files-from.js';
@@ -30,7 +32,7 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 /** What rsync 3.5 runs through the remote shell for `rsync OPTS SRC DST`. */
 function rsyncArgv(args: string[]): string[] {
   const r = spawnSync('rsync', ['-e', rsh, ...args], { encoding: 'latin1', env: { ...process.env, RSYNC_OLD_ARGS: '', RSYNC_PROTECT_ARGS: '' } });
-  return r.stderr.split('\n').filter((l) => l && !/^rsync(:| error)/.test(l)).map((a) => a.replace(/e\.i?Ls?fxCIvu$/, 'e.LfxCIvu'));
+  return r.stderr.split('\n').filter((l) => l && !/^rsync(:| error)/.test(l)).map((a) => a.replace(/e\.iLsfxCIvu$/, 'e.LsfxCIvu'));
 }
 
 function oursArgv(args: string[]): string[] {
@@ -78,9 +80,17 @@ function rsyncSecluded(args: string[]): { argv: string[]; sent: Buffer } {
   const sh = path.join(root, 'rsh-s');
   fs.writeFileSync(sh, `#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >&2\ntimeout 1 cat > ${got}\nexit 1\n`, { mode: 0o755 });
   const r = spawnSync('rsync', ['-e', sh, ...args], { encoding: 'latin1', env: { ...process.env, RSYNC_OLD_ARGS: '', RSYNC_PROTECT_ARGS: '' } });
-  const argv = r.stderr.split('\n').filter((l) => l && !/^rsync(:| error)/.test(l)).map((a) => a.replace(/e\.i?Ls?fxCIvu$/, 'e.LfxCIvu'));
+  const argv = r.stderr.split('\n').filter((l) => l && !/^rsync(:| error)/.test(l)).map((a) => a.replace(/e\.iLsfxCIvu$/, 'e.LsfxCIvu'));
   const bytes = fs.readFileSync(got);
   return { argv: [rsh, ...argv], sent: bytes.subarray(0, bytes.indexOf(Buffer.of(0, 0)) + 2) };
+}
+
+/** --iconv's charset as cli/main.ts opens it for a remote run. */
+function charsetOf(c: Config): ClientCharset | undefined {
+  if (!c.iconv) return undefined;
+  const opened = ClientCharset.open(c.iconv.local);
+  if (!(opened instanceof ClientCharset)) throw new Error(opened.message);
+  return opened;
 }
 
 function oursSecluded(args: string[]): { argv: string[]; sent: Buffer | undefined } {
@@ -91,12 +101,12 @@ function oursSecluded(args: string[]): { argv: string[]; sent: Buffer | undefine
     const place = filesFromPlace(p.config, p.operand.host);
     const filesFrom = place ? filesFromServerArgs(place, p.config, false) : [];
     const server = receiverArgs(p.config, { wholeFile: p.wholeFile, plainDelete: p.plainDelete, dirs: p.dirs, maxDelete: p.maxDelete, openNoatime: p.openNoatime, omitDirTimes: p.omitDirTimes, blockSize: p.blockSize, filesFrom });
-    const l = remoteLaunch({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: server, paths: [p.operand.path.toString('latin1')], weSend: true, secluded: p.config.secludedArgs }, {});
+    const l = remoteLaunch({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: server, paths: [p.operand.path.toString('latin1')], weSend: true, secluded: p.config.secludedArgs, charset: charsetOf(p.config) }, {});
     return { argv: l.argv, sent: l.secluded };
   }
   if (parsed.kind !== 'remote-pull') throw new Error(`not a transfer: ${parsed.kind}`);
   const p = parsed.pull;
-  const l = remoteLaunch({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: pullServerArgs(p.config, p.wholeFile, p.blockSize), paths: [p.operand.path.toString('latin1')], weSend: false, secluded: p.config.secludedArgs }, {});
+  const l = remoteLaunch({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: pullServerArgs(p.config, p.wholeFile, p.blockSize), paths: [p.operand.path.toString('latin1')], weSend: false, secluded: p.config.secludedArgs, charset: charsetOf(p.config) }, {});
   return { argv: l.argv, sent: l.secluded };
 }
 
@@ -107,6 +117,9 @@ describe('-s/--secluded-args: the arguments go through the connection', () => {
     ['a pull of a name starting with "-"', () => ['-r', '--protect-args', 'host:-x', 'dst/']],
     ['a push with option values that would need escaping', () => ['-av', '-s', '-b', '--backup-dir=/b d*', '--suffix=~x;', src(), 'host:d e']],
     ['a push with --delete and --files-from there', () => ['-a', '-s', '--delete', '--files-from=host:/l i*st', src(), 'host:d']],
+    // --iconv stays on the command line, after the letters (the protected arguments' conversion: rsh.test.ts).
+    ['a pull under --iconv', () => ['-a', '-s', '--iconv=ISO-8859-1,UTF-8', 'host:one two', 'dst/']],
+    ['a push under --iconv', () => ['-a', '-s', '--iconv=UTF-8', '--backup-dir=b d', src(), 'host:d e']],
   ];
   it.each(cases)('%s', (_what, args) => {
     const theirs = rsyncSecluded(args());

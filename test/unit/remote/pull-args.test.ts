@@ -1,8 +1,8 @@
 // The server command line of a pull (cli/pull.ts pullServerArgs over remote/server-args.ts), checked
 // against the one rsync 3.5 itself runs for the same options: a recording remote shell writes rsync's
-// argv to a file and fails (nothing is transferred). rsync offers incremental recursion and --iconv
-// ('i' and 's' in its capability letters); arsync offers neither, so those two letters are dropped
-// from rsync's before comparing.
+// argv to a file and fails (nothing is transferred). rsync offers incremental recursion ('i' in its
+// capability letters), which arsync does not, so that letter is dropped from rsync's before comparing
+// (both offer 's', symlink targets converted under --iconv).
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -27,7 +27,7 @@ function rsyncSends(opts: string[]): string[] {
   spawnSync('rsync', [...opts, '-e', rsh, 'host:src/', path.join(root, 'dst/')]);
   const argv = fs.readFileSync(path.join(root, 'argv'), 'utf8').split('\n').slice(0, -1);
   // host, rsync, the server options..., ".", the path
-  return argv.slice(2, -2).map((a) => (/^-[a-zA-Z]*e\./.test(a) ? a.replace(/e\.([a-zA-Z]*)/, (_m, caps: string) => `e.${caps.replace(/[is]/g, '')}`) : a));
+  return argv.slice(2, -2).map((a) => (/^-[a-zA-Z]*e\./.test(a) ? a.replace(/e\.([a-zA-Z]*)/, (_m, caps: string) => `e.${caps.replace(/i/g, '')}`) : a));
 }
 
 function oursSends(opts: string[]): string[] {
@@ -37,6 +37,8 @@ function oursSends(opts: string[]): string[] {
 }
 
 const CASES: string[][] = [
+  ['-a', '--iconv=ISO-8859-1,UTF-8'],
+  ['-rlt', '--iconv=UTF-8'],
   ['-aX'],
   ['-aXX'],
   ['-rt', '--xattrs', '--xattrs', '-v'],

@@ -37,10 +37,12 @@ function oursArgv(opts: string[]): string[] {
   return remoteArgv({ rsh, user: p.operand.user, host: p.operand.host, rsyncPath: undefined, serverArgs: args, paths: [p.operand.path.toString('latin1')], weSend: true }, {}).slice(1);
 }
 
-/** rsync offers incremental recursion ('i') and iconv ('s'), which arsync leaves out. */
-const withoutOwnCaps = (argv: string[]): string[] => argv.map((a) => a.replace(/e\.i?Ls?fxCIvu$/, 'e.LfxCIvu'));
+/** rsync offers incremental recursion ('i'), which arsync leaves out. */
+const withoutOwnCaps = (argv: string[]): string[] => argv.map((a) => a.replace(/e\.iLsfxCIvu$/, 'e.LsfxCIvu'));
 
 const CASES: string[][] = [
+  ['-a', '--iconv=ISO-8859-1,UTF-8'],
+  ['-a', '--iconv=UTF-8', '--delete', '--backup-dir=b d'],
   ['-aX'],
   ['-aXX'],
   ['-rt', '--xattrs', '--xattrs', '-v'],

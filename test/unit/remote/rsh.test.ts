@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { remoteArgv, safeFileArg, splitRsh } from '../../../src/remote/rsh.js';
+import { protectedArgs, remoteArgv, safeFileArg, splitRsh } from '../../../src/remote/rsh.js';
+import { ClientCharset } from '../../../src/engine/charset.js';
 import { UsageError } from '../../../src/util/errors.js';
 
 describe('splitting -e', () => {
@@ -77,5 +78,40 @@ describe("the remote shell's argv", () => {
     const base = { rsh: undefined, user: undefined, host: 'h', rsyncPath: undefined, serverArgs: ['--server'], paths: ['p'], weSend: false };
     expect(remoteArgv(base, {})).toEqual(['ssh', 'h', 'rsync', '--server', '.', 'p']);
     expect(remoteArgv(base, { RSYNC_RSH: 'rsh -x' })).toEqual(['rsh', '-x', 'h', 'rsync', '--server', '.', 'p']);
+  });
+});
+
+describe('-s under --iconv', () => {
+  /** The last argument rsync's client sends through the connection for `name` (a Latin-1 string), from its stdin bytes. */
+  function rsyncSends(name: string, iconv: string): Buffer {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-sicv-'));
+    try {
+      const sh = path.join(dir, 'rsh');
+      fs.writeFileSync(sh, `#!/bin/sh\ntimeout 1 cat > ${dir}/stdin\nexit 1\n`, { mode: 0o755 });
+      // The name's bytes through sh's printf: an argv Node would encode as UTF-8.
+      const octal = [...Buffer.from(name, 'latin1')].map((c) => `\\${c.toString(8).padStart(3, '0')}`).join('');
+      try {
+        execFileSync('sh', ['-c', `rsync -e ${sh} -s -r --iconv=${iconv} "host:$(printf '${octal}')" ${dir}/dst/`], { stdio: 'ignore' });
+      } catch {
+        // (the remote shell fails: only what it was sent matters)
+      }
+      const bytes = fs.readFileSync(path.join(dir, 'stdin'));
+      const parts = bytes.subarray(0, bytes.indexOf(Buffer.of(0, 0))).toString('latin1').split('\0');
+      return Buffer.from(parts[parts.length - 1]!, 'latin1');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const ours = (name: string, local: string): Buffer => {
+    const cs = ClientCharset.open(local);
+    if (!(cs instanceof ClientCharset)) throw new Error(cs.message);
+    const b = protectedArgs([name], cs);
+    return b.subarray(0, b.length - 2);
+  };
+  it.each([
+    ['a Latin-1 name, converted', 'caf\xe9 \xff', 'ISO-8859-1,UTF-8', 'ISO-8859-1'],
+    ['bytes that do not convert, kept', 'caf\xe9 \xc3', 'UTF-8,ISO-8859-1', 'UTF-8'],
+  ])('%s', (_what, name, spec, local) => {
+    expect(ours(name, local).toString('latin1')).toBe(rsyncSends(name, spec).toString('latin1'));
   });
 });
