@@ -344,7 +344,18 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   // lstat in one call, beneath the operand (`anchor` bytes, resolved as given): a directory swapped for
   // a symlink after it was listed is not followed. -L follows symlinked directories, so there the whole
   // path is resolved as given.
-  const descend = (dirPath: Buffer, dirName: Buffer, rootDev: number, deep: boolean, parent: FilterScope | undefined, anchor: number): void => {
+  /** One directory being walked: its entries in rsync's order, and how far the walk has got in them. */
+  interface Level {
+    dirPath: Buffer;
+    dirName: Buffer;
+    top: boolean;
+    scope: FilterScope | undefined;
+    anchor: number;
+    kept: { n: Buffer; st: Stat; sub: boolean; follow: boolean }[];
+    at: number;
+  }
+  /** A directory listed, its entries stated and sorted; undefined (reported) when it cannot be listed. */
+  const level = (dirPath: Buffer, dirName: Buffer, parent: FilterScope | undefined, anchor: number): Level | undefined => {
     const top = dirName.length === 1 && dirName[0] === 0x2e;
     const scope = parent?.enterDir(top ? Buffer.alloc(0) : dirName, dirPath);
     tick?.();
@@ -352,12 +363,12 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     if (isFailure(list)) {
       ioError |= IOERR_GENERAL;
       messages.push({ text: `opendir "${showPath(dirPath)}" failed: ${errText(fsError(list.errno, 'opendir'))}`, error: true });
-      return;
+      return undefined;
     }
     // Each directory's entries in rsync's order (files, then subdirectories, each by name), every
     // subdirectory's contents right after it: the whole list comes out sorted, and sortForSend only
     // checks it. Stats (and their messages) are taken in the listing's order first.
-    const kept: { n: Buffer; st: Stat; sub: boolean; follow: boolean }[] = [];
+    const kept: Level['kept'] = [];
     for (let i = 0; i < list.names.length; i++) {
       const n = list.names[i]!;
       const listed = list.stats[i] ?? null;
@@ -366,14 +377,33 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       if (st) kept.push({ n, st, sub: isDir(st.mode), follow });
     }
     kept.sort((x, y) => compareNames(x.n, x.sub, y.n, y.sub));
-    for (const { n, st, sub, follow } of kept) {
-      const rel = top ? n : joinPath(dirName, n);
-      if (scope && scope.check(rel, sub) === 'exclude') continue;
+    return { dirPath, dirName, top, scope, anchor, kept, at: 0 };
+  };
+  /**
+   * A directory's tree, depth first, each subdirectory's contents right after it. With a stack of its
+   * own, not the call stack: a tree thousands of levels deep (past PATH_MAX, which the addon's walk
+   * leaves to this one) must not exhaust it.
+   */
+  const descend = (dirPath: Buffer, dirName: Buffer, rootDev: number, deep: boolean, parent: FilterScope | undefined, anchor: number): void => {
+    const first = level(dirPath, dirName, parent, anchor);
+    const stack: Level[] = first ? [first] : [];
+    while (stack.length) {
+      const l = stack[stack.length - 1]!;
+      if (l.at === l.kept.length) {
+        stack.pop();
+        continue;
+      }
+      const { n, st, sub, follow } = l.kept[l.at++]!;
+      const rel = l.top ? n : joinPath(l.dirName, n);
+      if (l.scope && l.scope.check(rel, sub) === 'exclude') continue;
       // -x: a directory on another file system is listed, its contents are not.
-      const e = add(dirPath, n, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev), follow);
+      const e = add(l.dirPath, n, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev), follow);
       // A directory reached through a symlink (-k, an unsafe one) is read through it: resolved as given up
       // to there.
-      if (sub && e.contentDir) descend(e.path, rel, rootDev, deep, scope, follow ? e.path.length : anchor);
+      if (sub && e.contentDir) {
+        const next = level(e.path, rel, l.scope, follow ? e.path.length : l.anchor);
+        if (next) stack.push(next);
+      }
     }
   };
   /**
