@@ -408,7 +408,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     // Only a missing destination is made; anything else unknown there is rsync's exit 3.
     const e = err as NodeJS.ErrnoException;
     if (e.code !== 'ENOENT') {
-      throw new FileSelectError(`[Receiver] ERROR: cannot stat destination "${showPath(absolutePath(dest))}": ${errnoSuffix(e.errno ?? ERRNO.EIO)}`);
+      throw new FileSelectError(destStatFailure(dest, e.errno ?? ERRNO.EIO));
     }
     destStat = undefined;
   }
@@ -630,4 +630,9 @@ function cleanDots(p: Buffer): Buffer {
 /** "." or "dir/.": rsync's dot-dir name, which means the directory's contents as "dir/" does. */
 function dotDir(src: Buffer): boolean {
   return (src.length === 1 && src[0] === 0x2e) || (src.length >= 2 && src[src.length - 1] === 0x2e && src[src.length - 2] === 0x2f);
+}
+
+/** rsync's line for a destination it cannot stat (other than missing): named as its full_fname names it. */
+export function destStatFailure(dest: Buffer, errno: number): string {
+  return `[Receiver] ERROR: cannot stat destination "${showPath(absolutePath(dest))}": ${errnoSuffix(errno)}`;
 }
