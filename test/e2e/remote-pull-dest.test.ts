@@ -14,7 +14,6 @@ import { runCli } from '../helpers/cli.js';
 import { rsyncAs, NOBODY } from '../helpers/as-user.js';
 import { expectSameOutput, runPair, startingState } from '../helpers/differential.js';
 import { removeTemps } from '../helpers/tree.js';
-import { fakeRsh } from '../helpers/fake-rsh.js';
 
 afterAll(() => removeTemps());
 
