@@ -121,7 +121,7 @@ async function expandGlobs(c: Config, lstat: Lstat, missing: MissingSource[]): P
 }
 
 /** -R: whether the kept part of a source path starts at the root (an absolute path with no "/./" marker). */
-function keptFromRoot(src: Buffer): boolean {
+export function keptFromRoot(src: Buffer): boolean {
   const s = src.toString('latin1');
   return s.startsWith('/') && !s.includes('/./') && !s.endsWith('/.');
 }

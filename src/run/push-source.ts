@@ -23,7 +23,7 @@ import { isFailure } from '../model/failure.js';
 import type { Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
-import { chdirErrno, fullName, operandDir, senderOperands } from '../plan/sources.js';
+import { chdirErrno, fullName, keptFromRoot, operandDir, senderOperands } from '../plan/sources.js';
 import { applyChmod } from '../plan/chmod.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { unmunge } from '../util/munge.js';
@@ -70,6 +70,7 @@ class Listed implements Entry {
   sum?: Buffer;
   /** Listed as what its symlink leads to (--copy-unsafe-links, -k): opened and read through the link. */
   follow: boolean;
+  fromRoot: boolean;
   private joined: Buffer | undefined;
 
   constructor(private readonly dir: Buffer, private readonly leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean) {
@@ -85,6 +86,7 @@ class Listed implements Entry {
     this.dev = st.dev;
     this.ino = st.ino;
     this.follow = false;
+    this.fromRoot = false;
   }
 
   get path(): Buffer {
@@ -239,10 +241,13 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
   /** `dir` and `leaf`: where the entry is read, joined only when needed (`dir` empty: `leaf` is the whole path). */
+  // -R of an absolute operand: its entries (and the directories above them) print from the root.
+  let fromRoot = false;
   const add = (dir: Buffer, leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean, follow = false): Entry => {
     const mode = st.mode;
     const e = new Listed(dir, leaf, name, st, top, content);
     e.follow = follow;
+    e.fromRoot = fromRoot;
     const path = (): Buffer => e.path;
     const type = mode & 0o170000;
     if (type === 0o020000 || type === 0o060000) {
@@ -415,6 +420,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   let tree: NativeTree | undefined;
   for (const op of senderOperands(c, listed, dotDirs)) {
     operands++;
+    fromRoot = c.relative && keptFromRoot(op);
     const { src, name: given, contents, base } = c.relative ? relativeOperand(op) : plainOperand(op);
     // rsync's sender first changes into the operand's directory: one it cannot enter is a general I/O
     // error (no deletions on the far side), whatever --ignore/--delete-missing-args say. A --files-from
