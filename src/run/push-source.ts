@@ -20,7 +20,7 @@ import { errnoText, fsError, showPath } from '../util/errors.js';
 import { NOT_LISTED, READ_FAILED, type Engine, type SendReads } from '../engine/engine.js';
 import { toStat } from '../engine/node-walk.js';
 import { isFailure } from '../model/failure.js';
-import type { Stat } from '../model/stat.js';
+import { MISSING_STAT as MISSING, type Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
 import { chdirErrno, fullName, keptFromRoot, operandDir, senderOperands } from '../plan/sources.js';
@@ -126,8 +126,6 @@ function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boo
   return { src: Buffer.from(src, 'latin1'), name: Buffer.from(name, 'latin1'), contents, base: Buffer.from(base, 'latin1') };
 }
 
-/** A --delete-missing-args operand's entry: rsync's sender lists what it could not find with an all-zero stat. */
-const MISSING: Stat = { mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0, atimeSec: 0, ino: 0, dev: 0, nlink: 0, rdev: 0, blocks: 0 };
 
 /** The path rsync's full_fname prints: absolute, without the "/./" of a --files-from name. */
 function absolutePath(p: Buffer): Buffer {
