@@ -70,7 +70,8 @@ export function pushTarget(operands: Buffer[]): RemoteOperand | undefined {
   const dest = classifyOperand(operands[operands.length - 1]!);
   if (dest.kind === 'local') return undefined;
   if (operands.slice(0, -1).some((b) => classifyOperand(b).kind !== 'local')) {
-    throw new UsageError('The source and destination cannot both be remote.');
+    // rsync says it bare (an rprintf line, without its name).
+    throw new UsageError('The source and destination cannot both be remote.', true);
   }
   return dest;
 }
