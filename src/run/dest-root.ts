@@ -56,7 +56,8 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
     made = 0;
     for (let p = path; p.length > 1 && isFailure(engine.lstat(p)); p = dirName(p)) made++;
   }
-  if (!c.dryRun && !madeBefore) {
+  // (A pull's directory that went again, cli/pull-place.ts having tried to put its tree there, is made now.)
+  if (!c.dryRun && !(madeBefore && destRootExists(engine, plan))) {
     try {
       if (c.mkpath) makePath(path);
       else makeDir(path, mode);
