@@ -338,6 +338,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     throw err;
   }
 
+  // A pull made the destination once the list was in (cli/pull-dest-root.ts): it is this run's new root.
+  if (pulled?.destMade) resolved.plan.createDest = true;
   const orphan = impliedDirsRefusal(c, resolved.plan.roots);
   if (orphan) return fail(orphan, Exit.StreamIO);
   const checked = checkOperatorPaths(c, resolved.plan.destRoot);
@@ -417,7 +419,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
       : await transfer({
         // rsync's receiver deletes nothing after its sender's I/O error (the list may lack what still exists).
         config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length + (pulled?.senderFailed ? 1 : 0), events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
-        ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable, pulledDelta: pulled.delta } : {}),
+        ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable, pulledDelta: pulled.delta, destMade: pulled.destMade === true } : {}),
         ...(pulled?.sourceRemoved ? { sourceRemoved: pulled.sourceRemoved } : {}),
       });
     if (pulled) totals.wire = pulled.wire;

@@ -29,7 +29,7 @@ import { checkBackupDirLength } from '../plan/backup.js';
 import { jsonSpellings } from '../progress/json.js';
 import { applyDirChoices, dirDefaults } from './dir-options.js';
 import { buildProgram, parseSize, takePrebuilt, type Program } from './program.js';
-import { checkRemoteOption, receiverConfig, refuseRemote, remoteRequest, type RemoteOperands, type RemoteRequest } from './remote-args.js';
+import { checkRemoteOption, lastIsSource, receiverConfig, refuseRemote, remoteRequest, type RemoteOperands, type RemoteRequest } from './remote-args.js';
 
 export { parseSize, prebuildProgram, optionSpecs, type OptionSpec } from './program.js';
 
@@ -162,7 +162,9 @@ function settleOperands(built: Program, o: Record<string, unknown>, args: string
   }
   // `host:path` alone lists a directory on another machine (rsync's implicit --list-only).
   // With --list-only a destination may follow; rsync lists the source all the same.
-  const remoteList = readBatch ? undefined : operands.length === 1 || (o['listOnly'] && operands.length === 2) ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
+  // So does `--list-only host:a :b ...`, whose last operand starting with ":" is a source, not a destination.
+  const listed = operands.length === 1 || (o['listOnly'] && lastIsSource(operands.map((a) => Buffer.from(a)))) || (o['listOnly'] && operands.length === 2 && classifyOperand(Buffer.from(operands[1]!)).kind === 'local');
+  const remoteList = readBatch ? undefined : listed ? classifyOperand(Buffer.from(operands[0]!)) : undefined;
   const listing = remoteList?.kind === 'local' ? undefined : remoteList;
   // A lone local source is listed (rsync's implicit --list-only); the "." stands for the destination
   // a listing never uses.

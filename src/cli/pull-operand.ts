@@ -40,14 +40,15 @@ export function pullOperand(operands: Buffer[]): RemoteOperand | undefined {
 }
 
 /**
- * The paths of a pull's further sources (`host:a host:b dst`, or `host:a :b dst`), by rsync's rules
- * (main.c client_run): each must name the same machine or none, through a remote shell too; an empty
- * path is ".". A local one, another host or a daemon's is rsync's usage error, before anything starts.
+ * The paths of a pull's or a listing's further sources (`host:a host:b dst`, `host:a :b dst`, a listing's
+ * `host:a :b`), by rsync's rules (main.c client_run): each must name the same machine or none, through a
+ * remote shell too; an empty path is ".". A local one, another host or a daemon's is rsync's usage error,
+ * before anything starts.
  */
-export function pullExtraPaths(operands: Buffer[], first: RemoteOperand): Buffer[] {
+export function pullExtraPaths(further: Buffer[], first: RemoteOperand): Buffer[] {
   const host = first.host;
-  if (first.kind === 'daemon' && operands.length > 2) throw new UsageError('several sources from an rsync daemon in one run are not supported yet');
-  return operands.slice(1, -1).map((b) => {
+  if (first.kind === 'daemon' && further.length > 0) throw new UsageError('several sources from an rsync daemon in one run are not supported yet');
+  return further.map((b) => {
     const op = classifyOperand(b);
     if (op.kind === 'local') {
       throw new UsageError(`Unexpected local arg: ${showPath(b)}\nIf arg is a remote file/dir, prefix it with a colon (:).`);

@@ -46,6 +46,8 @@ export interface StagedPull {
   linkable: boolean;
   local?: unknown;
   current?: unknown;
+  /** The destination directory was made by this pull once the list was in (cli/pull-dest-root.ts). */
+  destMade?: boolean;
 }
 
 /**
@@ -115,6 +117,13 @@ export function placeWhole(c: Config, r: StagedPull, engine: EngineSelection): b
   const dest = c.dest.toString('latin1').replace(/\/+$/, '') || '/';
   const parent = nodePath.dirname(nodePath.resolve(dest));
   let swap: boolean;
+  try {
+    // The empty directory this pull made in the destination's place goes again (rmdir fails if anything
+    // came into it), so that the tree takes the free name, as it would have without it.
+    if (r.destMade) fs.rmdirSync(dest);
+  } catch {
+    // Something is in it now, or it is gone: replaceable() judges what stands there.
+  }
   try {
     swap = replaceable(c, dest, parent, tree, addon.addon);
     // A destination still to be made: in an existing directory (--mkpath's parents are the local

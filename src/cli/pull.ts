@@ -26,7 +26,7 @@ import type { Config } from '../model/config.js';
 import type { RemotePull } from './pull-operand.js';
 import { deleteScopeRules } from './pull-delete-scope.js';
 import { loginOf } from './remote-operand.js';
-import { runClient, type ClientIo } from '../remote/client.js';
+import { ClientLeaves, runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
 import { iconvArgs, remoteOptionArgs, senderArgs } from '../remote/server-args.js';
 import { charsetLine, type WireCharset } from '../remote/iconv-wire.js';
@@ -37,6 +37,7 @@ import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { impliedDir, isDir, isReg, type RemoteEntry } from '../remote/flist.js';
 import { earlySettler } from './pull-place.js';
+import { settleDest } from './pull-dest-root.js';
 import { PullBasisDirs, PullFuzzy } from './pull-basis.js';
 import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
@@ -46,7 +47,8 @@ import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
 import { itemizes } from '../progress/output.js';
-import { ProtocolError } from '../remote/wire.js';
+import { ProtocolError, int32 } from '../remote/wire.js';
+import { Msg } from '../remote/mux.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver } from '../remote/xattr-list.js';
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
@@ -75,6 +77,8 @@ export interface Pulled {
   held?: string[];
   /** The data came as a delta transfer (rsync's whole_file off: no -W, or --append): -vv's line says so (absent: a batch read, the local copy's rule). */
   delta?: boolean;
+  /** The destination directory was made once the list was in (cli/pull-dest-root.ts): the local half only says so. */
+  destMade?: boolean;
   /** The destination was found current (cli/pull-current.ts): nothing was staged, the local run is not started. */
   current?: CurrentTotals;
   /**
@@ -262,181 +266,201 @@ export async function fetchRemote(
   let listed: (RemoteEntry | undefined)[] = [];
   let current: CurrentTotals | undefined;
   let senderFailed = false;
-  const outcome = await runClient(cmd, env, io, async (conn, peer) => {
-    peer.charset = charset;
-    if (charset && c.debug.ICONV > 0 && !c.json) io.out.write(charsetLine('Receiver', charset));
-    // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
-    if (showList) io.out.write('receiving file list ... ');
-    peer.lineOpen = showList;
-    p.copyAs?.become();
-    if (tap) conn.tapIn = tap.data;
-    const list = await receiveList(
-      conn,
-      {
-        ...flistSettings(c),
-        // -U: the server was told to send access times (a file's, in the list).
-        atimes: c.atimes,
-        // -c: each file's sum (its length is the negotiated checksum's: listing.ts).
-        checksumLen: c.checksum ? 16 : 0,
-        relative: c.relative,
-        acls: c.acls,
-        missingArgs: c.missingArgs === 'delete',
-        ...(xattrReceiver ? { xattrReceiver } : {}),
-      },
-      toSender,
-      { compress: p.compress, env },
-      charset && {
-        charset,
-        report: (m) => {
-          // A line of ours left open ("receiving file list ... ") ends first.
-          if (peer.lineOpen) io.err.write('\n');
-          peer.lineOpen = false;
-          io.err.write(`${m}\n`);
+  let destMade = false;
+  let outcome;
+  try {
+    outcome = await runClient(cmd, env, io, async (conn, peer) => {
+      peer.charset = charset;
+      if (charset && c.debug.ICONV > 0 && !c.json) io.out.write(charsetLine('Receiver', charset));
+      // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
+      if (showList) io.out.write('receiving file list ... ');
+      peer.lineOpen = showList;
+      p.copyAs?.become();
+      if (tap) conn.tapIn = tap.data;
+      const list = await receiveList(
+        conn,
+        {
+          ...flistSettings(c),
+          // -U: the server was told to send access times (a file's, in the list).
+          atimes: c.atimes,
+          // -c: each file's sum (its length is the negotiated checksum's: listing.ts).
+          checksumLen: c.checksum ? 16 : 0,
+          relative: c.relative,
+          acls: c.acls,
+          missingArgs: c.missingArgs === 'delete',
+          ...(xattrReceiver ? { xattrReceiver } : {}),
         },
-      },
-    );
-    peer.ioError |= list.ioError;
-    if (c.missingArgs === 'delete' && c.relative) orphanedMissing(list.entries, c.incRecursive, (m) => io.err.write(m));
-    tap?.start(list.session);
-    listed = list.entries;
-    wire.listBytes = list.listBytes;
-    peer.lineOpen = false;
-    if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
-    if (!c.json) peer.hold = held;
-    // The engine the local run would use lists the destination's directories (for the stage too).
-    const engine = selectEngine(c.engine, [c.dest]);
-    const ready = 'error' in engine ? undefined : engine;
-    const dest = new PullDest(destBase(c, list.entries), ready && ((at, anchor) => ready.scanDir(at, anchor)));
-    const stage = new Stage(
-      c,
-      staging,
-      dest,
-      (m) => {
-        io.err.write(`arsync: ${m}\n`);
-        localErrors++;
-      },
-      () => ready?.caps.timeResolutionNs ?? 0,
-    );
-    // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
-    const settler = earlySettler(c, staging, ready);
-    if (settler) stage.settleAsWritten(settler);
-    // --link-dest/--compare-dest/--copy-dest: a twin there may spare a file's fetch or be its basis
-    // (cli/pull-basis.ts). Not for a one-file destination named otherwise (its twin has the new name).
-    const basisDirs = ready && (c.linkDest.length || c.compareDest.length || c.copyDest.length) && 'dir' in dest.dest ? new PullBasisDirs(c, ready, dest.dest.dir) : undefined;
-    if (basisDirs) stage.useBasisDirs(basisDirs);
-    // -y: a similar file as the basis of one the destination lacks. Not with --partial-dir, whose waiting
-    // partial file rsync takes first (the local run's to find), nor for a one-file destination.
-    if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt, c.deleteMode === 'before' || c.deleteMode === 'during' ? listedNames(list.entries) : undefined));
-    const fetches: Fetch[] = [];
-    const xattrAsks: XattrAsk[] = [];
-    const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
-    const sum = strong(list.session.checksum);
-    // Everything already there as the local run would leave it: nothing to stage, fetch or run.
-    // The addon judges it where the run would use the addon (not the node engine).
-    const addon = ready && ready.name !== 'node' ? loadAddon() : undefined;
-    const native = addon?.ok && addon.addon.listCurrent ? addon.addon.listCurrent.bind(addon.addon) : undefined;
-    // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
-    const deletes = list.entries.some((e) => e?.mode === 0);
-    current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
-    if (!current) list.entries.forEach((e, ndx) => {
-      if (!e) return;
-      const f = stage.add(e, ndx, list, sum);
-      if (f) fetches.push(f);
-      if (staged && xattrReceiver && e.xattr !== undefined) {
-        const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
-        if (ask) xattrAsks.push({ ...ask, ndx });
+        toSender,
+        { compress: p.compress, env },
+        charset && {
+          charset,
+          report: (m) => {
+            // A line of ours left open ("receiving file list ... ") ends first.
+            if (peer.lineOpen) io.err.write('\n');
+            peer.lineOpen = false;
+            io.err.write(`${m}\n`);
+          },
+        },
+      );
+      peer.ioError |= list.ioError;
+      if (c.missingArgs === 'delete' && c.relative) orphanedMissing(list.entries, c.incRecursive, (m) => io.err.write(m));
+      tap?.start(list.session);
+      listed = list.entries;
+      wire.listBytes = list.listBytes;
+      peer.lineOpen = false;
+      if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
+      // The destination is settled before anything is asked for (cli/pull-dest-root.ts).
+      const settled = settleDest(c, list.entries);
+      if ('message' in settled) {
+        io.err.write(`arsync: ${settled.message}\n`);
+        // rsync's client tells its server the code it leaves with (protocol 31 on: cleanup.c), and the
+        // server leaves without a word of the closed connection.
+        if (list.session.protocol >= 31) conn.send(Msg.ErrorExit, int32(settled.code));
+        throw new ClientLeaves(settled.message, settled.code);
       }
-    });
-    meta = stage.meta;
-    // The local run's one operand when it is not started: the (empty) staging root.
-    for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);
-    // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
-    const codec = tokenCodec(list.session.compress, list.session.protocol);
-    // An empty list (a directory named without -r or -d, every operand left out by
-    // --ignore-missing-args, say): rsync's sender leaves once it has sent
-    // it, and its client asks for nothing and counts the bytes it moved itself (main.c client_run).
-    // No local run either (it would make the destination, which rsync's client leaves alone then).
-    if (list.entries.length === 0) {
-      stage.close();
-      wire.sent = conn.streamWritten;
-      wire.received = conn.streamReceived;
-      current = { listed: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0 };
-      conn.end();
-      return true;
-    }
-    let totals;
-    try {
-      totals = await pullFiles(conn, list.session, fetches, {
-        wholeFile: p.wholeFile,
-        blockSize: p.blockSize,
-        append: c.append ? (c.appendVerify ? 2 : 1) : 0,
-        // rsync's receiver warns of a file it asks for again, at -v or -i (its FWARNING).
-        onRedo: (ndx) => {
-          if (c.json || !(c.info.NAME > 0 || itemizes(c))) return;
-          const e = list.entries[ndx];
-          if (e) io.err.write(`WARNING: ${showPath(e.name)} failed verification -- update ${c.inplace ? 'retained' : 'discarded'} (will try again).\n`);
+      destMade = settled.made;
+      if (!c.json) peer.hold = held;
+      // The engine the local run would use lists the destination's directories (for the stage too).
+      const engine = selectEngine(c.engine, [c.dest]);
+      const ready = 'error' in engine ? undefined : engine;
+      const dest = new PullDest(destBase(c, list.entries), ready && ((at, anchor) => ready.scanDir(at, anchor)));
+      const stage = new Stage(
+        c,
+        staging,
+        dest,
+        (m) => {
+          io.err.write(`arsync: ${m}\n`);
+          localErrors++;
         },
-        tokens: (cn, blocks) => codec.reader(cn, blocks),
-        xattrAsks,
-        holdGoodbye: inside !== undefined,
-        ...(list.order ? { order: list.order } : {}),
+        () => ready?.caps.timeResolutionNs ?? 0,
+      );
+      // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
+      const settler = earlySettler(c, staging, ready);
+      if (settler) stage.settleAsWritten(settler);
+      // --link-dest/--compare-dest/--copy-dest: a twin there may spare a file's fetch or be its basis
+      // (cli/pull-basis.ts). Not for a one-file destination named otherwise (its twin has the new name).
+      const basisDirs = ready && (c.linkDest.length || c.compareDest.length || c.copyDest.length) && 'dir' in dest.dest ? new PullBasisDirs(c, ready, dest.dest.dir) : undefined;
+      if (basisDirs) stage.useBasisDirs(basisDirs);
+      // -y: a similar file as the basis of one the destination lacks. Not with --partial-dir, whose waiting
+      // partial file rsync takes first (the local run's to find), nor for a one-file destination.
+      if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt, c.deleteMode === 'before' || c.deleteMode === 'during' ? listedNames(list.entries) : undefined));
+      const fetches: Fetch[] = [];
+      const xattrAsks: XattrAsk[] = [];
+      const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
+      const sum = strong(list.session.checksum);
+      // Everything already there as the local run would leave it: nothing to stage, fetch or run.
+      // The addon judges it where the run would use the addon (not the node engine).
+      const addon = ready && ready.name !== 'node' ? loadAddon() : undefined;
+      const native = addon?.ok && addon.addon.listCurrent ? addon.addon.listCurrent.bind(addon.addon) : undefined;
+      // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
+      const deletes = list.entries.some((e) => e?.mode === 0);
+      current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
+      if (!current) list.entries.forEach((e, ndx) => {
+        if (!e) return;
+        const f = stage.add(e, ndx, list, sum);
+        if (f) fetches.push(f);
+        if (staged && xattrReceiver && e.xattr !== undefined) {
+          const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
+          if (ask) xattrAsks.push({ ...ask, ndx });
+        }
       });
-    } finally {
+      meta = stage.meta;
+      // The local run's one operand when it is not started: the (empty) staging root.
+      for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);
+      // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
+      const codec = tokenCodec(list.session.compress, list.session.protocol);
+      // An empty list (a directory named without -r or -d, every operand left out by
+      // --ignore-missing-args, say): rsync's sender leaves once it has sent
+      // it, and its client asks for nothing and counts the bytes it moved itself (main.c client_run).
+      // No local run either (it would make the destination, which rsync's client leaves alone then).
+      if (list.entries.length === 0) {
+        stage.close();
+        wire.sent = conn.streamWritten;
+        wire.received = conn.streamReceived;
+        current = { listed: { reg: 0, dir: 0, link: 0, dev: 0, special: 0 }, totalSize: 0 };
+        conn.end();
+        return true;
+      }
+      let totals;
+      try {
+        totals = await pullFiles(conn, list.session, fetches, {
+          wholeFile: p.wholeFile,
+          blockSize: p.blockSize,
+          append: c.append ? (c.appendVerify ? 2 : 1) : 0,
+          // rsync's receiver warns of a file it asks for again, at -v or -i (its FWARNING).
+          onRedo: (ndx) => {
+            if (c.json || !(c.info.NAME > 0 || itemizes(c))) return;
+            const e = list.entries[ndx];
+            if (e) io.err.write(`WARNING: ${showPath(e.name)} failed verification -- update ${c.inplace ? 'retained' : 'discarded'} (will try again).\n`);
+          },
+          tokens: (cn, blocks) => codec.reader(cn, blocks),
+          xattrAsks,
+          holdGoodbye: inside !== undefined,
+          ...(list.order ? { order: list.order } : {}),
+        });
+      } finally {
+        stage.close();
+      }
+      wire.literal = totals.literal;
+      wire.matched = totals.matched;
+      // The sender's figures, already turned to our side (what it read, we sent).
+      wire.sent = totals.stats.totalWritten;
+      wire.received = totals.stats.totalRead;
+      wire.buildMs = totals.stats.flistBuildTime;
+      wire.xferMs = totals.stats.flistXferTime;
+      for (const ndx of totals.failed) {
+        const e = list.entries[ndx]!;
+        io.err.write(`ERROR: ${showPath(e.name)} failed verification -- update discarded.\n`);
+        localErrors++;
+        stage.discard(e, list.entries);
+      }
+      // A file the sender listed but could not open (its "send_files failed to open" line came through):
+      // nothing of it arrives, the destination keeps what it has, and the run ends with exit 23 (rsync's
+      // client counts the sender's transfer error).
+      for (const sent of peer.notSent) {
+        const ndx = list.order ? list.order.fromWire(sent) : sent;
+        const e = list.entries[ndx];
+        if (!e || !isReg(e.mode)) throw new ProtocolError(`Invalid file index: ${ndx} (not sent, never listed as a file)`, Exit.Protocol);
+        localErrors++;
+        stage.discard(e, list.entries);
+      }
       stage.close();
-    }
-    wire.literal = totals.literal;
-    wire.matched = totals.matched;
-    // The sender's figures, already turned to our side (what it read, we sent).
-    wire.sent = totals.stats.totalWritten;
-    wire.received = totals.stats.totalRead;
-    wire.buildMs = totals.stats.flistBuildTime;
-    wire.xferMs = totals.stats.flistXferTime;
-    for (const ndx of totals.failed) {
-      const e = list.entries[ndx]!;
-      io.err.write(`ERROR: ${showPath(e.name)} failed verification -- update discarded.\n`);
-      localErrors++;
-      stage.discard(e, list.entries);
-    }
-    // A file the sender listed but could not open (its "send_files failed to open" line came through):
-    // nothing of it arrives, the destination keeps what it has, and the run ends with exit 23 (rsync's
-    // client counts the sender's transfer error).
-    for (const sent of peer.notSent) {
-      const ndx = list.order ? list.order.fromWire(sent) : sent;
-      const e = list.entries[ndx];
-      if (!e || !isReg(e.mode)) throw new ProtocolError(`Invalid file index: ${ndx} (not sent, never listed as a file)`, Exit.Protocol);
-      localErrors++;
-      stage.discard(e, list.entries);
-    }
-    stage.close();
-    // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts).
-    if (acl.addon) {
-      const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
-      const staged = (e: RemoteEntry): string | undefined => {
-        const at = stage.path(e.name.toString('latin1'));
-        return stage.meta.has(at) ? at : undefined;
-      };
-      localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
-    }
-    // The sender's general I/O error gates deletions as rsync's generator meets it: the list's own flag
-    // before any deletion; one the transfer reported (a file it could not open) only where the deletions
-    // come after the transfer (--delete-after, --delete-delay), since --delete-during's have already run.
-    const late = c.deleteMode === 'after' || c.deleteMode === 'delay';
-    senderFailed = ((late ? peer.ioError : list.ioError) & 1) !== 0;
-    if (inside) {
-      // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
-      // the sources of what it placed (or found up to date) are named to the sender, which removes them.
-      const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
-      const local = localChanges(c, place !== undefined, listed);
-      const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
-      const ndxOf = new Map<string, number>();
-      list.entries.forEach((e, ndx) => {
-        if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
-      });
-      const placed = (await inside(staged)).map((rel) => ndxOf.get(rel.toString('latin1'))).filter((n): n is number => n !== undefined);
-      endPull(conn, list.order ? placed.map((n) => list.order!.toWire(n)) : placed);
-    }
-    return true;
-  });
+      // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts).
+      if (acl.addon) {
+        const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
+        const staged = (e: RemoteEntry): string | undefined => {
+          const at = stage.path(e.name.toString('latin1'));
+          return stage.meta.has(at) ? at : undefined;
+        };
+        localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
+      }
+      // The sender's general I/O error gates deletions as rsync's generator meets it: the list's own flag
+      // before any deletion; one the transfer reported (a file it could not open) only where the deletions
+      // come after the transfer (--delete-after, --delete-delay), since --delete-during's have already run.
+      const late = c.deleteMode === 'after' || c.deleteMode === 'delay';
+      senderFailed = ((late ? peer.ioError : list.ioError) & 1) !== 0;
+      if (inside) {
+        // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
+        // the sources of what it placed (or found up to date) are named to the sender, which removes them.
+        const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
+        const local = localChanges(c, place !== undefined, listed);
+        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
+        const ndxOf = new Map<string, number>();
+        list.entries.forEach((e, ndx) => {
+          if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
+        });
+        const placed = (await inside(staged)).map((rel) => ndxOf.get(rel.toString('latin1'))).filter((n): n is number => n !== undefined);
+        endPull(conn, list.order ? placed.map((n) => list.order!.toWire(n)) : placed);
+      }
+      return true;
+    });
+  } catch (err) {
+    if (!(err instanceof ClientLeaves)) throw err;
+    // The destination refused (said where it was found): nothing was staged or fetched.
+    tap?.close();
+    removeStaging(holder);
+    return { code: err.code };
+  }
   tap?.close();
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
   if (outcome.result === undefined && outcome.exitCode !== 0) {
@@ -449,7 +473,7 @@ export async function fetchRemote(
   // empty there): the local half copies it whole instead of reading the list again.
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const local = localChanges(c, place !== undefined, listed);
-  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
+  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
 }
 
 /** The names the list has, by their directory ("." the top). */

@@ -123,6 +123,8 @@ export function remoteRequest(o: Record<string, unknown>, config: Config, operan
       config,
       listOnly: Boolean(o['listOnly']),
       compress: remoteCompress(compressOpts),
+      // `host:a :b`: every operand a source (rsync's client: a last one starting with ":" is no destination).
+      extraPaths: o['listOnly'] && lastIsSource(operandBytes) ? pullExtraPaths(operandBytes.slice(1), listing) : [],
     };
     return { kind: 'remote-list', list };
   }
@@ -147,9 +149,14 @@ export function remoteRequest(o: Record<string, unknown>, config: Config, operan
   if (pulled) {
     const refused = pullRefusal(config, pulled.host);
     if (refused) throw new UsageError(refused);
-    const extraPaths = pullExtraPaths(operandBytes, pulled);
+    const extraPaths = pullExtraPaths(operandBytes.slice(1, -1), pulled);
     const pull: RemotePull = { operand: pulled, extraPaths, rsh, rsyncPath, config, wholeFile: o['wholeFile'] === true, blockSize: Number(o['blockSize'] ?? 0), compress: remoteCompress(compressOpts) };
     return { kind: 'remote-pull', pull };
   }
   return undefined;
+}
+
+/** rsync's client with a remote first source: a last operand starting with ":" is one more source, and there is no destination (main.c start_client). */
+export function lastIsSource(operands: Buffer[]): boolean {
+  return operands.length > 1 && operands[operands.length - 1]![0] === 0x3a;
 }

@@ -71,7 +71,8 @@ export function pushTarget(operands: Buffer[]): RemoteOperand | undefined {
   const dest = classifyOperand(operands[operands.length - 1]!);
   if (dest.kind === 'local') return undefined;
   if (operands.slice(0, -1).some((b) => classifyOperand(b).kind !== 'local')) {
-    throw new UsageError('The source and destination cannot both be remote.');
+    // rsync says it bare (an rprintf line, without its name).
+    throw new UsageError('The source and destination cannot both be remote.', true);
   }
   return dest;
 }
@@ -95,9 +96,11 @@ export function refuseForPush(c: Config, host: string): void {
 function lineFor(e: SendEntry | { name: Buffer; mode: number }, iflags: string, xname: Buffer | undefined, op: LineInfo['op']): LineInfo {
   const dir = isDir(e.mode);
   const full = 'path' in e;
+  // -R of an absolute operand: rsync's %n (and -v, -i) name it from the root, its %f without the slash.
+  const shown = full && e.fromRoot ? `/${showPath(e.name)}` : showPath(e.name);
   return {
     itemize: iflags,
-    name: dir ? `${showPath(e.name)}/` : showPath(e.name),
+    name: dir ? `${shown}/` : shown,
     fullName: showPath(e.name),
     suffix: xname ? ` => ${showPath(xname)}` : full && isLink(e.mode) && e.link ? ` -> ${showPath(e.link)}` : '',
     size: full ? e.size : 0,

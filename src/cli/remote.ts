@@ -25,6 +25,8 @@ export interface RemoteList {
   rsh: string | undefined;
   rsyncPath: string | undefined;
   config: Config;
+  /** The further sources' paths (`host:a :b`: cli/pull-operand.ts pullExtraPaths). */
+  extraPaths: Buffer[];
   /** --list-only was given (rsync then tells the server so). */
   listOnly: boolean;
   /** -z and its options as the session will use them. */
@@ -62,7 +64,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     host: r.operand.host,
     rsyncPath: r.rsyncPath,
     serverArgs: [...senderArgs(flags), ...remoteOptionArgs(c)],
-    paths: [r.operand.path.toString('latin1')],
+    paths: [r.operand.path, ...r.extraPaths].map((b) => b.toString('latin1')),
     weSend: false,
     oldArgs: c.oldArgs,
     secluded: c.secludedArgs,

@@ -68,3 +68,6 @@ export function fileType(mode: number): FileType {
       return 'special';
   }
 }
+
+/** A --delete-missing-args operand's entry: rsync's sender lists what it could not find with an all-zero stat. */
+export const MISSING_STAT: Stat = { mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0, atimeSec: 0, ino: 0, dev: 0, nlink: 0, rdev: 0, blocks: 0 };

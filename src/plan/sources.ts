@@ -121,7 +121,7 @@ async function expandGlobs(c: Config, lstat: Lstat, missing: MissingSource[]): P
 }
 
 /** -R: whether the kept part of a source path starts at the root (an absolute path with no "/./" marker). */
-function keptFromRoot(src: Buffer): boolean {
+export function keptFromRoot(src: Buffer): boolean {
   const s = src.toString('latin1');
   return s.startsWith('/') && !s.includes('/./') && !s.endsWith('/.');
 }
@@ -389,13 +389,15 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   // --list-only never looks at a destination (rsync's get_local_name() returns at once): the roots are
   // the sources as the sender names them.
   if (c.listOnly) {
-    const roots = present.map((p) => ({
+    const roots: Root[] = present.map((p) => ({
       src: p.src,
       rel: c.relative ? relativePart(p.src) : p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src)),
       contents: p.contents && !c.relative,
       dirOnly: !c.recursive && (p.stat.mode & S_IFMT) === S_IFDIR,
       oneLevel: p.slash || dotDir(p.src),
     }));
+    // --delete-missing-args: a missing operand is in the list too (rsync's "*missing" line).
+    for (const src of gone) roots.push(missingRoot(c, src));
     return { plan: { roots, destRoot: Buffer.from('/'), createDest: false }, missing };
   }
   const dest = c.dest;
@@ -408,7 +410,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     // Only a missing destination is made; anything else unknown there is rsync's exit 3.
     const e = err as NodeJS.ErrnoException;
     if (e.code !== 'ENOENT') {
-      throw new FileSelectError(`[Receiver] ERROR: cannot stat destination "${showPath(absolutePath(dest))}": ${errnoSuffix(e.errno ?? ERRNO.EIO)}`);
+      throw new FileSelectError(destStatFailure(dest, e.errno ?? ERRNO.EIO));
     }
     destStat = undefined;
   }
@@ -508,9 +510,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     roots.push(root);
     if (isDir) dirRoots.add(root);
   }
-  for (const src of gone) {
-    roots.push({ src, rel: c.relative ? relativePart(src) : Buffer.from(baseName(src)), contents: false, dirOnly: false, missing: true });
-  }
+  for (const src of gone) roots.push(missingRoot(c, src));
   const dot = dotDirs[0];
   if (dot) {
     // -R "./name": the directory "." itself comes first, made and given its attributes, not walked.
@@ -630,4 +630,14 @@ function cleanDots(p: Buffer): Buffer {
 /** "." or "dir/.": rsync's dot-dir name, which means the directory's contents as "dir/" does. */
 function dotDir(src: Buffer): boolean {
   return (src.length === 1 && src[0] === 0x2e) || (src.length >= 2 && src[src.length - 1] === 0x2e && src[src.length - 2] === 0x2f);
+}
+
+/** rsync's line for a destination it cannot stat (other than missing): named as its full_fname names it. */
+export function destStatFailure(dest: Buffer, errno: number): string {
+  return `[Receiver] ERROR: cannot stat destination "${showPath(absolutePath(dest))}": ${errnoSuffix(errno)}`;
+}
+
+/** A --delete-missing-args operand that does not exist: listed under its name, with nothing to read. */
+function missingRoot(c: Config, src: Buffer): Root {
+  return { src, rel: c.relative ? relativePart(src) : Buffer.from(baseName(src)), contents: false, dirOnly: false, missing: true };
 }

@@ -72,6 +72,20 @@ function relay(from: NodeJS.ReadableStream & { destroy(): void }, to: NodeJS.Wri
  * Runs `exchange` against the server started through the remote shell. `exchange` gets the
  * connection and the message sink (whose io_error it may add to from the file list's end).
  */
+/**
+ * Thrown from an exchange when the client ends the session on its own account (a pull's destination it
+ * cannot make), after telling the far side so (its MSG_ERROR_EXIT, which rsync's server takes as a quiet
+ * exit): its input is closed rather than cut, so that goodbye arrives; runClient throws it on.
+ */
+export class ClientLeaves extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
 export async function runClient<T>(
   cmd: RemoteCommand,
   env: NodeJS.ProcessEnv,
@@ -111,7 +125,9 @@ export async function runClient<T>(
     result = await exchange(conn, peer);
   } catch (e) {
     failure = e;
-    output.destroy();
+    // Leaving on our own account, what the exchange said last (its goodbye) still goes out.
+    if (e instanceof ClientLeaves) output.end();
+    else output.destroy();
   }
   unwatch?.();
   conn.settle();

@@ -17,6 +17,8 @@ export interface SendEntry extends RemoteEntry {
   path: Buffer;
   /** -H: the device and inode of a non-directory with more than one link. */
   devIno?: string;
+  /** -R of an absolute operand (plan/sources.ts keptFromRoot): the names this client prints start with "/", as rsync's sender's do. */
+  fromRoot?: boolean;
   /** A directory whose contents are in the list (rsync's FLAG_CONTENT_DIR). */
   contentDir?: boolean;
   /** -R: a directory sent only because a listed name lies below it (rsync's FLAG_IMPLIED_DIR). */

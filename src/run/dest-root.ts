@@ -12,7 +12,7 @@ import { ERRNO, fsError, showPath } from '../util/errors.js';
 import { makeDir, makePath } from '../util/mkpath.js';
 import { applyChmod } from '../plan/chmod.js';
 import { statSync } from 'node:fs';
-import { dirName } from '../util/names.js';
+import { absolutePath, dirName } from '../util/names.js';
 import { errnoSuffix } from '../util/strerror.js';
 
 export function destRootExists(engine: Engine, plan: Plan): boolean {
@@ -47,25 +47,25 @@ export function newRootMode(c: Config, plan: Plan, local: boolean): number | und
  * Makes the destination directory rsync's receiver makes before it forks its generator, and returns the
  * line it printed ("created directory ..."), which rsync's receiver sends its client as a message.
  */
-export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter, mode?: number): string | undefined {
+export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter, mode?: number, madeBefore = false): string | undefined {
   const path = plan.destRoot;
-  if (destRootExists(engine, plan)) return undefined;
+  // `madeBefore`: a pull made it once the list was in (cli/pull-dest-root.ts); only its line is left to say.
+  if (!madeBefore && destRootExists(engine, plan)) return undefined;
   let made = 1;
   if (c.mkpath) {
     made = 0;
     for (let p = path; p.length > 1 && isFailure(engine.lstat(p)); p = dirName(p)) made++;
   }
-  if (!c.dryRun) {
+  // (A pull's directory that went again, cli/pull-place.ts having tried to put its tree there, is made now.)
+  if (!c.dryRun && !(madeBefore && destRootExists(engine, plan))) {
     try {
       if (c.mkpath) makePath(path);
       else makeDir(path, mode);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      // rsync names the destination as the user wrote it, less its trailing slashes: mkdir "/proc/x/y"
-      // failed (for "/proc/x/y/"); with --mkpath (its make_path) as written, slashes and all.
       const fail = fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', e.path ?? showPath(path));
       // rsync's receiver makes it before it forks the generator (main.c get_local_name).
-      fail.message = `[Receiver] mkdir "${showPath(c.mkpath ? c.dest : withoutTrailingSlashes(c.dest))}" failed: ${errnoSuffix(-(e.errno ?? -ERRNO.EIO))}`;
+      fail.message = destMkdirFailure(c, -(e.errno ?? -ERRNO.EIO));
       throw fail;
     }
   }
@@ -80,6 +80,15 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
     return line;
   }
   return undefined;
+}
+
+/**
+ * rsync's line for a destination root it could not make: the destination as the user wrote it, less its
+ * trailing slashes (with --mkpath, its make_path's, slashes and all), made absolute from the working
+ * directory as its full_fname makes every relative name: mkdir "/home/u/ro/dst" failed (for "ro/dst/").
+ */
+export function destMkdirFailure(c: Config, errno: number): string {
+  return `[Receiver] mkdir "${showPath(absolutePath(c.mkpath ? c.dest : withoutTrailingSlashes(c.dest)))}" failed: ${errnoSuffix(errno)}`;
 }
 
 /** `p` without its trailing slashes ("/" stays). */

@@ -287,6 +287,10 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     removeSource(rc, m, kind);
     return false;
   }
+  // A pull's file the destination had when the pull checked it, changed since (before the local half
+  // got to it): rsync's generator judged it then and asked for nothing, and leaves it as it now is; no
+  // data of it was fetched.
+  if ((verdict.action === 'transfer' || verdict.action === 'compare') && kind === 'reg' && rc.source.unfetched?.(src)) return false;
   // --append: a changed file whose target is not shorter is left as it is.
   if (verdict.action === 'transfer' && appendSkips(c, st, destSt)) return false;
   const line = rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix);

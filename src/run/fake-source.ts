@@ -159,6 +159,10 @@ export class FakeStatSource implements EntrySource {
   }
 
   /** Never asked: a --fake-super run leaves nothing to the native quick check (run/spec.ts). */
+  unfetched(path: Buffer): boolean {
+    return this.inner.unfetched?.(path) === true;
+  }
+
   dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined {
     return this.inner.dirtyDirs(src, destRel, recordOnly);
   }

@@ -85,6 +85,10 @@ export class MappedSource implements EntrySource {
   }
 
   /** The dirty directories' listings mapped too (a run that maps ids never asks: run/spec.ts). */
+  unfetched(path: Buffer): boolean {
+    return this.inner.unfetched?.(path) === true;
+  }
+
   dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined {
     const t = this.inner.dirtyDirs(src, destRel, recordOnly);
     if (t && !isFailure(t)) for (const d of t.dirty) if (d.pair) this.listing(d.pair);

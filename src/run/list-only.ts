@@ -4,7 +4,7 @@
 
 import { isFailure } from '../model/failure.js';
 import { unmunge } from '../util/munge.js';
-import { fileType, type Stat } from '../model/stat.js';
+import { MISSING_STAT, fileType, type Stat } from '../model/stat.js';
 import type { FilterList } from '../plan/filter.js';
 import type { FilterScope } from '../plan/filter-scope.js';
 import type { Root } from '../plan/sources.js';
@@ -170,6 +170,11 @@ export function listRoots(
   // The operands are one sorted list, as in rsync's file list: files first, then directories.
   const tops: { name: Buffer; st: Stat; root: Root }[] = [];
   for (const root of roots) {
+    // --delete-missing-args: listed with an all-zero stat, as rsync's sender lists it ("*missing").
+    if (root.missing) {
+      tops.push({ name: root.rel, st: MISSING_STAT, root });
+      continue;
+    }
     const st0 = reader.lstat(root.src);
     if (isFailure(st0)) {
       fail(root.src, st0.errno, st0.syscall, `[sender] link_stat "${showPath(absolutePath(root.src))}" failed`);
@@ -201,6 +206,12 @@ export function listRoots(
         if (isFailure(dst)) fail(src, dst.errno, dst.syscall, `[sender] link_stat "${showPath(absolutePath(src))}" failed`);
         else emit({ src, rel, st: dst, enter: false, scope: undefined, dev: dst.dev }, rel);
       }
+    }
+    if (root.missing) {
+      // rsync's statistics count it with the regular files (its type is none of the others).
+      t.counts.reg++;
+      print({ mode: 0, size: 0, mtime: 0, name });
+      continue;
     }
     const item: Item = { src: root.src, rel: root.rel, st, enter: isDir(st) && (c.recursive || root.contents), scope, dev: st.dev };
     if (!emit(item, name) || !item.enter) continue;

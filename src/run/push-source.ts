@@ -22,10 +22,10 @@ import { errnoSuffix } from '../util/strerror.js';
 import { NOT_LISTED, READ_FAILED, type Engine, type SendReads } from '../engine/engine.js';
 import { toStat } from '../engine/node-walk.js';
 import { isFailure } from '../model/failure.js';
-import type { Stat } from '../model/stat.js';
+import { MISSING_STAT as MISSING, type Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
-import { chdirErrno, fullName, operandDir, senderOperands } from '../plan/sources.js';
+import { chdirErrno, fullName, keptFromRoot, operandDir, senderOperands } from '../plan/sources.js';
 import { applyChmod } from '../plan/chmod.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { unmunge } from '../util/munge.js';
@@ -72,6 +72,7 @@ class Listed implements Entry {
   sum?: Buffer;
   /** Listed as what its symlink leads to (--copy-unsafe-links, -k): opened and read through the link. */
   follow: boolean;
+  fromRoot: boolean;
   private joined: Buffer | undefined;
 
   constructor(private readonly dir: Buffer, private readonly leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean) {
@@ -87,6 +88,7 @@ class Listed implements Entry {
     this.dev = st.dev;
     this.ino = st.ino;
     this.follow = false;
+    this.fromRoot = false;
   }
 
   get path(): Buffer {
@@ -126,8 +128,6 @@ function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boo
   return { src: Buffer.from(src, 'latin1'), name: Buffer.from(name, 'latin1'), contents, base: Buffer.from(base, 'latin1') };
 }
 
-/** A --delete-missing-args operand's entry: rsync's sender lists what it could not find with an all-zero stat. */
-const MISSING: Stat = { mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0, atimeSec: 0, ino: 0, dev: 0, nlink: 0, rdev: 0, blocks: 0 };
 
 /** The path rsync's full_fname prints: absolute, without the "/./" of a --files-from name. */
 function absolutePath(p: Buffer): Buffer {
@@ -239,10 +239,13 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
   /** `dir` and `leaf`: where the entry is read, joined only when needed (`dir` empty: `leaf` is the whole path). */
+  // -R of an absolute operand: its entries (and the directories above them) print from the root.
+  let fromRoot = false;
   const add = (dir: Buffer, leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean, follow = false): Entry => {
     const mode = st.mode;
     const e = new Listed(dir, leaf, name, st, top, content);
     e.follow = follow;
+    e.fromRoot = fromRoot;
     const path = (): Buffer => e.path;
     const type = mode & 0o170000;
     if (type === 0o020000 || type === 0o060000) {
@@ -445,6 +448,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   let tree: NativeTree | undefined;
   for (const op of senderOperands(c, listed, dotDirs)) {
     operands++;
+    fromRoot = c.relative && keptFromRoot(op);
     const { src, name: given, contents, base } = c.relative ? relativeOperand(op) : plainOperand(op);
     // rsync's sender first changes into the operand's directory: one it cannot enter is a general I/O
     // error (no deletions on the far side), whatever --ignore/--delete-missing-args say. A --files-from

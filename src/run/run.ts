@@ -88,6 +88,8 @@ export interface TransferInput {
   wrapSource?: (local: EntrySource) => EntrySource;
   /** A pull: the sources are files this process staged, linked into place rather than copied (model/ops.ts Preserve.AdoptSource). */
   adoptSources?: boolean;
+  /** A pull: the destination directory was made once the list was in (cli/pull-dest-root.ts); the run only says so. */
+  destMade?: boolean;
   /** A pull: whether its data came as a delta transfer (rsync's whole_file off), which -vv's line names. */
   pulledDelta?: boolean;
   /** --partial-dir: relative, or absolute and resolved (cli/partial-dir.ts). */
@@ -181,7 +183,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // pull's delta ran over the wire, and its figures are the protocol's).
   if (c.localDelta && !c.dryRun && !input.wrapSource) tally.totals.delta = noDelta();
   if (plan.createDest) {
-    const made = makeDestRoot(c, engine, plan, reporter, newRootMode(c, plan, input.wrapSource === undefined));
+    const made = makeDestRoot(c, engine, plan, reporter, newRootMode(c, plan, input.wrapSource === undefined), input.destMade);
     // rsync's receiver sends that line to its client as a message: a frame header and the line.
     if (made !== undefined) tally.totals.messages = (tally.totals.messages ?? 0) + 4 + Buffer.byteLength(made) + 1;
   }

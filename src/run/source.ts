@@ -43,6 +43,11 @@ export interface EntrySource {
    * records (run/transfer-pass.ts recordLists), which a run without a tree scan of its own may still get.
    */
   dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined;
+  /**
+   * A pull's file it did not fetch, its check having found the destination's file current (run/staged-
+   * source.ts): no data of it is here to copy.
+   */
+  unfetched?(path: Buffer): boolean;
 }
 
 /** The local walk, through the engine (native engines reach paths deeper than PATH_MAX). */

@@ -76,6 +76,11 @@ export class StagedSource implements EntrySource {
     for (const t of this.twins.values()) t.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  unfetched(path: Buffer): boolean {
+    const m = this.meta.get(trim(path).toString('latin1'));
+    return m?.virtual === true && !m.twin;
+  }
+
   /** A virtual entry's lstat: the sender's, with no inode of its own (it is no file here, nor the same file as any). */
   private virtualStat(path: Buffer): Stat | undefined {
     const m = this.meta.get(path.toString('latin1'));

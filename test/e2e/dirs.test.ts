@@ -10,7 +10,7 @@ import { afterAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { removeTemps, tempDir } from '../helpers/tree.js';
-import { clone, deleteSetup, differential, freshSetup, put, stampTree, updateSetup } from '../helpers/differential.js';
+import { clone, deleteSetup, differential, freshSetup, put, sameAsRsync, stampTree, startingState, updateSetup } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
 
@@ -181,6 +181,22 @@ describeEngines((e) => {
       expect(m.arsync.stderr).toMatch(/change_dir ".*\/src\/nodir" failed: No such file or directory \(2\)/);
       expect(m.arsync.stderr).toMatch(/change_dir ".*\/src\/gone.txt" failed: No such file or directory \(2\)/);
     }
+  });
+
+  it('--list-only (and a lone source) with --delete-missing-args: rsync\'s "*missing" line in its place in the list', async () => {
+    const cases = [
+      ['--list-only', '--delete-missing-args', 'src/nothere'],
+      ['--delete-missing-args', 'src/nothere'],
+      ['--list-only', '--delete-missing-args', 'src/a.txt', 'src/nothere', 'src/zz', 'src/sub'],
+      ['--list-only', '-r', '--delete-missing-args', 'src/nothere', 'src/a.txt', 'src/sub', 'src/zz'],
+      ['--list-only', '-r', '--stats', '--delete-missing-args', 'src/', 'src/nothere'],
+      ['--list-only', '-R', '--delete-missing-args', 'src/./nothere', 'src/./a.txt'],
+    ];
+    await sameAsRsync(startingState(`arsync-list-missing-${engine}-`, (root) => {
+      put(root, 'src/a.txt', 'a\n');
+      put(root, 'src/sub/b', 'b\n');
+      stampTree(path.join(root, 'src'));
+    }), cases, engine);
   });
 
   it('--force: a full directory replaced by a file; without it rsync\'s two messages and exit 23', async () => {

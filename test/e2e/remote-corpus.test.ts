@@ -17,7 +17,7 @@
 //
 // To add a case: append it to SETS (push and pull, fresh and drifted) or FRESH_ONLY (fresh only); a
 // difference that is rsync's own timing or a documented choice of arsync's is written where the case is,
-// with its reason. Cost: 54 sets (50 pushed and pulled, fresh and drifted; 4 fresh only), about 200 arsync
+// with its reason. Cost: 57 sets (53 pushed and pulled, fresh and drifted; 4 fresh only), about 200 arsync
 // runs per engine and as many rsync runs in all (rsync's side shared); the whole file with CI=true (three
 // engines) took 139 s (141 s wall) in session 30 on the 2-core machine at load 3-5 (shared with other
 // runs; 113 s for the first 48 sets at load 2-4); the two starting states are built once and copied
@@ -114,6 +114,10 @@ const SETS: RemoteSet[] = [
   { opts: ['-a', '--stats'] },
   { opts: ['-a', '--delete', '--stats'] },
   { opts: ['-a', '--files-from=lists/names'] },
+  // From the session-33 sweep (rsync 3.5 against arsync as the client, push and pull): kept as guards.
+  { opts: ['-a', '--partial-dir=.p'] },
+  { opts: ['-a', '-m', '--exclude=*.bin'] },
+  { opts: ['-a', '--omit-dir-times', '--no-perms'] },
 ];
 
 /** Option sets run onto a fresh destination only (their re-sync says nothing new). */

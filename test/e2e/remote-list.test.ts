@@ -5,7 +5,8 @@
 // and exit with the same code. The remote shell is a script that drops the host name and runs the
 // server command locally, as ssh would on the far side (test/e2e/remote-ssh.test.ts uses real sshd).
 // A listing goes through no engine; it runs under each engine's name all the same (--engine is
-// accepted and changes nothing), as every e2e test does.
+// accepted and changes nothing), as every e2e test does. Several sources (`--list-only host:a :b`) are
+// one listing, as rsync's client makes it.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -80,6 +81,22 @@ describeEngines((e) => {
       const ours = await runCli([`--engine=${e.name}`, '-a', '-e', rsh, `host:${p}`]);
       expect(ours.stdout).toBe(theirs.out);
       expect(ours.code).toBe(0);
+    }
+  });
+
+  it('--list-only of several remote sources (`host:a :b`, the last one no destination) as rsync; two hosts\' paths its bare usage error', async () => {
+    const cases = [
+      ['--list-only', '-e', rsh, `host:${src}/a`, `:${src}/d`],
+      ['--list-only', '-r', '-e', rsh, `host:${src}/a`, `:${src}/d`, `:${src}/e`],
+      ['--list-only', '--delete-missing-args', '-e', rsh, `host:${src}/a`, `:${src}/nothere`],
+      ['--list-only', '-e', rsh, `host:${src}/a`, `host:${src}/d`],
+    ];
+    for (const args of cases) {
+      const theirs = sameForEveryEngine(args, () => rsyncClient(args));
+      const ours = await runCli([`--engine=${e.name}`, ...args]);
+      expect(ours.code, show(ours)).toBe(theirs.code);
+      expect(ours.stdout, show(ours)).toBe(theirs.out);
+      expect(ours.stderr.replace(/^arsync([: ])/gm, 'rsync$1'), show(ours)).toBe(theirs.err.replace(/ at \S+\(\d+\) \[\w+=[^\]]+\]$/gm, ''));
     }
   });
 
