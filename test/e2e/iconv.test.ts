@@ -397,8 +397,14 @@ it('with no addon (the node engine alone) --iconv is refused before any I/O, exi
   expect(fs.existsSync(path.join(root, 'dst'))).toBe(false);
 });
 
-it('with a remote operand --iconv is refused before connecting, exit 1', async () => {
-  const r = await runCli(['-a', '--iconv=latin1,utf8', '-e', 'false', 'src/', 'host:dst/']);
-  expect(r.code, show(r)).toBe(1);
-  expect(r.stderr).toContain('--iconv works only for a local copy');
+// Between machines --iconv is remote-iconv.test.ts's; here the one check made before connecting: this
+// side's charset must open (rsync says the same, exit 4, after starting its remote shell).
+it('with a remote operand, an unknown local charset ends the run before the remote shell starts, exit 4', async () => {
+  const root = tempDir('arsync-iconv-remote-');
+  put(path.join(root, 'src'), 'f', 'x');
+  fs.writeFileSync(path.join(root, 'rsh'), `#!/bin/sh\ntouch '${root}/shell-ran'\nexit 1\n`, { mode: 0o755 });
+  const r = await runCli(['-a', '--iconv=nonesuch,utf8', '-e', path.join(root, 'rsh'), 'src/', 'host:dst/'], { cwd: root });
+  expect(r.code, show(r)).toBe(4);
+  expect(r.stderr).toContain('iconv_open("UTF-8", "nonesuch") failed');
+  expect(fs.existsSync(path.join(root, 'shell-ran'))).toBe(false);
 });
