@@ -26,7 +26,7 @@ import { deviceAsSource, deviceAsTarget, isDevice } from './devices.js';
 import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { linkMember } from './link-member.js';
-import { anyChange } from './lines.js';
+import { anyChange, type Line } from './lines.js';
 import { finishedAtPlace, hasBasis, keptEntry, leftToTwins, type Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import { blockSumBytes, searchDelta } from './local-delta.js';
@@ -329,15 +329,19 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
 
   const totals = rc.tally.totals;
   if (verdict.action === 'compare') {
-    if (c.dryRun || (c.backup && destSt) || syncCompare || c.removeSentOnly || c.append) {
+    const searches = searchesBasis(rc, kind, destSt);
+    if (c.dryRun || (c.backup && destSt) || syncCompare || c.removeSentOnly || c.append || searches) {
       // Under -n nothing may be written, a backup must only be made when the content differs, and a
       // hard-link leader must know now whether it changes (so must --remove-sent-files, which removes
-      // only a file that is sent): compare here. Otherwise the engines
-      // compare, in parallel.
+      // only a file that is sent, and --no-whole-file, whose search of a differing file's basis must
+      // be made before its line is printed): compare here. Otherwise the engines compare, in parallel.
       const equal = rc.dest.contentEqual(src, rel, st.size);
       // --append: different data in a target that is not shorter is left as it is.
       if (!equal && appendSkips(c, st, destSt)) return false;
       const v: Verdict = equal ? { action: 'attrs', changes: currentChanges(verdict.changes) } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
+      // -c's differing file under --no-whole-file: rsync's generator sends the basis' block sums and its
+      // sender searches, as for a file the quick check found changed (a dry run sends nothing).
+      if (!equal && searches && !c.dryRun) await searchBasis(rc, m, line, destSt!);
       rc.lines.emit(kind, v, line);
       // What rsync's generator asks for it (the byte figures): the file, or its changed attributes.
       if (!equal && !c.dryRun) rc.items.sent(rc.lists, rc.tally.listedCount(), st.size);
@@ -370,22 +374,35 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   // create or transfer
   // --no-whole-file: rsync's delta search against the file being replaced, for its figures (--append
   // sends what follows the kept data, with no search, as rsync's match_sums).
-  const delta = rc.tally.totals.delta;
-  if (delta && c.localDelta && !c.append && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') {
-    rc.lines.summed(line, blockSumBytes(destSt.size, c.localDelta.blockSize));
-    await searchDelta(delta, src, st, rc.anchors.of(src), joinPath(rc.plan.destRoot, rel), destSt, {
-      blockSize: c.localDelta.blockSize,
-      follow: c.copyLinks || c.copyUnsafeLinks,
-      inplace: c.inplace,
-      seen: rc.trace ? (d) => rc.trace!.delta(showPath(m.display ?? rel), d) : undefined,
-      tokens: (n) => rc.lines.searched(line, n),
-    });
-  }
+  if (verdict.action === 'transfer' && searchesBasis(rc, kind, destSt)) await searchBasis(rc, m, line, destSt!);
   // A file the sender cannot open has no line in rsync (its line follows the send): run/unopenable.ts.
   // Not in a pull: there the sender is the remote one, which has sent the file already, and `st` is its
   // metadata, not a mode this process must read the staged file through.
   const silent = kind === 'reg' && !c.dryRun && rc.lines.active && !rc.lines.receiver && surelyUnreadable(st);
   return queueCopy(rc, m, kind, verdict, flags, undefined, silent ? undefined : () => rc.lines.emit(kind, verdict, line));
+}
+
+/**
+ * --no-whole-file: whether a regular file sent over a regular destination file is searched against it
+ * (rsync's delta search, for its figures); --append sends what follows the kept data, with no search,
+ * as rsync's match_sums.
+ */
+function searchesBasis(rc: RunContext, kind: FileType, destSt: Stat | undefined): boolean {
+  return rc.tally.totals.delta !== undefined && rc.c.localDelta !== undefined && !rc.c.append && kind === 'reg' && destSt !== undefined && fileType(destSt.mode) === 'reg';
+}
+
+/** The delta search of `m`'s source against its destination basis `destSt` (run/local-delta.ts), counted on `line`. */
+async function searchBasis(rc: RunContext, m: Member, line: Line, destSt: Stat): Promise<void> {
+  const c = rc.c;
+  const blockSize = c.localDelta!.blockSize;
+  rc.lines.summed(line, blockSumBytes(destSt.size, blockSize));
+  await searchDelta(rc.tally.totals.delta!, m.src, m.st, rc.anchors.of(m.src), joinPath(rc.plan.destRoot, m.rel), destSt, {
+    blockSize,
+    follow: c.copyLinks || c.copyUnsafeLinks,
+    inplace: c.inplace,
+    seen: rc.trace ? (d) => rc.trace!.delta(showPath(m.display ?? m.rel), d) : undefined,
+    tokens: (n) => rc.lines.searched(line, n),
+  });
 }
 
 /** --partial-dir: a current file's waiting partial is removed, as rsync's generator does (rc.partials is unset under -n). */

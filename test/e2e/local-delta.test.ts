@@ -75,6 +75,35 @@ describeEngines((e) => {
     expect(figures(r.stdout)).toContain('Matched data: 0 bytes');
   });
 
+  it('-c --no-whole-file: a file -c finds different (same size, same time) is searched against its basis, as rsync', async () => {
+    // Same size and mtime: only -c's checksum tells the files apart, and rsync's generator then sends
+    // the basis' sums as for any changed file (before session 34 arsync sent such a file whole).
+    const setup = (root: string): void => {
+      const base = bytes(300_000, 11);
+      const edited = Buffer.from(base);
+      edited.write('changed!', 150_000);
+      fs.mkdirSync(path.join(root, 'src'), { recursive: true });
+      fs.mkdirSync(path.join(root, 'dst'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'src/f'), edited);
+      fs.writeFileSync(path.join(root, 'dst/f'), base);
+      fs.writeFileSync(path.join(root, 'src/same'), base);
+      fs.writeFileSync(path.join(root, 'dst/same'), base);
+      for (const f of ['src/f', 'dst/f', 'src/same', 'dst/same']) fs.utimesSync(path.join(root, f), 1_600_000_000, 1_600_000_000);
+    };
+    const { A, B } = twoCopies(`${engine}-c`, setup);
+    const args = ['-a', '-c', '--no-whole-file', '--stats', '--debug=deltasum1', '--out-format=%i %n %b %c', 'src/', 'dst/'];
+    const rsync = spawnSync('rsync', args, { cwd: A, encoding: 'utf8' });
+    const r = await runCli([...args, `--engine=${engine}`], { cwd: B });
+    expect(r.code, show(r)).toBe(0);
+    expect(figures(r.stdout)).toEqual(figures(rsync.stdout));
+    expect(figures(r.stdout)).toContain('Literal data: 700 bytes');
+    // The file's line: its %b (the tokens sent) and %c (the basis' sums) are the search's, as rsync's.
+    const fileLine = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('>f'));
+    expect(fileLine(r.stdout)).toEqual(fileLine(rsync.stdout));
+    expect(fileLine(r.stdout)).toHaveLength(1);
+    for (const f of ['f', 'same']) sameBytes(path.join(B, 'src', f), path.join(B, 'dst', f));
+  });
+
   it('--append --no-whole-file: no search (rsync sends what follows the kept data), nothing matched', async () => {
     const setup = (root: string): void => {
       const kept = bytes(100_000, 9);
