@@ -21,7 +21,7 @@ import { receiverOutput, type Config } from '../model/config.js';
 import { filterRefusal, impliedDirsRefusal, protocolNotes } from './protocol-option.js';
 import { statsCountLines } from '../plan/old-protocol.js';
 import { createReporter } from '../progress/reporter.js';
-import { literalData, logTotalsLine, statsLines } from '../progress/stats.js';
+import { literalData, logTotalsLine, rsyncSeconds, statsLines } from '../progress/stats.js';
 import { Counter } from '../model/ops.js';
 import { ERRNO, Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
 import { errnoSuffix } from '../util/strerror.js';
@@ -469,7 +469,9 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     reporter.print(`total: matches=${d?.matches ?? 0}  hash_hits=${d?.hashHits ?? 0}  false_alarms=${d?.falseAlarms ?? 0} data=${data}`);
   }
   if (!c.json && code !== Exit.Signal && c.info.STATS > 0) {
-    for (const line of statsLines(totals, elapsedMs, c.info.STATS > 1, c.dryRun, c.humanReadable, statsCountLines(c.protocol))) reporter.print(batch?.only ? line.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : line);
+    // rsync's rate divides by the whole seconds its clock ticked over the run, plus half a second.
+    const endWall = Date.now();
+    for (const line of statsLines(totals, rsyncSeconds(endWall - elapsedMs, endWall), c.info.STATS > 1, c.dryRun, c.humanReadable, statsCountLines(c.protocol))) reporter.print(batch?.only ? line.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : line);
   }
   // rsync's log_exit(): the log's closing totals when no statistics were printed, or the run failed.
   if (log && pulled) {

@@ -25,9 +25,10 @@ export function literalData(t: RunTotals, bytes: number): number {
 
 /**
  * The lines, with numbers printed at rsync's -h level `human` (1, commas, is rsync's default). `has`: the
- * count lines an older --protocol's rsync prints (plan/old-protocol.ts statsCountLines).
+ * count lines an older --protocol's rsync prints (plan/old-protocol.ts statsCountLines). `seconds`: what
+ * the rate divides by (`rsyncSeconds`).
  */
-export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRun = false, human = 1, has = { created: true, deleted: true }): string[] {
+export function statsLines(t: RunTotals, seconds: number, full: boolean, dryRun = false, human = 1, has = { created: true, deleted: true }): string[] {
   const n = (v: number): string => humanNum(v, human);
   const count = (v: number): string => commaNum(v, human);
   const breakdown = (c: Counts): string => {
@@ -41,7 +42,7 @@ export function statsLines(t: RunTotals, elapsedMs: number, full: boolean, dryRu
   const local = t.localCopies ?? { files: 0, bytes: 0 };
   const bytes = Math.max(0, (dryRun ? t.plannedBytes : Number(Atomics.load(t.counters, Counter.Bytes))) - local.bytes);
   const files = Math.max(0, (dryRun ? t.plannedFiles : Number(Atomics.load(t.counters, Counter.Files))) - local.files) + (t.redo?.files ?? 0);
-  const secs = Math.max(elapsedMs / 1000, 0.001);
+  const secs = Math.max(seconds, 0.001);
   const lines: string[] = [];
   const w = t.wire;
   const s = t.stream;

@@ -3,13 +3,16 @@
 // an entry as created only when nothing of its name and type was found), and a twin it copies itself is
 // not "transferred"; a dry run sends no literal data; -m's pruned directories (a named operand pruned
 // whole too) and -R's implied ones (under --no-implied-dirs too) are in rsync's list; --append's literal data is the tail it sends.
-// The whole output is compared (differential.ts), the byte totals aside (stream-bytes.test.ts).
+// The whole output is compared (differential.ts), the byte totals aside (stream-bytes.test.ts). The -v
+// summary's rate is rsync's: the bytes over half a second plus the whole seconds its clock ticked.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { removeTemps } from '../helpers/tree.js';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { runCli, show } from '../helpers/cli.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { differential, put, touchNs } from '../helpers/differential.js';
 
@@ -140,5 +143,30 @@ describeEngines((e) => {
     };
     await differential({ engine, setup, args: ['-a', '--append', '--stats', 'src/', 'dst/'] });
     await differential({ engine, setup, args: ['-a', '--append-verify', '--stats', 'src/', 'dst/'] });
+  });
+
+  // rsync's rate (main.c): (sent + received) / (0.5 + end - start), its times whole seconds (time(NULL)),
+  // so a run within one second shows twice its bytes; arsync divided by the real elapsed time. What the
+  // clock ticks during a run varies, so the divisor is checked for rsync's form: half a second and whole ones.
+  it("-v's rate divides by rsync's seconds: a local copy and a pull", async () => {
+    const root = tempDir(`arsync-rate-${engine}-`);
+    put(root, 'src/a', 'x'.repeat(5000), 0o644);
+    put(root, 'src/d/b', 'y'.repeat(700), 0o644);
+    const rsh = fakeRsh(root);
+    const divisor = (out: string): number => {
+      const m = /^sent ([\d,]+) bytes {2}received ([\d,]+) bytes {2}([\d,.]+) bytes\/sec$/m.exec(out);
+      expect(m, out).not.toBeNull();
+      const num = (v: string): number => Number(v.replace(/,/g, ''));
+      return (num(m![1]!) + num(m![2]!)) / num(m![3]!);
+    };
+    for (const [args, dst] of [[['-av', 'src/', 'dst/'], 'dst'], [['-av', '-e', rsh, `host:${root}/src/`, 'pulled/'], 'pulled']] as const) {
+      const r = await runCli([`--engine=${engine}`, ...args], { cwd: root });
+      expect(r.code, show(r)).toBe(0);
+      expect(fs.readFileSync(path.join(root, dst, 'd/b'), 'utf8')).toBe('y'.repeat(700));
+      const d = divisor(r.stdout);
+      // The printed rate has two decimals: the divisor is 0.5 + n to within that rounding.
+      expect(Math.abs(d - 0.5 - Math.round(d - 0.5)), `${args.join(' ')}: divisor ${d}`).toBeLessThan(0.001);
+      expect(d).toBeGreaterThanOrEqual(0.5);
+    }
   });
 });
