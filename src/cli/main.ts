@@ -423,6 +423,11 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
         ...(pulled?.sourceRemoved ? { sourceRemoved: pulled.sourceRemoved } : {}),
       });
     if (pulled) totals.wire = pulled.wire;
+    // Files the transfer discarded (not sent, or failing verification) stay in rsync's list counts.
+    if (pulled?.uncounted && !pulled.current) {
+      totals.listed.reg += pulled.uncounted.files;
+      totals.totalSize += pulled.uncounted.size;
+    }
   } catch (err) {
     // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).
     if (err instanceof FilterError) {

@@ -84,6 +84,12 @@ export class Stage {
   private readonly groups = new Map<number, string>();
   /** The list holds "." (its top-level names are inside the staging root, not operands of their own). */
   private rootStaged = false;
+  /**
+   * What discarded files take from the local run's counts that rsync's client still counts from the
+   * list (--stats' "Number of files", "Total file size"): files that left nothing in the staging tree,
+   * and the list's sizes less those of the destination's files that stand in for them.
+   */
+  readonly uncounted = { files: 0, size: 0 };
   constructor(
     private readonly c: Config,
     private readonly root: string,
@@ -273,6 +279,10 @@ export class Stage {
       fs.rmSync(Buffer.from(path, 'latin1'), { force: true });
       this.meta.delete(path);
       const st = this.rootStaged || rel.includes('/') ? this.dest.lstat(rel) : undefined;
+      if (isReg(m.mode)) {
+        if (!st?.isFile()) this.uncounted.files++;
+        this.uncounted.size += m.size - (st?.isFile() ? Number(st.size) : 0);
+      }
       if (st?.isFile()) {
         const ns = st.mtimeNs;
         const nsec = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;

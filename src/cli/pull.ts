@@ -81,6 +81,8 @@ export interface Pulled {
   destMade?: boolean;
   /** The destination was found current (cli/pull-current.ts): nothing was staged, the local run is not started. */
   current?: CurrentTotals;
+  /** Listed files the local run does not count as the list does (Stage.uncounted): added to its totals. */
+  uncounted?: { files: number; size: number };
   /**
    * --remove-source-files: the local run, run inside the session, hands here each entry (by its name in
    * the destination) whose source it would have removed; the far side's sender removes those.
@@ -267,6 +269,7 @@ export async function fetchRemote(
   let current: CurrentTotals | undefined;
   let senderFailed = false;
   let destMade = false;
+  let uncounted: Stage['uncounted'] | undefined;
   let outcome;
   try {
     outcome = await runClient(cmd, env, io, async (conn, peer) => {
@@ -334,6 +337,7 @@ export async function fetchRemote(
         },
         () => ready?.caps.timeResolutionNs ?? 0,
       );
+      uncounted = stage.uncounted;
       // A fresh pull likely to be placed whole: its files settled as they are written (cli/pull-place.ts).
       const settler = earlySettler(c, staging, ready);
       if (settler) stage.settleAsWritten(settler);
@@ -444,7 +448,7 @@ export async function fetchRemote(
         // the sources of what it placed (or found up to date) are named to the sender, which removes them.
         const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
         const local = localChanges(c, place !== undefined, listed);
-        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}) };
+        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(uncounted ? { uncounted } : {}) };
         const ndxOf = new Map<string, number>();
         list.entries.forEach((e, ndx) => {
           if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
@@ -473,7 +477,7 @@ export async function fetchRemote(
   // empty there): the local half copies it whole instead of reading the list again.
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const local = localChanges(c, place !== undefined, listed);
-  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}) };
+  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}), ...(uncounted ? { uncounted } : {}) };
 }
 
 /** The names the list has, by their directory ("." the top). */

@@ -94,4 +94,28 @@ describeEngines((e) => {
       expect(fs.readFileSync(path.join(mine!, 'theirs'), 'latin1')).toBe('theirs');
     });
   }
+
+  // The file nobody may read is in the sender's list but never sent: rsync's client counts it in
+  // --stats' "Number of files" and "Total file size" all the same (arsync's local half, which never saw
+  // it, left it out before session 34), and a destination file standing in for it counts at the list's size.
+  it.runIf(root0).each([[false], [true]])('a pull as nobody with --stats: the unsent file in the counts (destination has it: %j)', async (has) => {
+    const [theirs, mine] = ['theirs', 'mine'].map((w) => path.join(outs, `stats-${w}-${e.name}-${++n}`));
+    for (const dst of [theirs!, mine!]) {
+      if (!has) continue;
+      fs.mkdirSync(dst);
+      fs.writeFileSync(path.join(dst, 'secret'), 'an older, longer secret');
+      fs.chownSync(dst, NOBODY.uid, 0);
+      fs.chownSync(path.join(dst, 'secret'), NOBODY.uid, 0);
+    }
+    const opts = ['-a', '--stats'];
+    const r = rsyncAs(NOBODY, ['--no-i-r', ...opts, '-e', rsh, `host:${src}/`, `${theirs}/`], root);
+    const ours = await runCli([eng, ...opts, '-e', rsh, `host:${src}/`, `${mine}/`], { user: NOBODY, cwd: root });
+    expect(r.code).toBe(23);
+    expect(ours.code, show(ours)).toBe(r.code);
+    const counts = (out: string): string[] => out.split('\n').filter((l) => /^(Number of|Total (transferred )?file size)/.test(l));
+    expect(counts(ours.stdout)).toEqual(counts(r.stdout));
+    expect(counts(ours.stdout)).toContain('Number of files: 11 (reg: 6, dir: 4, link: 1)');
+    expect(fs.existsSync(path.join(mine!, 'secret'))).toBe(has);
+    if (has) expect(fs.readFileSync(path.join(mine!, 'secret'), 'latin1')).toBe('an older, longer secret');
+  });
 });
