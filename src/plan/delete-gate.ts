@@ -5,6 +5,12 @@
 export class DeleteGate {
   private errors: number;
   private warned = false;
+  /**
+   * --delete-delay: the directories (destination names, latin1) whose deletions rsync's generator decided
+   * while the gate was open. It decides them as it visits each directory, as --delete-during does, and
+   * carries them out at the end whatever errors came later; a directory visited after an error gets none.
+   */
+  private readonly decided = new Set<string>();
 
   constructor(
     private readonly ignoreErrors: boolean,
@@ -20,6 +26,16 @@ export class DeleteGate {
   /** An error that blocks deletion but is reported elsewhere (or not at all, as in a probe walk). */
   noteError(): void {
     this.errors++;
+  }
+
+  /** --delete-delay: the transfer pass visits directory `rel`; its deletions stand if the gate is open now. */
+  visitDelayed(rel: Buffer, ioErrors: number): void {
+    if (this.allows(ioErrors)) this.decided.add(rel.toString('latin1'));
+  }
+
+  /** --delete-delay's pass: whether deletion in `rel` may go ahead (decided at its visit, or allowed now). */
+  allowsDelayed(rel: Buffer, ioErrors: number): boolean {
+    return this.decided.has(rel.toString('latin1')) || this.allows(ioErrors);
   }
 
   /** Whether deletion may go ahead, given the run's reported I/O errors; says why not, once. */

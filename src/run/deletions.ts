@@ -129,7 +129,8 @@ export function deleteMissingArg(rc: RunContext, rel: Buffer, receiver: FilterSc
  * entries were deleted.
  */
 export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteList): number {
-  if (!rc.gate.allows(rc.tally.totals.ioErrors)) return 0;
+  const io = rc.tally.totals.ioErrors;
+  if (!(rc.c.deleteMode === 'delay' ? rc.gate.allowsDelayed(dir.rel, io) : rc.gate.allows(io))) return 0;
   const before = rc.tally.deletedCount();
   rc.items.deletingIn();
   const w = new BatchWriter(4096);

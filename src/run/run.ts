@@ -285,7 +285,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (rc.source instanceof FakeStatSource) rc.source.operandRecords(argvOrder(plan.roots.filter((r) => !r.missing), c.sources).map((r) => r.src));
     if (c.deleteMode === 'before') await deleteBefore(rc);
     // A local source: a pull's staged tree is whole, its sender's errors already known (priorErrors).
-    else if (c.deleteMode === 'during' && !c.incRecursive && !input.wrapSource) await probeWholeList(rc);
+    else if ((c.deleteMode === 'during' || c.deleteMode === 'delay') && !c.incRecursive && !input.wrapSource) await probeWholeList(rc);
     // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
     // --delete-before pass is done: a local copy sends whole files.
     if (receiverOutput(c).debug.FLIST > 0 && !c.json) {

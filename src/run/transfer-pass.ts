@@ -243,7 +243,7 @@ async function transferDir(rc: RunContext, dir: Frame): Promise<Frame[]> {
     if (pair.errno === ERRNO.ENOENT) rc.fail({ index: -1, errno: pair.errno, syscall: pair.syscall, path: dir.src, onDest: false });
     else rc.tally.ioError(dir.src, pair.errno, pair.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
     // rsync still comes to this directory's deletions, and says why there are none.
-    if (rc.c.deleteMode === 'during' && dir.destExists) rc.gate.allows(rc.tally.totals.ioErrors);
+    if ((rc.c.deleteMode === 'during' || rc.c.deleteMode === 'delay') && dir.destExists) rc.gate.allows(rc.tally.totals.ioErrors);
     return [];
   }
   try {
@@ -368,6 +368,9 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
   // -vvv: rsync's generator looks in every directory it makes too (not in one a dry run only pretends to make).
   if (deleting && !dir.merged && (dir.destExists || !c.dryRun)) rc.trace?.deleteInDir(showPath(dir.rel), destPath(rc, dir.rel), hiddenInDest(rc, dir));
   if (deleting && dir.destExists && !dir.merged) deletedHere = deleteExtraneous(rc, dir, extraneous);
+  // --delete-delay: rsync's generator decides this directory's deletions now (carried out at the end),
+  // or says (once, in a directory it made too) that an I/O error stops them.
+  else if (c.deleteMode === 'delay' && !dir.merged && (dir.destExists || !c.dryRun)) rc.gate.visitDelayed(dir.rel, rc.tally.totals.ioErrors);
   // In one it made there is nothing to delete, but after an I/O error rsync says (once) why it deletes nothing.
   else if (deleting && !dir.merged && !c.dryRun) rc.gate.allows(rc.tally.totals.ioErrors);
   // rsync compares a directory before deleting in it: our own deletions do not show, but its mtime

@@ -28,4 +28,16 @@ describe('DeleteGate', () => {
     expect(g.allows(5)).toBe(true);
     expect(said).toEqual([]);
   });
+
+  it('--delete-delay: a directory visited before the first error keeps its deletions; one after gets none', () => {
+    const { g, said } = gate(false);
+    g.visitDelayed(Buffer.from('a'), 0);
+    g.visitDelayed(Buffer.from('z'), 1);
+    expect(said).toEqual(['IO error encountered -- skipping file deletion']);
+    expect(g.allowsDelayed(Buffer.from('a'), 1)).toBe(true);
+    expect(g.allowsDelayed(Buffer.from('z'), 1)).toBe(false);
+    expect(g.allowsDelayed(Buffer.from('never-visited'), 1)).toBe(false);
+    expect(said).toHaveLength(1);
+  });
 });
+
