@@ -251,6 +251,7 @@ export async function fetchRemote(
     daemon: loginOf(p.operand),
     bwlimit: c.bwlimit,
     timeout: c.timeout,
+    ...(c.stopAt !== undefined ? { stopAt: c.stopAt } : {}),
     pipe: shellPipeFor(c.engine),
     showCommand: c.debug.CMD > 0,
     stderrThrough: errors !== undefined,

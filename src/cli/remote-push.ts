@@ -351,6 +351,7 @@ export async function pushRemote(
     daemon: daemonLogin,
     bwlimit: c.bwlimit,
     timeout: c.timeout,
+    ...(c.stopAt !== undefined ? { stopAt: c.stopAt } : {}),
     pipe: shellPipeFor(c.engine),
     showCommand: c.debug.CMD > 0,
     stderrThrough: json !== undefined,

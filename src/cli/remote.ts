@@ -73,6 +73,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     daemon: loginOf(r.operand),
     bwlimit: c.bwlimit,
     timeout: c.timeout,
+    ...(c.stopAt !== undefined ? { stopAt: c.stopAt } : {}),
     pipe: shellPipeFor(c.engine),
     showCommand: c.debug.CMD > 0,
   };

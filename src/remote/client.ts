@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Exit } from '../util/errors.js';
 import { Conn } from './conn.js';
 import { runDaemonClient, says } from './daemon-client.js';
-import { sideName, watchIdle } from './io-watch.js';
+import { sideName, watchIdle, watchStopAt } from './io-watch.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
 import { pacedOutput } from './pacer.js';
@@ -112,13 +112,17 @@ export async function runClient<T>(
   const peer = new PeerMessages(io.out, io.err);
   const output = cmd.bwlimit ? pacedOutput(shellIn, cmd.bwlimit) : shellIn;
   const conn = new Conn(shellOut, output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
-  // A far side silent past --timeout: the remote shell is stopped and its pipes let go (a hung peer, or
-  // a process it left holding them, would keep this one alive).
+  // Ending the session on this side's account (--timeout, --stop-at, a stream this side refuses): the
+  // remote shell is stopped with SIGUSR1, as rsync's client stops its children on a non-zero exit
+  // (cleanup.c kill_all): ssh dies quietly, so the far side's complaint of the closed connection is not
+  // relayed, and an rsync run directly as the shell (a local one) leaves without a word. Its pipes are
+  // let go (a hung peer, or a process it left holding them, would keep this one alive).
   const stop = (): void => {
-    child.kill();
+    child.kill('SIGUSR1');
     shellOut.destroy();
   };
   const unwatch = cmd.timeout ? watchIdle(conn, cmd.timeout, sideName(cmd), stop) : undefined;
+  const unclock = cmd.stopAt !== undefined ? watchStopAt(conn, cmd.stopAt, stop) : undefined;
   let result: T | undefined;
   let failure: unknown;
   try {
@@ -128,8 +132,11 @@ export async function runClient<T>(
     // Leaving on our own account, what the exchange said last (its goodbye) still goes out.
     if (e instanceof ClientLeaves) output.end();
     else output.destroy();
+    // A stream this side found wrong (not one the far side broke): stopped as rsync's client stops it.
+    if (e instanceof ProtocolError && e.code !== Exit.StreamIO) child.kill('SIGUSR1');
   }
   unwatch?.();
+  unclock?.();
   conn.settle();
   const end = await exited;
   await errRelayed?.();

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { Exit, errnoText, ioTimeoutLine } from '../util/errors.js';
 import { Conn } from './conn.js';
 import { EARLY_INPUT_MAX, EXIT_STARTCLIENT, daemonArgs, daemonGreeting, moduleOf } from './daemon.js';
-import { sideName, watchIdle } from './io-watch.js';
+import { sideName, watchIdle, watchStopAt } from './io-watch.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
 import { pacedOutput } from './pacer.js';
@@ -62,6 +62,7 @@ export async function runDaemonClient<T>(
   let failure: unknown;
   let started = false;
   let unwatch: (() => void) | undefined;
+  let unclock: (() => void) | undefined;
   // A daemon that says nothing (or trickles a line for ever) is cut off at --timeout, as rsync's io timeout does.
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
@@ -93,6 +94,7 @@ export async function runDaemonClient<T>(
     started = true;
     // From here --timeout is the session's io timeout, as over a remote shell.
     if (cmd.timeout) unwatch = watchIdle(conn, cmd.timeout, sideName(cmd), () => t.close());
+    if (cmd.stopAt !== undefined) unclock = watchStopAt(conn, cmd.stopAt, () => t.close());
     conn.write(daemonArgs(cmd.serverArgs, cmd.paths, module, g.protocol, (cmd.oldArgs ?? 0) > 0, cmd.secluded, cmd.charset));
     conn.agreedProtocol = g.protocol;
     result = await exchange(conn, peer);
@@ -101,6 +103,7 @@ export async function runDaemonClient<T>(
   }
   clearTimeout(timer);
   unwatch?.();
+  unclock?.();
   conn.settle();
   t.close();
   const childCode = await t.ended;

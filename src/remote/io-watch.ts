@@ -5,7 +5,7 @@
 // peer's silence. The far side gets --timeout too and, like rsync, sends keep-alives while it works,
 // so a live peer is not cut off.
 
-import { Exit, ioTimeoutLine } from '../util/errors.js';
+import { Exit, STOP_LINE, ioTimeoutLine } from '../util/errors.js';
 import { monotonicMs } from '../util/monotonic.js';
 import type { Conn } from './conn.js';
 import { ProtocolError } from './wire.js';
@@ -35,6 +35,23 @@ export function watchIdle(conn: Conn, seconds: number, who: string, onTimeout: (
     clearInterval(timer);
     conn.fail(new ProtocolError(ioTimeoutLine(who, idle), Exit.Timeout));
     onTimeout();
+  }, TICK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * --stop-after/--stop-at on a connection (rsync's check in io.c perform_io, made by the client only: the
+ * server is not told of the limit): once the clock reaches `stopAt` (ms since the epoch) the session
+ * ends with rsync's "stopping at requested limit" and exit 30. `onStop` runs once the session has been
+ * failed (to stop the remote shell). Returns the stop of the watch.
+ */
+export function watchStopAt(conn: Conn, stopAt: number, onStop: () => void): () => void {
+  const timer = setInterval(() => {
+    if (Date.now() < stopAt) return;
+    clearInterval(timer);
+    conn.fail(new ProtocolError(STOP_LINE, Exit.Timeout));
+    onStop();
   }, TICK_MS);
   timer.unref();
   return () => clearInterval(timer);

@@ -116,6 +116,8 @@ export interface RemoteCommand {
   bwlimit?: number;
   /** --timeout in seconds (0 or absent: none): remote/io-watch.ts. */
   timeout?: number;
+  /** --stop-after/--stop-at: when the session stops with exit 30, in ms since the epoch (remote/io-watch.ts watchStopAt). */
+  stopAt?: number;
   /** Makes the large pipe of the remote shell's stdout (remote/shell-pipes.ts); absent: Node's own. */
   pipe?: PipeOpener;
   /** --debug=cmd (-vv): the command is printed before it is started (commandLine). */

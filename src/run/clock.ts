@@ -9,7 +9,7 @@
 
 import { createRequire } from 'node:module';
 import { Counter } from '../model/ops.js';
-import { ioTimeoutLine } from '../util/errors.js';
+import { STOP_LINE, ioTimeoutLine } from '../util/errors.js';
 
 /**
  * The clock's own slots of the counter array, past the ones C touches (C_USED): why the run was stopped
@@ -81,7 +81,7 @@ export function startClock(counters: BigInt64Array, limits: { stopAt?: number; t
 
 /** rsync's line for a stop by the clock (io.c: perform_io's stop_at_utime check, check_timeout). */
 export function stopMessage(s: { reason: number; idleSeconds: number }): string | undefined {
-  if (s.reason === StopReason.StopAt) return 'stopping at requested limit';
+  if (s.reason === StopReason.StopAt) return STOP_LINE;
   if (s.reason === StopReason.Timeout) return ioTimeoutLine('sender', s.idleSeconds);
   return undefined;
 }

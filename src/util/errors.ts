@@ -177,3 +177,6 @@ export class FileSelectError extends Error {
 export function ioTimeoutLine(who: string, seconds: number): string {
   return `[${who}] io timeout after ${seconds} seconds -- exiting`;
 }
+
+/** rsync's line when --stop-after/--stop-at ends a run (io.c perform_io), printed as it is. */
+export const STOP_LINE = 'stopping at requested limit';

@@ -13,6 +13,7 @@ import { findTempFiles } from '../helpers/compare.js';
 import { runCli, show } from '../helpers/cli.js';
 import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
 import { fuseSkipReason, mountFaultFs, type FaultMount } from '../helpers/fusefs.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 
 const MiB = 1 << 20;
 const FAKETIME_LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => fs.existsSync(p));
@@ -68,6 +69,8 @@ describe('bad values are rsync usage errors, nothing written', () => {
  * engine, its result reused by the others.
  */
 let stopAtOracle: { status: number | null; stderr: string; left: string[] } | undefined;
+/** rsync as the client of the pull and the push below, checked once (with the first engine). */
+let remoteOracleChecked = false;
 
 describeEngines((e) => {
   const engine = e.name;
@@ -135,6 +138,34 @@ describeEngines((e) => {
       expect(r.stderr).toMatch(/^stopping at requested limit$/m);
       expect(findTempFiles(`${root}/dst`)).toEqual([]);
     }
+  });
+
+  // rsync's client checks the limit as it moves data (io.c perform_io) in a pull and a push alike; the
+  // server is not told of it. arsync ignored it between machines before session 34 (a pull ran on).
+  it.skipIf(!FAKETIME_LIB)('--stop-at in a pull and a push: rsync\'s line and exit 30, nothing left in place', async () => {
+    const root = tempDir('arsync-stopat-remote-');
+    fs.mkdirSync(path.join(root, 'src'));
+    fs.writeFileSync(path.join(root, 'src', 'a'), randomBytes(8 * MiB));
+    const rsh = fakeRsh(root);
+    for (const way of ['pull', 'push'] as const) {
+      for (const tool of remoteOracleChecked ? (['arsync'] as const) : (['rsync', 'arsync'] as const)) {
+        const dst = path.join(root, `${way}-${tool}`);
+        fs.mkdirSync(dst);
+        const operands = way === 'pull' ? [`host:${root}/src/`, `${dst}/`] : [`${root}/src/`, `host:${dst}/`];
+        const args = ['-a', '--bwlimit=1024', '--stop-at=12:00', '-e', rsh, ...operands];
+        const env = fakeClock('2026-06-01 11:59:57');
+        const t0 = performance.now();
+        const r = tool === 'rsync' ? rsync(args, env) : await runCli([...args, `--engine=${engine}`], { env });
+        const code = 'code' in r ? r.code : r.status;
+        expect(code, `${way} ${tool}: ${r.stderr}`).toBe(30);
+        expect((performance.now() - t0) / 1000).toBeLessThan(12);
+        expect(r.stderr, `${way} ${tool}`).toMatch(/^stopping at requested limit$/m);
+        // The far side's receiver of a push may still be removing its temp file as the client leaves.
+        await new Promise((res) => setTimeout(res, 300));
+        expect(fs.readdirSync(dst), `${way} ${tool}`).toEqual([]);
+      }
+    }
+    remoteOracleChecked = true;
   });
 
   it('--stop-at in the future and --timeout with progress: the run completes', async () => {
