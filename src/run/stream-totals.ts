@@ -119,18 +119,28 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     t.errors.length === 0 &&
     !(t.xferErrors! > 0) &&
     t.redo === undefined &&
-    t.delta === undefined &&
+    deltaModelled(c) &&
     // -y: a file the destination lacks may get a fuzzy basis, named to the sender (its type and name).
     !(c.fuzzy && t.created.reg > 0) &&
     // --partial-dir: a waiting partial file is a basis named to the sender (its type).
     !(t.partialsFound! > 0) &&
     !c.append &&
-    !c.localDelta &&
     !c.hardLinks &&
     !c.removeSourceFiles &&
     // -z: rsync compresses a local copy's file data too (its negotiated compressor's own output).
     !(c.compress && c.compress.count > 0 && x.files > 0)
   );
+}
+
+/**
+ * --no-whole-file: the delta search's sums and tokens (item-bytes.ts searched) are worked out for files
+ * searched against the destination file of the same name; not under -c (whose compares decide which
+ * files are searched apart from the walk) or with a --*-dest basis (rsync searches the twin, arsync
+ * counts the file whole).
+ */
+function deltaModelled(c: Config): boolean {
+  if (!c.localDelta) return true;
+  return !c.checksum && c.linkDest.length + c.compareDest.length + c.copyDest.length === 0;
 }
 
 /**
