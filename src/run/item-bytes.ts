@@ -14,6 +14,9 @@
 // list) and the rest; the sender's both as one stream (it answers as it reads, its frames cut where its
 // buffer fills) and split the same way (for a run that sends no data, where it waits after each part).
 // A new directory's own entry is itemized when its list starts, as rsync's generator does (generate_files).
+// A file --no-whole-file searched against its basis carries the basis' block sums in its request and the
+// search's tokens in its answer (searched); rsync's sender then sends its stream before each read of
+// the generator's beyond its input buffer (reads).
 
 import { NdxWriter } from '../remote/ndx.js';
 import type { ListWindow } from '../model/list-window.js';
