@@ -396,13 +396,20 @@ async function searchBasis(rc: RunContext, m: Member, line: Line, destSt: Stat):
   const c = rc.c;
   const blockSize = c.localDelta!.blockSize;
   rc.lines.summed(line, blockSumBytes(destSt.size, blockSize));
-  await searchDelta(rc.tally.totals.delta!, m.src, m.st, rc.anchors.of(m.src), joinPath(rc.plan.destRoot, m.rel), destSt, {
+  const read = await searchDelta(rc.tally.totals.delta!, m.src, m.st, rc.anchors.of(m.src), joinPath(rc.plan.destRoot, m.rel), destSt, {
     blockSize,
     follow: c.copyLinks || c.copyUnsafeLinks,
     inplace: c.inplace,
     seen: rc.trace ? (d) => rc.trace!.delta(showPath(m.display ?? m.rel), d) : undefined,
-    tokens: (n) => rc.lines.searched(line, n),
+    searched: (s) => {
+      rc.lines.searched(line, s.tokens);
+      // The sums and tokens go into the stream with the file's request (rc.items.sent, next).
+      rc.items.searched(s);
+    },
   });
+  // A file that could not be read as the walk saw it is counted as sent whole: what rsync would have
+  // sent for it is not known, so the byte figures stay plain (run/stream-totals.ts).
+  if (!read) rc.tally.totals.streamUnknown = true;
 }
 
 /** --partial-dir: a current file's waiting partial is removed, as rsync's generator does (rc.partials is unset under -n). */

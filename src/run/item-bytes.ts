@@ -14,6 +14,9 @@
 // list) and the rest; the sender's both as one stream (it answers as it reads, its frames cut where its
 // buffer fills) and split the same way (for a run that sends no data, where it waits after each part).
 // A new directory's own entry is itemized when its list starts, as rsync's generator does (generate_files).
+// A file --no-whole-file searched against its basis carries the basis' block sums in its request and the
+// search's tokens in its answer (searched); rsync's sender then sends its stream before each read of
+// the generator's beyond its input buffer (reads).
 
 import { NdxWriter } from '../remote/ndx.js';
 import type { ListWindow } from '../model/list-window.js';
@@ -21,6 +24,7 @@ import type { Root } from '../plan/sources.js';
 import type { Exchange, ExchangePart } from '../model/run-totals.js';
 import { MuxCounter } from './stream-out.js';
 import { TOKEN_CHUNK } from './wire-bytes.js';
+import type { BasisSearch } from './local-delta.js';
 
 const FLAGS = 2;
 /** ITEM_BASIS_TYPE_FOLLOWS: the basis file's type, one byte after the flags. */
@@ -36,6 +40,8 @@ const DONE_SPAN = 32 * 1024;
 /** The checksum header before a file's data (count, block length, checksum length, remainder). */
 const SUM_HEAD = 16;
 const TOKEN = 4;
+/** rsync's iobuf.in.size: its sender reads the generator's stream at most this much at a time. */
+const IN_SIZE = 32 * 1024;
 
 /**
  * rsync's index of an entry: under incremental recursion each list starts one past the last one's end
@@ -46,7 +52,7 @@ function ndxOf(w: ListWindow, listed: number): number {
   return w.incremental ? place + w.current : place - 1;
 }
 
-const part = (): ExchangePart => ({ sender: new MuxCounter(), generator: new MuxCounter() });
+const part = (): ExchangePart & { generator: MuxCounter } => ({ sender: new MuxCounter(), generator: new MuxCounter() });
 
 /**
  * Whether rsync's generator itemizes the entry at `rel` while it goes through the root directory's own
@@ -114,6 +120,10 @@ export class ItemBytes {
   private placed: ItemPlace | undefined;
   /** A placed index is encoded against the index before it in rsync's list, not the stream's last. */
   private readonly placedNdx = new NdxWriter();
+  /** The delta search of the file whose request comes next (searched, then sent). */
+  private search: BasisSearch | undefined;
+  /** How far into the generator's requests rsync's sender has read (with `searches`: reads). */
+  private readTo = 0;
 
   /**
    * `sumLength`: the transfer checksum's length (wire-bytes.ts xferSumLength). `exchanges`: whether the
@@ -128,6 +138,12 @@ export class ItemBytes {
      * format with %i given twice (-ii) on the receiving side (generator.c itemize).
      */
     readonly everyEntry = false,
+    /**
+     * --no-whole-file on a local copy (not a dry run): the requests carry block sums, so rsync's sender
+     * reads them in many pieces, and each time it must read on it first sends what it has written out
+     * (reads, below).
+     */
+    private readonly searches = false,
   ) {}
 
   /** Where an entry counted now (`listed` entries with it) stands, for deciding it later (at). */
@@ -208,10 +224,22 @@ export class ItemBytes {
   }
 
   /**
-   * A regular file of `size` bytes sent whole; `basis`: against a basis file in a --*-dest directory,
+   * --no-whole-file: the file the next sent() counts was searched against its basis (run/local-delta.ts),
+   * so rsync's generator follows its request with the basis' block sums, and its sender answers with the
+   * search's tokens instead of the whole data (generator.c generate_and_send_sums, sender.c send_files).
+   */
+  searched(s: BasisSearch): void {
+    this.search = s;
+  }
+
+  /**
+   * A regular file of `size` bytes sent whole, or as the tokens of the search just counted (searched);
+   * `basis`: against a basis file in a --*-dest directory,
    * whose type (rsync's fnamecmp_type) follows the item flags both ways.
    */
   sent(w: ListWindow, listed: number, size: number, basis = false): void {
+    const search = this.search;
+    this.search = undefined;
     const flags = FLAGS + (basis ? BASIS_TYPE : 0);
     this.generated += 1 + flags + SUM_HEAD;
     if (!this.exchanges) return;
@@ -224,7 +252,7 @@ export class ItemBytes {
       this.sendLists++;
       this.lastSendList = list;
     }
-    this.both(w, [n, flags, SUM_HEAD], [n, flags, SUM_HEAD], size);
+    this.both(w, [n, flags, SUM_HEAD], [n, flags, SUM_HEAD], search ?? size);
   }
 
   /**
@@ -293,28 +321,70 @@ export class ItemBytes {
   }
 
   /**
-   * Each side's writes for one entry: `sender`'s and `generator`'s heads, and for a file sent (`data`
-   * bytes) the sender's literal tokens (a length and at most 32 KiB each), the end token and the checksum.
+   * Each side's writes for one entry: `sender`'s and `generator`'s heads, and for a file sent the data:
+   * `data` bytes sent whole (literal tokens of a length and at most 32 KiB each), or a search's tokens
+   * after the generator's block sums (write_int of the weak sum, write_buf of the strong one, per
+   * block); then the sender's end token and the checksum.
    */
-  private both(w: ListWindow, sender: number[], generator: number[], data?: number): void {
+  private both(w: ListWindow, sender: number[], generator: number[], data?: number | BasisSearch): void {
     // The first lot: every list closed so far holds the root's entry at most.
     const inFirst = this.placed ? this.placed.first : w.incremental && w.lastListed <= 1;
     const to = inFirst ? this.first : this.rest;
     if (inFirst) this.firstItems++;
+    // The generator's request first: rsync's sender reads it before it answers.
+    const ask = (n: number): void => {
+      to.generator.put(n);
+      if (this.searches) this.reads(n);
+    };
+    generator.forEach(ask);
+    if (typeof data === 'object') {
+      for (let i = 0; i < data.count; i++) {
+        ask(4);
+        ask(data.s2length);
+      }
+    }
     const put = (n: number): void => {
       to.sender.put(n);
+      const cut = this.stream.written;
       this.stream.put(n);
+      // A full buffer: while rsync's sender waits to write it, it reads what its generator sent.
+      if (this.searches && this.stream.written !== cut) this.readTo = Math.max(this.readTo, this.generatorRaw() + IN_SIZE);
     };
     sender.forEach(put);
-    if (data !== undefined) {
+    if (typeof data === 'number') {
       for (let left = data; left > 0; left -= TOKEN_CHUNK) {
         put(TOKEN);
         put(Math.min(left, TOKEN_CHUNK));
       }
       put(TOKEN);
-      put(this.sumLength);
+    } else if (data !== undefined) {
+      // (TokenBytes' writes hold the end token.)
+      for (const n of data.writes) {
+        if (n > 0) {
+          put(TOKEN);
+          put(n);
+        } else for (let i = 0; i < -n; i++) put(TOKEN);
+      }
     }
-    for (const n of generator) to.generator.put(n);
+    if (data !== undefined) put(this.sumLength);
+  }
+
+  /** Where the generator's requests end on the wire (both parts, with their frames' headers). */
+  private generatorRaw(): number {
+    return this.first.generator.raw + this.rest.generator.raw;
+  }
+
+  /**
+   * rsync's sender has read the generator's write of `n` bytes just counted: where that goes beyond what
+   * it has read, it waits for input (io.c perform_io), which first sends the data it holds as a frame,
+   * then reads as much as its 32 KiB input buffer takes (its generator, summing basis files while the
+   * sender searches, is ahead of it: rsync's figures for such runs are the same from run to run).
+   */
+  private reads(n: number): void {
+    const end = this.generatorRaw();
+    if (end <= this.readTo) return;
+    this.stream.flush();
+    this.readTo = end - n + IN_SIZE;
   }
 
   /** Whether the run created, sent or replaced anything (counted only while `exchanges`). */

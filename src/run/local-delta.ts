@@ -89,6 +89,18 @@ export interface DeltaSeen {
   matchCount: number;
 }
 
+/**
+ * What rsync's two processes write for one file searched against its basis, for the byte figures
+ * (run/item-bytes.ts searched): the generator's block sums (count, each a 4-byte weak sum and an
+ * `s2length`-byte strong one) and the sender's token stream (TokenBytes: its size and its writes).
+ */
+export interface BasisSearch {
+  count: number;
+  s2length: number;
+  tokens: number;
+  writes: readonly number[];
+}
+
 /** A token writer that records rsync's "match at" line for each block matched. */
 function matchLines(into: string[]): TokenWriter {
   let pos = 0;
@@ -119,7 +131,7 @@ export async function searchDelta(
   anchor: number,
   dstPath: Buffer,
   destSt: Stat,
-  o: { blockSize: number; follow: boolean; inplace: boolean; seen?: ((d: DeltaSeen) => void) | undefined; tokens?: (bytes: number) => void },
+  o: { blockSize: number; follow: boolean; inplace: boolean; seen?: ((d: DeltaSeen) => void) | undefined; searched?: (s: BasisSearch) => void },
 ): Promise<boolean> {
   let basis = -1;
   let source = -1;
@@ -134,8 +146,8 @@ export async function searchDelta(
     const matches: string[] = [];
     const out = new TokenBytes(o.seen ? matchLines(matches) : counting);
     const r = await matchFile(sums, st.size, (buf, off, len, pos) => readAll(fd, buf, len, pos, off), NO_HASH, (b) => BLOCK_SUM.block(b, 0), out, o.inplace, undefined, undefined, counts);
-    o.tokens?.(out.bytes);
     const h = sums.head;
+    o.searched?.({ count: h.count, s2length: h.s2length, tokens: out.bytes, writes: out.writes });
     o.seen?.({ count: h.count, remainder: h.remainder, blength: h.blength, s2length: h.s2length, flength: destSt.size, len: st.size, matches, hashHits: counts.hashHits, falseAlarms: counts.falseAlarms, matchCount: counts.matches });
     t.matches += counts.matches;
     t.hashHits += counts.hashHits;

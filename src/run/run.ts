@@ -139,7 +139,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (trace && filters?.hasDirMerge && trace.levels.filter) filters.dirTrace = trace.mergeRead;
   // --copy-unsafe-links at -v: the sender's "copying unsafe symlink" lines come before the generator's.
   const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !byFile;
-  const items = new ItemBytes(xferSumLength(c.xferSum), streamFigures(c), !c.json && (receiverOutput(c).info.NAME > 1 || receiverHasI(c) > 1));
+  const items = new ItemBytes(xferSumLength(c.xferSum), streamFigures(c), !c.json && (receiverOutput(c).info.NAME > 1 || receiverHasI(c) > 1), c.localDelta !== undefined && !c.dryRun && !input.wrapSource);
   // (The walk's listed count, read once the tally below exists.)
   const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }, () => items.generated, () => tally.listedCount()) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;

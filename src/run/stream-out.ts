@@ -48,6 +48,11 @@ export class MuxCounter extends ByteWriter {
     this.written = s[1]!;
   }
 
+  /** Bytes on the wire once the held data is sent: `length` with the held frame's header. */
+  get raw(): number {
+    return this.written + (this.held > HEADER ? this.held : 0);
+  }
+
   override get length(): number {
     return this.written + this.held - HEADER;
   }

@@ -17,6 +17,12 @@
 // lists may then go beyond the first 1,000-entry round, counted among the data. Where rsync's processes
 // wait on each other decides a few of those frames, so rsync's own figures for such a run move by a few
 // bytes from run to run; these come within that (docs/options.md, issue 9).
+// --no-whole-file: a file searched against its basis (run/local-delta.ts) adds the basis' block sums to
+// the generator's request and answers with the search's tokens instead of the whole data; rsync's
+// sender, reading those sums 32 KiB at a time, sends what it holds before each read (item-bytes.ts
+// searched and reads). rsync's generator stays ahead of its sender there, and its figures were the same
+// from run to run on every tree measured. Not worked out (plain figures): -c with --no-whole-file, a
+// --*-dest directory with it (rsync searches the twin), a file the search could not read.
 // A deletion adds the message rsync's receiving side sends its sender for it (item-bytes.ts deleted). A
 // no-op's lists beyond the first 1,000-entry round go in rounds (session, below).
 // Outside what is worked out here (errors, -vv or -ii, whose generator names every entry to the sender,
@@ -99,11 +105,11 @@ function quiet(c: Config, t: RunTotals): boolean {
 const sentFiles = (t: RunTotals): number => t.plannedFiles - (t.localCopies?.files ?? 0);
 
 /**
- * Whether every entry the run acted on was a plain one of rsync's whole-file exchange (run/item-bytes.ts
- * counted them all): files sent whole with no basis of another name, other entries created, attributes
- * set, entries deleted as deletionsCounted says; nothing failed, redone, or written by the options that
+ * Whether every entry the run acted on was a plain one of rsync's exchange (run/item-bytes.ts counted
+ * them all): files sent whole, or searched against their own basis (deltaModelled), with no basis of
+ * another name, other entries created, attributes set, entries deleted as deletionsCounted says; nothing failed, redone, or written by the options that
  * change what the two sides say (a dry run's requests without data, a --*-dest or -y basis, a partial
- * file or a fuzzy one, --append, the delta search, -H's links, --remove-source-files' acknowledgements,
+ * file or a fuzzy one, --append, -H's links, --remove-source-files' acknowledgements,
  * --delay-updates, -z's compressed data, -A/-X/-U). A --*-dest twin tells rsync's sender only what its
  * entry's flags say (run/alt-entry.ts; a file sent against a twin names the basis' type).
  */
@@ -119,18 +125,28 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
     t.errors.length === 0 &&
     !(t.xferErrors! > 0) &&
     t.redo === undefined &&
-    t.delta === undefined &&
+    deltaModelled(c) &&
     // -y: a file the destination lacks may get a fuzzy basis, named to the sender (its type and name).
     !(c.fuzzy && t.created.reg > 0) &&
     // --partial-dir: a waiting partial file is a basis named to the sender (its type).
     !(t.partialsFound! > 0) &&
     !c.append &&
-    !c.localDelta &&
     !c.hardLinks &&
     !c.removeSourceFiles &&
     // -z: rsync compresses a local copy's file data too (its negotiated compressor's own output).
     !(c.compress && c.compress.count > 0 && x.files > 0)
   );
+}
+
+/**
+ * --no-whole-file: the delta search's sums and tokens (item-bytes.ts searched) are worked out for files
+ * searched against the destination file of the same name; not under -c (whose compares decide which
+ * files are searched apart from the walk) or with a --*-dest basis (rsync searches the twin, arsync
+ * counts the file whole).
+ */
+function deltaModelled(c: Config): boolean {
+  if (!c.localDelta) return true;
+  return !c.checksum && c.linkDest.length + c.compareDest.length + c.copyDest.length === 0;
 }
 
 /**

@@ -88,26 +88,38 @@ export function wholeFileWireBytes(size: number, s: WireSettings, step = 1): num
 /**
  * Counts the token stream rsync's sender writes for a file searched against a basis (simple_send_token):
  * each literal run in pieces of at most 32 KiB behind a 4-byte length, a 4-byte token per matched block,
- * and the 4-byte end. Passes every token on to `inner`.
+ * and the 4-byte end. Passes every token on to `inner`. `writes` keeps the stream's write_buf calls for
+ * the frame counters of the byte figures (run/item-bytes.ts): a literal piece as its length (written
+ * after its 4-byte length), a run of 4-byte tokens as minus its count.
  */
 export class TokenBytes implements TokenWriter {
   bytes = 0;
+  readonly writes: number[] = [];
 
   constructor(private readonly inner: TokenWriter) {}
 
   literal(data: Buffer): void {
     this.bytes += data.length + 4 * Math.ceil(data.length / TOKEN_CHUNK);
+    for (let at = 0; at < data.length; at += TOKEN_CHUNK) this.writes.push(Math.min(TOKEN_CHUNK, data.length - at));
     this.inner.literal(data);
   }
 
   match(block: number, data: Buffer): void {
     this.bytes += 4;
+    this.int();
     this.inner.match(block, data);
   }
 
   end(): void {
     this.bytes += 4;
+    this.int();
     this.inner.end();
+  }
+
+  private int(): void {
+    const last = this.writes.length - 1;
+    if (last >= 0 && this.writes[last]! < 0) this.writes[last] = this.writes[last]! - 1;
+    else this.writes.push(-1);
   }
 }
 

@@ -6,7 +6,8 @@
 // options that change the stream (--delete and --delete-delay, --numeric-ids, -H, fewer preserved
 // attributes) or not (-i, -n); file operands; an operand ending in "/."; a re-sync that changes only
 // attributes; re-syncs that delete; a no-op whose lists go in several rounds; filter rules; fresh copies
-// and re-syncs that send files (and delete), within rsync's own run-to-run spread.
+// and re-syncs that send files (and delete), within rsync's own run-to-run spread; --no-whole-file
+// re-syncs, whose files are searched against their bases.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { differential, put, touchNs, type DiffResult } from '../helpers/differential.js';
+import { bytes, differential, put, touchNs, type DiffResult } from '../helpers/differential.js';
 import { tree } from '../helpers/vvv-trees.js';
 
 afterAll(() => removeTemps());
@@ -595,6 +596,66 @@ describeEngines((e) => {
       nearItems(d, `drifted -av ${alt}`);
       nearItems(await run(drifted, ['-an', '--stats', alt, 'src/', 'dst/']), `drifted -an ${alt}`);
       sameBytes(await run(copied, ['-a', '--stats', alt, 'src/', 'dst/']));
+    }
+  });
+
+  // --no-whole-file: rsync's generator follows each changed file's request with its basis' block sums, and
+  // its sender answers with the search's tokens (run/item-bytes.ts searched), reading the sums at most
+  // 32 KiB at a time and sending what it holds before each read. rsync's figures for these trees were the
+  // same over repeated runs (its generator stays ahead of its sender), and arsync's are equal to them:
+  // one file changed beside an unchanged one; files grown and cut, a new file; twelve files with 73 KiB of
+  // sums at -B 512 (the generator's frames cut, the sender's reads among the files); a file cut to half
+  // at -B 300; deletions; a dry run (no sums asked).
+  it('--no-whole-file re-syncs: the block sums and tokens of each file searched, as rsync', async () => {
+    /** Every entry's time in whole seconds (rsync compares whole seconds, arsync nanoseconds). */
+    const stamp = (r: string): void => {
+      execFileSync('find', ['.', '-exec', 'touch', '-h', '-d', '@1700000000', '{}', '+'], { cwd: r });
+    };
+    /** `files` as the source, `bases` as the destination's (older) copies, both stamped. */
+    const trees = (files: Record<string, Buffer>, bases: Record<string, Buffer>, extra?: (r: string) => void): ((r: string) => void) => {
+      return (r: string): void => {
+        for (const [rel, b] of Object.entries(files)) put(r, `src/${rel}`, b, 0o644);
+        for (const [rel, b] of Object.entries(bases)) put(r, `dst/${rel}`, b, 0o644);
+        extra?.(r);
+        stamp(r);
+        for (const rel of Object.keys(bases)) if (!files[rel]?.equals(bases[rel]!)) fs.utimesSync(path.join(r, 'dst', rel), 1_600_000_000, 1_600_000_000);
+      };
+    };
+    const edit = (b: Buffer, at: number, text = 'XXXX'): Buffer => {
+      const c = Buffer.from(b);
+      c.write(text, at);
+      return c;
+    };
+    const f = bytes(200_000, 21);
+    const one = trees({ f, same: bytes(3000, 22) }, { f: edit(f, 100_000), same: bytes(3000, 22) });
+    const g = bytes(150_000, 23);
+    const h = bytes(300_000, 24);
+    const grown = trees({ g, h, new: bytes(5000, 25) }, { g: Buffer.concat([g.subarray(0, 100_000), bytes(123_456, 26)]), h: h.subarray(0, 200_000) });
+    const many: Record<string, Buffer> = {};
+    const manyBases: Record<string, Buffer> = {};
+    for (let i = 1; i <= 12; i++) {
+      many[`d/f${i}`] = bytes(i * 80_000, 30 + i);
+      manyBases[`d/f${i}`] = edit(many[`d/f${i}`]!, i * 1000);
+    }
+    const sums = trees(many, manyBases);
+    const k = bytes(500_000, 50);
+    const cut = trees({ k }, { k: Buffer.concat([k, k]) });
+    const a = bytes(80_000, 51);
+    const b = bytes(80_000, 52);
+    const deleting = trees({ 'a/f1': a, 'a/f3': b, 'a/f2': bytes(80_000, 53) }, { 'a/f1': edit(a, 10), 'a/f3': edit(b, 70_000), 'a/f2': bytes(80_000, 53), 'a/gone': Buffer.from('x\n'), 'old/z': Buffer.from('y\n') });
+    for (const [setup, args] of [
+      [one, ['-a', '--no-whole-file', '--stats']],
+      [one, ['-av', '--no-W']],
+      [grown, ['-a', '--no-whole-file', '--stats']],
+      [grown, ['-av', '--no-whole-file', '-B', '1000']],
+      [sums, ['-a', '--no-whole-file', '-B', '512', '--stats']],
+      [sums, ['-a', '--no-whole-file', '--no-inc-recursive', '--stats']],
+      [cut, ['-a', '--no-whole-file', '-B', '300', '--stats']],
+      [deleting, ['-av', '--no-whole-file', '--delete', '--stats']],
+      [deleting, ['-a', '--no-whole-file', '--delete-after', '--stats']],
+      [grown, ['-an', '--no-whole-file', '--stats']],
+    ] as [(r: string) => void, string[]][]) {
+      sameBytes(await run(setup, [...args, 'src/', 'dst/']));
     }
   });
 

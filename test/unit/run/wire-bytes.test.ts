@@ -41,5 +41,17 @@ describe('wire-bytes', () => {
     expect(seen).toEqual(['L40000', 'M0', 'M1', 'E']);
     expect(t.bytes).toBe(40000 + 8 + 4 + 4 + 4);
     expect(deltaWireBytes(t.bytes, p32)).toBe(1 + 2 + 16 + t.bytes + 16);
+    // The writes for the byte figures' frames: a literal run in 32 KiB pieces, the 4-byte tokens as one run.
+    expect(t.writes).toEqual([32768, 40000 - 32768, -3]);
+  });
+
+  it('keeps a literal run between matches apart from the token runs around it', () => {
+    const t = new TokenBytes({ literal: () => {}, match: () => {}, end: () => {} });
+    t.match(0, Buffer.alloc(10));
+    t.literal(Buffer.alloc(5));
+    t.match(3, Buffer.alloc(10));
+    t.match(4, Buffer.alloc(10));
+    t.end();
+    expect(t.writes).toEqual([-1, 5, -3]);
   });
 });
