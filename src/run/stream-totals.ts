@@ -140,13 +140,13 @@ function exchanged(c: Config, t: RunTotals, x: Exchange): boolean {
 
 /**
  * --no-whole-file: the delta search's sums and tokens (item-bytes.ts searched) are worked out for files
- * searched against the destination file of the same name; not under -c (whose compares decide which
- * files are searched apart from the walk) or with a --*-dest basis (rsync searches the twin, arsync
- * counts the file whole).
+ * searched against the destination file of the same name (under -c too: a file its compare finds
+ * different is searched before its request is counted, run/entry.ts); not with a --*-dest basis (rsync
+ * searches the twin, arsync counts the file whole).
  */
 function deltaModelled(c: Config): boolean {
   if (!c.localDelta) return true;
-  return !c.checksum && c.linkDest.length + c.compareDest.length + c.copyDest.length === 0;
+  return c.linkDest.length + c.compareDest.length + c.copyDest.length === 0;
 }
 
 /**
