@@ -154,6 +154,47 @@ describeEngines((e) => {
     expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
   });
 
+  // The far side stalls (the remote shell stops the server's process group after a second, and kills it
+  // three seconds later): --timeout ends the session with rsync's line and exit 30, and what came whole is
+  // placed. (rsync 3.5 as the client of the same stall had placed a, as its receiver does as it goes, but
+  // did not time out: its generator's keep-alives count as I/O; it ended when the server was killed.)
+  it('--timeout during an update (the server stalls): the whole files are placed, exit 30 with rsync\'s line', async () => {
+    const root = setup(true);
+    fs.writeFileSync(
+      path.join(root, 'stallsh'),
+      '#!/bin/sh\nshift\nexec 3<&0\nsetsid sh -c "$*" <&3 3<&- &\npid=$!\nexec 3<&-\nsleep 1\nkill -STOP -$pid\n( sleep 3; kill -KILL -$pid ) >/dev/null 2>&1 &\nwait $pid\n',
+      { mode: 0o755 },
+    );
+    const r = await arsync(root, ['-e', './stallsh', '-a', '--bwlimit=3000', '--timeout=2', 'h:src/', 'dst/']).done;
+    expect(r.code, show(r)).toBe(30);
+    expect(r.stderr).toMatch(/^\[Receiver\] io timeout after 2 seconds -- exiting$/m);
+    expect(states(path.join(root, 'dst')), show(r)).toEqual({ a: 'whole', b: 'old', c: 'old' });
+    expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+    expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
+  });
+
+  // A second signal, whenever it comes (during the session's end, the salvage or after it), ends the run
+  // with exit 20 and leaves neither a temp file nor the staging tree; each file is whole or as it was.
+  it('a second SIGINT during the salvage: exit 20, no temp file, no staging tree', async () => {
+    for (const gap of [20, 150]) {
+      const root = setup(true);
+      const run = arsync(root, ARGS);
+      const ready = staged(root);
+      while (!ready()) await new Promise((res) => setTimeout(res, 5));
+      await new Promise((res) => setTimeout(res, 300));
+      run.child.kill('SIGINT');
+      await new Promise((res) => setTimeout(res, gap));
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect(r.code, show(r)).toBe(20);
+      const got = states(path.join(root, 'dst'));
+      for (const n of ['a', 'b', 'c']) expect(got[n], show(r)).toMatch(/^(whole|old)$/);
+      expect(got.c).toBe('old');
+      expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+      expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
+    }
+  });
+
   // rsync checks the limit as it moves data (io.c): exit 30 with its line, and what was placed stays.
   it.skipIf(!FAKETIME_LIB)('--stop-at during an update: the whole files are placed, exit 30 with rsync\'s line', async () => {
     const env = { LD_PRELOAD: FAKETIME_LIB!, FAKETIME: '@2026-06-01 11:59:59', FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' };
