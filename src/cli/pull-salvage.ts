@@ -60,7 +60,10 @@ export function trimForSalvage(
  * What the local half of a salvage changes: nothing is deleted (no --delete of any mode, no
  * --delete-missing-args: a run cut short is no ground to remove anything, and rsync's deletions after the
  * transfer never ran), no source is removed (the session that would have been told is gone), and no
- * statistics are printed (rsync's interrupted client prints none).
+ * statistics are printed (rsync's interrupted client prints none). Nor is the --partial-dir touched: the
+ * local half removes the waiting partial file of each file it finds up to date, and a file that did not
+ * arrive stands as the destination's own (up to date by its own metadata), so its partial file, which
+ * rsync keeps for the next run, would go.
  */
 export function salvageConfig(c: Config): Partial<Config> {
   return {
@@ -69,6 +72,8 @@ export function salvageConfig(c: Config): Partial<Config> {
     missingArgs: c.missingArgs === 'delete' ? 'ignore' : c.missingArgs,
     removeSourceFiles: false,
     info: { ...c.info, STATS: 0 },
+    // (A second signal stopping the salvage then removes its temp file rather than keep it outside the partial dir.)
+    ...(c.partialDir !== undefined ? { partialDir: undefined, partial: false } : {}),
   };
 }
 

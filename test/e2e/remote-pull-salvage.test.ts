@@ -146,6 +146,32 @@ describeEngines((e) => {
     expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
   });
 
+  // The partial file an earlier run left for c stays for the next run, as rsync keeps it (the local half
+  // removes the waiting partial file of a file it finds current, and c, not received, stands as the
+  // destination's own). rsync also puts b's part in the partial dir; arsync drops it (docs/protocol.md).
+  it('SIGINT during an update with --partial-dir: the whole files placed, a waiting partial file kept', async () => {
+    const args = [...ARGS.slice(0, -2), '--partial-dir=pd', ...ARGS.slice(-2)];
+    const withWaiting = (): string => {
+      const root = setup(true);
+      fs.mkdirSync(path.join(root, 'dst', 'pd'));
+      fs.writeFileSync(path.join(root, 'dst', 'pd', 'c'), SRC.c.subarray(0, 1000));
+      return root;
+    };
+    const want = await oracle('partial-dir', async () => {
+      const root = withWaiting();
+      const r = await interrupted(() => rsync(root, args), tempOfB(root), 300);
+      return { r, s: { ...states(path.join(root, 'dst')), ...(fs.existsSync(path.join(root, 'dst/pd/c')) ? { waiting: 'old' as State } : {}) } };
+    });
+    expect(want.r.code, show(want.r)).toBe(20);
+    expect(want.s).toMatchObject({ a: 'whole', c: 'old', waiting: 'old' });
+    const root = withWaiting();
+    const r = await interrupted(() => arsync(root, args), staged(root), 300);
+    expect(r.code, show(r)).toBe(20);
+    expect(states(path.join(root, 'dst')), show(r)).toMatchObject({ a: 'whole', c: 'old' });
+    expect(fs.readFileSync(path.join(root, 'dst/pd/c')).equals(SRC.c.subarray(0, 1000)), show(r)).toBe(true);
+    expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+  });
+
   it('SIGINT during a fresh pull without --partial: the file in progress is not kept', async () => {
     const root = setup(false);
     const r = await interrupted(() => arsync(root, ARGS), staged(root), 300);
