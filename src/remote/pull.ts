@@ -163,7 +163,8 @@ export interface PullProgress {
   verified: Set<number>;
   /**
    * The file being rebuilt, if any, and whether literal data of it has come (rsync's cleanup_got_literal:
-   * only then does --partial keep it).
+   * only then does --partial keep it); never in the redo phase, whose file is rewritten over the failed
+   * first copy.
    */
   current?: { ndx: number; gotLiteral(): boolean };
 }
@@ -320,7 +321,8 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       }
       const progress = o.progress;
       const before = totals.literal;
-      if (progress) progress.current = { ndx, gotLiteral: () => totals.literal > before };
+      // (A redo's staged file holds the failed first copy until its first write: never a part to keep.)
+      if (progress) progress.current = { ndx, gotLiteral: () => firstPhase && totals.literal > before };
       const whole = await rebuild(f, head);
       if (progress) progress.current = undefined;
       if (whole) progress?.verified.add(ndx);
