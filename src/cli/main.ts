@@ -204,7 +204,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     // A destination that does not exist yet gets the staged tree itself, when the local half would
     // only have made every entry as listed (cli/pull-place.ts).
-    if (!pull.copyAs) {
+    // (Not for a salvage, whose tree lacks what did not arrive: cli/pull-salvage.ts.)
+    if (!pull.copyAs && !r.salvage) {
       const engine = selectEngine(pull.config.engine, [pull.config.dest]);
       const placed = 'error' in engine ? false : (await import('./pull-place.js')).placeWhole(localHalf(r), r, engine);
       if (placed) sayHeld();

@@ -56,6 +56,9 @@ import type { XattrAsk } from '../remote/pull.js';
 import { BatchTap } from './batch-tap.js';
 import { flistSettings } from '../remote/flist-settings.js';
 import { keptLines } from './json-errors.js';
+import { setAbortHandler } from './signals.js';
+import { salvageConfig, salvageable, trimForSalvage } from './pull-salvage.js';
+import type { PullProgress } from '../remote/pull.js';
 import type { JsonError } from '../progress/json.js';
 
 
@@ -83,6 +86,11 @@ export interface Pulled {
   current?: CurrentTotals;
   /** Listed files the local run does not count as the list does (Stage.uncounted): added to its totals. */
   uncounted?: { files: number; size: number };
+  /**
+   * The session was cut short (`code` says how) and the staging tree holds only what arrived whole
+   * (cli/pull-salvage.ts): the local half places that, deleting nothing, and the run ends with `code`.
+   */
+  salvage?: boolean;
   /**
    * --remove-source-files: the local run, run inside the session, hands here each entry (by its name in
    * the destination) whose source it would have removed; the far side's sender removes those.
@@ -271,9 +279,16 @@ export async function fetchRemote(
   let senderFailed = false;
   let destMade = false;
   let uncounted: Stage['uncounted'] | undefined;
+  // Set once files are asked for: trims the staging tree to what came whole if the session is cut short.
+  let trim: (() => boolean) | undefined;
+  const salvaging = salvageable(c);
   let outcome;
   try {
     outcome = await runClient(cmd, env, io, async (conn, peer) => {
+      // A signal ends the session (as --timeout does) rather than the process, so that what arrived
+      // whole is still placed (cli/pull-salvage.ts); a second one, with no handler left, exits at once.
+      // Its line is the run's exit line (remote/daemon-client.ts says).
+      if (salvaging) setAbortHandler(() => conn.fail(new ProtocolError('interrupted by a signal', Exit.Signal)));
       peer.charset = charset;
       if (charset && c.debug.ICONV > 0 && !c.json) io.out.write(charsetLine('Receiver', charset));
       // Once connected (after a daemon's greeting and MOTD), as rsync's recv_file_list announces it.
@@ -386,9 +401,12 @@ export async function fetchRemote(
         conn.end();
         return true;
       }
+      const progress: PullProgress = { verified: new Set() };
+      if (salvaging) trim = () => trimForSalvage(c, stage, list.entries, fetches.map((f) => f.ndx), progress);
       let totals;
       try {
         totals = await pullFiles(conn, list.session, fetches, {
+          progress,
           wholeFile: p.wholeFile,
           blockSize: p.blockSize,
           append: c.append ? (c.appendVerify ? 2 : 1) : 0,
@@ -444,6 +462,10 @@ export async function fetchRemote(
       // come after the transfer (--delete-after, --delete-delay), since --delete-during's have already run.
       const late = c.deleteMode === 'after' || c.deleteMode === 'delay';
       senderFailed = ((late ? peer.ioError : list.ioError) & 1) !== 0;
+      // From here on the staging tree is whole: a signal ends the process as before the session (the
+      // local half run inside it sets its own).
+      trim = undefined;
+      setAbortHandler(undefined);
       if (inside) {
         // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
         // the sources of what it placed (or found up to date) are named to the sender, which removes them.
@@ -465,9 +487,16 @@ export async function fetchRemote(
     tap?.close();
     removeStaging(holder);
     return { code: err.code };
+  } finally {
+    if (salvaging) setAbortHandler(undefined);
   }
   tap?.close();
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
+  if (outcome.result === undefined && outcome.exitCode !== 0 && trim?.()) {
+    // Cut short after files arrived: the local half places those (cli/pull-salvage.ts).
+    const local = { ...localChanges(c, place !== undefined, listed), ...salvageConfig(c) };
+    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(uncounted ? { uncounted } : {}) };
+  }
   if (outcome.result === undefined && outcome.exitCode !== 0) {
     removeStaging(holder);
     // No local half runs to print after: what the server said is printed now.

@@ -1,7 +1,8 @@
 // SIGINT, SIGTERM and SIGHUP end a run with rsync's exit 20 at any moment. The handlers are installed by
 // bin.ts before anything else is loaded (until then Node's own default kills the process, exit 143/130).
 // While a transfer runs, a signal asks it to stop (the engines remove their temp files, main returns 20);
-// at any other moment nothing is half-written, so the process exits 20 at once.
+// during a pull's session it ends the session, so that the files received whole are still placed
+// (cli/pull-salvage.ts); at any other moment nothing is half-written, so the process exits 20 at once.
 
 import { Exit, exitMessage } from '../util/errors.js';
 

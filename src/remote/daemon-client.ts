@@ -140,5 +140,7 @@ function readEarlyInput(file: string): Buffer {
 
 /** A session's last word: rsync's io timeout line stands alone, every other message is ours. */
 export function says(e: ProtocolError): string {
+  // A session a signal ended (cli/pull.ts): the run's own exit line says so, once, when it leaves.
+  if (e.code === Exit.Signal) return '';
   return e.code === Exit.Timeout ? `${e.message}\n` : `arsync: ${e.message}\n`;
 }

@@ -150,6 +150,23 @@ export interface PullOptions {
   onRedo?(ndx: number): void;
   /** --iconv: the list's indexes as sent, which the wire then uses (iconv-wire.ts); absent, the sorted places are. */
   order?: NdxOrder;
+  /** Kept up to date as files arrive, so a session that ends early can still place what came whole. */
+  progress?: PullProgress;
+}
+
+/**
+ * What has arrived so far (rsync's receiver places each file as it is verified; a pull places them after
+ * the session, so a session cut short needs this to know which staged files are whole: cli/pull-salvage.ts).
+ */
+export interface PullProgress {
+  /** Files rebuilt whole whose whole-file sum matched (a first-phase failure joins only once its redo passes). */
+  verified: Set<number>;
+  /**
+   * The file being rebuilt, if any, and whether literal data of it has come (rsync's cleanup_got_literal:
+   * only then does --partial keep it); never in the redo phase, whose file is rewritten over the failed
+   * first copy.
+   */
+  current?: { ndx: number; gotLiteral(): boolean };
 }
 
 /** The full values of an entry's abbreviated xattrs that the destination does not have (rsync's XSTATE_TODO). */
@@ -302,7 +319,14 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       if (head.count < 0 || head.count > (sent?.count ?? 0) || (head.count && head.blength !== sent!.blength)) {
         throw new ProtocolError(`invalid sum header for file index ${ndx}`, Exit.Protocol);
       }
-      if (!(await rebuild(f, head))) {
+      const progress = o.progress;
+      const before = totals.literal;
+      // (A redo's staged file holds the failed first copy until its first write: never a part to keep.)
+      if (progress) progress.current = { ndx, gotLiteral: () => firstPhase && totals.literal > before };
+      const whole = await rebuild(f, head);
+      if (progress) progress.current = undefined;
+      if (whole) progress?.verified.add(ndx);
+      else {
         bad.push(ndx);
         if (firstPhase) o.onRedo?.(ndx);
       }
