@@ -157,7 +157,10 @@ describeEngines((e) => {
         const t0 = performance.now();
         const r = tool === 'rsync' ? rsync(args, env) : await runCli([...args, `--engine=${engine}`], { env });
         const code = 'code' in r ? r.code : r.status;
-        expect(code, `${way} ${tool}: ${r.stderr}`).toBe(30);
+        // rsync's own client sometimes exits 12 here: its receiver and generator race to the line's exit
+        // (2 runs in 5 by hand); arsync's one process stops with 30.
+        if (tool === 'rsync') expect([30, 12], `${way} ${tool}: ${r.stderr}`).toContain(code);
+        else expect(code, `${way} ${tool}: ${r.stderr}`).toBe(30);
         expect((performance.now() - t0) / 1000).toBeLessThan(12);
         expect(r.stderr, `${way} ${tool}`).toMatch(/^stopping at requested limit$/m);
         // The far side's receiver of a push may still be removing its temp file as the client leaves.
