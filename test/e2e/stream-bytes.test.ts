@@ -605,7 +605,7 @@ describeEngines((e) => {
   // same over repeated runs (its generator stays ahead of its sender), and arsync's are equal to them:
   // one file changed beside an unchanged one; files grown and cut, a new file; twelve files with 73 KiB of
   // sums at -B 512 (the generator's frames cut, the sender's reads among the files); a file cut to half
-  // at -B 300; deletions; a dry run (no sums asked).
+  // at -B 300; deletions.
   it('--no-whole-file re-syncs: the block sums and tokens of each file searched, as rsync', async () => {
     /** Every entry's time in whole seconds (rsync compares whole seconds, arsync nanoseconds). */
     const stamp = (r: string): void => {
@@ -653,7 +653,9 @@ describeEngines((e) => {
       [cut, ['-a', '--no-whole-file', '-B', '300', '--stats']],
       [deleting, ['-av', '--no-whole-file', '--delete', '--stats']],
       [deleting, ['-a', '--no-whole-file', '--delete-after', '--stats']],
-      [grown, ['-an', '--no-whole-file', '--stats']],
+      // (Not a dry run: rsync's own figure for `-an --no-whole-file --stats` on `grown` was 86 sent in 10
+      // runs of 12 and 82 in 2, its frames cut by its processes' timing; arsync says 86. The test failed so
+      // in CI, session 34.)
     ] as [(r: string) => void, string[]][]) {
       sameBytes(await run(setup, [...args, 'src/', 'dst/']));
     }
