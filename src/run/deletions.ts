@@ -33,6 +33,7 @@ export function removeForReplace(rc: RunContext, rel: Buffer, destSt: Stat, w: B
   // The directory itself is not listed: rsync logs no deletion that only makes room.
   const r = deleteDirContents(rc, rel, w, undefined, true);
   if (r.empty) deleteOne(rc, rel, destSt, 'dir', w, false, r.backupsInside, true);
+  else ownerWriteOnly(rc, rel, destSt, w);
 }
 
 /**
@@ -91,6 +92,7 @@ async function emptiedForReplace(rc: RunContext, m: { rel: Buffer; destSt: Stat 
     gone = false;
   }
   if (gone) gone = deleteOne(rc, rel, destSt, 'dir', w, false, false, true);
+  else ownerWriteOnly(rc, rel, destSt, w);
   if (!c.dryRun) {
     await rc.sink.flush();
     rc.sink.now(w);
@@ -202,7 +204,10 @@ function deleteItem(rc: RunContext, rel: Buffer, st: Stat, w: BatchWriter, recei
   let backupsInside = false;
   if (kind === 'dir' && !dirIsEmpty) {
     const r = deleteDirContents(rc, rel, w, receiver?.enterDir(rel), print);
-    if (!r.empty) return false;
+    if (!r.empty) {
+      ownerWriteOnly(rc, rel, st, w);
+      return false;
+    }
     backupsInside = r.backupsInside;
   }
   return deleteOne(rc, rel, st, kind, w, print, backupsInside);
@@ -216,17 +221,22 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
   if (makeRoom) {
     // rsync's delete_item with DEL_MAKE_ROOM: the entry that only makes room is not held to
     // --max-delete, not counted in the deletion statistics and not logged.
-    if (kind === 'dir' && backupsInside) return false;
+    if (kind === 'dir' && backupsInside) {
+      ownerWriteOnly(rc, rel, st, w);
+      return false;
+    }
     if (!c.dryRun) w.add(OpKind.Delete, Buffer.alloc(0), rel, st, flags);
     return true;
   }
   if (c.maxDelete !== undefined && rc.tally.deletedCount() >= c.maxDelete) {
     rc.tally.totals.deleteSkipped++;
+    ownerWriteOnly(rc, rel, st, w);
     return false;
   }
   if (kind === 'dir' && backupsInside) {
     // The backups made inside keep it from being removed: rmdir would fail with ENOTEMPTY.
     if (print) rc.reporter.print(`cannot delete non-empty directory: ${rc.lines.generatorName(rel)}`);
+    ownerWriteOnly(rc, rel, st, w);
     return false;
   }
   rc.tally.totals.deleted[kind]++;
@@ -241,7 +251,7 @@ function deleteOne(rc: RunContext, rel: Buffer, st: Stat, kind: FileType, w: Bat
   // count the message).
   if (print) rc.items.deleted(rel.length, kind === 'dir');
   if (c.dryRun) return true;
-  if (backUp) rc.backups.insteadOfDelete(w, rel, st, flags);
+  if (backUp) rc.backups.insteadOfDelete(w, rel, st, flags | OpFlag.DeletionBackup);
   else w.add(OpKind.Delete, Buffer.alloc(0), rel, st, flags);
   return true;
 }
@@ -271,8 +281,11 @@ function deleteDirContents(rc: RunContext, rel: Buffer, w: BatchWriter, receiver
       if (!r.empty) empty = false;
       childBackups = r.backupsInside;
       if (!r.empty) {
-        // rsync still calls delete_item on it, which can only count it as skipped at the limit.
+        // rsync still calls delete_item on it, which counts it as skipped at the limit, else tries rmdir,
+        // which fails: its "cannot delete non-empty directory" a second time.
         if (c.maxDelete !== undefined && rc.tally.deletedCount() >= c.maxDelete) rc.tally.totals.deleteSkipped++;
+        else if (print) rc.reporter.print(`cannot delete non-empty directory: ${rc.lines.generatorName(childRel)}`);
+        ownerWriteOnly(rc, childRel, cst, w);
         continue;
       }
     }
@@ -296,6 +309,17 @@ const DEL_FOR: Record<FileType, number> = { reg: 8, dir: 16, link: 32, dev: 64, 
 /** rsync makes an entry of ours without owner write permission writable before deleting it (not as root). */
 function noUidWrite(rc: RunContext, st: Stat): number {
   return !rc.spec.check.isRoot && !(st.mode & 0o200) && st.uid === process.getuid?.() ? DEL_NO_UID_WRITE : 0;
+}
+
+/**
+ * An entry rsync tries to delete that stays (--max-delete reached, something kept inside a directory):
+ * not acting as root, rsync gave it owner write first if it is ours and lacks it (DEL_NO_UID_WRITE,
+ * delete_dir_contents' chmod), so the engine does that much (OpFlag.OwnerWriteOnly). A deletion that
+ * runs does it itself (native/ops.h owner_write_first).
+ */
+function ownerWriteOnly(rc: RunContext, rel: Buffer, st: Stat, w: BatchWriter): void {
+  if (rc.c.dryRun || !noUidWrite(rc, st) || fileType(st.mode) === 'link') return;
+  w.add(OpKind.Delete, Buffer.alloc(0), rel, st, OpFlag.OwnerWriteOnly);
 }
 
 /** A destination directory's absolute path (-vvv's "pushing local filters for"). */
