@@ -331,6 +331,9 @@ static int backup_inner(struct job *j)
     return rc;
   int bdir = -1;
   struct stat st;
+  /* Before the entry is looked at, so that a copy across filesystems has the mode rsync's has. */
+  if ((op->flags & (OF_DELETION_BACKUP | OF_BACKUP_KEEP)) == OF_DELETION_BACKUP)
+    owner_write_first(c, op, p->fd, name);
   if (fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
     if (errno != ENOENT)
       rc = job_fail(j, errno, "lstat", W_DST);

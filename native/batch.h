@@ -41,6 +41,8 @@ enum op_kind {
 /* OpFlag (byte 1 of an op header) */
 enum op_flag {
   OF_FOLLOW_SOURCE = 1u << 0,
+  OF_OWNER_WRITE_ONLY = 1u << 0, /* Delete (OF_FOLLOW_SOURCE's bit, read only by ops with a source): the entry stays; only owner write is given (ops.c do_delete) */
+  OF_DELETION_BACKUP = 1u << 0,  /* Backup (the same bit): a deletion's; the entry gets owner write before it moves (backup.c make_backup) */
   OF_COMPARE = 1u << 1,
   OF_REMOVE_SOURCE = 1u << 2,
   OF_BACKUP_KEEP = 1u << 3,  /* Backup: the next op replaces dst; leave dst in place (link or copy) */

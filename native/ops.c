@@ -752,11 +752,7 @@ bool parent_open_up(int dirfd)
   return fchmodat(AT_FDCWD, pinned, (pst.st_mode & 07777) | S_IWUSR, 0) == 0;
 }
 
-/* Not acting as root, rsync makes an entry of ours that lacks owner write writable before it deletes it
- * (DEL_NO_UID_WRITE, and delete_dir_contents for what is inside): seen when the deletion then fails, or
- * in the --backup copy a deletion leaves. Through an O_PATH descriptor of the name, only while it is
- * still that entry (its type, ours, without owner write); a symlink has no mode of its own. */
-static void owner_write_first(const struct ctx *c, const struct op *op, int dirfd, const char *name)
+void owner_write_first(const struct ctx *c, const struct op *op, int dirfd, const char *name)
 {
   if (c->is_root || (op->mode & S_IWUSR) || op->uid != geteuid() || S_ISLNK(op->mode))
     return;
@@ -782,9 +778,18 @@ static int do_delete(struct job *j)
   char name[NAME_MAX + 1];
   struct parent *p;
   int rc = dest_parent(j, j->op->dst, j->op->dst_len, &p, name);
+  bool only = (j->op->flags & OF_OWNER_WRITE_ONLY) != 0;
+  if (rc != OP_OK && only) {
+    j->err = (struct operr){0}; /* what rsync does before a deletion it does not make reports nothing */
+    return OP_OK;
+  }
   if (rc != OP_OK)
     return rc;
   owner_write_first(c, j->op, p->fd, name);
+  if (only) {
+    parent_put(c, p);
+    return OP_OK;
+  }
   int r = unlinkat(p->fd, name, dir ? AT_REMOVEDIR : 0);
   if (r < 0 && errno == EACCES && !c->is_root && (j->op->flags & OF_OWNER_WRITE) && parent_open_up(p->fd))
     r = unlinkat(p->fd, name, dir ? AT_REMOVEDIR : 0);

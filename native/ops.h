@@ -23,4 +23,12 @@ int ops_attrs_file_fd(struct job *j, int fd);
  * stays for good (a kept one) never has its ops flagged. */
 bool parent_open_up(int dirfd);
 
+/* Not acting as root, rsync makes an entry of ours that lacks owner write writable before it deletes it
+ * (DEL_NO_UID_WRITE, and delete_dir_contents for what is inside), whether or not the deletion then
+ * happens: seen when it fails or stops (--max-delete, backups kept inside a directory, OF_OWNER_WRITE_ONLY),
+ * and in the --backup copy a deletion leaves (OF_DELETION_BACKUP). Through an O_PATH descriptor of the
+ * name, only while it is still that entry (its type, ours, without owner write); a symlink has no mode of
+ * its own. Failures are ignored: the deletion reports its own outcome. */
+void owner_write_first(const struct ctx *c, const struct op *op, int dirfd, const char *name);
+
 #endif

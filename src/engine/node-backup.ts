@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import type { Op } from './batch.js';
 import { below, trimSlashes } from './node-beneath.js';
 import { closeQuietly, codeOf, discard, sysError } from './node-fs.js';
-import { deniedHere, inOpenedParent } from './node-open-up.js';
+import { deniedHere, inOpenedParent, ownerWriteFirst } from './node-open-up.js';
 import { fsImpl } from './node-fs.js';
 import { createTemp } from './node-temp.js';
 import { OpFlag } from '../model/ops.js';
@@ -84,6 +84,8 @@ export class NodeBackup {
   private backup(op: Op): void {
     const h = this.h;
     const t = h.resolve(op.dst);
+    // Before the entry is looked at, so that a copy across filesystems has the mode rsync's has.
+    if ((op.flags & (OpFlag.DeletionBackup | OpFlag.BackupKeep)) === OpFlag.DeletionBackup) ownerWriteFirst(op, t.abs, h.isRoot);
     const st = fsImpl.lstatSync(t.abs, { bigint: true, throwIfNoEntry: false });
     if (!st) return; // nothing to back up
     h.at(t.rel, true, op.src);

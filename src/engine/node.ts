@@ -35,7 +35,7 @@ import { O_PATH, openSourceDir, procPath } from './node-beneath.js';
 import { BLOCK, DataCopier } from './node-data.js';
 import { DestTree } from './node-dest.js';
 import type { Target } from './node-dest.js';
-import { deniedHere, inOpenedParent } from './node-open-up.js';
+import { deniedHere, inOpenedParent, ownerWriteFirst } from './node-open-up.js';
 import { asValue, closeAfter, closeQuietly, codeOf, sysError, toFailure, type WalkFailure } from './node-fs.js';
 import { fsImpl } from './node-fs.js';
 import { actsAsRoot, byFd, byPathFd, NodeMeta, openPath, symlinkByName } from './node-meta.js';
@@ -418,10 +418,21 @@ class NodeContext implements EngineContext {
 
   /** Delete: never follows a symlink (unlink/rmdir act on the name); already gone is fine (false). */
   private remove(op: Op): boolean {
+    if (op.flags & OpFlag.OwnerWriteOnly) {
+      // The entry stays: only what rsync does before it tries (native/ops.c do_delete); nothing reported.
+      let abs: Buffer;
+      try {
+        abs = this.dest.resolve(op.dst).abs;
+      } catch {
+        return false;
+      }
+      ownerWriteFirst(op, abs, actsAsRoot(this.flags));
+      return false;
+    }
     const t = this.dest.resolve(op.dst);
     const dir = (op.stat.mode & S_IFMT) === S_IFDIR;
     const unlink = (): void => (dir ? fsImpl.rmdirSync(t.abs) : fsImpl.unlinkSync(t.abs));
-    this.ownerWriteFirst(op, t);
+    ownerWriteFirst(op, t.abs, actsAsRoot(this.flags));
     try {
       try {
         unlink();
@@ -435,30 +446,6 @@ class NodeContext implements EngineContext {
       return false;
     }
     return true;
-  }
-
-  /**
-   * Not acting as root, an entry of ours without owner write is made writable before it is deleted, as
-   * rsync does (native/ops.c owner_write_first: why, and the same checks); a symlink has no mode.
-   */
-  private ownerWriteFirst(op: Op, t: Target): void {
-    const type = op.stat.mode & S_IFMT;
-    if (actsAsRoot(this.flags) || op.stat.mode & 0o200 || op.stat.uid !== process.geteuid?.() || type === S_IFLNK) return;
-    let fd: number;
-    try {
-      fd = fsImpl.openSync(t.abs, O_PATH | C.O_NOFOLLOW);
-    } catch {
-      return;
-    }
-    closeAfter(fd, () => {
-      const st = fsImpl.fstatSync(fd);
-      if ((st.mode & S_IFMT) !== type || st.mode & 0o200 || st.uid !== process.geteuid?.()) return;
-      try {
-        fsImpl.chmodSync(`/proc/self/fd/${fd}`, (st.mode & 0o7777) | 0o200);
-      } catch {
-        // The deletion goes ahead and reports its own outcome.
-      }
-    });
   }
 
 }

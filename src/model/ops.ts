@@ -121,6 +121,18 @@ export const Preserve = {
 export const OpFlag = {
   /** Open the source following symlinks (-L, --copy-unsafe-links). */
   FollowSource: 1 << 0,
+  /**
+   * Delete ops (the bit is FollowSource's, which only ops with a source read): the entry stays (rsync
+   * tries and fails to delete it: --max-delete reached, backups kept inside a directory); the op only does
+   * what rsync does first, not acting as root: owner write for an entry of ours that lacks it (its
+   * DEL_NO_UID_WRITE and delete_dir_contents' chmod). Never fails, counts nothing. native/ops.c do_delete.
+   */
+  OwnerWriteOnly: 1 << 0,
+  /**
+   * Backup ops a deletion makes (FollowSource's bit too): not acting as root, an entry of ours without
+   * owner write gets it before it moves (rsync's chmod before make_backup), so its backup has it.
+   */
+  DeletionBackup: 1 << 0,
   /** -c: if the target has the same bytes, only set attributes (outcome Equal) instead of copying. */
   Compare: 1 << 1,
   /** --remove-source-files: unlink the source after a successful copy (if still the same file). */

@@ -36,7 +36,10 @@ export class FailWords {
 
   constructor(
     destRoot: Buffer,
-    /** The run acts as root (root, or --super): rsync then changes owners ("chown"), else groups only ("chgrp"). */
+    /**
+     * The run changes owners: it acts as root (root, or --super) and keeps them (-o). rsync's
+     * set_file_attrs then says "chown", else it changes groups only: "chgrp" (its change_uid).
+     */
     private readonly asRoot = false,
     /** --inplace (or --append): files are opened at their own names, which rsync's receiver names when that fails. */
     private readonly inplace = false,

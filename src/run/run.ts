@@ -150,7 +150,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (bare) reporter.warn(m);
     else reporter.error(m);
     if (rec) events?.error(m, rec.path, rec.code);
-  }, plan.destRoot, actsAsRoot(c), c.inplace);
+  }, plan.destRoot, actsAsRoot(c) && c.owner, c.inplace);
   const charsets = input.charsets;
   const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p), charsets && { toDest: (n) => charsets.toDestOrSelf(n), toSource: (n) => charsets.toSource(n) });
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the

@@ -81,6 +81,11 @@ export interface OpSink {
   flush(): Promise<void>;
   /** Run these ops here and now, before the walk goes on; false when one of them failed (reported). */
   now(w: BatchWriter): boolean;
+  /**
+   * As now(), but the failures come back with their ops instead of being reported: the caller words
+   * them (run/deletion-batch.ts: rsync prints a deletion's line only once it worked).
+   */
+  nowUnreported(w: BatchWriter): { f: OpFailure; op: Op | undefined }[];
   /** Queue an op for after the walk (once every file exists). */
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number): void;
   /** Run what later() queued. */
@@ -305,6 +310,18 @@ export class LocalSink implements OpSink {
     const failures = this.fdRetry.setAside(batch, ctx.run(batch));
     this.report(batch, failures);
     return failures.length === 0;
+  }
+
+  nowUnreported(w: BatchWriter): { f: OpFailure; op: Op | undefined }[] {
+    if (w.count === 0) return [];
+    this.opsAdded += w.count;
+    const batch = w.finish();
+    const ctx = this.o.ctx;
+    if (this.o.dryRun || !ctx) return [];
+    const failures = this.fdRetry.setAside(batch, ctx.run(batch));
+    if (failures.length === 0) return [];
+    const ops = opsAt(batch, failures.map((f) => f.index));
+    return failures.map((f) => ({ f, op: ops.get(f.index) }));
   }
 
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0): void {

@@ -38,7 +38,7 @@ export class Tally {
     private readonly error: (message: string, record: ErrorRecord | undefined, bare?: boolean) => void,
     /** Destination paths in failures are relative to it. */
     private readonly destRoot: Buffer,
-    /** The run acts as root (see FailWords). */
+    /** The run changes owners: acts as root and -o (see FailWords). */
     asRoot = false,
     /** --inplace (see FailWords). */
     inplace = false,
@@ -64,9 +64,10 @@ export class Tally {
 
   /**
    * An op (or a walk step, with no op) that failed: a vanished source counts apart from I/O errors (exit
-   * 24, not 23). The line is rsync's for the step (fail-words.ts).
+   * 24, not 23). The line is rsync's for the step (fail-words.ts). `xfer`: one of rsync's FERROR_XFER
+   * lines that leave its io_error alone (a deletion that failed, delete.c): exit 23, --delete goes on.
    */
-  fail(f: OpFailure, op?: Op): void {
+  fail(f: OpFailure, op?: Op, xfer = false): void {
     const vanished = !f.onDest && (f.errno === ERRNO.ENOENT || f.errno === ERRNO.ESTALE);
     // Destination paths are relative, except a backup name, which is absolute (it may lie outside).
     const where = (p: Buffer): string => showPath(f.onDest && p[0] !== 0x2f ? joinPath(this.destRoot, p) : p);
@@ -82,7 +83,8 @@ export class Tally {
       this.error(message, rec, true);
       return;
     }
-    t.ioErrors++;
+    if (xfer) t.xferErrors = (t.xferErrors ?? 0) + 1;
+    else t.ioErrors++;
     const e = fsError(f.errno, f.syscall, where(f.path), f.dest ? where(f.dest) : undefined);
     const message = f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : this.words.line(f, op);
     const rec = { path: where(f.path), message, code: e.code };

@@ -155,6 +155,8 @@ describe('C constants equal the TypeScript ones', () => {
   it('OpFlag = enum op_flag', () => {
     const names = {
       FollowSource: 'OF_FOLLOW_SOURCE',
+      OwnerWriteOnly: 'OF_OWNER_WRITE_ONLY',
+      DeletionBackup: 'OF_DELETION_BACKUP',
       Compare: 'OF_COMPARE',
       RemoveSource: 'OF_REMOVE_SOURCE',
       BackupKeep: 'OF_BACKUP_KEEP',

@@ -84,4 +84,27 @@ describeEngines((e) => {
       }
     }
   });
+
+  // rsync's set_file_attrs says "chown" only when the owner is to change (acting as root, with -o),
+  // else "chgrp"; arsync said "chown" whenever it acted as root (-g --super as nobody, root with -g).
+  rootOnly('as another user with --super: a group that cannot be set is "chgrp" without -o, "chown" with it, as rsync words it', async () => {
+    // Which step fails and how, by process: rsync names a received file by its temp name, and places it
+    // where arsync does not (the test above), so the words are compared per line without the names.
+    const words = (stderr: string): string[] =>
+      stderr
+        .split('\n')
+        .map((l) => /\[(\w+)\] (chown|chgrp) .* failed: (.*)$/.exec(l)?.slice(1).join(' '))
+        .filter((w): w is string => w !== undefined)
+        .sort();
+    for (const opt of [['-rti', '-g'], ['-rti', '-g', '-o']]) {
+      const A = nobodyRoot();
+      const B = nobodyRoot();
+      const rs = rsyncAs(NOBODY, [...opt, '--super', 'src/', 'dst/'], A);
+      const ar = await runCli([...opt, '--super', `--engine=${engine}`, 'src/', 'dst/'], { cwd: B, user: NOBODY });
+      expect(ar.code, show(ar)).toBe(rs.code);
+      expect(rs.code).toBe(23);
+      expect(words(rs.stderr).length, rs.stderr).toBeGreaterThan(0);
+      expect(words(ar.stderr), show(ar)).toEqual(words(rs.stderr));
+    }
+  });
 });
