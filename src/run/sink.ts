@@ -301,27 +301,27 @@ export class LocalSink implements OpSink {
   }
 
   now(w: BatchWriter): boolean {
-    if (w.count === 0) return true;
-    this.opsAdded += w.count;
-    const batch = w.finish();
-    const ctx = this.o.ctx;
-    if (this.o.dryRun || !ctx) return true;
-    // Out of descriptors while the workers hold theirs: set aside for retryFdShortage().
-    const failures = this.fdRetry.setAside(batch, ctx.run(batch));
-    this.report(batch, failures);
-    return failures.length === 0;
+    const ran = this.runHere(w);
+    if (ran) this.report(ran.batch, ran.failures);
+    return !ran || ran.failures.length === 0;
   }
 
   nowUnreported(w: BatchWriter): { f: OpFailure; op: Op | undefined }[] {
-    if (w.count === 0) return [];
+    const ran = this.runHere(w);
+    if (!ran || ran.failures.length === 0) return [];
+    const ops = opsAt(ran.batch, ran.failures.map((f) => f.index));
+    return ran.failures.map((f) => ({ f, op: ops.get(f.index) }));
+  }
+
+  /** now()'s run on this thread: the batch and its failures, or undefined when nothing ran (-n, no context). */
+  private runHere(w: BatchWriter): { batch: ReturnType<BatchWriter['finish']>; failures: OpFailure[] } | undefined {
+    if (w.count === 0) return undefined;
     this.opsAdded += w.count;
     const batch = w.finish();
     const ctx = this.o.ctx;
-    if (this.o.dryRun || !ctx) return [];
-    const failures = this.fdRetry.setAside(batch, ctx.run(batch));
-    if (failures.length === 0) return [];
-    const ops = opsAt(batch, failures.map((f) => f.index));
-    return failures.map((f) => ({ f, op: ops.get(f.index) }));
+    if (this.o.dryRun || !ctx) return undefined;
+    // Out of descriptors while the workers hold theirs: set aside for retryFdShortage().
+    return { batch, failures: this.fdRetry.setAside(batch, ctx.run(batch)) };
   }
 
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0): void {
