@@ -369,7 +369,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   if (batch && 'message' in batch) return fail(batch.message, batch.code);
   if (batch) c = batch.config;
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
-  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, files: c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...io });
+  const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, files: c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...(pulled?.progressRecords ? { replay: pulled.progressRecords } : {}), ...io });
   // A pull is rsync's receiving client: it receives the list.
   log?.line(pulled ? 'receiving file list' : 'building file list');
   // (cli/pull.ts printed "receiving file list ... done" under the same condition.)

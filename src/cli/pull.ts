@@ -35,7 +35,7 @@ import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
 import { readFilesFromList } from '../plan/sources.js';
 import { filesFromPlace } from './remote-files-from.js';
-import { impliedDir, isDir, isReg, type RemoteEntry } from '../remote/flist.js';
+import { impliedDir, isDir, isLink, isReg, type RemoteEntry } from '../remote/flist.js';
 import { earlySettler } from './pull-place.js';
 import { settleDest } from './pull-dest-root.js';
 import { PullBasisDirs, PullFuzzy } from './pull-basis.js';
@@ -47,18 +47,18 @@ import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
 import { itemizes } from '../progress/output.js';
+import { ProgressRecords, ReceiveProgress } from '../progress/receive-progress.js';
 import { ProtocolError, int32 } from '../remote/wire.js';
 import { Msg } from '../remote/mux.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver } from '../remote/xattr-list.js';
 import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
-import type { XattrAsk } from '../remote/pull.js';
 import { BatchTap } from './batch-tap.js';
 import { flistSettings } from '../remote/flist-settings.js';
 import { keptLines } from './json-errors.js';
 import { setAbortHandler } from './signals.js';
 import { salvageConfig, salvageable, trimForSalvage } from './pull-salvage.js';
-import type { PullProgress } from '../remote/pull.js';
+import type { PullProgress, ReceiveLines, XattrAsk } from '../remote/pull.js';
 import type { JsonError } from '../progress/json.js';
 
 
@@ -91,6 +91,8 @@ export interface Pulled {
    * (cli/pull-salvage.ts): the local half places that, deleting nothing, and the run ends with `code`.
    */
   salvage?: boolean;
+  /** --progress/--info=progress2 with names: the lines the fetch drew, for the local half to print (receiveLines). */
+  progressRecords?: ProgressRecords;
   /**
    * --remove-source-files: the local run, run inside the session, hands here each entry (by its name in
    * the destination) whose source it would have removed; the far side's sender removes those.
@@ -279,6 +281,10 @@ export async function fetchRemote(
   let senderFailed = false;
   let destMade = false;
   let uncounted: Stage['uncounted'] | undefined;
+  // The fetch drew every progress line the run has (receiveLines): the local half draws none; or it
+  // kept them by file for the local half to print in their places.
+  let progressDrawn = false;
+  let records: ProgressRecords | undefined;
   // Set once files are asked for: trims the staging tree to what came whole if the session is cut short.
   let trim: (() => boolean) | undefined;
   const salvaging = salvageable(c);
@@ -402,11 +408,15 @@ export async function fetchRemote(
         return true;
       }
       const progress: PullProgress = { verified: new Set() };
+      const shown = receiveLines(c, list.entries, io.out);
+      if (shown?.drawn) progressDrawn = true;
+      records = shown?.records;
       if (salvaging) trim = () => trimForSalvage(c, stage, list.entries, fetches.map((f) => f.ndx), progress);
       let totals;
       try {
         totals = await pullFiles(conn, list.session, fetches, {
           progress,
+          ...(shown ? { lines: shown.lines } : {}),
           wholeFile: p.wholeFile,
           blockSize: p.blockSize,
           append: c.append ? (c.appendVerify ? 2 : 1) : 0,
@@ -422,6 +432,7 @@ export async function fetchRemote(
           ...(list.order ? { order: list.order } : {}),
         });
       } finally {
+        shown?.lines.finish();
         stage.close();
       }
       wire.literal = totals.literal;
@@ -470,8 +481,8 @@ export async function fetchRemote(
         // --remove-source-files: the local half runs now, while rsync's sender waits for the goodbye, and
         // the sources of what it placed (or found up to date) are named to the sender, which removes them.
         const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
-        const local = localChanges(c, place !== undefined, listed);
-        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(uncounted ? { uncounted } : {}) };
+        const local = localChanges(c, place !== undefined, listed, progressDrawn);
+        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
         const ndxOf = new Map<string, number>();
         list.entries.forEach((e, ndx) => {
           if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
@@ -494,8 +505,8 @@ export async function fetchRemote(
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
   if (outcome.result === undefined && outcome.exitCode !== 0 && trim?.()) {
     // Cut short after files arrived: the local half places those (cli/pull-salvage.ts).
-    const local = { ...localChanges(c, place !== undefined, listed), ...salvageConfig(c) };
-    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(uncounted ? { uncounted } : {}) };
+    const local = { ...localChanges(c, place !== undefined, listed, progressDrawn), ...salvageConfig(c) };
+    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
   }
   if (outcome.result === undefined && outcome.exitCode !== 0) {
     removeStaging(holder);
@@ -506,8 +517,8 @@ export async function fetchRemote(
   // The staging tree holds exactly what the list named (directories sent without their contents are
   // empty there): the local half copies it whole instead of reading the list again.
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
-  const local = localChanges(c, place !== undefined, listed);
-  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}), ...(uncounted ? { uncounted } : {}) };
+  const local = localChanges(c, place !== undefined, listed, progressDrawn);
+  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
 }
 
 /** The names the list has, by their directory ("." the top). */
@@ -526,12 +537,56 @@ function listedNames(entries: (RemoteEntry | undefined)[]): Map<string, Set<stri
 }
 
 /**
- * What the local half's Config changes after a --files-from pull (`listFrom`): the staging tree holds
+ * What the local half's Config changes: after a --files-from pull (`listFrom`) the staging tree holds
  * just what the list named, so it is copied whole, and --delete keeps to the directories the list sent
- * with their contents (cli/pull-delete-scope.ts).
+ * with their contents (cli/pull-delete-scope.ts); when the fetch drew the run's progress lines
+ * (`drawn`: receiveLines), the local half draws none.
  */
-function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undefined)[]): Partial<Config> | undefined {
-  if (!listFrom) return undefined;
+function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undefined)[], drawn: boolean): Partial<Config> | undefined {
+  const quiet = drawn ? { progress: false, progressFiles: false } : undefined;
+  if (!listFrom) return quiet;
   const scope = c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
-  return { filesFrom: undefined, recursive: true, ...scope };
+  return { filesFrom: undefined, recursive: true, ...scope, ...quiet };
+}
+
+/**
+ * --progress/--info=progress2 drawn by the fetch as the data arrives, as rsync's receiving client draws
+ * them. When they are all the run prints per entry on stdout (no names, -i or --out-format) they go out
+ * as they are drawn and the local half draws none (`drawn`). Where names are printed, they interleave
+ * with the files' lines in the list's order, and the local half prints them after the fetch (it decides
+ * what each entry's line says): the fetch's lines are kept by file (`records`) for the local half to
+ * print in their places, with their rates and times, and a transient line of the whole transfer is
+ * drawn meanwhile on a terminal, erased before them.
+ */
+function receiveLines(c: Config, entries: (RemoteEntry | undefined)[], out: NodeJS.WritableStream): { lines: ReceiveLines & { finish(): void }; drawn: boolean; records?: ProgressRecords } | undefined {
+  if (!c.progress || c.dryRun || c.json || c.progressBar) return undefined;
+  const level = c.progressFiles ? 1 : 2;
+  // rsync's total_size: the listed files' sizes and the symlinks' target lengths.
+  const size = entries.reduce((n, e) => (!e ? n : isReg(e.mode) ? n + e.size : isLink(e.mode) ? n + (e.link?.length ?? 0) : n), 0);
+  const write = (s: string): void => void out.write(s);
+  if (c.info.NAME === 0 && c.itemize === 0 && c.outFormat === undefined) return { lines: new ReceiveProgress(write, level, c.humanReadable, entries.length, size), drawn: true };
+  const records = new ProgressRecords();
+  const kept = new ReceiveProgress(records.write, level, c.humanReadable, entries.length, size);
+  const live = (out as NodeJS.WriteStream).isTTY ? new ReceiveProgress(write, level, c.humanReadable, entries.length, size, true) : undefined;
+  const lines = {
+    begin(ndx: number, n: number): void {
+      records.file(entries[ndx]?.name.toString('latin1'));
+      kept.begin(ndx, n);
+      live?.begin(ndx, n);
+    },
+    data(ofs: number): void {
+      kept.data(ofs);
+      live?.data(ofs);
+    },
+    end(ndx: number): void {
+      kept.end(ndx);
+    },
+    phaseDone(): void {
+      records.file(undefined);
+      kept.phaseDone();
+    },
+    // (progress2's last kept line stays open: the local half ends it.)
+    finish: (): void => live?.finish(),
+  };
+  return { lines, drawn: false, records };
 }

@@ -16,7 +16,8 @@
 import type { ListFigure, ListWindow } from '../model/list-window.js';
 import { CURRENT_SHIFT, Counter, Outcome } from '../model/ops.js';
 import { ListEnds, WHOLE_LIST } from './list-ends.js';
-import { RateWindow } from './rsync-progress.js';
+import { CountsEol, RateWindow } from './rsync-progress.js';
+import type { ProgressRecords } from './receive-progress.js';
 
 const MASK = (1n << BigInt(CURRENT_SHIFT)) - 1n;
 
@@ -35,6 +36,9 @@ export class FileMark {
    * Entries listed when its op was queued, itself included: rsync's index of the file in its list, + 1;
    * `list`: the directory's list it is in (the ListWindow's number).
    */
+  /** A pull's lines for it as its fetch drew them, printed in place of its own (cli/pull.ts receiveLines). */
+  replay: string | undefined;
+
   constructor(
     readonly size: number,
     readonly listedAt = 0,
@@ -84,7 +88,7 @@ export class FileProgress {
   /** The run is over: a file's figures are what the walk counted, even where it stopped early. */
   private final = false;
   /** --info=progress2: the whole run's line (undefined: --progress's line per file). */
-  private readonly whole: { size: () => number; ends: ListEnds; sent: number; shown: number; eolLen: number } | undefined;
+  private readonly whole: { size: () => number; ends: ListEnds; sent: number; shown: number; eol: CountsEol } | undefined;
 
   constructor(
     /** Writes text to stdout as is. */
@@ -94,8 +98,13 @@ export class FileProgress {
     private readonly human: number,
     /** --info=progress2: the total size of the files listed so far, and whether lists are incremental. */
     whole?: { size: () => number; incremental: boolean },
+    /**
+     * A pull's lines as its fetch drew them while the data arrived (their rates are the transfer's): a
+     * file's are printed in its place, and the phase ends' at the end, instead of the run's own.
+     */
+    private readonly replay?: ProgressRecords,
   ) {
-    this.whole = whole && { size: whole.size, ends: new ListEnds(whole.incremental), sent: 0, shown: 0, eolLen: 0 };
+    this.whole = whole && { size: whole.size, ends: new ListEnds(whole.incremental), sent: 0, shown: 0, eol: new CountsEol() };
   }
 
   /** A whole stdout line (with its newline), printed in queue order. */
@@ -104,10 +113,11 @@ export class FileProgress {
     this.pump();
   }
 
-  /** A file whose op was just queued: its lines come next. */
-  file(size: number): FileMark {
+  /** A file whose op was just queued (`rel`: its name in the destination): its lines come next. */
+  file(size: number, rel?: Buffer): FileMark {
     const now = this.counts();
     const m = new FileMark(size, now.window?.place(now.listed) ?? now.listed, now.window?.current ?? 0, now.window?.opens(now.listed) ?? false);
+    if (this.replay && rel) m.replay = this.replay.byName.get(rel.toString('latin1'));
     this.queue.push(m);
     this.pump();
     return m;
@@ -115,7 +125,8 @@ export class FileProgress {
 
   /** progress2: an entry itemized now without a transfer (ignored by --progress's lines). */
   item(): void {
-    if (!this.whole) return;
+    // (A pull's receiver draws no line for it.)
+    if (!this.whole || this.replay) return;
     const now = this.counts();
     if (!now.window) return;
     this.queue.push(new ItemMark(now.window.current, now.window.opens(now.listed)));
@@ -154,10 +165,12 @@ export class FileProgress {
       }
       const o = next.result();
       if (o === undefined) {
-        this.live(next);
+        if (next.replay === undefined) this.live(next);
         return;
       }
-      if (o === Outcome.Done) {
+      if (o === Outcome.Done && next.replay !== undefined) {
+        this.replayed(next, next.replay);
+      } else if (o === Outcome.Done) {
         // Its counts wait until the walk has listed as far as rsync's sender had when it sent the file.
         if (!this.last(next)) return;
       } else if (!this.whole) {
@@ -177,13 +190,28 @@ export class FileProgress {
   stop(aborted = false): void {
     this.final = true;
     this.pump();
-    if (this.whole && !aborted && this.queue.length === 0) {
+    if (this.replay && !aborted && this.queue.length === 0) {
+      if (this.replay.tail) this.draw(this.replay.tail);
+    } else if (this.whole && !aborted && this.queue.length === 0) {
       const now = this.counts();
       for (const cur of this.whole.ends.atEnd(now.window?.current ?? 0)) this.listEnd(cur, { listed: now.listed, growing: false });
     }
     this.endLine();
     // Whatever is still queued was never run (an interrupt): its lines are not printed as if it had been.
     this.queue.length = 0;
+  }
+
+  /** A pulled file's lines as the fetch drew them (the counts after them go on from its). */
+  private replayed(m: FileMark, text: string): void {
+    this.xfr++;
+    if (this.whole) this.whole.sent += m.size;
+    this.draw(text);
+  }
+
+  private draw(text: string): void {
+    if (!text) return;
+    this.write(text);
+    this.pending = !text.endsWith('\n');
   }
 
   private endLine(): void {
@@ -289,11 +317,7 @@ export class FileProgress {
   /** rsync's is_last line under progress2: the run so far, its counts, no newline (padded if shorter). */
   private wholeLine(toCheck: number, fig: ListFigure): void {
     const w = this.whole!;
-    let eol = ` (xfr#${this.xfr}, ${fig.growing ? 'ir' : 'to'}-chk=${toCheck}/${fig.listed})`;
-    // rsync pads with spaces to the previous line's length when this one is shorter.
-    const len = eol.length;
-    if (len < w.eolLen) eol = eol.padEnd(w.eolLen);
-    w.eolLen = len;
+    const eol = w.eol.text(this.xfr, toCheck, fig.listed, fig.growing);
     // Files end in list order while workers copy later ones: the figure never runs below a live line's.
     const ofs = Math.max(w.sent, w.shown);
     w.shown = ofs;

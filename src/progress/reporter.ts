@@ -9,6 +9,7 @@ import { outputBytes } from '../util/names.js';
 import { TotalProgress } from './rsync-progress.js';
 import { FileProgress, type FileMark, type ListCounts } from './file-progress.js';
 import type { LogFile } from './logfile.js';
+import type { ProgressRecords } from './receive-progress.js';
 import { loadPackage } from '../util/packages.js';
 
 export interface Reporter {
@@ -26,8 +27,11 @@ export interface Reporter {
   warn(line: string): void;
   /** --log-file, when given. */
   readonly log?: LogFile;
-  /** --progress: a file whose op was just queued (its lines follow the ones printed so far); undefined when off. */
-  file?(size: number): FileMark | undefined;
+  /**
+   * --progress: a file whose op was just queued (its lines follow the ones printed so far), by its name
+   * in the destination; undefined when off.
+   */
+  file?(size: number, rel: Buffer): FileMark | undefined;
   /** --progress: that file's op outcome, from its batch; stdout lines printed by `before` come ahead of it. */
   settle?(m: FileMark, outcome: number, before: () => void): void;
   /**
@@ -53,6 +57,8 @@ export interface ReporterOptions {
   files?: boolean;
   /** -h level for the numbers of the progress line. */
   human?: number;
+  /** A pull's progress lines as its fetch drew them, printed in the files' places (cli/pull.ts receiveLines). */
+  replay?: ProgressRecords;
   log?: LogFile;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
@@ -121,12 +127,12 @@ export function createReporter(o: ReporterOptions): Reporter {
           bar!.update(s.bytes, { done: humanBytes(s.bytes), size: humanBytes(s.size), files: s.files, rate: humanBytes(secs > 0 ? s.bytes / secs : 0) });
         }, 200);
       } else if (o.files && counts) {
-        files = new FileProgress((s) => o.out.write(s), c, counts, o.human ?? 1);
+        files = new FileProgress((s) => o.out.write(s), c, counts, o.human ?? 1, undefined, o.replay);
         timer = setInterval(() => files!.pump(), FILES_MS);
       } else if (o.progress && counts?.().window) {
         // A local run's progress2: the files in list order, with rsync's counts (file-progress.ts).
         const window = counts().window!;
-        files = new FileProgress((s) => o.out.write(s), c, counts, o.human ?? 1, { size: () => totals().totalSize, incremental: window.incremental });
+        files = new FileProgress((s) => o.out.write(s), c, counts, o.human ?? 1, { size: () => totals().totalSize, incremental: window.incremental }, o.replay);
         timer = setInterval(() => files!.pump(), FILES_MS);
       } else if (o.progress) {
         // Between live redraws, the counts as each file ends (rsync's end_progress under progress2).
@@ -157,7 +163,7 @@ export function createReporter(o: ReporterOptions): Reporter {
     // --progress's lines, unless the full-width bar takes the terminal (then batches need not run one by one).
     ...((o.files || o.progress) && !barOnTerminal
       ? {
-          file: (size: number) => files?.file(size),
+          file: (size: number, rel: Buffer) => files?.file(size, rel),
           settle(m: FileMark, outcome: number, before: () => void) {
             if (!files) {
               before();

@@ -33,6 +33,22 @@ export function progressLine(ofs: number, size: number, rateKiB: number, secs: n
   return `\r${humanNum(ofs, human).padStart(15)} ${String(pct).padStart(3)}% ${rate.toFixed(2).padStart(7)}${units} ${clock(secs)}${eol}`;
 }
 
+/**
+ * rsync's counts at the end of a progress2 line (progress.c rprint_progress, is_last): " (xfr#N,
+ * to-chk=M/T)" ("ir-chk" while the list still grows), without a newline, padded with spaces to the
+ * previous one's length when it got shorter (rsync's last_len, which then becomes this one's).
+ */
+export class CountsEol {
+  private last = 0;
+
+  text(files: number, toCheck: number, listed: number, growing = false): string {
+    const eol = ` (xfr#${files}, ${growing ? 'ir' : 'to'}-chk=${toCheck}/${listed})`;
+    const padded = eol.length < this.last ? eol.padEnd(this.last) : eol;
+    this.last = eol.length;
+    return padded;
+  }
+}
+
 /** A progress sample: when (performance.now(), ms) and how far (bytes). */
 interface Sample {
   t: number;
@@ -130,7 +146,7 @@ export class TotalProgress {
   private shown = 0;
   /** A line is on screen without its newline. */
   pending = false;
-  private eolLen = 0;
+  private readonly eol = new CountsEol();
 
   constructor(
     private readonly write: (s: string) => void,
@@ -207,12 +223,6 @@ export class TotalProgress {
   private countsLine(toCheck: number, at?: TotalSample): void {
     const s = at ?? this.read();
     this.shown = s.bytes;
-    let eol = ` (xfr#${s.files}, to-chk=${toCheck}/${s.listed})`;
-    // rsync pads with spaces when the line got shorter than an earlier one.
-    // (to the previous line's length: rsync's last_len is the shorter line's once padded)
-    const len = eol.length;
-    if (len < this.eolLen) eol = eol.padEnd(this.eolLen);
-    this.eolLen = len;
-    this.write(this.rate.end(s.bytes, s.size, eol, this.human, true));
+    this.write(this.rate.end(s.bytes, s.size, this.eol.text(s.files, toCheck, s.listed), this.human, true));
   }
 }

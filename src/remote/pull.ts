@@ -152,6 +152,20 @@ export interface PullOptions {
   order?: NdxOrder;
   /** Kept up to date as files arrive, so a session that ends early can still place what came whole. */
   progress?: PullProgress;
+  /** --progress/--info=progress2 drawn as the data arrives (progress/receive-progress.ts). */
+  lines?: ReceiveLines;
+}
+
+/** What a receiver's progress lines are told, in rsync's receiver's order. */
+export interface ReceiveLines {
+  /** The data of the file at list index `ndx` starts, `size` bytes in all. */
+  begin(ndx: number, size: number): void;
+  /** A token arrived, `ofs` bytes of the file before it. */
+  data(ofs: number): void;
+  /** The file at list index `ndx` is received (verified or not). */
+  end(ndx: number): void;
+  /** The sender's NDX_DONE: a phase ended. */
+  phaseDone(): void;
 }
 
 /**
@@ -294,7 +308,10 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
     for (;;) {
       let ndx = conn.readNow(readNdx);
       if (ndx === NOT_YET) ndx = await conn.read(readNdx);
-      if (ndx === NDX_DONE) return bad;
+      if (ndx === NDX_DONE) {
+        o.lines?.phaseDone();
+        return bad;
+      }
       const f = byNdx.get(ndx);
       const ask = asks.get(ndx);
       if (!f && !ask) throw new ProtocolError(`Invalid file index: ${ndx} (the sender answered a request never made)`, Exit.Protocol);
@@ -323,7 +340,9 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
       const before = totals.literal;
       // (A redo's staged file holds the failed first copy until its first write: never a part to keep.)
       if (progress) progress.current = { ndx, gotLiteral: () => firstPhase && totals.literal > before };
+      o.lines?.begin(ndx, f.size);
       const whole = await rebuild(f, head);
+      o.lines?.end(ndx);
       if (progress) progress.current = undefined;
       if (whole) progress?.verified.add(ndx);
       else {
@@ -336,7 +355,7 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   /** The rebuilt file's bytes gather here and are written (and hashed) a megabyte at a time. */
   const pending = Buffer.allocUnsafe(WRITE_SPAN);
   const rebuild = (f: Fetch, head: SumHead): Promise<boolean> =>
-    rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending, appending);
+    rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending, appending, o.lines);
 
   // In the list's order, as rsync's generator goes: transfers, and entries whose xattr values alone are asked for.
   const firsts = [...fetches.map((f) => ({ ndx: f.ndx, f })), ...[...asks.keys()].filter((n) => !byNdx.has(n)).map((ndx) => ({ ndx, f: undefined }))];
@@ -353,13 +372,14 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   for (const ndx of redo) request(byNdx.get(ndx)!, SUM_LENGTH, false);
   queue(ndxOut.encode(NDX_DONE));
   flushQueue();
-  totals.failed = redo.length ? await receive() : (await expectDone(conn, ndxIn), []);
+  totals.failed = redo.length ? await receive() : (await expectDone(conn, ndxIn), o.lines?.phaseDone(), []);
   // Phase 2 ends, and the goodbye (one write, as rsync's generator sends them). Before protocol 31 the
   // sender reads that one goodbye and leaves, so one held for --remove-source-files (MSG_SUCCESS must
   // come before it) goes later, in endPull.
   const modern = session.protocol >= 31;
   conn.write(Buffer.concat([ndxOut.encode(NDX_DONE), ...(modern || !o.holdGoodbye ? [ndxOut.encode(NDX_DONE)] : [])]));
   await expectDone(conn, ndxIn);
+  o.lines?.phaseDone();
   totals.stats = await conn.read((c) => {
     const totalWritten = c.varlong(3);
     const totalRead = c.varlong(3);
@@ -393,10 +413,11 @@ export function endPull(conn: Conn, placed: readonly number[]): void {
 /**
  * Rebuilds one file from the sender's tokens (literal data and blocks of `f`'s basis) into `f.openOut()`,
  * then reads the sender's whole-file sum: true when the file came out whole and the sums agree. The
- * literal and matched bytes are added to `totals`; `pending` is the write buffer (a megabyte or more).
+ * literal and matched bytes are added to `totals`; `pending` is the write buffer (a megabyte or more);
+ * `lines` is told the offset before each token (rsync's receiver draws its progress there).
  * A pull (above) and a batch being read (cli/batch-read.ts) rebuild alike.
  */
-export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: ReturnType<typeof strong>, reader: TokenReader, totals: { literal: number; matched: number }, pending: Buffer, append = 0): Promise<boolean> {
+export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: ReturnType<typeof strong>, reader: TokenReader, totals: { literal: number; matched: number }, pending: Buffer, append = 0, lines?: Pick<ReceiveLines, 'data'>): Promise<boolean> {
   // Opened at the first write: a file whose data all fits in one write goes out in one call (writeNew).
   let out = -1;
   const open = (): number => {
@@ -490,6 +511,7 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
     for (;;) {
       const t = reader.poll?.() ?? (await reader.next());
       if (t.kind === 'end') break;
+      lines?.data(at);
       if (t.kind === 'literal') {
         const len = t.data.length;
         room(len, !plain);

@@ -211,7 +211,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // A rate-limited copy sleeps inside the engine: on this thread those sleeps would hold the event loop.
     inlineFirst: !c.bwlimit,
     dryRun: c.dryRun,
-    fileMark: byFile && !c.dryRun && reporter.file ? (size) => reporter.file!(size) : undefined,
+    fileMark: byFile && !c.dryRun && reporter.file ? (size, rel) => reporter.file!(size, rel) : undefined,
     liveMarks: c.progressFiles,
     // --json=events and -vvv's "renaming" lines wait for each file op's outcome.
     eventNames: (events !== undefined || trace !== undefined) && !c.dryRun,

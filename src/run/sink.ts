@@ -119,7 +119,7 @@ export interface LocalSinkOptions {
   inlineFirst: boolean;
   dryRun: boolean;
   /** --progress: every file op gets a place in the reporter's queue (undefined when it is off). */
-  fileMark?: ((size: number) => FileMark | undefined) | undefined;
+  fileMark?: ((size: number, rel: Buffer) => FileMark | undefined) | undefined;
   /**
    * --progress: the marked files' batches run one at a time, each saying when it starts, so the file
    * being copied shows live (pool/live.ts). --info=progress2's marks keep every worker busy (false).
@@ -223,7 +223,7 @@ export class LocalSink implements OpSink {
     this.opsAdded++;
     const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target);
     let pending = pendingIn;
-    const mark = this.dispatcher && kind === OpKind.File ? this.o.fileMark?.(st.size) : undefined;
+    const mark = this.dispatcher && kind === OpKind.File ? this.o.fileMark?.(st.size, rel) : undefined;
     if (mark) pending = pending ? { ...pending, mark } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, mark };
     if (this.o.eventNames && kind === OpKind.File) {
       const eventName = showPath(rel);

@@ -1,0 +1,148 @@
+// --progress and --info=progress2 in a pull (`arsync [options] host:src/ dst/`), through a remote shell
+// that runs rsync 3.5's sender locally. Where the progress lines are all the run prints per entry
+// (--info=progress1, --info=progress2 without -v or -i), the fetch draws them as the data arrives, as
+// rsync's receiving client does: the first line of each file at its first data (0 bytes), the file's end
+// with "(xfr#N, to-chk=M/T)", progress2's line at each phase's end; with names (--progress, -P, -v, -i)
+// the local half prints those same lines in the files' places after the fetch. Differential against rsync as the
+// client (--no-i-r, as arsync's pull asks for no incremental recursion), once rates and times are set
+// aside; and live: a line is on stdout while the sender's data is held back by the remote shell.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { runCli, show, startCli } from '../helpers/cli.js';
+import { compareTrees } from '../helpers/compare.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
+
+let root: string;
+let rsh: string;
+let n = 0;
+
+/** Two files with data (one spanning several 32 KiB pieces), an empty one, a symlink, a directory. */
+function makeTree(at: string, seed: number): void {
+  fs.mkdirSync(path.join(at, 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(at, 'a'), Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919 + (i >> 9) * 131 + seed) & 0xff)));
+  fs.writeFileSync(path.join(at, 'sub', 'b'), `b${seed}\n`);
+  fs.writeFileSync(path.join(at, 'empty'), '');
+  fs.symlinkSync('a', path.join(at, 'l'));
+  for (const rel of ['a', 'sub/b', 'empty', 'l', 'sub', '']) fs.lutimesSync(path.join(at, rel), 1_500_000_000 + seed, 1_500_000_000 + seed);
+}
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpull-progress-'));
+  makeTree(path.join(root, 'src'), 1);
+  rsh = fakeRsh(root);
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/**
+ * The destinations differ by name; rates and times are the clock's; the summary's byte counts are framing's (a pull's differ from rsync's
+ * client by its per-entry item records: docs/options.md "Left missing").
+ */
+const shape = (out: string, dst: string): string =>
+  out
+    .split(dst)
+    .join('DST')
+    .replace(/^Total bytes (sent|received): [\d,]+$/gm, 'Total bytes $1: …')
+    .replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/g, ' RATE TIME')
+    .replace(/^sent [\d,.]+ bytes {2}received [\d,.]+ bytes {2}[\d,.]+ bytes\/sec$/m, 'sent … received …')
+    .replace(/^total size is ([\d,.]+) {2}speedup is [\d,.]+/m, 'total size is $1  speedup is …');
+
+async function both(opts: string[], engine: string, prepare?: (dst: string) => void) {
+  n++;
+  const theirsDir = path.join(root, `theirs-${n}`);
+  const oursDir = path.join(root, `ours-${n}`);
+  if (prepare) for (const d of [theirsDir, oursDir]) prepare(d);
+  const src = path.join(root, 'src');
+  const t = spawnSync('rsync', ['--no-i-r', ...opts, '-e', rsh, `host:${src}/`, `${theirsDir}/`], { encoding: 'latin1' });
+  const ours = await runCli([`--engine=${engine}`, ...opts, '-e', rsh, `host:${src}/`, `${oursDir}/`]);
+  return { theirs: { code: t.status, out: shape(t.stdout, theirsDir), err: t.stderr }, ours, oursOut: shape(ours.stdout, oursDir), theirsDir, oursDir };
+}
+
+describeEngines((e) => {
+  it.each([
+    [['-a', '--info=progress2']],
+    [['-a', '--info=progress1']],
+    [['-a', '--info=progress2', '--stats']],
+    [['-a', '--info=progress2', '--delete']],
+    // With names the local half prints the lines in the list's order, the files' as the fetch drew them.
+    [['-a', '--progress']],
+    [['-a', '-P']],
+    [['-ai', '--progress']],
+    [['-av', '--progress']],
+    [['-av', '--info=progress2']],
+    [['-ai', '--info=progress2', '--stats']],
+  ])('draws what rsync draws for a pull: %j', async (opts) => {
+    const r = await both(opts, e.name);
+    expect(r.ours.code, show(r.ours)).toBe(r.theirs.code);
+    expect(r.theirs.code, r.theirs.err).toBe(0);
+    expect(r.oursOut).toBe(r.theirs.out);
+    expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+  });
+
+  it("progress1's own lines: each file's first line at 0 bytes, then its end with xfr#/to-chk", async () => {
+    const r = await both(['-a', '--info=progress1'], e.name);
+    expect(r.ours.code, show(r.ours)).toBe(0);
+    // "a" is 100,000 bytes: rsync's receiver draws before taking its first data, and once more at its end.
+    expect(r.ours.stdout).toMatch(/^\r {14}0 {3}0% +0\.00kB\/s +0:00:00 {2}\r {8}100,000 100% +[\d.]+[kMG]B\/s +0:00:00 \(xfr#1, to-chk=4\/6\)\n/);
+    // An empty file has no data, only its end.
+    expect(r.ours.stdout).toMatch(/\n\r {14}0 100% +0\.00kB\/s +0:00:00 \(xfr#2, to-chk=3\/6\)\n/);
+  });
+
+  it('progress2 over a delta (the destination has old copies) and over a no-op: as rsync', async () => {
+    const delta = await both(['-a', '--info=progress2', '--no-W'], e.name, (d) => makeTree(d, 2));
+    expect(delta.ours.code, show(delta.ours)).toBe(0);
+    expect(delta.oursOut).toBe(delta.theirs.out);
+    expect(compareTrees(delta.theirsDir, delta.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    const noop = await both(['-a', '--info=progress2'], e.name, (d) => fs.cpSync(path.join(root, 'src'), d, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true }));
+    expect(noop.ours.code, show(noop.ours)).toBe(0);
+    expect(noop.oursOut).toBe(noop.theirs.out);
+    expect(noop.ours.stdout).toMatch(/\(xfr#0, to-chk=0\/6\)\n$/);
+  });
+
+  it('draws while the data arrives: a line is out while the sender is held back mid-file', async () => {
+    n++;
+    const big = path.join(root, `big-${n}`);
+    fs.mkdirSync(big);
+    fs.writeFileSync(path.join(big, 'f'), Buffer.alloc(1 << 20, 7));
+    const flag = path.join(root, `go-${n}`);
+    // The sender's stream passes 200,000 bytes (the list and part of the file), then waits for the flag.
+    const hold = path.join(root, `hold-${n}.py`);
+    fs.writeFileSync(
+      hold,
+      [
+        'import os, sys, time',
+        'left = 200000',
+        'while True:',
+        '    b = os.read(0, 65536 if left <= 0 else min(65536, left))',
+        '    if not b: break',
+        '    v = memoryview(b)',
+        '    while v: v = v[os.write(1, v):]',
+        '    left -= len(b)',
+        '    while left <= 0 and not os.path.exists(sys.argv[1]): time.sleep(0.02)',
+      ].join('\n'),
+    );
+    const held = path.join(root, `rsh-held-${n}`);
+    fs.writeFileSync(held, `#!/bin/sh\nshift\nsh -c "$*" | python3 '${hold}' '${flag}'\n`, { mode: 0o755 });
+    const dst = path.join(root, `held-dst-${n}`);
+    const run = startCli([`--engine=${e.name}`, '-a', '--info=progress2', '-e', held, `host:${big}/`, `${dst}/`]);
+    let out = '';
+    run.child.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    // Before this change the lines came only after the whole transfer, which the held stream forbids.
+    const deadline = Date.now() + 30_000;
+    while (!out.includes('%') && run.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const seen = out;
+    const runningThen = run.child.exitCode === null;
+    fs.writeFileSync(flag, '');
+    const r = await run.done;
+    expect(r.code, show(r)).toBe(0);
+    expect(runningThen).toBe(true);
+    expect(seen).toMatch(/^\r {14}0 {3}0% +0\.00kB\/s +0:00:00 {2}/);
+    expect(fs.readFileSync(path.join(dst, 'f')).equals(fs.readFileSync(path.join(big, 'f')))).toBe(true);
+    expect(r.stdout).toMatch(/ 1,048,576 100% +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d \(xfr#1, to-chk=0\/2\)\n$/);
+  });
+});
