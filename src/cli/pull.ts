@@ -408,7 +408,8 @@ export async function fetchRemote(
         return true;
       }
       const progress: PullProgress = { verified: new Set() };
-      const shown = receiveLines(c, list.entries, io.out);
+      // (A one-file destination named otherwise: the local half names the file by that name.)
+      const shown = receiveLines(c, list.entries, io.out, 'file' in dest.dest ? nodePath.basename(dest.dest.file.toString('latin1')) : undefined);
       if (shown?.drawn) progressDrawn = true;
       records = shown?.records;
       if (salvaging) trim = () => trimForSalvage(c, stage, list.entries, fetches.map((f) => f.ndx), progress);
@@ -558,7 +559,7 @@ function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undef
  * print in their places, with their rates and times, and a transient line of the whole transfer is
  * drawn meanwhile on a terminal, erased before them.
  */
-function receiveLines(c: Config, entries: (RemoteEntry | undefined)[], out: NodeJS.WritableStream): { lines: ReceiveLines & { finish(): void }; drawn: boolean; records?: ProgressRecords } | undefined {
+function receiveLines(c: Config, entries: (RemoteEntry | undefined)[], out: NodeJS.WritableStream, fileName?: string): { lines: ReceiveLines & { finish(): void }; drawn: boolean; records?: ProgressRecords } | undefined {
   if (!c.progress || c.dryRun || c.json || c.progressBar) return undefined;
   const level = c.progressFiles ? 1 : 2;
   // rsync's total_size: the listed files' sizes and the symlinks' target lengths.
@@ -570,7 +571,7 @@ function receiveLines(c: Config, entries: (RemoteEntry | undefined)[], out: Node
   const live = (out as NodeJS.WriteStream).isTTY ? new ReceiveProgress(write, level, c.humanReadable, entries.length, size, true) : undefined;
   const lines = {
     begin(ndx: number, n: number): void {
-      records.file(entries[ndx]?.name.toString('latin1'));
+      records.file(fileName ?? entries[ndx]?.name.toString('latin1'));
       kept.begin(ndx, n);
       live?.begin(ndx, n);
     },

@@ -132,8 +132,9 @@ export async function runClient<T>(
     // Leaving on our own account, what the exchange said last (its goodbye) still goes out.
     if (e instanceof ClientLeaves) output.end();
     else output.destroy();
-    // A stream this side found wrong (not one the far side broke): stopped as rsync's client stops it.
-    if (e instanceof ProtocolError && e.code !== Exit.StreamIO) child.kill('SIGUSR1');
+    // A stream this side found wrong, or a signal (not one the far side broke): stopped as rsync's
+    // client stops it, and its output let go (a process the shell left behind may hold it open).
+    if (e instanceof ProtocolError && e.code !== Exit.StreamIO) stop();
   }
   unwatch?.();
   unclock?.();

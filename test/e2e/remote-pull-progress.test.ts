@@ -43,14 +43,41 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
  * The destinations differ by name; rates and times are the clock's; the summary's byte counts are framing's (a pull's differ from rsync's
  * client by its per-entry item records: docs/options.md "Left missing").
  */
-const shape = (out: string, dst: string): string =>
-  out
-    .split(dst)
-    .join('DST')
+const shape = (out: string, dst?: string): string =>
+  (dst ? out.split(dst).join('DST') : out)
     .replace(/^Total bytes (sent|received): [\d,]+$/gm, 'Total bytes $1: …')
     .replace(/ +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d/g, ' RATE TIME')
     .replace(/^sent [\d,.]+ bytes {2}received [\d,.]+ bytes {2}[\d,.]+ bytes\/sec$/m, 'sent … received …')
     .replace(/^total size is ([\d,.]+) {2}speedup is [\d,.]+/m, 'total size is $1  speedup is …');
+
+/**
+ * A remote shell whose sender's stream passes `bytes` bytes (the list and part of the data), then waits
+ * for the flag file (FLAG.held says it waits); the process holding it back outlives the shell, holding
+ * its output open.
+ */
+function heldRsh(bytes: number): { rsh: string; flag: string } {
+  n++;
+  const flag = path.join(root, `go-${n}`);
+  const hold = path.join(root, `hold-${n}.py`);
+  fs.writeFileSync(
+    hold,
+    [
+      'import os, sys, time',
+      `left = ${bytes}`,
+      'while True:',
+      '    b = os.read(0, 65536 if left <= 0 else min(65536, left))',
+      '    if not b: break',
+      '    v = memoryview(b)',
+      '    while v: v = v[os.write(1, v):]',
+      '    left -= len(b)',
+      '    if left <= 0 and not os.path.exists(sys.argv[1]): open(sys.argv[1] + ".held", "w").close()',
+      '    while left <= 0 and not os.path.exists(sys.argv[1]): time.sleep(0.02)',
+    ].join('\n'),
+  );
+  const rshPath = path.join(root, `rsh-held-${n}`);
+  fs.writeFileSync(rshPath, `#!/bin/sh\nshift\nsh -c "$*" | python3 '${hold}' '${flag}'\n`, { mode: 0o755 });
+  return { rsh: rshPath, flag };
+}
 
 async function both(opts: string[], engine: string, prepare?: (dst: string) => void) {
   n++;
@@ -84,6 +111,21 @@ describeEngines((e) => {
     expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
   });
 
+  it('-P for one file pulled to a new name: the fetch\'s lines, as rsync', async () => {
+    n++;
+    const file = path.join(root, 'src', 'a');
+    const out: Record<string, string> = {};
+    for (const who of ['theirs', 'ours']) fs.mkdirSync(path.join(root, `one-${who}-${n}`));
+    const t = spawnSync('rsync', ['-P', '-e', rsh, `host:${file}`, path.join(root, `one-theirs-${n}`, 'new')], { encoding: 'latin1' });
+    const ours = await runCli([`--engine=${e.name}`, '-P', '-e', rsh, `host:${file}`, path.join(root, `one-ours-${n}`, 'new')]);
+    expect(t.status, t.stderr).toBe(0);
+    expect(ours.code, show(ours)).toBe(0);
+    out.theirs = shape(t.stdout);
+    out.ours = shape(ours.stdout);
+    expect(out.ours).toBe(out.theirs);
+    expect(ours.stdout).toMatch(/^a\n\r {14}0 {3}0% /);
+  });
+
   it("progress1's own lines: each file's first line at 0 bytes, then its end with xfr#/to-chk", async () => {
     const r = await both(['-a', '--info=progress1'], e.name);
     expect(r.ours.code, show(r.ours)).toBe(0);
@@ -109,25 +151,7 @@ describeEngines((e) => {
     const big = path.join(root, `big-${n}`);
     fs.mkdirSync(big);
     fs.writeFileSync(path.join(big, 'f'), Buffer.alloc(1 << 20, 7));
-    const flag = path.join(root, `go-${n}`);
-    // The sender's stream passes 200,000 bytes (the list and part of the file), then waits for the flag.
-    const hold = path.join(root, `hold-${n}.py`);
-    fs.writeFileSync(
-      hold,
-      [
-        'import os, sys, time',
-        'left = 200000',
-        'while True:',
-        '    b = os.read(0, 65536 if left <= 0 else min(65536, left))',
-        '    if not b: break',
-        '    v = memoryview(b)',
-        '    while v: v = v[os.write(1, v):]',
-        '    left -= len(b)',
-        '    while left <= 0 and not os.path.exists(sys.argv[1]): time.sleep(0.02)',
-      ].join('\n'),
-    );
-    const held = path.join(root, `rsh-held-${n}`);
-    fs.writeFileSync(held, `#!/bin/sh\nshift\nsh -c "$*" | python3 '${hold}' '${flag}'\n`, { mode: 0o755 });
+    const { rsh: held, flag } = heldRsh(200_000);
     const dst = path.join(root, `held-dst-${n}`);
     const run = startCli([`--engine=${e.name}`, '-a', '--info=progress2', '-e', held, `host:${big}/`, `${dst}/`]);
     let out = '';
@@ -144,5 +168,30 @@ describeEngines((e) => {
     expect(seen).toMatch(/^\r {14}0 {3}0% +0\.00kB\/s +0:00:00 {2}/);
     expect(fs.readFileSync(path.join(dst, 'f')).equals(fs.readFileSync(path.join(big, 'f')))).toBe(true);
     expect(r.stdout).toMatch(/ 1,048,576 100% +[\d.]+[kMG]B\/s +\d+:\d\d:\d\d \(xfr#1, to-chk=0\/2\)\n$/);
+  });
+
+  it('-P cut short by a signal mid-file: the file that came is placed with its lines, and the run ends', async () => {
+    n++;
+    const src = path.join(root, `cut-src-${n}`);
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'a'), fs.readFileSync(path.join(root, 'src', 'a')));
+    fs.writeFileSync(path.join(src, 'b'), Buffer.alloc(1 << 20, 9));
+    // "a" (100,000 bytes) passes whole, "b" is held back in its data.
+    const { rsh: held, flag } = heldRsh(300_000);
+    const dst = path.join(root, `cut-dst-${n}`);
+    const run = startCli([`--engine=${e.name}`, '-aP', '-e', held, `host:${src}/`, `${dst}/`]);
+    const deadline = Date.now() + 30_000;
+    while (!fs.existsSync(`${flag}.held`) && run.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise<number | null>((res) => run.child.on('exit', (code) => res(code)));
+    run.child.kill('SIGINT');
+    // Before, the run waited for the held output to close: it never ended while the flag was missing.
+    // (Its own exit: the held process keeps the stderr it was given, as ssh's would be, until the flag.)
+    const code = await Promise.race([exited, new Promise<string>((res) => setTimeout(() => res('still running'), 20_000))]);
+    fs.writeFileSync(flag, '');
+    const r = await run.done;
+    expect(code, show(r)).toBe(20);
+    expect(r.stderr).toContain('received SIGINT, SIGTERM, or SIGHUP (code 20)');
+    expect(fs.readFileSync(path.join(dst, 'a')).equals(fs.readFileSync(path.join(src, 'a')))).toBe(true);
+    expect(r.stdout).toMatch(/\na\n\r {14}0 {3}0% +0\.00kB\/s +0:00:00 {2}\r {8}100,000 100% +[\d.]+[kMG]B\/s +0:00:00 \(xfr#1, to-chk=1\/3\)\n/);
   });
 });
