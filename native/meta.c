@@ -310,12 +310,18 @@ static int side_class(const struct ctx *c, uint32_t flags, const char *name, boo
     cls = !src && !(c->flags & P_FAKE_SUPER) ? meta_xattr_class(flags, c->is_root, name, dir) : 0;
   else
     cls = meta_xattr_class(flags, c->is_root, name, dir);
+  if (!c->xf.count || !(flags & P_XATTRS) || has_prefix(name, "system."))
+    return cls;
   /* x-rules: a source name goes when neither the sender's view nor the receiver's excludes it (rsync's
    * sender leaves it out of the list, its receiver drops it on receipt); a destination name is left
-   * alone (never compared or removed) when the receiver's view excludes it. ACLs are not names here. */
-  if (cls == XC_XATTR && c->xf.count &&
-      (xfilter_excluded(&c->xf, name, false) || (src && xfilter_excluded(&c->xf, name, true))))
+   * alone (never compared or removed) when the receiver's view excludes it. On the destination they
+   * replace the namespace rule, as rsync_xal_set's: a name in another namespace that they let through
+   * is removed when the source lacks it, root or not. (A source's other namespaces keep the namespace
+   * rule: rsync's receiver that is not root would keep them as user.rsync.NAME.) */
+  if (xfilter_excluded(&c->xf, name, false) || (src && xfilter_excluded(&c->xf, name, true)))
     return 0;
+  if (!src && !cls && !(fake_reserved_xattr(name) && (c->flags & P_FAKE_SUPER)))
+    return XC_XATTR;
   return cls;
 }
 

@@ -43,6 +43,8 @@ import { Stage, destBase, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
+import { FilterList } from '../plan/filter.js';
+import { xattrExcluded, xattrRules } from '../plan/xattr-rules.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
 import { Exit, showPath } from '../util/errors.js';
@@ -229,7 +231,10 @@ export async function fetchRemote(
     return { code: Exit.Usage };
   }
   const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
-  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true }) : undefined;
+  // x-rules (-f '-x NAME'): the receiver's view drops names as they arrive; the local run applies the
+  // same rules to the destination's names (plan/xattr-rules.ts, native/xfilter.c).
+  const xrules = c.xattrs && c.filters.length ? xattrRules(FilterList.fromOptions(c.filters, { deleteExcluded: c.deleteExcluded, insecureLinks: c.insecureLinks, eolNulls: c.from0 })) : [];
+  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true, ...(xrules.length ? { excluded: (name: Buffer) => xattrExcluded(xrules, name, false) } : {}) }) : undefined;
   // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
   // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
   // --write-batch: the sender's stream goes into the batch too (cli/batch-tap.ts).
