@@ -21,50 +21,10 @@ import { compareTrees, formatDiffs, readXattrs } from '../helpers/compare.js';
 import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { itemLines, rsyncClient } from '../helpers/remote-pull.js';
+import { CASES, isRoot, makeTrees } from '../helpers/xattr-filter-case.js';
 
 let root: string;
 let rsh: string;
-let n = 0;
-const isRoot = process.getuid?.() === 0;
-
-const setx = (p: string, name: string, value: string): void => void execFileSync('setfattr', ['-n', name, '-v', value, p]);
-const hex = (s: string): string => `0x${Buffer.from(s).toString('hex')}`;
-const T0 = 1_500_000_000;
-
-/**
- * A source and a destination that already has most of it: `a` with the same data (only its xattrs
- * change), `b` with other data (transferred: a new inode), `d/c` the same, `new` missing. The
- * destination's entries carry a user.skip of their own and names the source lacks; as root the source
- * has a trusted.* name and the destination a stale one.
- */
-function makeTrees(): { src: string; dest: string } {
-  const src = path.join(root, `src-${++n}`);
-  const dest = path.join(root, `dest-${n}`);
-  for (const at of [src, dest]) fs.mkdirSync(path.join(at, 'd'), { recursive: true });
-  const put = (at: string, rel: string, data: string, xs: Record<string, string>): void => {
-    const p = path.join(at, rel);
-    fs.writeFileSync(p, data);
-    for (const [k, v] of Object.entries(xs)) setx(p, k, v);
-  };
-  put(src, 'a', 'a', { 'user.skip': 'S', 'user.keep': 'K', 'user.tmp.x': 'T', ...(isRoot ? { 'trusted.t': 'TT' } : {}) });
-  put(src, 'b', 'b', { 'user.skip': 'S', 'user.keep': 'K' });
-  put(src, 'd/c', 'c', { 'user.skip': 'S'.repeat(40), 'user.keep': 'K' });
-  put(src, 'new', 'new', { 'user.skip': 'S', 'user.keep': 'K' });
-  setx(path.join(src, 'd'), 'user.skip', 'Sdir');
-  put(dest, 'a', 'a', { 'user.skip': 'OLD', 'user.only': 'O' });
-  put(dest, 'b', 'changed', { 'user.skip': 'OLDB', 'user.keep': 'K' });
-  put(dest, 'd/c', 'c', { 'user.skip': 'O'.repeat(40), 'user.keep': 'K', ...(isRoot ? { 'trusted.o': 'TO' } : {}) });
-  setx(path.join(dest, 'd'), 'user.only', 'Odir');
-  for (const [at, t] of [
-    [src, T0],
-    [dest, T0 + 100],
-  ] as const) {
-    for (const rel of ['a', 'd/c', 'new', 'd']) if (fs.existsSync(path.join(at, rel))) fs.utimesSync(path.join(at, rel), T0, T0);
-    fs.utimesSync(path.join(at, 'b'), t, t);
-    fs.utimesSync(at, t, t);
-  }
-  return { src, dest };
-}
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-xfilt-'));
@@ -79,40 +39,6 @@ const PEERS: [string, () => string[]][] = [
   ['3.1.3', () => [`--rsync-path=${peerRsync('3.1.3')}`]],
 ];
 
-/** Each case's options after -aXi; `check` looks at arsync's destination where the rule is plain to see. */
-const CASES: { args: string[]; rootOnly?: boolean; check?: (x: Map<string, Map<string, string>>, way: 'push' | 'pull') => void }[] = [
-  {
-    // Without --delete a push sends no rules: the server's receiver removes what the lists lack.
-    args: ['-f', '-x user.skip'],
-    check: (x, way) => {
-      expect.soft(x.get('a')?.get('user.skip')).toBe(way === 'pull' ? hex('OLD') : undefined);
-      expect.soft(x.get('new')?.has('user.skip')).toBe(false);
-      expect.soft(x.get('b')?.has('user.skip')).toBe(false);
-    },
-  },
-  {
-    args: ['--delete', '-f', '-x user.skip'],
-    check: (x) => {
-      expect.soft(x.get('a')?.get('user.skip')).toBe(hex('OLD'));
-      expect.soft(x.get('d/c')?.get('user.skip')).toBe(hex('O'.repeat(40)));
-      expect.soft(x.get('a')?.has('user.only')).toBe(false);
-    },
-  },
-  { args: ['--delete', '--delete-excluded', '-f', '-x user.skip'], check: (x) => expect.soft(x.get('a')?.has('user.skip')).toBe(false) },
-  { args: ['-f', '-xr user.skip'] },
-  { args: ['--delete', '-f', '-xr user.skip'] },
-  { args: ['-f', '-xs user.skip'] },
-  { args: ['--delete', '-f', '-xs user.skip', '-f', '-xr user.only'] },
-  { args: ['--delete', '-f', '+x user.keep', '-f', '-x *'], check: (x) => expect.soft(x.get('a')?.get('user.only')).toBe(hex('O')) },
-  { args: ['-m', '-f', '-x! user.k*'] },
-  { args: ['--delete', '-f', '-x user.tmp.*', '-f', '-x user.skip', '-n'] },
-  { args: ['-X', '--delete', '-f', '-x user.skip'] },
-  // Not root on the receiving side: trusted.* goes as user.rsync.trusted.* there, and a stale one goes.
-  { args: ['--fake-super', '--delete', '-f', '-x user.skip'], rootOnly: true },
-  { args: ['--no-super', '-M--no-super', '-f', '-x user.skip'], rootOnly: true },
-  { args: ['-M--fake-super', '-f', '-x trusted.t'], rootOnly: true },
-];
-
 describeEngines((e) => {
   for (const [version, pathOpt] of PEERS) {
     const skip = e.name === 'node' || (version !== '3.5' && !peersAvailable);
@@ -120,7 +46,7 @@ describeEngines((e) => {
       it.skipIf(skip)(`${way}: xattr filter rules do as rsync's client does with an rsync ${version} server`, async () => {
         for (const c of CASES) {
           if (c.rootOnly && !isRoot) continue;
-          const { src, dest } = makeTrees();
+          const { src, dest, n } = makeTrees(root);
           const theirs = path.join(root, `theirs-${n}`);
           const ours = path.join(root, `ours-${n}`);
           for (const d of [theirs, ours]) execFileSync('cp', ['-a', dest, d]);

@@ -1,0 +1,46 @@
+// Xattr filter rules (`-f '-x NAME'`, `+x`, `-xr`, `-xs`, `-x!`) in a local copy: rsync 3.5 with the same
+// options and trees must leave the same destination (xattrs of every namespace included), print the same
+// -i lines and exit alike. The engines apply the rules (native/xfilter.c): a source name goes when
+// neither side's view excludes it; a destination name the receiver's view excludes is never compared or
+// removed, and once there are rules they replace the namespace rule there. The cases are shared with
+// the push and the pull (test/helpers/xattr-filter-case.ts); the node engine refuses -X.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { runCli, show } from '../helpers/cli.js';
+import { compareTrees, formatDiffs, readXattrs } from '../helpers/compare.js';
+import { itemLines } from '../helpers/remote-pull.js';
+import { CASES, isRoot, makeTrees } from '../helpers/xattr-filter-case.js';
+
+let root: string;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-xfilt-local-'));
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describeEngines((e) => {
+  it.skipIf(e.name === 'node')('a local copy applies xattr filter rules as rsync does', async () => {
+    for (const c of CASES) {
+      if ((c.rootOnly && !isRoot) || c.remoteOnly) continue;
+      const { src, dest, n } = makeTrees(root);
+      const theirs = path.join(root, `theirs-${n}`);
+      const ours = path.join(root, `ours-${n}`);
+      for (const d of [theirs, ours]) execFileSync('cp', ['-a', dest, d]);
+      const args = ['-aXi', ...c.args, `${src}/`];
+      const what = `local ${c.args.join(' ')}`;
+      const t = spawnSync('rsync', [...args, `${theirs}/`], { encoding: 'latin1' });
+      const o = await runCli([`--engine=${e.name}`, ...args, `${ours}/`]);
+      expect.soft(o.code, `${what}: ${show(o)}`).toBe(t.status);
+      expect.soft(t.status, `${what}: ${t.stderr}`).toBe(0);
+      expect.soft(itemLines(o.stdout), `${what}: ${o.stderr}`).toEqual(itemLines(t.stdout));
+      expect.soft(formatDiffs(compareTrees(theirs, ours, { xattrs: true, acls: false, rootMeta: false })), what).toEqual([]);
+      c.check?.(readXattrs(ours, ['a', 'b', 'd/c', 'new'].map((r) => Buffer.from(r))), 'local');
+    }
+  });
+});
