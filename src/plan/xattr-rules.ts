@@ -9,7 +9,8 @@
 
 import { F, isDirMerge, type PatternRule } from './filter-rules.js';
 import { ruleMatches } from './filter-match.js';
-import type { FilterList } from './filter.js';
+import { FilterList } from './filter.js';
+import type { Config } from '../model/config.js';
 
 /** A rule as the native context takes it (engine/types.ts EngineOptions.xattrRules). */
 export interface EngineXattrRule {
@@ -24,6 +25,22 @@ export const XR = { INCLUDE: 1, NEGATE: 2, SENDER: 4, RECEIVER: 8, WILD: 16 } as
 export function xattrRules(list: FilterList | undefined): PatternRule[] {
   if (!list) return [];
   return list.globalRules.filter((e): e is PatternRule => !isDirMerge(e) && (e.flags & F.XATTR) !== 0);
+}
+
+type RuleOptions = Pick<Config, 'filters' | 'deleteExcluded' | 'insecureLinks' | 'from0'>;
+const parsed = new WeakMap<RuleOptions, PatternRule[]>();
+
+/**
+ * The x-rules of a run's options, parsed once per Config (for code that has no FilterList at hand: a
+ * pull's receiver, the figures of a local run's lists). The options were parsed before, so no FilterError.
+ */
+export function configXattrRules(c: RuleOptions): PatternRule[] {
+  let r = parsed.get(c);
+  if (!r) {
+    r = c.filters.length ? xattrRules(FilterList.fromOptions(c.filters, { deleteExcluded: c.deleteExcluded, insecureLinks: c.insecureLinks, eolNulls: c.from0 })) : [];
+    parsed.set(c, r);
+  }
+  return r;
 }
 
 /** Whether `name` is excluded in the sending side's (`sender`) or the receiving side's view. */

@@ -6,11 +6,12 @@
 
 import * as fs from 'node:fs';
 import { loadAddon, isFailure, type Addon } from '../engine/native.js';
-import { XATTR_SUM_LEN, abbreviated, senderItems, xattrSum, type XattrItem } from '../remote/xattr-list.js';
+import { XATTR_SUM_LEN, abbreviated, senderItems, xattrSum, type ReceiveRule, type XattrItem } from '../remote/xattr-list.js';
+import type { Config } from '../model/config.js';
 import { attrRefusedMessage, errnoText, showPath } from '../util/errors.js';
 import { S_IFMT } from '../model/stat.js';
 import type { PatternRule } from '../plan/filter-rules.js';
-import { xattrExcluded } from '../plan/xattr-rules.js';
+import { configXattrRules, xattrExcluded } from '../plan/xattr-rules.js';
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -27,6 +28,17 @@ export interface RemoteXattrs {
   current(fd: number): Map<string, Buffer>;
   /** Sets one value on a staging entry; rsync's message when that fails. */
   put(path: Buffer, name: Buffer, value: Buffer): string | undefined;
+}
+
+/**
+ * How this side keeps the names of the lists it receives (a pull, a batch read): rsync's am_root
+ * (--super, --no-super, --fake-super, else the effective uid), -XX, and the x-rules in the receiver's
+ * view (plan/xattr-rules.ts).
+ */
+export function receiveRule(c: Config): ReceiveRule {
+  const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
+  const rules = configXattrRules(c);
+  return { root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true, ...(rules.length ? { excluded: (name: Buffer) => xattrExcluded(rules, name, false) } : {}) };
 }
 
 /** The addon's xattr calls, or why they cannot be had (the caller refuses -X with it). */
