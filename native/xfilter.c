@@ -8,7 +8,7 @@
 
 #include "errors.h"
 
-#define XFILTER_MAX 4096
+#define XFILTER_MAX (1u << 20)
 
 bool xfilter_from_js(napi_env env, napi_value opts, struct xfilter *out)
 {
@@ -22,7 +22,7 @@ bool xfilter_from_js(napi_env env, napi_value opts, struct xfilter *out)
   bool isarr = false;
   uint32_t n = 0;
   if (napi_is_array(env, v, &isarr) != napi_ok || !isarr || napi_get_array_length(env, v, &n) != napi_ok || n > XFILTER_MAX) {
-    throw_type(env, "opts.xattrRules must be an array of at most 4096 rules");
+    throw_type(env, "opts.xattrRules must be an array of at most 1048576 rules");
     return false;
   }
   if (n == 0)
