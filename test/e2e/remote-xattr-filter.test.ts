@@ -46,7 +46,7 @@ describeEngines((e) => {
       it.skipIf(skip)(`${way}: xattr filter rules do as rsync's client does with an rsync ${version} server`, async () => {
         for (const c of CASES) {
           if (c.rootOnly && !isRoot) continue;
-          const { src, dest, n } = makeTrees(root);
+          const { src, dest, n } = makeTrees(root, { acl: c.acl === true });
           const theirs = path.join(root, `theirs-${n}`);
           const ours = path.join(root, `ours-${n}`);
           for (const d of [theirs, ours]) execFileSync('cp', ['-a', dest, d]);
@@ -58,7 +58,7 @@ describeEngines((e) => {
           expect.soft(o.code, `${what}: ${show(o)}`).toBe(t.code);
           expect.soft(t.code, `${what}: ${t.err}`).toBe(0);
           expect.soft(itemLines(o.stdout), `${what}: ${o.stderr}`).toEqual(itemLines(t.out));
-          expect.soft(formatDiffs(compareTrees(theirs, ours, { xattrs: true, acls: false, rootMeta: false })), what).toEqual([]);
+          expect.soft(formatDiffs(compareTrees(theirs, ours, { xattrs: true, acls: c.acl === true, rootMeta: false })), what).toEqual([]);
           c.check?.(readXattrs(ours, ['a', 'b', 'd/c', 'new'].map((r) => Buffer.from(r))), way);
         }
       });

@@ -28,7 +28,7 @@ describeEngines((e) => {
   it.skipIf(e.name === 'node')('a local copy applies xattr filter rules as rsync does', async () => {
     for (const c of CASES) {
       if ((c.rootOnly && !isRoot) || c.remoteOnly) continue;
-      const { src, dest, n } = makeTrees(root);
+      const { src, dest, n } = makeTrees(root, { acl: c.acl === true });
       const theirs = path.join(root, `theirs-${n}`);
       const ours = path.join(root, `ours-${n}`);
       for (const d of [theirs, ours]) execFileSync('cp', ['-a', dest, d]);
@@ -39,7 +39,7 @@ describeEngines((e) => {
       expect.soft(o.code, `${what}: ${show(o)}`).toBe(t.status);
       expect.soft(t.status, `${what}: ${t.stderr}`).toBe(0);
       expect.soft(itemLines(o.stdout), `${what}: ${o.stderr}`).toEqual(itemLines(t.stdout));
-      expect.soft(formatDiffs(compareTrees(theirs, ours, { xattrs: true, acls: false, rootMeta: false })), what).toEqual([]);
+      expect.soft(formatDiffs(compareTrees(theirs, ours, { xattrs: true, acls: c.acl === true, rootMeta: false })), what).toEqual([]);
       c.check?.(readXattrs(ours, ['a', 'b', 'd/c', 'new'].map((r) => Buffer.from(r))), 'local');
     }
   });

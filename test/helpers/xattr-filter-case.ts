@@ -21,7 +21,7 @@ const T0 = 1_500_000_000;
  * destination's entries carry a user.skip of their own and names the source lacks; as root the source
  * has a trusted.* name and the destination a stale one.
  */
-export function makeTrees(root: string): { src: string; dest: string; n: number } {
+export function makeTrees(root: string, o: { acl?: boolean } = {}): { src: string; dest: string; n: number } {
   const src = path.join(root, `src-${++n}`);
   const dest = path.join(root, `dest-${n}`);
   for (const at of [src, dest]) fs.mkdirSync(path.join(at, 'd'), { recursive: true });
@@ -35,6 +35,8 @@ export function makeTrees(root: string): { src: string; dest: string; n: number 
   put(src, 'd/c', 'c', { 'user.skip': 'S'.repeat(40), 'user.keep': 'K' });
   put(src, 'new', 'new', { 'user.skip': 'S', 'user.keep': 'K' });
   setx(path.join(src, 'd'), 'user.skip', 'Sdir');
+  // An access ACL is a system.* name: once x-rules are given, -X alone copies it as an xattr.
+  if (o.acl) for (const rel of ['a', 'new']) execFileSync('setfacl', ['-m', 'u:nobody:r', path.join(src, rel)]);
   put(dest, 'a', 'a', { 'user.skip': 'OLD', 'user.only': 'O' });
   put(dest, 'b', 'changed', { 'user.skip': 'OLDB', 'user.keep': 'K' });
   put(dest, 'd/c', 'c', { 'user.skip': 'O'.repeat(40), 'user.keep': 'K', ...(isRoot ? { 'trusted.o': 'TO' } : {}) });
@@ -54,10 +56,10 @@ export type Way = 'push' | 'pull' | 'local';
 
 /**
  * Each case's options after -aXi; `check` looks at arsync's destination where the rule is plain to see.
- * `rootOnly`: it needs trusted.* names; `remoteOnly`: not for a local copy (-M, or a receiver that is not
+ * `rootOnly`: it needs trusted.* names (or a root receiver); `acl`: the source has access ACLs; `remoteOnly`: not for a local copy (-M, or a receiver that is not
  * root, which rsync's keeps other namespaces as user.rsync.NAME and arsync's local run does not).
  */
-export const CASES: { args: string[]; rootOnly?: boolean; remoteOnly?: boolean; check?: (x: Map<string, Map<string, string>>, way: Way) => void }[] = [
+export const CASES: { args: string[]; rootOnly?: boolean; remoteOnly?: boolean; acl?: boolean; check?: (x: Map<string, Map<string, string>>, way: Way) => void }[] = [
   {
     // Without --delete a push sends no rules: the server's receiver removes what the lists lack (a pull's
     // and a local copy's receiver has them).
@@ -90,5 +92,7 @@ export const CASES: { args: string[]; rootOnly?: boolean; remoteOnly?: boolean; 
   { args: ['--no-super', '-M--no-super', '-f', '-x user.skip'], rootOnly: true, remoteOnly: true },
   { args: ['-M--fake-super', '-f', '-x trusted.t'], rootOnly: true, remoteOnly: true },
   { args: ['--delete', '-f', '-x trusted.t'], rootOnly: true },
+  { args: ['-f', '-x user.skip'], rootOnly: true, acl: true, check: (x) => expect.soft(x.get('new')?.has('system.posix_acl_access')).toBe(true) },
+  { args: ['-A', '--delete', '-f', '-x user.skip'], rootOnly: true, acl: true },
 ];
 
