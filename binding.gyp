@@ -50,6 +50,7 @@
         "native/aclio.c",
         "native/aclmode.c",
         "native/xattrio.c",
+        "native/xfilter.c",
         "native/iconv.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],

@@ -17,6 +17,7 @@
 
 #include "batch.h"
 #include "errors.h"
+#include "xfilter.h"
 
 enum engine { ENGINE_SYNC = 0, ENGINE_URING = 1 };
 
@@ -79,6 +80,7 @@ struct ctx {
   /* --link-dest/--compare-dest directories, absolute: a pair cursor hands on an unchanged file whose twin
    * there could be an exact match on another inode (scanpair.c twin_candidate); NULL-terminated or NULL. */
   char **twins;
+  struct xfilter xf;     /* -X's name filter rules (xfilter.h); no rules: rsync's namespace rules alone */
   int pdirfd;            /* an absolute partial dir, held once opened (-1 before) */
   struct uring *ur;      /* NULL for the sync engine */
   bool closed;

@@ -79,6 +79,7 @@ static void ctx_free_resources(struct ctx *c, napi_env env)
     free(*t);
   free(c->twins);
   c->twins = NULL;
+  xfilter_free(&c->xf);
   backup_release(c);
   temp_release(c);
   partial_release(c);
@@ -249,9 +250,20 @@ napi_value ctx_create(napi_env env, napi_callback_info info)
     return throw_type(env, "opts.counters must be a BigInt64Array of at least 10 slots");
   napi_value counters = v;
 
+  struct xfilter xf;
+  if (!xfilter_from_js(env, o, &xf)) {
+    for (char **t = twins; t && *t; t++)
+      free(*t);
+    free(twins);
+    return NULL;
+  }
+
   struct ctx *c = calloc(1, sizeof *c);
-  if (!c)
+  if (!c) {
+    xfilter_free(&xf);
     return throw_error(env, "out of memory");
+  }
+  c->xf = xf;
   c->engine = eng;
   c->flags = flags;
   c->umask = (mode_t)umask_;

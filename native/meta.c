@@ -305,9 +305,27 @@ static int side_class(const struct ctx *c, uint32_t flags, const char *name, boo
   /* rsync's own records (user.rsync.%stat, %aacl, %dacl): its sender sends none with one -X, and its
    * receiver ignores them only when it fakes (else a stale one is removed like any other). With -XX
    * (which rsync refuses with --fake-super) they are attributes like any other on both sides. */
+  int cls;
   if (fake_reserved_xattr(name) && !(c->flags & P_XATTRS_ALL))
-    return !src && !(c->flags & P_FAKE_SUPER) ? meta_xattr_class(flags, c->is_root, name, dir) : 0;
-  return meta_xattr_class(flags, c->is_root, name, dir);
+    cls = !src && !(c->flags & P_FAKE_SUPER) ? meta_xattr_class(flags, c->is_root, name, dir) : 0;
+  else
+    cls = meta_xattr_class(flags, c->is_root, name, dir);
+  if (!c->xf.count || !(flags & P_XATTRS) || cls == XC_ACL)
+    return cls;
+  /* x-rules: a source name goes when neither the sender's view nor the receiver's excludes it (rsync's
+   * sender leaves it out of the list, its receiver drops it on receipt); a destination name is left
+   * alone (never compared or removed) when the receiver's view excludes it. Past them, the rules replace
+   * the namespace rule, as rsync's rsync_xal_get and rsync_xal_set do: a root receiver copies every
+   * namespace the source has (system.* too: an ACL without -A goes as an xattr), and any destination
+   * name the source lacks is removed, root or not. rsync's own records keep their rule. (A receiver that
+   * is not root still leaves a source's other namespaces out: rsync's keeps them as user.rsync.NAME.) */
+  if (xfilter_excluded(&c->xf, name, false) || (src && xfilter_excluded(&c->xf, name, true)))
+    return 0;
+  if (fake_reserved_xattr(name) && !(c->flags & P_XATTRS_ALL))
+    return cls;
+  if (!src || c->is_root)
+    return XC_XATTR;
+  return cls;
 }
 
 /* A source attribute as the destination keeps it: its name there, and its value (converted into

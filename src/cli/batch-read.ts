@@ -34,7 +34,7 @@ import { PullDest } from './pull-dest.js';
 import { linkable, makeStaging, stagingOperands } from './staging-dir.js';
 import { openForReading } from './batch-files.js';
 import { XattrReceiver, abbreviated, readAnswer } from '../remote/xattr-list.js';
-import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
+import { StagedXattrs, receiveRule, remoteXattrs } from '../run/remote-xattrs.js';
 import { matchBatchFlags } from './batch-flags.js';
 import { BATCH_PROTOCOL } from './batch-write.js';
 import { flistSettings } from '../remote/flist-settings.js';
@@ -115,8 +115,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
       io.err.write(`arsync: -X/--xattrs needs the native addon: ${xio.reason}\n`);
       return { code: Exit.Usage };
     }
-    const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
-    xattrs = { receiver: new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true }), staged: new StagedXattrs(xio, c.dryRun) };
+    xattrs = { receiver: new XattrReceiver(receiveRule(c)), staged: new StagedXattrs(xio, c.dryRun) };
   }
   const compat = await conn.read((cur) => cur.varint());
   const seed = await conn.read((cur) => cur.int32());

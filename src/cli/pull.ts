@@ -52,7 +52,7 @@ import { ProtocolError, int32 } from '../remote/wire.js';
 import { Msg } from '../remote/mux.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver } from '../remote/xattr-list.js';
-import { StagedXattrs, remoteXattrs } from '../run/remote-xattrs.js';
+import { StagedXattrs, receiveRule, remoteXattrs } from '../run/remote-xattrs.js';
 import { BatchTap } from './batch-tap.js';
 import { flistSettings } from '../remote/flist-settings.js';
 import { keptLines } from './json-errors.js';
@@ -228,8 +228,9 @@ export async function fetchRemote(
     io.err.write(`arsync: -X/--xattrs needs the native addon: ${xio.reason}\n`);
     return { code: Exit.Usage };
   }
-  const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
-  const xattrReceiver = c.xattrs ? new XattrReceiver({ root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true }) : undefined;
+  // x-rules (-f '-x NAME'): the receiver's view drops names as they arrive; the local run applies the
+  // same rules to the destination's names (plan/xattr-rules.ts, native/xfilter.c).
+  const xattrReceiver = c.xattrs ? new XattrReceiver(receiveRule(c)) : undefined;
   // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
   // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
   // --write-batch: the sender's stream goes into the batch too (cli/batch-tap.ts).

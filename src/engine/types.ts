@@ -39,6 +39,11 @@ export interface EngineOptions {
    * Preserve.DelayUpdates finished files wait there for OpKind.Delayed.
    */
   partialDir?: Buffer;
+  /**
+   * -X's xattr-name filter rules (rsync's `x` modifier), in order: each pattern (latin1 bytes) and its
+   * native/xfilter.h XR_* bits (plan/xattr-rules.ts). Absent or empty: rsync's namespace rules alone.
+   */
+  xattrRules?: { pattern: Buffer; bits: number }[];
   /** Preserve bits. */
   flags: number;
   /** Process umask, applied to new files when Perms is not preserved. */

@@ -37,13 +37,14 @@ function open(): EngineContext {
   const { opts } = workerData as Data;
   // Buffers arrive as plain Uint8Arrays; the addon takes only Buffers.
   const buf = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  const { backupDir, tempDir, partialDir, ...rest } = opts;
+  const { backupDir, tempDir, partialDir, xattrRules, ...rest } = opts;
   return openContext({
     ...rest,
     destRoot: buf(opts.destRoot),
     ...(backupDir ? { backupDir: buf(backupDir) } : {}),
     ...(tempDir ? { tempDir: buf(tempDir) } : {}),
     ...(partialDir ? { partialDir: buf(partialDir) } : {}),
+    ...(xattrRules ? { xattrRules: xattrRules.map((r) => ({ ...r, pattern: buf(r.pattern) })) } : {}),
   });
 }
 

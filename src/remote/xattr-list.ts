@@ -49,12 +49,15 @@ const isRsyncRecord = (name: Buffer): boolean => name.length > RSYNC.length && n
  * namespace (ACLs travel in their own lists) and rsync's own records; sorted by name bytes, numbered.
  * Under --fake-super (`fake`) a name the receiver once hid as `user.rsync.NAME` goes out as NAME again
  * (rsync's send_xattr), keeping its place in the order of the names on disk. `all` (-XX): rsync's own
- * records go too.
+ * records go too. `excluded`: given when there are x-rules (the sender's view, plan/xattr-rules.ts),
+ * which then alone say which names go (rsync_xal_get with saw_xattr_filter).
  */
-export function senderItems(names: readonly Buffer[], values: readonly Buffer[], fake = false, all = false): XattrItem[] {
+export function senderItems(names: readonly Buffer[], values: readonly Buffer[], fake = false, all = false, excluded?: (name: Buffer) => boolean): XattrItem[] {
   const items: XattrItem[] = [];
   names.forEach((name, i) => {
-    if (startsWith(name, SYSTEM) || (isRsyncRecord(name) && !all)) return;
+    // x-rules replace the namespace rule: what they do not exclude goes, system.* included.
+    if (excluded ? excluded(name) : startsWith(name, SYSTEM)) return;
+    if (isRsyncRecord(name) && !all) return;
     const value = values[i]!;
     items.push({ name, len: value.length, value, num: 0, ...(value.length > MAX_FULL_DATUM ? { sum: xattrSum(value) } : {}) });
   });
@@ -107,6 +110,12 @@ export interface ReceiveRule {
   fake?: boolean;
   /** -XX: rsync's own user.rsync.% records are kept too. */
   all?: boolean;
+  /**
+   * Given when there are x-rules (their receiver's view, plan/xattr-rules.ts): a name they exclude is
+   * dropped, and a receiver that is not root keeps another namespace's NAME as user.rsync.NAME instead
+   * of dropping it (receive_xattr with saw_xattr_filter).
+   */
+  excluded?: (name: Buffer) => boolean;
 }
 
 /** A list read from the wire but not yet stored (so a short read leaves the cache unchanged). */
@@ -141,10 +150,12 @@ export class XattrReceiver {
       if (name.length === 0 || name.includes(0)) throw new ProtocolError('Invalid xattr name received (empty or with a NUL inside).', Exit.FileIO);
       const value = len > MAX_FULL_DATUM ? undefined : Buffer.from(c.bytes(len));
       const sum = value ? undefined : Buffer.from(c.bytes(XATTR_SUM_LEN));
-      // Non-root keeps only the user namespace (a fake super user keeps the others under user.rsync.);
-      // nobody keeps rsync's own records without -XX.
+      // Non-root keeps only the user namespace (a fake super user, or anyone once x-rules are given,
+      // keeps the others under user.rsync.); nobody keeps rsync's own records without -XX.
+      const { excluded } = this.rule;
+      if (excluded?.(name)) continue;
       if (!startsWith(name, USER)) {
-        if (this.rule.fake) {
+        if (this.rule.fake || (excluded && !this.rule.root)) {
           name = Buffer.concat([RSYNC, name]);
           resort = true;
         } else if (!this.rule.root) continue;

@@ -30,6 +30,7 @@ import { applyChmod } from '../plan/chmod.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { unmunge } from '../util/munge.js';
 import { FlwError, listNative, nativeListable, type NativeTree } from './push-native.js';
+import { xattrRules } from '../plan/xattr-rules.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
@@ -235,6 +236,8 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   let ioError = 0;
   let missingNamed = false;
   const reads = engine.sendReads;
+  // -X's x-rules (-f '-x NAME'): which names the lists carry (plan/xattr-rules.ts).
+  const xrules = xattrRules(filters);
   const umask = process.umask();
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
 
@@ -271,7 +274,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     // A --delete-missing-args entry (mode 0) has none.
     const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : mode !== 0 && c.specials);
     if (xattrs && kept) {
-      const items = xattrs.source(path(), mode, c.copyLinks || follow, c.fakeSuper === true, c.xattrsAll === true);
+      const items = xattrs.source(path(), mode, c.copyLinks || follow, c.fakeSuper === true, c.xattrsAll === true, xrules);
       if ('message' in items) {
         ioError |= IOERR_GENERAL;
         messages.push({ text: items.message, error: true });

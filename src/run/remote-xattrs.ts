@@ -6,9 +6,12 @@
 
 import * as fs from 'node:fs';
 import { loadAddon, isFailure, type Addon } from '../engine/native.js';
-import { XATTR_SUM_LEN, abbreviated, senderItems, xattrSum, type XattrItem } from '../remote/xattr-list.js';
+import { XATTR_SUM_LEN, abbreviated, senderItems, xattrSum, type ReceiveRule, type XattrItem } from '../remote/xattr-list.js';
+import type { Config } from '../model/config.js';
 import { attrRefusedMessage, errnoText, showPath } from '../util/errors.js';
 import { S_IFMT } from '../model/stat.js';
+import type { PatternRule } from '../plan/filter-rules.js';
+import { configXattrRules, xattrExcluded } from '../plan/xattr-rules.js';
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -17,13 +20,25 @@ export interface RemoteXattrs {
   /**
    * A source entry's items as a sender lists them, or rsync's message when they cannot be read. With
    * `follow` (-L) a file or directory is read through what its path leads to; `fake`: --fake-super;
-   * `all`: -XX (rsync's own records go too).
+   * `all`: -XX (rsync's own records go too); `rules`: the x-rules, which then alone say which names go
+   * (remote/xattr-list.ts senderItems).
    */
-  source(path: Buffer, mode: number, follow: boolean, fake: boolean, all?: boolean): XattrItem[] | { message: string };
+  source(path: Buffer, mode: number, follow: boolean, fake: boolean, all?: boolean, rules?: readonly PatternRule[]): XattrItem[] | { message: string };
   /** The values an open destination entry has now, by name (none when they cannot be read). */
   current(fd: number): Map<string, Buffer>;
   /** Sets one value on a staging entry; rsync's message when that fails. */
   put(path: Buffer, name: Buffer, value: Buffer): string | undefined;
+}
+
+/**
+ * How this side keeps the names of the lists it receives (a pull, a batch read): rsync's am_root
+ * (--super, --no-super, --fake-super, else the effective uid), -XX, and the x-rules in the receiver's
+ * view (plan/xattr-rules.ts).
+ */
+export function receiveRule(c: Config): ReceiveRule {
+  const amRoot = c.amRoot ?? (process.geteuid?.() === 0 ? 1 : 0);
+  const rules = configXattrRules(c);
+  return { root: amRoot > 0, fake: amRoot < 0, all: c.xattrsAll === true, ...(rules.length ? { excluded: (name: Buffer) => xattrExcluded(rules, name, false) } : {}) };
 }
 
 /** The addon's xattr calls, or why they cannot be had (the caller refuses -X with it). */
@@ -36,7 +51,7 @@ export function remoteXattrs(): RemoteXattrs | { reason: string } {
 function make(addon: Addon): RemoteXattrs {
   const text = (errno: number): string => `${errnoText(Math.abs(errno))} (${Math.abs(errno)})`;
   return {
-    source(path, mode, follow, fake, all = false) {
+    source(path, mode, follow, fake, all = false, rules = []) {
       let target: Buffer | number = path;
       let fd = -1;
       const type = mode & S_IFMT;
@@ -52,7 +67,7 @@ function make(addon: Addon): RemoteXattrs {
       try {
         const r = addon.xattrRead(target);
         if (isFailure(r)) return { message: `get_xattr_names: l${r.syscall}("${showPath(path)}") failed: ${text(r.errno)}` };
-        return senderItems(r.names, r.values, fake, all);
+        return senderItems(r.names, r.values, fake, all, rules.length ? (name) => xattrExcluded(rules, name, true) : undefined);
       } finally {
         if (fd >= 0) fs.closeSync(fd);
       }

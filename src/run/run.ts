@@ -70,6 +70,7 @@ import { ListWindow } from '../model/list-window.js';
 import { ItemBytes } from './item-bytes.js';
 import { xferSumLength } from './wire-bytes.js';
 import { streamFigures } from './stream-list.js';
+import { engineRules, xattrRules } from '../plan/xattr-rules.js';
 
 export interface TransferInput {
   config: Config;
@@ -169,7 +170,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     trace !== undefined ||
     filters !== undefined || overlay !== undefined || (c.timeout ?? 0) > 0 || input.wrapSource !== undefined || input.partialDir !== undefined;
   const destTime = destGranularity(plan.destRoot, c.dryRun);
-  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry, destTime, adoptSources: input.adoptSources });
+  const spec = deriveSpec(c, { engine, destRoot: plan.destRoot, backupDir: backups.dir, tempDir: input.tempDir, partialDir: input.partialDir, counters: tally.counters, seesEveryEntry, destTime, adoptSources: input.adoptSources, xattrRules: engineRules(xattrRules(filters)) });
   const gate = new DeleteGate(c.ignoreErrors, (l) => reporter.info(l), input.priorErrors ?? 0, () => filters?.ioErrors ?? 0);
   const alt = new AltDests(engine, spec.check, c.amRoot === -1 ? engine.fakeRead?.bind(engine) : undefined);
   abort.onAbort = () => Atomics.store(tally.counters, Counter.Abort, 1n);

@@ -46,6 +46,8 @@ export interface SpecInput {
   destTime?: Granularity;
   /** Filters or several sources: the planner must see every entry (nothing left to the native check). */
   seesEveryEntry: boolean;
+  /** -X's xattr-name filter rules as the engines take them (plan/xattr-rules.ts engineRules). */
+  xattrRules?: { pattern: Buffer; bits: number }[] | undefined;
   /** A pull: the sources are this process's staged files, linked into place instead of copied (Preserve.AdoptSource). */
   adoptSources?: boolean | undefined;
 }
@@ -97,6 +99,7 @@ export function deriveSpec(c: Config, o: SpecInput): RunSpec {
       ...(o.tempDir ? { tempDir: o.tempDir } : {}),
       ...(o.partialDir ? { partialDir: o.partialDir } : {}),
       ...(c.linkDest.length || c.compareDest.length ? { twinDirs: twinDirs(c, o.destRoot) } : {}),
+      ...(c.xattrs && o.xattrRules?.length ? { xattrRules: o.xattrRules } : {}),
       flags: preserveFlags(c) | (o.adoptSources ? Preserve.AdoptSource : 0),
       umask: process.umask(),
       queueDepth: c.queueDepth,

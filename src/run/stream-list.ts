@@ -31,6 +31,7 @@ import type { FilterScope } from '../plan/filter-scope.js';
 import { resolve as resolvePath } from 'node:path';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { senderOperands } from '../plan/sources.js';
+import { configXattrRules } from '../plan/xattr-rules.js';
 
 /** Why the lists cannot be modelled for this run (the caller then keeps its plain figures). */
 export function unmodelled(c: Config): string | undefined {
@@ -127,7 +128,7 @@ function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean):
     // rsync's get_xattr: files and directories, the other kinds where they are preserved.
     const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
     if (kept) {
-      const items = attrReader()!.xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true);
+      const items = attrReader()!.xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true, configXattrRules(c));
       if ('message' in items) throw new Unreadable();
       e.xattrItems = items;
     }

@@ -14,6 +14,7 @@ import { PairBits } from '../../src/engine/pair.js';
 import * as Ops from '../../src/model/ops.js';
 import * as StatBits from '../../src/model/stat.js';
 import { ClockSlot } from '../../src/run/clock.js';
+import { XR } from '../../src/plan/xattr-rules.js';
 /** The TypeScript constants, wherever src/ keeps them. */
 const T = { ...Ops, ...StatBits };
 import { addonOrReason } from './engines.js';
@@ -172,6 +173,12 @@ describe('C constants equal the TypeScript ones', () => {
     expect(enumOf('OF_COMPARE').sort()).toEqual(Object.values(names).sort());
     // The flags travel in one byte of the op header.
     expect(Math.max(...Object.values(T.OpFlag))).toBeLessThan(256);
+  });
+
+  it('XR (src/plan/xattr-rules.ts) = the XR_* bits of an x-rule (native/xfilter.h)', () => {
+    const names = { INCLUDE: 'XR_INCLUDE', NEGATE: 'XR_NEGATE', SENDER: 'XR_SENDER', RECEIVER: 'XR_RECEIVER', WILD: 'XR_WILD' };
+    expectSame(XR, names, 'XR');
+    expect(enumOf('XR_WILD').sort()).toEqual(Object.values(names).sort());
   });
 
   it('Outcome = enum outcome', () => {

@@ -135,6 +135,30 @@ describe('xattr lists', () => {
     ]);
   });
 
+  it('x-rules: the sender lists what they let through (system.* too) and still no rsync records without -XX', () => {
+    const names = [b('system.posix_acl_access'), b('user.skip'), b('user.rsync.%stat'), b('user.a')];
+    const values = [b('x'), b('s'), b('100644 0,0 0:0'), b('1')];
+    const excluded = (n: Buffer): boolean => n.equals(b('user.skip'));
+    expect(senderItems(names, values, false, false, excluded).map((i) => i.name.toString())).toEqual(['system.posix_acl_access', 'user.a']);
+  });
+
+  it('x-rules: the receiver drops what they exclude and, not root, keeps other namespaces as user.rsync.NAME', () => {
+    const bytes = new XattrSender().encode(
+      items([
+        ['trusted.t', b('t')],
+        ['user.skip', b('s')],
+        ['user.u', b('u')],
+      ]),
+    ).bytes;
+    const excluded = (n: Buffer): boolean => n.equals(b('user.skip'));
+    const names = (root: boolean): string[] => {
+      const r = new XattrReceiver({ root, excluded });
+      return r.lists[r.commit(r.read(new Cursor(bytes)))]!.map((i) => i.name.toString());
+    };
+    expect(names(false)).toEqual(['user.rsync.trusted.t', 'user.u']);
+    expect(names(true)).toEqual(['trusted.t', 'user.u']);
+  });
+
   it('a short read stores nothing: the same bytes read again give the same list index', () => {
     const bytes = new XattrSender().encode(items([['user.a', long]])).bytes;
     const r = new XattrReceiver({ root: false });
