@@ -58,6 +58,7 @@ import { flistSettings } from '../remote/flist-settings.js';
 import { keptLines } from './json-errors.js';
 import { setAbortHandler } from './signals.js';
 import { salvageConfig, salvageable, trimForSalvage } from './pull-salvage.js';
+import { PullPartialDir } from './pull-partial.js';
 import type { PullProgress } from '../remote/pull.js';
 import type { JsonError } from '../progress/json.js';
 
@@ -361,8 +362,11 @@ export async function fetchRemote(
       // (cli/pull-basis.ts). Not for a one-file destination named otherwise (its twin has the new name).
       const basisDirs = ready && (c.linkDest.length || c.compareDest.length || c.copyDest.length) && 'dir' in dest.dest ? new PullBasisDirs(c, ready, dest.dest.dir) : undefined;
       if (basisDirs) stage.useBasisDirs(basisDirs);
+      // --partial-dir: a partial file an earlier run left is its file's basis (cli/pull-partial.ts).
+      const partialDir = c.partialDir !== undefined && 'dir' in dest.dest ? new PullPartialDir(c, dest) : undefined;
+      if (partialDir) stage.usePartialDir(partialDir);
       // -y: a similar file as the basis of one the destination lacks. Not with --partial-dir, whose waiting
-      // partial file rsync takes first (the local run's to find), nor for a one-file destination.
+      // partial file rsync takes first, nor for a one-file destination.
       if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt, c.deleteMode === 'before' || c.deleteMode === 'during' ? listedNames(list.entries) : undefined));
       const fetches: Fetch[] = [];
       const xattrAsks: XattrAsk[] = [];
