@@ -92,6 +92,8 @@ export interface Pulled {
    * (cli/pull-salvage.ts): the local half places that, deleting nothing, and the run ends with `code`.
    */
   salvage?: boolean;
+  /** What a salvage does once the local half has run (cli/pull-salvage.ts: --partial-dir's kept part). */
+  afterLocal?: () => void;
   /**
    * --remove-source-files: the local run, run inside the session, hands here each entry (by its name in
    * the destination) whose source it would have removed; the far side's sender removes those.
@@ -281,7 +283,7 @@ export async function fetchRemote(
   let destMade = false;
   let uncounted: Stage['uncounted'] | undefined;
   // Set once files are asked for: trims the staging tree to what came whole if the session is cut short.
-  let trim: (() => boolean) | undefined;
+  let trim: (() => { place: boolean; after?: () => void }) | undefined;
   const salvaging = salvageable(c);
   let outcome;
   try {
@@ -406,7 +408,7 @@ export async function fetchRemote(
         return true;
       }
       const progress: PullProgress = { verified: new Set() };
-      if (salvaging) trim = () => trimForSalvage(c, stage, list.entries, fetches.map((f) => f.ndx), progress);
+      if (salvaging) trim = () => trimForSalvage(c, stage, dest, partialDir, list.entries, fetches.map((f) => f.ndx), progress);
       let totals;
       try {
         totals = await pullFiles(conn, list.session, fetches, {
@@ -496,10 +498,11 @@ export async function fetchRemote(
   }
   tap?.close();
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
-  if (outcome.result === undefined && outcome.exitCode !== 0 && trim?.()) {
+  const salvage = outcome.result === undefined && outcome.exitCode !== 0 ? trim?.() : undefined;
+  if (salvage?.place) {
     // Cut short after files arrived: the local half places those (cli/pull-salvage.ts).
     const local = { ...localChanges(c, place !== undefined, listed), ...salvageConfig(c) };
-    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(uncounted ? { uncounted } : {}) };
+    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(salvage.after ? { afterLocal: salvage.after } : {}), ...(uncounted ? { uncounted } : {}) };
   }
   if (outcome.result === undefined && outcome.exitCode !== 0) {
     removeStaging(holder);
