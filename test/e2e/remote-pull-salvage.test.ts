@@ -148,7 +148,7 @@ describeEngines((e) => {
 
   // The partial file an earlier run left for c stays for the next run, as rsync keeps it (the local half
   // removes the waiting partial file of a file it finds current, and c, not received, stands as the
-  // destination's own). rsync also puts b's part in the partial dir; arsync drops it (docs/protocol.md).
+  // destination's own). (b's part goes into the partial dir too: the tests below.)
   it('SIGINT during an update with --partial-dir: the whole files placed, a waiting partial file kept', async () => {
     const args = [...ARGS.slice(0, -2), '--partial-dir=pd', ...ARGS.slice(-2)];
     const withWaiting = (): string => {
@@ -242,5 +242,194 @@ describeEngines((e) => {
     expect(r.stderr).toMatch(/^arsync error: timeout in data send\/receive \(code 30\)$/m);
     expect(states(path.join(root, 'dst')), show(r)).toEqual({ a: 'whole', b: 'old', c: 'old' });
     expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+  });
+});
+
+// Session 35: what rsync keeps beyond the whole files, in a tree with a directory: src/a, then
+// src/sub/b (large, the one in progress) and src/sub/c; the directories' times are 2020's.
+const DEEP = { a: SRC.a, 'sub/b': SRC.b, 'sub/c': SRC.c };
+const DIR_TIME = new Date('2020-01-01T00:00:00Z');
+
+/** A work root with src/ (a, sub/b, sub/c), the remote shell, tmp/, and `dst/` as `dst` makes it. */
+function setupDeep(dst?: (d: string) => void): string {
+  const root = tempDir('arsync-salvage-');
+  for (const d of ['src/sub', 'tmp']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  const fileTime = new Date('2019-06-01T00:00:00Z');
+  for (const [n, data] of Object.entries(DEEP)) {
+    fs.writeFileSync(path.join(root, 'src', n), data, { mode: 0o644 });
+    fs.utimesSync(path.join(root, 'src', n), fileTime, fileTime);
+  }
+  for (const d of ['src/sub', 'src']) fs.utimesSync(path.join(root, d), DIR_TIME, DIR_TIME);
+  fs.writeFileSync(path.join(root, 'rsh'), '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  if (dst) {
+    fs.mkdirSync(path.join(root, 'dst/sub'), { recursive: true });
+    dst(path.join(root, 'dst'));
+  }
+  return root;
+}
+
+/** An old tree in dst: each file `OLD` (mode 0600, 2021's time), sub/ with 2021's time. */
+function oldTree(d: string): void {
+  const t = new Date('2021-01-01T00:00:00Z');
+  for (const n of Object.keys(DEEP)) {
+    fs.writeFileSync(path.join(d, n), OLD, { mode: 0o600 });
+    fs.utimesSync(path.join(d, n), t, t);
+  }
+  fs.utimesSync(path.join(d, 'sub'), t, t);
+}
+
+/** What a file or directory under `dst` is: its bytes judged against the source, its mode, and its time as 'src' (2020's, a source file's own), 'recent' (since `since`), 'zero' or the date. */
+function look(dst: string, rel: string, since: number, old?: Buffer): { what: string; mode: string; time: string } | undefined {
+  const p = path.join(dst, rel);
+  if (!fs.existsSync(p)) return undefined;
+  const st = fs.statSync(p);
+  const srcSt = fs.existsSync(path.join(dst, '../src', rel)) ? fs.statSync(path.join(dst, '../src', rel)) : undefined;
+  const time = srcSt && Math.floor(st.mtimeMs / 1000) === Math.floor(srcSt.mtimeMs / 1000) ? 'src' : st.mtimeMs >= since - 1000 ? 'recent' : st.mtimeMs < 1000 ? 'zero' : st.mtime.toISOString();
+  const mode = (st.mode & 0o7777).toString(8);
+  if (st.isDirectory()) return { what: 'dir', mode, time };
+  const data = (DEEP as Record<string, Buffer>)[rel.replace(/\/pd\//, '/')] ?? Buffer.alloc(0);
+  const got = fs.readFileSync(p);
+  let what: string;
+  if (got.equals(data)) what = 'whole';
+  else if (got.toString() === OLD) what = 'old';
+  else {
+    // The longest prefix of the source it starts with; then the old file's bytes past it, or nothing.
+    let n = 0;
+    while (n < got.length && n < data.length && got[n] === data[n]) n++;
+    const rest = got.subarray(n);
+    if (n === 0 || n === data.length) what = `other (${got.length} bytes)`;
+    else if (rest.length === 0) what = 'prefix';
+    else if (old && got.length === Math.max(old.length, n) && rest.equals(old.subarray(n))) what = 'prefix+old';
+    else what = `other (${got.length} bytes, prefix ${n})`;
+  }
+  return { what, mode, time };
+}
+
+/** The destination as `look` sees each path in `rels`. */
+function survey(root: string, rels: string[], since: number, old?: Buffer): Record<string, ReturnType<typeof look>> {
+  const out: Record<string, ReturnType<typeof look>> = {};
+  for (const r of rels) out[r] = look(path.join(root, 'dst'), r, since, old);
+  return out;
+}
+
+const DEEP_ARGS = ['-e', './rsh', '-a', '--bwlimit=3000'];
+const deepOracles = new Map<string, { r: CliResult; s: Record<string, ReturnType<typeof look>> }>();
+
+describeEngines((e) => {
+  const arsync = (root: string, args: string[]) => startCli([`--engine=${e.name}`, ...args], { cwd: root, env: { TMPDIR: path.join(root, 'tmp') } });
+  const staged = (root: string) => () => found(path.join(root, 'tmp'), (n) => n === 'b');
+  const tempOfB = (root: string) => () => found(path.join(root, 'dst'), (n) => n.startsWith('.b.'));
+  const PATHS = ['.', 'a', 'sub', 'sub/b', 'sub/c', 'sub/pd', 'sub/pd/b'];
+
+  /** rsync's result for `key` (made once), then arsync's, each by `look`; both must be `want`. */
+  async function both(key: string, args: string[], make: () => string, rsyncReady: (root: string) => () => boolean, after: number, want: Record<string, unknown>, old?: Buffer): Promise<void> {
+    let o = deepOracles.get(key);
+    if (!o) {
+      const root = make();
+      const since = Date.now();
+      const r = await interrupted(() => rsync(root, [...DEEP_ARGS, ...args, 'h:src/', 'dst/']), rsyncReady(root), after);
+      deepOracles.set(key, (o = { r, s: survey(root, PATHS, since, old) }));
+    }
+    expect(o.r.code, show(o.r)).toBe(20);
+    expect(o.s, `rsync 3.5 (${key})`).toEqual(want);
+    const root = make();
+    const since = Date.now();
+    const r = await interrupted(() => arsync(root, [...DEEP_ARGS, ...args, 'h:src/', 'dst/']), staged(root), after);
+    expect(r.code, show(r)).toBe(20);
+    expect(r.stderr).toMatch(SIGNAL_LINE);
+    expect(survey(root, PATHS, since, old), show(r)).toEqual(o.s);
+    expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+    expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
+  }
+
+  // rsync's cleanup moves the part into the partial dir (made 0700) with the sender's mode, the time it
+  // was written left (rsync sets no time on it); the destination has no b. sub/ was changed after its
+  // times were set (b's temp file), and not finished: it keeps the time of that change.
+  it('SIGINT during a fresh pull with --partial-dir: the part of the file in progress waits in the partial dir', async () => {
+    await both('partial-dir fresh', ['--partial-dir=pd'], () => setupDeep(), tempOfB, 800, {
+      '.': { what: 'dir', mode: '755', time: 'src' },
+      a: { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'recent' },
+      'sub/b': undefined,
+      'sub/c': undefined,
+      'sub/pd': { what: 'dir', mode: '700', time: 'recent' },
+      'sub/pd/b': { what: 'prefix', mode: '644', time: 'recent' },
+    });
+  });
+
+  // The waiting partial file is the next pull's basis (rsync's generator takes it first: the sender
+  // matches its blocks), and is used up once the file is in place.
+  it('a pull after one cut short with --partial-dir (relative or absolute) rebuilds from the partial file and removes it', async () => {
+    for (const abs of [false, true]) {
+      const made = (): { root: string; args: string[] } => {
+        const root = setupDeep(oldTree);
+        const pd = abs ? path.join(root, 'apd') : path.join(root, 'dst/sub/pd');
+        fs.mkdirSync(pd, { mode: 0o700 });
+        fs.writeFileSync(path.join(pd, 'b'), SRC.b.subarray(0, 3_000_000));
+        return { root, args: ['-e', './rsh', '-a', '--stats', `--partial-dir=${abs ? pd : 'pd'}`, 'h:src/', 'dst/'] };
+      };
+      const figures = (out: string): string[] => out.split('\n').filter((l) => /^(Literal|Matched) data:/.test(l));
+      const w = made();
+      const want = await rsync(w.root, w.args).done;
+      expect(want.code, show(want)).toBe(0);
+      expect(figures(want.stdout)[1], show(want)).toMatch(/^Matched data: 2,9\d\d,\d\d\d bytes$/);
+      const g = made();
+      const r = await arsync(g.root, g.args).done;
+      expect(r.code, show(r)).toBe(0);
+      expect(figures(r.stdout), show(r)).toEqual(figures(want.stdout));
+      for (const n of Object.keys(DEEP)) expect(fs.readFileSync(path.join(g.root, 'dst', n)).equals((DEEP as Record<string, Buffer>)[n]!), n).toBe(true);
+      expect(fs.existsSync(path.join(g.root, abs ? 'apd/b' : 'dst/sub/pd'))).toBe(fs.existsSync(path.join(w.root, abs ? 'apd/b' : 'dst/sub/pd')));
+      expect(fs.existsSync(path.join(g.root, abs ? 'apd/b' : 'dst/sub/pd')), `partial file left (${abs ? 'absolute' : 'relative'})`).toBe(false);
+    }
+  });
+
+  // rsync writes the destination's file itself: what came of b is over the start of the old file (the
+  // rest of which stays), with the time of that write and the old file's mode; sub/ was not changed
+  // (nothing was made in it), so it has the sender's time its generator gave it.
+  it('SIGINT during an update with --inplace: the received part over the start of the destination\'s file', async () => {
+    const longer = Buffer.alloc(8_000_000, 0x55);
+    const make = (): string =>
+      setupDeep((d) => {
+        oldTree(d);
+        fs.writeFileSync(path.join(d, 'sub/b'), longer);
+        fs.utimesSync(path.join(d, 'sub/b'), DIR_TIME, DIR_TIME);
+      });
+    const aPlaced = (root: string) => () => fs.existsSync(path.join(root, 'dst/a')) && fs.statSync(path.join(root, 'dst/a')).size === SRC.a.length;
+    await both('inplace update', ['--inplace'], make, aPlaced, 800, {
+      '.': { what: 'dir', mode: '755', time: 'src' },
+      a: { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'src' },
+      'sub/b': { what: 'prefix+old', mode: '600', time: 'recent' },
+      'sub/c': { what: 'old', mode: '600', time: '2021-01-01T00:00:00.000Z' },
+      'sub/pd': undefined,
+      'sub/pd/b': undefined,
+    }, longer);
+  });
+
+  it('SIGINT during a fresh pull with --inplace: the received part under its name, mode 0600', async () => {
+    const bMade = (root: string) => () => fs.existsSync(path.join(root, 'dst/sub/b'));
+    await both('inplace fresh', ['--inplace'], () => setupDeep(), bMade, 800, {
+      '.': { what: 'dir', mode: '755', time: 'src' },
+      a: { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'recent' },
+      'sub/b': { what: 'prefix', mode: '600', time: 'recent' },
+      'sub/c': undefined,
+      'sub/pd': undefined,
+      'sub/pd/b': undefined,
+    });
+  });
+
+  // rsync's generator gives a directory the sender's times as it reaches it, and again as each
+  // directory's files are all done; sub/ was changed since (b's temp file) and is not done.
+  it('SIGINT during an update: the finished directory has the sender\'s times, the one in progress the time of its change', async () => {
+    await both('dirs update', [], () => setupDeep(oldTree), tempOfB, 300, {
+      '.': { what: 'dir', mode: '755', time: 'src' },
+      a: { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'recent' },
+      'sub/b': { what: 'old', mode: '600', time: '2021-01-01T00:00:00.000Z' },
+      'sub/c': { what: 'old', mode: '600', time: '2021-01-01T00:00:00.000Z' },
+      'sub/pd': undefined,
+      'sub/pd/b': undefined,
+    });
   });
 });
