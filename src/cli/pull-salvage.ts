@@ -19,14 +19,11 @@ import { isDir, isReg } from '../remote/flist.js';
 import { S_IFMT, S_IFREG } from '../model/stat.js';
 
 /**
- * Whether a pull with these options may place what it received when cut short. Not under -n (nothing is
- * received), nor --delay-updates (its whole point is that the destination changes all at once, at the
- * end: rsync's interrupted receiver leaves the finished files waiting in the partial dir, the destination
- * untouched), nor -A/-X (the sender's ACLs go onto the staged entries only after the transfer, and xattr
- * values may still be owed: a salvage would place entries without them).
+ * Whether a pull with these options may place what it received when cut short: not under -n (nothing is
+ * received).
  */
 export function salvageable(c: Config): boolean {
-  return !c.dryRun && !c.delayUpdates && !c.acls && !c.xattrs;
+  return !c.dryRun;
 }
 
 /**
@@ -55,7 +52,19 @@ export function trimForSalvage(
   entries: (RemoteEntry | undefined)[],
   fetched: readonly number[],
   progress: PullProgress,
+  /** -X: the entries whose abbreviated xattr values were asked for and never came. */
+  owed: readonly number[] = [],
 ): { place: boolean; after?: () => void } {
+  // An entry placed without values the sender still owed would lose those xattrs (the local half gives
+  // the destination the staged entry's): a file of them is left as the destination has it; any other
+  // entry, which the stage cannot leave out, keeps the whole salvage from running.
+  const fetchedSet = new Set(fetched);
+  for (const ndx of owed) {
+    const e = entries[ndx];
+    if (!e) continue;
+    if (!isReg(e.mode)) return { place: false };
+    if (!fetchedSet.has(ndx)) stage.discard(e, entries);
+  }
   const current = progress.current;
   let kept = false;
   let after: (() => void) | undefined;
@@ -66,7 +75,8 @@ export function trimForSalvage(
     if (!e) continue;
     const rel = e.name.toString('latin1');
     if (progress.verified.has(ndx)) {
-      partialDir?.consumed(rel);
+      // (--delay-updates: the finished file takes its place in the partial dir.)
+      if (!c.delayUpdates) partialDir?.consumed(rel);
       // Placed at a temp name and renamed, or in place (which changes the directory only for a new file).
       if (!c.inplace || dest.lstat(rel)?.isFile() !== true) changed.add(parentOf(rel));
       continue;
@@ -128,9 +138,10 @@ function moved(from: Buffer, to: Buffer): boolean {
  */
 function dirTimes(c: Config, stage: Stage, dest: PullDest, entries: (RemoteEntry | undefined)[], unfinished: Set<string>, changed: Set<string>): void {
   if (!c.times || c.omitDirTimes || unfinished.size === 0) return;
-  // The directories, in the list's order, from the first unfinished one on.
+  // The directories, in the list's order, from the first unfinished one on; all of them without
+  // incremental recursion (rsync's without it, under --delay-updates say, touches them up only at the end).
   const dirs: string[] = [];
-  let open = false;
+  let open = !c.incRecursive;
   for (const e of entries) {
     if (!e || !isDir(e.mode)) continue;
     const rel = e.name.toString('latin1');
@@ -173,6 +184,18 @@ function parentOf(rel: string): string {
  * whole, and keeps the part of the file in progress there.)
  */
 export function salvageConfig(c: Config): Partial<Config> {
+  // --delay-updates: the finished files go where rsync's interrupted receiver has left them, waiting in
+  // the partial dir, and none goes into place; no waiting partial file is used up either.
+  if (c.delayUpdates) {
+    return {
+      deleteMode: 'none',
+      deleteExcluded: false,
+      missingArgs: c.missingArgs === 'delete' ? 'ignore' : c.missingArgs,
+      removeSourceFiles: false,
+      info: { ...c.info, STATS: 0 },
+      leaveDelayed: true,
+    };
+  }
   return {
     deleteMode: 'none',
     deleteExcluded: false,

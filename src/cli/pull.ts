@@ -372,6 +372,8 @@ export async function fetchRemote(
       if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt, c.deleteMode === 'before' || c.deleteMode === 'during' ? listedNames(list.entries) : undefined));
       const fetches: Fetch[] = [];
       const xattrAsks: XattrAsk[] = [];
+      // -X: the asks whose values came (a salvage places no entry still owed some: cli/pull-salvage.ts).
+      const answered = new Set<number>();
       const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
       const sum = strong(list.session.checksum);
       // Everything already there as the local run would leave it: nothing to stage, fetch or run.
@@ -387,7 +389,7 @@ export async function fetchRemote(
         if (f) fetches.push(f);
         if (staged && xattrReceiver && e.xattr !== undefined) {
           const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
-          if (ask) xattrAsks.push({ ...ask, ndx });
+          if (ask) xattrAsks.push({ ...ask, ndx, got: (values) => (answered.add(ndx), ask.got(values)) });
         }
       });
       meta = stage.meta;
@@ -407,8 +409,26 @@ export async function fetchRemote(
         conn.end();
         return true;
       }
+      // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts), after
+      // the transfer or once a salvage has trimmed the staging tree (a discarded file is skipped).
+      const applyAcls = (): number => {
+        if (!acl.addon) return 0;
+        const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
+        const staged = (e: RemoteEntry): string | undefined => {
+          const at = stage.path(e.name.toString('latin1'));
+          return stage.meta.has(at) ? at : undefined;
+        };
+        return applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
+      };
       const progress: PullProgress = { verified: new Set() };
-      if (salvaging) trim = () => trimForSalvage(c, stage, dest, partialDir, list.entries, fetches.map((f) => f.ndx), progress);
+      if (salvaging) {
+        trim = () => {
+          const owed = xattrAsks.filter((a) => !answered.has(a.ndx)).map((a) => a.ndx);
+          const s = trimForSalvage(c, stage, dest, partialDir, list.entries, fetches.map((f) => f.ndx), progress, owed);
+          if (s.place) applyAcls();
+          return s;
+        };
+      }
       let totals;
       try {
         totals = await pullFiles(conn, list.session, fetches, {
@@ -454,15 +474,7 @@ export async function fetchRemote(
         stage.discard(e, list.entries);
       }
       stage.close();
-      // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts).
-      if (acl.addon) {
-        const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
-        const staged = (e: RemoteEntry): string | undefined => {
-          const at = stage.path(e.name.toString('latin1'));
-          return stage.meta.has(at) ? at : undefined;
-        };
-        localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
-      }
+      localErrors += applyAcls();
       // The sender's general I/O error gates deletions as rsync's generator meets it: the list's own flag
       // before any deletion; one the transfer reported (a file it could not open) only where the deletions
       // come after the transfer (--delete-after, --delete-delay), since --delete-during's have already run.
