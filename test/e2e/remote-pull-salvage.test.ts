@@ -8,13 +8,13 @@
 // rsync's rules, not the timing: whole and exact, or the destination's old version (or absent), or under
 // --partial a prefix of the source with a modification time of 0; at least the first is whole.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
-import { startCli, show, type CliResult } from '../helpers/cli.js';
+import { fidelity, startCli, show, type CliResult } from '../helpers/cli.js';
 import { findTempFiles } from '../helpers/compare.js';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 
@@ -283,11 +283,13 @@ function look(dst: string, rel: string, since: number, old?: Buffer): { what: st
   const p = path.join(dst, rel);
   if (!fs.existsSync(p)) return undefined;
   const st = fs.statSync(p);
-  const srcSt = fs.existsSync(path.join(dst, '../src', rel)) ? fs.statSync(path.join(dst, '../src', rel)) : undefined;
+  // A file waiting in a partial dir is judged against its source file.
+  const srcRel = rel.replace(/(^|\/)(pd|\.~tmp~)\/(?=[^/]+$)/, '$1');
+  const srcSt = fs.existsSync(path.join(dst, '../src', srcRel)) ? fs.statSync(path.join(dst, '../src', srcRel)) : undefined;
   const time = srcSt && Math.floor(st.mtimeMs / 1000) === Math.floor(srcSt.mtimeMs / 1000) ? 'src' : st.mtimeMs >= since - 1000 ? 'recent' : st.mtimeMs < 1000 ? 'zero' : st.mtime.toISOString();
   const mode = (st.mode & 0o7777).toString(8);
   if (st.isDirectory()) return { what: 'dir', mode, time };
-  const data = (DEEP as Record<string, Buffer>)[rel.replace(/\/pd\//, '/')] ?? Buffer.alloc(0);
+  const data = (DEEP as Record<string, Buffer>)[srcRel] ?? Buffer.alloc(0);
   const got = fs.readFileSync(p);
   let what: string;
   if (got.equals(data)) what = 'whole';
@@ -319,7 +321,7 @@ describeEngines((e) => {
   const arsync = (root: string, args: string[]) => startCli([`--engine=${e.name}`, ...args], { cwd: root, env: { TMPDIR: path.join(root, 'tmp') } });
   const staged = (root: string) => () => found(path.join(root, 'tmp'), (n) => n === 'b');
   const tempOfB = (root: string) => () => found(path.join(root, 'dst'), (n) => n.startsWith('.b.'));
-  const PATHS = ['.', 'a', 'sub', 'sub/b', 'sub/c', 'sub/pd', 'sub/pd/b'];
+  const PATHS = ['.', 'a', 'sub', 'sub/b', 'sub/c', 'sub/pd', 'sub/pd/b', '.~tmp~', '.~tmp~/a', 'sub/.~tmp~', 'sub/.~tmp~/b'];
 
   /** rsync's result for `key` (made once), then arsync's, each by `look`; both must be `want`. */
   async function both(key: string, args: string[], make: () => string, rsyncReady: (root: string) => () => boolean, after: number, want: Record<string, unknown>, old?: Buffer): Promise<void> {
@@ -431,5 +433,67 @@ describeEngines((e) => {
       'sub/pd': undefined,
       'sub/pd/b': undefined,
     });
+  });
+
+  // rsync's interrupted receiver under --delay-updates has moved each finished file into the partial dir
+  // (.~tmp~) of its directory, and nothing into place; the part of the file in progress waits there too
+  // (a partial dir turns --partial on). Without incremental recursion (--delay-updates turns it off) no
+  // directory was touched up: each keeps the time of its last change.
+  it('SIGINT during an update with --delay-updates: the finished files and the part wait in .~tmp~, the destination\'s files as they were', async () => {
+    const old = { what: 'old', mode: '600', time: '2021-01-01T00:00:00.000Z' };
+    await both('delay-updates', ['--delay-updates'], () => setupDeep(oldTree), tempOfB, 800, {
+      '.': { what: 'dir', mode: '755', time: 'recent' },
+      a: old,
+      '.~tmp~': { what: 'dir', mode: '700', time: 'recent' },
+      '.~tmp~/a': { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'recent' },
+      'sub/b': old,
+      'sub/c': old,
+      'sub/.~tmp~': { what: 'dir', mode: '700', time: 'recent' },
+      'sub/.~tmp~/b': { what: 'prefix', mode: '644', time: 'recent' },
+    });
+  });
+
+  // rsync sets a file's ACL and xattrs as it places it (its set_file_attrs): the finished file has them.
+  it.skipIf(!fidelity(e.name).xattrs)('SIGINT during a fresh pull with -A -X: the finished file has the sender\'s ACL and xattrs', async () => {
+    const withAttrs = (): string => {
+      const root = setupDeep();
+      for (const n of ['a', 'sub/b']) {
+        const p = path.join(root, 'src', n);
+        expect(spawnSync('setfacl', ['-m', 'u:nobody:r', p]).status).toBe(0);
+        expect(spawnSync('setfattr', ['-n', 'user.salvage', '-v', n, p]).status).toBe(0);
+        fs.utimesSync(p, new Date('2019-06-01T00:00:00Z'), new Date('2019-06-01T00:00:00Z'));
+      }
+      return root;
+    };
+    const attrs = (root: string): string => {
+      const p = path.join(root, 'dst/a');
+      if (!fs.existsSync(p)) return 'absent';
+      const acl = spawnSync('getfacl', ['-cp', p], { encoding: 'utf8' }).stdout;
+      const xa = spawnSync('getfattr', ['-d', '--absolute-names', '-m', '^user\\.', p], { encoding: 'utf8' }).stdout.replace(/^# file: .*\n/m, '');
+      return `${acl}${xa}`;
+    };
+    const want = { '.': { what: 'dir', mode: '755', time: 'src' }, a: { what: 'whole', mode: '644', time: 'src' }, sub: { what: 'dir', mode: '755', time: 'recent' } };
+    let o = deepOracles.get('acls');
+    let rsyncAttrs = deepOracles.get('acls attrs')?.r.stdout;
+    if (!o) {
+      const root = withAttrs();
+      const since = Date.now();
+      const r = await interrupted(() => rsync(root, [...DEEP_ARGS, '-AX', 'h:src/', 'dst/']), tempOfB(root), 300);
+      deepOracles.set('acls', (o = { r, s: survey(root, PATHS, since) }));
+      rsyncAttrs = attrs(root);
+      deepOracles.set('acls attrs', { r: { ...r, stdout: rsyncAttrs }, s: {} });
+    }
+    expect(o.r.code, show(o.r)).toBe(20);
+    expect(o.s, 'rsync 3.5 (-A -X)').toEqual(want);
+    expect(rsyncAttrs).toMatch(/user:nobody:r--[\s\S]*user\.salvage="a"/);
+    const root = withAttrs();
+    const since = Date.now();
+    const r = await interrupted(() => arsync(root, [...DEEP_ARGS, '-AX', 'h:src/', 'dst/']), staged(root), 300);
+    expect(r.code, show(r)).toBe(20);
+    expect(survey(root, PATHS, since), show(r)).toEqual(o.s);
+    expect(attrs(root), show(r)).toBe(rsyncAttrs);
+    expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+    expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
   });
 });
