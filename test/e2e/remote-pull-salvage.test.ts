@@ -496,4 +496,39 @@ describeEngines((e) => {
     expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
     expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
   });
+
+  // A value over 32 bytes travels as its digest and is asked for (rsync's abbreviated xattrs): sub/d,
+  // current but for a long xattr changed at the sender, is asked for after b, whose data the SIGINT cuts;
+  // the value never comes, and rsync's receiver leaves d's old one. (arsync's staged d lacks that value:
+  // placed, the old one would go. It is left as the destination has it.)
+  it.skipIf(!fidelity(e.name).xattrs)('SIGINT during an update with -X: a file whose long xattr value was still owed keeps its old one', async () => {
+    const value = (v: string): string => v.repeat(100 / v.length);
+    const make = (): string => {
+      const root = setupDeep(oldTree);
+      for (const side of ['src', 'dst']) {
+        const p = path.join(root, side, 'sub/d');
+        fs.writeFileSync(p, 'same\n');
+        expect(spawnSync('setfattr', ['-n', 'user.long', '-v', value(side === 'src' ? 'new!' : 'old!'), p]).status).toBe(0);
+        fs.utimesSync(p, new Date('2019-06-01T00:00:00Z'), new Date('2019-06-01T00:00:00Z'));
+      }
+      return root;
+    };
+    const longOf = (root: string): string => spawnSync('getfattr', ['--only-values', '-n', 'user.long', path.join(root, 'dst/sub/d')], { encoding: 'utf8' }).stdout;
+    let o = deepOracles.get('xattr owed');
+    if (!o) {
+      const root = make();
+      const r = await interrupted(() => rsync(root, [...DEEP_ARGS, '-X', 'h:src/', 'dst/']), tempOfB(root), 300);
+      deepOracles.set('xattr owed', (o = { r: { ...r, stdout: longOf(root) }, s: survey(root, ['a'], 0) }));
+    }
+    expect(o.r.code).toBe(20);
+    expect(o.s).toEqual({ a: { what: 'whole', mode: '644', time: 'src' } });
+    expect(o.r.stdout, 'rsync 3.5 kept the old value').toBe(value('old!'));
+    const root = make();
+    const r = await interrupted(() => arsync(root, [...DEEP_ARGS, '-X', 'h:src/', 'dst/']), staged(root), 300);
+    expect(r.code, show(r)).toBe(20);
+    expect(survey(root, ['a'], 0), show(r)).toEqual(o.s);
+    expect(longOf(root), show(r)).toBe(value('old!'));
+    expect(fs.readFileSync(path.join(root, 'dst/sub/d'), 'utf8')).toBe('same\n');
+    expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
+  });
 });
