@@ -83,15 +83,14 @@ export function trimForSalvage(
     }
     unfinished.add(parentOf(rel));
     if (ndx === current?.ndx) {
-      const inplace = c.inplace ? keepInplace(stage, dest, e) : undefined;
       // rsync's receiver made its temp file beside it (in place: only a new file changes the directory).
-      if (inplace !== 'existing') changed.add(parentOf(rel));
-      if (inplace) {
+      if (!c.inplace || dest.lstat(rel)?.isFile() !== true) changed.add(parentOf(rel));
+      if (c.inplace && keepInplace(stage, dest, e)) {
         kept = true;
         continue;
       }
       if (!c.inplace && c.partial && current.gotLiteral()) {
-        if (!partialDir && keepPartial(stage, e)) {
+        if (c.partialDir === undefined && keepPartial(stage, e)) {
           kept = true;
           continue;
         }
@@ -227,11 +226,11 @@ function keepPartial(stage: Stage, e: RemoteEntry): boolean {
 
 /**
  * --inplace: the staged part of `e` made what rsync's receiver leaves of the destination's file: the part,
- * then the destination's bytes past it, the destination's mode and owner, the time of now. 'new' or
- * 'existing' (the destination had it) when kept; undefined when nothing came (the file is left as it is).
+ * then the destination's bytes past it, the destination's mode and owner, the time of now. False when
+ * nothing came (the file is left as it is).
  */
-function keepInplace(stage: Stage, dest: PullDest, e: RemoteEntry): 'new' | 'existing' | undefined {
-  if (e.hlinkGroup !== undefined) return undefined;
+function keepInplace(stage: Stage, dest: PullDest, e: RemoteEntry): boolean {
+  if (e.hlinkGroup !== undefined) return false;
   const rel = e.name.toString('latin1');
   const path = stage.path(rel);
   const meta = stage.meta.get(path);
@@ -239,12 +238,12 @@ function keepInplace(stage: Stage, dest: PullDest, e: RemoteEntry): 'new' | 'exi
   let size: number;
   try {
     const st = fs.lstatSync(at);
-    if (!st.isFile()) return undefined;
+    if (!st.isFile()) return false;
     size = st.size;
   } catch {
-    return undefined;
+    return false;
   }
-  if (!meta || size === 0) return undefined;
+  if (!meta || size === 0) return false;
   const old = dest.lstat(rel);
   const had = old?.isFile() === true;
   if (had && old.size > BigInt(size)) {
@@ -270,5 +269,5 @@ function keepInplace(stage: Stage, dest: PullDest, e: RemoteEntry): 'new' | 'exi
   const uid = had ? Number(old.uid) : (process.getuid?.() ?? meta.uid);
   const gid = had ? Number(old.gid) : (process.getgid?.() ?? meta.gid);
   stage.meta.set(path, { ...meta, mode, uid, gid, size, mtimeSec: Math.floor(now / 1000), mtimeNsec: (now % 1000) * 1_000_000, settled: false });
-  return had ? 'existing' : 'new';
+  return true;
 }
