@@ -68,10 +68,11 @@ export class PullPartialDir {
 
   /**
    * The staged part of `rel` (at `staged`) kept as its partial file, as rsync's cleanup keeps it: the
-   * sender's mode and owner (as the options preserve them) and the time it was written. The destination's
-   * own file is left as it is. False when it could not be kept (nothing is then left of it).
+   * sender's mode and owner (as the options preserve them), the ACL `acl` puts on it, and the time it was
+   * written; no xattrs (rsync's cleanup names no basis file, so its set_file_attrs sets none). The
+   * destination's own file is left as it is. False when it could not be kept (nothing is then left of it).
    */
-  keep(rel: string, staged: Buffer, m: StagedMeta): boolean {
+  keep(rel: string, staged: Buffer, m: StagedMeta, acl?: (path: Buffer) => void): boolean {
     if (!this.usable()) return false;
     const { dir, base } = split(rel);
     const name = Buffer.from(base, 'latin1');
@@ -84,6 +85,8 @@ export class PullPartialDir {
         const tmp = createTemp(procPath(pdFd), name, createFile);
         try {
           copyInto(staged, tmp.made, Buffer.allocUnsafe(1 << 20));
+          // -A: the sender's ACL, before the mode (rsync's set_file_attrs: set_acl, then chmod).
+          acl?.(tmp.abs);
           this.attrs(tmp.made, m);
         } catch (e) {
           fs.closeSync(tmp.made);

@@ -54,6 +54,8 @@ export function trimForSalvage(
   progress: PullProgress,
   /** -X: the entries whose abbreviated xattr values were asked for and never came. */
   owed: readonly number[] = [],
+  /** -A: puts an entry's ACL from the list on a file (the part kept in the partial dir). */
+  aclOn?: (e: RemoteEntry, path: Buffer) => void,
 ): { place: boolean; after?: () => void } {
   // An entry placed without values the sender still owed would lose those xattrs (the local half gives
   // the destination the staged entry's): a file of them is left as the destination has it; any other
@@ -101,7 +103,7 @@ export function trimForSalvage(
         const aside = Buffer.from(`${nodePath.dirname(stage.path('.'))}/partial`, 'latin1');
         if (partialDir && meta && e.hlinkGroup === undefined && moved(Buffer.from(path, 'latin1'), aside)) {
           after = () => {
-            partialDir.keep(rel, aside, meta);
+            partialDir.keep(rel, aside, meta, aclOn && ((at) => aclOn(e, at)));
           };
           kept = true;
         }

@@ -411,20 +411,22 @@ export async function fetchRemote(
       }
       // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts), after
       // the transfer or once a salvage has trimmed the staging tree (a discarded file is skipped).
+      const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
       const applyAcls = (): number => {
         if (!acl.addon) return 0;
-        const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
         const staged = (e: RemoteEntry): string | undefined => {
           const at = stage.path(e.name.toString('latin1'));
           return stage.meta.has(at) ? at : undefined;
         };
         return applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
       };
+      // The same for one entry's file elsewhere (a salvage's part kept in the partial dir).
+      const aclOn = acl.addon && ((e: RemoteEntry, at: Buffer): void => void applyStagedAcls(acl.addon!, [e], () => at.toString('latin1'), mapId, (m) => io.err.write(`arsync: ${m}\n`)));
       const progress: PullProgress = { verified: new Set() };
       if (salvaging) {
         trim = () => {
           const owed = xattrAsks.filter((a) => !answered.has(a.ndx)).map((a) => a.ndx);
-          const s = trimForSalvage(c, stage, dest, partialDir, list.entries, fetches.map((f) => f.ndx), progress, owed);
+          const s = trimForSalvage(c, stage, dest, partialDir, list.entries, fetches.map((f) => f.ndx), progress, owed, aclOn || undefined);
           if (s.place) applyAcls();
           return s;
         };
