@@ -236,6 +236,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   const gathered = pulled ? undefined : gatherStdout(io);
   try {
     const code = await runLocal(parsed.config, gathered?.io ?? io, report, started, events, pulled, argv.slice(2));
+    pulled?.afterLocal?.();
     return code;
   } finally {
     gathered?.close();

@@ -28,6 +28,7 @@ import { replacesFullDirs } from '../run/deletions.js';
 import { S_IFMT, type Stat } from '../model/stat.js';
 import type { EngineContext } from '../engine/types.js';
 import { openTwin, type FileTwin, type OtherBasis, type PullBasisDirs, type PullFuzzy } from './pull-basis.js';
+import type { PullPartialDir } from './pull-partial.js';
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 /** The name a device, FIFO or socket is made under, in the staging tree's holder, before it takes its own. */
@@ -204,8 +205,13 @@ export class Stage {
         if (found) this.fuzzy.replacing(rel);
         else if (!twin) delta = this.fuzzy.choose(rel, e.size, e.mtime);
       }
+      // --partial-dir: the partial file an earlier run left is the basis, before the destination's own
+      // file or a basis directory's (rsync's generator, FNAMECMP_PARTIAL_DIR); an empty one, none.
+      const waiting = need === 'fetch' && this.partialDir && !this.c.dryRun ? this.partialDir.basis(rel) : undefined;
+      if (waiting) delta = waiting.size > 0 ? waiting : undefined;
+      const basisSize = !waiting && found && found.size > 0 ? found.size : 0;
       if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode && at.length < PATH_MAX) {
-        return new StagedFetch(this, e, ndx, false, found && found.size > 0 ? found.size : 0, delta);
+        return new StagedFetch(this, e, ndx, false, basisSize, delta);
       }
       const out = fs.openSync(at, create, 0o600);
       if (need === 'twin') {
@@ -237,7 +243,7 @@ export class Stage {
         // Closed until the file's turn: a tree has more files than a process may hold open. The staging
         // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
         fs.closeSync(out);
-        return new StagedFetch(this, e, ndx, true, found && found.size > 0 ? found.size : 0, delta);
+        return new StagedFetch(this, e, ndx, true, basisSize, delta);
       }
       fs.closeSync(out);
       return undefined;
@@ -325,6 +331,12 @@ export class Stage {
     this.basisDirs = dirs;
   }
   private basisDirs: PullBasisDirs | undefined;
+
+  /** --partial-dir: the partial files waiting there are the fetches' bases (cli/pull-partial.ts). */
+  usePartialDir(pd: PullPartialDir): void {
+    this.partialDir = pd;
+  }
+  private partialDir: PullPartialDir | undefined;
 
   /** -y: the fuzzy basis chooser for files the destination lacks (cli/pull-basis.ts). */
   useFuzzy(fuzzy: PullFuzzy): void {

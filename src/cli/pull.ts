@@ -58,6 +58,7 @@ import { flistSettings } from '../remote/flist-settings.js';
 import { keptLines } from './json-errors.js';
 import { setAbortHandler } from './signals.js';
 import { salvageConfig, salvageable, trimForSalvage } from './pull-salvage.js';
+import { PullPartialDir } from './pull-partial.js';
 import type { PullProgress, ReceiveLines, XattrAsk } from '../remote/pull.js';
 import type { JsonError } from '../progress/json.js';
 
@@ -93,6 +94,8 @@ export interface Pulled {
   salvage?: boolean;
   /** --progress/--info=progress2 with names: the lines the fetch drew, for the local half to print (receiveLines). */
   progressRecords?: ProgressRecords;
+  /** What a salvage does once the local half has run (cli/pull-salvage.ts: --partial-dir's kept part). */
+  afterLocal?: () => void;
   /**
    * --remove-source-files: the local run, run inside the session, hands here each entry (by its name in
    * the destination) whose source it would have removed; the far side's sender removes those.
@@ -287,7 +290,7 @@ export async function fetchRemote(
   let progressDrawn = false;
   let records: ProgressRecords | undefined;
   // Set once files are asked for: trims the staging tree to what came whole if the session is cut short.
-  let trim: (() => boolean) | undefined;
+  let trim: (() => { place: boolean; after?: () => void }) | undefined;
   const salvaging = salvageable(c);
   let outcome;
   try {
@@ -368,11 +371,16 @@ export async function fetchRemote(
       // (cli/pull-basis.ts). Not for a one-file destination named otherwise (its twin has the new name).
       const basisDirs = ready && (c.linkDest.length || c.compareDest.length || c.copyDest.length) && 'dir' in dest.dest ? new PullBasisDirs(c, ready, dest.dest.dir) : undefined;
       if (basisDirs) stage.useBasisDirs(basisDirs);
+      // --partial-dir: a partial file an earlier run left is its file's basis (cli/pull-partial.ts).
+      const partialDir = c.partialDir !== undefined && 'dir' in dest.dest ? new PullPartialDir(c, dest) : undefined;
+      if (partialDir) stage.usePartialDir(partialDir);
       // -y: a similar file as the basis of one the destination lacks. Not with --partial-dir, whose waiting
-      // partial file rsync takes first (the local run's to find), nor for a one-file destination.
+      // partial file rsync takes first, nor for a one-file destination.
       if (c.fuzzy && c.partialDir === undefined && 'dir' in dest.dest) stage.useFuzzy(new PullFuzzy(c.fuzzy, dest, basisDirs?.alt, c.deleteMode === 'before' || c.deleteMode === 'during' ? listedNames(list.entries) : undefined));
       const fetches: Fetch[] = [];
       const xattrAsks: XattrAsk[] = [];
+      // -X: the asks whose values came (a salvage places no entry still owed some: cli/pull-salvage.ts).
+      const answered = new Set<number>();
       const staged = xio ? new StagedXattrs(xio, c.dryRun) : undefined;
       const sum = strong(list.session.checksum);
       // Everything already there as the local run would leave it: nothing to stage, fetch or run.
@@ -388,7 +396,7 @@ export async function fetchRemote(
         if (f) fetches.push(f);
         if (staged && xattrReceiver && e.xattr !== undefined) {
           const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
-          if (ask) xattrAsks.push({ ...ask, ndx });
+          if (ask) xattrAsks.push({ ...ask, ndx, got: (values) => (answered.add(ndx), ask.got(values)) });
         }
       });
       meta = stage.meta;
@@ -408,12 +416,32 @@ export async function fetchRemote(
         conn.end();
         return true;
       }
+      // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts), after
+      // the transfer or once a salvage has trimmed the staging tree (a discarded file is skipped).
+      const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
+      const applyAcls = (): number => {
+        if (!acl.addon) return 0;
+        const staged = (e: RemoteEntry): string | undefined => {
+          const at = stage.path(e.name.toString('latin1'));
+          return stage.meta.has(at) ? at : undefined;
+        };
+        return applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
+      };
+      // The same for one entry's file elsewhere (a salvage's part kept in the partial dir).
+      const aclOn = acl.addon && ((e: RemoteEntry, at: Buffer): void => void applyStagedAcls(acl.addon!, [e], () => at.toString('latin1'), mapId, (m) => io.err.write(`arsync: ${m}\n`)));
       const progress: PullProgress = { verified: new Set() };
       // (A one-file destination named otherwise: the local half names the file by that name.)
       const shown = receiveLines(c, list.entries, io.out, 'file' in dest.dest ? nodePath.basename(dest.dest.file.toString('latin1')) : undefined);
       if (shown?.drawn) progressDrawn = true;
       records = shown?.records;
-      if (salvaging) trim = () => trimForSalvage(c, stage, list.entries, fetches.map((f) => f.ndx), progress);
+      if (salvaging) {
+        trim = () => {
+          const owed = xattrAsks.filter((a) => !answered.has(a.ndx)).map((a) => a.ndx);
+          const s = trimForSalvage(c, stage, dest, partialDir, list.entries, fetches.map((f) => f.ndx), progress, owed, aclOn || undefined);
+          if (s.place) applyAcls();
+          return s;
+        };
+      }
       let totals;
       try {
         totals = await pullFiles(conn, list.session, fetches, {
@@ -461,15 +489,7 @@ export async function fetchRemote(
         stage.discard(e, list.entries);
       }
       stage.close();
-      // -A: the staged entries take the sender's ACLs once their data is in (cli/remote-acls.ts).
-      if (acl.addon) {
-        const mapId = (id: number, user: boolean): number => localId(c, id, user ? list.userNames : list.groupNames, user ? users : groups);
-        const staged = (e: RemoteEntry): string | undefined => {
-          const at = stage.path(e.name.toString('latin1'));
-          return stage.meta.has(at) ? at : undefined;
-        };
-        localErrors += applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
-      }
+      localErrors += applyAcls();
       // The sender's general I/O error gates deletions as rsync's generator meets it: the list's own flag
       // before any deletion; one the transfer reported (a file it could not open) only where the deletions
       // come after the transfer (--delete-after, --delete-delay), since --delete-during's have already run.
@@ -505,10 +525,11 @@ export async function fetchRemote(
   }
   tap?.close();
   const code = Math.max(outcome.exitCode, localErrors ? Exit.Partial : 0);
-  if (outcome.result === undefined && outcome.exitCode !== 0 && trim?.()) {
+  const salvage = outcome.result === undefined && outcome.exitCode !== 0 ? trim?.() : undefined;
+  if (salvage?.place) {
     // Cut short after files arrived: the local half places those (cli/pull-salvage.ts).
     const local = { ...localChanges(c, place !== undefined, listed, progressDrawn), ...salvageConfig(c) };
-    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
+    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(salvage.after ? { afterLocal: salvage.after } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
   }
   if (outcome.result === undefined && outcome.exitCode !== 0) {
     removeStaging(holder);

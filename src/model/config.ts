@@ -184,6 +184,11 @@ export interface Config {
   partialDir?: string | undefined;
   /** --delay-updates: updated files wait in the partial dir and are all renamed into place at the end. */
   delayUpdates?: boolean;
+  /**
+   * An interrupted pull's salvage under --delay-updates (cli/pull-salvage.ts): the files are left waiting
+   * in the partial dir, as rsync's interrupted receiver leaves them, and no waiting partial file is used up.
+   */
+  leaveDelayed?: boolean;
   /** --append (implies inplace): a shorter regular target gets only the rest of the source. */
   append: boolean;
   /** --append-verify: --append, and the kept bytes must be the source's (else the whole file is written). */

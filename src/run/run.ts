@@ -267,7 +267,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     sharedInodes: new SharedInodes(),
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
-    partials: input.partialDir && !c.dryRun ? partialLeftovers(input.partialDir, dest, engine) : undefined,
+    partials: input.partialDir && !c.dryRun && !c.leaveDelayed ? partialLeftovers(input.partialDir, dest, engine) : undefined,
     fuzzy:
       c.fuzzy && c.debug.FUZZY > 0 && !c.json
         ? new FuzzyBases({ level: c.fuzzy, debug: c.debug.FUZZY, list: (d) => dest!.list(d), altListings: (d) => alt.listings(d), print: (l) => reporter.print(l) })
@@ -316,7 +316,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (shrunk.count && !abort.aborted) await redoShrunk(rc, shrunk);
     // --delay-updates: every finished file into place at once, before deletions and directory times
     // (the renames change directories); an interrupted run leaves them where they wait, as rsync does.
-    if (c.delayUpdates && !abort.aborted && !c.dryRun) {
+    if (c.delayUpdates && !abort.aborted && !c.dryRun && !c.leaveDelayed) {
       await sink.retryFdShortage();
       sink.runDelayed();
     }

@@ -10,6 +10,9 @@ import type { Verdict } from '../plan/quickcheck.js';
 export function withXattrs(rc: RunContext, v: Verdict, src: Buffer, rel: Buffer, st: Stat, destSt: Stat | undefined): Verdict {
   // A symlink too: root's trusted.* and security.* xattrs may sit on one (Linux allows no user.* there).
   if (!rc.spec.xattrFlags || !destSt || v.action === 'skip' || v.action === 'create') return v;
+  // A pull's file the destination's own stands for (one not received: run/staged-source.ts) has no
+  // inode to read; its xattrs and ACLs are the destination's.
+  if (rc.source.unfetched?.(src)) return v;
   if ((destSt.mode & S_IFMT) !== (st.mode & S_IFMT)) return v;
   const diff = rc.dest.xattrDiff(src, rel, rc.spec.xattrFlags);
   if (!diff) return v;

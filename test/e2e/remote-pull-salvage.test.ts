@@ -8,13 +8,13 @@
 // rsync's rules, not the timing: whole and exact, or the destination's old version (or absent), or under
 // --partial a prefix of the source with a modification time of 0; at least the first is whole.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
-import { startCli, show, type CliResult } from '../helpers/cli.js';
+import { fidelity, startCli, show, type CliResult } from '../helpers/cli.js';
 import { findTempFiles } from '../helpers/compare.js';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 
@@ -148,7 +148,7 @@ describeEngines((e) => {
 
   // The partial file an earlier run left for c stays for the next run, as rsync keeps it (the local half
   // removes the waiting partial file of a file it finds current, and c, not received, stands as the
-  // destination's own). rsync also puts b's part in the partial dir; arsync drops it (docs/protocol.md).
+  // destination's own). (b's part goes into the partial dir too: the tests below.)
   it('SIGINT during an update with --partial-dir: the whole files placed, a waiting partial file kept', async () => {
     const args = [...ARGS.slice(0, -2), '--partial-dir=pd', ...ARGS.slice(-2)];
     const withWaiting = (): string => {
@@ -242,5 +242,313 @@ describeEngines((e) => {
     expect(r.stderr).toMatch(/^arsync error: timeout in data send\/receive \(code 30\)$/m);
     expect(states(path.join(root, 'dst')), show(r)).toEqual({ a: 'whole', b: 'old', c: 'old' });
     expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+  });
+});
+
+// Session 35: what rsync keeps beyond the whole files, in a tree with a directory: src/a, then
+// src/sub/b (large, the one in progress) and src/sub/c; the directories' times are 2020's.
+const DEEP = { a: SRC.a, 'sub/b': SRC.b, 'sub/c': SRC.c };
+const DIR_TIME = new Date('2020-01-01T00:00:00Z');
+
+/** A work root with src/ (a, sub/b, sub/c), the remote shell, tmp/, and `dst/` as `dst` makes it. */
+function setupDeep(dst?: (d: string) => void): string {
+  const root = tempDir('arsync-salvage-');
+  for (const d of ['src/sub', 'tmp']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  const fileTime = new Date('2019-06-01T00:00:00Z');
+  for (const [n, data] of Object.entries(DEEP)) {
+    fs.writeFileSync(path.join(root, 'src', n), data, { mode: 0o644 });
+    fs.utimesSync(path.join(root, 'src', n), fileTime, fileTime);
+  }
+  for (const d of ['src/sub', 'src']) fs.utimesSync(path.join(root, d), DIR_TIME, DIR_TIME);
+  fs.writeFileSync(path.join(root, 'rsh'), '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+  if (dst) {
+    fs.mkdirSync(path.join(root, 'dst/sub'), { recursive: true });
+    dst(path.join(root, 'dst'));
+  }
+  return root;
+}
+
+/** An old tree in dst: each file `OLD` (mode 0600, 2021's time), sub/ with 2021's time. */
+function oldTree(d: string): void {
+  const t = new Date('2021-01-01T00:00:00Z');
+  for (const n of Object.keys(DEEP)) {
+    fs.writeFileSync(path.join(d, n), OLD, { mode: 0o600 });
+    fs.utimesSync(path.join(d, n), t, t);
+  }
+  fs.utimesSync(path.join(d, 'sub'), t, t);
+}
+
+/** What a file or directory under `dst` is: its bytes judged against the source, its mode, and its time as 'src' (2020's, a source file's own), 'recent' (since `since`), 'zero' or the date. */
+function look(dst: string, rel: string, since: number, old?: Buffer): { what: string; mode: string; time: string } | undefined {
+  const p = path.join(dst, rel);
+  if (!fs.existsSync(p)) return undefined;
+  const st = fs.statSync(p);
+  // A file waiting in a partial dir is judged against its source file.
+  const srcRel = rel.replace(/(^|\/)(pd|\.~tmp~)\/(?=[^/]+$)/, '$1');
+  const srcSt = fs.existsSync(path.join(dst, '../src', srcRel)) ? fs.statSync(path.join(dst, '../src', srcRel)) : undefined;
+  const time = srcSt && Math.floor(st.mtimeMs / 1000) === Math.floor(srcSt.mtimeMs / 1000) ? 'src' : st.mtimeMs >= since - 1000 ? 'recent' : st.mtimeMs < 1000 ? 'zero' : st.mtime.toISOString();
+  const mode = (st.mode & 0o7777).toString(8);
+  if (st.isDirectory()) return { what: 'dir', mode, time };
+  const data = (DEEP as Record<string, Buffer>)[srcRel] ?? Buffer.alloc(0);
+  const got = fs.readFileSync(p);
+  let what: string;
+  if (got.equals(data)) what = 'whole';
+  else if (got.toString() === OLD) what = 'old';
+  else {
+    // The longest prefix of the source it starts with; then the old file's bytes past it, or nothing.
+    let n = 0;
+    while (n < got.length && n < data.length && got[n] === data[n]) n++;
+    const rest = got.subarray(n);
+    if (n === 0 || n === data.length) what = `other (${got.length} bytes)`;
+    else if (rest.length === 0) what = 'prefix';
+    else if (old && got.length === Math.max(old.length, n) && rest.equals(old.subarray(n))) what = 'prefix+old';
+    else what = `other (${got.length} bytes, prefix ${n})`;
+  }
+  return { what, mode, time };
+}
+
+/** The destination as `look` sees each path in `rels`. */
+function survey(root: string, rels: string[], since: number, old?: Buffer): Record<string, ReturnType<typeof look>> {
+  const out: Record<string, ReturnType<typeof look>> = {};
+  for (const r of rels) out[r] = look(path.join(root, 'dst'), r, since, old);
+  return out;
+}
+
+const DEEP_ARGS = ['-e', './rsh', '-a', '--bwlimit=3000'];
+const deepOracles = new Map<string, { r: CliResult; s: Record<string, ReturnType<typeof look>> }>();
+
+describeEngines((e) => {
+  const arsync = (root: string, args: string[]) => startCli([`--engine=${e.name}`, ...args], { cwd: root, env: { TMPDIR: path.join(root, 'tmp') } });
+  const staged = (root: string) => () => found(path.join(root, 'tmp'), (n) => n === 'b');
+  const tempOfB = (root: string) => () => found(path.join(root, 'dst'), (n) => n.startsWith('.b.'));
+  const PATHS = ['.', 'a', 'sub', 'sub/b', 'sub/c', 'sub/pd', 'sub/pd/b', '.~tmp~', '.~tmp~/a', 'sub/.~tmp~', 'sub/.~tmp~/b'];
+
+  /** rsync's result for `key` (made once), then arsync's, each by `look`; both must be `want`. */
+  async function both(key: string, args: string[], make: () => string, rsyncReady: (root: string) => () => boolean, after: number, want: Record<string, unknown>, old?: Buffer): Promise<void> {
+    let o = deepOracles.get(key);
+    if (!o) {
+      const root = make();
+      const since = Date.now();
+      const r = await interrupted(() => rsync(root, [...DEEP_ARGS, ...args, 'h:src/', 'dst/']), rsyncReady(root), after);
+      deepOracles.set(key, (o = { r, s: survey(root, PATHS, since, old) }));
+    }
+    expect(o.r.code, show(o.r)).toBe(20);
+    expect(o.s, `rsync 3.5 (${key})`).toEqual(want);
+    const root = make();
+    const since = Date.now();
+    const r = await interrupted(() => arsync(root, [...DEEP_ARGS, ...args, 'h:src/', 'dst/']), staged(root), after);
+    expect(r.code, show(r)).toBe(20);
+    expect(r.stderr).toMatch(SIGNAL_LINE);
+    expect(survey(root, PATHS, since, old), show(r)).toEqual(o.s);
+    expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+    expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
+  }
+
+  // rsync's cleanup moves the part into the partial dir (made 0700) with the sender's mode, the time it
+  // was written left (rsync sets no time on it); the destination has no b. sub/ was changed after its
+  // times were set (b's temp file), and not finished: it keeps the time of that change.
+  it('SIGINT during a fresh pull with --partial-dir: the part of the file in progress waits in the partial dir', async () => {
+    await both('partial-dir fresh', ['--partial-dir=pd'], () => setupDeep(), tempOfB, 800, {
+      '.': { what: 'dir', mode: '755', time: 'src' },
+      a: { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'recent' },
+      'sub/b': undefined,
+      'sub/c': undefined,
+      'sub/pd': { what: 'dir', mode: '700', time: 'recent' },
+      'sub/pd/b': { what: 'prefix', mode: '644', time: 'recent' },
+    });
+  });
+
+  // The waiting partial file is the next pull's basis (rsync's generator takes it first: the sender
+  // matches its blocks), and is used up once the file is in place.
+  it('a pull after one cut short with --partial-dir (relative or absolute) rebuilds from the partial file and removes it', async () => {
+    for (const abs of [false, true]) {
+      const made = (): { root: string; args: string[] } => {
+        const root = setupDeep(oldTree);
+        const pd = abs ? path.join(root, 'apd') : path.join(root, 'dst/sub/pd');
+        fs.mkdirSync(pd, { mode: 0o700 });
+        fs.writeFileSync(path.join(pd, 'b'), SRC.b.subarray(0, 3_000_000));
+        return { root, args: ['-e', './rsh', '-a', '--stats', `--partial-dir=${abs ? pd : 'pd'}`, 'h:src/', 'dst/'] };
+      };
+      const figures = (out: string): string[] => out.split('\n').filter((l) => /^(Literal|Matched) data:/.test(l));
+      const w = made();
+      const want = await rsync(w.root, w.args).done;
+      expect(want.code, show(want)).toBe(0);
+      expect(figures(want.stdout)[1], show(want)).toMatch(/^Matched data: 2,9\d\d,\d\d\d bytes$/);
+      const g = made();
+      const r = await arsync(g.root, g.args).done;
+      expect(r.code, show(r)).toBe(0);
+      expect(figures(r.stdout), show(r)).toEqual(figures(want.stdout));
+      for (const n of Object.keys(DEEP)) expect(fs.readFileSync(path.join(g.root, 'dst', n)).equals((DEEP as Record<string, Buffer>)[n]!), n).toBe(true);
+      expect(fs.existsSync(path.join(g.root, abs ? 'apd/b' : 'dst/sub/pd'))).toBe(fs.existsSync(path.join(w.root, abs ? 'apd/b' : 'dst/sub/pd')));
+      expect(fs.existsSync(path.join(g.root, abs ? 'apd/b' : 'dst/sub/pd')), `partial file left (${abs ? 'absolute' : 'relative'})`).toBe(false);
+    }
+  });
+
+  // rsync writes the destination's file itself: what came of b is over the start of the old file (the
+  // rest of which stays), with the time of that write and the old file's mode; sub/ was not changed
+  // (nothing was made in it), so it has the sender's time its generator gave it.
+  it('SIGINT during an update with --inplace: the received part over the start of the destination\'s file', async () => {
+    const longer = Buffer.alloc(8_000_000, 0x55);
+    const make = (): string =>
+      setupDeep((d) => {
+        oldTree(d);
+        fs.writeFileSync(path.join(d, 'sub/b'), longer);
+        fs.utimesSync(path.join(d, 'sub/b'), DIR_TIME, DIR_TIME);
+      });
+    const aPlaced = (root: string) => () => fs.existsSync(path.join(root, 'dst/a')) && fs.statSync(path.join(root, 'dst/a')).size === SRC.a.length;
+    await both('inplace update', ['--inplace'], make, aPlaced, 800, {
+      '.': { what: 'dir', mode: '755', time: 'src' },
+      a: { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'src' },
+      'sub/b': { what: 'prefix+old', mode: '600', time: 'recent' },
+      'sub/c': { what: 'old', mode: '600', time: '2021-01-01T00:00:00.000Z' },
+      'sub/pd': undefined,
+      'sub/pd/b': undefined,
+    }, longer);
+  });
+
+  it('SIGINT during a fresh pull with --inplace: the received part under its name, mode 0600', async () => {
+    const bMade = (root: string) => () => fs.existsSync(path.join(root, 'dst/sub/b'));
+    await both('inplace fresh', ['--inplace'], () => setupDeep(), bMade, 800, {
+      '.': { what: 'dir', mode: '755', time: 'src' },
+      a: { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'recent' },
+      'sub/b': { what: 'prefix', mode: '600', time: 'recent' },
+      'sub/c': undefined,
+      'sub/pd': undefined,
+      'sub/pd/b': undefined,
+    });
+  });
+
+  // rsync's generator gives a directory the sender's times as it reaches it, and again as each
+  // directory's files are all done; sub/ was changed since (b's temp file) and is not done.
+  it('SIGINT during an update: the finished directory has the sender\'s times, the one in progress the time of its change', async () => {
+    await both('dirs update', [], () => setupDeep(oldTree), tempOfB, 300, {
+      '.': { what: 'dir', mode: '755', time: 'src' },
+      a: { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'recent' },
+      'sub/b': { what: 'old', mode: '600', time: '2021-01-01T00:00:00.000Z' },
+      'sub/c': { what: 'old', mode: '600', time: '2021-01-01T00:00:00.000Z' },
+      'sub/pd': undefined,
+      'sub/pd/b': undefined,
+    });
+  });
+
+  // rsync's interrupted receiver under --delay-updates has moved each finished file into the partial dir
+  // (.~tmp~) of its directory, and nothing into place; the part of the file in progress waits there too
+  // (a partial dir turns --partial on). Without incremental recursion (--delay-updates turns it off) no
+  // directory was touched up: each keeps the time of its last change.
+  it('SIGINT during an update with --delay-updates: the finished files and the part wait in .~tmp~, the destination\'s files as they were', async () => {
+    const old = { what: 'old', mode: '600', time: '2021-01-01T00:00:00.000Z' };
+    await both('delay-updates', ['--delay-updates'], () => setupDeep(oldTree), tempOfB, 800, {
+      '.': { what: 'dir', mode: '755', time: 'recent' },
+      a: old,
+      '.~tmp~': { what: 'dir', mode: '700', time: 'recent' },
+      '.~tmp~/a': { what: 'whole', mode: '644', time: 'src' },
+      sub: { what: 'dir', mode: '755', time: 'recent' },
+      'sub/b': old,
+      'sub/c': old,
+      'sub/.~tmp~': { what: 'dir', mode: '700', time: 'recent' },
+      'sub/.~tmp~/b': { what: 'prefix', mode: '644', time: 'recent' },
+    });
+  });
+
+  // rsync sets a file's ACL and xattrs as it places it (its set_file_attrs): the finished file has them.
+  // The part its cleanup moves into a partial dir gets the ACL but no xattrs (no basis file is named).
+  it.skipIf(!fidelity(e.name).xattrs)('SIGINT during a fresh pull with -A -X (and --partial-dir): the finished file has the sender\'s ACL and xattrs, the kept part its ACL', async () => {
+    const withAttrs = (): string => {
+      const root = setupDeep();
+      for (const n of ['a', 'sub/b']) {
+        const p = path.join(root, 'src', n);
+        expect(spawnSync('setfacl', ['-m', 'u:nobody:r', p]).status).toBe(0);
+        expect(spawnSync('setfattr', ['-n', 'user.salvage', '-v', n, p]).status).toBe(0);
+        fs.utimesSync(p, new Date('2019-06-01T00:00:00Z'), new Date('2019-06-01T00:00:00Z'));
+      }
+      return root;
+    };
+    const attrs = (root: string): string =>
+      ['a', 'sub/pd/b']
+        .map((n) => {
+          const p = path.join(root, 'dst', n);
+          if (!fs.existsSync(p)) return `${n}: absent\n`;
+          const acl = spawnSync('getfacl', ['-cp', p], { encoding: 'utf8' }).stdout;
+          const xa = spawnSync('getfattr', ['-d', '--absolute-names', '-m', '^user\\.', p], { encoding: 'utf8' }).stdout.replace(/^# file: .*\n/m, '');
+          return `${n}:\n${acl}${xa}`;
+        })
+        .join('');
+    const cases = [
+      { key: 'acls', args: ['-AX'], after: 300, want: { '.': { what: 'dir', mode: '755', time: 'src' }, a: { what: 'whole', mode: '644', time: 'src' }, sub: { what: 'dir', mode: '755', time: 'recent' } } },
+      {
+        key: 'acls partial-dir',
+        args: ['-AX', '--partial-dir=pd'],
+        after: 800,
+        want: {
+          '.': { what: 'dir', mode: '755', time: 'src' },
+          a: { what: 'whole', mode: '644', time: 'src' },
+          sub: { what: 'dir', mode: '755', time: 'recent' },
+          'sub/pd': { what: 'dir', mode: '700', time: 'recent' },
+          'sub/pd/b': { what: 'prefix', mode: '644', time: 'recent' },
+        },
+      },
+    ];
+    for (const k of cases) {
+      let o = deepOracles.get(k.key);
+      let rsyncAttrs = deepOracles.get(`${k.key} attrs`)?.r.stdout;
+      if (!o) {
+        const root = withAttrs();
+        const since = Date.now();
+        const r = await interrupted(() => rsync(root, [...DEEP_ARGS, ...k.args, 'h:src/', 'dst/']), tempOfB(root), k.after);
+        deepOracles.set(k.key, (o = { r, s: survey(root, PATHS, since) }));
+        rsyncAttrs = attrs(root);
+        deepOracles.set(`${k.key} attrs`, { r: { ...r, stdout: rsyncAttrs }, s: {} });
+      }
+      expect(o.r.code, show(o.r)).toBe(20);
+      expect(o.s, `rsync 3.5 (${k.key})`).toEqual(k.want);
+      expect(rsyncAttrs).toMatch(/^a:\n[\s\S]*user:nobody:r--[\s\S]*user\.salvage="a"/);
+      const root = withAttrs();
+      const since = Date.now();
+      const r = await interrupted(() => arsync(root, [...DEEP_ARGS, ...k.args, 'h:src/', 'dst/']), staged(root), k.after);
+      expect(r.code, show(r)).toBe(20);
+      expect(survey(root, PATHS, since), show(r)).toEqual(o.s);
+      expect(attrs(root), show(r)).toBe(rsyncAttrs);
+      expect(findTempFiles(path.join(root, 'dst'))).toEqual([]);
+      expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
+    }
+  });
+
+  // A value over 32 bytes travels as its digest and is asked for (rsync's abbreviated xattrs): sub/d,
+  // current but for a long xattr changed at the sender, is asked for after b, whose data the SIGINT cuts;
+  // the value never comes, and rsync's receiver leaves d's old one. (arsync's staged d lacks that value:
+  // placed, the old one would go. It is left as the destination has it.)
+  it.skipIf(!fidelity(e.name).xattrs)('SIGINT during an update with -X: a file whose long xattr value was still owed keeps its old one', async () => {
+    const value = (v: string): string => v.repeat(100 / v.length);
+    const make = (): string => {
+      const root = setupDeep(oldTree);
+      for (const side of ['src', 'dst']) {
+        const p = path.join(root, side, 'sub/d');
+        fs.writeFileSync(p, 'same\n');
+        expect(spawnSync('setfattr', ['-n', 'user.long', '-v', value(side === 'src' ? 'new!' : 'old!'), p]).status).toBe(0);
+        fs.utimesSync(p, new Date('2019-06-01T00:00:00Z'), new Date('2019-06-01T00:00:00Z'));
+      }
+      return root;
+    };
+    const longOf = (root: string): string => spawnSync('getfattr', ['--only-values', '-n', 'user.long', path.join(root, 'dst/sub/d')], { encoding: 'utf8' }).stdout;
+    let o = deepOracles.get('xattr owed');
+    if (!o) {
+      const root = make();
+      const r = await interrupted(() => rsync(root, [...DEEP_ARGS, '-X', 'h:src/', 'dst/']), tempOfB(root), 300);
+      deepOracles.set('xattr owed', (o = { r: { ...r, stdout: longOf(root) }, s: survey(root, ['a'], 0) }));
+    }
+    expect(o.r.code).toBe(20);
+    expect(o.s).toEqual({ a: { what: 'whole', mode: '644', time: 'src' } });
+    expect(o.r.stdout, 'rsync 3.5 kept the old value').toBe(value('old!'));
+    const root = make();
+    const r = await interrupted(() => arsync(root, [...DEEP_ARGS, '-X', 'h:src/', 'dst/']), staged(root), 300);
+    expect(r.code, show(r)).toBe(20);
+    expect(survey(root, ['a'], 0), show(r)).toEqual(o.s);
+    expect(longOf(root), show(r)).toBe(value('old!'));
+    expect(fs.readFileSync(path.join(root, 'dst/sub/d'), 'utf8')).toBe('same\n');
+    expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
   });
 });
