@@ -132,14 +132,17 @@ export async function runClient<T>(
     // Leaving on our own account, what the exchange said last (its goodbye) still goes out.
     if (e instanceof ClientLeaves) output.end();
     else output.destroy();
-    // A stream this side found wrong, or a signal (not one the far side broke): stopped as rsync's
-    // client stops it, and its output let go (a process the shell left behind may hold it open).
-    if (e instanceof ProtocolError && e.code !== Exit.StreamIO) stop();
+    // A stream this side found wrong, or a signal (not one the far side broke): stopped as rsync's client stops it.
+    if (e instanceof ProtocolError && e.code !== Exit.StreamIO) child.kill('SIGUSR1');
   }
   unwatch?.();
   unclock?.();
   conn.settle();
   const end = await exited;
+  // Once the shell is gone, what it wrote is let go: after a failure a process it left behind (a pipeline
+  // in -e, a proxy) may hold its output open for good, which would keep this process alive. (Not before:
+  // a server run directly as the shell flushes its last words as it leaves.)
+  if (failure !== undefined) shellOut.destroy();
   await errRelayed?.();
   if (end.error) {
     // The remote shell itself could not be started (rsync: "Failed to exec ssh: ..." and exit 14).
