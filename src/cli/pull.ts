@@ -98,6 +98,8 @@ export interface Pulled {
    * the destination) whose source it would have removed; the far side's sender removes those.
    */
   sourceRemoved?: (rel: Buffer) => void;
+  /** --only-write-batch: the data went into the batch alone; the local half ran dry, its summary says "(BATCH ONLY)". */
+  batchOnly?: boolean;
 }
 
 /**
@@ -234,7 +236,10 @@ export async function fetchRemote(
   // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
   // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
   // --write-batch: the sender's stream goes into the batch too (cli/batch-tap.ts).
+  // --only-write-batch: the server is not told (rsync's client tells only a receiving server); the data
+  // comes as for --write-batch and goes into the batch alone, the local half running dry (localChanges).
   const tap = c.batch ? BatchTap.open(c, args) : undefined;
+  const onlyBatch = c.batch?.mode === 'only-write';
   if (tap && 'message' in tap) {
     io.err.write(`arsync: ${tap.message}\n`);
     return { code: tap.code };
@@ -336,7 +341,8 @@ export async function fetchRemote(
       peer.lineOpen = false;
       if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
       // The destination is settled before anything is asked for (cli/pull-dest-root.ts).
-      const settled = settleDest(c, list.entries);
+      // (--only-write-batch: nothing is made on the destination, not even its directory.)
+      const settled = settleDest(onlyBatch ? { ...c, dryRun: true } : c, list.entries);
       if ('message' in settled) {
         io.err.write(`arsync: ${settled.message}\n`);
         // rsync's client tells its server the code it leaves with (protocol 31 on: cleanup.c), and the
@@ -484,7 +490,7 @@ export async function fetchRemote(
         // the sources of what it placed (or found up to date) are named to the sender, which removes them.
         const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
         const local = localChanges(c, place !== undefined, listed, progressDrawn);
-        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
+        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), batchOnly: onlyBatch, ...(local ? { local } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
         const ndxOf = new Map<string, number>();
         list.entries.forEach((e, ndx) => {
           if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
@@ -508,7 +514,7 @@ export async function fetchRemote(
   if (outcome.result === undefined && outcome.exitCode !== 0 && trim?.()) {
     // Cut short after files arrived: the local half places those (cli/pull-salvage.ts).
     const local = { ...localChanges(c, place !== undefined, listed, progressDrawn), ...salvageConfig(c) };
-    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
+    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), batchOnly: onlyBatch, local, salvage: true, ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
   }
   if (outcome.result === undefined && outcome.exitCode !== 0) {
     removeStaging(holder);
@@ -520,7 +526,7 @@ export async function fetchRemote(
   // empty there): the local half copies it whole instead of reading the list again.
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const local = localChanges(c, place !== undefined, listed, progressDrawn);
-  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
+  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), batchOnly: onlyBatch, ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
 }
 
 /** The names the list has, by their directory ("." the top). */
@@ -546,9 +552,11 @@ function listedNames(entries: (RemoteEntry | undefined)[]): Map<string, Set<stri
  */
 function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undefined)[], drawn: boolean): Partial<Config> | undefined {
   const quiet = drawn ? { progress: false, progressFiles: false } : undefined;
-  if (!listFrom) return quiet;
+  // --only-write-batch: the destination is left as it is (rsync's client runs as a dry run).
+  const dry = c.batch?.mode === 'only-write' ? { dryRun: true } : undefined;
+  if (!listFrom) return quiet || dry ? { ...quiet, ...dry } : undefined;
   const scope = c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
-  return { filesFrom: undefined, recursive: true, ...scope, ...quiet };
+  return { filesFrom: undefined, recursive: true, ...scope, ...quiet, ...dry };
 }
 
 /**

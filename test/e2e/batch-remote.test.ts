@@ -1,0 +1,145 @@
+// Batches written in a push and a pull, in the cases rsync 3.5's client writes and arsync used to refuse:
+// --only-write-batch both ways, -H in a pull. Each case runs rsync's client and arsync's with the same
+// options through the fake remote shell against rsync 3.5 as the server, then compares what the runs
+// leave (the destination, untouched under --only-write-batch), the exit codes, the FILE.sh scripts and
+// the batches, by applying each with rsync's --read-batch and arsync's to copies of the old destination
+// (a batch holds the session's random seed and times: the bytes differ from run to run).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { BIN, fidelity, runCli, type EngineName } from '../helpers/cli.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { bytes, clone, put, stampTree, statSnapshot, snapshotDiff } from '../helpers/differential.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
+
+afterAll(() => removeTemps());
+
+const BIG = bytes(300_000, 7);
+
+/**
+ * A source and an older destination: a changed big file (a delta's basis), new files, hard-link groups
+ * (one whose later member the destination has, one new, one across directories), a symlink, a stale file.
+ */
+function setup(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'a.txt', 'alpha\n');
+  const big = Buffer.from(BIG);
+  big.write('CHANGED', 150_000);
+  put(src, 'big.bin', big);
+  put(src, 'sub/deep/c.txt', 'deep\n');
+  put(src, 'sub/b.txt', 'bee\n');
+  fs.linkSync(path.join(src, 'sub/b.txt'), path.join(src, 'hard'));
+  fs.linkSync(path.join(src, 'sub/deep/c.txt'), path.join(src, 'zz'));
+  fs.linkSync(path.join(src, 'a.txt'), path.join(src, 'sub/deep/a2'));
+  put(src, 'n1', 'new group\n');
+  fs.linkSync(path.join(src, 'n1'), path.join(src, 'n2'));
+  fs.symlinkSync('a.txt', path.join(src, 'link'));
+  stampTree(src);
+  const old = path.join(root, 'old');
+  put(old, 'a.txt', 'old alpha\n');
+  put(old, 'big.bin', BIG);
+  put(old, 'stale', 'stale\n');
+  put(old, 'sub/b.txt', 'bee\n');
+  put(old, 'zz', 'old deep\n');
+  stampTree(old, 1_600_000_000);
+}
+
+function rsync(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('rsync', args, { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectSameTree(want: string, got: string, engine: EngineName, ctx: string, hardlinks = true): void {
+  const diffs = compareTrees(want, got, { mtimeToleranceNs: fidelity(engine).mtimeToleranceNs, xattrs: false, acls: false, hardlinks });
+  expect(formatDiffs(diffs), ctx).toEqual([]);
+}
+
+/** rsync's script with arsync's program, batch name, --engine and destination put in. */
+function scriptOf(root: string, rsyncScript: string, engine: EngineName, rdst: string, dst: string): string {
+  return fs
+    .readFileSync(path.join(root, rsyncScript), 'utf8')
+    .replace("'rsync'", `'${BIN}'`)
+    .replace("'R'", "'P'")
+    .replace(` \${1:-'${rdst}'}`, ` --engine='${engine}' \${1:-'${dst}'}`);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+  const eng = `--engine=${engine}`;
+
+  /**
+   * Both batches applied by both tools to copies of the old destination: every result is the tree
+   * `want` (the source as a real run leaves it), with exit 0 and rsync's hard links.
+   */
+  async function applyBoth(root: string, opts: string[], want: string): Promise<void> {
+    let n = 0;
+    for (const batch of ['P', 'R']) {
+      for (const reader of ['rsync', 'arsync']) {
+        const d = `copy${n++}`;
+        clone(path.join(root, 'old'), path.join(root, d));
+        const args = [...opts, `--read-batch=${batch}`, `${d}/`];
+        const r = reader === 'rsync' ? rsync(args, root) : await runCli([...args, eng], { cwd: root });
+        expect(r.code, `${reader} reads ${batch}: ${r.stderr}`).toBe(0);
+        expectSameTree(want, path.join(root, d), engine, `${reader} reads ${batch}`);
+        if (!opts.includes('-aH')) continue;
+        const ino = (p: string): number => fs.statSync(path.join(root, d, p)).ino;
+        expect(ino('hard'), `${reader} reads ${batch}`).toBe(ino('sub/b.txt'));
+        expect(ino('n2'), `${reader} reads ${batch}`).toBe(ino('n1'));
+        expect(ino('zz'), `${reader} reads ${batch}`).toBe(ino('sub/deep/c.txt'));
+      }
+    }
+  }
+
+  it('--only-write-batch in a push: the far side is told and left untouched, the data goes into the batch alone; both tools apply both batches', async () => {
+    const root = tempDir(`arsync-rbatch-opush-${engine}-`);
+    setup(root);
+    for (const d of ['dst', 'rdst', 'want']) clone(path.join(root, 'old'), path.join(root, d));
+    const rsh = fakeRsh(root);
+    const before = statSnapshot(path.join(root, 'dst'));
+    const rbefore = statSnapshot(path.join(root, 'rdst'));
+    const ours = await runCli(['-e', rsh, '--only-write-batch=P', '-aHv', '--delete', 'src/', `localhost:${root}/dst/`, eng], { cwd: root });
+    const theirs = rsync(['-e', rsh, '--only-write-batch=R', '-aHv', '--delete', 'src/', `localhost:${root}/rdst/`], root);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(ours.stderr).toBe('');
+    expect(snapshotDiff(before, statSnapshot(path.join(root, 'dst')))).toEqual([]);
+    expect(snapshotDiff(rbefore, statSnapshot(path.join(root, 'rdst')))).toEqual([]);
+    expect(ours.stdout).toMatch(/speedup is [\d.,]+ \(BATCH ONLY\)\n$/);
+    expect(fs.readFileSync(path.join(root, 'P.sh'), 'utf8')).toBe(scriptOf(root, 'R.sh', engine, `${root}/rdst/`, `${root}/dst/`));
+    // The batch holds a delta of big.bin against the far side's old file, as rsync's does.
+    expect(fs.statSync(path.join(root, 'P')).size).toBeLessThan(20_000);
+    expect(rsync(['-aH', '--delete', 'src/', 'want/'], root).code).toBe(0);
+    await applyBoth(root, ['-aH', '--delete'], path.join(root, 'want'));
+  });
+
+  it('--only-write-batch in a pull: the destination is left untouched (a missing one not made), the data goes into the batch; both tools apply both batches', async () => {
+    const root = tempDir(`arsync-rbatch-opull-${engine}-`);
+    setup(root);
+    for (const d of ['dst', 'rdst', 'want']) clone(path.join(root, 'old'), path.join(root, d));
+    const rsh = fakeRsh(root);
+    const before = statSnapshot(path.join(root, 'dst'));
+    const rbefore = statSnapshot(path.join(root, 'rdst'));
+    const ours = await runCli(['-e', rsh, '--only-write-batch=P', '-av', '--delete', `localhost:${root}/src/`, 'dst/', eng], { cwd: root });
+    const theirs = rsync(['-e', rsh, '--only-write-batch=R', '-av', '--delete', `localhost:${root}/src/`, 'rdst/'], root);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(snapshotDiff(before, statSnapshot(path.join(root, 'dst')))).toEqual([]);
+    expect(snapshotDiff(rbefore, statSnapshot(path.join(root, 'rdst')))).toEqual([]);
+    expect(ours.stdout).toMatch(/speedup is [\d.,]+ \(BATCH ONLY\)\n$/);
+    expect(fs.readFileSync(path.join(root, 'P.sh'), 'utf8')).toBe(scriptOf(root, 'R.sh', engine, 'rdst/', 'dst/'));
+    expect(rsync(['-a', '--delete', 'src/', 'want/'], root).code).toBe(0);
+    await applyBoth(root, ['-a', '--delete'], path.join(root, 'want'));
+    // Onto a destination that does not exist: neither tool makes it.
+    const fresh = await runCli(['-e', rsh, '--only-write-batch=P2', '-a', `localhost:${root}/src/`, 'none/', eng], { cwd: root });
+    expect(fresh.code, fresh.stderr).toBe(rsync(['-e', rsh, '--only-write-batch=R2', '-a', `localhost:${root}/src/`, 'rnone/'], root).code);
+    expect(fs.existsSync(path.join(root, 'none'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'rnone'))).toBe(false);
+    const d = path.join(root, 'fromnone');
+    expect(rsync(['-a', '--read-batch=P2', 'fromnone/'], root).code).toBe(0);
+    expectSameTree(path.join(root, 'src'), d, engine, 'rsync reads the batch of a pull to a new destination', false);
+  });
+});
