@@ -29,7 +29,7 @@ import { ProtocolError } from '../remote/wire.js';
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { Exit, showPath } from '../util/errors.js';
 import { removeStaging, type Pulled } from './pull.js';
-import { destBase, Stage, type StagedFetch } from './pull-stage.js';
+import { destBase, groupLeads, Stage, type StagedFetch } from './pull-stage.js';
 import { PullDest } from './pull-dest.js';
 import { linkable, makeStaging, stagingOperands } from './staging-dir.js';
 import { openForReading } from './batch-files.js';
@@ -201,11 +201,14 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     /** -X: who takes the long values of each list when the batch brings them (the first entry that needs them). */
     const valuesFor = new Map<number, (values: Map<number, Buffer>) => void>();
     const stageAll = (p: Part): void => {
+      // -H: a group's data is wanted under the member rsync's generator takes (cli/pull-stage.ts groupLeads).
+      if (c.hardLinks) stage.useGroupLeads(groupLeads(p.entries, (rel) => dest.entry(rel) !== undefined, p.start));
       p.entries.forEach((e, i) => {
         if (!e) return;
         const f = stage.add(e, p.start + i, list, sum);
-        if (f) wanted.set(p.start + i, f);
-        if (f && e.hlinkGroup !== undefined) groupNdx.set(e.hlinkGroup, p.start + i);
+        // (By the index its data is wanted under: with -H another member's.)
+        if (f) wanted.set(f.ndx, f);
+        if (f && e.hlinkGroup !== undefined) groupNdx.set(e.hlinkGroup, f.ndx);
         if (xattrs && e.xattr !== undefined) {
           const ask = stage.xattrs(e, e.xattr, xattrs.receiver.lists[e.xattr]!, xattrs.staged);
           if (ask && !valuesFor.has(e.xattr)) valuesFor.set(e.xattr, ask.got);

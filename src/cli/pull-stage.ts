@@ -165,9 +165,19 @@ export class Stage {
         }
         this.groups.set(e.hlinkGroup, path);
       }
-      const present = this.dest.entry(rel);
+      // -H: the group's data is asked for under the member rsync's generator takes (groupLead), judged
+      // and rebuilt against that member's file in the destination; its staging path is linked to this
+      // one's by the time the data comes.
+      const lead = e.hlinkGroup !== undefined ? this.leads?.get(e.hlinkGroup) : undefined;
+      const led = lead !== undefined && lead.ndx !== ndx;
+      const le = led ? lead.entry : e;
+      const leRel = led ? le.name.toString('latin1') : rel;
+      const present = this.dest.entry(leRel);
       const found = basisOf(present);
-      let need: 'fetch' | 'placeholder' | 'same-bytes' | 'twin' = this.needsData(e, present, found, sum);
+      let need: 'fetch' | 'placeholder' | 'same-bytes' | 'twin' = this.needsData(le, present, found, sum);
+      // Another member the destination has up to date: the staged inode takes its bytes (the local run
+      // may copy the staged file to the members the destination lacks).
+      if (led && need === 'placeholder' && found) need = 'same-bytes';
       // --link-dest/--compare-dest/--copy-dest: a twin may make the fetch needless, or be its basis.
       const twin = need === 'fetch' && this.basisDirs && !this.c.dryRun ? this.basisDirs.choose(rel, stagedStat(this.meta.get(path)!), present, this.c.checksum && e.sum ? { sum: e.sum, file: () => sum.file() } : undefined) : undefined;
       if (twin?.need === 'none') need = 'twin';
@@ -225,7 +235,7 @@ export class Stage {
         }
       } else if (need === 'same-bytes') {
         // -c found the same bytes: the staging copy must hold them too (the local run sums it again).
-        const fd = this.openBasis(rel);
+        const fd = this.openBasis(leRel);
         try {
           copyAll(fd, out, found!.size);
         } finally {
@@ -237,7 +247,7 @@ export class Stage {
         // Closed until the file's turn: a tree has more files than a process may hold open. The staging
         // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
         fs.closeSync(out);
-        return new StagedFetch(this, e, ndx, true, found && found.size > 0 ? found.size : 0, delta);
+        return new StagedFetch(this, le, led ? lead.ndx : ndx, true, found && found.size > 0 ? found.size : 0, delta);
       }
       fs.closeSync(out);
       return undefined;
@@ -325,6 +335,17 @@ export class Stage {
     this.basisDirs = dirs;
   }
   private basisDirs: PullBasisDirs | undefined;
+
+  /**
+   * -H: each hard-link group's lead (groupLeads), where its data is asked for under another member than
+   * the first, as rsync's generator asks (a batch written in a pull holds it there, and rsync's batch has
+   * none for a group whose lead is up to date); added to part by part in an incremental list.
+   */
+  useGroupLeads(leads: Map<number, { entry: RemoteEntry; ndx: number }>): void {
+    if (!this.leads) this.leads = leads;
+    else for (const [g, l] of leads) if (!this.leads.has(g)) this.leads.set(g, l);
+  }
+  private leads: Map<number, { entry: RemoteEntry; ndx: number }> | undefined;
 
   /** -y: the fuzzy basis chooser for files the destination lacks (cli/pull-basis.ts). */
   useFuzzy(fuzzy: PullFuzzy): void {
@@ -532,3 +553,24 @@ function copyAll(from: number, to: number, size: number): void {
   }
 }
 
+/**
+ * -H: the member of each hard-link group under which rsync's generator asks for the group's data (its
+ * hard_link_check and the deferral of a missing member that is not its group's last): the first, in
+ * the list's order, that the destination has, else the last. Only the groups whose lead is not their
+ * first member are in the map (indexes counted from `start`, a part's first in an incremental list).
+ */
+export function groupLeads(entries: readonly (RemoteEntry | undefined)[], has: (rel: string) => boolean, start = 0): Map<number, { entry: RemoteEntry; ndx: number }> {
+  const members = new Map<number, number[]>();
+  entries.forEach((e, ndx) => {
+    if (e?.hlinkGroup === undefined || !isReg(e.mode)) return;
+    let m = members.get(e.hlinkGroup);
+    if (!m) members.set(e.hlinkGroup, (m = []));
+    m.push(ndx);
+  });
+  const leads = new Map<number, { entry: RemoteEntry; ndx: number }>();
+  for (const [group, ndxs] of members) {
+    const ndx = ndxs.find((n) => has(entries[n]!.name.toString('latin1'))) ?? ndxs[ndxs.length - 1]!;
+    if (ndx !== ndxs[0]) leads.set(group, { entry: entries[ndx]!, ndx: start + ndx });
+  }
+  return leads;
+}

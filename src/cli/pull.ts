@@ -39,7 +39,7 @@ import { impliedDir, isDir, isLink, isReg, type RemoteEntry } from '../remote/fl
 import { earlySettler } from './pull-place.js';
 import { settleDest } from './pull-dest-root.js';
 import { PullBasisDirs, PullFuzzy } from './pull-basis.js';
-import { Stage, destBase, localId } from './pull-stage.js';
+import { Stage, destBase, groupLeads, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
@@ -388,6 +388,9 @@ export async function fetchRemote(
       // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
       const deletes = list.entries.some((e) => e?.mode === 0);
       current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
+      // -H: a group's data under the member rsync's generator asks for it under (a batch's reader wants it there).
+      const leads = !current && c.hardLinks ? groupLeads(list.entries, (rel) => dest.entry(rel) !== undefined) : undefined;
+      if (leads?.size) stage.useGroupLeads(leads);
       if (!current) list.entries.forEach((e, ndx) => {
         if (!e) return;
         const f = stage.add(e, ndx, list, sum);
@@ -397,6 +400,8 @@ export async function fetchRemote(
           if (ask) xattrAsks.push({ ...ask, ndx });
         }
       });
+      // (Asked for in the list's order, as rsync's generator asks: a group led by a later member moved there.)
+      if (leads?.size && !list.order) fetches.sort((a, b) => a.ndx - b.ndx);
       meta = stage.meta;
       // The local run's one operand when it is not started: the (empty) staging root.
       for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);

@@ -22,7 +22,8 @@ const BIG = bytes(300_000, 7);
 
 /**
  * A source and an older destination: a changed big file (a delta's basis), new files, hard-link groups
- * (one whose later member the destination has, one new, one across directories), a symlink, a stale file.
+ * (whose later member the destination has, changed or up to date, and one across directories), a
+ * symlink, a stale file.
  */
 function setup(root: string): void {
   const src = path.join(root, 'src');
@@ -46,6 +47,10 @@ function setup(root: string): void {
   put(old, 'sub/b.txt', 'bee\n');
   put(old, 'zz', 'old deep\n');
   stampTree(old, 1_600_000_000);
+  // The new group's later member already there, up to date: no data for that group at all.
+  fs.copyFileSync(path.join(src, 'n2'), path.join(old, 'n2'));
+  // (touch -r: the nanoseconds exactly, which a Date would round.)
+  expect(spawnSync('touch', ['-r', path.join(src, 'n2'), path.join(old, 'n2')]).status).toBe(0);
 }
 
 function rsync(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
@@ -141,5 +146,34 @@ describeEngines((e) => {
     const d = path.join(root, 'fromnone');
     expect(rsync(['-a', '--read-batch=P2', 'fromnone/'], root).code).toBe(0);
     expectSameTree(path.join(root, 'src'), d, engine, 'rsync reads the batch of a pull to a new destination', false);
+  });
+
+  it("-H in a pull: a group's data is asked for under the member rsync's reader wants (the first the destination has, else the last); both tools apply both batches", async () => {
+    const root = tempDir(`arsync-rbatch-hpull-${engine}-`);
+    setup(root);
+    for (const d of ['dst', 'rdst', 'odst', 'want']) clone(path.join(root, 'old'), path.join(root, d));
+    const rsh = fakeRsh(root);
+    const ours = await runCli(['-e', rsh, '--write-batch=P', '-aH', '--delete', `localhost:${root}/src/`, 'dst/', eng], { cwd: root });
+    const theirs = rsync(['-e', rsh, '--write-batch=R', '-aH', '--delete', `localhost:${root}/src/`, 'rdst/'], root);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'P.sh'), 'utf8')).toBe(scriptOf(root, 'R.sh', engine, 'rdst/', 'dst/'));
+    expectSameTree(path.join(root, 'rdst'), path.join(root, 'dst'), engine, 'the pull');
+    await applyBoth(root, ['-aH', '--delete'], path.join(root, 'rdst'));
+    // rsync reads ours without a word of a skipped or missing update.
+    clone(path.join(root, 'old'), path.join(root, 'quiet'));
+    const r = rsync(['-aH', '--delete', '-v', '--read-batch=P', 'quiet/'], root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/batched update/);
+    // And --only-write-batch with -H.
+    const before = statSnapshot(path.join(root, 'odst'));
+    const only = await runCli(['-e', rsh, '--only-write-batch=P', '-aH', '--delete', `localhost:${root}/src/`, 'odst/', eng], { cwd: root });
+    expect(only.code, only.stderr).toBe(0);
+    expect(snapshotDiff(before, statSnapshot(path.join(root, 'odst')))).toEqual([]);
+    clone(path.join(root, 'old'), path.join(root, 'oapplied'));
+    const o = rsync(['-aH', '--delete', '-v', '--read-batch=P', 'oapplied/'], root);
+    expect(o.code, o.stderr).toBe(0);
+    expect(o.stdout + o.stderr).not.toMatch(/batched update/);
+    expectSameTree(path.join(root, 'rdst'), path.join(root, 'oapplied'), engine, 'rsync reads the --only-write-batch -H batch');
   });
 });

@@ -113,11 +113,10 @@ describe("rsync's checks", () => {
     expect(() => parse('--only-write-batch=B', '-z', 'host:src/', 'dst/')).toThrow(/--only-write-batch with -z is not supported in a pull/);
     expect(() => parse('--only-write-batch=B', 'host:dir/')).toThrow(/--only-write-batch is not supported with a listing/);
     expect(() => parse('--write-batch=B', '-z', 'host:src/', 'dst/')).toThrow(/-z is not supported in a pull/);
-    expect(() => parse('--write-batch=B', '-H', 'host:src/', 'dst/')).toThrow(/-H is not supported in a pull/);
     // A pull and a push write their batches (cli/batch-tap.ts).
     const q = parseArgs(['node', 'arsync', '--write-batch=B', '-aH', 'src/', 'host:dst/']);
     expect(q.kind === 'remote-push' && q.push.config.batch).toEqual({ mode: 'write', file: 'B' });
-    const p = parseArgs(['node', 'arsync', '--write-batch=B', '-a', 'host:src/', 'dst/']);
+    const p = parseArgs(['node', 'arsync', '--write-batch=B', '-aH', 'host:src/', 'dst/']);
     expect(p.kind === 'remote-pull' && p.pull.config.batch).toEqual({ mode: 'write', file: 'B' });
     // --only-write-batch too, both ways (the server is told only in a push: remote/server-args.ts).
     const oq = parseArgs(['node', 'arsync', '--only-write-batch=B', '-a', 'src/', 'host:dst/']);
