@@ -53,7 +53,7 @@ import { Msg } from '../remote/mux.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver } from '../remote/xattr-list.js';
 import { StagedXattrs, receiveRule, remoteXattrs } from '../run/remote-xattrs.js';
-import { BatchTap } from './batch-tap.js';
+import { BatchTap, batchCompressEnv } from './batch-tap.js';
 import { flistSettings } from '../remote/flist-settings.js';
 import { keptLines } from './json-errors.js';
 import { setAbortHandler } from './signals.js';
@@ -322,7 +322,7 @@ export async function fetchRemote(
           ...(xattrReceiver ? { xattrReceiver } : {}),
         },
         toSender,
-        { compress: p.compress, env },
+        { compress: p.compress, env: batchCompressEnv(env, tap !== undefined) },
         charset && {
           charset,
           report: (m) => {

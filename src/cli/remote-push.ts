@@ -29,7 +29,7 @@ import { filesFromPlace } from './remote-files-from.js';
 import { filesFromServerArgs, readForwardedList } from '../remote/files-from.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { shellPipeFor } from './native-pipes.js';
-import { BatchTap } from './batch-tap.js';
+import { BatchTap, batchCompressEnv } from './batch-tap.js';
 import { formatHas, formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
 import { PushProgress } from '../progress/push-progress.js';
@@ -399,7 +399,7 @@ export async function pushRemote(
           append: c.append ? (c.appendVerify ? 2 : 1) : 0,
           filterRules: filterListBytes(rules),
           compress: p.compress,
-          env,
+          env: batchCompressEnv(env, tap !== undefined),
           xattrs: c.xattrs,
           ...(counts ? { counts } : {}),
           ...(charset

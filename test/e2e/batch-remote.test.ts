@@ -176,4 +176,40 @@ describeEngines((e) => {
     expect(o.stdout + o.stderr).not.toMatch(/batched update/);
     expectSameTree(path.join(root, 'rdst'), path.join(root, 'oapplied'), engine, 'rsync reads the --only-write-batch -H batch');
   });
+
+  it("-z in a push and a pull, --write-batch and --only-write-batch: zlib's token stream (zlib negotiated, as rsync's client does for a batch); both tools apply both batches", async () => {
+    const root = tempDir(`arsync-rbatch-z-${engine}-`);
+    setup(root);
+    // Literal text after a matched block that repeats the text before it: zlibx's stream (the matched
+    // data not in the compressor's window) differs there from zlib's, which a batch's reader expects.
+    const text = Buffer.from(Array.from({ length: 1000 }, (_, i) => `${i + 1}\n`).join(''));
+    const block = bytes(50_000, 3);
+    put(path.join(root, 'src'), 'z.bin', Buffer.concat([text, block, text]));
+    put(path.join(root, 'old'), 'z.bin', block);
+    stampTree(path.join(root, 'src'));
+    stampTree(path.join(root, 'old'), 1_600_000_000);
+    const rsh = fakeRsh(root);
+    expect(rsync(['-aH', '--delete', 'src/', 'want/'], root).code).toBe(0);
+    for (const mode of ['write', 'only-write']) {
+      for (const way of ['push', 'pull']) {
+        const ctx = `--${mode}-batch -z in a ${way}`;
+        for (const d of ['dst', 'rdst']) {
+          fs.rmSync(path.join(root, d), { recursive: true, force: true });
+          clone(path.join(root, 'old'), path.join(root, d));
+        }
+        const ends = (d: string): string[] => (way === 'push' ? ['src/', `localhost:${root}/${d}/`] : [`localhost:${root}/src/`, `${d}/`]);
+        const ours = await runCli(['-e', rsh, `--${mode}-batch=P`, '-azH', '--delete', ...ends('dst'), eng], { cwd: root });
+        const theirs = rsync(['-e', rsh, `--${mode}-batch=R`, '-azH', '--delete', ...ends('rdst')], root);
+        expect(theirs.code, `${ctx}: ${theirs.stderr}`).toBe(0);
+        expect(ours.code, `${ctx}: ${ours.stderr}`).toBe(0);
+        // The stream flags: -z's bit (8) set in both.
+        expect(fs.readFileSync(path.join(root, 'P')).readInt32LE(0), ctx).toBe(fs.readFileSync(path.join(root, 'R')).readInt32LE(0));
+        expect(fs.readFileSync(path.join(root, 'P.sh'), 'utf8'), ctx).toBe(scriptOf(root, 'R.sh', engine, way === 'push' ? `${root}/rdst/` : 'rdst/', way === 'push' ? `${root}/dst/` : 'dst/'));
+        if (mode === 'write') expectSameTree(path.join(root, 'rdst'), path.join(root, 'dst'), engine, ctx);
+        else expectSameTree(path.join(root, 'old'), path.join(root, 'dst'), engine, ctx);
+        for (const d of ['copy0', 'copy1', 'copy2', 'copy3']) fs.rmSync(path.join(root, d), { recursive: true, force: true });
+        await applyBoth(root, ['-aH', '--delete'], path.join(root, 'want'));
+      }
+    }
+  });
 });

@@ -108,11 +108,9 @@ describe("rsync's checks", () => {
     expect(() => parse('--read-batch=B', '--remove-source-files', 'dst/')).toThrow('--read-batch cannot be used with --remove-source-files');
     expect(() => parse(`--write-batch=${'b'.repeat(257)}`, 'src/', 'dst/')).toThrow('the batch-file name must be 256 characters or less.');
     expect(() => parse('--read-batch=B', 'host:dst/')).toThrow('remote destination is not allowed with --read-batch');
-    expect(() => parse('--only-write-batch=B', '-z', 'src/', 'host:dst/')).toThrow(/--only-write-batch with -z is not supported in a push/);
-    expect(() => parse('--write-batch=B', '-z', 'src/', 'host:dst/')).toThrow(/-z is not supported in a push/);
-    expect(() => parse('--only-write-batch=B', '-z', 'host:src/', 'dst/')).toThrow(/--only-write-batch with -z is not supported in a pull/);
+    expect(() => parse('--only-write-batch=B', '-X', 'src/', 'host:dst/')).toThrow(/--only-write-batch with -X is not supported in a push/);
+    expect(() => parse('--only-write-batch=B', '-X', 'host:src/', 'dst/')).toThrow(/--only-write-batch with -X is not supported in a pull/);
     expect(() => parse('--only-write-batch=B', 'host:dir/')).toThrow(/--only-write-batch is not supported with a listing/);
-    expect(() => parse('--write-batch=B', '-z', 'host:src/', 'dst/')).toThrow(/-z is not supported in a pull/);
     // A pull and a push write their batches (cli/batch-tap.ts).
     const q = parseArgs(['node', 'arsync', '--write-batch=B', '-aH', 'src/', 'host:dst/']);
     expect(q.kind === 'remote-push' && q.push.config.batch).toEqual({ mode: 'write', file: 'B' });
