@@ -55,13 +55,12 @@ export function settleBatch(b: BatchChoice | undefined, c: Pick<Config, 'dryRun'
 
 /**
  * A batch with a remote transfer: `undefined` when it can be written (--write-batch and
- * --only-write-batch in a pull or a push without -X: cli/batch-tap.ts), else why not, refused before any I/O.
+ * --only-write-batch in a pull or a push: cli/batch-tap.ts), else why not, refused before any I/O.
  */
-export function batchRemoteRefusal(b: BatchChoice | undefined, kind: 'pull' | 'push' | 'other' = 'other', o: { xattrs?: boolean } = {}): string | undefined {
+export function batchRemoteRefusal(b: BatchChoice | undefined, kind: 'pull' | 'push' | 'other' = 'other'): string | undefined {
   if (!b) return undefined;
   if (b.mode === 'read') return 'remote destination is not allowed with --read-batch';
   const opt = `--${b.mode === 'write' ? '' : 'only-'}write-batch`;
   if (kind === 'other') return `${opt} is not supported with a listing (arsync writes batches for local copies, pulls and pushes)`;
-  if (o.xattrs) return `${opt} with -X is not supported in a ${kind} yet`;
   return undefined;
 }

@@ -199,7 +199,7 @@ function settleOperands(built: Program, o: Record<string, unknown>, args: string
   const pulled = listing || pushTo ? undefined : pullOperand(operandBytes);
   if (!listing && !pushTo && !pulled) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
   if (batchChoice && (listing || pushTo || pulled)) {
-    const why = batchRemoteRefusal(batchChoice, pulled ? 'pull' : pushTo ? 'push' : 'other', { xattrs: Number(o['xattrs'] ?? 0) > 0 });
+    const why = batchRemoteRefusal(batchChoice, pulled ? 'pull' : pushTo ? 'push' : 'other');
     if (why) throw new UsageError(why);
   }
   return { operandBytes, listing, pushTo, pulled, lone, batchChoice };

@@ -258,7 +258,7 @@ export class Stage {
   }
 
   /** -X: the sender's list onto the staged entry (run/remote-xattrs.ts), against the destination's same entry. */
-  xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs): Omit<XattrAsk, 'ndx'> | undefined {
+  xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs, record = false): Omit<XattrAsk, 'ndx'> | undefined {
     const rel = e.name.toString('latin1');
     const at = Buffer.from(this.path(rel), 'latin1');
     try {
@@ -266,9 +266,13 @@ export class Stage {
     } catch {
       return undefined;
     }
-    const dest = items.some(abbreviated) ? this.dest.openEntry(rel) : undefined;
+    const dest = items.some(abbreviated) || record ? this.dest.openEntry(rel) : undefined;
     try {
-      return staged.entry(at, list, items, dest?.fd, this.error);
+      const ask = staged.entry(at, list, items, dest?.fd, this.error);
+      // A batch being written (`record`): every entry whose xattrs change is named to the sender, as
+      // rsync's generator names it, for the batch to hold (rsync's reader sets them only for those).
+      if (ask || !record || isLink(e.mode) || !staged.differs(items, dest?.fd)) return ask;
+      return { nums: [], got: () => undefined };
     } finally {
       if (dest) fs.closeSync(dest.fd);
     }

@@ -396,7 +396,7 @@ export async function fetchRemote(
         const f = stage.add(e, ndx, list, sum);
         if (f) fetches.push(f);
         if (staged && xattrReceiver && e.xattr !== undefined) {
-          const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
+          const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged, tap !== undefined);
           if (ask) xattrAsks.push({ ...ask, ndx });
         }
       });

@@ -212,4 +212,64 @@ describeEngines((e) => {
       }
     }
   });
+
+  it("-X in a pull and a push, --write-batch and --only-write-batch: every entry whose xattrs change is named in the batch (rsync's reader sets them only there); both tools apply both batches; the node engine refuses -X", async () => {
+    const root = tempDir(`arsync-rbatch-x-${engine}-`);
+    const src = path.join(root, 'src');
+    const old = path.join(root, 'old');
+    const long = 'L'.repeat(100);
+    const setx = (p: string, n: string, v: string): void => void expect(spawnSync('setfattr', ['-n', n, '-v', v, p]).status).toBe(0);
+    for (const f of ['f1', 'f2', 'f3']) put(src, f, `${f}\n`);
+    put(src, 'd/in', 'in\n');
+    for (const f of ['f1', 'f2', 'f3', 'd']) setx(path.join(src, f), 'user.m', 'v');
+    setx(path.join(src, 'f1'), 'user.long', long);
+    setx(path.join(src, 'f2'), 'user.long', long);
+    stampTree(src);
+    // f1 changed (with a stale name), f3 and d/in the same bytes and times but without the xattrs, d there bare.
+    put(old, 'f1', 'old\n');
+    setx(path.join(old, 'f1'), 'user.stale', 's');
+    put(old, 'f3', 'f3\n');
+    put(old, 'd/in', 'in\n');
+    stampTree(old, 1_600_000_000);
+    for (const f of ['f3', 'd/in', 'd']) expect(spawnSync('touch', ['-r', path.join(src, f), path.join(old, f)]).status).toBe(0);
+    // Every entry's names and values, by entry (getfattr lists a tree in its directory order).
+    const xattrsOf = (d: string): string =>
+      spawnSync('getfattr', ['-d', '-R', '.'], { cwd: d, encoding: 'utf8' })
+        .stdout.split('\n\n')
+        .map((b) => b.trim())
+        .filter(Boolean)
+        .sort()
+        .join('\n\n');
+    const rsh = fakeRsh(root);
+    for (const mode of ['write', 'only-write']) {
+      for (const way of ['pull', 'push']) {
+        const ctx = `--${mode}-batch -X in a ${way}`;
+        for (const d of ['dst', 'rdst', 'copy0', 'copy1', 'copy2', 'copy3']) fs.rmSync(path.join(root, d), { recursive: true, force: true });
+        for (const d of ['dst', 'rdst']) clone(old, path.join(root, d));
+        const ends = (d: string): string[] => (way === 'push' ? ['src/', `localhost:${root}/${d}/`] : [`localhost:${root}/src/`, `${d}/`]);
+        const ours = await runCli(['-e', rsh, `--${mode}-batch=P`, '-aX', ...ends('dst'), eng], { cwd: root });
+        const theirs = rsync(['-e', rsh, `--${mode}-batch=R`, '-aX', ...ends('rdst')], root);
+        expect(theirs.code, `${ctx}: ${theirs.stderr}`).toBe(0);
+        if (engine === 'node') {
+          expect(ours.code, ctx).toBe(1);
+          expect(ours.stderr).toContain('-X/--xattrs needs the native addon');
+          continue;
+        }
+        expect(ours.code, `${ctx}: ${ours.stderr}`).toBe(0);
+        expect(xattrsOf(path.join(root, 'dst')), ctx).toBe(xattrsOf(path.join(root, mode === 'write' ? 'rdst' : 'old')));
+        let n = 0;
+        for (const batch of ['P', 'R']) {
+          for (const reader of ['rsync', 'arsync']) {
+            const d = `copy${n++}`;
+            clone(old, path.join(root, d));
+            const args = ['-aX', `--read-batch=${batch}`, `${d}/`];
+            const r = reader === 'rsync' ? rsync(args, root) : await runCli([...args, eng], { cwd: root });
+            expect(r.code, `${ctx}: ${reader} reads ${batch}: ${r.stderr}`).toBe(0);
+            expect(xattrsOf(path.join(root, d)), `${ctx}: ${reader} reads ${batch}`).toBe(xattrsOf(src));
+            expectSameTree(src, path.join(root, d), engine, `${ctx}: ${reader} reads ${batch}`);
+          }
+        }
+      }
+    }
+  });
 });
