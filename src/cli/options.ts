@@ -91,7 +91,7 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
   applyDirChoices(config, built.dirChoices(), filters);
-  const settled = settleBatch(line.batchChoice, config);
+  const settled = settleBatch(line.batchChoice, config, line.pushTo !== undefined || line.pulled !== undefined);
   if (settled) config.batch = settled;
   // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
   // list first (--delete-before, --delete-after, --delay-updates, -m's pruning).

@@ -272,4 +272,68 @@ describeEngines((e) => {
       }
     }
   });
+
+  it("-A in a pull and a push, --write-batch and --only-write-batch: the session's ACL lists in the batch; both tools apply both batches (rsync's incremental one's names inline); the node engine refuses -A", async () => {
+    const root = tempDir(`arsync-rbatch-a-${engine}-`);
+    const src = path.join(root, 'src');
+    const old = path.join(root, 'old');
+    const setfacl = (args: string[], p: string): void => void expect(spawnSync('setfacl', [...args, p]).status).toBe(0);
+    for (const f of ['f1', 'f2', 'f3']) put(src, f, `${f}\n`);
+    put(src, 'd/in', 'in\n');
+    setfacl(['-m', 'u:nobody:rw'], path.join(src, 'f1'));
+    setfacl(['-m', 'u:nobody:r'], path.join(src, 'f3'));
+    setfacl(['-d', '-m', 'u:nobody:rx'], path.join(src, 'd'));
+    setfacl(['-m', 'g:daemon:rx'], path.join(src, 'd'));
+    stampTree(src);
+    // f1 changed, f3 and d/in the same bytes and times but without the ACLs.
+    put(old, 'f1', 'old\n');
+    put(old, 'f3', 'f3\n');
+    put(old, 'd/in', 'in\n');
+    stampTree(old, 1_600_000_000);
+    for (const f of ['f3', 'd/in', 'd']) expect(spawnSync('touch', ['-r', path.join(src, f), path.join(old, f)]).status).toBe(0);
+    const aclsOf = (d: string): string =>
+      spawnSync('getfacl', ['-R', '-p', '.'], { cwd: d, encoding: 'utf8' })
+        .stdout.split('\n\n')
+        .map((b) => b.trim())
+        .filter(Boolean)
+        .sort()
+        .join('\n\n');
+    const rsh = fakeRsh(root);
+    for (const mode of ['write', 'only-write']) {
+      for (const way of ['pull', 'push']) {
+        const ctx = `--${mode}-batch -A in a ${way}`;
+        for (const d of ['dst', 'rdst', 'copy0', 'copy1', 'copy2', 'copy3']) fs.rmSync(path.join(root, d), { recursive: true, force: true });
+        for (const d of ['dst', 'rdst']) clone(old, path.join(root, d));
+        const ends = (d: string): string[] => (way === 'push' ? ['src/', `localhost:${root}/${d}/`] : [`localhost:${root}/src/`, `${d}/`]);
+        const ours = await runCli(['-e', rsh, `--${mode}-batch=P`, '-aA', ...ends('dst'), eng], { cwd: root });
+        const theirs = rsync(['-e', rsh, `--${mode}-batch=R`, '-aA', ...ends('rdst')], root);
+        expect(theirs.code, `${ctx}: ${theirs.stderr}`).toBe(0);
+        if (engine === 'node') {
+          // (The node engine has no ACL calls: -A is refused as in any pull or push.)
+          expect(ours.code, ctx).toBe(1);
+          expect(ours.stderr).toContain('-A/--acls needs the native addon');
+          continue;
+        }
+        expect(ours.code, `${ctx}: ${ours.stderr}`).toBe(0);
+        expect(aclsOf(path.join(root, 'dst')), ctx).toBe(aclsOf(path.join(root, mode === 'write' ? 'rdst' : 'old')));
+        let n = 0;
+        for (const batch of ['P', 'R']) {
+          for (const reader of ['rsync', 'arsync']) {
+            const d = `copy${n++}`;
+            clone(old, path.join(root, d));
+            const args = ['-aA', `--read-batch=${batch}`, `${d}/`];
+            const r = reader === 'rsync' ? rsync(args, root) : await runCli([...args, eng], { cwd: root });
+            expect(r.code, `${ctx}: ${reader} reads ${batch}: ${r.stderr}`).toBe(0);
+            expect(aclsOf(path.join(root, d)), `${ctx}: ${reader} reads ${batch}`).toBe(aclsOf(src));
+            expectSameTree(src, path.join(root, d), engine, `${ctx}: ${reader} reads ${batch}`);
+          }
+        }
+      }
+    }
+    // A local copy's batch still has no ACL lists: refused before anything is written.
+    const local = await runCli(['--write-batch=L', '-aA', 'src/', 'ldst/', eng], { cwd: root });
+    expect(local.code).toBe(1);
+    expect(local.stderr).toContain('--write-batch cannot be used with -A/--acls yet');
+    expect(fs.existsSync(path.join(root, 'L'))).toBe(false);
+  });
 });
