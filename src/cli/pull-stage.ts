@@ -169,17 +169,31 @@ export class Stage {
       // and rebuilt against that member's file in the destination; its staging path is linked to this
       // one's by the time the data comes.
       const lead = e.hlinkGroup !== undefined ? this.leads?.get(e.hlinkGroup) : undefined;
-      const led = lead !== undefined && lead.ndx !== ndx;
-      const le = led ? lead.entry : e;
-      const leRel = led ? le.name.toString('latin1') : rel;
-      const present = this.dest.entry(leRel);
-      const found = basisOf(present);
+      let led = lead !== undefined && lead.ndx !== ndx;
+      let le = led ? lead!.entry : e;
+      let leRel = led ? le.name.toString('latin1') : rel;
+      let present = this.dest.entry(leRel);
+      let found = basisOf(present);
       let need: 'fetch' | 'placeholder' | 'same-bytes' | 'twin' = this.needsData(le, present, found, sum);
-      // Another member the destination has up to date: the staged inode takes its bytes (the local run
-      // may copy the staged file to the members the destination lacks).
-      if (led && need === 'placeholder' && found) need = 'same-bytes';
+      if (led && need === 'placeholder') {
+        const c = this.c;
+        if (found && !c.ignoreExisting && !c.update && !c.append && c.minSize === undefined && c.maxSize === undefined) {
+          // Another member the destination has up to date: the staged inode takes its bytes (the local
+          // run may copy the staged file to the members the destination lacks).
+          need = 'same-bytes';
+        } else {
+          // Skipped by an option (rsync's handle_skipped_hlink makes another member the leader): judged
+          // and fetched under the first, as a group the destination lacks.
+          led = false;
+          le = e;
+          leRel = rel;
+          present = this.dest.entry(rel);
+          found = basisOf(present);
+          need = this.needsData(e, present, found, sum);
+        }
+      }
       // --link-dest/--compare-dest/--copy-dest: a twin may make the fetch needless, or be its basis.
-      const twin = need === 'fetch' && this.basisDirs && !this.c.dryRun ? this.basisDirs.choose(rel, stagedStat(this.meta.get(path)!), present, this.c.checksum && e.sum ? { sum: e.sum, file: () => sum.file() } : undefined) : undefined;
+      const twin = need === 'fetch' && this.basisDirs && !this.c.dryRun ? this.basisDirs.choose(leRel, stagedStat(this.meta.get(path)!), present, this.c.checksum && e.sum ? { sum: e.sum, file: () => sum.file() } : undefined) : undefined;
       if (twin?.need === 'none') need = 'twin';
       const attrsOnInode = this.c.acls || this.c.xattrs;
       // Not staged at all: the twin stands for it, as the destination's file does for a placeholder
@@ -211,8 +225,8 @@ export class Stage {
       // The basis when the destination has no file: the twin, else with -y a similar file (rsync's find_fuzzy).
       let delta = twin?.need === 'delta' && twin.twin.st.size > 0 ? twinBasis(twin.twin) : undefined;
       if (need === 'fetch' && this.fuzzy && !this.c.dryRun) {
-        if (found) this.fuzzy.replacing(rel);
-        else if (!twin) delta = this.fuzzy.choose(rel, e.size, e.mtime);
+        if (found) this.fuzzy.replacing(leRel);
+        else if (!twin) delta = this.fuzzy.choose(leRel, e.size, e.mtime);
       }
       if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode && at.length < PATH_MAX) {
         return new StagedFetch(this, e, ndx, false, found && found.size > 0 ? found.size : 0, delta);
@@ -247,7 +261,7 @@ export class Stage {
         // Closed until the file's turn: a tree has more files than a process may hold open. The staging
         // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
         fs.closeSync(out);
-        return new StagedFetch(this, le, led ? lead.ndx : ndx, true, found && found.size > 0 ? found.size : 0, delta);
+        return new StagedFetch(this, le, led ? lead!.ndx : ndx, true, found && found.size > 0 ? found.size : 0, delta);
       }
       fs.closeSync(out);
       return undefined;
