@@ -41,32 +41,27 @@ export function addBatchOptions(p: Command): () => BatchChoice | undefined {
  * rsync's later checks, once the rest of the Config is known: `undefined` when the run writes no batch
  * (a dry run: rsync sets write_batch to 0 then, so no file is made).
  */
-export function settleBatch(b: BatchChoice | undefined, c: Pick<Config, 'dryRun' | 'filesFrom' | 'removeSourceFiles' | 'removeSentOnly' | 'acls' | 'xattrs'>): BatchChoice | undefined {
+export function settleBatch(b: BatchChoice | undefined, c: Pick<Config, 'dryRun' | 'filesFrom' | 'removeSourceFiles' | 'removeSentOnly' | 'acls' | 'xattrs'>, remote = false): BatchChoice | undefined {
   if (!b) return undefined;
   if (b.mode === 'read') {
     if (c.filesFrom !== undefined) throw new UsageError('--read-batch cannot be used with --files-from');
     if (c.removeSourceFiles) throw new UsageError(`--read-batch cannot be used with --remove-${c.removeSentOnly ? 'sent' : 'source'}-files`);
     return b;
   }
-  // The ACL lists are not written into a batch yet: refused rather than left out.
-  if (c.acls) throw new UsageError(`--${b.mode === 'write' ? '' : 'only-'}write-batch cannot be used with -A/--acls yet`);
+  // A local copy's batch (cli/batch-write.ts) holds no ACL lists yet: refused rather than left out. A
+  // pull's and a push's record the lists the session carries.
+  if (c.acls && !remote) throw new UsageError(`--${b.mode === 'write' ? '' : 'only-'}write-batch cannot be used with -A/--acls yet`);
   return c.dryRun ? undefined : b;
 }
 
 /**
- * A batch with a remote transfer: `undefined` when it can be written (--write-batch in a pull or a push
- * without -z: cli/batch-tap.ts), else why not, refused before any I/O.
+ * A batch with a remote transfer: `undefined` when it can be written (--write-batch and
+ * --only-write-batch in a pull or a push: cli/batch-tap.ts), else why not, refused before any I/O.
  */
-export function batchRemoteRefusal(b: BatchChoice | undefined, kind: 'pull' | 'push' | 'other' = 'other', o: { compress?: boolean; hardLinks?: boolean; xattrs?: boolean } = {}): string | undefined {
+export function batchRemoteRefusal(b: BatchChoice | undefined, kind: 'pull' | 'push' | 'other' = 'other'): string | undefined {
   if (!b) return undefined;
   if (b.mode === 'read') return 'remote destination is not allowed with --read-batch';
-  if (o.xattrs && kind !== 'other') return `--write-batch with -X is not supported in a ${kind} yet`;
-  if (kind === 'push' && b.mode === 'write') return o.compress ? '--write-batch with -z is not supported in a push yet (rsync records the zlib stream)' : undefined;
-  if (kind === 'pull' && b.mode === 'write') {
-    if (o.compress) return '--write-batch with -z is not supported in a pull yet (rsync records the zlib stream)';
-    // A pull asks for a hard-link group's data under its first name; rsync's reader wants it under another.
-    if (o.hardLinks) return '--write-batch with -H is not supported in a pull yet';
-    return undefined;
-  }
-  return `--${b.mode === 'write' ? '' : 'only-'}write-batch is not supported ${kind === 'pull' ? 'in a pull' : kind === 'push' ? 'in a push' : 'with a listing'} yet (arsync writes --write-batch for local copies, pulls and pushes)`;
+  const opt = `--${b.mode === 'write' ? '' : 'only-'}write-batch`;
+  if (kind === 'other') return `${opt} is not supported with a listing (arsync writes batches for local copies, pulls and pushes)`;
+  return undefined;
 }

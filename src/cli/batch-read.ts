@@ -29,7 +29,9 @@ import { ProtocolError } from '../remote/wire.js';
 import { filelistEnd } from '../progress/filelist-progress.js';
 import { Exit, showPath } from '../util/errors.js';
 import { removeStaging, type Pulled } from './pull.js';
-import { destBase, Stage, type StagedFetch } from './pull-stage.js';
+import { destBase, groupLeads, localId, Stage, type StagedFetch } from './pull-stage.js';
+import { aclAddon, applyStagedAcls } from './remote-acls.js';
+import { groups, users } from '../util/userdb.js';
 import { PullDest } from './pull-dest.js';
 import { linkable, makeStaging, stagingOperands } from './staging-dir.js';
 import { openForReading } from './batch-files.js';
@@ -103,8 +105,10 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
   const c: Config = { ...c0 };
   const said = matchBatchFlags(c, flags);
   if (c.info.MISC > 0 && !c.quiet && !c.json) for (const l of said) io.out.write(`${l}\n`);
-  if (c.acls) {
-    io.err.write('arsync: reading a batch with -A/--acls is not supported yet\n');
+  // -A: the lists in the batch go onto the staged entries once their data is in (as a pull's: cli/remote-acls.ts).
+  const acl = aclAddon(c);
+  if (acl.error) {
+    io.err.write(`arsync: ${acl.error}\n`);
     return { code: Exit.Usage };
   }
   // -X: the lists in the batch go onto the staged entries through the addon (as a pull's: run/remote-xattrs.ts).
@@ -142,6 +146,8 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     safeFlist: protocol >= 31 || (compat & Cf.SafeFlist) !== 0,
     id0Names: (compat & Cf.Id0Names) !== 0,
     ...(xattrs ? { xattrReceiver: xattrs.receiver } : {}),
+    acls: c.acls,
+    aclNamesInline: inc,
     // rsync numbers a hard link's first entry by its list index in the order sent (incremental lists).
     ...(inc
       ? {
@@ -201,11 +207,14 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     /** -X: who takes the long values of each list when the batch brings them (the first entry that needs them). */
     const valuesFor = new Map<number, (values: Map<number, Buffer>) => void>();
     const stageAll = (p: Part): void => {
+      // -H: a group's data is wanted under the member rsync's generator takes (cli/pull-stage.ts groupLeads).
+      if (c.hardLinks) stage.useGroupLeads(groupLeads(p.entries, (rel) => dest.entry(rel) !== undefined, p.start));
       p.entries.forEach((e, i) => {
         if (!e) return;
         const f = stage.add(e, p.start + i, list, sum);
-        if (f) wanted.set(p.start + i, f);
-        if (f && e.hlinkGroup !== undefined) groupNdx.set(e.hlinkGroup, p.start + i);
+        // (By the index its data is wanted under: with -H another member's.)
+        if (f) wanted.set(f.ndx, f);
+        if (f && e.hlinkGroup !== undefined) groupNdx.set(e.hlinkGroup, f.ndx);
         if (xattrs && e.xattr !== undefined) {
           const ask = stage.xattrs(e, e.xattr, xattrs.receiver.lists[e.xattr]!, xattrs.staged);
           if (ask && !valuesFor.has(e.xattr)) valuesFor.set(e.xattr, ask.got);
@@ -303,6 +312,14 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
       stage.discard(f.entry, decoder.entries);
     }
     stage.close();
+    if (acl.addon) {
+      const mapId = (id: number, user: boolean): number => localId(c, id, user ? decoder.userNames : decoder.groupNames, user ? users : groups);
+      const staged = (e: RemoteEntry): string | undefined => {
+        const at = stage.path(e.name.toString('latin1'));
+        return stage.meta.has(at) ? at : undefined;
+      };
+      errors += applyStagedAcls(acl.addon, parts.flatMap((p) => p.entries), staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
+    }
     codec.close();
     const stats = await conn.read((cur) => ({ a: cur.varlong(3), b: cur.varlong(3), size: cur.varlong(3), build: cur.varlong(3), xfer: cur.varlong(3) }));
     wire.sent = stats.a;

@@ -1,16 +1,23 @@
-// --write-batch in a pull or a push: as rsync's client does, the batch is the stream-flags word, the
-// session's protocol, compatibility flags and seed, then every data byte the sender sends from the file
-// list on (a pull: what arrives, rsync's write_batch_monitor_in; a push: what this side sends after its
-// filter rules, monitor_out, with its statistics before the goodbye), to the end. In a pull the session
-// is known only once the handshake is done: the bytes that come before are held until then. MD5 is the
-// only checksum offered (a batch names none: its reader assumes MD5), and -z is refused before anything
-// starts (rsync records zlib's stream).
+// --write-batch and --only-write-batch in a pull or a push: as rsync's client does, the batch is the
+// stream-flags word, the session's protocol, compatibility flags and seed, then every data byte the
+// sender sends from the file list on (a pull: what arrives, rsync's write_batch_monitor_in; a push: what
+// this side sends after its filter rules, monitor_out, with its statistics before the goodbye; under
+// --only-write-batch a push's file data goes into the batch alone: remote/push.ts), to the end. In a
+// pull the session is known only once the handshake is done: the bytes that come before are held until
+// then. As rsync's client does when it writes a batch, MD5 is the only checksum offered and zlib the
+// only compression (a batch names neither: its reader takes MD5, and under -z's stream flag zlib's
+// token stream, which is recorded as it goes).
 
 import * as fs from 'node:fs';
 import type { Config } from '../model/config.js';
 import { int32, varint } from '../remote/wire.js';
 import { batchFlags } from './batch-flags.js';
 import { openForWriting } from './batch-files.js';
+
+/** The environment a batch-writing session negotiates under: zlib alone offered (rsync's getenv_nstr). */
+export function batchCompressEnv(env: NodeJS.ProcessEnv, writing: boolean): NodeJS.ProcessEnv {
+  return writing ? { ...env, RSYNC_COMPRESS_LIST: 'zlib' } : env;
+}
 
 export class BatchTap {
   private held: Buffer[] | undefined = [];

@@ -165,7 +165,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // --remove-source-files: the local half runs inside the session, and the far side's sender removes
     // the sources of what it placed (cli/pull.ts); the local run then removes nothing itself.
     let inside: number | undefined;
-    const removing = pull.config.removeSourceFiles && !pull.config.dryRun;
+    // (--only-write-batch: nothing is placed, so nothing is removed.)
+    const removing = pull.config.removeSourceFiles && !pull.config.dryRun && pull.config.batch?.mode !== 'only-write';
     const fetched = pullMod.fetchRemote(
       pull,
       process.env,
@@ -478,7 +479,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   if (!c.json && code !== Exit.Signal && c.info.STATS > 0) {
     // rsync's rate divides by the whole seconds its clock ticked over the run, plus half a second.
     const endWall = Date.now();
-    for (const line of statsLines(totals, rsyncSeconds(endWall - elapsedMs, endWall), c.info.STATS > 1, c.dryRun, c.humanReadable, statsCountLines(c.protocol))) reporter.print(batch?.only ? line.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : line);
+    for (const line of statsLines(totals, rsyncSeconds(endWall - elapsedMs, endWall), c.info.STATS > 1, c.dryRun, c.humanReadable, statsCountLines(c.protocol))) reporter.print(batch?.only || pulled?.batchOnly ? line.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : line);
   }
   // rsync's log_exit(): the log's closing totals when no statistics were printed, or the run failed.
   if (log && pulled) {

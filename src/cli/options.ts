@@ -91,7 +91,7 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
   applyDirChoices(config, built.dirChoices(), filters);
-  const settled = settleBatch(line.batchChoice, config);
+  const settled = settleBatch(line.batchChoice, config, line.pushTo !== undefined || line.pulled !== undefined);
   if (settled) config.batch = settled;
   // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
   // list first (--delete-before, --delete-after, --delay-updates, -m's pruning).
@@ -199,7 +199,7 @@ function settleOperands(built: Program, o: Record<string, unknown>, args: string
   const pulled = listing || pushTo ? undefined : pullOperand(operandBytes);
   if (!listing && !pushTo && !pulled) refuseRemote(operandBytes, o['filesFrom'] as string | undefined);
   if (batchChoice && (listing || pushTo || pulled)) {
-    const why = batchRemoteRefusal(batchChoice, pulled ? 'pull' : pushTo ? 'push' : 'other', { compress: (noEffect.compress?.count ?? 0) > 0, hardLinks: Boolean(o['hardLinks']), xattrs: Number(o['xattrs'] ?? 0) > 0 });
+    const why = batchRemoteRefusal(batchChoice, pulled ? 'pull' : pushTo ? 'push' : 'other');
     if (why) throw new UsageError(why);
   }
   return { operandBytes, listing, pushTo, pulled, lone, batchChoice };

@@ -166,11 +166,35 @@ export class Stage {
         }
         this.groups.set(e.hlinkGroup, path);
       }
-      const present = this.dest.entry(rel);
-      const found = basisOf(present);
-      let need: 'fetch' | 'placeholder' | 'same-bytes' | 'twin' = this.needsData(e, present, found, sum);
+      // -H: the group's data is asked for under the member rsync's generator takes (groupLead), judged
+      // and rebuilt against that member's file in the destination; its staging path is linked to this
+      // one's by the time the data comes.
+      const lead = e.hlinkGroup !== undefined ? this.leads?.get(e.hlinkGroup) : undefined;
+      let led = lead !== undefined && lead.ndx !== ndx;
+      let le = led ? lead!.entry : e;
+      let leRel = led ? le.name.toString('latin1') : rel;
+      let present = this.dest.entry(leRel);
+      let found = basisOf(present);
+      let need: 'fetch' | 'placeholder' | 'same-bytes' | 'twin' = this.needsData(le, present, found, sum);
+      if (led && need === 'placeholder') {
+        const c = this.c;
+        if (found && !c.ignoreExisting && !c.update && !c.append && c.minSize === undefined && c.maxSize === undefined) {
+          // Another member the destination has up to date: the staged inode takes its bytes (the local
+          // run may copy the staged file to the members the destination lacks).
+          need = 'same-bytes';
+        } else {
+          // Skipped by an option (rsync's handle_skipped_hlink makes another member the leader): judged
+          // and fetched under the first, as a group the destination lacks.
+          led = false;
+          le = e;
+          leRel = rel;
+          present = this.dest.entry(rel);
+          found = basisOf(present);
+          need = this.needsData(e, present, found, sum);
+        }
+      }
       // --link-dest/--compare-dest/--copy-dest: a twin may make the fetch needless, or be its basis.
-      const twin = need === 'fetch' && this.basisDirs && !this.c.dryRun ? this.basisDirs.choose(rel, stagedStat(this.meta.get(path)!), present, this.c.checksum && e.sum ? { sum: e.sum, file: () => sum.file() } : undefined) : undefined;
+      const twin = need === 'fetch' && this.basisDirs && !this.c.dryRun ? this.basisDirs.choose(leRel, stagedStat(this.meta.get(path)!), present, this.c.checksum && e.sum ? { sum: e.sum, file: () => sum.file() } : undefined) : undefined;
       if (twin?.need === 'none') need = 'twin';
       const attrsOnInode = this.c.acls || this.c.xattrs;
       // Not staged at all: the twin stands for it, as the destination's file does for a placeholder
@@ -202,12 +226,12 @@ export class Stage {
       // The basis when the destination has no file: the twin, else with -y a similar file (rsync's find_fuzzy).
       let delta = twin?.need === 'delta' && twin.twin.st.size > 0 ? twinBasis(twin.twin) : undefined;
       if (need === 'fetch' && this.fuzzy && !this.c.dryRun) {
-        if (found) this.fuzzy.replacing(rel);
-        else if (!twin) delta = this.fuzzy.choose(rel, e.size, e.mtime);
+        if (found) this.fuzzy.replacing(leRel);
+        else if (!twin) delta = this.fuzzy.choose(leRel, e.size, e.mtime);
       }
       // --partial-dir: the partial file an earlier run left is the basis, before the destination's own
       // file or a basis directory's (rsync's generator, FNAMECMP_PARTIAL_DIR); an empty one, none.
-      const waiting = need === 'fetch' && this.partialDir && !this.c.dryRun ? this.partialDir.basis(rel) : undefined;
+      const waiting = need === 'fetch' && this.partialDir && !this.c.dryRun ? this.partialDir.basis(leRel) : undefined;
       if (waiting) delta = waiting.size > 0 ? waiting : undefined;
       const basisSize = !waiting && found && found.size > 0 ? found.size : 0;
       if (need === 'fetch' && !this.c.dryRun && e.hlinkGroup === undefined && !attrsOnInode && at.length < PATH_MAX) {
@@ -231,7 +255,7 @@ export class Stage {
         }
       } else if (need === 'same-bytes') {
         // -c found the same bytes: the staging copy must hold them too (the local run sums it again).
-        const fd = this.openBasis(rel);
+        const fd = this.openBasis(leRel);
         try {
           copyAll(fd, out, found!.size);
         } finally {
@@ -243,7 +267,7 @@ export class Stage {
         // Closed until the file's turn: a tree has more files than a process may hold open. The staging
         // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
         fs.closeSync(out);
-        return new StagedFetch(this, e, ndx, true, basisSize, delta);
+        return new StagedFetch(this, le, led ? lead!.ndx : ndx, true, basisSize, delta);
       }
       fs.closeSync(out);
       return undefined;
@@ -254,7 +278,7 @@ export class Stage {
   }
 
   /** -X: the sender's list onto the staged entry (run/remote-xattrs.ts), against the destination's same entry. */
-  xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs): Omit<XattrAsk, 'ndx'> | undefined {
+  xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs, record = false): Omit<XattrAsk, 'ndx'> | undefined {
     const rel = e.name.toString('latin1');
     const at = Buffer.from(this.path(rel), 'latin1');
     try {
@@ -262,9 +286,13 @@ export class Stage {
     } catch {
       return undefined;
     }
-    const dest = items.some(abbreviated) ? this.dest.openEntry(rel) : undefined;
+    const dest = items.some(abbreviated) || record ? this.dest.openEntry(rel) : undefined;
     try {
-      return staged.entry(at, list, items, dest?.fd, this.error);
+      const ask = staged.entry(at, list, items, dest?.fd, this.error);
+      // A batch being written (`record`): every entry whose xattrs change is named to the sender, as
+      // rsync's generator names it, for the batch to hold (rsync's reader sets them only for those).
+      if (ask || !record || isLink(e.mode) || !staged.differs(items, dest?.fd)) return ask;
+      return { nums: [], got: () => undefined };
     } finally {
       if (dest) fs.closeSync(dest.fd);
     }
@@ -337,6 +365,17 @@ export class Stage {
     this.partialDir = pd;
   }
   private partialDir: PullPartialDir | undefined;
+
+  /**
+   * -H: each hard-link group's lead (groupLeads), where its data is asked for under another member than
+   * the first, as rsync's generator asks (a batch written in a pull holds it there, and rsync's batch has
+   * none for a group whose lead is up to date); added to part by part in an incremental list.
+   */
+  useGroupLeads(leads: Map<number, { entry: RemoteEntry; ndx: number }>): void {
+    if (!this.leads) this.leads = leads;
+    else for (const [g, l] of leads) if (!this.leads.has(g)) this.leads.set(g, l);
+  }
+  private leads: Map<number, { entry: RemoteEntry; ndx: number }> | undefined;
 
   /** -y: the fuzzy basis chooser for files the destination lacks (cli/pull-basis.ts). */
   useFuzzy(fuzzy: PullFuzzy): void {
@@ -544,3 +583,24 @@ function copyAll(from: number, to: number, size: number): void {
   }
 }
 
+/**
+ * -H: the member of each hard-link group under which rsync's generator asks for the group's data (its
+ * hard_link_check and the deferral of a missing member that is not its group's last): the first, in
+ * the list's order, that the destination has, else the last. Only the groups whose lead is not their
+ * first member are in the map (indexes counted from `start`, a part's first in an incremental list).
+ */
+export function groupLeads(entries: readonly (RemoteEntry | undefined)[], has: (rel: string) => boolean, start = 0): Map<number, { entry: RemoteEntry; ndx: number }> {
+  const members = new Map<number, number[]>();
+  entries.forEach((e, ndx) => {
+    if (e?.hlinkGroup === undefined || !isReg(e.mode)) return;
+    let m = members.get(e.hlinkGroup);
+    if (!m) members.set(e.hlinkGroup, (m = []));
+    m.push(ndx);
+  });
+  const leads = new Map<number, { entry: RemoteEntry; ndx: number }>();
+  for (const [group, ndxs] of members) {
+    const ndx = ndxs.find((n) => has(entries[n]!.name.toString('latin1'))) ?? ndxs[ndxs.length - 1]!;
+    if (ndx !== ndxs[0]) leads.set(group, { entry: entries[ndx]!, ndx: start + ndx });
+  }
+  return leads;
+}

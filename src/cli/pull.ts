@@ -39,7 +39,7 @@ import { impliedDir, isDir, isLink, isReg, type RemoteEntry } from '../remote/fl
 import { earlySettler } from './pull-place.js';
 import { settleDest } from './pull-dest-root.js';
 import { PullBasisDirs, PullFuzzy } from './pull-basis.js';
-import { Stage, destBase, localId } from './pull-stage.js';
+import { Stage, destBase, groupLeads, localId } from './pull-stage.js';
 import { strong } from '../remote/checksum.js';
 import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
@@ -53,7 +53,7 @@ import { Msg } from '../remote/mux.js';
 import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver } from '../remote/xattr-list.js';
 import { StagedXattrs, receiveRule, remoteXattrs } from '../run/remote-xattrs.js';
-import { BatchTap } from './batch-tap.js';
+import { BatchTap, batchCompressEnv } from './batch-tap.js';
 import { flistSettings } from '../remote/flist-settings.js';
 import { keptLines } from './json-errors.js';
 import { setAbortHandler } from './signals.js';
@@ -101,6 +101,8 @@ export interface Pulled {
    * the destination) whose source it would have removed; the far side's sender removes those.
    */
   sourceRemoved?: (rel: Buffer) => void;
+  /** --only-write-batch: the data went into the batch alone; the local half ran dry, its summary says "(BATCH ONLY)". */
+  batchOnly?: boolean;
 }
 
 /**
@@ -237,7 +239,10 @@ export async function fetchRemote(
   // The tree sits in a 0700 holder that never takes a sender's mode: with -A the tree's own directories
   // take the sender's ACLs, and with them their mode bits (cli/remote-acls.ts); nobody else reaches them.
   // --write-batch: the sender's stream goes into the batch too (cli/batch-tap.ts).
+  // --only-write-batch: the server is not told (rsync's client tells only a receiving server); the data
+  // comes as for --write-batch and goes into the batch alone, the local half running dry (localChanges).
   const tap = c.batch ? BatchTap.open(c, args) : undefined;
+  const onlyBatch = c.batch?.mode === 'only-write';
   if (tap && 'message' in tap) {
     io.err.write(`arsync: ${tap.message}\n`);
     return { code: tap.code };
@@ -320,7 +325,7 @@ export async function fetchRemote(
           ...(xattrReceiver ? { xattrReceiver } : {}),
         },
         toSender,
-        { compress: p.compress, env },
+        { compress: p.compress, env: batchCompressEnv(env, tap !== undefined) },
         charset && {
           charset,
           report: (m) => {
@@ -339,7 +344,8 @@ export async function fetchRemote(
       peer.lineOpen = false;
       if (showList) io.out.write(filelistEnd(list.entries.length, c.info.FLIST, 'receiving'));
       // The destination is settled before anything is asked for (cli/pull-dest-root.ts).
-      const settled = settleDest(c, list.entries);
+      // (--only-write-batch: nothing is made on the destination, not even its directory.)
+      const settled = settleDest(onlyBatch ? { ...c, dryRun: true } : c, list.entries);
       if ('message' in settled) {
         io.err.write(`arsync: ${settled.message}\n`);
         // rsync's client tells its server the code it leaves with (protocol 31 on: cleanup.c), and the
@@ -390,15 +396,20 @@ export async function fetchRemote(
       // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
       const deletes = list.entries.some((e) => e?.mode === 0);
       current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
+      // -H: a group's data under the member rsync's generator asks for it under (a batch's reader wants it there).
+      const leads = !current && c.hardLinks ? groupLeads(list.entries, (rel) => dest.entry(rel) !== undefined) : undefined;
+      if (leads?.size) stage.useGroupLeads(leads);
       if (!current) list.entries.forEach((e, ndx) => {
         if (!e) return;
         const f = stage.add(e, ndx, list, sum);
         if (f) fetches.push(f);
         if (staged && xattrReceiver && e.xattr !== undefined) {
-          const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged);
+          const ask = stage.xattrs(e, e.xattr, xattrReceiver.lists[e.xattr]!, staged, tap !== undefined);
           if (ask) xattrAsks.push({ ...ask, ndx, got: (values) => (answered.add(ndx), ask.got(values)) });
         }
       });
+      // (Asked for in the list's order, as rsync's generator asks: a group led by a later member moved there.)
+      if (leads?.size && !list.order) fetches.sort((a, b) => a.ndx - b.ndx);
       meta = stage.meta;
       // The local run's one operand when it is not started: the (empty) staging root.
       for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);
@@ -504,7 +515,7 @@ export async function fetchRemote(
         // the sources of what it placed (or found up to date) are named to the sender, which removes them.
         const code = Math.max(peer.exitCode ?? 0, localErrors ? Exit.Partial : 0, peer.ioError & 1 ? Exit.Partial : peer.ioError & 2 ? Exit.Vanished : 0);
         const local = localChanges(c, place !== undefined, listed, progressDrawn);
-        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
+        const staged: Pulled = { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), batchOnly: onlyBatch, ...(local ? { local } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
         const ndxOf = new Map<string, number>();
         list.entries.forEach((e, ndx) => {
           if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
@@ -529,7 +540,7 @@ export async function fetchRemote(
   if (salvage?.place) {
     // Cut short after files arrived: the local half places those (cli/pull-salvage.ts).
     const local = { ...localChanges(c, place !== undefined, listed, progressDrawn), ...salvageConfig(c) };
-    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), local, salvage: true, ...(salvage.after ? { afterLocal: salvage.after } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
+    return { staging: holder, operands, meta, wire, code: outcome.exitCode, senderFailed: false, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), batchOnly: onlyBatch, local, salvage: true, ...(salvage.after ? { afterLocal: salvage.after } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
   }
   if (outcome.result === undefined && outcome.exitCode !== 0) {
     removeStaging(holder);
@@ -541,7 +552,7 @@ export async function fetchRemote(
   // empty there): the local half copies it whole instead of reading the list again.
   // --delete keeps to the directories the list sent with their contents (cli/pull-delete-scope.ts).
   const local = localChanges(c, place !== undefined, listed, progressDrawn);
-  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
+  return { staging: holder, operands, meta, wire, code, senderFailed, delta, held, destMade, linkable: linkable(holder, c.dest, c.tempDir), batchOnly: onlyBatch, ...(local ? { local } : {}), ...(current && !localErrors ? { current } : {}), ...(uncounted ? { uncounted } : {}), ...(records ? { progressRecords: records } : {}) };
 }
 
 /** The names the list has, by their directory ("." the top). */
@@ -567,9 +578,11 @@ function listedNames(entries: (RemoteEntry | undefined)[]): Map<string, Set<stri
  */
 function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undefined)[], drawn: boolean): Partial<Config> | undefined {
   const quiet = drawn ? { progress: false, progressFiles: false } : undefined;
-  if (!listFrom) return quiet;
+  // --only-write-batch: the destination is left as it is (rsync's client runs as a dry run).
+  const dry = c.batch?.mode === 'only-write' ? { dryRun: true } : undefined;
+  if (!listFrom) return quiet || dry ? { ...quiet, ...dry } : undefined;
   const scope = c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
-  return { filesFrom: undefined, recursive: true, ...scope, ...quiet };
+  return { filesFrom: undefined, recursive: true, ...scope, ...quiet, ...dry };
 }
 
 /**

@@ -29,7 +29,7 @@ import { filesFromPlace } from './remote-files-from.js';
 import { filesFromServerArgs, readForwardedList } from '../remote/files-from.js';
 import { useNativeSumsFor } from './native-sums.js';
 import { shellPipeFor } from './native-pipes.js';
-import { BatchTap } from './batch-tap.js';
+import { BatchTap, batchCompressEnv } from './batch-tap.js';
 import { formatHas, formatLine, type LineInfo } from '../progress/format.js';
 import { pushStatsLines } from '../progress/push-stats.js';
 import { PushProgress } from '../progress/push-progress.js';
@@ -399,7 +399,7 @@ export async function pushRemote(
           append: c.append ? (c.appendVerify ? 2 : 1) : 0,
           filterRules: filterListBytes(rules),
           compress: p.compress,
-          env,
+          env: batchCompressEnv(env, tap !== undefined),
           xattrs: c.xattrs,
           ...(counts ? { counts } : {}),
           ...(charset
@@ -413,7 +413,7 @@ export async function pushRemote(
                 },
               }
             : {}),
-          ...(tap ? { batch: { start: (ss: { protocol: number; compat: number; seed: number }) => tap.start(ss), data: tap.data } } : {}),
+          ...(tap ? { batch: { start: (ss: { protocol: number; compat: number; seed: number }) => tap.start(ss), data: tap.data }, batchOnly: c.batch?.mode === 'only-write' } : {}),
         },
         report,
         built,
@@ -435,7 +435,9 @@ export async function pushRemote(
     // rsync's match_report(), at the end of its sender's loop.
     if (counts) say(`total: matches=${counts.matches}  hash_hits=${counts.hashHits}  false_alarms=${counts.falseAlarms} data=${stats.literal}\n`);
     if ((c.stats || c.verbose > 0) && !c.quiet) {
-      const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun, statsCountLines(stats.session.protocol));
+      // --only-write-batch: rsync's "(BATCH ONLY)" where a dry run says "(DRY RUN)".
+      const only = c.batch?.mode === 'only-write';
+      const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun || only, statsCountLines(stats.session.protocol)).map((l) => (only ? l.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : l));
       log?.lines(lines.join('\n'));
       say(lines.join('\n') + '\n');
     }

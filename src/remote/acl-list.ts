@@ -202,6 +202,13 @@ export class AclDecoder {
   private readonly lists: RsyncAcl[][] = [[], []];
 
   /**
+   * `named`: told a name that follows its id inline (incremental recursion's form, which a batch rsync
+   * wrote may hold); without it such a name is refused, as a session that asked for no incremental
+   * recursion must not get one.
+   */
+  constructor(private readonly named?: (id: number, user: boolean, name: Buffer) => void) {}
+
+  /**
    * One entry's ACLs (rsync's receive_acl). Reads everything before it changes anything: a `Short`
    * leaves the caches as they were; `commit()` adds what was new once the whole entry is read.
    */
@@ -246,8 +253,12 @@ export class AclDecoder {
         const v = c.varint();
         const perms = v >>> 2;
         if (v < 0 || perms > 7) throw new ProtocolError(`recv_acl_access: value out of range: ${perms.toString(16)}`, Exit.StreamIO);
-        // A name inline is incremental recursion's form, which arsync never asks for.
-        if (v & XFLAG_NAME_FOLLOWS) throw new ProtocolError('recv_acl: a name inline without incremental recursion', Exit.Protocol);
+        // A name inline is incremental recursion's form, which arsync asks for in no session.
+        if (v & XFLAG_NAME_FOLLOWS) {
+          if (!this.named) throw new ProtocolError('recv_acl: a name inline without incremental recursion', Exit.Protocol);
+          const len = c.byte();
+          this.named(id, (v & XFLAG_NAME_IS_USER) !== 0, Buffer.from(c.bytes(len)));
+        }
         acl.names.push({ id, perms, user: (v & XFLAG_NAME_IS_USER) !== 0 });
         computed |= perms;
       }

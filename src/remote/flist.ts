@@ -82,6 +82,8 @@ export interface FlistOptions extends FlistSettings {
   id0Names: boolean;
   /** -A: each entry but a symlink carries its ACLs (acl-list.ts); the id lists name their ids too. */
   acls?: boolean;
+  /** An incremental list (a batch rsync wrote): an ACL's names may follow their ids inline (acl-list.ts). */
+  aclNamesInline?: boolean;
   /**
    * --delete-missing-args: the sender lists an operand it could not find with mode 0 (what the receiver
    * is to delete), the one mode without a file type that rsync's receiver then takes.
@@ -185,7 +187,8 @@ export class FlistDecoder {
   private unconverted = 0;
 
   constructor(private readonly o: FlistOptions) {
-    this.aclDecoder = o.acls ? new AclDecoder() : undefined;
+    const named = o.aclNamesInline ? (id: number, user: boolean, name: Buffer): void => void (user ? this.userNames : this.groupNames).set(id, name) : undefined;
+    this.aclDecoder = o.acls ? new AclDecoder(named) : undefined;
   }
 
   /** The next entry, or the end marker. */

@@ -113,6 +113,12 @@ export interface PushSettings {
    * sending client writes into its batch alone.
    */
   batch?: { start(session: Session): void; data(b: Buffer): void };
+  /**
+   * --only-write-batch (with `batch`): the server was told of it and runs dry, its receiver reading no
+   * file data. As rsync's sender (its f_xfer is the batch), a file's index and flags go on the wire and
+   * into the batch, its sum header, tokens and checksum into the batch alone.
+   */
+  batchOnly?: boolean;
   /** --iconv: this client's charset, and where a name it cannot convert for the wire is reported (iconv-wire.ts). */
   iconv?: { charset: WireCharset; report(message: string): void };
   /**
@@ -279,6 +285,8 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
   // written there, unless its tokens are compressed or a batch records the data as it is pushed (its
   // tap is out.push).
   const whole = session.compress.name === 'none' && !s.batch;
+  // Where a sent file's data goes: the stream (and a batch's tap), or under --only-write-batch the batch alone.
+  const dataOut: (b: Buffer) => void = s.batch && s.batchOnly ? s.batch.data : (b) => out.push(b);
   const sendDelta = (sums: BlockSums, len: number, read: ReadAt, hasher: FileHasher, w: TokenWriter, inplace: boolean, bp: (at: number) => Promise<void> | undefined): Promise<MatchResult> =>
     nm && sum.kind !== undefined && sums.head.count > 0 && len > 0 && !s.counts
       ? matchFileNative(nm, sum.kind, session.seed, sums, len, read, hasher, w, inplace, bp, windowStore)
@@ -475,7 +483,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       if (whole) {
         const at = out.reserve(16);
         writeSumHeadAt(head, out.buffer, at);
-      } else out.push(writeSumHead(head));
+      } else dataOut(writeSumHead(head));
       // rsync's updating_basis_file: with --inplace the basis is the file itself (basis type 0).
       const inplace = s.inplace && (basisType ?? 0) === 0;
       report.sending?.(e, ndx, iflags);
@@ -507,11 +515,11 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
         r = whole && sums?.head.count === 0
           ? await sendWhole(out, e.size, f.read, hasher, backpressure)
           : sums
-          ? await sendDelta(sums, e.size, f.read, hasher, codec.writer(out.push), inplace, backpressure)
-          : await appendFile(head, e.size, f.read, hasher, codec.writer(out.push), s.append === 2, backpressure);
+          ? await sendDelta(sums, e.size, f.read, hasher, codec.writer(dataOut), inplace, backpressure)
+          : await appendFile(head, e.size, f.read, hasher, codec.writer(dataOut), s.append === 2, backpressure);
         const digest = hasher.digest();
         if (r.short) spoilSum(digest, 0);
-        out.push(digest);
+        dataOut(digest);
       }
       if (r.short) {
         ioError |= IOERR_GENERAL;

@@ -236,6 +236,9 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   else if (c.deleteMode !== 'none' && !c.deleteExcluded) args.push('--delete');
   if (c.deleteExcluded) args.push('--delete-excluded');
   if (c.force) args.push('--force');
+  // --only-write-batch: the receiving server runs dry and its receiver reads no file data (rsync's
+  // server_options names no file: the server writes no batch).
+  if (c.batch?.mode === 'only-write') args.push('--only-write-batch=X');
   if (c.sizeOnly) args.push('--size-only');
   if (c.stats) args.push('--stats');
   // --ignore-missing-args is the sender's alone: rsync's client, sending, keeps it.

@@ -122,6 +122,22 @@ export class StagedXattrs {
     private readonly dryRun: boolean,
   ) {}
 
+  /**
+   * Whether the list differs from what the destination's entry (open as `destFd`; none: missing) has:
+   * rsync's generator then names the entry to the sender (ITEM_REPORT_XATTR), which a batch records.
+   * A name the destination has beyond the list counts (its removal is a change too).
+   */
+  differs(items: readonly XattrItem[], destFd: number | undefined): boolean {
+    if (destFd === undefined) return items.length > 0;
+    const current = this.xio.current(destFd);
+    if (current.size !== items.length) return true;
+    return items.some((it) => {
+      const have = current.get(it.name.toString('latin1'));
+      if (!have || have.length !== it.len) return true;
+      return abbreviated(it) ? !xattrSum(have).equals(it.sum!) : !have.equals(it.value!);
+    });
+  }
+
   /** Puts what is known on `at` now; returns what to ask the sender for, if anything. */
   entry(at: Buffer, list: number, items: readonly XattrItem[], destFd: number | undefined, error: (m: string) => void): { nums: number[]; got(values: Map<number, Buffer>): void } | undefined {
     const known = resolveAgainst(items, destFd === undefined ? new Map() : this.xio.current(destFd));

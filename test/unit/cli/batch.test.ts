@@ -108,15 +108,20 @@ describe("rsync's checks", () => {
     expect(() => parse('--read-batch=B', '--remove-source-files', 'dst/')).toThrow('--read-batch cannot be used with --remove-source-files');
     expect(() => parse(`--write-batch=${'b'.repeat(257)}`, 'src/', 'dst/')).toThrow('the batch-file name must be 256 characters or less.');
     expect(() => parse('--read-batch=B', 'host:dst/')).toThrow('remote destination is not allowed with --read-batch');
-    expect(() => parse('--only-write-batch=B', 'src/', 'host:dst/')).toThrow(/not supported in a push/);
-    expect(() => parse('--write-batch=B', '-z', 'src/', 'host:dst/')).toThrow(/-z is not supported in a push/);
-    expect(() => parse('--only-write-batch=B', 'host:src/', 'dst/')).toThrow(/not supported in a pull/);
-    expect(() => parse('--write-batch=B', '-z', 'host:src/', 'dst/')).toThrow(/-z is not supported in a pull/);
-    expect(() => parse('--write-batch=B', '-H', 'host:src/', 'dst/')).toThrow(/-H is not supported in a pull/);
+    // -A: a local copy's batch has no ACL lists yet; a pull's and a push's record the session's.
+    expect(() => parse('--only-write-batch=B', '-A', 'src/', 'dst/')).toThrow('--only-write-batch cannot be used with -A/--acls yet');
+    expect(parseArgs(['node', 'arsync', '--write-batch=B', '-aA', 'host:src/', 'dst/'])).toMatchObject({ kind: 'remote-pull' });
+    expect(parseArgs(['node', 'arsync', '--only-write-batch=B', '-aA', 'src/', 'host:dst/'])).toMatchObject({ kind: 'remote-push' });
+    expect(() => parse('--only-write-batch=B', 'host:dir/')).toThrow(/--only-write-batch is not supported with a listing/);
     // A pull and a push write their batches (cli/batch-tap.ts).
     const q = parseArgs(['node', 'arsync', '--write-batch=B', '-aH', 'src/', 'host:dst/']);
     expect(q.kind === 'remote-push' && q.push.config.batch).toEqual({ mode: 'write', file: 'B' });
-    const p = parseArgs(['node', 'arsync', '--write-batch=B', '-a', 'host:src/', 'dst/']);
+    const p = parseArgs(['node', 'arsync', '--write-batch=B', '-aH', 'host:src/', 'dst/']);
     expect(p.kind === 'remote-pull' && p.pull.config.batch).toEqual({ mode: 'write', file: 'B' });
+    // --only-write-batch too, both ways (the server is told only in a push: remote/server-args.ts).
+    const oq = parseArgs(['node', 'arsync', '--only-write-batch=B', '-a', 'src/', 'host:dst/']);
+    expect(oq.kind === 'remote-push' && oq.push.config.batch).toEqual({ mode: 'only-write', file: 'B' });
+    const op = parseArgs(['node', 'arsync', '--only-write-batch=B', '-a', 'host:src/', 'dst/']);
+    expect(op.kind === 'remote-pull' && op.pull.config.batch).toEqual({ mode: 'only-write', file: 'B' });
   });
 });

@@ -168,6 +168,13 @@ describe('a hostile sender', () => {
   });
   it('a name inline (incremental recursion, never asked for) is refused', () =>
     fails(Buffer.concat([varint(0), Buffer.from([0x10]), varint(1), varint(5), varint((4 << 2) | 1)]), Exit.Protocol, /inline/));
+  it("a name inline is read where one may be (a batch's incremental list): the name told, the entry kept", () => {
+    const named: [number, boolean, string][] = [];
+    const bytes = Buffer.concat([varint(0), Buffer.from([0x10]), varint(1), varint(5), varint((4 << 2) | 3), Buffer.from([6]), Buffer.from('nobody')]);
+    const got = new AclDecoder((id, user, name) => named.push([id, user, name.toString()])).decode(new Cursor(bytes), 0o100644, false);
+    expect(named).toEqual([[5, true, 'nobody']]);
+    expect(got.acls.access.names).toEqual([{ id: 5, perms: 4, user: true }]);
+  });
 
   it('under incremental recursion a name the encoder is handed follows its id inline, the first time only', () => {
     const enc = new AclEncoder();

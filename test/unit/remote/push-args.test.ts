@@ -25,7 +25,8 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** What rsync 3.5 runs through the remote shell for `rsync OPTS src/ host:dst/`. */
 function rsyncArgv(opts: string[]): string[] {
-  const r = spawnSync('rsync', [...opts, '-e', rsh, `${root}/src/`, 'host:dst dir/'], { encoding: 'latin1' });
+  // (In `root`: a batch option makes rsync open its batch files before it runs the remote shell.)
+  const r = spawnSync('rsync', [...opts, '-e', rsh, `${root}/src/`, 'host:dst dir/'], { encoding: 'latin1', cwd: root });
   return r.stderr.split('\n').filter((l) => l && !/^rsync(:| error)/.test(l));
 }
 
@@ -57,6 +58,8 @@ const CASES: string[][] = [
   ['-a', '--delete-after', '--delete-excluded'],
   ['-a', '--delete-before', '-vv'],
   ['-a', '--delete-delay', '--force', '--ignore-errors'],
+  ['-a', '--delete', '--force', '--size-only', '--only-write-batch=B b'],
+  ['-aH', '--write-batch=B'],
   ['-rlptgoDc', '-u', '--max-delete=3', '--partial', '--inplace'],
   ['-a', '--delete', '--max-delete=0'],
   ['-a', '--link-dest=/x', '--backup', '--suffix=.b', '--backup-dir=/bd'],
