@@ -83,6 +83,8 @@ export class Stage {
   private readonly dirs = new Set<string>(['.']);
   /** -H: the staged path of each hard-link group's first member. */
   private readonly groups = new Map<number, string>();
+  /** -H: the list index whose data each hard-link group's fetch asks for (hardLinkLeaders). */
+  private readonly leaders = new Map<number, number>();
   /** The list holds "." (its top-level names are inside the staging root, not operands of their own). */
   private rootStaged = false;
   /**
@@ -102,6 +104,23 @@ export class Stage {
 
   path(rel: string): string {
     return rel === '.' ? this.root : `${this.root}/${rel}`;
+  }
+
+  /**
+   * -H, before the entries are added: the member of each hard-link group whose data rsync's generator
+   * asks for, the first one the destination has as a file (updated there, the others linked to it), else
+   * the last (a missing member that is not its group's last waits for the others: generator.c,
+   * F_HLINK_NOT_LAST). The group's fetch asks for that index (the sender's file is the same inode) and
+   * writes the staged first member, so that a pull's progress lines come in rsync's order and name.
+   */
+  hardLinkLeaders(entries: readonly (RemoteEntry | undefined)[]): void {
+    const found = new Set<number>();
+    entries.forEach((e, ndx) => {
+      if (!e || e.hlinkGroup === undefined || !isReg(e.mode) || found.has(e.hlinkGroup)) return;
+      this.leaders.set(e.hlinkGroup, ndx);
+      const st = this.dest.entry(e.name.toString('latin1'));
+      if (st && isReg(st.mode)) found.add(e.hlinkGroup);
+    });
   }
 
   /** Stages `e` (index `ndx` in the list); what must come over the wire is returned as a fetch. */
@@ -222,7 +241,7 @@ export class Stage {
           fd = openTwin(twin!.twin);
         } catch {
           fs.closeSync(out);
-          return new StagedFetch(this, e, ndx, true, 0);
+          return new StagedFetch(this, e, this.fetchNdx(e, ndx), true, 0);
         }
         try {
           copyAll(fd, out, twin!.twin.st.size);
@@ -243,7 +262,7 @@ export class Stage {
         // Closed until the file's turn: a tree has more files than a process may hold open. The staging
         // file is ours (0600 in our 0700 directory); the basis is opened again the same safe way.
         fs.closeSync(out);
-        return new StagedFetch(this, e, ndx, true, basisSize, delta);
+        return new StagedFetch(this, e, this.fetchNdx(e, ndx), true, basisSize, delta);
       }
       fs.closeSync(out);
       return undefined;
@@ -295,6 +314,11 @@ export class Stage {
         this.meta.set(path, { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeSec: Number((ns - nsec) / 1_000_000_000n), mtimeNsec: Number(nsec), virtual: true });
       }
     }
+  }
+
+  /** The index a fetch of `e` (at `ndx`) asks for: its hard-link group's leader's (hardLinkLeaders). */
+  private fetchNdx(e: RemoteEntry, ndx: number): number {
+    return e.hlinkGroup === undefined ? ndx : this.leaders.get(e.hlinkGroup) ?? ndx;
   }
 
   metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {

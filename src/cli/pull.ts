@@ -390,6 +390,7 @@ export async function fetchRemote(
       // A --delete-missing-args entry (mode 0) is a deletion for the local run: never "already current".
       const deletes = list.entries.some((e) => e?.mode === 0);
       current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
+      if (!current && c.hardLinks) stage.hardLinkLeaders(list.entries);
       if (!current) list.entries.forEach((e, ndx) => {
         if (!e) return;
         const f = stage.add(e, ndx, list, sum);
