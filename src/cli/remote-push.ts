@@ -318,12 +318,13 @@ export async function pushRemote(
       return true;
     }
     if (f.tag !== Msg.Deleted) return log ? log.frame(f) : false;
-    // rsync's log_delete on the client: "deleting NAME" under -v, the format's own line under -i.
+    // rsync's log_delete on the client: the format's own line when it has %i or %o, else "deleting NAME"
+    // whenever there is a stdout format at all (-v, --info=name, --progress, --out-format: `format`) or --info=del.
     const d = deletedName(f.payload);
     // --iconv: the name as rsync's client turns it (iconv-wire.ts WireCharset.deleted).
     if (charset) d.name = charset.deleted(d.name);
     log?.deleted(lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'));
-    const fmt = format !== undefined && /%[-'\d]*[io]/.test(format) ? format : c.verbose > 0 ? 'deleting %n' : undefined;
+    const fmt = format !== undefined && /%[-'\d]*[io]/.test(format) ? format : format !== undefined || c.info.DEL > 0 ? 'deleting %n' : undefined;
     if (fmt !== undefined && !c.quiet) say(`${formatLine(fmt, lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'))}\n`);
     return true;
   };

@@ -127,6 +127,21 @@ describeEngines((e) => {
     },
   );
 
+  it.each([[['-a', '--delete', '--progress']], [['-a', '--delete', '-P']], [['-a', '--delete', '--info=name']]])(
+    '%j: deletions are printed as rsync prints them (--progress and --info=name give it a format)',
+    async (opts) => {
+      const r = await both(opts, e.name, (d) => {
+        makeTree(d, 1);
+        fs.writeFileSync(path.join(d, 'gone'), 'g');
+        fs.mkdirSync(path.join(d, 'gdir'));
+        fs.writeFileSync(path.join(d, 'gdir', 'x'), '');
+      });
+      expect(r.ours.code, show(r.ours)).toBe(0);
+      expect(r.oursOut).toBe(r.theirs.out);
+      expect(r.ours.stdout).toContain('deleting gone\n');
+    },
+  );
+
   it('-P for one file pulled to a new name: the fetch\'s lines, as rsync', async () => {
     n++;
     const file = path.join(root, 'src', 'a');

@@ -102,4 +102,20 @@ describeEngines((e) => {
     expect(r.oursOut).toBe(r.theirs.out);
     expect(r.ours.stdout).toMatch(/\(xfr#0, to-chk=0\/6\)\n$/);
   });
+
+  it.each([[['-a', '--delete', '--progress']], [['-a', '--delete-after', '-P']], [['-a', '--delete', '--out-format=%n %l']]])(
+    '%j: the receiver\'s deletions are printed as rsync prints them (a format from --progress or --out-format)',
+    async (opts) => {
+      const r = await both(opts, e.name, (d) => {
+        makeTree(d, 1);
+        fs.writeFileSync(path.join(d, 'gone'), 'g');
+        fs.mkdirSync(path.join(d, 'gdir'));
+        fs.writeFileSync(path.join(d, 'gdir', 'x'), '');
+      });
+      expect(r.ours.code, show(r.ours)).toBe(0);
+      expect(r.oursOut).toBe(r.theirs.out);
+      expect(r.ours.stdout).toContain('deleting gone\n');
+      expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    },
+  );
 });
