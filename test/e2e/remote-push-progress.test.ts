@@ -118,4 +118,17 @@ describeEngines((e) => {
       expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
     },
   );
+
+  it('--partial-dir: the receiving server is told it and rebuilds against the waiting part (the first line after its first block)', async () => {
+    const r = await both(['-a', '--partial-dir=.pd', '--no-W', '--progress'], e.name, (d) => {
+      fs.mkdirSync(path.join(d, '.pd'), { recursive: true });
+      fs.writeFileSync(path.join(d, '.pd', 'a'), fs.readFileSync(path.join(root, 'src', 'a')).subarray(0, 30_000));
+    });
+    expect(r.ours.code, show(r.ours)).toBe(0);
+    expect(r.oursOut).toBe(r.theirs.out);
+    // rsync's block size for 100,000 bytes is 700: the first line comes after the first matched block.
+    expect(r.ours.stdout).toMatch(/\na\n\r {12}700 {3}0% /);
+    expect(fs.existsSync(path.join(r.oursDir, '.pd'))).toBe(false);
+    expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+  });
 });
