@@ -222,7 +222,8 @@ export async function pushRemote(
     if (acl.addon) w.ioError |= readSendAcls(acl.addon, c, w.entries, (m) => w.messages.push({ text: m, error: true }));
     walk = w;
     built.ms = Date.now() - started;
-    if (c.progress && !c.dryRun) {
+    // -n: progress2's line at each phase's end, with the files that would go (rsync's sender counts them).
+    if (c.progress && (!c.dryRun || !c.progressFiles)) {
       const size = w.entries.reduce((n, e) => (isReg(e.mode) || isLink(e.mode) ? n + e.size : n), 0);
       progress = new PushProgress((s) => void io.out.write(s), c.progressFiles ? 1 : 2, c.humanReadable, w.entries.length, size);
     }
@@ -274,6 +275,7 @@ export async function pushRemote(
     },
     sent: (n) => progress?.data(n),
     phaseDone: () => progress?.phaseDone(),
+    wouldSend: (size) => progress?.counted(size),
     item(e, iflags, xname, transferred, wire, read) {
       // An empty name (a hard link whose attributes alone changed) is no name: rsync tests its first byte.
       if (xname && !xname.length) xname = undefined;

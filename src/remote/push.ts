@@ -141,6 +141,8 @@ export interface PushReport {
   sent?(sent: number): void;
   /** The receiver ended a phase (NDX_DONE in the transfer loop). */
   phaseDone?(): void;
+  /** -n: a file that would be sent, `size` bytes (rsync's sender counts it for --info=progress2). */
+  wouldSend?(size: number): void;
 }
 
 export interface Counts {
@@ -404,6 +406,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     stats.transferredFiles++;
     stats.transferredSize += e.size;
     if (s.dryRun) {
+      report.wouldSend?.(e.size);
       report.item(e, iflags, xname, true);
       echo(item);
       continue;
