@@ -398,6 +398,7 @@ export async function pushRemote(
           },
           checksum: c.checksum,
           dryRun: c.dryRun,
+          paced: (c.bwlimit ?? 0) > 0,
           inplace: c.inplace,
           append: c.append ? (c.appendVerify ? 2 : 1) : 0,
           filterRules: filterListBytes(rules),

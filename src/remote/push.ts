@@ -120,6 +120,11 @@ export interface PushSettings {
    * searched (match.ts's TypeScript search then, which looks at every offset in rsync's own table).
    */
   counts?: SearchCounts;
+  /**
+   * --bwlimit: the output is paced (remote/pacer.ts). The sender waits as soon as the pacer holds its
+   * fill, as rsync's sender waits in its paced writes, so that --progress reads the paced rate.
+   */
+  paced?: boolean;
 }
 
 /** Where a push tells what happened, as it happens (the CLI prints it). */
@@ -375,7 +380,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
    */
   const pace = (bytes: number): Promise<void> | undefined => {
     covered += bytes;
-    if (conn.pendingOutput > BACKLOG) return conn.drained();
+    if (conn.pendingOutput > BACKLOG || (s.paced && conn.outputFull)) return conn.drained();
     if (covered < TURN) return undefined;
     covered = 0;
     out.flushNow();

@@ -122,6 +122,22 @@ describeEngines((e) => {
     },
   );
 
+  it('--bwlimit: the file\'s lines follow the paced data (one a second between the first and the last), as rsync\'s', async () => {
+    n++;
+    const big = path.join(root, `big-${n}`);
+    fs.mkdirSync(big);
+    fs.writeFileSync(path.join(big, 'f'), Buffer.alloc(2 << 20, 5));
+    const dst = path.join(root, `paced-${n}`);
+    const r = await runCli([`--engine=${e.name}`, '-a', '--bwlimit=1000', '--progress', '-e', rsh, `${big}/`, `host:${dst}/`]);
+    expect(r.code, show(r)).toBe(0);
+    // Two seconds of data at 1000 KiB/s: rsync draws the first piece, a line a second while its paced
+    // writes wait, then the end. Before, the data was all handed over at once and only the first and
+    // last lines came.
+    const line = /\nf\n([^\n]*)\n/.exec(r.stdout)?.[1] ?? '';
+    expect(line.split('\r').filter(Boolean).length, line).toBeGreaterThanOrEqual(3);
+    expect(line).toMatch(/^\r {9}32,768 {3}1% [^\n]*\r {6}2,097,152 100% [^\r]*\(xfr#1, to-chk=0\/2\)$/);
+  });
+
   it('--partial-dir: the receiving server is told it and rebuilds against the waiting part (the first line after its first block)', async () => {
     const r = await both(['-a', '--partial-dir=.pd', '--no-W', '--progress'], e.name, (d) => {
       fs.mkdirSync(path.join(d, '.pd'), { recursive: true });
