@@ -142,6 +142,23 @@ describeEngines((e) => {
     },
   );
 
+  it.each([[['-a', '--progress']], [['-av', '--info=progress2']], [['-a', '--info=progress1']], [['-a', '--info=progress2']]])(
+    '%j with --copy-dest: a file copied from its twin has no lines, as rsync\'s generator copies it itself',
+    async (opts) => {
+      n++;
+      // The twin has the sender's "a", "empty" and "l"; its "sub/b" differs and is sent.
+      const twin = path.join(root, `twin-${n}`);
+      makeTree(twin, 1);
+      fs.writeFileSync(path.join(twin, 'sub', 'b'), 'other\n');
+      const r = await both([...opts, `--copy-dest=${twin}`], e.name);
+      expect(r.ours.code, show(r.ours)).toBe(0);
+      expect(r.oursOut).toBe(r.theirs.out);
+      expect(r.ours.stdout).toContain('(xfr#1, to-chk=');
+      expect(r.ours.stdout).not.toContain('xfr#2');
+      expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    },
+  );
+
   it('-P for one file pulled to a new name: the fetch\'s lines, as rsync', async () => {
     n++;
     const file = path.join(root, 'src', 'a');
