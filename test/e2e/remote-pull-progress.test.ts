@@ -109,6 +109,8 @@ describeEngines((e) => {
     [['-av', '--progress']],
     [['-av', '--info=progress2']],
     [['-ai', '--info=progress2', '--stats']],
+    // %l of a directory: its size in the sender's list, as rsync's client prints it.
+    [['-a', '--progress', '--out-format=%n %l']],
   ])('draws what rsync draws for a pull: %j', async (opts) => {
     const r = await both(opts, e.name);
     expect(r.ours.code, show(r.ours)).toBe(r.theirs.code);
