@@ -246,7 +246,7 @@ export class Stage {
           fd = openTwin(twin!.twin);
         } catch {
           fs.closeSync(out);
-          return new StagedFetch(this, e, ndx, true, 0);
+          return new StagedFetch(this, le, led ? lead!.ndx : ndx, true, 0);
         }
         try {
           copyAll(fd, out, twin!.twin.st.size);
@@ -325,6 +325,7 @@ export class Stage {
     }
   }
 
+
   metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
     const c = this.c;
     return {
@@ -332,8 +333,8 @@ export class Stage {
       uid: c.owner ? this.mapId(this.uids, e.uid, list.userNames, users) : this.ownUid,
       gid: c.group ? this.mapId(this.gids, e.gid, list.groupNames, groups) : this.ownGid,
       // A symlink's length as sent (its lstat size there), listed with or without its target (-l): rsync's
-      // receiver counts it in the total size either way.
-      size: isReg(e.mode) || isLink(e.mode) ? e.size : 0,
+      // receiver counts it in the total size either way. A directory's as sent too: `%l` prints it.
+      size: isReg(e.mode) || isLink(e.mode) || isDir(e.mode) ? e.size : 0,
       mtimeSec: e.mtime,
       mtimeNsec: e.mtimeNsec,
       // -U: the sender's access time, which the local run gives the destination's file.

@@ -222,7 +222,8 @@ export async function pushRemote(
     if (acl.addon) w.ioError |= readSendAcls(acl.addon, c, w.entries, (m) => w.messages.push({ text: m, error: true }));
     walk = w;
     built.ms = Date.now() - started;
-    if (c.progress && !c.dryRun) {
+    // -n: progress2's line at each phase's end, with the files that would go (rsync's sender counts them).
+    if (c.progress && (!c.dryRun || !c.progressFiles)) {
       const size = w.entries.reduce((n, e) => (isReg(e.mode) || isLink(e.mode) ? n + e.size : n), 0);
       progress = new PushProgress((s) => void io.out.write(s), c.progressFiles ? 1 : 2, c.humanReadable, w.entries.length, size);
     }
@@ -274,6 +275,7 @@ export async function pushRemote(
     },
     sent: (n) => progress?.data(n),
     phaseDone: () => progress?.phaseDone(),
+    wouldSend: (size) => progress?.counted(size),
     item(e, iflags, xname, transferred, wire, read) {
       // An empty name (a hard link whose attributes alone changed) is no name: rsync tests its first byte.
       if (xname && !xname.length) xname = undefined;
@@ -318,12 +320,13 @@ export async function pushRemote(
       return true;
     }
     if (f.tag !== Msg.Deleted) return log ? log.frame(f) : false;
-    // rsync's log_delete on the client: "deleting NAME" under -v, the format's own line under -i.
+    // rsync's log_delete on the client: the format's own line when it has %i or %o, else "deleting NAME"
+    // whenever there is a stdout format at all (-v, --info=name, --progress, --out-format: `format`) or --info=del.
     const d = deletedName(f.payload);
     // --iconv: the name as rsync's client turns it (iconv-wire.ts WireCharset.deleted).
     if (charset) d.name = charset.deleted(d.name);
     log?.deleted(lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'));
-    const fmt = format !== undefined && /%[-'\d]*[io]/.test(format) ? format : c.verbose > 0 ? 'deleting %n' : undefined;
+    const fmt = format !== undefined && /%[-'\d]*[io]/.test(format) ? format : format !== undefined || c.info.DEL > 0 ? 'deleting %n' : undefined;
     if (fmt !== undefined && !c.quiet) say(`${formatLine(fmt, lineFor({ name: d.name, mode: d.dir ? 0o040000 : 0o100000 }, '*deleting  ', undefined, 'del.'))}\n`);
     return true;
   };
@@ -395,6 +398,7 @@ export async function pushRemote(
           },
           checksum: c.checksum,
           dryRun: c.dryRun,
+          paced: (c.bwlimit ?? 0) > 0,
           inplace: c.inplace,
           append: c.append ? (c.appendVerify ? 2 : 1) : 0,
           filterRules: filterListBytes(rules),

@@ -152,8 +152,9 @@ export class Output {
     }
     this.reporter.log?.deleted({ ...e, itemize: '*deleting  ' });
     // rsync's log_delete(): with a format or --info=del (-v) every deletion is printed, in the format
-    // when it has %o or %i, else as "deleting NAME".
-    if (this.c.json || (this.format === undefined && this.c.info.DEL === 0)) return;
+    // when it has %o or %i, else as "deleting NAME". --info=name (and --progress, which implies it) gives
+    // rsync a format ("%n%L") too.
+    if (this.c.json || (this.format === undefined && this.c.info.DEL === 0 && this.c.info.NAME === 0)) return;
     if (this.format !== undefined && (formatHas(this.format, 'i') || formatHas(this.format, 'o'))) this.reporter.item(formatLine(this.format, { ...e, itemize: '*deleting  ' }));
     else this.reporter.item(`deleting ${e.name}`);
   }

@@ -51,6 +51,12 @@ export class PushProgress {
     this.rate.reset();
   }
 
+  /** -n: a file that would be sent is counted, as rsync's sender counts it, with no line of its own. */
+  counted(size: number): void {
+    this.xfr++;
+    this.doneBytes += size;
+  }
+
   /** `ofs` bytes of the current file are sent (rsync's show_progress after each match or literal run). */
   data(ofs: number): void {
     this.ofs = ofs;

@@ -6,7 +6,7 @@
 import type { RunTotals } from '../model/run-totals.js';
 import { Counter } from '../model/ops.js';
 import { outputBytes } from '../util/names.js';
-import { TotalProgress } from './rsync-progress.js';
+import { TotalProgress, type TotalSample } from './rsync-progress.js';
 import { FileProgress, type FileMark, type ListCounts } from './file-progress.js';
 import type { LogFile } from './logfile.js';
 import type { ProgressRecords } from './receive-progress.js';
@@ -44,6 +44,11 @@ export interface Reporter {
    * attributes), which rsync's generator tells its sender of. Undefined when off.
    */
   itemized?(): void;
+  /**
+   * --info=progress2 under -n: rsync's receiver (a local run's, a pull's) counts each file it would be
+   * sent and draws the run's line at each of its three phase ends, and nothing per file. Left open.
+   */
+  dryRunEnds?(s: TotalSample): void;
 }
 
 export interface ReporterOptions {
@@ -83,6 +88,8 @@ export function createReporter(o: ReporterOptions): Reporter {
   let counters: BigInt64Array | undefined;
   let listCounts: (() => ListCounts) | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** dryRunEnds' lines are out without their newline. */
+  let dryOpen = false;
   const write = (s: NodeJS.WritableStream, text: string): void => {
     if (bars) {
       // The library's way to print above the bar (it redraws the bar below).
@@ -100,9 +107,10 @@ export function createReporter(o: ReporterOptions): Reporter {
       files.pending = false;
     }
     // rsync ends an unfinished progress line before any other output (output_needs_newline).
-    if (line?.pending) {
+    if (line?.pending || dryOpen) {
       o.out.write('\n');
-      line.pending = false;
+      if (line) line.pending = false;
+      dryOpen = false;
     }
     s.write(outputBytes(text + '\n'));
   };
@@ -157,6 +165,8 @@ export function createReporter(o: ReporterOptions): Reporter {
       bars = bar = undefined;
       line?.finish(aborted);
       line = undefined;
+      if (dryOpen) o.out.write('\n');
+      dryOpen = false;
       files?.stop(aborted);
       files = undefined;
     },
@@ -182,6 +192,11 @@ export function createReporter(o: ReporterOptions): Reporter {
       : {}),
     ...(o.progress && !barOnTerminal
       ? {
+          dryRunEnds(sample: TotalSample) {
+            const ends = new TotalProgress((s) => void o.out.write(s), () => sample, o.human ?? 1);
+            for (let i = 0; i < 3; i++) ends.fileDone(0);
+            dryOpen = true;
+          },
           itemized: () => files?.item(),
           fileEnded(size: number) {
             if (line && listCounts) line.fileEnded(size, listCounts().planned);

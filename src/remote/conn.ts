@@ -284,6 +284,11 @@ export class Conn {
     return this.output.writableLength;
   }
 
+  /** The output holds its fill (its writes say to wait for "drain"). */
+  get outputFull(): boolean {
+    return this.output.writableNeedDrain;
+  }
+
   /** Resolves once the peer has taken what was written (or the pipe is gone): a sender's backpressure. */
   async drained(): Promise<void> {
     if (this.aborted) throw this.aborted;

@@ -126,6 +126,11 @@ export interface PushSettings {
    * searched (match.ts's TypeScript search then, which looks at every offset in rsync's own table).
    */
   counts?: SearchCounts;
+  /**
+   * --bwlimit: the output is paced (remote/pacer.ts). The sender waits as soon as the pacer holds its
+   * fill, as rsync's sender waits in its paced writes, so that --progress reads the paced rate.
+   */
+  paced?: boolean;
 }
 
 /** Where a push tells what happened, as it happens (the CLI prints it). */
@@ -147,6 +152,8 @@ export interface PushReport {
   sent?(sent: number): void;
   /** The receiver ended a phase (NDX_DONE in the transfer loop). */
   phaseDone?(): void;
+  /** -n: a file that would be sent, `size` bytes (rsync's sender counts it for --info=progress2). */
+  wouldSend?(size: number): void;
 }
 
 export interface Counts {
@@ -381,7 +388,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
    */
   const pace = (bytes: number): Promise<void> | undefined => {
     covered += bytes;
-    if (conn.pendingOutput > BACKLOG) return conn.drained();
+    if (conn.pendingOutput > BACKLOG || (s.paced && conn.outputFull)) return conn.drained();
     if (covered < TURN) return undefined;
     covered = 0;
     out.flushNow();
@@ -412,6 +419,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
     stats.transferredFiles++;
     stats.transferredSize += e.size;
     if (s.dryRun) {
+      report.wouldSend?.(e.size);
       report.item(e, iflags, xname, true);
       echo(item);
       continue;

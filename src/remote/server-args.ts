@@ -244,7 +244,12 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   // --ignore-missing-args is the sender's alone: rsync's client, sending, keeps it.
   if (c.missingArgs === 'delete') args.push('--delete-missing-args');
   if (c.modifyWindow !== 0) args.push(c.modifyWindow < 0 ? `-@${c.modifyWindow}` : `--modify-window=${c.modifyWindow}`);
-  if (c.partial) args.push('--partial');
+  // rsync's server_options: the receiving server is given the partial dir by name (not --delay-updates'
+  // own `.~tmp~`, its default: cli/partial-options.ts DELAY_DIR) and --delay-updates, else --partial.
+  if (c.partialDir !== undefined) {
+    if (!(c.delayUpdates && c.partialDir === '.~tmp~')) args.push('--partial-dir', val(c.partialDir));
+    if (c.delayUpdates) args.push('--delay-updates');
+  } else if (c.partial) args.push('--partial');
   if (c.ignoreErrors) args.push('--ignore-errors');
   if (c.copyUnsafeLinks) args.push('--copy-unsafe-links');
   if (c.safeLinks) args.push('--safe-links');

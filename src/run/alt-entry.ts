@@ -143,8 +143,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
  * An op that reads a basis file: checked like a source (OpFlag.Basis: no symlink on its path, still
  * the twin's inode), with the copy from the source to fall back on if it is not (entry.ts settled()).
  */
-export function addBasis(rc: RunContext, op: OpKind, twin: Twin, kind: FileType, fallback: Omit<Fallback, 'basis'>): void {
+export function addBasis(rc: RunContext, op: OpKind, twin: Twin, kind: FileType, fallback: Omit<Fallback, 'basis'>, shown = true): void {
   const pending: Pending = { kind, verdict: { action: 'create' }, line: NO_LINE, size: fallback.st.size, fallback: { ...fallback, basis: twin.path } };
   const st = { ...fallback.st, ino: twin.st.ino, dev: twin.st.dev };
-  rc.sink.add(op, twin.path, fallback.rel, st, (fallback.flags & ~OpFlag.FollowSource) | OpFlag.Basis, pending);
+  rc.sink.add(op, twin.path, fallback.rel, st, (fallback.flags & ~OpFlag.FollowSource) | OpFlag.Basis, pending, undefined, shown);
 }

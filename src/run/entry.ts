@@ -456,8 +456,10 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
   // --remove-sent-files removes what is sent: files and symlinks, not devices or specials (rsync).
   if (c.removeSourceFiles && !from && (!c.removeSentOnly || kind === 'reg' || kind === 'link')) flags |= OpFlag.RemoveSource;
-  if (from) addBasis(rc, op, from, kind, { op, src, rel, st, flags });
-  else rc.sink.add(op, src, rel, st, flags, undefined, m.target);
+  // A copy of a --copy-dest twin is rsync's generator's own: no --progress lines (sink.ts OpSink.add).
+  const shown = !m.fromTwin;
+  if (from) addBasis(rc, op, from, kind, { op, src, rel, st, flags }, shown);
+  else rc.sink.add(op, src, rel, st, flags, undefined, m.target, shown);
   if (from && c.removeSourceFiles) removeSource(rc, m, kind);
   await rc.sink.maybeFlush();
   return true;

@@ -325,6 +325,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
     order?.release();
     trace?.passDone();
+    // (With incremental recursion rsync's receiver draws other ends, from its lists' indexes: not drawn.)
+    if (c.dryRun && c.progress && !c.progressFiles && !c.incRecursive && !c.json && !abort.aborted) {
+      reporter.dryRunEnds?.({ bytes: tally.totals.plannedBytes, size: tally.totals.totalSize, files: tally.totals.plannedFiles, listed: tally.listedCount() });
+    }
     // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
     if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);
     if (!abort.aborted && !c.dryRun) {

@@ -63,7 +63,11 @@ export interface Pending {
 /** The seam the planner sends ops through. */
 export interface OpSink {
   /** Streamed: queued in the current batch (its outcome, when `pending` is given, comes to `settled`). */
-  add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number, pending?: Pending, target?: Buffer): void;
+  /**
+   * `shown` false: a file rsync's generator copies itself (from a --copy-dest twin), which has no
+   * --progress lines of its own and no place in progress2's figures.
+   */
+  add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number, pending?: Pending, target?: Buffer, shown?: boolean): void;
   /** Ops queued in the current batch. */
   readonly queued: number;
   /** Ops of every kind handed over so far (the byte figures count the ops rsync makes without a word to its sender). */
@@ -219,11 +223,11 @@ export class LocalSink implements OpSink {
     if (n) this.batch.append(ops.subarray(from, at), n);
   }
 
-  add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer): void {
+  add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer, shown = true): void {
     this.opsAdded++;
     const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target);
     let pending = pendingIn;
-    const mark = this.dispatcher && kind === OpKind.File ? this.o.fileMark?.(st.size, rel) : undefined;
+    const mark = this.dispatcher && kind === OpKind.File && shown ? this.o.fileMark?.(st.size, rel) : undefined;
     if (mark) pending = pending ? { ...pending, mark } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, mark };
     if (this.o.eventNames && kind === OpKind.File) {
       const eventName = showPath(rel);
@@ -233,7 +237,7 @@ export class LocalSink implements OpSink {
       const removed = rel;
       pending = pending ? { ...pending, removed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, removed };
     }
-    if (this.o.fileEnds && kind === OpKind.File) {
+    if (this.o.fileEnds && kind === OpKind.File && shown) {
       pending = pending ? { ...pending, ends: true } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, ends: true };
     }
     if (this.o.delayUpdates && kind === OpKind.File) {

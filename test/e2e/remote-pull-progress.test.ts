@@ -34,6 +34,12 @@ function makeTree(at: string, seed: number): void {
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpull-progress-'));
   makeTree(path.join(root, 'src'), 1);
+  // The same with a hard-link group across directories ("h1" first in the list, "sub/h2" last).
+  const linked = path.join(root, 'linked');
+  makeTree(linked, 1);
+  fs.writeFileSync(path.join(linked, 'h1'), Buffer.alloc(5000, 3));
+  fs.linkSync(path.join(linked, 'h1'), path.join(linked, 'sub', 'h2'));
+  for (const rel of ['h1', 'sub', '']) fs.lutimesSync(path.join(linked, rel), 1_500_000_001, 1_500_000_001);
   rsh = fakeRsh(root);
 });
 
@@ -79,12 +85,12 @@ function heldRsh(bytes: number): { rsh: string; flag: string } {
   return { rsh: rshPath, flag };
 }
 
-async function both(opts: string[], engine: string, prepare?: (dst: string) => void) {
+async function both(opts: string[], engine: string, prepare?: (dst: string) => void, from = 'src') {
   n++;
   const theirsDir = path.join(root, `theirs-${n}`);
   const oursDir = path.join(root, `ours-${n}`);
   if (prepare) for (const d of [theirsDir, oursDir]) prepare(d);
-  const src = path.join(root, 'src');
+  const src = path.join(root, from);
   const t = spawnSync('rsync', ['--no-i-r', ...opts, '-e', rsh, `host:${src}/`, `${theirsDir}/`], { encoding: 'latin1' });
   const ours = await runCli([`--engine=${engine}`, ...opts, '-e', rsh, `host:${src}/`, `${oursDir}/`]);
   return { theirs: { code: t.status, out: shape(t.stdout, theirsDir), err: t.stderr }, ours, oursOut: shape(ours.stdout, oursDir), theirsDir, oursDir };
@@ -103,13 +109,60 @@ describeEngines((e) => {
     [['-av', '--progress']],
     [['-av', '--info=progress2']],
     [['-ai', '--info=progress2', '--stats']],
+    // %l of a directory: its size in the sender's list, as rsync's client prints it.
+    [['-a', '--progress', '--out-format=%n %l']],
+    // -n: rsync's receiver counts the files it would be sent and draws progress2's line at each phase's end.
+    [['-an', '--info=progress2']],
+    [['-anv', '--info=progress2']],
   ])('draws what rsync draws for a pull: %j', async (opts) => {
     const r = await both(opts, e.name);
     expect(r.ours.code, show(r.ours)).toBe(r.theirs.code);
     expect(r.theirs.code, r.theirs.err).toBe(0);
     expect(r.oursOut).toBe(r.theirs.out);
-    expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    if (!opts.some((o) => o.startsWith('-an'))) expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
   });
+
+  it.each([[['-aH', '--progress']], [['-aH', '--info=progress1']], [['-aH', '--info=progress2']], [['-aHi', '-P']]])(
+    '%j over a hard-link group: the data comes for the member rsync transfers (the last, none being there), in its place',
+    async (opts) => {
+      const r = await both(opts, e.name, undefined, 'linked');
+      expect(r.ours.code, show(r.ours)).toBe(0);
+      expect(r.oursOut).toBe(r.theirs.out);
+      expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    },
+  );
+
+  it.each([[['-a', '--delete', '--progress']], [['-a', '--delete', '-P']], [['-a', '--delete', '--info=name']]])(
+    '%j: deletions are printed as rsync prints them (--progress and --info=name give it a format)',
+    async (opts) => {
+      const r = await both(opts, e.name, (d) => {
+        makeTree(d, 1);
+        fs.writeFileSync(path.join(d, 'gone'), 'g');
+        fs.mkdirSync(path.join(d, 'gdir'));
+        fs.writeFileSync(path.join(d, 'gdir', 'x'), '');
+      });
+      expect(r.ours.code, show(r.ours)).toBe(0);
+      expect(r.oursOut).toBe(r.theirs.out);
+      expect(r.ours.stdout).toContain('deleting gone\n');
+    },
+  );
+
+  it.each([[['-a', '--progress']], [['-av', '--info=progress2']], [['-a', '--info=progress1']], [['-a', '--info=progress2']]])(
+    '%j with --copy-dest: a file copied from its twin has no lines, as rsync\'s generator copies it itself',
+    async (opts) => {
+      n++;
+      // The twin has the sender's "a", "empty" and "l"; its "sub/b" differs and is sent.
+      const twin = path.join(root, `twin-${n}`);
+      makeTree(twin, 1);
+      fs.writeFileSync(path.join(twin, 'sub', 'b'), 'other\n');
+      const r = await both([...opts, `--copy-dest=${twin}`], e.name);
+      expect(r.ours.code, show(r.ours)).toBe(0);
+      expect(r.oursOut).toBe(r.theirs.out);
+      expect(r.ours.stdout).toContain('(xfr#1, to-chk=');
+      expect(r.ours.stdout).not.toContain('xfr#2');
+      expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    },
+  );
 
   it('-P for one file pulled to a new name: the fetch\'s lines, as rsync', async () => {
     n++;

@@ -67,12 +67,15 @@ describeEngines((e) => {
     [['-a', '--info=progress2']],
     [['-av', '--info=progress2']],
     [['-an', '--progress']],
+    // -n: progress2's line at each phase's end, counting the files that would go.
+    [['-an', '--info=progress2']],
+    [['-anv', '--info=progress2']],
   ])('prints what rsync prints for a push: %j', async (opts) => {
     const r = await both(opts, e.name);
     expect(r.ours.code, show(r.ours)).toBe(r.theirs.code);
     expect(r.theirs.code, r.theirs.err).toBe(0);
     expect(r.oursOut).toBe(r.theirs.out);
-    if (!opts.includes('-an')) expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    if (!opts.some((o) => o.startsWith('-an'))) expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
   });
 
   it("--progress's own lines: the name, the first data's line, then the last one with xfr#/to-chk", async () => {
@@ -101,5 +104,50 @@ describeEngines((e) => {
     expect(r.ours.code, show(r.ours)).toBe(0);
     expect(r.oursOut).toBe(r.theirs.out);
     expect(r.ours.stdout).toMatch(/\(xfr#0, to-chk=0\/6\)\n$/);
+  });
+
+  it.each([[['-a', '--delete', '--progress']], [['-a', '--delete-after', '-P']], [['-a', '--delete', '--out-format=%n %l']]])(
+    '%j: the receiver\'s deletions are printed as rsync prints them (a format from --progress or --out-format)',
+    async (opts) => {
+      const r = await both(opts, e.name, (d) => {
+        makeTree(d, 1);
+        fs.writeFileSync(path.join(d, 'gone'), 'g');
+        fs.mkdirSync(path.join(d, 'gdir'));
+        fs.writeFileSync(path.join(d, 'gdir', 'x'), '');
+      });
+      expect(r.ours.code, show(r.ours)).toBe(0);
+      expect(r.oursOut).toBe(r.theirs.out);
+      expect(r.ours.stdout).toContain('deleting gone\n');
+      expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    },
+  );
+
+  it('--bwlimit: the file\'s lines follow the paced data (one a second between the first and the last), as rsync\'s', async () => {
+    n++;
+    const big = path.join(root, `big-${n}`);
+    fs.mkdirSync(big);
+    fs.writeFileSync(path.join(big, 'f'), Buffer.alloc(2 << 20, 5));
+    const dst = path.join(root, `paced-${n}`);
+    const r = await runCli([`--engine=${e.name}`, '-a', '--bwlimit=1000', '--progress', '-e', rsh, `${big}/`, `host:${dst}/`]);
+    expect(r.code, show(r)).toBe(0);
+    // Two seconds of data at 1000 KiB/s: rsync draws the first piece, a line a second while its paced
+    // writes wait, then the end. Before, the data was all handed over at once and only the first and
+    // last lines came.
+    const line = /\nf\n([^\n]*)\n/.exec(r.stdout)?.[1] ?? '';
+    expect(line.split('\r').filter(Boolean).length, line).toBeGreaterThanOrEqual(3);
+    expect(line).toMatch(/^\r {9}32,768 {3}1% [^\n]*\r {6}2,097,152 100% [^\r]*\(xfr#1, to-chk=0\/2\)$/);
+  });
+
+  it('--partial-dir: the receiving server is told it and rebuilds against the waiting part (the first line after its first block)', async () => {
+    const r = await both(['-a', '--partial-dir=.pd', '--no-W', '--progress'], e.name, (d) => {
+      fs.mkdirSync(path.join(d, '.pd'), { recursive: true });
+      fs.writeFileSync(path.join(d, '.pd', 'a'), fs.readFileSync(path.join(root, 'src', 'a')).subarray(0, 30_000));
+    });
+    expect(r.ours.code, show(r.ours)).toBe(0);
+    expect(r.oursOut).toBe(r.theirs.out);
+    // rsync's block size for 100,000 bytes is 700: the first line comes after the first matched block.
+    expect(r.ours.stdout).toMatch(/\na\n\r {12}700 {3}0% /);
+    expect(fs.existsSync(path.join(r.oursDir, '.pd'))).toBe(false);
+    expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
   });
 });
