@@ -185,27 +185,19 @@ function parentOf(rel: string): string {
  * whole, and keeps the part of the file in progress there.)
  */
 export function salvageConfig(c: Config): Partial<Config> {
-  // --delay-updates: the finished files go where rsync's interrupted receiver has left them, waiting in
-  // the partial dir, and none goes into place; no waiting partial file is used up either.
-  if (c.delayUpdates) {
-    return {
-      deleteMode: 'none',
-      deleteExcluded: false,
-      missingArgs: c.missingArgs === 'delete' ? 'ignore' : c.missingArgs,
-      removeSourceFiles: false,
-      info: { ...c.info, STATS: 0 },
-      leaveDelayed: true,
-    };
-  }
-  return {
+  // Nothing deleted, no source removed, no statistics (rsync's interrupted client prints none).
+  const base: Partial<Config> = {
     deleteMode: 'none',
     deleteExcluded: false,
     missingArgs: c.missingArgs === 'delete' ? 'ignore' : c.missingArgs,
     removeSourceFiles: false,
     info: { ...c.info, STATS: 0 },
-    // (A second signal stopping the salvage then removes its temp file rather than keep it outside the partial dir.)
-    ...(c.partialDir !== undefined ? { partialDir: undefined, partial: false } : {}),
   };
+  // --delay-updates: the finished files go where rsync's interrupted receiver has left them, waiting in
+  // the partial dir, and none goes into place; no waiting partial file is used up either.
+  if (c.delayUpdates) return { ...base, leaveDelayed: true };
+  // (A second signal stopping the salvage then removes its temp file rather than keep it outside the partial dir.)
+  return { ...base, ...(c.partialDir !== undefined ? { partialDir: undefined, partial: false } : {}) };
 }
 
 /** The staged part of `e` made a file of its own size and time 0; false when nothing of it is on disk. */

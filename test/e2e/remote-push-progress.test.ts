@@ -14,20 +14,11 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
 import { compareTrees } from '../helpers/compare.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { makeProgressTree as makeTree } from '../helpers/progress-tree.js';
 
 let root: string;
 let rsh: string;
 let n = 0;
-
-/** Two files with data (one spanning several 32 KiB pieces), an empty one, a symlink, a directory. */
-function makeTree(at: string, seed: number): void {
-  fs.mkdirSync(path.join(at, 'sub'), { recursive: true });
-  fs.writeFileSync(path.join(at, 'a'), Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919 + (i >> 9) * 131 + seed) & 0xff)));
-  fs.writeFileSync(path.join(at, 'sub', 'b'), `b${seed}\n`);
-  fs.writeFileSync(path.join(at, 'empty'), '');
-  fs.symlinkSync('a', path.join(at, 'l'));
-  for (const rel of ['a', 'sub/b', 'empty', 'l', 'sub', '']) fs.lutimesSync(path.join(at, rel), 1_500_000_000 + seed, 1_500_000_000 + seed);
-}
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpush-progress-'));
