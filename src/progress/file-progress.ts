@@ -8,6 +8,9 @@
 // bytes its batch shares with the worker (or, for a batch run on this thread, the batch's outcomes), and
 // Counter.Batch says which batch the slot's op belongs to.
 
+// In a pull's local half a file's lines may be replayed instead: the ones its fetch drew as the data
+// arrived (progress/receive-progress.ts ProgressRecords), printed in the file's place.
+
 // With `whole` (--info=progress2 on a local run) the same queue draws rsync's whole-run line instead: the
 // bytes of the files sent so far in list order plus the head file's, out of the total size listed, each
 // file's end with its counts and without a newline, and the lines at the end of each list

@@ -5,8 +5,10 @@
 // every figure is the run's (the sizes of the files begun so far, rsync's total_transferred_size, out of
 // the listed total) and each phase's end draws the line once more. The line itself is rsync-progress.ts's.
 //
-// Transient: a line on a terminal only while the data arrives, for the runs whose lines the local half
-// prints afterwards in the list's order (names interleave with them: cli/pull.ts), erased before them.
+// Where names interleave with the lines (cli/pull.ts receiveLines), the local half prints them after the
+// transfer: the lines are then written into ProgressRecords, by file, for progress/file-progress.ts to
+// print in each file's place; and a transient instance draws the whole transfer's line on a terminal
+// only while the data arrives, erased before the local half prints.
 
 import { CountsEol, RateWindow } from './rsync-progress.js';
 
