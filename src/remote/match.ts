@@ -9,7 +9,8 @@
 import { Exit } from '../util/errors.js';
 import { CHUNK_SIZE, type TokenWriter } from './tokens.js';
 import { checksum1, nativeRollScan, type FileHasher } from './checksum.js';
-import { Cursor, ProtocolError } from './wire.js';
+import type { Conn } from './conn.js';
+import { Cursor, ProtocolError, Short, copyBytes } from './wire.js';
 
 /** rsync's MAX_BLOCK_SIZE (protocol 30+) and the most blocks a sum header may announce. */
 const MAX_BLOCK_SIZE = 1 << 17;
@@ -47,15 +48,51 @@ export function readSumHead(c: Cursor, maxS2: number): SumHead {
   return { count, blength, s2length, remainder };
 }
 
-/** The sums that follow a header: a 4-byte weak sum and s2length strong bytes per block. */
-export function readSums(c: Cursor, head: SumHead): BlockSums {
-  const sum1 = new Uint32Array(head.count);
-  const sum2 = Buffer.alloc(head.count * head.s2length);
-  for (let i = 0; i < head.count; i++) {
-    sum1[i] = c.int32() >>> 0;
-    c.bytes(head.s2length).copy(sum2, i * head.s2length);
+/**
+ * The sums that follow a header (a 4-byte weak sum and s2length strong bytes per block), taken as they
+ * arrive: each `take` decodes the whole records at hand and keeps its place. The far side's generator
+ * writes them as it reads its basis, over hundreds of milliseconds for a large file, and a decoder that
+ * wanted them all at once started again from the first record at every arrival (32,768 records of a
+ * 1 GiB file decoded some twenty times over, and the search waiting for the last decode).
+ */
+export class SumsReader {
+  readonly sums: BlockSums;
+  private next = 0;
+  private readonly record: number;
+
+  constructor(head: SumHead) {
+    this.sums = { head, sum1: new Uint32Array(head.count), sum2: Buffer.alloc(head.count * head.s2length) };
+    this.record = 4 + head.s2length;
   }
-  return { head, sum1, sum2 };
+
+  /** Whether every block's sums are in. */
+  get done(): boolean {
+    return this.next === this.sums.head.count;
+  }
+
+  /** Decodes every whole record in `c` (Short when not even one has arrived). */
+  take(c: Cursor): void {
+    const { sum1, sum2, head } = this.sums;
+    const s2 = head.s2length;
+    const n = Math.min(Math.floor(c.left / this.record), head.count - this.next);
+    if (n === 0) throw new Short();
+    const buf = c.buf;
+    let at = c.pos;
+    for (let end = this.next + n, i = this.next; i < end; i++, at += this.record) {
+      sum1[i] = buf.readUInt32LE(at);
+      copyBytes(buf, at + 4, sum2, i * s2, s2);
+    }
+    c.pos = at;
+    this.next += n;
+  }
+}
+
+/** A file's block sums from the connection, decoded as they arrive (SumsReader). */
+export async function receiveSums(conn: Conn, head: SumHead): Promise<BlockSums> {
+  const r = new SumsReader(head);
+  const take = (c: Cursor): void => r.take(c);
+  while (!r.done) await conn.read(take);
+  return r.sums;
 }
 
 export function writeSumHead(h: SumHead): Buffer {

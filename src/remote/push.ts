@@ -14,7 +14,7 @@ import { isDevice, isDir, isLink, isReg, isSpecial } from './flist.js';
 import { Cf, handshake, type Session } from './handshake.js';
 import { Item } from './iflags.js';
 import { appendFile } from './append-send.js';
-import { matchFile, readSumHead, readSums, writeSumHead, writeSumHeadAt, type BlockSums, type MatchResult, type ReadAt, type SearchCounts, type SumHead, type WindowStore } from './match.js';
+import { matchFile, receiveSums, readSumHead, writeSumHead, writeSumHeadAt, type BlockSums, type MatchResult, type ReadAt, type SearchCounts, type SumHead, type WindowStore } from './match.js';
 import { matchFileNative } from './match-native.js';
 import { sendWhole } from './whole-send.js';
 import { Msg } from './mux.js';
@@ -476,7 +476,7 @@ export async function runPush(conn: Conn, source: PushSource | ((conn: Conn, pro
       if (wait) await wait;
       continue;
     }
-    const sums = appending ? undefined : h.count === 0 ? { head: h, sum1: NO_SUMS, sum2: NO_BYTES } : await conn.read((c) => readSums(c, h));
+    const sums = appending ? undefined : h.count === 0 ? { head: h, sum1: NO_SUMS, sum2: NO_BYTES } : await receiveSums(conn, h);
     const f = src.open(e);
     if ('message' in f) {
       ioError |= f.vanished ? IOERR_VANISHED : IOERR_GENERAL;
