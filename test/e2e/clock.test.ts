@@ -14,20 +14,17 @@ import { runCli, show } from '../helpers/cli.js';
 import { describeEngines, expectExactCopy } from '../helpers/e2e.js';
 import { fuseSkipReason, mountFaultFs, type FaultMount } from '../helpers/fusefs.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
+import { FAKETIME_LIB, fakeClock, removeFaketimeLeftovers } from '../helpers/fake-clock.js';
 
 const MiB = 1 << 20;
-const FAKETIME_LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => fs.existsSync(p));
 const mounts: FaultMount[] = [];
 afterEach(() => {
   for (const m of mounts.splice(0)) m.unmount();
 });
-afterAll(() => removeTemps());
-
-/** The environment that starts a process's wall clock at `at` (local time), running at `speed`×. */
-function fakeClock(at: string, speed = 1): Record<string, string> {
-  // The monotonic clock stays real: --bwlimit's meter and the timers measure real time.
-  return { LD_PRELOAD: FAKETIME_LIB!, FAKETIME: `@${at}${speed === 1 ? '' : ` x${speed}`}`, FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' };
-}
+afterAll(() => {
+  removeTemps();
+  removeFaketimeLeftovers();
+});
 
 function rsync(args: string[], env: Record<string, string> = {}) {
   return spawnSync('rsync', args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });

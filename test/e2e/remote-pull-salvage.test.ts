@@ -13,14 +13,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
+import { FAKETIME_LIB, fakeClock, removeFaketimeLeftovers } from '../helpers/fake-clock.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, startCli, show, type CliResult } from '../helpers/cli.js';
 import { findTempFiles } from '../helpers/compare.js';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 
-afterAll(() => removeTemps());
+afterAll(() => {
+  removeTemps();
+  removeFaketimeLeftovers();
+});
 
-const FAKETIME_LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => fs.existsSync(p));
 const SRC = { a: randomBytes(200_000), b: randomBytes(6_000_000), c: randomBytes(200_000) };
 const OLD = 'old\n';
 const SIGNAL_LINE = /^a?rsync error: received SIGINT, SIGTERM, or SIGHUP \(code 20\)/m;
@@ -228,7 +231,7 @@ describeEngines((e) => {
 
   // rsync checks the limit as it moves data (io.c): exit 30 with its line, and what was placed stays.
   it.skipIf(!FAKETIME_LIB)('--stop-at during an update: the whole files are placed, exit 30 with rsync\'s line', async () => {
-    const env = { LD_PRELOAD: FAKETIME_LIB!, FAKETIME: '@2026-06-01 11:59:59', FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' };
+    const env = fakeClock('2026-06-01 11:59:59');
     const args = [...ARGS.slice(0, -2), '--stop-at=12:00', ...ARGS.slice(-2)];
     const want = await oracle('stop-at', async () => {
       const root = setup(true);
