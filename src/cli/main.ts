@@ -41,6 +41,7 @@ import { ClientCharset, NameCharsets } from '../engine/charset.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { PATH_MAX } from '../model/path-max.js';
 import { gatherStdout } from './stdout-gather.js';
+import { listCount } from './list-count.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -370,6 +371,10 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   const batch = c.batch && c.batch.mode !== 'read' ? await startBatch(c, args) : undefined;
   if (batch && 'message' in batch) return fail(batch.message, batch.code);
   if (batch) c = batch.config;
+  // --info=flist2 without incremental recursion: rsync's count of its whole list comes before the
+  // transfer's lines (cli/list-count.ts); stdout is held from the header until the walk is over.
+  const counted = !pulled && !c.json && c.info.FLIST > 1 && !c.incRecursive && c.dirs ? listCount(io, c.info.FLIST) : undefined;
+  if (counted) io = counted.io;
   // --info=progress2 draws rsync's whole-run line; --progress's lines per file come from the run.
   const reporter = createReporter({ verbose: c.verbose, quiet: c.quiet, progress: c.progress && !c.progressFiles, files: c.progressFiles, bar: c.progressBar && !c.quiet, human: c.humanReadable, log, ...(pulled?.progressRecords ? { replay: pulled.progressRecords } : {}), ...io });
   // A pull is rsync's receiving client: it receives the list.
@@ -385,8 +390,12 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // rsync's send_file_list(): an incremental list announces itself; a whole one is built first, and only
   // when directories are transferred (-r, -d, --files-from).
   const whole = listHeader(c, pulled !== undefined);
-  const header = whole === 'building file list ... done\n' && wholeListTraced(c, resolved.plan, false, filters) ? 'building file list ... \n' : whole;
+  const traced = whole === 'building file list ... done\n' && wholeListTraced(c, resolved.plan, false, filters);
+  const header = traced ? 'building file list ... \n' : counted ? 'building file list ... ' : whole;
   if (header) io.out.write(header);
+  // (-vvv's trace writes out the whole list itself.)
+  if (counted && !traced) counted.hold();
+  else counted?.listed(undefined);
 
   let ioErrors = 0;
   const preErrors: { path: string; message: string; code?: string }[] = [];
@@ -424,6 +433,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
         config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length + (pulled?.senderFailed ? 1 : 0), events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
         ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable, pulledDelta: pulled.delta, destMade: pulled.destMade === true } : {}),
         ...(pulled?.sourceRemoved ? { sourceRemoved: pulled.sourceRemoved } : {}),
+        ...(counted ? { onListed: (n: number) => counted.listed(n) } : {}),
       });
     if (pulled) totals.wire = pulled.wire;
     // Files the transfer discarded (not sent, or failing verification) stay in rsync's list counts.
@@ -447,6 +457,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
     throw err;
   } finally {
     setAbortHandler(undefined);
+    // A run stopped before its walk was over: what it printed, without the count.
+    counted?.listed(undefined);
   }
 
   // --write-batch: the batch from what the run decided; a source it could not read is a transfer error.

@@ -104,6 +104,8 @@ export interface TransferInput {
    * source the run would have removed (and named under --info=remove) is handed here instead.
    */
   sourceRemoved?: (rel: Buffer) => void;
+  /** The walk has listed every entry, `n` in rsync's count (cli/list-count.ts prints it). */
+  onListed?: (n: number) => void;
 }
 
 /** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
@@ -302,6 +304,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     }
     listComplete = true;
     rc.lists.complete();
+    if (!abort.aborted) input.onListed?.(tally.listedCount());
     await finishHardLinks(rc);
     await sink.flush();
     await sink.drain();
