@@ -41,16 +41,13 @@ export function addBatchOptions(p: Command): () => BatchChoice | undefined {
  * rsync's later checks, once the rest of the Config is known: `undefined` when the run writes no batch
  * (a dry run: rsync sets write_batch to 0 then, so no file is made).
  */
-export function settleBatch(b: BatchChoice | undefined, c: Pick<Config, 'dryRun' | 'filesFrom' | 'removeSourceFiles' | 'removeSentOnly' | 'acls' | 'xattrs'>, remote = false): BatchChoice | undefined {
+export function settleBatch(b: BatchChoice | undefined, c: Pick<Config, 'dryRun' | 'filesFrom' | 'removeSourceFiles' | 'removeSentOnly'>): BatchChoice | undefined {
   if (!b) return undefined;
   if (b.mode === 'read') {
     if (c.filesFrom !== undefined) throw new UsageError('--read-batch cannot be used with --files-from');
     if (c.removeSourceFiles) throw new UsageError(`--read-batch cannot be used with --remove-${c.removeSentOnly ? 'sent' : 'source'}-files`);
     return b;
   }
-  // A local copy's batch (cli/batch-write.ts) holds no ACL lists yet: refused rather than left out. A
-  // pull's and a push's record the lists the session carries.
-  if (c.acls && !remote) throw new UsageError(`--${b.mode === 'write' ? '' : 'only-'}write-batch cannot be used with -A/--acls yet`);
   return c.dryRun ? undefined : b;
 }
 

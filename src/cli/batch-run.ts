@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import type { FilterList } from '../plan/filter.js';
 import type { EntryEvent } from '../progress/output.js';
 import { Exit, UsageError } from '../util/errors.js';
+import { aclAddon } from './remote-acls.js';
 import type { RemoteXattrs } from '../run/remote-xattrs.js';
 
 export interface BatchRun {
@@ -42,13 +43,16 @@ export async function startBatch(c: Config, args: string[]): Promise<BatchRun | 
     if ('reason' in x) return { message: `-X/--xattrs needs the native addon: ${x.reason}`, code: Exit.Usage };
     xio = x;
   }
+  // -A: the sources' ACLs go in the list, read through the addon as a push reads them (cli/remote-acls.ts).
+  const acl = aclAddon(c);
+  if (acl.error) return { message: acl.error, code: Exit.Usage };
   return {
     config,
     only,
     observe: rec.observe,
     finish(engine, filters, error) {
       try {
-        const problems = writeBatch(fd, config, engine, filters, rec, xio);
+        const problems = writeBatch(fd, config, engine, filters, rec, xio, acl.addon);
         for (const m of problems) error(m);
         return problems.length;
       } finally {

@@ -27,6 +27,8 @@ import { showPath } from '../util/errors.js';
 import { batchFlags } from './batch-flags.js';
 import { XattrSender, abbreviated, encodeAnswer } from '../remote/xattr-list.js';
 import type { RemoteXattrs } from '../run/remote-xattrs.js';
+import type { Addon } from '../engine/native.js';
+import { readSendAcls } from '../run/acl-read.js';
 import { flistSettings } from '../remote/flist-settings.js';
 
 /** The protocol rsync 3.5 writes its batches in. */
@@ -81,15 +83,18 @@ const nameBytes = (n: string | undefined): Buffer | undefined => (n === undefine
  * walk is the engines'), each recorded entry written in the list's order. Returns the messages of files
  * that could not be read (rsync's sender errors: the run's exit code counts them).
  */
-export function writeBatch(fd: number, c: Config, engine: Engine, filters: FilterList | undefined, rec: BatchRecorder, xio?: RemoteXattrs): string[] {
+export function writeBatch(fd: number, c: Config, engine: Engine, filters: FilterList | undefined, rec: BatchRecorder, xio?: RemoteXattrs, aclIo?: Addon): string[] {
   const problems: string[] = [];
   const walk = walkSources(c, engine, filters, xio);
+  // -A: each entry's ACLs in the list, as a push's sender reads them (a failed read: an I/O error).
+  if (aclIo) walk.ioError |= readSendAcls(aclIo, c, walk.entries, (m) => problems.push(m));
   // -X: each entry's list follows it; a value too long to go in the list goes once, with the first record of an entry that has it.
   const xattrs = xio ? new XattrSender() : undefined;
   const valuesSent = new Set<string>();
   const sum = strong('md5');
   const out = new Out(fd);
-  const seed = (Math.floor(Date.now() / 1000) ^ (process.pid << 6)) | 0;
+  // rsync's setup_protocol(): --checksum-seed's, else its time-and-pid rule.
+  const seed = c.checksumSeed ?? (Math.floor(Date.now() / 1000) ^ (process.pid << 6)) | 0;
   out.put(int32(batchFlags(c)));
   out.put(int32(BATCH_PROTOCOL));
   out.put(varint(COMPAT));
@@ -126,6 +131,7 @@ export function writeBatch(fd: number, c: Config, engine: Engine, filters: Filte
         ...flistSettings(c),
         checksumLen: c.checksum ? sum.length : 0,
         atimes: c.atimes,
+        acls: aclIo !== undefined,
         userName: (id) => nameBytes(users.nameOf(id)),
         groupName: (id) => nameBytes(groups.nameOf(id)),
         ...(xattrs ? { xattrSender: xattrs } : {}),

@@ -20,6 +20,9 @@ export class OptionError extends UsageError {
   }
 }
 
+/** rsync's DEFAULT_MAX_ALLOC (1 GiB): --max-alloc's value when none is given. */
+const DEFAULT_MAX_ALLOC = 1024 * 1024 * 1024;
+
 /** rsync's MAX_BLOCK_SIZE; `maxBlockSize` gives the limit as the line so far leaves it (cli/protocol-option.ts). */
 export const MAX_BLOCK_SIZE = 1 << 17;
 
@@ -56,6 +59,10 @@ export interface NoEffect {
   checksumChoice: [xfer: string, file: string] | undefined;
   /** -z and its options, for a remote session (src/remote/compress.ts settles them). */
   compress: CompressOptions;
+  /** --checksum-seed's value (0: not given, or rsync's "the server picks one"): the server is told it. */
+  checksumSeed: number;
+  /** --max-alloc (or RSYNC_MAX_ALLOC) as given, when its size is not rsync's default: the server is told it. */
+  maxAlloc: string | undefined;
 }
 
 /**
@@ -152,6 +159,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxB
   let allowIncRecurse = true;
   let qsort = false;
   let maxAlloc: string | undefined;
+  let checksumSeed = 0;
   const remoteOptions: string[] = [];
   const int = (name: string, then?: (n: number) => void) => (v: string): number => {
     const n = poptInt(name, v);
@@ -191,7 +199,7 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxB
     )
     .option('--checksum-choice <STR>', 'choose the checksum algorithms (no effect locally)', (v: string) => (checksumChoice = v))
     .option('--cc <STR>', 'same as --checksum-choice', (v: string) => (checksumChoice = v))
-    .option('--checksum-seed <NUM>', 'block/file checksum seed (no effect locally)', int('--checksum-seed'))
+    .option('--checksum-seed <NUM>', 'block/file checksum seed (no effect locally; sent to a server)', int('--checksum-seed', (n) => (checksumSeed = n)))
     // Incremental recursion is how rsync streams its file list to a peer; it only shows in -v's first line.
     .option('--inc-recursive', 'enable incremental recursion', () => (allowIncRecurse = true))
     .option('--no-inc-recursive', 'disable incremental recursion', () => (allowIncRecurse = false))
@@ -240,9 +248,8 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxB
     // parse_arguments(): --max-alloc, else RSYNC_MAX_ALLOC when set and not empty; its size rule still
     // names 0 ("unlimited"), but rsync 3.5 then refuses 0 on its own.
     const alloc = maxAlloc ?? (env['RSYNC_MAX_ALLOC'] || undefined);
-    if (alloc !== undefined && rsyncSize('max-alloc', alloc, 'B', 1024 * 1024, -1, true) === 0) {
-      throw new UsageError('max-alloc must be greater than zero');
-    }
+    const allocSize = alloc === undefined ? DEFAULT_MAX_ALLOC : rsyncSize('max-alloc', alloc, 'B', 1024 * 1024, -1, true);
+    if (allocSize === 0) throw new UsageError('max-alloc must be greater than zero');
     // parse_compress_choice() and parse_checksum_choice(): checked even when -z/-c is not given.
     if (compressChoice !== undefined && !knownName(COMPRESS_NAMES, compressChoice)) {
       throw new OptionError(`unknown compress name: ${compressChoice} (--compress-choice)`, Exit.Unsupported);
@@ -266,6 +273,9 @@ export function addNoEffectOptions(p: Command, env: NodeJS.ProcessEnv = {}, maxB
       remoteOptions,
       checksumChoice: choice,
       compress: { count: compressCount, choice: compressChoice?.toLowerCase(), level: compressLevel, skip: skipCompress },
+      checksumSeed,
+      // server_options(): only a limit other than the default goes, spelled as given.
+      maxAlloc: allocSize !== DEFAULT_MAX_ALLOC ? alloc : undefined,
     };
   };
 }

@@ -91,7 +91,7 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   // --files-from: -a does not imply -r (rsync), only an explicit -r does.
   if (config.filesFrom !== undefined && o['recursive'] !== true) config.recursive = false;
   applyDirChoices(config, built.dirChoices(), filters);
-  const settled = settleBatch(line.batchChoice, config, line.pushTo !== undefined || line.pulled !== undefined);
+  const settled = settleBatch(line.batchChoice, config);
   if (settled) config.batch = settled;
   // set_allow_inc_recurse() (compat.c): only a recursive walk, and not when the receiver needs the whole
   // list first (--delete-before, --delete-after, --delay-updates, -m's pruning).
@@ -100,6 +100,8 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
   // %C's default is rsync's xxh128, which the addon computes.
   if ([config.outFormat, config.logFileFormat].some((f) => f?.includes('%'))) useNativeSumsFor(config.engine);
   config.xferSum = noEffect.checksumChoice?.[0];
+  if (noEffect.checksumSeed !== 0) config.checksumSeed = noEffect.checksumSeed;
+  if (noEffect.maxAlloc !== undefined) config.maxAlloc = noEffect.maxAlloc;
   config.fileSum = percentCSum([config.outFormat, config.logFile !== undefined ? config.logFileFormat : undefined], noEffect.checksumChoice, config.checksum, autoFileSum(protocolVersion));
   applyProtocol(config, protocolVersion, {
     plainDelete: o['deleteDuringKind'] === undefined && !o['deleteBefore'] && !o['deleteAfter'],

@@ -159,6 +159,10 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
     removeSourceFiles: c.removeSourceFiles ? (c.removeSentOnly ? 2 : 1) : 0,
     missingArgs: c.missingArgs,
     iconv: iconvArgs(c),
+    checksumSeed: c.checksumSeed,
+    maxAlloc: c.maxAlloc,
+    secludedArgs: c.secludedArgs,
+    oldArgs: c.oldArgs,
   });
 }
 

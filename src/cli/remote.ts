@@ -57,6 +57,10 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     compress: r.compress,
     missingArgs: c.missingArgs,
     iconv: iconvArgs(c),
+    checksumSeed: c.checksumSeed,
+    maxAlloc: c.maxAlloc,
+    secludedArgs: c.secludedArgs,
+    oldArgs: c.oldArgs,
   };
   const cmd = {
     rsh: r.rsh,

@@ -289,6 +289,10 @@ export interface Config {
    * include (run/wire-bytes.ts); undefined: rsync's negotiated default.
    */
   xferSum?: string | undefined;
+  /** --checksum-seed when given and not 0: a server is told it (rsync's server_options), a batch holds it. */
+  checksumSeed?: number | undefined;
+  /** --max-alloc (or RSYNC_MAX_ALLOC) as given, when not rsync's default: a server is told it. */
+  maxAlloc?: string | undefined;
 }
 
 export type StderrMode = 'errors' | 'all' | 'client';

@@ -68,6 +68,18 @@ export interface ServerFlags {
   missingArgs?: 'error' | 'ignore' | 'delete';
   /** --iconv as the server is told of it (iconvArgs). */
   iconv?: string[];
+  /** --checksum-seed (not 0): the sending server seeds its sums with it. */
+  checksumSeed?: number | undefined;
+  /** --max-alloc as given (not rsync's default); escaped here. */
+  maxAlloc?: string | undefined;
+  /** -s/--old-args, for escaping --max-alloc's value as rsync's safe_arg does. */
+  secludedArgs?: boolean;
+  oldArgs?: number;
+}
+
+/** rsync's safe_arg("--max-alloc", value): under -s no shell reads it. */
+function maxAllocArg(v: string, secluded: boolean | undefined, oldArgs: number | undefined): string {
+  return `--max-alloc=${secluded ? v : safeOptionArg(v, oldArgs ?? 0)}`;
 }
 
 /**
@@ -124,8 +136,10 @@ export function senderArgs(f: ServerFlags): string[] {
   if (f.suffix !== undefined && f.suffix !== (f.backupDir !== undefined ? '' : '~')) args.push(`--suffix=${f.suffix}`);
   // rsync sends the compression choice after --suffix, and --skip-compress (to a sender) next.
   args.push(...z.choice, ...z.skip);
+  if (f.maxAlloc !== undefined) args.push(maxAllocArg(f.maxAlloc, f.secludedArgs, f.oldArgs));
   if (f.missingArgs === 'delete') args.push('--delete-missing-args');
   else if (f.missingArgs === 'ignore') args.push('--ignore-missing-args');
+  if (f.checksumSeed) args.push(`--checksum-seed=${f.checksumSeed}`);
   if (f.ignoreErrors) args.push('--ignore-errors');
   if (f.copyUnsafeLinks) args.push('--copy-unsafe-links');
   if (f.safeLinks) args.push('--safe-links');
@@ -241,9 +255,11 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   if (c.batch?.mode === 'only-write') args.push('--only-write-batch=X');
   if (c.sizeOnly) args.push('--size-only');
   if (c.stats) args.push('--stats');
+  if (c.maxAlloc !== undefined) args.push(maxAllocArg(c.maxAlloc, c.secludedArgs, c.oldArgs));
   // --ignore-missing-args is the sender's alone: rsync's client, sending, keeps it.
   if (c.missingArgs === 'delete') args.push('--delete-missing-args');
   if (c.modifyWindow !== 0) args.push(c.modifyWindow < 0 ? `-@${c.modifyWindow}` : `--modify-window=${c.modifyWindow}`);
+  if (c.checksumSeed) args.push(`--checksum-seed=${c.checksumSeed}`);
   // rsync's server_options: the receiving server is given the partial dir by name (not --delay-updates'
   // own `.~tmp~`, its default: cli/partial-options.ts DELAY_DIR) and --delay-updates, else --partial.
   if (c.partialDir !== undefined) {

@@ -197,7 +197,7 @@ describeEngines((e) => {
           fs.rmSync(path.join(root, d), { recursive: true, force: true });
           clone(path.join(root, 'old'), path.join(root, d));
         }
-        const ends = (d: string): string[] => (way === 'push' ? ['src/', `localhost:${root}/${d}/`] : [`localhost:${root}/src/`, `${d}/`]);
+        const ends = (d: string): string[] => (way === 'push' ? ['src/', `localhost:${root}/${d}/`] : way === 'pull' ? [`localhost:${root}/src/`, `${d}/`] : ['src/', `${d}/`]);
         const ours = await runCli(['-e', rsh, `--${mode}-batch=P`, '-azH', '--delete', ...ends('dst'), eng], { cwd: root });
         const theirs = rsync(['-e', rsh, `--${mode}-batch=R`, '-azH', '--delete', ...ends('rdst')], root);
         expect(theirs.code, `${ctx}: ${theirs.stderr}`).toBe(0);
@@ -242,7 +242,7 @@ describeEngines((e) => {
         .join('\n\n');
     const rsh = fakeRsh(root);
     for (const mode of ['write', 'only-write']) {
-      for (const way of ['pull', 'push']) {
+      for (const way of ['pull', 'push', 'local']) {
         const ctx = `--${mode}-batch -X in a ${way}`;
         for (const d of ['dst', 'rdst', 'copy0', 'copy1', 'copy2', 'copy3']) fs.rmSync(path.join(root, d), { recursive: true, force: true });
         for (const d of ['dst', 'rdst']) clone(old, path.join(root, d));
@@ -273,7 +273,7 @@ describeEngines((e) => {
     }
   });
 
-  it("-A in a pull and a push, --write-batch and --only-write-batch: the session's ACL lists in the batch; both tools apply both batches (rsync's incremental one's names inline); the node engine refuses -A", async () => {
+  it("-A in a pull, a push and a local copy, --write-batch and --only-write-batch: the ACL lists in the batch; both tools apply both batches (rsync's incremental one's names inline); the node engine refuses -A", async () => {
     const root = tempDir(`arsync-rbatch-a-${engine}-`);
     const src = path.join(root, 'src');
     const old = path.join(root, 'old');
@@ -312,6 +312,7 @@ describeEngines((e) => {
           // (The node engine has no ACL calls: -A is refused as in any pull or push.)
           expect(ours.code, ctx).toBe(1);
           expect(ours.stderr).toContain('-A/--acls needs the native addon');
+          expect(fs.existsSync(path.join(root, 'P')), ctx).toBe(false);
           continue;
         }
         expect(ours.code, `${ctx}: ${ours.stderr}`).toBe(0);
@@ -330,10 +331,5 @@ describeEngines((e) => {
         }
       }
     }
-    // A local copy's batch still has no ACL lists: refused before anything is written.
-    const local = await runCli(['--write-batch=L', '-aA', 'src/', 'ldst/', eng], { cwd: root });
-    expect(local.code).toBe(1);
-    expect(local.stderr).toContain('--write-batch cannot be used with -A/--acls yet');
-    expect(fs.existsSync(path.join(root, 'L'))).toBe(false);
   });
 });

@@ -146,6 +146,27 @@ describeEngines((e) => {
     expectSameTree(path.join(root, 'dst'), path.join(root, 'copy3'), engine, '--read-batch=-');
   });
 
+  it('--checksum-seed: the batch holds the seed given, as rsync\'s does, and rsync applies it', async () => {
+    const root = tempDir(`arsync-batch-seed-${engine}-`);
+    setup(root);
+    for (const d of ['dst', 'rdst', 'copy']) clone(path.join(root, 'old'), path.join(root, d));
+    const w = await runCli(['--write-batch=B', '--checksum-seed=1234', '-a', 'src/', 'dst/', eng], { cwd: root });
+    expect(w.code, w.stderr).toBe(0);
+    expect(rsync(['--write-batch=R', '--checksum-seed=1234', '-a', 'src/', 'rdst/'], root).code).toBe(0);
+    // The header: the stream flags and the protocol (two int32), the compatibility flags (a varint: 0x80
+    // and one more byte here), then the seed.
+    const seed = (f: string): number => {
+      const b = fs.readFileSync(path.join(root, f));
+      expect(b[8]! & 0xc0, f).toBe(0x80);
+      return b.readInt32LE(10);
+    };
+    expect(seed('R')).toBe(1234);
+    expect(seed('B')).toBe(1234);
+    const r = rsync(['-a', '--read-batch=B', 'copy/'], root);
+    expect(r.code, r.stderr).toBe(0);
+    expectSameTree(path.join(root, 'dst'), path.join(root, 'copy'), engine, "rsync reads arsync's seeded batch");
+  });
+
   it('--only-write-batch leaves the destination as it was, says (BATCH ONLY), and its batch applies', async () => {
     const root = tempDir(`arsync-batch-only-${engine}-`);
     setup(root);

@@ -108,8 +108,8 @@ describe("rsync's checks", () => {
     expect(() => parse('--read-batch=B', '--remove-source-files', 'dst/')).toThrow('--read-batch cannot be used with --remove-source-files');
     expect(() => parse(`--write-batch=${'b'.repeat(257)}`, 'src/', 'dst/')).toThrow('the batch-file name must be 256 characters or less.');
     expect(() => parse('--read-batch=B', 'host:dst/')).toThrow('remote destination is not allowed with --read-batch');
-    // -A: a local copy's batch has no ACL lists yet; a pull's and a push's record the session's.
-    expect(() => parse('--only-write-batch=B', '-A', 'src/', 'dst/')).toThrow('--only-write-batch cannot be used with -A/--acls yet');
+    // -A: a batch holds the ACL lists, locally (cli/batch-write.ts) and in a pull or a push.
+    expect(parse('--only-write-batch=B', '-A', 'src/', 'dst/').batch).toEqual({ mode: 'only-write', file: 'B' });
     expect(parseArgs(['node', 'arsync', '--write-batch=B', '-aA', 'host:src/', 'dst/'])).toMatchObject({ kind: 'remote-pull' });
     expect(parseArgs(['node', 'arsync', '--only-write-batch=B', '-aA', 'src/', 'host:dst/'])).toMatchObject({ kind: 'remote-push' });
     expect(() => parse('--only-write-batch=B', 'host:dir/')).toThrow(/--only-write-batch is not supported with a listing/);

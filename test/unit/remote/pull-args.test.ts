@@ -65,6 +65,9 @@ const CASES: string[][] = [
   ['-d'],
   ['-a', '-B', '2048', '--timeout=5'],
   ['-a', '--block-size=1k'],
+  ['-a', '--checksum-seed=7', '--ignore-missing-args', '--max-alloc=2G'],
+  ['-a', '--checksum-seed=-7', '--max-alloc=1024M'],
+  ['-r', '--max-alloc=5g', '--checksum-seed=0'],
 ];
 
 describe('the server options of a pull, as rsync 3.5 sends them', () => {

@@ -92,6 +92,10 @@ const CASES: string[][] = [
   ['-a', '--open-noatime'],
   ['-a', '-B', '2048', '--timeout=5'],
   ['-a', '--out-format=%n %o'],
+  // The seed and the allocation limit go to the server (rsync's server_options), in rsync's places.
+  ['-a', '--checksum-seed=7', '--modify-window=2', '--partial-dir=pp', '--size-only', '--stats', '--max-alloc=2G'],
+  ['-a', '--checksum-seed=-7', '--max-alloc=1g'],
+  ['-a', '--checksum-seed=0', '--max-alloc=3000m'],
 ];
 
 it.each(CASES.map((c) => [c]))('sends the receiving server what rsync 3.5 sends: %j', (opts) => {
