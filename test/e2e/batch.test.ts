@@ -295,9 +295,6 @@ describeEngines((e) => {
     const remote = await runCli(['--only-write-batch=X', '-a', 'host:dst/', eng], { cwd: root });
     expect(remote.code).toBe(1);
     expect(fs.existsSync(path.join(root, 'X'))).toBe(false);
-    const acls = await runCli(['--write-batch=X', '-aA', 'src/', 'dst/', eng], { cwd: root });
-    expect(acls.code).toBe(1);
-    expect(fs.existsSync(path.join(root, 'X'))).toBe(false);
     const remoteRead = await runCli(['--read-batch=X', 'host:dst/', eng], { cwd: root });
     expect(remoteRead.code).toBe(1);
     expect(remoteRead.stderr).toContain('remote destination is not allowed with --read-batch');
