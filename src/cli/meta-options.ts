@@ -1,9 +1,11 @@
 // rsync's metadata and special-file options that are not part of -a (-E, -J, -U, -N, --open-noatime, --drop-D,
 // --munge-links), declared on the parser here and mapped into the Config, so options.ts's main chain does not grow with them.
 
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../model/config.js';
-import { UsageError } from '../util/errors.js';
+import { Exit, UsageError } from '../util/errors.js';
+import { OptionError } from './local-noops.js';
 
 /** The Config fields this module owns, and those it may override (--drop-D). */
 export type MetaConfig = Pick<Config, 'executability' | 'omitLinkTimes' | 'atimes' | 'openNoatime' | 'mungeLinks'> & Partial<Pick<Config, 'devices' | 'specials'>>;
@@ -58,4 +60,24 @@ export function addMetaOptions(p: Command): () => MetaConfig {
     openNoatime,
     ...(dropD ? { devices: false, specials: false } : {}),
   });
+}
+
+/** Where a daemon's munged link targets would lead (rsync's SYMLINK_PREFIX without its slash). */
+export const MUNGE_DIR = '/rsyncd-munged';
+
+/**
+ * rsync's parse_arguments(): --munge-links is refused (exit 4) where a /rsyncd-munged directory exists,
+ * since a munged link would then lead somewhere real. The check is each side's own: the client's line
+ * here, and rsync's local receiver's when -M gives it (cli/remote-args.ts turns that into exit 12).
+ * `dir` for the tests.
+ */
+export function checkMungeDir(c: Pick<Config, 'mungeLinks'>, dir = MUNGE_DIR): void {
+  if (!c.mungeLinks) return;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) throw new OptionError(`Symlink munging is unsafe when a ${dir} directory exists.`, Exit.Unsupported, true);
 }

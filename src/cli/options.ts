@@ -13,6 +13,7 @@ import { pullOperand } from './pull-operand.js';
 import { parseChmod } from '../plan/chmod.js';
 import { daemonLogin } from './daemon-options.js';
 import { OptionError, remoteOptionError, type NoEffect } from './local-noops.js';
+import { checkMungeDir } from './meta-options.js';
 import { reflinkMode, reflinkSpellings } from './reflink.js';
 import { fuzzyLevel } from './fuzzy-options.js';
 import { applyProtocol, autoFileSum } from './protocol-option.js';
@@ -109,6 +110,7 @@ export function parseArgs(argv: string[], fromProcess = false, receiverExtra = 0
     filtersBefore: built.protocol.filtersBefore(),
   });
   checkConfig(config, backupDir);
+  checkMungeDir(config);
   // After the line's own checks (their exit 1), so the second parse fails only on what -M adds (exit 12).
   // A remote peer, a batch or a listing (whose receiver writes nothing): these are refused as before.
   if (remote) {

@@ -99,6 +99,9 @@ const RECEIVER_FIELDS = new Map<string, readonly (keyof Config)[]>([
   ...(['-v', '-vv', '-vvv', '-vvvv', '--verbose', '--no-v', '--no-verbose', '-i', '-ii', '--itemize-changes', '--no-i', '--no-itemize-changes', '--out-format', '--log-format', '--info', '--debug'] as const).map((o) => [o, OUTPUT] as const),
   ['--numeric-ids', ['numericIds']],
   ['--no-numeric-ids', ['numericIds']],
+  // The receiver munges the targets it writes; the line's own --munge-links is the sender's (unmunging).
+  ['--munge-links', ['receiverMungeLinks']],
+  ['--no-munge-links', ['receiverMungeLinks']],
 ]);
 
 /** The option a -M value names: `--max-delete=3` → `--max-delete`. */
@@ -131,6 +134,12 @@ export function applyReceiverOptions(config: Config, parsed: Config, opts: strin
   const owned = new Set(opts.flatMap((o) => RECEIVER_FIELDS.get(optionName(o)) ?? []));
   const numericIds = config.numericIds;
   if (receiver.times !== config.times) receiver.itemizeTimes = config.times;
+  // rsync's local child turns munging off before it parses its -M values (pipe.c: each side needs its
+  // own option), so its setting is the last -M value's, which the second parse ends with.
+  if (names.has('--munge-links') || names.has('--no-munge-links')) {
+    receiver.receiverMungeLinks = receiver.mungeLinks;
+    receiver.mungeLinks = config.mungeLinks;
+  }
   // rsync's receiver clears only delay_updates: the partial dir --delay-updates settled keeps --partial on.
   if (names.has('--no-delay-updates') && !names.has('--partial') && !names.has('--no-partial')) receiver.partial = config.partial;
   const keys = new Set([...Object.keys(config), ...Object.keys(receiver)] as (keyof Config)[]);

@@ -221,6 +221,11 @@ export interface Config {
   atimes: boolean;
   /** --munge-links (cli/meta-options.ts): a local copy is its sending side, so source links are unmunged. */
   mungeLinks: boolean;
+  /**
+   * -M--munge-links on a local copy: rsync's receiving side (its forked child starts with munging off and
+   * takes only the -M value) writes every symlink target behind "/rsyncd-munged/" (util/munge.ts).
+   */
+  receiverMungeLinks?: boolean;
   /** --open-noatime (cli/meta-options.ts): sources are opened with O_NOATIME; on unless --no-open-noatime. */
   openNoatime: boolean;
   /** -O, or implied by --backup without --backup-dir (backups move directory mtimes), as in rsync. */

@@ -17,7 +17,7 @@ import { unsafeSymlink } from '../plan/safelinks.js';
 import { anchorOverflow } from '../plan/anchors.js';
 import { showPath } from '../util/errors.js';
 import { absolutePath, dirName, joinPath } from '../util/names.js';
-import { unmunge } from '../util/munge.js';
+import { munge, unmunge } from '../util/munge.js';
 import type { Twin } from './alt-dest.js';
 import { addBasis, tryAltDirs } from './alt-entry.js';
 import { withChmod, type Frame, type RunContext } from './context.js';
@@ -86,8 +86,10 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     // --safe-links (the receiving side's) on the target as sent, unmunged under --munge-links;
     // --copy-unsafe-links (the sender's, as it lists the link, before it unmunges: flist.c
     // readlink_stat) on the link as it is.
-    const unsafe = target !== undefined && unsafeSymlink(target, rel);
-    const unsafeAsIs = raw !== undefined && (raw === target ? unsafe : unsafeSymlink(raw, rel));
+    const unsafeListed = target !== undefined && unsafeSymlink(target, rel);
+    // (-M--munge-links: the receiving side judges the munged target, absolute and so always unsafe.)
+    const unsafe = target !== undefined && (c.receiverMungeLinks === true || unsafeListed);
+    const unsafeAsIs = raw !== undefined && (raw === target ? unsafeListed : unsafeSymlink(raw, rel));
     const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafeAsIs);
     // rsync's sender says so as it lists the link (--info=symsafe, on with -v), before it looks behind it.
     // (line-order.ts puts it ahead of the generator's lines.)
@@ -141,7 +143,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
       rc.tally.addListed({ link: 1 }, st.size);
       const shown = receiverOutput(c).info;
       if ((shown.NAME > 0 || shown.SYMSAFE > 0) && !c.json) {
-        const line = `ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(target ?? Buffer.alloc(0))}"`;
+        const said = target && c.receiverMungeLinks ? munge(target) : target;
+        const line = `ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(said ?? Buffer.alloc(0))}"`;
         rc.reporter.print(line);
         // The receiving side's line reaches rsync's sender as a message (MSG_INFO): the byte figures count it.
         rc.tally.totals.messages = (rc.tally.totals.messages ?? 0) + 4 + Buffer.byteLength(line) + 1;
@@ -157,6 +160,17 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     const raw = target ?? rc.source.readlink(src);
     target = raw && convertedTarget(rc, src, rel, raw);
     if (raw && !target) return false;
+  }
+  // -M--munge-links: the receiving side writes the target behind "/rsyncd-munged/"; the op carries the
+  // target read here and the munged one (model/ops.ts targetParts), so the destination's link is
+  // compared with what is written and the lines show what was listed, as rsync's generator does.
+  if (kind === 'link' && c.receiverMungeLinks) {
+    const read = target ?? rc.source.readlink(src);
+    const listed = read && target === undefined && c.mungeLinks ? unmunge(read) : read;
+    if (listed) {
+      const parts = targetParts(listed);
+      target = Buffer.concat([parts.judged, Buffer.alloc(1), munge(parts.written)]);
+    }
   }
   // --copy-devices: a device is sent as a file of its contents; --write-devices: a device target
   // takes a file's data in its place (rsync compares it as a file of the device's size).
