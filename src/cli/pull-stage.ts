@@ -128,9 +128,17 @@ export class Stage {
         return undefined;
       }
       if (isLink(e.mode)) {
+        // -H: a symlink of a group the sender links is staged as a link to the group's first one (link(2)
+        // takes the symlink itself), so the local run links the members as rsync's receiver does.
+        const first = e.hlinkGroup !== undefined ? this.groups.get(e.hlinkGroup) : undefined;
+        if (first !== undefined) {
+          fs.linkSync(Buffer.from(first, 'latin1'), at);
+          return undefined;
+        }
         // Without -l the sender lists its symlinks without their targets (rsync's receiver then skips them
         // as non-regular files, and so does the local run): the staged link's target is never read.
         fs.symlinkSync(stagedTarget(this.c, e) ?? '.', at);
+        if (e.hlinkGroup !== undefined) this.groups.set(e.hlinkGroup, path);
         return undefined;
       }
       if (isDevice(e.mode) || isSpecial(e.mode)) {

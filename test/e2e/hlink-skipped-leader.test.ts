@@ -8,7 +8,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
 import { fidelity, runCli, show } from '../helpers/cli.js';
@@ -100,12 +99,20 @@ describeEngines((e) => {
   }
 });
 
-// A hard-linked symlink group (rsync links devices, FIFOs, sockets and symlinks at their own places): a
-// skipped first member leaves the second to lead, the third linked to it.
+// A hard-linked symlink group (rsync links devices, FIFOs, sockets and symlinks at their own places): all
+// linked as the source has them, and a skipped first member leaves the second to lead, the third linked
+// to it. (A pull staged each symlink on its own before, so none was linked.)
 describeEngines((e) => {
-  it('as rsync (local): --ignore-existing, a symlink group whose first member is there', async () => {
-    const base = path.join(root, `sl-${e.name}`);
+  const cases: [string, string[], boolean][] = [
+    ['pull', [], false],
+    ['pull', ['--ignore-existing'], true],
+    ['local', [], false],
+    ['local', ['--ignore-existing'], true],
+  ];
+  it.each(cases)('as rsync (%s): a symlink group %j, the first member there: %s', async (where, opts, planted) => {
+    const base = path.join(root, `sl-${e.name}-${where}-${opts.length}-${planted}`);
     const s = path.join(base, 'src');
+    fs.rmSync(base, { recursive: true, force: true });
     fs.mkdirSync(s, { recursive: true });
     fs.symlinkSync('target', path.join(s, 'l1'));
     fs.linkSync(path.join(s, 'l1'), path.join(s, 'l2'));
@@ -113,17 +120,17 @@ describeEngines((e) => {
     const dests = ['theirs', 'mine'].map((w) => {
       const d = path.join(base, w);
       fs.mkdirSync(d);
-      fs.symlinkSync('elsewhere', path.join(d, 'l1'));
+      if (planted) fs.symlinkSync('elsewhere', path.join(d, 'l1'));
       return d;
     });
-    const args = ['-aHi', '--ignore-existing', `${s}/`];
-    const r = spawnSync('rsync', [...args, `${dests[0]}/`], { encoding: 'latin1' });
-    expect(r.status).toBe(0);
+    const args = ['-aHi', ...opts, ...(where === 'pull' ? ['-e', rsh, `host:${s}/`] : [`${s}/`])];
+    const r = rsyncClient([...args, `${dests[0]}/`]);
+    expect(r.code, r.err).toBe(0);
     const ours = await runCli([`--engine=${e.name}`, ...args, `${dests[1]}/`]);
     expect(ours.code, show(ours)).toBe(0);
-    expect(itemLines(ours.stdout), show(ours)).toEqual(itemLines(r.stdout));
+    expect(itemLines(ours.stdout), show(ours)).toEqual(itemLines(r.out));
     const shape = (d: string): string[] => ['l1', 'l2', 'l3'].map((x) => `${x}->${fs.readlinkSync(path.join(d, x))}:${fs.lstatSync(path.join(d, x)).nlink}`);
     expect(shape(dests[1]!)).toEqual(shape(dests[0]!));
-    expect(shape(dests[1]!)).toEqual(['l1->elsewhere:1', 'l2->target:2', 'l3->target:2']);
+    expect(shape(dests[1]!)).toEqual(planted ? ['l1->elsewhere:1', 'l2->target:2', 'l3->target:2'] : ['l1->target:3', 'l2->target:3', 'l3->target:3']);
   });
 });
