@@ -128,9 +128,17 @@ export class Stage {
         return undefined;
       }
       if (isLink(e.mode)) {
+        // -H: a symlink of a group the sender links is staged as a link to the group's first one (link(2)
+        // takes the symlink itself), so the local run links the members as rsync's receiver does.
+        const first = e.hlinkGroup !== undefined ? this.groups.get(e.hlinkGroup) : undefined;
+        if (first !== undefined) {
+          fs.linkSync(Buffer.from(first, 'latin1'), at);
+          return undefined;
+        }
         // Without -l the sender lists its symlinks without their targets (rsync's receiver then skips them
         // as non-regular files, and so does the local run): the staged link's target is never read.
         fs.symlinkSync(stagedTarget(this.c, e) ?? '.', at);
+        if (e.hlinkGroup !== undefined) this.groups.set(e.hlinkGroup, path);
         return undefined;
       }
       if (isDevice(e.mode) || isSpecial(e.mode)) {
@@ -587,10 +595,12 @@ function copyAll(from: number, to: number, size: number): void {
 /**
  * -H: the member of each hard-link group under which rsync's generator asks for the group's data (its
  * hard_link_check and the deferral of a missing member that is not its group's last): the first, in
- * the list's order, that the destination has, else the last. Only the groups whose lead is not their
- * first member are in the map (indexes counted from `start`, a part's first in an incremental list).
+ * the list's order, that the destination has, else the last, of the members it does not skip (a member
+ * skipped by --ignore-existing, --existing or -u leaves its group, and the next takes its place:
+ * handle_skipped_hlink). Only the groups whose lead is not their first member are in the map (indexes
+ * counted from `start`, a part's first in an incremental list).
  */
-export function groupLeads(entries: readonly (RemoteEntry | undefined)[], has: (rel: string) => boolean, start = 0): Map<number, { entry: RemoteEntry; ndx: number }> {
+export function groupLeads(entries: readonly (RemoteEntry | undefined)[], c: Config, dest: { entry(rel: string): Stat | undefined }, start = 0): Map<number, { entry: RemoteEntry; ndx: number }> {
   const members = new Map<number, number[]>();
   entries.forEach((e, ndx) => {
     if (e?.hlinkGroup === undefined || !isReg(e.mode)) return;
@@ -600,8 +610,17 @@ export function groupLeads(entries: readonly (RemoteEntry | undefined)[], has: (
   });
   const leads = new Map<number, { entry: RemoteEntry; ndx: number }>();
   for (const [group, ndxs] of members) {
-    const ndx = ndxs.find((n) => has(entries[n]!.name.toString('latin1'))) ?? ndxs[ndxs.length - 1]!;
+    const present = new Map(ndxs.map((n) => [n, dest.entry(entries[n]!.name.toString('latin1'))]));
+    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n)));
+    if (!left.length) continue;
+    const ndx = left.find((n) => present.get(n) !== undefined) ?? left[left.length - 1]!;
     if (ndx !== ndxs[0]) leads.set(group, { entry: entries[ndx]!, ndx: start + ndx });
   }
   return leads;
+}
+
+/** rsync's generator skips this regular file by an option before any hard-link check or transfer. */
+function skippedMember(c: Config, e: RemoteEntry, present: Stat | undefined): boolean {
+  if (leftAlone(present, c)) return true;
+  return c.update && present !== undefined && isReg(present.mode) && newerOnReceiver(e.mtime, present.mtimeSec, c.modifyWindow);
 }

@@ -218,7 +218,7 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     return false;
   }
   if (c.hardLinks && kind !== 'dir' && st.nlink > 1) {
-    const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
+    const m: Member = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
     const planned = rc.hardLinks.leaderOf(m);
     if (planned?.kept && destSt && destSt.ino === planned.kept.ino && destSt.dev === planned.kept.dev) {
       // Already linked to a leader the walk planned and kept: only its line, at its place (rsync's order).
@@ -238,6 +238,9 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     // only after the walk (and a member that vanished meanwhile is left out there).
     if (!rc.hardLinks.leaderOf(m) && hasBasis(m, rc.alt)) {
       const changed = await planMember(rc, m, kind, true);
+      // Skipped, it leads nothing: a later member the destination has leads in its place, or else
+      // the last one left (finishHardLinks), as rsync's generator does.
+      if (m.skipped) return false;
       rc.hardLinks.lead(m, keptEntry(c, kind, changed, destSt, rc.alt), changed);
       return changed;
     }
@@ -281,6 +284,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   const verdict = withXattrs(rc, quickCheck(st, destSt, rc.spec.check, linkDiffers), src, rel, st, destSt);
   if (verdict.action === 'skip') {
     skipLine(rc, m, kind, verdict.why, linkDiffers);
+    m.skipped = true;
     return false;
   }
   if (verdict.action === 'none') {
@@ -541,7 +545,8 @@ export async function planNonRegularMember(rc: RunContext, m: Member, kind: File
   if (!planned) {
     const before = m.destSt;
     const changed = await planMember(rc, m, kind, true);
-    rc.hardLinks.lead(m, changed ? undefined : before);
+    // Skipped (rsync drops it from its group): the next member met is planned as the first.
+    if (!m.skipped) rc.hardLinks.lead(m, changed ? undefined : before);
     return changed;
   }
   linkMember(rc, planned.leader, planned.kept, m, kind);

@@ -30,7 +30,8 @@ export function chooseLeader(members: Member[], alt?: AltTwins): Member {
 export async function finishHardLinks(rc: RunContext): Promise<void> {
   for (const [group, planned] of rc.hardLinks.take()) {
     if (rc.abort.aborted) return;
-    const members = group.filter((m) => m === planned?.leader || stillThere(rc, m));
+    // Members skipped at their place (--ignore-existing, -u) are out of the group: they lead nothing.
+    const members = group.filter((m) => !m.skipped && (m === planned?.leader || stillThere(rc, m)));
     if (!members.length) continue;
     const kind = fileType(members[0]!.st.mode);
     let leader: Member;

@@ -27,6 +27,11 @@ export interface Member {
    * that twin, never as new ("Number of created files" leaves it out).
    */
   hasTwin?: boolean;
+  /**
+   * Its plan skipped it (--ignore-existing, --existing, -u): rsync's generator then drops it from its
+   * -H group, which neither leads nor is linked, and the group's next member takes its place.
+   */
+  skipped?: boolean;
 }
 
 /** The --*-dest directories as -H's choice of leader asks them (run/alt-dest.ts AltDests). */
