@@ -402,7 +402,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   events?.start(VERSION, engine, c.dryRun);
   // rsync's whole list leaves "building file list ... " open while it walks: the first error about
   // an operand ends that line on stderr.
-  if (header === 'building file list ... done\n' && resolved.missing.length) io.err.write('\n');
+  if ((header === 'building file list ... done\n' || header === 'building file list ... ') && resolved.missing.length) io.err.write('\n');
   for (const m of resolved.missing) {
     events?.error(m.message, m.display, m.code);
     ioErrors++;

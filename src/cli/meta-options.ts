@@ -63,15 +63,16 @@ export function addMetaOptions(p: Command): () => MetaConfig {
 }
 
 /** Where a daemon's munged link targets would lead (rsync's SYMLINK_PREFIX without its slash). */
-export const MUNGE_DIR = '/rsyncd-munged';
+const MUNGE_DIR = '/rsyncd-munged';
 
 /**
  * rsync's parse_arguments(): --munge-links is refused (exit 4) where a /rsyncd-munged directory exists,
  * since a munged link would then lead somewhere real. The check is each side's own: the client's line
  * here, and rsync's local receiver's when -M gives it (cli/remote-args.ts turns that into exit 12).
- * `dir` for the tests.
+ * test/e2e/munge-receiver.test.ts makes the directory in a private mount namespace.
  */
-export function checkMungeDir(c: Pick<Config, 'mungeLinks'>, dir = MUNGE_DIR): void {
+export function checkMungeDir(c: Pick<Config, 'mungeLinks'>): void {
+  const dir = MUNGE_DIR;
   if (!c.mungeLinks) return;
   let st: fs.Stats;
   try {

@@ -99,6 +99,13 @@ describeEngines((e) => {
       expect(shape(r.stdout), extra.join(' ')).toBe(shape(want.stdout));
       for (const d of ['dst', 'rdst']) fs.rmSync(path.join(root, d), { recursive: true });
     }
+    // A missing operand: its error on stderr ends the open "building file list ... " line first.
+    const r = await runCli(['-a', '--progress', '--no-i-r', `--engine=${engine}`, `${root}/src/`, `${root}/nope`, `${root}/dst/`]);
+    const want = spawnSync('rsync', ['-a', '--progress', '--no-i-r', `${root}/src/`, `${root}/nope`, `${root}/rdst/`], { encoding: 'utf8' });
+    expect(r.code, show(r)).toBe(want.status);
+    expect(want.stderr).toMatch(/^\nrsync: \[sender\] link_stat /);
+    expect(r.stderr).toMatch(/^\narsync: \[sender\] link_stat /);
+    expect(shape(r.stdout)).toBe(shape(want.stdout));
   });
 
   it('--info=progress1 alone draws the lines without the names (--progress adds name1), differential', async () => {
