@@ -199,7 +199,9 @@ export function itemize(
   // Before protocol 30 rsync's sender, which prints the line, is not told that symlink times are set: 'T'.
   const linkTimesUntold = type === 'link' && !symlinkTimesTold(o.protocol);
   // Whether a time is reported is the receiver's decision (its -t); t or T is the printing client's.
-  const reported = c.time ? (o.times && !linkTimesUntold) || sent || linkTimesUntold : sent && !o.times && type !== 'dir';
+  // Without -t, rsync's itemize reports a time for anything it transfers and any local change (an entry
+  // made from an alternate directory's twin): 'T'.
+  const reported = c.time ? (o.times && !linkTimesUntold) || sent || linkTimesUntold : ((sent && type !== 'dir') || opts.local === true) && !o.times;
   const t = !reported ? '.' : (o.itemizeTimes ?? o.times) && !linkTimesUntold ? 't' : 'T';
   const attrs = [c.value ? 'c' : '.', c.size && type === 'reg' ? 's' : '.', t, c.perms ? 'p' : '.', c.owner ? 'o' : '.', c.group ? 'g' : '.', c.atime ? 'u' : '.', c.acl ? 'a' : '.', c.xattr ? 'x' : '.'].join('');
   if (!sent && attrs === '.........') return opts.all ? `${Y}${X}         ` : undefined;

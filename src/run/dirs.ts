@@ -56,7 +56,9 @@ export function dirFrame(
   const record: DirRecord = { src, rel, stat: st, needMeta: verdict.action !== 'none' || fakeStale, keptLink, ownerBits: verdict.action === 'create' };
   // (A non-directory in its place is removed first, so it is looked for in the alternate directories
   // too, as rsync's recv_generator does after its delete_item.)
-  const exact = (t: { st: Stat; path: Buffer }): boolean => !anyChange(attrChanges(st, t.st, rc.spec.dirCheck)) && !(rc.spec.xattrFlags && rc.dest.basisXattrDiff(src, t.path, rc.spec.xattrFlags));
+  // rsync's unchanged_attrs judges a twin's time under -t even with -O (-O is its itemize's alone).
+  const twinCheck = { ...rc.spec.dirCheck, times: c.times };
+  const exact = (t: { st: Stat; path: Buffer }): boolean => !anyChange(attrChanges(st, t.st, twinCheck)) && !(rc.spec.xattrFlags && rc.dest.basisXattrDiff(src, t.path, rc.spec.xattrFlags));
   const twin = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel, exact) : undefined;
   const alt = twin?.st;
   if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, true));
@@ -72,7 +74,10 @@ export function dirFrame(
     // Under -X/-A its xattrs and ACLs are compared with the twin's too (rsync's itemize against it).
     const flags = rc.spec.xattrFlags;
     const differ = flags && twin ? rc.dest.basisXattrDiff(src, twin.path, flags) : 0;
-    const changes = { ...attrChanges(st, alt, rc.spec.dirCheck), ...(differ ? { xattr: (differ & 1) !== 0, acl: (differ & 2) !== 0 } : {}) };
+    const changes = { ...attrChanges(st, alt, twinCheck), ...(differ ? { xattr: (differ & 1) !== 0, acl: (differ & 2) !== 0 } : {}) };
+    // Under -O rsync's itemize reports `t` for any local change that is not a match: a twin that differs
+    // in anything shows it (without -t, `T`: itemize's rule for every local change).
+    if (c.times && c.omitDirTimes && anyChange(changes)) changes.time = true;
     record.needMeta = true;
     // Its sender hears of it only where it differs from the twin (the index and flags, as for a changed
     // directory); making it and setting its attributes at the end are rsync's generator's own work.

@@ -211,13 +211,14 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
   // -H: the members of a group of regular files other than its leader wait for the end of the walk,
   // where they are linked to it (rsync's choice of leader, hardlinks.ts). Devices, FIFOs, sockets and
   // symlinks are grouped too, as rsync does on Linux, but linked where the walk meets them.
-  if (c.hardLinks && kind !== 'dir' && kind !== 'reg' && st.nlink > 1) {
+  const linked = c.hardLinks && kind !== 'dir' && (st.nlink > 1 || rc.hardLinks.holds(st));
+  if (linked && kind !== 'reg') {
     const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
     const changed = await planNonRegularMember(rc, m, kind);
     if (changed) rc.dirs.touch(record);
     return false;
   }
-  if (c.hardLinks && kind !== 'dir' && st.nlink > 1) {
+  if (linked) {
     const m: Member = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
     const planned = rc.hardLinks.leaderOf(m);
     if (planned?.kept && destSt && destSt.ino === planned.kept.ino && destSt.dev === planned.kept.dev) {

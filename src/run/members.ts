@@ -95,6 +95,15 @@ export class HardLinkGroups {
     return this.leaders.get(`${m.st.dev}:${m.st.ino}`);
   }
 
+  /**
+   * An inode already met as a group's member: --remove-source-files may have unlinked the members met
+   * before (their links counted no more), where rsync's list holds the counts its sender saw first.
+   */
+  holds(st: Stat): boolean {
+    const key = `${st.dev}:${st.ino}`;
+    return this.groups.has(key) || this.leaders.has(key);
+  }
+
   /** m, just planned, leads its inode's group. */
   lead(m: Member, kept: Member['destSt'], changed?: boolean): void {
     this.leaders.set(`${m.st.dev}:${m.st.ino}`, { leader: m, kept, ...(changed !== undefined ? { changed } : {}) });

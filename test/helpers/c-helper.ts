@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { REPO } from './cli.js';
+import { REPO } from './cli-command.js';
 
 const built = new Map<string, string>();
 

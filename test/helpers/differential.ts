@@ -41,7 +41,7 @@ import { expect } from 'vitest';
 import { finishCompares, formatDiffs, startCompare, walk, type Difference } from './compare.js';
 import { runCli, type CliResult, type EngineName } from './cli.js';
 import { showPath, tempDir } from './tree.js';
-import { setTimes } from './set-times.js';
+import { clone, put, stampTree, touchNs } from './tree-setup.js';
 import { normaliseOutput, sameRoot } from './normalise.js';
 import { caseKey, shared } from './shared-case.js';
 
@@ -100,12 +100,6 @@ function sh(script: string, cwd?: string): string {
   return r.stdout;
 }
 
-/** Clone a tree exactly (ns mtimes, owners, modes, hard links, xattrs, symlinks). */
-export function clone(from: string, to: string): void {
-  const r = spawnSync('cp', ['-a', '--', from, to]);
-  if (r.status !== 0) throw new Error(`cp -a ${from} ${to}: ${r.stderr.toString()}`);
-}
-
 /** Full lstat snapshot of everything under dir: type, mode, owner, size, mtime, ctime, inode, nlink, blocks, content hash, link target. */
 export function statSnapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -141,6 +135,7 @@ export function snapshotDiff(before: Map<string, string>, after: Map<string, str
 const sortedLines = (s: string): string[] => s.split('\n').filter((l) => l !== '').sort();
 
 export { normaliseOutput } from './normalise.js';
+export { clone, put, stampTree, touchNs } from './tree-setup.js';
 
 /** Soft-assert an empty list, with the list itself in the message (reporters truncate long diffs). */
 export function softEmpty(list: string[], label: string, ctx = ''): void {
@@ -385,31 +380,6 @@ export async function sameAsRsync(state: StartingState, cases: string[][], engin
 // Tree building with exact nanosecond mtimes
 
 /** Write a file (creating parents), with an optional mode. */
-export function put(root: string, rel: string, content: string | Buffer, mode?: number): void {
-  const p = path.join(root, rel);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, content);
-  if (mode !== undefined) fs.chmodSync(p, mode);
-}
-
-/** Set an exact mtime (and atime) "SEC.NSEC" on each path, without following symlinks. */
-export function touchNs(stamps: [string, string][]): void {
-  setTimes(stamps);
-}
-
-/** Give every entry under dir a distinct deterministic ns mtime (contents before their dirs). */
-export function stampTree(dir: string, t0 = 1_700_000_000): void {
-  const entries = [...walk(dir).values()].map((e) => e.rel.toString()).sort();
-  const stamps: [string, string][] = [];
-  // Deepest first, so setting a child's time does not disturb its parent's afterwards.
-  const order = entries.sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1));
-  order.forEach((rel, i) => {
-    const ns = String((123_456_789 + i * 7_654_321) % 1_000_000_000).padStart(9, '0');
-    stamps.push([rel ? path.join(dir, rel) : dir, `${t0 + i * 1000}.${ns}`]);
-  });
-  touchNs(stamps);
-}
-
 /** Deterministic bytes (xorshift32); `alphabet` < 256 draws from fewer values (weak-sum collisions in delta tests). */
 export function bytes(n: number, seed: number, alphabet = 256): Buffer {
   const out = Buffer.alloc(n);

@@ -1,0 +1,27 @@
+// The differential fuzzer, bounded for `npm test`: seeded random trees, drifted destinations and command
+// lines (test/fuzz/diff-cases.ts), each run by rsync 3.5 and by arsync on every engine, which must agree on
+// the exit code, the -i lines, the trees and the untouched source (test/helpers/differential.ts).
+// A longer run, or one case again:
+//   ARSYNC_DIFF_FUZZ_CASES=400 ARSYNC_DIFF_FUZZ_SEED=7 npx vitest run test/e2e/diff-fuzz.test.ts
+//   ARSYNC_DIFF_FUZZ_FROM=123 ARSYNC_DIFF_FUZZ_CASES=1 ...   (case 123 of that seed alone)
+
+import { afterAll, it } from 'vitest';
+import { removeTemps } from '../helpers/tree.js';
+import { describeEngines } from '../helpers/e2e.js';
+import { differential } from '../helpers/differential.js';
+import { diffCase } from '../fuzz/diff-cases.js';
+
+const SEED = Number(process.env.ARSYNC_DIFF_FUZZ_SEED ?? 20261205);
+const FROM = Number(process.env.ARSYNC_DIFF_FUZZ_FROM ?? 0);
+const CASES = Number(process.env.ARSYNC_DIFF_FUZZ_CASES ?? 24);
+
+afterAll(() => removeTemps());
+
+describeEngines((e) => {
+  for (let i = FROM; i < FROM + CASES; i++) {
+    const c = diffCase(SEED, i);
+    it(`case ${i} (seed ${SEED}): ${c.args.join(' ')}`, async () => {
+      await differential({ engine: e.name, setup: c.setup, args: c.args, sourceChanges: c.sourceChanges, volatile: c.volatile, volatileDirsUnder: c.volatileDirsUnder, unchanged: c.sourceChanges ? [] : ['src'] });
+    });
+  }
+});
