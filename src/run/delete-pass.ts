@@ -51,7 +51,7 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise
   // Deletions happen in directories whose contents are transferred: -r's, and -d's "dir/".
   if (fileType(st.mode) !== 'dir' || (root.dirOnly ? !root.oneLevel : !rc.c.recursive)) return;
   if (root.rel.length && sender && sender.check(root.rel, true) === 'exclude') return;
-  if (root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver)) return;
+  if (root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver, true)) return;
   // --debug=DEL (-vv): rsync's delete pass names each top directory it goes into (do_delete_pass).
   if (!probing && receiverOutput(rc.c).debug.DEL > 0 && !rc.c.json) rc.reporter.print(`deleting in ${root.rel.length ? showPath(root.rel) : '.'}`);
   const rootDest = rc.plan.createDest && !root.rel.length && !rc.c.mkpath ? undefined : rc.dest.stat(root.rel);

@@ -3,7 +3,7 @@
 // where the walk meets them.
 
 import { OpKind } from '../model/ops.js';
-import type { FileType } from '../model/stat.js';
+import { fileType, type FileType } from '../model/stat.js';
 import { attrChanges, itemize, sameTime } from '../plan/quickcheck.js';
 import { showPath } from '../util/errors.js';
 import type { RunContext } from './context.js';
@@ -36,11 +36,14 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
   if (c.existing && !m.destSt) return;
   // --iconv: rsync's receiver names the leader, so in the destination's charset.
   const line = rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
-  if (m.destSt) {
+  // A regular file's member whose name holds another type (a directory, a symlink) is new to rsync: its
+  // generator deletes that entry first and itemizes the link against nothing.
+  const existing = m.destSt && (kind !== 'reg' || fileType(m.destSt.mode) === 'reg') ? m.destSt : undefined;
+  if (existing) {
     // An existing member is relinked: rsync prints what differed from the old file, or blanks;
     // without -t its time is always reported (the link is a local change, named after its leader).
     const check = rc.spec.check;
-    const ch = { ...attrChanges(m.st, m.destSt, check), size: kind === 'reg' && m.st.size !== m.destSt.size, time: c.times ? !sameTime(m.st, m.destSt, check) : true };
+    const ch = { ...attrChanges(m.st, existing, check), size: kind === 'reg' && m.st.size !== existing.size, time: c.times ? !sameTime(m.st, existing, check) : true };
     if (rc.lines.active) {
       const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
       rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, c, { hardlinked: true, all: true }));
@@ -58,7 +61,7 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
     rc.lines.emit(kind, { action: 'create' }, line, true);
   }
   // rsync counts a member as created only when no --*-dest directory has an entry of its name and type.
-  if (!m.destSt && !(rc.alt.any && rc.alt.best(m.rel, m.st, kind, undefined, () => undefined))) rc.tally.totals.created[kind]++;
+  if (!existing && !(rc.alt.any && rc.alt.best(m.rel, m.st, kind, undefined, () => undefined))) rc.tally.totals.created[kind]++;
   rc.dirs.touch(m.record);
   if (c.dryRun) return;
   // The backup goes in the same batch as the link, right before it: the link waits for it.

@@ -19,21 +19,22 @@ const known = new WeakMap<RunContext, Map<string, number>>();
 
 /**
  * Whether -m leaves out the source directory `src` (at `rel`). `sender` and `receiver` are the filter
- * scopes of its parent directory.
+ * scopes of its parent directory; `listed` as for prunedDirs.
  */
-export function pruned(rc: RunContext, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): boolean {
-  return prunedDirs(rc, src, rel, sender, receiver) > 0;
+export function pruned(rc: RunContext, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined, listed = rc.c.recursive): boolean {
+  return prunedDirs(rc, src, rel, sender, receiver, listed) > 0;
 }
 
 /**
  * The directories -m leaves out with `src` (itself and the directories below it, as rsync's sender
- * lists them), or 0 when it stays in the transfer.
+ * lists them), or 0 when it stays in the transfer. `listed`: its entries are in rsync's list (-r; under
+ * -d only an operand named "dir/" or "."): one whose entries are not is empty there, so left out.
  */
-export function prunedDirs(rc: RunContext, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): number {
+export function prunedDirs(rc: RunContext, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined, listed = rc.c.recursive): number {
   if (!rc.c.pruneEmptyDirs) return 0;
   let cache = known.get(rc);
   if (!cache) known.set(rc, (cache = new Map()));
-  return emptyDirs(rc, cache, src, rel, sender, receiver);
+  return emptyDirs(rc, cache, src, rel, sender, receiver, listed);
 }
 
 /** Source directories whose opendir failure was reported here (each once: the walk does not enter them). */
@@ -49,13 +50,13 @@ function unreadable(rc: RunContext, src: Buffer): void {
 }
 
 /** 0 when something is transferred inside `src`, else the directories of its subtree (see known). */
-function emptyDirs(rc: RunContext, cache: Map<string, number>, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined): number {
-  const key = src.toString('latin1');
+function emptyDirs(rc: RunContext, cache: Map<string, number>, src: Buffer, rel: Buffer, sender: FilterScope | undefined, receiver: FilterScope | undefined, listed: boolean): number {
+  const key = `${listed ? 'L' : 'U'}${src.toString('latin1')}`;
   const seen = cache.get(key);
   if (seen !== undefined) return seen;
   let dirs = 1;
   let found = receiver !== undefined && receiver.isProtected(rel, true);
-  if (!found) {
+  if (!found && listed) {
     const inSender = sender?.enterDir(rel, src);
     const inReceiver = receiver?.enterDir(rel);
     const pair = rc.source.openDir(src, null, rc.anchors.of(src));
@@ -89,7 +90,7 @@ function emptyDirs(rc: RunContext, cache: Map<string, number>, src: Buffer, rel:
       }
       for (const name of subdirs) {
         if (found) break;
-        const below = emptyDirs(rc, cache, joinPath(src, name), joinPath(rel, name), inSender, inReceiver);
+        const below = emptyDirs(rc, cache, joinPath(src, name), joinPath(rel, name), inSender, inReceiver, rc.c.recursive);
         if (below === 0) found = true;
         else dirs += below;
       }

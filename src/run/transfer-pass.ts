@@ -43,8 +43,9 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
   const type = fileType(st.mode);
   // -m: a named directory (not "dir/") with nothing to transfer inside is left out, with -R's
   // implied directories above it; rsync's sender still lists its directories (--stats counts them).
-  if (type === 'dir' && c.recursive && root.rel.length) {
-    const prunedHere = prunedDirs(rc, scanSrc, root.rel, sender, receiver);
+  // Under -d without -r its entries are not listed, so it is always left out (unless protected).
+  if (type === 'dir' && (c.recursive || c.dirs) && root.rel.length) {
+    const prunedHere = prunedDirs(rc, scanSrc, root.rel, sender, receiver, c.recursive || root.oneLevel === true);
     if (prunedHere > 0) {
       rc.tally.addListed({ dir: prunedHere }, 0);
       listedImplied(rc, root);

@@ -3,7 +3,11 @@
 //    rsync judges the twin's time under -t even with -O, and itemizes any local change with `t` where
 //    directory times are not kept (`T` without -t, for a file's twin too);
 //  - -H with --remove-source-files: members removed from the source before the walk met the group's
-//    last member left it with one link, so it was sent as a file of its own instead of linked.
+//    last member left it with one link, so it was sent as a file of its own instead of linked;
+//  - -H where a member's name holds a directory on the destination: rsync deletes it and makes the link
+//    as new (`hf+++++++++`, counted as created), arsync itemized it against the directory;
+//  - -m under -d without -r: a directory below the operand is listed without its entries, so rsync's
+//    list holds it empty and prunes it (a named directory operand too, unless protected).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,7 +46,48 @@ function staleMember(root: string): void {
   touchNs([[z, '1600000000.0']]);
 }
 
+/** A group of two names, the destination holding the second and an empty directory at the first's name. */
+function dirInTheWay(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'deep/a', '', 0o4755);
+  fs.linkSync(path.join(src, 'deep/a'), path.join(src, 'deep/z'));
+  put(src, 'deep/e/x', 'x\n', 0o444);
+  stampTree(src);
+  clone(src, path.join(root, 'dst'));
+  fs.unlinkSync(path.join(root, 'dst/deep/a'));
+  fs.mkdirSync(path.join(root, 'dst/deep/a'));
+  touchNs([[path.join(root, 'dst/deep/a'), '1400000000.25']]);
+}
+
+/** Directories with files inside, below the operand and named as operands; one protected by name. */
+function prunable(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'top', 'top\n');
+  put(src, 'full/f', 'f\n');
+  put(src, 'full/deeper/g', 'g\n');
+  fs.mkdirSync(path.join(src, 'empty'));
+  put(src, 'keep/h', 'h\n');
+  stampTree(src);
+  put(root, 'dst/old/x', 'old\n');
+}
+
 describeEngines((e) => {
+  it('-H over a directory at a member\'s name: the link is new, as rsync itemizes and counts it', async () => {
+    for (const opts of [['-aH', '--stats'], ['-rltpH'], ['-aH', '--delete']]) {
+      await differential({ engine: e.name, setup: dirInTheWay, args: [...opts, 'src/', 'dst/'] });
+    }
+  });
+
+  it('-m under -d without -r: directories whose entries are not listed are pruned, as rsync prunes them', async () => {
+    const cases = [['src/'], ['src/full'], ['src/full/'], ['src/full', 'src/keep', 'src/top'], ['src/full/.']];
+    for (const operands of cases) {
+      for (const opts of [['-dlt', '-m'], ['-dlt', '-m', '--delete'], ['-dlt', '-m', '--filter=P keep/'], ['-dltR', '-m']]) {
+        // A destination made by the run for named operands takes the clock's time in both.
+        await differential({ engine: e.name, setup: prunable, args: [...opts, ...operands, 'dst/'], volatile: ['dst'] });
+      }
+    }
+  });
+
   it('-O, -b and no -t over --link-dest/--copy-dest/--compare-dest twins: the same lines and tree as rsync', async () => {
     for (const alt of ['--link-dest=../prev', '--copy-dest=../prev', '--compare-dest=../prev']) {
       for (const opts of [['-a', '-O'], ['-a', '-b'], ['-a', '--no-t'], ['-aH', '--no-t'], ['-a', '-O', '--no-p'], ['-a', '-O', '-n']]) {
