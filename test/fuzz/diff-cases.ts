@@ -112,13 +112,14 @@ function driftOps(rng: Rng, tree: Op[]): Drift[] {
   return out;
 }
 
-function build(src: string, ops: Op[]): void {
+function build(src: string, ops: Op[], perms: boolean): void {
   fs.mkdirSync(src, { recursive: true });
   for (const o of ops) {
     const p = path.join(src, o.rel);
     if (o.kind === 'dir') fs.mkdirSync(p, { recursive: true });
     else if (o.kind === 'file') put(src, o.rel, content(o.size, o.fill), o.mode);
-    else if (o.kind === 'link') fs.symlinkSync(o.target, p);
+    // A device (through -L) replacing another entry: see the flags' comment in diffCase.
+    else if (o.kind === 'link') fs.symlinkSync(o.target === '/dev/null' && !perms ? 'missing' : o.target, p);
     else fs.linkSync(path.join(src, o.to), p);
   }
   stampTree(src);
@@ -192,6 +193,11 @@ export function diffCase(runSeed: number, index: number): DiffCase {
   const drifts = withDst ? driftOps(rng, tree) : [];
   const flags = [...rng.pick(BASES)];
   for (let i = rng.int(0, 3); i > 0; i--) for (const f of rng.pick(EXTRAS)) if (!flags.includes(f)) flags.push(f);
+  // Without -p, a basis file's or a replaced entry's permission bits decide a new entry's in rsync
+  // (docs/options.md "Left missing", "Permissions without -p"): those combinations are left out.
+  const perms = (flags.includes('-a') || flags.includes('-aH') || flags.includes('-rltp')) && !flags.includes('--no-p');
+  const basis = (f: string): boolean => f === '-y' || f.endsWith('-dest=../prev');
+  if (!perms) for (let i = flags.length - 1; i >= 0; i--) if (basis(flags[i]!)) flags.splice(i, 1);
   let operands = rng.pick(OPERANDS);
   // A missing operand keeps arsync from deleting, where rsync deletes (README "Differences from rsync").
   const missing = !tree.some((o) => path.join('src', o.rel) === operands[0]?.replace(/\/$/, '')) && operands[0] !== 'src/' && operands[0] !== 'src';
@@ -213,7 +219,7 @@ export function diffCase(runSeed: number, index: number): DiffCase {
     ],
     setup: (root) => {
       const src = path.join(root, 'src');
-      build(src, tree);
+      build(src, tree, perms);
       for (const [dir, on, ops] of [['dst', withDst, drifts], ['prev', prev, prevDrifts]] as const) {
         if (!on) continue;
         clone(src, path.join(root, dir));
