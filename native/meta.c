@@ -328,6 +328,17 @@ static int side_class(const struct ctx *c, uint32_t flags, const char *name, boo
   return cls;
 }
 
+/* Whether an ACL name (system.posix_acl_*) is also in rsync's xattr lists: once x-rules are given they
+ * replace the namespace rule that leaves system.* out (rsync_xal_get), so under -AX the ACL is compared
+ * twice, as an ACL ('a') and by its bytes as an xattr ('x'), unless a rule excludes the name. The
+ * source's name passes both views, the destination's the receiver's (as side_class). */
+static bool acl_listed(const struct ctx *c, uint32_t flags, const char *name, bool src)
+{
+  if (!c->xf.count || !(flags & P_XATTRS) || (c->flags & P_FAKE_SUPER))
+    return false;
+  return !xfilter_excluded(&c->xf, name, false) && !(src && xfilter_excluded(&c->xf, name, true));
+}
+
 /* A source attribute as the destination keeps it: its name there, and its value (converted into
  * conv for a record); false when it makes no record. */
 static bool dest_form(const struct ctx *c, int cls, const char **name, const char **val, ssize_t *len, char *conv, size_t cap)
@@ -489,7 +500,10 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
       goto out;
     }
     bool access = !fake && cls == XC_ACL && strcmp(name, ACL_ACCESS_NAME) == 0;
-    if (access ? access_acl_same(val, v, dv >= 0 ? dval : NULL, dv) : dv == v && memcmp(dval, val, (size_t)v) == 0)
+    bool bytes_same = dv == v && memcmp(dval, val, (size_t)v) == 0;
+    if (!fake && cls == XC_ACL && !bytes_same && acl_listed(c, flags, name, true))
+      diff |= XC_ACL_RAW;
+    if (access ? access_acl_same(val, v, dv >= 0 ? dval : NULL, dv) : bytes_same)
       continue;
     diff |= cls | (access ? XC_ACL_ACCESS : 0);
     if (fix && access)
@@ -502,6 +516,11 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     int cls = side_class(c, flags, name, dir, false);
     if (!cls)
       continue;
+    /* An ACL name in the receiver's xattr list that the sender's lacks (or left out by a sender-side
+     * rule): an xattr to remove, to rsync. */
+    if (!fake && cls == XC_ACL && acl_listed(c, flags, name, false) &&
+        !(in_list(c->xnames, n, name) && acl_listed(c, flags, name, true)))
+      diff |= XC_ACL_RAW;
     /* Kept when the source has it and copies it: a name the source holds but does not copy (rsync's
      * own records under one -X) is stale here like any other. */
     if (fake && cls == XC_ACL ? (strcmp(name, "user.rsync.%aacl") == 0 ? made_access : made_default)

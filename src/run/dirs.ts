@@ -18,7 +18,7 @@ import { withChmod, type Frame, type RunContext } from './context.js';
 import { removeForReplace } from './deletions.js';
 import type { DirRecord } from './dirmeta.js';
 import { anyChange } from './lines.js';
-import { withXattrs } from './xattrs.js';
+import { withXattrs, xattrBits } from './xattrs.js';
 import { fakeDiskStale } from './fake-source.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import { inRootList } from './item-bytes.js';
@@ -72,7 +72,7 @@ export function dirFrame(
     // Under -X/-A its xattrs and ACLs are compared with the twin's too (rsync's itemize against it).
     const flags = rc.spec.xattrFlags;
     const differ = flags && twin ? rc.dest.basisXattrDiff(src, twin.path, flags) : 0;
-    const changes = { ...attrChanges(st, alt, rc.spec.dirCheck), ...(differ ? { xattr: (differ & 1) !== 0, acl: (differ & 2) !== 0 } : {}) };
+    const changes = { ...attrChanges(st, alt, rc.spec.dirCheck), ...(differ ? xattrBits(differ) : {}) };
     record.needMeta = true;
     // Its sender hears of it only where it differs from the twin (the index and flags, as for a changed
     // directory); making it and setting its attributes at the end are rsync's generator's own work.
