@@ -56,13 +56,19 @@ function trees(r: string): void {
   }
   const s = (n: string): string => path.join(r, 'src', n);
   const d = (n: string): string => path.join(r, 'dst', n);
-  for (const n of ['facc', 'tacc', 'fperm']) (acl('-m', 'u:daemon:r', s(n)), acl('-m', 'u:daemon:rw', d(n)));
+  for (const n of ['facc', 'tacc', 'fperm']) {
+    acl('-m', 'u:daemon:r', s(n));
+    acl('-m', 'u:daemon:rw', d(n));
+  }
   acl('-m', 'u:daemon:r', s('faddx'));
   setx(s('faddx'), '1');
   setx(d('faddx'), '2');
   acl('-m', 'u:daemon:r', d('frm'));
   fs.chmodSync(d('fperm'), 0o600);
-  for (const n of ['dacc', 'dtime', 'dperm']) (acl('-m', 'u:daemon:rx', s(n)), acl('-m', 'u:daemon:rwx', d(n)));
+  for (const n of ['dacc', 'dtime', 'dperm']) {
+    acl('-m', 'u:daemon:rx', s(n));
+    acl('-m', 'u:daemon:rwx', d(n));
+  }
   acl('-m', 'u:daemon:rx', s('dadd'));
   acl('-m', 'u:daemon:rx', d('drm'));
   acl('-d', '-m', 'u:daemon:rx', s('ddef'));
