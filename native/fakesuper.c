@@ -215,9 +215,14 @@ bool fake_acls(uint32_t ctxflags, uint32_t flags)
   return (ctxflags & P_FAKE_SUPER) && (flags & P_ACLS);
 }
 
+bool fake_source_acls(uint32_t ctxflags, uint32_t flags)
+{
+  return (ctxflags & P_FAKE_SOURCE) && !(ctxflags & P_FAKE_SUPER) && (flags & P_ACLS);
+}
+
 int fake_acl_class(uint32_t ctxflags, const char *name, bool dir, bool src_side)
 {
-  bool records = !src_side || (ctxflags & P_FAKE_SOURCE);
+  bool records = src_side ? (ctxflags & P_FAKE_SOURCE) != 0 : (ctxflags & P_FAKE_SUPER) != 0;
   if (records)
     return strcmp(name, REC_ACCESS) == 0 || (dir && strcmp(name, REC_DEFAULT) == 0) ? XC_ACL : 0;
   return strcmp(name, ACL_ACCESS) == 0 || (dir && strcmp(name, ACL_DEFAULT) == 0) ? XC_ACL : 0;
@@ -225,6 +230,8 @@ int fake_acl_class(uint32_t ctxflags, const char *name, bool dir, bool src_side)
 
 const char *fake_acl_dest_name(uint32_t ctxflags, const char *name)
 {
+  if ((ctxflags & P_FAKE_SOURCE) && !(ctxflags & P_FAKE_SUPER))
+    return strcmp(name, REC_ACCESS) == 0 ? ACL_ACCESS : strcmp(name, REC_DEFAULT) == 0 ? ACL_DEFAULT : name;
   if (ctxflags & P_FAKE_SOURCE)
     return name;
   return strcmp(name, ACL_ACCESS) == 0 ? REC_ACCESS : strcmp(name, ACL_DEFAULT) == 0 ? REC_DEFAULT : name;
@@ -291,4 +298,58 @@ long fake_acl_value(uint32_t ctxflags, const char *name, const unsigned char *va
   for (int i = 0; i < 4; i++)
     put32(out + 4 * i, obj[i]);
   return (long)(16 + named * 8);
+}
+
+/* One kernel ACL entry at out's n-th place. */
+static void kput(char *out, size_t n, uint16_t tag, uint32_t perm, uint32_t id)
+{
+  char *p = out + 4 + n * 8;
+  p[0] = (char)tag;
+  p[1] = (char)(tag >> 8);
+  p[2] = (char)(perm & 7);
+  p[3] = 0;
+  put32(p + 4, id);
+}
+
+long fake_acl_kernel(const char *name, const unsigned char *val, size_t len, mode_t mode, char *out, size_t cap)
+{
+  if (len < 16 || (len - 16) % 8)
+    return -1;
+  size_t named = (len - 16) / 8, n = 0;
+  uint32_t user = le32at(val), group = le32at(val + 4), mask = le32at(val + 8), other = le32at(val + 12);
+  if (strcmp(name, REC_ACCESS) == 0) {
+    /* What the sender left out is the mode's: a mask (needed by named entries) is the group bits. */
+    if (mask == NO_ENTRY && named == 0)
+      return 0;
+    user = (mode >> 6) & 7;
+    if (group == NO_ENTRY)
+      group = (mode >> 3) & 7;
+    mask = (mode >> 3) & 7;
+    other = mode & 7;
+  } else if (user == NO_ENTRY) {
+    return 0;
+  }
+  if (4 + (named + 4) * 8 > cap || group == NO_ENTRY || other == NO_ENTRY)
+    return -1;
+  /* A default record names its mask; a kernel ACL with named entries needs one. */
+  uint32_t all = group;
+  for (size_t i = 0; i < named; i++)
+    all |= le32at(val + 20 + i * 8) & 7;
+  if (mask == NO_ENTRY && named)
+    mask = all & 7;
+  put32(out, 2);
+  /* The kernel's order: by tag (named users after the owner, named groups after the group), then by
+   * id; rsync's records list users first, each kind in the kernel's order. */
+  kput(out, n++, 0x01, user, 0xffffffffu);
+  for (size_t i = 0; i < named; i++)
+    if (le32at(val + 20 + i * 8) & NAME_IS_USER)
+      kput(out, n++, 0x02, le32at(val + 20 + i * 8), le32at(val + 16 + i * 8));
+  kput(out, n++, 0x04, group, 0xffffffffu);
+  for (size_t i = 0; i < named; i++)
+    if (!(le32at(val + 20 + i * 8) & NAME_IS_USER))
+      kput(out, n++, 0x08, le32at(val + 20 + i * 8), le32at(val + 16 + i * 8));
+  if (mask != NO_ENTRY)
+    kput(out, n++, 0x10, mask, 0xffffffffu);
+  kput(out, n++, 0x20, other, 0xffffffffu);
+  return (long)(4 + n * 8);
 }

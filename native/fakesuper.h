@@ -46,6 +46,9 @@ napi_value fake_read(napi_env env, napi_callback_info info);
  * say (rsync sends it stripped); a sending side that fakes too has records, copied as they are.
  * `ctxflags` is the context's Preserve bits, `flags` the classes asked for. */
 bool fake_acls(uint32_t ctxflags, uint32_t flags);
+/* Only the sender fakes (--fake-super -M--super): the source's ACLs are its records, made into real
+ * ACLs on the destination (rsync's sender reads them as the entry's ACLs). */
+bool fake_source_acls(uint32_t ctxflags, uint32_t flags);
 /* XC_ACL when `name` is an ACL under these rules on that side (source or destination), else 0. */
 int fake_acl_class(uint32_t ctxflags, const char *name, bool dir, bool src_side);
 /* The destination's name for a source ACL name. */
@@ -53,3 +56,8 @@ const char *fake_acl_dest_name(uint32_t ctxflags, const char *name);
 /* The value a source ACL is kept as, into out (cap bytes): its length, 0 when it makes no record
  * (an access ACL the mode bits say all of), -1 when it does not parse. */
 long fake_acl_value(uint32_t ctxflags, const char *name, const unsigned char *val, size_t len, char *out, size_t cap);
+/* Under fake_source_acls: a source record as the kernel's ACL value (its name the ACL's, from
+ * fake_acl_dest_name), into out: an access record's owner, group (when left out), mask and other
+ * entries from `mode`, the mode the destination gets, as rsync's receiver fits a received ACL to it;
+ * its length, 0 when it makes no ACL (the mode says all of it), -1 when the record does not parse. */
+long fake_acl_kernel(const char *name, const unsigned char *val, size_t len, mode_t mode, char *out, size_t cap);

@@ -292,11 +292,18 @@ static bool in_list(const char *list, ssize_t len, const char *name)
   return false;
 }
 
+/* Whether a source ACL changes form on its way: --fake-super -A keeps ACLs as records on the
+ * receiving side, or (only the sender faking) reads the source's records as its ACLs (fakesuper.h). */
+static bool acl_converts(const struct ctx *c, uint32_t flags)
+{
+  return fake_acls(c->flags, flags) || fake_source_acls(c->flags, flags);
+}
+
 /* A name's class on the source or the destination side: under --fake-super -A the ACLs are records
- * (fakesuper.h), and a source ACL is kept under another name on the destination. */
+ * on a faking side (fakesuper.h), so a source ACL may be kept under another name on the destination. */
 static int side_class(const struct ctx *c, uint32_t flags, const char *name, bool dir, bool src)
 {
-  if (fake_acls(c->flags, flags)) {
+  if (acl_converts(c, flags)) {
     int a = fake_acl_class(c->flags, name, dir, src);
     if (a)
       return a;
@@ -328,15 +335,28 @@ static int side_class(const struct ctx *c, uint32_t flags, const char *name, boo
   return cls;
 }
 
-/* A source attribute as the destination keeps it: its name there, and its value (converted into
- * conv for a record); false when it makes no record. */
-static bool dest_form(const struct ctx *c, int cls, const char **name, const char **val, ssize_t *len, char *conv, size_t cap)
+/* Whether an ACL name (system.posix_acl_*) is also in rsync's xattr lists: once x-rules are given they
+ * replace the namespace rule that leaves system.* out (rsync_xal_get), so under -AX the ACL is compared
+ * twice, as an ACL ('a') and by its bytes as an xattr ('x'), unless a rule excludes the name. The
+ * source's name passes both views, the destination's the receiver's (as side_class). */
+static bool acl_listed(const struct ctx *c, uint32_t flags, const char *name, bool src)
 {
-  if (cls != XC_ACL || !(c->flags & P_FAKE_SUPER))
+  if (!c->xf.count || !(flags & P_XATTRS) || (c->flags & (P_FAKE_SUPER | P_FAKE_SOURCE)))
+    return false;
+  return !xfilter_excluded(&c->xf, name, false) && !(src && xfilter_excluded(&c->xf, name, true));
+}
+
+/* A source attribute as the destination keeps it: its name there, and its value (converted into
+ * conv: a record, or a record made an ACL fitted to `dm`, the destination's mode); false when it makes
+ * neither. */
+static bool dest_form(const struct ctx *c, int cls, const char **name, const char **val, ssize_t *len, char *conv, size_t cap, mode_t dm)
+{
+  if (cls != XC_ACL || !acl_converts(c, c->flags))
     return true;
-  long n = fake_acl_value(c->flags, *name, (const unsigned char *)*val, (size_t)*len, conv, cap);
+  long n = fake_source_acls(c->flags, c->flags) ? fake_acl_kernel(*name, (const unsigned char *)*val, (size_t)*len, dm, conv, cap)
+                                                : fake_acl_value(c->flags, *name, (const unsigned char *)*val, (size_t)*len, conv, cap);
   if (n <= 0)
-    return false; /* no record (or an ACL we cannot read: left as the mode bits say) */
+    return false; /* none (or one we cannot read: left as the mode bits say) */
   *name = fake_acl_dest_name(c->flags, *name);
   *val = conv;
   *len = n;
@@ -410,7 +430,7 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
   ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
   if (n < 0)
     return job_fail(j, (int)-n, "listxattr", W_SRC);
-  char *conv = (c->flags & P_FAKE_SUPER) && (c->flags & P_ACLS) ? malloc(ACL_CONV_MAX) : NULL;
+  char *conv = acl_converts(c, c->flags) ? malloc(ACL_CONV_MAX) : NULL;
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
     const char *name = c->xnames + i;
     int cls = side_class(c, c->flags, name, dir, true);
@@ -424,9 +444,10 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
       return job_fail(j, (int)-v, "getxattr", W_SRC);
     }
     const char *val = c->xval;
-    if (cls == XC_ACL && (c->flags & P_FAKE_SUPER) && (!conv || !dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX)))
+    if (cls == XC_ACL && acl_converts(c, c->flags) &&
+        (!conv || !dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX, node_mode((struct xnode){.fd = dstfd}))))
       continue;
-    if (cls == XC_ACL && !(c->flags & P_FAKE_SUPER) && strcmp(name, ACL_ACCESS_NAME) == 0)
+    if (cls == XC_ACL && !acl_converts(c, c->flags) && strcmp(name, ACL_ACCESS_NAME) == 0)
       fit_access_acl(c, c->xval, v, src, (struct xnode){.fd = dstfd});
     if (fsetxattr(dstfd, name, val, (size_t)v, 0) < 0)
       refused(j, errno, "setxattr", name);
@@ -444,11 +465,12 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
   char *dnames = NULL, *dval = NULL;
   size_t dcap = 0, dvcap = 0;
   int diff = 0, rc = 0;
-  bool fake = fake_acls(c->flags, flags);
-  /* Under --fake-super -A: which destination records the source's ACLs make. */
+  /* fake: the destination keeps ACLs as records; fsrc: the source's records are its ACLs. */
+  bool fake = fake_acls(c->flags, flags), fsrc = fake_source_acls(c->flags, flags);
+  /* Under --fake-super -A: which destination records (or ACLs) the source's ACLs make. */
   bool made_access = false, made_default = false;
-  char *conv = fake ? malloc(ACL_CONV_MAX) : NULL;
-  if (fake && !conv) {
+  char *conv = fake || fsrc ? malloc(ACL_CONV_MAX) : NULL;
+  if ((fake || fsrc) && !conv) {
     rc = job_fail(j, ENOMEM, "getxattr", W_SRC);
     goto out;
   }
@@ -475,10 +497,10 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
       goto out;
     }
     const char *val = c->xval;
-    if (fake && cls == XC_ACL) {
-      if (!dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX))
+    if ((fake || fsrc) && cls == XC_ACL) {
+      if (!dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX, node_mode(dst)))
         continue;
-      if (strcmp(name, "user.rsync.%aacl") == 0)
+      if (strcmp(name, fake ? "user.rsync.%aacl" : ACL_ACCESS_NAME) == 0)
         made_access = true;
       else
         made_default = true;
@@ -489,10 +511,13 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
       goto out;
     }
     bool access = !fake && cls == XC_ACL && strcmp(name, ACL_ACCESS_NAME) == 0;
-    if (access ? access_acl_same(val, v, dv >= 0 ? dval : NULL, dv) : dv == v && memcmp(dval, val, (size_t)v) == 0)
+    bool bytes_same = dv == v && memcmp(dval, val, (size_t)v) == 0;
+    if (!fake && cls == XC_ACL && !bytes_same && acl_listed(c, flags, name, true))
+      diff |= XC_ACL_RAW;
+    if (access ? access_acl_same(val, v, dv >= 0 ? dval : NULL, dv) : bytes_same)
       continue;
     diff |= cls | (access ? XC_ACL_ACCESS : 0);
-    if (fix && access)
+    if (fix && access && !fsrc)
       fit_access_acl(c, c->xval, v, src, dst);
     if (fix && x_set(dst, name, val, (size_t)v) < 0)
       refused(j, errno, "setxattr", name);
@@ -502,9 +527,14 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     int cls = side_class(c, flags, name, dir, false);
     if (!cls)
       continue;
+    /* An ACL name in the receiver's xattr list that the sender's lacks (or left out by a sender-side
+     * rule): an xattr to remove, to rsync. */
+    if (!fake && cls == XC_ACL && acl_listed(c, flags, name, false) &&
+        !(in_list(c->xnames, n, name) && acl_listed(c, flags, name, true)))
+      diff |= XC_ACL_RAW;
     /* Kept when the source has it and copies it: a name the source holds but does not copy (rsync's
      * own records under one -X) is stale here like any other. */
-    if (fake && cls == XC_ACL ? (strcmp(name, "user.rsync.%aacl") == 0 ? made_access : made_default)
+    if ((fake || fsrc) && cls == XC_ACL ? (strcmp(name, fake ? "user.rsync.%aacl" : ACL_ACCESS_NAME) == 0 ? made_access : made_default)
                               : in_list(c->xnames, n, name) && side_class(c, flags, name, dir, true))
       continue;
     /* An access ACL the source lacks: the same to rsync when it says no more than the mode. */

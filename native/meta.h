@@ -32,8 +32,10 @@ struct xnode {
 ssize_t meta_xattr_names(struct xnode n, char **buf, size_t *cap);
 /* One value into *buf: its length, or -errno (-ENODATA when the name is absent). */
 ssize_t meta_xattr_value(struct xnode n, const char *name, char **buf, size_t *cap);
-/* XC_ACL_ACCESS: with XC_ACL in a difference, the access ACL was among what differed. */
-enum { XC_XATTR = 1, XC_ACL = 2, XC_ACL_ACCESS = 4 };
+/* XC_ACL_ACCESS: with XC_ACL in a difference, the access ACL was among what differed.
+ * XC_ACL_RAW: under -AX with x-rules, an ACL's system.posix_acl_* value differed byte for byte (or is
+ * on one side only): rsync's lists then hold those names as xattrs too (meta.c acl_listed). */
+enum { XC_XATTR = 1, XC_ACL = 2, XC_ACL_ACCESS = 4, XC_ACL_RAW = 8 };
 /* Which class a name belongs to under `flags` (0: not copied). */
 int meta_xattr_class(uint32_t flags, bool is_root, const char *name, bool dir);
 /* XC_* bits of the classes whose copied names/values differ, or -1 with j->err set. */

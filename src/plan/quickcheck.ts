@@ -40,11 +40,14 @@ export interface Changes {
   atime?: boolean;
   /** -A with -c: `perms` as rsync itemizes it if the compare finds the data current (run/xattrs.ts). */
   permsIfCurrent?: boolean;
+  /** -AX with x-rules and -c: `xattr` as rsync itemizes it if the compare finds the data current (run/xattrs.ts). */
+  xattrIfCurrent?: boolean;
 }
 
 /** A -c compare's changes once it found the data current. */
 export function currentChanges(c: Changes): Changes {
-  return c.permsIfCurrent === undefined ? c : { ...c, perms: c.permsIfCurrent };
+  if (c.permsIfCurrent === undefined && c.xattrIfCurrent === undefined) return c;
+  return { ...c, perms: c.permsIfCurrent ?? c.perms, xattr: c.xattrIfCurrent ?? c.xattr };
 }
 
 export type Verdict =

@@ -113,6 +113,26 @@ export function toKernel(acl: RsyncAcl, mode: number, isDefault: boolean, mapId:
   return out;
 }
 
+/** rsync's --fake-super records of an entry's ACLs (native/fakesuper.h has their layout). */
+export const RECORD_ACCESS = 'user.rsync.%aacl';
+export const RECORD_DEFAULT = 'user.rsync.%dacl';
+
+/**
+ * A faking sender's ACL from its record (rsync's get_rsync_acl under am_root < 0): the four object
+ * entries, those the record leaves out but the mask taken from `mode`, then (id, perms) pairs whose
+ * perms' bit 31 marks a user. Throws on a record of the wrong length.
+ */
+export function fromRecord(value: Buffer, mode: number): RsyncAcl {
+  if (value.length < 16 || (value.length - 16) % 8) throw new Error('not an ACL record');
+  const obj = (i: number, fill: number): number => (value.readUInt32LE(i) === NO_ENTRY ? fill : value.readUInt32LE(i));
+  const names: IdAccess[] = [];
+  for (let i = 16; i < value.length; i += 8) {
+    const access = value.readUInt32LE(i + 4);
+    names.push({ id: value.readUInt32LE(i), perms: access & 7, user: (access & 0x8000_0000) !== 0 });
+  }
+  return { userObj: obj(0, (mode >> 6) & 7), groupObj: obj(4, (mode >> 3) & 7), maskObj: value.readUInt32LE(8), otherObj: obj(12, mode & 7), names };
+}
+
 /**
  * The access ACL as rsync's sender sends it (send_acl): one made up from the mode when the entry has
  * none, then rsync_acl_strip_perms: the owner and other entries always go (the mode has them), the

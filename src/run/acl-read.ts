@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import type { Config } from '../model/config.js';
 import { isFailure, type Addon } from '../engine/native.js';
-import { fromKernel, type EntryAcls } from '../remote/acl-list.js';
+import { RECORD_ACCESS, RECORD_DEFAULT, fromKernel, fromRecord, type EntryAcls } from '../remote/acl-list.js';
 import { isDir, isLink } from '../remote/flist.js';
 import type { SendEntry } from '../remote/flist-send.js';
 import { showPath } from '../util/errors.js';
@@ -28,6 +28,11 @@ export function readSendAcls(addon: Addon, c: Config, entries: readonly SendEntr
       }
     }
     const got: EntryAcls = {};
+    if (c.fakeSuper) {
+      ioError |= readRecords(addon, at, e, got, report);
+      if (got.access || got.def) e.aclsRead = got;
+      continue;
+    }
     for (const def of isDir(e.mode) ? [false, true] : [false]) {
       const v = addon.aclGet(at, def);
       if (v === null) continue;
@@ -47,5 +52,32 @@ export function readSendAcls(addon: Addon, c: Config, entries: readonly SendEntr
     }
     if (got.access || got.def) e.aclsRead = got;
   }
+  return ioError;
+}
+
+/**
+ * --fake-super: the sender's ACLs are its records (user.rsync.%aacl, a directory's %dacl), as rsync's
+ * faking sender reads them, its real ACLs left alone; an entry without a record has the ACL its mode says.
+ */
+function readRecords(addon: Addon, at: Buffer, e: SendEntry, got: EntryAcls, report: (m: string) => void): number {
+  const r = addon.xattrRead(at);
+  if (isFailure(r)) {
+    report(`get_acl: l${r.syscall}(${showPath(e.path)}) failed: errno ${r.errno}`);
+    return 1;
+  }
+  let ioError = 0;
+  r.names.forEach((n, i) => {
+    const name = n.toString('latin1');
+    const def = name === RECORD_DEFAULT;
+    if (name !== RECORD_ACCESS && !(def && isDir(e.mode))) return;
+    try {
+      const acl = fromRecord(r.values[i]!, e.mode);
+      if (def) got.def = acl;
+      else got.access = acl;
+    } catch {
+      report(`get_acl: ${showPath(e.path)}'s ${name} is not an ACL record`);
+      ioError |= 1;
+    }
+  });
   return ioError;
 }

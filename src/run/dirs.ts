@@ -18,7 +18,7 @@ import { withChmod, type Frame, type RunContext } from './context.js';
 import { removeForReplace } from './deletions.js';
 import type { DirRecord } from './dirmeta.js';
 import { anyChange } from './lines.js';
-import { withXattrs } from './xattrs.js';
+import { withXattrs, xattrBits } from './xattrs.js';
 import { fakeDiskStale } from './fake-source.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import { inRootList } from './item-bytes.js';
@@ -74,7 +74,7 @@ export function dirFrame(
     // Under -X/-A its xattrs and ACLs are compared with the twin's too (rsync's itemize against it).
     const flags = rc.spec.xattrFlags;
     const differ = flags && twin ? rc.dest.basisXattrDiff(src, twin.path, flags) : 0;
-    const changes = { ...attrChanges(st, alt, twinCheck), ...(differ ? { xattr: (differ & 1) !== 0, acl: (differ & 2) !== 0 } : {}) };
+    const changes = { ...attrChanges(st, alt, twinCheck), ...(differ ? xattrBits(differ) : {}) };
     // Under -O rsync's itemize reports `t` for any local change that is not a match: a twin that differs
     // in anything shows it (without -t, `T`: itemize's rule for every local change).
     if (c.times && c.omitDirTimes && anyChange(changes)) changes.time = true;

@@ -106,6 +106,29 @@ export function resolveAgainst(items: readonly XattrItem[], current: Map<string,
   return { values, ask };
 }
 
+/** The names the kernel holds ACLs under: it takes only a valid ACL there (x-rules put them in the lists). */
+const ACL_NAMES = new Set(['system.posix_acl_access', 'system.posix_acl_default']);
+
+/**
+ * A dry run's stand-in for an ACL's abbreviated value: a valid ACL (the kernel refuses the sum-shaped
+ * stand-in there) that differs from the destination's `have`: the owner, a named user, the group, the
+ * mask and others, the named user's id the first one `have` does not show. The staged entry's mode is
+ * the list's (run/staged-source.ts) and -A's own ACLs are put on it afterwards (cli/remote-acls.ts).
+ */
+export function aclStandIn(have: Buffer | undefined): Buffer {
+  for (let id = 0x7fff_0000; ; id++) {
+    const v = Buffer.alloc(4 + 5 * 8);
+    v.writeUInt32LE(2, 0);
+    // (tag, perm, id) entries in the kernel's order: USER_OBJ, USER, GROUP_OBJ, MASK, OTHER.
+    [[0x01, 6, 0xffff_ffff], [0x02, 4, id], [0x04, 4, 0xffff_ffff], [0x10, 4, 0xffff_ffff], [0x20, 4, 0xffff_ffff]].forEach(([tag, perm, n], i) => {
+      v.writeUInt16LE(tag!, 4 + i * 8);
+      v.writeUInt16LE(perm!, 6 + i * 8);
+      v.writeUInt32LE(n!, 8 + i * 8);
+    });
+    if (!have?.equals(v)) return v;
+  }
+}
+
 /**
  * A pull's staging side of -X: each entry's list put on its staged copy, an abbreviated value taken
  * from the destination's same entry when its length and sum agree, the others asked for (a dry run
@@ -148,7 +171,12 @@ export class StagedXattrs {
     };
     known.values.forEach((v, num) => put(num, v));
     if (this.dryRun) {
-      for (const num of known.ask) put(num, Buffer.concat([items.find((x) => x.num === num)!.sum!, Buffer.alloc(XATTR_SUM_LEN)]));
+      const have = destFd === undefined ? undefined : this.xio.current(destFd);
+      for (const num of known.ask) {
+        const it = items.find((x) => x.num === num)!;
+        const name = it.name.toString('latin1');
+        put(num, ACL_NAMES.has(name) ? aclStandIn(have?.get(name)) : Buffer.concat([it.sum!, Buffer.alloc(XATTR_SUM_LEN)]));
+      }
       return undefined;
     }
     const nums: number[] = [];

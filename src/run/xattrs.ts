@@ -15,8 +15,15 @@ export function withXattrs(rc: RunContext, v: Verdict, src: Buffer, rel: Buffer,
   if (rc.source.unfetched?.(src)) return v;
   if ((destSt.mode & S_IFMT) !== (st.mode & S_IFMT)) return v;
   const diff = rc.dest.xattrDiff(src, rel, rc.spec.xattrFlags);
-  if (!diff) return v;
-  const changes: Changes = { ...('changes' in v ? v.changes : NO_CHANGES), xattr: (diff & 1) !== 0, acl: (diff & 2) !== 0 };
+  // An ACL's bytes count as an xattr too (x-rules under -AX), except for a regular file whose data is
+  // current: rsync's receiver sets its attributes, the ACL among them, before it reads the xattrs it
+  // itemizes (set_file_attrs, then itemize), so they are equal by then; -n sets nothing.
+  const settled = (st.mode & S_IFMT) === S_IFREG && !rc.c.dryRun;
+  const plain = (diff & XATTR) !== 0;
+  const raw = (diff & ACL_RAW) !== 0 && !(settled && (v.action === 'none' || v.action === 'attrs'));
+  if (!plain && !raw && !(diff & ACL)) return v;
+  const changes: Changes = { ...('changes' in v ? v.changes : NO_CHANGES), xattr: plain || raw, acl: (diff & ACL) !== 0 };
+  if (raw && !plain && settled && v.action === 'compare') changes.xattrIfCurrent = false;
   if (changes.xattr) rc.tally.totals.xattrsChanged = (rc.tally.totals.xattrsChanged ?? 0) + 1;
   if (changes.perms && (diff & ACL_ACCESS) !== 0 && (st.mode & S_IFMT) === S_IFREG && !rc.c.dryRun) {
     // Known current now, or once -c's compare finds it so (the 'p' of a file sent is the modes').
@@ -26,8 +33,16 @@ export function withXattrs(rc: RunContext, v: Verdict, src: Buffer, rel: Buffer,
   return v.action === 'none' ? { action: 'attrs', changes } : { ...v, changes };
 }
 
-/** xattrDiff's bit for "the access ACL differed" (native/meta.h XC_ACL_ACCESS). */
+/** xattrDiff's bits (native/meta.h XC_*): xattrs, ACLs, the access ACL among them, an ACL's bytes. */
+const XATTR = 1;
+const ACL = 2;
 const ACL_ACCESS = 4;
+const ACL_RAW = 8;
+
+/** The `xattr` of an entry itemized before its attributes are set (a directory, a --*-dest twin). */
+export function xattrBits(diff: number): { xattr: boolean; acl: boolean } {
+  return { xattr: (diff & (XATTR | ACL_RAW)) !== 0, acl: (diff & ACL) !== 0 };
+}
 
 /**
  * rsync's 'p' for a regular file whose data is current and whose access ACL changes: its receiver sets

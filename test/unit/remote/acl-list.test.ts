@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AclDecoder, AclEncoder, NO_ENTRY, fromKernel, stripForSend, toKernel, type RsyncAcl } from '../../../src/remote/acl-list.js';
+import { AclDecoder, AclEncoder, NO_ENTRY, fromKernel, fromRecord, stripForSend, toKernel, type RsyncAcl } from '../../../src/remote/acl-list.js';
 import { ByteWriter } from '../../../src/remote/byte-writer.js';
 import { Cursor, ProtocolError, Short, varint } from '../../../src/remote/wire.js';
 import { Exit } from '../../../src/util/errors.js';
@@ -191,5 +191,28 @@ describe('a hostile sender', () => {
     enc.encode(again, 0o100644, { access: { ...acl, names: [{ id: 65534, perms: 6, user: true }] } }, false, named);
     const b2 = Buffer.from(again.take());
     expect(b2[b2.length - 1]).toBe((6 << 2) | 2);
+  });
+});
+
+describe('fromRecord', () => {
+  const record = (obj: number[], names: [number, number][]): Buffer => {
+    const b = Buffer.alloc(16 + names.length * 8);
+    obj.forEach((v, i) => b.writeUInt32LE(v, i * 4));
+    names.forEach(([id, perms], i) => {
+      b.writeUInt32LE(id, 16 + i * 8);
+      b.writeUInt32LE(perms >>> 0, 20 + i * 8);
+    });
+    return b;
+  };
+  it('fills the entries a record leaves out from the mode, all but the mask', () => {
+    const acl = fromRecord(record([NO_ENTRY, NO_ENTRY, 4, NO_ENTRY], [[1, 0x8000_0004], [4, 6]]), 0o751);
+    expect(acl).toEqual({ userObj: 7, groupObj: 5, maskObj: 4, otherObj: 1, names: [{ id: 1, perms: 4, user: true }, { id: 4, perms: 6, user: false }] });
+  });
+  it('keeps the entries a record names, and a mask it leaves out stays out', () => {
+    expect(fromRecord(record([7, 5, NO_ENTRY, 0], []), 0o644)).toEqual({ userObj: 7, groupObj: 5, maskObj: NO_ENTRY, otherObj: 0, names: [] });
+  });
+  it('refuses a record of the wrong length', () => {
+    expect(() => fromRecord(Buffer.alloc(15), 0o644)).toThrow();
+    expect(() => fromRecord(Buffer.alloc(20), 0o644)).toThrow();
   });
 });

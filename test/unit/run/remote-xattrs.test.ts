@@ -4,7 +4,7 @@
 // waiting for it, and a dry run asks nothing but puts a stand-in that differs from the destination's.
 
 import { describe, expect, it } from 'vitest';
-import { StagedXattrs, type RemoteXattrs } from '../../../src/run/remote-xattrs.js';
+import { StagedXattrs, aclStandIn, type RemoteXattrs } from '../../../src/run/remote-xattrs.js';
 import { senderItems, type XattrItem } from '../../../src/remote/xattr-list.js';
 
 const long = (c: string): Buffer => Buffer.alloc(50, c);
@@ -64,6 +64,19 @@ describe('StagedXattrs', () => {
     expect(s.entry(Buffer.from('/s/a'), 0, list, 5, () => {})).toBeUndefined();
     const standIn = puts.find((p) => p.startsWith('/s/a user.long='))!;
     expect(standIn).not.toBe(`/s/a user.long=${'X'.repeat(50)}`);
+  });
+
+  it('a dry run stands a valid ACL in for an ACL value, unlike the destination\'s', () => {
+    // Listed as an xattr once x-rules are given (they replace the rule that leaves system.* out).
+    const acl = senderItems([Buffer.from('system.posix_acl_access')], [long('A')], false, false, () => false).map((it) => ({ name: it.name, len: it.len, sum: it.sum!, num: it.num }));
+    const first = aclStandIn(undefined);
+    const { xio, puts } = fake(new Map([[5, new Map([['system.posix_acl_access', first]])]]));
+    new StagedXattrs(xio, true).entry(Buffer.from('/s/a'), 0, acl, 5, () => {});
+    const put = Buffer.from(puts[0]!.slice('/s/a system.posix_acl_access='.length), 'latin1');
+    // Version 2, then five (tag, perm, id) entries in the kernel's order of tags.
+    expect(put.readUInt32LE(0)).toBe(2);
+    expect([0, 1, 2, 3, 4].map((i) => put.readUInt16LE(4 + i * 8))).toEqual([0x01, 0x02, 0x04, 0x10, 0x20]);
+    expect(put.equals(first)).toBe(false);
   });
 
   it('a value the staging tree refuses is reported', () => {
