@@ -23,8 +23,12 @@ function altMatched(rc: RunContext, leader: Member, m: Member, kind: FileType): 
   return led?.level === 3 && led.st.ino === twin.st.ino && led.st.dev === twin.st.dev;
 }
 
-/** One member linked to its group's leader (its line, its backup, the link after the walk). */
-export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['destSt'], m: Member, kind: FileType): void {
+/**
+ * One member linked to its group's leader (its line, its backup, the link after the walk). `listFirst`:
+ * m is its group's first name in the list (which rsync's generator handles as any file, not through its
+ * hard_link_check).
+ */
+export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['destSt'], m: Member, kind: FileType, listFirst = false): void {
   const c = rc.c;
   if (leaderDest && m.destSt && m.destSt.ino === leaderDest.ino && m.destSt.dev === leaderDest.dev) {
     // Already linked: rsync's hard_link_check names it only with -ii ("hf" and blanks) or -vv ("is uptodate").
@@ -36,9 +40,10 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
   if (c.existing && !m.destSt) return;
   // --iconv: rsync's receiver names the leader, so in the destination's charset.
   const line = rc.lines.lineFor(m.display ?? m.rel, m.src, m.st, kind, ` => ${showPath(leader.rel)}`);
-  // A regular file's member whose name holds another type (a directory, a symlink) is new to rsync: its
-  // generator deletes that entry first and itemizes the link against nothing.
-  const existing = m.destSt && (kind !== 'reg' || fileType(m.destSt.mode) === 'reg') ? m.destSt : undefined;
+  // The group's first name in the list, when another type (a directory, a symlink) holds it, is new to
+  // rsync: its generator deletes that entry first and itemizes the link against nothing. Any later name
+  // goes through its hard_link_check, which itemizes the link against whatever was there.
+  const existing = m.destSt && !(listFirst && kind === 'reg' && fileType(m.destSt.mode) !== 'reg') ? m.destSt : undefined;
   if (existing) {
     // An existing member is relinked: rsync prints what differed from the old file, or blanks;
     // without -t its time is always reported (the link is a local change, named after its leader).

@@ -4,8 +4,9 @@
 //    directory times are not kept (`T` without -t, for a file's twin too);
 //  - -H with --remove-source-files: members removed from the source before the walk met the group's
 //    last member left it with one link, so it was sent as a file of its own instead of linked;
-//  - -H where a member's name holds a directory on the destination: rsync deletes it and makes the link
-//    as new (`hf+++++++++`, counted as created), arsync itemized it against the directory;
+//  - -H where a member's name holds a directory on the destination: for the group's first name rsync
+//    deletes it and makes the link as new (`hf+++++++++`, counted as created), arsync itemized it
+//    against the directory; a later name is itemized against what was there (a symlink: `hf.stp.....`);
 //  - -m under -d without -r: a directory below the operand is listed without its entries, so rsync's
 //    list holds it empty and prunes it (a named directory operand too, unless protected).
 
@@ -52,11 +53,16 @@ function dirInTheWay(root: string): void {
   put(src, 'deep/a', '', 0o4755);
   fs.linkSync(path.join(src, 'deep/a'), path.join(src, 'deep/z'));
   put(src, 'deep/e/x', 'x\n', 0o444);
+  put(src, 'g1', 'second group\n', 0o755);
+  fs.linkSync(path.join(src, 'g1'), path.join(src, 'g2'));
   stampTree(src);
   clone(src, path.join(root, 'dst'));
   fs.unlinkSync(path.join(root, 'dst/deep/a'));
   fs.mkdirSync(path.join(root, 'dst/deep/a'));
   touchNs([[path.join(root, 'dst/deep/a'), '1400000000.25']]);
+  // A later member's name holding a symlink: rsync itemizes the link against it (hf.stp.....).
+  fs.unlinkSync(path.join(root, 'dst/g2'));
+  fs.symlinkSync('a', path.join(root, 'dst/g2'));
 }
 
 /** Directories with files inside, below the operand and named as operands; one protected by name. */
@@ -72,7 +78,7 @@ function prunable(root: string): void {
 }
 
 describeEngines((e) => {
-  it('-H over a directory at a member\'s name: the link is new, as rsync itemizes and counts it', async () => {
+  it('-H over a directory or symlink at a member\'s name: itemized and counted as rsync does', async () => {
     for (const opts of [['-aH', '--stats'], ['-rltpH'], ['-aH', '--delete']]) {
       await differential({ engine: e.name, setup: dirInTheWay, args: [...opts, 'src/', 'dst/'] });
     }
