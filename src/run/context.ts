@@ -84,6 +84,12 @@ export interface RunContext {
   readonly order?: LineOrder | undefined;
   /** A pull with --remove-source-files: names the far side's sender is to remove (run.ts TransferInput). */
   readonly sourceRemoved?: ((rel: Buffer) => void) | undefined;
+  /**
+   * --remove-source-files with deletions after the transfer (--delete-after, --delete-delay): the names
+   * (latin1) whose source this run removes. rsync's delete pass works from its file list, which still
+   * holds them; the pass here walks the source again, so it must not take them for extraneous.
+   */
+  readonly takenFromSource?: Set<string> | undefined;
   /** A re-sync's directory lines that wait for their place in rsync's depth-first order (tree-lines.ts). */
   readonly treeLines: TreeDirLines;
   /** --iconv: the source's names converted into the destination's charset (run/iconv-source.ts) and back for output. */

@@ -144,6 +144,8 @@ export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteL
     const st = extraneous.stat(i);
     const rel = joinPath(dir.rel, extraneous.name(i));
     if (isProtected(rc, dir.receiver, rel, st, false, del) || fromOtherRoot(rc, rel)) continue;
+    // Removed from the source by this run (--remove-source-files): in rsync's list, so not extraneous.
+    if (rc.takenFromSource?.has(rel.toString('latin1'))) continue;
     if (mountPoint(rc, rel, st, del)) continue;
     del.say(() => rc.trace?.deleteItem(showPath(rel), st.mode, DEL_RECURSE | noUidWrite(rc, st)));
     deleteItem(rc, rel, st, del, dir.receiver, true, false);

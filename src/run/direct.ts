@@ -169,8 +169,10 @@ export class DirectChunk {
     // beneath its anchor and only if it is still the file the cursor saw, as the planner's ops do.
     if (rc.c.removeSourceFiles) {
       let op = 0;
-      eachOpDest(ops, (_start, _end, opEnd) => {
+      const taken = rc.takenFromSource;
+      eachOpDest(ops, (start, end, opEnd) => {
         this.view[op + FLAGS_AT] = this.view[op + FLAGS_AT]! | OpFlag.RemoveSource;
+        taken?.add(this.view.toString('latin1', start, end));
         op = opEnd;
       });
     }

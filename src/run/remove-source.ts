@@ -9,6 +9,7 @@ import type { Member } from './members.js';
 
 export function removeSource(rc: RunContext, m: Member, kind: FileType): void {
   if (!rc.c.removeSourceFiles || rc.c.removeSentOnly || rc.c.dryRun || kind === 'dir') return;
+  rc.takenFromSource?.add(m.rel.toString('latin1'));
   // A pull: the source is the far side's, which its sender removes once told (cli/pull.ts).
   if (rc.sourceRemoved) return rc.sourceRemoved(m.rel);
   const r = rc.sink.unlinkSource(m.src, m.st, rc.anchors.of(m.src));

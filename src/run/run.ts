@@ -206,7 +206,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (!alt.park(f)) tally.fail(f, op);
   };
   const shrunk = new ShrunkFiles();
+  const takenFromSource = c.removeSourceFiles && (c.deleteMode === 'after' || c.deleteMode === 'delay') ? new Set<string>() : undefined;
   const sink = new LocalSink({
+    onRemoveSource: takenFromSource && ((rel) => takenFromSource.add(rel.toString('latin1'))),
     ctx,
     engineOptions: spec.engineOptions,
     serialEngine: spec.serialEngine,
@@ -242,6 +244,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
     sourceRemoved: input.sourceRemoved,
+    takenFromSource,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {
       // rsync stops the run here (exit 11); arsync keeps the entry's own stat, goes on, and exits 23.
       corrupt: (p, v, onDest) => {

@@ -133,6 +133,8 @@ export interface LocalSinkOptions {
   eventNames: boolean;
   /** --info=remove: the outcome of every op that removes its source is wanted. */
   removedNames?: boolean;
+  /** Told of every op queued to remove its source (RunContext.takenFromSource). */
+  onRemoveSource?: ((rel: Buffer) => void) | undefined;
   anchors: SourceAnchors;
   fail: (f: OpFailure, op?: Op) => void;
   /** Every batch's failures with the batch they index into, before they are reported (run/redo.ts). */
@@ -233,6 +235,7 @@ export class LocalSink implements OpSink {
       const eventName = showPath(rel);
       pending = pending ? { ...pending, eventName } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, eventName };
     }
+    if (flags & OpFlag.RemoveSource) this.o.onRemoveSource?.(rel);
     if (this.o.removedNames && flags & OpFlag.RemoveSource) {
       const removed = rel;
       pending = pending ? { ...pending, removed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, removed };

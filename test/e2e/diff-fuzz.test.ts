@@ -6,7 +6,8 @@
 //   ARSYNC_DIFF_FUZZ_FROM=123 ARSYNC_DIFF_FUZZ_CASES=1 ...   (case 123 of that seed alone)
 
 import { afterAll, it } from 'vitest';
-import { removeTemps } from '../helpers/tree.js';
+import { removeTemps, tempDir } from '../helpers/tree.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { differential } from '../helpers/differential.js';
 import { diffCase } from '../fuzz/diff-cases.js';
@@ -14,14 +15,19 @@ import { diffCase } from '../fuzz/diff-cases.js';
 const SEED = Number(process.env.ARSYNC_DIFF_FUZZ_SEED ?? 20261205);
 const FROM = Number(process.env.ARSYNC_DIFF_FUZZ_FROM ?? 0);
 const CASES = Number(process.env.ARSYNC_DIFF_FUZZ_CASES ?? 24);
+/** ARSYNC_DIFF_FUZZ_PULL=1: every case as a pull through the fake remote shell (rsync as the client too). */
+const PULL = process.env.ARSYNC_DIFF_FUZZ_PULL === '1';
+const rsh = PULL ? fakeRsh(tempDir('arsync-diff-fuzz-rsh-')) : '';
 
 afterAll(() => removeTemps());
 
 describeEngines((e) => {
   for (let i = FROM; i < FROM + CASES; i++) {
     const c = diffCase(SEED, i);
+    // The source operand is the far side's (the fake shell runs it in the same work root).
+    const args = PULL ? ['-e', rsh, ...c.args.slice(0, -2), `localhost:${c.args.at(-2)!}`, c.args.at(-1)!] : c.args;
     it(`case ${i} (seed ${SEED}): ${c.args.join(' ')}`, async () => {
-      await differential({ engine: e.name, setup: c.setup, args: c.args, sourceChanges: c.sourceChanges, volatile: c.volatile, volatileDirsUnder: c.volatileDirsUnder, unchanged: c.sourceChanges ? [] : ['src'] });
+      await differential({ engine: e.name, setup: c.setup, args, sourceChanges: c.sourceChanges, volatile: c.volatile, volatileDirsUnder: c.volatileDirsUnder, unchanged: c.sourceChanges ? [] : ['src'] });
     });
   }
 });

@@ -8,7 +8,10 @@
 //    deletes it and makes the link as new (`hf+++++++++`, counted as created), arsync itemized it
 //    against the directory; a later name is itemized against what was there (a symlink: `hf.stp.....`);
 //  - -m under -d without -r: a directory below the operand is listed without its entries, so rsync's
-//    list holds it empty and prunes it (a named directory operand too, unless protected).
+//    list holds it empty and prunes it (a named directory operand too, unless protected);
+//  - --remove-source-files with --delete-after or --delete-delay: the deletion pass walked the source
+//    again after the transfer had removed the files from it, and deleted their new copies from the
+//    destination: the files were lost on both sides.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -77,7 +80,29 @@ function prunable(root: string): void {
   put(root, 'dst/old/x', 'old\n');
 }
 
+/** Files new and changed in subdirectories, and one extraneous file on the destination. */
+function movedAway(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'top', 'top\n');
+  put(src, 'sub/new', 'new\n');
+  put(src, 'sub/changed', 'changed, longer now\n');
+  put(src, 'sub/same', 'same\n');
+  stampTree(src);
+  clone(src, path.join(root, 'dst'));
+  fs.unlinkSync(path.join(root, 'dst/sub/new'));
+  put(root, 'dst/sub/changed', 'old\n');
+  put(root, 'dst/extra', 'extraneous\n');
+}
+
 describeEngines((e) => {
+  it('--remove-source-files with deletions after the transfer: what was moved stays on the destination', async () => {
+    for (const opts of [['-a', '--delete-after'], ['-a', '--delete-delay'], ['-a', '-m', '--delete-delay'], ['-aH', '--delete-after']]) {
+      for (const remove of ['--remove-source-files', '--remove-sent-files']) {
+        await differential({ engine: e.name, setup: movedAway, args: [...opts, remove, 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
+      }
+    }
+  });
+
   it('-H over a directory or symlink at a member\'s name: itemized and counted as rsync does', async () => {
     for (const opts of [['-aH', '--stats'], ['-rltpH'], ['-aH', '--delete']]) {
       await differential({ engine: e.name, setup: dirInTheWay, args: [...opts, 'src/', 'dst/'] });
