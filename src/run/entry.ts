@@ -242,7 +242,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
       // Skipped, it leads nothing: a later member the destination has leads in its place, or else
       // the last one left (finishHardLinks), as rsync's generator does.
       if (m.skipped) return false;
-      rc.hardLinks.lead(m, keptEntry(c, kind, changed, destSt, rc.alt), changed);
+      // Matched in --compare-dest, its destination file is removed: nothing is kept to link to.
+      rc.hardLinks.lead(m, m.fromTwin && !changed ? undefined : keptEntry(c, kind, changed, destSt, rc.alt), changed);
       return changed;
     }
     return false;

@@ -76,10 +76,11 @@ export interface PlannedLeader {
 export const finishedAtPlace = (p: PlannedLeader): boolean => p.leader.fromTwin === true;
 
 /**
- * The leader matched its --compare-dest twin, so nothing was made to link to: each other member is looked
- * up there on its own, as rsync's hard_link_check does for a member the destination lacks.
+ * The leader matched its --compare-dest twin, so nothing was made to link to (a destination file there
+ * was removed, as rsync's generator removes it): each other member is looked up there on its own, as
+ * rsync's hard_link_check does for a member whose leader was not transferred.
  */
-export const leftToTwins = (leader: Member, changed: boolean, alt: AltTwins): boolean => !changed && !leader.destSt && alt.any;
+export const leftToTwins = (leader: Member, changed: boolean, alt: AltTwins): boolean => !changed && alt.any && (!leader.destSt || leader.fromTwin === true);
 
 /** -H: the members of each inode (dev:ino) with more than one link, in the order the walk found them. */
 export class HardLinkGroups {

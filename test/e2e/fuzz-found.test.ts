@@ -11,7 +11,9 @@
 //    list holds it empty and prunes it (a named directory operand too, unless protected);
 //  - --remove-source-files with --delete-after or --delete-delay: the deletion pass walked the source
 //    again after the transfer had removed the files from it, and deleted their new copies from the
-//    destination: the files were lost on both sides.
+//    destination: the files were lost on both sides;
+//  - -H --compare-dest where the destination holds a group linked and current and the twin matches: rsync
+//    removes every member (each matches its twin), arsync kept the members after the leader.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -94,7 +96,24 @@ function movedAway(root: string): void {
   put(root, 'dst/extra', 'extraneous\n');
 }
 
+/** A group of two names, linked and current on the destination, and an exact twin of it in prev. */
+function comparedGroup(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'a', 'grouped\n');
+  fs.linkSync(path.join(src, 'a'), path.join(src, 'b'));
+  put(src, 'c', 'alone\n');
+  stampTree(src);
+  clone(src, path.join(root, 'dst'));
+  clone(src, path.join(root, 'prev'));
+}
+
 describeEngines((e) => {
+  it('-H --compare-dest over a current, linked group with an exact twin: every member removed, as rsync', async () => {
+    for (const opts of [['-aH'], ['-aH', '--delete'], ['-aH', '-n']]) {
+      await differential({ engine: e.name, setup: comparedGroup, args: [...opts, '--compare-dest=../prev', 'src/', 'dst/'], unchanged: ['src', 'prev'] });
+    }
+  });
+
   it('--remove-source-files with deletions after the transfer: what was moved stays on the destination', async () => {
     for (const opts of [['-a', '--delete-after'], ['-a', '--delete-delay'], ['-a', '-m', '--delete-delay'], ['-aH', '--delete-after']]) {
       for (const remove of ['--remove-source-files', '--remove-sent-files']) {
