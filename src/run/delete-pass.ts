@@ -54,7 +54,11 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise
   if (root.rel.length && pruned(rc, scanSrc, root.rel, sender, receiver, true)) return;
   // --debug=DEL (-vv): rsync's delete pass names each top directory it goes into (do_delete_pass).
   if (!probing && receiverOutput(rc.c).debug.DEL > 0 && !rc.c.json) rc.reporter.print(`deleting in ${root.rel.length ? showPath(root.rel) : '.'}`);
-  const rootDest = rc.plan.createDest && !root.rel.length && !rc.c.mkpath ? undefined : rc.dest.stat(root.rel);
+  const made = rc.plan.createDest && !root.rel.length && !rc.c.mkpath;
+  // A destination this run made holds nothing extraneous, but rsync's --delete-after pass still goes into
+  // it (made by then) and says, once, that an I/O error keeps it from deleting.
+  if (made && !probing && rc.c.deleteMode === 'after' && !rc.c.dryRun) rc.gate.allows(rc.tally.totals.ioErrors);
+  const rootDest = made ? undefined : rc.dest.stat(root.rel);
   let frame: Frame;
   if (role === 'merged') frame = mergedFrame(rc, scanSrc, root.rel, st, sender, receiver);
   else {

@@ -13,7 +13,9 @@
 //    again after the transfer had removed the files from it, and deleted their new copies from the
 //    destination: the files were lost on both sides;
 //  - -H --compare-dest where the destination holds a group linked and current and the twin matches: rsync
-//    removes every member (each matches its twin), arsync kept the members after the leader.
+//    removes every member (each matches its twin), arsync kept the members after the leader;
+//  - --delete-after into a destination the run makes, after an I/O error: rsync's pass goes into it and
+//    says "IO error encountered -- skipping file deletion"; arsync skipped the pass silently.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -107,7 +109,22 @@ function comparedGroup(root: string): void {
   clone(src, path.join(root, 'prev'));
 }
 
+/** A source with a dangling symlink (an I/O error under -L). */
+function danglingUnderL(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'a', 'a\n');
+  put(src, 'sub/b', 'b\n');
+  fs.symlinkSync('nowhere', path.join(src, 'sub/bad'));
+  stampTree(src);
+}
+
 describeEngines((e) => {
+  it('--delete-after into a new destination after an I/O error: rsync\'s line, exit 23', async () => {
+    for (const opts of [['-rlt', '-L', '--delete-after'], ['-rlt', '-L', '--delete-after', '-n'], ['-rlt', '-L', '--delete-after', '--ignore-errors'], ['-rlt', '-L', '--delete-before']]) {
+      await differential({ engine: e.name, setup: danglingUnderL, args: [...opts, 'src/', 'dst/'] });
+    }
+  });
+
   it('-H --compare-dest over a current, linked group with an exact twin: every member removed, as rsync', async () => {
     for (const opts of [['-aH'], ['-aH', '--delete'], ['-aH', '-n']]) {
       await differential({ engine: e.name, setup: comparedGroup, args: [...opts, '--compare-dest=../prev', 'src/', 'dst/'], unchanged: ['src', 'prev'] });
