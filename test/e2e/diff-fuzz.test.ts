@@ -14,7 +14,7 @@ import { diffCase } from '../fuzz/diff-cases.js';
 
 const SEED = Number(process.env.ARSYNC_DIFF_FUZZ_SEED ?? 20261205);
 const FROM = Number(process.env.ARSYNC_DIFF_FUZZ_FROM ?? 0);
-const CASES = Number(process.env.ARSYNC_DIFF_FUZZ_CASES ?? 24);
+const CASES = Number(process.env.ARSYNC_DIFF_FUZZ_CASES ?? 60);
 /** ARSYNC_DIFF_FUZZ_PULL=1: every case as a pull through the fake remote shell (rsync as the client too). */
 const PULL = process.env.ARSYNC_DIFF_FUZZ_PULL === '1';
 const rsh = PULL ? fakeRsh(tempDir('arsync-diff-fuzz-rsh-')) : '';
