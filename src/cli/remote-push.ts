@@ -208,6 +208,11 @@ export async function pushRemote(
     io.err.write(`arsync: ${engine.error}\n`);
     return Exit.Usage;
   }
+  // --fake-super: the sender reads the sources' user.rsync.%stat records through the addon, as a local copy.
+  if (c.fakeSuper && !engine.fakeRead) {
+    io.err.write(`arsync: --fake-super needs the native addon: ${engine.reason}\n`);
+    return Exit.Usage;
+  }
   if (json) json.engine = { name: engine.name, reason: engine.reason };
   const place = filesFromPlace(c, p.operand.host);
   const built = { ms: 0 };

@@ -29,7 +29,7 @@ export function nativeListable(c: Config, hasFilters: boolean, hasXattrs: boolea
   return (
     c.sources.length === 1 && c.recursive && c.filesFrom === undefined && listed === undefined && tick === undefined && !c.relative &&
     !hasFilters && !c.filters.length && !c.cvsExclude && !hasXattrs && !hasAcls && !c.xattrs && !c.acls && !c.copyLinks && !c.copyDirlinks && !c.copyUnsafeLinks &&
-    !c.hardLinks && !c.atimes && !c.checksum && !c.oneFileSystem && c.iconv === undefined && c.chmod.length === 0 && !c.mungeLinks
+    !c.hardLinks && !c.atimes && !c.checksum && !c.oneFileSystem && c.iconv === undefined && c.chmod.length === 0 && !c.mungeLinks && !c.fakeSuper
   );
 }
 

@@ -22,7 +22,7 @@ import { errnoSuffix } from '../util/strerror.js';
 import { NOT_LISTED, READ_FAILED, type Engine, type SendReads } from '../engine/engine.js';
 import { toStat } from '../engine/node-walk.js';
 import { isFailure } from '../model/failure.js';
-import { MISSING_STAT as MISSING, type Stat } from '../model/stat.js';
+import { MISSING_STAT as MISSING, S_IFLNK, S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
 import { joinPath, hasTrailingSlash, baseName, dirName } from '../util/names.js';
 import type { RemoteXattrs } from './remote-xattrs.js';
 import { chdirErrno, fullName, keptFromRoot, operandDir, senderOperands } from '../plan/sources.js';
@@ -31,6 +31,7 @@ import { unsafeSymlink } from '../plan/safelinks.js';
 import { unmunge } from '../util/munge.js';
 import { FlwError, listNative, nativeListable, type NativeTree } from './push-native.js';
 import { xattrRules } from '../plan/xattr-rules.js';
+import { withRecord } from './fake-source.js';
 
 const IOERR_GENERAL = 1;
 const IOERR_VANISHED = 2;
@@ -240,11 +241,39 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   const xrules = xattrRules(filters);
   const umask = process.umask();
   const stat = (p: Buffer): fs.BigIntStats => (c.copyLinks ? fs.statSync(p, { bigint: true }) : fs.lstatSync(p, { bigint: true }));
+  // --fake-super: the sender lists each entry as its user.rsync.%stat record describes it (rsync's
+  // x_lstat), as a local copy's sender does (run/fake-source.ts): a restore from a fake-super backup
+  // gets the owners, modes, devices and symlinks the records keep.
+  const fakeRead = c.fakeSuper ? engine.fakeRead?.bind(engine) : undefined;
+  const recorded = (st: Stat, p: Buffer): Stat =>
+    withRecord(
+      st,
+      p,
+      fakeRead!,
+      (at, v) => {
+        // As a local copy: rsync stops there (exit 11); the entry keeps its own stat and the run exits 23.
+        ioError |= IOERR_GENERAL;
+        messages.push({ text: `Corrupt user.rsync.%stat xattr attached to "${showPath(absolutePath(at))}": "${v}"`, error: true, plain: true });
+      },
+      (at, f) => {
+        ioError |= IOERR_GENERAL;
+        messages.push({ text: `failed to read xattr user.rsync.%stat for "${showPath(absolutePath(at))}": ${errnoSuffix(f.errno)}`, error: true });
+      },
+    );
 
   /** `dir` and `leaf`: where the entry is read, joined only when needed (`dir` empty: `leaf` is the whole path). */
   // -R of an absolute operand: its entries (and the directories above them) print from the root.
   let fromRoot = false;
-  const add = (dir: Buffer, leaf: Buffer, name: Buffer, st: Stat, top: boolean, content: boolean, follow = false): Entry => {
+  const add = (dir: Buffer, leaf: Buffer, name: Buffer, real: Stat, top: boolean, content: boolean, follow = false): Entry => {
+    let st = fakeRead ? recorded(real, dir.length ? joinPath(dir, leaf) : leaf) : real;
+    // A fake symlink (a regular file whose record says link) holds its target as its content; one whose
+    // content cannot be read is listed as the file it is.
+    let stored: Buffer | undefined;
+    if (st !== real && (st.mode & S_IFMT) === S_IFLNK && (real.mode & S_IFMT) === S_IFREG) {
+      const v = fakeRead!(dir.length ? joinPath(dir, leaf) : leaf, true);
+      if (v instanceof Buffer) stored = v;
+      else st = real;
+    }
     const mode = st.mode;
     const e = new Listed(dir, leaf, name, st, top, content);
     e.follow = follow;
@@ -256,7 +285,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       e.rdev = { major: devMajor(rdev), minor: devMinor(rdev) };
     }
     if (type === 0o120000) {
-      const raw = fs.readlinkSync(path(), { encoding: 'buffer' });
+      const raw = stored ?? fs.readlinkSync(path(), { encoding: 'buffer' });
       // --munge-links: a push's client is rsync's sender, which unmunges the target it sends (the
       // receiving server, not told of the option, writes it as sent); the length it lists stays the
       // link's own, as rsync's lstat gives it.
