@@ -21,9 +21,10 @@ type QueueCopy = (rc: RunContext, m: Member, kind: FileType, verdict: Verdict, f
 
 /**
  * Look for the entry in the --compare-dest, --copy-dest and --link-dest directories. Returns undefined
- * when the normal path should go on.
+ * when the normal path should go on. `destCurrent`: the destination's file holds the source's data by the
+ * quick check (only its attributes may differ).
  */
-export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line: Line, target: Buffer | undefined, queueCopy: QueueCopy): Promise<boolean | undefined> {
+export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line: Line, target: Buffer | undefined, queueCopy: QueueCopy, destCurrent = false): Promise<boolean | undefined> {
   const c = rc.c;
   const check = rc.spec.check;
   // An entry of another type there is deleted first (rsync's delete_item before try_dests_reg/non):
@@ -82,7 +83,10 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
       // Hard-linked to the earlier snapshot: rsync prints it only with -ii.
       if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line, true);
       if (!c.dryRun) {
-        const after = there ? rc.backups.beforeReplace((k: OpKind, s: Buffer, r: Buffer, st: Stat, f: number) => rc.sink.add(k, s, r, st, f), m.rel, there) : 0;
+        // -b: rsync's try_dests_reg unlinks a destination file it replaces by the link without a backup.
+        // One whose data is the source's loses nothing (the twin holds the same data), so none is made,
+        // as rsync; one with other data is backed up (stricter than rsync, which loses it).
+        const after = there && !(exists && destCurrent) ? rc.backups.beforeReplace((k: OpKind, s: Buffer, r: Buffer, st: Stat, f: number) => rc.sink.add(k, s, r, st, f), m.rel, there) : 0;
         const copy = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
         addBasis(rc, OpKind.LinkFrom, alt, kind, { op: copy, src: m.src, rel: m.rel, st: m.st, flags: m.flags | after });
         // A file replaced by the link changes its directory, whose time is set back at the end (one more

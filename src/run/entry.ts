@@ -294,7 +294,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     // try_dests_reg comes before the destination's quick check): the file is linked to the twin, or
     // removed (alt-entry.ts).
     if (kind === 'reg' && rc.alt.any && (c.linkDest.length || c.compareDest.length) && !c.copyDest.length && destSt && fileType(destSt.mode) === 'reg') {
-      const done = await tryAltDirs(rc, m, kind, rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix), target, queueCopy);
+      const done = await tryAltDirs(rc, m, kind, rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix), target, queueCopy, true);
       if (done !== undefined) return done;
     }
     rc.items.unchanged(rc.lists, rc.tally.listedCount());
@@ -322,11 +322,15 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
 
   // A directory in the way goes first (rsync's delete_item before it looks for a --*-dest twin), or the
   // entry is not made.
+  // A symlink, device or special file is looked for in the --*-dest directories only where the
+  // destination has nothing: rsync's generator calls try_dests_non only when its stat failed, so over an
+  // entry of any type (a directory too) it makes the entry anew, never from a twin.
+  const twinnable = kind === 'reg' || destSt === undefined;
   if (!(await canMakeWay(rc, m, kind))) return false;
   // --compare-dest / --copy-dest / --link-dest for an entry the destination lacks (or, for
   // --link-dest and --compare-dest, has in another version).
-  if (rc.alt.any && kind !== 'dir' && (verdict.action === 'create' || (kind === 'reg' && (c.linkDest.length || c.compareDest.length) && !c.copyDest.length))) {
-    const done = await tryAltDirs(rc, m, kind, line, target, queueCopy);
+  if (rc.alt.any && kind !== 'dir' && twinnable && (verdict.action === 'create' || (kind === 'reg' && (c.linkDest.length || c.compareDest.length) && !c.copyDest.length))) {
+    const done = await tryAltDirs(rc, m, kind, line, target, queueCopy, verdict.action === 'attrs');
     if (done !== undefined) return done;
   }
   // -y: the basis rsync would pick for a file the destination lacks (a waiting partial file comes first).

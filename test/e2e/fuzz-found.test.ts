@@ -15,13 +15,21 @@
 //  - -H --compare-dest where the destination holds a group linked and current and the twin matches: rsync
 //    removes every member (each matches its twin), arsync kept the members after the leader;
 //  - --delete-after into a destination the run makes, after an I/O error: rsync's pass goes into it and
-//    says "IO error encountered -- skipping file deletion"; arsync skipped the pass silently.
+//    says "IO error encountered -- skipping file deletion"; arsync skipped the pass silently;
+//  - a symlink, FIFO or device whose destination name holds another entry (a directory, a file, a link
+//    with another target) and whose twin in a --*-dest directory matches: rsync makes it anew
+//    (`cL+++++++++`), arsync linked or copied the twin silently;
+//  - -b with --link-dest over a current destination: rsync replaces each current file by a link to its
+//    exact twin without a backup; arsync backed each one up. A file with other data is still backed up
+//    by arsync (rsync loses it: docs/options.md, --link-dest), which the last case here holds.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, it } from 'vitest';
-import { removeTemps } from '../helpers/tree.js';
+import { afterAll, expect, it } from 'vitest';
+import { removeTemps, tempDir } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
+import { runCli, show } from '../helpers/cli.js';
 import { clone, differential, put, stampTree, touchNs } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
@@ -109,6 +117,35 @@ function comparedGroup(root: string): void {
   clone(src, path.join(root, 'prev'));
 }
 
+/** A destination current with the source, and prev an exact copy of it (other inodes). */
+function linkedOver(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'a', 'a\n', 0o644);
+  put(src, 'sub/b', 'b\n', 0o600);
+  put(src, 'big', 'x'.repeat(70_000), 0o644);
+  stampTree(src);
+  clone(src, path.join(root, 'dst'));
+  clone(src, path.join(root, 'prev'));
+}
+
+/** Links and a FIFO whose names hold other entries on the destination, each with an exact twin in prev. */
+function retypedTwins(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'f', 'file\n', 0o644);
+  for (const l of ['overdir', 'overfile', 'overlink', 'new']) fs.symlinkSync('f', path.join(src, l));
+  for (const p of ['fifo', 'fifo2']) execFileSync('mkfifo', [path.join(src, p)]);
+  stampTree(src);
+  clone(src, path.join(root, 'prev'));
+  clone(src, path.join(root, 'dst'));
+  const dst = path.join(root, 'dst');
+  for (const n of ['overdir', 'overfile', 'overlink', 'new', 'fifo', 'fifo2']) fs.rmSync(path.join(dst, n));
+  fs.mkdirSync(path.join(dst, 'overdir'));
+  put(dst, 'overfile', 'a file\n', 0o644);
+  fs.symlinkSync('elsewhere', path.join(dst, 'overlink'));
+  fs.mkdirSync(path.join(dst, 'fifo'));
+  stampTree(dst);
+}
+
 /** A source with a dangling symlink (an I/O error under -L). */
 function danglingUnderL(root: string): void {
   const src = path.join(root, 'src');
@@ -164,6 +201,35 @@ describeEngines((e) => {
         await differential({ engine: e.name, setup: twins, args: [...opts, alt, 'src/', 'dst/'], volatile: files, volatileDirsUnder: ['dst'] });
       }
     }
+  });
+
+  it('a link or FIFO over another entry with a --*-dest twin: made anew, as rsync', async () => {
+    for (const alt of ['--link-dest=../prev', '--copy-dest=../prev', '--compare-dest=../prev']) {
+      for (const opts of [['-a'], ['-aH', '--delete-after'], ['-a', '-n']]) {
+        await differential({ engine: e.name, setup: retypedTwins, args: [...opts, alt, 'src/', 'dst/'] });
+      }
+    }
+  });
+
+  it('-b with --link-dest over a current destination: linked to the twins without a backup, as rsync', async () => {
+    for (const opts of [['-a', '-b', '--backup-dir=../bk'], ['-a', '-b'], ['-rlt', '-b', '--backup-dir=../bk', '--ignore-errors'], ['-aH', '-b', '--backup-dir=../bk', '-n']]) {
+      // -b without --backup-dir implies -O: the directories' times are the clock's in both runs.
+      await differential({ engine: e.name, setup: linkedOver, args: [...opts, '--link-dest=../prev', 'src/', 'dst/'], volatileDirsUnder: ['dst'] });
+    }
+  });
+
+  it('-b with --link-dest over a file with other data: backed up before the link replaces it (rsync loses it)', async () => {
+    const root = tempDir('arsync-linkbk-');
+    linkedOver(root);
+    fs.writeFileSync(path.join(root, 'dst/sub/b'), 'other data\n');
+    fs.utimesSync(path.join(root, 'dst/sub/b'), 1_500_000_000, 1_500_000_000);
+    const r = await runCli([`--engine=${e.name}`, '-a', '-b', '--backup-dir=../bk', '--link-dest=../prev', 'src/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'bk/sub/b'), 'utf8')).toBe('other data\n');
+    expect(fs.statSync(path.join(root, 'dst/sub/b')).ino).toBe(fs.statSync(path.join(root, 'prev/sub/b')).ino);
+    // The current files are linked without a backup.
+    expect(fs.existsSync(path.join(root, 'bk/a'))).toBe(false);
+    expect(fs.statSync(path.join(root, 'dst/a')).ino).toBe(fs.statSync(path.join(root, 'prev/a')).ino);
   });
 
   it('-H --remove-source-files: a member met after the others were removed is still linked to its leader', async () => {
