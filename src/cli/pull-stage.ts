@@ -622,5 +622,13 @@ export function groupLeads(entries: readonly (RemoteEntry | undefined)[], c: Con
 /** rsync's generator skips this regular file by an option before any hard-link check or transfer. */
 function skippedMember(c: Config, e: RemoteEntry, present: Stat | undefined): boolean {
   if (leftAlone(present, c)) return true;
-  return c.update && present !== undefined && isReg(present.mode) && newerOnReceiver(e.mtime, present.mtimeSec, c.modifyWindow);
+  if (present === undefined || !isReg(present.mode)) return false;
+  if (c.update && newerOnReceiver(e.mtime, present.mtimeSec, c.modifyWindow)) return true;
+  // --append: a changed file the destination holds at least as long is left alone (plan/append.ts); one
+  // as long whose time is the source's is current, and leads with nothing to send (under -c its data
+  // decides, which is not read here: it is taken as current).
+  if (!c.append || present.size < e.size) return false;
+  if (present.size > e.size) return true;
+  const current = c.sizeOnly || c.checksum || sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, present, { modifyWindow: listWindow(c.protocol, c.modifyWindow), timeResolutionNs: 1 });
+  return !current;
 }

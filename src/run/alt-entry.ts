@@ -96,7 +96,10 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
       }
       m.fromTwin = true;
       silent();
-      removeSource(rc, m, kind);
+      // --remove-source-files: rsync's generator reports a file settled by its twin as done (removed from
+      // the source), but leaves a symlink, device or special file it linked or compared to one
+      // (try_dests_non's -2 goes to cleanup, not to return_with_success).
+      if (kind === 'reg') removeSource(rc, m, kind);
       return true;
     }
     // --compare-dest: the earlier copy will do; nothing is made here, and a destination file there is
@@ -111,7 +114,7 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     if (rc.lines.all) rc.lines.emit(kind, { action: 'attrs', changes: NO_CHANGES }, line);
     m.fromTwin = true;
     silent();
-    removeSource(rc, m, kind);
+    if (kind === 'reg') removeSource(rc, m, kind);
     return false;
   }
   if (alt.level >= 2) {

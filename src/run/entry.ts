@@ -311,8 +311,12 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   // got to it): rsync's generator judged it then and asked for nothing, and leaves it as it now is; no
   // data of it was fetched.
   if ((verdict.action === 'transfer' || verdict.action === 'compare') && kind === 'reg' && rc.source.unfetched?.(src)) return false;
-  // --append: a changed file whose target is not shorter is left as it is.
-  if (verdict.action === 'transfer' && appendSkips(c, st, destSt)) return false;
+  // --append: a changed file whose target is not shorter is left as it is; a hard-linked one leaves its
+  // group, as a member the other skips leaves it (rsync's handle_skipped_hlink).
+  if (verdict.action === 'transfer' && appendSkips(c, st, destSt)) {
+    m.skipped = true;
+    return false;
+  }
   const line = rc.lines.lineFor(m.display ?? rel, src, st, kind, suffix);
   if (c.append && kind === 'reg' && verdict.action === 'transfer' && destSt && fileType(destSt.mode) === 'reg') {
     rc.lines.appended(line, destSt.size);
@@ -361,7 +365,10 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
       // be made before its line is printed): compare here. Otherwise the engines compare, in parallel.
       const equal = rc.dest.contentEqual(src, rel, st.size);
       // --append: different data in a target that is not shorter is left as it is.
-      if (!equal && appendSkips(c, st, destSt)) return false;
+      if (!equal && appendSkips(c, st, destSt)) {
+        m.skipped = true;
+        return false;
+      }
       const v: Verdict = equal ? { action: 'attrs', changes: currentChanges(verdict.changes) } : { action: 'transfer', changes: { ...verdict.changes, value: true } };
       // -c's differing file under --no-whole-file: rsync's generator sends the basis' block sums and its
       // sender searches, as for a file the quick check found changed (a dry run sends nothing).

@@ -19,6 +19,9 @@
 //  - a symlink, FIFO or device whose destination name holds another entry (a directory, a file, a link
 //    with another target) and whose twin in a --*-dest directory matches: rsync makes it anew
 //    (`cL+++++++++`), arsync linked or copied the twin silently;
+//  - --remove-source-files with a --link-dest or --compare-dest twin of a symlink or FIFO: rsync's
+//    generator leaves such a source entry (only a file its twin settles is reported done), arsync
+//    removed it;
 //  - -b with --link-dest over a current destination: rsync replaces each current file by a link to its
 //    exact twin without a backup; arsync backed each one up. A file with other data is still backed up
 //    by arsync (rsync loses it: docs/options.md, --link-dest), which the last case here holds.
@@ -146,6 +149,18 @@ function retypedTwins(root: string): void {
   stampTree(dst);
 }
 
+/** Files, symlinks and a FIFO, each with an exact twin in prev; the destination empty. */
+function twinsToMove(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'f', 'file\n', 0o644);
+  put(src, 'sub/g', 'g\n', 0o600);
+  fs.symlinkSync('f', path.join(src, 'l'));
+  fs.symlinkSync('../f', path.join(src, 'sub/l2'));
+  execFileSync('mkfifo', [path.join(src, 'fifo')]);
+  stampTree(src);
+  clone(src, path.join(root, 'prev'));
+}
+
 /** A source with a dangling symlink (an I/O error under -L). */
 function danglingUnderL(root: string): void {
   const src = path.join(root, 'src');
@@ -207,6 +222,14 @@ describeEngines((e) => {
     for (const alt of ['--link-dest=../prev', '--copy-dest=../prev', '--compare-dest=../prev']) {
       for (const opts of [['-a'], ['-aH', '--delete-after'], ['-a', '-n']]) {
         await differential({ engine: e.name, setup: retypedTwins, args: [...opts, alt, 'src/', 'dst/'] });
+      }
+    }
+  });
+
+  it('--remove-source-files over --*-dest twins: a symlink or FIFO a twin settles stays in the source, as rsync', async () => {
+    for (const alt of ['--link-dest=../prev', '--compare-dest=../prev', '--copy-dest=../prev']) {
+      for (const opts of [['-a', '--remove-source-files'], ['-a', '--remove-sent-files'], ['-aH', '--remove-source-files', '--delete-after']]) {
+        await differential({ engine: e.name, setup: twinsToMove, args: [...opts, alt, 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
       }
     }
   });

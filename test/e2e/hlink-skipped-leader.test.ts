@@ -1,4 +1,4 @@
-// -H with --ignore-existing or -u when the destination already has some members of a group: rsync's
+// -H with --ignore-existing, -u or --append when the destination already has some members of a group: rsync's
 // generator drops a member it skips from its group, so the group's next member the destination has
 // leads in its place, or else the last one left is sent and the others linked to it; a skipped member
 // is never the file the missing ones are linked to. Differential against rsync 3.5 as the client of a
@@ -46,6 +46,11 @@ const cases: [string, string[], Existing][] = [
   ['-u, the first member newer', ['-u'], [['a', T_NEWER]]],
   ['-u, the middle member newer', ['-u'], [['b', T_NEWER]]],
   ['-u, the first newer and the middle older (the middle leads)', ['-u'], [['a', T_NEWER], ['b', T_OLDER]]],
+  // --append leaves a changed member alone when the destination's file is not shorter (each planted one
+  // is longer than the source's): rsync's generator drops it from its group as it does the others.
+  ['--append, the first member there', ['--append'], [['a', T_OLDER]]],
+  ['--append, the middle member there', ['--append'], [['b', T_OLDER]]],
+  ['--append-verify, the first and last there', ['--append-verify'], [['a', T_OLDER], ['c', T_OLDER]]],
 ];
 
 function prepare(d: string, existing: Existing): void {
@@ -89,7 +94,7 @@ describeEngines((e) => {
       expect(linkShape(mine)).toEqual(linkShape(theirs));
       // The skipped members keep their own bytes; the others carry the source's.
       for (const [name] of existing) {
-        if (opts.includes('--ignore-existing') || existing.find(([m, t]) => m === name && t === T_NEWER)) {
+        if (opts.includes('--ignore-existing') || opts.some((o) => o.startsWith('--append')) || existing.find(([m, t]) => m === name && t === T_NEWER)) {
           expect(fs.readFileSync(path.join(mine, name), 'utf8')).toBe(`dest's own ${name}\n`);
         }
       }
