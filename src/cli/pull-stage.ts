@@ -51,15 +51,17 @@ export function stagedTarget(c: Pick<Config, 'mungeLinks'>, e: RemoteEntry): Buf
 }
 
 /**
- * What the local half's Config changes for the links the stage made. Under --munge-links this side is
- * rsync's receiver, which munges what it is sent (the stage did) and unmunges nothing, so the local half
- * must not unmunge as a local copy's sender would; nor judge --copy-unsafe-links again on the munged
- * targets (every one absolute): the far side's sender already followed the unsafe links, the staged ones
- * are those it kept as links. (--safe-links is rsync's receiving side's, judged on the munged targets
- * there too: every link is then ignored.)
+ * What the local half's Config changes for the links the stage made. -L, -k and --copy-unsafe-links are
+ * the sender's: the far side's followed what they say, and the staged links are those it kept as links,
+ * which rsync's receiving side (main.c do_recv clears all three) never follows; the local half, a local
+ * copy's sender over the staged tree, must not follow them either (-k would descend through a staged
+ * link to a directory, even one of the staging tree's own). Under --munge-links this side is rsync's
+ * receiver, which munges what it is sent (the stage did) and unmunges nothing, so the local half must
+ * not unmunge as a local copy's sender would. (--safe-links is rsync's receiving side's, judged on the
+ * munged targets there too: every link is then ignored.)
  */
 export function stagedLinks(c: Pick<Config, 'mungeLinks'>): Partial<Config> {
-  return c.mungeLinks ? { mungeLinks: false, copyUnsafeLinks: false } : {};
+  return { copyLinks: false, copyDirlinks: false, copyUnsafeLinks: false, ...(c.mungeLinks ? { mungeLinks: false } : {}) };
 }
 
 /** The destination directory the list's names are relative to, when it is one (else the one-file case). */
@@ -232,10 +234,13 @@ export class Stage {
       // (linked to it below) or the sender's ACLs and xattrs (put on the staged inode right after this).
       // A path too long to create fails here, as a per-file error, not in the middle of the transfer.
       // The basis when the destination has no file: the twin, else with -y a similar file (rsync's find_fuzzy).
-      let delta = twin?.need === 'delta' && twin.twin.st.size > 0 ? twinBasis(twin.twin) : undefined;
+      // Not under --append: its sender sends only what lies past the basis, trusting the basis to be the
+      // file's start, which a twin or a similar file is not (rsync's receiver leaves that start zeroed,
+      // docs/options.md --append); the file is fetched whole, as a local copy writes it.
+      let delta = twin?.need === 'delta' && twin.twin.st.size > 0 && !this.c.append ? twinBasis(twin.twin) : undefined;
       if (need === 'fetch' && this.fuzzy && !this.c.dryRun) {
         if (found) this.fuzzy.replacing(leRel);
-        else if (!twin) delta = this.fuzzy.choose(leRel, e.size, e.mtime);
+        else if (!twin && !this.c.append) delta = this.fuzzy.choose(leRel, e.size, e.mtime);
       }
       // --partial-dir: the partial file an earlier run left is the basis, before the destination's own
       // file or a basis directory's (rsync's generator, FNAMECMP_PARTIAL_DIR); an empty one, none.
@@ -478,10 +483,11 @@ export class Stage {
     // --append: a destination file as long as the source's or longer is left as it is (rsync's
     // generator asks nothing for it; the local run's planner skips it too).
     if (c.append && basis.size >= e.size) return 'placeholder';
-    if (c.ignoreTimes) return 'fetch';
     const st = basis;
     const mtimeNs = BigInt(e.mtime) * 1_000_000_000n + BigInt(e.mtimeNsec);
     if (c.update && newerOnReceiver(e.mtime, st.mtimeSec, c.modifyWindow)) return 'placeholder';
+    // -I: every file goes, unless -c or --size-only decides first (rsync's quick_check_ok).
+    if (c.ignoreTimes && !c.checksum && !c.sizeOnly) return 'fetch';
     if (c.checksum) {
       if (basis.size !== e.size || !e.sum) return 'fetch';
       const fd = this.openBasis(e.name.toString('latin1'));

@@ -169,9 +169,10 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
     if (size) return { action: 'transfer', changes: { ...withTime, value: true } };
     return { action: 'compare', changes: withTime };
   }
+  // --size-only before -I, as rsync's quick_check_ok (with both, a file of the same size is current).
   let transfer: boolean;
-  if (o.ignoreTimes) transfer = true;
-  else if (o.sizeOnly) transfer = size;
+  if (o.sizeOnly) transfer = size;
+  else if (o.ignoreTimes) transfer = true;
   else transfer = size || fileTimeDiffers;
   if (transfer) return { action: 'transfer', changes: withTime };
   return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };

@@ -22,6 +22,11 @@
 //  - --remove-source-files with a --link-dest or --compare-dest twin of a symlink or FIFO: rsync's
 //    generator leaves such a source entry (only a file its twin settles is reported done), arsync
 //    removed it;
+//  - -I with --size-only: rsync's quick check takes --size-only first (a file of the same size is
+//    current), arsync sent every file (also as a pull);
+//  - --append with a --*-dest twin of another size for a file the destination lacks: rsync zeroes the
+//    file's start, arsync writes the source's bytes, locally and (since this) in a pull, which kept the
+//    twin's start;
 //  - -b with --link-dest over a current destination: rsync replaces each current file by a link to its
 //    exact twin without a backup; arsync backed each one up. A file with other data is still backed up
 //    by arsync (rsync loses it: docs/options.md, --link-dest), which the last case here holds.
@@ -33,6 +38,7 @@ import { afterAll, expect, it } from 'vitest';
 import { removeTemps, tempDir } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { runCli, show } from '../helpers/cli.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
 import { clone, differential, put, stampTree, touchNs } from '../helpers/differential.js';
 
 afterAll(() => removeTemps());
@@ -161,6 +167,28 @@ function twinsToMove(root: string): void {
   clone(src, path.join(root, 'prev'));
 }
 
+/** A destination whose files have other data of the same size, and one of another size. */
+function sameSizes(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'a', 'aaaa\n', 0o644);
+  put(src, 'sub/b', 'bbbb\n', 0o644);
+  put(src, 'c', 'cccccc\n', 0o644);
+  stampTree(src);
+  clone(src, path.join(root, 'dst'));
+  put(root, 'dst/a', 'AAAA\n', 0o644);
+  put(root, 'dst/c', 'C\n', 0o644);
+  touchNs([[path.join(root, 'dst/a'), '1500000000.0'], [path.join(root, 'dst/c'), '1500000000.0']]);
+}
+
+/** A source file whose only twin in prev is shorter and other data; the destination empty. */
+function shortTwin(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'sub/f', 'the whole file, longer than its twin\n'.repeat(100), 0o644);
+  stampTree(src);
+  clone(src, path.join(root, 'prev'));
+  put(root, 'prev/sub/f', 'another start\n'.repeat(10), 0o644);
+}
+
 /** A source with a dangling symlink (an I/O error under -L). */
 function danglingUnderL(root: string): void {
   const src = path.join(root, 'src');
@@ -230,6 +258,30 @@ describeEngines((e) => {
     for (const alt of ['--link-dest=../prev', '--compare-dest=../prev', '--copy-dest=../prev']) {
       for (const opts of [['-a', '--remove-source-files'], ['-a', '--remove-sent-files'], ['-aH', '--remove-source-files', '--delete-after']]) {
         await differential({ engine: e.name, setup: twinsToMove, args: [...opts, alt, 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
+      }
+    }
+  });
+
+  it('-I with --size-only: a file of the same size is current, as rsync (local and pull)', async () => {
+    const rsh = fakeRsh(tempDir('arsync-sizeonly-rsh-'));
+    for (const opts of [['-rlt', '-I', '--size-only'], ['-a', '--size-only', '-I', '--stats'], ['-a', '-I', '--size-only', '-c']]) {
+      await differential({ engine: e.name, setup: sameSizes, args: [...opts, 'src/', 'dst/'] });
+      await differential({ engine: e.name, setup: sameSizes, args: [...opts.filter((o) => o !== '--stats'), '-e', rsh, 'localhost:src/', 'dst/'] });
+    }
+  });
+
+  it('--append with a shorter, different twin for a new file: the source\'s bytes, locally and in a pull', async () => {
+    const rsh = fakeRsh(tempDir('arsync-append-twin-rsh-'));
+    for (const alt of ['--link-dest=../prev', '--copy-dest=../prev', '--compare-dest=../prev']) {
+      for (const pull of [false, true]) {
+        const root = tempDir('arsync-append-twin-');
+        shortTwin(root);
+        const from = pull ? ['-e', rsh, `localhost:${root}/src/`] : ['src/'];
+        const r = await runCli([`--engine=${e.name}`, '-ai', '--append', alt, ...from, 'dst/'], { cwd: root });
+        expect(r.code, show(r)).toBe(0);
+        // (rsync itemizes it against the twin, `>f.st......`, and so does arsync.)
+        expect(r.stdout, show(r)).toContain('>f.st...... sub/f');
+        expect(fs.readFileSync(path.join(root, 'dst/sub/f'))).toEqual(fs.readFileSync(path.join(root, 'src/sub/f')));
       }
     }
   });

@@ -120,6 +120,35 @@ describeEngines((e) => {
     nothingOutside();
   });
 
+  it('symlinks out of the tree sent under -L, -k or --copy-unsafe-links are never followed on this side', async () => {
+    // A sender honouring those options lists what the links lead to; this one sends the links. rsync's
+    // receiving side clears the three options (main.c do_recv): nothing of what they lead to is read.
+    fs.writeFileSync(path.join(outside, 'secret'), 'secret\n');
+    fs.mkdirSync(path.join(outside, 'dir'));
+    fs.writeFileSync(path.join(outside, 'dir', 'inner'), 'inner\n');
+    // (A link's target is in the list only under -l.)
+    const list = (links: boolean): Buffer =>
+      stream([
+        { name: '.', mode: S_IFDIR | 0o755 },
+        { name: 'dl', mode: S_IFLNK | 0o777, ...(links ? { link: path.join(outside, 'dir') } : {}) },
+        { name: 'ln', mode: S_IFLNK | 0o777, ...(links ? { link: path.join(outside, 'secret') } : {}) },
+        { name: 'rel', mode: S_IFLNK | 0o777, ...(links ? { link: '../../' } : {}) },
+      ]);
+    for (const opts of [['-rt', '-L'], ['-rt', '-k'], ['-rt', '--copy-unsafe-links'], ['-rlt', '-L'], ['-rlt', '-k']]) {
+      fs.rmSync(dst, { recursive: true, force: true });
+      const r = await pullFrom(list(opts.includes('-rlt')), opts);
+      expect(r.code, `${opts.join(' ')}: ${show(r)}`).toBe(0);
+      for (const name of ['dl', 'ln', 'rel']) {
+        const at = path.join(dst, name);
+        // Skipped as a non-regular file without -l, made as the link it is with -l: never what it leads to.
+        if (opts.includes('-rlt')) expect(fs.lstatSync(at).isSymbolicLink(), `${opts.join(' ')}: ${name}`).toBe(true);
+        else expect(fs.existsSync(at) || fs.lstatSync(at, { throwIfNoEntry: false }) !== undefined, `${opts.join(' ')}: ${name}`).toBe(false);
+      }
+      if (!opts.includes('-rlt')) expect(r.stdout + r.stderr).toContain('skipping non-regular file "ln"');
+      expect(fs.readdirSync(outside).sort()).toEqual(['dir', 'secret']);
+    }
+  });
+
   it('a name sent as a file and, further on, as a directory is the directory (rsync clears the other), in a list not in order', async () => {
     const r = await pullFrom(
       stream([

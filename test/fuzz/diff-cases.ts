@@ -199,7 +199,11 @@ export function diffCase(runSeed: number, index: number): DiffCase {
   // (docs/options.md "Left missing", "Permissions without -p"): those combinations are left out.
   const perms = (flags.includes('-a') || flags.includes('-aH') || flags.includes('-rltp')) && !flags.includes('--no-p');
   const basis = (f: string): boolean => f === '-y' || f.endsWith('-dest=../prev');
-  if (!perms) for (let i = flags.length - 1; i >= 0; i--) if (basis(flags[i]!)) flags.splice(i, 1);
+  // --append with a basis other than the destination's file (a --*-dest twin, a -y match): rsync's
+  // receiver leaves the new file's first bytes zeroed (docs/options.md --append), arsync writes the
+  // source's: those combinations are left out too.
+  const appends = flags.some((f) => f.startsWith('--append'));
+  if (!perms || appends) for (let i = flags.length - 1; i >= 0; i--) if (basis(flags[i]!)) flags.splice(i, 1);
   // -b with --link-dest: a destination file with other data, replaced by a link to an exact twin, is
   // backed up by arsync and lost by rsync (docs/options.md, --link-dest): the pair is left out.
   if (flags.includes('-b') && flags.includes('--link-dest=../prev')) flags.splice(flags.indexOf('--link-dest=../prev'), 1);
