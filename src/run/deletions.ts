@@ -60,13 +60,15 @@ export async function canMakeWay(rc: RunContext, m: { rel: Buffer; destSt: Stat 
   if (replacesFullDirs(rc.c)) {
     // Without backups or a limit, queueCopy empties it (removeForReplace); a --*-dest twin may be linked
     // or copied in its place instead, so there it goes now.
-    if (!rc.c.backup && rc.c.maxDelete === undefined && !rc.alt.any) return true;
+    // --delay-updates renames the file into place at the end, onto whatever is there then: the
+    // directory goes now, as rsync's generator deletes it before the transfer.
+    if (!rc.c.backup && rc.c.maxDelete === undefined && !rc.alt.any && !rc.c.delayUpdates) return true;
     return emptiedForReplace(rc, m, kind);
   }
   // -vvv: rsync's delete_item finds out whether the directory is empty (delete_dir_contents, not recursing).
   rc.trace?.deleteItem(showPath(rel), destSt.mode, DEL_FOR[kind]);
   rc.trace?.popFilters(rc.trace.pushFilters(showPath(rel), destPath(rc, rel)));
-  if (rc.dest.list(rel).size === 0) return true;
+  if (rc.dest.list(rel).size === 0) return rc.c.delayUpdates && !rc.c.dryRun ? emptiedForReplace(rc, m, kind) : true;
   rc.reporter.print(`cannot delete non-empty directory: ${showPath(rel)}`);
   rc.tally.generatorError(joinPath(rc.plan.destRoot, rel), `could not make way for new ${MAKE_WAY_FOR[kind]}: ${showPath(rel)}`);
   return false;

@@ -27,6 +27,9 @@
 //  - --append with a --*-dest twin of another size for a file the destination lacks: rsync zeroes the
 //    file's start, arsync writes the source's bytes, locally and (since this) in a pull, which kept the
 //    twin's start;
+//  - --delay-updates where the destination has a directory at a file's name: rsync deletes it before
+//    the transfer (empty, or with --delete/--force), arsync left it and failed the final rename (exit 23,
+//    the file left in .~tmp~);
 //  - -b with --link-dest over a current destination: rsync replaces each current file by a link to its
 //    exact twin without a backup; arsync backed each one up. A file with other data is still backed up
 //    by arsync (rsync loses it: docs/options.md, --link-dest), which the last case here holds.
@@ -189,6 +192,20 @@ function shortTwin(root: string): void {
   put(root, 'prev/sub/f', 'another start\n'.repeat(10), 0o644);
 }
 
+/** Files whose names hold directories on the destination: one empty, one with a file in it. */
+function dirsInTheWay(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'empty', 'was an empty directory\n', 0o644);
+  put(src, 'full', 'was a directory with a file\n', 0o644);
+  put(src, 'sub/x', 'x\n', 0o644);
+  stampTree(src);
+  clone(src, path.join(root, 'dst'));
+  for (const n of ['empty', 'full']) fs.rmSync(path.join(root, 'dst', n));
+  fs.mkdirSync(path.join(root, 'dst/empty'));
+  put(root, 'dst/full/inner', 'inner\n', 0o644);
+  stampTree(path.join(root, 'dst'));
+}
+
 /** A source with a dangling symlink (an I/O error under -L). */
 function danglingUnderL(root: string): void {
   const src = path.join(root, 'src');
@@ -283,6 +300,12 @@ describeEngines((e) => {
         expect(r.stdout, show(r)).toContain('>f.st...... sub/f');
         expect(fs.readFileSync(path.join(root, 'dst/sub/f'))).toEqual(fs.readFileSync(path.join(root, 'src/sub/f')));
       }
+    }
+  });
+
+  it('--delay-updates over directories at files\' names: deleted first, as rsync', async () => {
+    for (const opts of [['-a'], ['-a', '--delete'], ['-a', '--force'], ['-a', '-n'], ['-a', '--existing', '-K']]) {
+      await differential({ engine: e.name, setup: dirsInTheWay, args: [...opts, '--delay-updates', 'src/', 'dst/'] });
     }
   });
 
