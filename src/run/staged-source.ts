@@ -110,7 +110,7 @@ export class StagedSource implements EntrySource {
    * directory's twin stands for, of which those from `from` on and not past the chunk's last name are
    * this chunk's (all of them for the whole listing); returns where the next chunk's begin.
    */
-  private listing(dir: Buffer, l: PairListing, twins: readonly string[] = [], from = 0, whole = false): number {
+  private listing(dir: Buffer, l: PairListing, twins: readonly string[] = [], from = 0, whole = false, noDest = false): number {
     if (this.done.has(l)) return twins.length;
     // Each entry's key is the directory's once plus its name: no joined Buffer per entry.
     const prefix = `${dir.toString('latin1')}/`;
@@ -133,6 +133,19 @@ export class StagedSource implements EntrySource {
         } else extras.push(x);
       }
       l.extras = extras;
+      // Listed without the destination's side (-m's look below a directory, run/prune.ts): the virtual
+      // entries are source entries all the same, or a directory holding only them would look empty.
+      if (noDest) {
+        const have = new Set(l.entries.map((e) => e.name.toString('latin1')));
+        for (const name of virtual) {
+          if (have.has(name) || this.meta.get(prefix + name)?.twin) continue;
+          const st = this.virtualStat(Buffer.from(prefix + name, 'latin1'));
+          if (st) {
+            l.entries.push({ name: Buffer.from(name, 'latin1'), st, err: 0, dest: undefined });
+            added = true;
+          }
+        }
+      }
     }
     let next = from;
     if (next < twins.length) {
@@ -181,8 +194,15 @@ export class StagedSource implements EntrySource {
     if (isFailure(d)) return d;
     const dir = trim(src);
     const twins = this.twins.get(dir.toString('latin1')) ?? [];
-    if (d.whole) this.listing(dir, d.whole, twins, 0, true);
-    const listing = (l: PairListing, from: number, only: boolean, all = false): number => this.listing(dir, l, only ? [] : twins, from, all);
+    const noDest = destRel === null;
+    if (d.whole) this.listing(dir, d.whole, twins, 0, true, noDest);
+    // (Without the destination's side the virtual entries all go in the first chunk: only -m's count reads it.)
+    let first = noDest;
+    const listing = (l: PairListing, from: number, only: boolean, all = false): number => {
+      const r = this.listing(dir, l, only ? [] : twins, from, all, first && !only);
+      first = false;
+      return r;
+    };
     return {
       whole: d.whole,
       destErrno: d.destErrno,

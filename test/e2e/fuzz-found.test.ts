@@ -30,6 +30,9 @@
 //  - --delay-updates where the destination has a directory at a file's name: rsync deletes it before
 //    the transfer (empty, or with --delete/--force), arsync left it and failed the final rename (exit 23,
 //    the file left in .~tmp~);
+//  - a pull with -m where a directory holds only files the destination has current: the pull does not
+//    stage them, and -m's look below the directory saw it empty and pruned it, so --chmod's change to
+//    those files was never made;
 //  - -b with --link-dest over a current destination: rsync replaces each current file by a link to its
 //    exact twin without a backup; arsync backed each one up. A file with other data is still backed up
 //    by arsync (rsync loses it: docs/options.md, --link-dest), which the last case here holds.
@@ -206,6 +209,16 @@ function dirsInTheWay(root: string): void {
   stampTree(path.join(root, 'dst'));
 }
 
+/** A destination current with the source; its only files in directories below the top. */
+function currentBelow(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'deep/b', 'b\n'.repeat(1000), 0o644);
+  put(src, 'deep/er/c', 'c\n', 0o644);
+  fs.mkdirSync(path.join(src, 'empty'));
+  stampTree(src);
+  clone(src, path.join(root, 'dst'));
+}
+
 /** A source with a dangling symlink (an I/O error under -L). */
 function danglingUnderL(root: string): void {
   const src = path.join(root, 'src');
@@ -306,6 +319,13 @@ describeEngines((e) => {
   it('--delay-updates over directories at files\' names: deleted first, as rsync', async () => {
     for (const opts of [['-a'], ['-a', '--delete'], ['-a', '--force'], ['-a', '-n'], ['-a', '--existing', '-K']]) {
       await differential({ engine: e.name, setup: dirsInTheWay, args: [...opts, '--delay-updates', 'src/', 'dst/'] });
+    }
+  });
+
+  it('a pull with -m over a current destination: --chmod reaches the files below, as rsync', async () => {
+    const rsh = fakeRsh(tempDir('arsync-prune-pull-rsh-'));
+    for (const opts of [['-a', '-m', '--chmod=F600'], ['-aH', '-m', '--chmod=F600', '--delete'], ['-a', '-m', '-n', '--chmod=F600'], ['-a', '-m']]) {
+      await differential({ engine: e.name, setup: currentBelow, args: [...opts, '-e', rsh, 'localhost:src/', 'dst/'] });
     }
   });
 
