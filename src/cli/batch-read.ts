@@ -208,7 +208,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     const valuesFor = new Map<number, (values: Map<number, Buffer>) => void>();
     const stageAll = (p: Part): void => {
       // -H: a group's data is wanted under the member rsync's generator takes (cli/pull-stage.ts groupLeads).
-      if (c.hardLinks) stage.useGroupLeads(groupLeads(p.entries, c, dest, p.start));
+      if (c.hardLinks) stage.useGroupLeads(groupLeads(p.entries, c, dest, p.start, (e) => stage.sameSum(e, sum)));
       p.entries.forEach((e, i) => {
         if (!e) return;
         const f = stage.add(e, p.start + i, list, sum);

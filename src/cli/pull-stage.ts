@@ -188,9 +188,11 @@ export class Stage {
       let need: 'fetch' | 'placeholder' | 'same-bytes' | 'twin' = this.needsData(le, present, found, sum);
       if (led && need === 'placeholder') {
         const c = this.c;
-        if (found && !c.ignoreExisting && !c.update && !c.append && c.minSize === undefined && c.maxSize === undefined) {
+        if (found && !c.ignoreExisting && !c.update && c.minSize === undefined && c.maxSize === undefined) {
           // Another member the destination has up to date: the staged inode takes its bytes (the local
-          // run may copy the staged file to the members the destination lacks).
+          // run may copy the staged file to the members the destination lacks, and under -c sums them).
+          // Under --append a lead whose file is not shorter is one the quick check found current:
+          // groupLeads has left out those --append skips.
           need = 'same-bytes';
         } else {
           // Skipped by an option (rsync's handle_skipped_hlink makes another member the leader): judged
@@ -404,6 +406,20 @@ export class Stage {
     this.settler = undefined;
   }
 
+  /**
+   * -c: whether the destination's file at `e`'s name holds the sender's checksum of it (none sent:
+   * no). The caller has seen a regular file of `e`'s size there.
+   */
+  sameSum(e: RemoteEntry, sum: { file(): { update(b: Buffer): void; digest(): Buffer } }): boolean {
+    if (!e.sum) return false;
+    const fd = this.openBasis(e.name.toString('latin1'));
+    try {
+      return digestFd(fd, sum.file()).equals(e.sum);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /** The destination's current file at `rel`, opened for reading (following no symlink: cli/pull-dest.ts). */
   openBasis(rel: string): number {
     return this.dest.openFile(rel);
@@ -488,15 +504,7 @@ export class Stage {
     if (c.update && newerOnReceiver(e.mtime, st.mtimeSec, c.modifyWindow)) return 'placeholder';
     // -I: every file goes, unless -c or --size-only decides first (rsync's quick_check_ok).
     if (c.ignoreTimes && !c.checksum && !c.sizeOnly) return 'fetch';
-    if (c.checksum) {
-      if (basis.size !== e.size || !e.sum) return 'fetch';
-      const fd = this.openBasis(e.name.toString('latin1'));
-      try {
-        return digestFd(fd, sum.file()).equals(e.sum) ? 'same-bytes' : 'fetch';
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    if (c.checksum) return basis.size === e.size && this.sameSum(e, sum) ? 'same-bytes' : 'fetch';
     if (basis.size !== e.size) return 'fetch';
     if (c.sizeOnly || st.mtimeNs === mtimeNs) return 'placeholder';
     // The local run's own time rule (--modify-window, the destination's resolution, whole seconds
@@ -602,11 +610,18 @@ function copyAll(from: number, to: number, size: number): void {
  * -H: the member of each hard-link group under which rsync's generator asks for the group's data (its
  * hard_link_check and the deferral of a missing member that is not its group's last): the first, in
  * the list's order, that the destination has, else the last, of the members it does not skip (a member
- * skipped by --ignore-existing, --existing or -u leaves its group, and the next takes its place:
- * handle_skipped_hlink). Only the groups whose lead is not their first member are in the map (indexes
- * counted from `start`, a part's first in an incremental list).
+ * skipped by --ignore-existing, --existing, -u or --append leaves its group, and the next takes its
+ * place: handle_skipped_hlink). Only the groups whose lead is not their first member are in the map
+ * (indexes counted from `start`, a part's first in an incremental list). `sameSum` answers -c's question
+ * for a destination file as long as the sender's (Stage.sameSum).
  */
-export function groupLeads(entries: readonly (RemoteEntry | undefined)[], c: Config, dest: { entry(rel: string): Stat | undefined }, start = 0): Map<number, { entry: RemoteEntry; ndx: number }> {
+export function groupLeads(
+  entries: readonly (RemoteEntry | undefined)[],
+  c: Config,
+  dest: { entry(rel: string): Stat | undefined },
+  start: number,
+  sameSum: (e: RemoteEntry) => boolean,
+): Map<number, { entry: RemoteEntry; ndx: number }> {
   const members = new Map<number, number[]>();
   entries.forEach((e, ndx) => {
     if (e?.hlinkGroup === undefined || !isReg(e.mode)) return;
@@ -617,7 +632,7 @@ export function groupLeads(entries: readonly (RemoteEntry | undefined)[], c: Con
   const leads = new Map<number, { entry: RemoteEntry; ndx: number }>();
   for (const [group, ndxs] of members) {
     const present = new Map(ndxs.map((n) => [n, dest.entry(entries[n]!.name.toString('latin1'))]));
-    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n)));
+    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n), sameSum));
     if (!left.length) continue;
     const ndx = left.find((n) => present.get(n) !== undefined) ?? left[left.length - 1]!;
     if (ndx !== ndxs[0]) leads.set(group, { entry: entries[ndx]!, ndx: start + ndx });
@@ -626,15 +641,24 @@ export function groupLeads(entries: readonly (RemoteEntry | undefined)[], c: Con
 }
 
 /** rsync's generator skips this regular file by an option before any hard-link check or transfer. */
-function skippedMember(c: Config, e: RemoteEntry, present: Stat | undefined): boolean {
+function skippedMember(c: Config, e: RemoteEntry, present: Stat | undefined, sameSum: (e: RemoteEntry) => boolean): boolean {
   if (leftAlone(present, c)) return true;
   if (present === undefined || !isReg(present.mode)) return false;
   if (c.update && newerOnReceiver(e.mtime, present.mtimeSec, c.modifyWindow)) return true;
   // --append: a changed file the destination holds at least as long is left alone (plan/append.ts); one
-  // as long whose time is the source's is current, and leads with nothing to send (under -c its data
-  // decides, which is not read here: it is taken as current).
+  // as long that rsync's quick check finds current (quick_check_ok: -c's sums first, then --size-only,
+  // then -I, which finds nothing current, then the time) leads with nothing to send.
   if (!c.append || present.size < e.size) return false;
   if (present.size > e.size) return true;
-  const current = c.sizeOnly || c.checksum || sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, present, { modifyWindow: listWindow(c.protocol, c.modifyWindow), timeResolutionNs: 1 });
-  return !current;
+  if (c.checksum) {
+    // A file it cannot read sums to nothing in rsync's file_checksum: not current, skipped.
+    try {
+      return !sameSum(e);
+    } catch {
+      return true;
+    }
+  }
+  if (c.sizeOnly) return false;
+  if (c.ignoreTimes) return true;
+  return !sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, present, { modifyWindow: listWindow(c.protocol, c.modifyWindow), timeResolutionNs: 1 });
 }

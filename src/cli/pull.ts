@@ -401,7 +401,7 @@ export async function fetchRemote(
       const deletes = list.entries.some((e) => e?.mode === 0);
       current = list.ioError || deletes ? undefined : currentDest(c, list.entries, (e) => stage.metaOf(e, list), dest, () => ready?.caps.timeResolutionNs ?? 0, native);
       // -H: a group's data under the member rsync's generator asks for it under (a batch's reader wants it there).
-      const leads = !current && c.hardLinks ? groupLeads(list.entries, c, dest) : undefined;
+      const leads = !current && c.hardLinks ? groupLeads(list.entries, c, dest, 0, (e) => stage.sameSum(e, sum)) : undefined;
       if (leads?.size) stage.useGroupLeads(leads);
       if (!current) list.entries.forEach((e, ndx) => {
         if (!e) return;
