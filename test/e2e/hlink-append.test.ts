@@ -61,6 +61,11 @@ const shorterPrefix = (root: string): void => {
   source(root);
   dest(root, [['a', 'the group', '1500000000.0']]);
 };
+/** a longer (skipped) and b shorter, the source's first bytes: b leads and gets the rest, c linked to it. */
+const longerThenShorter = (root: string): void => {
+  source(root);
+  dest(root, [['a', 'a longer file than the group\n', '1500000000.0'], ['b', 'the group', '1500000000.0']]);
+};
 /** a and c longer: both skipped, b (the one left) sent. */
 const firstAndLastLonger = (root: string): void => {
   source(root);
@@ -78,6 +83,8 @@ const cases: [string, (root: string) => void, string[]][] = [
   ['the first longer, the middle current', longerThenCurrent, ['-aH', '--append']],
   ['the first longer, the middle current, --append-verify -c', longerThenCurrent, ['-aH', '--append-verify', '-c']],
   ['the first shorter with the source\'s start', shorterPrefix, ['-aH', '--append']],
+  ['the first longer, the middle shorter with the source\'s start', longerThenShorter, ['-aH', '--append']],
+  ['the first longer, the middle shorter with the source\'s start, -c', longerThenShorter, ['-aH', '--append', '-c']],
   ['the first and last longer', firstAndLastLonger, ['-aH', '--append-verify']],
 ];
 
