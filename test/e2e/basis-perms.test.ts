@@ -26,6 +26,12 @@ function mknod(p: string, type: 'p' | 'c' | 'b', mode: number, major = 0, minor 
   if (r.status !== 0) throw new Error(`mknod ${args.join(' ')}: ${r.stderr.toString()}`);
 }
 
+/** A path's mtime as touchNs takes it. */
+function nsTime(p: string): string {
+  const t = fs.statSync(p, { bigint: true }).mtimeNs;
+  return `${t / 1_000_000_000n}.${String(t % 1_000_000_000n).padStart(9, '0')}`;
+}
+
 /** New files whose directory holds a fuzzy match of another mode (same size and time, or a close name). */
 function fuzzyTree(root: string): void {
   const src = path.join(root, 'src');
@@ -42,8 +48,7 @@ function fuzzyTree(root: string): void {
   put(dst, 'sub/data.bak', 'some binary\n', 0o604);
   stampTree(dst, 1_600_000_000);
   // new.txx: the size and time of new.txt, rsync's first choice.
-  const t = fs.statSync(path.join(src, 'new.txt'), { bigint: true }).mtimeNs;
-  touchNs([[path.join(dst, 'new.txx'), `${t / 1_000_000_000n}.${String(t % 1_000_000_000n).padStart(9, '0')}`]]);
+  touchNs([[path.join(dst, 'new.txx'), nsTime(path.join(src, 'new.txt'))]]);
 }
 
 /** Twins in prev whose data differs (level 1) or matches (level 3), over nothing, a symlink or a FIFO. */
@@ -54,14 +59,9 @@ function twinTree(root: string): void {
   for (const n of ['t', 'x', 'p', 's', 'l', 'q', 'r']) put(src, n, `${n} data\n`, n === 'x' ? 0o755 : 0o600);
   stampTree(src);
   fs.mkdirSync(prev);
-  for (const n of ['t', 'x', 'p', 's', 'l', 'q', 'r']) {
-    fs.copyFileSync(path.join(src, n), path.join(prev, n));
-    const st = fs.statSync(path.join(src, n));
-    fs.utimesSync(path.join(prev, n), st.atime, st.mtime);
-  }
-  // t: another time; x, p, l: other data (and size); s, q, r: exact.
-  fs.utimesSync(path.join(prev, 't'), 1_500_000_000, 1_500_000_000);
-  for (const n of ['x', 'p', 'l']) fs.writeFileSync(path.join(prev, n), `${n} other data\n`);
+  // t: another time; x, p, l: other data (and size); s, q, r: exact (the source's time to the ns).
+  for (const n of ['t', 'x', 'p', 's', 'l', 'q', 'r']) fs.writeFileSync(path.join(prev, n), ['x', 'p', 'l'].includes(n) ? `${n} other data\n` : `${n} data\n`);
+  touchNs(['t', 'x', 'p', 's', 'l', 'q', 'r'].map((n) => [path.join(prev, n), n === 't' ? '1500000000.0' : nsTime(path.join(src, n))]));
   for (const [n, m] of [['t', 0o640], ['x', 0o640], ['p', 0o751], ['s', 0o640], ['l', 0o604], ['q', 0o644], ['r', 0o644]] as const) fs.chmodSync(path.join(prev, n), m);
   fs.mkdirSync(dst);
   fs.symlinkSync('nowhere', path.join(dst, 'l'));
@@ -132,7 +132,7 @@ describeEngines((e) => {
     for (const pull of [false, true]) {
       for (const alt of ['--link-dest=../prev', '--copy-dest=../prev', '--compare-dest=../prev']) {
         for (const opts of [['-rt'], ['-rt', '-E'], ['-a', '--no-p'], ['-rt', '-y']]) {
-          await differential({ engine: e.name, setup: twinTree, args: [...opts, alt, ...from(pull), 'dst/'], unchanged: ['src', 'prev'] });
+          await differential({ engine: e.name, setup: twinTree, args: [...opts, alt, ...from(pull), 'dst/'], unchanged: ['src'] });
         }
       }
     }
