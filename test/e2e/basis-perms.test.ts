@@ -7,7 +7,8 @@
 //  - a file rsync's generator copies from an exact --copy-dest twin (or a --link-dest one it cannot
 //    link) where the destination holds a symlink or FIFO: that entry's bits (a symlink's 0777 too);
 //  - a device or FIFO replacing an entry that is not a directory (a file, a symlink, another device or
-//    FIFO): that entry's bits. Devices need root; the FIFOs run everywhere.
+//    FIFO): that entry's bits. Devices need root; the FIFOs run everywhere. A device over one of the other
+//    kind (char, block) or a FIFO over a socket is a change to rsync (`cDc`), not a new entry.
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -111,6 +112,16 @@ function specialTree(root: string): void {
       mknod(path.join(src, n), 'c', 0o600, 1, 3);
       over(n);
     }
+    // A block device of the char device's numbers: the same to rsync's quick check (left as it is, its
+    // time set), and a socket where a FIFO is wanted: replaced as a change.
+    mknod(path.join(src, 'c2sameblk'), 'c', 0o600, 7, 200);
+    mknod(path.join(dst, 'c2sameblk'), 'b', 0o640, 7, 200);
+  }
+  {
+    mknod(path.join(src, 'p2sock'), 'p', 0o604);
+    const r = spawnSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(dst, 'p2sock')]);
+    if (r.status !== 0) throw new Error(`socket: ${r.stderr.toString()}`);
+    fs.chmodSync(path.join(dst, 'p2sock'), 0o640);
   }
   stampTree(src);
   stampTree(dst, 1_600_000_000);
