@@ -133,7 +133,7 @@ describeEngines((e) => {
 
   it('a new file sent against a --fuzzy match takes the match\'s permissions, as rsync (local and pull)', async () => {
     for (const pull of [false, true]) {
-      for (const opts of [['-rt', '-y'], ['-rt', '-y', '-E'], ['-a', '--no-p', '-y'], ['-rt', '-yy', '--delete-after']]) {
+      for (const opts of [['-rt', '-y'], ['-rt', '-y', '-E'], ['-a', '--no-p', '-y'], ['-rt', '-y', '--delete'], ['-rt', '-yy', '--delete-after']]) {
         await differential({ engine: e.name, setup: fuzzyTree, args: [...opts, ...from(pull), 'dst/'] });
       }
     }
