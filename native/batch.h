@@ -46,6 +46,7 @@ enum op_flag {
   OF_COMPARE = 1u << 1,
   OF_REMOVE_SOURCE = 1u << 2,
   OF_BACKUP_KEEP = 1u << 3,  /* Backup: the next op replaces dst; leave dst in place (link or copy) */
+  OF_GIVEN_MODE = 1u << 3,   /* File, Special without -p (OF_BACKUP_KEEP's bit, read only by Backup ops): the op's mode is the entry's (dest_mode worked out by the planner) */
   OF_AFTER_BACKUP = 1u << 4, /* run only if the Backup op just before succeeded */
   OF_BASIS = 1u << 5,        /* src is an alt-dest basis file: no symlink followed, identity checked */
   OF_TARGET = 1u << 6,       /* Symlink: the judged target follows dst (size = its length) */

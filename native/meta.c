@@ -646,7 +646,7 @@ mode_t meta_exec_mode(mode_t src, mode_t cur)
 mode_t meta_target_mode(struct job *j, int dirfd, const char *name)
 {
   const struct ctx *c = j->c;
-  if (c->flags & P_PERMS)
+  if ((c->flags & P_PERMS) || (j->op->flags & OF_GIVEN_MODE))
     return j->op->mode & 07777;
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))

@@ -408,7 +408,7 @@ static int symlink_place(struct job *j, const char *target, int srcfd)
 
 static mode_t special_mode(const struct ctx *c, const struct op *op, int dirfd)
 {
-  return (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & meta_default_perms(c, dirfd);
+  return (c->flags & P_PERMS) || (op->flags & OF_GIVEN_MODE) ? op->mode & 07777 : op->mode & 0777 & meta_default_perms(c, dirfd);
 }
 
 /* -X for an entry made or updated by name (a symlink an Attrs op updates, a device node, a FIFO, a
@@ -438,7 +438,7 @@ static int do_special(struct job *j)
   if (type != S_IFCHR && type != S_IFBLK && type != S_IFIFO && type != S_IFSOCK)
     return job_fail(j, EINVAL, "mknod", W_DST);
   if (c->flags & P_FAKE_SUPER)
-    return fake_node(j, NULL, (c->flags & P_PERMS) ? op->mode & 07777 : op->mode & 0777 & ~c->umask);
+    return fake_node(j, NULL, (c->flags & P_PERMS) || (op->flags & OF_GIVEN_MODE) ? op->mode & 07777 : op->mode & 0777 & ~c->umask);
   struct parent *p;
   int rc = dest_parent(j, op->dst, op->dst_len, &p, name);
   if (rc != OP_OK)

@@ -172,11 +172,11 @@ export class NodeMeta {
   }
 
   /**
-   * The mode a new entry gets: the source's with -p, else an existing target's, else the source's
-   * filtered through its directory's default permissions.
+   * The mode a new entry gets: the source's with -p (or the op's own, OpFlag.GivenMode), else an existing
+   * target's, else the source's filtered through its directory's default permissions.
    */
   modeFor(op: Op, t: Target): number {
-    if (this.flags & Preserve.Perms) return op.stat.mode & 0o7777;
+    if (this.flags & Preserve.Perms || op.flags & OpFlag.GivenMode) return op.stat.mode & 0o7777;
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
     if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return this.existingMode(op, old.mode);
     return op.stat.mode & 0o777 & this.defaultPerms(t);

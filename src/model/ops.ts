@@ -139,6 +139,14 @@ export const OpFlag = {
   RemoveSource: 1 << 2,
   /** Backup: the next op replaces dst; leave dst in place (a hard link, or a copy) instead of moving it. */
   BackupKeep: 1 << 3,
+  /**
+   * File and Special ops without -p (BackupKeep's bit, which only Backup ops read): the op's mode is the
+   * entry's, worked out by the planner as rsync's dest_mode does against a file the engine does not see:
+   * a basis rsync's receiver opens elsewhere (a --fuzzy match, a --*-dest twin, a --partial-dir file) or
+   * the entry replaced (a device's or FIFO's, a --copy-dest copy's over a symlink). Set as -p sets it.
+   * Not read when a -c compare finds the data equal (the existing file keeps its own bits).
+   */
+  GivenMode: 1 << 3,
   /** Run only if the Backup op just before it succeeded (else: failed, syscall "backup", its errno). */
   AfterBackup: 1 << 4,
   /**

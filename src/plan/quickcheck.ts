@@ -134,9 +134,10 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
   if (left) return { action: 'skip', why: left };
   if (!dst) return { action: 'create' };
   const type = fileType(src.mode);
-  if ((src.mode & S_IFMT) !== (dst.mode & S_IFMT)) {
+  if (type !== fileType(dst.mode)) {
     // rsync replaces an entry of another type, whatever its age: -u only protects a newer entry of the
-    // same type.
+    // same type. A char and a block device are of one type to it, as are a FIFO and a socket (its
+    // FT_DEVICE, FT_SPECIAL): the one replaces the other as a change, not as new.
     return { action: 'create' };
   }
   const changes = attrChanges(src, dst, o);
@@ -150,7 +151,9 @@ export function quickCheck(src: Stat, dst: Stat | undefined, o: CheckOptions, li
     }
     case 'dev':
     case 'special': {
-      if ((src.mode & S_IFMT) !== (dst.mode & S_IFMT) || (type === 'dev' && src.rdev !== dst.rdev)) {
+      // rsync's quick_check_ok compares a device's numbers only: a block device where a char device of
+      // the same numbers is wanted (or the reverse) is left as it is.
+      if (type === 'dev' ? src.rdev !== dst.rdev : (src.mode & S_IFMT) !== (dst.mode & S_IFMT)) {
         return { action: 'transfer', changes: { ...changes, value: true } };
       }
       return anyAttr(changes) ? { action: 'attrs', changes } : { action: 'none', changes };

@@ -16,6 +16,7 @@ import { removeSource } from './remove-source.js';
 import type { Pending } from './sink.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import { inRootList } from './item-bytes.js';
+import { againstBasis, overReplaced } from './basis-mode.js';
 
 type QueueCopy = (rc: RunContext, m: Member, kind: FileType, verdict: Verdict, flags: number, from?: Twin) => Promise<boolean>;
 
@@ -132,6 +133,9 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
     // attribute change does (the index and flags), the copy itself is its own work.
     const told = anyChange(changes);
     if (told) rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, m.rel, false));
+    // Without -p the copy takes the bits of an entry it replaces (a symlink's 0777 too), as rsync's
+    // generator gives it the mode it worked out against that entry.
+    if (kind === 'reg') overReplaced(rc, m);
     // A twin whose xattrs or ACLs differ has the same data: it is read from the source, whose xattrs
     // the engines copy with it (an op reading the twin would copy the twin's).
     const queued = await queueCopy(rc, m, kind, { action: 'create' }, m.flags, kind === 'reg' && !alt.xattrs ? alt : undefined);
@@ -141,6 +145,8 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   // Only the name matched: a normal transfer, itemized against the alternate entry (rsync's receiver
   // maps that twin as its basis: -vvv's "recv mapped").
   if (kind === 'reg') rc.trace?.basisIn(showPath(m.rel), alt.shown, alt.st.size);
+  // Without -p its bits are that basis's, or a waiting partial file's, which rsync's receiver opens instead.
+  if (kind === 'reg' && !c.dryRun) againstBasis(rc, m, rc.partials?.stat(m.rel) ?? alt.st);
   // -c: rsync's generator marks every transfer against an existing basis ITEM_REPORT_CHANGE ("c").
   rc.lines.emit(kind, { action: 'transfer', changes: kind === 'reg' && c.checksum ? { ...changesVsAlt(), value: true } : changesVsAlt() }, line);
   return queueCopy(rc, m, kind, { action: 'create' }, m.flags);

@@ -36,6 +36,7 @@ import { convertedTarget } from './iconv-errors.js';
 import { surelyUnreadable } from './unopenable.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import { inRootList } from './item-bytes.js';
+import { againstBasis, opStat, overReplaced } from './basis-mode.js';
 
 export interface EntryIn {
   src: Buffer;
@@ -338,11 +339,15 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     if (done !== undefined) return done;
   }
   // -y: the basis rsync would pick for a file the destination lacks (a waiting partial file comes first).
+  let fuzzy: Stat | undefined;
   if (rc.fuzzy && kind === 'reg') {
     if (!destSt || fileType(destSt.mode) !== 'reg') {
-      if (!rc.partials?.has(rel)) rc.fuzzy.choose(rel, st);
+      if (!rc.partials?.has(rel)) fuzzy = rc.fuzzy.choose(rel, st);
     } else if (verdict.action === 'transfer' || verdict.action === 'compare') rc.fuzzy.replacing(rel);
   }
+  // Without -p, the bits of the basis rsync's receiver opens when it is not the destination's file: a
+  // waiting partial file (even over the destination's), else the fuzzy match.
+  if (kind === 'reg' && verdict.action !== 'attrs' && !c.dryRun) againstBasis(rc, m, rc.partials?.stat(rel) ?? fuzzy);
 
   if (verdict.action === 'attrs' || verdict.action === 'compare') rc.sharedInodes.note(destSt);
   if (verdict.action === 'attrs') {
@@ -358,7 +363,8 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
   const totals = rc.tally.totals;
   if (verdict.action === 'compare') {
     const searches = searchesBasis(rc, kind, destSt);
-    if (c.dryRun || (c.backup && destSt) || syncCompare || c.removeSentOnly || c.append || searches) {
+    // (A mode of its own, too: a file found equal keeps the destination's bits, a copy gets that mode.)
+    if (c.dryRun || (c.backup && destSt) || syncCompare || c.removeSentOnly || c.append || searches || m.mode !== undefined) {
       // Under -n nothing may be written, a backup must only be made when the content differs, and a
       // hard-link leader must know now whether it changes (so must --remove-sent-files, which removes
       // only a file that is sent, and --no-whole-file, whose search of a differing file's basis must
@@ -389,7 +395,8 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
           removeSource(rc, m, kind);
         } else {
           const after = destSt ? rc.backups.beforeReplace(addOp(rc), rel, destSt) : 0;
-          rc.sink.add(OpKind.File, src, rel, st, flags | after | (c.removeSourceFiles ? OpFlag.RemoveSource : 0));
+          const o = opStat(m, st, flags | after | (c.removeSourceFiles ? OpFlag.RemoveSource : 0));
+          rc.sink.add(OpKind.File, src, rel, o.st, o.flags);
         }
         await rc.sink.maybeFlush();
       }
@@ -487,10 +494,13 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
   // --remove-sent-files removes what is sent: files and symlinks, not devices or specials (rsync).
   if (c.removeSourceFiles && !from && (!c.removeSentOnly || kind === 'reg' || kind === 'link')) flags |= OpFlag.RemoveSource;
+  // Without -p a device or FIFO takes the bits of the entry it replaces (rsync's generator makes it).
+  if (op === OpKind.Special) overReplaced(rc, m);
   // A copy of a --copy-dest twin is rsync's generator's own: no --progress lines (sink.ts OpSink.add).
   const shown = !m.fromTwin;
-  if (from) addBasis(rc, op, from, kind, { op, src, rel, st, flags }, shown);
-  else rc.sink.add(op, src, rel, st, flags, undefined, m.target, shown);
+  const o = opStat(m, st, flags);
+  if (from) addBasis(rc, op, from, kind, { op, src, rel, st: o.st, flags: o.flags }, shown);
+  else rc.sink.add(op, src, rel, o.st, o.flags, undefined, m.target, shown);
   if (from && c.removeSourceFiles) removeSource(rc, m, kind);
   await rc.sink.maybeFlush();
   return true;

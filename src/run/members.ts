@@ -32,6 +32,11 @@ export interface Member {
    * -H group, which neither leads nor is linked, and the group's next member takes its place.
    */
   skipped?: boolean;
+  /**
+   * Without -p, the mode its op gets when rsync judges it against a file the engine does not see (a
+   * basis found elsewhere, an entry replaced): run/basis-mode.ts, OpFlag.GivenMode.
+   */
+  mode?: number;
 }
 
 /** The --*-dest directories as -H's choice of leader asks them (run/alt-dest.ts AltDests). */

@@ -6,20 +6,20 @@
 import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
 import { joinPath } from '../util/names.js';
 
-/** Regular-file names of a listing, as latin1 strings (names are bytes). */
-export function regularNames(names: readonly Buffer[], stats: readonly (Stat | null | undefined)[]): Set<string> {
-  const out = new Set<string>();
+/** The regular files of a listing by name, as latin1 strings (names are bytes). */
+export function regularNames(names: readonly Buffer[], stats: readonly (Stat | null | undefined)[]): Map<string, Stat> {
+  const out = new Map<string, Stat>();
   names.forEach((n, i) => {
     const st = stats[i];
-    if (st && (st.mode & S_IFMT) === S_IFREG) out.add(n.toString('latin1'));
+    if (st && (st.mode & S_IFMT) === S_IFREG) out.set(n.toString('latin1'), st);
   });
   return out;
 }
 
 export class PartialLeftovers {
   private dirKey: string | undefined;
-  private names: Set<string> = new Set();
-  private readonly absolute: Set<string> | undefined;
+  private names = new Map<string, Stat>();
+  private readonly absolute: Map<string, Stat> | undefined;
 
   /**
    * `pdir`: the partial dir as the engines take it. `listDest(rel)`: the regular files of the destination
@@ -27,8 +27,8 @@ export class PartialLeftovers {
    */
   constructor(
     private readonly pdir: Buffer,
-    private readonly listDest: (rel: Buffer) => Set<string>,
-    listAbsolute: () => Set<string>,
+    private readonly listDest: (rel: Buffer) => Map<string, Stat>,
+    listAbsolute: () => Map<string, Stat>,
   ) {
     this.absolute = pdir[0] === 0x2f ? listAbsolute() : undefined;
   }
@@ -38,21 +38,26 @@ export class PartialLeftovers {
 
   /** Whether a partial file waits in the partial dir for the destination file `rel`. */
   has(rel: Buffer): boolean {
-    const there = this.waiting(rel);
+    const there = this.waiting(rel) !== undefined;
     if (there) this.found++;
     return there;
   }
 
-  private waiting(rel: Buffer): boolean {
+  /** The partial file waiting for `rel` as the walk listed it (rsync's receiver opens it as the basis), uncounted. */
+  stat(rel: Buffer): Stat | undefined {
+    return this.waiting(rel);
+  }
+
+  private waiting(rel: Buffer): Stat | undefined {
     const slash = rel.lastIndexOf(0x2f);
     const name = rel.subarray(slash + 1).toString('latin1');
-    if (this.absolute) return this.absolute.has(name);
+    if (this.absolute) return this.absolute.get(name);
     const parent = slash < 0 ? Buffer.alloc(0) : rel.subarray(0, slash);
     const key = parent.toString('latin1');
     if (key !== this.dirKey) {
       this.dirKey = key;
       this.names = this.listDest(joinPath(parent, this.pdir));
     }
-    return this.names.has(name);
+    return this.names.get(name);
   }
 }

@@ -110,7 +110,7 @@ export interface TransferInput {
 
 /** --partial-dir's waiting partial files, read through the destination (relative) or the engine (absolute). */
 function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection): PartialLeftovers {
-  const fromList = (l: DeleteList): Set<string> => {
+  const fromList = (l: DeleteList): Map<string, Stat> => {
     const names: Buffer[] = [];
     const stats: Stat[] = [];
     for (const i of l.order()) {
@@ -121,7 +121,7 @@ function partialLeftovers(pdir: Buffer, dest: DestReads, engine: EngineSelection
   };
   return new PartialLeftovers(pdir, (rel) => fromList(dest.list(rel)), () => {
     const l = engine.scanDir(pdir);
-    return isFailure(l) ? new Set() : regularNames(l.names, l.stats);
+    return isFailure(l) ? new Map<string, Stat>() : regularNames(l.names, l.stats);
   });
 }
 
@@ -273,9 +273,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     root: { current: undefined, index: 0, dev: 0 },
     implied: new Set(),
     partials: input.partialDir && !c.dryRun && !c.leaveDelayed ? partialLeftovers(input.partialDir, dest, engine) : undefined,
+    // -y: the basis is chosen for --debug=FUZZY's lines, and without -p for its permission bits
+    // (run/basis-mode.ts).
     fuzzy:
-      c.fuzzy && c.debug.FUZZY > 0 && !c.json
-        ? new FuzzyBases({ level: c.fuzzy, debug: c.debug.FUZZY, list: (d) => dest!.list(d), altListings: (d) => alt.listings(d), print: (l) => reporter.print(l) })
+      c.fuzzy && ((c.debug.FUZZY > 0 && !c.json) || (!c.perms && !c.dryRun))
+        ? new FuzzyBases({ level: c.fuzzy, debug: c.json ? 0 : c.debug.FUZZY, list: (d) => dest!.list(d), altListings: (d) => alt.listings(d), print: (l) => reporter.print(l) })
         : undefined,
   };
 

@@ -161,6 +161,7 @@ describe('C constants equal the TypeScript ones', () => {
       Compare: 'OF_COMPARE',
       RemoveSource: 'OF_REMOVE_SOURCE',
       BackupKeep: 'OF_BACKUP_KEEP',
+      GivenMode: 'OF_GIVEN_MODE',
       AfterBackup: 'OF_AFTER_BACKUP',
       Basis: 'OF_BASIS',
       Target: 'OF_TARGET',

@@ -112,14 +112,13 @@ function driftOps(rng: Rng, tree: Op[]): Drift[] {
   return out;
 }
 
-function build(src: string, ops: Op[], perms: boolean): void {
+function build(src: string, ops: Op[]): void {
   fs.mkdirSync(src, { recursive: true });
   for (const o of ops) {
     const p = path.join(src, o.rel);
     if (o.kind === 'dir') fs.mkdirSync(p, { recursive: true });
     else if (o.kind === 'file') put(src, o.rel, content(o.size, o.fill), o.mode);
-    // A device (through -L) replacing another entry: see the flags' comment in diffCase.
-    else if (o.kind === 'link') fs.symlinkSync(o.target === '/dev/null' && !perms ? 'missing' : o.target, p);
+    else if (o.kind === 'link') fs.symlinkSync(o.target, p);
     else fs.linkSync(path.join(src, o.to), p);
   }
   stampTree(src);
@@ -195,15 +194,13 @@ export function diffCase(runSeed: number, index: number): DiffCase {
   const drifts = withDst ? driftOps(rng, tree) : [];
   const flags = [...rng.pick(BASES)];
   for (let i = rng.int(0, 3); i > 0; i--) for (const f of rng.pick(EXTRAS)) if (!flags.includes(f)) flags.push(f);
-  // Without -p, a basis file's or a replaced entry's permission bits decide a new entry's in rsync
-  // (docs/options.md "Left missing", "Permissions without -p"): those combinations are left out.
-  const perms = (flags.includes('-a') || flags.includes('-aH') || flags.includes('-rltp')) && !flags.includes('--no-p');
+  // Without -p, a basis file's or a replaced entry's permission bits decide a new entry's, in rsync and
+  // (since session 38) in arsync: -y, the --*-dest twins and -L's /dev/null over other entries are drawn
+  // with any base. --append with a basis other than the destination's file (a --*-dest twin, a -y match):
+  // rsync's receiver leaves the new file's first bytes zeroed (docs/options.md --append), arsync writes
+  // the source's: those combinations are left out.
   const basis = (f: string): boolean => f === '-y' || f.endsWith('-dest=../prev');
-  // --append with a basis other than the destination's file (a --*-dest twin, a -y match): rsync's
-  // receiver leaves the new file's first bytes zeroed (docs/options.md --append), arsync writes the
-  // source's: those combinations are left out too.
-  const appends = flags.some((f) => f.startsWith('--append'));
-  if (!perms || appends) for (let i = flags.length - 1; i >= 0; i--) if (basis(flags[i]!)) flags.splice(i, 1);
+  if (flags.some((f) => f.startsWith('--append'))) for (let i = flags.length - 1; i >= 0; i--) if (basis(flags[i]!)) flags.splice(i, 1);
   // -b with --link-dest: a destination file with other data, replaced by a link to an exact twin, is
   // backed up by arsync and lost by rsync (docs/options.md, --link-dest): the pair is left out.
   if (flags.includes('-b') && flags.includes('--link-dest=../prev')) flags.splice(flags.indexOf('--link-dest=../prev'), 1);
@@ -228,7 +225,7 @@ export function diffCase(runSeed: number, index: number): DiffCase {
     ],
     setup: (root) => {
       const src = path.join(root, 'src');
-      build(src, tree, perms);
+      build(src, tree);
       for (const [dir, on, ops] of [['dst', withDst, drifts], ['prev', prev, prevDrifts]] as const) {
         if (!on) continue;
         clone(src, path.join(root, dir));

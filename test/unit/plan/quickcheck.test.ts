@@ -24,6 +24,15 @@ describe('quickCheck + itemize match rsync -i', () => {
     expect(line(st({ mode: 0o020644 }), undefined)).toBe('cD+++++++++');
   });
 
+  it('a device over one of the other kind, a FIFO over a socket: a change, or nothing for the same numbers', () => {
+    const chr = st({ mode: 0o020600, rdev: 0x103 });
+    expect(line(chr, st({ mode: 0o060600, rdev: 0x7c8 }))).toBe('cDc........');
+    // rsync's quick_check_ok compares a device's numbers only: the block device stays.
+    expect(line(chr, st({ mode: 0o060600, rdev: 0x103 }))).toBeUndefined();
+    expect(line(st({ mode: 0o010600 }), st({ mode: 0o140600 }))).toBe('cSc........');
+    expect(line(st({ mode: 0o010600 }), st({ mode: 0o020600 }))).toBe('cS+++++++++');
+  });
+
   it('size, time, perms', () => {
     expect(line(st({ size: 11 }), st())).toBe('>f.s.......');
     expect(line(st({ mtimeSec: 1_600_000_000 }), st())).toBe('>f..t......');
