@@ -167,8 +167,10 @@ describeEngines((e) => {
     expect(r.ours.code, show(r.ours)).toBe(0);
     expect(r.theirs.code, r.theirs.err).toBe(0);
     expect(r.oursOut).toBe(r.theirs.out);
-    expect(r.ours.stdout).toContain(`${' '.repeat(20)}\r`);
-    if (!opts.includes('-an')) expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+    // (A dry run into a destination that does not exist has no pass.)
+    if (prepare || !opts.includes('-an')) expect(r.ours.stdout).toContain(`${' '.repeat(20)}\r`);
+    // (What --exclude keeps was made at another time in each.)
+    if (!opts.includes('-an') && !opts.some((o) => o.startsWith('--exclude'))) expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
   });
 
   it.each([[['-a', '--progress']], [['-av', '--info=progress2']], [['-a', '--info=progress1']], [['-a', '--info=progress2']]])(
