@@ -31,7 +31,8 @@ export interface CurrentTotals {
  * atimes, --chmod, id maps, --fake-super), whatever reads more than the metadata (-c, -I, -A, -X, -R's
  * implied directories, alternate bases, partial directories, --append), whatever can skip an entry
  * with a message or by a rule of its own (no -r, --existing, --ignore-existing, -u, --min/max-size,
- * filters, -x, -K, -m, --safe-links, --remove-source-files) and --files-from.
+ * filters, -x, -K, -m, --safe-links, --remove-source-files), --files-from, and --info=flist2 with a
+ * delete pass (which draws its progress).
  */
 export function judgeable(c: Config): boolean {
   return (
@@ -42,7 +43,9 @@ export function judgeable(c: Config): boolean {
     !c.filters.length && !c.cvsExclude && !c.deleteExcluded && !c.oneFileSystem && !c.keepDirlinks && !c.pruneEmptyDirs &&
     !c.safeLinks && !c.copyUnsafeLinks && !c.copyLinks && !c.copyDirlinks && !c.removeSourceFiles && !c.linkDest.length &&
     !c.compareDest.length && !c.copyDest.length && c.partialDir === undefined && !c.delayUpdates && !c.append && !c.fuzzy &&
-    c.stopAt === undefined && Object.entries(c.debug).every(([word, level]) => level === 0 || word === 'PROTO')
+    c.stopAt === undefined && Object.entries(c.debug).every(([word, level]) => level === 0 || word === 'PROTO') &&
+    // --info=flist2: the delete pass's file-list progress is the local run's to draw (run/delete-pass.ts).
+    !(c.info.FLIST > 1 && (c.deleteMode === 'before' || c.deleteMode === 'after'))
   );
 }
 

@@ -49,6 +49,12 @@ export interface Reporter {
    * sent and draws the run's line at each of its three phase ends, and nothing per file. Left open.
    */
   dryRunEnds?(s: TotalSample): void;
+  /**
+   * Text on stdout without a newline (rsync's file-list progress, filelist-progress.ts). `open`: the next
+   * output starts with a newline, except another open draw (rsync's output_needs_newline = 2); otherwise
+   * a draw left open is ended first, as any line ends it.
+   */
+  draw(text: string, open: boolean): void;
 }
 
 export interface ReporterOptions {
@@ -90,16 +96,22 @@ export function createReporter(o: ReporterOptions): Reporter {
   let timer: NodeJS.Timeout | undefined;
   /** dryRunEnds' lines are out without their newline. */
   let dryOpen = false;
-  const write = (s: NodeJS.WritableStream, text: string): void => {
+  /** A draw is out without its newline: the next output starts with one (the `draw` method). */
+  let drawOpen = false;
+  const write = (s: NodeJS.WritableStream, text: string, eol = '\n'): void => {
+    if (drawOpen) {
+      text = '\n' + text;
+      drawOpen = false;
+    }
     if (bars) {
       // The library's way to print above the bar (it redraws the bar below).
-      bars.log(outputBytes(text + '\n').toString('latin1'));
+      bars.log(outputBytes(text + eol).toString('latin1'));
       return;
     }
     // --progress: stdout lines wait for the files queued before them.
     if (files && s === o.out) {
-      if (ahead) ahead.push(outputBytes(text + '\n'));
-      else files.line(outputBytes(text + '\n'));
+      if (ahead) ahead.push(outputBytes(text + eol));
+      else files.line(outputBytes(text + eol));
       return;
     }
     if (files?.pending) {
@@ -112,7 +124,7 @@ export function createReporter(o: ReporterOptions): Reporter {
       if (line) line.pending = false;
       dryOpen = false;
     }
-    s.write(outputBytes(text + '\n'));
+    s.write(outputBytes(text + eol));
   };
   return {
     async start(c, totals, counts) {
@@ -222,6 +234,13 @@ export function createReporter(o: ReporterOptions): Reporter {
     warn(line) {
       write(o.err, line);
       o.log?.line(line);
+    },
+    draw(text, open) {
+      // (Not above the full-width bar, which redraws itself below every line.)
+      if (bars) return;
+      if (open) drawOpen = false;
+      write(o.out, text, '');
+      drawOpen = open;
     },
   };
 }

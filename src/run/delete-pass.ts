@@ -5,16 +5,18 @@
 
 import { isFailure } from '../model/failure.js';
 import { showPath } from '../util/errors.js';
-import { S_IFDIR, S_IFMT, fileType } from '../model/stat.js';
+import { S_IFDIR, S_IFMT, fileType, type Stat } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
 import type { Frame, Kept, RunContext } from './context.js';
-import { deleteExtraneous } from './deletions.js';
+import { deleteExtraneous, listedForDeletion } from './deletions.js';
 import { destDir, mergedFrame } from './dirs.js';
 import { pruned } from './prune.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { receiverOutput } from '../model/config.js';
+import type { DeleteListProgress } from '../progress/filelist-progress.js';
+import { joinPath } from '../util/names.js';
 
 /**
  * rsync reads the whole file list before deleting anything when it has no incremental recursion
@@ -26,21 +28,35 @@ export async function probeWholeList(rc: RunContext): Promise<void> {
   for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, true);
 }
 
-/** --delete-before: list everything for errors first, then delete when the gate allows. */
-export async function deleteBefore(rc: RunContext): Promise<void> {
+/**
+ * --delete-before: list everything for errors first, then delete when the gate allows. `listing`: the
+ * pass's file-list progress (a receiving client's, progress/filelist-progress.ts).
+ */
+export async function deleteBefore(rc: RunContext, listing?: DeleteListProgress): Promise<void> {
   await probeWholeList(rc);
   if (rc.gate.allows(rc.tally.totals.ioErrors)) {
-    for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false);
+    for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false, listing);
   }
+  endListing(rc, listing);
 }
 
 /** --delete-after: once every file is in place. */
-export async function deleteAfter(rc: RunContext): Promise<void> {
-  for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false);
+export async function deleteAfter(rc: RunContext, listing?: DeleteListProgress): Promise<void> {
+  for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false, listing);
+  endListing(rc, listing);
+}
+
+/**
+ * The pass's file-list progress ends (its blank line), as rsync's do_delete_pass ends: not for one file
+ * copied to a new name (no pass), nor in a dry run into a destination that does not exist (none either).
+ */
+function endListing(rc: RunContext, listing: DeleteListProgress | undefined): void {
+  if (!listing || rc.abort.aborted || rc.plan.renamed || (rc.c.dryRun && rc.plan.createDest)) return;
+  listing.end();
 }
 
 /** One root's deletion walk. `probing`: list the whole source for errors, delete nothing. */
-async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise<void> {
+async function deleteRoot(rc: RunContext, root: Root, probing: boolean, listing?: DeleteListProgress): Promise<void> {
   // --delete-missing-args: the transfer pass deletes a missing operand's twin.
   if (root.missing) return;
   const started = startRoot(rc, root, () => rc.gate.noteError());
@@ -58,7 +74,9 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise
   // A destination this run made holds nothing extraneous, but rsync's --delete-after pass still goes into
   // it (made by then) and says, once, that an I/O error keeps it from deleting.
   if (made && !probing && rc.c.deleteMode === 'after' && !rc.c.dryRun) rc.gate.allows(rc.tally.totals.ioErrors);
-  const rootDest = made ? undefined : rc.dest.stat(root.rel);
+  // (Its file-list progress counts what the transfer put there: rsync's pass lists it all the same.)
+  const listsMade = made && listing !== undefined && !probing && rc.c.deleteMode === 'after' && !rc.c.dryRun;
+  const rootDest = made && !listsMade ? undefined : rc.dest.stat(root.rel);
   let frame: Frame;
   if (role === 'merged') frame = mergedFrame(rc, scanSrc, root.rel, st, sender, receiver);
   else {
@@ -69,11 +87,11 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean): Promise
   }
   frame.sender = sender?.enterDir(root.rel, root.src);
   frame.receiver = receiver?.enterDir(root.rel);
-  await walkFrames([frame], (dir) => deleteDir(rc, dir, probing), rc);
+  await walkFrames([frame], (dir) => deleteDir(rc, dir, probing, listing), rc);
 }
 
 /** One directory: delete what is extraneous in it; returns its subdirectories to visit. */
-async function deleteDir(rc: RunContext, dir: Frame, probing: boolean): Promise<Frame[]> {
+async function deleteDir(rc: RunContext, dir: Frame, probing: boolean, listing: DeleteListProgress | undefined): Promise<Frame[]> {
   await rc.sink.retryFdShortage();
   if (dir.blocked) return [];
   const pair = await openListing(rc, dir);
@@ -82,24 +100,34 @@ async function deleteDir(rc: RunContext, dir: Frame, probing: boolean): Promise<
     return [];
   }
   try {
-    return deleteInListing(rc, dir, pair, probing);
+    return deleteInListing(rc, dir, pair, probing, listing);
   } finally {
     pair.close();
   }
 }
 
-function deleteInListing(rc: RunContext, dir: Frame, pair: DirEntries, probing: boolean): Frame[] {
+function deleteInListing(rc: RunContext, dir: Frame, pair: DirEntries, probing: boolean, listing: DeleteListProgress | undefined): Frame[] {
   const c = rc.c;
   // Destination names that are not in the transfer (filters applied) are extraneous (deleted with
   // --delete unless protected). A source entry that vanished is only noted (no deletion after an I/O
   // error): the transfer pass reports it.
   const extraneous = new DeleteList();
   const keptDirs: Kept[] = [];
+  // What rsync's generator lists of the destination directory: every entry its filters do not hide.
+  let destEntries = 0;
+  const listed = (name: Buffer, st: Stat): void => {
+    if (listedForDeletion(rc, dir.receiver, joinPath(dir.rel, name), st)) destEntries++;
+  };
   for (const chunk of pair.whole ? [pair.whole] : pair.chunks(false)) {
     keptDirs.push(...classify(rc, dir, chunk, extraneous, 'note').filter(isDirKept));
+    if (!listing) continue;
+    for (const x of chunk.extras) listed(x.name, x.st);
+    for (const e of chunk.entries) if (e.dest) listed(e.name, e.dest);
   }
   let deletedHere = 0;
-  if (c.deleteMode !== 'none' && !probing && dir.destExists && !dir.merged) deletedHere = deleteExtraneous(rc, dir, extraneous);
+  if (c.deleteMode !== 'none' && !probing && dir.destExists && !dir.merged) {
+    deletedHere = deleteExtraneous(rc, dir, extraneous, listing ? { progress: listing, entries: destEntries } : undefined);
+  }
   // Its mtime moved: restored at the end.
   if (deletedHere > 0 && dir.record) rc.dirs.touch(dir.record);
   if (deletedHere > 0 && !dir.record && !c.dryRun) rc.dirs.changedUnrecorded(dir.src, dir.rel, dir.stat);

@@ -10,6 +10,7 @@ import type { OpFailure } from '../engine/types.js';
 import type { OpKind } from '../model/ops.js';
 import type { Stat } from '../model/stat.js';
 import type { RunContext } from './context.js';
+import type { DeleteListProgress } from '../progress/filelist-progress.js';
 
 /** What becomes of an op once it ran: its failure (undefined: it worked, or it ran in another batch). */
 export type Outcome = (failed: { f: OpFailure; op: Op | undefined } | undefined) => void;
@@ -26,8 +27,21 @@ export class DeletionBatch {
   constructor(
     private readonly rc: RunContext,
     private readonly into?: BatchWriter,
+    /** A delete pass's file-list progress (progress/filelist-progress.ts), drawn as directories are listed. */
+    private readonly listing?: DeleteListProgress,
   ) {
     this.w = into ?? new BatchWriter(4096);
+  }
+
+  /** Whether the directories listed are counted (listed()). */
+  get counting(): boolean {
+    return this.listing !== undefined;
+  }
+
+  /** A directory of `n` entries listed to delete in it or to empty it: its progress, in order with the lines. */
+  listed(n: number): void {
+    const l = this.listing;
+    if (l) this.say(() => l.listed(n));
   }
 
   /** Planned into another caller's batch: printed as planned. */

@@ -18,6 +18,7 @@ import { joinPath } from '../util/names.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { Frame, RunContext } from './context.js';
 import { receiverOutput } from '../model/config.js';
+import type { DeleteListProgress } from '../progress/filelist-progress.js';
 
 /** Deletions are run in batches of this many ops, so deleting a wide directory holds no huge batch. */
 const DELETE_BATCH = 4096;
@@ -136,12 +137,14 @@ export function deleteMissingArg(rc: RunContext, rel: Buffer, receiver: FilterSc
  * Delete what the destination has and the source does not (rsync's delete_in_dir). Returns how many
  * entries were deleted.
  */
-export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteList): number {
+export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteList, listing?: { progress: DeleteListProgress; entries: number }): number {
   const io = rc.tally.totals.ioErrors;
   if (!(rc.c.deleteMode === 'delay' ? rc.gate.allowsDelayed(dir.rel, io) : rc.gate.allows(io))) return 0;
   const before = rc.tally.deletedCount();
   rc.items.deletingIn();
-  const del = new DeletionBatch(rc);
+  const del = new DeletionBatch(rc, undefined, listing?.progress);
+  // rsync's generator lists the directory (get_dirlist) once it knows it may delete in it.
+  if (listing) del.listed(listing.entries);
   for (const i of extraneous.order()) {
     const st = extraneous.stat(i);
     const rel = joinPath(dir.rel, extraneous.name(i));
@@ -190,21 +193,35 @@ function mountPoint(rc: RunContext, rel: Buffer, st: Stat, del: DeletionBatch): 
 }
 
 function isProtected(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat, insideDeleted = false, del?: DeletionBatch): boolean {
-  // Inside a directory being deleted, perishable rules protect nothing (rsync's ignore_perishable):
-  // a --partial-dir or -C's rules do not keep an otherwise gone directory alive.
-  const isDir = (st.mode & S_IFMT) === S_IFDIR;
-  const m = receiver?.match(rel, isDir, { ignorePerishable: insideDeleted });
+  const { m, isDir, hidden } = receiverRule(rc, receiver, rel, st, insideDeleted);
   // --debug=FILTER (-vv): rsync's generator names the rule that protects (or risks) the entry.
   if (m && receiverOutput(rc.c).debug.FILTER > 0 && !rc.c.json) {
     const line = filterTrace('receiver', showPath(rel), isDir, m);
     if (del) del.say(() => rc.reporter.print(line));
     else rc.reporter.print(line);
   }
-  if (m) return m.verdict === 'exclude';
+  return hidden;
+}
+
+/**
+ * The receiver's rule for a destination entry, and whether it hides it from the generator's listing of
+ * its directory (rsync's get_dirlist), which protects it from deletion.
+ */
+function receiverRule(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat, insideDeleted: boolean): { m: ReturnType<FilterScope['match']>; isDir: boolean; hidden: boolean } {
+  // Inside a directory being deleted, perishable rules protect nothing (rsync's ignore_perishable):
+  // a --partial-dir or -C's rules do not keep an otherwise gone directory alive.
+  const isDir = (st.mode & S_IFMT) === S_IFDIR;
+  const m = receiver?.match(rel, isDir, { ignorePerishable: insideDeleted });
+  if (m) return { m, isDir, hidden: m.verdict === 'exclude' };
   // --backup without --backup-dir protects earlier backups by rsync's implied "P *~" rule, which it
   // appends after the operator's rules (so an "R *~" of theirs comes first) and not under
   // --delete-excluded.
-  return rc.c.backup && !rc.c.deleteExcluded && rc.backups.isBackupName(rel);
+  return { m, isDir, hidden: rc.c.backup && !rc.c.deleteExcluded && rc.backups.isBackupName(rel) };
+}
+
+/** Whether rsync's generator lists a destination entry when it reads its directory to delete in it. */
+export function listedForDeletion(rc: RunContext, receiver: FilterScope | undefined, rel: Buffer, st: Stat, insideDeleted = false): boolean {
+  return !receiverRule(rc, receiver, rel, st, insideDeleted).hidden;
 }
 
 /**
@@ -309,6 +326,12 @@ function deleteDirContents(rc: RunContext, rel: Buffer, del: DeletionBatch, rece
   const queued: number[] = [];
   let pushed: string[] | undefined;
   del.say(() => (pushed = rc.trace?.pushFilters(showPath(rel), destPath(rc, rel))));
+  // rsync's generator lists it (get_dirlist) to empty it.
+  if (del.counting) {
+    let n = 0;
+    for (const i of inside.order()) if (listedForDeletion(rc, receiver, joinPath(rel, inside.name(i)), inside.stat(i), true)) n++;
+    del.listed(n);
+  }
   for (const i of inside.order()) {
     const childRel = joinPath(rel, inside.name(i));
     const cst = inside.stat(i);

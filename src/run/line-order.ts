@@ -82,6 +82,7 @@ export class LineOrder {
       print: held((l) => inner.print(l)),
       item: held((l) => inner.item(l)),
       info: held((l) => inner.info(l)),
+      draw: (text, open) => held((t) => inner.draw(t, open))(text),
     };
     // Its turn in the queue puts it on the late list, so late lines keep the list's order among themselves.
     this.sender = holds.senderLate

@@ -26,6 +26,7 @@ import { Overlay } from '../plan/overlay.js';
 import type { Plan, Root } from '../plan/sources.js';
 import { Output, itemizes, receiverHasI, type EntryEvent } from '../progress/output.js';
 import type { Reporter } from '../progress/reporter.js';
+import { DeleteListProgress } from '../progress/filelist-progress.js';
 import { AltDests } from './alt-dest.js';
 import { backedUpLine, unsafeToBackUp } from './backups.js';
 import type { RunContext } from './context.js';
@@ -291,7 +292,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   try {
     // rsync's sender reads the operands' records as it builds the first list, before any deletion.
     if (rc.source instanceof FakeStatSource) rc.source.operandRecords(argvOrder(plan.roots.filter((r) => !r.missing), c.sources).map((r) => r.src));
-    if (c.deleteMode === 'before') await deleteBefore(rc);
+    if (c.deleteMode === 'before') await deleteBefore(rc, deleteListing(c, input, reporter));
     // A local source: a pull's staged tree is whole, its sender's errors already known (priorErrors).
     else if ((c.deleteMode === 'during' || c.deleteMode === 'delay') && !c.incRecursive && !input.wrapSource) await probeWholeList(rc);
     // rsync's generator says how files are sent (--debug=flist, -vv) once the destination exists and its
@@ -338,7 +339,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       reporter.dryRunEnds?.({ bytes: tally.totals.plannedBytes, size: tally.totals.totalSize, files: tally.totals.plannedFiles, listed: tally.listedCount() });
     }
     // --delete-delay deletes after the transfer what the pass found; the order and output are --delete-after's.
-    if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc);
+    if ((c.deleteMode === 'after' || c.deleteMode === 'delay') && !abort.aborted) await deleteAfter(rc, c.deleteMode === 'after' ? deleteListing(c, input, reporter) : undefined);
     if (!abort.aborted && !c.dryRun) {
       await sink.retryFdShortage();
       sink.runLater();
@@ -456,6 +457,16 @@ function lineSums(c: Config, anchors: SourceAnchors): LineSums | undefined {
   if (c.fileSum === undefined) return undefined;
   const sums = new FileSums(c.fileSum, c.copyLinks || c.copyUnsafeLinks);
   return { of: (src, st) => sums.of(src, st, anchors.of(src)), blank: () => sums.blank(), zeros: () => sums.zeros() };
+}
+
+/**
+ * rsync's delete pass draws its file-list progress (--info=flist2, without incremental recursion) where
+ * its generator is the client's: a pull, --read-batch (the staged tree's run). (--delete-delay's deletions
+ * after the transfer draw only within the directories they remove: not drawn.)
+ */
+function deleteListing(c: Config, input: Pick<TransferInput, 'wrapSource'>, reporter: Reporter): DeleteListProgress | undefined {
+  if (!input.wrapSource || c.info.FLIST < 2 || c.quiet || c.json || c.incRecursive) return undefined;
+  return new DeleteListProgress((text, open) => reporter.draw(text, open), c.info.PROGRESS > 0);
 }
 
 /**

@@ -119,6 +119,23 @@ describeEngines((e) => {
     expect(notes(v.stdout + v.stderr)).toEqual(notes(rv.stdout + rv.stderr));
   });
 
+  it("--read-batch --delete-before under --info=flist2: the delete pass's file-list progress, as rsync's receiving client draws it", async () => {
+    const root = tempDir(`arsync-batch-flist-${engine}-`);
+    setup(root);
+    for (const d of ['rdst', 'copy1', 'copy2']) clone(path.join(root, 'old'), path.join(root, d));
+    expect(rsync(['--write-batch=R', '-a', '--delete-before', 'src/', 'rdst/'], root).code).toBe(0);
+    const args = ['-a', '--delete-before', '-v', '--info=flist2', '--read-batch=R'];
+    const theirs = rsync([...args, 'copy1/'], root);
+    const ours = await runCli([...args, 'copy2/', eng], { cwd: root });
+    expect(ours.code, ours.stderr).toBe(theirs.code);
+    // The deletion changes the root's time: rsync's receiver, another process, prints its "./" anywhere
+    // in the pass's output (arsync after it).
+    const rate = (out: string): string => out.replace(/ [\d,.]+ bytes\/sec$/m, ' …').replace('./\n', '');
+    expect(rate(ours.stdout)).toBe(rate(theirs.stdout));
+    expect(ours.stdout).toContain(`11 files to consider\n 0 files...\r\ndeleting stale\n 0 files...\r\n${' '.repeat(20)}\r`);
+    expectSameTree(path.join(root, 'copy1'), path.join(root, 'copy2'), engine, '--read-batch --delete-before');
+  });
+
   it('rsync --write-batch --no-i-r -z: arsync reads the whole list and the compressed tokens', async () => {
     const root = tempDir(`arsync-batch-z-${engine}-`);
     setup(root);

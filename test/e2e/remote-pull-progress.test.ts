@@ -138,6 +138,41 @@ describeEngines((e) => {
     },
   );
 
+  // rsync's generator on the receiving client draws its delete pass's file-list progress (without
+  // incremental recursion, which --delete-before/-after turn off): " N files..." at each hundredth entry it
+  // lists in the destination (counting on across directories under --progress, from 0 in each under
+  // --info=flist2 alone), a newline before any other line, and 20 spaces over it when the pass ends.
+  const extraneous = (d: string): void => {
+    makeTree(d, 1);
+    fs.writeFileSync(path.join(d, 'gone'), 'g');
+    fs.writeFileSync(path.join(d, 'sub', 'gone2'), 'g');
+    fs.mkdirSync(path.join(d, 'gdir', 'deep'), { recursive: true });
+    for (let i = 0; i < 130; i++) fs.writeFileSync(path.join(d, 'gdir', 'deep', `w${i}`), '');
+    fs.writeFileSync(path.join(d, 'gdir', 'x'), '');
+  };
+  it.each([
+    [['-a', '--delete-before', '--progress'], extraneous],
+    [['-a', '--delete-after', '--progress'], extraneous],
+    [['-a', '--delete-before', '--info=flist2'], extraneous],
+    [['-ai', '--delete-after', '--info=flist2'], extraneous],
+    [['-av', '--delete-after', '--progress'], extraneous],
+    [['-an', '--delete-before', '--progress'], extraneous],
+    [['-a', '--delete-before', '-P'], (d: string) => makeTree(d, 1)],
+    [['-a', '--delete-after', '--progress'], undefined],
+    [['-an', '--delete-after', '--progress'], undefined],
+    [['-a', '--delete-before', '--info=flist2'], (d: string) => fs.cpSync(path.join(root, 'src'), d, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true })],
+    [['-a', '--delete-after', '--progress', '--exclude=gdir'], extraneous],
+  ])('%j: the delete pass draws its file-list progress as rsync\'s client does', async (opts, prepare) => {
+    const r = await both(opts, e.name, prepare);
+    expect(r.ours.code, show(r.ours)).toBe(0);
+    expect(r.theirs.code, r.theirs.err).toBe(0);
+    expect(r.oursOut).toBe(r.theirs.out);
+    // (A dry run into a destination that does not exist has no pass.)
+    if (prepare || !opts.includes('-an')) expect(r.ours.stdout).toContain(`${' '.repeat(20)}\r`);
+    // (What --exclude keeps was made at another time in each.)
+    if (!opts.includes('-an') && !opts.some((o) => o.startsWith('--exclude'))) expect(compareTrees(r.theirsDir, r.oursDir, { xattrs: false, acls: false })).toEqual([]);
+  });
+
   it.each([[['-a', '--progress']], [['-av', '--info=progress2']], [['-a', '--info=progress1']], [['-a', '--info=progress2']]])(
     '%j with --copy-dest: a file copied from its twin has no lines, as rsync\'s generator copies it itself',
     async (opts) => {

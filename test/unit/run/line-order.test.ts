@@ -6,7 +6,7 @@ import type { Reporter } from '../../../src/progress/reporter.js';
 function recorder(): { out: string[]; reporter: Reporter } {
   const out: string[] = [];
   const push = (l: string) => void out.push(l);
-  const reporter = { start: async () => undefined, stop: () => undefined, print: push, item: push, info: push, error: () => undefined, warn: () => undefined } as Reporter;
+  const reporter = { start: async () => undefined, stop: () => undefined, print: push, item: push, info: push, error: () => undefined, warn: () => undefined, draw: push } as Reporter;
   return { out, reporter };
 }
 

@@ -13,7 +13,7 @@ function capture(): { reporter: Reporter; lines: string[] } {
   const put = (l: string): void => {
     lines.push(l);
   };
-  const reporter: Reporter = { start: async () => {}, stop: () => {}, print: put, item: put, info: put, warn: put, error: () => {} };
+  const reporter: Reporter = { start: async () => {}, stop: () => {}, print: put, item: put, info: put, warn: put, error: () => {}, draw: put };
   return { reporter, lines };
 }
 
