@@ -389,10 +389,10 @@ function session(c: Config, engine: Engine, t: RunTotals, filters: FilterList | 
       x.rest.generator.put(1);
       x.stream.put(1);
     }
+    const g = x.doneGroups;
+    for (let i = 0; i < g.length; i += 2) x.rest.generator.put(g[i + 1]!);
     x.rest.generator.flush();
     received += x.rest.generator.written + (whole ? 0 : HEADER + (lists - last));
-    const g = x.doneGroups;
-    for (let i = 0; i < g.length; i += 2) received += HEADER + g[i + 1]!;
     const end = x.stream.length;
     let alone = 0;
     for (let i = 0; i < g.length; i += 2) {
