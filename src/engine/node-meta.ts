@@ -9,7 +9,7 @@ import { closeAfter, closeQuietly, codeOf, discard, sysError } from './node-fs.j
 import { fsImpl } from './node-fs.js';
 import { splitNs } from './node-walk.js';
 import { OpFlag, Preserve } from '../model/ops.js';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../model/stat.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, execMode } from '../model/stat.js';
 import type { Target } from './node-dest.js';
 
 const C = fs.constants;
@@ -71,18 +71,6 @@ export function openPath(abs: Buffer, type: number): number {
     closeQuietly(fd);
     throw e;
   }
-}
-
-/**
- * rsync's dest_mode under -E without -p, for an existing regular file (native/meta.c meta_exec_mode is
- * the same rule; test/contract/engine-ops.test.ts holds them together): its own bits, execute taken
- * away when the source has none, or given to whoever may read when the source has some and it had none.
- */
-export function execMode(src: number, cur: number): number {
-  let m = cur & 0o7777;
-  if (!(src & 0o111)) m &= ~0o111;
-  else if (!(cur & 0o111)) m |= (m & 0o444) >> 2;
-  return m;
 }
 
 /** rsync's am_root as the engine options carry it (Preserve.Super/NoSuper), else the effective uid. */

@@ -69,5 +69,17 @@ export function fileType(mode: number): FileType {
   }
 }
 
+/**
+ * rsync's dest_mode under -E without -p, for an existing regular file (native/meta.c meta_exec_mode is
+ * the same rule; test/contract/engine-ops.test.ts holds them together): its own bits, execute taken
+ * away when the source has none, or given to whoever may read when the source has some and it had none.
+ */
+export function execMode(src: number, cur: number): number {
+  let m = cur & 0o7777;
+  if (!(src & 0o111)) m &= ~0o111;
+  else if (!(cur & 0o111)) m |= (m & 0o444) >> 2;
+  return m;
+}
+
 /** A --delete-missing-args operand's entry: rsync's sender lists what it could not find with an all-zero stat. */
 export const MISSING_STAT: Stat = { mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0, atimeSec: 0, ino: 0, dev: 0, nlink: 0, rdev: 0, blocks: 0 };
