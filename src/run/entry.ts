@@ -137,7 +137,9 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
         if (f) await descend(rc, f);
         return true;
       }
-    } else if (c.safeLinks && unsafe && !leftAlone(destSt, rc.spec.check)) {
+    } else if (c.safeLinks && c.links && unsafe && !leftAlone(destSt, rc.spec.check)) {
+      // (--safe-links is the generator's rule for the links it makes: without -l a link is a non-regular file
+      // it skips, with that line, whatever it points to.)
       // rsync's sender lists the link and its generator (the receiving side) passes it by: it counts in
       // --stats' "Number of files" and in the total size (the target's length). The generator's line
       // comes under its own --info=name or --info=symsafe.

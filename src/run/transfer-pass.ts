@@ -70,14 +70,14 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     // -d onto a new name: rsync prints the directory under its own name.
     if (root.display && f.pending) f.pending.line = rc.lines.lineFor(root.display, scanSrc, st, 'dir');
     if (!root.oneLevel) {
-      if (f.pending) rc.lines.emit('dir', f.pending.verdict, f.pending.line);
+      if (f.pending) rc.lines.emitHeld(f.pending);
       return;
     }
     f.sender = sender?.enterDir(root.rel, root.src);
     f.receiver = receiver?.enterDir(root.rel);
     f.oneLevel = true;
     for (const sub of await transferDir(rc, f)) {
-      if (sub.pending) rc.lines.emit('dir', sub.pending.verdict, sub.pending.line);
+      if (sub.pending) rc.lines.emitHeld(sub.pending);
     }
     return;
   }
@@ -423,7 +423,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
           continue;
         }
         const f = dirFrame(rc, k.src, k.rel, k.st, destSt, undefined, undefined);
-        if (f?.pending) rc.lines.emit('dir', f.pending.verdict, f.pending.line);
+        if (f?.pending) rc.lines.emitHeld(f.pending);
         continue;
       }
       const f = k.merged ? mergedFrame(rc, k.src, k.rel, k.st, undefined, undefined) : dirFrame(rc, k.src, k.rel, k.st, destSt, undefined, undefined);

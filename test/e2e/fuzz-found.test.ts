@@ -35,7 +35,11 @@
 //    those files was never made;
 //  - -b with --link-dest over a current destination: rsync replaces each current file by a link to its
 //    exact twin without a backup; arsync backed each one up. A file with other data is still backed up
-//    by arsync (rsync loses it: docs/options.md, --link-dest), which the last case here holds.
+//    by arsync (rsync loses it: docs/options.md, --link-dest), which the last case here holds;
+//  - --safe-links without -l: rsync's generator judges only the links it makes, so an unsafe link is
+//    skipped as any other ("skipping non-regular file"); arsync passed it by without a line;
+//  - -d (without -r) making a directory from a --*-dest twin whose time differs: rsync itemizes it as a
+//    local change (`cd..t......`), arsync printed `.d..t......` (a directory made but not entered).
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -228,6 +232,27 @@ function danglingUnderL(root: string): void {
   stampTree(src);
 }
 
+/** Links of each kind: absolute, leading out of the tree, safe, and one to a directory (for -k). */
+function unsafeLinks(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'f', 'f\n');
+  put(src, 'sub/g', 'g\n');
+  fs.symlinkSync('/dev/null', path.join(src, 'abs'));
+  fs.symlinkSync('../../outside', path.join(src, 'sub/out'));
+  fs.symlinkSync('g', path.join(src, 'sub/safe'));
+  fs.symlinkSync('sub', path.join(src, 'dirlink'));
+  stampTree(src);
+}
+
+/** A directory with a twin in prev/ of another time. */
+function twinDirOtherTime(root: string): void {
+  put(root, 'src/e/f', 'f\n');
+  put(root, 'src/top', 't\n');
+  put(root, 'prev/e/f', 'f\n');
+  stampTree(path.join(root, 'src'));
+  fs.utimesSync(path.join(root, 'prev/e'), 1_600_000_000, 1_600_000_000);
+}
+
 describeEngines((e) => {
   it('--delete-after into a new destination after an I/O error: rsync\'s line, exit 23', async () => {
     for (const opts of [['-rlt', '-L', '--delete-after'], ['-rlt', '-L', '--delete-after', '-n'], ['-rlt', '-L', '--delete-after', '--ignore-errors'], ['-rlt', '-L', '--delete-before']]) {
@@ -353,6 +378,23 @@ describeEngines((e) => {
   it('-H --remove-source-files: a member met after the others were removed is still linked to its leader', async () => {
     for (const opts of [['-aH'], ['-aH', '--delete'], ['-aHc']]) {
       await differential({ engine: e.name, setup: staleMember, args: [...opts, '--remove-source-files', 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
+    }
+  });
+
+  it('--safe-links without -l: every link is a non-regular file skipped with rsync\'s line, locally and in a pull', async () => {
+    const rsh = fakeRsh(tempDir('arsync-safelinks-rsh-'));
+    for (const opts of [['-rt', '--safe-links'], ['-rt', '--safe-links', '-k'], ['-rtv', '--safe-links'], ['-rt', '--safe-links', '-e', rsh, 'localhost:src/'], ['-rlt', '--safe-links']]) {
+      const from = opts.includes('-e') ? [] : ['src/'];
+      await differential({ engine: e.name, setup: unsafeLinks, args: [...opts, ...from, 'dst/'] });
+    }
+  });
+
+  it('-d making a directory from a --*-dest twin of another time: a local change (cd..t......), as rsync', async () => {
+    for (const alt of ['--link-dest=../prev', '--compare-dest=../prev', '--copy-dest=../prev']) {
+      for (const operands of [['src/'], ['src/e'], ['src/e/']]) {
+        // (`src/e`: dst is made by the run and holds e, so its time is the clock's.)
+        await differential({ engine: e.name, setup: twinDirOtherTime, args: ['-dlt', alt, ...operands, 'dst/'], volatile: ['dst'] });
+      }
     }
   });
 });
