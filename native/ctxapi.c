@@ -521,12 +521,17 @@ napi_value ctx_readlink_dest(napi_env env, napi_callback_info info)
 
 napi_value ctx_remove_source(napi_env env, napi_callback_info info)
 {
-  ARGS(5);
+  ARGS(6);
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
   struct op op = {0};
+  bool follow = false;
   if (!c || !arg_buffer(env, argv[1], &op.src, &op.src_len) || napi_get_value_double(env, argv[2], &op.ino) != napi_ok ||
-      napi_get_value_double(env, argv[3], &op.dev) != napi_ok || (argc >= 5 && !arg_anchor(env, argv[4], &op.anchor)))
-    return throw_type(env, "removeSource(ctx, src: Buffer, ino: number, dev: number, anchor?: number)");
+      napi_get_value_double(env, argv[3], &op.dev) != napi_ok || (argc >= 5 && !arg_anchor(env, argv[4], &op.anchor)) ||
+      (argc >= 6 && napi_get_value_bool(env, argv[5], &follow) != napi_ok))
+    return throw_type(env, "removeSource(ctx, src: Buffer, ino: number, dev: number, anchor?: number, follow?: boolean)");
+  /* follow: the entry was reached through a link -L follows (src_remove's OF_FOLLOW_SOURCE). */
+  if (follow)
+    op.flags |= OF_FOLLOW_SOURCE;
   /* Beneath the anchor like the ops' own removal (source.c): a swapped directory never leads it out. */
   struct job j = {.c = c, .op = &op};
   if (src_remove(&j) != OP_OK)

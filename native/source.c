@@ -251,7 +251,9 @@ int src_open(struct job *j, int flags, mode_t type, int *fd, struct stat *st)
   return OP_OK;
 }
 
-/* --remove-source-files: only a source that is still the file the walk saw is removed. */
+/* --remove-source-files: only a source that is still the file the walk saw is removed. A source the
+ * run reached through a symlink it follows on purpose (OF_FOLLOW_SOURCE: -L) is confirmed through that
+ * link, as rsync's sender re-stats it under -L, and the name is removed: the link, not what it leads to. */
 int src_remove(struct job *j)
 {
   char name[NAME_MAX + 1];
@@ -269,8 +271,9 @@ int src_remove(struct job *j)
   int dirfd = p ? p->fd : whole.dirfd;
   const char *at = p ? name : whole.rest;
   struct stat st;
-  if (fstatat(dirfd, at, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    rc = errno == ENOENT ? OP_OK : job_fail(j, errno, "lstat", W_SRC);
+  bool follow = j->op->flags & OF_FOLLOW_SOURCE;
+  if (fstatat(dirfd, at, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
+    rc = errno == ENOENT ? OP_OK : job_fail(j, errno, follow ? "stat" : "lstat", W_SRC);
   else if (!S_ISDIR(st.st_mode) && identity_confirmed(j->op, &st) && unlinkat(dirfd, at, 0) < 0 && errno != ENOENT)
     rc = job_fail(j, errno, "unlink", W_SRC);
   lp_release(&whole);

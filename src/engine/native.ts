@@ -54,7 +54,7 @@ export interface Addon {
   iconvCharset?(): string;
   iconvOpen?(to: string, from: string): object | number;
   iconvConvert?(handle: object, name: Buffer, flags?: number): Buffer | { errno: number; out: Buffer };
-  removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number): NativeFailure | null;
+  removeSource(ctx: object, src: Buffer, ino: number, dev: number, anchor?: number, follow?: boolean): NativeFailure | null;
   pairOpen(ctx: object | null, src: Buffer, destRel: Buffer | null, q: Float64Array, anchor?: number): object | NativeFailure;
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
   pairRewind(cursor: object): void;
@@ -312,7 +312,7 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
       : {}),
     xattrDiff: (src, rel, flags, basis = false) => addon.xattrDiff(ctx, src, rel, flags, basis),
     fakeReadDest: (rel, content) => addon.fakeRead(ctx, rel, true, content),
-    unlinkSource: (src, st, anchor = 0) => addon.removeSource(ctx, src, st.ino, st.dev, anchor),
+    unlinkSource: (src, st, anchor = 0, follow = false) => addon.removeSource(ctx, src, st.ino, st.dev, anchor, follow),
     openPair: (src, destRel, q, anchor = 0) => nativeOpenPair(addon, ctx, src, destRel, q, anchor),
     scanTree: (src, destRel, q, anchor = src.length) =>
       unwrap(addon.scanTree(ctx, src, destRel, q, anchor), (r) => {

@@ -1,17 +1,18 @@
 // The node engine's unlinkSource (--remove-source-files for an entry that needed no op): the source is
 // removed beneath its anchor like the engine's own ops, so a directory swapped for a symlink never leads
 // the unlink out of the tree, and only while it is still the file the walk saw (ino/dev); one that
-// changed (or is gone) is kept, like a changed file.
+// changed (or is gone) is kept, like a changed file. One reached through a link -L follows is confirmed
+// through the link and the link removed (native/source.c src_remove).
 
 import type { SysFailure } from '../model/failure.js';
-import { lstatSync, unlinkSync } from 'node:fs';
+import { lstatSync, statSync, unlinkSync } from 'node:fs';
 import { ERRNO } from '../util/errors.js';
 import { atSourcePath } from './node-beneath.js';
 
-export function nodeUnlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor: number): SysFailure | null {
+export function nodeUnlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor: number, follow: boolean): SysFailure | null {
   try {
     atSourcePath(src, anchor, (p) => {
-      const now = lstatSync(p);
+      const now = follow ? statSync(p) : lstatSync(p);
       if (now.ino !== st.ino || now.dev !== st.dev) return;
       unlinkSync(p);
     });

@@ -176,8 +176,8 @@ class NodeContext implements EngineContext {
     return asValue('readlink', () => fsImpl.readlinkSync(this.dest.resolve(rel).abs, { encoding: 'buffer' }));
   }
 
-  unlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor = 0): SysFailure | null {
-    return nodeUnlinkSource(src, st, anchor);
+  unlinkSource(src: Buffer, st: { ino: number; dev: number }, anchor = 0, follow = false): SysFailure | null {
+    return nodeUnlinkSource(src, st, anchor, follow);
   }
 
   xattrDiff(_src: Buffer, _rel: Buffer, flags: number): number {

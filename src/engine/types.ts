@@ -125,10 +125,11 @@ export interface EngineContext {
   xattrDiff(src: Buffer, rel: Buffer, flags: number, basis?: boolean): number;
   /**
    * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
-   * `st` describes (ino/dev), never a directory; null when done or nothing to do. Native engines only
-   * (they reach sources beyond PATH_MAX); without it the caller uses node:fs.
+   * `st` describes (ino/dev), never a directory; null when done or nothing to do. `follow`: reached
+   * through a link -L follows, so `st` is what the link leads to, confirmed through it, and the link is
+   * what goes. Native engines only (they reach sources beyond PATH_MAX); without it the caller uses node:fs.
    */
-  unlinkSource?(src: Buffer, st: Stat, anchor?: number): SysFailure | null;
+  unlinkSource?(src: Buffer, st: Stat, anchor?: number, follow?: boolean): SysFailure | null;
   /**
    * A new regular file beneath the root (never an existing name, no symlink followed) written whole from
    * `parts`, and given `st`'s metadata as an Attrs op would before it is closed (native engines with an

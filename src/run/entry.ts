@@ -28,7 +28,8 @@ import type { DirRecord } from './dirmeta.js';
 import { linkMember } from './link-member.js';
 import { anyChange, type Line } from './lines.js';
 import { finishedAtPlace, hasBasis, keptEntry, leftToTwins, type Member } from './members.js';
-import { removeSource } from './remove-source.js';
+import { removeFlag, removeSource } from './remove-source.js';
+import { unsafeCopied } from './walk.js';
 import { blockSumBytes, searchDelta } from './local-delta.js';
 import { BATCH_BYTES, type Pending } from './sink.js';
 import { withXattrs } from './xattrs.js';
@@ -79,6 +80,8 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
   let flags = 0;
 
   let target: Buffer | undefined;
+  // A link --copy-unsafe-links follows: its own lstat, for --remove-source-files (run/remove-source.ts).
+  let linkSt: Stat | undefined;
   if (kind === 'link' && (c.copyLinks || c.copyUnsafeLinks || c.safeLinks || c.copyDirlinks)) {
     // Read once: the value judged here is the one the engine writes (or refuses, if the link changed).
     const raw = rc.source.readlink(src);
@@ -92,13 +95,7 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
     const unsafe = target !== undefined && (c.receiverMungeLinks === true || unsafeListed);
     const unsafeAsIs = raw !== undefined && (raw === target ? unsafeListed : unsafeSymlink(raw, rel));
     const followAll = c.copyLinks || (c.copyUnsafeLinks && unsafeAsIs);
-    // rsync's sender says so as it lists the link (--info=symsafe, on with -v), before it looks behind it.
-    // (line-order.ts puts it ahead of the generator's lines.)
-    if (!c.copyLinks && c.copyUnsafeLinks && unsafeAsIs && c.info.SYMSAFE > 0 && !c.json) {
-      const line = `copying unsafe symlink "${showPath(rel)}" -> "${showPath(raw ?? Buffer.alloc(0))}"`;
-      if (rc.order) rc.order.listed(line, src);
-      else rc.reporter.print(line);
-    }
+    if (!c.copyLinks && c.copyUnsafeLinks && unsafeAsIs) unsafeCopied(rc, src, rel, raw);
     // The referent of the target judged above, not whatever the link holds by now: the engine opens
     // the link and must find this very file behind it (dev/ino), or reports it changed. The kernel
     // follows the link as it is (munged or not), as rsync's stat of it does.
@@ -114,6 +111,7 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
         rc.tally.xferError(src, over > 0 ? overflowLine(src, over) : `symlink has no referent: "${showPath(absolutePath(src))}"`, true);
         return false;
       }
+      if (!c.copyLinks && c.removeSourceFiles) linkSt = st;
       st = withChmod(rc, followed);
       kind = fileType(st.mode);
       flags |= OpFlag.FollowSource;
@@ -216,13 +214,13 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
   // symlinks are grouped too, as rsync does on Linux, but linked where the walk meets them.
   const linked = c.hardLinks && kind !== 'dir' && (st.nlink > 1 || rc.hardLinks.holds(st));
   if (linked && kind !== 'reg') {
-    const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
+    const m = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}), ...(linkSt ? { linkSt } : {}) };
     const changed = await planNonRegularMember(rc, m, kind);
     if (changed) rc.dirs.touch(record);
     return false;
   }
   if (linked) {
-    const m: Member = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}) };
+    const m: Member = { src, rel, st, destSt, record, flags, display, ...(target ? { target } : {}), ...(linkSt ? { linkSt } : {}) };
     const planned = rc.hardLinks.leaderOf(m);
     if (planned?.kept && destSt && destSt.ino === planned.kept.ino && destSt.dev === planned.kept.dev) {
       // Already linked to a leader the walk planned and kept: only its line, at its place (rsync's order).
@@ -253,6 +251,7 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
   }
   const m: Member = { src, rel, st, destSt, record, flags, display };
   if (kind === 'link' && target) m.target = target;
+  if (linkSt) m.linkSt = linkSt;
   return planMember(rc, m, kind);
 }
 
@@ -397,7 +396,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
           removeSource(rc, m, kind);
         } else {
           const after = destSt ? rc.backups.beforeReplace(addOp(rc), rel, destSt) : 0;
-          const o = opStat(m, st, flags | after | (c.removeSourceFiles ? OpFlag.RemoveSource : 0));
+          const o = opStat(m, st, flags | after | removeFlag(rc, m, kind));
           rc.sink.add(OpKind.File, src, rel, o.st, o.flags);
         }
         await rc.sink.maybeFlush();
@@ -406,7 +405,7 @@ export async function planMember(rc: RunContext, m: Member, kind: FileType, sync
     }
     // Whether this changes the directory is known only from the outcome (settled()).
     const at = rc.items.place(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, kind === 'dir'));
-    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | (c.removeSourceFiles ? OpFlag.RemoveSource : 0), { kind, verdict, line, record: m.record, size: st.size, slot: rc.order?.hold(), at });
+    rc.sink.add(OpKind.File, src, rel, st, flags | OpFlag.Compare | removeFlag(rc, m, kind), { kind, verdict, line, record: m.record, size: st.size, slot: rc.order?.hold(), at });
     await rc.sink.maybeFlush();
     return false;
   }
@@ -494,8 +493,7 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   if (kind === 'reg' && st.size >= BATCH_BYTES) await rc.sink.flush();
   if (destSt && c.backup) flags |= rc.backups.beforeReplace(addOp(rc), rel, destSt);
   const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
-  // --remove-sent-files removes what is sent: files and symlinks, not devices or specials (rsync).
-  if (c.removeSourceFiles && !from && (!c.removeSentOnly || kind === 'reg' || kind === 'link')) flags |= OpFlag.RemoveSource;
+  if (!from) flags |= removeFlag(rc, m, kind);
   // Without -p a device or FIFO takes the bits of the entry it replaces (rsync's generator makes it).
   if (op === OpKind.Special) overReplaced(rc, m);
   // A copy of a --copy-dest twin is rsync's generator's own: no --progress lines (sink.ts OpSink.add).

@@ -37,6 +37,11 @@ export interface Member {
    * basis found elsewhere, an entry replaced): run/basis-mode.ts, OpFlag.GivenMode.
    */
   mode?: number;
+  /**
+   * Reached through a link --copy-unsafe-links follows (not -L): the link's own lstat, which rsync's
+   * sender compares with the listed file before it removes the source (run/remove-source.ts).
+   */
+  linkSt?: Stat;
 }
 
 /** The --*-dest directories as -H's choice of leader asks them (run/alt-dest.ts AltDests). */

@@ -98,9 +98,9 @@ export interface OpSink {
   runDelayed(): void;
   /**
    * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
-   * `st` describes; a failure to report, or null.
+   * `st` describes (`follow`: through the link -L follows; the link goes); a failure to report, or null.
    */
-  unlinkSource(src: Buffer, st: Stat, anchor: number): SysFailure | null;
+  unlinkSource(src: Buffer, st: Stat, anchor: number, follow: boolean): SysFailure | null;
   /** Run again the ops that ran out of descriptors on this thread (after stopping the workers). */
   retryFdShortage(): Promise<void>;
   /** Out of descriptors for a listing: fewer batches in flight, or none. */
@@ -353,8 +353,8 @@ export class LocalSink implements OpSink {
     }
   }
 
-  unlinkSource(src: Buffer, st: Stat, anchor: number): SysFailure | null {
-    return this.o.ctx?.unlinkSource?.(src, st, anchor) ?? null;
+  unlinkSource(src: Buffer, st: Stat, anchor: number, follow: boolean): SysFailure | null {
+    return this.o.ctx?.unlinkSource?.(src, st, anchor, follow) ?? null;
   }
 
   /**

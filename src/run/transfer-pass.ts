@@ -19,7 +19,7 @@ import { entry } from './entry.js';
 import { prunedDirs } from './prune.js';
 import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
-import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
+import { classify, isDirKept, linkThrough, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { depthFirst } from './tree-lines.js';
 import { quickCheck } from '../plan/quickcheck.js';
 import { layeredKept, layersAt } from './layers.js';
@@ -275,11 +275,23 @@ function senderListed(rc: RunContext, dir: Frame): Listed[] | undefined {
   }
   const listed: Listed[] = [];
   for (const name of [...names].sort(Buffer.compare)) {
-    const src = joinPath(dir.src, name);
-    const st = rc.source.lstat(src);
+    let src = joinPath(dir.src, name);
+    const lst = rc.source.lstat(src);
     const rel = joinPath(dir.rel, name);
-    if (isFailure(st)) continue;
+    if (isFailure(lst)) continue;
+    // A link the sender follows is listed as what it leads to (one leading nowhere is its I/O error).
+    const through = linkThrough(rc, src, rel, lst, true);
+    if (through === 'dangling') {
+      rc.tally.xferError(src, `symlink has no referent: "${showPath(absolutePath(src))}"`, true);
+      continue;
+    }
+    const st = through ?? lst;
     const kind = fileType(st.mode);
+    if (through && kind === 'dir') {
+      // Listed in turn through the link, as entry.ts walks a followed directory.
+      src = Buffer.concat([src, Buffer.from('/')]);
+      rc.anchors.add(src);
+    }
     if (dir.sender?.check(rel, kind === 'dir') === 'exclude') continue;
     rc.tally.addListed({ [kind]: 1 }, kind === 'reg' || kind === 'link' ? st.size : 0);
     listed.push({ src, rel, st, kind });

@@ -178,21 +178,45 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
  * are followed is entry.ts's rule, applied there again to the link's target read once for the entry.
  */
 function followedLink(rc: RunContext, e: PairEntry, src: Buffer, rel: Buffer): 'dir' | 'dangling' | undefined {
-  const c = rc.c;
-  if (!e.st || fileType(e.st.mode) !== 'link' || !(c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks)) return undefined;
+  if (!e.st) return undefined;
   // Only -r needs a directory known here (walked in its turn), and only --delete a dangling link.
-  if (!c.recursive && c.deleteMode === 'none') return undefined;
+  if (!rc.c.recursive && rc.c.deleteMode === 'none') return undefined;
+  const through = linkThrough(rc, src, rel, e.st);
+  return through === 'dangling' ? through : through && fileType(through.mode) === 'dir' ? 'dir' : undefined;
+}
+
+/**
+ * What rsync's sender lists for the entry `st` (an lstat) at `src`: for a link it follows (-L, an unsafe
+ * link under --copy-unsafe-links, a link to a directory under -k) the stat of what it leads to, or
+ * 'dangling' when a link followed whatever it leads to leads nowhere; undefined for anything else.
+ * `listing`: the sender lists it now, and says so of an unsafe link it copies (unsafeCopied).
+ */
+export function linkThrough(rc: RunContext, src: Buffer, rel: Buffer, st: Stat, listing = false): Stat | 'dangling' | undefined {
+  const c = rc.c;
+  if (fileType(st.mode) !== 'link' || !(c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks)) return undefined;
   let followAll = c.copyLinks;
   if (!c.copyLinks && c.copyUnsafeLinks) {
     // Judged on the link as it is, before --munge-links' unmunging (rsync's readlink_stat; entry.ts).
     const raw = rc.source.readlink(src);
     followAll = raw !== undefined && unsafeSymlink(raw, rel);
+    if (followAll && listing) unsafeCopied(rc, src, rel, raw);
   }
   if (!followAll && !c.copyDirlinks) return undefined;
   const through = rc.source.follow(src);
   // -k alone keeps a link that leads nowhere as a link: only a link followed whatever it leads to fails.
   if (through === undefined) return followAll ? 'dangling' : undefined;
-  return fileType(through.mode) === 'dir' ? 'dir' : undefined;
+  return followAll || fileType(through.mode) === 'dir' ? through : undefined;
+}
+
+/**
+ * rsync's sender says so as it lists a link --copy-unsafe-links follows (--info=symsafe, on with -v),
+ * before it looks behind it. (line-order.ts puts it ahead of the generator's lines.)
+ */
+export function unsafeCopied(rc: RunContext, src: Buffer, rel: Buffer, raw: Buffer | undefined): void {
+  if (rc.c.info.SYMSAFE === 0 || rc.c.json) return;
+  const line = `copying unsafe symlink "${showPath(rel)}" -> "${showPath(raw ?? Buffer.alloc(0))}"`;
+  if (rc.order) rc.order.listed(line, src);
+  else rc.reporter.print(line);
 }
 
 /** The sender's filter verdict on an entry; the rule that decided it traced under --debug=FILTER (-vv). */

@@ -39,7 +39,13 @@
 //  - --safe-links without -l: rsync's generator judges only the links it makes, so an unsafe link is
 //    skipped as any other ("skipping non-regular file"); arsync passed it by without a line;
 //  - -d (without -r) making a directory from a --*-dest twin whose time differs: rsync itemizes it as a
-//    local change (`cd..t......`), arsync printed `.d..t......` (a directory made but not entered).
+//    local change (`cd..t......`), arsync printed `.d..t......` (a directory made but not entered);
+//  - --remove-source-files with -L: rsync's sender re-stats a followed link and removes the link;
+//    arsync kept it (its identity check saw the link, not the file it leads to). Under
+//    --copy-unsafe-links rsync's re-lstat finds the link changed: kept with an error, exit 23;
+//  - below a directory --existing passes by (or one whose mkdir failed), rsync's sender still lists the
+//    source through the links it follows: one leading nowhere is its error (exit 23), one leading to a
+//    file or directory counts as that in --stats; arsync listed the links as links.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -253,6 +259,40 @@ function twinDirOtherTime(root: string): void {
   fs.utimesSync(path.join(root, 'prev/e'), 1_600_000_000, 1_600_000_000);
 }
 
+/** Links the transfer follows (-L, --copy-unsafe-links) to a file outside, a device, a file inside. */
+function followedLinks(root: string, current: boolean): void {
+  const src = path.join(root, 'src');
+  put(root, 'outside', 'out\n');
+  put(src, 'f', 'f\n');
+  put(src, 'sub/g', 'g\n');
+  fs.symlinkSync('../outside', path.join(src, 'lnk'));
+  fs.symlinkSync('/dev/null', path.join(src, 'dev'));
+  fs.symlinkSync('../../outside', path.join(src, 'sub/o2'));
+  stampTree(src);
+  if (!current) return;
+  // The destination already holds the files the links lead to (so no op sends them).
+  put(root, 'dst/lnk', 'out\n');
+  put(root, 'dst/sub/o2', 'out\n');
+  for (const n of ['dst/lnk', 'dst/sub/o2']) {
+    const t = fs.statSync(path.join(root, 'outside'));
+    fs.utimesSync(path.join(root, n), t.atime, t.mtime);
+  }
+}
+
+/** Links to follow below a directory the destination lacks: nowhere, a file, a directory. */
+function linksBelowNew(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'top', 't\n');
+  put(src, 'sub/f', 'f\n');
+  put(root, 'outside/big', 'b'.repeat(5000));
+  fs.symlinkSync('../../nowhere', path.join(src, 'sub/gone'));
+  fs.symlinkSync('../../outside/big', path.join(src, 'sub/big'));
+  fs.symlinkSync('../../outside', path.join(src, 'sub/dir'));
+  fs.symlinkSync('f', path.join(src, 'sub/safe'));
+  stampTree(src);
+  put(root, 'dst/top', 'old\n');
+}
+
 describeEngines((e) => {
   it('--delete-after into a new destination after an I/O error: rsync\'s line, exit 23', async () => {
     for (const opts of [['-rlt', '-L', '--delete-after'], ['-rlt', '-L', '--delete-after', '-n'], ['-rlt', '-L', '--delete-after', '--ignore-errors'], ['-rlt', '-L', '--delete-before']]) {
@@ -395,6 +435,22 @@ describeEngines((e) => {
         // (`src/e`: dst is made by the run and holds e, so its time is the clock's.)
         await differential({ engine: e.name, setup: twinDirOtherTime, args: ['-dlt', alt, ...operands, 'dst/'], volatile: ['dst'] });
       }
+    }
+  });
+
+  it('--remove-source-files through followed links: -L removes the link, --copy-unsafe-links keeps it with rsync\'s error', async () => {
+    for (const current of [false, true]) {
+      for (const opts of [['-a', '-L'], ['-a', '--copy-unsafe-links'], ['-rt', '--copy-unsafe-links'], ['-a', '-L', '-n'], ['-rtL']]) {
+        for (const remove of ['--remove-source-files', '--remove-sent-files']) {
+          await differential({ engine: e.name, setup: (r) => followedLinks(r, current), args: [...opts, remove, 'src/', 'dst/'], sourceChanges: true, unchanged: ['outside'], volatileDirsUnder: ['src'] });
+        }
+      }
+    }
+  });
+
+  it('--existing over a directory the destination lacks: the sender lists through followed links, as rsync', async () => {
+    for (const opts of [['-rt', '--copy-unsafe-links'], ['-rt', '-L'], ['-rt', '-L', '--stats'], ['-rtk', '--stats'], ['-rt', '--copy-unsafe-links', '--stats', '-v']]) {
+      await differential({ engine: e.name, setup: linksBelowNew, args: [...opts, '--existing', 'src/', 'dst/'], unchanged: ['src', 'outside'] });
     }
   });
 });

@@ -174,7 +174,7 @@ describe('OpSink (local)', () => {
     s.runLater();
     await s.drain();
     expect(runs.length).toBe(0);
-    expect(sink(undefined).s.unlinkSource(b('/s/a'), st(), 0)).toBeNull();
+    expect(sink(undefined).s.unlinkSource(b('/s/a'), st(), 0, false)).toBeNull();
   });
 
   it('addEncoded(): ops encoded elsewhere are cut into batches where add() would cut them (ops and bytes)', async () => {
