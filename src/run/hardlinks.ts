@@ -55,7 +55,7 @@ export async function finishHardLinks(rc: RunContext): Promise<void> {
       continue;
     }
     for (const m of members) {
-      if (m !== leader) linkMember(rc, leader, leaderDest, m, kind, m === group[0]);
+      if (m !== leader) linkMember(rc, leader, leaderDest, m, kind, { listFirst: m === group[0], leaderSent: changed && leader.fromTwin !== true });
     }
   }
 }

@@ -26,9 +26,11 @@ function altMatched(rc: RunContext, leader: Member, m: Member, kind: FileType): 
 /**
  * One member linked to its group's leader (its line, its backup, the link after the walk). `listFirst`:
  * m is its group's first name in the list (which rsync's generator handles as any file, not through its
- * hard_link_check).
+ * hard_link_check). `leaderSent`: the leader's data came from the sender, so rsync's generator finished
+ * this member only once the leader was received (finish_hard_link), as new, without looking for a twin.
  */
-export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['destSt'], m: Member, kind: FileType, listFirst = false): void {
+export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['destSt'], m: Member, kind: FileType, how: { listFirst?: boolean; leaderSent?: boolean } = {}): void {
+  const { listFirst = false, leaderSent = false } = how;
   const c = rc.c;
   if (leaderDest && m.destSt && m.destSt.ino === leaderDest.ino && m.destSt.dev === leaderDest.dev) {
     // Already linked: rsync's hard_link_check names it only with -ii ("hf" and blanks) or -vv ("is uptodate").
@@ -44,6 +46,7 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
   // rsync: its generator deletes that entry first and itemizes the link against nothing. Any later name
   // goes through its hard_link_check, which itemizes the link against whatever was there.
   const existing = m.destSt && !(listFirst && kind === 'reg' && fileType(m.destSt.mode) !== 'reg') ? m.destSt : undefined;
+  let matched = false;
   if (existing) {
     // An existing member is relinked: rsync prints what differed from the old file, or blanks;
     // without -t its time is always reported (the link is a local change, named after its leader).
@@ -53,7 +56,7 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
       const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
       rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, c, { hardlinked: true, all: true }));
     }
-  } else if (altMatched(rc, leader, m, kind)) {
+  } else if (!leaderSent && (matched = altMatched(rc, leader, m, kind))) {
     // rsync's hard_link_check: a member that matches its --link-dest twin (the very file the leader was
     // linked to) is no change: shown only with -ii/-vv, blank. One that matches its --copy-dest twin is
     // still linked and named ("=> leader"), its attributes compared with the twin's: blank.
@@ -65,8 +68,9 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
   } else {
     rc.lines.emit(kind, { action: 'create' }, line, true);
   }
-  // rsync counts a member as created only when no --*-dest directory has an entry of its name and type.
-  if (!existing && !(rc.alt.any && rc.alt.best(m.rel, m.st, kind, undefined, () => undefined))) rc.tally.totals.created[kind]++;
+  // rsync counts a member as created exactly when it itemizes it as new (ITEM_IS_NEW: the `+++` line),
+  // so not when its --*-dest twin matched.
+  if (!existing && !matched) rc.tally.totals.created[kind]++;
   rc.dirs.touch(m.record);
   if (c.dryRun) return;
   // The backup goes in the same batch as the link, right before it: the link waits for it.

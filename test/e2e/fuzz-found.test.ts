@@ -45,7 +45,11 @@
 //    --copy-unsafe-links rsync's re-lstat finds the link changed: kept with an error, exit 23;
 //  - below a directory --existing passes by (or one whose mkdir failed), rsync's sender still lists the
 //    source through the links it follows: one leading nowhere is its error (exit 23), one leading to a
-//    file or directory counts as that in --stats; arsync listed the links as links.
+//    file or directory counts as that in --stats; arsync listed the links as links;
+//  - -H where the group's leader is sent (the destination's file differs) and a member the destination
+//    lacks has a --*-dest twin: rsync links the member once the leader is received, as new
+//    (`hf+++++++++`, counted as created) whatever the twin; arsync printed a blank line for a twin that
+//    matched and left a member with a twin out of "Number of created files" even when it printed `+++`.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -293,6 +297,20 @@ function linksBelowNew(root: string): void {
   put(root, 'dst/top', 'old\n');
 }
 
+/** A pair of links whose leader the destination holds with other data; the twins in prev/ as given. */
+function sentLeader(root: string, twinTime: number): void {
+  put(root, 'src/x', 'data\n'.repeat(100));
+  fs.mkdirSync(path.join(root, 'src/sub'));
+  fs.linkSync(path.join(root, 'src/x'), path.join(root, 'src/sub/y'));
+  stampTree(path.join(root, 'src'));
+  put(root, 'prev/x', 'data\n'.repeat(100));
+  fs.mkdirSync(path.join(root, 'prev/sub'));
+  fs.linkSync(path.join(root, 'prev/x'), path.join(root, 'prev/sub/y'));
+  const t = fs.statSync(path.join(root, 'src/x')).mtime.getTime() / 1000 + twinTime;
+  fs.utimesSync(path.join(root, 'prev/x'), t, t);
+  put(root, 'dst/x', 'other and longer data\n');
+}
+
 describeEngines((e) => {
   it('--delete-after into a new destination after an I/O error: rsync\'s line, exit 23', async () => {
     for (const opts of [['-rlt', '-L', '--delete-after'], ['-rlt', '-L', '--delete-after', '-n'], ['-rlt', '-L', '--delete-after', '--ignore-errors'], ['-rlt', '-L', '--delete-before']]) {
@@ -451,6 +469,14 @@ describeEngines((e) => {
   it('--existing over a directory the destination lacks: the sender lists through followed links, as rsync', async () => {
     for (const opts of [['-rt', '--copy-unsafe-links'], ['-rt', '-L'], ['-rt', '-L', '--stats'], ['-rtk', '--stats'], ['-rt', '--copy-unsafe-links', '--stats', '-v']]) {
       await differential({ engine: e.name, setup: linksBelowNew, args: [...opts, '--existing', 'src/', 'dst/'], unchanged: ['src', 'outside'] });
+    }
+  });
+
+  it('-H with the leader sent and a member\'s twin in a --*-dest directory: linked as new, counted as created, as rsync', async () => {
+    for (const twinTime of [0, 1000]) {
+      for (const alt of ['--copy-dest=../prev', '--compare-dest=../prev', '--link-dest=../prev']) {
+        await differential({ engine: e.name, setup: (r) => sentLeader(r, twinTime), args: ['-aHii', '--stats', alt, 'src/', 'dst/'], unchanged: ['src', 'prev'] });
+      }
     }
   });
 });
