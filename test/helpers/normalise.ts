@@ -11,11 +11,12 @@ export function normaliseOutput(out: string, _tool: 'rsync' | 'arsync'): string 
     .split('\n')
     .map((l) =>
       l
-        .replace(/^sent [\d,]+ bytes\s+received [\d,]+ bytes\s+[\d,.]+ bytes\/sec$/, 'sent … bytes  received … bytes  … bytes/sec')
-        .replace(/^(total size is [\d,]+)\s+speedup is [\d,.]+/, '$1  speedup is …')
+        // (-h's forms too: "9.26K", "1.05M".)
+        .replace(/^sent [\d,.]+[KMGTP]? bytes\s+received [\d,.]+[KMGTP]? bytes\s+[\d,.]+[KMGTP]? bytes\/sec$/, 'sent … bytes  received … bytes  … bytes/sec')
+        .replace(/^(total size is [\d,.]+[KMGTP]?)\s+speedup is [\d,.]+/, '$1  speedup is …')
         // --stats' totals are the summary's figures: where rsync's processes' timing moves them by a frame
         // header, so may arsync's (test/e2e/stream-bytes.test.ts compares them, exactly or within that).
-        .replace(/^(Total bytes (?:sent|received): )[\d,]+$/, '$1…')
+        .replace(/^(Total bytes (?:sent|received): )[\d,.]+[KMGTP]?$/, '$1…')
         // --stats' times: how long the walk took.
         .replace(/^(File list (?:generation|transfer) time: )[\d,.]+ seconds$/, '$1… seconds')
         // -vvv's trace: process ids, temp names' random letters (their shape is kept), and the work root (A for rsync, B for arsync).
