@@ -286,6 +286,9 @@ static int make_backup(struct job *j, int from, const char *name, const struct s
       fd_st.st_ino == td_st.st_ino && fd_st.st_dev == td_st.st_dev)
     return job_fail(j, EINVAL, "rename", W_DST_SRC);
   bool keep = (j->op->flags & OF_BACKUP_KEEP) != 0;
+  /* --inplace writes into the kept file itself: its backup is a copy, never a link to the same inode. */
+  if (keep && (j->c->flags & P_INPLACE) && S_ISREG(st->st_mode))
+    return copy_entry(j, from, name, st, to, bname);
   int r = keep ? linkat(from, name, to, bname, 0) : renameat(from, name, to, bname);
   /* A deletion's backup inside a read-only directory of ours whose contents go (ops.h parent_open_up). */
   if (r < 0 && errno == EACCES && !keep && !j->c->is_root && (j->op->flags & OF_OWNER_WRITE) && parent_open_up(from))

@@ -58,7 +58,12 @@ export class NodeBackup {
   /** The last Backup op's failure, for OpFlag.AfterBackup. */
   private failed: NodeJS.ErrnoException | undefined;
 
-  constructor(private readonly h: BackupHost, backupDir: Buffer | undefined) {
+  constructor(
+    private readonly h: BackupHost,
+    backupDir: Buffer | undefined,
+    /** --inplace: a kept regular file is written into, so its backup is a copy (native/backup.c). */
+    private readonly inplace = false,
+  ) {
     this.given = backupDir ? trimSlashes(backupDir) : undefined;
   }
 
@@ -111,6 +116,10 @@ export class NodeBackup {
     }
     const keep = (op.flags & OpFlag.BackupKeep) !== 0;
     h.at(t.rel, true, op.src);
+    if (keep && this.inplace && (Number(st.mode) & S_IFMT) === S_IFREG) {
+      this.copy(t.abs, st, dir, name, op);
+      return;
+    }
     const move = (): void => fsImpl.renameSync(t.abs, to);
     // A deletion's backup inside a read-only directory of ours whose contents go (node-open-up.ts).
     const moveOpening = (): void => {

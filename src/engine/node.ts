@@ -109,6 +109,7 @@ class NodeContext implements EngineContext {
         forget: (rel) => this.forget(rel),
       },
       opts.backupDir,
+      (opts.flags & Preserve.Inplace) !== 0,
     );
     const { flags, scope, dest, sources, data, meta, placer, tempDir, partialDir } = this;
     this.files = new FileWriter({ flags, scope, dest, sources, data, meta, placer, tempDir, partialDir, forget: (rel) => this.forget(rel) });

@@ -27,7 +27,8 @@ export const OpKind = {
   /**
    * Keep the existing dst under src, its absolute backup name (--backup): beneath EngineOptions.backupDir,
    * or beside dst without one; missing dst is fine. Moved, or with OpFlag.BackupKeep hard-linked (copied
-   * across filesystems) so that dst stays until the next op replaces it.
+   * across filesystems, and always copied under Preserve.Inplace, where the next op writes into the file)
+   * so that dst stays until the next op replaces it.
    */
   Backup: 10,
   /**

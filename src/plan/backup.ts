@@ -52,12 +52,13 @@ export class BackupPlan {
   /**
    * Before `rel` is replaced: a Backup op that keeps it in place (hard link, or copy), then the flag the
    * replacing op must carry (AfterBackup), to be added right after it in the same batch. --inplace writes
-   * into the old file itself, so there the old file is moved aside instead. Directories are not backed
-   * up (rsync neither); 0 when no backup is made.
+   * into the old file itself, so there the engines copy a regular file (Preserve.Inplace), as rsync's
+   * make_backup does: the file keeps its inode, and with it its owner and, without -p, its mode.
+   * Directories are not backed up (rsync neither); 0 when no backup is made.
    */
   beforeReplace(add: AddOp, rel: Buffer, destSt: Stat): number {
     if (!this.c.backup || this.c.dryRun || (destSt.mode & S_IFMT) === S_IFDIR || this.skip(rel, destSt)) return 0;
-    add(OpKind.Backup, this.path(rel), rel, destSt, this.c.inplace ? 0 : OpFlag.BackupKeep);
+    add(OpKind.Backup, this.path(rel), rel, destSt, OpFlag.BackupKeep);
     this.onBackup(rel);
     return OpFlag.AfterBackup;
   }

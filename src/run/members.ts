@@ -60,13 +60,13 @@ export function hasBasis(m: Member, alt?: AltTwins): boolean {
 
 /**
  * What a leader's plan left of its destination entry for its group's others to be linked to: the entry
- * when the plan left it as it was, or when it wrote a regular file in place (--inplace, no backup, no
- * --*-dest twin: its inode stays, so the names already linked to it stay linked and up to date, as
+ * when the plan left it as it was, or when it wrote a regular file in place (--inplace, with or without
+ * a backup, which is then a copy; no --*-dest twin: its inode stays, so the names already linked to it stay linked and up to date, as
  * rsync's hard_link_check finds them); undefined when it was replaced or created.
  */
 export function keptEntry(c: Pick<Config, 'inplace' | 'backup'>, kind: FileType, changed: boolean, destSt: Member['destSt'], alt?: AltTwins): Member['destSt'] {
   if (!changed) return destSt;
-  const inPlace = c.inplace && !c.backup && !(alt?.any ?? false) && kind === 'reg' && destSt !== undefined && fileType(destSt.mode) === 'reg';
+  const inPlace = c.inplace && !(alt?.any ?? false) && kind === 'reg' && destSt !== undefined && fileType(destSt.mode) === 'reg';
   return inPlace ? destSt : undefined;
 }
 

@@ -49,7 +49,10 @@
 //  - -H where the group's leader is sent (the destination's file differs) and a member the destination
 //    lacks has a --*-dest twin: rsync links the member once the leader is received, as new
 //    (`hf+++++++++`, counted as created) whatever the twin; arsync printed a blank line for a twin that
-//    matched and left a member with a twin out of "Number of created files" even when it printed `+++`.
+//    matched and left a member with a twin out of "Number of created files" even when it printed `+++`;
+//  - --inplace with -b: rsync backs a file up by a copy and writes into the file itself (its inode, and
+//    with it its mode without -p and its other names, stay); arsync moved the file to its backup name and
+//    wrote a new one (a new inode, a new file's mode: `--no-p` gave 755 where rsync kept 644).
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -311,6 +314,17 @@ function sentLeader(root: string, twinTime: number): void {
   put(root, 'dst/x', 'other and longer data\n');
 }
 
+/** Destination files with other data: one of another mode, one with a second name. */
+function inplaceBackups(root: string): void {
+  put(root, 'src/x', 'new data\n'.repeat(50), 0o4755);
+  put(root, 'src/y', 'y new\n', 0o644);
+  stampTree(path.join(root, 'src'));
+  put(root, 'dst/x', 'old\n', 0o640);
+  put(root, 'dst/y', 'y old data\n', 0o600);
+  fs.linkSync(path.join(root, 'dst/y'), path.join(root, 'dst/y-other-name'));
+  touchNs([[path.join(root, 'dst/x'), '1500000000.5'], [path.join(root, 'dst/y'), '1500000000.5']]);
+}
+
 describeEngines((e) => {
   it('--delete-after into a new destination after an I/O error: rsync\'s line, exit 23', async () => {
     for (const opts of [['-rlt', '-L', '--delete-after'], ['-rlt', '-L', '--delete-after', '-n'], ['-rlt', '-L', '--delete-after', '--ignore-errors'], ['-rlt', '-L', '--delete-before']]) {
@@ -477,6 +491,15 @@ describeEngines((e) => {
       for (const alt of ['--copy-dest=../prev', '--compare-dest=../prev', '--link-dest=../prev']) {
         await differential({ engine: e.name, setup: (r) => sentLeader(r, twinTime), args: ['-aHii', '--stats', alt, 'src/', 'dst/'], unchanged: ['src', 'prev'] });
       }
+    }
+  });
+
+  it('--inplace with -b: the backup is a copy and the file written in place (its inode, mode, other names), as rsync', async () => {
+    for (const opts of [['-a', '--no-p'], ['-rt'], ['-a'], ['-a', '--no-p', '--suffix=.old'], ['-a', '--no-p', '--backup-dir=bk']]) {
+      // (-b without --backup-dir implies -O, and a backup directory is made at the clock's time.)
+      const r = await differential({ engine: e.name, setup: inplaceBackups, args: [...opts, '--inplace', '-b', 'src/', 'dst/'], volatileDirsUnder: ['dst'] });
+      // The other name of y shares the data written in place, as in rsync's tree (the comparison above).
+      expect(fs.statSync(path.join(r.B, 'dst/y')).ino).toBe(fs.statSync(path.join(r.B, 'dst/y-other-name')).ino);
     }
   });
 });
