@@ -36,10 +36,10 @@ describe('BackupPlan', () => {
     expect(c.ops).toEqual([[OpKind.Backup, '/d/dst/f~', 'f', OpFlag.BackupKeep]]);
   });
 
-  it('--inplace moves the old file aside (the new one is written into the same inode otherwise)', () => {
+  it('--inplace keeps the old file in place too (the engines copy it under Preserve.Inplace, then write into it)', () => {
     const c = collect();
     new BackupPlan(cfg({ inplace: true }), root).beforeReplace(c.add, B('f'), st(S_IFREG));
-    expect(c.ops).toEqual([[OpKind.Backup, '/d/dst/f~', 'f', 0]]);
+    expect(c.ops).toEqual([[OpKind.Backup, '/d/dst/f~', 'f', OpFlag.BackupKeep]]);
   });
 
   it('no backup for directories, under -n, or without --backup', () => {
