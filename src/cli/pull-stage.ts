@@ -83,6 +83,11 @@ export class Stage {
   readonly meta = new Map<string, StagedMeta>();
   /** Staged directories, by relative name ("." the root). */
   private readonly dirs = new Set<string>(['.']);
+  /**
+   * --ignore-existing: the listed directories the destination holds a non-directory in place of, and
+   * every directory below them (blockedDir).
+   */
+  private readonly blocked = new Set<string>();
   /** -H: the staged path of each hard-link group's first member. */
   private readonly groups = new Map<number, string>();
   /** The list holds "." (its top-level names are inside the staging root, not operands of their own). */
@@ -127,6 +132,7 @@ export class Stage {
         if (rel !== '.') fs.mkdirSync(at, 0o700);
         else this.rootStaged = true;
         this.dirs.add(rel);
+        if (rel !== '.' && this.blockedDir(rel, parent)) this.blocked.add(rel);
         return undefined;
       }
       if (isLink(e.mode)) {
@@ -167,6 +173,18 @@ export class Stage {
         return undefined;
       }
       if (!isReg(e.mode)) return undefined;
+      // In a directory the local run will fail every entry of (blockedDir): nothing is asked for, as in
+      // rsync's generator; the file is staged empty for the local run to list and fail (its size is the
+      // sender's, no data written). Not a -H member, whose staged inode its group shares: in doubt, fetch.
+      if (e.hlinkGroup === undefined && this.blocked.has(parent)) {
+        const fd = fs.openSync(at, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
+        try {
+          fs.ftruncateSync(fd, e.size);
+        } finally {
+          fs.closeSync(fd);
+        }
+        return undefined;
+      }
       if (e.hlinkGroup !== undefined) {
         const first = this.groups.get(e.hlinkGroup);
         if (first !== undefined) {
@@ -478,6 +496,20 @@ export class Stage {
     const at = Buffer.from(path, 'latin1');
     const flags = made ? fs.constants.O_RDWR | O_NOFOLLOW : fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
     return fs.openSync(at, flags, 0o600);
+  }
+
+  /**
+   * Whether the local run will fail every entry below the listed directory `rel` (run/dirs.ts dirFrame,
+   * run/transfer-pass.ts blockedDir): its parent is such a directory, or --ignore-existing leaves the
+   * non-directory the destination holds at its name. Not under -K for a symlink there (the local run
+   * may take it for the directory it leads to: in doubt, fetch).
+   */
+  private blockedDir(rel: string, parent: string): boolean {
+    if (this.blocked.has(parent)) return true;
+    if (!this.c.ignoreExisting) return false;
+    const present = this.dest.entry(rel);
+    if (!present || isDir(present.mode)) return false;
+    return !(this.c.keepDirlinks && isLink(present.mode));
   }
 
   /**

@@ -42,7 +42,9 @@ export function dirFrame(
     return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, listOnly: true };
   }
   if (c.ignoreExisting && destSt && !destIsDir) {
-    // rsync leaves the non-directory in place and then fails on everything inside it.
+    // rsync leaves the non-directory in place ("X exists" at --info=skip) and then fails on everything
+    // inside it.
+    skipLine(rc, { src, rel, st, destSt, display: undefined }, 'dir', 'exists', false);
     return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, blocked: true };
   }
   const verdict = withXattrs(

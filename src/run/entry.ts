@@ -142,14 +142,7 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
       // --stats' "Number of files" and in the total size (the target's length). The generator's line
       // comes under its own --info=name or --info=symsafe.
       rc.tally.addListed({ link: 1 }, st.size);
-      const shown = receiverOutput(c).info;
-      if ((shown.NAME > 0 || shown.SYMSAFE > 0) && !c.json) {
-        const said = target && c.receiverMungeLinks ? munge(target) : target;
-        const line = `ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(said ?? Buffer.alloc(0))}"`;
-        rc.reporter.print(line);
-        // The receiving side's line reaches rsync's sender as a message (MSG_INFO): the byte figures count it.
-        rc.tally.totals.messages = (rc.tally.totals.messages ?? 0) + 4 + Buffer.byteLength(line) + 1;
-      }
+      unsafeLinkLine(rc, rel, target);
       return false;
     }
   }
@@ -253,6 +246,21 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
   if (kind === 'link' && target) m.target = target;
   if (linkSt) m.linkSt = linkSt;
   return planMember(rc, m, kind);
+}
+
+/**
+ * --safe-links: the generator's line for an unsafe symlink it passes by (target as listed), under its
+ * own --info=name or --info=symsafe.
+ */
+export function unsafeLinkLine(rc: RunContext, rel: Buffer, target: Buffer | undefined): void {
+  const c = rc.c;
+  const shown = receiverOutput(c).info;
+  if (!(shown.NAME > 0 || shown.SYMSAFE > 0) || c.json) return;
+  const said = target && c.receiverMungeLinks ? munge(target) : target;
+  const line = `ignoring unsafe symlink "${showPath(rel)}" -> "${showPath(said ?? Buffer.alloc(0))}"`;
+  rc.reporter.print(line);
+  // The receiving side's line reaches rsync's sender as a message (MSG_INFO): the byte figures count it.
+  rc.tally.totals.messages = (rc.tally.totals.messages ?? 0) + 4 + Buffer.byteLength(line) + 1;
 }
 
 /**

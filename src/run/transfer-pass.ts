@@ -15,13 +15,18 @@ import { deleteExtraneous, deleteMissingArg, destPath } from './deletions.js';
 import { dirFrame, impliedDirs, listedImplied, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { directRequest, planDirect } from './direct.js';
-import { entry } from './entry.js';
+import { entry, unsafeLinkLine } from './entry.js';
 import { prunedDirs } from './prune.js';
 import { unconvertibleName } from './iconv-errors.js';
 import type { DirEntries } from './source.js';
 import { classify, isDirKept, linkThrough, openListing, rootScopes, startRoot, walkFrames } from './walk.js';
 import { depthFirst } from './tree-lines.js';
 import { quickCheck } from '../plan/quickcheck.js';
+import { NONREG_SKIP, decide } from '../plan/decide.js';
+import { unsafeSymlink } from '../plan/safelinks.js';
+import { receiverOutput } from '../model/config.js';
+import { unmunge } from '../util/munge.js';
+import { sizeSkipLine } from './skip-lines.js';
 import { layeredKept, layersAt } from './layers.js';
 
 export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> {
@@ -305,17 +310,14 @@ const listedOnly = (dir: Frame, e: Listed, stat: Stat): Frame => ({ src: e.src, 
 /**
  * --ignore-existing kept a non-directory where this directory would go (dirs.ts dirFrame): rsync's sender
  * lists its entries all the same (they count in --stats), and its generator fails on each, the
- * non-directories first: their stat ("failed to stat": Not a directory); then each subdirectory, which
- * that stat reads as missing: itemized as new (and counted as created), its mkdir failed, "*** Skipping
- * any contents from this failed directory ***", its own entries only listed.
+ * non-directories first (blockedEntry); then each subdirectory, which its stat reads as missing:
+ * itemized as new (and counted as created), its mkdir failed, "*** Skipping any contents from this
+ * failed directory ***", its own entries only listed. (A pull asks for none of their data:
+ * cli/pull-stage.ts.)
  */
 function blockedDir(rc: RunContext, dir: Frame): Frame[] {
   const listed = senderListed(rc, dir) ?? [];
-  for (const e of listed) {
-    if (e.kind === 'dir') continue;
-    const where = joinPath(rc.plan.destRoot, e.rel);
-    rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[generator] recv_generator: failed to stat "${showPath(absolutePath(where))}"`);
-  }
+  for (const e of listed) if (e.kind !== 'dir') blockedEntry(rc, e);
   const subdirs: Frame[] = [];
   for (const e of listed) {
     if (e.kind !== 'dir') continue;
@@ -332,6 +334,48 @@ function blockedDir(rc: RunContext, dir: Frame): Frame[] {
   }
   // Without -r a subdirectory's contents are not in the list. A stack: popped in name order.
   return rc.c.recursive ? subdirs.reverse() : [];
+}
+
+/**
+ * A non-directory below a directory --ignore-existing left blocked: rsync's generator stats it (Not a
+ * directory, as for a missing entry) and goes as far as its type takes it before it writes: a symlink or
+ * special file it does not make gets "skipping non-regular file", an unsafe symlink under --safe-links
+ * its "ignoring unsafe symlink" line, one it makes fails there ("symlink ... failed", "mknod ...
+ * failed"), a file outside --max-size/--min-size its skip line; any other file fails its stat ("failed
+ * to stat"). (Under -L, -k or --copy-unsafe-links a symlink is taken for a file.)
+ */
+function blockedEntry(rc: RunContext, e: Listed): void {
+  const c = rc.c;
+  const where = joinPath(rc.plan.destRoot, e.rel);
+  const named = `"${showPath(absolutePath(where))}"`;
+  const followed = c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks;
+  if (e.kind !== 'reg' && !(e.kind === 'link' && followed)) {
+    const d = decide(e.st, c);
+    if ('skip' in d) {
+      if (receiverOutput(c).info.NONREG > 0 && !c.json) rc.reporter.print(`${NONREG_SKIP} "${showPath(e.rel)}"`);
+      return;
+    }
+    if (e.kind === 'link') {
+      const raw = rc.source.readlink(e.src);
+      const target = raw && c.mungeLinks ? unmunge(raw) : raw;
+      if (c.safeLinks && target !== undefined && (c.receiverMungeLinks === true || unsafeSymlink(target, e.rel))) {
+        unsafeLinkLine(rc, e.rel, target);
+        return;
+      }
+      rc.tally.ioError(where, ERRNO.ENOTDIR, 'symlink', `[generator] symlink ${named} -> "${showPath(target ?? Buffer.alloc(0))}" failed`);
+      return;
+    }
+    rc.tally.ioError(where, ERRNO.ENOTDIR, 'mknod', `[generator] mknod ${named} failed`);
+    return;
+  }
+  if (e.kind === 'reg') {
+    const over = c.maxSize !== undefined && e.st.size > c.maxSize;
+    if (over || (c.minSize !== undefined && e.st.size < c.minSize)) {
+      sizeSkipLine(rc, e.rel, undefined, over);
+      return;
+    }
+  }
+  rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[generator] recv_generator: failed to stat ${named}`);
 }
 
 /**

@@ -56,6 +56,29 @@ function blocked(root: string): void {
 }
 
 /**
+ * The same with a symlink, an unsafe symlink, a FIFO and a large file below that directory: rsync's
+ * generator gets as far with each as its type goes before the destination is touched (a symlink or FIFO
+ * it does not make: "skipping non-regular file"; an unsafe link under --safe-links: "ignoring unsafe
+ * symlink"; one it makes: its symlink or mknod fails; a file past --max-size: "is over max-size").
+ */
+function blockedSpecials(root: string): void {
+  for (const d of ['src/c/d', 'dst']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  for (const f of ['c/a', 'c/d/f', 'top']) fs.writeFileSync(path.join(root, 'src', f), f);
+  fs.writeFileSync(path.join(root, 'src/c/big'), 'a larger file\n');
+  fs.writeFileSync(path.join(root, 'dst/c'), 'a file\n');
+  sh(`cd '${root}' && mkfifo src/c/fifo && ln -s a src/c/link && ln -s /etc/passwd src/c/unsafe`);
+  sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
+}
+
+/** Without -p rsync also warns of the default ACL it cannot read at the blocked name: -p throughout. */
+const BLOCKED_SPECIALS: string[][] = [
+  ['-rp', '--no-i-r', '--ignore-existing', 'src/', 'dst/'],
+  ['-ai', '--no-i-r', '--ignore-existing', 'src/', 'dst/'],
+  ['-rlpv', '--no-i-r', '--safe-links', '--ignore-existing', 'src/', 'dst/'],
+  ['-rpDvv', '--no-i-r', '--max-size=5', '--ignore-existing', 'src/', 'dst/'],
+];
+
+/**
  * rsync's generator on each entry below it: a non-directory's stat fails (Not a directory), a
  * subdirectory is itemized as new, its mkdir fails and its contents are skipped (still listed: --stats).
  */
@@ -93,6 +116,10 @@ describeEngines(({ name: engine }) => {
 
   it.skipIf(!hasRsync)('--ignore-existing with a file where a directory goes: rsync\'s failures inside it, its itemized subdirectories and counts', async () => {
     await sameAsRsync(startingState(`arsync-genblocked-${engine}-`, blocked), BLOCKED, engine);
+  });
+
+  it.skipIf(!hasRsync)('--ignore-existing with a file where a directory goes: symlinks, FIFOs and skipped files inside it as rsync', async () => {
+    await sameAsRsync(startingState(`arsync-genblockedsp-${engine}-`, blockedSpecials), BLOCKED_SPECIALS, engine);
   });
 
   it.skipIf(!hasRsync)('-v: the generator\'s messages ahead of the names the sender prints, as rsync', async () => {

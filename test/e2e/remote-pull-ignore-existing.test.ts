@@ -1,0 +1,187 @@
+// A pull (and --read-batch) where the destination holds a non-directory (a file, a FIFO) at the name of
+// a source directory. Under --ignore-existing rsync's generator leaves it, fails each entry below that
+// directory (a file's stat, a symlink's or FIFO's creation: Not a directory; a subdirectory's mkdir,
+// whose contents it then skips) and asks the sender for none of their data. arsync's pull fetched the
+// files below such a directory (--stats' "Literal data" and the bytes received counted them) before its
+// local half failed each as rsync does; a batch read so reported "(No batched update for ...)" for each,
+// and a batch written so held their data. Under --existing rsync replaces the non-directory with the
+// directory and creates nothing inside it. Differential against rsync 3.5 as the client with the same
+// options through the fake remote shell, on every engine: the exit code, stdout (-i/-v lines and
+// --stats, the byte figures within a frame header or two of rsync's), stderr's lines, the tree. One
+// allowance, as for a local copy (docs/options.md "Left missing"): under -t rsync sets the source
+// directory's time on the non-directory standing at its name; arsync leaves that entry alone.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEngines } from '../helpers/e2e.js';
+import { fidelity, runCli, show, type CliResult } from '../helpers/cli.js';
+import { compareTrees, formatDiffs } from '../helpers/compare.js';
+import { fakeRsh } from '../helpers/fake-rsh.js';
+import { normaliseOutput } from '../helpers/normalise.js';
+import { destPairs, itemLines, rsyncClient, stagingDirs, type RsyncResult } from '../helpers/remote-pull.js';
+
+let root: string;
+let src: string;
+let rsh: string;
+
+const stamp = (paths: string[], t: string): void => void execFileSync('touch', ['-h', '-d', `@${t}`, ...paths]);
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rpullignex-'));
+  src = path.join(root, 'src');
+  for (const d of ['c/d', 'e', 'k']) fs.mkdirSync(path.join(src, d), { recursive: true });
+  fs.writeFileSync(path.join(src, 'a'), 'one\n');
+  fs.writeFileSync(path.join(src, 'c', 'f1'), 'hello\n');
+  // Large enough that fetching it shows in the byte figures.
+  fs.writeFileSync(path.join(src, 'c', 'f2'), Buffer.alloc(20_000, 'q'));
+  fs.writeFileSync(path.join(src, 'c', 'd', 'g'), 'x\n');
+  fs.symlinkSync('target', path.join(src, 'c', 'l'));
+  execFileSync('mkfifo', [path.join(src, 'c', 'fifo')]);
+  fs.writeFileSync(path.join(src, 'e', 'h'), 'e\n');
+  fs.writeFileSync(path.join(src, 'k', 'm'), 'm\n');
+  const all = ['a', 'c/f1', 'c/f2', 'c/d/g', 'c/l', 'c/fifo', 'c/d', 'c', 'e/h', 'e', 'k/m', 'k', '.'];
+  stamp(all.map((r) => path.join(src, r)), '1700000000');
+  rsh = fakeRsh(root);
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** The destination both clients start from: a file where `c/` goes, a FIFO where `e/` goes, `k/` a directory. */
+function seed(dst: string): void {
+  fs.mkdirSync(path.join(dst, 'k'), { recursive: true });
+  fs.writeFileSync(path.join(dst, 'z'), 'z\n');
+  fs.writeFileSync(path.join(dst, 'c'), 'a file\n');
+  execFileSync('mkfifo', [path.join(dst, 'e')]);
+  stamp(['z', 'c', 'e', 'k', '.'].map((r) => path.join(dst, r)), '1600000000');
+}
+
+/** The summary's "sent" and "received" figures. */
+function figures(out: string): [number, number] {
+  const m = /^sent ([\d,]+) bytes {2}received ([\d,]+) bytes/m.exec(out);
+  expect(m, out).not.toBeNull();
+  return [Number(m![1]!.replace(/,/g, '')), Number(m![2]!.replace(/,/g, ''))];
+}
+
+/** stdout's lines other than the -i lines, the byte figures left out, as a set (rsync prints from two processes). */
+const otherLines = (out: string): string[] =>
+  normaliseOutput(out, 'rsync').split('\n').filter((l) => l && !itemLines(l).length).sort();
+
+/**
+ * stderr's lines as a set, the destination named alike, rsync's source location dropped; rsync's
+ * default_perms_for_dir warnings (its ACL look-up of a directory the destination lacks, without -p) left
+ * out: arsync has none.
+ */
+const errLines = (err: string, dst: string): string[] =>
+  err
+    .split('\n')
+    .filter((l) => l && !l.startsWith('default_perms_for_dir:'))
+    .map((l) => l.split(dst).join('DST').replace(/^arsync([: ])/, 'rsync$1').replace(/ at \S+\(\d+\) \[\w+=[^\]]+\]$/, ''))
+    .sort();
+
+/**
+ * rsync's and arsync's runs compared: exit code, stdout, stderr. `transfers`: of the -i lines only the
+ * files received, and no count of created files (rsync's batch reader prints the other entries' lines,
+ * and counts the directories made, as the batch records them, and a batch arsync's pull writes records
+ * only the files it asks for: docs/options.md --write-batch).
+ */
+function sameRun(r: RsyncResult, ours: CliResult, dirs: { theirs: string; mine: string }, what: string, transfers = false): void {
+  expect(ours.code, show(ours)).toBe(r.code);
+  const items = (out: string): string[] => itemLines(out).filter((l) => !transfers || l.startsWith('>'));
+  const others = (out: string): string[] => otherLines(out).filter((l) => !transfers || !l.startsWith('Number of created files:'));
+  expect(items(ours.stdout), what).toEqual(items(r.out));
+  expect(others(ours.stdout), what).toEqual(others(r.out));
+  expect(errLines(ours.stderr, dirs.mine), what).toEqual(errLines(r.err, dirs.theirs));
+}
+
+/** The trees compared; under -t the non-directories at `c/`'s and `e/`'s names keep their own times (above). */
+function sameTree(theirs: string, mine: string, tolerance: number, times: boolean): void {
+  const diffs = formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, times }));
+  expect(diffs.filter((d) => !/^[ce]: mtime /.test(d))).toEqual([]);
+}
+
+describeEngines((e) => {
+  const eng = `--engine=${e.name}`;
+  const tolerance = fidelity(e.name).nsTimes ? 0 : 1000;
+  const pair = destPairs(() => root, e.name);
+  const staging = stagingDirs(() => root, e.name, pair);
+
+  for (const opts of [
+    ['-ri', '--ignore-existing'],
+    ['-ai', '--ignore-existing'],
+    ['-av', '--ignore-existing'],
+    ['-ai', '--existing'],
+    ['-ai', '--existing', '--ignore-existing'],
+  ]) {
+    it(`${opts.join(' ')}: nothing asked for below a non-directory at a directory's name; rsync's lines, figures and tree`, async () => {
+      seed(pair.theirs);
+      seed(pair.mine);
+      const r = rsyncClient([...opts, '--stats', '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+      const ours = await runCli([eng, ...opts, '--stats', '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: staging.dir } });
+      sameRun(r, ours, pair, opts.join(' '));
+      // What came over the wire: nothing of c/'s and e/'s files.
+      const literal = (out: string): string | undefined => /^Literal data: (.*)$/m.exec(out)?.[1];
+      expect(literal(ours.stdout)).toBe(literal(r.out));
+      const [ws, wr] = figures(r.out);
+      const [as, ar] = figures(ours.stdout);
+      expect(Math.abs(as - ws), `sent ${as} against rsync's ${ws}`).toBeLessThanOrEqual(16);
+      expect(Math.abs(ar - wr), `received ${ar} against rsync's ${wr}`).toBeLessThanOrEqual(32);
+      sameTree(pair.theirs, pair.mine, tolerance, opts[0] !== '-ri');
+      // The staging tree is gone.
+      expect(fs.readdirSync(staging.dir)).toEqual([]);
+    });
+  }
+
+  // --read-batch of a batch rsync's client wrote pulling into an empty destination (it holds every
+  // file's data): rsync's reader skips the records of the files it fails ("Skipping batched update").
+  it('--read-batch --ignore-existing of a batch holding their data: skipped as rsync skips them', async () => {
+    const batch = path.join(root, `full-${e.name}`);
+    const w = rsyncClient(['-a', `--write-batch=${batch}`, '-e', rsh, `host:${src}/`, `${pair.theirs}-fresh/`]);
+    expect(w.code, w.err).toBe(0);
+    seed(pair.theirs);
+    seed(pair.mine);
+    const r = rsyncClient(['-a', '--ignore-existing', `--read-batch=${batch}`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, '-a', '--ignore-existing', `--read-batch=${batch}`, `${pair.mine}/`], { env: { TMPDIR: staging.dir } });
+    expect(ours.code, show(ours)).toBe(r.code);
+    // (Without -i or -v: rsync's reader prints the batch's own item lines for what it does not
+    // transfer, recorded against the destination the batch was written for.)
+    expect(ours.stdout.split('\n').sort(), show(ours)).toEqual(r.out.split('\n').sort());
+    expect(errLines(ours.stderr, pair.mine)).toEqual(errLines(r.err, pair.theirs));
+    sameTree(pair.theirs, pair.mine, tolerance, true);
+  });
+
+  // A batch written by a pull onto such a destination: rsync's holds no data for them, and arsync's
+  // must not either. Each read by rsync onto the same destination: the same run.
+  it('--write-batch in a pull with --ignore-existing: no data for them, read as rsync reads its own', async () => {
+    const theirBatch = path.join(root, `theirs-${e.name}-${pair.n}.batch`);
+    const myBatch = path.join(root, `mine-${e.name}-${pair.n}.batch`);
+    seed(pair.theirs);
+    seed(pair.mine);
+    const r = rsyncClient(['-ai', '--ignore-existing', '--stats', `--write-batch=${theirBatch}`, '-e', rsh, `host:${src}/`, `${pair.theirs}/`]);
+    const ours = await runCli([eng, '-ai', '--ignore-existing', '--stats', `--write-batch=${myBatch}`, '-e', rsh, `host:${src}/`, `${pair.mine}/`], { env: { TMPDIR: staging.dir } });
+    sameRun(r, ours, pair, 'write-batch');
+    // Each batch read by both tools onto a fresh copy of the old destination.
+    for (const [who, batch] of [['theirs', theirBatch], ['mine', myBatch]] as const) {
+      const readTheirs = `${pair.theirs}-read-${who}`;
+      const readMine = `${pair.mine}-read-${who}`;
+      seed(readTheirs);
+      seed(readMine);
+      const rr = rsyncClient(['-ai', '--ignore-existing', '--stats', `--read-batch=${batch}`, `${readTheirs}/`]);
+      const rm = await runCli([eng, '-ai', '--ignore-existing', '--stats', `--read-batch=${batch}`, `${readMine}/`], { env: { TMPDIR: staging.dir } });
+      sameRun(rr, rm, { theirs: readTheirs, mine: readMine }, `read-batch of ${who}`, who === 'mine');
+      expect(/^Literal data: (.*)$/m.exec(rm.stdout)?.[1], `read-batch of ${who}`).toBe(/^Literal data: (.*)$/m.exec(rr.out)?.[1]);
+      sameTree(readTheirs, readMine, tolerance, true);
+    }
+    // rsync reading arsync's batch does what it does with its own.
+    const back = `${pair.theirs}-back`;
+    const again = `${pair.theirs}-again`;
+    seed(back);
+    seed(again);
+    const rb = rsyncClient(['-ai', '--ignore-existing', '--stats', `--read-batch=${myBatch}`, `${back}/`]);
+    const rr = rsyncClient(['-ai', '--ignore-existing', '--stats', `--read-batch=${theirBatch}`, `${again}/`]);
+    const asCli = (x: RsyncResult): CliResult => ({ code: x.code, signal: null, stdout: x.out, stderr: x.err, argv: ['rsync'] });
+    sameRun(rr, asCli(rb), { theirs: again, mine: back }, 'rsync reading either batch', true);
+  });
+});
