@@ -342,14 +342,14 @@ function blockedDir(rc: RunContext, dir: Frame): Frame[] {
  * special file it does not make gets "skipping non-regular file", an unsafe symlink under --safe-links
  * its "ignoring unsafe symlink" line, one it makes fails there ("symlink ... failed", "mknod ...
  * failed"), a file outside --max-size/--min-size its skip line; any other file fails its stat ("failed
- * to stat"). (Under -L, -k or --copy-unsafe-links a symlink is taken for a file.)
+ * to stat").
  */
 function blockedEntry(rc: RunContext, e: Listed): void {
   const c = rc.c;
   const where = joinPath(rc.plan.destRoot, e.rel);
   const named = `"${showPath(absolutePath(where))}"`;
-  const followed = c.copyLinks || c.copyUnsafeLinks || c.copyDirlinks;
-  if (e.kind !== 'reg' && !(e.kind === 'link' && followed)) {
+  // (A link the sender follows was listed as what it leads to: senderListed.)
+  if (e.kind !== 'reg') {
     const d = decide(e.st, c);
     if ('skip' in d) {
       if (receiverOutput(c).info.NONREG > 0 && !c.json) rc.reporter.print(`${NONREG_SKIP} "${showPath(e.rel)}"`);
