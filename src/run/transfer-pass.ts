@@ -23,6 +23,7 @@ import { classify, isDirKept, openListing, rootScopes, startRoot, walkFrames } f
 import { depthFirst } from './tree-lines.js';
 import { quickCheck } from '../plan/quickcheck.js';
 import { layeredKept, layersAt } from './layers.js';
+import { rejudgeDirXattrs } from './xattrs.js';
 
 export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> {
   const c = rc.c;
@@ -76,6 +77,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     f.sender = sender?.enterDir(root.rel, root.src);
     f.receiver = receiver?.enterDir(root.rel);
     f.oneLevel = true;
+    enterXattrViews(rc, f);
     for (const sub of await transferDir(rc, f)) {
       if (sub.pending) rc.lines.emit('dir', sub.pending.verdict, sub.pending.line);
     }
@@ -112,6 +114,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     treeFrames(rc, frame, scanSrc),
     async (dir) => {
       rc.treeLines.upTo(dir.rel);
+      enterXattrViews(rc, dir);
       rc.lists.enter();
       rc.items.dirList(rc.lists, dir.pending?.verdict.action);
       const subdirs = await transferDir(rc, dir);
@@ -226,6 +229,19 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
   }
   // A stack: popped in rsync's list order (tree-lines.ts depthFirst: "a-b/" before "a/").
   return frames.sort((x, y) => depthFirst(y.rel, x.rel));
+}
+
+/**
+ * -X with x-rules in per-directory merge files: the view the directory's entries are judged in, before
+ * any of them is planned, and the directory's own comparison again where rsync's generator makes it in
+ * another view (xattr-views.ts). A directory rsync's generator deletes nothing in (one it did not make,
+ * one it passes by) pushes no rules.
+ */
+function enterXattrViews(rc: RunContext, dir: Frame): void {
+  const views = rc.xattrViews;
+  if (!views || dir.listOnly || dir.blocked || (rc.c.dryRun && !dir.destExists && dir.rel.length)) return;
+  const self = views.enter(dir);
+  if (self.differs) rejudgeDirXattrs(rc, dir, self.view);
 }
 
 /** List one source directory against its destination twin; returns the subdirectories to visit. */
