@@ -148,6 +148,9 @@ describeEngines((e) => {
     const { src } = makeTrees(false);
     setx(path.join(src, 'sub/g'), 'user.secret', 'L'.repeat(300));
     setx(path.join(src, 'f'), 'user.secret', 'M'.repeat(300));
+    // A name the top directory's file excludes is not in the lists either (nor its data in the stream).
+    fs.appendFileSync(path.join(src, '.rsync-filter'), '- *.skip\n');
+    for (const f of ['x.skip', 'sub/y.skip']) fs.writeFileSync(path.join(src, f), 'S'.repeat(5000));
     const figures = (out: string): Map<string, number> =>
       new Map(
         out
