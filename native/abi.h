@@ -5,6 +5,6 @@
 /* Bump when an export, argument, return shape or the batch layout changes: the loader refuses an addon
  * (a stale prebuilt or an old from-source build) whose number differs from what the JavaScript expects,
  * instead of letting it misread batches. */
-#define ARSYNC_ADDON_ABI 6
+#define ARSYNC_ADDON_ABI 7
 
 #endif

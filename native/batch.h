@@ -3,13 +3,16 @@
  * Any change here must be made on the TypeScript side too (and the other way round).
  *
  * Each op, little-endian, starting on an 8-byte boundary:
- *   0 u8 kind  1 u8 flags  4 u32 srcLen  8 u32 dstLen  12 u32 mode  16 u32 uid  20 u32 gid
- *   24 u32 mtimeNsec  28 u32 anchor  32 f64 size  40 f64 mtimeSec  48 f64 ino  56 f64 dev
+ *   0 u8 kind  1 u8 flags  2 u16 xrulesLen  4 u32 srcLen  8 u32 dstLen  12 u32 mode  16 u32 uid
+ *   20 u32 gid  24 u32 mtimeNsec  28 u32 anchor  32 f64 size  40 f64 mtimeSec  48 f64 ino  56 f64 dev
  *   64 f64 rdev  72 f64 atimeSec (whole seconds, -U)
- *   80 src bytes, dst bytes, [target bytes], zero padding to a multiple of 8.
+ *   80 src bytes, dst bytes, [target bytes], [xrules bytes], zero padding to a multiple of 8.
  * anchor: how many leading bytes of src are the operator's part (followed); the rest is resolved
  * beneath it without symlinks (0: src's own directory). Target bytes (OF_TARGET, Symlink ops only):
- * the link target the planner judged, `size` bytes long (a symlink's size is its target's length). */
+ * the link target the planner judged, `size` bytes long (a symlink's size is its target's length).
+ * Xrules bytes (xrulesLen of them): the entry's own x-rules, when they are not the context's (xfilter.h
+ * "An op's views"): rules, each a bits byte (< XV_GEN) and a NUL-terminated pattern, and at most one
+ * XV_GEN byte between the sending side's rules and the generator's. */
 #ifndef ARSYNC_BATCH_H
 #define ARSYNC_BATCH_H
 
@@ -137,8 +140,9 @@ enum counter {
 struct op {
   uint32_t index;
   uint8_t kind, flags;
-  uint32_t src_len, dst_len, anchor, target_len;
+  uint32_t src_len, dst_len, anchor, target_len, xrules_len;
   const uint8_t *src, *dst, *target; /* not NUL-terminated: they point into the batch */
+  const uint8_t *xrules;             /* xrules_len bytes (none: the context's x-rules) */
   uint32_t mode, uid, gid, mtime_nsec;
   /* Kept as doubles: the walk encoded ino/dev as doubles, so identity is compared in that domain. */
   double size, mtime_sec, ino, dev, rdev, atime_sec;
@@ -149,6 +153,38 @@ static inline uint32_t batch_u32(const uint8_t *p)
   uint32_t v;
   memcpy(&v, p, sizeof v);
   return v;
+}
+
+static inline uint32_t batch_u16(const uint8_t *p)
+{
+  uint16_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* The byte between an op's two views of its x-rules (xfilter.h), above every rule's bits. */
+#define XV_GEN 0x80u
+
+/* Whether an op's xrules bytes are well formed: each rule a bits byte below XV_GEN and a pattern that
+ * ends in a NUL inside them, one XV_GEN byte at most. */
+static inline int batch_xrules_ok(const uint8_t *p, uint32_t len)
+{
+  int seps = 0;
+  for (uint32_t i = 0; i < len;) {
+    if (p[i] == XV_GEN) {
+      if (++seps > 1)
+        return 0;
+      i++;
+      continue;
+    }
+    if (p[i] > 31) /* the XR_* bits (xfilter.h) */
+      return 0;
+    const uint8_t *nul = memchr(p + i + 1, 0, len - i - 1);
+    if (!nul)
+      return 0;
+    i = (uint32_t)(nul - p) + 1;
+  }
+  return 1;
 }
 
 static inline double batch_f64(const uint8_t *p)
@@ -180,7 +216,8 @@ static inline int batch_next(const uint8_t *b, size_t len, size_t *off, struct o
       return -1;
     op->target_len = (uint32_t)op->size;
   }
-  uint64_t body = (uint64_t)op->src_len + op->dst_len + op->target_len;
+  op->xrules_len = batch_u16(h + 2);
+  uint64_t body = (uint64_t)op->src_len + op->dst_len + op->target_len + op->xrules_len;
   uint64_t need = OP_HEADER + ((body + 7) & ~(uint64_t)7);
   if (need > len - o || op->kind < OP_FILE || op->kind > OP_KIND_MAX)
     return -1;
@@ -197,6 +234,9 @@ static inline int batch_next(const uint8_t *b, size_t len, size_t *off, struct o
   op->src = h + OP_HEADER;
   op->dst = op->src + op->src_len;
   op->target = op->dst + op->dst_len;
+  op->xrules = op->target + op->target_len;
+  if (op->xrules_len && !batch_xrules_ok(op->xrules, op->xrules_len))
+    return -1;
   *off = o + (size_t)need;
   return 1;
 }

@@ -543,17 +543,23 @@ napi_value ctx_remove_source(napi_env env, napi_callback_info info)
 
 napi_value ctx_xattr_diff(napi_env env, napi_callback_info info)
 {
-  ARGS(5);
+  ARGS(6);
   struct ctx *c = argc < 4 ? NULL : ctxapi_get(env, argv[0]);
-  static const char usage[] = "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number, basis?: boolean)";
+  static const char usage[] = "xattrDiff(ctx, src: Buffer, rel: Buffer, flags: number, basis?: boolean, xrules?: Buffer)";
   if (!c)
     return throw_type(env, usage);
   struct op op = {0};
   uint32_t flags;
   bool basis = false;
+  napi_valuetype xt = napi_undefined;
   if (!arg_buffer(env, argv[1], &op.src, &op.src_len) || !arg_buffer(env, argv[2], &op.dst, &op.dst_len) ||
       napi_get_value_uint32(env, argv[3], &flags) != napi_ok ||
-      (argc >= 5 && napi_get_value_bool(env, argv[4], &basis) != napi_ok))
+      (argc >= 5 && napi_get_value_bool(env, argv[4], &basis) != napi_ok) ||
+      (argc >= 6 && napi_typeof(env, argv[5], &xt) != napi_ok))
+    return throw_type(env, usage);
+  /* The entry's own x-rules, as an op carries them (batch.h): its comparison is in their views. */
+  if (xt != napi_undefined &&
+      (!arg_buffer(env, argv[5], &op.xrules, &op.xrules_len) || op.xrules_len > 0xffff || !batch_xrules_ok(op.xrules, op.xrules_len)))
     return throw_type(env, usage);
   struct job j = {.c = c, .op = &op};
   char spath[PATH_MAX + 64], name[NAME_MAX + 1], dpath[PATH_MAX + 64];

@@ -299,9 +299,51 @@ static bool acl_converts(const struct ctx *c, uint32_t flags)
   return fake_acls(c->flags, flags) || fake_source_acls(c->flags, flags);
 }
 
+/* The x-rules one pass over an entry's names judges them in (xfilter.h "An op's views"): the sending
+ * side's view (the op's own, or the context's rules), and the receiving side's (the context's: rsync's
+ * receiver reads no per-directory file; or the op's generator view while rsync's generator compares). */
+struct xsides {
+  const uint8_t *send, *recv;
+  uint32_t send_len, recv_len;
+  bool send_own, recv_own;
+};
+
+/* An op's views for a pass: `generator` for a comparison (the generator's view, when the op has one). */
+static struct xsides sides_of(const struct op *op, bool generator)
+{
+  struct xview v;
+  xview_of(op ? op->xrules : NULL, op ? op->xrules_len : 0, &v);
+  struct xsides x = {.send = v.send, .send_len = v.send_len, .send_own = v.own};
+  if (generator && v.has_gen)
+    x = (struct xsides){.send = x.send, .send_len = x.send_len, .send_own = x.send_own, .recv = v.gen, .recv_len = v.gen_len, .recv_own = true};
+  return x;
+}
+
+/* Whether a side has seen x-rules (rsync's saw_xattr_filter, which sets aside its namespace rule): the
+ * command line's, or, for this entry, the ones its own view holds. */
+static bool sender_rules(const struct ctx *c, const struct xsides *x)
+{
+  return c->xf.count || (x->send_own && x->send_len);
+}
+
+static bool receiver_rules(const struct ctx *c, const struct xsides *x)
+{
+  return c->xf.count || (x->recv_own && x->recv_len);
+}
+
+/* Whether a source name (`src`: in both views, as rsync's sender lists it and its receiver takes it) or a
+ * destination name (the receiving side's view alone) is excluded. */
+static bool xs_excluded(const struct ctx *c, const struct xsides *x, const char *name, bool src)
+{
+  bool recv = x->recv_own ? xrules_excluded(x->recv, x->recv_len, name, false) : xfilter_excluded(&c->xf, name, false);
+  if (recv || !src)
+    return recv;
+  return x->send_own ? xrules_excluded(x->send, x->send_len, name, true) : xfilter_excluded(&c->xf, name, true);
+}
+
 /* A name's class on the source or the destination side: under --fake-super -A the ACLs are records
  * on a faking side (fakesuper.h), so a source ACL may be kept under another name on the destination. */
-static int side_class(const struct ctx *c, uint32_t flags, const char *name, bool dir, bool src)
+static int side_class(const struct ctx *c, const struct xsides *x, uint32_t flags, const char *name, bool dir, bool src)
 {
   if (acl_converts(c, flags)) {
     int a = fake_acl_class(c->flags, name, dir, src);
@@ -317,7 +359,8 @@ static int side_class(const struct ctx *c, uint32_t flags, const char *name, boo
     cls = !src && !(c->flags & P_FAKE_SUPER) ? meta_xattr_class(flags, c->is_root, name, dir) : 0;
   else
     cls = meta_xattr_class(flags, c->is_root, name, dir);
-  if (!c->xf.count || !(flags & P_XATTRS) || cls == XC_ACL)
+  bool rules = src ? sender_rules(c, x) || receiver_rules(c, x) : receiver_rules(c, x);
+  if (!rules || !(flags & P_XATTRS) || cls == XC_ACL)
     return cls;
   /* x-rules: a source name goes when neither the sender's view nor the receiver's excludes it (rsync's
    * sender leaves it out of the list, its receiver drops it on receipt); a destination name is left
@@ -325,12 +368,15 @@ static int side_class(const struct ctx *c, uint32_t flags, const char *name, boo
    * the namespace rule, as rsync's rsync_xal_get and rsync_xal_set do: a root receiver copies every
    * namespace the source has (system.* too: an ACL without -A goes as an xattr), and any destination
    * name the source lacks is removed, root or not. rsync's own records keep their rule. (A receiver that
-   * is not root still leaves a source's other namespaces out: rsync's keeps them as user.rsync.NAME.) */
-  if (xfilter_excluded(&c->xf, name, false) || (src && xfilter_excluded(&c->xf, name, true)))
+   * is not root still leaves a source's other namespaces out: rsync's keeps them as user.rsync.NAME.)
+   * Where only per-directory files hold x-rules, each side sets its namespace rule aside only once it
+   * has seen one (rsync's saw_xattr_filter): the sender for the entries whose view holds one, the
+   * receiver when its generator read one in the destination. */
+  if (xs_excluded(c, x, name, src))
     return 0;
   if (fake_reserved_xattr(name) && !(c->flags & P_XATTRS_ALL))
     return cls;
-  if (!src || c->is_root)
+  if (!src || (c->is_root && sender_rules(c, x)))
     return XC_XATTR;
   return cls;
 }
@@ -339,11 +385,11 @@ static int side_class(const struct ctx *c, uint32_t flags, const char *name, boo
  * replace the namespace rule that leaves system.* out (rsync_xal_get), so under -AX the ACL is compared
  * twice, as an ACL ('a') and by its bytes as an xattr ('x'), unless a rule excludes the name. The
  * source's name passes both views, the destination's the receiver's (as side_class). */
-static bool acl_listed(const struct ctx *c, uint32_t flags, const char *name, bool src)
+static bool acl_listed(const struct ctx *c, const struct xsides *x, uint32_t flags, const char *name, bool src)
 {
-  if (!c->xf.count || !(flags & P_XATTRS) || (c->flags & (P_FAKE_SUPER | P_FAKE_SOURCE)))
+  if (!(src ? sender_rules(c, x) : receiver_rules(c, x)) || !(flags & P_XATTRS) || (c->flags & (P_FAKE_SUPER | P_FAKE_SOURCE)))
     return false;
-  return !xfilter_excluded(&c->xf, name, false) && !(src && xfilter_excluded(&c->xf, name, true));
+  return !xs_excluded(c, x, name, src);
 }
 
 /* A source attribute as the destination keeps it: its name there, and its value (converted into
@@ -430,10 +476,11 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
   ssize_t n = list_all(src, &c->xnames, &c->xnames_cap);
   if (n < 0)
     return job_fail(j, (int)-n, "listxattr", W_SRC);
+  struct xsides x = sides_of(j->op, false);
   char *conv = acl_converts(c, c->flags) ? malloc(ACL_CONV_MAX) : NULL;
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
     const char *name = c->xnames + i;
-    int cls = side_class(c, c->flags, name, dir, true);
+    int cls = side_class(c, &x, c->flags, name, dir, true);
     if (!cls)
       continue;
     ssize_t v = get_one(src, name, &c->xval, &c->xval_cap);
@@ -459,7 +506,7 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
 /* Compares (and with dstfd >= 0 for writing, repairs) dst's copied xattrs against src's.
  * Returns the XC_* classes that differed (XC_ACL_ACCESS too when the access ACL did), or -1 with
  * j->err set. The access ACL is compared as rsync does (aclmode.h), not byte for byte. */
-static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir, bool fix)
+static int reconcile_pass(struct job *j, const struct xsides *x, uint32_t flags, struct xnode src, struct xnode dst, bool dir, bool fix)
 {
   struct ctx *c = j->c;
   char *dnames = NULL, *dval = NULL;
@@ -486,7 +533,7 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
   }
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(c->xnames + i) + 1) {
     const char *name = c->xnames + i;
-    int cls = side_class(c, flags, name, dir, true);
+    int cls = side_class(c, x, flags, name, dir, true);
     if (!cls)
       continue;
     ssize_t v = get_one(src, name, &c->xval, &c->xval_cap);
@@ -512,7 +559,7 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
     }
     bool access = !fake && cls == XC_ACL && strcmp(name, ACL_ACCESS_NAME) == 0;
     bool bytes_same = dv == v && memcmp(dval, val, (size_t)v) == 0;
-    if (!fake && cls == XC_ACL && !bytes_same && acl_listed(c, flags, name, true))
+    if (!fake && cls == XC_ACL && !bytes_same && acl_listed(c, x, flags, name, true))
       diff |= XC_ACL_RAW;
     if (access ? access_acl_same(val, v, dv >= 0 ? dval : NULL, dv) : bytes_same)
       continue;
@@ -524,18 +571,18 @@ static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, str
   }
   for (ssize_t i = 0; i < dn; i += (ssize_t)strlen(dnames + i) + 1) {
     const char *name = dnames + i;
-    int cls = side_class(c, flags, name, dir, false);
+    int cls = side_class(c, x, flags, name, dir, false);
     if (!cls)
       continue;
     /* An ACL name in the receiver's xattr list that the sender's lacks (or left out by a sender-side
      * rule): an xattr to remove, to rsync. */
-    if (!fake && cls == XC_ACL && acl_listed(c, flags, name, false) &&
-        !(in_list(c->xnames, n, name) && acl_listed(c, flags, name, true)))
+    if (!fake && cls == XC_ACL && acl_listed(c, x, flags, name, false) &&
+        !(in_list(c->xnames, n, name) && acl_listed(c, x, flags, name, true)))
       diff |= XC_ACL_RAW;
     /* Kept when the source has it and copies it: a name the source holds but does not copy (rsync's
      * own records under one -X) is stale here like any other. */
     if ((fake || fsrc) && cls == XC_ACL ? (strcmp(name, fake ? "user.rsync.%aacl" : ACL_ACCESS_NAME) == 0 ? made_access : made_default)
-                              : in_list(c->xnames, n, name) && side_class(c, flags, name, dir, true))
+                              : in_list(c->xnames, n, name) && side_class(c, x, flags, name, dir, true))
       continue;
     /* An access ACL the source lacks: the same to rsync when it says no more than the mode. */
     bool access = !fake && cls == XC_ACL && strcmp(name, ACL_ACCESS_NAME) == 0;
@@ -553,6 +600,27 @@ out:
   free(dnames);
   free(dval);
   return rc == OP_FAIL ? -1 : diff;
+}
+
+/* A comparison (`fix` false) is rsync's generator's: in the op's generator view when it has one. A repair
+ * is its receiver's, in the context's rules; but an Attrs or DirMeta op (an entry whose data does not
+ * move) that has a generator view is first compared in that view, as rsync's generator decides whether
+ * its receiver touches the xattrs at all (ITEM_REPORT_XATTR): found the same there, they are repaired in
+ * that view (nothing of theirs changes; an ACL that differs is set as the generator sets it). */
+static int xattrs_reconcile(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir, bool fix)
+{
+  struct xsides gen = sides_of(j->op, true);
+  if (!fix)
+    return reconcile_pass(j, &gen, flags, src, dst, dir, false);
+  struct xsides recv = sides_of(j->op, false);
+  if (gen.recv_own && (j->op->kind == OP_ATTRS || j->op->kind == OP_DIRMETA)) {
+    int d = reconcile_pass(j, &gen, flags, src, dst, dir, false);
+    if (d < 0)
+      return d;
+    if (!(d & (XC_XATTR | XC_ACL_RAW)))
+      return reconcile_pass(j, &gen, flags, src, dst, dir, true);
+  }
+  return reconcile_pass(j, &recv, flags, src, dst, dir, true);
 }
 
 int meta_xattrs_sync_fd(struct job *j, int srcfd, int dstfd, bool dir)

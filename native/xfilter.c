@@ -72,18 +72,60 @@ void xfilter_free(struct xfilter *f)
   *f = (struct xfilter){0};
 }
 
+/* One rule's say on `name` in one side's view: 1 excluded, 0 included, -1 the rule does not match (or
+ * is not in that view). */
+static int rule_says(const char *pattern, uint32_t bits, const char *name, bool sender)
+{
+  /* A rule for one side only ("s" or "r", not both) is not in the other side's view. */
+  if ((bits & (XR_SENDER | XR_RECEIVER)) == (sender ? XR_RECEIVER : XR_SENDER))
+    return -1;
+  bool m = bits & XR_WILD ? fnmatch(pattern, name, 0) == 0 : strcmp(pattern, name) == 0;
+  if (bits & XR_NEGATE)
+    m = !m;
+  return m ? !(bits & XR_INCLUDE) : -1;
+}
+
 bool xfilter_excluded(const struct xfilter *f, const char *name, bool sender)
 {
   for (uint32_t i = 0; i < f->count; i++) {
-    const struct xrule *r = &f->rules[i];
-    /* A rule for one side only ("s" or "r", not both) is not in the other side's view. */
-    if ((r->bits & (XR_SENDER | XR_RECEIVER)) == (sender ? XR_RECEIVER : XR_SENDER))
-      continue;
-    bool m = r->bits & XR_WILD ? fnmatch(r->pattern, name, 0) == 0 : strcmp(r->pattern, name) == 0;
-    if (r->bits & XR_NEGATE)
-      m = !m;
-    if (m)
-      return !(r->bits & XR_INCLUDE);
+    int says = rule_says(f->rules[i].pattern, f->rules[i].bits, name, sender);
+    if (says >= 0)
+      return says;
+  }
+  return false;
+}
+
+void xview_of(const uint8_t *p, uint32_t len, struct xview *v)
+{
+  *v = (struct xview){0};
+  if (!len)
+    return;
+  v->own = true;
+  v->send = p;
+  v->send_len = len;
+  /* Patterns end in NULs and bits stay below XV_GEN, so the first XV_GEN byte at a rule's start is the
+   * one between the views (batch.h batch_xrules_ok checked the bytes). */
+  for (uint32_t i = 0; i < len;) {
+    if (p[i] == XV_GEN) {
+      v->send_len = i;
+      v->gen = p + i + 1;
+      v->gen_len = len - i - 1;
+      v->has_gen = true;
+      return;
+    }
+    const uint8_t *nul = memchr(p + i + 1, 0, len - i - 1);
+    i = (uint32_t)(nul - p) + 1;
+  }
+}
+
+bool xrules_excluded(const uint8_t *p, uint32_t len, const char *name, bool sender)
+{
+  for (uint32_t i = 0; i < len;) {
+    const char *pattern = (const char *)p + i + 1;
+    int says = rule_says(pattern, p[i], name, sender);
+    if (says >= 0)
+      return says;
+    i += 2 + (uint32_t)strlen(pattern);
   }
   return false;
 }

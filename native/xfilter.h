@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "batch.h" /* XV_GEN */
+
 /* The bits of one rule as the TypeScript side passes them (engine/types.ts XattrRule). */
 enum {
   XR_INCLUDE = 1,  /* "+": a match keeps the name */
@@ -36,5 +38,27 @@ void xfilter_free(struct xfilter *f);
 /* Whether the rules exclude `name` in the sending side's view (receiver-only rules skipped) or the
  * receiving side's (sender-only rules skipped). */
 bool xfilter_excluded(const struct xfilter *f, const char *name, bool sender);
+
+/* An op's views (batch.h: its xrules bytes, plan/xattr-rules.ts xattrView). Where x-rules come from
+ * per-directory merge files, an entry's names are judged in rules of their own: the sending side's view
+ * (`send`: the command line's rules with those its sender read for the entry's directory, as rsync's
+ * sender meets them while it lists the directory), and, under --delete-during/--delete-delay, after an
+ * XV_GEN byte, the one rsync's generator compares the destination in (its per-directory files read in the
+ * destination). Each rule is its XR_* bits in a byte and its pattern, NUL-terminated. Without them (no
+ * bytes) the context's rules are both sides' views; without a generator view the context's are the
+ * receiving side's. rsync's receiver reads no per-directory file: what it sets and removes is judged in
+ * the context's rules. */
+struct xview {
+  const uint8_t *send, *gen;
+  uint32_t send_len, gen_len;
+  bool own;     /* the op has views of its own */
+  bool has_gen; /* and a generator's among them */
+};
+
+/* The views in an op's xrules bytes (well formed: batch.h batch_xrules_ok). */
+void xview_of(const uint8_t *p, uint32_t len, struct xview *v);
+
+/* xfilter_excluded over one view's bytes. */
+bool xrules_excluded(const uint8_t *p, uint32_t len, const char *name, bool sender);
 
 #endif

@@ -7,13 +7,17 @@
 //   16 u32 uid             20 u32 gid           24 u32 mtimeNsec    28 u32 anchor
 //   32 f64 size            40 f64 mtimeSec      48 f64 ino          56 f64 dev
 //   64 f64 rdev            72 f64 atimeSec (whole seconds, -U)
-//   80 src bytes (srcLen), then dst bytes (dstLen), then [target bytes], then zero padding to a multiple of 8.
+//   2  u16 xrulesLen (the op's own x-rules: 0 = none)
+//   80 src bytes (srcLen), then dst bytes (dstLen), then [target bytes], then [xrules bytes], then zero
+//   padding to a multiple of 8.
 // src is the source path (as given, absolute or relative to the cwd); for Hardlink it is the
 // destination-relative path of the first link. dst is relative to the destination root ("" = the root).
 // ino/dev are the source's identity as the walk saw it (0 = do not check).
 // anchor: how many leading bytes of src are the operator's part (an operand, or a link the run follows),
 // resolved as given; the rest is resolved beneath it without following symlinks (0 = src's own directory).
 // Target bytes (OpFlag.Target, Symlink ops): the link target the planner judged; `size` is its length.
+// Xrules bytes (-X with x-rules from per-directory merge files): the views the entry's xattr names are
+// judged in, when they are not the engine context's (plan/xattr-rules.ts xattrView, native/xfilter.h).
 
 import { OpFlag, OpKind, type OpAppender } from '../model/ops.js';
 import type { Stat } from '../model/stat.js';
@@ -30,6 +34,8 @@ export interface Op {
   anchor: number;
   /** OpFlag.Target: the judged symlink target. */
   target?: Buffer;
+  /** The entry's own x-rules (plan/xattr-rules.ts xattrView). */
+  xrules?: Buffer;
 }
 
 const pad8 = (n: number): number => (n + 7) & ~7;
@@ -54,10 +60,12 @@ export class BatchWriter implements OpAppender {
     return this.len;
   }
 
-  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags = 0, anchor = 0, target?: Buffer): number {
+  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags = 0, anchor = 0, target?: Buffer, xrules?: Buffer): number {
     if (target) flags |= OpFlag.Target;
     const tail = target ? target.length : 0;
-    const names = src.length + dst.length + tail;
+    const rules = xrules ? xrules.length : 0;
+    if (rules > 0xffff) throw new RangeError('an op\'s x-rules take at most 65535 bytes');
+    const names = src.length + dst.length + tail + rules;
     const need = OP_HEADER + pad8(names);
     if (this.len + need > this.buf.length) {
       const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.len + need));
@@ -68,11 +76,11 @@ export class BatchWriter implements OpAppender {
     const b = this.buf;
     const v = this.view;
     const o = this.len;
-    // Every header byte is written (2..3 are reserved, zero); the writer's buffer is reused, so the
-    // padding after the names is zeroed too.
+    // Every header byte is written; the writer's buffer is reused, so the padding after the names is
+    // zeroed too.
     v.setUint8(o, kind);
     v.setUint8(o + 1, flags);
-    v.setUint16(o + 2, 0, true);
+    v.setUint16(o + 2, rules, true);
     v.setUint32(o + 4, src.length, true);
     v.setUint32(o + 8, dst.length, true);
     v.setUint32(o + 12, st.mode >>> 0, true);
@@ -89,6 +97,7 @@ export class BatchWriter implements OpAppender {
     b.set(src, o + OP_HEADER);
     b.set(dst, o + OP_HEADER + src.length);
     if (target) b.set(target, o + OP_HEADER + src.length + dst.length);
+    if (xrules) b.set(xrules, o + OP_HEADER + src.length + dst.length + tail);
     for (let p = o + OP_HEADER + names; p < o + need; p++) b[p] = 0;
     this.len += need;
     return this.n++;
@@ -147,6 +156,7 @@ export function* readBatch(batch: Uint8Array): Generator<Op> {
     const s = o + OP_HEADER;
     const flags = b.readUInt8(o + 1);
     const tail = flags & OpFlag.Target ? stat.size : 0;
+    const rules = b.readUInt16LE(o + 2);
     const t = s + srcLen + dstLen;
     yield {
       kind: b.readUInt8(o) as OpKind,
@@ -156,8 +166,9 @@ export function* readBatch(batch: Uint8Array): Generator<Op> {
       stat,
       anchor: b.readUInt32LE(o + 28),
       ...(tail ? { target: b.subarray(t, t + tail) } : {}),
+      ...(rules ? { xrules: b.subarray(t + tail, t + tail + rules) } : {}),
     };
-    o += OP_HEADER + pad8(srcLen + dstLen + tail);
+    o += OP_HEADER + pad8(srcLen + dstLen + tail + rules);
   }
 }
 
@@ -168,7 +179,15 @@ export function opsAt(batch: Uint8Array, indices: readonly number[]): Map<number
   if (want.size === 0) return out;
   let i = 0;
   for (const op of readBatch(batch)) {
-    if (want.has(i)) out.set(i, { ...op, src: Buffer.from(op.src), dst: Buffer.from(op.dst), ...(op.target ? { target: Buffer.from(op.target) } : {}) });
+    if (want.has(i)) {
+      out.set(i, {
+        ...op,
+        src: Buffer.from(op.src),
+        dst: Buffer.from(op.dst),
+        ...(op.target ? { target: Buffer.from(op.target) } : {}),
+        ...(op.xrules ? { xrules: Buffer.from(op.xrules) } : {}),
+      });
+    }
     if (out.size === want.size) break;
     i++;
   }
@@ -182,7 +201,7 @@ export function eachOpSize(batch: Uint8Array, each: (size: number) => void): voi
     const size = b.readDoubleLE(o + 32);
     each(size);
     const tail = b.readUInt8(o + 1) & OpFlag.Target ? size : 0;
-    o += OP_HEADER + pad8(b.readUInt32LE(o + 4) + b.readUInt32LE(o + 8) + tail);
+    o += OP_HEADER + pad8(b.readUInt32LE(o + 4) + b.readUInt32LE(o + 8) + tail + b.readUInt16LE(o + 2));
   }
 }
 
@@ -197,7 +216,7 @@ export function eachOpDest(batch: Uint8Array, each: (start: number, end: number,
     const dstLen = b.readUInt32LE(o + 8);
     const s = o + OP_HEADER + srcLen;
     const tail = b.readUInt8(o + 1) & OpFlag.Target ? b.readDoubleLE(o + 32) : 0;
-    const opEnd = o + OP_HEADER + pad8(srcLen + dstLen + tail);
+    const opEnd = o + OP_HEADER + pad8(srcLen + dstLen + tail + b.readUInt16LE(o + 2));
     each(s, s + dstLen, opEnd, b.readUInt32LE(o + 12), b.readUInt32LE(o + 16), b.readUInt32LE(o + 20));
     o = opEnd;
   }
@@ -209,7 +228,7 @@ export function countOps(batch: Uint8Array): number {
   let n = 0;
   for (let o = 0; o < b.length; n++) {
     const tail = b.readUInt8(o + 1) & OpFlag.Target ? b.readDoubleLE(o + 32) : 0;
-    o += OP_HEADER + pad8(b.readUInt32LE(o + 4) + b.readUInt32LE(o + 8) + tail);
+    o += OP_HEADER + pad8(b.readUInt32LE(o + 4) + b.readUInt32LE(o + 8) + tail + b.readUInt16LE(o + 2));
   }
   return n;
 }

@@ -41,7 +41,7 @@ export interface Addon {
   closeContext(ctx: object): void;
   scanDest(ctx: object, rel: Buffer): { names: Buffer; meta: Float64Array } | NativeFailure;
   readlinkDest(ctx: object, rel: Buffer): Buffer | NativeFailure;
-  xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number, basis?: boolean): number;
+  xattrDiff(ctx: object, src: Buffer, rel: Buffer, flags: number, basis?: boolean, xrules?: Buffer): number;
   fakeRead(ctx: object | null, path: Buffer, onDest: boolean, content: boolean): Buffer | null | NativeFailure;
   /** A path's raw POSIX ACL (system.posix_acl_access, or _default), never through a symlink; null: none. */
   aclGet(path: Buffer, isDefault: boolean): Buffer | null | NativeFailure;
@@ -182,7 +182,7 @@ const BUILD_FIX =
 let state: AddonState | undefined;
 
 /** The addon contract version this JavaScript speaks (native/abi.h ARSYNC_ADDON_ABI). */
-export const ADDON_ABI = 6;
+export const ADDON_ABI = 7;
 
 /** Loads one candidate and checks its ABI; the reason it cannot be used, or the addon. */
 function tryLoad(c: AddonCandidate): { addon: Addon } | { reason: string } {
@@ -310,7 +310,7 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
     ...(addon.writeNewSettled
       ? { writeNewSettled: (rel: Buffer, parts: Buffer[], st: Stat) => addon.writeNewSettled!(ctx, rel, parts, st.mode, st.uid, st.gid, st.mtimeSec, st.mtimeNsec) }
       : {}),
-    xattrDiff: (src, rel, flags, basis = false) => addon.xattrDiff(ctx, src, rel, flags, basis),
+    xattrDiff: (src, rel, flags, basis = false, xrules?: Buffer) => (xrules ? addon.xattrDiff(ctx, src, rel, flags, basis, xrules) : addon.xattrDiff(ctx, src, rel, flags, basis)),
     fakeReadDest: (rel, content) => addon.fakeRead(ctx, rel, true, content),
     unlinkSource: (src, st, anchor = 0, follow = false) => addon.removeSource(ctx, src, st.ino, st.dev, anchor, follow),
     openPair: (src, destRel, q, anchor = 0) => nativeOpenPair(addon, ctx, src, destRel, q, anchor),

@@ -121,8 +121,10 @@ export interface EngineContext {
    * rsync does: native/aclmode.h) differ between a source path and a destination entry, for the flags
    * set in `flags` (Preserve.Xattrs / Preserve.Acls). 0 when equal. `basis`: `rel` is
    * instead the absolute path of a --*-dest basis file, one the planner found with no symlink on the way.
+   * `xrules`: the entry's own x-rules, as its ops carry them (engine/batch.ts; plan/xattr-rules.ts
+   * xattrView): compared in the sending side's view and the generator's.
    */
-  xattrDiff(src: Buffer, rel: Buffer, flags: number, basis?: boolean): number;
+  xattrDiff(src: Buffer, rel: Buffer, flags: number, basis?: boolean, xrules?: Buffer): number;
   /**
    * --remove-source-files for an entry that needed no op: unlink the source if it is still the file
    * `st` describes (ino/dev), never a directory; null when done or nothing to do. `follow`: reached

@@ -253,7 +253,7 @@ export const COUNTER_SLOTS = 24;
  * it). The planner's modules take this instead of an engine's writer, so plan/ never imports engine/.
  */
 export interface OpAppender {
-  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags?: number, anchor?: number, target?: Buffer): unknown;
+  add(kind: OpKind, src: Buffer, dst: Buffer, st: Stat, flags?: number, anchor?: number, target?: Buffer, xrules?: Buffer): unknown;
 }
 
 /**

@@ -230,6 +230,34 @@ export class FilterScope {
     return this.check(relPath, isDir, opts) === 'exclude';
   }
 
+  private xrules: readonly PatternRule[] | null | undefined;
+
+  /**
+   * The x-rules (`-x NAME`, F.XATTR) this side meets while it handles the entries of this scope's
+   * directory: the list check_filter walks for an xattr name (rsync's name_is_excluded with NAME_IS_XATTR),
+   * each dir-merge rule's current rules where that rule stands, the other side's rules left out. Null
+   * when no per-directory file adds one: the command line's rules alone (plan/xattr-rules.ts xattrRules).
+   */
+  xattrRules(): readonly PatternRule[] | null {
+    if (this.xrules !== undefined) return this.xrules;
+    const out: PatternRule[] = [];
+    let own = false;
+    const other = this.side === 'sender' ? F.RECEIVER_SIDE : F.SENDER_SIDE;
+    const take = (entries: readonly Entry[], perDir: boolean): void => {
+      for (const e of entries) {
+        if ((e.flags & SIDES) === other) continue;
+        if (isDirMerge(e)) take(this.lists.get(e.id) ?? [], true);
+        else if (e.flags & F.XATTR) {
+          out.push(e);
+          own ||= perDir;
+        }
+      }
+    };
+    take(this.list.globalRules(), false);
+    this.xrules = own ? out : null;
+    return this.xrules;
+  }
+
   /** `list`: rsync's debug_type of the list being walked ("", " [per-dir NAME]", " [global CVS]"). */
   private walk(entries: readonly Entry[], name: string, isDir: boolean, opts: CheckOptions, list: string): Match | undefined {
     const other = this.side === 'sender' ? F.RECEIVER_SIDE : F.SENDER_SIDE;

@@ -67,3 +67,40 @@ export function engineRules(rules: readonly PatternRule[]): EngineXattrRule[] {
       (r.flags & (F.WILD | F.WILD2) ? XR.WILD : 0),
   }));
 }
+
+/** The byte between an op's two views (native/xfilter.h XV_GEN): above every XR_* combination. */
+export const XV_GEN = 0x80;
+
+/** The most bytes an op's views may take (their length is the op header's u16: engine/batch.ts). */
+export const XVIEW_MAX = 0xffff;
+
+/**
+ * An entry's own x-rules, as an op carries them (engine/batch.ts, native/xfilter.h): each rule its XR_*
+ * bits in a byte and its pattern (a leading "/" dropped, as xfilter_from_js drops it) ending in a NUL.
+ * First the sending side's view of them (`send`: the rules its sender meets while it lists the entry's
+ * directory, per-directory ones among them; null: the command line's, `global`); then, when `generator`
+ * is given, XV_GEN and the view rsync's generator compares the destination in (its per-directory files
+ * read in the destination while it deletes during the transfer). Undefined when neither is given: the
+ * engine context's rules serve (EngineOptions.xattrRules). Throws when the views exceed XVIEW_MAX.
+ */
+export function xattrView(send: readonly PatternRule[] | null, generator: readonly PatternRule[] | null, global: readonly PatternRule[]): Buffer | undefined {
+  if (!send && !generator) return undefined;
+  const parts: Buffer[] = [];
+  const put = (rules: readonly PatternRule[]): void => {
+    for (const r of engineRules(rules)) {
+      // A NUL ends the pattern, as it ends rsync's C string.
+      const nul = r.pattern.indexOf(0);
+      const whole = nul < 0 ? r.pattern : r.pattern.subarray(0, nul);
+      const p = whole[0] === 0x2f ? whole.subarray(1) : whole;
+      parts.push(Buffer.of(r.bits), p, Buffer.of(0));
+    }
+  };
+  put(send ?? global);
+  if (generator) {
+    parts.push(Buffer.of(XV_GEN));
+    put(generator);
+  }
+  const out = Buffer.concat(parts);
+  if (out.length > XVIEW_MAX) throw new Error(`the x-rules in force for one directory take ${out.length} bytes (at most ${XVIEW_MAX})`);
+  return out;
+}

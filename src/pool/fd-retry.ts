@@ -39,7 +39,7 @@ export class FdRetry {
     if (again.size) {
       let i = 0;
       for (const op of readBatch(batch)) {
-        if (again.has(i)) this.ops.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat, op.flags, op.anchor, op.target && Buffer.from(op.target));
+        if (again.has(i)) this.ops.add(op.kind, Buffer.from(op.src), Buffer.from(op.dst), op.stat, op.flags, op.anchor, op.target && Buffer.from(op.target), op.xrules && Buffer.from(op.xrules));
         i++;
       }
     }

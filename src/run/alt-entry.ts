@@ -33,7 +33,7 @@ export async function tryAltDirs(rc: RunContext, m: Member, kind: FileType, line
   const there = m.destSt;
   const exists = there !== undefined && fileType(there.mode) === kind;
   const flags = rc.spec.xattrFlags;
-  const xattrs = flags ? (p: Buffer): number => rc.dest.basisXattrDiff(m.src, p, flags) : undefined;
+  const xattrs = flags ? (p: Buffer): number => rc.dest.basisXattrDiff(m.src, p, flags, rc.xattrViews?.ofEntry(m.rel)) : undefined;
   // -c: a file twin matches by its data, as rsync's quick_check_ok compares its sum.
   const sameData = c.checksum && kind === 'reg' ? (p: Buffer): boolean => sameFileData(m.src, p, m.st.size, c.copyLinks || c.copyUnsafeLinks) : undefined;
   const best = rc.alt.best(m.rel, m.st, kind, target, (p) => rc.source.readlink(p), xattrs, sameData);

@@ -9,6 +9,7 @@ import type { Config } from '../model/config.js';
 import type { PairListing } from '../model/listing.js';
 import type { ListWindow } from '../model/list-window.js';
 import type { ItemBytes } from './item-bytes.js';
+import type { XattrViews } from './xattr-views.js';
 import type { OpFailure } from '../engine/types.js';
 import { seenAs, type Stat } from '../model/stat.js';
 import type { SourceAnchors } from '../plan/anchors.js';
@@ -100,6 +101,8 @@ export interface RunContext {
   readonly lists: ListWindow;
   /** Entries whose attributes alone change: what rsync's processes say about them (item-bytes.ts). */
   readonly items: ItemBytes;
+  /** -X with x-rules in per-directory merge files: each directory's view of them (xattr-views.ts). */
+  readonly xattrViews?: XattrViews | undefined;
   /** A failure: held back while a basis op's fallback may replace it (alt-dest.ts), else tallied. */
   fail(f: OpFailure): void;
 }

@@ -52,14 +52,17 @@ export class DestReads {
     return t && !isFailure(t) ? (t as Buffer) : undefined;
   }
 
-  /** -X/-A: which of xattrs (bit 1) and ACLs (bit 2) differ; 0 without a context. */
-  xattrDiff(src: Buffer, rel: Buffer, flags: number): number {
-    return this.ctx ? this.ctx.xattrDiff(src, rel, flags) : 0;
+  /**
+   * -X/-A: which of xattrs (bit 1) and ACLs (bit 2) differ; 0 without a context. `xrules`: the entry's
+   * own x-rules (run/xattr-views.ts), when per-directory files hold some.
+   */
+  xattrDiff(src: Buffer, rel: Buffer, flags: number, xrules?: Buffer): number {
+    return this.ctx ? this.ctx.xattrDiff(src, rel, flags, false, xrules) : 0;
   }
 
   /** -X/-A against a --*-dest basis file (an absolute path found with no symlink on the way). */
-  basisXattrDiff(src: Buffer, path: Buffer, flags: number): number {
-    return this.ctx ? this.ctx.xattrDiff(src, path, flags, true) : 0;
+  basisXattrDiff(src: Buffer, path: Buffer, flags: number, xrules?: Buffer): number {
+    return this.ctx ? this.ctx.xattrDiff(src, path, flags, true, xrules) : 0;
   }
 
   /** A destination directory's entries, for deleting it whole; empty when it cannot be listed. */

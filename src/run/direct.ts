@@ -56,7 +56,8 @@ export function directRequest(rc: RunContext, dir: Frame): DirectRequest | undef
     ok = runAllows(rc);
     allowed.set(rc, ok);
   }
-  if (!ok || dir.merged) return undefined;
+  // A directory whose entries have x-rules of their own (run/xattr-views.ts): the cursor encodes no views.
+  if (!ok || dir.merged || rc.xattrViews?.has(dir)) return undefined;
   // Every entry directly inside one directory has the same anchor (the longest registered prefix).
   return { rel: dir.rel, anchor: rc.anchors.ofEntryIn(dir.src), big: BATCH_BYTES, hardLinks: rc.c.hardLinks };
 }

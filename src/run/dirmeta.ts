@@ -95,15 +95,18 @@ export class DirLedger {
     return this.byRel?.has(rel.toString('latin1')) ?? false;
   }
 
-  /** The final ops, children before parents; `anchor` gives each source path's operator part. */
-  finalOps(anchor: (src: Buffer) => number): BatchWriter {
+  /**
+   * The final ops, children before parents; `anchor` gives each source path's operator part, `xrules`
+   * an op's own x-rules (run/xattr-views.ts).
+   */
+  finalOps(anchor: (src: Buffer) => number, xrules?: (kind: OpKind, rel: Buffer) => Buffer | undefined): BatchWriter {
     const meta = new BatchWriter();
     for (let i = this.records.length - 1; i >= 0; i--) {
       const d = this.records[i]!;
       if (!d.needMeta) continue;
       // -K: rsync sets the directory's attributes on the symlink itself, not on its target.
-      if (d.keptLink) meta.add(OpKind.Attrs, d.src, d.rel, { ...d.stat, mode: S_IFLNK | (d.stat.mode & 0o7777) }, 0, anchor(d.src));
-      else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat, d.ownerBits ? OpFlag.OwnerBits : 0, anchor(d.src));
+      if (d.keptLink) meta.add(OpKind.Attrs, d.src, d.rel, { ...d.stat, mode: S_IFLNK | (d.stat.mode & 0o7777) }, 0, anchor(d.src), undefined, xrules?.(OpKind.Attrs, d.rel));
+      else meta.add(OpKind.DirMeta, d.src, d.rel, d.stat, d.ownerBits ? OpFlag.OwnerBits : 0, anchor(d.src), undefined, xrules?.(OpKind.DirMeta, d.rel));
     }
     return meta;
   }

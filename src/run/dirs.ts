@@ -60,7 +60,7 @@ export function dirFrame(
   // too, as rsync's recv_generator does after its delete_item.)
   // rsync's unchanged_attrs judges a twin's time under -t even with -O (-O is its itemize's alone).
   const twinCheck = { ...rc.spec.dirCheck, times: c.times };
-  const exact = (t: { st: Stat; path: Buffer }): boolean => !anyChange(attrChanges(st, t.st, twinCheck)) && !(rc.spec.xattrFlags && rc.dest.basisXattrDiff(src, t.path, rc.spec.xattrFlags));
+  const exact = (t: { st: Stat; path: Buffer }): boolean => !anyChange(attrChanges(st, t.st, twinCheck)) && !(rc.spec.xattrFlags && rc.dest.basisXattrDiff(src, t.path, rc.spec.xattrFlags, rc.xattrViews?.ofEntry(rel)));
   const twin = verdict.action === 'create' && (!destSt || !destIsDir) && !keptLink ? rc.alt.dirTwin(rel, exact) : undefined;
   const alt = twin?.st;
   if (verdict.action === 'attrs') rc.items.note(rc.lists, rc.tally.listedCount(), inRootList(rc.root.current, rel, true));
@@ -75,7 +75,7 @@ export function dirFrame(
     // Itemized against the twin, it is not new to rsync ("Number of created files" leaves it out).
     // Under -X/-A its xattrs and ACLs are compared with the twin's too (rsync's itemize against it).
     const flags = rc.spec.xattrFlags;
-    const differ = flags && twin ? rc.dest.basisXattrDiff(src, twin.path, flags) : 0;
+    const differ = flags && twin ? rc.dest.basisXattrDiff(src, twin.path, flags, rc.xattrViews?.ofEntry(rel)) : 0;
     const changes = { ...attrChanges(st, alt, twinCheck), ...(differ ? xattrBits(differ) : {}) };
     // Under -O rsync's itemize reports `t` for any local change that is not a match: a twin that differs
     // in anything shows it (without -t, `T`: itemize's rule for every local change).

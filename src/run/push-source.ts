@@ -264,7 +264,9 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   /** `dir` and `leaf`: where the entry is read, joined only when needed (`dir` empty: `leaf` is the whole path). */
   // -R of an absolute operand: its entries (and the directories above them) print from the root.
   let fromRoot = false;
-  const add = (dir: Buffer, leaf: Buffer, name: Buffer, real: Stat, top: boolean, content: boolean, follow = false): Entry => {
+  // `scope`: the directory listing it, whose per-directory files may hold x-rules of their own (rsync's
+  // sender reads an entry's xattrs while its directory's rules are pushed: run/xattr-views.ts).
+  const add = (dir: Buffer, leaf: Buffer, name: Buffer, real: Stat, top: boolean, content: boolean, follow = false, scope?: FilterScope): Entry => {
     let st = fakeRead ? recorded(real, dir.length ? joinPath(dir, leaf) : leaf) : real;
     // A fake symlink (a regular file whose record says link) holds its target as its content; one whose
     // content cannot be read is listed as the file it is.
@@ -303,7 +305,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     // A --delete-missing-args entry (mode 0) has none.
     const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : mode !== 0 && c.specials);
     if (xattrs && kept) {
-      const items = xattrs.source(path(), mode, c.copyLinks || follow, c.fakeSuper === true, c.xattrsAll === true, xrules);
+      const items = xattrs.source(path(), mode, c.copyLinks || follow, c.fakeSuper === true, c.xattrsAll === true, scope?.xattrRules() ?? xrules);
       if ('message' in items) {
         ioError |= IOERR_GENERAL;
         messages.push({ text: items.message, error: true });
@@ -432,7 +434,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       const rel = l.top ? n : joinPath(l.dirName, n);
       if (l.scope && l.scope.check(rel, sub) === 'exclude') continue;
       // -x: a directory on another file system is listed, its contents are not.
-      const e = add(l.dirPath, n, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev), follow);
+      const e = add(l.dirPath, n, rel, st, false, sub && deep && (c.oneFileSystem === 0 || st.dev === rootDev), follow, xattrs ? l.scope : undefined);
       // A directory reached through a symlink (-k, an unsafe one) is read through it: resolved as given up
       // to there.
       if (sub && e.contentDir) {

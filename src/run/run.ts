@@ -72,6 +72,7 @@ import { ItemBytes } from './item-bytes.js';
 import { xferSumLength } from './wire-bytes.js';
 import { streamFigures } from './stream-list.js';
 import { engineRules, xattrRules } from '../plan/xattr-rules.js';
+import { XattrViews } from './xattr-views.js';
 
 export interface TransferInput {
   config: Config;
@@ -208,6 +209,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   };
   const shrunk = new ShrunkFiles();
   const takenFromSource = c.removeSourceFiles && (c.deleteMode === 'after' || c.deleteMode === 'delay') ? new Set<string>() : undefined;
+  const xattrViews = XattrViews.of(c, filters);
   const sink = new LocalSink({
     onRemoveSource: takenFromSource && ((rel) => takenFromSource.add(rel.toString('latin1'))),
     ctx,
@@ -231,6 +233,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
     offThread: engine.caps.offThread,
+    xrules: xattrViews && ((kind, rel) => xattrViews.ofOp(kind, rel)),
   });
   // --stats (stats2): the time spent listing, not the whole pass (timed-source.ts).
   const listing = c.info.STATS > 1 ? new TimedSource(new LocalSource(engine, ctx, spec.pairQuery, spec.treeQuery, spec.recordQuery)) : undefined;
@@ -243,7 +246,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.warn(m));
   const output = new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender, input.observe);
   const rc: RunContext = {
-    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
+    c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order, xattrViews,
     sourceRemoved: input.sourceRemoved,
     takenFromSource,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {
@@ -346,7 +349,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       // Links and renames that ran out of descriptors go in before the directories get their final times
       // (done after them, they would change those times again).
       await sink.retryFdShortage();
-      sink.now(rc.dirs.finalOps((src) => anchors.of(src)));
+      sink.now(rc.dirs.finalOps((src) => anchors.of(src), xattrViews && ((kind, rel) => xattrViews.ofOp(kind, rel))));
       await sink.retryFdShortage();
     }
     const shape = { dest: showPath(c.dest), pid: process.pid, hardLinks: c.hardLinks, inplace: c.inplace, tempDir: c.tempDir, dryRun: c.dryRun };

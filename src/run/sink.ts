@@ -150,6 +150,8 @@ export interface LocalSinkOptions {
   fileEnds?: boolean;
   /** The engine lends contexts to native threads (EngineCaps.offThread): batches with much data run there. */
   offThread?: boolean;
+  /** -X with x-rules in per-directory merge files: an op's own views (run/xattr-views.ts ofOp). */
+  xrules?: ((kind: OpKind, rel: Buffer) => Buffer | undefined) | undefined;
 }
 
 /** The OpSink over the local engines: the pool's workers and this thread's context. */
@@ -213,7 +215,8 @@ export class LocalSink implements OpSink {
     let n = 0;
     for (let i = 0; i < count; i++) {
       this.batchBytes += v.getFloat64(at + 32, true);
-      at += OP_HEADER + ((v.getUint32(at + 4, true) + v.getUint32(at + 8, true) + 7) & ~7);
+      // (A direct op carries no target; its x-rules, if any, are counted by the header's u16.)
+      at += OP_HEADER + ((v.getUint32(at + 4, true) + v.getUint32(at + 8, true) + v.getUint16(at + 2, true) + 7) & ~7);
       n++;
       if (this.batch.count + n >= BATCH_OPS || this.batchBytes >= BATCH_BYTES) {
         this.batch.append(ops.subarray(from, at), n);
@@ -227,7 +230,7 @@ export class LocalSink implements OpSink {
 
   add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer, shown = true): void {
     this.opsAdded++;
-    const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target);
+    const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target, this.o.xrules?.(kind, rel));
     let pending = pendingIn;
     const mark = this.dispatcher && kind === OpKind.File && shown ? this.o.fileMark?.(st.size, rel) : undefined;
     if (mark) pending = pending ? { ...pending, mark } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, mark };

@@ -95,9 +95,14 @@ const DOT = Buffer.from('.');
 const DOT_SLASH = Buffer.from('./');
 const DOT_DIR = Buffer.from('/./');
 const NO_PATH = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
 const SLASH = Buffer.from('/');
 
-function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean): Named {
+/**
+ * `scope`: the sender's rules in the directory listing the entry, whose per-directory files may hold
+ * x-rules of their own (rsync reads an entry's xattrs while its directory's rules are pushed).
+ */
+function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean, scope?: FilterScope): Named {
   const mode = st.mode;
   const type = mode & 0o170000;
   const e: Named = {
@@ -128,7 +133,7 @@ function entryOf(path: Buffer, name: Buffer, st: Stat, c: Config, top: boolean):
     // rsync's get_xattr: files and directories, the other kinds where they are preserved.
     const kept = type === 0o100000 || type === 0o040000 || (type === 0o120000 ? c.links : type === 0o020000 || type === 0o060000 ? c.devices : c.specials);
     if (kept) {
-      const items = attrReader()!.xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true, configXattrRules(c));
+      const items = attrReader()!.xattrs.source(path, mode, c.copyLinks, c.fakeSuper === true, c.xattrsAll === true, scope?.xattrRules() ?? configXattrRules(c));
       if ('message' in items) throw new Unreadable();
       e.xattrItems = items;
     }
@@ -183,7 +188,7 @@ function readDir(dir: Buffer, prefix: Buffer | undefined, c: Config, engine: Eng
       // A followed link to a directory is read through the link ("link/", the anchor the engines may
       // follow up to), and what is below it too.
       const through = sent !== st && (sent.mode & 0o170000) === 0o040000;
-      const e = entryOf(through ? Buffer.concat([path, SLASH]) : path, name, sent, c, false);
+      const e = entryOf(through ? Buffer.concat([path, SLASH]) : path, name, sent, c, false, scope);
       if (through) e.anchor = path.length + 1;
       else if (anchor > 0) e.anchor = anchor;
       out.push(e);
@@ -316,7 +321,8 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
     const scope = senderScope(filters, src, dir);
     if (dir && sentAsDot(src)) {
       first.push(from(entryOf(src, DOT, st, c, true)));
-      first.push(...readDir(src, undefined, c, engine, scope).map(from));
+      // Its entries with its own per-directory files read (rsync pushes them before it lists them).
+      first.push(...readDir(src, undefined, c, engine, scope?.enterDir(EMPTY, src)).map(from));
     } else {
       const e = entryOf(src, baseName(src), st, c, true);
       if (scope && scope.check(e.name, e.sub) === 'exclude') continue;
@@ -494,7 +500,7 @@ export function* wholeList(c: Config, engine: Engine, filters?: FilterList): Gen
   if (dir && sentAsDot(src)) {
     const top = entryOf(src, DOT, st, c, true);
     yield top;
-    yield* down(top, scope);
+    yield* down(top, scope?.enterDir(EMPTY, src));
     return;
   }
   const top = entryOf(src, baseName(src), st, c, true);

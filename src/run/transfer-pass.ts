@@ -28,6 +28,7 @@ import { receiverOutput } from '../model/config.js';
 import { unmunge } from '../util/munge.js';
 import { sizeSkipLine } from './skip-lines.js';
 import { layeredKept, layersAt } from './layers.js';
+import { rejudgeDirXattrs } from './xattrs.js';
 
 export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> {
   const c = rc.c;
@@ -81,6 +82,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     f.sender = sender?.enterDir(root.rel, root.src);
     f.receiver = receiver?.enterDir(root.rel);
     f.oneLevel = true;
+    enterXattrViews(rc, f);
     for (const sub of await transferDir(rc, f)) {
       if (sub.pending) rc.lines.emitHeld(sub.pending);
     }
@@ -117,6 +119,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
     treeFrames(rc, frame, scanSrc),
     async (dir) => {
       rc.treeLines.upTo(dir.rel);
+      enterXattrViews(rc, dir);
       rc.lists.enter();
       rc.items.dirList(rc.lists, dir.pending?.verdict.action);
       const subdirs = await transferDir(rc, dir);
@@ -231,6 +234,19 @@ function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
   }
   // A stack: popped in rsync's list order (tree-lines.ts depthFirst: "a-b/" before "a/").
   return frames.sort((x, y) => depthFirst(y.rel, x.rel));
+}
+
+/**
+ * -X with x-rules in per-directory merge files: the view the directory's entries are judged in, before
+ * any of them is planned, and the directory's own comparison again where rsync's generator makes it in
+ * another view (xattr-views.ts). A directory rsync's generator deletes nothing in (one it did not make,
+ * one it passes by) pushes no rules.
+ */
+function enterXattrViews(rc: RunContext, dir: Frame): void {
+  const views = rc.xattrViews;
+  if (!views || dir.listOnly || dir.blocked || (rc.c.dryRun && !dir.destExists && dir.rel.length)) return;
+  const self = views.enter(dir);
+  if (self.differs) rejudgeDirXattrs(rc, dir, self.view);
 }
 
 /** List one source directory against its destination twin; returns the subdirectories to visit. */

@@ -3,8 +3,8 @@
 
 import { S_IFMT, S_IFREG, type Stat } from '../model/stat.js';
 import type { Changes } from '../plan/quickcheck.js';
-import type { RunContext } from './context.js';
-import { NO_CHANGES } from './lines.js';
+import type { Frame, RunContext } from './context.js';
+import { NO_CHANGES, anyChange } from './lines.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 export function withXattrs(rc: RunContext, v: Verdict, src: Buffer, rel: Buffer, st: Stat, destSt: Stat | undefined): Verdict {
@@ -14,7 +14,7 @@ export function withXattrs(rc: RunContext, v: Verdict, src: Buffer, rel: Buffer,
   // inode to read; its xattrs and ACLs are the destination's.
   if (rc.source.unfetched?.(src)) return v;
   if ((destSt.mode & S_IFMT) !== (st.mode & S_IFMT)) return v;
-  const diff = rc.dest.xattrDiff(src, rel, rc.spec.xattrFlags);
+  const diff = rc.dest.xattrDiff(src, rel, rc.spec.xattrFlags, rc.xattrViews?.ofEntry(rel));
   // An ACL's bytes count as an xattr too (x-rules under -AX), except for a regular file whose data is
   // current: rsync's receiver sets its attributes, the ACL among them, before it reads the xattrs it
   // itemizes (set_file_attrs, then itemize), so they are equal by then; -n sets nothing.
@@ -53,4 +53,25 @@ export function xattrBits(diff: number): { xattr: boolean; acl: boolean } {
  */
 export function permsAfterAcl(srcMode: number, dstMode: number): boolean {
   return (srcMode & 0o7000) !== (dstMode & 0o7000);
+}
+
+/**
+ * A directory's xattrs judged again as the walk enters it, in its own view (run/xattr-views.ts enter),
+ * when that is not the view its comparison as its parent's entry took: rsync's generator compares a
+ * directory in full right before its entries, with whatever per-directory rules the directory it handled
+ * last left pushed. Its pending line and its metadata op at the end follow the new judgement.
+ */
+export function rejudgeDirXattrs(rc: RunContext, dir: Frame, view: Buffer | undefined): void {
+  const p = dir.pending;
+  const flags = rc.spec.xattrFlags;
+  if (!p || !flags || !dir.destExists || p.local) return;
+  const v = p.verdict;
+  if (v.action !== 'none' && v.action !== 'attrs') return;
+  const bits = xattrBits(rc.dest.xattrDiff(dir.src, dir.rel, flags, view));
+  if (v.changes.xattr === bits.xattr) return;
+  const changes: Changes = { ...v.changes, xattr: bits.xattr };
+  const t = rc.tally.totals;
+  t.xattrsChanged = (t.xattrsChanged ?? 0) + (bits.xattr ? 1 : -1);
+  p.verdict = anyChange(changes) ? { action: 'attrs', changes } : { action: 'none', changes };
+  if (bits.xattr && dir.record) dir.record.needMeta = true;
 }

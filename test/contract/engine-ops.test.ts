@@ -18,6 +18,9 @@ import { S_IFSOCK, type Stat } from '../../src/model/stat.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../../src/engine/types.js';
 import type { EngineName } from '../../src/model/config.js';
 import { contractEngines, holdSharedLock } from './engines.js';
+import { FilterList } from '../../src/plan/filter.js';
+import type { PatternRule } from '../../src/plan/filter-rules.js';
+import { xattrRules, xattrView } from '../../src/plan/xattr-rules.js';
 
 const E = osConstants.errno;
 const B = (s: string): Buffer => Buffer.from(s);
@@ -854,6 +857,59 @@ function opContract(name: EngineName): void {
         expect(ctx.xattrDiff(B(f), B(join(dst, 'copy')), Preserve.Xattrs | Preserve.Acls, true)).toBe(0);
         expect(ctx.xattrDiff(B(f), B(join(dst, 'plain')), Preserve.Xattrs | Preserve.Acls, true)).toBe(7);
       }, options(flags));
+    });
+
+    // An op's own x-rules (per-directory merge files: run/xattr-views.ts, native/xfilter.h "An op's
+    // views"), as plan/xattr-rules.ts xattrView encodes them: the sending side's view, then after XV_GEN
+    // the generator's. The context itself has no rules here.
+    it("an op's own views: the sender's leaves names out, the generator's decides whether Attrs touches them", () => {
+      const rules = (...r: string[]): PatternRule[] => xattrRules(FilterList.fromOptions(r.map((value) => ({ kind: 'filter' as const, value }))));
+      const send = rules('-x user.s*');
+      const sendOnly = xattrView(send, null, [])!;
+      const both = xattrView(send, rules('-x user.secret'), [])!;
+      const f = writeSource('f', 'data');
+      for (const [k, v] of [['user.secret', 'S'], ['user.keep', 'K']]) execFileSync('setfattr', ['-n', k!, '-v', v!, f]);
+      // Each destination file has the source's data and user.keep; what else it has decides.
+      const dest = (n: string, xs: [string, string][]): void => {
+        fs.writeFileSync(join(dst, n), 'data');
+        for (const [k, v] of [['user.keep', 'K'], ...xs]) execFileSync('setfattr', ['-n', k!, '-v', v!, join(dst, n)]);
+      };
+      dest('stale', [['user.secret', 'OLD']]);
+      dest('kept', [['user.secret', 'OLD']]);
+      dest('other', [['user.secret', 'OLD'], ['user.only', 'O']]);
+      const flags = ALL | Preserve.Xattrs;
+      withContext((ctx) => {
+        // Without views the source's user.secret counts; with the sender's it is left out, and the
+        // destination's is the receiver's to compare (no rules of its own: it differs).
+        expect(ctx.xattrDiff(B(f), B('stale'), Preserve.Xattrs)).toBe(1);
+        expect(ctx.xattrDiff(B(f), B('stale'), Preserve.Xattrs, false, sendOnly)).toBe(1);
+        // The generator's view hides the destination's user.secret: the same, unless something else differs.
+        expect(ctx.xattrDiff(B(f), B('kept'), Preserve.Xattrs, false, both)).toBe(0);
+        expect(ctx.xattrDiff(B(f), B('other'), Preserve.Xattrs, false, both)).toBe(1);
+        // A malformed view is refused (a bits byte past the XR_* bits, a pattern without its NUL).
+        expect(() => ctx.xattrDiff(B(f), B('kept'), Preserve.Xattrs, false, Buffer.from([0x40, 0x61, 0]))).toThrow(TypeError);
+        expect(() => ctx.xattrDiff(B(f), B('kept'), Preserve.Xattrs, false, Buffer.from([0, 0x61]))).toThrow(TypeError);
+      }, options(flags));
+      const w = new BatchWriter();
+      w.add(OpKind.File, B(f), B('copy'), statOf(f), 0, 0, undefined, sendOnly);
+      w.add(OpKind.Attrs, B(f), B('stale'), statOf(f), 0, 0, undefined, sendOnly);
+      w.add(OpKind.Attrs, B(f), B('kept'), statOf(f), 0, 0, undefined, both);
+      w.add(OpKind.Attrs, B(f), B('other'), statOf(f), 0, 0, undefined, both);
+      const ctx = openContext(options(flags));
+      try {
+        expect(ctx.run(w.finish(), new Uint8Array(4))).toEqual([]);
+      } finally {
+        ctx.close();
+      }
+      const keepOnly = "user.keep=0x4b";
+      // The copy: without the name the sender's view leaves out.
+      expect(getfattr(join(dst, 'copy'))).toBe(keepOnly);
+      // rsync's receiver repairs in the command line's rules: the stale name goes...
+      expect(getfattr(join(dst, 'stale'))).toBe(keepOnly);
+      // ...unless the generator found nothing to report: then nothing of the xattrs changes...
+      expect(getfattr(join(dst, 'kept'))).toBe(`user.keep=0x4b\nuser.secret=0x4f4c44`);
+      // ...and once something else differs, its receiver removes the hidden name too.
+      expect(getfattr(join(dst, 'other'))).toBe(keepOnly);
     });
   });
 }

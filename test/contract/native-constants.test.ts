@@ -14,7 +14,8 @@ import { PairBits } from '../../src/engine/pair.js';
 import * as Ops from '../../src/model/ops.js';
 import * as StatBits from '../../src/model/stat.js';
 import { ClockSlot } from '../../src/run/clock.js';
-import { XR } from '../../src/plan/xattr-rules.js';
+import { XR, XV_GEN, xattrRules, xattrView } from '../../src/plan/xattr-rules.js';
+import { FilterList } from '../../src/plan/filter.js';
 /** The TypeScript constants, wherever src/ keeps them. */
 const T = { ...Ops, ...StatBits };
 import { addonOrReason } from './engines.js';
@@ -180,6 +181,11 @@ describe('C constants equal the TypeScript ones', () => {
     const names = { INCLUDE: 'XR_INCLUDE', NEGATE: 'XR_NEGATE', SENDER: 'XR_SENDER', RECEIVER: 'XR_RECEIVER', WILD: 'XR_WILD' };
     expectSame(XR, names, 'XR');
     expect(enumOf('XR_WILD').sort()).toEqual(Object.values(names).sort());
+    // An op's views (xattrView, native/batch.h batch_xrules_ok): a rule's bits byte stays below 32, and the
+    // byte between the two views is above every one of them.
+    expect(c('XV_GEN'), 'XV_GEN').toBe(XV_GEN);
+    expect(Object.values(XR).reduce((a, b) => a | b, 0)).toBeLessThan(32);
+    expect(XV_GEN).toBeGreaterThanOrEqual(32);
   });
 
   it('Outcome = enum outcome', () => {
@@ -327,13 +333,13 @@ describe('C constants equal the TypeScript ones', () => {
 
 describe('the batch layout: BatchWriter (batch.ts) writes where batch_next (native) reads', () => {
   /** `op->field = batch_u32(h + N)` / `batch_f64(h + N)` / `h[N]` in the decoder, wherever it lives. */
-  function decoderOffsets(): Map<string, { offset: number; width: 'u8' | 'u32' | 'f64' }> {
-    const out = new Map<string, { offset: number; width: 'u8' | 'u32' | 'f64' }>();
+  function decoderOffsets(): Map<string, { offset: number; width: 'u8' | 'u16' | 'u32' | 'f64' }> {
+    const out = new Map<string, { offset: number; width: 'u8' | 'u16' | 'u32' | 'f64' }>();
     // In whichever C file defines batch_next (a header today; a split may move it to a .c file).
     for (const file of fs.readdirSync(NATIVE).filter((f) => /\.[ch]$/.test(f))) {
       const text = fs.readFileSync(join(NATIVE, file), 'utf8');
       if (!/\bint\s+batch_next\s*\([^;]*\{/.test(text)) continue;
-      for (const m of text.matchAll(/op->(\w+)\s*=\s*batch_(u32|f64)\(h \+ (\d+)\)/g)) out.set(m[1]!, { offset: Number(m[3]), width: m[2] as 'u32' | 'f64' });
+      for (const m of text.matchAll(/op->(\w+)\s*=\s*batch_(u16|u32|f64)\(h \+ (\d+)\)/g)) out.set(m[1]!, { offset: Number(m[3]), width: m[2] as 'u16' | 'u32' | 'f64' });
       for (const m of text.matchAll(/op->(\w+)\s*=\s*h\[(\d+)\]/g)) out.set(m[1]!, { offset: Number(m[2]), width: 'u8' });
     }
     return out;
@@ -358,7 +364,8 @@ describe('the batch layout: BatchWriter (batch.ts) writes where batch_next (nati
     const w = new BatchWriter();
     const src = Buffer.from('source/path');
     const dst = Buffer.from('dst/x');
-    w.add(T.OpKind.Special, src, dst, st, T.OpFlag.RemoveSource | T.OpFlag.FollowSource, 7);
+    const xrules = xattrView(xattrRules(FilterList.fromOptions([{ kind: 'filter', value: '-x user.a' }])), null, [])!;
+    w.add(T.OpKind.Special, src, dst, st, T.OpFlag.RemoveSource | T.OpFlag.FollowSource, 7, undefined, xrules);
     const b = Buffer.from(w.finish());
     // What batch.ts put in each field the C decoder reads, by the decoder's field names.
     const written: Record<string, number> = {
@@ -377,17 +384,23 @@ describe('the batch layout: BatchWriter (batch.ts) writes where batch_next (nati
       dev: st.dev,
       rdev: st.rdev,
       atime_sec: st.atimeSec!,
+      xrules_len: xrules.length,
     };
     const offsets = decoderOffsets();
     expect([...offsets.keys()].sort(), 'the header fields the C decoder reads').toEqual(Object.keys(written).sort());
     const readAtC = Object.fromEntries(
-      [...offsets].map(([f, { offset, width }]) => [f, width === 'u8' ? b.readUInt8(offset) : width === 'u32' ? b.readUInt32LE(offset) : b.readDoubleLE(offset)]),
+      [...offsets].map(([f, { offset, width }]) => [
+        f,
+        width === 'u8' ? b.readUInt8(offset) : width === 'u16' ? b.readUInt16LE(offset) : width === 'u32' ? b.readUInt32LE(offset) : b.readDoubleLE(offset),
+      ]),
     );
     expect(readAtC, 'each field read at the C offset and width').toEqual(written);
     expect(b.subarray(OP_HEADER, OP_HEADER + src.length).equals(src)).toBe(true);
     expect(b.subarray(OP_HEADER + src.length, OP_HEADER + src.length + dst.length).equals(dst)).toBe(true);
+    // The op's x-rules right after its names (no target here).
+    expect(b.subarray(OP_HEADER + src.length + dst.length, OP_HEADER + src.length + dst.length + xrules.length).equals(xrules)).toBe(true);
     // Ops start on 8-byte boundaries: C advances by OP_HEADER + the body rounded up to 8.
-    expect(b.length).toBe(OP_HEADER + ((src.length + dst.length + 7) & ~7));
+    expect(b.length).toBe(OP_HEADER + ((src.length + dst.length + xrules.length + 7) & ~7));
   });
 
   it('a Target op carries its bytes after dst, counted by size; readBatch gives back what was written', () => {
@@ -399,6 +412,21 @@ describe('the batch layout: BatchWriter (batch.ts) writes where batch_next (nati
     expect(ops.map((o) => [o.kind, o.flags, String(o.src), String(o.dst), o.target && String(o.target), o.stat.size])).toEqual([
       [T.OpKind.Symlink, T.OpFlag.Target, 's', 'd', 'target', 6],
       [T.OpKind.File, 0, 'a', 'b', undefined, 99],
+    ]);
+  });
+
+  it('an op\'s x-rules follow its target, counted by the header\'s u16; readBatch gives them back', () => {
+    const w = new BatchWriter();
+    const st = { mode: 0o120777, uid: 0, gid: 0, size: 99, mtimeSec: 1, mtimeNsec: 2, ino: 3, dev: 4, nlink: 1, rdev: 0, blocks: 0 };
+    const x = Buffer.from([XR.WILD, 0x75, 0x2e, 0x2a, 0, XV_GEN, 0, 0x75, 0]);
+    w.add(T.OpKind.Symlink, Buffer.from('s'), Buffer.from('d'), st, 0, 0, Buffer.from('target'), x);
+    w.add(T.OpKind.Attrs, Buffer.from('a'), Buffer.from('b'), { ...st, mode: 0o100644 }, 0, 0, undefined, x);
+    w.add(T.OpKind.File, Buffer.from('c'), Buffer.from('e'), { ...st, mode: 0o100644 });
+    const ops = [...readBatch(w.finish())];
+    expect(ops.map((o) => [String(o.src), o.target && String(o.target), o.xrules && Buffer.compare(o.xrules, x)])).toEqual([
+      ['s', 'target', 0],
+      ['a', undefined, 0],
+      ['c', undefined, undefined],
     ]);
   });
 });
