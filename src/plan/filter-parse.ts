@@ -22,6 +22,7 @@ import {
   type DirMergeRule,
   type Entry,
   type ScopeRules,
+  type Side,
   type Target,
 } from './filter-rules.js';
 import { hasWildcards } from './glob.js';
@@ -128,6 +129,14 @@ export class RuleParser implements ScopeRules {
   ioErrors = 0;
   readonly unjoined = new Set<number>();
   dirTrace: ScopeRules['dirTrace'];
+  /** The root directory each side scanned the parents of (the first it entered). */
+  private readonly scannedAt = new Map<Side, string>();
+
+  scansParents(side: Side, absDir: string): boolean {
+    const at = this.scannedAt.get(side);
+    if (at === undefined) this.scannedAt.set(side, absDir);
+    return at === undefined || at === absDir;
+  }
 
   longName(message: string): void {
     this.ioErrors++;

@@ -185,6 +185,14 @@ export interface ScopeRules {
   longName(message: string): void;
   /** The dir-merge rules whose name could not be joined to the directory they were set up in (by id). */
   readonly unjoined: Set<number>;
+  /**
+   * Whether a side scans the directories above `absDir` for a dir-merge name with a directory part
+   * (`: /.rsync-filter`, -F's rule) as it enters that transfer root. rsync finishes a rule's setup, the
+   * scan with it, in the first directory its process enters and never again (FILTRULE_FINISH_SETUP), so
+   * with several operands only that one root inherits the parents' rules; the same root entered again by
+   * another pass (a prune, a delete pass) scans again.
+   */
+  scansParents(side: Side, absDir: string): boolean;
   /** --debug=FILTER2: told what a side said about the merge files as it entered a directory (filter-scope.ts mergeTrace). */
   dirTrace?: ((side: Side, dir: DirMergeTrace) => void) | undefined;
 }

@@ -130,8 +130,7 @@ export class FilterScope {
    */
   enterDir(relDir: Buffer | string, dirPath?: Buffer): FilterScope {
     if (this.merges.length === 0) return this;
-    const rel = (typeof relDir === 'string' ? latin1(relDir) : relDir.toString('latin1')).replace(/\/+$/, '');
-    const absDir = cleanAbs(rel ? `${this.absRoot}/${rel}` : this.absRoot);
+    const absDir = this.absOf(relDir);
     const readDir = dirPath ? dirPath.toString('latin1').replace(/\/+$/, '') || '/' : absDir;
     const active: Active = { merges: this.merges.slice() };
     const lists = new Map<number, readonly Entry[]>();
@@ -145,7 +144,7 @@ export class FilterScope {
       // A rule is set up in the first directory it is in force for (rsync's FILTRULE_FINISH_SETUP).
       const setUp = this.isRoot || i >= this.merges.length;
       if (setUp && !this.joins(m, absDir)) this.list.unjoined.add(m.id);
-      else if (this.isRoot && m.pattern.includes('/')) {
+      else if (this.isRoot && m.pattern.includes('/') && this.list.scansParents(this.side, absDir)) {
         said?.scan(i, m, 'performing');
         inherited = this.scanParents(m, absDir, active, said);
         said?.scan(i, m, 'completed');
@@ -161,6 +160,21 @@ export class FilterScope {
     }
     if (said) this.list.dirTrace!(this.side, said.done());
     return new FilterScope(this.list, this.side, this.absRoot, active.merges, lists, false);
+  }
+
+  /** A directory of this root, absolute and cleaned (latin1), as rsync's dirbuf names it. */
+  private absOf(relDir: Buffer | string): string {
+    const rel = (typeof relDir === 'string' ? latin1(relDir) : relDir.toString('latin1')).replace(/\/+$/, '');
+    return cleanAbs(rel ? `${this.absRoot}/${rel}` : this.absRoot);
+  }
+
+  /**
+   * Makes `relDir` (a root's directory) the one this side scans the parents of, before any pass enters
+   * a root: where the walk's order is not the order rsync's process enters its roots in (ScopeRules
+   * scansParents).
+   */
+  claimParentScan(relDir: Buffer | string): void {
+    if (this.isRoot && this.merges.length) this.list.scansParents(this.side, this.absOf(relDir));
   }
 
   /**

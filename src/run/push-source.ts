@@ -131,6 +131,39 @@ function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boo
 }
 
 
+/** An operand's parts: its path, the name it is sent as, whether its contents go ("dir/"), its rules' root. */
+const operandParts = (c: Config, op: Buffer): { src: Buffer; name: Buffer; contents: boolean; base: Buffer } =>
+  c.relative ? relativeOperand(op) : plainOperand(op);
+
+/**
+ * With incremental recursion rsync's sender enters a "dir/" operand's directory as it builds its first
+ * list, in the order given, and every other operand's directory later, in its sorted list's order: the
+ * first it enters is the one its dir-merge rules scan the parents of (plan/filter-rules.ts ScopeRules
+ * scansParents). The walk below goes in the order given (rsync's without incremental recursion), so
+ * that directory is claimed first. (--files-from: one base for every name, left to the walk.)
+ */
+function claimParentScan(c: Config, filters: FilterList, stat: (p: Buffer) => fs.BigIntStats): void {
+  let first: { name: Buffer; base: Buffer } | undefined;
+  for (const op of c.sources) {
+    const { src, name, contents, base } = operandParts(c, op);
+    let dir: boolean;
+    try {
+      dir = isDir(Number((c.relative && contents ? fs.statSync(src, { bigint: true }) : stat(src)).mode));
+    } catch {
+      continue;
+    }
+    if (!dir) continue;
+    const dot = c.relative ? name.length === 1 && name[0] === 0x2e : contents;
+    const at = { name: dot ? Buffer.alloc(0) : name, base };
+    if (dot) {
+      first = at;
+      break;
+    }
+    if (!first || compareNames(name, true, first.name, true) < 0) first = at;
+  }
+  if (first) filters.root('sender', Buffer.from(nodePath.resolve(first.base.toString('latin1')), 'latin1')).claimParentScan(first.name);
+}
+
 /** The path rsync's full_fname prints: absolute, without the "/./" of a --files-from name. */
 function absolutePath(p: Buffer): Buffer {
   const s = p.toString('latin1').replace(/\/\.(?=\/)/g, '');
@@ -477,13 +510,14 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
   };
 
   const dotDirs: Buffer[] = [];
+  if (filters?.hasDirMerge && c.incRecursive && c.recursive && c.filesFrom === undefined) claimParentScan(c, filters, stat);
   let operands = 0;
   const native = engine.sendList && nativeListable(c, filters !== undefined, xattrs !== undefined, false, listed, tick) ? engine.sendList : undefined;
   let tree: NativeTree | undefined;
   for (const op of senderOperands(c, listed, dotDirs)) {
     operands++;
     fromRoot = c.relative && keptFromRoot(op);
-    const { src, name: given, contents, base } = c.relative ? relativeOperand(op) : plainOperand(op);
+    const { src, name: given, contents, base } = operandParts(c, op);
     // rsync's sender first changes into the operand's directory: one it cannot enter is a general I/O
     // error (no deletions on the far side), whatever --ignore/--delete-missing-args say. A --files-from
     // list's directory was entered once, before the list.
@@ -524,7 +558,8 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     }
     // The rules' root: the directory itself for "dir/", its parent for "dir" (rsync's current directory);
     // with -R the directory before "/./".
-    const scope = filters?.root('sender', base);
+    // Absolute, as rsync's dirbuf: a -F parent scan reads the directories above it.
+    const scope = filters?.root('sender', Buffer.from(nodePath.resolve(base.toString('latin1')), 'latin1'));
     // A dot-dir is never excluded; without -R neither is "dir/" (its rules start inside it).
     const unchecked = c.relative ? name.length === 1 && name[0] === 0x2e : contents;
     if (scope && !unchecked && scope.check(name, dir) === 'exclude') continue;

@@ -73,6 +73,7 @@ import { xferSumLength } from './wire-bytes.js';
 import { streamFigures } from './stream-list.js';
 import { engineRules, xattrRules } from '../plan/xattr-rules.js';
 import { XattrViews } from './xattr-views.js';
+import { claimParentScan } from './walk.js';
 
 export interface TransferInput {
   config: Config;
@@ -294,6 +295,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   events?.startProgress(tally.counters, planned);
   try {
     // rsync's sender reads the operands' records as it builds the first list, before any deletion.
+    claimParentScan(rc, argvOrder(plan.roots, c.sources));
     if (rc.source instanceof FakeStatSource) rc.source.operandRecords(argvOrder(plan.roots.filter((r) => !r.missing), c.sources).map((r) => r.src));
     if (c.deleteMode === 'before') await deleteBefore(rc, deleteListing(c, input, reporter));
     // A local source: a pull's staged tree is whole, its sender's errors already known (priorErrors).

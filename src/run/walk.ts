@@ -33,6 +33,44 @@ export interface StartedRoot {
   scanSrc: Buffer;
 }
 
+/** An operand as the walk takes it, from its lstat; undefined for a "link/" whose link leads nowhere. */
+function operandTaken(rc: RunContext, root: Root, st: Stat): { st: Stat; scanSrc: Buffer } | undefined {
+  if (!(root.contents || rc.c.copyLinks || rc.c.copyDirlinks) || fileType(st.mode) !== 'link') return { st, scanSrc: root.src };
+  // "link/" means the directory behind the link; so do -L and -k for a link to a directory. A link
+  // to anything else stays a link here: the entry's own step follows it under -L (and tells the
+  // engine to open through it) or reports it dangling.
+  const followed = rc.source.follow(root.src);
+  if (!followed && root.contents) return undefined;
+  if (!followed || !(root.contents || fileType(followed.mode) === 'dir')) return { st, scanSrc: root.src };
+  // A trailing slash makes every open resolve through the link (the walk opens with O_NOFOLLOW).
+  return { st: followed, scanSrc: fileType(followed.mode) === 'dir' ? Buffer.concat([root.src, Buffer.from('/')]) : root.src };
+}
+
+/**
+ * rsync's sender without incremental recursion enters the operands' directories in the order they were
+ * given (`given`); with it, in its sorted list's order, the walk's own. The first it enters is the one
+ * its dir-merge rules scan the parents of (plan/filter-rules.ts ScopeRules scansParents): claimed here,
+ * before any pass enters a root.
+ */
+export function claimParentScan(rc: RunContext, given: readonly Root[]): void {
+  if (!rc.filters?.hasDirMerge || rc.c.incRecursive) return;
+  for (const root of given) {
+    if (root.missing) continue;
+    const st = rc.source.lstat(root.src);
+    const taken = isFailure(st) ? undefined : operandTaken(rc, root, st);
+    // A directory rsync's sender lists the entries of: under -r, or a "dir/" (-d, --files-from).
+    if (!taken || fileType(taken.st.mode) !== 'dir' || !(rc.c.recursive || root.contents || root.oneLevel)) continue;
+    senderScope(rc, root)?.claimParentScan(root.rel);
+    return;
+  }
+}
+
+/** The sending side's rules for one root: its paths are relative to the directory `rel` is relative to. */
+function senderScope(rc: RunContext, root: Root): FilterScope | undefined {
+  const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
+  return rc.filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
+}
+
 /**
  * Stat a root operand and follow it where rsync does ("link/", -L). `onError` gets what could not be
  * stat'ed (the transfer pass reports it, a deletion pass only notes it). Sets the run's current root.
@@ -47,22 +85,13 @@ export function startRoot(rc: RunContext, root: Root, onError: (errno: number, s
     onError(st.errno, st.syscall, `[sender] link_stat "${showPath(absolutePath(root.src))}" failed`);
     return undefined;
   }
-  let scanSrc = root.src;
-  if ((root.contents || rc.c.copyLinks || rc.c.copyDirlinks) && fileType(st.mode) === 'link') {
-    // "link/" means the directory behind the link; so do -L and -k for a link to a directory. A link
-    // to anything else stays a link here: the entry's own step follows it under -L (and tells the
-    // engine to open through it) or reports it dangling.
-    const followed = rc.source.follow(root.src);
-    if (!followed && root.contents) {
-      onError(ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(root.src)}"`);
-      return undefined;
-    }
-    if (followed && (root.contents || fileType(followed.mode) === 'dir')) {
-      st = followed;
-      // A trailing slash makes every open resolve through the link (the walk opens with O_NOFOLLOW).
-      if (fileType(st.mode) === 'dir') scanSrc = Buffer.concat([root.src, Buffer.from('/')]);
-    }
+  const taken = operandTaken(rc, root, st);
+  if (!taken) {
+    onError(ERRNO.ENOENT, 'stat', `symlink has no referent "${showPath(root.src)}"`);
+    return undefined;
   }
+  st = taken.st;
+  const scanSrc = taken.scanSrc;
   // Below a directory operand, the engines follow no symlink the walk did not choose to follow.
   if (fileType(st.mode) === 'dir') rc.anchors.add(scanSrc);
   st = withChmod(rc, st);
@@ -73,10 +102,8 @@ export function startRoot(rc: RunContext, root: Root, onError: (errno: number, s
 /** The filter scopes at a root, and what this root is at its path when several sources share it. */
 export function rootScopes(rc: RunContext, root: Root, st: Stat): { sender: FilterScope | undefined; receiver: FilterScope | undefined; role: Role } {
   // Filter paths are relative to the transfer root: the directory that `rel` is relative to.
-  const filters = rc.filters;
-  const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
-  const sender = filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
-  const receiver = filters?.root('receiver', rc.plan.destRoot);
+  const sender = senderScope(rc, root);
+  const receiver = rc.filters?.root('receiver', rc.plan.destRoot);
   const type = fileType(st.mode);
   const role: Role = rc.overlay
     ? roleOf({ root: rc.root.index, dir: type === 'dir' && (rc.c.recursive || root.dirOnly) }, rc.overlay.othersAtPath(rc.root.index, root.rel))

@@ -119,6 +119,25 @@ describeEngines((e) => {
     await differential({ engine, setup, args: ['-a', '--delete', '-FF', 'src/', 'dst/'] });
   });
 
+  it("-F with several operands: only the first directory rsync's sender enters inherits its parents' .rsync-filter rules", async () => {
+    const setup = (root: string): void => {
+      freshSetup(root);
+      put(root, 'p1/.rsync-filter', '- *.o\n');
+      put(root, 'p2/.rsync-filter', '- *.t\n');
+      for (const f of ['p1/a/x.o', 'p1/a/x.t', 'p1/a/k', 'p2/b/y.o', 'p2/b/y.t', 'p2/b/k']) put(root, f, `${f}\n`);
+    };
+    const unchanged = ['p1', 'p2'];
+    // Several operands set no time on the destination directory: the run's entries in it do.
+    const volatile = ['dst'];
+    // Without incremental recursion the sender enters the operands as given; with it, in its sorted
+    // list's order (a before b), whatever the command line's.
+    for (const order of [['p2/b', 'p1/a'], ['p1/a', 'p2/b']]) {
+      for (const ir of ['--no-i-r', '--i-r']) {
+        await differential({ engine, setup, unchanged, volatile, args: ['-a', ir, '-F', ...order, 'dst/'] });
+      }
+    }
+  });
+
   it('-C (--cvs-exclude)', async () => {
     await differential({
       engine,
