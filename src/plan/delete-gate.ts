@@ -38,9 +38,14 @@ export class DeleteGate {
     return this.decided.has(rel.toString('latin1')) || this.allows(ioErrors);
   }
 
+  /** Whether deletion may go ahead, given the run's reported I/O errors (saying nothing). */
+  isOpen(ioErrors: number): boolean {
+    return this.ignoreErrors || this.errors + ioErrors + this.more() === 0;
+  }
+
   /** Whether deletion may go ahead, given the run's reported I/O errors; says why not, once. */
   allows(ioErrors: number): boolean {
-    if (this.ignoreErrors || this.errors + ioErrors + this.more() === 0) return true;
+    if (this.isOpen(ioErrors)) return true;
     if (!this.warned) this.info('IO error encountered -- skipping file deletion');
     this.warned = true;
     return false;

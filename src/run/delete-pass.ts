@@ -34,9 +34,10 @@ export async function probeWholeList(rc: RunContext): Promise<void> {
  */
 export async function deleteBefore(rc: RunContext, listing?: DeleteListProgress): Promise<void> {
   await probeWholeList(rc);
-  if (rc.gate.allows(rc.tally.totals.ioErrors)) {
-    for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false, listing);
-  }
+  // After an error rsync's pass still goes through the list's directories, and says why it deletes
+  // nothing when it meets the first the destination has (none: it says nothing).
+  const gated = !rc.gate.isOpen(rc.tally.totals.ioErrors);
+  for (const root of rc.plan.roots) if (!rc.abort.aborted) await deleteRoot(rc, root, false, listing, gated);
   endListing(rc, listing);
 }
 
@@ -55,8 +56,11 @@ function endListing(rc: RunContext, listing: DeleteListProgress | undefined): vo
   listing.end();
 }
 
-/** One root's deletion walk. `probing`: list the whole source for errors, delete nothing. */
-async function deleteRoot(rc: RunContext, root: Root, probing: boolean, listing?: DeleteListProgress): Promise<void> {
+/**
+ * One root's deletion walk. `probing`: list the whole source for errors, delete nothing. `gated`: an
+ * error closed the gate before the pass: only whether the root's destination directory is there.
+ */
+async function deleteRoot(rc: RunContext, root: Root, probing: boolean, listing?: DeleteListProgress, gated = false): Promise<void> {
   // --delete-missing-args: the transfer pass deletes a missing operand's twin.
   if (root.missing) return;
   const started = startRoot(rc, root, () => rc.gate.noteError());
@@ -71,6 +75,13 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean, listing?
   // --debug=DEL (-vv): rsync's delete pass names each top directory it goes into (do_delete_pass).
   if (!probing && receiverOutput(rc.c).debug.DEL > 0 && !rc.c.json) rc.reporter.print(`deleting in ${root.rel.length ? showPath(root.rel) : '.'}`);
   const made = rc.plan.createDest && !root.rel.length && !rc.c.mkpath;
+  if (gated) {
+    // A destination the run makes is there by the time rsync's pass runs (but for -n: no pass). A merged
+    // root's directory is an earlier root's, the pass went into it already.
+    const there = made ? !rc.c.dryRun : role !== 'merged' && destDir(rc, root.rel, rc.dest.stat(root.rel)).destIsDir;
+    if (there) rc.gate.allows(rc.tally.totals.ioErrors);
+    return;
+  }
   // A destination this run made holds nothing extraneous, but rsync's --delete-after pass still goes into
   // it (made by then) and says, once, that an I/O error keeps it from deleting.
   if (made && !probing && rc.c.deleteMode === 'after' && !rc.c.dryRun) rc.gate.allows(rc.tally.totals.ioErrors);

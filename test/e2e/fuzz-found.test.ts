@@ -53,6 +53,10 @@
 //  - --inplace with -b: rsync backs a file up by a copy and writes into the file itself (its inode, and
 //    with it its mode without -p and its other names, stay); arsync moved the file to its backup name and
 //    wrote a new one (a new inode, a new file's mode: `--no-p` gave 755 where rsync kept 644).
+// Session 40 (seed 23):
+//  - --delete-before after an I/O error: rsync's pass says "IO error encountered -- skipping file
+//    deletion" when it meets the first directory of the list the destination has; with none (`src` into
+//    a destination without `src`) it says nothing. arsync said it whenever the gate was closed.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -245,6 +249,13 @@ function danglingUnderL(root: string): void {
   stampTree(src);
 }
 
+/** danglingUnderL's source, and a destination holding `have` (directories). */
+function danglingWithDest(root: string, have: string[]): void {
+  danglingUnderL(root);
+  for (const d of have) fs.mkdirSync(path.join(root, 'dst', d), { recursive: true });
+  touchNs(have.map((d) => [path.join(root, 'dst', d), '1500000000.5']));
+}
+
 /** Links of each kind: absolute, leading out of the tree, safe, and one to a directory (for -k). */
 function unsafeLinks(root: string): void {
   const src = path.join(root, 'src');
@@ -329,6 +340,14 @@ describeEngines((e) => {
   it('--delete-after into a new destination after an I/O error: rsync\'s line, exit 23', async () => {
     for (const opts of [['-rlt', '-L', '--delete-after'], ['-rlt', '-L', '--delete-after', '-n'], ['-rlt', '-L', '--delete-after', '--ignore-errors'], ['-rlt', '-L', '--delete-before']]) {
       await differential({ engine: e.name, setup: danglingUnderL, args: [...opts, 'src/', 'dst/'] });
+    }
+  });
+
+  it('--delete-before after an I/O error: rsync\'s line only where the pass meets a directory the destination has', async () => {
+    for (const [have, operand] of [[[], 'src'], [['other'], 'src'], [['src'], 'src'], [['other'], 'src/'], [['src/sub'], 'src'], [['other'], 'src/sub']] as const) {
+      for (const opts of [['-rlt', '-L'], ['-rlt', '-L', '-n'], ['-rlt', '-L', '-vv']]) {
+        await differential({ engine: e.name, setup: (r) => danglingWithDest(r, [...have]), args: [...opts, '--delete-before', operand, 'dst/'], volatile: ['dst'] });
+      }
     }
   });
 
