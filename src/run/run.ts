@@ -67,6 +67,8 @@ import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { ShrunkFiles, redoShrunk } from './redo.js';
+import { RemovalQueue, removalsWait } from './removal-queue.js';
+import { unlinkSource } from './remove-source.js';
 import { ListWindow } from '../model/list-window.js';
 import { ItemBytes } from './item-bytes.js';
 import { xferSumLength } from './wire-bytes.js';
@@ -208,8 +210,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   };
   const shrunk = new ShrunkFiles();
   const takenFromSource = c.removeSourceFiles && (c.deleteMode === 'after' || c.deleteMode === 'delay') ? new Set<string>() : undefined;
+  // (A pull's sources are the far side's, removed by its sender.)
+  const removals = removalsWait(c, plan.roots.length) && !input.sourceRemoved ? new RemovalQueue() : undefined;
   const sink = new LocalSink({
     onRemoveSource: takenFromSource && ((rel) => takenFromSource.add(rel.toString('latin1'))),
+    removals,
     ctx,
     engineOptions: spec.engineOptions,
     serialEngine: spec.serialEngine,
@@ -246,6 +251,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order,
     sourceRemoved: input.sourceRemoved,
     takenFromSource,
+    removals,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {
       // rsync stops the run here (exit 11); arsync keeps the entry's own stat, goes on, and exits 23.
       corrupt: (p, v, onDest) => {
@@ -329,6 +335,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.retryFdShortage();
       sink.runDelayed();
     }
+    // The sources that waited for every file to be read go now, in list order (removal-queue.ts).
+    if (removals && !abort.aborted) for (const r of removals.take()) unlinkSource(rc, r);
     tally.totals.fileListMs = listing?.ms ?? monotonicMs() - started;
     order?.listDone();
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
