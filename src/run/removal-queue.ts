@@ -40,6 +40,17 @@ export class RemovalQueue {
     return r;
   }
 
+  /** The op of `name` was done on its second try (an EMFILE retry, which has no pending outcome). */
+  confirm(name: Uint8Array): void {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      const r = this.list[i]!;
+      if (!r.sent && r.name.equals(name)) {
+        r.sent = true;
+        return;
+      }
+    }
+  }
+
   /** Whether the op of `name` was to remove its source and has not been done (run/redo.ts). */
   waits(name: Buffer): boolean {
     return this.list.some((r) => !r.sent && r.name.equals(name));

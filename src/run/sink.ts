@@ -185,7 +185,7 @@ export class LocalSink implements OpSink {
         ...(o.inlineFirst ? {} : { inlineBudget: NO_INLINE }),
         inline: ctx,
         noInline: o.keepPartial === true,
-        ...(o.delayUpdates ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.delayRetried(b, out) } : {}),
+        ...(o.delayUpdates || o.removals ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.retried(b, out) } : {}),
         onFailures: (fs, batch) => this.failed(batch, fs),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
         // A second context only when the serial engine differs (uring → sync): one of the same engine
@@ -358,12 +358,16 @@ export class LocalSink implements OpSink {
     this.now(this.delayedOps);
   }
 
-  /** --delay-updates: File ops that ran again after an EMFILE and were done wait for their Delayed op too. */
-  private delayRetried(batch: Uint8Array, outcomes: Uint8Array): void {
+  /**
+   * Ops that ran again after an EMFILE (their pending outcomes said failed): under --delay-updates the File
+   * ops that were done wait for their Delayed op too, and a waiting removal is marked sent.
+   */
+  private retried(batch: Uint8Array, outcomes: Uint8Array): void {
     let i = 0;
     for (const op of readBatch(batch)) {
-      if (op.kind === OpKind.File && outcomes[i] === Outcome.Done) this.delayedOps.add(OpKind.Delayed, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
-      i++;
+      const o = outcomes[i++];
+      if (this.o.delayUpdates && op.kind === OpKind.File && o === Outcome.Done) this.delayedOps.add(OpKind.Delayed, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
+      if (o === Outcome.Done || o === Outcome.Equal) this.o.removals?.confirm(op.dst);
     }
   }
 
