@@ -26,11 +26,11 @@ export function removeSource(rc: RunContext, m: Member, kind: FileType): void {
   if (rc.sourceRemoved) return rc.sourceRemoved(m.rel);
   const r: SourceRemoval = { src: m.src, st: m.st, anchor: rc.anchors.of(m.src), follow: (m.flags & OpFlag.FollowSource) !== 0, name: m.display ?? m.rel, sent: true };
   if (rc.removals) rc.removals.add(r);
-  else unlinkSource(rc, r);
+  else removeNow(rc, r);
 }
 
 /** Remove one source now, through the engine, and say what became of it as rsync's sender does. */
-export function unlinkSource(rc: RunContext, r: SourceRemoval): void {
+export function removeNow(rc: RunContext, r: SourceRemoval): void {
   const f = rc.sink.unlinkSource(r.src, r.st, r.anchor, r.follow);
   // sender.c names the file as its list has it, unquoted.
   if (f && f.errno === ERRNO.ENOENT) {

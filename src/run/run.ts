@@ -68,7 +68,7 @@ import { transferRoot } from './transfer-pass.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { ShrunkFiles, redoShrunk } from './redo.js';
 import { RemovalQueue, removalsWait } from './removal-queue.js';
-import { unlinkSource } from './remove-source.js';
+import { removeNow } from './remove-source.js';
 import { ListWindow } from '../model/list-window.js';
 import { ItemBytes } from './item-bytes.js';
 import { xferSumLength } from './wire-bytes.js';
@@ -336,7 +336,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       sink.runDelayed();
     }
     // The sources that waited for every file to be read go now, in list order (removal-queue.ts).
-    if (removals && !abort.aborted) for (const r of removals.take()) unlinkSource(rc, r);
+    if (removals && !abort.aborted) for (const r of removals.take()) removeNow(rc, r);
     tally.totals.fileListMs = listing?.ms ?? monotonicMs() - started;
     order?.listDone();
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
