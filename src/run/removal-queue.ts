@@ -1,6 +1,7 @@
 // --remove-source-files in a run that may list one source file under two names: a link -L follows to a
 // file of the tree, a directory link -k or -L follows (its files are listed below it and below the
-// directory itself), operands that overlap. rsync's sender reads the files as its generator asks for
+// directory itself), operands that overlap or lead through such a link (--files-from's names too: a
+// directory link on an operand's path is followed). rsync's sender reads the files as its generator asks for
 // them and removes each only once its receiver confirms it; in a run of the size those trees have, every
 // file is read before the first confirmation comes. Removing a source as soon as its op is done (what
 // arsync does otherwise, which needs no memory) would take the file from under the op of its second name,

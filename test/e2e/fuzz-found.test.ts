@@ -539,8 +539,22 @@ describeEngines((e) => {
     for (const opts of [['-a', '-k'], ['-rtk'], ['-a', '-L'], ['-a', '-kL'], ['-a', '-k', '--info=remove']]) {
       await differential({ engine: e.name, setup: dirLinkedTwice, args: [...opts, '--remove-source-files', 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
     }
-    // Operands that overlap list the files below the second under two names too.
+    // Operands that overlap list the files below the second under two names too, and so do --files-from
+    // names through the link (the operator's part of a path is followed).
     await differential({ engine: e.name, setup: dirLinkedTwice, args: ['-a', '--remove-source-files', 'src/', 'src/real/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
+    await differential({
+      engine: e.name,
+      setup: (r) => {
+        dirLinkedTwice(r);
+        put(r, 'list', 'dl/f\nreal/f\ntop\n');
+      },
+      args: ['-a', '--files-from=list', '--remove-source-files', 'src/', 'dst/'],
+      sourceChanges: true,
+      unchanged: [],
+      volatileDirsUnder: ['src'],
+      // (The list has no ".": dst, which the run makes, keeps the clock's time.)
+      volatile: ['dst'],
+    });
   });
 
   it('-L --remove-source-files with links to files of the tree: every file read before any goes, as rsync', async () => {
