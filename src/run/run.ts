@@ -335,13 +335,14 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
       await sink.retryFdShortage();
       sink.runDelayed();
     }
-    // The sources that waited for every file to be read go now, in list order (removal-queue.ts).
-    if (removals && !abort.aborted) for (const r of removals.take()) removeNow(rc, r);
     tally.totals.fileListMs = listing?.ms ?? monotonicMs() - started;
     order?.listDone();
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
     order?.release();
     trace?.passDone();
+    // The sources that waited for every file to be read go now, in list order (removal-queue.ts), their
+    // lines after the sender's, as rsync's come once its receiver confirms the files.
+    if (removals && !abort.aborted) for (const r of removals.take()) removeNow(rc, r);
     // (With incremental recursion rsync's receiver draws other ends, from its lists' indexes: not drawn.)
     if (c.dryRun && c.progress && !c.progressFiles && !c.incRecursive && !c.json && !abort.aborted) {
       reporter.dryRunEnds?.({ bytes: tally.totals.plannedBytes, size: tally.totals.totalSize, files: tally.totals.plannedFiles, listed: tally.listedCount() });
