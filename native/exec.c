@@ -33,8 +33,13 @@ int exec_finish(struct job *j, int rc)
     return OP_FAIL;
   }
   if (rc == OP_OK && (op->flags & OF_REMOVE_SOURCE) &&
-      (k == OP_FILE || k == OP_SYMLINK || k == OP_SPECIAL || k == OP_ATTRS))
+      (k == OP_FILE || k == OP_SYMLINK || k == OP_SPECIAL || k == OP_ATTRS)) {
     rc = src_remove(j);
+    /* Gone already: not the op's failure (rsync's sender only says so); the run queues its removals
+     * itself wherever a file it lists twice could be gone (run/removal-queue.ts). */
+    if (rc == OP_FAIL && j->err.no == ENOENT)
+      rc = OP_OK;
+  }
   if (rc == OP_FAIL)
     exec_fail(c, op, j->err);
   else if (rc == OP_OK) {

@@ -253,7 +253,9 @@ int src_open(struct job *j, int flags, mode_t type, int *fd, struct stat *st)
 
 /* --remove-source-files: only a source that is still the file the walk saw is removed. A source the
  * run reached through a symlink it follows on purpose (OF_FOLLOW_SOURCE: -L) is confirmed through that
- * link, as rsync's sender re-stats it under -L, and the name is removed: the link, not what it leads to. */
+ * link, as rsync's sender re-stats it under -L, and the name is removed: the link, not what it leads to.
+ * A source already gone fails with ENOENT: the caller decides whether that is worth a word (rsync's
+ * "sender file already removed"; an op's own removal keeps it silent, exec.c). */
 int src_remove(struct job *j)
 {
   char name[NAME_MAX + 1];
@@ -273,8 +275,8 @@ int src_remove(struct job *j)
   struct stat st;
   bool follow = j->op->flags & OF_FOLLOW_SOURCE;
   if (fstatat(dirfd, at, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
-    rc = errno == ENOENT ? OP_OK : job_fail(j, errno, follow ? "stat" : "lstat", W_SRC);
-  else if (!S_ISDIR(st.st_mode) && identity_confirmed(j->op, &st) && unlinkat(dirfd, at, 0) < 0 && errno != ENOENT)
+    rc = job_fail(j, errno, follow ? "stat" : "lstat", W_SRC);
+  else if (!S_ISDIR(st.st_mode) && identity_confirmed(j->op, &st) && unlinkat(dirfd, at, 0) < 0)
     rc = job_fail(j, errno, "unlink", W_SRC);
   lp_release(&whole);
   parent_put(j->c, p);

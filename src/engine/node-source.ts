@@ -111,20 +111,27 @@ export class Sources {
    * --remove-source-files: only the file we copied; one put in its place meanwhile stays, as rsync's
    * successful_send() re-lstats the source and keeps one that changed. Reached through a link -L follows
    * (FollowSource), it is confirmed through the link and the link goes (native/source.c src_remove).
+   * One already gone is no failure of the op (native/exec.c exec_finish says why).
    */
   remove(op: Op): void {
     let path: Buffer;
     try {
       path = this.path(op);
     } catch (e) {
-      if (codeOf(e) === 'ESTALE') return; // its directory changed: kept, like a changed file
+      // ESTALE: its directory changed: kept, like a changed file.
+      if (codeOf(e) === 'ESTALE' || codeOf(e) === 'ENOENT') return;
       throw e;
     }
     const st = (op.flags & OpFlag.FollowSource ? fsImpl.statSync : fsImpl.lstatSync)(path, { bigint: true, throwIfNoEntry: false });
     // An op without the walk's ino (0) has no identity to confirm: kept (source.c identity_confirmed);
     // a directory (an Attrs op's) is never removed, as in src_remove().
     const same = st && op.stat.ino !== 0 && Number(st.ino) === op.stat.ino && Number(st.dev) === op.stat.dev;
-    if (same && !st.isDirectory()) fsImpl.unlinkSync(path);
+    if (!same || st.isDirectory()) return;
+    try {
+      fsImpl.unlinkSync(path);
+    } catch (e) {
+      if (codeOf(e) !== 'ENOENT') throw e;
+    }
   }
 
   /** Close the held source directory. */

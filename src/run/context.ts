@@ -35,6 +35,7 @@ import type { OpSink } from './sink.js';
 import type { EntrySource } from './source.js';
 import type { RunSpec } from './spec.js';
 import type { Tally } from './tally.js';
+import type { RemovalQueue } from './removal-queue.js';
 import type { Verdict } from '../plan/quickcheck.js';
 
 /** The source operand being walked. */
@@ -91,6 +92,8 @@ export interface RunContext {
    * holds them; the pass here walks the source again, so it must not take them for extraneous.
    */
   readonly takenFromSource?: Set<string> | undefined;
+  /** --remove-source-files where one file may have two names: the removals, waiting for the transfer's end (removal-queue.ts). */
+  readonly removals?: RemovalQueue | undefined;
   /** A re-sync's directory lines that wait for their place in rsync's depth-first order (tree-lines.ts). */
   readonly treeLines: TreeDirLines;
   /** --iconv: the source's names converted into the destination's charset (run/iconv-source.ts) and back for output. */

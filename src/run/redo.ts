@@ -126,7 +126,9 @@ export async function redoShrunk(rc: RunContext, shrunk: ShrunkFiles): Promise<v
   if (c.removeSourceFiles) {
     const again = new Set(failed.map((s) => s.src.toString('latin1')));
     for (const s of files) {
-      if (again.has(s.src.toString('latin1')) || !(s.flags & OpFlag.RemoveSource)) continue;
+      // (Where removals wait for the transfer's end, the op went without its flag: removal-queue.ts.)
+      const removes = (s.flags & OpFlag.RemoveSource) !== 0 || rc.removals?.waits(s.rel) === true;
+      if (again.has(s.src.toString('latin1')) || !removes) continue;
       rc.tally.totals.ioErrors++;
       if (text) rc.reporter.warn(`ERROR: Skipping sender remove for changed file: ${nameOf(s)}`);
     }

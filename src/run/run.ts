@@ -67,6 +67,8 @@ import type { RunTotals } from '../model/run-totals.js';
 import { transferRoot } from './transfer-pass.js';
 import { monotonicMs } from '../util/monotonic.js';
 import { ShrunkFiles, redoShrunk } from './redo.js';
+import { RemovalQueue, removalsWait } from './removal-queue.js';
+import { removeNow } from './remove-source.js';
 import { ListWindow } from '../model/list-window.js';
 import { ItemBytes } from './item-bytes.js';
 import { xferSumLength } from './wire-bytes.js';
@@ -211,8 +213,11 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const shrunk = new ShrunkFiles();
   const takenFromSource = c.removeSourceFiles && (c.deleteMode === 'after' || c.deleteMode === 'delay') ? new Set<string>() : undefined;
   const xattrViews = XattrViews.of(c, filters);
+  // (A pull's sources are the far side's, removed by its sender.)
+  const removals = removalsWait(c, plan.roots.length) && !input.sourceRemoved ? new RemovalQueue() : undefined;
   const sink = new LocalSink({
     onRemoveSource: takenFromSource && ((rel) => takenFromSource.add(rel.toString('latin1'))),
+    removals,
     ctx,
     engineOptions: spec.engineOptions,
     serialEngine: spec.serialEngine,
@@ -250,6 +255,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order, xattrViews,
     sourceRemoved: input.sourceRemoved,
     takenFromSource,
+    removals,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {
       // rsync stops the run here (exit 11); arsync keeps the entry's own stat, goes on, and exits 23.
       corrupt: (p, v, onDest) => {
@@ -339,6 +345,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.
     order?.release();
     trace?.passDone();
+    // The sources that waited for every file to be read go now, in list order (removal-queue.ts), their
+    // lines after the sender's, as rsync's come once its receiver confirms the files.
+    if (removals && !abort.aborted) for (const r of removals.take()) removeNow(rc, r);
     // (With incremental recursion rsync's receiver draws other ends, from its lists' indexes: not drawn.)
     if (c.dryRun && c.progress && !c.progressFiles && !c.incRecursive && !c.json && !abort.aborted) {
       reporter.dryRunEnds?.({ bytes: tally.totals.plannedBytes, size: tally.totals.totalSize, files: tally.totals.plannedFiles, listed: tally.listedCount() });

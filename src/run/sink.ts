@@ -27,6 +27,7 @@ import { NO_LINE, type Line } from './lines.js';
 import type { LineSlot } from './line-order.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import type { FileMark } from '../progress/file-progress.js';
+import type { RemovalQueue, SourceRemoval } from './removal-queue.js';
 
 /** Flush a batch at this many ops or this many bytes of file data. */
 export const BATCH_OPS = 256;
@@ -50,6 +51,8 @@ export interface Pending {
   fallback?: Fallback;
   /** --info=remove: the entry whose "sender removed" line rsync gives once the op removed the source. */
   removed?: Buffer;
+  /** A removal waiting for the transfer's end (LocalSinkOptions.removals), marked sent once the op is done. */
+  removal?: SourceRemoval;
   /** --delay-updates: the op's file waits in its partial dir; once done, it is renamed into place at the end. */
   delayed?: { src: Buffer; rel: Buffer; st: Stat };
   /** -vvv: the six letters of the temp file the engine renamed into place (LocalSinkOptions.tempNames). */
@@ -135,6 +138,11 @@ export interface LocalSinkOptions {
   removedNames?: boolean;
   /** Told of every op queued to remove its source (RunContext.takenFromSource). */
   onRemoveSource?: ((rel: Buffer) => void) | undefined;
+  /**
+   * Where ops' removals wait when one file may have two names (run/removal-queue.ts): such an op goes
+   * to the engine without OpFlag.RemoveSource, and its removal is queued at its place in the list.
+   */
+  removals?: RemovalQueue | undefined;
   anchors: SourceAnchors;
   fail: (f: OpFailure, op?: Op) => void;
   /** Every batch's failures with the batch they index into, before they are reported (run/redo.ts). */
@@ -179,7 +187,7 @@ export class LocalSink implements OpSink {
         ...(o.inlineFirst ? {} : { inlineBudget: NO_INLINE }),
         inline: ctx,
         noInline: o.keepPartial === true,
-        ...(o.delayUpdates ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.delayRetried(b, out) } : {}),
+        ...(o.delayUpdates || o.removals ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.retried(b, out) } : {}),
         onFailures: (fs, batch) => this.failed(batch, fs),
         onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
         // A second context only when the serial engine differs (uring → sync): one of the same engine
@@ -202,7 +210,7 @@ export class LocalSink implements OpSink {
 
   get takesEncoded(): boolean {
     const o = this.o;
-    return this.dispatcher !== undefined && !o.fileMark && !o.eventNames && !o.removedNames && !o.fileEnds && !o.delayUpdates;
+    return this.dispatcher !== undefined && !o.fileMark && !o.eventNames && !o.removedNames && !o.fileEnds && !o.delayUpdates && !o.removals;
   }
 
   async addEncoded(ops: Uint8Array, count: number): Promise<void> {
@@ -228,17 +236,21 @@ export class LocalSink implements OpSink {
     if (n) this.batch.append(ops.subarray(from, at), n);
   }
 
-  add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, pendingIn?: Pending, target?: Buffer, shown = true): void {
+  add(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flagsIn = 0, pendingIn?: Pending, target?: Buffer, shown = true): void {
     this.opsAdded++;
-    const index = this.batch.add(kind, src, rel, st, flags, this.o.anchors.of(src), target, this.o.xrules?.(kind, rel));
+    const anchor = this.o.anchors.of(src);
+    const removal = flagsIn & OpFlag.RemoveSource && this.o.removals ? this.o.removals.add({ src, st, anchor, follow: (flagsIn & OpFlag.FollowSource) !== 0, name: rel, sent: false }) : undefined;
+    const flags = removal ? flagsIn & ~OpFlag.RemoveSource : flagsIn;
+    const index = this.batch.add(kind, src, rel, st, flags, anchor, target, this.o.xrules?.(kind, rel));
     let pending = pendingIn;
+    if (removal) pending = pending ? { ...pending, removal } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, removal };
     const mark = this.dispatcher && kind === OpKind.File && shown ? this.o.fileMark?.(st.size, rel) : undefined;
     if (mark) pending = pending ? { ...pending, mark } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, mark };
     if (this.o.eventNames && kind === OpKind.File) {
       const eventName = showPath(rel);
       pending = pending ? { ...pending, eventName } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, eventName };
     }
-    if (flags & OpFlag.RemoveSource) this.o.onRemoveSource?.(rel);
+    if (flagsIn & OpFlag.RemoveSource) this.o.onRemoveSource?.(rel);
     if (this.o.removedNames && flags & OpFlag.RemoveSource) {
       const removed = rel;
       pending = pending ? { ...pending, removed } : { kind: 'reg', verdict: { action: 'create' }, line: NO_LINE, size: st.size, removed };
@@ -306,6 +318,8 @@ export class LocalSink implements OpSink {
       if (ops && outcomes[at]) p.temp = Buffer.from(outcomes.subarray(at, at + TEMP_LETTERS)).toString('latin1');
       // Done: the file was written into its partial dir (Equal: the target already had its bytes).
       if (p.delayed && o === Outcome.Done) this.delayedOps.add(OpKind.Delayed, p.delayed.src, p.delayed.rel, p.delayed.st);
+      // Equal: a -c compare found the file current, which rsync's generator reports done as well.
+      if (p.removal && (o === Outcome.Done || o === Outcome.Equal)) p.removal.sent = true;
       this.o.settled(p, o);
     }
   }
@@ -347,12 +361,16 @@ export class LocalSink implements OpSink {
     this.now(this.delayedOps);
   }
 
-  /** --delay-updates: File ops that ran again after an EMFILE and were done wait for their Delayed op too. */
-  private delayRetried(batch: Uint8Array, outcomes: Uint8Array): void {
+  /**
+   * Ops that ran again after an EMFILE (their pending outcomes said failed): under --delay-updates the File
+   * ops that were done wait for their Delayed op too, and a waiting removal is marked sent.
+   */
+  private retried(batch: Uint8Array, outcomes: Uint8Array): void {
     let i = 0;
     for (const op of readBatch(batch)) {
-      if (op.kind === OpKind.File && outcomes[i] === Outcome.Done) this.delayedOps.add(OpKind.Delayed, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
-      i++;
+      const o = outcomes[i++];
+      if (this.o.delayUpdates && op.kind === OpKind.File && o === Outcome.Done) this.delayedOps.add(OpKind.Delayed, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
+      if (o === Outcome.Done || o === Outcome.Equal) this.o.removals?.confirm(op.dst);
     }
   }
 

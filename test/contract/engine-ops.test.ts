@@ -662,6 +662,26 @@ function opContract(name: EngineName): void {
       expect(fs.statSync(join(src, 'dir')).isDirectory()).toBe(true);
     });
 
+    it('unlinkSource: removes the file the walk saw, keeps another, and says ENOENT for one already gone', () => {
+      const a = writeSource('a', 'x');
+      const b = writeSource('b', 'y');
+      const stA = statOf(a);
+      const moved = { ...statOf(b), ino: statOf(b).ino + 1 };
+      withContext((ctx) => {
+        expect(ctx.unlinkSource!(B(a), stA, src.length)).toBeNull();
+        expect(fs.existsSync(a)).toBe(false);
+        // Not the file the walk saw: kept, and no failure (a changed file).
+        expect(ctx.unlinkSource!(B(b), moved, src.length)).toBeNull();
+        expect(fs.existsSync(b)).toBe(true);
+        // Gone already (another name of it took it): the run words it (rsync's "sender file already removed").
+        expect(ctx.unlinkSource!(B(a), stA, src.length)).toMatchObject({ errno: osConstants.errno.ENOENT });
+        // Through a link -L follows, to a file gone: the same; the link stays.
+        fs.symlinkSync('a', join(src, 'l'));
+        expect(ctx.unlinkSource!(B(join(src, 'l')), stA, src.length, true)).toMatchObject({ errno: osConstants.errno.ENOENT });
+        expect(fs.lstatSync(join(src, 'l')).isSymbolicLink()).toBe(true);
+      });
+    });
+
     it('Attrs, Delete, LinkFrom and Backup', () => {
       const f = writeSource('f', 'data', 0o604);
       const linkDest = join(base, 'prev');

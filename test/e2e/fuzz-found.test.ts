@@ -53,6 +53,12 @@
 //  - --inplace with -b: rsync backs a file up by a copy and writes into the file itself (its inode, and
 //    with it its mode without -p and its other names, stay); arsync moved the file to its backup name and
 //    wrote a new one (a new inode, a new file's mode: `--no-p` gave 755 where rsync kept 644).
+// Session 40 (helper rmsrc):
+//  - --remove-source-files where one source file is listed under two names (a directory link -k or -L
+//    follows, a link -L follows to a file of the tree, operands that overlap): rsync's sender reads every
+//    file before its receiver confirms any, so the second name's removal finds the file gone and says
+//    "sender file already removed: NAME" (exit 0, a followed link to it stays); arsync was silent, and on
+//    the sync and node engines removed the file before the other name's op read it (exit 24, lost copy).
 // Session 40 (seed 23):
 //  - --delete-before after an I/O error: rsync's pass says "IO error encountered -- skipping file
 //    deletion" when it meets the first directory of the list the destination has; with none (`src` into
@@ -297,6 +303,33 @@ function followedLinks(root: string, current: boolean): void {
   }
 }
 
+/** A directory reached again through links to it, before (`dl`) and after (`zl`) it in the list. */
+function dirLinkedTwice(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'real/f', 'f\n');
+  put(src, 'real/sub/g', 'g\n');
+  put(src, 'top', 't\n');
+  fs.symlinkSync('real', path.join(src, 'dl'));
+  fs.symlinkSync('real', path.join(src, 'zl'));
+  stampTree(src);
+}
+
+/**
+ * Links to files of the tree: after (`b`) and before (`l`, `aq`) them in the list. (Not a link in a
+ * subdirectory to `aq`: rsync's sender may have removed `aq` by the time it reads that directory's list,
+ * and then says the link vanished, or not, as the race goes.)
+ */
+function fileLinkedTwice(root: string): void {
+  const src = path.join(root, 'src');
+  put(src, 'a', 'a\n');
+  put(src, 'z', 'z\n');
+  put(src, 'sub/q', 'q\n');
+  fs.symlinkSync('a', path.join(src, 'b'));
+  fs.symlinkSync('z', path.join(src, 'l'));
+  fs.symlinkSync('sub/q', path.join(src, 'aq'));
+  stampTree(src);
+}
+
 /** Links to follow below a directory the destination lacks: nowhere, a file, a directory. */
 function linksBelowNew(root: string): void {
   const src = path.join(root, 'src');
@@ -519,6 +552,34 @@ describeEngines((e) => {
       const r = await differential({ engine: e.name, setup: inplaceBackups, args: [...opts, '--inplace', '-b', 'src/', 'dst/'], volatileDirsUnder: ['dst'] });
       // The other name of y shares the data written in place, as in rsync's tree (the comparison above).
       expect(fs.statSync(path.join(r.B, 'dst/y')).ino).toBe(fs.statSync(path.join(r.B, 'dst/y-other-name')).ino);
+    }
+  });
+
+  it('--remove-source-files through a directory link (-k, -L): the second name of a file is "already removed", as rsync', async () => {
+    for (const opts of [['-a', '-k'], ['-rtk'], ['-a', '-L'], ['-a', '-kL'], ['-a', '-k', '--info=remove']]) {
+      await differential({ engine: e.name, setup: dirLinkedTwice, args: [...opts, '--remove-source-files', 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
+    }
+    // Operands that overlap list the files below the second under two names too, and so do --files-from
+    // names through the link (the operator's part of a path is followed).
+    await differential({ engine: e.name, setup: dirLinkedTwice, args: ['-a', '--remove-source-files', 'src/', 'src/real/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
+    await differential({
+      engine: e.name,
+      setup: (r) => {
+        dirLinkedTwice(r);
+        put(r, 'list', 'dl/f\nreal/f\ntop\n');
+      },
+      args: ['-a', '--files-from=list', '--remove-source-files', 'src/', 'dst/'],
+      sourceChanges: true,
+      unchanged: [],
+      volatileDirsUnder: ['src'],
+      // (The list has no ".": dst, which the run makes, keeps the clock's time.)
+      volatile: ['dst'],
+    });
+  });
+
+  it('-L --remove-source-files with links to files of the tree: every file read before any goes, as rsync', async () => {
+    for (const opts of [['-a', '-L'], ['-rtL'], ['-a', '-L', '--info=remove'], ['-a', '-L', '-c']]) {
+      await differential({ engine: e.name, setup: fileLinkedTwice, args: [...opts, '--remove-source-files', 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
     }
   });
 });
