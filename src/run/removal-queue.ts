@@ -11,7 +11,9 @@
 // The queue holds an entry per source to remove until then: the price of the two names, paid only in the
 // runs that can have them.
 
+import { realpathSync } from 'node:fs';
 import type { Config } from '../model/config.js';
+import type { Root } from '../plan/sources.js';
 import type { Stat } from '../model/stat.js';
 
 /** One source to remove once its entry is sent: what the engine's unlinkSource takes, and its name. */
@@ -27,9 +29,37 @@ export interface SourceRemoval {
   sent: boolean;
 }
 
-/** Whether a run's removals wait for the end of the transfer: one file may be listed under two names. */
-export function removalsWait(c: Config, roots: number): boolean {
-  return c.removeSourceFiles && !c.dryRun && (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks || roots > 1);
+/**
+ * Whether a run's removals wait for the end of the transfer: one file may be listed under two names.
+ * Several operands can list one only when one of them is, or lies below, another once their links are
+ * resolved (`src/ src/sub/`, a link to a directory named beside it); a --files-from list's names go
+ * through directory links as given, so such a list always may.
+ */
+export function removalsWait(c: Config, roots: readonly Pick<Root, 'src' | 'missing'>[]): boolean {
+  if (!c.removeSourceFiles || c.dryRun) return false;
+  if (c.copyLinks || c.copyDirlinks || c.copyUnsafeLinks) return true;
+  if (roots.length < 2) return false;
+  return c.filesFrom !== undefined || overlapping(roots);
+}
+
+/** Whether any root's real path is another's or lies below it (one that cannot be resolved is left out). */
+function overlapping(roots: readonly Pick<Root, 'src' | 'missing'>[]): boolean {
+  const real: string[] = [];
+  for (const r of roots) {
+    if (r.missing) continue;
+    try {
+      real.push(realpathSync(r.src, { encoding: 'buffer' }).toString('latin1'));
+    } catch {
+      // (Not there: the transfer reports it, and it lists nothing.)
+    }
+  }
+  const seen = new Set(real);
+  if (seen.size < real.length) return true;
+  for (const p of real) {
+    if (p !== '/' && seen.has('/')) return true;
+    for (let at = p.indexOf('/', 1); at > 0; at = p.indexOf('/', at + 1)) if (seen.has(p.slice(0, at))) return true;
+  }
+  return false;
 }
 
 export class RemovalQueue {

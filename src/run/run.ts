@@ -214,7 +214,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const takenFromSource = c.removeSourceFiles && (c.deleteMode === 'after' || c.deleteMode === 'delay') ? new Set<string>() : undefined;
   const xattrViews = XattrViews.of(c, filters);
   // (A pull's sources are the far side's, removed by its sender.)
-  const removals = removalsWait(c, plan.roots.length) && !input.sourceRemoved ? new RemovalQueue() : undefined;
+  const removals = removalsWait(c, plan.roots) && !input.sourceRemoved ? new RemovalQueue() : undefined;
   const sink = new LocalSink({
     onRemoveSource: takenFromSource && ((rel) => takenFromSource.add(rel.toString('latin1'))),
     removals,

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readBatch } from '../../../src/engine/batch.js';
 import type { EngineContext, EngineOptions, OpFailure } from '../../../src/engine/types.js';
@@ -39,11 +42,28 @@ describe('RemovalQueue', () => {
     // (Only what removalsWait reads.)
     const none = { removeSourceFiles: false, dryRun: false, copyLinks: false, copyDirlinks: false, copyUnsafeLinks: false } as Config;
     const c = { ...none, removeSourceFiles: true };
-    expect(removalsWait(c, 1)).toBe(false);
-    expect(removalsWait(c, 2)).toBe(true);
-    for (const k of ['copyLinks', 'copyDirlinks', 'copyUnsafeLinks'] as const) expect(removalsWait({ ...c, [k]: true }, 1), k).toBe(true);
-    expect(removalsWait({ ...c, copyLinks: true, dryRun: true }, 1)).toBe(false);
-    expect(removalsWait({ ...none, copyLinks: true }, 2)).toBe(false);
+    // Real directories: two apart, one below another, and a link beside them to the first.
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'arsync-rq-'));
+    for (const d of ['a/sub', 'a-b', 'c']) fs.mkdirSync(path.join(top, d), { recursive: true });
+    fs.symlinkSync('a', path.join(top, 'la'));
+    const roots = (...rels: string[]) => rels.map((r) => ({ src: Buffer.from(path.join(top, r)) }));
+    try {
+      expect(removalsWait(c, roots('a'))).toBe(false);
+      expect(removalsWait(c, roots('a', 'c'))).toBe(false);
+      // ("a-b" sorts between "a" and "a/sub": still found below "a".)
+      expect(removalsWait(c, roots('a-b', 'a/sub', 'a'))).toBe(true);
+      expect(removalsWait(c, roots('a-b', 'a'))).toBe(false);
+      expect(removalsWait(c, roots('la', 'c', 'a'))).toBe(true);
+      expect(removalsWait(c, roots('a', 'a'))).toBe(true);
+      expect(removalsWait(c, roots('a', 'gone'))).toBe(false);
+      // A --files-from list's names may go through links of their own.
+      expect(removalsWait({ ...c, filesFrom: 'list' } as Config, roots('a', 'c'))).toBe(true);
+      for (const k of ['copyLinks', 'copyDirlinks', 'copyUnsafeLinks'] as const) expect(removalsWait({ ...c, [k]: true }, roots('a')), k).toBe(true);
+      expect(removalsWait({ ...c, copyLinks: true, dryRun: true }, roots('a'))).toBe(false);
+      expect(removalsWait({ ...none, copyLinks: true }, roots('a', 'a/sub'))).toBe(false);
+    } finally {
+      fs.rmSync(top, { recursive: true, force: true });
+    }
   });
 });
 
