@@ -559,9 +559,18 @@ describeEngines((e) => {
     for (const opts of [['-a', '-k'], ['-rtk'], ['-a', '-L'], ['-a', '-kL'], ['-a', '-k', '--info=remove']]) {
       await differential({ engine: e.name, setup: dirLinkedTwice, args: [...opts, '--remove-source-files', 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
     }
-    // Operands that overlap list the files below the second under two names too, and so do --files-from
-    // names through the link (the operator's part of a path is followed).
-    await differential({ engine: e.name, setup: dirLinkedTwice, args: ['-a', '--remove-source-files', 'src/', 'src/real/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
+    // Operands that overlap list the files below the second under two names too. rsync's own outcome is
+    // a race there (its sender reads the second operand's directory as the first confirmations come: exit
+    // 24 in about half the runs on this machine), so arsync is held to its other one: every copy made,
+    // each second name "already removed", exit 0.
+    const root = tempDir('arsync-overlap-remove-');
+    dirLinkedTwice(root);
+    const r = await runCli([`--engine=${e.name}`, '-a', '--remove-source-files', 'src/', 'src/real/', 'dst/'], { cwd: root });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('sender file already removed: ')).sort()).toEqual(['sender file already removed: real/f', 'sender file already removed: sub/g']);
+    for (const f of ['f', 'sub/g', 'top', 'real/f', 'real/sub/g']) expect(fs.readFileSync(path.join(root, 'dst', f), 'utf8'), f).toMatch(/^[fgt]\n$/);
+    for (const f of ['real/f', 'real/sub/g', 'top']) expect(fs.existsSync(path.join(root, 'src', f)), f).toBe(false);
+    // And --files-from names through the link (the operator's part of a path is followed).
     await differential({
       engine: e.name,
       setup: (r) => {
