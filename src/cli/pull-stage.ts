@@ -175,14 +175,18 @@ export class Stage {
       if (!isReg(e.mode)) return undefined;
       // In a directory the local run will fail every entry of (blockedDir): nothing is asked for, as in
       // rsync's generator; the file is staged empty for the local run to list and fail (its size is the
-      // sender's, no data written). Not a -H member, whose staged inode its group shares: in doubt, fetch.
-      if (e.hlinkGroup === undefined && this.blocked.has(parent)) {
+      // sender's, no data written). A -H member there leads its group only when no member elsewhere can
+      // (groupLeads passes over them), so the first staged of a group without a lead is staged so too,
+      // and the rest linked to it below; a group with a lead elsewhere has its data asked for there.
+      const grouped = e.hlinkGroup !== undefined;
+      if (this.blocked.has(parent) && (!grouped || (!this.groups.has(e.hlinkGroup!) && !this.leads?.has(e.hlinkGroup!)))) {
         const fd = fs.openSync(at, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
         try {
           fs.ftruncateSync(fd, e.size);
         } finally {
           fs.closeSync(fd);
         }
+        if (grouped) this.groups.set(e.hlinkGroup!, path);
         return undefined;
       }
       if (e.hlinkGroup !== undefined) {
@@ -500,16 +504,11 @@ export class Stage {
 
   /**
    * Whether the local run will fail every entry below the listed directory `rel` (run/dirs.ts dirFrame,
-   * run/transfer-pass.ts blockedDir): its parent is such a directory, or --ignore-existing leaves the
-   * non-directory the destination holds at its name. Not under -K for a symlink there (the local run
-   * may take it for the directory it leads to: in doubt, fetch).
+   * run/transfer-pass.ts blockedDir): its parent is such a directory, or the destination's entry at its
+   * name blocks it (blocks).
    */
   private blockedDir(rel: string, parent: string): boolean {
-    if (this.blocked.has(parent)) return true;
-    if (!this.c.ignoreExisting) return false;
-    const present = this.dest.entry(rel);
-    if (!present || isDir(present.mode)) return false;
-    return !(this.c.keepDirlinks && isLink(present.mode));
+    return this.blocked.has(parent) || blocks(this.c, this.dest.entry(rel));
   }
 
   /**
@@ -546,6 +545,28 @@ export class Stage {
     if (sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, there, { modifyWindow: listWindow(c.protocol, c.modifyWindow), timeResolutionNs: this.timeResolutionNs() })) return 'placeholder';
     return 'fetch';
   }
+}
+
+/**
+ * Whether the destination's entry `present`, at the name of a listed directory, keeps the local run
+ * from making anything below it: --ignore-existing leaves a non-directory there. Not under -K for a
+ * symlink there (the local run may take it for the directory it leads to: in doubt, fetch).
+ */
+function blocks(c: Config, present: Stat | undefined): boolean {
+  if (!c.ignoreExisting || !present || isDir(present.mode)) return false;
+  return !(c.keepDirlinks && isLink(present.mode));
+}
+
+/** Whether `rel` lies below a listed directory the destination's entry blocks (blocks), judged from the top. */
+function belowBlocked(c: Config, dest: { entry(rel: string): Stat | undefined }, rel: string): boolean {
+  if (!c.ignoreExisting) return false;
+  for (let slash = rel.indexOf('/'); slash >= 0; slash = rel.indexOf('/', slash + 1)) {
+    const present = dest.entry(rel.slice(0, slash));
+    // Missing: made by the run, so nothing below it is in the way.
+    if (!present) return false;
+    if (blocks(c, present)) return true;
+  }
+  return false;
 }
 
 /** The destination's regular file a fetch may take as its basis: its size and time. */
@@ -664,7 +685,9 @@ export function groupLeads(
   const leads = new Map<number, { entry: RemoteEntry; ndx: number }>();
   for (const [group, ndxs] of members) {
     const present = new Map(ndxs.map((n) => [n, dest.entry(entries[n]!.name.toString('latin1'))]));
-    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n), sameSum));
+    // A member below a directory a non-directory blocks (belowBlocked) fails its stat in rsync's
+    // generator and never leads: the data comes under a member elsewhere, or not at all.
+    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n), sameSum) && !belowBlocked(c, dest, entries[n]!.name.toString('latin1')));
     if (!left.length) continue;
     const ndx = left.find((n) => present.get(n) !== undefined) ?? left[left.length - 1]!;
     if (ndx !== ndxs[0]) leads.set(group, { entry: entries[ndx]!, ndx: start + ndx });
