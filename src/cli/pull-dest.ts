@@ -136,6 +136,18 @@ export class PullDest {
     }
   }
 
+  /**
+   * -K: whether the destination's entry at `rel` leads to a directory, its last component followed (a
+   * decision input only, as the local run's run/dest.ts follow: nothing is opened or written through it).
+   */
+  leadsToDir(rel: string): boolean {
+    try {
+      return fs.statSync(this.path(rel)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
   /** A destination symlink's target, undefined when it is none now. */
   readlink(rel: string): Buffer | undefined {
     try {

@@ -508,7 +508,7 @@ export class Stage {
    * name blocks it (blocks).
    */
   private blockedDir(rel: string, parent: string): boolean {
-    return this.blocked.has(parent) || blocks(this.c, this.dest.entry(rel));
+    return this.blocked.has(parent) || blocks(this.c, this.dest, rel, this.dest.entry(rel));
   }
 
   /**
@@ -547,24 +547,32 @@ export class Stage {
   }
 }
 
+/** What the stage asks of the destination to judge a blocked directory (cli/pull-dest.ts). */
+type DestLook = Pick<PullDest, 'entry' | 'leadsToDir'>;
+
 /**
- * Whether the destination's entry `present`, at the name of a listed directory, keeps the local run
- * from making anything below it: --ignore-existing leaves a non-directory there. Not under -K for a
- * symlink there (the local run may take it for the directory it leads to: in doubt, fetch).
+ * Whether the destination's entry `present`, at the name `rel` of a listed directory, keeps the local run
+ * from making anything below it: --ignore-existing leaves a non-directory there. Under -K a symlink that
+ * leads to a directory counts as that directory, as in the local run (run/dirs.ts keptDirlink) and
+ * rsync's generator (it stats through it); one leading to anything else, or nowhere, blocks as a file.
  */
-function blocks(c: Config, present: Stat | undefined): boolean {
+function blocks(c: Config, dest: DestLook, rel: string, present: Stat | undefined): boolean {
   if (!c.ignoreExisting || !present || isDir(present.mode)) return false;
-  return !(c.keepDirlinks && isLink(present.mode));
+  return !(c.keepDirlinks && isLink(present.mode) && dest.leadsToDir(rel));
 }
 
 /** Whether `rel` lies below a listed directory the destination's entry blocks (blocks), judged from the top. */
-function belowBlocked(c: Config, dest: { entry(rel: string): Stat | undefined }, rel: string): boolean {
+function belowBlocked(c: Config, dest: DestLook, rel: string): boolean {
   if (!c.ignoreExisting) return false;
   for (let slash = rel.indexOf('/'); slash >= 0; slash = rel.indexOf('/', slash + 1)) {
-    const present = dest.entry(rel.slice(0, slash));
+    const dir = rel.slice(0, slash);
+    const present = dest.entry(dir);
     // Missing: made by the run, so nothing below it is in the way.
     if (!present) return false;
-    if (blocks(c, present)) return true;
+    if (blocks(c, dest, dir, present)) return true;
+    // -K: a symlink kept as the directory it leads to; what lies below is not judged through it (in
+    // doubt, the member may lead).
+    if (isLink(present.mode)) return false;
   }
   return false;
 }
@@ -671,7 +679,7 @@ function copyAll(from: number, to: number, size: number): void {
 export function groupLeads(
   entries: readonly (RemoteEntry | undefined)[],
   c: Config,
-  dest: { entry(rel: string): Stat | undefined },
+  dest: DestLook,
   start: number,
   sameSum: (e: RemoteEntry) => boolean,
 ): Map<number, { entry: RemoteEntry; ndx: number }> {
