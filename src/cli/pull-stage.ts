@@ -88,6 +88,8 @@ export class Stage {
    * every directory below them (blockedDir).
    */
   private readonly blocked = new Set<string>();
+  /** Those of `blocked` whose own name the destination's entry blocks (the topmost of each such tree). */
+  private readonly blocking = new Set<string>();
   /** -H: the staged path of each hard-link group's first member. */
   private readonly groups = new Map<number, string>();
   /** The list holds "." (its top-level names are inside the staging root, not operands of their own). */
@@ -132,7 +134,10 @@ export class Stage {
         if (rel !== '.') fs.mkdirSync(at, 0o700);
         else this.rootStaged = true;
         this.dirs.add(rel);
-        if (rel !== '.' && this.blockedDir(rel, parent)) this.blocked.add(rel);
+        if (rel !== '.' && this.blockedDir(rel, parent)) {
+          this.blocked.add(rel);
+          if (!this.blocked.has(parent)) this.blocking.add(rel);
+        }
         return undefined;
       }
       if (isLink(e.mode)) {
@@ -317,6 +322,9 @@ export class Stage {
   /** -X: the sender's list onto the staged entry (run/remote-xattrs.ts), against the destination's same entry. */
   xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs, record = false): Omit<XattrAsk, 'ndx'> | undefined {
     const rel = e.name.toString('latin1');
+    // An entry rsync's generator passes by is never named to the sender (nor so to a batch, whose reader
+    // would set the xattrs where it names them), and the local run compares none of its xattrs.
+    if (this.passedBy(e, rel)) return undefined;
     const at = Buffer.from(this.path(rel), 'latin1');
     try {
       fs.lstatSync(at);
@@ -500,6 +508,23 @@ export class Stage {
     const at = Buffer.from(path, 'latin1');
     const flags = made ? fs.constants.O_RDWR | O_NOFOLLOW : fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
     return fs.openSync(at, flags, 0o600);
+  }
+
+  /**
+   * Whether rsync's generator passes `e` by without itemizing it (so without asking for its xattrs):
+   * whatever lies below a blocked directory, except its own subdirectories, itemized as new before their
+   * mkdir fails; --existing's missing name and all below it; --ignore-existing's entry the destination
+   * has (a directory only where a non-directory stands: blocks). Called once `e` is staged.
+   */
+  private passedBy(e: RemoteEntry, rel: string): boolean {
+    if (rel === '.') return false;
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? '.' : rel.slice(0, slash);
+    if (this.blocked.has(parent)) return !(isDir(e.mode) && this.blocking.has(parent));
+    // (Below a blocked directory the stat fails with ENOTDIR, which --existing does not take for missing.)
+    const present = this.dest.entry(rel);
+    if (!present && this.c.existing) return true;
+    return isDir(e.mode) ? this.blocked.has(rel) : leftAlone(present, this.c) !== undefined;
   }
 
   /**
