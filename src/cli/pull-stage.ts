@@ -517,7 +517,7 @@ export class Stage {
    * has (a directory only where a non-directory stands: blocks). Called once `e` is staged.
    */
   private passedBy(e: RemoteEntry, rel: string): boolean {
-    if (rel === '.') return false;
+    if (rel === '.' || (!this.c.existing && !this.c.ignoreExisting)) return false;
     const slash = rel.lastIndexOf('/');
     const parent = slash < 0 ? '.' : rel.slice(0, slash);
     if (this.blocked.has(parent)) return !(isDir(e.mode) && this.blocking.has(parent));
@@ -586,9 +586,20 @@ function blocks(c: Config, dest: DestLook, rel: string, present: Stat | undefine
   return !(c.keepDirlinks && isLink(present.mode) && dest.leadsToDir(rel));
 }
 
-/** Whether `rel` lies below a listed directory the destination's entry blocks (blocks), judged from the top. */
-function belowBlocked(c: Config, dest: DestLook, rel: string): boolean {
+/**
+ * Whether `rel` lies below a listed directory the destination's entry blocks (blocks), judged from the
+ * top; `memo` keeps the answer for each directory asked about (a group's members often share one).
+ */
+function belowBlocked(c: Config, dest: DestLook, rel: string, memo: Map<string, boolean>): boolean {
   if (!c.ignoreExisting) return false;
+  const parent = rel.slice(0, Math.max(rel.lastIndexOf('/'), 0));
+  let known = memo.get(parent);
+  if (known === undefined) memo.set(parent, (known = blockedAbove(c, dest, rel)));
+  return known;
+}
+
+/** belowBlocked's walk: each directory above `rel`, from the top, until one is missing or blocks. */
+function blockedAbove(c: Config, dest: DestLook, rel: string): boolean {
   for (let slash = rel.indexOf('/'); slash >= 0; slash = rel.indexOf('/', slash + 1)) {
     const dir = rel.slice(0, slash);
     const present = dest.entry(dir);
@@ -716,11 +727,12 @@ export function groupLeads(
     m.push(ndx);
   });
   const leads = new Map<number, { entry: RemoteEntry; ndx: number }>();
+  const blockedMemo = new Map<string, boolean>();
   for (const [group, ndxs] of members) {
     const present = new Map(ndxs.map((n) => [n, dest.entry(entries[n]!.name.toString('latin1'))]));
     // A member below a directory a non-directory blocks (belowBlocked) fails its stat in rsync's
     // generator and never leads: the data comes under a member elsewhere, or not at all.
-    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n), sameSum) && !belowBlocked(c, dest, entries[n]!.name.toString('latin1')));
+    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n), sameSum) && !belowBlocked(c, dest, entries[n]!.name.toString('latin1'), blockedMemo));
     if (!left.length) continue;
     const ndx = left.find((n) => present.get(n) !== undefined) ?? left[left.length - 1]!;
     if (ndx !== ndxs[0]) leads.set(group, { entry: entries[ndx]!, ndx: start + ndx });
