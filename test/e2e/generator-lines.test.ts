@@ -65,6 +65,13 @@ function blockedXattrs(root: string): void {
   sh(`cd '${root}/src' && setfattr -h -n user.x -v 1 c/d c/h c/a`);
 }
 
+/** The same with `c/.rsync-filter` leaving user.x out under -F: only c/h, which has user.y too, is named. */
+function blockedXattrsMerge(root: string): void {
+  blockedXattrs(root);
+  fs.writeFileSync(path.join(root, 'src/c/.rsync-filter'), '-x user.x\n');
+  sh(`cd '${root}/src' && setfattr -h -n user.y -v 1 c/h && touch -h -d @1700000000 c/.rsync-filter c`);
+}
+
 /**
  * The same with a symlink, an unsafe symlink, a FIFO and a large file below that directory: rsync's
  * generator gets as far with each as its type goes before the destination is touched (a symlink or FIFO
@@ -130,6 +137,8 @@ describeEngines(({ name: engine }) => {
 
   it.skipIf(!hasRsync || !fidelity(engine).xattrs)('-X --ignore-existing with a file where a directory goes: the receiver\'s failed stat of each subdirectory with xattrs, as rsync', async () => {
     await sameAsRsync(startingState(`arsync-genblockedx-${engine}-`, blockedXattrs), [['-aiX', '--no-i-r', '--ignore-existing', 'src/', 'dst/']], engine);
+    // The x-rules of the blocked directory's own merge file decide which names its subdirectories list.
+    await sameAsRsync(startingState(`arsync-genblockedxf-${engine}-`, blockedXattrsMerge), [['-aiXF', '--no-i-r', '--ignore-existing', 'src/', 'dst/']], engine);
   });
 
   it.skipIf(!hasRsync)('--ignore-existing with a file where a directory goes: symlinks, FIFOs and skipped files inside it as rsync', async () => {
