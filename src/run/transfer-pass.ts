@@ -351,7 +351,7 @@ function blockedDir(rc: RunContext, dir: Frame): Frame[] {
     rc.tally.note('*** Skipping any contents from this failed directory ***');
     // -X: itemized as new with xattrs, it is named to rsync's receiver, which then fails to stat it to
     // set them (after the generator's lines for this directory: the receiver comes behind).
-    if (hasXattrs(rc, e)) unstated.push(where);
+    if (hasXattrs(rc, dir, e)) unstated.push(where);
     subdirs.push(listedOnly(dir, e, stat));
   }
   for (const where of unstated) rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[receiver] stat "${showPath(absolutePath(where))}" failed`);
@@ -360,16 +360,18 @@ function blockedDir(rc: RunContext, dir: Frame): Frame[] {
 }
 
 /**
- * -X (not under -n, where rsync's receiver sets nothing): whether `e` has xattrs the sender lists (the
- * x-rules, -XX and --fake-super as it reads them); rsync's generator itemizes such a new entry with
- * ITEM_REPORT_XATTR. Without the addon nothing is read: no.
+ * -X (not under -n, where rsync's receiver sets nothing): whether `e`, listed in `dir`, has xattrs the
+ * sender lists (the x-rules in `dir`'s scope, per-directory files' among them: xattr-views.ts; -XX and
+ * --fake-super as it reads them); rsync's generator itemizes such a new entry with ITEM_REPORT_XATTR.
+ * Without the addon nothing is read: no.
  */
-function hasXattrs(rc: RunContext, e: Listed): boolean {
+function hasXattrs(rc: RunContext, dir: Frame, e: Listed): boolean {
   const c = rc.c;
   if (!c.xattrs || c.dryRun) return false;
   const x = remoteXattrs();
   if ('reason' in x) return false;
-  const items = x.source(e.src, e.st.mode, false, c.fakeSuper === true, c.xattrsAll === true, configXattrRules(c));
+  const rules = dir.sender?.xattrRules() ?? configXattrRules(c);
+  const items = x.source(e.src, e.st.mode, false, c.fakeSuper === true, c.xattrsAll === true, rules);
   return !('message' in items) && items.length > 0;
 }
 
