@@ -136,6 +136,26 @@ export class PullDest {
     }
   }
 
+  /**
+   * -K: whether the destination's entry at `rel` leads to a directory inside the destination, its last
+   * component followed (a decision input only, as the local run's run/dest.ts follow: nothing is opened
+   * or written through it). One leading out of it does not count: every write below it is refused (DESIGN
+   * §3 rule 2), as rsync's generator fails each entry there, so nothing below is worth asking for.
+   */
+  leadsToDir(rel: string): boolean {
+    try {
+      if (!fs.statSync(this.path(rel)).isDirectory()) return false;
+      // Only where it ends up: an absolute link, or one that climbs out and back in, leads inside, and
+      // whether the local run goes through it is its engine's (the node engine does; openat2's
+      // RESOLVE_BENEATH does not): in doubt, it counts, and what is below is fetched.
+      const root = fs.realpathSync(this.path('.'));
+      const there = fs.realpathSync(this.path(rel));
+      return there === root || there.startsWith(root === '/' ? '/' : `${root}/`);
+    } catch {
+      return false;
+    }
+  }
+
   /** A destination symlink's target, undefined when it is none now. */
   readlink(rel: string): Buffer | undefined {
     try {

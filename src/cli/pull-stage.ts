@@ -88,6 +88,8 @@ export class Stage {
    * every directory below them (blockedDir).
    */
   private readonly blocked = new Set<string>();
+  /** Those of `blocked` whose own name the destination's entry blocks (the topmost of each such tree). */
+  private readonly blocking = new Set<string>();
   /** -H: the staged path of each hard-link group's first member. */
   private readonly groups = new Map<number, string>();
   /** The list holds "." (its top-level names are inside the staging root, not operands of their own). */
@@ -132,7 +134,10 @@ export class Stage {
         if (rel !== '.') fs.mkdirSync(at, 0o700);
         else this.rootStaged = true;
         this.dirs.add(rel);
-        if (rel !== '.' && this.blockedDir(rel, parent)) this.blocked.add(rel);
+        if (rel !== '.' && this.blockedDir(rel, parent)) {
+          this.blocked.add(rel);
+          if (!this.blocked.has(parent)) this.blocking.add(rel);
+        }
         return undefined;
       }
       if (isLink(e.mode)) {
@@ -175,14 +180,18 @@ export class Stage {
       if (!isReg(e.mode)) return undefined;
       // In a directory the local run will fail every entry of (blockedDir): nothing is asked for, as in
       // rsync's generator; the file is staged empty for the local run to list and fail (its size is the
-      // sender's, no data written). Not a -H member, whose staged inode its group shares: in doubt, fetch.
-      if (e.hlinkGroup === undefined && this.blocked.has(parent)) {
+      // sender's, no data written). A -H member there leads its group only when no member elsewhere can
+      // (groupLeads passes over them), so the first staged of a group without a lead is staged so too,
+      // and the rest linked to it below; a group with a lead elsewhere has its data asked for there.
+      const grouped = e.hlinkGroup !== undefined;
+      if (this.blocked.has(parent) && (!grouped || (!this.groups.has(e.hlinkGroup!) && !this.leads?.has(e.hlinkGroup!)))) {
         const fd = fs.openSync(at, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
         try {
           fs.ftruncateSync(fd, e.size);
         } finally {
           fs.closeSync(fd);
         }
+        if (grouped) this.groups.set(e.hlinkGroup!, path);
         return undefined;
       }
       if (e.hlinkGroup !== undefined) {
@@ -313,6 +322,9 @@ export class Stage {
   /** -X: the sender's list onto the staged entry (run/remote-xattrs.ts), against the destination's same entry. */
   xattrs(e: RemoteEntry, list: number, items: XattrItem[], staged: StagedXattrs, record = false): Omit<XattrAsk, 'ndx'> | undefined {
     const rel = e.name.toString('latin1');
+    // An entry rsync's generator passes by is never named to the sender (nor so to a batch, whose reader
+    // would set the xattrs where it names them), and the local run compares none of its xattrs.
+    if (this.passedBy(e, rel)) return undefined;
     const at = Buffer.from(this.path(rel), 'latin1');
     try {
       fs.lstatSync(at);
@@ -499,17 +511,29 @@ export class Stage {
   }
 
   /**
+   * Whether rsync's generator passes `e` by without itemizing it (so without asking for its xattrs):
+   * whatever lies below a blocked directory, except its own subdirectories, itemized as new before their
+   * mkdir fails; --existing's missing name and all below it; --ignore-existing's entry the destination
+   * has (a directory only where a non-directory stands: blocks). Called once `e` is staged.
+   */
+  private passedBy(e: RemoteEntry, rel: string): boolean {
+    if (rel === '.' || (!this.c.existing && !this.c.ignoreExisting)) return false;
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? '.' : rel.slice(0, slash);
+    if (this.blocked.has(parent)) return !(isDir(e.mode) && this.blocking.has(parent));
+    // (Below a blocked directory the stat fails with ENOTDIR, which --existing does not take for missing.)
+    const present = this.dest.entry(rel);
+    if (!present && this.c.existing) return true;
+    return isDir(e.mode) ? this.blocked.has(rel) : leftAlone(present, this.c) !== undefined;
+  }
+
+  /**
    * Whether the local run will fail every entry below the listed directory `rel` (run/dirs.ts dirFrame,
-   * run/transfer-pass.ts blockedDir): its parent is such a directory, or --ignore-existing leaves the
-   * non-directory the destination holds at its name. Not under -K for a symlink there (the local run
-   * may take it for the directory it leads to: in doubt, fetch).
+   * run/transfer-pass.ts blockedDir): its parent is such a directory, or the destination's entry at its
+   * name blocks it (blocks).
    */
   private blockedDir(rel: string, parent: string): boolean {
-    if (this.blocked.has(parent)) return true;
-    if (!this.c.ignoreExisting) return false;
-    const present = this.dest.entry(rel);
-    if (!present || isDir(present.mode)) return false;
-    return !(this.c.keepDirlinks && isLink(present.mode));
+    return this.blocked.has(parent) || blocks(this.c, this.dest, rel, this.dest.entry(rel));
   }
 
   /**
@@ -546,6 +570,47 @@ export class Stage {
     if (sameTime({ mtimeSec: e.mtime, mtimeNsec: e.mtimeNsec }, there, { modifyWindow: listWindow(c.protocol, c.modifyWindow), timeResolutionNs: this.timeResolutionNs() })) return 'placeholder';
     return 'fetch';
   }
+}
+
+/** What the stage asks of the destination to judge a blocked directory (cli/pull-dest.ts). */
+type DestLook = Pick<PullDest, 'entry' | 'leadsToDir'>;
+
+/**
+ * Whether the destination's entry `present`, at the name `rel` of a listed directory, keeps the local run
+ * from making anything below it: --ignore-existing leaves a non-directory there. Under -K a symlink that
+ * leads to a directory counts as that directory, as in the local run (run/dirs.ts keptDirlink) and
+ * rsync's generator (it stats through it); one leading to anything else, or nowhere, blocks as a file.
+ */
+function blocks(c: Config, dest: DestLook, rel: string, present: Stat | undefined): boolean {
+  if (!c.ignoreExisting || !present || isDir(present.mode)) return false;
+  return !(c.keepDirlinks && isLink(present.mode) && dest.leadsToDir(rel));
+}
+
+/**
+ * Whether `rel` lies below a listed directory the destination's entry blocks (blocks), judged from the
+ * top; `memo` keeps the answer for each directory asked about (a group's members often share one).
+ */
+function belowBlocked(c: Config, dest: DestLook, rel: string, memo: Map<string, boolean>): boolean {
+  if (!c.ignoreExisting) return false;
+  const parent = rel.slice(0, Math.max(rel.lastIndexOf('/'), 0));
+  let known = memo.get(parent);
+  if (known === undefined) memo.set(parent, (known = blockedAbove(c, dest, rel)));
+  return known;
+}
+
+/** belowBlocked's walk: each directory above `rel`, from the top, until one is missing or blocks. */
+function blockedAbove(c: Config, dest: DestLook, rel: string): boolean {
+  for (let slash = rel.indexOf('/'); slash >= 0; slash = rel.indexOf('/', slash + 1)) {
+    const dir = rel.slice(0, slash);
+    const present = dest.entry(dir);
+    // Missing: made by the run, so nothing below it is in the way.
+    if (!present) return false;
+    if (blocks(c, dest, dir, present)) return true;
+    // -K: a symlink kept as the directory it leads to; what lies below is not judged through it (in
+    // doubt, the member may lead).
+    if (isLink(present.mode)) return false;
+  }
+  return false;
 }
 
 /** The destination's regular file a fetch may take as its basis: its size and time. */
@@ -650,7 +715,7 @@ function copyAll(from: number, to: number, size: number): void {
 export function groupLeads(
   entries: readonly (RemoteEntry | undefined)[],
   c: Config,
-  dest: { entry(rel: string): Stat | undefined },
+  dest: DestLook,
   start: number,
   sameSum: (e: RemoteEntry) => boolean,
 ): Map<number, { entry: RemoteEntry; ndx: number }> {
@@ -662,9 +727,12 @@ export function groupLeads(
     m.push(ndx);
   });
   const leads = new Map<number, { entry: RemoteEntry; ndx: number }>();
+  const blockedMemo = new Map<string, boolean>();
   for (const [group, ndxs] of members) {
     const present = new Map(ndxs.map((n) => [n, dest.entry(entries[n]!.name.toString('latin1'))]));
-    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n), sameSum));
+    // A member below a directory a non-directory blocks (belowBlocked) fails its stat in rsync's
+    // generator and never leads: the data comes under a member elsewhere, or not at all.
+    const left = ndxs.filter((n) => !skippedMember(c, entries[n]!, present.get(n), sameSum) && !belowBlocked(c, dest, entries[n]!.name.toString('latin1'), blockedMemo));
     if (!left.length) continue;
     const ndx = left.find((n) => present.get(n) !== undefined) ?? left[left.length - 1]!;
     if (ndx !== ndxs[0]) leads.set(group, { entry: entries[ndx]!, ndx: start + ndx });

@@ -29,6 +29,8 @@ import { unmunge } from '../util/munge.js';
 import { sizeSkipLine } from './skip-lines.js';
 import { layeredKept, layersAt } from './layers.js';
 import { rejudgeDirXattrs } from './xattrs.js';
+import { remoteXattrs } from './remote-xattrs.js';
+import { configXattrRules } from '../plan/xattr-rules.js';
 
 export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> {
   const c = rc.c;
@@ -335,6 +337,7 @@ function blockedDir(rc: RunContext, dir: Frame): Frame[] {
   const listed = senderListed(rc, dir) ?? [];
   for (const e of listed) if (e.kind !== 'dir') blockedEntry(rc, e);
   const subdirs: Frame[] = [];
+  const unstated: Buffer[] = [];
   for (const e of listed) {
     if (e.kind !== 'dir') continue;
     const stat = withChmod(rc, e.st);
@@ -346,10 +349,30 @@ function blockedDir(rc: RunContext, dir: Frame): Frame[] {
     const where = joinPath(rc.plan.destRoot, e.rel);
     rc.tally.ioError(where, ERRNO.ENOTDIR, 'mkdir', `[generator] recv_generator: mkdir "${showPath(absolutePath(where))}" failed`);
     rc.tally.note('*** Skipping any contents from this failed directory ***');
+    // -X: itemized as new with xattrs, it is named to rsync's receiver, which then fails to stat it to
+    // set them (after the generator's lines for this directory: the receiver comes behind).
+    if (hasXattrs(rc, dir, e)) unstated.push(where);
     subdirs.push(listedOnly(dir, e, stat));
   }
+  for (const where of unstated) rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[receiver] stat "${showPath(absolutePath(where))}" failed`);
   // Without -r a subdirectory's contents are not in the list. A stack: popped in name order.
   return rc.c.recursive ? subdirs.reverse() : [];
+}
+
+/**
+ * -X (not under -n, where rsync's receiver sets nothing): whether `e`, listed in `dir`, has xattrs the
+ * sender lists (the x-rules in `dir`'s scope, per-directory files' among them: xattr-views.ts; -XX and
+ * --fake-super as it reads them); rsync's generator itemizes such a new entry with ITEM_REPORT_XATTR.
+ * Without the addon nothing is read: no.
+ */
+function hasXattrs(rc: RunContext, dir: Frame, e: Listed): boolean {
+  const c = rc.c;
+  if (!c.xattrs || c.dryRun) return false;
+  const x = remoteXattrs();
+  if ('reason' in x) return false;
+  const rules = dir.sender?.xattrRules() ?? configXattrRules(c);
+  const items = x.source(e.src, e.st.mode, false, c.fakeSuper === true, c.xattrsAll === true, rules);
+  return !('message' in items) && items.length > 0;
 }
 
 /**

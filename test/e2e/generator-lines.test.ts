@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, it } from 'vitest';
 import { describeEngines } from '../helpers/e2e.js';
+import { fidelity } from '../helpers/cli.js';
 import { sameAsRsync, startingState } from '../helpers/differential.js';
 import { removeTemps, sh } from '../helpers/tree.js';
 
@@ -53,6 +54,22 @@ function blocked(root: string): void {
   for (const f of ['c/a', 'c/g', 'c/d/f', 'top']) fs.writeFileSync(path.join(root, 'src', f), f);
   fs.writeFileSync(path.join(root, 'dst/c'), 'a file\n');
   sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
+}
+
+/**
+ * The same with a user xattr on the subdirectories below it: rsync's generator itemizes each as new
+ * with its xattrs, so its receiver, asked to set them, fails that directory's stat too.
+ */
+function blockedXattrs(root: string): void {
+  blocked(root);
+  sh(`cd '${root}/src' && setfattr -h -n user.x -v 1 c/d c/h c/a`);
+}
+
+/** The same with `c/.rsync-filter` leaving user.x out under -F: only c/h, which has user.y too, is named. */
+function blockedXattrsMerge(root: string): void {
+  blockedXattrs(root);
+  fs.writeFileSync(path.join(root, 'src/c/.rsync-filter'), '-x user.x\n');
+  sh(`cd '${root}/src' && setfattr -h -n user.y -v 1 c/h && touch -h -d @1700000000 c/.rsync-filter c`);
 }
 
 /**
@@ -116,6 +133,12 @@ describeEngines(({ name: engine }) => {
 
   it.skipIf(!hasRsync)('--ignore-existing with a file where a directory goes: rsync\'s failures inside it, its itemized subdirectories and counts', async () => {
     await sameAsRsync(startingState(`arsync-genblocked-${engine}-`, blocked), BLOCKED, engine);
+  });
+
+  it.skipIf(!hasRsync || !fidelity(engine).xattrs)('-X --ignore-existing with a file where a directory goes: the receiver\'s failed stat of each subdirectory with xattrs, as rsync', async () => {
+    await sameAsRsync(startingState(`arsync-genblockedx-${engine}-`, blockedXattrs), [['-aiX', '--no-i-r', '--ignore-existing', 'src/', 'dst/']], engine);
+    // The x-rules of the blocked directory's own merge file decide which names its subdirectories list.
+    await sameAsRsync(startingState(`arsync-genblockedxf-${engine}-`, blockedXattrsMerge), [['-aiXF', '--no-i-r', '--ignore-existing', 'src/', 'dst/']], engine);
   });
 
   it.skipIf(!hasRsync)('--ignore-existing with a file where a directory goes: symlinks, FIFOs and skipped files inside it as rsync', async () => {
