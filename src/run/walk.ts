@@ -35,13 +35,16 @@ export interface StartedRoot {
 
 /** An operand as the walk takes it, from its lstat; undefined for a "link/" whose link leads nowhere. */
 function operandTaken(rc: RunContext, root: Root, st: Stat): { st: Stat; scanSrc: Buffer } | undefined {
-  if (!(root.contents || rc.c.copyLinks || rc.c.copyDirlinks) || fileType(st.mode) !== 'link') return { st, scanSrc: root.src };
+  // Named with a trailing slash (or as a dot-dir): under -R too, where it is not "contents" (rsync's
+  // link_stat follows any name that is not a plain one).
+  const slashed = root.contents || root.oneLevel === true;
+  if (!(slashed || rc.c.copyLinks || rc.c.copyDirlinks) || fileType(st.mode) !== 'link') return { st, scanSrc: root.src };
   // "link/" means the directory behind the link; so do -L and -k for a link to a directory. A link
   // to anything else stays a link here: the entry's own step follows it under -L (and tells the
   // engine to open through it) or reports it dangling.
   const followed = rc.source.follow(root.src);
-  if (!followed && root.contents) return undefined;
-  if (!followed || !(root.contents || fileType(followed.mode) === 'dir')) return { st, scanSrc: root.src };
+  if (!followed && slashed) return undefined;
+  if (!followed || !(slashed || fileType(followed.mode) === 'dir')) return { st, scanSrc: root.src };
   // A trailing slash makes every open resolve through the link (the walk opens with O_NOFOLLOW).
   return { st: followed, scanSrc: fileType(followed.mode) === 'dir' ? Buffer.concat([root.src, Buffer.from('/')]) : root.src };
 }

@@ -63,6 +63,8 @@
 //  - --delete-before after an I/O error: rsync's pass says "IO error encountered -- skipping file
 //    deletion" when it meets the first directory of the list the destination has; with none (`src` into
 //    a destination without `src`) it says nothing. arsync said it whenever the gate was closed.
+//  - -R with an operand that names a link to a directory with a trailing slash (`src/./dl/`): rsync's
+//    sender follows it (a name that is not a plain one is stat'ed through), arsync copied the link.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -380,6 +382,20 @@ describeEngines((e) => {
     for (const [have, operand] of [[[], 'src'], [['other'], 'src'], [['src'], 'src'], [['other'], 'src/'], [['src/sub'], 'src'], [['other'], 'src/sub']] as const) {
       for (const opts of [['-rlt', '-L'], ['-rlt', '-L', '-n'], ['-rlt', '-L', '-vv']]) {
         await differential({ engine: e.name, setup: (r) => danglingWithDest(r, [...have]), args: [...opts, '--delete-before', operand, 'dst/'], volatile: ['dst'] });
+      }
+    }
+  });
+
+  it('-R with a trailing slash on a link to a directory: followed, as rsync\'s sender stats such a name', async () => {
+    const setup = (r: string): void => {
+      put(r, 'src/real/f', 'f\n');
+      put(r, 'src/real/sub/g', 'g\n');
+      fs.symlinkSync('real', path.join(r, 'src/dl'));
+      stampTree(path.join(r, 'src'));
+    };
+    for (const operand of ['src/./dl/', 'src/dl/', 'src/./dl/.', 'src/./dl']) {
+      for (const opts of [['-aR'], ['-aR', '-n'], ['-aR', '--delete']]) {
+        await differential({ engine: e.name, setup, args: [...opts, operand, 'dst/'], volatile: ['dst'] });
       }
     }
   });
