@@ -135,6 +135,10 @@ function relativeOperand(op: Buffer): { src: Buffer; name: Buffer; contents: boo
 const operandParts = (c: Config, op: Buffer): { src: Buffer; name: Buffer; contents: boolean; base: Buffer } =>
   c.relative ? relativeOperand(op) : plainOperand(op);
 
+/** An operand's stat as rsync's sender takes it: -R follows "dir/" and "." to the directory (its link_stat for a name that is not a NORMAL_NAME). */
+const operandStat = (c: Config, src: Buffer, contents: boolean, stat: (p: Buffer) => fs.BigIntStats): fs.BigIntStats =>
+  c.relative && contents ? fs.statSync(src, { bigint: true }) : stat(src);
+
 /**
  * With incremental recursion rsync's sender enters a "dir/" operand's directory as it builds its first
  * list, in the order given, and every other operand's directory later, in its sorted list's order: the
@@ -148,7 +152,7 @@ function claimParentScan(c: Config, filters: FilterList, stat: (p: Buffer) => fs
     const { src, name, contents, base } = operandParts(c, op);
     let dir: boolean;
     try {
-      dir = isDir(Number((c.relative && contents ? fs.statSync(src, { bigint: true }) : stat(src)).mode));
+      dir = isDir(Number(operandStat(c, src, contents, stat).mode));
     } catch {
       continue;
     }
@@ -530,8 +534,7 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
     }
     let st: Stat;
     try {
-      // -R: "dir/" and "." are followed to the directory (rsync's link_stat for a name that is not NORMAL_NAME).
-      st = toStat(c.relative && contents ? fs.statSync(src, { bigint: true }) : stat(src));
+      st = toStat(operandStat(c, src, contents, stat));
     } catch (err) {
       const gone = (err as NodeJS.ErrnoException).code === 'ENOENT';
       // --ignore-missing-args: the operand is left out, said nowhere.
