@@ -122,8 +122,18 @@ export interface Frame {
   record: DirRecord | undefined;
   /** The line for the directory itself, printed once its deletions are known (rsync's order). */
   pending: { verdict: Verdict; line: Line; local?: boolean } | undefined;
-  /** --ignore-existing kept a non-directory where this directory would go: its entries all fail. */
-  blocked?: boolean;
+  /**
+   * --ignore-existing kept a non-directory where this directory would go: its entries all fail, each
+   * with this errno from rsync's stat of its name (DestReads.belowErrno: ENOTDIR, or ENOENT below a
+   * dangling symlink, where a file is sent and its temp file fails).
+   */
+  blocked?: number;
+  /**
+   * A dry run's directory below such a non-directory: rsync's generator makes nothing, so what it would
+   * make below "succeeds" and is itemized as new, while each regular file's stat fails with this errno
+   * (transfer-pass.ts failsStat; ENOENT: missing, so new too).
+   */
+  statErrno?: number;
   /**
    * Nothing inside is made or looked at in the destination (its mkdir failed, or --existing passed it
    * by), as rsync's generator skips it; rsync's sender still lists it, so its entries count in --stats

@@ -2,10 +2,11 @@
 // differences, and the bytes -c compares under -n). Read-only: every write goes through the OpSink.
 
 import type { Engine } from '../engine/engine.js';
-import { closeSync, constants as FS, openSync, readSync } from 'node:fs';
+import { closeSync, constants as FS, openSync, readSync, statSync } from 'node:fs';
 import { isFailure } from '../model/failure.js';
 import type { EngineContext } from '../engine/types.js';
-import type { Stat } from '../model/stat.js';
+import { fileType, type Stat } from '../model/stat.js';
+import { ERRNO } from '../util/errors.js';
 import { DeleteList } from '../plan/deletelist.js';
 import { joinPath } from '../util/names.js';
 import { withRecord } from './fake-source.js';
@@ -34,6 +35,25 @@ export class DestReads {
   follow(rel: Buffer): Stat | undefined {
     const st = this.engine.stat(joinPath(this.destRoot, rel));
     return isFailure(st) ? undefined : st;
+  }
+
+  /**
+   * What rsync's generator meets when it stats a name inside the destination non-directory `st` at `rel`
+   * (its stat goes through a symlink there): ENOTDIR, or the error of the link's resolution, ENOENT for
+   * one that leads nowhere, ELOOP for a loop. Only looked at, to take rsync's path and words for what
+   * fails below; nothing is made or written through the link. A link that resolves to a directory counts
+   * as ENOTDIR all the same: rsync would write into that directory, arsync writes through no destination
+   * symlink (README, "--ignore-existing").
+   */
+  belowErrno(rel: Buffer, st: Stat): number {
+    if (this.fakeLinks || fileType(st.mode) !== 'link') return ERRNO.ENOTDIR;
+    try {
+      statSync(joinPath(this.destRoot, rel));
+      return ERRNO.ENOTDIR;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return (code && (ERRNO as Record<string, number>)[code]) || ERRNO.ENOTDIR;
+    }
   }
 
   /**

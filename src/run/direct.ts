@@ -57,7 +57,8 @@ export function directRequest(rc: RunContext, dir: Frame): DirectRequest | undef
     allowed.set(rc, ok);
   }
   // A directory whose entries have x-rules of their own (run/xattr-views.ts): the cursor encodes no views.
-  if (!ok || dir.merged || rc.xattrViews?.has(dir)) return undefined;
+  // (A dry run's directory below a kept non-directory fails its files' stats one by one: statErrno.)
+  if (!ok || dir.merged || dir.statErrno !== undefined || rc.xattrViews?.has(dir)) return undefined;
   // Every entry directly inside one directory has the same anchor (the longest registered prefix).
   return { rel: dir.rel, anchor: rc.anchors.ofEntryIn(dir.src), big: BATCH_BYTES, hardLinks: rc.c.hardLinks };
 }

@@ -45,7 +45,10 @@ export function dirFrame(
     // rsync leaves the non-directory in place ("X exists" at --info=skip) and then fails on everything
     // inside it.
     skipLine(rc, { src, rel, st, destSt, display: undefined }, 'dir', 'exists', false);
-    return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, blocked: true };
+    const errno = rc.dest.belowErrno(rel, destSt);
+    // A dry run makes nothing, so whatever rsync's generator would make below succeeds (statErrno).
+    if (c.dryRun) return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, statErrno: errno };
+    return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, blocked: errno };
   }
   const verdict = withXattrs(
     rc,

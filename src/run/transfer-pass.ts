@@ -9,7 +9,7 @@ import { fileType, type FileType, type Stat } from '../model/stat.js';
 import { DeleteList } from '../plan/deletelist.js';
 import type { Root } from '../plan/sources.js';
 import { ERRNO, showPath } from '../util/errors.js';
-import { absolutePath, dirName, joinPath } from '../util/names.js';
+import { absolutePath, baseName, dirName, joinPath } from '../util/names.js';
 import { withChmod, type Frame, type Kept, type RunContext } from './context.js';
 import { deleteExtraneous, deleteMissingArg, destPath } from './deletions.js';
 import { dirFrame, impliedDirs, listedImplied, mergedFrame } from './dirs.js';
@@ -26,7 +26,8 @@ import { NONREG_SKIP, decide } from '../plan/decide.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
 import { receiverOutput } from '../model/config.js';
 import { unmunge } from '../util/munge.js';
-import { sizeSkipLine } from './skip-lines.js';
+import { sizeSkipLine, skipLine } from './skip-lines.js';
+import { Counter } from '../model/ops.js';
 import { layeredKept, layersAt } from './layers.js';
 import { rejudgeDirXattrs } from './xattrs.js';
 import { remoteXattrs } from './remote-xattrs.js';
@@ -331,30 +332,45 @@ const listedOnly = (dir: Frame, e: Listed, stat: Stat): Frame => ({ src: e.src, 
  * non-directories first (blockedEntry); then each subdirectory, which its stat reads as missing:
  * itemized as new (and counted as created), its mkdir failed, "*** Skipping any contents from this
  * failed directory ***", its own entries only listed. (A pull asks for none of their data:
- * cli/pull-stage.ts.)
+ * cli/pull-stage.ts.) Each failure carries the errno of rsync's stat below the name (Frame.blocked):
+ * below a symlink that leads nowhere that is ENOENT, where a file counts as missing and is sent, and
+ * rsync's receiver then fails to make its temp file, after the generator's lines (sentIntoNothing).
  */
 function blockedDir(rc: RunContext, dir: Frame): Frame[] {
+  const errno = dir.blocked ?? ERRNO.ENOTDIR;
   const listed = senderListed(rc, dir) ?? [];
-  for (const e of listed) if (e.kind !== 'dir') blockedEntry(rc, e);
+  const unmade: Buffer[] = [];
+  for (const e of listed) if (e.kind !== 'dir') blockedEntry(rc, e, errno, unmade);
   const subdirs: Frame[] = [];
   const unstated: Buffer[] = [];
   for (const e of listed) {
     if (e.kind !== 'dir') continue;
     const stat = withChmod(rc, e.st);
+    // --existing: a subdirectory rsync's stat finds missing is passed by ("not creating new directory").
+    if (rc.c.existing && errno === ERRNO.ENOENT) {
+      skipLine(rc, { src: e.src, rel: e.rel, st: stat, destSt: undefined, display: undefined }, 'dir', 'missing', false);
+      subdirs.push(listedOnly(dir, e, stat));
+      continue;
+    }
     const verdict = quickCheck(stat, undefined, { ...rc.spec.dirCheck, existing: false, ignoreExisting: false, update: false });
     rc.tally.totals.created.dir++;
     rc.items.newDir(rc.lists, rc.tally.listedCount());
     rc.reporter.itemized?.();
     rc.lines.emitHeld({ verdict, line: rc.lines.lineFor(e.rel, e.src, stat, 'dir') });
     const where = joinPath(rc.plan.destRoot, e.rel);
-    rc.tally.ioError(where, ERRNO.ENOTDIR, 'mkdir', `[generator] recv_generator: mkdir "${showPath(absolutePath(where))}" failed`);
+    rc.tally.ioError(where, errno, 'mkdir', `[generator] recv_generator: mkdir "${showPath(absolutePath(where))}" failed`);
     rc.tally.note('*** Skipping any contents from this failed directory ***');
     // -X: itemized as new with xattrs, it is named to rsync's receiver, which then fails to stat it to
     // set them (after the generator's lines for this directory: the receiver comes behind).
     if (hasXattrs(rc, dir, e)) unstated.push(where);
     subdirs.push(listedOnly(dir, e, stat));
   }
-  for (const where of unstated) rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[receiver] stat "${showPath(absolutePath(where))}" failed`);
+  for (const where of unstated) rc.tally.ioError(where, errno, 'stat', `[receiver] stat "${showPath(absolutePath(where))}" failed`);
+  // rsync's receiver, behind its generator: each file sent into a directory that is not there.
+  for (const where of unmade) {
+    const temp = joinPath(dirName(where), Buffer.concat([Buffer.from('.'), baseName(where), Buffer.from('.XXXXXX')]));
+    rc.tally.sendError(where, errno, 'mkstemp', `[receiver] mkstemp "${showPath(absolutePath(temp))}" failed`);
+  }
   // Without -r a subdirectory's contents are not in the list. A stack: popped in name order.
   return rc.c.recursive ? subdirs.reverse() : [];
 }
@@ -376,17 +392,23 @@ function hasXattrs(rc: RunContext, dir: Frame, e: Listed): boolean {
 }
 
 /**
- * A non-directory below a directory --ignore-existing left blocked: rsync's generator stats it (Not a
- * directory, as for a missing entry) and goes as far as its type takes it before it writes: a symlink or
- * special file it does not make gets "skipping non-regular file", an unsafe symlink under --safe-links
- * its "ignoring unsafe symlink" line, one it makes fails there ("symlink ... failed", "mknod ...
- * failed"), a file outside --max-size/--min-size its skip line; any other file fails its stat ("failed
- * to stat").
+ * A non-directory below a directory --ignore-existing left blocked: rsync's generator stats it (`errno`,
+ * Frame.blocked) and goes as far as its type takes it before it writes: a symlink or special file it
+ * does not make gets "skipping non-regular file", an unsafe symlink under --safe-links its "ignoring
+ * unsafe symlink" line, one it makes fails there ("symlink ... failed", "mknod ... failed"), a file
+ * outside --max-size/--min-size its skip line; any other file fails its stat ("failed to stat"), unless
+ * the stat found nothing (ENOENT): then the file is missing, and sent (sentIntoNothing; its temp file's
+ * failure is added to `unmade`).
  */
-function blockedEntry(rc: RunContext, e: Listed): void {
+function blockedEntry(rc: RunContext, e: Listed, errno: number, unmade: Buffer[]): void {
   const c = rc.c;
   const where = joinPath(rc.plan.destRoot, e.rel);
   const named = `"${showPath(absolutePath(where))}"`;
+  // --existing: whatever rsync's stat finds missing is passed by, before its type is looked at.
+  if (c.existing && errno === ERRNO.ENOENT) {
+    skipLine(rc, { src: e.src, rel: e.rel, st: e.st, destSt: undefined, display: undefined }, e.kind, 'missing', false);
+    return;
+  }
   // (A link the sender follows was listed as what it leads to: senderListed.)
   if (e.kind !== 'reg') {
     const d = decide(e.st, c);
@@ -401,20 +423,58 @@ function blockedEntry(rc: RunContext, e: Listed): void {
         unsafeLinkLine(rc, e.rel, target);
         return;
       }
-      rc.tally.ioError(where, ERRNO.ENOTDIR, 'symlink', `[generator] symlink ${named} -> "${showPath(target ?? Buffer.alloc(0))}" failed`);
+      rc.tally.ioError(where, errno, 'symlink', `[generator] symlink ${named} -> "${showPath(target ?? Buffer.alloc(0))}" failed`);
       return;
     }
-    rc.tally.ioError(where, ERRNO.ENOTDIR, 'mknod', `[generator] mknod ${named} failed`);
+    rc.tally.ioError(where, errno, 'mknod', `[generator] mknod ${named} failed`);
     return;
   }
-  if (e.kind === 'reg') {
-    const over = c.maxSize !== undefined && e.st.size > c.maxSize;
-    if (over || (c.minSize !== undefined && e.st.size < c.minSize)) {
-      sizeSkipLine(rc, e.rel, undefined, over);
-      return;
-    }
+  const over = c.maxSize !== undefined && e.st.size > c.maxSize;
+  if (over || (c.minSize !== undefined && e.st.size < c.minSize)) {
+    sizeSkipLine(rc, e.rel, undefined, over);
+    return;
   }
-  rc.tally.ioError(where, ERRNO.ENOTDIR, 'stat', `[generator] recv_generator: failed to stat ${named}`);
+  if (errno === ERRNO.ENOENT) {
+    sentIntoNothing(rc, e, where, unmade);
+    return;
+  }
+  rc.tally.ioError(where, errno, 'stat', `[generator] recv_generator: failed to stat ${named}`);
+}
+
+/**
+ * A dry run's regular file below a non-directory --ignore-existing kept (Frame.statErrno): rsync's stat
+ * of its name fails, and unless it found nothing (then the file is new, as entry() plans it) that is its
+ * "failed to stat" line, after the size limits' skips, which come first. Still listed.
+ */
+function failsStat(rc: RunContext, k: Kept, errno: number): boolean {
+  const c = rc.c;
+  if (errno === ERRNO.ENOENT || fileType(k.st.mode) !== 'reg') return false;
+  if ((c.maxSize !== undefined && k.st.size > c.maxSize) || (c.minSize !== undefined && k.st.size < c.minSize)) return false;
+  rc.tally.addListed({ reg: 1 }, k.st.size);
+  const where = joinPath(rc.plan.destRoot, k.rel);
+  rc.tally.ioError(where, errno, 'stat', `[generator] recv_generator: failed to stat "${showPath(absolutePath(where))}"`);
+  return true;
+}
+
+/**
+ * A file below a dangling symlink at its directory's name: rsync's generator, finding it missing, asks
+ * for it; its sender sends the whole file (itemized as new, counted as created and transferred, its
+ * bytes literal data), and its receiver fails to make the temp file (`unmade`, reported by blockedDir
+ * after the generator's lines). Nothing is written here. (A dry run goes another way: dirs.ts dirFrame.)
+ */
+function sentIntoNothing(rc: RunContext, e: Listed, where: Buffer, unmade: Buffer[]): void {
+  const totals = rc.tally.totals;
+  const stat = withChmod(rc, e.st);
+  totals.created.reg++;
+  totals.plannedFiles++;
+  totals.plannedBytes += e.st.size;
+  rc.items.sent(rc.lists, rc.tally.listedCount(), e.st.size);
+  // What the engines count for a file they copy (--stats' "Number of regular files transferred").
+  Atomics.add(totals.counters, Counter.Files, 1n);
+  Atomics.add(totals.counters, Counter.Bytes, BigInt(e.st.size));
+  unmade.push(where);
+  const verdict = quickCheck(stat, undefined, { ...rc.spec.check, existing: false, ignoreExisting: false, update: false });
+  rc.lines.emit('reg', verdict, rc.lines.lineFor(e.rel, e.src, stat, 'reg'));
 }
 
 /**
@@ -585,6 +645,7 @@ async function planFiles(rc: RunContext, dir: Frame, kept: Kept[], dirs: Kept[],
       continue;
     }
     await direct?.before(k.rel);
+    if (dir.statErrno !== undefined && failsStat(rc, k, dir.statErrno)) continue;
     const changed = await entry(rc, { src: k.src, rel: k.rel, st: k.st, destSt: k.dest, isRoot: false, record: dir.record }, descend);
     if (changed) rc.dirs.touch(dir.record);
   }

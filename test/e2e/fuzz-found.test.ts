@@ -65,6 +65,13 @@
 //    a destination without `src`) it says nothing. arsync said it whenever the gate was closed.
 //  - -R with an operand that names a link to a directory with a trailing slash (`src/./dl/`): rsync's
 //    sender follows it (a name that is not a plain one is stat'ed through), arsync copied the link.
+// Session 41 (seed 28 case 39):
+//  - --ignore-existing with a dangling symlink where the source has a directory: rsync's generator stats
+//    the names below through the link and finds nothing (ENOENT, not ENOTDIR): a file is sent as new
+//    (`>f+++++++++`, created, transferred) and its receiver fails to make the temp file; symlinks,
+//    specials and subdirectories fail with ENOENT. arsync said "failed to stat ... Not a directory" for
+//    each file. Under -n rsync makes nothing, so all that would be made below (links, specials,
+//    subdirectories and everything in them) is itemized as new; arsync failed them as in a real run.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -346,6 +353,28 @@ function linksBelowNew(root: string): void {
   put(root, 'dst/top', 'old\n');
 }
 
+/**
+ * Source directories where the destination keeps a non-directory (--ignore-existing): a symlink leading
+ * nowhere (`gone`), a regular file (`file`), a symlink to a file (`tofile`); below each a file, a
+ * symlink, a fifo and a subdirectory with a file and a directory inside.
+ */
+function keptNonDirs(root: string): void {
+  const src = path.join(root, 'src');
+  for (const d of ['gone', 'file', 'tofile']) {
+    put(src, `${d}/b`, 'hi\n');
+    put(src, `${d}/sub/c`, 'yo\n');
+    fs.mkdirSync(path.join(src, d, 'sub/x'));
+    fs.symlinkSync('b', path.join(src, d, 'l'));
+    execFileSync('mkfifo', [path.join(src, d, 'f')]);
+  }
+  put(src, 'top', 't\n');
+  stampTree(src);
+  put(root, 'dst/plain', 'p\n');
+  fs.symlinkSync('nowhere', path.join(root, 'dst/gone'));
+  put(root, 'dst/file', 'f\n');
+  fs.symlinkSync('plain', path.join(root, 'dst/tofile'));
+}
+
 /** A pair of links whose leader the destination holds with other data; the twins in prev/ as given. */
 function sentLeader(root: string, twinTime: number): void {
   put(root, 'src/x', 'data\n'.repeat(100));
@@ -605,6 +634,17 @@ describeEngines((e) => {
   it('-L --remove-source-files with links to files of the tree: every file read before any goes, as rsync', async () => {
     for (const opts of [['-a', '-L'], ['-rtL'], ['-a', '-L', '--info=remove'], ['-a', '-L', '-c']]) {
       await differential({ engine: e.name, setup: fileLinkedTwice, args: [...opts, '--remove-source-files', 'src/', 'dst/'], sourceChanges: true, unchanged: [], volatileDirsUnder: ['src'] });
+    }
+  });
+
+  it('--ignore-existing over a dangling symlink, a file and a link to a file where the source has directories: rsync\'s errors and items, -n too', async () => {
+    // rsync's error lines, its program name and each run's own work root set aside.
+    const errors = (out: string, root: string): string[] =>
+      out.split('\n').filter((l) => / failed: |Skipping any/.test(l)).map((l) => l.replace(/^a?rsync: /, '').replaceAll(root, 'ROOT')).sort();
+    for (const opts of [['-ai'], ['-ai', '--stats'], ['-ain', '--stats'], ['-av'], ['-ai', '--existing'], ['-ai', '--max-size=2'], ['-ain', '--max-size=2']]) {
+      // (rsync then sets each directory's time on what stands at its name: README "Differences".)
+      const r = await differential({ engine: e.name, setup: keptNonDirs, args: [...opts, '--specials', '--ignore-existing', 'src/', 'dst/'], volatile: ['dst/gone', 'dst/file', 'dst/tofile'] });
+      expect(errors(r.arsync.stderr, r.B), opts.join(' ')).toEqual(errors(r.rsync.stderr, r.A));
     }
   });
 });
