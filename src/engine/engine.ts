@@ -32,8 +32,13 @@ export interface EngineCaps {
    * one that keeps one file open at a time. uring → sync; the others are themselves.
    */
   serial: EngineName;
-  /** Its contexts can run a batch on a native thread off the caller's (EngineContext.runOff). */
-  offThread: boolean;
+  /**
+   * The engine whose contexts are lent to native threads for batches with much data (EngineContext.runOff),
+   * or undefined. uring → sync: a ring belongs to the thread that made it, and a large file's data goes by
+   * copy_file_range or a clone, in the kernel, where a ring adds nothing (a uring run used to start its
+   * pool's two Node workers for two 1 GiB files instead: docs/benchmarks.md, "Session 41").
+   */
+  offThread: EngineName | undefined;
 }
 
 /**
@@ -99,7 +104,7 @@ export interface Engine {
 /** The destination root could not be opened: a file-I/O error on that path, not an engine fault. */
 const rootError = (errno: number, opts: EngineOptions): Error => fsError(errno, 'open', showPath(opts.destRoot));
 
-const NODE_CAPS: EngineCaps = { timeResolutionNs: 1000, xattrs: false, treeScan: false, serial: 'node', offThread: false };
+const NODE_CAPS: EngineCaps = { timeResolutionNs: 1000, xattrs: false, treeScan: false, serial: 'node', offThread: undefined };
 
 /** The pure node:fs engine. */
 export function nodeEngine(reason = ''): Engine {
@@ -129,8 +134,8 @@ export function nativeEngine(name: 'uring' | 'sync', addon: Addon, reason = ''):
   return {
     name,
     reason,
-    // A uring context's ring belongs to the thread that made it: only sync contexts are lent.
-    caps: { timeResolutionNs: 1, xattrs: true, treeScan: true, serial: 'sync', offThread: name === 'sync' && addon.runAsync !== undefined },
+    // Only sync contexts are lent, to either engine's runs (EngineCaps.offThread).
+    caps: { timeResolutionNs: 1, xattrs: true, treeScan: true, serial: 'sync', offThread: addon.runAsync !== undefined ? 'sync' : undefined },
     scanDir: (path, anchor = 0) => nativeScanDir(addon, path, anchor),
     openSourcePair: (path, q, anchor = 0) => nativeOpenPair(addon, null, path, null, q, anchor),
     lstat: (path) => nativeLstat(addon, path),

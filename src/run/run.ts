@@ -238,7 +238,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     settled: (p, o) => settled(rc, p, o),
     delayUpdates: c.delayUpdates === true,
     keepPartial: c.partial,
-    offThread: engine.caps.offThread,
+    // (--direct is the uring engine's alone: its large files stay on its rings.)
+    offThread: c.direct && engine.name === 'uring' ? undefined : engine.caps.offThread,
     xrules: xattrViews && ((kind, rel) => xattrViews.ofOp(kind, rel)),
   });
   // --stats (stats2): the time spent listing, not the whole pass (timed-source.ts).

@@ -156,8 +156,8 @@ export interface LocalSinkOptions {
   tempNames?: boolean;
   /** --info=progress2: every File op's outcome is wanted, to draw the line's counts as each file ends. */
   fileEnds?: boolean;
-  /** The engine lends contexts to native threads (EngineCaps.offThread): batches with much data run there. */
-  offThread?: boolean;
+  /** The engine whose contexts are lent to native threads (EngineCaps.offThread): batches with much data run there. */
+  offThread?: EngineName | undefined;
   /** -X with x-rules in per-directory merge files: an op's own views (run/xattr-views.ts ofOp). */
   xrules?: ((kind: OpKind, rel: Buffer) => Buffer | undefined) | undefined;
 }
@@ -195,7 +195,7 @@ export class LocalSink implements OpSink {
         serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
         live: o.fileMark !== undefined && o.liveMarks !== false,
         tempNames: o.tempNames === true,
-        ...(o.offThread ? { offThread: () => openContext(o.engineOptions) } : {}),
+        ...(o.offThread ? { offThread: () => openContext({ ...o.engineOptions, engine: o.offThread! }) } : {}),
       });
     }
   }
