@@ -82,6 +82,12 @@ export interface DispatcherOptions {
    * them off this thread (EngineContext.runOff). Absent: those batches go to the pool as before.
    */
   offThread?: () => EngineContext;
+  /**
+   * Once the job proves large, every batch goes to contexts lent to native threads (offThread), and no
+   * pool worker is started: for an engine whose lent contexts are its own (sync), a worker would only
+   * boot a Node isolate to make the same calls (docs/benchmarks.md, "Session 41").
+   */
+  lendAll?: boolean;
 }
 
 export interface InlineBudget {
@@ -222,6 +228,10 @@ export class Dispatcher {
       this.starting = this.budget.ms > 0;
       releaseOptimizer();
     }
+    if (this.o.lendAll && !this.pool && (await this.sendOff(item))) {
+      this.starting = false;
+      return;
+    }
     if (this.starting) {
       // Starting two workers takes tens of ms of wall time (each boots Node, loads its bundle and the addon,
       // opens its engine) and the pool holds at most maxInFlight batches meanwhile: the walk would stall
@@ -325,9 +335,11 @@ export class Dispatcher {
    */
   private async sendOff(item: Held): Promise<boolean> {
     // Once the pool runs, its workers take these batches as before: lent threads beside them would only
-    // crowd the CPUs.
+    // crowd the CPUs. Under lendAll the contexts take the place of the workers and of their queues: as
+    // many as there may be batches in flight, so that a thread that ends a batch while this one is busy
+    // planning is not left idle (with one context a CPU, a 100,000-file copy took 23% longer).
     if (!this.helps || this.offBroken || !this.o.offThread || this.o.workers < 1 || this.pool) return false;
-    while (this.offIdle.length === 0 && this.offMade >= this.o.workers) await Promise.race(this.inFlight.keys());
+    while (this.offIdle.length === 0 && this.offMade >= (this.o.lendAll ? this.maxInFlight : this.o.workers)) await Promise.race(this.inFlight.keys());
     let ctx = this.offIdle.pop();
     if (!ctx) {
       try {

@@ -195,7 +195,7 @@ export class LocalSink implements OpSink {
         serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
         live: o.fileMark !== undefined && o.liveMarks !== false,
         tempNames: o.tempNames === true,
-        ...(o.offThread ? { offThread: () => openContext({ ...o.engineOptions, engine: o.offThread! }) } : {}),
+        ...(o.offThread ? { offThread: () => openContext({ ...o.engineOptions, engine: o.offThread! }), lendAll: o.offThread === o.engineOptions.engine } : {}),
       });
     }
   }
