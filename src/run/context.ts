@@ -84,6 +84,11 @@ export interface RunContext {
   readonly sharedInodes: SharedInodes;
   /** -c: the queue that keeps lines in rsync's order while compares are in the engines. */
   readonly order?: LineOrder | undefined;
+  /**
+   * A pull (the source staged from a received list, TransferInput.wrapSource): rsync's receiver is this
+   * side, so a line it prints after receiving a file is not printed for a file it fails to receive.
+   */
+  readonly pulled?: boolean;
   /** A pull with --remove-source-files: names the far side's sender is to remove (run.ts TransferInput). */
   readonly sourceRemoved?: ((rel: Buffer) => void) | undefined;
   /**

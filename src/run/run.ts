@@ -255,6 +255,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order, xattrViews,
     sourceRemoved: input.sourceRemoved,
+    pulled: input.wrapSource !== undefined,
     takenFromSource,
     removals,
     source: fakeStatSource(c, engine, ctx, ids ? new MappedSource(local, mapIds(ids)) : local, {

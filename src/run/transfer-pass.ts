@@ -438,7 +438,7 @@ function blockedEntry(rc: RunContext, e: Listed, errno: number, unmade: Buffer[]
     sentIntoNothing(rc, e, where, unmade);
     return;
   }
-  rc.tally.ioError(where, errno, 'stat', `[generator] recv_generator: failed to stat ${named}`);
+  failedStat(rc, where, errno);
 }
 
 /**
@@ -451,9 +451,13 @@ function failsStat(rc: RunContext, k: Kept, errno: number): boolean {
   if (errno === ERRNO.ENOENT || fileType(k.st.mode) !== 'reg') return false;
   if ((c.maxSize !== undefined && k.st.size > c.maxSize) || (c.minSize !== undefined && k.st.size < c.minSize)) return false;
   rc.tally.addListed({ reg: 1 }, k.st.size);
-  const where = joinPath(rc.plan.destRoot, k.rel);
-  rc.tally.ioError(where, errno, 'stat', `[generator] recv_generator: failed to stat "${showPath(absolutePath(where))}"`);
+  failedStat(rc, joinPath(rc.plan.destRoot, k.rel), errno);
   return true;
+}
+
+/** rsync's generator's line for a name below a kept non-directory whose stat failed. */
+function failedStat(rc: RunContext, where: Buffer, errno: number): void {
+  rc.tally.ioError(where, errno, 'stat', `[generator] recv_generator: failed to stat "${showPath(absolutePath(where))}"`);
 }
 
 /**
@@ -473,6 +477,9 @@ function sentIntoNothing(rc: RunContext, e: Listed, where: Buffer, unmade: Buffe
   Atomics.add(totals.counters, Counter.Files, 1n);
   Atomics.add(totals.counters, Counter.Bytes, BigInt(e.st.size));
   unmade.push(where);
+  // The line is the sender's as it sends the file; in a pull rsync's receiver prints it once the file is
+  // received, which it never is.
+  if (rc.pulled) return;
   const verdict = quickCheck(stat, undefined, { ...rc.spec.check, existing: false, ignoreExisting: false, update: false });
   rc.lines.emit('reg', verdict, rc.lines.lineFor(e.rel, e.src, stat, 'reg'));
 }

@@ -646,5 +646,13 @@ describeEngines((e) => {
       const r = await differential({ engine: e.name, setup: keptNonDirs, args: [...opts, '--specials', '--ignore-existing', 'src/', 'dst/'], volatile: ['dst/gone', 'dst/file', 'dst/tofile'] });
       expect(errors(r.arsync.stderr, r.B), opts.join(' ')).toEqual(errors(r.rsync.stderr, r.A));
     }
+    // A pull: rsync's receiver is the client, and prints no line for the file it fails to receive. (Not
+    // --stats: arsync asks the sender for no data below the link, rsync's receiver for the file's, so the
+    // byte figures differ there: docs/options.md "Session 41".)
+    const rsh = fakeRsh(tempDir('arsync-kept-nondirs-rsh-'));
+    for (const opts of [['-ai'], ['-ain'], ['-ai', '--existing']]) {
+      const r = await differential({ engine: e.name, setup: keptNonDirs, args: [...opts, '--specials', '--ignore-existing', '-e', rsh, 'localhost:src/', 'dst/'], volatile: ['dst/gone', 'dst/file', 'dst/tofile'] });
+      expect(errors(r.arsync.stderr, r.B), `pull ${opts.join(' ')}`).toEqual(errors(r.rsync.stderr, r.A));
+    }
   });
 });
