@@ -60,6 +60,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"pairClose", NULL, pair_close, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanTree", NULL, scan_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumChecksum1", NULL, sum_checksum1, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumChecksum1Variants", NULL, sum_checksum1_variants, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumBlock", NULL, sum_block, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumBlocks", NULL, sum_blocks, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumFileBlocks", NULL, sum_file_blocks, NULL, NULL, NULL, napi_enumerable, NULL},

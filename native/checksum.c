@@ -16,6 +16,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #if !__has_include(<xxhash.h>)
 #error "xxhash.h is missing: install it with: apt-get install libxxhash-dev"
@@ -89,11 +92,21 @@ static inline uint32_t hsum32(__m128i v)
 }
 #endif
 
+/* The plain loop, for the bytes after the vector spans: s1 and s2 go on from the values given. */
+static uint32_t weak_tail(const uint8_t *p, size_t i, size_t n, uint32_t s1, uint32_t s2)
+{
+  for (; i < n; i++) {
+    s1 += (uint32_t)(int32_t)(int8_t)p[i];
+    s2 += s1;
+  }
+  return (s1 & 0xffff) + (s2 << 16);
+}
+
 /* Every byte of a file passes through here on both sides of a delta (the basis's block sums, the
  * sender's sum after each match), so 16 bytes go at a time where SSE2 is there: over a span of 16
  * bytes x0..x15, s1 grows by their sum and s2 by 16 * s1 (before the span) + sum (16 - j) * xj. Every
  * step is addition mod 2^32, as in the plain loop. */
-uint32_t sum_weak(const uint8_t *p, size_t n)
+static uint32_t weak_sse2(const uint8_t *p, size_t n)
 {
   uint32_t s1 = 0, s2 = 0;
   size_t i = 0;
@@ -114,11 +127,89 @@ uint32_t sum_weak(const uint8_t *p, size_t n)
     s2 = 16 * hsum32(vps) + hsum32(vw);
   }
 #endif
-  for (; i < n; i++) {
-    s1 += (uint32_t)(int32_t)(int8_t)p[i];
-    s2 += s1;
+  return weak_tail(p, i, n, s1, s2);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define WEAK_AVX2 1
+/* The same over spans of 32 bytes with AVX2 (chosen at run time: the addon is built for any x86-64):
+ * s2 grows by 32 * s1 + sum (32 - j) * xj a span. Twice the bytes an instruction, about half the time
+ * a GiB (docs/benchmarks.md, session 42). */
+__attribute__((target("avx2"))) static uint32_t weak_avx2(const uint8_t *p, size_t n)
+{
+  uint32_t s1 = 0, s2 = 0;
+  size_t i = 0;
+  if (n >= 32) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i wlo = _mm256_setr_epi16(32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17);
+    const __m256i whi = _mm256_setr_epi16(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+    __m256i vs1 = _mm256_setzero_si256(), vps = _mm256_setzero_si256(), vw = _mm256_setzero_si256();
+    for (; i + 32 <= n; i += 32) {
+      /* Each half of the span widened to 16-bit lanes with its sign: the signed chars. */
+      __m256i lo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+      __m256i hi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)));
+      vps = _mm256_add_epi32(vps, vs1);
+      vs1 = _mm256_add_epi32(vs1, _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones)));
+      vw = _mm256_add_epi32(vw, _mm256_add_epi32(_mm256_madd_epi16(lo, wlo), _mm256_madd_epi16(hi, whi)));
+    }
+    __m128i a = _mm_add_epi32(_mm256_castsi256_si128(vs1), _mm256_extracti128_si256(vs1, 1));
+    __m128i b = _mm_add_epi32(_mm256_castsi256_si128(vps), _mm256_extracti128_si256(vps, 1));
+    __m128i c = _mm_add_epi32(_mm256_castsi256_si128(vw), _mm256_extracti128_si256(vw, 1));
+    s1 = hsum32(a);
+    s2 = 32 * hsum32(b) + hsum32(c);
   }
-  return (s1 & 0xffff) + (s2 << 16);
+  return weak_tail(p, i, n, s1, s2);
+}
+#endif
+
+/* The variant this CPU runs, chosen at the first call. */
+static uint32_t weak_first(const uint8_t *p, size_t n);
+static uint32_t (*weak_impl)(const uint8_t *, size_t) = weak_first;
+
+static uint32_t weak_first(const uint8_t *p, size_t n)
+{
+  uint32_t (*f)(const uint8_t *, size_t) = weak_sse2;
+#ifdef WEAK_AVX2
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2"))
+    f = weak_avx2;
+#endif
+  /* Threads may race here at the first sums: each stores the same choice. */
+  __atomic_store_n(&weak_impl, f, __ATOMIC_RELAXED);
+  return f(p, n);
+}
+
+uint32_t sum_weak(const uint8_t *p, size_t n)
+{
+  return __atomic_load_n(&weak_impl, __ATOMIC_RELAXED)(p, n);
+}
+
+/* checksum1Variants(bytes) -> number[]: checksum1 by every variant this CPU can run (the plain loop,
+ * SSE2's, AVX2's), for the contract test that they agree with each other and with TypeScript's. */
+napi_value sum_checksum1_variants(napi_env env, napi_callback_info info)
+{
+  ARGS(1);
+  const uint8_t *p;
+  size_t n;
+  if (!bytes_of(env, argv[0], &p, &n))
+    return fail(env, "checksum1Variants(bytes)");
+  uint32_t got[3];
+  size_t k = 0;
+  got[k++] = weak_tail(p, 0, n, 0, 0);
+  got[k++] = weak_sse2(p, n);
+#ifdef WEAK_AVX2
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2"))
+    got[k++] = weak_avx2(p, n);
+#endif
+  napi_value out, v;
+  if (napi_create_array_with_length(env, k, &out) != napi_ok)
+    return NULL;
+  for (size_t i = 0; i < k; i++) {
+    if (napi_create_uint32(env, got[i], &v) != napi_ok || napi_set_element(env, out, (uint32_t)i, v) != napi_ok)
+      return NULL;
+  }
+  return out;
 }
 
 /* checksum1(bytes) -> number (uint32) */

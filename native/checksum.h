@@ -20,6 +20,7 @@ size_t sum_file_length(int kind);
 
 
 napi_value sum_checksum1(napi_env env, napi_callback_info info);
+napi_value sum_checksum1_variants(napi_env env, napi_callback_info info);
 napi_value sum_block(napi_env env, napi_callback_info info);
 napi_value sum_blocks(napi_env env, napi_callback_info info);
 napi_value sum_hasher(napi_env env, napi_callback_info info);

@@ -66,6 +66,8 @@ export interface Addon {
   streamListCount?(handle: object, ...args: Parameters<RecordedLists['count']>): number;
   // rsync's transfer checksums (native/checksum.c; src/remote/checksum.ts's NativeSums).
   sumChecksum1(b: Uint8Array): number;
+  /** checksum1 by each variant the CPU runs (plain, SSE2, AVX2): for the contract test. */
+  sumChecksum1Variants(b: Uint8Array): number[];
   sumBlock(kind: number, b: Uint8Array, seed: number): Buffer;
   /** An addon older than this function lacks it: the caller sums block by block then (remote/checksum.ts). */
   sumBlocks?(kind: number, b: Uint8Array, blength: number, s2length: number, seed: number, out: Uint8Array, at: number): number;

@@ -30,6 +30,23 @@ describe.skipIf(typeof addon === 'string')('the transfer checksums: C and TypeSc
     expect(a.sumChecksum1(Buffer.alloc(1000, 0xff))).toBe(checksum1Js(Buffer.alloc(1000, 0xff)));
   });
 
+  it('checksum1 by every variant this CPU runs (plain, SSE2, AVX2): each length and start around the vector spans', () => {
+    const data = random(70_000, 42);
+    const extremes = [Buffer.alloc(4096, 0xff), Buffer.alloc(4096, 0x80), Buffer.alloc(4096, 0x7f), Buffer.alloc(131072, 0xff)];
+    const cases: Buffer[] = [...extremes];
+    for (let len = 0; len <= 130; len++) cases.push(data.subarray(len % 37, (len % 37) + len));
+    for (const len of [1023, 1024, 1025, 32768, 65536 + 7]) cases.push(data.subarray(3, 3 + len));
+    const variants = a.sumChecksum1Variants(Buffer.alloc(1));
+    // The plain loop and SSE2's everywhere on x86-64; AVX2's where the CPU has it (this machine's does).
+    expect(variants.length).toBeGreaterThanOrEqual(2);
+    for (const b of cases) {
+      const want = checksum1Js(b);
+      const got = a.sumChecksum1Variants(b);
+      expect(got, `length ${b.length}`).toEqual(got.map(() => want));
+      expect(a.sumChecksum1(b), `length ${b.length}`).toBe(want);
+    }
+  });
+
   it('MD5 block sums with and without a seed, and MD5 file sums fed in pieces', () => {
     for (let i = 0; i < 100; i++) {
       const b = random(i * 131, i + 7);
