@@ -63,7 +63,7 @@ export function currentDest(
   native?: NativeCurrent,
 ): CurrentTotals | undefined {
   if (!judgeable(c) || 'file' in dest.dest || !entries.some((e) => e !== undefined)) return undefined;
-  if (native) return nativeVerdict(c, entries, meta, dest.dest.dir, resolution(), native) ? listTotals(entries, meta) : undefined;
+  if (native) return nativeVerdict(c, entries, meta, dest.dest.dir, resolution(), native) ? listTotals(entries) : undefined;
   // Times are judged apart: any resolution here, then the largest difference against the engine's.
   const { files, dirs } = checkOptions(c, Infinity);
   const inodes = new Map<number, string>();
@@ -114,7 +114,7 @@ export function currentDest(
     const listed = children!.get(rel)!;
     if (!there || there.some((n) => !listed.has(n))) return undefined;
   }
-  return listTotals(entries, meta);
+  return listTotals(entries);
 }
 
 /** The addon's judgement of the same question (native/listcurrent.c), bound to the addon. */
@@ -169,13 +169,17 @@ function nativeVerdict(c: Config, entries: readonly (RemoteEntry | undefined)[],
   return native(root, Buffer.concat(names), ends, nums, Buffer.concat(links), linkEnds, q);
 }
 
-/** The list's counts by type and its total size (what the local run would have counted). */
-function listTotals(entries: readonly (RemoteEntry | undefined)[], meta: (e: RemoteEntry) => StagedMeta): CurrentTotals {
+/**
+ * The list's counts by type and its total size (what the local run would have counted): the staged
+ * size of a file or a symlink is the one listed (pull-stage.ts metaOf), so no metadata is made here.
+ */
+function listTotals(entries: readonly (RemoteEntry | undefined)[]): CurrentTotals {
   const totals: CurrentTotals = { listed: zeroCounts(), totalSize: 0 };
-  for (const e of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
     if (!e) continue;
     totals.listed[fileType(e.mode)]++;
-    if (isReg(e.mode) || isLink(e.mode)) totals.totalSize += meta(e).size;
+    if (isReg(e.mode) || isLink(e.mode)) totals.totalSize += e.size;
   }
   return totals;
 }

@@ -19,8 +19,15 @@ export type DestSettled = { made: boolean } | { message: string; code: number };
 
 export function settleDest(c: Config, entries: readonly (RemoteEntry | undefined)[]): DestSettled {
   if (c.dryRun || c.mkpath || c.listOnly) return { made: false };
-  const listed = entries.filter((e): e is RemoteEntry => e !== undefined);
-  if (listed.length === 0 || listed.some((e) => e.mode === 0)) return { made: false };
+  // The entries are counted, not copied (the list may be long).
+  let listed = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (e === undefined) continue;
+    if (e.mode === 0) return { made: false };
+    listed++;
+  }
+  if (listed === 0) return { made: false };
   try {
     fs.statSync(c.dest);
     return { made: false };
@@ -30,7 +37,7 @@ export function settleDest(c: Config, entries: readonly (RemoteEntry | undefined
   }
   // rsync's get_local_name makes a directory for a list of more than one entry, or for a name with a
   // trailing slash; one entry onto a new name takes that name (the local half's to judge).
-  if (listed.length === 1 && c.dest[c.dest.length - 1] !== 0x2f) return { made: false };
+  if (listed === 1 && c.dest[c.dest.length - 1] !== 0x2f) return { made: false };
   try {
     fs.mkdirSync(c.dest);
     return { made: true };

@@ -73,9 +73,16 @@ export function destBase(c: Config, entries: (RemoteEntry | undefined)[]): { dir
   } catch {
     isDirectory = false;
   }
-  const real = entries.filter((e): e is RemoteEntry => e !== undefined);
-  if (!isDirectory && real.length === 1 && !isDir(real[0]!.mode) && !dest.toString('latin1').endsWith('/')) return { file: dest };
-  return { dir: dest };
+  if (isDirectory || dest.toString('latin1').endsWith('/')) return { dir: dest };
+  // One entry, not a directory: its own name (the list is not copied to count it: it may be long).
+  let only: RemoteEntry | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (e === undefined) continue;
+    if (only) return { dir: dest };
+    only = e;
+  }
+  return only && !isDir(only.mode) ? { file: dest } : { dir: dest };
 }
 
 /** The staging tree being built, entry by entry in the list's order. */
@@ -373,7 +380,9 @@ export class Stage {
 
   metaOf(e: RemoteEntry, list: { userNames: Map<number, Buffer>; groupNames: Map<number, Buffer> }): StagedMeta {
     const c = this.c;
-    return {
+    // A plain literal of one shape (a spread of the optional field made each a slower, larger object:
+    // a no-op pull of the Linux tree made 83,000 of them twice, docs/benchmarks.md, session 42).
+    const m: StagedMeta = {
       mode: e.mode,
       uid: c.owner ? this.mapId(this.uids, e.uid, list.userNames, users) : this.ownUid,
       gid: c.group ? this.mapId(this.gids, e.gid, list.groupNames, groups) : this.ownGid,
@@ -382,9 +391,10 @@ export class Stage {
       size: isReg(e.mode) || isLink(e.mode) || isDir(e.mode) ? e.size : 0,
       mtimeSec: e.mtime,
       mtimeNsec: e.mtimeNsec,
-      // -U: the sender's access time, which the local run gives the destination's file.
-      ...(e.atime !== undefined ? { atimeSec: e.atime } : {}),
     };
+    // -U: the sender's access time, which the local run gives the destination's file.
+    if (e.atime !== undefined) m.atimeSec = e.atime;
+    return m;
   }
 
   /** The sender's ids as this machine's, each looked up once (the list repeats a few ids for every entry). */
