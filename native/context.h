@@ -45,6 +45,8 @@ struct ctx {
   struct parent *root;   /* rootfd as a parent ("" prefix) */
   struct parent *cache;  /* the last resolved parent, one reference held */
   struct parent *srccache; /* the last resolved source parent (source.c), one reference held */
+  struct parent *srcanchor; /* the last source anchor opened (source.c): the operand resolved once, as
+                             * rsync's sender resolves it once when it changes into it */
   uint32_t flags;        /* Preserve bits */
   mode_t umask;
   bool direct;

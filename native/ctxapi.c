@@ -67,7 +67,7 @@ static void ctx_free_resources(struct ctx *c, napi_env env)
     ring_destroy(c->ur);
     c->ur = NULL;
   }
-  parents_drop_cache(c);
+  parents_release_all(c);
   if (c->rootfd >= 0)
     close(c->rootfd);
   c->rootfd = -1;

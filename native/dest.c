@@ -48,6 +48,12 @@ void parents_drop_cache(struct ctx *c)
   src_drop_cache(c);
 }
 
+void parents_release_all(struct ctx *c)
+{
+  parents_drop_cache(c);
+  src_drop_anchor(c);
+}
+
 static bool dot_name(const uint8_t *n, uint32_t len)
 {
   return (len == 1 && n[0] == '.') || (len == 2 && n[0] == '.' && n[1] == '.');

@@ -18,5 +18,8 @@ int dest_parent(struct job *j, const uint8_t *path, uint32_t len, struct parent 
 void parent_put(struct ctx *c, struct parent *p);
 /* Forgets the cached destination and source parents (EMFILE recovery, context close). */
 void parents_drop_cache(struct ctx *c);
+/* parents_drop_cache, and the held source anchor as well: every cached descriptor (EMFILE recovery,
+ * context close). */
+void parents_release_all(struct ctx *c);
 
 #endif

@@ -56,7 +56,7 @@ int exec_op_sync(struct ctx *c, const struct op *op, bool allow_retry)
   int rc = ops_dispatch(&j);
   if (rc == OP_FAIL && allow_retry && fd_exhausted(j.err.no)) {
     /* Give back the fd we can spare and try once more; the op cleaned up after itself. */
-    parents_drop_cache(c);
+    parents_release_all(c);
     exec_uncount(&j);
     j = (struct job){.c = c, .op = op};
     rc = ops_dispatch(&j);

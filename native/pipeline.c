@@ -761,7 +761,7 @@ int pipeline_run(struct ctx *c, const uint8_t *batch, size_t len)
       if (P->nretry) {
         /* The pipeline has drained and released its fds: one more try each, in order. The fd
          * limit is what it is, so keep fewer files open from now on. */
-        parents_drop_cache(c);
+        parents_release_all(c);
         P->limit = P->limit > 1 ? P->limit / 2 : 1;
         for (size_t i = 0; i < P->nretry; i++) {
           if (P->stop || aborted(c)) {

@@ -113,6 +113,44 @@ void src_drop_cache(struct ctx *c)
   parent_put(c, p);
 }
 
+void src_drop_anchor(struct ctx *c)
+{
+  struct parent *a = c->srcanchor;
+  c->srcanchor = NULL;
+  parent_put(c, a);
+}
+
+/* The anchor [0, alen) of `s` as an O_PATH directory, held by the context: ops in another directory of
+ * the same operand (a re-sync's changed files are rarely neighbours) open only their parent beneath it,
+ * not the operand again. An anchor is the operator's path, followed as given; holding it pins the
+ * directory the run started in, as rsync's sender does once it has changed into it. Without an anchor
+ * (alen 0: the current directory) nothing is held. An fd owned by the cache, or -errno. */
+static int anchor_fd(struct ctx *c, const uint8_t *s, uint32_t alen)
+{
+  struct parent *a = c->srcanchor;
+  if (a && a->len == alen && memcmp(a->path, s, alen) == 0)
+    return a->fd;
+  struct lp_at at;
+  int e = lp_source(s, alen, PATH_MAX, &at);
+  if (e)
+    return -e;
+  int fd = openat(at.dirfd, at.rest, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  e = errno;
+  lp_release(&at);
+  if (fd < 0)
+    return -e;
+  a = malloc(sizeof *a + alen);
+  if (!a) {
+    close(fd);
+    return -ENOMEM;
+  }
+  *a = (struct parent){.fd = fd, .refs = 1, .anchor = alen, .len = alen};
+  memcpy(a->path, s, alen);
+  parent_put(c, c->srcanchor);
+  c->srcanchor = a;
+  return fd;
+}
+
 int src_resolve_parent(struct job *j, struct parent **out, char name[NAME_MAX + 1])
 {
   struct ctx *c = j->c;
@@ -136,7 +174,13 @@ int src_resolve_parent(struct job *j, struct parent **out, char name[NAME_MAX + 
   p = malloc(sizeof *p + sp.pend);
   if (!p)
     return job_fail(j, ENOMEM, "open", W_SRC);
-  int fd = open_under_anchor(op->src, &sp, O_PATH | O_DIRECTORY);
+  int fd;
+  if (sp.alen) {
+    int a = anchor_fd(c, op->src, sp.alen);
+    fd = a < 0 ? a : beneath_open_path(a, op->src + sp.pstart, sp.pend - sp.pstart, O_PATH | O_DIRECTORY, 0);
+  } else {
+    fd = open_under_anchor(op->src, &sp, O_PATH | O_DIRECTORY);
+  }
   if (fd < 0) {
     free(p);
     return job_fail(j, changed_errno(-fd), changed_errno(-fd) == ESTALE ? "fstat" : "open", W_SRC);

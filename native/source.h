@@ -19,8 +19,10 @@ int src_open_dir(const uint8_t *src, uint32_t len, uint32_t alen);
  * escape on the way fails with ESTALE/"fstat" (the entry changed since the walk). */
 int src_resolve_parent(struct job *j, struct parent **out, char name[NAME_MAX + 1]);
 
-/* Forgets the cached source parent (EMFILE recovery, context close). */
+/* Forgets the cached source parent (whenever the destination parent changes too, dest.c). */
 void src_drop_cache(struct ctx *c);
+/* Lets go of the held source anchor (EMFILE recovery, context close: dest.c parents_release_all). */
+void src_drop_anchor(struct ctx *c);
 
 /* Source flags for a regular file: O_NONBLOCK so that a FIFO swapped in for the file cannot hang
  * the open; cleared again by src_check once the fd is known to be a regular file. */
