@@ -15,7 +15,7 @@ type Main = (argv: string[]) => Promise<number>;
  * together): it tunes this process's malloc, read by glibc before any of this runs, and is not the
  * business of the programs arsync starts (the remote shell, getent, ...).
  */
-export const LAUNCHER_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.top_pad=16777216';
+export const LAUNCHER_TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.top_pad=16777216:glibc.malloc.arena_max=2';
 
 /** Take the launcher's tunables out of the environment that arsync's child processes inherit. */
 export function dropLauncherTunables(env: NodeJS.ProcessEnv = process.env): void {

@@ -105,7 +105,7 @@ describeEngines((e) => {
     const r = arsync(['-a', `--engine=${e.name}`, '-e', rsh, `localhost:${src}/`, `${dst}/`]);
     expect(r.code, show(r)).toBe(0);
     // glibc parses the tunables in place: what /proc shows of the variable ends at its first ':'.
-    expect(fs.readFileSync(`${notes}.arsync`, 'utf8')).toMatch(/^GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1(:glibc\.malloc\.top_pad=16777216)?\n$/);
+    expect(fs.readFileSync(`${notes}.arsync`, 'utf8')).toMatch(/^GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1(:glibc\.malloc\.top_pad=16777216:glibc\.malloc\.arena_max=2)?\n$/);
     expect(fs.readFileSync(`${notes}.child`, 'utf8')).toBe('unset\n');
     expectExactCopy(src, dst, e.name);
     const own = arsync(['-a', `--engine=${e.name}`, '-e', rsh, `localhost:${src}/`, `${dst}-own/`], { env: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } });
