@@ -9,7 +9,9 @@
 // not run (much file data). Small jobs never pay for worker start-up. A batch carrying much file data
 // goes, while no pool runs and when the engine can lend a context to a native thread (the sync engine), to
 // such a thread instead of a worker: the copy starts at once, with no worker to boot, and the event loop
-// stays free meanwhile (its own venue, `offThread`, at most `workers` at a time). Ops that failed
+// stays free meanwhile (its own venue, `offThread`, at most `workers` at a time). A sync run (`lendAll`)
+// lends its contexts for every batch from the first: a lent thread has nothing to boot, so there is no
+// start-up to save by copying here first, and no pool at all. Ops that failed
 // with EMFILE/ENFILE are retried at the end, one batch at a time on the main thread: running out of
 // descriptors lowers the concurrency instead of failing the run.
 
@@ -83,9 +85,10 @@ export interface DispatcherOptions {
    */
   offThread?: () => EngineContext;
   /**
-   * Once the job proves large, every batch goes to contexts lent to native threads (offThread), and no
-   * pool worker is started: for an engine whose lent contexts are its own (sync), a worker would only
-   * boot a Node isolate to make the same calls (docs/benchmarks.md, "Session 41").
+   * Every batch, from the first, goes to contexts lent to native threads (offThread), and no pool worker
+   * is started: for an engine whose lent contexts are its own (sync), a worker would only boot a Node
+   * isolate to make the same calls (docs/benchmarks.md, "Session 41"), and a lent thread costs nothing to
+   * start, so nothing runs inline first ("Session 43").
    */
   lendAll?: boolean;
 }
@@ -210,6 +213,15 @@ export class Dispatcher {
     // Much file data: a native thread copies it now, without proving the job large (no worker is started
     // for it) and without holding the event loop.
     if (bytes > this.budget.batchBytes && (await this.sendOff(item))) return;
+    // Contexts lent to native threads for every batch (lendAll) cost no start-up, unlike pool workers (no
+    // Node isolate to boot): copying here first gains nothing, and from the first batch both CPUs work
+    // while this thread plans (3,000 small files 0.27 -> 0.19 s; docs/benchmarks.md, "Session 43"). What
+    // proves the job large for V8's tiering is then the planner's entry count (util/tiering.ts
+    // notePlanned), not CPU spent copying here. If no context can be lent, the inline start below.
+    if (this.o.lendAll && this.inlineFirst && !this.pool && (await this.sendOff(item))) {
+      this.inlineFirst = false; // nor are batches cut short for this thread any more (inlineCut)
+      return;
+    }
     if (this.inlineFirst && !this.pool && !this.o.live && !this.o.noInline) {
       const b = this.budget;
       if (this.inlineMs < b.ms && bytes <= b.batchBytes && this.inlineBytes + bytes <= b.totalBytes) {

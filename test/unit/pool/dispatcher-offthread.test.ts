@@ -259,31 +259,42 @@ describe('Dispatcher: batches with much file data on lent native threads', () =>
     await expect(drained).rejects.toThrow('out of memory');
   });
 
-  it('lendAll (a sync run): once the job proves large every batch goes to lent contexts, up to the batches in flight, and no worker starts', async () => {
+  it('lendAll (a sync run): every batch goes to lent contexts from the first, up to the batches in flight, and no worker starts', async () => {
     const l = lender();
     const { opts, inlineRan } = options({ offThread: l.open, lendAll: true, workers: 2, inlineBudget: { ms: 1e9, batchBytes: 100, totalBytes: 150 } });
     const d = new Dispatcher(opts);
-    await d.submit(batch('a'), 1, undefined, 100);
-    for (const n of ['b', 'c', 'd']) await d.submit(batch(n), 1, undefined, 100);
+    for (const n of ['a', 'b', 'c']) await d.submit(batch(n), 1, undefined, 100);
     // The fourth starts on a context of its own (where a worker's queue would have held it), and with four
     // in flight its submit waits until one ends.
     let fourth = false;
-    const p = d.submit(batch('e'), 1, undefined, 100).then(() => (fourth = true));
+    const p = d.submit(batch('d'), 1, undefined, 100).then(() => (fourth = true));
     await tick();
-    expect(inlineRan).toEqual([['a']]);
-    expect(l.runs.map((r) => r.names)).toEqual([['b'], ['c'], ['d'], ['e']]);
+    expect(inlineRan).toEqual([]);
+    expect(l.runs.map((r) => r.names)).toEqual([['a'], ['b'], ['c'], ['d']]);
     expect(fourth).toBe(false);
     l.runs[2]!.finish();
     await p;
     // The next one takes the context that ended: no fifth is opened.
-    const q = d.submit(batch('f'), 1, undefined, 100);
+    const q = d.submit(batch('e'), 1, undefined, 100);
     await tick();
-    expect(l.runs.map((r) => r.names).at(-1)).toEqual(['f']);
+    expect(l.runs.map((r) => r.names).at(-1)).toEqual(['e']);
     expect(l.made()).toBe(4);
     for (const r of l.runs) r.finish();
     await q;
     await d.drain();
     expect(pool.made).toBe(0);
+    expect(pool.tasks).toEqual([]);
+  });
+
+  it('lendAll with a context that cannot lend itself: it is closed, and the batches start on this thread as without lendAll', async () => {
+    const l = lender(false);
+    const { opts, inlineRan } = options({ offThread: l.open, lendAll: true, workers: 2, inlineBudget: { ms: 1e9, batchBytes: 100, totalBytes: 1000 } });
+    const d = new Dispatcher(opts);
+    for (const n of ['a', 'b']) await d.submit(batch(n), 1, undefined, 10);
+    await d.drain();
+    expect(l.made()).toBe(1);
+    expect(l.closed()).toBe(1);
+    expect(inlineRan).toEqual([['a'], ['b']]);
     expect(pool.tasks).toEqual([]);
   });
 
