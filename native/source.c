@@ -55,26 +55,32 @@ static bool is_dotdot(const char *c)
   return c[0] == '.' && c[1] == '.' && c[2] == 0;
 }
 
+/* s[0, n) as open(2) takes the operator's path (symlinks followed), through its directory chain when
+ * it is longer than PATH_MAX (longpath.h). An fd or -errno. */
+static int open_followed(const uint8_t *s, uint32_t n, int flags)
+{
+  struct lp_at at;
+  int e = lp_source(s, n, PATH_MAX, &at);
+  if (e)
+    return -e;
+  int fd = openat(at.dirfd, at.rest, flags | O_CLOEXEC);
+  e = errno;
+  lp_release(&at);
+  return fd < 0 ? -e : fd;
+}
+
 /* The anchor (followed: it is the operator's path), then `parent` beneath it; either may be longer
  * than PATH_MAX (longpath.h: opened a chunk at a time, each chunk with the same rules). An fd or
  * -errno. */
 static int open_under_anchor(const uint8_t *s, const struct split *sp, int flags)
 {
-  struct lp_at at;
-  int a, e = 0;
-  if (sp->alen) {
-    e = lp_source(s, sp->alen, PATH_MAX, &at);
-    if (e)
-      return -e;
-    a = openat(at.dirfd, at.rest, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    e = errno;
-    lp_release(&at);
-  } else {
-    a = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    e = errno;
-  }
+  int a;
+  if (sp->alen)
+    a = open_followed(s, sp->alen, O_PATH | O_DIRECTORY);
+  else if ((a = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    a = -errno;
   if (a < 0)
-    return -e;
+    return a;
   int fd = beneath_open_path(a, s + sp->pstart, sp->pend - sp->pstart, flags, 0);
   close(a);
   return fd;
@@ -90,17 +96,8 @@ int src_open_dir(const uint8_t *src, uint32_t len, uint32_t alen)
 {
   struct split sp;
   split_path(src, len, alen, &sp);
-  if (sp.whole) {
-    /* The anchor itself, as open(2) takes it (through its directory chain beyond PATH_MAX). */
-    struct lp_at at;
-    int e = lp_source(src, len, PATH_MAX, &at);
-    if (e)
-      return -e;
-    int fd = openat(at.dirfd, at.rest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    e = errno;
-    lp_release(&at);
-    return fd < 0 ? -e : fd;
-  }
+  if (sp.whole)
+    return open_followed(src, len, O_RDONLY | O_DIRECTORY); /* the anchor itself */
   struct split dir = sp; /* the directory itself is the "parent" to open */
   dir.pend = sp.nend;
   return open_under_anchor(src, &dir, O_RDONLY | O_DIRECTORY);
@@ -130,15 +127,9 @@ static int anchor_fd(struct ctx *c, const uint8_t *s, uint32_t alen)
   struct parent *a = c->srcanchor;
   if (a && a->len == alen && memcmp(a->path, s, alen) == 0)
     return a->fd;
-  struct lp_at at;
-  int e = lp_source(s, alen, PATH_MAX, &at);
-  if (e)
-    return -e;
-  int fd = openat(at.dirfd, at.rest, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  e = errno;
-  lp_release(&at);
+  int fd = open_followed(s, alen, O_PATH | O_DIRECTORY);
   if (fd < 0)
-    return -e;
+    return fd;
   a = malloc(sizeof *a + alen);
   if (!a) {
     close(fd);
