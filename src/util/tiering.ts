@@ -11,6 +11,7 @@
 // What proves a job large is the JavaScript it runs: a batch the sync engine copies on a lent native
 // thread (pool/dispatcher.ts, sendOff) runs none while it copies and starts no worker, so however many
 // bytes it moves it releases nothing (two 1 GiB files: optimizing would only take CPU from the copies).
+// A sync run lends every batch so, from its first: there only the planner's entries (notePlanned) release it.
 // ARSYNC_V8_OPT=1, or a V8 option about tiering given to Node, leaves V8 as it is.
 
 import { setFlagsFromString } from 'node:v8';
