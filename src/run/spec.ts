@@ -134,8 +134,10 @@ export function pairQuery(c: Config, check: CheckOptions, filters: boolean): Flo
   if (c.group) bits |= PairBits.Group;
   if (c.times) bits |= PairBits.Times;
   if (c.hardLinks) bits |= PairBits.HardLinks;
-  // Without -l each symlink prints rsync's "skipping non-regular file": none may be left out.
-  if (c.links && !c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks && !c.copyDirlinks) bits |= PairBits.Links;
+  // Without -l each symlink prints rsync's "skipping non-regular file": none may be left out. Under
+  // -M--munge-links (a local receiver that munges) the target to compare is not the one on disk, which is
+  // all the native check reads: every link goes to the planner.
+  if (c.links && !c.copyLinks && !c.safeLinks && !c.copyUnsafeLinks && !c.copyDirlinks && !c.receiverMungeLinks) bits |= PairBits.Links;
   return Float64Array.of(bits, check.modifyWindow > 0 ? check.modifyWindow : 0, check.timeResolutionNs);
 }
 
