@@ -16,7 +16,8 @@ int dest_open(struct ctx *c, const uint8_t *rel, uint32_t len, int flags);
 int dest_parent(struct job *j, const uint8_t *path, uint32_t len, struct parent **out, char name[NAME_MAX + 1]);
 /* Gives back one reference (a destination or a source parent). */
 void parent_put(struct ctx *c, struct parent *p);
-/* Forgets the cached destination and source parents (EMFILE recovery, context close). */
+/* Forgets the cached destination and source parents (a new destination parent; EMFILE recovery and
+ * context close through parents_release_all). */
 void parents_drop_cache(struct ctx *c);
 /* parents_drop_cache, and the held source anchor as well: every cached descriptor (EMFILE recovery,
  * context close). */

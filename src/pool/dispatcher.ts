@@ -215,7 +215,7 @@ export class Dispatcher {
     if (bytes > this.budget.batchBytes && (await this.sendOff(item))) return;
     // Contexts lent to native threads for every batch (lendAll) cost no start-up, unlike pool workers (no
     // Node isolate to boot): copying here first gains nothing, and from the first batch both CPUs work
-    // while this thread plans (3,000 small files 0.27 -> 0.19 s; docs/benchmarks.md, "Session 43"). What
+    // while this thread plans (3,000 small files 209.5 -> 174.0 ms in the harness; docs/benchmarks.md, "Session 43"). What
     // proves the job large for V8's tiering is then the planner's entry count (util/tiering.ts
     // notePlanned), not CPU spent copying here. If no context can be lent, the inline start below.
     if (this.o.lendAll && this.inlineFirst && !this.pool && (await this.sendOff(item))) {

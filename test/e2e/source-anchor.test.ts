@@ -54,7 +54,8 @@ describeEngines((e) => {
     const first = spawnSync(process.execPath, [BIN, `--engine=${e.name}`, '-a', `${src}/`, `${dst}/`], { encoding: 'utf8' });
     expect(first.status, first.stderr).toBe(0);
     changeAll(src);
-    const t = tracedRun(e.name, ['-a', `${src}/`, `${dst}/`]);
+    // Two workers: the contexts a run may open (and so the operand's opens) grow with --workers.
+    const t = tracedRun(e.name, ['-a', '--workers=2', `${src}/`, `${dst}/`]);
     expect(t.code, t.stderr).toBe(0);
     expectExactCopy(src, dst, e.name);
     if (e.name === 'node') return; // Node's fs resolves each path itself: no native context holds anything
