@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "listing.h"
+#include "quickcheck.h"
 
 static uint8_t *dup_bytes(const uint8_t *p, uint32_t n)
 {
@@ -28,7 +29,7 @@ void direct_free(struct direct *d)
 }
 
 int direct_set(struct direct *d, const uint8_t *src, uint32_t srclen, const uint8_t *rel, uint32_t rellen,
-               uint32_t anchor, double big, bool hardlinks)
+               uint32_t anchor, double big, bool hardlinks, bool changed)
 {
   direct_free(d);
   d->src = dup_bytes(src, srclen);
@@ -42,6 +43,7 @@ int direct_set(struct direct *d, const uint8_t *src, uint32_t srclen, const uint
   d->anchor = anchor;
   d->big = big;
   d->hardlinks = hardlinks;
+  d->changed = changed;
   d->on = true;
   return 0;
 }
@@ -49,6 +51,12 @@ int direct_set(struct direct *d, const uint8_t *src, uint32_t srclen, const uint
 bool direct_takes(const struct direct *d, const struct statx *s)
 {
   return d->on && S_ISREG(s->stx_mode) && (double)s->stx_size < d->big && !(d->hardlinks && s->stx_nlink > 1);
+}
+
+bool direct_replaces(const struct direct *d, const struct quick *q, const struct statx *s, const struct statx *dst)
+{
+  return d->changed && (q->bits & SP_COLLAPSE) && S_ISREG(dst->stx_mode) && dst->stx_nlink == 1 && direct_takes(d, s) &&
+         quick_data_differs(q, s, dst);
 }
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -82,13 +90,13 @@ static uint8_t *join_into(uint8_t *out, const uint8_t *dir, uint32_t dirlen, con
   return out + namelen;
 }
 
-int direct_add(struct direct *d, const char *name, const struct statx *s)
+int direct_add(struct direct *d, const char *name, const struct statx *s, bool replaces)
 {
   size_t namelen = strlen(name);
   uint32_t sl = join_len(d->srclen, d->src, namelen), dl = join_len(d->rellen, d->rel, namelen);
   size_t need = OP_HEADER + (((size_t)sl + dl + 7) & ~(size_t)7);
   if (d->len + need > d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 64 * 1024;
+    size_t cap = d->cap ? d->cap * 2 : 4096; /* one page: a dirty directory of a re-sync holds a few */
     while (cap < d->len + need)
       cap *= 2;
     uint8_t *grown = realloc(d->ops, cap);
@@ -120,6 +128,7 @@ int direct_add(struct direct *d, const char *name, const struct statx *s)
   join_into(p, d->rel, d->rellen, name, namelen);
   d->len += need;
   d->count++;
+  d->replaced += replaces;
   d->bytes += m[3];
   return 0;
 }
@@ -128,5 +137,6 @@ void direct_reset(struct direct *d)
 {
   d->len = 0;
   d->count = 0;
+  d->replaced = 0;
   d->bytes = 0;
 }

@@ -74,6 +74,11 @@ bool quick_unchanged_to(const struct quick *q, const struct statx *s, const stru
   return false;
 }
 
+bool quick_data_differs(const struct quick *q, const struct statx *s, const struct statx *d)
+{
+  return s->stx_size != d->stx_size || !same_time(q, s, d);
+}
+
 bool quick_same_dir(const struct quick *q, const struct statx *a, const struct statx *b)
 {
   if (!same_ids(q, a, b))

@@ -20,9 +20,11 @@
  *     layout, a missing twin has err (field 11) = ENOENT; collapsed is [reg, link, totalSize] of the
  *     entries left out by this call. extrasOnly: source entries are passed over unstat'ed and only the
  *     destination-only names come back (what --delete needs before the entries are planned).
- *     After pairDirect, also { ops, opCount, opBytes }: the chunk's direct-path File ops (direct.h).
- *   pairDirect(cursor, rel: Buffer, anchor, big, hardLinks): from the next pairNext on, a regular file
- *     without a twin (below `big` bytes, with one link under -H) is not an entry but a File op in `ops`,
+ *     After pairDirect, also { ops, opCount, opBytes, opReplaced }: the chunk's direct-path File ops
+ *     (direct.h), opReplaced of them over a destination file.
+ *   pairDirect(cursor, rel: Buffer, anchor, big, hardLinks, changed?): from the next pairNext on, a regular
+ *     file without a twin (below `big` bytes, with one link under -H), and with `changed` one whose twin is
+ *     a regular file of one link with other data (direct_replaces), is not an entry but a File op in `ops`,
  *     named rel/name on the destination and src/name with `anchor` on the source; it counts toward max.
  *   pairRewind(cursor): back to the first entry.   pairClose(cursor): closes both fds (also on GC). */
 #include "scanpair.h"
@@ -289,8 +291,10 @@ static void fill_chunk(struct cursor *k, struct chunk *o, size_t max, bool extra
       o->coll[2] += (double)s.stx_size;
       continue;
     }
-    /* A new regular file in a plain run: its op now, no entry (out of memory: the planner's way). */
-    if (!se && de == ENOENT && direct_takes(&k->dir, &s) && direct_add(&k->dir, name, &s) == 0)
+    /* A new regular file in a plain run, or one replacing a file with other data when asked: its op
+     * now, no entry (out of memory: the planner's way). */
+    if (!se && ((de == ENOENT && direct_takes(&k->dir, &s)) || (!de && direct_replaces(&k->dir, &k->q, &s, &d))) &&
+        direct_add(&k->dir, name, &s, de == 0) == 0)
       continue;
     listing_fill(o->meta + o->nkeep * META_FIELDS, &s, se);
     listing_fill(o->dmeta + o->nkeep * META_FIELDS, &d, de);
@@ -327,12 +331,13 @@ napi_value pair_next(napi_env env, napi_callback_info info)
     napi_value vextra = names_buffer(env, k->d.names, o.extra, o.nextra);
     napi_value vxmeta = f64_copy(env, o.xmeta, o.nextra * META_FIELDS);
     napi_value vcoll = f64_copy(env, o.coll, 3);
-    napi_value vderr, vdone, vops = NULL, vcount = NULL, vbytes = NULL;
+    napi_value vderr, vdone, vops = NULL, vcount = NULL, vbytes = NULL, vreplaced = NULL;
     bool direct = k->dir.on;
     if (direct) {
       void *data;
       if (napi_create_buffer_copy(env, k->dir.len, k->dir.ops ? (const void *)k->dir.ops : "", &data, &vops) != napi_ok ||
-          napi_create_uint32(env, k->dir.count, &vcount) != napi_ok || napi_create_double(env, k->dir.bytes, &vbytes) != napi_ok)
+          napi_create_uint32(env, k->dir.count, &vcount) != napi_ok || napi_create_double(env, k->dir.bytes, &vbytes) != napi_ok ||
+          napi_create_uint32(env, k->dir.replaced, &vreplaced) != napi_ok)
         vops = NULL;
       direct_reset(&k->dir);
     }
@@ -349,7 +354,8 @@ napi_value pair_next(napi_env env, napi_callback_info info)
          napi_set_named_property(env, result, "done", vdone) != napi_ok ||
          (direct && (napi_set_named_property(env, result, "ops", vops) != napi_ok ||
                      napi_set_named_property(env, result, "opCount", vcount) != napi_ok ||
-                     napi_set_named_property(env, result, "opBytes", vbytes) != napi_ok))))
+                     napi_set_named_property(env, result, "opBytes", vbytes) != napi_ok ||
+                     napi_set_named_property(env, result, "opReplaced", vreplaced) != napi_ok))))
       result = NULL;
   }
   chunk_free(&o);
@@ -360,21 +366,23 @@ napi_value pair_next(napi_env env, napi_callback_info info)
 
 napi_value pair_direct(napi_env env, napi_callback_info info)
 {
-  ARGS(5);
-  struct cursor *k = cursor_arg(env, argc, argv, 5, "pairDirect(cursor, rel: Buffer, anchor: number, big: number, hardLinks: boolean)");
+#define PAIR_DIRECT_USAGE "pairDirect(cursor, rel: Buffer, anchor: number, big: number, hardLinks: boolean, changed?: boolean)"
+  ARGS(6);
+  struct cursor *k = cursor_arg(env, argc, argv, 5, PAIR_DIRECT_USAGE);
   if (!k)
     return NULL;
   const uint8_t *rel;
   uint32_t rellen, anchor;
   double big;
-  bool hardlinks;
+  bool hardlinks, changed = false;
   /* Any u32: an op's anchor may be longer than PATH_MAX (a followed link deep in a long tree). */
   if (!arg_buffer(env, argv[1], &rel, &rellen) || napi_get_value_uint32(env, argv[2], &anchor) != napi_ok ||
-      napi_get_value_double(env, argv[3], &big) != napi_ok || napi_get_value_bool(env, argv[4], &hardlinks) != napi_ok)
-    return throw_type(env, "pairDirect(cursor, rel: Buffer, anchor: number, big: number, hardLinks: boolean)");
+      napi_get_value_double(env, argv[3], &big) != napi_ok || napi_get_value_bool(env, argv[4], &hardlinks) != napi_ok ||
+      (argc >= 6 && napi_get_value_bool(env, argv[5], &changed) != napi_ok))
+    return throw_type(env, PAIR_DIRECT_USAGE);
   if (k->sfd < 0)
     return throw_error(env, "pairDirect: the cursor is closed");
-  if (direct_set(&k->dir, (const uint8_t *)k->srcpath, k->srclen, rel, rellen, anchor, big, hardlinks))
+  if (direct_set(&k->dir, (const uint8_t *)k->srcpath, k->srclen, rel, rellen, anchor, big, hardlinks, changed))
     return throw_error(env, "pairDirect: out of memory");
   return NULL;
 }

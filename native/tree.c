@@ -8,14 +8,19 @@
  * A directory that is new on the destination is dirty in its parent and not entered here.
  *
  * scanTree(ctx, src: Buffer, destRel: Buffer, q: Float64Array[5] = [bits, window, resolutionNs,
- * threads, maxListed]) → { dirty: [{ rel, names, meta, dmeta, extra, extraMeta, collapsed }] sorted by rel (""
- * for the root itself), counts: Float64Array [dir, reg, link, dev, special, size] of the clean
+ * threads, maxListed], or [..., recordLists], or [..., recordLists, direct, anchor, big, hardLinks])
+ * → { dirty: [{ rel, self, names, meta, dmeta, extra, extraMeta, collapsed, ops, opCount, opBytes,
+ * opReplaced }] sorted by rel ("" for the root itself; self: the directory's own lstat), counts:
+ * Float64Array [dir, reg, link, dev, special, size] of the clean
  * directories' entries } or { errno, syscall } when the tree cannot be scanned this way (the caller then
  * walks it in full). Each dirty directory comes with its paired listing in scanPair's shape, so the
  * walk does not list and stat it a second time; `names` is absent when it could not be listed here, or
  * when it would hold more than maxListed entries (one chunk of the walk's cursor: a wide directory is
  * never held whole; the records and their answer are treedirty.c). Entries are stat'ed one at a time as
- * the sorted name lists are merged. */
+ * the sorted name lists are merged. With `direct` (1: new files, 2: new and changed files; src/run/direct.ts
+ * decides when a run may), a listing's regular files the destination lacks, or has with other data, come
+ * as the direct path's File ops (direct.h, `anchor`, `big` and `hardLinks` as pairDirect takes them)
+ * instead of entries. */
 #include "tree.h"
 
 #include <errno.h>
@@ -60,6 +65,8 @@ struct shared {
   int rootfd;
   struct quick q;
   size_t max_listed; /* a dirty directory's listing is handed back only up to this many entries */
+  struct direct dcfg; /* the direct path's settings (its `on`: asked for; no paths, no ops) */
+  const char *destrel; /* the destination path the scanned root maps to (the ops' names start with it) */
   uint32_t flags;
   struct sl_lists *lists; /* when asked: every directory's list recorded (streamlist.c) */
 };
@@ -104,6 +111,46 @@ static char *join_rel(const char *rel, const char *name)
   }
   memcpy(p + a, name, b + 1);
   return p;
+}
+
+/* util/names.ts joinPath's rule: either part empty gives the other, and a first part ending in "/" takes
+ * no second one (the walk's names for a directory's source and destination paths). */
+static char *join_walk(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  if (!la || !lb)
+    return strdup(la ? a : b);
+  size_t sep = a[la - 1] == '/' ? 0 : 1;
+  char *p = malloc(la + sep + lb + 1);
+  if (!p)
+    return NULL;
+  memcpy(p, a, la);
+  if (sep)
+    p[la] = '/';
+  memcpy(p + la + sep, b, lb + 1);
+  return p;
+}
+
+/* A new or changed regular file of a dirty directory as a direct-path op (kept_direct), the directory's
+ * two paths made at its first: 1 taken, 0 not (an entry then, or nothing when the listing was dropped),
+ * -1 out of memory. */
+static int take_direct(struct shared *s, struct kept *k, const char *rel, const char *name, const struct statx *x,
+                       int ye, const struct statx *y)
+{
+  bool fresh = ye == ENOENT && direct_takes(&s->dcfg, x);
+  bool replaces = !fresh && !ye && direct_replaces(&s->dcfg, &s->q, x, y);
+  if (!fresh && !replaces)
+    return 0;
+  char *src = NULL, *dst = NULL;
+  if (!k->dir.on && (!(src = join_walk(s->src, rel)) || !(dst = join_walk(s->destrel, rel)))) {
+    free(src);
+    return -1;
+  }
+  int r = kept_direct(k, &s->dcfg, src, dst, name, x, replaces);
+  free(src);
+  free(dst);
+  /* Dropped (too wide): the walk lists the directory again and meets the file there. */
+  return r < 0 ? -1 : 1;
 }
 
 /* Destination directories are opened beneath the root without following symlinks, as every
@@ -174,6 +221,18 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
     }
     bool ok = !xe && !ye;
     bool collapse = false;
+    /* (A file the quick check finds unchanged is neither new nor of other data: take_direct leaves it.) */
+    if (s->dcfg.on && !xe && S_ISREG(x.stx_mode) && (ye == ENOENT || !ye)) {
+      int t = take_direct(s, &k, rel, a.names[i], &x, ye, &y);
+      if (t < 0) {
+        e = ENOMEM;
+        goto out;
+      }
+      if (t > 0) {
+        d = true;
+        continue;
+      }
+    }
     if (!ok) {
       d = true;
     } else if (S_ISDIR(x.stx_mode)) {
@@ -218,6 +277,15 @@ static int scan_one(struct shared *s, const char *rel, bool *dirty, struct dirty
     for (int n = 0; n < 6; n++)
       counts[n] += c[n];
     goto out;
+  }
+  /* The directory's own lstat for the walk's frame (the root's is the walk's own), through the descriptor
+   * listed: one call here instead of a lookup of its whole path later. */
+  if (*rel) {
+    struct statx self;
+    if (statx(sfd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, &self) == 0) {
+      listing_fill(rec->self, &self, 0);
+      rec->has_self = true;
+    }
   }
   if (!k.on)
     goto out; /* too wide: rec->listed stays false, the walk lists it */
@@ -314,9 +382,18 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     return throw_type(env, "src and destRel must be Buffers without NUL bytes");
   const double *q = arg_f64(env, argv[3], 5);
   if (!q || !(q[4] >= 1))
-    return throw_type(env, "q must be a Float64Array of 5 (maxListed >= 1), or 6 (recordLists)");
+    return throw_type(env, "q must be a Float64Array of 5 (maxListed >= 1), 6 (recordLists) or 10 (the direct path)");
   /* q[5], when there: record every directory's list for a local run's byte figures (streamlist.c). */
   bool record = arg_f64(env, argv[3], 6) && q[5] != 0;
+  /* q[6..9], when there: the direct path (direct.h) for the dirty directories' listings: [1 new files, 2
+   * new and changed files, anchor, big, hardLinks]. */
+  const double *dq = arg_f64(env, argv[3], 10) ? q + 6 : NULL;
+  struct direct dcfg = {0};
+  if (dq && dq[0] > 0) {
+    if (!(dq[1] >= 0 && dq[1] <= UINT32_MAX))
+      return throw_type(env, "the direct path's anchor must be a 32-bit unsigned integer");
+    dcfg = (struct direct){.on = true, .changed = dq[0] > 1, .anchor = (uint32_t)dq[1], .big = dq[2], .hardlinks = dq[3] != 0};
+  }
   /* The tree's root is opened once, beneath its anchor (by default it is its own: an operand). */
   uint32_t anchor = srclen;
   if (argc >= 5 && !arg_anchor(env, argv[4], &anchor))
@@ -332,6 +409,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
     .rootfd = c->rootfd,
     .q = {.bits = (unsigned)q[0], .window = q[1], .res = q[2]},
     .max_listed = q[4] < (double)SIZE_MAX ? (size_t)q[4] : SIZE_MAX,
+    .dcfg = dcfg,
     .flags = c->flags,
   };
   char *srcz = malloc(srclen + 1), *root = malloc(rellen + 1);
@@ -349,6 +427,7 @@ napi_value scan_tree(napi_env env, napi_callback_info info)
    * side), so a job's two paths are plain concatenations. */
   s.src = srcz;
   s.srclen = srclen;
+  s.destrel = root;
   char *first = strdup("");
   if (!first || !push_job(&s, first)) {
     free(first);

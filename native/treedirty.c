@@ -19,6 +19,7 @@ void dirty_free(struct dirty_rec *r)
   free(r->meta);
   free(r->dmeta);
   free(r->xmeta);
+  free(r->ops);
 }
 
 void kept_free(struct kept *k)
@@ -30,6 +31,7 @@ void kept_free(struct kept *k)
   free(k->xmeta);
   k->keep = k->extra = NULL;
   k->meta = k->dmeta = k->xmeta = NULL;
+  direct_free(&k->dir);
 }
 
 /* Room for one more entry or extra; false only when out of memory. Past max, stops keeping. */
@@ -38,7 +40,7 @@ static bool kept_room(struct kept *k)
   if (!k->on)
     return true;
   size_t need = (k->nkeep > k->nextra ? k->nkeep : k->nextra) + 1;
-  if (k->nkeep + k->nextra + 1 > k->max) {
+  if (k->nkeep + k->nextra + k->dir.count + 1 > k->max) {
     kept_free(k);
     k->on = false;
     return true;
@@ -92,6 +94,19 @@ bool kept_extra(struct kept *k, int dfd, char **names, size_t j)
   return true;
 }
 
+int kept_direct(struct kept *k, const struct direct *cfg, const char *src, const char *rel, const char *name,
+                const struct statx *x, bool replaces)
+{
+  if (!kept_room(k))
+    return -1;
+  if (!k->on)
+    return 0;
+  if (!k->dir.on && direct_set(&k->dir, (const uint8_t *)src, (uint32_t)strlen(src), (const uint8_t *)rel, (uint32_t)strlen(rel),
+                               cfg->anchor, cfg->big, cfg->hardlinks, cfg->changed))
+    return -1;
+  return direct_add(&k->dir, name, x, replaces) ? -1 : 1;
+}
+
 /* Packs the chosen names of a listing, NUL-separated (listing_pack), in memory of its own. */
 static char *pack_names(char **names, const size_t *idx, size_t n, size_t *len)
 {
@@ -115,6 +130,12 @@ bool kept_to_rec(struct kept *k, char **src_names, char **dest_names, struct dir
   rec->nkeep = k->nkeep;
   rec->nextra = k->nextra;
   memcpy(rec->coll, k->coll, sizeof k->coll);
+  rec->ops = k->dir.ops;
+  rec->oplen = k->dir.len;
+  rec->opcount = k->dir.count;
+  rec->opreplaced = k->dir.replaced;
+  rec->opbytes = k->dir.bytes;
+  k->dir.ops = NULL;
   rec->listed = true;
   return true;
 }
@@ -128,9 +149,18 @@ static bool dirty_object(napi_env env, const struct dirty_rec *r, napi_value *o)
       napi_create_buffer_copy(env, strlen(r->rel), r->rel, &data, &v) != napi_ok ||
       napi_set_named_property(env, *o, "rel", v) != napi_ok)
     return false;
+  napi_value self;
+  if (r->has_self && ((self = f64_copy(env, r->self, META_FIELDS)) == NULL || napi_set_named_property(env, *o, "self", self) != napi_ok))
+    return false;
   if (!r->listed)
     return true;
-  napi_value names, meta, dmeta, extra, xmeta, coll;
+  napi_value names, meta, dmeta, extra, xmeta, coll, ops, opcount, opbytes, opreplaced;
+  if (r->opcount &&
+      (napi_create_buffer_copy(env, r->oplen, r->ops, &data, &ops) != napi_ok || napi_create_uint32(env, r->opcount, &opcount) != napi_ok ||
+       napi_create_double(env, r->opbytes, &opbytes) != napi_ok || napi_create_uint32(env, r->opreplaced, &opreplaced) != napi_ok ||
+       napi_set_named_property(env, *o, "ops", ops) != napi_ok || napi_set_named_property(env, *o, "opCount", opcount) != napi_ok ||
+       napi_set_named_property(env, *o, "opBytes", opbytes) != napi_ok || napi_set_named_property(env, *o, "opReplaced", opreplaced) != napi_ok))
+    return false;
   return napi_create_buffer_copy(env, r->nlen, r->nlen ? r->names : "", &data, &names) == napi_ok &&
          napi_create_buffer_copy(env, r->xlen, r->xlen ? r->xnames : "", &data, &extra) == napi_ok &&
          (meta = f64_copy(env, r->meta, r->nkeep * META_FIELDS)) != NULL &&

@@ -59,9 +59,9 @@ export interface Addon {
   pairNext(cursor: object, max: number, extrasOnly: boolean): RawPair & { done: boolean };
   pairRewind(cursor: object): void;
   /** The direct path (native/direct.c): new regular files of the next chunks encoded as File ops; an older addon lacks it. */
-  pairDirect?(cursor: object, rel: Buffer, anchor: number, big: number, hardLinks: boolean): void;
+  pairDirect?(cursor: object, rel: Buffer, anchor: number, big: number, hardLinks: boolean, changed: boolean): void;
   pairClose(cursor: object): void;
-  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer })[]; counts: Float64Array; lists?: { handle: object; order: Float64Array; links: number } } | NativeFailure;
+  scanTree(ctx: object, src: Buffer, destRel: Buffer, q: Float64Array, anchor?: number): { dirty: (Partial<RawPair> & { rel: Buffer; self?: Float64Array })[]; counts: Float64Array; lists?: { handle: object; order: Float64Array; links: number } } | NativeFailure;
   /** One recorded list counted (native/streamlist.c; model/listing.ts RecordedLists); an older addon lacks it. */
   streamListCount?(handle: object, ...args: Parameters<RecordedLists['count']>): number;
   // rsync's transfer checksums (native/checksum.c; src/remote/checksum.ts's NativeSums).
@@ -121,10 +121,11 @@ interface RawPair {
   extraMeta: Float64Array;
   collapsed: Float64Array;
   destErrno: number;
-  /** After pairDirect: the chunk's File ops, how many, and their files' bytes. */
+  /** After pairDirect: the chunk's File ops, how many, their files' bytes, and how many replace a file. */
   ops?: Buffer;
   opCount?: number;
   opBytes?: number;
+  opReplaced?: number;
 }
 
 /** NUL-separated names as views into one buffer. */
@@ -154,7 +155,7 @@ function decodePair(r: RawPair | NativeFailure): PairListing | NativeFailure {
     }
     const c = p.collapsed;
     const listing: PairListing = { entries, extras, collapsed: { reg: c[0]!, link: c[1]!, size: c[2]! }, destErrno: p.destErrno };
-    if (p.opCount) listing.direct = { ops: p.ops!, count: p.opCount, bytes: p.opBytes! };
+    if (p.opCount) listing.direct = { ops: p.ops!, count: p.opCount, bytes: p.opBytes!, replaced: p.opReplaced ?? 0 };
     return listing;
   });
 }
@@ -169,7 +170,7 @@ export function nativeOpenPair(addon: Addon, ctx: object | null, src: Buffer, de
       return { listing: decodePair(r) as PairListing, done: r.done };
     },
     rewind: () => addon.pairRewind(cursor),
-    ...(addon.pairDirect ? { direct: (r: DirectRequest) => addon.pairDirect!(cursor, r.rel, r.anchor, r.big, r.hardLinks) } : {}),
+    ...(addon.pairDirect ? { direct: (r: DirectRequest) => addon.pairDirect!(cursor, r.rel, r.anchor, r.big, r.hardLinks, r.changed) } : {}),
     close: () => addon.pairClose(cursor),
   }));
 }
@@ -322,6 +323,7 @@ function contextOf(addon: Addon, ctx: object, opts: EngineOptions): EngineContex
         const dirty = r.dirty.map((d) => ({
           rel: d.rel,
           pair: d.names ? (decodePair({ ...(d as RawPair), destErrno: 0 }) as PairListing) : undefined,
+          self: d.self && statFromMeta(d.self, 0),
         }));
         const counts = { dir: n[0]!, reg: n[1]!, link: n[2]!, dev: n[3]!, special: n[4]!, size: n[5]! };
         const count = addon.streamListCount?.bind(addon);

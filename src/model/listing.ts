@@ -44,30 +44,42 @@ export interface PairListing {
   /** Why the destination could not be listed (0: it could, or it was not asked for). */
   destErrno: number;
   /**
-   * The direct path (run/direct.ts): new regular files of this chunk already encoded as File ops in the
-   * batch layout (engine/batch.ts), not among `entries`; `bytes` is their sizes together.
+   * The direct path (run/direct.ts): new regular files of this chunk (and, when asked, files replacing a
+   * destination file with other data) already encoded as File ops in the batch layout (engine/batch.ts),
+   * not among `entries`; `bytes` is their sizes together.
    */
   direct?: DirectOps;
 }
 
-/** File ops a pair cursor encoded itself (native/direct.c). */
+/** File ops a pair cursor or the tree scan encoded itself (native/direct.c). */
 export interface DirectOps {
   ops: Uint8Array;
   count: number;
   bytes: number;
+  /** How many of them replace a destination file (DirectRequest.changed); the others make new files. */
+  replaced: number;
 }
 
 /**
  * What a pair cursor needs to encode new regular files as File ops (PairCursor.direct): the directory's
  * destination-relative path, the ops' source anchor, the size from which a file is left to the planner
- * (it goes in a batch of its own), and whether files with several links are (-H).
+ * (it goes in a batch of its own), whether files with several links are (-H), and whether a file that
+ * replaces a destination file whose data the quick check finds different is encoded too (`changed`).
  */
 export interface DirectRequest {
   rel: Buffer;
   anchor: number;
   big: number;
   hardLinks: boolean;
+  changed: boolean;
 }
+
+/**
+ * The direct path asked of a tree scan (EntrySource.dirtyDirs): DirectRequest's settings for every dirty
+ * directory's listing, whose paths the scan takes from its own (the operand's and its destination's,
+ * joined with each directory's place).
+ */
+export type TreeDirect = Omit<DirectRequest, 'rel'>;
 
 /**
  * The source's incremental file lists as scanTree recorded them while it listed and stat'ed the tree
@@ -92,9 +104,10 @@ export interface RecordedLists {
 export interface TreeScan {
   /**
    * Sorted by rel, relative to the scanned root ("" is the root itself), each with its paired listing
-   * (absent when it could not be listed there: the walk lists it itself).
+   * (absent when it could not be listed there: the walk lists it itself) and, below the root, its own
+   * lstat as the scan listed it (absent when that failed: the walk takes it itself).
    */
-  dirty: { rel: Buffer; pair: PairListing | undefined }[];
+  dirty: { rel: Buffer; pair: PairListing | undefined; self?: Stat | undefined }[];
   /** Entries of the clean directories, by type, and their total size. */
   counts: { dir: number; reg: number; link: number; dev: number; special: number; size: number };
   /** The source's lists, when the query asked for them and the scan saw the whole tree. */

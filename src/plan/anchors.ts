@@ -85,6 +85,14 @@ export class SourceAnchors {
     return 0;
   }
 
+  /** Is a registered directory strictly beneath `dir` (a tree whose entries do not all share one anchor)? */
+  hasBelow(dir: Buffer): boolean {
+    const k = key(dir);
+    const prefix = k === '/' ? '/' : `${k}/`;
+    for (const d of this.dirs) if (d.length > prefix.length && d.startsWith(prefix)) return true;
+    return false;
+  }
+
   /** Is src[0, end) a registered directory (trailing slashes aside)? */
   private isDir(src: Buffer, end: number): boolean {
     let e = end;

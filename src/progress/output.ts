@@ -90,6 +90,14 @@ export class Output {
     return this.printing && (plain || itemized) && !this.uptodate && !this.events && !this.reporter.log && !this.observe;
   }
 
+  /**
+   * namesOnly without -i: every sent file's line is its name alone, so a file that replaces one on the
+   * destination has the line a new file has (run/direct.ts sends those the direct way too).
+   */
+  get bareNames(): boolean {
+    return this.namesOnly && this.format === undefined && !this.itemizing;
+  }
+
   /** A new file sent whole, under namesOnly: its line, printed where entry() prints a sent file's. */
   sentName(name: string): void {
     // rsync's itemized string of a regular file it creates (a symlink's %L is empty for a file).

@@ -1,12 +1,14 @@
 // The direct path of a plain copy: a regular file the destination lacks, in a run whose options leave
 // nothing to decide for it one by one, goes from the source listing to a batch without becoming a
-// JavaScript object. The addon's pair cursor encodes its File op from the statx it already made
-// (native/direct.c) and the walk only counts the ops and streams them to the sink. Which runs may,
-// below, is the whole list of what the planner's way (run/entry.ts decideEntry → planMember →
-// queueCopy) would do differently for such a file; anything on it sends every entry the planner's way.
-// The engines run the ops as any other, so every safety rule of an op still holds.
+// JavaScript object. The addon's pair cursor, or the tree scan for a re-sync's dirty directories,
+// encodes its File op from the statx it already made (native/direct.c) and the walk only counts the ops
+// and streams them to the sink. In fewer runs (runAllowsChanged) so does a regular file that replaces a
+// destination file of one link whose data the quick check finds different: the planner's op for it is
+// the same File op. Which runs may, below, is the whole list of what the planner's way (run/entry.ts
+// decideEntry → planMember → queueCopy) would do differently for such a file; anything on it sends every
+// entry the planner's way. The engines run the ops as any other, so every safety rule of an op still holds.
 
-import type { DirectOps, DirectRequest, PairListing } from '../model/listing.js';
+import type { DirectOps, DirectRequest, PairListing, TreeDirect } from '../model/listing.js';
 import { notePlanned } from '../util/tiering.js';
 import type { Frame, RunContext } from './context.js';
 import { BATCH_BYTES } from './sink.js';
@@ -21,8 +23,8 @@ import { receiverOutput } from '../model/config.js';
 const FLAGS_AT = 1;
 const MODE_AT = 12;
 
-/** Whether a run may take the direct path, decided once per run from what stays the same all along. */
-const allowed = new WeakMap<RunContext, boolean>();
+/** Whether a run may take the direct path (any: for new files; changed: for replacing ones too), decided once per run. */
+const allowed = new WeakMap<RunContext, { any: boolean; changed: boolean }>();
 
 function runAllows(rc: RunContext): boolean {
   const c = rc.c;
@@ -49,18 +51,75 @@ function runAllows(rc: RunContext): boolean {
   );
 }
 
-/** What the cursor of `dir` needs to encode its new regular files, or undefined when the run may not. */
-export function directRequest(rc: RunContext, dir: Frame): DirectRequest | undefined {
+/**
+ * Whether a run that may take the direct path may also take it for a file that replaces a regular
+ * destination file of one link whose data differs (the addon checks the file itself: direct_replaces).
+ * The planner would decide such a file otherwise under: the quick check's other verdicts (-u,
+ * --ignore-existing; -c, -I and --size-only turn off the check the addon's test is the twin of), a backup
+ * of the file replaced, --append's kept data, --no-whole-file's delta search, a pull's file it found
+ * current and never fetched (run/staged-source.ts unfetched); a line of its own (-i's letters: only none
+ * or -v's bare names will do); and the rules planDirect applies only to new files (filter rules'
+ * verdicts, --max-size/--min-size, --existing).
+ */
+function runAllowsChanged(rc: RunContext): boolean {
+  const c = rc.c;
+  const check = rc.spec.check;
+  return (
+    (!rc.lines.active || rc.lines.bareNames) &&
+    !check.update &&
+    !check.ignoreExisting &&
+    !check.existing &&
+    !check.checksum &&
+    c.maxSize === undefined &&
+    c.minSize === undefined &&
+    !rc.filters &&
+    !c.backup &&
+    !c.append &&
+    !c.appendVerify &&
+    c.localDelta === undefined &&
+    rc.source.unfetched === undefined
+  );
+}
+
+/** The run's two answers, worked out once (nothing they read changes during a run). */
+function runDirect(rc: RunContext): { any: boolean; changed: boolean } {
   let ok = allowed.get(rc);
   if (ok === undefined) {
-    ok = runAllows(rc);
+    const any = runAllows(rc);
+    ok = { any, changed: any && runAllowsChanged(rc) };
     allowed.set(rc, ok);
   }
-  // A directory whose entries have x-rules of their own (run/xattr-views.ts): the cursor encodes no views.
-  // (A dry run's directory below a kept non-directory fails its files' stats one by one: statErrno.)
-  if (!ok || dir.merged || dir.statErrno !== undefined || rc.xattrViews?.has(dir)) return undefined;
+  return ok;
+}
+
+/** What the cursor of `dir` needs to encode its new (and changed) regular files, or undefined when the run may not. */
+export function directRequest(rc: RunContext, dir: Frame): DirectRequest | undefined {
+  const ok = runDirect(rc);
+  if (!ok.any || !frameAllows(rc, dir)) return undefined;
   // Every entry directly inside one directory has the same anchor (the longest registered prefix).
-  return { rel: dir.rel, anchor: rc.anchors.ofEntryIn(dir.src), big: BATCH_BYTES, hardLinks: rc.c.hardLinks };
+  return { rel: dir.rel, anchor: rc.anchors.ofEntryIn(dir.src), big: BATCH_BYTES, hardLinks: rc.c.hardLinks, changed: ok.changed };
+}
+
+/**
+ * Whether the direct path's ops may stand for `dir`'s files: not in a directory with a merge file of its
+ * own (its rules are read as the walk enters it), nor in one whose entries have x-rules of their own
+ * (run/xattr-views.ts: the ops carry no views), nor in a dry run's directory below a kept non-directory
+ * (its files' stats fail one by one: statErrno).
+ */
+export function frameAllows(rc: RunContext, dir: Frame): boolean {
+  return !dir.merged && dir.statErrno === undefined && !rc.xattrViews?.has(dir);
+}
+
+/**
+ * What a tree scan of `scanSrc` needs to encode its dirty directories' new (and changed) regular files,
+ * or undefined when the run may not. One anchor serves the whole tree only when no registered anchor
+ * lies inside it (then every directory's is `scanSrc`'s own, SourceAnchors.ofEntryIn); the walk still
+ * checks each dirty directory's frame (treeFrames: directRequest) and lists one that may not again.
+ */
+export function treeDirect(rc: RunContext, scanSrc: Buffer): TreeDirect | undefined {
+  const ok = runDirect(rc);
+  if (!ok.any || rc.anchors.hasBelow(scanSrc)) return undefined;
+  return { anchor: rc.anchors.ofEntryIn(scanSrc), big: BATCH_BYTES, hardLinks: rc.c.hardLinks, changed: ok.changed };
 }
 
 /**
@@ -101,7 +160,9 @@ export function planDirect(rc: RunContext, dir: Frame, chunk: PairListing): Dire
   t.totalSize += d.bytes;
   if (sent.count === 0) return undefined;
   notePlanned(sent.count);
-  t.created.reg += sent.count;
+  // Replacing ops come only in runs with no selection above (runAllowsChanged): all of them are sent.
+  if (encoded.replaced > 0 && sent !== encoded) throw new Error('direct path: replacing ops under a selection');
+  t.created.reg += sent.count - encoded.replaced;
   t.plannedFiles += sent.count;
   t.plannedBytes += sent.bytes;
   rc.dirs.touch(dir.record);
@@ -140,7 +201,7 @@ function selected(d: DirectOps, keep: (name: Buffer, size: number) => boolean): 
     ops.set(d.ops.subarray(kept[k]!, kept[k + 1]!), at);
     at += kept[k + 1]! - kept[k]!;
   }
-  return { ops: { ops, count, bytes }, mask };
+  return { ops: { ops, count, bytes, replaced: 0 }, mask };
 }
 
 /**

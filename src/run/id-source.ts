@@ -90,8 +90,14 @@ export class MappedSource implements EntrySource {
   }
 
   dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined {
+    // (No direct path asked: its ops would carry the ids unmapped.)
     const t = this.inner.dirtyDirs(src, destRel, recordOnly);
-    if (t && !isFailure(t)) for (const d of t.dirty) if (d.pair) this.listing(d.pair);
+    if (t && !isFailure(t)) {
+      for (const d of t.dirty) {
+        if (d.pair) this.listing(d.pair);
+        if (d.self) d.self = this.mapped(d.self);
+      }
+    }
     return t;
   }
 }

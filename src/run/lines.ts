@@ -74,6 +74,11 @@ export class Lines {
     return this.decided === undefined && this.names === undefined && !this.sums && this.out.namesOnly;
   }
 
+  /** namesOnly, and a sent file's line is its bare name whether it is new or replaces one (no -i). */
+  get bareNames(): boolean {
+    return this.namesOnly && this.out.bareNames;
+  }
+
   /** A regular file sent whole under namesOnly: the line emit() would print for it, from its name alone. */
   sentFile(rel: Buffer): void {
     this.out.sentName(this.fromRoot ? `/${showPath(rel)}` : showPath(rel));

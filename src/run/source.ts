@@ -7,7 +7,7 @@
 import type { Engine } from '../engine/engine.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import { PairStream } from '../engine/pair.js';
-import type { DirectRequest, PairListing, TreeScan } from '../model/listing.js';
+import type { DirectRequest, PairListing, TreeDirect, TreeScan } from '../model/listing.js';
 import type { EngineContext } from '../engine/types.js';
 import type { Stat } from '../model/stat.js';
 
@@ -41,8 +41,10 @@ export interface EntrySource {
    * A whole tree's directories that hold anything to do, with counts for the clean ones; undefined when
    * this source cannot tell (then every directory is walked). `recordOnly`: asked only for the lists it
    * records (run/transfer-pass.ts recordLists), which a run without a tree scan of its own may still get.
+   * `direct`: the dirty directories' listings may hold the direct path's ops (as openDir's `direct`); a
+   * source that cannot, or that changes what it lists, leaves them entries.
    */
-  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined;
+  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean, direct?: TreeDirect): TreeScan | SysFailure | undefined;
   /**
    * A pull's file it did not fetch, its check having found the destination's file current (run/staged-
    * source.ts): no data of it is here to copy.
@@ -92,9 +94,20 @@ export class LocalSource implements EntrySource {
     return new PairStream(cursor);
   }
 
-  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly = false): TreeScan | SysFailure | undefined {
+  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly = false, direct?: TreeDirect): TreeScan | SysFailure | undefined {
     const q = this.treeQuery ?? (recordOnly ? this.recordQuery : undefined);
     if (!q || !this.ctx?.scanTree) return undefined;
-    return this.ctx.scanTree(src, destRel, q);
+    return this.ctx.scanTree(src, destRel, direct && !recordOnly ? withDirect(q, direct) : q);
   }
+}
+
+/** scanTree's query (run/spec.ts treeQuery: six numbers) with the direct path's four (native/tree.c). */
+function withDirect(q: Float64Array, d: TreeDirect): Float64Array {
+  const out = new Float64Array(10);
+  out.set(q.subarray(0, 6));
+  out[6] = d.changed ? 2 : 1;
+  out[7] = d.anchor;
+  out[8] = d.big;
+  out[9] = d.hardLinks ? 1 : 0;
+  return out;
 }

@@ -5,7 +5,7 @@
 // lists and copies in one pass, so the pass's length would count the copying too.
 
 import { isFailure, type SysFailure } from '../model/failure.js';
-import type { DirectRequest, PairListing, TreeScan } from '../model/listing.js';
+import type { DirectRequest, PairListing, TreeDirect, TreeScan } from '../model/listing.js';
 import type { Stat } from '../model/stat.js';
 import type { DirEntries, EntrySource } from './source.js';
 
@@ -55,7 +55,8 @@ export class TimedSource implements EntrySource {
     return { whole: d.whole, destErrno: d.destErrno, chunks: (extrasOnly?: boolean) => chunks.call(this, extrasOnly), close: () => d.close() };
   }
 
-  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean): TreeScan | SysFailure | undefined {
-    return this.timed(() => this.inner.dirtyDirs(src, destRel, recordOnly));
+  dirtyDirs(src: Buffer, destRel: Buffer, recordOnly?: boolean, direct?: TreeDirect): TreeScan | SysFailure | undefined {
+    // Only timed, as openDir's listings: the direct path's ops pass through.
+    return this.timed(() => this.inner.dirtyDirs(src, destRel, recordOnly, direct));
   }
 }

@@ -14,7 +14,7 @@ import { withChmod, type Frame, type Kept, type RunContext } from './context.js'
 import { deleteExtraneous, deleteMissingArg, destPath } from './deletions.js';
 import { dirFrame, impliedDirs, listedImplied, mergedFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
-import { directRequest, planDirect } from './direct.js';
+import { directRequest, frameAllows, planDirect, treeDirect } from './direct.js';
 import { entry, unsafeLinkLine } from './entry.js';
 import { prunedDirs } from './prune.js';
 import { unconvertibleName } from './iconv-errors.js';
@@ -204,31 +204,39 @@ async function descend(rc: RunContext, f: Frame): Promise<void> {
  */
 function treeFrames(rc: RunContext, root: Frame, scanSrc: Buffer): Frame[] {
   if (!root.destExists || root.layers) return [root];
-  const t = rc.source.dirtyDirs(scanSrc, root.rel);
+  const t = rc.source.dirtyDirs(scanSrc, root.rel, false, treeDirect(rc, scanSrc));
   if (t === undefined || isFailure(t)) return [root];
+  // A listing holding the direct path's ops stands for a frame only where the ops may (else the walk
+  // lists that directory again, entry by entry).
+  const usable = (pair: PairListing | undefined, f: Frame): PairListing | undefined => (pair && (!pair.direct || frameAllows(rc, f)) ? pair : undefined);
   rc.tally.addListed(t.counts, t.counts.size);
   // Kept for the byte figures of a run that ends up changing nothing (run/stream-totals.ts).
   if (t.lists) rc.tally.totals.lists = t.lists;
   const frames: Frame[] = [];
   let rootDirty = false;
-  for (const { rel: d, pair } of t.dirty) {
+  for (const { rel: d, pair, self } of t.dirty) {
     if (d.length === 0) {
       rootDirty = true;
       root.treeMode = true;
-      if (pair) root.pair = pair;
+      const listed = usable(pair, root);
+      if (listed) root.pair = listed;
       frames.push(root);
       continue;
     }
     const src = joinPath(scanSrc, d);
     const rel = joinPath(root.rel, d);
-    const st = rc.source.lstat(src);
+    // The directory's lstat as the scan listed it, else its own.
+    const st = self ?? rc.source.lstat(src);
     if (isFailure(st)) {
       rc.fail({ index: -1, errno: st.errno, syscall: st.syscall, path: src, onDest: false });
       continue;
     }
     const stat = withChmod(rc, st);
     const record: DirRecord = rc.dirs.recordEarly({ src, rel, stat, needMeta: false });
-    frames.push({ src, rel, stat, destExists: true, sender: undefined, receiver: undefined, record, pending: undefined, treeMode: true, ...(pair ? { pair } : {}) });
+    const f: Frame = { src, rel, stat, destExists: true, sender: undefined, receiver: undefined, record, pending: undefined, treeMode: true };
+    const listed = usable(pair, f);
+    if (listed) f.pair = listed;
+    frames.push(f);
   }
   if (!rootDirty && root.pending) {
     // The root's own line (its attributes may differ even when nothing inside does).
