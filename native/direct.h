@@ -37,8 +37,10 @@ int direct_set(struct direct *d, const uint8_t *src, uint32_t srclen, const uint
 /* Whether an entry whose lstat is `s` and which has no destination twin goes the direct way. */
 bool direct_takes(const struct direct *d, const struct statx *s);
 /* Whether an entry whose lstat is `s`, over a destination entry whose lstat is `dst`, goes the direct way
- * as a replacement: asked for (`changed`), under the run's quick check `q` when that leaves unchanged
- * entries out (SP_COLLAPSE: no option decides such a file otherwise), both regular files, their data
+ * as a replacement: asked for (`changed`: the caller has ruled out the options that decide such a file
+ * otherwise, -u and --ignore-existing among them, src/run/direct.ts runAllowsChanged), under the run's
+ * quick check `q` when that leaves unchanged entries out (SP_COLLAPSE: no -c, -I, --size-only, whose
+ * verdicts differ from this test's), both regular files, their data
  * differing, and the destination's file a single link (another name of it may have its attributes set by
  * this run first: the planner decides such a file from its stat then, run/dest-links.ts). */
 bool direct_replaces(const struct direct *d, const struct quick *q, const struct statx *s, const struct statx *dst);

@@ -29,7 +29,8 @@ bool quick_unchanged_to(const struct quick *q, const struct statx *s, const stru
                         const struct target *known, int dfd);
 /* Two regular files whose data the quick check finds different (size, or mtime as sameTime() compares
  * it): rsync's generator sends such a file again, whatever else about it differs. Only the verdict of a run
- * whose quick check is this one (SP_COLLAPSE's: no -c, -I, --size-only, -u, --ignore-existing). */
+ * whose quick check is this one (SP_COLLAPSE's: no -c, -I, --size-only) and which has no -u or
+ * --ignore-existing (the caller's to rule out: src/run/direct.ts runAllowsChanged). */
 bool quick_data_differs(const struct quick *q, const struct statx *s, const struct statx *d);
 /* A directory present on both sides: owner, group, perms and (SP_DIR_TIMES) mtime as asked. */
 bool quick_same_dir(const struct quick *q, const struct statx *a, const struct statx *b);

@@ -113,8 +113,10 @@ export function frameAllows(rc: RunContext, dir: Frame): boolean {
 /**
  * What a tree scan of `scanSrc` needs to encode its dirty directories' new (and changed) regular files,
  * or undefined when the run may not. One anchor serves the whole tree only when no registered anchor
- * lies inside it (then every directory's is `scanSrc`'s own, SourceAnchors.ofEntryIn); the walk still
- * checks each dirty directory's frame (treeFrames: directRequest) and lists one that may not again.
+ * lies inside it (then every directory's is `scanSrc`'s own, SourceAnchors.ofEntryIn). What keeps a
+ * frame's own reasons out (frameAllows: a merge file, x-rule views) is mostly that a run with a tree scan
+ * has neither (run/spec.ts treeQuery needs the collapsing check: no filter rules, no -X); treeFrames
+ * still checks each dirty directory's frame and lets the walk list one that may not again.
  */
 export function treeDirect(rc: RunContext, scanSrc: Buffer): TreeDirect | undefined {
   const ok = runDirect(rc);
