@@ -58,6 +58,9 @@ struct ctx {
   bool both_times;       /* the destination is FUSE: a time change names both times (meta.c) */
   bool noclone_known;    /* --reflink=auto: sources on noclone_dev cannot be cloned here (reflink.c) */
   dev_t noclone_dev;
+  bool plainread_known;  /* whether sources on plainread_dev read alike with O_NONBLOCK (source.c) */
+  bool plainread;
+  dev_t plainread_dev;
   uint64_t rng;          /* temp-name generator state */
   _Atomic int64_t *counters; /* valid during run() only */
   napi_ref counters_ref;

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "beneath.h"
 #include "dest.h"
@@ -212,6 +215,26 @@ static bool identity_confirmed(const struct op *op, const struct stat *st)
   return op->ino != 0 && (double)st->st_ino == op->ino && (double)st->st_dev == op->dev;
 }
 
+/* Whether a regular file opened O_NONBLOCK (so that a FIFO swapped in for it cannot block the open) reads
+ * the same as without it here: through read(2), copy_file_range(2), splice and FICLONE, which is all the
+ * sync engine reads a source with, on the local filesystems below O_NONBLOCK changes nothing for a regular
+ * file (the kernel makes a read "would block" only for io_uring, whose engine clears it, and RWF_NOWAIT).
+ * Elsewhere (FUSE, network filesystems: the server may honour it) it is cleared. One fstatfs per device
+ * met, a one-entry cache as reflink.c's. */
+static bool reads_alike_nonblocking(struct ctx *c, int fd, int flags, const struct stat *st)
+{
+  if (c->engine != ENGINE_SYNC || (flags & O_DIRECT))
+    return false;
+  if (!c->plainread_known || c->plainread_dev != st->st_dev) {
+    struct statfs fs;
+    c->plainread = fstatfs(fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == EXT4_SUPER_MAGIC ||
+                                             fs.f_type == XFS_SUPER_MAGIC || fs.f_type == BTRFS_SUPER_MAGIC);
+    c->plainread_known = true;
+    c->plainread_dev = st->st_dev;
+  }
+  return c->plainread;
+}
+
 int src_check(struct job *j, int fd, int flags, mode_t type, struct stat *st)
 {
   if (fstat(fd, st) < 0)
@@ -219,7 +242,7 @@ int src_check(struct job *j, int fd, int flags, mode_t type, struct stat *st)
   bool type_ok = type == SRC_DEVICE ? S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) : (st->st_mode & S_IFMT) == type;
   if (!type_ok || !same_identity(j->op, st))
     return job_fail(j, ESTALE, "fstat", W_SRC);
-  if (type == S_IFREG && (flags & O_NONBLOCK) &&
+  if (type == S_IFREG && (flags & O_NONBLOCK) && !reads_alike_nonblocking(j->c, fd, flags, st) &&
       fcntl(fd, F_SETFL, flags & (O_NOATIME | O_DIRECT)) < 0)
     return job_fail(j, errno, "open", W_SRC);
   return OP_OK;
