@@ -141,6 +141,9 @@ static int take_direct(struct shared *s, struct kept *k, const char *rel, const 
   bool replaces = !fresh && !ye && direct_replaces(&s->dcfg, &s->q, x, y);
   if (!fresh && !replaces)
     return 0;
+  /* The listing was dropped (too wide): the walk lists the directory again and meets the file there. */
+  if (!k->on)
+    return 1;
   char *src = NULL, *dst = NULL;
   if (!k->dir.on && (!(src = join_walk(s->src, rel)) || !(dst = join_walk(s->destrel, rel)))) {
     free(src);
@@ -149,7 +152,7 @@ static int take_direct(struct shared *s, struct kept *k, const char *rel, const 
   int r = kept_direct(k, &s->dcfg, src, dst, name, x, replaces);
   free(src);
   free(dst);
-  /* Dropped (too wide): the walk lists the directory again and meets the file there. */
+  /* (0: dropped at this very file, as above.) */
   return r < 0 ? -1 : 1;
 }
 
