@@ -33,6 +33,8 @@ struct parent {
   uint32_t anchor; /* source parents: the anchor length they were resolved beneath */
   uint8_t inherit; /* destination parents: what a new file takes from it (0 not looked; else 1, plus
                     * 2 for a default ACL): adopt.c */
+  uint8_t unnamed; /* destination parents: whether new files may be made unnamed here (temp.c
+                    * temp_open_new; 0 not looked, 1 yes, 2 no) */
   uint32_t len;
   uint8_t path[]; /* destination-relative, not NUL-terminated */
 };
@@ -61,6 +63,7 @@ struct ctx {
   bool plainread_known;  /* whether sources on plainread_dev read alike with O_NONBLOCK (source.c) */
   bool plainread;
   dev_t plainread_dev;
+  bool no_unnamed;       /* new files made by name for the rest of the run (temp.c temp_open_new) */
   uint64_t rng;          /* temp-name generator state */
   _Atomic int64_t *counters; /* valid during run() only */
   napi_ref counters_ref;

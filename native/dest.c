@@ -97,6 +97,7 @@ int dest_parent(struct job *j, const uint8_t *path, uint32_t len, struct parent 
   p->refs = 2; /* the cache's and the caller's */
   p->borrowed = false;
   p->inherit = 0;
+  p->unnamed = 0;
   p->len = plen;
   memcpy(p->path, path, plen);
   parents_drop_cache(c);

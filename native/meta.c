@@ -56,15 +56,26 @@ static bool ignorable_chown(const struct job *j, int e, uid_t u)
   return e == EPERM && !j->c->is_root && u == (uid_t)-1;
 }
 
-int meta_owner_fd(struct job *j, int fd)
+/* A chown of the file `made` describes to u/g would change nothing (-1: left alone). */
+static bool owned_as(const struct stat *made, uid_t u, gid_t g)
+{
+  return made && (u == (uid_t)-1 || u == made->st_uid) && (g == (gid_t)-1 || g == made->st_gid);
+}
+
+static int owner_fd(struct job *j, int fd, const struct stat *made)
 {
   uid_t u;
   gid_t g;
-  if (!owner_ids(j, &u, &g))
+  if (!owner_ids(j, &u, &g) || owned_as(made, u, g))
     return OP_OK;
   if (fchown(fd, u, g) < 0 && !ignorable_chown(j, errno, u))
     return job_fail(j, errno, "fchown", W_DST);
   return OP_OK;
+}
+
+int meta_owner_fd(struct job *j, int fd)
+{
+  return owner_fd(j, fd, NULL);
 }
 
 int meta_owner_at(struct job *j, int dirfd, const char *name)
@@ -648,12 +659,14 @@ int meta_xattrs_at(struct job *j, int srcfd, int dirfd, const char *name)
   return xattrs_reconcile(j, P_XATTRS, s, d, false, true) < 0 ? OP_FAIL : OP_OK;
 }
 
-int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode)
+int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode, const struct stat *made)
 {
-  int rc = meta_owner_fd(j, dstfd);
-  /* The temp file was created 0600: skip the syscall when that already is the answer (under
-   * --fake-super the record is always written). */
-  if (rc == OP_OK && (mode != 0600 || (j->c->flags & P_FAKE_SUPER)))
+  int rc = owner_fd(j, dstfd, made);
+  /* Skip the syscall when the file already has the answer: a named temp was created 0600, an unnamed
+   * one with the bits `made` shows (a chown leaves them alone: it was made with no set-id bit). Under
+   * --fake-super the record is always written. */
+  mode_t have = made ? made->st_mode & 07777 : 0600;
+  if (rc == OP_OK && (mode != have || (j->c->flags & P_FAKE_SUPER)))
     rc = meta_mode_fd(j, dstfd, mode);
   if (rc == OP_OK)
     rc = meta_xattrs_fd(j, srcfd, dstfd, false);

@@ -41,8 +41,10 @@ int meta_xattr_class(uint32_t flags, bool is_root, const char *name, bool dir);
 /* XC_* bits of the classes whose copied names/values differ, or -1 with j->err set. */
 int meta_xattrs_diff(struct job *j, uint32_t flags, struct xnode src, struct xnode dst, bool dir);
 
-/* The whole sequence for a regular file's temp fd; `mode` is the final permission bits. */
-int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode);
+/* The whole sequence for a regular file's temp fd; `mode` is the final permission bits. `made`: an
+ * unnamed file's fstat as temp_open_new created it (what already is right is not set again), or NULL
+ * for a named temp (0600, owner not looked at). */
+int meta_file(struct job *j, int srcfd, int dstfd, mode_t mode, const struct stat *made);
 
 /* By name, never following a symlink (symlinks, device nodes, FIFOs, sockets). */
 int meta_owner_at(struct job *j, int dirfd, const char *name);

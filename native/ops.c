@@ -252,7 +252,7 @@ static int do_file(struct job *j)
     return rc;
   int in = -1, out = -1, tdir = -1;
   bool made = false;
-  struct stat st;
+  struct stat st, as;
   rc = src_open_file(j, &in, &st);
   if (rc != OP_OK)
     goto done;
@@ -283,7 +283,7 @@ static int do_file(struct job *j)
     rc = OP_FAIL;
     goto done;
   }
-  out = temp_open(c, tdir, name, tmp);
+  out = temp_open_new(c, p, tdir, name, tmp, mode, &as);
   if (out < 0) {
     rc = job_fail(j, errno, "open", W_DST);
     goto done;
@@ -293,11 +293,20 @@ static int do_file(struct job *j)
   temp_preallocate(c, out, st.st_size);
   rc = copy_data_sync(j, in, out, &st, false);
   if (rc == OP_OK)
-    rc = meta_file(j, in, out, mode);
+    rc = meta_file(j, in, out, mode, tmp[0] ? NULL : &as);
   if (rc == OP_OK)
     rc = temp_fsync(j, out, W_DST);
   if (rc != OP_OK)
     goto done;
+  if (!tmp[0]) {
+    /* Unnamed: it takes its name while its fd is open (temp_open_new chose a filesystem whose close
+     * reports nothing). In place or cleaned up either way. */
+    rc = temp_place_unnamed(j, out, p, name, tmp);
+    made = false;
+    if (rc == OP_OK)
+      counter_add(c, C_FILES, 1);
+    goto done;
+  }
   rc = temp_close(j, out, W_DST);
   out = -1;
   if (rc != OP_OK)

@@ -78,8 +78,10 @@ struct slot {
   unsigned pending; /* SQEs in flight, chunks' included */
   unsigned chunks;  /* chunks in flight */
   bool made, failed, done, data_done, sparse, skip_zero, direct, src_direct;
+  bool placed; /* an unnamed temp (tmp "") already took its name, before its close */
   mode_t mode;
   struct stat st;
+  struct stat as; /* an unnamed file as created (temp_open_new) */
   uint64_t size, next, data_end;
   int64_t counted; /* job.bytes when data started, for hole accounting */
   char name[NAME_MAX + 1], tmp[NAME_MAX + 1], src[PATH_MAX], sname[NAME_MAX + 1];
@@ -415,7 +417,6 @@ static void begin_data(struct ctx *c, struct pipe *P, struct slot *s)
     s->failed = true;
     return;
   }
-  s->mode = meta_target_mode(&s->job, s->p->fd, s->name);
   s->size = (uint64_t)s->st.st_size;
   temp_preallocate(c, s->tmpfd, (off_t)s->size);
   s->sparse = copy_want_sparse(c, &s->st);
@@ -527,12 +528,21 @@ static void finish_data(struct ctx *c, struct pipe *P, struct slot *s)
     return;
   }
   copy_count_holes(&s->job, s->counted, s->size);
-  if (meta_file(&s->job, s->srcfd, s->tmpfd, s->mode) != OP_OK || temp_fsync(&s->job, s->tmpfd, W_DST) != OP_OK) {
+  if (meta_file(&s->job, s->srcfd, s->tmpfd, s->mode, s->tmp[0] ? NULL : &s->as) != OP_OK || temp_fsync(&s->job, s->tmpfd, W_DST) != OP_OK) {
     s->failed = true;
     return;
   }
   if (!reserve(c, s, 2))
     return;
+  if (!s->tmp[0]) {
+    /* Unnamed (temp_open_new): it takes its name while its fd is open. In place or cleaned up. */
+    s->made = false;
+    if (temp_place_unnamed(&s->job, s->tmpfd, s->p, s->name, s->tmp) != OP_OK) {
+      s->failed = true;
+      return;
+    }
+    s->placed = true;
+  }
   struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ur->ring);
   io_uring_prep_close(sqe, s->srcfd);
   tag_sqe(P, sqe, s, T_CLOSE_SRC, 0);
@@ -567,7 +577,9 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
     /* The temp is created only once the source opened, so a vanished source costs nothing. */
     if (!s->failed && !P->stop) {
       s->tdir = temp_file_dir(&s->job, s->p->fd);
-      int fd = s->tdir < 0 ? -1 : temp_open(c, s->tdir, s->name, s->tmp);
+      /* The target's bits before the file is made: an unnamed one is created with them. */
+      s->mode = meta_target_mode(&s->job, s->p->fd, s->name);
+      int fd = s->tdir < 0 ? -1 : temp_open_new(c, s->p, s->tdir, s->name, s->tmp, s->mode, &s->as);
       if (s->tdir < 0)
         s->failed = true;
       else if (fd < 0)
@@ -609,7 +621,7 @@ static void pump(struct ctx *c, struct pipe *P, struct slot *s)
       return;
     if (s->res_close < 0)
       slot_fail(s, -s->res_close, "close", W_DST);
-    else if (partial_finish(&s->job, s->tdir, s->tmp, s->p->fd, s->name, s->mode) != OP_OK)
+    else if (!s->placed && partial_finish(&s->job, s->tdir, s->tmp, s->p->fd, s->name, s->mode) != OP_OK)
       s->failed = true;
     if (!s->failed) {
       s->made = false;

@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "beneath.h"
@@ -93,6 +95,83 @@ int temp_open(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1]
   return temp_make(c, dirfd, name, tmp, make_file, NULL);
 }
 
+/* Unnamed new files (docs/native-contract.md "Unnamed new files"): O_TMPFILE, linked to the target's
+ * name once whole. Only where the name is used by nothing else in the run: -vvv prints it (c->temps),
+ * --temp-dir, --partial, --partial-dir and --delay-updates move the file by it, --fake-super and a
+ * pull's staged files make theirs elsewhere; --inplace makes none. */
+static bool unnamed_run(const struct ctx *c)
+{
+  return !c->no_unnamed && !c->temps && !c->tpath && !c->ppath &&
+         !(c->flags & (P_PARTIAL | P_DELAY_UPDATES | P_FAKE_SUPER | P_ADOPT_SOURCE | P_INPLACE));
+}
+
+/* Local filesystems whose close cannot report a deferred write error: the link comes before the
+ * close, so a close that could fail (NFS, FUSE's flush) must not follow it. Looked up once per
+ * destination directory held. */
+static bool unnamed_fs(struct parent *p)
+{
+  if (!p->unnamed) {
+    struct statfs sf;
+    long t = fstatfs(p->fd, &sf) == 0 ? (long)sf.f_type : 0;
+    p->unnamed = (t == TMPFS_MAGIC || t == EXT4_SUPER_MAGIC || t == XFS_SUPER_MAGIC || t == BTRFS_SUPER_MAGIC) ? 1 : 2;
+  }
+  return p->unnamed == 1;
+}
+
+int temp_open_new(struct ctx *c, struct parent *p, int tdir, const char *name, char tmp[NAME_MAX + 1], mode_t mode,
+                  struct stat *made)
+{
+  if (tdir == p->fd && unnamed_run(c) && unnamed_fs(p)) {
+    /* Its final permission bits from the start: nobody can open a file that has no name, so the 0600 a
+     * named temp keeps until its metadata is set protects nothing here. No set-id bit (a chown would
+     * clear it); the umask or a default ACL may cut bits, which the fstat shows. */
+    int fd = openat(p->fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode & 0777);
+    if (fd >= 0 && fstat(fd, made) == 0) {
+      tmp[0] = 0;
+      return fd;
+    }
+    if (fd >= 0) {
+      close(fd);
+      errno = EOPNOTSUPP;
+    }
+    /* Not on this filesystem after all: by name from now on here. Any other error is the directory's,
+     * and the named create below meets it and reports it as today. */
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+      p->unnamed = 2;
+  }
+  return temp_open(c, tdir, name, tmp);
+}
+
+int temp_place_unnamed(struct job *j, int fd, struct parent *p, const char *name, char tmp[NAME_MAX + 1])
+{
+  struct ctx *c = j->c;
+  int dirfd = p->fd;
+  /* The usual case, a name nobody has: one link, and the file is in place whole. */
+  if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+    return OP_OK;
+  /* A name that exists (a replacement, or an entry that appeared since the planner looked), or any
+   * other refusal: today's way, under a temp name then renamed over, so the outcome and its errors
+   * are the named sequence's. A directory with one file replaced likely has more: its next files are
+   * made by name, which spares them the failed link. */
+  if (errno == EEXIST)
+    p->unnamed = 2;
+  int r = temp_link(c, fd, "", AT_EMPTY_PATH, dirfd, name, tmp);
+  if (r < 0 && errno == ENOENT) {
+    /* A kernel that keeps AT_EMPTY_PATH for CAP_DAC_READ_SEARCH: the fd's /proc entry instead, and
+     * named files for the rest of the run (the /proc walk costs what the link saved). */
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    c->no_unnamed = true;
+    r = temp_link(c, AT_FDCWD, proc, AT_SYMLINK_FOLLOW, dirfd, name, tmp);
+  }
+  if (r < 0) {
+    tmp[0] = 0;
+    return job_fail(j, errno, "rename", W_DST);
+  }
+  job_temp(j, tmp);
+  return temp_commit(j, dirfd, tmp, name, OP_OK);
+}
+
 static int make_symlink(const void *arg, int dirfd, const char *tmp)
 {
   return symlinkat(arg, dirfd, tmp);
@@ -156,6 +235,8 @@ int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name
  * --partial-dir under that name in the partial dir (partial.c). */
 void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name)
 {
+  if (!tmp[0]) /* unnamed: its close frees it */
+    return;
   if ((j->c->flags & P_PARTIAL) && j->bytes > 0) {
     if (j->c->ppath) {
       if (partial_keep(j, tdir, tmp, dirfd, name))
@@ -268,7 +349,7 @@ static int temp_place_across(struct job *j, int tdir, const char *tmp, int dirfd
   int err = 0;
   rc = copy_plain(in, out, &err) < 0 ? job_fail(j, err, "write", W_DST) : OP_OK;
   if (rc == OP_OK)
-    rc = meta_file(j, in, out, mode);
+    rc = meta_file(j, in, out, mode, NULL);
   if (rc == OP_OK)
     rc = temp_fsync(j, out, W_DST);
   close(in);

@@ -23,6 +23,19 @@ int temp_mknod(struct ctx *c, int dirfd, const char *name, char tmp[NAME_MAX + 1
 int temp_link(struct ctx *c, int fromfd, const char *from, int follow, int dirfd, const char *name,
               char tmp[NAME_MAX + 1]);
 
+/* A new regular file for a File op whose target's permission bits will be `mode`: unnamed (O_TMPFILE in
+ * p, created with mode's permission bits, tmp set to "", *made its fstat) where the run and p's
+ * filesystem allow it and the temp goes beside the target (tdir is p's fd), else temp_open's named one
+ * in tdir (tmp its name, *made untouched). An fd, or -1 with errno set by the named create. */
+int temp_open_new(struct ctx *c, struct parent *p, int tdir, const char *name, char tmp[NAME_MAX + 1], mode_t mode,
+                  struct stat *made);
+
+/* An unnamed file (fd still open, written and given its metadata) put in place as `name` in p: linked
+ * there when the name is free, else linked under a temp name (tmp) and renamed over as temp_commit does
+ * (and p's next new files are made by name). Returns OP_OK or the op failed; nothing is left under a
+ * temp name either way. */
+int temp_place_unnamed(struct job *j, int fd, struct parent *p, const char *name, char tmp[NAME_MAX + 1]);
+
 /* renameat over the target; a directory in the way is removed when empty (else "rmdir" fails). */
 int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name);
 
