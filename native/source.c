@@ -16,10 +16,9 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include <linux/magic.h>
-
 #include "beneath.h"
 #include "dest.h"
+#include "fstype.h"
 #include "longpath.h"
 
 /* Where a source path splits: anchor [0, alen), parent [pstart, pend), name [nstart, nend). */
@@ -227,8 +226,7 @@ static bool reads_alike_nonblocking(struct ctx *c, int fd, int flags, const stru
     return false;
   if (!c->plainread_known || c->plainread_dev != st->st_dev) {
     struct statfs fs;
-    c->plainread = fstatfs(fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == EXT4_SUPER_MAGIC ||
-                                             fs.f_type == XFS_SUPER_MAGIC || fs.f_type == BTRFS_SUPER_MAGIC);
+    c->plainread = fstatfs(fd, &fs) == 0 && fstype_plain_local((long)fs.f_type);
     c->plainread_known = true;
     c->plainread_dev = st->st_dev;
   }

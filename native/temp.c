@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "beneath.h"
+#include "fstype.h"
 #include "meta.h"
 #include "partial.h"
 
@@ -112,8 +112,7 @@ static bool unnamed_fs(struct parent *p)
 {
   if (!p->unnamed) {
     struct statfs sf;
-    long t = fstatfs(p->fd, &sf) == 0 ? (long)sf.f_type : 0;
-    p->unnamed = (t == TMPFS_MAGIC || t == EXT4_SUPER_MAGIC || t == XFS_SUPER_MAGIC || t == BTRFS_SUPER_MAGIC) ? 1 : 2;
+    p->unnamed = fstatfs(p->fd, &sf) == 0 && fstype_plain_local((long)sf.f_type) ? 1 : 2;
   }
   return p->unnamed == 1;
 }
