@@ -64,6 +64,7 @@ struct ctx {
   bool plainread;
   dev_t plainread_dev;
   bool no_unnamed;       /* new files made by name for the rest of the run (temp.c temp_open_new) */
+  bool link_asked;       /* whether temp_open_new asked the kernel if it links a file by its descriptor */
   uint64_t rng;          /* temp-name generator state */
   _Atomic int64_t *counters; /* valid during run() only */
   napi_ref counters_ref;

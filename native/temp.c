@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,6 +124,18 @@ int temp_open_new(struct ctx *c, struct parent *p, int tdir, const char *name, c
      * named temp keeps until its metadata is set protects nothing here. No set-id bit (a chown would
      * clear it); the umask or a default ACL may cut bits, which the fstat shows. */
     int fd = openat(p->fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode & 0777);
+    if (fd >= 0 && !c->link_asked) {
+      /* Naming it takes linkat(AT_EMPTY_PATH), which kernels before 6.10 grant only with
+       * CAP_DAC_READ_SEARCH (ENOENT otherwise: Debian 12's 6.1 for any user but root). Asked once a
+       * context, before any data is written: a link to "." is refused with EEXIST only once the kernel
+       * has accepted the descriptor, and makes nothing. Any other answer: by name for the whole run. */
+      c->link_asked = true;
+      if (linkat(fd, "", p->fd, ".", AT_EMPTY_PATH) == 0 || errno != EEXIST) {
+        close(fd);
+        c->no_unnamed = true;
+        return temp_open(c, tdir, name, tmp);
+      }
+    }
     if (fd >= 0 && fstat(fd, made) == 0) {
       tmp[0] = 0;
       return fd;
@@ -155,14 +166,6 @@ int temp_place_unnamed(struct job *j, int fd, struct parent *p, const char *name
   if (errno == EEXIST)
     p->unnamed = 2;
   int r = temp_link(c, fd, "", AT_EMPTY_PATH, dirfd, name, tmp);
-  if (r < 0 && errno == ENOENT) {
-    /* A kernel that keeps AT_EMPTY_PATH for CAP_DAC_READ_SEARCH: the fd's /proc entry instead, and
-     * named files for the rest of the run (the /proc walk costs what the link saved). */
-    char proc[32];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    c->no_unnamed = true;
-    r = temp_link(c, AT_FDCWD, proc, AT_SYMLINK_FOLLOW, dirfd, name, tmp);
-  }
   if (r < 0) {
     tmp[0] = 0;
     return job_fail(j, errno, "rename", W_DST);
