@@ -7,6 +7,7 @@
 
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { lookup } from 'node:dns/promises';
 import type { Readable, Writable } from 'node:stream';
 import { errnoText, ERRNO } from '../util/errors.js';
 import { splitRsh } from './rsh.js';
@@ -137,11 +138,28 @@ async function viaTcp(r: DaemonRoute, env: NodeJS.ProcessEnv): Promise<Transport
   return { input: sock, output: sock, ended, close: () => sock.destroy() };
 }
 
+/**
+ * --address as the socket binds it: rsync resolves a name (getaddrinfo, with -4/-6's family) and binds
+ * the first address; Node's connect takes only a numeric one. A name that does not resolve is rsync's
+ * getaddrinfo line and exit 10.
+ */
+async function bindAddress(address: string | undefined, family: number | undefined): Promise<string | undefined> {
+  if (address === undefined || net.isIP(address)) return address;
+  try {
+    return (await lookup(address, { family: family ?? 0 })).address;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'Name or service not known' : (e as Error).message;
+    throw new ConnectError(`getaddrinfo ${address}: ${why}`, EXIT_SOCKET);
+  }
+}
+
 /** A TCP connection to host:port with --address, -4/-6, --sockopts and --contimeout; rsync's messages on failure. */
-function connectTcp(r: DaemonRoute, host: string, port: number): Promise<net.Socket> {
+async function connectTcp(r: DaemonRoute, host: string, port: number): Promise<net.Socket> {
   const c = r.connect;
+  const localAddress = await bindAddress(c.address, c.family);
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port, family: c.family, localAddress: c.address, noDelay: sockoptOn(c.sockopts, 'TCP_NODELAY') });
+    const sock = net.connect({ host, port, family: c.family, localAddress, noDelay: sockoptOn(c.sockopts, 'TCP_NODELAY') });
     if (sockoptOn(c.sockopts, 'SO_KEEPALIVE')) sock.setKeepAlive(true);
     let timer: NodeJS.Timeout | undefined;
     if (c.contimeout > 0) {

@@ -250,6 +250,23 @@ describeEngines((e) => {
     }
   });
 
+  it('--address names the local end by a name too, resolved as rsync resolves it; one that does not resolve: exit 10', async () => {
+    // Node's connect binds only a numeric address: a name once ended the run as an internal error.
+    const args = ['--address=localhost', url('3.5', 'src/')];
+    const ours = await runCli([eng, ...args]);
+    const theirs = await rsyncClientAsync(args);
+    expect(theirs.code).toBe(0);
+    expect(ours.code, show(ours)).toBe(0);
+    expect(ours.stdout).toBe(theirs.out);
+    const bad = ['--address=nosuchhost.invalid', url('3.5', 'src/')];
+    const ourBad = await runCli([eng, ...bad]);
+    const theirBad = sameForEveryEngine('address-unresolved', () => rsyncClient(bad));
+    expect(theirBad.code).toBe(10);
+    expect(theirBad.err).toContain('rsync: getaddrinfo nosuchhost.invalid: Name or service not known\n');
+    expect(ourBad.code, show(ourBad)).toBe(10);
+    expect(ourBad.stderr).toBe('arsync: getaddrinfo nosuchhost.invalid: Name or service not known\narsync error: error in socket IO (code 10)\n');
+  });
+
   it('--contimeout gives up on a connection that is never accepted: exit 35, as rsync', async () => {
     // A listener whose accept queue is full: further connections wait in SYN_SENT.
     const full = spawn('python3', ['-c', [
