@@ -172,11 +172,14 @@ async function connectTcp(r: DaemonRoute, host: string, port: number): Promise<n
     sock.once('error', (e: NodeJS.ErrnoException & { address?: string }) => {
       clearTimeout(timer);
       const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : ERRNO[e.code as keyof typeof ERRNO];
-      // rsync: "failed to connect to HOST (ADDR): Connection refused (111)"; a name that does not resolve is its getaddrinfo line.
+      // rsync: "failed to connect to HOST (ADDR): Connection refused (111)"; a name that does not resolve is its
+      // getaddrinfo line; an --address it cannot bind, only its closing line (it words connect's errors alone).
       const msg =
         e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
           ? `getaddrinfo: ${host} ${port}: Name or service not known`
-          : `failed to connect to ${host} (${e.address ?? host}): ${errno ? `${errnoText(errno)} (${errno})` : e.message}`;
+          : e.syscall === 'bind'
+            ? ''
+            : `failed to connect to ${host} (${e.address ?? host}): ${errno ? `${errnoText(errno)} (${errno})` : e.message}`;
       reject(new ConnectError(msg, EXIT_SOCKET));
     });
     sock.once('connect', () => {

@@ -265,6 +265,14 @@ describeEngines((e) => {
     expect(theirBad.err).toContain('rsync: getaddrinfo nosuchhost.invalid: Name or service not known\n');
     expect(ourBad.code, show(ourBad)).toBe(10);
     expect(ourBad.stderr).toBe('arsync: getaddrinfo nosuchhost.invalid: Name or service not known\narsync error: error in socket IO (code 10)\n');
+    // An address this machine does not have: the bind fails, and rsync words only connect's failures.
+    const foreign = ['--address=192.0.2.1', url('3.5', 'src/')];
+    const ourForeign = await runCli([eng, ...foreign]);
+    const theirForeign = sameForEveryEngine('address-foreign', () => rsyncClient(foreign));
+    expect(theirForeign.code).toBe(10);
+    expect(theirForeign.err).toMatch(/^rsync error: error in socket IO \(code 10\)/);
+    expect(ourForeign.code, show(ourForeign)).toBe(10);
+    expect(ourForeign.stderr).toBe('arsync error: error in socket IO (code 10)\n');
   });
 
   it('--contimeout gives up on a connection that is never accepted: exit 35, as rsync', async () => {
