@@ -144,7 +144,10 @@ async function viaTcp(r: DaemonRoute, env: NodeJS.ProcessEnv): Promise<Transport
  * getaddrinfo line and exit 10.
  */
 async function bindAddress(address: string | undefined, family: number | undefined): Promise<string | undefined> {
-  if (address === undefined || net.isIP(address)) return address;
+  if (address === undefined) return undefined;
+  const literal = net.isIP(address);
+  if (literal && family && literal !== family) throw new ConnectError(`getaddrinfo ${address}: Address family for hostname not supported`, EXIT_SOCKET);
+  if (literal) return address;
   try {
     return (await lookup(address, { family: family ?? 0 })).address;
   } catch (e) {
@@ -157,6 +160,13 @@ async function bindAddress(address: string | undefined, family: number | undefin
 /** A TCP connection to host:port with --address, -4/-6, --sockopts and --contimeout; rsync's messages on failure. */
 async function connectTcp(r: DaemonRoute, host: string, port: number): Promise<net.Socket> {
   const c = r.connect;
+  // A port no socket has: Node's connect throws on it, where rsync's getaddrinfo takes the number
+  // modulo 2^16 and connects to another port. arsync's words, rsync's exit code.
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConnectError(`failed to connect to ${host}: port ${port} is out of range (0 to 65535)`, EXIT_SOCKET);
+  // A literal address of the other family than -4/-6 asks for: rsync's getaddrinfo refuses it (Node's
+  // connect would ignore the family for a literal).
+  const literal = net.isIP(host);
+  if (literal && c.family && literal !== c.family) throw new ConnectError(`getaddrinfo: ${host} ${port}: Address family for hostname not supported`, EXIT_SOCKET);
   const localAddress = await bindAddress(c.address, c.family);
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port, family: c.family, localAddress, noDelay: sockoptOn(c.sockopts, 'TCP_NODELAY') });

@@ -275,6 +275,28 @@ describeEngines((e) => {
     expect(ourForeign.stderr).toBe('arsync error: error in socket IO (code 10)\n');
   });
 
+  it('a port no socket has, or an address of the family -4/-6 excludes: exit 10 with a line, as rsync exits', async () => {
+    // Nothing listens on the ports rsync ends up using (it takes 70000 modulo 2^16), so its exit is 10;
+    // Node's connect threw on such a port, an internal error (exit 11).
+    for (const args of [['--port=70000', 'rsync://127.0.0.1/m/'], ['--port=-5', '127.0.0.1::m/'], ['rsync://127.0.0.1:99999/m/']]) {
+      const ours = await runCli([eng, ...args]);
+      const theirs = sameForEveryEngine(`bad-port ${args.join(' ')}`, () => rsyncClient(args));
+      expect(theirs.code, args.join(' ')).toBe(10);
+      expect(ours.code, show(ours)).toBe(10);
+      expect(ours.stderr).toMatch(/^arsync: failed to connect to 127\.0\.0\.1: port -?\d+ is out of range \(0 to 65535\)\narsync error: error in socket IO \(code 10\)\n$/);
+    }
+    // A literal of the other family: rsync's getaddrinfo refuses it, where Node's connect would ignore -4.
+    for (const args of [['-4', 'rsync://[::1]:1/m/'], ['-6', '--address=127.0.0.1', 'rsync://[::1]:1/m/'], ['-4', '--address=::1', 'rsync://127.0.0.1:1/m/']]) {
+      const ours = await runCli([eng, ...args]);
+      const theirs = sameForEveryEngine(`family ${args.join(' ')}`, () => rsyncClient(args));
+      expect(theirs.code, args.join(' ')).toBe(10);
+      expect(ours.code, show(ours)).toBe(10);
+      const line = theirs.err.split('\n')[0]!;
+      expect(line).toMatch(/Address family for hostname not supported$/);
+      expect(ours.stderr).toBe(`${line.replace(/^rsync:/, 'arsync:')}\narsync error: error in socket IO (code 10)\n`);
+    }
+  });
+
   it('--contimeout gives up on a connection that is never accepted: exit 35, as rsync', async () => {
     // A listener whose accept queue is full: further connections wait in SYN_SENT.
     const full = spawn('python3', ['-c', [
