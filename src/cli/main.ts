@@ -117,7 +117,14 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
   if (parsed.kind === 'remote-list') {
     setEightBitOutput(parsed.list.config.eightBit);
     const { listRemote } = await import('./remote.js');
-    const code = await listRemote(parsed.list, process.env, io, wire);
+    let code: number;
+    try {
+      code = await listRemote(parsed.list, process.env, io, wire);
+    } catch (err) {
+      // A host the remote shell would read as an option (rsh.ts shellHost): rsync's exit 1.
+      if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
+      throw err;
+    }
     return code === Exit.Ok ? code : finish(io, code);
   }
   if (parsed.kind === 'remote-push') {

@@ -149,6 +149,16 @@ export function commandLine(argv: readonly string[]): string {
   return `opening connection using: ${argv.map((a) => (BARE_ARG.test(a) ? `${a} ` : `"${a}" `)).join('')} (${argv.length} args)\n`;
 }
 
+/**
+ * The host as a remote shell's argument: one that starts with "-" would be read as an option (ssh's
+ * `-oProxyCommand=...` runs a command here), so rsync refuses it before starting anything, with its
+ * line and exit 1. Every remote shell started with a host takes it through here.
+ */
+export function shellHost(host: string): string {
+  if (host.startsWith('-')) throw new UsageError("Invalid remote host: hostnames may not start with '-'.", true);
+  return host;
+}
+
 /** The argv to spawn: the remote shell's words, then what it runs on the far side. */
 export function remoteArgv(c: RemoteCommand, env: NodeJS.ProcessEnv): string[] {
   return remoteLaunch(c, env).argv;
@@ -186,11 +196,12 @@ export function openArgCount(serverArgs: readonly string[]): number {
  * they are, a leading "-" still made "./-".
  */
 export function remoteLaunch(c: RemoteCommand, env: NodeJS.ProcessEnv): Launch {
+  const host = shellHost(c.host);
   const words = splitRsh(c.rsh ?? env['RSYNC_RSH'] ?? 'ssh');
   if (!words.length) throw new UsageError('the remote-shell command (-e) is empty');
   const argv = [...words];
   if (c.user !== undefined) argv.push('-l', c.user);
-  argv.push(c.host, c.rsyncPath ?? 'rsync');
+  argv.push(host, c.rsyncPath ?? 'rsync');
   const cluster = c.serverArgs.findIndex((a) => /^-[^-]/.test(a));
   const open = openArgCount(c.serverArgs);
   if (!c.secluded || cluster < 0) {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Readable, Writable } from 'node:stream';
 import { errnoText, ERRNO } from '../util/errors.js';
-import { splitRsh } from './rsh.js';
+import { shellHost, splitRsh } from './rsh.js';
 import type { DaemonRoute } from './daemon-route.js';
 import { parseProxy, proxyTunnel } from './proxy.js';
 import { ProtocolError } from './wire.js';
@@ -52,13 +52,14 @@ export function connectCommand(prog: string, host: string): string {
 
 /** rsync's do_cmd for a daemon: the remote shell's words, -l user unless -e has its own, the host, rsync --server --daemon . */
 export function rshDaemonArgv(r: DaemonRoute): string[] {
+  const host = shellHost(r.host);
   const words = splitRsh(r.rsh!);
   const dashL = words.some((w, i) => w === '-l' && i < words.length - 1 && !words[i + 1]!.startsWith('-'));
   const argv = [...words];
   if (r.user !== undefined && !dashL) argv.push('-l', r.user);
   const base = (words[0] ?? '').split('/').pop();
   if (base === 'ssh' && r.connect.family) argv.push(`-${r.connect.family}`);
-  argv.push(r.host, r.rsyncPath ?? 'rsync', '--server', '--daemon', '.');
+  argv.push(host, r.rsyncPath ?? 'rsync', '--server', '--daemon', '.');
   return argv;
 }
 

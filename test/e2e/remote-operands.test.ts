@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeSmallTree, removeTemps, tempDir } from '../helpers/tree.js';
 import { runCli, show } from '../helpers/cli.js';
@@ -73,6 +74,33 @@ describeEngines((e) => {
       fs.rmSync(path.join(cwd, dest), { recursive: true });
     }
     fs.rmSync(path.join(cwd, 'sub'), { recursive: true });
+  });
+
+  it('a host that starts with "-" is never given to the remote shell (ssh would read it as an option): exit 1, as rsync', async () => {
+    // The remote shell leaves a mark if it is started at all; `-oProxyCommand=...` to ssh runs a command.
+    const mark = path.join(base, `shell-ran-${e.name}`);
+    const rsh = path.join(base, `mark-rsh-${e.name}.sh`);
+    fs.writeFileSync(rsh, `#!/bin/sh\ntouch '${mark}'\nexit 1\n`, { mode: 0o755 });
+    const line = "Invalid remote host: hostnames may not start with '-'.";
+    for (const ops of [
+      ['src/', '-oProxyCommand=id:dst/'],
+      ['src/', 'user@-oProxyCommand=id:dst/'],
+      ['src/', '[-x]:dst/'],
+      ['-oProxyCommand=id:src/', 'dst/'],
+      ['-oProxyCommand=id:src/'],
+      ['-x::module/'],
+    ]) {
+      const args = ['-a', '-e', rsh, '--', ...ops];
+      const theirs = spawnSync('rsync', args, { cwd, encoding: 'utf8' });
+      expect(theirs.status, ops.join(' ')).toBe(1);
+      expect(theirs.stderr.split('\n')[0]).toBe(line);
+      expect(fs.existsSync(mark), `rsync started its shell for ${ops.join(' ')}`).toBe(false);
+      const r = await runCli([eng, ...args], { cwd });
+      expect(r.code, show(r)).toBe(1);
+      expect(r.stderr).toBe(`${line}\narsync error: syntax or usage error (code 1)\n`);
+      expect(fs.existsSync(mark), `the shell was started for ${ops.join(' ')}`).toBe(false);
+      expect(fs.existsSync(path.join(cwd, 'dst'))).toBe(false);
+    }
   });
 
   it('an empty source or destination is an error (as rsync 3.5), and nothing is written', async () => {
