@@ -131,7 +131,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     const c = parsed.push.config;
     setEightBitOutput(c.eightBit);
     // rsync opens its log as soon as the options are read.
-    const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
+    const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`), (l) => io.out.write(`${l}\n`)));
     const [{ pushRemote }, { PushLog }] = await Promise.all([import('./remote-push.js'), import('./push-log.js')]);
     let code: number;
     const ended = { byPeer: false };
@@ -272,7 +272,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // "errors" and "client" modes print alike for a local copy (errors on stderr, the rest on stdout).
   if (c.stderr === 'all') io = { out: io.err, err: io.err };
   // rsync opens its log as soon as the options are read.
-  const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`)));
+  const log = (logged.log = openLogFile(c, (l) => io.err.write(`${l}\n`), (l) => io.out.write(`${l}\n`)));
   report.dryRun = c.dryRun;
   setEightBitOutput(c.eightBit);
   setOutputLocale(process.env);

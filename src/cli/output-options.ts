@@ -5,7 +5,7 @@
 
 import { constants, openSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UsageError, showPath } from '../util/errors.js';
+import { UsageError, errnoText, showPath } from '../util/errors.js';
 import { ELOOP_TEXT, resolveOperatorPath } from '../plan/operator-path.js';
 import { LogFile } from '../progress/logfile.js';
 import type { Config } from '../model/config.js';
@@ -135,9 +135,10 @@ function stderrMode(v: string): StderrMode {
 /**
  * Open --log-file for appending (rsync's fopen "a": created 0666 less the umask). The path is an
  * operator path (DESIGN §3.8): a symlink on it is followed only when root or the running user owns it.
- * A log that cannot be opened is reported and the run goes on without it, as in rsync.
+ * A log that cannot be opened is reported (`say`, stderr) and the run goes on without it, as in rsync,
+ * which says so on stdout (`info`).
  */
-export function openLogFile(c: Config, say: (line: string) => void): LogFile | undefined {
+export function openLogFile(c: Config, say: (line: string) => void, info: (line: string) => void): LogFile | undefined {
   if (c.logFile === undefined) return undefined;
   const shown = showPath(c.logFile);
   const where = resolveOperatorPath(Buffer.from(c.logFile), { insecure: c.insecureLinks });
@@ -147,8 +148,12 @@ export function openLogFile(c: Config, say: (line: string) => void): LogFile | u
     fd = openSync(where.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { reason?: string };
-    say(`arsync: failed to open log-file ${shown}: ${e.reason ?? `${e.message.replace(/^[A-Z]+: /, '').replace(/,.*$/, '')} (${-(e.errno ?? 0)})`}`);
-    say('Ignoring "log file" setting.');
+    // rsync's words: strerror's text (Node's own differ: "illegal operation on a directory"), and the
+    // role it has while starting up.
+    const why = e.reason ?? (e.errno !== undefined ? `${errnoText(-e.errno)} (${-e.errno})` : e.message);
+    say(`arsync: [client] failed to open log-file ${shown}: ${why}`);
+    // (rsync's FINFO: on stdout.)
+    info('Ignoring "log file" setting.');
     return undefined;
   }
   return new LogFile(fd, c.logFileFormat, c.dryRun);

@@ -139,6 +139,21 @@ describeEngines((e) => {
     }
   });
 
+  it("a --log-file that cannot be opened: rsync's two lines (strerror's words and the client's role on stderr, the notice on stdout), then the copy, exit 0", async () => {
+    const root = tempDir('arsync-info-');
+    put(root, 'src/f', 'x');
+    for (const log of [root, `${root}/missing/x.log`]) {
+      const theirs = spawnSync('rsync', ['-a', `--log-file=${log}`, `${root}/src/`, `${root}/dst-rsync/`], { encoding: 'utf8' });
+      expect(theirs.status).toBe(0);
+      const r = await runCli(['-a', `--log-file=${log}`, `--engine=${engine}`, `${root}/src/`, `${root}/dst/`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe(theirs.stderr.replace(/^rsync: /, 'arsync: '));
+      expect(theirs.stdout).toBe('Ignoring "log file" setting.\n');
+      expect(r.stdout).toBe(theirs.stdout);
+      expect(fs.readFileSync(`${root}/dst/f`, 'utf8')).toBe('x');
+    }
+  });
+
   it("--stats' file list generation time is the listing's, not the copy's (a rate-limited copy of 256 KiB)", async () => {
     const root = tempDir('arsync-info-');
     put(root, 'src/a/f', Buffer.alloc(256 * 1024, 7));
