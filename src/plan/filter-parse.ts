@@ -4,7 +4,7 @@
 // as FilterError with rsync's exit code.
 
 import * as nodePath from 'node:path';
-import { Exit } from '../util/errors.js';
+import { Exit, errnoText } from '../util/errors.js';
 import { ConfinedPath, readRuleFile, readStdin, UntrustedPath } from './filter-files.js';
 import {
   F,
@@ -445,17 +445,10 @@ export class RuleParser implements ScopeRules {
       try {
         data = this.readRuleFile(nodePath.resolve(this.cwd, name));
       } catch (err) {
-        if (!(xflags & X.FATAL_ERRORS)) return;
-        // A name read from a file is not echoed: the rule's place stands for it (rsync 3.5).
-        const named = ruleOrigin(target) ?? shown(name);
-        const what = `failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${named}`;
-        if (err instanceof UntrustedPath) this.fail(`${UNTRUSTED_SYMLINK}\narsync: ${what}: ${ELOOP_TEXT}`, Exit.FileIO);
-        // Outside --confine-root: rsync names no errno for a name read from a file (an existence oracle).
-        if (err instanceof ConfinedPath) this.fail(ruleOrigin(target) ? what : `${what}: ${ELOOP_TEXT}`, Exit.FileIO);
-        const e = err as NodeJS.ErrnoException;
-        const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
-        const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EACCES' ? 'Permission denied' : (e.code ?? e.message);
-        this.fail(`${what}: ${why} (${errno})`, Exit.FileIO);
+        // A directory: rsync's fopen opens it and its first read fails, which rsync takes for the end of
+        // the file, so a directory reads as a file of no rules.
+        if ((err as NodeJS.ErrnoException).code !== 'EISDIR') return this.openFailed(err, target, name, tmpl, xflags);
+        data = Buffer.alloc(0);
       }
     }
     // A merge file that merges itself would recurse until the stack gives out.
@@ -472,6 +465,21 @@ export class RuleParser implements ScopeRules {
       this.depth--;
     }
     if (sub.inheritedCleared) target.inheritedCleared = true;
+  }
+
+  /** A rule file that could not be read: fatal only for --*-from and merge ('.') files, in rsync's words. */
+  private openFailed(err: unknown, target: Target, name: string, tmpl: number, xflags: number): void {
+    if (!(xflags & X.FATAL_ERRORS)) return;
+    // A name read from a file is not echoed: the rule's place stands for it (rsync 3.5). A name given on
+    // the command line is rsync's rsyserr line, with the role it has while starting up.
+    const origin = ruleOrigin(target);
+    const what = `${origin ? '' : '[client] '}failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${origin ?? shown(name)}`;
+    if (err instanceof UntrustedPath) this.fail(`${UNTRUSTED_SYMLINK}\narsync: ${what}: ${ELOOP_TEXT}`, Exit.FileIO);
+    // Outside --confine-root: rsync names no errno for a name read from a file (an existence oracle).
+    if (err instanceof ConfinedPath) this.fail(origin ? what : `${what}: ${ELOOP_TEXT}`, Exit.FileIO);
+    const e = err as NodeJS.ErrnoException;
+    const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
+    this.fail(`${what}: ${errno ? errnoText(errno) : e.message} (${errno})`, Exit.FileIO);
   }
 
   /** A rule file's bytes, read through the operator-path rule (throws UntrustedPath on a refusal). */

@@ -76,6 +76,25 @@ describeEngines((e) => {
     }
   });
 
+  it('a rule file that is a directory reads as no rules (exit 0); one that cannot be opened is rsync\'s line, exit 11', async () => {
+    const root = tree(`rulefile-${e.name}`, { 'src/a': 'a', 'src/b.o': 'b', 'rules/keep': '' });
+    for (const args of [['--exclude-from', `${root}/rules`], ['-f', `merge ${root}/rules`], ['--exclude-from', `${root}/rules/keep/x`], ['--include-from', `${root}/none`]]) {
+      const theirs = spawnSync('rsync', ['-a', ...args, `${root}/src/`, `${root}/dst-rsync/`], { encoding: 'utf8' });
+      const r = await runCli(['-a', eng, ...args, `${root}/src/`, `${root}/dst/`]);
+      expect(r.code, show(r)).toBe(theirs.status);
+      if (theirs.status === 0) {
+        expect(fs.readdirSync(`${root}/dst`).sort()).toEqual(fs.readdirSync(`${root}/dst-rsync`).sort());
+        expect(r.stderr).toBe('');
+      } else {
+        expect(theirs.status).toBe(11);
+        expect(r.stderr.split('\n')[0]).toBe(theirs.stderr.split('\n')[0]!.replace(/^rsync: /, 'arsync: '));
+      }
+      noCrash(r.stderr);
+      fs.rmSync(`${root}/dst`, { recursive: true, force: true });
+      fs.rmSync(`${root}/dst-rsync`, { recursive: true, force: true });
+    }
+  });
+
   it('merge files that include each other: the depth limit, exit 11', async () => {
     const src = tree(`loop-${e.name}`, { a: 'a', 'sub/b': 'b' });
     const loop = path.join(base, `loop-rules-${e.name}`);

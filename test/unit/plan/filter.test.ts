@@ -161,7 +161,7 @@ describe('parsing', () => {
     expect(e.exitCode).toBe(1);
   });
 
-  it('a missing --exclude-from/--include-from/merge file is exit 11, worded like rsync', () => {
+  it('a missing --exclude-from/--include-from/merge file is exit 11, worded like rsync; a directory is a file of no rules', () => {
     const d = tempDir();
     const missing = path.join(d, 'nope');
     for (const [args, word] of [
@@ -172,8 +172,15 @@ describe('parsing', () => {
     ] as const) {
       const e = err(() => make([...args]));
       expect(e.exitCode).toBe(11);
-      expect(e.message).toBe(`failed to open ${word} file ${missing}: No such file or directory (2)`);
+      expect(e.message).toBe(`[client] failed to open ${word} file ${missing}: No such file or directory (2)`);
     }
+    // A directory reads as a file of no rules, as rsync's fopen and failing first read make it.
+    expect(make(['--exclude-from', d]).root('sender', d).check(b('x'), false)).toBeUndefined();
+    // Any other failure is worded by strerror (Node's code names are not rsync's words).
+    const file = path.join(d, 'file');
+    fs.writeFileSync(file, '');
+    const notDir = err(() => make(['--exclude-from', path.join(file, 'below')]));
+    expect(notDir.message).toBe(`[client] failed to open exclude file ${path.join(file, 'below')}: Not a directory (20)`);
     // A missing per-directory file is not an error.
     expect(() => make(['-f', ': .nothing-here']).root('sender', d).enterDir('')).not.toThrow();
   });
