@@ -12,7 +12,7 @@ import { sideName, watchIdle, watchStopAt } from './io-watch.js';
 import { PeerMessages } from './messages.js';
 import type { Frame } from './mux.js';
 import { pacedOutput } from './pacer.js';
-import { commandLine, remoteLaunch, type RemoteCommand } from './rsh.js';
+import { commandLine, execFailedLine, remoteLaunch, type RemoteCommand } from './rsh.js';
 import { shellPipe, type ShellPipe } from './shell-pipes.js';
 import { ProtocolError } from './wire.js';
 
@@ -146,7 +146,7 @@ export async function runClient<T>(
   await errRelayed?.();
   if (end.error) {
     // The remote shell itself could not be started (rsync: "Failed to exec ssh: ..." and exit 14).
-    io.err.write(`arsync: Failed to exec ${argv[0]}: ${(end.error as NodeJS.ErrnoException).code ?? end.error.message}\n`);
+    io.err.write(`arsync: ${execFailedLine(argv[0]!, end.error, cmd.weSend)}\n`);
     return { result: undefined, exitCode: 14 };
   }
   const remoteCode = end.code ?? 255;

@@ -48,7 +48,7 @@ export async function runDaemonClient<T>(
   }
   let t;
   try {
-    t = await openTransport(login.route, env);
+    t = await openTransport(login.route, env, cmd.weSend);
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;
     if (e.message) io.err.write(`arsync: ${e.message}\n`);

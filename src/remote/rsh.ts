@@ -4,7 +4,7 @@
 // joins its arguments with spaces and gives them to a shell, so each path is escaped as rsync 3.2.4+
 // escapes it: a remote shell must see the name the user typed, not a command.
 
-import { UsageError } from '../util/errors.js';
+import { UsageError, errnoText } from '../util/errors.js';
 import type { DaemonLogin } from './daemon-route.js';
 import type { PipeOpener } from './shell-pipes.js';
 import type { WireCharset } from './wire-charset.js';
@@ -157,6 +157,16 @@ export function commandLine(argv: readonly string[]): string {
 export function shellHost(host: string): string {
   if (host.startsWith('-')) throw new UsageError("Invalid remote host: hostnames may not start with '-'.", true);
   return host;
+}
+
+/**
+ * rsync's line for a remote shell that could not be started (its exit is 14): the client's role, the
+ * program, strerror's text ("[sender] Failed to exec ssh: No such file or directory (2)").
+ */
+export function execFailedLine(program: string, err: Error, weSend: boolean): string {
+  const errno = (err as NodeJS.ErrnoException).errno;
+  const why = typeof errno === 'number' && errno !== 0 ? `${errnoText(Math.abs(errno))} (${Math.abs(errno)})` : err.message;
+  return `[${weSend ? 'sender' : 'Receiver'}] Failed to exec ${program}: ${why}`;
 }
 
 /** The argv to spawn: the remote shell's words, then what it runs on the far side. */

@@ -5,15 +5,16 @@
 // `rsync --server --daemon .` on the far host (`-e ssh host::module`). Each gives a byte stream both ways;
 // what is said over it is daemon.ts's business.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Readable, Writable } from 'node:stream';
 import { errnoText, ERRNO } from '../util/errors.js';
-import { shellHost, splitRsh } from './rsh.js';
+import { execFailedLine, shellHost, splitRsh } from './rsh.js';
 import type { DaemonRoute } from './daemon-route.js';
 import { parseProxy, proxyTunnel } from './proxy.js';
 import { ProtocolError } from './wire.js';
+import { EXIT_STARTCLIENT } from './daemon.js';
 
 /** rsync's RERR_SOCKETIO and RERR_CONTIMEOUT. */
 export const EXIT_SOCKET = 10;
@@ -31,8 +32,8 @@ export interface Transport {
 export class ConnectError extends ProtocolError {}
 
 /** Opens the route: $RSYNC_CONNECT_PROG, else the remote shell (-e), else TCP. */
-export async function openTransport(r: DaemonRoute, env: NodeJS.ProcessEnv): Promise<Transport> {
-  if (r.rsh !== undefined) return viaRsh(r);
+export async function openTransport(r: DaemonRoute, env: NodeJS.ProcessEnv, weSend: boolean): Promise<Transport> {
+  if (r.rsh !== undefined) return viaRsh(r, weSend);
   const prog = env['RSYNC_CONNECT_PROG'];
   if (prog) return connectProg(connectCommand(prog, r.host), env);
   return viaTcp(r, env);
@@ -63,17 +64,28 @@ export function rshDaemonArgv(r: DaemonRoute): string[] {
   return argv;
 }
 
-function viaRsh(r: DaemonRoute): Promise<Transport> {
-  return Promise.resolve(spawned(rshDaemonArgv(r), process.env));
+/**
+ * The daemon through -e. A remote shell that cannot be started: rsync's forked child says "Failed to
+ * exec" and its parent then sees no greeting (exit 5), so both lines, and that exit.
+ */
+async function viaRsh(r: DaemonRoute, weSend: boolean): Promise<Transport> {
+  const argv = rshDaemonArgv(r);
+  const t = spawned(argv, process.env);
+  const failed = await new Promise<Error | undefined>((resolve) => {
+    t.child.once('spawn', () => resolve(undefined));
+    t.child.once('error', resolve);
+  });
+  if (failed) throw new ConnectError(`${execFailedLine(argv[0]!, failed, weSend)}\narsync: did not see server greeting`, EXIT_STARTCLIENT);
+  return t;
 }
 
-function spawned(argv: string[], env: NodeJS.ProcessEnv): Transport {
+function spawned(argv: string[], env: NodeJS.ProcessEnv): Transport & { child: ChildProcess } {
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
   const ended = new Promise<number | null>((resolve) => {
     child.on('error', () => resolve(14));
     child.on('exit', (code) => resolve(code ?? 255));
   });
-  return { input: child.stdout!, output: child.stdin!, ended, close: () => child.stdin!.destroy() };
+  return { input: child.stdout!, output: child.stdin!, ended, close: () => child.stdin!.destroy(), child };
 }
 
 /**

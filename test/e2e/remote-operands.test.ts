@@ -103,6 +103,32 @@ describeEngines((e) => {
     }
   });
 
+  it('a remote shell that cannot be started: rsync\'s "Failed to exec" line with the client\'s role, and its exit, on every route', async () => {
+    const missing = path.join(base, 'no-such-shell');
+    // rsync's code races its forked child: 14 (the child's "error in IPC code") or 12 (the parent's broken
+    // stream) for a push or a pull, 5 ("did not see server greeting") or 12 for a daemon through -e.
+    // arsync gives the first of each pair, the code of the failure itself.
+    for (const [ops, code, alt] of [
+      [['-a', 'src/', 'host:dst/'], 14, 12],
+      [['-a', 'host:src/', 'dst/'], 14, 12],
+      [['host:src/'], 14, 12],
+      [['host::module/'], 5, 12],
+      [['-r', 'src/', 'host::module/'], 5, 12],
+    ] as const) {
+      const args = ['-e', missing, ...ops];
+      const theirs = spawnSync('rsync', args, { cwd, encoding: 'utf8' });
+      expect([code, alt], ops.join(' ')).toContain(theirs.status);
+      const r = await runCli([eng, ...args], { cwd });
+      expect(r.code, show(r)).toBe(code);
+      if (code === 5) expect(r.stderr).toContain('arsync: did not see server greeting\n');
+      const line = theirs.stderr.split('\n').find((l) => l.includes('Failed to exec'))!;
+      expect(line).toMatch(/^rsync: \[(sender|Receiver)\] Failed to exec .*: No such file or directory \(2\)$/);
+      expect(r.stderr.split('\n')).toContain(line.replace(/^rsync: /, 'arsync: '));
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(fs.existsSync(path.join(cwd, 'dst'))).toBe(false);
+    }
+  });
+
   it('an empty source or destination is an error (as rsync 3.5), and nothing is written', async () => {
     const r = await runCli(['-a', eng, '', 'dst/'], { cwd });
     expect(r.code, show(r)).toBe(1);
