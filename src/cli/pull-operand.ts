@@ -5,7 +5,7 @@
 
 import type { ClientCompress } from '../remote/compress.js';
 import type { Config } from '../model/config.js';
-import { classifyOperand, type RemoteOperand } from './remote-operand.js';
+import { classifyOperand, type DaemonOperand, type RemoteOperand } from './remote-operand.js';
 import { filesFromPlace } from './remote-files-from.js';
 import { UsageError, showPath } from '../util/errors.js';
 import type { RemoteCopyAs } from './remote-copy-as.js';
@@ -41,22 +41,31 @@ export function pullOperand(operands: Buffer[]): RemoteOperand | undefined {
 
 /**
  * The paths of a pull's or a listing's further sources (`host:a host:b dst`, `host:a :b dst`, a listing's
- * `host:a :b`), by rsync's rules (main.c client_run): each must name the same machine or none, through a
- * remote shell too; an empty path is ".". A local one, another host or a daemon's is rsync's usage error,
- * before anything starts.
+ * `host:a :b`; from a daemon `host::m/a ::m/b dst`, `rsync://host/m/a rsync://host/m/b dst`), by rsync's
+ * rules (main.c client_run): each must name the same machine or none, in the same form (remote shell or
+ * daemon), a daemon's on the same port; an empty path is ".". Anything else is rsync's usage error, before
+ * anything starts. A daemon's further paths go to it as they are, as rsync's client sends them (the
+ * daemon takes each within the first's module, dropping a leading "MODULE/").
  */
 export function pullExtraPaths(further: Buffer[], first: RemoteOperand): Buffer[] {
   const host = first.host;
-  if (first.kind === 'daemon' && further.length > 0) throw new UsageError('several sources from an rsync daemon in one run are not supported yet');
   return further.map((b) => {
     const op = classifyOperand(b);
     if (op.kind === 'local') {
       throw new UsageError(`Unexpected local arg: ${showPath(b)}\nIf arg is a remote file/dir, prefix it with a colon (:).`);
     }
     if (op.host.length && op.host !== host) throw new UsageError('All source args must come from the same machine.');
-    if (op.kind === 'daemon') throw new UsageError('All source args must use the same hostspec format.');
+    if (op.kind !== first.kind) throw new UsageError('All source args must use the same hostspec format.');
+    if (first.kind === 'daemon' && op.kind === 'daemon' && op.port !== undefined && op.port !== daemonPort(first)) {
+      throw new UsageError('All source args must use the same port number.');
+    }
     return op.path.length ? op.path : Buffer.from('.');
   });
+}
+
+/** The port the first daemon source is reached on: its own, else --port, else rsync's 873. */
+function daemonPort(first: DaemonOperand): number {
+  return first.port ?? first.login?.route.connect.port ?? 873;
 }
 
 /**

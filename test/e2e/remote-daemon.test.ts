@@ -155,6 +155,51 @@ describeEngines((e) => {
     }
   });
 
+  it.each(VERSIONS)('pulls and lists several sources of one module, named each way rsync takes them (daemon %s)', async (v) => {
+    const port = daemons.get(v)!.port;
+    const at = `127.0.0.1::`;
+    for (const sources of [
+      [url(v, 'src/a'), url(v, 'src/d/sub')],
+      [url(v, 'src/d/x'), '::src/b c', '::-dash'],
+      [`${at}src/a`, `${at}src/d/`],
+    ]) {
+      const args = ['-ai', `--port=${port}`, ...sources];
+      const tag = `${e.name}-${v}-${sources.length}-${sources[1]!.length}`;
+      const theirs = path.join(root, `multi-theirs-${tag}`);
+      const mine = path.join(root, `multi-mine-${tag}`);
+      const r = rsyncOnce([...args, `${theirs}/`]);
+      const ours = await runCli([eng, ...args, `${mine}/`]);
+      expect(r.code, sources.join(' ')).toBe(0);
+      expect(ours.code, show(ours)).toBe(0);
+      expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+      // The destination's own directory was made by each client at its own moment: no source names it.
+      expect(formatDiffs(compareTrees(theirs, mine, { mtimeToleranceNs: tolerance, xattrs: false, acls: false, rootMeta: false }))).toEqual([]);
+      // A listing of the same sources (the last one a source too: it starts with ":"; from a daemon only
+      // under --list-only, README "rsync daemons").
+      const listArgs = ['--list-only', `--port=${port}`, ...sources];
+      if (listArgs.at(-1)!.startsWith(':')) {
+        const rl = rsyncOnce(listArgs);
+        const ol = await runCli([eng, ...listArgs]);
+        expect(ol.code, show(ol)).toBe(rl.code);
+        expect(ol.stdout).toBe(rl.out);
+      }
+    }
+    // rsync's refusals, before anything connects.
+    for (const [sources, line] of [
+      [[url(v, 'src/a'), `rsync://127.0.0.1:${port + 1}/src/d`], 'All source args must use the same port number.'],
+      [[url(v, 'src/a'), `rsync://localhost:${port}/src/d`], 'All source args must come from the same machine.'],
+      [[url(v, 'src/a'), '127.0.0.1:d'], 'All source args must use the same hostspec format.'],
+    ] as const) {
+      const r = rsyncOnce(['-a', ...sources, path.join(root, 'never')]);
+      const ours = await runCli([eng, '-a', ...sources, path.join(root, 'never')]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(line);
+      expect(ours.code, show(ours)).toBe(1);
+      expect(ours.stderr).toContain(line);
+      expect(fs.existsSync(path.join(root, 'never'))).toBe(false);
+    }
+  });
+
   it('logs in with --password-file and RSYNC_PASSWORD; a wrong password is exit 5 with the daemon\'s words', async () => {
     const v = '3.5';
     const good = await runCli([eng, '-a', `--password-file=${path.join(root, 'pw')}`, url(v, 'sec/').replace('//', '//alice@'), path.join(root, `sec-${e.name}/`)]);
