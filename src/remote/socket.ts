@@ -151,6 +151,11 @@ async function viaTcp(r: DaemonRoute, env: NodeJS.ProcessEnv): Promise<Transport
   return { input: sock, output: sock, ended, close: () => sock.destroy() };
 }
 
+/** glibc's gai_strerror text for a name that does not resolve (Node reports it as ENOTFOUND or EAI_AGAIN), else undefined. */
+function unresolved(e: NodeJS.ErrnoException): string | undefined {
+  return e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? 'Name or service not known' : undefined;
+}
+
 /**
  * --address as the socket binds it: rsync resolves a name (getaddrinfo, with -4/-6's family) and binds
  * the first address; Node's connect takes only a numeric one. A name that does not resolve is rsync's
@@ -164,9 +169,7 @@ async function bindAddress(address: string | undefined, family: number | undefin
   try {
     return (await lookup(address, { family: family ?? 0 })).address;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'Name or service not known' : (e as Error).message;
-    throw new ConnectError(`getaddrinfo ${address}: ${why}`, EXIT_SOCKET);
+    throw new ConnectError(`getaddrinfo ${address}: ${unresolved(e as NodeJS.ErrnoException) ?? (e as Error).message}`, EXIT_SOCKET);
   }
 }
 
@@ -197,9 +200,10 @@ async function connectTcp(r: DaemonRoute, host: string, port: number): Promise<n
       const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : ERRNO[e.code as keyof typeof ERRNO];
       // rsync: "failed to connect to HOST (ADDR): Connection refused (111)"; a name that does not resolve is its
       // getaddrinfo line; an --address it cannot bind, only its closing line (it words connect's errors alone).
+      const why = unresolved(e);
       const msg =
-        e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
-          ? `getaddrinfo: ${host} ${port}: Name or service not known`
+        why !== undefined
+          ? `getaddrinfo: ${host} ${port}: ${why}`
           : e.syscall === 'bind'
             ? ''
             : `failed to connect to ${host} (${e.address ?? host}): ${errno ? `${errnoText(errno)} (${errno})` : e.message}`;
