@@ -145,6 +145,9 @@ function deleteInListing(rc: RunContext, dir: Frame, pair: DirEntries, probing: 
   const next: Frame[] = [];
   for (const k of keptDirs) {
     if (!c.recursive) continue;
+    // -x: a mount point's contents are not in the transfer (rsync lists it without them), so nothing in
+    // its twin is extraneous.
+    if (c.oneFileSystem > 0 && k.st.dev !== rc.root.dev) continue;
     const destIsDir = k.dest !== undefined && (k.dest.mode & S_IFMT) === S_IFDIR;
     if (!destIsDir && !probing) continue;
     next.push({

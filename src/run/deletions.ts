@@ -140,6 +140,7 @@ export function deleteMissingArg(rc: RunContext, rel: Buffer, receiver: FilterSc
 export function deleteExtraneous(rc: RunContext, dir: Frame, extraneous: DeleteList, listing?: { progress: DeleteListProgress; entries: number }): number {
   const io = rc.tally.totals.ioErrors;
   if (!(rc.c.deleteMode === 'delay' ? rc.gate.allowsDelayed(dir.rel, io) : rc.gate.allows(io))) return 0;
+  if (onOtherFilesystem(rc, dir.rel)) return 0;
   const before = rc.tally.deletedCount();
   rc.items.deletingIn();
   const del = new DeletionBatch(rc, undefined, listing?.progress);
@@ -177,6 +178,23 @@ function fromOtherRoot(rc: RunContext, rel: Buffer): boolean {
     if (!isFailure(rc.source.lstat(rest.length ? joinPath(r.src, rest) : r.src))) return true;
   }
   return false;
+}
+
+/**
+ * -x: rsync deletes nothing inside a destination directory on another filesystem than the top
+ * directories it has gone into so far (delete_in_dir's device check): a filesystem mounted inside the
+ * destination keeps what it holds.
+ */
+function onOtherFilesystem(rc: RunContext, rel: Buffer): boolean {
+  if (rc.c.oneFileSystem < 1) return false;
+  const here = rc.dest.stat(rel);
+  if (!here) return false;
+  const roots = rc.plan.roots;
+  for (let i = 0; i <= rc.root.index && i < roots.length; i++) {
+    const top = rc.dest.stat(roots[i]!.rel);
+    if (top && top.dev === here.dev) return false;
+  }
+  return true;
 }
 
 /**

@@ -587,11 +587,7 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
     }
     if (c.recursive || dir.oneLevel) {
       if (c.oneFileSystem > 0 && k.st.dev !== rc.root.dev) {
-        // -x: the mount point is made but not entered; -xx: not even made (rsync's sender says so).
-        if (c.oneFileSystem > 1) {
-          if (c.info.MOUNT > 0 && !c.json) rc.reporter.print(`[sender] skipping mount-point dir ${showPath(k.rel)}`);
-          continue;
-        }
+        // -x: the mount point is made but not entered (-xx left it out: walk.ts classify).
         const f = dirFrame(rc, k.src, k.rel, k.st, destSt, undefined, undefined);
         if (f?.pending) rc.lines.emitHeld(f.pending);
         continue;

@@ -176,6 +176,13 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
       continue;
     }
     const st = withChmod(rc, e.st);
+    // -xx: a directory on another filesystem than the operand's is left out of the transfer, not
+    // excluded (rsync's sender drops it before its filters), so its destination twin is extraneous.
+    if (rc.c.oneFileSystem > 1 && rc.c.recursive && isDirEntry(e) && e.st.dev !== rc.root.dev) {
+      if (onVanish === 'fail' && rc.c.info.MOUNT > 0 && !rc.c.json) rc.reporter.print(`[sender] skipping mount-point dir ${showPath(rel)}`);
+      if (e.dest && extraneous && !others?.has(e.name.toString('latin1'))) extraneous.add(e.name, e.dest);
+      continue;
+    }
     const occ = others?.get(e.name.toString('latin1'));
     const role = occ ? roleOf({ root: rootIndex, dir: isDirEntry(e) }, occ) : 'owner';
     if (role === 'skip') continue;
