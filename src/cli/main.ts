@@ -16,6 +16,7 @@ import { transfer, wholeListTraced } from '../run/run.js';
 import { startBatch } from './batch-run.js';
 import { exitLine } from '../run/trace-render.js';
 import { traceLevels } from '../run/trace.js';
+import { danglingDestination } from '../run/dest-root.js';
 import { exitCode } from '../run/tally.js';
 import { receiverOutput, type Config } from '../model/config.js';
 import { filterRefusal, impliedDirsRefusal, protocolNotes } from './protocol-option.js';
@@ -353,6 +354,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   if (pulled?.destMade) resolved.plan.createDest = true;
   const orphan = impliedDirsRefusal(c, resolved.plan.roots);
   if (orphan) return fail(orphan, Exit.StreamIO);
+  const dangling = resolved.plan.createDest ? danglingDestination(c, resolved.plan.destRoot) : undefined;
+  if (dangling) return fail(dangling, Exit.FileIO);
   const checked = checkOperatorPaths(c, resolved.plan.destRoot);
   if ('message' in checked) {
     // Outside --confine-root rsync says no more than its exit line (its failed backup has no message).

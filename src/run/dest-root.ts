@@ -11,7 +11,7 @@ import type { Reporter } from '../progress/reporter.js';
 import { ERRNO, fsError, showPath } from '../util/errors.js';
 import { makeDir, makePath } from '../util/mkpath.js';
 import { applyChmod } from '../plan/chmod.js';
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { absolutePath, dirName } from '../util/names.js';
 import { errnoSuffix } from '../util/strerror.js';
 
@@ -89,6 +89,41 @@ export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Re
  */
 export function destMkdirFailure(c: Config, errno: number): string {
   return `[Receiver] mkdir "${showPath(absolutePath(c.mkpath ? c.dest : withoutTrailingSlashes(c.dest)))}" failed: ${errnoSuffix(errno)}`;
+}
+
+/**
+ * A destination to be made whose own name is a symlink that leads nowhere, or whose deepest existing
+ * ancestor under --mkpath is one: rsync's mkdir of the name fails there (EEXIST; ELOOP for a path
+ * --mkpath makes below such a link, as its make_path follows no link), exit 11. Resolving the link as the
+ * operator's own would make the directory, and write the tree, wherever it points. Its message, or
+ * undefined. A dry run makes nothing, so it has nothing to refuse.
+ */
+export function danglingDestination(c: Config, destRoot: Buffer): string | undefined {
+  if (c.dryRun) return undefined;
+  const dangling = (p: Buffer): boolean => {
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return false;
+    } catch {
+      return false;
+    }
+    try {
+      statSync(p);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  if (dangling(destRoot)) return `[Receiver] mkdir "${showPath(absolutePath(withoutTrailingSlashes(c.dest)))}" failed: ${errnoSuffix(ERRNO.EEXIST)}`;
+  if (!c.mkpath) return undefined;
+  for (let p = dirName(destRoot); p.length > 1; p = dirName(p)) {
+    try {
+      lstatSync(p);
+    } catch {
+      continue;
+    }
+    return dangling(p) ? destMkdirFailure(c, ERRNO.ELOOP) : undefined;
+  }
+  return undefined;
 }
 
 /** `p` without its trailing slashes ("/" stays). */

@@ -10,6 +10,8 @@ import { removeTemps, tempDir } from '../helpers/tree.js';
 import { runCli, show, type CliResult } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
 import { spawnAs } from '../helpers/as-user.js';
+import { spawnSync } from 'node:child_process';
+import { normaliseOutput } from '../helpers/normalise.js';
 
 const NOBODY = 65534;
 const REFUSAL = 'refusing to follow a symlink owned by an untrusted user';
@@ -195,6 +197,28 @@ describeEngines((e) => {
   // /dev/stdin and /dev/fd/N (a shell's `--files-from=<(command)`) end in a descriptor's /proc link whose
   // target is no path ("pipe:[N]"): kept for open() as rsync's open() takes it. Resolving through it made
   // every such list "failed to open files-from file /dev/stdin: No such file or directory" (exit 1).
+  it('a destination to be made whose name is a symlink leading nowhere is refused as rsync refuses it (its mkdir fails), nothing written where the link points', async () => {
+    for (const args of [['src/', 'dang'], ['src', 'dang/'], ['--mkpath', 'src/', 'dang/'], ['--mkpath', 'src/', 'dang/sub/'], ['src/', 'dang/sub/'], ['-n', 'src/', 'dang'], ['src/f', 'dang']]) {
+      const out: Record<string, { code: number | null; stderr: string; outside: string[]; dang: string }> = {};
+      for (const tool of ['rsync', 'arsync'] as const) {
+        const { d, outside } = setup('root');
+        const dang = path.join(d, 'dang');
+        fs.symlinkSync(path.join(outside, 'newdir'), dang);
+        const r = tool === 'rsync' ? spawnSync('rsync', ['-a', ...args], { cwd: d, encoding: 'utf8' }) : await run(['-a', ...args], d);
+        const code = 'status' in r ? r.status : r.code;
+        const stderr = normaliseOutput(r.stderr, tool).replace(d, 'D').replace(/^rsync/gm, 'arsync').replace(/ at [a-z]+\.c\(\d+\) \[[^\]]*\]$/gm, '');
+        const st = fs.lstatSync(dang);
+        out[tool] = { code, stderr, outside: listing(outside), dang: st.isSymbolicLink() ? 'link' : st.isFile() ? 'file' : 'other' };
+      }
+      const ctx = args.join(' ');
+      expect(out['arsync'], ctx).toEqual(out['rsync']);
+      // rsync 3.5's own answers, so that both sides cannot agree on the wrong thing.
+      expect(out['arsync']!.outside, ctx).toEqual([]);
+      expect(out['arsync']!.code, ctx).toBe(args[0] === '-n' || args[0] === 'src/f' ? 0 : 11);
+      expect(out['arsync']!.dang, ctx).toBe(args[0] === 'src/f' ? 'file' : 'link');
+    }
+  });
+
   it('--files-from=/dev/stdin and --exclude-from=/dev/fd/0 on a shell\'s pipe: read as rsync reads them', async () => {
     const { d, src } = setup('root');
     fs.writeFileSync(path.join(src, 'g'), 'g');
