@@ -316,7 +316,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
       });
     }
   } catch (err) {
-    if (err instanceof FilterError) return fail(err.message, err.exitCode);
+    if (err instanceof FilterError) return fail(err.message, err.exitCode, err.bare);
     throw err;
   }
   const tooModern = filterRefusal(c, filters);
@@ -454,7 +454,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   } catch (err) {
     // A bad rule in a per-directory merge file ends the run, as in rsync (1, or 11 for the depth cap).
     if (err instanceof FilterError) {
-      reporter.error(err.message);
+      if (err.bare) reporter.warn(err.message);
+      else reporter.error(err.message);
       report.errors.push(...preErrors, { message: err.message });
       return finish(io, err.exitCode, log);
     }

@@ -216,7 +216,7 @@ export async function fetchRemote(
     });
   } catch (err) {
     if (err instanceof FilterError) {
-      io.err.write(`arsync: ${err.message}\n`);
+      io.err.write(`${err.bare ? '' : 'arsync: '}${err.message}\n`);
       return { code: err.exitCode };
     }
     throw err;

@@ -184,7 +184,7 @@ export async function pushRemote(
     rules = rulesToSend(c.filters, { ...opts, weSend: true, cvsExclude: c.cvsExclude, deleteExcluded: c.deleteExcluded, deleting: c.deleteMode !== 'none', pruneEmptyDirs: c.pruneEmptyDirs });
   } catch (err) {
     if (err instanceof FilterError) {
-      io.err.write(`arsync: ${err.message}\n`);
+      io.err.write(`${err.bare ? '' : 'arsync: '}${err.message}\n`);
       return err.exitCode;
     }
     throw err;

@@ -164,8 +164,9 @@ export class RuleParser implements ScopeRules {
   // ---------------------------------------------------------------------------------------------------
   // Parsing (rsync's parse_rule_tok / parse_filter_str / parse_filter_file).
 
-  private fail(message: string, code: number = Exit.Usage): never {
-    throw new FilterError(message, code);
+  /** A rule that cannot be used: `bare` unless the reason is a file's (rsync's rsyserr lines). */
+  private fail(message: string, code: number = Exit.Usage, bare = true): never {
+    throw new FilterError(message, code, bare);
   }
 
   /** One rule token from `s` at `pos`; undefined at the end of the input. */
@@ -181,7 +182,6 @@ export class RuleParser implements ScopeRules {
     const start = pos;
     const whole = s.slice(start);
     const what = origin ?? shown(whole);
-    const quoted = origin ?? `\`${what}'`;
     let flags = tmpl & FROM_CONTAINER;
 
     if (tmpl & F.NO_PREFIXES) {
@@ -208,7 +208,7 @@ export class RuleParser implements ScopeRules {
         if (s[pos + 1] === ',') pos++;
       } else if (/^[cdehimprs]/.test(whole)) {
         // rsync only tries the long name for these letters; a near miss ("excludes") is unknown.
-        this.fail(`Unknown filter rule: ${quoted}`);
+        this.fail(`Unknown filter rule: ${what}`);
       } else {
         ch = s[pos]!;
         if (s[pos + 1] === ',') pos++;
@@ -245,7 +245,7 @@ export class RuleParser implements ScopeRules {
           flags |= F.CLEAR_LIST;
           break;
         default:
-          this.fail(`Unknown filter rule: ${quoted}`);
+          this.fail(`Unknown filter rule: ${what}`);
       }
       if (ch !== '!') {
         for (pos++; pos < s.length && s[pos] !== ' ' && s[pos] !== '_'; pos++) {
@@ -474,12 +474,12 @@ export class RuleParser implements ScopeRules {
     // the command line is rsync's rsyserr line, with the role it has while starting up.
     const origin = ruleOrigin(target);
     const what = `${origin ? '' : '[client] '}failed to open ${tmpl & F.INCLUDE ? 'in' : 'ex'}clude file ${origin ?? shown(name)}`;
-    if (err instanceof UntrustedPath) this.fail(`${UNTRUSTED_SYMLINK}\narsync: ${what}: ${ELOOP_TEXT}`, Exit.FileIO);
+    if (err instanceof UntrustedPath) this.fail(`${UNTRUSTED_SYMLINK}\narsync: ${what}: ${ELOOP_TEXT}`, Exit.FileIO, false);
     // Outside --confine-root: rsync names no errno for a name read from a file (an existence oracle).
-    if (err instanceof ConfinedPath) this.fail(origin ? what : `${what}: ${ELOOP_TEXT}`, Exit.FileIO);
+    if (err instanceof ConfinedPath) this.fail(origin ? what : `${what}: ${ELOOP_TEXT}`, Exit.FileIO, false);
     const e = err as NodeJS.ErrnoException;
     const errno = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
-    this.fail(`${what}: ${errno ? errnoText(errno) : e.message} (${errno})`, Exit.FileIO);
+    this.fail(`${what}: ${errno ? errnoText(errno) : e.message} (${errno})`, Exit.FileIO, false);
   }
 
   /** A rule file's bytes, read through the operator-path rule (throws UntrustedPath on a refusal). */

@@ -25,6 +25,8 @@ export class FilterError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** Said without the program's name: rsync's rule errors are plain rprintf lines (not rsyserr's). */
+    readonly bare = false,
   ) {
     super(message);
   }

@@ -98,10 +98,11 @@ export class FilterList {
    * The scope for one transfer root. `absRoot` is the directory the relative paths are relative to (the
    * source directory for `src/`, its parent for `src`; the destination directory on the receiver). It
    * anchors `/`-modifier rules and per-directory rules the way rsync's current directory does.
+   * `dirFiles` false: no per-directory file is read on the way down (its rules are none).
    */
-  root(side: Side, absRoot: Buffer | string): FilterScope {
+  root(side: Side, absRoot: Buffer | string, dirFiles = true): FilterScope {
     const root = cleanAbs(typeof absRoot === 'string' ? latin1(absRoot) : absRoot.toString('latin1'));
-    return new FilterScope(this.parser, side, root, this.parser.active.merges.slice(), new Map(), true);
+    return new FilterScope(this.parser, side, root, dirFiles ? this.parser.active.merges.slice() : [], new Map(), true);
   }
 
   /** The sending side's verdict. Without a scope, only global rules apply (no per-directory files). */

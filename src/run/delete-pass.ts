@@ -66,7 +66,7 @@ async function deleteRoot(rc: RunContext, root: Root, probing: boolean, listing?
   const started = startRoot(rc, root, () => rc.gate.noteError());
   if (!started) return;
   const { st, scanSrc } = started;
-  const { sender, receiver, role } = rootScopes(rc, root, st);
+  const { sender, receiver, role } = rootScopes(rc, root, st, true);
   if (role === 'skip') return;
   // Deletions happen in directories whose contents are transferred: -r's, and -d's "dir/".
   if (fileType(st.mode) !== 'dir' || (root.dirOnly ? !root.oneLevel : !rc.c.recursive)) return;

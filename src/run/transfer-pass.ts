@@ -48,7 +48,7 @@ export async function transferRoot(rc: RunContext, rootIn: Root): Promise<void> 
   const started = startRoot(rc, root, (errno, syscall, what) => rc.tally.ioError(root.src, errno, syscall, what));
   if (!started) return;
   const { st, scanSrc } = started;
-  const { sender, receiver, role } = rootScopes(rc, root, st);
+  const { sender, receiver, role } = rootScopes(rc, root, st, c.deleteMode === 'during' || c.deleteMode === 'delay');
   const type = fileType(st.mode);
   // -m: a named directory (not "dir/") with nothing to transfer inside is left out, with -R's
   // implied directories above it; rsync's sender still lists its directories (--stats counts them).

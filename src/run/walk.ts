@@ -103,10 +103,13 @@ export function startRoot(rc: RunContext, root: Root, onError: (errno: number, s
 }
 
 /** The filter scopes at a root, and what this root is at its path when several sources share it. */
-export function rootScopes(rc: RunContext, root: Root, st: Stat): { sender: FilterScope | undefined; receiver: FilterScope | undefined; role: Role } {
+export function rootScopes(rc: RunContext, root: Root, st: Stat, deleting: boolean): { sender: FilterScope | undefined; receiver: FilterScope | undefined; role: Role } {
   // Filter paths are relative to the transfer root: the directory that `rel` is relative to.
   const sender = senderScope(rc, root);
-  const receiver = rc.filters?.root('receiver', rc.plan.destRoot);
+  // rsync's generator reads the destination's per-directory merge files only where it deletes
+  // (delete_in_dir): `deleting`, the pass that does. Without --delete a bad or planted one there is
+  // never read; with --delete-before/-after, only by their own pass.
+  const receiver = rc.filters?.root('receiver', rc.plan.destRoot, deleting);
   const type = fileType(st.mode);
   const role: Role = rc.overlay
     ? roleOf({ root: rc.root.index, dir: type === 'dir' && (rc.c.recursive || root.dirOnly) }, rc.overlay.othersAtPath(rc.root.index, root.rel))

@@ -126,8 +126,27 @@ describeEngines((e) => {
     expect(fs.existsSync(dst)).toBe(false);
     const c = await runCli(['-a', eng, '--filter=xbogus', `${src}/`, `${dst}/`]);
     expect(c.code, show(c)).toBe(1);
-    expect(c.stderr).toMatch(/Unknown filter rule: `xbogus'/);
+    // rsync 3.5's plain rprintf line: the rule as given, no quotes, no program name.
+    expect(c.stderr).toMatch(/^Unknown filter rule: xbogus$/m);
+    expect(r.stderr).toMatch(/^Unknown filter rule: <rule from /m);
     noCrash(c.stderr);
     expect(fs.existsSync(dst)).toBe(false);
+  });
+
+  it('a bad merge file in the destination is read only where rsync reads one, to delete: the copy goes on without --delete and stops with it, as rsync', async () => {
+    for (const args of [['-ai', '-F'], ['-ai', '-FF'], ['-ai', '-F', '--delete'], ['-ai', '-F', '--delete-after'], ['-ai', '-F', '--delete-before']]) {
+      const out: Record<string, { code: number | null; stdout: string; stderr: string; copied: boolean }> = {};
+      for (const tool of ['rsync', 'arsync'] as const) {
+        const root = tree(`destmerge-${e.name}-${args.join('')}-${tool}`, { 'src/a/f': 'f\n', 'dst/a/.rsync-filter': 'bogus-rule\n' });
+        for (const d of ['src', 'src/a', 'dst', 'dst/a']) fs.utimesSync(path.join(root, d), 1_600_000_000, 1_600_000_000);
+        const r = tool === 'rsync' ? spawnSync('rsync', [...args, 'src/', 'dst/'], { cwd: root, encoding: 'utf8' }) : await runCli([eng, ...args, 'src/', 'dst/'], { cwd: root });
+        const code = 'status' in r ? r.status : r.code;
+        const stderr = r.stderr.replaceAll(root, 'ROOT').replace(/^rsync error: (.*) at \S+ \[.*\]$/gm, 'arsync error: $1');
+        out[tool] = { code, stdout: r.stdout, stderr, copied: fs.existsSync(path.join(root, 'dst/a/f')) };
+      }
+      const ctx = args.join(' ');
+      expect(out['arsync'], ctx).toEqual(out['rsync']);
+      expect(out['arsync']!.code, ctx).toBe(args.length === 2 ? 0 : 1);
+    }
   });
 });

@@ -142,7 +142,7 @@ describe('parsing', () => {
   };
 
   it.each([
-    ['bogus', /Unknown filter rule: `bogus'/],
+    ['bogus', /^Unknown filter rule: bogus$/],
     ['excludes foo', /Unknown filter rule/],
     ['X foo', /Unknown filter rule/],
     ['-X foo', /invalid modifier 'X' at position 1 in filter rule: -X foo/],
