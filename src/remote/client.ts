@@ -9,7 +9,7 @@ import { Exit } from '../util/errors.js';
 import { Conn } from './conn.js';
 import { runDaemonClient, says } from './daemon-client.js';
 import { sideName, watchIdle, watchStopAt } from './io-watch.js';
-import { PeerMessages } from './messages.js';
+import { PeerMessages, answerErrorExit } from './messages.js';
 import type { Frame } from './mux.js';
 import { pacedOutput } from './pacer.js';
 import { commandLine, execFailedLine, remoteLaunch, type RemoteCommand } from './rsh.js';
@@ -112,6 +112,7 @@ export async function runClient<T>(
   const peer = new PeerMessages(io.out, io.err);
   const output = cmd.bwlimit ? pacedOutput(shellIn, cmd.bwlimit) : shellIn;
   const conn = new Conn(shellOut, output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
+  answerErrorExit(conn, peer, cmd.weSend);
   // Ending the session on this side's account (--timeout, --stop-at, a stream this side refuses): the
   // remote shell is stopped with SIGUSR1, as rsync's client stops its children on a non-zero exit
   // (cleanup.c kill_all): ssh dies quietly, so the far side's complaint of the closed connection is not
@@ -169,7 +170,7 @@ export async function runClient<T>(
     return { result: undefined, exitCode: e instanceof ProtocolError ? e.code : Exit.StreamIO };
   }
   let code = Math.max(remoteCode, peer.exitCode ?? 0);
-  if (peer.ioError & IOERR_GENERAL) code = Math.max(code, Exit.Partial);
+  if (peer.ioError & IOERR_GENERAL || peer.xferError) code = Math.max(code, Exit.Partial);
   else if (peer.ioError & IOERR_VANISHED) code = Math.max(code, Exit.Vanished);
   return { result, exitCode: code, peerEnded: (peer.exitCode ?? 0) !== 0 };
 }

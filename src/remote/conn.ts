@@ -286,6 +286,11 @@ export class Conn {
     this.output.write(b, done && (() => done()));
   }
 
+  /** Whether this side's output is multiplexed yet (a message can be sent). */
+  get sendsMessages(): boolean {
+    return this.muxOut;
+  }
+
   /** A non-data message to the peer. */
   send(tag: number, payload: Buffer): void {
     const f = frame(tag, payload);

@@ -8,7 +8,7 @@ import { Exit, errnoText, ioTimeoutLine } from '../util/errors.js';
 import { Conn } from './conn.js';
 import { EARLY_INPUT_MAX, EXIT_STARTCLIENT, daemonArgs, daemonGreeting, moduleOf } from './daemon.js';
 import { sideName, watchIdle, watchStopAt } from './io-watch.js';
-import { PeerMessages } from './messages.js';
+import { PeerMessages, answerErrorExit } from './messages.js';
 import type { Frame } from './mux.js';
 import { pacedOutput } from './pacer.js';
 import type { RemoteCommand } from './rsh.js';
@@ -57,6 +57,7 @@ export async function runDaemonClient<T>(
   const peer = new PeerMessages(io.out, io.err);
   const output = cmd.bwlimit ? pacedOutput(t.output, cmd.bwlimit) : t.output;
   const conn = new Conn(t.input, output, onMessage ? (f) => void (onMessage(f) || peer.take(f)) : peer.take);
+  answerErrorExit(conn, peer, cmd.weSend);
   const module = moduleOf(path);
   let result: T | undefined;
   let failure: unknown;
@@ -120,7 +121,7 @@ export async function runDaemonClient<T>(
     return { result: undefined, exitCode: e.code };
   }
   let code = Math.max(childCode ?? 0, peer.exitCode ?? 0);
-  if (peer.ioError & IOERR_GENERAL) code = Math.max(code, Exit.Partial);
+  if (peer.ioError & IOERR_GENERAL || peer.xferError) code = Math.max(code, Exit.Partial);
   else if (peer.ioError & IOERR_VANISHED) code = Math.max(code, Exit.Vanished);
   return { result, exitCode: code };
 }

@@ -7,7 +7,8 @@
 
 import { Exit } from '../util/errors.js';
 import { Msg, type Frame } from './mux.js';
-import { ProtocolError } from './wire.js';
+import { ProtocolError, int32 } from './wire.js';
+import type { Conn } from './conn.js';
 import { BIGPATHBUFLEN } from '../model/path-max.js';
 import { escapeName, outputBytes } from '../util/names.js';
 import type { WireCharset } from './wire-charset.js';
@@ -35,6 +36,13 @@ export class PeerMessages {
   ioError = 0;
   /** The exit code the peer announced it is exiting with (MSG_ERROR_EXIT), if any. */
   exitCode: number | undefined;
+  /**
+   * The peer sent an error line of a failed transfer (MSG_ERROR_XFER): rsync's client exits 23 for it
+   * (log.c's got_xfer_error) even when the peer's own exit says nothing went wrong (a 3.1 server).
+   */
+  xferError = false;
+  /** Called when the peer announces its exit (MSG_ERROR_EXIT with a code), for the client's answer. */
+  onErrorExit: ((code: number) => void) | undefined;
   /**
    * The files a sending peer could not open after it listed them (MSG_NO_SEND, protocol 30 on): their
    * data will not come, and its own error line has already said why.
@@ -69,8 +77,11 @@ export class PeerMessages {
         if (f.payload.length > MAX_TEXT) return this.invalid(f);
         if (this.hold) return void this.hold.push(this.text(f.payload));
         return this.write(this.out, this.text(f.payload));
-      case Msg.Error:
       case Msg.ErrorXfer:
+        if (f.payload.length > MAX_TEXT) return this.invalid(f);
+        this.xferError = true;
+        return this.write(this.err, this.text(f.payload));
+      case Msg.Error:
       case Msg.Warning:
       case Msg.ErrorUtf8:
       case Msg.ErrorSocket:
@@ -83,8 +94,10 @@ export class PeerMessages {
         this.ioError |= f.payload.readInt32LE(0) & IOERR_VALID_MASK;
         return;
       case Msg.ErrorExit:
-        if (f.payload.length === 4) this.exitCode = f.payload.readInt32LE(0);
-        else if (f.payload.length !== 0) this.invalid(f);
+        if (f.payload.length === 4) {
+          this.exitCode = f.payload.readInt32LE(0);
+          this.onErrorExit?.(this.exitCode);
+        } else if (f.payload.length !== 0) this.invalid(f);
         return;
       case Msg.NoSend:
         if (f.payload.length !== 4) return this.invalid(f);
@@ -115,4 +128,16 @@ export class PeerMessages {
   private invalid(f: Frame): never {
     throw new ProtocolError(`invalid multi-message ${f.tag}:${f.payload.length} [client]`, Exit.StreamIO);
   }
+}
+
+/**
+ * rsync's client answers a peer's MSG_ERROR_EXIT and leaves (io.c read_a_msg: as the sender with an empty
+ * one, as the receiver with the code): a 3.1 server waits for that answer, or for the connection to
+ * close, before it exits, which left this side waiting for its io timeout.
+ */
+export function answerErrorExit(conn: Conn, peer: PeerMessages, weSend: boolean): void {
+  peer.onErrorExit = (code) => {
+    if (conn.sendsMessages) conn.send(Msg.ErrorExit, weSend ? Buffer.alloc(0) : int32(code));
+    conn.end();
+  };
 }
