@@ -24,7 +24,8 @@ import { statsCountLines } from '../plan/old-protocol.js';
 import { createReporter } from '../progress/reporter.js';
 import { literalData, logTotalsLine, rsyncSeconds, statsLines } from '../progress/stats.js';
 import { Counter } from '../model/ops.js';
-import { ERRNO, Exit, FileSelectError, UsageError, exitMessage, showPath, type FsError } from '../util/errors.js';
+import { ERRNO, Exit, FileSelectError, UsageError, errnoText, exitMessage, showPath, type FsError } from '../util/errors.js';
+import { statSync } from 'node:fs';
 import { errnoSuffix } from '../util/strerror.js';
 import { setAbortHandler, setSignalExitHook } from './signals.js';
 import { becomeCopyAsUser } from './copy-as.js';
@@ -360,6 +361,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   if ('message' in checked) {
     // Outside --confine-root rsync says no more than its exit line (its failed backup has no message).
     if (checked.confined) return finish(io, checked.code, log);
+    if (checked.bare) return fail(checked.message, checked.code, true);
     io.err.write(`arsync: ${UNTRUSTED_SYMLINK}\n`);
     return fail(checked.message, checked.code);
   }
@@ -525,7 +527,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
  * backup does (rsync finds out only at the first backup; here nothing is touched first).
  */
 
-function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; backupDir?: Buffer } | { message: string; code: number; confined?: boolean } {
+function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; backupDir?: Buffer } | { message: string; code: number; confined?: boolean; bare?: boolean } {
   const o = { insecure: c.insecureLinks };
   const dest = resolveOperatorPath(destRoot, o);
   if (!dest.ok) {
@@ -541,6 +543,15 @@ function checkOperatorPaths(c: Config, destRoot: Buffer): { destRoot: Buffer; ba
       return { message: `backup-dir "${showPath(dir)}" failed: ${ELOOP_TEXT}`, code: Exit.FileIO, confined: backup.confined };
     }
     if (backup.path.length >= PATH_MAX) return { message: `backup-dir "${showPath(backup.path)}" failed: File name too long (36)`, code: Exit.FileIO };
+    // rsync's receiver looks at it before anything starts (do_recv): a missing one is made when needed,
+    // anything but a directory there ends the run. Named as given, less one trailing slash.
+    const given = c.backupDir.length > 1 && c.backupDir.endsWith('/') ? c.backupDir.slice(0, -1) : c.backupDir;
+    try {
+      if (!statSync(backup.path).isDirectory()) return { message: `The backup-dir is not a directory: ${given}`, code: Exit.Usage, bare: true };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== 'ENOENT') return { message: `Failed to stat ${given}: ${errnoText(Math.abs(e.errno ?? ERRNO.EIO))}`, code: Exit.FileIO, bare: true };
+    }
     // Inside the destination a symlink is the destination's content, whoever owns it (DESIGN §3: never
     // follow a symlink planted there): the engines get the spelled path and refuse a link on the way.
     // Outside it, the operator's own symlinks were followed just now, as rsync 3.5 follows them.

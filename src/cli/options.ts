@@ -363,7 +363,7 @@ function checkConfig(config: Config, backupDir: string | undefined): void {
     throw new UsageError('--suffix cannot be empty when --backup-dir is the same as the dest dir');
   }
   if (config.backup && config.suffix === '' && backupDir === undefined) {
-    throw new UsageError('--suffix cannot be empty without --backup-dir');
+    throw new UsageError('--suffix cannot be empty without a --backup-dir');
   }
 
   checkXattrsAll(config);

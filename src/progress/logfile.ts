@@ -69,7 +69,7 @@ export class LogFile {
     // rsync's maybe_log_item(): a transfer, a local change (created, hard-linked) or a directory's change
     // is logged; a file's attribute-only change only when stdout itemizes too.
     if (!stdoutItemizing && !'>ch*'.includes(i.itemize[0]!) && i.itemize[1] !== 'd') return;
-    this.line(formatLine(this.format, { ...i, op: 'send' }));
+    this.line(formatLine(this.format, { ...i, op: i.op === 'recv' ? 'recv' : 'send' }));
   }
 
   /** rsync's logfile_format_has_i: the entry format has %i. */

@@ -201,7 +201,8 @@ export class Lines {
       uid: st.uid,
       gid: st.gid,
       mtimeSec: st.mtimeSec,
-      op: 'send',
+      // rsync's %o: the lines of a pull are its receiver's.
+      op: this.receiver ? 'recv' : 'send',
     };
     if (this.sums && kind === 'reg') this.sources.set(line, { src, st });
     return line;

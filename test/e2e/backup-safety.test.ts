@@ -124,6 +124,24 @@ describeEngines((e) => {
     expect(findTempFiles(bak)).toEqual([]);
   });
 
+  it('a --backup-dir that names a file ends the run before anything is written, as rsync (exit 1, its words)', async () => {
+    for (const given of ['afile', 'afile/', '@ABS']) {
+      const out: Record<string, { code: number | null; stderr: string; dst: string[] }> = {};
+      for (const tool of ['rsync', 'arsync'] as const) {
+        const root = tempDir(`arsync-bkfile-${e.name}-`);
+        const { src, dst } = pair(root);
+        fs.writeFileSync(path.join(dst, 'afile'), 'not a directory\n');
+        const dir = given === '@ABS' ? path.join(dst, 'afile') : given;
+        const r = tool === 'rsync' ? spawnSync('rsync', ['-a', '-b', `--backup-dir=${dir}`, `${src}/`, `${dst}/`], { encoding: 'utf8' }) : await runCli([eng, '-a', '-b', `--backup-dir=${dir}`, `${src}/`, `${dst}/`]);
+        const code = 'status' in r ? r.status : r.code;
+        out[tool] = { code, stderr: r.stderr.replaceAll(root, 'ROOT').replace(/^rsync error: (.*) at \S+ \[.*\]$/gm, 'arsync error: $1'), dst: fs.readdirSync(dst).sort() };
+      }
+      expect(out['arsync'], given).toEqual(out['rsync']);
+      expect(out['arsync']!.code, given).toBe(1);
+      expect(out['arsync']!.stderr, given).toMatch(/^The backup-dir is not a directory: /m);
+    }
+  });
+
   it('an empty directory at the backup name is removed and the backup made (suffix and --backup-dir)', async () => {
     const root = tempDir('arsync-bak-eisdir-');
     const { src, dst, old } = pair(root);

@@ -102,6 +102,8 @@ describeEngines((e) => {
     [['-ai', '--info=progress2', '--stats']],
     // %l of a directory: its size in the sender's list, as rsync's client prints it.
     [['-a', '--progress', '--out-format=%n %l']],
+    // %o: a pull's lines are its receiver's ("recv").
+    [['-a', '--out-format=%o %i %n']],
     // -n: rsync's receiver counts the files it would be sent and draws progress2's line at each phase's end.
     [['-an', '--info=progress2']],
     [['-anv', '--info=progress2']],

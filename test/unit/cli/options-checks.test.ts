@@ -146,7 +146,7 @@ describe('backups', () => {
   });
 
   it("refuses an empty suffix that would make the backup the file itself (rsync's checks)", () => {
-    expect(refused('-a', '-b', '--suffix=', 'a', 'b')).toBe('--suffix cannot be empty without --backup-dir');
+    expect(refused('-a', '-b', '--suffix=', 'a', 'b')).toBe('--suffix cannot be empty without a --backup-dir');
     for (const dir of ['.', './', '../b', '/abs/b']) {
       const dest = dir === '/abs/b' ? '/abs/b' : 'b';
       expect(refused('-a', `--backup-dir=${dir}`, 'a', dest)).toBe('--suffix cannot be empty when --backup-dir is the same as the dest dir');
