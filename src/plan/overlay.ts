@@ -13,7 +13,8 @@ import type { DirListing } from '../model/listing.js';
 import type { SysFailure } from '../model/failure.js';
 import type { Root } from './sources.js';
 
-type Lister = (path: Buffer) => DirListing | SysFailure;
+/** Lists a directory; the first `anchor` bytes of its path (a root's own operand) may pass through symlinks. */
+type Lister = (path: Buffer, anchor: number) => DirListing | SysFailure;
 type Lstat = (path: Buffer) => Stat | SysFailure;
 /** --iconv: destination names are the source's converted (run/iconv-source.ts); a name that cannot be stays as it is. */
 export interface NameMap {
@@ -195,7 +196,8 @@ export class Overlay {
     };
     for (const [name, f] of this.below.get(dir) ?? []) for (const o of occurrences(f)) add(name, o);
     for (const j of this.covering(i, dir, true)) {
-      const l = this.list(this.sourceAt(j, dir));
+      // The root's own path is the operator's ("link/" reaches its directory through a symlink).
+      const l = this.list(this.sourceAt(j, dir), this.roots[j]!.src.length);
       if ('errno' in l) continue;
       l.names.forEach((n, k) => {
         const st = l.stats[k];

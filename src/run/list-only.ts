@@ -50,6 +50,8 @@ interface Item {
   scope: FilterScope | undefined;
   /** The device of its operand (-x). */
   dev: number;
+  /** An operand "link/" that names a directory through a symlink: its own path is followed to the end. */
+  followed?: boolean;
 }
 
 const isDir = (st: Stat): boolean => fileType(st.mode) === 'dir';
@@ -132,7 +134,7 @@ export function listRoots(
   /** One directory's entries, then each subdirectory's, depth first (rsync's list order). */
   const walk = (dir: Item): void => {
     // -L: the walk goes wherever the links lead (the operator asked for it); else through no symlink.
-    const l = c.copyLinks ? reader.scanDir(dir.src, dir.src.length) : reader.scanDir(dir.src);
+    const l = c.copyLinks || dir.followed ? reader.scanDir(dir.src, dir.src.length) : reader.scanDir(dir.src);
     if (isFailure(l)) {
       fail(dir.src, l.errno, l.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
       return;
@@ -213,7 +215,7 @@ export function listRoots(
       print({ mode: 0, size: 0, mtime: 0, name });
       continue;
     }
-    const item: Item = { src: root.src, rel: root.rel, st, enter: isDir(st) && (c.recursive || root.contents), scope, dev: st.dev };
+    const item: Item = { src: root.src, rel: root.rel, st, enter: isDir(st) && (c.recursive || root.contents), scope, dev: st.dev, followed: root.contents };
     if (!emit(item, name) || !item.enter) continue;
     item.scope = scope?.enterDir(root.rel, root.src);
     walk(item);

@@ -37,7 +37,8 @@ export function repeatsNames(c: Config, engine: Engine): boolean {
     }
     if (!first('.')) return true;
     // The directory's own entries join the first list (a listing that fails: counted the long way).
-    const l = engine.scanDir(src);
+    // (The operand is the operator's path: "link/" reaches its directory through the symlink.)
+    const l = engine.scanDir(src, src.length);
     if (isFailure(l)) return true;
     for (const n of l.names) if (!first(n.toString('latin1'))) return true;
   }
@@ -70,22 +71,22 @@ export function repeatedListCounts(c: Config, engine: Engine): { listed: Counts;
     return { listed, totalSize };
   }
   // One list: every operand's whole tree, duplicates and all.
-  const pending: Buffer[] = [];
+  const pending: { dir: Buffer; anchor: number }[] = [];
   for (const src of c.sources) {
     const st = engine.lstat(src);
     if (isFailure(st)) return undefined;
     count(st.mode, st.size);
-    if (fileType(st.mode) === 'dir') pending.push(src);
+    if (fileType(st.mode) === 'dir') pending.push({ dir: src, anchor: src.length });
   }
   while (pending.length) {
-    const dir = pending.pop()!;
-    const l = engine.scanDir(dir);
+    const { dir, anchor } = pending.pop()!;
+    const l = engine.scanDir(dir, anchor);
     if (isFailure(l)) return undefined;
     l.names.forEach((n, i) => {
       const st = l.stats[i];
       if (!st) return;
       count(st.mode, st.size);
-      if (fileType(st.mode) === 'dir') pending.push(joinPath(dir, n));
+      if (fileType(st.mode) === 'dir') pending.push({ dir: joinPath(dir, n), anchor: 0 });
     });
   }
   return { listed, totalSize };

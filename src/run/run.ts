@@ -160,7 +160,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (rec) events?.error(m, rec.path, rec.code);
   }, plan.destRoot, actsAsRoot(c) && c.owner, c.inplace);
   const charsets = input.charsets;
-  const overlay = Overlay.of(plan.roots, c.recursive, (p) => engine.scanDir(p), (p) => engine.lstat(p), charsets && { toDest: (n) => charsets.toDestOrSelf(n), toSource: (n) => charsets.toSource(n) });
+  const overlay = Overlay.of(plan.roots, c.recursive, (p, anchor) => engine.scanDir(p, anchor), (p) => engine.lstat(p), charsets && { toDest: (n) => charsets.toDestOrSelf(n), toSource: (n) => charsets.toSource(n) });
   // BackupPlan asks the destination whether a symlink may be backed up; that reader exists once the
   // engine context is open, which needs the backup directory BackupPlan resolves: bound below.
   let dest: DestReads | undefined = undefined;

@@ -322,7 +322,8 @@ export function* rsyncLists(c: Config, engine: Engine, recorded?: RecordedLists,
     if (dir && sentAsDot(src)) {
       first.push(from(entryOf(src, DOT, st, c, true)));
       // Its entries with its own per-directory files read (rsync pushes them before it lists them).
-      first.push(...readDir(src, undefined, c, engine, scope?.enterDir(EMPTY, src)).map(from));
+      // ("link/": the operator's path reaches its directory through the symlink.)
+      first.push(...readDir(src, undefined, c, engine, scope?.enterDir(EMPTY, src), src.length).map(from));
     } else {
       const e = entryOf(src, baseName(src), st, c, true);
       if (scope && scope.check(e.name, e.sub) === 'exclude') continue;

@@ -60,6 +60,9 @@ const CASES: string[][] = [
   ['-R', '--list-only', 'src/d/sub'],
   ['-rR', '--list-only', 'src/d/sub/y', 'src/./e', 'src/a'],
   ['-rR', '--no-implied-dirs', '--list-only', 'src/d/sub/y'],
+  // An operand that reaches its directory through a symlink, named with a trailing slash.
+  ['--list-only', 'src/dirlink/'],
+  ['-r', '--list-only', 'src/dirlink/'],
 ];
 
 describeEngines((e) => {

@@ -23,6 +23,8 @@ function setup(root: string): void {
   for (const f of ['a', 'Z', 'sub/b', 'sub/hard', 'sub/deep/c', 'e/x', 'e/ee/y']) fs.writeFileSync(path.join(root, 'src', f), f);
   fs.writeFileSync(path.join(root, 'list'), 'sub/b\ne/x\na\nnope\nZ\n');
   fs.writeFileSync(path.join(root, 'list0'), 'e/ee/y\0sub\0a\0');
+  // "srclink/": an operand that reaches its directory through a symlink.
+  fs.symlinkSync('src', path.join(root, 'srclink'));
   // One whole second for every entry: the destination's top directory then needs nothing on any engine.
   sh(`find '${root}' -exec touch -h -d @1700000000 {} +`);
 }
@@ -49,6 +51,8 @@ const CASES: string[][] = [
   ['-aiv', 'src/sub/', 'src/a', 'src/a', 'dst/'],
   ['-aiv', 'src/e/', 'src/sub/', 'src/e/', 'dst/'],
   ['-aiv', '--delete', 'src/e/', 'src/Z', 'src/e/', 'src/Z', 'dst/'],
+  ['-aiv', 'srclink/', 'srclink/', 'dst/'],
+  ['-aiv', 'srclink/e/', 'src/e/', 'dst/'],
 ];
 
 /** --stats' counts of the list (its byte lines are rsync's stream, stream-bytes.test.ts). */
@@ -67,6 +71,9 @@ const REPEATS: string[][] = [
   // Without incremental recursion each operand's whole tree is in the one list.
   ['--no-i-r', 'src/', 'src/'],
   ['--no-i-r', 'src', 'src/sub', 'src'],
+  ['srclink/', 'srclink/'],
+  ['srclink/', 'src/'],
+  ['--no-i-r', 'srclink/', 'srclink/'],
 ];
 
 describeEngines(({ name: engine }) => {
