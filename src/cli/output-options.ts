@@ -16,6 +16,7 @@ import {
   applyVerbosity,
   newDebug,
   newInfo,
+  serverInfoOption,
   wordsHelp,
   type DebugLevels,
   type InfoLevels,
@@ -28,6 +29,8 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 export interface OutputSettings {
   info: InfoLevels;
   debug: DebugLevels;
+  /** The --info= argument a receiving (push) and a sending (pull) server are given, if any. */
+  serverInfo: { receiver: string | undefined; sender: string | undefined };
   stderr: StderrMode;
   logFile: string | undefined;
   logFileFormat: string | undefined;
@@ -108,6 +111,8 @@ export function addOutputOptions(p: Command): {
         if (!i.formatted && info.levels.NAME === 0) info.apply('name', Priority.Default);
         info.apply('FLIST2,PROGRESS', Priority.Default);
       }
+      // Before -q silences this side: the levels the user named are the server's to know.
+      const serverInfo = { receiver: serverInfoOption(info, false), sender: serverInfoOption(info, true) };
       if (i.quiet) {
         // -q: rsync prints no informational messages (its FINFO lines are dropped), errors still show.
         for (const k of Object.keys(info.levels) as (keyof InfoLevels)[]) info.levels[k] = 0;
@@ -117,6 +122,7 @@ export function addOutputOptions(p: Command): {
       return {
         info: info.levels,
         debug: debug.levels,
+        serverInfo,
         stderr: (o['stderr'] as StderrMode | undefined) ?? 'errors',
         logFile: o['logFile'] as string | undefined,
         logFileFormat,

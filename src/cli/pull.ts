@@ -163,6 +163,7 @@ export function pullServerArgs(c: Config, wholeFile: boolean, blockSize = 0, com
     maxAlloc: c.maxAlloc,
     secludedArgs: c.secludedArgs,
     oldArgs: c.oldArgs,
+    ...(c.serverInfo?.sender !== undefined ? { info: c.serverInfo.sender } : {}),
   });
 }
 

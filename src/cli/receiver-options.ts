@@ -17,7 +17,7 @@ import { formatHas } from '../progress/format.js';
 const DELETE: readonly (keyof Config)[] = ['deleteMode', 'incRecursive'];
 const PARTIAL_DIR: readonly (keyof Config)[] = ['partial', 'partialDir', 'filters'];
 /** The fields -M's output options change in the second parse: the receiver's, never applied to the client. */
-const OUTPUT: readonly (keyof Config)[] = ['verbose', 'info', 'debug', 'itemize', 'outFormat'];
+const OUTPUT: readonly (keyof Config)[] = ['verbose', 'info', 'debug', 'serverInfo', 'itemize', 'outFormat'];
 /**
  * The --info words whose lines rsync's receiving side (generator and receiver) prints itself in a local
  * copy, all routed through receiverOutput(), or that it has none to print (REMOVE is the sender's, MISC's

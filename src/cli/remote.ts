@@ -61,6 +61,7 @@ export async function listRemote(r: RemoteList, env: NodeJS.ProcessEnv, io: Clie
     maxAlloc: c.maxAlloc,
     secludedArgs: c.secludedArgs,
     oldArgs: c.oldArgs,
+    ...(c.serverInfo?.sender !== undefined ? { info: c.serverInfo.sender } : {}),
   };
   const cmd = {
     rsh: r.rsh,

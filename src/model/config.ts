@@ -280,6 +280,8 @@ export interface Config {
   /** --info/--debug levels after -v's, --stats' and --progress's defaults (cli/output-options.ts). */
   info: InfoLevels;
   debug: DebugLevels;
+  /** The --info= argument rsync's client gives a receiving (push) or sending (pull) server (model/output-levels.ts serverInfoOption). */
+  serverInfo?: { receiver: string | undefined; sender: string | undefined };
   /** --stderr/--msgs2stderr: errors (rsync's default), all (every message on stderr), client (all on stdout). */
   stderr: StderrMode;
   /** --log-file and --log-file-format. */

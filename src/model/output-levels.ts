@@ -122,6 +122,59 @@ export class WordLevels<W extends string> {
     }
     return undefined;
   }
+
+  /** rsync's make_output_option() over the words `where` accepts (serverInfoOption). */
+  outputOption(where: (word: string) => boolean): string | undefined {
+    const counts: number[] = new Array<number>(MAX_OUT_LEVEL + 1).fill(0);
+    let skipped = 0;
+    let named = 0;
+    let max = 0;
+    let lev = 0;
+    for (const [w] of this.table) {
+      if (!where(w)) continue;
+      const k = w as W;
+      // Implied by -v: the other side works it out itself.
+      if (this.priority[k] === Priority.Default) {
+        skipped++;
+        continue;
+      }
+      named++;
+      if (this.priority[k] === Priority.Help) continue;
+      if (++counts[this.levels[k]]! > max) {
+        lev = this.levels[k];
+        max = counts[lev]!;
+      }
+    }
+    if (!named) return undefined;
+    const shared = skipped || max < 5 ? -1 : lev;
+    const parts = shared < 0 ? [] : [shared === 0 ? 'NONE' : shared === 1 ? 'ALL' : `ALL${shared}`];
+    for (const [w] of this.table) {
+      const k = w as W;
+      if (this.priority[k] === Priority.Default || this.levels[k] === shared || !where(w)) continue;
+      parts.push(this.levels[k] === 1 ? w : `${w}${this.levels[k]}`);
+    }
+    return `${this.option}=${parts.join(',')}`;
+  }
+}
+
+/**
+ * Which side of a transfer acts on each --info word (rsync's info_words[] "where": C the client, V the
+ * server, S the sender, R the receiver): what a client tells its server about.
+ */
+const INFO_WHERE: Record<InfoWord, string> = {
+  BACKUP: 'R', COPY: 'R', DEL: 'R', FLIST: 'C', MISC: 'SR', MOUNT: 'SR', NAME: 'SR', NONREG: 'R',
+  PROGRESS: 'C', REMOVE: 'S', SKIP: 'R', STATS: 'CV', SYMSAFE: 'SR',
+};
+
+/**
+ * rsync's make_output_option() for its server_options(): the --info= argument that tells a server the
+ * levels the user set (beyond -v's defaults, which the server works out from -v itself) of the words a
+ * server of that role acts on; undefined when there are none. When every such word was set and five or
+ * more share a level, that level is said once (ALL, ALLn or NONE) and only the rest follow.
+ */
+export function serverInfoOption(info: WordLevels<InfoWord>, serverSends: boolean): string | undefined {
+  const role = serverSends ? 'S' : 'R';
+  return info.outputOption((w) => INFO_WHERE[w as InfoWord].includes('V') || INFO_WHERE[w as InfoWord].includes(role));
 }
 
 function parseLevel(digits: string): number {

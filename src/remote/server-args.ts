@@ -58,6 +58,8 @@ export interface ServerFlags {
   /** 1 --append, 2 --append-verify (rsync sends --append twice), 0 neither. */
   append?: number;
   noImpliedDirs?: boolean;
+  /** The --info= argument for a sending server (Config.serverInfo.sender). */
+  info?: string;
   /** 1 --remove-source-files, 2 --remove-sent-files. */
   removeSourceFiles?: number;
   /** --files-from as the server is told of it (remote/files-from.ts's filesFromServerArgs). */
@@ -144,6 +146,8 @@ export function senderArgs(f: ServerFlags): string[] {
   if (f.copyUnsafeLinks) args.push('--copy-unsafe-links');
   if (f.safeLinks) args.push('--safe-links');
   if (f.numericIds) args.push('--numeric-ids');
+  // rsync's client tells the server the --info levels it set for the server's side, before --append.
+  if (f.info !== undefined) args.push(f.info);
   if (f.append) {
     if (f.append > 1) args.push('--append');
     args.push('--append');
@@ -280,6 +284,8 @@ export function receiverArgs(c: Config, x: PushExtras): string[] {
   for (const [opt, dirs] of [['--compare-dest', c.compareDest], ['--copy-dest', c.copyDest], ['--link-dest', c.linkDest]] as const) {
     for (const d of dirs) args.push(opt, val(d));
   }
+  // (rsync's client tells the server the --info levels it set for the server's side, before --append.)
+  if (c.serverInfo?.receiver !== undefined) args.push(c.serverInfo.receiver);
   if (c.append) {
     if (c.appendVerify) args.push('--append');
     args.push('--append');

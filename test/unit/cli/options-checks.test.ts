@@ -238,3 +238,27 @@ describe('preserveFlags', () => {
     expect(() => run('-r', '--delete-delay', '--delete-after', 'a', 'b')).toThrow(/multiple --delete-WHEN/);
   });
 });
+
+describe('--info for the server (rsync\'s make_output_option in server_options)', () => {
+  // Each row: what rsync 3.5's client gives a receiving (push) and a sending (pull) server, taken from
+  // its remote shell's argv.
+  const rows: [string[], string | undefined, string | undefined][] = [
+    [['--info=skip2'], '--info=SKIP2', undefined],
+    [['--info=name2,del'], '--info=DEL,NAME2', '--info=NAME2'],
+    [['--info=all'], '--info=ALL', '--info=ALL'],
+    [['--info=all2'], '--info=ALL2', '--info=ALL2'],
+    [['-v', '--info=skip2'], '--info=SKIP2', undefined],
+    [['--info=none'], '--info=NONE', '--info=NONE'],
+    [['--info=all,name0'], '--info=ALL,NAME0', '--info=ALL,NAME0'],
+    [['--info=stats2'], '--info=STATS2', '--info=STATS2'],
+    [['--info=progress2'], undefined, undefined],
+    [['--info=flist0,remove'], undefined, '--info=REMOVE'],
+    [['-q', '--info=name'], '--info=NAME', '--info=NAME'],
+    [['-vv'], undefined, undefined],
+  ];
+  it.each(rows)('%j: push %s, pull %s', (args, push, pull) => {
+    const c = run('-a', ...args, 'a', 'b');
+    expect(c.serverInfo?.receiver).toBe(push);
+    expect(c.serverInfo?.sender).toBe(pull);
+  });
+});
