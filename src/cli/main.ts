@@ -308,6 +308,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
       filters = FilterList.fromOptions(c.filters, {
         cvsExclude: c.cvsExclude,
         deleteExcluded: c.deleteExcluded,
+        cvsOnThisSide: pulled !== undefined,
         insecureLinks: c.insecureLinks,
         confineRoot: c.confineRoot,
         eolNulls: c.from0,

@@ -34,6 +34,12 @@ export interface FilterOptions {
   cvsExclude?: boolean;
   /** --delete-excluded: rules without an explicit side act on the sender only. */
   deleteExcluded?: boolean;
+  /**
+   * -C's rules keep acting on this side under --delete-excluded: a pull's receiving client, which
+   * rsync's client gives them after it has sent its rules (exclude.c send_filter_list), so they are
+   * never made the sender's (their dir-merge and defaults still protect the destination's names).
+   */
+  cvsOnThisSide?: boolean;
   /** Where relative rule-file names resolve (default: process.cwd()). */
   cwd?: string;
   /** For -C: HOME and CVSIGNORE are read from here (default: process.env). */
@@ -79,7 +85,7 @@ const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 /** The rule list of one run while it is parsed, and the per-directory files its scopes read later. */
 export class RuleParser implements ScopeRules {
   /** --delete-excluded was given: unqualified rules do not protect anything on the receiver. */
-  readonly deleteExcluded: boolean;
+  deleteExcluded: boolean;
   /** The rules of the command line and the files they merged. */
   readonly rules: Entry[] = [];
   private cvsRules: Entry[] | undefined;

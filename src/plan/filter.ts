@@ -58,8 +58,11 @@ export class FilterList {
     if (opts.cvsExclude) {
       // rsync appends these after every other rule, whatever -C's position on the command line; the ":C"
       // is dropped if a .cvsignore dir-merge is already in the list (so -f:C can place it earlier).
+      const deleteExcluded = parser.deleteExcluded;
+      if (opts.cvsOnThisSide) parser.deleteExcluded = false;
       parser.parseString(target, ':C', 0, 0);
       parser.parseString(target, '-C', 0, 0);
+      parser.deleteExcluded = deleteExcluded;
     }
     parser.confineFromNowOn();
     return new FilterList(parser);
