@@ -443,10 +443,11 @@ export async function pushRemote(
     else if (stats.ioError & 2) code = Math.max(code, Exit.Vanished);
     // rsync's match_report(), at the end of its sender's loop.
     if (counts) say(`total: matches=${counts.matches}  hash_hits=${counts.hashHits}  false_alarms=${counts.falseAlarms} data=${stats.literal}\n`);
-    if ((c.stats || c.verbose > 0) && !c.quiet) {
+    // rsync's output_summary: the totals at --info=stats1 (-v), the statistics from stats2 (--stats).
+    if (c.info.STATS > 0) {
       // --only-write-batch: rsync's "(BATCH ONLY)" where a dry run says "(DRY RUN)".
       const only = c.batch?.mode === 'only-write';
-      const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.stats, c.humanReadable, c.dryRun || only, statsCountLines(stats.session.protocol)).map((l) => (only ? l.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : l));
+      const lines = pushStatsLines({ ...stats, ...wire }, rsyncSeconds(started, Date.now()), c.info.STATS > 1, c.humanReadable, c.dryRun || only, statsCountLines(stats.session.protocol)).map((l) => (only ? l.replace(/ \(DRY RUN\)$/, ' (BATCH ONLY)') : l));
       log?.lines(lines.join('\n'));
       say(lines.join('\n') + '\n');
     }

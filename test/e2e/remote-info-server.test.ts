@@ -66,4 +66,17 @@ describeEngines((e) => {
     // Each case has lines only the server prints, so the comparison is not of two empty outputs.
     expect(out['arsync']!.lines.length, JSON.stringify(out)).toBeGreaterThan(0);
   });
+
+  it.each([['--info=stats1'], ['--info=stats2'], ['-q', '--stats']])('push %j: the summary and statistics lines rsync\'s client prints (their figures aside)', async (...opts) => {
+    const out: Record<string, { code: number | null; labels: string[] }> = {};
+    for (const tool of ['rsync', 'arsync'] as const) {
+      const dir = path.join(root, `case-${n++}`);
+      setup(dir);
+      const argv = ['-e', rsh, '-a', ...opts, 'src/', `h:${dir}/dst/`];
+      const r = tool === 'rsync' ? spawnSync('rsync', argv, { cwd: dir, encoding: 'utf8' }) : await runCli([`--engine=${e.name}`, ...argv], { cwd: dir });
+      // Each line's words without its figures: the byte counts of the two clients' streams differ (README).
+      out[tool] = { code: 'status' in r ? r.status : r.code, labels: r.stdout.split('\n').map((l) => l.replace(/[\d.,]+/g, 'N')) };
+    }
+    expect(out['arsync']).toEqual(out['rsync']);
+  });
 });
