@@ -11,6 +11,8 @@ import { NO_CHANGES, anyChange } from './lines.js';
 import type { Member } from './members.js';
 import { removeSource } from './remove-source.js';
 import type { Verdict } from '../plan/quickcheck.js';
+import { destPath } from './deletions.js';
+import { xattrBits } from './xattrs.js';
 
 /** m, which the destination lacks, has an exact --*-dest twin, the leader's own under --link-dest. */
 function altMatched(rc: RunContext, leader: Member, m: Member, kind: FileType): boolean {
@@ -51,7 +53,10 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
     // An existing member is relinked: rsync prints what differed from the old file, or blanks;
     // without -t its time is always reported (the link is a local change, named after its leader).
     const check = rc.spec.check;
-    const ch = { ...attrChanges(m.st, existing, check), size: kind === 'reg' && m.st.size !== existing.size, time: c.times ? !sameTime(m.st, existing, check) : true };
+    // -X/-A: rsync's itemize compares the old file's xattrs and ACLs with the source's too.
+    const flags = rc.spec.xattrFlags;
+    const differ = flags ? rc.dest.basisXattrDiff(m.src, destPath(rc, m.rel), flags, rc.xattrViews?.ofEntry(m.rel)) : 0;
+    const ch = { ...attrChanges(m.st, existing, check), size: kind === 'reg' && m.st.size !== existing.size, time: c.times ? !sameTime(m.st, existing, check) : true, ...(differ ? xattrBits(differ) : {}) };
     if (rc.lines.active) {
       const v: Verdict = { action: anyChange(ch) ? 'transfer' : 'attrs', changes: ch };
       rc.lines.out.entry({ ...line, changed: true, isDir: false }, itemize(kind, v, c, { hardlinked: true, all: true }));

@@ -96,6 +96,27 @@ describeEngines((e) => {
     for (const o of OPTIONS) await differential({ engine: e.name, setup: trees, args: [...o, 'src/', 'dst/'] });
   });
 
+  // -H: a member relinked to its leader is itemized against its own old file, xattrs included (rsync's
+  // "hf.s......x" for a member whose old file lacked the source's xattr).
+  it.skipIf(e.name === 'node')('a local copy under -HX: a relinked member\'s old xattrs are compared, as rsync', async () => {
+    await differential({
+      engine: e.name,
+      setup: (r: string) => {
+        const src = path.join(r, 'src');
+        const dst = path.join(r, 'dst');
+        fs.mkdirSync(src, { recursive: true });
+        fs.mkdirSync(dst, { recursive: true });
+        fs.writeFileSync(path.join(src, 'a'), 'a\n');
+        fs.linkSync(path.join(src, 'a'), path.join(src, 'a2'));
+        setx(path.join(src, 'a'), 'bar');
+        fs.writeFileSync(path.join(dst, 'a'), 'a\n');
+        fs.writeFileSync(path.join(dst, 'a2'), 'zz\n');
+        for (const p of [src, dst, path.join(src, 'a'), path.join(dst, 'a'), path.join(dst, 'a2')]) fs.utimesSync(p, T0, T0);
+      },
+      args: ['-aiHX', 'src/', 'dst/'],
+    });
+  });
+
   for (const way of ['push', 'pull'] as const) {
     it.skipIf(e.name === 'node')(`a ${way}: the same -i lines, ACLs and xattrs as rsync's client`, async () => {
       for (const o of [...OPTIONS, ['-aXn', '-f', '-x user.zz']]) {
