@@ -206,7 +206,7 @@ describeEngines((e) => {
         fs.symlinkSync(path.join(outside, 'newdir'), dang);
         const r = tool === 'rsync' ? spawnSync('rsync', ['-a', ...args], { cwd: d, encoding: 'utf8' }) : await run(['-a', ...args], d);
         const code = 'status' in r ? r.status : r.code;
-        const stderr = normaliseOutput(r.stderr, tool).replace(d, 'D').replace(/^rsync/gm, 'arsync').replace(/ at [a-z]+\.c\(\d+\) \[[^\]]*\]$/gm, '');
+        const stderr = normaliseOutput(r.stderr, tool).replace(d, 'D').replace(/^rsync/gm, 'arsync').replace(/ at [a-z]+\.c\(\d+\) \[[^\]]*\]$/gm, '').replace(/^arsync error: received SIGUSR1 \(code 19\)\n/gm, '');
         const st = fs.lstatSync(dang);
         out[tool] = { code, stderr, outside: listing(outside), dang: st.isSymbolicLink() ? 'link' : st.isFile() ? 'file' : 'other' };
       }

@@ -41,7 +41,9 @@ async function both(engine: string, setup: (dir: string) => void, args: (dir: st
     const stderr = r.stderr
       .replaceAll(dir, 'DIR')
       .replace(/^rsync error: (.*) at \S+ \[.*\]$/gm, 'arsync error: $1')
-      .replace(/^rsync: \[Receiver\] write error: Broken pipe \(32\)\n/gm, '');
+      .replace(/^rsync: \[Receiver\] write error: Broken pipe \(32\)\n/gm, '')
+      // (rsync's own processes, stopped by one another's exit, sometimes say so: a race in its teardown.)
+      .replace(/^arsync error: received SIGUSR1 \(code 19\)\n/gm, '');
     out[tool] = { code, stderr };
   }
   return out;
