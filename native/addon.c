@@ -74,6 +74,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"sendReadWhole", NULL, send_read_whole, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendFile", NULL, send_file, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipeOpen", NULL, pipe_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pipeResize", NULL, pipe_resize, NULL, NULL, NULL, napi_enumerable, NULL},
     {"removeTree", NULL, rm_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"moveTree", NULL, mv_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"writeNew", NULL, stage_write_new, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -45,3 +45,21 @@ fail:
   close(fds[1]);
   return NULL;
 }
+
+/* pipeResize(fd, size) -> the pipe's capacity, or -errno: a pipe this process did not make (the remote
+ * shell's stdout, a FIFO when bin/arsync started the shell before Node: src/remote/early-shell.ts) grown
+ * as pipeOpen grows its own, a refused size leaving it as it was. */
+napi_value pipe_resize(napi_env env, napi_callback_info info)
+{
+  ARGS(2);
+  int64_t fd, size;
+  if (!arg_int64(env, argv[0], &fd) || fd < 0 || fd > 0x7fffffff || !arg_int64(env, argv[1], &size) || size < 0 || size > (1 << 30))
+    return throw_type(env, "pipeResize(fd, size)");
+  int cap = fcntl((int)fd, F_SETPIPE_SZ, (int)size);
+  if (cap < 0)
+    cap = fcntl((int)fd, F_GETPIPE_SZ);
+  napi_value out;
+  if (napi_create_int32(env, cap < 0 ? -errno : cap, &out) != napi_ok)
+    return NULL;
+  return out;
+}

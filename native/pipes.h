@@ -5,5 +5,6 @@
 #include <node_api.h>
 
 napi_value pipe_open(napi_env env, napi_callback_info info);
+napi_value pipe_resize(napi_env env, napi_callback_info info);
 
 #endif

@@ -4,11 +4,13 @@
 
 import type { EngineChoice } from '../model/config.js';
 import { loadAddon } from '../engine/native.js';
-import type { PipeOpener } from '../remote/shell-pipes.js';
+import type { ShellPipes } from '../remote/shell-pipes.js';
 
-/** The pipe opener for a remote session, or undefined on the node engine or without the addon. */
-export function shellPipeFor(engine: EngineChoice): PipeOpener | undefined {
+/** The pipe calls for a remote session, or undefined on the node engine or without the addon. */
+export function shellPipeFor(engine: EngineChoice): ShellPipes | undefined {
   if (engine === 'node') return undefined;
   const addon = loadAddon();
-  return addon.ok && addon.addon.pipeOpen ? addon.addon.pipeOpen : undefined;
+  if (!addon.ok || !addon.addon.pipeOpen) return undefined;
+  const { pipeOpen, pipeResize } = addon.addon;
+  return { open: pipeOpen, resize: pipeResize };
 }

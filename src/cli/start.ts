@@ -7,6 +7,7 @@ import { jsonMode, summaryDocument } from '../progress/json.js';
 import { EventStream } from '../progress/events.js';
 import { VERSION } from '../version.js';
 import { monotonicMs } from '../util/monotonic.js';
+import { claimEarlyShell } from '../remote/early-shell.js';
 
 type Main = (argv: string[]) => Promise<number>;
 
@@ -43,6 +44,7 @@ export function startCli(loadMain: () => Promise<{ main: Main }>): void {
   installSignalHandlers(exitWith);
   dropLauncherTunables();
   restoreCaCerts();
+  claimEarlyShell();
   // Under --json even a signal before main() has loaded ends with the document (main replaces this hook
   // with one that knows what the run did).
   const jsonOut = jsonMode(process.argv.slice(2));

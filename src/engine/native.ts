@@ -92,6 +92,8 @@ export interface Addon {
   sendFile?(path: Buffer, follow: boolean, dev: number, ino: number, kind: number, buf: Buffer, at: number, len: number, sumAt: number): number;
   /** A close-on-exec pipe of about `size` bytes (native/pipes.c): [read end, write end, capacity], or -errno. */
   pipeOpen?(size: number): number[] | number;
+  /** A pipe's room grown to about `size` bytes (native/pipes.c): its capacity, or -errno; an older addon lacks it. */
+  pipeResize?(fd: number, size: number): number;
   /** Removes a tree this process made, following no symlink (native/rmtree.c): 0, or the first -errno. */
   removeTree?(path: Buffer): number;
   /**

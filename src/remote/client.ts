@@ -13,7 +13,8 @@ import { PeerMessages, answerErrorExit } from './messages.js';
 import type { Frame } from './mux.js';
 import { pacedOutput } from './pacer.js';
 import { commandLine, execFailedLine, remoteLaunch, type RemoteCommand } from './rsh.js';
-import { shellPipe, type ShellPipe } from './shell-pipes.js';
+import { adoptEarlyShell, rememberShell, type ShellProcess } from './early-shell.js';
+import { SHELL_PIPE_SIZE, shellPipe, type ShellPipe } from './shell-pipes.js';
 import { ProtocolError } from './wire.js';
 
 /** rsync's IOERR_GENERAL and IOERR_VANISHED. */
@@ -38,7 +39,7 @@ export interface Outcome<T> {
 }
 
 /** The remote shell, on the pipes when there are any (our copies of the child's ends closed once it has them). */
-function spawnShell(argv: string[], env: NodeJS.ProcessEnv, pipe: ShellPipe | undefined, errPipe: boolean): ChildProcess {
+function spawnShell(argv: string[], env: NodeJS.ProcessEnv, pipe: ShellPipe | undefined, errPipe: boolean): ChildProcess | ShellProcess {
   try {
     return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', pipe ? pipe.child : 'pipe', errPipe ? 'pipe' : 'inherit'], env });
   } catch (e) {
@@ -97,9 +98,13 @@ export async function runClient<T>(
   if (cmd.daemon) return runDaemonClient(cmd, cmd.daemon, env, io, exchange, onMessage);
   const { argv, secluded } = remoteLaunch(cmd, env);
   if (cmd.showCommand) io.out.write(commandLine(argv));
-  // A large pipe for its stdout when the caller can make one (remote/shell-pipes.ts).
-  const pipe = shellPipe(cmd.pipe);
-  const child = spawnShell(argv, env, pipe, cmd.stderrThrough === true);
+  // The shell bin/arsync started before Node, when it runs this very command (remote/early-shell.ts;
+  // never with a stderr this side reads). Otherwise a large pipe for its stdout when the caller can make
+  // one (remote/shell-pipes.ts).
+  const resize = cmd.pipe?.resize;
+  const early = cmd.stderrThrough ? undefined : adoptEarlyShell(argv, env, resize && ((fd) => void resize(fd, SHELL_PIPE_SIZE)));
+  const pipe = early ? undefined : shellPipe(cmd.pipe?.open);
+  const child = early ?? spawnShell(argv, env, pipe, cmd.stderrThrough === true);
   const errRelayed = child.stderr ? relay(child.stderr, io.err) : undefined;
   const shellIn = child.stdin!;
   const shellOut = pipe ? pipe.input : child.stdout!;
@@ -172,5 +177,7 @@ export async function runClient<T>(
   let code = Math.max(remoteCode, peer.exitCode ?? 0);
   if (peer.ioError & IOERR_GENERAL || peer.xferError) code = Math.max(code, Exit.Partial);
   else if (peer.ioError & IOERR_VANISHED) code = Math.max(code, Exit.Vanished);
+  // A command that worked: the next run of this command line may start its shell before Node.
+  if (code === 0 && !cmd.stderrThrough) rememberShell(argv, env);
   return { result, exitCode: code, peerEnded: (peer.exitCode ?? 0) !== 0 };
 }

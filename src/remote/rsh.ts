@@ -6,7 +6,7 @@
 
 import { UsageError, errnoText } from '../util/errors.js';
 import type { DaemonLogin } from './daemon-route.js';
-import type { PipeOpener } from './shell-pipes.js';
+import type { ShellPipes } from './shell-pipes.js';
 import type { WireCharset } from './wire-charset.js';
 
 /** rsync's do_cmd word splitting: spaces separate words; '…' and "…" quote, a doubled quote inside is one. */
@@ -118,8 +118,8 @@ export interface RemoteCommand {
   timeout?: number;
   /** --stop-after/--stop-at: when the session stops with exit 30, in ms since the epoch (remote/io-watch.ts watchStopAt). */
   stopAt?: number;
-  /** Makes the large pipe of the remote shell's stdout (remote/shell-pipes.ts); absent: Node's own. */
-  pipe?: PipeOpener;
+  /** Makes the large pipe of the remote shell's stdout, or grows one (remote/shell-pipes.ts); absent: Node's own. */
+  pipe?: ShellPipes;
   /** --debug=cmd (-vv): the command is printed before it is started (commandLine). */
   showCommand?: boolean;
   /**

@@ -12,6 +12,12 @@ import net from 'node:net';
 /** A pipe of about `size` bytes: [read end, write end, capacity], or a negative errno (the addon's pipeOpen). */
 export type PipeOpener = (size: number) => number[] | number;
 
+/** The addon's pipe calls: a new pipe, and the room of a pipe made elsewhere grown (the capacity, or -errno). */
+export interface ShellPipes {
+  open: PipeOpener;
+  resize?: (fd: number, size: number) => number;
+}
+
 /** The room asked for: /proc/sys/fs/pipe-max-size's default, the most an unprivileged process may set. */
 export const SHELL_PIPE_SIZE = 1024 * 1024;
 
