@@ -177,7 +177,10 @@ class EarlyShell extends EventEmitter implements ShellProcess {
     this.stdout.once('close', onEnd);
     // Not before the caller has had the object (and put its listener on 'exit'): the shell may be over already.
     await new Promise((resolve) => setImmediate(resolve));
-    for (let delay = 1; ; delay = outputEnded ? Math.min(delay * 2, 20) : 50) {
+    // After the output's end the shell is leaving: looked at again after 1, 2, 4 ... 16 ms (a fixed
+    // 50 ms before it, while it may run for hours).
+    let sinceEnd = 0;
+    for (;;) {
       const status = zombieStatus(this.pid);
       if (status !== undefined) {
         this.ended = true;
@@ -186,6 +189,7 @@ class EarlyShell extends EventEmitter implements ShellProcess {
         this.emit('exit', code, signal);
         return;
       }
+      const delay = outputEnded ? Math.min(2 ** sinceEnd++, 16) : 50;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         wake = () => {
