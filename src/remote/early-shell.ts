@@ -227,8 +227,9 @@ function zombieStatus(pid: number): [number | null, NodeJS.Signals | null] | und
 
 /**
  * The launcher's shell when it runs `argv` in `env` (what client.ts would spawn), taken over: its stdout
- * grown by `resize` when given (shell-pipes.ts's room). Otherwise, and whenever nothing was started, it is
- * stopped and closed, and undefined returned: the caller spawns its own. Only the first call can take it.
+ * grown by `resize` when given (shell-pipes.ts's room). Otherwise it is stopped (its pipes left open until
+ * this process exits), and undefined returned, as when nothing was started: the caller spawns its own.
+ * Only the first call can take it.
  */
 export function adoptEarlyShell(
   argv: readonly string[],
