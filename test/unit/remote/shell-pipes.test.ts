@@ -51,3 +51,21 @@ it('gives up without a descriptor kept when the pipe cannot be made', () => {
   expect(shellPipe(undefined)).toBeUndefined();
   expect(openFds()).toBe(before);
 });
+
+it("grows a pipe it did not make (the launcher's FIFO) to 1 MiB, and says why it cannot for a non-pipe", () => {
+  const resize = addon.addon.pipeResize as (fd: number, size: number) => number;
+  const p = open(4096) as number[];
+  try {
+    expect(p[2]).toBe(4096);
+    expect(resize(p[0]!, SHELL_PIPE_SIZE)).toBe(SHELL_PIPE_SIZE);
+    const file = fs.openSync('/proc/self/status', 'r');
+    try {
+      expect(resize(file, SHELL_PIPE_SIZE)).toBeLessThan(0);
+    } finally {
+      fs.closeSync(file);
+    }
+  } finally {
+    fs.closeSync(p[0]!);
+    fs.closeSync(p[1]!);
+  }
+});
