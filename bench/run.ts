@@ -72,6 +72,11 @@ const HELP = `usage: npm run bench -- [options]
                         pull of the Linux tree (fresh, and no-op onto a complete copy) and of one 1 GiB
                         file with 1% changed (rsync's delta transfer), arsync against rsync as the client;
                         with --only, just the ssh-* rows it names
+  --sshd-malloc M       heap (default): the throw-away sshd's glibc malloc keeps large buffers in its heap
+                        (SSHD_HEAP_MALLOC below); stock: sshd as installed. On this host a page fault costs
+                        ~11 us, and sshd's channel buffer, grown 16-32 KiB at a time by copying whenever the
+                        sender runs ahead of the far receiver, then costs it ~1 s of CPU in some runs of
+                        either client and not others (docs/benchmarks.md, session 50)
   --svg FILE            where the cost curve goes (default docs/cost-curve.svg; further filesystems and
                         caches get -<fs>-<cache> before .svg); with --report, draw it from a saved run
   --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${DISK}; default tmpfs);
@@ -121,6 +126,7 @@ const { values: opt, positionals } = parseArgs({
     sweep: { type: 'boolean', default: false },
     'sweep-million': { type: 'boolean', default: false },
     ssh: { type: 'boolean', default: false },
+    'sshd-malloc': { type: 'string', default: 'heap' },
     svg: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -233,7 +239,19 @@ interface Plan {
   peers: Tool[];
   /** The sshd the ssh workloads go through (started only when one is selected). */
   sshd?: Sshd;
+  /** How that sshd's malloc was set (--sshd-malloc). */
+  sshdMalloc?: 'heap' | 'stock';
 }
+
+/**
+ * The throw-away sshd's glibc malloc for --sshd-malloc heap: blocks up to 32 MiB from the heap, which is
+ * neither trimmed below 256 MiB nor grown by less than 16 MiB, so that memory sshd frees and takes again
+ * stays mapped. sshd grows a channel's buffer by reallocating it with room for one more packet (OpenSSH's
+ * sshbuf: a new block, a copy, the old one freed), so while a sender leads the far rsync by up to the 2 MiB
+ * window it makes ~100 blocks of up to 4 MiB; from mmap each one's pages fault anew, ~11 us each on this
+ * host (~1 us on common hardware). Only sshd's own process: sshd gives its sessions a fresh environment.
+ */
+const SSHD_HEAP_MALLOC = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=16777216';
 
 async function runWorkload(w: Workload, fsKind: FsKind, cache: Cache, plan: Plan, caseRuns?: number): Promise<WorkloadResult> {
   const roots = rootsFor(fsKind);
@@ -382,6 +400,7 @@ async function main(): Promise<void> {
     const m = f.machine;
     console.log(`${opt.report}: ${m.date}, ${m.nproc} CPUs (${m.cpu}), Linux ${m.kernel}, arsync ${m.arsync.commit}`);
     console.log(`auto engine: ${f.autoEngine ?? 'unknown'}; args: ${f.argv.join(' ')}`);
+    if (f.sshd) console.log(`sshd for the ssh rows: ${f.sshd}`);
     for (const r of f.results) console.log(`\n${formatWorkload(r)}`);
     console.log(`\n${formatGoals(evaluateGoals(f.results))}`);
     if (opt.svg !== undefined) drawCurves(f, opt.svg);
@@ -500,8 +519,11 @@ async function main(): Promise<void> {
     const why = sshdUnavailable();
     if (why) die(`the ssh workloads need a local sshd: ${why}`);
     if (!plan.peers.some((p) => p.id === 'rsync')) die('the ssh workloads need rsync as the peer (--peers rsync)');
-    const sshd = await startSshd();
+    const malloc = opt['sshd-malloc'];
+    if (malloc !== 'heap' && malloc !== 'stock') die(`--sshd-malloc: heap or stock, not ${malloc}`);
+    const sshd = await startSshd(malloc === 'heap' ? { env: { GLIBC_TUNABLES: SSHD_HEAP_MALLOC } } : {});
     plan.sshd = sshd;
+    plan.sshdMalloc = malloc;
     process.on('exit', () => sshd.stop());
   }
 
@@ -509,6 +531,7 @@ async function main(): Promise<void> {
   // The parent directories: the trees may not exist yet, and findmnt -T needs an existing path.
   const m = machine(REPO, { tmpfs: path.dirname(SHM), disk: path.dirname(DISK), ...loops });
   const file: ResultsFile = { version: 1, machine: m, argv: process.argv.slice(2), results: [] };
+  if (plan.sshdMalloc) file.sshd = plan.sshdMalloc === 'heap' ? `malloc from the heap (GLIBC_TUNABLES=${SSHD_HEAP_MALLOC})` : 'as installed';
   file.autoEngine = [...new Set(cases.map((c) => c.fsKind))]
     .map((f) => `${f}: ${autoEngine(snap.bin, rootsFor(f).src.replace(/\/src$/, ''))}`)
     .join('; ');
@@ -521,6 +544,7 @@ async function main(): Promise<void> {
       `arsync: commit ${m.arsync.commit}${m.arsync.dirty ? ' (src/ or native/ has uncommitted changes)' : ''}, ` +
       `dist built ${m.arsync.distBuilt}, addon ${m.arsync.addon}; measured from a copy in ${snap.dir}\n` +
       `auto engine: ${file.autoEngine}\n` +
+      (file.sshd ? `sshd for the ssh rows: ${file.sshd}\n` : '') +
       (before ? `arsync@before: commit ${before.commit}, measured from a copy in ${before.dir}\n` : '') +
       `load average at start: ${m.loadavgAtStart}\n` +
       `peak RSS: GNU time %M (ru_maxrss of the process; for tar | tar the larger of the two tars)`,

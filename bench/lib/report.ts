@@ -41,6 +41,8 @@ export interface ResultsFile {
   machine: Machine;
   argv: string[];
   autoEngine?: string;
+  /** The ssh rows' far side: the throw-away sshd's malloc (run.ts, --sshd-malloc). */
+  sshd?: string;
   results: WorkloadResult[];
 }
 

@@ -41,6 +41,8 @@ export interface SshdOptions {
    * makes. The benchmarks leave it off, so that each measured run pays its own connection, as rsync does.
    */
   shareConnection?: boolean;
+  /** Variables added to sshd's own environment (not its sessions', which sshd builds afresh). */
+  env?: Record<string, string>;
 }
 
 export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
@@ -78,7 +80,10 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
         '',
       ].join('\n'),
     );
-    const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: o.env ? { ...process.env, ...o.env } : process.env,
+    });
     let stderr = '';
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
     let exited = false;
