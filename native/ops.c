@@ -320,7 +320,7 @@ done:
   if (out >= 0)
     close(out);
   if (made)
-    temp_discard(j, tdir, tmp, p->fd, name);
+    temp_discard(j, tdir, tmp, p->fd, name, mode);
   if (in >= 0)
     close(in);
   parent_put(c, p);

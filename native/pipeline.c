@@ -310,7 +310,7 @@ static void slot_end(struct ctx *c, struct pipe *P, struct slot *s)
     close(s->tmpfd);
   s->srcfd = s->tmpfd = -1;
   if (s->made)
-    temp_discard(&s->job, s->tdir, s->tmp, s->p->fd, s->name);
+    temp_discard(&s->job, s->tdir, s->tmp, s->p->fd, s->name, s->mode);
   parent_put(c, s->p);
   s->p = NULL;
   parent_put(c, s->sp);

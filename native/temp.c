@@ -234,23 +234,25 @@ int temp_rename_over(struct job *j, int dirfd, const char *tmp, const char *name
 }
 
 /* Failure cleanup of a temp file: --partial keeps what was copied under the real name, or with a
- * --partial-dir under that name in the partial dir (partial.c). */
-void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name)
+ * --partial-dir under that name in the partial dir (partial.c). A kept file gets the permission bits
+ * `mode` the finished one would have had (rsync's cleanup gives it the file's attributes; the temp was
+ * made 0600), by plain syscalls whose failure is not reported: the job keeps its own cause. */
+void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name, mode_t mode)
 {
   if (!tmp[0]) /* unnamed: its close frees it */
     return;
   if ((j->c->flags & P_PARTIAL) && j->bytes > 0) {
+    (void)fchmodat(tdir, tmp, mode & 07777, 0);
     if (j->c->ppath) {
       if (partial_keep(j, tdir, tmp, dirfd, name))
         return;
     } else {
-      /* Stopped by a signal, the partial file takes the target's name with mtime 0 (rsync's cleanup):
-       * newer than the source, -u would never complete it. */
-      if (aborted(j->c)) {
-        struct timespec t[2] = {{0, UTIME_OMIT}, {0, 0}};
-        meta_fill_times(j->c, t, tdir, tmp);
-        (void)utimensat(tdir, tmp, t, AT_SYMLINK_NOFOLLOW);
-      }
+      /* At the target's name the partial file gets mtime 0, whether a signal or this file's own failure
+       * stopped it (rsync stops the run at either and its cleanup does this): with a time of now it
+       * would be newer than the source, and -u would never complete it. */
+      struct timespec t[2] = {{0, UTIME_OMIT}, {0, 0}};
+      meta_fill_times(j->c, t, tdir, tmp);
+      (void)utimensat(tdir, tmp, t, AT_SYMLINK_NOFOLLOW);
       if (renameat(tdir, tmp, dirfd, name) == 0)
         return;
     }

@@ -48,8 +48,8 @@ int temp_commit(struct job *j, int dirfd, const char *tmp, const char *name, int
 int temp_close(struct job *j, int fd, int where);
 
 /* A failed File op's temp file (made in `tdir`): unlinked, or with --partial renamed over the target
- * when data had been copied. */
-void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name);
+ * (mtime 0) or into the partial dir when data had been copied, with the permission bits `mode`. */
+void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const char *name, mode_t mode);
 
 /* The directory a File op's temp file is made in: the held --temp-dir (opened on first use without
  * following any symlink), else `dirfd`, the target's. -1 with the op failed. */

@@ -9,12 +9,12 @@ import { type DataCopier } from './node-data.js';
 import type { DestTree, Target } from './node-dest.js';
 import { closeAfter, closeQuietly, codeOf, discard, fsImpl, sysError } from './node-fs.js';
 import { byFd, type NodeMeta } from './node-meta.js';
-import { ABORTED, type OpScope } from './node-scope.js';
+import type { OpScope } from './node-scope.js';
 import { DEVICE, type Sources, type Source } from './node-source.js';
 import { createTemp } from './node-temp.js';
 import { preallocate } from './node-prealloc.js';
 import { copyInto, createFile, type TempDir } from './node-tempdir.js';
-import { signalledPartial, type PartialDir } from './node-partial.js';
+import { partialMode, partialTime, type PartialDir } from './node-partial.js';
 import { writeInPlace, type InplaceHost } from './node-inplace.js';
 import { adoptWanted, linkStaged } from './node-adopt.js';
 import type { Temp, TempPlacer } from './node-place.js';
@@ -86,7 +86,7 @@ export class FileWriter {
       fsImpl.closeSync(closing);
       this.placeFinished(tmp, t, op, mode);
     } catch (e) {
-      if (this.h.flags & Preserve.Partial && this.h.data.copied > 0) this.keepPartial(tmp, t, fd, e === ABORTED);
+      if (this.h.flags & Preserve.Partial && this.h.data.copied > 0) this.keepPartial(tmp, t, fd, mode);
       else discard(tmp.abs, fd);
       throw e;
     }
@@ -149,11 +149,16 @@ export class FileWriter {
     if (this.h.flags & Preserve.Fsync) fsImpl.fsyncSync(fd);
   }
 
-  /** --partial: the data so far replaces the target, like rsync; the original failure is still reported. */
-  private keepPartial(tmp: Temp, t: Target, fd: number, signalled: boolean): void {
+  /**
+   * --partial: the data so far replaces the target, like rsync; the original failure is still reported.
+   * It gets the permission bits `mode` the finished file would have had (the temp was made 0600), and at
+   * the target's name mtime 0 (partialTime), as rsync's cleanup leaves it.
+   */
+  private keepPartial(tmp: Temp, t: Target, fd: number, mode: number): void {
     const restoreBlame = this.h.scope.save();
     const pd = this.h.partialDir;
-    if (signalled && !pd) signalledPartial(fd);
+    partialMode(fd, mode);
+    if (!pd) partialTime(fd);
     closeQuietly(fd);
     try {
       // With a partial dir the data waits there under the file's name (made when needed), never over the target.

@@ -153,13 +153,24 @@ export function partialDirOf(pd: PartialDir | undefined): PartialDir {
 }
 
 /**
- * Stopped by a signal, a partial file that takes its target's name gets mtime 0 (rsync's cleanup):
- * newer than the source, `-u` would never complete it. Best effort, as the rename after it.
+ * A file kept by --partial at the target's name: mtime 0, as rsync's cleanup leaves it (a signal or the
+ * file's own failure; rsync stops the run at either): with a time of now it would be newer than the
+ * source, and -u would never complete it. Best effort; fd -1 (already closed) leaves it.
  */
-export function signalledPartial(fd: number): void {
+export function partialTime(fd: number): void {
   if (fd < 0) return;
   try {
     fsImpl.futimesSync(fd, fsImpl.fstatSync(fd).atime, 0);
+  } catch {
+    // kept as it is
+  }
+}
+
+/** A kept partial file's permission bits: the finished file's, not the temp's 0600. Best effort. */
+export function partialMode(fd: number, mode: number): void {
+  if (fd < 0) return;
+  try {
+    fsImpl.fchmodSync(fd, mode & 0o7777);
   } catch {
     // kept as it is
   }
