@@ -136,6 +136,12 @@ export interface RemoteEntry {
    * it keeps its place in the list as sent and is made, listed and printed nowhere.
    */
   dropped?: true;
+  /**
+   * -R: the name came with leading slashes (an absolute operand's path), which cleanName dropped. rsync's
+   * receiver sorts it with one leading slash and strips it only after the sort (flist_sort_and_clean's
+   * strip_root), so it sorts before every name without one, as sortAndClean sorts it.
+   */
+  rooted?: true;
 }
 
 /**
@@ -290,7 +296,8 @@ export class FlistDecoder {
 
     // Only now, with the whole entry read, does anything change: a Short above leaves no trace.
     // Under --iconv the name is checked as converted: that is the name the destination gets.
-    const name = cleanName(o.names ? localName(o.names, raw) : raw, o.relative);
+    const given = o.names ? localName(o.names, raw) : raw;
+    const name = cleanName(given, o.relative);
     // (An abbreviated hard link to a dropped symlink has its emptied target: dropped alike.)
     let dropped = first?.dropped === true;
     if (o.names?.links && link && !first) {
@@ -328,6 +335,7 @@ export class FlistDecoder {
     if (acls) entry.acls = acls.acls;
     if (xattrs) entry.xattr = o.xattrReceiver!.commit(xattrs);
     if (dropped) entry.dropped = true;
+    if (given[0] === SLASH && !(name.length === 1 && name[0] === DOT)) entry.rooted = true;
     if (o.hardLinks && flags & Xmit.Hlinked) {
       const head = first ?? leader;
       entry.hlinkGroup = head ? head.hlinkGroup ?? this.entries.indexOf(head) : this.entries.length;
@@ -466,6 +474,15 @@ export function sortKey(e: RemoteEntry): KeyPart[] {
  * slots stay as `undefined`: the index a peer uses for an entry is its place in this list.
  */
 export function sortAndClean(entries: RemoteEntry[]): (RemoteEntry | undefined)[] {
+  if (!entries.some((e) => e.rooted)) return sortAndCleanNames(entries);
+  // Rooted names (-R) sorted with their leading slash, given back without it.
+  const slash = Buffer.from('/');
+  const keyed = entries.map((e) => (e.rooted ? { ...e, name: Buffer.concat([slash, e.name]) } : e));
+  const back = new Map<RemoteEntry, RemoteEntry>(keyed.map((k, i) => [k, entries[i]!]));
+  return sortAndCleanNames(keyed).map((k) => k && back.get(k));
+}
+
+function sortAndCleanNames(entries: RemoteEntry[]): (RemoteEntry | undefined)[] {
   // In C when the CLI handed the addon's copy in (flist-order.ts): sort and clearing in one call, on
   // keys memcmp orders as compareNames does (a list from rsync's sender comes a directory at a time in
   // readdir order, so there is always a sort to do).

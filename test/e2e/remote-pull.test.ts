@@ -264,6 +264,34 @@ describeEngines((e) => {
     }
   });
 
+  // -R with an absolute operand beside a /./ one: rsync's sender sends the absolute one's names with
+  // their leading slash, and its receiver sorts them so (before every other name) and strips the slash
+  // after the sort. arsync stripped it first, sorted "a" before "tmp", asked for the wrong indices and
+  // ended in exit 12 ("received request to transfer non-regular file" from the sender).
+  it('-R with a /./ operand and an absolute one: the same tree as rsync, exit 0', async () => {
+    const far = path.join(root, `rooted-${e.name}`);
+    fs.mkdirSync(path.join(far, 'src', 'a', 'b'), { recursive: true });
+    fs.mkdirSync(path.join(far, 'abs'), { recursive: true });
+    fs.writeFileSync(path.join(far, 'src', 'a', 'b', 'f'), 'f');
+    fs.writeFileSync(path.join(far, 'abs', 'g'), 'g');
+    const operands = [`host:${far}/src/./a`, `host:${far}/abs`];
+    const theirs = `${pair.theirs}-rooted`;
+    const mine = `${pair.mine}-rooted`;
+    const r = rsyncClient(['-aiR', '-e', rsh, ...operands, `${theirs}/`]);
+    const ours = await runCli([eng, '-aiR', '-e', rsh, ...operands, `${mine}/`]);
+    expect(r.code, r.out).toBe(0);
+    expect(ours.code, show(ours)).toBe(0);
+    // Names, kinds, modes and bytes (the directories on the way to `far` are this test's own, whose
+    // times move while it runs).
+    const listing = (d: string): string[] =>
+      execFileSync('find', ['.', '-printf', '%y %m %p\n'], { cwd: d, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    expect(listing(mine)).toEqual(listing(theirs));
+    expect(fs.readFileSync(path.join(mine, far, 'abs', 'g'), 'utf8')).toBe('g');
+    expect(fs.readFileSync(path.join(mine, 'a', 'b', 'f'), 'utf8')).toBe('f');
+    // The same lines; rsync prints the rooted names first (its list's order), arsync in name order.
+    expect(itemLines(ours.stdout).sort()).toEqual(itemLines(r.out).sort());
+  });
+
   // -U in a pull: the server was told to send access times but the list was decoded without them, and
   // every pull with -U ended in "ABORTING due to unsafe pathname from sender" (exit 4). A remote listing
   // with -U did not ask for them, and no listing printed rsync's column of access times.
