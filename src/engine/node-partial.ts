@@ -107,7 +107,18 @@ export class PartialDir {
       place(t);
       return this.consumed(t.fd, t.name);
     }
-    this.within(t, true, (fd) => place(inPartialDir(t, fd)));
+    // A partial dir that cannot be opened or made fails the file as the native engines do ("mkdir").
+    let fd: number;
+    try {
+      fd = this.open(t.fd, true);
+    } catch (e) {
+      throw sysError(codeOf(e) ?? 'EIO', 'mkdir');
+    }
+    try {
+      place(inPartialDir(t, fd));
+    } finally {
+      this.put(fd);
+    }
   }
 
   /** --partial's kept data, moved by `commit` to its name in the partial dir (made when missing). */

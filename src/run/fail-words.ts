@@ -112,6 +112,18 @@ export class FailWords {
     return say(role, `${sc} ${path} failed`);
   }
 
+  /**
+   * A failure rsync reports in a line of its own, without its program name or an errno (an rprintf), or
+   * undefined. With --delay-updates a finished file whose partial dir could not be made (the engines
+   * say "mkdir" for a File op only then): receiver.c's words, the name as its file list has it.
+   */
+  bare(f: OpFailure, op: Op | undefined): string | undefined {
+    if (f.onDest && op?.kind === OpKind.File && f.syscall === 'mkdir') {
+      return `Unable to create partial-dir for ${showPath(f.path)} -- discarding completed file.`;
+    }
+    return undefined;
+  }
+
   /** What rsync's sender calls the step that failed on the source. */
   private sourceStep(f: OpFailure, op: Op | undefined): string {
     const path = quoted(absolutePath(f.path));

@@ -83,13 +83,15 @@ export class Tally {
       this.error(message, rec, true);
       return;
     }
-    if (xfer) t.xferErrors = (t.xferErrors ?? 0) + 1;
+    // rsync's own lines with no errno (fail-words.ts, bare) leave its io_error alone: --delete goes on.
+    const bare = f.attr ? undefined : this.words.bare(f, op);
+    if (xfer || bare !== undefined) t.xferErrors = (t.xferErrors ?? 0) + 1;
     else t.ioErrors++;
     const e = fsError(f.errno, f.syscall, where(f.path), f.dest ? where(f.dest) : undefined);
-    const message = f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : this.words.line(f, op);
+    const message = bare ?? (f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : this.words.line(f, op));
     const rec = { path: where(f.path), message, code: e.code };
     t.errors.push(rec);
-    this.error(message, rec);
+    this.error(message, rec, bare !== undefined);
   }
 
   /**

@@ -6,6 +6,7 @@
 // rsync keeps it. Against rsync on the same tree where rsync runs the same command, on every engine.
 
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { isRoot, removeTemps, tempDir } from '../helpers/tree.js';
@@ -123,6 +124,37 @@ describeEngines((e) => {
 
   it('--delay-updates -n: nothing written, the same lines as rsync', async () => {
     await differential({ engine, setup: updateSetup, args: ['-avn', '--delay-updates', 'src/', 'dst/'] });
+  });
+
+  // A partial dir that cannot be made: rsync's receiver says so in its own line (no errno), discards the
+  // finished file and goes on, --delete included; it exits 0, arsync 23 (a file was not transferred:
+  // README, "Differences from rsync"). arsync named a mkdir of the file's own path, and stopped --delete.
+  it('--delay-updates with a partial dir that cannot be made: rsync\'s line, the file discarded, --delete done; exit 23', async () => {
+    const root = tempDir('arsync-pdir-fail-');
+    const make = (d: string): void => {
+      put(d, 'src/a', 'new a\n');
+      put(d, 'src/sub/b', 'new b\n');
+      put(d, 'dst/a', 'the old a\n');
+      put(d, 'dst/gone', 'extra\n');
+    };
+    const A = path.join(root, 'A');
+    const B = path.join(root, 'B');
+    make(A);
+    make(B);
+    const args = ['-a', '--delete', '--delay-updates', `--partial-dir=${root}/missing/pd`, 'src/', 'dst/'];
+    const rs = spawnSync('rsync', args, { cwd: A, encoding: 'utf8' });
+    const r = await runCli([...args, `--engine=${engine}`], { cwd: B });
+    expect(rs.status, rs.stderr).toBe(0);
+    expect(r.code, show(r)).toBe(23);
+    const lines = (t: string): string[] => t.split('\n').filter((l) => l.startsWith('Unable to create partial-dir')).sort();
+    expect(lines(rs.stderr)).toEqual(['Unable to create partial-dir for a -- discarding completed file.', 'Unable to create partial-dir for sub/b -- discarding completed file.']);
+    expect(lines(r.stderr), show(r)).toEqual(lines(rs.stderr));
+    for (const d of [A, B]) {
+      expect(fs.readFileSync(path.join(d, 'dst/a'), 'utf8'), d).toBe('the old a\n');
+      expect(fs.existsSync(path.join(d, 'dst/gone')), `${d}: --delete`).toBe(false);
+      expect(fs.existsSync(path.join(d, 'dst/sub/b')), d).toBe(false);
+      expect(fs.readdirSync(path.join(d, 'dst')).filter((n) => n.startsWith('.')), `${d}: temp files`).toEqual([]);
+    }
   });
 
   it('--partial-dir=.pp: the waiting partials used up and their dirs removed, an unrelated one kept, as rsync', async () => {
