@@ -249,7 +249,7 @@ interface Plan {
  * stays mapped. sshd grows a channel's buffer by reallocating it with room for one more packet (OpenSSH's
  * sshbuf: a new block, a copy, the old one freed), so while a sender leads the far rsync by up to the 2 MiB
  * window it makes ~100 blocks of up to 4 MiB; from mmap each one's pages fault anew, ~11 us each on this
- * host (~1 us on common hardware). Only sshd's own process: sshd gives its sessions a fresh environment.
+ * host (measured; other hosts were not). Only sshd's own process: sshd gives its sessions a fresh environment.
  */
 const SSHD_HEAP_MALLOC = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=16777216';
 

@@ -242,7 +242,9 @@ void temp_discard(struct job *j, int tdir, const char *tmp, int dirfd, const cha
   if (!tmp[0]) /* unnamed: its close frees it */
     return;
   if ((j->c->flags & P_PARTIAL) && j->bytes > 0) {
-    (void)fchmodat(tdir, tmp, mode & 07777, 0);
+    /* Never through a symlink swapped in under the temp name (glibc refuses one, by fchmodat2 or its
+     * O_PATH emulation); where it cannot tell, the bits stay 0600. */
+    (void)fchmodat(tdir, tmp, mode & 07777, AT_SYMLINK_NOFOLLOW);
     if (j->c->ppath) {
       if (partial_keep(j, tdir, tmp, dirfd, name))
         return;

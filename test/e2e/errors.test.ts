@@ -160,7 +160,10 @@ describeEngines((e) => {
         expect(findTempFiles(path.dirname(ours)), 'temp files left').toEqual([]);
       }
     } finally {
-      for (const m of mounts.splice(0).filter((m) => m.startsWith(d))) spawnSync('umount', [m]);
+      for (const m of mounts.filter((m) => m.startsWith(d))) {
+        spawnSync('umount', [m]);
+        mounts.splice(mounts.indexOf(m), 1);
+      }
     }
   });
 
