@@ -36,7 +36,8 @@ export class TempPlacer {
 
   /** rename the temp over the target; a directory in the way is removed if empty, as the contract says. */
   commit(tmp: Temp, t: Target): void {
-    this.scope.at(tmp.rel, true, t.rel);
+    // A failed rename is the target's, as the native engines report it (native/temp.c W_DST).
+    this.scope.at(t.rel, true);
     try {
       fsImpl.renameSync(tmp.abs, t.abs);
     } catch (e) {
@@ -44,7 +45,6 @@ export class TempPlacer {
       this.scope.at(t.rel, true);
       fsImpl.rmdirSync(t.abs);
       this.forget(t.rel);
-      this.scope.at(tmp.rel, true, t.rel);
       fsImpl.renameSync(tmp.abs, t.abs);
     }
   }

@@ -167,6 +167,54 @@ describeEngines((e) => {
     }
   });
 
+  it.skipIf(!isRoot)('a rename refused (EBUSY: a file mounted over the target): rsync\'s line naming the target, exit 23, the target untouched, no temp, with and without --partial', async () => {
+    const d = dir('rename-busy');
+    const src = path.join(d, 'src');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'a'), new Rng(4).bytes(100_000));
+    fs.writeFileSync(path.join(src, 'b'), 'b');
+    const held = path.join(d, 'held');
+    fs.writeFileSync(held, 'held');
+    try {
+      for (const opts of [[], ['--partial']]) {
+        const tag = opts.length ? 'p' : 'n';
+        /** A destination whose `a` is a file mounted over it: rename onto it fails with EBUSY. */
+        const dest = (who: string): string => {
+          const dst = path.join(d, `${who}-${tag}`);
+          fs.mkdirSync(dst);
+          fs.writeFileSync(path.join(dst, 'a'), 'old');
+          sh(`mount --bind '${held}' '${dst}/a'`);
+          mounts.push(path.join(dst, 'a'));
+          return dst;
+        };
+        const ours = dest('ours');
+        const theirs = dest('theirs');
+        const r = await runCli(['-a', eng, ...opts, `${src}/`, `${ours}/`]);
+        const rs = spawnSync('rsync', ['-a', ...opts, `${src}/`, `${theirs}/`], { encoding: 'utf8' });
+        expect(rs.status, rs.stderr).toBe(23);
+        expect(r.code, show(r)).toBe(23);
+        // rsync names its temp (random letters) and the target; arsync the same template for every engine.
+        const line = (dst: string, prog: string): RegExp =>
+          new RegExp(`^${prog}: \\[receiver\\] rename "${dst}/\\.a\\.[A-Za-z0-9]{6}" -> "a": Device or resource busy \\(16\\)$`, 'm');
+        expect(rs.stderr).toMatch(line(theirs, 'rsync'));
+        expect(r.stderr, show(r)).toMatch(line(ours, 'arsync'));
+        for (const dst of [ours, theirs]) {
+          expect(fs.readFileSync(path.join(dst, 'a'), 'utf8'), `${dst}: the mounted file`).toBe('held');
+          expect(fs.readFileSync(path.join(dst, 'b'), 'utf8'), `${dst}: the other file`).toBe('b');
+          expect(findTempFiles(dst), `${dst}: temp files left`).toEqual([]);
+          spawnSync('umount', [path.join(dst, 'a')]);
+          mounts.splice(mounts.indexOf(path.join(dst, 'a')), 1);
+          expect(fs.readFileSync(path.join(dst, 'a'), 'utf8'), `${dst}: the file under the mount`).toBe('old');
+        }
+      }
+    } finally {
+      for (const m of mounts.filter((m) => m.startsWith(d))) {
+        spawnSync('umount', [m]);
+        mounts.splice(mounts.indexOf(m), 1);
+      }
+    }
+  });
+
   it.skipIf(!isRoot)('a file unreadable for the (non-root) user: exit 23, the path named, the rest copied', async () => {
     const d = dir('unreadable');
     const src = path.join(d, 'src');
