@@ -78,6 +78,9 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   return code;
 }
 
+/** cli/staging-dir.ts StagingError, told by its name: that module is loaded only for a pull or a batch read. */
+const isStagingError = (err: unknown): err is Error => err instanceof Error && err.name === 'StagingError';
+
 async function run(argv: string[], io: Io, report: RunReport, started: number, events?: EventStream): Promise<number> {
   /** A message and rsync's exit code for it; the message is also the JSON document's error. */
   // --log-file, once the options are read: failures after that are logged too.
@@ -199,6 +202,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     } catch (err) {
       // A local --files-from list that cannot be read: rsync's exit 1, before the remote shell starts.
       if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
+      if (isStagingError(err)) return fail(err.message, Exit.FileIO);
       throw err;
     }
     // What the server said after the list and no local half printed yet (cli/pull.ts Pulled.held).
@@ -237,7 +241,13 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     setEightBitOutput(parsed.config.eightBit);
     const [batchMod, pullMod] = await Promise.all([import('./batch-read.js'), import('./pull.js')]);
     removeStaging = pullMod.removeStaging;
-    const r = await batchMod.readBatch(parsed.config, io);
+    let r: Awaited<ReturnType<typeof batchMod.readBatch>>;
+    try {
+      r = await batchMod.readBatch(parsed.config, io);
+    } catch (err) {
+      if (isStagingError(err)) return fail(err.message, Exit.FileIO);
+      throw err;
+    }
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
     parsed = { kind: 'run' as const, config: { ...r.config, sources: r.operands, incRecursive: false, ...pullMod.stagedLinks(r.config) } };

@@ -585,9 +585,12 @@ function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undef
   const quiet = drawn ? { progress: false, progressFiles: false } : undefined;
   // --only-write-batch: the destination is left as it is (rsync's client runs as a dry run).
   const dry = c.batch?.mode === 'only-write' ? { dryRun: true } : undefined;
-  if (!listFrom) return quiet || dry ? { ...quiet, ...dry } : undefined;
+  // --fake-super fakes this side only: the far side sent real ACLs, which the staging tree holds as
+  // ACLs, so the local half's sender reads them as they are and its receiver keeps them as records.
+  const real = c.fakeSuper ? { fakeSuper: undefined } : undefined;
+  if (!listFrom) return quiet || dry || real ? { ...quiet, ...dry, ...real } : undefined;
   const scope = c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
-  return { filesFrom: undefined, recursive: true, ...scope, ...quiet, ...dry };
+  return { filesFrom: undefined, recursive: true, ...scope, ...quiet, ...dry, ...real };
 }
 
 /**

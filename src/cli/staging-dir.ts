@@ -12,6 +12,12 @@ import { onSignalExit } from './signals.js';
 import { loadAddon } from '../engine/native.js';
 import type { EngineChoice } from '../model/config.js';
 import type { RemoteEntry } from '../remote/flist.js';
+import { errnoText } from '../util/errors.js';
+
+/** No staging directory could be made: rsync's exit 11 (file I/O), nothing transferred. */
+export class StagingError extends Error {
+  override name = 'StagingError';
+}
 
 /** The staging holders made and not yet removed, each with the call that takes its signal undo back. */
 const live = new Map<string, () => void>();
@@ -23,7 +29,15 @@ const nativeRemoval = new Set<string>();
  * signal that ends the process before removeStaging() removes it then.
  */
 export function makeStaging(dest: Buffer, prefix: string, engine: EngineChoice): string {
-  const holder = fs.mkdtempSync(nodePath.join(stagingParent(dest), prefix));
+  const parent = stagingParent(dest);
+  let holder: string;
+  try {
+    holder = fs.mkdtempSync(nodePath.join(parent, prefix));
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno;
+    const why = errno === undefined ? String(e) : `${errnoText(Math.abs(errno))} (${Math.abs(errno)})`;
+    throw new StagingError(`cannot make a staging directory in "${parent}": ${why}; set TMPDIR to a directory you may write`);
+  }
   if (engine !== 'node') nativeRemoval.add(holder);
   live.set(holder, onSignalExit(() => removeStaging(holder)));
   fs.chmodSync(holder, 0o700);
@@ -41,23 +55,34 @@ function deviceOf(dest: string): number | undefined {
   }
 }
 
-/** The directory to make the staging tree in, for a pull into `dest`. */
+/**
+ * Whether `dir` may hold a staging tree (on device `dev` when given): a directory everybody may use
+ * (sticky, like /tmp) or our own, never one another user controls, and writable by us.
+ */
+function usable(dir: string, dev?: number): boolean {
+  try {
+    const st = fs.statSync(dir);
+    if (dev !== undefined && st.dev !== dev) return false;
+    if (!st.isDirectory() || !(st.uid === 0 || st.uid === process.getuid?.()) || !(st.mode & 0o1000 || !(st.mode & 0o022))) return false;
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false; // not there, or not ours to write
+  }
+}
+
+/**
+ * The directory to make the staging tree in, for a pull into `dest`: $TMPDIR or /dev/shm when on the
+ * destination's filesystem, else $TMPDIR, else (one we may not write, e.g. a TMPDIR inherited from
+ * another user) /tmp or /var/tmp; $TMPDIR again when none will do, for makeStaging to report.
+ */
 export function stagingParent(dest: Buffer): string {
   const tmp = os.tmpdir();
   const dev = deviceOf(dest.toString('latin1'));
-  if (dev === undefined) return tmp;
-  for (const dir of [tmp, '/dev/shm']) {
-    try {
-      const st = fs.statSync(dir);
-      // Only a directory everybody may use (sticky, like /tmp) or our own: never one another user controls.
-      if (st.dev === dev && st.isDirectory() && (st.uid === 0 || st.uid === process.getuid?.()) && (st.mode & 0o1000 || !(st.mode & 0o022))) {
-        fs.accessSync(dir, fs.constants.W_OK);
-        return dir;
-      }
-    } catch {
-      // Not there, or not ours to write: the next one.
-    }
+  if (dev !== undefined) {
+    for (const dir of [tmp, '/dev/shm']) if (usable(dir, dev)) return dir;
   }
+  for (const dir of [tmp, '/tmp', '/var/tmp']) if (usable(dir)) return dir;
   return tmp;
 }
 

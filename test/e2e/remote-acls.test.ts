@@ -169,6 +169,44 @@ describeEngines((e) => {
     sameAcls(src, pullMine, true);
   });
 
+  it('a pull with --fake-super keeps the sender\'s ACLs as user.rsync.%aacl/%dacl records, as rsync\'s client does, and sees a changed one', async () => {
+    // A tree of its own: in the shared one, d/inherits and d/sub send one ACL (the same once the mode's
+    // share is taken out) with different masks, and rsync 3.5's faking receiver then records the first
+    // entry's mask for both (its cached ACL); arsync records each entry's own.
+    const from = path.join(root, `fake-src-${e.name}`);
+    const mine = `${pair.mine}-fake`;
+    const theirsDst = `${pair.theirs}-fake`;
+    fs.mkdirSync(path.join(from, 'd'), { recursive: true });
+    for (const f of ['plain', 'named', 'd/f']) fs.writeFileSync(path.join(from, f), f);
+    execFileSync('setfacl', ['-m', 'u:1:rwx,g:2:rx,m::r', path.join(from, 'named')]);
+    execFileSync('setfacl', ['-m', 'u:2:rwx', path.join(from, 'd')]);
+    execFileSync('setfacl', ['-d', '-m', 'u:65534:rwx,g:100:rx', path.join(from, 'd')]);
+    execFileSync('touch', ['-d', '2021-05-06 07:08:09', path.join(from, 'd'), path.join(from, 'd', 'f'), path.join(from, 'named'), path.join(from, 'plain'), from]);
+    const run = async (): Promise<void> => {
+      const r = rsyncClient(['-aAi', '--fake-super', '-e', rsh, `host:${from}/`, `${theirsDst}/`]);
+      const ours = await runCli([eng, '-aAi', '--fake-super', '-e', rsh, `host:${from}/`, `${mine}/`]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code, r.err).toBe(0);
+      expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+      expect(formatDiffs(compareTrees(theirsDst, mine, { acls: true, xattrs: true, owners: true, hardlinks: true }))).toEqual([]);
+    };
+    const records = (rel: string): string =>
+      execFileSync('getfattr', ['-d', '-m', '^user\\.rsync\\.', '-e', 'hex', '--absolute-names', path.join(mine, rel)]).toString();
+    try {
+      await run();
+      // Records, not real ACLs: a named user's entry, a directory's default ACL.
+      expect(records('named')).toMatch(/user\.rsync\.%aacl=0x/);
+      expect(records('d')).toMatch(/user\.rsync\.%dacl=0x/);
+      expect(execFileSync('getfacl', ['-cn', path.join(mine, 'named')]).toString()).not.toMatch(/^user:1:/m);
+      // A changed source ACL: both itemize it ("a") and write the record.
+      execFileSync('setfacl', ['-m', 'u:7:r', path.join(from, 'plain')]);
+      await run();
+      expect(records('plain')).toMatch(/user\.rsync\.%aacl=0x/);
+    } finally {
+      for (const d of [from, mine, theirsDst]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('a user who is not root pulls a read-only directory with an ACL; the staging tree stays private and goes', async () => {
     const own = path.join(root, `nonroot-${e.name}`);
     const from = path.join(own, 'src');

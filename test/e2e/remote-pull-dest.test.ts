@@ -13,7 +13,7 @@ import { describeEngines } from '../helpers/e2e.js';
 import { runCli } from '../helpers/cli.js';
 import { rsyncAs, NOBODY } from '../helpers/as-user.js';
 import { expectSameOutput, runPair, startingState } from '../helpers/differential.js';
-import { removeTemps } from '../helpers/tree.js';
+import { isRoot, removeTemps } from '../helpers/tree.js';
 
 afterAll(() => removeTemps());
 
@@ -63,5 +63,33 @@ describeEngines((e) => {
       expect(fs.statSync(path.join(r.B, 'sent')).size, opts.join(' ')).toBeLessThan(4096);
       fs.rmSync(path.join(r.B, 'sent'));
     }
+  });
+
+  it.skipIf(!isRoot)('a TMPDIR the user may not write: the staging tree goes to /tmp and the pull is rsync\'s; nowhere to stage: exit 11 with the reason, nothing made', async () => {
+    const state = startingState(`arsync-rpulltmp-${e.name}-`, setup);
+    fs.chmodSync(state.base, 0o755);
+    const args = ['-ai', '-e', './rsh', 'h:src/', 'dst/'];
+    // ro/ is 0555: nobody may not write there.
+    const r = await runPair(state, 0, {
+      rsync: (A) => rsyncAs(NOBODY, args, A),
+      arsync: (B) => runCli([`--engine=${e.name}`, ...args], { cwd: B, user: NOBODY, env: { TMPDIR: path.join(B, 'ro') } }),
+    });
+    expectSameOutput(r);
+    expect(r.arsync.code).toBe(0);
+    expect(fs.readFileSync(path.join(r.B, 'dst/d/x'), 'utf8')).toBe('x');
+    // /tmp, /var/tmp and /dev/shm read-only for this run alone (the test's tree stays readable), and
+    // TMPDIR unwritable: no place for the staging tree.
+    const ro = ['/tmp', '/var/tmp', '/dev/shm'].map((d) => `mount --bind ${d} ${d} && mount -o remount,bind,ro ${d}`).join(' && ');
+    const o = await runCli([`--engine=${e.name}`, '-a', '-e', path.join(r.B, 'rsh'), `h:${r.B}/src/`, `${r.B}/out/`], {
+      user: NOBODY,
+      env: { TMPDIR: path.join(r.B, 'ro') },
+      mountNs: ro,
+    });
+    expect(o.code, o.stderr).toBe(11);
+    // The mode refuses it, or the read-only mount first where the tree is on one of those filesystems.
+    const why = '(Permission denied \\(13\\)|Read-only file system \\(30\\))';
+    const dir = path.join(r.B, 'ro').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(o.stderr).toMatch(new RegExp(`^arsync: cannot make a staging directory in "${dir}": ${why}; set TMPDIR to a directory you may write\narsync error: error in file IO \\(code 11\\)\n$`));
+    expect(fs.existsSync(path.join(r.B, 'out'))).toBe(false);
   });
 });

@@ -26,6 +26,11 @@ export interface RunOptions {
   cwd?: string;
   /** Run as this uid/gid via `setpriv --reuid --regid --clear-groups`. */
   user?: { uid: number; gid: number };
+  /**
+   * A shell script run as root in a private mount namespace before the CLI (and before `user`'s switch):
+   * mounts that only this run sees, e.g. a read-only tmpfs over /tmp.
+   */
+  mountNs?: string;
   /** `ulimit -n` for the run. */
   ulimitN?: number;
   /** `ulimit -l` (KiB of memory the run may lock) for the run; with `user`, set before the switch. */
@@ -71,6 +76,7 @@ export function wrap(args: string[], o: RunOptions): { cmd: string; argv: string
   if (o.ulimitN !== undefined) inner = ['sh', '-c', `ulimit -n ${o.ulimitN} && exec "$@"`, 'sh', ...inner];
   if (o.ulimitL !== undefined) inner = ['sh', '-c', `ulimit -l ${o.ulimitL} && exec "$@"`, 'sh', ...inner];
   if (o.user) inner = asUser(o.user, inner);
+  if (o.mountNs !== undefined) inner = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `${o.mountNs} && exec "$@"`, 'sh', ...inner];
   if (o.ioUringDisabled !== undefined) {
     // Flip, run, restore, all under the exclusive lock; the restore happens even if the CLI crashes.
     const script =
