@@ -145,6 +145,8 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     } catch (err) {
       // A local --files-from list that cannot be read, found as the walk starts: rsync's exit 1.
       if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
+      // A bad rule in a per-directory merge file the walk read: rsync's sender stops (1, or 11 for the depth cap).
+      if (err instanceof FilterError) return fail(err.message, err.exitCode, err.bare);
       throw err;
     }
     // The far side's exit line (MSG_ERROR_EXIT) stands for ours, as in rsync's client, which still says

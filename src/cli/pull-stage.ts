@@ -107,6 +107,11 @@ export class Stage {
    * and the list's sizes less those of the destination's files that stand in for them.
    */
   readonly uncounted = { files: 0, size: 0 };
+  /**
+   * The names of the files discarded (`discard`): their data never came, so under --remove-source-files
+   * their sources are never confirmed to the sender, even where the destination's own file stands in.
+   */
+  readonly discarded = new Set<string>();
   constructor(
     private readonly c: Config,
     private readonly root: string,
@@ -361,6 +366,7 @@ export class Stage {
     const members = e.hlinkGroup === undefined ? [e] : entries.filter((m): m is RemoteEntry => m !== undefined && m.hlinkGroup === e.hlinkGroup);
     for (const m of members) {
       const rel = m.name.toString('latin1');
+      this.discarded.add(rel);
       const path = this.path(rel);
       fs.rmSync(Buffer.from(path, 'latin1'), { force: true });
       this.meta.delete(path);

@@ -525,7 +525,13 @@ export async function fetchRemote(
         list.entries.forEach((e, ndx) => {
           if (e && !isDir(e.mode)) ndxOf.set(e.name.toString('latin1'), ndx);
         });
-        const placed = (await inside(staged)).map((rel) => ndxOf.get(rel.toString('latin1'))).filter((n): n is number => n !== undefined);
+        // A discarded file (its data never came) may look current where the destination's own file stands
+        // in for it: its source is never confirmed, so the sender keeps it, as rsync's does.
+        const placed = (await inside(staged))
+          .map((rel) => rel.toString('latin1'))
+          .filter((rel) => !stage.discarded.has(rel))
+          .map((rel) => ndxOf.get(rel))
+          .filter((n): n is number => n !== undefined);
         endPull(conn, list.order ? placed.map((n) => list.order!.toWire(n)) : placed);
       }
       return true;

@@ -459,7 +459,8 @@ export class RuleParser implements ScopeRules {
     }
     // A merge file that merges itself would recurse until the stack gives out.
     if (this.depth >= 32) {
-      this.fail(`merge-file include depth limit (32) exceeded at ${ruleOrigin(target) ?? `\`${shown(name)}'`}`, Exit.FileIO);
+      // rsync prefixes its role here (exclude.c); the sender reads rule files in a local copy and a push.
+      this.fail(`[sender] merge-file include depth limit (32) exceeded at ${ruleOrigin(target) ?? `\`${shown(name)}'`}`, Exit.FileIO);
     }
     // A merge file named inside another file is shown only by where it was named.
     const sub: Target = { ...target, source: name, line: undefined, readEarlier: undefined, namedAt: target.source === undefined ? undefined : ruleWhere(target) };

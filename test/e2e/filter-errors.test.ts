@@ -46,6 +46,27 @@ describeEngines((e) => {
     if (fs.existsSync(dst)) expect(findTempFiles(dst, src)).toEqual([]);
   });
 
+  it('a push whose walk meets a bad per-directory rule, or the depth cap: rsync\'s line and exit code (1, 11), as rsync\'s client', async () => {
+    const rsh = path.join(base, 'rsh');
+    fs.writeFileSync(rsh, '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+    const bad = tree(`push-perdir-${e.name}`, { a: 'a', 'sub/b': 'b', 'sub/.rsync-filter': 'xSECRET-TOKEN-123 bogus\n' });
+    const loop = tree(`push-loop-${e.name}`, { '.rsync-filter': ': .loop\n', 'sub/b': 'b' });
+    fs.writeFileSync(path.join(loop, 'sub', '.loop'), `merge ${path.join(loop, 'sub', '.loop')}\n`);
+    const cases: [string, RegExp][] = [
+      [bad, /^Unknown filter rule: <rule from .*sub\/\.rsync-filter line 1>$/m],
+      [loop, /^\[sender\] merge-file include depth limit \(32\) exceeded at <rule from .*a file read earlier>$/m],
+    ];
+    for (const [src, want] of cases) {
+      const theirs = spawnSync('rsync', ['-aF', '-e', rsh, `${src}/`, `host:${src}-rsync/`], { encoding: 'utf8' });
+      const r = await runCli([eng, '-aF', '-e', rsh, `${src}/`, `host:${src}-mine/`]);
+      expect(r.code, show(r)).toBe(theirs.status);
+      expect(theirs.stderr).toMatch(want);
+      expect(r.stderr, show(r)).toMatch(want);
+      expect(r.stderr).not.toMatch(/SECRET-TOKEN-123/);
+      noCrash(r.stderr);
+    }
+  });
+
   it("a file named by another file is never named itself: rsync's 'a file read earlier' and 'a file named at'", async () => {
     const root = path.join(base, `named-${e.name}`);
     const w = (rel: string, text: string): void => {
@@ -109,7 +130,7 @@ describeEngines((e) => {
     const dst2 = path.join(base, `loop2-dst-${e.name}`);
     const r2 = await runCli(['-aF', eng, `${src2}/`, `${dst2}/`]);
     expect(r2.code, show(r2)).toBe(11);
-    expect(r2.stderr, show(r2)).toMatch(/merge-file include depth limit \(32\) exceeded/);
+    expect(r2.stderr, show(r2)).toMatch(/^\[sender\] merge-file include depth limit \(32\) exceeded/m);
     noCrash(r2.stderr);
     if (fs.existsSync(dst2)) expect(findTempFiles(dst2, src2)).toEqual([]);
   });

@@ -18,6 +18,7 @@ import { peerRsync, peersAvailable } from '../helpers/rsync-server.js';
 import { fakeRsh } from '../helpers/fake-rsh.js';
 import { destPairs, itemLines, rsyncClient, type RsyncResult } from '../helpers/remote-pull.js';
 import { sameForEveryEngine } from '../helpers/shared-case.js';
+import { NOBODY, rsyncAs } from '../helpers/as-user.js';
 
 let root: string;
 let src: string;
@@ -150,6 +151,42 @@ describeEngines((e) => {
     expect(fs.existsSync(path.join(trees[1]!.src, 'a'))).toBe(false);
     expect(fs.existsSync(path.join(trees[1]!.src, 'e', 'z'))).toBe(opt === '--remove-sent-files');
     expect(formatDiffs(compareTrees(trees[0]!.dst, trees[1]!.dst, { mtimeToleranceNs: tolerance, xattrs: false, acls: false }))).toEqual([]);
+  });
+
+  // A source the far sender cannot open never comes; where the destination already had a file of that name
+  // it stood in for it, and arsync confirmed it, so the far sender removed the only copy (session 51).
+  it('--remove-source-files: a source the far sender cannot open is kept, also where the destination has that name', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), `arsync-rsf-unread-${e.name}-`));
+    try {
+      fs.chmodSync(base, 0o755);
+      fs.writeFileSync(path.join(base, 'rsh'), '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+      const trees = ['theirs', 'ours'].map((who) => {
+        const t = { src: path.join(base, `${who}-src`), dst: path.join(base, `${who}-dst`) };
+        fs.mkdirSync(t.src);
+        fs.mkdirSync(t.dst);
+        fs.writeFileSync(path.join(t.src, 'unread'), 'the only copy');
+        fs.writeFileSync(path.join(t.src, 'ok'), 'ok');
+        fs.writeFileSync(path.join(t.dst, 'unread'), 'old');
+        fs.chmodSync(path.join(t.src, 'unread'), 0o000);
+        execFileSync('chown', ['-R', '65534:65534', t.src, t.dst]);
+        return t;
+      });
+      const args = (t: { src: string; dst: string }): string[] => ['-rt', '--remove-source-files', '-e', path.join(base, 'rsh'), `host:${t.src}/`, `${t.dst}/`];
+      const r = rsyncAs(NOBODY, args(trees[0]!));
+      const ours = await runCli([eng, ...args(trees[1]!)], { user: NOBODY });
+      expect(r.code, r.stderr).toBe(23);
+      expect(ours.code, show(ours)).toBe(23);
+      expect(ours.stderr).toContain(`[sender] send_files failed to open "${trees[1]!.src}/unread": Permission denied (13)`);
+      for (const t of trees) {
+        expect(fs.readdirSync(t.src), t.src).toEqual(['unread']);
+        fs.chmodSync(path.join(t.src, 'unread'), 0o600);
+        expect(fs.readFileSync(path.join(t.src, 'unread'), 'utf8')).toBe('the only copy');
+        expect(fs.readFileSync(path.join(t.dst, 'unread'), 'utf8')).toBe('old');
+        expect(fs.readFileSync(path.join(t.dst, 'ok'), 'utf8')).toBe('ok');
+      }
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it.each(CASES)('pulls like rsync onto an old destination: %j', async (...opts) => {
