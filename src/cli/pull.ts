@@ -30,7 +30,7 @@ import { ClientLeaves, runClient, type ClientIo } from '../remote/client.js';
 import { receiveList } from '../remote/listing.js';
 import { iconvArgs, remoteOptionArgs, senderArgs } from '../remote/server-args.js';
 import { charsetLine, type WireCharset } from '../remote/iconv-wire.js';
-import { endPull, pullFiles, type Fetch } from '../remote/pull.js';
+import { StageWriteError, endPull, pullFiles, type Fetch } from '../remote/pull.js';
 import { filterListBytes } from '../remote/filter-list.js';
 import { filesFromServerArgs, forwardedList } from '../remote/files-from.js';
 import { readFilesFromList } from '../plan/sources.js';
@@ -45,7 +45,8 @@ import { rulesToSend } from '../plan/filter-send.js';
 import { FilterError } from '../plan/filter-rules.js';
 import type { StagedMeta } from '../run/staged-source.js';
 import { groups, users } from '../util/userdb.js';
-import { Exit, showPath } from '../util/errors.js';
+import { Exit, errnoText, showPath } from '../util/errors.js';
+import { absolutePath, joinPath } from '../util/names.js';
 import { itemizes } from '../progress/output.js';
 import { ProgressRecords, ReceiveProgress } from '../progress/receive-progress.js';
 import { ProtocolError, int32 } from '../remote/wire.js';
@@ -477,6 +478,9 @@ export async function fetchRemote(
           holdGoodbye: inside !== undefined,
           ...(list.order ? { order: list.order } : {}),
         });
+      } catch (e) {
+        if (e instanceof StageWriteError) throw stageWriteFailure(c, holder, list.entries[e.ndx], e);
+        throw e;
       } finally {
         shown?.lines.finish();
         stage.close();
@@ -579,6 +583,25 @@ function listedNames(entries: (RemoteEntry | undefined)[]): Map<string, Set<stri
     names.add(rel.slice(slash + 1));
   }
   return out;
+}
+
+/**
+ * A staged file that could not be written, as rsync's receiver says it of the destination's file (exit 11;
+ * the salvage then keeps what arrived whole): its `write failed on` line, and where the staging tree is on
+ * another filesystem than the destination (a small $TMPDIR), a line that says so.
+ */
+function stageWriteFailure(c: Config, holder: string, e: RemoteEntry | undefined, err: StageWriteError): ProtocolError {
+  let into = false;
+  try {
+    into = fs.statSync(c.dest).isDirectory();
+  } catch {
+    // A destination not made yet: one entry onto a new name.
+  }
+  const dest = absolutePath(c.dest);
+  const where = into && e ? joinPath(dest, e.name) : dest;
+  let message = `[receiver] write failed on "${showPath(where)}": ${errnoText(err.errno)} (${err.errno})`;
+  if (!linkable(holder, c.dest, undefined)) message += `\narsync: (the pull writes each file in its staging directory "${holder}" first: set TMPDIR to a directory with room)`;
+  return new ProtocolError(message, Exit.FileIO);
 }
 
 /**

@@ -7,7 +7,7 @@
 // rule about the destination, are the caller's (cli/pull.ts).
 
 import * as fs from 'node:fs';
-import { Exit, fsError } from '../util/errors.js';
+import { Exit, errnoText, fsError } from '../util/errors.js';
 import { NOT_YET, type Conn } from './conn.js';
 import type { Session } from './handshake.js';
 import { strong } from './checksum.js';
@@ -210,6 +210,23 @@ function mappedReader(r: NdxReader, order: NdxOrder | undefined): Pick<NdxReader
 }
 
 /** Runs the transfer phases for `fetches` (possibly none) and the end of the session. */
+/**
+ * A rebuilt file could not be written where it is staged (a full disk, a quota): rsync's receiver stops at
+ * a failed write (exit 11, its "write failed on" line). `ndx` names the file for the caller's message.
+ */
+export class StageWriteError extends ProtocolError {
+  constructor(
+    readonly ndx: number,
+    readonly errno: number,
+    readonly syscall: string,
+  ) {
+    super(`write failed (index ${ndx}): ${errnoText(errno)} (${errno})`, Exit.FileIO);
+  }
+}
+
+/** The system calls that put a rebuilt file down (Fetch.openOut, writeNew, rebuildFile's writes). */
+const STAGE_CALLS = new Set(['open', 'write', 'writev', 'ftruncate', 'close', 'fsync']);
+
 export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], o: PullOptions): Promise<PullTotals> {
   const sum = strong(session.checksum);
   const ndxOut = mappedWriter(new NdxWriter(), o.order);
@@ -354,8 +371,17 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
 
   /** The rebuilt file's bytes gather here and are written (and hashed) a megabyte at a time. */
   const pending = Buffer.allocUnsafe(WRITE_SPAN);
-  const rebuild = (f: Fetch, head: SumHead): Promise<boolean> =>
-    rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending, appending, o.lines);
+  const rebuild = async (f: Fetch, head: SumHead): Promise<boolean> => {
+    try {
+      return await rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending, appending, o.lines);
+    } catch (e) {
+      const x = e as NodeJS.ErrnoException;
+      if (!(e instanceof ProtocolError) && typeof x.errno === 'number' && typeof x.syscall === 'string' && STAGE_CALLS.has(x.syscall)) {
+        throw new StageWriteError(f.ndx, Math.abs(x.errno), x.syscall);
+      }
+      throw e;
+    }
+  };
 
   // In the list's order, as rsync's generator goes: transfers, and entries whose xattr values alone are asked for.
   const firsts = [...fetches.map((f) => ({ ndx: f.ndx, f })), ...[...asks.keys()].filter((n) => !byNdx.has(n)).map((ndx) => ({ ndx, f: undefined }))];

@@ -560,3 +560,60 @@ describeEngines((e) => {
     expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
   });
 });
+
+// A staged file that cannot be written (the destination's filesystem, which holds the staging tree, is
+// full): rsync's receiver stops with its "write failed on" line and exit 11, keeping the files already
+// placed and, under --partial, the part of the file in progress with time 0. arsync took the write error
+// for a broken connection (exit 12, no reason given) before session 51.
+describeEngines((e) => {
+  const mounts: string[] = [];
+  afterAll(() => {
+    for (const m of mounts) spawnSync('umount', ['-l', m]);
+  });
+  /** A work root whose small/ is a fresh 2 MiB tmpfs holding tmp/ (TMPDIR) and the destination. */
+  const smallRoot = (): string => {
+    const root = tempDir('arsync-salvage-full-');
+    fs.mkdirSync(path.join(root, 'src'));
+    fs.writeFileSync(path.join(root, 'src', 'a'), 'small1\n');
+    fs.writeFileSync(path.join(root, 'src', 'big'), Buffer.alloc(3_000_000, 0x61));
+    fs.writeFileSync(path.join(root, 'src', 'z'), 'small2\n');
+    fs.writeFileSync(path.join(root, 'rsh'), '#!/bin/sh\nshift\nexec sh -c "$*"\n', { mode: 0o755 });
+    const small = path.join(root, 'small');
+    fs.mkdirSync(small);
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
+    mounts.push(small);
+    fs.mkdirSync(path.join(small, 'tmp'));
+    return root;
+  };
+  const runTool = (argv0: string[], root: string, opts: string[]): CliResult => {
+    const x = spawnSync(argv0[0]!, [...argv0.slice(1), '-e', './rsh', '-a', ...opts, 'h:src/', 'small/dst/'], { cwd: root, encoding: 'utf8', env: { ...process.env, TMPDIR: path.join(root, 'small', 'tmp') } });
+    return { code: x.status, signal: x.signal, stdout: x.stdout, stderr: x.stderr, argv: argv0 };
+  };
+
+  it.skipIf(process.getuid?.() !== 0).each([[[]], [['--partial']]])('a full disk under the staging tree: rsync\'s line and exit 11, the placed files kept: %j', async (opts: string[]) => {
+    const theirs = smallRoot();
+    const mine = smallRoot();
+    const r = runTool(['rsync'], theirs, opts);
+    const o = await new Promise<CliResult>((resolve) => {
+      const run = startCli([`--engine=${e.name}`, '-e', './rsh', '-a', ...opts, 'h:src/', 'small/dst/'], { cwd: mine, env: { TMPDIR: path.join(mine, 'small', 'tmp') } });
+      void run.done.then(resolve);
+    });
+    expect(r.code, r.stderr).toBe(11);
+    expect(o.code, show(o)).toBe(11);
+    const line = (root: string, prog: string): string => `${prog}: [receiver] write failed on "${path.join(root, 'small', 'dst', 'big')}": No space left on device (28)`;
+    expect(r.stderr).toContain(line(theirs, 'rsync'));
+    expect(o.stderr, show(o)).toContain(line(mine, 'arsync'));
+    expect(o.stderr).not.toMatch(/connection unexpectedly closed \(\d+ bytes received so far\) \[Receiver\]|internal error/);
+    for (const root of [theirs, mine]) {
+      const dst = path.join(root, 'small', 'dst');
+      expect(fs.readFileSync(path.join(dst, 'a'), 'utf8'), root).toBe('small1\n');
+      const big = fs.statSync(path.join(dst, 'big'), { throwIfNoEntry: false });
+      if (opts.includes('--partial')) {
+        expect(big?.size, root).toBeGreaterThan(0);
+        expect(Math.trunc(big!.mtimeMs / 1000), root).toBe(0);
+      } else expect(big, root).toBeUndefined();
+      expect(findTempFiles(dst)).toEqual([]);
+    }
+    expect(fs.readdirSync(path.join(mine, 'small', 'tmp'))).toEqual([]);
+  });
+});
