@@ -35,6 +35,7 @@ import { pushStatsLines } from '../progress/push-stats.js';
 import { PushProgress } from '../progress/push-progress.js';
 import { rsyncSeconds } from '../progress/stats.js';
 import { Exit, UsageError, showPath } from '../util/errors.js';
+import { senderPath } from '../run/lines.js';
 import { outputBytes } from '../util/names.js';
 import { users, groups } from '../util/userdb.js';
 import { aclAddon } from './remote-acls.js';
@@ -101,7 +102,9 @@ function lineFor(e: SendEntry | { name: Buffer; mode: number }, iflags: string, 
   return {
     itemize: iflags,
     name: dir ? `${shown}/` : shown,
-    fullName: showPath(e.name),
+    // %f: where the sender reads it, '.' components and a leading '/' left out (rsync's log.c).
+    // (A "dir/" operand's own entry, ".", is "dir/.".)
+    fullName: full ? showPath(senderPath(e.path, dir && e.name.length === 1 && e.name[0] === 0x2e)) : showPath(e.name),
     suffix: xname ? ` => ${showPath(xname)}` : full && isLink(e.mode) && e.link ? ` -> ${showPath(e.link)}` : '',
     size: full ? e.size : 0,
     bytes: 0,

@@ -193,7 +193,8 @@ export class Lines {
     const line: Line = {
       // Names are printed relative to the transfer root, which is the destination root here.
       name: kind === 'dir' ? `${lead}${rel.length ? showPath(rel) : '.'}/` : lead + showPath(rel),
-      fullName: showPath(senderPath(src, kind === 'dir' && rel.length === 0 && this.dotRoot)),
+      // %f: a sender's path as it reads it; a pull's lines are its receiver's, which has the list's name.
+      fullName: this.receiver ? (rel.length ? showPath(rel) : '.') : showPath(senderPath(src, kind === 'dir' && rel.length === 0 && this.dotRoot)),
       suffix,
       size: st.size,
       bytes: kind === 'reg' ? st.size : 0,
@@ -213,7 +214,7 @@ export class Lines {
  * %f: the source path as rsync's sender names it, relative to where it started (clean_fname's form:
  * no "." components or doubled slashes, no leading slash); a "dir/" operand's own entry is "dir/.".
  */
-function senderPath(src: Buffer, dotRoot: boolean): Buffer {
+export function senderPath(src: Buffer, dotRoot: boolean): Buffer {
   // Already clean (the common case on every printed line): as it is.
   if (!dotRoot && src.length && src[0] !== 0x2f && !src.includes('/./') && !src.includes('//') && !(src[0] === 0x2e && (src.length === 1 || src[1] === 0x2f)) && !(src.length > 1 && src[src.length - 1] === 0x2e && src[src.length - 2] === 0x2f)) return src;
   const parts = src.toString('latin1').split('/').filter((p) => p !== '' && p !== '.');

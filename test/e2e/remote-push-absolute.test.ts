@@ -58,3 +58,32 @@ describeEngines((e) => {
     expect(lines(r.arsync.stdout, r.B, 'arsync'), pairContext(r)).toEqual(lines(r.rsync.stdout, r.A, 'rsync'));
   });
 });
+
+/** %f in both directions, relative operands (the work root is the cwd; the far side runs there too). */
+const FULL_NAME_CASES: string[][] = [
+  ['src/', 'h:dst/a/'],
+  ['src', 'h:dst/b/'],
+  ['./src/', 'h:dst/c/'],
+  ['-R', 'src/./d', 'h:dst/e/'],
+  ['src/d/g', 'h:dst/f/'],
+  ['h:src/', 'dst/g/'],
+  ['-R', 'h:src/d', 'dst/h/'],
+  ['h:src/d/g', 'dst/i/'],
+];
+
+describeEngines((e) => {
+  // rsync's log.c: a sender's %f is the path it reads ("src/d/g", a "dir/" operand's own entry "src/.");
+  // a receiver's is the list's name. arsync printed a push's list names, and a pull's staging path.
+  it('--out-format=%f: the sender\'s path in a push, the list\'s name in a pull, as rsync\'s client', async () => {
+    const state = startingState(`arsync-rfullname-${e.name}-`, setup);
+    for (const [i, args] of FULL_NAME_CASES.entries()) {
+      const opts = ['-a', '--out-format=%n|%f|%o', '-e', './rsh', ...args];
+      const r = await runPair(state, i, {
+        rsync: (A) => rsyncAs({ uid: 0, gid: 0 }, opts, A),
+        arsync: (B) => runCli([`--engine=${e.name}`, ...opts], { cwd: B }),
+      });
+      expectSameOutput(r);
+      expect(r.arsync.stdout).not.toMatch(/arsync-pull-/);
+    }
+  });
+});
