@@ -15,6 +15,7 @@ import { PartialDir } from '../engine/node-partial.js';
 import { O_PATH, openDirBeneath, procPath } from '../engine/node-beneath.js';
 import { createTemp } from '../engine/node-temp.js';
 import { copyInto, createFile } from '../engine/node-tempdir.js';
+import { closeQuietly, codeOf } from '../engine/node-fs.js';
 
 /** rsync's fnamecmp_type for a basis found in the partial dir. */
 export const FNAMECMP_PARTIAL_DIR = 0x81;
@@ -82,14 +83,31 @@ export class PullPartialDir {
       dirFd = fs.openSync(this.dest.path(dir), O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW);
       const pdFd = pd.open(dirFd, true);
       try {
-        const tmp = createTemp(procPath(pdFd), name, createFile);
+        // A copy (rsync's cleanup gives the part no xattrs; the staged file carries the sender's). Where
+        // the disk has no room for one (it filled up mid-file, and the staging tree is usually on this
+        // filesystem), the staged file itself is linked instead, keeping those xattrs.
+        const made = (link: boolean): { abs: Buffer; made: number } =>
+          createTemp(procPath(pdFd), name, (abs) => {
+            if (!link) return createFile(abs);
+            fs.linkSync(staged, abs);
+            return fs.openSync(abs, C.O_RDWR | C.O_NOFOLLOW);
+          });
+        let tmp = made(false);
         try {
-          copyInto(staged, tmp.made, Buffer.allocUnsafe(1 << 20));
+          try {
+            copyInto(staged, tmp.made, Buffer.allocUnsafe(1 << 20));
+          } catch (e) {
+            if (codeOf(e) !== 'ENOSPC' && codeOf(e) !== 'EDQUOT') throw e;
+            fs.closeSync(tmp.made);
+            fs.rmSync(tmp.abs, { force: true });
+            tmp = made(true);
+          }
           // -A: the sender's ACL, before the mode (rsync's set_file_attrs: set_acl, then chmod).
           acl?.(tmp.abs);
           this.attrs(tmp.made, m);
         } catch (e) {
-          fs.closeSync(tmp.made);
+          // (Already closed and removed when the link in its place failed.)
+          closeQuietly(tmp.made);
           fs.rmSync(tmp.abs, { force: true });
           throw e;
         }

@@ -590,7 +590,7 @@ describeEngines((e) => {
     return { code: x.status, signal: x.signal, stdout: x.stdout, stderr: x.stderr, argv: argv0 };
   };
 
-  it.skipIf(process.getuid?.() !== 0).each([[[]], [['--partial']]])('a full disk under the staging tree: rsync\'s line and exit 11, the placed files kept: %j', async (opts: string[]) => {
+  it.skipIf(process.getuid?.() !== 0).each([[[]], [['--partial']], [['--partial-dir=.pp']]])('a full disk under the staging tree: rsync\'s line and exit 11, the placed files kept: %j', async (opts: string[]) => {
     const theirs = smallRoot();
     const mine = smallRoot();
     const r = runTool(['rsync'], theirs, opts);
@@ -612,6 +612,10 @@ describeEngines((e) => {
         expect(big?.size, root).toBeGreaterThan(0);
         expect(Math.trunc(big!.mtimeMs / 1000), root).toBe(0);
       } else expect(big, root).toBeUndefined();
+      // --partial-dir: the part waits there (linked from the staging tree: no room for a copy).
+      const part = fs.statSync(path.join(dst, '.pp', 'big'), { throwIfNoEntry: false });
+      if (opts.includes('--partial-dir=.pp')) expect(part?.size, root).toBeGreaterThan(0);
+      else expect(part, root).toBeUndefined();
       expect(findTempFiles(dst)).toEqual([]);
     }
     expect(fs.readdirSync(path.join(mine, 'small', 'tmp'))).toEqual([]);
