@@ -418,7 +418,7 @@ export async function fetchRemote(
       if (leads?.size && !list.order) fetches.sort((a, b) => a.ndx - b.ndx);
       meta = stage.meta;
       // The local run's one operand when it is not started: the (empty) staging root.
-      for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);
+      for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.relative ? impliedDir : undefined)) operands.push(o);
       // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
       const codec = tokenCodec(list.session.compress, list.session.protocol);
       // An empty list (a directory named without -r or -d, every operand left out by

@@ -189,6 +189,49 @@ describeEngines((e) => {
     }
   });
 
+  // -R's implied directories come without their contents (XMIT_NO_CONTENT_DIR): nothing in them is deleted.
+  // The local half took such a directory for an operand and deleted what its twin held (session 51).
+  it('-R --delete: nothing is deleted in an implied directory, as rsync (/./ and absolute operands, -n, --delete-after, --no-implied-dirs)', async () => {
+    const base = path.join(root, `implied-${e.name}`);
+    fs.mkdirSync(path.join(base, 'src/a/b'), { recursive: true });
+    fs.writeFileSync(path.join(base, 'src/a/b/f'), 'f');
+    fs.writeFileSync(path.join(base, 'src/a/not-sent'), 'not sent');
+    execFileSync('touch', ['-d', '2020-01-01', path.join(base, 'src/a'), path.join(base, 'src/a/b')]);
+    // (A retry starts from nothing; the times are fixed so that the two destinations compare.)
+    const seed = (dst: string, under: string): void => {
+      fs.rmSync(dst, { recursive: true, force: true });
+      fs.mkdirSync(path.join(dst, under, 'a/b'), { recursive: true });
+      fs.writeFileSync(path.join(dst, under, 'a/precious'), 'keep me');
+      fs.writeFileSync(path.join(dst, under, 'a/b/old'), 'old');
+      const all = execFileSync('find', [dst, '-print0']).toString('latin1').split('\0').filter(Boolean);
+      execFileSync('touch', ['-h', '-d', '2019-02-03 04:05:06', ...all]);
+    };
+    const abs = path.join(base, 'src').slice(1);
+    const cases: [string[], string, string][] = [
+      [[], `${base}/src/./a/b`, ''],
+      [['-n'], `${base}/src/./a/b`, ''],
+      [['--delete-after'], `${base}/src/./a/b`, ''],
+      [['--no-implied-dirs'], `${base}/src/./a/b`, ''],
+      [[], `${base}/src/a/b`, abs],
+    ];
+    for (const [i, [opts, from, under]] of cases.entries()) {
+      const [theirsDst, mine] = [path.join(base, `theirs-${i}`), path.join(base, `mine-${i}`)];
+      seed(theirsDst, under);
+      seed(mine, under);
+      const args = ['-ai', '-R', '--delete', ...opts, '-e', rsh, `host:${from}`];
+      const r = rsyncClient([...args, `${theirsDst}/`]);
+      const ours = await runCli([eng, ...args, `${mine}/`]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code, r.err).toBe(0);
+      // (rsync's receiver prints a/b's deletion before a/'s line; the local half after it.)
+      expect(itemLines(ours.stdout).sort(), opts.join(' ')).toEqual(itemLines(r.out).sort());
+      expect(ours.stdout).not.toMatch(/precious/);
+      expect(fs.readFileSync(path.join(mine, under, 'a/precious'), 'utf8')).toBe('keep me');
+      // (Below the implied directories of an absolute operand, whose source times move: /tmp's.)
+      expect(formatDiffs(compareTrees(path.join(theirsDst, under, 'a'), path.join(mine, under, 'a'), { mtimeToleranceNs: tolerance, xattrs: false, acls: false }))).toEqual([]);
+    }
+  });
+
   it.each(CASES)('pulls like rsync onto an old destination: %j', async (...opts) => {
     seedDest(pair.mine);
     const r = theirs((dst) => [...opts, '-e', rsh, `host:${src}/`, `${dst}/`], true);
