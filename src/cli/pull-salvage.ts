@@ -68,6 +68,8 @@ export function trimForSalvage(
     if (!fetchedSet.has(ndx)) stage.discard(e, entries);
   }
   const current = progress.current;
+  // The part of the file in progress that came but waits to be written goes down first.
+  current?.flush?.();
   let kept = false;
   let after: (() => void) | undefined;
   const unfinished = new Set<string>();

@@ -180,7 +180,7 @@ export interface PullProgress {
    * only then does --partial keep it); never in the redo phase, whose file is rewritten over the failed
    * first copy.
    */
-  current?: { ndx: number; gotLiteral(): boolean };
+  current?: { ndx: number; gotLiteral(): boolean; flush?: () => void };
 }
 
 /** The full values of an entry's abbreviated xattrs that the destination does not have (rsync's XSTATE_TODO). */
@@ -373,7 +373,14 @@ export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], 
   const pending = Buffer.allocUnsafe(WRITE_SPAN);
   const rebuild = async (f: Fetch, head: SumHead): Promise<boolean> => {
     try {
-      return await rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending, appending, o.lines);
+      const held = o.progress?.current;
+      const onPending = held
+        ? (fn: (() => void) | undefined): void => {
+            if (fn) held.flush = fn;
+            else delete held.flush;
+          }
+        : undefined;
+      return await rebuildFile(conn, f, head, sum, o.tokens ? o.tokens(conn, head.count) : new PlainTokenReader(conn, head.count), totals, pending, appending, o.lines, onPending);
     } catch (e) {
       const x = e as NodeJS.ErrnoException;
       if (!(e instanceof ProtocolError) && typeof x.errno === 'number' && typeof x.syscall === 'string' && STAGE_CALLS.has(x.syscall)) {
@@ -443,7 +450,7 @@ export function endPull(conn: Conn, placed: readonly number[]): void {
  * `lines` is told the offset before each token (rsync's receiver draws its progress there).
  * A pull (above) and a batch being read (cli/batch-read.ts) rebuild alike.
  */
-export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: ReturnType<typeof strong>, reader: TokenReader, totals: { literal: number; matched: number }, pending: Buffer, append = 0, lines?: Pick<ReceiveLines, 'data'>): Promise<boolean> {
+export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: ReturnType<typeof strong>, reader: TokenReader, totals: { literal: number; matched: number }, pending: Buffer, append = 0, lines?: Pick<ReceiveLines, 'data'>, onPending?: (flush: (() => void) | undefined) => void): Promise<boolean> {
   // Opened at the first write: a file whose data all fits in one write goes out in one call (writeNew).
   let out = -1;
   const open = (): number => {
@@ -455,6 +462,7 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
   };
   let basisFd = -1;
   let lost = false;
+  let keepPending: (() => void) | undefined;
   try {
     const hasher = sum.file();
     const plain = reader instanceof PlainTokenReader;
@@ -474,6 +482,17 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
       fill = 0;
       used = 0;
     };
+    // A pull cut short keeps what came of this file (rsync's receiver has written it as it came): what
+    // waits here is written out first (cli/pull-salvage.ts, through PullProgress.current).
+    const keep = (): void => {
+      try {
+        flush();
+      } catch {
+        // No room for it: what was written stays.
+      }
+    };
+    keepPending = keep;
+    onPending?.(keep);
     // The sender may not make a file longer than it said it is (a hostile peer filling the disk).
     const room = (len: number, copied: boolean): void => {
       if (at + len > f.size) throw new ProtocolError(`the sender sent more data than the file's size (index ${f.ndx})`, Exit.Protocol);
@@ -580,7 +599,12 @@ export async function rebuildFile(conn: Conn, f: Fetch, head: SumHead, sum: Retu
     let theirs = conn.readNow(readSum);
     if (theirs === NOT_YET) theirs = await conn.read(readSum);
     return !lost && at === f.size && hasher.digest().equals(theirs);
+  } catch (e) {
+    // Cut short (the connection broke, the far side stopped): what came is written before it goes.
+    if (e instanceof ProtocolError) keepPending?.();
+    throw e;
   } finally {
+    onPending?.(undefined);
     if (out >= 0) fs.closeSync(out);
     if (basisFd >= 0) fs.closeSync(basisFd);
   }
