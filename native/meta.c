@@ -511,6 +511,21 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
       refused(j, errno, "setxattr", name);
   }
   free(conv);
+  /* A new entry made in a directory with a default ACL inherited ACLs of its own: where the source has
+   * none, rsync's set_acl leaves it none (the mode says it all; a named entry held back by the mask
+   * would otherwise come back with a later chmod). The mode's group bits are the mask already. */
+  if ((c->flags & P_ACLS) && !acl_converts(c, c->flags)) {
+    static const char *const names[] = {ACL_ACCESS_NAME, "system.posix_acl_default"};
+    for (int k = 0; k < (dir ? 2 : 1); k++) {
+      const char *an = names[k];
+      if (!side_class(c, &x, c->flags, an, dir, false))
+        continue;
+      if (in_list(c->xnames, n, an) && side_class(c, &x, c->flags, an, dir, true))
+        continue;
+      if (fremovexattr(dstfd, an) < 0 && errno != ENODATA && errno != ENOTSUP)
+        refused(j, errno, "removexattr", an);
+    }
+  }
   return OP_OK;
 }
 
