@@ -326,7 +326,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     wire.received = stats.b;
     wire.buildMs = stats.build;
     wire.xferMs = stats.xfer;
-    const operands = stagingOperands(parts[0]!.entries, staging, c.relative, c.relative ? impliedDir : undefined);
+    const operands = stagingOperands(parts[0]!.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir);
     const code = Math.max(errors ? Exit.Partial : 0, ioError & IOERR_VALID_MASK & ~2 ? Exit.Partial : ioError ? Exit.Vanished : 0);
     // The batch names everything the run copies: the local half needs no source operand besides the staging tree's.
     return { staging: holder, operands, meta: stage.meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), uncounted: stage.uncounted, config: c };

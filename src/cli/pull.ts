@@ -418,7 +418,7 @@ export async function fetchRemote(
       if (leads?.size && !list.order) fetches.sort((a, b) => a.ndx - b.ndx);
       meta = stage.meta;
       // The local run's one operand when it is not started: the (empty) staging root.
-      for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.relative ? impliedDir : undefined)) operands.push(o);
+      for (const o of current ? [Buffer.from(`${staging}/`, 'latin1')] : stagingOperands(list.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir)) operands.push(o);
       // -z: the compressed token stream when the session negotiated one (remote/token-codec.ts).
       const codec = tokenCodec(list.session.compress, list.session.protocol);
       // An empty list (a directory named without -r or -d, every operand left out by
@@ -617,7 +617,10 @@ function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undef
   // --fake-super fakes this side only: the far side sent real ACLs, which the staging tree holds as
   // ACLs, so the local half's sender reads them as they are and its receiver keeps them as records.
   const real = c.fakeSuper ? { fakeSuper: undefined } : undefined;
-  if (!listFrom) return quiet || dry || real ? { ...quiet, ...dry, ...real } : undefined;
+  // -R: the implied directories came without their contents (XMIT_NO_CONTENT_DIR), and the local half
+  // walks them whole: --delete is kept out of them as for --files-from (cli/pull-delete-scope.ts).
+  const implied = c.relative && c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : undefined;
+  if (!listFrom) return quiet || dry || real || implied ? { ...quiet, ...dry, ...real, ...implied } : undefined;
   const scope = c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
   return { filesFrom: undefined, recursive: true, ...scope, ...quiet, ...dry, ...real };
 }

@@ -149,10 +149,9 @@ function removeTree(dir: Buffer): void {
 /**
  * The local run's source operands over the staging tree: the tree's root when the list sent "." (rsync's
  * "dir/" form), else each top-level name the list sent; with -R through a "/./" marker so the names keep
- * their paths. An entry `skipped` says to pass over (a -R implied directory: sent without its contents,
- * so nothing in it may be deleted; under --no-implied-dirs rsync's generator leaves it alone) is no
- * operand: the entries below it that are not skipped are, so the local run makes such a directory only
- * as the way to them, as a local -R run does (and, with implied dirs on, gives it the sender's metadata). A
+ * their paths. An entry `skipped` says to pass over (an implied directory under --no-implied-dirs, which
+ * rsync's generator leaves alone) is no operand: the entries below it that are not skipped are, so the
+ * local run makes such a directory only as the way to them, as a local -R run does. A
  * --delete-missing-args entry (mode 0, at any depth under -R) is an operand of its own, never staged:
  * the local run finds it missing and deletes the destination's twin, as rsync's generator does with it.
  */
