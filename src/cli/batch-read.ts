@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '../model/config.js';
+import { deleteScopeRules } from './pull-delete-scope.js';
 import { selectEngine } from '../engine/index.js';
 import { useNativeOrderFor } from './native-order.js';
 import { Conn } from '../remote/conn.js';
@@ -329,7 +330,9 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
     const operands = stagingOperands(parts[0]!.entries, staging, c.relative, c.impliedDirs ? undefined : impliedDir);
     const code = Math.max(errors ? Exit.Partial : 0, ioError & IOERR_VALID_MASK & ~2 ? Exit.Partial : ioError ? Exit.Vanished : 0);
     // The batch names everything the run copies: the local half needs no source operand besides the staging tree's.
-    return { staging: holder, operands, meta: stage.meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), uncounted: stage.uncounted, config: c };
+    // -R: --delete stays out of the implied directories, which came without their contents (as a pull's local half).
+    const scoped = c.relative && c.deleteMode !== 'none' ? { ...c, filters: [...c.filters, ...deleteScopeRules(parts.flatMap((p) => p.entries))] } : c;
+    return { staging: holder, operands, meta: stage.meta, wire, code, linkable: linkable(holder, c.dest, c.tempDir), uncounted: stage.uncounted, config: scoped };
   } catch (err) {
     removeStaging(holder);
     throw err;

@@ -148,6 +148,29 @@ describeEngines((e) => {
     expectSameTree(path.join(root, 'src'), d, engine, 'rsync reads the batch of a pull to a new destination', false);
   });
 
+  // -R's implied directories come without their contents: reading such a batch with --delete deletes
+  // nothing in them (rsync's reader keeps dst/a/precious; arsync's deleted it before session 51).
+  it('--read-batch of a -R pull with --delete: nothing deleted in an implied directory, as rsync\'s reader', async () => {
+    const root = tempDir(`arsync-rbatch-implied-${engine}-`);
+    put(path.join(root, 'src'), 'a/b/f', 'f\n');
+    for (const d of ['dst', 'mine', 'theirs']) {
+      put(path.join(root, d), 'a/precious', 'keep me\n');
+      put(path.join(root, d), 'a/b/old', 'old\n');
+    }
+    const rsh = fakeRsh(root);
+    const w = await runCli(['-e', rsh, '--write-batch=B', '-aR', '--delete', `localhost:${root}/src/./a/b`, 'dst/', eng], { cwd: root });
+    expect(w.code, w.stderr).toBe(0);
+    const ours = await runCli(['-aR', '--delete', '--read-batch=B', 'mine/', eng], { cwd: root });
+    const theirs = rsync(['-aR', '--delete', '--read-batch=B', 'theirs/'], root);
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    for (const d of ['dst', 'mine', 'theirs']) {
+      expect(fs.readFileSync(path.join(root, d, 'a/precious'), 'utf8'), d).toBe('keep me\n');
+      expect(fs.existsSync(path.join(root, d, 'a/b/old')), d).toBe(false);
+      expect(fs.readFileSync(path.join(root, d, 'a/b/f'), 'utf8'), d).toBe('f\n');
+    }
+  });
+
   it("-H in a pull: a group's data is asked for under the member rsync's reader wants (the first the destination has, else the last); both tools apply both batches", async () => {
     const root = tempDir(`arsync-rbatch-hpull-${engine}-`);
     setup(root);
