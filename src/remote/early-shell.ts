@@ -77,46 +77,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** The processes below `pid` (from /proc's children lists), read before any of them is signalled. */
-function descendants(pid: number, depth = 0, out: number[] = []): number[] {
-  if (depth > 16) return out;
-  let tasks: string[];
-  try {
-    tasks = fs.readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const t of tasks) {
-    let kids: string;
-    try {
-      kids = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1');
-    } catch {
-      continue;
-    }
-    for (const k of kids.split(' ')) {
-      const n = Number(k);
-      if (Number.isInteger(n) && n > 0) {
-        out.push(n);
-        descendants(n, depth + 1, out);
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * Stops a shell that is not taken over. What it started goes with it (SIGKILL: a remote shell that is a
- * wrapper, `sh -c "rsync --server ..."`, would leave its command behind to meet the end of its input
- * and say so on the user's stderr after this run); the shell itself gets SIGTERM, on which ssh leaves
- * quietly and one asking for a passphrase puts the terminal back as it goes.
- */
-function stopShell(pid: number): void {
-  const below = descendants(pid);
-  // The shell first: one that saw its command killed would say so ("Killed").
-  signal(pid, 'SIGTERM');
-  for (const p of below) signal(p, 'SIGKILL');
-}
-
 /**
  * At start: the launcher's variables taken out of the environment (nothing arsync starts inherits
  * them), and its shell's stdin reopened close-on-exec (the launcher's shell cannot set the flag). Whatever
@@ -144,7 +104,7 @@ export function claimEarlyShell(env: NodeJS.ProcessEnv = process.env): void {
   const input = reopen(wfd!, fs.constants.O_WRONLY);
   held = { pid: pid!, input, output, spec: spec ?? '' };
   process.on('exit', () => {
-    if (held) stopShell(held.pid);
+    if (held) signal(held.pid, 'SIGTERM');
     // As rsync's client stops its children when it leaves early (cleanup.c kill_all): ssh dies quietly.
     if (running !== undefined) signal(running, 'SIGUSR1');
   });
@@ -280,9 +240,10 @@ export function adoptEarlyShell(
   if (!h) return undefined;
   held = undefined;
   if (h.input === undefined || h.output === undefined || !entryStarts(h.spec, argv, env)) {
+    // SIGTERM: ssh leaves quietly, and one asking for a passphrase puts the terminal back as it goes.
     // Its pipes stay open until this process exits: closed now, the end of its input could reach the
     // command it runs before the signal has ended it, and that command would say so.
-    stopShell(h.pid);
+    signal(h.pid, 'SIGTERM');
     return undefined;
   }
   resize?.(h.output);

@@ -137,24 +137,6 @@ describeEngines((e) => {
     expect(c.starts()[3]!.stdin.startsWith(entryDir(c.cache))).toBe(true);
   });
 
-  // A remote shell that is a plain wrapper (not ssh: its command outlives a SIGTERM to it) started early in
-  // another environment: what it started is stopped with it, so the far rsync never meets the end of its
-  // input after the run and says so on the user's stderr (session 51).
-  it('a wrapper remote shell started early but not taken (the environment changed) leaves no far command behind to complain', async () => {
-    const c = setup();
-    const wrapper = path.join(c.dir, 'wrapper');
-    fs.writeFileSync(wrapper, `#!/bin/sh\necho start >> '${c.dir}/wrapper.log'\nshift\nsh -c "$*"\n`, { mode: 0o755 });
-    const args = ['-a', '-e', wrapper, 'src/', `h:${c.dir}/dst/`];
-    for (const v of ['1', '2', '3']) {
-      const r = await run(c, args, { ARSYNC_TEST_CHANGED: v });
-      expect(r.code, show(r)).toBe(0);
-      expect(r.stderr, show(r)).toBe('');
-    }
-    // The first run's shell only; then each run's own beside the one started early and stopped.
-    expect(read(path.join(c.dir, 'wrapper.log')).trimEnd().split('\n')).toHaveLength(5);
-    expect(read(path.join(c.dir, 'dst/d/b'))).toBe('b\n');
-  });
-
   it("leaves the launcher out for another user's entry, a failed run, or ARSYNC_NO_EARLY_SHELL", async () => {
     const c = setup();
     const args = ['-a', '-e', c.rsh, 'src/', `h:${c.dir}/dst/`];
