@@ -209,7 +209,6 @@ function mappedReader(r: NdxReader, order: NdxOrder | undefined): Pick<NdxReader
   };
 }
 
-/** Runs the transfer phases for `fetches` (possibly none) and the end of the session. */
 /**
  * A rebuilt file could not be written where it is staged (a full disk, a quota): rsync's receiver stops at
  * a failed write (exit 11, its "write failed on" line). `ndx` names the file for the caller's message.
@@ -227,6 +226,7 @@ export class StageWriteError extends ProtocolError {
 /** The system calls that put a rebuilt file down (Fetch.openOut, writeNew, rebuildFile's writes). */
 const STAGE_CALLS = new Set(['open', 'write', 'writev', 'ftruncate', 'close', 'fsync']);
 
+/** Runs the transfer phases for `fetches` (possibly none) and the end of the session. */
 export async function pullFiles(conn: Conn, session: Session, fetches: Fetch[], o: PullOptions): Promise<PullTotals> {
   const sum = strong(session.checksum);
   const ndxOut = mappedWriter(new NdxWriter(), o.order);
