@@ -57,6 +57,7 @@ enum op_flag {
   OF_OWNER_BITS = 1u << 7,   /* Mkdir, DirMeta (OF_DEVICE's bit, read only by File ops): a directory filled with all of the owner's bits (ops.c owner_bits_mode) */
   OF_OWNER_WRITE = 1u << 7,  /* Delete, a deletion's Backup (the same bit): inside a directory whose contents go, which may be made writable (ops.h parent_open_up) */
   OF_SETGID = 1u << 1,       /* Mkdir (OF_COMPARE's bit, read only by File ops): the directory's set-gid bit made op mode's at its visit (ops.c visit_setgid) */
+  OF_VISIT_ACL = 1u << 3,    /* Mkdir (OF_GIVEN_MODE's bit, read only by File, Special and Backup ops): -A without -p: the source's default ACL set at the visit (ops.c visit_default_acl) */
 };
 
 /* Outcome (run()'s optional outcomes array, one byte per op) */

@@ -729,6 +729,23 @@ mode_t meta_default_perms(const struct ctx *c, int dirfd)
   return (mode_t)((user << 6) | ((mask >= 0 ? mask : group) << 3) | other);
 }
 
+void meta_visit_default_acl(int srcfd, int dstfd)
+{
+  char sp[40], dp[40];
+  unsigned char *buf = malloc(ACL_CONV_MAX);
+  if (!buf)
+    return;
+  /* Through the fd links: either may be O_PATH, and no symlink is followed at the last component. */
+  snprintf(sp, sizeof sp, "/proc/self/fd/%d", srcfd);
+  snprintf(dp, sizeof dp, "/proc/self/fd/%d", dstfd);
+  ssize_t n = getxattr(sp, "system.posix_acl_default", buf, ACL_CONV_MAX);
+  if (n >= 0)
+    (void)setxattr(dp, "system.posix_acl_default", buf, (size_t)n, 0);
+  else if (errno == ENODATA)
+    (void)removexattr(dp, "system.posix_acl_default");
+  free(buf);
+}
+
 mode_t meta_exec_mode(mode_t src, mode_t cur)
 {
   mode_t m = cur & 07777;

@@ -67,6 +67,11 @@ void meta_fill_times(const struct ctx *c, struct timespec ts[2], int dirfd, cons
  * directory's default ACL (user::, mask:: or group::, other::) when it has one, else what the umask
  * leaves. */
 mode_t meta_default_perms(const struct ctx *c, int dirfd);
+
+/* -A without -p, at a directory's visit (OF_VISIT_ACL): dst's default ACL made src's, or removed when src
+ * has none, so that what is made inside takes its bits from the ACL the directory will have. Both are
+ * descriptors (O_PATH allowed). Best effort: DirMeta sets the same at the end and reports a failure. */
+void meta_visit_default_acl(int srcfd, int dstfd);
 mode_t meta_target_mode(struct job *j, int dirfd, const char *name);
 /* rsync's dest_mode under -E (P_EXECUTABILITY, without -p) for an existing regular file: its own bits,
  * execute taken away when the source has none, or given to whoever may read when the source has some

@@ -594,6 +594,25 @@ static void visit_setgid(struct job *j)
   close(fd);
 }
 
+/* OF_VISIT_ACL (-A without -p): rsync's generator sets a directory's ACLs when it visits it, before it
+ * makes anything inside, and a new entry's bits come from the directory's default ACL then (dest_mode,
+ * default_perms_for_dir); so its default ACL is set now (meta_visit_default_acl), the rest by DirMeta,
+ * which sets the same at the end and reports a failure. */
+static void visit_default_acl(struct job *j)
+{
+  int dfd = dest_open(j->c, j->op->dst, j->op->dst_len, O_PATH | O_DIRECTORY);
+  if (dfd < 0)
+    return;
+  int sfd = -1;
+  struct stat st;
+  if (src_open(j, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, S_IFDIR, &sfd, &st) == OP_OK)
+    meta_visit_default_acl(sfd, dfd);
+  j->err = (struct operr){0}; /* a source gone or changed is DirMeta's to report */
+  if (sfd >= 0)
+    close(sfd);
+  close(dfd);
+}
+
 static int do_mkdir(struct job *j)
 {
   struct ctx *c = j->c;
@@ -601,6 +620,8 @@ static int do_mkdir(struct job *j)
   if (op->dst_len == 0) {
     if (op->flags & OF_SETGID)
       visit_setgid(j);
+    if (op->flags & OF_VISIT_ACL)
+      visit_default_acl(j);
     counter_add(c, C_DIRS, 1);
     return OP_OK; /* the root exists: we hold it open */
   }
@@ -652,6 +673,8 @@ ok:
     if (!made || fstat(p->fd, &pst) < 0 || ((pst.st_mode ^ op->mode) & S_ISGID))
       visit_setgid(j);
   }
+  if (op->flags & OF_VISIT_ACL)
+    visit_default_acl(j);
   counter_add(c, C_DIRS, 1);
 done:
   parent_put(c, p);

@@ -194,6 +194,16 @@ export const OpFlag = {
    * NodeEngine's makeDir.
    */
   SetGid: 1 << 1,
+  /**
+   * Mkdir ops under -A without -p (the bit is GivenMode's, which only File, Special and Backup ops
+   * read): the directory is being visited, and its default ACL is made the source directory's (or
+   * removed, when the source has none) before anything is made inside it. rsync's generator sets a directory's ACLs at its visit, so
+   * a new entry inside takes its permission bits from the default ACL the directory is given, not the
+   * one it had (dest_mode with default_perms_for_dir; with -p the source's bits are taken whatever the
+   * ACL). DirMeta sets the same ACLs at the end and reports a failure. native/ops.c visit_default_acl;
+   * the node engine refuses -A.
+   */
+  VisitAcl: 1 << 3,
 } as const;
 
 /**

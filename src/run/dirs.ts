@@ -95,7 +95,7 @@ export function dirFrame(
       const w = new BatchWriter(512);
       // The non-directory in its place: backed up first under -b (the Mkdir replaces it), as on the way below.
       const after = destSt && c.backup ? rc.backups.beforeReplace((...a) => w.add(...a), rel, destSt) : 0;
-      w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | visitSetgid(rc, st, undefined));
+      w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | visitSetgid(rc, st, undefined) | visitAcl(rc));
       rc.sink.now(w);
     }
     const kept = rc.dirs.record(record);
@@ -112,8 +112,8 @@ export function dirFrame(
         else removeForReplace(rc, rel, destSt, w);
       }
       // The root was made before the run (run/dest-root.ts): only its set-gid bit is set here.
-      const setgid = visitSetgid(rc, st, undefined);
-      if (rel.length || setgid) w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | setgid);
+      const visit = visitSetgid(rc, st, undefined) | visitAcl(rc);
+      if (rel.length || visit) w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | visit);
       if (!rc.sink.now(w) && rel.length) {
         // rsync's generator gives up on a directory it cannot make, and everything below it, after
         // saying so (an rprintf line: no program name); its attributes are not set either.
@@ -122,7 +122,7 @@ export function dirFrame(
       }
     }
   }
-  if (destIsDir && destSt && !keptLink) openUp(rc, record, destSt, visitSetgid(rc, st, destSt));
+  if (destIsDir && destSt && !keptLink) openUp(rc, record, destSt, visitSetgid(rc, st, destSt) | visitAcl(rc));
   const kept = rc.dirs.record(record);
   return { src, rel, stat: st, destExists: destIsDir, sender, receiver, record: kept, pending: { verdict, line } };
 }
@@ -145,6 +145,17 @@ function visitSetgid(rc: RunContext, st: Stat, destSt: Stat | undefined): number
   return OpFlag.SetGid;
 }
 
+/**
+ * -A without -p: rsync's generator sets a directory's ACLs at its visit, and a new entry inside takes its
+ * bits from the default ACL the directory has by then (dest_mode, default_perms_for_dir), so the visit's
+ * Mkdir op makes the default ACL the source's (OpFlag.VisitAcl); DirMeta sets the ACLs again at the end.
+ * With -p the bits are the source's whatever the ACL says; --fake-super keeps ACLs as records instead.
+ */
+function visitAcl(rc: RunContext): number {
+  const c = rc.c;
+  return c.acls && !c.perms && !c.dryRun && !c.fakeSuper ? OpFlag.VisitAcl : 0;
+}
+
 /** The stat a directory's visit op carries: --fake-super receiving, without the set-gid bit (visitSetgid). */
 function visitStat(rc: RunContext, st: Stat): Stat {
   return rc.c.amRoot === -1 && st.mode & S_ISGID ? { ...st, mode: st.mode & ~S_ISGID } : st;
@@ -154,18 +165,18 @@ function visitStat(rc: RunContext, st: Stat): Stat {
  * Not acting as root, rsync's generator gives an existing directory that lacks some of the owner's bits
  * all of them while it fills it, and its touch_up_dirs gives the mode back at the end (without -p, the
  * mode the directory had: the record's, for DirMeta's OpFlag.OwnerBits). Only a directory of ours, below
- * the destination root, in a run that writes. `setgid`: the visit's set-gid bit (visitSetgid), set by
+ * the destination root, in a run that writes. `visit`: the visit's set-gid bit and default ACL flags (visitSetgid, visitAcl), set by
  * the same op.
  */
-function openUp(rc: RunContext, record: DirRecord, destSt: Stat, setgid: number): void {
+function openUp(rc: RunContext, record: DirRecord, destSt: Stat, visit: number): void {
   const c = rc.c;
   // --fake-super acts as root only in what it records: not root, the directory must still be opened (rsync's
   // set_stat_xattr gives a directory's disk mode the owner's bits at its visit).
   const notRoot = !rc.spec.check.isRoot || (c.fakeSuper && process.geteuid?.() !== 0);
   const open = record.rel.length > 0 && !c.dryRun && notRoot && (destSt.mode & 0o700) !== 0o700 && destSt.uid === process.geteuid?.();
-  if (!open && !setgid) return;
+  if (!open && !visit) return;
   const w = new BatchWriter(512);
-  w.add(OpKind.Mkdir, record.src, record.rel, visitStat(rc, record.stat), (open ? OpFlag.OwnerBits : 0) | setgid);
+  w.add(OpKind.Mkdir, record.src, record.rel, visitStat(rc, record.stat), (open ? OpFlag.OwnerBits : 0) | visit);
   rc.sink.now(w);
   if (!open) return;
   record.needMeta = true;
@@ -287,8 +298,8 @@ export function impliedDirs(rc: RunContext, root: Root): boolean {
     }
     rc.lines.emit('dir', verdict, rc.lines.lineFor(rel, src, st, 'dir'));
     const w = new BatchWriter(512);
-    const setgid = visitSetgid(rc, withChmod(rc, st), verdict.action === 'create' ? undefined : dest);
-    if (verdict.action === 'create' || setgid) w.add(OpKind.Mkdir, src, rel, visitStat(rc, withChmod(rc, st)), setgid);
+    const visit = visitSetgid(rc, withChmod(rc, st), verdict.action === 'create' ? undefined : dest) | visitAcl(rc);
+    if (verdict.action === 'create' || visit) w.add(OpKind.Mkdir, src, rel, visitStat(rc, withChmod(rc, st)), visit);
     rc.sink.now(w);
     rc.dirs.record({ src, rel, stat: withChmod(rc, st), needMeta: true, ownerBits: verdict.action === 'create' }, true);
   }

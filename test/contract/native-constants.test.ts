@@ -170,6 +170,7 @@ describe('C constants equal the TypeScript ones', () => {
       OwnerBits: 'OF_OWNER_BITS',
       OwnerWrite: 'OF_OWNER_WRITE',
       SetGid: 'OF_SETGID',
+      VisitAcl: 'OF_VISIT_ACL',
     };
     expectSame(T.OpFlag, names, 'OpFlag');
     expect(enumOf('OF_COMPARE').sort()).toEqual(Object.values(names).sort());

@@ -77,3 +77,31 @@ describeEngines((e) => {
     for (const opts of [['-aA'], ['-rtA'], ['-aAX']]) await differential({ engine: e.name, setup: inherited, args: [...opts, 'src/', 'dst/'] });
   });
 });
+
+/**
+ * -A without -p (`-aA --no-p`; -A alone implies -p, a later --no-p takes it back): a new entry's bits are
+ * the source's masked by the default ACL of the directory it is made in (rsync's dest_mode with
+ * default_perms_for_dir), and rsync's generator sets that directory's ACLs at its visit, before it makes
+ * anything inside: the default ACL that decides is the source directory's, not the one the destination
+ * had. Before session 52 arsync masked by the destination's (mask rwx instead of r-x: a named user got
+ * write). Cases: a destination default ACL the source lacks, one the source has and the destination lacks,
+ * and a subdirectory with a default ACL of its own.
+ */
+function defaultsAtVisit(r: string): void {
+  put(r, 'src/d/g', 'g\n', 0o674);
+  put(r, 'src/d/plain', 'plain\n', 0o666);
+  put(r, 'src/e/f', 'f\n', 0o666);
+  put(r, 'src/e/own/h', 'h\n', 0o777);
+  fs.mkdirSync(path.join(r, 'dst/d'), { recursive: true });
+  acl(['-m', 'u:nobody:rwx,g:daemon:r', path.join(r, 'src/d/g')]);
+  acl(['-d', '-m', 'g:1005:rwx', path.join(r, 'dst/d')]);
+  acl(['-d', '-m', 'g::r,o::-', path.join(r, 'src/e')]);
+  acl(['-d', '-m', 'u::rw,g::rwx,o::rx', path.join(r, 'src/e/own')]);
+  stampTree(path.join(r, 'src'));
+}
+
+describeEngines((e) => {
+  it.skipIf(e.name === 'node')('-aA --no-p: a new entry takes its bits from the default ACL the directory is given at its visit, as rsync', async () => {
+    for (const opts of [['-aA', '--no-p'], ['-rtA', '-p', '--no-p'], ['-aAX', '--no-p'], ['-aA']]) await differential({ engine: e.name, setup: defaultsAtVisit, args: [...opts, 'src/', 'dst/'] });
+  });
+});
