@@ -16,6 +16,7 @@ import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
 import { loadPackage } from '../util/packages.js';
 import { PATH_MAX } from '../model/path-max.js';
+import { judgeMakePath } from '../util/mkpath.js';
 
 export interface Root {
   /** Source path as given (bytes), without trailing slashes unless it is "/". */
@@ -50,6 +51,11 @@ export interface Plan {
   createDest: boolean;
   /** One file copied to a new name: DEST names the file, its directory is the root. */
   renamed?: boolean;
+  /**
+   * --mkpath: the directories rsync's make_path makes for DEST (util/mkpath.ts), shallowest first, named
+   * from the operand; absent when it makes none (the root is then made, if at all, as without --mkpath).
+   */
+  pathMade?: Buffer[];
   /** --backup-dir as the operator-path rule resolved it (cli/main.ts): absolute, through no symlink. */
   backupDir?: Buffer;
 }
@@ -403,15 +409,13 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   const dest = c.dest;
   const destSlash = hasTrailingSlash(dest);
   let destStat: ReturnType<typeof statSync> | undefined;
+  // Why the destination could not be stat'ed, as a positive errno.
+  let destErrno: number | undefined;
   try {
     if (dest.length >= PATH_MAX) throw Object.assign(new Error(), { errno: -ERRNO.ENAMETOOLONG, code: 'ENAMETOOLONG' });
     destStat = statSync(dest);
   } catch (err) {
-    // Only a missing destination is made; anything else unknown there is rsync's exit 3.
-    const e = err as NodeJS.ErrnoException;
-    if (e.code !== 'ENOENT') {
-      throw new FileSelectError(destStatFailure(dest, e.errno ?? ERRNO.EIO));
-    }
+    destErrno = Math.abs((err as NodeJS.ErrnoException).errno ?? ERRNO.EIO);
     destStat = undefined;
   }
   const destIsDir = destStat?.isDirectory() ?? false;
@@ -424,6 +428,27 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   const singleIsDir = single && isDirAt(inList[0]!);
   const singleEntry = single && (!singleIsDir || (c.dirs && !c.recursive));
   const one = inList[0]!;
+
+  // --mkpath: rsync's get_local_name() runs make_path wherever its stat of the destination failed (for
+  // any reason) and the name has a directory part or the list more than one entry; a failing mkdir
+  // there is exit 11, naming DEST as given ("mkdir "…/file/sub/" failed: Not a directory (20)"). Its
+  // levels, all but the last for one entry or "dest/", are judged now and made by the run.
+  let pathMade: Buffer[] | undefined;
+  if (destErrno !== undefined && c.mkpath) {
+    const total = firstListTotal(inList, c, inFilter);
+    if (dest.includes(0x2f) || total > 1) {
+      const judged = judgeMakePath(dest, !(total > 1 && !destSlash), { dryRun: c.dryRun, insecure: c.insecureLinks });
+      if ('errno' in judged) throw fsError(judged.errno, 'mkdir', showPath(absolutePath(dest)));
+      // Made, the path leaves DEST a directory or missing (its stat is ENOENT then); made nothing, the
+      // first stat's answer stands.
+      if (judged.made.length) {
+        pathMade = judged.made;
+        destErrno = ERRNO.ENOENT;
+      }
+    }
+  }
+  // Only a missing destination is made; anything else unknown there is rsync's exit 3.
+  if (destErrno !== undefined && destErrno !== ERRNO.ENOENT) throw new FileSelectError(destStatFailure(dest, destErrno));
 
   // An empty first list (every entry excluded, or only directories skipped without -r or -d): unless
   // it names a directory to make ("dest/") or to enter, rsync's get_local_name() has nothing to refuse and
@@ -441,15 +466,18 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     }
     const parent = dirName(absolutePath(stripSlashes(dest)));
     const destRoot = parent.length ? parent : Buffer.from('/');
-    let parentExists = true;
+    let parentErrno: number | undefined;
     try {
       statSync(destRoot);
-    } catch {
-      parentExists = false;
+    } catch (err) {
+      parentErrno = Math.abs((err as NodeJS.ErrnoException).errno ?? ERRNO.ENOENT);
     }
-    if (!parentExists && !c.mkpath) {
-      // rsync's receiver changes into the directory the new name goes in (main.c get_local_name).
-      throw new FileSelectError(`[Receiver] change_dir#3 "${showPath(destRoot)}" failed: ${errnoSuffix(ERRNO.ENOENT)}`);
+    const parentExists = parentErrno === undefined;
+    // rsync's receiver changes into the directory the new name goes in (main.c get_local_name): one
+    // --mkpath makes is there, and a dry run does not enter one it would make; any other missing one
+    // (under a link that leads nowhere, which make_path leaves alone) fails.
+    if (parentErrno !== undefined && !(c.mkpath && (c.dryRun || pathMade))) {
+      throw new FileSelectError(`[Receiver] change_dir#3 "${showPath(destRoot)}" failed: ${errnoSuffix(parentErrno)}`);
     }
     return {
       plan: {
@@ -461,6 +489,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
         destRoot,
         createDest: !parentExists,
         renamed: true,
+        ...(pathMade ? { pathMade } : {}),
       },
       missing,
     };
@@ -536,7 +565,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   // rsync makes a missing destination only for a file list that is not empty (or for "dest/"): a
   // directory skipped without -r or -d, or a missing operand, is not in it.
   const listed = present.some((p) => c.dirs || (p.stat.mode & S_IFMT) !== S_IFDIR);
-  return { plan: { roots, destRoot: destAbs, createDest: !destStat && (listed || destSlash) }, missing };
+  return { plan: { roots, destRoot: destAbs, createDest: !destStat && (listed || destSlash), ...(pathMade ? { pathMade } : {}) }, missing };
 }
 
 /** Whether an operand's own entry is in the sender's list: "dir/" always (its "."), a name through the filter rules. */

@@ -1,6 +1,6 @@
 // The destination root before the run opens its engine context there: made when the plan says so (one
-// level, or every missing level under --mkpath: util/mkpath.ts, the one main-thread write outside the
-// engines), and said as rsync says it.
+// level, or the levels --mkpath's make_path makes, as the plan judged them: util/mkpath.ts, the one
+// main-thread write outside the engines), and said as rsync says it.
 
 import { receiverHasI } from '../progress/output.js';
 import type { Engine } from '../engine/engine.js';
@@ -9,7 +9,7 @@ import { receiverOutput, type Config } from '../model/config.js';
 import type { Plan } from '../plan/sources.js';
 import type { Reporter } from '../progress/reporter.js';
 import { ERRNO, fsError, showPath } from '../util/errors.js';
-import { makeDir, makePath } from '../util/mkpath.js';
+import { makeDir, makeDirs } from '../util/mkpath.js';
 import { applyChmod } from '../plan/chmod.js';
 import { lstatSync, statSync } from 'node:fs';
 import { absolutePath, dirName } from '../util/names.js';
@@ -44,86 +44,73 @@ export function newRootMode(c: Config, plan: Plan, local: boolean): number | und
 }
 
 /**
- * Makes the destination directory rsync's receiver makes before it forks its generator, and returns the
- * line it printed ("created directory ..."), which rsync's receiver sends its client as a message.
+ * Makes the destination directory rsync's receiver makes before it forks its generator (with --mkpath,
+ * the directories its make_path makes: plan.pathMade), and returns the lines it printed ("created
+ * directory ...", "created N directories for ..."), which rsync's receiver sends its client as messages.
  */
-export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter, mode?: number, madeBefore = false): string | undefined {
+export function makeDestRoot(c: Config, engine: Engine, plan: Plan, reporter: Reporter, mode?: number, madeBefore = false): string[] {
   const path = plan.destRoot;
   // `madeBefore`: a pull made it once the list was in (cli/pull-dest-root.ts); only its line is left to say.
-  if (!madeBefore && destRootExists(engine, plan)) return undefined;
-  let made = 1;
-  if (c.mkpath) {
-    made = 0;
-    for (let p = path; p.length > 1 && isFailure(engine.lstat(p)); p = dirName(p)) made++;
-  }
+  if (!madeBefore && destRootExists(engine, plan)) return [];
+  const pathMade = c.mkpath ? plan.pathMade : undefined;
   // (A pull's directory that went again, cli/pull-place.ts having tried to put its tree there, is made now.)
   if (!c.dryRun && !(madeBefore && destRootExists(engine, plan))) {
     try {
-      if (c.mkpath) makePath(path);
+      if (pathMade) makeDirs(pathMade);
       else makeDir(path, mode);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const fail = fsError(-(e.errno ?? -ERRNO.EIO), 'mkdir', e.path ?? showPath(path));
       // rsync's receiver makes it before it forks the generator (main.c get_local_name).
-      fail.message = destMkdirFailure(c, -(e.errno ?? -ERRNO.EIO));
+      fail.message = destMkdirFailure(c, -(e.errno ?? -ERRNO.EIO), pathMade !== undefined);
       throw fail;
     }
   }
   // rsync: INFO_GTE(NAME, 1) or a stdout format with %i (its stdout_format_has_i).
   // The receiver's settings (-M-v, -M-i ...): it prints this line before it forks its generator.
   const r = receiverOutput(c);
-  if (!c.json && (r.info.NAME > 0 || receiverHasI(c) > 0)) {
-    // Named as the user wrote it: the operand, or its directory when a file gets a new name.
-    const shown = withoutTrailingSlashes(plan.renamed ? dirName(c.dest) : c.dest);
-    const line = c.mkpath ? `created ${made} director${made === 1 ? 'y' : 'ies'} for ${showPath(shown)}` : `created directory ${showPath(shown)}`;
-    reporter.print(line);
-    return line;
-  }
-  return undefined;
+  if (c.json || (r.info.NAME <= 0 && receiverHasI(c) <= 0)) return [];
+  // Named as the user wrote it: the operand, or its directory when a file gets a new name.
+  const shown = showPath(withoutTrailingSlashes(plan.renamed ? dirName(c.dest) : c.dest));
+  const lines: string[] = [];
+  if (pathMade) lines.push(`created ${pathMade.length} director${pathMade.length === 1 ? 'y' : 'ies'} for ${shown}`);
+  // A directory that is to be the root and is still missing after make_path is made by rsync's plain
+  // mkdir, whose line follows: so in a dry run, which makes nothing (not for a file's new name).
+  if (!pathMade || (c.dryRun && !plan.renamed)) lines.push(`created directory ${shown}`);
+  for (const line of lines) reporter.print(line);
+  return lines;
 }
 
 /**
  * rsync's line for a destination root it could not make: the destination as the user wrote it, less its
- * trailing slashes (with --mkpath, its make_path's, slashes and all), made absolute from the working
- * directory as its full_fname makes every relative name: mkdir "/home/u/ro/dst" failed (for "ro/dst/").
+ * trailing slashes (when `byMakePath`, --mkpath's make_path failed: with them), made absolute from the
+ * working directory as its full_fname makes every relative name: mkdir "/home/u/ro/dst" failed (for
+ * "ro/dst/").
  */
-export function destMkdirFailure(c: Config, errno: number): string {
-  return `[Receiver] mkdir "${showPath(absolutePath(c.mkpath ? c.dest : withoutTrailingSlashes(c.dest)))}" failed: ${errnoSuffix(errno)}`;
+export function destMkdirFailure(c: Config, errno: number, byMakePath = false): string {
+  return `[Receiver] mkdir "${showPath(absolutePath(byMakePath ? c.dest : withoutTrailingSlashes(c.dest)))}" failed: ${errnoSuffix(errno)}`;
 }
 
 /**
- * A destination to be made whose own name is a symlink that leads nowhere, or whose deepest existing
- * ancestor under --mkpath is one: rsync's mkdir of the name fails there (EEXIST; ELOOP for a path
- * --mkpath makes below such a link, as its make_path follows no link), exit 11. Resolving the link as the
- * operator's own would make the directory, and write the tree, wherever it points. Its message, or
- * undefined. A dry run makes nothing, so it has nothing to refuse.
+ * A destination to be made whose own name is a symlink that leads nowhere: rsync's mkdir of the name
+ * fails there (EEXIST), exit 11. Resolving the link as the operator's own would make the directory, and
+ * write the tree, wherever it points. Its message, or undefined. A dry run makes nothing, so it has
+ * nothing to refuse. (Under --mkpath, a link that leads nowhere in the path above is judged with the
+ * plan, as rsync's make_path meets it: util/mkpath.ts.)
  */
 export function danglingDestination(c: Config, destRoot: Buffer): string | undefined {
   if (c.dryRun) return undefined;
-  const dangling = (p: Buffer): boolean => {
-    try {
-      if (!lstatSync(p).isSymbolicLink()) return false;
-    } catch {
-      return false;
-    }
-    try {
-      statSync(p);
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  if (dangling(destRoot)) return `[Receiver] mkdir "${showPath(absolutePath(withoutTrailingSlashes(c.dest)))}" failed: ${errnoSuffix(ERRNO.EEXIST)}`;
-  if (!c.mkpath) return undefined;
-  for (let p = dirName(destRoot); p.length > 1; p = dirName(p)) {
-    try {
-      lstatSync(p);
-    } catch {
-      continue;
-    }
-    return dangling(p) ? destMkdirFailure(c, ERRNO.ELOOP) : undefined;
+  try {
+    if (!lstatSync(destRoot).isSymbolicLink()) return undefined;
+  } catch {
+    return undefined;
   }
-  return undefined;
+  try {
+    statSync(destRoot);
+    return undefined;
+  } catch {
+    return `[Receiver] mkdir "${showPath(absolutePath(withoutTrailingSlashes(c.dest)))}" failed: ${errnoSuffix(ERRNO.EEXIST)}`;
+  }
 }
 
 /** `p` without its trailing slashes ("/" stays). */

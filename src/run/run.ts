@@ -192,8 +192,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   if (c.localDelta && !c.dryRun && !input.wrapSource) tally.totals.delta = noDelta();
   if (plan.createDest) {
     const made = makeDestRoot(c, engine, plan, reporter, newRootMode(c, plan, input.wrapSource === undefined), input.destMade);
-    // rsync's receiver sends that line to its client as a message: a frame header and the line.
-    if (made !== undefined) tally.totals.messages = (tally.totals.messages ?? 0) + 4 + Buffer.byteLength(made) + 1;
+    // rsync's receiver sends those lines to its client as messages: a frame header and the line each.
+    for (const line of made) tally.totals.messages = (tally.totals.messages ?? 0) + 4 + Buffer.byteLength(line) + 1;
   }
   // --info=backup (-vv): rsync names the --backup-dir as given, "(new)" when it does not exist yet.
   if (c.backupDir !== undefined && receiverOutput(c).info.BACKUP > 0 && !c.json) {
