@@ -21,7 +21,10 @@ export async function listLocal(c: Config, engine: Engine, filters: FilterList |
   // rsync's send_file_list(): an incremental list announces itself, a whole one once it is built.
   if (c.info.FLIST > 0) out.write(c.incRecursive ? 'sending incremental file list\n' : 'building file list ... done\n');
   if (c.debug.FLIST > 0) reporter.print('delta-transmission disabled for local transfer or --whole-file');
-  for (const m of missing) reporter.error(m.message);
+  for (const m of missing) {
+    if (m.bare) reporter.warn(m.message);
+    else reporter.error(m.message);
+  }
   // -q silences the listing as it silences every informational line (rsync prints it as FINFO).
   const print = (e: ListedEntry): void => {
     if (!c.quiet) out.write(outputBytes(listLine(e, c.humanReadable, c.atimes)));
@@ -34,5 +37,7 @@ export async function listLocal(c: Config, engine: Engine, filters: FilterList |
     const lines = listingStatsLines({ counts: t.counts, totalSize: t.totalSize, listBytes: 0, buildMs: ms, xferMs: 0, sent: 0, received: 0 }, 0.5, c.info.STATS > 1, c.humanReadable);
     for (const l of lines) reporter.print(l);
   }
-  return missing.length + t.errors > 0 ? Exit.Partial : Exit.Ok;
+  // An implied directory found missing (plan/sources.ts ImpliedParents) is rsync's exit 24.
+  const vanished = missing.filter((m) => m.vanished).length;
+  return missing.length - vanished + t.errors > 0 ? Exit.Partial : vanished ? Exit.Vanished : Exit.Ok;
 }

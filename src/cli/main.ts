@@ -345,7 +345,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   let resolved;
   try {
     const listed = filters && !filters.isEmpty ? (root: Buffer, rel: Buffer, isDir: boolean) => filters.check(rel, isDir, filters.root('sender', root)) !== 'exclude' : undefined;
-    resolved = await resolveOperands(c, (p) => engine.lstat(p), listed, traceLevels(c.debug) !== undefined);
+    resolved = await resolveOperands(c, (p) => engine.lstat(p), listed, traceLevels(c.debug) !== undefined, pulled !== undefined);
   } catch (err) {
     if (err instanceof UsageError) return fail(err.message, Exit.Usage, err.bare);
     if (err instanceof FileSelectError) {
@@ -354,7 +354,7 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
       const header = listHeader(c, pulled !== undefined);
       if (header) io.out.write(header);
       if (header && !c.incRecursive && err.before.length) io.err.write('\n');
-      for (const m of err.before) io.err.write(`arsync: ${m.message}\n`);
+      for (const m of err.before) io.err.write(m.bare ? `${m.message}\n` : `arsync: ${m.message}\n`);
       return fail(err.message, Exit.FileSelect, err.message.startsWith('ERROR: '));
     }
     const e = err as FsError;
@@ -423,6 +423,8 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   else counted?.listed(undefined);
 
   let ioErrors = 0;
+  // An implied directory found missing (plan/sources.ts ImpliedParents): exit 24, deletions go on.
+  let vanished = 0;
   const preErrors: { path: string; message: string; code?: string }[] = [];
   events?.start(VERSION, engine, c.dryRun);
   // rsync's whole list leaves "building file list ... " open while it walks: the first error about
@@ -430,9 +432,11 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   if ((header === 'building file list ... done\n' || header === 'building file list ... ') && resolved.missing.length) io.err.write('\n');
   for (const m of resolved.missing) {
     events?.error(m.message, m.display, m.code);
-    ioErrors++;
+    if (m.vanished) vanished++;
+    else ioErrors++;
     preErrors.push({ path: m.display, message: m.message, code: m.code });
-    reporter.error(m.message);
+    if (m.bare) reporter.warn(m.message);
+    else reporter.error(m.message);
   }
 
   const StagedSource = pulled ? (await import('../run/staged-source.js')).StagedSource : undefined;
@@ -455,12 +459,13 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
       ? (await import('./pull-current.js')).currentRunTotals(pulled.current, resolved.plan.destRoot)
       : await transfer({
         // rsync's receiver deletes nothing after its sender's I/O error (the list may lack what still exists).
-        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: resolved.missing.length + (pulled?.senderFailed ? 1 : 0), events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
+        config: c, plan: resolved.plan, engine, reporter, filters, abort, priorErrors: ioErrors + (pulled?.senderFailed ? 1 : 0), events, tempDir: tempDir.path, partialDir, charsets, observe: batch?.observe,
         ...(StagedSource && pulled ? { wrapSource: (l) => new StagedSource(l, pulled.meta), adoptSources: pulled.linkable, pulledDelta: pulled.delta, destMade: pulled.destMade === true } : {}),
         ...(pulled?.sourceRemoved ? { sourceRemoved: pulled.sourceRemoved } : {}),
         ...(counted ? { onListed: (n: number) => counted.listed(n) } : {}),
       });
     if (pulled) totals.wire = pulled.wire;
+    totals.vanished += vanished;
     // Files the transfer discarded (not sent, or failing verification) stay in rsync's list counts.
     if (pulled?.uncounted && !pulled.current) {
       totals.listed.reg += pulled.uncounted.files;

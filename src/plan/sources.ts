@@ -33,6 +33,8 @@ export interface Root {
   display?: Buffer;
   /** --delete-missing-args: the operand does not exist; what the destination has at rel is deleted. */
   missing?: boolean;
+  /** With `missing` under -R: a directory above it is missing too (ImpliedParents). */
+  lostParent?: LostParent;
   /**
    * -R of an absolute path with no "/./" marker: rsync's sender names its entries from the root, so the
    * names it prints (-v, -i, --out-format) start with "/"; the destination path has no leading slash.
@@ -64,6 +66,23 @@ export interface MissingSource {
   display: string;
   message: string;
   code: string;
+  /** rsync's "file has vanished" warning (also `bare`): exit 24 rather than 23, and deletions go on. */
+  vanished?: boolean;
+  /** One of rsync's lines printed without its program name (an rprintf line, such as "symlink has no referent"). */
+  bare?: boolean;
+}
+
+/**
+ * A --delete-missing-args name under -R whose directory is missing too. `found`: the directories above
+ * it that are there (made as any implied directories); `leftOut`: with incremental recursion rsync's
+ * sender sends no entry for the name, so nothing is deleted; otherwise it is sent, and rsync's generator
+ * warns that its directory is absent from the list (`warn`: unless that directory is itself a missing
+ * name in the list) and deletes the twin all the same.
+ */
+export interface LostParent {
+  found: Buffer;
+  leftOut: boolean;
+  warn: boolean;
 }
 
 type Lstat = (p: Buffer) => Stat | SysFailure;
@@ -328,7 +347,11 @@ export function chdirErrno(dir: Buffer): number {
  * `keepOrder`: the roots stay in the operands' order, for the -vvv trace (run/trace.ts), which follows
  * rsync's sender building its list operand by operand.
  */
-export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: Listed, keepOrder = false): Promise<{ plan: Plan; missing: MissingSource[] }> {
+/**
+ * `farSender`: a pull's local half, whose operands are the staged tree: the far side's sender already
+ * reported what it could not find above a missing name, and left out what it left out (cli/pull.ts).
+ */
+export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: Listed, keepOrder = false, farSender = false): Promise<{ plan: Plan; missing: MissingSource[] }> {
   const missing: MissingSource[] = [];
   const lstat = lstatBounded(engineLstat);
   if (c.filesFrom !== undefined && c.sources.length !== 1) {
@@ -338,7 +361,8 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   let operands = c.filesFrom !== undefined ? readFilesFrom(c, dotDirs) : await expandGlobs(c, lstat, missing);
   if (c.relative && c.filesFrom === undefined) operands = operands.map((o) => normalizeRelative(o, 0, dotDirs));
   const present: { src: Buffer; stat: Stat; contents: boolean; slash: boolean }[] = [];
-  const gone: Buffer[] = [];
+  const gone: { src: Buffer; lostParent?: LostParent }[] = [];
+  const parents = c.relative && c.missingArgs === 'delete' && !farSender ? new ImpliedParents(c.incRecursive) : undefined;
   for (const raw of operands) {
     // "dir/." is "dir/", and "." is "./" (rsync's dot-dir); -R keeps its own reading of "/./".
     const contents = hasTrailingSlash(raw) || (!c.relative && dotDir(raw));
@@ -382,15 +406,23 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     }
     if ('errno' in st && st.errno === ERRNO.ENOENT && c.missingArgs !== 'error') {
       // --ignore-missing-args drops the operand; --delete-missing-args deletes its destination twin.
-      if (c.missingArgs === 'delete') gone.push(src);
+      if (c.missingArgs === 'delete') {
+        const lostParent = parents?.missing(src, missing);
+        gone.push(lostParent ? { src, lostParent } : { src });
+      }
       continue;
     }
     if ('errno' in st) {
       missing.push({ display: showPath(src), message: `[sender] link_stat "${showPath(cleanDots(absolutePath(src)))}" failed: ${errnoSuffix(st.errno)}`, code: errnoCode(st.errno) });
     } else {
       present.push({ src, stat: st, contents: contents && (st.mode & S_IFMT) === S_IFDIR, slash: contents });
+      // A directory skipped without -r or -d never gets as far as its implied directories.
+      if (c.dirs || c.recursive || (st.mode & S_IFMT) !== S_IFDIR) parents?.present(src);
     }
   }
+  // A directory that is itself a missing name in the list is no absent parent.
+  const goneRels = new Set(gone.map((g) => relativePart(g.src).toString('latin1')));
+  for (const g of gone) if (g.lostParent?.warn && goneRels.has(dirName(relativePart(g.src)).toString('latin1'))) g.lostParent.warn = false;
 
   // --list-only never looks at a destination (rsync's get_local_name() returns at once): the roots are
   // the sources as the sender names them.
@@ -403,7 +435,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
       oneLevel: p.slash || dotDir(p.src),
     }));
     // --delete-missing-args: a missing operand is in the list too (rsync's "*missing" line).
-    for (const src of gone) roots.push(missingRoot(c, src));
+    for (const g of gone) roots.push(missingRoot(c, g));
     return { plan: { roots, destRoot: Buffer.from('/'), createDest: false }, missing };
   }
   const dest = c.dest;
@@ -539,7 +571,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     roots.push(root);
     if (isDir) dirRoots.add(root);
   }
-  for (const src of gone) roots.push(missingRoot(c, src));
+  for (const g of gone) roots.push(missingRoot(c, g));
   const dot = dotDirs[0];
   if (dot) {
     // -R "./name": the directory "." itself comes first, made and given its attributes, not walked.
@@ -667,6 +699,101 @@ export function destStatFailure(dest: Buffer, errno: number): string {
 }
 
 /** A --delete-missing-args operand that does not exist: listed under its name, with nothing to read. */
-function missingRoot(c: Config, src: Buffer): Root {
-  return { src, rel: c.relative ? relativePart(src) : Buffer.from(baseName(src)), contents: false, dirOnly: false, missing: true };
+function missingRoot(c: Config, g: { src: Buffer; lostParent?: LostParent }): Root {
+  const root: Root = { src: g.src, rel: c.relative ? relativePart(g.src) : Buffer.from(baseName(g.src)), contents: false, dirOnly: false, missing: true };
+  if (c.relative && keptFromRoot(g.src)) root.absolute = true;
+  if (g.lostParent) root.lostParent = g.lostParent;
+  return root;
+}
+
+/**
+ * -R with --delete-missing-args: the directories above each name, as rsync's sender sends them ahead of
+ * it (flist.c send_implied_dirs, which follows symlinks), so that one missing above a missing name is
+ * reported as rsync reports it: "file has vanished" (exit 24), or "symlink has no referent" for a
+ * dangling link (exit 23). Without incremental recursion the sender skips the directories the previous
+ * name shared with this one (up to its last slash, not its last directory: flist.c's lastpath), and
+ * reports each missing one past them; with it, it walks down from the top for every name and stops at
+ * the first one missing, leaving the name out.
+ */
+class ImpliedParents {
+  /** The directory part of the last name whose directories were sent (non-incremental only). */
+  private last = '';
+  private readonly states = new Map<string, 'dir' | 'missing' | 'dangling' | 'other'>();
+
+  constructor(private readonly inc: boolean) {}
+
+  /** A name that is there: what the sender sent ahead of it is remembered, nothing is said. */
+  present(src: Buffer): void {
+    const dir = this.dirPart(src);
+    if (dir !== undefined && !this.inc) this.sentAhead(dir);
+  }
+
+  /** A missing name: its lost directory, if any, with the sender's lines added to `said`. */
+  missing(src: Buffer, said: MissingSource[]): LostParent | undefined {
+    const dir = this.dirPart(src);
+    if (dir === undefined) return undefined;
+    const prefix = src.subarray(0, src.length - relativePart(src).length).toString('latin1');
+    const all = prefixes(dir);
+    const sent = this.inc ? all : this.sentAhead(dir);
+    let found = '';
+    for (const d of all) {
+      if (this.state(prefix + d) !== 'dir') break;
+      found = d;
+    }
+    if (found === dir) return undefined;
+    for (const d of sent) {
+      const state = this.state(prefix + d);
+      if (state === 'dir' || state === 'other') continue;
+      const path = Buffer.from(prefix + d, 'latin1');
+      const shown = showPath(cleanDots(absolutePath(path)));
+      if (state === 'missing') said.push({ display: showPath(path), message: `file has vanished: "${shown}"`, code: 'ENOENT', vanished: true, bare: true });
+      else said.push({ display: showPath(path), message: `symlink has no referent: "${shown}"`, code: 'ENOENT', bare: true });
+      if (this.inc) break;
+    }
+    return { found: Buffer.from(found, 'latin1'), leftOut: this.inc, warn: !this.inc };
+  }
+
+  /** The directory part of a name as the sender names it (its kept part), undefined when it has none. */
+  private dirPart(src: Buffer): string | undefined {
+    const rel = relativePart(src).toString('latin1');
+    const at = rel.lastIndexOf('/');
+    return at > 0 ? rel.slice(0, at) : undefined;
+  }
+
+  /** The directories the non-incremental sender sends ahead of a name in `dir` (flist.c's lastpath). */
+  private sentAhead(dir: string): string[] {
+    const last = this.last;
+    if (last.startsWith(dir) && (last.length === dir.length || last[dir.length] === '/')) return [];
+    let start = 0;
+    for (let i = 0; i < dir.length && dir[i] === last[i]; i++) if (dir[i] === '/') start = i;
+    this.last = dir;
+    return prefixes(dir).filter((d) => d.length > start);
+  }
+
+  private state(path: string): 'dir' | 'missing' | 'dangling' | 'other' {
+    let s = this.states.get(path);
+    if (s) return s;
+    try {
+      s = statSync(Buffer.from(path, 'latin1')).isDirectory() ? 'dir' : 'other';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') s = 'other';
+      else {
+        try {
+          s = lstatSync(Buffer.from(path, 'latin1')).isSymbolicLink() ? 'dangling' : 'missing';
+        } catch {
+          s = 'missing';
+        }
+      }
+    }
+    this.states.set(path, s);
+    return s;
+  }
+}
+
+/** Each directory of a path from the top, itself last ("a", "a/b" for "a/b"). */
+function prefixes(dir: string): string[] {
+  const out: string[] = [];
+  for (let at = dir.indexOf('/'); at > 0; at = dir.indexOf('/', at + 1)) out.push(dir.slice(0, at));
+  out.push(dir);
+  return out;
 }

@@ -205,10 +205,14 @@ export function listRoots(
         implied.add(rel.toString('latin1'));
         const src = root.src.subarray(0, root.src.length - root.rel.length + i);
         const dst = reader.lstat(src);
-        if (isFailure(dst)) fail(src, dst.errno, dst.syscall, `[sender] link_stat "${showPath(absolutePath(src))}" failed`);
-        else emit({ src, rel, st: dst, enter: false, scope: undefined, dev: dst.dev }, rel);
+        // One missing above a missing name was reported with the operands (plan/sources.ts ImpliedParents).
+        if (isFailure(dst)) {
+          if (!root.lostParent) fail(src, dst.errno, dst.syscall, `[sender] link_stat "${showPath(absolutePath(src))}" failed`);
+        } else emit({ src, rel, st: dst, enter: false, scope: undefined, dev: dst.dev }, rel);
       }
     }
+    // Incremental recursion: rsync's sender left the name out after its missing directory.
+    if (root.lostParent?.leftOut) continue;
     if (root.missing) {
       // rsync's statistics count it with the regular files (its type is none of the others).
       t.counts.reg++;

@@ -164,9 +164,19 @@ function convertedRoot(rc: RunContext, root: Root): Root | undefined {
 
 /** --delete-missing-args: a missing operand's twin is deleted, unless a filter leaves the name out. */
 function missingRoot(rc: RunContext, root: Root): void {
+  // -R: rsync's sender sends the directories above it first, whatever the filter rules say; those that
+  // are there are made as any implied ones (those missing were reported: plan/sources.ts ImpliedParents).
+  // Under --no-implied-dirs its generator makes none.
+  rc.lines.fromRoot = root.absolute === true;
+  if (rc.c.impliedDirs) impliedDirs(rc, root);
+  else listedImplied(rc, root);
+  const lost = root.lostParent;
+  // Incremental recursion: the sender left the name out after its missing directory.
+  if (lost?.leftOut) return;
   // Listed all the same (mode 0), so "Number of files" counts it: rsync's sender, a local copy's client,
   // as a regular file; its receiver, a pull's client, as a special one (none of the other kinds).
   rc.tally.addListed(rc.lines.receiver ? { special: 1 } : { reg: 1 }, 0);
+  if (lost?.warn) absentParent(rc, root.rel, lost.found);
   const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
   const sender = rc.filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
   const receiver = rc.filters?.root('receiver', rc.plan.destRoot);
@@ -174,6 +184,34 @@ function missingRoot(rc: RunContext, root: Root): void {
   const isDir = destSt !== undefined && fileType(destSt.mode) === 'dir';
   if (sender && sender.check(root.rel, isDir) === 'exclude') return;
   deleteMissingArg(rc, root.rel, receiver);
+}
+
+/** Directories warned of, by latin1 path (absentParent). */
+const warnedParents = new WeakMap<RunContext, Set<string>>();
+
+/**
+ * rsync's generator's warning for a missing name whose directory is not in the list (generator.c
+ * recv_generator), once for the names in one directory (they are together in its sorted list). Not in a
+ * dry run below a directory it would have made (its dry_missing_dir): it skips the check there.
+ */
+function absentParent(rc: RunContext, rel: Buffer, found: Buffer): void {
+  if (rc.c.dryRun && dirsOf(found).some((d) => !rc.dest.stat(d))) return;
+  const parent = dirName(rel);
+  let warned = warnedParents.get(rc);
+  if (!warned) warnedParents.set(rc, (warned = new Set()));
+  const key = parent.toString('latin1');
+  if (warned.has(key)) return;
+  warned.add(key);
+  rc.reporter.warn(`WARNING: parent dir is absent in the file list: ${showPath(parent)}`);
+}
+
+/** A relative path's directories from the top, itself last ("a", "a/b" for "a/b"; none for ""). */
+function dirsOf(rel: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  if (!rel.length) return out;
+  for (let at = rel.indexOf(0x2f); at > 0; at = rel.indexOf(0x2f, at + 1)) out.push(rel.subarray(0, at));
+  out.push(rel);
+  return out;
 }
 
 /** A root's name in rsync's file list: "." for "dir/", and under -R the path as given when it has no "/./". */

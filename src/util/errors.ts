@@ -164,7 +164,8 @@ export class FileSelectError extends Error {
   override name = 'FileSelectError';
   constructor(
     message: string,
-    readonly before: readonly { message: string }[] = [],
+    /** The sender's lines about operands, printed first; `bare` ones without the program name. */
+    readonly before: readonly { message: string; bare?: boolean }[] = [],
   ) {
     super(message);
   }

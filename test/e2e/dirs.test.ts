@@ -199,6 +199,40 @@ describeEngines((e) => {
     }), cases, engine);
   });
 
+  it('--delete-missing-args under -R: a missing name whose directory is missing is "file has vanished" (24); without incremental recursion rsync warns and deletes, with it the name is left out', async () => {
+    // -R (and --files-from) send the directories above each name first: a missing one is the sender's
+    // "file has vanished" (a dangling link its "symlink has no referent", 23). Without incremental
+    // recursion the name is sent all the same and the generator warns that its directory is absent
+    // from the list, then deletes the twin; with it the name is never sent and the twin is kept.
+    const cases = [
+      ['-ai', '--delete-missing-args', '--files-from=list', 'src', 'dst/'],
+      ['-ai', '--delete-missing-args', '--files-from=list2', 'src', 'dst/'],
+      ['-ai', '-r', '--delete', '--delete-missing-args', '--files-from=list', 'src', 'dst/'],
+      ['-ai', '-r', '--delete-missing-args', '--files-from=list2', 'src', 'dst/'],
+      ['-ai', '-R', '--delete-missing-args', 'src/nodir/top', 'src/sub/nodir/x', 'src/sub/nodir/y', 'dst/'],
+      ['-ai', '-R', '--delete-missing-args', 'src/nodir/top', 'fresh/'],
+      ['-pi', '-R', '--delete-missing-args', 'src/nodir/a/x', 'src/top', 'src/nodir/top', 'src/nodir', 'dst/'],
+      ['-pi', '-R', '--delete-missing-args', 'src/nodir', 'src/nodir/b', 'src/nodir/c/d', 'src/./nodir/top', 'dst/'],
+      ['-pi', '-R', '--delete-missing-args', 'src/sub/nodir/x', 'src/dang/y', 'dst/'],
+      ['-ai', '-R', '--delete-missing-args', 'src/dang/y', 'dst/'],
+      ['-pi', '-R', '--no-implied-dirs', '--delete-missing-args', 'src/nodir/top', 'dst/'],
+      ['-n', '-pi', '-R', '--delete-missing-args', 'src/nodir/top', 'src/sub/nodir/x', 'dst/'],
+      ['--list-only', '-R', '--delete-missing-args', 'src/nodir/x', 'src/top'],
+      ['--list-only', '-r', '-R', '--delete-missing-args', 'src/nodir/x', 'src/top'],
+    ];
+    const names = (root: string): string[] => (fs.readdirSync(root, { recursive: true }) as string[]).sort();
+    await sameAsRsync(startingState(`arsync-lost-parent-${engine}-`, (root) => {
+      put(root, 'src/top', 'top\n');
+      put(root, 'src/sub/f', 'f\n');
+      fs.symlinkSync('nowhere', path.join(root, 'src/dang'));
+      for (const f of ['dst/nodir/top', 'dst/src/nodir/top', 'dst/src/nodir/a/x', 'dst/src/sub/nodir/x', 'dst/src/dang/y']) put(root, f, 'old\n');
+      put(root, 'list', 'nodir/top\n../src/top\n');
+      put(root, 'list2', 'nodir/x/y\nnodir/z\ntop\n');
+      stampTree(path.join(root, 'src'));
+      stampTree(path.join(root, 'dst'), 1_690_000_000);
+    }), cases, engine, (r, i) => expect(names(r.B), `case ${i}: ${cases[i]!.join(' ')}`).toEqual(names(r.A)));
+  });
+
   it('--force: a full directory replaced by a file; without it rsync\'s two messages and exit 23', async () => {
     const setup = (root: string): void => {
       put(root, 'src/d1/d2/d3/f3', 'now a regular file\n');
