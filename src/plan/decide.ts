@@ -10,13 +10,24 @@ export const NONREG_SKIP = 'skipping non-regular file';
 
 export type Decision = { op: OpKind } | { skip: string };
 
+/**
+ * Whether a named source (an operand, a --files-from line) that is a symlink is looked through, as rsync's
+ * sender stats it (flist.c send_file_list's link_stat): under -L, under -k, and when named "link/" (or as a
+ * dot-dir). What counts there is a directory behind it: a link to anything else is the entry's own step
+ * (followed by -L, kept by -k).
+ */
+export function namedLinkFollowed(c: Config, slashed: boolean): boolean {
+  return slashed || c.copyLinks || c.copyDirlinks;
+}
+
 /** What rsync would do with an entry of this type, before comparing with the destination. */
 export function decide(st: Stat, c: Config): Decision {
   switch (fileType(st.mode)) {
     case 'reg':
       return { op: OpKind.File };
     case 'dir':
-      return c.recursive ? { op: OpKind.Mkdir } : { skip: 'skipping directory' };
+      // rsync's xfer_dirs: -d, which -r and --files-from bring (cli/dir-options.ts).
+      return c.dirs ? { op: OpKind.Mkdir } : { skip: 'skipping directory' };
     case 'link':
       return c.links ? { op: OpKind.Symlink } : { skip: NONREG_SKIP };
     case 'dev':

@@ -12,7 +12,8 @@ import { ERRNO, FileSelectError, UsageError, errnoCode, errnoText, fsError, show
 import { errnoSuffix } from '../util/strerror.js';
 import { absolutePath, baseName, dirName, hasTrailingSlash } from '../util/names.js';
 import type { SysFailure } from '../model/failure.js';
-import { S_IFDIR, S_IFMT, type Stat } from '../model/stat.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, type Stat } from '../model/stat.js';
+import { namedLinkFollowed } from './decide.js';
 import { ELOOP_TEXT, UNTRUSTED_SYMLINK, resolveOperatorPath } from './operator-path.js';
 import { loadPackage } from '../util/packages.js';
 import { PATH_MAX } from '../model/path-max.js';
@@ -394,6 +395,17 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
         const shown = showPath(absolutePath(src));
         missing.push({ display: showPath(src), message: `[sender] change_dir "${shown}" failed: ${errnoSuffix(errno)}`, code: errnoCode(errno) });
         continue;
+      }
+    }
+    // -L and -k: a link to a directory is that directory from here on (made under -d, which --files-from
+    // brings; skipped without it), as run/walk.ts operandTaken follows it. A link to anything else, or to
+    // nothing, is the entry's own step.
+    if (!('errno' in st) && (st.mode & S_IFMT) === S_IFLNK && namedLinkFollowed(c, false)) {
+      try {
+        const s = statSync(src);
+        if (s.isDirectory()) st = { ...st, mode: s.mode, ino: s.ino, dev: s.dev };
+      } catch {
+        // Dangling: the entry reports it.
       }
     }
     // rsync's sender changes into the operand's directory before it looks at the name: one it cannot

@@ -62,8 +62,8 @@ const addOp = (rc: RunContext) => (kind: OpKind, src: Buffer, rel: Buffer, st: S
 
 /**
  * Plan one non-directory entry (or a directory without -r). Returns true when the destination
- * directory's entries change (so its mtime must be restored). `descend` walks a directory reached
- * through a followed symlink.
+ * directory's entries change (so its mtime must be restored). `descend` takes a directory reached
+ * through a followed symlink (walked under -r, made under -d).
  */
 export function entry(rc: RunContext, e: EntryIn, descend: (rc: RunContext, f: Frame) => Promise<void>): Promise<boolean> {
   // -vvv: what is printed while an entry is decided (its skip line, the deletions that make room for it)
@@ -115,12 +115,10 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
       st = withChmod(rc, followed);
       kind = fileType(st.mode);
       flags |= OpFlag.FollowSource;
-      if (kind === 'dir') {
-        // A followed link to a directory is copied as that directory ("link/" opens through it).
-        if (!c.recursive) {
-          if (!c.quiet && !c.json) rc.reporter.print(`skipping directory ${showPath(rel)}`);
-          return false;
-        }
+      // A followed link to a directory is that directory in rsync's list ("link/" opens through it),
+      // judged as any directory (decide): without -d (which -r and --files-from bring) it is skipped, with
+      // the line below.
+      if (kind === 'dir' && !('skip' in decide(st, c))) {
         // Its path becomes an anchor the engines resolve through the link in one call: one past PATH_MAX
         // cannot be followed. rsync's sender stops at a name that long (with this line, exit 23), whatever
         // it is; arsync copies real directories at any depth and fails only such a link.

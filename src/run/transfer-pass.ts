@@ -220,8 +220,15 @@ function listName(rc: RunContext, root: Root): Buffer {
   return root.rel.length ? root.rel : Buffer.from('.');
 }
 
-/** A directory reached through a followed symlink (-L, --copy-unsafe-links): walked here and now. */
+/**
+ * A directory reached through a followed symlink (-L, -k, --copy-unsafe-links): walked here and now; without
+ * -r (a name -d or --files-from lists) only made, as a directory named there is.
+ */
 async function descend(rc: RunContext, f: Frame): Promise<void> {
+  if (!rc.c.recursive) {
+    if (f.pending) rc.lines.emitHeld(f.pending);
+    return;
+  }
   await walkFrames(
     [f],
     async (dir) => {

@@ -10,6 +10,7 @@ import { PairStream } from '../engine/pair.js';
 import type { DirectRequest, PairEntry, PairListing } from '../model/listing.js';
 import { S_IFDIR, S_IFMT, type Stat, fileType } from '../model/stat.js';
 import type { DeleteList } from '../plan/deletelist.js';
+import { namedLinkFollowed } from '../plan/decide.js';
 import { filterTrace, type FilterScope } from '../plan/filter-scope.js';
 import { roleOf, type Role } from '../plan/overlay.js';
 import { unsafeSymlink } from '../plan/safelinks.js';
@@ -38,7 +39,7 @@ function operandTaken(rc: RunContext, root: Root, st: Stat): { st: Stat; scanSrc
   // Named with a trailing slash (or as a dot-dir): under -R too, where it is not "contents" (rsync's
   // link_stat follows any name that is not a plain one).
   const slashed = root.contents || root.oneLevel === true;
-  if (!(slashed || rc.c.copyLinks || rc.c.copyDirlinks) || fileType(st.mode) !== 'link') return { st, scanSrc: root.src };
+  if (!namedLinkFollowed(rc.c, slashed) || fileType(st.mode) !== 'link') return { st, scanSrc: root.src };
   // "link/" means the directory behind the link; so do -L and -k for a link to a directory. A link
   // to anything else stays a link here: the entry's own step follows it under -L (and tells the
   // engine to open through it) or reports it dangling.
@@ -201,8 +202,8 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
     }
     const k: Kept = { name: e.name, src, rel, st, dest: e.dest };
     if (role === 'merged') k.merged = true;
-    const through = followedLink(rc, e, src, rel);
-    if (through === 'dir' && rc.c.recursive) k.linkDir = true;
+    const through = followedLink(rc, dir, e, src, rel);
+    if (through === 'dir' && (rc.c.recursive || dir.oneLevel)) k.linkDir = true;
     // rsync's sender finds a link it must follow dangling as it lists this directory, before the
     // generator deletes in it: no deletion from here on (the entry reports it when it is decided).
     else if (through === 'dangling' && rc.c.deleteMode !== 'none') rc.gate.noteError();
@@ -217,10 +218,11 @@ export function classify(rc: RunContext, dir: Frame, chunk: PairListing, extrane
  * contents after every file of its parent; one that leads nowhere is the sender's I/O error. Which links
  * are followed is entry.ts's rule, applied there again to the link's target read once for the entry.
  */
-function followedLink(rc: RunContext, e: PairEntry, src: Buffer, rel: Buffer): 'dir' | 'dangling' | undefined {
+function followedLink(rc: RunContext, dir: Frame, e: PairEntry, src: Buffer, rel: Buffer): 'dir' | 'dangling' | undefined {
   if (!e.st) return undefined;
-  // Only -r needs a directory known here (walked in its turn), and only --delete a dangling link.
-  if (!rc.c.recursive && rc.c.deleteMode === 'none') return undefined;
+  // Only -r (or -d's "dir/", whose directories are made) needs a directory known here (among the
+  // directories, in their order), and only --delete a dangling link.
+  if (!rc.c.recursive && !dir.oneLevel && rc.c.deleteMode === 'none') return undefined;
   const through = linkThrough(rc, src, rel, e.st);
   return through === 'dangling' ? through : through && fileType(through.mode) === 'dir' ? 'dir' : undefined;
 }

@@ -81,6 +81,44 @@ describeEngines((e) => {
     await differential({ engine, setup, args: ['-a', '-r', '--files-from=list.txt', 'src/', 'dst/'], volatile: ['dst'] });
   });
 
+  // rsync's sender stats a listed name through a symlink under -L and -k (a link to a directory also
+  // when listed "link/", and an unsafe one under --copy-unsafe-links): what it finds is a directory, made
+  // under the -d that --files-from brings (entered with -r), skipped under --no-d; the same for operands
+  // and for such links inside a "dir/" listed without -r.
+  it('--files-from, -L/-k/--copy-unsafe-links: a listed symlink to a directory is made as that directory (-d), entered with -r', async () => {
+    const setup = (root: string): void => {
+      put(root, 'src/b/s', 's\n');
+      put(root, 'src/x/keep', 'k\n');
+      put(root, 'src/f', 'f\n');
+      put(root, 'out/od/o', 'o\n');
+      fs.symlinkSync('b', path.join(root, 'src/lb'));
+      fs.symlinkSync('f', path.join(root, 'src/lf'));
+      fs.symlinkSync('../out/od', path.join(root, 'src/lu'));
+      fs.writeFileSync(path.join(root, 'list'), 'lb\nx\nlu\nlf\n');
+      fs.writeFileSync(path.join(root, 'list2'), 'lb/\nlu/\n');
+      stampTree(path.join(root, 'src'));
+      stampTree(path.join(root, 'out'));
+    };
+    const r = await differential({ engine, setup, args: ['-a', '-L', '--files-from=list', 'src/', 'dst/'], volatile: ['dst'] });
+    expect(fs.lstatSync(path.join(r.B, 'dst/lb')).isDirectory()).toBe(true);
+    expect(r.arsync.stdout).not.toContain('skipping directory');
+    for (const args of [
+      ['-a', '-k', '--files-from=list', 'src/', 'dst/'],
+      ['-a', '--copy-unsafe-links', '--files-from=list', 'src/', 'dst/'],
+      ['-a', '-L', '-r', '--files-from=list', 'src/', 'dst/'],
+      ['-a', '-k', '-r', '--files-from=list', 'src/', 'dst/'],
+      ['-a', '-L', '--no-d', '--files-from=list', 'src/', 'dst/'],
+      ['-a', '--files-from=list2', 'src/', 'dst/'],
+      ['-lptgoD', '-d', '-L', 'src/lb', 'src/f', 'dst/'],
+      ['-lptgoD', '-d', '-k', 'src/lb', 'nd'],
+      ['-lptgoD', '-L', 'src/lb', 'nd'],
+      ['-lptgoD', '-d', '-k', 'src/', 'dst/'],
+      ['-lptgoD', '-d', '--copy-unsafe-links', 'src/', 'dst/'],
+    ]) {
+      await differential({ engine, setup, args, volatile: ['dst', 'nd'] });
+    }
+  });
+
   it('--files-from with --delete on an existing destination', async () => {
     await differential({
       engine,

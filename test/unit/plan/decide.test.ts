@@ -8,7 +8,7 @@ const st = (mode: number, extra: Partial<Stat> = {}): Stat => ({
   mode, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0, ino: 1, dev: 1, nlink: 1, rdev: 0, blocks: 0, ...extra,
 });
 const cfg = (over: Partial<Config> = {}): Config =>
-  ({ recursive: true, links: true, devices: true, specials: true, ...over }) as Config;
+  ({ recursive: true, dirs: true, links: true, devices: true, specials: true, ...over }) as Config;
 
 describe('decide', () => {
   it('maps each file type to its op under -a', () => {
@@ -22,7 +22,9 @@ describe('decide', () => {
   });
 
   it('skips what the options do not ask for, with rsync\'s words', () => {
-    expect(decide(st(0o040755), cfg({ recursive: false }))).toEqual({ skip: 'skipping directory' });
+    expect(decide(st(0o040755), cfg({ recursive: false, dirs: false }))).toEqual({ skip: 'skipping directory' });
+    // -d without -r (or --files-from, which implies it): a directory is made.
+    expect(decide(st(0o040755), cfg({ recursive: false, dirs: true }))).toEqual({ op: OpKind.Mkdir });
     expect(decide(st(0o120777), cfg({ links: false }))).toEqual({ skip: 'skipping non-regular file' });
     expect(decide(st(0o020644), cfg({ devices: false }))).toEqual({ skip: 'skipping non-regular file' });
     expect(decide(st(0o010644), cfg({ specials: false }))).toEqual({ skip: 'skipping non-regular file' });
