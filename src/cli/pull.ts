@@ -620,7 +620,11 @@ function localChanges(c: Config, listFrom: boolean, listed: (RemoteEntry | undef
   // -R: the implied directories came without their contents (XMIT_NO_CONTENT_DIR), and the local half
   // walks them whole: --delete is kept out of them as for --files-from (cli/pull-delete-scope.ts).
   const implied = c.relative && c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : undefined;
-  if (!listFrom) return quiet || dry || real || implied ? { ...quiet, ...dry, ...real, ...implied } : undefined;
+  // Without -d a far sender lists no directory, but for a named symlink only --copy-unsafe-links reads
+  // through (judged by its lstat, then listed as the directory it leads to): the list decides, and the
+  // local half makes what it lists instead of saying "skipping directory" of it.
+  const listedDirs = !c.dirs && !c.recursive && listed.some((e) => e !== undefined && isDir(e.mode)) ? { dirs: true } : undefined;
+  if (!listFrom) return quiet || dry || real || implied || listedDirs ? { ...quiet, ...dry, ...real, ...implied, ...listedDirs } : undefined;
   const scope = c.deleteMode !== 'none' ? { filters: [...c.filters, ...deleteScopeRules(listed)] } : {};
   return { filesFrom: undefined, recursive: true, ...scope, ...quiet, ...dry, ...real };
 }

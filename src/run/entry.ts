@@ -117,8 +117,11 @@ async function decideEntry(rc: RunContext, e: EntryIn, descend: (rc: RunContext,
       flags |= OpFlag.FollowSource;
       // A followed link to a directory is that directory in rsync's list ("link/" opens through it),
       // judged as any directory (decide): without -d (which -r and --files-from bring) it is skipped, with
-      // the line below.
-      if (kind === 'dir' && !('skip' in decide(st, c))) {
+      // the line below. Except a named one only --copy-unsafe-links follows: rsync's sender judged the
+      // name by its lstat (a symlink: not skipped) before its readlink_stat read through it, so it is
+      // listed as a directory even without -d.
+      const namedUnsafe = isRoot && !c.copyLinks && !followDir;
+      if (kind === 'dir' && (namedUnsafe || !('skip' in decide(st, c)))) {
         // Its path becomes an anchor the engines resolve through the link in one call: one past PATH_MAX
         // cannot be followed. rsync's sender stops at a name that long (with this line, exit 23), whatever
         // it is; arsync copies real directories at any depth and fails only such a link.

@@ -553,9 +553,21 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       messages.push({ text: `link_stat "${showPath(absolutePath(src))}" failed: ${errText(err as NodeJS.ErrnoException)}`, error: true });
       continue;
     }
+    // A named symlink rsync's sender looks through (-k to a directory, --copy-unsafe-links out of the
+    // transfer; -L and "link/" were followed by the stat above) is sent as what it leads to, as in the walk.
+    let follow = false;
+    if ((st.mode & S_IFMT) === S_IFLNK && followed(EMPTY, src, given)) {
+      try {
+        st = toStat(fs.statSync(src, { bigint: true }));
+        follow = true;
+      } catch {
+        // Gone or leading nowhere since: sent as the symlink it was.
+      }
+    }
     const dir = isDir(st.mode);
     const name = !c.relative && contents && dir ? Buffer.from('.') : given;
-    if (dir && !c.recursive && !c.dirs) {
+    // (One only --copy-unsafe-links read through was judged as the symlink it is, so never skipped.)
+    if (dir && !c.recursive && !c.dirs && !(follow && !c.copyDirlinks)) {
       messages.push({ text: `skipping directory ${showPath(name)}`, error: false });
       continue;
     }
@@ -588,10 +600,10 @@ export function walkSources(c: Config, engine: Engine, filters?: FilterList, xat
       if (tree) continue;
     }
     if (dir && (c.recursive || contents)) {
-      add(EMPTY, src, name, st, true, true);
+      add(EMPTY, src, name, st, true, true, follow);
       descend(src, name, st.dev, c.recursive, scope, src.length);
     } else {
-      add(EMPTY, src, name, st, true, false);
+      add(EMPTY, src, name, st, true, false, follow);
     }
   }
 

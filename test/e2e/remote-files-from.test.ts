@@ -249,6 +249,42 @@ describeEngines((e) => {
     }
   });
 
+  // A named symlink rsync's sender looks through: -k one that leads to a directory, --copy-unsafe-links
+  // one that leads out of the transfer (absolute here), as a --files-from name or as an operand. arsync's
+  // push sent the link itself (its walk looked through such links only below a named directory), before
+  // session 52. Pushed and pulled, rsync as the client beside.
+  it.each([['-k'], ['--copy-unsafe-links'], ['-k', '-r'], ['--copy-unsafe-links', '-r'], ['-L']].map((o) => [o.join(' '), o] as const))('%s: a named symlink to a directory sent as that directory, as rsync', async (_what, opts) => {
+    const lsrc = path.join(root, 'linked');
+    if (!fs.existsSync(lsrc)) {
+      fs.mkdirSync(path.join(lsrc, 'b'), { recursive: true });
+      fs.mkdirSync(path.join(lsrc, 'x'));
+      fs.writeFileSync(path.join(lsrc, 'b', 's'), 's\n');
+      fs.symlinkSync('b', path.join(lsrc, 'lb'));
+      fs.symlinkSync(path.join(lsrc, 'b'), path.join(lsrc, 'abs'));
+      fs.writeFileSync(path.join(root, 'linked-list'), 'abs\nlb\nx\n');
+      // Whole seconds: the node engine sets times to the microsecond.
+      for (const d of ['b/s', 'b', 'x', '.']) fs.utimesSync(path.join(lsrc, d), 1_500_000_000, 1_500_000_000);
+    }
+    const forms: [string, string[]][] = [
+      ['list', [`--files-from=${path.join(root, 'linked-list')}`, `${lsrc}/`]],
+      ['lb', [`${lsrc}/lb`]],
+      ['abs', [`${lsrc}/abs`]],
+    ];
+    for (const pull of [false, true]) {
+      for (const [form, from] of forms) {
+        const ends = (dst: string): string[] => (pull ? [...from.slice(0, -1), `host:${from.at(-1)!}`, `${dst}/`] : [...from, `host:${dst}/`]);
+        const theirs = theirRun([opts, pull, form], (dst) => rsyncClient(['-it', ...opts, '-e', rsh, ...ends(dst)]));
+        const ours = await arsync([`--engine=${e.name}`, '-it', ...opts, '-e', rsh, ...ends(oursDir)]);
+        expect(theirs.code, `${form} ${pull}`).toBe(0);
+        expectSame(theirs, ours);
+        fs.rmSync(oursDir, { recursive: true, force: true });
+        n++;
+        theirsDir = path.join(root, `theirs-${n}`);
+        oursDir = path.join(root, `ours-${n}`);
+      }
+    }
+  });
+
   it.each([
     ['with --old-args', ['--old-args'], {}, 0],
     ['with RSYNC_OLD_ARGS=1', [], { RSYNC_OLD_ARGS: '1' }, 0],
