@@ -116,9 +116,11 @@ export function dirFrame(
       if (rel.length || visit) w.add(OpKind.Mkdir, src, rel, visitStat(rc, st), after | visit);
       if (!rc.sink.now(w) && rel.length) {
         // rsync's generator gives up on a directory it cannot make, and everything below it, after
-        // saying so (an rprintf line: no program name); its attributes are not set either.
+        // saying so (an rprintf line: no program name); its attributes are not set either. It itemized
+        // the directory before its mkdir (recv_generator), so its line stands, printed when the walk
+        // comes to it (transfer-pass.ts listOnlyDir).
         rc.tally.note('*** Skipping any contents from this failed directory ***');
-        return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: undefined, listOnly: true };
+        return { src, rel, stat: st, destExists: false, sender, receiver, record: undefined, pending: { verdict, line }, listOnly: true };
       }
     }
   }

@@ -26,7 +26,7 @@ import { deviceAsSource, deviceAsTarget, isDevice } from './devices.js';
 import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { linkMember } from './link-member.js';
-import { anyChange, type Line } from './lines.js';
+import { NO_LINE, anyChange, type Line } from './lines.js';
 import { finishedAtPlace, hasBasis, keptEntry, leftToTwins, type Member } from './members.js';
 import { removeFlag, removeSource } from './remove-source.js';
 import { unsafeCopied } from './walk.js';
@@ -496,12 +496,17 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
       rc.sink.now(w);
     }
   }
-  emit?.();
+  const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
+  // rsync's generator itemizes a symlink, FIFO, socket or device only once atomic_create made it
+  // (generator.c recv_generator): its line waits at its place for the op's outcome (settled()), and is
+  // left out if the op failed. (A file's line is its sender's, printed before the receiver writes it.)
+  // Without a line order (-vvv's trace, --progress, --json, a pull) it is printed now, as it is under -n.
+  const slot = emit && op !== OpKind.File && !from && !c.dryRun && rc.lines.active ? rc.order?.made() : undefined;
+  if (!slot) emit?.();
   if (c.dryRun) return true;
   // A big file goes alone so that it does not hold up a batch of small ones (its backup goes with it).
   if (kind === 'reg' && st.size >= BATCH_BYTES) await rc.sink.flush();
   if (destSt && c.backup) flags |= rc.backups.beforeReplace(addOp(rc), rel, destSt);
-  const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
   if (!from) flags |= removeFlag(rc, m, kind);
   // Without -p a device or FIFO takes the bits of the entry it replaces (rsync's generator makes it).
   if (op === OpKind.Special) overReplaced(rc, m);
@@ -509,7 +514,7 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   const shown = !m.fromTwin;
   const o = opStat(m, st, flags);
   if (from) addBasis(rc, op, from, kind, { op, src, rel, st: o.st, flags: o.flags }, shown);
-  else rc.sink.add(op, src, rel, o.st, o.flags, undefined, m.target, shown);
+  else rc.sink.add(op, src, rel, o.st, o.flags, slot && { kind, verdict, line: NO_LINE, size: 0, slot, made: emit }, m.target, shown);
   if (from && c.removeSourceFiles) removeSource(rc, m, kind);
   await rc.sink.maybeFlush();
   return true;
@@ -545,10 +550,17 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
       rc.dirs.touch(p.record);
     }
   };
+  // A symlink, FIFO, socket or device: its line only if the op made it (queueCopy).
+  const made = p.made;
+  const lines = made
+    ? (): void => {
+        if (o !== Outcome.Failed && o !== Outcome.NotRun) made();
+      }
+    : compared;
   // --progress: the file's last line (or none, when it failed or never ran), after its -c line.
-  if (p.mark && rc.reporter.settle) rc.reporter.settle(p.mark, o, compared);
-  else if (p.slot && rc.order) rc.order.fill(p.slot, compared);
-  else compared();
+  if (p.mark && rc.reporter.settle) rc.reporter.settle(p.mark, o, lines);
+  else if (p.slot && rc.order) rc.order.fill(p.slot, lines);
+  else lines();
   // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
   if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
   if (o === Outcome.Failed || o === Outcome.NotRun) {

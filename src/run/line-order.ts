@@ -1,9 +1,12 @@
-// rsync's line order where it differs from the order arsync decides entries in. Two holds, one queue:
+// rsync's line order where it differs from the order arsync decides entries in. Its holds, one queue:
 //  - -c: a compare runs in the engines, in parallel, and its line (sent, or only attributes) is known when
 //    its batch's outcome comes back, after the walk has printed the lines of later entries. rsync's
 //    generator prints in file-list order, so while a compare's line is unknown, every stdout line after it
 //    waits in a queue behind a reserved place; the place is filled from the outcome, and the queue is
 //    written out up to the next place still open. The work stays parallel: only lines are held.
+//  - a symlink, FIFO, socket or device: rsync's generator itemizes one only once atomic_create made it
+//    (generator.c recv_generator), so its line (-v, -i, --out-format, --log-file) waits for its op's
+//    outcome as a compare's does, at a place reserved by made(), and is left out when the op failed.
 //  - -v, -vv, -i: in a local rsync the generator's own lines ("is uptodate", deletions, "cannot delete
 //    non-empty directory", "skipping non-regular file") go to the client at once as messages, while an
 //    entry's -v or -i line is printed by the sender from the index (and item flags) the generator queues in
@@ -110,6 +113,13 @@ export class LineOrder {
     return slot;
   }
 
+  /** Reserve the place of an entry whose line is printed only if its op makes it (see the head comment). */
+  made(): LineSlot {
+    const slot: LineSlot = { lines: [], open: true };
+    this.queue.push(slot);
+    return slot;
+  }
+
   /** The entry's outcome is known: `print` writes its lines (through this.reporter) at its place. */
   fill(slot: LineSlot, print: () => void): void {
     const head = this.queue[0] === slot;
@@ -197,8 +207,15 @@ export class LineOrder {
   /** rsync's generator writes out its requests (it waits for the next list): the sender lines whose turn came go out. */
   senderFlush(): void {
     if (this.released) return;
-    this.flushedAt = this.generatedNow();
-    this.writeLate();
+    const at = this.generatedNow();
+    const flush = (): void => {
+      this.flushedAt = at;
+      this.writeLate();
+    };
+    // Behind a place still open, the generator's messages that came before this point wait in the queue:
+    // the sender's lines follow them, as in rsync, where those messages went out at once.
+    if (this.queue.length) this.queue.push({ lines: [flush], open: false });
+    else flush();
   }
 
   /** The pass over the list is over: the sender lines whose turn came are written out, later ones at their turn. */

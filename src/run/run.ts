@@ -149,7 +149,10 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !byFile;
   const items = new ItemBytes(xferSumLength(c.xferSum), streamFigures(c), !c.json && (receiverOutput(c).info.NAME > 1 || receiverHasI(c) > 1), c.localDelta !== undefined && !c.dryRun && !input.wrapSource);
   // (The walk's listed count, read once the tally below exists.)
-  const order = !trace && (compares || senderLate || listTime) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }, () => items.generated, () => tally.listedCount()) : undefined;
+  // The lines of symlinks and specials wait for their ops' outcomes (line-order.ts), --out-format's or
+  // --log-file's without -v too.
+  const made = !c.json && !c.dryRun && !input.wrapSource && !byFile && (c.outFormat !== undefined || c.logFile !== undefined);
+  const order = !trace && (compares || senderLate || listTime || made) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }, () => items.generated, () => tally.listedCount()) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;
   const engine = input.engine;

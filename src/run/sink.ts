@@ -43,8 +43,10 @@ export interface Pending {
   size: number;
   /** --progress: the file's place in the reporter's queue (its lines follow its outcome). */
   mark?: FileMark | undefined;
-  /** -c without --progress: the compare's place among the printed lines (run/line-order.ts). */
+  /** -c without --progress: the compare's place among the printed lines (run/line-order.ts); or made's. */
   slot?: LineSlot | undefined;
+  /** A symlink, FIFO, socket or device: its line, printed at `slot` only if the op made the entry (entry.ts queueCopy). */
+  made?: () => void;
   /** --json=events: the file's name, whose entry event waits for this outcome. */
   eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */

@@ -544,6 +544,11 @@ function sentIntoNothing(rc: RunContext, e: Listed, where: Buffer, unmade: Buffe
  * subdirectories are looked at, to be listed in turn.
  */
 function listOnlyDir(rc: RunContext, dir: Frame): Frame[] {
+  // A directory whose mkdir failed: its line, which rsync's generator printed before the mkdir (dirs.ts dirFrame).
+  if (dir.pending) {
+    rc.lines.emitHeld(dir.pending);
+    dir.pending = undefined;
+  }
   const listed = senderListed(rc, dir) ?? [];
   // A stack: popped in name order.
   return listed.filter((e) => e.kind === 'dir').reverse().map((e) => listedOnly(dir, e, e.st));
@@ -639,7 +644,8 @@ async function transferListing(rc: RunContext, dir: Frame, pair: DirEntries): Pr
       }
       const f = k.merged ? mergedFrame(rc, k.src, k.rel, k.st, undefined, undefined) : dirFrame(rc, k.src, k.rel, k.st, destSt, undefined, undefined);
       if (!f) continue;
-      if (f.pending?.verdict.action === 'create' || f.madeFromTwin) rc.dirs.touch(dir.record);
+      // (One whose mkdir failed, only listed, changed nothing here.)
+      if ((f.pending?.verdict.action === 'create' && !f.listOnly) || f.madeFromTwin) rc.dirs.touch(dir.record);
       if (dir.treeMode && f.destExists) {
         // scanTree already looked inside: it is walked on its own if it is dirty. Its line waits for its
         // place, right before its own contents.
