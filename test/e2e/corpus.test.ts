@@ -27,6 +27,11 @@ import { NOBODY, rsyncAs } from '../helpers/as-user.js';
 
 afterAll(() => removeTemps());
 
+// Each test below loops over dozens of option sets (the first engine also pays rsync's side of each): the
+// suite's 120 s per test was only just enough on a quiet 2-core machine (the uring engine's fresh copies
+// took 117 s in CI on 2026-12-07, and timed out under load later that day), so these get their own limit.
+const LOOP_TIMEOUT = 480_000;
+
 /** Option sets run fresh and as a re-sync. */
 const SETS: string[][] = [
   ['-a'],
@@ -204,7 +209,7 @@ describeEngines((e) => {
         ...(args.includes('--remove-source-files') ? { sourceChanges: true, volatileDirsUnder: ['src'] } : {}),
       });
     }
-  });
+  }, LOOP_TIMEOUT);
 
   it('as a user who is not root: the same output, errors, exit code and tree as rsync run as that user', async () => {
     const state = startingState(`arsync-corpus-user-${engine}-`, notRoot);
@@ -221,7 +226,7 @@ describeEngines((e) => {
       for (const root of [r.A, r.B]) for (const d of ['.', 'dst', ...dirs]) if (fs.existsSync(path.join(root, d))) fs.utimesSync(path.join(root, d), 1_600_000_000, 1_600_000_000);
       expect(formatDiffs(compareTrees(r.A, r.B, { mtimeToleranceNs: engine === 'node' ? 1000 : 0 })), pairContext(r)).toEqual([]);
     }
-  });
+  }, LOOP_TIMEOUT);
 
   it('--files-from: the same lines, exit code and tree as rsync, fresh and onto the drifted destination', async () => {
     for (const setup of [freshState, driftedState]) {
@@ -229,7 +234,7 @@ describeEngines((e) => {
         await differential({ engine, setup, args: [...args, 'src/', 'dst/'], volatile: ['dst'], ...(stdin ? { stdin } : {}), ...(runTimes ? { volatileDirsUnder: ['dst'] } : {}) });
       }
     }
-  });
+  }, LOOP_TIMEOUT);
 
   it('re-syncs onto a drifted destination: the same lines, exit code and tree as rsync for every option set', async () => {
     for (const args of SETS.filter(runsHere)) {
@@ -240,5 +245,5 @@ describeEngines((e) => {
       const v = volatility(args);
       await differential({ engine, setup: driftedState, args: [...args, 'src/', 'dst/'], ...v, volatile: [...(v.volatile ?? []), ...allowed] });
     }
-  });
+  }, LOOP_TIMEOUT);
 });
