@@ -173,6 +173,8 @@ function settleOperands(built: Program, o: Record<string, unknown>, args: string
   // A lone local source is listed (rsync's implicit --list-only); the "." stands for the destination
   // a listing never uses.
   const lone = operands.length === 1 && !readBatch;
+  // rsync refuses --files-from with one operand (a lone source is no listing there): its usage, exit 1.
+  if (lone && o['filesFrom'] !== undefined) throw new UsageError('--files-from needs a source directory and a destination');
   if (lone) operands.push('.');
   if (operands.length < (readBatch ? 1 : 2)) {
     throw new UsageError('no source or destination given');

@@ -148,6 +148,9 @@ describe('parseArgs', () => {
     // A push too, over a remote shell or to a daemon: refused before anything connects.
     expect(() => run('-a', '--files-from=list', 'a/', 'b/', 'host:dst/')).toThrow(/^--files-from takes exactly one source directory$/);
     expect(() => run('-a', '--files-from=list', 'a/', 'b/', 'rsync://h/m/')).toThrow(/^--files-from takes exactly one source directory$/);
+    // One operand: rsync's usage (exit 1), not a listing, here or on another machine.
+    expect(() => run('--list-only', '--files-from=list', 'src/')).toThrow(/^--files-from needs a source directory and a destination$/);
+    expect(() => run('--files-from=list', 'host:src/')).toThrow(/^--files-from needs a source directory and a destination$/);
     expect(() => run('-t', '--delete', 'a', 'b')).toThrow(/--delete does not work without --recursive/);
     expect(() => run('-a', '--link-dest=x', '--compare-dest=y', 'a', 'b')).toThrow(/the --compare-dest option conflicts with the --link-dest option/);
     expect(() => run('-ab', '--suffix=a/b', 'a', 'b')).toThrow(/--suffix cannot contain slashes/);
