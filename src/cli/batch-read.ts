@@ -319,7 +319,7 @@ async function readStream(c0: Config, conn: Conn, io: Io): Promise<ReadBatch> {
         const at = stage.path(e.name.toString('latin1'));
         return stage.meta.has(at) ? at : undefined;
       };
-      errors += applyStagedAcls(acl.addon, parts.flatMap((p) => p.entries), staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
+      errors += applyStagedAcls(acl.addon, parts.flatMap((p) => p.entries), staged, mapId, (m) => io.err.write(`arsync: ${m}\n`), c);
     }
     codec.close();
     const stats = await conn.read((cur) => ({ a: cur.varlong(3), b: cur.varlong(3), size: cur.varlong(3), build: cur.varlong(3), xfer: cur.varlong(3) }));

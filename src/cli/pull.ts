@@ -442,10 +442,10 @@ export async function fetchRemote(
           const at = stage.path(e.name.toString('latin1'));
           return stage.meta.has(at) ? at : undefined;
         };
-        return applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`));
+        return applyStagedAcls(acl.addon, list.entries, staged, mapId, (m) => io.err.write(`arsync: ${m}\n`), c);
       };
       // The same for one entry's file elsewhere (a salvage's part kept in the partial dir).
-      const aclOn = acl.addon && ((e: RemoteEntry, at: Buffer): void => void applyStagedAcls(acl.addon!, [e], () => at.toString('latin1'), mapId, (m) => io.err.write(`arsync: ${m}\n`)));
+      const aclOn = acl.addon && ((e: RemoteEntry, at: Buffer): void => void applyStagedAcls(acl.addon!, [e], () => at.toString('latin1'), mapId, (m) => io.err.write(`arsync: ${m}\n`), c));
       const progress: PullProgress = { verified: new Set() };
       // (A one-file destination named otherwise: the local half names the file by that name.)
       const shown = receiveLines(c, list.entries, io.out, 'file' in dest.dest ? nodePath.basename(dest.dest.file.toString('latin1')) : undefined);

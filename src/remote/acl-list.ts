@@ -77,9 +77,12 @@ export function fromKernel(value: Buffer): RsyncAcl {
  * The kernel's value for a received ACL (rsync's pack_smb_acl and change_sacl_perms): for the access
  * ACL the owner, other and (with a mask) the mask come from the mode, and the owning group from the
  * mode unless the sender kept its own; undefined when the mode says everything (no named entry, no
- * mask) or, for a default ACL, when there is none. `mapId` turns the sender's ids into ours.
+ * mask) or, for a default ACL, when there is none. `mapId` turns the sender's ids into ours. `finalMode`
+ * is the mode the receiver gives the file (the sender's after --chmod): an owning group the sender left
+ * out (it equalled the sender's group bits) takes its group bits, as rsync's receiver fills it in from
+ * the mode it sets.
  */
-export function toKernel(acl: RsyncAcl, mode: number, isDefault: boolean, mapId: (id: number, user: boolean) => number): Buffer | undefined {
+export function toKernel(acl: RsyncAcl, mode: number, isDefault: boolean, mapId: (id: number, user: boolean) => number, finalMode = mode): Buffer | undefined {
   let user = acl.userObj;
   let group = acl.groupObj;
   let mask = acl.maskObj;
@@ -89,7 +92,7 @@ export function toKernel(acl: RsyncAcl, mode: number, isDefault: boolean, mapId:
   } else {
     if (!acl.names.length && mask === NO_ENTRY) return undefined;
     user = (mode >> 6) & 7;
-    if (group === NO_ENTRY) group = (mode >> 3) & 7;
+    if (group === NO_ENTRY) group = (finalMode >> 3) & 7;
     if (mask !== NO_ENTRY) mask = (mode >> 3) & 7;
     other = mode & 7;
   }

@@ -136,6 +136,21 @@ describeEngines((e) => {
     });
   }
 
+  // --chmod with -A: a pull's far sender leaves the owning group out when it equals the group bits of the
+  // mode before --chmod, and rsync's receiving client puts it back from the mode after it; a push's
+  // sender lists the mode after --chmod (so the entry travels when --chmod changed the group bits).
+  it.each([['--chmod=g+w'], ['--chmod=u-w,g-r'], ['--chmod=Dg-x,Fg=rwx'], ['--chmod=F600']])('-aA %s both ways, as rsync', async (chmod) => {
+    for (const dir of ['pull', 'push'] as const) {
+      const args = (dst: string): string[] => ['-aAi', chmod, '-e', rsh, ...(dir === 'pull' ? [`host:${src}/`, `${dst}/`] : [`${src}/`, `host:${dst}/`])];
+      const r = theirs((dst) => args(`${dst}-${dir}`));
+      const ours = await runCli([eng, ...args(`${pair.mine}-${dir}`)]);
+      expect(ours.code, show(ours)).toBe(r.code);
+      expect(r.code, r.err).toBe(0);
+      expect(itemLines(ours.stdout)).toEqual(itemLines(r.out));
+      sameAcls(`${r.dst}-${dir}`, `${pair.mine}-${dir}`, true);
+    }
+  });
+
   it('a changed ACL is sent again and itemized with "a", both ways, as rsync does', async () => {
     // The same out-of-date copy on both sides: one ACL changed, one removed, one default ACL removed.
     for (const dir of [pair.theirs, pair.mine]) {

@@ -43,6 +43,13 @@ describe('kernel values', () => {
     expect(toKernel(a, 0o670, false, same)).toEqual(v);
   });
 
+  it('fills an owning group the sender left out from the final mode (after --chmod), and keeps one it sent', () => {
+    const left = acl({ maskObj: 4, names: [{ id: 3, perms: 6, user: true }] });
+    expect(fromKernel(toKernel(left, 0o640, false, same, 0o660)!).groupObj).toBe(6);
+    expect(fromKernel(toKernel(left, 0o640, false, same)!).groupObj).toBe(4);
+    expect(fromKernel(toKernel({ ...left, groupObj: 5 }, 0o640, false, same, 0o600)!).groupObj).toBe(5);
+  });
+
   it('gives no access value when the mode says everything, and none for an absent default ACL', () => {
     expect(toKernel(acl({}), 0o644, false, same)).toBeUndefined();
     expect(toKernel(acl({ groupObj: 4 }), 0o644, false, same)).toBeUndefined();
