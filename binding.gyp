@@ -48,6 +48,7 @@
         "native/md5.c",
         "native/fakesuper.c",
         "native/aclio.c",
+        "native/aclids.c",
         "native/aclmode.c",
         "native/xattrio.c",
         "native/xfilter.c",

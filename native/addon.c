@@ -3,6 +3,7 @@
 
 #include "abi.h"
 #include "aclio.h"
+#include "aclids.h"
 #include "basissum.h"
 #include "checksum.h"
 #include "deltamatch.h"
@@ -87,6 +88,7 @@ static napi_value init(napi_env env, napi_value exports)
     {"fakeRead", NULL, fake_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclGet", NULL, acl_get, NULL, NULL, NULL, napi_enumerable, NULL},
     {"aclSet", NULL, acl_set, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"aclIdRules", NULL, acl_id_rules, NULL, NULL, NULL, napi_enumerable, NULL},
     {"xattrRead", NULL, xattr_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"xattrWrite", NULL, xattr_write, NULL, NULL, NULL, napi_enumerable, NULL},
     {"iconvCharset", NULL, iconv_charset, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -3,6 +3,7 @@
  * beneath the root, or by name relative to such a directory with AT_SYMLINK_NOFOLLOW. */
 #include "meta.h"
 
+#include "aclids.h"
 #include "aclmode.h"
 #include "fakesuper.h"
 
@@ -502,6 +503,8 @@ int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir)
       return job_fail(j, (int)-v, "getxattr", W_SRC);
     }
     const char *val = c->xval;
+    if (cls == XC_ACL && !acl_converts(c, c->flags))
+      acl_ids_apply((unsigned char *)c->xval, (size_t)v);
     if (cls == XC_ACL && acl_converts(c, c->flags) &&
         (!conv || !dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX, node_mode((struct xnode){.fd = dstfd}))))
       continue;
@@ -570,6 +573,8 @@ static int reconcile_pass(struct job *j, const struct xsides *x, uint32_t flags,
       goto out;
     }
     const char *val = c->xval;
+    if (!fake && !fsrc && cls == XC_ACL)
+      acl_ids_apply((unsigned char *)c->xval, (size_t)v);
     if ((fake || fsrc) && cls == XC_ACL) {
       if (!dest_form(c, cls, &name, &val, &v, conv, ACL_CONV_MAX, node_mode(dst)))
         continue;
@@ -739,6 +744,8 @@ void meta_visit_default_acl(int srcfd, int dstfd)
   snprintf(sp, sizeof sp, "/proc/self/fd/%d", srcfd);
   snprintf(dp, sizeof dp, "/proc/self/fd/%d", dstfd);
   ssize_t n = getxattr(sp, "system.posix_acl_default", buf, ACL_CONV_MAX);
+  if (n >= 0)
+    acl_ids_apply(buf, (size_t)n);
   if (n >= 0)
     (void)setxattr(dp, "system.posix_acl_default", buf, (size_t)n, 0);
   else if (errno == ENODATA)

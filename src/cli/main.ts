@@ -176,7 +176,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     // (--write-batch was the pull's to write: the local half writes none.)
     // (--munge-links: the links were staged munged and are taken as they are: cli/pull-stage.ts stagedLinks.)
     // (--iconv: the names were converted as the list came; the staged tree has the local names already.)
-    const localHalf = (r: Pulled): Config => ({ ...pull.config, sources: r.operands, incRecursive: false, bwlimit: 0, batch: undefined, iconv: undefined, ...pullMod.stagedLinks(pull.config), ...r.local });
+    const localHalf = (r: Pulled): Config => ({ ...pull.config, sources: r.operands, incRecursive: false, receiverIncRecursive: pull.config.incRecursive, bwlimit: 0, batch: undefined, iconv: undefined, ...pullMod.stagedLinks(pull.config), ...r.local });
     // --remove-source-files: the local half runs inside the session, and the far side's sender removes
     // the sources of what it placed (cli/pull.ts); the local run then removes nothing itself.
     let inside: number | undefined;
@@ -252,7 +252,7 @@ async function run(argv: string[], io: Io, report: RunReport, started: number, e
     }
     if (!('staging' in r)) return r.code === Exit.Ok ? r.code : finish(io, r.code);
     pulled = r;
-    parsed = { kind: 'run' as const, config: { ...r.config, sources: r.operands, incRecursive: false, ...pullMod.stagedLinks(r.config) } };
+    parsed = { kind: 'run' as const, config: { ...r.config, sources: r.operands, incRecursive: false, receiverIncRecursive: r.config.incRecursive, ...pullMod.stagedLinks(r.config) } };
   }
   // A local run's stdout off a terminal goes out in large writes (cli/stdout-gather.ts); a pull's local
   // half shares stderr with the remote shell's, whose lines this process does not see.

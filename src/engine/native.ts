@@ -47,6 +47,8 @@ export interface Addon {
   aclGet(path: Buffer, isDefault: boolean): Buffer | null | NativeFailure;
   /** Sets (or with null removes) a path's raw POSIX ACL, never through a symlink. */
   aclSet(path: Buffer, isDefault: boolean, value: Buffer | null): null | NativeFailure;
+  /** The run's map of ACL named users (or groups) as (low, high, to) source-id ranges (native/aclids.c). */
+  aclIdRules(users: boolean, ranges: Uint32Array): void;
   // Whole xattr lists and single values for the remote protocol (native/xattrio.c).
   xattrRead(target: Buffer | number): { names: Buffer[]; values: Buffer[] } | NativeFailure;
   xattrWrite(path: Buffer, name: Buffer, value: Buffer): null | NativeFailure;

@@ -260,6 +260,11 @@ export interface Config {
    * --delete-before/-after): only -v's first line shows it on a local copy.
    */
   incRecursive: boolean;
+  /**
+   * A pull's local half (which runs without incremental recursion): whether rsync's receiving client
+   * would have had it, which decides how it maps the ACLs' ids under --numeric-ids (run/id-source.ts).
+   */
+  receiverIncRecursive?: boolean;
   /** --write-batch, --only-write-batch, --read-batch (cli/batch-options.ts): the batch file and what is done with it. */
   batch?: BatchChoice;
   /**

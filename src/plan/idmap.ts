@@ -52,7 +52,11 @@ export interface NameLookup {
   idOf(name: string): number | undefined;
   /** An id's name; undefined when it has none. */
   nameOf(id: number): string | undefined;
+  /** The names the machine's files hold (for a wildcard's ranges); others are found only by name. */
+  names?(): string[];
 }
+
+const MAX_ID = 0xffffffff;
 
 /** One map resolved against this machine: its rules with target ids, and each source id's answer. */
 export class IdMapper {
@@ -87,6 +91,34 @@ export class IdMapper {
       this.cache.set(id, out);
     }
     return out;
+  }
+
+  /**
+   * The rules as ranges of source ids, (low, high, to) triples in rule order, for the native side, which
+   * maps a local copy's ACL entries by the first range holding an id (native/aclids.c) and leaves the
+   * others: on one machine an id no rule matches keeps itself. A rule by name holds the id of that name
+   * (when the name is that id's own); a wildcard that matches the empty name is made of `*` alone and
+   * matches every id; another holds the ids of the names the machine's files hold that it matches (a
+   * name only an NSS source knows is left out). Under --numeric-ids the source's ids have no names, so
+   * rules by name never match. Not covered: a rule whose name is empty (it matches ids without a name).
+   */
+  aclRanges(): Uint32Array {
+    const out: number[] = [];
+    for (const { rule, to } of this.rules) {
+      if (rule.kind === 'ids') out.push(rule.low, rule.high, to);
+      else if (rule.kind === 'wild' && wildmatch(rule.name, '')) out.push(0, MAX_ID, to);
+      // (An empty name matches the ids without a name: under --numeric-ids, all of them.)
+      else if (rule.kind === 'name' && rule.name === '' && this.numericIds) out.push(0, MAX_ID, to);
+      else if (this.numericIds || rule.name === '') continue;
+      else {
+        const names = rule.kind === 'name' ? [rule.name] : (this.db.names?.() ?? []).filter((n) => wildmatch(rule.name, n));
+        for (const n of names) {
+          const id = this.db.idOf(n);
+          if (id !== undefined && this.db.nameOf(id) === n) out.push(id, id, to);
+        }
+      }
+    }
+    return Uint32Array.from(out);
   }
 
   private resolve(id: number): number {

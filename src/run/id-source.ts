@@ -8,6 +8,7 @@ import type { Config } from '../model/config.js';
 import { isFailure, type SysFailure } from '../model/failure.js';
 import type { PairListing, TreeScan } from '../model/listing.js';
 import { seenAs, type Stat } from '../model/stat.js';
+import { loadAddon } from '../engine/native.js';
 import { IdMapper } from '../plan/idmap.js';
 import { groups, users } from '../util/userdb.js';
 import type { DirEntries, EntrySource } from './source.js';
@@ -22,6 +23,29 @@ export function idMappers(c: Config, isRoot: boolean, warn: (m: string) => void)
   const gid = c.groupmap && c.group ? new IdMapper(c.groupmap, groups, c.numericIds, false, warn) : undefined;
   if (!uid && !gid) return undefined;
   return { ...(uid ? { uid } : {}), ...(gid ? { gid } : {}) };
+}
+
+/**
+ * -A with --usermap, --groupmap or --chown: the ACLs' named users and groups are mapped as owners are,
+ * by the native side as it copies them (native/aclids.c: ranges from IdMapper.aclRanges). rsync's
+ * receiver maps every ACL entry's id by the same rules, even without -o/-g and as any user. Without a
+ * map a local copy's ids stay as they are (a name names its own id here).
+ */
+export function setAclIdRules(c: Config, isRoot: boolean): void {
+  if (!c.acls || c.fakeSuper) return;
+  // Under incremental recursion rsync's receiver maps an ACL's users only without --numeric-ids, and its
+  // groups then too as a user who is not root (acls.c recv_ida_entries); without it, every id (uidlist.c
+  // match_acl_ids).
+  const numeric = (c.receiverIncRecursive ?? c.incRecursive) && c.numericIds;
+  const userMap = !numeric ? c.usermap : undefined;
+  const groupMap = !(numeric && isRoot) ? c.groupmap : undefined;
+  if (!userMap && !groupMap) return;
+  // (-A runs on the native engines only: the node engine refuses it.)
+  const a = loadAddon();
+  if (!a.ok) return;
+  const quiet = (): void => {};
+  if (userMap) a.addon.aclIdRules(true, new IdMapper(userMap, users, c.numericIds, true, quiet).aclRanges());
+  if (groupMap) a.addon.aclIdRules(false, new IdMapper(groupMap, groups, c.numericIds, false, quiet).aclRanges());
 }
 
 /** The stat map of the id mappers. */

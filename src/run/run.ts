@@ -55,7 +55,7 @@ import { TimedSource } from './timed-source.js';
 import { LocalSource, type EntrySource } from './source.js';
 import { IconvSource } from './iconv-source.js';
 import type { NameCharsets } from '../engine/charset.js';
-import { MappedSource, idMappers, mapIds } from './id-source.js';
+import { MappedSource, idMappers, mapIds, setAclIdRules } from './id-source.js';
 import { listStat, receiverOutputUnmultiplexed, wholeSecondList } from '../plan/old-protocol.js';
 import { FakeStatSource, fakeStatSource } from './fake-source.js';
 import { showPath } from '../util/errors.js';
@@ -254,6 +254,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const times = { modifyWindow: c.modifyWindow, sendsAnyway: c.checksum || c.ignoreTimes };
   const local = wholeSecondList(c.protocol) ? new MappedSource(wrapped, (st, d) => listStat(st, d, times)) : wrapped;
   const ids = idMappers(c, spec.check.isRoot, (m) => reporter.warn(m));
+  setAclIdRules(c, spec.check.isRoot);
   const output = new Output(c, reporter, events, c.dryRun, trace?.sender ?? order?.sender, input.observe);
   const rc: RunContext = {
     c, spec, plan, reporter, filters, anchors, alt, backups, overlay, gate, abort, fail, sink, dest, events, order, xattrViews,

@@ -31,6 +31,12 @@ export class NameDb {
     return found?.name;
   }
 
+  /** The names /etc/passwd or /etc/group holds (an NSS source's others are found only by lookups). */
+  names(): string[] {
+    this.load();
+    return [...this.byName!.keys()].filter((n) => this.byName!.get(n) !== undefined);
+  }
+
   private entry(name: string): { id: number; gid: number } | undefined {
     this.load();
     if (this.byName!.has(name)) return this.byName!.get(name);

@@ -60,4 +60,17 @@ describe('IdMapper', () => {
     expect(m.map(1000)).toBe(65534);
     expect(warned).toEqual(['Unknown --usermap name on receiver: nosuch']);
   });
+
+  it('aclRanges: the first range holding an id gives what map() gives, for named and nameless ids', () => {
+    const named: NameLookup = { ...db, names: () => ['root', 'alice', 'bob', 'nobody'] };
+    const first = (r: Uint32Array, id: number): number => {
+      for (let i = 0; i < r.length; i += 3) if (id >= r[i]! && id <= r[i + 1]!) return r[i + 2]!;
+      return id;
+    };
+    for (const [map, numeric] of [['1000:1,alice:2,*:3', false], ['10-20:7,bob:0,a*:5', false], ['b*:9,nob*:8,65534:1', false], ['bob:0,:9', true], ['*:4', true], ['1000-1001:2,alice:3', true]] as const) {
+      const m = new IdMapper(parseIdMap(map, true), named, numeric, true, () => {});
+      const r = m.aclRanges();
+      for (const id of [0, 9, 10, 15, 20, 1000, 1001, 4242, 65534]) expect([map, id, first(r, id)]).toEqual([map, id, m.map(id)]);
+    }
+  });
 });
