@@ -430,6 +430,9 @@ async function runLocal(c: Config, io: Io, report: RunReport, started: number, e
   // rsync's whole list leaves "building file list ... " open while it walks: the first error about
   // an operand ends that line on stderr.
   if ((header === 'building file list ... done\n' || header === 'building file list ... ') && resolved.missing.length) io.err.write('\n');
+  // rsync's sender says which named directories it leaves out as it builds the list, before its
+  // receiver makes the destination (plan/sources.ts skippedDirs).
+  if (!c.quiet && !c.json) for (const name of resolved.skippedDirs) reporter.print(`skipping directory ${showPath(name)}`);
   for (const m of resolved.missing) {
     events?.error(m.message, m.display, m.code);
     if (m.vanished) vanished++;

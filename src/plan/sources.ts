@@ -161,6 +161,35 @@ function relativePart(src: Buffer): Buffer {
   return Buffer.from(rel, 'latin1');
 }
 
+/**
+ * The name rsync's sender gives a directory operand it skips (its cleaned name in the list): with -R the
+ * kept part (the whole path when no "/./" marks one, "." when nothing is kept), else the last component,
+ * or "." for "dir/".
+ */
+function skippedName(c: Config, src: Buffer, contents: boolean): Buffer {
+  if (c.relative) {
+    const kept = src.includes('/./') || src.toString('latin1').endsWith('/.') ? relativePart(src) : src;
+    return kept.length ? kept : Buffer.from('.');
+  }
+  return contents ? Buffer.from('.') : Buffer.from(baseName(src));
+}
+
+/**
+ * Whether rsync's sender says it skips this directory operand: its filter rules are checked first, and one
+ * they exclude is left out without a word (not a "dir/" or a -R name that keeps nothing: rsync's dot-dir).
+ */
+function skipSaid(c: Config, src: Buffer, contents: boolean, listed: Listed | undefined): boolean {
+  if (contents || !listed) return true;
+  const rel = c.relative ? relativePart(src) : Buffer.from(baseName(src));
+  if (!rel.length) return true;
+  const base = src.subarray(0, src.length - rel.length).toString('latin1');
+  return listed(Buffer.from(resolvePath(base || '.'), 'latin1'), rel, true);
+}
+
+function isDirStat(st: ReturnType<Lstat>): boolean {
+  return !('errno' in st) && (st.mode & S_IFMT) === S_IFDIR;
+}
+
 /** rsync's clean_fname: no "." components or doubled slashes; a trailing slash is kept. */
 function cleanName(p: string): string {
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
@@ -352,19 +381,35 @@ export function chdirErrno(dir: Buffer): number {
  * `farSender`: a pull's local half, whose operands are the staged tree: the far side's sender already
  * reported what it could not find above a missing name, and left out what it left out (cli/pull.ts).
  */
-export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: Listed, keepOrder = false, farSender = false): Promise<{ plan: Plan; missing: MissingSource[] }> {
+export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: Listed, keepOrder = false, farSender = false): Promise<{ plan: Plan; missing: MissingSource[]; skippedDirs: Buffer[] }> {
   const missing: MissingSource[] = [];
   const lstat = lstatBounded(engineLstat);
   if (c.filesFrom !== undefined && c.sources.length !== 1) {
     throw new UsageError('--files-from takes exactly one source directory');
   }
   const dotDirs: Buffer[] = [];
+  // The operand whose "./" first implied the "." (rsync's sender sends it just before that operand).
+  let dotAt = 0;
   let operands = c.filesFrom !== undefined ? readFilesFrom(c, dotDirs) : await expandGlobs(c, lstat, missing);
-  if (c.relative && c.filesFrom === undefined) operands = operands.map((o) => normalizeRelative(o, 0, dotDirs));
+  if (c.relative && c.filesFrom === undefined) {
+    operands = operands.map((o, i) => {
+      const before = dotDirs.length;
+      const n = normalizeRelative(o, 0, dotDirs);
+      if (before === 0 && dotDirs.length) dotAt = i;
+      return n;
+    });
+  }
+  // Without -r, -d or --files-from (rsync's xfer_dirs off; --list-only lists them as -d does), a named
+  // directory is left out of the list as rsync's sender meets it, operand by operand, before the
+  // receiver makes the destination: "skipping directory NAME", and none of -R's implied directories
+  // above it. The "." a "./name" implies is sent the same way, so it is skipped too, just before it.
+  const skipsDirs = !c.dirs && !c.listOnly;
+  const skippedDirs: Buffer[] = [];
   const present: { src: Buffer; stat: Stat; contents: boolean; slash: boolean }[] = [];
   const gone: { src: Buffer; lostParent?: LostParent }[] = [];
   const parents = c.relative && c.missingArgs === 'delete' && !farSender ? new ImpliedParents(c.incRecursive) : undefined;
-  for (const raw of operands) {
+  for (const [at, raw] of operands.entries()) {
+    if (skipsDirs && at === dotAt && dotDirs.length && isDirStat(lstat(dotDirs[0]!))) skippedDirs.push(Buffer.from('.'));
     // "dir/." is "dir/", and "." is "./" (rsync's dot-dir); -R keeps its own reading of "/./".
     const contents = hasTrailingSlash(raw) || (!c.relative && dotDir(raw));
     const src = contents && dotDir(raw) && raw.length > 1 ? stripSlashes(raw.subarray(0, raw.length - 1)) : stripSlashes(raw);
@@ -428,6 +473,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
       missing.push({ display: showPath(src), message: `[sender] link_stat "${showPath(cleanDots(absolutePath(src)))}" failed: ${errnoSuffix(st.errno)}`, code: errnoCode(st.errno) });
     } else {
       present.push({ src, stat: st, contents: contents && (st.mode & S_IFMT) === S_IFDIR, slash: contents });
+      if (skipsDirs && (st.mode & S_IFMT) === S_IFDIR && skipSaid(c, src, contents, inFilter)) skippedDirs.push(skippedName(c, src, contents));
       // A directory skipped without -r or -d never gets as far as its implied directories.
       if (c.dirs || c.recursive || (st.mode & S_IFMT) !== S_IFDIR) parents?.present(src);
     }
@@ -448,7 +494,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     }));
     // --delete-missing-args: a missing operand is in the list too (rsync's "*missing" line).
     for (const g of gone) roots.push(missingRoot(c, g));
-    return { plan: { roots, destRoot: Buffer.from('/'), createDest: false }, missing };
+    return { plan: { roots, destRoot: Buffer.from('/'), createDest: false }, missing, skippedDirs };
   }
   const dest = c.dest;
   const destSlash = hasTrailingSlash(dest);
@@ -496,11 +542,10 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
 
   // An empty first list (every entry excluded, or only directories skipped without -r or -d): unless
   // it names a directory to make ("dest/") or to enter, rsync's get_local_name() has nothing to refuse and
-  // nothing to make, and the run transfers nothing. The skipped directories still say so.
+  // nothing to make, and the run transfers nothing (the skipped directories said so: skippedDirs).
   if (!destIsDir && !destSlash && !c.mkpath && !inList.some((p) => listedAtTop(p, inFilter))) {
     const parent = dirName(absolutePath(stripSlashes(dest)));
-    const roots = skipped.map((p) => ({ src: p.src, rel: p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src)), contents: p.contents, dirOnly: false }));
-    return { plan: { roots, destRoot: parent.length ? parent : Buffer.from('/'), createDest: false, renamed: true }, missing };
+    return { plan: { roots: [], destRoot: parent.length ? parent : Buffer.from('/'), createDest: false, renamed: true }, missing, skippedDirs };
   }
 
   // One entry onto a path that is not a directory: copy to that name.
@@ -525,17 +570,14 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
     }
     return {
       plan: {
-        // The skipped directories still say so.
-        roots: [
-          ...skipped.map((p) => ({ src: p.src, rel: p.contents ? Buffer.alloc(0) : Buffer.from(baseName(p.src)), contents: p.contents, dirOnly: false })),
-          { src: one.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: singleIsDir, display: Buffer.from(baseName(one.src)) },
-        ],
+        roots: [{ src: one.src, rel: Buffer.from(baseName(dest)), contents: false, dirOnly: singleIsDir, display: Buffer.from(baseName(one.src)) }],
         destRoot,
         createDest: !parentExists,
         renamed: true,
         ...(pathMade ? { pathMade } : {}),
       },
       missing,
+      skippedDirs,
     };
   }
   if (destStat && !destIsDir) {
@@ -551,6 +593,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   const dirRoots = new Set<Root>();
   for (const p of present) {
     const isDir = (p.stat.mode & S_IFMT) === S_IFDIR;
+    if (isDir && skipsDirs) continue;
     if (isDir && c.recursive) {
       const srcReal = realish(absolutePath(p.src));
       const into = p.contents ? destReal : `${destReal}/${baseName(p.src).toString('latin1')}`;
@@ -585,7 +628,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   }
   for (const g of gone) roots.push(missingRoot(c, g));
   const dot = dotDirs[0];
-  if (dot) {
+  if (dot && !skipsDirs) {
     // -R "./name": the directory "." itself comes first, made and given its attributes, not walked.
     const st = lstat(dot);
     if (!('errno' in st) && (st.mode & S_IFMT) === S_IFDIR) roots.unshift({ src: dot, rel: Buffer.alloc(0), contents: false, dirOnly: true, impliedDot: true });
@@ -609,7 +652,7 @@ export async function resolveOperands(c: Config, engineLstat: Lstat, inFilter?: 
   // rsync makes a missing destination only for a file list that is not empty (or for "dest/"): a
   // directory skipped without -r or -d, or a missing operand, is not in it.
   const listed = present.some((p) => c.dirs || (p.stat.mode & S_IFMT) !== S_IFDIR);
-  return { plan: { roots, destRoot: destAbs, createDest: !destStat && (listed || destSlash), ...(pathMade ? { pathMade } : {}) }, missing };
+  return { plan: { roots, destRoot: destAbs, createDest: !destStat && (listed || destSlash), ...(pathMade ? { pathMade } : {}) }, missing, skippedDirs };
 }
 
 /** Whether an operand's own entry is in the sender's list: "dir/" always (its "."), a name through the filter rules. */

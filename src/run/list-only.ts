@@ -1,5 +1,5 @@
 // --list-only on a local source: the file list rsync's sender would build (operands, filters, -r or one
-// level, -L, -x), printed one list_file_entry line per entry in rsync's order, with nothing read from or
+// level, -L, -k, -x), printed one list_file_entry line per entry in rsync's order, with nothing read from or
 // written to a destination. Only metadata is read (lstat, readlink; stat for -L): no file is opened.
 
 import { isFailure } from '../model/failure.js';
@@ -50,7 +50,10 @@ interface Item {
   scope: FilterScope | undefined;
   /** The device of its operand (-x). */
   dev: number;
-  /** An operand "link/" that names a directory through a symlink: its own path is followed to the end. */
+  /**
+   * Reached through a symlink the sender follows ("link/" operand, -k's link to a directory, or one
+   * below either): its own path is followed to the end.
+   */
   followed?: boolean;
 }
 
@@ -81,9 +84,17 @@ export function listRoots(
     error(`${what}: ${errnoSuffix(errno)}`);
   };
 
-  /** An entry as the sender puts it in the list (-L follows links), or undefined when it is left out. */
+  /**
+   * An entry as the sender puts it in the list (-L follows links; -k a link to a directory, whatever
+   * else it leads to, or nothing, stays a link), or undefined when it is left out.
+   */
   const resolveEntry = (src: Buffer, st: Stat): Stat | undefined => {
-    if (fileType(st.mode) !== 'link' || !c.copyLinks) return st;
+    if (fileType(st.mode) !== 'link') return st;
+    if (!c.copyLinks) {
+      if (!c.copyDirlinks) return st;
+      const to = reader.stat(src);
+      return !isFailure(to) && isDir(to) ? to : st;
+    }
     const to = reader.stat(src);
     if (isFailure(to)) {
       if (to.errno === ERRNO.ENOENT) {
@@ -139,7 +150,7 @@ export function listRoots(
       fail(dir.src, l.errno, l.syscall, `[sender] opendir "${showPath(absolutePath(dir.src))}" failed`);
       return;
     }
-    const entries: { name: Buffer; st: Stat }[] = [];
+    const entries: { name: Buffer; st: Stat; link: boolean }[] = [];
     l.names.forEach((name, i) => {
       const st = l.stats[i];
       const src = joinPath(dir.src, name);
@@ -148,14 +159,14 @@ export function listRoots(
         return;
       }
       const seen = resolveEntry(src, st);
-      if (seen) entries.push({ name, st: seen });
+      if (seen) entries.push({ name, st: seen, link: fileType(st.mode) === 'link' });
     });
     const subdirs: Item[] = [];
     for (const e of rsyncOrder(entries)) {
       const rel = dir.rel.length ? joinPath(dir.rel, e.name) : e.name;
       const d = isDir(e.st);
       if (dir.scope && dir.scope.check(rel, d) === 'exclude') continue;
-      const item: Item = { src: joinPath(dir.src, e.name), rel, st: e.st, enter: d && c.recursive, scope: undefined, dev: dir.dev };
+      const item: Item = { src: joinPath(dir.src, e.name), rel, st: e.st, enter: d && c.recursive, scope: undefined, dev: dir.dev, followed: dir.followed === true || (d && e.link) };
       if (d) subdirs.push(item);
       else emit(item, rel);
     }
@@ -170,11 +181,11 @@ export function listRoots(
   };
 
   // The operands are one sorted list, as in rsync's file list: files first, then directories.
-  const tops: { name: Buffer; st: Stat; root: Root }[] = [];
+  const tops: { name: Buffer; st: Stat; root: Root; followed: boolean }[] = [];
   for (const root of roots) {
     // --delete-missing-args: listed with an all-zero stat, as rsync's sender lists it ("*missing").
     if (root.missing) {
-      tops.push({ name: root.rel, st: MISSING_STAT, root });
+      tops.push({ name: root.rel, st: MISSING_STAT, root, followed: false });
       continue;
     }
     const st0 = reader.lstat(root.src);
@@ -189,12 +200,12 @@ export function listRoots(
       fail(root.src, st.errno, st.syscall, `[sender] change_dir "${showPath(absolutePath(root.src))}" failed`);
       continue;
     }
-    tops.push({ name: root.rel.length ? root.rel : Buffer.from('.'), st, root });
+    tops.push({ name: root.rel.length ? root.rel : Buffer.from('.'), st, root, followed: root.contents || (isDir(st) && fileType(st0.mode) === 'link') });
   }
   const ordered = tops.length > 1 ? rsyncOrder(tops) : tops;
   // -R: the directories above each operand's path are in the list too (unless --no-implied-dirs), once.
   const implied = new Set<string>();
-  for (const { name, st, root } of ordered) {
+  for (const { name, st, root, followed } of ordered) {
     const base = root.src.subarray(0, root.src.length - root.rel.length).toString('latin1') || '.';
     const scope = filters?.root('sender', Buffer.from(resolvePath(base), 'latin1'));
     if (root.rel.length && scope && scope.check(root.rel, isDir(st)) === 'exclude') continue;
@@ -219,7 +230,7 @@ export function listRoots(
       print({ mode: 0, size: 0, mtime: 0, name });
       continue;
     }
-    const item: Item = { src: root.src, rel: root.rel, st, enter: isDir(st) && (c.recursive || root.contents), scope, dev: st.dev, followed: root.contents };
+    const item: Item = { src: root.src, rel: root.rel, st, enter: isDir(st) && (c.recursive || root.contents), scope, dev: st.dev, followed };
     if (!emit(item, name) || !item.enter) continue;
     item.scope = scope?.enterDir(root.rel, root.src);
     walk(item);

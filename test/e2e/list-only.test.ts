@@ -63,6 +63,13 @@ const CASES: string[][] = [
   // An operand that reaches its directory through a symlink, named with a trailing slash.
   ['--list-only', 'src/dirlink/'],
   ['-r', '--list-only', 'src/dirlink/'],
+  // -k: a link to a directory is that directory, named or met in the walk (a link to a file stays one).
+  ['--list-only', '-k', '-d', 'src/dirlink'],
+  ['--list-only', '-L', '-d', 'src/dirlink'],
+  ['--list-only', '-k', 'src/dirlink'],
+  ['--list-only', '-k', '-r', 'src/dirlink'],
+  ['--list-only', '-k', '-r', 'src/'],
+  ['--list-only', '-k', '-R', 'src/dirlink', 'src/ln'],
 ];
 
 describeEngines((e) => {
