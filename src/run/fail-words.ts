@@ -82,7 +82,8 @@ export class FailWords {
         break;
       case OpKind.Hardlink:
       case OpKind.LinkFrom:
-        if (sc === 'link' || sc === 'rename') return say('generator', `link ${path} => ${showPath(op!.src)} failed`);
+        // hlink.c hard_link_one names the link being made, whichever side failed.
+        if (sc === 'link' || sc === 'rename') return say('generator', `link ${quoted(this.dest(op!.dst))} => ${showPath(op!.src)} failed`);
         break;
       case OpKind.Delete:
         // delete.c names the entry relative to the destination, unquoted.

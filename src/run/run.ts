@@ -39,7 +39,7 @@ import { destRootExists, makeDestRoot, newRootMode } from './dest-root.js';
 import { DirLedger } from './dirmeta.js';
 import { settled } from './entry.js';
 import { destGranularity } from './time-granularity.js';
-import { finishHardLinks } from './hardlinks.js';
+import { finishHardLinks, linkHardLinks } from './hardlinks.js';
 import { Lines, type LineSums } from './lines.js';
 import { LineOrder } from './line-order.js';
 import { TreeDirLines } from './tree-lines.js';
@@ -328,7 +328,7 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     listComplete = true;
     rc.lists.complete();
     if (!abort.aborted) input.onListed?.(tally.listedCount());
-    await finishHardLinks(rc);
+    const led = await finishHardLinks(rc);
     await sink.flush();
     await sink.drain();
     await sink.retryFdShortage();
@@ -342,10 +342,19 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
     if (shrunk.count && !abort.aborted) await redoShrunk(rc, shrunk);
     // --delay-updates: every finished file into place at once, before deletions and directory times
     // (the renames change directories); an interrupted run leaves them where they wait, as rsync does.
-    if (c.delayUpdates && !abort.aborted && !c.dryRun && !c.leaveDelayed) {
+    const delayed = c.delayUpdates && !c.dryRun && !c.leaveDelayed;
+    if (delayed && !abort.aborted) {
       await sink.retryFdShortage();
       sink.runDelayed();
     }
+    // -H: the leaders exist (one that could not be made gave way to another, whose op runs here): the
+    // other members are linked to them.
+    await linkHardLinks(rc, led, async () => {
+      await sink.flush();
+      await sink.drain();
+      await sink.retryFdShortage();
+      if (delayed) sink.runDelayed();
+    });
     tally.totals.fileListMs = listing?.ms ?? monotonicMs() - started;
     order?.listDone();
     // rsync's generator writes out its queued indexes when its pass ends: the sender's lines follow.

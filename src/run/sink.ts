@@ -4,7 +4,8 @@
 //              or BATCH_BYTES of file data, less while the job still runs on this thread); its outcome
 //              comes back later (settled).
 //   - now():   on this thread before the walk goes on: directories that files will land in, deletions.
-//   - later(): after the walk, once every file exists: hard links.
+//   - later(): after the walk, once every file exists: the links of -H members the walk meets (the
+//              groups settled after the walk link theirs through nowOutcomes(), to print by outcome).
 //   - runDelayed(): --delay-updates' renames out of the partial dirs, for the File ops that were done.
 // The sink also keeps the ops that ran out of descriptors on this thread (pool/fd-retry.ts).
 
@@ -20,7 +21,7 @@ import type { EngineName } from '../model/config.js';
 import type { Stat, FileType } from '../model/stat.js';
 import type { SourceAnchors } from '../plan/anchors.js';
 import { Dispatcher, NO_INLINE } from '../pool/dispatcher.js';
-import { FdRetry, runSetAside } from '../pool/fd-retry.js';
+import { FdRetry, isFdShortage, runSetAside } from '../pool/fd-retry.js';
 import type { Fallback } from './alt-dest.js';
 import type { DirRecord } from './dirmeta.js';
 import { NO_LINE, type Line } from './lines.js';
@@ -95,6 +96,11 @@ export interface OpSink {
    * them (run/deletion-batch.ts: rsync prints a deletion's line only once it worked).
    */
   nowUnreported(w: BatchWriter): { f: OpFailure; op: Op | undefined }[];
+  /**
+   * As now(), with each op's Outcome (failures reported); undefined when nothing ran (-n). An op that
+   * ran out of descriptors counts as Done: it runs again at retryFdShortage(), which reports it if it fails.
+   */
+  nowOutcomes(w: BatchWriter): Uint8Array | undefined;
   /** Queue an op for after the walk (once every file exists). */
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number): void;
   /** Run what later() queued. */
@@ -339,15 +345,26 @@ export class LocalSink implements OpSink {
     return ran.failures.map((f) => ({ f, op: ops.get(f.index) }));
   }
 
+  nowOutcomes(w: BatchWriter): Uint8Array | undefined {
+    const outcomes = new Uint8Array(w.count);
+    const ran = this.runHere(w, outcomes);
+    if (!ran) return undefined;
+    this.report(ran.batch, ran.failures);
+    return outcomes;
+  }
+
   /** now()'s run on this thread: the batch and its failures, or undefined when nothing ran (-n, no context). */
-  private runHere(w: BatchWriter): { batch: ReturnType<BatchWriter['finish']>; failures: OpFailure[] } | undefined {
+  private runHere(w: BatchWriter, outcomes?: Uint8Array): { batch: ReturnType<BatchWriter['finish']>; failures: OpFailure[] } | undefined {
     if (w.count === 0) return undefined;
     this.opsAdded += w.count;
     const batch = w.finish();
     const ctx = this.o.ctx;
     if (this.o.dryRun || !ctx) return undefined;
     // Out of descriptors while the workers hold theirs: set aside for retryFdShortage().
-    return { batch, failures: this.fdRetry.setAside(batch, ctx.run(batch)) };
+    const all = ctx.run(batch, outcomes);
+    const failures = this.fdRetry.setAside(batch, all);
+    if (outcomes && failures.length < all.length) for (const f of all) if (f.index >= 0 && isFdShortage(f.errno)) outcomes[f.index] = Outcome.Done;
+    return { batch, failures };
   }
 
   later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0): void {
