@@ -19,7 +19,7 @@ import { TEMP_LETTERS } from '../model/temp-name.js';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { EngineContext, EngineOptions, OpFailure } from '../engine/types.js';
-import { FdRetry, runSetAside } from './fd-retry.js';
+import { FdRetry, isFdShortage, runSetAside } from './fd-retry.js';
 import { startingBatch } from './live.js';
 import { reclaimTask } from './task-state.js';
 import { SharedSlots } from './shared-slots.js';
@@ -58,8 +58,11 @@ export interface DispatcherOptions {
   inline: EngineContext;
   /** Called with each batch's failures as soon as it completes, with the batch they index into. */
   onFailures: (failures: OpFailure[], batch: Uint8Array) => void;
-  /** Called with a batch's per-op outcomes when it was submitted with a token. */
-  onOutcomes?: (token: unknown, outcomes: Uint8Array) => void;
+  /**
+   * Called with a batch's per-op outcomes when it was submitted with a token; `aside`: the indexes of the
+   * ops set aside for the EMFILE retry (their outcome says failed, but they run again: onRetried).
+   */
+  onOutcomes?: (token: unknown, outcomes: Uint8Array, aside: ReadonlySet<number> | undefined) => void;
   /** A context that copies one file at a time (for the EMFILE retries); defaults to `inline`. */
   serial?: () => EngineContext;
   /**
@@ -412,16 +415,18 @@ export class Dispatcher {
   }
 
   private done(item: Held, failures: OpFailure[], outcomes: Uint8Array): void {
-    this.handle(item.batch, failures);
-    if (item.token !== undefined) this.o.onOutcomes?.(item.token, outcomes);
+    const aside = this.handle(item.batch, failures);
+    if (item.token !== undefined) this.o.onOutcomes?.(item.token, outcomes, aside);
   }
 
-  /** Report failures; set EMFILE/ENFILE ones aside for a retry at lower concurrency (fd-retry.ts). */
-  private handle(batch: Uint8Array, failures: OpFailure[]): void {
-    if (failures.length === 0) return;
+  /** Report failures; set EMFILE/ENFILE ones aside for a retry at lower concurrency (fd-retry.ts): their indexes. */
+  private handle(batch: Uint8Array, failures: OpFailure[]): Set<number> | undefined {
+    if (failures.length === 0) return undefined;
     const fixed = failures.map((f): OpFailure => ({ ...f, path: toBuffer(f.path), ...(f.dest ? { dest: toBuffer(f.dest) } : {}) }));
     const report = this.retry.setAside(batch, fixed);
     if (report.length) this.o.onFailures(report, batch);
+    if (report.length === fixed.length) return undefined;
+    return new Set(fixed.filter((f) => isFdShortage(f.errno) && f.index >= 0).map((f) => f.index));
   }
 
   private poolBroken = false;

@@ -41,6 +41,8 @@ export class FileMark {
    */
   /** A pull's lines for it as its fetch drew them, printed in place of its own (cli/pull.ts receiveLines). */
   replay: string | undefined;
+  /** Not a file: a place for the lines its op's outcome decides (FileProgress.hold), settled by its batch only. */
+  held = false;
 
   constructor(
     readonly size: number,
@@ -126,6 +128,14 @@ export class FileProgress {
     return m;
   }
 
+  /** A place for lines an op's outcome decides (a symlink's, made or not): it waits for settle() and draws nothing. */
+  hold(): FileMark {
+    const m = new FileMark(0);
+    m.held = true;
+    this.queue.push(m);
+    return m;
+  }
+
   /** progress2: an entry itemized now without a transfer (ignored by --progress's lines). */
   item(): void {
     // (A pull's receiver draws no line for it.)
@@ -167,6 +177,12 @@ export class FileProgress {
         continue;
       }
       const o = next.result();
+      if (next.held) {
+        // Its lines came with its outcome (settle(): put ahead of it).
+        if (o === undefined) return;
+        this.queue.shift();
+        continue;
+      }
       if (o === undefined) {
         if (next.replay === undefined) this.live(next);
         return;

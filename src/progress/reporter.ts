@@ -32,6 +32,11 @@ export interface Reporter {
    * in the destination; undefined when off.
    */
   file?(size: number, rel: Buffer): FileMark | undefined;
+  /**
+   * --progress: a place in that queue for lines an op's outcome decides (a symlink's or device's, printed
+   * only if it was made: run/entry.ts), drawing nothing of its own; settled as a file is.
+   */
+  hold?(): FileMark | undefined;
   /** --progress: that file's op outcome, from its batch; stdout lines printed by `before` come ahead of it. */
   settle?(m: FileMark, outcome: number, before: () => void): void;
   /**
@@ -186,6 +191,7 @@ export function createReporter(o: ReporterOptions): Reporter {
     ...((o.files || o.progress) && !barOnTerminal
       ? {
           file: (size: number, rel: Buffer) => files?.file(size, rel),
+          hold: () => files?.hold(),
           settle(m: FileMark, outcome: number, before: () => void) {
             if (!files) {
               before();

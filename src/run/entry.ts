@@ -498,11 +498,11 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   }
   const op = kind === 'reg' ? OpKind.File : kind === 'link' ? OpKind.Symlink : OpKind.Special;
   // rsync's generator itemizes a symlink, FIFO, socket or device only once atomic_create made it
-  // (generator.c recv_generator): its line waits at its place for the op's outcome (settled()), and is
-  // left out if the op failed. (A file's line is its sender's, printed before the receiver writes it.)
-  // Without a line order (-vvv's trace, --progress, --json, a pull) it is printed now, as it is under -n.
-  const slot = emit && op !== OpKind.File && !from && !c.dryRun && rc.lines.active ? rc.order?.made() : undefined;
-  if (!slot) emit?.();
+  // (generator.c recv_generator): its line waits for the op's outcome (settled()), and is left out if the
+  // op failed. (A file's line is its sender's, printed before the receiver writes it; under -n nothing is
+  // made.)
+  const made = emit && op !== OpKind.File && !from && !c.dryRun && rc.lines.active ? madeLine(rc, rel, emit) : undefined;
+  if (!made) emit?.();
   if (c.dryRun) return true;
   // A big file goes alone so that it does not hold up a batch of small ones (its backup goes with it).
   if (kind === 'reg' && st.size >= BATCH_BYTES) await rc.sink.flush();
@@ -514,10 +514,29 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
   const shown = !m.fromTwin;
   const o = opStat(m, st, flags);
   if (from) addBasis(rc, op, from, kind, { op, src, rel, st: o.st, flags: o.flags }, shown);
-  else rc.sink.add(op, src, rel, o.st, o.flags, slot && { kind, verdict, line: NO_LINE, size: 0, slot, made: emit }, m.target, shown);
+  else rc.sink.add(op, src, rel, o.st, o.flags, made && { kind, verdict, line: NO_LINE, size: 0, rel, ...made }, m.target, shown);
   if (from && c.removeSourceFiles) removeSource(rc, m, kind);
   await rc.sink.maybeFlush();
   return true;
+}
+
+/**
+ * Where the line of an entry that rsync itemizes only once made waits for its op's outcome, in each
+ * output: -vvv's trace keeps every entry's lines until the pass is over, so the line is given to it now
+ * and taken back if the op failed (RunTrace.unmade); --progress holds a place in its queue of files
+ * (FileMark.held); otherwise a place in the line order (-v, -i, --out-format, --log-file, a pull's too),
+ * and with neither (--json, whose entry event means the entry was made) it is printed at the outcome.
+ */
+function madeLine(rc: RunContext, rel: Buffer, emit: () => void): Pick<Pending, 'made' | 'unmade' | 'slot' | 'mark'> {
+  const trace = rc.trace;
+  if (trace) {
+    emit();
+    const name = showPath(rel);
+    return { made: () => {}, unmade: () => trace.unmade(name) };
+  }
+  const mark = rc.reporter.settle ? rc.reporter.hold?.() : undefined;
+  if (mark) return { made: emit, mark };
+  return { made: emit, slot: rc.order?.made() };
 }
 
 /**
@@ -555,6 +574,7 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   const lines = made
     ? (): void => {
         if (o !== Outcome.Failed && o !== Outcome.NotRun) made();
+        else p.unmade?.();
       }
     : compared;
   // --progress: the file's last line (or none, when it failed or never ran), after its -c line.

@@ -5,8 +5,9 @@
 //    waits in a queue behind a reserved place; the place is filled from the outcome, and the queue is
 //    written out up to the next place still open. The work stays parallel: only lines are held.
 //  - a symlink, FIFO, socket or device: rsync's generator itemizes one only once atomic_create made it
-//    (generator.c recv_generator), so its line (-v, -i, --out-format, --log-file) waits for its op's
-//    outcome as a compare's does, at a place reserved by made(), and is left out when the op failed.
+//    (generator.c recv_generator), so its line (-v, -i, --out-format, --log-file; a local run's or a
+//    pull's) waits for its op's outcome as a compare's does, at a place reserved by made(), and is left
+//    out when the op failed (run/entry.ts madeLine; an op set aside for the EMFILE retry fills it then).
 //  - -v, -vv, -i: in a local rsync the generator's own lines ("is uptodate", deletions, "cannot delete
 //    non-empty directory", "skipping non-regular file") go to the client at once as messages, while an
 //    entry's -v or -i line is printed by the sender from the index (and item flags) the generator queues in

@@ -135,7 +135,8 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   // -c's compares settle after later entries are planned: their lines keep rsync's order through a queue
   // (--progress orders its own lines by file). -v, -vv, -i: the lines rsync's sender prints come when its generator
   // writes out its requests (its buffer full, or the pass over)
-  // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name).
+  // (line-order.ts; a pull's lines are the protocol's, and --progress draws each file's lines with its name;
+  // a pull keeps a line order for its symlinks' and specials' lines, `made` below).
   // --progress, and a local run's --info=progress2, draw their lines file by file through the reporter's
   // queue (progress/file-progress.ts), which keeps every stdout line in its file's place.
   const byFile = c.progressFiles || (c.progress && !c.dryRun && input.reporter.file !== undefined);
@@ -149,9 +150,9 @@ export async function transfer(input: TransferInput): Promise<RunTotals> {
   const listTime = !c.json && c.copyUnsafeLinks && !c.copyLinks && c.info.SYMSAFE > 0 && !byFile;
   const items = new ItemBytes(xferSumLength(c.xferSum), streamFigures(c), !c.json && (receiverOutput(c).info.NAME > 1 || receiverHasI(c) > 1), c.localDelta !== undefined && !c.dryRun && !input.wrapSource);
   // (The walk's listed count, read once the tally below exists.)
-  // The lines of symlinks and specials wait for their ops' outcomes (line-order.ts), --out-format's or
-  // --log-file's without -v too.
-  const made = !c.json && !c.dryRun && !input.wrapSource && !byFile && (c.outFormat !== undefined || c.logFile !== undefined);
+  // The lines of symlinks and specials wait for their ops' outcomes (line-order.ts): --out-format's or
+  // --log-file's without -v too, and a pull's.
+  const made = !c.json && !c.dryRun && !byFile && (c.info.NAME > 0 || itemizes(c) || c.outFormat !== undefined || c.logFile !== undefined);
   const order = !trace && (compares || senderLate || listTime || made) ? new LineOrder(input.reporter, { compares, senderLate, listing: listTime }, () => items.generated, () => tally.listedCount()) : undefined;
   const held = trace?.reporter ?? order?.reporter ?? input.reporter;
   const reporter = receiverOutputUnmultiplexed(c.protocol) ? receiverOnStderr(held, c.quiet) : held;

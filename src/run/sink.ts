@@ -46,8 +46,15 @@ export interface Pending {
   mark?: FileMark | undefined;
   /** -c without --progress: the compare's place among the printed lines (run/line-order.ts); or made's. */
   slot?: LineSlot | undefined;
-  /** A symlink, FIFO, socket or device: its line, printed at `slot` only if the op made the entry (entry.ts queueCopy). */
+  /**
+   * A symlink, FIFO, socket or device: its line, printed (at `slot` or `mark` when given) only if the op
+   * made the entry (entry.ts queueCopy); `unmade` when it did not. An op set aside for the EMFILE retry
+   * is settled by the retry's outcome (LocalSink.retried).
+   */
   made?: () => void;
+  unmade?: () => void;
+  /** made's entry: its name in the destination (the EMFILE retry's op is found by it). */
+  rel?: Buffer;
   /** --json=events: the file's name, whose entry event waits for this outcome. */
   eventName?: string;
   /** An op reading a basis file: what to do instead if that file changed under it. */
@@ -181,6 +188,8 @@ export class LocalSink implements OpSink {
   /** --delay-updates: the Delayed ops of the File ops that were done. */
   private readonly delayedOps = new BatchWriter(4096);
   private readonly fdRetry = new FdRetry(1024);
+  /** made's pending outcomes whose ops were set aside for the EMFILE retry, by destination name (latin1). */
+  private readonly awaitingRetry = new Map<string, Pending>();
   /** Batches sent so far (--progress numbers them). */
   private batches = 0;
   /** Ops of every kind handed to this sink (a run that made none changed nothing: progress/stream's no-op). */
@@ -195,9 +204,9 @@ export class LocalSink implements OpSink {
         ...(o.inlineFirst ? {} : { inlineBudget: NO_INLINE }),
         inline: ctx,
         noInline: o.keepPartial === true,
-        ...(o.delayUpdates || o.removals ? { onRetried: (b: Uint8Array, out: Uint8Array) => this.retried(b, out) } : {}),
+        onRetried: (b: Uint8Array, out: Uint8Array) => this.retried(b, out),
         onFailures: (fs, batch) => this.failed(batch, fs),
-        onOutcomes: (pending, outcomes) => this.settle(pending as Map<number, Pending>, outcomes),
+        onOutcomes: (pending, outcomes, aside) => this.settle(pending as Map<number, Pending>, outcomes, aside),
         // A second context only when the serial engine differs (uring → sync): one of the same engine
         // would hold a second set of descriptors exactly when they are short; the inline one serves.
         serial: o.serialEngine === o.engineOptions.engine ? undefined : () => openContext({ ...o.engineOptions, engine: o.serialEngine }),
@@ -296,7 +305,7 @@ export class LocalSink implements OpSink {
     const seq = ++this.batches;
     for (const [i, p] of pending) {
       // A -c compare's line comes with its outcome from the batch: its file waits for that.
-      if (!p.mark || p.verdict.action === 'compare') continue;
+      if (!p.mark || p.verdict.action === 'compare' || p.mark.held) continue;
       shared ??= new Uint8Array(new SharedArrayBuffer(count * (this.o.tempNames ? 1 + TEMP_LETTERS : 1)));
       p.mark.shared = shared;
       p.mark.index = i;
@@ -317,10 +326,15 @@ export class LocalSink implements OpSink {
     failures.forEach((f) => this.o.fail(f, ops.get(f.index)));
   }
 
-  private settle(map: Map<number, Pending>, outcomes: Uint8Array): void {
+  private settle(map: Map<number, Pending>, outcomes: Uint8Array, aside?: ReadonlySet<number>): void {
     // -vvv: after the outcome bytes, 6 letters per op of the temp file it renamed into place (zero: none).
     const ops = this.o.tempNames ? outcomes.length / (1 + TEMP_LETTERS) : 0;
     for (const [i, p] of map) {
+      // Out of descriptors: the op runs again (retried), and that outcome decides whether it made its entry.
+      if (p.made && p.rel && aside?.has(i)) {
+        this.awaitingRetry.set(p.rel.toString('latin1'), p);
+        continue;
+      }
       const o = outcomes[i]!;
       const at = ops + i * TEMP_LETTERS;
       if (ops && outcomes[at]) p.temp = Buffer.from(outcomes.subarray(at, at + TEMP_LETTERS)).toString('latin1');
@@ -382,12 +396,19 @@ export class LocalSink implements OpSink {
 
   /**
    * Ops that ran again after an EMFILE (their pending outcomes said failed): under --delay-updates the File
-   * ops that were done wait for their Delayed op too, and a waiting removal is marked sent.
+   * ops that were done wait for their Delayed op too, a waiting removal is marked sent, and a symlink's or
+   * special's line that waited for the retry (settle()) is printed.
    */
   private retried(batch: Uint8Array, outcomes: Uint8Array): void {
     let i = 0;
     for (const op of readBatch(batch)) {
       const o = outcomes[i++];
+      const waiting = this.awaitingRetry.size && (o === Outcome.Done || o === Outcome.Equal) ? Buffer.from(op.dst).toString('latin1') : undefined;
+      const p = waiting !== undefined ? this.awaitingRetry.get(waiting) : undefined;
+      if (p) {
+        this.awaitingRetry.delete(waiting!);
+        this.o.settled(p, o!);
+      }
       if (this.o.delayUpdates && op.kind === OpKind.File && o === Outcome.Done) this.delayedOps.add(OpKind.Delayed, Buffer.from(op.src), Buffer.from(op.dst), op.stat);
       if (o === Outcome.Done || o === Outcome.Equal) this.o.removals?.confirm(op.dst);
     }
@@ -416,6 +437,10 @@ export class LocalSink implements OpSink {
 
   async drain(): Promise<void> {
     await this.dispatcher?.drain();
+    // What the retries did not make (their failures reported) is settled as failed.
+    const left = [...this.awaitingRetry.values()];
+    this.awaitingRetry.clear();
+    for (const p of left) this.o.settled(p, Outcome.Failed);
   }
 
   async close(): Promise<void> {

@@ -363,6 +363,17 @@ export class RunTrace {
     if (e) e.generatorOnly = true;
   }
 
+  /**
+   * A symlink, device or special file whose op failed: rsync's generator itemizes one only once made, so
+   * it hands its sender nothing of it (no line, no send_files). Its own lines (the mknod line) stay.
+   */
+  unmade(name: string): void {
+    const e = this.byName.get(name);
+    if (!e) return;
+    e.decided = false;
+    e.send = [];
+  }
+
   /** A file op's outcome: it failed, or never ran (its temp file is not renamed into place). */
   notPlaced(name: string): void {
     const e = this.byName.get(name);

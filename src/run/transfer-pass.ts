@@ -544,9 +544,11 @@ function sentIntoNothing(rc: RunContext, e: Listed, where: Buffer, unmade: Buffe
  * subdirectories are looked at, to be listed in turn.
  */
 function listOnlyDir(rc: RunContext, dir: Frame): Frame[] {
-  // A directory whose mkdir failed: its line, which rsync's generator printed before the mkdir (dirs.ts dirFrame).
+  // A directory whose mkdir failed: its line, which rsync's generator printed before the mkdir (dirs.ts
+  // dirFrame). Not its --json=events entry, which says an entry was made (docs/json.md): its error event
+  // said it was not.
   if (dir.pending) {
-    rc.lines.emitHeld(dir.pending);
+    if (!rc.events) rc.lines.emitHeld(dir.pending);
     dir.pending = undefined;
   }
   const listed = senderListed(rc, dir) ?? [];
