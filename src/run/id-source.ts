@@ -39,13 +39,15 @@ export function setAclIdRules(c: Config, isRoot: boolean): void {
   const numeric = (c.receiverIncRecursive ?? c.incRecursive) && c.numericIds;
   const userMap = !numeric ? c.usermap : undefined;
   const groupMap = !(numeric && isRoot) ? c.groupmap : undefined;
-  if (!userMap && !groupMap) return;
   // (-A runs on the native engines only: the node engine refuses it.)
   const a = loadAddon();
   if (!a.ok) return;
+  // Both tables are set for every -A run, empty where nothing maps: the addon's are the process's, and
+  // nothing of an earlier run in this process may stay in them.
   const quiet = (): void => {};
-  if (userMap) a.addon.aclIdRules(true, new IdMapper(userMap, users, c.numericIds, true, quiet).aclRanges());
-  if (groupMap) a.addon.aclIdRules(false, new IdMapper(groupMap, groups, c.numericIds, false, quiet).aclRanges());
+  const none = new Uint32Array(0);
+  a.addon.aclIdRules(true, userMap ? new IdMapper(userMap, users, c.numericIds, true, quiet).aclRanges() : none);
+  a.addon.aclIdRules(false, groupMap ? new IdMapper(groupMap, groups, c.numericIds, false, quiet).aclRanges() : none);
 }
 
 /** The stat map of the id mappers. */

@@ -17,7 +17,7 @@ import { fakeRsh } from '../helpers/fake-rsh.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { pairContext, put, runPair, startingState } from '../helpers/differential.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { normaliseOutput, sameRoot } from '../helpers/normalise.js';
+import { normaliseOutput, sameRoot, sortedErrLines as errLines } from '../helpers/normalise.js';
 import { removeTemps } from '../helpers/tree.js';
 import { NOBODY, rsyncAs } from '../helpers/as-user.js';
 
@@ -49,14 +49,6 @@ const CASES = [
   ['-rlpt', '-D', `--log-file=${LOG}`, '--log-file-format=%i %n%L', 'src/', 'dst/'],
   ['-rlpti', '-D', `--log-file=${LOG}`, 'src/', 'dst/'],
 ];
-
-/** stderr's lines, sorted, the temp name's random letters (rsync's mkstemp) left as arsync words them. */
-const errLines = (text: string, root: string): string[] =>
-  sameRoot(text, root)
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.replace(/^(\S+: \[receiver\] mkstemp ".*\.)[A-Za-z0-9]{6}(" failed)/, '$1XXXXXX$2'))
-    .sort();
 
 /** A log file's entry lines (its timestamp and pid dropped): arsync also logs the errors, which rsync's local client does not. */
 const logEntries = (file: string): string[] =>

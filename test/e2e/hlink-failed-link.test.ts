@@ -15,7 +15,7 @@ import { compareTrees, formatDiffs } from '../helpers/compare.js';
 import { pairContext, put, runPair, sameArgs, startingState } from '../helpers/differential.js';
 import type { EngineName } from '../helpers/cli.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { normaliseOutput, sameRoot } from '../helpers/normalise.js';
+import { normaliseOutput, sameRoot, sortedErrLines as errLines } from '../helpers/normalise.js';
 import { removeTemps } from '../helpers/tree.js';
 
 afterAll(() => removeTemps());
@@ -61,14 +61,6 @@ const chattr = (flag: string, root: string, dirs: string[]): void => {
   const r = spawnSync('chattr', [flag, ...dirs.map((d) => path.join(root, 'dst', d))]);
   expect(r.status, r.stderr.toString()).toBe(0);
 };
-
-/** stderr's lines, sorted, the temp name's random letters (rsync's mkstemp) left as arsync words them. */
-const errLines = (text: string, root: string): string[] =>
-  sameRoot(text, root)
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.replace(/^(\S+: \[receiver\] mkstemp ".*\.)[A-Za-z0-9]{6}(" failed)/, '$1XXXXXX$2'))
-    .sort();
 
 /** Each case beside rsync: exit 23, stdout line for line, stderr's lines, the trees. */
 async function sameAsRsync(engine: EngineName, cases: Case[]): Promise<void> {

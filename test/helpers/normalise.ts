@@ -41,3 +41,12 @@ export function sameRoot(text: string, root: string): string {
     .replace(/^arsync([: ])/gm, 'rsync$1')
     .replace(/ at \S+\(\d+\) \[\w+=[^\]]+\]$/gm, '');
 }
+
+/** stderr's lines as sameRoot() makes them, sorted, the temp name's random letters (rsync's mkstemp) left as arsync words them. */
+export function sortedErrLines(text: string, root: string): string[] {
+  return sameRoot(text, root)
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^(\S+: \[receiver\] mkstemp ".*\.)[A-Za-z0-9]{6}(" failed)/, '$1XXXXXX$2'))
+    .sort();
+}
