@@ -98,9 +98,9 @@ export async function runClient<T>(
   if (cmd.daemon) return runDaemonClient(cmd, cmd.daemon, env, io, exchange, onMessage);
   const { argv, secluded } = remoteLaunch(cmd, env);
   if (cmd.showCommand) io.out.write(commandLine(argv));
-  // The shell bin/arsync started before Node, when it runs this very command (remote/early-shell.ts;
-  // never with a stderr this side reads). Otherwise a large pipe for its stdout when the caller can make
-  // one (remote/shell-pipes.ts).
+  // The shell bin/arsync started before Node, when it runs this very command (remote/early-shell.ts; its
+  // stderr, a FIFO, relayed below; never under stderrThrough, whose runs write no entry). Otherwise a large
+  // pipe for its stdout when the caller can make one (remote/shell-pipes.ts).
   const resize = cmd.pipe?.resize;
   const early = cmd.stderrThrough ? undefined : adoptEarlyShell(argv, env, resize && ((fd) => void resize(fd, SHELL_PIPE_SIZE)));
   const pipe = early ? undefined : shellPipe(cmd.pipe?.open);

@@ -18,8 +18,8 @@ import * as path from 'node:path';
 /** The variables bin/arsync passes (a contract test holds the names to the launcher's). */
 export const EARLY_VARS = {
   /**
-   * "PID WFD RFD FIFO": the shell it started, the write end of its stdin, the read end of its stdout, and
-   * the two FIFOs' names without their ".i" and ".o" (removed here).
+   * "PID WFD RFD EFD FIFO": the shell it started, the write end of its stdin, the read ends of its stdout
+   * and its stderr, and the three FIFOs' names without their ".i", ".o" and ".e" (removed here).
    */
   shell: 'ARSYNC_LAUNCHER_EARLY',
   /** The entry it started the shell from, as it read it, from the signal flag on. */
@@ -35,7 +35,8 @@ export const EARLY_HEADER = 'arsync-early-shell 2';
 export interface ShellProcess extends EventEmitter {
   stdin: net.Socket;
   stdout: net.Socket;
-  stderr: null;
+  /** Its stderr when this side relays it (the launcher's shell), or null when it is ours already. */
+  stderr: net.Socket | null;
   kill(signal: NodeJS.Signals): boolean;
 }
 
@@ -44,6 +45,8 @@ interface Held {
   /** Our ends of its pipes, reopened close-on-exec (undefined: not open, nothing to take over). */
   input: number | undefined;
   output: number | undefined;
+  /** The read end of its stderr: relayed once taken over, never read otherwise. */
+  errput: number | undefined;
   spec: string;
 }
 
@@ -90,19 +93,19 @@ export function claimEarlyShell(env: NodeJS.ProcessEnv = process.env): void {
   for (const name of Object.values(EARLY_VARS)) delete env[name];
   if (file && key && path.isAbsolute(file)) entry = { file, key };
   if (raw === undefined) return;
-  const [pid, wfd, rfd] = raw.split(' ', 3).map(Number);
-  const fifo = raw.split(' ').slice(3).join(' ');
+  const [pid, wfd, rfd, efd] = raw.split(' ', 4).map(Number);
+  const fifo = raw.split(' ').slice(4).join(' ');
   if (path.basename(fifo).startsWith('.fifo.')) {
-    for (const end of ['.i', '.o']) fs.rmSync(fifo + end, { force: true });
+    for (const end of ['.i', '.o', '.e']) fs.rmSync(fifo + end, { force: true });
   }
-  if (!Number.isInteger(pid) || pid! <= 0 || !Number.isInteger(wfd) || !Number.isInteger(rfd)) return;
-  // The read end is kept as inherited: reopened after the shell has already left (it may fail at once),
+  if (!Number.isInteger(pid) || pid! <= 0 || !Number.isInteger(wfd) || !Number.isInteger(rfd) || !Number.isInteger(efd)) return;
+  // The read ends are kept as inherited: reopened after the shell has already left (it may fail at once),
   // a non-blocking FIFO reader is never told of the hang-up (Linux holds it back until a writer comes), so
   // the run would wait for the end for good. A copy a later child inherits holds only a reader, which
   // keeps nothing open; the write end, which would keep the shell's stdin open, is reopened close-on-exec.
   const output = rfd;
   const input = reopen(wfd!, fs.constants.O_WRONLY);
-  held = { pid: pid!, input, output, spec: spec ?? '' };
+  held = { pid: pid!, input, output, errput: efd, spec: spec ?? '' };
   process.on('exit', () => {
     if (held) signal(held.pid, 'SIGTERM');
     // As rsync's client stops its children when it leaves early (cleanup.c kill_all): ssh dies quietly.
@@ -110,10 +113,15 @@ export function claimEarlyShell(env: NodeJS.ProcessEnv = process.env): void {
   });
 }
 
-/** Where the environment is summed: its entries sorted, as spawn passes them (undefined values left out). */
+/**
+ * Where the environment is summed: its entries sorted, as spawn passes them (undefined values left out),
+ * but for `_`, which the calling shell sets to the program it ran (`arsync` from a prompt, `/usr/bin/time`
+ * or `env` in front of it) and no remote shell reads: a run differing from the entry's only there is a hit.
+ */
 export function envDigest(env: NodeJS.ProcessEnv): string {
   const h = createHash('sha256');
   for (const k of Object.keys(env).sort()) {
+    if (k === '_') continue;
     const v = env[k];
     if (v !== undefined) h.update(`${k}=${v}\0`);
   }
@@ -135,17 +143,19 @@ export function entryStarts(rest: string, argv: readonly string[], env: NodeJS.P
 class EarlyShell extends EventEmitter implements ShellProcess {
   readonly stdin: net.Socket;
   readonly stdout: net.Socket;
-  readonly stderr = null;
+  readonly stderr: net.Socket;
   private ended = false;
 
   constructor(
     readonly pid: number,
     input: number,
     output: number,
+    errput: number,
   ) {
     super();
     this.stdin = new net.Socket({ fd: input, readable: false, writable: true });
     this.stdout = new net.Socket({ fd: output, readable: true, writable: false });
+    this.stderr = new net.Socket({ fd: errput, readable: true, writable: false });
     running = pid;
     void this.watch();
   }
@@ -239,15 +249,17 @@ export function adoptEarlyShell(
   const h = held;
   if (!h) return undefined;
   held = undefined;
-  if (h.input === undefined || h.output === undefined || !entryStarts(h.spec, argv, env)) {
+  if (h.input === undefined || h.output === undefined || h.errput === undefined || !entryStarts(h.spec, argv, env)) {
     // SIGTERM: ssh leaves quietly, and one asking for a passphrase puts the terminal back as it goes.
     // Its pipes stay open until this process exits: closed now, the end of its input could reach the
-    // command it runs before the signal has ended it, and that command would say so.
+    // command it runs before the signal has ended it. A command the signal does not reach (the rsync a
+    // wrapper script started) sees that end when this process exits, and what it says of it goes to
+    // the stderr FIFO, which nothing reads.
     signal(h.pid, 'SIGTERM');
     return undefined;
   }
   resize?.(h.output);
-  return new EarlyShell(h.pid, h.input, h.output);
+  return new EarlyShell(h.pid, h.input, h.output, h.errput);
 }
 
 /** Whether `env --default-signal` works here (GNU coreutils 9.0 and later), asked once per process. */

@@ -1,7 +1,8 @@
 // The remote shell started by bin/arsync before Node (src/remote/early-shell.ts): a command line that
 // worked once has its remote shell started by the launcher the next time, on FIFOs, with Node's
 // signal dispositions, and the run is the same as one without it; an entry that does not start what the
-// run works out is stopped before a byte reaches it and the run spawns its own; an entry of another user,
+// run works out is stopped before a byte reaches it and the run spawns its own, what the command it started
+// says of that never seen (its stderr goes through Node, relayed only once taken over); an entry of another user,
 // a failed run, or ARSYNC_NO_EARLY_SHELL leave the launcher out; the exit codes and messages of a failing
 // far side or remote shell are those of a run without it. Through the fake remote shell and, where an sshd
 // can run, through real ssh.
@@ -135,6 +136,40 @@ describeEngines((e) => {
     expect(read(file)).not.toContain('/elsewhere/');
     expect((await run(c, args)).code).toBe(0);
     expect(c.starts()[3]!.stdin.startsWith(entryDir(c.cache))).toBe(true);
+  });
+
+  it("a stopped entry's command says nothing of its closed input; a taken-over shell's stderr is relayed", async () => {
+    const c = setup();
+    // A wrapper script as a user writes one: a word on stderr, then the command run as its child, which
+    // the signal to the script does not reach (it sees its input end instead, and says so).
+    const rsh = path.join(c.dir, 'wrapper');
+    const log = path.join(c.dir, 'wrapper.log');
+    fs.writeFileSync(
+      rsh,
+      '#!/bin/sh\n' +
+        `readlink /proc/$$/fd/0 >> '${log}'\n` +
+        'echo "wrapper: connecting" >&2\n' +
+        "trap 'exit 0' TERM\nshift\nexec 3<&0\nsh -c \"$*\" <&3 3<&- &\nwait $!\n",
+      { mode: 0o755 },
+    );
+    const args = ['-a', '-e', rsh, 'src/', `h:${c.dir}/dst/`];
+    const first = await run(c, args);
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: 'wrapper: connecting\n' });
+    const file = path.join(entryDir(c.cache), entries(c.cache)[0]!);
+    const text = read(file);
+    fs.writeFileSync(file, text.slice(0, text.lastIndexOf(`${c.dir}/dst/\n`)) + `${c.dir}/elsewhere/\n`);
+    // The stopped shell's word and its rsync's "connection unexpectedly closed" go nowhere; the shell
+    // the run spawns speaks once.
+    const second = await run(c, args);
+    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 0, stderr: 'wrapper: connecting\n' });
+    // Taken over: what the shell writes to stderr reaches the run's stderr, as a spawned one's does, and
+    // `_` (the program the calling shell ran, here another one) does not keep the entry from matching.
+    fs.writeFileSync(path.join(c.dir, 'src/a'), 'third\n');
+    const third = await run(c, args, { _: '/usr/bin/time' });
+    expect({ code: third.code, stderr: third.stderr }).toEqual({ code: 0, stderr: 'wrapper: connecting\n' });
+    expect(read(log).trimEnd().split('\n').map((s) => s.startsWith(entryDir(c.cache)))).toEqual([false, true, false, true]);
+    expect(read(path.join(c.dir, 'dst/a'))).toBe('third\n');
+    expect(fs.existsSync(path.join(c.dir, 'elsewhere'))).toBe(false);
   });
 
   it("leaves the launcher out for another user's entry, a failed run, or ARSYNC_NO_EARLY_SHELL", async () => {
