@@ -10,7 +10,7 @@ import { readlinkSync } from 'node:fs';
 import type { Op } from '../engine/batch.js';
 import type { OpFailure } from '../engine/types.js';
 import { OpFlag, OpKind, targetParts } from '../model/ops.js';
-import { showPath } from '../util/errors.js';
+import { ERRNO, showPath } from '../util/errors.js';
 import { absolutePath, baseName, dirName, joinPath } from '../util/names.js';
 import { errnoSuffix } from '../util/strerror.js';
 import { tempName as modelTempName } from '../model/temp-name.js';
@@ -96,6 +96,9 @@ export class FailWords {
         const temp = quoted(this.dest(tempOf(f.path)));
         if (op && op.flags & OpFlag.Compare && sc === 'read') return say('receiver', `read failed on ${path}`);
         if (sc === 'open') return say('receiver', this.inplace ? `open ${path} failed` : `mkstemp ${temp} failed`);
+        // A pull's received file linked in at its temp name (native/adopt.c): the step rsync's receiver
+        // takes with mkstemp. (ESTALE is arsync's own check that the staged inode is still the one opened.)
+        if (sc === 'link' && f.errno !== ERRNO.ESTALE) return say('receiver', `mkstemp ${temp} failed`);
         if (sc === 'rename') return say('receiver', `rename ${temp} -> "${showPath(f.path)}"`);
         // receive_data() names the file by its final name; only a failed close names the temp file.
         if (sc === 'write' || sc === 'copy_file_range' || sc === 'fallocate') return say('receiver', `write failed on ${path}`);

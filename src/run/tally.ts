@@ -2,7 +2,7 @@
 // the inputs of the exit code. Every phase adds to this one object; progress/ and the summary read its
 // RunTotals (model/run-totals.ts), never the run itself.
 
-import { COUNTER_SLOTS } from '../model/ops.js';
+import { COUNTER_SLOTS, Counter, OpFlag, OpKind } from '../model/ops.js';
 import type { OpFailure } from '../engine/types.js';
 import type { Counts, ErrorRecord, RunTotals } from '../model/run-totals.js';
 import { ERRNO, Exit, attrRefusedMessage, fsError, showPath } from '../util/errors.js';
@@ -18,6 +18,29 @@ import { FailWords } from './fail-words.js';
  */
 export const sourceEndedEarly = (f: OpFailure): boolean => !f.onDest && f.errno === ERRNO.ENODATA && f.syscall === 'read';
 
+
+/**
+ * A File op that failed before its temp file existed: its mkstemp (`open`; in place, the file's own open),
+ * or a pull's received file linked in at its temp name (`link`, native/adopt.c; not arsync's own check
+ * that the staged inode is unchanged, ESTALE). None of its bytes were counted as written.
+ */
+function tempNotMade(f: OpFailure, op: Op): boolean {
+  return op.kind === OpKind.File && f.onDest && (f.syscall === 'open' || (f.syscall === 'link' && f.errno !== ERRNO.ESTALE));
+}
+
+/**
+ * A file whose data rsync's sender sent although the receiving side then failed it (its temp file could
+ * not be made, written, renamed, given its attributes): rsync's receiver counts it among the files and
+ * bytes transferred before it opens anything (receiver.c), so --stats does here too. Not a basis copied
+ * from a --*-dest twin (the generator's own copy), nor a -c compare that could not read the destination
+ * (the generator's step, before anything is sent), nor --reflink's clone (no step of rsync's); an
+ * attribute refused on a file already in place (`attr`) was counted when the file was.
+ */
+function sentAnyway(f: OpFailure, op: Op): boolean {
+  if (op.kind !== OpKind.File || !f.onDest || f.attr || op.flags & OpFlag.Basis) return false;
+  if (f.syscall === 'clone' || (op.flags & OpFlag.Compare && f.syscall === 'read')) return false;
+  return true;
+}
 
 export const zeroCounts = (): Counts => ({ reg: 0, dir: 0, link: 0, dev: 0, special: 0 });
 
@@ -65,7 +88,8 @@ export class Tally {
   /**
    * An op (or a walk step, with no op) that failed: a vanished source counts apart from I/O errors (exit
    * 24, not 23). The line is rsync's for the step (fail-words.ts). `xfer`: one of rsync's FERROR_XFER
-   * lines that leave its io_error alone (a deletion that failed, delete.c): exit 23, --delete goes on.
+   * lines that leave its io_error alone (a deletion that failed, delete.c; any failure on the
+   * destination is one): exit 23, --delete goes on.
    */
   fail(f: OpFailure, op?: Op, xfer = false): void {
     const vanished = !f.onDest && (f.errno === ERRNO.ENOENT || f.errno === ERRNO.ESTALE);
@@ -83,10 +107,17 @@ export class Tally {
       this.error(message, rec, true);
       return;
     }
-    // rsync's own lines with no errno (fail-words.ts, bare) leave its io_error alone: --delete goes on.
+    // Only the sender's reading errors set rsync's io_error, which stops --delete; what its generator and
+    // receiver fail to do on the destination (FERROR_XFER lines: a mkstemp, a write, a mkdir, an attribute)
+    // and its bare lines (fail-words.ts) leave it alone: exit 23, and the deletions go on.
     const bare = f.attr ? undefined : this.words.bare(f, op);
-    if (xfer || bare !== undefined) t.xferErrors = (t.xferErrors ?? 0) + 1;
+    if (xfer || bare !== undefined || f.onDest) t.xferErrors = (t.xferErrors ?? 0) + 1;
     else t.ioErrors++;
+    if (op && sentAnyway(f, op)) {
+      Atomics.add(this.counters, Counter.Files, 1n);
+      // The temp file (or, in place, the file) was never made: none of its bytes were counted as written.
+      if (tempNotMade(f, op)) Atomics.add(this.counters, Counter.Bytes, BigInt(op.stat.size));
+    }
     const e = fsError(f.errno, f.syscall, where(f.path), f.dest ? where(f.dest) : undefined);
     const message = bare ?? (f.attr ? attrRefusedMessage(f.errno, f.syscall, where(f.path), f.attr) : this.words.line(f, op));
     const rec = { path: where(f.path), message, code: e.code };

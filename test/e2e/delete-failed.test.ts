@@ -4,7 +4,8 @@
 // once for it, and once more when its own rmdir is tried), and the failure is an FERROR_XFER line
 // (exit 23) that leaves its io_error alone, so later deletions still happen. arsync printed and counted
 // every deletion as it planned it, reported the rmdir of the kept directory as an error ("Directory not
-// empty") and took the failure for an I/O error ("IO error encountered -- skipping file deletion").
+// empty") and took the failure for an I/O error ("IO error encountered -- skipping file deletion"). Nor
+// does a file the receiver fails to write stop the deletions (it did in arsync until session 54).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -89,6 +90,46 @@ describeEngines((e) => {
       else expect(r.arsync.stdout, pairContext(r)).not.toContain('*deleting   gone/sub/z');
       // The deletions after the failure still happen.
       expect(fs.existsSync(path.join(r.B, 'dst/zz/extra')), pairContext(r)).toBe(dry);
+      expect(formatDiffs(compareTrees(r.A, r.B, { times: false })), pairContext(r)).toEqual([]);
+    }
+  });
+
+  // A file the receiver cannot write (mkstemp in root's directory, as nobody) is rsync's FERROR_XFER
+  // line: exit 23, but its io_error stays clear (only the sender's reading errors set it), so the
+  // deletions of every mode go on, after the failure too.
+  it.skipIf(!isRoot)('a file that cannot be written leaves the deletions of every mode going, as rsync', async () => {
+    const state = startingState(`arsync-delete-after-unwritten-${engine}-`, (root) => {
+      put(root, 'src/a/new', 'new\n');
+      put(root, 'src/a/same', 's\n');
+      put(root, 'src/b/x', 'x\n');
+      put(root, 'dst/a/same', 's\n');
+      put(root, 'dst/b/x', 'x\n');
+      put(root, 'dst/b/extra', 'e\n');
+      put(root, 'dst/c/extra', 'e\n');
+      put(root, 'dst/top', 't\n');
+      spawnSync('sh', ['-c', `find '${root}' -exec touch -h -d @1700000000 {} + && chown -R ${NOBODY.uid}:${NOBODY.gid} '${root}'`]);
+      // Another's directory: neither writable nor made writable (rsync's generator adds u+w to a read-only
+      // directory of the user's own, and so does arsync).
+      fs.chownSync(path.join(root, 'dst/a'), 0, 0);
+    });
+    fs.chmodSync(state.base, 0o755);
+    const cases = [
+      ['-rti', '--delete-after', '--stats', 'src/', 'dst/'],
+      ['-rti', '--delete', 'src/', 'dst/'],
+      ['-rti', '--delete-delay', 'src/', 'dst/'],
+      ['-rti', '--delete-before', 'src/', 'dst/'],
+      ['-rt', '--delete-after', '--stats', '--inplace', 'src/', 'dst/'],
+    ];
+    for (const [i, args] of cases.entries()) {
+      const r = await runPair(state, i, {
+        rsync: (A) => rsyncAs(NOBODY, args, A),
+        arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
+      });
+      expectSameOutput(r);
+      expect(r.arsync.code, pairContext(r)).toBe(23);
+      expect(r.arsync.stdout, pairContext(r)).not.toContain('IO error encountered');
+      for (const gone of ['dst/b/extra', 'dst/c', 'dst/top']) expect(fs.existsSync(path.join(r.B, gone)), `${gone}: ${pairContext(r)}`).toBe(false);
+      expect(fs.existsSync(path.join(r.B, 'dst/a/new')), pairContext(r)).toBe(false);
       expect(formatDiffs(compareTrees(r.A, r.B, { times: false })), pairContext(r)).toEqual([]);
     }
   });

@@ -42,7 +42,7 @@ import { finishCompares, formatDiffs, startCompare, walk, type Difference } from
 import { runCli, type CliResult, type EngineName } from './cli.js';
 import { showPath, tempDir } from './tree.js';
 import { clone, put, stampTree, touchNs } from './tree-setup.js';
-import { normaliseOutput, sameRoot } from './normalise.js';
+import { normaliseOutput, sameErr, sameRoot } from './normalise.js';
 import { caseKey, shared } from './shared-case.js';
 
 export interface DiffSpec {
@@ -364,7 +364,7 @@ export function expectSameOutput(r: PairRun): void {
   const what = pairContext(r);
   expect(r.arsync.code, what).toBe(r.rsync.code);
   expect(normaliseOutput(sameRoot(r.arsync.stdout, r.B), 'arsync'), what).toBe(normaliseOutput(sameRoot(r.rsync.stdout, r.A), 'rsync'));
-  expect(sameRoot(r.arsync.stderr, r.B), what).toBe(sameRoot(r.rsync.stderr, r.A));
+  expect(sameErr(r.arsync.stderr, r.B), what).toBe(sameErr(r.rsync.stderr, r.A));
 }
 
 /** rsync and arsync on clones of `state` for each command line of a table: expectSameOutput, then `after` (the trees). */

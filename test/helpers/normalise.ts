@@ -42,11 +42,15 @@ export function sameRoot(text: string, root: string): string {
     .replace(/ at \S+\(\d+\) \[\w+=[^\]]+\]$/gm, '');
 }
 
-/** stderr's lines as sameRoot() makes them, sorted, the temp name's random letters (rsync's mkstemp) left as arsync words them. */
+/** stderr as sameRoot() makes it, the temp names' random letters (rsync's mkstemp) left as arsync words them. */
+export function sameErr(text: string, root: string): string {
+  return sameRoot(text, root).replace(/^(\S+: \[receiver\] mkstemp ".*\.)[A-Za-z0-9]{6}(" failed)/gm, '$1XXXXXX$2');
+}
+
+/** stderr's lines as sameErr() makes them, sorted. */
 export function sortedErrLines(text: string, root: string): string[] {
-  return sameRoot(text, root)
+  return sameErr(text, root)
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => l.replace(/^(\S+: \[receiver\] mkstemp ".*\.)[A-Za-z0-9]{6}(" failed)/, '$1XXXXXX$2'))
     .sort();
 }
