@@ -55,7 +55,7 @@ import { aclAddon, applyStagedAcls } from './remote-acls.js';
 import { XattrReceiver } from '../remote/xattr-list.js';
 import { StagedXattrs, receiveRule, remoteXattrs } from '../run/remote-xattrs.js';
 import { BatchTap, batchCompressEnv } from './batch-tap.js';
-import { flistSettings } from '../remote/flist-settings.js';
+import { flistSettings, peerNumericIds } from '../remote/flist-settings.js';
 import { keptLines } from './json-errors.js';
 import { setAbortHandler } from './signals.js';
 import { salvageConfig, salvageable, trimForSalvage } from './pull-salvage.js';
@@ -321,6 +321,9 @@ export async function fetchRemote(
         conn,
         {
           ...flistSettings(c),
+          // Id lists follow the list only when the far sender sends them (flist-settings.ts peerNumericIds);
+          // without names each id stays itself (pull-stage.ts localId).
+          numericIds: peerNumericIds(c),
           // -U: the server was told to send access times (a file's, in the list).
           atimes: c.atimes,
           // -c: each file's sum (its length is the negotiated checksum's: listing.ts).

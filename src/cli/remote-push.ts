@@ -43,7 +43,7 @@ import { readSendAcls } from '../run/acl-read.js';
 import { filelistEnd } from '../progress/filelist-progress.js';
 import type { PushLog } from './push-log.js';
 import { remoteCopyAs } from './remote-copy-as.js';
-import { flistSettings } from '../remote/flist-settings.js';
+import { flistSettings, peerNumericIds } from '../remote/flist-settings.js';
 import type { RunReport } from '../progress/json.js';
 import { COUNTER_SLOTS, Counter } from '../model/ops.js';
 import { keptLines } from './json-errors.js';
@@ -399,10 +399,13 @@ export async function pushRemote(
         {
           flist: {
             ...flistSettings(c),
+            // Id lists only when the far receiver reads them (flist-settings.ts peerNumericIds), and
+            // without names (each id kept) under this side's own --numeric-ids.
+            numericIds: peerNumericIds(c),
             acls: c.acls,
             atimes: c.atimes,
-            userName: (id) => nameBytes(users.nameOf(id)),
-            groupName: (id) => nameBytes(groups.nameOf(id)),
+            userName: (id) => (c.numericIds ? undefined : nameBytes(users.nameOf(id))),
+            groupName: (id) => (c.numericIds ? undefined : nameBytes(groups.nameOf(id))),
           },
           checksum: c.checksum,
           dryRun: c.dryRun,
