@@ -24,12 +24,16 @@ describe('Tally', () => {
     t.fail({ index: 1, errno: ERRNO.ESTALE, syscall: 'open', path: Buffer.from('/src/changed'), onDest: false });
     t.fail({ index: 2, errno: ERRNO.EACCES, syscall: 'open', path: Buffer.from('d/f'), onDest: true });
     t.fail({ index: 3, errno: ERRNO.ENOENT, syscall: 'rename', path: Buffer.from('d/g'), onDest: true });
+    t.fail({ index: 4, errno: ERRNO.EACCES, syscall: 'open', path: Buffer.from('/src/unreadable'), onDest: false });
     expect(t.totals.vanished).toBe(2);
-    expect(t.totals.ioErrors).toBe(2);
+    // Only the source's reading errors are I/O errors (rsync's io_error, which holds --delete back); the
+    // destination's are exit 23 alone.
+    expect(t.totals.ioErrors).toBe(1);
+    expect(t.totals.xferErrors).toBe(2);
     expect(lines[0]).toBe('file has vanished: "/src/gone"');
     expect(lines[1]).toBe('file has changed during the run, not copied: "/src/changed"');
     expect(lines[2]).toBe('[generator] open "/dst/d/f" failed: Permission denied (13)');
-    expect(t.totals.errors.map((e) => e.code)).toEqual(['ENOENT', 'ESTALE', 'EACCES', 'ENOENT']);
+    expect(t.totals.errors.map((e) => e.code)).toEqual(['ENOENT', 'ESTALE', 'EACCES', 'ENOENT', 'EACCES']);
   });
 
   it("words a source that ended before its fstat size as rsync's sender does (an I/O error, not a vanished file)", () => {
