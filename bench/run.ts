@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { holdPageReporting } from './lib/page-reporting.js';
 import { checkTimeBinary, dropCaches, machine, syncFs, timed, verify, type RunResult } from './lib/measure.js';
 import {
   formatCompare,
@@ -77,6 +78,9 @@ const HELP = `usage: npm run bench -- [options]
                         ~11 us, and sshd's channel buffer, grown 16-32 KiB at a time by copying whenever the
                         sender runs ahead of the far receiver, then costs it ~1 s of CPU in some runs of
                         either client and not others (docs/benchmarks.md, session 50)
+  --page-reporting M    off (default): a VM's free page reporting to its host is turned off for the run
+                        and restored after (bench/lib/page-reporting.ts: with it on, the same 1 GiB write
+                        cost the far rsync 0.85-3.7 s of system time from run to run); keep: leave it on
   --svg FILE            where the cost curve goes (default docs/cost-curve.svg; further filesystems and
                         caches get -<fs>-<cache> before .svg); with --report, draw it from a saved run
   --fs tmpfs,disk       where the trees live (tmpfs = ${SHM}; disk = ${DISK}; default tmpfs);
@@ -127,6 +131,7 @@ const { values: opt, positionals } = parseArgs({
     'sweep-million': { type: 'boolean', default: false },
     ssh: { type: 'boolean', default: false },
     'sshd-malloc': { type: 'string', default: 'heap' },
+    'page-reporting': { type: 'string', default: 'off' },
     svg: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -401,6 +406,7 @@ async function main(): Promise<void> {
     console.log(`${opt.report}: ${m.date}, ${m.nproc} CPUs (${m.cpu}), Linux ${m.kernel}, arsync ${m.arsync.commit}`);
     console.log(`auto engine: ${f.autoEngine ?? 'unknown'}; args: ${f.argv.join(' ')}`);
     if (f.sshd) console.log(`sshd for the ssh rows: ${f.sshd}`);
+    console.log(`host free page reporting: ${f.pageReporting ?? 'not recorded (runs before session 55)'}`);
     for (const r of f.results) console.log(`\n${formatWorkload(r)}`);
     console.log(`\n${formatGoals(evaluateGoals(f.results))}`);
     if (opt.svg !== undefined) drawCurves(f, opt.svg);
@@ -479,6 +485,8 @@ async function main(): Promise<void> {
   }
 
   checkTimeBinary();
+  const reportingMode = opt['page-reporting'];
+  if (reportingMode !== 'off' && reportingMode !== 'keep') die(`--page-reporting: off or keep, not ${reportingMode}`);
   if (!fs.existsSync(ARSYNC_BIN)) die(`${ARSYNC_BIN} is missing: run npm run build:ts first`);
   if (cases.some((c) => c.cache === 'cold') && process.geteuid?.() !== 0) die('--cache cold needs root (drop_caches)');
 
@@ -531,6 +539,7 @@ async function main(): Promise<void> {
   // The parent directories: the trees may not exist yet, and findmnt -T needs an existing path.
   const m = machine(REPO, { tmpfs: path.dirname(SHM), disk: path.dirname(DISK), ...loops });
   const file: ResultsFile = { version: 1, machine: m, argv: process.argv.slice(2), results: [] };
+  file.pageReporting = holdPageReporting(reportingMode).note;
   if (plan.sshdMalloc) file.sshd = plan.sshdMalloc === 'heap' ? `malloc from the heap (GLIBC_TUNABLES=${SSHD_HEAP_MALLOC})` : 'as installed';
   file.autoEngine = [...new Set(cases.map((c) => c.fsKind))]
     .map((f) => `${f}: ${autoEngine(snap.bin, rootsFor(f).src.replace(/\/src$/, ''))}`)
@@ -545,6 +554,7 @@ async function main(): Promise<void> {
       `dist built ${m.arsync.distBuilt}, addon ${m.arsync.addon}; measured from a copy in ${snap.dir}\n` +
       `auto engine: ${file.autoEngine}\n` +
       (file.sshd ? `sshd for the ssh rows: ${file.sshd}\n` : '') +
+      `host free page reporting: ${file.pageReporting}\n` +
       (before ? `arsync@before: commit ${before.commit}, measured from a copy in ${before.dir}\n` : '') +
       `load average at start: ${m.loadavgAtStart}\n` +
       `peak RSS: GNU time %M (ru_maxrss of the process; for tar | tar the larger of the two tars)`,

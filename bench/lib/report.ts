@@ -43,6 +43,8 @@ export interface ResultsFile {
   autoEngine?: string;
   /** The ssh rows' far side: the throw-away sshd's malloc (run.ts, --sshd-malloc). */
   sshd?: string;
+  /** What the run did with the VM's free page reporting (lib/page-reporting.ts, --page-reporting). */
+  pageReporting?: string;
   results: WorkloadResult[];
 }
 
