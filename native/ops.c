@@ -93,16 +93,27 @@ int ops_attrs_file_fd(struct job *j, int fd)
   return attrs_fd(j, -1, fd, false);
 }
 
+/* chmod through a held O_PATH descriptor (fchmod refuses one with EBADF): its /proc/self/fd link is the
+ * inode itself, not a name that could be swapped. */
+static int chmod_held(int fd, mode_t mode)
+{
+  char at[32];
+  snprintf(at, sizeof at, "/proc/self/fd/%d", fd);
+  return chmod(at, mode);
+}
+
 /* rsync's way into a read-only file of ours that --inplace must write (its receiver's
- * open_readonly_inplace): owner write is added through a read-only descriptor of the file, the writable
+ * open_readonly_inplace): owner write is added through a descriptor of the file, the writable
  * descriptor opened, and the old mode put back at once, before any data moves, whatever happened (the
- * written file gets the source's mode at the end). A file already owner-writable is left as it is: its
- * EACCES is about something else. The writable descriptor must be the inode that was made writable (a
- * name swapped in between is refused). -1 with errno set when it cannot be done. */
+ * written file gets the source's mode at the end). The held descriptor is O_PATH, so that a file its
+ * owner may not read either (mode 000) is reached too, as rsync's receiver reaches it. A file already
+ * owner-writable is left as it is: its EACCES is about something else. The writable descriptor must be
+ * the inode that was made writable (a name swapped in between is refused). -1 with errno set when it
+ * cannot be done. */
 static int open_readonly_inplace(int dirfd, const char *name, int rw)
 {
   struct stat cst, fst;
-  int cfd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int cfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (cfd < 0)
     return -1;
   if (fstat(cfd, &cst) < 0 || !S_ISREG(cst.st_mode) || (cst.st_mode & S_IWUSR)) {
@@ -112,7 +123,7 @@ static int open_readonly_inplace(int dirfd, const char *name, int rw)
   }
   mode_t prior = cst.st_mode & 07777;
   /* Not ours to change (another's file): the open's own EACCES is what rsync reports then. */
-  if (fchmod(cfd, prior | S_IWUSR) < 0) {
+  if (chmod_held(cfd, prior | S_IWUSR) < 0) {
     close(cfd);
     errno = EACCES;
     return -1;
@@ -124,7 +135,7 @@ static int open_readonly_inplace(int dirfd, const char *name, int rw)
     fd = -1;
     open_errno = ESTALE;
   }
-  if (fchmod(cfd, prior) < 0) {
+  if (chmod_held(cfd, prior) < 0) {
     open_errno = errno;
     if (fd >= 0)
       close(fd);

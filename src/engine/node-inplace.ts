@@ -9,6 +9,7 @@ import type { Op } from './batch.js';
 import type { DataCopier } from './node-data.js';
 import type { Target } from './node-dest.js';
 import { closeAfter, closeQuietly, fsImpl, sysError } from './node-fs.js';
+import { O_PATH } from './node-beneath.js';
 import { digHoles, preallocate } from './node-prealloc.js';
 import type { OpScope } from './node-scope.js';
 import type { Source } from './node-source.js';
@@ -97,18 +98,21 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
 
 /**
  * rsync's way into a read-only file of ours (native open_readonly_inplace, the same steps): owner write
- * added through a read-only descriptor, the writable one opened, the old mode back at once whatever
- * happened; a file already owner-writable is refused with EACCES, as is a name swapped in between.
+ * added through a held O_PATH descriptor (so a file its owner may not read either is reached too), the
+ * writable one opened, the old mode back at once whatever happened; a file already owner-writable is
+ * refused with EACCES, as is a name swapped in between.
  */
 function openReadOnly(abs: Buffer, rw: number): number {
-  const cfd = fsImpl.openSync(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  const cfd = fsImpl.openSync(abs, O_PATH | C.O_NOFOLLOW);
+  // fchmod refuses an O_PATH descriptor; its /proc/self/fd link is the inode itself, not a name.
+  const chmodHeld = (mode: number): void => fsImpl.chmodSync(`/proc/self/fd/${cfd}`, mode);
   try {
     const cst = fsImpl.fstatSync(cfd, { bigint: true });
     if (!cst.isFile() || (Number(cst.mode) & 0o200) !== 0) throw sysError('EACCES', 'open');
     const prior = Number(cst.mode) & 0o7777;
     // Not ours to change (another's file): the open's own EACCES is what rsync reports then.
     try {
-      fsImpl.fchmodSync(cfd, prior | 0o200);
+      chmodHeld(prior | 0o200);
     } catch {
       throw sysError('EACCES', 'open');
     }
@@ -123,7 +127,7 @@ function openReadOnly(abs: Buffer, rw: number): number {
     }
     // The old mode back before anything else; its failure is the one reported (rsync's order).
     try {
-      fsImpl.fchmodSync(cfd, prior);
+      chmodHeld(prior);
     } catch (e) {
       failure = e;
     }

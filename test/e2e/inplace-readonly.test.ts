@@ -3,7 +3,9 @@
 // descriptor, opens the file for writing and puts the mode back at once); arsync failed it ("mkstemp
 // .a.XXXXXX failed: Permission denied", exit 23, the old bytes left). A file that is not the user's, or
 // one already owner-writable, still fails, with rsync's words: `open "PATH" failed`, the errno rsync's
-// retry without O_CREAT leaves (ENOENT for a new file in a read-only directory).
+// retry without O_CREAT leaves (ENOENT for a new file in a read-only directory). A file its owner may not
+// read either (mode 000) is reached too (rsync's receiver holds it by an O_PATH descriptor; arsync opened
+// it for reading and failed with `open "PATH" failed`, exit 23, until session 55).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,10 +22,11 @@ afterAll(() => removeTemps());
 
 /** Sources, and a destination of read-only files: the user's own (0444, 0400), root's, and a read-only directory. */
 function setup(root: string): void {
-  for (const n of ['own', 'own400', 'short', 'roots', 'rootsw']) put(root, `src/${n}`, `${n}: the new contents\n`, 0o644);
+  for (const n of ['own', 'own400', 'own000', 'short', 'roots', 'rootsw']) put(root, `src/${n}`, `${n}: the new contents\n`, 0o644);
   put(root, 'src/rodir/new', 'new\n', 0o644);
   put(root, 'dst/own', 'old\n', 0o444);
   put(root, 'dst/own400', 'old\n', 0o400);
+  put(root, 'dst/own000', 'old\n', 0o000);
   put(root, 'dst/short', 'short', 0o444);
   put(root, 'dst/roots', 'old\n', 0o444);
   put(root, 'dst/rootsw', 'old\n', 0o644);
@@ -41,11 +44,14 @@ describeEngines((e) => {
   it.skipIf(process.getuid?.() !== 0)('not as root: --inplace and --append into read-only files, as rsync', async () => {
     const state = startingState(`arsync-inplace-ro-${engine}-`, setup);
     fs.chmodSync(state.base, 0o755);
+    // Without -p rsync gives a file it could not open for reading the mode of a new one (README,
+    // "Differences from rsync"): own000 goes only where -p sets the mode.
     const cases = [
       ['-ti', '--inplace', 'src/own', 'src/own400', 'dst/'],
-      ['-rti', '--inplace', 'src/', 'dst/'],
+      ['-rti', '--inplace', '--exclude=own000', 'src/', 'dst/'],
       ['-ti', '--append', 'src/short', 'dst/'],
-      ['-rti', '--append', 'src/', 'dst/'],
+      ['-rti', '--append', '--exclude=own000', 'src/', 'dst/'],
+      ['-pti', '--inplace', '--stats', 'src/own000', 'src/own', 'src/own400', 'dst/'],
     ];
     for (const [i, args] of cases.entries()) {
       const r = await runPair(state, i, {
@@ -53,7 +59,7 @@ describeEngines((e) => {
         arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
       });
       expectSameOutput(r);
-      const all = args.includes('-rti');
+      const all = args[0]!.startsWith('-r');
       expect(r.arsync.code, pairContext(r)).toBe(all ? 23 : 0);
       if (all) expect(r.arsync.stderr, pairContext(r)).toMatch(/open ".*\/dst\/roots" failed: Permission denied \(13\)/);
       for (const root of [r.A, r.B]) fs.utimesSync(path.join(root, 'dst'), 1_600_000_000, 1_600_000_000);
@@ -61,6 +67,10 @@ describeEngines((e) => {
       // --append keeps the bytes there and writes the rest: "short" + the source's from byte 5.
       const own = fs.readFileSync(path.join(r.B, args.includes('--append') ? 'dst/short' : 'dst/own'), 'utf8');
       expect(own).toBe(args.includes('--append') ? 'short: the new contents\n' : 'own: the new contents\n');
+      if (args.includes('-pti')) {
+        expect(fs.readFileSync(path.join(r.B, 'dst/own000'), 'utf8'), pairContext(r)).toBe('own000: the new contents\n');
+        expect(fs.statSync(path.join(r.B, 'dst/own000')).mode & 0o7777, pairContext(r)).toBe(0o644);
+      }
     }
   });
 });
