@@ -769,7 +769,10 @@ mode_t meta_target_mode(struct job *j, int dirfd, const char *name)
   if ((c->flags & P_PERMS) || (j->op->flags & OF_GIVEN_MODE))
     return j->op->mode & 07777;
   struct stat st;
-  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+  /* rsync's receiver takes the mode of a file it could open for reading as its basis; one it cannot read
+   * (mode 000, say, for a user who is not root) it treats as new. Root reads everything. */
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+      (geteuid() == 0 || faccessat(dirfd, name, R_OK, AT_EACCESS) == 0))
     return (c->flags & P_EXECUTABILITY) && S_ISREG(j->op->mode) ? meta_exec_mode(j->op->mode, st.st_mode)
                                                                  : st.st_mode & 07777;
   return j->op->mode & 0777 & meta_default_perms(c, dirfd);

@@ -28,6 +28,7 @@ export const fsImpl = {
   fstatSync: fs.fstatSync,
   lstatSync: fs.lstatSync,
   statSync: fs.statSync,
+  accessSync: fs.accessSync,
   ftruncateSync: fs.ftruncateSync,
   fsyncSync: fs.fsyncSync,
   fchownSync: fs.fchownSync,

@@ -161,11 +161,16 @@ export class NodeMeta {
 
   /**
    * The mode a new entry gets: the source's with -p (or the op's own, OpFlag.GivenMode), else an existing
-   * target's, else the source's filtered through its directory's default permissions.
+   * target's, else the source's filtered through its directory's default permissions. A regular file the
+   * user cannot read counts as new (native meta_target_mode: rsync's receiver takes the mode of the basis
+   * it opened, and treats one it could not open as absent).
    */
   modeFor(op: Op, t: Target): number {
     if (this.flags & Preserve.Perms || op.flags & OpFlag.GivenMode) return op.stat.mode & 0o7777;
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
+    if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT) && (old.mode & S_IFMT) === S_IFREG && !this.readable(t.abs)) {
+      return op.stat.mode & 0o777 & this.defaultPerms(t);
+    }
     if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return this.existingMode(op, old.mode);
     return op.stat.mode & 0o777 & this.defaultPerms(t);
   }
@@ -193,6 +198,17 @@ export class NodeMeta {
       this.dfltPerms.set(key, perms);
     }
     return perms;
+  }
+
+  /** Whether this process may open `abs` for reading (root may open anything). */
+  private readable(abs: Buffer): boolean {
+    if (process.geteuid?.() === 0) return true;
+    try {
+      fsImpl.accessSync(abs, C.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Without -p, an existing entry keeps its bits; under -E a regular file's execute bits follow. */

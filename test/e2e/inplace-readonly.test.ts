@@ -74,3 +74,41 @@ describeEngines((e) => {
     }
   });
 });
+
+/** Files of the user's that the user may not read (mode 000) in the destination, their sources 0644. */
+function unreadable(root: string): void {
+  put(root, 'src/same', 'hello\n', 0o644);
+  put(root, 'src/grown', 'longer contents\n', 0o644);
+  put(root, 'dst/same', 'world\n', 0o000);
+  put(root, 'dst/grown', 'x\n', 0o000);
+  spawnSync('sh', ['-c', `find '${root}' -exec touch -h -d @1700000000 {} + && chown -R ${NOBODY.uid}:${NOBODY.gid} '${root}'`]);
+}
+
+describeEngines((e) => {
+  const engine = e.name;
+
+  // rsync's receiver takes a kept file's mode from the basis it opened for reading, and gives one it could
+  // not open the mode of a new file (receiver.c: dest_mode with exists = whether the basis opened). arsync
+  // kept mode 000 on the rewritten file until session 55.
+  it.skipIf(process.getuid?.() !== 0)('without -p, a rewritten file its owner could not read gets a new file\'s mode, as rsync', async () => {
+    const state = startingState(`arsync-unreadable-mode-${engine}-`, unreadable);
+    fs.chmodSync(state.base, 0o755);
+    const cases = [
+      ['-rci', 'src/', 'dst/'],
+      ['-rci', '--inplace', 'src/', 'dst/'],
+      ['-rti', '--stats', 'src/', 'dst/'],
+    ];
+    for (const [i, args] of cases.entries()) {
+      const r = await runPair(state, i, {
+        rsync: (A) => rsyncAs(NOBODY, args, A),
+        arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
+      });
+      expectSameOutput(r);
+      expect(r.arsync.code, pairContext(r)).toBe(0);
+      expect(fs.statSync(path.join(r.B, 'dst/grown')).mode & 0o7777, pairContext(r)).toBe(0o644);
+      expect(fs.readFileSync(path.join(r.B, 'dst/grown'), 'utf8')).toBe('longer contents\n');
+      for (const root of [r.A, r.B]) fs.utimesSync(path.join(root, 'dst'), 1_600_000_000, 1_600_000_000);
+      expect(formatDiffs(compareTrees(r.A, r.B, { times: false })), pairContext(r)).toEqual([]);
+    }
+  });
+});
