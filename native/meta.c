@@ -63,13 +63,24 @@ static bool owned_as(const struct stat *made, uid_t u, gid_t g)
   return made && (u == (uid_t)-1 || u == made->st_uid) && (g == (gid_t)-1 || g == made->st_gid);
 }
 
+/* The *_fd setters also take an O_PATH descriptor (do_attrs holds a file of ours that we may not read
+ * so): fchown, fchmod and futimens refuse one with EBADF, and the same inode is then reached through
+ * AT_EMPTY_PATH or its /proc/self/fd link, never through a name. */
+static void held_link(char at[32], int fd)
+{
+  snprintf(at, 32, "/proc/self/fd/%d", fd);
+}
+
 static int owner_fd(struct job *j, int fd, const struct stat *made)
 {
   uid_t u;
   gid_t g;
   if (!owner_ids(j, &u, &g) || owned_as(made, u, g))
     return OP_OK;
-  if (fchown(fd, u, g) < 0 && !ignorable_chown(j, errno, u))
+  int r = fchown(fd, u, g);
+  if (r < 0 && errno == EBADF)
+    r = fchownat(fd, "", u, g, AT_EMPTY_PATH);
+  if (r < 0 && !ignorable_chown(j, errno, u))
     return job_fail(j, errno, "fchown", W_DST);
   return OP_OK;
 }
@@ -94,7 +105,13 @@ int meta_mode_fd(struct job *j, int fd, mode_t mode)
 {
   if (j->c->flags & P_FAKE_SUPER)
     return fake_stat_set(j, fd, mode);
-  if (fchmod(fd, mode) < 0)
+  int r = fchmod(fd, mode);
+  if (r < 0 && errno == EBADF) {
+    char at[32];
+    held_link(at, fd);
+    r = chmod(at, mode);
+  }
+  if (r < 0)
     return job_fail(j, errno, "fchmod", W_DST);
   return OP_OK;
 }
@@ -159,7 +176,13 @@ int meta_times_fd(struct job *j, int fd)
   if (!op_times(j, ts))
     return OP_OK;
   meta_fill_times(j->c, ts, fd, NULL);
-  if (futimens(fd, ts) < 0)
+  int r = futimens(fd, ts);
+  if (r < 0 && errno == EBADF) {
+    char at[32];
+    held_link(at, fd);
+    r = utimensat(AT_FDCWD, at, ts, 0);
+  }
+  if (r < 0)
     return job_fail(j, errno, "futimes", W_DST);
   return OP_OK;
 }

@@ -747,6 +747,12 @@ static int do_attrs(struct job *j)
       if (rc != OP_OK)
         return rc;
       fd = openat(p->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      /* A file of ours that we may not read (mode 000): rsync sets its attributes by name all the same.
+       * Held by O_PATH instead (the meta setters reach it through /proc/self/fd); xattrs and ACLs need a
+       * readable descriptor, so with -X/-A (and --fake-super's records) the open's error stands. */
+      if (fd < 0 && errno == EACCES && !c->is_root && type == S_IFREG && disk == S_IFREG &&
+          !(c->flags & (P_XATTRS | P_ACLS | P_FAKE_SUPER)))
+        fd = openat(p->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       fd = fd < 0 ? -errno : fd;
       parent_put(c, p);
     }

@@ -223,10 +223,20 @@ export class NodeMeta {
     if (st.isSymbolicLink()) return this.apply(op, symlinkByName(abs), null);
     // Regular files and directories are opened (O_NONBLOCK in case a FIFO was swapped in); other types
     // never are: opening a device can have side effects.
-    const fd =
-      st.isFile() || st.isDirectory()
-        ? fsImpl.openSync(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK)
-        : openPath(abs, st.mode & S_IFMT);
-    closeAfter(fd, () => this.apply(op, st.isFile() || st.isDirectory() ? byFd(fd) : byPathFd(fd), mode, st.isDirectory()));
+    let held = !(st.isFile() || st.isDirectory());
+    let fd: number;
+    if (held) fd = openPath(abs, st.mode & S_IFMT);
+    else {
+      try {
+        fd = fsImpl.openSync(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      } catch (e) {
+        // A file of ours that we may not read (mode 000): rsync sets its attributes by name all the same;
+        // held by O_PATH, set through /proc/self/fd (native do_attrs).
+        if (codeOf(e) !== 'EACCES' || !st.isFile() || this.isRoot || this.flags & Preserve.FakeSuper) throw e;
+        fd = openPath(abs, S_IFREG);
+        held = true;
+      }
+    }
+    closeAfter(fd, () => this.apply(op, held ? byPathFd(fd) : byFd(fd), mode, st.isDirectory()));
   }
 }

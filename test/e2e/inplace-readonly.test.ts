@@ -5,7 +5,8 @@
 // one already owner-writable, still fails, with rsync's words: `open "PATH" failed`, the errno rsync's
 // retry without O_CREAT leaves (ENOENT for a new file in a read-only directory). A file its owner may not
 // read either (mode 000) is reached too (rsync's receiver holds it by an O_PATH descriptor; arsync opened
-// it for reading and failed with `open "PATH" failed`, exit 23, until session 55).
+// it for reading and failed with `open "PATH" failed`, exit 23, until session 55). Below, the other two
+// ways such a file met arsync: its mode without -p when rewritten, and its attributes when up to date.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -109,6 +110,33 @@ describeEngines((e) => {
       expect(fs.readFileSync(path.join(r.B, 'dst/grown'), 'utf8')).toBe('longer contents\n');
       for (const root of [r.A, r.B]) fs.utimesSync(path.join(root, 'dst'), 1_600_000_000, 1_600_000_000);
       expect(formatDiffs(compareTrees(r.A, r.B, { times: false })), pairContext(r)).toEqual([]);
+    }
+  });
+
+  // An up-to-date file (same size and time) whose only change is its mode: rsync sets it by name. arsync
+  // opened the file for reading to set it through the descriptor, and failed (`[generator] open ...
+  // failed: Permission denied`, exit 23, mode 000 left) until session 55; it now holds it by O_PATH.
+  it.skipIf(process.getuid?.() !== 0)('the attributes of a file its owner cannot read are set, as rsync', async () => {
+    const state = startingState(`arsync-unreadable-attrs-${engine}-`, unreadable);
+    fs.chmodSync(state.base, 0o755);
+    const cases = [
+      ['-ai', 'src/', 'dst/'],
+      ['-ai', '--stats', 'src/', 'dst/'],
+      ['-rtpi', 'src/same', 'dst/'],
+      ['-rtEi', 'src/', 'dst/'],
+    ];
+    for (const [i, args] of cases.entries()) {
+      const r = await runPair(state, i, {
+        rsync: (A) => rsyncAs(NOBODY, args, A),
+        arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
+      });
+      expectSameOutput(r);
+      expect(r.arsync.code, pairContext(r)).toBe(0);
+      if (!args.includes('-rtEi')) expect(fs.statSync(path.join(r.B, 'dst/same')).mode & 0o7777, pairContext(r)).toBe(0o644);
+      // Quick check: same size and time, so the old bytes stay, as in rsync's tree.
+      expect(fs.readFileSync(path.join(r.B, 'dst/same'), 'utf8')).toBe('world\n');
+      for (const root of [r.A, r.B]) fs.utimesSync(path.join(root, 'dst'), 1_600_000_000, 1_600_000_000);
+      expect(formatDiffs(compareTrees(r.A, r.B)), pairContext(r)).toEqual([]);
     }
   });
 });
