@@ -110,7 +110,7 @@ static int chmod_held(int fd, mode_t mode)
  * owner-writable is left as it is: its EACCES is about something else. The writable descriptor must be
  * the inode that was made writable (a name swapped in between is refused). -1 with errno set when it
  * cannot be done. */
-static int open_readonly_inplace(int dirfd, const char *name, int rw)
+static int open_readonly_inplace(int dirfd, const char *name, int rw, bool perms)
 {
   struct stat cst, fst;
   int cfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -122,10 +122,12 @@ static int open_readonly_inplace(int dirfd, const char *name, int rw)
     return -1;
   }
   mode_t prior = cst.st_mode & 07777;
-  /* Not ours to change (another's file): the open's own EACCES is what rsync reports then. */
+  /* Not ours to change (another's file): rsync's chmod reports its own error only under -p or -E
+   * (syscall.c do_chmod); otherwise its open goes on to fail, and the open's EACCES is reported. */
   if (chmod_held(cfd, prior | S_IWUSR) < 0) {
+    int chmod_errno = errno;
     close(cfd);
-    errno = EACCES;
+    errno = perms ? chmod_errno : EACCES;
     return -1;
   }
   int fd = openat(dirfd, name, rw | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -171,7 +173,7 @@ static int file_inplace(struct job *j, struct parent *p, const char *name, int i
     } else if (S_ISREG(ts.st_mode)) {
       out = openat(p->fd, name, rw | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (out < 0 && errno == EACCES)
-        out = open_readonly_inplace(p->fd, name, rw);
+        out = open_readonly_inplace(p->fd, name, rw, (c->flags & (P_PERMS | P_EXECUTABILITY)) != 0);
       if (out < 0)
         return job_fail(j, errno, "open", W_DST);
       if (fstat(out, &ts) < 0 || !S_ISREG(ts.st_mode)) {

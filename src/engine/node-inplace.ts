@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { Op } from './batch.js';
 import type { DataCopier } from './node-data.js';
 import type { Target } from './node-dest.js';
-import { closeAfter, closeQuietly, fsImpl, sysError } from './node-fs.js';
+import { closeAfter, closeQuietly, codeOf, fsImpl, sysError } from './node-fs.js';
 import { O_PATH } from './node-beneath.js';
 import { digHoles, preallocate } from './node-prealloc.js';
 import type { OpScope } from './node-scope.js';
@@ -51,7 +51,7 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
       fd = fsImpl.openSync(t.abs, rw);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
-      fd = openReadOnly(t.abs, rw);
+      fd = openReadOnly(t.abs, rw, (flags & (Preserve.Perms | Preserve.Executability)) !== 0);
     }
     if (!fsImpl.fstatSync(fd).isFile()) {
       closeQuietly(fd);
@@ -102,7 +102,7 @@ export function writeInPlace(h: InplaceHost, op: Op, src: Source, t: Target, mod
  * writable one opened, the old mode back at once whatever happened; a file already owner-writable is
  * refused with EACCES, as is a name swapped in between.
  */
-function openReadOnly(abs: Buffer, rw: number): number {
+function openReadOnly(abs: Buffer, rw: number, perms: boolean): number {
   const cfd = fsImpl.openSync(abs, O_PATH | C.O_NOFOLLOW);
   // fchmod refuses an O_PATH descriptor; its /proc/self/fd link is the inode itself, not a name.
   const chmodHeld = (mode: number): void => fsImpl.chmodSync(`/proc/self/fd/${cfd}`, mode);
@@ -110,10 +110,12 @@ function openReadOnly(abs: Buffer, rw: number): number {
     const cst = fsImpl.fstatSync(cfd, { bigint: true });
     if (!cst.isFile() || (Number(cst.mode) & 0o200) !== 0) throw sysError('EACCES', 'open');
     const prior = Number(cst.mode) & 0o7777;
-    // Not ours to change (another's file): the open's own EACCES is what rsync reports then.
+    // Not ours to change (another's file): rsync's chmod reports its own error only under -p or -E
+    // (syscall.c do_chmod); otherwise its open goes on to fail, and the open's EACCES is reported.
     try {
       chmodHeld(prior | 0o200);
-    } catch {
+    } catch (e) {
+      if (perms) throw sysError(codeOf(e) ?? 'EACCES', 'open');
       throw sysError('EACCES', 'open');
     }
     let fd = -1;
