@@ -71,6 +71,13 @@ static void held_link(char at[32], int fd)
   snprintf(at, 32, "/proc/self/fd/%d", fd);
 }
 
+int meta_chmod_held(int fd, mode_t mode)
+{
+  char at[32];
+  held_link(at, fd);
+  return chmod(at, mode);
+}
+
 static int owner_fd(struct job *j, int fd, const struct stat *made)
 {
   uid_t u;
@@ -106,11 +113,8 @@ int meta_mode_fd(struct job *j, int fd, mode_t mode)
   if (j->c->flags & P_FAKE_SUPER)
     return fake_stat_set(j, fd, mode);
   int r = fchmod(fd, mode);
-  if (r < 0 && errno == EBADF) {
-    char at[32];
-    held_link(at, fd);
-    r = chmod(at, mode);
-  }
+  if (r < 0 && errno == EBADF)
+    r = meta_chmod_held(fd, mode);
   if (r < 0)
     return job_fail(j, errno, "fchmod", W_DST);
   return OP_OK;

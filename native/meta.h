@@ -14,6 +14,9 @@
  * lands without that attribute, exit 23). */
 int meta_owner_fd(struct job *j, int fd);
 int meta_mode_fd(struct job *j, int fd, mode_t mode);
+/* chmod of the inode an fd holds, O_PATH ones too (fchmod refuses those): through its /proc/self/fd link,
+ * which is that inode, not a name that could be swapped. 0, or -1 with errno. */
+int meta_chmod_held(int fd, mode_t mode);
 int meta_xattrs_fd(struct job *j, int srcfd, int dstfd, bool dir);
 int meta_times_fd(struct job *j, int fd);
 /* Makes dst's copied xattrs equal to src's: sets what differs, removes what src lacks (Attrs). */

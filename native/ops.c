@@ -93,15 +93,6 @@ int ops_attrs_file_fd(struct job *j, int fd)
   return attrs_fd(j, -1, fd, false);
 }
 
-/* chmod through a held O_PATH descriptor (fchmod refuses one with EBADF): its /proc/self/fd link is the
- * inode itself, not a name that could be swapped. */
-static int chmod_held(int fd, mode_t mode)
-{
-  char at[32];
-  snprintf(at, sizeof at, "/proc/self/fd/%d", fd);
-  return chmod(at, mode);
-}
-
 /* rsync's way into a read-only file of ours that --inplace must write (its receiver's
  * open_readonly_inplace): owner write is added through a descriptor of the file, the writable
  * descriptor opened, and the old mode put back at once, before any data moves, whatever happened (the
@@ -124,7 +115,7 @@ static int open_readonly_inplace(int dirfd, const char *name, int rw, bool perms
   mode_t prior = cst.st_mode & 07777;
   /* Not ours to change (another's file): rsync's chmod reports its own error only under -p or -E
    * (syscall.c do_chmod); otherwise its open goes on to fail, and the open's EACCES is reported. */
-  if (chmod_held(cfd, prior | S_IWUSR) < 0) {
+  if (meta_chmod_held(cfd, prior | S_IWUSR) < 0) {
     int chmod_errno = errno;
     close(cfd);
     errno = perms ? chmod_errno : EACCES;
@@ -137,7 +128,7 @@ static int open_readonly_inplace(int dirfd, const char *name, int rw, bool perms
     fd = -1;
     open_errno = ESTALE;
   }
-  if (chmod_held(cfd, prior) < 0) {
+  if (meta_chmod_held(cfd, prior) < 0) {
     open_errno = errno;
     if (fd >= 0)
       close(fd);
@@ -580,9 +571,7 @@ static int open_up(struct job *j, int dirfd, const char *name, const struct stat
   int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return job_fail(j, errno, "open", W_DST);
-  char pinned[64];
-  snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", fd);
-  int rc = fchmodat(AT_FDCWD, pinned, (st->st_mode & 07777) | S_IRWXU, 0) == 0 ? OP_OK : job_fail(j, errno, "chmod", W_DST);
+  int rc = meta_chmod_held(fd, (st->st_mode & 07777) | S_IRWXU) == 0 ? OP_OK : job_fail(j, errno, "chmod", W_DST);
   close(fd);
   return rc;
 }
@@ -798,9 +787,7 @@ bool parent_open_up(int dirfd)
   struct stat pst;
   if (fstat(dirfd, &pst) < 0 || !S_ISDIR(pst.st_mode) || (pst.st_mode & S_IWUSR) || pst.st_uid != geteuid())
     return false;
-  char pinned[64];
-  snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", dirfd);
-  return fchmodat(AT_FDCWD, pinned, (pst.st_mode & 07777) | S_IWUSR, 0) == 0;
+  return meta_chmod_held(dirfd, (pst.st_mode & 07777) | S_IWUSR) == 0;
 }
 
 void owner_write_first(const struct ctx *c, const struct op *op, int dirfd, const char *name)

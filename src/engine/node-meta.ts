@@ -168,10 +168,8 @@ export class NodeMeta {
   modeFor(op: Op, t: Target): number {
     if (this.flags & Preserve.Perms || op.flags & OpFlag.GivenMode) return op.stat.mode & 0o7777;
     const old = fsImpl.lstatSync(t.abs, { throwIfNoEntry: false });
-    if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT) && (old.mode & S_IFMT) === S_IFREG && !this.readable(t.abs)) {
-      return op.stat.mode & 0o777 & this.defaultPerms(t);
-    }
-    if (old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT)) return this.existingMode(op, old.mode);
+    const kept = old && (old.mode & S_IFMT) === (op.stat.mode & S_IFMT) && ((old.mode & S_IFMT) !== S_IFREG || this.readable(t.abs));
+    if (kept) return this.existingMode(op, old.mode);
     return op.stat.mode & 0o777 & this.defaultPerms(t);
   }
 

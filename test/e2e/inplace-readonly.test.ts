@@ -14,12 +14,19 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { removeTemps } from '../helpers/tree.js';
 import { describeEngines } from '../helpers/e2e.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { compareTrees, formatDiffs } from '../helpers/compare.js';
-import { expectSameOutput, pairContext, put, runPair, startingState } from '../helpers/differential.js';
+import { expectSameOutput, pairContext, put, runPair, startingState, type PairRun, type StartingState } from '../helpers/differential.js';
 import { NOBODY, rsyncAs } from '../helpers/as-user.js';
 
 afterAll(() => removeTemps());
+
+/** One option set run as nobody by rsync and by arsync on `engine`, each in its own copy of the state. */
+const asNobody = (state: StartingState, i: number, args: string[], engine: string): Promise<PairRun<CliResult>> =>
+  runPair(state, i, {
+    rsync: (A) => rsyncAs(NOBODY, args, A),
+    arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
+  });
 
 /** Sources, and a destination of read-only files: the user's own (0444, 0400), root's, and a read-only directory. */
 function setup(root: string): void {
@@ -56,10 +63,7 @@ describeEngines((e) => {
       ['-rpti', '--inplace', 'src/', 'dst/'],
     ];
     for (const [i, args] of cases.entries()) {
-      const r = await runPair(state, i, {
-        rsync: (A) => rsyncAs(NOBODY, args, A),
-        arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
-      });
+      const r = await asNobody(state, i, args, engine);
       expectSameOutput(r);
       const all = args[0]!.startsWith('-r');
       expect(r.arsync.code, pairContext(r)).toBe(all ? 23 : 0);
@@ -104,10 +108,7 @@ describeEngines((e) => {
       ['-rti', '--stats', 'src/', 'dst/'],
     ];
     for (const [i, args] of cases.entries()) {
-      const r = await runPair(state, i, {
-        rsync: (A) => rsyncAs(NOBODY, args, A),
-        arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
-      });
+      const r = await asNobody(state, i, args, engine);
       expectSameOutput(r);
       expect(r.arsync.code, pairContext(r)).toBe(0);
       expect(fs.statSync(path.join(r.B, 'dst/grown')).mode & 0o7777, pairContext(r)).toBe(0o644);
@@ -130,10 +131,7 @@ describeEngines((e) => {
       ['-rtEi', 'src/', 'dst/'],
     ];
     for (const [i, args] of cases.entries()) {
-      const r = await runPair(state, i, {
-        rsync: (A) => rsyncAs(NOBODY, args, A),
-        arsync: (B) => runCli([`--engine=${engine}`, ...args], { cwd: B, user: NOBODY }),
-      });
+      const r = await asNobody(state, i, args, engine);
       expectSameOutput(r);
       expect(r.arsync.code, pairContext(r)).toBe(0);
       if (!args.includes('-rtEi')) expect(fs.statSync(path.join(r.B, 'dst/same')).mode & 0o7777, pairContext(r)).toBe(0o644);
