@@ -26,6 +26,7 @@ import { deviceAsSource, deviceAsTarget, isDevice } from './devices.js';
 import { dirFrame } from './dirs.js';
 import type { DirRecord } from './dirmeta.js';
 import { linkMember } from './link-member.js';
+import { madeBy, madeLine, settleLine } from './made-line.js';
 import { NO_LINE, anyChange, type Line } from './lines.js';
 import { finishedAtPlace, hasBasis, keptEntry, leftToTwins, type Member } from './members.js';
 import { removeFlag, removeSource } from './remove-source.js';
@@ -521,25 +522,6 @@ export async function queueCopy(rc: RunContext, m: Member, kind: FileType, verdi
 }
 
 /**
- * Where the line of an entry that rsync itemizes only once made waits for its op's outcome, in each
- * output: -vvv's trace keeps every entry's lines until the pass is over, so the line is given to it now
- * and taken back if the op failed (RunTrace.unmade); --progress holds a place in its queue of files
- * (FileMark.held); otherwise a place in the line order (-v, -i, --out-format, --log-file, a pull's too),
- * and with neither (--json, whose entry event means the entry was made) it is printed at the outcome.
- */
-function madeLine(rc: RunContext, rel: Buffer, emit: () => void): Pick<Pending, 'made' | 'unmade' | 'slot' | 'mark'> {
-  const trace = rc.trace;
-  if (trace) {
-    emit();
-    const name = showPath(rel);
-    return { made: () => {}, unmade: () => trace.unmade(name) };
-  }
-  const mark = rc.reporter.settle ? rc.reporter.hold?.() : undefined;
-  if (mark) return { made: emit, mark };
-  return { made: emit, slot: rc.order?.made() };
-}
-
-/**
  * An op's outcome, for what only the outcome could tell: a basis file that changed under its op (the
  * copy from the source is queued instead), --progress's line, and what -c found (equal content, or sent).
  */
@@ -571,16 +553,9 @@ export function settled(rc: RunContext, p: Pending, o: number): void {
   };
   // A symlink, FIFO, socket or device: its line only if the op made it (queueCopy).
   const made = p.made;
-  const lines = made
-    ? (): void => {
-        if (o !== Outcome.Failed && o !== Outcome.NotRun) made();
-        else p.unmade?.();
-      }
-    : compared;
+  const lines = made ? (): void => (madeBy(o) ? made() : p.unmade?.()) : compared;
   // --progress: the file's last line (or none, when it failed or never ran), after its -c line.
-  if (p.mark && rc.reporter.settle) rc.reporter.settle(p.mark, o, lines);
-  else if (p.slot && rc.order) rc.order.fill(p.slot, lines);
-  else lines();
+  settleLine(rc, p, o, lines);
   // The fallback's backup was made with the basis op (a failed backup is never parked): no gate again.
   if (o === Outcome.Failed && fb && rc.alt.unpark(fb.basis)) rc.sink.add(fb.op, fb.src, fb.rel, fb.st, fb.flags & ~OpFlag.AfterBackup);
   if (o === Outcome.Failed || o === Outcome.NotRun) {

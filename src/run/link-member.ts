@@ -1,7 +1,7 @@
 // -H: one member linked to its group's leader (its -i line, its backup, its Hardlink op), for the groups
-// hardlinks.ts settles after the walk (their links run together once the leaders exist, each member's line
-// and count only once its link was made) and the non-regular ones entry.ts links where the walk meets them
-// (their ops queued for after the walk).
+// hardlinks.ts settles after the walk (their links run together once the leaders exist) and the
+// non-regular ones entry.ts links where the walk meets them (their ops queued for after the walk, each
+// line holding its place until then). Either way a member's line and count come only once its link was made.
 
 import { BatchWriter } from '../engine/batch.js';
 import { OpKind, Outcome } from '../model/ops.js';
@@ -17,6 +17,7 @@ import { removeSource } from './remove-source.js';
 import type { Verdict } from '../plan/quickcheck.js';
 import { destPath } from './deletions.js';
 import { xattrBits } from './xattrs.js';
+import { onceMade } from './made-line.js';
 
 /** m, which the destination lacks, has an exact --*-dest twin, the leader's own under --link-dest. */
 function altMatched(rc: RunContext, leader: Member, m: Member, kind: FileType): boolean {
@@ -116,12 +117,15 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
     if (isNew) rc.tally.totals.created[kind]++;
   };
   rc.dirs.touch(m.record);
-  if (c.dryRun || !links) made();
-  if (c.dryRun) return;
+  if (c.dryRun) {
+    made();
+    return;
+  }
   // The backup goes in the same batch as the link, right before it: the link waits for it.
   const add = links ? links.add : (...a: Parameters<MemberLinks['add']>): void => rc.sink.later(...a);
   const after = m.destSt ? rc.backups.beforeReplace(add, m.rel, m.destSt) : 0;
   if (links) links.link(leader.rel, m.rel, m.st, after, made);
-  else rc.sink.later(OpKind.Hardlink, leader.rel, m.rel, m.st, after);
+  // Linked after the walk: its line keeps its place meanwhile, and goes only if the link was made.
+  else rc.sink.later(OpKind.Hardlink, leader.rel, m.rel, m.st, after, onceMade(rc, m.rel, made));
   removeSource(rc, m, kind);
 }

@@ -108,8 +108,11 @@ export interface OpSink {
    * ran out of descriptors counts as Done: it runs again at retryFdShortage(), which reports it if it fails.
    */
   nowOutcomes(w: BatchWriter): Uint8Array | undefined;
-  /** Queue an op for after the walk (once every file exists). */
-  later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number): void;
+  /**
+   * Queue an op for after the walk (once every file exists); `settle`, when given, is told its Outcome once
+   * it ran (Done under -n, where nothing runs).
+   */
+  later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags?: number, settle?: (o: number) => void): void;
   /** Run what later() queued. */
   runLater(): void;
   /** --delay-updates: rename every finished file out of its partial dir into place (after drain()). */
@@ -185,6 +188,8 @@ export class LocalSink implements OpSink {
   /** Lines for ops whose outcome decides what is printed (-c compares, --progress). */
   private batchPending = new Map<number, Pending>();
   private readonly deferred = new BatchWriter(4096);
+  /** What later()'s ops with a settle call are told of their outcome, by their index in `deferred`. */
+  private readonly deferredSettle = new Map<number, (o: number) => void>();
   /** --delay-updates: the Delayed ops of the File ops that were done. */
   private readonly delayedOps = new BatchWriter(4096);
   private readonly fdRetry = new FdRetry(1024);
@@ -381,13 +386,20 @@ export class LocalSink implements OpSink {
     return { batch, failures };
   }
 
-  later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0): void {
+  later(kind: OpKind, src: Buffer, rel: Buffer, st: Stat, flags = 0, settle?: (o: number) => void): void {
     this.opsAdded++;
-    this.deferred.add(kind, src, rel, st, flags);
+    const i = this.deferred.add(kind, src, rel, st, flags);
+    if (settle) this.deferredSettle.set(i, settle);
   }
 
   runLater(): void {
-    this.now(this.deferred);
+    if (!this.deferredSettle.size) {
+      this.now(this.deferred);
+      return;
+    }
+    const outcomes = this.nowOutcomes(this.deferred);
+    for (const [i, settle] of this.deferredSettle) settle(outcomes ? outcomes[i]! : Outcome.Done);
+    this.deferredSettle.clear();
   }
 
   runDelayed(): void {

@@ -364,13 +364,15 @@ export class RunTrace {
   }
 
   /**
-   * A symlink, device or special file whose op failed: rsync's generator itemizes one only once made, so
-   * it hands its sender nothing of it (no line, no send_files). Its own lines (the mknod line) stay.
+   * A symlink, device or special file, or a -H member linked after the walk, whose op failed: rsync's
+   * generator itemizes one only once made, so it hands its sender nothing of it (no line, no send_files,
+   * no receiver's recv_files for a member). Its own lines (the mknod line) stay.
    */
   unmade(name: string): void {
     const e = this.byName.get(name);
     if (!e) return;
     e.decided = false;
+    e.follower = false;
     e.send = [];
   }
 

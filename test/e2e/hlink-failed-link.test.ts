@@ -35,6 +35,22 @@ function setup(root: string): void {
   expect(spawnSync('sh', ['-c', `find '${root}' -exec touch -h -d @1700000000 {} +`]).status).toBe(0);
 }
 
+/**
+ * A symlink group (a/s, b/s, c/s) and a FIFO group (a/p, b/p, c/p), a/z on its own: rsync makes the
+ * first of a non-regular group and links the others to it as its generator meets them.
+ */
+function setupSpecial(root: string): void {
+  for (const d of ['a', 'b', 'c']) {
+    fs.mkdirSync(path.join(root, 'src', d), { recursive: true });
+    fs.mkdirSync(path.join(root, 'dst', d), { recursive: true });
+  }
+  fs.symlinkSync('target', path.join(root, 'src/a/s'));
+  expect(spawnSync('mkfifo', [path.join(root, 'src/a/p')]).status).toBe(0);
+  for (const m of ['b', 'c']) for (const f of ['s', 'p']) fs.linkSync(path.join(root, 'src/a', f), path.join(root, 'src', m, f));
+  put(root, 'src/a/z', 'alone\n');
+  expect(spawnSync('sh', ['-c', `find '${root}' -exec touch -h -d @1700000000 {} +`]).status).toBe(0);
+}
+
 /** Each case: the destination directories made immutable, and the command line. */
 type Case = [string[], string[]];
 
@@ -57,14 +73,22 @@ const LEADER_FAILS: Case[] = [
   [['c'], ['-aHv', '--no-i-r']],
 ];
 
+/** c/s's and c/p's links fail: no line for either, b's members linked and named. */
+const SPECIAL_MEMBER_FAILS: Case[] = [
+  [['c'], ['-aHi']],
+  [['c'], ['-aHv']],
+  [['c'], ['-aHi', '--no-i-r']],
+  [['c'], ['-aH', '--out-format=%i %n%L']],
+];
+
 const chattr = (flag: string, root: string, dirs: string[]): void => {
   const r = spawnSync('chattr', [flag, ...dirs.map((d) => path.join(root, 'dst', d))]);
   expect(r.status, r.stderr.toString()).toBe(0);
 };
 
 /** Each case beside rsync: exit 23, stdout line for line, stderr's lines, the trees. */
-async function sameAsRsync(engine: EngineName, cases: Case[]): Promise<void> {
-  const state = startingState(`arsync-hlink-failed-${engine}-`, setup);
+async function sameAsRsync(engine: EngineName, cases: Case[], make = setup): Promise<void> {
+  const state = startingState(`arsync-hlink-failed-${engine}-`, make);
   for (const [i, [locked, args]] of cases.entries()) {
     const run = sameArgs([...args, 'src/', 'dst/'], engine);
     const r = await runPair(state, i, {
@@ -104,5 +128,9 @@ describeEngines(({ name: engine }) => {
 
   it.skipIf(!runs)("a leader that cannot be made gives way to the member before it, sent as rsync sends it", async () => {
     await sameAsRsync(engine, LEADER_FAILS);
+  });
+
+  it.skipIf(!runs)("a symlink or FIFO member whose link fails has no line, as rsync's", async () => {
+    await sameAsRsync(engine, SPECIAL_MEMBER_FAILS, setupSpecial);
   });
 });
