@@ -125,7 +125,13 @@ export function linkMember(rc: RunContext, leader: Member, leaderDest: Member['d
   const add = links ? links.add : (...a: Parameters<MemberLinks['add']>): void => rc.sink.later(...a);
   const after = m.destSt ? rc.backups.beforeReplace(add, m.rel, m.destSt) : 0;
   if (links) links.link(leader.rel, m.rel, m.st, after, made);
-  // Linked after the walk: its line keeps its place meanwhile, and goes only if the link was made.
-  else rc.sink.later(OpKind.Hardlink, leader.rel, m.rel, m.st, after, onceMade(rc, m.rel, made));
+  // A symlink's or special's member, linked after the walk: its line keeps its place meanwhile, and goes
+  // only if the link was made. (A file linked to a leader made from a --*-dest twin prints at once: its
+  // -vv line is rsync's sender's, whose place the line order keeps only when printed now.)
+  else if (kind !== 'reg') rc.sink.later(OpKind.Hardlink, leader.rel, m.rel, m.st, after, onceMade(rc, m.rel, made));
+  else {
+    made();
+    rc.sink.later(OpKind.Hardlink, leader.rel, m.rel, m.st, after);
+  }
   removeSource(rc, m, kind);
 }
