@@ -1,7 +1,8 @@
 // -H: one member linked to its group's leader (its -i line, its backup, its Hardlink op), for the groups
-// hardlinks.ts settles after the walk (their links run together once the leaders exist) and the
-// non-regular ones entry.ts links where the walk meets them (their ops queued for after the walk, each
-// line holding its place until then). Either way a member's line and count come only once its link was made.
+// hardlinks.ts settles after the walk (their links run together once the leaders exist) and those entry.ts
+// links where the walk meets them (their ops queued for after the walk). A member's line and count come
+// only once its link was made, a queued symlink's or special's holding its place until then; a file
+// queued so (its leader made from a --*-dest twin) prints at once.
 
 import { BatchWriter } from '../engine/batch.js';
 import { OpKind, Outcome } from '../model/ops.js';

@@ -1,6 +1,7 @@
 // The line of an entry rsync itemizes only once it exists: its generator prints a symlink, FIFO, socket or
 // device, and a hard-link member, after atomic_create or hard_link_one made it (generator.c
-// recv_generator, hlink.c maybe_hard_link), so an entry whose creation failed has no line. The line waits
+// recv_generator, hlink.c maybe_hard_link), so an entry whose creation failed has no line (used for the
+// symlinks and specials entry.ts queues, and for the members of their -H groups, link-member.ts). The line waits
 // for its op's outcome at the place it would have had, in whichever output prints it, and is left out when
 // the op failed.
 
